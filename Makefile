@@ -1,0 +1,44 @@
+# One-command set-up for relaxtune on a fresh Debian machine.
+#   make demo   - create .venv, install relaxtune, run the main job (heat2d demo)
+#   make test   - create .venv, install relaxtune with PETSc + test extras, run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+PIP    := $(VENV)/bin/pip
+PY     := $(VENV)/bin/python
+# PETSc is built from source by pip (no binary wheel); these options skip the CUDA,
+# Fortran and X11 probes.  pip caches the built wheel, so only the first install is slow.
+export PETSC_CONFIGURE_OPTIONS ?= --with-cuda=0 --with-fc=0 --with-x=0
+# mpiexec refuses to run as root without these (CI runs as root).
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin
+
+.PHONY: demo test bench system-deps install install-all clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+
+system-deps:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); }
+
+install: $(VENV)/bin/activate
+	$(PIP) install --quiet -e .
+
+install-all: system-deps $(VENV)/bin/activate
+	$(PIP) install --quiet -e '.[petsc,test]'
+
+demo: install
+	$(VENV)/bin/relaxtune demo
+
+test: install-all
+	$(PY) -m pytest -q
+
+bench: install-all
+	$(VENV)/bin/relaxtune bench kernels
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis results

@@ -1,0 +1,107 @@
+"""The one result type returned by every solver and backend."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+__all__ = ["SolveResult", "ConvergenceError", "REASONS"]
+
+#: Why a solve stopped.  Only ``"converged"`` means ``x`` meets the tolerance.
+REASONS = {
+    "converged": "‖b - A x‖ <= max(rtol·‖b‖, atol)",
+    "maxiter": "iteration cap reached before the tolerance",
+    "breakdown": "CG breakdown: pᵀAp <= 0 or rᵀz <= 0 (matrix or preconditioner not SPD)",
+    "diverged": "residual grew by more than 1e12 over its start (iteration is unstable)",
+    "stopped": "stopped early by a caller-supplied budget (e.g. guarded exploration)",
+}
+
+
+class ConvergenceError(RuntimeError):
+    """Raised by :meth:`SolveResult.raise_if_not_converged` for a failed solve."""
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of one linear solve ``A x = b``.
+
+    Attributes
+    ----------
+    x : ndarray
+        Last iterate.  It is a solution to tolerance only when ``converged`` is true.
+    iterations : int
+        Number of updates of ``x`` performed (SOR sweeps or CG steps); 0 when
+        ``x0`` already met the stopping rule.  Equals ``maxiter`` on a capped solve.
+    converged : bool
+        Whether ``‖b - A x‖ <= max(rtol·‖b‖, atol)`` holds for the returned ``x``.
+    residual_norm : float
+        True (unpreconditioned) residual norm ``‖b - A x‖`` of the returned ``x``.
+    omega : float or None
+        Relaxation parameter used (``None`` for plain CG).
+    solver : str
+        ``"sor"``, ``"ssor_pcg"`` or ``"cg"`` (or a PETSc KSP description).
+    reason : str
+        One of :data:`REASONS`.
+    seconds : float
+        Wall-clock time of the solve (kernel plus set-up that depends on ``omega``).
+    backend : str
+        ``"numba"`` or ``"petsc"``.
+    b_norm : float
+        ``‖b‖``, so the relative residual is ``residual_norm / b_norm``.
+    arm, settings : int, dict or None
+        Filled in by :class:`bandit.Tuner`: the arm index and the settings it stands for.
+    info : dict
+        Backend- or tuner-specific extras (e.g. PETSc converged reason, censoring).
+    """
+
+    x: np.ndarray
+    iterations: int
+    converged: bool
+    residual_norm: float
+    omega: float | None
+    solver: str
+    reason: str
+    seconds: float = 0.0
+    backend: str = "numba"
+    b_norm: float = 0.0
+    rtol: float = 1e-8
+    atol: float = 0.0
+    maxiter: int = 10_000
+    arm: int | None = None
+    settings: dict | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def relative_residual(self) -> float:
+        """``residual_norm / ‖b‖`` (``residual_norm`` itself when ``b = 0``)."""
+        return self.residual_norm / self.b_norm if self.b_norm > 0 else self.residual_norm
+
+    def replace(self, **changes) -> "SolveResult":
+        """Return a copy with some fields changed (see :func:`dataclasses.replace`)."""
+        return replace(self, **changes)
+
+    def raise_if_not_converged(self) -> "SolveResult":
+        """Return ``self`` if converged, else raise :class:`ConvergenceError`.
+
+        Examples
+        --------
+        >>> from solvers import sor, gallery
+        >>> A = gallery.laplacian_2d(4)
+        >>> sor(A, A @ A.diagonal(), 1.2, maxiter=1).converged
+        False
+        """
+        if not self.converged:
+            raise ConvergenceError(
+                f"{self.solver} did not converge ({self.reason}): {self.iterations} iterations, "
+                f"‖b - A x‖/‖b‖ = {self.relative_residual:.3e} > rtol = {self.rtol:g} "
+                f"(omega = {self.omega})"
+            )
+        return self
+
+    def __repr__(self) -> str:  # arrays are long; show the numbers a user looks at
+        om = "None" if self.omega is None else f"{self.omega:.4g}"
+        return (
+            f"SolveResult(solver={self.solver!r}, omega={om}, iterations={self.iterations}, "
+            f"converged={self.converged}, reason={self.reason!r}, "
+            f"residual_norm={self.residual_norm:.3e}, backend={self.backend!r}, n={self.x.size})"
+        )
