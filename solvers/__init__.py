@@ -1,0 +1,25 @@
+"""Sparse iterative solvers with a relaxation parameter: SOR, SSOR-preconditioned CG and CG.
+
+Numba kernels over CSR arrays (``solvers._kernels``) behind validating wrappers; an optional
+PETSc backend (``backend="petsc"``).  Every solver returns a :class:`SolveResult` whose
+``iterations`` field is always present.  Conventions (stopping rule, iteration count, SSOR
+order) are those of the project's REFERENCE §1 — see ``docs/solvers.md``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from solvers import sor, ssor_pcg, prepare, gallery
+>>> A = prepare(gallery.laplacian_2d(10))
+>>> b = np.ones(100)
+>>> [sor(A, b, w).iterations for w in (1.0, 1.56)]
+[187, 40]
+"""
+from . import gallery
+from ._api import BACKENDS, SOLVERS, SSOR_ORDERS, cg, sor, ssor_pcg
+from ._operator import CSROperator, prepare
+from ._result import REASONS, ConvergenceError, SolveResult
+from .spectral import jacobi_spectral_radius, optimal_omega, young_omega
+
+__all__ = ["sor", "ssor_pcg", "cg", "prepare", "CSROperator", "SolveResult", "ConvergenceError",
+           "REASONS", "SOLVERS", "BACKENDS", "SSOR_ORDERS", "optimal_omega",
+           "jacobi_spectral_radius", "young_omega", "gallery"]

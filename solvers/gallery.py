@@ -1,0 +1,106 @@
+"""Model matrices for tests, examples and benchmarks (all returned as scipy CSR arrays)."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["laplacian_1d", "laplacian_2d", "shifted_laplacian_2d", "anisotropic_2d",
+           "crank_nicolson_2d", "jacobi_radius_laplacian_2d", "random_spd",
+           "random_diagonally_dominant"]
+
+
+def laplacian_1d(n: int) -> sp.csr_array:
+    """Tridiagonal ``[-1, 2, -1]`` of size ``n``.
+
+    Examples
+    --------
+    >>> laplacian_1d(3).toarray()
+    array([[ 2., -1.,  0.],
+           [-1.,  2., -1.],
+           [ 0., -1.,  2.]])
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)],
+                          offsets=[-1, 0, 1], format="csr")
+
+
+def laplacian_2d(m: int) -> sp.csr_array:
+    """5-point Laplacian on an ``m × m`` interior grid in natural (row-major) order.
+
+    4 on the diagonal, −1 for each grid neighbour, ``n = m²`` unknowns, unscaled (no 1/h²).
+    Its Jacobi spectral radius is ``cos(π/(m + 1))``.
+
+    Examples
+    --------
+    >>> A = laplacian_2d(2)
+    >>> A.toarray()
+    array([[ 4., -1., -1.,  0.],
+           [-1.,  4.,  0., -1.],
+           [-1.,  0.,  4., -1.],
+           [ 0., -1., -1.,  4.]])
+    """
+    if m < 1:
+        raise ValueError(f"m must be >= 1, got {m}")
+    T = laplacian_1d(m)
+    eye = sp.eye_array(m, format="csr")
+    return sp.csr_array(sp.kron(eye, T) + sp.kron(T, eye))
+
+
+def shifted_laplacian_2d(m: int, c: float) -> sp.csr_array:
+    """``laplacian_2d(m) + c I``: one instance of the paper's offset-Laplacian sequence."""
+    return sp.csr_array(laplacian_2d(m) + c * sp.eye_array(m * m, format="csr"))
+
+
+def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
+    """Anisotropic diffusion ``−u_xx − ε u_yy`` (5-point, unscaled) on an ``m × m`` grid.
+
+    Examples
+    --------
+    >>> anisotropic_2d(2, 0.5).diagonal()
+    array([3., 3., 3., 3.])
+    """
+    T = laplacian_1d(m)
+    eye = sp.eye_array(m, format="csr")
+    return sp.csr_array(sp.kron(eye, T) + epsilon * sp.kron(T, eye))
+
+
+def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
+    """``I − (κ dt / 2) K_h`` for the heat equation on the unit square (REFERENCE §3).
+
+    ``K_h`` is the 5-point Laplacian divided by ``dx² = 1/nx²`` (negative definite), on the
+    ``(nx − 1)²`` interior points.
+    """
+    m = nx - 1
+    K = -laplacian_2d(m) * float(nx * nx)
+    return sp.csr_array(sp.eye_array(m * m, format="csr") - 0.5 * kappa_dt * K)
+
+
+def jacobi_radius_laplacian_2d(m: int) -> float:
+    """Analytic Jacobi spectral radius ``cos(π h)``, ``h = 1/(m + 1)``, of ``laplacian_2d(m)``."""
+    return float(np.cos(np.pi / (m + 1)))
+
+
+def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) -> sp.csr_array:
+    """Random sparse symmetric positive definite matrix (``B Bᵀ``-free: diagonally dominant).
+
+    The diagonal is the absolute row sum plus ``shift`` so the matrix is SPD by Gershgorin.
+    """
+    rng = np.random.default_rng(seed)
+    R = sp.random_array((n, n), density=density, rng=rng, format="csr")
+    S = sp.csr_array(sp.triu(R, 1))
+    S = S + S.T
+    S.data *= -1.0
+    d = np.abs(S).sum(axis=1) + shift + rng.random(n)
+    return sp.csr_array(S + sp.diags_array(d))
+
+
+def random_diagonally_dominant(n: int, density: float = 0.05, seed=None) -> sp.csr_array:
+    """Random sparse non-symmetric, strictly diagonally dominant matrix (SOR converges)."""
+    rng = np.random.default_rng(seed)
+    R = sp.random_array((n, n), density=density, rng=rng, format="csr",
+                        data_sampler=lambda size: rng.uniform(-1, 1, size))
+    R.setdiag(0)
+    R.eliminate_zeros()
+    d = np.abs(R).sum(axis=1) * (1.0 + rng.random(n)) + 0.1
+    return sp.csr_array(R + sp.diags_array(d))
