@@ -53,7 +53,7 @@ def young_omega(rho_j: float) -> float:
         raise ValueError(
             f"Young's formula needs a Jacobi spectral radius in [0, 1), got {rho_j:.6g}: "
             "the Jacobi iteration does not converge for this matrix")
-    return 2.0 / (1.0 + np.sqrt(1.0 - rho_j * rho_j))
+    return float(2.0 / (1.0 + np.sqrt(1.0 - rho_j * rho_j)))
 
 
 def optimal_omega(A) -> float:
@@ -65,7 +65,7 @@ def optimal_omega(A) -> float:
     Examples
     --------
     >>> from solvers import gallery
-    >>> round(optimal_omega(gallery.laplacian_2d(10)), 4)
+    >>> round(float(optimal_omega(gallery.laplacian_2d(10))), 4)
     1.5604
     """
     return young_omega(jacobi_spectral_radius(A))

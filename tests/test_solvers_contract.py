@@ -1,0 +1,240 @@
+"""The solver contract (REFERENCE §1) and bad input, for every solver."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings, strategies as st
+
+import dense_gold as gold
+from solvers import (SOLVERS, ConvergenceError, SolveResult, cg, gallery, prepare, sor,
+                     ssor_pcg)
+
+
+def run(name, A, b, omega=1.3, **kw):
+    return SOLVERS[name](A, b, **kw) if name == "cg" else SOLVERS[name](A, b, omega, **kw)
+
+
+NAMES = list(SOLVERS)
+A0 = gallery.laplacian_2d(6)
+B0 = np.random.default_rng(0).standard_normal(36)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zero_rhs_returns_zero(name):
+    res = run(name, A0, np.zeros(36), x0=np.ones(36))
+    assert res.converged and res.iterations == 0
+    np.testing.assert_array_equal(res.x, 0.0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_x0_not_modified(name):
+    x0 = np.full(36, 0.25)
+    keep = x0.copy()
+    res = run(name, A0, B0, x0=x0)
+    np.testing.assert_array_equal(x0, keep)
+    assert res.x is not x0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_maxiter_one_runs_exactly_once(name):
+    res = run(name, A0, B0, maxiter=1)
+    assert res.iterations == 1 and not res.converged and res.reason == "maxiter"
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        res.raise_if_not_converged()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cap_is_reported_not_converged(name):
+    res = run(name, A0, B0, maxiter=3, rtol=1e-14)
+    assert (res.iterations, res.converged, res.reason) == (3, False, "maxiter")
+    assert res.residual_norm > 1e-14 * np.linalg.norm(B0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_warm_start_already_converged_takes_zero_iterations(name):
+    first = run(name, A0, B0)
+    again = run(name, A0, B0, x0=first.x)
+    assert first.converged and first.iterations > 0
+    assert again.converged and again.iterations == 0
+    np.testing.assert_array_equal(again.x, first.x)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_result_fields(name):
+    res = run(name, A0, B0, rtol=1e-10)
+    assert isinstance(res, SolveResult)
+    assert res.solver == name and res.backend == "numba" and res.seconds > 0
+    assert res.residual_norm == pytest.approx(np.linalg.norm(B0 - A0 @ res.x), rel=1e-9)
+    assert res.residual_norm <= 1e-10 * np.linalg.norm(B0)
+    assert res.omega == (None if name == "cg" else 1.3)
+    np.testing.assert_allclose(res.x, np.linalg.solve(A0.toarray(), B0), rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_atol_rule(name):
+    res = run(name, A0, B0, rtol=0.0, atol=1e-3)
+    assert res.converged and res.residual_norm <= 1e-3
+    assert run(name, A0, B0, rtol=0.0, atol=1e-3, maxiter=res.iterations - 1).residual_norm > 1e-3
+
+
+def test_prepared_operator_is_reused_not_reconverted():
+    op = prepare(A0)
+    assert prepare(op) is op
+    ring = op.ring()
+    for w in (1.0, 1.5):
+        sor(op, B0, w)
+    assert op.ring() is ring
+
+
+# -- bad input: one test each, message names the problem ---------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_non_square(name):
+    with pytest.raises(ValueError, match="square"):
+        run(name, sp.random_array((3, 4), density=0.5), np.ones(3))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_empty(name):
+    with pytest.raises(ValueError, match="empty"):
+        run(name, np.zeros((0, 0)), np.zeros(0))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_b_length(name):
+    with pytest.raises(ValueError, match=r"b has shape \(35,\), expected \(36,\)"):
+        run(name, A0, np.ones(35))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_x0_length(name):
+    with pytest.raises(ValueError, match="x0 has shape"):
+        run(name, A0, B0, x0=np.ones(37))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_matrix(name, bad):
+    A = A0.toarray()
+    A[3, 4] = A[4, 3] = bad
+    with pytest.raises(ValueError, match="A contains NaN or Inf"):
+        run(name, A, B0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nonfinite_rhs_and_x0(name):
+    b = B0.copy()
+    b[0] = np.nan
+    with pytest.raises(ValueError, match="b contains NaN or Inf"):
+        run(name, A0, b)
+    with pytest.raises(ValueError, match="x0 contains NaN or Inf"):
+        run(name, A0, B0, x0=np.full(36, np.inf))
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+def test_zero_diagonal(name):
+    A = A0.toarray()
+    A[5, 5] = 0.0
+    with pytest.raises(ValueError, match="zero or missing diagonal entry in row 5"):
+        run(name, sp.csr_array(A), B0)
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+def test_missing_diagonal(name):
+    A = sp.csr_array(A0.toarray())
+    A = A.tolil()
+    A[7, 7] = 0
+    A = sp.csr_array(A)
+    A.eliminate_zeros()
+    with pytest.raises(ValueError, match="zero or missing diagonal entry in row 7"):
+        run(name, A, B0)
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+@pytest.mark.parametrize("omega", [0.0, 2.0, -0.5, 2.5, float("nan"), "1.2", None])
+def test_omega_out_of_range(name, omega):
+    with pytest.raises(ValueError, match="omega"):
+        run(name, A0, B0, omega=omega)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [object, "U1", complex])
+def test_non_numeric_dtype(name, dtype):
+    A = A0.toarray().astype(dtype)
+    with pytest.raises(ValueError, match="dtype|complex"):
+        run(name, A, B0)
+
+
+@pytest.mark.parametrize("name", ["ssor_pcg", "cg"])
+def test_non_symmetric_rejected(name):
+    A = gallery.random_diagonally_dominant(30, 0.2, seed=1)
+    with pytest.raises(ValueError, match="not symmetric"):
+        run(name, A, np.ones(30))
+
+
+def test_negative_diagonal_rejected_by_ssor_pcg():
+    with pytest.raises(ValueError, match="negative diagonal"):
+        ssor_pcg(-A0, B0, 1.2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_tolerances(name):
+    with pytest.raises(ValueError, match="rtol and atol cannot both be 0"):
+        run(name, A0, B0, rtol=0.0)
+    with pytest.raises(ValueError, match="maxiter"):
+        run(name, A0, B0, maxiter=-1)
+
+
+def test_options_only_with_petsc_and_unknown_backend():
+    with pytest.raises(ValueError, match="only accepted with backend='petsc'"):
+        sor(A0, B0, 1.2, options={"pc_type": "jacobi"})
+    with pytest.raises(ValueError, match="backend"):
+        cg(A0, B0, backend="cuda")
+
+
+@pytest.mark.parametrize("name", ["ssor_pcg", "cg"])
+def test_cg_breakdown_on_indefinite_matrix(name):
+    A = np.array([[1.0, 2.0], [2.0, 1.0]])  # symmetric, positive diagonal, indefinite
+    res = run(name, A, np.array([1.0, -1.0]))
+    assert not res.converged and res.reason == "breakdown"
+    assert np.all(np.isfinite(res.x))
+
+
+def test_sor_divergence_is_stopped_with_finite_iterate():
+    A = np.array([[1.0, 3.0], [3.0, 1.0]])  # Gauss-Seidel amplification 9 per sweep
+    res = sor(A, np.array([1.0, 2.0]), 1.0)
+    assert not res.converged and res.reason == "diverged"
+    assert res.iterations < 50 and np.all(np.isfinite(res.x))
+
+
+# -- property tests against the dense references ----------------------------------------------
+
+@st.composite
+def systems(draw, spd):
+    n = draw(st.integers(2, 25))
+    density = draw(st.floats(0.05, 0.6))
+    seed = draw(st.integers(0, 2**31 - 1))
+    A = (gallery.random_spd if spd else gallery.random_diagonally_dominant)(n, density, seed=seed)
+    b = np.random.default_rng(seed).standard_normal(n)
+    return A, b
+
+
+@settings(max_examples=40, deadline=None)
+@given(systems(spd=False), st.floats(0.2, 1.9), st.integers(1, 4))
+def test_sor_property_vs_dense(system, omega, sweeps):
+    A, b = system
+    res = sor(A, b, omega, maxiter=sweeps, rtol=1e-300, atol=1e-300)
+    ref = gold.sor_sweeps(A, b, omega, np.zeros_like(b), sweeps)
+    np.testing.assert_allclose(res.x, ref, rtol=1e-9, atol=1e-9 * (1 + np.abs(ref).max()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(systems(spd=True), st.floats(0.2, 1.9))
+def test_ssor_pcg_and_cg_property_vs_dense_solve(system, omega):
+    A, b = system
+    x_true = np.linalg.solve(A.toarray(), b)
+    for res in (ssor_pcg(A, b, omega, rtol=1e-10), cg(A, b, rtol=1e-10)):
+        assert res.converged and res.iterations <= A.shape[0] + 5
+        assert res.residual_norm <= 1e-10 * np.linalg.norm(b)
+        np.testing.assert_allclose(res.x, x_true, rtol=1e-6, atol=1e-8)
+    _, count, _ = gold.scipy_cg_count(A, b, M=gold.ssor_operator(A, omega), rtol=1e-10)
+    assert abs(ssor_pcg(A, b, omega, rtol=1e-10).iterations - count) <= 1
