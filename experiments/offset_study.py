@@ -1,0 +1,165 @@
+"""The paper's SOR studies on offset-Laplacian sequences: ``learning`` and ``contextual``.
+
+Per trial the full cost matrix ``C[t, k]`` (SOR iterations of instance t with grid ω_k) and
+the Young-ω* iterations are computed once; each learner is then replayed over ``C`` with
+:func:`bandit.simulate`, which gives exact regret.  Trials run in parallel processes.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .costs import OMEGA_GRID, offset_costs
+from .learners import derive_seed, learner_names, make_learner, uses_vector_context
+from .problems import OFFSET_CONTEXT_BOUNDS, OffsetLaplacianSequence
+from .results import score
+
+__all__ = ["FIXED_OMEGAS", "REFERENCE", "offset_trial", "run_offset_study", "default_learners"]
+
+#: Fixed ω baselines of the paper's SOR figures.
+FIXED_OMEGAS = (1.0, 1.2, 1.4, 1.6, 1.8)
+#: Issue 5's reference totals (T = 5000, 10 trials), by variance then method.
+REFERENCE = {
+    "high": {"young": 281e3, "chebcb": 333e3, "tsallis_inf_cb": 492e3, "fixed_1.8": 518e3,
+             "tsallis_inf": 595e3},
+    "low": {"young": 209e3, "chebcb": 235e3, "tsallis_inf_cb": 316e3, "fixed_1.6": 317e3,
+            "tsallis_inf": 332e3},
+}
+
+
+def default_learners(study: str) -> list[str]:
+    """``learning``: every non-contextual learner; ``contextual``: every learner."""
+    if study == "learning":
+        return learner_names(contextual=False)
+    return learner_names(contextual=False) + learner_names(contextual=True)
+
+
+#: Box of the vector context ``(c_t, ‖b_t‖/√n)`` (the norm ratio lies in (0, 1]).
+VECTOR_BOUNDS = (OFFSET_CONTEXT_BOUNDS, (0.0, 1.0))
+
+
+def _contexts(name: str, seq: OffsetLaplacianSequence):
+    """Context per round: ``c_t`` for scalar learners, ``(c_t, ‖b_t‖/√n)`` for vector ones."""
+    if uses_vector_context(name):
+        return np.column_stack([seq.offsets, np.linalg.norm(seq.B, axis=1) / np.sqrt(seq.n)])
+    return seq.offsets
+
+
+def offset_trial(params: dict) -> dict:
+    """One trial: build the sequence, its cost matrix, and replay every learner.
+
+    ``params`` keys: ``T``, ``variance``, ``seed``, ``trial``, ``learners``, ``m`` (grid size),
+    ``omegas``, ``bins``, ``degree``, ``backend``.  Returns plain arrays (picklable):
+    ``C``, ``S``, ``offsets``, ``young_iterations``, ``young_seconds``, ``young_omega`` and
+    ``arms/<learner>``, ``overhead/<learner>`` (seconds spent in select+update).
+    """
+    from bandit import simulate
+
+    seq = OffsetLaplacianSequence(params["T"], params["variance"], m=params.get("m", 10),
+                                  seed=derive_seed(params["seed"], params["trial"]))
+    omegas = np.asarray(params.get("omegas", OMEGA_GRID), dtype=float)
+    costs = offset_costs(seq, omegas, backend=params.get("backend", "numba"))
+    out = {k: costs[k] for k in ("C", "S", "young_iterations", "young_seconds", "young_omega")}
+    out["offsets"] = seq.offsets
+    for j, name in enumerate(params["learners"]):
+        pol = make_learner(name, omegas, seed=derive_seed(params["seed"], params["trial"], 1000 + j),
+                           context_bounds=OFFSET_CONTEXT_BOUNDS, bins=params.get("bins", 5),
+                           cheb_m=params.get("degree", 6), vector_bounds=VECTOR_BOUNDS)
+        ctx = _contexts(name, seq) if pol.contextual else None
+        t0 = time.perf_counter()
+        out[f"arms/{name}"] = simulate(pol, costs["C"], ctx)
+        out[f"overhead/{name}"] = time.perf_counter() - t0
+    return out
+
+
+def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, learners=None,
+                     jobs=1, m=10, bins=5, degree=6, backend="numba", progress=True):
+    """Run ``learning`` or ``contextual`` and score every method.
+
+    Parameters
+    ----------
+    study : {"learning", "contextual"}
+    T, trials, variance, seed, m
+        Protocol (REFERENCE §3: T = 5000, 40 trials; issue 5 compares 10).
+    learners : list of str, optional
+        Registry names (default :func:`default_learners`).
+    jobs : int
+        Worker processes for trials.
+    bins, degree
+        Tsallis-INF-CB bins (paper 5) and ChebCB features (paper 6).
+
+    Returns
+    -------
+    (dict, dict)
+        ``summary`` (``study``, ``params``, ``methods``, ``reference``) and the per-round
+        ``arrays`` (``iter/<m>``, ``sec/<m>``, ``arms/<learner>``, ``C``, ``contexts``, ...).
+
+    Examples
+    --------
+    >>> s, a = run_offset_study("learning", T=30, trials=1, learners=["tsallis_inf"],
+    ...                         progress=False)
+    >>> a["iter/tsallis_inf"].shape, s["methods"]["young"]["iterations"] > 0
+    ((1, 30), True)
+    """
+    if study not in ("learning", "contextual"):
+        raise ValueError(f"study must be 'learning' or 'contextual', got {study!r}")
+    learners = list(default_learners(study) if learners is None else learners)
+    params = dict(study=study, T=int(T), trials=int(trials), variance=variance, seed=int(seed),
+                  learners=learners, m=int(m), bins=int(bins), degree=int(degree),
+                  omegas=OMEGA_GRID.tolist(), fixed=list(FIXED_OMEGAS), backend=backend)
+    t0 = time.perf_counter()
+    results = run_parallel(offset_trial, [dict(params, trial=i) for i in range(trials)],
+                           jobs=jobs, desc=f"{study} trials", progress=progress)
+    elapsed = time.perf_counter() - t0
+    C = np.stack([r["C"] for r in results])
+    S = np.stack([r["S"] for r in results])
+    omegas = OMEGA_GRID
+    iters, secs = {}, {}
+    for w in FIXED_OMEGAS:
+        k = int(np.argmin(abs(omegas - w)))
+        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[:, :, k], S[:, :, k]
+    best = np.argmin(C.sum(axis=1), axis=1)  # per trial, in hindsight
+    iters["best_fixed"] = np.stack([C[i, :, best[i]] for i in range(trials)])
+    secs["best_fixed"] = np.stack([S[i, :, best[i]] for i in range(trials)])
+    k_min = C.argmin(axis=2)
+    iters["grid_min"] = np.take_along_axis(C, k_min[:, :, None], 2)[:, :, 0]
+    secs["grid_min"] = np.take_along_axis(S, k_min[:, :, None], 2)[:, :, 0]
+    iters["young"] = np.stack([r["young_iterations"] for r in results])
+    secs["young"] = np.stack([r["young_seconds"] for r in results])
+    arrays = {}
+    extra = {"best_fixed": {"omega_per_trial": omegas[best].tolist()}}
+    for name in learners:
+        arms = np.stack([r[f"arms/{name}"] for r in results])
+        arrays[f"arms/{name}"] = arms
+        iters[name] = np.take_along_axis(C, arms[:, :, None], 2)[:, :, 0]
+        secs[name] = np.take_along_axis(S, arms[:, :, None], 2)[:, :, 0]
+        over = np.array([r[f"overhead/{name}"] for r in results])
+        extra[name] = {"learner_seconds": float(over.mean()),
+                       "learner_us_per_round": float(over.mean() / max(T, 1) * 1e6)}
+    methods = score(iters, secs, C, omegas, extra)
+    for name in iters:
+        arrays[f"iter/{name}"] = iters[name]
+        arrays[f"sec/{name}"] = secs[name]
+    arrays.update(C=C, contexts=np.stack([r["offsets"] for r in results]),
+                  young_omega=np.stack([r["young_omega"] for r in results]), omegas=omegas)
+    ref = REFERENCE.get(variance, {}) if T == 5000 else {}
+    summary = {"study": study, "params": params, "methods": methods, "reference": ref,
+               "elapsed_seconds": elapsed}
+    return summary, arrays
+
+
+def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True):
+    """``[fn(t) for t in tasks]`` in order, over ``jobs`` processes, with a tqdm bar."""
+    from tqdm.auto import tqdm
+
+    if jobs <= 1 or len(tasks) <= 1:
+        return [fn(t) for t in tqdm(tasks, desc=desc, disable=not progress)]
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    out = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as ex:
+        futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
+        for f in tqdm(as_completed(futs), total=len(futs), desc=desc, disable=not progress):
+            out[futs[f]] = f.result()
+    return out

@@ -1,0 +1,254 @@
+"""Figures of the studies: compute the data first (plain dicts of arrays), draw second.
+
+Every ``*_data`` function takes the arrays a study saved and returns what is drawn (tests
+assert on it); every ``plot_*`` function takes that data and an optional Axes and returns
+the Axes.  :func:`draw_all` writes PNG and PDF files of every figure of a results folder.
+Matplotlib runs on the Agg backend; nothing here opens a window.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .learners import label
+
+__all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
+           "omega_map_data", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never an interactive window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _methods(arrays: dict, names=None) -> list[str]:
+    have = [k[5:] for k in arrays if k.startswith("iter/")]
+    return [m for m in (names or have) if m in have and m != "direct"]
+
+
+def cumulative_data(arrays: dict, names=None) -> dict:
+    """The paper's figure: ``x`` = cumulative iterations (mean over trials), ``y`` = instances left.
+
+    Returns
+    -------
+    dict of name -> (x, y)
+        ``x[t] = mean_trials Σ_{s≤t} iters[s]``, ``y[t] = T − t − 1``.
+
+    Examples
+    --------
+    >>> d = cumulative_data({"iter/a": np.array([[1, 2, 3], [3, 2, 1]])})
+    >>> d["a"][0].tolist(), d["a"][1].tolist()
+    [[2.0, 4.0, 6.0], [2, 1, 0]]
+    """
+    out = {}
+    for m in _methods(arrays, names):
+        it = np.asarray(arrays[f"iter/{m}"], dtype=float)
+        T = it.shape[1]
+        out[m] = (np.cumsum(it.mean(axis=0)), np.arange(T - 1, -1, -1))
+    return out
+
+
+def plot_cumulative(data: dict, ax=None, *, title=None):
+    """Instances remaining against cumulative iterations (lower-left is better)."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    for m, (x, y) in sorted(data.items(), key=lambda kv: kv[1][0][-1]):
+        ax.plot(x, y, label=f"{label(m)} ({x[-1]:,.0f})")
+    ax.set_xlabel("cumulative iterations (mean over trials)")
+    ax.set_ylabel("instances remaining")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def regret_data(arrays: dict, names) -> dict:
+    """Cumulative regret curves with bands over trials, for each learner.
+
+    Uses ``replay/<m>`` (heat2d: real arms scored on ``C``) when present, else ``iter/<m>``.
+
+    Returns
+    -------
+    dict of name -> {"best_fixed": (mean, lo, hi), "instance_optimal": (mean, lo, hi)}
+        ``lo``/``hi`` are the min/max over trials.
+    """
+    C = np.asarray(arrays["C"], dtype=float)
+    out = {}
+    for m in names:
+        key = f"replay/{m}" if f"replay/{m}" in arrays else f"iter/{m}"
+        if key not in arrays:
+            continue
+        it = np.asarray(arrays[key], dtype=float)
+        Cs = C if C.ndim == 3 else np.broadcast_to(C, (it.shape[0],) + C.shape)
+        best = np.stack([Ci[:, np.argmin(Ci.sum(axis=0))] for Ci in Cs])
+        curves = {"best_fixed": np.cumsum(it - best, axis=1),
+                  "instance_optimal": np.cumsum(it - Cs.min(axis=2), axis=1)}
+        out[m] = {k: (v.mean(axis=0), v.min(axis=0), v.max(axis=0)) for k, v in curves.items()}
+    return out
+
+
+def plot_regret(data: dict, kind: str = "instance_optimal", ax=None, *, title=None):
+    """Regret against ``kind`` ("best_fixed" or "instance_optimal"), mean with a min–max band."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    for m, d in data.items():
+        mean, lo, hi = d[kind]
+        t = np.arange(1, mean.size + 1)
+        line, = ax.plot(t, mean, label=label(m))
+        ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.axhline(0, color="k", linewidth=0.5)
+    ax.set_xlabel("round")
+    ax.set_ylabel("cumulative regret (iterations)")
+    what = "best fixed ω" if kind == "best_fixed" else "instance-optimal (grid min)"
+    ax.set_title(title or f"regret vs {what}")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def omega_map_data(arrays: dict, names, *, trial: int = 0, by: str = "round") -> dict:
+    """Iterations over (x, ω) and the ω each learner chose, for a contour plot.
+
+    Parameters
+    ----------
+    by : {"round", "context"}
+        x axis: the round (heat2d steps) or the context, sorted (offset studies).
+
+    Returns
+    -------
+    dict
+        ``x`` (T,), ``omegas`` (K,), ``Z`` (T, K) iterations, ``chosen`` {name: ω per x}.
+    """
+    C = np.asarray(arrays["C"], dtype=float)
+    C = C[trial] if C.ndim == 3 else C
+    omegas = np.asarray(arrays["omegas"], dtype=float)
+    if by == "context":
+        ctx = np.asarray(arrays["contexts"])
+        ctx = ctx[trial] if ctx.ndim == 2 else ctx
+        order = np.argsort(ctx, kind="stable")
+        x = ctx[order]
+    else:
+        order = np.arange(C.shape[0])
+        x = order.astype(float)
+    chosen = {}
+    for m in names:
+        if f"arms/{m}" in arrays:
+            arms = np.asarray(arrays[f"arms/{m}"])
+            arms = arms[min(trial, arms.shape[0] - 1)] if arms.ndim == 2 else arms
+            chosen[m] = omegas[arms[order]]
+    return {"x": x, "omegas": omegas, "Z": C[order], "chosen": chosen, "by": by}
+
+
+def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
+    """Filled contour of log10 iterations(x, ω) with each learner's chosen ω on top."""
+    plt = _plt()
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    x, Z = data["x"], data["Z"]
+    step = max(1, x.size // max_points)  # contour on a thinned grid keeps files small
+    cs = ax.contourf(x[::step], data["omegas"], np.log10(np.maximum(Z[::step].T, 1)), levels=20,
+                     cmap="viridis")
+    ax.figure.colorbar(cs, ax=ax, label="log10 iterations")
+    ax.plot(x, data["omegas"][np.argmin(Z, axis=1)], "w.", ms=1.5, label="grid minimum")
+    for m, w in data["chosen"].items():
+        ax.plot(x, w, ".", ms=1.5, label=label(m))
+    ax.set_xlabel("time step" if data["by"] == "round" else "context (offset c)")
+    ax.set_ylabel("ω")
+    ax.legend(fontsize=7, markerscale=5, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def scaling_data(summary: dict) -> dict:
+    """Totals and seconds/plain-CG per method against matrix dimension (heat2d sizes).
+
+    Returns
+    -------
+    dict
+        ``n`` (sizes,), ``iterations`` {name: (sizes,)}, ``seconds_vs_cg`` {name: (sizes,)}.
+    """
+    sizes = summary.get("sizes") or {"0": {"n": summary["params"].get("n", 0),
+                                           "methods": summary["methods"]}}
+    keys = sorted(sizes, key=lambda s: sizes[s]["n"])
+    n = np.array([sizes[s]["n"] for s in keys], dtype=float)
+    names = [m for m in sizes[keys[0]]["methods"]]
+    its, ratio = {}, {}
+    for m in names:
+        vals = [sizes[s]["methods"].get(m) for s in keys]
+        its[m] = np.array([v["iterations"] if v else np.nan for v in vals])
+        ratio[m] = np.array([v["seconds"] / sizes[s]["methods"]["cg"]["seconds"]
+                             if v and "cg" in sizes[s]["methods"] else np.nan
+                             for v, s in zip(vals, keys)])
+    return {"n": n, "iterations": its, "seconds_vs_cg": ratio}
+
+
+def plot_scaling(data: dict, axes=None):
+    """Two panels: total iterations and wall-clock/plain-CG against n (log x)."""
+    plt = _plt()
+    if axes is None:
+        axes = plt.subplots(1, 2, figsize=(11, 4))[1]
+    for m in data["iterations"]:
+        if m == "direct":
+            continue
+        axes[0].plot(data["n"], data["iterations"][m], "o-", label=label(m))
+    for m in data["seconds_vs_cg"]:
+        axes[1].plot(data["n"], data["seconds_vs_cg"][m], "o-", label=label(m))
+    axes[0].set_ylabel("total iterations")
+    axes[1].set_ylabel("solve seconds / plain CG")
+    axes[1].axhline(1.0, color="k", linewidth=0.5)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("matrix dimension n")
+        ax.legend(fontsize=6)
+    return axes
+
+
+def _save(fig, out: Path, stem: str) -> list[Path]:
+    paths = []
+    for ext in ("png", "pdf"):
+        p = out / f"{stem}.{ext}"
+        fig.savefig(p, dpi=110, bbox_inches="tight")
+        paths.append(p)
+    _plt().close(fig)
+    return paths
+
+
+def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
+    """Write every figure of a study into ``out`` (PNG and PDF); returns the file paths.
+
+    ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}``.
+    """
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    study = summary.get("study", "")
+    per_size = arrays if arrays and all(isinstance(v, dict) for v in arrays.values()) else {"": arrays}
+    learners = summary["params"].get("learners", [])
+    paths = []
+    for nx, arr in per_size.items():
+        if not arr:
+            continue
+        sfx = f"_nx{nx}" if nx != "" else ""
+        tag = f"{study} nx={nx}" if nx != "" else f"{study} ({summary['params'].get('variance', '')})"
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        plot_cumulative(cumulative_data(arr), ax, title=tag)
+        paths += _save(fig, out, f"cumulative{sfx}")
+        rd = regret_data(arr, learners)
+        if rd:
+            fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+            plot_regret(rd, "best_fixed", axes[0])
+            plot_regret(rd, "instance_optimal", axes[1])
+            paths += _save(fig, out, f"regret{sfx}")
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        plot_omega_map(omega_map_data(arr, learners, by="round" if study != "learning"
+                                      and study != "contextual" else "context"), ax, title=tag)
+        paths += _save(fig, out, f"omega_map{sfx}")
+    if len(summary.get("sizes", {})) > 1:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+        plot_scaling(scaling_data(summary), axes)
+        paths += _save(fig, out, "scaling")
+    return paths

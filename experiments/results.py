@@ -1,0 +1,209 @@
+"""Scoring runs, and the results folder: ``summary.json``, per-round NPZ/CSV, the table.
+
+A study produces, per method, per-round costs of shape ``(trials, T)`` (iterations and
+seconds) and, for grid learners, the arms played.  :func:`score` turns those into the
+``methods`` entries of ``summary.json`` (totals averaged over trials, spread, regret), and
+:func:`save` / :func:`load` write and read a results folder so ``relaxtune plot`` can redraw
+without recomputing.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .learners import label
+
+__all__ = ["SCHEMA_VERSION", "regret_curves", "score", "default_out", "save", "load",
+           "format_table", "write_json"]
+
+#: Version of the ``summary.json`` layout (bump when keys change meaning).
+SCHEMA_VERSION = 1
+
+
+def regret_curves(cost: np.ndarray, C: np.ndarray):
+    """Cumulative regret of per-round costs against the best fixed arm and the grid minimum.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (T,)
+        Cost paid each round by some method (a learner, Young's ω*, plain CG...).
+    C : ndarray, shape (T, K)
+        Full cost matrix of the grid.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``cumsum(cost - C[:, k*])`` with ``k*`` the best fixed column, and
+        ``cumsum(cost - C.min(1))``.  For a grid learner this equals :func:`bandit.regret`.
+
+    Examples
+    --------
+    >>> rb, ri = regret_curves(np.array([1., 1., 2.]), np.array([[3, 1], [1, 5], [2, 2]]))
+    >>> rb.tolist(), ri.tolist()
+    [[-2.0, -6.0, -6.0], [0.0, 0.0, 0.0]]
+    """
+    C = np.asarray(C, dtype=float)
+    best = int(np.argmin(C.sum(axis=0)))
+    return np.cumsum(cost - C[:, best]), np.cumsum(cost - C.min(axis=1))
+
+
+def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = None) -> dict:
+    """Summaries of every method: totals (mean over trials), spread and regret.
+
+    Parameters
+    ----------
+    iters, secs : dict of name -> ndarray (trials, T)
+        Per-round iterations and solve seconds of each method.
+    C : ndarray, shape (trials, T, K) or (T, K)
+        Grid cost matrix of each trial (one shared matrix is broadcast).
+    omegas : array_like
+        The grid.
+    extra : dict of name -> dict, optional
+        More fields merged into a method's entry.
+
+    Returns
+    -------
+    dict
+        ``{name: {"label", "iterations", "iterations_std", "iterations_per_trial",
+        "seconds", "seconds_std", "regret_best_fixed", "regret_instance_optimal", ...}}``.
+
+    Examples
+    --------
+    >>> C = np.array([[[3, 1], [1, 5]]])
+    >>> s = score({"fixed_1.0": C[:, :, 0]}, {"fixed_1.0": np.zeros((1, 2))}, C, [1.0, 1.5])
+    >>> s["fixed_1.0"]["iterations"], s["fixed_1.0"]["regret_instance_optimal"]
+    (4.0, 2.0)
+    """
+    C = np.asarray(C, dtype=float)
+    trials = next(iter(iters.values())).shape[0]
+    if C.ndim == 2:
+        C = np.broadcast_to(C, (trials,) + C.shape)
+    out = {}
+    for name, it in iters.items():
+        it = np.asarray(it, dtype=float)
+        tot = it.sum(axis=1)
+        sec = np.asarray(secs.get(name, np.zeros_like(it)), dtype=float).sum(axis=1)
+        rb = [regret_curves(it[i], C[i])[0][-1] for i in range(trials)]
+        ri = [regret_curves(it[i], C[i])[1][-1] for i in range(trials)]
+        out[name] = {
+            "label": label(name),
+            "iterations": float(tot.mean()),
+            "iterations_std": float(tot.std()),
+            "iterations_per_trial": tot.tolist(),
+            "seconds": float(sec.mean()),
+            "seconds_std": float(sec.std()),
+            "regret_best_fixed": float(np.mean(rb)),
+            "regret_instance_optimal": float(np.mean(ri)),
+        }
+        if name.startswith("fixed_"):
+            out[name]["omega"] = float(name[6:])
+        out[name].update((extra or {}).get(name, {}))
+    return out
+
+
+def default_out(study: str) -> Path:
+    """``results/<study>-<YYYYmmdd-HHMMSS>`` under the current directory."""
+    return Path("results") / f"{study}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+
+
+def write_json(path, obj) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def save(out, summary: dict, arrays: dict, *, tag: str = "rounds") -> Path:
+    """Write ``summary.json``, ``<tag>.npz`` (all arrays) and ``<tag>.csv`` (per-round means).
+
+    ``arrays`` holds ``iter/<method>`` of shape ``(trials, T)`` and any other arrays; the CSV
+    has one row per round with each method's iterations averaged over trials.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / f"{tag}.npz", **{k.replace("/", "__"): np.asarray(v)
+                                              for k, v in arrays.items()})
+    names = [k[5:] for k in arrays if k.startswith("iter/")]
+    if names:
+        cols = [np.asarray(arrays[f"iter/{m}"], dtype=float).mean(axis=0) for m in names]
+        with open(out / f"{tag}.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["round"] + names)
+            for t in range(cols[0].size):
+                w.writerow([t] + [f"{c[t]:.6g}" for c in cols])
+    write_json(out / "summary.json", summary)
+    return out
+
+
+def load(out, *, tag: str = "rounds"):
+    """Read a results folder: ``(summary, arrays)`` with the keys :func:`save` wrote.
+
+    ``arrays`` is ``{}`` when the NPZ is missing (a summary-only folder).
+    """
+    out = Path(out)
+    if not (out / "summary.json").is_file():
+        raise FileNotFoundError(f"{out} has no summary.json: not a relaxtune results folder")
+    summary = json.loads((out / "summary.json").read_text())
+    arrays = {}
+    if (out / f"{tag}.npz").is_file():
+        with np.load(out / f"{tag}.npz") as z:
+            arrays = {k.replace("__", "/"): z[k] for k in z.files}
+    return summary, arrays
+
+
+def format_table(methods: dict, *, baseline: str | None = None, reference: dict | None = None,
+                 order=None) -> str:
+    """Plain-text comparison table (one method per line, sorted by total iterations).
+
+    Columns: iterations (mean total over trials), solve seconds, seconds relative to the
+    ``baseline`` method (plain CG), regret vs best fixed and vs the grid minimum, and the
+    reference total when ``reference`` has one for the method.
+
+    Examples
+    --------
+    >>> print(format_table({"a": {"label": "A", "iterations": 10.0, "seconds": 1.0,
+    ...                           "regret_best_fixed": 0.0, "regret_instance_optimal": 2.0}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    method   iterations   seconds   vs CG   regret/best-fixed   regret/grid-min   reference
+    A                10     1.000       -                   0                 2           -
+    """
+    names = list(order) if order else sorted(methods, key=lambda m: methods[m]["iterations"])
+    base = methods.get(baseline, {}).get("seconds") if baseline else None
+    rows = [("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
+             "regret/grid-min", "reference")]
+    for m in names:
+        d = methods[m]
+        ratio = f"{d['seconds'] / base:.2f}" if base else "-"
+        ref = (reference or {}).get(m)
+        rows.append((
+            d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,
+            _fmt_opt(d.get("regret_best_fixed")), _fmt_opt(d.get("regret_instance_optimal")),
+            "-" if ref is None else f"{ref:.0f}",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        lines.append("   ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _fmt_opt(v) -> str:
+    return "-" if v is None else f"{v:.0f}"
