@@ -1,0 +1,245 @@
+"""The ask/tell protocol every policy follows (costs are minimised), and its validation."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._kernels import sample_index
+
+__all__ = ["Policy", "arm_omega", "scalar_context", "check_bounds", "to_jsonable", "from_jsonable"]
+
+STATE_FORMAT = "relaxtune.policy"
+STATE_VERSION = 1
+
+
+def arm_omega(arm):
+    """ω an arm stands for: the float itself, or a dict's ``omega``/``pc_sor_omega`` (else None).
+
+    Examples
+    --------
+    >>> arm_omega(1.4), arm_omega({"pc_type": "sor", "pc_sor_omega": 1.2}), arm_omega({"x": 1})
+    (1.4, 1.2, None)
+    """
+    if isinstance(arm, dict):
+        for key in ("omega", "pc_sor_omega"):
+            if key in arm:
+                return float(arm[key])
+        return None
+    return float(arm)
+
+
+def scalar_context(context, bounds):
+    """A finite scalar context clipped into ``bounds = (a, b)`` (documented clipping, no error).
+
+    Examples
+    --------
+    >>> scalar_context(2.5, (0.0, 1.0)), scalar_context([0.25], (0.0, 1.0))
+    (1.0, 0.25)
+    """
+    arr = np.asarray(context, dtype=float)
+    if arr.size != 1:
+        raise ValueError(f"context must be a scalar, got shape {arr.shape}")
+    c = float(arr.reshape(-1)[0])
+    if not math.isfinite(c):
+        raise ValueError(f"context must be finite, got {context!r}")
+    return min(max(c, bounds[0]), bounds[1])
+
+
+def check_bounds(bounds):
+    """Validate a context interval ``(a, b)`` with ``a < b``; return it as floats."""
+    try:
+        a, b = (float(v) for v in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"context_bounds must be a pair (a, b), got {bounds!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a < b):
+        raise ValueError(f"context_bounds must be finite with a < b, got {bounds!r}")
+    return a, b
+
+
+def _check_arms(arms):
+    arms = list(arms)
+    if not arms:
+        raise ValueError("arms must be a non-empty sequence of ω values or setting dicts")
+    out = []
+    for a in arms:
+        if isinstance(a, dict):
+            out.append(dict(a))
+        elif isinstance(a, numbers.Real) and not isinstance(a, bool) and math.isfinite(a):
+            out.append(float(a))
+        else:
+            raise ValueError(f"arm {a!r} is neither a finite number (ω) nor a dict of settings")
+    return out
+
+
+def to_jsonable(obj):
+    """Turn nested dicts/lists/ndarrays/NumPy scalars into JSON-safe Python objects."""
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": obj.tolist(), "dtype": str(obj.dtype), "shape": list(obj.shape)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def from_jsonable(obj):
+    """Inverse of :func:`to_jsonable`."""
+    if isinstance(obj, dict):
+        if "__ndarray__" in obj:
+            return np.array(obj["__ndarray__"], dtype=obj["dtype"]).reshape(obj["shape"])
+        return {k: from_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [from_jsonable(v) for v in obj]
+    return obj
+
+
+class Policy:
+    """Base class of all learners: ``select`` an arm index, ``update`` it with its cost.
+
+    Costs are **minimised** (iterations, seconds: any non-negative number).  Subclasses
+    implement ``_select``/``_update`` and list their mutable arrays in ``_state_keys``; the base
+    class validates arguments, owns the seeded :class:`numpy.random.Generator`, keeps per-arm
+    counts and cost sums, and saves/restores everything (RNG included), so the same seed and
+    the same costs give the same arm sequence, also across :meth:`state_dict` /
+    :meth:`from_state_dict`.
+
+    Parameters
+    ----------
+    arms : sequence of float or dict
+        ω values or dicts of solver settings; policies return indices into this list.
+    seed : int, optional
+        Seed of the policy's generator.
+
+    Notes
+    -----
+    A *censored* cost (``censored=True``) is a lower bound: the solve was stopped at that cost
+    before converging.  Each policy states how it uses one.
+    """
+
+    #: Whether ``select``/``update`` need a context.
+    contextual = False
+    #: Whether ``select`` draws from the generator (a different seed gives other arms).
+    randomised = True
+    _state_keys: tuple = ()
+
+    def __init__(self, arms, *, seed=None):
+        self.arms = _check_arms(arms)
+        self.n_arms = len(self.arms)
+        if seed is not None and not isinstance(seed, numbers.Integral):
+            raise ValueError(f"seed must be an int or None, got {seed!r}")
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.t = 0
+        self.counts = np.zeros(self.n_arms, dtype=np.int64)
+        self.cost_sums = np.zeros(self.n_arms)
+        self.p = None  # distribution of the last select (None if not randomised yet)
+
+    # --- protocol ---------------------------------------------------------------------------
+    def select(self, context=None) -> int:
+        """Return the index of the arm to play next (lowest expected cost, plus exploration)."""
+        return int(self._select(self._context(context)))
+
+    def update(self, arm, cost, context=None, censored=False) -> None:
+        """Report the cost (to be minimised) of playing ``arm``; ``censored`` means "at least"."""
+        arm = self._check_arm(arm)
+        cost = self._check_cost(cost)
+        self._update(arm, cost, self._context(context), bool(censored))
+        self.counts[arm] += 1
+        self.cost_sums[arm] += cost
+        self.t += 1
+
+    def predict(self, context=None) -> np.ndarray:
+        """Predicted cost of every arm (NaN where nothing is known); default: empirical means."""
+        self._context(context)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.counts > 0, self.cost_sums / np.maximum(self.counts, 1), np.nan)
+
+    # --- helpers for subclasses ---------------------------------------------------------------
+    def _sample(self, p):
+        self.p = p
+        return sample_index(p, self.rng.random())
+
+    def _mean_cost(self):
+        """Running mean of all costs seen; 1 until a positive cost arrives (no 0/0)."""
+        total = self.cost_sums.sum()
+        return total / self.t if total > 0 else 1.0
+
+    def _context(self, context):
+        if not self.contextual:
+            return None  # ignored, so a Tuner may pass contexts to any policy
+        if context is None:
+            raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
+        return self._check_context(context)
+
+    def _check_context(self, context):
+        return context
+
+    def _check_arm(self, arm):
+        if isinstance(arm, bool) or not isinstance(arm, numbers.Integral):
+            raise ValueError(f"arm must be an integer index, got {arm!r}")
+        if not 0 <= arm < self.n_arms:
+            raise ValueError(f"arm index {arm} outside 0..{self.n_arms - 1}")
+        return int(arm)
+
+    @staticmethod
+    def _check_cost(cost):
+        try:
+            c = float(cost)
+        except (TypeError, ValueError):
+            raise ValueError(f"cost must be a number, got {cost!r}") from None
+        if math.isnan(c):
+            raise ValueError("cost is NaN")
+        if c < 0:
+            raise ValueError(f"cost must be >= 0 (costs are minimised), got {c}")
+        if math.isinf(c):
+            raise ValueError("cost is infinite: report the cost spent so far with censored=True")
+        return c
+
+    def _select(self, context):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _update(self, arm, cost, context, censored):
+        pass
+
+    # --- persistence --------------------------------------------------------------------------
+    def _config(self) -> dict:
+        """Constructor keyword arguments (besides ``arms`` and ``seed``)."""
+        return {}
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume identically, as JSON-serialisable Python objects."""
+        arrays = {k: getattr(self, k) for k in ("t", "counts", "cost_sums", "p", *self._state_keys)}
+        return to_jsonable({
+            "format": STATE_FORMAT, "version": STATE_VERSION, "class": type(self).__name__,
+            "arms": self.arms, "seed": self.seed, "config": self._config(),
+            "rng": self.rng.bit_generator.state, "state": arrays,
+        })
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "Policy":
+        """Rebuild a policy saved by :meth:`state_dict` (``Policy.from_state_dict`` dispatches)."""
+        from . import POLICIES  # registry lives in the package facade
+
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise ValueError("not a relaxtune policy state (missing format tag)")
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"policy state version {state.get('version')!r} is not supported "
+                             f"(this relaxtune reads version {STATE_VERSION})")
+        name = state["class"]
+        klass = {c.__name__: c for c in POLICIES.values()}.get(name)
+        if klass is None or not issubclass(klass, cls):
+            raise ValueError(f"state is for {name!r}, which is not a {cls.__name__}")
+        state = from_jsonable(state)
+        obj = klass(state["arms"], seed=state["seed"], **state["config"])
+        obj.rng.bit_generator.state = state["rng"]
+        for k, v in state["state"].items():
+            setattr(obj, k, v)
+        obj.t = int(obj.t)
+        return obj
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_arms={self.n_arms}, t={self.t})"

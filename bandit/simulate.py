@@ -1,0 +1,61 @@
+"""Replay a policy over a precomputed cost matrix (experiments with deterministic costs)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import Policy
+
+__all__ = ["simulate"]
+
+
+def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
+    """Run ``policy`` for ``T`` rounds on ``C[t, k]`` and return the arms it played.
+
+    Parameters
+    ----------
+    policy : Policy
+        Any policy; it is updated in place (pass a fresh one per trial).
+    costs : array_like, shape (T, K)
+        Cost of every arm on every instance (minimised), ``K == policy.n_arms``.
+    contexts : array_like, shape (T,) or (T, d), optional
+        Context of each round; required for contextual policies, else ignored.
+    cap : float or array_like of shape (T,), optional
+        Censoring cap: a cost above it is reported as ``cap`` with ``censored=True`` (what a
+        solve stopped at ``maxiter = cap`` would report).
+
+    Returns
+    -------
+    ndarray of int, shape (T,)
+        Arm index played at each round; score it with :func:`bandit.regret`.
+
+    Examples
+    --------
+    >>> from bandit import FixedArm
+    >>> simulate(FixedArm([1.0, 1.5], arm=1), [[3, 2], [4, 1]]).tolist()
+    [1, 1]
+    """
+    C = np.asarray(costs, dtype=float)
+    if C.ndim != 2 or C.shape[1] != policy.n_arms:
+        raise ValueError(f"costs must have shape (T, {policy.n_arms}), got {C.shape}")
+    T = C.shape[0]
+    if contexts is None:
+        if policy.contextual:
+            raise ValueError(f"{type(policy).__name__} is contextual: pass contexts")
+        ctx = [None] * T
+    else:
+        ctx = np.asarray(contexts, dtype=float)
+        if ctx.shape[0] != T:
+            raise ValueError(f"contexts has {ctx.shape[0]} rows, costs has {T}")
+    caps = np.broadcast_to(np.inf if cap is None else np.asarray(cap, dtype=float), (T,))
+    arms = np.empty(T, dtype=np.int64)
+    select, update = policy.select, policy.update
+    for t in range(T):
+        c = ctx[t]
+        k = select(c)
+        cost = C[t, k]
+        if cost > caps[t]:
+            update(k, caps[t], c, True)
+        else:
+            update(k, cost, c)
+        arms[t] = k
+    return arms
