@@ -1,19 +1,41 @@
-"""Online learners for solver parameters (costs minimised) and the Tuner that applies them."""
-from ._base import Policy, arm_omega
-from .baselines import FixedArm, UniformRandom
-from .tsallis import TsallisINF, TsallisINFCB, tsallis_probabilities
+"""Online learners for solver parameters (costs minimised) and the Tuner that applies them.
 
+Every policy follows one ask/tell protocol (:class:`Policy`): ``k = p.select(context)``, run
+the solver with ``p.arms[k]``, ``p.update(k, cost, context)``.  See ``docs/bandit.md``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from bandit import POLICIES, simulate, regret
+>>> C = np.array([[5.0, 3.0, 9.0]] * 200)            # arm 1 always cheapest
+>>> arms = simulate(POLICIES["smooth_igw"]([1.0, 1.4, 1.8], seed=0), C)
+>>> int(np.bincount(arms).argmax()), regret(C, arms).best_fixed[-1] < 0.2 * 200 * 3
+(1, True)
+"""
+from ._base import Policy, arm_omega
+from ._persist import TunerFileError
+from .baselines import FixedArm, UniformRandom
+from .regret import Regret, best_fixed_arm, regret
+from .simulate import simulate
+from .smooth import SmoothIGW
+from .squarecb import ChebCB, ChebLCB, SplineCB, SquareCB
+from .tsallis import TsallisINF, TsallisINFCB, tsallis_probabilities
+from .tuner import Tuner, arm_kwargs
+
+#: Registry name -> policy class (``cls.contextual`` says whether it needs a context).
 POLICIES = {
     "fixed": FixedArm,
     "uniform": UniformRandom,
     "tsallis_inf": TsallisINF,
     "tsallis_inf_cb": TsallisINFCB,
+    "chebcb": ChebCB,
+    "cheblcb": ChebLCB,
+    "splinecb": SplineCB,
+    "squarecb": SquareCB,
+    "smooth_igw": SmoothIGW,
 }
-from .regret import Regret, best_fixed_arm, regret
-from .simulate import simulate
-from .squarecb import ChebCB, ChebLCB, SplineCB, SquareCB
 
-POLICIES.update({"squarecb": SquareCB, "chebcb": ChebCB, "cheblcb": ChebLCB, "splinecb": SplineCB})
-from .smooth import SmoothIGW
-
-POLICIES["smooth_igw"] = SmoothIGW
+__all__ = ["Policy", "POLICIES", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
+           "ChebCB", "ChebLCB", "SplineCB", "SquareCB", "SmoothIGW", "tsallis_probabilities",
+           "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
+           "arm_kwargs", "arm_omega"]
