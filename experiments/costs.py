@@ -17,10 +17,27 @@ import numpy as np
 
 from .problems import Heat2D, OffsetLaplacianSequence
 
-__all__ = ["OMEGA_GRID", "young_omegas", "offset_costs", "heat_costs"]
+__all__ = ["OMEGA_GRID", "warm_up", "young_omegas", "offset_costs", "heat_costs"]
 
 #: The paper's arm grid: 20 points ``linspace(1.0, 1.95, 20)``.
 OMEGA_GRID = np.round(np.linspace(1.0, 1.95, 20), 10)
+
+
+def warm_up(backend: str = "numba") -> None:
+    """Run every solver once on a tiny system so no timed solve includes JIT compilation.
+
+    Numba compiles (or loads from its cache) on the first call of each kernel; that first
+    call can take longer than thousands of real solves.
+    """
+    import solvers
+
+    from .problems import grid_laplacian
+
+    A = grid_laplacian(3)
+    b = np.ones(9)
+    for fn in (solvers.sor, solvers.ssor_pcg):
+        fn(A, b, 1.2, backend=backend)
+    solvers.cg(A, b, backend=backend)
 
 
 def young_omegas(seq: OffsetLaplacianSequence) -> np.ndarray:
@@ -78,6 +95,7 @@ def offset_costs(seq: OffsetLaplacianSequence, omegas=OMEGA_GRID, *, rtol=1e-8,
     import solvers
     from tqdm.auto import tqdm
 
+    warm_up(backend)
     omegas = np.asarray(omegas, dtype=float)
     T, K = len(seq), omegas.size
     C = np.zeros((T, K), dtype=np.int64)
@@ -143,6 +161,7 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
 
     import solvers
 
+    warm_up(backend)
     omegas = np.asarray(omegas, dtype=float)
     T, K = sim.steps, omegas.size
     C = np.zeros((T, K), dtype=np.int64)

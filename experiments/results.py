@@ -184,7 +184,9 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
     method   iterations   seconds   vs CG   regret/best-fixed   regret/grid-min   reference
     A                10     1.000       -                   0                 2           -
     """
-    names = list(order) if order else sorted(methods, key=lambda m: methods[m]["iterations"])
+    # by total iterations; a direct solve has none, so it goes last
+    names = list(order) if order else sorted(
+        methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
     base = methods.get(baseline, {}).get("seconds") if baseline else None
     rows = [("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
              "regret/grid-min", "reference")]

@@ -1,0 +1,116 @@
+"""Tiny versions of every ``relaxtune`` subcommand through ``main([...])``."""
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import bandit
+from experiments.cli import main
+
+needs_tuner = pytest.mark.skipif(not hasattr(bandit, "Tuner"), reason="bandit.Tuner not built yet")
+
+HEAT = ["--nx", "6", "--steps", "12", "--t-end", "0.012", "--trials", "1"]
+
+
+def _check_summary(path, study):
+    s = json.loads(path.read_text())
+    assert s["study"] == study and "params" in s
+    for name, m in s["methods"].items():
+        assert isinstance(m["iterations"], float) and isinstance(m["seconds"], float), name
+        assert "label" in m
+    return s
+
+
+@pytest.mark.parametrize("study", ["learning", "contextual"])
+def test_offset_subcommands(study, tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main([study, "--T", "25", "--trials", "2", "--variance", "low", "--seed", "1",
+               "--out", str(out), "--json", str(tmp_path / "s.json")])
+    assert rc == 0
+    s = _check_summary(out / "summary.json", study)
+    assert s == json.loads((tmp_path / "s.json").read_text())
+    assert s["params"]["variance"] == "low" and s["params"]["trials"] == 2
+    assert {"young", "grid_min", "best_fixed", "fixed_1.6", "tsallis_inf"} <= set(s["methods"])
+    if study == "contextual":
+        assert {"chebcb", "tsallis_inf_cb"} <= set(s["methods"])
+    else:
+        assert not any(bandit.POLICIES[m].contextual for m in s["params"]["learners"])
+    with np.load(out / "rounds.npz") as z:
+        assert z["iter__fixed_1"].shape == (2, 25)
+    assert (out / "rounds.csv").read_text().startswith("round,")
+    for f in ("cumulative", "regret", "omega_map"):
+        assert (out / "figures" / f"{f}.png").stat().st_size > 1000
+        assert (out / "figures" / f"{f}.pdf").is_file()
+    assert "instance-optimal (Young ω*)" in capsys.readouterr().out
+
+
+def test_plot_redraws_without_recomputing(tmp_path, monkeypatch):
+    out = tmp_path / "r"
+    assert main(["learning", "--T", "15", "--trials", "1", "--learners", "tsallis_inf",
+                 "--quiet", "--no-plots", "--out", str(out)]) == 0
+    assert not (out / "figures").exists()
+    import experiments.offset_study as study
+
+    monkeypatch.setattr(study, "offset_trial", None)  # any recomputation would fail
+    assert main(["plot", str(out)]) == 0
+    assert (out / "figures" / "cumulative.png").is_file()
+
+
+def test_plot_rejects_non_results_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="summary.json"):
+        main(["plot", str(tmp_path)])
+
+
+@needs_tuner
+def test_heat2d_subcommand(tmp_path, capsys):
+    out = tmp_path / "h"
+    rc = main(["heat2d", *HEAT, "--nx", "5", "6", "--methods", "tsallis_inf", "chebcb",
+               "--out", str(out), "--json", str(tmp_path / "h.json")])
+    assert rc == 0
+    s = _check_summary(out / "summary.json", "heat2d")
+    assert set(s["sizes"]) == {"5", "6"} and s["sizes"]["6"]["n"] == 25
+    m = s["methods"]
+    assert {"cg", "direct", "grid_min", "best_fixed", "fixed_1.75", "chebcb", "tsallis_inf"} <= set(m)
+    assert m["chebcb"]["all_converged"]
+    assert m["grid_min"]["iterations"] <= m["best_fixed"]["iterations"] <= m["fixed_1"]["iterations"]
+    for nx in (5, 6):
+        with np.load(out / f"rounds_nx{nx}.npz") as z:
+            assert z["C"].shape == (12, 20) and z["arms__chebcb"].shape == (1, 12)
+    assert (out / "figures" / "scaling.png").is_file()
+    assert (out / "figures" / "omega_map_nx6.png").is_file()
+    text = capsys.readouterr().out
+    assert "plain CG" in text and "vs CG" in text
+    # redraw from disk
+    assert main(["plot", str(out)]) == 0
+
+
+@needs_tuner
+def test_demo_subcommand(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["demo", *HEAT, "--jobs", "1", "--no-direct", "--out", str(out)]) == 0
+    s = _check_summary(out / "summary.json", "demo")
+    assert set(s["params"]["learners"]) == {"tsallis_inf", "tsallis_inf_cb", "chebcb"}
+    assert "direct" not in s["methods"]
+    assert "ChebCB" in capsys.readouterr().out
+
+
+def test_heat_rejects_unknown_backend():
+    with pytest.raises(SystemExit):
+        main(["heat2d", "--backend", "cuda"])
+
+
+def test_bench_dispatch(monkeypatch):
+    seen = {}
+    fake = types.ModuleType("experiments.bench_bandit")
+    fake.main = lambda argv: seen.setdefault("argv", argv) and 0
+    monkeypatch.setitem(sys.modules, "experiments.bench_bandit", fake)
+    assert main(["bench", "bandit", "--rounds", "10"]) == 0
+    assert seen["argv"] == ["--rounds", "10"]
+
+
+def test_bench_missing_module(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "experiments.bench_petsc", None)  # import fails
+    assert main(["bench", "petsc"]) == 2
+    assert "cannot import" in capsys.readouterr().err

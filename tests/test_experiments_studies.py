@@ -1,0 +1,162 @@
+"""Cost matrices, scoring, the offset studies and the figure data (tiny sizes)."""
+import numpy as np
+import pytest
+
+import bandit
+import solvers
+from experiments.costs import OMEGA_GRID, heat_costs, offset_costs, young_omegas
+from experiments.learners import derive_seed, label, make_learner
+from experiments.offset_study import FIXED_OMEGAS, run_offset_study
+from experiments.plots import (cumulative_data, omega_map_data, plot_cumulative, plot_omega_map,
+                               plot_regret, plot_scaling, regret_data, scaling_data)
+from experiments.problems import Heat2D, OffsetLaplacianSequence
+from experiments.results import format_table, regret_curves, score
+
+
+def test_grid_is_the_papers():
+    np.testing.assert_allclose(OMEGA_GRID, np.linspace(1.0, 1.95, 20))
+    for w in FIXED_OMEGAS:  # every fixed baseline is a grid point
+        assert np.min(abs(OMEGA_GRID - w)) < 1e-12
+
+
+def test_offset_costs_match_direct_solves():
+    seq = OffsetLaplacianSequence(3, "high", seed=5)
+    out = offset_costs(seq, [1.0, 1.6])
+    for t in range(3):
+        A, b, _ = seq[t]
+        assert out["C"][t, 1] == solvers.sor(A, b, 1.6).iterations
+        assert out["young_iterations"][t] == solvers.sor(A, b, out["young_omega"][t]).iterations
+    assert out["converged"].all() and np.all(out["S"] > 0)
+
+
+def test_young_omegas_match_solvers_optimal_omega():
+    seq = OffsetLaplacianSequence(4, "high", seed=2)
+    w = young_omegas(seq)
+    for t in range(4):
+        assert w[t] == pytest.approx(solvers.optimal_omega(seq.matrix(t)), rel=1e-10)
+
+
+def test_heat_costs_reference_trajectory():
+    sim = Heat2D(nx=8, steps=5, t_end=0.05)
+    out = heat_costs(sim, [1.0, 1.5], direct=True)
+    # replay the reference by hand: advance with the cheapest ω's solution
+    u = sim.initial()
+    for t in range(sim.steps):
+        A, b, kap = sim.system(t, u)
+        assert out["contexts"][t] == kap
+        rs = [solvers.ssor_pcg(A, b, w, x0=u) for w in (1.0, 1.5)]
+        assert [r.iterations for r in rs] == out["C"][t].tolist()
+        assert solvers.cg(A, b, x0=u).iterations == out["cg_iterations"][t]
+        u = min(rs, key=lambda r: r.iterations).x
+    np.testing.assert_allclose(out["u_final"], u)
+    assert np.all(out["direct_seconds"] > 0)
+
+
+def test_regret_curves_equal_bandit_regret():
+    rng = np.random.default_rng(0)
+    C = rng.integers(5, 50, size=(30, 4)).astype(float)
+    arms = rng.integers(0, 4, size=30)
+    rb, ri = regret_curves(C[np.arange(30), arms], C)
+    ref = bandit.regret(C, arms)
+    np.testing.assert_allclose(rb, ref.best_fixed)
+    np.testing.assert_allclose(ri, ref.instance_optimal)
+
+
+def test_score_totals_and_spread():
+    C = np.array([[[3, 1], [1, 5]], [[2, 2], [2, 2]]], dtype=float)
+    s = score({"fixed_1.5": C[:, :, 1]}, {"fixed_1.5": np.ones((2, 2))}, C, [1.0, 1.5])
+    m = s["fixed_1.5"]
+    assert m["iterations"] == 5.0 and m["iterations_per_trial"] == [6.0, 4.0]
+    assert m["seconds"] == 2.0 and m["omega"] == 1.5
+    assert m["regret_best_fixed"] == pytest.approx(1.0)  # (6 - 4 + 4 - 4) / 2
+
+
+def test_format_table_ratio_and_reference():
+    methods = {"cg": {"label": "plain CG", "iterations": 100.0, "seconds": 2.0},
+               "x": {"label": "X", "iterations": 10.0, "seconds": 1.0,
+                     "regret_best_fixed": 1.0, "regret_instance_optimal": 3.0}}
+    text = format_table(methods, baseline="cg", reference={"x": 11.0})
+    lines = text.splitlines()
+    assert lines[1].startswith("X") and "0.50" in lines[1] and "11" in lines[1]
+    assert lines[2].startswith("plain CG") and "1.00" in lines[2]
+
+
+def test_labels_and_seeds():
+    assert label("fixed_1.75") == "fixed ω=1.75" and label("chebcb") == "ChebCB"
+    assert derive_seed(1, 2) != derive_seed(2, 1)
+
+
+def test_make_learner_settings():
+    p = make_learner("chebcb", OMEGA_GRID, seed=1, context_bounds=(0, 10), bins=6, cheb_m=6)
+    assert p.contextual and p.features.config()["m"] == 6
+    q = make_learner("tsallis_inf_cb", OMEGA_GRID, seed=1, context_bounds=(0, 10), bins=6)
+    assert q.bins == 6 and q.context_bounds == (0.0, 10.0)
+    with pytest.raises(ValueError, match="unknown learner"):
+        make_learner("nope", OMEGA_GRID, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_contextual():
+    return run_offset_study("contextual", T=40, trials=2, seed=3,
+                            learners=["tsallis_inf", "chebcb"], progress=False)
+
+
+def test_offset_study_consistency(tiny_contextual):
+    summary, a = tiny_contextual
+    C = a["C"]
+    assert C.shape == (2, 40, 20)
+    for w in FIXED_OMEGAS:
+        k = int(np.argmin(abs(OMEGA_GRID - w)))
+        np.testing.assert_array_equal(a[f"iter/fixed_{w:g}"], C[:, :, k])
+    for name in ("tsallis_inf", "chebcb"):
+        arms = a[f"arms/{name}"]
+        np.testing.assert_array_equal(a[f"iter/{name}"], np.take_along_axis(C, arms[..., None], 2)[..., 0])
+    m = summary["methods"]
+    assert m["grid_min"]["iterations"] <= min(v["iterations"] for k, v in m.items()
+                                              if k not in ("young", "grid_min"))
+    assert m["best_fixed"]["regret_best_fixed"] == 0.0
+    assert summary["params"]["T"] == 40 and summary["reference"] == {}
+
+
+def test_offset_study_reproducible_and_parallel_equal(tiny_contextual):
+    s1, _ = tiny_contextual
+    s2, _ = run_offset_study("contextual", T=40, trials=2, seed=3, jobs=2,
+                             learners=["tsallis_inf", "chebcb"], progress=False)
+    for k in s1["methods"]:
+        assert s1["methods"][k]["iterations_per_trial"] == s2["methods"][k]["iterations_per_trial"]
+    s3, _ = run_offset_study("contextual", T=40, trials=2, seed=4,
+                             learners=["tsallis_inf"], progress=False)
+    assert s3["methods"]["fixed_1"]["iterations"] != s1["methods"]["fixed_1"]["iterations"]
+
+
+def test_plot_data(tiny_contextual):
+    _, a = tiny_contextual
+    cum = cumulative_data(a)
+    x, y = cum["fixed_1.6"]
+    assert x[-1] == pytest.approx(a["iter/fixed_1.6"].sum(axis=1).mean())
+    assert y[0] == 39 and y[-1] == 0 and np.all(np.diff(x) >= 0)
+    rd = regret_data(a, ["chebcb"])
+    mean, lo, hi = rd["chebcb"]["instance_optimal"]
+    per_trial = [bandit.regret(a["C"][i], a["arms/chebcb"][i]).instance_optimal for i in range(2)]
+    np.testing.assert_allclose(mean, np.mean(per_trial, axis=0))
+    assert np.all(lo <= mean) and np.all(mean <= hi)
+    om = omega_map_data(a, ["chebcb"], by="context")
+    assert np.all(np.diff(om["x"]) >= 0) and om["Z"].shape == (40, 20)
+    assert set(np.unique(om["chosen"]["chebcb"])) <= set(OMEGA_GRID)
+    # drawing returns Axes and needs no display
+    assert plot_cumulative(cum).get_xlabel().startswith("cumulative")
+    plot_regret(rd)
+    plot_omega_map(om)
+
+
+def test_scaling_data():
+    summary = {"params": {}, "methods": {}, "sizes": {
+        "10": {"n": 81, "methods": {"cg": {"iterations": 100.0, "seconds": 2.0},
+                                    "chebcb": {"iterations": 30.0, "seconds": 1.0}}},
+        "20": {"n": 361, "methods": {"cg": {"iterations": 200.0, "seconds": 8.0},
+                                     "chebcb": {"iterations": 45.0, "seconds": 2.0}}}}}
+    d = scaling_data(summary)
+    np.testing.assert_array_equal(d["n"], [81, 361])
+    np.testing.assert_allclose(d["seconds_vs_cg"]["chebcb"], [0.5, 0.25])
+    np.testing.assert_allclose(d["iterations"]["cg"], [100, 200])
+    plot_scaling(d)
