@@ -81,12 +81,17 @@ def _run_learner(params: dict) -> dict:
     solve_s = np.zeros(T)  # the solver's own clock
     call_s = np.zeros(T)  # the whole tuner.solve call: learner, guard and solve
     ok = np.zeros(T, dtype=bool)
+    stopped = np.zeros(T, dtype=bool)
 
     def solve(A, b, x0, context):
         t0 = time.perf_counter()
         r = tuner.solve(A, b, x0=x0, context=[context] if vector else context)
         call_s[k[0]] = time.perf_counter() - t0
-        arms[k[0]], its[k[0]], solve_s[k[0]], ok[k[0]] = r.arm, r.iterations, r.seconds, r.converged
+        # the arm the policy chose (a guarded, stopped exploration is finished by another arm)
+        explored = r.info.get("explored")
+        arms[k[0]] = explored["arm"] if explored else r.arm
+        its[k[0]], solve_s[k[0]], ok[k[0]] = r.iterations, r.seconds, r.converged
+        stopped[k[0]] = explored is not None
         k[0] += 1
         return r
 
@@ -95,7 +100,7 @@ def _run_learner(params: dict) -> dict:
     sim.run(solve)
     loop = time.perf_counter() - t0
     return {"arms": arms, "iterations": its, "solve_seconds": solve_s, "seconds": call_s,
-            "converged": ok, "loop_seconds": loop}
+            "converged": ok, "stopped": stopped, "loop_seconds": loop}
 
 
 def _run_costs(params: dict) -> dict:
@@ -200,6 +205,7 @@ def _score_size(nx, costs, runs, steps):
             "solve_seconds": float(np.mean([r["solve_seconds"].sum() for r in rs])),
             "loop_seconds": float(np.mean([r["loop_seconds"] for r in rs])),
             "all_converged": bool(all(r["converged"].all() for r in rs)),
+            "guard_stops": float(np.mean([r["stopped"].sum() for r in rs])),
         }
         arrays[f"arms/{name}"] = arms
         arrays[f"replay/{name}"] = replay

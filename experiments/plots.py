@@ -43,7 +43,7 @@ def cumulative_data(arrays: dict, names=None) -> dict:
     --------
     >>> d = cumulative_data({"iter/a": np.array([[1, 2, 3], [3, 2, 1]])})
     >>> d["a"][0].tolist(), d["a"][1].tolist()
-    [[2.0, 4.0, 6.0], [2, 1, 0]]
+    ([2.0, 4.0, 6.0], [2, 1, 0])
     """
     out = {}
     for m in _methods(arrays, names):

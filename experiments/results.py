@@ -45,7 +45,7 @@ def regret_curves(cost: np.ndarray, C: np.ndarray):
     --------
     >>> rb, ri = regret_curves(np.array([1., 1., 2.]), np.array([[3, 1], [1, 5], [2, 2]]))
     >>> rb.tolist(), ri.tolist()
-    [[-2.0, -6.0, -6.0], [0.0, 0.0, 0.0]]
+    ([-2.0, -2.0, -2.0], [0.0, 0.0, 0.0])
     """
     C = np.asarray(C, dtype=float)
     best = int(np.argmin(C.sum(axis=0)))

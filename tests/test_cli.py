@@ -9,8 +9,6 @@ import pytest
 import bandit
 from experiments.cli import main
 
-needs_tuner = pytest.mark.skipif(not hasattr(bandit, "Tuner"), reason="bandit.Tuner not built yet")
-
 HEAT = ["--nx", "6", "--steps", "12", "--t-end", "0.012", "--trials", "1"]
 
 
@@ -63,7 +61,6 @@ def test_plot_rejects_non_results_folder(tmp_path):
         main(["plot", str(tmp_path)])
 
 
-@needs_tuner
 def test_heat2d_subcommand(tmp_path, capsys):
     out = tmp_path / "h"
     rc = main(["heat2d", *HEAT, "--nx", "5", "6", "--methods", "tsallis_inf", "chebcb",
@@ -86,7 +83,6 @@ def test_heat2d_subcommand(tmp_path, capsys):
     assert main(["plot", str(out)]) == 0
 
 
-@needs_tuner
 def test_demo_subcommand(tmp_path, capsys):
     out = tmp_path / "d"
     assert main(["demo", *HEAT, "--jobs", "1", "--no-direct", "--out", str(out)]) == 0
