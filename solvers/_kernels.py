@@ -56,17 +56,6 @@ def residual_norm(indptr, indices, data, x, b):
 
 
 @numba.njit(cache=True)
-def sor_sweep(indptr, indices, data, diag_ptr, x, b, omega):
-    """One forward SOR sweep in place (no residual): the dense-gold tests' unit of work."""
-    n = indptr.size - 1
-    for i in range(n):
-        s = b[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s -= data[k] * x[indices[k]]
-        x[i] += omega * s / data[diag_ptr[i]]
-
-
-@numba.njit(cache=True)
 def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, r0, maxiter):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
@@ -76,14 +65,14 @@ def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, r0, maxit
     in the sweep) and ``δ_j = x_j^new - x_j^old`` the residual of the new iterate is
     ``r_i = σ_i - a_ii x_i^new - Σ_{j>i} a_ij δ_j``.  That last sum is final once the sweep has
     passed the row's last column, so rows are finished with a lag of at most the bandwidth;
-    ``ring`` (a power-of-two length larger than the bandwidth) holds the lagged ``δ`` and
-    partial residuals, which keeps them in cache.
+    ``ring`` (a power-of-two length larger than the bandwidth) holds the lagged ``δ``, which
+    keeps it in cache.
 
     Returns ``(iterations, residual_norm, status)``.
     """
     n = indptr.size - 1
-    mask = ring.size // 2 - 1
-    half = ring.size // 2  # ring[:half] holds δ, ring[half:] the partial residuals
+    mask = ring.size - 1
+    theta = (1.0 - omega) / omega
     rnorm = r0
     limit = DIVERGENCE_FACTOR * r0
     it = 0
@@ -93,21 +82,25 @@ def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, r0, maxit
         p = 0  # next row whose residual is not yet final
         for i in range(n):
             d = diag_ptr[i]
+            aii = data[d]
+            # A sweep is latency-bound: row i waits for x[i-1] from row i-1.  Summing the old
+            # (upper) values first and the just-updated lower ones last, nearest last, and
+            # multiplying by ω/a_ii computed off that chain keeps the wait to about two FMAs.
             s = b[i]
-            for k in range(indptr[i], d):
-                s -= data[k] * x[indices[k]]
             for k in range(d + 1, indptr[i + 1]):
                 s -= data[k] * x[indices[k]]
-            aii = data[d]
+            for k in range(indptr[i], d):
+                s -= data[k] * x[indices[k]]
             xo = x[i]
-            xn = xo + omega * (s / aii - xo)
+            xn = (1.0 - omega) * xo + (omega / aii) * s
             x[i] = xn
             ring[i & mask] = xn - xo
-            ring[half + (i & mask)] = s - aii * xn
-            # finish every row whose columns are all updated now
+            # finish every row whose columns are all updated now; its σ_p − a_pp x_p^new
+            # equals ((1 − ω)/ω) a_pp δ_p, so only δ needs keeping
             while p <= i and indices[indptr[p + 1] - 1] <= i:
-                r = ring[half + (p & mask)]
-                for k in range(diag_ptr[p] + 1, indptr[p + 1]):
+                dp = diag_ptr[p]
+                r = theta * data[dp] * ring[p & mask]
+                for k in range(dp + 1, indptr[p + 1]):
                     r -= data[k] * ring[indices[k] & mask]
                 acc += r * r
                 p += 1
@@ -131,37 +124,43 @@ def ssor_apply(indptr, indices, data, diag_ptr, omega, paper_order, r, z):
     """
     n = indptr.size - 1
     c = omega * (2.0 - omega)
+    # Triangular solves are latency-bound (row i waits for the row just solved): sums run so
+    # the nearest, most recent value comes last, and 1/a_ii is formed off that chain.
     if paper_order:
         for i in range(n - 1, -1, -1):
             d = diag_ptr[i]
-            s = r[i]
-            for k in range(d + 1, indptr[i + 1]):
-                s -= omega * data[k] * z[indices[k]]
-            z[i] = s / data[d]
+            inv = 1.0 / data[d]
+            s = 0.0
+            for k in range(indptr[i + 1] - 1, d, -1):
+                s += data[k] * z[indices[k]]
+            z[i] = inv * r[i] - (omega * inv) * s
         rz = 0.0
         for i in range(n):
             d = diag_ptr[i]
+            winv = omega / data[d]
             s = 0.0
             for k in range(indptr[i], d):
                 s += data[k] * z[indices[k]]
             # z_j (j < i) are already scaled by c = ω(2 − ω), z_i is not yet
-            zi = c * z[i] - omega * s / data[d]
+            zi = c * z[i] - winv * s
             z[i] = zi
             rz += r[i] * zi
     else:
         for i in range(n):
             d = diag_ptr[i]
-            s = r[i]
+            inv = 1.0 / data[d]
+            s = 0.0
             for k in range(indptr[i], d):
-                s -= omega * data[k] * z[indices[k]]
-            z[i] = s / data[d]
+                s += data[k] * z[indices[k]]
+            z[i] = inv * r[i] - (omega * inv) * s
         rz = 0.0
         for i in range(n - 1, -1, -1):
             d = diag_ptr[i]
+            winv = omega / data[d]
             s = 0.0
-            for k in range(d + 1, indptr[i + 1]):
+            for k in range(indptr[i + 1] - 1, d, -1):
                 s += data[k] * z[indices[k]]
-            zi = c * z[i] - omega * s / data[d]
+            zi = c * z[i] - winv * s
             z[i] = zi
             rz += r[i] * zi
     return rz

@@ -111,8 +111,7 @@ class CSROperator:
     def ring(self) -> np.ndarray:
         """Scratch space for SOR's lagged in-sweep residual (see ``_kernels.sor_solve``)."""
         if self._ring is None:
-            size = 1 << int(self.bandwidth + 1).bit_length()
-            self._ring = np.empty(2 * size)
+            self._ring = np.empty(1 << int(self.bandwidth + 1).bit_length())
         return self._ring
 
 
