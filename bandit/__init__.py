@@ -7,9 +7,9 @@ Examples
 --------
 >>> import numpy as np
 >>> from bandit import POLICIES, simulate, regret
->>> C = np.array([[5.0, 3.0, 9.0]] * 200)            # arm 1 always cheapest
+>>> C = np.array([[4.0, 3.0, 3.5]] * 300)            # arm 1 always cheapest
 >>> arms = simulate(POLICIES["smooth_igw"]([1.0, 1.4, 1.8], seed=0), C)
->>> int(np.bincount(arms).argmax()), regret(C, arms).best_fixed[-1] < 0.2 * 200 * 3
+>>> int(np.bincount(arms).argmax()), bool(regret(C, arms).best_fixed[-1] < 0.1 * 300 * 3)
 (1, True)
 """
 from ._base import Policy, arm_omega

@@ -132,3 +132,34 @@ def lcb_scores(theta, P, phi, bonus):
             w += phi[i] * s
         out[k] = m - bonus * np.sqrt(max(w, 0.0))
     return out
+
+
+@njit(cache=True)
+def smoothed_means(W, sums, counts, n0):
+    """Own means shrunk towards the neighbours' kernel-weighted means (see ``SmoothIGW``).
+
+    ``W`` has a zero diagonal; arms without data contribute nothing; an arm with no played
+    neighbour falls back to the mean of the played arms' means.
+    """
+    K = sums.size
+    mean = np.zeros(K)
+    total = 0.0
+    nplayed = 0
+    for j in range(K):
+        if counts[j] > 0:
+            mean[j] = sums[j] / counts[j]
+            total += mean[j]
+            nplayed += 1
+    fallback = total / nplayed if nplayed else np.nan
+    out = np.empty(K)
+    for k in range(K):
+        num = 0.0
+        den = 0.0
+        for j in range(K):
+            if counts[j] > 0:
+                num += W[k, j] * mean[j]
+                den += W[k, j]
+        prior = num / den if den > 0 else fallback
+        a = n0 / (1.0 + counts[k])  # the prior fades as the arm gathers its own data
+        out[k] = (sums[k] + a * prior) / (counts[k] + a)
+    return out

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ._base import Policy, arm_omega
-from ._kernels import igw_probabilities
+from ._kernels import igw_probabilities, smoothed_means
 
 __all__ = ["SmoothIGW", "arm_positions"]
 
@@ -32,14 +32,16 @@ def arm_positions(arms):
 class SmoothIGW(Policy):
     """Inverse-gap weighting over kernel-smoothed mean costs (non-contextual, costs minimised).
 
-    The mean cost of arm ``k`` is estimated by a Nadaraya–Watson average over all arms,
+    The mean cost of arm ``k`` is its own sample mean shrunk towards its neighbours':
 
-    ``μ_k = Σ_j w_kj S_j / Σ_j w_kj n_j``,  ``w_kj = exp(−(x_k − x_j)² / (2 h_k²))``,
-    ``h_k = bandwidth · sqrt(n0 / (n0 + n_k))``,
+    ``μ_k = (S_k + a_k m_k) / (n_k + a_k)``, ``a_k = n0 / (1 + n_k)``,  ``m_k = Σ_{j≠k} w_kj μ̄_j / Σ_{j≠k} w_kj``,
+    ``w_kj = exp(−(x_k − x_j)² / (2 h²))`` over played arms ``j``,
 
-    with ``S_j, n_j`` the cost sum and count of arm ``j`` and ``x`` the arm positions (ω in
-    grid steps, :func:`arm_positions`).  A rarely played arm borrows its neighbours' data; as
-    ``n_k`` grows its bandwidth shrinks to its own mean, so the smoothing bias vanishes.  Arm
+    with ``S_k, n_k, μ̄_k`` the cost sum, count and mean of arm ``k``, ``x`` the arm positions
+    (ω in grid steps, :func:`arm_positions`) and ``h = bandwidth``.  A rarely played arm
+    borrows ``n0`` pseudo-observations from its neighbours (an empirical-Bayes prior) whose
+    weight fades like ``1/n_k``: smoothing is biased at a minimum (the neighbours of the best
+    arm are worse), so it should only steer arms with almost no data of their own.  Arm
     ``k ≠ k*`` is then played with probability ``1/(K + γ_t g_k)``, ``g_k = (μ_k − μ*)/μ*`` the
     *relative* gap and ``γ_t = gamma · sqrt(t)``; relative gaps make the policy independent of
     the cost unit (iterations or seconds) and robust to equal or zero first costs (``μ* = 0``
@@ -52,10 +54,10 @@ class SmoothIGW(Policy):
     ----------
     arms : sequence of float or dict
         ω grid (ordered or not) or setting dicts.
-    bandwidth : float, default 1.5
-        Kernel width in grid steps for an unplayed arm.
-    n0 : float, default 5.0
-        Count at which an arm's bandwidth has shrunk by ``sqrt(2)``.
+    bandwidth : float, default 1.0
+        Kernel width in grid steps.
+    n0 : float, default 20.0
+        Strength of the neighbours' prior, in observations.
     gamma : float, default 80.0
         Scale of the exploration schedule (larger = greedier).
     seed : int, optional
@@ -73,14 +75,15 @@ class SmoothIGW(Policy):
 
     _state_keys = ()
 
-    def __init__(self, arms, *, bandwidth=1.5, n0=5.0, gamma=80.0, seed=None):
+    def __init__(self, arms, *, bandwidth=1.0, n0=20.0, gamma=80.0, seed=None):
         super().__init__(arms, seed=seed)
         for name, v in (("bandwidth", bandwidth), ("n0", n0), ("gamma", gamma)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
         self.bandwidth, self.n0, self.gamma = float(bandwidth), float(n0), float(gamma)
         x = arm_positions(self.arms)
-        self._d2 = (x[:, None] - x[None, :]) ** 2
+        self._W = np.exp(-0.5 * ((x[:, None] - x[None, :]) / self.bandwidth) ** 2)
+        np.fill_diagonal(self._W, 0.0)
 
     def _config(self):
         return {"bandwidth": self.bandwidth, "n0": self.n0, "gamma": self.gamma}
@@ -89,9 +92,7 @@ class SmoothIGW(Policy):
         """Smoothed mean cost of every arm (NaN before any data)."""
         if self.t == 0:
             return np.full(self.n_arms, np.nan)
-        h2 = self.bandwidth ** 2 * self.n0 / (self.n0 + self.counts)
-        W = np.exp(-0.5 * self._d2 / h2[:, None])
-        return (W @ self.cost_sums) / (W @ self.counts)
+        return smoothed_means(self._W, self.cost_sums, self.counts.astype(np.float64), self.n0)
 
     def probabilities(self):
         """Distribution for the next round."""
