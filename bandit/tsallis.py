@@ -35,6 +35,7 @@ def tsallis_probabilities(L, eta):
     [0.25, 0.25, 0.25, 0.25]
     """
     L = np.ascontiguousarray(L, dtype=np.float64)
+    L = L - L.min()  # only differences matter; keeps L - x exact for huge raw losses
     x = tsallis_normaliser(L, float(eta))
     p = 4.0 / (eta * (L - x)) ** 2
     return p / p.sum()  # removes the last rounding error of the root
