@@ -1,0 +1,208 @@
+"""bandit.Tuner: the loop wrapper (real solvers and a stand-in solver with known counts)."""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit import Tuner, TunerFileError
+from solvers import SolveResult, gallery
+
+OMEGAS = [1.0, 1.3, 1.5, 1.7, 1.99]  # 1.99 is deliberately terrible on these systems
+
+
+def systems(n, seed=0, m=8):
+    rng = np.random.default_rng(seed)
+    for c in rng.uniform(0.0, 0.4, n):
+        yield gallery.shifted_laplacian_2d(m, c), rng.standard_normal(m * m), c
+
+
+def rel_res(A, b, x):
+    return np.linalg.norm(b - A @ x) / np.linalg.norm(b)
+
+
+def test_loop_with_terrible_arm_always_converges_when_guarded():
+    tuner = Tuner(bandit.UniformRandom(OMEGAS, seed=1), solver="sor", guard=3.0)
+    for A, b, c in systems(25):
+        r = tuner.solve(A, b, context=c)
+        assert r.converged and r.reason == "converged"
+        assert rel_res(A, b, r.x) <= 1e-8
+        assert r.settings == {"omega": OMEGAS[r.arm]}
+        if "explored" in r.info:
+            ex = r.info["explored"]
+            assert ex["censored"] and ex["iterations"] == ex["budget"] < r.iterations
+            assert r.arm != ex["arm"] and r.omega == OMEGAS[r.arm]
+    h = tuner.history
+    stopped = h["censored"] & (h["fallback_arm"] >= 0)
+    assert np.any(stopped & (h["arm"] == 4))  # the terrible arm was stopped and finished
+    assert np.all(h["converged"])
+    s = tuner.summary()
+    assert s["rounds"] == 25 and s["fallbacks"] == int(stopped.sum())
+    assert s["total_iterations"] == h["iterations"].sum()
+    # guarding pays: the same arm choices unguarded spend far more on 1.99
+    free = Tuner(bandit.UniformRandom(OMEGAS, seed=1), solver="sor", guard=None)
+    total = sum(free.solve(A, b, context=c).iterations for A, b, c in systems(25))
+    assert s["total_iterations"] < 0.7 * total
+
+
+class StandIn:
+    """Fake solver: needs ``need(ω)`` iterations from x0 = None, half as many from a warm x0."""
+
+    def __init__(self, need):
+        self.need, self.calls = need, []
+
+    def __call__(self, A, b, omega=None, *, x0=None, rtol, atol, maxiter, backend):
+        n = self.need[omega] if x0 is None else self.need[omega] // 2
+        its = min(n, maxiter)
+        self.calls.append((omega, maxiter, x0 is not None))
+        return SolveResult(x=np.full(3, float(its)), iterations=its, converged=its == n,
+                           residual_norm=0.0 if its == n else 1.0, omega=omega,
+                           solver="stand-in", reason="converged" if its == n else "maxiter",
+                           seconds=1e-3 * its, maxiter=maxiter)
+
+
+def test_guard_budget_censoring_and_fallback_by_hand():
+    need = {1.0: 100, 1.5: 20, 1.9: 1000}
+    fake = StandIn(need)
+    tuner = Tuner(bandit.FixedArm([1.0, 1.5, 1.9], arm=1), solver=fake, guard=2.5)
+    tuner.solve(None, None)                      # learns arm 1 costs 20
+    tuner.policy.arm = 2                          # force an exploratory arm
+    r = tuner.solve(None, None)
+    assert fake.calls[-2:] == [(1.9, 50, False), (1.5, 10_000, True)]  # budget 2.5·20
+    assert r.converged and r.iterations == 50 + 10 and r.arm == 1
+    assert r.info["explored"] == {"arm": 2, "omega": 1.9, "iterations": 50, "seconds": 0.05,
+                                  "reason": "maxiter", "censored": True, "budget": 50,
+                                  "restarted": False}
+    p = tuner.policy
+    assert p.counts.tolist() == [0, 1, 1] and p.cost_sums[2] == 50  # censored cost fed back
+    h = tuner.history
+    assert h["arm"].tolist() == [1, 2] and h["censored"].tolist() == [False, True]
+    assert h["fallback_arm"].tolist() == [-1, 1] and h["iterations"].tolist() == [20, 60]
+    # the predicted best arm itself is never capped below maxiter
+    tuner.policy.arm = 1
+    tuner.solve(None, None)
+    assert fake.calls[-1] == (1.5, 10_000, False)
+
+
+def test_not_converged_result_when_even_the_fallback_fails():
+    fake = StandIn({1.0: 50, 1.5: 20_000})
+    tuner = Tuner(bandit.FixedArm([1.0, 1.5], arm=1), solver=fake, maxiter=100)
+    r = tuner.solve(None, None)
+    assert not r.converged and r.iterations == 100 and r.reason == "maxiter"
+    assert tuner.history["censored"].tolist() == [True]
+
+
+def test_cost_time_feeds_seconds():
+    fake = StandIn({1.0: 100, 1.5: 20})
+    tuner = Tuner(bandit.UniformRandom([1.0, 1.5], seed=0), solver=fake, cost="time")
+    for _ in range(12):
+        tuner.solve(None, None)
+    h = tuner.history
+    ok = ~h["censored"]
+    assert ok.sum() >= 6 and h["censored"].sum() >= 1  # arm 0 (100 its) gets stopped at 3·20
+    np.testing.assert_allclose(h["cost"][ok], h["seconds"][ok])
+    np.testing.assert_allclose(h["cost"][~ok], 0.060)  # the stopped attempt's own seconds
+    np.testing.assert_allclose(tuner.policy.cost_sums.sum(), h["cost"].sum())
+    assert tuner.summary()["cost"] == "time"
+    # time budget converts to iterations through seconds per iteration (1 ms here)
+    assert tuner._budget(0, 1, 0.020) == math.ceil(3.0 * 20)
+
+
+def test_cost_time_with_real_solver():
+    tuner = Tuner(bandit.SmoothIGW(OMEGAS[:4], seed=0), solver="ssor_pcg", cost="time")
+    for A, b, c in systems(6):
+        assert tuner.solve(A, b).converged
+    assert np.all(tuner.history["cost"] > 0) and np.all(tuner.history["cost"] < 1.0)
+
+
+def test_save_load_round_trip_continues_identically(tmp_path):
+    make = lambda: Tuner(bandit.ChebCB(OMEGAS, context_bounds=(0.0, 0.4), seed=3), solver="sor",
+                         audit=0.3, audit_seed=7)
+    data = list(systems(16, seed=2))
+    a = make()
+    for A, b, c in data[:8]:
+        a.solve(A, b, context=c)
+    path = tmp_path / "tuner.json"
+    a.save(path)
+    assert os.listdir(tmp_path) == ["tuner.json"]  # no temp file left behind
+    assert json.loads(path.read_text())["version"] == 1
+    b_ = Tuner.load(path)
+    assert len(b_.history["arm"]) == 8 and len(b_.audits) == len(a.audits)
+    for A, b, c in data[8:]:
+        ra, rb = a.solve(A, b, context=c), b_.solve(A, b, context=c)
+        assert (ra.arm, ra.iterations) == (rb.arm, rb.iterations)
+    for k in ("arm", "iterations", "converged", "censored", "context"):
+        np.testing.assert_array_equal(a.history[k], b_.history[k])
+    assert len(a.audits) == len(b_.audits)
+
+
+def test_corrupt_missing_and_wrong_version_files(tmp_path):
+    t = Tuner(bandit.TsallisINF(OMEGAS, seed=0), solver="sor")
+    for A, b, c in systems(3):
+        t.solve(A, b)
+    good = tmp_path / "good.json"
+    t.save(good)
+    text = good.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text(text[: len(text) // 2])
+    with pytest.raises(TunerFileError, match="corrupt"):
+        Tuner.load(bad)
+    bad.write_text(text.replace('"version": 1', '"version": 2', 1))
+    with pytest.raises(TunerFileError, match="version 2"):
+        Tuner.load(bad)
+    bad.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(TunerFileError, match="not a relaxtune.tuner"):
+        Tuner.load(bad)
+    with pytest.raises(TunerFileError, match="no such file"):
+        Tuner.load(tmp_path / "missing.json")
+    payload = json.loads(text)
+    del payload["rows"]
+    bad.write_text(json.dumps(payload))
+    with pytest.raises(TunerFileError, match="incomplete"):
+        Tuner.load(bad)
+    assert Tuner.load(good).summary()["rounds"] == 3
+
+
+def test_audit_rounds_estimate_regret_off_the_clock():
+    tuner = Tuner(bandit.FixedArm(OMEGAS[:4], arm=0), solver="sor", audit=1.0)
+    for A, b, c in systems(5):
+        tuner.solve(A, b)
+    s = tuner.summary()
+    assert s["audits"] == 5 and "audit" in s["regret"]["method"] and s["audit_seconds"] > 0
+    C = np.array([c for _, _, c in tuner.audits])
+    # arm 0 (Gauss-Seidel) is the worst here: the estimate is the exact regret of the 5 rounds
+    assert s["regret"]["best_fixed"] == pytest.approx(C[:, 0].sum() - C.sum(axis=0).min())
+    assert s["regret"]["instance_optimal"] == pytest.approx((C[:, 0] - C.min(axis=1)).sum())
+    assert np.all(tuner.history["seconds"] < s["audit_seconds"])  # audits not on the user's clock
+
+
+def test_summary_without_audits_says_how_it_estimated():
+    t = Tuner(bandit.SmoothIGW(OMEGAS, seed=0), solver="sor")
+    assert t.summary()["regret"]["method"] == "no rounds yet"
+    for A, b, c in systems(5):
+        t.solve(A, b)
+    assert "plug-in" in t.summary()["regret"]["method"]
+    t = Tuner(bandit.ChebLCB(OMEGAS, context_bounds=(0, 0.4)), solver="sor")
+    for A, b, c in systems(5):
+        t.solve(A, b, context=c)
+    assert "model-based" in t.summary()["regret"]["method"]
+
+
+def test_dict_arms_and_argument_errors():
+    arms = [{"omega": 1.2, "order": "paper"}, {"omega": 1.5, "order": "textbook"}]
+    t = Tuner(bandit.UniformRandom(arms, seed=0), solver="ssor_pcg")
+    for A, b, c in systems(3):
+        r = t.solve(A, b)
+        assert r.converged and r.settings == arms[r.arm]
+    with pytest.raises(ValueError, match="unknown solver"):
+        Tuner(bandit.FixedArm([1.0]), solver="gmres")
+    with pytest.raises(ValueError, match="cost"):
+        Tuner(bandit.FixedArm([1.0]), cost="flops")
+    with pytest.raises(ValueError, match="guard"):
+        Tuner(bandit.FixedArm([1.0]), guard=0.5)
+    with pytest.raises(ValueError, match="policy"):
+        Tuner("tsallis")
+    with pytest.raises(ValueError, match="custom solver"):
+        Tuner(bandit.FixedArm([1.0]), solver=StandIn({1.0: 1})).save("x.json")
