@@ -38,6 +38,16 @@ def _hat(u, m):
     return phi
 
 
+@njit(cache=True)
+def _monomials(x, exps):
+    out = np.ones(exps.shape[0])
+    for r in range(exps.shape[0]):
+        for i in range(exps.shape[1]):
+            for _ in range(exps[r, i]):
+                out[r] *= x[i]
+    return out
+
+
 class _Scalar:
     """Scalar context in ``[a, b]`` (clipped), mapped to ``u = 2(c − a)/(b − a) − 1``."""
 
@@ -137,15 +147,15 @@ class Polynomial:
         self.n_features = len(exps)
 
     def __call__(self, context):
-        x = np.asarray(context, dtype=float).reshape(-1)
+        x = np.array(context, dtype=np.float64).reshape(-1)
         if x.size != self.context_dim:
             raise ValueError(f"context must have {self.context_dim} entries, got {x.size}")
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             raise ValueError(f"context must be finite, got {context!r}")
         if self.context_bounds is not None:
             a, b = self.context_bounds[:, 0], self.context_bounds[:, 1]
-            x = 2.0 * (np.clip(x, a, b) - a) / (b - a) - 1.0
-        return np.prod(x ** self._exps, axis=1)
+            x = 2.0 * (np.minimum(np.maximum(x, a), b) - a) / (b - a) - 1.0
+        return _monomials(x, self._exps)
 
     @property
     def penalty(self):
