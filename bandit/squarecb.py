@@ -48,7 +48,7 @@ class SquareCB(Policy):
         Total degree of the polynomial features.
     context_bounds : (a, b) or sequence of (a, b), optional
         Per-coordinate box; coordinates are clipped to it and mapped to [−1, 1].
-    ridge : float, default 0.1
+    ridge : float, default 0.01
         ``λ``, the weight of the feature map's penalty ``Λ``.
     gamma, gamma_exponent : float
         Exploration schedule ``γ_t = gamma · t^gamma_exponent`` (larger = greedier).
@@ -76,7 +76,7 @@ class SquareCB(Policy):
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err")
 
-    def __init__(self, arms, context_dim=1, *, degree=2, context_bounds=None, ridge=0.1,
+    def __init__(self, arms, context_dim=1, *, degree=2, context_bounds=None, ridge=0.01,
                  gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
                  seed=None):
         super().__init__(arms, seed=seed)
@@ -208,7 +208,7 @@ class ChebCB(SquareCB):
 
     _feature_map = Chebyshev
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=6, *, ridge=0.1, gamma=50.0,
+    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=6, *, ridge=0.01, gamma=50.0,
                  gamma_exponent=0.5, target="log", exploration="igw", beta=0.5, seed=None):
         Policy.__init__(self, arms, seed=seed)
         self._setup(self._feature_map(context_bounds, m), ridge, gamma, gamma_exponent, target,
@@ -238,7 +238,7 @@ class SplineCB(ChebCB):
 
     _feature_map = Hat
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=16, *, ridge=0.1, gamma=50.0,
+    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=16, *, ridge=0.01, gamma=50.0,
                  gamma_exponent=0.5, target="log", exploration="igw", beta=0.5, seed=None):
         super().__init__(arms, context_bounds, m, ridge=ridge, gamma=gamma,
                          gamma_exponent=gamma_exponent, target=target, exploration=exploration,
