@@ -98,8 +98,8 @@ class TsallisINF(Policy):
         self.p = None  # the next select forms a fresh distribution
 
     def predict(self, context=None):
-        """Importance-weighted mean cost per arm, ``L_k / t`` (NaN before the first update)."""
-        return self.L / self.t if self.t else np.full(self.n_arms, np.nan)
+        """Importance-weighted mean cost per arm, ``L_k / t`` (NaN for arms never played)."""
+        return np.where(self.counts > 0, self.L / max(self.t, 1), np.nan)
 
 
 class TsallisINFCB(Policy):
@@ -132,7 +132,7 @@ class TsallisINFCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("L", "bin_t", "bin_sums")
+    _state_keys = ("L", "bin_t", "bin_sums", "bin_counts")
 
     def __init__(self, arms, context_bounds=(0.0, 1.0), bins=5, *, seed=None):
         super().__init__(arms, seed=seed)
@@ -144,6 +144,7 @@ class TsallisINFCB(Policy):
         self.L = np.zeros((self.bins, self.n_arms))
         self.bin_t = np.zeros(self.bins, dtype=np.int64)
         self.bin_sums = np.zeros(self.bins)
+        self.bin_counts = np.zeros((self.bins, self.n_arms), dtype=np.int64)
 
     def _config(self):
         return {"context_bounds": list(self.context_bounds), "bins": self.bins}
@@ -171,10 +172,10 @@ class TsallisINFCB(Policy):
         self.L[i, arm] += cost / p[arm]
         self.bin_t[i] += 1
         self.bin_sums[i] += cost
+        self.bin_counts[i, arm] += 1
         self.p = None
 
     def predict(self, context=None):
-        """Importance-weighted mean cost per arm in the context's bin."""
+        """Importance-weighted mean cost per arm in the context's bin (NaN if never played)."""
         i = self._context(context)
-        t = self.bin_t[i]
-        return self.L[i] / t if t else np.full(self.n_arms, np.nan)
+        return np.where(self.bin_counts[i] > 0, self.L[i] / max(self.bin_t[i], 1), np.nan)

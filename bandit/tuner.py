@@ -139,7 +139,8 @@ class Tuner:
         before any), used for the guard budget and as the fallback.
         """
         arm = self.policy.select(context)
-        pred = self.policy.predict(context)
+        # only arms with data of their own may be "best" (a smoother's guess is no fallback)
+        pred = np.where(self.policy.counts > 0, self.policy.predict(context), np.nan)
         if np.all(np.isnan(pred)):
             return arm, None, math.nan
         best = int(np.nanargmin(pred))

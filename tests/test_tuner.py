@@ -206,3 +206,15 @@ def test_dict_arms_and_argument_errors():
         Tuner("tsallis")
     with pytest.raises(ValueError, match="custom solver"):
         Tuner(bandit.FixedArm([1.0]), solver=StandIn({1.0: 1})).save("x.json")
+
+
+@pytest.mark.parametrize("name", ["smooth_igw", "tsallis_inf", "tsallis_inf_cb"])
+def test_best_arm_for_guard_and_fallback_has_data_of_its_own(name):
+    cls = bandit.POLICIES[name]
+    p = cls(OMEGAS, context_bounds=(0, 1), seed=0) if cls.contextual else cls(OMEGAS, seed=0)
+    p.update(2, 40.0, context=0.5)
+    assert np.isnan(np.delete(p.predict(0.5), 2)).all() or name == "smooth_igw"
+    t = Tuner(p, solver="sor")
+    arm, best, pred = t.decide(0.5)
+    # Tsallis: importance-weighted, the cost over its probability (uniform: 1/5) per round
+    assert best == 2 and pred == pytest.approx(40.0 if name == "smooth_igw" else 40.0 * 5)
