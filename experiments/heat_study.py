@@ -105,13 +105,39 @@ def _run_learner(params: dict) -> dict:
 
 def _run_costs(params: dict) -> dict:
     sim = Heat2D(params["nx"], params["steps"], params["t_end"])
-    return heat_costs(sim, params["omegas"], cg=params["cg"], direct=params["direct"],
+    return heat_costs(sim, params["omegas"], cg=params["cg"], direct=False,
                       **solver_settings(**params["solver"]))
 
 
+def _run_direct(params: dict) -> dict:
+    """The simulation with a sparse direct solve per step (``splu`` factor + solve, timed).
+
+    A separate task from the cost matrix so the two run in parallel; its trajectory is the
+    exact one, which the iterative trajectories match to ``rtol``.
+    """
+    import scipy.sparse.linalg as spla
+
+    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
+    seconds = np.zeros(sim.steps)
+
+    def solve(A, b, x0, context):
+        t0 = time.perf_counter()
+        x = spla.splu(A.tocsc()).solve(b)
+        seconds[solve.k] = time.perf_counter() - t0
+        solve.k += 1
+        return x
+
+    solve.k = 0
+    sim.run(solve)
+    return {"direct_seconds": seconds}
+
+
+_TASKS = {"costs": _run_costs, "direct": _run_direct, "learner": None}
+
+
 def heat_task(params: dict) -> dict:
-    """Worker entry point (picklable): ``kind`` is ``"costs"`` or ``"learner"``."""
-    return _run_costs(params) if params["kind"] == "costs" else _run_learner(params)
+    """Worker entry point (picklable): ``kind`` is ``"costs"``, ``"direct"`` or ``"learner"``."""
+    return _TASKS[params["kind"]](params) if params["kind"] != "learner" else _run_learner(params)
 
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
@@ -149,10 +175,12 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     sizes = [int(v) for v in np.atleast_1d(nx)]
     solver = solver_settings(backend)
     base = dict(steps=int(steps), t_end=float(t_end), omegas=OMEGA_GRID.tolist(), seed=int(seed),
-                degree=int(degree), solver={"backend": backend}, cg=True, direct=bool(direct))
+                degree=int(degree), solver={"backend": backend}, cg=True)
     tasks = []
     for n in sizes:  # cost matrices first: they are the longest tasks
         tasks.append(dict(base, kind="costs", nx=n))
+        if direct:
+            tasks.append(dict(base, kind="direct", nx=n))
     for n in sizes:
         for j, name in enumerate(learners):
             for i in range(trials):
@@ -162,7 +190,10 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     elapsed = time.perf_counter() - t0
     by_size, arrays = {}, {}
     for n in sizes:
-        costs = next(o for o, t in zip(out, tasks) if t["kind"] == "costs" and t["nx"] == n)
+        costs = dict(next(o for o, t in zip(out, tasks) if t["kind"] == "costs" and t["nx"] == n))
+        for o, t in zip(out, tasks):
+            if t["kind"] == "direct" and t["nx"] == n:
+                costs.update(o)
         runs = {name: [o for o, t in zip(out, tasks) if t["kind"] == "learner"
                        and t["nx"] == n and t["name"] == name] for name in learners}
         by_size[n], arrays[n] = _score_size(n, costs, runs, steps)
