@@ -125,7 +125,7 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 
-def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order="paper",
+def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order=None,
              backend="numba", options=None):
     """Conjugate gradients preconditioned by SSOR(ω) for symmetric positive definite ``A``.
 
@@ -141,7 +141,10 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
         Symmetric positive definite (a clearly non-symmetric A or a non-positive diagonal raises).
     b, omega, x0, rtol, atol, maxiter, backend
         As in :func:`sor`.
-    order : {"paper", "textbook"}
+    order : {"paper", "textbook"}, optional
+        Default: each backend's own sweep — ``"paper"`` for Numba, ``"textbook"`` (PETSc's
+        symmetric PCSOR, forward sweep first) for PETSc.  Either order runs on either backend
+        with the same iteration counts (±1).
 
     Returns
     -------
@@ -159,6 +162,8 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     """
     _check_backend(backend)
     omega = check_omega(omega)
+    if order is None:
+        order = "textbook" if backend == "petsc" else "paper"
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     if backend == "petsc":

@@ -1,0 +1,722 @@
+"""PETSc backend: the same three solvers and the same :class:`SolveResult` on PETSc KSP objects.
+
+``solvers.sor/ssor_pcg/cg(..., backend="petsc")`` dispatch to :func:`solve`.  The KSP set-up
+reproduces the project's conventions (REFERENCE §1) so iteration counts can be compared with
+the Numba kernels:
+
+=============  ==================================================  ==============================
+solver         KSP / PC                                            parity with the Numba kernels
+=============  ==================================================  ==============================
+``sor``        KSPRICHARDSON + PCSOR local forward sweep           identical counts
+``ssor_pcg``   KSPCG + PCSOR local symmetric sweep                 ±1 with the same ``order``
+``cg``         KSPCG + PCNONE                                      identical counts
+=============  ==================================================  ==============================
+
+All three use the unpreconditioned residual norm and the stopping rule
+``‖b − A x_k‖ <= max(rtol·‖b‖, atol)`` (with or without a warm start ``x0``).  KSPCG uses
+PETSc's C default test, which with the unpreconditioned norm is exactly that rule; Richardson
+gets a (Python) convergence test because with PETSc's default test and no monitor
+Richardson + SOR takes a fast path that skips the test and always runs ``max_it`` sweeps.
+
+PETSc's symmetric SOR sweep runs *forward first*: it is ``order="textbook"`` of the Numba
+kernel.  ``order="paper"`` (backward first, the Numba default) is obtained exactly by solving
+the system with each rank's rows numbered in reverse (the matrix is permuted once and cached).
+
+Inputs: ``A`` may be a scipy sparse matrix / dense array / :class:`solvers.CSROperator`
+(converted once with ``createAIJ(csr=...)``; the converted ``Mat`` is cached on a
+``CSROperator``), a :class:`PetscOperator` from :func:`prepare`, or a user's assembled
+``PETSc.Mat`` (used in place, never copied).  ``b`` and ``x0`` may be numpy arrays (global
+length; each rank passes the whole vector) or ``PETSc.Vec`` with ``A``'s row layout.  If ``b``
+or ``x0`` is a ``PETSc.Vec`` the result's ``x`` is a new ``PETSc.Vec``; otherwise it is a numpy
+array of global length on every rank.
+
+Each solver configuration (matrix, solver kind, order, options) owns one KSP with its own
+options prefix; ω changes between solves through ``PCSORSetOmega`` without rebuilding the KSP.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import itertools
+import os
+import time
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+
+import petsc4py
+
+petsc4py.init()
+from petsc4py import PETSc  # noqa: E402
+
+from . import _kernels as K  # noqa: E402
+from ._operator import CSROperator, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
+from ._result import SolveResult  # noqa: E402
+
+__all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
+           "reason_name", "to_petsc_mat", "options_for"]
+
+KINDS = ("sor", "ssor_pcg", "cg")
+
+#: The PETSc options each solver kind starts from (user ``options`` are applied on top).
+KSP_SETUP = {
+    "sor": {"ksp_type": "richardson", "pc_type": "sor", "pc_sor_local_forward": "true",
+            "ksp_norm_type": "unpreconditioned"},
+    "ssor_pcg": {"ksp_type": "cg", "pc_type": "sor", "pc_sor_local_symmetric": "true",
+                 "ksp_norm_type": "unpreconditioned"},
+    "cg": {"ksp_type": "cg", "pc_type": "none", "ksp_norm_type": "unpreconditioned"},
+}
+
+_R = PETSc.KSP.ConvergedReason
+#: "maximum iterations reached" (renamed DIVERGED_ITS -> DIVERGED_MAX_IT in PETSc 3.24)
+_MAXIT = getattr(_R, "DIVERGED_MAX_IT", None)
+if _MAXIT is None:
+    _MAXIT = _R.DIVERGED_ITS
+_REASON_NAMES = {}
+for _name in sorted(n for n in dir(_R) if n.isupper()):
+    code = getattr(_R, _name)
+    if isinstance(code, int):  # prefer the specific name over the ITERATING alias
+        if code not in _REASON_NAMES or _REASON_NAMES[code].startswith("CONVERGED_ITERATING"):
+            _REASON_NAMES[code] = _name
+_BREAKDOWN = {getattr(_R, n) for n in ("DIVERGED_BREAKDOWN", "DIVERGED_BREAKDOWN_BICG",
+                                       "DIVERGED_INDEFINITE_PC", "DIVERGED_INDEFINITE_MAT",
+                                       "DIVERGED_PC_FAILED", "DIVERGED_PCSETUP_FAILED",
+                                       "DIVERGED_NONSYMMETRIC")
+              if hasattr(_R, n)}
+
+
+def reason_name(code: int) -> str:
+    """PETSc's name of a ``KSPConvergedReason`` code, e.g. ``2 -> "CONVERGED_RTOL"``.
+
+    >>> reason_name(2)
+    'CONVERGED_RTOL'
+    """
+    return _REASON_NAMES.get(int(code), f"KSP_REASON_{int(code)}")
+
+
+def _our_reason(code: int) -> str:
+    if code > 0:
+        return "converged"
+    if code == _MAXIT:
+        return "maxiter"
+    if code in _BREAKDOWN:
+        return "breakdown"
+    return "diverged"
+
+
+# -- PCSORSetOmega / PCEisenstatSetOmega: not wrapped by petsc4py, called through ctypes ------
+def _load_libpetsc():
+    cfg = petsc4py.get_config()
+    roots = [os.path.join(cfg.get("PETSC_DIR", ""), cfg.get("PETSC_ARCH", "") or "", "lib"),
+             os.path.join(cfg.get("PETSC_DIR", ""), "lib")]
+    for root in roots:
+        for path in sorted(glob.glob(os.path.join(root, "libpetsc.so*"))) + sorted(
+                glob.glob(os.path.join(root, "libpetsc*.dylib"))):
+            try:
+                lib = ctypes.CDLL(path)
+                for fn in (lib.PCSORSetOmega, lib.PCEisenstatSetOmega):
+                    fn.argtypes = [ctypes.c_void_p, ctypes.c_double]
+                    fn.restype = ctypes.c_int
+                return lib
+            except (OSError, AttributeError):
+                continue
+    return None
+
+
+_LIB = _load_libpetsc() if PETSc.RealType == np.float64 else None
+
+
+def _set_omega(pc, omega: float, prefix: str) -> None:
+    """``PCSORSetOmega`` (or ``PCEisenstatSetOmega``) on ``pc``; no-op for other PC types."""
+    pc_type = pc.getType()
+    if pc_type not in ("sor", "eisenstat"):
+        return
+    if _LIB is not None:
+        fn = _LIB.PCSORSetOmega if pc_type == "sor" else _LIB.PCEisenstatSetOmega
+        err = fn(pc.handle, float(omega))
+        if err:
+            raise RuntimeError(f"PCSORSetOmega({omega}) failed with PETSc error {err}")
+        return
+    # fallback: through the options database (re-reads this PC's options only)
+    PETSc.Options().setValue(f"{prefix}pc_{pc_type}_omega", repr(float(omega)))
+    pc.setFromOptions()
+
+
+# -- conversion and validation ------------------------------------------------------------
+def _comm(comm):
+    return PETSc.COMM_WORLD if comm is None else comm
+
+
+def to_petsc_mat(A, comm=None) -> "PETSc.Mat":
+    """Convert a (validated) matrix to an AIJ ``PETSc.Mat`` on ``comm`` (default COMM_WORLD).
+
+    Every rank passes the whole matrix; each keeps its own block of rows (PETSc's default
+    split).  On one rank this is ``createAIJ(size, csr=(indptr, indices, data))``.
+
+    >>> from solvers import gallery
+    >>> M = to_petsc_mat(gallery.laplacian_2d(3))
+    >>> M.getSize(), M.getValue(0, 1)
+    ((9, 9), -1.0)
+    """
+    op = A if isinstance(A, CSROperator) else _prepare_csr(A)
+    comm = _comm(comm)
+    n = op.n
+    layout = PETSc.Vec().createMPI((PETSc.DECIDE, n), comm=comm)
+    rstart, rend = layout.getOwnershipRange()
+    layout.destroy()
+    lo, hi = int(op.indptr[rstart]), int(op.indptr[rend])
+    it = PETSc.IntType
+    indptr = np.asarray(op.indptr[rstart:rend + 1] - lo, dtype=it)
+    indices = np.asarray(op.indices[lo:hi], dtype=it)
+    data = np.asarray(op.data[lo:hi], dtype=PETSc.ScalarType)
+    mat = PETSc.Mat().createAIJ(((rend - rstart, n), (rend - rstart, n)),
+                                csr=(indptr, indices, data), comm=comm)
+    # MatSOR's i-node variant is only taken at omega == 1; keep the plain AIJ sweep throughout
+    mat.setOption(PETSc.Mat.Option.USE_INODES, False)
+    return mat
+
+
+class PetscOperator:
+    """A square ``PETSc.Mat`` prepared for repeated solves with many ω and settings.
+
+    Holds the Mat (built from a scipy / dense / ``CSROperator`` matrix, or a user's own
+    ``PETSc.Mat`` used in place), its row layout, and one :class:`PetscSolver` (a KSP with
+    its own options prefix) per (solver kind, order, options) combination.
+
+    Parameters
+    ----------
+    A : scipy sparse matrix, ndarray, CSROperator, PetscOperator or PETSc.Mat
+    comm : PETSc.Comm, optional
+        Communicator for a converted matrix (default ``PETSc.COMM_WORLD``); a ``PETSc.Mat``
+        keeps its own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers import gallery
+    >>> op = prepare(gallery.laplacian_2d(10))
+    >>> b = np.ones(100)
+    >>> [solve("sor", op, b, w).iterations for w in (1.0, 1.56)]  # one Mat, one KSP
+    [223, 41]
+    >>> len(op.solvers)
+    1
+    """
+
+    def __init__(self, A, *, comm=None):
+        self._csr = None
+        if isinstance(A, PETSc.Mat):
+            self.mat = A
+            self.owned = False
+            _check_petsc_mat(A)
+        else:
+            self._csr = A if isinstance(A, CSROperator) else _prepare_csr(A)
+            self.mat = to_petsc_mat(self._csr, comm)
+            self.owned = True
+        self.comm = self.mat.getComm()
+        self.n = self.mat.getSize()[0]
+        self.rstart, self.rend = self.mat.getOwnershipRange()
+        self.nlocal = self.rend - self.rstart
+        self.solvers = {}
+        self._checked = {}
+        self._reversed = None
+        self._reversed_state = None
+        self._work = None
+
+    def __repr__(self):
+        return (f"PetscOperator(n={self.n}, type={self.mat.getType()!r}, "
+                f"ranks={self.comm.getSize()}, solvers={len(self.solvers)})")
+
+    @property
+    def size(self) -> int:
+        return self.comm.getSize()
+
+    # -- checks: scipy input reuses CSROperator's (same messages as the Numba path) ---------
+    def require(self, kind: str) -> None:
+        """Raise ``ValueError`` if ``A`` cannot be used by ``kind`` (diagonal, symmetry)."""
+        if self._csr is not None:
+            if kind in ("sor", "ssor_pcg"):
+                self._csr.require_diagonal(kind, positive=kind == "ssor_pcg")
+            if kind in ("ssor_pcg", "cg"):
+                self._csr.require_symmetric(kind)
+            return
+        state = self.mat.stateGet()
+        if kind in ("sor", "ssor_pcg") and self._checked.get(("diag", kind)) != state:
+            d = self.mat.getDiagonal()
+            dabs = d.copy()
+            dabs.abs()
+            row, val = dabs.min()
+            if not val > 0.0:
+                raise ValueError(
+                    f"A has a zero or missing diagonal entry in row {row} (PETSc Mat); "
+                    f"{kind} divides by a_ii")
+            if kind == "ssor_pcg":
+                row, val = d.min()
+                if val < 0.0:
+                    raise ValueError(
+                        f"A has a negative diagonal entry a_ii = {val:g} in row {row}: A is not "
+                        f"symmetric positive definite, as {kind} requires")
+            d.destroy()
+            dabs.destroy()
+            self._checked[("diag", kind)] = state
+        if kind in ("ssor_pcg", "cg") and "symmetric" not in self._checked:
+            # once per Mat object: a simulation changes values, not the symmetry of its operator
+            known = _symmetry_known(self.mat)
+            if known is None:
+                scale = self.mat.norm(PETSc.NormType.INFINITY)
+                known = bool(self.mat.isSymmetric(1e-10 * scale))
+            if not known:
+                raise ValueError(
+                    f"A is not symmetric (PETSc MatIsSymmetric fails at 1e-10 relative to "
+                    f"‖A‖∞); {kind} needs a symmetric positive definite matrix — use sor for others")
+            self._checked["symmetric"] = True
+
+    # -- vectors -----------------------------------------------------------------------------
+    def vector(self, v, name: str, *, zero_if_none=False):
+        """Copy ``v`` (numpy of global length, or a PETSc.Vec) into a new Vec with A's layout."""
+        out = self.mat.createVecRight()
+        if v is None:
+            if zero_if_none:
+                out.set(0.0)
+            return out
+        if isinstance(v, PETSc.Vec):
+            if v.getSize() != self.n:
+                out.destroy()
+                raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
+                                 f"{self.n} to match A ({self.n}x{self.n})")
+            if v.getLocalSize() != self.nlocal:
+                out.destroy()
+                raise ValueError(
+                    f"{name} has local size {v.getLocalSize()} on rank {self.comm.getRank()}, "
+                    f"but A owns {self.nlocal} rows there: create it with A.createVecs()")
+            v.copy(out)
+            return out
+        arr = check_vector(v, self.n, name)
+        out.array[:] = arr[self.rstart:self.rend]
+        return out
+
+    def to_numpy(self, vec) -> np.ndarray:
+        """The whole vector on every rank."""
+        local = vec.getArray(readonly=True).copy()
+        if self.size == 1:
+            return local
+        return np.concatenate(self.comm.tompi4py().allgather(local))
+
+    def residual_norm(self, b, x) -> float:
+        if self._work is None:
+            self._work = self.mat.createVecLeft()
+        r = self._work
+        self.mat.mult(x, r)
+        r.aypx(-1.0, b)
+        return float(r.norm())
+
+    # -- the reversed numbering used for order="paper" --------------------------------------
+    def reversed(self) -> "PetscOperator":
+        """``A`` with each rank's rows and columns numbered in reverse (cached).
+
+        Built with ``MatPermute`` on first use and refreshed (values copied into the same
+        permuted Mat, so its KSPs stay valid) whenever ``A``'s values have changed since.
+        """
+        state = self.mat.stateGet()
+        if self._reversed is not None and self._reversed_state == state:
+            return self._reversed
+        idx = np.arange(self.rend - 1, self.rstart - 1, -1, dtype=PETSc.IntType)
+        perm = PETSc.IS().createGeneral(idx, comm=self.comm)
+        mat = self.mat.permute(perm, perm)
+        perm.destroy()
+        if self._reversed is None:
+            mat.setOption(PETSc.Mat.Option.USE_INODES, False)
+            rev = PetscOperator.__new__(PetscOperator)
+            rev.__dict__.update(self.__dict__)
+            rev.mat, rev.owned, rev.solvers, rev._reversed, rev._work = mat, True, {}, None, None
+            rev._checked = self._checked  # same matrix up to numbering
+            self._reversed = rev
+        else:
+            mat.copy(self._reversed.mat, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            mat.destroy()
+        self._reversed_state = state
+        return self._reversed
+
+    def solver(self, kind: str, *, order: str = "textbook", options=None) -> "PetscSolver":
+        """The cached :class:`PetscSolver` for this configuration (built on first use)."""
+        if order not in ("textbook", "paper"):
+            raise ValueError(f"order must be 'textbook' or 'paper', got {order!r}")
+        reverse = kind == "ssor_pcg" and order == "paper"
+        key = (kind, reverse, _options_key(options))
+        target = self.reversed() if reverse else self  # refreshes the permuted values
+        s = self.solvers.get(key)
+        if s is None:
+            s = PetscSolver(target, kind, options=options, reverse=reverse)
+            self.solvers[key] = s
+        return s
+
+    def destroy(self) -> None:
+        """Free the KSPs (and the Mat if this operator created it)."""
+        for s in self.solvers.values():
+            s.destroy()
+        self.solvers.clear()
+        if self._reversed is not None:
+            self._reversed.destroy()
+            self._reversed = None
+        if self._work is not None:
+            self._work.destroy()
+            self._work = None
+        if self.owned:
+            self.mat.destroy()
+
+
+def _symmetry_known(mat):
+    """``True``/``False`` if the user told PETSc (MAT_SYMMETRIC set), else ``None``."""
+    try:
+        known, flag = mat.isSymmetricKnown()
+        return bool(flag) if known else None
+    except (AttributeError, PETSc.Error):
+        return None
+
+
+def _check_petsc_mat(A) -> None:
+    if not A.isAssembled():
+        raise ValueError("A is a PETSc Mat that is not assembled: call A.assemble() first")
+    (M, N) = A.getSize()
+    if M != N:
+        raise ValueError(f"A must be square, got a PETSc Mat of global size ({M}, {N})")
+    if M == 0:
+        raise ValueError("A is empty (PETSc Mat of size (0, 0))")
+    (m, n) = A.getLocalSize()
+    if m != n:
+        raise ValueError(
+            f"A's local row and column sizes differ on rank {A.getComm().getRank()} ({m} != {n}): "
+            "use the same layout for rows and columns")
+
+
+def _options_key(options):
+    if not options:
+        return ()
+    if not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of PETSc options, got {type(options).__name__}")
+    return tuple(sorted((_clean_key(k), _format_value(v)) for k, v in options.items()))
+
+
+def _clean_key(key) -> str:
+    if not isinstance(key, str) or not key.lstrip("-"):
+        raise ValueError(f"PETSc option names must be non-empty strings, got {key!r}")
+    return key.lstrip("-")
+
+
+def _format_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def options_for(kind: str, options=None) -> dict:
+    """The option dict a :class:`PetscSolver` of ``kind`` applies (defaults, then ``options``).
+
+    >>> options_for("cg", {"pc_type": "jacobi"})["pc_type"]
+    'jacobi'
+    """
+    out = dict(KSP_SETUP[kind])
+    out.update(dict(_options_key(options)))
+    return out
+
+
+class _TestState:
+    """Mutable per-solve state read by the Python convergence test (holds no PETSc objects)."""
+
+    __slots__ = ("tol", "atol", "maxiter", "limit")
+
+    def __init__(self):
+        self.tol = self.atol = self.limit = 0.0
+        self.maxiter = 0
+
+
+def _make_test(state):
+    conv_rtol, conv_atol = _R.CONVERGED_RTOL, _R.CONVERGED_ATOL
+    div_its, div_dtol, div_nan = _MAXIT, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
+    iterating = _R.ITERATING
+
+    def converged(ksp, its, rnorm):
+        # ‖b − A x_its‖ <= max(rtol‖b‖, atol): REFERENCE §1, iteration count = its
+        if its == 0:
+            state.limit = K.DIVERGENCE_FACTOR * rnorm
+        if rnorm <= state.tol:
+            return conv_atol if rnorm <= state.atol else conv_rtol
+        if rnorm != rnorm:
+            return div_nan
+        if rnorm > state.limit:
+            return div_dtol
+        if its >= state.maxiter:
+            return div_its
+        return iterating
+
+    return converged
+
+
+class PetscSolver:
+    """One KSP configured for one solver kind on one matrix, with its own options prefix.
+
+    Parameters
+    ----------
+    op : PetscOperator
+    kind : {"sor", "ssor_pcg", "cg"}
+    options : dict, optional
+        PETSc options (names without the leading ``-`` and without a prefix), applied under
+        this solver's prefix on top of :data:`KSP_SETUP` ``[kind]``.  An option that PETSc
+        never reads for this configuration (misspelt, or meant for another PC) is an error.
+    reverse : bool
+        ``op`` is the reversed-numbering operator (``order="paper"``): vectors are reversed
+        locally on the way in and out.
+
+    Attributes
+    ----------
+    ksp : PETSc.KSP
+    prefix : str
+        The options prefix, e.g. ``"relaxtune3_"``.
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, op: PetscOperator, kind: str, *, options=None, reverse=False):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        self.op = op
+        self.kind = kind
+        self.reverse = reverse
+        self.prefix = f"relaxtune{next(self._ids)}_"
+        user = dict(_options_key(options))
+        settings = dict(KSP_SETUP[kind])
+        settings.update(user)
+        self.options = settings
+        db = PETSc.Options()
+        self._names = [self.prefix + k for k in settings]
+        for k, v in settings.items():
+            db.setValue(self.prefix + k, v)
+        weakref.finalize(self, _delete_options, list(self._names))
+        ksp = PETSc.KSP().create(comm=op.comm)
+        self.ksp = ksp
+        ksp.setOptionsPrefix(self.prefix)
+        ksp.setOperators(op.mat)
+        try:
+            ksp.setFromOptions()
+            ksp.setUp()
+        except PETSc.Error as exc:
+            ksp.destroy()
+            raise ValueError(
+                f"PETSc rejected the options {user or settings} for {kind} "
+                f"(prefix -{self.prefix}): {exc}") from None
+        unused = sorted(k for k in user if not db.used(self.prefix + k))
+        if unused:
+            ksp.destroy()
+            raise ValueError(
+                f"unknown or unused PETSc option(s) {unused} for {kind} with "
+                f"ksp_type={settings.get('ksp_type')}, pc_type={settings.get('pc_type')}: "
+                "PETSc never read them (misspelt, or meant for another KSP/PC type)")
+        self.ksp_type = ksp.getType()
+        self.pc_type = ksp.getPC().getType()
+        self._state = _TestState()
+        # Richardson + PCSOR with PETSc's default test and no monitor skips the test and runs
+        # max_it sweeps, so it gets our own test; KSPCG keeps the C default test, which with the
+        # unpreconditioned norm is exactly ‖r‖ <= max(rtol‖b‖, atol) (also with x0 != 0).
+        self.python_test = self.ksp_type == "richardson"
+        if self.python_test:
+            ksp.setConvergenceTest(_make_test(self._state))
+        self._b = op.mat.createVecRight() if reverse else None
+        self._omega = None
+
+    def __repr__(self):
+        return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
+                f"prefix={self.prefix!r}, reverse={self.reverse})")
+
+    def set_omega(self, omega) -> None:
+        if omega is not None and omega != self._omega:
+            _set_omega(self.ksp.getPC(), omega, self.prefix)
+            self._omega = omega
+
+    def run(self, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+        """KSPSolve in place on ``x`` (a Vec of this operator); returns ``(its, code)``."""
+        ksp = self.ksp
+        self.set_omega(omega)
+        st = self._state
+        st.tol, st.atol, st.maxiter = tol, atol, maxiter
+        ksp.setTolerances(rtol=rtol, atol=atol, divtol=K.DIVERGENCE_FACTOR, max_it=maxiter)
+        ksp.setInitialGuessNonzero(nonzero_guess)
+        ksp.solve(b, x)
+        return ksp.getIterationNumber(), int(ksp.getConvergedReason())
+
+    def destroy(self) -> None:
+        if self._b is not None:
+            self._b.destroy()
+        self.ksp.destroy()
+        _delete_options(self._names)
+
+
+def _delete_options(names):
+    try:
+        db = PETSc.Options()
+        for name in names:
+            if db.hasName(name):
+                db.delValue(name)
+    except Exception:  # interpreter shutdown: PETSc may already be finalised
+        pass
+
+
+# -- the cache of converted operators -----------------------------------------------------
+_MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
+_MAT_CACHE_SIZE = 8
+
+
+def prepare(A, *, comm=None) -> PetscOperator:
+    """Convert / wrap ``A`` once for repeated PETSc solves (see :class:`PetscOperator`).
+
+    A ``CSROperator`` keeps its PETSc operator (per communicator); a ``PETSc.Mat`` is looked up
+    in a small cache so that solving with the same Mat again reuses its KSPs.  A bare scipy
+    matrix is converted anew on every call: prepare it once to avoid that.
+    """
+    if isinstance(A, PetscOperator):
+        return A
+    if isinstance(A, PETSc.Mat):
+        key = A.handle
+        op = _MAT_CACHE.get(key)
+        if op is not None and op.mat is A:
+            _MAT_CACHE.move_to_end(key)
+            return op
+        op = PetscOperator(A)
+        _MAT_CACHE[key] = op  # holds a reference, so the handle cannot be reused meanwhile
+        while len(_MAT_CACHE) > _MAT_CACHE_SIZE:
+            _MAT_CACHE.popitem(last=False)[1].destroy()
+        return op
+    if isinstance(A, CSROperator):
+        comm = _comm(comm)
+        cache = A.__dict__.setdefault("_petsc_operators", {})
+        key = comm.tompi4py().py2f() if comm.getSize() > 1 else "self"
+        op = cache.get(key)
+        if op is None:
+            op = cache[key] = PetscOperator(A, comm=comm)
+        return op
+    return PetscOperator(A, comm=comm)
+
+
+def clear_cache() -> None:
+    """Destroy the cached operators of user ``PETSc.Mat`` objects."""
+    while _MAT_CACHE:
+        _MAT_CACHE.popitem()[1].destroy()
+
+
+def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order="textbook",
+          options=None, comm=None) -> SolveResult:
+    """Solve ``A x = b`` with the PETSc KSP configuration of ``kind`` (see module docstring).
+
+    Parameters
+    ----------
+    kind : {"sor", "ssor_pcg", "cg"}
+    A : scipy sparse matrix, ndarray, CSROperator, PetscOperator or PETSc.Mat
+    b : array_like or PETSc.Vec
+    omega : float or None
+        Set with ``PCSORSetOmega`` before the solve (``None`` for ``cg``).
+    x0 : array_like or PETSc.Vec, optional
+        Never modified.
+    rtol, atol, maxiter
+        ``‖b − A x‖ <= max(rtol·‖b‖, atol)``, at most ``maxiter`` iterations.
+    order : {"textbook", "paper"}
+        ``ssor_pcg`` only.  PETSc's own symmetric sweep is ``"textbook"``; ``"paper"`` runs it on
+        the locally reversed numbering.
+    options : dict, optional
+        PETSc options for this solve's KSP/PC (e.g. ``{"pc_type": "jacobi"}``).
+    comm : PETSc.Comm, optional
+        Communicator for a converted scipy matrix (default ``PETSc.COMM_WORLD``).
+
+    Returns
+    -------
+    SolveResult
+        ``backend="petsc"``; ``x`` is a ``PETSc.Vec`` if ``b`` or ``x0`` was one;
+        ``info["petsc_reason"]`` is PETSc's converged-reason name, ``info["ksp_type"]``,
+        ``info["pc_type"]`` and ``info["prefix"]`` describe the KSP.
+    """
+    t0 = time.perf_counter()
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    op = prepare(A, comm=comm)
+    op.require(kind)
+    solver = op.solver(kind, order=order, options=options)
+    want_vec = isinstance(b, PETSc.Vec) or isinstance(x0, PETSc.Vec)
+    bv = op.vector(b, "b")
+    x = op.vector(x0, "x0", zero_if_none=True)
+    try:
+        b_norm = float(bv.norm())
+        if not np.isfinite(b_norm):
+            raise ValueError("b contains NaN or Inf")
+        if x0 is not None and not np.isfinite(x.norm()):
+            raise ValueError("x0 contains NaN or Inf")
+        tol = max(rtol * b_norm, atol)
+        info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
+                "prefix": solver.prefix, "ranks": op.size,
+                "order": order if kind == "ssor_pcg" else None}
+        if b_norm == 0.0:  # b = 0 returns x = 0 with 0 iterations (REFERENCE §1)
+            x.set(0.0)
+            its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
+        else:
+            its, code, rnorm = _run(op, solver, bv, x, omega, tol=tol, rtol=rtol, atol=atol,
+                                    maxiter=maxiter, nonzero_guess=x0 is not None)
+        reason = _our_reason(code)
+        converged = reason == "converged" and rnorm <= tol
+        if reason == "converged" and not converged:
+            reason = "maxiter" if its >= maxiter else "diverged"
+        info["petsc_reason"] = reason_name(code)
+        out = x if want_vec else op.to_numpy(x)
+    finally:
+        bv.destroy()
+        if not want_vec:
+            x.destroy()
+    return SolveResult(x=out, iterations=int(its), converged=bool(converged),
+                       residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
+                       seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
+                       rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+    """KSPSolve until the *true* residual meets the tolerance; returns ``(its, code, ‖r‖)``.
+
+    KSPCG tests its recursive residual; if that claims convergence but ``‖b − A x‖`` does not
+    (a residual gap), the solve continues from ``x`` — as the Numba kernel does — and the
+    iterations add up.
+    """
+    if solver.reverse:
+        rb = solver._b
+        rb.array[:] = b.getArray(readonly=True)[::-1]
+        rx = solver.op.mat.createVecRight()
+        rx.array[:] = x.getArray(readonly=True)[::-1]
+        try:
+            its, code, rnorm = _run_plain(solver.op, solver, rb, rx, omega, tol=tol, rtol=rtol,
+                                          atol=atol, maxiter=maxiter,
+                                          nonzero_guess=nonzero_guess)
+            x.array[:] = rx.getArray(readonly=True)[::-1]
+        finally:
+            rx.destroy()
+        return its, code, rnorm
+    return _run_plain(op, solver, b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
+                      nonzero_guess=nonzero_guess)
+
+
+def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+    if maxiter == 0:
+        rnorm = op.residual_norm(b, x)
+        return 0, int(_R.CONVERGED_ATOL if rnorm <= tol else _MAXIT), rnorm
+    its, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
+                           nonzero_guess=nonzero_guess)
+    rnorm = op.residual_norm(b, x)
+    while code > 0 and rnorm > tol and its < maxiter:
+        more, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol,
+                                maxiter=maxiter - its, nonzero_guess=True)
+        if more == 0:  # the true residual cannot get below tol from here
+            break
+        its += more
+        rnorm = op.residual_norm(b, x)
+    if code > 0 and rnorm > tol and its >= maxiter:
+        code = int(_MAXIT)
+    return its, code, rnorm
