@@ -54,6 +54,9 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--backend", choices=("numba", "petsc"), default="numba",
                    help="solver backend for every solve (default %(default)s)")
     p.add_argument("--no-direct", action="store_true", help="skip the sparse direct baseline")
+    p.add_argument("--no-grid", action="store_true",
+                   help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
+                        "only, no regret")
     _common(p, trials=trials, jobs=jobs)
 
 
@@ -142,7 +145,8 @@ def _heat(args) -> int:
     summary, arrays = run_heat_study(nx=args.nx, steps=args.steps, t_end=args.t_end,
                                      trials=args.trials, methods=args.methods, seed=args.seed,
                                      jobs=args.jobs, backend=args.backend,
-                                     direct=not args.no_direct, progress=not args.quiet,
+                                     direct=not args.no_direct, grid=not args.no_grid,
+                                     progress=not args.quiet,
                                      study=args.command)
     if not args.quiet:
         for nx, size in summary["sizes"].items():

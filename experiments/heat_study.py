@@ -132,16 +132,37 @@ def _run_direct(params: dict) -> dict:
     return {"direct_seconds": seconds}
 
 
-_TASKS = {"costs": _run_costs, "direct": _run_direct, "learner": None}
+def _run_cg(params: dict) -> dict:
+    """The simulation with plain CG (used when the grid cost matrix is skipped)."""
+    import solvers
+
+    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
+    settings = solver_settings(**params["solver"])
+    warm_up(settings["backend"])
+    its, secs = np.zeros(sim.steps, dtype=np.int64), np.zeros(sim.steps)
+
+    def solve(A, b, x0, context):
+        r = solvers.cg(A, b, x0=x0, **settings)
+        its[solve.k], secs[solve.k] = r.iterations, r.seconds
+        solve.k += 1
+        return r
+
+    solve.k = 0
+    sim.run(solve)
+    return {"cg_iterations": its, "cg_seconds": secs}
+
+
+_TASKS = {"costs": _run_costs, "direct": _run_direct, "cg": _run_cg, "learner": None}
 
 
 def heat_task(params: dict) -> dict:
-    """Worker entry point (picklable): ``kind`` is ``"costs"``, ``"direct"`` or ``"learner"``."""
+    """Worker entry point (picklable): ``kind`` is a :data:`_TASKS` key."""
     return _TASKS[params["kind"]](params) if params["kind"] != "learner" else _run_learner(params)
 
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
-                   backend="numba", degree=6, direct=True, progress=True, study="heat2d"):
+                   backend="numba", degree=6, direct=True, grid=True, progress=True,
+                   study="heat2d"):
     """Run heat2d for each grid size and score every method.
 
     Parameters
@@ -157,6 +178,10 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         (fixed ω's, best fixed, grid minimum) and plain CG always come with the cost matrix.
     direct : bool
         Time a sparse direct solve per step too.
+    grid : bool
+        Compute the grid cost matrix (fixed ω's, best fixed, grid minimum, regret).  Without
+        it (large nx: 20 solves per step are costly) only the learners, plain CG and the
+        direct solve run, each along its own trajectory, and no regret is reported.
     backend : {"numba", "petsc"}
         See :func:`solver_settings`.
 
@@ -178,7 +203,7 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
                 degree=int(degree), solver={"backend": backend}, cg=True)
     tasks = []
     for n in sizes:  # cost matrices first: they are the longest tasks
-        tasks.append(dict(base, kind="costs", nx=n))
+        tasks.append(dict(base, kind="costs" if grid else "cg", nx=n))
         if direct:
             tasks.append(dict(base, kind="direct", nx=n))
     for n in sizes:
@@ -190,16 +215,17 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     elapsed = time.perf_counter() - t0
     by_size, arrays = {}, {}
     for n in sizes:
-        costs = dict(next(o for o, t in zip(out, tasks) if t["kind"] == "costs" and t["nx"] == n))
+        costs = {}
         for o, t in zip(out, tasks):
-            if t["kind"] == "direct" and t["nx"] == n:
+            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
                 costs.update(o)
         runs = {name: [o for o, t in zip(out, tasks) if t["kind"] == "learner"
                        and t["nx"] == n and t["name"] == name] for name in learners}
         by_size[n], arrays[n] = _score_size(n, costs, runs, steps)
     params = dict(study=study, nx=sizes, steps=int(steps), t_end=float(t_end), trials=int(trials),
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
-                  fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), **solver)
+                  fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
+                  **solver)
     summary = {"study": study, "params": params, "methods": by_size[sizes[-1]]["methods"],
                "sizes": {str(n): by_size[n] for n in sizes}, "elapsed_seconds": elapsed}
     return summary, arrays
@@ -207,21 +233,15 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
 
 def _score_size(nx, costs, runs, steps):
     """Methods of one grid size: grid methods from ``C``, learners from their real runs."""
-    C, S = costs["C"], costs["S"]
     omegas = OMEGA_GRID
     iters, secs, extra = {}, {}, {}
-    for w in FIXED_OMEGAS:
-        k = int(np.argmin(abs(omegas - w)))
-        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[None, :, k], S[None, :, k]
-    kb = int(np.argmin(C.sum(axis=0)))
-    iters["best_fixed"], secs["best_fixed"] = C[None, :, kb], S[None, :, kb]
-    extra["best_fixed"] = {"omega": float(omegas[kb])}
-    kmin = C.argmin(axis=1)
-    rows = np.arange(C.shape[0])
-    iters["grid_min"], secs["grid_min"] = C[None, rows, kmin], S[None, rows, kmin]
+    if "C" in costs:
+        _score_grid(costs, iters, secs, extra)
+    C = costs.get("C")
+    rows = np.arange(steps)
     iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
     if "direct_seconds" in costs:
-        iters["direct"] = np.zeros((1, C.shape[0]))
+        iters["direct"] = np.zeros((1, steps))
         secs["direct"] = costs["direct_seconds"][None]
     arrays = {}
     for name, rs in runs.items():
@@ -230,16 +250,17 @@ def _score_size(nx, costs, runs, steps):
         arms = np.stack([r["arms"] for r in rs])
         iters[name] = np.stack([r["iterations"] for r in rs])
         secs[name] = np.stack([r["seconds"] for r in rs])
-        replay = C[rows[None, :], arms]
         extra[name] = {
-            "iterations_replay": float(replay.sum(axis=1).mean()),
             "solve_seconds": float(np.mean([r["solve_seconds"].sum() for r in rs])),
             "loop_seconds": float(np.mean([r["loop_seconds"] for r in rs])),
             "all_converged": bool(all(r["converged"].all() for r in rs)),
             "guard_stops": float(np.mean([r["stopped"].sum() for r in rs])),
         }
         arrays[f"arms/{name}"] = arms
-        arrays[f"replay/{name}"] = replay
+        if C is not None:
+            replay = C[rows[None, :], arms]
+            extra[name]["iterations_replay"] = float(replay.sum(axis=1).mean())
+            arrays[f"replay/{name}"] = replay
     methods = score(iters, secs, C, omegas, extra)
     # a learner's regret is scored on its replayed arms (the real run's trajectory agrees
     # with the reference to tolerance, but its iteration counts may differ by one or two)
@@ -254,6 +275,22 @@ def _score_size(nx, costs, runs, steps):
     for name, v in iters.items():
         arrays[f"iter/{name}"] = v
         arrays[f"sec/{name}"] = secs[name]
-    arrays.update(C=C, S=S, contexts=costs["contexts"], omegas=omegas)
+    if C is not None:
+        arrays.update(C=C, S=costs["S"], contexts=costs["contexts"])
+    arrays["omegas"] = omegas
     ref = {k: v for k, v in REFERENCE.get(nx, {}).items() if v is not None} if steps == 5000 else {}
     return {"nx": nx, "n": (nx - 1) ** 2, "methods": methods, "reference": ref}, arrays
+
+
+def _score_grid(costs, iters, secs, extra):
+    """Fixed ω's, best fixed in hindsight and the per-step grid minimum, read off ``C``/``S``."""
+    C, S, omegas = costs["C"], costs["S"], OMEGA_GRID
+    for w in FIXED_OMEGAS:
+        k = int(np.argmin(abs(omegas - w)))
+        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[None, :, k], S[None, :, k]
+    kb = int(np.argmin(C.sum(axis=0)))
+    iters["best_fixed"], secs["best_fixed"] = C[None, :, kb], S[None, :, kb]
+    extra["best_fixed"] = {"omega": float(omegas[kb])}
+    kmin = C.argmin(axis=1)
+    rows = np.arange(C.shape[0])
+    iters["grid_min"], secs["grid_min"] = C[None, rows, kmin], S[None, rows, kmin]

@@ -237,6 +237,8 @@ def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         plot_cumulative(cumulative_data(arr), ax, title=tag)
         paths += _save(fig, out, f"cumulative{sfx}")
+        if "C" not in arr:  # run without the grid cost matrix: no regret, no ω map
+            continue
         rd = regret_data(arr, learners)
         if rd:
             fig, axes = plt.subplots(1, 2, figsize=(12, 4))

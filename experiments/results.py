@@ -59,8 +59,8 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
     ----------
     iters, secs : dict of name -> ndarray (trials, T)
         Per-round iterations and solve seconds of each method.
-    C : ndarray, shape (trials, T, K) or (T, K)
-        Grid cost matrix of each trial (one shared matrix is broadcast).
+    C : ndarray, shape (trials, T, K) or (T, K), or None
+        Grid cost matrix of each trial (one shared matrix is broadcast); None: no regret.
     omegas : array_like
         The grid.
     extra : dict of name -> dict, optional
@@ -79,17 +79,19 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
     >>> s["fixed_1.0"]["iterations"], s["fixed_1.0"]["regret_instance_optimal"]
     (4.0, 2.0)
     """
-    C = np.asarray(C, dtype=float)
     trials = next(iter(iters.values())).shape[0]
-    if C.ndim == 2:
-        C = np.broadcast_to(C, (trials,) + C.shape)
+    if C is not None:  # None: no grid cost matrix (e.g. heat2d --no-grid), so no regret
+        C = np.asarray(C, dtype=float)
+        if C.ndim == 2:
+            C = np.broadcast_to(C, (trials,) + C.shape)
     out = {}
     for name, it in iters.items():
         it = np.asarray(it, dtype=float)
         tot = it.sum(axis=1)
         sec = np.asarray(secs.get(name, np.zeros_like(it)), dtype=float).sum(axis=1)
-        rb = [regret_curves(it[i], C[i])[0][-1] for i in range(trials)]
-        ri = [regret_curves(it[i], C[i])[1][-1] for i in range(trials)]
+        curves = [regret_curves(it[i], C[i]) for i in range(trials)] if C is not None else []
+        rb = [c[0][-1] for c in curves]
+        ri = [c[1][-1] for c in curves]
         out[name] = {
             "label": label(name),
             "iterations": float(tot.mean()),
@@ -97,8 +99,8 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
             "iterations_per_trial": tot.tolist(),
             "seconds": float(sec.mean()),
             "seconds_std": float(sec.std()),
-            "regret_best_fixed": float(np.mean(rb)),
-            "regret_instance_optimal": float(np.mean(ri)),
+            "regret_best_fixed": float(np.mean(rb)) if rb else None,
+            "regret_instance_optimal": float(np.mean(ri)) if ri else None,
         }
         if name.startswith("fixed_"):
             out[name]["omega"] = float(name[6:])

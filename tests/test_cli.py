@@ -92,6 +92,18 @@ def test_demo_subcommand(tmp_path, capsys):
     assert "ChebCB" in capsys.readouterr().out
 
 
+def test_heat2d_without_grid(tmp_path):
+    out = tmp_path / "g"
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--quiet",
+                 "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert set(s["methods"]) == {"cg", "direct", "chebcb"}
+    assert s["methods"]["chebcb"]["regret_best_fixed"] is None
+    assert s["params"]["grid"] is False
+    assert (out / "figures" / "cumulative_nx6.png").is_file()
+    assert main(["plot", str(out)]) == 0
+
+
 def test_heat_rejects_unknown_backend():
     with pytest.raises(SystemExit):
         main(["heat2d", "--backend", "cuda"])
