@@ -8,6 +8,7 @@ import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
 from ._persist import TunerFileError, read_versioned, write_atomic
+from . import mpi as _mpi
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError"]
 
@@ -116,6 +117,7 @@ class Tuner:
         self.audits = []  # (round, arm played, costs of every arm on that system)
         self.audit_seconds = 0.0
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
+        self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
 
     @staticmethod
     def _resolve(solver):
@@ -133,6 +135,14 @@ class Tuner:
 
     # --- the decision point: the one place a parallel run would broadcast from rank 0 --------
     def decide(self, context=None):
+        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
+
+        Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the
+        decision is broadcast, so every rank solves with the same arm.
+        """
+        return _mpi.on_root(self._comm, self._decide, context)
+
+    def _decide(self, context=None):
         """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
 
         ``best_arm`` is the arm with the lowest predicted cost among arms with data (None
@@ -153,8 +163,9 @@ class Tuner:
     # --- solving --------------------------------------------------------------------------------
     def _run(self, op, b, arm, x0, maxiter):
         kw = arm_kwargs(self.policy.arms[arm], self.solver_name, self.backend)
-        return self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
-                              backend=self.backend, **kw)
+        res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
+                             backend=self.backend, **kw)
+        return _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
 
     def _cost_of(self, r):
         return float(r.seconds) if self.cost == "time" else float(r.iterations)
@@ -184,7 +195,12 @@ class Tuner:
         if isinstance(self.solver, str):
             import solvers
 
-            op = solvers.prepare(A)  # one conversion per call, shared by fallback and audit
+            if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
+                import solvers.petsc
+
+                op = solvers.petsc.prepare(A)
+            else:
+                op = solvers.prepare(A)  # one conversion per call, shared by fallback and audit
         arm, best, pred = self.decide(context)
         budget = self._budget(arm, best, pred)
         r = self._run(op, b, arm, x0, budget)
@@ -210,7 +226,7 @@ class Tuner:
         used = fallback if fallback >= 0 else arm
         final = final.replace(arm=used, settings=self._settings(used),
                               info={**final.info, **info, "cost": cost, "censored": censored})
-        if self.audit and self._audit_rng.random() < self.audit:
+        if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
             self._audit(op, b, x0, arm, r)
         self._record(arm, final, context, cost, censored, fallback)
         return final
@@ -309,7 +325,7 @@ class Tuner:
             "audits": [[i, a, np.asarray(c)] for i, a, c in self.audits],
             "audit_seconds": self.audit_seconds, "work": self._work,
             "audit_rng": self._audit_rng.bit_generator.state})
-        write_atomic(path, payload)
+        _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
     def load(cls, path) -> "Tuner":

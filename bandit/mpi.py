@@ -1,0 +1,82 @@
+"""MPI for the Tuner: rank 0 decides and broadcasts, every rank keeps the same history.
+
+With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective, so all ranks
+must solve with the same arm every round.  The policy's random draws therefore happen once, on
+rank 0, and the decision is broadcast; the measured cost (iterations are global in PETSc,
+seconds are rank 0's clock) is broadcast too, so every rank feeds its policy and its history
+the same numbers; and the state file is written by rank 0 alone.  On one rank (or with the
+Numba backend) every helper here is a no-op: ``comm`` is ``None``.
+
+Examples
+--------
+>>> comm = world("numba")
+>>> comm is None, on_root(comm, lambda: 42), agree(comm, 1.5)
+(True, 42, 1.5)
+"""
+from __future__ import annotations
+
+__all__ = ["world", "on_root", "agree", "agree_result", "write_on_root", "is_root"]
+
+
+def world(backend):
+    """The mpi4py communicator of PETSc's COMM_WORLD if ``backend="petsc"`` runs on > 1 rank."""
+    if backend != "petsc":
+        return None
+    from petsc4py import PETSc
+
+    comm = PETSc.COMM_WORLD
+    if comm.getSize() == 1:
+        return None
+    return comm.tompi4py()
+
+
+def is_root(comm) -> bool:
+    return comm is None or comm.Get_rank() == 0
+
+
+def on_root(comm, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` evaluated on rank 0 only; every rank returns rank 0's value."""
+    if comm is None:
+        return fn(*args, **kwargs)
+    value = fn(*args, **kwargs) if comm.Get_rank() == 0 else None
+    return comm.bcast(value, root=0)
+
+
+def agree(comm, value):
+    """Rank 0's ``value`` on every rank."""
+    return value if comm is None else comm.bcast(value, root=0)
+
+
+def agree_result(comm, result):
+    """A SolveResult whose ``seconds``/``iterations``/``converged``/``reason`` are rank 0's.
+
+    Iteration counts and converged reasons of a collective KSPSolve already agree; wall-clock
+    seconds do not, and a cost or history must not differ between ranks.
+    """
+    if comm is None:
+        return result
+    seconds, iterations, converged, reason = comm.bcast(
+        (result.seconds, result.iterations, result.converged, result.reason), root=0)
+    return result.replace(seconds=seconds, iterations=iterations, converged=converged,
+                          reason=reason)
+
+
+def write_on_root(comm, write, *args, **kwargs):
+    """Call ``write`` on rank 0 only, then wait so no rank reads the file before it exists.
+
+    An error on rank 0 is re-raised on every rank (so no rank is left waiting).
+    """
+    if comm is None:
+        return write(*args, **kwargs)
+    err = None
+    if comm.Get_rank() == 0:
+        try:
+            write(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - re-raised below on every rank
+            err = exc
+    failed = comm.bcast(None if err is None else repr(err), root=0)
+    if err is not None:
+        raise err
+    if failed is not None:
+        raise OSError(f"rank 0 failed to write the tuner state: {failed}")
+    return None

@@ -1,0 +1,82 @@
+"""Two MPI ranks: the Tuner decides once (rank 0) and broadcasts; a distributed Mat works.
+
+Launches ``mpiexec -n 2`` on ``tests/mpi_tuner.py`` (never skipped: CI installs Open MPI and
+petsc4py, see the Makefile).
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mpi")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(HERE.parent),
+               NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(HERE / "mpi_tuner.py"),
+           str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    return out, ranks, proc.stdout
+
+
+def test_both_ranks_ran_distributed(two_ranks):
+    _, ranks, _ = two_ranks
+    assert [r["size"] for r in ranks] == [2, 2]
+    assert ranks[0]["mat_type"] == "mpiaij"
+    assert ranks[0]["local_rows"] + ranks[1]["local_rows"] == 23 * 23
+    assert min(r["local_rows"] for r in ranks) > 0
+
+
+def test_same_arms_and_history_on_every_rank(two_ranks):
+    _, (r0, r1), _ = two_ranks
+    assert len(r0["arms"]) == 16
+    assert r0["arms"] == r1["arms"]  # rank 0 decided, rank 1 received (it had another seed)
+    assert r0["iterations"] == r1["iterations"]
+    assert r0["seconds"] == r1["seconds"]  # rank 0's clock, broadcast
+    assert len(set(r0["arms"])) > 1  # the learner explored
+    assert r0["loaded_arms"] == r0["arms"] == r1["loaded_arms"]
+
+
+def test_every_solve_reached_tolerance(two_ranks):
+    _, ranks, _ = two_ranks
+    for r in ranks:
+        assert all(r["converged"])
+        assert max(r["relative_residuals"]) <= 1e-8
+    assert ranks[0]["u_norm"] == pytest.approx(ranks[1]["u_norm"], rel=1e-14)
+
+
+def test_state_file_written_once_by_rank_0(two_ranks):
+    out, (r0, r1), _ = two_ranks
+    assert len(r0["writes"]) == 1 and r1["writes"] == []
+    assert (out / "tuner.json").exists()
+
+
+def test_replicated_scipy_input_is_solved_distributed(two_ranks):
+    _, (r0, r1), _ = two_ranks
+    for r in (r0, r1):
+        s = r["scipy_input"]
+        assert s["converged"] and s["true_residual"] <= 1e-8 and s["ranks"] == 2
+    assert r0["scipy_input"]["x_head"] == r1["scipy_input"]["x_head"]
+
+
+def test_heat2d_entry_point_under_mpi(two_ranks):
+    out, _, stdout = two_ranks
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["ranks"] == 2 and summary["all_converged"]
+    assert summary["worst_relative_residual"] <= 1e-8
+    h0, h1 = (json.loads((out / f"heat.rank{r}.json").read_text()) for r in range(2))
+    assert h0["arm"] == h1["arm"] and h0["iterations"] == h1["iterations"]
+    assert (out / "heat_state.json").exists()
+    assert np.sum(h0["iterations"]) == summary["total_iterations"]
