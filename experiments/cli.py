@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     _heat_options(p, **DEMO)
     p = sub.add_parser("plot", help="redraw the figures of a results folder")
     p.add_argument("results", type=Path)
+    p.add_argument("--markdown", action="store_true",
+                   help="also print the comparison table(s) as Markdown (for docs/)")
     p = sub.add_parser("bench", help="benchmarks: kernels, bandit or petsc")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -90,7 +92,7 @@ def main(argv=None) -> int:
     if args.command == "bench":
         return _bench(args.which, args.args)
     if args.command == "plot":
-        return _plot(args.results)
+        return _plot(args.results, args.markdown)
     if args.command in ("learning", "contextual"):
         return _offset(args)
     return _heat(args)
@@ -159,15 +161,20 @@ def _heat(args) -> int:
     return 0
 
 
-def _plot(results: Path) -> int:
+def _plot(results: Path, markdown: bool = False) -> int:
     from .plots import draw_all
-    from .results import load
+    from .results import format_markdown, load
 
     summary, arrays = load(results, tag="rounds")
     if summary.get("sizes"):
         arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
     paths = draw_all(summary, arrays, Path(results) / "figures")
     print(f"{len(paths)} files written to {Path(results) / 'figures'}")
+    if markdown:
+        for nx, size in (summary.get("sizes") or {"": summary}).items():
+            print(f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n")
+            print(format_markdown(size["methods"], baseline="cg" if nx else None,
+                                  reference=size.get("reference")))
     return 0
 
 

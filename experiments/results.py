@@ -19,7 +19,7 @@ import numpy as np
 from .learners import label
 
 __all__ = ["SCHEMA_VERSION", "regret_curves", "score", "default_out", "save", "load",
-           "format_table", "write_json"]
+           "format_table", "format_markdown", "write_json"]
 
 #: Version of the ``summary.json`` layout (bump when keys change meaning).
 SCHEMA_VERSION = 1
@@ -211,3 +211,28 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
 
 def _fmt_opt(v) -> str:
     return "-" if v is None else f"{v:.0f}"
+
+
+def format_markdown(methods: dict, *, baseline: str | None = None,
+                    reference: dict | None = None) -> str:
+    """The :func:`format_table` comparison as a Markdown table (for docs/), with ours/reference.
+
+    Examples
+    --------
+    >>> print(format_markdown({"a": {"label": "A", "iterations": 11.0, "seconds": 1.0}},
+    ...                       reference={"a": 10.0}))
+    | method | iterations | seconds | vs CG | regret/best-fixed | regret/grid-min | reference | ours/ref |
+    |---|---:|---:|---:|---:|---:|---:|---:|
+    | A | 11 | 1.000 | - | - | - | 10 | 1.10 |
+    """
+    lines = format_table(methods, baseline=baseline, reference=reference).splitlines()
+    names = sorted(methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
+    out = ["| method | iterations | seconds | vs CG | regret/best-fixed | regret/grid-min "
+           "| reference | ours/ref |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for m, line in zip(names, lines[1:]):
+        d = methods[m]
+        cells = [d.get("label", m)] + line[len(d.get("label", m)):].split()
+        ref = (reference or {}).get(m)
+        cells.append(f"{d['iterations'] / ref:.2f}" if ref else "-")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
