@@ -14,7 +14,7 @@ import numpy as np
 from .learners import label
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
-           "omega_map_data", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
+           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
 
 
 def _plt():
@@ -56,8 +56,9 @@ def cumulative_data(arrays: dict, names=None) -> dict:
 def plot_cumulative(data: dict, ax=None, *, title=None):
     """Instances remaining against cumulative iterations (lower-left is better)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
-    for m, (x, y) in sorted(data.items(), key=lambda kv: kv[1][0][-1]):
-        ax.plot(x, y, label=f"{label(m)} ({x[-1]:,.0f})")
+    styles = ["-", "--", ":", "-."]
+    for i, (m, (x, y)) in enumerate(sorted(data.items(), key=lambda kv: kv[1][0][-1])):
+        ax.plot(x, y, styles[(i // 10) % 4], label=f"{label(m)} ({x[-1]:,.0f})")
     ax.set_xlabel("cumulative iterations (mean over trials)")
     ax.set_ylabel("instances remaining")
     ax.set_xlim(left=0)
@@ -140,11 +141,35 @@ def omega_map_data(arrays: dict, names, *, trial: int = 0, by: str = "round") ->
             arms = np.asarray(arrays[f"arms/{m}"])
             arms = arms[min(trial, arms.shape[0] - 1)] if arms.ndim == 2 else arms
             chosen[m] = omegas[arms[order]]
-    return {"x": x, "omegas": omegas, "Z": C[order], "chosen": chosen, "by": by}
+    Z = C[order]
+    window = max(1, x.size // 100)
+    return {"x": x, "omegas": omegas, "Z": Z, "chosen": chosen, "by": by, "window": window,
+            "grid_min_smooth": rolling_median(omegas[np.argmin(Z, axis=1)], window),
+            "chosen_smooth": {m: rolling_median(w, window) for m, w in chosen.items()}}
+
+
+def rolling_median(v: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median (edges use the nearest full window); exploration outliers vanish.
+
+    Examples
+    --------
+    >>> rolling_median(np.array([1.0, 1.0, 9.0, 1.0, 1.0]), 3).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    v = np.asarray(v, dtype=float)
+    if window <= 1 or v.size < window:
+        return v.copy()
+    med = np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
+    lead = (window - 1) // 2
+    return np.concatenate([np.full(lead, med[0]), med, np.full(v.size - med.size - lead, med[-1])])
 
 
 def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
-    """Filled contour of log10 iterations(x, ω) with each learner's chosen ω on top."""
+    """Filled contour of log10 iterations(x, ω) with each learner's chosen ω on top.
+
+    The chosen ω are drawn as running medians over ``data["window"]`` rounds (exploratory
+    picks would otherwise hide the learned schedule); the raw picks are in ``data["chosen"]``.
+    """
     plt = _plt()
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     x, Z = data["x"], data["Z"]
@@ -152,12 +177,14 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
     cs = ax.contourf(x[::step], data["omegas"], np.log10(np.maximum(Z[::step].T, 1)), levels=20,
                      cmap="viridis")
     ax.figure.colorbar(cs, ax=ax, label="log10 iterations")
-    ax.plot(x, data["omegas"][np.argmin(Z, axis=1)], "w.", ms=1.5, label="grid minimum")
-    for m, w in data["chosen"].items():
-        ax.plot(x, w, ".", ms=1.5, label=label(m))
+    ax.plot(x, data["grid_min_smooth"], "w--", lw=1.2, label="grid minimum")
+    for m, w in data["chosen_smooth"].items():
+        ax.plot(x, w, lw=1.2, label=label(m))
+    ax.set_xlim(x[0], x[-1])
     ax.set_xlabel("time step" if data["by"] == "round" else "context (offset c)")
     ax.set_ylabel("ω")
-    ax.legend(fontsize=7, markerscale=5, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(ax.get_title() + f" (running median over {data['window']} rounds)", fontsize=9)
     if title:
         ax.set_title(title)
     return ax
