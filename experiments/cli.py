@@ -139,7 +139,31 @@ def _offset(args) -> int:
     return 0
 
 
+def _petsc_ranks() -> int:
+    """Number of MPI ranks PETSc runs on (1 without mpiexec)."""
+    from petsc4py import PETSc
+
+    return PETSc.COMM_WORLD.getSize()
+
+
+def _heat_mpi(args) -> int:
+    """``mpiexec -n N relaxtune heat2d --backend petsc``: the simulation assembled as a
+    distributed PETSc Mat (``experiments/heat2d_petsc.py``), one Tuner run per size and learner;
+    rank 0 decides and prints a JSON summary line per run."""
+    from .heat2d_petsc import main as heat2d_petsc_main
+    from .heat_study import PAPER_LEARNERS
+
+    for nx in args.nx:
+        for method in args.methods or PAPER_LEARNERS:
+            argv = ["--nx", str(nx), "--steps", str(args.steps), "--t-end", str(args.t_end),
+                    "--policy", str(method), "--seed", str(args.seed)]
+            heat2d_petsc_main(argv)
+    return 0
+
+
 def _heat(args) -> int:
+    if args.backend == "petsc" and _petsc_ranks() > 1:
+        return _heat_mpi(args)
     from .heat_study import run_heat_study
     from .results import format_table
 

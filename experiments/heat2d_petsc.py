@@ -184,8 +184,9 @@ def main(argv=None) -> int:
                    help="final time (default steps·0.001, the paper's dt)")
     p.add_argument("--solver", default="ssor_pcg", choices=["ssor_pcg", "sor", "cg"])
     p.add_argument("--policy", default="tsallis_inf")
-    p.add_argument("--omegas", default="1.0,1.3,1.5,1.75,1.95",
-                   help="comma-separated ω grid (the arms)")
+    p.add_argument("--omegas", default=None,
+                   help="comma-separated ω grid, the arms (default: the study's 20-point grid "
+                        "linspace(1.0, 1.95, 20))")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rtol", type=float, default=1e-8)
     p.add_argument("--state", default=None, help="save the tuner here (rank 0 writes it)")
@@ -202,7 +203,12 @@ def main(argv=None) -> int:
     rank, size = comm.getRank(), comm.getSize()
     t_end = args.t_end if args.t_end is not None else args.steps * 0.001
     sim = Heat2DPetsc(nx=args.nx, steps=args.steps, t_end=t_end, comm=comm)
-    arms = [float(w) for w in args.omegas.split(",")]
+    if args.omegas:
+        arms = [float(w) for w in args.omegas.split(",")]
+    else:
+        from .costs import OMEGA_GRID
+
+        arms = [float(w) for w in OMEGA_GRID]
     policy = _build_policy(args.policy, arms, sim.kappa_bounds, args.seed)
     tuner = bandit.Tuner(policy, solver=args.solver, rtol=args.rtol, backend="petsc")
     worst = [0.0]
