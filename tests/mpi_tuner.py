@@ -78,6 +78,12 @@ def main(out):
     heat_main(["--nx", "16", "--steps", "10", "--policy", "tsallis_inf",
                "--history", os.path.join(out, "heat"), "--state", os.path.join(out, "heat_state.json")])
 
+    # 4. the console script's path: relaxtune heat2d --backend petsc (dispatches to 3. on > 1 rank)
+    from experiments.cli import main as cli_main
+
+    assert cli_main(["heat2d", "--backend", "petsc", "--nx", "12", "--steps", "6",
+                     "--t-end", "0.006", "--methods", "chebcb"]) == 0
+
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(report, fh)
 

@@ -73,10 +73,20 @@ def test_replicated_scipy_input_is_solved_distributed(two_ranks):
 
 def test_heat2d_entry_point_under_mpi(two_ranks):
     out, _, stdout = two_ranks
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in stdout.strip().splitlines() if line.startswith("{")]
+    assert len(lines) == 2  # printed once (rank 0) per run: heat2d_petsc.main, then the CLI
+    summary = lines[0]
     assert summary["ranks"] == 2 and summary["all_converged"]
     assert summary["worst_relative_residual"] <= 1e-8
     h0, h1 = (json.loads((out / f"heat.rank{r}.json").read_text()) for r in range(2))
     assert h0["arm"] == h1["arm"] and h0["iterations"] == h1["iterations"]
     assert (out / "heat_state.json").exists()
     assert np.sum(h0["iterations"]) == summary["total_iterations"]
+
+
+def test_relaxtune_heat2d_backend_petsc_under_mpi(two_ranks):
+    _, _, stdout = two_ranks
+    lines = [json.loads(line) for line in stdout.strip().splitlines() if line.startswith("{")]
+    cli = lines[1]
+    assert (cli["policy"], cli["nx"], cli["ranks"], cli["steps"]) == ("chebcb", 12, 2, 6)
+    assert cli["all_converged"] and cli["worst_relative_residual"] <= 1e-8
