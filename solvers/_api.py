@@ -208,8 +208,7 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
     r0 = _trivial("cg", op, b, x, None, tol, t0, b_norm, rtol, atol, maxiter)
     if isinstance(r0, SolveResult):
         return r0
-    diag_ptr = np.zeros(op.n, dtype=op.indptr.dtype)  # unused by plain CG
-    out = K.cg_solve(op.indptr, op.indices, op.data, diag_ptr, x, b, tol, maxiter)
+    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter)
     return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter)
 
 

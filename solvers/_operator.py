@@ -20,14 +20,15 @@ class CSROperator:
     Parameters
     ----------
     A : scipy sparse matrix/array, dense ndarray or CSROperator
-        Square, real, finite.  Indices are int32 when they fit, else int64.
+        Square, real, finite.  
 
     Attributes
     ----------
     indptr, indices, data : ndarray
-        Canonical CSR (sorted column indices, duplicates summed, explicit diagonal kept).
-    diag_ptr : ndarray
-        Position of ``a_ii`` in ``data`` for each row, or -1 when the diagonal is missing.
+        Canonical CSR (sorted column indices, duplicates summed, explicit zeros kept) with
+        unsigned (uint32, or uint64 for huge matrices) index arrays.
+    diag_ptr, has_diagonal : ndarray
+        Position of ``a_ii`` in ``data`` for each row, and whether the row stores it.
     diagonal : ndarray
         ``a_ii`` (0 where missing).
     bandwidth : int
@@ -53,18 +54,22 @@ class CSROperator:
         self.n = n
         self.shape = (n, n)
         self.nnz = int(csr.nnz)
-        idx_dtype = np.int32 if max(self.nnz, n) < np.iinfo(np.int32).max else np.int64
+        # unsigned indices: see solvers/_kernels.py (Numba skips its negative-index test)
+        idx_dtype = np.uint32 if max(self.nnz, n) < np.iinfo(np.uint32).max else np.uint64
         self.indptr = np.ascontiguousarray(csr.indptr, dtype=idx_dtype)
         self.indices = np.ascontiguousarray(csr.indices, dtype=idx_dtype)
         self.data = np.ascontiguousarray(csr.data, dtype=np.float64)
-        rows = np.repeat(np.arange(n, dtype=idx_dtype), np.diff(self.indptr))
+        rows = np.repeat(np.arange(n, dtype=idx_dtype), np.diff(self.indptr.astype(np.int64)))
         on_diag = np.flatnonzero(rows == self.indices)
-        self.diag_ptr = np.full(n, -1, dtype=idx_dtype)
+        self.has_diagonal = np.zeros(n, dtype=bool)
+        self.has_diagonal[rows[on_diag]] = True
+        self.diag_ptr = np.zeros(n, dtype=idx_dtype)  # meaningful only where has_diagonal
         self.diag_ptr[rows[on_diag]] = on_diag
         self.diagonal = np.zeros(n)
         self.diagonal[rows[on_diag]] = self.data[on_diag]
-        last = np.where(np.diff(self.indptr) > 0, self.indices[np.maximum(self.indptr[1:] - 1, 0)], 0)
-        self.bandwidth = int(max(0, (last - np.arange(n)).max())) if n else 0
+        counts = np.diff(self.indptr.astype(np.int64))
+        last = np.where(counts > 0, self.indices[np.maximum(self.indptr[1:].astype(np.int64) - 1, 0)], 0)
+        self.bandwidth = int(max(0, (last.astype(np.int64) - np.arange(n)).max()))
         self.matrix = sp.csr_array((self.data, self.indices, self.indptr), shape=(n, n))
         self._symmetry = None
         self._ring = None
@@ -78,9 +83,9 @@ class CSROperator:
     # -- checks run lazily, once, by the solvers that need them --------------------------------
     def require_diagonal(self, solver: str, positive: bool = False) -> None:
         """Raise ``ValueError`` naming the first row whose diagonal SOR/SSOR cannot use."""
-        bad = np.flatnonzero((self.diag_ptr < 0) | (self.diagonal == 0.0))
+        bad = np.flatnonzero(~self.has_diagonal | (self.diagonal == 0.0))
         if bad.size:
-            kind = "missing" if self.diag_ptr[bad[0]] < 0 else "explicit zero"
+            kind = "explicit zero" if self.has_diagonal[bad[0]] else "missing"
             raise ValueError(
                 f"A has a zero or missing diagonal entry in row {bad[0]} ({kind}; {bad.size} "
                 f"rows in all); {solver} divides by a_ii")
