@@ -273,26 +273,34 @@ class PetscOperator:
             self._checked["symmetric"] = True
 
     # -- vectors -----------------------------------------------------------------------------
-    def vector(self, v, name: str, *, zero_if_none=False):
-        """Copy ``v`` (numpy of global length, or a PETSc.Vec) into a new Vec with A's layout."""
+    def vector(self, v, name: str, *, zero_if_none=False, copy=True):
+        """``v`` (numpy of global length, or a PETSc.Vec) as a Vec with A's layout.
+
+        A new Vec unless ``copy=False`` and ``v`` already is a suitable PETSc.Vec (then ``v``).
+        """
+        if isinstance(v, PETSc.Vec):
+            if v.getSize() != self.n:
+                raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
+                                 f"{self.n} to match A ({self.n}x{self.n})")
+            if v.getLocalSize() != self.nlocal:
+                raise ValueError(
+                    f"{name} has local size {v.getLocalSize()} on rank {self.comm.getRank()}, "
+                    f"but A owns {self.nlocal} rows there: create it with A.createVecs()")
+            if not copy:
+                return v
+            out = self.mat.createVecRight()
+            v.copy(out)
+            return out
         out = self.mat.createVecRight()
         if v is None:
             if zero_if_none:
                 out.set(0.0)
             return out
-        if isinstance(v, PETSc.Vec):
-            if v.getSize() != self.n:
-                out.destroy()
-                raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
-                                 f"{self.n} to match A ({self.n}x{self.n})")
-            if v.getLocalSize() != self.nlocal:
-                out.destroy()
-                raise ValueError(
-                    f"{name} has local size {v.getLocalSize()} on rank {self.comm.getRank()}, "
-                    f"but A owns {self.nlocal} rows there: create it with A.createVecs()")
-            v.copy(out)
-            return out
-        arr = check_vector(v, self.n, name)
+        try:
+            arr = check_vector(v, self.n, name)
+        except ValueError:
+            out.destroy()
+            raise
         out.array[:] = arr[self.rstart:self.rend]
         return out
 
@@ -645,8 +653,13 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
     op.require(kind)
     solver = op.solver(kind, order=order, options=options)
     want_vec = isinstance(b, PETSc.Vec) or isinstance(x0, PETSc.Vec)
-    bv = op.vector(b, "b")
-    x = op.vector(x0, "x0", zero_if_none=True)
+    bv = op.vector(b, "b", copy=False)  # KSPSolve does not modify b: a user's Vec is used as is
+    try:
+        x = op.vector(x0, "x0", zero_if_none=True)
+    except ValueError:
+        if bv is not b:
+            bv.destroy()
+        raise
     try:
         b_norm = float(bv.norm())
         if not np.isfinite(b_norm):
@@ -670,7 +683,8 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
         info["petsc_reason"] = reason_name(code)
         out = x if want_vec else op.to_numpy(x)
     finally:
-        bv.destroy()
+        if bv is not b:
+            bv.destroy()
         if not want_vec:
             x.destroy()
     return SolveResult(x=out, iterations=int(its), converged=bool(converged),
