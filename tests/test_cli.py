@@ -44,7 +44,7 @@ def test_offset_subcommands(study, tmp_path, capsys):
     assert "instance-optimal (Young ω*)" in capsys.readouterr().out
 
 
-def test_plot_redraws_without_recomputing(tmp_path, monkeypatch):
+def test_plot_redraws_without_recomputing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
     assert main(["learning", "--T", "15", "--trials", "1", "--learners", "tsallis_inf",
                  "--quiet", "--no-plots", "--out", str(out)]) == 0
@@ -52,8 +52,10 @@ def test_plot_redraws_without_recomputing(tmp_path, monkeypatch):
     import experiments.offset_study as study
 
     monkeypatch.setattr(study, "offset_trial", None)  # any recomputation would fail
-    assert main(["plot", str(out)]) == 0
+    assert main(["plot", str(out), "--markdown"]) == 0
     assert (out / "figures" / "cumulative.png").is_file()
+    text = capsys.readouterr().out
+    assert "| method | iterations |" in text and "| Tsallis-INF |" in text
 
 
 def test_plot_rejects_non_results_folder(tmp_path):

@@ -8,7 +8,8 @@ from experiments.costs import OMEGA_GRID, heat_costs, offset_costs, young_omegas
 from experiments.learners import derive_seed, label, make_learner
 from experiments.offset_study import FIXED_OMEGAS, run_offset_study
 from experiments.plots import (cumulative_data, omega_map_data, plot_cumulative, plot_omega_map,
-                               plot_regret, plot_scaling, regret_data, scaling_data)
+                               plot_regret, plot_scaling, regret_data, rolling_median,
+                               scaling_data)
 from experiments.problems import Heat2D, OffsetLaplacianSequence
 from experiments.results import format_table, regret_curves, score
 
@@ -160,3 +161,11 @@ def test_scaling_data():
     np.testing.assert_allclose(d["seconds_vs_cg"]["chebcb"], [0.5, 0.25])
     np.testing.assert_allclose(d["iterations"]["cg"], [100, 200])
     plot_scaling(d)
+
+
+def test_rolling_median_keeps_length_and_removes_outliers():
+    v = np.r_[np.full(50, 1.2), 1.9, np.full(49, 1.6)]
+    m = rolling_median(v, 5)
+    assert m.shape == v.shape and 1.9 not in m
+    assert m[0] == 1.2 and m[-1] == 1.6
+    np.testing.assert_array_equal(rolling_median(v, 1), v)
