@@ -152,12 +152,12 @@ def _run_cg(params: dict) -> dict:
     return {"cg_iterations": its, "cg_seconds": secs}
 
 
-_TASKS = {"costs": _run_costs, "direct": _run_direct, "cg": _run_cg, "learner": None}
+_TASKS = {"costs": _run_costs, "direct": _run_direct, "cg": _run_cg, "learner": _run_learner}
 
 
 def heat_task(params: dict) -> dict:
     """Worker entry point (picklable): ``kind`` is a :data:`_TASKS` key."""
-    return _TASKS[params["kind"]](params) if params["kind"] != "learner" else _run_learner(params)
+    return _TASKS[params["kind"]](params)
 
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
