@@ -74,6 +74,17 @@ def main(out):
                              "true_residual": float(np.linalg.norm(b - A @ res.x) / np.linalg.norm(b)),
                              "x_head": res.x[:3].tolist(), "ranks": res.info["ranks"]}
 
+    # 2b. every solver kind (and the reversed-numbering "paper" order) on the distributed Mat
+    M = solvers.petsc.to_petsc_mat(A)
+    kinds = {}
+    for name, kw in (("sor", {"omega": 1.7}), ("cg", {}), ("ssor_pcg", {"omega": 1.5}),
+                     ("ssor_pcg_paper", {"omega": 1.5, "order": "paper"})):
+        fn = solvers.SOLVERS[name.replace("_paper", "")]
+        r = fn(M, b, backend="petsc", **kw)
+        kinds[name] = {"converged": r.converged, "iterations": r.iterations,
+                       "true_residual": float(np.linalg.norm(b - A @ r.x) / np.linalg.norm(b))}
+    report["kinds"] = kinds
+
     # 3. the heat2d entry point --------------------------------------------------------------------
     heat_main(["--nx", "16", "--steps", "10", "--policy", "tsallis_inf",
                "--history", os.path.join(out, "heat"), "--state", os.path.join(out, "heat_state.json")])

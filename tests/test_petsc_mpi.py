@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import solvers
+
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +71,17 @@ def test_replicated_scipy_input_is_solved_distributed(two_ranks):
         s = r["scipy_input"]
         assert s["converged"] and s["true_residual"] <= 1e-8 and s["ranks"] == 2
     assert r0["scipy_input"]["x_head"] == r1["scipy_input"]["x_head"]
+
+
+def test_every_kind_on_a_distributed_mat(two_ranks):
+    """Block-Jacobi SOR/SSOR on 2 ranks: converged to tolerance, same counts on both ranks."""
+    _, (r0, r1), _ = two_ranks
+    assert r0["kinds"] == r1["kinds"]
+    for name, k in r0["kinds"].items():
+        assert k["converged"] and k["true_residual"] <= 1e-8, name
+    one_rank_sor = solvers.sor(solvers.gallery.laplacian_2d(20),
+                               np.random.default_rng(0).standard_normal(400), 1.7).iterations
+    assert r0["kinds"]["sor"]["iterations"] != one_rank_sor  # parallel SOR is block Jacobi
 
 
 def test_heat2d_entry_point_under_mpi(two_ranks):
