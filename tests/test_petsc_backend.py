@@ -180,6 +180,12 @@ def test_user_petsc_mat_and_vec():
     # numpy b with a PETSc Mat gives a numpy x
     res2 = solvers.cg(M, b, backend="petsc")
     assert isinstance(res2.x, np.ndarray) and res2.converged
+    # a Vec x0 is copied, never modified, and a warm start from the solution takes 0 iterations
+    x0 = res.x.copy()
+    keep = x0.array.copy()
+    again = solvers.ssor_pcg(M, bv, 1.5, x0=x0, backend="petsc")
+    assert again.iterations == 0 and again.x is not x0
+    np.testing.assert_array_equal(x0.array, keep)
     # the same Mat is wrapped once
     assert sp_petsc.prepare(M) is sp_petsc.prepare(M)
 
