@@ -382,3 +382,65 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter):
         for i in range(n):
             p[i] = r[i] + beta * p[i]
     return it, rnorm, MAXITER
+
+
+@numba.njit(cache=True)
+def analyse_csr(indptr, indices, data, diag_ptr, has_diag, diagonal):
+    """One pass over a CSR matrix: fills the diagonal arrays; returns
+    ``(canonical, nonfinite, bandwidth)``.
+
+    ``canonical`` is false when some row's column indices are not strictly increasing (unsorted
+    or duplicated); ``bandwidth`` (``max_i last column − i``) is only meaningful when canonical.
+    """
+    n = indptr.size - 1
+    canonical = True
+    nonfinite = 0
+    bandwidth = 0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        prev = -1
+        for k in range(st, en):
+            j = np.intp(indices[k])
+            if j <= prev:
+                canonical = False
+            prev = j
+            v = data[k]
+            if not np.isfinite(v):
+                nonfinite += 1
+            if j == i:
+                diag_ptr[i] = k
+                has_diag[i] = True
+                diagonal[i] = v
+        if prev - i > bandwidth:
+            bandwidth = prev - i
+    return canonical, nonfinite, bandwidth
+
+
+@numba.njit(cache=True)
+def asymmetry(indptr, indices, data):
+    """``max |a_ij − a_ji| / max |a_ij|`` for canonical CSR (binary search for each mirror)."""
+    n = indptr.size - 1
+    worst = 0.0
+    scale = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        for k in range(st, en):
+            v = data[k]
+            if abs(v) > scale:
+                scale = abs(v)
+            j = np.intp(indices[k])
+            if j == i:
+                continue
+            lo, hi = _row(indptr, j)
+            while lo < hi:  # first position in row j with column >= i
+                mid = (lo + hi) // np.uintp(2)
+                if np.intp(indices[mid]) < i:
+                    lo = mid + U1
+                else:
+                    hi = mid
+            mirror = 0.0
+            if lo < np.uintp(indptr[j + 1]) and np.intp(indices[lo]) == i:
+                mirror = data[lo]
+            if abs(v - mirror) > worst:
+                worst = abs(v - mirror)
+    return worst / scale if scale > 0.0 else 0.0

@@ -6,6 +6,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from . import _kernels
+
 __all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
 
 
@@ -56,23 +58,35 @@ class CSROperator:
         self.nnz = int(csr.nnz)
         # unsigned indices: see solvers/_kernels.py (Numba skips its negative-index test)
         idx_dtype = np.uint32 if max(self.nnz, n) < np.iinfo(np.uint32).max else np.uint64
-        self.indptr = np.ascontiguousarray(csr.indptr, dtype=idx_dtype)
-        self.indices = np.ascontiguousarray(csr.indices, dtype=idx_dtype)
-        self.data = np.ascontiguousarray(csr.data, dtype=np.float64)
-        rows = np.repeat(np.arange(n, dtype=idx_dtype), np.diff(self.indptr.astype(np.int64)))
-        on_diag = np.flatnonzero(rows == self.indices)
-        self.has_diagonal = np.zeros(n, dtype=bool)
-        self.has_diagonal[rows[on_diag]] = True
-        self.diag_ptr = np.zeros(n, dtype=idx_dtype)  # meaningful only where has_diagonal
-        self.diag_ptr[rows[on_diag]] = on_diag
-        self.diagonal = np.zeros(n)
-        self.diagonal[rows[on_diag]] = self.data[on_diag]
-        counts = np.diff(self.indptr.astype(np.int64))
-        last = np.where(counts > 0, self.indices[np.maximum(self.indptr[1:].astype(np.int64) - 1, 0)], 0)
-        self.bandwidth = int(max(0, (last.astype(np.int64) - np.arange(n)).max()))
-        self.matrix = sp.csr_array((self.data, self.indices, self.indptr), shape=(n, n))
+        for attempt in range(2):
+            self.indptr = np.array(csr.indptr, dtype=idx_dtype)
+            self.indices = np.array(csr.indices, dtype=idx_dtype)
+            self.data = np.array(csr.data, dtype=np.float64)
+            self.diag_ptr = np.zeros(n, dtype=idx_dtype)  # meaningful only where has_diagonal
+            self.has_diagonal = np.zeros(n, dtype=bool)
+            self.diagonal = np.zeros(n)
+            canonical, nonfinite, bandwidth = _kernels.analyse_csr(
+                self.indptr, self.indices, self.data, self.diag_ptr, self.has_diagonal,
+                self.diagonal)
+            if nonfinite:
+                raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+            if canonical:
+                break
+            csr = sp.csr_array(csr, copy=True)
+            csr.sum_duplicates()  # sorts indices and sums duplicates; explicit zeros stay
+        self.nnz = int(self.data.size)
+        self.bandwidth = int(bandwidth)
         self._symmetry = None
         self._ring = None
+        self._matrix = None
+
+    @property
+    def matrix(self) -> sp.csr_array:
+        """The operator as a scipy CSR array (built on first use; shares ``data``)."""
+        if self._matrix is None:
+            self._matrix = sp.csr_array((self.data, self.indices.astype(np.int64),
+                                         self.indptr.astype(np.int64)), shape=self.shape)
+        return self._matrix
 
     def __repr__(self):
         return f"CSROperator(n={self.n}, nnz={self.nnz}, bandwidth={self.bandwidth})"
@@ -99,10 +113,7 @@ class CSROperator:
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""
         if self._symmetry is None:
-            scale = np.abs(self.data).max() if self.nnz else 0.0
-            diff = (self.matrix - self.matrix.T).tocsr()
-            worst = np.abs(diff.data).max() if diff.nnz else 0.0
-            self._symmetry = worst / scale if scale > 0 else 0.0
+            self._symmetry = float(_kernels.asymmetry(self.indptr, self.indices, self.data))
         return self._symmetry
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:
@@ -145,12 +156,9 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
-    csr = sp.csr_array(M, dtype=np.float64)
-    csr.sum_duplicates()  # also sorts indices
-    if not np.all(np.isfinite(csr.data)):
-        bad = int(np.count_nonzero(~np.isfinite(csr.data)))
-        raise ValueError(f"A contains NaN or Inf ({bad} non-finite entries)")
-    return csr
+    if sp.issparse(M) and M.format == "csr":
+        return M  # CSROperator copies what it keeps and sorts only if needed
+    return sp.csr_array(M, dtype=np.float64)
 
 
 def _check_dtype(dtype, name):

@@ -42,9 +42,16 @@ def laplacian_2d(m: int) -> sp.csr_array:
     """
     if m < 1:
         raise ValueError(f"m must be >= 1, got {m}")
-    T = laplacian_1d(m)
-    eye = sp.eye_array(m, format="csr")
-    return sp.csr_array(sp.kron(eye, T) + sp.kron(T, eye))
+    return _kron_sum(laplacian_1d(m), laplacian_1d(m))
+
+
+def _kron_sum(X, Y):
+    """``I ⊗ X + Y ⊗ I`` in canonical CSR (small krons come back as BSR with stored zeros)."""
+    eye = sp.eye_array(X.shape[0], format="csr")
+    A = sp.csr_array(sp.kron(eye, X, format="csr") + sp.kron(Y, eye, format="csr"))
+    A.eliminate_zeros()
+    A.sort_indices()
+    return A
 
 
 def shifted_laplacian_2d(m: int, c: float) -> sp.csr_array:
@@ -60,9 +67,7 @@ def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
     >>> anisotropic_2d(2, 0.5).diagonal()
     array([3., 3., 3., 3.])
     """
-    T = laplacian_1d(m)
-    eye = sp.eye_array(m, format="csr")
-    return sp.csr_array(sp.kron(eye, T) + epsilon * sp.kron(T, eye))
+    return _kron_sum(laplacian_1d(m), epsilon * laplacian_1d(m))
 
 
 def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:

@@ -238,3 +238,54 @@ def test_ssor_pcg_and_cg_property_vs_dense_solve(system, omega):
         np.testing.assert_allclose(res.x, x_true, rtol=1e-6, atol=1e-8)
     _, count, _ = gold.scipy_cg_count(A, b, M=gold.ssor_operator(A, omega), rtol=1e-10)
     assert abs(ssor_pcg(A, b, omega, rtol=1e-10).iterations - count) <= 1
+
+
+# -- the prepared operator's one-pass analysis ------------------------------------------------
+
+def test_unsorted_and_duplicate_csr_is_canonicalised():
+    A = gallery.laplacian_2d(5).toarray()
+    rows, cols = np.nonzero(A)
+    order = np.random.default_rng(0).permutation(rows.size)
+    vals = A[rows, cols]
+    # split every value into two duplicates and shuffle entries within the arrays
+    r2 = np.concatenate([rows[order], rows[order]])
+    c2 = np.concatenate([cols[order], cols[order]])
+    v2 = np.concatenate([vals[order] * 0.25, vals[order] * 0.75])
+    messy = sp.csr_array(sp.coo_array((v2, (r2, c2)), shape=A.shape), copy=True)
+    # coo→csr sums duplicates; rebuild raw arrays to keep them unsorted and duplicated
+    indptr = np.zeros(26, dtype=np.int32)
+    np.add.at(indptr, r2 + 1, 1)
+    indptr = np.cumsum(indptr)
+    idx = np.argsort(r2, kind="stable")
+    raw = sp.csr_array((v2[idx], c2[idx], indptr), shape=A.shape)
+    assert not raw.has_sorted_indices or raw.nnz != messy.nnz
+    op = prepare(raw)
+    np.testing.assert_allclose(op.matrix.toarray(), A)
+    assert op.bandwidth == 5 and op.nnz == np.count_nonzero(A)
+    np.testing.assert_array_equal(op.diagonal, 4.0)
+    b = np.arange(25.0)
+    assert sor(raw, b, 1.3).iterations == sor(A, b, 1.3).iterations
+
+
+def test_explicit_zero_on_sparse_diagonal():
+    A = sp.csr_array(gallery.laplacian_2d(4))
+    k = A.indptr[2] + int(np.flatnonzero(A.indices[A.indptr[2]:A.indptr[3]] == 2)[0])
+    A.data[k] = 0.0  # stored, but zero
+    with pytest.raises(ValueError, match="row 2 \\(explicit zero"):
+        sor(A, np.ones(16), 1.2)
+
+
+@pytest.mark.parametrize("where", ["value", "missing mirror"])
+def test_asymmetry_is_exact(where):
+    A = gallery.laplacian_2d(6).tolil()
+    if where == "value":
+        A[3, 4] = -1.5  # mirror (4, 3) stays -1
+        expected = 0.5 / 4.0
+    else:
+        A[0, 20] = 0.8  # no (20, 0) entry at all
+        expected = 0.8 / 4.0
+    op = prepare(sp.csr_array(A))
+    assert op.asymmetry() == pytest.approx(expected)
+    assert prepare(gallery.laplacian_2d(6)).asymmetry() == 0.0
+    with pytest.raises(ValueError, match="not symmetric"):
+        cg(op, np.ones(36))
