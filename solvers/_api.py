@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from . import _kernels as K
+from . import _kernels_ssor as KS
 from ._operator import CSROperator, check_omega, check_tolerances, check_vector, prepare
 from ._result import SolveResult
 
@@ -177,8 +178,13 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     r0 = _trivial("ssor_pcg", op, b, x, omega, tol, t0, b_norm, rtol, atol, maxiter)
     if isinstance(r0, SolveResult):
         return r0
-    out = K.ssor_pcg_solve(op.indptr, op.indices, op.data, op.diag_ptr, omega, order == "paper",
-                           x, b, tol, maxiter)
+    # the textbook order is the paper order of the row-reversed system
+    sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
+        op.reversed(), x[::-1].copy(), b[::-1].copy())
+    out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, sys_op.diag_ptr, omega,
+                            sys_x, sys_b, tol, maxiter)
+    if order != "paper":
+        x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 

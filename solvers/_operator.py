@@ -79,6 +79,7 @@ class CSROperator:
         self._symmetry = None
         self._ring = None
         self._matrix = None
+        self._reversed = None
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -87,6 +88,20 @@ class CSROperator:
             self._matrix = sp.csr_array((self.data, self.indices.astype(np.int64),
                                          self.indptr.astype(np.int64)), shape=self.shape)
         return self._matrix
+
+    def reversed(self) -> "CSROperator":
+        """``P A P`` with ``P`` the order-reversing permutation (cached).
+
+        Reversing all three CSR arrays reverses the rows and, within each row, the entries, so
+        the mapped columns ``n − 1 − j`` stay sorted.
+        """
+        if self._reversed is None:
+            indptr = np.concatenate(([0], np.cumsum(np.diff(self.indptr.astype(np.int64))[::-1])))
+            indices = (self.n - 1) - self.indices[::-1].astype(np.int64)
+            rev = CSROperator(sp.csr_array((self.data[::-1], indices, indptr), shape=self.shape))
+            rev._symmetry = self._symmetry
+            self._reversed = rev
+        return self._reversed
 
     def __repr__(self):
         return f"CSROperator(n={self.n}, nnz={self.nnz}, bandwidth={self.bandwidth})"
