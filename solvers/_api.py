@@ -45,27 +45,24 @@ def _setup(A, b, x0, rtol, atol, maxiter):
 
 
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter):
-    iterations, _, status = out
+    iterations, rnorm, status = out
     seconds = time.perf_counter() - t0
-    # report the true residual of the returned x, not the kernel's running estimate
-    rnorm = float(K.residual_norm(op.indptr, op.indices, op.data, x, b))
+    if status != K.CONVERGED:
+        # a converged kernel returns the true residual of x (SOR computes it exactly inside
+        # the sweep, CG verifies it); otherwise report the true one, not a running estimate
+        rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
     return SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
-                       residual_norm=rnorm, omega=omega, solver=name, reason=_STATUS[int(status)],
-                       seconds=seconds, backend="numba", b_norm=b_norm, rtol=rtol, atol=atol,
-                       maxiter=maxiter)
+                       residual_norm=float(rnorm), omega=omega, solver=name,
+                       reason=_STATUS[int(status)], seconds=seconds, backend="numba",
+                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
 
 
-def _trivial(name, op, b, x, omega, tol, t0, b_norm, rtol, atol, maxiter):
-    """``b = 0`` returns ``x = 0``; an ``x0`` that already meets the rule returns 0 iterations."""
-    if b_norm == 0.0:
-        x[:] = 0.0
-        return _finish(name, op, b, x, omega, (0, 0.0, K.CONVERGED), t0, b_norm, rtol, atol,
-                       maxiter)
-    r0 = float(K.residual_norm(op.indptr, op.indices, op.data, x, b))
-    if r0 <= tol:
-        return _finish(name, op, b, x, omega, (0, r0, K.CONVERGED), t0, b_norm, rtol, atol,
-                       maxiter)
-    return r0
+def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
+    """``b = 0`` returns ``x = 0`` with 0 iterations (whatever ``x0``), else ``None``."""
+    if b_norm > 0.0:
+        return None
+    x[:] = 0.0
+    return _finish(name, op, b, x, omega, (0, 0.0, K.CONVERGED), t0, b_norm, rtol, atol, maxiter)
 
 
 def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
@@ -118,11 +115,11 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
     t0 = time.perf_counter()
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_diagonal("sor")
-    r0 = _trivial("sor", op, b, x, omega, tol, t0, b_norm, rtol, atol, maxiter)
-    if isinstance(r0, SolveResult):
-        return r0
+    done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
+    if done is not None:
+        return done
     out = K.sor_solve(op.indptr, op.indices, op.data, op.diag_ptr, op.ring(), x, b, omega, tol,
-                      r0, maxiter) if maxiter > 0 else (0, r0, K.MAXITER)
+                      maxiter)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 
@@ -175,9 +172,9 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_diagonal("ssor_pcg", positive=True)
     op.require_symmetric("ssor_pcg")
-    r0 = _trivial("ssor_pcg", op, b, x, omega, tol, t0, b_norm, rtol, atol, maxiter)
-    if isinstance(r0, SolveResult):
-        return r0
+    done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
+    if done is not None:
+        return done
     # the textbook order is the paper order of the row-reversed system
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
@@ -211,9 +208,9 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
     t0 = time.perf_counter()
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_symmetric("cg")
-    r0 = _trivial("cg", op, b, x, None, tol, t0, b_norm, rtol, atol, maxiter)
-    if isinstance(r0, SolveResult):
-        return r0
+    done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
+    if done is not None:
+        return done
     out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter)
     return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter)
 

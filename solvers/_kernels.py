@@ -72,7 +72,7 @@ def residual_norm(indptr, indices, data, x, b):
 
 
 @numba.njit(cache=True)
-def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, r0, maxiter):
+def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, maxiter):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     The exact residual of the new iterate is assembled *inside* the sweep, so the stopping test
@@ -89,8 +89,10 @@ def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, r0, maxit
     n = indptr.size - 1
     mask = np.uintp(ring.size - 1)
     theta = (1.0 - omega) / omega
-    rnorm = r0
-    limit = DIVERGENCE_FACTOR * r0
+    rnorm = residual_norm(indptr, indices, data, x, b)
+    if rnorm <= tol:
+        return 0, rnorm, CONVERGED
+    limit = DIVERGENCE_FACTOR * rnorm
     it = 0
     while it < maxiter:
         it += 1
