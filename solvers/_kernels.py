@@ -231,8 +231,14 @@ def analyse_csr(indptr, indices, data, diag_ptr, has_diag, diagonal):
 
 @numba.njit(cache=True)
 def asymmetry(indptr, indices, data):
-    """``max |a_ij − a_ji| / max |a_ij|`` for canonical CSR (binary search for each mirror)."""
+    """``max |a_ij − a_ji| / max |a_ij|`` for canonical CSR, in one streaming pass.
+
+    Rows are visited in order, so the mirrors ``(j, i)`` of row ``i``'s upper entries are met in
+    increasing ``i`` within row ``j``: a cursor per row walks its lower part once.  Lower entries
+    a cursor skips, or leaves behind, have no mirror.
+    """
     n = indptr.size - 1
+    cur = indptr[:-1].copy()  # next unmatched lower entry of each row
     worst = 0.0
     scale = 0.0
     for i in range(n):
@@ -242,18 +248,26 @@ def asymmetry(indptr, indices, data):
             if abs(v) > scale:
                 scale = abs(v)
             j = np.intp(indices[k])
-            if j == i:
+            if j <= i:
                 continue
-            lo, hi = _row(indptr, j)
-            while lo < hi:  # first position in row j with column >= i
-                mid = (lo + hi) // np.uintp(2)
-                if np.intp(indices[mid]) < i:
-                    lo = mid + U1
-                else:
-                    hi = mid
+            c = np.uintp(cur[j])
+            jend = np.uintp(indptr[j + 1])
+            while c < jend and np.intp(indices[c]) < i:  # lower entries of row j with no mirror
+                if abs(data[c]) > worst:
+                    worst = abs(data[c])
+                c += U1
             mirror = 0.0
-            if lo < np.uintp(indptr[j + 1]) and np.intp(indices[lo]) == i:
-                mirror = data[lo]
+            if c < jend and np.intp(indices[c]) == i:
+                mirror = data[c]
+                c += U1
+            cur[j] = c
             if abs(v - mirror) > worst:
                 worst = abs(v - mirror)
+    for j in range(n):  # lower entries never reached by a mirror
+        c = np.uintp(cur[j])
+        jend = np.uintp(indptr[j + 1])
+        while c < jend and np.intp(indices[c]) < j:
+            if abs(data[c]) > worst:
+                worst = abs(data[c])
+            c += U1
     return worst / scale if scale > 0.0 else 0.0

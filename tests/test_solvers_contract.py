@@ -289,3 +289,17 @@ def test_asymmetry_is_exact(where):
     assert prepare(gallery.laplacian_2d(6)).asymmetry() == 0.0
     with pytest.raises(ValueError, match="not symmetric"):
         cg(op, np.ones(36))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 30), st.floats(0.05, 0.5), st.integers(0, 2**31 - 1), st.booleans())
+def test_asymmetry_matches_dense_reference(n, density, seed, perturb):
+    A = (gallery.random_spd if seed % 2 else gallery.random_diagonally_dominant)(n, density,
+                                                                                 seed=seed)
+    if perturb:
+        A = A.tolil()
+        A[n - 1, 0] = A[n - 1, 0] + 0.25
+        A = sp.csr_array(A)
+    D = A.toarray()
+    expected = np.abs(D - D.T).max() / np.abs(D).max()
+    assert prepare(A).asymmetry() == pytest.approx(expected, abs=1e-15)
