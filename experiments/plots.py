@@ -218,12 +218,12 @@ def plot_scaling(data: dict, axes=None):
     plt = _plt()
     if axes is None:
         axes = plt.subplots(1, 2, figsize=(11, 4))[1]
-    for m in data["iterations"]:
-        if m == "direct":
-            continue
-        axes[0].plot(data["n"], data["iterations"][m], "o-", label=label(m))
-    for m in data["seconds_vs_cg"]:
-        axes[1].plot(data["n"], data["seconds_vs_cg"][m], "o-", label=label(m))
+    styles = ["o-", "s--", "^:", "d-."]  # 10 colours per style: no two methods look alike
+    for i, m in enumerate(data["iterations"]):
+        if m != "direct":
+            axes[0].plot(data["n"], data["iterations"][m], styles[(i // 10) % 4], label=label(m))
+    for i, m in enumerate(data["seconds_vs_cg"]):
+        axes[1].plot(data["n"], data["seconds_vs_cg"][m], styles[(i // 10) % 4], label=label(m))
     axes[0].set_ylabel("total iterations")
     axes[1].set_ylabel("solve seconds / plain CG")
     axes[1].axhline(1.0, color="k", linewidth=0.5)
