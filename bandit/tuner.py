@@ -281,7 +281,7 @@ class Tuner:
                "total_seconds": float(h["seconds"].sum()),
                "converged": int(h["converged"].sum()), "censored": int(h["censored"].sum()),
                "fallbacks": int((h["fallback_arm"] >= 0).sum()),
-               "arm_counts": {str(a): int(n) for a, n in zip(self.policy.arms, hist)},
+               "arm_counts": {_arm_label(a): int(n) for a, n in zip(self.policy.arms, hist)},
                "audits": len(self.audits), "audit_seconds": self.audit_seconds}
         out["regret"] = self._regret_estimate(h) if T else {"method": "no rounds yet"}
         return out
@@ -347,3 +347,8 @@ class Tuner:
     def __repr__(self):
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "
                 f"cost={self.cost!r}, rounds={len(self._rows['arm'])})")
+
+
+def _arm_label(arm) -> str:
+    """Readable key for an arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
+    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)
