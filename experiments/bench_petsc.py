@@ -28,18 +28,7 @@ import time
 
 import numpy as np
 
-OMEGA = 1.5
-TINY = dict(rtol=1e-300, atol=1e-300)  # never met: exactly maxiter iterations
-
-
-def best_time(fn, repeats):
-    fn()  # warm-up (JIT, KSP set-up)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from .bench_kernels import OMEGA, TINY, best_time  # one timing discipline for every bench
 
 
 def per_iteration(m, iters, repeats):

@@ -59,16 +59,8 @@ def residual(indptr, indices, data, x, b, r):
 
 @numba.njit(cache=True)
 def residual_norm(indptr, indices, data, x, b):
-    """``‖b - A x‖`` without storing the residual."""
-    n = indptr.size - 1
-    acc = 0.0
-    for i in range(n):
-        st, en = _row(indptr, i)
-        s = b[i]
-        for k in range(st, en):
-            s -= data[k] * x[indices[k]]
-        acc += s * s
-    return np.sqrt(acc)
+    """``‖b - A x‖`` (scratch residual discarded)."""
+    return residual(indptr, indices, data, x, b, np.empty(b.size))
 
 
 @numba.njit(cache=True)
