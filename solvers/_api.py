@@ -118,8 +118,8 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
     done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    out = K.sor_solve(op.indptr, op.indices, op.data, op.diag_ptr, op.ring(), x, b, omega, tol,
-                      maxiter)
+    out = K.sor_solve(op.indptr, op.indices, op.data, op.diag_ptr, op.inv_diagonal, op.ring(), x,
+                      b, omega, tol, maxiter)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 
@@ -178,8 +178,9 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     # the textbook order is the paper order of the row-reversed system
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
-    out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, sys_op.diag_ptr, omega,
-                            sys_x, sys_b, tol, maxiter)
+    out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, sys_op.diag_ptr,
+                            sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
+                            maxiter)
     if order != "paper":
         x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)

@@ -64,7 +64,7 @@ def residual_norm(indptr, indices, data, x, b):
 
 
 @numba.njit(cache=True)
-def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, maxiter):
+def sor_solve(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega, tol, maxiter):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     The exact residual of the new iterate is assembled *inside* the sweep, so the stopping test
@@ -94,7 +94,7 @@ def sor_solve(indptr, indices, data, diag_ptr, ring, x, b, omega, tol, maxiter):
         for i in range(n):
             st, en = _row(indptr, i)
             d = np.uintp(diag_ptr[i])
-            w = omega / data[d]
+            w = omega * inv_diag[i]
             # A sweep is latency-bound: row i waits for x[i-1] from row i-1.  Everything else
             # is summed first, and the x[i-1] term enters last through one FMA whose
             # coefficient is formed off that chain.

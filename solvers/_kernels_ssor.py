@@ -28,11 +28,11 @@ U1 = np.uintp(1)
 
 
 @numba.njit(cache=True, inline="always")
-def _lower_solve(indptr, indices, data, diag_ptr, omega, i, rhs, v, prev):
+def _lower_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, rhs, v, prev):
     """``(rhs − ω Σ_{j<i} a_ij v_j) / a_ii`` where ``prev`` is ``v_{i−1}``."""
     st = np.uintp(indptr[i])
     d = np.uintp(diag_ptr[i])
-    inv = 1.0 / data[d]
+    inv = inv_diag[i]
     near = 0.0
     ln = d
     if d > st and np.intp(indices[d - U1]) == i - 1:
@@ -45,11 +45,11 @@ def _lower_solve(indptr, indices, data, diag_ptr, omega, i, rhs, v, prev):
 
 
 @numba.njit(cache=True, inline="always")
-def _upper_solve(indptr, indices, data, diag_ptr, omega, i, rhs, v, prev):
+def _upper_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, rhs, v, prev):
     """``(rhs − ω Σ_{j>i} a_ij v_j) / a_ii`` where ``prev`` is ``v_{i+1}``."""
     d = np.uintp(diag_ptr[i])
     en = np.uintp(indptr[i + 1])
-    inv = 1.0 / data[d]
+    inv = inv_diag[i]
     near = 0.0
     us = d + U1
     if en > us and np.intp(indices[us]) == i + 1:
@@ -62,25 +62,25 @@ def _upper_solve(indptr, indices, data, diag_ptr, omega, i, rhs, v, prev):
 
 
 @numba.njit(cache=True)
-def _backward_solve(indptr, indices, data, diag_ptr, omega, rhs, v):
+def _backward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, rhs, v):
     """``v = W⁻¹ rhs`` with ``W = D + ωU``."""
     prev = 0.0
     for i in range(indptr.size - 2, -1, -1):
-        prev = _upper_solve(indptr, indices, data, diag_ptr, omega, i, rhs[i], v, prev)
+        prev = _upper_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, rhs[i], v, prev)
         v[i] = prev
 
 
 @numba.njit(cache=True)
-def _forward_solve(indptr, indices, data, diag_ptr, omega, rhs, v):
+def _forward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, rhs, v):
     """``v = W⁻ᵀ rhs`` with ``Wᵀ = D + ωL``."""
     prev = 0.0
     for i in range(indptr.size - 1):
-        prev = _lower_solve(indptr, indices, data, diag_ptr, omega, i, rhs[i], v, prev)
+        prev = _lower_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, rhs[i], v, prev)
         v[i] = prev
 
 
 @numba.njit(cache=True)
-def ssor_pcg_solve(indptr, indices, data, diag_ptr, omega, x, b, tol, maxiter):
+def ssor_pcg_solve(indptr, indices, data, diag_ptr, diag, inv_diag, omega, x, b, tol, maxiter):
     """Paper-order SSOR-PCG in place on ``x``; returns ``(iterations, ‖b − A x‖, status)``.
 
     Same iterates and iteration counts as textbook PCG with ``M⁻¹ = ω(2 − ω)(D + ωL)⁻¹ D
@@ -102,19 +102,18 @@ def ssor_pcg_solve(indptr, indices, data, diag_ptr, omega, x, b, tol, maxiter):
     p = np.empty(n)
     t = np.empty(n)
     q = np.empty(n)
-    _backward_solve(indptr, indices, data, diag_ptr, omega, r, rb)
+    _backward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, r, rb)
     for i in range(n):  # x_B = (D + ωL) x
         st = np.uintp(indptr[i])
         d = np.uintp(diag_ptr[i])
         s = 0.0
         for k in range(st, d):
             s += data[k] * x[indices[k]]
-        xb[i] = data[d] * x[i] + omega * s
+        xb[i] = diag[i] * x[i] + omega * s
     rz = 0.0
     for i in range(n):
-        g = c * data[np.uintp(diag_ptr[i])]
         p[i] = 0.0
-        rz += g * rb[i] * rb[i]
+        rz += c * diag[i] * rb[i] * rb[i]
     beta = 0.0
     status = MAXITER
     it = 0
@@ -122,17 +121,17 @@ def ssor_pcg_solve(indptr, indices, data, diag_ptr, omega, x, b, tol, maxiter):
         # p = G r_B + β p and t = W⁻ᵀ p, forward
         prev = 0.0
         for i in range(n):
-            pi = c * data[np.uintp(diag_ptr[i])] * rb[i] + beta * p[i]
+            pi = c * diag[i] * rb[i] + beta * p[i]
             p[i] = pi
-            prev = _lower_solve(indptr, indices, data, diag_ptr, omega, i, pi, t, prev)
+            prev = _lower_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, pi, t, prev)
             t[i] = prev
         # q = B p = (t + W⁻¹(p − (2 − ω) D t)) / ω, backward; u overwrites t in place
         prev = 0.0
         pq = 0.0
         for i in range(n - 1, -1, -1):
             ti = t[i]
-            rhs = p[i] - shift * data[np.uintp(diag_ptr[i])] * ti
-            prev = _upper_solve(indptr, indices, data, diag_ptr, omega, i, rhs, t, prev)
+            rhs = p[i] - shift * diag[i] * ti
+            prev = _upper_solve(indptr, indices, data, diag_ptr, inv_diag, omega, i, rhs, t, prev)
             t[i] = prev
             qi = (ti + prev) / omega
             q[i] = qi
@@ -153,20 +152,21 @@ def ssor_pcg_solve(indptr, indices, data, diag_ptr, omega, x, b, tol, maxiter):
             s = 0.0
             for k in range(d + U1, en):
                 s += data[k] * rb[indices[k]]
-            wr = data[d] * ri + omega * s
+            di = diag[i]
+            wr = di * ri + omega * s
             acc += wr * wr
-            rz_new += c * data[d] * ri * ri
+            rz_new += c * di * ri * ri
         it += 1
         rnorm = np.sqrt(acc)
         if rnorm <= tol:
-            _forward_solve(indptr, indices, data, diag_ptr, omega, xb, x)
+            _forward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, xb, x)
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED
-            _backward_solve(indptr, indices, data, diag_ptr, omega, r, rb)  # residual gap
+            _backward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, r, rb)  # residual gap
             rz_new = 0.0
             for i in range(n):
-                rz_new += c * data[np.uintp(diag_ptr[i])] * rb[i] * rb[i]
+                rz_new += c * diag[i] * rb[i] * rb[i]
         elif not rnorm <= limit:
             status = DIVERGED
             break
@@ -175,5 +175,5 @@ def ssor_pcg_solve(indptr, indices, data, diag_ptr, omega, x, b, tol, maxiter):
             break
         beta = rz_new / rz
         rz = rz_new
-    _forward_solve(indptr, indices, data, diag_ptr, omega, xb, x)  # x = W⁻ᵀ x_B
+    _forward_solve(indptr, indices, data, diag_ptr, inv_diag, omega, xb, x)  # x = W⁻ᵀ x_B
     return it, rnorm, status

@@ -80,6 +80,7 @@ class CSROperator:
         self._ring = None
         self._matrix = None
         self._reversed = None
+        self._inv_diagonal = None
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -88,6 +89,16 @@ class CSROperator:
             self._matrix = sp.csr_array((self.data, self.indices.astype(np.int64),
                                          self.indptr.astype(np.int64)), shape=self.shape)
         return self._matrix
+
+    @property
+    def inv_diagonal(self) -> np.ndarray:
+        """``1 / a_ii`` (0 where the diagonal is zero or missing), cached: the kernels multiply
+        instead of dividing once per row and sweep."""
+        if self._inv_diagonal is None:
+            inv = np.zeros(self.n)
+            np.divide(1.0, self.diagonal, out=inv, where=self.diagonal != 0.0)
+            self._inv_diagonal = inv
+        return self._inv_diagonal
 
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).
