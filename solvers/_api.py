@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import CSROperator, check_omega, check_tolerances, check_vector, prepare
+from ._operator import check_omega, check_tolerances, check_vector, prepare
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]

@@ -22,7 +22,7 @@ register, with its coefficient formed off that chain.  Index arrays are unsigned
 import numba
 import numpy as np
 
-from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, DIVERGENCE_FACTOR, MAXITER, _row, residual
+from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, DIVERGENCE_FACTOR, MAXITER, residual
 
 U1 = np.uintp(1)
 

@@ -35,13 +35,7 @@ options prefix; ω changes between solves through ``PCSORSetOmega`` without rebu
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import glob
-import itertools
-import os
 import time
-import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -51,100 +45,14 @@ import petsc4py
 petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
-from . import _kernels as K  # noqa: E402
+from ._petsc_ksp import (KINDS, KSP_SETUP, PetscSolver, _MAXIT, _R, _options_key,  # noqa: E402
+                         _our_reason, options_for, reason_name)
 from ._operator import CSROperator, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
 from ._result import SolveResult  # noqa: E402
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
            "reason_name", "to_petsc_mat", "options_for"]
 
-KINDS = ("sor", "ssor_pcg", "cg")
-
-#: The PETSc options each solver kind starts from (user ``options`` are applied on top).
-KSP_SETUP = {
-    "sor": {"ksp_type": "richardson", "pc_type": "sor", "pc_sor_local_forward": "true",
-            "ksp_norm_type": "unpreconditioned"},
-    "ssor_pcg": {"ksp_type": "cg", "pc_type": "sor", "pc_sor_local_symmetric": "true",
-                 "ksp_norm_type": "unpreconditioned"},
-    "cg": {"ksp_type": "cg", "pc_type": "none", "ksp_norm_type": "unpreconditioned"},
-}
-
-_R = PETSc.KSP.ConvergedReason
-#: "maximum iterations reached" (renamed DIVERGED_ITS -> DIVERGED_MAX_IT in PETSc 3.24)
-_MAXIT = getattr(_R, "DIVERGED_MAX_IT", None)
-if _MAXIT is None:
-    _MAXIT = _R.DIVERGED_ITS
-_REASON_NAMES = {}
-for _name in sorted(n for n in dir(_R) if n.isupper()):
-    code = getattr(_R, _name)
-    if isinstance(code, int):  # prefer the specific name over the ITERATING alias
-        if code not in _REASON_NAMES or _REASON_NAMES[code].startswith("CONVERGED_ITERATING"):
-            _REASON_NAMES[code] = _name
-_BREAKDOWN = {getattr(_R, n) for n in ("DIVERGED_BREAKDOWN", "DIVERGED_BREAKDOWN_BICG",
-                                       "DIVERGED_INDEFINITE_PC", "DIVERGED_INDEFINITE_MAT",
-                                       "DIVERGED_PC_FAILED", "DIVERGED_PCSETUP_FAILED",
-                                       "DIVERGED_NONSYMMETRIC")
-              if hasattr(_R, n)}
-
-
-def reason_name(code: int) -> str:
-    """PETSc's name of a ``KSPConvergedReason`` code, e.g. ``2 -> "CONVERGED_RTOL"``.
-
-    >>> reason_name(2)
-    'CONVERGED_RTOL'
-    """
-    return _REASON_NAMES.get(int(code), f"KSP_REASON_{int(code)}")
-
-
-def _our_reason(code: int) -> str:
-    if code > 0:
-        return "converged"
-    if code == _MAXIT:
-        return "maxiter"
-    if code in _BREAKDOWN:
-        return "breakdown"
-    return "diverged"
-
-
-# -- PCSORSetOmega / PCEisenstatSetOmega: not wrapped by petsc4py, called through ctypes ------
-def _load_libpetsc():
-    cfg = petsc4py.get_config()
-    roots = [os.path.join(cfg.get("PETSC_DIR", ""), cfg.get("PETSC_ARCH", "") or "", "lib"),
-             os.path.join(cfg.get("PETSC_DIR", ""), "lib")]
-    for root in roots:
-        for path in sorted(glob.glob(os.path.join(root, "libpetsc.so*"))) + sorted(
-                glob.glob(os.path.join(root, "libpetsc*.dylib"))):
-            try:
-                lib = ctypes.CDLL(path)
-                for fn in (lib.PCSORSetOmega, lib.PCEisenstatSetOmega):
-                    fn.argtypes = [ctypes.c_void_p, ctypes.c_double]
-                    fn.restype = ctypes.c_int
-                return lib
-            except (OSError, AttributeError):
-                continue
-    return None
-
-
-_LIB = _load_libpetsc() if PETSc.RealType == np.float64 else None
-
-
-def _set_omega(pc, omega: float, prefix: str) -> None:
-    """``PCSORSetOmega`` (or ``PCEisenstatSetOmega``) on ``pc``; no-op for other PC types."""
-    pc_type = pc.getType()
-    if pc_type not in ("sor", "eisenstat"):
-        return
-    if _LIB is not None:
-        fn = _LIB.PCSORSetOmega if pc_type == "sor" else _LIB.PCEisenstatSetOmega
-        err = fn(pc.handle, float(omega))
-        if err:
-            raise RuntimeError(f"PCSORSetOmega({omega}) failed with PETSc error {err}")
-        return
-    # fallback: through the options database (re-reads this PC's options only)
-    PETSc.Options().setValue(f"{prefix}pc_{pc_type}_omega", repr(float(omega)))
-    pc.setFromOptions()
-
-
-# -- conversion and validation ------------------------------------------------------------
 def _comm(comm):
     return PETSc.COMM_WORLD if comm is None else comm
 
@@ -398,182 +306,6 @@ def _check_petsc_mat(A) -> None:
             "use the same layout for rows and columns")
 
 
-def _options_key(options):
-    if not options:
-        return ()
-    if not isinstance(options, dict):
-        raise TypeError(f"options must be a dict of PETSc options, got {type(options).__name__}")
-    return tuple(sorted((_clean_key(k), _format_value(v)) for k, v in options.items()))
-
-
-def _clean_key(key) -> str:
-    if not isinstance(key, str) or not key.lstrip("-"):
-        raise ValueError(f"PETSc option names must be non-empty strings, got {key!r}")
-    return key.lstrip("-")
-
-
-def _format_value(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def options_for(kind: str, options=None) -> dict:
-    """The option dict a :class:`PetscSolver` of ``kind`` applies (defaults, then ``options``).
-
-    >>> options_for("cg", {"pc_type": "jacobi"})["pc_type"]
-    'jacobi'
-    """
-    out = dict(KSP_SETUP[kind])
-    out.update(dict(_options_key(options)))
-    return out
-
-
-class _TestState:
-    """Mutable per-solve state read by the Python convergence test (holds no PETSc objects)."""
-
-    __slots__ = ("tol", "atol", "maxiter", "limit")
-
-    def __init__(self):
-        self.tol = self.atol = self.limit = 0.0
-        self.maxiter = 0
-
-
-def _make_test(state):
-    conv_rtol, conv_atol = _R.CONVERGED_RTOL, _R.CONVERGED_ATOL
-    div_its, div_dtol, div_nan = _MAXIT, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
-    iterating = _R.ITERATING
-
-    def converged(ksp, its, rnorm):
-        # ‖b − A x_its‖ <= max(rtol‖b‖, atol): REFERENCE §1, iteration count = its
-        if its == 0:
-            state.limit = K.DIVERGENCE_FACTOR * rnorm
-        if rnorm <= state.tol:
-            return conv_atol if rnorm <= state.atol else conv_rtol
-        if rnorm != rnorm:
-            return div_nan
-        if rnorm > state.limit:
-            return div_dtol
-        if its >= state.maxiter:
-            return div_its
-        return iterating
-
-    return converged
-
-
-class PetscSolver:
-    """One KSP configured for one solver kind on one matrix, with its own options prefix.
-
-    Parameters
-    ----------
-    op : PetscOperator
-    kind : {"sor", "ssor_pcg", "cg"}
-    options : dict, optional
-        PETSc options (names without the leading ``-`` and without a prefix), applied under
-        this solver's prefix on top of :data:`KSP_SETUP` ``[kind]``.  An option that PETSc
-        never reads for this configuration (misspelt, or meant for another PC) is an error.
-    reverse : bool
-        ``op`` is the reversed-numbering operator (``order="paper"``): vectors are reversed
-        locally on the way in and out.
-
-    Attributes
-    ----------
-    ksp : PETSc.KSP
-    prefix : str
-        The options prefix, e.g. ``"relaxtune3_"``.
-    """
-
-    _ids = itertools.count()
-
-    def __init__(self, op: PetscOperator, kind: str, *, options=None, reverse=False):
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        self.op = op
-        self.kind = kind
-        self.reverse = reverse
-        self.prefix = f"relaxtune{next(self._ids)}_"
-        user = dict(_options_key(options))
-        settings = dict(KSP_SETUP[kind])
-        settings.update(user)
-        self.options = settings
-        db = PETSc.Options()
-        self._names = [self.prefix + k for k in settings]
-        for k, v in settings.items():
-            db.setValue(self.prefix + k, v)
-        weakref.finalize(self, _delete_options, list(self._names))
-        ksp = PETSc.KSP().create(comm=op.comm)
-        self.ksp = ksp
-        ksp.setOptionsPrefix(self.prefix)
-        ksp.setOperators(op.mat)
-        try:
-            ksp.setFromOptions()
-            ksp.setUp()
-        except PETSc.Error as exc:
-            ksp.destroy()
-            raise ValueError(
-                f"PETSc rejected the options {user or settings} for {kind} "
-                f"(prefix -{self.prefix}): {exc}") from None
-        unused = sorted(k for k in user if not db.used(self.prefix + k))
-        if unused:
-            ksp.destroy()
-            raise ValueError(
-                f"unknown or unused PETSc option(s) {unused} for {kind} with "
-                f"ksp_type={settings.get('ksp_type')}, pc_type={settings.get('pc_type')}: "
-                "PETSc never read them (misspelt, or meant for another KSP/PC type)")
-        self.ksp_type = ksp.getType()
-        self.pc_type = ksp.getPC().getType()
-        self._state = _TestState()
-        # Richardson + PCSOR with PETSc's default test and no monitor skips the test and runs
-        # max_it sweeps, so it gets our own test; KSPCG keeps the C default test, which with the
-        # unpreconditioned norm is exactly ‖r‖ <= max(rtol‖b‖, atol) (also with x0 != 0).
-        self.python_test = self.ksp_type == "richardson"
-        if self.python_test:
-            ksp.setConvergenceTest(_make_test(self._state))
-        self._b = op.mat.createVecRight() if reverse else None
-        self._omega = None
-
-    def __repr__(self):
-        return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
-                f"prefix={self.prefix!r}, reverse={self.reverse})")
-
-    def set_omega(self, omega) -> None:
-        if omega is not None and omega != self._omega:
-            _set_omega(self.ksp.getPC(), omega, self.prefix)
-            self._omega = omega
-
-    def run(self, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
-        """KSPSolve in place on ``x`` (a Vec of this operator); returns ``(its, code)``."""
-        ksp = self.ksp
-        self.set_omega(omega)
-        st = self._state
-        st.tol, st.atol, st.maxiter = tol, atol, maxiter
-        ksp.setTolerances(rtol=rtol, atol=atol, divtol=K.DIVERGENCE_FACTOR, max_it=maxiter)
-        ksp.setInitialGuessNonzero(nonzero_guess)
-        ksp.solve(b, x)
-        return ksp.getIterationNumber(), int(ksp.getConvergedReason())
-
-    def destroy(self) -> None:
-        if self._b is not None:
-            self._b.destroy()
-        self.ksp.destroy()
-        _delete_options(self._names)
-
-
-def _delete_options(names):
-    try:
-        db = PETSc.Options()
-        for name in names:
-            if db.hasName(name):
-                db.delValue(name)
-    except Exception:  # interpreter shutdown: PETSc may already be finalised
-        pass
-
-
-# -- the cache of converted operators -----------------------------------------------------
 _MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
 _MAT_CACHE_SIZE = 8
 
