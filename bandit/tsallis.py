@@ -11,6 +11,23 @@ from ._kernels import tsallis_normaliser
 __all__ = ["tsallis_probabilities", "TsallisINF", "TsallisINFCB"]
 
 
+def _scaled(L, W, low, cost_sum, n_pos, t):
+    """Baseline-shifted, scaled loss estimates ``(L − low·W) / s`` of one Tsallis-INF.
+
+    ``L_k = Σ c/p`` and ``W_k = Σ 1/p`` over the rounds with a positive cost ``c`` in which arm
+    ``k`` was played (``p``: its probability then), ``low`` the smallest positive cost seen,
+    ``cost_sum`` the sum of all ``t`` costs and ``n_pos`` the number of positive ones.
+    ``L_k − low·W_k = Σ (c − low)/p`` estimates arm ``k``'s cumulative shifted loss (every
+    ``c − low ≥ 0``); ``s = (cost_sum − low·n_pos)/t`` is the running mean of the shifted
+    losses.  While every shifted loss is 0 (all costs so far equal, or 0; up to rounding, as
+    for equal float timings) the estimates are 0: uniform play, never a 0/0.
+    """
+    total = cost_sum - low * n_pos
+    if not total > 1e-9 * cost_sum:
+        return np.zeros_like(L)
+    return np.maximum(L - low * W, 0.0) * (t / total)
+
+
 def tsallis_probabilities(L, eta):
     """1/2-Tsallis-INF distribution ``p_k = 4 / (eta (L_k - x))**2`` with ``sum p = 1``.
 
@@ -45,14 +62,25 @@ class TsallisINF(Policy):
     """Adversarial bandit with the 1/2-Tsallis regulariser, costs minimised (REFERENCE §2).
 
     At round ``t`` (1-based) with ``eta_t = 2/sqrt(t)`` it plays ``p = tsallis_probabilities(
-    L / s_t, eta_t)`` and after cost ``c`` of arm ``k`` sets ``L_k += c / p_k``.
+    (L − b W) / s_t, eta_t)``; after a positive cost ``c`` of arm ``k`` it sets
+    ``L_k += c / p_k`` and ``W_k += 1 / p_k`` (a zero cost, a solve that did nothing whatever
+    the arm, changes neither).
 
-    Cost scaling: ``L`` is kept in raw units (iterations or seconds) and divided by the running
-    mean ``s_t`` of all costs seen so far when the distribution is formed, so scaled losses are
-    O(1) whatever the unit.  Unlike the reference (which first subtracts 1 iteration and then
-    divides by the running mean of the shifted costs) nothing is subtracted: when every early
-    cost is equal, or even 0, ``s_t`` stays positive (``s_t = 1`` while all costs are 0) and
-    learning does not silently stop.
+    Cost scaling (losses must be about [0, 1]): ``b`` is the smallest positive cost seen so far,
+    so ``L_k − b W_k = Σ (c − b)/p`` estimates arm ``k``'s cumulative loss with the baseline
+    subtracted from every past round; each ``c − b ≥ 0``, so no clipping is needed.  The
+    baseline is the same for every arm and ``E[W_k]`` is the number of rounds for every ``k``,
+    so it changes no expected difference between arms; it removes the part of the cost that no
+    ω avoids, which importance weighting (``c/p`` on the played arm only) would turn into pure
+    variance.  The estimates are divided by ``s_t``, the running mean of the shifted losses,
+    when the distribution is formed.  The reference subtracts a constant 1 iteration instead;
+    the running minimum also serves ``cost="time"`` and removes far more where every ω costs
+    at least ~10 iterations (heat2d at large κ, the offset-Laplacian SOR sequences).  Adding a
+    constant to every cost (a fixed per-solve overhead) or multiplying every cost by a
+    constant (a change of unit) leaves the distributions unchanged.  Degenerate start: while
+    every shifted loss is 0 (all costs so far equal, or 0) every estimate is 0, so the learner
+    plays uniformly, never divides by 0, and learns as soon as costs differ (the reference
+    divides by 0 there and falls back to uniform sampling for good).
 
     Censored costs (a capped solve) are added as if observed: they are lower bounds, and since a
     guarded solve is capped at a multiple of the best arm's cost the arm is penalised anyway.
@@ -79,22 +107,33 @@ class TsallisINF(Policy):
     1
     """
 
-    _state_keys = ("L",)
+    _state_keys = ("L", "W", "low", "n_pos")
 
     def __init__(self, arms, *, seed=None):
         super().__init__(arms, seed=seed)
-        self.L = np.zeros(self.n_arms)
+        self.L = np.zeros(self.n_arms)  # Σ c/p per arm (raw cost units)
+        self.W = np.zeros(self.n_arms)  # Σ 1/p per arm (same rounds)
+        self.low = 0.0  # baseline: smallest positive cost seen (0: none yet)
+        self.n_pos = 0  # rounds with a positive cost
+
+    def scaled_losses(self):
+        """The estimates the distribution is formed from: ``(L − low·W) / s_t``."""
+        return _scaled(self.L, self.W, self.low, float(self.cost_sums.sum()), self.n_pos, self.t)
 
     def probabilities(self):
         """Distribution for the next round."""
-        return tsallis_probabilities(self.L / self._mean_cost(), 2.0 / math.sqrt(self.t + 1))
+        return tsallis_probabilities(self.scaled_losses(), 2.0 / math.sqrt(self.t + 1))
 
     def _select(self, context):
         return self._sample(self.probabilities())
 
     def _update(self, arm, cost, context, censored):
         p = self.p if self.p is not None else self.probabilities()
-        self.L[arm] += cost / p[arm]
+        if cost > 0.0:
+            self.L[arm] += cost / p[arm]
+            self.W[arm] += 1.0 / p[arm]
+            self.low = cost if self.n_pos == 0 else min(self.low, cost)
+            self.n_pos += 1
         self.p = None  # the next select forms a fresh distribution
 
     def predict(self, context=None):
@@ -107,7 +146,8 @@ class TsallisINFCB(Policy):
 
     The context ``c`` is clipped to ``context_bounds = (a, b)`` and mapped to bin
     ``floor(bins (c - a)/(b - a))`` (the last bin includes ``b``).  Each bin keeps its own loss
-    estimates, round counter and running-mean cost scale; the generator is shared.
+    estimates, round counter, baseline (smallest positive cost seen in the bin) and loss scale,
+    exactly as :class:`TsallisINF`; the generator is shared.
 
     Parameters
     ----------
@@ -132,7 +172,7 @@ class TsallisINFCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("L", "bin_t", "bin_sums", "bin_counts")
+    _state_keys = ("L", "bin_t", "bin_sums", "bin_counts", "W", "bin_low", "bin_pos")
 
     def __init__(self, arms, context_bounds=(0.0, 1.0), bins=5, *, seed=None):
         super().__init__(arms, seed=seed)
@@ -145,6 +185,9 @@ class TsallisINFCB(Policy):
         self.bin_t = np.zeros(self.bins, dtype=np.int64)
         self.bin_sums = np.zeros(self.bins)
         self.bin_counts = np.zeros((self.bins, self.n_arms), dtype=np.int64)
+        self.W = np.zeros((self.bins, self.n_arms))  # Σ 1/p per bin and arm
+        self.bin_low = np.zeros(self.bins)  # per-bin baseline (smallest positive cost)
+        self.bin_pos = np.zeros(self.bins, dtype=np.int64)  # per-bin rounds with cost > 0
 
     def _config(self):
         return {"context_bounds": list(self.context_bounds), "bins": self.bins}
@@ -159,17 +202,27 @@ class TsallisINFCB(Policy):
         i = self._context(context)
         return self._probabilities(i)
 
+    def scaled_losses(self, context):
+        """The estimates the distribution of ``context``'s bin is formed from."""
+        return self._scaled_losses(self._context(context))
+
+    def _scaled_losses(self, i):
+        return _scaled(self.L[i], self.W[i], float(self.bin_low[i]), float(self.bin_sums[i]),
+                       int(self.bin_pos[i]), int(self.bin_t[i]))
+
     def _probabilities(self, i):
-        t = self.bin_t[i]
-        s = self.bin_sums[i] / t if self.bin_sums[i] > 0 else 1.0
-        return tsallis_probabilities(self.L[i] / s, 2.0 / math.sqrt(t + 1))
+        return tsallis_probabilities(self._scaled_losses(i), 2.0 / math.sqrt(self.bin_t[i] + 1))
 
     def _select(self, i):
         return self._sample(self._probabilities(i))
 
     def _update(self, arm, cost, i, censored):
         p = self.p if self.p is not None else self._probabilities(i)
-        self.L[i, arm] += cost / p[arm]
+        if cost > 0.0:
+            self.L[i, arm] += cost / p[arm]
+            self.W[i, arm] += 1.0 / p[arm]
+            self.bin_low[i] = cost if self.bin_pos[i] == 0 else min(self.bin_low[i], cost)
+            self.bin_pos[i] += 1
         self.bin_t[i] += 1
         self.bin_sums[i] += cost
         self.bin_counts[i, arm] += 1
