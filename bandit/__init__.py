@@ -15,6 +15,7 @@ Examples
 from ._base import Policy, arm_omega
 from ._persist import TunerFileError
 from .baselines import FixedArm, UniformRandom
+from .joint import JointCB
 from .regret import Regret, best_fixed_arm, regret
 from .simulate import simulate
 from .smooth import SmoothIGW
@@ -30,12 +31,14 @@ POLICIES = {
     "tsallis_inf_cb": TsallisINFCB,
     "chebcb": ChebCB,
     "cheblcb": ChebLCB,
+    "jointcb": JointCB,
     "splinecb": SplineCB,
     "squarecb": SquareCB,
     "smooth_igw": SmoothIGW,
 }
 
 __all__ = ["Policy", "POLICIES", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
-           "ChebCB", "ChebLCB", "SplineCB", "SquareCB", "SmoothIGW", "tsallis_probabilities",
+           "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
+           "tsallis_probabilities",
            "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
            "arm_kwargs", "arm_omega"]

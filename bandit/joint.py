@@ -1,0 +1,163 @@
+"""JointCB: one regression of the log-cost over the joint (context, ω) space, shared by all arms.
+
+The per-arm learners of :mod:`bandit.squarecb` learn each arm from its own rounds only, so
+with 20 arms most of their regret is paid while every arm is tried; here a single ridge fit on
+tensor-product Chebyshev features ``T_i(u_c)·T_j(u_ω)`` lets every observation inform the
+neighbouring arms as well.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Policy
+from ._kernels import igw_probabilities, joint_scores, rls_update
+from .features import Chebyshev, _chebyshev
+from .smooth import arm_positions
+
+__all__ = ["JointCB"]
+
+_FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as SquareCB)
+
+
+class JointCB(Policy):
+    """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
+
+    Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
+    ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` (``i < m``) and ``χ_kj = T_j(u_k)``,
+    ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``; arms without an ω use their index).
+    One ridge fit ``θ = (λΛ + Σ φφᵀ)⁻¹ Σ φ y`` over *all* rounds, target
+    ``y = log(cost/unit + 0.01)`` (``unit`` = the first positive cost), penalty
+    ``Λ = diag((i + 1)²(j + 1)²)``: a cost smooth in both the context and ω is cheap to
+    represent, so a round played with one arm also informs its neighbours.  ``P = (λΛ + Σ φφᵀ)⁻¹``
+    is kept by Sherman–Morrison rank-one updates: ``O(d²)`` per round (``d = m·m_omega``)
+    whatever ``t``, and equal to the batch ridge solve on the same rows.
+
+    Selection (``exploration="lcb"``, default): play ``argmin_k μ_k − β σ̂ sqrt(φ_kᵀ P φ_k)``,
+    ``μ_k = φ_kᵀθ``, ``σ̂² = (Σ squared one-step prediction errors + 0.1)/(t + 1)``; the K
+    widths cost ``O(d² + K m_omega²)`` together because ``φ_k`` shares the factor ``ψ``.
+    ``exploration="igw"`` instead samples by inverse-gap weighting on ``μ`` with
+    ``γ_t = gamma·√(t + 1)`` (as :class:`~bandit.SquareCB`).
+
+    Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
+
+    Parameters
+    ----------
+    arms : sequence of float or dict
+        ω grid or setting dicts.
+    context_bounds : (float, float)
+        ``[a, b]``; scalar contexts outside are clipped to it.
+    m : int, default 10
+        Chebyshev polynomials in the context.
+    m_omega : int, default 12
+        Chebyshev polynomials in ω (at most the number of arms is used: with ``m_omega = K``
+        every per-arm function of the context is representable, the penalty still shares).
+    ridge : float, default 0.01
+        ``λ``.
+    beta : float, default 1.0
+        Width multiplier of the lower confidence bound.
+    exploration : {"lcb", "igw"}
+    gamma : float, default 30.0
+        IGW schedule scale (``exploration="igw"`` only).
+    seed : int, optional
+        Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
+
+    Examples
+    --------
+    >>> p = JointCB(np.linspace(1.0, 1.9, 10), context_bounds=(0, 1))
+    >>> for i in range(300):
+    ...     c = (i * 0.618) % 1.0                  # best ω moves from 1.2 to 1.7 with c
+    ...     k = p.select(c)
+    ...     p.update(k, 20 + 200 * (p.arms[k] - 1.2 - 0.5 * c) ** 2, context=c)
+    >>> [p.select(0.2), p.select(0.8)]           # ω 1.3 and 1.6
+    [3, 6]
+    """
+
+    contextual = True
+    _state_keys = ("P", "theta", "unit", "sq_err")
+
+    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=10, *, m_omega=12, ridge=0.01,
+                 beta=1.0, exploration="lcb", gamma=30.0, seed=None):
+        super().__init__(arms, seed=seed)
+        for name, v in (("ridge", ridge), ("gamma", gamma)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+        if exploration not in ("lcb", "igw"):
+            raise ValueError(f"exploration must be 'lcb' or 'igw', got {exploration!r}")
+        if int(m_omega) != m_omega or m_omega < 1:
+            raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
+        self.features = Chebyshev(context_bounds, m)
+        self.m_omega = int(m_omega)
+        self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
+        self.exploration = exploration
+        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
+        x = arm_positions(self.arms)
+        span = x.max() if x.max() > 0 else 1.0
+        mw = min(self.m_omega, self.n_arms)
+        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
+        j = np.arange(mw) + 1.0
+        i = np.arange(self.features.m) + 1.0
+        lam = self.ridge * np.outer(i ** 2, j ** 2).ravel()  # index i·mw + j, as the kernel
+        self.P = np.diag(1.0 / lam)
+        self.theta = np.zeros(lam.size)
+        self.unit = math.nan
+        self.sq_err = 0.0
+        self._mu = np.empty(self.n_arms)
+        self._score = np.empty(self.n_arms)
+
+    def _config(self):
+        return {"context_bounds": list(self.features.context_bounds), "m": self.features.m,
+                "m_omega": self.m_omega, "ridge": self.ridge, "beta": self.beta,
+                "exploration": self.exploration, "gamma": self.gamma}
+
+    @property
+    def randomised(self):
+        """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
+        return self.exploration == "igw"
+
+    def _check_context(self, context):
+        return self.features(context)
+
+    def phi(self, context, arm):
+        """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
+        return np.outer(self._context(context), self._X[self._check_arm(arm)]).ravel()
+
+    def _bonus(self):
+        return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
+
+    def _select(self, psi):
+        if self.exploration == "lcb":
+            self.p = None
+            joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
+            return int(np.argmin(self._score))
+        joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+        return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
+
+    def _update(self, arm, cost, psi, censored):
+        if math.isnan(self.unit):
+            if cost <= 0:
+                return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
+            self.unit = cost
+        y = math.log(cost / self.unit + _FLOOR)
+        phi = np.outer(psi, self._X[arm]).ravel()
+        pred = float(self.theta @ phi)
+        if censored:
+            y = max(y, pred)
+        self.sq_err += (y - pred) ** 2
+        rls_update(self.P, self.theta, phi, y)
+        self.p = None
+
+    def predict(self, context=None):
+        """Predicted cost of every arm at ``context`` in raw units (NaN before any cost).
+
+        Unlike the per-arm learners, arms never played get a prediction too (from the shared
+        model); :class:`~bandit.Tuner` only trusts arms with data for its guard.
+        """
+        psi = self._context(context)
+        if math.isnan(self.unit):
+            return np.full(self.n_arms, np.nan)
+        joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+        return self.unit * (np.exp(self._mu) - _FLOOR)
