@@ -1,0 +1,117 @@
+"""Known answers for JointCB: the incremental joint fit, the fast widths, learning and sharing."""
+import math
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit._kernels import joint_scores
+
+ARMS = list(np.linspace(1.0, 1.9, 10))
+
+
+def test_incremental_fit_equals_batch_ridge():
+    rng = np.random.default_rng(0)
+    p = bandit.JointCB(ARMS, context_bounds=(-1.0, 2.0), m=5, m_omega=6, ridge=0.3)
+    X, y = [], []
+    for _ in range(400):
+        c = rng.uniform(-1.5, 2.5)  # includes clipped contexts
+        k = p.select(c)
+        cost = 10 + 40 * (1 + math.sin(3 * c + k)) + rng.normal()
+        p.update(k, cost, context=c)
+        X.append(p.phi(c, k))
+        y.append(math.log(cost / p.unit + 0.01))
+    X, y = np.array(X), np.array(y)
+    i, j = np.meshgrid(np.arange(5) + 1.0, np.arange(6) + 1.0, indexing="ij")
+    Lam = np.diag(0.3 * (i**2 * j**2).ravel())
+    np.testing.assert_allclose(p.theta, np.linalg.solve(Lam + X.T @ X, X.T @ y),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(p.P, np.linalg.inv(Lam + X.T @ X), rtol=1e-6, atol=1e-10)
+
+
+def test_incremental_fit_equals_lstsq_with_tiny_ridge():
+    rng = np.random.default_rng(1)
+    p = bandit.JointCB(ARMS[:4], context_bounds=(0.0, 1.0), m=3, m_omega=4, ridge=1e-10)
+    X, y = [], []
+    for t in range(300):
+        c, k = rng.uniform(), t % 4
+        cost = 5 + 20 * c**2 + 3 * k + rng.uniform()
+        p.update(k, cost, context=c)
+        X.append(p.phi(c, k))
+        y.append(math.log(cost / p.unit + 0.01))
+    np.testing.assert_allclose(p.theta, np.linalg.lstsq(np.array(X), y, rcond=None)[0],
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_joint_scores_equal_per_arm_quadratic_forms():
+    rng = np.random.default_rng(2)
+    p = bandit.JointCB(ARMS, context_bounds=(0.0, 1.0), m=4, m_omega=5)
+    for _ in range(50):
+        c = rng.uniform()
+        p.update(int(rng.integers(10)), rng.uniform(10, 50), context=c)
+    c = 0.3
+    F = np.array([p.phi(c, k) for k in range(10)])
+    mu, score = np.empty(10), np.empty(10)
+    joint_scores(p.theta, p.P, p.features(c), p._X, 0.7, mu, score)
+    np.testing.assert_allclose(mu, F @ p.theta, atol=1e-12)
+    width = np.sqrt(np.einsum("kd,de,ke->k", F, p.P, F))
+    np.testing.assert_allclose(score, F @ p.theta - 0.7 * width, atol=1e-10)
+
+
+def test_concentrates_on_best_arm_of_smooth_environment():
+    p = bandit.JointCB(ARMS, context_bounds=(0.0, 1.0))
+    ctx = np.random.default_rng(0).uniform(0.0, 1.0, size=2000)
+
+    def cost(k, c):  # best ω moves linearly from 1.0 to 1.9 with the context
+        return 20.0 + 400.0 * (ARMS[k] - (1.0 + 0.9 * c)) ** 2
+
+    hits = []
+    for c in ctx:
+        k = p.select(c)
+        p.update(k, cost(k, c), context=c)
+        costs = np.array([cost(j, c) for j in range(len(ARMS))])
+        hits.append(costs[k] <= 1.05 * costs.min())
+    assert np.mean(hits[-500:]) > 0.9
+    assert np.mean(hits[:200]) > 0.5  # shared model: good arms early, not after K separate fits
+
+
+def test_unplayed_arm_is_predicted_from_its_neighbours():
+    p = bandit.JointCB(ARMS, context_bounds=(0.0, 1.0), m=3, m_omega=4)
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        c, k = rng.uniform(), int(rng.choice([0, 1, 2, 3, 5, 6, 7, 8, 9]))  # never arm 4
+        p.update(k, 30.0 + 20.0 * c + 100.0 * (ARMS[k] - 1.4) ** 2, context=c)
+    assert p.counts[4] == 0
+    truth = 30.0 + 20.0 * 0.5 + 100.0 * (ARMS[4] - 1.4) ** 2
+    assert p.predict(0.5)[4] == pytest.approx(truth, rel=0.05)
+
+
+def test_censored_cost_never_lowers_the_prediction():
+    p = bandit.JointCB(ARMS[:3], context_bounds=(0.0, 1.0), m=2, m_omega=2)
+    for _ in range(10):
+        p.update(0, 100.0, context=0.5)
+    before = p.predict(0.5)[0]
+    p.update(0, 5.0, context=0.5, censored=True)  # "at least 5": no news
+    assert p.predict(0.5)[0] == pytest.approx(before)
+    p.update(0, 1000.0, context=0.5, censored=True)  # "at least 1000": raises it
+    assert p.predict(0.5)[0] > before
+
+
+def test_bad_parameters_raise():
+    for kw in ({"ridge": 0.0}, {"beta": -1.0}, {"m_omega": 0}, {"exploration": "ucb"},
+               {"m": 0}, {"context_bounds": (1.0, 0.0)}):
+        with pytest.raises(ValueError):
+            bandit.JointCB(ARMS, **{"context_bounds": (0.0, 1.0), **kw})
+
+
+def test_igw_variant_is_randomised_and_learns():
+    p = bandit.JointCB(ARMS, context_bounds=(0.0, 1.0), exploration="igw", gamma=10.0, seed=0)
+    assert p.randomised and not bandit.JointCB(ARMS).randomised
+    for i in range(1000):
+        c = (i * 0.618) % 1.0
+        k = p.select(c)
+        p.update(k, 20.0 + 400.0 * (ARMS[k] - 1.0 - 0.9 * c) ** 2, context=c)
+    for c, best in ((0.1, 1), (0.5, 4.5), (0.9, 8)):  # best ω = 1 + 0.9c on a 0.1 grid
+        assert abs(int(np.argmin(p.predict(c))) - best) <= 1
+    p.select(0.5)  # the pending IGW distribution is a proper one
+    assert p.p.sum() == pytest.approx(1.0) and p.p.min() > 0
