@@ -18,6 +18,8 @@ LABELS = {
     "tsallis_inf": "Tsallis-INF",
     "tsallis_inf_cb": "Tsallis-INF-CB",
     "chebcb": "ChebCB",
+    "cheblcb": "ChebLCB (ours)",
+    "jointcb": "JointCB (ours)",
     "splinecb": "SplineCB (ours)",
     "squarecb": "SquareCB vector context (ours)",
     "smooth_igw": "smooth IGW (ours)",
