@@ -81,6 +81,7 @@ class CSROperator:
         self._matrix = None
         self._reversed = None
         self._inv_diagonal = None
+        self._triangles = None
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -99,6 +100,22 @@ class CSROperator:
             np.divide(1.0, self.diagonal, out=inv, where=self.diagonal != 0.0)
             self._inv_diagonal = inv
         return self._inv_diagonal
+
+    def triangles(self):
+        """Strictly lower and strictly upper triangles as separate CSR arrays (cached):
+        ``((lp, li, ld), (up, ui, ud))``, for kernels that stream one triangle at a time."""
+        if self._triangles is None:
+            rows = np.repeat(np.arange(self.n), np.diff(self.indptr.astype(np.int64)))
+            cols = self.indices.astype(np.int64)
+            parts = []
+            for mask in (cols < rows, cols > rows):
+                counts = np.bincount(rows[mask], minlength=self.n)
+                ptr = np.zeros(self.n + 1, dtype=self.indptr.dtype)
+                np.cumsum(counts, out=ptr[1:])
+                parts.append((ptr, np.ascontiguousarray(self.indices[mask]),
+                              np.ascontiguousarray(self.data[mask])))
+            self._triangles = tuple(parts)
+        return self._triangles
 
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).
