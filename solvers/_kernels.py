@@ -263,3 +263,28 @@ def asymmetry(indptr, indices, data):
                 worst = abs(data[c])
             c += U1
     return worst / scale if scale > 0.0 else 0.0
+
+
+@numba.njit(cache=True)
+def split_triangles(indptr, indices, data, lp, li, ld, up, ui, ud):
+    """Copy the strictly lower / upper entries into separate CSR arrays; returns their sizes."""
+    n = indptr.size - 1
+    nl = 0
+    nu = 0
+    lp[0] = 0
+    up[0] = 0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        for k in range(st, en):
+            j = np.intp(indices[k])
+            if j < i:
+                li[nl] = indices[k]
+                ld[nl] = data[k]
+                nl += 1
+            elif j > i:
+                ui[nu] = indices[k]
+                ud[nu] = data[k]
+                nu += 1
+        lp[i + 1] = nl
+        up[i + 1] = nu
+    return nl, nu

@@ -105,16 +105,14 @@ class CSROperator:
         """Strictly lower and strictly upper triangles as separate CSR arrays (cached):
         ``((lp, li, ld), (up, ui, ud))``, for kernels that stream one triangle at a time."""
         if self._triangles is None:
-            rows = np.repeat(np.arange(self.n), np.diff(self.indptr.astype(np.int64)))
-            cols = self.indices.astype(np.int64)
-            parts = []
-            for mask in (cols < rows, cols > rows):
-                counts = np.bincount(rows[mask], minlength=self.n)
-                ptr = np.zeros(self.n + 1, dtype=self.indptr.dtype)
-                np.cumsum(counts, out=ptr[1:])
-                parts.append((ptr, np.ascontiguousarray(self.indices[mask]),
-                              np.ascontiguousarray(self.data[mask])))
-            self._triangles = tuple(parts)
+            n, nnz = self.n, self.nnz
+            lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
+            li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
+            ld, ud = np.empty(nnz), np.empty(nnz)
+            nl, nu = _kernels.split_triangles(self.indptr, self.indices, self.data,
+                                              lp, li, ld, up, ui, ud)
+            parts = ((lp, li[:nl], ld[:nl]), (up, ui[:nu], ud[:nu]))
+            self._triangles = parts
         return self._triangles
 
     def reversed(self) -> "CSROperator":

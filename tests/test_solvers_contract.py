@@ -303,3 +303,14 @@ def test_asymmetry_matches_dense_reference(n, density, seed, perturb):
     D = A.toarray()
     expected = np.abs(D - D.T).max() / np.abs(D).max()
     assert prepare(A).asymmetry() == pytest.approx(expected, abs=1e-15)
+
+
+def test_triangles_are_the_strict_triangles():
+    A = gallery.random_diagonally_dominant(40, 0.2, seed=4)
+    (lp, li, ld), (up, ui, ud) = prepare(A).triangles()
+    D = A.toarray()
+    n = D.shape[0]
+    L = sp.csr_array((ld, li.astype(np.int64), lp.astype(np.int64)), shape=(n, n)).toarray()
+    U = sp.csr_array((ud, ui.astype(np.int64), up.astype(np.int64)), shape=(n, n)).toarray()
+    np.testing.assert_array_equal(L, np.tril(D, -1))
+    np.testing.assert_array_equal(U, np.triu(D, 1))
