@@ -64,23 +64,64 @@ def residual_norm(indptr, indices, data, x, b):
 
 
 @numba.njit(cache=True)
-def sor_solve(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega, tol, maxiter):
-    """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
+def _sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega):
+    """One forward SOR sweep in place; returns ``‖b − A x‖²`` of the new iterate.
 
-    The exact residual of the new iterate is assembled *inside* the sweep, so the stopping test
-    costs no separate matrix–vector product.  During the sweep row ``i`` sees new values left of
-    the diagonal and old values right of it, so with ``σ_i = b_i - Σ_{j≠i} a_ij x_j`` (as seen
-    in the sweep) and ``δ_j = x_j^new - x_j^old`` the residual of the new iterate is
+    During the sweep row ``i`` sees new values left of the diagonal and old values right of it,
+    so with ``σ_i = b_i - Σ_{j≠i} a_ij x_j`` (as seen in the sweep) and
+    ``δ_j = x_j^new - x_j^old`` the residual of the new iterate is
     ``r_i = σ_i - a_ii x_i^new - Σ_{j>i} a_ij δ_j``, where ``σ_i - a_ii x_i^new`` equals
     ``((1 - ω)/ω) a_ii δ_i``.  The sum is final once the sweep has passed the row's last column,
     so rows are finished with a lag of at most the bandwidth; ``ring`` (a power-of-two length
     larger than the bandwidth) holds the lagged ``δ``, which keeps it in cache.
-
-    Returns ``(iterations, residual_norm, status)``.
     """
     n = indptr.size - 1
     mask = np.uintp(ring.size - 1)
     theta = (1.0 - omega) / omega
+    acc = 0.0
+    p = 0  # next row whose residual is not yet final
+    prev = 0.0  # x[i-1] as just computed, kept in a register
+    for i in range(n):
+        st, en = _row(indptr, i)
+        d = np.uintp(diag_ptr[i])
+        w = omega * inv_diag[i]
+        # A sweep is latency-bound: row i waits for x[i-1] from row i-1.  Everything else
+        # is summed first, and the x[i-1] term enters last through one FMA whose
+        # coefficient is formed off that chain.
+        s = b[i]
+        for k in range(d + U1, en):
+            s -= data[k] * x[indices[k]]
+        near = 0.0  # a_{i,i-1}
+        ln = d
+        if d > st and np.intp(indices[d - U1]) == i - 1:
+            near = data[d - U1]
+            ln = d - U1
+        for k in range(st, ln):
+            s -= data[k] * x[indices[k]]
+        xo = x[i]
+        xn = ((1.0 - omega) * xo + w * s) - (w * near) * prev
+        x[i] = xn
+        prev = xn
+        ring[np.uintp(i) & mask] = xn - xo
+        # finish every row whose columns are all updated now
+        while p <= i and indices[np.uintp(indptr[p + 1]) - U1] <= i:
+            dp = np.uintp(diag_ptr[p])
+            r = theta * data[dp] * ring[np.uintp(p) & mask]
+            for k in range(dp + U1, np.uintp(indptr[p + 1])):
+                r -= data[k] * ring[indices[k] & mask]
+            acc += r * r
+            p += 1
+    return acc
+
+
+@numba.njit(cache=True)
+def sor_solve(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega, tol, maxiter):
+    """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
+
+    The exact residual of each new iterate is assembled inside the sweep (:func:`_sor_sweep`),
+    so the stopping test costs no separate matrix–vector product.
+    Returns ``(iterations, residual_norm, status)``.
+    """
     rnorm = residual_norm(indptr, indices, data, x, b)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
@@ -88,40 +129,7 @@ def sor_solve(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega, tol,
     it = 0
     while it < maxiter:
         it += 1
-        acc = 0.0
-        p = 0  # next row whose residual is not yet final
-        prev = 0.0  # x[i-1] as just computed, kept in a register
-        for i in range(n):
-            st, en = _row(indptr, i)
-            d = np.uintp(diag_ptr[i])
-            w = omega * inv_diag[i]
-            # A sweep is latency-bound: row i waits for x[i-1] from row i-1.  Everything else
-            # is summed first, and the x[i-1] term enters last through one FMA whose
-            # coefficient is formed off that chain.
-            s = b[i]
-            for k in range(d + U1, en):
-                s -= data[k] * x[indices[k]]
-            near = 0.0  # a_{i,i-1}
-            ln = d
-            if d > st and np.intp(indices[d - U1]) == i - 1:
-                near = data[d - U1]
-                ln = d - U1
-            for k in range(st, ln):
-                s -= data[k] * x[indices[k]]
-            xo = x[i]
-            xn = ((1.0 - omega) * xo + w * s) - (w * near) * prev
-            x[i] = xn
-            prev = xn
-            ring[np.uintp(i) & mask] = xn - xo
-            # finish every row whose columns are all updated now
-            while p <= i and indices[np.uintp(indptr[p + 1]) - U1] <= i:
-                dp = np.uintp(diag_ptr[p])
-                r = theta * data[dp] * ring[np.uintp(p) & mask]
-                for k in range(dp + U1, np.uintp(indptr[p + 1])):
-                    r -= data[k] * ring[indices[k] & mask]
-                acc += r * r
-                p += 1
-        rnorm = np.sqrt(acc)
+        rnorm = np.sqrt(_sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega))
         if rnorm <= tol:
             return it, rnorm, CONVERGED
         if not rnorm <= limit:  # also catches NaN
