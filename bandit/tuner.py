@@ -118,6 +118,7 @@ class Tuner:
         self.audit_seconds = 0.0
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
+        self._last_op = None
 
     @staticmethod
     def _resolve(solver):
@@ -200,7 +201,10 @@ class Tuner:
 
                 op = solvers.petsc.prepare(A)
             else:
-                op = solvers.prepare(A)  # one conversion per call, shared by fallback and audit
+                # one conversion per call, shared by fallback and audit; a matrix on the previous
+                # call's sparsity pattern (a re-assembled stencil) reuses its pattern work
+                op = solvers.prepare(A) if self._last_op is None else self._last_op.with_values(A)
+                self._last_op = op
         arm, best, pred = self.decide(context)
         budget = self._budget(arm, best, pred)
         r = self._run(op, b, arm, x0, budget)

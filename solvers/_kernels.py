@@ -230,52 +230,10 @@ def analyse_csr(indptr, indices, data, diag_ptr, has_diag, diagonal):
 
 
 @numba.njit(cache=True)
-def asymmetry(indptr, indices, data):
-    """``max |a_ij − a_ji| / max |a_ij|`` for canonical CSR, in one streaming pass.
-
-    Rows are visited in order, so the mirrors ``(j, i)`` of row ``i``'s upper entries are met in
-    increasing ``i`` within row ``j``: a cursor per row walks its lower part once.  Lower entries
-    a cursor skips, or leaves behind, have no mirror.
-    """
-    n = indptr.size - 1
-    cur = indptr[:-1].copy()  # next unmatched lower entry of each row
-    worst = 0.0
-    scale = 0.0
-    for i in range(n):
-        st, en = _row(indptr, i)
-        for k in range(st, en):
-            v = data[k]
-            if abs(v) > scale:
-                scale = abs(v)
-            j = np.intp(indices[k])
-            if j <= i:
-                continue
-            c = np.uintp(cur[j])
-            jend = np.uintp(indptr[j + 1])
-            while c < jend and np.intp(indices[c]) < i:  # lower entries of row j with no mirror
-                if abs(data[c]) > worst:
-                    worst = abs(data[c])
-                c += U1
-            mirror = 0.0
-            if c < jend and np.intp(indices[c]) == i:
-                mirror = data[c]
-                c += U1
-            cur[j] = c
-            if abs(v - mirror) > worst:
-                worst = abs(v - mirror)
-    for j in range(n):  # lower entries never reached by a mirror
-        c = np.uintp(cur[j])
-        jend = np.uintp(indptr[j + 1])
-        while c < jend and np.intp(indices[c]) < j:
-            if abs(data[c]) > worst:
-                worst = abs(data[c])
-            c += U1
-    return worst / scale if scale > 0.0 else 0.0
-
-
-@numba.njit(cache=True)
-def split_triangles(indptr, indices, data, lp, li, ld, up, ui, ud):
-    """Copy the strictly lower / upper entries into separate CSR arrays; returns their sizes."""
+def split_triangles(indptr, indices, lp, lk, up, uk):
+    """Positions of the strictly lower / upper entries, row by row (CSR ``lp``/``up``
+    pointers into ``lk``/``uk``); returns the two counts.  Pattern only: the values are
+    gathered with these positions, so a new matrix on the same pattern costs one gather."""
     n = indptr.size - 1
     nl = 0
     nu = 0
@@ -286,13 +244,41 @@ def split_triangles(indptr, indices, data, lp, li, ld, up, ui, ud):
         for k in range(st, en):
             j = np.intp(indices[k])
             if j < i:
-                li[nl] = indices[k]
-                ld[nl] = data[k]
+                lk[nl] = k
                 nl += 1
             elif j > i:
-                ui[nu] = indices[k]
-                ud[nu] = data[k]
+                uk[nu] = k
                 nu += 1
         lp[i + 1] = nl
         up[i + 1] = nu
     return nl, nu
+
+
+@numba.njit(cache=True)
+def mirror_positions(indptr, indices, mirror):
+    """``mirror[k]`` = position of entry ``(j, i)`` for entry ``k = (i, j)``, or −1 if it is not
+    stored (canonical CSR).  Rows are visited in order, so the mirrors of row ``i``'s upper
+    entries are met in increasing ``i`` within row ``j``: one cursor per row walks its lower
+    part once."""
+    n = indptr.size - 1
+    cur = indptr[:-1].copy()
+    for k in range(mirror.size):
+        mirror[k] = -1
+    for i in range(n):
+        st, en = _row(indptr, i)
+        for k in range(st, en):
+            j = np.intp(indices[k])
+            if j == i:
+                mirror[k] = k
+                continue
+            if j < i:
+                continue
+            c = np.uintp(cur[j])
+            jend = np.uintp(indptr[j + 1])
+            while c < jend and np.intp(indices[c]) < i:
+                c += U1
+            if c < jend and np.intp(indices[c]) == i:
+                mirror[k] = c
+                mirror[c] = k
+                c += U1
+            cur[j] = c

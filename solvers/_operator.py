@@ -76,12 +76,51 @@ class CSROperator:
             csr.sum_duplicates()  # sorts indices and sums duplicates; explicit zeros stay
         self.nnz = int(self.data.size)
         self.bandwidth = int(bandwidth)
+        self._ring = None  # depends on the pattern only
+        self._pattern = {}  # pattern-only index arrays shared by with_values() copies
+        self._reset_value_caches()
+
+    def _reset_value_caches(self):
         self._symmetry = None
-        self._ring = None
         self._matrix = None
         self._reversed = None
         self._inv_diagonal = None
         self._triangles = None
+
+    def with_values(self, A) -> "CSROperator":
+        """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one.
+
+        A simulation that re-assembles the same stencil every step (``A = I − α(t) K``) passes
+        a matrix with identical ``indptr``/``indices``: then only the value-dependent work is
+        redone — copy and check the values, the diagonal, and lazily the symmetry check and the
+        triangles, both from pattern index arrays computed once.  Any other input gets a full
+        :func:`prepare`.
+
+        Examples
+        --------
+        >>> from solvers import gallery
+        >>> op = prepare(gallery.crank_nicolson_2d(8, 0.01))
+        >>> op2 = op.with_values(gallery.crank_nicolson_2d(8, 0.02))
+        >>> op2.indices is op.indices, float(op2.diagonal[0]) > float(op.diagonal[0])
+        (True, True)
+        """
+        if isinstance(A, CSROperator):
+            return A
+        if not (sp.issparse(A) and A.format == "csr" and A.shape == self.shape
+                and A.nnz == self.nnz and A.dtype.kind in "biuf"
+                and np.array_equal(A.indptr, self.indptr)
+                and np.array_equal(A.indices, self.indices)):
+            return CSROperator(A)
+        data = np.array(A.data, dtype=np.float64)
+        if not np.isfinite(data).all():
+            raise ValueError(f"A contains NaN or Inf ({int(np.count_nonzero(~np.isfinite(data)))}"
+                             " non-finite entries)")
+        new = object.__new__(CSROperator)
+        new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
+        new.data = data
+        new.diagonal = np.where(self.has_diagonal, data[self.diag_ptr], 0.0)
+        new._reset_value_caches()
+        return new
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -105,14 +144,17 @@ class CSROperator:
         """Strictly lower and strictly upper triangles as separate CSR arrays (cached):
         ``((lp, li, ld), (up, ui, ud))``, for kernels that stream one triangle at a time."""
         if self._triangles is None:
-            n, nnz = self.n, self.nnz
-            lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
-            li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
-            ld, ud = np.empty(nnz), np.empty(nnz)
-            nl, nu = _kernels.split_triangles(self.indptr, self.indices, self.data,
-                                              lp, li, ld, up, ui, ud)
-            parts = ((lp, li[:nl], ld[:nl]), (up, ui[:nu], ud[:nu]))
-            self._triangles = parts
+            tri = self._pattern.get("triangles")
+            if tri is None:
+                n, nnz = self.n, self.nnz
+                lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
+                lk, uk = np.empty(nnz, np.int64), np.empty(nnz, np.int64)
+                nl, nu = _kernels.split_triangles(self.indptr, self.indices, lp, lk, up, uk)
+                lk, uk = lk[:nl], uk[:nu]
+                tri = (lp, self.indices[lk], lk, up, self.indices[uk], uk)
+                self._pattern["triangles"] = tri
+            lp, li, lk, up, ui, uk = tri
+            self._triangles = ((lp, li, self.data[lk]), (up, ui, self.data[uk]))
         return self._triangles
 
     def reversed(self) -> "CSROperator":
@@ -154,7 +196,18 @@ class CSROperator:
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""
         if self._symmetry is None:
-            self._symmetry = float(_kernels.asymmetry(self.indptr, self.indices, self.data))
+            mirror = self._pattern.get("mirror")
+            if mirror is None:
+                mirror = np.empty(self.nnz, dtype=np.int64)
+                _kernels.mirror_positions(self.indptr, self.indices, mirror)
+                self._pattern["mirror"] = mirror
+            scale = np.abs(self.data).max() if self.nnz else 0.0
+            if scale == 0.0:
+                self._symmetry = 0.0
+            else:
+                # an entry without a stored mirror is compared with 0
+                other = np.where(mirror >= 0, self.data[np.maximum(mirror, 0)], 0.0)
+                self._symmetry = float(np.abs(self.data - other).max() / scale)
         return self._symmetry
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:

@@ -314,3 +314,43 @@ def test_triangles_are_the_strict_triangles():
     U = sp.csr_array((ud, ui.astype(np.int64), up.astype(np.int64)), shape=(n, n)).toarray()
     np.testing.assert_array_equal(L, np.tril(D, -1))
     np.testing.assert_array_equal(U, np.triu(D, 1))
+
+
+def test_with_values_matches_a_fresh_prepare():
+    A1 = gallery.crank_nicolson_2d(9, 0.01)
+    A2 = gallery.crank_nicolson_2d(9, 0.03)
+    op1 = prepare(A1)
+    op1.triangles(), op1.asymmetry()  # pattern caches filled from the first operator
+    op2 = op1.with_values(A2)
+    ref = prepare(A2)
+    assert op2.indices is op1.indices and op2.data is not op1.data
+    for name in ("data", "diagonal", "inv_diagonal"):
+        np.testing.assert_array_equal(getattr(op2, name), getattr(ref, name))
+    for part2, part_ref in zip(op2.triangles(), ref.triangles()):
+        for a, b in zip(part2, part_ref):
+            np.testing.assert_array_equal(a, b)
+    assert op2.asymmetry() == ref.asymmetry() == 0.0
+    b = np.random.default_rng(1).standard_normal(A1.shape[0])
+    r2, rr = ssor_pcg(op2, b, 1.4), ssor_pcg(ref, b, 1.4)
+    assert r2.iterations == rr.iterations
+    np.testing.assert_array_equal(r2.x, rr.x)
+    # op1 still describes A1
+    assert ssor_pcg(op1, b, 1.4).iterations == ssor_pcg(A1, b, 1.4).iterations
+
+
+def test_with_values_checks_values_and_falls_back_on_another_pattern():
+    A = gallery.crank_nicolson_2d(6, 0.01)
+    op = prepare(A)
+    bad = A.copy()
+    bad.data[3] = np.nan
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        op.with_values(bad)
+    lop = A.tolil()
+    lop[0, 10] = 0.5  # a new entry: different pattern, full preparation
+    other = op.with_values(sp.csr_array(lop))
+    assert other.nnz == op.nnz + 1 and other.asymmetry() > 0
+    skew = A.copy()
+    skew.data[skew.indices != np.repeat(np.arange(25), np.diff(skew.indptr))] *= \
+        np.linspace(1, 2, skew.nnz - 25)
+    with pytest.raises(ValueError, match="not symmetric"):
+        cg(op.with_values(skew), np.ones(25))
