@@ -282,3 +282,19 @@ def mirror_positions(indptr, indices, mirror):
                 mirror[c] = k
                 c += U1
             cur[j] = c
+
+
+@numba.njit(cache=True)
+def asymmetry_from_mirror(data, mirror):
+    """``max |a_k − a_mirror(k)| / max |a_k|`` (a missing mirror, −1, counts as 0)."""
+    worst = 0.0
+    scale = 0.0
+    for k in range(data.size):
+        v = data[k]
+        if abs(v) > scale:
+            scale = abs(v)
+        m = mirror[k]
+        d = abs(v - data[m]) if m >= 0 else abs(v)
+        if d > worst:
+            worst = d
+    return worst / scale if scale > 0.0 else 0.0

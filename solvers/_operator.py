@@ -201,13 +201,7 @@ class CSROperator:
                 mirror = np.empty(self.nnz, dtype=np.int64)
                 _kernels.mirror_positions(self.indptr, self.indices, mirror)
                 self._pattern["mirror"] = mirror
-            scale = np.abs(self.data).max() if self.nnz else 0.0
-            if scale == 0.0:
-                self._symmetry = 0.0
-            else:
-                # an entry without a stored mirror is compared with 0
-                other = np.where(mirror >= 0, self.data[np.maximum(mirror, 0)], 0.0)
-                self._symmetry = float(np.abs(self.data - other).max() / scale)
+            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, mirror))
         return self._symmetry
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:
