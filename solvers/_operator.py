@@ -6,7 +6,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _kernels, _kernels_prep as _prep
+
+_EMPTY_INDEX = np.empty(0, dtype=np.int64)
 
 __all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
 
@@ -86,6 +88,7 @@ class CSROperator:
         self._reversed = None
         self._inv_diagonal = None
         self._triangles = None
+        self._diag_check = None
 
     def with_values(self, A) -> "CSROperator":
         """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one.
@@ -108,18 +111,26 @@ class CSROperator:
             return A
         if not (sp.issparse(A) and A.format == "csr" and A.shape == self.shape
                 and A.nnz == self.nnz and A.dtype.kind in "biuf"
-                and np.array_equal(A.indptr, self.indptr)
-                and np.array_equal(A.indices, self.indices)):
+                and _prep.same_pattern(A.indptr, A.indices, self.indptr, self.indices)):
             return CSROperator(A)
-        data = np.array(A.data, dtype=np.float64)
-        if not np.isfinite(data).all():
-            raise ValueError(f"A contains NaN or Inf ({int(np.count_nonzero(~np.isfinite(data)))}"
-                             " non-finite entries)")
         new = object.__new__(CSROperator)
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new.data = data
-        new.diagonal = np.where(self.has_diagonal, data[self.diag_ptr], 0.0)
         new._reset_value_caches()
+        # every value-dependent array in one pass, with the pattern's index arrays where known
+        tri = self._pattern.get("triangles")
+        mirror = self._pattern.get("mirror", _EMPTY_INDEX)
+        lk, uk = (tri[2], tri[5]) if tri is not None else (_EMPTY_INDEX, _EMPTY_INDEX)
+        new.data, new.diagonal, new._inv_diagonal = np.empty(self.nnz), np.empty(self.n), np.empty(self.n)
+        ld, ud = np.empty(lk.size), np.empty(uk.size)
+        nonfinite, asym = _prep.refresh_values(A.data, self.diag_ptr, self.has_diagonal, mirror,
+                                               lk, uk, new.data, new.diagonal,
+                                               new._inv_diagonal, ld, ud)
+        if nonfinite:
+            raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+        if tri is not None:
+            new._triangles = ((tri[0], tri[1], ld), (tri[3], tri[4], ud))
+        if asym >= 0.0:
+            new._symmetry = float(asym)
         return new
 
     @property
@@ -180,18 +191,19 @@ class CSROperator:
     # -- checks run lazily, once, by the solvers that need them --------------------------------
     def require_diagonal(self, solver: str, positive: bool = False) -> None:
         """Raise ``ValueError`` naming the first row whose diagonal SOR/SSOR cannot use."""
-        bad = np.flatnonzero(~self.has_diagonal | (self.diagonal == 0.0))
-        if bad.size:
-            kind = "explicit zero" if self.has_diagonal[bad[0]] else "missing"
+        if self._diag_check is None:
+            self._diag_check = tuple(int(v) for v in
+                                     _prep.diagonal_problems(self.has_diagonal, self.diagonal))
+        first_bad, n_bad, first_neg, n_neg = self._diag_check
+        if n_bad:
+            kind = "explicit zero" if self.has_diagonal[first_bad] else "missing"
             raise ValueError(
-                f"A has a zero or missing diagonal entry in row {bad[0]} ({kind}; {bad.size} "
+                f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
                 f"rows in all); {solver} divides by a_ii")
-        if positive:
-            bad = np.flatnonzero(self.diagonal < 0.0)
-            if bad.size:
-                raise ValueError(
-                    f"A has a negative diagonal entry a_ii = {self.diagonal[bad[0]]:g} in row "
-                    f"{bad[0]}: A is not symmetric positive definite, as {solver} requires")
+        if positive and n_neg:
+            raise ValueError(
+                f"A has a negative diagonal entry a_ii = {self.diagonal[first_neg]:g} in row "
+                f"{first_neg}: A is not symmetric positive definite, as {solver} requires")
 
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""

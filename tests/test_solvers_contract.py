@@ -338,6 +338,28 @@ def test_with_values_matches_a_fresh_prepare():
     assert ssor_pcg(op1, b, 1.4).iterations == ssor_pcg(A1, b, 1.4).iterations
 
 
+def test_with_values_redoes_every_value_check():
+    """The one-pass refresh must catch what a fresh prepare catches on the same pattern."""
+    A = gallery.crank_nicolson_2d(6, 0.01)
+    n = A.shape[0]
+    op = prepare(A)
+    op.triangles(), op.asymmetry()
+    on_diagonal = A.indices == np.repeat(np.arange(n), np.diff(A.indptr))
+    zero = A.copy()
+    zero.data[on_diagonal] = np.r_[1.0, 1.0, 0.0, np.ones(n - 3)]
+    with pytest.raises(ValueError, match="zero or missing diagonal entry in row 2"):
+        ssor_pcg(op.with_values(zero), np.ones(n), 1.2)
+    neg = A.copy()
+    neg.data[on_diagonal] *= np.r_[np.ones(7), -1.0, np.ones(n - 8)]
+    with pytest.raises(ValueError, match="negative diagonal entry .* in row 7"):
+        ssor_pcg(op.with_values(neg), np.ones(n), 1.2)
+    big = A * 4.0
+    op_big = op.with_values(big)
+    np.testing.assert_array_equal(op_big.inv_diagonal, 1.0 / big.diagonal())
+    np.testing.assert_array_equal(op_big.diagonal, big.diagonal())
+    assert op.with_values(A).asymmetry() == 0.0 and op.diagonal[0] == A.diagonal()[0]
+
+
 def test_with_values_checks_values_and_falls_back_on_another_pattern():
     A = gallery.crank_nicolson_2d(6, 0.01)
     op = prepare(A)
@@ -354,3 +376,14 @@ def test_with_values_checks_values_and_falls_back_on_another_pattern():
         np.linspace(1, 2, skew.nnz - 25)
     with pytest.raises(ValueError, match="not symmetric"):
         cg(op.with_values(skew), np.ones(25))
+
+
+def test_result_replace_copies_and_rejects_unknown_fields():
+    r = cg(gallery.laplacian_2d(4), np.ones(16))
+    r2 = r.replace(iterations=99, info={"k": 1})
+    assert (r2.iterations, r.iterations) == (99, r.iterations) and r2.x is r.x
+    assert r2.info == {"k": 1} and r.info == {}
+    with pytest.raises(TypeError, match="no field"):
+        r.replace(iters=3)
+    with pytest.raises(AttributeError):
+        r2.iterations = 1  # still frozen
