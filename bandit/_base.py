@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from ._kernels import sample_index
+from ._kernels import played_argmin, sample_index
 
 __all__ = ["Policy", "arm_omega", "scalar_context", "check_bounds", "to_jsonable", "from_jsonable"]
 
@@ -157,6 +157,27 @@ class Policy:
         self._context(context)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.counts > 0, self.cost_sums / np.maximum(self.counts, 1), np.nan)
+
+    def leader(self, context=None) -> tuple:
+        """``(arm, predicted cost)`` of the played arm with the lowest predicted cost.
+
+        Only arms with data of their own qualify (a smoother's guess for an unplayed arm is no
+        fallback); ``(None, nan)`` before any.  The :class:`bandit.Tuner` asks for it every
+        solve (guard budget and fallback arm), so subclasses with a cheaper route override it.
+
+        Examples
+        --------
+        >>> from bandit import FixedArm
+        >>> p = FixedArm([1.0, 1.5, 1.8], arm=0)
+        >>> p.leader()
+        (None, nan)
+        >>> p.update(2, 30.0); p.update(1, 20.0)
+        >>> p.leader()
+        (1, 20.0)
+        """
+        pred = np.asarray(self.predict(context), dtype=np.float64)
+        k = int(played_argmin(pred, self.counts))
+        return (None, math.nan) if k < 0 else (k, float(pred[k]))
 
     # --- helpers for subclasses ---------------------------------------------------------------
     def _sample(self, p):

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
-           "joint_scores"]
+           "joint_scores", "played_argmin", "played_model_argmin"]
 
 
 @njit(cache=True)
@@ -203,3 +203,31 @@ def joint_scores(theta, P, psi, X, bonus, mu, score):
             w += X[k, j] * s
         mu[k] = m
         score[k] = m - bonus * np.sqrt(max(w, 0.0))
+
+
+@njit(cache=True)
+def played_argmin(pred, counts):
+    """Index of the smallest non-NaN ``pred[k]`` with ``counts[k] > 0`` (−1 if none)."""
+    best = -1
+    for k in range(pred.size):
+        if counts[k] > 0 and not np.isnan(pred[k]) and (best < 0 or pred[k] < pred[best]):
+            best = k
+    return best
+
+
+@njit(cache=True)
+def played_model_argmin(theta, phi, counts):
+    """``(k, θ_kᵀφ)`` minimising the linear model over arms with ``counts[k] > 0``
+    (``(−1, nan)`` if none); the leader of a per-arm regression without forming every cost."""
+    best = -1
+    best_y = np.nan
+    for k in range(theta.shape[0]):
+        if counts[k] <= 0:
+            continue
+        y = 0.0
+        for j in range(phi.size):
+            y += theta[k, j] * phi[j]
+        if not np.isnan(y) and (best < 0 or y < best_y):
+            best = k
+            best_y = y
+    return best, best_y

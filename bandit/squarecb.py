@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Policy
-from ._kernels import igw_probabilities, lcb_scores, rls_update
+from ._kernels import igw_probabilities, lcb_scores, played_model_argmin, rls_update
 from .features import Chebyshev, Hat, Polynomial
 
 __all__ = ["SquareCB", "ChebCB", "ChebLCB", "SplineCB"]
@@ -177,6 +177,18 @@ class SquareCB(Policy):
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         return np.where(self.counts > 0, self._cost(self.theta @ phi), np.nan)
+
+    def leader(self, context=None):
+        """Played arm with the lowest predicted cost at ``context`` and that cost (see
+        :meth:`Policy.leader`); the cost transform is increasing, so the model's argmin is the
+        leader and only its cost is converted."""
+        phi = self._context(context)
+        if math.isnan(self.unit):
+            return None, math.nan
+        k, y = played_model_argmin(self.theta, phi, self.counts)
+        if k < 0:
+            return None, math.nan
+        return int(k), float(self._cost(y))
 
 
 class ChebCB(SquareCB):

@@ -119,6 +119,7 @@ class Tuner:
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
 
     @staticmethod
     def _resolve(solver):
@@ -150,12 +151,8 @@ class Tuner:
         before any), used for the guard budget and as the fallback.
         """
         arm = self.policy.select(context)
-        # only arms with data of their own may be "best" (a smoother's guess is no fallback)
-        pred = np.where(self.policy.counts > 0, self.policy.predict(context), np.nan)
-        if np.all(np.isnan(pred)):
-            return arm, None, math.nan
-        best = int(np.nanargmin(pred))
-        return arm, best, float(pred[best])
+        best, pred = self.policy.leader(context)
+        return arm, best, pred
 
     def tell(self, arm, cost, context=None, censored=False):
         """Report a cost to the policy (the other half of the decision point)."""
@@ -163,7 +160,7 @@ class Tuner:
 
     # --- solving --------------------------------------------------------------------------------
     def _run(self, op, b, arm, x0, maxiter):
-        kw = arm_kwargs(self.policy.arms[arm], self.solver_name, self.backend)
+        kw = self._arm_kw[arm]
         res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
                              backend=self.backend, **kw)
         return _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
@@ -250,7 +247,12 @@ class Tuner:
 
     def _record(self, arm, res, context, cost, censored, fallback):
         om = arm_omega(self.policy.arms[arm])
-        ctx = math.nan if context is None else np.asarray(context, dtype=float).reshape(-1).tolist()
+        if context is None:
+            ctx = math.nan
+        elif isinstance(context, (float, int)):
+            ctx = float(context)
+        else:
+            ctx = np.asarray(context, dtype=float).reshape(-1).tolist()
         for k, v in zip(_COLUMNS, (arm, math.nan if om is None else om, res.iterations,
                                    res.seconds, ctx, res.converged, cost, censored, fallback)):
             self._rows[k].append(v)

@@ -57,6 +57,23 @@ def test_valid_indices_and_predict_shape(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_leader_is_the_played_arm_with_the_lowest_prediction(name):
+    p = make(name)
+    assert p.leader(context(0)) == (None, pytest.approx(np.nan, nan_ok=True))
+    for T in (1, 3, 40):
+        run(p, T, start=p.t)
+        for t in range(5):
+            c = context(100 + t)
+            pred = np.where(p.counts > 0, p.predict(c), np.nan)  # the definition
+            k, cost_k = p.leader(c)
+            if np.isnan(pred).all():  # e.g. a context bin with no data yet
+                assert k is None and np.isnan(cost_k)
+                continue
+            assert k == int(np.nanargmin(pred))
+            assert cost_k == pytest.approx(pred[k], rel=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_zero_large_and_censored_costs_accepted(name):
     p = make(name)
     c = context(1)
