@@ -8,6 +8,10 @@ trajectory*: each step is solved with every grid ω warm-started from the refere
 and the reference advances with the cheapest arm's solution.
 
 Each matrix is prepared once (:func:`solvers.prepare`) and reused for all ω of that step.
+
+The heat2d instance-optimal baseline also has a continuous version: per step, a golden-section
+search over ω (:func:`golden_section`, :func:`search_omega`) in the bracket around the grid's
+best arms, from the same reference state.
 """
 from __future__ import annotations
 
@@ -17,10 +21,14 @@ import numpy as np
 
 from .problems import Heat2D, OffsetLaplacianSequence
 
-__all__ = ["OMEGA_GRID", "warm_up", "young_omegas", "offset_costs", "heat_costs"]
+__all__ = ["OMEGA_GRID", "GOLDEN_EVALUATIONS", "warm_up", "young_omegas", "offset_costs",
+           "golden_section", "search_omega", "heat_costs"]
 
 #: The paper's arm grid: 20 points ``linspace(1.0, 1.95, 20)``.
 OMEGA_GRID = np.round(np.linspace(1.0, 1.95, 20), 10)
+#: Solves per step of the golden-section search (on top of the grid's).  8 matched a
+#: 200-point ω grid on every sampled step of nx = 25 and 50 (docs/studies/heat2d.md).
+GOLDEN_EVALUATIONS = 8
 
 
 def warm_up(backend: str = "numba") -> None:
@@ -120,8 +128,123 @@ def offset_costs(seq: OffsetLaplacianSequence, omegas=OMEGA_GRID, *, rtol=1e-8,
     return out
 
 
+def golden_section(f, a: float, b: float, evaluations: int):
+    """Minimise ``f`` on ``[a, b]`` by golden-section search with a fixed number of calls.
+
+    Keeps the bracket ``[a, b]`` with two interior points at the golden ratio; each further
+    call of ``f`` shrinks it by ``0.618``.  Ties keep the left part.  Only the interior is
+    evaluated (the caller knows the end points).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` (any ordered value).
+    a, b : float
+        Bracket, ``a < b``.
+    evaluations : int
+        Calls of ``f`` (at least 2).
+
+    Returns
+    -------
+    (float, float)
+        The best ``x`` evaluated and ``f(x)``.
+
+    Examples
+    --------
+    >>> x, fx = golden_section(lambda x: (x - 0.3) ** 2, 0.0, 1.0, 20)
+    >>> round(x, 3), bool(fx < 1e-6)
+    (0.3, True)
+    """
+    if evaluations < 2:
+        raise ValueError(f"golden_section needs at least 2 evaluations, got {evaluations}")
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    best = min((fc, c), (fd, d))
+    for _ in range(evaluations - 2):
+        if fc <= fd:  # the minimum is in [a, d]
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = f(c)
+            best = min(best, (fc, c))
+        else:  # in [c, b]
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = f(d)
+            best = min(best, (fd, d))
+    return float(best[1]), best[0]
+
+
+def search_omega(solve, omegas, grid_iterations, *, rtol=1e-8, evaluations=GOLDEN_EVALUATIONS):
+    """Per-instance best ω: golden section around the grid's best arms, never worse than them.
+
+    The iteration count is an integer step function of ω, so on its own it gives a
+    golden-section (or Brent) search nothing to follow inside a plateau.  The search minimises
+    ``iterations + ‖r‖ / tol`` instead (``‖r‖ <= tol`` on convergence, so the final residual
+    only orders ω of equal iterations: the lower it is, the nearer ω is to saving an iteration)
+    over the bracket from the grid point below the first to the one above the last grid
+    minimiser.
+
+    Parameters
+    ----------
+    solve : callable
+        ``solve(omega) -> SolveResult`` (from one fixed state: same ``A``, ``b``, ``x0``).
+    omegas : ndarray, shape (K,)
+        The grid, increasing.
+    grid_iterations : ndarray, shape (K,)
+        Iterations of each grid ω (converged solves; ``maxiter`` for the others).
+    rtol : float
+        The solves' relative tolerance (scales the residual tie-break).
+    evaluations : int
+        Solves of the search.
+
+    Returns
+    -------
+    dict
+        ``omega`` and ``iterations`` of the best solve: the first grid minimiser unless the
+        search found strictly fewer iterations; ``result`` the search's SolveResult then (None
+        when a grid ω is best); ``search_seconds`` (all search solves) and ``bracket``.
+
+    Examples
+    --------
+    >>> import solvers
+    >>> from experiments.problems import grid_laplacian
+    >>> A, b = grid_laplacian(8), np.ones(64)
+    >>> grid = np.linspace(1.0, 1.9, 4)
+    >>> its = np.array([solvers.ssor_pcg(A, b, w).iterations for w in grid])
+    >>> out = search_omega(lambda w: solvers.ssor_pcg(A, b, w), grid, its)
+    >>> bool(out["iterations"] <= its.min())
+    True
+    """
+    omegas = np.asarray(omegas, dtype=float)
+    its = np.asarray(grid_iterations)
+    tied = np.flatnonzero(its == its.min())
+    lo = omegas[max(tied[0] - 1, 0)]
+    hi = omegas[min(tied[-1] + 1, omegas.size - 1)]
+    k = int(tied[0])
+    # candidates ordered by (iterations, residual ratio); the grid's best keeps a ratio of
+    # -1 so only strictly fewer iterations replace it
+    best = {"key": (int(its[k]), -1.0), "omega": float(omegas[k]), "result": None}
+    spent = [0.0]
+
+    def cost(w):
+        r = solve(float(w))
+        spent[0] += r.seconds
+        tol = rtol * r.b_norm
+        ratio = min(r.residual_norm / tol, 1.0) if tol > 0 else 0.0
+        if r.converged and (r.iterations, ratio) < best["key"]:
+            best.update(key=(r.iterations, ratio), omega=float(w), result=r)
+        return r.iterations + ratio if r.converged else np.inf
+
+    if hi > lo:
+        golden_section(cost, lo, hi, evaluations)
+    return {"omega": best["omega"], "iterations": best["key"][0], "result": best["result"],
+            "search_seconds": spent[0], "bracket": (float(lo), float(hi))}
+
+
 def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
-               backend="numba", cg=True, direct=False, progress=False) -> dict:
+               backend="numba", cg=True, direct=False, golden=False,
+               golden_evaluations=GOLDEN_EVALUATIONS, progress=False) -> dict:
     """SSOR-PCG iterations and seconds of every step for every ω along a reference trajectory.
 
     Step ``t`` is solved from the reference state ``u_t`` with each ω; ``u_{t+1}`` is the
@@ -139,6 +262,10 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
         Also time plain (unpreconditioned) CG on each reference system.
     direct : bool
         Also time a sparse direct solve (``scipy.sparse.linalg.splu`` factor + solve).
+    golden : bool
+        Also search each step's best ω in ``[min ω, max ω]`` (:func:`search_omega`:
+        ``golden_evaluations`` more solves per step, from the same reference state).  The
+        reference trajectory is unchanged (it still follows the grid's cheapest arm).
     progress : bool or str
         tqdm bar.
 
@@ -148,7 +275,10 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
         ``C`` (T, K) iterations, ``S`` (T, K) seconds (solve plus the step's one-off operator
         set-up, ``setup_seconds``), ``converged`` (T, K), ``contexts``
         (T,) = κ(s_t); with ``cg``: ``cg_iterations``, ``cg_seconds``; with ``direct``:
-        ``direct_seconds``; ``u_final`` the last reference state.
+        ``direct_seconds``; with ``golden``: ``golden_omega``, ``golden_iterations``,
+        ``golden_seconds`` (the best ω's solve plus set-up, as ``S``) and
+        ``golden_search_seconds`` (all the search's solves); ``u_final`` the last reference
+        state.
 
     Examples
     --------
@@ -172,6 +302,7 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
     cg_s = np.zeros(T)
     dir_s = np.zeros(T)
     setup = np.zeros(T)
+    g_w, g_it, g_s, g_search = np.zeros(T), np.zeros(T, dtype=np.int64), np.zeros(T), np.zeros(T)
     u = sim.initial()
     desc = progress if isinstance(progress, str) else f"heat2d nx={sim.nx} cost matrix"
     for t in tqdm(range(T), desc=desc, disable=not progress, leave=False):
@@ -189,6 +320,16 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
             C[t, k], S[t, k], ok[t, k] = r.iterations, r.seconds + setup[t], r.converged
             if r.converged and (best is None or r.iterations < best):
                 best, best_x = r.iterations, r.x
+        if golden and best_x is not None:
+            g = search_omega(
+                lambda w: solvers.ssor_pcg(op, b, w, x0=u, rtol=rtol, maxiter=maxiter,
+                                           backend=backend),
+                omegas, C[t], rtol=rtol, evaluations=golden_evaluations)
+            g_w[t], g_it[t], g_search[t] = g["omega"], g["iterations"], g["search_seconds"]
+            if g["result"] is None:  # a grid ω is best: the first grid minimiser
+                g_s[t] = S[t, int(np.argmin(C[t]))]
+            else:
+                g_s[t] = g["result"].seconds + setup[t]
         if cg:
             r = solvers.cg(op, b, x0=u, rtol=rtol, maxiter=maxiter, backend=backend)
             cg_it[t], cg_s[t] = r.iterations, r.seconds + setup[t]
@@ -205,4 +346,7 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
         out.update(cg_iterations=cg_it, cg_seconds=cg_s)
     if direct:
         out.update(direct_seconds=dir_s)
+    if golden:
+        out.update(golden_omega=g_w, golden_iterations=g_it, golden_seconds=g_s,
+                   golden_search_seconds=g_search)
     return out

@@ -4,7 +4,9 @@ Two kinds of measurement (the paper's protocol plus the product's point):
 
 * the **grid cost matrix** ``C[t, k]`` along one reference trajectory
   (:func:`experiments.costs.heat_costs`) scores the fixed ω's, the best fixed ω in hindsight,
-  the per-step grid minimum, plain CG and a direct solve, and gives exact regret;
+  the per-step grid minimum, plain CG and a direct solve, and gives exact regret; with it,
+  a per-step golden-section search over ω (``instance_optimal``) gives the instance-optimal
+  baseline off the grid;
 * every **learner runs for real**: the simulation loop is wrapped with :class:`bandit.Tuner`
   (``u = tuner.solve(A, b, x0=u, context=κ).x``), which gives its iterations and wall-clock;
   its arm sequence is also scored on ``C`` for regret ("replay").
@@ -18,7 +20,7 @@ import time
 
 import numpy as np
 
-from .costs import OMEGA_GRID, heat_costs, warm_up
+from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, warm_up
 from .learners import derive_seed, make_learner, uses_vector_context
 from .offset_study import run_parallel
 from .problems import Heat2D
@@ -106,6 +108,7 @@ def _run_learner(params: dict) -> dict:
 def _run_costs(params: dict) -> dict:
     sim = Heat2D(params["nx"], params["steps"], params["t_end"])
     return heat_costs(sim, params["omegas"], cg=params["cg"], direct=False,
+                      golden=params["golden"], golden_evaluations=GOLDEN_EVALUATIONS,
                       **solver_settings(**params["solver"]))
 
 
@@ -161,8 +164,8 @@ def heat_task(params: dict) -> dict:
 
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
-                   backend="numba", degree=6, direct=True, grid=True, progress=True,
-                   study="heat2d"):
+                   backend="numba", degree=6, direct=True, grid=True, golden=True,
+                   progress=True, study="heat2d"):
     """Run heat2d for each grid size and score every method.
 
     Parameters
@@ -182,6 +185,11 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         Compute the grid cost matrix (fixed ω's, best fixed, grid minimum, regret).  Without
         it (large nx: 20 solves per step are costly) only the learners, plain CG and the
         direct solve run, each along its own trajectory, and no regret is reported.
+    golden : bool
+        With ``grid``: also search each step's best ω by golden section
+        (:func:`experiments.costs.search_omega`, :data:`~experiments.costs.GOLDEN_EVALUATIONS`
+        more solves per step), reported as ``instance_optimal`` and as the reference of
+        every method's ``regret_golden``.  Ignored without ``grid``.
     backend : {"numba", "petsc"}
         See :func:`solver_settings`.
 
@@ -201,8 +209,9 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     learners = list(PAPER_LEARNERS if methods is None else methods)
     sizes = [int(v) for v in np.atleast_1d(nx)]
     solver = solver_settings(backend)
+    golden = bool(golden and grid)
     base = dict(steps=int(steps), t_end=float(t_end), omegas=OMEGA_GRID.tolist(), seed=int(seed),
-                degree=int(degree), solver={"backend": backend}, cg=True)
+                degree=int(degree), solver={"backend": backend}, cg=True, golden=golden)
     tasks = []
     for n in sizes:  # cost matrices first: they are the longest tasks
         tasks.append(dict(base, kind="costs" if grid else "cg", nx=n))
@@ -227,6 +236,7 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     params = dict(study=study, nx=sizes, steps=int(steps), t_end=float(t_end), trials=int(trials),
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
+                  golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
                   **solver)
     summary = {"study": study, "params": params, "methods": by_size[sizes[-1]]["methods"],
                "sizes": {str(n): by_size[n] for n in sizes}, "elapsed_seconds": elapsed}
@@ -271,21 +281,31 @@ def _score_size(nx, costs, runs, steps):
             r = score({name: arrays[f"replay/{name}"]}, {}, C, omegas)[name]
             methods[name]["regret_best_fixed"] = r["regret_best_fixed"]
             methods[name]["regret_instance_optimal"] = r["regret_instance_optimal"]
+    if "instance_optimal" in methods:
+        # regret against the searched per-step optimum: the grid-min regret shifted by the
+        # (non-negative) gap between the grid minimum and the search
+        gap = methods["grid_min"]["iterations"] - methods["instance_optimal"]["iterations"]
+        for m in methods.values():
+            ri = m.get("regret_instance_optimal")
+            m["regret_golden"] = None if ri is None else ri + gap
     if "direct" in methods:
         methods["direct"].update(iterations=0.0, regret_best_fixed=None,
-                                 regret_instance_optimal=None)
+                                 regret_instance_optimal=None, regret_golden=None)
     for name, v in iters.items():
         arrays[f"iter/{name}"] = v
         arrays[f"sec/{name}"] = secs[name]
     if C is not None:
         arrays.update(C=C, S=costs["S"], contexts=costs["contexts"])
+    if "golden_omega" in costs:
+        arrays["golden_omega"] = costs["golden_omega"]
     arrays["omegas"] = omegas
     ref = {k: v for k, v in REFERENCE.get(nx, {}).items() if v is not None} if steps == 5000 else {}
     return {"nx": nx, "n": (nx - 1) ** 2, "methods": methods, "reference": ref}, arrays
 
 
 def _score_grid(costs, iters, secs, extra):
-    """Fixed ω's, best fixed in hindsight and the per-step grid minimum, read off ``C``/``S``."""
+    """Fixed ω's, best fixed in hindsight and the per-step grid minimum, read off ``C``/``S``;
+    the golden-section per-step optimum when it was searched."""
     C, S, omegas = costs["C"], costs["S"], OMEGA_GRID
     for w in FIXED_OMEGAS:
         k = int(np.argmin(abs(omegas - w)))
@@ -296,3 +316,13 @@ def _score_grid(costs, iters, secs, extra):
     kmin = C.argmin(axis=1)
     rows = np.arange(C.shape[0])
     iters["grid_min"], secs["grid_min"] = C[None, rows, kmin], S[None, rows, kmin]
+    if "golden_iterations" in costs:
+        iters["instance_optimal"] = costs["golden_iterations"][None]
+        secs["instance_optimal"] = costs["golden_seconds"][None]
+        w = costs["golden_omega"]
+        extra["instance_optimal"] = {
+            "search_seconds": float(costs["golden_search_seconds"].sum()),
+            "evaluations_per_step": GOLDEN_EVALUATIONS,
+            "steps_below_grid": int(np.sum(costs["golden_iterations"] < C.min(axis=1))),
+            "omega_range": [float(w.min()), float(w.max())],
+        }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .learners import label
+from .results import label
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
            "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
@@ -122,7 +122,9 @@ def omega_map_data(arrays: dict, names, *, trial: int = 0, by: str = "round") ->
     Returns
     -------
     dict
-        ``x`` (T,), ``omegas`` (K,), ``Z`` (T, K) iterations, ``chosen`` {name: ω per x}.
+        ``x`` (T,), ``omegas`` (K,), ``Z`` (T, K) iterations, ``chosen`` {name: ω per x};
+        ``golden_smooth`` (running median of the golden-section ω per x) when the arrays
+        have ``golden_omega`` (heat2d), else None.
     """
     C = np.asarray(arrays["C"], dtype=float)
     C = C[trial] if C.ndim == 3 else C
@@ -143,8 +145,11 @@ def omega_map_data(arrays: dict, names, *, trial: int = 0, by: str = "round") ->
             chosen[m] = omegas[arms[order]]
     Z = C[order]
     window = max(1, x.size // 100)
+    golden = arrays.get("golden_omega")
     return {"x": x, "omegas": omegas, "Z": Z, "chosen": chosen, "by": by, "window": window,
             "grid_min_smooth": rolling_median(omegas[np.argmin(Z, axis=1)], window),
+            "golden_smooth": None if golden is None else rolling_median(
+                np.asarray(golden, dtype=float)[order], window),
             "chosen_smooth": {m: rolling_median(w, window) for m, w in chosen.items()}}
 
 
@@ -178,6 +183,8 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
                      cmap="viridis")
     ax.figure.colorbar(cs, ax=ax, label="log10 iterations")
     ax.plot(x, data["grid_min_smooth"], "w--", lw=1.2, label="grid minimum")
+    if data.get("golden_smooth") is not None:
+        ax.plot(x, data["golden_smooth"], "w:", lw=1.2, label="golden-section minimum")
     for m, w in data["chosen_smooth"].items():
         ax.plot(x, w, lw=1.2, label=label(m))
     ax.set_xlim(x[0], x[-1])

@@ -16,13 +16,27 @@ from pathlib import Path
 
 import numpy as np
 
-from .learners import label
+from .learners import label as _learner_label
 
-__all__ = ["SCHEMA_VERSION", "regret_curves", "score", "default_out", "save", "load",
-           "format_table", "format_markdown", "write_json"]
+__all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "label", "regret_curves", "score", "default_out",
+           "save", "load", "format_table", "format_markdown", "write_json"]
 
 #: Version of the ``summary.json`` layout (bump when keys change meaning).
 SCHEMA_VERSION = 1
+
+#: Display names of the study-only methods (learners and grid baselines: learners.LABELS).
+METHOD_LABELS = {"instance_optimal": "instance-optimal (golden section)"}
+
+
+def label(name: str) -> str:
+    """Display name of any method key: :data:`METHOD_LABELS`, else :func:`learners.label`.
+
+    Examples
+    --------
+    >>> label("instance_optimal"), label("fixed_1.6")
+    ('instance-optimal (golden section)', 'fixed ω=1.6')
+    """
+    return METHOD_LABELS.get(name) or _learner_label(name)
 
 
 def regret_curves(cost: np.ndarray, C: np.ndarray):
@@ -175,8 +189,9 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
     """Plain-text comparison table (one method per line, sorted by total iterations).
 
     Columns: iterations (mean total over trials), solve seconds, seconds relative to the
-    ``baseline`` method (plain CG), regret vs best fixed and vs the grid minimum, and the
-    reference total when ``reference`` has one for the method.
+    ``baseline`` method (plain CG), regret vs best fixed and vs the grid minimum, regret vs
+    the golden-section per-step optimum when some method has ``regret_golden`` (heat2d), and
+    the reference total when ``reference`` has one for the method.
 
     Examples
     --------
@@ -186,27 +201,37 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
     method   iterations   seconds   vs CG   regret/best-fixed   regret/grid-min   reference
     A                10     1.000       -                   0                 2           -
     """
-    # by total iterations; a direct solve has none, so it goes last
-    names = list(order) if order else sorted(
-        methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
-    base = methods.get(baseline, {}).get("seconds") if baseline else None
-    rows = [("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
-             "regret/grid-min", "reference")]
-    for m in names:
-        d = methods[m]
-        ratio = f"{d['seconds'] / base:.2f}" if base else "-"
-        ref = (reference or {}).get(m)
-        rows.append((
-            d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,
-            _fmt_opt(d.get("regret_best_fixed")), _fmt_opt(d.get("regret_instance_optimal")),
-            "-" if ref is None else f"{ref:.0f}",
-        ))
+    header, rows = _table_rows(methods, baseline=baseline, reference=reference, order=order)
+    rows = [header] + [r[1:] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
         cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
         lines.append("   ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _table_rows(methods, *, baseline=None, reference=None, order=None):
+    """Header and ``(name, label, cells...)`` rows of the comparison table."""
+    # by total iterations; a direct solve has none, so it goes last
+    names = list(order) if order else sorted(
+        methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
+    base = methods.get(baseline, {}).get("seconds") if baseline else None
+    golden = any(methods[m].get("regret_golden") is not None for m in names)
+    header = ("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
+              "regret/grid-min") + (("regret/golden",) if golden else ()) + ("reference",)
+    rows = []
+    for m in names:
+        d = methods[m]
+        ratio = f"{d['seconds'] / base:.2f}" if base else "-"
+        ref = (reference or {}).get(m)
+        rows.append((
+            m, d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,
+            _fmt_opt(d.get("regret_best_fixed")), _fmt_opt(d.get("regret_instance_optimal")),
+            *((_fmt_opt(d.get("regret_golden")),) if golden else ()),
+            "-" if ref is None else f"{ref:.0f}",
+        ))
+    return header, rows
 
 
 def _fmt_opt(v) -> str:
@@ -225,14 +250,11 @@ def format_markdown(methods: dict, *, baseline: str | None = None,
     |---|---:|---:|---:|---:|---:|---:|---:|
     | A | 11 | 1.000 | - | - | - | 10 | 1.10 |
     """
-    lines = format_table(methods, baseline=baseline, reference=reference).splitlines()
-    names = sorted(methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
-    out = ["| method | iterations | seconds | vs CG | regret/best-fixed | regret/grid-min "
-           "| reference | ours/ref |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for m, line in zip(names, lines[1:]):
-        d = methods[m]
-        cells = [d.get("label", m)] + line[len(d.get("label", m)):].split()
+    header, rows = _table_rows(methods, baseline=baseline, reference=reference)
+    out = ["| " + " | ".join(header + ("ours/ref",)) + " |",
+           "|---|" + "---:|" * len(header)]
+    for m, *cells in rows:
         ref = (reference or {}).get(m)
-        cells.append(f"{d['iterations'] / ref:.2f}" if ref else "-")
+        cells.append(f"{methods[m]['iterations'] / ref:.2f}" if ref else "-")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
