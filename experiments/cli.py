@@ -44,6 +44,8 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
 
 
 def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
+    from .costs import GOLDEN_EVALUATIONS
+
     p.add_argument("--nx", type=int, nargs="+", default=nx,
                    help="intervals per side, one or more sizes (default %(default)s)")
     p.add_argument("--steps", type=int, default=steps, help="time steps (default %(default)s)")
@@ -57,6 +59,10 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--no-grid", action="store_true",
                    help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
                         "only, no regret")
+    p.add_argument("--no-golden", action="store_true",
+                   help="skip the instance-optimal baseline's per-step golden-section search "
+                        f"over ω ({GOLDEN_EVALUATIONS} more solves per step; the grid minimum "
+                        "stays); implied by --no-grid")
     _common(p, trials=trials, jobs=jobs)
 
 
@@ -172,6 +178,7 @@ def _heat(args) -> int:
                                      trials=args.trials, methods=args.methods, seed=args.seed,
                                      jobs=args.jobs, backend=args.backend,
                                      direct=not args.no_direct, grid=not args.no_grid,
+                                     golden=not args.no_golden,
                                      progress=not args.quiet,
                                      study=args.command)
     if not args.quiet:

@@ -71,24 +71,32 @@ def test_heat2d_subcommand(tmp_path, capsys):
     s = _check_summary(out / "summary.json", "heat2d")
     assert set(s["sizes"]) == {"5", "6"} and s["sizes"]["6"]["n"] == 25
     m = s["methods"]
-    assert {"cg", "direct", "grid_min", "best_fixed", "fixed_1.75", "chebcb", "tsallis_inf"} <= set(m)
+    assert {"cg", "direct", "grid_min", "instance_optimal", "best_fixed", "fixed_1.75", "chebcb",
+            "tsallis_inf"} <= set(m)
     assert m["chebcb"]["all_converged"]
-    assert m["grid_min"]["iterations"] <= m["best_fixed"]["iterations"] <= m["fixed_1"]["iterations"]
+    assert (m["instance_optimal"]["iterations"] <= m["grid_min"]["iterations"]
+            <= m["best_fixed"]["iterations"] <= m["fixed_1"]["iterations"])
+    assert m["instance_optimal"]["regret_golden"] == 0 and m["chebcb"]["regret_golden"] >= 0
+    assert s["params"]["golden"] is True
     for nx in (5, 6):
         with np.load(out / f"rounds_nx{nx}.npz") as z:
             assert z["C"].shape == (12, 20) and z["arms__chebcb"].shape == (1, 12)
+            assert z["iter__instance_optimal"].shape == (1, 12) and z["golden_omega"].shape == (12,)
     assert (out / "figures" / "scaling.png").is_file()
     assert (out / "figures" / "omega_map_nx6.png").is_file()
     text = capsys.readouterr().out
     assert "plain CG" in text and "vs CG" in text
+    assert "instance-optimal (golden section)" in text and "regret/golden" in text
 
 
 def test_demo_subcommand(tmp_path, capsys):
     out = tmp_path / "d"
-    assert main(["demo", *HEAT, "--jobs", "1", "--no-direct", "--out", str(out)]) == 0
+    assert main(["demo", *HEAT, "--jobs", "1", "--no-direct", "--no-golden",
+                 "--out", str(out)]) == 0
     s = _check_summary(out / "summary.json", "demo")
     assert set(s["params"]["learners"]) == {"tsallis_inf", "tsallis_inf_cb", "chebcb"}
-    assert "direct" not in s["methods"]
+    assert "direct" not in s["methods"] and "instance_optimal" not in s["methods"]
+    assert "grid_min" in s["methods"] and s["params"]["golden"] is False
     assert "ChebCB" in capsys.readouterr().out
 
 
@@ -99,7 +107,7 @@ def test_heat2d_without_grid(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     assert set(s["methods"]) == {"cg", "direct", "chebcb"}
     assert s["methods"]["chebcb"]["regret_best_fixed"] is None
-    assert s["params"]["grid"] is False
+    assert s["params"]["grid"] is False and s["params"]["golden"] is False
     assert (out / "figures" / "cumulative_nx6.png").is_file()
     assert main(["plot", str(out)]) == 0
 
