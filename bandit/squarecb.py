@@ -105,6 +105,7 @@ class SquareCB(Policy):
         self.theta = np.zeros((self.n_arms, d))
         self.unit = math.nan
         self.sq_err = 0.0  # accumulated squared prediction error (diagnostic)
+        self._phi_key, self._phi = None, None  # features of the last scalar context
 
     def _config(self):
         return {"context_dim": self.features.context_dim, "degree": self.features.degree,
@@ -120,7 +121,14 @@ class SquareCB(Policy):
         return self.exploration == "igw"
 
     def _check_context(self, context):
-        return np.ascontiguousarray(self.features(context), dtype=np.float64)
+        # the Tuner passes one context to select, leader and update: map a scalar once
+        if isinstance(context, float) and context == self._phi_key:
+            return self._phi
+        phi = np.ascontiguousarray(self.features(context), dtype=np.float64)
+        if isinstance(context, float):
+            phi.flags.writeable = False
+            self._phi_key, self._phi = context, phi
+        return phi
 
     # --- cost transform -----------------------------------------------------------------------
     def _y(self, cost):

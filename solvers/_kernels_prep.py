@@ -74,3 +74,17 @@ def diagonal_problems(has_diag, diagonal):
                 first_neg = i
             n_neg += 1
     return first_bad, n_bad, first_neg, n_neg
+
+
+@numba.njit(cache=True)
+def copy_finite(src, out):
+    """``out[:] = src``; returns ``(number of non-finite entries, Σ src²)``."""
+    nonfinite = 0
+    sumsq = 0.0
+    for i in range(src.size):
+        v = src[i]
+        if not np.isfinite(v):
+            nonfinite += 1
+        out[i] = v
+        sumsq += v * v
+    return nonfinite, sumsq
