@@ -200,7 +200,7 @@ class Policy:
         return context
 
     def _check_arm(self, arm):
-        if isinstance(arm, bool) or not isinstance(arm, numbers.Integral):
+        if type(arm) is not int and (isinstance(arm, bool) or not isinstance(arm, numbers.Integral)):
             raise ValueError(f"arm must be an integer index, got {arm!r}")
         if not 0 <= arm < self.n_arms:
             raise ValueError(f"arm index {arm} outside 0..{self.n_arms - 1}")

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
-           "joint_scores", "played_argmin", "played_model_argmin"]
+           "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe"]
 
 
 @njit(cache=True)
@@ -231,3 +231,36 @@ def played_model_argmin(theta, phi, counts):
             best = k
             best_y = y
     return best, best_y
+
+
+@njit(cache=True)
+def igw_select(theta, phi, scale, gamma, u):
+    """One SquareCB draw: ``ŷ = scale · θφ``, IGW probabilities, the arm for uniform ``u``.
+
+    Returns ``(arm, p)``; the same numbers as :func:`igw_probabilities` and
+    :func:`sample_index` called in turn, in one call (a round is a few microseconds).
+    """
+    K, d = theta.shape
+    yhat = np.empty(K)
+    for k in range(K):
+        y = 0.0
+        for j in range(d):
+            y += theta[k, j] * phi[j]
+        yhat[k] = scale * y
+    p = igw_probabilities(yhat, gamma)
+    return sample_index(p, u), p
+
+
+@njit(cache=True)
+def rls_observe(P, theta, arm, phi, y, censored):
+    """Feed ``(phi, y)`` to arm ``arm``'s ridge fit; returns the squared prediction error.
+
+    A censored ``y`` is a lower bound: the target is ``max(y, prediction)``.
+    """
+    pred = 0.0
+    for j in range(phi.size):
+        pred += theta[arm, j] * phi[j]
+    if censored and pred > y:
+        y = pred
+    rls_update(P[arm], theta[arm], phi, y)
+    return (y - pred) ** 2

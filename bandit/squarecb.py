@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Policy
-from ._kernels import igw_probabilities, lcb_scores, played_model_argmin, rls_update
+from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
 from .features import Chebyshev, Hat, Polynomial
 
 __all__ = ["SquareCB", "ChebCB", "ChebLCB", "SplineCB"]
@@ -160,7 +160,10 @@ class SquareCB(Policy):
         if self.exploration == "lcb":
             self.p = None
             return int(np.argmin(lcb_scores(self.theta, self.P, phi, self._bonus())))
-        return self._sample(self._probabilities(phi))
+        # == self._sample(self._probabilities(phi)), in one compiled call
+        scale = self.unit / self._mean_cost() if self.target == "linear" and self.t else 1.0
+        k, self.p = igw_select(self.theta, phi, scale, self.gamma_t(), self.rng.random())
+        return k
 
     def _bonus(self):
         # residual scale of the fit so far (0.1 prior in y units before data), times beta
@@ -171,12 +174,7 @@ class SquareCB(Policy):
             if cost <= 0:
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
-        y = self._y(cost)
-        pred = float(self.theta[arm] @ phi)
-        if censored:
-            y = max(y, pred)
-        self.sq_err += (y - pred) ** 2
-        rls_update(self.P[arm], self.theta[arm], phi, y)
+        self.sq_err += rls_observe(self.P, self.theta, arm, phi, self._y(cost), censored)
         self.p = None
 
     def predict(self, context=None):

@@ -7,7 +7,7 @@ from scipy.optimize import brentq
 
 import bandit
 from bandit import regret, simulate, tsallis_probabilities
-from bandit._kernels import igw_probabilities, tsallis_normaliser
+from bandit._kernels import igw_probabilities, igw_select, sample_index, tsallis_normaliser
 
 
 def test_tsallis_normaliser_hand_values():
@@ -71,6 +71,27 @@ def test_igw_probabilities_hand():
     p = igw_probabilities(np.array([0.0, 1.0, 2.0]), 10.0)
     np.testing.assert_allclose(p, [1 - 1 / 13 - 1 / 23, 1 / 13, 1 / 23])
     np.testing.assert_allclose(igw_probabilities(np.full(4, 3.0), 1e9), 0.25)
+
+
+def test_igw_select_is_probabilities_then_sampling():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        theta, phi = rng.standard_normal((7, 4)), rng.standard_normal(4)
+        scale, gamma, u = rng.uniform(0.5, 2), rng.uniform(1, 100), rng.random()
+        p_ref = igw_probabilities(scale * (theta @ phi), gamma)
+        k, p = igw_select(theta, phi, scale, gamma, u)
+        np.testing.assert_allclose(p, p_ref, rtol=1e-12, atol=1e-15)
+        assert k == sample_index(p_ref, u) or abs(np.cumsum(p_ref)[k] - u) < 1e-12
+
+
+def test_squarecb_draws_from_its_stated_distribution():
+    p = bandit.ChebCB([1.0, 1.4, 1.8], context_bounds=(0.0, 1.0), seed=5)
+    for t in range(30):
+        p.update(p.select(0.3), 10.0 + t % 3, context=0.3)
+    probs = p.probabilities(0.7)
+    draws = np.bincount([p.select(0.7) for _ in range(4000)], minlength=3) / 4000
+    np.testing.assert_allclose(p.p, probs, rtol=1e-12)
+    np.testing.assert_allclose(draws, probs, atol=0.03)
 
 
 @pytest.mark.parametrize("cls,kw", [(bandit.ChebCB, {"m": 6}), (bandit.SplineCB, {"m": 9}),
