@@ -234,11 +234,13 @@ def played_model_argmin(theta, phi, counts):
 
 
 @njit(cache=True)
-def igw_select(theta, phi, scale, gamma, u):
+def igw_select(theta, phi, scale, gamma, u, counts):
     """One SquareCB draw: ``ŷ = scale · θφ``, IGW probabilities, the arm for uniform ``u``.
 
-    Returns ``(arm, p)``; the same numbers as :func:`igw_probabilities` and
-    :func:`sample_index` called in turn, in one call (a round is a few microseconds).
+    Returns ``(arm, p, leader, ŷ_leader / scale)``: the same numbers as
+    :func:`igw_probabilities` and :func:`sample_index` called in turn, and the played arm
+    (``counts > 0``) with the lowest prediction (−1 if none) — in one call, since a round is
+    a few microseconds and the Tuner asks for both.
     """
     K, d = theta.shape
     yhat = np.empty(K)
@@ -248,7 +250,8 @@ def igw_select(theta, phi, scale, gamma, u):
             y += theta[k, j] * phi[j]
         yhat[k] = scale * y
     p = igw_probabilities(yhat, gamma)
-    return sample_index(p, u), p
+    lead = played_argmin(yhat, counts)
+    return sample_index(p, u), p, lead, yhat[lead] / scale if lead >= 0 else np.nan
 
 
 @njit(cache=True)

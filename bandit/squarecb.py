@@ -106,6 +106,7 @@ class SquareCB(Policy):
         self.unit = math.nan
         self.sq_err = 0.0  # accumulated squared prediction error (diagnostic)
         self._phi_key, self._phi = None, None  # features of the last scalar context
+        self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
 
     def _config(self):
         return {"context_dim": self.features.context_dim, "degree": self.features.degree,
@@ -162,7 +163,9 @@ class SquareCB(Policy):
             return int(np.argmin(lcb_scores(self.theta, self.P, phi, self._bonus())))
         # == self._sample(self._probabilities(phi)), in one compiled call
         scale = self.unit / self._mean_cost() if self.target == "linear" and self.t else 1.0
-        k, self.p = igw_select(self.theta, phi, scale, self.gamma_t(), self.rng.random())
+        k, self.p, lead, y = igw_select(self.theta, phi, scale, self.gamma_t(), self.rng.random(),
+                                        self.counts)
+        self._lead = (phi, self.t, lead, y)  # leader() of the same round reuses it
         return k
 
     def _bonus(self):
@@ -191,7 +194,10 @@ class SquareCB(Policy):
         phi = self._context(context)
         if math.isnan(self.unit):
             return None, math.nan
-        k, y = played_model_argmin(self.theta, phi, self.counts)
+        if self._lead is not None and self._lead[0] is phi and self._lead[1] == self.t:
+            k, y = self._lead[2:]
+        else:
+            k, y = played_model_argmin(self.theta, phi, self.counts)
         if k < 0:
             return None, math.nan
         return int(k), float(self._cost(y))

@@ -119,6 +119,7 @@ class Tuner:
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._by_name = isinstance(solver, str)
         self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
 
     @staticmethod
@@ -190,9 +191,7 @@ class Tuner:
             exploratory attempt (arm, ω, iterations, seconds, censored).
         """
         op = A
-        if isinstance(self.solver, str):
-            import solvers
-
+        if self._by_name:
             if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
                 import solvers.petsc
 
@@ -200,7 +199,12 @@ class Tuner:
             else:
                 # one conversion per call, shared by fallback and audit; a matrix on the previous
                 # call's sparsity pattern (a re-assembled stencil) reuses its pattern work
-                op = solvers.prepare(A) if self._last_op is None else self._last_op.with_values(A)
+                if self._last_op is None:
+                    import solvers
+
+                    op = solvers.prepare(A)
+                else:
+                    op = self._last_op.with_values(A)
                 self._last_op = op
         arm, best, pred = self.decide(context)
         budget = self._budget(arm, best, pred)

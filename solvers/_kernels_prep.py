@@ -28,15 +28,19 @@ def same_pattern(src_indptr, src_indices, indptr, indices):
 
 
 @numba.njit(cache=True)
-def refresh_values(src_data, diag_ptr, has_diag, mirror, lk, uk, data, diagonal, inv_diag, ld,
-                   ud):
-    """Copy ``src_data`` into ``data`` and redo every value-dependent array in one call.
+def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr, has_diag, mirror,
+                   lk, uk, data, diagonal, inv_diag, ld, ud):
+    """If ``src`` has the pattern ``(indptr, indices)``, copy its values into ``data`` and redo
+    every value-dependent array, all in one call.
 
     Fills ``diagonal``/``inv_diag`` (0 where missing or zero) and, when the pattern's index
     arrays are given (non-empty), the triangle values ``ld = data[lk]``, ``ud = data[uk]``.
-    Returns ``(nonfinite, asymmetry)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|``
-    from the ``mirror`` positions, or −1 when ``mirror`` is empty (not computed).
+    Returns ``(same pattern, nonfinite, asymmetry)``; ``asymmetry`` is
+    ``max |a_ij − a_ji| / max |a_ij|`` from the ``mirror`` positions, or −1 when ``mirror`` is
+    empty (not computed).  Nothing is written when the patterns differ.
     """
+    if not same_pattern(src_indptr, src_indices, indptr, indices):
+        return False, 0, -1.0
     nonfinite = 0
     for k in range(src_data.size):
         v = np.float64(src_data[k])
@@ -52,8 +56,8 @@ def refresh_values(src_data, diag_ptr, has_diag, mirror, lk, uk, data, diagonal,
     for k in range(uk.size):
         ud[k] = data[uk[k]]
     if mirror.size == 0 or nonfinite:
-        return nonfinite, -1.0
-    return nonfinite, asymmetry_from_mirror(data, mirror)
+        return True, nonfinite, -1.0
+    return True, nonfinite, asymmetry_from_mirror(data, mirror)
 
 
 @numba.njit(cache=True)

@@ -96,9 +96,9 @@ class CSROperator:
 
         A simulation that re-assembles the same stencil every step (``A = I − α(t) K``) passes
         a matrix with identical ``indptr``/``indices``: then only the value-dependent work is
-        redone — copy and check the values, the diagonal, and lazily the symmetry check and the
-        triangles, both from pattern index arrays computed once.  Any other input gets a full
-        :func:`prepare`.
+        redone, in one compiled pass — compare the pattern, copy and check the values, the
+        diagonal and its inverse, and (once the pattern's index arrays exist) the symmetry check
+        and the triangles.  Any other input gets a full :func:`prepare`.
 
         Examples
         --------
@@ -111,23 +111,25 @@ class CSROperator:
         if isinstance(A, CSROperator):
             return A
         if not (sp.issparse(A) and A.format == "csr" and A.shape == self.shape
-                and A.nnz == self.nnz and A.dtype.kind in "biuf"
-                and _prep.same_pattern(A.indptr, A.indices, self.indptr, self.indices)):
+                and A.nnz == self.nnz and A.dtype.kind in "biuf"):
             return CSROperator(A)
-        new = object.__new__(CSROperator)
-        new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new._reset_value_caches()
         # every value-dependent array in one pass, with the pattern's index arrays where known
         tri = self._pattern.get("triangles")
         mirror = self._pattern.get("mirror", _EMPTY_INDEX)
         lk, uk = (tri[2], tri[5]) if tri is not None else (_EMPTY_INDEX, _EMPTY_INDEX)
-        new.data, new.diagonal, new._inv_diagonal = np.empty(self.nnz), np.empty(self.n), np.empty(self.n)
+        data, diagonal, inv_diagonal = np.empty(self.nnz), np.empty(self.n), np.empty(self.n)
         ld, ud = np.empty(lk.size), np.empty(uk.size)
-        nonfinite, asym = _prep.refresh_values(A.data, self.diag_ptr, self.has_diagonal, mirror,
-                                               lk, uk, new.data, new.diagonal,
-                                               new._inv_diagonal, ld, ud)
+        same, nonfinite, asym = _prep.refresh_values(
+            A.indptr, A.indices, A.data, self.indptr, self.indices, self.diag_ptr,
+            self.has_diagonal, mirror, lk, uk, data, diagonal, inv_diagonal, ld, ud)
+        if not same:
+            return CSROperator(A)
         if nonfinite:
             raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+        new = object.__new__(CSROperator)
+        new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
+        new._reset_value_caches()
+        new.data, new.diagonal, new._inv_diagonal = data, diagonal, inv_diagonal
         if tri is not None:
             new._triangles = ((tri[0], tri[1], ld), (tri[3], tri[4], ud))
         if asym >= 0.0:

@@ -62,8 +62,10 @@ def test_leader_is_the_played_arm_with_the_lowest_prediction(name):
     assert p.leader(context(0)) == (None, pytest.approx(np.nan, nan_ok=True))
     for T in (1, 3, 40):
         run(p, T, start=p.t)
-        for t in range(5):
+        for t in range(6):
             c = context(100 + t)
+            if t % 2:
+                p.select(c)  # a draw first, as in the Tuner (may cache what leader needs)
             pred = np.where(p.counts > 0, p.predict(c), np.nan)  # the definition
             k, cost_k = p.leader(c)
             if np.isnan(pred).all():  # e.g. a context bin with no data yet

@@ -78,10 +78,16 @@ def test_igw_select_is_probabilities_then_sampling():
     for _ in range(50):
         theta, phi = rng.standard_normal((7, 4)), rng.standard_normal(4)
         scale, gamma, u = rng.uniform(0.5, 2), rng.uniform(1, 100), rng.random()
+        counts = rng.integers(0, 2, 7)
         p_ref = igw_probabilities(scale * (theta @ phi), gamma)
-        k, p = igw_select(theta, phi, scale, gamma, u)
+        k, p, lead, y = igw_select(theta, phi, scale, gamma, u, counts)
         np.testing.assert_allclose(p, p_ref, rtol=1e-12, atol=1e-15)
         assert k == sample_index(p_ref, u) or abs(np.cumsum(p_ref)[k] - u) < 1e-12
+        played = np.where(counts > 0, theta @ phi, np.nan)
+        if counts.any():
+            assert lead == np.nanargmin(played) and y == pytest.approx(np.nanmin(played))
+        else:
+            assert lead == -1 and np.isnan(y)
 
 
 def test_squarecb_draws_from_its_stated_distribution():
