@@ -296,6 +296,8 @@ def check_vector_norm(v, n: int, name: str) -> tuple[np.ndarray, float]:
 
 def check_omega(omega) -> float:
     """Return ``omega`` as float if it lies in the open interval (0, 2), else raise."""
+    if type(omega) is float and 0.0 < omega < 2.0:  # the common case, without ABC checks
+        return omega
     if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
         raise ValueError(f"omega must be a real number in (0, 2), got {omega!r}")
     w = float(omega)
