@@ -63,7 +63,7 @@ def residual_norm(indptr, indices, data, x, b):
     return residual(indptr, indices, data, x, b, np.empty(b.size))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})
 def _sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega):
     """One forward SOR sweep in place; returns ``‖b − A x‖²`` of the new iterate.
 
@@ -87,7 +87,8 @@ def _sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega):
         w = omega * inv_diag[i]
         # A sweep is latency-bound: row i waits for x[i-1] from row i-1.  Everything else
         # is summed first, and the x[i-1] term enters last through one FMA whose
-        # coefficient is formed off that chain.
+        # coefficient is formed off that chain (fastmath={"contract"} only: without it Numba
+        # emits a multiply and a subtract; no other fastmath flag, NaN/inf must survive).
         s = b[i]
         for k in range(d + U1, en):
             s -= data[k] * x[indices[k]]
@@ -96,8 +97,10 @@ def _sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega):
         if d > st and np.intp(indices[d - U1]) == i - 1:
             near = data[d - U1]
             ln = d - U1
-        for k in range(st, ln):
-            s -= data[k] * x[indices[k]]
+        if ln > st:  # first term peeled: the loop's set-up costs more than one term
+            s -= data[st] * x[indices[st]]
+            for k in range(st + U1, ln):
+                s -= data[k] * x[indices[k]]
         xo = x[i]
         xn = ((1.0 - omega) * xo + w * s) - (w * near) * prev
         x[i] = xn
@@ -107,8 +110,11 @@ def _sor_sweep(indptr, indices, data, diag_ptr, inv_diag, ring, x, b, omega):
         while p <= i and indices[np.uintp(indptr[p + 1]) - U1] <= i:
             dp = np.uintp(diag_ptr[p])
             r = theta * data[dp] * ring[np.uintp(p) & mask]
-            for k in range(dp + U1, np.uintp(indptr[p + 1])):
-                r -= data[k] * ring[indices[k] & mask]
+            pe = np.uintp(indptr[p + 1])
+            if pe > dp + U1:
+                r -= data[dp + U1] * ring[indices[dp + U1] & mask]
+                for k in range(dp + np.uintp(2), pe):
+                    r -= data[k] * ring[indices[k] & mask]
             acc += r * r
             p += 1
     return acc

@@ -16,8 +16,13 @@ the wrapper passes in (``CSROperator.reversed``).
 
 Triangular solves are latency-bound (row i waits for the row just solved), so each row sums
 every other term first and lets the just-computed neighbour in last, through one FMA, from a
-register, with its coefficient formed off that chain.  Index arrays are unsigned (see
-``_kernels``).
+register, with its coefficient formed off that chain.  Numba emits an FMA only where fastmath
+allows contraction, so the passes are compiled with ``fastmath={"contract"}`` and nothing else
+(no reassociation; NaN and inf keep their meaning for the breakdown and divergence tests): the
+chain drops from a multiply plus a subtract to one FMA per row.  The first off-diagonal term of
+each row is peeled out of its loop: rows of stencil matrices hold one or two such terms, and
+the set-up of the compiled (unrolled) loop cost more than the term.  Together: SSOR-PCG
+3.0 → 2.4–2.6 × SpMV per iteration in cache.  Index arrays are unsigned (see ``_kernels``).
 """
 import numba
 import numpy as np
@@ -25,9 +30,11 @@ import numpy as np
 from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, DIVERGENCE_FACTOR, MAXITER, residual
 
 U1 = np.uintp(1)
+# FMA contraction only (see the module docstring)
+CONTRACT = {"contract"}
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", fastmath=CONTRACT)
 def _lower_solve(lp, li, ld, inv_diag, omega, i, rhs, v, prev):
     """``(rhs − ω Σ_{j<i} a_ij v_j) / a_ii`` from the strictly lower part; ``prev`` = ``v_{i−1}``."""
     st = np.uintp(lp[i])
@@ -38,12 +45,14 @@ def _lower_solve(lp, li, ld, inv_diag, omega, i, rhs, v, prev):
         en -= U1
         near = ld[en]
     s = 0.0
-    for k in range(st, en):
-        s += ld[k] * v[li[k]]
+    if en > st:  # first term peeled: most rows have one or two, and the loop's set-up costs more
+        s = ld[st] * v[li[st]]
+        for k in range(st + U1, en):
+            s += ld[k] * v[li[k]]
     return (inv * rhs - (omega * inv) * s) - (omega * inv * near) * prev
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", fastmath=CONTRACT)
 def _upper_solve(up, ui, ud, inv_diag, omega, i, rhs, v, prev):
     """``(rhs − ω Σ_{j>i} a_ij v_j) / a_ii`` from the strictly upper part; ``prev`` = ``v_{i+1}``."""
     st = np.uintp(up[i])
@@ -54,12 +63,14 @@ def _upper_solve(up, ui, ud, inv_diag, omega, i, rhs, v, prev):
         near = ud[st]
         st += U1
     s = 0.0
-    for k in range(st, en):
-        s += ud[k] * v[ui[k]]
+    if en > st:
+        s = ud[st] * v[ui[st]]
+        for k in range(st + U1, en):
+            s += ud[k] * v[ui[k]]
     return (inv * rhs - (omega * inv) * s) - (omega * inv * near) * prev
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def _backward_solve(up, ui, ud, inv_diag, omega, rhs, v):
     """``v = W⁻¹ rhs`` with ``W = D + ωU``."""
     prev = 0.0
@@ -68,7 +79,7 @@ def _backward_solve(up, ui, ud, inv_diag, omega, rhs, v):
         v[i] = prev
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def _forward_solve(lp, li, ld, inv_diag, omega, rhs, v):
     """``v = W⁻ᵀ rhs`` with ``Wᵀ = D + ωL``."""
     prev = 0.0
@@ -77,7 +88,7 @@ def _forward_solve(lp, li, ld, inv_diag, omega, rhs, v):
         v[i] = prev
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def _pass_direction(lp, li, ld, diag, inv_diag, omega, c, beta, rb, p, t):
     """``p = G r_B + β p`` and ``t = W⁻ᵀ p`` (forward)."""
     prev = 0.0
@@ -88,7 +99,7 @@ def _pass_direction(lp, li, ld, diag, inv_diag, omega, c, beta, rb, p, t):
         t[i] = prev
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def _pass_product(up, ui, ud, diag, inv_diag, omega, p, t, q):
     """``q = B p = (t + W⁻¹(p − (2 − ω) D t)) / ω`` (backward; ``u`` overwrites ``t``);
     returns ``pᵀq``."""
@@ -106,7 +117,7 @@ def _pass_product(up, ui, ud, diag, inv_diag, omega, p, t, q):
     return pq
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def _pass_update(up, ui, ud, diag, omega, c, alpha, xb, p, rb, q):
     """``x_B += αp``, ``r_B −= αq``; returns ``(‖W r_B‖², r_Bᵀ G r_B)`` (backward)."""
     acc = 0.0
@@ -125,7 +136,7 @@ def _pass_update(up, ui, ud, diag, omega, c, alpha, xb, p, rb, q):
     return acc, rz
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=CONTRACT)
 def ssor_pcg_solve(indptr, indices, data, lp, li, ld, up, ui, ud, diag, inv_diag, omega, x, b,
                    tol, maxiter):
     """Paper-order SSOR-PCG in place on ``x``; returns ``(iterations, ‖b − A x‖, status)``.
