@@ -177,7 +177,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     # the textbook order is the paper order of the row-reversed system
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
-    lower, upper = sys_op.triangles()
+    lower, upper = sys_op.split_triangles()
     out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
                             sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
                             maxiter)

@@ -236,31 +236,6 @@ def analyse_csr(indptr, indices, data, diag_ptr, has_diag, diagonal):
 
 
 @numba.njit(cache=True)
-def split_triangles(indptr, indices, lp, lk, up, uk):
-    """Positions of the strictly lower / upper entries, row by row (CSR ``lp``/``up``
-    pointers into ``lk``/``uk``); returns the two counts.  Pattern only: the values are
-    gathered with these positions, so a new matrix on the same pattern costs one gather."""
-    n = indptr.size - 1
-    nl = 0
-    nu = 0
-    lp[0] = 0
-    up[0] = 0
-    for i in range(n):
-        st, en = _row(indptr, i)
-        for k in range(st, en):
-            j = np.intp(indices[k])
-            if j < i:
-                lk[nl] = k
-                nl += 1
-            elif j > i:
-                uk[nu] = k
-                nu += 1
-        lp[i + 1] = nl
-        up[i + 1] = nu
-    return nl, nu
-
-
-@numba.njit(cache=True)
 def mirror_positions(indptr, indices, mirror):
     """``mirror[k]`` = position of entry ``(j, i)`` for entry ``k = (i, j)``, or −1 if it is not
     stored (canonical CSR).  Rows are visited in order, so the mirrors of row ``i``'s upper

@@ -28,16 +28,75 @@ def same_pattern(src_indptr, src_indices, indptr, indices):
 
 
 @numba.njit(cache=True)
+def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k):
+    """Pattern of the split triangles (``CSROperator.split_triangles``).
+
+    The *far* triangles — strictly lower entries left of ``a_{i,i−1}``, strictly upper entries
+    right of ``a_{i,i+1}`` — as CSR pointers ``lp``/``up``, columns ``li``/``ui`` and their
+    positions ``lk``/``uk`` in ``data``; ``lnear_k[i]``/``unear_k[i]`` are the positions of
+    ``a_{i,i−1}``/``a_{i,i+1}`` (−1 if not stored).  Returns the two far counts.  The values
+    are then gathers (:func:`gather_split`), so a new matrix on the same pattern costs no
+    search.
+    """
+    n = indptr.size - 1
+    nl = 0
+    nu = 0
+    lp[0] = 0
+    up[0] = 0
+    for i in range(n):
+        lnear_k[i] = -1
+        unear_k[i] = -1
+        for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
+            j = np.intp(indices[k])
+            if j < i - 1:
+                li[nl] = j
+                lk[nl] = k
+                nl += 1
+            elif j == i - 1:
+                lnear_k[i] = k
+            elif j == i + 1:
+                unear_k[i] = k
+            elif j > i + 1:
+                ui[nu] = j
+                uk[nu] = k
+                nu += 1
+        lp[i + 1] = nl
+        up[i + 1] = nu
+    return nl, nu
+
+
+@numba.njit(cache=True, inline="always")
+def _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
+    for m in range(lk.size):
+        ld[m] = data[lk[m]]
+    for m in range(uk.size):
+        ud[m] = data[uk[m]]
+    for i in range(lnear_k.size):
+        k = lnear_k[i]
+        lnear[i] = data[k] if k >= 0 else 0.0
+        k = unear_k[i]
+        unear[i] = data[k] if k >= 0 else 0.0
+
+
+@numba.njit(cache=True)
+def gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
+    """Values of the split triangles from the positions of :func:`split_pattern` (0 where a
+    first off-diagonal is not stored)."""
+    _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
+
+
+@numba.njit(cache=True)
 def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr, has_diag, mirror,
-                   lk, uk, data, diagonal, inv_diag, ld, ud):
+                   lk, uk, lnear_k, unear_k, data, diagonal, inv_diag, ld, lnear, ud, unear):
     """If ``src`` has the pattern ``(indptr, indices)``, copy its values into ``data`` and redo
     every value-dependent array, all in one call.
 
-    Fills ``diagonal``/``inv_diag`` (0 where missing or zero) and, when the pattern's index
-    arrays are given (non-empty), the triangle values ``ld = data[lk]``, ``ud = data[uk]``.
-    Returns ``(same pattern, nonfinite, asymmetry)``; ``asymmetry`` is
-    ``max |a_ij − a_ji| / max |a_ij|`` from the ``mirror`` positions, or −1 when ``mirror`` is
-    empty (not computed).  Nothing is written when the patterns differ.
+    Fills ``diagonal``/``inv_diag`` (0 where missing or zero) and, when the split pattern's
+    positions are given (non-empty ``lnear_k``), the split triangles (:func:`gather_split`).
+    Returns ``(same pattern,
+    nonfinite, asymmetry)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|`` from the
+    ``mirror`` positions, or −1 when ``mirror`` is empty (not computed).  Nothing is written
+    when the patterns differ.
     """
     if not same_pattern(src_indptr, src_indices, indptr, indices):
         return False, 0, -1.0
@@ -51,10 +110,8 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
         d = data[diag_ptr[i]] if has_diag[i] else 0.0
         diagonal[i] = d
         inv_diag[i] = 1.0 / d if d != 0.0 else 0.0
-    for k in range(lk.size):
-        ld[k] = data[lk[k]]
-    for k in range(uk.size):
-        ud[k] = data[uk[k]]
+    if lnear_k.size:
+        _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
     if mirror.size == 0 or nonfinite:
         return True, nonfinite, -1.0
     return True, nonfinite, asymmetry_from_mirror(data, mirror)

@@ -3,7 +3,7 @@
 The paper's preconditioner is ``M = W G⁻¹ Wᵀ`` with ``W = D + ωU`` (upper triangular) and
 ``G = ω(2 − ω) D``.  PCG on ``A`` with ``M`` produces the same iterates as PCG on the transformed
 matrix ``B = W⁻¹ A W⁻ᵀ`` with the diagonal preconditioner ``G`` (``x = W⁻ᵀ x_B``,
-``r = W r_B``).  Since ``W + Wᵀ = 2D + ω(L + U)``,
+``r = W r_B``; ``x`` itself is kept, moving by ``α t`` with ``t = W⁻ᵀ p``).  Since ``W + Wᵀ = 2D + ω(L + U)``,
 
     A = (W + Wᵀ − (2 − ω) D) / ω,   so   B v = (t + W⁻¹ (v − (2 − ω) D t)) / ω,  t = W⁻ᵀ v,
 
@@ -12,7 +12,7 @@ matrix instead of a matrix–vector product plus two triangular solves.
 
 One iteration is two passes, one forward over the lower triangle and one backward over the
 upper.  ``t = W⁻ᵀ p`` is linear in ``p = G r_B + β p``, so ``t = g + β t`` with ``g = W⁻ᵀ G r_B``:
-the forward pass (:func:`_pass_update`) updates ``x_B`` and ``r_B`` and solves for ``g``
+the forward pass (:func:`_pass_update`) updates ``x`` and ``r_B`` and solves for ``g``
 without knowing β yet; the backward pass (:func:`_pass_product`) forms ``p``, ``t``, the
 backward solve and ``q = B p``.  The stopping test uses the true residual
 ``‖r‖ = ‖W r_B‖``, an upper-triangular product that shares the backward pass's index loop, so
@@ -20,7 +20,10 @@ the test of iterate ``k`` is read off the product pass of iteration ``k + 1`` (o
 that half-pass is wasted; ``p`` and ``t`` are double-buffered so a residual-gap restart can
 redo it).  One iteration streams the matrix once; the three-pass form (direction, product,
 update with ``‖W r_B‖``) streamed it 1.5 times and cost 2.4–2.7 × SpMV in cache against
-2.2–2.3 × now.  The textbook order
+2.2–2.3 × now.  A solve starts with one backward pass that forms ``r = b − A x`` row by row
+and solves for ``r_B`` (:func:`_pass_start`), and ends with the true residual of ``x``: at a few
+hundred unknowns, where a heat step takes five iterations, these fixed passes are a large part
+of the solve.  The textbook order
 ``M = (D + ωL) D⁻¹ (D + ωU) / (ω(2 − ω))`` is the paper order of the row-reversed system, which
 the wrapper passes in (``CSROperator.reversed``).
 
@@ -45,61 +48,63 @@ CONTRACT = {"contract"}
 
 
 @numba.njit(cache=True, inline="always", fastmath=CONTRACT)
-def _lower_solve(lp, li, ld, inv_diag, omega, i, rhs, v, prev):
-    """``(rhs − ω Σ_{j<i} a_ij v_j) / a_ii`` from the strictly lower part; ``prev`` = ``v_{i−1}``."""
+def _lower_solve(lp, li, ld, lnear, inv_diag, omega, i, rhs, v, prev):
+    """``(rhs − ω Σ_{j<i} a_ij v_j) / a_ii``: far lower entries from CSR, ``a_{i,i−1}`` from
+    ``lnear``; ``prev`` = ``v_{i−1}``."""
     st = np.uintp(lp[i])
     en = np.uintp(lp[i + 1])
     inv = inv_diag[i]
-    near = 0.0
-    if en > st and np.intp(li[en - U1]) == i - 1:
-        en -= U1
-        near = ld[en]
     s = 0.0
     if en > st:  # first term peeled: most rows have one or two, and the loop's set-up costs more
         s = ld[st] * v[li[st]]
         for k in range(st + U1, en):
             s += ld[k] * v[li[k]]
-    return (inv * rhs - (omega * inv) * s) - (omega * inv * near) * prev
+    return (inv * rhs - (omega * inv) * s) - (omega * inv * lnear[i]) * prev
 
 
 @numba.njit(cache=True, inline="always", fastmath=CONTRACT)
-def _upper_solve(up, ui, ud, inv_diag, omega, i, rhs, v, prev):
-    """``(rhs − ω Σ_{j>i} a_ij v_j) / a_ii`` from the strictly upper part; ``prev`` = ``v_{i+1}``."""
+def _upper_solve(up, ui, ud, unear, inv_diag, omega, i, rhs, v, prev):
+    """``(rhs − ω Σ_{j>i} a_ij v_j) / a_ii``: far upper entries from CSR, ``a_{i,i+1}`` from
+    ``unear``; ``prev`` = ``v_{i+1}``."""
     st = np.uintp(up[i])
     en = np.uintp(up[i + 1])
     inv = inv_diag[i]
-    near = 0.0
-    if en > st and np.intp(ui[st]) == i + 1:
-        near = ud[st]
-        st += U1
     s = 0.0
     if en > st:
         s = ud[st] * v[ui[st]]
         for k in range(st + U1, en):
             s += ud[k] * v[ui[k]]
-    return (inv * rhs - (omega * inv) * s) - (omega * inv * near) * prev
+    return (inv * rhs - (omega * inv) * s) - (omega * inv * unear[i]) * prev
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _backward_solve(up, ui, ud, inv_diag, omega, rhs, v):
+def _backward_solve(up, ui, ud, unear, inv_diag, omega, rhs, v):
     """``v = W⁻¹ rhs`` with ``W = D + ωU``."""
     prev = 0.0
     for i in range(up.size - 2, -1, -1):
-        prev = _upper_solve(up, ui, ud, inv_diag, omega, i, rhs[i], v, prev)
+        prev = _upper_solve(up, ui, ud, unear, inv_diag, omega, i, rhs[i], v, prev)
         v[i] = prev
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _forward_solve(lp, li, ld, inv_diag, omega, rhs, v):
-    """``v = W⁻ᵀ rhs`` with ``Wᵀ = D + ωL``."""
+def _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb):
+    """``r = b − A x`` and ``r_B = W⁻¹ r`` in one backward pass (``r`` is not stored); returns
+    ``‖r‖``.  Row ``i``'s residual needs only ``x``, so it is formed just before the row's
+    solve: one pass over the matrix instead of a product followed by a solve."""
+    acc = 0.0
     prev = 0.0
-    for i in range(lp.size - 1):
-        prev = _lower_solve(lp, li, ld, inv_diag, omega, i, rhs[i], v, prev)
-        v[i] = prev
+    for i in range(b.size - 1, -1, -1):
+        s = b[i]
+        for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
+            s -= data[k] * x[indices[k]]
+        acc += s * s
+        prev = _upper_solve(up, ui, ud, unear, inv_diag, omega, i, s, rb, prev)
+        rb[i] = prev
+    return np.sqrt(acc)
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _pass_precondition(lp, li, ld, diag, inv_diag, omega, c, rb, g):
+def _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g):
     """``g = W⁻ᵀ G r_B`` (forward); returns ``r_Bᵀ G r_B``."""
     rz = 0.0
     prev = 0.0
@@ -107,13 +112,14 @@ def _pass_precondition(lp, li, ld, diag, inv_diag, omega, c, rb, g):
         ri = rb[i]
         zi = c * diag[i] * ri
         rz += zi * ri
-        prev = _lower_solve(lp, li, ld, inv_diag, omega, i, zi, g, prev)
+        prev = _lower_solve(lp, li, ld, lnear, inv_diag, omega, i, zi, g, prev)
         g[i] = prev
     return rz
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _pass_product(up, ui, ud, diag, inv_diag, omega, c, beta, rb, p, t, p_new, t_new, g, q):
+def _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t, p_new, t_new, g,
+                  q):
     """The new direction and its product with ``B`` (backward); returns ``(p_newᵀq, ‖W r_B‖²)``.
 
     ``p_new = G r_B + β p`` and ``t_new = g + β t`` (``= W⁻ᵀ p_new`` given ``g = W⁻ᵀ G r_B`` and
@@ -137,10 +143,7 @@ def _pass_product(up, ui, ud, diag, inv_diag, omega, c, beta, rb, p, t, p_new, t
         st = np.uintp(up[i])
         en = np.uintp(up[i + 1])
         inv = inv_diag[i]
-        near = 0.0
-        if en > st and np.intp(ui[st]) == i + 1:
-            near = ud[st]
-            st += U1
+        near = unear[i]
         s = 0.0
         sr = near * rnext
         if en > st:
@@ -165,58 +168,54 @@ def _pass_product(up, ui, ud, diag, inv_diag, omega, c, beta, rb, p, t, p_new, t
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _pass_update(lp, li, ld, diag, inv_diag, omega, c, alpha, xb, p, rb, q, g):
-    """``x_B += αp``, ``r_B −= αq`` and ``g = W⁻ᵀ G r_B`` (forward); returns ``r_Bᵀ G r_B``."""
+def _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, alpha, x, t, rb, q, g):
+    """``x += αt`` (``t = W⁻ᵀ p``), ``r_B −= αq`` and ``g = W⁻ᵀ G r_B`` (forward); returns
+    ``r_Bᵀ G r_B``."""
     rz = 0.0
     prev = 0.0
     for i in range(rb.size):
-        xb[i] += alpha * p[i]
+        x[i] += alpha * t[i]
         ri = rb[i] - alpha * q[i]
         rb[i] = ri
         zi = c * diag[i] * ri
         rz += zi * ri
-        prev = _lower_solve(lp, li, ld, inv_diag, omega, i, zi, g, prev)
+        prev = _lower_solve(lp, li, ld, lnear, inv_diag, omega, i, zi, g, prev)
         g[i] = prev
     return rz
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def ssor_pcg_solve(indptr, indices, data, lp, li, ld, up, ui, ud, diag, inv_diag, omega, x, b,
-                   tol, maxiter):
+def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                   omega, x, b, tol, maxiter):
     """Paper-order SSOR-PCG in place on ``x``; returns ``(iterations, ‖b − A x‖, status)``.
 
     Same iterates and iteration counts as textbook PCG with ``M⁻¹ = ω(2 − ω)(D + ωL)⁻¹ D
     (D + ωU)⁻¹`` (see the module docstring).  When the recursive residual claims convergence,
-    ``x`` is formed and its true residual checked; if the two disagree (residual gap) the
-    iteration continues from the true residual rather than return an ``x`` that misses ``tol``.
-    On convergence the returned norm is that true residual's.
+    the true residual of ``x`` is checked; if the two disagree (residual gap) the iteration
+    continues from the true residual rather than return an ``x`` that misses ``tol``.  On
+    convergence the returned norm is that true residual's.
 
-    ``(lp, li, ld)`` and ``(up, ui, ud)`` are the strictly lower and strictly upper triangles as
-    separate CSR arrays: the triangular passes then stream only their half of the matrix
-    (reading half-rows out of the full CSR pulls in most of each row's cache lines anyway).
+    ``(lp, li, ld, lnear)`` and ``(up, ui, ud, unear)`` are the strictly lower and strictly upper
+    triangles as separate arrays (``CSROperator.split_triangles``): the triangular passes then
+    stream only their half of the matrix (reading half-rows out of the full CSR pulls in most of
+    each row's cache lines anyway), and the first off-diagonal, the coefficient on the solve's
+    latency chain, comes from a dense array instead of a test on the row's first column.
     """
     n = b.size
     c = omega * (2.0 - omega)
-    r = np.empty(n)
-    rnorm = residual(indptr, indices, data, x, b, r)
+    rb = np.empty(n)  # r_B = W⁻¹ r
+    rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
     limit = DIVERGENCE_FACTOR * rnorm
-    rb = np.empty(n)  # r_B = W⁻¹ r
-    xb = np.empty(n)  # x_B = Wᵀ x
+    r = np.empty(n)  # scratch for the true residual
     p = np.zeros(n)
-    t = np.zeros(n)  # W⁻ᵀ p
+    t = np.zeros(n)  # W⁻ᵀ p, so that x moves by α t (no x_B = Wᵀ x to keep)
     p_new = np.empty(n)
     t_new = np.empty(n)
     g = np.empty(n)  # W⁻ᵀ G r_B, then scratch for u
     q = np.empty(n)
-    _backward_solve(up, ui, ud, inv_diag, omega, r, rb)
-    for i in range(n):  # x_B = (D + ωL) x
-        s = 0.0
-        for k in range(np.uintp(lp[i]), np.uintp(lp[i + 1])):
-            s += ld[k] * x[li[k]]
-        xb[i] = diag[i] * x[i] + omega * s
-    rz = _pass_precondition(lp, li, ld, diag, inv_diag, omega, c, rb, g)
+    rz = _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g)
     rz_old = rz
     beta = 0.0
     status = MAXITER
@@ -225,19 +224,18 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, up, ui, ud, diag, inv_diag
     while True:
         # each pass is its own compiled function: inlined into this loop, the same code ran
         # 25–40 % slower per row (measured), presumably worse register use in one big body
-        pq, acc = _pass_product(up, ui, ud, diag, inv_diag, omega, c, beta, rb, p, t, p_new,
-                                t_new, g, q)
+        pq, acc = _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t,
+                                p_new, t_new, g, q)
         if test:
             rnorm = np.sqrt(acc)
             if rnorm <= tol:
-                _forward_solve(lp, li, ld, inv_diag, omega, xb, x)
                 rnorm = residual(indptr, indices, data, x, b, r)
                 if rnorm <= tol:
                     return it, rnorm, CONVERGED
                 # residual gap: continue from the true residual; p and t still hold the old
                 # direction (the product pass wrote p_new, t_new), so redo that pass
-                _backward_solve(up, ui, ud, inv_diag, omega, r, rb)
-                rz = _pass_precondition(lp, li, ld, diag, inv_diag, omega, c, rb, g)
+                _backward_solve(up, ui, ud, unear, inv_diag, omega, r, rb)
+                rz = _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g)
                 if not rz > 0.0:
                     status = BREAKDOWN
                     break
@@ -258,11 +256,11 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, up, ui, ud, diag, inv_diag
         p, p_new = p_new, p
         t, t_new = t_new, t
         alpha = rz / pq
-        rz_new = _pass_update(lp, li, ld, diag, inv_diag, omega, c, alpha, xb, p, rb, q, g)
+        rz_new = _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, alpha, x, t, rb, q,
+                              g)
         it += 1
         beta = rz_new / rz
         rz_old = rz
         rz = rz_new
         test = True
-    _forward_solve(lp, li, ld, inv_diag, omega, xb, x)  # x = W⁻ᵀ x_B
     return it, rnorm, status

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from . import _kernels, _kernels_prep as _prep
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int64)
+_EMPTY_VALUES = np.empty(0)
 
 __all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
 
@@ -88,7 +89,7 @@ class CSROperator:
         self._matrix = None
         self._reversed = None
         self._inv_diagonal = None
-        self._triangles = None
+        self._split = None
         self._diag_check = None
 
     def with_values(self, A) -> "CSROperator":
@@ -98,7 +99,7 @@ class CSROperator:
         a matrix with identical ``indptr``/``indices``: then only the value-dependent work is
         redone, in one compiled pass — compare the pattern, copy and check the values, the
         diagonal and its inverse, and (once the pattern's index arrays exist) the symmetry check
-        and the triangles.  Any other input gets a full :func:`prepare`.
+        and the split triangles.  Any other input gets a full :func:`prepare`.
 
         Examples
         --------
@@ -114,14 +115,21 @@ class CSROperator:
                 and A.nnz == self.nnz and A.dtype.kind in "biuf"):
             return CSROperator(A)
         # every value-dependent array in one pass, with the pattern's index arrays where known
-        tri = self._pattern.get("triangles")
+        split = self._pattern.get("split")
         mirror = self._pattern.get("mirror", _EMPTY_INDEX)
-        lk, uk = (tri[2], tri[5]) if tri is not None else (_EMPTY_INDEX, _EMPTY_INDEX)
-        data, diagonal, inv_diagonal = np.empty(self.nnz), np.empty(self.n), np.empty(self.n)
-        ld, ud = np.empty(lk.size), np.empty(uk.size)
+        n = self.n
+        data, diagonal, inv_diagonal = np.empty(self.nnz), np.empty(n), np.empty(n)
+        if split is None:
+            ld = lnear = ud = unear = _EMPTY_VALUES
+            positions = (_EMPTY_INDEX,) * 4
+        else:
+            positions = split[4:]
+            ld, lnear, ud, unear = (np.empty(split[1].size), np.empty(n), np.empty(split[3].size),
+                                    np.empty(n))
         same, nonfinite, asym = _prep.refresh_values(
             A.indptr, A.indices, A.data, self.indptr, self.indices, self.diag_ptr,
-            self.has_diagonal, mirror, lk, uk, data, diagonal, inv_diagonal, ld, ud)
+            self.has_diagonal, mirror, *positions, data, diagonal, inv_diagonal, ld, lnear, ud,
+            unear)
         if not same:
             return CSROperator(A)
         if nonfinite:
@@ -130,8 +138,8 @@ class CSROperator:
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
         new._reset_value_caches()
         new.data, new.diagonal, new._inv_diagonal = data, diagonal, inv_diagonal
-        if tri is not None:
-            new._triangles = ((tri[0], tri[1], ld), (tri[3], tri[4], ud))
+        if split is not None:
+            new._split = ((split[0], split[1], ld, lnear), (split[2], split[3], ud, unear))
         if asym >= 0.0:
             new._symmetry = float(asym)
         return new
@@ -154,22 +162,42 @@ class CSROperator:
             self._inv_diagonal = inv
         return self._inv_diagonal
 
-    def triangles(self):
-        """Strictly lower and strictly upper triangles as separate CSR arrays (cached):
-        ``((lp, li, ld), (up, ui, ud))``, for kernels that stream one triangle at a time."""
-        if self._triangles is None:
-            tri = self._pattern.get("triangles")
-            if tri is None:
-                n, nnz = self.n, self.nnz
+    def split_triangles(self):
+        """The strictly lower and upper triangles for the triangular solves (cached):
+        ``((lp, li, ld, lnear), (up, ui, ud, unear))``.
+
+        ``lnear[i] = a_{i,i−1}`` and ``unear[i] = a_{i,i+1}`` (0 where not stored) are dense;
+        ``(lp, li, ld)`` and ``(up, ui, ud)`` are CSR arrays of the remaining, *far* entries
+        (``j < i − 1`` and ``j > i + 1``).  A triangular solve waits on the row just solved, and
+        reading that neighbour's coefficient from a dense array saves testing for it in every
+        row.  The pattern part is computed once per sparsity pattern and shared by
+        :meth:`with_values` copies.
+
+        Examples
+        --------
+        >>> from solvers import gallery
+        >>> (lp, li, ld, lnear), (up, ui, ud, unear) = prepare(gallery.laplacian_2d(3)).split_triangles()
+        >>> lnear.tolist(), li.tolist()  # a_{i,i-1}; the far lower entries are a_{i,i-3}
+        ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
+        """
+        if self._split is None:
+            pattern = self._pattern.get("split")
+            n, nnz = self.n, self.nnz
+            if pattern is None:
                 lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
+                li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
                 lk, uk = np.empty(nnz, np.int64), np.empty(nnz, np.int64)
-                nl, nu = _kernels.split_triangles(self.indptr, self.indices, lp, lk, up, uk)
-                lk, uk = lk[:nl], uk[:nu]
-                tri = (lp, self.indices[lk], lk, up, self.indices[uk], uk)
-                self._pattern["triangles"] = tri
-            lp, li, lk, up, ui, uk = tri
-            self._triangles = ((lp, li, self.data[lk]), (up, ui, self.data[uk]))
-        return self._triangles
+                lnear_k, unear_k = np.empty(n, np.int64), np.empty(n, np.int64)
+                nl, nu = _prep.split_pattern(self.indptr, self.indices, lp, li, lk, up, ui, uk,
+                                             lnear_k, unear_k)
+                pattern = (lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
+                           uk[:nu].copy(), lnear_k, unear_k)
+                self._pattern["split"] = pattern
+            lp, li, up, ui = pattern[:4]
+            ld, lnear, ud, unear = np.empty(li.size), np.empty(n), np.empty(ui.size), np.empty(n)
+            _prep.gather_split(self.data, *pattern[4:], ld, lnear, ud, unear)
+            self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
+        return self._split
 
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).

@@ -305,28 +305,32 @@ def test_asymmetry_matches_dense_reference(n, density, seed, perturb):
     assert prepare(A).asymmetry() == pytest.approx(expected, abs=1e-15)
 
 
-def test_triangles_are_the_strict_triangles():
-    A = gallery.random_diagonally_dominant(40, 0.2, seed=4)
-    (lp, li, ld), (up, ui, ud) = prepare(A).triangles()
-    D = A.toarray()
+@pytest.mark.parametrize("A", [gallery.random_diagonally_dominant(40, 0.2, seed=4),
+                               gallery.laplacian_2d(5), gallery.crank_nicolson_2d(6, 0.01)])
+def test_split_triangles_are_the_strict_triangles(A):
+    (lp, li, ld, lnear), (up, ui, ud, unear) = prepare(A).split_triangles()
+    D = np.asarray(A.toarray())
     n = D.shape[0]
     L = sp.csr_array((ld, li.astype(np.int64), lp.astype(np.int64)), shape=(n, n)).toarray()
     U = sp.csr_array((ud, ui.astype(np.int64), up.astype(np.int64)), shape=(n, n)).toarray()
-    np.testing.assert_array_equal(L, np.tril(D, -1))
-    np.testing.assert_array_equal(U, np.triu(D, 1))
+    np.testing.assert_array_equal(L + np.diag(lnear[1:], -1), np.tril(D, -1))
+    np.testing.assert_array_equal(U + np.diag(unear[:-1], 1), np.triu(D, 1))
+    assert lnear[0] == 0.0 and unear[-1] == 0.0
+    assert np.all(li.astype(np.int64) < np.repeat(np.arange(n), np.diff(lp)) - 1)
+    assert np.all(ui.astype(np.int64) > np.repeat(np.arange(n), np.diff(up)) + 1)
 
 
 def test_with_values_matches_a_fresh_prepare():
     A1 = gallery.crank_nicolson_2d(9, 0.01)
     A2 = gallery.crank_nicolson_2d(9, 0.03)
     op1 = prepare(A1)
-    op1.triangles(), op1.asymmetry()  # pattern caches filled from the first operator
+    op1.split_triangles(), op1.asymmetry()  # pattern caches filled from the first operator
     op2 = op1.with_values(A2)
     ref = prepare(A2)
     assert op2.indices is op1.indices and op2.data is not op1.data
     for name in ("data", "diagonal", "inv_diagonal"):
         np.testing.assert_array_equal(getattr(op2, name), getattr(ref, name))
-    for part2, part_ref in zip(op2.triangles(), ref.triangles()):
+    for part2, part_ref in zip(op2.split_triangles(), ref.split_triangles()):
         for a, b in zip(part2, part_ref):
             np.testing.assert_array_equal(a, b)
     assert op2.asymmetry() == ref.asymmetry() == 0.0
@@ -343,7 +347,7 @@ def test_with_values_redoes_every_value_check():
     A = gallery.crank_nicolson_2d(6, 0.01)
     n = A.shape[0]
     op = prepare(A)
-    op.triangles(), op.asymmetry()
+    op.split_triangles(), op.asymmetry()
     on_diagonal = A.indices == np.repeat(np.arange(n), np.diff(A.indptr))
     zero = A.copy()
     zero.data[on_diagonal] = np.r_[1.0, 1.0, 0.0, np.ones(n - 3)]
