@@ -50,10 +50,10 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter):
         # a converged kernel returns the true residual of x (SOR computes it exactly inside
         # the sweep, CG verifies it); otherwise report the true one, not a running estimate
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
-    return SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
-                       residual_norm=float(rnorm), omega=omega, solver=name,
-                       reason=_STATUS[int(status)], seconds=seconds, backend="numba",
-                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+    return SolveResult._new(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
+                            residual_norm=float(rnorm), omega=omega, solver=name,
+                            reason=_STATUS[int(status)], seconds=seconds, backend="numba",
+                            b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):

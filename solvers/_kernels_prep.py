@@ -94,12 +94,13 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
     Fills ``diagonal``/``inv_diag`` (0 where missing or zero) and, when the split pattern's
     positions are given (non-empty ``lnear_k``), the split triangles (:func:`gather_split`).
     Returns ``(same pattern,
-    nonfinite, asymmetry)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|`` from the
-    ``mirror`` positions, or −1 when ``mirror`` is empty (not computed).  Nothing is written
+    nonfinite, asymmetry, diagonal problems)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|``
+    from the ``mirror`` positions, or −1 when ``mirror`` is empty (not computed), and the last
+    item is :func:`diagonal_problems`.  Nothing is written
     when the patterns differ.
     """
-    if not same_pattern(src_indptr, src_indices, indptr, indices):
-        return False, 0, -1.0
+    if src_data.size != data.size or not same_pattern(src_indptr, src_indices, indptr, indices):
+        return False, 0, -1.0, (-1, 0, -1, 0)
     nonfinite = 0
     for k in range(src_data.size):
         v = np.float64(src_data[k])
@@ -112,9 +113,10 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
         inv_diag[i] = 1.0 / d if d != 0.0 else 0.0
     if lnear_k.size:
         _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
+    problems = diagonal_problems(has_diag, diagonal)
     if mirror.size == 0 or nonfinite:
-        return True, nonfinite, -1.0
-    return True, nonfinite, asymmetry_from_mirror(data, mirror)
+        return True, nonfinite, -1.0, problems
+    return True, nonfinite, asymmetry_from_mirror(data, mirror), problems
 
 
 @numba.njit(cache=True)

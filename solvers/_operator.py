@@ -11,6 +11,7 @@ from . import _kernels, _kernels_prep as _prep
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
+_CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
 __all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
 
@@ -111,9 +112,8 @@ class CSROperator:
         """
         if isinstance(A, CSROperator):
             return A
-        if not (sp.issparse(A) and A.format == "csr" and A.shape == self.shape
-                and A.nnz == self.nnz and A.dtype.kind in "biuf"):
-            return CSROperator(A)
+        if not (type(A) in _CSR_TYPES and A.shape == self.shape and A.data.dtype.kind in "biuf"):
+            return CSROperator(A)  # (the pattern comparison below also checks nnz)
         # every value-dependent array in one pass, with the pattern's index arrays where known
         split = self._pattern.get("split")
         mirror = self._pattern.get("mirror", _EMPTY_INDEX)
@@ -126,7 +126,7 @@ class CSROperator:
             positions = split[4:]
             ld, lnear, ud, unear = (np.empty(split[1].size), np.empty(n), np.empty(split[3].size),
                                     np.empty(n))
-        same, nonfinite, asym = _prep.refresh_values(
+        same, nonfinite, asym, diag_check = _prep.refresh_values(
             A.indptr, A.indices, A.data, self.indptr, self.indices, self.diag_ptr,
             self.has_diagonal, mirror, *positions, data, diagonal, inv_diagonal, ld, lnear, ud,
             unear)
@@ -138,6 +138,7 @@ class CSROperator:
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
         new._reset_value_caches()
         new.data, new.diagonal, new._inv_diagonal = data, diagonal, inv_diagonal
+        new._diag_check = diag_check
         if split is not None:
             new._split = ((split[0], split[1], ld, lnear), (split[2], split[3], ud, unear))
         if asym >= 0.0:
@@ -223,8 +224,7 @@ class CSROperator:
     def require_diagonal(self, solver: str, positive: bool = False) -> None:
         """Raise ``ValueError`` naming the first row whose diagonal SOR/SSOR cannot use."""
         if self._diag_check is None:
-            self._diag_check = tuple(int(v) for v in
-                                     _prep.diagonal_problems(self.has_diagonal, self.diagonal))
+            self._diag_check = _prep.diagonal_problems(self.has_diagonal, self.diagonal)
         first_bad, n_bad, first_neg, n_neg = self._diag_check
         if n_bad:
             kind = "explicit zero" if self.has_diagonal[first_bad] else "missing"

@@ -391,3 +391,26 @@ def test_result_replace_copies_and_rejects_unknown_fields():
         r.replace(iters=3)
     with pytest.raises(AttributeError):
         r2.iterations = 1  # still frozen
+
+
+def test_fast_result_constructor_matches_the_dataclass():
+    r = cg(gallery.laplacian_2d(4), np.ones(16))
+    ref = SolveResult(**{f: getattr(r, f) for f in ("x", "iterations", "converged", "residual_norm",
+                                                     "omega", "solver", "reason", "seconds",
+                                                     "backend", "b_norm", "rtol", "atol",
+                                                     "maxiter")})
+    assert r == ref and r.info == {} and r.arm is None and r.settings is None
+    assert r.info is not cg(gallery.laplacian_2d(4), np.ones(16)).info  # no shared default
+
+
+def test_with_values_rejects_extra_capacity_and_other_shapes():
+    A = gallery.crank_nicolson_2d(6, 0.01)
+    n = A.shape[0]
+    op = prepare(A)
+    op.split_triangles(), op.asymmetry()
+    wide = sp.csr_array((A.data, A.indices, A.indptr), shape=(n, n + 3))
+    with pytest.raises(ValueError, match="square"):
+        op.with_values(wide)
+    padded = sp.csr_array((np.r_[A.data, 7.0], np.r_[A.indices, 0], A.indptr), shape=(n, n))
+    other = op.with_values(padded)  # longer data than nnz: no in-place refresh, a full prepare
+    np.testing.assert_array_equal(other.data, A.data)
