@@ -145,8 +145,10 @@ class Policy:
 
     def update(self, arm, cost, context=None, censored=False) -> None:
         """Report the cost (to be minimised) of playing ``arm``; ``censored`` means "at least"."""
-        arm = self._check_arm(arm)
-        cost = self._check_cost(cost)
+        if not (type(arm) is int and 0 <= arm < self.n_arms):  # fast path: a valid index
+            arm = self._check_arm(arm)
+        if not (type(cost) is float and 0.0 <= cost < math.inf):  # fast path: a valid cost
+            cost = self._check_cost(cost)
         self._update(arm, cost, self._context(context), bool(censored))
         self.counts[arm] += 1
         self.cost_sums[arm] += cost

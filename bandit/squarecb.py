@@ -121,10 +121,13 @@ class SquareCB(Policy):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
-    def _check_context(self, context):
+    def _context(self, context):
         # the Tuner passes one context to select, leader and update: map a scalar once
+        # (overrides Policy._context: every SquareCB is contextual)
         if isinstance(context, float) and context == self._phi_key:
             return self._phi
+        if context is None:
+            raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
         phi = np.ascontiguousarray(self.features(context), dtype=np.float64)
         if isinstance(context, float):
             phi.flags.writeable = False

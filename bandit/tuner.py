@@ -165,6 +165,8 @@ class Tuner:
         kw = self._arm_kw[arm]
         res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
                              backend=self.backend, **kw)
+        if self._comm is None:
+            return res
         return _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
 
     def _cost_of(self, r):

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import check_omega, check_tolerances, check_vector, check_vector_norm, prepare
+from ._operator import check_omega, check_tolerances, check_vector_norm, prepare
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -39,7 +39,7 @@ def _setup(A, b, x0, rtol, atol, maxiter):
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     op = prepare(A)
     b, b_norm = check_vector_norm(b, op.n, "b")
-    x = np.zeros(op.n) if x0 is None else check_vector(x0, op.n, "x0")  # a copy: x0 untouched
+    x = np.zeros(op.n) if x0 is None else check_vector_norm(x0, op.n, "x0")[0]  # x0 untouched
     return op, b, x, max(rtol * b_norm, atol), b_norm, rtol, atol, maxiter
 
 
