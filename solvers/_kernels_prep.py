@@ -96,13 +96,19 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
     Returns ``(same pattern,
     nonfinite, asymmetry, diagonal problems)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|``
     from the ``mirror`` positions, or −1 when ``mirror`` is empty (not computed), and the last
-    item is :func:`diagonal_problems`.  Nothing is written
-    when the patterns differ.
+    item is :func:`diagonal_problems`.  When the patterns differ the outputs hold garbage and
+    must be discarded.
     """
-    if src_data.size != data.size or not same_pattern(src_indptr, src_indices, indptr, indices):
+    if (src_data.size != data.size or src_indices.size != indices.size
+            or src_indptr.size != indptr.size):
         return False, 0, -1.0, (-1, 0, -1, 0)
+    for i in range(indptr.size):
+        if np.int64(src_indptr[i]) != np.int64(indptr[i]):
+            return False, 0, -1.0, (-1, 0, -1, 0)
     nonfinite = 0
-    for k in range(src_data.size):
+    for k in range(src_data.size):  # the column check and the copy in one loop
+        if np.int64(src_indices[k]) != np.int64(indices[k]):
+            return False, 0, -1.0, (-1, 0, -1, 0)
         v = np.float64(src_data[k])
         if not np.isfinite(v):
             nonfinite += 1
