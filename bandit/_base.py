@@ -38,10 +38,13 @@ def scalar_context(context, bounds):
     >>> scalar_context(2.5, (0.0, 1.0)), scalar_context([0.25], (0.0, 1.0))
     (1.0, 0.25)
     """
-    arr = np.asarray(context, dtype=float)
-    if arr.size != 1:
-        raise ValueError(f"context must be a scalar, got shape {arr.shape}")
-    c = float(arr.reshape(-1)[0])
+    if isinstance(context, float):  # the common case (also np.float64), no array round trip
+        c = context
+    else:
+        arr = np.asarray(context, dtype=float)
+        if arr.size != 1:
+            raise ValueError(f"context must be a scalar, got shape {arr.shape}")
+        c = float(arr.reshape(-1)[0])
     if not math.isfinite(c):
         raise ValueError(f"context must be finite, got {context!r}")
     return min(max(c, bounds[0]), bounds[1])

@@ -128,7 +128,9 @@ class SquareCB(Policy):
             return self._phi
         if context is None:
             raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
-        phi = np.ascontiguousarray(self.features(context), dtype=np.float64)
+        phi = self.features(context)
+        if not (phi.dtype == np.float64 and phi.flags.c_contiguous):
+            phi = np.ascontiguousarray(phi, dtype=np.float64)
         if isinstance(context, float):
             phi.flags.writeable = False
             self._phi_key, self._phi = context, phi
