@@ -117,8 +117,9 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
     done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    out = K.sor_solve(op.indptr, op.indices, op.data, op.diag_ptr, op.inv_diagonal, op.ring(), x,
-                      b, omega, tol, maxiter)
+    lower, upper = op.split_triangles()
+    out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
+                      op.inv_diagonal, op.sor_finish(), op.ring(), x, b, omega, tol, maxiter)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 

@@ -28,13 +28,15 @@ def same_pattern(src_indptr, src_indices, indptr, indices):
 
 
 @numba.njit(cache=True)
-def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k):
+def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, finish):
     """Pattern of the split triangles (``CSROperator.split_triangles``).
 
     The *far* triangles — strictly lower entries left of ``a_{i,i−1}``, strictly upper entries
     right of ``a_{i,i+1}`` — as CSR pointers ``lp``/``up``, columns ``li``/``ui`` and their
     positions ``lk``/``uk`` in ``data``; ``lnear_k[i]``/``unear_k[i]`` are the positions of
-    ``a_{i,i−1}``/``a_{i,i+1}`` (−1 if not stored).  Returns the two far counts.  The values
+    ``a_{i,i−1}``/``a_{i,i+1}`` (−1 if not stored); ``finish[i]`` is the row's last stored
+    column, at least ``i`` (when SOR's in-sweep residual of the row is final).  Returns the two
+    far counts.  The values
     are then gathers (:func:`gather_split`), so a new matrix on the same pattern costs no
     search.
     """
@@ -46,8 +48,11 @@ def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k):
     for i in range(n):
         lnear_k[i] = -1
         unear_k[i] = -1
+        finish[i] = i
         for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
             j = np.intp(indices[k])
+            if j > finish[i]:
+                finish[i] = j
             if j < i - 1:
                 li[nl] = j
                 lk[nl] = k

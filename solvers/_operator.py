@@ -123,7 +123,7 @@ class CSROperator:
             ld = lnear = ud = unear = _EMPTY_VALUES
             positions = (_EMPTY_INDEX,) * 4
         else:
-            positions = split[4:]
+            positions = split[4:8]
             ld, lnear, ud, unear = (np.empty(split[1].size), np.empty(n), np.empty(split[3].size),
                                     np.empty(n))
         same, nonfinite, asym, diag_check = _prep.refresh_values(
@@ -189,16 +189,23 @@ class CSROperator:
                 li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
                 lk, uk = np.empty(nnz, np.int64), np.empty(nnz, np.int64)
                 lnear_k, unear_k = np.empty(n, np.int64), np.empty(n, np.int64)
+                finish = np.empty(n, self.indices.dtype)
                 nl, nu = _prep.split_pattern(self.indptr, self.indices, lp, li, lk, up, ui, uk,
-                                             lnear_k, unear_k)
+                                             lnear_k, unear_k, finish)
                 pattern = (lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
-                           uk[:nu].copy(), lnear_k, unear_k)
+                           uk[:nu].copy(), lnear_k, unear_k, finish)
                 self._pattern["split"] = pattern
             lp, li, up, ui = pattern[:4]
             ld, lnear, ud, unear = np.empty(li.size), np.empty(n), np.empty(ui.size), np.empty(n)
-            _prep.gather_split(self.data, *pattern[4:], ld, lnear, ud, unear)
+            _prep.gather_split(self.data, *pattern[4:8], ld, lnear, ud, unear)
             self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
         return self._split
+
+    def sor_finish(self) -> np.ndarray:
+        """``finish[i]``: the last stored column of row ``i``, at least ``i`` — the row after
+        whose update SOR's in-sweep residual of row ``i`` is final (pattern only, cached)."""
+        self.split_triangles()
+        return self._pattern["split"][8]
 
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).

@@ -316,6 +316,8 @@ def test_split_triangles_are_the_strict_triangles(A):
     np.testing.assert_array_equal(L + np.diag(lnear[1:], -1), np.tril(D, -1))
     np.testing.assert_array_equal(U + np.diag(unear[:-1], 1), np.triu(D, 1))
     assert lnear[0] == 0.0 and unear[-1] == 0.0
+    last = [max([i] + [j for j in range(n) if D[i, j] != 0 or j == i]) for i in range(n)]
+    np.testing.assert_array_equal(prepare(A).sor_finish(), last)
     assert np.all(li.astype(np.int64) < np.repeat(np.arange(n), np.diff(lp)) - 1)
     assert np.all(ui.astype(np.int64) > np.repeat(np.arange(n), np.diff(up)) + 1)
 
