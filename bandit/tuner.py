@@ -241,8 +241,11 @@ class Tuner:
                                seconds=r.seconds + r2.seconds)
             fallback = best
         used = fallback if fallback >= 0 else arm
-        final = final.replace(arm=used, settings=self._settings(used),
-                              info={**final.info, **info, "cost": cost, "censored": censored})
+        label = {"arm": used, "settings": self._settings(used),
+                 "info": {**final.info, **info, "cost": cost, "censored": censored}}
+        # a result of our own solvers is fresh from this call: label it in place (a user's
+        # solver function might hand out a shared object, so that one is copied)
+        final = final._fill(**label) if self._by_name else final.replace(**label)
         if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
             self._audit(op, b, x0, arm, r)
         self._record(arm, final, context, cost, censored, fallback)

@@ -86,6 +86,12 @@ class SolveResult:
         obj.__dict__.update(fields)
         return obj
 
+    def _fill(self, **fields) -> "SolveResult":
+        """Set fields in place; only for a result its maker has not handed out yet (the
+        Tuner labelling the result of its own solve call), where a copy would cost µs."""
+        self.__dict__.update(fields)
+        return self
+
     def replace(self, **changes) -> "SolveResult":
         """Return a copy with some fields changed (like :func:`dataclasses.replace`).
 
