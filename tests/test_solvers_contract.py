@@ -416,3 +416,20 @@ def test_with_values_rejects_extra_capacity_and_other_shapes():
     padded = sp.csr_array((np.r_[A.data, 7.0], np.r_[A.indices, 0], A.indptr), shape=(n, n))
     other = op.with_values(padded)  # longer data than nnz: no in-place refresh, a full prepare
     np.testing.assert_array_equal(other.data, A.data)
+
+
+@pytest.mark.parametrize("solve", [lambda A, b, **kw: ssor_pcg(A, b, 1.3, **kw),
+                                   lambda A, b, **kw: ssor_pcg(A, b, 1.3, order="textbook", **kw),
+                                   lambda A, b, **kw: cg(A, b, **kw)])
+def test_residual_gap_is_never_reported_as_convergence(solve):
+    """Below rounding level the recursive residual keeps falling while the true one
+    stagnates: every time the recursion claims convergence the true residual must veto it."""
+    A = gallery.laplacian_2d(12)
+    b = np.random.default_rng(7).standard_normal(A.shape[0])
+    r = solve(A, b, rtol=1e-17, maxiter=400)
+    true = np.linalg.norm(b - A @ r.x)
+    assert not r.converged and r.reason == "maxiter" and r.iterations == 400
+    assert np.isfinite(r.x).all() and r.residual_norm == pytest.approx(true, rel=1e-6)
+    assert true > 1e-17 * np.linalg.norm(b)
+    ok = solve(A, b, rtol=1e-12)  # attainable: converges, and truly
+    assert ok.converged and np.linalg.norm(b - A @ ok.x) <= 1e-12 * np.linalg.norm(b)
