@@ -46,9 +46,10 @@ def _setup(A, b, x0, rtol, atol, maxiter):
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter):
     iterations, rnorm, status = out
     seconds = time.perf_counter() - t0
-    if status != K.CONVERGED:
-        # a converged kernel returns the true residual of x (SOR computes it exactly inside
-        # the sweep, CG verifies it); otherwise report the true one, not a running estimate
+    # a converged kernel returns the true residual of x (CG and SSOR-PCG verify it), and SOR
+    # assembles the exact residual of every iterate inside its sweep; otherwise (a capped or
+    # failed CG) report the true residual, not a running estimate
+    if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
     return SolveResult._new(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
                             residual_norm=float(rnorm), omega=omega, solver=name,

@@ -433,3 +433,13 @@ def test_residual_gap_is_never_reported_as_convergence(solve):
     assert true > 1e-17 * np.linalg.norm(b)
     ok = solve(A, b, rtol=1e-12)  # attainable: converges, and truly
     assert ok.converged and np.linalg.norm(b - A @ ok.x) <= 1e-12 * np.linalg.norm(b)
+
+
+def test_capped_sor_reports_the_true_residual_of_its_last_iterate():
+    # SOR's in-sweep residual is exact, so a capped solve reports it without another product
+    A = gallery.random_diagonally_dominant(60, 0.15, seed=3)
+    b = np.random.default_rng(3).standard_normal(60)
+    for w in (0.7, 1.3, 1.9):
+        r = sor(A, b, w, maxiter=4)
+        assert not r.converged and r.reason == "maxiter"
+        assert r.residual_norm == pytest.approx(np.linalg.norm(b - A @ r.x), rel=1e-9)
