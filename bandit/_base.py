@@ -127,6 +127,10 @@ class Policy:
     contextual = False
     #: Whether ``select`` draws from the generator (a different seed gives other arms).
     randomised = True
+    #: Whether a :class:`bandit.Tuner` reports a guarded exploration that had to be stopped
+    #: and finished by the fallback arm as the whole round's cost (attempt plus fallback,
+    #: uncensored) rather than the attempt's censored cost (see the Tuner's notes).
+    report_round_cost = False
     _state_keys: tuple = ()
 
     def __init__(self, arms, *, seed=None):

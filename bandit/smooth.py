@@ -47,8 +47,9 @@ class SmoothIGW(Policy):
     the cost unit (iterations or seconds) and robust to equal or zero first costs (``μ* = 0``
     gives all gaps 0, i.e. uniform play).
 
-    Censored costs enter the sums as observed: a capped solve is at least that expensive, so the
-    arm's mean is (under)estimated from a value that already exceeds the leader's prediction.
+    Censored costs enter the sums as observed; under a guarded :class:`bandit.Tuner` a stopped
+    exploration is reported as the whole round's cost (``report_round_cost``), which is what
+    choosing the arm cost.
 
     Parameters
     ----------
@@ -74,6 +75,7 @@ class SmoothIGW(Policy):
     """
 
     _state_keys = ()
+    report_round_cost = True
 
     def __init__(self, arms, *, bandwidth=1.0, n0=20.0, gamma=80.0, seed=None):
         super().__init__(arms, seed=seed)

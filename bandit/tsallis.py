@@ -82,8 +82,11 @@ class TsallisINF(Policy):
     plays uniformly, never divides by 0, and learns as soon as costs differ (the reference
     divides by 0 there and falls back to uniform sampling for good).
 
-    Censored costs (a capped solve) are added as if observed: they are lower bounds, and since a
-    guarded solve is capped at a multiple of the best arm's cost the arm is penalised anyway.
+    Censored costs (a capped solve) are added as if observed.  Under a :class:`bandit.Tuner`
+    with a guard, a stopped exploration is reported as the whole round's cost instead
+    (``report_round_cost``): the attempt's capped cost alone would make an arm that had to be
+    stopped look no worse than ``guard ×`` the leader, and the importance weights would keep
+    paying for it.
 
     Parameters
     ----------
@@ -108,6 +111,7 @@ class TsallisINF(Policy):
     """
 
     _state_keys = ("L", "W", "low", "n_pos")
+    report_round_cost = True
 
     def __init__(self, arms, *, seed=None):
         super().__init__(arms, seed=seed)
@@ -173,6 +177,7 @@ class TsallisINFCB(Policy):
 
     contextual = True
     _state_keys = ("L", "bin_t", "bin_sums", "bin_counts", "W", "bin_low", "bin_pos")
+    report_round_cost = True
 
     def __init__(self, arms, context_bounds=(0.0, 1.0), bins=5, *, seed=None):
         super().__init__(arms, seed=seed)

@@ -86,6 +86,40 @@ def test_guard_budget_censoring_and_fallback_by_hand():
     assert fake.calls[-1] == (1.5, 10_000, False)
 
 
+class Recorder(bandit.FixedArm):
+    """FixedArm that records what the Tuner feeds it (optionally asking for round costs)."""
+
+    def __init__(self, arms, arm, round_cost):
+        super().__init__(arms, arm=arm)
+        self.report_round_cost = round_cost
+        self.fed = []
+
+    def update(self, arm, cost, context=None, censored=False):
+        self.fed.append((arm, cost, censored))
+        super().update(arm, cost, context, censored)
+
+
+@pytest.mark.parametrize("round_cost", [False, True])
+def test_stopped_exploration_feeds_attempt_or_round_cost(round_cost):
+    fake = StandIn({1.0: 100, 1.5: 20, 1.9: 1000})
+    p = Recorder([1.0, 1.5, 1.9], 1, round_cost)
+    tuner = Tuner(p, solver=fake, guard=2.5)
+    tuner.solve(None, None)
+    p.arm = 2
+    r = tuner.solve(None, None)  # stopped at 50, finished by arm 1 in 10 more
+    assert r.iterations == 60 and r.arm == 1
+    # a regression learner gets the attempt's lower bound; an adversarial one what the round cost
+    assert p.fed[-1] == ((2, 60.0, False) if round_cost else (2, 50.0, True))
+    assert tuner.history["cost"].tolist() == [20.0, 60.0 if round_cost else 50.0]
+    assert tuner.history["censored"].tolist() == [False, True]  # the attempt was stopped
+
+
+def test_adversarial_learners_take_round_costs():
+    assert bandit.TsallisINF.report_round_cost and bandit.TsallisINFCB.report_round_cost
+    assert bandit.SmoothIGW.report_round_cost
+    assert not bandit.ChebCB.report_round_cost and not bandit.JointCB.report_round_cost
+
+
 def test_not_converged_result_when_even_the_fallback_fails():
     fake = StandIn({1.0: 50, 1.5: 20_000})
     tuner = Tuner(bandit.FixedArm([1.0, 1.5], arm=1), solver=fake, maxiter=100)
