@@ -226,13 +226,19 @@ def plot_scaling(data: dict, axes=None):
     if axes is None:
         axes = plt.subplots(1, 2, figsize=(11, 4))[1]
     styles = ["o-", "s--", "^:", "d-."]  # 10 colours per style: no two methods look alike
-    for i, m in enumerate(data["iterations"]):
+    methods = list(dict.fromkeys([*data["iterations"], *data["seconds_vs_cg"]]))
+    # one look per method in both panels (direct has no iteration count)
+    look = {m: (styles[(i // 10) % 4], f"C{i % 10}") for i, m in enumerate(methods)}
+    for m in data["iterations"]:
         if m != "direct":
-            axes[0].plot(data["n"], data["iterations"][m], styles[(i // 10) % 4], label=label(m))
-    for i, m in enumerate(data["seconds_vs_cg"]):
-        axes[1].plot(data["n"], data["seconds_vs_cg"][m], styles[(i // 10) % 4], label=label(m))
+            axes[0].plot(data["n"], data["iterations"][m], look[m][0], color=look[m][1],
+                         label=label(m))
+    for m in data["seconds_vs_cg"]:
+        axes[1].plot(data["n"], data["seconds_vs_cg"][m], look[m][0], color=look[m][1],
+                      label=label(m))
     axes[0].set_ylabel("total iterations")
     axes[1].set_ylabel("solve seconds / plain CG")
+    axes[1].set_yscale("log")  # the direct solve is 10x CG, the learners 0.2-1x
     axes[1].axhline(1.0, color="k", linewidth=0.5)
     for ax in axes:
         ax.set_xscale("log")
