@@ -104,20 +104,6 @@ def _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b,
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g):
-    """``g = W⁻ᵀ G r_B`` (forward); returns ``r_Bᵀ G r_B``."""
-    rz = 0.0
-    prev = 0.0
-    for i in range(rb.size):
-        ri = rb[i]
-        zi = c * diag[i] * ri
-        rz += zi * ri
-        prev = _lower_solve(lp, li, ld, lnear, inv_diag, omega, i, zi, g, prev)
-        g[i] = prev
-    return rz
-
-
-@numba.njit(cache=True, fastmath=CONTRACT)
 def _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t, p_new, t_new, g,
                   q):
     """The new direction and its product with ``B`` (backward); returns ``(p_newᵀq, ‖W r_B‖²)``.
@@ -214,8 +200,9 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     p_new = np.empty(n)
     t_new = np.empty(n)
     g = np.empty(n)  # W⁻ᵀ G r_B, then scratch for u
-    q = np.empty(n)
-    rz = _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g)
+    q = np.zeros(n)  # finite before the first product: the start pass moves by α = 0
+    # g = W⁻ᵀ G r_B and r_Bᵀ G r_B: the update pass with α = 0 (x and r_B stay as they are)
+    rz = _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, 0.0, x, t, rb, q, g)
     rz_old = rz
     beta = 0.0
     status = MAXITER
@@ -235,7 +222,8 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
                 # residual gap: continue from the true residual; p and t still hold the old
                 # direction (the product pass wrote p_new, t_new), so redo that pass
                 _backward_solve(up, ui, ud, unear, inv_diag, omega, r, rb)
-                rz = _pass_precondition(lp, li, ld, lnear, diag, inv_diag, omega, c, rb, g)
+                rz = _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, 0.0, x, t, rb,
+                                  q, g)
                 if not rz > 0.0:
                     status = BREAKDOWN
                     break
