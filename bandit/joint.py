@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ._base import Policy
-from ._kernels import igw_probabilities, joint_scores, rls_update
+from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
 from .features import Chebyshev, _chebyshev
 from .smooth import arm_positions
 
@@ -107,6 +107,8 @@ class JointCB(Policy):
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
+        self._psi_key, self._psi = None, None  # features of the last scalar context
+        self._mu_of = None  # (psi, t) for which _mu holds the model's means
 
     def _config(self):
         return {"context_bounds": list(self.features.context_bounds), "m": self.features.m,
@@ -119,7 +121,14 @@ class JointCB(Policy):
         return self.exploration == "igw"
 
     def _check_context(self, context):
-        return self.features(context)
+        # the Tuner passes one context to select, leader and update: map a scalar once
+        if isinstance(context, float) and context == self._psi_key:
+            return self._psi
+        psi = self.features(context)
+        if isinstance(context, float):
+            psi.flags.writeable = False
+            self._psi_key, self._psi = context, psi
+        return psi
 
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
@@ -129,12 +138,27 @@ class JointCB(Policy):
         return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
 
     def _select(self, psi):
+        self._mu_of = (psi, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
             return int(np.argmin(self._score))
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
+
+    def leader(self, context=None):
+        """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
+        from the means the round's draw already computed when it can."""
+        psi = self._context(context)
+        if math.isnan(self.unit):
+            return None, math.nan
+        if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
+            joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+            self._mu_of = (psi, self.t)
+        k = int(played_argmin(self._mu, self.counts))
+        if k < 0:
+            return None, math.nan
+        return k, float(self.unit * (math.exp(self._mu[k]) - _FLOOR))
 
     def _update(self, arm, cost, psi, censored):
         if math.isnan(self.unit):
@@ -160,4 +184,5 @@ class JointCB(Policy):
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+        self._mu_of = (psi, self.t)
         return self.unit * (np.exp(self._mu) - _FLOOR)
