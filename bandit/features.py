@@ -56,6 +56,17 @@ class _Scalar:
         if int(m) != m or m < self._min_m:
             raise ValueError(f"{type(self).__name__} needs an integer m >= {self._min_m}, got {m!r}")
         self.m = self.n_features = int(m)
+        self._key, self._last = None, None  # the last float context and its (read-only) features
+
+    def __call__(self, context):
+        # a Tuner round passes one context to select, leader and update: map a float once
+        if isinstance(context, float) and context == self._key:
+            return self._last
+        phi = self._map(self.u(context), self.m)
+        if isinstance(context, float):
+            phi.flags.writeable = False
+            self._key, self._last = context, phi
+        return phi
 
     def u(self, context):
         a, b = self.context_bounds
@@ -77,9 +88,7 @@ class Chebyshev(_Scalar):
     """
 
     _min_m = 1
-
-    def __call__(self, context):
-        return _chebyshev(self.u(context), self.m)
+    _map = staticmethod(_chebyshev)
 
     @property
     def penalty(self):
@@ -100,9 +109,7 @@ class Hat(_Scalar):
     """
 
     _min_m = 2
-
-    def __call__(self, context):
-        return _hat(self.u(context), self.m)
+    _map = staticmethod(_hat)
 
     @property
     def penalty(self):

@@ -107,7 +107,6 @@ class JointCB(Policy):
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
-        self._psi_key, self._psi = None, None  # features of the last scalar context
         self._mu_of = None  # (psi, t) for which _mu holds the model's means
 
     def _config(self):
@@ -121,14 +120,7 @@ class JointCB(Policy):
         return self.exploration == "igw"
 
     def _check_context(self, context):
-        # the Tuner passes one context to select, leader and update: map a scalar once
-        if isinstance(context, float) and context == self._psi_key:
-            return self._psi
-        psi = self.features(context)
-        if isinstance(context, float):
-            psi.flags.writeable = False
-            self._psi_key, self._psi = context, psi
-        return psi
+        return self.features(context)  # the same array for a repeated float (leader() uses it)
 
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""

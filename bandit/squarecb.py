@@ -105,7 +105,6 @@ class SquareCB(Policy):
         self.theta = np.zeros((self.n_arms, d))
         self.unit = math.nan
         self.sq_err = 0.0  # accumulated squared prediction error (diagnostic)
-        self._phi_key, self._phi = None, None  # features of the last scalar context
         self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
 
     def _config(self):
@@ -122,19 +121,11 @@ class SquareCB(Policy):
         return self.exploration == "igw"
 
     def _context(self, context):
-        # the Tuner passes one context to select, leader and update: map a scalar once
-        # (overrides Policy._context: every SquareCB is contextual)
-        if isinstance(context, float) and context == self._phi_key:
-            return self._phi
+        # overrides Policy._context (every SquareCB is contextual); scalar feature maps return
+        # the same read-only array for a repeated float context, which leader() relies on
         if context is None:
             raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
-        phi = self.features(context)
-        if not (phi.dtype == np.float64 and phi.flags.c_contiguous):
-            phi = np.ascontiguousarray(phi, dtype=np.float64)
-        if isinstance(context, float):
-            phi.flags.writeable = False
-            self._phi_key, self._phi = context, phi
-        return phi
+        return self.features(context)
 
     # --- cost transform -----------------------------------------------------------------------
     def _y(self, cost):

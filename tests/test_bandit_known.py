@@ -220,3 +220,14 @@ def test_contextual_learners_concentrate_on_best_arm_per_context(name):
         p.update(k, cost(k, c), context=c)
         hits.append(k in near_best(c))
     assert np.mean(hits[-750:]) > 0.8
+
+
+@pytest.mark.parametrize("fmap", [bandit.features.Chebyshev((0.0, 2.0), 5),
+                                  bandit.features.Hat((0.0, 2.0), 5)])
+def test_scalar_features_of_a_repeated_float_are_mapped_once(fmap):
+    a = fmap(0.7)
+    assert fmap(0.7) is a and not a.flags.writeable  # one round's select/leader/update share it
+    b = fmap(1.3)
+    assert b is not a and not np.array_equal(a, b)
+    np.testing.assert_array_equal(fmap([0.7]), a)  # non-float input: mapped afresh, same values
+    assert fmap([0.7]) is not a
