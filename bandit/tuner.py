@@ -230,7 +230,7 @@ class Tuner:
         work[0] += r.seconds
         work[1] += r.iterations
         censored, fallback = not r.converged, -1
-        cost = float(r.seconds) if self.cost == "time" else float(r.iterations)
+        cost = self._cost_of(r)
         if censored and r.reason in ("diverged", "breakdown"):
             cost = cost * budget / max(r.iterations, 1)  # penalise as if the budget was spent
         falls_back = censored and best is not None and best != arm
@@ -251,7 +251,7 @@ class Tuner:
                                seconds=r.seconds + r2.seconds)
             fallback = best
             if round_cost:  # the whole round's work: what choosing `arm` cost (not a bound)
-                cost = float(final.seconds) if self.cost == "time" else float(final.iterations)
+                cost = self._cost_of(final)
                 policy.update(arm, cost, context, False)
         used = fallback if fallback >= 0 else arm
         label = {"arm": used, "settings": self._settings(used),

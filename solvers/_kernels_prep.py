@@ -14,20 +14,6 @@ from ._kernels import asymmetry_from_mirror
 
 
 @numba.njit(cache=True)
-def same_pattern(src_indptr, src_indices, indptr, indices):
-    """Whether two CSR patterns are identical (index dtypes may differ)."""
-    if src_indptr.size != indptr.size or src_indices.size != indices.size:
-        return False
-    for i in range(indptr.size):
-        if np.int64(src_indptr[i]) != np.int64(indptr[i]):
-            return False
-    for k in range(indices.size):
-        if np.int64(src_indices[k]) != np.int64(indices[k]):
-            return False
-    return True
-
-
-@numba.njit(cache=True)
 def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, finish):
     """Pattern of the split triangles (``CSROperator.split_triangles``).
 
