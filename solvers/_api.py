@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import check_omega, check_tolerances, check_vector_norm, prepare
+from ._operator import check_dtol, check_omega, check_tolerances, check_vector_norm, prepare
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -65,8 +65,8 @@ def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
     return _finish(name, op, b, x, omega, (0, 0.0, K.CONVERGED), t0, b_norm, rtol, atol, maxiter)
 
 
-def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
-        options=None):
+def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
+        backend="numba", options=None):
     """Solve ``A x = b`` by successive over-relaxation (forward sweeps).
 
     One iteration is one forward sweep ``x_i ← (1 − ω) x_i + ω (b_i − Σ_{j≠i} a_ij x_j) / a_ii``
@@ -87,6 +87,11 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
         Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)``.
     maxiter : int
         Iteration cap; reaching it returns ``converged=False`` with ``iterations == maxiter``.
+    dtol : float, default 1e12
+        Divergence tolerance: the solve stops with ``reason="diverged"`` (``converged=False``)
+        once ``‖b − A x_k‖ > dtol·‖b − A x_0‖`` or the residual is NaN, before ``x`` overflows.
+        Must be > 1 (``inf`` keeps only the NaN test).  A caller trying an ω that may be
+        unstable passes a small ``dtol`` so a diverging attempt costs few iterations.
     backend : {"numba", "petsc"}
         ``"petsc"`` runs KSPRICHARDSON + PCSOR (forward) with the same stopping rule.
     options : dict, optional
@@ -108,9 +113,10 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
     """
     _check_backend(backend)
     omega = check_omega(omega)
+    dtol = check_dtol(dtol)
     if backend == "petsc":
         return _petsc().solve("sor", A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                              options=options)
+                              dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
@@ -120,12 +126,13 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="n
         return done
     lower, upper = op.split_triangles()
     out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
-                      op.inv_diagonal, op.sor_finish(), op.ring(), x, b, omega, tol, maxiter)
+                      op.inv_diagonal, op.sor_finish(), op.ring(), x, b, omega, tol, maxiter,
+                      dtol)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 
-def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order=None,
-             backend="numba", options=None):
+def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
+             dtol=K.DIVERGENCE_FACTOR, order=None, backend="numba", options=None):
     """Conjugate gradients preconditioned by SSOR(ω) for symmetric positive definite ``A``.
 
     With ``order="paper"`` (default, matches the paper's code)
@@ -138,7 +145,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     ----------
     A : sparse matrix, ndarray or CSROperator
         Symmetric positive definite (a clearly non-symmetric A or a non-positive diagonal raises).
-    b, omega, x0, rtol, atol, maxiter, backend
+    b, omega, x0, rtol, atol, maxiter, dtol, backend
         As in :func:`sor`.
     order : {"paper", "textbook"}, optional
         Default: each backend's own sweep — ``"paper"`` for Numba, ``"textbook"`` (PETSc's
@@ -161,13 +168,14 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     """
     _check_backend(backend)
     omega = check_omega(omega)
+    dtol = check_dtol(dtol)
     if order is None:
         order = "textbook" if backend == "petsc" else "paper"
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     if backend == "petsc":
         return _petsc().solve("ssor_pcg", A, b, omega, x0=x0, rtol=rtol, atol=atol,
-                              maxiter=maxiter, order=order, options=options)
+                              maxiter=maxiter, dtol=dtol, order=order, options=options)
     _no_options(options)
     t0 = time.perf_counter()
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
@@ -182,14 +190,14 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order
     lower, upper = sys_op.split_triangles()
     out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
                             sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
-                            maxiter)
+                            maxiter, dtol)
     if order != "paper":
         x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 
-def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
-       options=None):
+def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
+       backend="numba", options=None):
     """Unpreconditioned conjugate gradients (the baseline learned SSOR-PCG must beat).
 
     Same stopping rule, result and errors as :func:`ssor_pcg`; ``omega`` is ``None``.
@@ -204,9 +212,10 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
     (True, 15)
     """
     _check_backend(backend)
+    dtol = check_dtol(dtol)
     if backend == "petsc":
         return _petsc().solve("cg", A, b, None, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                              options=options)
+                              dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
     op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
@@ -214,7 +223,7 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, backend="numba",
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter)
+    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol)
     return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter)
 
 

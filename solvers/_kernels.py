@@ -18,7 +18,8 @@ import numpy as np
 
 CONVERGED, MAXITER, BREAKDOWN, DIVERGED = 0, 1, 2, 3
 # An unstable iteration (e.g. SOR with a bad ω on a non-SPD matrix) is stopped once the residual
-# has grown this much, well before x overflows, so the returned iterate stays finite.
+# has grown this much over its start (the solvers' default ``dtol``), well before x overflows, so
+# the returned iterate stays finite.
 DIVERGENCE_FACTOR = 1e12
 
 
@@ -122,17 +123,17 @@ def _sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish, rin
 
 @numba.njit(cache=True)
 def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-              ring, x, b, omega, tol, maxiter):
+              ring, x, b, omega, tol, maxiter, dtol):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     The exact residual of each new iterate is assembled inside the sweep (:func:`_sor_sweep`),
-    so the stopping test costs no separate matrix–vector product.
-    Returns ``(iterations, residual_norm, status)``.
+    so the stopping test costs no separate matrix–vector product.  Stops as diverged once
+    ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN).  Returns ``(iterations, residual_norm, status)``.
     """
     rnorm = residual_norm(indptr, indices, data, x, b)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
-    limit = DIVERGENCE_FACTOR * rnorm
+    limit = dtol * rnorm
     ring[:] = 0.0  # a finished row may read the slot of a neighbour it does not store (× 0)
     it = 0
     while it < maxiter:
@@ -162,7 +163,7 @@ def _spmv_dot(indptr, indices, data, p, q):
 
 
 @numba.njit(cache=True)
-def cg_solve(indptr, indices, data, x, b, tol, maxiter):
+def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol):
     """Unpreconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
 
     Stopping uses the recursive residual; when it claims convergence the true residual
@@ -175,7 +176,7 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter):
     rnorm = residual(indptr, indices, data, x, b, r)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
-    limit = DIVERGENCE_FACTOR * rnorm
+    limit = dtol * rnorm
     rr = rnorm * rnorm
     p = r.copy()
     it = 0

@@ -40,7 +40,7 @@ the set-up of the compiled (unrolled) loop cost more than the term.  Together: S
 import numba
 import numpy as np
 
-from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, DIVERGENCE_FACTOR, MAXITER, residual
+from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
 
 U1 = np.uintp(1)
 # FMA contraction only (see the module docstring)
@@ -173,7 +173,7 @@ def _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, alpha, x, t, rb, q
 
 @numba.njit(cache=True, fastmath=CONTRACT)
 def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                   omega, x, b, tol, maxiter):
+                   omega, x, b, tol, maxiter, dtol):
     """Paper-order SSOR-PCG in place on ``x``; returns ``(iterations, ‖b − A x‖, status)``.
 
     Same iterates and iteration counts as textbook PCG with ``M⁻¹ = ω(2 − ω)(D + ωL)⁻¹ D
@@ -194,7 +194,7 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
-    limit = DIVERGENCE_FACTOR * rnorm
+    limit = dtol * rnorm
     r = np.empty(n)  # scratch for the true residual
     p = np.zeros(n)
     t = np.zeros(n)  # W⁻ᵀ p, so that x moves by α t (no x_B = Wᵀ x to keep)

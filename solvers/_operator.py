@@ -341,6 +341,24 @@ def check_omega(omega) -> float:
     return w
 
 
+def check_dtol(dtol) -> float:
+    """Return the divergence tolerance ``dtol`` (> 1, ``inf`` allowed) as a float, else raise.
+
+    Examples
+    --------
+    >>> check_dtol(1e4), check_dtol(float("inf"))
+    (10000.0, inf)
+    """
+    if type(dtol) is float and 1.0 < dtol:  # the common case
+        return dtol
+    if not isinstance(dtol, numbers.Real) or isinstance(dtol, bool):
+        raise ValueError(f"dtol must be a number > 1, got {dtol!r}")
+    d = float(dtol)
+    if not d > 1.0:  # NaN fails too
+        raise ValueError(f"dtol must be > 1 (the residual growth that means divergence), got {dtol!r}")
+    return d
+
+
 def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int]:
     """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap."""
     rtol, atol = float(rtol), float(atol)

@@ -154,10 +154,11 @@ def options_for(kind: str, options=None) -> dict:
 class _TestState:
     """Mutable per-solve state read by the Python convergence test (holds no PETSc objects)."""
 
-    __slots__ = ("tol", "atol", "maxiter", "limit")
+    __slots__ = ("tol", "atol", "maxiter", "limit", "dtol")
 
     def __init__(self):
         self.tol = self.atol = self.limit = 0.0
+        self.dtol = K.DIVERGENCE_FACTOR
         self.maxiter = 0
 
 
@@ -169,7 +170,7 @@ def _make_test(state):
     def converged(ksp, its, rnorm):
         # ‖b − A x_its‖ <= max(rtol‖b‖, atol): REFERENCE §1, iteration count = its
         if its == 0:
-            state.limit = K.DIVERGENCE_FACTOR * rnorm
+            state.limit = state.dtol * rnorm
         if rnorm <= state.tol:
             return conv_atol if rnorm <= state.atol else conv_rtol
         if rnorm != rnorm:
@@ -263,13 +264,15 @@ class PetscSolver:
             _set_omega(self.ksp.getPC(), omega, self.prefix)
             self._omega = omega
 
-    def run(self, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+    def run(self, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess,
+            dtol=K.DIVERGENCE_FACTOR):
         """KSPSolve in place on ``x`` (a Vec of this operator); returns ``(its, code)``."""
         ksp = self.ksp
         self.set_omega(omega)
         st = self._state
-        st.tol, st.atol, st.maxiter = tol, atol, maxiter
-        ksp.setTolerances(rtol=rtol, atol=atol, divtol=K.DIVERGENCE_FACTOR, max_it=maxiter)
+        st.tol, st.atol, st.maxiter, st.dtol = tol, atol, maxiter, dtol
+        # the Python convergence test applies dtol to the true residual; KSP needs a finite one
+        ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)
         ksp.solve(b, x)
         return ksp.getIterationNumber(), int(ksp.getConvergedReason())

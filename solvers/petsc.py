@@ -47,7 +47,7 @@ from petsc4py import PETSc  # noqa: E402
 
 from ._petsc_ksp import (KINDS, KSP_SETUP, PetscSolver, _MAXIT, _R, _options_key,  # noqa: E402
                          _our_reason, options_for, reason_name)
-from ._operator import CSROperator, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
+from ._operator import CSROperator, check_dtol, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
 from ._result import SolveResult  # noqa: E402
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
@@ -347,8 +347,8 @@ def clear_cache() -> None:
         _MAT_CACHE.popitem()[1].destroy()
 
 
-def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, order="textbook",
-          options=None, comm=None) -> SolveResult:
+def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=1e12,
+          order="textbook", options=None, comm=None) -> SolveResult:
     """Solve ``A x = b`` with the PETSc KSP configuration of ``kind`` (see module docstring).
 
     Parameters
@@ -362,6 +362,8 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
         Never modified.
     rtol, atol, maxiter
         ``‖b − A x‖ <= max(rtol·‖b‖, atol)``, at most ``maxiter`` iterations.
+    dtol : float
+        Diverged once ``‖r_k‖ > dtol·‖r_0‖`` (KSP's ``divtol``, applied to the true residual).
     order : {"textbook", "paper"}
         ``ssor_pcg`` only.  PETSc's own symmetric sweep is ``"textbook"``; ``"paper"`` runs it on
         the locally reversed numbering.
@@ -381,6 +383,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    dtol = check_dtol(dtol)
     op = prepare(A, comm=comm)
     op.require(kind)
     solver = op.solver(kind, order=order, options=options)
@@ -407,7 +410,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
             its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
         else:
             its, code, rnorm = _run(op, solver, bv, x, omega, tol=tol, rtol=rtol, atol=atol,
-                                    maxiter=maxiter, nonzero_guess=x0 is not None)
+                                    maxiter=maxiter, dtol=dtol, nonzero_guess=x0 is not None)
         reason = _our_reason(code)
         converged = reason == "converged" and rnorm <= tol
         if reason == "converged" and not converged:
@@ -425,7 +428,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, or
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
 
 
-def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
     """KSPSolve until the *true* residual meets the tolerance; returns ``(its, code, ‖r‖)``.
 
     KSPCG tests its recursive residual; if that claims convergence but ``‖b − A x‖`` does not
@@ -439,26 +442,26 @@ def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
         rx.array[:] = x.getArray(readonly=True)[::-1]
         try:
             its, code, rnorm = _run_plain(solver.op, solver, rb, rx, omega, tol=tol, rtol=rtol,
-                                          atol=atol, maxiter=maxiter,
+                                          atol=atol, maxiter=maxiter, dtol=dtol,
                                           nonzero_guess=nonzero_guess)
             x.array[:] = rx.getArray(readonly=True)[::-1]
         finally:
             rx.destroy()
         return its, code, rnorm
     return _run_plain(op, solver, b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
-                      nonzero_guess=nonzero_guess)
+                      dtol=dtol, nonzero_guess=nonzero_guess)
 
 
-def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, nonzero_guess):
+def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
     if maxiter == 0:
         rnorm = op.residual_norm(b, x)
         return 0, int(_R.CONVERGED_ATOL if rnorm <= tol else _MAXIT), rnorm
     its, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
-                           nonzero_guess=nonzero_guess)
+                           dtol=dtol, nonzero_guess=nonzero_guess)
     rnorm = op.residual_norm(b, x)
     while code > 0 and rnorm > tol and its < maxiter:
         more, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol,
-                                maxiter=maxiter - its, nonzero_guess=True)
+                                maxiter=maxiter - its, dtol=dtol, nonzero_guess=True)
         if more == 0:  # the true residual cannot get below tol from here
             break
         its += more

@@ -296,3 +296,14 @@ def test_bad_inputs_share_the_numba_messages():
     N = sp_petsc.to_petsc_mat(sp.csr_array([[2.0, 1.0], [0.0, 2.0]]))
     with pytest.raises(ValueError, match="not symmetric"):
         solvers.cg(N, np.ones(2), backend="petsc")
+
+
+def test_petsc_sor_dtol_matches_numba():
+    from solvers import sor
+    A = np.array([[1.0, 3.0], [3.0, 1.0]])  # Gauss-Seidel amplification 9 per sweep
+    b = np.array([1.0, 2.0])
+    for dtol in (10.0, 1e6):
+        ours = sor(A, b, 1.0, dtol=dtol)
+        theirs = sor(A, b, 1.0, dtol=dtol, backend="petsc")
+        assert ours.reason == theirs.reason == "diverged"
+        assert ours.iterations == theirs.iterations

@@ -206,6 +206,43 @@ def test_sor_divergence_is_stopped_with_finite_iterate():
     assert res.iterations < 50 and np.all(np.isfinite(res.x))
 
 
+def _first_growth(A, b, omega, dtol, maxiter=200):
+    """Dense reference: first SOR sweep whose residual exceeds ``dtol·‖r_0‖``."""
+    A = np.asarray(A, dtype=float)
+    n = len(b)
+    x = np.zeros(n)
+    r0 = np.linalg.norm(b)
+    for k in range(1, maxiter + 1):
+        for i in range(n):
+            s = b[i] - A[i] @ x + A[i, i] * x[i]
+            x[i] = (1 - omega) * x[i] + omega * s / A[i, i]
+        if np.linalg.norm(b - A @ x) > dtol * r0:
+            return k
+    raise AssertionError("no divergence")
+
+
+@pytest.mark.parametrize("dtol", [10.0, 1e3, 1e8])
+def test_sor_dtol_stops_at_the_first_sweep_beyond_it(dtol):
+    A = np.array([[1.0, 3.0], [3.0, 1.0]])
+    b = np.array([1.0, 2.0])
+    res = sor(A, b, 1.0, dtol=dtol)
+    assert res.reason == "diverged" and not res.converged
+    assert res.iterations == _first_growth(A, b, 1.0, dtol)
+    assert res.residual_norm > dtol * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"])
+@pytest.mark.parametrize("bad", [1.0, 0.5, -3.0, float("nan"), "big", True])
+def test_dtol_must_exceed_one(name, bad):
+    with pytest.raises(ValueError, match="dtol"):
+        run(name, A0, B0, dtol=bad)
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"])
+def test_dtol_inf_keeps_convergence(name):
+    assert run(name, A0, B0, dtol=float("inf")).converged
+
+
 # -- property tests against the dense references ----------------------------------------------
 
 @st.composite
