@@ -235,3 +235,99 @@ def _no_options(options):
 
 #: Registry of solver names used by the Tuner and the CLI.
 SOLVERS = {"sor": sor, "ssor_pcg": ssor_pcg, "cg": cg}
+
+
+def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
+        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None):
+    """Preconditioned conjugate gradients for symmetric positive definite ``A``.
+
+    Same stopping rule, iteration count (CG steps) and result as :func:`cg`: converged at the
+    first iterate with ``‖b − A x_k‖ <= max(rtol·‖b‖, atol)`` on the true, unpreconditioned
+    residual, also when warm-started and also when the preconditioner was built for an earlier
+    matrix.
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray or CSROperator
+        Symmetric positive definite.
+    b, x0, rtol, atol, maxiter, dtol
+        As in :func:`cg`.
+    pc : str, dict or Preconditioner, default "jacobi"
+        ``"none"``, ``"jacobi"``, ``"ic0"``, ``"amg"``, a settings dict such as
+        ``{"pc": "ssor", "omega": 1.4}`` (see :func:`solvers.preconditioner`), or a
+        :class:`solvers.Preconditioner`.  A name or dict makes a new preconditioner for this
+        call; pass an object (``preconditioner("amg", reuse=20)``) to keep its set-up across
+        solves.
+    backend : {"numba"}
+        Only the Numba backend (PETSc's preconditioners: ``cg(..., backend="petsc",
+        options={"pc_type": ...})``).
+
+    Returns
+    -------
+    SolveResult
+        ``solver="pcg"``; ``omega`` is SSOR's ω (else ``None``); ``seconds`` includes a set-up
+        made by this call; ``reason="breakdown"`` if ``pᵀAp <= 0`` or ``rᵀz <= 0``.
+        ``info`` holds ``pc`` (name), ``pc_label``, ``setup`` (built by this call),
+        ``reused`` (applied a set-up built for an earlier matrix), ``pc_age`` (solves that
+        reused that set-up, this one included), ``setup_seconds`` and ``setup_work`` charged
+        to this solve (0 unless built here), ``iteration_work`` and ``work`` (the solve's total
+        in matrix-pass equivalents, set-up included; see :func:`solvers.work_model`), plus
+        ``ic0_shift``/``ic0_attempts`` or ``amg_levels``/``amg_operator_complexity``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers import pcg, cg, gallery
+    >>> A = gallery.laplacian_2d(30)
+    >>> b = np.ones(900)
+    >>> res = pcg(A, b, "ic0")
+    >>> res.converged, res.iterations < cg(A, b).iterations, res.info["pc"]
+    (True, True, 'ic0')
+    """
+    from .precond import preconditioner, work_model
+
+    _check_backend(backend)
+    if backend != "numba":
+        raise ValueError("pcg runs on the Numba backend only; for PETSc preconditioners use "
+                         "cg(A, b, backend='petsc', options={'pc_type': ...})")
+    _no_options(options)
+    pc = preconditioner(pc)
+    dtol = check_dtol(dtol)
+    t0 = time.perf_counter()
+    op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    pc.check(op)
+    omega = getattr(pc, "omega", None)
+    info = {"pc": pc.name, "pc_label": pc.label, "setup": False, "reused": False,
+            "pc_age": 0, "setup_seconds": 0.0, "setup_work": 0.0}
+    if not pc.has_setup:  # plain CG and SSOR-PCG are those solvers themselves
+        if pc.name == "ssor":
+            res = ssor_pcg(op, b, omega, x0=x, rtol=rtol, atol=atol, maxiter=maxiter,
+                           dtol=dtol, order=pc.order)
+        else:
+            res = cg(op, b, x0=x, rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol)
+        model = work_model("pcg", op, pc)
+        info.update(iteration_work=model.per_iteration,
+                    work=model.total(res.iterations) if b_norm > 0 else 0.0)
+        return res._fill(solver="pcg", omega=omega, seconds=time.perf_counter() - t0, info=info)
+    done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
+    if done is not None:
+        return done._fill(info={**info, "work": 0.0})
+    r = np.empty(op.n)
+    rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
+    if rnorm <= tol:  # already converged: no set-up needed
+        info["work"] = (op.nnz + op.n) / op.nnz
+        return _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,
+                       maxiter)._fill(info=info)
+    state = pc._ready(op)
+    out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
+    if state == "reused" and out[2] != K.CONVERGED:
+        pc._stale = True  # a stale set-up that failed is rebuilt by the next solve
+    res = _finish("pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
+    built = state == "built"
+    model = work_model("pcg", pc._op, pc)
+    info.update(setup=built, reused=state == "reused", pc_age=pc.uses,
+                setup_seconds=pc.setup_seconds if built else 0.0,
+                setup_work=pc.setup_work if built else 0.0,
+                iteration_work=model.per_iteration,
+                work=model.total(res.iterations, setup=built), **pc._info())
+    return res._fill(info=info)
