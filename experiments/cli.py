@@ -28,7 +28,7 @@ __all__ = ["main", "build_parser", "DEMO"]
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
-           "petsc": "experiments.bench_petsc"}
+           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg"}
 
 
 def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):

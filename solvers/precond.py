@@ -563,10 +563,13 @@ _SMOOTHER_PASSES = {"gauss_seidel": 2, "jacobi": 1, "chebyshev": 3}
 AMG_STRENGTHS = ("symmetric", "classical", "evolution", "none")
 AMG_PROLONGATION = ("jacobi", "energy", "none")
 AMG_CYCLES = ("V", "W")
-#: passes over a level's matrix charged per level for strength, aggregation and the spectral
-#: radius estimate of the prolongation smoother (pyamg: up to 15 Arnoldi steps), and on the
-#: finest level for the candidate improvement (4 symmetric Gauss–Seidel sweeps)
-_AMG_LEVEL_PASSES, _AMG_CANDIDATE_PASSES = 17, 8
+#: set-up estimate: pyamg's spectral radius estimate is an Arnoldi process of 15 steps with full
+#: orthogonalisation, restarted until within 1 % (about 2 runs on the model problems)
+_ARNOLDI_STEPS, _ARNOLDI_RUNS = 15, 2
+#: passes over a level's matrix for strength (1), aggregation (2) and the copies and scalings
+#: around the prolongation smoother (2); on the finest level, 4 symmetric Gauss–Seidel
+#: iterations improve the near-null-space candidate (8 passes)
+_AMG_LEVEL_PASSES, _AMG_CANDIDATE_PASSES = 5, 8
 
 
 class AMG(Preconditioner):
@@ -603,10 +606,15 @@ class AMG(Preconditioner):
     multiply–adds) per level ``ℓ`` visited: ``2·sweeps·s·nnz(A_ℓ)`` for smoothing (``s`` = 2
     for symmetric Gauss–Seidel, 1 for Jacobi, 3 for Chebyshev), ``nnz(A_ℓ)`` for the residual,
     ``nnz(P_ℓ) + nnz(R_ℓ)`` for the transfers and ``n_c²`` for the coarsest solve.  The set-up
-    work is an estimate from the hierarchy: 17 passes over each level's matrix (strength,
-    aggregation, spectral radius), the multiply–adds of the products ``A_ℓ P_ℓ`` and
-    ``P_ℓᵀ (A_ℓ P_ℓ)`` (counted from the row lengths, ignoring merged duplicates), 8 passes on
-    the finest level for the candidate improvement and ``n_c³`` for the coarse pseudo-inverse.
+    work is an estimate from the hierarchy, per level: 5 passes over its matrix (strength,
+    aggregation, scalings), the multiply–adds of the Galerkin products ``A_ℓ P_ℓ`` and
+    ``P_ℓᵀ (A_ℓ P_ℓ)`` (from the row lengths, ignoring merged duplicates), and for each
+    spectral radius estimate pyamg makes (prolongation smoothing; Jacobi and Chebyshev
+    smoothers; evolution strength) two runs of a 15-step Arnoldi process,
+    ``2(15·nnz(A_ℓ) + 270·n_ℓ)``; plus 8 passes on the finest level (candidate improvement)
+    and ``n_c³`` (coarse pseudo-inverse).  It counts arithmetic only: pyamg's set-up is Python
+    and scipy code whose wall-clock is several times that count (see the benchmark in
+    ``docs/preconditioners.md``).
 
     Examples
     --------
@@ -677,6 +685,11 @@ class AMG(Preconditioner):
             self._ml = ml = pyamg.smoothed_aggregation_solver(op.matrix, **self._pyamg_kwargs())
         finally:
             np.random.set_state(state)
+        for lev in ml.levels:  # scalar coarse levels come as 1 × 1 BSR: pyamg's BSR
+            for name in ("A", "P", "R"):  # Gauss-Seidel took twice the CSR one (measured)
+                M = getattr(lev, name, None)
+                if M is not None and M.format == "bsr" and M.blocksize == (1, 1):
+                    setattr(lev, name, M.tocsr())
         self._levels = len(ml.levels)
         cycle = getattr(ml, "_MultilevelSolver__solve", None)
         if cycle is None:  # a future pyamg without the private recursion: its public operator
@@ -715,17 +728,29 @@ class AMG(Preconditioner):
         return total + coarse * nc * nc
 
     def _setup_mults(self, op):
+        """Estimated multiply–adds of the set-up (see the class Notes)."""
         levels = self._ml.levels
         total = _AMG_CANDIDATE_PASSES * levels[0].A.nnz
         for lev in levels[:-1]:
             A, P = lev.A, lev.P
-            total += _AMG_LEVEL_PASSES * A.nnz
+            N, n = A.nnz, A.shape[0]
+            arnoldi = _ARNOLDI_RUNS * (_ARNOLDI_STEPS * N +
+                                       (_ARNOLDI_STEPS * (_ARNOLDI_STEPS + 1) + 30) * n)
+            total += _AMG_LEVEL_PASSES * N
             prow = np.diff(P.indptr).astype(np.float64)
             arow = np.diff(A.indptr).astype(np.float64)  # = column counts (A symmetric)
-            total += float(arow @ prow)  # A P
-            # rows of A P are at most the sum of the P rows they combine
-            ap_row = A.astype(bool).astype(np.float64) @ prow if A.nnz else prow
-            total += float(prow @ ap_row)  # Pᵀ (A P)
+            ap = float(arow @ prow)  # A P
+            # rows of A P hold at most the sum of the P rows they combine
+            pap = float(prow @ (A.astype(bool).astype(np.float64) @ prow))  # Pᵀ (A P)
+            total += ap + pap
+            if self.smooth != "none":  # spectral radius of D⁻¹A, the product A T
+                total += arnoldi + N
+            if self.smooth == "energy":  # a few CG steps on P (pyamg: 4), each a product
+                total += 4 * ap
+            if self.strength == "evolution":  # a spectral radius and a product A·A at least
+                total += arnoldi + float(arow @ arow)
+            if self.smoother in ("jacobi", "chebyshev"):  # their own spectral radius
+                total += arnoldi + N
         nc = levels[-1].A.shape[0]
         return total + float(nc) ** 3
 
