@@ -87,8 +87,9 @@ class Preconditioner:
 
     Notes
     -----
-    Subclasses implement ``_build(op)`` (returning the set-up work) and ``apply``, and state
-    ``apply_mults(op)``, the multiply–adds of one application.  :func:`solvers.pcg` runs them
+    Subclasses implement ``_build(op)`` (returning the set-up work) and ``apply``, and may
+    state ``apply_mults(op)``, the multiply–adds of one application (else the work of their
+    solves is NaN).  :func:`solvers.pcg` runs them
     in a CG loop that calls :meth:`apply` once per iteration; the built-in ones run native
     kernels instead.
     """
@@ -137,7 +138,7 @@ class Preconditioner:
 
     def fresh(self) -> "Preconditioner":
         """An un-built preconditioner with the same settings."""
-        return preconditioner(self.params())
+        return type(self)(**self.settings(), reuse=self.reuse)
 
     def __repr__(self):
         state = f"built for n={self._op.n}" if self._op is not None else "not built"
@@ -204,8 +205,9 @@ class Preconditioner:
         raise NotImplementedError
 
     def apply_mults(self, op) -> float:
-        """Multiply–adds of one application (needs a set-up for ``amg``)."""
-        raise NotImplementedError
+        """Multiply–adds of one application (needs a set-up for ``amg``); NaN (unknown) for a
+        subclass that does not state it."""
+        return math.nan
 
     @property
     def apply_work(self) -> float:

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 import dense_gold as gold
 from experiments.problems import DiffusionMC3D
 from solvers import (AMG, IC0, SSOR, IC0BreakdownError, Jacobi, NoPreconditioner,
-                     PRECONDITIONERS, cg, gallery, pcg, preconditioner, prepare, ssor_pcg,
+                     PRECONDITIONERS, Preconditioner, cg, gallery, pcg, preconditioner, prepare, ssor_pcg,
                      work_model)
 
 RNG = np.random.default_rng(0)
@@ -594,10 +594,24 @@ def test_custom_preconditioner_runs_in_the_generic_loop():
         def apply(self, r, out=None):
             return np.asarray(r) / (2.0 * self.d)
 
+    class Bare(Preconditioner):  # states no cost: its work is unknown, not an error
+        name = "bare"
+
+        def _build(self, op):
+            self.d = op.diagonal.copy()
+            return 0.0
+
+        def apply(self, r, out=None):
+            return np.asarray(r) / self.d
+
     A, b = CASES["random_spd"], np.ones(60)
     res = pcg(A, b, Diagonal2())
     assert res.converged and res.info["pc"] == "diag2"
     assert res.iterations == pcg(A, b, "jacobi").iterations  # a scaled M: same iterates
+    bare = Bare(reuse=2)
+    res = pcg(A, b, bare)
+    assert res.converged and np.isnan(res.info["work"]) and res.info["setup"]
+    assert bare.fresh().reuse == 2 and not bare.fresh().built
 
 
 # -- the benchmark stays runnable ------------------------------------------------------------
