@@ -173,6 +173,11 @@ class Preconditioner:
         self.setups += 1
         return self
 
+    def invalidate(self) -> None:
+        """Make the next solve set up afresh (e.g. a caller that ages set-ups by its own clock,
+        such as rounds of a sequence in which this preconditioner was not used every time)."""
+        self._stale = True
+
     def _build(self, op) -> float:
         raise NotImplementedError
 

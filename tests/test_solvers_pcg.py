@@ -447,6 +447,16 @@ def test_a_failed_reused_solve_rebuilds_next_time():
     assert pcg(A3, b, pc).info["setup"]
 
 
+def test_invalidate_forces_the_next_setup():
+    (A0, A1, A2, *_), b = _sequence(3)
+    pc = IC0(reuse=10)
+    pcg(A0, b, pc)
+    assert pcg(A1, b, pc).info["reused"]
+    pc.invalidate()
+    assert pcg(A2, b, pc).info["setup"] and pc.setups == 2
+    assert pcg(A2, b, pc).info["setup"] is False  # the same matrix again: current
+
+
 def test_with_values_operators_share_the_pattern_work():
     mats, b = _sequence(3)
     op = prepare(mats[0])
