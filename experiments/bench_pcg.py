@@ -179,6 +179,10 @@ def measure(A, *, repeats=5, target=0.05, methods=METHODS, setups=SETUPS, solve=
     return out
 
 
+def _span(lo, hi, fmt):
+    return f"[{lo:{fmt}}, {hi:{fmt}}]"
+
+
 def format_rows(label, r) -> list[str]:
     """Text table rows of one problem."""
     lines = [f"{label}: n = {r['n']}, nnz = {r['nnz']}, SpMV {r['spmv_seconds'] * 1e3:.3f} ms",
@@ -187,8 +191,7 @@ def format_rows(label, r) -> list[str]:
                 next(iter(r["methods"].values())) else "")]
     for m, v in r["methods"].items():
         row = (f"  {m:<8} {v['seconds'] * 1e3:9.3f} {v['ratio']:7.2f} "
-               f"{'[' + format(v['ratio_min'], '.2f') + ', ' + format(v['ratio_max'], '.2f') + ']':>15}"
-               f" {v['work']:6.2f}")
+               f"{_span(v['ratio_min'], v['ratio_max'], '.2f'):>15} {v['work']:6.2f}")
         if "iterations" in v:
             flag = "" if v["converged"] else "*"
             row += f" {v['iterations']:>8d}{flag or ' '} {v['solve_seconds']:8.3f}"
@@ -196,8 +199,7 @@ def format_rows(label, r) -> list[str]:
     lines.append(f"  {'set-up':<8} {'ms':>9} {'× SpMV':>7} {'[min, max]':>15} {'work':>6}")
     for m, v in r["setup"].items():
         lines.append(f"  {m:<8} {v['seconds'] * 1e3:9.3f} {v['spmvs']:7.1f} "
-                     f"{'[' + format(v['spmvs_min'], '.1f') + ', ' + format(v['spmvs_max'], '.1f') + ']':>15}"
-                     f" {v['work']:6.1f}")
+                     f"{_span(v['spmvs_min'], v['spmvs_max'], '.1f'):>15} {v['work']:6.1f}")
     return lines
 
 

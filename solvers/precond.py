@@ -183,8 +183,8 @@ class Preconditioner:
 
     def _ready(self, op) -> str:
         """Make the preconditioner usable for ``op``: ``"current"`` (built for this operator,
-        or for one with the same pattern and values), ``"reused"`` (built for an earlier matrix of the same pattern, within the
-        reuse budget) or ``"built"`` (set up now)."""
+        or for one with the same pattern and values), ``"reused"`` (built for an earlier
+        matrix of the same pattern, within the reuse budget) or ``"built"`` (set up now)."""
         if self._op is op and not self._stale:
             return "current"
         if self._op is not None and not self._stale and _same_pattern(self._op, op):
@@ -609,8 +609,9 @@ class AMG(Preconditioner):
     The cycle is pyamg's own recursion (``MultilevelSolver``), called without the two residual
     norms that ``aspreconditioner()`` computes per application.  pyamg's spectral radius
     estimates start from a random vector; it is drawn with the fixed seed :attr:`SEED`, so a
-    set-up is reproducible (numpy's global random state is restored afterwards).  One application costs (in
-    multiply–adds) per level ``ℓ`` visited: ``2·sweeps·s·nnz(A_ℓ)`` for smoothing (``s`` = 2
+    set-up is reproducible (numpy's global random state is restored afterwards).
+
+    One application costs (in multiply–adds) per level ``ℓ`` visited: ``2·sweeps·s·nnz(A_ℓ)`` for smoothing (``s`` = 2
     for symmetric Gauss–Seidel, 1 for Jacobi, 3 for Chebyshev), ``nnz(A_ℓ)`` for the residual,
     ``nnz(P_ℓ) + nnz(R_ℓ)`` for the transfers and ``n_c²`` for the coarsest solve.  The set-up
     work is an estimate from the hierarchy, per level: 5 passes over its matrix (strength,
@@ -886,8 +887,8 @@ def work_model(method: str, A, pc=None) -> WorkModel:
     --------
     >>> from solvers import gallery
     >>> A = gallery.laplacian_2d(100)
-    >>> round(work_model("cg", A).per_iteration, 2), round(work_model("pcg", A, "ic0").per_iteration, 2)
-    (2.01, 3.41)
+    >>> [round(work_model(m, A, pc).per_iteration, 2) for m, pc in (("cg", None), ("pcg", "ic0"))]
+    [2.01, 3.41]
     """
     op = prepare(A)
     N, n = float(op.nnz), float(op.n)

@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 import dense_gold as gold
 from experiments.problems import DiffusionMC3D
 from solvers import (AMG, IC0, SSOR, IC0BreakdownError, Jacobi, NoPreconditioner,
-                     PRECONDITIONERS, Preconditioner, cg, gallery, pcg, preconditioner, prepare, ssor_pcg,
-                     work_model)
+                     PRECONDITIONERS, Preconditioner, cg, gallery, pcg, preconditioner, prepare,
+                     ssor_pcg, work_model)
 
 RNG = np.random.default_rng(0)
 
