@@ -149,8 +149,6 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
 
 
 def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
-    from .costs import GOLDEN_EVALUATIONS
-
     p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=nx,
                    help="intervals per side, one or more sizes >= 2 (default %(default)s)")
     p.add_argument("--steps", type=_count, default=steps, help="time steps (default %(default)s)")
@@ -167,8 +165,8 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
                         "only, no regret")
     p.add_argument("--no-golden", action="store_true",
                    help="skip the instance-optimal baseline's per-step golden-section search "
-                        f"over ω ({GOLDEN_EVALUATIONS} more solves per step; the grid minimum "
-                        "stays); implied by --no-grid")
+                        "over ω (experiments.costs.GOLDEN_EVALUATIONS more solves per step; "
+                        "the grid minimum stays); implied by --no-grid")
     _common(p, trials=trials, jobs=jobs)
 
 
@@ -313,12 +311,17 @@ def _study(args) -> int:
         _check_petsc()
         if _petsc_ranks() > 1:
             return _heat_mpi(args)
+    if args.json is not None and args.json.is_dir():
+        raise UsageError(f"--json {args.json}: is a folder; give a file name")
     out = args.out or default_out(args.command)
     created = _writable_folder(out, "--out")
     if args.json is not None:
-        if args.json.is_dir():
-            raise UsageError(f"--json {args.json}: is a folder; give a file name")
-        _writable_folder(args.json.parent, "--json")
+        try:
+            _writable_folder(args.json.parent, "--json")
+        except UsageError:
+            if created:
+                out.rmdir()
+            raise
     if heat:
         args.nx = list(dict.fromkeys(args.nx))
         learners = list(dict.fromkeys(args.methods)) if args.methods else None
@@ -451,7 +454,7 @@ def _plot(results: Path, markdown: bool = False) -> int:
         if summary.get("sizes"):
             arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
     except ResultsError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(results) / "figures"
     _writable_folder(figures, "figures folder")
     paths = draw_all(summary, arrays, figures)

@@ -185,13 +185,17 @@ def _ignore_sigint():
 
 def _stop_workers(ex):
     """Stop a process pool now, running tasks included (the work is lost anyway)."""
-    ex.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(ex, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
-    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+    # before Python 3.14: the worker processes, taken before shutdown() forgets them
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
         proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
 
 
 def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):

@@ -232,7 +232,7 @@ def _summary_problem(summary) -> str | None:
         return f"a JSON {type(summary).__name__}, not an object"
     for key, kind in (("study", str), ("params", dict), ("methods", dict)):
         if not isinstance(summary.get(key), kind):
-            return f"no {key!r} {kind.__name__}"
+            return f"no {key!r} entry"
     if "sizes" in summary and not (isinstance(summary["sizes"], dict) and all(
             isinstance(v, dict) and isinstance(v.get("methods"), dict) and k.isdigit()
             for k, v in summary["sizes"].items())):
