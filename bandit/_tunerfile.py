@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from ._base import STATE_FORMAT, STATE_VERSION, arm_omega, from_jsonable, to_jsonable  # noqa: F401
+from ._base import STATE_FORMAT, STATE_VERSION, Policy, arm_omega, from_jsonable, to_jsonable  # noqa: F401  (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
 
 __all__ = ["read_tuner_file", "check_policy_state"]
@@ -199,8 +199,6 @@ def _policy(raw):
     _need(bool(np.all(values["cost_sums"] >= 0)), "policy state 'cost_sums' has a negative "
           "entry (costs are non-negative)")
     _rng_state(_decode(raw["rng"], "policy rng"), "policy rng", type(fresh.rng.bit_generator))
-    from ._base import Policy
-
     try:
         return Policy.from_state_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above

@@ -19,8 +19,7 @@ Examples
 >>> main(["learning", "--T", "20", "--trials", "1", "--learners", "tsallis_inf",
 ...       "--no-plots", "--quiet", "--out", "/tmp/relaxtune-doctest"])
 0
->>> main(["learning", "--T", "0"])                    # doctest: +SKIP
-relaxtune: error: argument --T: must be an integer >= 1, got 0
+>>> main(["learning", "--T", "0"])     # prints "relaxtune: error: argument --T: ..." on stderr
 2
 """
 from __future__ import annotations
@@ -277,25 +276,38 @@ def _on_sigterm(signum, frame):
 class _Keeper:
     """Saves a study's finished work as it goes and says where it is if the study stops early."""
 
-    def __init__(self, out: Path, created: bool, total: int, unit: str):
-        self.out, self.created, self.total, self.unit = out, created, total, unit
-        self.done, self.complete = 0, False
+    def __init__(self, out: Path, created: bool, unit: str):
+        self.out, self.created, self.unit = out, created, unit
+        self.saved = False  # has this run written anything yet?
 
-    def save(self, summary: dict, per_tag: dict, *, final: bool = False) -> None:
-        from .results import save
+    def save(self, summary: dict, per_tag: dict) -> None:
+        """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
+        from .results import save, write_json
 
+        self.saved = True
         for tag, arrays in per_tag.items():
-            save(self.out, summary, arrays, tag=tag)
-        self.complete = final
-        self.done = self.total if final else summary["partial"]["finished"]
+            save(self.out, None, arrays, tag=tag)
+        write_json(self.out / "summary.json", summary)
 
     def where(self) -> str:
-        if self.complete:
-            return f"results were saved in {self.out}"
-        if self.done:
-            return (f"{self.done} of {self.total} {self.unit} finished and saved in {self.out} "
-                    f"(redraw: relaxtune plot {self.out})")
+        """Where the work is, read back from the folder (an interrupt may have come at any
+        point of a save); removes the folder if this run created it and saved nothing."""
+        import json
+
+        try:
+            summary = json.loads((self.out / "summary.json").read_text())
+        except (OSError, ValueError):
+            summary = None
+        if summary is not None and self.saved:
+            partial = summary.get("partial")
+            if not partial:
+                return f"results were saved in {self.out}"
+            return (f"{partial['finished']} of {partial['of']} {self.unit} finished and saved "
+                    f"in {self.out} (redraw: relaxtune plot {self.out})")
         if self.created:  # nothing kept: leave no empty folder behind
+            for f in self.out.iterdir():  # a save interrupted before its summary
+                if f.is_file():
+                    f.unlink()
             try:
                 self.out.rmdir()
             except OSError:
@@ -323,16 +335,11 @@ def _study(args) -> int:
                 out.rmdir()
             raise
     if heat:
-        args.nx = list(dict.fromkeys(args.nx))
+        args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
         learners = list(dict.fromkeys(args.methods)) if args.methods else None
-        from .heat_study import PAPER_LEARNERS
-
-        n_learners = len(learners if learners is not None else PAPER_LEARNERS)
-        total = len(args.nx) * (1 + (not args.no_direct) + n_learners * args.trials)
-        keeper = _Keeper(out, created, total, "tasks")
     else:
         learners = list(dict.fromkeys(args.learners)) if args.learners else None
-        keeper = _Keeper(out, created, args.trials, "trials")
+    keeper = _Keeper(out, created, "tasks" if heat else "trials")
     import signal
     import threading
 
@@ -361,7 +368,7 @@ def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
     from .plots import draw_all
     from .results import write_json
 
-    keeper.save(summary, per_tag, final=True)
+    keeper.save(summary, per_tag)
     out = keeper.out
     if args.json:
         write_json(args.json, summary)

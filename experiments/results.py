@@ -167,13 +167,14 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def save(out, summary: dict, arrays: dict, *, tag: str = "rounds") -> Path:
+def save(out, summary: dict | None, arrays: dict, *, tag: str = "rounds") -> Path:
     """Write ``summary.json``, ``<tag>.npz`` (all arrays) and ``<tag>.csv`` (per-round means).
 
     ``arrays`` holds ``iter/<method>`` of shape ``(trials, T)`` and any other arrays; the CSV
     has one row per round with each method's iterations averaged over trials.  Each file is
-    replaced atomically, ``summary.json`` last, so a study saving as it goes can be stopped at
-    any moment and leave a readable folder.
+    replaced atomically, ``summary.json`` last (not at all if ``summary`` is None, e.g. while
+    more tags are to come), so a study saving as it goes can be stopped at any moment and
+    leave a readable folder.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -188,7 +189,8 @@ def save(out, summary: dict, arrays: dict, *, tag: str = "rounds") -> Path:
         for t in range(cols[0].size):
             w.writerow([t] + [f"{c[t]:.6g}" for c in cols])
         _replace_atomically(out / f"{tag}.csv", lambda fh: fh.write(buf.getvalue().encode()))
-    write_json(out / "summary.json", summary)
+    if summary is not None:
+        write_json(out / "summary.json", summary)
     return out
 
 
