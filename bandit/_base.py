@@ -77,23 +77,51 @@ def _check_arms(arms):
 
 
 def to_jsonable(obj):
-    """Turn nested dicts/lists/ndarrays/NumPy scalars into JSON-safe Python objects."""
+    """Turn nested dicts/lists/ndarrays/NumPy scalars into strict-JSON-safe Python objects.
+
+    Strict JSON has no NaN or infinity: a non-finite float becomes ``{"__float__": "nan"}``
+    (``"inf"``, ``"-inf"``), which :func:`from_jsonable` turns back into the float.
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.array([1.0, np.inf]), "b": float("nan")})
+    {'a': {'__ndarray__': [1.0, {'__float__': 'inf'}], 'dtype': 'float64', 'shape': [2]}, 'b': {'__float__': 'nan'}}
+    >>> from_jsonable(to_jsonable([np.nan]))[0]
+    nan
+    """
     if isinstance(obj, np.ndarray):
-        return {"__ndarray__": obj.tolist(), "dtype": str(obj.dtype), "shape": list(obj.shape)}
+        values = obj.tolist()
+        if obj.dtype.kind in "fc" and not np.isfinite(obj).all():
+            values = to_jsonable(values)
+        return {"__ndarray__": values, "dtype": str(obj.dtype), "shape": list(obj.shape)}
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": repr(obj)}  # 'nan', 'inf' or '-inf'
     return obj
+
+
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 def from_jsonable(obj):
     """Inverse of :func:`to_jsonable`."""
     if isinstance(obj, dict):
         if "__ndarray__" in obj:
-            return np.array(obj["__ndarray__"], dtype=obj["dtype"]).reshape(obj["shape"])
+            values = obj["__ndarray__"]
+            try:
+                arr = np.array(values, dtype=obj["dtype"])
+            except (TypeError, ValueError):  # tagged non-finite floats inside
+                arr = np.array(from_jsonable(values), dtype=obj["dtype"])
+            return arr.reshape(obj["shape"])
+        if obj.keys() == {"__float__"}:
+            if obj["__float__"] not in _NONFINITE:
+                raise ValueError(f"unknown non-finite float tag {obj['__float__']!r}")
+            return _NONFINITE[obj["__float__"]]
         return {k: from_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [from_jsonable(v) for v in obj]

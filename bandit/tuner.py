@@ -7,12 +7,14 @@ import numbers
 import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
-from ._persist import TunerFileError, read_versioned, write_atomic
+from ._persist import TunerFileError, write_atomic
+from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError"]
 
-FORMAT, VERSION = "relaxtune.tuner", 1
+#: Version 2 writes strict JSON (non-finite floats tagged); version 1 files are still read.
+FORMAT, VERSION = "relaxtune.tuner", 2
 _COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost", "censored",
             "fallback_arm")
 
@@ -354,7 +356,12 @@ class Tuner:
 
     # --- persistence ----------------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the tuner (policy state, history, audits) to a versioned JSON file atomically."""
+        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
+
+        The file is replaced atomically (a crash leaves the old file or the new one), keeps
+        the permission bits of the file it replaces, and no temporary file stays behind (one
+        left by a save that was killed is removed by the next save of the same file).
+        """
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
@@ -371,19 +378,25 @@ class Tuner:
 
     @classmethod
     def load(cls, path) -> "Tuner":
-        """Read a file written by :meth:`save`; raises :class:`TunerFileError` if unusable."""
-        payload = read_versioned(path, FORMAT, VERSION)
+        """Read a file written by :meth:`save`.
+
+        Raises
+        ------
+        TunerFileError
+            If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
+            inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
+            the message names the file and the problem.
+        """
+        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
-            policy = Policy.from_state_dict(payload["policy"])
-            data = from_jsonable({k: v for k, v in payload.items() if k != "policy"})
-            tuner = cls(policy, **data["config"])
-            tuner._log = list(zip(*(data["rows"][k] for k in _COLUMNS)))
-            tuner.audits = [(int(i), int(a), np.asarray(c, dtype=float)) for i, a, c in data["audits"]]
-            tuner.audit_seconds = float(data["audit_seconds"])
-            tuner._work = [float(data["work"][0]), int(data["work"][1])]
-            tuner._audit_rng.bit_generator.state = data["audit_rng"]
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TunerFileError(f"{path}: incomplete or inconsistent tuner file ({exc})") from None
+            tuner = cls(data["policy"], **data["config"])
+        except (TypeError, ValueError, ImportError) as exc:
+            raise TunerFileError(f"{path}: config: {exc}") from None
+        tuner._log = data["log"]
+        tuner.audits = data["audits"]
+        tuner.audit_seconds = data["audit_seconds"]
+        tuner._work = data["work"]
+        tuner._audit_rng.bit_generator.state = data["audit_rng"]
         return tuner
 
     def __repr__(self):

@@ -174,7 +174,7 @@ def heat_task(params: dict) -> dict:
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
                    backend="numba", degree=6, direct=True, grid=True, golden=True,
-                   progress=True, study="heat2d"):
+                   progress=True, study="heat2d", checkpoint=None):
     """Run heat2d for each grid size and score every method.
 
     Parameters
@@ -201,6 +201,10 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         every method's ``regret_golden``.  Ignored without ``grid``.
     backend : {"numba", "petsc"}
         See :func:`solver_settings`.
+    checkpoint : callable, optional
+        ``checkpoint(summary, arrays)`` after every finished task but the last (a cost matrix,
+        a direct or CG run, one learner trial), with every size scored on the tasks finished
+        so far (``summary["partial"]`` says how many), so a long run keeps its work as it goes.
 
     Returns
     -------
@@ -230,25 +234,47 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         for j, name in enumerate(learners):
             for i in range(trials):
                 tasks.append(dict(base, kind="learner", nx=n, name=name, j=j, trial=i))
-    t0 = time.perf_counter()
-    out = run_parallel(heat_task, tasks, jobs=jobs, desc=f"{study} tasks", progress=progress)
-    elapsed = time.perf_counter() - t0
-    by_size, arrays = {}, {}
-    for n in sizes:
-        costs = {}
-        for o, t in zip(out, tasks):
-            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
-                costs.update(o)
-        runs = {name: [o for o, t in zip(out, tasks) if t["kind"] == "learner"
-                       and t["nx"] == n and t["name"] == name] for name in learners}
-        by_size[n], arrays[n] = _score_size(n, costs, runs, steps)
     params = dict(study=study, nx=sizes, steps=int(steps), t_end=float(t_end), trials=int(trials),
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
                   golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
                   **solver)
-    summary = {"study": study, "params": params, "methods": by_size[sizes[-1]]["methods"],
-               "sizes": {str(n): by_size[n] for n in sizes}, "elapsed_seconds": elapsed}
+    t0 = time.perf_counter()
+    done = {}
+
+    def finished(i, result):
+        done[i] = result
+        if checkpoint is not None and len(done) < len(tasks):
+            part = _summarise(params, [(tasks[j], done[j]) for j in sorted(done)],
+                              time.perf_counter() - t0)
+            if part is not None:
+                part[0]["partial"] = {"finished": len(done), "of": len(tasks), "unit": "tasks"}
+                checkpoint(*part)
+
+    out = run_parallel(heat_task, tasks, jobs=jobs, desc=f"{study} tasks", progress=progress,
+                       on_result=finished)
+    return _summarise(params, list(zip(tasks, out)), time.perf_counter() - t0)
+
+
+def _summarise(params, pairs, elapsed):
+    """Score every size on the finished ``(task, result)`` pairs; None if nothing to score."""
+    steps = params["steps"]
+    by_size, arrays = {}, {}
+    for n in params["nx"]:
+        costs = {}
+        for t, o in pairs:
+            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
+                costs.update(o)
+        runs = {name: [o for t, o in pairs if t["kind"] == "learner"
+                       and t["nx"] == n and t["name"] == name] for name in params["learners"]}
+        if not costs and not any(runs.values()):
+            continue  # nothing of this size finished yet
+        by_size[n], arrays[n] = _score_size(n, costs, runs, steps)
+    if not by_size:
+        return None
+    last = list(by_size)[-1]
+    summary = {"study": params["study"], "params": params, "methods": by_size[last]["methods"],
+               "sizes": {str(n): by_size[n] for n in by_size}, "elapsed_seconds": elapsed}
     return summary, arrays
 
 
@@ -260,7 +286,8 @@ def _score_size(nx, costs, runs, steps):
         _score_grid(costs, iters, secs, extra)
     C = costs.get("C")
     rows = np.arange(steps)
-    iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
+    if "cg_iterations" in costs:  # absent from a partial run whose CG task has not finished
+        iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
     if "direct_seconds" in costs:
         iters["direct"] = np.zeros((1, steps))
         secs["direct"] = costs["direct_seconds"][None]

@@ -167,7 +167,7 @@ def test_save_load_round_trip_continues_identically(tmp_path):
     path = tmp_path / "tuner.json"
     a.save(path)
     assert os.listdir(tmp_path) == ["tuner.json"]  # no temp file left behind
-    assert json.loads(path.read_text())["version"] == 1
+    assert json.loads(path.read_text())["version"] == 2
     b_ = Tuner.load(path)
     assert len(b_.history["arm"]) == 8 and len(b_.audits) == len(a.audits)
     for A, b, c in data[8:]:
@@ -189,8 +189,8 @@ def test_corrupt_missing_and_wrong_version_files(tmp_path):
     bad.write_text(text[: len(text) // 2])
     with pytest.raises(TunerFileError, match="corrupt"):
         Tuner.load(bad)
-    bad.write_text(text.replace('"version": 1', '"version": 2', 1))
-    with pytest.raises(TunerFileError, match="version 2"):
+    bad.write_text(text.replace('"version": 2', '"version": 3', 1))
+    with pytest.raises(TunerFileError, match="version 3"):
         Tuner.load(bad)
     bad.write_text(json.dumps({"format": "something else"}))
     with pytest.raises(TunerFileError, match="not a relaxtune.tuner"):
