@@ -690,8 +690,9 @@ class Tuner:
     @property
     def history(self) -> dict:
         """Per-solve arrays: ``arm`` (chosen), ``omega``, ``iterations`` and ``seconds`` (all
-        phases), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` fed to the
-        policy, ``censored``, ``fallback_arm`` (−1 if none)."""
+        runs), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` told to the
+        policy, ``censored`` (the chosen arm's attempt did not converge), ``fallback_arm``
+        (the arm that produced ``x`` when it was not the first attempt, −1 if none)."""
         r = self._rows
         ctx = r["context"]
         if ctx and all(isinstance(c, list) for c in ctx):

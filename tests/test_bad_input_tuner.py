@@ -189,6 +189,9 @@ REFUSED = [
     ("tell-cost-nan", lambda: sor_tuner().tell(0, float("nan")), ValueError, "cost is NaN"),
     ("state-dict-foreign", lambda: Policy.from_state_dict({"format": "x"}), ValueError,
      "not a relaxtune policy state"),
+    ("simulate-failures-without-cap",
+     lambda: bandit.simulate(UniformRandom(OM), [[1.0, np.inf, 2.0]]), ValueError,
+     "costs has non-finite entries (arms that failed): pass cap="),
 ]
 
 

@@ -384,3 +384,26 @@ def test_petsc_backend_guard_converges_on_the_issue_example():
         r = tuner.solve(A, b)
         assert r.converged and r.backend == "petsc" and rel_res(A.matrix, b, r.x) <= 1e-8
     assert tuner.history["censored"].any()  # some attempts diverged and were rescued
+
+
+def test_simulate_reports_failures_as_the_tuner_does():
+    C = np.array([[30.0, np.inf, 50.0], [35.0, 8.0, 45.0], [np.nan, 9.0, 60.0]])
+    p = bandit.FixedArm([1.0, 1.5, 1.9], arm=1)
+    assert bandit.simulate(p, C, cap=1000.0).tolist() == [1, 1, 1]
+    assert p.cost_sums.tolist() == [0.0, 1000.0 + 8.0 + 9.0, 0.0]
+    assert p.converged_counts.tolist() == [0, 2, 0] and p.counts.tolist() == [0, 3, 0]
+
+
+def test_state_without_converged_counts_loads_with_none():
+    """A policy state written before converged observations were counted: no arm is trusted
+    until it converges again (the first solves after loading run without a budget)."""
+    p = bandit.SmoothIGW(PAPER_GRID, seed=0)
+    for k in range(5):
+        p.update(k, 40.0 + k)
+    state = p.state_dict()
+    del state["state"]["converged_counts"]
+    q = bandit.Policy.from_state_dict(state)
+    assert q.converged_counts.tolist() == [0] * 20
+    assert q.leader() == (None, pytest.approx(math.nan, nan_ok=True))
+    q.update(2, 30.0)
+    assert q.leader()[0] == 2
