@@ -573,12 +573,15 @@ class Tuner:
         return order
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
-        """Steps 4–6 of a guarded solve whose attempt did not converge: the chain, the last
-        resort, telling the policy.  Returns ``(result, cost, censored, fallback arm, info)``."""
+        """The fall-back and tell steps of a guarded solve whose attempt did not converge: the
+        chain, the last resort, what the policy is told (class notes).  Returns ``(result,
+        cost told, censored, fallback arm, info)``."""
         order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
         runs = [(arm, first, "x0", budget, self._dtol)]
         done = None
-        warm = first.x if first.reason == "maxiter" and budget < self.maxiter else None
+        # only the budget stopped it ("stopped": a custom solver's word for the same)
+        budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
+        warm = first.x if budget_stop else None
         for k in order:  # the chain
             if k == arm:
                 continue
@@ -615,8 +618,7 @@ class Tuner:
         if mine:
             cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
             censored, converged = False, True
-        elif first.reason == "maxiter" and budget < self.maxiter and all(
-                k != arm for k, *_ in runs[1:]):
+        elif budget_stop and all(k != arm for k, *_ in runs[1:]):
             censored, converged = True, False  # stopped by the budget: at least this much
             cost = self._cost_of(first)
             if self.policy.report_round_cost:

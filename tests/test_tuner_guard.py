@@ -20,8 +20,8 @@ from solvers import SolveResult
 PAPER_GRID = np.linspace(1.0, 1.95, 20)
 DAMPED_GRID = np.linspace(0.4, 1.9, 16)  # under-relaxed arms rescue non-dominant matrices
 MAXITER = 2000
-SEEDS = (0, 1, 2)
-STEPS = 16
+SEEDS = (0, 1, 2, 3)
+STEPS = 20
 
 
 def make_policy(name, arms, bounds, seed):
