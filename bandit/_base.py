@@ -113,9 +113,9 @@ class Policy:
     Costs are **minimised** (iterations, seconds: any non-negative number).  Subclasses
     implement ``_select``/``_update`` and list their mutable arrays in ``_state_keys``; the base
     class validates arguments, owns the seeded :class:`numpy.random.Generator`, keeps per-arm
-    counts, counts of converged observations and cost sums, and saves/restores everything (RNG included), so the same seed and
-    the same costs give the same arm sequence, also across :meth:`state_dict` /
-    :meth:`from_state_dict`.
+    counts, counts of converged observations and cost sums, and saves/restores everything
+    (RNG included), so the same seed and the same costs give the same arm sequence, also
+    across :meth:`state_dict` / :meth:`from_state_dict`.
 
     Parameters
     ----------
