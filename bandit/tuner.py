@@ -553,7 +553,8 @@ class Tuner:
         >>> t = Tuner(FixedArm([1.0, 1.3, 1.6, 1.9], arm=3), solver="sor")
         >>> t.fallback_order(3, None)          # nothing converged yet: the smallest ω first
         [0, 1, 2, 3]
-        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0); t.policy.update(3, 9.0, converged=False)
+        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0)
+        >>> t.policy.update(3, 9.0, converged=False)  # failed: not proven
         >>> t.fallback_order(3, 2)
         [2, 1, 0, 3]
         """
