@@ -434,7 +434,7 @@ class Tuner:
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
-        arm, best, pred = self.decide(context)
+        arm, best, pred = self._decide(context) if self._comm is None else self.decide(context)
         budget = self.maxiter if arm == best else self._budget(arm, best, pred)
         r = self._run(op, b, arm, x0, budget, True)
         if r.converged:
@@ -452,9 +452,11 @@ class Tuner:
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
         if self._by_name or info:
-            final.info.update(cost=cost, censored=censored)
+            extra = final.info
+            extra["cost"] = cost
+            extra["censored"] = censored
             if info:
-                final.info.update(info)
+                extra.update(info)
             final = final._fill(arm=used, settings=self._settings(used))
         else:
             final = final.replace(arm=used, settings=self._settings(used),
@@ -468,7 +470,8 @@ class Tuner:
         """Step 1: everything the solve needs, checked and converted before the policy draws
         (``A`` prepared once per call; a matrix on the previous call's sparsity pattern reuses
         its pattern work)."""
-        context = _check_context(context)
+        if not (context is None or (type(context) is float and context - context == 0.0)):
+            context = _check_context(context)  # (a finite float needs no more)
         if not self._by_name:
             return A, b, x0, context  # a custom solver checks its own input
         if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
