@@ -290,9 +290,12 @@ class Tuner:
         self._omegas = self._check_arms()
         self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
         self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
-        # keyword arguments of an arm's guarded (dtol) and plain runs, built once
-        self._kw = {True: [dict(kw, dtol=GUARD_DTOL) for kw in self._arm_kw] if self._dtol
-                    else self._arm_kw, False: self._arm_kw}
+        # every keyword argument of an arm's guarded (dtol) and plain runs but x0 and maxiter,
+        # built once
+        common = {"rtol": rtol, "atol": atol, "backend": backend}
+        plain = [{**common, **kw} for kw in self._arm_kw]
+        self._kw = {True: [dict(kw, dtol=GUARD_DTOL) for kw in plain] if self._dtol else plain,
+                    False: plain}
         self._safe = self._safety_order()
         self._require = _requirements(solver) if self._by_name else None
         if self._by_name and backend == "numba":
@@ -356,8 +359,7 @@ class Tuner:
             if tiny is None:
                 tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
             try:
-                self._solve_fn(tiny, np.ones(2), x0=None, rtol=self.rtol, atol=self.atol,
-                               maxiter=1, backend=self.backend, **self._kw[True][i])
+                self._solve_fn(tiny, np.ones(2), x0=None, maxiter=1, **self._kw[True][i])
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"arm {i} ({arm!r}) is not valid for {self.solver}: "
                                  f"{exc}") from None
@@ -508,8 +510,7 @@ class Tuner:
     def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
         """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
         adds it to the running seconds per iteration (the user's solves, not audits)."""
-        res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
-                             backend=self.backend, **self._kw[guarded][arm])
+        res = self._solve_fn(op, b, x0=x0, maxiter=maxiter, **self._kw[guarded][arm])
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
         if tally:
