@@ -23,7 +23,8 @@ import numbers
 
 import numpy as np
 
-from ._base import STATE_FORMAT, STATE_VERSION, Policy, arm_omega, from_jsonable, to_jsonable  # noqa: F401  (to_jsonable: doctest)
+from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, STATE_FORMAT, STATE_VERSION,  # noqa: F401
+                    Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
 
 __all__ = ["read_tuner_file", "check_policy_state"]
@@ -176,8 +177,9 @@ def _policy(raw):
         fresh = klass(arms, seed=raw["seed"], **config)
     except (TypeError, ValueError) as exc:
         raise _Bad(f"policy config of {name}: {exc}") from None
-    expected = ("t", "counts", "cost_sums", "p", *klass._state_keys)
     state = raw["state"]
+    expected = tuple(k for k in (*BASE_STATE_KEYS, *klass._state_keys)
+                     if k in state or k not in OPTIONAL_STATE_KEYS)
     missing = [k for k in expected if k not in state]
     _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
     extra = [k for k in state if k not in expected]
@@ -198,6 +200,10 @@ def _policy(raw):
           f"t = {values['t']}")
     _need(bool(np.all(values["cost_sums"] >= 0)), "policy state 'cost_sums' has a negative "
           "entry (costs are non-negative)")
+    if "converged_counts" in values:
+        cc = values["converged_counts"]
+        _need(bool(np.all(cc >= 0) and np.all(cc <= values["counts"])),
+              "policy state 'converged_counts' must lie between 0 and 'counts' for every arm")
     _rng_state(_decode(raw["rng"], "policy rng"), "policy rng", type(fresh.rng.bit_generator))
     try:
         return Policy.from_state_dict(raw)

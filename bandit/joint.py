@@ -147,7 +147,7 @@ class JointCB(Policy):
         if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
             joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
             self._mu_of = (psi, self.t)
-        k = int(played_argmin(self._mu, self.counts))
+        k = int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
         return k, float(self.unit * (math.exp(self._mu[k]) - _FLOOR))

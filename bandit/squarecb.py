@@ -190,10 +190,14 @@ class SquareCB(Policy):
         phi = self._context(context)
         if math.isnan(self.unit):
             return None, math.nan
-        if self._lead is not None and self._lead[0] is phi and self._lead[1] == self.t:
-            k, y = self._lead[2:]
+        lead = self._lead
+        # the draw's leader is over played arms: when it has converged it is also the leader
+        # over the arms with a converged observation (a subset), else search those
+        if (lead is not None and lead[0] is phi and lead[1] == self.t and lead[2] >= 0
+                and self.converged_counts[lead[2]] > 0):
+            k, y = lead[2:]
         else:
-            k, y = played_model_argmin(self.theta, phi, self.counts)
+            k, y = played_model_argmin(self.theta, phi, self.converged_counts)
         if k < 0:
             return None, math.nan
         return int(k), float(self._cost(y))

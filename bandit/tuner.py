@@ -1,22 +1,36 @@
 """The Tuner: one-line change inside a simulation loop that learns the solver's ω as it goes."""
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 
 import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
+from ._kernels import count_nonfinite
 from ._persist import TunerFileError, write_atomic
 from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
 
-__all__ = ["Tuner", "arm_kwargs", "TunerFileError"]
+__all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
 
 #: Version 2 writes strict JSON (non-finite floats tagged); version 1 files are still read.
 FORMAT, VERSION = "relaxtune.tuner", 2
 _COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost", "censored",
             "fallback_arm")
+
+#: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
+#: ``‖r_k‖ > GUARD_DTOL·‖r_0‖``, so an unstable ω costs a few iterations, not the climb to the
+#: solvers' default 1e12.  Converging SOR can grow its residual first (by up to ~1e5 on upwind
+#: convection–diffusion at a Péclet number of 1000), so such a stop is not final: when no arm
+#: converges, the stopped arms are run again with the solvers' default.
+GUARD_DTOL = 1e6
+# solve keywords the Tuner sets itself; an arm may not set them
+_TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_F64 = np.dtype(np.float64)
+_EMPTY = np.empty(0)
 
 
 def arm_kwargs(arm, solver="sor", backend="numba") -> dict:
@@ -45,6 +59,89 @@ def arm_kwargs(arm, solver="sor", backend="numba") -> dict:
     return kw
 
 
+# --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
+def _number(value, name) -> float:
+    if type(value) is float:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _integer(value, name) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _check_context(context):
+    """``None``, a finite float, or a finite 1-D float array; else ``ValueError``.
+
+    Checked before the policy draws, and what the history records; whether the policy can use
+    it (a context at all, its length) the policy checks before it draws.
+    """
+    if context is None or (type(context) is float and math.isfinite(context)):
+        return context
+    if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
+        c = float(context)
+        if not math.isfinite(c):
+            raise ValueError(f"context must be finite, got {context!r}")
+        return c
+    if isinstance(context, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
+    try:
+        arr = np.array(context, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"context must be a number or a sequence of numbers, got {context!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"context must be a number or a 1-D sequence of numbers, got shape "
+                         f"{arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"context must be finite, got {context!r}")
+    return arr
+
+
+def _vectors(b, x0, n):
+    """``b`` and ``x0`` (or None) as finite float64 vectors of length ``n``; the solvers' own
+    check and message for anything else."""
+    if (type(b) is np.ndarray and b.dtype is _F64 and b.size == n and b.ndim == 1
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype is _F64 and x0.size == n
+                                and x0.ndim == 1))
+            and not count_nonfinite(b, _EMPTY if x0 is None else x0)):
+        return b, x0  # the common case, in one compiled pass
+    from solvers._operator import check_vector
+
+    return check_vector(b, n, "b"), None if x0 is None else check_vector(x0, n, "x0")
+
+
+def _requirements(solver):
+    """The solver's checks of ``A`` beyond :func:`solvers.prepare` (diagonal, symmetry), as
+    one function of a prepared operator; cached on the operator, so a few hundred ns."""
+    if solver == "sor":
+        return lambda op: op.require_diagonal("sor")
+    if solver == "ssor_pcg":
+        def check(op):
+            op.require_diagonal("ssor_pcg", positive=True)
+            op.require_symmetric("ssor_pcg")
+        return check
+    return lambda op: op.require_symmetric(solver)
+
+
+def _residual_key(r) -> float:
+    return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
+
+
+def _takes_dtol(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "dtol" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 class Tuner:
     """Solve a sequence of systems, choosing each solve's arm (ω) with a policy; costs minimised.
 
@@ -54,20 +151,21 @@ class Tuner:
         Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts).
     solver : {"ssor_pcg", "sor", "cg"} or callable
         A :data:`solvers.SOLVERS` name, or a function with the same signature
-        ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult.
+        ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult
+        (if it also takes ``dtol``, guarded attempts pass :data:`GUARD_DTOL`).
     rtol, atol, maxiter : float, float, int
-        Stopping rule and cap of every solve (REFERENCE §1).
+        Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve.
     cost : {"iterations", "time"}
         What the policy minimises: iteration counts or wall-clock seconds of the solve.
-    backend : str
+    backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
-        Guarded exploration: an arm that is not the policy's predicted best gets a budget of
-        ``guard ×`` the best arm's predicted cost; if it has not converged by then it is
-        stopped, reported to the policy as *censored* and the solve is finished from its
-        current iterate with the predicted best arm (up to ``maxiter`` more iterations).
-        ``None`` disables it.  With ``cost="time"`` the budget is converted to iterations with
-        the running seconds-per-iteration of this tuner's solves.
+        Guarded solving (see Notes): an arm that is not the policy's predicted best gets a
+        budget of ``guard ×`` the best arm's predicted cost, every attempt stops early on
+        divergence, and a failed attempt is followed by the fallback chain, so the solve
+        converges whenever some arm converges on the system within ``maxiter``.  ``None``
+        means no guard at all: one solve with the chosen arm, up to ``maxiter`` iterations and
+        the solver's default divergence tolerance, returned as it is (also unconverged).
     audit : float, default 0.0
         Fraction of solves on which every other arm is also run on the same system, off the
         user's clock (``audit_seconds``), to estimate regret in production.
@@ -76,16 +174,57 @@ class Tuner:
 
     Notes
     -----
-    A diverged or broken-down attempt is fed back as censored with the whole budget as cost and
-    the fallback restarts from the user's ``x0``.  The cost of a fallback phase is not fed to
-    regression learners (it started from a warm iterate, so it is not a comparable observation
-    of either arm): they get the attempt's censored cost, a lower bound on the arm's cost.
-    Policies with ``report_round_cost`` (the adversarial ones, which add a censored cost as if
-    observed) get the whole round's cost instead, attempt plus fallback, uncensored: it is the
-    loss their choice caused, whereas the attempt alone would make an arm that had to be
-    stopped look no worse than ``guard ×`` the leader.  On heat2d at nx = 200 this took
-    Tsallis-INF from 122.9k iterations (4 trials) to 104.8k–107.7k, the reference's 107.2k
-    (no guard: 106.3k–109.5k).
+    **A guarded solve** (``guard`` a number) runs these steps:
+
+    1. *Attempt*: the policy's arm, with ``maxiter`` if it is the leader (the arm with the
+       lowest predicted cost among arms with a converged observation, :meth:`Policy.leader`)
+       or if there is no leader yet, else with the budget ``ceil(guard × leader's predicted
+       cost)``; stopped as diverged once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
+    2. *Fall back*, if it did not converge: the other arms in this order, each with
+       ``maxiter`` and the same divergence test, until one converges — the leader; the other
+       arms with a converged observation by predicted cost; the most conservative arm; then
+       every remaining arm, from the most conservative on.  The first fallback continues from
+       the attempt's iterate if the attempt was only stopped by its budget; every other run
+       starts from the user's ``x0``.
+    3. *Last resort*, if none converged: every arm whose failure was not final — stopped by
+       the budget or by ``GUARD_DTOL``, or run from a warm iterate — is run again from ``x0``
+       with ``maxiter`` and the solver's default divergence tolerance.
+
+    Conservative arms (most likely to converge, used first when nothing has converged yet):
+    for ``"sor"`` the smallest ω (under-relaxation damps the sweep; on a nonsymmetric matrix
+    large ω are the ones that diverge); for ``"ssor_pcg"`` the ω closest to 1 (symmetric
+    Gauss–Seidel: every ω in (0, 2) gives an SPD preconditioner, the ends of the interval
+    the worst conditioned); for ``"cg"`` and custom solvers the first arm of the list.
+
+    The result is converged whenever one of these runs converged; ``iterations`` and
+    ``seconds`` cover every run; ``arm``/``omega`` name the arm that produced ``x``.  When
+    every arm failed the result is the run with the smallest residual, ``converged=False``,
+    ``reason`` that run's reason, and ``info["all_arms_failed"] = True`` with a message in
+    ``info["failure"]``.
+
+    **What the policy is told** (one ``update`` per solve, for the arm it chose):
+
+    * converged: its cost, ``converged=True``.
+    * stopped by the budget (it may converge later): the attempt's cost as a censored lower
+      bound; a ``report_round_cost`` policy (the adversarial ones, which use a censored cost
+      as if observed) gets the round's cost instead — attempt plus fallback, the loss its
+      choice caused — uncensored.  Either way ``converged=False``.
+    * failed (diverged, broke down, or hit ``maxiter``): the cost of ``maxiter`` iterations
+      (``cost="time"``: ``maxiter`` × the running seconds per iteration), at least the
+      round's cost for a ``report_round_cost`` policy, censored, ``converged=False``.  No arm
+      converging on the system can cost more than ``maxiter`` iterations, so a failed arm
+      never looks cheaper than one that converged on the same system, whatever its attempt
+      and fallback cost; and only arms with a converged observation become the leader.
+
+    A run of the chain is not told to the policy (it did not choose it; an importance
+    weighted learner cannot use it), except that when the chosen arm itself converges in the
+    last resort that run is its (uncensored) observation.
+
+    ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
+    solver itself would refuse — before the policy draws: a refused call raises
+    ``ValueError`` (``TypeError`` for an ``A`` of an unknown type) and leaves the policy, its
+    generator and the history as they were.  A custom solver function checks its own input,
+    after the draw.
 
     Examples
     --------
@@ -105,21 +244,43 @@ class Tuner:
                  cost="iterations", backend="numba", guard=3.0, audit=0.0, audit_seed=None):
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
-        if cost not in ("iterations", "time"):
+        self._solve_fn = self._resolve(solver)
+        self._by_name = isinstance(solver, str)
+        if not isinstance(cost, str) or cost not in ("iterations", "time"):
             raise ValueError(f"cost must be 'iterations' or 'time', got {cost!r}")
-        if guard is not None and not (isinstance(guard, numbers.Real) and guard >= 1):
-            raise ValueError(f"guard must be None or a number >= 1, got {guard!r}")
-        if not (isinstance(audit, numbers.Real) and 0 <= audit <= 1):
+        if self._by_name:
+            import solvers
+
+            if not isinstance(backend, str) or backend not in solvers.BACKENDS:
+                raise ValueError(f"backend must be one of {solvers.BACKENDS}, got {backend!r}")
+        rtol, atol = _number(rtol, "rtol"), _number(atol, "atol")
+        for name, v in (("rtol", rtol), ("atol", atol)):
+            if not 0.0 <= v < math.inf:  # NaN fails too
+                raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
+        if rtol == 0.0 and atol == 0.0:
+            raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
+        maxiter = _integer(maxiter, "maxiter")
+        top = self._max_int(backend)
+        if not 1 <= maxiter <= top:
+            raise ValueError(f"maxiter must be a positive integer within the solvers' integer "
+                             f"range (at most {top}), got {maxiter!r}")
+        if guard is not None:
+            guard = _number(guard, "guard")
+            if not 1.0 <= guard < math.inf:
+                raise ValueError(f"guard must be None or a finite number >= 1, got {guard!r}")
+        audit = _number(audit, "audit")
+        if not 0.0 <= audit <= 1.0:
             raise ValueError(f"audit must be a fraction in [0, 1], got {audit!r}")
-        if int(maxiter) != maxiter or maxiter < 1:
-            raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+        if audit_seed is not None:
+            audit_seed = _integer(audit_seed, "audit_seed")
+            if audit_seed < 0:
+                raise ValueError(f"audit_seed must be a non-negative integer, got {audit_seed!r}")
         self.policy = policy
         self.solver = solver
-        self._solve_fn = self._resolve(solver)
-        self.rtol, self.atol, self.maxiter = float(rtol), float(atol), int(maxiter)
+        self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
         self.cost, self.backend = cost, backend
-        self.guard = None if guard is None else float(guard)
-        self.audit = float(audit)
+        self.guard = guard
+        self.audit = audit
         self.audit_seed = audit_seed
         self._audit_rng = np.random.default_rng(audit_seed)
         self._log = []  # one tuple of _COLUMNS per solve
@@ -128,19 +289,98 @@ class Tuner:
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
-        self._by_name = isinstance(solver, str)
+        self._omegas = self._check_arms()
         self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
-        self._omegas = [math.nan if arm_omega(a) is None else arm_omega(a) for a in policy.arms]
+        self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
+        # every keyword argument of an arm's guarded (dtol) and plain runs but x0 and maxiter,
+        # built once
+        common = {"rtol": rtol, "atol": atol, "backend": backend}
+        plain = [{**common, **kw} for kw in self._arm_kw]
+        self._kw = {True: [dict(kw, dtol=GUARD_DTOL) for kw in plain] if self._dtol else plain,
+                    False: plain}
+        self._safe = self._safety_order()
+        self._require = _requirements(solver) if self._by_name else None
+        if self._by_name and backend == "numba":
+            self._try_arms()
 
     @staticmethod
     def _resolve(solver):
+        if isinstance(solver, str):
+            import solvers
+
+            if solver not in solvers.SOLVERS:
+                raise ValueError(f"unknown solver {solver!r}; known: {sorted(solvers.SOLVERS)}")
+            return solvers.SOLVERS[solver]
         if callable(solver):
             return solver
+        raise ValueError(f"solver must be a solvers.SOLVERS name or a function, got {solver!r}")
+
+    @staticmethod
+    def _max_int(backend) -> int:
+        """Largest ``maxiter`` the kernels take: int64 for Numba, ``PetscInt`` for PETSc."""
+        if backend == "petsc":
+            try:
+                from petsc4py import PETSc
+            except ImportError:
+                return _INT64_MAX  # the solver explains how to install it
+            return int(np.iinfo(PETSc.IntType).max)
+        return _INT64_MAX
+
+    def _check_arms(self):
+        """Every arm's ω (NaN if none); ``ValueError`` for an arm the solver cannot run."""
+        name = self.solver if self._by_name else None
+        omegas = []
+        for i, arm in enumerate(self.policy.arms):
+            try:
+                om = arm_omega(arm)
+            except (TypeError, ValueError):
+                raise ValueError(f"arm {i} ({arm!r}): omega must be a number") from None
+            if name in ("sor", "ssor_pcg"):
+                if om is None:
+                    raise ValueError(f"arm {i} ({arm!r}) has no omega, which {name} needs")
+                if not 0.0 < om < 2.0:  # NaN fails too
+                    raise ValueError(f"arm {i} ({arm!r}): omega must lie in the open interval "
+                                     f"(0, 2) for {name}, got {om!r}")
+            if isinstance(arm, dict):
+                owned = sorted(_TUNER_KEYS & arm.keys())
+                if owned:
+                    raise ValueError(f"arm {i} ({arm!r}) sets {owned}, which the Tuner sets "
+                                     "for every solve")
+            omegas.append(math.nan if om is None else om)
+        return omegas
+
+    def _try_arms(self):
+        """Run every setting-dict arm once on a 2×2 system, so that a setting the solver
+        refuses is refused here rather than after a draw."""
         import solvers
 
-        if solver not in solvers.SOLVERS:
-            raise ValueError(f"unknown solver {solver!r}; known: {sorted(solvers.SOLVERS)}")
-        return solvers.SOLVERS[solver]
+        tiny = None
+        for i, arm in enumerate(self.policy.arms):
+            if not isinstance(arm, dict):
+                continue  # a float arm is a checked ω
+            if tiny is None:
+                tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+            try:
+                self._solve_fn(tiny, np.ones(2), x0=None, maxiter=1, **self._kw[True][i])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"arm {i} ({arm!r}) is not valid for {self.solver}: "
+                                 f"{exc}") from None
+
+    def _safety_order(self):
+        """Arm indices from the most conservative to the least (see the class notes)."""
+        om = np.array(self._omegas)
+        if self.solver == "sor":
+            key = om
+        elif self.solver == "ssor_pcg":
+            key = np.abs(om - 1.0)
+        else:
+            key = np.zeros(om.size)
+        return [int(k) for k in np.lexsort((np.arange(om.size), key))]
+
+    @property
+    def conservative_arm(self) -> int:
+        """The arm a failed solve falls back to when nothing better is known (class notes)."""
+        return self._safe[0]
 
     @property
     def solver_name(self):
@@ -150,36 +390,148 @@ class Tuner:
     def decide(self, context=None):
         """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
 
-        Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the
-        decision is broadcast, so every rank solves with the same arm.
+        ``best_arm`` is the leader (:meth:`Policy.leader`: the lowest predicted cost among arms
+        with a converged observation; None before any), used for the guard budget and as the
+        first fallback.  Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on
+        rank 0 only and the decision is broadcast, so every rank solves with the same arm.
         """
+        if self._comm is None:
+            return self._decide(context)
         return _mpi.on_root(self._comm, self._decide, context)
 
-    def _decide(self, context=None):
-        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
-
-        ``best_arm`` is the arm with the lowest predicted cost among arms with data (None
-        before any), used for the guard budget and as the fallback.
-        """
+    def _decide(self, context):
         arm = self.policy.select(context)
         best, pred = self.policy.leader(context)
         return arm, best, pred
 
-    def tell(self, arm, cost, context=None, censored=False):
-        """Report a cost to the policy (the other half of the decision point)."""
-        self.policy.update(arm, cost, context, censored)
+    def tell(self, arm, cost, context=None, censored=False, converged=None):
+        """Report a cost to the policy (the other half of the decision point).
+
+        Every rank tells its own copy of the policy the same (agreed) numbers.
+        """
+        self.policy.update(arm, cost, context, censored, converged)
 
     # --- solving --------------------------------------------------------------------------------
-    def _run(self, op, b, arm, x0, maxiter):
-        kw = self._arm_kw[arm]
-        res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
-                             backend=self.backend, **kw)
+    def solve(self, A, b, *, x0=None, context=None):
+        """Solve ``A x = b`` with the arm the policy picks, learn from the cost, return the result.
+
+        Steps: validate (nothing changes if the call is refused), decide, attempt, fall back
+        (guarded solves that did not converge), tell, record — see the class notes.
+
+        Returns
+        -------
+        SolveResult
+            ``arm``/``settings``/``omega`` are the arm that produced ``x``; ``iterations`` and
+            ``seconds`` cover every run; when the chosen arm did not converge
+            ``info["explored"]`` describes its attempt and ``info["attempts"]`` lists every run
+            (arm, ω, iterations, seconds, reason, start, budget, dtol).
+
+        Raises
+        ------
+        ValueError
+            For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
+            an unknown type), before the policy draws.
+        """
         if self._comm is None:
-            return res
-        return _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+            op, b, x0, context = self._validate(A, b, x0, context)
+        else:  # a refusal on any rank is a refusal on every rank (no rank left waiting)
+            op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
+        # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
+        # every layer of Python here shows in the wall-clock comparison with plain CG
+        arm, best, pred = self._decide(context) if self._comm is None else self.decide(context)
+        budget = self.maxiter if arm == best else self._budget(arm, best, pred)
+        r = self._run(op, b, arm, x0, budget, True)
+        if r.converged:
+            cost = self._cost_of(r)
+            self.tell(arm, cost, context, False, True)
+            final, censored, fallback, info = r, False, -1, None
+        elif self.guard is None:  # no fallback: the failure is returned as it is
+            cost = self._failure_cost(r.seconds)
+            self.tell(arm, cost, context, True, False)
+            final, censored, fallback, info = r, True, -1, None
+        else:
+            final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
+                                                                   best, r, budget)
+        used = arm if fallback < 0 else fallback
+        # a result of our own solvers is fresh from this call: label it in place (a user's
+        # solver function might hand out a shared object, so that one is copied)
+        if self._by_name or info:
+            extra = final.info
+            extra["cost"] = cost
+            extra["censored"] = censored
+            if info:
+                extra.update(info)
+            final = final._fill(arm=used, settings=self._settings(used))
+        else:
+            final = final.replace(arm=used, settings=self._settings(used),
+                                  info={**final.info, "cost": cost, "censored": censored})
+        if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
+            self._audit(op, b, x0, arm, r)
+        self._record(arm, final, context, cost, censored, fallback)
+        return final
+
+    def _validate(self, A, b, x0, context):
+        """Step 1: everything the solve needs, checked and converted before the policy draws
+        (``A`` prepared once per call; a matrix on the previous call's sparsity pattern reuses
+        its pattern work)."""
+        if not (context is None or (type(context) is float and context - context == 0.0)):
+            context = _check_context(context)  # (a finite float needs no more)
+        if not self._by_name:
+            return A, b, x0, context  # a custom solver checks its own input
+        if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
+            import solvers.petsc
+
+            op = solvers.petsc.prepare(A)
+            op.require(self.solver)
+            return op, self._petsc_vector(op, b, "b"), (
+                None if x0 is None else self._petsc_vector(op, x0, "x0")), context
+        if self._last_op is None:
+            import solvers
+
+            op = solvers.prepare(A)
+        else:
+            op = self._last_op.with_values(A)
+        self._require(op)
+        b, x0 = _vectors(b, x0, op.n)
+        self._last_op = op
+        return op, b, x0, context
+
+    @staticmethod
+    def _petsc_vector(op, v, name):
+        from petsc4py import PETSc
+
+        if isinstance(v, PETSc.Vec):
+            op.vector(v, name, copy=False)  # global and local sizes
+            if not math.isfinite(v.norm()):
+                raise ValueError(f"{name} contains NaN or Inf")
+            return v
+        from solvers._operator import check_vector
+
+        return check_vector(v, op.n, name)
+
+    def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
+        """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
+        adds it to the running seconds per iteration (the user's solves, not audits)."""
+        res = self._solve_fn(op, b, x0=x0, maxiter=maxiter, **self._kw[guarded][arm])
+        if self._comm is not None:
+            res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+        if tally:
+            work = self._work
+            work[0] += res.seconds
+            work[1] += res.iterations
+        return res
 
     def _cost_of(self, r):
         return float(r.seconds) if self.cost == "time" else float(r.iterations)
+
+    def _failure_cost(self, seconds):
+        """What a failed arm is charged: ``maxiter`` iterations (or their running seconds;
+        at least ``seconds``, the failed round's own), more than any converging arm costs."""
+        if self.cost == "iterations":
+            return float(self.maxiter)
+        sec, its = self._work
+        per_it = sec / its if its > 0 else 0.0
+        return max(self.maxiter * per_it, float(seconds))
 
     def _budget(self, arm, best, pred):
         """Iteration cap of an exploratory attempt (``maxiter`` when not guarded)."""
@@ -192,79 +544,126 @@ class Tuner:
             pred = pred / (sec / its)
         return int(min(self.maxiter, max(1, math.ceil(self.guard * pred))))
 
-    def solve(self, A, b, *, x0=None, context=None):
-        """Solve ``A x = b`` with the arm the policy picks, learn from the cost, return the result.
+    # --- falling back -----------------------------------------------------------------------------
+    def fallback_order(self, arm, best, context=None) -> list:
+        """Every arm in the order a failed guarded solve tries them, the chosen ``arm`` in its
+        place (it is skipped until the last resort; see the class notes).
 
-        Returns
-        -------
-        SolveResult
-            ``arm``/``settings``/``omega`` are the arm that finished the solve; ``iterations``
-            and ``seconds`` cover every phase; ``info["explored"]`` describes a stopped
-            exploratory attempt (arm, ω, iterations, seconds, censored).
+        ``best`` is the leader from :meth:`decide`: first, then the other arms with a converged
+        observation by the policy's predicted cost, then the conservative arm, then the rest
+        from the most conservative on.
+
+        Examples
+        --------
+        >>> from bandit import FixedArm
+        >>> t = Tuner(FixedArm([1.0, 1.3, 1.6, 1.9], arm=3), solver="sor")
+        >>> t.fallback_order(3, None)          # nothing converged yet: the smallest ω first
+        [0, 1, 2, 3]
+        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0)
+        >>> t.policy.update(3, 9.0, converged=False)  # failed: not proven
+        >>> t.fallback_order(3, 2)
+        [2, 1, 0, 3]
         """
-        op = A
-        if self._by_name:
-            if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
-                import solvers.petsc
+        p = self.policy
+        trusted = p.converged_counts > 0
+        first = [] if best is None else [int(best)]
+        proven = [k for k in range(p.n_arms) if trusted[k] and k not in first]
+        if proven:
+            pred = np.asarray(p.predict(context), dtype=np.float64)
+            rank = {k: i for i, k in enumerate(self._safe)}
+            proven.sort(key=lambda k: (pred[k] if pred[k] == pred[k] else math.inf, rank[k]))
+        safe = self._safe[0]
+        order = first + [k for k in proven if k != safe]
+        if safe not in first:
+            order.append(safe)
+        order += [k for k in self._safe if k not in order]
+        return order
 
-                op = solvers.petsc.prepare(A)
-            else:
-                # one conversion per call, shared by fallback and audit; a matrix on the previous
-                # call's sparsity pattern (a re-assembled stencil) reuses its pattern work
-                if self._last_op is None:
-                    import solvers
-
-                    op = solvers.prepare(A)
-                else:
-                    op = self._last_op.with_values(A)
-                self._last_op = op
-        # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
-        # every layer of Python here shows in the wall-clock comparison with plain CG
-        policy = self.policy
-        if self._comm is None:  # == self.decide(context)
-            arm = policy.select(context)
-            best, pred = policy.leader(context)
+    def _fall_back(self, op, b, x0, context, arm, best, first, budget):
+        """The fall-back and tell steps of a guarded solve whose attempt did not converge: the
+        chain, the last resort, what the policy is told (class notes).  Returns ``(result,
+        cost told, censored, fallback arm, info)``."""
+        order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
+        runs = [(arm, first, "x0", budget, self._dtol)]
+        done = None
+        # only the budget stopped it ("stopped": a custom solver's word for the same)
+        budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
+        warm = first.x if budget_stop else None
+        for k in order:  # the chain
+            if k == arm:
+                continue
+            if warm is None:
+                r = self._run(op, b, k, x0, self.maxiter, True)
+                runs.append((k, r, "x0", self.maxiter, self._dtol))
+            else:  # the first fallback goes on from a budget-stopped attempt
+                r = self._run(op, b, k, warm, self.maxiter, True)
+                runs.append((k, r, "warm", self.maxiter, self._dtol))
+                warm = None
+            if r.converged:
+                done = len(runs) - 1
+                break
+        if done is None:  # last resort: every failure that was not final, from x0, plain
+            for k in order:
+                if self._settled(k, runs):
+                    continue
+                r = self._run(op, b, k, x0, self.maxiter, False)
+                runs.append((k, r, "x0", self.maxiter, False))
+                if r.converged:
+                    done = len(runs) - 1
+                    break
+        its = sum(r.iterations for _, r, *_ in runs)
+        secs = sum(r.seconds for _, r, *_ in runs)
+        if done is None:
+            best_run = min(range(len(runs)), key=lambda i: _residual_key(runs[i][1]))
         else:
-            arm, best, pred = self.decide(context)
-        budget = self.maxiter if arm == best else self._budget(arm, best, pred)
-        r = self._run(op, b, arm, x0, budget)
-        work = self._work
-        work[0] += r.seconds
-        work[1] += r.iterations
-        censored, fallback = not r.converged, -1
-        cost = self._cost_of(r)
-        if censored and r.reason in ("diverged", "breakdown"):
-            cost = cost * budget / max(r.iterations, 1)  # penalise as if the budget was spent
-        falls_back = censored and best is not None and best != arm
-        round_cost = falls_back and policy.report_round_cost
-        if not round_cost:
-            policy.update(arm, cost, context, censored)  # == self.tell(...)
-        final, info = r, {}
-        if falls_back:
-            restart = r.reason in ("diverged", "breakdown")
-            r2 = self._run(op, b, best, x0 if restart else r.x, self.maxiter)
-            self._work[0] += r2.seconds
-            self._work[1] += r2.iterations
-            info["explored"] = {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
-                                "iterations": r.iterations, "seconds": r.seconds,
-                                "reason": r.reason, "censored": True, "budget": budget,
-                                "restarted": restart}
-            final = r2.replace(iterations=r.iterations + r2.iterations,
-                               seconds=r.seconds + r2.seconds)
-            fallback = best
-            if round_cost:  # the whole round's work: what choosing `arm` cost (not a bound)
-                cost = self._cost_of(final)
-                policy.update(arm, cost, context, False)
-        used = fallback if fallback >= 0 else arm
-        label = {"arm": used, "settings": self._settings(used),
-                 "info": {**final.info, **info, "cost": cost, "censored": censored}}
-        # a result of our own solvers is fresh from this call: label it in place (a user's
-        # solver function might hand out a shared object, so that one is copied)
-        final = final._fill(**label) if self._by_name else final.replace(**label)
-        if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
-            self._audit(op, b, x0, arm, r)
-        self._record(arm, final, context, cost, censored, fallback)
-        return final
+            best_run = done
+        used, res = runs[best_run][0], runs[best_run][1]
+        final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
+        round_cost = secs if self.cost == "time" else float(its)
+        # what the policy is told about the arm it chose (class notes)
+        mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
+        if mine:
+            cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
+            censored, converged = False, True
+        elif budget_stop and all(k != arm for k, *_ in runs[1:]):
+            censored, converged = True, False  # stopped by the budget: at least this much
+            cost = self._cost_of(first)
+            if self.policy.report_round_cost:
+                cost, censored = round_cost, False
+        else:  # failed
+            cost = self._failure_cost(secs)
+            if self.policy.report_round_cost:
+                cost = max(cost, round_cost)
+            censored, converged = True, False
+        self.tell(arm, cost, context, censored, converged)
+        info = {"explored": {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
+                             "iterations": first.iterations, "seconds": first.seconds,
+                             "reason": first.reason, "censored": True, "budget": budget,
+                             "restarted": len(runs) < 2 or runs[1][2] == "x0"},
+                "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
+                              "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
+                              "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if done is None:
+            tried = sorted({k for k, *_ in runs})
+            info["all_arms_failed"] = True
+            info["failure"] = (f"every arm failed on this system: {len(tried)} of "
+                               f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
+                               f"returning the run with the smallest residual (arm {used}, "
+                               f"{res.reason})")
+        fallback = -1 if best_run == 0 else used
+        return final, cost, True, fallback, info  # the history's `censored`: the attempt failed
+
+    def _settled(self, k, runs) -> bool:
+        """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
+        ``maxiter``, and not merely stopped by the guard's divergence tolerance."""
+        for arm, r, start, cap, guarded in runs:
+            if arm != k or start != "x0" or cap < self.maxiter:
+                continue
+            if r.reason in ("maxiter", "breakdown", "converged"):
+                return True
+            if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
+                return True
+        return False
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
@@ -273,7 +672,8 @@ class Tuner:
     def _audit(self, op, b, x0, arm, r):
         costs = np.empty(self.policy.n_arms)
         for k in range(self.policy.n_arms):
-            rk = r if (k == arm and r.converged) else self._run(op, b, k, x0, self.maxiter)
+            rk = r if (k == arm and r.converged) else self._run(op, b, k, x0, self.maxiter,
+                                                                False, tally=False)
             if k != arm or not r.converged:
                 self.audit_seconds += rk.seconds
             costs[k] = self._cost_of(rk) if rk.converged else math.inf
@@ -282,10 +682,10 @@ class Tuner:
     def _record(self, arm, res, context, cost, censored, fallback):
         if context is None:
             ctx = math.nan
-        elif isinstance(context, (float, int)):
-            ctx = float(context)
+        elif type(context) is float:
+            ctx = context
         else:
-            ctx = np.asarray(context, dtype=float).reshape(-1).tolist()
+            ctx = context.tolist()
         self._log.append((arm, self._omegas[arm], res.iterations, res.seconds, ctx,
                           res.converged, cost, censored, fallback))
 
@@ -299,8 +699,9 @@ class Tuner:
     @property
     def history(self) -> dict:
         """Per-solve arrays: ``arm`` (chosen), ``omega``, ``iterations`` and ``seconds`` (all
-        phases), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` fed to the
-        policy, ``censored``, ``fallback_arm`` (−1 if none)."""
+        runs), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` told to the
+        policy, ``censored`` (the chosen arm's attempt did not converge), ``fallback_arm``
+        (the arm that produced ``x`` when it was not the first attempt, −1 if none)."""
         r = self._rows
         ctx = r["context"]
         if ctx and all(isinstance(c, list) for c in ctx):

@@ -140,6 +140,10 @@ PAYLOAD_CASES = [
     ("policy-missing-entry", lambda p: p["policy"]["state"].pop("counts"), "incomplete policy state: no 'counts'"),
     ("policy-counts-vs-t", _counts_off, "counts sum to 9 but t = 8"),
     ("policy-negative-count", _negative_count, "policy state 'counts' has a negative count"),
+    ("policy-converged-above-counts",
+     lambda p: _policy_state(p, "converged_counts", _arr(
+         np.array(p["policy"]["state"]["counts"]["__ndarray__"], dtype=np.int64) + 1)),
+     "policy state 'converged_counts' must lie between 0 and 'counts'"),
     ("policy-p-not-distribution", lambda p: _policy_state(p, "p", _arr(np.full(K, 0.5))),
      "policy state 'p' is not a probability distribution"),
     ("policy-p-shape", lambda p: _policy_state(p, "p", _arr(np.full(K + 1, 1 / (K + 1)))),
@@ -171,6 +175,17 @@ def test_load_refuses_inconsistent_file(saved, tmp_path, mutate, fragment):
         Tuner.load(path)
     msg = str(info.value)
     assert msg.startswith(f"{path}: ") and fragment in msg, msg
+
+
+def test_state_without_converged_counts_loads_with_no_leader(saved, tmp_path):
+    """A policy state saved before converged observations were counted restores zeros."""
+    payload = copy.deepcopy(saved[1])
+    del payload["policy"]["state"]["converged_counts"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(payload))
+    tuner = Tuner.load(path)
+    assert tuner.policy.converged_counts.tolist() == [0] * K
+    assert tuner.policy.leader(0.1)[0] is None
 
 
 #: (case id, file bytes or a callable making the path, fragment)

@@ -94,9 +94,9 @@ class Recorder(bandit.FixedArm):
         self.report_round_cost = round_cost
         self.fed = []
 
-    def update(self, arm, cost, context=None, censored=False):
+    def update(self, arm, cost, context=None, censored=False, converged=None):
         self.fed.append((arm, cost, censored))
-        super().update(arm, cost, context, censored)
+        super().update(arm, cost, context, censored, converged)
 
 
 @pytest.mark.parametrize("round_cost", [False, True])
@@ -120,12 +120,32 @@ def test_adversarial_learners_take_round_costs():
     assert not bandit.ChebCB.report_round_cost and not bandit.JointCB.report_round_cost
 
 
-def test_not_converged_result_when_even_the_fallback_fails():
+def test_leader_failing_falls_back_to_another_arm():
+    # round 0, no leader: arm 1 needs more than maxiter, the chain tries arm 0 (the smallest ω
+    # would be first for "sor"; a custom solver's conservative arm is the first of the list)
     fake = StandIn({1.0: 50, 1.5: 20_000})
     tuner = Tuner(bandit.FixedArm([1.0, 1.5], arm=1), solver=fake, maxiter=100)
     r = tuner.solve(None, None)
-    assert not r.converged and r.iterations == 100 and r.reason == "maxiter"
+    assert r.converged and r.arm == 0 and r.iterations == 100 + 50
+    assert fake.calls == [(1.5, 100, False), (1.0, 100, False)]
+    assert [a["arm"] for a in r.info["attempts"]] == [1, 0]
     assert tuner.history["censored"].tolist() == [True]
+    assert tuner.history["fallback_arm"].tolist() == [0]
+    # a failure is charged maxiter, and the arm that failed is never the leader
+    assert tuner.policy.cost_sums.tolist() == [0.0, 100.0]
+    assert tuner.policy.leader() == (None, pytest.approx(math.nan, nan_ok=True))
+
+
+def test_not_converged_result_only_when_every_arm_fails():
+    fake = StandIn({1.0: 5_000, 1.5: 20_000})
+    tuner = Tuner(bandit.FixedArm([1.0, 1.5], arm=1), solver=fake, maxiter=100)
+    r = tuner.solve(None, None)
+    assert not r.converged and r.reason == "maxiter" and r.info["all_arms_failed"]
+    assert "every arm failed" in r.info["failure"]
+    assert r.iterations == 200  # both arms ran to maxiter from x0: final, no last resort
+    assert fake.calls == [(1.5, 100, False), (1.0, 100, False)]
+    assert tuner.history["censored"].tolist() == [True]
+    assert not tuner.history["converged"][0]
 
 
 def test_cost_time_feeds_seconds():
