@@ -290,6 +290,8 @@ class Tuner:
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
         self._omegas = self._check_arms()
+        #: Readable name of every arm (summaries, histories, tables and plots use these).
+        self.arm_labels = [_arm_label(a) for a in policy.arms]
         self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
         self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
         # every keyword argument of an arm's guarded (dtol) and plain runs but x0 and maxiter,
@@ -726,7 +728,7 @@ class Tuner:
                "total_seconds": float(h["seconds"].sum()),
                "converged": int(h["converged"].sum()), "censored": int(h["censored"].sum()),
                "fallbacks": int((h["fallback_arm"] >= 0).sum()),
-               "arm_counts": {_arm_label(a): int(n) for a, n in zip(self.policy.arms, hist)},
+               "arm_counts": {lab: int(n) for lab, n in zip(self.arm_labels, hist)},
                "audits": len(self.audits), "audit_seconds": self.audit_seconds}
         out["regret"] = self._regret_estimate(h) if T else {"method": "no rounds yet"}
         return out
