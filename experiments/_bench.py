@@ -203,7 +203,7 @@ def _choose_ks(run, target: float, max_k: int) -> tuple:
     per = (t4 - t1) / 3.0
     if not per > 0.02 * t4 / 4:  # set-up dominates or noise: fall back to the whole call
         per = t4 / 4
-    kmax = int(np.clip(round(target / per), 4, max_k))
+    kmax = min(max(round(target / per), 12), max_k)  # at least 12: slopes over a useful range
     ks = sorted({max(1, round(kmax * f)) for f in (0.25, 0.5, 0.75, 1.0)})
     while len(ks) < 4:  # tiny kmax: make four distinct counts
         ks.append(ks[-1] + 1)

@@ -16,6 +16,7 @@ BACKENDS = ("numba", "petsc")
 #: SSOR sweep orders: "paper" = backward with D+ωU, then forward with D+ωL (the paper's code);
 #: "textbook" = forward first.
 SSOR_ORDERS = ("paper", "textbook")
+_NO_MIRROR = np.empty(0)
 _STATUS = {K.CONVERGED: "converged", K.MAXITER: "maxiter", K.BREAKDOWN: "breakdown",
            K.DIVERGED: "diverged"}
 
@@ -125,9 +126,11 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     if done is not None:
         return done
     lower, upper = op.split_triangles()
+    mirror = op.sor_mirror()
     out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
-                      op.inv_diagonal, op.sor_finish(), op.ring(), x, b, omega, tol, maxiter,
-                      dtol)
+                      op.inv_diagonal, op.sor_finish(), op.ring(),
+                      _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b, omega,
+                      tol, maxiter, dtol)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
 
 

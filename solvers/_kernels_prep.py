@@ -117,6 +117,33 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
 
 
 @numba.njit(cache=True)
+def sor_mirror_pattern(lk, uk, mirror, positions):
+    """Positions in ``data`` of the mirrors ``a_ij`` of the far lower entries ``a_ji`` (``lk``),
+    −1 where not stored; returns whether every far upper entry (``uk``) has a stored mirror —
+    the condition for SOR's lower bound (``_kernels.sor_lower_bound``)."""
+    for m in range(lk.size):
+        positions[m] = mirror[lk[m]]
+    for m in range(uk.size):
+        if mirror[uk[m]] < 0:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def gather_or_zero(data, positions, out, same_as):
+    """``out[m] = data[positions[m]]``, 0 where the position is −1; returns whether ``out``
+    equals ``same_as`` entry for entry (then the caller can use ``same_as`` instead)."""
+    same = out.size == same_as.size
+    for m in range(positions.size):
+        k = positions[m]
+        v = data[k] if k >= 0 else 0.0
+        out[m] = v
+        if same and v != same_as[m]:
+            same = False
+    return same
+
+
+@numba.njit(cache=True)
 def diagonal_problems(has_diag, diagonal):
     """``(first zero-or-missing row, how many, first negative row, how many)``; −1 if none."""
     first_bad = -1

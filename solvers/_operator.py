@@ -86,6 +86,7 @@ class CSROperator:
         self._reset_value_caches()
 
     def _reset_value_caches(self):
+        self._sor_mirror = None
         self._symmetry = None
         self._matrix = None
         self._reversed = None
@@ -207,6 +208,36 @@ class CSROperator:
         self.split_triangles()
         return self._pattern["split"][8]
 
+    def sor_mirror(self):
+        """Values ``a_ij`` of the mirrors of the far lower entries ``a_ji`` (aligned with the
+        far lower triangle of :meth:`split_triangles`; 0 where not stored), or ``None`` when some
+        far upper entry has no stored mirror (cached).  SOR's cheap lower bound on the residual
+        needs them (see ``_kernels.sor_lower_bound``); the pattern part is computed once per
+        sparsity pattern.
+        """
+        if self._sor_mirror is None:
+            pattern = self._pattern.get("sor_mirror")
+            if pattern is None:
+                split = self._pattern.get("split")
+                if split is None:
+                    self.split_triangles()
+                    split = self._pattern["split"]
+                positions = np.empty(split[4].size, dtype=np.int64)
+                complete = _prep.sor_mirror_pattern(split[4], split[5], self._mirror(),
+                                                    positions)
+                pattern = positions if complete else False
+                self._pattern["sor_mirror"] = pattern
+            if pattern is False:
+                self._sor_mirror = False
+            else:
+                ld = self.split_triangles()[0][2]
+                values = np.empty(pattern.size)
+                # symmetric values: the far lower triangle itself (the sweep then reads one
+                # array where it would stream two)
+                self._sor_mirror = ld if _prep.gather_or_zero(self.data, pattern, values,
+                                                               ld) else values
+        return self._sor_mirror if self._sor_mirror is not False else None
+
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).
 
@@ -246,13 +277,17 @@ class CSROperator:
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""
         if self._symmetry is None:
-            mirror = self._pattern.get("mirror")
-            if mirror is None:
-                mirror = np.empty(self.nnz, dtype=np.int64)
-                _kernels.mirror_positions(self.indptr, self.indices, mirror)
-                self._pattern["mirror"] = mirror
-            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, mirror))
+            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, self._mirror()))
         return self._symmetry
+
+    def _mirror(self) -> np.ndarray:
+        """Position of ``a_ji`` for every entry ``a_ij`` (−1 if not stored), per pattern."""
+        mirror = self._pattern.get("mirror")
+        if mirror is None:
+            mirror = np.empty(self.nnz, dtype=np.int64)
+            _kernels.mirror_positions(self.indptr, self.indices, mirror)
+            self._pattern["mirror"] = mirror
+        return mirror
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:
         """Raise ``ValueError`` if A is clearly not symmetric."""
