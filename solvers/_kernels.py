@@ -13,6 +13,8 @@ indices it matches scipy.
 Status codes returned by the solvers (mapped to ``SolveResult.reason`` by the wrappers):
 0 converged, 1 maxiter, 2 breakdown (pᵀAp <= 0 or rᵀz <= 0), 3 diverged.
 """
+import math
+
 import numba
 import numpy as np
 
@@ -70,6 +72,34 @@ def residual_norm(indptr, indices, data, x, b):
             s -= data[k] * x[indices[k]]
         acc += s * s
     return np.sqrt(acc)
+
+
+@numba.njit(cache=True)
+def residual_norm_scaled(indptr, indices, data, x, b):
+    """``‖b − A x‖`` without overflow or underflow in the sum of squares (two passes: the
+    largest |r_i|, then the squares of r scaled by a power of two); for the rare systems whose
+    scale is far from 1 (see ``_api``)."""
+    n = indptr.size - 1
+    amax = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        if not abs(s) <= amax:  # NaN propagates
+            amax = abs(s)
+    if amax == 0.0 or not np.isfinite(amax):
+        return amax
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        t = math.ldexp(s, -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)
 
 
 @numba.njit(cache=True, fastmath={"contract"})
