@@ -13,7 +13,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
+           "check_dtol", "MAX_ITER"]
 
 
 class CSROperator:
@@ -385,7 +386,7 @@ def check_omega(omega) -> float:
     """Return ``omega`` as float if it lies in the open interval (0, 2), else raise."""
     if type(omega) is float and 0.0 < omega < 2.0:  # the common case, without ABC checks
         return omega
-    if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
+    if not isinstance(omega, numbers.Real) or isinstance(omega, (bool, np.bool_)):
         raise ValueError(f"omega must be a real number in (0, 2), got {omega!r}")
     w = float(omega)
     if not 0.0 < w < 2.0:  # NaN fails too
@@ -403,7 +404,7 @@ def check_dtol(dtol) -> float:
     """
     if type(dtol) is float and 1.0 < dtol:  # the common case
         return dtol
-    if not isinstance(dtol, numbers.Real) or isinstance(dtol, bool):
+    if not isinstance(dtol, numbers.Real) or isinstance(dtol, (bool, np.bool_)):
         raise ValueError(f"dtol must be a number > 1, got {dtol!r}")
     d = float(dtol)
     if not d > 1.0:  # NaN fails too
@@ -411,16 +412,46 @@ def check_dtol(dtol) -> float:
     return d
 
 
-def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int]:
-    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap."""
-    rtol, atol = float(rtol), float(atol)
+#: The largest iteration cap the Numba kernels accept (their counters are 64-bit integers).
+MAX_ITER = int(np.iinfo(np.int64).max)
+
+
+def _real(value, name: str) -> float:
+    """``value`` as a float if it is a real number (numpy scalars included, bools and strings
+    not), else ``ValueError`` naming the parameter."""
+    if type(value) is float:
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
+def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[float, float, int]:
+    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
+
+    ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
+    in ``[0, max_iter]`` (numpy integers are accepted; bools, floats and strings are not).
+
+    Examples
+    --------
+    >>> check_tolerances(np.float32(0.5), 0, np.int64(7))
+    (0.5, 0.0, 7)
+    >>> check_tolerances("1e-8", 0.0, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be a real number, got '1e-8'
+    """
+    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
-    if type(maxiter) is not int and (isinstance(maxiter, bool)
+    if type(maxiter) is not int and (isinstance(maxiter, (bool, np.bool_))
                                      or not isinstance(maxiter, numbers.Integral)):
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
     if maxiter < 0:
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
+    if maxiter > max_iter:
+        raise ValueError(f"maxiter must be at most {max_iter} (the solver's integer range), "
+                         f"got {maxiter!r}")
     return rtol, atol, int(maxiter)

@@ -383,7 +383,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     t0 = time.perf_counter()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter, _MAX_IT)
     dtol = check_dtol(dtol)
     op = prepare(A, comm=comm)
     op.require(kind)
@@ -451,6 +451,8 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
 
 
+# KSP's iteration cap is a PetscInt
+_MAX_IT = int(np.iinfo(PETSc.IntType).max)
 # b is solved as given when 2^-100 <= ‖b‖ <= 2^100, else scaled by a power of two (as on the
 # Numba path, solvers._api)
 _NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
