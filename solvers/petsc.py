@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -333,7 +334,11 @@ def prepare(A, *, comm=None) -> PetscOperator:
         return op
     if isinstance(A, CSROperator):
         comm = _comm(comm)
-        cache = A.__dict__.setdefault("_petsc_operators", {})
+        cache = A.__dict__.get("_petsc_operators")
+        if cache is None or cache["owner"]() is not A:
+            # (a copy made by CSROperator.with_values inherits its parent's attributes, this
+            # cache included: it must not reuse the parent's Mat, which holds the old values)
+            cache = A.__dict__["_petsc_operators"] = {"owner": weakref.ref(A)}
         key = comm.tompi4py().py2f() if comm.getSize() > 1 else "self"
         op = cache.get(key)
         if op is None:

@@ -274,3 +274,16 @@ def test_petsc_backend_accepts_numpy_scalars():
     res = sor(A, B, np.float32(1.5), maxiter=np.int64(500), rtol=np.float32(1e-6),
               backend="petsc")
     assert res.converged and res.omega == 1.5
+
+
+@pytest.mark.petsc
+def test_petsc_backend_solves_the_new_values_of_a_with_values_copy():
+    # the copy inherits the parent's attributes; the parent's PETSc Mat holds the old values
+    op = prepare(gallery.crank_nicolson_2d(10, 0.01))
+    b = np.ones(op.n)
+    assert ssor_pcg(op, b, 1.5, backend="petsc").converged
+    new = op.with_values(gallery.crank_nicolson_2d(10, 5.0))
+    res = ssor_pcg(new, b, 1.5, backend="petsc")
+    assert res.converged and np.linalg.norm(b - new.matrix @ res.x) <= 1e-8 * np.linalg.norm(b)
+    assert res.iterations == ssor_pcg(new, b, 1.5, order="textbook").iterations
+    assert ssor_pcg(op, b, 1.5, backend="petsc").iterations != res.iterations  # parent intact
