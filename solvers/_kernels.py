@@ -7,8 +7,8 @@ Column indices must be sorted within each row and every row must hold its diagon
 
 Index arrays are *unsigned* (uint32, or uint64 for huge matrices) and loop bounds are cast to
 ``np.uintp``: Numba must assume a signed index may be negative and emits a wrap-around test on
-every ``x[indices[k]]``, which made the SpMV 1.5–2.5× slower than scipy's.  With unsigned
-indices it matches scipy.
+every ``x[indices[k]]``; with unsigned indices there is none, and the SpMV runs at scipy's
+speed (``relaxtune bench kernels`` measures both).
 
 Status codes returned by the solvers (mapped to ``SolveResult.reason`` by the wrappers):
 0 converged, 1 maxiter, 2 breakdown (pᵀAp <= 0 or rᵀz <= 0), 3 diverged.
@@ -120,9 +120,7 @@ def _sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish, rin
     ``x[i−1]`` term enters last through one FMA (``fastmath={"contract"}`` only: NaN and inf
     must survive) whose coefficient ``a_{i,i−1}`` comes from a dense array, as does
     ``a_{i,i+1}``; no row tests which of its columns it stores.  Reading the far entries'
-    shorter index arrays also streams fewer bytes: against the full CSR with a stored-neighbour
-    test per row this sweep took 0.79–0.83× the time in cache and 0.62× at n = 10⁶, with
-    bit-identical iterates (same terms in the same order).
+    shorter index arrays also streams fewer bytes than the full CSR would.
     """
     n = b.size
     mask = np.uintp(ring.size - 1)
@@ -317,12 +315,12 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     Stops at the first iterate whose residual meets ``tol``, exactly.  A sweep either assembles
-    the exact residual of its iterate inside the sweep (:func:`_sor_sweep`, about 2.5 SpMV in
-    cache) or, when ``use_bound`` (every far upper entry has a stored mirror; ``lmir`` holds
-    their values), only a lower and an upper bound on it (:func:`_sor_sweep_bound`,
-    :func:`sor_lower_bound`, about 1.4 SpMV): a lower bound above ``tol`` proves "not
-    converged" without the exact residual, an upper bound below the divergence limit proves
-    "not diverged".  Exact sweeps are used for the first sweep and whenever the last estimate
+    the exact residual of its iterate inside the sweep (:func:`_sor_sweep`, which reads the
+    upper triangle a second time to finish each row) or, when ``use_bound`` (every far upper
+    entry has a stored mirror; ``lmir`` holds their values), only a lower and an upper bound
+    on it (:func:`_sor_sweep_bound`, :func:`sor_lower_bound`, a few operations per row): a
+    lower bound above ``tol`` proves "not converged" without the exact residual, an upper
+    bound below the divergence limit proves "not diverged".  Exact sweeps are used for the first sweep and whenever the last estimate
     and its contraction predict convergence at the next sweep; a bound sweep that proves
     neither gets the exact residual ``b − A x`` by a separate pass.  Iterates and iteration
     counts are those of the exact test on every sweep.
