@@ -430,8 +430,10 @@ def machine_header(info: dict | None = None) -> str:
     if info.get("virtualised"):
         cpu += ", virtual machine"
     pinned = info.get("affinity")
-    pin = (f", running on CPU {','.join(map(str, pinned))}" if pinned is not None
-           and len(pinned) < (info.get("cpu_count") or 0) else "")
+    if pinned is not None and len(pinned) == 1:
+        pin = f", running on CPU {pinned[0]}"
+    else:  # helper threads (e.g. a BLAS pool) would add their CPU time to any method
+        pin = ", NOT pinned to one CPU (pin with taskset -c N)"
     caches = ", ".join(f"{k} {v}" for k, v in info.get("caches", {}).items())
     lines = [f"machine: {cpu}; {info.get('cpu_count')} CPUs{pin}; {caches}",
              "libraries: python " + info["python"] + ", "
