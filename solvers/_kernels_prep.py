@@ -7,6 +7,8 @@ with index arrays computed once for the pattern.  At a few hundred unknowns a so
 of microseconds, so doing this work as a handful of NumPy calls (each a few microseconds of
 overhead) would cost more than the solve itself.
 """
+import math
+
 import numba
 import numpy as np
 
@@ -117,6 +119,33 @@ def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr,
 
 
 @numba.njit(cache=True)
+def sor_mirror_pattern(lk, uk, mirror, positions):
+    """Positions in ``data`` of the mirrors ``a_ij`` of the far lower entries ``a_ji`` (``lk``),
+    −1 where not stored; returns whether every far upper entry (``uk``) has a stored mirror —
+    the condition for SOR's lower bound (``_kernels.sor_lower_bound``)."""
+    for m in range(lk.size):
+        positions[m] = mirror[lk[m]]
+    for m in range(uk.size):
+        if mirror[uk[m]] < 0:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def gather_or_zero(data, positions, out, same_as):
+    """``out[m] = data[positions[m]]``, 0 where the position is −1; returns whether ``out``
+    equals ``same_as`` entry for entry (then the caller can use ``same_as`` instead)."""
+    same = out.size == same_as.size
+    for m in range(positions.size):
+        k = positions[m]
+        v = data[k] if k >= 0 else 0.0
+        out[m] = v
+        if same and v != same_as[m]:
+            same = False
+    return same
+
+
+@numba.njit(cache=True)
 def diagonal_problems(has_diag, diagonal):
     """``(first zero-or-missing row, how many, first negative row, how many)``; −1 if none."""
     first_bad = -1
@@ -138,7 +167,11 @@ def diagonal_problems(has_diag, diagonal):
 
 @numba.njit(cache=True)
 def copy_finite(src, out):
-    """``out[:] = src``; returns ``(number of non-finite entries, Σ src²)``."""
+    """``out[:] = src``; returns ``(number of non-finite entries, Σ src²)``.
+
+    ``Σ src²`` overflows for entries beyond about 1e154 and underflows below about 1e-154;
+    the caller then takes the norm from :func:`scaled_norm`.
+    """
     nonfinite = 0
     sumsq = 0.0
     for i in range(src.size):
@@ -148,3 +181,21 @@ def copy_finite(src, out):
         out[i] = v
         sumsq += v * v
     return nonfinite, sumsq
+
+
+@numba.njit(cache=True)
+def scaled_norm(v):
+    """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
+    brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
+    (the idea of LAPACK's ``dnrm2``, in two passes)."""
+    amax = 0.0
+    for i in range(v.size):
+        amax = max(amax, abs(v[i]))
+    if amax == 0.0:
+        return 0.0
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(v.size):
+        t = math.ldexp(v[i], -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)

@@ -18,9 +18,8 @@ backward solve and ``q = B p``.  The stopping test uses the true residual
 ``‖r‖ = ‖W r_B‖``, an upper-triangular product that shares the backward pass's index loop, so
 the test of iterate ``k`` is read off the product pass of iteration ``k + 1`` (on convergence
 that half-pass is wasted; ``p`` and ``t`` are double-buffered so a residual-gap restart can
-redo it).  One iteration streams the matrix once; the three-pass form (direction, product,
-update with ``‖W r_B‖``) streamed it 1.5 times and cost 2.4–2.7 × SpMV in cache against
-2.2–2.3 × now.  A solve starts with one backward pass that forms ``r = b − A x`` row by row
+redo it).  One iteration streams the matrix once (a form with a separate update pass would
+stream it 1.5 times).  A solve starts with one backward pass that forms ``r = b − A x`` row by row
 and solves for ``r_B`` (:func:`_pass_start`), and ends with the true residual of ``x``: at a few
 hundred unknowns, where a heat step takes five iterations, these fixed passes are a large part
 of the solve.  The textbook order
@@ -34,8 +33,8 @@ allows contraction, so the passes are compiled with ``fastmath={"contract"}`` an
 (no reassociation; NaN and inf keep their meaning for the breakdown and divergence tests): the
 chain drops from a multiply plus a subtract to one FMA per row.  The first off-diagonal term of
 each row is peeled out of its loop: rows of stencil matrices hold one or two such terms, and
-the set-up of the compiled (unrolled) loop cost more than the term.  Together: SSOR-PCG
-3.0 → 2.4–2.6 × SpMV per iteration in cache, before the two-pass form.  Index arrays are unsigned (see ``_kernels``).
+the set-up of the compiled (unrolled) loop cost more than the term.  Index arrays are unsigned
+(see ``_kernels``).
 """
 import numba
 import numpy as np
@@ -211,7 +210,7 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     test = False  # the next product pass measures the residual of iterate `it`
     while True:
         # each pass is its own compiled function: inlined into this loop, the same code ran
-        # 25–40 % slower per row (measured), presumably worse register use in one big body
+        # slower per row, presumably from worse register use in one big body
         pq, acc = _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t,
                                 p_new, t_new, g, q)
         if test:

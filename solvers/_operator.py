@@ -13,7 +13,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
+           "check_dtol", "MAX_ITER"]
 
 
 class CSROperator:
@@ -86,6 +87,7 @@ class CSROperator:
         self._reset_value_caches()
 
     def _reset_value_caches(self):
+        self._sor_mirror = None
         self._symmetry = None
         self._matrix = None
         self._reversed = None
@@ -207,6 +209,36 @@ class CSROperator:
         self.split_triangles()
         return self._pattern["split"][8]
 
+    def sor_mirror(self):
+        """Values ``a_ij`` of the mirrors of the far lower entries ``a_ji`` (aligned with the
+        far lower triangle of :meth:`split_triangles`; 0 where not stored), or ``None`` when some
+        far upper entry has no stored mirror (cached).  SOR's cheap lower bound on the residual
+        needs them (see ``_kernels.sor_lower_bound``); the pattern part is computed once per
+        sparsity pattern.
+        """
+        if self._sor_mirror is None:
+            pattern = self._pattern.get("sor_mirror")
+            if pattern is None:
+                split = self._pattern.get("split")
+                if split is None:
+                    self.split_triangles()
+                    split = self._pattern["split"]
+                positions = np.empty(split[4].size, dtype=np.int64)
+                complete = _prep.sor_mirror_pattern(split[4], split[5], self._mirror(),
+                                                    positions)
+                pattern = positions if complete else False
+                self._pattern["sor_mirror"] = pattern
+            if pattern is False:
+                self._sor_mirror = False
+            else:
+                ld = self.split_triangles()[0][2]
+                values = np.empty(pattern.size)
+                # symmetric values: the far lower triangle itself (the sweep then reads one
+                # array where it would stream two)
+                self._sor_mirror = ld if _prep.gather_or_zero(self.data, pattern, values,
+                                                               ld) else values
+        return self._sor_mirror if self._sor_mirror is not False else None
+
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).
 
@@ -246,13 +278,17 @@ class CSROperator:
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""
         if self._symmetry is None:
-            mirror = self._pattern.get("mirror")
-            if mirror is None:
-                mirror = np.empty(self.nnz, dtype=np.int64)
-                _kernels.mirror_positions(self.indptr, self.indices, mirror)
-                self._pattern["mirror"] = mirror
-            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, mirror))
+            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, self._mirror()))
         return self._symmetry
+
+    def _mirror(self) -> np.ndarray:
+        """Position of ``a_ji`` for every entry ``a_ij`` (−1 if not stored), per pattern."""
+        mirror = self._pattern.get("mirror")
+        if mirror is None:
+            mirror = np.empty(self.nnz, dtype=np.int64)
+            _kernels.mirror_positions(self.indptr, self.indices, mirror)
+            self._pattern["mirror"] = mirror
+        return mirror
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:
         """Raise ``ValueError`` if A is clearly not symmetric."""
@@ -311,9 +347,24 @@ def check_vector(v, n: int, name: str) -> np.ndarray:
     return check_vector_norm(v, n, name)[0]
 
 
+# A sum of squares in [2^-900, inf) lost nothing to underflow (a square below 2^-1074 is at
+# most 2^-174 of it) and did not overflow.
+_SUMSQ_LO = 2.0 ** -900
+
+
 def check_vector_norm(v, n: int, name: str) -> tuple[np.ndarray, float]:
     """:func:`check_vector` and the vector's 2-norm, from the same pass (copy, finite check,
-    sum of squares in one Numba call: a solve at a few hundred unknowns takes tens of µs)."""
+    sum of squares in one Numba call: a solve at a few hundred unknowns takes tens of µs).
+
+    The norm is exact in floating point for any finite vector: when the plain sum of squares
+    overflows (entries beyond about 1e154) or may have lost terms to underflow, it is
+    recomputed with scaling (``_kernels_prep.scaled_norm``).
+
+    Examples
+    --------
+    >>> check_vector_norm(np.full(4, 1e200), 4, "b")[1], check_vector_norm([3e-170, 4e-170], 2, "b")[1]
+    (2e+200, 5e-170)
+    """
     arr = v if type(v) is np.ndarray else np.asarray(v)
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
@@ -326,14 +377,16 @@ def check_vector_norm(v, n: int, name: str) -> tuple[np.ndarray, float]:
     nonfinite, sumsq = _prep.copy_finite(arr, out)
     if nonfinite:
         raise ValueError(f"{name} contains NaN or Inf ({nonfinite} entries)")
-    return out, math.sqrt(sumsq)
+    if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+        return out, math.sqrt(sumsq)
+    return out, float(_prep.scaled_norm(out))
 
 
 def check_omega(omega) -> float:
     """Return ``omega`` as float if it lies in the open interval (0, 2), else raise."""
     if type(omega) is float and 0.0 < omega < 2.0:  # the common case, without ABC checks
         return omega
-    if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
+    if not isinstance(omega, numbers.Real) or isinstance(omega, (bool, np.bool_)):
         raise ValueError(f"omega must be a real number in (0, 2), got {omega!r}")
     w = float(omega)
     if not 0.0 < w < 2.0:  # NaN fails too
@@ -351,7 +404,7 @@ def check_dtol(dtol) -> float:
     """
     if type(dtol) is float and 1.0 < dtol:  # the common case
         return dtol
-    if not isinstance(dtol, numbers.Real) or isinstance(dtol, bool):
+    if not isinstance(dtol, numbers.Real) or isinstance(dtol, (bool, np.bool_)):
         raise ValueError(f"dtol must be a number > 1, got {dtol!r}")
     d = float(dtol)
     if not d > 1.0:  # NaN fails too
@@ -359,16 +412,46 @@ def check_dtol(dtol) -> float:
     return d
 
 
-def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int]:
-    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap."""
-    rtol, atol = float(rtol), float(atol)
+#: The largest iteration cap the Numba kernels accept (their counters are 64-bit integers).
+MAX_ITER = int(np.iinfo(np.int64).max)
+
+
+def _real(value, name: str) -> float:
+    """``value`` as a float if it is a real number (numpy scalars included, bools and strings
+    not), else ``ValueError`` naming the parameter."""
+    if type(value) is float:
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
+def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[float, float, int]:
+    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
+
+    ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
+    in ``[0, max_iter]`` (numpy integers are accepted; bools, floats and strings are not).
+
+    Examples
+    --------
+    >>> check_tolerances(np.float32(0.5), 0, np.int64(7))
+    (0.5, 0.0, 7)
+    >>> check_tolerances("1e-8", 0.0, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be a real number, got '1e-8'
+    """
+    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
-    if type(maxiter) is not int and (isinstance(maxiter, bool)
+    if type(maxiter) is not int and (isinstance(maxiter, (bool, np.bool_))
                                      or not isinstance(maxiter, numbers.Integral)):
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
     if maxiter < 0:
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
+    if maxiter > max_iter:
+        raise ValueError(f"maxiter must be at most {max_iter} (the solver's integer range), "
+                         f"got {maxiter!r}")
     return rtol, atol, int(maxiter)

@@ -35,7 +35,9 @@ options prefix; ω changes between solves through ``PCSORSetOmega`` without rebu
 """
 from __future__ import annotations
 
+import math
 import time
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -332,7 +334,11 @@ def prepare(A, *, comm=None) -> PetscOperator:
         return op
     if isinstance(A, CSROperator):
         comm = _comm(comm)
-        cache = A.__dict__.setdefault("_petsc_operators", {})
+        cache = A.__dict__.get("_petsc_operators")
+        if cache is None or cache["owner"]() is not A:
+            # (a copy made by CSROperator.with_values inherits its parent's attributes, this
+            # cache included: it must not reuse the parent's Mat, which holds the old values)
+            cache = A.__dict__["_petsc_operators"] = {"owner": weakref.ref(A)}
         key = comm.tompi4py().py2f() if comm.getSize() > 1 else "self"
         op = cache.get(key)
         if op is None:
@@ -382,7 +388,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     t0 = time.perf_counter()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter, _MAX_IT)
     dtol = check_dtol(dtol)
     op = prepare(A, comm=comm)
     op.require(kind)
@@ -395,13 +401,30 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         if bv is not b:
             bv.destroy()
         raise
+    bs = bv  # the right-hand side solved with: bv, or a copy scaled by 2**scale
     try:
-        b_norm = float(bv.norm())
-        if not np.isfinite(b_norm):
-            raise ValueError("b contains NaN or Inf")
-        if x0 is not None and not np.isfinite(x.norm()):
+        if x0 is not None and not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
             raise ValueError("x0 contains NaN or Inf")
-        tol = max(rtol * b_norm, atol)
+        b_norm = float(bv.norm())
+        scale = 0
+        if not _NORM_LO <= b_norm <= _NORM_HI:
+            # overflowed, underflowed or far from 1: solve A (2^s x) = 2^s b, exactly the
+            # same iterations (see solvers._api._scaled)
+            amax = float(bv.norm(PETSc.NormType.INFINITY))
+            if not np.isfinite(amax):
+                raise ValueError("b contains NaN or Inf")
+            b_norm = 0.0
+            if amax > 0.0:
+                scale = -math.frexp(amax)[1]
+                bs = bv.duplicate()
+                _ldexp(bs, scale, bv)
+                _ldexp(x, scale)
+                if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
+                    raise ValueError(
+                        "x0 is out of proportion with b: solving at a safe scale would "
+                        "overflow x0; pass a smaller x0 or none")
+                b_norm = math.ldexp(float(bs.norm()), -scale)
+        tol_s = max(rtol * math.ldexp(b_norm, scale), math.ldexp(atol, scale))
         info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
                 "prefix": solver.prefix, "ranks": op.size,
                 "order": order if kind == "ssor_pcg" else None}
@@ -409,15 +432,20 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             x.set(0.0)
             its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
         else:
-            its, code, rnorm = _run(op, solver, bv, x, omega, tol=tol, rtol=rtol, atol=atol,
-                                    maxiter=maxiter, dtol=dtol, nonzero_guess=x0 is not None)
+            its, code, rnorm = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
+                                    atol=math.ldexp(atol, scale), maxiter=maxiter, dtol=dtol,
+                                    nonzero_guess=x0 is not None)
         reason = _our_reason(code)
-        converged = reason == "converged" and rnorm <= tol
+        converged = reason == "converged" and rnorm <= tol_s
         if reason == "converged" and not converged:
             reason = "maxiter" if its >= maxiter else "diverged"
+        if scale:
+            rnorm = _unscale(op, bv, x, converged, rnorm, scale, b_norm, rtol, atol)
         info["petsc_reason"] = reason_name(code)
         out = x if want_vec else op.to_numpy(x)
     finally:
+        if bs is not bv:
+            bs.destroy()
         if bv is not b:
             bv.destroy()
         if not want_vec:
@@ -426,6 +454,57 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+# KSP's iteration cap is a PetscInt
+_MAX_IT = int(np.iinfo(PETSc.IntType).max)
+# b is solved as given when 2^-100 <= ‖b‖ <= 2^100, else scaled by a power of two (as on the
+# Numba path, solvers._api)
+_NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
+
+
+def _ldexp(vec, e, src=None):
+    """``vec = 2**e · src`` (default ``src = vec``), exactly.  Written through the array, not
+    ``VecScale``: a copied or scaled Vec carries its cached norms along, and an overflowed
+    cached norm would stay ``inf``."""
+    with np.errstate(over="ignore", under="ignore"):
+        vec.setArray(np.ldexp((vec if src is None else src).getArray(readonly=True), e))
+
+
+def _safe_norm(vec):
+    """``‖vec‖`` without overflow or underflow (scaled by its largest entry when needed)."""
+    amax = float(vec.norm(PETSc.NormType.INFINITY))
+    if amax == 0.0 or not np.isfinite(amax) or 2.0 ** -400 <= amax <= 2.0 ** 400:
+        return float(vec.norm()) if amax else 0.0
+    e = math.frexp(amax)[1]
+    tmp = vec.duplicate()
+    _ldexp(tmp, -e, vec)
+    out = math.ldexp(float(tmp.norm()), e)
+    tmp.destroy()
+    return out
+
+
+def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
+    """Undo the scaling of ``x``; the residual norm of the original system (see
+    ``solvers._api._unscale``: a solution that double precision cannot hold raises)."""
+    _ldexp(x, -scale)
+    if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
+        raise ValueError(f"the solution of this system overflows double precision "
+                         f"(‖b‖ = {b_norm:.3e}): rescale A or b")
+    r = op.mat.createVecLeft()
+    op.mat.mult(x, r)
+    r.aypx(-1.0, b)
+    actual = _safe_norm(r)
+    r.destroy()
+    if not converged:
+        return actual
+    tol = max(rtol * b_norm, atol)
+    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        raise ValueError(
+            f"the solution of this system cannot be represented in double precision to the "
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
+            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+    return math.ldexp(rnorm, -scale)
 
 
 def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
