@@ -194,7 +194,7 @@ def _check_2(payload, columns):
     state = {"epoch_start": [0], "q": [np.full(K, fraction)], "r": [fraction],
              "full": [np.ones(K, dtype=bool)], "capped": np.zeros(K, dtype=bool),
              "next_plan": len(log), "next_adjust": len(log), "next_audit": -1,
-             "records": rec, "seconds": float(seconds), "planning": 0.0,
+             "records": rec, "seconds": float(seconds), "planning": 0.0, "plan_cost": None,
              "spent": float(seconds if config["cost"] == "time" else sum(rec["iterations"])),
              "plan": None, "rng": rng}
     return {"policy": policy, "config": config, "log": log, "auditor": state, "work": work}
@@ -434,7 +434,8 @@ def _auditor(state, log, columns, K, budget):
     _need(isinstance(state, dict), "audits must be the auditor's state (an object) when "
                                    "config.audit_budget > 0")
     keys = ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
-            "next_audit", "records", "seconds", "spent", "planning", "plan", "rng")
+            "next_audit", "records", "seconds", "spent", "planning", "plan_cost", "plan",
+            "rng")
     missing = [k for k in keys if k not in state]
     _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
     extra = [k for k in state if k not in keys]
@@ -447,6 +448,9 @@ def _auditor(state, log, columns, K, budget):
     for e, fe in enumerate(full):
         _need(isinstance(fe, np.ndarray) and fe.dtype == np.bool_ and fe.shape == (K,),
               f"audits.full[{e}] must be {K} booleans")
+    pc = state["plan_cost"]
+    _need(pc is None or (_number(pc) and pc >= 0),
+          f"audits.plan_cost must be null or a finite number >= 0, got {pc!r}")
     capped = state["capped"]
     _need(isinstance(capped, np.ndarray) and capped.dtype == np.bool_ and capped.shape == (K,),
           f"audits.capped must be {K} booleans")

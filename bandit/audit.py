@@ -11,21 +11,26 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   an arm to be far from the best (its total at least 30 % above the smallest, with three
   standard errors to spare on both), it is run *capped* at :data:`CAP_FACTOR` × the iterations the round
   paid, which gives ``min(C[t, k], cap)``: enough to keep it excluded from the minimum
-  (totals of capped costs are lower bounds), at a fraction of the cost;
+  (totals of capped costs are lower bounds), at a fraction of the cost; and when the guard
+  stopped the chosen arm's attempt, that arm is run to the end with probability
+  :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits alone);
 * **row audits** — with probability ``r`` every arm not yet known on the round is run,
   each capped at the cheapest cost found so far (an arm that needs more cannot be the
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
 
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
-model at rounds 0, 512, 4096, … (×8); every 512 rounds the probabilities are rescaled so
-that audit solves spend 90 % of ``budget`` × what the user's solves cost (an overspend is
-paid back, but the floor is never given up; the other 10 % leave room for planning, which
-is timed and reported but not budgeted).  Costs are counted in the tuner's cost unit:
-iterations with ``cost="iterations"`` — the same measure of solve time for every arm of
-one solver, since an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy
-clock — so the audited rounds are a function of the seeded generator and the run alone: a
-rerun audits the same rounds, and a saved and loaded tuner continues exactly where it
-stopped (with ``cost="time"``, as far as the clock agrees).  Each change starts an *epoch*
+model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
+that audit solves and plans spend 90 % of ``budget`` × what the user's solves cost (an
+overspend is paid back, but the floor is never given up; the rest is a margin for the
+rescaling's lag).  Costs are counted in the tuner's cost unit: iterations with
+``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
+an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
+charged what the first one cost per round of history (measured once, converted to the cost
+unit, saved) times the rounds it reads, and put off while that would exceed a quarter of the
+budget so far (so small, cheap solves are planned for less often).  Apart from that one
+measurement the audited rounds are a function of the seeded generator and the run: a saved
+and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
+clock agrees).  Each change starts an *epoch*
 (its first round and probabilities are recorded: the estimators need them).  Within an
 epoch the rounds with an audit are found by a geometric skip, so a round without one costs
 one comparison.
@@ -37,7 +42,7 @@ import time
 
 import numpy as np
 
-__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR",
+__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -50,7 +55,10 @@ ROW_SHARE = 0.1
 FLOOR = 0.2
 #: Capped column audits stop at this many times the iterations the round paid.
 CAP_FACTOR = 3.0
-_PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 8, 512, 512
+#: Probability of *completing* a chosen arm that the guard stopped: its cost there (above
+#: the cap) is otherwise seen by column audits alone, and that is where its costs are high.
+COMPLETE = 0.25
+_PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 
@@ -95,16 +103,28 @@ class Auditor:
         self.next_audit = -1
         self.records = {c: [] for c in AUDIT_COLUMNS}
         self.seconds = 0.0  # audit solves
-        self.spent = 0.0  # the same in the tuner's cost unit (iterations or seconds)
-        self.planning = 0.0  # choosing them (measured and reported, not budgeted)
+        self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
+        self.planning = 0.0  # choosing them (measured, reported)
+        self.plan_cost = None  # a plan's cost per round of history, in the cost unit
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
         _warm_up()
 
     # --- per round ----------------------------------------------------------------------------
-    def due(self, t) -> bool:
-        """Whether round ``t`` needs the auditor (a plan, a rescaling, or a drawn audit)."""
-        return t == self.next_audit or t >= self.next_adjust
+    def due(self, t, stopped=False) -> bool:
+        """Whether round ``t`` needs the auditor (a plan, a rescaling, a drawn audit, or the
+        completion coin of a chosen arm the guard ``stopped``)."""
+        return stopped or t == self.next_audit or t >= self.next_adjust
+
+    def decide(self, tuner, t, stopped):
+        """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
+        first, with probability :data:`COMPLETE`); returns ``(column arms, row, complete)``."""
+        complete = bool(stopped) and self.rng.random() < COMPLETE
+        if t == self.next_audit or t >= self.next_adjust:
+            cols, row = self.draw(tuner, t)
+        else:
+            cols, row = [], False
+        return cols, row, complete
 
     def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
@@ -112,7 +132,20 @@ class Auditor:
         if t >= self.next_adjust:
             start = time.perf_counter()
             if t >= self.next_plan:
-                self._plan(tuner, t)
+                # a plan costs about plan_cost per round of history (measured at the first
+                # one, in the tuner's cost unit): charged to the budget, and put off while it
+                # would exceed a quarter of the budget so far
+                guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+                if guess <= 0.25 * self.budget * _solved(tuner):
+                    self._plan(tuner, t)
+                    if self.plan_cost is None and t and _solved(tuner) > 0:
+                        seconds = time.perf_counter() - start
+                        per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                        self.plan_cost = seconds / t / max(per_unit, 1e-300)
+                        guess = self.plan_cost * t
+                    self.spent += guess
+                else:
+                    self.next_plan = 2 * t
             self._rescale(tuner, t)
             self.planning += time.perf_counter() - start
         if t != self.next_audit:
@@ -199,8 +232,8 @@ class Auditor:
         was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
         solve = _solved(tuner)
         per_round = solve / t
-        debt = 0.9 * self.budget * solve - self.spent
-        target = 0.9 * self.budget * per_round  # a margin for planning and rescaling's lag
+        debt = 0.85 * self.budget * solve - self.spent
+        target = 0.85 * self.budget * per_round  # a margin for the rescaling's lag
         return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
 
     def _rescale(self, tuner, t):
@@ -228,7 +261,23 @@ class Auditor:
         self.full.append(full)
         self.next_audit = t + self._skip() - 1
 
-    # --- persistence --------------------------------------------------------------------------
+    # --- persistence and MPI ------------------------------------------------------------------
+    def control_state(self) -> dict:
+        """Everything that decides future audits (not the records, which every rank appends
+        alike): rank 0 draws, the other ranks take this."""
+        return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
+                "full": list(self.full), "capped": self.capped.copy(),
+                "next_plan": self.next_plan, "next_adjust": self.next_adjust,
+                "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
+                "plan_cost": self.plan_cost, "spent": self.spent,
+                "rng": self.rng.bit_generator.state}
+
+    def load_control(self, state: dict) -> None:
+        for key in ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
+                    "next_audit", "planning", "plan", "plan_cost", "spent"):
+            setattr(self, key, state[key])
+        self.rng.bit_generator.state = state["rng"]
+
     def state_dict(self) -> dict:
         return {"epoch_start": list(self.epoch_start),
                 "q": [np.asarray(v) for v in self.q], "r": list(self.r),
@@ -237,6 +286,7 @@ class Auditor:
                 "next_audit": self.next_audit,
                 "records": {k: list(v) for k, v in self.records.items()},
                 "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
+                "plan_cost": self.plan_cost,
                 "plan": None if self.plan is None else dict(self.plan),
                 "capped": np.asarray(self.capped),
                 "rng": self.rng.bit_generator.state}
@@ -254,6 +304,7 @@ class Auditor:
         self.seconds = float(state["seconds"])
         self.planning = float(state["planning"])
         self.spent = float(state["spent"])
+        self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
         plan = state["plan"]
         self.plan = None if plan is None else {"rate": float(plan["rate"]),
                                                "row_cost": float(plan["row_cost"]),
@@ -262,22 +313,25 @@ class Auditor:
 
 
 def allocate(est, cost, rate, t, randomised, floor=FLOOR):
-    """Column-audit probabilities that spend ``rate`` seconds per round.
+    """Column-audit probabilities that spend ``rate`` (cost per round).
 
-    With ``σ_k`` the spread of arm ``k``'s model residuals and ``u_k`` the share of rounds
-    its cost is not known for sure (all of them for a randomised policy; those it was not
-    played on for a deterministic one), auditing it with probability ``q_k`` leaves an
-    error variance of about ``t u_k σ_k² / q_k`` on its column total and costs
-    ``q_k u_k cost_k`` per round.  Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the
-    chance that arm ``k`` is the best fixed arm — within the budget gives
-    ``q_k ∝ σ_k √(P_k / (u_k cost_k))``: the likely best arms are audited most, and an arm
-    that cannot be the best gets nothing but its share of the ``floor``, which is spread
-    over all arms in proportion to 1/cost so that every arm stays observable.
+    Auditing arm ``k`` with probability ``q_k`` costs ``q_k (1 − s_k) cost_k`` per round
+    (``s_k`` the share of rounds it was played and observed: its coin is free there) and
+    leaves an error variance of about ``t σ_k² e_k / q_k`` on its column total, ``σ_k`` the
+    spread of its model residuals and ``e_k`` the share of that variance audits must remove:
+    1 for a deterministic policy; for a randomised one, whose plays already sample every
+    arm, ``f_k + (1 − f_k)(q₀/(q₀ + s_k))²`` — ``f_k`` the share of rounds on which the guard
+    would stop the arm (there its plays tell nothing), ``q₀`` a typical audit probability.
+    Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the chance that arm ``k`` is the best
+    fixed arm — within the budget gives ``q_k ∝ σ_k √(P_k e_k / cost_k)``: the likely best
+    arms are audited most, and an arm that cannot be the best gets nothing but its share of
+    the ``floor``, which is spread over all arms in proportion to 1/cost so that every arm
+    stays observable.
 
     Examples
     --------
     >>> est = {"p_best": np.array([0.6, 0.4, 0.0]), "sigma": np.ones(3),
-    ...        "played_share": np.zeros(3)}
+    ...        "played_share": np.zeros(3), "censored_share": np.zeros(3)}
     >>> q = allocate(est, np.ones(3), 0.05, t=1000, randomised=False)
     >>> bool(q[0] > q[1] > q[2] > 0), round(float(q.sum()), 3)
     (True, 0.05)
@@ -285,11 +339,16 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     K = est["sigma"].size
     cost = np.maximum(np.asarray(cost, dtype=float), 1e-300)
     share = np.clip(np.nan_to_num(est["played_share"]), 0.0, 1.0)
-    u = np.ones(K) if randomised else np.maximum(1.0 - share, 1e-3)
-    spend = u * cost  # seconds per round per unit of q
+    spend = np.maximum(1.0 - share, 1e-3) * cost  # per round per unit of q
     sigma = np.nan_to_num(est["sigma"], nan=1.0)
+    if randomised:
+        f = np.clip(np.nan_to_num(est.get("censored_share", np.zeros(K))), 0.0, 1.0)
+        q0 = rate / max(float(np.sum(spend)), 1e-300)
+        e = f + (1.0 - f) * (q0 / (q0 + share)) ** 2
+    else:
+        e = np.ones(K)
     q_floor = _scale(1.0 / spend, spend, floor * rate)
-    w = sigma * np.sqrt(np.clip(est["p_best"], 0.0, 1.0) / spend)
+    w = sigma * np.sqrt(np.clip(est["p_best"], 0.0, 1.0) * e / cost)
     q = _scale(w, spend, (1 - floor) * rate) if np.any(w > 0) else np.zeros(K)
     return np.minimum(q + q_floor, 1.0)
 

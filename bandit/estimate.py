@@ -38,10 +38,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .audit import COMPLETE
+
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
            "inclusion_probabilities"]
 
-_DEBUG = None  # a dict to receive internals (development aid)
 _FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 stays finite
 
 
@@ -84,6 +85,9 @@ class RunData:
         needs more cannot be the best on that round by much): they give lower bounds.
     maxiter : int
         The solves' iteration cap (a run with this cap was an audit in full).
+    budget : ndarray (T,) or None
+        The cap of the chosen arm's attempt, in the cost unit (None: unknown); a stopped
+        attempt shows the arm's cost to be above it.
     """
 
     paid: np.ndarray
@@ -102,6 +106,7 @@ class RunData:
     full: np.ndarray | None = None
     cap: np.ndarray | None = None
     maxiter: int = 10_000
+    budget: np.ndarray | None = None
 
     @property
     def T(self) -> int:
@@ -388,8 +393,10 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
 
     An entry ``C[t, k]`` is observed when the policy played ``k`` with probability at least
     ``min_prob`` (default :data:`MIN_PROB` with audits, else 0) and the attempt converged
-    within its cap, or when a column audit drew ``k`` (the played arm's own solve counts, for
-    free); ``π = 1 − (1 − p·[p ≥ min_prob]·[C ≤ cap])(1 − q)``.
+    within its cap — or was stopped there and then completed by the auditor (probability
+    ``c`` = :data:`bandit.audit.COMPLETE` with audits, else 0) —, or when a column audit drew
+    ``k`` (the played arm's own solve counts, for free):
+    ``π = 1 − (1 − p·[p ≥ min_prob]·([C ≤ cap] + c·[C > cap]))(1 − q)``.
 
     With ``lower=True`` the entries are ``min(C[t, k], cap_t)`` (:attr:`RunData.cap`): every
     column audit gives one, also when it was capped, and a play counts only when its cost is
@@ -435,10 +442,13 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     budget = col("budget", np.int64)
     run_cap = col("cap", np.int64) if "cap" in a else np.full(ta.size, data.maxiter)
     exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
-    ok = ca & (ia <= budget)  # an attempt of this arm would have converged within its cap
+    ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
+    # a play also observes the entry when its attempt was stopped and then completed (with
+    # audits, probability COMPLETE)
+    ok = ok + (1.0 - ok) * (COMPLETE if data.epoch_start.size else 0.0)
     if lower:
         cap_t = data.cap[ta]
-        ok = ok & (va <= cap_t)
+        ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
         va = np.where(exact, np.minimum(va, cap_t), cap_t)
         vp = np.minimum(vp, data.cap[tp])
     else:
@@ -600,7 +610,7 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
     sig2 = (n * var + prior * prior_var) / (n + prior)
     certain = np.bincount(k[~sampled], minlength=K)
     sd = (T - certain) * np.sqrt(sig2 / np.maximum(n, 1.0))
-    return sd, np.sqrt(sig2)
+    return sd, np.sqrt(sig2), pooled_rel
 
 
 class _Track:
@@ -636,7 +646,7 @@ class _Track:
         S_end = self.base[-1][None] + _hajek(self.num[-1][None] + (An @ X).T,
                                              self.den[-1][None] + (Ad @ X).T, T)
         level = np.sqrt(np.mean(m * m, axis=0))
-        floor_sd, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
+        floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
@@ -667,6 +677,32 @@ class _Track:
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
+
+
+def _censored_rounds(data: RunData):
+    """Per arm, the estimated number of rounds on which the guard would stop it (cost above
+    its cap) — its plays that were stopped, each standing for ``1/p`` rounds; its plays
+    tell nothing there, only audits do — and the typical cost there (the root mean square
+    of what those rounds paid, at least the cap)."""
+    cens = ~np.isfinite(data.played)
+    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
+    K = data.n_arms
+    count = np.bincount(data.arm[cens], 1.0 / p[cens], K)
+    n = np.bincount(data.arm[cens], minlength=K)
+    scale = np.sqrt(np.bincount(data.arm[cens], data.paid[cens] ** 2, K) / np.maximum(n, 1))
+    return count, scale
+
+
+def _censored_share(data: RunData):
+    """Per arm, the share of its cost paid on rounds where the guard would stop it (at
+    least: what those rounds paid, against the cost of its observed plays), both counted
+    ``1/p`` times."""
+    count, scale = _censored_rounds(data)
+    seen = np.isfinite(data.played)
+    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
+    mass = np.bincount(data.arm[seen], data.played[seen] / p[seen], data.n_arms)
+    stopped = count * scale
+    return np.where(stopped > 0, stopped / np.maximum(stopped + mass, 1e-300), 0.0)
 
 
 def _hajek(num, den, n):
@@ -743,9 +779,6 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         top = float(np.min(ends[0][0] + c * ends[0][1])) if full.any() else np.inf
         cand = [e - c * sd <= top for e, sd in ends]
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
-    if _DEBUG is not None:
-        _DEBUG.update(S=two.S[-1].copy(), sd=two.sd, cand=cand, c=c, m=m, t=t, k=k, v=v, pi=pi,
-                      tracks=tracks)
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
     for (tr, use), cd in zip(tracks, cand):
@@ -879,7 +912,9 @@ def quick_totals(data: RunData, draws=256) -> dict:
         the smallest total, ``mean_cost`` (K,) the model's mean cost per round,
         ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
         the expected cost of a row audit (every other arm capped at the round's minimum),
-        and ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one).
+        ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one),
+        and ``censored_share`` (K,) the estimated share of rounds on which the guard stops
+        the arm (:func:`_censored_rounds`).
     """
     T, K = data.T, data.n_arms
     t, k, v, pi = inclusion_probabilities(data)
@@ -913,7 +948,7 @@ def quick_totals(data: RunData, draws=256) -> dict:
         den, 1.0) ** 2
     spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
     level = np.sqrt((counts @ (pred * pred)) / T)
-    floor_sd, sigma = _error_floor(d, m_obs, pi, spread, k, K, T, level)
+    floor_sd, sigma, _ = _error_floor(d, m_obs, pi, spread, k, K, T, level)
     V = np.maximum(V, floor_sd ** 2) * _small_sample(spread, k, K) ** 2
     rng = np.random.default_rng(T)  # a function of the data: planning is reproducible
     z = S[None] + rng.standard_normal((draws, K)) * np.sqrt(V)[None]
@@ -923,4 +958,4 @@ def quick_totals(data: RunData, draws=256) -> dict:
     row = float(counts @ pred.min(axis=1)) * (K - 1) / T
     return {"S": S, "V": V, "regret": float(data.paid.sum() - S.min()), "p_best": p_best,
             "mean_cost": col / T, "played_share": share, "row_cost": row,
-            "sigma": sigma}
+            "sigma": sigma, "censored_share": _censored_share(data)}

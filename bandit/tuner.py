@@ -485,7 +485,7 @@ class Tuner:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
         t = len(self._log)
-        if self._auditor is not None and self._auditor.due(t):
+        if self._auditor is not None and self._auditor.due(t, censored):
             self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         if context is None:
             ctx = math.nan
@@ -703,7 +703,16 @@ class Tuner:
         """The audit step (``bandit/audit.py``): after the solve, off the user's clock and
         never told to the policy, run the arms the audit generator drew on this system."""
         aud = self._auditor
-        cols, row = _mpi.on_root(self._comm, aud.draw, self, t)
+        stopped = not first.converged
+        if self._comm is None:
+            cols, row, complete = aud.decide(self, t, stopped)
+        else:  # rank 0 draws; every rank then holds the same plans and generator
+            cols, row, complete, ctl = _mpi.on_root(
+                self._comm, lambda: (*aud.decide(self, t, stopped), aud.control_state()))
+            if not _mpi.is_root(self._comm):
+                aud.load_control(ctl)
+        if complete and arm not in cols:
+            cols = [arm] + list(cols)  # the stopped arm, run to the end
         if not cols and not row:
             return
         fail = self._failure_cost(0.0)

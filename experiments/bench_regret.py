@@ -140,8 +140,10 @@ def summarise(runs):
             cov = (est[:, 1] <= ex) & (ex <= est[:, 2])
             hw = 0.5 * (est[:, 2] - est[:, 1]) / np.maximum(np.abs(ex), 1e-300)
             err = (est[:, 0] - ex) / np.maximum(np.abs(ex), 1e-300)
-            row[key] = {"coverage": float(np.mean(cov)) if np.isfinite(est[:, 1]).all() else
-                        float("nan"), "half_width": float(np.median(hw)),
+            has = np.isfinite(est[:, 1]) & np.isfinite(est[:, 2])
+            row[key] = {"coverage": float(np.mean(cov[has])) if has.any() else float("nan"),
+                        "with_interval": int(has.sum()),
+                        "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
                         "exact": float(np.median(ex)), "error": float(np.median(np.abs(err)))}
         frac = np.array([r["cost"]["fraction"] for r in rs])
         rep = np.array([r["cost"]["report_seconds"] / r["cost"]["solve_seconds"] for r in rs])
@@ -155,14 +157,21 @@ def summarise(runs):
 
 def format_rows(rows, markdown=False) -> str:
     head = ("study", "policy", "runs", "exact bf", "cover bf", "hw/|bf|", "err/|bf|",
-            "exact io", "cover io", "hw/|io|", "cost", "cost max", "report", "audits")
+            "exact io", "cover io", "hw/|io|", "err/|io|", "cost", "cost max", "report",
+            "audits")
+
+    def pct(v, digits=1):
+        return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
+
     lines = []
     for r in rows:
         bf, io = r["bf"], r["io"]
+        cover_io = (f"{io['coverage']:.0%} of {io['with_interval']}"
+                    if io["with_interval"] else "no interval")
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
-                      f"{bf['coverage']:.0%}", f"{bf['half_width']:.1%}", f"{bf['error']:.1%}",
-                      f"{io['exact']:,.0f}", f"{io['coverage']:.0%}", f"{io['half_width']:.1%}",
-                      f"{r['cost']:.1%}", f"{r['cost_max']:.1%}", f"{r['report']:.1%}",
+                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["error"]),
+                      f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
+                      pct(r["cost"]), pct(r["cost_max"]), pct(r["report"]),
                       f"{r['audit_runs']:.0f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
