@@ -198,14 +198,17 @@ class RegretReport:
                 "instance_optimal": self.instance_optimal.as_dict(), "cost": dict(self.cost)}
 
     def __str__(self):
-        lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {self.paid:,.6g}):"]
+        fmt = (lambda v: f"{v:,.0f}") if self.unit == "iterations" else (lambda v: f"{v:.4g}")
+        lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
         for e in (self.best_fixed, self.instance_optimal):
             what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
-            ci = (f"{e.level:.0%} interval [{e.low:,.6g}, {e.high:,.6g}]"
+            ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
                   if math.isfinite(e.low) else "no interval (biased)")
-            lines.append(f"  vs {what}: {e.estimate:,.6g}, {ci}")
+            lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
         c = self.cost
-        lines.append(f"  audits: {c['audit_runs']} runs, {c['fraction']:.1%} of the solve time")
+        if "audit_runs" in c:
+            lines.append(f"  audits: {c['audit_runs']} runs, {c['fraction']:.1%} of the solve "
+                         "time")
         return "\n".join(lines)
 
 
@@ -386,6 +389,8 @@ def _audit_probs(data: RunData, rounds, arms):
 #: variance no sample shows, and the audits' floor covers those entries instead.  Without
 #: audits every play counts (``p > 0`` for every arm of a randomised policy).
 MIN_PROB = 0.005
+#: Row audits needed before the instance-optimal estimate gets an interval.
+MIN_ROWS = 10
 
 
 def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
@@ -815,8 +820,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     w = 1.0 / r
     base = np.cumsum(mu)[cps - 1]
     n_rows = int(rounds.size)
-    unbiased_io = have_model and n_rows > 0 and _row_observable(data)
-    if unbiased_io:
+    # an interval from fewer rows than MIN_ROWS would only show their own spread
+    unbiased_io = have_model and n_rows >= MIN_ROWS and _row_observable(data)
+    io_low = io_high = np.full(cps.size, np.nan)
+    if have_model and n_rows:
         # the mean correction per round, Σ w δ / Σ w, times the rounds so far (self-normalised:
         # with few rows a Horvitz–Thompson sum would jump by 1/r per row)
         blk_r = np.searchsorted(cps, rounds, side="right")
@@ -824,20 +831,24 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         cwd = np.cumsum(np.bincount(blk_r, w * delta, cps.size + 1)[:cps.size])
         corr = np.where(cw > 0, cwd / np.where(cw > 0, cw, 1.0), 0.0)
         I_hat = base + cps * corr
+    else:
+        I_hat = base
+    io_curve = paid_cum - I_hat
+    if unbiased_io:
         # positive weights of mean 1 (a row observed for sure does not vary)
-        W = 1.0 + _multipliers(rng, (n_rows, n_boot)) * np.sqrt(np.clip(1.0 - r, 0.0, 1.0))[:, None]
+        W = 1.0 + _multipliers(rng, (n_rows, n_boot)) * np.sqrt(
+            np.clip(1.0 - r, 0.0, 1.0))[:, None]
         onehot = sparse.csr_matrix((np.ones(n_rows), (blk_r, np.arange(n_rows))),
                                    shape=(cps.size + 1, n_rows))
         bw = np.cumsum((onehot @ (W * w[:, None]))[:cps.size], axis=0).T
         bwd = np.cumsum((onehot @ (W * (w * delta)[:, None]))[:cps.size], axis=0).T
         I_star = base + cps * np.where(bw > 0, bwd / np.where(bw > 0, bw, 1.0), 0.0)
-        q = np.quantile(I_star, [alpha, 0.5, 1 - alpha], axis=0)
-        io_curve = paid_cum - I_hat
+        # Student's factor for the few rows behind the mean
+        f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
+        I_star = I_hat + f * (I_star - I_hat)
+        q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
         io_low = paid_cum - (2 * I_hat - q[0])
-        io_high = paid_cum - (2 * I_hat - q[2])
-    else:
-        io_curve = paid_cum - base
-        io_low = io_high = np.full(cps.size, np.nan)
+        io_high = paid_cum - (2 * I_hat - q[1])
     bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                         float(bf_high[-1]), level,
                         _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,
@@ -889,8 +900,10 @@ def _method_io(n_rows, unbiased, have_model, n_boot):
     if not have_model:
         return "nothing observed yet"
     if not unbiased:
-        return ("cost model's per-round minimum, capped by the costs observed on the round "
-                "(no row audits): biased, no interval")
+        rows = f", corrected by {n_rows} row audits (fewer than {MIN_ROWS})" if n_rows else (
+            " (no row audits)")
+        return ("cost model's per-round minimum, capped by the costs observed on the round"
+                f"{rows}: biased, no interval")
     return (f"cost model's per-round minimum, capped by the costs observed on the round and "
             f"corrected by the mean error on {n_rows} row audits (every arm run, capped at the "
             f"running minimum; self-normalised, consistent); basic bootstrap interval over "

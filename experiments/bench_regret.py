@@ -8,10 +8,13 @@ through a real :class:`bandit.Tuner` (guard, audits, history: everything but the
 whose solver function returns the precomputed iteration count and seconds of ``C``; the
 Tuner's ``regret()`` is compared with the exact values:
 
-* coverage: the share of runs whose interval contains the exact regret;
-* half-width relative to the exact regret (median over runs), at the end of the run;
+* coverage: the share of runs whose interval contains the exact regret (``bf``: best fixed
+  arm, ``io``: instance-optimal, among the runs that have an interval);
+* half-width and error of the estimate relative to the size of the exact regret (medians
+  over runs), at the end of the run;
 * cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
-  run's solve seconds; and the time of the ``regret()`` call itself.
+  run's solve seconds (median, and the largest); ``report``: the time of the ``regret()``
+  call itself over the solve seconds; ``audits``: audit runs (median).
 
 One run per (study, policy, seed); on the offset studies seed ``s`` also draws sequence ``s``.
 """
@@ -156,8 +159,9 @@ def summarise(runs):
 
 
 def format_rows(rows, markdown=False) -> str:
-    head = ("study", "policy", "runs", "exact bf", "cover bf", "hw/|bf|", "err/|bf|",
-            "exact io", "cover io", "hw/|io|", "err/|io|", "cost", "cost max", "report",
+    # half-widths and errors relative to the exact regret's size
+    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf error",
+            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "report",
             "audits")
 
     def pct(v, digits=1):
