@@ -9,11 +9,12 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   arms most likely to be the best fixed arm and keeps a floor for every arm (which keeps
   every column total unbiased).  An arm run in full gives ``C[t, k]``; once the run shows
   an arm to be far from the best (its total at least 30 % above the smallest, with three
-  standard errors to spare on both), it is run *capped* at :data:`CAP_FACTOR` × the iterations the round
-  paid, which gives ``min(C[t, k], cap)``: enough to keep it excluded from the minimum
-  (totals of capped costs are lower bounds), at a fraction of the cost; and when the guard
-  stopped the chosen arm's attempt, that arm is run to the end with probability
-  :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits alone);
+  standard errors to spare on both), it is run *capped* at :data:`CAP_FACTOR` × the
+  iterations the round paid, which gives ``min(C[t, k], cap)``: enough to keep it excluded
+  from the minimum (totals of capped costs are lower bounds), at a fraction of the cost;
+  and when the guard stopped the chosen arm's attempt, that arm is run to the end with
+  probability :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits
+  alone);
 * **row audits** — with probability ``r`` every arm not yet known on the round is run,
   each capped at the cheapest cost found so far (an arm that needs more cannot be the
   minimum), which gives the round's exact minimum (the instance-optimal comparator).

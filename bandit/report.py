@@ -171,8 +171,8 @@ def estimator_data(tuner) -> RunData:
     else:
         rec = aud.records
         audits = {c: np.asarray(rec[c]) for c in rec}
-        audits["value"] = np.where(audits["converged"].astype(bool),
-                                   np.asarray(rec["value"], dtype=float), fail) if rec["value"] else np.zeros(0)
+        value = np.asarray(rec["value"], dtype=float)
+        audits["value"] = np.where(audits["converged"].astype(bool), value, fail)
         start = np.array(aud.epoch_start, dtype=np.int64)
         q = np.array(aud.q, dtype=float).reshape(len(aud.q), K)
         r = np.array(aud.r, dtype=float)

@@ -411,8 +411,9 @@ class Tuner:
         ``best_arm`` is the leader (:meth:`Policy.leader`: the lowest predicted cost among arms
         with a converged observation; None before any), used for the guard budget and as the
         first fallback; ``p`` is the policy's distribution of this draw (None for a
-        deterministic policy), which the history and the regret estimates use.  Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on
-        rank 0 only and the decision is broadcast, so every rank solves with the same arm.
+        deterministic policy), which the history and the regret estimates use.  Under MPI
+        (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the decision is
+        broadcast, so every rank solves with the same arm.
         """
         if self._comm is None:
             return self._decide(context)
@@ -781,7 +782,7 @@ class Tuner:
         return _report.history(self)
 
     def to_csv(self, path) -> None:
-        """Write :attr:`history` to a CSV file (read it back with :func:`bandit.report.read_csv`)."""
+        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
         _report.write_csv(self.history, path)
 
     def regret(self, *, level=0.9, n_boot=200, seed=0):

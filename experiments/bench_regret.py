@@ -186,7 +186,8 @@ def format_rows(rows, markdown=False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="relaxtune bench regret", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="relaxtune bench regret",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--studies", nargs="+", default=["offset_high", "offset_low", "heat2d_50"],
                     choices=STUDIES)
     ap.add_argument("--policies", nargs="+", default=list(POLICIES))

@@ -283,7 +283,8 @@ def test_run_data_is_what_the_figures_draw(tmp_path):
     for kind, e in (("best_fixed", rep.best_fixed), ("instance_optimal", rep.instance_optimal)):
         r = d["regret"][kind]
         assert r["estimate"][-1] == pytest.approx(e.estimate) and r["rounds"][-1] == 120
-        np.testing.assert_allclose(r["comparator"], d["cumulative"][r["rounds"] - 1] - r["estimate"])
+        np.testing.assert_allclose(r["comparator"],
+                                   d["cumulative"][r["rounds"] - 1] - r["estimate"])
     axes = plot_run(d)
     assert len(axes) == 4 and axes[2].get_title().startswith("regret vs best fixed arm")
     line = axes[0].get_lines()[0]
