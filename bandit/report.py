@@ -288,6 +288,8 @@ class Hook:
                 f"leader={name}")
 
     def close(self):
+        """Final totals in the bar, then close it (a later solve opens a new one)."""
         if self.bar is not None:
+            self.bar.set_postfix_str(self.postfix(), refresh=False)
             self.bar.close()
             self.bar = None
