@@ -78,6 +78,17 @@ def _batch(pkg, systems, solver, **kw):
     return (time.perf_counter() - t0) / len(systems)
 
 
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m experiments.bench_tuner",
                                  description=__doc__.split("\n\n")[0])
@@ -104,7 +115,7 @@ def main(argv=None) -> int:
         for name, (pkg, solver, kw) in variants.items():  # interleaved
             times[name].append(_batch(pkg, systems, solver, **kw))
     print(f"Tuner.solve per-call time, heat2d nx={args.nx}, {args.steps} solves x "
-          f"{args.batches} interleaved batches; CPU: {platform.processor() or platform.machine()}")
+          f"{args.batches} interleaved batches; CPU: {_cpu()}")
     for name, v in times.items():
         v = np.array(v) * 1e6
         print(f"  {name:28s} median {np.median(v):8.2f} µs/solve  "
