@@ -13,8 +13,17 @@ checked) and the Tuner's configuration, history, audits and counters, or raises
   feature sizes of any policy, present or future), finite wherever the fresh policy is finite,
   counts non-negative and summing to the round counter, a valid random-generator state;
 * ``rows``: every history column present, all of one length, arm indices within the arm list,
-  ``omega`` the played arm's ω, counts and costs non-negative and finite, flags boolean;
-* ``audits``, ``audit_seconds``, ``work`` and ``audit_rng`` consistent with the rows.
+  ``omega`` the played arm's ω, counts and costs non-negative and finite, flags boolean,
+  probabilities in [0, 1];
+* ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
+  audits) and ``work`` consistent with the rows.
+
+Older files are read as follows.  Versions 1 and 2 have no ``p``, ``leader`` and ``budget``
+columns (read as NaN — unknown —, −1 and ``maxiter``), and audited a fraction ``audit`` of
+the rounds with every arm: those audits become column audits of every arm (probability
+``audit`` each) and row audits (probability ``audit``) of one epoch from round 0, and the
+tuner continues with ``audit_budget`` = the share of the solve time those audits took (or
+``audit × (K − 1)``, at most 1, before any solve); ``audit = 0`` reads as no audits.
 """
 from __future__ import annotations
 
@@ -26,11 +35,15 @@ import numpy as np
 from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, STATE_FORMAT, STATE_VERSION,  # noqa: F401
                     Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
+from .audit import AUDIT_COLUMNS
 
 __all__ = ["read_tuner_file", "check_policy_state"]
 
-#: Keys of a tuner file besides ``format`` and ``version``.
-_TOP = ("config", "policy", "rows", "audits", "audit_seconds", "work", "audit_rng")
+#: Keys of a tuner file besides ``format`` and ``version`` (version 3; versions 1–2: _TOP_2).
+_TOP = ("config", "policy", "rows", "audits", "work")
+_TOP_2 = ("config", "policy", "rows", "audits", "audit_seconds", "work", "audit_rng")
+#: History columns added by version 3 and what older files read as (NaN: unknown).
+_NEW_COLUMNS = ("p", "leader", "budget")
 
 
 class _Bad(Exception):
@@ -64,8 +77,8 @@ def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns) -> di
     -------
     dict
         ``policy`` (a :class:`~bandit.Policy`), ``config`` (Tuner keyword arguments),
-        ``log`` (one tuple of ``columns`` per solve), ``audits``, ``audit_seconds``, ``work``,
-        ``audit_rng`` (a bit-generator state).
+        ``log`` (one tuple of ``columns`` per solve), ``auditor`` (an auditor state for
+        :meth:`bandit.audit.Auditor.load_state`, or None), ``work``.
 
     Raises
     ------
@@ -74,6 +87,8 @@ def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns) -> di
     """
     payload = read_versioned(path, fmt, version, oldest=oldest)
     try:
+        if payload["version"] < 3:
+            return _check_2(payload, tuple(columns))
         return _check(payload, tuple(columns))
     except _Bad as exc:
         raise TunerFileError(f"{path}: {exc}") from None
@@ -102,25 +117,87 @@ def check_policy_state(state):
         raise ValueError(str(exc)) from None
 
 
-def _check(payload, columns):
-    missing = [k for k in _TOP if k not in payload]
-    _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
-    config = _config(payload["config"])
-    policy = _policy(payload["policy"])
-    log = _rows(_decode(payload["rows"], "rows"), columns, policy)
-    audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
-    seconds = _decode(payload["audit_seconds"], "audit_seconds")
-    _need(_is_real(seconds) and math.isfinite(seconds) and seconds >= 0,
-          f"audit_seconds must be a finite number >= 0, got {seconds!r}")
+def _work(payload):
     work = _decode(payload["work"], "work")
     _need(isinstance(work, list) and len(work) == 2 and _is_real(work[0])
           and math.isfinite(work[0]) and work[0] >= 0 and _is_int(work[1]) and work[1] >= 0,
           f"work must be [seconds >= 0, iterations >= 0], got {work!r}")
+    return [float(work[0]), int(work[1])]
+
+
+def _check(payload, columns):
+    missing = [k for k in _TOP if k not in payload]
+    _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
+    config = _config(payload["config"], _CONFIG)
+    policy = _policy(payload["policy"])
+    log = _rows(_decode(payload["rows"], "rows"), columns, policy, config["maxiter"])
+    auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
+                       config["audit_budget"])
+    return {"policy": policy, "config": config, "log": log, "auditor": auditor,
+            "work": _work(payload)}
+
+
+def _check_2(payload, columns):
+    """A version 1 or 2 file, read as version 3 (see the module notes)."""
+    missing = [k for k in _TOP_2 if k not in payload]
+    _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
+    config = _config(payload["config"], _CONFIG_2)
+    policy = _policy(payload["policy"])
+    old = tuple(c for c in columns if c not in _NEW_COLUMNS)
+    log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"])
+    log = [row + (math.nan, -1, config["maxiter"]) for row in log]
+    audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
+    seconds = _decode(payload["audit_seconds"], "audit_seconds")
+    _need(_is_real(seconds) and math.isfinite(seconds) and seconds >= 0,
+          f"audit_seconds must be a finite number >= 0, got {seconds!r}")
+    work = _work(payload)
     rng = _decode(payload["audit_rng"], "audit_rng")
     _rng_state(rng, "audit_rng")
-    return {"policy": policy, "config": config, "log": log, "audits": audits,
-            "audit_seconds": float(seconds), "work": [float(work[0]), int(work[1])],
-            "audit_rng": rng}
+    fraction = config.pop("audit")
+    _need(0.0 <= fraction <= 1.0, f"config.audit must be a fraction in [0, 1], got {fraction!r}")
+    K = policy.n_arms
+    if fraction == 0.0 and not audits:
+        config["audit_budget"] = 0.0
+        return {"policy": policy, "config": config, "log": log, "auditor": None, "work": work}
+    # the rounds so far were audited with probability `fraction`, every arm, uncapped
+    solve = float(sum(row[columns.index("seconds")] for row in log))
+    budget = seconds / solve if solve > 0 else fraction * max(K - 1, 1)
+    config["audit_budget"] = float(min(max(budget, 1e-6), 1.0))
+    rec = {c: [] for c in AUDIT_COLUMNS}
+    cost_is_time = config["cost"] == "time"
+    censored = [row[columns.index("censored")] for row in log]
+    for i, played, costs in audits:
+        for k, c in enumerate(costs.tolist()):
+            if k == played and not censored[i]:
+                continue  # the played arm converged: its cost is the history's
+            ok = math.isfinite(c)
+            for key, v in (("round", i), ("arm", k), ("row", False),
+                           ("value", c if ok else float(config["maxiter"])),
+                           ("iterations", int(c) if ok and not cost_is_time else 0),
+                           ("seconds", c if ok and cost_is_time else 0.0), ("converged", ok),
+                           ("budget", config["maxiter"]), ("cap", config["maxiter"]),
+                           ("p", math.nan)):
+                rec[key].append(v)
+    rounds = sorted({i for i, *_ in audits})
+    for i in rounds:  # each audited round was a whole row: record its minimum as a row run
+        row = [c for c in audits[[a[0] for a in audits].index(i)][2].tolist()]
+        k = int(np.argmin(row))
+        ok = math.isfinite(row[k])
+        for key, v in (("round", i), ("arm", k), ("row", True),
+                       ("value", row[k] if ok else float(config["maxiter"])),
+                       ("iterations", int(row[k]) if ok and not cost_is_time else 0),
+                       ("seconds", 0.0), ("converged", ok), ("budget", config["maxiter"]),
+                       ("cap", config["maxiter"]), ("p", math.nan)):
+            rec[key].append(v)
+    order = sorted(range(len(rec["round"])), key=lambda j: rec["round"][j])
+    rec = {c: [v[j] for j in order] for c, v in rec.items()}
+    state = {"epoch_start": [0], "q": [np.full(K, fraction)], "r": [fraction],
+             "full": [np.ones(K, dtype=bool)], "capped": np.zeros(K, dtype=bool),
+             "next_plan": len(log), "next_adjust": len(log), "next_audit": -1,
+             "records": rec, "seconds": float(seconds), "planning": 0.0, "plan_cost": None,
+             "spent": float(seconds if config["cost"] == "time" else sum(rec["iterations"])),
+             "plan": None, "rng": rng}
+    return {"policy": policy, "config": config, "log": log, "auditor": state, "work": work}
 
 
 # --- config --------------------------------------------------------------------------------
@@ -136,15 +213,20 @@ _CONFIG = {  # key: (check, what it must be)
     "cost": (lambda v: isinstance(v, str), "a string"),
     "backend": (lambda v: isinstance(v, str), "a string"),
     "guard": (lambda v: v is None or _is_real(v), "a number or null"),
-    "audit": (lambda v: _number(v), "a finite number"),
+    "audit_budget": (lambda v: _number(v), "a finite number"),
     "audit_seed": (lambda v: v is None or _is_int(v), "an integer or null"),
 }
+#: Versions 1 and 2: a fraction of audited rounds instead of a time budget.
+_CONFIG_2 = {**{k: v for k, v in _CONFIG.items() if k != "audit_budget"},
+             "audit": (lambda v: _number(v), "a finite number")}
 
 
-def _config(raw):
+def _config(raw, spec):
     _need(isinstance(raw, dict), f"config must be an object, got {type(raw).__name__}")
     config = _decode(raw, "config")
-    for key, (ok, what) in _CONFIG.items():
+    unknown = [k for k in config if k not in spec]
+    _need(not unknown, f"config has unknown key(s) {', '.join(map(repr, unknown))}")
+    for key, (ok, what) in spec.items():
         _need(key in config, f"incomplete tuner file: config has no {key!r}")
         v = config[key]
         _need(ok(v), f"config.{key} must be {what}, got {type(v).__name__} {v!r}")
@@ -278,7 +360,7 @@ def _context_ok(c):
             and all(_is_real(x) and math.isfinite(x) for x in c))
 
 
-def _rows(rows, columns, policy):
+def _rows(rows, columns, policy, maxiter):
     _need(isinstance(rows, dict), f"rows must be an object of columns, got {type(rows).__name__}")
     missing = [c for c in columns if c not in rows]
     _need(not missing, f"incomplete tuner file: rows has no column {', '.join(map(repr, missing))}")
@@ -304,6 +386,11 @@ def _rows(rows, columns, policy):
         "cost": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "censored": (lambda v: isinstance(v, bool), "true or false"),
         "fallback_arm": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
+        "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
+              "a probability in [0, 1] (NaN: unknown)"),
+        "leader": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
+        "budget": (lambda v: _is_int(v) and 1 <= v <= maxiter,
+                   f"an iteration cap in 1..{maxiter} (maxiter)"),
     }
     for c in columns:
         ok, what = checks.get(c, (lambda v: True, ""))
@@ -337,3 +424,91 @@ def _audits(audits, log, columns, K):
         out.append((i, a, costs))
         last = i
     return out
+
+
+def _auditor(state, log, columns, K, budget):
+    """Check a version 3 ``audits`` entry: null without audits, else the auditor's state."""
+    if budget == 0.0:
+        _need(state is None, "audits must be null when config.audit_budget is 0")
+        return None
+    _need(isinstance(state, dict), "audits must be the auditor's state (an object) when "
+                                   "config.audit_budget > 0")
+    keys = ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
+            "next_audit", "records", "seconds", "spent", "planning", "plan_cost", "plan",
+            "rng")
+    missing = [k for k in keys if k not in state]
+    _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
+    extra = [k for k in state if k not in keys]
+    _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
+    T = len(log)
+    start, q, r, full = state["epoch_start"], state["q"], state["r"], state["full"]
+    _need(isinstance(start, list) and isinstance(q, list) and isinstance(r, list)
+          and isinstance(full, list) and len(start) == len(q) == len(r) == len(full),
+          "audits.epoch_start, q, r and full must be lists of one length")
+    for e, fe in enumerate(full):
+        _need(isinstance(fe, np.ndarray) and fe.dtype == np.bool_ and fe.shape == (K,),
+              f"audits.full[{e}] must be {K} booleans")
+    pc = state["plan_cost"]
+    _need(pc is None or (_number(pc) and pc >= 0),
+          f"audits.plan_cost must be null or a finite number >= 0, got {pc!r}")
+    capped = state["capped"]
+    _need(isinstance(capped, np.ndarray) and capped.dtype == np.bool_ and capped.shape == (K,),
+          f"audits.capped must be {K} booleans")
+    plan = state["plan"]
+    if plan is not None:
+        _need(isinstance(plan, dict) and set(plan) == {"rate", "row_cost", "q"},
+              "audits.plan must be null or an object with 'rate', 'row_cost' and 'q'")
+        _need(all(_number(plan[key]) and plan[key] >= 0 for key in ("rate", "row_cost")),
+              "audits.plan rate and row_cost must be finite numbers >= 0")
+        pq = plan["q"]
+        _need(isinstance(pq, np.ndarray) and pq.dtype == np.float64 and pq.shape == (K,)
+              and bool(np.all(np.isfinite(pq) & (pq >= 0))),
+              f"audits.plan.q must be {K} finite numbers >= 0")
+    last = -1
+    for e, (s0, qe, re_) in enumerate(zip(start, q, r)):
+        _need(_is_int(s0) and last < s0 <= T, f"audits.epoch_start[{e}] must be a round after "
+                                              f"the previous epoch's, at most {T}, got {s0!r}")
+        last = s0
+        _need(isinstance(qe, np.ndarray) and qe.dtype == np.float64 and qe.shape == (K,)
+              and bool(np.all((qe >= 0) & (qe <= 1))),
+              f"audits.q[{e}] must be {K} probabilities in [0, 1]")
+        _need(_is_real(re_) and 0.0 <= re_ <= 1.0, f"audits.r[{e}] must be a probability in "
+                                                    f"[0, 1], got {re_!r}")
+    for key, low in (("next_plan", 0), ("next_adjust", 0), ("next_audit", -1)):
+        _need(_is_int(state[key]) and state[key] >= low,
+              f"audits.{key} must be an integer >= {low}, got {state[key]!r}")
+    for key in ("seconds", "spent", "planning"):
+        v = state[key]
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"audits.{key} must be a finite number >= 0, got {v!r}")
+    _rng_state(state["rng"], "audits.rng")
+    rec = state["records"]
+    _need(isinstance(rec, dict), "audits.records must be an object of columns")
+    missing = [c for c in AUDIT_COLUMNS if c not in rec]
+    _need(not missing, f"incomplete audits.records: no {', '.join(map(repr, missing))}")
+    extra = [c for c in rec if c not in AUDIT_COLUMNS]
+    _need(not extra, f"audits.records has unknown column(s) {', '.join(map(repr, extra))}")
+    n = len(rec["round"]) if isinstance(rec["round"], list) else -1
+    for c in AUDIT_COLUMNS:
+        _need(isinstance(rec[c], list) and len(rec[c]) == n,
+              f"audits.records columns must be lists of one length ({c!r})")
+    checks = {
+        "round": (lambda v: _is_int(v) and 0 <= v < T, f"a round of the history (0..{T - 1})"),
+        "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
+        "row": (lambda v: isinstance(v, bool), "true or false"),
+        "value": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "converged": (lambda v: isinstance(v, bool), "true or false"),
+        "budget": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+        "cap": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
+              "a probability in [0, 1] (NaN: unknown)"),
+    }
+    for c, (ok, what) in checks.items():
+        for i, v in enumerate(rec[c]):
+            if not ok(v):
+                raise _Bad(f"audits.records.{c}[{i}] must be {what}, got {v!r}")
+    _need(all(a <= b for a, b in zip(rec["round"], rec["round"][1:])),
+          "audits.records.round must be in round order")
+    return state

@@ -12,13 +12,16 @@ from ._kernels import count_nonfinite
 from ._persist import TunerFileError, write_atomic
 from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
+from . import report as _report
+from .audit import Auditor
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
 
-#: Version 2 writes strict JSON (non-finite floats tagged); version 1 files are still read.
-FORMAT, VERSION = "relaxtune.tuner", 2
+#: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
+#: wrote strict JSON (non-finite floats tagged); versions 1 and 2 are still read.
+FORMAT, VERSION = "relaxtune.tuner", 3
 _COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost", "censored",
-            "fallback_arm")
+            "fallback_arm", "p", "leader", "budget")
 
 #: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
 #: ``‖r_k‖ > GUARD_DTOL·‖r_0‖``, so an unstable ω costs a few iterations, not the climb to the
@@ -166,11 +169,18 @@ class Tuner:
         converges whenever some arm converges on the system within ``maxiter``.  ``None``
         means no guard at all: one solve with the chosen arm, up to ``maxiter`` iterations and
         the solver's default divergence tolerance, returned as it is (also unconverged).
-    audit : float, default 0.0
-        Fraction of solves on which every other arm is also run on the same system, off the
-        user's clock (``audit_seconds``), to estimate regret in production.
+    audit_budget : float, default 0.0
+        Fraction of the solve time (of the user's solves) to spend on audits: other arms run
+        on the same systems after the solve, off the user's clock and never told to the
+        policy, which make :meth:`regret` unbiased for every policy (``bandit/audit.py``).
+        0 runs none.
     audit_seed : int, optional
-        Seed of the audit coin (kept apart from the policy's generator).
+        Seed of the audit generator (kept apart from the policy's generator).
+    progress : bool or str, default False
+        Show a tqdm bar with running iterations, regret estimate and leader (a string is
+        its description).
+    callback : callable, optional
+        ``callback(result)`` after each solve, with the returned SolveResult.
 
     Notes
     -----
@@ -241,7 +251,8 @@ class Tuner:
     """
 
     def __init__(self, policy, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
-                 cost="iterations", backend="numba", guard=3.0, audit=0.0, audit_seed=None):
+                 cost="iterations", backend="numba", guard=3.0, audit_budget=0.0,
+                 audit_seed=None, progress=False, callback=None):
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
         self._solve_fn = self._resolve(solver)
@@ -268,9 +279,13 @@ class Tuner:
             guard = _number(guard, "guard")
             if not 1.0 <= guard < math.inf:
                 raise ValueError(f"guard must be None or a finite number >= 1, got {guard!r}")
-        audit = _number(audit, "audit")
-        if not 0.0 <= audit <= 1.0:
-            raise ValueError(f"audit must be a fraction in [0, 1], got {audit!r}")
+        audit_budget = _number(audit_budget, "audit_budget")
+        if not 0.0 <= audit_budget <= 1.0:
+            raise ValueError(f"audit_budget must be a fraction in [0, 1], got {audit_budget!r}")
+        if callback is not None and not callable(callback):
+            raise ValueError(f"callback must be a function or None, got {callback!r}")
+        if not isinstance(progress, (bool, str)):
+            raise ValueError(f"progress must be True, False or a description, got {progress!r}")
         if audit_seed is not None:
             audit_seed = _integer(audit_seed, "audit_seed")
             if audit_seed < 0:
@@ -280,12 +295,13 @@ class Tuner:
         self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
         self.cost, self.backend = cost, backend
         self.guard = guard
-        self.audit = audit
+        self.audit_budget = audit_budget
         self.audit_seed = audit_seed
-        self._audit_rng = np.random.default_rng(audit_seed)
+        self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if audit_budget else None
         self._log = []  # one tuple of _COLUMNS per solve
-        self.audits = []  # (round, arm played, costs of every arm on that system)
-        self.audit_seconds = 0.0
+        self.progress, self.callback = progress, callback
+        # one attribute test per solve when both are off
+        self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
@@ -390,12 +406,14 @@ class Tuner:
 
     # --- the decision point: the one place a parallel run would broadcast from rank 0 --------
     def decide(self, context=None):
-        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
+        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost, p)``.
 
         ``best_arm`` is the leader (:meth:`Policy.leader`: the lowest predicted cost among arms
         with a converged observation; None before any), used for the guard budget and as the
-        first fallback.  Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on
-        rank 0 only and the decision is broadcast, so every rank solves with the same arm.
+        first fallback; ``p`` is the policy's distribution of this draw (None for a
+        deterministic policy), which the history and the regret estimates use.  Under MPI
+        (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the decision is
+        broadcast, so every rank solves with the same arm.
         """
         if self._comm is None:
             return self._decide(context)
@@ -404,7 +422,7 @@ class Tuner:
     def _decide(self, context):
         arm = self.policy.select(context)
         best, pred = self.policy.leader(context)
-        return arm, best, pred
+        return arm, best, pred, self.policy.p
 
     def tell(self, arm, cost, context=None, censored=False, converged=None):
         """Report a cost to the policy (the other half of the decision point).
@@ -440,7 +458,7 @@ class Tuner:
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
-        arm, best, pred = self._decide(context) if self._comm is None else self.decide(context)
+        arm, best, pred, pv = self._decide(context) if self._comm is None else self.decide(context)
         budget = self.maxiter if arm == best else self._budget(arm, best, pred)
         r = self._run(op, b, arm, x0, budget, True)
         if r.converged:
@@ -467,9 +485,20 @@ class Tuner:
         else:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
-        if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
-            self._audit(op, b, x0, arm, r)
-        self._record(arm, final, context, cost, censored, fallback)
+        t = len(self._log)
+        if self._auditor is not None and self._auditor.due(t, censored):
+            self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+        if context is None:
+            ctx = math.nan
+        elif type(context) is float:
+            ctx = context
+        else:
+            ctx = context.tolist()
+        self._log.append((arm, self._omegas[arm], final.iterations, final.seconds, ctx,
+                          final.converged, cost, censored, fallback,
+                          1.0 if pv is None else pv[arm], -1 if best is None else best, budget))
+        if self._hook is not None:
+            self._hook(final)
         return final
 
     def _validate(self, A, b, x0, context):
@@ -671,25 +700,69 @@ class Tuner:
         a = self.policy.arms[arm]
         return dict(a) if isinstance(a, dict) else {"omega": a}
 
-    def _audit(self, op, b, x0, arm, r):
-        costs = np.empty(self.policy.n_arms)
-        for k in range(self.policy.n_arms):
-            rk = r if (k == arm and r.converged) else self._run(op, b, k, x0, self.maxiter,
-                                                                False, tally=False)
-            if k != arm or not r.converged:
-                self.audit_seconds += rk.seconds
-            costs[k] = self._cost_of(rk) if rk.converged else math.inf
-        self.audits.append((len(self._log), arm, costs))
+    def _audit(self, t, op, b, x0, arm, best, pred, pv, first, paid, context):
+        """The audit step (``bandit/audit.py``): after the solve, off the user's clock and
+        never told to the policy, run the arms the audit generator drew on this system."""
+        aud = self._auditor
+        stopped = not first.converged
+        if self._comm is None:
+            cols, row, complete = aud.decide(self, t, stopped)
+        else:  # rank 0 draws; every rank then holds the same plans and generator
+            cols, row, complete, ctl = _mpi.on_root(
+                self._comm, lambda: (*aud.decide(self, t, stopped), aud.control_state()))
+            if not _mpi.is_root(self._comm):
+                aud.load_control(ctl)
+        if complete and arm not in cols:
+            cols = [arm] + list(cols)  # the stopped arm, run to the end
+        if not cols and not row:
+            return
+        fail = self._failure_cost(0.0)
+        known = {arm: self._cost_of(first)} if first.converged else {}
 
-    def _record(self, arm, res, context, cost, censored, fallback):
-        if context is None:
-            ctx = math.nan
-        elif type(context) is float:
-            ctx = context
-        else:
-            ctx = context.tolist()
-        self._log.append((arm, self._omegas[arm], res.iterations, res.seconds, ctx,
-                          res.converged, cost, censored, fallback))
+        def prob(k):
+            return (1.0 if k == arm else 0.0) if pv is None else float(pv[k])
+
+        def cap_of(k):  # what an attempt of arm k would have been capped at this round
+            return self.maxiter if k == best else self._budget(k, best, pred)
+
+        for k in cols:
+            run_cap = aud.column_cap(k, paid, self.maxiter)
+            if k in known:  # the played arm converged: observed for free
+                aud.record(t, k, False, known[k], first.iterations, 0.0, True, cap_of(k),
+                           run_cap, prob(k), 0.0)
+                continue
+            res = self._run(op, b, k, x0, run_cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), run_cap, prob(k), self._cost_of(res))
+            if res.converged:
+                known[k] = value
+        if not row:
+            return
+        # every other arm, capped at the cheapest cost found so far (it cannot be the minimum
+        # if it needs more); cheapest predicted first so the cap falls fast
+        low = min(known.values(), default=math.inf)
+        order = _mpi.on_root(self._comm, self._row_order, context)
+        for k in order:
+            if k in known:
+                continue
+            cap = self.maxiter
+            if self.cost == "iterations" and math.isfinite(low):
+                cap = min(self.maxiter, int(low) - 1)
+                if cap < 1:
+                    break  # nothing can beat the minimum
+            res = self._run(op, b, k, x0, cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, True, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), cap, prob(k), self._cost_of(res))
+            if res.converged and value < low:
+                low = value
+
+    def _row_order(self, context):
+        pred = np.asarray(self.policy.predict(context), dtype=float)
+        pred = np.where(np.isfinite(pred), pred, math.inf)
+        rank = {k: i for i, k in enumerate(self._safe)}
+        return sorted(range(self.policy.n_arms), key=lambda k: (pred[k], rank[k]))
 
     @property
     def _rows(self) -> dict:
@@ -697,69 +770,57 @@ class Tuner:
         cols = list(zip(*self._log)) if self._log else [()] * len(_COLUMNS)
         return {k: list(v) for k, v in zip(_COLUMNS, cols)}
 
-    # --- reporting --------------------------------------------------------------------------------
+    # --- reporting (bandit/report.py) -------------------------------------------------------------
     @property
     def history(self) -> dict:
-        """Per-solve arrays: ``arm`` (chosen), ``omega``, ``iterations`` and ``seconds`` (all
-        runs), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` told to the
-        policy, ``censored`` (the chosen arm's attempt did not converge), ``fallback_arm``
-        (the arm that produced ``x`` when it was not the first attempt, −1 if none)."""
-        r = self._rows
-        ctx = r["context"]
-        if ctx and all(isinstance(c, list) for c in ctx):
-            ctx = np.array(ctx, dtype=float)
-            ctx = ctx[:, 0] if ctx.shape[1] == 1 else ctx
-        else:
-            ctx = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
-        return {"arm": np.array(r["arm"], dtype=np.int64), "omega": np.array(r["omega"], float),
-                "iterations": np.array(r["iterations"], dtype=np.int64),
-                "seconds": np.array(r["seconds"], dtype=float), "context": ctx,
-                "converged": np.array(r["converged"], dtype=bool),
-                "cost": np.array(r["cost"], dtype=float),
-                "censored": np.array(r["censored"], dtype=bool),
-                "fallback_arm": np.array(r["fallback_arm"], dtype=np.int64)}
+        """Per-solve arrays, one entry per solve (schema: :data:`bandit.report.HISTORY_SCHEMA`):
+        ``round``, ``arm`` (chosen), ``label``, ``omega``, ``iterations`` and ``seconds`` (all
+        runs, audits excluded), ``context`` (NaN if none; 2-D for vectors), ``converged``,
+        ``cost`` told to the policy, ``censored`` (the chosen arm's attempt did not converge),
+        ``fallback_arm`` (−1 if none), ``p`` (the policy's probability of the chosen arm),
+        ``leader``, ``budget`` (the attempt's iteration cap), ``audit_runs``."""
+        return _report.history(self)
+
+    def to_csv(self, path) -> None:
+        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
+        _report.write_csv(self.history, path)
+
+    def regret(self, *, level=0.9, n_boot=200, seed=0):
+        """Estimated regret against the best fixed arm and the instance-optimal choice.
+
+        Returns a :class:`bandit.estimate.RegretReport`: for each comparator the estimate,
+        its interval at ``level``, the method (and whether it is biased), per-round curves,
+        and what the estimation cost (docs/regret.md).  Costs are in the tuner's unit
+        (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
+        every solve) minus what the comparator would have paid.
+        """
+        return _report.regret(self, level=level, n_boot=n_boot, seed=seed)
 
     def summary(self) -> dict:
-        """Totals, arm histogram and an estimate of regret with the method that produced it."""
-        h = self.history
-        T = len(h["arm"])
-        hist = np.bincount(h["arm"], minlength=self.policy.n_arms) if T else np.zeros(self.policy.n_arms, int)
-        out = {"rounds": T, "cost": self.cost, "total_iterations": int(h["iterations"].sum()),
-               "total_seconds": float(h["seconds"].sum()),
-               "converged": int(h["converged"].sum()), "censored": int(h["censored"].sum()),
-               "fallbacks": int((h["fallback_arm"] >= 0).sum()),
-               "arm_counts": {lab: int(n) for lab, n in zip(self.arm_labels, hist)},
-               "audits": len(self.audits), "audit_seconds": self.audit_seconds}
-        out["regret"] = self._regret_estimate(h) if T else {"method": "no rounds yet"}
-        return out
+        """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""
+        return _report.summary(self)
 
-    def _regret_estimate(self, h):
-        T = len(h["arm"])
-        total = float(h["cost"].sum())
-        if self.audits:
-            C = np.array([c for _, _, c in self.audits])
-            played = np.array([c[a] for _, a, c in self.audits])
-            ok = np.all(np.isfinite(C), axis=0)  # an arm that failed on an audit is never best
-            per_fixed = float(played.mean() - C[:, ok].mean(axis=0).min()) if ok.any() else math.nan
-            per_inst = float(np.mean(played - np.min(C, axis=1)))
-            return {"method": f"audit rounds: {len(C)} of {T} solves re-run with every arm; "
-                              "mean per-round regret scaled to all rounds",
-                    "best_fixed": per_fixed * T, "instance_optimal": per_inst * T}
-        p = self.policy
-        if p.contextual:
-            ctx = h["context"]
-            best = sum(np.nanmin(p.predict(c)) for c in ctx)
-            return {"method": "model-based: Σ_t cost_t − Σ_t min_k ŷ_k(context_t) with the "
-                              "policy's current cost model (no audits)",
-                    "instance_optimal": total - float(best)}
-        pred = p.predict()
-        return {"method": "plug-in: Σ_t cost_t − T·min_k of the policy's estimated mean cost "
-                          "(no audits; optimistic for the comparator when data are few)",
-                "best_fixed": total - T * float(np.nanmin(pred)) if np.isfinite(pred).any() else math.nan}
+    @property
+    def audits(self) -> dict:
+        """Audit runs as arrays (``bandit.audit.AUDIT_COLUMNS``; empty without audits)."""
+        from .audit import AUDIT_COLUMNS
+
+        rec = self._auditor.records if self._auditor is not None else {}
+        return {c: np.asarray(rec.get(c, [])) for c in AUDIT_COLUMNS}
+
+    @property
+    def audit_seconds(self) -> float:
+        """Solver seconds of every audit run (never part of a result's ``seconds``)."""
+        return 0.0 if self._auditor is None else self._auditor.seconds
+
+    def _run_data(self):
+        return _report.estimator_data(self)
 
     # --- persistence ----------------------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
+
+        Progress and callback settings are not saved (pass them again to :meth:`load`).
 
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
         the permission bits of the file it replaces, and no temporary file stays behind (one
@@ -772,16 +833,16 @@ class Tuner:
             "format": FORMAT, "version": VERSION,
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,
                        "maxiter": self.maxiter, "cost": self.cost, "backend": self.backend,
-                       "guard": self.guard, "audit": self.audit, "audit_seed": self.audit_seed},
-            "policy": self.policy.state_dict(), "rows": self._rows,
-            "audits": [[i, a, np.asarray(c)] for i, a, c in self.audits],
-            "audit_seconds": self.audit_seconds, "work": self._work,
-            "audit_rng": self._audit_rng.bit_generator.state})
+                       "guard": self.guard, "audit_budget": self.audit_budget,
+                       "audit_seed": self.audit_seed},
+            "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
+            "audits": None if self._auditor is None else self._auditor.state_dict()})
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
-    def load(cls, path) -> "Tuner":
-        """Read a file written by :meth:`save`.
+    def load(cls, path, *, progress=False, callback=None) -> "Tuner":
+        """Read a file written by :meth:`save` (``progress``/``callback`` as for the
+        constructor).
 
         Raises
         ------
@@ -792,14 +853,13 @@ class Tuner:
         """
         data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
-            tuner = cls(data["policy"], **data["config"])
+            tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback)
         except (TypeError, ValueError, ImportError) as exc:
             raise TunerFileError(f"{path}: config: {exc}") from None
         tuner._log = data["log"]
-        tuner.audits = data["audits"]
-        tuner.audit_seconds = data["audit_seconds"]
         tuner._work = data["work"]
-        tuner._audit_rng.bit_generator.state = data["audit_rng"]
+        if data["auditor"] is not None:
+            tuner._auditor.load_state(data["auditor"])
         return tuner
 
     def __repr__(self):

@@ -2,8 +2,9 @@
 
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
-minutes; the README's first command), ``plot RESULTS`` (redraw from a results folder) and
-``bench {kernels,bandit,petsc}`` (dispatch to the benchmark scripts).  Every study writes
+minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
+a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret}`` (dispatch to the
+benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.
 
@@ -43,7 +44,8 @@ __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
-           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg"}
+           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
+           "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner"}
 
 #: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
@@ -186,12 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     _heat_options(p, nx=[50], steps=5000, t_end=5.0, trials=3, jobs=1)
     p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (~2 min)")
     _heat_options(p, **DEMO)
-    p = sub.add_parser("plot", help="redraw the figures of a results folder")
-    p.add_argument("results", type=Path)
+    p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
+                                     "tuner file's run (cost, regret with its interval, arms)")
+    p.add_argument("results", type=Path, metavar="PATH",
+                   help="a results folder, or a tuner file written by Tuner.save")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the figures (default: PATH/figures for a results folder, "
+                        "the tuner file's folder for a tuner file)")
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
     _debug_flag(p, argparse.SUPPRESS)
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit or petsc")
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret or tuner")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
@@ -210,7 +217,9 @@ def main(argv=None) -> int:
         if args.command == "bench":
             return _bench(args.which, args.args)
         if args.command == "plot":
-            return _plot(args.results, args.markdown)
+            if Path(args.results).is_file():
+                return _plot_tuner(args.results, args.out)
+            return _plot(args.results, args.markdown, args.out)
         return _study(args)
     except UsageError as exc:
         _trace(args, exc)
@@ -452,7 +461,32 @@ def _heat(args, learners, keeper) -> None:
         print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
 
 
-def _plot(results: Path, markdown: bool = False) -> int:
+def _plot_tuner(path: Path, out: Path | None) -> int:
+    """``relaxtune plot tuner.json``: the run's cost, regret and arm figures (PNG and PDF)
+    next to the file (or into ``out``), named after it."""
+    from bandit import Tuner, TunerFileError
+
+    from .plots import draw_run, run_data
+
+    try:
+        tuner = Tuner.load(path)
+    except TunerFileError as exc:
+        raise UsageError(str(exc)) from exc
+    folder = Path(out) if out is not None else (Path(path).parent or Path("."))
+    _writable_folder(folder, "--out" if out is not None else "figures folder")
+    data = run_data(tuner)
+    paths = draw_run(data, folder, f"{Path(path).stem}_")
+    print(f"{len(paths)} files written to {folder}")
+    bf = data["regret"]["best_fixed"]
+    if bf["rounds"].size:
+        band = (f", {data['level']:.0%} interval [{bf['low'][-1]:,.0f}, {bf['high'][-1]:,.0f}]"
+                if bf["unbiased"] else " (biased: no interval)")
+        print(f"{data['rounds'].size} solves, {data['cumulative'][-1]:,.0f} {data['unit']}; "
+              f"regret vs the best fixed arm {bf['estimate'][-1]:,.0f}{band}")
+    return 0
+
+
+def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import draw_all
     from .results import ResultsError, format_markdown, load
 
@@ -462,8 +496,8 @@ def _plot(results: Path, markdown: bool = False) -> int:
             arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
-    figures = Path(results) / "figures"
-    _writable_folder(figures, "figures folder")
+    figures = Path(out) if out is not None else Path(results) / "figures"
+    _writable_folder(figures, "--out" if out is not None else "figures folder")
     paths = draw_all(summary, arrays, figures)
     print(f"{len(paths)} files written to {figures}")
     partial = summary.get("partial")

@@ -3,6 +3,8 @@
 Every ``*_data`` function takes the arrays a study saved and returns what is drawn (tests
 assert on it); every ``plot_*`` function takes that data and an optional Axes and returns
 the Axes.  :func:`draw_all` writes PNG and PDF files of every figure of a results folder.
+For one's own run, :func:`run_data` / :func:`plot_run` / :func:`draw_run` take a
+:class:`bandit.Tuner` (or a saved tuner file, via ``relaxtune plot tuner.json``).
 Matplotlib runs on the Agg backend; nothing here opens a window.
 """
 from __future__ import annotations
@@ -14,7 +16,9 @@ import numpy as np
 from .results import label
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
-           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
+           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
+           "draw_all", "run_data", "plot_run", "plot_run_cost", "plot_run_regret",
+           "plot_run_arms", "draw_run"]
 
 
 def _plt():
@@ -293,4 +297,180 @@ def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         plot_scaling(scaling_data(summary), axes)
         paths += _save(fig, out, "scaling")
+    return paths
+
+
+# --- one tuner's run (bandit.Tuner, or a saved tuner file) -----------------------------------
+def run_data(tuner, *, level=0.9, seed=0) -> dict:
+    """What :func:`plot_run` draws for one :class:`bandit.Tuner`, as plain arrays.
+
+    Returns
+    -------
+    dict
+        ``rounds`` (T,) 1..T; ``cost`` (T,) what each solve cost (every run; iterations, or
+        seconds with ``cost="time"``) and ``cumulative`` its running sum; ``unit``;
+        ``arm``, ``omega`` (NaN for an arm without ω), ``context`` (NaN: none; the first
+        coordinate of a vector), ``fallback`` (bool: another arm finished the solve),
+        ``converged`` (bool); ``labels`` (the arm labels) and ``y_is_omega`` (whether every
+        arm has an ω; else the arm index is drawn); ``regret``: for ``best_fixed`` and
+        ``instance_optimal`` a dict of ``rounds`` (checkpoints), ``estimate``, ``low``,
+        ``high`` (NaN without an interval), ``comparator`` (the comparator's cumulative
+        cost, ``cumulative − estimate``), ``method`` and ``unbiased``.
+
+    Examples
+    --------
+    >>> import bandit
+    >>> from solvers import gallery
+    >>> t = bandit.Tuner(bandit.UniformRandom([1.0, 1.5], seed=0), solver="sor")
+    >>> for c in (0.1, 0.2, 0.3):
+    ...     _ = t.solve(gallery.shifted_laplacian_2d(4, c), np.ones(16), context=c)
+    >>> d = run_data(t)
+    >>> d["rounds"].tolist(), bool(np.all(np.diff(d["cumulative"]) > 0))
+    ([1, 2, 3], True)
+    """
+    h = tuner.history
+    T = len(h["arm"])
+    cost = h["seconds"] if tuner.cost == "time" else h["iterations"].astype(float)
+    ctx = h["context"]
+    ctx = ctx[:, 0] if ctx.ndim == 2 else ctx
+    rep = tuner.regret(level=level, seed=seed)
+    cumulative = np.cumsum(cost)
+    regret = {}
+    for e in (rep.best_fixed, rep.instance_optimal):
+        paid = cumulative[e.rounds - 1] if T else np.zeros(0)
+        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
+                                "low": e.curve_low, "high": e.curve_high,
+                                "comparator": paid - e.curve, "method": e.method,
+                                "unbiased": e.unbiased}
+    omegas = np.asarray(tuner._omegas, dtype=float)
+    return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
+            "unit": rep.unit, "arm": h["arm"], "omega": h["omega"], "context": ctx,
+            "fallback": h["fallback_arm"] >= 0, "converged": h["converged"],
+            "labels": list(tuner.arm_labels), "y_is_omega": bool(np.all(np.isfinite(omegas))),
+            "level": level, "regret": regret}
+
+
+def plot_run_cost(data: dict, ax=None):
+    """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
+    and of the instance-optimal choice (dashed)."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
+    for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
+                             ("instance_optimal", "instance-optimal (estimated)", "C2")):
+        r = data["regret"][key]
+        if r["rounds"].size:
+            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
+    ax.set_xlabel("solve")
+    ax.set_ylabel(f"cumulative {data['unit']}")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("cumulative cost")
+    return ax
+
+
+def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
+    """Estimated cumulative regret against ``kind`` with its interval band (none when the
+    estimate is biased: the title says so)."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    r = data["regret"][kind]
+    color = "C1" if kind == "best_fixed" else "C2"
+    ax.axhline(0.0, color="k", lw=0.6)
+    if r["rounds"].size:
+        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, label="estimate")
+        if np.isfinite(r["low"]).any():
+            ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
+                            label=f"{data['level']:.0%} interval")
+    what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
+    note = "" if r["unbiased"] else " — model only, biased"
+    ax.set_title(f"regret vs {what}{note}", fontsize=10)
+    ax.set_xlabel("solve")
+    ax.set_ylabel(f"cumulative regret ({data['unit']})")
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
+    """The arm (ω) chosen at every solve, coloured by the context; rounds finished by a
+    fallback arm are circled, and a running median shows the learned schedule."""
+    plt = _plt()
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    T = data["rounds"].size
+    y = data["omega"] if data["y_is_omega"] else data["arm"].astype(float)
+    step = max(1, T // max_points)
+    x, yy, c = data["rounds"][::step], y[::step], data["context"][::step]
+    if np.isfinite(c).any():
+        sc = ax.scatter(x, yy, c=c, s=6, cmap="viridis", lw=0)
+        ax.figure.colorbar(sc, ax=ax, label="context")
+    else:
+        ax.scatter(x, yy, s=6, color="C0", lw=0)
+    fb = data["fallback"][::step]
+    if fb.any():
+        ax.scatter(x[fb], yy[fb], s=28, facecolors="none", edgecolors="C3", lw=0.8,
+                   label="finished by a fallback arm")
+    if T:
+        window = max(1, T // 50)
+        ax.plot(data["rounds"], rolling_median(y, window), color="k", lw=1.0,
+                label=f"running median ({window} solves)")
+    if data["y_is_omega"]:
+        ax.set_ylabel("ω chosen")
+    else:
+        ax.set_ylabel("arm chosen")
+        ax.set_yticks(range(len(data["labels"])))
+        ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.set_xlabel("solve")
+    ax.set_xlim(0, max(T, 1))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("arm chosen at every solve")
+    return ax
+
+
+def plot_run(tuner, axes=None, *, level=0.9):
+    """One call for a run: cumulative cost, regret (best fixed, instance-optimal) with bands,
+    and the arm chosen over time coloured by context.
+
+    Parameters
+    ----------
+    tuner : bandit.Tuner or dict
+        The tuner (or :func:`run_data` of it).
+    axes : sequence of 4 Axes, optional
+        Where to draw (default: a new 2 × 2 figure).
+
+    Returns
+    -------
+    ndarray of Axes
+        ``[cost, arms, regret vs best fixed, regret vs instance-optimal]``.
+    """
+    data = tuner if isinstance(tuner, dict) else run_data(tuner, level=level)
+    if axes is None:
+        fig, axes = _plt().subplots(2, 2, figsize=(13, 8))
+        fig.subplots_adjust(hspace=0.35, wspace=0.25)
+    axes = np.asarray(axes).ravel()
+    plot_run_cost(data, axes[0])
+    plot_run_arms(data, axes[1])
+    plot_run_regret(data, "best_fixed", axes[2])
+    plot_run_regret(data, "instance_optimal", axes[3])
+    return axes
+
+
+def draw_run(tuner, out, stem: str = "") -> list[Path]:
+    """Write a run's figures into ``out``: ``<stem>cost``, ``<stem>regret`` (both comparators)
+    and ``<stem>arms``, PNG and PDF each; returns the paths."""
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = tuner if isinstance(tuner, dict) else run_data(tuner)
+    paths = []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plot_run_cost(data, ax)
+    paths += _save(fig, out, f"{stem}cost")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    plot_run_regret(data, "best_fixed", axes[0])
+    plot_run_regret(data, "instance_optimal", axes[1])
+    paths += _save(fig, out, f"{stem}regret")
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    plot_run_arms(data, ax)
+    paths += _save(fig, out, f"{stem}arms")
     return paths

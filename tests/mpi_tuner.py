@@ -47,7 +47,8 @@ def main(out):
     report["mat_type"] = sim.A.getType()
     report["local_rows"] = sim.rend - sim.rstart
     policy = bandit.TsallisINF([1.0, 1.4, 1.8, 1.95], seed=rank + 11)  # different seeds on purpose
-    tuner = bandit.Tuner(policy, solver="ssor_pcg", rtol=1e-8, backend="petsc", guard=None)
+    tuner = bandit.Tuner(policy, solver="ssor_pcg", rtol=1e-8, backend="petsc", guard=None,
+                         audit_budget=1.0, audit_seed=rank + 3)  # rank 0's audits rule
     residuals = []
 
 
@@ -62,6 +63,9 @@ def main(out):
     report["seconds"] = np.asarray(h["seconds"]).tolist()
     report["converged"] = np.asarray(h["converged"]).tolist()
     report["relative_residuals"] = residuals
+    report["audits"] = {k: np.asarray(v).tolist() for k, v in tuner.audits.items()
+                        if k not in ("seconds", "value")}
+    report["p"] = np.asarray(h["p"]).tolist()
     report["u_norm"] = float(u.norm())
     state = os.path.join(out, "tuner.json")
     tuner.save(state)

@@ -44,10 +44,10 @@ def systems(n, seed=0, m=6):
 def saved(tmp_path_factory):
     """A ChebCB tuner after 8 solves with audits: its file's text and payload."""
     tuner = Tuner(bandit.ChebCB(OMEGAS, context_bounds=(0.0, 0.4), seed=1), solver="sor",
-                  audit=0.5, audit_seed=3)
+                  audit_budget=1.0, audit_seed=0)
     for A, b, c in systems(8):
         tuner.solve(A, b, context=c)
-    assert tuner.audits and tuner.policy.t == 8
+    assert tuner.audits["round"].size >= 2 and tuner.policy.t == 8
     path = tmp_path_factory.mktemp("saved") / "tuner.json"
     tuner.save(path)
     text = path.read_text()
@@ -89,15 +89,15 @@ def _rows(p, column, i, value):
     p["rows"][column][i] = value
 
 
-def _first_audit(p):
-    return p["audits"][0]
+def _records(p, column, i, value):
+    p["audits"]["records"][column][i] = value
 
 
 #: (case id, mutation of the saved payload, message fragment); every one is a TunerFileError
 PAYLOAD_CASES = [
     ("other-format", lambda p: p.update(format="relaxtune.policy"), "not a relaxtune.tuner file"),
-    ("newer-version", lambda p: p.update(version=3),
-     "written by a newer relaxtune (file version 3"),
+    ("newer-version", lambda p: p.update(version=4),
+     "written by a newer relaxtune (file version 4"),
     ("version-string", lambda p: p.update(version="2"), "file version '2' is not an integer"),
     ("version-zero", lambda p: p.update(version=0), "file version 0 is not supported"),
     ("no-rows", lambda p: p.pop("rows"), "incomplete tuner file: no 'rows'"),
@@ -124,7 +124,13 @@ PAYLOAD_CASES = [
     ("config-missing-cost", lambda p: p["config"].pop("cost"), "config has no 'cost'"),
     ("config-unknown-solver", lambda p: p["config"].update(solver="sorr"), "config: unknown solver 'sorr'"),
     ("config-unknown-key", lambda p: p["config"].update(colour="red"),
-     "unexpected keyword argument 'colour'"),
+     "config has unknown key(s) 'colour'"),
+    ("config-old-audit-key", lambda p: p["config"].update(audit=0.1),
+     "config has unknown key(s) 'audit'"),
+    ("p-above-one", lambda p: _rows(p, "p", 1, 1.5), "rows.p[1] must be a probability"),
+    ("leader-out-of-range", lambda p: _rows(p, "leader", 2, K), "rows.leader[2] must be -1 or"),
+    ("budget-above-maxiter", lambda p: _rows(p, "budget", 0, 10**6),
+     "rows.budget[0] must be an iteration cap in 1..10000"),
     ("policy-unknown-class", lambda p: p["policy"].update({"class": "GreedyCB"}),
      "policy class 'GreedyCB' is unknown"),
     ("policy-state-version", lambda p: p["policy"].update(version=2), "policy state version 2 is not supported"),
@@ -152,15 +158,26 @@ PAYLOAD_CASES = [
     ("policy-array-encoding", lambda p: p["policy"]["state"]["theta"].update(shape=[3, 3]),
      "policy state 'theta': malformed encoded value"),
     ("float-tag", lambda p: _rows(p, "seconds", 0, {"__float__": "lots"}), "rows: malformed encoded value"),
-    ("audit-rng", lambda p: p["audit_rng"]["state"].update(state="x"), "audit_rng is not a valid PCG64 state"),
-    ("audit-arm", lambda p: _first_audit(p).__setitem__(1, (_first_audit(p)[1] + 1) % K),
-     "is not the arm played in round"),
-    ("audit-round", lambda p: _first_audit(p).__setitem__(0, 99), "audits[0] round 99 is not a later round"),
-    ("audit-costs-nan", lambda p: _first_audit(p).__setitem__(2, _arr([np.nan] * K)), "audits[0] costs must be >= 0"),
-    ("audit-costs-length", lambda p: _first_audit(p).__setitem__(2, _arr([1.0] * (K - 1))),
-     f"audits[0] costs must be {K} float64 numbers"),
+    ("audit-rng", lambda p: p["audits"]["rng"]["state"].update(state="x"),
+     "audits.rng is not a valid PCG64 state"),
+    ("audit-arm", lambda p: _records(p, "arm", 0, K), "audits.records.arm[0] must be an arm index"),
+    ("audit-round", lambda p: _records(p, "round", 0, 99),
+     "audits.records.round[0] must be a round of the history (0..7)"),
+    ("audit-order", lambda p: _records(p, "round", 0, 7), "audits.records.round must be in round order"),
+    ("audit-value-nan", lambda p: _records(p, "value", 0, {"__float__": "nan"}),
+     "audits.records.value[0] must be a finite number >= 0"),
+    ("audit-column-length", lambda p: p["audits"]["records"]["cap"].pop(),
+     "audits.records columns must be lists of one length"),
+    ("audit-q-length", lambda p: p["audits"]["q"][0].update(
+        __ndarray__=[0.1] * (K - 1), shape=[K - 1]), f"audits.q[0] must be {K} probabilities"),
+    ("audit-epoch-after-end", lambda p: p["audits"]["epoch_start"].__setitem__(0, 50),
+     "audits.epoch_start[0] must be a round after the previous epoch's, at most 8"),
+    ("audit-missing-part", lambda p: p["audits"].pop("spent"), "incomplete audits: no 'spent'"),
+    ("audits-without-budget", lambda p: p["config"].update(audit_budget=0.0),
+     "audits must be null when config.audit_budget is 0"),
     ("work-negative", lambda p: p.update(work=[-1.0, 5]), "work must be [seconds >= 0, iterations >= 0]"),
-    ("audit-seconds-string", lambda p: p.update(audit_seconds="0"), "audit_seconds must be a finite number >= 0"),
+    ("audit-seconds-string", lambda p: p["audits"].update(seconds="0"),
+     "audits.seconds must be a finite number >= 0"),
 ]
 
 
@@ -214,10 +231,25 @@ def test_load_refuses_missing_file_and_folder(tmp_path):
         Tuner.load(tmp_path)
 
 
+def _as_version(payload, version, audit=0.0, audits=()):
+    """A version 1 or 2 payload of the same run: no p/leader/budget columns, a fraction of
+    audited rounds, ``[round, arm, costs of every arm]`` audits."""
+    old = copy.deepcopy(payload)
+    old["version"] = version
+    cfg = old["config"]
+    cfg.pop("audit_budget")
+    cfg["audit"] = audit
+    for col in ("p", "leader", "budget"):
+        old["rows"].pop(col)
+    old["audits"] = [[i, a, _arr(c)] for i, a, c in audits]
+    old["audit_seconds"] = 0.002 if audits else 0.0
+    old["audit_rng"] = np.random.default_rng(7).bit_generator.state
+    return old
+
+
 def test_version_1_file_with_bare_nan_still_loads(saved, tmp_path):
     """Files written before strict JSON (version 1, bare NaN) are read, not refused."""
-    payload = copy.deepcopy(saved[1])
-    payload["version"] = 1
+    payload = _as_version(saved[1], 1)
     payload["rows"]["context"][0] = float("nan")  # a solve without context
     payload["policy"]["state"]["sq_err"] = 0.5
     path = tmp_path / "v1.json"
@@ -225,6 +257,39 @@ def test_version_1_file_with_bare_nan_still_loads(saved, tmp_path):
     assert "NaN" in path.read_text()
     t = Tuner.load(path)
     assert np.isnan(t.history["context"][0]) and t.summary()["rounds"] == 8
+    assert t.audit_budget == 0.0 and t.audits["round"].size == 0
+
+
+def test_version_2_audits_read_as_full_audits_of_every_arm(saved, tmp_path):
+    """A version 2 file (audit = fraction of rounds, every arm run) reads as one epoch of
+    column audits of every arm and row audits with that probability; the tuner continues
+    with the share of the solve time the old audits took as its budget."""
+    arms = saved[1]["rows"]["arm"]
+    costs = [np.array([40.0, 30.0, 25.0, 35.0, np.inf]), np.array([50.0, 33.0, 27.0, 36.0, 80.0])]
+    payload = _as_version(saved[1], 2, audit=0.25, audits=[(2, arms[2], costs[0]),
+                                                            (5, arms[5], costs[1])])
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(payload))
+    t = Tuner.load(path)
+    h = t.history
+    assert np.isnan(h["p"]).all() and (h["leader"] == -1).all() and (h["budget"] == 10_000).all()
+    solve = sum(payload["rows"]["seconds"])
+    assert t.audit_budget == pytest.approx(0.002 / solve)
+    aud = t._auditor
+    assert aud.epoch_start == [0] and aud.q[0].tolist() == [0.25] * K and aud.r == [0.25]
+    a = t.audits
+    col = ~a["row"]
+    # every arm of both rounds but the played one (its converged cost is the history's)
+    assert sorted(zip(a["round"][col].tolist(), a["arm"][col].tolist())) == sorted(
+        (i, k) for i in (2, 5) for k in range(K) if k != arms[i])
+    failed = (a["round"] == 2) & (a["arm"] == K - 1)
+    assert not a["converged"][failed].any()  # the arm that failed (inf) stays a failure
+    assert a["row"].sum() == 2  # one row record per audited round
+    rep = t.regret()
+    assert np.isfinite(rep.best_fixed.estimate)
+    for A, b, c in systems(2, seed=9):  # and it goes on solving
+        t.solve(A, b, context=c)
+    assert t.summary()["rounds"] == 10
 
 
 def _make(name, seed=5):
@@ -238,7 +303,7 @@ def test_round_trip_mid_run_continues_identically(name, tmp_path):
     vec = uses_vector_context(name)
     ctx = (lambda c: [c]) if vec else (lambda c: c)
     data = list(systems(22, seed=4))
-    a = Tuner(_make(name), solver="sor", audit=0.3, audit_seed=2)
+    a = Tuner(_make(name), solver="sor", audit_budget=0.5, audit_seed=2)
     for A, b, c in data[:10]:
         a.solve(A, b, context=ctx(c))
     path = tmp_path / "t.json"
@@ -255,7 +320,9 @@ def test_round_trip_mid_run_continues_identically(name, tmp_path):
         ra, rb = a.solve(A, b, context=ctx(c)), b_.solve(A, b, context=ctx(c))
         assert (ra.arm, ra.iterations) == (rb.arm, rb.iterations)
     np.testing.assert_array_equal(a.history["arm"], b_.history["arm"])
-    assert [x[0] for x in a.audits] == [x[0] for x in b_.audits]
+    # audits are counted in iterations, so the reloaded tuner audits the same rounds
+    for key in ("round", "arm", "row", "iterations"):
+        np.testing.assert_array_equal(a.audits[key], b_.audits[key])
 
 
 def test_fresh_tuner_round_trips(tmp_path):
@@ -323,7 +390,7 @@ import os, sys, time
 import bandit, bandit._persist as persist
 path, phase = sys.argv[1], sys.argv[2]
 tuner = bandit.Tuner.load(path)
-tuner.audit_seconds += 1.0                      # the new file would differ from the old one
+tuner.policy.cost_sums[0] += 1.0               # the new file would differ from the old one
 def stall(*args):
     print("SAVING", flush=True)
     time.sleep(120)
@@ -437,7 +504,8 @@ CLI_CASES = [
     ("plot-foreign", ["plot", "{plot}/foreign"], "not a relaxtune results summary (no 'study' entry)"),
     ("plot-corrupt-summary", ["plot", "{plot}/corrupt"], "summary.json: unreadable or corrupt"),
     ("plot-corrupt-npz", ["plot", "{plot}/npz"], "rounds.npz: unreadable or corrupt"),
-    ("plot-a-file", ["plot", "{plot}/file.txt"], "not a folder"),
+    ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
+     "file.txt: corrupt or truncated file (not JSON"),
     ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
 ]
 

@@ -101,12 +101,18 @@ REFUSED = [
      "maxiter must be a positive integer"),
     ("maxiter-beyond-int64", lambda: Tuner(FixedArm(OM), maxiter=2**63), ValueError,
      "within the solvers' integer range (at most 9223372036854775807)"),
-    ("audit-string", lambda: Tuner(FixedArm(OM), audit="0.1"), ValueError,
-     "audit must be a number, got '0.1'"),
-    ("audit-above-1", lambda: Tuner(FixedArm(OM), audit=1.5), ValueError,
-     "audit must be a fraction in [0, 1], got 1.5"),
-    ("audit-nan", lambda: Tuner(FixedArm(OM), audit=float("nan")), ValueError,
-     "audit must be a fraction in [0, 1], got nan"),
+    ("audit-string", lambda: Tuner(FixedArm(OM), audit_budget="0.1"), ValueError,
+     "audit_budget must be a number, got '0.1'"),
+    ("audit-above-1", lambda: Tuner(FixedArm(OM), audit_budget=1.5), ValueError,
+     "audit_budget must be a fraction in [0, 1], got 1.5"),
+    ("audit-nan", lambda: Tuner(FixedArm(OM), audit_budget=float("nan")), ValueError,
+     "audit_budget must be a fraction in [0, 1], got nan"),
+    ("audit-old-keyword", lambda: Tuner(FixedArm(OM), audit=0.1), TypeError,
+     "unexpected keyword argument 'audit'"),
+    ("callback-not-callable", lambda: Tuner(FixedArm(OM), callback=3), ValueError,
+     "callback must be a function or None, got 3"),
+    ("progress-a-number", lambda: Tuner(FixedArm(OM), progress=1), ValueError,
+     "progress must be True, False or a description, got 1"),
     ("audit-seed-string", lambda: Tuner(FixedArm(OM), audit_seed="x"), ValueError,
      "audit_seed must be an integer, got 'x'"),
     ("audit-seed-negative", lambda: Tuner(FixedArm(OM), audit_seed=-1), ValueError,
@@ -214,7 +220,7 @@ def dense_check(r, A_, b_, rtol=1e-8):
 ACCEPTED = [
     ("numpy-scalars-everywhere",
      dict(rtol=np.float32(1e-9), atol=np.float64(0.0), maxiter=np.int64(5000),
-          guard=np.float32(2.5), audit=np.float64(0.0), audit_seed=np.int64(3)),
+          guard=np.float32(2.5), audit_budget=np.float64(0.0), audit_seed=np.int64(3)),
      dict(b=B, context=np.float32(0.25))),
     ("integer-options", dict(rtol=1, atol=0, maxiter=10**6, guard=2),
      dict(b=B / 1e9)),  # rtol = 1 with a tiny b: converged means ‖r‖ <= ‖b‖
@@ -251,10 +257,10 @@ def test_accepted(kw, args):
 
 def test_numpy_scalar_options_are_stored_as_python_numbers():
     t = Tuner(UniformRandom(OM), rtol=np.float32(1e-6), maxiter=np.int64(50),
-              guard=np.float32(2.0), audit=np.float64(0.5))
-    assert (type(t.rtol), type(t.maxiter), type(t.guard), type(t.audit)) == (float, int, float,
-                                                                             float)
-    assert (t.rtol, t.maxiter, t.guard, t.audit) == (pytest.approx(1e-6), 50, 2.0, 0.5)
+              guard=np.float32(2.0), audit_budget=np.float64(0.5))
+    assert (type(t.rtol), type(t.maxiter), type(t.guard), type(t.audit_budget)) == (
+        float, int, float, float)
+    assert (t.rtol, t.maxiter, t.guard, t.audit_budget) == (pytest.approx(1e-6), 50, 2.0, 0.5)
 
 
 # --- a refused call changes nothing -----------------------------------------------------------

@@ -49,6 +49,9 @@ def test_same_arms_and_history_on_every_rank(two_ranks):
     assert r0["seconds"] == r1["seconds"]  # rank 0's clock, broadcast
     assert len(set(r0["arms"])) > 1  # the learner explored
     assert r0["loaded_arms"] == r0["arms"] == r1["loaded_arms"]
+    # audits: rank 0 draws (rank 1 had another audit seed), every rank runs the same ones
+    assert r0["audits"] == r1["audits"] and len(r0["audits"]["round"]) > 0
+    assert r0["p"] == r1["p"] and all(0 < p <= 1 for p in r0["p"])
 
 
 def test_every_solve_reached_tolerance(two_ranks):
