@@ -3,7 +3,7 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
 minutes; the README's first command), ``plot RESULTS`` (redraw from a results folder) and
-``bench {kernels,bandit,petsc}`` (dispatch to the benchmark scripts).  Every study writes
+``bench {kernels,bandit,petsc,pcg,tuner}`` (dispatch to the benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.
 
@@ -43,7 +43,8 @@ __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
-           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg"}
+           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
+           "tuner": "experiments.bench_tuner"}
 
 #: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
@@ -191,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
     _debug_flag(p, argparse.SUPPRESS)
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit or petsc")
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg or tuner")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap

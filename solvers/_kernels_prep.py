@@ -184,6 +184,19 @@ def copy_finite(src, out):
 
 
 @numba.njit(cache=True)
+def finite_sumsq(v):
+    """``(number of non-finite entries, Σ v²)`` (:func:`copy_finite` without the copy)."""
+    nonfinite = 0
+    sumsq = 0.0
+    for i in range(v.size):
+        x = v[i]
+        if not np.isfinite(x):
+            nonfinite += 1
+        sumsq += x * x
+    return nonfinite, sumsq
+
+
+@numba.njit(cache=True)
 def scaled_norm(v):
     """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
     brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
