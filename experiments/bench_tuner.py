@@ -16,9 +16,10 @@ benchmark times both, side by side in one process, on the same systems:
 
 Both solve the same system from the same start with the same ω, so they run the same
 iterations (checked on every call); the ratio is the price of the Tuner.  A *round* is one
-system: both methods solve it once, in a random order, on the process CPU clock
-(:func:`experiments._bench.measure_calls`; wall-clock is recorded too and its excess
-reported); the ratio is the median of the per-round ratios with its inter-quartile range, and
+system: both methods solve it once, in a random order, on the process CPU clock (wall-clock
+is recorded too and its excess reported), and what is not timed — the tuner's fresh copy, the
+fixed side's preparation — is done just before each call, as in a loop that has just assembled
+its matrix; the ratio is the median of the per-round ratios with its inter-quartile range, and
 the ratio of the summed times (what a loop over these systems sees) is printed beside it.
 
 Problems (each at n ≈ 1e4, 1e5, 1e6 by default):
@@ -110,63 +111,78 @@ def make_systems(problem: str, n: float, count: int):
 
 def measure_row(systems, solver: str, omega: float, *, rounds: int, seed: int = 0,
                 clock: str = "cpu") -> dict:
-    """Tuned and fixed whole calls on ``systems[1:rounds + 1]`` (``systems[0]`` warms both up:
-    the tuner's first calls prepare the pattern and refresh it, every kernel is loaded).
+    """Tuned and fixed whole calls on ``systems[1:rounds + 1]``, one system per round, in a
+    random order within each round (``systems[0]`` warms both up: the tuner's first calls
+    prepare the pattern and refresh it, every kernel is loaded).
 
-    Returns the two :class:`_bench.Estimate` (seconds per call), their paired ratio, the
-    wall-clock seconds and the iteration counts of every call.
+    What is not timed happens just before each timed call, as in a loop that has just
+    assembled its matrix: the tuner's fresh copy (``A.copy()``: new data and index arrays),
+    and the fixed side's ``prepare`` with its caches filled (a solve capped at 0
+    iterations).  Returns the two :class:`_bench.Estimate` (seconds per call, ``clock``),
+    their paired ratio, the ratio of the sums, the wall-clock seconds and the iteration
+    counts of every call.
     """
+    import gc
+
     import solvers
     from bandit import FixedArm, Tuner
 
+    if clock not in B.CLOCKS:
+        raise ValueError(f"clock must be one of {B.CLOCKS}, got {clock!r}")
     if len(systems) < rounds + 1:
         raise ValueError(f"need {rounds + 1} systems, got {len(systems)}")
     solve = solvers.SOLVERS[solver]
     tuner = Tuner(FixedArm([omega]), solver=solver)
-    # everything untimed is made before the clock starts: the tuner's fresh copies (new data
-    # and index arrays, as a user's assembly makes them) and the fixed side's prepared
-    # operators with their caches filled (one solve capped at 0 iterations)
-    fresh, ops = [], []
-    for A, b, x0 in systems[:rounds + 1]:
-        fresh.append(A.copy())
+    A0, b0, x00 = systems[0]
+    for _ in range(3):  # the first call prepares the pattern, the next ones refresh values
+        tuner.solve(A0.copy(), b0, x0=x00)
+        solve(solvers.prepare(A0), b0, omega, x0=x00)
+
+    def tuned(A, b, x0):
+        fresh = A.copy()
+        return _timed(lambda: tuner.solve(fresh, b, x0=x0))
+
+    def fixed(A, b, x0):
         op = solvers.prepare(A)
         solve(op, b, omega, x0=x0, maxiter=0)
-        ops.append(op)
-    for _ in range(2):  # the first call prepares the pattern, the second refreshes values
-        tuner.solve(systems[0][0].copy(), systems[0][1], x0=systems[0][2])
-    its = {"tuned": [], "fixed": []}
-    wall = {"tuned": [], "fixed": []}
-    calls = {"tuned": 0, "fixed": 0}
+        return _timed(lambda: solve(op, b, omega, x0=x0))
 
-    def tuned():
-        i = calls["tuned"]
-        calls["tuned"] += 1
-        _, b, x0 = systems[i]
-        t0 = time.perf_counter()
-        r = tuner.solve(fresh[i], b, x0=x0)
-        wall["tuned"].append(time.perf_counter() - t0)
-        its["tuned"].append((r.iterations, r.converged))
-
-    def fixed():
-        i = calls["fixed"]
-        calls["fixed"] += 1
-        _, b, x0 = systems[i]
-        t0 = time.perf_counter()
-        r = solve(ops[i], b, omega, x0=x0)
-        wall["fixed"].append(time.perf_counter() - t0)
-        its["fixed"].append((r.iterations, r.converged))
-
-    est = B.measure_calls({"tuned": tuned, "fixed": fixed}, rounds=rounds, seed=seed,
-                          clock=clock)
-    # the first call of each is the warm-up of measure_calls
-    same = its["tuned"][1:] == its["fixed"][1:]
+    methods = {"tuned": tuned, "fixed": fixed}
+    names = list(methods)
+    rng = np.random.default_rng(seed)
+    cpu = {m: np.empty(rounds) for m in names}
+    wall = {m: np.empty(rounds) for m in names}
+    its = {m: [] for m in names}
+    enabled = gc.isenabled()
+    gc.disable()  # a collection inside a timed call is noise, not the method's cost
+    try:
+        for r in range(rounds):
+            A, b, x0 = systems[r + 1]
+            for i in rng.permutation(len(names)):
+                m = names[i]
+                wall[m][r], cpu[m][r], res = methods[m](A, b, x0)
+                its[m].append((res.iterations, res.converged))
+    finally:
+        if enabled:
+            gc.enable()
+    T = cpu if clock == "cpu" else wall
+    est = {m: B.Estimate(T[m]) for m in names}
     return {"tuned": est["tuned"], "fixed": est["fixed"], "ratio": B.ratio(est["tuned"],
                                                                           est["fixed"]),
-            "sum_ratio": float(est["tuned"].samples.sum() / est["fixed"].samples.sum()),
-            "wall": {k: np.asarray(v[1:]) for k, v in wall.items()},
-            "iterations": [t for t, _ in its["fixed"][1:]],
-            "converged": all(c for _, c in its["fixed"][1:] + its["tuned"][1:]),
-            "same_iterations": same}
+            "sum_ratio": float(T["tuned"].sum() / T["fixed"].sum()), "wall": wall,
+            "iterations": [k for k, _ in its["fixed"]],
+            "converged": all(c for _, c in its["fixed"] + its["tuned"]),
+            "same_iterations": its["tuned"] == its["fixed"]}
+
+
+def _timed(fn):
+    """``(wall-clock, process CPU, result)`` of ``fn()``."""
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    out = fn()
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    return t1 - t0, c1 - c0, out
 
 
 def run(problems, sizes, solver_names, *, rounds=7, seed=0, progress=None):
@@ -253,8 +269,9 @@ def _size(text: str) -> float:
 
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench tuner``)."""
-    ap = argparse.ArgumentParser(prog="relaxtune bench tuner",
-                                 description=__doc__.split("\n")[0])
+    from .cli import OneLineParser, UsageError, print_error
+
+    ap = OneLineParser(prog="relaxtune bench tuner", description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=_size, nargs="+", default=[1e4, 1e5, 1e6],
                     help="numbers of unknowns (rounded to a grid; default 1e4 1e5 1e6)")
     ap.add_argument("--problems", nargs="+", choices=PROBLEMS, default=list(PROBLEMS))
@@ -263,9 +280,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the order within rounds")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--json", help="also write the raw timings (seconds) to this file")
-    args = ap.parse_args(argv)
-    if args.rounds < 3:
-        ap.error("--rounds must be >= 3 (a median and a spread)")
+    try:
+        args = ap.parse_args(argv)
+        if args.rounds < 3:
+            raise UsageError("--rounds must be >= 3 (a median and a spread)")
+    except UsageError as exc:  # one line, before anything is computed
+        print_error(f"bench tuner: {exc}")
+        return 2
     info = B.machine_info()
     rows = run(args.problems, args.sizes, args.solvers, rounds=args.rounds, seed=args.seed,
                progress=lambda s: print(s, file=sys.stderr, flush=True))

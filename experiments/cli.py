@@ -163,6 +163,11 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--no-grid", action="store_true",
                    help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
                         "only, no regret")
+    p.add_argument("--baseline-every", type=_count, default=None, metavar="K",
+                   help="time the baselines (plain CG, and direct unless --no-direct) on every "
+                        "K-th step only, solving the learner's system from the same state "
+                        "beside it, instead of on whole runs of their own (large nx: plain CG "
+                        "over every step takes hours); 'vs CG' is then measured on those steps")
     p.add_argument("--no-golden", action="store_true",
                    help="skip the instance-optimal baseline's per-step golden-section search "
                         "over ω (experiments.costs.GOLDEN_EVALUATIONS more solves per step; "
@@ -440,6 +445,7 @@ def _heat(args, learners, keeper) -> None:
                                      jobs=args.jobs, backend=args.backend,
                                      direct=not args.no_direct, grid=not args.no_grid,
                                      golden=not args.no_golden,
+                                     baseline_every=args.baseline_every,
                                      progress=not args.quiet,
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
@@ -448,6 +454,15 @@ def _heat(args, learners, keeper) -> None:
             print(f"\nheat2d nx = {nx} (n = {size['n']}), {args.steps} steps, SSOR-PCG "
                   f"iterations and solve seconds ({args.trials} learner trials)")
             print(format_table(size["methods"], baseline="cg", reference=size["reference"]))
+            sampled = size["methods"].get("cg", {}).get("sampled")
+            if sampled:
+                k = sampled["every"]
+                print(f"baselines sampled every {k} steps (steps 0, {k}, {2 * k}, ...: "
+                      f"{sampled['steps']} of {args.steps}): plain CG"
+                      f"{'' if args.no_direct else ' and the direct solve'} solved the "
+                      "learner's system from the same state, beside it; their rows sum those "
+                      "steps only, and a learner's 'vs CG' is its seconds on those steps over "
+                      "CG's")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
