@@ -413,15 +413,16 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         An operator of the same backend from an earlier call (a simulation's previous step).
         When ``A`` is a scipy CSR matrix with ``like``'s sparsity pattern — compared entry by
         entry, new index arrays are fine — the pattern work is reused and only the values
-        are refreshed, in one compiled pass (``CSROperator.with_values``); ``like`` itself is
-        left as it is.  Any other ``A`` is prepared afresh.
+        are refreshed, in two compiled passes (``CSROperator.with_values``); ``like`` itself
+        is left as it is.  Any other ``A`` is prepared afresh.
     overwrite : bool, default False
         With ``like``: refresh ``like`` in place (and return it) instead of allocating new
         value arrays, if ``like`` was itself made by a call with ``overwrite=True`` — never an
         operator prepared otherwise, so passing ``overwrite=True`` cannot touch an operator
         you keep.  Such an operator is a working copy for a loop that keeps only the latest
         one (``op = prepare(A, like=op, overwrite=True)``, as ``bandit.Tuner`` does): at
-        n = 10⁶ new value arrays cost about as much as the refresh itself.  If ``A`` is
+        n = 10⁶ new value arrays cost about as much as the refresh itself.  It shares
+        ``A.data`` (no copy, when float64): valid until ``A`` changes.  If ``A`` is
         refused (non-finite entries), the working copy is left unusable (solvers refuse it);
         it still serves as ``like`` for the next call.
     comm : PETSc communicator, optional

@@ -274,3 +274,48 @@ def test_petsc_never_overwrites_the_operator_of_a_users_matrix():
         A2, b, 1.5, order="textbook").iterations
     with pytest.raises(ValueError, match="like must be a PetscOperator"):
         prepare(A2, backend="petsc", like=mine)
+
+
+def test_tuner_keeps_one_working_copy_and_never_touches_the_users_operator():
+    from bandit import FixedArm, Tuner
+
+    tuner = Tuner(FixedArm([1.5]), solver="ssor_pcg")
+    mats = [gallery.crank_nicolson_2d(9, dt) for dt in (0.01, 0.1, 0.4, 1.0)]
+    b = np.random.default_rng(0).standard_normal(mats[0].shape[0])
+    mine = prepare(mats[0])
+    kept = mine.data.copy()
+    assert tuner.solve(mine, b).converged and tuner._last_op is mine
+    ops = []
+    for A in mats[1:]:
+        r = tuner.solve(A.copy(), b)
+        ops.append(tuner._last_op)
+        ref = ssor_pcg(A, b, 1.5)
+        assert r.iterations == ref.iterations
+        np.testing.assert_array_equal(r.x, ref.x)
+    assert ops[0] is not mine and ops[0] is ops[1] is ops[2]  # one working copy, refreshed
+    np.testing.assert_array_equal(mine.data, kept)
+    bad = mats[2].copy()
+    bad.data[0] = np.inf
+    with pytest.raises(ValueError, match="A contains NaN or Inf"):
+        tuner.solve(bad, b)
+    assert len(tuner.history["arm"]) == 4  # refused: nothing recorded
+    r = tuner.solve(mats[3].copy(), b)  # the working copy recovers
+    assert r.converged and tuner._last_op is ops[0]
+    np.testing.assert_array_equal(r.x, ssor_pcg(mats[3], b, 1.5).x)
+
+
+@pytest.mark.petsc
+def test_petsc_tuner_refreshes_its_mat_and_keeps_the_ksp():
+    from bandit import FixedArm, Tuner
+
+    tuner = Tuner(FixedArm([1.5]), solver="ssor_pcg", backend="petsc")
+    mats = [gallery.crank_nicolson_2d(9, dt) for dt in (0.01, 0.1, 2.0)]
+    b = np.ones(mats[0].shape[0])
+    seen = []
+    for A in mats:
+        r = tuner.solve(A.copy(), b)
+        assert r.converged and np.linalg.norm(b - A @ r.x) <= 1e-8 * np.linalg.norm(b)
+        assert r.iterations == ssor_pcg(A, b, 1.5, order="textbook").iterations
+        seen.append(tuner._last_op)
+    assert seen[0] is seen[1] is seen[2]  # one operator, its Mat refreshed in place
+    assert len(seen[0].solvers) == 1  # and one KSP for every solve
