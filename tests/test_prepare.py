@@ -319,3 +319,31 @@ def test_petsc_tuner_refreshes_its_mat_and_keeps_the_ksp():
         seen.append(tuner._last_op)
     assert seen[0] is seen[1] is seen[2]  # one operator, its Mat refreshed in place
     assert len(seen[0].solvers) == 1  # and one KSP for every solve
+
+
+@pytest.mark.petsc
+@pytest.mark.mpi
+def test_petsc_working_copy_on_two_ranks(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(here.parent),
+               NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run(["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
+                           str(here / "mpi_refresh.py"), str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert ranks[0]["direct"] == ranks[1]["direct"] and ranks[0]["tuned"] == ranks[1]["tuned"]
+    for d in ranks[0]["direct"]:
+        assert d["same_object"] and d["converged"] and d["true_residual"] <= 1e-8
+        assert d["iterations"] == d["fresh_iterations"]
+    assert [t["iterations"] for t in ranks[0]["tuned"]] == [
+        d["iterations"] for d in ranks[0]["direct"]]
+    assert all(t["true_residual"] <= 1e-8 for t in ranks[0]["tuned"])
+    assert ranks[0]["one_operator"] and ranks[0]["ksps"] == 1
