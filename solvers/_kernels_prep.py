@@ -79,8 +79,7 @@ def gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
     _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
 
 
-# |v| as bits, and the bits of +inf: |v| >= INF_BITS is NaN or Inf, and for finite values the
-# order of the bits is the order of the numbers — integer reductions, which vectorise
+# |v| is v's bits without the sign bit; from the bits of +inf on it is NaN or Inf
 ABS_BITS = np.uint64(0x7FFFFFFFFFFFFFFF)
 INF_BITS = np.uint64(0x7FF0000000000000)
 
@@ -103,7 +102,13 @@ def same_pattern(src_indptr, src_indices, indptr, indices):
 def scatter_values(src, slot, values, data):
     """``values[slot[k]] = src[k]`` for every entry ``k`` (and ``data[k] = src[k]`` unless
     ``data`` is empty); returns ``(non-finite entries, max |src_k|)`` (the maximum is
-    meaningless when there are non-finite entries).  ``src`` is float64."""
+    meaningless when there are non-finite entries).  ``src`` is float64.
+
+    The checks look at the bits (``|v|`` is ``v``'s bits without the sign bit; it is NaN or
+    Inf from the bits of +Inf on, and finite magnitudes order as their bits do): integer
+    operations, in a loop of their own, which vectorises (in the copy's loop it cost more
+    than the second read of ``src`` it saves, up to n = 10⁵).
+    """
     if data.size:
         for k in range(src.size):
             v = src[k]
