@@ -120,19 +120,6 @@ def _vectors(b, x0, n):
     return check_vector(b, n, "b"), None if x0 is None else check_vector(x0, n, "x0")
 
 
-def _requirements(solver):
-    """The solver's checks of ``A`` beyond :func:`solvers.prepare` (diagonal, symmetry), as
-    one function of a prepared operator; cached on the operator, so a few hundred ns."""
-    if solver == "sor":
-        return lambda op: op.require_diagonal("sor")
-    if solver == "ssor_pcg":
-        def check(op):
-            op.require_diagonal("ssor_pcg", positive=True)
-            op.require_symmetric("ssor_pcg")
-        return check
-    return lambda op: op.require_symmetric(solver)
-
-
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
@@ -317,7 +304,6 @@ class Tuner:
         self._kw = {True: [dict(kw, dtol=GUARD_DTOL) for kw in plain] if self._dtol else plain,
                     False: plain}
         self._safe = self._safety_order()
-        self._require = _requirements(solver) if self._by_name else None
         if self._by_name and backend == "numba":
             self._try_arms()
 
@@ -509,21 +495,17 @@ class Tuner:
             context = _check_context(context)  # (a finite float needs no more)
         if not self._by_name:
             return A, b, x0, context  # a custom solver checks its own input
-        if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
-            import solvers.petsc
+        import solvers
 
-            op = solvers.petsc.prepare(A)
-            op.require(self.solver)
-            return op, self._petsc_vector(op, b, "b"), (
-                None if x0 is None else self._petsc_vector(op, x0, "x0")), context
-        if self._last_op is None:
-            import solvers
-
-            op = solvers.prepare(A)
+        # the previous call's operator lends its pattern work, and its storage when the
+        # Tuner made it (overwrite: it is used by no one else)
+        op = solvers.prepare(A, backend=self.backend, like=self._last_op, overwrite=True)
+        op.require(self.solver)
+        if self.backend == "petsc":
+            b, x0 = self._petsc_vector(op, b, "b"), (
+                None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
-            op = self._last_op.with_values(A)
-        self._require(op)
-        b, x0 = _vectors(b, x0, op.n)
+            b, x0 = _vectors(b, x0, op.n)
         self._last_op = op
         return op, b, x0, context
 

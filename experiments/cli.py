@@ -3,7 +3,7 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
 minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
-a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret}`` (dispatch to the
+a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.
@@ -45,7 +45,8 @@ DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
            "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
-           "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner"}
+           "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",
+           "overhead": "experiments.bench_overhead"}
 
 #: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
@@ -164,6 +165,11 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--no-grid", action="store_true",
                    help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
                         "only, no regret")
+    p.add_argument("--baseline-every", type=_count, default=None, metavar="K",
+                   help="time the baselines (plain CG, and direct unless --no-direct) on every "
+                        "K-th step only, solving the learner's system from the same state "
+                        "beside it, instead of on whole runs of their own (large nx: plain CG "
+                        "over every step takes hours); 'vs CG' is then measured on those steps")
     p.add_argument("--no-golden", action="store_true",
                    help="skip the instance-optimal baseline's per-step golden-section search "
                         "over ω (experiments.costs.GOLDEN_EVALUATIONS more solves per step; "
@@ -198,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
     _debug_flag(p, argparse.SUPPRESS)
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret or tuner")
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner or overhead")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
@@ -448,6 +454,7 @@ def _heat(args, learners, keeper) -> None:
                                      jobs=args.jobs, backend=args.backend,
                                      direct=not args.no_direct, grid=not args.no_grid,
                                      golden=not args.no_golden,
+                                     baseline_every=args.baseline_every,
                                      progress=not args.quiet,
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
@@ -456,6 +463,15 @@ def _heat(args, learners, keeper) -> None:
             print(f"\nheat2d nx = {nx} (n = {size['n']}), {args.steps} steps, SSOR-PCG "
                   f"iterations and solve seconds ({args.trials} learner trials)")
             print(format_table(size["methods"], baseline="cg", reference=size["reference"]))
+            sampled = size["methods"].get("cg", {}).get("sampled")
+            if sampled:
+                k = sampled["every"]
+                print(f"baselines sampled every {k} steps (steps 0, {k}, {2 * k}, ...: "
+                      f"{sampled['steps']} of {args.steps}): plain CG"
+                      f"{'' if args.no_direct else ' and the direct solve'} solved the "
+                      "learner's system from the same state, beside it; their rows sum those "
+                      "steps only, and a learner's 'vs CG' is its seconds on those steps over "
+                      "CG's")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")

@@ -218,10 +218,18 @@ def scaling_data(summary: dict) -> dict:
     for m in names:
         vals = [sizes[s]["methods"].get(m) for s in keys]
         its[m] = np.array([v["iterations"] if v else np.nan for v in vals])
-        ratio[m] = np.array([v["seconds"] / sizes[s]["methods"]["cg"]["seconds"]
-                             if v and "cg" in sizes[s]["methods"] else np.nan
-                             for v, s in zip(vals, keys)])
+        ratio[m] = np.array([_vs_cg(v, sizes[s]["methods"]) for v, s in zip(vals, keys)])
     return {"n": n, "iterations": its, "seconds_vs_cg": ratio}
+
+
+def _vs_cg(entry, methods) -> float:
+    """Seconds relative to plain CG: measured on the sampled steps when the baseline was
+    sampled (``vs_cg``), else the ratio of whole-run seconds."""
+    if not entry:
+        return np.nan
+    if "vs_cg" in entry:
+        return np.nan if entry["vs_cg"] is None else entry["vs_cg"]
+    return entry["seconds"] / methods["cg"]["seconds"] if "cg" in methods else np.nan
 
 
 def plot_scaling(data: dict, axes=None):

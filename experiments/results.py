@@ -274,9 +274,11 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
 
 def _table_rows(methods, *, baseline=None, reference=None, order=None):
     """Header and ``(name, label, cells...)`` rows of the comparison table."""
-    # by total iterations; a direct solve has none, so it goes last
+    # by total iterations; a direct solve has none, so it goes last, and rows that sum only
+    # sampled steps (heat2d --baseline-every) go after the whole runs
     names = list(order) if order else sorted(
-        methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
+        methods, key=lambda m: ("sampled" in methods[m], m == "direct",
+                                methods[m]["iterations"]))
     base = methods.get(baseline, {}).get("seconds") if baseline else None
     golden = any(methods[m].get("regret_golden") is not None for m in names)
     header = ("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
@@ -284,7 +286,10 @@ def _table_rows(methods, *, baseline=None, reference=None, order=None):
     rows = []
     for m in names:
         d = methods[m]
-        ratio = f"{d['seconds'] / base:.2f}" if base else "-"
+        if "vs_cg" in d:  # measured on the steps where the baseline was sampled
+            ratio = "-" if d["vs_cg"] is None else f"{d['vs_cg']:.2f}"
+        else:
+            ratio = f"{d['seconds'] / base:.2f}" if base else "-"
         ref = (reference or {}).get(m)
         rows.append((
             m, d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,

@@ -8,7 +8,8 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import check_dtol, check_omega, check_tolerances, check_vector_norm, prepare
+from ._operator import (check_dtol, check_omega, check_tolerances, check_vector,
+                        check_vector_norm, prepare)
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -46,15 +47,17 @@ def _setup(A, b, x0, rtol, atol, maxiter):
     ``b``, ``x`` and ``tol`` those of the system scaled by ``2**scale`` (0 almost always)."""
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     op = prepare(A)
-    b, b_norm = check_vector_norm(b, op.n, "b")
-    x = np.zeros(op.n) if x0 is None else check_vector_norm(x0, op.n, "x0")[0]  # x0 untouched
+    # the kernels only read b: a finite float64 vector is used as given (no copy)
+    b, b_norm = check_vector_norm(b, op.n, "b", copy=False)
+    x = np.zeros(op.n) if x0 is None else check_vector(x0, op.n, "x0")  # x0 untouched
     if _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
         return op, b, x, max(rtol * b_norm, atol), b_norm, 0, rtol, atol, maxiter
     return _scaled(op, b, x, b_norm, rtol, atol, maxiter)
 
 
 def _scaled(op, b, x, b_norm, rtol, atol, maxiter):
-    """Scale ``b`` and ``x`` in place by ``2**scale`` so that ``‖b‖`` lies in [0.5, 1).
+    """Scale ``x`` in place and ``b`` into a new vector by ``2**scale`` so that ``‖b‖`` lies
+    in [0.5, 1) (``b`` may be the caller's array).
 
     ``A (2^s x) = 2^s b`` is the same system, and scaling by a power of two is exact: every
     iterate is the unscaled run's times ``2^s`` and iteration counts are unchanged — except
@@ -66,7 +69,7 @@ def _scaled(op, b, x, b_norm, rtol, atol, maxiter):
     scale = -math.frexp(b_norm)[1]
     x_max = float(np.abs(x).max())
     with np.errstate(over="ignore", under="ignore"):
-        np.ldexp(b, scale, out=b)
+        b = np.ldexp(b, scale)
         np.ldexp(x, scale, out=x)
     if not np.all(np.isfinite(x)):
         raise ValueError(
@@ -251,7 +254,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     lower, upper = sys_op.split_triangles()
     out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
                             sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
-                            maxiter, dtol)
+                            maxiter, dtol, op.workspace(KS.WORK_VECTORS))
     if order != "paper":
         x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -284,7 +287,8 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol)
+    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
+                     op.workspace(K.CG_WORK_VECTORS))
     return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 

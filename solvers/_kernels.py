@@ -397,23 +397,30 @@ def _spmv_dot(indptr, indices, data, p, q):
     return pq
 
 
+#: Rows of scratch space :func:`cg_solve` takes (``work``).
+CG_WORK_VECTORS = 3
+
+
 @numba.njit(cache=True)
-def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol):
+def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     """Unpreconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
 
     Stopping uses the recursive residual; when it claims convergence the true residual
     ``b − A x`` is computed and, if the two disagree (residual gap), the iteration continues
-    from the true residual instead of returning an ``x`` that misses the tolerance.
+    from the true residual instead of returning an ``x`` that misses the tolerance.  ``work``:
+    scratch space of at least ``CG_WORK_VECTORS`` rows of ``n``, kept by the caller between
+    solves (fresh vectors are first touched page by page on every call).
     """
     n = b.size
-    r = np.empty(n)
-    q = np.empty(n)
+    r = work[0]
+    q = work[1]
     rnorm = residual(indptr, indices, data, x, b, r)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
     limit = dtol * rnorm
     rr = rnorm * rnorm
-    p = r.copy()
+    p = work[2]
+    p[:] = r
     it = 0
     while it < maxiter:
         pq = _spmv_dot(indptr, indices, data, p, q)

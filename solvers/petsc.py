@@ -133,6 +133,8 @@ class PetscOperator:
         self._reversed = None
         self._reversed_state = None
         self._work = None
+        self._scratch = False  # made by prepare(..., overwrite=True): may be refreshed in place
+        self._local = None  # this rank's rows of the CSR pattern, for _refill
 
     def __repr__(self):
         return (f"PetscOperator(n={self.n}, type={self.mat.getType()!r}, "
@@ -142,14 +144,25 @@ class PetscOperator:
     def size(self) -> int:
         return self.comm.getSize()
 
+    def _refill(self) -> None:
+        """Copy the values of ``self._csr`` (refreshed in place on the Mat's pattern) into the
+        Mat: this rank's rows, ``MatSetValues`` row by row and assembly; the KSPs stay."""
+        csr = self._csr
+        if self._local is None:  # the pattern of this rank's rows, in PETSc's integer type
+            lo, hi = int(csr.indptr[self.rstart]), int(csr.indptr[self.rend])
+            it = PETSc.IntType
+            self._local = (np.asarray(csr.indptr[self.rstart:self.rend + 1] - lo, dtype=it),
+                           np.asarray(csr.indices[lo:hi], dtype=it), lo, hi)
+        indptr, indices, lo, hi = self._local
+        self.mat.setValuesCSR(indptr, indices,
+                              np.asarray(csr.data[lo:hi], dtype=PETSc.ScalarType))
+        self.mat.assemble()
+
     # -- checks: scipy input reuses CSROperator's (same messages as the Numba path) ---------
     def require(self, kind: str) -> None:
         """Raise ``ValueError`` if ``A`` cannot be used by ``kind`` (diagonal, symmetry)."""
         if self._csr is not None:
-            if kind in ("sor", "ssor_pcg"):
-                self._csr.require_diagonal(kind, positive=kind == "ssor_pcg")
-            if kind in ("ssor_pcg", "cg"):
-                self._csr.require_symmetric(kind)
+            self._csr.require(kind)
             return
         state = self.mat.stateGet()
         if kind in ("sor", "ssor_pcg") and self._checked.get(("diag", kind)) != state:
@@ -312,12 +325,18 @@ _MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
 _MAT_CACHE_SIZE = 8
 
 
-def prepare(A, *, comm=None) -> PetscOperator:
-    """Convert / wrap ``A`` once for repeated PETSc solves (see :class:`PetscOperator`).
+def prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
+    """Convert / wrap ``A`` once for repeated PETSc solves (see :class:`PetscOperator`);
+    ``solvers.prepare(A, backend="petsc", ...)`` calls this.
 
     A ``CSROperator`` keeps its PETSc operator (per communicator); a ``PETSc.Mat`` is looked up
     in a small cache so that solving with the same Mat again reuses its KSPs.  A bare scipy
-    matrix is converted anew on every call: prepare it once to avoid that.
+    matrix is converted anew, unless ``like`` is the operator of an earlier call: then the
+    checks reuse its pattern work (``solvers.prepare``'s ``like``), and with
+    ``overwrite=True`` an operator made by such a call is refreshed in place — its Mat
+    receives the new values (same nonzero pattern, ``MatSetValues``), so its KSPs are kept.
+    An operator converted from a user's ``CSROperator`` or wrapping a user's ``PETSc.Mat``
+    is never overwritten.
     """
     if isinstance(A, PetscOperator):
         return A
@@ -343,6 +362,25 @@ def prepare(A, *, comm=None) -> PetscOperator:
         op = cache.get(key)
         if op is None:
             op = cache[key] = PetscOperator(A, comm=comm)
+        return op
+    if like is not None:
+        if not isinstance(like, PetscOperator):
+            raise ValueError(f"like must be a PetscOperator from an earlier prepare (backend "
+                             f"'petsc'), got {type(like).__name__}")
+        if like._csr is not None and like.comm.getSize() == _comm(comm).getSize():
+            if overwrite and like._scratch:
+                csr = _prepare_csr(A, like=like._csr, overwrite=True)
+                if csr is like._csr:  # the same pattern, refreshed in place
+                    like._refill()
+                    return like
+            else:
+                csr = like._csr.with_values(A)
+            op = PetscOperator(csr, comm=comm)
+            op._scratch = bool(overwrite)
+            return op
+    if overwrite:
+        op = PetscOperator(_prepare_csr(A, overwrite=True), comm=comm)
+        op._scratch = True
         return op
     return PetscOperator(A, comm=comm)
 
