@@ -13,7 +13,7 @@ import numpy as np
 
 from ._base import Policy
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
-from .features import Chebyshev, _chebyshev
+from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
 
 __all__ = ["JointCB"]
@@ -46,10 +46,15 @@ class JointCB(Policy):
     ----------
     arms : sequence of float or dict
         ω grid or setting dicts.
-    context_bounds : (float, float)
-        ``[a, b]``; scalar contexts outside are clipped to it.
-    m : int, default 10
-        Chebyshev polynomials in the context.
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting range of the context (one pair per coordinate); without, the range is learnt
+        from the contexts seen, and a context outside widens it (:mod:`bandit.features`).
+    m : int, optional
+        Chebyshev polynomials per context coordinate (default 10; for a vector context the
+        products of total degree ``< 4``).
+    context_dim : int, optional
+        Context length (default: from ``context_bounds`` or the first context; a first call
+        without a context makes a context-free learner that still shares across arms).
     m_omega : int, default 12
         Chebyshev polynomials in ω (at most the number of arms is used: with ``m_omega = K``
         every per-arm function of the context is representable, the penalty still shares).
@@ -75,10 +80,10 @@ class JointCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err")
+    _state_keys = ("P", "theta", "unit", "sq_err", "context_range")
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=10, *, m_omega=12, ridge=0.01,
-                 beta=1.0, exploration="lcb", gamma=30.0, seed=None):
+    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
+                 ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, seed=None):
         super().__init__(arms, seed=seed)
         for name, v in (("ridge", ridge), ("gamma", gamma)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -89,7 +94,8 @@ class JointCB(Policy):
             raise ValueError(f"exploration must be 'lcb' or 'igw', got {exploration!r}")
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
-        self.features = Chebyshev(context_bounds, m)
+        self._m_arg = m
+        self.features = Chebyshev(context_bounds, 10 if m is None else m, context_dim)
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
@@ -98,33 +104,78 @@ class JointCB(Policy):
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        j = np.arange(mw) + 1.0
-        i = np.arange(self.features.m) + 1.0
-        lam = self.ridge * np.outer(i ** 2, j ** 2).ravel()  # index i·mw + j, as the kernel
-        self.P = np.diag(1.0 / lam)
-        self.theta = np.zeros(lam.size)
+        self.P = self.theta = None  # allocated once the context length is known
+        if self.features.context_dim is not None:
+            self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (psi, t) for which _mu holds the model's means
 
+    def _allocate(self):
+        if self._m_arg is None and self.features.context_dim > 1 and self.features.m == 10:
+            # a vector context: total degree < 4 keeps d = (number of ψ) · m_omega moderate
+            state = self.features.state()
+            self.features = Chebyshev(self.features.range.hint, 4, self.features.context_dim)
+            self.features.load(state)
+        self.P = np.diag(1.0 / self._penalty_diag())
+        self.theta = np.zeros(self.P.shape[0])
+
+    def _penalty_diag(self):
+        """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
+        j = np.arange(self._X.shape[1]) + 1.0
+        return self.ridge * np.outer(np.diag(self.features.penalty), j ** 2).ravel()
+
+    @property
+    def context_range(self):
+        """The learnt context range (part of the saved state)."""
+        return self.features.state()
+
+    @context_range.setter
+    def context_range(self, state):
+        if state["dim"] is not None and self.features.context_dim is None:
+            self.features.range.dim = int(state["dim"])
+            self._allocate()
+        self.features.load(state)
+
     def _config(self):
-        return {"context_bounds": list(self.features.context_bounds), "m": self.features.m,
-                "m_omega": self.m_omega, "ridge": self.ridge, "beta": self.beta,
-                "exploration": self.exploration, "gamma": self.gamma}
+        cfg = self.features.config()
+        return {"context_bounds": cfg["context_bounds"], "m": self._m_arg,
+                "context_dim": cfg["context_dim"], "m_omega": self.m_omega, "ridge": self.ridge,
+                "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma}
 
     @property
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
-    def _check_context(self, context):
-        return self.features(context)  # the same array for a repeated float (leader() uses it)
+    def _context(self, context):
+        # select/update: the range may widen (the model follows); the same read-only array for
+        # a repeated float context (leader() relies on it)
+        if context is None and self.features.context_dim not in (None, 0):
+            raise ValueError("JointCB is contextual: pass context=...")
+        psi, S = self.features.observe(context)
+        if self.P is None:
+            self._allocate()
+            psi = self.features(context)
+        if S is not None:
+            Sf = np.kron(S, np.eye(self._X.shape[1]))
+            self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
+            self._mu_of = None
+        return psi
+
+    def _query(self, context):
+        if context is None and self.features.context_dim not in (None, 0):
+            raise ValueError("JointCB is contextual: pass context=...")
+        psi = self.features(context)
+        if self.P is None:
+            self._allocate()
+        return psi
 
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
-        return np.outer(self._context(context), self._X[self._check_arm(arm)]).ravel()
+        return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
 
     def _bonus(self):
         return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
@@ -141,7 +192,7 @@ class JointCB(Policy):
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
         from the means the round's draw already computed when it can."""
-        psi = self._context(context)
+        psi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
         if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
@@ -172,7 +223,7 @@ class JointCB(Policy):
         Unlike the per-arm learners, arms never played get a prediction too (from the shared
         model); :class:`~bandit.Tuner` only trusts arms with data for its guard.
         """
-        psi = self._context(context)
+        psi = self._query(context)
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)

@@ -144,12 +144,17 @@ def test_state_of_wrong_version_or_kind_is_rejected():
         bandit.ChebCB.from_state_dict(s)
 
 
-def test_out_of_bounds_context_is_clipped():
+def test_context_outside_the_starting_range_widens_it_and_queries_take_the_edge():
     p = make("chebcb")
-    np.testing.assert_array_equal(p.features(5.0), p.features(BOUNDS[1]))
-    np.testing.assert_array_equal(p.features(-5.0), p.features(BOUNDS[0]))
+    np.testing.assert_array_equal(p.features(5.0), p.features(BOUNDS[1]))  # a query: the edge
+    assert p.features.context_bounds == BOUNDS  # unchanged by queries
+    p.update(p.select(5.0), 30.0, context=5.0)  # a round: the range widens to include it
+    lo, hi = p.features.context_bounds
+    assert lo == BOUNDS[0] and hi > 5.0
+    assert not np.array_equal(p.features(5.0), p.features(BOUNDS[1]))
     q = make("tsallis_inf_cb")
-    assert q._check_context(9.0) == q.bins - 1 and q._check_context(-9.0) == 0
+    assert q._check_context(0.6) == (q.bins - 1,) and q._check_context(-0.15) == (0,)
+    assert q._check_context(9.0) != q._check_context(0.6)  # its own bin, not the last one
 
 
 def test_dict_arms_and_bad_arms():
