@@ -74,6 +74,20 @@ def _tensor(u, exps, kind, m):
     return out
 
 
+@njit(cache=True)
+def _basis1(u, kind, m):
+    """The 1-D basis of a scalar context (``_tensor`` for one coordinate, without the table)."""
+    if kind == 0:
+        return _chebyshev(u, m)
+    if kind == 2:
+        return _hat(u, m)
+    out = np.empty(m)
+    out[0] = 1.0
+    for j in range(1, m):
+        out[j] = out[j - 1] * u
+    return out
+
+
 def _check_pairs(bounds, dim=None):
     """``bounds`` as a ``(D, 2)`` float array: one ``(a, b)`` or one per dimension, ``a < b``."""
     try:
@@ -236,6 +250,7 @@ class FeatureMap:
         self.range = ContextRange(context_bounds, context_dim, margin)
         self._exps = None
         self._key, self._last = None, None  # the last float context and its (read-only) features
+        self._fast = None  # scalar range as floats (see _scalar_fast)
         if self.range.dim is not None:
             self._build()
 
@@ -248,6 +263,7 @@ class FeatureMap:
             exps = [e for e in itertools.product(range(m), repeat=D) if sum(e) < m]
             exps.sort(key=lambda e: (sum(e), tuple(-v for v in e)))
         self._exps = np.array(exps, dtype=np.int64).reshape(len(exps), D)
+        self._scalar_fast()
 
     @property
     def context_dim(self):
@@ -301,10 +317,30 @@ class FeatureMap:
         return out + 1e-3 * np.eye(F)
 
     # --- contexts -> features ---------------------------------------------------------------------
+    def _scalar_fast(self):
+        """``(a, b)`` with ``u = (x/2 − a)/b`` for a scalar range, or None (no fast path)."""
+        r = self.range
+        if r.dim != 1 or r.lo is None or self._exps is None:
+            self._fast = None
+        else:
+            lo, hi = float(r.lo[0]), float(r.hi[0])
+            half = 0.5 * hi - 0.5 * lo
+            self._fast = (lo, hi, 0.25 * lo + 0.25 * hi, 0.5 * half) if half > 0 else None
+        return self._fast
+
     def __call__(self, context):
         """Features of ``context`` for a query (the range is not changed; outside: clipped)."""
-        if isinstance(context, float) and context == self._key:
-            return self._last
+        if type(context) is float or isinstance(context, float):
+            if context == self._key:
+                return self._last
+            fast = self._fast
+            if fast is not None and fast[0] <= context <= fast[1]:
+                # a scalar context inside the range: the common case of a Tuner round
+                u = min(max((0.5 * context - fast[2]) / fast[3], -1.0), 1.0)
+                phi = _basis1(u, self._kinds[self.kind], self.m)
+                phi.flags.writeable = False
+                self._key, self._last = context, phi
+                return phi
         x = self.range.parse(context)
         if self._exps is None:
             self._build()
@@ -321,8 +357,12 @@ class FeatureMap:
         """``(φ, S)``: features after widening the range to ``context``; ``S`` maps the old
         features to the new ones (``φ_new ≈ S φ_old`` on the old range, exact for polynomial
         bases) when the range widened, else ``None``."""
-        if isinstance(context, float) and context == self._key:
-            return self._last, None  # a cached float lies inside the range
+        if isinstance(context, float):
+            if context == self._key:
+                return self._last, None  # a cached float lies inside the range
+            fast = self._fast
+            if fast is not None and fast[0] <= context <= fast[1]:
+                return self(context), None
         x = self.range.parse(context)
         if self._exps is None:
             self._build()
@@ -330,6 +370,7 @@ class FeatureMap:
         S = None
         if self.range.observe(x):
             self._key, self._last = None, None
+            self._scalar_fast()
             if old is not None:
                 S = self.transform(*old)
         return self(context), S
@@ -371,6 +412,7 @@ class FeatureMap:
         self._key, self._last = None, None
         if self.range.dim is not None:
             self._build()
+        self._scalar_fast()
 
 
 def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25):

@@ -80,11 +80,25 @@ class JointCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err", "context_range")
+    _state_keys = ("P", "theta", "unit", "sq_err", "context_range", "prior_curve", "prior_used")
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
-                 ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, seed=None):
+                 ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
+                 prior=None, prior_weight=3.0, seed=None):
         super().__init__(arms, seed=seed)
+        if explore_within is not None and not (isinstance(explore_within, (int, float))
+                                               and explore_within > 1):
+            raise ValueError(f"explore_within must be None or a number > 1, got {explore_within!r}")
+        self.explore_within = None if explore_within is None else float(explore_within)
+        self._cap = math.inf if explore_within is None else math.log(explore_within)
+        if prior not in (None, "theory"):
+            raise ValueError(f"prior must be None or 'theory', got {prior!r}")
+        if not (isinstance(prior_weight, (int, float)) and math.isfinite(prior_weight)
+                and prior_weight > 0):
+            raise ValueError(f"prior_weight must be a positive number, got {prior_weight!r}")
+        self.prior, self.prior_weight = prior, float(prior_weight)
+        self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
+        self.prior_used = False  # whether the curve has entered the model
         for name, v in (("ridge", ridge), ("gamma", gamma)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
@@ -143,7 +157,40 @@ class JointCB(Policy):
         cfg = self.features.config()
         return {"context_bounds": cfg["context_bounds"], "m": self._m_arg,
                 "context_dim": cfg["context_dim"], "m_omega": self.m_omega, "ridge": self.ridge,
-                "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma}
+                "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
+                "explore_within": self.explore_within, "prior": self.prior,
+                "prior_weight": self.prior_weight}
+
+    # --- the prior ----------------------------------------------------------------------------
+    def prime(self, A, solver):
+        """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
+        once, with the first matrix, before the first draw); a no-op without ``prior`` or
+        once costs have been seen.
+
+        ``prior="theory"``: :func:`bandit.prior.theory_costs` predicts every arm's iterations
+        from ``A``'s spectrum; their logarithms relative to the cheapest arm become
+        :attr:`prior_curve`.  The first draw plays the curve's minimum, and the curve enters the
+        model as ``prior_weight`` pseudo-observations of each difference
+        ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
+        the measured costs outweigh them as they accumulate.
+        """
+        if self.prior is None or self.t > 0 or self.prior_used:
+            return
+        from .prior import theory_costs
+
+        c = theory_costs(A, self.arms, solver)
+        self.prior_curve = None if c is None else np.log(c / c.min())
+
+    def _use_prior(self, psi):
+        """Pseudo-observations of the prior's differences at the first context (once)."""
+        self.prior_used = True
+        g = self.prior_curve
+        best = int(np.argmin(g))
+        w = math.sqrt(self.prior_weight)
+        for k in range(self.n_arms):
+            if k != best:
+                phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
+                rls_update(self.P, self.theta, w * phi, w * (g[k] - g[best]))
 
     @property
     def randomised(self):
@@ -181,10 +228,17 @@ class JointCB(Policy):
         return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
 
     def _select(self, psi):
+        if self.prior_curve is not None and not self.prior_used:
+            self._use_prior(psi)
+            self._mu_of = None
+            self.p = None
+            return int(np.argmin(self.prior_curve))
         self._mu_of = (psi, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
+            if self._cap < math.inf:  # optimism of at most log(explore_within)
+                np.maximum(self._score, self._mu - self._cap, out=self._score)
             return int(np.argmin(self._score))
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))

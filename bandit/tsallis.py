@@ -187,6 +187,20 @@ class _BinGrid:
     def locate(self, context):
         """``(cell index tuple, moves)`` for ``context``; ``moves`` are ``(axis, "shift", k)`` or
         ``(axis, "merge", parity)`` to apply to the per-cell arrays first."""
+        if isinstance(context, float) and self.dim == 1 and self.width is not None \
+                and self.width[0] > 0 and math.isfinite(context):
+            # a scalar context in a stored bin: the common case of a Tuner round
+            j = math.floor((context - self.origin[0]) / self.width[0])
+            j0 = int(self.j0[0])
+            hint = self.range.hint
+            if hint is not None and j == j0 + self.bins and context == hint[0, 1]:
+                j -= 1
+            if j0 <= j < j0 + self.bins:
+                if j < self.jlo[0]:
+                    self.jlo[0] = j
+                if j > self.jhi[0]:
+                    self.jhi[0] = j
+                return (j - j0,), ()
         x = self.range.parse(context)
         if self.dim is None:
             self.dim = self.range.dim

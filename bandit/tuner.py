@@ -48,8 +48,10 @@ class Tuner:
 
     Parameters
     ----------
-    policy : Policy
-        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts).
+    policy : Policy, optional
+        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts); default
+        :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
+        method is shown the first system once, before its first draw (its prior).
     solver : {"ssor_pcg", "sor", "cg"} or callable
         A :data:`solvers.SOLVERS` name, or a function with the same signature
         ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult.
@@ -99,8 +101,12 @@ class Tuner:
     (True, 20)
     """
 
-    def __init__(self, policy, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
+    def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost="iterations", backend="numba", guard=3.0, audit=0.0, audit_seed=None):
+        if policy is None:  # the recommended learner for the solver (bandit.default_policy)
+            from .defaults import default_policy
+
+            policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
         if cost not in ("iterations", "time"):
@@ -126,6 +132,7 @@ class Tuner:
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._primed = False  # _prime runs once, before the policy's first draw
         self._by_name = isinstance(solver, str)
         self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
         self._omegas = [math.nan if arm_omega(a) is None else arm_omega(a) for a in policy.arms]
@@ -219,6 +226,8 @@ class Tuner:
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
         policy = self.policy
+        if policy.t == 0 and not self._primed:
+            self._prime(op)
         if self._comm is None:  # == self.decide(context)
             arm = policy.select(context)
             best, pred = policy.leader(context)
@@ -263,6 +272,14 @@ class Tuner:
             self._audit(op, b, x0, arm, r)
         self._record(arm, final, context, cost, censored, fallback)
         return final
+
+    def _prime(self, op):
+        """Show the policy the first system before its first draw, once: a policy with a
+        ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it."""
+        self._primed = True
+        prime = getattr(self.policy, "prime", None)
+        if prime is not None:
+            prime(op, self.solver_name)
 
     def _settings(self, arm):
         a = self.policy.arms[arm]

@@ -242,6 +242,15 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
     return C, ok, ctx
 
 
+def cached_rows(case: Case, seed, cache="results/cache/learners") -> int:
+    """Rows of the cached cost matrix of ``case``'s sequence ``seed`` (0 if none)."""
+    path = _cache_file(cache, case, seed)
+    if not path.is_file():
+        return 0
+    with np.load(path) as z:
+        return int(len(z["C"])) if int(z["version"]) == COST_VERSION else 0
+
+
 def first_matrix(case: Case, seed):
     """The first system's matrix of the sequence (what a Tuner sees before any cost)."""
     seq = case.build(seed, 1 if case.kind == "loop" else case.length(seed))
@@ -353,7 +362,7 @@ def _prime(policy, case, seed):
 
 
 def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/learners",
-             seeds=None, learner_seeds=None, guard=GUARD, progress=True):
+             seeds=None, learner_seeds=None, guard=GUARD, max_T=None, progress=True):
     """Replay every learner on every sequence seed of ``case``; totals per horizon.
 
     Returns
@@ -369,7 +378,10 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
     n_ls = case.learner_seeds if learner_seeds is None else learner_seeds
     out = {"case": case.name, "horizons": list(case.horizons), "runs": {}, "comparators": []}
     for seed in seeds:
-        C, ok, ctx = cost_matrix(case, seed, cache=cache, progress=progress)
+        T = case.length(seed)
+        if max_T is not None:  # a cap never computes rows beyond what the cache holds
+            T = min(T, int(max_T), cached_rows(case, seed, cache) or T)
+        C, ok, ctx = cost_matrix(case, seed, cache=cache, T=T, progress=progress)
         T = len(C)
         for ls in range(n_ls):
             out["comparators"].append({h: (float(C[:h].sum(axis=0).min()),
@@ -442,6 +454,8 @@ def main(argv=None) -> int:
                     help="'default', bandit.POLICIES names, or NAME@online (no bounds)")
     ap.add_argument("--cache", type=Path, default=Path("results/cache/learners"),
                     help="folder of the cached cost matrices (default %(default)s)")
+    ap.add_argument("--max-T", type=int, default=None,
+                    help="use at most this many systems of each sequence (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -450,7 +464,8 @@ def main(argv=None) -> int:
     rows = []
     t0 = time.perf_counter()
     for name in cases:
-        res = run_case(CASES[name], args.learners, cache=args.cache, progress=not args.quiet)
+        res = run_case(CASES[name], args.learners, cache=args.cache, max_T=args.max_T,
+                       progress=not args.quiet)
         new = summarise(res)
         rows += new
         print(format_rows(new, markdown=args.markdown), flush=True)
