@@ -188,12 +188,12 @@ class ContextRange:
             if lo[d] <= x[d] <= hi[d]:
                 continue
             point = lo[d] == hi[d]
-            a, b = min(lo[d], x[d]), max(hi[d], x[d])
-            pad = min(self.margin * 2.0 * (0.5 * b - 0.5 * a), _BIG)  # halves: no overflow
+            a, b = float(min(lo[d], x[d])), float(max(hi[d], x[d]))
+            pad = self.margin * (0.5 * b - 0.5 * a)  # half the pad: no overflow
             if x[d] < lo[d] or point:
-                a = max(a - pad, -_BIG)
+                a = a - pad - pad if a > pad + pad - _BIG else -_BIG
             if x[d] > hi[d] or point:
-                b = min(b + pad, _BIG)
+                b = b + pad + pad if b < _BIG - pad - pad else _BIG
             lo[d], hi[d] = a, b
         self.lo, self.hi = lo, hi
         return True

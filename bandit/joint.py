@@ -217,7 +217,8 @@ class JointCB(Policy):
             raise ValueError("JointCB is contextual: pass context=...")
         psi = self.features(context)
         if self.P is None:
-            self._allocate()
+            self._allocate()  # may switch to the vector default of m
+            psi = self.features(context)
         return psi
 
     def phi(self, context, arm):

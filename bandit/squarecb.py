@@ -108,6 +108,15 @@ class SquareCB(Policy):
         self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
 
     def _allocate(self):
+        m_arg = getattr(self, "_m_arg", 0)
+        if m_arg is None and self.features.context_dim > 1 \
+                and self.features.m != self._default_m[1]:
+            # a vector context seen first: the vector default of m (total degree < m)
+            state = self.features.state()
+            self.features = self._feature_map(self.features.range.hint, self._default_m[1],
+                                              self.features.context_dim,
+                                              self.features.range.margin)
+            self.features.load(state)
         P0 = np.linalg.inv(self.ridge * self.features.penalty)
         self.P = np.repeat(P0[None], self.n_arms, axis=0)
         self.theta = np.zeros((self.n_arms, self.features.n_features))
@@ -144,6 +153,7 @@ class SquareCB(Policy):
         phi, S = self.features.observe(context)
         if self.P is None:
             self._allocate()
+            phi = self.features(context)
         if S is not None:
             self.P, self.theta = rescale_ridge(self.P, self.theta, S,
                                                self.ridge * self.features.penalty)
@@ -157,7 +167,8 @@ class SquareCB(Policy):
             raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
         phi = self.features(context)
         if self.P is None:
-            self._allocate()
+            self._allocate()  # may switch to the vector default of m
+            phi = self.features(context)
         return phi
 
     # --- cost transform -----------------------------------------------------------------------
@@ -273,10 +284,8 @@ class ChebCB(SquareCB):
                  seed=None):
         Policy.__init__(self, arms, seed=seed)
         self._m_arg = m
-        if m is None:
-            dim = context_dim if context_dim is not None else (
-                None if context_bounds is None else len(np.atleast_2d(context_bounds)))
-            m = self._default_m[0] if dim in (None, 1) else self._default_m[1]
+        if m is None:  # the scalar default; a vector context switches to the vector one
+            m = self._default_m[0]
         self._setup(self._feature_map(context_bounds, m, context_dim), ridge, gamma,
                     gamma_exponent, target, exploration, beta)
 

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ._base import Policy
-from .features import ContextRange
+from .features import _BIG, ContextRange
 from ._kernels import tsallis_normaliser
 
 __all__ = ["tsallis_probabilities", "TsallisINF", "TsallisINFCB"]
@@ -175,10 +175,14 @@ class _BinGrid:
         self.jlo = np.full(len(origin), np.iinfo(np.int64).max)  # occupied span (none yet)
         self.jhi = np.full(len(origin), np.iinfo(np.int64).min)
 
+    def _quotient(self, x, d):
+        """``(x − o)/w`` in halves (no overflow before the division); inf when out of reach."""
+        return (0.5 * x - 0.5 * self.origin[d]) / (0.5 * self.width[d])
+
     def _index(self, x, d):
         if self.width[d] == 0:
             return 0 if x == self.origin[d] else None
-        j = math.floor((x - self.origin[d]) / self.width[d])
+        j = math.floor(self._quotient(x, d))
         hint = self.range.hint
         if hint is not None and x == hint[d, 1] and j == self.j0[d] + self.bins:
             j -= 1  # the paper's rule: b belongs to the last bin
@@ -190,12 +194,13 @@ class _BinGrid:
         if isinstance(context, float) and self.dim == 1 and self.width is not None \
                 and self.width[0] > 0 and math.isfinite(context):
             # a scalar context in a stored bin: the common case of a Tuner round
-            j = math.floor((context - self.origin[0]) / self.width[0])
+            q = self._quotient(context, 0)
+            j = math.floor(q) if abs(q) < 2.0 ** 52 else None
             j0 = int(self.j0[0])
             hint = self.range.hint
             if hint is not None and j == j0 + self.bins and context == hint[0, 1]:
                 j -= 1
-            if j0 <= j < j0 + self.bins:
+            if j is not None and j0 <= j < j0 + self.bins:
                 if j < self.jlo[0]:
                     self.jlo[0] = j
                 if j > self.jhi[0]:
@@ -213,13 +218,19 @@ class _BinGrid:
             if j is None:  # second distinct value on a point grid: give the grid a width
                 x0 = self.origin[d]
                 n = max(1, self.bins // 2)  # both values at bin centres, n bins apart
-                self.width[d] = abs(x[d] - x0) / n
+                self.width[d] = min(2.0 * (abs(0.5 * x[d] - 0.5 * x0) / n), _BIG)
                 self.origin[d] = x0 - 0.5 * self.width[d]
                 j0_new = (0 if x[d] > x0 else -n) - max(self.bins - n - 1, 0) // 2
                 # x0's data sat at position 0; it is absolute bin 0 of the new grid
                 moves.append((d, "shift", int(self.j0[d] - j0_new)))
                 self.jlo[d] = self.jhi[d] = 0
                 self.j0[d] = j0_new
+                j = self._index(x[d], d)
+            while self.width[d] > 0 and not abs(self._quotient(x[d], d)) < 2.0 ** 52:  # far out: merge
+                moves.append((d, "merge", int(self.j0[d] % 2)))
+                self.width[d] = min(2.0 * self.width[d], _BIG) if self.width[d] < _BIG else math.inf
+                self.j0[d] //= 2
+                self.jlo[d], self.jhi[d] = self.jlo[d] // 2, self.jhi[d] // 2
                 j = self._index(x[d], d)
             lo, hi = min(self.jlo[d], j), max(self.jhi[d], j)
             while hi - lo + 1 > self.bins:  # merge pairs until the occupied span fits

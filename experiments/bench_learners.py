@@ -80,6 +80,7 @@ class Case:
     description: str
     learner_seeds: int = 1
     seed_T: dict = field(default_factory=dict)  # sequence seed -> its own length (else T)
+    params: dict = field(default_factory=dict)  # generator sizes (tests shrink them)
 
     def length(self, seed) -> int:
         return int(self.seed_T.get(seed, self.T))
@@ -89,16 +90,17 @@ class Case:
         from . import problems
 
         T = self.length(seed) if T is None else int(T)
-        n = self.name
+        n, q = self.name, self.params
         if n == "mc3d":
-            return problems.DiffusionMC3D(m=24, samples=T, seed=seed)
+            return problems.DiffusionMC3D(m=q.get("m", 24), samples=T, seed=seed)
         if n.startswith("offset_"):
             variance = n.split("_")[1]
             return problems.OffsetLaplacianSequence(T, variance, seed=seed)
         if n.startswith("heat2d"):
-            return problems.Heat2D(nx=100, steps=T, t_end=5.0)
+            return problems.Heat2D(nx=q.get("nx", 100), steps=T, t_end=q.get("t_end", 5.0))
         if n == "fem":
-            return problems.FEMHeat2D(h=0.02, steps=T, t_end=6.0, seed=seed)
+            return problems.FEMHeat2D(h=q.get("h", 0.02), steps=T, t_end=q.get("t_end", 6.0),
+                                      seed=seed)
         raise ValueError(f"unknown case {n!r}")
 
 
@@ -209,8 +211,9 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
     """``(C, converged, contexts)`` of the first ``T`` systems of ``case``'s sequence ``seed``.
 
     Read from the cache when it holds at least ``T`` rows of the current
-    :data:`COST_VERSION`; independent-sample sequences are extended row by row, time loops
-    recomputed.
+    :data:`COST_VERSION`; independent-sample sequences are extended row by row (the sequence is
+    always generated at the case's full length, so every matrix is a prefix of the longest),
+    time loops recomputed.
     """
     T = case.length(seed) if T is None else int(T)
     path = _cache_file(cache, case, seed)
@@ -223,15 +226,14 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
         return have["C"][:T], have["ok"][:T], have["ctx"][:T]
     t0 = time.perf_counter()
     if case.kind == "samples":
-        # a DiffusionMC3D sample depends on (seed, t) only; an offset sequence is drawn whole
-        seq = case.build(seed, T if not case.name.startswith("mc3d") else max(T, 1))
-        if case.name.startswith("mc3d") and have is not None:
-            start = len(have["C"])
-            C, ok, ctx = _samples_costs(case, seq, range(start, T), progress)
+        # the sequence is always built at its full length (an offset sequence draws all its
+        # offsets first), so a shorter matrix is a prefix of the longer one and can be extended
+        seq = case.build(seed, max(T, case.length(seed)))
+        start = 0 if have is None else len(have["C"])
+        C, ok, ctx = _samples_costs(case, seq, range(start, T), progress)
+        if have is not None:
             C, ok, ctx = (np.concatenate([have["C"], C]), np.concatenate([have["ok"], ok]),
                           np.concatenate([have["ctx"], ctx]))
-        else:
-            C, ok, ctx = _samples_costs(case, seq, range(T), progress)
     else:
         C, ok, ctx = _loop_costs(case, case.build(seed, T), T, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -376,18 +378,20 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
 
     seeds = case.seeds if seeds is None else seeds
     n_ls = case.learner_seeds if learner_seeds is None else learner_seeds
-    out = {"case": case.name, "horizons": list(case.horizons), "runs": {}, "comparators": []}
+    out = {"case": case.name, "horizons": [], "runs": {}, "comparators": []}
     for seed in seeds:
         T = case.length(seed)
         if max_T is not None:  # a cap never computes rows beyond what the cache holds
             T = min(T, int(max_T), cached_rows(case, seed, cache) or T)
         C, ok, ctx = cost_matrix(case, seed, cache=cache, T=T, progress=progress)
         T = len(C)
+        horizons = sorted({min(h, T) for h in case.horizons})  # a capped run: its length
+        out["horizons"] = sorted(set(out["horizons"]) | set(horizons))
         for ls in range(n_ls):
             out["comparators"].append({h: (float(C[:h].sum(axis=0).min()),
                                            float(C[:h].min(axis=1).sum()),
                                            int(C[:h].sum(axis=0).argmin()))
-                                       for h in case.horizons if h <= T})
+                                       for h in horizons})
             for j, spec in enumerate(learners):
                 pol = make_policy(spec, case, derive_seed(seed, ls, 7000 + j))
                 name = spec.partition("@")[0]

@@ -3,7 +3,7 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
 minutes; the README's first command), ``plot RESULTS`` (redraw from a results folder) and
-``bench {kernels,bandit,petsc}`` (dispatch to the benchmark scripts).  Every study writes
+``bench {kernels,bandit,petsc,learners}`` (dispatch to the benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``).
 
@@ -28,7 +28,7 @@ __all__ = ["main", "build_parser", "DEMO"]
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
-           "petsc": "experiments.bench_petsc"}
+           "petsc": "experiments.bench_petsc", "learners": "experiments.bench_learners"}
 
 
 def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", type=Path)
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit or petsc")
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc or learners")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
