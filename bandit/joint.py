@@ -25,7 +25,9 @@ class JointCB(Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
-    ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` (``i < m``) and ``χ_kj = T_j(u_k)``,
+    ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` for the context's range ``[a, b]``
+    (learnt, :mod:`bandit.features`; a vector context has the products of total degree ``< m``,
+    no context the single feature 1) and ``χ_kj = T_j(u_k)``,
     ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``; arms without an ω use their index).
     One ridge fit ``θ = (λΛ + Σ φφᵀ)⁻¹ Σ φ y`` over *all* rounds, target
     ``y = log(cost/unit + 0.01)`` (``unit`` = the first positive cost), penalty
@@ -39,6 +41,18 @@ class JointCB(Policy):
     widths cost ``O(d² + K m_omega²)`` together because ``φ_k`` shares the factor ``ψ``.
     ``exploration="igw"`` instead samples by inverse-gap weighting on ``μ`` with
     ``γ_t = gamma·√(t + 1)`` (as :class:`~bandit.SquareCB`).
+
+    ``explore_within = f`` caps the optimism at ``log f``: the drawn arm minimises
+    ``μ_k − min(β σ̂ width_k, log f)``, so an arm predicted to cost more than ``f`` times the
+    predicted best is never explored, however uncertain (under a guarded
+    :class:`~bandit.Tuner` it would mostly be stopped anyway).  Uncertain arms near the best
+    are still tried, and the grid's ends, where the Chebyshev widths are largest, no longer
+    draw exploration by width alone.
+
+    ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
+    cost of every arm from the theory of the solver (:func:`bandit.prior.theory_costs`); the
+    first draw plays the predicted best and the predicted log-cost differences enter the fit as
+    ``prior_weight`` pseudo-observations at the first context.
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
@@ -65,6 +79,13 @@ class JointCB(Policy):
     exploration : {"lcb", "igw"}
     gamma : float, default 30.0
         IGW schedule scale (``exploration="igw"`` only).
+    explore_within : float > 1, optional
+        Explore only arms predicted to cost at most this many times the predicted best
+        (``exploration="lcb"``; :func:`bandit.default_policy` uses 2.5).
+    prior : {None, "theory"}
+        Starting belief from the first system (see above).
+    prior_weight : float, default 3.0
+        Pseudo-observations per arm the prior is worth.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 

@@ -5,7 +5,8 @@ Sequences that none of the paper's studies uses, each replayed from a cached ful
 ``select``/``update`` calls:
 
 * ``mc3d`` -- SOR on a Monte Carlo batch of 3-D random-coefficient diffusion problems
-  (:class:`experiments.problems.DiffusionMC3D`, m = 24, n = 13 824; context σ, the contrast);
+  (:class:`experiments.problems.DiffusionMC3D`, m = 24, n = 13 824; context σ, the contrast),
+  100 samples; ``mc3d16`` the same on a 16³ grid (n = 4 096) with 1000 samples;
 * ``offset_high`` / ``offset_low`` -- the paper's offset-Laplacian SOR sequences, but short;
 * ``heat2d`` -- SSOR-PCG along ``relaxtune heat2d --nx 100 --steps 1000`` (dt = 0.005);
 * ``fem`` -- SSOR-PCG along an unstructured P1 finite-element heat loop
@@ -91,7 +92,7 @@ class Case:
 
         T = self.length(seed) if T is None else int(T)
         n, q = self.name, self.params
-        if n == "mc3d":
+        if n.startswith("mc3d"):
             return problems.DiffusionMC3D(m=q.get("m", 24), samples=T, seed=seed)
         if n.startswith("offset_"):
             variance = n.split("_")[1]
@@ -115,9 +116,12 @@ def _cases():
     from .problems import OFFSET_CONTEXT_BOUNDS
 
     return {c.name: c for c in (
-        Case("mc3d", "sor", "samples", 1000, (100, 1000), (0, 1, 2, 3, 4), (0.25, 2.5),
+        Case("mc3d", "sor", "samples", 100, (100,), (0, 1, 2, 3, 4), (0.25, 2.5),
              "SOR, 3-D random-coefficient diffusion Monte Carlo (m = 24, n = 13 824), context σ",
-             learner_seeds=2, seed_T={2: 100, 3: 100, 4: 100}),
+             learner_seeds=2),
+        Case("mc3d16", "sor", "samples", 1000, (100, 1000), (0, 1, 2, 3, 4), (0.25, 2.5),
+             "SOR, the same Monte Carlo on a 16³ grid (n = 4 096), 1000 samples, context σ",
+             learner_seeds=2, params={"m": 16}),
         Case("offset_high", "sor", "samples", 500, (100, 500), (11, 12, 13, 14, 15),
              OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian (high variance), context c",
              learner_seeds=2),
@@ -143,7 +147,7 @@ def _cases():
 
 CASES = _cases()
 #: The short-horizon suite (default of ``relaxtune bench learners``).
-SHORT = ("mc3d", "offset_high", "offset_low", "heat2d", "fem")
+SHORT = ("mc3d", "mc3d16", "offset_high", "offset_low", "heat2d", "fem")
 #: The long runs (``--long``).
 LONG = ("heat2d_5000", "offset_high_5000", "offset_low_5000")
 
@@ -333,8 +337,9 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 
 #: Learners of the table: registry names of ``bandit.POLICIES`` (given the case's documented
 #: context interval as ``context_bounds``), ``<name>@online`` (the same without bounds: they
-#: learn the range) and ``default`` (:func:`bandit.default_policy` for the case's solver, no
-#: bounds, primed with the first system's matrix as :class:`bandit.Tuner` does).
+#: learn the range), ``default`` (:func:`bandit.default_policy` for the case's solver, no
+#: bounds, primed with the first system's matrix as :class:`bandit.Tuner` does) and
+#: ``default@bounds`` (the same given the interval as a hint).
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -345,9 +350,10 @@ def make_policy(spec: str, case: Case, seed: int):
 
     from .learners import make_learner
 
-    if spec == "default":
-        return bandit.default_policy(case.solver, list(OMEGAS), seed=seed)
     name, _, mode = spec.partition("@")
+    if name == "default":
+        hint = case.hint if mode == "bounds" else None
+        return bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint, seed=seed)
     bins = 6 if case.name.startswith("heat2d") else 5
     if mode == "online":
         cls = bandit.POLICIES[name]

@@ -124,3 +124,22 @@ def test_default_learner_gains_on_a_short_monte_carlo_batch():
         default.solve(A, b, context=sigma)
         plain.solve(A, b, context=sigma)
     assert default.summary()["total_iterations"] < 0.8 * plain.summary()["total_iterations"]
+
+
+def test_context_free_default_saves_and_resumes():
+    A = gallery.shifted_laplacian_2d(8, 0.1)
+    costs = np.abs(np.linspace(-1, 1, 20)) * 30 + 20
+    p = default_policy("sor", seed=3)
+    p.prime(A, "sor")
+    for _ in range(15):
+        k = p.select()
+        p.update(k, float(costs[k]))
+    q = Policy.from_state_dict(json.loads(json.dumps(p.state_dict())))
+    assert q.features.context_dim == 0 and q.prior_curve is not None
+    for pol in (p, q):
+        for _ in range(20):
+            k = pol.select()
+            pol.update(k, float(costs[k]))
+    assert p.counts.tolist() == q.counts.tolist()
+    with pytest.raises(ValueError, match="without a context"):
+        p.select(0.5)
