@@ -1,8 +1,8 @@
 """A learner's starting belief about the cost of every ω, from the theory of SOR and SSOR-PCG.
 
 :func:`theory_costs` estimates the spectrum of ``D⁻¹A`` of one system with a few Lanczos steps
-(:func:`solvers.spectral.estimate_spectrum`, about 40 matrix–vector products: a few percent of
-one solve) and turns it into predicted iteration counts for every arm:
+(:func:`solvers.spectral.estimate_spectrum`: 40 matrix–vector products, about 40 SOR sweeps,
+once per sequence) and turns it into predicted iteration counts for every arm:
 
 * SOR: ``log(rtol)/log ρ(L_ω)``, with ``ρ(L_ω)`` Young's convergence factor of a consistently
   ordered matrix (:func:`solvers.spectral.sor_rate`).  Its minimum is Young's ω*; measured

@@ -257,6 +257,26 @@ def cached_rows(case: Case, seed, cache="results/cache/learners") -> int:
         return int(len(z["C"])) if int(z["version"]) == COST_VERSION else 0
 
 
+#: Lanczos steps of the spectral context (``default@spectral``); each costs about one SOR sweep.
+SPECTRAL_STEPS = 10
+
+
+def spectral_contexts(case: Case, seed, T, *, cache="results/cache/learners"):
+    """Young's ω of every system from :data:`SPECTRAL_STEPS` Lanczos steps (cached): a cheap
+    matrix feature a user can pass as (part of) the context.  Independent samples only."""
+    from solvers.spectral import estimate_spectrum
+
+    path = Path(cache) / f"{case.name}-seed{seed}-spectral{SPECTRAL_STEPS}.npz"
+    have = np.load(path)["w"] if path.is_file() else np.zeros(0)
+    if len(have) < T:
+        seq = case.build(seed, max(T, case.length(seed)))
+        new = [estimate_spectrum(seq[t][0], SPECTRAL_STEPS).omega_sor for t in range(len(have), T)]
+        have = np.concatenate([have, new])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, w=have)
+    return have[:T]
+
+
 def first_matrix(case: Case, seed):
     """The first system's matrix of the sequence (what a Tuner sees before any cost)."""
     seq = case.build(seed, 1 if case.kind == "loop" else case.length(seed))
@@ -339,7 +359,11 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 #: context interval as ``context_bounds``), ``<name>@online`` (the same without bounds: they
 #: learn the range), ``default`` (:func:`bandit.default_policy` for the case's solver, no
 #: bounds, primed with the first system's matrix as :class:`bandit.Tuner` does) and
-#: ``default@bounds`` (the same given the interval as a hint).
+#: ``default@bounds`` (the same given the interval as a hint) and ``default@spectral``
+#: (independent samples: the context is ``(context, ω̂)`` with ω̂ Young's ω from
+#: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
+#: ``default@noprior`` and ``default@nocap`` are ablations (no theory prior; no
+#: ``explore_within``).
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -353,7 +377,14 @@ def make_policy(spec: str, case: Case, seed: int):
     name, _, mode = spec.partition("@")
     if name == "default":
         hint = case.hint if mode == "bounds" else None
-        return bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint, seed=seed)
+        dim = 2 if mode == "spectral" else None
+        p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
+                                  context_dim=dim, seed=seed)
+        if mode in ("noprior", "nocap"):  # ablations: the same learner without one part
+            cfg = p._config()
+            cfg["prior" if mode == "noprior" else "explore_within"] = None
+            p = type(p)(p.arms, seed=seed, **cfg)
+        return p
     bins = 6 if case.name.startswith("heat2d") else 5
     if mode == "online":
         cls = bandit.POLICIES[name]
@@ -400,13 +431,19 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                                        for h in horizons})
             for j, spec in enumerate(learners):
                 pol = make_policy(spec, case, derive_seed(seed, ls, 7000 + j))
-                name = spec.partition("@")[0]
+                name, _, mode = spec.partition("@")
                 vec = name in __import__("bandit").POLICIES and uses_vector_context(name)
                 contexts = ctx[:, None] if vec else ctx
+                extra = 0.0
+                if mode == "spectral":  # (context, ω from a few Lanczos steps), paid for
+                    contexts = np.column_stack([ctx, spectral_contexts(case, seed, T,
+                                                                       cache=cache)])
+                    extra = SPECTRAL_STEPS
                 _prime(pol, case, seed)
                 t0 = time.perf_counter()
-                paid, arms = replay(pol, C, ok, contexts if pol.contextual or spec == "default"
-                                    else None, guard=guard)
+                paid, arms = replay(pol, C, ok, contexts if pol.contextual else None,
+                                    guard=guard)
+                paid = paid + extra
                 us = (time.perf_counter() - t0) / T * 1e6
                 out["runs"].setdefault(spec, []).append(
                     {"seed": seed, "learner_seed": ls, "paid": paid, "arms": arms, "us": us})

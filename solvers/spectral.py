@@ -188,11 +188,12 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     values still converge.
 
     Cost: ``steps`` matrix–vector products plus ``5 steps`` vector operations, i.e. about
-    ``steps`` SOR sweeps or ``steps/2`` SSOR-PCG iterations — 40 steps are about 15 % of one
-    SOR solve at the best ω on a 24³ diffusion problem (250–600 sweeps) and 1–2 SSOR-PCG solves
-    of a warm-started heat step.  The error in ``λ_min`` shrinks with the steps like the
-    Chebyshev polynomials of the spectral gap; the resulting ω (Young's formula) is within a
-    few hundredths of the exact one on the tested matrices (docs/studies/short_horizon.md).
+    ``steps`` SOR sweeps or ``steps/2`` SSOR-PCG iterations — 40 steps are an eighth to a third
+    of one SOR solve at the best ω on a 24³ random-coefficient diffusion problem (100–300
+    sweeps) and one or two SSOR-PCG solves of a warm-started heat step.  The error in
+    ``λ_min`` shrinks with the steps like the Chebyshev polynomials of the spectral gap; at 40
+    steps Young's ω is within 0.002 of the exact one on those diffusion problems (0.04–0.05 at
+    10 steps).
 
     Parameters
     ----------
