@@ -84,7 +84,7 @@ class JointCB(Policy):
         (``exploration="lcb"``; :func:`bandit.default_policy` uses 2.5).
     prior : {None, "theory"}
         Starting belief from the first system (see above).
-    prior_weight : float, default 3.0
+    prior_weight : float, default 1.0
         Pseudo-observations per arm the prior is worth.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
@@ -105,7 +105,7 @@ class JointCB(Policy):
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 prior=None, prior_weight=3.0, seed=None):
+                 prior=None, prior_weight=1.0, seed=None):
         super().__init__(arms, seed=seed)
         if explore_within is not None and not (isinstance(explore_within, (int, float))
                                                and explore_within > 1):

@@ -76,6 +76,7 @@ class SquareCB(Policy):
 
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "context_range")
+    _m_arg = 0  # the feature size was given (ChebCB: None means its default, see _allocate)
 
     def __init__(self, arms, context_dim=None, *, degree=2, context_bounds=None, ridge=0.01,
                  gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
@@ -108,8 +109,7 @@ class SquareCB(Policy):
         self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
 
     def _allocate(self):
-        m_arg = getattr(self, "_m_arg", 0)
-        if m_arg is None and self.features.context_dim > 1 \
+        if self._m_arg is None and self.features.context_dim > 1 \
                 and self.features.m != self._default_m[1]:
             # a vector context seen first: the vector default of m (total degree < m)
             state = self.features.state()
