@@ -483,16 +483,15 @@ def rescale_ridge(P, theta, S, penalty):
     ``S G Sᵀ`` and ``S Σ φ y``, and the fit is redone with the same penalty ``Λ`` (now on the new
     coordinates): the batch ridge fit of the same data with the new features.  ``P`` may be a
     stack ``(K, d, d)`` of per-arm matrices (then ``theta`` is ``(K, d)``); both are returned
-    new.
+    new.  ``O(d³)`` per matrix, in compiled loops (:mod:`bandit._kernels_ridge`).
     """
+    from ._kernels_ridge import refit
+
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    penalty = np.ascontiguousarray(penalty, dtype=np.float64)
     if P.ndim == 3:
-        out = [rescale_ridge(P[k], theta[k], S, penalty) for k in range(P.shape[0])]
+        out = [refit(np.ascontiguousarray(P[k]), np.ascontiguousarray(theta[k]), S, penalty)
+               for k in range(P.shape[0])]
         return np.array([o[0] for o in out]), np.array([o[1] for o in out])
-    A = np.linalg.inv(P)
-    A = 0.5 * (A + A.T)
-    G = A - penalty
-    rhs = A @ theta
-    A_new = S @ G @ S.T + penalty
-    A_new = 0.5 * (A_new + A_new.T)
-    P_new = np.linalg.inv(A_new)
-    return 0.5 * (P_new + P_new.T), P_new @ (S @ rhs)
+    return refit(np.ascontiguousarray(P), np.ascontiguousarray(theta, dtype=np.float64), S,
+                 penalty)

@@ -41,6 +41,7 @@ import json
 import math
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -429,8 +430,10 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                                            float(C[:h].min(axis=1).sum()),
                                            int(C[:h].sum(axis=0).argmin()))
                                        for h in horizons})
-            for j, spec in enumerate(learners):
-                pol = make_policy(spec, case, derive_seed(seed, ls, 7000 + j))
+            for spec in learners:
+                # the learner's seed depends on its name, not on its place in the list, so
+                # runs with other learner lists (or another version of them) are comparable
+                pol = make_policy(spec, case, derive_seed(seed, ls, zlib.crc32(spec.encode())))
                 name, _, mode = spec.partition("@")
                 vec = name in __import__("bandit").POLICIES and uses_vector_context(name)
                 contexts = ctx[:, None] if vec else ctx
