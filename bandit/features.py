@@ -18,7 +18,6 @@ outside the range seen so far is evaluated at its nearest edge.
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
 
 import numpy as np

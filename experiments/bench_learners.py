@@ -36,7 +36,6 @@ grid minimum, averaged over runs (sequence seeds × learner seeds, ≥ 5 runs ea
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
