@@ -137,8 +137,10 @@ class Tuner:
 
     Parameters
     ----------
-    policy : Policy
-        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts).
+    policy : Policy, optional
+        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts); default
+        :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
+        method is shown the first system once, before its first draw (its prior).
     solver : {"ssor_pcg", "sor", "cg"} or callable
         A :data:`solvers.SOLVERS` name, or a function with the same signature
         ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult
@@ -237,9 +239,13 @@ class Tuner:
     (True, 20)
     """
 
-    def __init__(self, policy, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
+    def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost="iterations", backend="numba", guard=3.0, audit_budget=0.0,
                  audit_seed=None, progress=False, callback=None):
+        if policy is None:  # the recommended learner for the solver (bandit.default_policy)
+            from .defaults import default_policy
+
+            policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
         self._solve_fn = self._resolve(solver)
@@ -292,6 +298,7 @@ class Tuner:
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._primed = False  # _prime runs once, before the policy's first draw
         self._omegas = self._check_arms()
         #: Readable name of every arm (summaries, histories, tables and plots use these).
         self.arm_labels = [_arm_label(a) for a in policy.arms]
@@ -444,6 +451,8 @@ class Tuner:
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
+        if not self._primed:
+            self._prime(op)
         arm, best, pred, pv = self._decide(context) if self._comm is None else self.decide(context)
         budget = self.maxiter if arm == best else self._budget(arm, best, pred)
         r = self._run(op, b, arm, x0, budget, True)
@@ -677,6 +686,19 @@ class Tuner:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+    def _prime(self, op):
+        """Show the policy the first system before its first draw, once: a policy with a
+        ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
+        Under MPI only rank 0's policy decides, so only rank 0 is primed."""
+        self._primed = True
+        prime = getattr(self.policy, "prime", None)
+        if prime is None or self.policy.t > 0:
+            return
+        if self._comm is None:
+            prime(op, self.solver_name)
+        else:
+            _mpi.on_root(self._comm, prime, op, self.solver_name)
 
     def _settings(self, arm):
         a = self.policy.arms[arm]

@@ -3,7 +3,7 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
 minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
-a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead}`` (dispatch to the
+a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.
@@ -46,7 +46,8 @@ DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
            "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
            "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",
-           "overhead": "experiments.bench_overhead"}
+           "overhead": "experiments.bench_overhead",
+           "learners": "experiments.bench_learners"}
 
 #: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
@@ -204,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
     _debug_flag(p, argparse.SUPPRESS)
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner or overhead")
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap

@@ -165,7 +165,7 @@ REFUSED = [
     ("context-missing-for-contextual", lambda: cheb_tuner().solve(A, B), ValueError,
      "ChebCB is contextual: pass context=..."),
     ("context-vector-for-scalar-policy", lambda: cheb_tuner().solve(A, B, context=[0.1, 0.2]),
-     ValueError, "context must be a scalar, got shape (2,)"),
+     ValueError, "context must have 1 entry, got 2"),
     # policies (the ask/tell protocol a Tuner relies on)
     ("policy-no-arms", lambda: UniformRandom([]), ValueError, "arms must be a non-empty"),
     ("policy-arm-string", lambda: UniformRandom([1.0, "x"]), ValueError,
