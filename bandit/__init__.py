@@ -14,6 +14,7 @@ Examples
 """
 from ._base import Policy, arm_omega
 from ._persist import TunerFileError
+from .arms import Config, config_grid, parse_arm
 from .baselines import FixedArm, UniformRandom
 from .joint import JointCB
 from .regret import Regret, best_fixed_arm, regret
@@ -41,4 +42,4 @@ __all__ = ["Policy", "POLICIES", "FixedArm", "UniformRandom", "TsallisINF", "Tsa
            "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
            "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
-           "arm_kwargs", "arm_omega"]
+           "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]
