@@ -51,7 +51,9 @@ PETSC_PCS = {"none": "none", "jacobi": "jacobi", "ic0": "icc", "amg": "gamg"}
 PETSC_SYMMETRIC_PCS = ("none", "jacobi", "pbjacobi", "bjacobi", "icc", "ilu", "cholesky", "lu",
                        "gamg", "ml", "hypre", "mg", "eisenstat", "sor", "asm")
 #: What a Tuner can minimise.
-COSTS = ("iterations", "time", "work")
+COSTS = ("iterations", "time", "work", "timed_work")
+# a family's fitted seconds ``a + b·work`` are used once it has this many solves
+_FIT_MIN = 5
 
 _CONFIG_KEYS = ("method", "pc", "omega", "reuse")
 # solve keywords the Tuner sets itself (an arm may not set them)
@@ -121,7 +123,8 @@ class Config:
             order = knobs.pop("order", "paper")
             extra = "" if order == "paper" or self.backend == "petsc" else f"({order})"
             if self.backend == "petsc":
-                knobs.pop("pc_type", None)
+                if knobs.get("pc_type") == "sor":
+                    knobs.pop("pc_type")
                 extra = _petsc_extra(knobs, self.method)
             return f"{self.method} ω={self.omega:.2f}{extra}"
         if self.pc in (None, "none") and not knobs:
@@ -581,6 +584,8 @@ class ArmSet:
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
         self._all = [0.0, 0]  # every run: cost units, iterations
         self._per_work = [0.0, 0.0]  # every run, set-up excluded: seconds, work
+        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (the fit s ≈ a + b·w of timed_work)
+        self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
         self._setup = {}  # set-up key -> latest set-up cost (cost units)
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
@@ -675,8 +680,8 @@ class ArmSet:
                 self._built_round[k] = self.round
                 self._stale[k] = False
                 key = self.configs[k].setup_key
-                setup = info["setup_seconds"] if self.cost == "time" else info.get(
-                    "setup_work", 0.0)
+                setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
+                    "setup_seconds"]
                 self._setup[key] = setup
             elif info.get("reused") and not res.converged:
                 self._stale[k] = True  # the solver rebuilds after a reused set-up failed
@@ -687,32 +692,64 @@ class ArmSet:
         row = self._rate[self.family[k]]
         row[0] += cost - setup if cost > setup else 0.0
         row[1] += its
-        if self.cost == "time" and "work" in info:  # seconds per unit of work (the prior)
-            pw = self._per_work
-            pw[0] += res.seconds - info.get("setup_seconds", 0.0)
-            pw[1] += info["work"] - info.get("setup_work", 0.0)
+        if self.cost in ("time", "timed_work") and "work" in info:
+            sec = res.seconds - info.get("setup_seconds", 0.0)
+            work = info["work"] - info.get("setup_work", 0.0)
+            pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
+            pw[0] += sec
+            pw[1] += work
+            f = self._fit[self.family[k]]
+            f[0] += 1
+            f[1] += work
+            f[2] += work * work
+            f[3] += sec
+            f[4] += sec * work
 
     def cost_of(self, res) -> float:
-        """The cost of a run in the Tuner's units (``work`` set by :meth:`attach_work`)."""
+        """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
+        :meth:`attach_work`)."""
         if self.cost == "time":
             return float(res.seconds)
-        if self.cost == "work":
-            return float(res.info["work"])
+        if self.cost in ("work", "timed_work"):
+            return float(res.info[self.cost])
         return float(res.iterations)
+
+    def timed_work(self, k, res) -> float:
+        """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds by its
+        family's fit ``a + b·work`` to the measured seconds of the family's earlier solves
+        (least squares; through the origin if the intercept comes out negative), plus the
+        measured seconds of a set-up it built; the measured seconds until the family has
+        :data:`_FIT_MIN` solves."""
+        info = res.info
+        n, sw, sww, ss, ssw = self._fit[self.family[k]]
+        if n < _FIT_MIN or sw <= 0:
+            return float(res.seconds)
+        work = info["work"] - info.get("setup_work", 0.0)
+        det = n * sww - sw * sw
+        a = b = -1.0
+        if det > 1e-12 * n * sww:
+            b = (n * ssw - sw * ss) / det
+            a = (ss - b * sw) / n
+        if not (a >= 0.0 and b > 0.0):
+            a, b = 0.0, (ssw / sww if sww > 0 else ss / sw)
+        return a + b * work + info.get("setup_seconds", 0.0)
 
     @property
     def needs_work(self) -> bool:
         """Whether runs carry ``info["work"]``: the cost, or (time over several families) the
         prior of an arm's cost per iteration before it has run."""
         return self.backend == "numba" and self.configs is not None and (
-            self.cost == "work" or (self.cost == "time" and self.heterogeneous))
+            self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
 
     def attach_work(self, k, res, op) -> None:
         """``res.info["work"]`` for arms whose solver does not report it (``pcg`` does)."""
-        if "work" in res.info or self.configs is None or self.backend != "numba":
+        if self.configs is None or self.backend != "numba":
             return
-        res.info["work"] = self._model(self.configs[k].method, op).total(
-            res.iterations) if res.b_norm > 0 else 0.0
+        if "work" not in res.info:
+            res.info["work"] = self._model(self.configs[k].method, op).total(
+                res.iterations) if res.b_norm > 0 else 0.0
+        if self.cost == "timed_work":
+            res.info["timed_work"] = self.timed_work(k, res)
 
     def _model(self, method, op):
         key = (method, op.n, op.nnz, id(op.indptr))  # with_values copies share indptr

@@ -241,8 +241,8 @@ class Tuner:
         self._solve_fn = self._resolve(solver)
         self._by_name = isinstance(solver, str)
         if cost is not None and (not isinstance(cost, str) or cost not in COSTS):
-            raise ValueError(f"cost must be 'iterations', 'time' or 'work' (or None: iterations "
-                             f"for ω-only arms, time otherwise), got {cost!r}")
+            raise ValueError(f"cost must be 'iterations', 'time', 'work' or 'timed_work' (or "
+                             f"None: iterations for ω-only arms, time otherwise), got {cost!r}")
         if self._by_name:
             import solvers
 
@@ -314,8 +314,8 @@ class Tuner:
                 f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
                 f"differ in more than ω); use cost='time' (the default for such arms) or "
                 f"cost='work'")
-        if cost == "work" and (arms.custom or backend != "numba"):
-            raise ValueError("cost='work' counts the Numba solvers' arithmetic "
+        if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
+            raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
                              "(solvers.work_model); it needs a solver name and "
                              "backend='numba' (use cost='time' otherwise)")
         return cost
@@ -554,7 +554,8 @@ class Tuner:
                                 omega=arm_omega(self.policy.arms[arm]), solver="skipped",
                                 reason="stopped", seconds=0.0, backend=self.backend,
                                 rtol=self.rtol, atol=self.atol, maxiter=0,
-                                info={"work": 0.0, "skipped": True, "cost_floor": floor})
+                                info={"work": 0.0, "timed_work": 0.0, "skipped": True,
+                                      "cost_floor": floor})
 
     def _cost_of(self, r):
         return self._arms.cost_of(r)

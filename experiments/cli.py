@@ -220,8 +220,10 @@ def _precond_options(p: argparse.ArgumentParser):
     p.add_argument("--cap", type=_above_one, default=5.0,
                    help="stop a fixed configuration or anchor once it took this many times "
                         "the round's best fixed total (default %(default)s)")
+    p.add_argument("--anchor-cap", type=_above_one, default=None,
+                   help="the same for the anchors (default: --cap)")
     p.add_argument("--no-work-learner", action="store_true",
-                   help="skip the configuration learner with cost='work'")
+                   help="skip the configuration learners with cost='work' and 'timed_work'")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder, created before the study starts; every finished run "
@@ -553,7 +555,7 @@ def _precond(args, keeper) -> None:
     summary, arrays = run_precond_study(
         sequences=sequences, steps=args.steps, t_end=args.t_end, samples=args.samples,
         seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
-        anchors=args.anchors, lag=args.lag, cap=args.cap,
+        anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
         work_learner=not args.no_work_learner, progress=not args.quiet,
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
     if not args.quiet:
@@ -562,9 +564,13 @@ def _precond(args, keeper) -> None:
             print(f"\n{name} (n = {seq['n']}, {seq['T']} systems, context {seq['context']}), "
                   f"seconds of the solve calls, mean over {args.seeds} rounds")
             print(format_precond_table(seq))
-            print(f"learner / best fixed ({t['best_fixed']}): {_fmt(t['learner_vs_best_fixed'])}"
-                  f"; learner / ω-only learner: {_fmt(t['learner_vs_omega_learner'])}; best "
-                  f"family changes with the context: {t['best_family_changes']}")
+            print(f"best fixed: {t['best_fixed']}; best family changes with the context: "
+                  f"{t['best_family_changes']}")
+            for name in ("learner", "learner_timed", "learner_work"):
+                if name in t:
+                    print(f"{seq['methods'][name]['label']}: / best fixed "
+                          f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "
+                          f"{_fmt(t[name]['vs_omega_learner'])}")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")

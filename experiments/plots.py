@@ -7,6 +7,7 @@ Matplotlib runs on the Agg backend; nothing here opens a window.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -320,7 +321,8 @@ def plot_choices(data: dict, ax=None, *, title=None):
 
 
 def totals_data(seq: dict) -> dict:
-    """Total seconds of every method of one sequence, sorted, with the spread over rounds.
+    """Total CPU seconds of every method of one sequence, sorted, with the spread over rounds
+    (a method stopped at the cap: its ratio to the best fixed total then, times that total).
 
     Returns
     -------
@@ -328,18 +330,27 @@ def totals_data(seq: dict) -> dict:
         ``names``, ``labels``, ``kinds``, ``seconds``, ``lo``, ``hi``, ``lower_bound``.
     """
     methods = seq["methods"]
-    names = sorted(methods, key=lambda n: methods[n]["seconds"])
-    get = lambda key: np.array([methods[n][key] for n in names], dtype=float)  # noqa: E731
+    best = methods[seq["best_fixed"]]["seconds"] if seq.get("best_fixed") else math.nan
+
+    def total(m):  # a run stopped at the cap: its ratio then, times the best fixed total
+        return m["ratio_when_stopped"] * best if m["lower_bound"] else m["seconds"]
+
+    names = sorted(methods, key=lambda n: total(methods[n]))
+    tot = np.array([total(methods[n]) for n in names])
+    lo = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_min"]
+                   for i, n in enumerate(names)])
+    hi = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_max"]
+                   for i, n in enumerate(names)])
     return {"names": names, "labels": [methods[n]["label"] for n in names],
-            "kinds": [methods[n]["kind"] for n in names], "seconds": get("seconds"),
-            "lo": get("seconds_min"), "hi": get("seconds_max"),
+            "kinds": [methods[n]["kind"] for n in names], "seconds": tot, "lo": lo, "hi": hi,
             "lower_bound": [bool(methods[n]["lower_bound"]) for n in names],
             "name": seq.get("name", "")}
 
 
 def plot_totals(data: dict, ax=None, *, title=None):
-    """Horizontal bars of total seconds (log scale) with min–max over rounds; colour by kind;
-    an open bar is a lower bound (stopped at the study's cap)."""
+    """Horizontal bars of total CPU seconds (log scale) with min–max over rounds; colour by
+    kind; an open bar is a method stopped at the study's cap, drawn at its ratio to the best
+    fixed configuration then (a lower bound of where it would end)."""
     plt = _plt()
     n = len(data["names"])
     ax = ax or plt.subplots(figsize=(8, 0.25 * n + 1.5))[1]
@@ -356,26 +367,26 @@ def plot_totals(data: dict, ax=None, *, title=None):
     ax.set_yticklabels(data["labels"], fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("total seconds of the solve calls (mean over rounds, min–max bars)")
+    ax.set_xlabel("total CPU seconds of the solve calls (mean over rounds, min–max bars)")
     ax.set_title(title or f"{data['name']}: blue fixed configurations, red learners, "
                           f"green hand-picked anchors", fontsize=9)
     return ax
 
 
 def cumulative_seconds_data(arrays: dict, names) -> dict:
-    """Cumulative seconds against the step, mean over the rounds each method ran.
+    """Cumulative CPU seconds against the step, mean over the rounds each method ran.
 
     Examples
     --------
-    >>> d = cumulative_seconds_data({"sec/a": np.array([[1.0, 2.0], [3.0, 2.0]])}, ["a"])
+    >>> d = cumulative_seconds_data({"cpu/a": np.array([[1.0, 2.0], [3.0, 2.0]])}, ["a"])
     >>> d["a"].tolist()
     [2.0, 4.0]
     """
     out = {}
     for m in names:
-        if f"sec/{m}" not in arrays:
+        if f"cpu/{m}" not in arrays:
             continue
-        sec = np.asarray(arrays[f"sec/{m}"], dtype=float)
+        sec = np.asarray(arrays[f"cpu/{m}"], dtype=float)
         done = ~np.all(np.isnan(sec), axis=1)
         with warnings.catch_warnings():  # steps after a cap: NaN, the line ends there
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -389,7 +400,7 @@ def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
     for m, y in data.items():
         ax.plot(np.arange(1, y.size + 1), y, label=(labels or {}).get(m, m))
     ax.set_xlabel("step")
-    ax.set_ylabel("cumulative seconds")
+    ax.set_ylabel("cumulative CPU seconds")
     ax.set_yscale("log")
     ax.legend(fontsize=7)
     if title:
@@ -408,7 +419,8 @@ def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
         arr = arrays.get(name)
         if not arr:
             continue
-        learners = [m for m in ("learner", "learner_work") if f"arms/{m}" in arr]
+        learners = [m for m in ("learner", "learner_timed", "learner_work")
+                    if f"arms/{m}" in arr]
         if learners:
             fig, axes = plt.subplots(len(learners), 1, figsize=(9, 4.5 * len(learners)),
                                      squeeze=False)
@@ -418,8 +430,9 @@ def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 0.25 * len(seq["methods"]) + 1.5))
         plot_totals(totals_data(seq), ax)
         paths += _save(fig, out, f"totals_{name}")
-        shown = [m for m in ("learner", "learner_work", "omega_learner", seq.get("best_fixed"))
-                 if m] + [m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
+        shown = [m for m in ("learner", "learner_timed", "learner_work", "omega_learner",
+                             seq.get("best_fixed")) if m] + [
+            m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
         fig, ax = plt.subplots(figsize=(7, 4))
         plot_cumulative_seconds(cumulative_seconds_data(arr, shown), ax,
                                 labels={m: seq["methods"][m]["label"] for m in shown

@@ -79,60 +79,105 @@ def family(label: str) -> str:
 
 # -- sequences ---------------------------------------------------------------------------------
 class Sequence:
-    """A sequence of systems the study solves: ``run(solve)`` calls
-    ``solve(A, b, x0, context)`` once per system, in order, and stops early if it raises
-    :class:`Capped`."""
+    """A sequence of systems every method solves in lockstep.
 
-    def __init__(self, name, kind, n, T, context_name, bounds, runner, tiny):
-        self.name, self.kind, self.n, self.T = name, kind, n, T
-        self.context_name, self.bounds = context_name, bounds
-        self._runner, self.tiny = runner, tiny
-
-    def run(self, solve):
-        self._runner(solve)
-
-
-class Capped(Exception):
-    """Raised by a timed solve callback to stop a method whose total exceeded its cap."""
-
-
-def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100, seed=0,
-                  cache_limit=5e7) -> Sequence:
-    """``heat2d`` with ``nx = size`` or ``mc3d`` with ``m = size``.
-
-    Monte Carlo samples are assembled once and kept when ``nnz × samples <= cache_limit``
-    (assembly is not timed, but it is not free either); else re-assembled for each method.
+    Step ``t``: :meth:`shared` builds what all methods share (the matrix, the context), then
+    :meth:`system` gives each method its system from its own state (heat2d: the method's own
+    previous solution, which the next right-hand side depends on), and :meth:`advance` stores
+    the method's solution.
     """
-    from .problems import DiffusionMC3D, Heat2D
 
+    name = kind = context_name = ""
+    n = T = 0
+    bounds = (0.0, 1.0)
+
+    def initial_state(self):
+        return None
+
+    def shared(self, t):
+        raise NotImplementedError
+
+    def system(self, shared, state):
+        """``(A, b, x0, context)`` of one method at this step."""
+        raise NotImplementedError
+
+    def advance(self, state, x):
+        return None
+
+    def tiny(self):
+        """A few-step sequence of the same kind, for warming up every method."""
+        raise NotImplementedError
+
+
+class HeatSequence(Sequence):
+    """heat2d: ``A(s)`` and the forcing are shared; ``b = u − α L u + dt f(s)`` is built from
+    each method's own state ``u`` (:meth:`experiments.problems.Heat2D.system`'s formulas)."""
+
+    kind, context_name = "heat2d", "κ"
+
+    def __init__(self, nx, steps=1000, t_end=1.0):
+        from .problems import Heat2D
+
+        self.sim = sim = Heat2D(nx, steps, t_end)
+        self.name, self.n, self.T = f"heat2d_nx{nx}", sim.n, sim.steps
+        self.bounds = sim.kappa_bounds
+        self._args = (steps, t_end)
+
+    def initial_state(self):
+        return self.sim.initial()
+
+    def shared(self, t):
+        from .problems import kappa
+
+        sim = self.sim
+        s = (t + 0.5) * sim.dt
+        kap = float(kappa(s))
+        alpha = kap * sim.dt / (2.0 * sim.dx ** 2)
+        return sim.matrix(s), alpha, sim.dt * sim.forcing(s), kap
+
+    def system(self, shared, u):
+        A, alpha, f, kap = shared
+        return A, u - alpha * (self.sim.L @ u) + f, u, kap
+
+    def advance(self, state, x):
+        return np.asarray(x, dtype=float)
+
+    def tiny(self):
+        return HeatSequence(5, 4, self._args[1])
+
+
+class MCSequence(Sequence):
+    """mc3d: every method solves the same sample ``(A_t, b, σ_t)`` from ``x0 = 0``."""
+
+    kind, context_name = "mc3d", "σ"
+
+    def __init__(self, m, samples=100, seed=0):
+        from .problems import DiffusionMC3D
+
+        self.seq = DiffusionMC3D(m, samples, seed=seed)
+        self.name, self.n, self.T = f"mc3d_m{m}", self.seq.n, samples
+        self.bounds = self.seq.context_bounds
+        self._seed = seed
+
+    def shared(self, t):
+        return self.seq[t]
+
+    def system(self, shared, state):
+        A, b, sigma = shared
+        return A, b, None, sigma
+
+    def tiny(self):
+        return MCSequence(4, 3, self._seed)
+
+
+def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
+                  seed=0) -> Sequence:
+    """``heat2d`` with ``nx = size`` or ``mc3d`` with ``m = size``."""
     if kind == "heat2d":
-        sim = Heat2D(size, steps, t_end)
-
-        def runner(solve):
-            sim.run(lambda A, b, x0, context: solve(A, b, x0, context))
-
-        tiny = Heat2D(5, 4, t_end)
-        return Sequence(f"heat2d_nx{size}", kind, sim.n, sim.steps, "κ", sim.kappa_bounds,
-                        runner, lambda solve: tiny.run(lambda A, b, x0, context: solve(
-                            A, b, x0, context)))
-    if kind != "mc3d":
-        raise ValueError(f"sequence must be 'heat2d' or 'mc3d', got {kind!r}")
-    seq = DiffusionMC3D(size, samples, seed=seed)
-    cached = [seq[t] for t in range(samples)] if 7 * seq.n * samples <= cache_limit else None
-
-    def runner(solve):
-        for t in range(samples):
-            A, b, sigma = cached[t] if cached is not None else seq[t]
-            solve(A, b, None, sigma)
-
-    small = DiffusionMC3D(4, 3, seed=seed)
-
-    def tiny(solve):
-        for A, b, sigma in small:
-            solve(A, b, None, sigma)
-
-    return Sequence(f"mc3d_m{size}", kind, seq.n, samples, "σ", seq.context_bounds, runner,
-                    tiny)
+        return HeatSequence(size, steps, t_end)
+    if kind == "mc3d":
+        return MCSequence(size, samples, seed)
+    raise ValueError(f"sequence must be 'heat2d' or 'mc3d', got {kind!r}")
 
 
 # -- methods: each a factory of a fresh solve callable ------------------------------------------
@@ -217,52 +262,74 @@ def _petsc_available() -> bool:
     return True
 
 
-# -- one timed run ---------------------------------------------------------------------------
-def _timed_run(seq, factory, cap_seconds=math.inf, rtol=1e-8):
-    """Run ``seq`` with a fresh solve callable; per-step call seconds, iterations, converged
-    flag, arm, work; ``capped`` if stopped at ``cap_seconds``.  The true residual of each
-    solution is checked after the clock (a method that returns an unconverged x is reported
-    so)."""
-    solve, owner = factory()
+# -- running every method side by side ---------------------------------------------------------
+class _Run:
+    """One method's run through a sequence: its solve callable, state and per-step records;
+    ``cap``: the multiple of the best fixed running total at which it is stopped."""
+
+    def __init__(self, key, factory, T, cap=math.inf):
+        self.key, self.cap = key, cap
+        self.solve, self.owner = factory()
+        self.cpu = np.full(T, np.nan)
+        self.wall = np.full(T, np.nan)
+        self.its = np.full(T, -1, dtype=np.int64)
+        self.ok = np.zeros(T, dtype=bool)
+        self.arms = np.full(T, -1, dtype=np.int64)
+        self.work = np.full(T, np.nan)
+        self.total_cpu = self.total_wall = 0.0
+        self.steps = 0
+        self.capped = False
+        self.capped_ratio = math.nan  # running total / best fixed running total, at the cap
+        self.state = None
+
+
+def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
+    """Every run through ``seq`` side by side: at each step every active method solves its
+    system in turn (the order rotates by one each step), timed call by call — CPU time of
+    this thread (``time.thread_time``: what the call computed, not the time the process
+    waited for a CPU on a shared machine) and wall-clock.  A run whose running CPU total
+    exceeds its ``cap ×`` the smallest running total of the fixed configurations (once
+    ``min_fraction`` of the steps are done) stops there.  The stopping rule is checked on
+    each solution's true residual, off the clock."""
+    for r in runs:
+        r.state = seq.initial_state()
+    active = list(runs)
     T = seq.T
-    sec = np.full(T, np.nan)
-    its = np.full(T, -1, dtype=np.int64)
-    ok = np.zeros(T, dtype=bool)
-    arms = np.full(T, -1, dtype=np.int64)
-    work = np.full(T, np.nan)
-    ctx = np.full(T, np.nan)
-    k = [0, 0.0]
-
-    def step(A, b, x0, context):
-        t0 = time.perf_counter()
-        x, n_it, conv, arm, w = solve(A, b, x0, context)
-        dt = time.perf_counter() - t0
-        i = k[0]
-        sec[i], its[i], arms[i], work[i], ctx[i] = dt, n_it, arm, w, context
-        # the stopping rule, checked off the clock on the true residual
-        r = np.linalg.norm(b - A @ x)
-        ok[i] = bool(conv) and r <= max(rtol * np.linalg.norm(b), 0.0) * (1 + 1e-6)
-        k[0] += 1
-        k[1] += dt
-        if k[1] > cap_seconds:
-            raise Capped
-        return x
-
-    capped = False
-    try:
-        seq.run(step)
-    except Capped:
-        capped = True
-    return {"seconds": sec, "iterations": its, "converged": ok, "arms": arms, "work": work,
-            "contexts": ctx, "capped": capped, "steps": k[0], "total": float(k[1]),
-            "owner": owner}
+    thread_time, perf = time.thread_time, time.perf_counter
+    for t in range(T):
+        shared = seq.shared(t)
+        order = active[t % len(active):] + active[:t % len(active)] if active else []
+        for run in order:
+            A, b, x0, ctx = seq.system(shared, run.state)
+            c0, w0 = thread_time(), perf()
+            x, its, conv, arm, work = run.solve(A, b, x0, ctx)
+            dw, dc = perf() - w0, thread_time() - c0
+            run.cpu[t], run.wall[t], run.its[t], run.arms[t], run.work[t] = dc, dw, its, arm, work
+            run.total_cpu += dc
+            run.total_wall += dw
+            run.steps = t + 1
+            res = np.linalg.norm(b - A @ x)
+            run.ok[t] = bool(conv) and res <= rtol * np.linalg.norm(b) * (1 + 1e-6)
+            run.state = seq.advance(run.state, x)
+        if t + 1 >= max(min_fraction * T, min(10, T)):
+            fixed = [r.total_cpu for r in active if r.key.startswith("fixed/")]
+            if fixed:
+                best = min(fixed)
+                for run in list(active):
+                    if run.total_cpu > run.cap * best:
+                        run.capped = True
+                        run.capped_ratio = run.total_cpu / best
+                        active.remove(run)
+        if progress is not None:
+            progress.update()
+    return runs
 
 
-# -- the study ---------------------------------------------------------------------------------
 def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, samples=100,
                       seeds=3, seed=0, learner=LEARNER, grid=None, omegas=OMEGAS,
-                      anchors=ANCHORS, lag=50, cap=5.0, prune=1.5, work_learner=True,
-                      rtol=1e-8, maxiter=10_000, progress=True, checkpoint=None):
+                      anchors=ANCHORS, lag=50, cap=5.0, anchor_cap=None, prune=1.5,
+                      work_learner=True, rtol=1e-8, maxiter=10_000, progress=True,
+                      checkpoint=None):
     """Run the study on each ``(kind, size)`` sequence and score every method.
 
     Parameters
@@ -285,22 +352,25 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
         Which of :data:`ANCHORS` to run (the PETSc ones only if petsc4py is installed).
     lag : int
         Steps between set-ups of the lagged pyamg anchor.
-    cap, prune : float
-        A fixed configuration or anchor stops once its running total exceeds ``cap ×`` the
-        best complete fixed total of the round (reported as a lower bound); rounds after the
-        first re-run only fixed configurations within ``prune ×`` round 0's best.
+    cap, anchor_cap, prune : float
+        A fixed configuration (an anchor: ``anchor_cap``, default ``cap``) stops once its
+        running CPU total exceeds ``cap ×`` the best running total of the fixed
+        configurations (the table then gives that ratio, a lower bound of where it would
+        end); rounds after the first re-run only the fixed configurations within ``prune ×``
+        round 0's best.
     work_learner : bool
-        Also run the configuration learner with ``cost="work"``.
+        Also run the configuration learner with ``cost="work"`` and ``cost="timed_work"``.
     checkpoint : callable, optional
-        ``checkpoint(summary, arrays)`` after every finished run, so a long study keeps its
+        ``checkpoint(summary, arrays)`` after every finished round, so a long study keeps its
         work as it goes (``summary["partial"]`` says how far it got).
 
     Returns
     -------
     (dict, dict)
         ``summary`` (``sequences`` → per-sequence ``methods``, ``targets``, ``work_vs_time``,
-        ``choices``) and ``arrays`` (per sequence: ``sec/<m>``, ``iter/<m>``, ``arms/<m>``,
-        ``work/<m>`` of shape (rounds, T), ``contexts``, ``labels``).
+        ``best_by_context``) and ``arrays`` (per sequence: ``cpu/<m>``, ``sec/<m>``
+        (wall-clock), ``iter/<m>``, ``arms/<m>``, ``work/<m>`` of shape (rounds, T),
+        ``contexts``, ``labels``).
 
     Examples
     --------
@@ -308,62 +378,58 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     ...                          anchors=["splu"], grid=[{"method": "ssor_pcg", "omega": 1.5},
     ...                          {"method": "cg", "pc": "jacobi"}], omegas=[1.5],
     ...                          progress=False)
-    >>> sorted(s["sequences"]["heat2d_nx6"]["methods"])[:3]
-    ['cg+jacobi', 'learner', 'learner_work']
+    >>> sorted(s["sequences"]["heat2d_nx6"]["methods"])
+    ['cg+jacobi', 'learner', 'learner_timed', 'learner_work', 'omega_learner', 'splu', 'ssor_pcg ω=1.50']
     """
     import bandit
+    from tqdm.auto import tqdm
 
     grid = default_grid(omegas) if grid is None else list(grid)
     labels = bandit.Tuner(bandit.FixedArm(grid)).arm_labels
     omega_arms = [float(w) for w in omegas]
     anchors = [a for a in anchors if a not in ("petsc_gamg", "petsc_icc") or _petsc_available()]
-    params = dict(study="precond", sequences=[list(s) for s in sequences], steps=int(steps),
+    learners = ["learner"] + (["learner_timed", "learner_work"] if work_learner else []) + [
+        "omega_learner"]
+    anchor_cap = cap if anchor_cap is None else anchor_cap
+    params = dict(study="precond", sequences=[list(x) for x in sequences], steps=int(steps),
                   t_end=float(t_end), samples=int(samples), seeds=int(seeds), seed=int(seed),
                   learner=learner, grid=grid, labels=labels, omegas=omega_arms,
-                  anchors=list(anchors), lag=int(lag), cap=float(cap), prune=float(prune),
+                  anchors=list(anchors), lag=int(lag), cap=float(cap),
+                  anchor_cap=float(anchor_cap), prune=float(prune),
                   work_learner=bool(work_learner), rtol=float(rtol), maxiter=int(maxiter),
-                  learners=["learner"] + (["learner_work"] if work_learner else []) +
-                  ["omega_learner"])
+                  learners=learners, clock="cpu")
     seqs = [make_sequence(kind, size, steps=steps, t_end=t_end, samples=samples,
                           seed=derive_seed(seed, 7)) for kind, size in sequences]
     settings = {"rtol": rtol, "maxiter": maxiter}
-    plan = []  # (sequence index, round, method key)
-    for i, _ in enumerate(seqs):
-        for r in range(seeds):
-            plan += [(i, r, f"fixed/{k}") for k in range(len(grid))]
-            plan += [(i, r, m) for m in params["learners"]]
-            if r == 0:
-                plan += [(i, r, f"anchor/{a}") for a in anchors]
-    runs = {}  # (i, r, key) -> result
+    done = {}  # (sequence index, round) -> {key: _Run}
     t_start = time.perf_counter()
-    from tqdm.auto import tqdm
-
+    total = sum(sq.T for sq in seqs) * seeds
     _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings)
-    bar = tqdm(total=len(plan), desc="precond runs", disable=not progress)
-    try:
-        for i, r, key in plan:
-            seq = seqs[i]
-            best = _best_fixed(runs, i, r, len(grid))
-            if key.startswith("fixed/") and r > 0:
-                k = int(key[6:])
-                base = _best_fixed(runs, i, 0, len(grid))
-                first = runs.get((i, 0, key))
-                if first is None or first["capped"] or first["total"] > prune * base:
-                    bar.update()
-                    continue  # cannot be best in hindsight: round 0 says so
-            factory, capped = _method(key, grid, omega_arms, learner, seq, r, seed, anchors,
-                                      lag, settings)
-            cap_s = cap * best if capped and math.isfinite(best) else math.inf
-            runs[(i, r, key)] = _timed_run(seq, factory, cap_s, rtol)
-            runs[(i, r, key)]["owner"] = _owner_summary(runs[(i, r, key)]["owner"])
-            bar.update()
-            if checkpoint is not None and len(runs) < len(plan):
-                part = _summarise(params, seqs, runs, grid, labels, time.perf_counter() - t_start)
-                part[0]["partial"] = {"finished": len(runs), "of": len(plan), "unit": "runs"}
-                checkpoint(*part)
-    finally:
-        bar.close()
-    return _summarise(params, seqs, runs, grid, labels, time.perf_counter() - t_start)
+    with tqdm(total=total, desc="precond steps", disable=not progress) as bar:
+        for i, sq in enumerate(seqs):
+            for r in range(seeds):
+                keys = [f"fixed/{k}" for k in range(len(grid))]
+                if r > 0:  # only configurations that could be best in hindsight
+                    first = done[(i, 0)]
+                    best = min(v.total_cpu for k, v in first.items()
+                               if k.startswith("fixed/") and not v.capped)
+                    keys = [k for k in keys if not first[k].capped
+                            and first[k].total_cpu <= prune * best]
+                keys += learners + ([f"anchor/{a}" for a in anchors] if r == 0 else [])
+                runs = []
+                for key in keys:
+                    factory, kind = _method(key, grid, omega_arms, learner, sq, r, seed,
+                                            lag, settings)
+                    limit = {"fixed": cap, "anchor": anchor_cap}.get(kind, math.inf)
+                    runs.append(_Run(key, factory, sq.T, limit))
+                _lockstep(sq, runs, rtol=rtol, progress=bar)
+                done[(i, r)] = {run.key: run for run in runs}
+                if checkpoint is not None and (i, r) != (len(seqs) - 1, seeds - 1):
+                    part = _summarise(params, seqs, done, labels, time.perf_counter() - t_start)
+                    part[0]["partial"] = {"finished": len(done), "of": len(seqs) * seeds,
+                                          "unit": "rounds"}
+                    checkpoint(*part)
+    return _summarise(params, seqs, done, labels, time.perf_counter() - t_start)
 
 
 def _owner_summary(owner):
@@ -379,45 +445,36 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings):
     """Every method once on a tiny sequence of each kind: no timed call pays a compilation
     or a first import."""
     kinds = {}
-    for s in seqs:
-        kinds.setdefault(s.kind, s)
-    for seq in kinds.values():
-        keys = [f"fixed/{k}" for k in range(len(grid))] + ["learner", "omega_learner"] + [
-            f"anchor/{a}" for a in anchors]
-        for key in keys:
-            factory, _ = _method(key, grid, omega_arms, learner, seq, 0, 0, anchors, lag,
-                                 settings)
-            solve, _ = factory()
-            seq.tiny(lambda A, b, x0, context: solve(A, b, x0, context)[0])
+    for sq in seqs:
+        kinds.setdefault(sq.kind, sq.tiny())
+    keys = [f"fixed/{k}" for k in range(len(grid))] + ["learner", "learner_timed",
+                                                       "learner_work", "omega_learner"] + [
+        f"anchor/{a}" for a in anchors]
+    for tiny in kinds.values():
+        runs = [_Run(key, _method(key, grid, omega_arms, learner, tiny, 0, 0, lag,
+                                  settings)[0], tiny.T) for key in keys]
+        _lockstep(tiny, runs)
 
 
-def _method(key, grid, omega_arms, learner, seq, r, seed, anchors, lag, settings):
-    """``(factory, cap applies)`` of a method key."""
+def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
+    """``(factory, kind)`` of a method key: ``fixed``, ``anchor`` or ``learner``."""
     import bandit
 
     if key.startswith("fixed/"):
         k = int(key[6:])
         return _tuner_method(lambda: bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time",
-                                                  **settings)), True
+                                                  **settings)), "fixed"
     if key.startswith("anchor/"):
-        return _anchor(key[7:], lag, settings["rtol"], settings["maxiter"]), True
+        return _anchor(key[7:], lag, settings["rtol"], settings["maxiter"]), "anchor"
     s = derive_seed(seed, r, 101)
-    if key == "learner":
+    costs = {"learner": "time", "learner_timed": "timed_work", "learner_work": "work"}
+    if key in costs:
         return _tuner_method(lambda: bandit.Tuner(_policy(learner, grid, s, seq.bounds),
-                                                  cost="time", **settings)), False
-    if key == "learner_work":
-        return _tuner_method(lambda: bandit.Tuner(_policy(learner, grid, s, seq.bounds),
-                                                  cost="work", **settings)), False
+                                                  cost=costs[key], **settings)), "learner"
     if key == "omega_learner":
         return _tuner_method(lambda: bandit.Tuner(_policy(learner, omega_arms, s, seq.bounds),
-                                                  solver="ssor_pcg", **settings)), False
+                                                  solver="ssor_pcg", **settings)), "learner"
     raise ValueError(f"unknown method {key!r}")
-
-
-def _best_fixed(runs, i, r, K):
-    totals = [runs[(i, r, f"fixed/{k}")]["total"] for k in range(K)
-              if (i, r, f"fixed/{k}") in runs and not runs[(i, r, f"fixed/{k}")]["capped"]]
-    return min(totals) if totals else math.inf
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -435,66 +492,77 @@ def _method_label(key, labels, params):
     if key.startswith("anchor/"):
         return _ANCHOR_LABELS[key[7:]].format(lag=params["lag"])
     return {"learner": f"configuration learner ({params['learner']}, time)",
+            "learner_timed": f"configuration learner ({params['learner']}, timed work)",
             "learner_work": f"configuration learner ({params['learner']}, work)",
             "omega_learner": f"ω-only learner ({params['learner']}, SSOR-PCG)"}[key]
 
 
-def _summarise(params, seqs, runs, grid, labels, elapsed):
+def _summarise(params, seqs, done, labels, elapsed):
     out, arrays = {}, {}
-    R = params["seeds"]
     for i, seq in enumerate(seqs):
-        mine = {(r, key): v for (j, r, key), v in runs.items() if j == i}
-        if not mine:
-            continue
-        out[seq.name], arrays[seq.name] = _score_sequence(seq, mine, R, labels, params)
+        mine = {r: runs for (j, r), runs in done.items() if j == i}
+        if mine:
+            out[seq.name], arrays[seq.name] = _score_sequence(seq, mine, labels, params)
     last = list(out)[-1]
     summary = {"study": "precond", "params": params, "methods": out[last]["methods"],
                "sequences": out, "elapsed_seconds": elapsed}
     return summary, arrays
 
 
-def _score_sequence(seq, runs, R, labels, params):
-    keys = list(dict.fromkeys(key for _, key in runs))
+def _score_sequence(seq, rounds, labels, params):
+    """Per-method entries of one sequence from ``rounds = {r: {key: _Run}}``; totals are CPU
+    seconds of the calls (``wall_*``: wall-clock), means over the rounds a method ran."""
+    R = params["seeds"]
+    keys = list(dict.fromkeys(k for runs in rounds.values() for k in runs))
     T = seq.T
     methods, arr = {}, {}
     best_per_round = []
     for r in range(R):
-        tot = [v["total"] for (rr, key), v in runs.items()
-               if rr == r and key.startswith("fixed/") and not v["capped"]]
+        tot = [v.total_cpu for k, v in rounds.get(r, {}).items()
+               if k.startswith("fixed/") and not v.capped]
         best_per_round.append(min(tot) if tot else math.nan)
     for key in keys:
         name = _method_name(key, labels)
-        stack = {f: np.full((R, T), np.nan) for f in ("sec", "iter", "arms", "work")}
-        totals, capped, conv, owners = [], False, True, []
+        stack = {f: np.full((R, T), np.nan) for f in ("cpu", "sec", "iter", "arms", "work")}
+        cpu, wall, capped, conv, owners = [], [], False, True, []
         for r in range(R):
-            v = runs.get((r, key))
+            v = rounds.get(r, {}).get(key)
             if v is None:
-                totals.append(math.nan)
+                cpu.append(math.nan)
+                wall.append(math.nan)
                 continue
-            stack["sec"][r], stack["iter"][r] = v["seconds"], v["iterations"]
-            stack["arms"][r], stack["work"][r] = v["arms"], v["work"]
-            totals.append(v["total"])
-            capped = capped or v["capped"]
-            conv = conv and bool(v["converged"][:v["steps"]].all())
-            if v["owner"] is not None:
-                owners.append(v["owner"])
-        tot = np.array(totals)
-        done = tot[np.isfinite(tot)]
+            stack["cpu"][r], stack["sec"][r] = v.cpu, v.wall
+            stack["iter"][r], stack["arms"][r], stack["work"][r] = v.its, v.arms, v.work
+            cpu.append(v.total_cpu)
+            wall.append(v.total_wall)
+            capped = capped or v.capped
+            conv = conv and bool(v.ok[:v.steps].all())
+            if v.owner is not None:
+                owners.append(_owner_summary(v.owner))
+        tot, wtot = np.array(cpu), np.array(wall)
+        ran = np.isfinite(tot)
+        its = np.where(stack["iter"] > 0, stack["iter"], 0).sum(axis=1)
         kind = key.split("/")[0] if "/" in key else "learner"
         entry = {"label": _method_label(key, labels, params), "kind": kind,
-                 "seconds": float(done.mean()), "seconds_per_round": [
-                     None if not math.isfinite(x) else float(x) for x in tot],
-                 "seconds_min": float(done.min()), "seconds_max": float(done.max()),
-                 "iterations": float(np.where(stack["iter"] > 0, stack["iter"], 0).sum(
-                     axis=1)[np.isfinite(tot)].mean()),
-                 "lower_bound": capped, "all_converged": conv}
+                 "seconds": float(tot[ran].mean()),
+                 "seconds_per_round": [float(x) if math.isfinite(x) else None for x in tot],
+                 "seconds_min": float(tot[ran].min()), "seconds_max": float(tot[ran].max()),
+                 "wall_seconds": float(wtot[ran].mean()),
+                 "wall_seconds_per_round": [float(x) if math.isfinite(x) else None
+                                            for x in wtot],
+                 "iterations": float(its[ran].mean()), "lower_bound": capped,
+                 "all_converged": conv, "rounds": int(ran.sum())}
+        if capped:  # stopped at the cap: the ratio to the best fixed running total then
+            stopped = [v for v in (rounds.get(r, {}).get(key) for r in range(R))
+                       if v is not None and v.capped]
+            entry["stopped_at"] = min(v.steps for v in stopped)
+            entry["ratio_when_stopped"] = float(min(v.capped_ratio for v in stopped))
         if key.startswith("fixed/"):
             entry["config"] = params["grid"][int(key[6:])]
-            w = stack["work"][np.isfinite(tot)][0]
-            entry["work"] = float(np.nansum(w)) if not capped else None
-        ratios = [t / b for t, b in zip(totals, best_per_round)
-                  if math.isfinite(t) and math.isfinite(b)]
+            entry["work"] = None if capped else float(np.nansum(stack["work"][ran][0]))
         if kind == "learner":
+            ratios = [t / b for t, b in zip(cpu, best_per_round)
+                      if math.isfinite(t) and math.isfinite(b)]
             entry["vs_best_fixed"] = ratios
             entry["vs_best_fixed_mean"] = float(np.mean(ratios)) if ratios else None
             counts = {}
@@ -502,20 +570,21 @@ def _score_sequence(seq, runs, R, labels, params):
                 for lab, n in o["arm_counts"].items():
                     counts[lab] = counts.get(lab, 0) + n
             entry["arm_counts"] = counts
-            entry["censored"] = float(np.mean([o["censored"] for o in owners])) if owners else 0
-            entry["fallbacks"] = float(np.mean([o["fallbacks"] for o in owners])) if owners else 0
+            entry["censored"] = float(np.mean([o["censored"] for o in owners]))
+            entry["fallbacks"] = float(np.mean([o["fallbacks"] for o in owners]))
         methods[name] = entry
         for f, a in stack.items():
             arr[f"{f}/{name}"] = a
     # learner against the ω-only learner, round by round
     omega = methods.get("omega_learner")
-    for name in ("learner", "learner_work"):
+    for name in ("learner", "learner_timed", "learner_work"):
         if name in methods and omega:
             ratios = [a / b for a, b in zip(methods[name]["seconds_per_round"],
                                             omega["seconds_per_round"]) if a and b]
             methods[name]["vs_omega_learner"] = ratios
             methods[name]["vs_omega_learner_mean"] = float(np.mean(ratios)) if ratios else None
-    ctx = next(v["contexts"] for v in runs.values())
+    ctx = np.array([seq.seq.sigma(t) for t in range(T)]) if seq.kind == "mc3d" \
+        else seq.sim.contexts()
     arr["contexts"] = ctx
     arr["labels"] = np.array(labels, dtype=str)
     choices = _best_by_context(arr, labels, ctx)
@@ -532,14 +601,14 @@ def _score_sequence(seq, runs, R, labels, params):
 
 def _best_by_context(arr, labels, ctx, bins=8):
     """Per context bin (equal counts of steps), the fixed configuration and the family with
-    the smallest total seconds (median over rounds of each step)."""
+    the smallest total CPU seconds (median over rounds of each step)."""
     order = np.argsort(ctx, kind="stable")
-    cols = [lab for lab in labels if f"sec/{lab}" in arr]
+    cols = [lab for lab in labels if f"cpu/{lab}" in arr]
     if not cols:
         return []
     with warnings.catch_warnings():  # steps a capped configuration never reached: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        S = np.stack([np.nanmedian(arr[f"sec/{lab}"], axis=0) for lab in cols], axis=1)
+        S = np.stack([np.nanmedian(arr[f"cpu/{lab}"], axis=0) for lab in cols], axis=1)
     out = []
     for part in np.array_split(order, min(bins, ctx.size)):
         tot = np.nansum(S[part], axis=0)
@@ -561,21 +630,37 @@ FAMILY_MARGIN = 0.9
 
 
 def _targets(methods, best_fixed, choices, seq):
-    """The study's targets, evaluated (means over rounds)."""
-    lrn = methods.get("learner", {})
-    families = {c["family"] for c in choices}
+    """The study's targets, evaluated for each configuration learner (means over rounds of
+    the per-round ratios)."""
     home = family(best_fixed) if best_fixed else None
     changes = any(min(v for f, v in c["family_seconds"].items() if f != home) <=
                   FAMILY_MARGIN * c["family_seconds"][home]
                   for c in choices if home in c["family_seconds"] and len(c["family_seconds"]) > 1)
-    out = {"best_fixed": best_fixed,
-           "best_family_changes": changes, "best_families": sorted(families),
-           "learner_vs_best_fixed": lrn.get("vs_best_fixed_mean"),
+    out = {"best_fixed": best_fixed, "best_family_changes": changes,
+           "best_families": sorted({c["family"] for c in choices}),
            "target_vs_best_fixed": 0.9 if changes else 1.05,
-           "learner_vs_omega_learner": lrn.get("vs_omega_learner_mean")}
-    anchors = {n: m["seconds"] for n, m in methods.items() if m["kind"] == "anchor"}
-    if anchors and lrn:
-        out["learner_ahead_of_anchors"] = all(lrn["seconds"] < v for v in anchors.values())
+           "target_vs_omega_learner": 1.05 if home == "ssor_pcg" else None}
+    anchors = {n: m["seconds"] for n, m in methods.items() if m["kind"] == "anchor"
+               and not m["lower_bound"]}
+    for name in ("learner", "learner_timed", "learner_work"):
+        lrn = methods.get(name)
+        if not lrn:
+            continue
+        row = {"vs_best_fixed": lrn.get("vs_best_fixed_mean"),
+               "vs_omega_learner": lrn.get("vs_omega_learner_mean")}
+        row["meets_vs_best_fixed"] = row["vs_best_fixed"] is not None and \
+            row["vs_best_fixed"] <= out["target_vs_best_fixed"]
+        if out["target_vs_omega_learner"] and row["vs_omega_learner"] is not None:
+            row["meets_vs_omega_learner"] = row["vs_omega_learner"] <= 1.05
+        capped = [m for m in methods.values() if m["kind"] == "anchor" and m["lower_bound"]]
+        if anchors or capped:  # a capped anchor took > its cap × the best fixed: behind
+            row["ahead_of_anchors"] = all(lrn["seconds"] < v for v in anchors.values()) and all(
+                (lrn.get("vs_best_fixed_mean") or math.inf) < m["ratio_when_stopped"]
+                for m in capped)
+        out[name] = row
+    # the default configuration learner's figures, at the top level too
+    out["learner_vs_best_fixed"] = out.get("learner", {}).get("vs_best_fixed")
+    out["learner_vs_omega_learner"] = out.get("learner", {}).get("vs_omega_learner")
     return out
 
 
@@ -592,8 +677,8 @@ def work_vs_time(fixed: dict) -> dict:
     ...      "b": {"work": 20.0, "seconds": 3.0, "lower_bound": False},
     ...      "c": {"work": 30.0, "seconds": 2.0, "lower_bound": False}}
     >>> w = work_vs_time(f)
-    >>> round(w["spearman"], 2), [d["pair"] for d in w["disagreements"]]
-    (0.5, [['b', 'c']])
+    >>> round(w["spearman"], 2), [d["pair"] for d in w["disagreements"]]  # (faster first)
+    (0.5, [['c', 'b']])
     """
     ok = {n: m for n, m in fixed.items() if not m.get("lower_bound") and m.get("work")}
     names = sorted(ok, key=lambda n: ok[n]["seconds"])
@@ -625,16 +710,21 @@ def format_precond_table(seq_summary: dict, *, markdown=False) -> str:
     methods = seq_summary["methods"]
     best = seq_summary["best_fixed"]
     base = methods[best]["seconds"] if best else None
-    names = sorted(methods, key=lambda n: methods[n]["seconds"])
-    header = ["method", "kind", "seconds", "[min, max]", "vs best fixed", "iterations", "work"]
+    names = sorted(methods, key=lambda n: (methods[n]["lower_bound"], methods[n].get(
+        "ratio_when_stopped", 0.0), methods[n]["seconds"]))
+    header = ["method", "kind", "CPU seconds", "[min, max]", "vs best fixed", "iterations",
+              "work"]
     rows = []
     for n in names:
         m = methods[n]
-        lb = "≥ " if m["lower_bound"] else ""
-        rows.append([m["label"], m["kind"], f"{lb}{m['seconds']:.3f}",
+        if m["lower_bound"]:  # stopped at the cap
+            rows.append([m["label"], m["kind"], f"stopped at step {m['stopped_at']}", "-",
+                         f"> {m['ratio_when_stopped']:.1f}", "-", "-"])
+            continue
+        rows.append([m["label"], m["kind"], f"{m['seconds']:.3f}",
                      f"[{m['seconds_min']:.3f}, {m['seconds_max']:.3f}]",
-                     f"{lb}{m['seconds'] / base:.3f}" if base else "-",
-                     f"{m['iterations']:.0f}" if m["iterations"] == m["iterations"] else "-",
+                     f"{m['seconds'] / base:.3f}" if base else "-",
+                     f"{m['iterations']:.0f}",
                      f"{m['work']:.0f}" if m.get("work") else "-"])
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]

@@ -112,7 +112,7 @@ REFUSED = [
     ("audit-seed-negative", lambda: Tuner(FixedArm(OM), audit_seed=-1), ValueError,
      "audit_seed must be a non-negative integer"),
     ("cost-a-number", lambda: Tuner(FixedArm(OM), cost=5), ValueError,
-     "cost must be 'iterations', 'time' or 'work'"),
+     "cost must be 'iterations', 'time', 'work' or 'timed_work'"),
     ("cost-unknown", lambda: Tuner(FixedArm(OM), cost="flops"), ValueError,
      "got 'flops'"),
     ("backend-unknown", lambda: Tuner(FixedArm(OM), backend="cuda"), ValueError,

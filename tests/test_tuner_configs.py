@@ -327,3 +327,26 @@ def test_save_and_load_a_configuration_tuner(tmp_path):
         assert t.solve(A, b, context=s).iterations == u.solve(A, b, context=s).iterations
     for key in ("arm", "iterations", "cost"):
         np.testing.assert_array_equal(t.history[key], u.history[key])
+
+
+def test_timed_work_prices_work_by_the_familys_fit_to_the_clock():
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.0, 1.9)] + [{"method": "cg"}]
+    t = Tuner(FixedArm(arms, arm=0), cost="timed_work")
+    assert t.cost == "timed_work"
+    p = t.policy
+    seen = []  # (work, seconds) of the SSOR-PCG family's solves
+    for i, (A, b, _) in enumerate(mc_sequence(9, m=7)):
+        p.arm = i % 2  # both ω: one family, different work per solve
+        res = t.solve(A, b)
+        told = t.history["cost"][-1]
+        if len(seen) < 5:  # too few solves to fit: the measured seconds
+            assert told == res.seconds
+        else:
+            w, s = np.array(seen).T
+            b_, a_ = np.polyfit(w, s, 1)
+            if not (a_ >= 0 and b_ > 0):
+                a_, b_ = 0.0, (w @ s) / (w @ w)
+            assert told == pytest.approx(a_ + b_ * res.info["work"], rel=1e-9)
+        seen.append((res.info["work"], res.seconds))
+    with pytest.raises(ValueError, match="cost='timed_work' counts the Numba solvers"):
+        Tuner(FixedArm(arms), backend="petsc", cost="timed_work")
