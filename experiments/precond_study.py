@@ -289,7 +289,7 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
     this thread (``time.thread_time``: what the call computed, not the time the process
     waited for a CPU on a shared machine) and wall-clock.  A run whose running CPU total
     exceeds its ``cap ×`` the smallest running total of the fixed configurations (once
-    ``min_fraction`` of the steps are done) stops there.  The stopping rule is checked on
+    ``min_fraction`` of the steps are done; ``4 × cap`` from the third step) stops there.  The stopping rule is checked on
     each solution's true residual, off the clock."""
     for r in runs:
         r.state = seq.initial_state()
@@ -311,12 +311,13 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
             res = np.linalg.norm(b - A @ x)
             run.ok[t] = bool(conv) and res <= rtol * np.linalg.norm(b) * (1 + 1e-6)
             run.state = seq.advance(run.state, x)
-        if t + 1 >= max(min_fraction * T, min(10, T)):
+        full = t + 1 >= max(min_fraction * T, min(10, T))
+        if full or t + 1 >= min(3, T):  # hopeless (4 × the cap) ones go after 3 steps
             fixed = [r.total_cpu for r in active if r.key.startswith("fixed/")]
             if fixed:
                 best = min(fixed)
                 for run in list(active):
-                    if run.total_cpu > run.cap * best:
+                    if run.total_cpu > run.cap * best * (1 if full else 4):
                         run.capped = True
                         run.capped_ratio = run.total_cpu / best
                         active.remove(run)
@@ -623,21 +624,42 @@ def _best_by_context(arr, labels, ctx, bins=8):
     return out
 
 
-#: A family "wins" a context bin over the best fixed configuration's family when it takes at
-#: most this fraction of that family's seconds there (per-step timings of sub-millisecond
-#: solves are noisy; ties are not a change of family).
-FAMILY_MARGIN = 0.9
+#: The best family "changes with the context" when taking, in every context bin, the best
+#: family there instead of the best fixed configuration's family would save at least this
+#: fraction of that family's seconds (per-bin minima over each family's configurations).
+#: A bin of cheap steps where another family is a little faster is not a change that matters.
+FAMILY_GAIN = 0.05
+
+
+def family_switch_gain(choices, home) -> float:
+    """Fraction of the ``home`` family's seconds (summed over the context bins, each bin at
+    its best configuration of that family) saved by using the best family of each bin.
+
+    Examples
+    --------
+    >>> bins = [{"family_seconds": {"ssor_pcg": 10.0, "cg": 6.0}},
+    ...         {"family_seconds": {"ssor_pcg": 30.0, "cg": 90.0}}]
+    >>> family_switch_gain(bins, "ssor_pcg")
+    0.1
+    """
+    base = saved = 0.0
+    for c in choices:
+        fs = c["family_seconds"]
+        if home not in fs or not math.isfinite(fs[home]):
+            continue
+        base += fs[home]
+        saved += max(0.0, fs[home] - min(fs.values()))
+    return saved / base if base > 0 else 0.0
 
 
 def _targets(methods, best_fixed, choices, seq):
     """The study's targets, evaluated for each configuration learner (means over rounds of
     the per-round ratios)."""
     home = family(best_fixed) if best_fixed else None
-    changes = any(min(v for f, v in c["family_seconds"].items() if f != home) <=
-                  FAMILY_MARGIN * c["family_seconds"][home]
-                  for c in choices if home in c["family_seconds"] and len(c["family_seconds"]) > 1)
+    gain = family_switch_gain(choices, home) if home else 0.0
+    changes = gain >= FAMILY_GAIN
     out = {"best_fixed": best_fixed, "best_family_changes": changes,
-           "best_families": sorted({c["family"] for c in choices}),
+           "family_switch_gain": gain, "best_families": sorted({c["family"] for c in choices}),
            "target_vs_best_fixed": 0.9 if changes else 1.05,
            "target_vs_omega_learner": 1.05 if home == "ssor_pcg" else None}
     anchors = {n: m["seconds"] for n, m in methods.items() if m["kind"] == "anchor"
