@@ -122,13 +122,15 @@ class Tuner:
         (if it also takes ``dtol``, guarded attempts pass :data:`GUARD_DTOL`).
     rtol, atol, maxiter : float, float, int
         Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve.
-    cost : {"iterations", "time", "work"} or None
-        What the policy minimises: iteration counts, wall-clock seconds of the solve (set-up
-        of a preconditioner included, charged to the solve that builds it), or work in
-        matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend).
-        ``None`` (default): iterations when the arms differ only in ω, else time.
-        Iterations are refused for arms that differ in more than ω (an AMG iteration costs
-        many SSOR iterations).
+    cost : {"iterations", "time", "work", "timed_work"} or None
+        What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
+        of a preconditioner included, charged to the solve that builds it); work in
+        matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
+        or work priced in seconds, ``a + b·work`` with ``(a, b)`` fitted per family to this
+        tuner's measured seconds, plus the measured set-up (:meth:`ArmSet.timed_work`: the
+        clock's ranking without its per-solve noise).  ``None`` (default): iterations when
+        the arms differ only in ω, else time.  Iterations are refused for arms that differ in
+        more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
@@ -840,7 +842,3 @@ class Tuner:
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "
                 f"cost={self.cost!r}, rounds={len(self._log)})")
 
-
-def _arm_label(arm) -> str:
-    """Readable key for an arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
-    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)

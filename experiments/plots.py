@@ -313,6 +313,7 @@ def plot_choices(data: dict, ax=None, *, title=None):
     if data["x"].size and data["x"].min() >= 0 and data["x"].max() > 50 * max(
             np.median(data["x"]), 1e-12):
         ax.set_xscale("symlog", linthresh=0.01)  # heat2d: half the steps have κ <= 0.1
+        ax.set_xlim(left=0.0)
     ax.set_xlabel(f"context {data['context']}")
     ax.set_title(title or f"{data['name']}: configuration chosen by the {data['method']} "
                           f"(grey: best fixed configuration per context bin)", fontsize=9)

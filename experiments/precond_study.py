@@ -612,8 +612,8 @@ def _best_by_context(arr, labels, ctx, bins=8):
         S = np.stack([np.nanmedian(arr[f"cpu/{lab}"], axis=0) for lab in cols], axis=1)
     out = []
     for part in np.array_split(order, min(bins, ctx.size)):
-        tot = np.nansum(S[part], axis=0)
-        tot[np.all(np.isnan(S[part]), axis=0)] = np.inf  # not run (capped early)
+        tot = S[part].sum(axis=0)  # NaN where a configuration missed a step (stopped at
+        tot[np.isnan(tot)] = np.inf  # the cap): not comparable on this bin
         k = int(np.argmin(tot))
         fam = {}
         for j, lab in enumerate(cols):
@@ -684,6 +684,21 @@ def _targets(methods, best_fixed, choices, seq):
     out["learner_vs_best_fixed"] = out.get("learner", {}).get("vs_best_fixed")
     out["learner_vs_omega_learner"] = out.get("learner", {}).get("vs_omega_learner")
     return out
+
+
+def rescore(summary: dict, arrays: dict) -> dict:
+    """Recompute every sequence's ``best_by_context``, ``targets`` and ``work_vs_time`` from
+    a results folder's summary and per-step arrays (``{sequence name: arrays}``), e.g. after
+    a change of these rules; returns the summary, updated in place."""
+    for name, seq in summary["sequences"].items():
+        arr = arrays[name]
+        labels = [str(v) for v in arr["labels"]]
+        seq["best_by_context"] = _best_by_context(arr, labels, np.asarray(arr["contexts"]))
+        fixed = {n: m for n, m in seq["methods"].items() if m["kind"] == "fixed"}
+        seq["targets"] = _targets(seq["methods"], seq["best_fixed"], seq["best_by_context"],
+                                  None)
+        seq["work_vs_time"] = work_vs_time(fixed)
+    return summary
 
 
 def work_vs_time(fixed: dict) -> dict:
