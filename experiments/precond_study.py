@@ -749,18 +749,21 @@ def format_precond_table(seq_summary: dict, *, markdown=False) -> str:
     base = methods[best]["seconds"] if best else None
     names = sorted(methods, key=lambda n: (methods[n]["lower_bound"], methods[n].get(
         "ratio_when_stopped", 0.0), methods[n]["seconds"]))
-    header = ["method", "kind", "CPU seconds", "[min, max]", "vs best fixed", "iterations",
-              "work"]
+    header = ["method", "kind", "CPU seconds", "[min, max]", "vs best fixed", "wall seconds",
+              "wall vs best fixed", "iterations", "work"]
+    wbase = methods[best]["wall_seconds"] if best else None
     rows = []
     for n in names:
         m = methods[n]
         if m["lower_bound"]:  # stopped at the cap
             rows.append([m["label"], m["kind"], f"stopped at step {m['stopped_at']}", "-",
-                         f"> {m['ratio_when_stopped']:.1f}", "-", "-"])
+                         f"> {m['ratio_when_stopped']:.1f}", "-", "-", "-", "-"])
             continue
         rows.append([m["label"], m["kind"], f"{m['seconds']:.3f}",
                      f"[{m['seconds_min']:.3f}, {m['seconds_max']:.3f}]",
                      f"{m['seconds'] / base:.3f}" if base else "-",
+                     f"{m['wall_seconds']:.3f}",
+                     f"{m['wall_seconds'] / wbase:.3f}" if wbase else "-",
                      f"{m['iterations']:.0f}",
                      f"{m['work']:.0f}" if m.get("work") else "-"])
     if markdown:
