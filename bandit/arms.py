@@ -547,7 +547,7 @@ class ArmSet:
         The Tuner's solver: the method of float arms and of settings dicts; a function runs
         every arm through itself (arms passed as keyword arguments, no configurations).
     backend : {"numba", "petsc"}
-    cost : {"iterations", "time", "work"}
+    cost : {"iterations", "time", "work", "timed_work"}
     """
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
@@ -610,23 +610,22 @@ class ArmSet:
         return out
 
     def requirement_check(self):
-        """One function of a prepared operator checking what every arm needs of ``A``."""
-        needs = set()
-        for c in self.configs or ():
-            needs.update(c.requirements)
-        name = "the arms" if self.heterogeneous else self.configs[0].method if self.configs else ""
-        diagonal, positive, symmetric = ("diagonal" in needs, "positive" in needs,
-                                         "symmetric" in needs)
-        if self.configs and not self.heterogeneous:  # the solver's own words, as before
-            name = {"cg": "cg", "sor": "sor", "ssor_pcg": "ssor_pcg"}[self.configs[0].method]
-            if self.configs[0].method == "cg" and self.configs[0].pc not in (None, "none") \
-                    and self.backend == "numba":
-                name = f"pcg with pc={self.configs[0].pc!r}"
+        """One function of a prepared operator checking what every arm needs of ``A`` (a
+        diagonal, a positive one, symmetry), naming the solver in its messages."""
+        needs = {r for c in self.configs or () for r in c.requirements}
+        first = self.configs[0] if self.configs else None
+        if self.heterogeneous or first is None:
+            name = "the arms"
+        elif first.method == "cg" and first.pc not in (None, "none") and self.backend == "numba":
+            name = f"pcg with pc={first.pc!r}"
+        else:
+            name = first.method  # the solver's own words
+        positive = "positive" in needs
 
         def check(op):
-            if diagonal:
+            if "diagonal" in needs:
                 op.require_diagonal(name, positive=positive)
-            if symmetric:
+            if "symmetric" in needs:
                 op.require_symmetric(name)
         return check
 
