@@ -8,8 +8,8 @@ from scipy.stats import spearmanr
 from experiments.cli import main
 from experiments.plots import choices_data, cumulative_seconds_data, totals_data
 from experiments.precond_study import (FAMILY_GAIN, HeatSequence, MCSequence, _targets,
-                                       family, format_precond_table, run_precond_study,
-                                       work_vs_time)
+                                       family, format_precond_table, rescore,
+                                       run_precond_study, work_vs_time)
 from experiments.problems import DiffusionMC3D, Heat2D
 
 GRID = [{"method": "ssor_pcg", "omega": 1.2}, {"method": "ssor_pcg", "omega": 1.7},
@@ -77,6 +77,24 @@ def test_study_runs_every_method_and_scores_rounds(tiny_study):
         text = format_precond_table(seq)
         assert "vs best fixed" in text and m["learner"]["label"] in text
         assert format_precond_table(seq, markdown=True).count("\n") == len(m) + 1
+
+
+def test_rescore_reproduces_the_scoring_from_the_saved_arrays(tiny_study, tmp_path):
+    import copy
+
+    from experiments.results import load, save, write_json
+
+    summary, arrays = tiny_study
+    for name, arr in arrays.items():
+        save(tmp_path, None, arr, tag=f"rounds_{name}")
+    write_json(tmp_path / "summary.json", summary)
+    again, _ = load(tmp_path)
+    loaded = {n: load(tmp_path, tag=f"rounds_{n}")[1] for n in summary["sequences"]}
+    before = copy.deepcopy(again)
+    rescore(again, loaded)
+    for name in summary["sequences"]:
+        for key in ("best_by_context", "targets", "work_vs_time"):
+            assert again["sequences"][name][key] == before["sequences"][name][key]
 
 
 def test_work_vs_time_against_scipy_spearman():
