@@ -14,6 +14,7 @@ Examples
 """
 from ._base import Policy, arm_omega
 from ._persist import TunerFileError
+from .arms import Config, config_grid, parse_arm
 from .baselines import FixedArm, UniformRandom
 from .defaults import DEFAULT_ARMS, default_policy
 from .joint import JointCB
@@ -43,4 +44,4 @@ __all__ = ["Policy", "POLICIES", "default_policy", "DEFAULT_ARMS", "theory_costs
            "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
            "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
-           "arm_kwargs", "arm_omega"]
+           "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
 from ._kernels import count_nonfinite
+from .arms import COSTS, ArmSet, arm_kwargs
 from ._persist import TunerFileError, write_atomic
 from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
@@ -34,32 +35,6 @@ _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _F64 = np.dtype(np.float64)
 _EMPTY = np.empty(0)
-
-
-def arm_kwargs(arm, solver="sor", backend="numba") -> dict:
-    """Solver keyword arguments an arm stands for (the one place arms become settings).
-
-    A float is ``omega``.  A dict gives ``omega`` (or PETSc's ``pc_sor_omega``) as ``omega``
-    and passes its other keys as keyword arguments, or, with ``backend="petsc"``, as the
-    ``options`` database entries.  Plain CG takes no ``omega``.
-
-    Examples
-    --------
-    >>> arm_kwargs(1.4)
-    {'omega': 1.4}
-    >>> arm_kwargs({"pc_type": "sor", "pc_sor_omega": 1.2}, "ssor_pcg", "petsc")
-    {'omega': 1.2, 'options': {'pc_type': 'sor', 'pc_sor_omega': 1.2}}
-    """
-    om = arm_omega(arm)
-    kw = {} if om is None or solver == "cg" else {"omega": om}
-    if isinstance(arm, dict):
-        rest = {k: v for k, v in arm.items() if k != "omega"}
-        if backend == "petsc":
-            if rest:
-                kw["options"] = rest
-        else:
-            kw.update({k: v for k, v in rest.items() if k != "pc_sor_omega"})
-    return kw
 
 
 # --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
@@ -133,22 +108,33 @@ def _takes_dtol(fn) -> bool:
 
 
 class Tuner:
-    """Solve a sequence of systems, choosing each solve's arm (ω) with a policy; costs minimised.
+    """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
+    configuration) with a policy; costs minimised.
 
     Parameters
     ----------
     policy : Policy, optional
-        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts); default
-        :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
+        Any :data:`bandit.POLICIES` learner over the arms: ω values, setting dicts of
+        ``solver``, or configuration dicts that name their own method and preconditioner
+        (``{"method": "cg", "pc": "amg", "reuse": 20}``; see :mod:`bandit.arms` and
+        :func:`bandit.config_grid`); default :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
         method is shown the first system once, before its first draw (its prior).
     solver : {"ssor_pcg", "sor", "cg"} or callable
-        A :data:`solvers.SOLVERS` name, or a function with the same signature
+        The method of float arms and of setting dicts (configuration arms carry their own),
+        or a function with the same signature
         ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult
         (if it also takes ``dtol``, guarded attempts pass :data:`GUARD_DTOL`).
     rtol, atol, maxiter : float, float, int
         Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve.
-    cost : {"iterations", "time"}
-        What the policy minimises: iteration counts or wall-clock seconds of the solve.
+    cost : {"iterations", "time", "work", "timed_work"} or None
+        What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
+        of a preconditioner included, charged to the solve that builds it); work in
+        matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
+        or work priced in seconds, ``a + b·work`` with ``(a, b)`` fitted per family to this
+        tuner's measured seconds, plus the measured set-up (:meth:`ArmSet.timed_work`: the
+        clock's ranking without its per-solve noise).  ``None`` (default): iterations when
+        the arms differ only in ω, else time.  Iterations are refused for arms that differ in
+        more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
@@ -177,8 +163,12 @@ class Tuner:
 
     1. *Attempt*: the policy's arm, with ``maxiter`` if it is the leader (the arm with the
        lowest predicted cost among arms with a converged observation, :meth:`Policy.leader`)
-       or if there is no leader yet, else with the budget ``ceil(guard × leader's predicted
-       cost)``; stopped as diverged once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
+       or if there is no leader yet, else with the budget ``guard ×`` the leader's predicted
+       cost, converted to iterations for that arm (:meth:`ArmSet.budget`: the arm's own cost
+       per iteration, measured on its family or, before that, from the work model; a set-up
+       it must build, shared over the ``reuse + 1`` rounds it serves, taken off first; an
+       attempt whose set-up alone exceeds the budget is not started); stopped as diverged
+       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
     2. *Fall back*, if it did not converge: the other arms in this order, each with
        ``maxiter`` and the same divergence test, until one converges — the leader; the other
        arms with a converged observation by predicted cost; the most conservative arm; then
@@ -194,6 +184,13 @@ class Tuner:
     large ω are the ones that diverge); for ``"ssor_pcg"`` the ω closest to 1 (symmetric
     Gauss–Seidel: every ω in (0, 2) gives an SPD preconditioner, the ends of the interval
     the worst conditioned); for ``"cg"`` and custom solvers the first arm of the list.
+    Among configuration arms: Jacobi-CG, then plain CG (they converge on any SPD system and
+    have no set-up that could be stale), SSOR-PCG by ``|ω − 1|``, IC(0)-CG, AMG-CG, other
+    PETSc preconditioners, SOR by ω; fresh set-ups before reused ones
+    (:meth:`ArmSet.safety_order`).
+
+    *Set-up reuse* (``reuse=k`` arms) is counted in rounds of this tuner: a set-up built in
+    round ``t`` serves the arm's solves up to round ``t + k``.
 
     The result is converged whenever one of these runs converged; ``iterations`` and
     ``seconds`` cover every run; ``arm``/``omega`` name the arm that produced ``x``.  When
@@ -205,11 +202,13 @@ class Tuner:
 
     * converged: its cost, ``converged=True``.
     * stopped by the budget (it may converge later): the attempt's cost as a censored lower
-      bound; a ``report_round_cost`` policy (the adversarial ones, which use a censored cost
+      bound (an attempt not started: the set-up it would have paid); a ``report_round_cost``
+      policy (the adversarial ones, which use a censored cost
       as if observed) gets the round's cost instead — attempt plus fallback, the loss its
       choice caused — uncensored.  Either way ``converged=False``.
     * failed (diverged, broke down, or hit ``maxiter``): the cost of ``maxiter`` iterations
-      (``cost="time"``: ``maxiter`` × the running seconds per iteration), at least the
+      (``cost="time"``/``"work"``: the largest over the arms of ``maxiter`` × the arm's
+      running cost per iteration plus its set-up), at least the
       round's cost for a ``report_round_cost`` policy, censored, ``converged=False``.  No arm
       converging on the system can cost more than ``maxiter`` iterations, so a failed arm
       never looks cheaper than one that converged on the same system, whatever its attempt
@@ -237,10 +236,19 @@ class Tuner:
     ...            for c in rng.uniform(0, 0.5, 20)]
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
+
+    Configuration arms choose among solver families (compared by wall-clock by default):
+
+    >>> from bandit import config_grid
+    >>> t = Tuner(SmoothIGW(config_grid(omegas=[1.2, 1.7], pcs=["jacobi", "ic0"]), seed=0))
+    >>> t.cost, t.arm_labels
+    ('time', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
+    >>> t.solve(A, np.ones(64)).converged
+    True
     """
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
-                 cost="iterations", backend="numba", guard=3.0, audit_budget=0.0,
+                 cost=None, backend="numba", guard=3.0, audit_budget=0.0,
                  audit_seed=None, progress=False, callback=None):
         if policy is None:  # the recommended learner for the solver (bandit.default_policy)
             from .defaults import default_policy
@@ -250,8 +258,9 @@ class Tuner:
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
         self._solve_fn = self._resolve(solver)
         self._by_name = isinstance(solver, str)
-        if not isinstance(cost, str) or cost not in ("iterations", "time"):
-            raise ValueError(f"cost must be 'iterations' or 'time', got {cost!r}")
+        if cost is not None and (not isinstance(cost, str) or cost not in COSTS):
+            raise ValueError(f"cost must be 'iterations', 'time', 'work' or 'timed_work' (or "
+                             f"None: iterations for ω-only arms, time otherwise), got {cost!r}")
         if self._by_name:
             import solvers
 
@@ -285,6 +294,12 @@ class Tuner:
                 raise ValueError(f"audit_seed must be a non-negative integer, got {audit_seed!r}")
         self.policy = policy
         self.solver = solver
+        self._omegas = self._check_arms()
+        # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
+        arms = ArmSet(policy.arms, solver, backend)
+        cost = self._resolve_cost(cost, arms, backend)
+        arms.cost = cost
+        self._arms = arms
         self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
         self.cost, self.backend = cost, backend
         self.guard = guard
@@ -299,20 +314,35 @@ class Tuner:
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
         self._primed = False  # _prime runs once, before the policy's first draw
-        self._omegas = self._check_arms()
         #: Readable name of every arm (summaries, histories, tables and plots use these).
-        self.arm_labels = [_arm_label(a) for a in policy.arms]
-        self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
+        self.arm_labels = arms.labels
         self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
-        # every keyword argument of an arm's guarded (dtol) and plain runs but x0 and maxiter,
-        # built once
-        common = {"rtol": rtol, "atol": atol, "backend": backend}
-        plain = [{**common, **kw} for kw in self._arm_kw]
-        self._kw = {True: [dict(kw, dtol=GUARD_DTOL) for kw in plain] if self._dtol else plain,
-                    False: plain}
-        self._safe = self._safety_order()
-        if self._by_name and backend == "numba":
+        # per arm: the solver function and every keyword argument of its guarded (dtol) and
+        # plain runs but x0 and maxiter, built once (a preconditioner object per arm)
+        self._calls = arms.calls(self._solve_fn, {"rtol": rtol, "atol": atol, "backend": backend},
+                                 GUARD_DTOL if self._dtol else None)
+        self._safe = arms.safety_order()
+        self._require = arms.requirement_check() if self._by_name else None
+        if self._by_name:
             self._try_arms()
+
+    @staticmethod
+    def _resolve_cost(cost, arms, backend):
+        """``cost`` checked against the arms: iterations only where they mean the same work."""
+        if cost is None:
+            return "time" if arms.heterogeneous else "iterations"
+        if cost == "iterations" and arms.heterogeneous:
+            a = arms.family.index(1)
+            raise ValueError(
+                f"cost='iterations' compares iteration counts, which cost different work "
+                f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
+                f"differ in more than ω); use cost='time' (the default for such arms) or "
+                f"cost='work'")
+        if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
+            raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
+                             "(solvers.work_model); it needs a solver name and "
+                             "backend='numba' (use cost='time' otherwise)")
+        return cost
 
     @staticmethod
     def _resolve(solver):
@@ -338,21 +368,15 @@ class Tuner:
         return _INT64_MAX
 
     def _check_arms(self):
-        """Every arm's ω (NaN if none); ``ValueError`` for an arm the solver cannot run."""
-        name = self.solver if self._by_name else None
+        """Every arm's ω (NaN if none), as the history records it; the arms of a custom solver
+        function are checked here (configurations are checked by :class:`ArmSet`)."""
         omegas = []
         for i, arm in enumerate(self.policy.arms):
             try:
                 om = arm_omega(arm)
             except (TypeError, ValueError):
                 raise ValueError(f"arm {i} ({arm!r}): omega must be a number") from None
-            if name in ("sor", "ssor_pcg"):
-                if om is None:
-                    raise ValueError(f"arm {i} ({arm!r}) has no omega, which {name} needs")
-                if not 0.0 < om < 2.0:  # NaN fails too
-                    raise ValueError(f"arm {i} ({arm!r}): omega must lie in the open interval "
-                                     f"(0, 2) for {name}, got {om!r}")
-            if isinstance(arm, dict):
+            if isinstance(arm, dict) and not self._by_name:
                 owned = sorted(_TUNER_KEYS & arm.keys())
                 if owned:
                     raise ValueError(f"arm {i} ({arm!r}) sets {owned}, which the Tuner sets "
@@ -361,32 +385,30 @@ class Tuner:
         return omegas
 
     def _try_arms(self):
-        """Run every setting-dict arm once on a 2×2 system, so that a setting the solver
-        refuses is refused here rather than after a draw."""
+        """Run every arm that is more than an ω once on a tiny SPD system, with its own
+        (throwaway) preconditioner, so that a setting the solver refuses is refused here
+        rather than after a draw, and the first timed solve of each kernel is not its
+        compilation."""
         import solvers
 
-        tiny = None
-        for i, arm in enumerate(self.policy.arms):
-            if not isinstance(arm, dict):
-                continue  # a float arm is a checked ω
-            if tiny is None:
-                tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
-            try:
-                self._solve_fn(tiny, np.ones(2), x0=None, maxiter=1, **self._kw[True][i])
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"arm {i} ({arm!r}) is not valid for {self.solver}: "
-                                 f"{exc}") from None
-
-    def _safety_order(self):
-        """Arm indices from the most conservative to the least (see the class notes)."""
-        om = np.array(self._omegas)
-        if self.solver == "sor":
-            key = om
-        elif self.solver == "ssor_pcg":
-            key = np.abs(om - 1.0)
+        arms = self._arms
+        if self.backend == "petsc":
+            tiny = np.array([[2.0, -1.0], [-1.0, 2.0]])
         else:
-            key = np.zeros(om.size)
-        return [int(k) for k in np.lexsort((np.arange(om.size), key))]
+            tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+        seen = set()
+        for i, (arm, cfg) in enumerate(zip(self.policy.arms, arms.configs)):
+            key = (cfg.family, cfg.knobs)
+            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous):
+                continue  # a float arm is a checked ω
+            seen.add(key)
+            fn, kw = cfg.call()
+            kw = {**self._calls[i][1][True], **kw, "backend": self.backend}
+            try:
+                fn(tiny, np.ones(2), x0=None, maxiter=1, **kw)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"arm {i} ({arm!r}) is not valid for {cfg.method}: "
+                                 f"{exc}") from None
 
     @property
     def conservative_arm(self) -> int:
@@ -454,14 +476,15 @@ class Tuner:
         if not self._primed:
             self._prime(op)
         arm, best, pred, pv = self._decide(context) if self._comm is None else self.decide(context)
-        budget = self.maxiter if arm == best else self._budget(arm, best, pred)
-        r = self._run(op, b, arm, x0, budget, True)
+        self._arms.round = len(self._log)  # the clock of set-up reuse
+        budget = self.maxiter if arm == best else self._budget(arm, best, pred, op)
+        r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
         if r.converged:
             cost = self._cost_of(r)
             self.tell(arm, cost, context, False, True)
             final, censored, fallback, info = r, False, -1, None
         elif self.guard is None:  # no fallback: the failure is returned as it is
-            cost = self._failure_cost(r.seconds)
+            cost = self._failure_cost(self._cost_of(r))
             self.tell(arm, cost, context, True, False)
             final, censored, fallback, info = r, True, -1, None
         else:
@@ -509,7 +532,11 @@ class Tuner:
         # the previous call's operator lends its pattern work, and its storage when the
         # Tuner made it (overwrite: it is used by no one else)
         op = solvers.prepare(A, backend=self.backend, like=self._last_op, overwrite=True)
-        op.require(self.solver)
+        if self.backend == "petsc":
+            for method in self._arms.methods:
+                op.require(method)
+        else:
+            self._require(op)
         if self.backend == "petsc":
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
@@ -533,38 +560,57 @@ class Tuner:
 
     def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
         """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
-        adds it to the running seconds per iteration (the user's solves, not audits)."""
-        res = self._solve_fn(op, b, x0=x0, maxiter=maxiter, **self._kw[guarded][arm])
+        adds it to the running costs per iteration (the user's solves), else it is an audit
+        run, on a copy of the arm's preconditioner (:meth:`ArmSet.audit_call`)."""
+        arms = self._arms
+        if tally:
+            fn, kw = self._calls[arm]
+            if arms.has_setups:
+                arms.age(arm)
+        else:
+            fn, kw = arms.audit_call(arm, self._calls[arm])
+        res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+        if arms.needs_work:
+            arms.attach_work(arm, res, op)
         if tally:
             work = self._work
             work[0] += res.seconds
             work[1] += res.iterations
+            arms.observe(arm, res)
         return res
 
+    def _skip(self, op, b, x0, arm):
+        """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
+        run of 0 iterations, carrying the set-up cost it would have paid (``cost_floor``)."""
+        from solvers import SolveResult
+
+        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        floor = self._arms.setup_estimate(arm, op)
+        return SolveResult._new(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                                omega=arm_omega(self.policy.arms[arm]), solver="skipped",
+                                reason="stopped", seconds=0.0, backend=self.backend,
+                                rtol=self.rtol, atol=self.atol, maxiter=0,
+                                info={"work": 0.0, "timed_work": 0.0, "skipped": True,
+                                      "cost_floor": floor})
+
     def _cost_of(self, r):
-        return float(r.seconds) if self.cost == "time" else float(r.iterations)
+        return self._arms.cost_of(r)
 
-    def _failure_cost(self, seconds):
-        """What a failed arm is charged: ``maxiter`` iterations (or their running seconds;
-        at least ``seconds``, the failed round's own), more than any converging arm costs."""
-        if self.cost == "iterations":
-            return float(self.maxiter)
-        sec, its = self._work
-        per_it = sec / its if its > 0 else 0.0
-        return max(self.maxiter * per_it, float(seconds))
+    def _failure_cost(self, spent):
+        """What a failed arm is told: ``maxiter`` iterations — in seconds or work, the most
+        expensive arm's ``maxiter`` iterations at its running cost per iteration plus its
+        set-up — at least ``spent`` (the failed round's own cost): more than any arm
+        converging within ``maxiter`` costs."""
+        return self._arms.failure_cost(self.maxiter, spent, self._last_op)
 
-    def _budget(self, arm, best, pred):
-        """Iteration cap of an exploratory attempt (``maxiter`` when not guarded)."""
+    def _budget(self, arm, best, pred, op=None):
+        """Iteration cap of an exploratory attempt (``maxiter`` when not guarded; 0: not
+        started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
-        if self.cost == "time":
-            sec, its = self._work
-            if its == 0 or sec <= 0:
-                return self.maxiter
-            pred = pred / (sec / its)
-        return int(min(self.maxiter, max(1, math.ceil(self.guard * pred))))
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter)
 
     # --- falling back -----------------------------------------------------------------------------
     def fallback_order(self, arm, best, context=None) -> list:
@@ -610,7 +656,7 @@ class Tuner:
         done = None
         # only the budget stopped it ("stopped": a custom solver's word for the same)
         budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
-        warm = first.x if budget_stop else None
+        warm = first.x if budget_stop and first.iterations else None
         for k in order:  # the chain
             if k == arm:
                 continue
@@ -635,13 +681,15 @@ class Tuner:
                     break
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
+        floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
         if done is None:
             best_run = min(range(len(runs)), key=lambda i: _residual_key(runs[i][1]))
         else:
             best_run = done
         used, res = runs[best_run][0], runs[best_run][1]
         final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
-        round_cost = secs if self.cost == "time" else float(its)
+        round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
+            else sum(self._cost_of(r) for _, r, *_ in runs)
         # what the policy is told about the arm it chose (class notes)
         mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
         if mine:
@@ -649,11 +697,11 @@ class Tuner:
             censored, converged = False, True
         elif budget_stop and all(k != arm for k, *_ in runs[1:]):
             censored, converged = True, False  # stopped by the budget: at least this much
-            cost = self._cost_of(first)
+            cost = max(self._cost_of(first), floor)
             if self.policy.report_round_cost:
-                cost, censored = round_cost, False
+                cost, censored = round_cost + floor, False
         else:  # failed
-            cost = self._failure_cost(secs)
+            cost = self._failure_cost(round_cost)
             if self.policy.report_round_cost:
                 cost = max(cost, round_cost)
             censored, converged = True, False
@@ -665,6 +713,8 @@ class Tuner:
                 "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
                               "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
+            info["explored"]["skipped"] = True
         if done is None:
             tried = sorted({k for k, *_ in runs})
             info["all_arms_failed"] = True
@@ -727,7 +777,7 @@ class Tuner:
             return (1.0 if k == arm else 0.0) if pv is None else float(pv[k])
 
         def cap_of(k):  # what an attempt of arm k would have been capped at this round
-            return self.maxiter if k == best else self._budget(k, best, pred)
+            return self.maxiter if k == best else self._budget(k, best, pred, op)
 
         for k in cols:
             run_cap = aud.column_cap(k, paid, self.maxiter)
@@ -870,7 +920,3 @@ class Tuner:
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "
                 f"cost={self.cost!r}, rounds={len(self._log)})")
 
-
-def _arm_label(arm) -> str:
-    """Readable key for an arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
-    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)

@@ -3,7 +3,8 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
 minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
-a saved tuner file's run) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
+a saved tuner file's run) ``precond`` (which solver configuration: fixed configurations,
+learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.
@@ -116,6 +117,23 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _omega(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 < v < 2.0:
+        raise argparse.ArgumentTypeError(f"must lie in the open interval (0, 2), got {text}")
+    return v
+
+
+def _above_one(text: str) -> float:
+    v = _positive_float(text)
+    if v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number > 1, got {text}")
+    return v
+
+
 def _learner(text: str) -> str:
     import bandit
 
@@ -178,6 +196,52 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     _common(p, trials=trials, jobs=jobs)
 
 
+def _precond_options(p: argparse.ArgumentParser):
+    from .precond_study import ANCHORS, LEARNER, OMEGAS
+
+    p.add_argument("--sequences", choices=("heat2d", "mc3d"), nargs="+",
+                   default=["heat2d", "mc3d"], help="which sequences (default: both)")
+    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=[100],
+                   help="heat2d sizes, intervals per side (default %(default)s; the study's "
+                        "sizes are 100 200 400)")
+    p.add_argument("--m", type=_integer(2, " (cells per side)"), nargs="+", default=[22],
+                   help="mc3d sizes, cells per side, n = m³ (default %(default)s; 22 30 46 "
+                        "give n = 1e4 to 1e5)")
+    p.add_argument("--steps", type=_count, default=1000,
+                   help="heat2d time steps (default %(default)s: one period of κ)")
+    p.add_argument("--t-end", type=_positive_float, default=1.0,
+                   help="heat2d final time (default %(default)s)")
+    p.add_argument("--samples", type=_count, default=100,
+                   help="mc3d samples (default %(default)s)")
+    p.add_argument("--seeds", type=_count, default=3,
+                   help="rounds; round r runs the learners with seed r (default %(default)s)")
+    p.add_argument("--learner", type=_learner, default=LEARNER,
+                   help="policy of the configuration and ω-only learners (default "
+                        "%(default)s)")
+    p.add_argument("--omegas", type=_omega, nargs="+", default=list(OMEGAS),
+                   help="ω of the SSOR-PCG arms (default %(default)s)")
+    p.add_argument("--anchors", choices=ANCHORS, nargs="*", default=list(ANCHORS),
+                   help="hand-picked anchors to run (default all; the PETSc ones need "
+                        "petsc4py; give the option with no names for none)")
+    p.add_argument("--lag", type=_count, default=50,
+                   help="steps between set-ups of the lagged pyamg anchor (default %(default)s)")
+    p.add_argument("--cap", type=_above_one, default=5.0,
+                   help="stop a fixed configuration or anchor once it took this many times "
+                        "the round's best fixed total (default %(default)s)")
+    p.add_argument("--anchor-cap", type=_above_one, default=None,
+                   help="the same for the anchors (default: --cap)")
+    p.add_argument("--no-work-learner", action="store_true",
+                   help="skip the configuration learners with cost='work' and 'timed_work'")
+    p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder, created before the study starts; every finished run "
+                        "is saved there as it goes (default results/precond-<timestamp>)")
+    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    _debug_flag(p, argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
     ap = OneLineParser(prog="relaxtune", description=__doc__.split("\n\n")[0])
@@ -195,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     _heat_options(p, nx=[50], steps=5000, t_end=5.0, trials=3, jobs=1)
     p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (~2 min)")
     _heat_options(p, **DEMO)
+    _precond_options(sub.add_parser(
+        "precond", help="which solver configuration: fixed, learned and hand-picked, timed"))
     p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
                                      "tuner file's run (cost, regret with its interval, arms)")
     p.add_argument("results", type=Path, metavar="PATH",
@@ -335,6 +401,8 @@ def _study(args) -> int:
     from .results import default_out
 
     heat = args.command in ("heat2d", "demo")
+    if args.command == "precond":
+        _check_precond(args)
     if heat and args.backend == "petsc":
         _check_petsc()
         if _petsc_ranks() > 1:
@@ -353,16 +421,19 @@ def _study(args) -> int:
     if heat:
         args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
         learners = list(dict.fromkeys(args.methods)) if args.methods else None
-    else:
+    elif args.command != "precond":
         learners = list(dict.fromkeys(args.learners)) if args.learners else None
-    keeper = _Keeper(out, created, "tasks" if heat else "trials")
+    unit = "runs" if args.command == "precond" else "tasks" if heat else "trials"
+    keeper = _Keeper(out, created, unit)
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        if heat:
+        if args.command == "precond":
+            _precond(args, keeper)
+        elif heat:
             _heat(args, learners, keeper)
         else:
             _offset(args, learners, keeper)
@@ -503,6 +574,62 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     return 0
 
 
+def _check_precond(args):
+    """The preconditioner study's arguments beyond their types, before any computation."""
+    args.nx = list(dict.fromkeys(args.nx))
+    args.m = list(dict.fromkeys(args.m))
+    args.sequences = list(dict.fromkeys(args.sequences))
+    args.omegas = list(dict.fromkeys(args.omegas))
+    try:
+        import pyamg  # noqa: F401 - the grid's AMG arms and the pyamg anchors
+    except ImportError:
+        raise UsageError("precond needs pyamg (AMG arms and anchors): pip install "
+                         "'relaxtune[amg]'") from None
+    from .precond_study import _petsc_available
+
+    wanted = [a for a in args.anchors if a.startswith("petsc")]
+    if wanted and not _petsc_available() and not args.quiet:
+        print(f"precond: {', '.join(wanted)} skipped (petsc4py is not installed)")
+
+
+def _precond(args, keeper) -> None:
+    from .precond_study import format_precond_table, run_precond_study
+
+    t0 = time.perf_counter()
+    sequences = [(kind, size) for kind in args.sequences
+                 for size in (args.nx if kind == "heat2d" else args.m)]
+
+    def per_tag(arrays):
+        return {f"rounds_{name}": a for name, a in arrays.items()}
+
+    summary, arrays = run_precond_study(
+        sequences=sequences, steps=args.steps, t_end=args.t_end, samples=args.samples,
+        seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
+        anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
+        work_learner=not args.no_work_learner, progress=not args.quiet,
+        checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
+    if not args.quiet:
+        for name, seq in summary["sequences"].items():
+            t = seq["targets"]
+            print(f"\n{name} (n = {seq['n']}, {seq['T']} systems, context {seq['context']}), "
+                  f"seconds of the solve calls, mean over {args.seeds} rounds")
+            print(format_precond_table(seq))
+            print(f"best fixed: {t['best_fixed']}; best family changes with the context: "
+                  f"{t['best_family_changes']}")
+            for name in ("learner", "learner_timed", "learner_work"):
+                if name in t:
+                    print(f"{seq['methods'][name]['label']}: / best fixed "
+                          f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "
+                          f"{_fmt(t[name]['vs_omega_learner'])}")
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+    if not args.quiet:
+        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+
+
+def _fmt(v):
+    return "-" if v is None else f"{v:.3f}"
+
+
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import draw_all
     from .results import ResultsError, format_markdown, load
@@ -511,6 +638,9 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
         summary, arrays = load(results, tag="rounds")
         if summary.get("sizes"):
             arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
+        if summary.get("study") == "precond":
+            arrays = {name: load(results, tag=f"rounds_{name}")[1]
+                      for name in summary.get("sequences", {})}
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
@@ -521,7 +651,13 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
     if partial:
         print(f"partial results: {partial.get('finished')} of {partial.get('of')} "
               f"{partial.get('unit', 'trials')} finished")
-    if markdown:
+    if markdown and summary.get("study") == "precond":
+        from .precond_study import format_precond_table
+
+        for name, seq in summary["sequences"].items():
+            print(f"\n{name}\n")
+            print(format_precond_table(seq, markdown=True))
+    elif markdown:
         for nx, size in (summary.get("sizes") or {"": summary}).items():
             print(f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n")
             print(format_markdown(size["methods"], baseline="cg" if nx else None,

@@ -9,6 +9,8 @@ Matplotlib runs on the Agg backend; nothing here opens a window.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,8 @@ from .results import label
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
            "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
            "draw_all", "run_data", "plot_run", "plot_run_cost", "plot_run_regret",
-           "plot_run_arms", "draw_run"]
+           "plot_run_arms", "draw_run", "choices_data", "plot_choices", "totals_data",
+           "plot_totals", "cumulative_seconds_data", "plot_cumulative_seconds", "draw_precond"]
 
 
 def _plt():
@@ -269,11 +272,195 @@ def _save(fig, out: Path, stem: str) -> list[Path]:
     return paths
 
 
+# -- the preconditioner study ---------------------------------------------------------------------
+def choices_data(arrays: dict, seq: dict, method: str = "learner") -> dict:
+    """Which configuration a learner picked at each step, against the context.
+
+    Returns
+    -------
+    dict
+        ``x`` (rounds·T,) contexts, ``y`` arm indices, ``round`` of each point, ``labels``
+        (K,), ``bins`` [(lo, hi, best arm index)] — the fixed configuration with the least
+        total seconds in each context bin (``seq["best_by_context"]``), ``name``, ``context``.
+
+    Examples
+    --------
+    >>> a = {"arms/learner": np.array([[0, 1, 1]]), "contexts": np.array([0.1, 0.5, 0.9]),
+    ...      "labels": np.array(["x", "y"])}
+    >>> d = choices_data(a, {"best_by_context": [{"context": [0.1, 0.9], "best": "y"}],
+    ...                      "context": "σ", "name": "s"})
+    >>> d["x"].tolist(), d["y"].tolist(), d["bins"]
+    ([0.1, 0.5, 0.9], [0, 1, 1], [(0.1, 0.9, 1)])
+    """
+    labels = [str(v) for v in np.asarray(arrays["labels"])]
+    arms = np.atleast_2d(np.asarray(arrays[f"arms/{method}"], dtype=float))
+    ctx = np.asarray(arrays["contexts"], dtype=float)
+    rounds = np.repeat(np.arange(arms.shape[0]), arms.shape[1])
+    x = np.tile(ctx, arms.shape[0])
+    y = arms.ravel()
+    keep = np.isfinite(y) & (y >= 0)
+    bins = [(c["context"][0], c["context"][1], labels.index(c["best"]))
+            for c in seq.get("best_by_context", []) if c["best"] in labels]
+    return {"x": x[keep], "y": y[keep].astype(int), "round": rounds[keep], "labels": labels,
+            "bins": bins, "name": seq.get("name", ""), "context": seq.get("context", "context"),
+            "method": method}
+
+
+def plot_choices(data: dict, ax=None, *, title=None):
+    """The learner's configuration at each step against the context (one colour per round),
+    over grey bars marking the best fixed configuration of each context bin."""
+    plt = _plt()
+    ax = ax or plt.subplots(figsize=(8, 4.5))[1]
+    for lo, hi, k in data["bins"]:
+        ax.fill_between([lo, hi], k - 0.4, k + 0.4, color="0.8", linewidth=0, zorder=0)
+    rng = np.random.default_rng(0)  # jitter only separates rounds visually
+    for r in np.unique(data["round"]):
+        m = data["round"] == r
+        ax.scatter(data["x"][m], data["y"][m] + rng.uniform(-0.25, 0.25, m.sum()), s=4,
+                   alpha=0.5, label=f"round {r}")
+    ax.set_yticks(range(len(data["labels"])))
+    ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.set_ylim(-0.6, len(data["labels"]) - 0.4)
+    if data["x"].size and data["x"].min() >= 0 and data["x"].max() > 50 * max(
+            np.median(data["x"]), 1e-12):
+        ax.set_xscale("symlog", linthresh=0.01)  # heat2d: half the steps have κ <= 0.1
+        ax.set_xlim(left=0.0)
+    ax.set_xlabel(f"context {data['context']}")
+    ax.set_title(title or f"{data['name']}: configuration chosen by the {data['method']} "
+                          f"(grey: best fixed configuration per context bin)", fontsize=9)
+    ax.legend(fontsize=7, markerscale=3, loc="best")
+    return ax
+
+
+def totals_data(seq: dict) -> dict:
+    """Total CPU seconds of every method of one sequence, sorted, with the spread over rounds
+    (a method stopped at the cap: its ratio to the best fixed total then, times that total).
+
+    Returns
+    -------
+    dict
+        ``names``, ``labels``, ``kinds``, ``seconds``, ``lo``, ``hi``, ``lower_bound``.
+    """
+    methods = seq["methods"]
+    best = methods[seq["best_fixed"]]["seconds"] if seq.get("best_fixed") else math.nan
+
+    def total(m):  # a run stopped at the cap: its ratio then, times the best fixed total
+        return m["ratio_when_stopped"] * best if m["lower_bound"] else m["seconds"]
+
+    names = sorted(methods, key=lambda n: total(methods[n]))
+    tot = np.array([total(methods[n]) for n in names])
+    lo = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_min"]
+                   for i, n in enumerate(names)])
+    hi = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_max"]
+                   for i, n in enumerate(names)])
+    return {"names": names, "labels": [methods[n]["label"] for n in names],
+            "kinds": [methods[n]["kind"] for n in names], "seconds": tot, "lo": lo, "hi": hi,
+            "lower_bound": [bool(methods[n]["lower_bound"]) for n in names],
+            "name": seq.get("name", "")}
+
+
+def plot_totals(data: dict, ax=None, *, title=None):
+    """Horizontal bars of total CPU seconds (log scale) with min–max over rounds; colour by
+    kind; an open bar is a method stopped at the study's cap, drawn at its ratio to the best
+    fixed configuration then (a lower bound of where it would end)."""
+    plt = _plt()
+    n = len(data["names"])
+    ax = ax or plt.subplots(figsize=(8, 0.25 * n + 1.5))[1]
+    colours = {"fixed": "C0", "learner": "C3", "anchor": "C2"}
+    y = np.arange(n)
+    for i in range(n):
+        c = colours.get(data["kinds"][i], "C7")
+        ax.barh(y[i], data["seconds"][i], color="none" if data["lower_bound"][i] else c,
+                edgecolor=c, height=0.7)
+    err = np.vstack([data["seconds"] - data["lo"], data["hi"] - data["seconds"]])
+    ax.errorbar(data["seconds"], y, xerr=np.maximum(err, 0), fmt="none", ecolor="k",
+                elinewidth=0.8, capsize=2)
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("total CPU seconds of the solve calls (mean over rounds, min–max bars)")
+    ax.set_title(title or f"{data['name']}: blue fixed configurations, red learners, "
+                          f"green hand-picked anchors", fontsize=9)
+    return ax
+
+
+def cumulative_seconds_data(arrays: dict, names) -> dict:
+    """Cumulative CPU seconds against the step, mean over the rounds each method ran.
+
+    Examples
+    --------
+    >>> d = cumulative_seconds_data({"cpu/a": np.array([[1.0, 2.0], [3.0, 2.0]])}, ["a"])
+    >>> d["a"].tolist()
+    [2.0, 4.0]
+    """
+    out = {}
+    for m in names:
+        if f"cpu/{m}" not in arrays:
+            continue
+        sec = np.asarray(arrays[f"cpu/{m}"], dtype=float)
+        done = ~np.all(np.isnan(sec), axis=1)
+        with warnings.catch_warnings():  # steps after a cap: NaN, the line ends there
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[m] = np.cumsum(np.nanmean(sec[done], axis=0))
+    return out
+
+
+def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
+    """Cumulative seconds per method against the step (a capped method's line ends early)."""
+    ax = ax or _plt().subplots(figsize=(7, 4))[1]
+    for m, y in data.items():
+        ax.plot(np.arange(1, y.size + 1), y, label=(labels or {}).get(m, m))
+    ax.set_xlabel("step")
+    ax.set_ylabel("cumulative CPU seconds")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
+    """The preconditioner study's figures, per sequence: ``choices_<seq>`` (the learner's
+    configuration against the context), ``totals_<seq>`` and ``cumulative_<seq>``."""
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, seq in summary["sequences"].items():
+        arr = arrays.get(name)
+        if not arr:
+            continue
+        learners = [m for m in ("learner", "learner_timed", "learner_work")
+                    if f"arms/{m}" in arr]
+        if learners:
+            fig, axes = plt.subplots(len(learners), 1, figsize=(9, 4.5 * len(learners)),
+                                     squeeze=False)
+            for ax, m in zip(axes[:, 0], learners):
+                plot_choices(choices_data(arr, seq, m), ax)
+            paths += _save(fig, out, f"choices_{name}")
+        fig, ax = plt.subplots(figsize=(8, 0.25 * len(seq["methods"]) + 1.5))
+        plot_totals(totals_data(seq), ax)
+        paths += _save(fig, out, f"totals_{name}")
+        shown = [m for m in ("learner", "learner_timed", "learner_work", "omega_learner",
+                             seq.get("best_fixed")) if m] + [
+            m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        plot_cumulative_seconds(cumulative_seconds_data(arr, shown), ax,
+                                labels={m: seq["methods"][m]["label"] for m in shown
+                                        if m in seq["methods"]}, title=name)
+        paths += _save(fig, out, f"cumulative_{name}")
+    return paths
+
+
 def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
     """Write every figure of a study into ``out`` (PNG and PDF); returns the file paths.
 
-    ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}``.
+    ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}`` (for the
+    preconditioner study ``{sequence name: arrays}``).
     """
+    if summary.get("study") == "precond":
+        return draw_precond(summary, arrays, out)
     plt = _plt()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

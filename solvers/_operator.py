@@ -87,6 +87,9 @@ class CSROperator:
         self._invalid = None  # why this operator may not be used (see _refresh)
         self._scratch = False  # made by prepare(..., overwrite=True): the next may overwrite it
         self._values = None  # the value buffer of a refreshed operator (see _refresh)
+        #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
+        #: whoever caches work on these values (a preconditioner's set-up) compares it.
+        self.values_version = 0
         self._reset_value_caches()
 
     def _reset_value_caches(self):
@@ -196,6 +199,7 @@ class CSROperator:
         worst, *diag_check = _prep.finish_values(diagonal, lnear, unear, ud, values, umirror,
                                                  lonely, inv)
         self._reset_value_caches()
+        self.values_version += 1
         self._invalid = None
         self._values, self.data, self.diagonal, self._inv_diagonal = values, data, diagonal, inv
         lp, li, up, ui = self._pattern["split"][:4]

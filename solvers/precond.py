@@ -104,6 +104,7 @@ class Preconditioner:
             raise ValueError(f"{self.name} has no set-up to keep: it always uses the current "
                              f"matrix, so reuse must be 0, got {reuse!r}")
         self._op = None  # the operator of the latest set-up
+        self._version = 0  # its values_version at the set-up
         self._stale = False
         self.uses = 0
         self.setups = 0
@@ -168,6 +169,7 @@ class Preconditioner:
         self.setup_seconds = time.perf_counter() - t0
         self.setup_work = float(work)
         self._op = op
+        self._version = op.values_version
         self._stale = False
         self.uses = 0
         self.setups += 1
@@ -185,14 +187,18 @@ class Preconditioner:
         """Make the preconditioner usable for ``op``: ``"current"`` (built for this operator,
         or for one with the same pattern and values), ``"reused"`` (built for an earlier
         matrix of the same pattern, within the reuse budget) or ``"built"`` (set up now)."""
-        if self._op is op and not self._stale:
+        # an operator refreshed in place (prepare(..., overwrite=True)) is the same object
+        # with other values: its values_version tells them apart
+        version = op.values_version
+        if self._op is op and self._version == version and not self._stale:
             return "current"
         if self._op is not None and not self._stale and _same_pattern(self._op, op):
             if self.uses < self.reuse:
                 self.uses += 1
+                self._version = version if self._op is op else self._version
                 return "reused"
-            if np.array_equal(self._op.data, op.data):  # the same matrix, prepared again
-                return "current"
+            if self._op is not op and np.array_equal(self._op.data, op.data):
+                return "current"  # the same matrix, prepared again
         self.setup(op)
         return "built"
 

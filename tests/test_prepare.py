@@ -1,6 +1,7 @@
 """solvers.prepare(A, backend=..., like=..., overwrite=...): the value refresh of a re-assembled
 matrix against a fresh preparation, what is checked on every call, and who may be overwritten."""
 import numpy as np
+import solvers
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
@@ -347,3 +348,24 @@ def test_petsc_working_copy_on_two_ranks(tmp_path):
         d["iterations"] for d in ranks[0]["direct"]]
     assert all(t["true_residual"] <= 1e-8 for t in ranks[0]["tuned"])
     assert ranks[0]["one_operator"] and ranks[0]["ksps"] == 1
+
+
+@pytest.mark.parametrize("pc", ["jacobi", "ic0", {"pc": "ssor", "omega": 1.4}, "amg"],
+                         ids=["jacobi", "ic0", "ssor", "amg"])
+def test_a_preconditioner_sets_up_again_after_an_in_place_refresh(pc):
+    """An operator refreshed in place is the same object with new values: a preconditioner
+    built for its old values must not be taken as current (its counts would be another
+    matrix's)."""
+    from solvers import gallery
+    from solvers.precond import preconditioner
+
+    b = np.ones(49)
+    kept, fresh_counts, counts = preconditioner(pc), [], []
+    op = None
+    for kappa in (0.01, 1.0, 10.0):
+        A = gallery.crank_nicolson_2d(8, kappa)
+        op = solvers.prepare(A.copy(), like=op, overwrite=True)
+        counts.append(solvers.pcg(op, b, kept).iterations)
+        fresh_counts.append(solvers.pcg(A, b, preconditioner(pc)).iterations)
+    assert counts == fresh_counts
+    assert kept.setups == (3 if kept.has_setup else 0)
