@@ -14,7 +14,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin
 
-.PHONY: demo test bench system-deps install install-all clean
+.PHONY: demo test docs bench system-deps install install-all install-docs clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ demo: install
 test: install-all
 	$(PY) -m pytest -q
 
+install-docs: $(VENV)/bin/activate
+	$(PIP) install --quiet -e '.[docs]'
+
+# the documentation site; warnings are errors
+docs: install-docs
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
 bench: install-all
 	$(VENV)/bin/relaxtune bench kernels
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis results
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis results docs/_build docs/api/generated
