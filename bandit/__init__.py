@@ -14,8 +14,11 @@ Examples
 """
 from ._base import Policy, arm_omega
 from ._persist import TunerFileError
+from .arms import Config, config_grid, parse_arm
 from .baselines import FixedArm, UniformRandom
+from .defaults import DEFAULT_ARMS, default_policy
 from .joint import JointCB
+from .prior import theory_costs
 from .regret import Regret, best_fixed_arm, regret
 from .simulate import simulate
 from .smooth import SmoothIGW
@@ -37,8 +40,8 @@ POLICIES = {
     "smooth_igw": SmoothIGW,
 }
 
-__all__ = ["Policy", "POLICIES", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
+__all__ = ["Policy", "POLICIES", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
            "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
            "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
-           "arm_kwargs", "arm_omega"]
+           "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]

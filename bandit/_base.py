@@ -12,6 +12,10 @@ __all__ = ["Policy", "arm_omega", "scalar_context", "check_bounds", "to_jsonable
 
 STATE_FORMAT = "relaxtune.policy"
 STATE_VERSION = 1
+#: State every policy saves, before its own ``_state_keys``.  ``converged_counts`` was added
+#: later within version 1: a state without it restores zeros (no leader until an arm converges).
+BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
+OPTIONAL_STATE_KEYS = ("converged_counts",)
 
 
 def arm_omega(arm):
@@ -61,6 +65,13 @@ def check_bounds(bounds):
     return a, b
 
 
+def _check_flag(value, name):
+    """A bool (NumPy's included) or raise ``ValueError`` naming the parameter."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 def _check_arms(arms):
     arms = list(arms)
     if not arms:
@@ -77,23 +88,51 @@ def _check_arms(arms):
 
 
 def to_jsonable(obj):
-    """Turn nested dicts/lists/ndarrays/NumPy scalars into JSON-safe Python objects."""
+    """Turn nested dicts/lists/ndarrays/NumPy scalars into strict-JSON-safe Python objects.
+
+    Strict JSON has no NaN or infinity: a non-finite float becomes ``{"__float__": "nan"}``
+    (``"inf"``, ``"-inf"``), which :func:`from_jsonable` turns back into the float.
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.array([1.0, np.inf]), "b": float("nan")})
+    {'a': {'__ndarray__': [1.0, {'__float__': 'inf'}], 'dtype': 'float64', 'shape': [2]}, 'b': {'__float__': 'nan'}}
+    >>> from_jsonable(to_jsonable([np.nan]))[0]
+    nan
+    """
     if isinstance(obj, np.ndarray):
-        return {"__ndarray__": obj.tolist(), "dtype": str(obj.dtype), "shape": list(obj.shape)}
+        values = obj.tolist()
+        if obj.dtype.kind in "fc" and not np.isfinite(obj).all():
+            values = to_jsonable(values)
+        return {"__ndarray__": values, "dtype": str(obj.dtype), "shape": list(obj.shape)}
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": repr(obj)}  # 'nan', 'inf' or '-inf'
     return obj
+
+
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 def from_jsonable(obj):
     """Inverse of :func:`to_jsonable`."""
     if isinstance(obj, dict):
         if "__ndarray__" in obj:
-            return np.array(obj["__ndarray__"], dtype=obj["dtype"]).reshape(obj["shape"])
+            values = obj["__ndarray__"]
+            try:
+                arr = np.array(values, dtype=obj["dtype"])
+            except (TypeError, ValueError):  # tagged non-finite floats inside
+                arr = np.array(from_jsonable(values), dtype=obj["dtype"])
+            return arr.reshape(obj["shape"])
+        if obj.keys() == {"__float__"}:
+            if obj["__float__"] not in _NONFINITE:
+                raise ValueError(f"unknown non-finite float tag {obj['__float__']!r}")
+            return _NONFINITE[obj["__float__"]]
         return {k: from_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [from_jsonable(v) for v in obj]
@@ -106,9 +145,9 @@ class Policy:
     Costs are **minimised** (iterations, seconds: any non-negative number).  Subclasses
     implement ``_select``/``_update`` and list their mutable arrays in ``_state_keys``; the base
     class validates arguments, owns the seeded :class:`numpy.random.Generator`, keeps per-arm
-    counts and cost sums, and saves/restores everything (RNG included), so the same seed and
-    the same costs give the same arm sequence, also across :meth:`state_dict` /
-    :meth:`from_state_dict`.
+    counts, counts of converged observations and cost sums, and saves/restores everything
+    (RNG included), so the same seed and the same costs give the same arm sequence, also
+    across :meth:`state_dict` / :meth:`from_state_dict`.
 
     Parameters
     ----------
@@ -142,6 +181,9 @@ class Policy:
         self.rng = np.random.default_rng(seed)
         self.t = 0
         self.counts = np.zeros(self.n_arms, dtype=np.int64)
+        #: per arm, the number of observations reported as converged (``update(converged=)``):
+        #: only such arms can be the :meth:`leader`
+        self.converged_counts = np.zeros(self.n_arms, dtype=np.int64)
         self.cost_sums = np.zeros(self.n_arms)
         self.p = None  # distribution of the last select (None if not randomised yet)
 
@@ -150,14 +192,28 @@ class Policy:
         """Return the index of the arm to play next (lowest expected cost, plus exploration)."""
         return int(self._select(self._context(context)))
 
-    def update(self, arm, cost, context=None, censored=False) -> None:
-        """Report the cost (to be minimised) of playing ``arm``; ``censored`` means "at least"."""
+    def update(self, arm, cost, context=None, censored=False, converged=None) -> None:
+        """Report the cost (to be minimised) of playing ``arm``; ``censored`` means "at least".
+
+        ``converged`` says whether the solve behind this cost converged (default: ``not
+        censored``).  A :class:`bandit.Tuner` passes it explicitly, because it reports some
+        failed solves uncensored (the whole round's cost, see ``report_round_cost``); only arms
+        with a converged observation can be the :meth:`leader`.
+        """
         if not (type(arm) is int and 0 <= arm < self.n_arms):  # fast path: a valid index
             arm = self._check_arm(arm)
         if not (type(cost) is float and 0.0 <= cost < math.inf):  # fast path: a valid cost
             cost = self._check_cost(cost)
-        self._update(arm, cost, self._context(context), bool(censored))
+        if type(censored) is not bool:
+            censored = _check_flag(censored, "censored")
+        if converged is None:
+            converged = not censored
+        elif type(converged) is not bool:
+            converged = _check_flag(converged, "converged")
+        self._update(arm, cost, self._context(context), censored)
         self.counts[arm] += 1
+        if converged:
+            self.converged_counts[arm] += 1
         self.cost_sums[arm] += cost
         self.t += 1
 
@@ -168,11 +224,14 @@ class Policy:
             return np.where(self.counts > 0, self.cost_sums / np.maximum(self.counts, 1), np.nan)
 
     def leader(self, context=None) -> tuple:
-        """``(arm, predicted cost)`` of the played arm with the lowest predicted cost.
+        """``(arm, predicted cost)`` of the arm with the lowest predicted cost among the arms
+        with a converged observation.
 
-        Only arms with data of their own qualify (a smoother's guess for an unplayed arm is no
-        fallback); ``(None, nan)`` before any.  The :class:`bandit.Tuner` asks for it every
-        solve (guard budget and fallback arm), so subclasses with a cheaper route override it.
+        Only arms that have converged at least once qualify (:attr:`converged_counts`): a
+        smoother's guess for an unplayed arm, or an arm whose only results were failures, is
+        no fallback.  ``(None, nan)`` before any.  The :class:`bandit.Tuner` asks for it every
+        solve (guard budget and first fallback arm), so subclasses with a cheaper route
+        override it, keeping this rule.
 
         Examples
         --------
@@ -183,9 +242,12 @@ class Policy:
         >>> p.update(2, 30.0); p.update(1, 20.0)
         >>> p.leader()
         (1, 20.0)
+        >>> p.update(0, 10.0, converged=False)   # cheap, but it failed: never the leader
+        >>> p.leader()
+        (1, 20.0)
         """
         pred = np.asarray(self.predict(context), dtype=np.float64)
-        k = int(played_argmin(pred, self.counts))
+        k = int(played_argmin(pred, self.converged_counts))
         return (None, math.nan) if k < 0 else (k, float(pred[k]))
 
     # --- helpers for subclasses ---------------------------------------------------------------
@@ -242,7 +304,7 @@ class Policy:
 
     def state_dict(self) -> dict:
         """Everything needed to resume identically, as JSON-serialisable Python objects."""
-        arrays = {k: getattr(self, k) for k in ("t", "counts", "cost_sums", "p", *self._state_keys)}
+        arrays = {k: getattr(self, k) for k in (*BASE_STATE_KEYS, *self._state_keys)}
         return to_jsonable({
             "format": STATE_FORMAT, "version": STATE_VERSION, "class": type(self).__name__,
             "arms": self.arms, "seed": self.seed, "config": self._config(),

@@ -1,47 +1,186 @@
-"""Versioned JSON files written atomically (temp file + rename), with clear errors on load."""
+"""Versioned strict-JSON files written atomically, and read back with clear errors.
+
+:func:`write_atomic` writes the whole file to a temporary file next to the target, flushes it
+to disk and renames it over the target in one step, so a reader (or a crash, or a ``kill -9``)
+sees either the old file or the new one, never a mix.  The temporary file is named after the
+target, this machine and the writing process (``.NAME.HOST.PID.RANDOM.tmp``); one left behind
+by a writer that died is removed by the next save of the same target.  The new file keeps the
+permission bits of the file it replaces (a new file gets the usual ``0o666`` minus the umask).
+"""
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
+import socket
+import stat
 
-__all__ = ["TunerFileError", "write_atomic", "read_versioned"]
+__all__ = ["TunerFileError", "write_atomic", "read_versioned", "stale_temporaries"]
 
 
 class TunerFileError(ValueError):
-    """A saved tuner file is missing, corrupt, of another kind or of an unsupported version."""
+    """A saved tuner file is missing, unreadable, corrupt, inconsistent, of another kind or of
+    an unsupported version; the message names the file and the problem."""
+
+
+def _host() -> str:
+    return socket.gethostname().replace(os.sep, "_").replace(".", "_") or "host"
+
+
+def _tmp_prefix(name: str) -> str:
+    return f".{name}."
+
+
+def stale_temporaries(path) -> list[str]:
+    """Temporary files of ``path`` left by writers on this machine that no longer run.
+
+    A temporary file of a live process (another save in progress) is never listed; neither
+    is one written on another machine (a shared file system), whose process cannot be
+    checked from here.
+    """
+    target = os.path.realpath(os.fspath(path))
+    folder, name = os.path.split(target)
+    prefix, host = _tmp_prefix(name), _host()
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    stale = []
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        parts = entry[len(prefix):-len(".tmp")].rsplit(".", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        if not _alive(int(parts[1])):
+            stale.append(os.path.join(folder, entry))
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: the process exists under another user
+        return True
+    return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write fewer)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
 
 
 def write_atomic(path, payload: dict) -> None:
-    """Write ``payload`` as JSON to ``path`` so a crash never leaves a half-written file."""
+    """Write ``payload`` as strict JSON (no NaN/Infinity) to ``path``, atomically.
+
+    Raises
+    ------
+    ValueError
+        If ``payload`` holds a non-finite float or a non-JSON object (nothing is written).
+    IsADirectoryError, FileNotFoundError, PermissionError
+        If ``path`` is a folder, its folder does not exist or cannot be written.
+    """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    target = os.path.realpath(path)  # a symbolic link stays a link to the new file
+    folder, name = os.path.split(target)
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path}: folder {folder} does not exist")
+    data = (json.dumps(payload, allow_nan=False) + "\n").encode("utf-8")  # fails before any I/O
+    for old in stale_temporaries(target):
+        try:
+            os.unlink(old)
+        except FileNotFoundError:
+            pass  # removed by a concurrent save
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not os.access(target, os.W_OK):  # as open(path, "w") would refuse
+        raise PermissionError(f"cannot save to {path}: the file is read-only")
+    tmp = os.path.join(folder, f"{_tmp_prefix(name)}{_host()}.{os.getpid()}."
+                               f"{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
+    try:
+        try:
+            if st is not None:
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                try:
+                    os.fchown(fd, st.st_uid, st.st_gid)  # best effort: keep owner and group
+                except OSError:
+                    pass
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)  # atomic on POSIX and Windows
     except BaseException:
-        if os.path.exists(tmp):
+        try:
             os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
+    _sync_folder(folder)
 
 
-def read_versioned(path, fmt: str, version: int) -> dict:
-    """Load a file written by :func:`write_atomic` and check its format tag and version."""
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
+    """Load a JSON file with ``{"format": fmt, "version": v}``, ``oldest <= v <= version``.
+
+    Raises
+    ------
+    TunerFileError
+        Naming the file and the problem: missing, a folder, unreadable, not JSON, of another
+        format, or of a version this code does not read.
+    """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            payload = json.load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise TunerFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise TunerFileError(f"{path}: is a folder, not a {fmt} file") from None
+    except OSError as exc:
+        raise TunerFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise TunerFileError(f"{path}: empty file (corrupt or truncated)")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TunerFileError(f"{path}: corrupt or truncated file ({exc})") from None
+        raise TunerFileError(f"{path}: corrupt or truncated file (not JSON: {exc})") from None
+    except RecursionError:
+        raise TunerFileError(f"{path}: corrupt file (JSON nested too deeply)") from None
     if not isinstance(payload, dict) or payload.get("format") != fmt:
-        raise TunerFileError(f"{path}: not a {fmt} file")
-    if payload.get("version") != version:
-        raise TunerFileError(f"{path}: file version {payload.get('version')!r} is not supported "
-                             f"(this relaxtune reads version {version})")
+        raise TunerFileError(f"{path}: not a {fmt} file (no format tag {fmt!r})")
+    v = payload.get("version")
+    if type(v) is not int:
+        raise TunerFileError(f"{path}: file version {v!r} is not an integer")
+    if v > version:
+        raise TunerFileError(f"{path}: written by a newer relaxtune (file version {v}; this "
+                             f"relaxtune reads versions {oldest} to {version})")
+    if v < oldest:
+        raise TunerFileError(f"{path}: file version {v} is not supported (this relaxtune "
+                             f"reads versions {oldest} to {version})")
     return payload

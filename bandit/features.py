@@ -1,19 +1,32 @@
-"""Feature maps for regression-oracle learners: polynomial, Chebyshev and hat (linear spline).
+"""Feature maps for regression-oracle learners, and the online context range they share.
 
-A feature map turns a context into a vector ``φ`` and supplies the ridge penalty matrix ``Λ``
-of the regression ``min_θ Σ (y − φᵀθ)² + θᵀ λΛ θ``; the penalty expresses how smooth we expect
-the cost to be in the context (higher-order terms cost more).
+A feature map turns a context (a number or a vector) into a vector ``φ`` and supplies the ridge
+penalty matrix ``Λ`` of the regression ``min_θ Σ (y − φᵀθ)² + θᵀ λΛ θ``; the penalty expresses
+how smooth we expect the cost to be in the context (higher-order terms cost more).
+
+Every map first sends each context coordinate ``x_d`` to ``u_d = (x_d − m_d)/h_d`` in [−1, 1],
+with ``[m_d − h_d, m_d + h_d]`` the coordinate's range in a :class:`ContextRange`.  The range is
+learnt from the contexts seen: it starts at the first context (or at the user's
+``context_bounds``, which are only a hint) and widens when a context falls outside, with a
+margin of a quarter of the new width so that a slowly drifting context widens it only
+geometrically often.  A learner whose range widens re-expresses its model in the new
+coordinates (:func:`rescale_ridge`): for polynomial features the model then equals the ridge fit
+of all data so far with the new range's features, as if that range had been given from the
+start.  No context is ever clipped to a range it has not widened first; a *query* (``predict``)
+outside the range seen so far is evaluated at its nearest edge.
 """
 from __future__ import annotations
 
 import itertools
+import numbers
 
 import numpy as np
 from numba import njit
 
-from ._base import check_bounds, scalar_context
+__all__ = ["ContextRange", "FeatureMap", "Polynomial", "Chebyshev", "Hat", "make_features",
+           "rescale_ridge"]
 
-__all__ = ["Polynomial", "Chebyshev", "Hat", "make_features"]
+_BIG = 1.7976931348623157e308  # largest float: widened ranges are clamped to it
 
 
 @njit(cache=True)
@@ -31,7 +44,7 @@ def _chebyshev(u, m):
 def _hat(u, m):
     phi = np.zeros(m)
     s = (u + 1.0) * 0.5 * (m - 1)
-    i = min(int(s), m - 2)
+    i = min(max(int(s), 0), m - 2)
     w = s - i
     phi[i] = 1.0 - w
     phi[i + 1] = w
@@ -39,45 +52,371 @@ def _hat(u, m):
 
 
 @njit(cache=True)
-def _monomials(x, exps):
+def _tensor(u, exps, kind, m):
+    """Products ``Π_d b_{e_d}(u_d)`` over the rows ``e`` of ``exps`` for a 1-D basis ``b``
+    (kind 0: Chebyshev ``T_j``, 1: monomials ``u^j``, 2: hats on ``m`` knots)."""
+    D = u.size
+    B = np.empty((D, m))
+    for d in range(D):
+        if kind == 0:
+            B[d] = _chebyshev(u[d], m)
+        elif kind == 2:
+            B[d] = _hat(u[d], m)
+        else:
+            B[d, 0] = 1.0
+            for j in range(1, m):
+                B[d, j] = B[d, j - 1] * u[d]
     out = np.ones(exps.shape[0])
     for r in range(exps.shape[0]):
-        for i in range(exps.shape[1]):
-            for _ in range(exps[r, i]):
-                out[r] *= x[i]
+        for d in range(D):
+            out[r] *= B[d, exps[r, d]]
     return out
 
 
-class _Scalar:
-    """Scalar context in ``[a, b]`` (clipped), mapped to ``u = 2(c − a)/(b − a) − 1``."""
+@njit(cache=True)
+def _basis1(u, kind, m):
+    """The 1-D basis of a scalar context (``_tensor`` for one coordinate, without the table)."""
+    if kind == 0:
+        return _chebyshev(u, m)
+    if kind == 2:
+        return _hat(u, m)
+    out = np.empty(m)
+    out[0] = 1.0
+    for j in range(1, m):
+        out[j] = out[j - 1] * u
+    return out
 
-    def __init__(self, context_bounds, m):
-        self.context_bounds = check_bounds(context_bounds)
-        if int(m) != m or m < self._min_m:
-            raise ValueError(f"{type(self).__name__} needs an integer m >= {self._min_m}, got {m!r}")
-        self.m = self.n_features = int(m)
+
+def _check_pairs(bounds, dim=None):
+    """``bounds`` as a ``(D, 2)`` float array: one ``(a, b)`` or one per dimension, ``a < b``."""
+    try:
+        arr = np.array(bounds, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"context_bounds must be (a, b) or a sequence of (a, b), "
+                         f"got {bounds!r}") from None
+    if arr.shape == (2,):
+        arr = np.tile(arr, (dim or 1, 1))
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
+        raise ValueError(f"context_bounds must be (a, b) or a sequence of (a, b), got {bounds!r}")
+    if dim is not None and arr.shape[0] != dim:
+        raise ValueError(f"context_bounds has {arr.shape[0]} pairs for a {dim}-dimensional context")
+    if not (np.all(np.isfinite(arr)) and np.all(arr[:, 0] < arr[:, 1])):
+        raise ValueError(f"context_bounds must be finite with a < b, got {bounds!r}")
+    return arr
+
+
+class ContextRange:
+    """Per-coordinate interval of the contexts, learnt online (a user's bounds are a hint).
+
+    Parameters
+    ----------
+    bounds : (a, b) or sequence of (a, b), optional
+        Starting interval of each coordinate (a hint: contexts outside widen it).
+    dim : int, optional
+        Context length; ``None``: from ``bounds`` or from the first context (a number has
+        length 1, ``None`` length 0: no context at all).
+    margin : float, default 0.25
+        A widened interval reaches ``margin`` × its width beyond the context that widened it.
+
+    Examples
+    --------
+    >>> r = ContextRange()
+    >>> r.observe(2.0), r.unit(2.0).tolist()          # first context: a point
+    (True, [0.0])
+    >>> r.observe(4.0), r.lo.tolist(), r.hi.tolist()  # widened around both, with margins
+    (True, [1.5], [4.5])
+    >>> r.observe(3.0), r.unit(4.5).tolist()
+    (False, [1.0])
+    """
+
+    def __init__(self, bounds=None, dim=None, margin=0.25):
+        if dim is not None and not (isinstance(dim, numbers.Integral) and dim >= 0):
+            raise ValueError(f"context_dim must be a non-negative integer, got {dim!r}")
+        if not (isinstance(margin, numbers.Real) and 0 <= margin <= 10):
+            raise ValueError(f"margin must be a number in [0, 10], got {margin!r}")
+        self.margin = float(margin)
+        self.hint = None if bounds is None else _check_pairs(bounds, dim)
+        self.dim = int(dim) if dim is not None else (None if bounds is None else len(self.hint))
+        if self.hint is not None:
+            self.lo, self.hi = self.hint[:, 0].copy(), self.hint[:, 1].copy()
+        else:
+            self.lo = self.hi = None  # nothing seen yet
+
+    # --- parsing ------------------------------------------------------------------------------
+    def parse(self, context) -> np.ndarray:
+        """The context as a float vector of the range's length (fixing the length at first)."""
+        if context is None:
+            arr = np.empty(0)
+        elif isinstance(context, float):
+            arr = np.array([context])
+        else:
+            try:
+                arr = np.array(context, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                raise ValueError(f"context must be a number or a vector of numbers, "
+                                 f"got {context!r}") from None
+        if self.dim is None:
+            self.dim = arr.size
+        if arr.size != self.dim:
+            if self.dim == 0:
+                raise ValueError("this policy was started without a context: pass none")
+            if arr.size == 0:
+                raise ValueError(f"a contextual policy needs context=... "
+                                 f"({self.dim} number{'s' if self.dim > 1 else ''})")
+            raise ValueError(f"context must have {self.dim} entr{'ies' if self.dim > 1 else 'y'}, "
+                             f"got {arr.size}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"context must be finite, got {context!r}")
+        return arr
+
+    # --- the interval ----------------------------------------------------------------------------
+    def covers(self, x) -> bool:
+        return self.lo is not None and bool(np.all((x >= self.lo) & (x <= self.hi)))
+
+    def observe(self, x) -> bool:
+        """Widen the range to contain the context ``x``; return whether it changed."""
+        if not isinstance(x, np.ndarray):
+            x = self.parse(x)
+        if self.lo is None:
+            self.lo, self.hi = x.astype(float).copy(), x.astype(float).copy()
+            return True
+        if self.covers(x):
+            return False
+        lo, hi = self.lo.copy(), self.hi.copy()
+        for d in range(x.size):
+            if lo[d] <= x[d] <= hi[d]:
+                continue
+            point = lo[d] == hi[d]
+            a, b = float(min(lo[d], x[d])), float(max(hi[d], x[d]))
+            pad = self.margin * (0.5 * b - 0.5 * a)  # half the pad: no overflow
+            if x[d] < lo[d] or point:
+                a = a - pad - pad if a > pad + pad - _BIG else -_BIG
+            if x[d] > hi[d] or point:
+                b = b + pad + pad if b < _BIG - pad - pad else _BIG
+            lo[d], hi[d] = a, b
+        self.lo, self.hi = lo, hi
+        return True
+
+    def unit(self, x, lo=None, hi=None) -> np.ndarray:
+        """``u = (x − m)/h`` in [−1, 1] for the range (or ``[lo, hi]``); 0 on a point range."""
+        if not isinstance(x, np.ndarray):
+            x = self.parse(x)
+        lo = self.lo if lo is None else lo
+        hi = self.hi if hi is None else hi
+        half = 0.5 * hi - 0.5 * lo  # halves: no overflow for ranges near the largest float
+        mid = 0.5 * lo + 0.5 * hi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(half > 0, (0.5 * x - 0.5 * mid) / (0.5 * half), 0.0)
+        return np.clip(u, -1.0, 1.0)
+
+    # --- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"dim": self.dim, "lo": self.lo, "hi": self.hi}
+
+    def load(self, state: dict) -> None:
+        self.dim = None if state["dim"] is None else int(state["dim"])
+        self.lo = None if state["lo"] is None else np.asarray(state["lo"], dtype=float)
+        self.hi = None if state["hi"] is None else np.asarray(state["hi"], dtype=float)
+
+    def config(self):
+        return {"context_bounds": None if self.hint is None else self.hint.tolist(),
+                "context_dim": self.dim}
+
+
+class FeatureMap:
+    """Context → features: a :class:`ContextRange` followed by a tensor-product basis.
+
+    ``kind`` is ``"chebyshev"`` (products ``Π T_{e_d}(u_d)`` of total degree ``< m``, penalty
+    ``Π (e_d + 1)²``), ``"polynomial"`` (monomials of total degree ``<= degree = m − 1``,
+    penalty ``(deg + 1)²``) or ``"hat"`` (products of linear splines on ``m`` knots per
+    coordinate, second-difference penalty).  A context of length 0 (none) has the single
+    feature 1.  The number of features is known once the context length is.
+
+    :meth:`observe` (used by ``select``/``update``) may widen the range and then reports it;
+    ``map(context)`` (queries) never changes anything.
+    """
+
+    _kinds = {"chebyshev": 0, "polynomial": 1, "hat": 2}
+
+    def __init__(self, kind, m, context_bounds=None, context_dim=None, margin=0.25):
+        if kind not in self._kinds:
+            raise ValueError(f"unknown feature kind {kind!r}")
+        min_m = 2 if kind == "hat" else 1
+        if not (isinstance(m, numbers.Integral) or (isinstance(m, float) and m.is_integer())) \
+                or m < min_m:
+            raise ValueError(f"{type(self).__name__} needs an integer m >= {min_m}, got {m!r}")
+        self.kind, self.m = kind, int(m)
+        self.range = ContextRange(context_bounds, context_dim, margin)
+        self._exps = None
         self._key, self._last = None, None  # the last float context and its (read-only) features
+        self._fast = None  # scalar range as floats (see _scalar_fast)
+        if self.range.dim is not None:
+            self._build()
+
+    # --- the basis ------------------------------------------------------------------------------
+    def _build(self):
+        D, m = self.range.dim, self.m
+        if self.kind == "hat":
+            exps = list(itertools.product(range(m), repeat=D))
+        else:
+            exps = [e for e in itertools.product(range(m), repeat=D) if sum(e) < m]
+            exps.sort(key=lambda e: (sum(e), tuple(-v for v in e)))
+        self._exps = np.array(exps, dtype=np.int64).reshape(len(exps), D)
+        self._scalar_fast()
+
+    @property
+    def context_dim(self):
+        return self.range.dim
+
+    @property
+    def context_bounds(self):
+        """The current range as ``(lo, hi)`` (scalar) or a list of pairs; ``None`` before any."""
+        if self.range.lo is None:
+            return None
+        pairs = list(zip(self.range.lo.tolist(), self.range.hi.tolist()))
+        return pairs[0] if len(pairs) == 1 else pairs
+
+    @property
+    def n_features(self):
+        if self._exps is None:
+            raise ValueError("the context length is not known yet (no context seen)")
+        return self._exps.shape[0]
+
+    @property
+    def exponents(self):
+        """Per feature, the degree (or knot) in each coordinate."""
+        return self._exps
+
+    def basis(self, u):
+        """Features of normalised coordinates ``u`` (rows of a 2-D array give rows)."""
+        u = np.asarray(u, dtype=float)
+        if u.ndim == 2:
+            return np.array([self.basis(r) for r in u]).reshape(len(u), self.n_features)
+        if u.size == 0:
+            return np.ones(1)
+        return _tensor(np.ascontiguousarray(u), self._exps, self._kinds[self.kind], self.m)
+
+    @property
+    def penalty(self):
+        e = self._exps
+        if self.kind == "chebyshev":
+            return np.diag(np.prod((e + 1.0) ** 2, axis=1))
+        if self.kind == "polynomial":
+            return np.diag((e.sum(axis=1) + 1.0) ** 2)
+        # hats: Σ_d (I ⊗ … ⊗ D2ᵀD2 ⊗ … ⊗ I) + 1e-3 I
+        m = self.m
+        D2 = np.diff(np.eye(m), n=2, axis=0) * (m - 1) ** 2 / 4.0  # curvature in u
+        one = D2.T @ D2 / (m - 1)
+        F = e.shape[0]
+        out = np.zeros((F, F))
+        for d in range(e.shape[1]):
+            same = np.all(np.delete(e, d, axis=1)[:, None, :] == np.delete(e, d, axis=1)[None],
+                          axis=2)
+            out += np.where(same, one[e[:, d][:, None], e[:, d][None, :]], 0.0)
+        return out + 1e-3 * np.eye(F)
+
+    # --- contexts -> features ---------------------------------------------------------------------
+    def _scalar_fast(self):
+        """``(a, b)`` with ``u = (x/2 − a)/b`` for a scalar range, or None (no fast path)."""
+        r = self.range
+        if r.dim != 1 or r.lo is None or self._exps is None:
+            self._fast = None
+        else:
+            lo, hi = float(r.lo[0]), float(r.hi[0])
+            half = 0.5 * hi - 0.5 * lo
+            self._fast = (lo, hi, 0.25 * lo + 0.25 * hi, 0.5 * half) if half > 0 else None
+        return self._fast
 
     def __call__(self, context):
-        # a Tuner round passes one context to select, leader and update: map a float once
-        if isinstance(context, float) and context == self._key:
-            return self._last
-        phi = self._map(self.u(context), self.m)
-        if isinstance(context, float):
+        """Features of ``context`` for a query (the range is not changed; outside: clipped)."""
+        if type(context) is float or isinstance(context, float):
+            if context == self._key:
+                return self._last
+            fast = self._fast
+            if fast is not None and fast[0] <= context <= fast[1]:
+                # a scalar context inside the range: the common case of a Tuner round
+                u = min(max((0.5 * context - fast[2]) / fast[3], -1.0), 1.0)
+                phi = _basis1(u, self._kinds[self.kind], self.m)
+                phi.flags.writeable = False
+                self._key, self._last = context, phi
+                return phi
+        x = self.range.parse(context)
+        if self._exps is None:
+            self._build()
+        if self.range.lo is None:  # nothing seen: every context is "the first"
+            phi = self.basis(np.zeros(x.size))
+        else:
+            phi = self.basis(self.range.unit(x))
+        if isinstance(context, float) and self.range.covers(x):  # observe() may reuse it
             phi.flags.writeable = False
             self._key, self._last = context, phi
         return phi
 
-    def u(self, context):
-        a, b = self.context_bounds
-        return 2.0 * (scalar_context(context, self.context_bounds) - a) / (b - a) - 1.0
+    def observe(self, context):
+        """``(φ, S)``: features after widening the range to ``context``; ``S`` maps the old
+        features to the new ones (``φ_new ≈ S φ_old`` on the old range, exact for polynomial
+        bases) when the range widened, else ``None``."""
+        if isinstance(context, float):
+            if context == self._key:
+                return self._last, None  # a cached float lies inside the range
+            fast = self._fast
+            if fast is not None and fast[0] <= context <= fast[1]:
+                return self(context), None
+        x = self.range.parse(context)
+        if self._exps is None:
+            self._build()
+        old = None if self.range.lo is None else (self.range.lo.copy(), self.range.hi.copy())
+        S = None
+        if self.range.observe(x):
+            self._key, self._last = None, None
+            self._scalar_fast()
+            if old is not None:
+                S = self.transform(*old)
+        return self(context), S
 
+    def transform(self, lo, hi):
+        """``S`` with ``φ_new(x) ≈ S φ_old(x)`` for ``x`` in the old range ``[lo, hi]``.
+
+        Least squares over a grid of Chebyshev–Lobatto points of the old box (one point along
+        a coordinate whose old range was a point): exact for Chebyshev and polynomial bases
+        (their span is invariant under the affine change of coordinates), a projection for
+        hats.  With a point range the minimum-norm solution maps the old features of that
+        point to the new ones, which is all the data there can need.
+        """
+        axes = []
+        for d in range(self.range.dim):
+            if hi[d] > lo[d]:
+                k = 2 * self.m + 3
+                z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * np.cos(
+                    np.pi * np.arange(k) / (k - 1))
+            else:
+                z = np.array([lo[d]])
+            axes.append(z)
+        pts = np.array(list(itertools.product(*axes))) if axes else np.zeros((1, 0))
+        old = self.basis(np.array([self.range.unit(p, lo, hi) for p in pts]))
+        new = self.basis(np.array([self.range.unit(p) for p in pts]))
+        St, *_ = np.linalg.lstsq(old, new, rcond=1e-12)
+        return St.T
+
+    # --- persistence --------------------------------------------------------------------------
     def config(self):
-        return {"kind": type(self).__name__, "context_bounds": list(self.context_bounds), "m": self.m}
+        return {"kind": self.kind, "m": self.m, **self.range.config(),
+                "margin": self.range.margin}
+
+    def state(self):
+        return self.range.state()
+
+    def load(self, state):
+        self.range.load(state)
+        self._key, self._last = None, None
+        if self.range.dim is not None:
+            self._build()
+        self._scalar_fast()
 
 
-class Chebyshev(_Scalar):
-    """``φ = (T_0(u), …, T_{m−1}(u))`` with penalty ``diag((j + 1)²)`` (ChebCB's features).
+def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25):
+    """Chebyshev features ``T_0(u) … T_{m−1}(u)`` (ChebCB's), penalty ``diag((j + 1)²)``;
+    for a vector context the products of total degree ``< m``.
 
     The growing penalty plays the role of the reference's coefficient bound shrinking like 1/j.
 
@@ -85,100 +424,73 @@ class Chebyshev(_Scalar):
     --------
     >>> Chebyshev((-1.0, 1.0), 4)(0.5).tolist()     # T_j(0.5) = cos(j·π/3)
     [1.0, 0.5, -0.5, -1.0]
+    >>> Chebyshev([(0, 1), (0, 1)], 2)([1.0, 0.5]).tolist()   # 1, u_1, u_2
+    [1.0, 1.0, 0.0]
     """
-
-    _min_m = 1
-    _map = staticmethod(_chebyshev)
-
-    @property
-    def penalty(self):
-        return np.diag((np.arange(self.m) + 1.0) ** 2)
+    return FeatureMap("chebyshev", m, context_bounds, context_dim, margin)
 
 
-class Hat(_Scalar):
+def Hat(context_bounds=None, m=16, context_dim=None, margin=0.25):
     """Piecewise-linear "hat" basis on ``m`` equally spaced knots, second-difference penalty.
 
     The fit is a linear spline whose curvature is penalised (plus 1e-3 of plain ridge so the
     penalty is invertible); every coefficient is local, so a kink in the cost (SOR's rate
-    changes slope at Young's ω*) does not bias the fit far away from it.
+    changes slope at Young's ω*) does not bias the fit far away from it.  Vector contexts use
+    the tensor-product splines.
 
     Examples
     --------
     >>> Hat((0.0, 1.0), 3)(0.75).tolist()
     [0.0, 0.5, 0.5]
     """
-
-    _min_m = 2
-    _map = staticmethod(_hat)
-
-    @property
-    def penalty(self):
-        D = np.diff(np.eye(self.m), n=2, axis=0) * (self.m - 1) ** 2 / 4.0  # curvature in u
-        return D.T @ D / (self.m - 1) + 1e-3 * np.eye(self.m)
+    return FeatureMap("hat", m, context_bounds, context_dim, margin)
 
 
-class Polynomial:
-    """All monomials of total degree ≤ ``degree`` in a ``context_dim``-vector context.
+def Polynomial(context_dim=1, degree=2, context_bounds=None, margin=0.25):
+    """All monomials of total degree ≤ ``degree`` in the normalised context coordinates.
 
-    With ``context_bounds`` (one ``(a, b)`` per dimension, or one pair for all) each coordinate
-    is clipped and mapped to [−1, 1] first; without, the raw values are used.  The penalty is
-    ``diag((deg + 1)²)`` per monomial.
+    Penalty ``diag((deg + 1)²)`` per monomial.
 
     Examples
     --------
-    >>> Polynomial(2, degree=2)([2.0, 3.0]).tolist()   # 1, x, y, x², xy, y²
-    [1.0, 2.0, 3.0, 4.0, 6.0, 9.0]
+    >>> Polynomial(2, degree=2, context_bounds=[(0, 4), (0, 4)])([4.0, 3.0]).tolist()
+    [1.0, 1.0, 0.5, 1.0, 0.5, 0.25]
     """
-
-    def __init__(self, context_dim, degree=2, context_bounds=None):
-        if int(context_dim) != context_dim or context_dim < 1:
-            raise ValueError(f"context_dim must be a positive integer, got {context_dim!r}")
-        if int(degree) != degree or degree < 0:
-            raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
-        self.context_dim, self.degree = int(context_dim), int(degree)
-        if context_bounds is not None:
-            cb = np.asarray(context_bounds, dtype=float)
-            cb = np.broadcast_to(cb, (self.context_dim, 2)) if cb.shape == (2,) else cb
-            if cb.shape != (self.context_dim, 2):
-                raise ValueError(f"context_bounds must be (a, b) or {self.context_dim} pairs")
-            for row in cb:
-                check_bounds(row)
-            context_bounds = cb.copy()
-        self.context_bounds = context_bounds
-        exps = [e for deg in range(self.degree + 1)
-                for e in itertools.combinations_with_replacement(range(self.context_dim), deg)]
-        self._exps = np.zeros((len(exps), self.context_dim), dtype=np.int64)
-        for row, e in enumerate(exps):
-            for i in e:
-                self._exps[row, i] += 1
-        self.n_features = len(exps)
-
-    def __call__(self, context):
-        x = np.array(context, dtype=np.float64).reshape(-1)
-        if x.size != self.context_dim:
-            raise ValueError(f"context must have {self.context_dim} entries, got {x.size}")
-        if not np.isfinite(x).all():
-            raise ValueError(f"context must be finite, got {context!r}")
-        if self.context_bounds is not None:
-            a, b = self.context_bounds[:, 0], self.context_bounds[:, 1]
-            x = 2.0 * (np.minimum(np.maximum(x, a), b) - a) / (b - a) - 1.0
-        return _monomials(x, self._exps)
-
-    @property
-    def penalty(self):
-        return np.diag((self._exps.sum(axis=1) + 1.0) ** 2)
-
-    def config(self):
-        cb = None if self.context_bounds is None else self.context_bounds.tolist()
-        return {"kind": "Polynomial", "context_dim": self.context_dim, "degree": self.degree,
-                "context_bounds": cb}
+    if isinstance(degree, bool) or not (isinstance(degree, numbers.Integral) and degree >= 0):
+        raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
+    if context_dim is not None and not (isinstance(context_dim, numbers.Integral)
+                                        and context_dim >= 1):
+        raise ValueError(f"context_dim must be a positive integer, got {context_dim!r}")
+    return FeatureMap("polynomial", int(degree) + 1, context_bounds, context_dim, margin)
 
 
 def make_features(config):
     """Rebuild a feature map from its ``config()``."""
     config = dict(config)
     kind = config.pop("kind")
-    klass = {"Polynomial": Polynomial, "Chebyshev": Chebyshev, "Hat": Hat}.get(kind)
-    if klass is None:
+    if kind not in FeatureMap._kinds:
         raise ValueError(f"unknown feature map {kind!r}")
-    return klass(**config)
+    return FeatureMap(kind, config["m"], config.get("context_bounds"), config.get("context_dim"),
+                      config.get("margin", 0.25))
+
+
+def rescale_ridge(P, theta, S, penalty):
+    """Re-express a ridge fit in new feature coordinates ``φ_new = S φ_old``.
+
+    With ``P = (Λ + G)⁻¹`` (``Λ`` the scaled penalty, ``G = Σ φφᵀ``) and ``θ = P Σ φ y``, the
+    data statistics are ``G = P⁻¹ − Λ`` and ``Σ φ y = P⁻¹ θ``; in the new coordinates they are
+    ``S G Sᵀ`` and ``S Σ φ y``, and the fit is redone with the same penalty ``Λ`` (now on the new
+    coordinates): the batch ridge fit of the same data with the new features.  ``P`` may be a
+    stack ``(K, d, d)`` of per-arm matrices (then ``theta`` is ``(K, d)``); both are returned
+    new.  ``O(d³)`` per matrix, in compiled loops (:mod:`bandit._kernels_ridge`).
+    """
+    from ._kernels_ridge import refit
+
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    penalty = np.ascontiguousarray(penalty, dtype=np.float64)
+    if P.ndim == 3:
+        out = [refit(np.ascontiguousarray(P[k]), np.ascontiguousarray(theta[k]), S, penalty)
+               for k in range(P.shape[0])]
+        return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+    return refit(np.ascontiguousarray(P), np.ascontiguousarray(theta, dtype=np.float64), S,
+                 penalty)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._base import Policy
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
-from .features import Chebyshev, _chebyshev
+from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
 
 __all__ = ["JointCB"]
@@ -25,7 +25,9 @@ class JointCB(Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
-    ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` (``i < m``) and ``χ_kj = T_j(u_k)``,
+    ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` for the context's range ``[a, b]``
+    (learnt, :mod:`bandit.features`; a vector context has the products of total degree ``< m``,
+    no context the single feature 1) and ``χ_kj = T_j(u_k)``,
     ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``; arms without an ω use their index).
     One ridge fit ``θ = (λΛ + Σ φφᵀ)⁻¹ Σ φ y`` over *all* rounds, target
     ``y = log(cost/unit + 0.01)`` (``unit`` = the first positive cost), penalty
@@ -40,16 +42,33 @@ class JointCB(Policy):
     ``exploration="igw"`` instead samples by inverse-gap weighting on ``μ`` with
     ``γ_t = gamma·√(t + 1)`` (as :class:`~bandit.SquareCB`).
 
+    ``explore_within = f`` caps the optimism at ``log f``: the drawn arm minimises
+    ``μ_k − min(β σ̂ width_k, log f)``, so an arm predicted to cost more than ``f`` times the
+    predicted best is never explored, however uncertain (under a guarded
+    :class:`~bandit.Tuner` it would mostly be stopped anyway).  Uncertain arms near the best
+    are still tried, and the grid's ends, where the Chebyshev widths are largest, no longer
+    draw exploration by width alone.
+
+    ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
+    cost of every arm from the theory of the solver (:func:`bandit.prior.theory_costs`); the
+    first draw plays the predicted best and the predicted log-cost differences enter the fit as
+    ``prior_weight`` pseudo-observations at the first context.
+
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
     Parameters
     ----------
     arms : sequence of float or dict
         ω grid or setting dicts.
-    context_bounds : (float, float)
-        ``[a, b]``; scalar contexts outside are clipped to it.
-    m : int, default 10
-        Chebyshev polynomials in the context.
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting range of the context (one pair per coordinate); without, the range is learnt
+        from the contexts seen, and a context outside widens it (:mod:`bandit.features`).
+    m : int, optional
+        Chebyshev polynomials per context coordinate (default 10; for a vector context the
+        products of total degree ``< 4``).
+    context_dim : int, optional
+        Context length (default: from ``context_bounds`` or the first context; a first call
+        without a context makes a context-free learner that still shares across arms).
     m_omega : int, default 12
         Chebyshev polynomials in ω (at most the number of arms is used: with ``m_omega = K``
         every per-arm function of the context is representable, the penalty still shares).
@@ -60,6 +79,13 @@ class JointCB(Policy):
     exploration : {"lcb", "igw"}
     gamma : float, default 30.0
         IGW schedule scale (``exploration="igw"`` only).
+    explore_within : float > 1, optional
+        Explore only arms predicted to cost at most this many times the predicted best
+        (``exploration="lcb"``; :func:`bandit.default_policy` uses 2.5).
+    prior : {None, "theory"}
+        Starting belief from the first system (see above).
+    prior_weight : float, default 1.0
+        Pseudo-observations per arm the prior is worth.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -75,11 +101,25 @@ class JointCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err")
+    _state_keys = ("P", "theta", "unit", "sq_err", "context_range", "prior_curve", "prior_used")
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=10, *, m_omega=12, ridge=0.01,
-                 beta=1.0, exploration="lcb", gamma=30.0, seed=None):
+    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
+                 ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
+                 prior=None, prior_weight=1.0, seed=None):
         super().__init__(arms, seed=seed)
+        if explore_within is not None and not (isinstance(explore_within, (int, float))
+                                               and explore_within > 1):
+            raise ValueError(f"explore_within must be None or a number > 1, got {explore_within!r}")
+        self.explore_within = None if explore_within is None else float(explore_within)
+        self._cap = math.inf if explore_within is None else math.log(explore_within)
+        if prior not in (None, "theory"):
+            raise ValueError(f"prior must be None or 'theory', got {prior!r}")
+        if not (isinstance(prior_weight, (int, float)) and math.isfinite(prior_weight)
+                and prior_weight > 0):
+            raise ValueError(f"prior_weight must be a positive number, got {prior_weight!r}")
+        self.prior, self.prior_weight = prior, float(prior_weight)
+        self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
+        self.prior_used = False  # whether the curve has entered the model
         for name, v in (("ridge", ridge), ("gamma", gamma)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
@@ -89,7 +129,8 @@ class JointCB(Policy):
             raise ValueError(f"exploration must be 'lcb' or 'igw', got {exploration!r}")
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
-        self.features = Chebyshev(context_bounds, m)
+        self._m_arg = m
+        self.features = Chebyshev(context_bounds, 10 if m is None else m, context_dim)
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
@@ -98,42 +139,128 @@ class JointCB(Policy):
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        j = np.arange(mw) + 1.0
-        i = np.arange(self.features.m) + 1.0
-        lam = self.ridge * np.outer(i ** 2, j ** 2).ravel()  # index i·mw + j, as the kernel
-        self.P = np.diag(1.0 / lam)
-        self.theta = np.zeros(lam.size)
+        self.P = self.theta = None  # allocated once the context length is known
+        if self.features.context_dim is not None:
+            self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (psi, t) for which _mu holds the model's means
 
+    def _allocate(self):
+        if self._m_arg is None and self.features.context_dim > 1 and self.features.m == 10:
+            # a vector context: total degree < 4 keeps d = (number of ψ) · m_omega moderate
+            state = self.features.state()
+            self.features = Chebyshev(self.features.range.hint, 4, self.features.context_dim)
+            self.features.load(state)
+        self.P = np.diag(1.0 / self._penalty_diag())
+        self.theta = np.zeros(self.P.shape[0])
+
+    def _penalty_diag(self):
+        """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
+        j = np.arange(self._X.shape[1]) + 1.0
+        return self.ridge * np.outer(np.diag(self.features.penalty), j ** 2).ravel()
+
+    @property
+    def context_range(self):
+        """The learnt context range (part of the saved state)."""
+        return self.features.state()
+
+    @context_range.setter
+    def context_range(self, state):
+        if state["dim"] is not None and self.features.context_dim is None:
+            self.features.range.dim = int(state["dim"])
+            self._allocate()
+        self.features.load(state)
+
     def _config(self):
-        return {"context_bounds": list(self.features.context_bounds), "m": self.features.m,
-                "m_omega": self.m_omega, "ridge": self.ridge, "beta": self.beta,
-                "exploration": self.exploration, "gamma": self.gamma}
+        cfg = self.features.config()
+        return {"context_bounds": cfg["context_bounds"], "m": self._m_arg,
+                "context_dim": cfg["context_dim"], "m_omega": self.m_omega, "ridge": self.ridge,
+                "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
+                "explore_within": self.explore_within, "prior": self.prior,
+                "prior_weight": self.prior_weight}
+
+    # --- the prior ----------------------------------------------------------------------------
+    def prime(self, A, solver):
+        """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
+        once, with the first matrix, before the first draw); a no-op without ``prior`` or
+        once costs have been seen.
+
+        ``prior="theory"``: :func:`bandit.prior.theory_costs` predicts every arm's iterations
+        from ``A``'s spectrum; their logarithms relative to the cheapest arm become
+        :attr:`prior_curve`.  The first draw plays the curve's minimum, and the curve enters the
+        model as ``prior_weight`` pseudo-observations of each difference
+        ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
+        the measured costs outweigh them as they accumulate.
+        """
+        if self.prior is None or self.t > 0 or self.prior_used:
+            return
+        from .prior import theory_costs
+
+        c = theory_costs(A, self.arms, solver)
+        self.prior_curve = None if c is None else np.log(c / c.min())
+
+    def _use_prior(self, psi):
+        """Pseudo-observations of the prior's differences at the first context (once)."""
+        self.prior_used = True
+        g = self.prior_curve
+        best = int(np.argmin(g))
+        w = math.sqrt(self.prior_weight)
+        for k in range(self.n_arms):
+            if k != best:
+                phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
+                rls_update(self.P, self.theta, w * phi, w * (g[k] - g[best]))
 
     @property
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
-    def _check_context(self, context):
-        return self.features(context)  # the same array for a repeated float (leader() uses it)
+    def _context(self, context):
+        # select/update: the range may widen (the model follows); the same read-only array for
+        # a repeated float context (leader() relies on it)
+        if context is None and self.features.context_dim not in (None, 0):
+            raise ValueError("JointCB is contextual: pass context=...")
+        psi, S = self.features.observe(context)
+        if self.P is None:
+            self._allocate()
+            psi = self.features(context)
+        if S is not None:
+            Sf = np.kron(S, np.eye(self._X.shape[1]))
+            self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
+            self._mu_of = None
+        return psi
+
+    def _query(self, context):
+        if context is None and self.features.context_dim not in (None, 0):
+            raise ValueError("JointCB is contextual: pass context=...")
+        psi = self.features(context)
+        if self.P is None:
+            self._allocate()  # may switch to the vector default of m
+            psi = self.features(context)
+        return psi
 
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
-        return np.outer(self._context(context), self._X[self._check_arm(arm)]).ravel()
+        return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
 
     def _bonus(self):
         return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
 
     def _select(self, psi):
+        if self.prior_curve is not None and not self.prior_used:
+            self._use_prior(psi)
+            self._mu_of = None
+            self.p = None
+            return int(np.argmin(self.prior_curve))
         self._mu_of = (psi, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
+            if self._cap < math.inf:  # optimism of at most log(explore_within)
+                np.maximum(self._score, self._mu - self._cap, out=self._score)
             return int(np.argmin(self._score))
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
@@ -141,13 +268,13 @@ class JointCB(Policy):
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
         from the means the round's draw already computed when it can."""
-        psi = self._context(context)
+        psi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
         if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
             joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
             self._mu_of = (psi, self.t)
-        k = int(played_argmin(self._mu, self.counts))
+        k = int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
         return k, float(self.unit * (math.exp(self._mu[k]) - _FLOOR))
@@ -172,7 +299,7 @@ class JointCB(Policy):
         Unlike the per-arm learners, arms never played get a prediction too (from the shared
         model); :class:`~bandit.Tuner` only trusts arms with data for its guard.
         """
-        psi = self._context(context)
+        psi = self._query(context)
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)

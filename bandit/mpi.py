@@ -15,7 +15,8 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["world", "on_root", "agree", "agree_result", "write_on_root", "is_root"]
+__all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
+           "is_root"]
 
 
 def world(backend):
@@ -40,6 +41,28 @@ def on_root(comm, fn, *args, **kwargs):
         return fn(*args, **kwargs)
     value = fn(*args, **kwargs) if comm.Get_rank() == 0 else None
     return comm.bcast(value, root=0)
+
+
+def on_every_rank(comm, fn, *args):
+    """``fn(*args)`` on every rank; a ``ValueError``/``TypeError`` on any rank is raised on
+    every rank (naming the rank that refused).
+
+    The Tuner checks its input before the collective decision: a rank refusing its input
+    alone would leave the others waiting in the broadcast.
+    """
+    if comm is None:
+        return fn(*args)
+    try:
+        value, err = fn(*args), None
+    except (TypeError, ValueError) as exc:
+        value, err = None, exc
+    errors = comm.allgather(None if err is None else (isinstance(err, TypeError), str(err)))
+    if err is not None:
+        raise err
+    for rank, e in enumerate(errors):
+        if e is not None:
+            raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
+    return value
 
 
 def agree(comm, value):

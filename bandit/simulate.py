@@ -16,12 +16,15 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
     policy : Policy
         Any policy; it is updated in place (pass a fresh one per trial).
     costs : array_like, shape (T, K)
-        Cost of every arm on every instance (minimised), ``K == policy.n_arms``.
+        Cost of every arm on every instance (minimised), ``K == policy.n_arms``; ``inf`` (or
+        NaN) where the arm fails on that instance (an audit's record of a diverged solve).
     contexts : array_like, shape (T,) or (T, d), optional
         Context of each round; required for contextual policies, else ignored.
     cap : float or array_like of shape (T,), optional
-        Censoring cap: a cost above it is reported as ``cap`` with ``censored=True`` (what a
-        solve stopped at ``maxiter = cap`` would report).
+        Censoring cap: a cost above it is reported as ``cap`` with ``censored=True`` and
+        ``converged=False`` (what a solve stopped at ``maxiter = cap`` would report); a failure
+        is reported the same way, as a :class:`bandit.Tuner` charges a failed arm ``maxiter``.
+        Required when ``costs`` has failures.
 
     Returns
     -------
@@ -33,6 +36,9 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
     >>> from bandit import FixedArm
     >>> simulate(FixedArm([1.0, 1.5], arm=1), [[3, 2], [4, 1]]).tolist()
     [1, 1]
+    >>> p = FixedArm([1.0, 1.5], arm=1)
+    >>> simulate(p, [[3, np.inf]], cap=100).tolist(), p.cost_sums.tolist(), p.leader()[0]
+    ([1], [0.0, 100.0], None)
     """
     C = np.asarray(costs, dtype=float)
     if C.ndim != 2 or C.shape[1] != policy.n_arms:
@@ -46,6 +52,9 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
         ctx = np.asarray(contexts, dtype=float)
         if ctx.shape[0] != T:
             raise ValueError(f"contexts has {ctx.shape[0]} rows, costs has {T}")
+    if cap is None and not np.isfinite(C).all():
+        raise ValueError("costs has non-finite entries (arms that failed): pass cap=..., the "
+                         "cost a failure is reported as (a Tuner reports maxiter)")
     caps = np.broadcast_to(np.inf if cap is None else np.asarray(cap, dtype=float), (T,))
     arms = np.empty(T, dtype=np.int64)
     select, update = policy.select, policy.update
@@ -53,8 +62,8 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
         c = ctx[t]
         k = select(c)
         cost = C[t, k]
-        if cost > caps[t]:
-            update(k, caps[t], c, True)
+        if not cost <= caps[t]:  # capped, or failed (inf, NaN)
+            update(k, caps[t], c, True, False)
         else:
             update(k, cost, c)
         arms[t] = k

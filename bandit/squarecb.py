@@ -11,7 +11,7 @@ import numpy as np
 
 from ._base import Policy
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
-from .features import Chebyshev, Hat, Polynomial
+from .features import Chebyshev, Hat, Polynomial, rescale_ridge
 
 __all__ = ["SquareCB", "ChebCB", "ChebLCB", "SplineCB"]
 
@@ -42,12 +42,13 @@ class SquareCB(Policy):
     ----------
     arms : sequence of float or dict
         ω grid or setting dicts.
-    context_dim : int, default 1
-        Length of the context vector.
+    context_dim : int, optional
+        Length of the context vector (default: from ``context_bounds`` or the first context).
     degree : int, default 2
         Total degree of the polynomial features.
     context_bounds : (a, b) or sequence of (a, b), optional
-        Per-coordinate box; coordinates are clipped to it and mapped to [−1, 1].
+        Starting range of each coordinate; without, it is learnt from the contexts seen
+        (:mod:`bandit.features`).  Coordinates are mapped to [−1, 1] within the range.
     ridge : float, default 0.01
         ``λ``, the weight of the feature map's penalty ``Λ``.
     gamma, gamma_exponent : float
@@ -74,9 +75,10 @@ class SquareCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err")
+    _state_keys = ("P", "theta", "unit", "sq_err", "context_range")
+    _m_arg = 0  # the feature size was given (ChebCB: None means its default, see _allocate)
 
-    def __init__(self, arms, context_dim=1, *, degree=2, context_bounds=None, ridge=0.01,
+    def __init__(self, arms, context_dim=None, *, degree=2, context_bounds=None, ridge=0.01,
                  gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
                  seed=None):
         super().__init__(arms, seed=seed)
@@ -99,17 +101,39 @@ class SquareCB(Policy):
         self.features = features
         self.ridge, self.gamma, self.gamma_exponent = float(ridge), float(gamma), float(gamma_exponent)
         self.target = target
-        d = features.n_features
-        P0 = np.linalg.inv(self.ridge * features.penalty)
-        self.P = np.repeat(P0[None], self.n_arms, axis=0)
-        self.theta = np.zeros((self.n_arms, d))
+        self.P = self.theta = None  # allocated once the context length is known
+        if features.context_dim is not None:
+            self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0  # accumulated squared prediction error (diagnostic)
         self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
 
+    def _allocate(self):
+        if self._m_arg is None and self.features.context_dim > 1 \
+                and self.features.m != self._default_m[1]:
+            # a vector context seen first: the vector default of m (total degree < m)
+            state = self.features.state()
+            self.features = self._feature_map(self.features.range.hint, self._default_m[1],
+                                              self.features.context_dim,
+                                              self.features.range.margin)
+            self.features.load(state)
+        P0 = np.linalg.inv(self.ridge * self.features.penalty)
+        self.P = np.repeat(P0[None], self.n_arms, axis=0)
+        self.theta = np.zeros((self.n_arms, self.features.n_features))
+
+    @property
+    def context_range(self):
+        """The learnt context range (part of the saved state)."""
+        return self.features.state()
+
+    @context_range.setter
+    def context_range(self, state):
+        self.features.load(state)
+
     def _config(self):
-        return {"context_dim": self.features.context_dim, "degree": self.features.degree,
-                "context_bounds": self.features.config()["context_bounds"], **self._learn_config()}
+        cfg = self.features.config()
+        return {"context_dim": cfg["context_dim"], "degree": self.features.m - 1,
+                "context_bounds": cfg["context_bounds"], **self._learn_config()}
 
     def _learn_config(self):
         return {"ridge": self.ridge, "gamma": self.gamma, "gamma_exponent": self.gamma_exponent,
@@ -121,11 +145,31 @@ class SquareCB(Policy):
         return self.exploration == "igw"
 
     def _context(self, context):
-        # overrides Policy._context (every SquareCB is contextual); scalar feature maps return
-        # the same read-only array for a repeated float context, which leader() relies on
-        if context is None:
+        # overrides Policy._context (select/update): the range may widen, and the model is
+        # then re-expressed in the new coordinates; scalar feature maps return the same
+        # read-only array for a repeated float context, which leader() relies on
+        if context is None and self.features.context_dim != 0:
             raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
-        return self.features(context)
+        phi, S = self.features.observe(context)
+        if self.P is None:
+            self._allocate()
+            phi = self.features(context)
+        if S is not None:
+            self.P, self.theta = rescale_ridge(self.P, self.theta, S,
+                                               self.ridge * self.features.penalty)
+            self._lead = None
+        return phi
+
+    def _query(self, context):
+        """Features for predict/leader: no widening (a context outside the range is taken at
+        its nearest edge)."""
+        if context is None and self.features.context_dim != 0:
+            raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
+        phi = self.features(context)
+        if self.P is None:
+            self._allocate()  # may switch to the vector default of m
+            phi = self.features(context)
+        return phi
 
     # --- cost transform -----------------------------------------------------------------------
     def _y(self, cost):
@@ -145,7 +189,7 @@ class SquareCB(Policy):
 
     def probabilities(self, context):
         """Inverse-gap-weighting distribution for ``context``."""
-        return self._probabilities(self._context(context))
+        return self._probabilities(self._query(context))
 
     def _probabilities(self, phi):
         yhat = self.theta @ phi
@@ -178,7 +222,7 @@ class SquareCB(Policy):
 
     def predict(self, context=None):
         """Predicted cost of every arm at ``context`` in raw units (NaN for unplayed arms)."""
-        phi = self._context(context)
+        phi = self._query(context)
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         return np.where(self.counts > 0, self._cost(self.theta @ phi), np.nan)
@@ -187,63 +231,81 @@ class SquareCB(Policy):
         """Played arm with the lowest predicted cost at ``context`` and that cost (see
         :meth:`Policy.leader`); the cost transform is increasing, so the model's argmin is the
         leader and only its cost is converted."""
-        phi = self._context(context)
+        phi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
-        if self._lead is not None and self._lead[0] is phi and self._lead[1] == self.t:
-            k, y = self._lead[2:]
+        lead = self._lead
+        # the draw's leader is over played arms: when it has converged it is also the leader
+        # over the arms with a converged observation (a subset), else search those
+        if (lead is not None and lead[0] is phi and lead[1] == self.t and lead[2] >= 0
+                and self.converged_counts[lead[2]] > 0):
+            k, y = lead[2:]
         else:
-            k, y = played_model_argmin(self.theta, phi, self.counts)
+            k, y = played_model_argmin(self.theta, phi, self.converged_counts)
         if k < 0:
             return None, math.nan
         return int(k), float(self._cost(y))
 
 
 class ChebCB(SquareCB):
-    """ChebCB (the paper's contextual learner): :class:`SquareCB` on a scalar context with
-    Chebyshev features ``T_0(u) … T_{m−1}(u)``, ``u = 2(c − a)/(b − a) − 1`` (c clipped to
-    ``[a, b]``), penalty ``diag((j + 1)²)``.
+    """ChebCB (the paper's contextual learner): :class:`SquareCB` with Chebyshev features
+    ``T_0(u) … T_{m−1}(u)``, ``u = (c − m)/h`` the context in its range ``[m − h, m + h]``,
+    penalty ``diag((j + 1)²)``; a vector context gets the products ``Π_d T_{j_d}(u_d)`` of total
+    degree ``< m``.
 
     Parameters
     ----------
     arms : sequence of float or dict
         ω grid or setting dicts.
-    context_bounds : (float, float)
-        ``[a, b]``; contexts outside are clipped to it.
-    m : int, default 6
-        Number of Chebyshev polynomials (the paper's m = 6).
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting range of the context (one pair per coordinate); without, the range is learnt
+        from the contexts seen.  Either way a context outside the range widens it and the model
+        is re-expressed in the new coordinates (:mod:`bandit.features`).
+    m : int, optional
+        Number of Chebyshev polynomials per coordinate (the paper's m = 6 for a scalar
+        context; default 6 for one coordinate, 3 for more).
+    context_dim : int, optional
+        Context length (default: from ``context_bounds`` or the first context).
     ridge, gamma, gamma_exponent, target, seed
         As for :class:`SquareCB`.
 
     Examples
     --------
-    >>> p = ChebCB([1.0, 1.8], context_bounds=(0, 1), seed=0)
+    >>> p = ChebCB([1.0, 1.8], seed=0)                 # no bounds: the range is learnt
     >>> for i in range(300):
-    ...     c = i % 2
+    ...     c = 5.0 * (i % 2)
     ...     k = p.select(c)
-    ...     p.update(k, 10 + 50 * (k != c), context=c)
-    >>> [int(np.argmin(p.predict(0.0))), int(np.argmin(p.predict(1.0)))]
+    ...     p.update(k, 10 + 50 * (k != i % 2), context=c)
+    >>> [int(np.argmin(p.predict(0.0))), int(np.argmin(p.predict(5.0)))]
     [0, 1]
     """
 
-    _feature_map = Chebyshev
+    _feature_map = staticmethod(Chebyshev)
+    _default_m = (6, 3)
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=6, *, ridge=0.01, gamma=50.0,
-                 gamma_exponent=0.5, target="log", exploration="igw", beta=0.5, seed=None):
+    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, ridge=0.01,
+                 gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
+                 seed=None):
         Policy.__init__(self, arms, seed=seed)
-        self._setup(self._feature_map(context_bounds, m), ridge, gamma, gamma_exponent, target,
-                    exploration, beta)
+        self._m_arg = m
+        if m is None:  # the scalar default; a vector context switches to the vector one
+            m = self._default_m[0]
+        self._setup(self._feature_map(context_bounds, m, context_dim), ridge, gamma,
+                    gamma_exponent, target, exploration, beta)
 
     def _config(self):
         cfg = self.features.config()
-        return {"context_bounds": cfg["context_bounds"], "m": cfg["m"], **self._learn_config()}
+        return {"context_bounds": cfg["context_bounds"], "m": cfg["m"],
+                "context_dim": cfg["context_dim"], **self._learn_config()}
 
 
 class SplineCB(ChebCB):
-    """:class:`SquareCB` on a scalar context with a penalised linear spline on ``m`` knots.
+    """:class:`SquareCB` with a penalised linear spline on ``m`` knots per context coordinate.
 
     Local features follow a cost whose slope in the context changes abruptly (SOR above and
     below Young's ω*) better than global polynomials; ``ridge`` sets the curvature penalty.
+    A widening range moves the knots, so the model is carried over by least-squares projection
+    (:func:`bandit.features.rescale_ridge`), not exactly.
 
     Examples
     --------
@@ -256,13 +318,15 @@ class SplineCB(ChebCB):
     [0, 1]
     """
 
-    _feature_map = Hat
+    _feature_map = staticmethod(Hat)
+    _default_m = (16, 6)
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=16, *, ridge=0.01, gamma=50.0,
-                 gamma_exponent=0.5, target="log", exploration="igw", beta=0.5, seed=None):
-        super().__init__(arms, context_bounds, m, ridge=ridge, gamma=gamma,
-                         gamma_exponent=gamma_exponent, target=target, exploration=exploration,
-                         beta=beta, seed=seed)
+    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, ridge=0.01,
+                 gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
+                 seed=None):
+        super().__init__(arms, context_bounds, m, context_dim=context_dim, ridge=ridge,
+                         gamma=gamma, gamma_exponent=gamma_exponent, target=target,
+                         exploration=exploration, beta=beta, seed=seed)
 
 
 class ChebLCB(ChebCB):
@@ -285,8 +349,11 @@ class ChebLCB(ChebCB):
     [0, 1]
     """
 
-    def __init__(self, arms, context_bounds=(-1.0, 1.0), m=10, *, ridge=0.01, gamma=50.0,
-                 gamma_exponent=0.5, target="log", exploration="lcb", beta=0.5, seed=None):
-        super().__init__(arms, context_bounds, m, ridge=ridge, gamma=gamma,
-                         gamma_exponent=gamma_exponent, target=target, exploration=exploration,
-                         beta=beta, seed=seed)
+    _default_m = (10, 4)
+
+    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, ridge=0.01,
+                 gamma=50.0, gamma_exponent=0.5, target="log", exploration="lcb", beta=0.5,
+                 seed=None):
+        super().__init__(arms, context_bounds, m, context_dim=context_dim, ridge=ridge,
+                         gamma=gamma, gamma_exponent=gamma_exponent, target=target,
+                         exploration=exploration, beta=beta, seed=seed)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from ._base import Policy, check_bounds, scalar_context
+from ._base import Policy
+from .features import _BIG, ContextRange
 from ._kernels import tsallis_normaliser
 
 __all__ = ["tsallis_probabilities", "TsallisINF", "TsallisINFCB"]
@@ -145,71 +147,279 @@ class TsallisINF(Policy):
         return np.where(self.counts > 0, self.L / max(self.t, 1), np.nan)
 
 
-class TsallisINFCB(Policy):
-    """Tsallis-INF-CB: an independent :class:`TsallisINF` per bin of a scalar context.
+class _BinGrid:
+    """Equal-width bins per context coordinate, at most ``bins`` of them, learnt online.
 
-    The context ``c`` is clipped to ``context_bounds = (a, b)`` and mapped to bin
-    ``floor(bins (c - a)/(b - a))`` (the last bin includes ``b``).  Each bin keeps its own loss
-    estimates, round counter, baseline (smallest positive cost seen in the bin) and loss scale,
-    exactly as :class:`TsallisINF`; the generator is shared.
+    Coordinate ``d`` has bins ``j = ⌊(x − o_d)/w_d⌋`` of width ``w_d``; the stored ones are
+    ``j0_d … j0_d + bins − 1`` (array positions ``j − j0_d``).  With a hint ``[a, b]`` the grid
+    starts as the paper's (``o = a``, ``w = (b − a)/bins``, ``b`` itself in the last bin).
+    Without, every context shares one bin until a second value is seen; the two values then sit
+    at the centres of bins ``⌊bins/2⌋`` apart, the pair centred in the grid.  A context beyond the stored bins shifts them if the
+    occupied span allows, else adjacent bins merge pairwise (``w`` doubles, ``j → ⌊j/2⌋``) until
+    it fits.  :meth:`locate` returns the cell and the list of moves applied, which the policy
+    replays on its per-cell arrays.
+    """
+
+    def __init__(self, bins, hint, dim):
+        self.bins = bins
+        self.range = ContextRange(hint, dim)  # parsing and the hint only
+        self.dim = self.range.dim
+        if self.range.hint is not None:
+            h = self.range.hint
+            self._set(h[:, 0].copy(), (h[:, 1] - h[:, 0]) / bins, np.zeros(len(h), np.int64))
+        else:
+            self.origin = self.width = self.j0 = self.jlo = self.jhi = None
+
+    def _set(self, origin, width, j0):
+        self.origin, self.width, self.j0 = origin, width, j0
+        self.jlo = np.full(len(origin), np.iinfo(np.int64).max)  # occupied span (none yet)
+        self.jhi = np.full(len(origin), np.iinfo(np.int64).min)
+
+    def _quotient(self, x, d):
+        """``(x − o)/w`` in halves (no overflow before the division); inf when out of reach."""
+        return (0.5 * x - 0.5 * self.origin[d]) / (0.5 * self.width[d])
+
+    def _index(self, x, d):
+        if self.width[d] == 0:
+            return 0 if x == self.origin[d] else None
+        j = math.floor(self._quotient(x, d))
+        hint = self.range.hint
+        if hint is not None and x == hint[d, 1] and j == self.j0[d] + self.bins:
+            j -= 1  # the paper's rule: b belongs to the last bin
+        return j
+
+    def locate(self, context):
+        """``(cell index tuple, moves)`` for ``context``; ``moves`` are ``(axis, "shift", k)`` or
+        ``(axis, "merge", parity)`` to apply to the per-cell arrays first."""
+        if isinstance(context, float) and self.dim == 1 and self.width is not None \
+                and self.width[0] > 0 and math.isfinite(context):
+            # a scalar context in a stored bin: the common case of a Tuner round
+            q = self._quotient(context, 0)
+            j = math.floor(q) if abs(q) < 2.0 ** 52 else None
+            j0 = int(self.j0[0])
+            hint = self.range.hint
+            if hint is not None and j == j0 + self.bins and context == hint[0, 1]:
+                j -= 1
+            if j is not None and j0 <= j < j0 + self.bins:
+                if j < self.jlo[0]:
+                    self.jlo[0] = j
+                if j > self.jhi[0]:
+                    self.jhi[0] = j
+                return (j - j0,), ()
+        x = self.range.parse(context)
+        if self.dim is None:
+            self.dim = self.range.dim
+        moves = []
+        if self.origin is None:  # first context ever: one bin at it, width unknown
+            self._set(x.copy(), np.zeros(x.size), np.zeros(x.size, np.int64))
+        cell = []
+        for d in range(x.size):
+            j = self._index(x[d], d)
+            if j is None:  # second distinct value on a point grid: give the grid a width
+                x0 = self.origin[d]
+                n = max(1, self.bins // 2)  # both values at bin centres, n bins apart
+                self.width[d] = min(2.0 * (abs(0.5 * x[d] - 0.5 * x0) / n), _BIG)
+                self.origin[d] = x0 - 0.5 * self.width[d]
+                j0_new = (0 if x[d] > x0 else -n) - max(self.bins - n - 1, 0) // 2
+                # x0's data sat at position 0; it is absolute bin 0 of the new grid
+                moves.append((d, "shift", int(self.j0[d] - j0_new)))
+                self.jlo[d] = self.jhi[d] = 0
+                self.j0[d] = j0_new
+                j = self._index(x[d], d)
+            while self.width[d] > 0 and not abs(self._quotient(x[d], d)) < 2.0 ** 52:  # far out: merge
+                moves.append((d, "merge", int(self.j0[d] % 2)))
+                self.width[d] = min(2.0 * self.width[d], _BIG) if self.width[d] < _BIG else math.inf
+                self.j0[d] //= 2
+                self.jlo[d], self.jhi[d] = self.jlo[d] // 2, self.jhi[d] // 2
+                j = self._index(x[d], d)
+            lo, hi = min(self.jlo[d], j), max(self.jhi[d], j)
+            while hi - lo + 1 > self.bins:  # merge pairs until the occupied span fits
+                parity = int(self.j0[d] % 2)
+                moves.append((d, "merge", parity))
+                self.width[d] *= 2.0
+                self.j0[d] = self.j0[d] // 2
+                lo, hi, j = lo // 2, hi // 2, j // 2
+                self.jlo[d], self.jhi[d] = self.jlo[d] // 2, self.jhi[d] // 2
+            if j < self.j0[d] or j >= self.j0[d] + self.bins:
+                j0_new = lo if j < self.j0[d] else hi - self.bins + 1
+                moves.append((d, "shift", int(self.j0[d] - j0_new)))
+                self.j0[d] = j0_new
+            self.jlo[d], self.jhi[d] = lo, hi
+            cell.append(int(j - self.j0[d]))
+        return tuple(cell), moves
+
+    def peek(self, context):
+        """The cell of ``context`` without changing the grid (nearest stored bin), or None."""
+        x = self.range.parse(context)
+        if self.origin is None:
+            return None
+        cell = []
+        for d in range(x.size):
+            j = self._index(x[d], d)
+            j = self.j0[d] if j is None else j
+            cell.append(int(min(max(j - self.j0[d], 0), self.bins - 1)))
+        return tuple(cell)
+
+    def state(self):
+        return {k: getattr(self, k) for k in ("dim", "origin", "width", "j0", "jlo", "jhi")}
+
+    def load(self, st):
+        self.dim = None if st["dim"] is None else int(st["dim"])
+        self.range.dim = self.dim
+        for k in ("origin", "width", "j0", "jlo", "jhi"):
+            v = st[k]
+            setattr(self, k, None if v is None else np.asarray(v, dtype=float if k in
+                                                                ("origin", "width") else np.int64))
+
+
+def _apply_moves(arrays, mins, moves):
+    """Replay the grid moves on per-cell arrays (axis ``d`` of each is coordinate ``d``)."""
+    for d, kind, k in moves:
+        for name, a in arrays.items():
+            if kind == "shift":
+                out = np.zeros_like(a)
+                n = a.shape[d]
+                src = [slice(None)] * a.ndim
+                dst = [slice(None)] * a.ndim
+                if k >= 0:
+                    src[d], dst[d] = slice(0, max(n - k, 0)), slice(k, n)
+                else:
+                    src[d], dst[d] = slice(-k, n), slice(0, max(n + k, 0))
+                out[tuple(dst)] = a[tuple(src)]
+            else:  # merge pairs: position p (absolute j0 + p) goes to ⌊(j0 + p)/2⌋ − ⌊j0/2⌋
+                n = a.shape[d]
+                out = np.zeros_like(a)
+                for p in range(n):
+                    q = (p + k) // 2
+                    sl_in = [slice(None)] * a.ndim
+                    sl_out = [slice(None)] * a.ndim
+                    sl_in[d], sl_out[d] = p, q
+                    if name in mins:  # smallest positive value (0 = none)
+                        cur, new = out[tuple(sl_out)], a[tuple(sl_in)]
+                        out[tuple(sl_out)] = np.where(cur == 0, new,
+                                                      np.where(new == 0, cur, np.minimum(cur, new)))
+                    else:
+                        out[tuple(sl_out)] += a[tuple(sl_in)]
+            arrays[name] = out
+    return arrays
+
+
+class TsallisINFCB(Policy):
+    """Tsallis-INF-CB: an independent :class:`TsallisINF` per bin of the context.
+
+    Each coordinate of the context is cut into at most ``bins`` equal bins (a cell per
+    combination for a vector context).  With ``context_bounds = (a, b)`` the bins start as the
+    paper's, ``⌊bins·(c − a)/(b − a)⌋`` (``b`` in the last bin); without, they are learnt from
+    the contexts seen.  A context outside the bins extends them, and when more than ``bins``
+    would be needed adjacent bins merge pairwise, their Tsallis-INF states adding up (loss
+    estimates, weights, rounds and costs; the smaller baseline) — no context is ever clipped
+    into a bin it does not belong to.  Each cell keeps its own loss estimates, round counter,
+    baseline (smallest positive cost seen in the cell) and loss scale, exactly as
+    :class:`TsallisINF`; the generator is shared.
 
     Parameters
     ----------
     arms : sequence of float or dict
         ω grid or setting dicts.
-    context_bounds : (float, float)
-        Interval ``[a, b]`` of the context; values outside are clipped to it.
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting interval of each context coordinate (a hint).
     bins : int, default 5
-        Number of equal bins (the paper uses 5 or 6).
+        Bins per coordinate (the paper uses 5 or 6).
+    context_dim : int, optional
+        Context length (default: from ``context_bounds`` or the first context).
     seed : int, optional
         Seed of the sampling generator.
 
     Examples
     --------
-    >>> p = TsallisINFCB([1.0, 1.8], context_bounds=(0, 1), bins=2, seed=0)
+    >>> p = TsallisINFCB([1.0, 1.8], bins=2, seed=0)
     >>> for i in range(400):
-    ...     c = i % 2                        # arm 0 is best at c = 0, arm 1 at c = 1
+    ...     c = 10.0 * (i % 2)                   # arm 0 is best at c = 0, arm 1 at c = 10
     ...     k = p.select(c)
-    ...     p.update(k, 10 + 50 * (k != c), context=c)
-    >>> [p.select(0.1), p.select(0.9)]
+    ...     p.update(k, 10 + 50 * (k != i % 2), context=c)
+    >>> [p.select(0.5), p.select(9.5)]
     [0, 1]
     """
 
     contextual = True
-    _state_keys = ("L", "bin_t", "bin_sums", "bin_counts", "W", "bin_low", "bin_pos")
+    _state_keys = ("L", "bin_t", "bin_sums", "bin_counts", "W", "bin_low", "bin_pos", "grid")
     report_round_cost = True
+    _MINS = ("bin_low",)
 
-    def __init__(self, arms, context_bounds=(0.0, 1.0), bins=5, *, seed=None):
+    def __init__(self, arms, context_bounds=None, bins=5, *, context_dim=None, seed=None):
         super().__init__(arms, seed=seed)
-        a, b = check_bounds(context_bounds)
-        if int(bins) != bins or bins < 1:
+        if isinstance(bins, bool) or not (isinstance(bins, numbers.Integral) or
+                                          (isinstance(bins, float) and bins.is_integer())) \
+                or bins < 1:
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
-        self.context_bounds = (a, b)
         self.bins = int(bins)
-        self.L = np.zeros((self.bins, self.n_arms))
-        self.bin_t = np.zeros(self.bins, dtype=np.int64)
-        self.bin_sums = np.zeros(self.bins)
-        self.bin_counts = np.zeros((self.bins, self.n_arms), dtype=np.int64)
-        self.W = np.zeros((self.bins, self.n_arms))  # Σ 1/p per bin and arm
-        self.bin_low = np.zeros(self.bins)  # per-bin baseline (smallest positive cost)
-        self.bin_pos = np.zeros(self.bins, dtype=np.int64)  # per-bin rounds with cost > 0
+        self._grid = _BinGrid(self.bins, context_bounds, context_dim)
+        self.L = None  # per-cell arrays, allocated once the context length is known
+        if self._grid.dim is not None:
+            self._allocate()
+
+    def _allocate(self):
+        shape = (self.bins,) * self._grid.dim
+        self.L = np.zeros(shape + (self.n_arms,))
+        self.W = np.zeros(shape + (self.n_arms,))  # Σ 1/p per cell and arm
+        self.bin_counts = np.zeros(shape + (self.n_arms,), dtype=np.int64)
+        self.bin_t = np.zeros(shape, dtype=np.int64)
+        self.bin_sums = np.zeros(shape)
+        self.bin_low = np.zeros(shape)  # per-cell baseline (smallest positive cost)
+        self.bin_pos = np.zeros(shape, dtype=np.int64)  # per-cell rounds with cost > 0
+
+    @property
+    def context_bounds(self):
+        """The user's starting interval (``None`` when the bins are learnt from scratch)."""
+        h = self._grid.range.hint
+        if h is None:
+            return None
+        return tuple(h[0].tolist()) if len(h) == 1 else [tuple(r) for r in h.tolist()]
+
+    @property
+    def grid(self):
+        """The learnt bin grid (part of the saved state)."""
+        return self._grid.state()
+
+    @grid.setter
+    def grid(self, st):
+        self._grid.load(st)
 
     def _config(self):
-        return {"context_bounds": list(self.context_bounds), "bins": self.bins}
+        h = self._grid.range.hint
+        return {"context_bounds": None if h is None else h.tolist(), "bins": self.bins,
+                "context_dim": self._grid.dim}
 
     def _check_context(self, context):
-        a, b = self.context_bounds
-        c = scalar_context(context, self.context_bounds)
-        return min(int((c - a) / (b - a) * self.bins), self.bins - 1)
+        # select/update: the grid may extend or merge; the per-cell arrays follow
+        if context is None:
+            raise ValueError("TsallisINFCB is contextual: pass context=...")
+        cell, moves = self._grid.locate(context)
+        if self.L is None:
+            self._allocate()
+        if moves:
+            names = ("L", "W", "bin_counts", "bin_t", "bin_sums", "bin_low", "bin_pos")
+            arrays = _apply_moves({k: getattr(self, k) for k in names}, self._MINS, moves)
+            for k, v in arrays.items():
+                setattr(self, k, v)
+        return cell
+
+    def _peek(self, context):
+        if context is None:
+            raise ValueError("TsallisINFCB is contextual: pass context=...")
+        return self._grid.peek(context)
 
     def probabilities(self, context):
-        """Distribution for the next round in the bin of ``context``."""
-        i = self._context(context)
+        """Distribution for the next round in the cell of ``context``."""
+        i = self._peek(context)
+        if i is None:
+            return np.full(self.n_arms, 1.0 / self.n_arms)
         return self._probabilities(i)
 
     def scaled_losses(self, context):
-        """The estimates the distribution of ``context``'s bin is formed from."""
-        return self._scaled_losses(self._context(context))
+        """The estimates the distribution of ``context``'s cell is formed from."""
+        i = self._peek(context)
+        return np.zeros(self.n_arms) if i is None else self._scaled_losses(i)
 
     def _scaled_losses(self, i):
         return _scaled(self.L[i], self.W[i], float(self.bin_low[i]), float(self.bin_sums[i]),
@@ -224,16 +434,18 @@ class TsallisINFCB(Policy):
     def _update(self, arm, cost, i, censored):
         p = self.p if self.p is not None else self._probabilities(i)
         if cost > 0.0:
-            self.L[i, arm] += cost / p[arm]
-            self.W[i, arm] += 1.0 / p[arm]
+            self.L[i + (arm,)] += cost / p[arm]
+            self.W[i + (arm,)] += 1.0 / p[arm]
             self.bin_low[i] = cost if self.bin_pos[i] == 0 else min(self.bin_low[i], cost)
             self.bin_pos[i] += 1
         self.bin_t[i] += 1
         self.bin_sums[i] += cost
-        self.bin_counts[i, arm] += 1
+        self.bin_counts[i + (arm,)] += 1
         self.p = None
 
     def predict(self, context=None):
-        """Importance-weighted mean cost per arm in the context's bin (NaN if never played)."""
-        i = self._context(context)
+        """Importance-weighted mean cost per arm in the context's cell (NaN if never played)."""
+        i = self._peek(context)
+        if i is None:
+            return np.full(self.n_arms, np.nan)
         return np.where(self.bin_counts[i] > 0, self.L[i] / max(self.bin_t[i], 1), np.nan)

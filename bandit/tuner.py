@@ -1,89 +1,228 @@
 """The Tuner: one-line change inside a simulation loop that learns the solver's ω as it goes."""
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 
 import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
-from ._persist import TunerFileError, read_versioned, write_atomic
+from ._kernels import count_nonfinite
+from .arms import COSTS, ArmSet, arm_kwargs
+from ._persist import TunerFileError, write_atomic
+from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
+from . import report as _report
+from .audit import Auditor
 
-__all__ = ["Tuner", "arm_kwargs", "TunerFileError"]
+__all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
 
-FORMAT, VERSION = "relaxtune.tuner", 1
+#: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
+#: wrote strict JSON (non-finite floats tagged); versions 1 and 2 are still read.
+FORMAT, VERSION = "relaxtune.tuner", 3
 _COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost", "censored",
-            "fallback_arm")
+            "fallback_arm", "p", "leader", "budget")
+
+#: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
+#: ``‖r_k‖ > GUARD_DTOL·‖r_0‖``, so an unstable ω costs a few iterations, not the climb to the
+#: solvers' default 1e12.  Converging SOR can grow its residual first (by up to ~1e5 on upwind
+#: convection–diffusion at a Péclet number of 1000), so such a stop is not final: when no arm
+#: converges, the stopped arms are run again with the solvers' default.
+GUARD_DTOL = 1e6
+# solve keywords the Tuner sets itself; an arm may not set them
+_TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_F64 = np.dtype(np.float64)
+_EMPTY = np.empty(0)
 
 
-def arm_kwargs(arm, solver="sor", backend="numba") -> dict:
-    """Solver keyword arguments an arm stands for (the one place arms become settings).
+# --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
+def _number(value, name) -> float:
+    if type(value) is float:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
 
-    A float is ``omega``.  A dict gives ``omega`` (or PETSc's ``pc_sor_omega``) as ``omega``
-    and passes its other keys as keyword arguments, or, with ``backend="petsc"``, as the
-    ``options`` database entries.  Plain CG takes no ``omega``.
 
-    Examples
-    --------
-    >>> arm_kwargs(1.4)
-    {'omega': 1.4}
-    >>> arm_kwargs({"pc_type": "sor", "pc_sor_omega": 1.2}, "ssor_pcg", "petsc")
-    {'omega': 1.2, 'options': {'pc_type': 'sor', 'pc_sor_omega': 1.2}}
+def _integer(value, name) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _check_context(context):
+    """``None``, a finite float, or a finite 1-D float array; else ``ValueError``.
+
+    Checked before the policy draws, and what the history records; whether the policy can use
+    it (a context at all, its length) the policy checks before it draws.
     """
-    om = arm_omega(arm)
-    kw = {} if om is None or solver == "cg" else {"omega": om}
-    if isinstance(arm, dict):
-        rest = {k: v for k, v in arm.items() if k != "omega"}
-        if backend == "petsc":
-            if rest:
-                kw["options"] = rest
-        else:
-            kw.update({k: v for k, v in rest.items() if k != "pc_sor_omega"})
-    return kw
+    if context is None or (type(context) is float and math.isfinite(context)):
+        return context
+    if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
+        c = float(context)
+        if not math.isfinite(c):
+            raise ValueError(f"context must be finite, got {context!r}")
+        return c
+    if isinstance(context, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
+    try:
+        arr = np.array(context, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"context must be a number or a sequence of numbers, got {context!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"context must be a number or a 1-D sequence of numbers, got shape "
+                         f"{arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"context must be finite, got {context!r}")
+    return arr
+
+
+def _vectors(b, x0, n):
+    """``b`` and ``x0`` (or None) as finite float64 vectors of length ``n``; the solvers' own
+    check and message for anything else."""
+    if (type(b) is np.ndarray and b.dtype is _F64 and b.size == n and b.ndim == 1
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype is _F64 and x0.size == n
+                                and x0.ndim == 1))
+            and not count_nonfinite(b, _EMPTY if x0 is None else x0)):
+        return b, x0  # the common case, in one compiled pass
+    from solvers._operator import check_vector
+
+    return check_vector(b, n, "b"), None if x0 is None else check_vector(x0, n, "x0")
+
+
+def _residual_key(r) -> float:
+    return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
+
+
+def _takes_dtol(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "dtol" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 class Tuner:
-    """Solve a sequence of systems, choosing each solve's arm (ω) with a policy; costs minimised.
+    """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
+    configuration) with a policy; costs minimised.
 
     Parameters
     ----------
-    policy : Policy
-        Any :data:`bandit.POLICIES` learner over the arms (ω values or setting dicts).
+    policy : Policy, optional
+        Any :data:`bandit.POLICIES` learner over the arms: ω values, setting dicts of
+        ``solver``, or configuration dicts that name their own method and preconditioner
+        (``{"method": "cg", "pc": "amg", "reuse": 20}``; see :mod:`bandit.arms` and
+        :func:`bandit.config_grid`); default :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
+        method is shown the first system once, before its first draw (its prior).
     solver : {"ssor_pcg", "sor", "cg"} or callable
-        A :data:`solvers.SOLVERS` name, or a function with the same signature
-        ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult.
+        The method of float arms and of setting dicts (configuration arms carry their own),
+        or a function with the same signature
+        ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult
+        (if it also takes ``dtol``, guarded attempts pass :data:`GUARD_DTOL`).
     rtol, atol, maxiter : float, float, int
-        Stopping rule and cap of every solve (REFERENCE §1).
-    cost : {"iterations", "time"}
-        What the policy minimises: iteration counts or wall-clock seconds of the solve.
-    backend : str
+        Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve.
+    cost : {"iterations", "time", "work", "timed_work"} or None
+        What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
+        of a preconditioner included, charged to the solve that builds it); work in
+        matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
+        or work priced in seconds, ``a + b·work`` with ``(a, b)`` fitted per family to this
+        tuner's measured seconds, plus the measured set-up (:meth:`ArmSet.timed_work`: the
+        clock's ranking without its per-solve noise).  ``None`` (default): iterations when
+        the arms differ only in ω, else time.  Iterations are refused for arms that differ in
+        more than ω (an AMG iteration costs many SSOR iterations).
+    backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
-        Guarded exploration: an arm that is not the policy's predicted best gets a budget of
-        ``guard ×`` the best arm's predicted cost; if it has not converged by then it is
-        stopped, reported to the policy as *censored* and the solve is finished from its
-        current iterate with the predicted best arm (up to ``maxiter`` more iterations).
-        ``None`` disables it.  With ``cost="time"`` the budget is converted to iterations with
-        the running seconds-per-iteration of this tuner's solves.
-    audit : float, default 0.0
-        Fraction of solves on which every other arm is also run on the same system, off the
-        user's clock (``audit_seconds``), to estimate regret in production.
+        Guarded solving (see Notes): an arm that is not the policy's predicted best gets a
+        budget of ``guard ×`` the best arm's predicted cost, every attempt stops early on
+        divergence, and a failed attempt is followed by the fallback chain, so the solve
+        converges whenever some arm converges on the system within ``maxiter``.  ``None``
+        means no guard at all: one solve with the chosen arm, up to ``maxiter`` iterations and
+        the solver's default divergence tolerance, returned as it is (also unconverged).
+    audit_budget : float, default 0.0
+        Fraction of the solve time (of the user's solves) to spend on audits: other arms run
+        on the same systems after the solve, off the user's clock and never told to the
+        policy, which make :meth:`regret` unbiased for every policy (``bandit/audit.py``).
+        0 runs none.
     audit_seed : int, optional
-        Seed of the audit coin (kept apart from the policy's generator).
+        Seed of the audit generator (kept apart from the policy's generator).
+    progress : bool or str, default False
+        Show a tqdm bar with running iterations, regret estimate and leader (a string is
+        its description).
+    callback : callable, optional
+        ``callback(result)`` after each solve, with the returned SolveResult.
 
     Notes
     -----
-    A diverged or broken-down attempt is fed back as censored with the whole budget as cost and
-    the fallback restarts from the user's ``x0``.  The cost of a fallback phase is not fed to
-    regression learners (it started from a warm iterate, so it is not a comparable observation
-    of either arm): they get the attempt's censored cost, a lower bound on the arm's cost.
-    Policies with ``report_round_cost`` (the adversarial ones, which add a censored cost as if
-    observed) get the whole round's cost instead, attempt plus fallback, uncensored: it is the
-    loss their choice caused, whereas the attempt alone would make an arm that had to be
-    stopped look no worse than ``guard ×`` the leader.  On heat2d at nx = 200 this took
-    Tsallis-INF from 122.9k iterations (4 trials) to 104.8k–107.7k, the reference's 107.2k
-    (no guard: 106.3k–109.5k).
+    **A guarded solve** (``guard`` a number) runs these steps:
+
+    1. *Attempt*: the policy's arm, with ``maxiter`` if it is the leader (the arm with the
+       lowest predicted cost among arms with a converged observation, :meth:`Policy.leader`)
+       or if there is no leader yet, else with the budget ``guard ×`` the leader's predicted
+       cost, converted to iterations for that arm (:meth:`ArmSet.budget`: the arm's own cost
+       per iteration, measured on its family or, before that, from the work model; a set-up
+       it must build, shared over the ``reuse + 1`` rounds it serves, taken off first; an
+       attempt whose set-up alone exceeds the budget is not started); stopped as diverged
+       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
+    2. *Fall back*, if it did not converge: the other arms in this order, each with
+       ``maxiter`` and the same divergence test, until one converges — the leader; the other
+       arms with a converged observation by predicted cost; the most conservative arm; then
+       every remaining arm, from the most conservative on.  The first fallback continues from
+       the attempt's iterate if the attempt was only stopped by its budget; every other run
+       starts from the user's ``x0``.
+    3. *Last resort*, if none converged: every arm whose failure was not final — stopped by
+       the budget or by ``GUARD_DTOL``, or run from a warm iterate — is run again from ``x0``
+       with ``maxiter`` and the solver's default divergence tolerance.
+
+    Conservative arms (most likely to converge, used first when nothing has converged yet):
+    for ``"sor"`` the smallest ω (under-relaxation damps the sweep; on a nonsymmetric matrix
+    large ω are the ones that diverge); for ``"ssor_pcg"`` the ω closest to 1 (symmetric
+    Gauss–Seidel: every ω in (0, 2) gives an SPD preconditioner, the ends of the interval
+    the worst conditioned); for ``"cg"`` and custom solvers the first arm of the list.
+    Among configuration arms: Jacobi-CG, then plain CG (they converge on any SPD system and
+    have no set-up that could be stale), SSOR-PCG by ``|ω − 1|``, IC(0)-CG, AMG-CG, other
+    PETSc preconditioners, SOR by ω; fresh set-ups before reused ones
+    (:meth:`ArmSet.safety_order`).
+
+    *Set-up reuse* (``reuse=k`` arms) is counted in rounds of this tuner: a set-up built in
+    round ``t`` serves the arm's solves up to round ``t + k``.
+
+    The result is converged whenever one of these runs converged; ``iterations`` and
+    ``seconds`` cover every run; ``arm``/``omega`` name the arm that produced ``x``.  When
+    every arm failed the result is the run with the smallest residual, ``converged=False``,
+    ``reason`` that run's reason, and ``info["all_arms_failed"] = True`` with a message in
+    ``info["failure"]``.
+
+    **What the policy is told** (one ``update`` per solve, for the arm it chose):
+
+    * converged: its cost, ``converged=True``.
+    * stopped by the budget (it may converge later): the attempt's cost as a censored lower
+      bound (an attempt not started: the set-up it would have paid); a ``report_round_cost``
+      policy (the adversarial ones, which use a censored cost
+      as if observed) gets the round's cost instead — attempt plus fallback, the loss its
+      choice caused — uncensored.  Either way ``converged=False``.
+    * failed (diverged, broke down, or hit ``maxiter``): the cost of ``maxiter`` iterations
+      (``cost="time"``/``"work"``: the largest over the arms of ``maxiter`` × the arm's
+      running cost per iteration plus its set-up), at least the
+      round's cost for a ``report_round_cost`` policy, censored, ``converged=False``.  No arm
+      converging on the system can cost more than ``maxiter`` iterations, so a failed arm
+      never looks cheaper than one that converged on the same system, whatever its attempt
+      and fallback cost; and only arms with a converged observation become the leader.
+
+    A run of the chain is not told to the policy (it did not choose it; an importance
+    weighted learner cannot use it), except that when the chosen arm itself converges in the
+    last resort that run is its (uncensored) observation.
+
+    ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
+    solver itself would refuse — before the policy draws: a refused call raises
+    ``ValueError`` (``TypeError`` for an ``A`` of an unknown type) and leaves the policy, its
+    generator and the history as they were.  A custom solver function checks its own input,
+    after the draw.
 
     Examples
     --------
@@ -97,48 +236,184 @@ class Tuner:
     ...            for c in rng.uniform(0, 0.5, 20)]
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
+
+    Configuration arms choose among solver families (compared by wall-clock by default):
+
+    >>> from bandit import config_grid
+    >>> t = Tuner(SmoothIGW(config_grid(omegas=[1.2, 1.7], pcs=["jacobi", "ic0"]), seed=0))
+    >>> t.cost, t.arm_labels
+    ('time', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
+    >>> t.solve(A, np.ones(64)).converged
+    True
     """
 
-    def __init__(self, policy, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
-                 cost="iterations", backend="numba", guard=3.0, audit=0.0, audit_seed=None):
+    def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
+                 cost=None, backend="numba", guard=3.0, audit_budget=0.0,
+                 audit_seed=None, progress=False, callback=None):
+        if policy is None:  # the recommended learner for the solver (bandit.default_policy)
+            from .defaults import default_policy
+
+            policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
-        if cost not in ("iterations", "time"):
-            raise ValueError(f"cost must be 'iterations' or 'time', got {cost!r}")
-        if guard is not None and not (isinstance(guard, numbers.Real) and guard >= 1):
-            raise ValueError(f"guard must be None or a number >= 1, got {guard!r}")
-        if not (isinstance(audit, numbers.Real) and 0 <= audit <= 1):
-            raise ValueError(f"audit must be a fraction in [0, 1], got {audit!r}")
-        if int(maxiter) != maxiter or maxiter < 1:
-            raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+        self._solve_fn = self._resolve(solver)
+        self._by_name = isinstance(solver, str)
+        if cost is not None and (not isinstance(cost, str) or cost not in COSTS):
+            raise ValueError(f"cost must be 'iterations', 'time', 'work' or 'timed_work' (or "
+                             f"None: iterations for ω-only arms, time otherwise), got {cost!r}")
+        if self._by_name:
+            import solvers
+
+            if not isinstance(backend, str) or backend not in solvers.BACKENDS:
+                raise ValueError(f"backend must be one of {solvers.BACKENDS}, got {backend!r}")
+        rtol, atol = _number(rtol, "rtol"), _number(atol, "atol")
+        for name, v in (("rtol", rtol), ("atol", atol)):
+            if not 0.0 <= v < math.inf:  # NaN fails too
+                raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
+        if rtol == 0.0 and atol == 0.0:
+            raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
+        maxiter = _integer(maxiter, "maxiter")
+        top = self._max_int(backend)
+        if not 1 <= maxiter <= top:
+            raise ValueError(f"maxiter must be a positive integer within the solvers' integer "
+                             f"range (at most {top}), got {maxiter!r}")
+        if guard is not None:
+            guard = _number(guard, "guard")
+            if not 1.0 <= guard < math.inf:
+                raise ValueError(f"guard must be None or a finite number >= 1, got {guard!r}")
+        audit_budget = _number(audit_budget, "audit_budget")
+        if not 0.0 <= audit_budget <= 1.0:
+            raise ValueError(f"audit_budget must be a fraction in [0, 1], got {audit_budget!r}")
+        if callback is not None and not callable(callback):
+            raise ValueError(f"callback must be a function or None, got {callback!r}")
+        if not isinstance(progress, (bool, str)):
+            raise ValueError(f"progress must be True, False or a description, got {progress!r}")
+        if audit_seed is not None:
+            audit_seed = _integer(audit_seed, "audit_seed")
+            if audit_seed < 0:
+                raise ValueError(f"audit_seed must be a non-negative integer, got {audit_seed!r}")
         self.policy = policy
         self.solver = solver
-        self._solve_fn = self._resolve(solver)
-        self.rtol, self.atol, self.maxiter = float(rtol), float(atol), int(maxiter)
+        self._omegas = self._check_arms()
+        # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
+        arms = ArmSet(policy.arms, solver, backend)
+        cost = self._resolve_cost(cost, arms, backend)
+        arms.cost = cost
+        self._arms = arms
+        self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
         self.cost, self.backend = cost, backend
-        self.guard = None if guard is None else float(guard)
-        self.audit = float(audit)
+        self.guard = guard
+        self.audit_budget = audit_budget
         self.audit_seed = audit_seed
-        self._audit_rng = np.random.default_rng(audit_seed)
+        self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if audit_budget else None
         self._log = []  # one tuple of _COLUMNS per solve
-        self.audits = []  # (round, arm played, costs of every arm on that system)
-        self.audit_seconds = 0.0
+        self.progress, self.callback = progress, callback
+        # one attribute test per solve when both are off
+        self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
-        self._by_name = isinstance(solver, str)
-        self._arm_kw = [arm_kwargs(a, self.solver_name, backend) for a in policy.arms]
-        self._omegas = [math.nan if arm_omega(a) is None else arm_omega(a) for a in policy.arms]
+        self._primed = False  # _prime runs once, before the policy's first draw
+        #: Readable name of every arm (summaries, histories, tables and plots use these).
+        self.arm_labels = arms.labels
+        self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
+        # per arm: the solver function and every keyword argument of its guarded (dtol) and
+        # plain runs but x0 and maxiter, built once (a preconditioner object per arm)
+        self._calls = arms.calls(self._solve_fn, {"rtol": rtol, "atol": atol, "backend": backend},
+                                 GUARD_DTOL if self._dtol else None)
+        self._safe = arms.safety_order()
+        self._require = arms.requirement_check() if self._by_name else None
+        if self._by_name:
+            self._try_arms()
+
+    @staticmethod
+    def _resolve_cost(cost, arms, backend):
+        """``cost`` checked against the arms: iterations only where they mean the same work."""
+        if cost is None:
+            return "time" if arms.heterogeneous else "iterations"
+        if cost == "iterations" and arms.heterogeneous:
+            a = arms.family.index(1)
+            raise ValueError(
+                f"cost='iterations' compares iteration counts, which cost different work "
+                f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
+                f"differ in more than ω); use cost='time' (the default for such arms) or "
+                f"cost='work'")
+        if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
+            raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
+                             "(solvers.work_model); it needs a solver name and "
+                             "backend='numba' (use cost='time' otherwise)")
+        return cost
 
     @staticmethod
     def _resolve(solver):
+        if isinstance(solver, str):
+            import solvers
+
+            if solver not in solvers.SOLVERS:
+                raise ValueError(f"unknown solver {solver!r}; known: {sorted(solvers.SOLVERS)}")
+            return solvers.SOLVERS[solver]
         if callable(solver):
             return solver
+        raise ValueError(f"solver must be a solvers.SOLVERS name or a function, got {solver!r}")
+
+    @staticmethod
+    def _max_int(backend) -> int:
+        """Largest ``maxiter`` the kernels take: int64 for Numba, ``PetscInt`` for PETSc."""
+        if backend == "petsc":
+            try:
+                from petsc4py import PETSc
+            except ImportError:
+                return _INT64_MAX  # the solver explains how to install it
+            return int(np.iinfo(PETSc.IntType).max)
+        return _INT64_MAX
+
+    def _check_arms(self):
+        """Every arm's ω (NaN if none), as the history records it; the arms of a custom solver
+        function are checked here (configurations are checked by :class:`ArmSet`)."""
+        omegas = []
+        for i, arm in enumerate(self.policy.arms):
+            try:
+                om = arm_omega(arm)
+            except (TypeError, ValueError):
+                raise ValueError(f"arm {i} ({arm!r}): omega must be a number") from None
+            if isinstance(arm, dict) and not self._by_name:
+                owned = sorted(_TUNER_KEYS & arm.keys())
+                if owned:
+                    raise ValueError(f"arm {i} ({arm!r}) sets {owned}, which the Tuner sets "
+                                     "for every solve")
+            omegas.append(math.nan if om is None else om)
+        return omegas
+
+    def _try_arms(self):
+        """Run every arm that is more than an ω once on a tiny SPD system, with its own
+        (throwaway) preconditioner, so that a setting the solver refuses is refused here
+        rather than after a draw, and the first timed solve of each kernel is not its
+        compilation."""
         import solvers
 
-        if solver not in solvers.SOLVERS:
-            raise ValueError(f"unknown solver {solver!r}; known: {sorted(solvers.SOLVERS)}")
-        return solvers.SOLVERS[solver]
+        arms = self._arms
+        if self.backend == "petsc":
+            tiny = np.array([[2.0, -1.0], [-1.0, 2.0]])
+        else:
+            tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+        seen = set()
+        for i, (arm, cfg) in enumerate(zip(self.policy.arms, arms.configs)):
+            key = (cfg.family, cfg.knobs)
+            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous):
+                continue  # a float arm is a checked ω
+            seen.add(key)
+            fn, kw = cfg.call()
+            kw = {**self._calls[i][1][True], **kw, "backend": self.backend}
+            try:
+                fn(tiny, np.ones(2), x0=None, maxiter=1, **kw)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"arm {i} ({arm!r}) is not valid for {cfg.method}: "
+                                 f"{exc}") from None
+
+    @property
+    def conservative_arm(self) -> int:
+        """The arm a failed solve falls back to when nothing better is known (class notes)."""
+        return self._safe[0]
 
     @property
     def solver_name(self):
@@ -146,146 +421,402 @@ class Tuner:
 
     # --- the decision point: the one place a parallel run would broadcast from rank 0 --------
     def decide(self, context=None):
-        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
+        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost, p)``.
 
-        Under MPI (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the
-        decision is broadcast, so every rank solves with the same arm.
+        ``best_arm`` is the leader (:meth:`Policy.leader`: the lowest predicted cost among arms
+        with a converged observation; None before any), used for the guard budget and as the
+        first fallback; ``p`` is the policy's distribution of this draw (None for a
+        deterministic policy), which the history and the regret estimates use.  Under MPI
+        (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the decision is
+        broadcast, so every rank solves with the same arm.
         """
+        if self._comm is None:
+            return self._decide(context)
         return _mpi.on_root(self._comm, self._decide, context)
 
-    def _decide(self, context=None):
-        """Ask the policy for an arm; return ``(arm, best_arm, predicted_best_cost)``.
-
-        ``best_arm`` is the arm with the lowest predicted cost among arms with data (None
-        before any), used for the guard budget and as the fallback.
-        """
+    def _decide(self, context):
         arm = self.policy.select(context)
         best, pred = self.policy.leader(context)
-        return arm, best, pred
+        return arm, best, pred, self.policy.p
 
-    def tell(self, arm, cost, context=None, censored=False):
-        """Report a cost to the policy (the other half of the decision point)."""
-        self.policy.update(arm, cost, context, censored)
+    def tell(self, arm, cost, context=None, censored=False, converged=None):
+        """Report a cost to the policy (the other half of the decision point).
+
+        Every rank tells its own copy of the policy the same (agreed) numbers.
+        """
+        self.policy.update(arm, cost, context, censored, converged)
 
     # --- solving --------------------------------------------------------------------------------
-    def _run(self, op, b, arm, x0, maxiter):
-        kw = self._arm_kw[arm]
-        res = self._solve_fn(op, b, x0=x0, rtol=self.rtol, atol=self.atol, maxiter=int(maxiter),
-                             backend=self.backend, **kw)
-        if self._comm is None:
-            return res
-        return _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
-
-    def _cost_of(self, r):
-        return float(r.seconds) if self.cost == "time" else float(r.iterations)
-
-    def _budget(self, arm, best, pred):
-        """Iteration cap of an exploratory attempt (``maxiter`` when not guarded)."""
-        if self.guard is None or best is None or arm == best or not math.isfinite(pred):
-            return self.maxiter
-        if self.cost == "time":
-            sec, its = self._work
-            if its == 0 or sec <= 0:
-                return self.maxiter
-            pred = pred / (sec / its)
-        return int(min(self.maxiter, max(1, math.ceil(self.guard * pred))))
-
     def solve(self, A, b, *, x0=None, context=None):
         """Solve ``A x = b`` with the arm the policy picks, learn from the cost, return the result.
+
+        Steps: validate (nothing changes if the call is refused), decide, attempt, fall back
+        (guarded solves that did not converge), tell, record — see the class notes.
 
         Returns
         -------
         SolveResult
-            ``arm``/``settings``/``omega`` are the arm that finished the solve; ``iterations``
-            and ``seconds`` cover every phase; ``info["explored"]`` describes a stopped
-            exploratory attempt (arm, ω, iterations, seconds, censored).
+            ``arm``/``settings``/``omega`` are the arm that produced ``x``; ``iterations`` and
+            ``seconds`` cover every run; when the chosen arm did not converge
+            ``info["explored"]`` describes its attempt and ``info["attempts"]`` lists every run
+            (arm, ω, iterations, seconds, reason, start, budget, dtol).
+
+        Raises
+        ------
+        ValueError
+            For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
+            an unknown type), before the policy draws.
         """
-        op = A
-        if self._by_name:
-            if self.backend == "petsc":  # also a PETSc.Mat; its KSPs are cached per Mat
-                import solvers.petsc
-
-                op = solvers.petsc.prepare(A)
-            else:
-                # one conversion per call, shared by fallback and audit; a matrix on the previous
-                # call's sparsity pattern (a re-assembled stencil) reuses its pattern work
-                if self._last_op is None:
-                    import solvers
-
-                    op = solvers.prepare(A)
-                else:
-                    op = self._last_op.with_values(A)
-                self._last_op = op
+        if self._comm is None:
+            op, b, x0, context = self._validate(A, b, x0, context)
+        else:  # a refusal on any rank is a refusal on every rank (no rank left waiting)
+            op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
-        policy = self.policy
-        if self._comm is None:  # == self.decide(context)
-            arm = policy.select(context)
-            best, pred = policy.leader(context)
+        if not self._primed:
+            self._prime(op)
+        arm, best, pred, pv = self._decide(context) if self._comm is None else self.decide(context)
+        self._arms.round = len(self._log)  # the clock of set-up reuse
+        budget = self.maxiter if arm == best else self._budget(arm, best, pred, op)
+        r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
+        if r.converged:
+            cost = self._cost_of(r)
+            self.tell(arm, cost, context, False, True)
+            final, censored, fallback, info = r, False, -1, None
+        elif self.guard is None:  # no fallback: the failure is returned as it is
+            cost = self._failure_cost(self._cost_of(r))
+            self.tell(arm, cost, context, True, False)
+            final, censored, fallback, info = r, True, -1, None
         else:
-            arm, best, pred = self.decide(context)
-        budget = self.maxiter if arm == best else self._budget(arm, best, pred)
-        r = self._run(op, b, arm, x0, budget)
-        work = self._work
-        work[0] += r.seconds
-        work[1] += r.iterations
-        censored, fallback = not r.converged, -1
-        cost = self._cost_of(r)
-        if censored and r.reason in ("diverged", "breakdown"):
-            cost = cost * budget / max(r.iterations, 1)  # penalise as if the budget was spent
-        falls_back = censored and best is not None and best != arm
-        round_cost = falls_back and policy.report_round_cost
-        if not round_cost:
-            policy.update(arm, cost, context, censored)  # == self.tell(...)
-        final, info = r, {}
-        if falls_back:
-            restart = r.reason in ("diverged", "breakdown")
-            r2 = self._run(op, b, best, x0 if restart else r.x, self.maxiter)
-            self._work[0] += r2.seconds
-            self._work[1] += r2.iterations
-            info["explored"] = {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
-                                "iterations": r.iterations, "seconds": r.seconds,
-                                "reason": r.reason, "censored": True, "budget": budget,
-                                "restarted": restart}
-            final = r2.replace(iterations=r.iterations + r2.iterations,
-                               seconds=r.seconds + r2.seconds)
-            fallback = best
-            if round_cost:  # the whole round's work: what choosing `arm` cost (not a bound)
-                cost = self._cost_of(final)
-                policy.update(arm, cost, context, False)
-        used = fallback if fallback >= 0 else arm
-        label = {"arm": used, "settings": self._settings(used),
-                 "info": {**final.info, **info, "cost": cost, "censored": censored}}
+            final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
+                                                                   best, r, budget)
+        used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
-        final = final._fill(**label) if self._by_name else final.replace(**label)
-        if self.audit and _mpi.agree(self._comm, self._audit_rng.random()) < self.audit:
-            self._audit(op, b, x0, arm, r)
-        self._record(arm, final, context, cost, censored, fallback)
+        if self._by_name or info:
+            extra = final.info
+            extra["cost"] = cost
+            extra["censored"] = censored
+            if info:
+                extra.update(info)
+            final = final._fill(arm=used, settings=self._settings(used))
+        else:
+            final = final.replace(arm=used, settings=self._settings(used),
+                                  info={**final.info, "cost": cost, "censored": censored})
+        t = len(self._log)
+        if self._auditor is not None and self._auditor.due(t, censored):
+            self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+        if context is None:
+            ctx = math.nan
+        elif type(context) is float:
+            ctx = context
+        else:
+            ctx = context.tolist()
+        self._log.append((arm, self._omegas[arm], final.iterations, final.seconds, ctx,
+                          final.converged, cost, censored, fallback,
+                          1.0 if pv is None else pv[arm], -1 if best is None else best, budget))
+        if self._hook is not None:
+            self._hook(final)
         return final
+
+    def _validate(self, A, b, x0, context):
+        """Step 1: everything the solve needs, checked and converted before the policy draws
+        (``A`` prepared once per call; a matrix on the previous call's sparsity pattern reuses
+        its pattern work)."""
+        if not (context is None or (type(context) is float and context - context == 0.0)):
+            context = _check_context(context)  # (a finite float needs no more)
+        if not self._by_name:
+            return A, b, x0, context  # a custom solver checks its own input
+        import solvers
+
+        # the previous call's operator lends its pattern work, and its storage when the
+        # Tuner made it (overwrite: it is used by no one else)
+        op = solvers.prepare(A, backend=self.backend, like=self._last_op, overwrite=True)
+        if self.backend == "petsc":
+            for method in self._arms.methods:
+                op.require(method)
+        else:
+            self._require(op)
+        if self.backend == "petsc":
+            b, x0 = self._petsc_vector(op, b, "b"), (
+                None if x0 is None else self._petsc_vector(op, x0, "x0"))
+        else:
+            b, x0 = _vectors(b, x0, op.n)
+        self._last_op = op
+        return op, b, x0, context
+
+    @staticmethod
+    def _petsc_vector(op, v, name):
+        from petsc4py import PETSc
+
+        if isinstance(v, PETSc.Vec):
+            op.vector(v, name, copy=False)  # global and local sizes
+            if not math.isfinite(v.norm()):
+                raise ValueError(f"{name} contains NaN or Inf")
+            return v
+        from solvers._operator import check_vector
+
+        return check_vector(v, op.n, name)
+
+    def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
+        """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
+        adds it to the running costs per iteration (the user's solves), else it is an audit
+        run, on a copy of the arm's preconditioner (:meth:`ArmSet.audit_call`)."""
+        arms = self._arms
+        if tally:
+            fn, kw = self._calls[arm]
+            if arms.has_setups:
+                arms.age(arm)
+        else:
+            fn, kw = arms.audit_call(arm, self._calls[arm])
+        res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+        if self._comm is not None:
+            res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+        if arms.needs_work:
+            arms.attach_work(arm, res, op)
+        if tally:
+            work = self._work
+            work[0] += res.seconds
+            work[1] += res.iterations
+            arms.observe(arm, res)
+        return res
+
+    def _skip(self, op, b, x0, arm):
+        """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
+        run of 0 iterations, carrying the set-up cost it would have paid (``cost_floor``)."""
+        from solvers import SolveResult
+
+        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        floor = self._arms.setup_estimate(arm, op)
+        return SolveResult._new(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                                omega=arm_omega(self.policy.arms[arm]), solver="skipped",
+                                reason="stopped", seconds=0.0, backend=self.backend,
+                                rtol=self.rtol, atol=self.atol, maxiter=0,
+                                info={"work": 0.0, "timed_work": 0.0, "skipped": True,
+                                      "cost_floor": floor})
+
+    def _cost_of(self, r):
+        return self._arms.cost_of(r)
+
+    def _failure_cost(self, spent):
+        """What a failed arm is told: ``maxiter`` iterations — in seconds or work, the most
+        expensive arm's ``maxiter`` iterations at its running cost per iteration plus its
+        set-up — at least ``spent`` (the failed round's own cost): more than any arm
+        converging within ``maxiter`` costs."""
+        return self._arms.failure_cost(self.maxiter, spent, self._last_op)
+
+    def _budget(self, arm, best, pred, op=None):
+        """Iteration cap of an exploratory attempt (``maxiter`` when not guarded; 0: not
+        started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
+        if self.guard is None or best is None or arm == best or not math.isfinite(pred):
+            return self.maxiter
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter)
+
+    # --- falling back -----------------------------------------------------------------------------
+    def fallback_order(self, arm, best, context=None) -> list:
+        """Every arm in the order a failed guarded solve tries them, the chosen ``arm`` in its
+        place (it is skipped until the last resort; see the class notes).
+
+        ``best`` is the leader from :meth:`decide`: first, then the other arms with a converged
+        observation by the policy's predicted cost, then the conservative arm, then the rest
+        from the most conservative on.
+
+        Examples
+        --------
+        >>> from bandit import FixedArm
+        >>> t = Tuner(FixedArm([1.0, 1.3, 1.6, 1.9], arm=3), solver="sor")
+        >>> t.fallback_order(3, None)          # nothing converged yet: the smallest ω first
+        [0, 1, 2, 3]
+        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0)
+        >>> t.policy.update(3, 9.0, converged=False)  # failed: not proven
+        >>> t.fallback_order(3, 2)
+        [2, 1, 0, 3]
+        """
+        p = self.policy
+        trusted = p.converged_counts > 0
+        first = [] if best is None else [int(best)]
+        proven = [k for k in range(p.n_arms) if trusted[k] and k not in first]
+        if proven:
+            pred = np.asarray(p.predict(context), dtype=np.float64)
+            rank = {k: i for i, k in enumerate(self._safe)}
+            proven.sort(key=lambda k: (pred[k] if pred[k] == pred[k] else math.inf, rank[k]))
+        safe = self._safe[0]
+        order = first + [k for k in proven if k != safe]
+        if safe not in first:
+            order.append(safe)
+        order += [k for k in self._safe if k not in order]
+        return order
+
+    def _fall_back(self, op, b, x0, context, arm, best, first, budget):
+        """The fall-back and tell steps of a guarded solve whose attempt did not converge: the
+        chain, the last resort, what the policy is told (class notes).  Returns ``(result,
+        cost told, censored, fallback arm, info)``."""
+        order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
+        runs = [(arm, first, "x0", budget, self._dtol)]
+        done = None
+        # only the budget stopped it ("stopped": a custom solver's word for the same)
+        budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
+        warm = first.x if budget_stop and first.iterations else None
+        for k in order:  # the chain
+            if k == arm:
+                continue
+            if warm is None:
+                r = self._run(op, b, k, x0, self.maxiter, True)
+                runs.append((k, r, "x0", self.maxiter, self._dtol))
+            else:  # the first fallback goes on from a budget-stopped attempt
+                r = self._run(op, b, k, warm, self.maxiter, True)
+                runs.append((k, r, "warm", self.maxiter, self._dtol))
+                warm = None
+            if r.converged:
+                done = len(runs) - 1
+                break
+        if done is None:  # last resort: every failure that was not final, from x0, plain
+            for k in order:
+                if self._settled(k, runs):
+                    continue
+                r = self._run(op, b, k, x0, self.maxiter, False)
+                runs.append((k, r, "x0", self.maxiter, False))
+                if r.converged:
+                    done = len(runs) - 1
+                    break
+        its = sum(r.iterations for _, r, *_ in runs)
+        secs = sum(r.seconds for _, r, *_ in runs)
+        floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
+        if done is None:
+            best_run = min(range(len(runs)), key=lambda i: _residual_key(runs[i][1]))
+        else:
+            best_run = done
+        used, res = runs[best_run][0], runs[best_run][1]
+        final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
+        round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
+            else sum(self._cost_of(r) for _, r, *_ in runs)
+        # what the policy is told about the arm it chose (class notes)
+        mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
+        if mine:
+            cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
+            censored, converged = False, True
+        elif budget_stop and all(k != arm for k, *_ in runs[1:]):
+            censored, converged = True, False  # stopped by the budget: at least this much
+            cost = max(self._cost_of(first), floor)
+            if self.policy.report_round_cost:
+                cost, censored = round_cost + floor, False
+        else:  # failed
+            cost = self._failure_cost(round_cost)
+            if self.policy.report_round_cost:
+                cost = max(cost, round_cost)
+            censored, converged = True, False
+        self.tell(arm, cost, context, censored, converged)
+        info = {"explored": {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
+                             "iterations": first.iterations, "seconds": first.seconds,
+                             "reason": first.reason, "censored": True, "budget": budget,
+                             "restarted": len(runs) < 2 or runs[1][2] == "x0"},
+                "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
+                              "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
+                              "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
+            info["explored"]["skipped"] = True
+        if done is None:
+            tried = sorted({k for k, *_ in runs})
+            info["all_arms_failed"] = True
+            info["failure"] = (f"every arm failed on this system: {len(tried)} of "
+                               f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
+                               f"returning the run with the smallest residual (arm {used}, "
+                               f"{res.reason})")
+        fallback = -1 if best_run == 0 else used
+        return final, cost, True, fallback, info  # the history's `censored`: the attempt failed
+
+    def _settled(self, k, runs) -> bool:
+        """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
+        ``maxiter``, and not merely stopped by the guard's divergence tolerance."""
+        for arm, r, start, cap, guarded in runs:
+            if arm != k or start != "x0" or cap < self.maxiter:
+                continue
+            if r.reason in ("maxiter", "breakdown", "converged"):
+                return True
+            if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
+                return True
+        return False
+
+    def _prime(self, op):
+        """Show the policy the first system before its first draw, once: a policy with a
+        ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
+        Under MPI only rank 0's policy decides, so only rank 0 is primed."""
+        self._primed = True
+        prime = getattr(self.policy, "prime", None)
+        if prime is None or self.policy.t > 0:
+            return
+        if self._comm is None:
+            prime(op, self.solver_name)
+        else:
+            _mpi.on_root(self._comm, prime, op, self.solver_name)
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
         return dict(a) if isinstance(a, dict) else {"omega": a}
 
-    def _audit(self, op, b, x0, arm, r):
-        costs = np.empty(self.policy.n_arms)
-        for k in range(self.policy.n_arms):
-            rk = r if (k == arm and r.converged) else self._run(op, b, k, x0, self.maxiter)
-            if k != arm or not r.converged:
-                self.audit_seconds += rk.seconds
-            costs[k] = self._cost_of(rk) if rk.converged else math.inf
-        self.audits.append((len(self._log), arm, costs))
+    def _audit(self, t, op, b, x0, arm, best, pred, pv, first, paid, context):
+        """The audit step (``bandit/audit.py``): after the solve, off the user's clock and
+        never told to the policy, run the arms the audit generator drew on this system."""
+        aud = self._auditor
+        stopped = not first.converged
+        if self._comm is None:
+            cols, row, complete = aud.decide(self, t, stopped)
+        else:  # rank 0 draws; every rank then holds the same plans and generator
+            cols, row, complete, ctl = _mpi.on_root(
+                self._comm, lambda: (*aud.decide(self, t, stopped), aud.control_state()))
+            if not _mpi.is_root(self._comm):
+                aud.load_control(ctl)
+        if complete and arm not in cols:
+            cols = [arm] + list(cols)  # the stopped arm, run to the end
+        if not cols and not row:
+            return
+        fail = self._failure_cost(0.0)
+        known = {arm: self._cost_of(first)} if first.converged else {}
 
-    def _record(self, arm, res, context, cost, censored, fallback):
-        if context is None:
-            ctx = math.nan
-        elif isinstance(context, (float, int)):
-            ctx = float(context)
-        else:
-            ctx = np.asarray(context, dtype=float).reshape(-1).tolist()
-        self._log.append((arm, self._omegas[arm], res.iterations, res.seconds, ctx,
-                          res.converged, cost, censored, fallback))
+        def prob(k):
+            return (1.0 if k == arm else 0.0) if pv is None else float(pv[k])
+
+        def cap_of(k):  # what an attempt of arm k would have been capped at this round
+            return self.maxiter if k == best else self._budget(k, best, pred, op)
+
+        for k in cols:
+            run_cap = aud.column_cap(k, paid, self.maxiter)
+            if k in known:  # the played arm converged: observed for free
+                aud.record(t, k, False, known[k], first.iterations, 0.0, True, cap_of(k),
+                           run_cap, prob(k), 0.0)
+                continue
+            res = self._run(op, b, k, x0, run_cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), run_cap, prob(k), self._cost_of(res))
+            if res.converged:
+                known[k] = value
+        if not row:
+            return
+        # every other arm, capped at the cheapest cost found so far (it cannot be the minimum
+        # if it needs more); cheapest predicted first so the cap falls fast
+        low = min(known.values(), default=math.inf)
+        order = _mpi.on_root(self._comm, self._row_order, context)
+        for k in order:
+            if k in known:
+                continue
+            cap = self.maxiter
+            if self.cost == "iterations" and math.isfinite(low):
+                cap = min(self.maxiter, int(low) - 1)
+                if cap < 1:
+                    break  # nothing can beat the minimum
+            res = self._run(op, b, k, x0, cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, True, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), cap, prob(k), self._cost_of(res))
+            if res.converged and value < low:
+                low = value
+
+    def _row_order(self, context):
+        pred = np.asarray(self.policy.predict(context), dtype=float)
+        pred = np.where(np.isfinite(pred), pred, math.inf)
+        rank = {k: i for i, k in enumerate(self._safe)}
+        return sorted(range(self.policy.n_arms), key=lambda k: (pred[k], rank[k]))
 
     @property
     def _rows(self) -> dict:
@@ -293,68 +824,62 @@ class Tuner:
         cols = list(zip(*self._log)) if self._log else [()] * len(_COLUMNS)
         return {k: list(v) for k, v in zip(_COLUMNS, cols)}
 
-    # --- reporting --------------------------------------------------------------------------------
+    # --- reporting (bandit/report.py) -------------------------------------------------------------
     @property
     def history(self) -> dict:
-        """Per-solve arrays: ``arm`` (chosen), ``omega``, ``iterations`` and ``seconds`` (all
-        phases), ``context`` (NaN if none; 2-D for vectors), ``converged``, ``cost`` fed to the
-        policy, ``censored``, ``fallback_arm`` (−1 if none)."""
-        r = self._rows
-        ctx = r["context"]
-        if ctx and all(isinstance(c, list) for c in ctx):
-            ctx = np.array(ctx, dtype=float)
-            ctx = ctx[:, 0] if ctx.shape[1] == 1 else ctx
-        else:
-            ctx = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
-        return {"arm": np.array(r["arm"], dtype=np.int64), "omega": np.array(r["omega"], float),
-                "iterations": np.array(r["iterations"], dtype=np.int64),
-                "seconds": np.array(r["seconds"], dtype=float), "context": ctx,
-                "converged": np.array(r["converged"], dtype=bool),
-                "cost": np.array(r["cost"], dtype=float),
-                "censored": np.array(r["censored"], dtype=bool),
-                "fallback_arm": np.array(r["fallback_arm"], dtype=np.int64)}
+        """Per-solve arrays, one entry per solve (schema: :data:`bandit.report.HISTORY_SCHEMA`):
+        ``round``, ``arm`` (chosen), ``label``, ``omega``, ``iterations`` and ``seconds`` (all
+        runs, audits excluded), ``context`` (NaN if none; 2-D for vectors), ``converged``,
+        ``cost`` told to the policy, ``censored`` (the chosen arm's attempt did not converge),
+        ``fallback_arm`` (−1 if none), ``p`` (the policy's probability of the chosen arm),
+        ``leader``, ``budget`` (the attempt's iteration cap), ``audit_runs``."""
+        return _report.history(self)
+
+    def to_csv(self, path) -> None:
+        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
+        _report.write_csv(self.history, path)
+
+    def regret(self, *, level=0.9, n_boot=200, seed=0):
+        """Estimated regret against the best fixed arm and the instance-optimal choice.
+
+        Returns a :class:`bandit.estimate.RegretReport`: for each comparator the estimate,
+        its interval at ``level``, the method (and whether it is biased), per-round curves,
+        and what the estimation cost (docs/regret.md).  Costs are in the tuner's unit
+        (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
+        every solve) minus what the comparator would have paid.
+        """
+        return _report.regret(self, level=level, n_boot=n_boot, seed=seed)
 
     def summary(self) -> dict:
-        """Totals, arm histogram and an estimate of regret with the method that produced it."""
-        h = self.history
-        T = len(h["arm"])
-        hist = np.bincount(h["arm"], minlength=self.policy.n_arms) if T else np.zeros(self.policy.n_arms, int)
-        out = {"rounds": T, "cost": self.cost, "total_iterations": int(h["iterations"].sum()),
-               "total_seconds": float(h["seconds"].sum()),
-               "converged": int(h["converged"].sum()), "censored": int(h["censored"].sum()),
-               "fallbacks": int((h["fallback_arm"] >= 0).sum()),
-               "arm_counts": {_arm_label(a): int(n) for a, n in zip(self.policy.arms, hist)},
-               "audits": len(self.audits), "audit_seconds": self.audit_seconds}
-        out["regret"] = self._regret_estimate(h) if T else {"method": "no rounds yet"}
-        return out
+        """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""
+        return _report.summary(self)
 
-    def _regret_estimate(self, h):
-        T = len(h["arm"])
-        total = float(h["cost"].sum())
-        if self.audits:
-            C = np.array([c for _, _, c in self.audits])
-            played = np.array([c[a] for _, a, c in self.audits])
-            ok = np.all(np.isfinite(C), axis=0)  # an arm that failed on an audit is never best
-            per_fixed = float(played.mean() - C[:, ok].mean(axis=0).min()) if ok.any() else math.nan
-            per_inst = float(np.mean(played - np.min(C, axis=1)))
-            return {"method": f"audit rounds: {len(C)} of {T} solves re-run with every arm; "
-                              "mean per-round regret scaled to all rounds",
-                    "best_fixed": per_fixed * T, "instance_optimal": per_inst * T}
-        p = self.policy
-        if p.contextual:
-            ctx = h["context"]
-            best = sum(np.nanmin(p.predict(c)) for c in ctx)
-            return {"method": "model-based: Σ_t cost_t − Σ_t min_k ŷ_k(context_t) with the "
-                              "policy's current cost model (no audits)",
-                    "instance_optimal": total - float(best)}
-        pred = p.predict()
-        return {"method": "plug-in: Σ_t cost_t − T·min_k of the policy's estimated mean cost "
-                          "(no audits; optimistic for the comparator when data are few)",
-                "best_fixed": total - T * float(np.nanmin(pred)) if np.isfinite(pred).any() else math.nan}
+    @property
+    def audits(self) -> dict:
+        """Audit runs as arrays (``bandit.audit.AUDIT_COLUMNS``; empty without audits)."""
+        from .audit import AUDIT_COLUMNS
+
+        rec = self._auditor.records if self._auditor is not None else {}
+        return {c: np.asarray(rec.get(c, [])) for c in AUDIT_COLUMNS}
+
+    @property
+    def audit_seconds(self) -> float:
+        """Solver seconds of every audit run (never part of a result's ``seconds``)."""
+        return 0.0 if self._auditor is None else self._auditor.seconds
+
+    def _run_data(self):
+        return _report.estimator_data(self)
 
     # --- persistence ----------------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the tuner (policy state, history, audits) to a versioned JSON file atomically."""
+        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
+
+        Progress and callback settings are not saved (pass them again to :meth:`load`).
+
+        The file is replaced atomically (a crash leaves the old file or the new one), keeps
+        the permission bits of the file it replaces, and no temporary file stays behind (one
+        left by a save that was killed is removed by the next save of the same file).
+        """
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
@@ -362,35 +887,36 @@ class Tuner:
             "format": FORMAT, "version": VERSION,
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,
                        "maxiter": self.maxiter, "cost": self.cost, "backend": self.backend,
-                       "guard": self.guard, "audit": self.audit, "audit_seed": self.audit_seed},
-            "policy": self.policy.state_dict(), "rows": self._rows,
-            "audits": [[i, a, np.asarray(c)] for i, a, c in self.audits],
-            "audit_seconds": self.audit_seconds, "work": self._work,
-            "audit_rng": self._audit_rng.bit_generator.state})
+                       "guard": self.guard, "audit_budget": self.audit_budget,
+                       "audit_seed": self.audit_seed},
+            "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
+            "audits": None if self._auditor is None else self._auditor.state_dict()})
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
-    def load(cls, path) -> "Tuner":
-        """Read a file written by :meth:`save`; raises :class:`TunerFileError` if unusable."""
-        payload = read_versioned(path, FORMAT, VERSION)
+    def load(cls, path, *, progress=False, callback=None) -> "Tuner":
+        """Read a file written by :meth:`save` (``progress``/``callback`` as for the
+        constructor).
+
+        Raises
+        ------
+        TunerFileError
+            If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
+            inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
+            the message names the file and the problem.
+        """
+        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
-            policy = Policy.from_state_dict(payload["policy"])
-            data = from_jsonable({k: v for k, v in payload.items() if k != "policy"})
-            tuner = cls(policy, **data["config"])
-            tuner._log = list(zip(*(data["rows"][k] for k in _COLUMNS)))
-            tuner.audits = [(int(i), int(a), np.asarray(c, dtype=float)) for i, a, c in data["audits"]]
-            tuner.audit_seconds = float(data["audit_seconds"])
-            tuner._work = [float(data["work"][0]), int(data["work"][1])]
-            tuner._audit_rng.bit_generator.state = data["audit_rng"]
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TunerFileError(f"{path}: incomplete or inconsistent tuner file ({exc})") from None
+            tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback)
+        except (TypeError, ValueError, ImportError) as exc:
+            raise TunerFileError(f"{path}: config: {exc}") from None
+        tuner._log = data["log"]
+        tuner._work = data["work"]
+        if data["auditor"] is not None:
+            tuner._auditor.load_state(data["auditor"])
         return tuner
 
     def __repr__(self):
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "
                 f"cost={self.cost!r}, rounds={len(self._log)})")
 
-
-def _arm_label(arm) -> str:
-    """Readable key for an arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
-    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)

@@ -22,6 +22,12 @@ BOUNDS = (-0.15, 0.65)
 def _make(name, seed=0):
     import bandit
 
+    if name == "default":  # bandit.default_policy("sor") with its theory prior, no bounds
+        p = bandit.default_policy("sor", ARMS, seed=seed)
+        from solvers import gallery
+
+        p.prime(gallery.laplacian_2d(10), "sor")
+        return p
     cls = bandit.POLICIES[name]
     if name == "fixed":
         return cls(ARMS, arm=10, seed=seed)
@@ -60,7 +66,8 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=100_000)
-    ap.add_argument("--policies", nargs="*", default=sorted(bandit.POLICIES))
+    ap.add_argument("--policies", nargs="*", default=["default"] + sorted(bandit.POLICIES),
+                    help="'default' (bandit.default_policy('sor')) and bandit.POLICIES names")
     args = ap.parse_args(argv)
     checkpoints = [c for c in (10, 1_000, 10_000, 100_000) if c <= args.rounds]
     for name in args.policies:  # warm-up: compile every kernel before timing

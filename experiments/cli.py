@@ -2,55 +2,180 @@
 
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
-minutes; the README's first command), ``plot RESULTS`` (redraw from a results folder) and
-``bench {kernels,bandit,petsc}`` (dispatch to the benchmark scripts).  Every study writes
+minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
+a saved tuner file's run) ``precond`` (which solver configuration: fixed configurations,
+learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
+benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
-``results/<study>-<timestamp>``).
+``results/<study>-<timestamp>``), saving each finished trial as it goes.
+
+Errors: every argument is checked, and the results folder created and tried for writing,
+before any computation.  An error is one line on standard error, ``relaxtune: error: ...``
+(``--debug`` also prints the traceback).  Exit status: 0 done, 1 the computation failed,
+2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).  A study that fails or is
+stopped keeps the trials it finished in its results folder (``relaxtune plot`` reads it) and
+says where.
 
 Examples
 --------
 >>> main(["learning", "--T", "20", "--trials", "1", "--learners", "tsallis_inf",
 ...       "--no-plots", "--quiet", "--out", "/tmp/relaxtune-doctest"])
 0
+>>> main(["learning", "--T", "0"])     # prints "relaxtune: error: argument --T: ..." on stderr
+2
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import math
+import os
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "DEMO"]
+__all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
+           "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
 #: [0, 5]) with the paper's learners, 2 trials; under a minute on 2 cores (36 s measured).
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
-           "petsc": "experiments.bench_petsc"}
+           "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
+           "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",
+           "overhead": "experiments.bench_overhead",
+           "learners": "experiments.bench_learners"}
+
+#: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+
+
+# --- errors -----------------------------------------------------------------------------------
+class UsageError(Exception):
+    """Bad input found before any computation (exit status 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise :class:`UsageError` (one line, no usage dump)."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _env_rank() -> int:
+    """This process's MPI rank from the launcher's environment (0 without mpiexec).
+
+    Read before MPI is initialised, so a bad command line under ``mpiexec`` is reported once.
+    """
+    for key in ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"):
+        value = os.environ.get(key, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def print_error(message, *, kind: str = "error", force: bool = False) -> None:
+    """``relaxtune: error: message`` as one line on stderr (rank 0 only, unless ``force``)."""
+    if force or _env_rank() == 0:
+        print(f"relaxtune: {kind}: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+
+
+def describe(exc: BaseException) -> str:
+    """One-line description of an error: its message, prefixed by its type when unexpected."""
+    text = " ".join(str(exc).split()) or "(no message)"
+    if isinstance(exc, UsageError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+# --- argument types: each check happens while parsing, before anything runs -----------------
+def _integer(low: int, what: str = ""):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}{what}, got {v}")
+        return v
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return v
+
+
+def _omega(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 < v < 2.0:
+        raise argparse.ArgumentTypeError(f"must lie in the open interval (0, 2), got {text}")
+    return v
+
+
+def _above_one(text: str) -> float:
+    v = _positive_float(text)
+    if v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number > 1, got {text}")
+    return v
+
+
+def _learner(text: str) -> str:
+    import bandit
+
+    if text in bandit.POLICIES:
+        return text
+    close = difflib.get_close_matches(text, list(bandit.POLICIES), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise argparse.ArgumentTypeError(f"unknown learner {text!r}; {hint}known: "
+                                     f"{', '.join(sorted(bandit.POLICIES))}")
+
+
+_count = _integer(1)
+_seed = _integer(0)
+
+
+def _debug_flag(p: argparse.ArgumentParser, default):
+    p.add_argument("--debug", action="store_true", default=default,
+                   help="on an error, also print the Python traceback")
 
 
 def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
-    p.add_argument("--trials", type=int, default=trials, help="independent trials (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default %(default)s)")
-    p.add_argument("--jobs", type=int, default=jobs,
+    p.add_argument("--trials", type=_count, default=trials,
+                   help="independent trials (default %(default)s)")
+    p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
+    p.add_argument("--jobs", type=_count, default=jobs,
                    help="worker processes for trials (default %(default)s)")
     p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default results/<study>-<timestamp>)")
+                   help="results folder, created before the study starts; every finished "
+                        "trial is saved there as it goes (default results/<study>-<timestamp>)")
     p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    _debug_flag(p, argparse.SUPPRESS)
 
 
 def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
-    from .costs import GOLDEN_EVALUATIONS
-
-    p.add_argument("--nx", type=int, nargs="+", default=nx,
-                   help="intervals per side, one or more sizes (default %(default)s)")
-    p.add_argument("--steps", type=int, default=steps, help="time steps (default %(default)s)")
-    p.add_argument("--t-end", type=float, default=t_end, help="final time (default %(default)s)")
-    p.add_argument("--methods", nargs="+", default=None,
+    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=nx,
+                   help="intervals per side, one or more sizes >= 2 (default %(default)s)")
+    p.add_argument("--steps", type=_count, default=steps, help="time steps (default %(default)s)")
+    p.add_argument("--t-end", type=_positive_float, default=t_end,
+                   help="final time > 0 (default %(default)s)")
+    p.add_argument("--methods", type=_learner, nargs="+", default=None,
                    help="learners to run (bandit.POLICIES names; default: the paper's "
                         "tsallis_inf tsallis_inf_cb chebcb); grid methods and CG always run")
     p.add_argument("--backend", choices=("numba", "petsc"), default="numba",
@@ -59,34 +184,94 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--no-grid", action="store_true",
                    help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
                         "only, no regret")
+    p.add_argument("--baseline-every", type=_count, default=None, metavar="K",
+                   help="time the baselines (plain CG, and direct unless --no-direct) on every "
+                        "K-th step only, solving the learner's system from the same state "
+                        "beside it, instead of on whole runs of their own (large nx: plain CG "
+                        "over every step takes hours); 'vs CG' is then measured on those steps")
     p.add_argument("--no-golden", action="store_true",
                    help="skip the instance-optimal baseline's per-step golden-section search "
-                        f"over ω ({GOLDEN_EVALUATIONS} more solves per step; the grid minimum "
-                        "stays); implied by --no-grid")
+                        "over ω (experiments.costs.GOLDEN_EVALUATIONS more solves per step; "
+                        "the grid minimum stays); implied by --no-grid")
     _common(p, trials=trials, jobs=jobs)
+
+
+def _precond_options(p: argparse.ArgumentParser):
+    from .precond_study import ANCHORS, LEARNER, OMEGAS
+
+    p.add_argument("--sequences", choices=("heat2d", "mc3d"), nargs="+",
+                   default=["heat2d", "mc3d"], help="which sequences (default: both)")
+    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=[100],
+                   help="heat2d sizes, intervals per side (default %(default)s; the study's "
+                        "sizes are 100 200 400)")
+    p.add_argument("--m", type=_integer(2, " (cells per side)"), nargs="+", default=[22],
+                   help="mc3d sizes, cells per side, n = m³ (default %(default)s; 22 30 46 "
+                        "give n = 1e4 to 1e5)")
+    p.add_argument("--steps", type=_count, default=1000,
+                   help="heat2d time steps (default %(default)s: one period of κ)")
+    p.add_argument("--t-end", type=_positive_float, default=1.0,
+                   help="heat2d final time (default %(default)s)")
+    p.add_argument("--samples", type=_count, default=100,
+                   help="mc3d samples (default %(default)s)")
+    p.add_argument("--seeds", type=_count, default=3,
+                   help="rounds; round r runs the learners with seed r (default %(default)s)")
+    p.add_argument("--learner", type=_learner, default=LEARNER,
+                   help="policy of the configuration and ω-only learners (default "
+                        "%(default)s)")
+    p.add_argument("--omegas", type=_omega, nargs="+", default=list(OMEGAS),
+                   help="ω of the SSOR-PCG arms (default %(default)s)")
+    p.add_argument("--anchors", choices=ANCHORS, nargs="*", default=list(ANCHORS),
+                   help="hand-picked anchors to run (default all; the PETSc ones need "
+                        "petsc4py; give the option with no names for none)")
+    p.add_argument("--lag", type=_count, default=50,
+                   help="steps between set-ups of the lagged pyamg anchor (default %(default)s)")
+    p.add_argument("--cap", type=_above_one, default=5.0,
+                   help="stop a fixed configuration or anchor once it took this many times "
+                        "the round's best fixed total (default %(default)s)")
+    p.add_argument("--anchor-cap", type=_above_one, default=None,
+                   help="the same for the anchors (default: --cap)")
+    p.add_argument("--no-work-learner", action="store_true",
+                   help="skip the configuration learners with cost='work' and 'timed_work'")
+    p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder, created before the study starts; every finished run "
+                        "is saved there as it goes (default results/precond-<timestamp>)")
+    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    _debug_flag(p, argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    ap = argparse.ArgumentParser(prog="relaxtune", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="relaxtune", description=__doc__.split("\n\n")[0])
+    _debug_flag(ap, False)
     sub = ap.add_subparsers(dest="command", required=True)
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),
                             ("contextual", "SOR: contextual learners vs Young's ω*")):
         p = sub.add_parser(study, help=helptext)
         p.add_argument("--variance", choices=("high", "low"), default="high")
-        p.add_argument("--T", type=int, default=5000, help="instances (default %(default)s)")
-        p.add_argument("--learners", nargs="+", default=None,
+        p.add_argument("--T", type=_count, default=5000, help="instances (default %(default)s)")
+        p.add_argument("--learners", type=_learner, nargs="+", default=None,
                        help="bandit.POLICIES names (default: all of the study's kind)")
         _common(p, trials=10)
     p = sub.add_parser("heat2d", help="SSOR-PCG over the heat simulation")
     _heat_options(p, nx=[50], steps=5000, t_end=5.0, trials=3, jobs=1)
     p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (~2 min)")
     _heat_options(p, **DEMO)
-    p = sub.add_parser("plot", help="redraw the figures of a results folder")
-    p.add_argument("results", type=Path)
+    _precond_options(sub.add_parser(
+        "precond", help="which solver configuration: fixed, learned and hand-picked, timed"))
+    p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
+                                     "tuner file's run (cost, regret with its interval, arms)")
+    p.add_argument("results", type=Path, metavar="PATH",
+                   help="a results folder, or a tuner file written by Tuner.save")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the figures (default: PATH/figures for a results folder, "
+                        "the tuner file's folder for a tuner file)")
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/)")
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit or petsc")
+    _debug_flag(p, argparse.SUPPRESS)
+    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
@@ -94,32 +279,184 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    if args.command == "bench":
-        return _bench(args.which, args.args)
-    if args.command == "plot":
-        return _plot(args.results, args.markdown)
-    if args.command in ("learning", "contextual"):
-        return _offset(args)
-    return _heat(args)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print_error(exc)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        if args.command == "bench":
+            return _bench(args.which, args.args)
+        if args.command == "plot":
+            if Path(args.results).is_file():
+                return _plot_tuner(args.results, args.out)
+            return _plot(args.results, args.markdown, args.out)
+        return _study(args)
+    except UsageError as exc:
+        _trace(args, exc)
+        print_error(exc)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print_error("stopped", kind="interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback (--debug shows it)
+        _trace(args, exc)
+        print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
+        return EXIT_FAILED
+
+
+def _trace(args, exc):
+    if getattr(args, "debug", False):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
 def _bench(which: str, argv) -> int:
     try:
         mod = importlib.import_module(BENCHES[which])
     except ImportError as exc:
-        print(f"relaxtune bench {which}: cannot import {BENCHES[which]} ({exc})", file=sys.stderr)
-        return 2
+        raise UsageError(f"bench {which}: cannot import {BENCHES[which]} ({exc})") from None
     return int(mod.main(list(argv)) or 0)
 
 
-def _finish(args, summary, per_tag: dict, draw_arrays) -> Path:
-    from .plots import draw_all
-    from .results import default_out, save, write_json
+# --- checks made before any computation --------------------------------------------------------
+def _writable_folder(folder: Path, what: str) -> bool:
+    """Create ``folder`` if needed and write a probe file into it; return whether it is new."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{what} {folder}: exists and is not a folder")
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{what} {folder}: cannot create the folder "
+                         f"({exc.strerror or exc})") from None
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what} {folder}: cannot write into the folder "
+                         f"({exc.strerror or exc})") from None
+    return created
 
-    out = args.out or default_out(summary["study"])
-    for tag, arr in per_tag.items():
-        save(out, summary, arr, tag=tag)
+
+def _check_petsc():
+    try:
+        import petsc4py  # noqa: F401
+    except ImportError:
+        raise UsageError("--backend petsc needs petsc4py (pip install 'relaxtune[petsc]')") from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system's time limit, ``kill``): handled like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+class _Keeper:
+    """Saves a study's finished work as it goes and says where it is if the study stops early."""
+
+    def __init__(self, out: Path, created: bool, unit: str):
+        self.out, self.created, self.unit = out, created, unit
+        self.saved = False  # has this run written anything yet?
+
+    def save(self, summary: dict, per_tag: dict) -> None:
+        """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
+        from .results import save, write_json
+
+        self.saved = True
+        for tag, arrays in per_tag.items():
+            save(self.out, None, arrays, tag=tag)
+        write_json(self.out / "summary.json", summary)
+
+    def where(self) -> str:
+        """Where the work is, read back from the folder (an interrupt may have come at any
+        point of a save); removes the folder if this run created it and saved nothing."""
+        import json
+
+        try:
+            summary = json.loads((self.out / "summary.json").read_text())
+        except (OSError, ValueError):
+            summary = None
+        if summary is not None and self.saved:
+            partial = summary.get("partial")
+            if not partial:
+                return f"results were saved in {self.out}"
+            return (f"{partial['finished']} of {partial['of']} {self.unit} finished and saved "
+                    f"in {self.out} (redraw: relaxtune plot {self.out})")
+        if self.created:  # nothing kept: leave no empty folder behind
+            for f in self.out.iterdir():  # a save interrupted before its summary
+                if f.is_file():
+                    f.unlink()
+            try:
+                self.out.rmdir()
+            except OSError:
+                pass
+        return f"no {self.unit[:-1]} had finished, nothing was saved"
+
+
+def _study(args) -> int:
+    from .results import default_out
+
+    heat = args.command in ("heat2d", "demo")
+    if args.command == "precond":
+        _check_precond(args)
+    if heat and args.backend == "petsc":
+        _check_petsc()
+        if _petsc_ranks() > 1:
+            return _heat_mpi(args)
+    if args.json is not None and args.json.is_dir():
+        raise UsageError(f"--json {args.json}: is a folder; give a file name")
+    out = args.out or default_out(args.command)
+    created = _writable_folder(out, "--out")
+    if args.json is not None:
+        try:
+            _writable_folder(args.json.parent, "--json")
+        except UsageError:
+            if created:
+                out.rmdir()
+            raise
+    if heat:
+        args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
+        learners = list(dict.fromkeys(args.methods)) if args.methods else None
+    elif args.command != "precond":
+        learners = list(dict.fromkeys(args.learners)) if args.learners else None
+    unit = "runs" if args.command == "precond" else "tasks" if heat else "trials"
+    keeper = _Keeper(out, created, unit)
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if args.command == "precond":
+            _precond(args, keeper)
+        elif heat:
+            _heat(args, learners, keeper)
+        else:
+            _offset(args, learners, keeper)
+    except KeyboardInterrupt as exc:
+        kind = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print_error(keeper.where(), kind=kind)
+        return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - reported in one line with where the work is
+        _trace(args, exc)
+        print_error(f"{describe(exc)}; {keeper.where()} (rerun with --debug for the traceback)")
+        return EXIT_FAILED
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
+    from .plots import draw_all
+    from .results import write_json
+
+    keeper.save(summary, per_tag)
+    out = keeper.out
     if args.json:
         write_json(args.json, summary)
     if not args.no_plots:
@@ -129,20 +466,20 @@ def _finish(args, summary, per_tag: dict, draw_arrays) -> Path:
     return Path(out)
 
 
-def _offset(args) -> int:
+def _offset(args, learners, keeper) -> None:
     from .offset_study import run_offset_study
     from .results import format_table
 
     summary, arrays = run_offset_study(args.command, T=args.T, trials=args.trials,
                                        variance=args.variance, seed=args.seed,
-                                       learners=args.learners, jobs=args.jobs,
-                                       progress=not args.quiet)
+                                       learners=learners, jobs=args.jobs,
+                                       progress=not args.quiet,
+                                       checkpoint=lambda s, a: keeper.save(s, {"rounds": a}))
     if not args.quiet:
         print(f"\n{args.command}: SOR iterations, T = {args.T}, {args.trials} trials, "
               f"{args.variance} variance")
         print(format_table(summary["methods"], reference=summary["reference"]))
-    _finish(args, summary, {"rounds": arrays}, arrays)
-    return 0
+    _finish(args, keeper, summary, {"rounds": arrays}, arrays)
 
 
 def _petsc_ranks() -> int:
@@ -155,53 +492,172 @@ def _petsc_ranks() -> int:
 def _heat_mpi(args) -> int:
     """``mpiexec -n N relaxtune heat2d --backend petsc``: the simulation assembled as a
     distributed PETSc Mat (``experiments/heat2d_petsc.py``), one Tuner run per size and learner;
-    rank 0 decides and prints a JSON summary line per run."""
-    from .heat2d_petsc import main as heat2d_petsc_main
+    rank 0 decides and prints a JSON summary line per run.  An error on any rank is reported
+    once and every rank exits non-zero (:func:`experiments.heat2d_petsc.run_guarded`)."""
+    from .heat2d_petsc import build_parser as petsc_parser, run, run_guarded
     from .heat_study import PAPER_LEARNERS
 
-    for nx in args.nx:
-        for method in args.methods or PAPER_LEARNERS:
-            argv = ["--nx", str(nx), "--steps", str(args.steps), "--t-end", str(args.t_end),
-                    "--policy", str(method), "--seed", str(args.seed)]
-            heat2d_petsc_main(argv)
-    return 0
+    runs = []
+    for nx in dict.fromkeys(args.nx):
+        for method in dict.fromkeys(args.methods or PAPER_LEARNERS):
+            runs.append(petsc_parser().parse_args(
+                ["--nx", str(nx), "--steps", str(args.steps), "--t-end", str(args.t_end),
+                 "--policy", str(method), "--seed", str(args.seed)]))
+
+    def body():
+        for petsc_args in runs:
+            run(petsc_args)
+        return 0
+
+    return run_guarded(body, debug=args.debug)
 
 
-def _heat(args) -> int:
-    if args.backend == "petsc" and _petsc_ranks() > 1:
-        return _heat_mpi(args)
+def _heat(args, learners, keeper) -> None:
     from .heat_study import run_heat_study
     from .results import format_table
 
     t0 = time.perf_counter()
+
+    def per_tag(arrays):
+        return {f"rounds_nx{nx}": a for nx, a in arrays.items()}
+
     summary, arrays = run_heat_study(nx=args.nx, steps=args.steps, t_end=args.t_end,
-                                     trials=args.trials, methods=args.methods, seed=args.seed,
+                                     trials=args.trials, methods=learners, seed=args.seed,
                                      jobs=args.jobs, backend=args.backend,
                                      direct=not args.no_direct, grid=not args.no_grid,
                                      golden=not args.no_golden,
+                                     baseline_every=args.baseline_every,
                                      progress=not args.quiet,
-                                     study=args.command)
+                                     study=args.command,
+                                     checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
     if not args.quiet:
         for nx, size in summary["sizes"].items():
             print(f"\nheat2d nx = {nx} (n = {size['n']}), {args.steps} steps, SSOR-PCG "
                   f"iterations and solve seconds ({args.trials} learner trials)")
             print(format_table(size["methods"], baseline="cg", reference=size["reference"]))
-    out = _finish(args, summary, {f"rounds_nx{nx}": a for nx, a in arrays.items()}, arrays)
+            sampled = size["methods"].get("cg", {}).get("sampled")
+            if sampled:
+                k = sampled["every"]
+                print(f"baselines sampled every {k} steps (steps 0, {k}, {2 * k}, ...: "
+                      f"{sampled['steps']} of {args.steps}): plain CG"
+                      f"{'' if args.no_direct else ' and the direct solve'} solved the "
+                      "learner's system from the same state, beside it; their rows sum those "
+                      "steps only, and a learner's 'vs CG' is its seconds on those steps over "
+                      "CG's")
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+
+
+def _plot_tuner(path: Path, out: Path | None) -> int:
+    """``relaxtune plot tuner.json``: the run's cost, regret and arm figures (PNG and PDF)
+    next to the file (or into ``out``), named after it."""
+    from bandit import Tuner, TunerFileError
+
+    from .plots import draw_run, run_data
+
+    try:
+        tuner = Tuner.load(path)
+    except TunerFileError as exc:
+        raise UsageError(str(exc)) from exc
+    folder = Path(out) if out is not None else (Path(path).parent or Path("."))
+    _writable_folder(folder, "--out" if out is not None else "figures folder")
+    data = run_data(tuner)
+    paths = draw_run(data, folder, f"{Path(path).stem}_")
+    print(f"{len(paths)} files written to {folder}")
+    bf = data["regret"]["best_fixed"]
+    if bf["rounds"].size:
+        band = (f", {data['level']:.0%} interval [{bf['low'][-1]:,.0f}, {bf['high'][-1]:,.0f}]"
+                if bf["unbiased"] else " (biased: no interval)")
+        print(f"{data['rounds'].size} solves, {data['cumulative'][-1]:,.0f} {data['unit']}; "
+              f"regret vs the best fixed arm {bf['estimate'][-1]:,.0f}{band}")
     return 0
 
 
-def _plot(results: Path, markdown: bool = False) -> int:
-    from .plots import draw_all
-    from .results import format_markdown, load
+def _check_precond(args):
+    """The preconditioner study's arguments beyond their types, before any computation."""
+    args.nx = list(dict.fromkeys(args.nx))
+    args.m = list(dict.fromkeys(args.m))
+    args.sequences = list(dict.fromkeys(args.sequences))
+    args.omegas = list(dict.fromkeys(args.omegas))
+    try:
+        import pyamg  # noqa: F401 - the grid's AMG arms and the pyamg anchors
+    except ImportError:
+        raise UsageError("precond needs pyamg (AMG arms and anchors): pip install "
+                         "'relaxtune[amg]'") from None
+    from .precond_study import _petsc_available
 
-    summary, arrays = load(results, tag="rounds")
-    if summary.get("sizes"):
-        arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
-    paths = draw_all(summary, arrays, Path(results) / "figures")
-    print(f"{len(paths)} files written to {Path(results) / 'figures'}")
-    if markdown:
+    wanted = [a for a in args.anchors if a.startswith("petsc")]
+    if wanted and not _petsc_available() and not args.quiet:
+        print(f"precond: {', '.join(wanted)} skipped (petsc4py is not installed)")
+
+
+def _precond(args, keeper) -> None:
+    from .precond_study import format_precond_table, run_precond_study
+
+    t0 = time.perf_counter()
+    sequences = [(kind, size) for kind in args.sequences
+                 for size in (args.nx if kind == "heat2d" else args.m)]
+
+    def per_tag(arrays):
+        return {f"rounds_{name}": a for name, a in arrays.items()}
+
+    summary, arrays = run_precond_study(
+        sequences=sequences, steps=args.steps, t_end=args.t_end, samples=args.samples,
+        seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
+        anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
+        work_learner=not args.no_work_learner, progress=not args.quiet,
+        checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
+    if not args.quiet:
+        for name, seq in summary["sequences"].items():
+            t = seq["targets"]
+            print(f"\n{name} (n = {seq['n']}, {seq['T']} systems, context {seq['context']}), "
+                  f"seconds of the solve calls, mean over {args.seeds} rounds")
+            print(format_precond_table(seq))
+            print(f"best fixed: {t['best_fixed']}; best family changes with the context: "
+                  f"{t['best_family_changes']}")
+            for name in ("learner", "learner_timed", "learner_work"):
+                if name in t:
+                    print(f"{seq['methods'][name]['label']}: / best fixed "
+                          f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "
+                          f"{_fmt(t[name]['vs_omega_learner'])}")
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+    if not args.quiet:
+        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+
+
+def _fmt(v):
+    return "-" if v is None else f"{v:.3f}"
+
+
+def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
+    from .plots import draw_all
+    from .results import ResultsError, format_markdown, load
+
+    try:
+        summary, arrays = load(results, tag="rounds")
+        if summary.get("sizes"):
+            arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
+        if summary.get("study") == "precond":
+            arrays = {name: load(results, tag=f"rounds_{name}")[1]
+                      for name in summary.get("sequences", {})}
+    except ResultsError as exc:
+        raise UsageError(str(exc)) from exc  # --debug shows where it came from
+    figures = Path(out) if out is not None else Path(results) / "figures"
+    _writable_folder(figures, "--out" if out is not None else "figures folder")
+    paths = draw_all(summary, arrays, figures)
+    print(f"{len(paths)} files written to {figures}")
+    partial = summary.get("partial")
+    if partial:
+        print(f"partial results: {partial.get('finished')} of {partial.get('of')} "
+              f"{partial.get('unit', 'trials')} finished")
+    if markdown and summary.get("study") == "precond":
+        from .precond_study import format_precond_table
+
+        for name, seq in summary["sequences"].items():
+            print(f"\n{name}\n")
+            print(format_precond_table(seq, markdown=True))
+    elif markdown:
         for nx, size in (summary.get("sizes") or {"": summary}).items():
             print(f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n")
             print(format_markdown(size["methods"], baseline="cg" if nx else None,

@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 
 import numpy as np
 
@@ -171,40 +172,144 @@ def _build_policy(name, arms, bounds, seed):
     return cls(arms, seed=seed)
 
 
-def main(argv=None) -> int:
-    """``relaxtune heat2d --backend petsc``: the heat2d study with a Tuner on distributed PETSc.
+#: Seconds a rank that failed waits for the other ranks to reach the same point before it
+#: aborts the whole job (they may be blocked in a collective operation that needs it).
+GRACE_SECONDS = 5.0
 
-    Prints one JSON line per rank-0 summary; ``--history`` writes every rank's history.
+
+def run_guarded(body, *, debug=False) -> int:
+    """Run ``body()`` on every rank; an error on any rank ends every rank, and nothing hangs.
+
+    Returns ``body()``'s exit status when every rank succeeded.  When some rank raised: if
+    every rank reaches the end (the error happened on all of them, or after the last
+    collective operation), the ranks agree, rank 0 prints one line ``relaxtune: error: ...``
+    and every rank returns 2 for bad input (:class:`experiments.cli.UsageError`), else 1.  If
+    the other ranks do not arrive within :data:`GRACE_SECONDS` (they are blocked in a
+    collective operation the failed rank will never join), the failed rank prints its one line
+    itself and aborts the job with ``MPI_Abort``, which ends every rank with a non-zero status
+    (``mpiexec`` adds its own notice).  ``debug`` also prints the traceback on the failed rank.
+    On one rank this is a plain call with the same one-line report.
     """
-    p = argparse.ArgumentParser(prog="relaxtune heat2d --backend petsc", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nx", type=int, default=50)
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--t-end", type=float, default=None,
+    from petsc4py import PETSc
+
+    from .cli import EXIT_FAILED, EXIT_USAGE, UsageError, describe, print_error
+
+    world = PETSc.COMM_WORLD.tompi4py()
+    comm = world.Dup() if world.Get_size() > 1 else None  # errors never mix with the run's messages
+    failure = None
+    try:
+        status = body()
+    except Exception as exc:  # noqa: BLE001 - agreed on and reported below
+        status, failure = None, exc
+        if debug:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    code = EXIT_USAGE if isinstance(failure, UsageError) else EXIT_FAILED
+    if comm is None:
+        if failure is None:
+            return status
+        print_error(describe(failure), force=True)
+        return code
+    rank = comm.Get_rank()
+    req = comm.Ibarrier()
+    deadline = time.monotonic() + GRACE_SECONDS
+    while not req.Test():
+        if failure is not None and time.monotonic() > deadline:
+            print_error(f"rank {rank}: {describe(failure)} (the other ranks did not reach the "
+                        "error check; aborting the job)", force=True)
+            world.Abort(code)
+        time.sleep(0.005)
+    reports = comm.allgather(None if failure is None else (code, describe(failure)))
+    comm.Free()
+    failed = [(r, rep) for r, rep in enumerate(reports) if rep is not None]
+    if not failed:
+        return status
+    first, (code, text) = failed[0]
+    if rank == 0:
+        where = "" if len(failed) == len(reports) else f"rank {first}: "
+        print_error(where + text, force=True)
+    return max(rep[0] for _, rep in failed)
+
+
+def _omegas(text: str) -> list:
+    try:
+        arms = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated numbers, got {text!r}") from None
+    if not all(0 < w < 2 for w in arms):
+        raise argparse.ArgumentTypeError(f"every ω must lie in (0, 2), got {text!r}")
+    return arms
+
+
+def build_parser():
+    """Options of ``relaxtune heat2d --backend petsc`` on several ranks (one run)."""
+    from .cli import OneLineParser, _integer, _learner, _positive_float, _seed
+
+    p = OneLineParser(prog="relaxtune heat2d --backend petsc", description=__doc__,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), default=50)
+    p.add_argument("--steps", type=_integer(1), default=200)
+    p.add_argument("--t-end", type=_positive_float, default=None,
                    help="final time (default steps·0.001, the paper's dt)")
     p.add_argument("--solver", default="ssor_pcg", choices=["ssor_pcg", "sor", "cg"])
-    p.add_argument("--policy", default="tsallis_inf")
-    p.add_argument("--omegas", default=None,
+    p.add_argument("--policy", type=_learner, default="tsallis_inf")
+    p.add_argument("--omegas", type=_omegas, default=None,
                    help="comma-separated ω grid, the arms (default: the study's 20-point grid "
                         "linspace(1.0, 1.95, 20))")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rtol", type=float, default=1e-8)
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--rtol", type=_positive_float, default=1e-8)
     p.add_argument("--state", default=None, help="save the tuner here (rank 0 writes it)")
     p.add_argument("--history", default=None,
                    help="write each rank's history to HISTORY.rank<r>.json (for checks)")
     p.add_argument("--backend", default="petsc", choices=["petsc"])
-    args = p.parse_args(argv)
+    p.add_argument("--debug", action="store_true", help="on an error, also print the traceback")
+    return p
 
+
+def _check_writable(path, what):
+    """Raise UsageError unless ``path``'s folder exists and takes a new file."""
+    import os
+    import tempfile
+
+    from .cli import UsageError
+
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path}: is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{what} {path}: folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot write into {folder} ({exc.strerror or exc})") from None
+
+
+def run(args) -> int:
+    """One heat2d run with a Tuner on distributed PETSc objects (every rank calls it)."""
     from petsc4py import PETSc
 
     import bandit
 
+    from .cli import UsageError
+
     comm = PETSc.COMM_WORLD
     rank, size = comm.getRank(), comm.getSize()
+    # paths are checked where they are written, and the verdict shared before any solve
+    problem = None
+    try:
+        if args.state and rank == 0:
+            _check_writable(args.state, "--state")
+        if args.history:
+            _check_writable(f"{args.history}.rank{rank}.json", "--history")
+    except UsageError as exc:
+        problem = str(exc)
+    problems = comm.tompi4py().allgather(problem)
+    if any(problems):
+        raise UsageError(next(p for p in problems if p))
     t_end = args.t_end if args.t_end is not None else args.steps * 0.001
     sim = Heat2DPetsc(nx=args.nx, steps=args.steps, t_end=t_end, comm=comm)
     if args.omegas:
-        arms = [float(w) for w in args.omegas.split(",")]
+        arms = list(args.omegas)
     else:
         from .costs import OMEGA_GRID
 
@@ -238,8 +343,25 @@ def main(argv=None) -> int:
                    "worst_relative_residual": worst[0], "seconds": round(seconds, 3),
                    "arm_counts": np.bincount(np.asarray(h["arm"], int), minlength=len(arms)).tolist(),
                    "omegas": arms}
-        print(json.dumps(summary))
+        print(json.dumps(summary), flush=True)
     return 0
+
+
+def main(argv=None) -> int:
+    """``relaxtune heat2d --backend petsc``: the heat2d study with a Tuner on distributed PETSc.
+
+    Prints one JSON line per rank-0 summary; ``--history`` writes every rank's history.  Bad
+    input or an error on any rank: one line ``relaxtune: error: ...`` and a non-zero exit
+    status on every rank (:func:`run_guarded`).
+    """
+    from .cli import EXIT_USAGE, UsageError, print_error
+
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print_error(exc)
+        return EXIT_USAGE
+    return run_guarded(lambda: run(args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -67,8 +67,16 @@ def _learner(name, params, trial):
 
 
 def _run_learner(params: dict) -> dict:
-    """One learner, one trial: the simulation loop wrapped with :class:`bandit.Tuner`."""
+    """One learner, one trial: the simulation loop wrapped with :class:`bandit.Tuner`.
+
+    With ``params["baseline_every"] = K``, on every K-th step (0, K, 2K, ...) the baselines
+    — plain CG, and a sparse direct solve if ``params["direct"]`` — also solve that step's
+    system from the same state, timed the same way (whole calls) right next to the tuned
+    solve, in alternating order; the trajectory goes on with the tuned solution.
+    """
     import bandit
+    import solvers
+    from tqdm.auto import tqdm
 
     sim = Heat2D(params["nx"], params["steps"], params["t_end"])
     name = params["name"]
@@ -92,10 +100,28 @@ def _run_learner(params: dict) -> dict:
     ok = np.zeros(T, dtype=bool)
     stopped = np.zeros(T, dtype=bool)
 
+    every = params.get("baseline_every")
+    sampled = {"cg_iterations": [], "cg_seconds": [], "cg_converged": [], "direct_seconds": []}
+
+    def baselines(A, b, x0):
+        t0 = time.perf_counter()
+        r = solvers.cg(A, b, x0=x0, **settings)
+        sampled["cg_seconds"].append(time.perf_counter() - t0)
+        sampled["cg_iterations"].append(r.iterations)
+        sampled["cg_converged"].append(r.converged)
+        if params.get("direct"):
+            sampled["direct_seconds"].append(_direct_seconds(A, b))
+
     def solve(A, b, x0, context):
+        base = bool(every) and k[0] % every == 0
+        first = base and (k[0] // every) % 2 == 0  # alternate who runs first
+        if first:
+            baselines(A, b, x0)
         t0 = time.perf_counter()
         r = tuner.solve(A, b, x0=x0, context=[context] if vector else context)
         call_s[k[0]] = time.perf_counter() - t0
+        if base and not first:
+            baselines(A, b, x0)
         # the arm the policy chose (a guarded, stopped exploration is finished by another arm)
         explored = r.info.get("explored")
         arms[k[0]] = explored["arm"] if explored else r.arm
@@ -105,11 +131,34 @@ def _run_learner(params: dict) -> dict:
         return r
 
     k = [0]
+    desc = params.get("progress")
+    # a step costs from a few to hundreds of iterations as κ(t) swings through its period,
+    # so the time left is estimated from the average rate since the start (smoothing 0), not
+    # from the last few steps
+    bar = tqdm(total=sim.steps, desc=desc, disable=not desc, smoothing=0.0, leave=False,
+               mininterval=1.0)
+
+    def step(i, result):
+        bar.update()
+
     t0 = time.perf_counter()
-    sim.run(solve)
+    with bar:
+        sim.run(solve, callback=step)
     loop = time.perf_counter() - t0
-    return {"arms": arms, "iterations": its, "solve_seconds": solve_s, "seconds": call_s,
-            "converged": ok, "stopped": stopped, "loop_seconds": loop}
+    out = {"arms": arms, "iterations": its, "solve_seconds": solve_s, "seconds": call_s,
+           "converged": ok, "stopped": stopped, "loop_seconds": loop}
+    if every:
+        out["sampled"] = {key: np.asarray(v) for key, v in sampled.items()}
+    return out
+
+
+def _direct_seconds(A, b) -> float:
+    """Seconds of a sparse direct solve (``splu`` factor + solve) of ``A x = b``."""
+    import scipy.sparse.linalg as spla
+
+    t0 = time.perf_counter()
+    spla.splu(A.tocsc()).solve(b)
+    return time.perf_counter() - t0
 
 
 def _run_costs(params: dict) -> dict:
@@ -174,7 +223,7 @@ def heat_task(params: dict) -> dict:
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
                    backend="numba", degree=6, direct=True, grid=True, golden=True,
-                   progress=True, study="heat2d"):
+                   progress=True, study="heat2d", checkpoint=None, baseline_every=None):
     """Run heat2d for each grid size and score every method.
 
     Parameters
@@ -201,6 +250,22 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         every method's ``regret_golden``.  Ignored without ``grid``.
     backend : {"numba", "petsc"}
         See :func:`solver_settings`.
+    progress : bool
+        Progress bars with an estimate of the time left: one over the tasks and, when the
+        tasks run in this process (``jobs = 1``), one over each learner run's steps.
+    baseline_every : int, optional
+        Time the baselines on a sample of steps instead of on whole runs of their own: on
+        every ``baseline_every``-th step (0, K, 2K, ...) of each learner run, plain CG — and
+        the direct solve, with ``direct`` — solves that step's system from the learner's
+        state, timed beside the tuned solve (whole calls, alternating which goes first).
+        Each learner's ``vs_cg`` is then its seconds on those steps over CG's on the same
+        steps, and the ``cg``/``direct`` rows sum the sampled steps only (``sampled`` says
+        how many).  For large grids, where plain CG over every step takes hours.  The cost
+        matrix (``grid``) then runs without CG.
+    checkpoint : callable, optional
+        ``checkpoint(summary, arrays)`` after every finished task but the last (a cost matrix,
+        a direct or CG run, one learner trial), with every size scored on the tasks finished
+        so far (``summary["partial"]`` says how many), so a long run keeps its work as it goes.
 
     Returns
     -------
@@ -219,48 +284,82 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     sizes = [int(v) for v in np.atleast_1d(nx)]
     solver = solver_settings(backend)
     golden = bool(golden and grid)
+    if baseline_every is not None:
+        baseline_every = int(baseline_every)
+        if baseline_every < 1:
+            raise ValueError(f"baseline_every must be a positive integer, got {baseline_every}")
+    sample = baseline_every is not None
     base = dict(steps=int(steps), t_end=float(t_end), omegas=OMEGA_GRID.tolist(), seed=int(seed),
-                degree=int(degree), solver={"backend": backend}, cg=True, golden=golden)
+                degree=int(degree), solver={"backend": backend}, cg=not sample, golden=golden)
     tasks = []
     for n in sizes:  # cost matrices first: they are the longest tasks
-        tasks.append(dict(base, kind="costs" if grid else "cg", nx=n))
-        if direct:
+        if grid or not sample:
+            tasks.append(dict(base, kind="costs" if grid else "cg", nx=n))
+        if direct and not sample:
             tasks.append(dict(base, kind="direct", nx=n))
+    step_bars = progress and (jobs <= 1 or trials * len(learners) * len(sizes) == 1)
     for n in sizes:
         for j, name in enumerate(learners):
             for i in range(trials):
-                tasks.append(dict(base, kind="learner", nx=n, name=name, j=j, trial=i))
-    t0 = time.perf_counter()
-    out = run_parallel(heat_task, tasks, jobs=jobs, desc=f"{study} tasks", progress=progress)
-    elapsed = time.perf_counter() - t0
-    by_size, arrays = {}, {}
-    for n in sizes:
-        costs = {}
-        for o, t in zip(out, tasks):
-            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
-                costs.update(o)
-        runs = {name: [o for o, t in zip(out, tasks) if t["kind"] == "learner"
-                       and t["nx"] == n and t["name"] == name] for name in learners}
-        by_size[n], arrays[n] = _score_size(n, costs, runs, steps)
+                tasks.append(dict(base, kind="learner", nx=n, name=name, j=j, trial=i,
+                                  baseline_every=baseline_every, direct=bool(direct),
+                                  progress=f"{name} nx={n} trial {i + 1}" if step_bars else None))
     params = dict(study=study, nx=sizes, steps=int(steps), t_end=float(t_end), trials=int(trials),
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
                   golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
-                  **solver)
-    summary = {"study": study, "params": params, "methods": by_size[sizes[-1]]["methods"],
-               "sizes": {str(n): by_size[n] for n in sizes}, "elapsed_seconds": elapsed}
+                  baseline_every=baseline_every, **solver)
+    t0 = time.perf_counter()
+    done = {}
+
+    def finished(i, result):
+        done[i] = result
+        if checkpoint is not None and len(done) < len(tasks):
+            part = _summarise(params, [(tasks[j], done[j]) for j in sorted(done)],
+                              time.perf_counter() - t0)
+            if part is not None:
+                part[0]["partial"] = {"finished": len(done), "of": len(tasks), "unit": "tasks"}
+                checkpoint(*part)
+
+    out = run_parallel(heat_task, tasks, jobs=jobs, desc=f"{study} tasks", progress=progress,
+                       on_result=finished)
+    return _summarise(params, list(zip(tasks, out)), time.perf_counter() - t0)
+
+
+def _summarise(params, pairs, elapsed):
+    """Score every size on the finished ``(task, result)`` pairs; None if nothing to score."""
+    steps = params["steps"]
+    by_size, arrays = {}, {}
+    for n in params["nx"]:
+        costs = {}
+        for t, o in pairs:
+            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
+                costs.update(o)
+        runs = {name: [o for t, o in pairs if t["kind"] == "learner"
+                       and t["nx"] == n and t["name"] == name] for name in params["learners"]}
+        if not costs and not any(runs.values()):
+            continue  # nothing of this size finished yet
+        by_size[n], arrays[n] = _score_size(n, costs, runs, steps,
+                                            params.get("baseline_every"))
+    if not by_size:
+        return None
+    last = list(by_size)[-1]
+    summary = {"study": params["study"], "params": params, "methods": by_size[last]["methods"],
+               "sizes": {str(n): by_size[n] for n in by_size}, "elapsed_seconds": elapsed}
     return summary, arrays
 
 
-def _score_size(nx, costs, runs, steps):
-    """Methods of one grid size: grid methods from ``C``, learners from their real runs."""
+def _score_size(nx, costs, runs, steps, every=None):
+    """Methods of one grid size: grid methods from ``C``, learners from their real runs, and
+    with ``every`` the baselines from the steps the learner runs sampled."""
     omegas = OMEGA_GRID
     iters, secs, extra = {}, {}, {}
     if "C" in costs:
         _score_grid(costs, iters, secs, extra)
     C = costs.get("C")
     rows = np.arange(steps)
-    iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
+    if "cg_iterations" in costs:  # absent from a partial run whose CG task has not finished
+        iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
     if "direct_seconds" in costs:
         iters["direct"] = np.zeros((1, steps))
         secs["direct"] = costs["direct_seconds"][None]
@@ -300,6 +399,8 @@ def _score_size(nx, costs, runs, steps):
     if "direct" in methods:
         methods["direct"].update(iterations=0.0, regret_best_fixed=None,
                                  regret_instance_optimal=None, regret_golden=None)
+    if every:
+        _score_sampled(methods, arrays, runs, steps, every)
     for name, v in iters.items():
         arrays[f"iter/{name}"] = v
         arrays[f"sec/{name}"] = secs[name]
@@ -335,3 +436,53 @@ def _score_grid(costs, iters, secs, extra):
             "steps_below_grid": int(np.sum(costs["golden_iterations"] < C.min(axis=1))),
             "omega_range": [float(w.min()), float(w.max())],
         }
+
+
+def _score_sampled(methods, arrays, runs, steps, every):
+    """The ``cg`` (and ``direct``) rows from the steps the learner runs sampled, and each
+    learner's ``vs_cg`` on those steps (see :func:`run_heat_study`, ``baseline_every``)."""
+    at = np.arange(0, steps, every)
+    tables = {"cg": ([], []), "direct": ([], [])}  # per run: sampled iterations, seconds
+    for name, rs in runs.items():
+        rs = [r for r in rs if "sampled" in r]
+        if not rs:
+            continue
+        mine = sum(float(r["seconds"][at].sum()) for r in rs)
+        cg = sum(float(r["sampled"]["cg_seconds"].sum()) for r in rs)
+        entry = {"every": every, "steps": int(at.size), "seconds": mine / len(rs),
+                 "cg_seconds": cg / len(rs),
+                 "cg_iterations": float(np.mean([r["sampled"]["cg_iterations"].sum()
+                                                 for r in rs])),
+                 "cg_all_converged": bool(all(r["sampled"]["cg_converged"].all() for r in rs))}
+        methods[name]["vs_cg"] = mine / cg if cg > 0 else None
+        arrays[f"sampled_cg_iterations/{name}"] = np.stack(
+            [r["sampled"]["cg_iterations"] for r in rs])
+        arrays[f"sampled_cg_seconds/{name}"] = np.stack([r["sampled"]["cg_seconds"] for r in rs])
+        for r in rs:
+            tables["cg"][0].append(float(r["sampled"]["cg_iterations"].sum()))
+            tables["cg"][1].append(float(r["sampled"]["cg_seconds"].sum()))
+        if rs[0]["sampled"]["direct_seconds"].size:
+            direct = sum(float(r["sampled"]["direct_seconds"].sum()) for r in rs)
+            entry["direct_seconds"] = direct / len(rs)
+            methods[name]["vs_direct"] = mine / direct if direct > 0 else None
+            arrays[f"sampled_direct_seconds/{name}"] = np.stack(
+                [r["sampled"]["direct_seconds"] for r in rs])
+            tables["direct"][1].extend(float(r["sampled"]["direct_seconds"].sum()) for r in rs)
+        methods[name]["sampled_baseline"] = entry
+    for name, m in methods.items():  # whole-run rows (grid methods) have no sampled CG
+        if name not in runs:
+            m["vs_cg"] = None
+    arrays["sampled_steps"] = at
+    cg_mean = float(np.mean(tables["cg"][1])) if tables["cg"][1] else 0.0
+    for key, name in (("cg", "plain CG"), ("direct", "direct (splu)")):
+        its, secs = tables[key]
+        if not secs:
+            continue
+        methods[key] = {
+            "label": f"{name}, sampled: {at.size} of {steps} steps",
+            "iterations": float(np.mean(its)) if its else 0.0,
+            "iterations_std": float(np.std(its)) if its else 0.0,
+            "seconds": float(np.mean(secs)), "seconds_std": float(np.std(secs)),
+            "regret_best_fixed": None, "regret_instance_optimal": None, "regret_golden": None,
+            "sampled": {"every": every, "steps": int(at.size), "runs": len(secs)},
+            "vs_cg": float(np.mean(secs)) / cg_mean if cg_mean > 0 else None}

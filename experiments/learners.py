@@ -10,8 +10,8 @@ import inspect
 
 import numpy as np
 
-__all__ = ["LABELS", "BASELINES", "learner_names", "make_learner", "label", "derive_seed",
-           "uses_vector_context"]
+__all__ = ["LABELS", "BASELINES", "VECTOR_LEARNERS", "learner_names", "make_learner", "label",
+           "derive_seed", "uses_vector_context"]
 
 #: Display names of methods in tables and plots (unknown names are shown as they are).
 LABELS = {
@@ -67,11 +67,14 @@ def learner_names(contextual: bool | None = None) -> list[str]:
     return out
 
 
-def uses_vector_context(name: str) -> bool:
-    """Whether a learner takes a feature vector (its constructor has ``context_dim``)."""
-    import bandit
+#: Learners the studies give a vector context (every contextual learner accepts one; the
+#: studies give the others the paper's scalar context).
+VECTOR_LEARNERS = ("squarecb",)
 
-    return "context_dim" in inspect.signature(bandit.POLICIES[name]).parameters
+
+def uses_vector_context(name: str) -> bool:
+    """Whether the studies give this learner a feature vector (:data:`VECTOR_LEARNERS`)."""
+    return name in VECTOR_LEARNERS
 
 
 def make_learner(name: str, arms, *, seed: int, context_bounds=None, bins: int | None = None,
@@ -79,7 +82,7 @@ def make_learner(name: str, arms, *, seed: int, context_bounds=None, bins: int |
     """Build ``bandit.POLICIES[name]`` with the study's settings.
 
     Scalar-context learners get ``context_bounds`` (and ``bins`` if they take it; ChebCB gets
-    ``m = cheb_m``); a vector-context learner (``context_dim`` in its constructor) gets
+    ``m = cheb_m``); a vector-context learner (:data:`VECTOR_LEARNERS`) gets
     ``context_dim = len(vector_bounds)`` and those per-coordinate bounds; context-free learners
     get only ``arms`` and ``seed``.  Other constructor defaults are the bandit package's.
 
@@ -114,7 +117,7 @@ def make_learner(name: str, arms, *, seed: int, context_bounds=None, bins: int |
     params = inspect.signature(cls).parameters
     kwargs = {}
     if getattr(cls, "contextual", False):
-        if "context_dim" in params:
+        if uses_vector_context(name):
             if vector_bounds is None:
                 raise ValueError(f"{name} takes a vector context: pass vector_bounds")
             kwargs.update(context_dim=len(vector_bounds),

@@ -74,7 +74,8 @@ def offset_trial(params: dict) -> dict:
 
 
 def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, learners=None,
-                     jobs=1, m=10, bins=5, degree=6, backend="numba", progress=True):
+                     jobs=1, m=10, bins=5, degree=6, backend="numba", progress=True,
+                     checkpoint=None):
     """Run ``learning`` or ``contextual`` and score every method.
 
     Parameters
@@ -88,6 +89,10 @@ def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, 
         Worker processes for trials.
     bins, degree
         Tsallis-INF-CB bins (paper 5) and ChebCB features (paper 6).
+    checkpoint : callable, optional
+        ``checkpoint(summary, arrays)`` after every finished trial but the last, with the
+        study scored on the trials finished so far (``summary["partial"]`` says how many), so a
+        long run can keep its work as it goes.
 
     Returns
     -------
@@ -104,14 +109,34 @@ def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, 
     """
     if study not in ("learning", "contextual"):
         raise ValueError(f"study must be 'learning' or 'contextual', got {study!r}")
+    if int(trials) < 1 or int(T) < 1:
+        raise ValueError(f"T and trials must be >= 1, got T={T!r}, trials={trials!r}")
     learners = list(default_learners(study) if learners is None else learners)
     params = dict(study=study, T=int(T), trials=int(trials), variance=variance, seed=int(seed),
                   learners=learners, m=int(m), bins=int(bins), degree=int(degree),
                   omegas=OMEGA_GRID.tolist(), fixed=list(FIXED_OMEGAS), backend=backend)
     t0 = time.perf_counter()
+    done = {}
+
+    def finished(i, result):
+        done[i] = result
+        if checkpoint is not None and len(done) < trials:
+            order = sorted(done)
+            summary, arrays = _summarise(params, [done[j] for j in order],
+                                         time.perf_counter() - t0)
+            summary["partial"] = {"finished": len(done), "of": int(trials), "unit": "trials"}
+            checkpoint(summary, arrays)
+
     results = run_parallel(offset_trial, [dict(params, trial=i) for i in range(trials)],
-                           jobs=jobs, desc=f"{study} trials", progress=progress)
-    elapsed = time.perf_counter() - t0
+                           jobs=jobs, desc=f"{study} trials", progress=progress,
+                           on_result=finished)
+    return _summarise(params, results, time.perf_counter() - t0)
+
+
+def _summarise(params, results, elapsed):
+    """Score the methods over the trials in ``results``: ``(summary, arrays)``."""
+    study, T, variance, learners = params["study"], params["T"], params["variance"], params["learners"]
+    trials = len(results)
     C = np.stack([r["C"] for r in results])
     S = np.stack([r["S"] for r in results])
     omegas = OMEGA_GRID
@@ -149,17 +174,60 @@ def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, 
     return summary, arrays
 
 
-def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True):
-    """``[fn(t) for t in tasks]`` in order, over ``jobs`` processes, with a tqdm bar."""
+def _ignore_sigint():
+    """Worker initialiser: Ctrl-C is the parent's to handle (it stops the workers with
+    SIGTERM, which must end a worker whatever handler the parent had installed)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_workers(ex):
+    """Stop a process pool now, running tasks included (the work is lost anyway)."""
+    terminate = getattr(ex, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # before Python 3.14: the worker processes, taken before shutdown() forgets them
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
+
+
+def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):
+    """``[fn(t) for t in tasks]`` in order, over ``jobs`` processes, with a tqdm bar.
+
+    ``on_result(i, result)`` is called in this process as each task finishes (in completion
+    order).  An error in a task, or Ctrl-C, stops the remaining tasks at once (workers ignore
+    Ctrl-C themselves and are terminated) and is re-raised here.
+    """
     from tqdm.auto import tqdm
 
-    if jobs <= 1 or len(tasks) <= 1:
-        return [fn(t) for t in tqdm(tasks, desc=desc, disable=not progress)]
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     out = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as ex:
-        futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
-        for f in tqdm(as_completed(futs), total=len(futs), desc=desc, disable=not progress):
-            out[futs[f]] = f.result()
+    with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
+        def finished(i, result):
+            out[i] = result
+            bar.update()
+            if on_result is not None:
+                on_result(i, result)
+
+        if jobs <= 1 or len(tasks) <= 1:
+            for i, t in enumerate(tasks):
+                finished(i, fn(t))
+            return out
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_ignore_sigint)
+        try:
+            futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
+            for f in as_completed(futs):
+                finished(futs[f], f.result())
+        except BaseException:
+            _stop_workers(ex)
+            raise
+        ex.shutdown()
     return out

@@ -3,10 +3,14 @@
 Every ``*_data`` function takes the arrays a study saved and returns what is drawn (tests
 assert on it); every ``plot_*`` function takes that data and an optional Axes and returns
 the Axes.  :func:`draw_all` writes PNG and PDF files of every figure of a results folder.
+For one's own run, :func:`run_data` / :func:`plot_run` / :func:`draw_run` take a
+:class:`bandit.Tuner` (or a saved tuner file, via ``relaxtune plot tuner.json``).
 Matplotlib runs on the Agg backend; nothing here opens a window.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +18,10 @@ import numpy as np
 from .results import label
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
-           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling", "draw_all"]
+           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
+           "draw_all", "run_data", "plot_run", "plot_run_cost", "plot_run_regret",
+           "plot_run_arms", "draw_run", "choices_data", "plot_choices", "totals_data",
+           "plot_totals", "cumulative_seconds_data", "plot_cumulative_seconds", "draw_precond"]
 
 
 def _plt():
@@ -214,10 +221,18 @@ def scaling_data(summary: dict) -> dict:
     for m in names:
         vals = [sizes[s]["methods"].get(m) for s in keys]
         its[m] = np.array([v["iterations"] if v else np.nan for v in vals])
-        ratio[m] = np.array([v["seconds"] / sizes[s]["methods"]["cg"]["seconds"]
-                             if v and "cg" in sizes[s]["methods"] else np.nan
-                             for v, s in zip(vals, keys)])
+        ratio[m] = np.array([_vs_cg(v, sizes[s]["methods"]) for v, s in zip(vals, keys)])
     return {"n": n, "iterations": its, "seconds_vs_cg": ratio}
+
+
+def _vs_cg(entry, methods) -> float:
+    """Seconds relative to plain CG: measured on the sampled steps when the baseline was
+    sampled (``vs_cg``), else the ratio of whole-run seconds."""
+    if not entry:
+        return np.nan
+    if "vs_cg" in entry:
+        return np.nan if entry["vs_cg"] is None else entry["vs_cg"]
+    return entry["seconds"] / methods["cg"]["seconds"] if "cg" in methods else np.nan
 
 
 def plot_scaling(data: dict, axes=None):
@@ -257,11 +272,195 @@ def _save(fig, out: Path, stem: str) -> list[Path]:
     return paths
 
 
+# -- the preconditioner study ---------------------------------------------------------------------
+def choices_data(arrays: dict, seq: dict, method: str = "learner") -> dict:
+    """Which configuration a learner picked at each step, against the context.
+
+    Returns
+    -------
+    dict
+        ``x`` (rounds·T,) contexts, ``y`` arm indices, ``round`` of each point, ``labels``
+        (K,), ``bins`` [(lo, hi, best arm index)] — the fixed configuration with the least
+        total seconds in each context bin (``seq["best_by_context"]``), ``name``, ``context``.
+
+    Examples
+    --------
+    >>> a = {"arms/learner": np.array([[0, 1, 1]]), "contexts": np.array([0.1, 0.5, 0.9]),
+    ...      "labels": np.array(["x", "y"])}
+    >>> d = choices_data(a, {"best_by_context": [{"context": [0.1, 0.9], "best": "y"}],
+    ...                      "context": "σ", "name": "s"})
+    >>> d["x"].tolist(), d["y"].tolist(), d["bins"]
+    ([0.1, 0.5, 0.9], [0, 1, 1], [(0.1, 0.9, 1)])
+    """
+    labels = [str(v) for v in np.asarray(arrays["labels"])]
+    arms = np.atleast_2d(np.asarray(arrays[f"arms/{method}"], dtype=float))
+    ctx = np.asarray(arrays["contexts"], dtype=float)
+    rounds = np.repeat(np.arange(arms.shape[0]), arms.shape[1])
+    x = np.tile(ctx, arms.shape[0])
+    y = arms.ravel()
+    keep = np.isfinite(y) & (y >= 0)
+    bins = [(c["context"][0], c["context"][1], labels.index(c["best"]))
+            for c in seq.get("best_by_context", []) if c["best"] in labels]
+    return {"x": x[keep], "y": y[keep].astype(int), "round": rounds[keep], "labels": labels,
+            "bins": bins, "name": seq.get("name", ""), "context": seq.get("context", "context"),
+            "method": method}
+
+
+def plot_choices(data: dict, ax=None, *, title=None):
+    """The learner's configuration at each step against the context (one colour per round),
+    over grey bars marking the best fixed configuration of each context bin."""
+    plt = _plt()
+    ax = ax or plt.subplots(figsize=(8, 4.5))[1]
+    for lo, hi, k in data["bins"]:
+        ax.fill_between([lo, hi], k - 0.4, k + 0.4, color="0.8", linewidth=0, zorder=0)
+    rng = np.random.default_rng(0)  # jitter only separates rounds visually
+    for r in np.unique(data["round"]):
+        m = data["round"] == r
+        ax.scatter(data["x"][m], data["y"][m] + rng.uniform(-0.25, 0.25, m.sum()), s=4,
+                   alpha=0.5, label=f"round {r}")
+    ax.set_yticks(range(len(data["labels"])))
+    ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.set_ylim(-0.6, len(data["labels"]) - 0.4)
+    if data["x"].size and data["x"].min() >= 0 and data["x"].max() > 50 * max(
+            np.median(data["x"]), 1e-12):
+        ax.set_xscale("symlog", linthresh=0.01)  # heat2d: half the steps have κ <= 0.1
+        ax.set_xlim(left=0.0)
+    ax.set_xlabel(f"context {data['context']}")
+    ax.set_title(title or f"{data['name']}: configuration chosen by the {data['method']} "
+                          f"(grey: best fixed configuration per context bin)", fontsize=9)
+    ax.legend(fontsize=7, markerscale=3, loc="best")
+    return ax
+
+
+def totals_data(seq: dict) -> dict:
+    """Total CPU seconds of every method of one sequence, sorted, with the spread over rounds
+    (a method stopped at the cap: its ratio to the best fixed total then, times that total).
+
+    Returns
+    -------
+    dict
+        ``names``, ``labels``, ``kinds``, ``seconds``, ``lo``, ``hi``, ``lower_bound``.
+    """
+    methods = seq["methods"]
+    best = methods[seq["best_fixed"]]["seconds"] if seq.get("best_fixed") else math.nan
+
+    def total(m):  # a run stopped at the cap: its ratio then, times the best fixed total
+        return m["ratio_when_stopped"] * best if m["lower_bound"] else m["seconds"]
+
+    names = sorted(methods, key=lambda n: total(methods[n]))
+    tot = np.array([total(methods[n]) for n in names])
+    lo = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_min"]
+                   for i, n in enumerate(names)])
+    hi = np.array([tot[i] if methods[n]["lower_bound"] else methods[n]["seconds_max"]
+                   for i, n in enumerate(names)])
+    return {"names": names, "labels": [methods[n]["label"] for n in names],
+            "kinds": [methods[n]["kind"] for n in names], "seconds": tot, "lo": lo, "hi": hi,
+            "lower_bound": [bool(methods[n]["lower_bound"]) for n in names],
+            "name": seq.get("name", "")}
+
+
+def plot_totals(data: dict, ax=None, *, title=None):
+    """Horizontal bars of total CPU seconds (log scale) with min–max over rounds; colour by
+    kind; an open bar is a method stopped at the study's cap, drawn at its ratio to the best
+    fixed configuration then (a lower bound of where it would end)."""
+    plt = _plt()
+    n = len(data["names"])
+    ax = ax or plt.subplots(figsize=(8, 0.25 * n + 1.5))[1]
+    colours = {"fixed": "C0", "learner": "C3", "anchor": "C2"}
+    y = np.arange(n)
+    for i in range(n):
+        c = colours.get(data["kinds"][i], "C7")
+        ax.barh(y[i], data["seconds"][i], color="none" if data["lower_bound"][i] else c,
+                edgecolor=c, height=0.7)
+    err = np.vstack([data["seconds"] - data["lo"], data["hi"] - data["seconds"]])
+    ax.errorbar(data["seconds"], y, xerr=np.maximum(err, 0), fmt="none", ecolor="k",
+                elinewidth=0.8, capsize=2)
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("total CPU seconds of the solve calls (mean over rounds, min–max bars)")
+    ax.set_title(title or f"{data['name']}: blue fixed configurations, red learners, "
+                          f"green hand-picked anchors", fontsize=9)
+    return ax
+
+
+def cumulative_seconds_data(arrays: dict, names) -> dict:
+    """Cumulative CPU seconds against the step, mean over the rounds each method ran.
+
+    Examples
+    --------
+    >>> d = cumulative_seconds_data({"cpu/a": np.array([[1.0, 2.0], [3.0, 2.0]])}, ["a"])
+    >>> d["a"].tolist()
+    [2.0, 4.0]
+    """
+    out = {}
+    for m in names:
+        if f"cpu/{m}" not in arrays:
+            continue
+        sec = np.asarray(arrays[f"cpu/{m}"], dtype=float)
+        done = ~np.all(np.isnan(sec), axis=1)
+        with warnings.catch_warnings():  # steps after a cap: NaN, the line ends there
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[m] = np.cumsum(np.nanmean(sec[done], axis=0))
+    return out
+
+
+def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
+    """Cumulative seconds per method against the step (a capped method's line ends early)."""
+    ax = ax or _plt().subplots(figsize=(7, 4))[1]
+    for m, y in data.items():
+        ax.plot(np.arange(1, y.size + 1), y, label=(labels or {}).get(m, m))
+    ax.set_xlabel("step")
+    ax.set_ylabel("cumulative CPU seconds")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
+    """The preconditioner study's figures, per sequence: ``choices_<seq>`` (the learner's
+    configuration against the context), ``totals_<seq>`` and ``cumulative_<seq>``."""
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, seq in summary["sequences"].items():
+        arr = arrays.get(name)
+        if not arr:
+            continue
+        learners = [m for m in ("learner", "learner_timed", "learner_work")
+                    if f"arms/{m}" in arr]
+        if learners:
+            fig, axes = plt.subplots(len(learners), 1, figsize=(9, 4.5 * len(learners)),
+                                     squeeze=False)
+            for ax, m in zip(axes[:, 0], learners):
+                plot_choices(choices_data(arr, seq, m), ax)
+            paths += _save(fig, out, f"choices_{name}")
+        fig, ax = plt.subplots(figsize=(8, 0.25 * len(seq["methods"]) + 1.5))
+        plot_totals(totals_data(seq), ax)
+        paths += _save(fig, out, f"totals_{name}")
+        shown = [m for m in ("learner", "learner_timed", "learner_work", "omega_learner",
+                             seq.get("best_fixed")) if m] + [
+            m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        plot_cumulative_seconds(cumulative_seconds_data(arr, shown), ax,
+                                labels={m: seq["methods"][m]["label"] for m in shown
+                                        if m in seq["methods"]}, title=name)
+        paths += _save(fig, out, f"cumulative_{name}")
+    return paths
+
+
 def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
     """Write every figure of a study into ``out`` (PNG and PDF); returns the file paths.
 
-    ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}``.
+    ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}`` (for the
+    preconditioner study ``{sequence name: arrays}``).
     """
+    if summary.get("study") == "precond":
+        return draw_precond(summary, arrays, out)
     plt = _plt()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -293,4 +492,180 @@ def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         plot_scaling(scaling_data(summary), axes)
         paths += _save(fig, out, "scaling")
+    return paths
+
+
+# --- one tuner's run (bandit.Tuner, or a saved tuner file) -----------------------------------
+def run_data(tuner, *, level=0.9, seed=0) -> dict:
+    """What :func:`plot_run` draws for one :class:`bandit.Tuner`, as plain arrays.
+
+    Returns
+    -------
+    dict
+        ``rounds`` (T,) 1..T; ``cost`` (T,) what each solve cost (every run; iterations, or
+        seconds with ``cost="time"``) and ``cumulative`` its running sum; ``unit``;
+        ``arm``, ``omega`` (NaN for an arm without ω), ``context`` (NaN: none; the first
+        coordinate of a vector), ``fallback`` (bool: another arm finished the solve),
+        ``converged`` (bool); ``labels`` (the arm labels) and ``y_is_omega`` (whether every
+        arm has an ω; else the arm index is drawn); ``regret``: for ``best_fixed`` and
+        ``instance_optimal`` a dict of ``rounds`` (checkpoints), ``estimate``, ``low``,
+        ``high`` (NaN without an interval), ``comparator`` (the comparator's cumulative
+        cost, ``cumulative − estimate``), ``method`` and ``unbiased``.
+
+    Examples
+    --------
+    >>> import bandit
+    >>> from solvers import gallery
+    >>> t = bandit.Tuner(bandit.UniformRandom([1.0, 1.5], seed=0), solver="sor")
+    >>> for c in (0.1, 0.2, 0.3):
+    ...     _ = t.solve(gallery.shifted_laplacian_2d(4, c), np.ones(16), context=c)
+    >>> d = run_data(t)
+    >>> d["rounds"].tolist(), bool(np.all(np.diff(d["cumulative"]) > 0))
+    ([1, 2, 3], True)
+    """
+    h = tuner.history
+    T = len(h["arm"])
+    cost = h["seconds"] if tuner.cost == "time" else h["iterations"].astype(float)
+    ctx = h["context"]
+    ctx = ctx[:, 0] if ctx.ndim == 2 else ctx
+    rep = tuner.regret(level=level, seed=seed)
+    cumulative = np.cumsum(cost)
+    regret = {}
+    for e in (rep.best_fixed, rep.instance_optimal):
+        paid = cumulative[e.rounds - 1] if T else np.zeros(0)
+        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
+                                "low": e.curve_low, "high": e.curve_high,
+                                "comparator": paid - e.curve, "method": e.method,
+                                "unbiased": e.unbiased}
+    omegas = np.asarray(tuner._omegas, dtype=float)
+    return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
+            "unit": rep.unit, "arm": h["arm"], "omega": h["omega"], "context": ctx,
+            "fallback": h["fallback_arm"] >= 0, "converged": h["converged"],
+            "labels": list(tuner.arm_labels), "y_is_omega": bool(np.all(np.isfinite(omegas))),
+            "level": level, "regret": regret}
+
+
+def plot_run_cost(data: dict, ax=None):
+    """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
+    and of the instance-optimal choice (dashed)."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
+    for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
+                             ("instance_optimal", "instance-optimal (estimated)", "C2")):
+        r = data["regret"][key]
+        if r["rounds"].size:
+            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
+    ax.set_xlabel("solve")
+    ax.set_ylabel(f"cumulative {data['unit']}")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("cumulative cost")
+    return ax
+
+
+def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
+    """Estimated cumulative regret against ``kind`` with its interval band (none when the
+    estimate is biased: the title says so)."""
+    ax = ax or _plt().subplots(figsize=(6, 4))[1]
+    r = data["regret"][kind]
+    color = "C1" if kind == "best_fixed" else "C2"
+    ax.axhline(0.0, color="k", lw=0.6)
+    if r["rounds"].size:
+        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, label="estimate")
+        if np.isfinite(r["low"]).any():
+            ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
+                            label=f"{data['level']:.0%} interval")
+    what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
+    note = "" if r["unbiased"] else " — model only, biased"
+    ax.set_title(f"regret vs {what}{note}", fontsize=10)
+    ax.set_xlabel("solve")
+    ax.set_ylabel(f"cumulative regret ({data['unit']})")
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
+    """The arm (ω) chosen at every solve, coloured by the context; rounds finished by a
+    fallback arm are circled, and a running median shows the learned schedule."""
+    plt = _plt()
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    T = data["rounds"].size
+    y = data["omega"] if data["y_is_omega"] else data["arm"].astype(float)
+    step = max(1, T // max_points)
+    x, yy, c = data["rounds"][::step], y[::step], data["context"][::step]
+    if np.isfinite(c).any():
+        sc = ax.scatter(x, yy, c=c, s=6, cmap="viridis", lw=0)
+        ax.figure.colorbar(sc, ax=ax, label="context")
+    else:
+        ax.scatter(x, yy, s=6, color="C0", lw=0)
+    fb = data["fallback"][::step]
+    if fb.any():
+        ax.scatter(x[fb], yy[fb], s=28, facecolors="none", edgecolors="C3", lw=0.8,
+                   label="finished by a fallback arm")
+    if T:
+        window = max(1, T // 50)
+        ax.plot(data["rounds"], rolling_median(y, window), color="k", lw=1.0,
+                label=f"running median ({window} solves)")
+    if data["y_is_omega"]:
+        ax.set_ylabel("ω chosen")
+    else:
+        ax.set_ylabel("arm chosen")
+        ax.set_yticks(range(len(data["labels"])))
+        ax.set_yticklabels(data["labels"], fontsize=7)
+    ax.set_xlabel("solve")
+    ax.set_xlim(0, max(T, 1))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("arm chosen at every solve")
+    return ax
+
+
+def plot_run(tuner, axes=None, *, level=0.9):
+    """One call for a run: cumulative cost, regret (best fixed, instance-optimal) with bands,
+    and the arm chosen over time coloured by context.
+
+    Parameters
+    ----------
+    tuner : bandit.Tuner or dict
+        The tuner (or :func:`run_data` of it).
+    axes : sequence of 4 Axes, optional
+        Where to draw (default: a new 2 × 2 figure).
+
+    Returns
+    -------
+    ndarray of Axes
+        ``[cost, arms, regret vs best fixed, regret vs instance-optimal]``.
+    """
+    data = tuner if isinstance(tuner, dict) else run_data(tuner, level=level)
+    if axes is None:
+        fig, axes = _plt().subplots(2, 2, figsize=(13, 8))
+        fig.subplots_adjust(hspace=0.35, wspace=0.25)
+    axes = np.asarray(axes).ravel()
+    plot_run_cost(data, axes[0])
+    plot_run_arms(data, axes[1])
+    plot_run_regret(data, "best_fixed", axes[2])
+    plot_run_regret(data, "instance_optimal", axes[3])
+    return axes
+
+
+def draw_run(tuner, out, stem: str = "") -> list[Path]:
+    """Write a run's figures into ``out``: ``<stem>cost``, ``<stem>regret`` (both comparators)
+    and ``<stem>arms``, PNG and PDF each; returns the paths."""
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = tuner if isinstance(tuner, dict) else run_data(tuner)
+    paths = []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plot_run_cost(data, ax)
+    paths += _save(fig, out, f"{stem}cost")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    plot_run_regret(data, "best_fixed", axes[0])
+    plot_run_regret(data, "instance_optimal", axes[1])
+    paths += _save(fig, out, f"{stem}regret")
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    plot_run_arms(data, ax)
+    paths += _save(fig, out, f"{stem}arms")
     return paths

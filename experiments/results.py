@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .learners import label as _learner_label
 
-__all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "label", "regret_curves", "score", "default_out",
-           "save", "load", "format_table", "format_markdown", "write_json"]
+__all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "ResultsError", "label", "regret_curves", "score",
+           "default_out", "save", "load", "format_table", "format_markdown", "write_json"]
 
 #: Version of the ``summary.json`` layout (bump when keys change meaning).
 SCHEMA_VERSION = 1
 
 #: Display names of the study-only methods (learners and grid baselines: learners.LABELS).
 METHOD_LABELS = {"instance_optimal": "instance-optimal (golden section)"}
+
+
+class ResultsError(ValueError):
+    """A folder is not a readable relaxtune results folder (the message says why)."""
 
 
 def label(name: str) -> str:
@@ -127,13 +133,28 @@ def default_out(study: str) -> Path:
     return Path("results") / f"{study}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
 
 
+def _replace_atomically(path: Path, write) -> None:
+    """``write(fh)`` into a temporary file next to ``path``, then rename it over ``path``:
+    an interrupted save leaves the previous file, never half of a new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 def write_json(path, obj) -> None:
     """Write JSON atomically (temporary file, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, default=_json_default) + "\n"
+    _replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def _json_default(o):
@@ -146,42 +167,82 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def save(out, summary: dict, arrays: dict, *, tag: str = "rounds") -> Path:
+def save(out, summary: dict | None, arrays: dict, *, tag: str = "rounds") -> Path:
     """Write ``summary.json``, ``<tag>.npz`` (all arrays) and ``<tag>.csv`` (per-round means).
 
     ``arrays`` holds ``iter/<method>`` of shape ``(trials, T)`` and any other arrays; the CSV
-    has one row per round with each method's iterations averaged over trials.
+    has one row per round with each method's iterations averaged over trials.  Each file is
+    replaced atomically, ``summary.json`` last (not at all if ``summary`` is None, e.g. while
+    more tags are to come), so a study saving as it goes can be stopped at any moment and
+    leave a readable folder.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / f"{tag}.npz", **{k.replace("/", "__"): np.asarray(v)
-                                              for k, v in arrays.items()})
+    packed = {k.replace("/", "__"): np.asarray(v) for k, v in arrays.items()}
+    _replace_atomically(out / f"{tag}.npz", lambda fh: np.savez_compressed(fh, **packed))
     names = [k[5:] for k in arrays if k.startswith("iter/")]
     if names:
         cols = [np.asarray(arrays[f"iter/{m}"], dtype=float).mean(axis=0) for m in names]
-        with open(out / f"{tag}.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["round"] + names)
-            for t in range(cols[0].size):
-                w.writerow([t] + [f"{c[t]:.6g}" for c in cols])
-    write_json(out / "summary.json", summary)
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["round"] + names)
+        for t in range(cols[0].size):
+            w.writerow([t] + [f"{c[t]:.6g}" for c in cols])
+        _replace_atomically(out / f"{tag}.csv", lambda fh: fh.write(buf.getvalue().encode()))
+    if summary is not None:
+        write_json(out / "summary.json", summary)
     return out
 
 
 def load(out, *, tag: str = "rounds"):
     """Read a results folder: ``(summary, arrays)`` with the keys :func:`save` wrote.
 
-    ``arrays`` is ``{}`` when the NPZ is missing (a summary-only folder).
+    ``arrays`` is ``{}`` when the NPZ is missing (a summary-only or partial folder).
+
+    Raises
+    ------
+    ResultsError
+        If ``out`` is missing, not a folder, has no ``summary.json``, or its summary or
+        arrays are corrupt or of another kind (the message says which).
     """
     out = Path(out)
+    if not out.exists():
+        raise ResultsError(f"{out}: no such folder")
+    if not out.is_dir():
+        raise ResultsError(f"{out}: not a folder (give a results folder written by relaxtune)")
     if not (out / "summary.json").is_file():
-        raise FileNotFoundError(f"{out} has no summary.json: not a relaxtune results folder")
-    summary = json.loads((out / "summary.json").read_text())
+        raise ResultsError(f"{out} has no summary.json: not a relaxtune results folder")
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{out / 'summary.json'}: unreadable or corrupt ({exc})") from None
+    problem = _summary_problem(summary)
+    if problem:
+        raise ResultsError(f"{out / 'summary.json'}: not a relaxtune results summary ({problem})")
     arrays = {}
     if (out / f"{tag}.npz").is_file():
-        with np.load(out / f"{tag}.npz") as z:
-            arrays = {k.replace("__", "/"): z[k] for k in z.files}
+        try:
+            with np.load(out / f"{tag}.npz", allow_pickle=False) as z:
+                arrays = {k.replace("__", "/"): z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ResultsError(f"{out / (tag + '.npz')}: unreadable or corrupt ({exc})") from None
     return summary, arrays
+
+
+def _summary_problem(summary) -> str | None:
+    if not isinstance(summary, dict):
+        return f"a JSON {type(summary).__name__}, not an object"
+    for key, kind in (("study", str), ("params", dict), ("methods", dict)):
+        if not isinstance(summary.get(key), kind):
+            return f"no {key!r} entry"
+    if "sizes" in summary and not (isinstance(summary["sizes"], dict) and all(
+            isinstance(v, dict) and isinstance(v.get("methods"), dict) and k.isdigit()
+            for k, v in summary["sizes"].items())):
+        return "malformed 'sizes'"
+    version = summary.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        return f"layout version {version!r}; this relaxtune reads up to {SCHEMA_VERSION}"
+    return None
 
 
 def format_table(methods: dict, *, baseline: str | None = None, reference: dict | None = None,
@@ -213,9 +274,11 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
 
 def _table_rows(methods, *, baseline=None, reference=None, order=None):
     """Header and ``(name, label, cells...)`` rows of the comparison table."""
-    # by total iterations; a direct solve has none, so it goes last
+    # by total iterations; a direct solve has none, so it goes last, and rows that sum only
+    # sampled steps (heat2d --baseline-every) go after the whole runs
     names = list(order) if order else sorted(
-        methods, key=lambda m: (m == "direct", methods[m]["iterations"]))
+        methods, key=lambda m: ("sampled" in methods[m], m == "direct",
+                                methods[m]["iterations"]))
     base = methods.get(baseline, {}).get("seconds") if baseline else None
     golden = any(methods[m].get("regret_golden") is not None for m in names)
     header = ("method", "iterations", "seconds", "vs CG", "regret/best-fixed",
@@ -223,7 +286,10 @@ def _table_rows(methods, *, baseline=None, reference=None, order=None):
     rows = []
     for m in names:
         d = methods[m]
-        ratio = f"{d['seconds'] / base:.2f}" if base else "-"
+        if "vs_cg" in d:  # measured on the steps where the baseline was sampled
+            ratio = "-" if d["vs_cg"] is None else f"{d['vs_cg']:.2f}"
+        else:
+            ratio = f"{d['seconds'] / base:.2f}" if base else "-"
         ref = (reference or {}).get(m)
         rows.append((
             m, d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,

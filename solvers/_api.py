@@ -1,13 +1,15 @@
 """Public solver functions: validate once, call a kernel, wrap the outcome in a SolveResult."""
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import check_dtol, check_omega, check_tolerances, check_vector_norm, prepare
+from ._operator import (check_dtol, check_omega, check_tolerances, check_vector,
+                        check_vector_norm, prepare)
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -16,6 +18,7 @@ BACKENDS = ("numba", "petsc")
 #: SSOR sweep orders: "paper" = backward with D+ωU, then forward with D+ωL (the paper's code);
 #: "textbook" = forward first.
 SSOR_ORDERS = ("paper", "textbook")
+_NO_MIRROR = np.empty(0)
 _STATUS = {K.CONVERGED: "converged", K.MAXITER: "maxiter", K.BREAKDOWN: "breakdown",
            K.DIVERGED: "diverged"}
 
@@ -34,23 +37,82 @@ def _check_backend(backend):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
 
 
+# b is solved as given when 2^-100 <= ‖b‖ <= 2^100; beyond, the system is scaled by a power of
+# two first (see _scaled)
+_NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
+
+
 def _setup(A, b, x0, rtol, atol, maxiter):
-    """Shared validation: returns (op, b, x, tol, b_norm, rtol, atol, maxiter)."""
+    """Shared validation: returns (op, b, x, tol, b_norm, scale, rtol, atol, maxiter), with
+    ``b``, ``x`` and ``tol`` those of the system scaled by ``2**scale`` (0 almost always)."""
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     op = prepare(A)
-    b, b_norm = check_vector_norm(b, op.n, "b")
-    x = np.zeros(op.n) if x0 is None else check_vector_norm(x0, op.n, "x0")[0]  # x0 untouched
-    return op, b, x, max(rtol * b_norm, atol), b_norm, rtol, atol, maxiter
+    # the kernels only read b: a finite float64 vector is used as given (no copy)
+    b, b_norm = check_vector_norm(b, op.n, "b", copy=False)
+    x = np.zeros(op.n) if x0 is None else check_vector(x0, op.n, "x0")  # x0 untouched
+    if _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
+        return op, b, x, max(rtol * b_norm, atol), b_norm, 0, rtol, atol, maxiter
+    return _scaled(op, b, x, b_norm, rtol, atol, maxiter)
 
 
-def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter):
+def _scaled(op, b, x, b_norm, rtol, atol, maxiter):
+    """Scale ``x`` in place and ``b`` into a new vector by ``2**scale`` so that ``‖b‖`` lies
+    in [0.5, 1) (``b`` may be the caller's array).
+
+    ``A (2^s x) = 2^s b`` is the same system, and scaling by a power of two is exact: every
+    iterate is the unscaled run's times ``2^s`` and iteration counts are unchanged — except
+    that no sum of squares in the kernels (residual norms, ``pᵀAp``, ...) overflows or
+    underflows, as it would for ``b`` near 1e200 or 1e-170.  (Entries of ``b`` more than about
+    1e300 times smaller than its largest are below the double range after scaling down and
+    become 0: a change of ``b`` by a relative 1e-300.)
+    """
+    scale = -math.frexp(b_norm)[1]
+    x_max = float(np.abs(x).max())
+    with np.errstate(over="ignore", under="ignore"):
+        b = np.ldexp(b, scale)
+        np.ldexp(x, scale, out=x)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"x0 is out of proportion with b (max |x0_i| = {x_max:.3e}, ‖b‖ = {b_norm:.3e}): "
+            "solving at a safe scale would overflow x0; pass a smaller x0 or none")
+    b_norm_s = math.ldexp(b_norm, scale)
+    return (op, b, x, max(rtol * b_norm_s, math.ldexp(atol, scale)), b_norm, scale, rtol, atol,
+            maxiter)
+
+
+def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
+    """Undo :func:`_scaled` on ``b`` and ``x``; returns the residual norm of the original
+    system.  Raises ``ValueError`` if the solution cannot be represented in double precision
+    to the tolerance (it overflows, or its entries underflow where they matter)."""
+    with np.errstate(over="ignore", under="ignore"):
+        np.ldexp(x, -scale, out=x)
+        np.ldexp(b, -scale, out=b)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"the solution of this system overflows double precision (‖b‖ = {b_norm:.3e}): "
+            "rescale A or b")
+    actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
+    if not converged:
+        return actual
+    tol = max(rtol * b_norm, atol)
+    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        raise ValueError(
+            f"the solution of this system cannot be represented in double precision to the "
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
+            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+    return math.ldexp(rnorm, -scale)
+
+
+def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0):
     iterations, rnorm, status = out
-    seconds = time.perf_counter() - t0
     # a converged kernel returns the true residual of x (CG and SSOR-PCG verify it), and SOR
-    # assembles the exact residual of every iterate inside its sweep; otherwise (a capped or
-    # failed CG) report the true residual, not a running estimate
+    # returns the exact residual of its last iterate; otherwise (a capped or failed CG) report
+    # the true residual, not a running estimate
     if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
+    if scale:
+        rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
+    seconds = time.perf_counter() - t0
     return SolveResult._new(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
                             residual_norm=float(rnorm), omega=omega, solver=name,
                             reason=_STATUS[int(status)], seconds=seconds, backend="numba",
@@ -119,16 +181,18 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
                               dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_diagonal("sor")
     done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
     lower, upper = op.split_triangles()
+    mirror = op.sor_mirror()
     out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
-                      op.inv_diagonal, op.sor_finish(), op.ring(), x, b, omega, tol, maxiter,
-                      dtol)
-    return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
+                      op.inv_diagonal, op.sor_finish(), op.ring(),
+                      _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b, omega,
+                      tol, maxiter, dtol)
+    return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 
 def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
@@ -178,7 +242,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                               maxiter=maxiter, dtol=dtol, order=order, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_diagonal("ssor_pcg", positive=True)
     op.require_symmetric("ssor_pcg")
     done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
@@ -190,10 +254,10 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     lower, upper = sys_op.split_triangles()
     out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
                             sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
-                            maxiter, dtol)
+                            maxiter, dtol, op.workspace(KS.WORK_VECTORS))
     if order != "paper":
         x[:] = sys_x[::-1]
-    return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter)
+    return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 
 def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
@@ -218,13 +282,14 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     op.require_symmetric("cg")
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol)
-    return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter)
+    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
+                     op.workspace(K.CG_WORK_VECTORS))
+    return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 
 def _no_options(options):
@@ -235,3 +300,101 @@ def _no_options(options):
 
 #: Registry of solver names used by the Tuner and the CLI.
 SOLVERS = {"sor": sor, "ssor_pcg": ssor_pcg, "cg": cg}
+
+
+def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
+        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None):
+    """Preconditioned conjugate gradients for symmetric positive definite ``A``.
+
+    Same stopping rule, iteration count (CG steps) and result as :func:`cg`: converged at the
+    first iterate with ``‖b − A x_k‖ <= max(rtol·‖b‖, atol)`` on the true, unpreconditioned
+    residual, also when warm-started and also when the preconditioner was built for an earlier
+    matrix.
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray or CSROperator
+        Symmetric positive definite.
+    b, x0, rtol, atol, maxiter, dtol
+        As in :func:`cg`.
+    pc : str, dict or Preconditioner, default "jacobi"
+        ``"none"``, ``"jacobi"``, ``"ic0"``, ``"amg"``, a settings dict such as
+        ``{"pc": "ssor", "omega": 1.4}`` (see :func:`solvers.preconditioner`), or a
+        :class:`solvers.Preconditioner`.  A name or dict makes a new preconditioner for this
+        call; pass an object (``preconditioner("amg", reuse=20)``) to keep its set-up across
+        solves.
+    backend : {"numba"}
+        Only the Numba backend (PETSc's preconditioners: ``cg(..., backend="petsc",
+        options={"pc_type": ...})``).
+
+    Returns
+    -------
+    SolveResult
+        ``solver="pcg"``; ``omega`` is SSOR's ω (else ``None``); ``seconds`` includes a set-up
+        made by this call; ``reason="breakdown"`` if ``pᵀAp <= 0`` or ``rᵀz <= 0``.
+        ``info`` holds ``pc`` (name), ``pc_label``, ``setup`` (built by this call),
+        ``reused`` (applied a set-up built for an earlier matrix), ``pc_age`` (solves that
+        reused that set-up, this one included), ``setup_seconds`` and ``setup_work`` charged
+        to this solve (0 unless built here), ``iteration_work`` and ``work`` (the solve's total
+        in matrix-pass equivalents, set-up included; see :func:`solvers.work_model`), plus
+        ``ic0_shift``/``ic0_attempts`` or ``amg_levels``/``amg_operator_complexity``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers import pcg, cg, gallery
+    >>> A = gallery.laplacian_2d(30)
+    >>> b = np.ones(900)
+    >>> res = pcg(A, b, "ic0")
+    >>> res.converged, res.iterations < cg(A, b).iterations, res.info["pc"]
+    (True, True, 'ic0')
+    """
+    from .precond import preconditioner, work_model
+
+    _check_backend(backend)
+    if backend != "numba":
+        raise ValueError("pcg runs on the Numba backend only; for PETSc preconditioners use "
+                         "cg(A, b, backend='petsc', options={'pc_type': ...})")
+    _no_options(options)
+    pc = preconditioner(pc)
+    dtol = check_dtol(dtol)
+    t0 = time.perf_counter()
+    omega = getattr(pc, "omega", None)
+    info = {"pc": pc.name, "pc_label": pc.label, "setup": False, "reused": False,
+            "pc_age": 0, "setup_seconds": 0.0, "setup_work": 0.0}
+    if not pc.has_setup:  # plain CG and SSOR-PCG are those solvers themselves
+        op = prepare(A)
+        pc.check(op)
+        if pc.name == "ssor":
+            res = ssor_pcg(op, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
+                           dtol=dtol, order=pc.order)
+        else:
+            res = cg(op, b, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol)
+        model = work_model("pcg", op, pc)
+        info.update(iteration_work=model.per_iteration,
+                    work=model.total(res.iterations) if res.b_norm > 0 else 0.0)
+        return res._fill(solver="pcg", omega=omega, seconds=time.perf_counter() - t0, info=info)
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    pc.check(op)
+    done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
+    if done is not None:
+        return done._fill(info={**info, "work": 0.0})
+    r = np.empty(op.n)
+    rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
+    if rnorm <= tol:  # already converged: no set-up needed
+        info["work"] = (op.nnz + op.n) / op.nnz
+        return _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,
+                       maxiter, scale)._fill(info=info)
+    state = pc._ready(op)
+    out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
+    if state == "reused" and out[2] != K.CONVERGED:
+        pc._stale = True  # a stale set-up that failed is rebuilt by the next solve
+    res = _finish("pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    built = state == "built"
+    model = work_model("pcg", pc._op, pc)
+    info.update(setup=built, reused=state == "reused", pc_age=pc.uses,
+                setup_seconds=pc.setup_seconds if built else 0.0,
+                setup_work=pc.setup_work if built else 0.0,
+                iteration_work=model.per_iteration,
+                work=model.total(res.iterations, setup=built), **pc._info())
+    return res._fill(info=info)

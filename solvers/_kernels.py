@@ -7,12 +7,14 @@ Column indices must be sorted within each row and every row must hold its diagon
 
 Index arrays are *unsigned* (uint32, or uint64 for huge matrices) and loop bounds are cast to
 ``np.uintp``: Numba must assume a signed index may be negative and emits a wrap-around test on
-every ``x[indices[k]]``, which made the SpMV 1.5–2.5× slower than scipy's.  With unsigned
-indices it matches scipy.
+every ``x[indices[k]]``; with unsigned indices there is none, and the SpMV runs at scipy's
+speed (``relaxtune bench kernels`` measures both).
 
 Status codes returned by the solvers (mapped to ``SolveResult.reason`` by the wrappers):
 0 converged, 1 maxiter, 2 breakdown (pᵀAp <= 0 or rᵀz <= 0), 3 diverged.
 """
+import math
+
 import numba
 import numpy as np
 
@@ -60,8 +62,44 @@ def residual(indptr, indices, data, x, b, r):
 
 @numba.njit(cache=True)
 def residual_norm(indptr, indices, data, x, b):
-    """``‖b - A x‖`` (scratch residual discarded)."""
-    return residual(indptr, indices, data, x, b, np.empty(b.size))
+    """``‖b - A x‖`` (the residual itself is not stored)."""
+    n = indptr.size - 1
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@numba.njit(cache=True)
+def residual_norm_scaled(indptr, indices, data, x, b):
+    """``‖b − A x‖`` without overflow or underflow in the sum of squares (two passes: the
+    largest |r_i|, then the squares of r scaled by a power of two); for the rare systems whose
+    scale is far from 1 (see ``_api``)."""
+    n = indptr.size - 1
+    amax = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        if not abs(s) <= amax:  # NaN propagates
+            amax = abs(s)
+    if amax == 0.0 or not np.isfinite(amax):
+        return amax
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        t = math.ldexp(s, -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)
 
 
 @numba.njit(cache=True, fastmath={"contract"})
@@ -82,9 +120,7 @@ def _sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish, rin
     ``x[i−1]`` term enters last through one FMA (``fastmath={"contract"}`` only: NaN and inf
     must survive) whose coefficient ``a_{i,i−1}`` comes from a dense array, as does
     ``a_{i,i+1}``; no row tests which of its columns it stores.  Reading the far entries'
-    shorter index arrays also streams fewer bytes: against the full CSR with a stored-neighbour
-    test per row this sweep took 0.79–0.83× the time in cache and 0.62× at n = 10⁶, with
-    bit-identical iterates (same terms in the same order).
+    shorter index arrays also streams fewer bytes than the full CSR would.
     """
     n = b.size
     mask = np.uintp(ring.size - 1)
@@ -121,29 +157,228 @@ def _sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish, rin
     return acc
 
 
+@numba.njit(cache=True, fastmath={"contract"})
+def sor_sweeps(lp, li, ld, lnear, up, ui, ud, unear, inv_diag, x, b, omega, sweeps):
+    """``sweeps`` forward SOR sweeps in place on ``x``, without any stopping test (a smoother).
+
+    The row update of :func:`_sor_sweep` and nothing else; the benchmarks time it as the floor
+    of an SOR iteration (the sweep without its stopping test).
+    """
+    n = b.size
+    for _ in range(sweeps):
+        prev = 0.0
+        for i in range(n):
+            w = omega * inv_diag[i]
+            s = b[i]
+            if i + 1 < n:
+                s -= unear[i] * x[i + 1]
+            for k in range(np.uintp(up[i]), np.uintp(up[i + 1])):
+                s -= ud[k] * x[ui[k]]
+            st = np.uintp(lp[i])
+            en = np.uintp(lp[i + 1])
+            if en > st:
+                s -= ld[st] * x[li[st]]
+                for k in range(st + U1, en):
+                    s -= ld[k] * x[li[k]]
+            xn = ((1.0 - omega) * x[i] + w * s) - (w * lnear[i]) * prev
+            x[i] = xn
+            prev = xn
+
+
+@numba.njit(cache=True, fastmath={"contract"})
+def _sor_sweep_bound(lp, li, ld, lmir, lnear, up, ui, ud, unear, diag, inv_diag, ring, x, b,
+                     omega):
+    """One forward SOR sweep in place; returns ``(Σ w_i², Σ_j δ_j c_j)`` for
+    :func:`sor_lower_bound` instead of the exact residual.
+
+    The row update is :func:`_sor_sweep`'s, term for term (bit-identical iterates).  With
+    ``δ_i = x_i^new − x_i^old`` and ``w_i = a_ii δ_i`` (kept in ``ring``), row ``j`` also forms
+    ``c_j = Σ_{i<j} a_ij w_i``: the coefficients ``a_ij`` (``i < j``) are the *mirrors* of row
+    ``j``'s lower entries — ``a_{j−1,j}`` is ``unear[j−1]``, the far ones are ``lmir`` (aligned
+    with ``ld``) — so ``c_j`` shares the lower loop's indices and reads only ``w`` of rows the
+    sweep has just written, without a second pass over the upper triangle.
+    """
+    n = b.size
+    mask = np.uintp(ring.size - 1)
+    ww = 0.0
+    sd = 0.0
+    prev = 0.0
+    wprev = 0.0  # w_{i−1}
+    uprev = 0.0  # a_{i−1,i}
+    for i in range(n):
+        w = omega * inv_diag[i]
+        s = b[i]
+        un = unear[i]
+        if i + 1 < n:
+            s -= un * x[i + 1]
+        for k in range(np.uintp(up[i]), np.uintp(up[i + 1])):
+            s -= ud[k] * x[ui[k]]
+        c = uprev * wprev
+        st = np.uintp(lp[i])
+        en = np.uintp(lp[i + 1])
+        if en > st:
+            j = li[st]
+            s -= ld[st] * x[j]
+            c += lmir[st] * ring[j & mask]
+            for k in range(st + U1, en):
+                j = li[k]
+                s -= ld[k] * x[j]
+                c += lmir[k] * ring[j & mask]
+        xo = x[i]
+        xn = ((1.0 - omega) * xo + w * s) - (w * lnear[i]) * prev
+        x[i] = xn
+        prev = xn
+        d = xn - xo
+        wi = diag[i] * d
+        ring[np.uintp(i) & mask] = wi
+        ww += wi * wi
+        sd += d * c
+        wprev = wi
+        uprev = un
+    return ww, sd
+
+
+@numba.njit(cache=True)
+def sor_bound_norm(lp, lmir, up, ui, ud, unear, inv_diag):
+    """``ν = √(‖U D⁻¹‖₁ ‖U D⁻¹‖∞) ≥ ‖ |U D⁻¹| ‖₂`` (``U`` the strict upper triangle), rounded
+    up; the columns of ``U`` are read from the lower mirrors ``lmir`` (every far upper entry must
+    have one)."""
+    n = inv_diag.size
+    rmax = 0.0
+    cmax = 0.0
+    for i in range(n):
+        r = 0.0
+        if i + 1 < n:
+            r = abs(unear[i]) * abs(inv_diag[i + 1])
+        for k in range(np.uintp(up[i]), np.uintp(up[i + 1])):
+            r += abs(ud[k]) * abs(inv_diag[ui[k]])
+        c = abs(unear[i - 1]) if i > 0 else 0.0
+        for k in range(np.uintp(lp[i]), np.uintp(lp[i + 1])):
+            c += abs(lmir[k])
+        c *= abs(inv_diag[i])
+        rmax = max(rmax, r)
+        cmax = max(cmax, c)
+    return np.sqrt(rmax * cmax) * (1.0 + 1e-12)
+
+
+UNIT_ROUNDOFF = 2.0 ** -53
+# SOR tests exactly from the sweep whose predicted residual (last estimate times its last
+# contraction) is below SWITCH·tol: the decisive test is then almost always the in-sweep one
+SWITCH = 2.0
+
+
+@numba.njit(cache=True)
+def sor_lower_bound(ww, sd, omega, nu, terms):
+    """``(β, μ)``: a lower and an upper bound on ``‖b − A x‖`` after a sweep of
+    :func:`_sor_sweep_bound` that returned ``(ww, sd)``.
+
+    **Claim.**  ``β ≤ ‖r‖ ≤ μ`` for ``r = θ D δ − U δ``, ``θ = (1 − ω)/ω``, the residual of the new
+    iterate as the exact in-sweep test (:func:`_sor_sweep`) assembles it from the same ``δ``
+    (with ``x^new = x^old + δ`` it is ``b − A x^new`` exactly: ``b − A x^old = (D/ω + L) δ``, so
+    ``b − A x^new = (D/ω + L − A) δ``).  ``β`` is also below the norm that test computes in
+    floating point.
+
+    **Proof.**  Let ``w = D δ`` (the computed ``w_i``).  By Cauchy–Schwarz ``‖r‖ ≥ |wᵀr| / ‖w‖``,
+    and ``wᵀr = θ Σ_i w_i a_ii δ_i − Σ_i w_i Σ_{j>i} a_ij δ_j = θ ‖w‖² − Σ_j δ_j c_j`` with
+    ``c_j = Σ_{i<j} a_ij w_i`` — exchanging the order of the double sum is the whole trick: the
+    inner sum of row ``j`` runs over its lower neighbours, which the sweep has just updated.
+    Rounding: every sum has at most ``terms`` (``nnz + 2n``) terms, so with
+    ``γ = 2·terms·u`` (``u = 2⁻⁵³``) the computed ``θ ww − sd`` is within
+    ``γ (|θ| ‖w‖² + |δ|ᵀ|U|ᵀ|w|)`` of ``wᵀr``, and ``|δ|ᵀ|U|ᵀ|w| ≤ ν ‖w‖²`` with
+    ``ν ≥ ‖|U D⁻¹|‖₂`` (:func:`sor_bound_norm`); the same ``γ (|θ| + ν) ‖w‖`` bounds how far the
+    exact test's computed norm can fall below ``‖r‖``.  Subtracting both slacks (and a factor
+    ``1 − γ`` for ``√ww`` and the division) keeps ``β`` below either.  Upper bound:
+    ``‖r‖ ≤ |θ| ‖D δ‖ + ‖U D⁻¹‖ ‖D δ‖ ≤ (|θ| + ν) ‖w‖``.  ``tests/test_sor_bound.py`` checks both
+    against dense residuals on random matrices.
+
+    How tight: the in-sweep residual ``D δ / ω`` and the new residual are nearly parallel when
+    ω is below the optimal ω (the error is dominated by one smooth mode), so ``β ≈ ‖r‖``; above
+    it the directions rotate and ``β`` is looser (a few times smaller), which costs only an
+    earlier exact test.  NaN in ``ww`` or ``sd`` gives NaN bounds (the caller then tests
+    exactly).
+    """
+    norm_w = np.sqrt(ww)
+    if norm_w == 0.0:  # x did not move: r = θ D δ − U δ = 0
+        return 0.0, 0.0
+    theta = (1.0 - omega) / omega
+    gamma = 2.0 * terms * UNIT_ROUNDOFF
+    scale = (abs(theta) + nu) * norm_w
+    slack = 1.01 * gamma * scale
+    beta = (abs(theta * ww - sd) / norm_w) * (1.0 - gamma) - 2.0 * slack
+    mu = scale * (1.0 + 4.0 * gamma) + slack
+    return beta, mu
+
+
 @numba.njit(cache=True)
 def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-              ring, x, b, omega, tol, maxiter, dtol):
+              ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
-    The exact residual of each new iterate is assembled inside the sweep (:func:`_sor_sweep`),
-    so the stopping test costs no separate matrix–vector product.  Stops as diverged once
-    ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN).  Returns ``(iterations, residual_norm, status)``.
+    Stops at the first iterate whose residual meets ``tol``, exactly.  A sweep either assembles
+    the exact residual of its iterate inside the sweep (:func:`_sor_sweep`, which reads the
+    upper triangle a second time to finish each row) or, when ``use_bound`` (every far upper
+    entry has a stored mirror; ``lmir`` holds their values), only a lower and an upper bound
+    on it (:func:`_sor_sweep_bound`, :func:`sor_lower_bound`, a few operations per row): a
+    lower bound above ``tol`` proves "not converged" without the exact residual, an upper
+    bound below the divergence limit proves "not diverged".  Exact sweeps are used for the first sweep and whenever the last estimate
+    and its contraction predict convergence at the next sweep; a bound sweep that proves
+    neither gets the exact residual ``b − A x`` by a separate pass.  Iterates and iteration
+    counts are those of the exact test on every sweep.
+
+    Stops as diverged once ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN).  Returns
+    ``(iterations, residual_norm, status)``; the norm is exact except for a divergence found by
+    the lower bound (the caller recomputes it).
     """
     rnorm = residual_norm(indptr, indices, data, x, b)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
     limit = dtol * rnorm
     ring[:] = 0.0  # a finished row may read the slot of a neighbour it does not store (× 0)
+    terms = float(indices.size + 2 * b.size)
+    nu = -1.0  # computed on the first bound sweep
+    exact = True
+    known = True  # rnorm is the exact residual norm of the current x
+    est = rnorm  # the last residual estimate (exact norm or lower bound) and its contraction
     it = 0
     while it < maxiter:
         it += 1
-        rnorm = np.sqrt(_sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-                                   ring, x, b, omega))
-        if rnorm <= tol:
-            return it, rnorm, CONVERGED
-        if not rnorm <= limit:  # also catches NaN
-            return it, rnorm, DIVERGED
+        if exact:
+            rnorm = np.sqrt(_sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                                       finish, ring, x, b, omega))
+            known = True
+            if rnorm <= tol:
+                return it, rnorm, CONVERGED
+            if not rnorm <= limit:  # also catches NaN
+                return it, rnorm, DIVERGED
+            q = min(1.0, rnorm / est)
+            est = rnorm
+            exact = not use_bound or est * q <= SWITCH * tol
+            continue
+        if nu < 0.0:
+            nu = sor_bound_norm(lp, lmir, up, ui, ud, unear, inv_diag)
+        ww, sd = _sor_sweep_bound(lp, li, ld, lmir, lnear, up, ui, ud, unear, diag, inv_diag,
+                                  ring, x, b, omega)
+        beta, mu = sor_lower_bound(ww, sd, omega, nu, terms)
+        if beta > tol and mu <= limit:  # not converged, not diverged (NaN fails both)
+            known = False
+            q = min(1.0, beta / est)
+            est = beta
+        else:
+            if beta > limit:
+                return it, beta, DIVERGED
+            rnorm = residual_norm(indptr, indices, data, x, b)
+            known = True
+            if rnorm <= tol:
+                return it, rnorm, CONVERGED
+            if not rnorm <= limit:
+                return it, rnorm, DIVERGED
+            q = min(1.0, rnorm / est)
+            est = rnorm
+        if est * q <= SWITCH * tol:
+            exact = True
+            ring[:] = 0.0
+    if not known:  # the last sweep was a bound sweep: report the exact residual
+        rnorm = residual_norm(indptr, indices, data, x, b)
     return it, rnorm, MAXITER
 
 
@@ -162,23 +397,30 @@ def _spmv_dot(indptr, indices, data, p, q):
     return pq
 
 
+#: Rows of scratch space :func:`cg_solve` takes (``work``).
+CG_WORK_VECTORS = 3
+
+
 @numba.njit(cache=True)
-def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol):
+def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     """Unpreconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
 
     Stopping uses the recursive residual; when it claims convergence the true residual
     ``b − A x`` is computed and, if the two disagree (residual gap), the iteration continues
-    from the true residual instead of returning an ``x`` that misses the tolerance.
+    from the true residual instead of returning an ``x`` that misses the tolerance.  ``work``:
+    scratch space of at least ``CG_WORK_VECTORS`` rows of ``n``, kept by the caller between
+    solves (fresh vectors are first touched page by page on every call).
     """
     n = b.size
-    r = np.empty(n)
-    q = np.empty(n)
+    r = work[0]
+    q = work[1]
     rnorm = residual(indptr, indices, data, x, b, r)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
     limit = dtol * rnorm
     rr = rnorm * rnorm
-    p = r.copy()
+    p = work[2]
+    p[:] = r
     it = 0
     while it < maxiter:
         pq = _spmv_dot(indptr, indices, data, p, q)

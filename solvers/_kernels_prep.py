@@ -2,15 +2,18 @@
 
 A simulation re-assembles the same stencil every step, so a new matrix usually has the previous
 one's sparsity pattern.  Everything that depends on its values — the finite check, the diagonal
-and its inverse, the symmetry check, the two triangles — is then one pass over ``nnz`` values
-with index arrays computed once for the pattern.  At a few hundred unknowns a solve takes tens
-of microseconds, so doing this work as a handful of NumPy calls (each a few microseconds of
-overhead) would cost more than the solve itself.
+and its inverse, the symmetry check, the two triangles — is then redone by three compiled
+passes (:func:`same_pattern`, :func:`scatter_values`, :func:`finish_values`) with index arrays
+computed once for the pattern.  At a few hundred unknowns a solve takes tens of microseconds,
+so doing this work as a handful of NumPy calls (each a few microseconds of overhead) would
+cost more than the solve itself; at 10⁶ unknowns the passes run at memory speed, and what
+counts is how many times the matrix is read and written (once each).
 """
+import math
+
 import numba
 import numpy as np
 
-from ._kernels import asymmetry_from_mirror
 
 
 @numba.njit(cache=True)
@@ -76,44 +79,137 @@ def gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
     _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
 
 
-@numba.njit(cache=True)
-def refresh_values(src_indptr, src_indices, src_data, indptr, indices, diag_ptr, has_diag, mirror,
-                   lk, uk, lnear_k, unear_k, data, diagonal, inv_diag, ld, lnear, ud, unear):
-    """If ``src`` has the pattern ``(indptr, indices)``, copy its values into ``data`` and redo
-    every value-dependent array, all in one call.
+# |v| is v's bits without the sign bit; from the bits of +inf on it is NaN or Inf
+ABS_BITS = np.uint64(0x7FFFFFFFFFFFFFFF)
+INF_BITS = np.uint64(0x7FF0000000000000)
 
-    Fills ``diagonal``/``inv_diag`` (0 where missing or zero) and, when the split pattern's
-    positions are given (non-empty ``lnear_k``), the split triangles (:func:`gather_split`).
-    Returns ``(same pattern,
-    nonfinite, asymmetry, diagonal problems)``; ``asymmetry`` is ``max |a_ij − a_ji| / max |a_ij|``
-    from the ``mirror`` positions, or −1 when ``mirror`` is empty (not computed), and the last
-    item is :func:`diagonal_problems`.  When the patterns differ the outputs hold garbage and
-    must be discarded.
-    """
-    if (src_data.size != data.size or src_indices.size != indices.size
-            or src_indptr.size != indptr.size):
-        return False, 0, -1.0, (-1, 0, -1, 0)
+
+@numba.njit(cache=True)
+def same_pattern(src_indptr, src_indices, indptr, indices):
+    """Whether ``(src_indptr, src_indices)`` equals ``(indptr, indices)`` entry by entry (any
+    integer dtypes; no early exit, so the comparison vectorises)."""
+    if src_indptr.size != indptr.size or src_indices.size != indices.size:
+        return False
+    diff = 0
     for i in range(indptr.size):
-        if np.int64(src_indptr[i]) != np.int64(indptr[i]):
-            return False, 0, -1.0, (-1, 0, -1, 0)
+        diff |= np.int64(src_indptr[i]) ^ np.int64(indptr[i])
+    for k in range(indices.size):
+        diff |= np.int64(src_indices[k]) ^ np.int64(indices[k])
+    return diff == 0
+
+
+@numba.njit(cache=True)
+def scatter_values(src, slot, values, data):
+    """``values[slot[k]] = src[k]`` for every entry ``k`` (and ``data[k] = src[k]`` unless
+    ``data`` is empty); returns ``(non-finite entries, max |src_k|)`` (the maximum is
+    meaningless when there are non-finite entries).  ``src`` is float64.
+
+    The checks look at the bits (``|v|`` is ``v``'s bits without the sign bit; it is NaN or
+    Inf from the bits of +Inf on, and finite magnitudes order as their bits do): integer
+    operations, in a loop of their own, which vectorises (in the copy's loop it cost more
+    than the second read of ``src`` it saves, up to n = 10⁵).
+    """
+    if data.size:
+        for k in range(src.size):
+            v = src[k]
+            data[k] = v
+            values[slot[k]] = v
+    else:
+        for k in range(src.size):
+            values[slot[k]] = src[k]
+    bits = src.view(np.uint64)
     nonfinite = 0
-    for k in range(src_data.size):  # the column check and the copy in one loop
-        if np.int64(src_indices[k]) != np.int64(indices[k]):
-            return False, 0, -1.0, (-1, 0, -1, 0)
-        v = np.float64(src_data[k])
-        if not np.isfinite(v):
-            nonfinite += 1
-        data[k] = v
-    for i in range(diagonal.size):
-        d = data[diag_ptr[i]] if has_diag[i] else 0.0
-        diagonal[i] = d
+    top = np.uint64(0)
+    for k in range(bits.size):
+        u = bits[k] & ABS_BITS
+        nonfinite += u >= INF_BITS
+        top = max(top, u)
+    return nonfinite, np.array([top]).view(np.float64)[0]
+
+
+@numba.njit(cache=True)
+def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv_diag):
+    """After :func:`scatter_values`: ``inv_diag`` (0 where the diagonal is zero or missing),
+    the diagonal's problems and the largest ``|a_ij − a_ji|``.
+
+    Every mirror pair is met once: ``a_{i,i−1}`` with ``a_{i−1,i}`` (``lnear[i]``,
+    ``unear[i−1]``; 0 where not stored), every far upper entry ``ud[m]`` with its mirror
+    ``values[umirror[m]]`` (in the far lower triangle, or a slot that stays 0 when it is not
+    stored), and the far lower entries without a stored mirror (``lonely_lower``, positions
+    in ``values``) with 0 — the same maximum as ``_kernels.asymmetry_from_mirror``.  Returns
+    ``(max |a_ij − a_ji|, first zero-or-missing diagonal row, how many, first negative row,
+    how many)`` (rows −1 if none).  Every value must be finite.
+    """
+    # A running maximum is a chain of dependent compares (LLVM does not vectorise it without
+    # NaN assumptions), so each loop keeps four; the maximum is the same in any order.
+    n = diagonal.size
+    w0 = abs(lnear[0])
+    w1 = w2 = w3 = 0.0
+    i = 1
+    while i + 3 < n:
+        w0 = max(w0, abs(lnear[i] - unear[i - 1]))
+        w1 = max(w1, abs(lnear[i + 1] - unear[i]))
+        w2 = max(w2, abs(lnear[i + 2] - unear[i + 1]))
+        w3 = max(w3, abs(lnear[i + 3] - unear[i + 2]))
+        i += 4
+    for i in range(i, n):
+        w0 = max(w0, abs(lnear[i] - unear[i - 1]))
+    nu = ud.size
+    m = 0
+    while m + 3 < nu:
+        w0 = max(w0, abs(ud[m] - values[umirror[m]]))
+        w1 = max(w1, abs(ud[m + 1] - values[umirror[m + 1]]))
+        w2 = max(w2, abs(ud[m + 2] - values[umirror[m + 2]]))
+        w3 = max(w3, abs(ud[m + 3] - values[umirror[m + 3]]))
+        m += 4
+    for m in range(m, nu):
+        w0 = max(w0, abs(ud[m] - values[umirror[m]]))
+    for m in range(lonely_lower.size):
+        w0 = max(w0, abs(values[lonely_lower[m]]))
+    worst = max(max(w0, w1), max(w2, w3))
+    n_bad = 0
+    n_neg = 0
+    for i in range(n):  # branch-free: vectorises
+        d = diagonal[i]
         inv_diag[i] = 1.0 / d if d != 0.0 else 0.0
-    if lnear_k.size:
-        _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
-    problems = diagonal_problems(has_diag, diagonal)
-    if mirror.size == 0 or nonfinite:
-        return True, nonfinite, -1.0, problems
-    return True, nonfinite, asymmetry_from_mirror(data, mirror), problems
+        n_bad += d == 0.0
+        n_neg += d < 0.0
+    first_bad = -1
+    first_neg = -1
+    if n_bad or n_neg:
+        for i in range(n):
+            if first_bad < 0 and diagonal[i] == 0.0:
+                first_bad = i
+            if first_neg < 0 and diagonal[i] < 0.0:
+                first_neg = i
+    return worst, first_bad, n_bad, first_neg, n_neg
+
+
+@numba.njit(cache=True)
+def sor_mirror_pattern(lk, uk, mirror, positions):
+    """Positions in ``data`` of the mirrors ``a_ij`` of the far lower entries ``a_ji`` (``lk``),
+    −1 where not stored; returns whether every far upper entry (``uk``) has a stored mirror —
+    the condition for SOR's lower bound (``_kernels.sor_lower_bound``)."""
+    for m in range(lk.size):
+        positions[m] = mirror[lk[m]]
+    for m in range(uk.size):
+        if mirror[uk[m]] < 0:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def gather_or_zero(data, positions, out, same_as):
+    """``out[m] = data[positions[m]]``, 0 where the position is −1; returns whether ``out``
+    equals ``same_as`` entry for entry (then the caller can use ``same_as`` instead)."""
+    same = out.size == same_as.size
+    for m in range(positions.size):
+        k = positions[m]
+        v = data[k] if k >= 0 else 0.0
+        out[m] = v
+        if same and v != same_as[m]:
+            same = False
+    return same
 
 
 @numba.njit(cache=True)
@@ -138,7 +234,11 @@ def diagonal_problems(has_diag, diagonal):
 
 @numba.njit(cache=True)
 def copy_finite(src, out):
-    """``out[:] = src``; returns ``(number of non-finite entries, Σ src²)``."""
+    """``out[:] = src``; returns ``(number of non-finite entries, Σ src²)``.
+
+    ``Σ src²`` overflows for entries beyond about 1e154 and underflows below about 1e-154;
+    the caller then takes the norm from :func:`scaled_norm`.
+    """
     nonfinite = 0
     sumsq = 0.0
     for i in range(src.size):
@@ -148,3 +248,34 @@ def copy_finite(src, out):
         out[i] = v
         sumsq += v * v
     return nonfinite, sumsq
+
+
+@numba.njit(cache=True)
+def finite_sumsq(v):
+    """``(number of non-finite entries, Σ v²)`` (:func:`copy_finite` without the copy)."""
+    nonfinite = 0
+    sumsq = 0.0
+    for i in range(v.size):
+        x = v[i]
+        if not np.isfinite(x):
+            nonfinite += 1
+        sumsq += x * x
+    return nonfinite, sumsq
+
+
+@numba.njit(cache=True)
+def scaled_norm(v):
+    """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
+    brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
+    (the idea of LAPACK's ``dnrm2``, in two passes)."""
+    amax = 0.0
+    for i in range(v.size):
+        amax = max(amax, abs(v[i]))
+    if amax == 0.0:
+        return 0.0
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(v.size):
+        t = math.ldexp(v[i], -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)

@@ -18,9 +18,8 @@ backward solve and ``q = B p``.  The stopping test uses the true residual
 ``‖r‖ = ‖W r_B‖``, an upper-triangular product that shares the backward pass's index loop, so
 the test of iterate ``k`` is read off the product pass of iteration ``k + 1`` (on convergence
 that half-pass is wasted; ``p`` and ``t`` are double-buffered so a residual-gap restart can
-redo it).  One iteration streams the matrix once; the three-pass form (direction, product,
-update with ``‖W r_B‖``) streamed it 1.5 times and cost 2.4–2.7 × SpMV in cache against
-2.2–2.3 × now.  A solve starts with one backward pass that forms ``r = b − A x`` row by row
+redo it).  One iteration streams the matrix once (a form with a separate update pass would
+stream it 1.5 times).  A solve starts with one backward pass that forms ``r = b − A x`` row by row
 and solves for ``r_B`` (:func:`_pass_start`), and ends with the true residual of ``x``: at a few
 hundred unknowns, where a heat step takes five iterations, these fixed passes are a large part
 of the solve.  The textbook order
@@ -34,8 +33,8 @@ allows contraction, so the passes are compiled with ``fastmath={"contract"}`` an
 (no reassociation; NaN and inf keep their meaning for the breakdown and divergence tests): the
 chain drops from a multiply plus a subtract to one FMA per row.  The first off-diagonal term of
 each row is peeled out of its loop: rows of stencil matrices hold one or two such terms, and
-the set-up of the compiled (unrolled) loop cost more than the term.  Together: SSOR-PCG
-3.0 → 2.4–2.6 × SpMV per iteration in cache, before the two-pass form.  Index arrays are unsigned (see ``_kernels``).
+the set-up of the compiled (unrolled) loop cost more than the term.  Index arrays are unsigned
+(see ``_kernels``).
 """
 import numba
 import numpy as np
@@ -43,6 +42,8 @@ import numpy as np
 from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
 
 U1 = np.uintp(1)
+#: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``).
+WORK_VECTORS = 8
 # FMA contraction only (see the module docstring)
 CONTRACT = {"contract"}
 
@@ -173,7 +174,7 @@ def _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, alpha, x, t, rb, q
 
 @numba.njit(cache=True, fastmath=CONTRACT)
 def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                   omega, x, b, tol, maxiter, dtol):
+                   omega, x, b, tol, maxiter, dtol, work):
     """Paper-order SSOR-PCG in place on ``x``; returns ``(iterations, ‖b − A x‖, status)``.
 
     Same iterates and iteration counts as textbook PCG with ``M⁻¹ = ω(2 − ω)(D + ωL)⁻¹ D
@@ -187,21 +188,27 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     stream only their half of the matrix (reading half-rows out of the full CSR pulls in most of
     each row's cache lines anyway), and the first off-diagonal, the coefficient on the solve's
     latency chain, comes from a dense array instead of a test on the row's first column.
+
+    ``work`` is scratch space of at least ``WORK_VECTORS`` rows of ``n`` (its contents are
+    overwritten): the caller keeps it between solves, because eight fresh vectors per call,
+    first touched page by page, cost about as much as five iterations at n = 10⁶.
     """
-    n = b.size
     c = omega * (2.0 - omega)
-    rb = np.empty(n)  # r_B = W⁻¹ r
+    rb = work[0]  # r_B = W⁻¹ r
     rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED
     limit = dtol * rnorm
-    r = np.empty(n)  # scratch for the true residual
-    p = np.zeros(n)
-    t = np.zeros(n)  # W⁻ᵀ p, so that x moves by α t (no x_B = Wᵀ x to keep)
-    p_new = np.empty(n)
-    t_new = np.empty(n)
-    g = np.empty(n)  # W⁻ᵀ G r_B, then scratch for u
-    q = np.zeros(n)  # finite before the first product: the start pass moves by α = 0
+    r = work[1]  # scratch for the true residual
+    p = work[2]
+    t = work[3]  # W⁻ᵀ p, so that x moves by α t (no x_B = Wᵀ x to keep)
+    p_new = work[4]
+    t_new = work[5]
+    g = work[6]  # W⁻ᵀ G r_B, then scratch for u
+    q = work[7]  # finite before the first product: the start pass moves by α = 0
+    p[:] = 0.0
+    t[:] = 0.0
+    q[:] = 0.0
     # g = W⁻ᵀ G r_B and r_Bᵀ G r_B: the update pass with α = 0 (x and r_B stay as they are)
     rz = _pass_update(lp, li, ld, lnear, diag, inv_diag, omega, c, 0.0, x, t, rb, q, g)
     rz_old = rz
@@ -211,7 +218,7 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     test = False  # the next product pass measures the residual of iterate `it`
     while True:
         # each pass is its own compiled function: inlined into this loop, the same code ran
-        # 25–40 % slower per row (measured), presumably worse register use in one big body
+        # slower per row, presumably from worse register use in one big body
         pq, acc = _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t,
                                 p_new, t_new, g, q)
         if test:

@@ -13,7 +13,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
+           "check_dtol", "MAX_ITER"]
 
 
 class CSROperator:
@@ -83,9 +84,16 @@ class CSROperator:
         self.bandwidth = int(bandwidth)
         self._ring = None  # depends on the pattern only
         self._pattern = {}  # pattern-only index arrays shared by with_values() copies
+        self._invalid = None  # why this operator may not be used (see _refresh)
+        self._scratch = False  # made by prepare(..., overwrite=True): the next may overwrite it
+        self._values = None  # the value buffer of a refreshed operator (see _refresh)
+        #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
+        #: whoever caches work on these values (a preconditioner's set-up) compares it.
+        self.values_version = 0
         self._reset_value_caches()
 
     def _reset_value_caches(self):
+        self._sor_mirror = None
         self._symmetry = None
         self._matrix = None
         self._reversed = None
@@ -94,13 +102,17 @@ class CSROperator:
         self._diag_check = None
 
     def with_values(self, A) -> "CSROperator":
-        """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one.
+        """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one
+        (``prepare(A, like=self)``; this operator is left as it is).
 
         A simulation that re-assembles the same stencil every step (``A = I − α(t) K``) passes
-        a matrix with identical ``indptr``/``indices``: then only the value-dependent work is
-        redone, in one compiled pass — compare the pattern, copy and check the values, the
-        diagonal and its inverse, and (once the pattern's index arrays exist) the symmetry check
-        and the split triangles.  Any other input gets a full :func:`prepare`.
+        a matrix with identical ``indptr``/``indices`` (new arrays are fine): then only the
+        value-dependent work is redone — the pattern compared entry by entry, then two
+        compiled passes (:func:`_kernels_prep.scatter_values`, ``finish_values``) that copy
+        and check the values, place them in the split triangles and the diagonal, invert the
+        diagonal and check the symmetry; the pattern's index arrays (mirror index, split
+        layout, where each entry goes) are computed once per pattern and shared.  Any other
+        input gets a full :func:`prepare`.
 
         Examples
         --------
@@ -111,39 +123,100 @@ class CSROperator:
         (True, True)
         """
         if isinstance(A, CSROperator):
-            return A
-        if not (type(A) in _CSR_TYPES and A.shape == self.shape and A.data.dtype.kind in "biuf"):
-            return CSROperator(A)  # (the pattern comparison below also checks nnz)
-        # every value-dependent array in one pass, with the pattern's index arrays where known
-        split = self._pattern.get("split")
-        mirror = self._pattern.get("mirror", _EMPTY_INDEX)
-        n = self.n
-        data, diagonal, inv_diagonal = np.empty(self.nnz), np.empty(n), np.empty(n)
-        if split is None:
-            ld = lnear = ud = unear = _EMPTY_VALUES
-            positions = (_EMPTY_INDEX,) * 4
-        else:
-            positions = split[4:8]
-            ld, lnear, ud, unear = (np.empty(split[1].size), np.empty(n), np.empty(split[3].size),
-                                    np.empty(n))
-        same, nonfinite, asym, diag_check = _prep.refresh_values(
-            A.indptr, A.indices, A.data, self.indptr, self.indices, self.diag_ptr,
-            self.has_diagonal, mirror, *positions, data, diagonal, inv_diagonal, ld, lnear, ud,
-            unear)
-        if not same:
+            return _usable(A)
+        if not self._same_pattern(A):
             return CSROperator(A)
-        if nonfinite:
-            raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
         new = object.__new__(CSROperator)
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new._reset_value_caches()
-        new.data, new.diagonal, new._inv_diagonal = data, diagonal, inv_diagonal
-        new._diag_check = diag_check
-        if split is not None:
-            new._split = ((split[0], split[1], ld, lnear), (split[2], split[3], ud, unear))
-        if asym >= 0.0:
-            new._symmetry = float(asym)
+        new.__dict__.pop("_petsc_operators", None)  # (a PETSc Mat of this operator's values)
+        new._invalid, new._scratch = None, False
+        new._values = None
+        new._refresh(A, alias=False)
         return new
+
+    def _same_pattern(self, A) -> bool:
+        """Whether ``A`` is a scipy CSR matrix with exactly this operator's pattern (every
+        entry of ``indptr`` and ``indices`` compared)."""
+        return (type(A) in _CSR_TYPES and A.shape == self.shape
+                and A.data.dtype.kind in "biuf" and A.data.ndim == 1
+                and A.data.size == self.nnz
+                and _prep.same_pattern(A.indptr, A.indices, self.indptr, self.indices))
+
+    def _values_pattern(self):
+        """Where each entry's value goes in the value buffer (``[far lower | far upper |
+        a_{i,i−1} | a_{i,i+1} | diagonal | 0]``), the mirrors of the far upper entries in it
+        (the final 0 where not stored) and the far lower entries without a stored mirror;
+        once per pattern."""
+        pattern = self._pattern.get("values")
+        if pattern is None:
+            lp, li, up, ui, lk, uk, lnear_k, unear_k, _ = self._split_pattern()
+            n, nl, nu = self.n, li.size, ui.size
+            slot = np.empty(self.nnz, dtype=self.indices.dtype)
+            slot[lk] = np.arange(nl)
+            slot[uk] = nl + np.arange(nu)
+            for base, where in ((nl + nu, lnear_k), (nl + nu + n, unear_k)):
+                rows = np.flatnonzero(where >= 0)
+                slot[where[rows]] = base + rows
+            rows = np.flatnonzero(self.has_diagonal)
+            slot[self.diag_ptr[rows]] = nl + nu + 2 * n + rows
+            mirror = self._mirror()
+            lpos = np.full(self.nnz, -1, dtype=np.int64)
+            lpos[lk] = np.arange(nl)
+            mu = mirror[uk]
+            zero = nl + nu + 3 * n  # a slot no entry goes to: stays 0
+            umirror = np.where(mu >= 0, lpos[np.maximum(mu, 0)], zero).astype(slot.dtype)
+            lonely = np.flatnonzero(mirror[lk] < 0).astype(slot.dtype)
+            pattern = self._pattern["values"] = (slot, umirror, lonely, nl, nu)
+        return pattern
+
+    def _refresh(self, A, alias: bool) -> None:
+        """Take ``A``'s values (``A`` has this operator's pattern) into this operator: the
+        value buffer (reused if this operator has one), ``data`` (``A.data`` itself when
+        ``alias`` and it is float64, else a copy), the inverse diagonal, and every value
+        check cached.  Raises on non-finite entries (this operator is then unusable)."""
+        slot, umirror, lonely, nl, nu = self._values_pattern()
+        n = self.n
+        values, inv = self._values, self._inv_diagonal
+        if values is None:  # no entry writes the slots of unstored entries: they stay 0
+            values = np.zeros(nl + nu + 3 * n + 1)
+        if values is not self._values or inv is None:
+            inv = np.empty(n)
+        src = A.data
+        owned = src.dtype != np.float64 or not src.flags.c_contiguous
+        if owned:
+            src = np.ascontiguousarray(src, dtype=np.float64)
+        if owned or alias:
+            data, copy_into = src, _EMPTY_VALUES
+        else:
+            data = copy_into = np.empty(self.nnz)
+        self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
+        nonfinite, amax = _prep.scatter_values(src, slot, values, copy_into)
+        if nonfinite:
+            raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+        ld, ud = values[:nl], values[nl:nl + nu]
+        lnear, unear = values[nl + nu:nl + nu + n], values[nl + nu + n:nl + nu + 2 * n]
+        diagonal = values[nl + nu + 2 * n:nl + nu + 3 * n]
+        worst, *diag_check = _prep.finish_values(diagonal, lnear, unear, ud, values, umirror,
+                                                 lonely, inv)
+        self._reset_value_caches()
+        self.values_version += 1
+        self._invalid = None
+        self._values, self.data, self.diagonal, self._inv_diagonal = values, data, diagonal, inv
+        lp, li, up, ui = self._pattern["split"][:4]
+        self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
+        self._diag_check = tuple(diag_check)
+        self._symmetry = worst / amax if amax > 0.0 else 0.0
+        if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
+            self._sor_mirror = ld  # exactly symmetric: the mirrors are the far lower values
+
+    def _overwrite(self, A) -> bool:
+        """Refresh this operator in place with ``A``'s values, sharing ``A.data``, when ``A``
+        has its pattern (``prepare(A, like=self, overwrite=True)``); ``False`` otherwise."""
+        if not self._same_pattern(A):
+            return False
+        self._refresh(A, alias=True)
+        self.__dict__.pop("_petsc_operators", None)  # a PETSc Mat of the old values
+        return True
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -182,30 +255,62 @@ class CSROperator:
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
         if self._split is None:
-            pattern = self._pattern.get("split")
-            n, nnz = self.n, self.nnz
-            if pattern is None:
-                lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
-                li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
-                lk, uk = np.empty(nnz, np.int64), np.empty(nnz, np.int64)
-                lnear_k, unear_k = np.empty(n, np.int64), np.empty(n, np.int64)
-                finish = np.empty(n, self.indices.dtype)
-                nl, nu = _prep.split_pattern(self.indptr, self.indices, lp, li, lk, up, ui, uk,
-                                             lnear_k, unear_k, finish)
-                pattern = (lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
-                           uk[:nu].copy(), lnear_k, unear_k, finish)
-                self._pattern["split"] = pattern
+            pattern = self._split_pattern()
+            n = self.n
             lp, li, up, ui = pattern[:4]
             ld, lnear, ud, unear = np.empty(li.size), np.empty(n), np.empty(ui.size), np.empty(n)
             _prep.gather_split(self.data, *pattern[4:8], ld, lnear, ud, unear)
             self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
         return self._split
 
+    def _split_pattern(self):
+        """Index arrays of the split triangles, once per pattern (:func:`_kernels_prep.split_pattern`)."""
+        pattern = self._pattern.get("split")
+        if pattern is None:
+            n, nnz = self.n, self.nnz
+            lp, up = np.empty(n + 1, self.indptr.dtype), np.empty(n + 1, self.indptr.dtype)
+            li, ui = np.empty(nnz, self.indices.dtype), np.empty(nnz, self.indices.dtype)
+            lk, uk = np.empty(nnz, np.int64), np.empty(nnz, np.int64)
+            lnear_k, unear_k = np.empty(n, np.int64), np.empty(n, np.int64)
+            finish = np.empty(n, self.indices.dtype)
+            nl, nu = _prep.split_pattern(self.indptr, self.indices, lp, li, lk, up, ui, uk,
+                                         lnear_k, unear_k, finish)
+            pattern = (lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
+                       uk[:nu].copy(), lnear_k, unear_k, finish)
+            self._pattern["split"] = pattern
+        return pattern
+
     def sor_finish(self) -> np.ndarray:
         """``finish[i]``: the last stored column of row ``i``, at least ``i`` — the row after
         whose update SOR's in-sweep residual of row ``i`` is final (pattern only, cached)."""
-        self.split_triangles()
-        return self._pattern["split"][8]
+        return self._split_pattern()[8]
+
+    def sor_mirror(self):
+        """Values ``a_ij`` of the mirrors of the far lower entries ``a_ji`` (aligned with the
+        far lower triangle of :meth:`split_triangles`; 0 where not stored), or ``None`` when some
+        far upper entry has no stored mirror (cached).  SOR's cheap lower bound on the residual
+        needs them (see ``_kernels.sor_lower_bound``); the pattern part is computed once per
+        sparsity pattern.
+        """
+        if self._sor_mirror is None:
+            pattern = self._pattern.get("sor_mirror")
+            if pattern is None:
+                split = self._split_pattern()
+                positions = np.empty(split[4].size, dtype=np.int64)
+                complete = _prep.sor_mirror_pattern(split[4], split[5], self._mirror(),
+                                                    positions)
+                pattern = positions if complete else False
+                self._pattern["sor_mirror"] = pattern
+            if pattern is False:
+                self._sor_mirror = False
+            else:
+                ld = self.split_triangles()[0][2]
+                values = np.empty(pattern.size)
+                # symmetric values: the far lower triangle itself (the sweep then reads one
+                # array where it would stream two)
+                self._sor_mirror = ld if _prep.gather_or_zero(self.data, pattern, values,
+                                                               ld) else values
+        return self._sor_mirror if self._sor_mirror is not False else None
 
     def reversed(self) -> "CSROperator":
         """``P A P`` with ``P`` the order-reversing permutation (cached).
@@ -243,16 +348,31 @@ class CSROperator:
                 f"A has a negative diagonal entry a_ii = {self.diagonal[first_neg]:g} in row "
                 f"{first_neg}: A is not symmetric positive definite, as {solver} requires")
 
+    def require(self, solver: str) -> None:
+        """Raise ``ValueError`` if ``solver`` (a :data:`solvers.SOLVERS` name) cannot use this
+        matrix: a zero or missing diagonal entry (``"sor"``, ``"ssor_pcg"``), a negative one
+        (``"ssor_pcg"``), a clearly non-symmetric matrix (``"ssor_pcg"``, ``"cg"``).  The
+        checks are cached with the values, so a second call costs a few hundred ns."""
+        _usable(self)
+        if solver in ("sor", "ssor_pcg"):
+            self.require_diagonal(solver, positive=solver == "ssor_pcg")
+        if solver in ("ssor_pcg", "cg"):
+            self.require_symmetric(solver)
+
     def asymmetry(self) -> float:
         """``max |a_ij − a_ji| / max |a_ij|`` (cached; 0 for a symmetric matrix)."""
         if self._symmetry is None:
-            mirror = self._pattern.get("mirror")
-            if mirror is None:
-                mirror = np.empty(self.nnz, dtype=np.int64)
-                _kernels.mirror_positions(self.indptr, self.indices, mirror)
-                self._pattern["mirror"] = mirror
-            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, mirror))
+            self._symmetry = float(_kernels.asymmetry_from_mirror(self.data, self._mirror()))
         return self._symmetry
+
+    def _mirror(self) -> np.ndarray:
+        """Position of ``a_ji`` for every entry ``a_ij`` (−1 if not stored), per pattern."""
+        mirror = self._pattern.get("mirror")
+        if mirror is None:
+            mirror = np.empty(self.nnz, dtype=np.int64)
+            _kernels.mirror_positions(self.indptr, self.indices, mirror)
+            self._pattern["mirror"] = mirror
+        return mirror
 
     def require_symmetric(self, solver: str, rtol: float = 1e-10) -> None:
         """Raise ``ValueError`` if A is clearly not symmetric."""
@@ -268,13 +388,95 @@ class CSROperator:
             self._ring = np.empty(1 << int(self.bandwidth + 1).bit_length())
         return self._ring
 
+    def workspace(self, rows: int) -> np.ndarray:
+        """Scratch space of at least ``rows`` vectors of length ``n`` for the kernels' work
+        vectors, kept per sparsity pattern (shared by :meth:`with_values` copies).
 
-def prepare(A) -> CSROperator:
-    """Validate and convert ``A`` once for repeated solves (returns it unchanged if prepared).
+        Fresh vectors on every solve are first touched page by page: at n = 10⁶ the eight of
+        SSOR-PCG cost about as much as five of its iterations.  Sharing is safe because a
+        kernel uses the space only within one compiled call, and the kernels hold the GIL.
+        """
+        work = self._pattern.get("work")
+        if work is None or work.shape[0] < rows:
+            work = self._pattern["work"] = np.empty((rows, self.n))
+        return work
 
-    See :class:`CSROperator`.
+
+def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, comm=None):
+    """Validate and convert ``A`` once for repeated solves; the operator every solver accepts.
+
+    Parameters
+    ----------
+    A : scipy sparse matrix/array, dense ndarray or a prepared operator
+        (with ``backend="petsc"`` also a ``petsc4py.PETSc.Mat``).  An operator of the backend
+        is returned unchanged.
+    backend : {"numba", "petsc"}
+        ``"numba"``: a :class:`CSROperator`; ``"petsc"``: a
+        :class:`solvers.petsc.PetscOperator` (an AIJ Mat and its KSPs; see docs/petsc.md).
+    like : operator, optional
+        An operator of the same backend from an earlier call (a simulation's previous step).
+        When ``A`` is a scipy CSR matrix with ``like``'s sparsity pattern — compared entry by
+        entry, new index arrays are fine — the pattern work is reused and only the values
+        are refreshed, in two compiled passes (``CSROperator.with_values``); ``like`` itself
+        is left as it is.  Any other ``A`` is prepared afresh.
+    overwrite : bool, default False
+        With ``like``: refresh ``like`` in place (and return it) instead of allocating new
+        value arrays, if ``like`` was itself made by a call with ``overwrite=True`` — never an
+        operator prepared otherwise, so passing ``overwrite=True`` cannot touch an operator
+        you keep.  Such an operator is a working copy for a loop that keeps only the latest
+        one (``op = prepare(A, like=op, overwrite=True)``, as ``bandit.Tuner`` does): at
+        n = 10⁶ new value arrays cost about as much as the refresh itself.  It shares
+        ``A.data`` (no copy, when float64): valid until ``A`` changes.  If ``A`` is
+        refused (non-finite entries), the working copy is left unusable (solvers refuse it);
+        it still serves as ``like`` for the next call.
+    comm : PETSc communicator, optional
+        ``backend="petsc"`` only (default ``PETSc.COMM_WORLD``).
+
+    What a refresh checks on every call (and a fresh preparation too): the pattern, entry by
+    entry; finiteness of every value; the diagonal (zero, missing or negative entries are
+    counted, for the solvers that need them); the symmetry ``max |a_ij − a_ji| / max |a_ij|``
+    over every stored entry, exactly.  Per pattern, once: the canonical order, the mirror
+    index and the split layout.
+
+    Examples
+    --------
+    >>> from solvers import gallery, ssor_pcg
+    >>> op = prepare(gallery.crank_nicolson_2d(8, 0.01), overwrite=True)
+    >>> for t in (0.02, 0.03):          # a loop re-assembling the matrix every step
+    ...     op = prepare(gallery.crank_nicolson_2d(8, t), like=op, overwrite=True)
+    >>> ssor_pcg(op, np.ones(49), 1.5).converged
+    True
     """
-    return A if isinstance(A, CSROperator) else CSROperator(A)
+    if backend == "petsc":
+        from . import petsc
+
+        return petsc.prepare(A, comm=comm, like=like, overwrite=overwrite)
+    if backend != "numba":
+        raise ValueError(f"backend must be 'numba' or 'petsc', got {backend!r}")
+    if comm is not None:
+        raise ValueError("comm is a PETSc communicator: only with backend='petsc'")
+    if isinstance(A, CSROperator):
+        return _usable(A)
+    if like is None:
+        op = CSROperator(A)
+    elif not isinstance(like, CSROperator):
+        raise ValueError(f"like must be a CSROperator from an earlier prepare (backend "
+                         f"'numba'), got {type(like).__name__}")
+    elif overwrite and like._scratch:
+        if like._overwrite(A):
+            return like
+        op = CSROperator(A)  # another pattern or another kind of matrix (like is intact)
+    else:
+        op = like.with_values(A)
+    op._scratch = bool(overwrite)
+    return op
+
+
+def _usable(op: CSROperator) -> CSROperator:
+    if op._invalid:
+        raise ValueError(f"this operator cannot be used: {op._invalid}; prepare the matrix "
+                         "again")
+    return op
 
 
 def _to_csr(A):
@@ -311,9 +513,27 @@ def check_vector(v, n: int, name: str) -> np.ndarray:
     return check_vector_norm(v, n, name)[0]
 
 
-def check_vector_norm(v, n: int, name: str) -> tuple[np.ndarray, float]:
+# A sum of squares in [2^-900, inf) lost nothing to underflow (a square below 2^-1074 is at
+# most 2^-174 of it) and did not overflow.
+_SUMSQ_LO = 2.0 ** -900
+
+
+def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarray, float]:
     """:func:`check_vector` and the vector's 2-norm, from the same pass (copy, finite check,
-    sum of squares in one Numba call: a solve at a few hundred unknowns takes tens of µs)."""
+    sum of squares in one Numba call: a solve at a few hundred unknowns takes tens of µs).
+
+    With ``copy=False`` a vector that already is a contiguous float64 array of length ``n``
+    is returned itself (checked and normed, not copied): for callers that only read it.
+
+    The norm is exact in floating point for any finite vector: when the plain sum of squares
+    overflows (entries beyond about 1e154) or may have lost terms to underflow, it is
+    recomputed with scaling (``_kernels_prep.scaled_norm``).
+
+    Examples
+    --------
+    >>> check_vector_norm(np.full(4, 1e200), 4, "b")[1], check_vector_norm([3e-170, 4e-170], 2, "b")[1]
+    (2e+200, 5e-170)
+    """
     arr = v if type(v) is np.ndarray else np.asarray(v)
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
@@ -322,18 +542,24 @@ def check_vector_norm(v, n: int, name: str) -> tuple[np.ndarray, float]:
         arr = arr.ravel()
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"{name} has shape {np.shape(v)}, expected ({n},) to match A ({n}x{n})")
-    out = np.empty(n)
-    nonfinite, sumsq = _prep.copy_finite(arr, out)
+    if copy or not arr.flags.c_contiguous:
+        out = np.empty(n)
+        nonfinite, sumsq = _prep.copy_finite(arr, out)
+    else:
+        out = arr
+        nonfinite, sumsq = _prep.finite_sumsq(arr)
     if nonfinite:
         raise ValueError(f"{name} contains NaN or Inf ({nonfinite} entries)")
-    return out, math.sqrt(sumsq)
+    if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+        return out, math.sqrt(sumsq)
+    return out, float(_prep.scaled_norm(out))
 
 
 def check_omega(omega) -> float:
     """Return ``omega`` as float if it lies in the open interval (0, 2), else raise."""
     if type(omega) is float and 0.0 < omega < 2.0:  # the common case, without ABC checks
         return omega
-    if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
+    if not isinstance(omega, numbers.Real) or isinstance(omega, (bool, np.bool_)):
         raise ValueError(f"omega must be a real number in (0, 2), got {omega!r}")
     w = float(omega)
     if not 0.0 < w < 2.0:  # NaN fails too
@@ -351,7 +577,7 @@ def check_dtol(dtol) -> float:
     """
     if type(dtol) is float and 1.0 < dtol:  # the common case
         return dtol
-    if not isinstance(dtol, numbers.Real) or isinstance(dtol, bool):
+    if not isinstance(dtol, numbers.Real) or isinstance(dtol, (bool, np.bool_)):
         raise ValueError(f"dtol must be a number > 1, got {dtol!r}")
     d = float(dtol)
     if not d > 1.0:  # NaN fails too
@@ -359,16 +585,46 @@ def check_dtol(dtol) -> float:
     return d
 
 
-def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int]:
-    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap."""
-    rtol, atol = float(rtol), float(atol)
+#: The largest iteration cap the Numba kernels accept (their counters are 64-bit integers).
+MAX_ITER = int(np.iinfo(np.int64).max)
+
+
+def _real(value, name: str) -> float:
+    """``value`` as a float if it is a real number (numpy scalars included, bools and strings
+    not), else ``ValueError`` naming the parameter."""
+    if type(value) is float:
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
+def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[float, float, int]:
+    """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
+
+    ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
+    in ``[0, max_iter]`` (numpy integers are accepted; bools, floats and strings are not).
+
+    Examples
+    --------
+    >>> check_tolerances(np.float32(0.5), 0, np.int64(7))
+    (0.5, 0.0, 7)
+    >>> check_tolerances("1e-8", 0.0, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be a real number, got '1e-8'
+    """
+    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
-    if type(maxiter) is not int and (isinstance(maxiter, bool)
+    if type(maxiter) is not int and (isinstance(maxiter, (bool, np.bool_))
                                      or not isinstance(maxiter, numbers.Integral)):
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
     if maxiter < 0:
         raise ValueError(f"maxiter must be a non-negative integer, got {maxiter!r}")
+    if maxiter > max_iter:
+        raise ValueError(f"maxiter must be at most {max_iter} (the solver's integer range), "
+                         f"got {maxiter!r}")
     return rtol, atol, int(maxiter)

@@ -12,7 +12,7 @@ REASONS = {
     "converged": "‖b - A x‖ <= max(rtol·‖b‖, atol)",
     "maxiter": "iteration cap reached before the tolerance",
     "breakdown": "CG breakdown: pᵀAp <= 0 or rᵀz <= 0 (matrix or preconditioner not SPD)",
-    "diverged": "residual grew by more than 1e12 over its start (iteration is unstable)",
+    "diverged": "residual grew by more than dtol (default 1e12) times its start (iteration is unstable)",
     "stopped": "stopped early by a caller-supplied budget (e.g. guarded exploration)",
 }
 

@@ -35,7 +35,9 @@ options prefix; ω changes between solves through ``PCSORSetOmega`` without rebu
 """
 from __future__ import annotations
 
+import math
 import time
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -131,6 +133,8 @@ class PetscOperator:
         self._reversed = None
         self._reversed_state = None
         self._work = None
+        self._scratch = False  # made by prepare(..., overwrite=True): may be refreshed in place
+        self._local = None  # this rank's rows of the CSR pattern, for _refill
 
     def __repr__(self):
         return (f"PetscOperator(n={self.n}, type={self.mat.getType()!r}, "
@@ -140,14 +144,25 @@ class PetscOperator:
     def size(self) -> int:
         return self.comm.getSize()
 
+    def _refill(self) -> None:
+        """Copy the values of ``self._csr`` (refreshed in place on the Mat's pattern) into the
+        Mat: this rank's rows, ``MatSetValues`` row by row and assembly; the KSPs stay."""
+        csr = self._csr
+        if self._local is None:  # the pattern of this rank's rows, in PETSc's integer type
+            lo, hi = int(csr.indptr[self.rstart]), int(csr.indptr[self.rend])
+            it = PETSc.IntType
+            self._local = (np.asarray(csr.indptr[self.rstart:self.rend + 1] - lo, dtype=it),
+                           np.asarray(csr.indices[lo:hi], dtype=it), lo, hi)
+        indptr, indices, lo, hi = self._local
+        self.mat.setValuesCSR(indptr, indices,
+                              np.asarray(csr.data[lo:hi], dtype=PETSc.ScalarType))
+        self.mat.assemble()
+
     # -- checks: scipy input reuses CSROperator's (same messages as the Numba path) ---------
     def require(self, kind: str) -> None:
         """Raise ``ValueError`` if ``A`` cannot be used by ``kind`` (diagonal, symmetry)."""
         if self._csr is not None:
-            if kind in ("sor", "ssor_pcg"):
-                self._csr.require_diagonal(kind, positive=kind == "ssor_pcg")
-            if kind in ("ssor_pcg", "cg"):
-                self._csr.require_symmetric(kind)
+            self._csr.require(kind)
             return
         state = self.mat.stateGet()
         if kind in ("sor", "ssor_pcg") and self._checked.get(("diag", kind)) != state:
@@ -310,12 +325,18 @@ _MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
 _MAT_CACHE_SIZE = 8
 
 
-def prepare(A, *, comm=None) -> PetscOperator:
-    """Convert / wrap ``A`` once for repeated PETSc solves (see :class:`PetscOperator`).
+def prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
+    """Convert / wrap ``A`` once for repeated PETSc solves (see :class:`PetscOperator`);
+    ``solvers.prepare(A, backend="petsc", ...)`` calls this.
 
     A ``CSROperator`` keeps its PETSc operator (per communicator); a ``PETSc.Mat`` is looked up
     in a small cache so that solving with the same Mat again reuses its KSPs.  A bare scipy
-    matrix is converted anew on every call: prepare it once to avoid that.
+    matrix is converted anew, unless ``like`` is the operator of an earlier call: then the
+    checks reuse its pattern work (``solvers.prepare``'s ``like``), and with
+    ``overwrite=True`` an operator made by such a call is refreshed in place — its Mat
+    receives the new values (same nonzero pattern, ``MatSetValues``), so its KSPs are kept.
+    An operator converted from a user's ``CSROperator`` or wrapping a user's ``PETSc.Mat``
+    is never overwritten.
     """
     if isinstance(A, PetscOperator):
         return A
@@ -332,11 +353,34 @@ def prepare(A, *, comm=None) -> PetscOperator:
         return op
     if isinstance(A, CSROperator):
         comm = _comm(comm)
-        cache = A.__dict__.setdefault("_petsc_operators", {})
+        cache = A.__dict__.get("_petsc_operators")
+        if cache is None or cache["owner"]() is not A:
+            # (a copy made by CSROperator.with_values inherits its parent's attributes, this
+            # cache included: it must not reuse the parent's Mat, which holds the old values)
+            cache = A.__dict__["_petsc_operators"] = {"owner": weakref.ref(A)}
         key = comm.tompi4py().py2f() if comm.getSize() > 1 else "self"
         op = cache.get(key)
         if op is None:
             op = cache[key] = PetscOperator(A, comm=comm)
+        return op
+    if like is not None:
+        if not isinstance(like, PetscOperator):
+            raise ValueError(f"like must be a PetscOperator from an earlier prepare (backend "
+                             f"'petsc'), got {type(like).__name__}")
+        if like._csr is not None and like.comm.getSize() == _comm(comm).getSize():
+            if overwrite and like._scratch:
+                csr = _prepare_csr(A, like=like._csr, overwrite=True)
+                if csr is like._csr:  # the same pattern, refreshed in place
+                    like._refill()
+                    return like
+            else:
+                csr = like._csr.with_values(A)
+            op = PetscOperator(csr, comm=comm)
+            op._scratch = bool(overwrite)
+            return op
+    if overwrite:
+        op = PetscOperator(_prepare_csr(A, overwrite=True), comm=comm)
+        op._scratch = True
         return op
     return PetscOperator(A, comm=comm)
 
@@ -382,7 +426,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     t0 = time.perf_counter()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter, _MAX_IT)
     dtol = check_dtol(dtol)
     op = prepare(A, comm=comm)
     op.require(kind)
@@ -395,13 +439,30 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         if bv is not b:
             bv.destroy()
         raise
+    bs = bv  # the right-hand side solved with: bv, or a copy scaled by 2**scale
     try:
-        b_norm = float(bv.norm())
-        if not np.isfinite(b_norm):
-            raise ValueError("b contains NaN or Inf")
-        if x0 is not None and not np.isfinite(x.norm()):
+        if x0 is not None and not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
             raise ValueError("x0 contains NaN or Inf")
-        tol = max(rtol * b_norm, atol)
+        b_norm = float(bv.norm())
+        scale = 0
+        if not _NORM_LO <= b_norm <= _NORM_HI:
+            # overflowed, underflowed or far from 1: solve A (2^s x) = 2^s b, exactly the
+            # same iterations (see solvers._api._scaled)
+            amax = float(bv.norm(PETSc.NormType.INFINITY))
+            if not np.isfinite(amax):
+                raise ValueError("b contains NaN or Inf")
+            b_norm = 0.0
+            if amax > 0.0:
+                scale = -math.frexp(amax)[1]
+                bs = bv.duplicate()
+                _ldexp(bs, scale, bv)
+                _ldexp(x, scale)
+                if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
+                    raise ValueError(
+                        "x0 is out of proportion with b: solving at a safe scale would "
+                        "overflow x0; pass a smaller x0 or none")
+                b_norm = math.ldexp(float(bs.norm()), -scale)
+        tol_s = max(rtol * math.ldexp(b_norm, scale), math.ldexp(atol, scale))
         info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
                 "prefix": solver.prefix, "ranks": op.size,
                 "order": order if kind == "ssor_pcg" else None}
@@ -409,15 +470,20 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             x.set(0.0)
             its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
         else:
-            its, code, rnorm = _run(op, solver, bv, x, omega, tol=tol, rtol=rtol, atol=atol,
-                                    maxiter=maxiter, dtol=dtol, nonzero_guess=x0 is not None)
+            its, code, rnorm = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
+                                    atol=math.ldexp(atol, scale), maxiter=maxiter, dtol=dtol,
+                                    nonzero_guess=x0 is not None)
         reason = _our_reason(code)
-        converged = reason == "converged" and rnorm <= tol
+        converged = reason == "converged" and rnorm <= tol_s
         if reason == "converged" and not converged:
             reason = "maxiter" if its >= maxiter else "diverged"
+        if scale:
+            rnorm = _unscale(op, bv, x, converged, rnorm, scale, b_norm, rtol, atol)
         info["petsc_reason"] = reason_name(code)
         out = x if want_vec else op.to_numpy(x)
     finally:
+        if bs is not bv:
+            bs.destroy()
         if bv is not b:
             bv.destroy()
         if not want_vec:
@@ -426,6 +492,57 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+# KSP's iteration cap is a PetscInt
+_MAX_IT = int(np.iinfo(PETSc.IntType).max)
+# b is solved as given when 2^-100 <= ‖b‖ <= 2^100, else scaled by a power of two (as on the
+# Numba path, solvers._api)
+_NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
+
+
+def _ldexp(vec, e, src=None):
+    """``vec = 2**e · src`` (default ``src = vec``), exactly.  Written through the array, not
+    ``VecScale``: a copied or scaled Vec carries its cached norms along, and an overflowed
+    cached norm would stay ``inf``."""
+    with np.errstate(over="ignore", under="ignore"):
+        vec.setArray(np.ldexp((vec if src is None else src).getArray(readonly=True), e))
+
+
+def _safe_norm(vec):
+    """``‖vec‖`` without overflow or underflow (scaled by its largest entry when needed)."""
+    amax = float(vec.norm(PETSc.NormType.INFINITY))
+    if amax == 0.0 or not np.isfinite(amax) or 2.0 ** -400 <= amax <= 2.0 ** 400:
+        return float(vec.norm()) if amax else 0.0
+    e = math.frexp(amax)[1]
+    tmp = vec.duplicate()
+    _ldexp(tmp, -e, vec)
+    out = math.ldexp(float(tmp.norm()), e)
+    tmp.destroy()
+    return out
+
+
+def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
+    """Undo the scaling of ``x``; the residual norm of the original system (see
+    ``solvers._api._unscale``: a solution that double precision cannot hold raises)."""
+    _ldexp(x, -scale)
+    if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
+        raise ValueError(f"the solution of this system overflows double precision "
+                         f"(‖b‖ = {b_norm:.3e}): rescale A or b")
+    r = op.mat.createVecLeft()
+    op.mat.mult(x, r)
+    r.aypx(-1.0, b)
+    actual = _safe_norm(r)
+    r.destroy()
+    if not converged:
+        return actual
+    tol = max(rtol * b_norm, atol)
+    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        raise ValueError(
+            f"the solution of this system cannot be represented in double precision to the "
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
+            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+    return math.ldexp(rnorm, -scale)
 
 
 def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):

@@ -1,5 +1,15 @@
-"""Young's optimal SOR parameter from the Jacobi spectral radius."""
+"""Spectral facts that fix the relaxation parameter: Young's ω* for SOR, Axelsson's for SSOR-PCG.
+
+Exact values (:func:`jacobi_spectral_radius`, :func:`optimal_omega`) for tests and studies, and
+a cheap estimate for any symmetric matrix with a positive diagonal
+(:func:`estimate_spectrum`: a few Lanczos steps, one matrix–vector product each) that the
+learners use as their prior belief about ω.
+"""
 from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -7,7 +17,8 @@ import scipy.sparse.linalg as spla
 
 from ._operator import prepare
 
-__all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega"]
+__all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
+           "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum"]
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
@@ -69,3 +80,157 @@ def optimal_omega(A) -> float:
     1.5604
     """
     return young_omega(jacobi_spectral_radius(A))
+
+
+def sor_rate(omega, rho_j):
+    """Asymptotic SOR convergence factor ``ρ(L_ω)`` of a consistently ordered matrix (Young).
+
+    With ``ω_b`` Young's ω*: ``ω − 1`` for ``ω >= ω_b``, else
+    ``((ω ρ_J + √(ω² ρ_J² − 4(ω − 1))) / 2)²``.  ``ρ_J²`` at ω = 1 (Gauss–Seidel).
+
+    Examples
+    --------
+    >>> rj = np.cos(np.pi / 11)
+    >>> bool(np.isclose(sor_rate(1.0, rj), rj ** 2))
+    True
+    >>> bool(np.isclose(sor_rate(young_omega(rj), rj), young_omega(rj) - 1))
+    True
+    """
+    w = np.asarray(omega, dtype=float)
+    disc = np.maximum(w * w * rho_j * rho_j - 4.0 * (w - 1.0), 0.0)
+    below = (0.5 * (w * rho_j + np.sqrt(disc))) ** 2
+    return np.where(w >= young_omega(rho_j), np.abs(w - 1.0), below)
+
+
+def ssor_omega(mu_min: float) -> float:
+    """ω minimising Axelsson's bound on ``κ(M⁻¹A)`` for SSOR-PCG: ``2 / (1 + √(2 μ))``.
+
+    ``μ = λ_min(D⁻¹A)``; the bound is :func:`ssor_condition_bound` with ``δ = 0`` (exact for
+    the model Laplacian up to O(h²)).
+
+    Examples
+    --------
+    >>> round(ssor_omega(1 - np.cos(np.pi / 11)), 4)
+    1.5569
+    """
+    if not 0.0 < mu_min <= 1.0:
+        raise ValueError(f"λ_min(D⁻¹A) must lie in (0, 1], got {mu_min:.6g}")
+    return float(2.0 / (1.0 + math.sqrt(2.0 * mu_min)))
+
+
+def ssor_condition_bound(omega, mu_min, delta=0.0):
+    """Axelsson's bound ``κ(M_ω⁻¹A) <= (1 + ωδ)/(2 − ω) + (2 − ω)/(4 ω μ)`` for SSOR(ω).
+
+    ``A = D − L − Lᵀ`` SPD, ``μ = λ_min(D⁻¹A)``,
+    ``δ = max_x xᵀ(L D⁻¹ Lᵀ − D/4)x / xᵀAx`` (≤ 0 for the model Laplacian).  The SSOR matrix
+    satisfies ``M_ω >= A``, so ``λ_max(M⁻¹A) <= 1`` and the bound is ``max xᵀM x / xᵀA x``.
+
+    Examples
+    --------
+    >>> mu = 0.01
+    >>> w = ssor_omega(mu)
+    >>> bool(ssor_condition_bound(w, mu) < ssor_condition_bound([1.0, 1.95], mu).min())
+    True
+    """
+    w = np.asarray(omega, dtype=float)
+    return (1.0 + w * delta) / (2.0 - w) + (2.0 - w) / (4.0 * w * mu_min)
+
+
+@dataclass(frozen=True)
+class SpectrumEstimate:
+    """Extreme eigenvalues of ``D⁻¹A`` from a Lanczos run, and the ω they suggest.
+
+    The Ritz values lie inside the spectrum: ``mu_min >= λ_min`` and ``mu_max <= λ_max``, so
+    :attr:`rho_jacobi` is a *lower* estimate of the Jacobi spectral radius and the ω's are at
+    or below the theory's (for SOR the cheaper side to err on is above ω*).
+
+    Attributes
+    ----------
+    mu_min, mu_max : float
+        Smallest and largest Ritz values of ``D^{-1/2} A D^{-1/2}``.
+    steps : int
+        Lanczos steps done = matrix–vector products with ``A``.
+    exact : bool
+        True when the Krylov space became invariant (the Ritz values are eigenvalues).
+    seconds : float
+        Wall-clock time of the estimate.
+    """
+
+    mu_min: float
+    mu_max: float
+    steps: int
+    exact: bool
+    seconds: float
+
+    @property
+    def rho_jacobi(self) -> float:
+        """``max(1 − μ_min, μ_max − 1)``: the Jacobi spectral radius ``ρ(I − D⁻¹A)``."""
+        return max(1.0 - self.mu_min, self.mu_max - 1.0)
+
+    @property
+    def omega_sor(self) -> float:
+        """Young's ω* from :attr:`rho_jacobi` (optimal for consistently ordered A)."""
+        return young_omega(min(max(self.rho_jacobi, 0.0), 1.0 - 1e-15))
+
+    @property
+    def omega_ssor(self) -> float:
+        """Axelsson's SSOR-PCG ω from :attr:`mu_min` (:func:`ssor_omega`)."""
+        return ssor_omega(min(max(self.mu_min, 1e-300), 1.0))
+
+
+def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
+    """Estimate the extreme eigenvalues of ``D⁻¹A`` with ``steps`` Lanczos steps.
+
+    Lanczos runs on the symmetric ``S = D^{-1/2} A D^{-1/2}`` (similar to ``D⁻¹A``) from the
+    start vector ``D^{1/2}(1 + ½ z)``, ``z`` uniform in [−1, 1] (seeded): mostly the smooth
+    vector, which is close to the eigenvector of ``λ_min`` for diffusion-like matrices, plus
+    noise so that no eigenvector is missed.  Without reorthogonalisation the extreme Ritz
+    values still converge.
+
+    Cost: ``steps`` matrix–vector products plus ``5 steps`` vector operations, i.e. about
+    ``steps`` SOR sweeps or ``steps/2`` SSOR-PCG iterations — 40 steps are an eighth to a third
+    of one SOR solve at the best ω on a 24³ random-coefficient diffusion problem (100–300
+    sweeps) and one or two SSOR-PCG solves of a warm-started heat step.  The error in
+    ``λ_min`` shrinks with the steps like the Chebyshev polynomials of the spectral gap; at 40
+    steps Young's ω is within 0.002 of the exact one on those diffusion problems (0.04–0.05 at
+    10 steps).
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray or CSROperator
+        Symmetric with a positive diagonal.
+    steps : int, default 40
+        Lanczos steps (matrix–vector products).
+    seed : int
+        Seed of the start vector's noise.
+
+    Returns
+    -------
+    SpectrumEstimate
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> est = estimate_spectrum(gallery.laplacian_2d(10), steps=60)
+    >>> bool(abs(est.rho_jacobi - np.cos(np.pi / 11)) < 1e-6), round(est.omega_sor, 3)
+    (True, 1.56)
+    """
+    from ._kernels_spectral import lanczos_scaled
+
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    t0 = time.perf_counter()
+    op = prepare(A)
+    op.require_diagonal("estimate_spectrum", positive=True)
+    op.require_symmetric("estimate_spectrum")
+    steps = int(min(steps, op.n))
+    rng = np.random.default_rng(seed)
+    d_half = np.sqrt(op.diagonal)
+    v = d_half * (1.0 + 0.5 * rng.uniform(-1.0, 1.0, op.n))
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    k = lanczos_scaled(op.indptr, op.indices, op.data, 1.0 / d_half, v, steps, alpha, beta)
+    from scipy.linalg import eigvalsh_tridiagonal
+
+    ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
+    return SpectrumEstimate(mu_min=float(ritz[0]), mu_max=float(ritz[-1]), steps=k,
+                            exact=k < steps or k == op.n, seconds=time.perf_counter() - t0)

@@ -6,6 +6,9 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
    written once.
 2. Replicated scipy input converted to a distributed Mat on COMM_WORLD.
 3. ``experiments.heat2d_petsc.main`` (the ``relaxtune heat2d --backend petsc`` entry point).
+4. The console script's path.
+5. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
+   on every rank; input refused on one rank only is refused on every rank.
 """
 import json
 import os
@@ -44,7 +47,8 @@ def main(out):
     report["mat_type"] = sim.A.getType()
     report["local_rows"] = sim.rend - sim.rstart
     policy = bandit.TsallisINF([1.0, 1.4, 1.8, 1.95], seed=rank + 11)  # different seeds on purpose
-    tuner = bandit.Tuner(policy, solver="ssor_pcg", rtol=1e-8, backend="petsc", guard=None)
+    tuner = bandit.Tuner(policy, solver="ssor_pcg", rtol=1e-8, backend="petsc", guard=None,
+                         audit_budget=1.0, audit_seed=rank + 3)  # rank 0's audits rule
     residuals = []
 
 
@@ -59,6 +63,9 @@ def main(out):
     report["seconds"] = np.asarray(h["seconds"]).tolist()
     report["converged"] = np.asarray(h["converged"]).tolist()
     report["relative_residuals"] = residuals
+    report["audits"] = {k: np.asarray(v).tolist() for k, v in tuner.audits.items()
+                        if k not in ("seconds", "value")}
+    report["p"] = np.asarray(h["p"]).tolist()
     report["u_norm"] = float(u.norm())
     state = os.path.join(out, "tuner.json")
     tuner.save(state)
@@ -94,6 +101,39 @@ def main(out):
 
     assert cli_main(["heat2d", "--backend", "petsc", "--nx", "12", "--steps", "6",
                      "--t-end", "0.006", "--methods", "chebcb"]) == 0
+
+    # 5. guarded fallback on a nonsymmetric matrix (SOR diverges for ω >= 1.15): rank 0
+    # decides the arm and the fallback order, every rank runs the same chain
+    import scipy.sparse as sp
+
+    block = np.array([[1.0, 0.8], [-0.8, 1.0]])
+    off = 0.05 * np.ones(79)
+    B = sp.csr_array(sp.kron(sp.eye(40), block) + sp.diags([off, off], [-1, 1]))
+    M = solvers.petsc.to_petsc_mat(B)
+    guarded = bandit.Tuner(bandit.TsallisINF(np.linspace(1.0, 1.95, 20), seed=rank + 3),
+                           solver="sor", backend="petsc")
+    attempts, true_res = [], []
+    for t in range(12):
+        bt = np.random.default_rng(t).standard_normal(80)  # the same on every rank
+        r = guarded.solve(M, bt)
+        attempts.append([a["arm"] for a in r.info.get("attempts", [])])
+        true_res.append(float(np.linalg.norm(bt - B @ r.x) / np.linalg.norm(bt)))
+    gh = guarded.history
+    report["guard"] = {"arms": gh["arm"].tolist(), "converged": gh["converged"].tolist(),
+                       "fallback": gh["fallback_arm"].tolist(), "attempts": attempts,
+                       "true_residuals": true_res, "cost": gh["cost"].tolist()}
+    # input refused on one rank only: refused on every rank, nothing changed, nothing hangs
+    bad = np.ones(80)
+    if rank == 1:
+        bad[0] = np.nan
+    state = json.dumps(guarded.policy.state_dict())
+    try:
+        guarded.solve(M, bad)
+        report["refused"] = None
+    except ValueError as exc:
+        report["refused"] = str(exc)
+    report["unchanged"] = (json.dumps(guarded.policy.state_dict()) == state
+                           and len(guarded.history["arm"]) == 12)
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(report, fh)

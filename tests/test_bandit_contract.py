@@ -144,12 +144,17 @@ def test_state_of_wrong_version_or_kind_is_rejected():
         bandit.ChebCB.from_state_dict(s)
 
 
-def test_out_of_bounds_context_is_clipped():
+def test_context_outside_the_starting_range_widens_it_and_queries_take_the_edge():
     p = make("chebcb")
-    np.testing.assert_array_equal(p.features(5.0), p.features(BOUNDS[1]))
-    np.testing.assert_array_equal(p.features(-5.0), p.features(BOUNDS[0]))
+    np.testing.assert_array_equal(p.features(5.0), p.features(BOUNDS[1]))  # a query: the edge
+    assert p.features.context_bounds == BOUNDS  # unchanged by queries
+    p.update(p.select(5.0), 30.0, context=5.0)  # a round: the range widens to include it
+    lo, hi = p.features.context_bounds
+    assert lo == BOUNDS[0] and hi > 5.0
+    assert not np.array_equal(p.features(5.0), p.features(BOUNDS[1]))
     q = make("tsallis_inf_cb")
-    assert q._check_context(9.0) == q.bins - 1 and q._check_context(-9.0) == 0
+    assert q._check_context(0.6) == (q.bins - 1,) and q._check_context(-0.15) == (0,)
+    assert q._check_context(9.0) != q._check_context(0.6)  # its own bin, not the last one
 
 
 def test_dict_arms_and_bad_arms():
@@ -161,3 +166,137 @@ def test_dict_arms_and_bad_arms():
         bandit.TsallisINF([1.0, "fast"])
     with pytest.raises(ValueError, match="seed"):
         bandit.TsallisINF([1.0], seed=1.5)
+
+
+# --- contexts: none given bounds, vectors, extreme values ---------------------------------------
+
+CONTEXTUAL = [n for n in NAMES if POLICIES[n].contextual]
+
+
+def make_free(name, seed=0, dim=None):
+    """A contextual policy without context_bounds (the range is learnt)."""
+    cls = POLICIES[name]
+    kw = {"context_dim": dim} if dim is not None else {}
+    return cls(OMEGAS, seed=seed, **kw)
+
+
+def vector_context(t):
+    return [1e3 * context(t), 5.0 + 40.0 * ((t * 0.414) % 1.0)]
+
+
+def vector_cost(k, x):
+    best = 1 + 5 * (x[1] - 5.0) / 40.0 + 0.002 * x[0]  # the second coordinate moves the best arm
+    return 20.0 + 15.0 * (k - best) ** 2
+
+
+def run_vector(p, T, start=0):
+    arms = []
+    for t in range(start, start + T):
+        x = vector_context(t)
+        k = p.select(x)
+        p.update(k, vector_cost(k, x), context=x)
+        arms.append(k)
+    return arms
+
+
+@pytest.mark.parametrize("name", CONTEXTUAL)
+def test_vector_contexts_without_bounds(name):
+    p = make_free(name, seed=3)
+    arms = run_vector(p, 300)
+    assert all(0 <= k < len(OMEGAS) for k in arms)
+    assert p.predict(vector_context(7)).shape == (len(OMEGAS),)
+    # per-coordinate ranges learnt from the contexts (no clipping into (-1, 1))
+    if hasattr(p, "features"):
+        (lo0, hi0), (lo1, hi1) = p.features.context_bounds
+        assert lo0 <= -150 and hi0 >= 500 and lo1 <= 5.5 and hi1 >= 44.5
+    # it learnt something: later rounds cost less than the first ones on average
+    early = np.mean([vector_cost(k, vector_context(t)) for t, k in enumerate(arms[:60])])
+    late = np.mean([vector_cost(k, vector_context(t)) for t, k in enumerate(arms[-60:], 240)])
+    assert late < early
+    with pytest.raises(ValueError, match="2 entries"):
+        p.select([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="2 entries"):
+        p.select(1.0)
+    with pytest.raises(ValueError, match="finite"):
+        p.select([1.0, np.inf])
+    assert p.t == 300
+
+
+@pytest.mark.parametrize("name", CONTEXTUAL)
+def test_vector_contexts_reproducible_and_resumable(name):
+    a = run_vector(make_free(name, seed=4, dim=2), 120)
+    assert a == run_vector(make_free(name, seed=4), 120)  # dimension given or taken from data
+    p = make_free(name, seed=4)
+    run_vector(p, 50)
+    q = Policy.from_state_dict(json.loads(json.dumps(p.state_dict())))
+    assert run_vector(p, 70, start=50) == run_vector(q, 70, start=50)
+
+
+@pytest.mark.parametrize("name", CONTEXTUAL)
+def test_per_dimension_bounds_are_a_hint(name):
+    p = POLICIES[name](OMEGAS, context_bounds=[(-150.0, 650.0), (5.0, 45.0)], seed=1)
+    run_vector(p, 100)
+    q = POLICIES[name](OMEGAS, context_bounds=[(-150.0, 650.0), (5.0, 45.0)], seed=1)
+    q.update(q.select([900.0, 20.0]), 30.0, context=[900.0, 20.0])  # outside: widens
+    if hasattr(q, "features"):
+        assert q.features.context_bounds[0][1] > 900 and q.features.context_bounds[1] == (5.0, 45.0)
+
+
+@pytest.mark.parametrize("name", CONTEXTUAL)
+def test_scalar_contexts_without_bounds_match_the_study_setting(name):
+    """Without bounds the policy learns as well on the contract's environment as with them."""
+    free, given = make_free(name, seed=2), make(name, seed=2)
+    cost_free = sum(cost(k, context(t)) for t, k in enumerate(run(free, 400)))
+    cost_given = sum(cost(k, context(t)) for t, k in enumerate(run(given, 400)))
+    assert cost_free < 1.15 * cost_given
+
+
+@pytest.mark.parametrize("name", CONTEXTUAL)
+@pytest.mark.parametrize("extreme", [1e300, -1e300, 1.7e308, 5e-324, -1e-300])
+def test_extreme_contexts_never_turn_the_model_into_nan(name, extreme):
+    p = make_free(name, seed=0)
+    for t in range(30):
+        c = extreme if t % 3 == 1 else context(t)
+        k = p.select(c)
+        p.update(k, cost(k, context(t)), context=c)
+    for key in ("P", "theta", "L", "W"):
+        v = getattr(p, key, None)
+        if v is not None:
+            assert np.all(np.isfinite(v)), key
+    for c in (extreme, 0.1, -extreme):
+        pred = p.predict(c)
+        assert pred.shape == (len(OMEGAS),) and not np.any(np.isinf(pred))
+        assert not np.all(np.isnan(pred)) or name == "tsallis_inf_cb"
+    assert 0 <= p.select(0.2) < len(OMEGAS)
+
+
+def test_squarecb_polynomial_features_of_huge_contexts_stay_finite():
+    p = bandit.SquareCB(OMEGAS, context_dim=2, degree=3, seed=0)
+    for t in range(50):
+        x = [1e200 * (t % 5), -1e150 * t]  # raw powers would overflow (1e600)
+        k = p.select(x)
+        p.update(k, 10.0 + k, context=x)
+    assert np.all(np.isfinite(p.theta)) and np.all(np.isfinite(p.P))
+    pred = p.predict([3e200, -2e151])  # NaN only for arms never played
+    assert np.all(np.isfinite(pred[p.counts > 0])) and np.all(np.isnan(pred[p.counts == 0]))
+
+
+def test_forgotten_bounds_no_longer_collapse_tsallis_inf_cb_into_tsallis_inf():
+    """Contexts in [0, 10] and no bounds: the bins are learnt, so each half of the range gets
+    its own best arm (with today's clipping into (0, 1) every context > 1 shared one bin)."""
+    p = bandit.TsallisINFCB([1.0, 1.8], bins=5, seed=0)
+    for i in range(1500):
+        c = 10.0 * ((i * 0.618034) % 1.0)
+        k = p.select(c)
+        p.update(k, 10.0 + 50.0 * (k != (c > 5.0)), context=c)
+    occupied = int(np.count_nonzero(p.bin_t))
+    assert occupied >= 4  # the context is really binned
+    low, high = p.probabilities(1.5), p.probabilities(8.5)
+    assert low[0] > 0.8 and high[1] > 0.8
+    # the plain learner cannot do both: its single distribution favours one arm everywhere
+    q = bandit.TsallisINF([1.0, 1.8], seed=0)
+    for i in range(1500):
+        c = 10.0 * ((i * 0.618034) % 1.0)
+        k = q.select()
+        q.update(k, 10.0 + 50.0 * (k != (c > 5.0)))
+    assert max(q.probabilities()) < 0.9

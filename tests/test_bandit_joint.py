@@ -14,14 +14,16 @@ def test_incremental_fit_equals_batch_ridge():
     rng = np.random.default_rng(0)
     p = bandit.JointCB(ARMS, context_bounds=(-1.0, 2.0), m=5, m_omega=6, ridge=0.3)
     X, y = [], []
-    for _ in range(400):
-        c = rng.uniform(-1.5, 2.5)  # includes clipped contexts
+    for t in range(400):
+        c = rng.uniform(-1.5, 2.5) * (1 + t / 100)  # widens the starting range (-1, 2) often
         k = p.select(c)
         cost = 10 + 40 * (1 + math.sin(3 * c + k)) + rng.normal()
         p.update(k, cost, context=c)
-        X.append(p.phi(c, k))
+        X.append((c, k))
         y.append(math.log(cost / p.unit + 0.01))
-    X, y = np.array(X), np.array(y)
+    # the model equals the batch fit with the final range's features
+    X, y = np.array([p.phi(c, k) for c, k in X]), np.array(y)
+    assert p.features.context_bounds[1] > 10
     i, j = np.meshgrid(np.arange(5) + 1.0, np.arange(6) + 1.0, indexing="ij")
     Lam = np.diag(0.3 * (i**2 * j**2).ravel())
     np.testing.assert_allclose(p.theta, np.linalg.solve(Lam + X.T @ X, X.T @ y),

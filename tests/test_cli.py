@@ -58,9 +58,11 @@ def test_plot_redraws_without_recomputing(tmp_path, monkeypatch, capsys):
     assert "| method | iterations |" in text and "| Tsallis-INF |" in text
 
 
-def test_plot_rejects_non_results_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="summary.json"):
-        main(["plot", str(tmp_path)])
+def test_plot_rejects_non_results_folder(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("relaxtune: error: ") and "no summary.json" in err
+    assert err.count("\n") == 1
 
 
 def test_heat2d_subcommand(tmp_path, capsys):
@@ -112,9 +114,9 @@ def test_heat2d_without_grid(tmp_path):
     assert main(["plot", str(out)]) == 0
 
 
-def test_heat_rejects_unknown_backend():
-    with pytest.raises(SystemExit):
-        main(["heat2d", "--backend", "cuda"])
+def test_heat_rejects_unknown_backend(capsys):
+    assert main(["heat2d", "--backend", "cuda"]) == 2
+    assert "invalid choice: 'cuda'" in capsys.readouterr().err
 
 
 def test_bench_dispatch(monkeypatch):

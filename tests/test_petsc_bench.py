@@ -10,15 +10,23 @@ pytestmark = pytest.mark.petsc
 
 def test_bench_petsc_smoke(tmp_path, capsys):
     out = tmp_path / "b.json"
-    assert bench_petsc.main(["--sizes", "12", "--iters", "3", "--repeats", "1",
-                             "--overhead-sizes", "12", "--rounds", "2",
-                             "--heat2d", "8", "3", "--json", str(out)]) == 0
+    assert bench_petsc.main(["--sizes", "12", "--rounds", "3", "--target", "0.002",
+                             "--solve-sizes", "10", "--overhead-sizes", "12",
+                             "--overhead-rounds", "2", "--heat2d", "8", "3",
+                             "--json", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "Per-iteration time" in text and "bare KSPSolve" in text and "heat2d" in text
+    assert "# machine:" in text and "petsc4py" in text and "PETSc Richardson+SOR" in text
+    assert "bare KSPSolve" in text and "heat2d" in text and "SOR / pyamg sor" in text
     data = json.loads(out.read_text())
-    row = data["per_iteration"][0]
-    assert row["n"] == 144 and all(row[k] > 0 for k in ("numba_sor", "petsc_sor",
-                                                          "numba_ssor_pcg", "petsc_ssor_pcg"))
+    methods = data["per_iteration"][0]["methods"]
+    assert data["per_iteration"][0]["n"] == 144
+    for name in ("SOR", "PETSc Richardson+SOR", "SSOR-PCG", "PETSc CG+SOR",
+                 "PETSc CG+Eisenstat", "PETSc CG", "scipy CG", "pyamg sor", "SpMV",
+                 "PETSc MatMult"):
+        assert methods[name]["per_iteration_s"]["median"] > 0, name
+        assert len(methods[name]["raw_s"]) == 3  # one row per round
+    for row in data["whole_solves"][0]["rows"]:  # both backends take the same iterations
+        assert row["iterations_numba"] == row["iterations_petsc"] > 0
     h = data["heat2d"][0]
     # each backend with its own default SSOR order (paper / textbook): close, not equal
     assert h["numba_iterations"] > 0 and h["petsc_iterations"] > 0

@@ -49,6 +49,9 @@ def test_same_arms_and_history_on_every_rank(two_ranks):
     assert r0["seconds"] == r1["seconds"]  # rank 0's clock, broadcast
     assert len(set(r0["arms"])) > 1  # the learner explored
     assert r0["loaded_arms"] == r0["arms"] == r1["loaded_arms"]
+    # audits: rank 0 draws (rank 1 had another audit seed), every rank runs the same ones
+    assert r0["audits"] == r1["audits"] and len(r0["audits"]["round"]) > 0
+    assert r0["p"] == r1["p"] and all(0 < p <= 1 for p in r0["p"])
 
 
 def test_every_solve_reached_tolerance(two_ranks):
@@ -103,3 +106,20 @@ def test_relaxtune_heat2d_backend_petsc_under_mpi(two_ranks):
     cli = lines[1]
     assert (cli["policy"], cli["nx"], cli["ranks"], cli["steps"]) == ("chebcb", 12, 2, 6)
     assert cli["all_converged"] and cli["worst_relative_residual"] <= 1e-8
+
+
+def test_guarded_fallback_is_the_same_on_every_rank(two_ranks):
+    _, (r0, r1), _ = two_ranks
+    g0, g1 = r0["guard"], r1["guard"]
+    assert g0 == {**g1, "true_residuals": g0["true_residuals"]}  # arms, chains, costs agree
+    assert all(g0["converged"]) and max(g0["true_residuals"] + g1["true_residuals"]) <= 1e-8
+    rescued = [a for a in g0["attempts"] if len(a) > 1]
+    assert rescued  # some chosen arms diverged and another arm finished the solve
+    assert all(f >= 0 for f, a in zip(g0["fallback"], g0["attempts"]) if len(a) > 1)
+
+
+def test_input_refused_on_one_rank_is_refused_on_every_rank(two_ranks):
+    _, (r0, r1), _ = two_ranks
+    assert r0["refused"] == "rank 1: b contains NaN or Inf (1 entries)"
+    assert r1["refused"].startswith("b contains NaN or Inf")
+    assert r0["unchanged"] and r1["unchanged"]

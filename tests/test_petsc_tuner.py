@@ -30,15 +30,75 @@ def test_fixed_option_dict_arm_is_passed_as_options(arm):
 
 
 def test_tuner_learns_which_preconditioner_to_use():
+    """Arms with different preconditioners are compared by wall-clock (their default cost):
+    at n = 361 GAMG's set-up costs more than any other arm's whole solve, so once learned it
+    is played least."""
     tuner = bandit.Tuner(bandit.TsallisINF(PCS, seed=1), solver="cg", backend="petsc")
+    assert tuner.cost == "time"
     for A, b in heat_sequence(60):
         assert tuner.solve(A, b).converged
     h = tuner.history
     assert np.all(h["converged"])
-    late = np.bincount(np.asarray(h["arm"][30:], int), minlength=len(PCS))
-    assert late[0] == late.min()  # unpreconditioned CG is played least once learned
-    arms, its = np.asarray(h["arm"]), np.asarray(h["iterations"])
-    assert its[arms == 0].mean() > max(its[arms == a].mean() for a in set(arms) - {0})
+    arms, secs = np.asarray(h["arm"]), np.asarray(h["seconds"])
+    late = np.bincount(arms[30:], minlength=len(PCS))
+    assert late[2] == late.min()
+    own = ~np.asarray(h["censored"])  # rounds the chosen arm finished by itself: cost = seconds
+    np.testing.assert_array_equal(np.asarray(h["cost"])[own], secs[own])
+
+
+def test_iteration_counts_across_preconditioners_are_refused():
+    with pytest.raises(ValueError, match=r"cost='iterations' compares iteration counts.*"
+                                         r"'cg\+none' and arm 1 'cg\+sor ω=1.40'"):
+        bandit.Tuner(bandit.TsallisINF(PCS), solver="cg", backend="petsc", cost="iterations")
+    # ω-only option dicts still compare iterations (the default)
+    arms = [{"pc_type": "sor", "pc_sor_omega": w} for w in (1.2, 1.6)]
+    assert bandit.Tuner(bandit.TsallisINF(arms), solver="ssor_pcg", backend="petsc").cost == \
+        "iterations"
+
+
+def test_cg_gets_a_symmetric_sor_sweep_or_a_clear_refusal():
+    A = gallery.laplacian_2d(12)
+    b = np.ones(144)
+    tuner = bandit.Tuner(bandit.FixedArm([{"pc_type": "sor", "pc_sor_omega": 1.3}]), solver="cg",
+                         backend="petsc")
+    res = tuner.solve(A, b)
+    assert res.converged and tuner.arm_labels == ["cg+sor ω=1.30"]
+    # the symmetric sweep: the same iterations as PETSc's own SSOR-PCG with that ω
+    assert res.iterations == solvers.ssor_pcg(A, b, 1.3, backend="petsc").iterations
+    for opts, msg in [({"pc_type": "sor", "pc_sor_forward": "true"}, "non-symmetric SOR sweep"),
+                      ({"pc_type": "sor", "pc_sor_local_backward": 1}, "non-symmetric SOR"),
+                      ({"pc_type": "asm"}, "pc_asm_type: basic"),
+                      ({"pc_type": "kaczmarz"}, "not known to be a symmetric preconditioner"),
+                      ({"pc_type": "jacobi", "ksp_type": "gmres"}, "which the method decides")]:
+        with pytest.raises(ValueError, match=msg):
+            bandit.Tuner(bandit.FixedArm([opts]), solver="cg", backend="petsc")
+    # solver="ssor_pcg" with a dict that is not SSOR: a clear error, not a TypeError inside
+    with pytest.raises(ValueError, match=r"ssor_pcg runs PETSc's SOR.*'method': 'cg'"):
+        bandit.Tuner(bandit.FixedArm([{"pc_type": "jacobi"}]), solver="ssor_pcg",
+                     backend="petsc")
+    with pytest.raises(ValueError, match=r"has no omega, which ssor_pcg needs"):
+        bandit.Tuner(bandit.FixedArm([{"pc_type": "sor"}]), solver="ssor_pcg", backend="petsc")
+
+
+def test_configuration_arms_on_petsc():
+    """The configuration vocabulary maps to PETSc preconditioners; counts match the backend."""
+    arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "ic0"},
+            {"method": "cg", "pc": "amg"}, {"method": "ssor_pcg", "omega": 1.5},
+            {"method": "cg", "pc": "amg", "pc_gamg_threshold": 0.02}]
+    A = gallery.laplacian_2d(15)
+    b = np.ones(225)
+    for k, (arm, pc_type) in enumerate(zip(arms, ["jacobi", "icc", "gamg", "sor", "gamg"])):
+        tuner = bandit.Tuner(bandit.FixedArm(arms, arm=k), backend="petsc")
+        assert tuner.cost == "time"
+        res = tuner.solve(A, b)
+        assert res.converged and res.info["pc_type"] == pc_type and res.settings == arm
+    assert tuner.arm_labels == ["cg+jacobi", "cg+ic0", "cg+amg", "ssor_pcg ω=1.50",
+                                "cg+amg(pc_gamg_threshold=0.02)"]
+    with pytest.raises(ValueError, match="reuse applies to the Numba backend"):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "amg", "reuse": 5}]),
+                     backend="petsc")
+    with pytest.raises(ValueError, match="cost='work' counts the Numba solvers"):
+        bandit.Tuner(bandit.FixedArm(arms), backend="petsc", cost="work")
 
 
 def test_cost_time_with_option_dict_arms():

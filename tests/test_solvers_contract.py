@@ -5,15 +5,22 @@ import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
 import dense_gold as gold
-from solvers import (SOLVERS, ConvergenceError, SolveResult, cg, gallery, prepare, sor,
+from solvers import (SOLVERS, ConvergenceError, SolveResult, cg, gallery, pcg, prepare, sor,
                      ssor_pcg)
+
+#: preconditioned CG, one case per preconditioner ("pcg:<preconditioner>")
+PCG = ["pcg:none", "pcg:jacobi", "pcg:ssor", "pcg:ic0", "pcg:amg"]
 
 
 def run(name, A, b, omega=1.3, **kw):
+    if name.startswith("pcg:"):
+        pc = name[4:]
+        return pcg(A, b, {"pc": "ssor", "omega": omega} if pc == "ssor" else pc, **kw)
     return SOLVERS[name](A, b, **kw) if name == "cg" else SOLVERS[name](A, b, omega, **kw)
 
 
-NAMES = list(SOLVERS)
+NAMES = list(SOLVERS) + PCG
+WITH_OMEGA = ["sor", "ssor_pcg", "pcg:ssor"]
 A0 = gallery.laplacian_2d(6)
 B0 = np.random.default_rng(0).standard_normal(36)
 
@@ -62,10 +69,10 @@ def test_warm_start_already_converged_takes_zero_iterations(name):
 def test_result_fields(name):
     res = run(name, A0, B0, rtol=1e-10)
     assert isinstance(res, SolveResult)
-    assert res.solver == name and res.backend == "numba" and res.seconds > 0
+    assert res.solver == name.split(":")[0] and res.backend == "numba" and res.seconds > 0
     assert res.residual_norm == pytest.approx(np.linalg.norm(B0 - A0 @ res.x), rel=1e-9)
     assert res.residual_norm <= 1e-10 * np.linalg.norm(B0)
-    assert res.omega == (None if name == "cg" else 1.3)
+    assert res.omega == (1.3 if name in WITH_OMEGA else None)
     np.testing.assert_allclose(res.x, np.linalg.solve(A0.toarray(), B0), rtol=1e-7)
 
 
@@ -130,7 +137,7 @@ def test_nonfinite_rhs_and_x0(name):
         run(name, A0, B0, x0=np.full(36, np.inf))
 
 
-@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg"] + PCG[1:])
 def test_zero_diagonal(name):
     A = A0.toarray()
     A[5, 5] = 0.0
@@ -138,7 +145,7 @@ def test_zero_diagonal(name):
         run(name, sp.csr_array(A), B0)
 
 
-@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg"] + PCG[1:])
 def test_missing_diagonal(name):
     A = sp.csr_array(A0.toarray())
     A = A.tolil()
@@ -149,7 +156,7 @@ def test_missing_diagonal(name):
         run(name, A, B0)
 
 
-@pytest.mark.parametrize("name", ["sor", "ssor_pcg"])
+@pytest.mark.parametrize("name", WITH_OMEGA)
 @pytest.mark.parametrize("omega", [0.0, 2.0, -0.5, 2.5, float("nan"), "1.2", None])
 def test_omega_out_of_range(name, omega):
     with pytest.raises(ValueError, match="omega"):
@@ -164,16 +171,17 @@ def test_non_numeric_dtype(name, dtype):
         run(name, A, B0)
 
 
-@pytest.mark.parametrize("name", ["ssor_pcg", "cg"])
+@pytest.mark.parametrize("name", ["ssor_pcg", "cg"] + PCG)
 def test_non_symmetric_rejected(name):
     A = gallery.random_diagonally_dominant(30, 0.2, seed=1)
     with pytest.raises(ValueError, match="not symmetric"):
         run(name, A, np.ones(30))
 
 
-def test_negative_diagonal_rejected_by_ssor_pcg():
+@pytest.mark.parametrize("name", ["ssor_pcg"] + PCG[1:])
+def test_negative_diagonal_rejected(name):
     with pytest.raises(ValueError, match="negative diagonal"):
-        ssor_pcg(-A0, B0, 1.2)
+        run(name, -A0, B0)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -191,7 +199,7 @@ def test_options_only_with_petsc_and_unknown_backend():
         cg(A0, B0, backend="cuda")
 
 
-@pytest.mark.parametrize("name", ["ssor_pcg", "cg"])
+@pytest.mark.parametrize("name", ["ssor_pcg", "cg"] + PCG)
 def test_cg_breakdown_on_indefinite_matrix(name):
     A = np.array([[1.0, 2.0], [2.0, 1.0]])  # symmetric, positive diagonal, indefinite
     res = run(name, A, np.array([1.0, -1.0]))
@@ -231,14 +239,14 @@ def test_sor_dtol_stops_at_the_first_sweep_beyond_it(dtol):
     assert res.residual_norm > dtol * np.linalg.norm(b)
 
 
-@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"])
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"] + PCG)
 @pytest.mark.parametrize("bad", [1.0, 0.5, -3.0, float("nan"), "big", True])
 def test_dtol_must_exceed_one(name, bad):
     with pytest.raises(ValueError, match="dtol"):
         run(name, A0, B0, dtol=bad)
 
 
-@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"])
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"] + PCG)
 def test_dtol_inf_keeps_convergence(name):
     assert run(name, A0, B0, dtol=float("inf")).converged
 
@@ -457,7 +465,9 @@ def test_with_values_rejects_extra_capacity_and_other_shapes():
 
 @pytest.mark.parametrize("solve", [lambda A, b, **kw: ssor_pcg(A, b, 1.3, **kw),
                                    lambda A, b, **kw: ssor_pcg(A, b, 1.3, order="textbook", **kw),
-                                   lambda A, b, **kw: cg(A, b, **kw)])
+                                   lambda A, b, **kw: cg(A, b, **kw)]
+                         + [lambda A, b, pc=pc, **kw: pcg(A, b, pc, **kw)
+                            for pc in ("jacobi", "ic0", "amg")])
 def test_residual_gap_is_never_reported_as_convergence(solve):
     """Below rounding level the recursive residual keeps falling while the true one
     stagnates: every time the recursion claims convergence the true residual must veto it."""

@@ -1,0 +1,514 @@
+"""What a tuner file must hold, checked in full before anything is restored.
+
+:meth:`bandit.Tuner.load` calls :func:`read_tuner_file`, which returns the policy (rebuilt and
+checked) and the Tuner's configuration, history, audits and counters, or raises
+:class:`~bandit._persist.TunerFileError` naming the file and the first problem found:
+
+* the file itself: missing, a folder, unreadable, not JSON, another format, a newer version;
+* ``config``: every key present with the right JSON type (``rtol`` a number, ``maxiter`` an
+  integer, ``guard`` a number or null, ...);
+* ``policy``: a known policy class whose constructor accepts the saved arms and settings;
+  exactly the state entries that class keeps, each with the shape and dtype of a freshly
+  built policy of the same configuration (so shapes follow the number of arms and the
+  feature sizes of any policy, present or future), finite wherever the fresh policy is finite,
+  counts non-negative and summing to the round counter, a valid random-generator state;
+* ``rows``: every history column present, all of one length, arm indices within the arm list,
+  ``omega`` the played arm's ω, counts and costs non-negative and finite, flags boolean,
+  probabilities in [0, 1];
+* ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
+  audits) and ``work`` consistent with the rows.
+
+Older files are read as follows.  Versions 1 and 2 have no ``p``, ``leader`` and ``budget``
+columns (read as NaN — unknown —, −1 and ``maxiter``), and audited a fraction ``audit`` of
+the rounds with every arm: those audits become column audits of every arm (probability
+``audit`` each) and row audits (probability ``audit``) of one epoch from round 0, and the
+tuner continues with ``audit_budget`` = the share of the solve time those audits took (or
+``audit × (K − 1)``, at most 1, before any solve); ``audit = 0`` reads as no audits.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, STATE_FORMAT, STATE_VERSION,  # noqa: F401
+                    Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
+from ._persist import TunerFileError, read_versioned
+from .audit import AUDIT_COLUMNS
+
+__all__ = ["read_tuner_file", "check_policy_state"]
+
+#: Keys of a tuner file besides ``format`` and ``version`` (version 3; versions 1–2: _TOP_2).
+_TOP = ("config", "policy", "rows", "audits", "work")
+_TOP_2 = ("config", "policy", "rows", "audits", "audit_seconds", "work", "audit_rng")
+#: History columns added by version 3 and what older files read as (NaN: unknown).
+_NEW_COLUMNS = ("p", "leader", "budget")
+
+
+class _Bad(Exception):
+    """A problem with one part of the file (the caller adds the file name)."""
+
+
+def _is_int(v) -> bool:
+    return type(v) is int  # JSON integers; bool is not an int here
+
+
+def _is_real(v) -> bool:
+    return type(v) in (int, float)
+
+
+def _need(cond, msg):
+    if not cond:
+        raise _Bad(msg)
+
+
+def _decode(obj, where):
+    try:
+        return from_jsonable(obj)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _Bad(f"{where}: malformed encoded value ({exc})") from None
+
+
+def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns) -> dict:
+    """Read and check a tuner file; return its parts ready to restore.
+
+    Returns
+    -------
+    dict
+        ``policy`` (a :class:`~bandit.Policy`), ``config`` (Tuner keyword arguments),
+        ``log`` (one tuple of ``columns`` per solve), ``auditor`` (an auditor state for
+        :meth:`bandit.audit.Auditor.load_state`, or None), ``work``.
+
+    Raises
+    ------
+    TunerFileError
+        Naming ``path`` and the problem.
+    """
+    payload = read_versioned(path, fmt, version, oldest=oldest)
+    try:
+        if payload["version"] < 3:
+            return _check_2(payload, tuple(columns))
+        return _check(payload, tuple(columns))
+    except _Bad as exc:
+        raise TunerFileError(f"{path}: {exc}") from None
+
+
+def check_policy_state(state):
+    """Check a policy state (as :meth:`Policy.state_dict` writes it) and rebuild the policy.
+
+    Raises :class:`ValueError` naming the problem.
+
+    Examples
+    --------
+    >>> from bandit import TsallisINF
+    >>> p = TsallisINF([1.0, 1.5], seed=0)
+    >>> check_policy_state(p.state_dict()).n_arms
+    2
+    >>> bad = p.state_dict(); bad["state"]["L"] = to_jsonable(np.zeros(3))
+    >>> check_policy_state(bad)
+    Traceback (most recent call last):
+    ...
+    ValueError: policy state 'L' has shape (3,), expected (2,) for this policy's arms and settings
+    """
+    try:
+        return _policy(state)
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _work(payload):
+    work = _decode(payload["work"], "work")
+    _need(isinstance(work, list) and len(work) == 2 and _is_real(work[0])
+          and math.isfinite(work[0]) and work[0] >= 0 and _is_int(work[1]) and work[1] >= 0,
+          f"work must be [seconds >= 0, iterations >= 0], got {work!r}")
+    return [float(work[0]), int(work[1])]
+
+
+def _check(payload, columns):
+    missing = [k for k in _TOP if k not in payload]
+    _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
+    config = _config(payload["config"], _CONFIG)
+    policy = _policy(payload["policy"])
+    log = _rows(_decode(payload["rows"], "rows"), columns, policy, config["maxiter"])
+    auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
+                       config["audit_budget"])
+    return {"policy": policy, "config": config, "log": log, "auditor": auditor,
+            "work": _work(payload)}
+
+
+def _check_2(payload, columns):
+    """A version 1 or 2 file, read as version 3 (see the module notes)."""
+    missing = [k for k in _TOP_2 if k not in payload]
+    _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
+    config = _config(payload["config"], _CONFIG_2)
+    policy = _policy(payload["policy"])
+    old = tuple(c for c in columns if c not in _NEW_COLUMNS)
+    log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"])
+    log = [row + (math.nan, -1, config["maxiter"]) for row in log]
+    audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
+    seconds = _decode(payload["audit_seconds"], "audit_seconds")
+    _need(_is_real(seconds) and math.isfinite(seconds) and seconds >= 0,
+          f"audit_seconds must be a finite number >= 0, got {seconds!r}")
+    work = _work(payload)
+    rng = _decode(payload["audit_rng"], "audit_rng")
+    _rng_state(rng, "audit_rng")
+    fraction = config.pop("audit")
+    _need(0.0 <= fraction <= 1.0, f"config.audit must be a fraction in [0, 1], got {fraction!r}")
+    K = policy.n_arms
+    if fraction == 0.0 and not audits:
+        config["audit_budget"] = 0.0
+        return {"policy": policy, "config": config, "log": log, "auditor": None, "work": work}
+    # the rounds so far were audited with probability `fraction`, every arm, uncapped
+    solve = float(sum(row[columns.index("seconds")] for row in log))
+    budget = seconds / solve if solve > 0 else fraction * max(K - 1, 1)
+    config["audit_budget"] = float(min(max(budget, 1e-6), 1.0))
+    rec = {c: [] for c in AUDIT_COLUMNS}
+    cost_is_time = config["cost"] == "time"
+    censored = [row[columns.index("censored")] for row in log]
+    for i, played, costs in audits:
+        for k, c in enumerate(costs.tolist()):
+            if k == played and not censored[i]:
+                continue  # the played arm converged: its cost is the history's
+            ok = math.isfinite(c)
+            for key, v in (("round", i), ("arm", k), ("row", False),
+                           ("value", c if ok else float(config["maxiter"])),
+                           ("iterations", int(c) if ok and not cost_is_time else 0),
+                           ("seconds", c if ok and cost_is_time else 0.0), ("converged", ok),
+                           ("budget", config["maxiter"]), ("cap", config["maxiter"]),
+                           ("p", math.nan)):
+                rec[key].append(v)
+    rounds = sorted({i for i, *_ in audits})
+    for i in rounds:  # each audited round was a whole row: record its minimum as a row run
+        row = [c for c in audits[[a[0] for a in audits].index(i)][2].tolist()]
+        k = int(np.argmin(row))
+        ok = math.isfinite(row[k])
+        for key, v in (("round", i), ("arm", k), ("row", True),
+                       ("value", row[k] if ok else float(config["maxiter"])),
+                       ("iterations", int(row[k]) if ok and not cost_is_time else 0),
+                       ("seconds", 0.0), ("converged", ok), ("budget", config["maxiter"]),
+                       ("cap", config["maxiter"]), ("p", math.nan)):
+            rec[key].append(v)
+    order = sorted(range(len(rec["round"])), key=lambda j: rec["round"][j])
+    rec = {c: [v[j] for j in order] for c, v in rec.items()}
+    state = {"epoch_start": [0], "q": [np.full(K, fraction)], "r": [fraction],
+             "full": [np.ones(K, dtype=bool)], "capped": np.zeros(K, dtype=bool),
+             "next_plan": len(log), "next_adjust": len(log), "next_audit": -1,
+             "records": rec, "seconds": float(seconds), "planning": 0.0, "plan_cost": None,
+             "spent": float(seconds if config["cost"] == "time" else sum(rec["iterations"])),
+             "plan": None, "rng": rng}
+    return {"policy": policy, "config": config, "log": log, "auditor": state, "work": work}
+
+
+# --- config --------------------------------------------------------------------------------
+def _number(v):
+    return _is_real(v) and math.isfinite(v)
+
+
+_CONFIG = {  # key: (check, what it must be)
+    "solver": (lambda v: isinstance(v, str), "a solver name (string)"),
+    "rtol": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+    "atol": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+    "maxiter": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "cost": (lambda v: isinstance(v, str), "a string"),
+    "backend": (lambda v: isinstance(v, str), "a string"),
+    "guard": (lambda v: v is None or _is_real(v), "a number or null"),
+    "audit_budget": (lambda v: _number(v), "a finite number"),
+    "audit_seed": (lambda v: v is None or _is_int(v), "an integer or null"),
+}
+#: Versions 1 and 2: a fraction of audited rounds instead of a time budget.
+_CONFIG_2 = {**{k: v for k, v in _CONFIG.items() if k != "audit_budget"},
+             "audit": (lambda v: _number(v), "a finite number")}
+
+
+def _config(raw, spec):
+    _need(isinstance(raw, dict), f"config must be an object, got {type(raw).__name__}")
+    config = _decode(raw, "config")
+    unknown = [k for k in config if k not in spec]
+    _need(not unknown, f"config has unknown key(s) {', '.join(map(repr, unknown))}")
+    for key, (ok, what) in spec.items():
+        _need(key in config, f"incomplete tuner file: config has no {key!r}")
+        v = config[key]
+        _need(ok(v), f"config.{key} must be {what}, got {type(v).__name__} {v!r}")
+    return config
+
+
+# --- policy --------------------------------------------------------------------------------
+def _policy(raw):
+    from . import POLICIES  # the registry lives in the package facade
+
+    _need(isinstance(raw, dict), f"policy must be an object, got {type(raw).__name__}")
+    _need(raw.get("format") == STATE_FORMAT, "policy: not a relaxtune policy state")
+    _need(raw.get("version") == STATE_VERSION,
+          f"policy state version {raw.get('version')!r} is not supported (this relaxtune "
+          f"reads version {STATE_VERSION})")
+    name = raw.get("class")
+    classes = {c.__name__: c for c in POLICIES.values()}
+    _need(name in classes, f"policy class {name!r} is unknown (known: {', '.join(sorted(classes))})")
+    klass = classes[name]
+    missing = [k for k in ("arms", "seed", "config", "rng", "state") if k not in raw]
+    _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
+    _need(isinstance(raw["config"], dict), "policy config must be an object")
+    _need(isinstance(raw["arms"], list), "policy arms must be a list")
+    _need(isinstance(raw["state"], dict), "policy state must be an object")
+    _need(raw["seed"] is None or _is_int(raw["seed"]),
+          f"policy seed must be an integer or null, got {raw['seed']!r}")
+    arms = _decode(raw["arms"], "policy arms")
+    config = _decode(raw["config"], "policy config")
+    try:
+        fresh = klass(arms, seed=raw["seed"], **config)
+    except (TypeError, ValueError) as exc:
+        raise _Bad(f"policy config of {name}: {exc}") from None
+    state = raw["state"]
+    expected = tuple(k for k in (*BASE_STATE_KEYS, *klass._state_keys)
+                     if k in state or k not in OPTIONAL_STATE_KEYS)
+    missing = [k for k in expected if k not in state]
+    _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
+    extra = [k for k in state if k not in expected]
+    _need(not extra, f"policy state has unknown entries {', '.join(map(repr, extra))} "
+                     f"({name} keeps {', '.join(expected)})")
+    values = {}
+    for key in expected:
+        v = _decode(state[key], f"policy state {key!r}")
+        if key == "t":
+            _need(_is_int(v) and v >= 0, f"policy state 't' must be an integer >= 0, got {v!r}")
+        elif key == "p":
+            _probabilities(v, fresh.n_arms)
+        else:
+            _like(key, v, getattr(fresh, key))
+        values[key] = v
+    _need(int(values["counts"].sum()) == values["t"],
+          f"policy state is inconsistent: counts sum to {int(values['counts'].sum())} but "
+          f"t = {values['t']}")
+    _need(bool(np.all(values["cost_sums"] >= 0)), "policy state 'cost_sums' has a negative "
+          "entry (costs are non-negative)")
+    if "converged_counts" in values:
+        cc = values["converged_counts"]
+        _need(bool(np.all(cc >= 0) and np.all(cc <= values["counts"])),
+              "policy state 'converged_counts' must lie between 0 and 'counts' for every arm")
+    _rng_state(_decode(raw["rng"], "policy rng"), "policy rng", type(fresh.rng.bit_generator))
+    try:
+        return Policy.from_state_dict(raw)
+    except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above
+        raise _Bad(f"policy state: {exc}") from None
+
+
+def _probabilities(v, n_arms):
+    if v is None:
+        return
+    _need(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (n_arms,),
+          f"policy state 'p' must be null or {n_arms} float64 probabilities, got "
+          f"{_describe(v)}")
+    _need(bool(np.all(np.isfinite(v)) and np.all(v >= 0) and abs(v.sum() - 1.0) <= 1e-6),
+          "policy state 'p' is not a probability distribution")
+
+
+def _describe(v):
+    if isinstance(v, np.ndarray):
+        return f"an array of shape {v.shape} and dtype {v.dtype}"
+    return f"{type(v).__name__} {v!r}"
+
+
+def _like(key, v, fresh):
+    """``v`` must look like the freshly built policy's ``fresh`` value of the same entry."""
+    where = f"policy state {key!r}"
+    if isinstance(fresh, np.ndarray):
+        _need(isinstance(v, np.ndarray), f"{where} must be an array, got {_describe(v)}")
+        _need(v.shape == fresh.shape, f"{where} has shape {v.shape}, expected {fresh.shape} "
+                                      "for this policy's arms and settings")
+        _need(v.dtype == fresh.dtype, f"{where} has dtype {v.dtype}, expected {fresh.dtype}")
+        if fresh.dtype.kind == "f":
+            # finite, except where a fresh policy holds a sentinel (NaN: "not set yet")
+            ok = np.isfinite(v) | (v == fresh) | (np.isnan(v) & np.isnan(fresh))
+            if not ok.all():
+                idx = tuple(int(i) for i in np.argwhere(~ok)[0])
+                raise _Bad(f"{where} has a non-finite entry {v[idx]} at index {idx}")
+        elif fresh.dtype.kind in "iu":
+            low = np.minimum(fresh, 0)
+            if not np.all(v >= low):
+                idx = tuple(int(i) for i in np.argwhere(v < low)[0])
+                raise _Bad(f"{where} has a negative count {v[idx]} at index {idx}")
+    elif isinstance(fresh, (bool, np.bool_)):
+        _need(isinstance(v, bool), f"{where} must be true or false, got {v!r}")
+    elif isinstance(fresh, numbers.Integral):
+        _need(_is_int(v) and v >= min(int(fresh), 0),
+              f"{where} must be an integer >= 0, got {v!r}")
+    elif isinstance(fresh, numbers.Real):
+        _need(_is_real(v), f"{where} must be a number, got {_describe(v)}")
+        same_sentinel = (math.isnan(v) and math.isnan(fresh)) or v == fresh
+        _need(math.isfinite(v) or same_sentinel, f"{where} is not finite ({v!r})")
+    elif fresh is not None:
+        _need(type(v) is type(fresh), f"{where} must be a {type(fresh).__name__}, got "
+                                      f"{type(v).__name__}")
+
+
+def _rng_state(state, where, kind=None):
+    """A bit-generator state that numpy accepts (checked on a throwaway generator)."""
+    _need(isinstance(state, dict), f"{where} must be a bit-generator state object")
+    bg = (kind or type(np.random.default_rng().bit_generator))()
+    try:
+        bg.state = state
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise _Bad(f"{where} is not a valid {type(bg).__name__} state ({exc})") from None
+
+
+# --- history -------------------------------------------------------------------------------
+def _context_ok(c):
+    if _is_real(c):
+        return True  # NaN: a solve without context
+    return (isinstance(c, list) and len(c) > 0
+            and all(_is_real(x) and math.isfinite(x) for x in c))
+
+
+def _rows(rows, columns, policy, maxiter):
+    _need(isinstance(rows, dict), f"rows must be an object of columns, got {type(rows).__name__}")
+    missing = [c for c in columns if c not in rows]
+    _need(not missing, f"incomplete tuner file: rows has no column {', '.join(map(repr, missing))}")
+    extra = [c for c in rows if c not in columns]
+    _need(not extra, f"rows has unknown column(s) {', '.join(map(repr, extra))}")
+    for c in columns:
+        _need(isinstance(rows[c], list), f"rows column {c!r} must be a list")
+    lengths = {c: len(rows[c]) for c in columns}
+    n = lengths[columns[0]]
+    for c in columns:
+        _need(lengths[c] == n, f"rows columns have unequal lengths: {columns[0]!r} has {n}, "
+                               f"{c!r} has {lengths[c]}")
+    K = policy.n_arms
+    omegas = [arm_omega(a) for a in policy.arms]
+    omegas = [math.nan if w is None else w for w in omegas]
+    checks = {
+        "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
+        "omega": (_is_real, "a number (NaN for arms without ω)"),
+        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "context": (_context_ok, "a number (NaN: none) or a list of finite numbers"),
+        "converged": (lambda v: isinstance(v, bool), "true or false"),
+        "cost": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "censored": (lambda v: isinstance(v, bool), "true or false"),
+        "fallback_arm": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
+        "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
+              "a probability in [0, 1] (NaN: unknown)"),
+        "leader": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
+        "budget": (lambda v: _is_int(v) and 1 <= v <= maxiter,
+                   f"an iteration cap in 1..{maxiter} (maxiter)"),
+    }
+    for c in columns:
+        ok, what = checks.get(c, (lambda v: True, ""))
+        for i, v in enumerate(rows[c]):
+            if not ok(v):
+                raise _Bad(f"rows.{c}[{i}] must be {what}, got {v!r}")
+    if "omega" in rows and "arm" in rows:
+        for i, (a, w) in enumerate(zip(rows["arm"], rows["omega"])):
+            expect = omegas[a]
+            _need(w == expect or (math.isnan(w) and math.isnan(expect)),
+                  f"rows.omega[{i}] = {w!r} is not the ω of arm {a} ({expect!r})")
+    return list(zip(*(rows[c] for c in columns)))
+
+
+def _audits(audits, log, columns, K):
+    _need(isinstance(audits, list), "audits must be a list")
+    arms = [row[columns.index("arm")] for row in log]
+    out, last = [], -1
+    for j, entry in enumerate(audits):
+        _need(isinstance(entry, list) and len(entry) == 3,
+              f"audits[{j}] must be [round, arm, costs of every arm]")
+        i, a, costs = entry
+        _need(_is_int(i) and last < i < len(log),
+              f"audits[{j}] round {i!r} is not a later round of the history (0..{len(log) - 1})")
+        _need(_is_int(a) and a == arms[i],
+              f"audits[{j}] arm {a!r} is not the arm played in round {i} ({arms[i]})")
+        _need(isinstance(costs, np.ndarray) and costs.dtype == np.float64 and costs.shape == (K,),
+              f"audits[{j}] costs must be {K} float64 numbers, got {_describe(costs)}")
+        _need(bool(np.all((costs >= 0) & ~np.isnan(costs))),
+              f"audits[{j}] costs must be >= 0 (inf: the arm failed), got {costs.tolist()}")
+        out.append((i, a, costs))
+        last = i
+    return out
+
+
+def _auditor(state, log, columns, K, budget):
+    """Check a version 3 ``audits`` entry: null without audits, else the auditor's state."""
+    if budget == 0.0:
+        _need(state is None, "audits must be null when config.audit_budget is 0")
+        return None
+    _need(isinstance(state, dict), "audits must be the auditor's state (an object) when "
+                                   "config.audit_budget > 0")
+    keys = ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
+            "next_audit", "records", "seconds", "spent", "planning", "plan_cost", "plan",
+            "rng")
+    missing = [k for k in keys if k not in state]
+    _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
+    extra = [k for k in state if k not in keys]
+    _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
+    T = len(log)
+    start, q, r, full = state["epoch_start"], state["q"], state["r"], state["full"]
+    _need(isinstance(start, list) and isinstance(q, list) and isinstance(r, list)
+          and isinstance(full, list) and len(start) == len(q) == len(r) == len(full),
+          "audits.epoch_start, q, r and full must be lists of one length")
+    for e, fe in enumerate(full):
+        _need(isinstance(fe, np.ndarray) and fe.dtype == np.bool_ and fe.shape == (K,),
+              f"audits.full[{e}] must be {K} booleans")
+    pc = state["plan_cost"]
+    _need(pc is None or (_number(pc) and pc >= 0),
+          f"audits.plan_cost must be null or a finite number >= 0, got {pc!r}")
+    capped = state["capped"]
+    _need(isinstance(capped, np.ndarray) and capped.dtype == np.bool_ and capped.shape == (K,),
+          f"audits.capped must be {K} booleans")
+    plan = state["plan"]
+    if plan is not None:
+        _need(isinstance(plan, dict) and set(plan) == {"rate", "row_cost", "q"},
+              "audits.plan must be null or an object with 'rate', 'row_cost' and 'q'")
+        _need(all(_number(plan[key]) and plan[key] >= 0 for key in ("rate", "row_cost")),
+              "audits.plan rate and row_cost must be finite numbers >= 0")
+        pq = plan["q"]
+        _need(isinstance(pq, np.ndarray) and pq.dtype == np.float64 and pq.shape == (K,)
+              and bool(np.all(np.isfinite(pq) & (pq >= 0))),
+              f"audits.plan.q must be {K} finite numbers >= 0")
+    last = -1
+    for e, (s0, qe, re_) in enumerate(zip(start, q, r)):
+        _need(_is_int(s0) and last < s0 <= T, f"audits.epoch_start[{e}] must be a round after "
+                                              f"the previous epoch's, at most {T}, got {s0!r}")
+        last = s0
+        _need(isinstance(qe, np.ndarray) and qe.dtype == np.float64 and qe.shape == (K,)
+              and bool(np.all((qe >= 0) & (qe <= 1))),
+              f"audits.q[{e}] must be {K} probabilities in [0, 1]")
+        _need(_is_real(re_) and 0.0 <= re_ <= 1.0, f"audits.r[{e}] must be a probability in "
+                                                    f"[0, 1], got {re_!r}")
+    for key, low in (("next_plan", 0), ("next_adjust", 0), ("next_audit", -1)):
+        _need(_is_int(state[key]) and state[key] >= low,
+              f"audits.{key} must be an integer >= {low}, got {state[key]!r}")
+    for key in ("seconds", "spent", "planning"):
+        v = state[key]
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"audits.{key} must be a finite number >= 0, got {v!r}")
+    _rng_state(state["rng"], "audits.rng")
+    rec = state["records"]
+    _need(isinstance(rec, dict), "audits.records must be an object of columns")
+    missing = [c for c in AUDIT_COLUMNS if c not in rec]
+    _need(not missing, f"incomplete audits.records: no {', '.join(map(repr, missing))}")
+    extra = [c for c in rec if c not in AUDIT_COLUMNS]
+    _need(not extra, f"audits.records has unknown column(s) {', '.join(map(repr, extra))}")
+    n = len(rec["round"]) if isinstance(rec["round"], list) else -1
+    for c in AUDIT_COLUMNS:
+        _need(isinstance(rec[c], list) and len(rec[c]) == n,
+              f"audits.records columns must be lists of one length ({c!r})")
+    checks = {
+        "round": (lambda v: _is_int(v) and 0 <= v < T, f"a round of the history (0..{T - 1})"),
+        "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
+        "row": (lambda v: isinstance(v, bool), "true or false"),
+        "value": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+        "converged": (lambda v: isinstance(v, bool), "true or false"),
+        "budget": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+        "cap": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
+              "a probability in [0, 1] (NaN: unknown)"),
+    }
+    for c, (ok, what) in checks.items():
+        for i, v in enumerate(rec[c]):
+            if not ok(v):
+                raise _Bad(f"audits.records.{c}[{i}] must be {what}, got {v!r}")
+    _need(all(a <= b for a, b in zip(rec["round"], rec["round"][1:])),
+          "audits.records.round must be in round order")
+    return state

@@ -1,0 +1,382 @@
+"""Audits: a few extra solves, off the user's clock, that make regret estimates unbiased.
+
+After a tuned solve, an audit may run other arms on the same system (never told to the
+policy, never part of the returned result).  Two kinds, drawn with the auditor's own seeded
+generator (saved with the tuner, so a resumed run audits the same rounds):
+
+* **column audits** — arm ``k`` is run with probability ``q_k``, so every entry ``C[t, k]``
+  has a known chance of being observed (the best-fixed-arm comparator); ``q`` favours the
+  arms most likely to be the best fixed arm and keeps a floor for every arm (which keeps
+  every column total unbiased).  An arm run in full gives ``C[t, k]``; once the run shows
+  an arm to be far from the best (its total at least 30 % above the smallest, with three
+  standard errors to spare on both), it is run *capped* at :data:`CAP_FACTOR` × the
+  iterations the round paid, which gives ``min(C[t, k], cap)``: enough to keep it excluded
+  from the minimum (totals of capped costs are lower bounds), at a fraction of the cost;
+  and when the guard stopped the chosen arm's attempt, that arm is run to the end with
+  probability :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits
+  alone);
+* **row audits** — with probability ``r`` every arm not yet known on the round is run,
+  each capped at the cheapest cost found so far (an arm that needs more cannot be the
+  minimum), which gives the round's exact minimum (the instance-optimal comparator).
+
+*Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
+model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
+that audit solves and plans spend 90 % of ``budget`` × what the user's solves cost (an
+overspend is paid back, but the floor is never given up; the rest is a margin for the
+rescaling's lag).  Costs are counted in the tuner's cost unit: iterations with
+``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
+an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
+charged what the first one cost per round of history (measured once, converted to the cost
+unit, saved) times the rounds it reads, and put off while that would exceed a quarter of the
+budget so far (so small, cheap solves are planned for less often).  Apart from that one
+measurement the audited rounds are a function of the seeded generator and the run: a saved
+and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
+clock agrees).  Each change starts an *epoch*
+(its first round and probabilities are recorded: the estimators need them).  Within an
+epoch the rounds with an audit are found by a geometric skip, so a round without one costs
+one comparison.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE",
+           "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
+
+#: One list per field, one entry per audit run.
+AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
+                 "budget", "cap", "p")
+#: Share of the budget spent on row audits (the instance-optimal comparator).
+ROW_SHARE = 0.1
+#: Share of the column-audit budget spread over all arms in proportion to 1/cost (every arm
+#: keeps a chance of being audited; the rest goes where the estimate needs it).
+FLOOR = 0.2
+#: Capped column audits stop at this many times the iterations the round paid.
+CAP_FACTOR = 3.0
+#: Probability of *completing* a chosen arm that the guard stopped: its cost there (above
+#: the cap) is otherwise seen by column audits alone, and that is where its costs are high.
+COMPLETE = 0.25
+_PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
+_CAP_FROM, _CAP_GAP = 1024, 0.3
+
+
+def _solved(tuner):
+    """What the user's solves have cost so far, in the tuner's cost unit."""
+    return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
+
+
+def _warm_up():
+    """Load (or compile) the estimator's Numba kernels now, so no plan pays for it."""
+    from .estimate import CostModel
+
+    model = CostModel(np.arange(4.0), 2, order=np.arange(2))
+    model.fit(np.arange(4), np.zeros(4, np.int64), np.ones(4))
+
+
+def capped_cap(paid_iterations, maxiter):
+    """Iteration cap of a capped column audit on a round that paid ``paid_iterations``."""
+    return int(max(1, min(maxiter, math.ceil(CAP_FACTOR * paid_iterations))))
+
+
+class Auditor:
+    """Plans, draws and records a tuner's audits (see the module notes).
+
+    Parameters
+    ----------
+    n_arms : int
+    budget : float
+        Fraction of the user's solve seconds spent on audit solves, in (0, 1].
+    seed : int or None
+        Seed of the audit generator.
+    """
+
+    def __init__(self, n_arms, budget, seed=None):
+        self.K = int(n_arms)
+        self.budget = float(budget)
+        self.rng = np.random.default_rng(seed)
+        self.epoch_start, self.q, self.r, self.full = [], [], [], []
+        self.capped = np.zeros(self.K, dtype=bool)  # arms audited capped from now on
+        self.next_plan = 0
+        self.next_adjust = 0
+        self.next_audit = -1
+        self.records = {c: [] for c in AUDIT_COLUMNS}
+        self.seconds = 0.0  # audit solves
+        self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
+        self.planning = 0.0  # choosing them (measured, reported)
+        self.plan_cost = None  # a plan's cost per round of history, in the cost unit
+        # the latest plan: allocation at a rate, row cost (saved with the tuner)
+        self.plan = None
+        _warm_up()
+
+    # --- per round ----------------------------------------------------------------------------
+    def due(self, t, stopped=False) -> bool:
+        """Whether round ``t`` needs the auditor (a plan, a rescaling, a drawn audit, or the
+        completion coin of a chosen arm the guard ``stopped``)."""
+        return stopped or t == self.next_audit or t >= self.next_adjust
+
+    def decide(self, tuner, t, stopped):
+        """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
+        first, with probability :data:`COMPLETE`); returns ``(column arms, row, complete)``."""
+        complete = bool(stopped) and self.rng.random() < COMPLETE
+        if t == self.next_audit or t >= self.next_adjust:
+            cols, row = self.draw(tuner, t)
+        else:
+            cols, row = [], False
+        return cols, row, complete
+
+    def draw(self, tuner, t):
+        """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
+        (``([], False)`` on most rounds)."""
+        if t >= self.next_adjust:
+            start = time.perf_counter()
+            if t >= self.next_plan:
+                # a plan costs about plan_cost per round of history (measured at the first
+                # one, in the tuner's cost unit): charged to the budget, and put off while it
+                # would exceed a quarter of the budget so far
+                guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+                if guess <= 0.25 * self.budget * _solved(tuner):
+                    self._plan(tuner, t)
+                    if self.plan_cost is None and t and _solved(tuner) > 0:
+                        seconds = time.perf_counter() - start
+                        per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                        self.plan_cost = seconds / t / max(per_unit, 1e-300)
+                        guess = self.plan_cost * t
+                    self.spent += guess
+                else:
+                    self.next_plan = 2 * t
+            self._rescale(tuner, t)
+            self.planning += time.perf_counter() - start
+        if t != self.next_audit:
+            return [], False
+        probs = np.append(self.q[-1], self.r[-1])
+        hits = self._coins(probs)
+        self.next_audit = t + self._skip()
+        return [j for j in hits if j < self.K], self.K in hits
+
+    def column_cap(self, k, paid_iterations, maxiter):
+        """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full)."""
+        return capped_cap(paid_iterations, maxiter) if self.capped[k] else maxiter
+
+    def _coins(self, probs):
+        """Independent coins with ``probs``, conditioned on at least one success (the round
+        was drawn by the geometric skip with exactly that probability)."""
+        tail = np.cumprod((1.0 - probs)[::-1])[::-1]  # P(no success among j..)
+        hits = []
+        for j, c in enumerate(probs):
+            pj = c if hits else c / max(1.0 - tail[j], 1e-300)
+            if self.rng.random() < pj:
+                hits.append(j)
+        return hits
+
+    def _skip(self):
+        p_any = 1.0 - float(np.prod(1.0 - self.q[-1])) * (1.0 - self.r[-1])
+        if p_any <= 0.0:
+            return 1 << 62
+        return int(self.rng.geometric(min(p_any, 1.0)))
+
+    def record(self, t, arm, row, value, iterations, seconds, converged, budget, cap, p,
+               spent):
+        """One audit observation: the run's cost ``value`` (the failure cost if it failed),
+        iterations, seconds (0 for the played arm's own solve, observed for free), whether it
+        converged, the cap an attempt of this arm would have had on this round, the run's own
+        cap, the policy's probability of this arm and what the run spent in the tuner's cost
+        unit."""
+        rec = self.records
+        rec["round"].append(int(t))
+        rec["arm"].append(int(arm))
+        rec["row"].append(bool(row))
+        rec["value"].append(float(value))
+        rec["iterations"].append(int(iterations))
+        rec["seconds"].append(float(seconds))
+        rec["converged"].append(bool(converged))
+        rec["budget"].append(int(budget))
+        rec["cap"].append(int(cap))
+        rec["p"].append(float(p))
+        self.seconds += float(seconds)
+        self.spent += float(spent)
+
+    # --- planning -----------------------------------------------------------------------------
+    def _plan(self, tuner, t):
+        """What auditing each arm costs and how much each needs, from the estimator's quick
+        totals on the run so far (see :func:`allocate`)."""
+        K = self.K
+        self.next_plan = max(_PLAN_FACTOR * t, _FIRST_PLAN)
+        solve = _solved(tuner)
+        if t == 0 or solve <= 0.0:
+            self.plan = None  # nothing known: every arm alike, an audit costs a solve
+            return
+        from .estimate import quick_totals
+
+        data = tuner._run_data()
+        est = quick_totals(data)
+        per_round = solve / t
+        cost = est["mean_cost"]  # of one audit run of each arm, in the tuner's cost unit
+        cost = np.where(np.isfinite(cost) & (cost > 0), cost, per_round)
+        if tuner.cost == "iterations" and t >= _CAP_FROM and np.all(np.isfinite(est["S"])):
+            sd = np.sqrt(est["V"])
+            far = est["S"] - 3 * sd >= (1 + _CAP_GAP) * np.min(est["S"] + 3 * sd)
+            self.capped |= far
+        # a capped audit stops at CAP_FACTOR × the round's iterations
+        cost = np.where(self.capped, np.minimum(cost, CAP_FACTOR * per_round), cost)
+        row = est["row_cost"]
+        row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
+        # the allocation at the current rate (rescaled in proportion from then on)
+        rate = self._rate(tuner, t)
+        self.plan = {"rate": rate, "row_cost": row,
+                     "q": allocate(est, cost, (1 - ROW_SHARE) * rate, t, data.randomised)}
+
+    def _rate(self, tuner, t):
+        """Cost per round to spend from now on: the budget's share of the solves, plus what
+        was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
+        solve = _solved(tuner)
+        per_round = solve / t
+        debt = 0.85 * self.budget * solve - self.spent
+        target = 0.85 * self.budget * per_round  # a margin for the rescaling's lag
+        return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
+
+    def _rescale(self, tuner, t):
+        """New probabilities for the next rounds, spending the budget (and paying back)."""
+        K = self.K
+        self.next_adjust = t + _ADJUST_EVERY
+        plan = self.plan
+        if plan is None or not t or _solved(tuner) <= 0:
+            # nothing measured yet: assume an audit run costs a solve
+            q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
+            r = self.budget * ROW_SHARE / max(K - 1, 1)
+        else:
+            rate = self._rate(tuner, t)
+            q = plan["q"] * (rate / plan["rate"])
+            r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
+        q = np.minimum(q, 1.0)
+        full = ~self.capped
+        if self.q and float(np.max(np.abs(q - self.q[-1]) / np.maximum(self.q[-1], 1e-300))) \
+                <= 0.05 and abs(r - self.r[-1]) <= 0.05 * self.r[-1] and np.array_equal(
+                    full, self.full[-1]):
+            return  # not worth a new epoch
+        self.epoch_start.append(int(t))
+        self.q.append(q)
+        self.r.append(float(r))
+        self.full.append(full)
+        self.next_audit = t + self._skip() - 1
+
+    # --- persistence and MPI ------------------------------------------------------------------
+    def control_state(self) -> dict:
+        """Everything that decides future audits (not the records, which every rank appends
+        alike): rank 0 draws, the other ranks take this."""
+        return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
+                "full": list(self.full), "capped": self.capped.copy(),
+                "next_plan": self.next_plan, "next_adjust": self.next_adjust,
+                "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
+                "plan_cost": self.plan_cost, "spent": self.spent,
+                "rng": self.rng.bit_generator.state}
+
+    def load_control(self, state: dict) -> None:
+        for key in ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
+                    "next_audit", "planning", "plan", "plan_cost", "spent"):
+            setattr(self, key, state[key])
+        self.rng.bit_generator.state = state["rng"]
+
+    def state_dict(self) -> dict:
+        return {"epoch_start": list(self.epoch_start),
+                "q": [np.asarray(v) for v in self.q], "r": list(self.r),
+                "full": [np.asarray(v) for v in self.full],
+                "next_plan": self.next_plan, "next_adjust": self.next_adjust,
+                "next_audit": self.next_audit,
+                "records": {k: list(v) for k, v in self.records.items()},
+                "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
+                "plan_cost": self.plan_cost,
+                "plan": None if self.plan is None else dict(self.plan),
+                "capped": np.asarray(self.capped),
+                "rng": self.rng.bit_generator.state}
+
+    def load_state(self, state: dict) -> None:
+        self.epoch_start = [int(v) for v in state["epoch_start"]]
+        self.q = [np.asarray(v, dtype=float) for v in state["q"]]
+        self.r = [float(v) for v in state["r"]]
+        self.full = [np.asarray(v, dtype=bool) for v in state["full"]]
+        self.capped = np.asarray(state["capped"], dtype=bool)
+        self.next_plan = int(state["next_plan"])
+        self.next_adjust = int(state["next_adjust"])
+        self.next_audit = int(state["next_audit"])
+        self.records = {k: list(state["records"][k]) for k in AUDIT_COLUMNS}
+        self.seconds = float(state["seconds"])
+        self.planning = float(state["planning"])
+        self.spent = float(state["spent"])
+        self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
+        plan = state["plan"]
+        self.plan = None if plan is None else {"rate": float(plan["rate"]),
+                                               "row_cost": float(plan["row_cost"]),
+                                               "q": np.asarray(plan["q"], dtype=float)}
+        self.rng.bit_generator.state = state["rng"]
+
+
+def allocate(est, cost, rate, t, randomised, floor=FLOOR):
+    """Column-audit probabilities that spend ``rate`` (cost per round).
+
+    Auditing arm ``k`` with probability ``q_k`` costs ``q_k (1 − s_k) cost_k`` per round
+    (``s_k`` the share of rounds it was played and observed: its coin is free there) and
+    leaves an error variance of about ``t σ_k² e_k / q_k`` on its column total, ``σ_k`` the
+    spread of its model residuals and ``e_k`` the share of that variance audits must remove:
+    1 for a deterministic policy; for a randomised one, whose plays already sample every
+    arm, ``f_k + (1 − f_k)(q₀/(q₀ + s_k))²`` — ``f_k`` the share of rounds on which the guard
+    would stop the arm (there its plays tell nothing), ``q₀`` a typical audit probability.
+    Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the chance that arm ``k`` is the best
+    fixed arm — within the budget gives ``q_k ∝ σ_k √(P_k e_k / cost_k)``: the likely best
+    arms are audited most, and an arm that cannot be the best gets nothing but its share of
+    the ``floor``, which is spread over all arms in proportion to 1/cost so that every arm
+    stays observable.
+
+    Examples
+    --------
+    >>> est = {"p_best": np.array([0.6, 0.4, 0.0]), "sigma": np.ones(3),
+    ...        "played_share": np.zeros(3), "censored_share": np.zeros(3)}
+    >>> q = allocate(est, np.ones(3), 0.05, t=1000, randomised=False)
+    >>> bool(q[0] > q[1] > q[2] > 0), round(float(q.sum()), 3)
+    (True, 0.05)
+    """
+    K = est["sigma"].size
+    cost = np.maximum(np.asarray(cost, dtype=float), 1e-300)
+    share = np.clip(np.nan_to_num(est["played_share"]), 0.0, 1.0)
+    spend = np.maximum(1.0 - share, 1e-3) * cost  # per round per unit of q
+    sigma = np.nan_to_num(est["sigma"], nan=1.0)
+    if randomised:
+        f = np.clip(np.nan_to_num(est.get("censored_share", np.zeros(K))), 0.0, 1.0)
+        q0 = rate / max(float(np.sum(spend)), 1e-300)
+        e = f + (1.0 - f) * (q0 / (q0 + share)) ** 2
+    else:
+        e = np.ones(K)
+    q_floor = _scale(1.0 / spend, spend, floor * rate)
+    w = sigma * np.sqrt(np.clip(est["p_best"], 0.0, 1.0) * e / cost)
+    q = _scale(w, spend, (1 - floor) * rate) if np.any(w > 0) else np.zeros(K)
+    return np.minimum(q + q_floor, 1.0)
+
+
+def _scale(w, cost, rate):
+    """``q = min(1, λ w)`` with ``Σ q·cost = rate``, exactly: the arms with the largest ``w``
+    saturate at 1 first, and λ follows from the others (``O(K log K)``).
+
+    Examples
+    --------
+    >>> _scale(np.array([1.0, 1.0, 4.0]), np.ones(3), 1.5).tolist()
+    [0.25, 0.25, 1.0]
+    """
+    w = np.asarray(w, dtype=float)
+    cost = np.maximum(np.asarray(cost, dtype=float), 1e-300)
+    if rate <= 0 or not np.any(w > 0):
+        return np.zeros_like(w)
+    if np.sum(cost[w > 0]) <= rate:
+        return (w > 0).astype(float)
+    order = np.argsort(-w, kind="stable")
+    ws, cs = w[order], cost[order]
+    sat = np.concatenate([[0.0], np.cumsum(cs)])[:-1]  # cost of saturating the first j
+    rest = np.cumsum((ws * cs)[::-1])[::-1]  # Σ w·cost of the others
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(rest > 0, (rate - sat) / np.where(rest > 0, rest, 1.0), np.inf)
+        ok = (lam * ws <= 1.0) & (rest > 0)
+    j = int(np.argmax(ok)) if ok.any() else w.size
+    q = np.minimum(1.0, lam[j] * w) if j < w.size else np.ones_like(w)
+    q[order[:j]] = 1.0
+    return q

@@ -1,0 +1,64 @@
+"""The recommended learner for each solver (what ``Tuner(solver=...)`` uses without a policy)."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["DEFAULT_ARMS", "default_policy"]
+
+#: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
+DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
+
+
+#: The default learners explore only arms predicted to cost at most this many times the
+#: predicted best (see :class:`~bandit.JointCB`, ``explore_within``).
+EXPLORE_WITHIN = 2.5
+
+
+def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
+                   seed=None):
+    """The recommended learner for ``solver``, measured on the short and long benchmark suites.
+
+    Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
+    all arms, lower-confidence-bound exploration) with the context range learnt online, so no
+    ``context_bounds`` are needed and any context works: none, a number or a vector.
+
+    * ``"sor"``: with the theory prior (``prior="theory"``): the first system's spectrum
+      (:func:`solvers.spectral.estimate_spectrum`, ~40 matrix–vector products) gives Young's
+      predicted cost of every ω; the learner starts at its minimum and treats the curve as
+      pseudo-observations that the measured costs correct.
+    * ``"ssor_pcg"`` and anything else: no prior (Axelsson's SSOR-PCG bound mispredicts the best
+      ω on the benchmark sequences, by up to 0.4 both ways), the same model otherwise.
+
+    The measurements behind the choice are in ``docs/studies/short_horizon.md``.
+
+    Parameters
+    ----------
+    solver : str or None
+        A :data:`solvers.SOLVERS` name (a custom solver function: pass ``None``).
+    arms : sequence of float or dict, optional
+        Default :data:`DEFAULT_ARMS`.
+    context_dim : int, optional
+        Context length; default: taken from the first context (none at all is allowed).
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting range of the context (a hint; the range is learnt either way).
+    seed : int, optional
+        Seed of the policy's generator.
+
+    Returns
+    -------
+    Policy
+
+    Examples
+    --------
+    >>> p = default_policy("sor")
+    >>> type(p).__name__, p.n_arms, p.prior
+    ('JointCB', 20, 'theory')
+    >>> p.select(None) in range(20)                 # no context: a context-free learner
+    True
+    """
+    from .joint import JointCB
+
+    arms = list(DEFAULT_ARMS if arms is None else arms)
+    prior = "theory" if solver == "sor" else None
+    return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
+                   explore_within=EXPLORE_WITHIN, prior=prior, seed=seed)

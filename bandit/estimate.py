@@ -1,0 +1,974 @@
+"""Regret of a run whose full cost matrix is unknown: doubly robust estimates with intervals.
+
+A run knows what it paid each round, ``paid_t``, but only some entries ``C[t, k]`` of the cost
+matrix (cost of arm ``k`` alone on system ``t``): the arm it played (when its attempt
+converged) and the arms an audit ran.  Each entry is observed with a probability known when
+the round is played,
+
+``π_tk = 1 − (1 − p_tk·[C_tk ≤ b_tk]) (1 − q_tk)``,
+
+``p_tk`` the policy's probability of playing ``k`` (0 or 1 for a deterministic policy),
+``b_tk`` the iteration cap the guard would have given ``k`` (an attempt above it is stopped,
+so it is not an observation of ``C_tk``), and ``q_tk`` the audit's probability of running
+``k`` (its own coin, drawn after the play).  With a cost model ``m_tk`` fitted on *other*
+rounds (cross-fitting), the doubly robust column total
+
+``Ŝ_k = Σ_t m_tk + Σ_{observed (t, k)} (C_tk − m_tk) / π_tk``
+
+is unbiased for ``S_k = Σ_t C_tk`` whatever the model's error (the model only lowers the
+variance), and ``Σ_t paid_t − min_k Ŝ_k`` estimates the regret against the best fixed arm.
+The instance-optimal comparator ``Σ_t min_k C_tk`` is estimated the same way from row
+audits (every arm run on a round, capped at the running minimum), with
+``μ_t = min(min_k m_tk, costs observed on round t)`` as the model.
+
+Intervals: a multiplier (wild) bootstrap over rounds draws the estimation error of every
+total — each observed term ``(C − m)/π`` times ``√(1 − π)`` times a mean-zero, unit-variance
+multiplier shared by the terms of one round — so its variance is the Horvitz–Thompson
+variance ``Σ (C − m)² (1 − π)/π²``; the minimum is taken in every draw, and the *basic*
+bootstrap interval ``[2θ̂ − θ*_(1−α/2), 2θ̂ − θ*_(α/2)]`` corrects the downward bias of a
+minimum of noisy totals.  Everything here works on plain arrays (:class:`RunData`); the
+:class:`bandit.Tuner` builds them from its history and audits.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .audit import COMPLETE
+
+__all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
+           "inclusion_probabilities"]
+
+_FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 stays finite
+
+
+@dataclass
+class RunData:
+    """Everything the estimators read about a run (one entry per round unless said).
+
+    Attributes
+    ----------
+    paid : ndarray (T,)
+        Cost paid each round (every run of the round), in the run's cost unit.
+    x : ndarray (T,)
+        Coordinate of the cost model: the context (first coordinate of a vector), or the
+        round index when the run has no context.
+    arm : ndarray of int (T,)
+        Arm the policy chose.
+    p : ndarray (T,)
+        Probability the policy gave that arm (1 for a deterministic policy).
+    played : ndarray (T,)
+        ``C[t, arm_t]`` when the chosen arm's attempt converged, else NaN.
+    epoch_start, q, r : ndarray (E,), (E, K), (E,)
+        Audit plans: from round ``epoch_start[e]`` on, arm ``k`` is audited with probability
+        ``q[e, k]`` and the whole round with probability ``r[e]``.
+    audits : dict of ndarray
+        One entry per audit run: ``round``, ``arm``, ``row`` (bool: part of a row audit),
+        ``value`` (cost; ``fail_cost`` when it failed), ``iterations``, ``converged``,
+        ``budget`` (the iteration cap an attempt of that arm would have had on that round:
+        the guard's, else ``maxiter``), ``p`` (the policy's probability of that arm on that
+        round).
+    fail_cost : float
+        What a failed solve costs (``maxiter`` iterations, or their seconds).
+    arm_order : ndarray of int or None
+        Arms in ω order (the model smooths along it), or None (arms unrelated).
+    randomised : bool
+        Whether ``p`` comes from a randomised policy (else every entry is 1).
+    full : ndarray of bool (E, K) or None
+        Whether each epoch audited each arm in full (else capped at ``cap``); None: in full.
+    cap : ndarray (T,) or None
+        Cap of the capped audits of each round, ``⌈3 × iterations paid⌉`` (an arm that
+        needs more cannot be the best on that round by much): they give lower bounds.
+    maxiter : int
+        The solves' iteration cap (a run with this cap was an audit in full).
+    budget : ndarray (T,) or None
+        The cap of the chosen arm's attempt, in the cost unit (None: unknown); a stopped
+        attempt shows the arm's cost to be above it.
+    """
+
+    paid: np.ndarray
+    x: np.ndarray
+    arm: np.ndarray
+    p: np.ndarray
+    played: np.ndarray
+    epoch_start: np.ndarray
+    q: np.ndarray
+    r: np.ndarray
+    audits: dict
+    fail_cost: float
+    n_arms: int
+    arm_order: np.ndarray | None = None
+    randomised: bool = True
+    full: np.ndarray | None = None
+    cap: np.ndarray | None = None
+    maxiter: int = 10_000
+    budget: np.ndarray | None = None
+
+    @property
+    def T(self) -> int:
+        return int(self.paid.size)
+
+
+@dataclass(frozen=True)
+class RegretEstimate:
+    """Estimated regret against one comparator, with its interval, method and cost.
+
+    Attributes
+    ----------
+    comparator : str
+        ``"best_fixed"`` (``min_k Σ_t C[t, k]``) or ``"instance_optimal"``
+        (``Σ_t min_k C[t, k]``).
+    estimate : float
+        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`).
+    low, high : float
+        The interval at ``level`` (NaN when the method gives none: cost model only).
+    level : float
+        Confidence level of the interval (0.9 by default).
+    method : str
+        How it was estimated, and whether it is biased.
+    unbiased : bool
+        Whether every entry the comparator needs was observable (an interval is given).
+    rounds : ndarray of int
+        Checkpoint rounds of the curves (the number of rounds so far, ending with ``T``).
+    curve, curve_low, curve_high : ndarray
+        Cumulative regret at each checkpoint and its interval (the comparator of the whole
+        run, as :func:`bandit.regret`).
+    comparator_arm : int or None
+        The estimated best fixed arm (``best_fixed`` only).
+    """
+
+    comparator: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    method: str
+    unbiased: bool
+    rounds: np.ndarray = field(repr=False)
+    curve: np.ndarray = field(repr=False)
+    curve_low: np.ndarray = field(repr=False)
+    curve_high: np.ndarray = field(repr=False)
+    comparator_arm: int | None = None
+
+    @property
+    def half_width(self) -> float:
+        return 0.5 * (self.high - self.low)
+
+    def as_dict(self) -> dict:
+        """Plain numbers (no curves), for summaries and JSON."""
+        return {"estimate": self.estimate, "low": self.low, "high": self.high,
+                "level": self.level, "method": self.method, "unbiased": self.unbiased,
+                **({"comparator_arm": self.comparator_arm}
+                   if self.comparator == "best_fixed" else {})}
+
+
+@dataclass(frozen=True)
+class RegretReport:
+    """:meth:`bandit.Tuner.regret`: both comparators and what the estimation cost.
+
+    Attributes
+    ----------
+    best_fixed, instance_optimal : RegretEstimate
+    paid : float
+        Total cost paid by the run (the cost unit of the tuner).
+    unit : str
+        ``"iterations"`` or ``"seconds"``.
+    rounds : int
+    cost : dict
+        ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),
+        ``planning_seconds`` (choosing them), ``solve_seconds`` (the user's solves),
+        ``fraction`` (audit plus planning over solve seconds) and ``report_seconds`` (this
+        computation).
+    """
+
+    best_fixed: RegretEstimate
+    instance_optimal: RegretEstimate
+    paid: float
+    unit: str
+    rounds: int
+    cost: dict
+
+    def as_dict(self) -> dict:
+        return {"paid": self.paid, "unit": self.unit, "rounds": self.rounds,
+                "best_fixed": self.best_fixed.as_dict(),
+                "instance_optimal": self.instance_optimal.as_dict(), "cost": dict(self.cost)}
+
+    def __str__(self):
+        fmt = (lambda v: f"{v:,.0f}") if self.unit == "iterations" else (lambda v: f"{v:.4g}")
+        lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
+        for e in (self.best_fixed, self.instance_optimal):
+            what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
+            ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
+                  if math.isfinite(e.low) else "no interval (biased)")
+            lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
+        c = self.cost
+        if "audit_runs" in c:
+            lines.append(f"  audits: {c['audit_runs']} runs, {c['fraction']:.1%} of the solve "
+                         "time")
+        return "\n".join(lines)
+
+
+# --- the cost model ------------------------------------------------------------------------
+# Unknown j = i·K + k (knot i, arm k): a hat pair touches j and j + K, a second difference
+# along the knots j, j + K, j + 2K, one along the arms stays within a knot, so the normal
+# equations are banded (half-bandwidth 2K) and a banded Cholesky solves them in O(d K²), no
+# BLAS (a multi-threaded BLAS on a busy machine takes 100× longer on such small systems).
+@njit(cache=True)
+def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge):
+    u = 2 * K
+    ab = np.zeros((u + 1, n * K))
+    c = np.array([1.0, -2.0, 1.0])
+    for j in range(n * K):
+        ab[0, j] += ridge
+    for k in range(K):
+        for i in range(n - 2):
+            for a in range(3):
+                for b in range(3):
+                    r, col = (i + a) * K + k, (i + b) * K + k
+                    if r >= col:
+                        ab[r - col, col] += smooth_x * c[a] * c[b]
+    if order.size >= 3:
+        for i in range(n):
+            for j in range(K - 2):
+                for a in range(3):
+                    for b in range(3):
+                        r, col = i * K + order[j + a], i * K + order[j + b]
+                        if r >= col:
+                            ab[r - col, col] += smooth_arms * c[a] * c[b]
+    return ab
+
+
+@njit(cache=True)
+def _fit_banded(penalty, K, first, w, y):
+    """Solve ``(XᵀX + P) θ = Xᵀy`` for hat rows ``(first, first + K)`` with weights
+    ``(1 − w, w)``; ``penalty`` is ``P`` in lower band storage (``ab[r − c, c]``)."""
+    ab = penalty.copy()
+    u = ab.shape[0] - 1
+    d = ab.shape[1]
+    rhs = np.zeros(d)
+    for t in range(first.size):
+        a = first[t]
+        w1 = w[t]
+        w0 = 1.0 - w1
+        ab[0, a] += w0 * w0
+        ab[K, a] += w0 * w1
+        ab[0, a + K] += w1 * w1
+        rhs[a] += w0 * y[t]
+        rhs[a + K] += w1 * y[t]
+    # banded Cholesky, in place: ab[r - c, c] = L[r, c]
+    for j in range(d):
+        s = ab[0, j]
+        for k in range(max(0, j - u), j):
+            s -= ab[j - k, k] * ab[j - k, k]
+        s = np.sqrt(s)
+        ab[0, j] = s
+        for i in range(j + 1, min(d, j + u + 1)):
+            v = ab[i - j, j]
+            for k in range(max(0, i - u), j):
+                v -= ab[i - k, k] * ab[j - k, k]
+            ab[i - j, j] = v / s
+    for i in range(d):  # L z = rhs
+        v = rhs[i]
+        for k in range(max(0, i - u), i):
+            v -= ab[i - k, k] * rhs[k]
+        rhs[i] = v / ab[0, i]
+    for i in range(d - 1, -1, -1):  # Lᵀ θ = z
+        v = rhs[i]
+        for r in range(i + 1, min(d, i + u + 1)):
+            v -= ab[r - i, i] * rhs[r]
+        rhs[i] = v / ab[0, i]
+    return rhs
+
+
+class CostModel:
+    """Ridge fit of the log-cost on linear hats in ``x`` times one coefficient per arm.
+
+    ``log(C/unit + 0.01) ≈ Σ_i θ[k, i] h_i(x)`` with hat functions ``h_i`` on knots at the
+    quantiles of ``x`` (so a context crowded in a corner still gets knots), penalised by
+    second differences along ``x`` (within an arm) and along the arms in ω order (arms
+    close in ω cost alike), plus a small ridge towards the typical cost.  Each observation
+    touches two coefficients, so the normal equations are banded and the fit costs
+    ``O(observations + knots·K³)``.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 200)
+    >>> C = np.column_stack([10 + 20 * x, 30 - 10 * x])       # two arms, crossing costs
+    >>> m = CostModel(x, 2, order=np.array([0, 1]))
+    >>> t = np.arange(200); k = t % 2
+    >>> pred = m.predict(m.fit(t, k, C[t, k]))
+    >>> bool(np.max(np.abs(pred - C) / C) < 0.05)
+    True
+    """
+
+    def __init__(self, x, n_arms, *, order=None, knots=24, smooth_x=0.1, smooth_arms=0.3,
+                 ridge=1e-3):
+        x = np.asarray(x, dtype=float)
+        self.K = int(n_arms)
+        grid = np.unique(np.quantile(x, np.linspace(0.0, 1.0, knots))) if x.size else np.zeros(1)
+        if grid.size < 2:
+            grid = np.array([grid[0], grid[0] + 1.0])
+        self.grid = grid
+        self.n = grid.size
+        i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, self.n - 2)
+        w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
+        self._i, self._w = i, w
+        order = np.zeros(0, np.int64) if order is None else np.asarray(order, dtype=np.int64)
+        self._band = _penalty_band(self.n, self.K, order, float(smooth_x), float(smooth_arms),
+                                   float(ridge))
+        self.unit = 1.0
+
+    def fit(self, t, k, value):
+        """Coefficients ``θ`` (K, knots) from observations ``C[t, k] = value``."""
+        t = np.asarray(t, dtype=np.int64)
+        k = np.asarray(k, dtype=np.int64)
+        v = np.asarray(value, dtype=float)
+        pos = v[v > 0]
+        self.unit = float(np.median(pos)) if pos.size else 1.0
+        y = np.log(np.maximum(v, 0.0) / self.unit + _FLOOR)
+        theta = _fit_banded(self._band, self.K, self._i[t] * self.K + k, self._w[t], y)
+        return theta.reshape(self.n, self.K).T
+
+    def grouped(self, theta, levels=8):
+        """Predictions at a few representative rounds and how many rounds each stands for:
+        rounds are grouped by knot interval and position in it (``levels`` per interval), so
+        column sums cost ``O(knots · levels · K)`` instead of ``O(T K)``.
+
+        Returns ``(counts (G,), predictions (G, K))``.
+        """
+        g = self._i * levels + np.minimum((self._w * levels).astype(np.int64), levels - 1)
+        counts = np.bincount(g, minlength=self.n * levels)
+        used = np.flatnonzero(counts)
+        w = np.bincount(g, self._w, self.n * levels)[used] / counts[used]
+        i = used // levels
+        y = theta[:, i].T * (1.0 - w)[:, None] + theta[:, i + 1].T * w[:, None]
+        return counts[used], np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
+
+    def predict_at(self, theta, t, k):
+        """``m[t_j, k_j]`` for entries ``j`` only."""
+        i, w = self._i[t], self._w[t]
+        y = theta[k, i] * (1.0 - w) + theta[k, i + 1] * w
+        return np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
+
+    def predict(self, theta, rounds=None):
+        """``m[t, k]`` (cost units, ≥ 0) for the given rounds (default: all)."""
+        i = self._i if rounds is None else self._i[rounds]
+        w = self._w if rounds is None else self._w[rounds]
+        y = theta[:, i].T * (1.0 - w)[:, None] + theta[:, i + 1].T * w[:, None]
+        return np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
+
+
+# --- observations ----------------------------------------------------------------------------
+def _epoch_of(data: RunData, rounds):
+    if data.epoch_start.size == 0:
+        return None
+    return np.searchsorted(data.epoch_start, rounds, side="right") - 1
+
+
+def _audit_probs(data: RunData, rounds, arms):
+    """``q`` (column) and ``r`` (row) audit probabilities of the given entries (0 before the
+    first plan)."""
+    rounds = np.asarray(rounds, dtype=np.int64)
+    e = _epoch_of(data, rounds)
+    if e is None:
+        return np.zeros(rounds.size), np.zeros(rounds.size)
+    ok = e >= 0
+    q = np.zeros(rounds.size)
+    r = np.zeros(rounds.size)
+    q[ok] = data.q[e[ok], np.asarray(arms)[ok]]
+    r[ok] = data.r[e[ok]]
+    return q, r
+
+
+#: With audits, a play counts as an observation only when the policy gave the arm at least
+#: this probability: a term ``(C − m)/p`` with a tiny ``p`` is a rare, huge jump whose
+#: variance no sample shows, and the audits' floor covers those entries instead.  Without
+#: audits every play counts (``p > 0`` for every arm of a randomised policy).
+MIN_PROB = 0.005
+#: Row audits needed before the instance-optimal estimate gets an interval.
+MIN_ROWS = 10
+
+
+def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
+    """The observed entries of the cost matrix and their probabilities ``π``.
+
+    An entry ``C[t, k]`` is observed when the policy played ``k`` with probability at least
+    ``min_prob`` (default :data:`MIN_PROB` with audits, else 0) and the attempt converged
+    within its cap — or was stopped there and then completed by the auditor (probability
+    ``c`` = :data:`bandit.audit.COMPLETE` with audits, else 0) —, or when a column audit drew
+    ``k`` (the played arm's own solve counts, for free):
+    ``π = 1 − (1 − p·[p ≥ min_prob]·([C ≤ cap] + c·[C > cap]))(1 − q)``.
+
+    With ``lower=True`` the entries are ``min(C[t, k], cap_t)`` (:attr:`RunData.cap`): every
+    column audit gives one, also when it was capped, and a play counts only when its cost is
+    within both caps.  Their totals are lower bounds of the column totals.
+
+    Returns
+    -------
+    (t, k, value, pi) : ndarrays
+        One entry per observed ``C[t, k]`` (rows' capped runs are not entries: they only give
+        minima).
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0]), x=np.zeros(1), arm=np.array([0]), p=np.array([0.5]),
+    ...             played=np.array([5.0]), epoch_start=np.array([0]),
+    ...             q=np.array([[0.2, 0.2]]), r=np.zeros(1),
+    ...             audits={"round": np.array([0]), "arm": np.array([1]),
+    ...                     "row": np.array([False]), "value": np.array([7.0]),
+    ...                     "iterations": np.array([7]), "converged": np.array([True]),
+    ...                     "budget": np.array([100]), "cap": np.array([10_000]),
+    ...                     "p": np.array([0.5])}, fail_cost=100.0, n_arms=2)
+    >>> [v.tolist() for v in inclusion_probabilities(d)]
+    [[0, 0], [0, 1], [5.0, 7.0], [0.6, 0.6]]
+    """
+    K = data.n_arms
+    tau = (MIN_PROB if data.epoch_start.size else 0.0) if min_prob is None else min_prob
+    tp = np.flatnonzero(np.isfinite(data.played))
+    kp = data.arm[tp]
+    vp = data.played[tp]
+    pp = data.p[tp]
+    pp = np.where(np.isfinite(pp), pp, 1.0)  # unknown (older files): as if deterministic
+    pp_eff = np.where(pp >= tau, pp, 0.0)
+    a = data.audits
+    n = len(a["round"])
+
+    def col(name, dtype):
+        return np.asarray(a[name], dtype=dtype)[keep] if n else np.zeros(0, dtype)
+
+    keep = ~np.asarray(a["row"], dtype=bool) if n else np.zeros(0, bool)
+    ta, ka = col("round", np.int64), col("arm", np.int64)
+    va, ia = col("value", float), col("iterations", np.int64)
+    ca, pa = col("converged", bool), col("p", float)
+    budget = col("budget", np.int64)
+    run_cap = col("cap", np.int64) if "cap" in a else np.full(ta.size, data.maxiter)
+    exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
+    ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
+    # a play also observes the entry when its attempt was stopped and then completed (with
+    # audits, probability COMPLETE)
+    ok = ok + (1.0 - ok) * (COMPLETE if data.epoch_start.size else 0.0)
+    if lower:
+        cap_t = data.cap[ta]
+        ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
+        va = np.where(exact, np.minimum(va, cap_t), cap_t)
+        vp = np.minimum(vp, data.cap[tp])
+    else:
+        ta, ka, va, ok, pa = ta[exact], ka[exact], va[exact], ok[exact], pa[exact]
+    pa = np.where(np.isfinite(pa), pa, 0.0)
+    pa_eff = np.where(pa >= tau, pa, 0.0) * ok
+    # the union of both sources, one entry per (t, k): a play that also drew its audit coin
+    seen = np.zeros(data.T * K, dtype=bool)
+    seen[(tp * K + kp)[pp_eff > 0]] = True
+    fresh = ~seen[ta * K + ka]
+    t = np.concatenate([tp[pp_eff > 0], ta[fresh]])
+    k = np.concatenate([kp[pp_eff > 0], ka[fresh]])
+    v = np.concatenate([vp[pp_eff > 0], va[fresh]])
+    pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
+    q, _ = _audit_probs(data, t, k)
+    return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
+
+
+def _row_minima(data: RunData, t_obs, v_obs):
+    """Rounds with a row audit, their exact minimum cost, and the row probability."""
+    a = data.audits
+    if not len(a["round"]):
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    row = np.asarray(a["row"], dtype=bool)
+    rounds = np.unique(np.asarray(a["round"], dtype=np.int64)[row])
+    if rounds.size == 0:
+        return rounds, np.zeros(0), np.zeros(0)
+    M = np.full(rounds.size, np.inf)
+    # exact values of the round: the played arm, column audits and row runs that converged
+    pos = np.searchsorted(rounds, t_obs)
+    hit = (pos < rounds.size) & (rounds[np.minimum(pos, rounds.size - 1)] == t_obs)
+    np.minimum.at(M, pos[hit], v_obs[hit])
+    rt = np.asarray(a["round"], dtype=np.int64)[row]
+    rv = np.asarray(a["value"], dtype=float)[row]
+    rc = np.asarray(a["converged"], dtype=bool)[row]
+    pos = np.searchsorted(rounds, rt[rc])
+    np.minimum.at(M, pos, rv[rc])
+    M = np.minimum(M, data.fail_cost)  # every arm failed: the failure cost
+    _, r = _audit_probs(data, rounds, np.zeros(rounds.size, dtype=np.int64))
+    return rounds, M, r
+
+
+# --- the estimator ---------------------------------------------------------------------------
+def _checkpoints(T, n=100):
+    if T == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.linspace(0, T, min(n, T) + 1).round().astype(np.int64)[1:])
+
+
+def _model(data: RunData, t, k, v, folds):
+    """Predictions ``m[t, k]`` for every round and arm, cross-fitted over ``folds`` folds of
+    blocks of 16 rounds (a round's prediction never uses that round's observations)."""
+    model = CostModel(data.x, data.n_arms, order=data.arm_order)
+    T = data.T
+    m = np.empty((T, data.n_arms))
+    fit = np.isfinite(v) & (v < data.fail_cost)  # failures are not costs to extrapolate
+    if not fit.any():
+        m[:] = np.nan
+        return m
+    if folds <= 1:
+        m[:] = model.predict(model.fit(t[fit], k[fit], v[fit]))
+        return m
+    fold_of = (np.arange(T) // 16) % folds
+    for f in range(folds):
+        train = fit & (fold_of[t] != f)
+        rows = np.flatnonzero(fold_of == f)
+        if rows.size == 0:
+            continue
+        if not train.any():
+            train = fit
+        m[rows] = model.predict(model.fit(t[train], k[train], v[train]), rows)
+    return m
+
+
+def _multipliers(rng, shape):
+    """Mean 0, variance 1 and skewness 1 (Mammen's two-point law): the error of a sum of
+    Horvitz–Thompson terms is skewed like its few large terms."""
+    s5 = math.sqrt(5.0)
+    lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
+    u = rng.random(shape, dtype=np.float32)
+    return np.where(u < (s5 + 1) / (2 * s5), lo, hi)
+
+
+def _prefix(values, rounds, cols, T, K, cps):
+    """``out[c, j] = Σ values`` over terms of column ``j`` with round ``< cps[c]``."""
+    dense = np.zeros((T, K))
+    np.add.at(dense, (rounds, cols), values)
+    return np.cumsum(dense, axis=0)[cps - 1]
+
+
+def _small_sample(spread, k, K):
+    """Per arm, the factor ``t(0.95; n − 1)/z(0.95)`` (≥ 1) for ``n`` the effective number of
+    sampled entries ``(Σ w)²/Σ w²``, ``w = √(1 − π)/π``: with few audits of an arm its
+    residuals' spread is itself uncertain (Student's correction; 1.78 for n = 3, 1.03 for
+    n = 30)."""
+    sw = np.bincount(k, spread, K)
+    sw2 = np.bincount(k, spread * spread, K)
+    n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), np.inf)
+    f = np.ones(K)
+    small = np.isfinite(n) & (n < 200)
+    f[small] = _t95(np.maximum(n[small] - 1.0, 1.0)) / 1.6448536269514722
+    return f
+
+
+_T95 = np.array([6.3138, 2.9200, 2.3534, 2.1318, 2.0150, 1.9432, 1.8946, 1.8595, 1.8331,
+                 1.8125])
+
+
+def _t95(df):
+    """Student's 95 % quantile for ``df`` degrees of freedom (≥ 1, real): exact to 4 digits
+    for 1–10 (interpolated), the Cornish–Fisher series beyond (error < 1e-4).
+
+    Examples
+    --------
+    >>> [round(float(v), 3) for v in _t95(np.array([1.0, 4.0, 30.0, 1000.0]))]
+    [6.314, 2.132, 1.697, 1.646]
+    """
+    df = np.asarray(df, dtype=float)
+    z = 1.6448536269514722
+    g1 = (z ** 3 + z) / 4
+    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
+    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
+    series = z + g1 / df + g2 / df ** 2 + g3 / df ** 3
+    table = np.interp(df, np.arange(1.0, 11.0), _T95)
+    return np.where(df < 10, table, series)
+
+
+def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
+    """Per arm, the error of the self-normalised correction implied by a residual spread
+    ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
+    effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
+    rounds not observed for sure (``T`` minus entries with ``π = 1``).
+
+    The pooled spread is relative (a robust spread of ``residual/prediction`` over every
+    arm's entries) times the arm's typical predicted cost ``level_k``: costs differ by
+    orders of magnitude between arms, their relative errors much less.  ``share`` (K,)
+    scales it for capped costs: the share of rounds on which the model puts the arm below
+    the cap (elsewhere a capped cost is the cap and its residual 0)."""
+    w = spread
+    sampled = w > 0
+    sw = np.bincount(k[sampled], w[sampled], K)
+    sw2 = np.bincount(k[sampled], w[sampled] ** 2, K)
+    n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+    mean = np.bincount(k[sampled], w[sampled] * d[sampled], K) / np.maximum(sw, 1e-300)
+    var = np.bincount(k[sampled], w[sampled] * (d[sampled] - mean[k[sampled]]) ** 2, K) / \
+        np.maximum(sw, 1e-300)
+    # the pooled spread comes from the sampled entries (they stand for the unobserved
+    # rounds; the played ones the model fits best), blended with a 10 % error while few
+    rel = d / np.maximum(np.abs(m_obs), 1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
+    rs = rel[sampled]
+    n_pool = float(np.sum(n))
+    if rs.size:
+        med = np.median(rs)
+        spread_rel = 1.4826 * float(np.median(np.abs(rs - med)))
+    else:
+        spread_rel = 0.0
+    pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
+    prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
+    sig2 = (n * var + prior * prior_var) / (n + prior)
+    certain = np.bincount(k[~sampled], minlength=K)
+    sd = (T - certain) * np.sqrt(sig2 / np.maximum(n, 1.0))
+    return sd, np.sqrt(sig2), pooled_rel
+
+
+class _Track:
+    """Doubly robust column totals of one kind of entries (exact costs, or costs capped for
+    lower bounds), with their bootstrap.
+
+    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + τ·(Σ (C − m)/π)/(Σ 1/π)`` over the observed entries of arm ``k``
+    before ``τ``: the correction is self-normalised (Hajek), so one entry with a tiny ``π``
+    moves a total by at most ``τ`` times its own residual.  In a bootstrap draw every entry's
+    weight ``1/π`` is multiplied by ``1 + ξ·√(1 − π)`` (an entry observed for sure does not
+    vary), one multiplier ``ξ`` per round and draw.  The draws cannot show a spread of
+    residuals an arm was never seen to have (one audit: no spread at all), so each arm's
+    deviations are scaled up to at least the error implied by the residual spread pooled over
+    the arms (:func:`_error_floor`), then by Student's factor (:func:`_small_sample`).
+    """
+
+    def __init__(self, data, t, k, v, pi, m, cps, X, rng, share=None):
+        from scipy import sparse
+
+        T, K = data.T, data.n_arms
+        self.cps, self.T = cps, T
+        self.base = np.cumsum(m, axis=0)[cps - 1]
+        d = v - m[t, k]
+        self.num = _prefix(d / pi, t, k, T, K, cps)
+        self.den = _prefix(1.0 / pi, t, k, T, K, cps)
+        self.S = self.base + _hajek(self.num, self.den, cps[:, None])  # (checkpoints, K)
+        spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
+        nz = spread > 0
+        self._t, self._k, self._w, self._dw = t[nz], k[nz], spread[nz], (d * spread)[nz]
+        self.X = X
+        An = sparse.csr_matrix((self._dw, (self._k, self._t)), shape=(K, T))
+        Ad = sparse.csr_matrix((self._w, (self._k, self._t)), shape=(K, T))
+        S_end = self.base[-1][None] + _hajek(self.num[-1][None] + (An @ X).T,
+                                             self.den[-1][None] + (Ad @ X).T, T)
+        level = np.sqrt(np.mean(m * m, axis=0))
+        floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
+        boot_sd = S_end.std(axis=0)
+        dev = S_end - self.S[-1][None]
+        flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
+        if flat.any():
+            dev[:, flat] = rng.standard_normal(
+                (X.shape[1], int(flat.sum())))
+            boot_sd = np.where(flat, 1.0, boot_sd)
+        self.inflate = _small_sample(spread, k, K) * np.maximum(
+            1.0, floor_sd / np.maximum(boot_sd, 1e-300))
+        self._flat = flat
+        self.S_end = self.S[-1][None] + self.inflate[None] * dev
+        self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
+        self.dev = np.abs(self.S_end - self.S[-1][None]) / self.sd[None]
+
+    def prefix_sd(self, j):
+        """Bootstrap error of arm ``j``'s total at every checkpoint."""
+        from scipy import sparse
+
+        cps = self.cps
+        sel = self._k == j
+        blk = np.searchsorted(cps, self._t[sel], side="right")
+        shape = (cps.size + 1, self.T)
+        Mn = sparse.csr_matrix((self._dw[sel], (blk, self._t[sel])), shape=shape)
+        Md = sparse.csr_matrix((self._w[sel], (blk, self._t[sel])), shape=shape)
+        pn = self.num[:, j][:, None] + np.cumsum(Mn @ self.X, axis=0)[:cps.size]
+        pd = self.den[:, j][:, None] + np.cumsum(Md @ self.X, axis=0)[:cps.size]
+        draws = self.base[:, j][:, None] + _hajek(pn, pd, cps[:, None])
+        if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
+            return self.inflate[j] * cps / self.T
+        return self.inflate[j] * draws.std(axis=1)
+
+
+def _censored_rounds(data: RunData):
+    """Per arm, the estimated number of rounds on which the guard would stop it (cost above
+    its cap) — its plays that were stopped, each standing for ``1/p`` rounds; its plays
+    tell nothing there, only audits do — and the typical cost there (the root mean square
+    of what those rounds paid, at least the cap)."""
+    cens = ~np.isfinite(data.played)
+    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
+    K = data.n_arms
+    count = np.bincount(data.arm[cens], 1.0 / p[cens], K)
+    n = np.bincount(data.arm[cens], minlength=K)
+    scale = np.sqrt(np.bincount(data.arm[cens], data.paid[cens] ** 2, K) / np.maximum(n, 1))
+    return count, scale
+
+
+def _censored_share(data: RunData):
+    """Per arm, the share of its cost paid on rounds where the guard would stop it (at
+    least: what those rounds paid, against the cost of its observed plays), both counted
+    ``1/p`` times."""
+    count, scale = _censored_rounds(data)
+    seen = np.isfinite(data.played)
+    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
+    mass = np.bincount(data.arm[seen], data.played[seen] / p[seen], data.n_arms)
+    stopped = count * scale
+    return np.where(stopped > 0, stopped / np.maximum(stopped + mass, 1e-300), 0.0)
+
+
+def _hajek(num, den, n):
+    """``n · num/den`` where ``den > 0``, else 0 (no observation: no correction)."""
+    ok = den > 0
+    return np.where(ok, n * num / np.where(ok, den, 1.0), 0.0)
+
+
+def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
+                    checkpoints=100, unit="iterations") -> RegretReport:
+    """Regret against the best fixed arm and the instance-optimal choice, with intervals.
+
+    Parameters
+    ----------
+    data : RunData
+    level : float
+        Confidence level of the intervals (two-sided).
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the bootstrap's multipliers (the result is a function of the data and seed).
+    folds : int
+        Cross-fitting folds of the cost model (blocks of 16 rounds, interleaved).
+    checkpoints : int
+        Points of the per-round curves.
+
+    Returns
+    -------
+    RegretReport
+    """
+    from scipy import sparse
+
+    t0 = time.perf_counter()
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+    if int(n_boot) < 10:
+        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    T, K = data.T, data.n_arms
+    if T == 0:
+        empty = np.zeros(0)
+        none = [RegretEstimate(c, 0.0, math.nan, math.nan, level, "no rounds yet", False,
+                               empty.astype(np.int64), empty, empty, empty)
+                for c in ("best_fixed", "instance_optimal")]
+        return RegretReport(*none, 0.0, unit, 0, {"report_seconds": time.perf_counter() - t0})
+    cps = _checkpoints(T, checkpoints)
+    paid_cum = np.cumsum(data.paid)[cps - 1]
+    t, k, v, pi = inclusion_probabilities(data)
+    m = _model(data, t, k, v, folds)
+    have_model = bool(np.isfinite(m).all())
+    if not have_model:
+        m = np.zeros((T, K))
+    rng = np.random.default_rng(seed)
+    alpha = (1.0 - level) / 2.0
+    # --- best fixed arm ---------------------------------------------------------------------
+    # two-sided totals Ŝ_k for arms audited in full in every epoch; lower bounds
+    # L_k ≤ S_k (costs capped at cap_t, the audits of the other arms) for the rest
+    X = _multipliers(rng, (T, n_boot))
+    two = _Track(data, t, k, v, pi, m, cps, X, rng)
+    full = data.full.all(axis=0) if data.full is not None and data.full.size else np.ones(K, bool)
+    tracks = [(two, full)]
+    if not full.all():
+        tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
+        below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
+        tracks.append((_Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X,
+                              rng, share=np.maximum(below, 0.01)), ~full))
+    # the minimum of K noisy totals: a simultaneous band over the arms that could be the
+    # minimum (max of standardised deviations), then [min of lower ends, min of upper ends]
+    devs = [tr.dev[:, use] for tr, use in tracks]
+    ends = [(tr.S[-1][use], tr.sd[use]) for tr, use in tracks]
+    cand = [np.ones(int(use.sum()), dtype=bool) for _, use in tracks]
+    for _ in range(3):  # all arms, then those whose band reaches the lowest upper end
+        c = float(np.quantile(np.max(np.column_stack([d[:, cd] for d, cd in zip(devs, cand)]),
+                                     axis=1), level)) if any(cd.any() for cd in cand) else 0.0
+        top = float(np.min(ends[0][0] + c * ends[0][1])) if full.any() else np.inf
+        cand = [e - c * sd <= top for e, sd in ends]
+    k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
+    low_c = np.full(cps.size, np.inf)
+    high_c = np.full(cps.size, np.inf)
+    for (tr, use), cd in zip(tracks, cand):
+        for j in np.flatnonzero(use)[cd]:  # per-checkpoint bands of the candidate arms
+            sd_j = tr.prefix_sd(j)
+            low_c = np.minimum(low_c, tr.S[:, j] - c * sd_j)
+            if tr is two:
+                high_c = np.minimum(high_c, tr.S[:, j] + c * sd_j)
+    theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
+    # bias of the minimum: the draws' mean minimum over the candidates falls below the
+    # estimated one by about as much as the estimate falls below the true minimum
+    cf = np.flatnonzero(full)[cand[0]]
+    bias = float(np.mean(two.S_end[:, cf].min(axis=1)) - two.S_end[:, cf].mean(axis=0).min()) \
+        if cf.size else 0.0
+    unbiased_bf = have_model and _observable(data)
+    if unbiased_bf and k_hat >= 0:
+        theta = np.clip(theta_hat - bias * cps / T, low_c, high_c)
+        bf_curve = paid_cum - theta
+        bf_low = paid_cum - high_c
+        bf_high = paid_cum - low_c
+    else:
+        bf_curve = paid_cum - theta_hat
+        bf_low = bf_high = np.full(cps.size, np.nan)
+    # --- instance-optimal: model minimum, Hajek-corrected by the row audits ----------------
+    rounds, M_row, r = _row_minima(data, t, v)
+    mu = m.min(axis=1) if have_model else np.full(T, np.inf)
+    obs_min = np.full(T, np.inf)
+    np.minimum.at(obs_min, t, v)
+    mu = np.minimum(mu, obs_min)
+    mu = np.where(np.isfinite(mu), mu, data.paid)  # nothing known: what was paid
+    use = r > 0
+    rounds, M_row, r = rounds[use], M_row[use], r[use]
+    delta = M_row - mu[rounds]
+    w = 1.0 / r
+    base = np.cumsum(mu)[cps - 1]
+    n_rows = int(rounds.size)
+    # an interval from fewer rows than MIN_ROWS would only show their own spread
+    unbiased_io = have_model and n_rows >= MIN_ROWS and _row_observable(data)
+    io_low = io_high = np.full(cps.size, np.nan)
+    if have_model and n_rows:
+        # the mean correction per round, Σ w δ / Σ w, times the rounds so far (self-normalised:
+        # with few rows a Horvitz–Thompson sum would jump by 1/r per row)
+        blk_r = np.searchsorted(cps, rounds, side="right")
+        cw = np.cumsum(np.bincount(blk_r, w, cps.size + 1)[:cps.size])
+        cwd = np.cumsum(np.bincount(blk_r, w * delta, cps.size + 1)[:cps.size])
+        corr = np.where(cw > 0, cwd / np.where(cw > 0, cw, 1.0), 0.0)
+        I_hat = base + cps * corr
+    else:
+        I_hat = base
+    io_curve = paid_cum - I_hat
+    if unbiased_io:
+        # positive weights of mean 1 (a row observed for sure does not vary)
+        W = 1.0 + _multipliers(rng, (n_rows, n_boot)) * np.sqrt(
+            np.clip(1.0 - r, 0.0, 1.0))[:, None]
+        onehot = sparse.csr_matrix((np.ones(n_rows), (blk_r, np.arange(n_rows))),
+                                   shape=(cps.size + 1, n_rows))
+        bw = np.cumsum((onehot @ (W * w[:, None]))[:cps.size], axis=0).T
+        bwd = np.cumsum((onehot @ (W * (w * delta)[:, None]))[:cps.size], axis=0).T
+        I_star = base + cps * np.where(bw > 0, bwd / np.where(bw > 0, bw, 1.0), 0.0)
+        # Student's factor for the few rows behind the mean
+        f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
+        I_star = I_hat + f * (I_star - I_hat)
+        q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
+        io_low = paid_cum - (2 * I_hat - q[0])
+        io_high = paid_cum - (2 * I_hat - q[1])
+    bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
+                        float(bf_high[-1]), level,
+                        _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,
+                        bf_curve, bf_low, bf_high, k_hat)
+    io = RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
+                        float(io_high[-1]), level,
+                        _method_io(n_rows, unbiased_io, have_model, n_boot), unbiased_io, cps,
+                        io_curve, io_low, io_high)
+    return RegretReport(bf, io, float(data.paid.sum()), unit, T,
+                        {"report_seconds": time.perf_counter() - t0})
+
+
+def _observable(data: RunData) -> bool:
+    """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
+    audit probability for every arm in every epoch from round 0 on, or, without audits, a
+    randomised policy whose probabilities were recorded."""
+    if data.epoch_start.size:
+        e = _epoch_of(data, np.arange(data.T))
+        return bool(np.all(e >= 0) and np.all(data.q[e] > 0))
+    return bool(data.randomised and np.all(np.isfinite(data.p)))
+
+
+def _row_observable(data: RunData) -> bool:
+    if data.T == 0 or data.epoch_start.size == 0:
+        return False
+    e = _epoch_of(data, np.arange(data.T))
+    return bool(np.all(e >= 0) and np.all(data.r[e] > 0))
+
+
+def _method_bf(data, unbiased, have_model, n_boot):
+    if not have_model:
+        return "nothing observed yet"
+    n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
+        data.audits["round"]) else 0
+    parts = ["cost model (hats in the context, or the round, × arms; cross-fitted)"]
+    if data.randomised:
+        parts.append("importance weights of the policy's probabilities")
+    if n_audit:
+        parts.append(f"{n_audit} column audit observations")
+    if not unbiased:
+        return (" + ".join(parts) + ": some arms could not be observed on some rounds (a "
+                "deterministic policy without audits), so the model fills in: biased, no "
+                "interval")
+    return (" + ".join(parts) + f" (doubly robust, unbiased); basic bootstrap interval over "
+            f"{n_boot} multiplier draws, which corrects the downward bias of a minimum")
+
+
+def _method_io(n_rows, unbiased, have_model, n_boot):
+    if not have_model:
+        return "nothing observed yet"
+    if not unbiased:
+        rows = f", corrected by {n_rows} row audits (fewer than {MIN_ROWS})" if n_rows else (
+            " (no row audits)")
+        return ("cost model's per-round minimum, capped by the costs observed on the round"
+                f"{rows}: biased, no interval")
+    return (f"cost model's per-round minimum, capped by the costs observed on the round and "
+            f"corrected by the mean error on {n_rows} row audits (every arm run, capped at the "
+            f"running minimum; self-normalised, consistent); basic bootstrap interval over "
+            f"{n_boot} weighted draws")
+
+
+def quick_totals(data: RunData, draws=256) -> dict:
+    """A cheap estimate for planning audits and for progress bars: the column totals of
+    :func:`estimate_regret` from one model fit (column sums over grouped rounds, residuals
+    of the observed entries cross-fitted over 2 folds) with normal errors instead of a
+    bootstrap.
+
+    Returns
+    -------
+    dict
+        ``S`` (K,) column totals and ``V`` (K,) their variances (the larger of the
+        linearised Horvitz–Thompson variance and the pooled-spread floor), ``regret``
+        (``Σ paid − min S``), ``p_best`` (K,) the share of normal draws in which each arm has
+        the smallest total, ``mean_cost`` (K,) the model's mean cost per round,
+        ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
+        the expected cost of a row audit (every other arm capped at the round's minimum),
+        ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one),
+        and ``censored_share`` (K,) the estimated share of rounds on which the guard stops
+        the arm (:func:`_censored_rounds`).
+    """
+    T, K = data.T, data.n_arms
+    t, k, v, pi = inclusion_probabilities(data)
+    fit = np.isfinite(v) & (v < data.fail_cost)
+    if T == 0 or not fit.any():
+        nan = np.full(K, np.nan)
+        return {"S": nan, "V": nan, "regret": math.nan, "p_best": np.full(K, 1.0 / K),
+                "mean_cost": nan, "played_share": np.zeros(K), "row_cost": math.nan,
+                "sigma": nan}
+    model = CostModel(data.x, K, order=data.arm_order, knots=12)
+    # residuals of the observed entries, each from the fit on the other half of the rounds;
+    # column sums from the mean of the two fits
+    m_obs = np.empty(t.size)
+    half = (t // 16) % 2
+    thetas = []
+    for f in (0, 1):
+        train = fit & (half != f)
+        thetas.append(model.fit(t[train if train.any() else fit], k[train if train.any() else fit],
+                                v[train if train.any() else fit]))
+        sel = half == f
+        m_obs[sel] = model.predict_at(thetas[-1], t[sel], k[sel])
+    counts, pred = model.grouped(0.5 * (thetas[0] + thetas[1]))
+    col = counts @ pred  # Σ_t m_tk
+    d = v - m_obs
+    num = np.bincount(k, d / pi, K)
+    den = np.bincount(k, 1.0 / pi, K)
+    mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    S = col + T * mean
+    lin = (d - mean[k]) / pi
+    V = T ** 2 * np.bincount(k, lin * lin * np.clip(1.0 - pi, 0.0, 1.0), K) / np.maximum(
+        den, 1.0) ** 2
+    spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
+    level = np.sqrt((counts @ (pred * pred)) / T)
+    floor_sd, sigma, _ = _error_floor(d, m_obs, pi, spread, k, K, T, level)
+    V = np.maximum(V, floor_sd ** 2) * _small_sample(spread, k, K) ** 2
+    rng = np.random.default_rng(T)  # a function of the data: planning is reproducible
+    z = S[None] + rng.standard_normal((draws, K)) * np.sqrt(V)[None]
+    p_best = np.bincount(np.argmin(z, axis=1), minlength=K) / draws
+    played = np.isfinite(data.played)
+    share = np.bincount(data.arm[played], minlength=K) / T
+    row = float(counts @ pred.min(axis=1)) * (K - 1) / T
+    return {"S": S, "V": V, "regret": float(data.paid.sum() - S.min()), "p_best": p_best,
+            "mean_cost": col / T, "played_share": share, "row_cost": row,
+            "sigma": sigma, "censored_share": _censored_share(data)}

@@ -1,0 +1,86 @@
+"""A learner's starting belief about the cost of every ω, from the theory of SOR and SSOR-PCG.
+
+:func:`theory_costs` estimates the spectrum of ``D⁻¹A`` of one system with a few Lanczos steps
+(:func:`solvers.spectral.estimate_spectrum`: 40 matrix–vector products, about 40 SOR sweeps,
+once per sequence) and turns it into predicted iteration counts for every arm:
+
+* SOR: ``log(rtol)/log ρ(L_ω)``, with ``ρ(L_ω)`` Young's convergence factor of a consistently
+  ordered matrix (:func:`solvers.spectral.sor_rate`).  Its minimum is Young's ω*; measured
+  iteration counts are lowest at the grid point just above it (the iteration matrix is defective
+  at ω*, which slows the first iterations there), and the theory's curve, steep below ω* and
+  linear above, already puts the cheaper side there.
+* SSOR-PCG: ``√κ`` with ``κ`` Axelsson's bound on the preconditioned condition number
+  (:func:`solvers.spectral.ssor_condition_bound`).  The bound is a worst case: the best ω of
+  real solves lies well below its minimiser (1.1 / 1.5 / 1.725 against 1.56 / 1.82 / 1.90 for
+  the 5-point Laplacian on 10² / 30² / 60² grids), and matches ``2/(1 + 3√(2μ))``, i.e. the
+  bound's minimiser for ``9μ``; the curve is therefore evaluated at ``9μ``.
+
+A learner takes ``log`` of these (relative to their minimum) as the prior mean of its
+log-cost model and lets the costs it observes correct it.  The shapes are rough (SOR costs far
+below ω* are exaggerated) so the learners shrink them and keep a wide prior around them.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import arm_omega
+
+__all__ = ["theory_costs", "SSOR_MU_FACTOR"]
+
+#: The SSOR-PCG curve is Axelsson's bound at this multiple of ``λ_min(D⁻¹A)`` (see above).
+SSOR_MU_FACTOR = 9.0
+
+
+def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
+    """Predicted iterations of every arm on ``A`` (``None`` where no theory applies).
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray or solvers.CSROperator
+        A system of the sequence (the first one, for a Tuner).
+    arms : sequence of float or dict
+        The arms; each must stand for an ω (floats, or dicts with ``omega``/``pc_sor_omega``).
+    solver : str
+        ``"sor"`` or ``"ssor_pcg"``; other solvers (plain CG, a user's function) get ``None``.
+    steps : int
+        Lanczos steps of the spectrum estimate.
+    rtol : float
+        Relative tolerance of the solves.
+
+    Returns
+    -------
+    ndarray or None
+        Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
+        solver is not SOR or SSOR-PCG, or ``A`` is not symmetric with a positive diagonal.
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> arms = [1.0, 1.2, 1.4, 1.6, 1.8]
+    >>> c = theory_costs(gallery.laplacian_2d(10), arms, "sor")
+    >>> int(np.argmin(c)), bool(c[0] > 3 * c.min())      # Young's ω* = 1.56
+    (3, True)
+    >>> theory_costs(gallery.laplacian_2d(10), arms, "cg") is None
+    True
+    """
+    from solvers.spectral import estimate_spectrum, sor_rate, ssor_condition_bound
+
+    if solver not in ("sor", "ssor_pcg"):
+        return None
+    om = [arm_omega(a) for a in arms]
+    if any(w is None or not 0.0 < w < 2.0 for w in om):
+        return None
+    try:
+        est = estimate_spectrum(A, steps)
+    except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
+        return None
+    om = np.asarray(om, dtype=float)
+    if solver == "sor":
+        rho_j = min(max(est.rho_jacobi, 0.0), 1.0 - 1e-12)
+        rate = np.clip(sor_rate(om, rho_j), 1e-3, 1.0 - 1e-12)
+        return math.log(1.0 / rtol) / -np.log(rate)
+    mu = min(max(SSOR_MU_FACTOR * est.mu_min, 1e-12), 1.0)
+    kappa = ssor_condition_bound(om, mu)
+    return 0.5 * np.sqrt(kappa) * math.log(2.0 / rtol)

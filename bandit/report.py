@@ -1,0 +1,295 @@
+"""What a :class:`bandit.Tuner` reports: its history, summary, regret, CSV and progress bar.
+
+The Tuner keeps one tuple per solve; this module turns them into a documented table
+(:data:`HISTORY_SCHEMA`, a dict of NumPy arrays, no pandas), writes and reads it as CSV,
+builds the summary, hands the estimators of :mod:`bandit.estimate` their arrays, and runs
+the optional per-solve hook (a tqdm bar and a user callback).
+"""
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import numpy as np
+
+from .estimate import RegretReport, RunData, estimate_regret, quick_totals
+
+__all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
+           "estimator_data", "Hook"]
+
+#: Columns of ``Tuner.history``: name, NumPy dtype, meaning (one entry per solve).
+HISTORY_SCHEMA = (
+    ("round", "int64", "solve index, 0-based"),
+    ("arm", "int64", "arm the policy chose"),
+    ("label", "str", "that arm's readable name (Tuner.arm_labels)"),
+    ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
+    ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
+    ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
+    ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context"),
+    ("converged", "bool", "the returned result converged"),
+    ("cost", "float64", "cost told to the policy"),
+    ("censored", "bool", "the chosen arm's attempt did not converge (stopped or failed)"),
+    ("fallback_arm", "int64", "arm that produced x when it was not the attempt (−1: none)"),
+    ("p", "float64", "probability the policy gave the chosen arm (1: deterministic policy; "
+                     "NaN: not recorded, files older than version 3)"),
+    ("leader", "int64", "the guard's leader: lowest predicted cost among arms that converged "
+                        "before (−1: none yet)"),
+    ("budget", "int64", "iteration cap of the chosen arm's attempt"),
+    ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
+)
+
+
+def history(tuner) -> dict:
+    """The history as a dict of arrays in :data:`HISTORY_SCHEMA` order."""
+    rows = tuner._rows
+    T = len(rows["arm"])
+    ctx = rows["context"]
+    if ctx and all(isinstance(c, list) for c in ctx):
+        ctx = np.array(ctx, dtype=float)
+        ctx = ctx[:, 0] if ctx.shape[1] == 1 else ctx
+    else:
+        ctx = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    arm = np.array(rows["arm"], dtype=np.int64)
+    labels = np.array(tuner.arm_labels, dtype=object)
+    runs = np.zeros(T, dtype=np.int64)
+    aud = tuner._auditor
+    if aud is not None and aud.records["round"]:
+        runs += np.bincount(np.array(aud.records["round"], dtype=np.int64), minlength=T)[:T]
+    out = {"round": np.arange(T, dtype=np.int64), "arm": arm,
+           "label": labels[arm] if T else np.array([], dtype=object),
+           "omega": np.array(rows["omega"], dtype=float),
+           "iterations": np.array(rows["iterations"], dtype=np.int64),
+           "seconds": np.array(rows["seconds"], dtype=float), "context": ctx,
+           "converged": np.array(rows["converged"], dtype=bool),
+           "cost": np.array(rows["cost"], dtype=float),
+           "censored": np.array(rows["censored"], dtype=bool),
+           "fallback_arm": np.array(rows["fallback_arm"], dtype=np.int64),
+           "p": np.array(rows["p"], dtype=float),
+           "leader": np.array(rows["leader"], dtype=np.int64),
+           "budget": np.array(rows["budget"], dtype=np.int64),
+           "audit_runs": runs}
+    return out
+
+
+# --- CSV ------------------------------------------------------------------------------------
+def write_csv(hist: dict, path) -> None:
+    """Write a history to CSV: a header of the schema's names (a vector context becomes
+    ``context_0 … context_{d−1}``), one row per solve, floats written exactly (``repr``)."""
+    names = [n for n, *_ in HISTORY_SCHEMA]
+    ctx = hist["context"]
+    header = []
+    for n in names:
+        if n == "context" and ctx.ndim == 2:
+            header += [f"context_{j}" for j in range(ctx.shape[1])]
+        else:
+            header.append(n)
+    T = len(hist["arm"])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for i in range(T):
+            row = []
+            for n in names:
+                v = hist[n][i]
+                if n == "context" and ctx.ndim == 2:
+                    row += [repr(float(c)) for c in v]
+                elif isinstance(v, (bool, np.bool_)):
+                    row.append("true" if v else "false")
+                elif isinstance(v, (float, np.floating)):
+                    row.append(repr(float(v)))
+                else:
+                    row.append(str(v))
+            w.writerow(row)
+
+
+def read_csv(path) -> dict:
+    """Read a CSV written by :meth:`bandit.Tuner.to_csv` back into history arrays.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> h = {n: np.zeros(0, dtype=object if d == "str" else d) for n, d, _ in HISTORY_SCHEMA}
+    >>> path = os.path.join(tempfile.mkdtemp(), "h.csv")
+    >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
+    True
+    """
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        raise ValueError(f"{path}: empty file, not a relaxtune history")
+    header, body = rows[0], rows[1:]
+    col = {n: i for i, n in enumerate(header)}
+    out = {}
+    for name, dtype, _ in HISTORY_SCHEMA:
+        if name == "context" and "context" not in col:
+            idx = [col[h] for h in header if h.startswith("context_")]
+            out[name] = np.array([[float(r[i]) for i in idx] for r in body],
+                                 dtype=float).reshape(len(body), len(idx))
+            continue
+        if name not in col:
+            raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")
+        vals = [r[col[name]] for r in body]
+        if dtype == "bool":
+            out[name] = np.array([v == "true" for v in vals], dtype=bool)
+        elif dtype == "str":
+            out[name] = np.array(vals, dtype=object)
+        else:
+            out[name] = np.array(vals, dtype=float).astype(dtype)
+    return out
+
+
+# --- what the estimators read ----------------------------------------------------------------
+def _arm_order(tuner):
+    om = np.array(tuner._omegas, dtype=float)
+    if om.size == 0 or not np.all(np.isfinite(om)):
+        return None
+    return np.argsort(om, kind="stable")
+
+
+def estimator_data(tuner) -> RunData:
+    """The :class:`~bandit.estimate.RunData` of a tuner's run so far."""
+    rows = tuner._rows
+    T = len(rows["arm"])
+    K = tuner.policy.n_arms
+    time_cost = tuner.cost == "time"
+    paid = np.array(rows["seconds" if time_cost else "iterations"], dtype=float)
+    ctx = rows["context"]
+    x = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    if T and not np.all(np.isfinite(x)):
+        x = np.arange(T, dtype=float)  # no context: the model follows the round
+    censored = np.array(rows["censored"], dtype=bool)
+    cost = np.array(rows["cost"], dtype=float)
+    played = np.where(censored, np.nan, cost)
+    fail = tuner._failure_cost(0.0)
+    aud = tuner._auditor
+    if aud is None:
+        audits = {c: np.zeros(0) for c in ("round", "arm", "row", "value", "iterations",
+                                            "converged", "budget", "p")}
+        start, q, r = np.zeros(0, np.int64), np.zeros((0, K)), np.zeros(0)
+        full = None
+    else:
+        rec = aud.records
+        audits = {c: np.asarray(rec[c]) for c in rec}
+        value = np.asarray(rec["value"], dtype=float)
+        audits["value"] = np.where(audits["converged"].astype(bool), value, fail)
+        start = np.array(aud.epoch_start, dtype=np.int64)
+        q = np.array(aud.q, dtype=float).reshape(len(aud.q), K)
+        r = np.array(aud.r, dtype=float)
+        full = np.array(aud.full, dtype=bool).reshape(len(aud.full), K)
+    from .audit import CAP_FACTOR
+
+    its = np.array(rows["iterations"], dtype=float)
+    cap = np.clip(np.ceil(CAP_FACTOR * its), 1, tuner.maxiter)  # as audit.capped_cap
+    return RunData(paid=paid, x=x, arm=np.array(rows["arm"], dtype=np.int64),
+                   p=np.array(rows["p"], dtype=float), played=played, epoch_start=start,
+                   q=q, r=r, audits=audits, fail_cost=float(fail), n_arms=K,
+                   arm_order=_arm_order(tuner), randomised=bool(tuner.policy.randomised),
+                   full=full, cap=cap, maxiter=tuner.maxiter,
+                   budget=None if time_cost else np.array(rows["budget"], dtype=float))
+
+
+def audit_cost(tuner) -> dict:
+    """Audit runs, their iterations and seconds, planning seconds, and their share of the
+    user's solve seconds."""
+    aud = tuner._auditor
+    solve = float(np.sum(tuner._rows["seconds"])) if tuner._log else 0.0
+    if aud is None:
+        return {"audit_runs": 0, "audit_iterations": 0, "audit_seconds": 0.0,
+                "planning_seconds": 0.0, "solve_seconds": solve, "fraction": 0.0}
+    spent = aud.seconds + aud.planning
+    return {"audit_runs": len(aud.records["round"]),
+            "audit_iterations": int(np.sum(aud.records["iterations"])),
+            "audit_seconds": aud.seconds, "planning_seconds": aud.planning,
+            "solve_seconds": solve, "fraction": spent / solve if solve > 0 else 0.0}
+
+
+def regret(tuner, *, level=0.9, n_boot=200, seed=0) -> RegretReport:
+    """:meth:`bandit.Tuner.regret`."""
+    rep = estimate_regret(estimator_data(tuner), level=level, n_boot=n_boot, seed=seed,
+                          unit="seconds" if tuner.cost == "time" else "iterations")
+    cost = audit_cost(tuner)
+    cost["report_seconds"] = rep.cost["report_seconds"]
+    return RegretReport(rep.best_fixed, rep.instance_optimal, rep.paid, rep.unit, rep.rounds,
+                        cost)
+
+
+def summary(tuner) -> dict:
+    """:meth:`bandit.Tuner.summary`."""
+    h = history(tuner)
+    T = len(h["arm"])
+    K = tuner.policy.n_arms
+    counts = np.bincount(h["arm"], minlength=K) if T else np.zeros(K, dtype=np.int64)
+    conv = int(h["converged"].sum())
+    out = {"rounds": T, "cost": tuner.cost,
+           "total_iterations": int(h["iterations"].sum()),
+           "total_seconds": float(h["seconds"].sum()),
+           "all_converged": conv == T, "converged": conv, "not_converged": T - conv,
+           "censored": int(h["censored"].sum()),
+           "fallbacks": int((h["fallback_arm"] >= 0).sum()),
+           "arm_counts": {lab: int(n) for lab, n in zip(tuner.arm_labels, counts)},
+           "audits": audit_cost(tuner)}
+    if T:
+        rep = regret(tuner)
+        out["regret"] = rep.as_dict()
+    else:
+        out["regret"] = {"method": "no rounds yet"}
+    return out
+
+
+# --- per-solve hook: progress bar and callback -------------------------------------------------
+_LEADER = 10  # index of "leader" in the Tuner's row tuples (bandit.tuner._COLUMNS)
+
+
+class Hook:
+    """Called after each solve: updates a tqdm bar (running iterations, regret estimate and
+    the leader's label, refreshed at most every ``interval`` seconds and at most ~2 % of
+    the time) and calls the user's ``callback(result)``."""
+
+    def __init__(self, tuner, progress, callback, interval=1.0):
+        self.tuner = tuner
+        self.callback = callback
+        self.interval = interval
+        self.bar = None
+        self.desc = progress if isinstance(progress, str) else "tuned solves"
+        self.progress = bool(progress)
+        self._next = 0.0
+        self._iters = 0
+
+    def __call__(self, result):
+        if self.progress:
+            self._tick(result)
+        if self.callback is not None:
+            self.callback(result)
+
+    def _tick(self, result):
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(desc=self.desc, unit="solve", leave=True)
+            self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if len(
+                self.tuner._log) > 1 else 0
+        self._iters += int(result.iterations)
+        self.bar.update(1)
+        now = time.perf_counter()
+        if now >= self._next:
+            self.bar.set_postfix_str(self.postfix(), refresh=False)
+            spent = time.perf_counter() - now
+            # at most ~2 % of the run: the estimate's cost grows with the rounds
+            self._next = now + max(self.interval, 50.0 * spent)
+
+    def postfix(self) -> str:
+        tuner = self.tuner
+        est = quick_totals(estimator_data(tuner)) if tuner._log else None
+        reg = est["regret"] if est else math.nan
+        lead = tuner._log[-1][_LEADER] if tuner._log else -1
+        name = tuner.arm_labels[lead] if lead >= 0 else "-"
+        return (f"iterations={self._iters:,}, regret≈{reg:,.0f} (vs best fixed), "
+                f"leader={name}")
+
+    def close(self):
+        """Final totals in the bar, then close it (a later solve opens a new one)."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.postfix(), refresh=False)
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,530 @@
+"""Short-horizon learner benchmark: ``relaxtune bench learners``.
+
+Sequences that none of the paper's studies uses, each replayed from a cached full cost matrix
+``C[t, k]`` (iterations of system ``t`` with arm ``k``), so a learner run costs only its own
+``select``/``update`` calls:
+
+* ``mc3d`` -- SOR on a Monte Carlo batch of 3-D random-coefficient diffusion problems
+  (:class:`experiments.problems.DiffusionMC3D`, m = 24, n = 13 824; context σ, the contrast),
+  100 samples; ``mc3d16`` the same on a 16³ grid (n = 4 096) with 1000 samples;
+* ``offset_high`` / ``offset_low`` -- the paper's offset-Laplacian SOR sequences, but short;
+* ``heat2d`` -- SSOR-PCG along ``relaxtune heat2d --nx 100 --steps 1000`` (dt = 0.005);
+* ``fem`` -- SSOR-PCG along an unstructured P1 finite-element heat loop
+  (:class:`experiments.problems.FEMHeat2D`, 600 steps), a flat landscape;
+* the long runs the short-horizon work must not spoil: ``heat2d_5000`` (nx = 100, 5000 steps)
+  and ``offset_high_5000`` / ``offset_low_5000`` (the ``relaxtune contextual`` trials).
+
+Cost matrices are computed once per (case, sequence seed) and cached as NPZ files under
+``--cache`` (default ``results/cache/learners``, git-ignored).  Independent systems (mc3d,
+offsets) are solved from ``x0 = 0``; the time loops (heat2d, fem) along a reference trajectory
+that advances with the cheapest arm's solution (every solve meets ``rtol``, so any method's
+trajectory agrees with it to tolerance), as in the heat2d study.
+
+Replay follows the :class:`bandit.Tuner`'s guard (``guard = 3``): an arm other than the
+policy's leader gets a budget of ``⌈3 × the leader's predicted cost⌉`` iterations; a solve that
+needs more is stopped there and finished by the leader.  The matrix cannot say what the
+leader needs from the stopped iterate, so the fallback is charged ``C[t, leader] · (1 − budget /
+C[t, k])``: linear convergence, the attempt having done that fraction of the work (nothing
+when the arm did not converge within ``maxiter``).  The policy is told the attempt censored at
+the budget, or the whole round's cost when it asks for that (``report_round_cost``), as the
+Tuner does.  Before any leader exists an arm is run to ``maxiter``.
+
+Reported per case and horizon ``T`` (prefix of the sequence): the learner's total iterations,
+its ratio to the best fixed arm in hindsight over those ``T`` systems and to the per-system
+grid minimum, averaged over runs (sequence seeds × learner seeds, ≥ 5 runs each).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["CASES", "Case", "cost_matrix", "replay", "run_case", "main"]
+
+OMEGAS = np.round(np.linspace(1.0, 1.95, 20), 10)
+MAXITER = 10_000
+RTOL = 1e-8
+GUARD = 3.0
+#: Bump when the way a cost matrix is computed changes (cached files of another version are
+#: recomputed).
+COST_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark sequence: how to build it and what to report.
+
+    ``kind`` is ``"samples"`` (independent systems ``seq[t] = (A, b, context)``, solved from
+    zero) or ``"loop"`` (a time loop ``sim.system(t, u) -> (A, b, context)`` along a reference
+    trajectory).
+    """
+
+    name: str
+    solver: str
+    kind: str
+    T: int
+    horizons: tuple
+    seeds: tuple
+    hint: tuple  # context interval the sequence documents (the "user bounds" of a run)
+    description: str
+    learner_seeds: int = 1
+    seed_T: dict = field(default_factory=dict)  # sequence seed -> its own length (else T)
+    params: dict = field(default_factory=dict)  # generator sizes (tests shrink them)
+
+    def length(self, seed) -> int:
+        return int(self.seed_T.get(seed, self.T))
+
+    def build(self, seed, T=None):
+        """The sequence object of ``seed`` with (at least) ``T`` systems."""
+        from . import problems
+
+        T = self.length(seed) if T is None else int(T)
+        n, q = self.name, self.params
+        if n.startswith("mc3d"):
+            return problems.DiffusionMC3D(m=q.get("m", 24), samples=T, seed=seed)
+        if n.startswith("offset_"):
+            variance = n.split("_")[1]
+            return problems.OffsetLaplacianSequence(T, variance, seed=seed)
+        if n.startswith("heat2d"):
+            return problems.Heat2D(nx=q.get("nx", 100), steps=T, t_end=q.get("t_end", 5.0))
+        if n == "fem":
+            return problems.FEMHeat2D(h=q.get("h", 0.02), steps=T, t_end=q.get("t_end", 6.0),
+                                      seed=seed)
+        raise ValueError(f"unknown case {n!r}")
+
+
+def _study_seeds(trials):
+    """Sequence seeds of ``relaxtune contextual --seed 0``'s trials (same cost matrices)."""
+    from .learners import derive_seed
+
+    return tuple(derive_seed(0, i) for i in range(trials))
+
+
+def _cases():
+    from .problems import OFFSET_CONTEXT_BOUNDS
+
+    return {c.name: c for c in (
+        Case("mc3d", "sor", "samples", 100, (100,), (0, 1, 2, 3, 4), (0.25, 2.5),
+             "SOR, 3-D random-coefficient diffusion Monte Carlo (m = 24, n = 13 824), context σ",
+             learner_seeds=2),
+        Case("mc3d16", "sor", "samples", 1000, (100, 1000), (0, 1, 2, 3, 4), (0.25, 2.5),
+             "SOR, the same Monte Carlo on a 16³ grid (n = 4 096), 1000 samples, context σ",
+             learner_seeds=2, params={"m": 16}),
+        Case("offset_high", "sor", "samples", 500, (100, 500), (11, 12, 13, 14, 15),
+             OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian (high variance), context c",
+             learner_seeds=2),
+        Case("offset_low", "sor", "samples", 500, (100, 500), (11, 12, 13, 14, 15),
+             OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian (low variance), context c",
+             learner_seeds=2),
+        Case("heat2d", "ssor_pcg", "loop", 1000, (1000,), (0,), (0.0, 10.0),
+             "SSOR-PCG, heat2d nx = 100, 1000 steps on [0, 5], context κ", learner_seeds=5),
+        Case("fem", "ssor_pcg", "loop", 600, (600,), (0, 1, 2, 3, 4), (0.1, 10.0),
+             "SSOR-PCG, P1 FEM heat loop on an unstructured disk mesh (n ≈ 7 700), context κ",
+             learner_seeds=2),
+        Case("heat2d_5000", "ssor_pcg", "loop", 5000, (5000,), (0,), (0.0, 10.0),
+             "SSOR-PCG, heat2d nx = 100, 5000 steps (the paper's protocol), context κ",
+             learner_seeds=3),
+        Case("offset_high_5000", "sor", "samples", 5000, (5000,), _study_seeds(5),
+             OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian high variance, T = 5000 (the "
+             "contextual study's 5 trials)"),
+        Case("offset_low_5000", "sor", "samples", 5000, (5000,), _study_seeds(5),
+             OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian low variance, T = 5000 (the "
+             "contextual study's 5 trials)"),
+    )}
+
+
+CASES = _cases()
+#: The short-horizon suite (default of ``relaxtune bench learners``).
+SHORT = ("mc3d", "mc3d16", "offset_high", "offset_low", "heat2d", "fem")
+#: The long runs (``--long``).
+LONG = ("heat2d_5000", "offset_high_5000", "offset_low_5000")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost matrices (cached)
+# ---------------------------------------------------------------------------------------------
+
+
+def _solver(name):
+    import solvers
+
+    return solvers.SOLVERS[name]
+
+
+def _samples_costs(case, seq, rows, progress):
+    import solvers
+    from tqdm.auto import tqdm
+
+    solve = _solver(case.solver)
+    K = OMEGAS.size
+    C = np.zeros((len(rows), K), dtype=np.int64)
+    ok = np.zeros((len(rows), K), dtype=bool)
+    ctx = np.zeros(len(rows))
+    for i, t in enumerate(tqdm(rows, desc=f"{case.name} costs", disable=not progress,
+                               leave=False)):
+        A, b, ctx[i] = seq[t]
+        op = solvers.prepare(A)
+        for k, w in enumerate(OMEGAS):
+            r = solve(op, b, float(w), rtol=RTOL, maxiter=MAXITER)
+            C[i, k], ok[i, k] = r.iterations, r.converged
+    return C, ok, ctx
+
+
+def _loop_costs(case, sim, T, progress):
+    import solvers
+    from tqdm.auto import tqdm
+
+    solve = _solver(case.solver)
+    K = OMEGAS.size
+    C = np.zeros((T, K), dtype=np.int64)
+    ok = np.zeros((T, K), dtype=bool)
+    ctx = np.zeros(T)
+    u = sim.initial()
+    for t in tqdm(range(T), desc=f"{case.name} costs", disable=not progress, leave=False):
+        A, b, ctx[t] = sim.system(t, u)
+        op = solvers.prepare(A)
+        best = None
+        for k, w in enumerate(OMEGAS):
+            r = solve(op, b, float(w), x0=u, rtol=RTOL, maxiter=MAXITER)
+            C[t, k], ok[t, k] = r.iterations, r.converged
+            if r.converged and (best is None or r.iterations < best[0]):
+                best = (r.iterations, r.x)
+        if best is None:
+            raise RuntimeError(f"{case.name}: no ω converged at step {t}")
+        u = best[1]
+    return C, ok, ctx
+
+
+def _cache_file(cache, case, seed):
+    return Path(cache) / f"{case.name}-seed{seed}.npz"
+
+
+def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, progress=True):
+    """``(C, converged, contexts)`` of the first ``T`` systems of ``case``'s sequence ``seed``.
+
+    Read from the cache when it holds at least ``T`` rows of the current
+    :data:`COST_VERSION`; independent-sample sequences are extended row by row (the sequence is
+    always generated at the case's full length, so every matrix is a prefix of the longest),
+    time loops recomputed.
+    """
+    T = case.length(seed) if T is None else int(T)
+    path = _cache_file(cache, case, seed)
+    have = None
+    if path.is_file():
+        with np.load(path) as z:
+            if int(z["version"]) == COST_VERSION:
+                have = {k: z[k] for k in ("C", "ok", "ctx")}
+    if have is not None and len(have["C"]) >= T:
+        return have["C"][:T], have["ok"][:T], have["ctx"][:T]
+    t0 = time.perf_counter()
+    if case.kind == "samples":
+        # the sequence is always built at its full length (an offset sequence draws all its
+        # offsets first), so a shorter matrix is a prefix of the longer one and can be extended
+        seq = case.build(seed, max(T, case.length(seed)))
+        start = 0 if have is None else len(have["C"])
+        C, ok, ctx = _samples_costs(case, seq, range(start, T), progress)
+        if have is not None:
+            C, ok, ctx = (np.concatenate([have["C"], C]), np.concatenate([have["ok"], ok]),
+                          np.concatenate([have["ctx"], ctx]))
+    else:
+        C, ok, ctx = _loop_costs(case, case.build(seed, T), T, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, C=C, ok=ok, ctx=ctx, version=COST_VERSION, omegas=OMEGAS,
+                        seconds=time.perf_counter() - t0)
+    tmp.replace(path)
+    return C, ok, ctx
+
+
+def cached_rows(case: Case, seed, cache="results/cache/learners") -> int:
+    """Rows of the cached cost matrix of ``case``'s sequence ``seed`` (0 if none)."""
+    path = _cache_file(cache, case, seed)
+    if not path.is_file():
+        return 0
+    with np.load(path) as z:
+        return int(len(z["C"])) if int(z["version"]) == COST_VERSION else 0
+
+
+#: Lanczos steps of the spectral context (``default@spectral``); each costs about one SOR sweep.
+SPECTRAL_STEPS = 10
+
+
+def spectral_contexts(case: Case, seed, T, *, cache="results/cache/learners"):
+    """Young's ω of every system from :data:`SPECTRAL_STEPS` Lanczos steps (cached): a cheap
+    matrix feature a user can pass as (part of) the context.  Independent samples only."""
+    from solvers.spectral import estimate_spectrum
+
+    path = Path(cache) / f"{case.name}-seed{seed}-spectral{SPECTRAL_STEPS}.npz"
+    have = np.load(path)["w"] if path.is_file() else np.zeros(0)
+    if len(have) < T:
+        seq = case.build(seed, max(T, case.length(seed)))
+        new = [estimate_spectrum(seq[t][0], SPECTRAL_STEPS).omega_sor for t in range(len(have), T)]
+        have = np.concatenate([have, new])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, w=have)
+    return have[:T]
+
+
+def first_matrix(case: Case, seed):
+    """The first system's matrix of the sequence (what a Tuner sees before any cost)."""
+    seq = case.build(seed, 1 if case.kind == "loop" else case.length(seed))
+    if case.kind == "loop":
+        return seq.system(0, seq.initial())[0]
+    return seq[0][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Guarded replay
+# ---------------------------------------------------------------------------------------------
+
+
+def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
+    """Play ``policy`` over the cost matrix as a guarded :class:`bandit.Tuner` would.
+
+    Parameters
+    ----------
+    policy : bandit.Policy
+        Updated in place.
+    C, ok : ndarray, shape (T, K)
+        Iterations and convergence of every arm on every system (``C = maxiter`` where not
+        converged).
+    contexts : array_like, shape (T,) or (T, d), optional
+        Passed to ``select``/``leader``/``update`` (``None``: no context).
+    guard : float or None
+        Budget factor of an exploratory arm (see the module notes).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Iterations paid per round (attempt plus fallback) and the arm the policy chose.
+
+    Examples
+    --------
+    >>> from bandit import FixedArm
+    >>> C = np.array([[10, 40], [10, 40]]); ok = np.ones_like(C, bool)
+    >>> paid, arms = replay(FixedArm([1.0, 1.5], arm=1), C, ok)
+    >>> paid.tolist(), arms.tolist()
+    ([40.0, 40.0], [1, 1])
+    """
+    C = np.asarray(C)
+    T = C.shape[0]
+    paid = np.zeros(T)
+    arms = np.zeros(T, dtype=np.int64)
+    select, update, leader = policy.select, policy.update, policy.leader
+    round_cost = bool(policy.report_round_cost)
+    for t in range(T):
+        c = None if contexts is None else contexts[t]
+        k = select(c)
+        lead, pred = leader(c)
+        arms[t] = k
+        budget = maxiter
+        if guard is not None and lead is not None and lead != k and math.isfinite(pred):
+            budget = int(min(maxiter, max(1, math.ceil(guard * pred))))
+        cost = int(C[t, k])
+        if ok[t, k] and cost <= budget:
+            paid[t] = cost
+            update(k, float(cost), c)
+            continue
+        if lead is None or lead == k:  # nothing to fall back to
+            paid[t] = budget
+            update(k, float(budget), c, True)
+            continue
+        done = budget / cost if ok[t, k] else 0.0
+        rest = math.ceil(C[t, lead] * max(0.0, 1.0 - done))
+        paid[t] = budget + rest
+        if round_cost:
+            update(k, float(paid[t]), c)
+        else:
+            update(k, float(budget), c, True)
+    return paid, arms
+
+
+# ---------------------------------------------------------------------------------------------
+# Learners and runs
+# ---------------------------------------------------------------------------------------------
+
+#: Learners of the table: registry names of ``bandit.POLICIES`` (given the case's documented
+#: context interval as ``context_bounds``), ``<name>@online`` (the same without bounds: they
+#: learn the range), ``default`` (:func:`bandit.default_policy` for the case's solver, no
+#: bounds, primed with the first system's matrix as :class:`bandit.Tuner` does) and
+#: ``default@bounds`` (the same given the interval as a hint) and ``default@spectral``
+#: (independent samples: the context is ``(context, ω̂)`` with ω̂ Young's ω from
+#: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
+#: ``default@noprior`` and ``default@nocap`` are ablations (no theory prior; no
+#: ``explore_within``).
+DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
+                    "tsallis_inf_cb")
+
+
+def make_policy(spec: str, case: Case, seed: int):
+    """Build the learner ``spec`` for ``case`` (see :data:`DEFAULT_LEARNERS`)."""
+    import bandit
+
+    from .learners import make_learner
+
+    name, _, mode = spec.partition("@")
+    if name == "default":
+        hint = case.hint if mode == "bounds" else None
+        dim = 2 if mode == "spectral" else None
+        p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
+                                  context_dim=dim, seed=seed)
+        if mode in ("noprior", "nocap"):  # ablations: the same learner without one part
+            cfg = p._config()
+            cfg["prior" if mode == "noprior" else "explore_within"] = None
+            p = type(p)(p.arms, seed=seed, **cfg)
+        return p
+    bins = 6 if case.name.startswith("heat2d") else 5
+    if mode == "online":
+        cls = bandit.POLICIES[name]
+        return cls(list(OMEGAS), seed=seed)
+    return make_learner(name, OMEGAS, seed=seed, context_bounds=case.hint, bins=bins,
+                        cheb_m=6, vector_bounds=[case.hint])
+
+
+def _prime(policy, case, seed):
+    """What the Tuner does before the first solve: show the policy the first matrix."""
+    prime = getattr(policy, "prime", None)
+    if prime is not None:
+        prime(first_matrix(case, seed), case.solver)
+
+
+def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/learners",
+             seeds=None, learner_seeds=None, guard=GUARD, max_T=None, progress=True):
+    """Replay every learner on every sequence seed of ``case``; totals per horizon.
+
+    Returns
+    -------
+    dict
+        ``{"case", "horizons", "runs": {learner: [(seed, learner_seed, paid (T,)), ...]},
+        "best_fixed": {T: [...]}, "grid_min": {T: [...]}}`` with one entry per run (the
+        comparators repeated per run, so ratios are taken run by run).
+    """
+    from .learners import derive_seed, uses_vector_context
+
+    seeds = case.seeds if seeds is None else seeds
+    n_ls = case.learner_seeds if learner_seeds is None else learner_seeds
+    out = {"case": case.name, "horizons": [], "runs": {}, "comparators": []}
+    for seed in seeds:
+        T = case.length(seed)
+        if max_T is not None:  # a cap never computes rows beyond what the cache holds
+            T = min(T, int(max_T), cached_rows(case, seed, cache) or T)
+        C, ok, ctx = cost_matrix(case, seed, cache=cache, T=T, progress=progress)
+        T = len(C)
+        horizons = sorted({min(h, T) for h in case.horizons})  # a capped run: its length
+        out["horizons"] = sorted(set(out["horizons"]) | set(horizons))
+        for ls in range(n_ls):
+            out["comparators"].append({h: (float(C[:h].sum(axis=0).min()),
+                                           float(C[:h].min(axis=1).sum()),
+                                           int(C[:h].sum(axis=0).argmin()))
+                                       for h in horizons})
+            for spec in learners:
+                # the learner's seed depends on its name, not on its place in the list, so
+                # runs with other learner lists (or another version of them) are comparable
+                pol = make_policy(spec, case, derive_seed(seed, ls, zlib.crc32(spec.encode())))
+                name, _, mode = spec.partition("@")
+                vec = name in __import__("bandit").POLICIES and uses_vector_context(name)
+                contexts = ctx[:, None] if vec else ctx
+                extra = 0.0
+                if mode == "spectral":  # (context, ω from a few Lanczos steps), paid for
+                    contexts = np.column_stack([ctx, spectral_contexts(case, seed, T,
+                                                                       cache=cache)])
+                    extra = SPECTRAL_STEPS
+                _prime(pol, case, seed)
+                t0 = time.perf_counter()
+                paid, arms = replay(pol, C, ok, contexts if pol.contextual else None,
+                                    guard=guard)
+                paid = paid + extra
+                us = (time.perf_counter() - t0) / T * 1e6
+                out["runs"].setdefault(spec, []).append(
+                    {"seed": seed, "learner_seed": ls, "paid": paid, "arms": arms, "us": us})
+    return out
+
+
+def summarise(result) -> list[dict]:
+    """One row per (learner, horizon): mean total and ratios to the comparators (run by run)."""
+    rows = []
+    comps = result["comparators"]
+    for spec, runs in result["runs"].items():
+        for h in result["horizons"]:
+            idx = [i for i, c in enumerate(comps) if h in c]
+            if not idx:
+                continue
+            tot = np.array([runs[i]["paid"][:h].sum() for i in idx])
+            bf = np.array([comps[i][h][0] for i in idx])
+            gm = np.array([comps[i][h][1] for i in idx])
+            rows.append({"case": result["case"], "T": h, "learner": spec, "runs": len(idx),
+                         "total": float(tot.mean()), "best_fixed": float(bf.mean()),
+                         "grid_min": float(gm.mean()),
+                         "vs_best_fixed": float(np.mean(tot / bf)),
+                         "vs_best_fixed_range": (float(np.min(tot / bf)), float(np.max(tot / bf))),
+                         "vs_grid_min": float(np.mean(tot / gm)),
+                         "us_per_round": float(np.mean([r["us"] for r in runs]))})
+    return rows
+
+
+def format_rows(rows, markdown=False) -> str:
+    """The summary rows as a table (plain text or Markdown)."""
+    head = ("case", "T", "learner", "runs", "iterations", "best fixed", "grid min",
+            "/ best fixed (min–max)", "/ grid min")
+    body = [(r["case"], str(r["T"]), r["learner"], str(r["runs"]), f"{r['total']:.0f}",
+             f"{r['best_fixed']:.0f}", f"{r['grid_min']:.0f}",
+             f"{r['vs_best_fixed']:.3f} ({r['vs_best_fixed_range'][0]:.3f}–"
+             f"{r['vs_best_fixed_range'][1]:.3f})", f"{r['vs_grid_min']:.3f}") for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
+        lines += ["| " + " | ".join(b) + " |" for b in body]
+        return "\n".join(lines)
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731
+                              for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(head)] + [fmt(b) for b in body])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="relaxtune bench learners",
+                                 description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="+", default=list(SHORT), choices=sorted(CASES),
+                    help="sequences to run (default: the short-horizon suite)")
+    ap.add_argument("--long", action="store_true",
+                    help="also the long runs (heat2d 5000 steps, offsets T = 5000)")
+    ap.add_argument("--learners", nargs="+", default=list(DEFAULT_LEARNERS),
+                    help="'default', bandit.POLICIES names, or NAME@online (no bounds)")
+    ap.add_argument("--cache", type=Path, default=Path("results/cache/learners"),
+                    help="folder of the cached cost matrices (default %(default)s)")
+    ap.add_argument("--max-T", type=int, default=None,
+                    help="use at most this many systems of each sequence (default: all)")
+    ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = ap.parse_args(argv)
+    cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
+    rows = []
+    t0 = time.perf_counter()
+    for name in cases:
+        res = run_case(CASES[name], args.learners, cache=args.cache, max_T=args.max_T,
+                       progress=not args.quiet)
+        new = summarise(res)
+        rows += new
+        print(format_rows(new, markdown=args.markdown), flush=True)
+        print()
+    print(f"{time.perf_counter() - t0:.0f} s")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""How good is ``Tuner.regret()``?  Coverage, width and cost of its intervals on known costs.
+
+Run ``python -m experiments.bench_regret`` (or ``relaxtune bench regret``).  On the offset
+Laplacian sequences (SOR, high and low variance) and on heat2d (SSOR-PCG along the reference
+trajectory) the full cost matrix ``C[t, k]`` is computed first (:mod:`experiments.costs`,
+cached in ``--cache``), so the exact regret of any run is known.  Each policy then runs
+through a real :class:`bandit.Tuner` (guard, audits, history: everything but the solver)
+whose solver function returns the precomputed iteration count and seconds of ``C``; the
+Tuner's ``regret()`` is compared with the exact values:
+
+* coverage: the share of runs whose interval contains the exact regret (``bf``: best fixed
+  arm, ``io``: instance-optimal, among the runs that have an interval);
+* half-width and error of the estimate relative to the size of the exact regret (medians
+  over runs), at the end of the run;
+* cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
+  run's solve seconds (median, and the largest); ``report``: the time of the ``regret()``
+  call itself over the solve seconds; ``audits``: audit runs (median).
+
+One run per (study, policy, seed); on the offset studies seed ``s`` also draws sequence ``s``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "ReplaySolver", "replay", "STUDIES", "POLICIES"]
+
+#: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
+STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
+#: Policies measured by default.
+POLICIES = ("chebcb", "jointcb", "tsallis_inf", "tsallis_inf_cb", "smooth_igw")
+
+
+class ReplaySolver:
+    """A solver function that replays a cost matrix: system ``A`` is the round index.
+
+    Returns ``min(C[t, k], maxiter)`` iterations (converged when ``C[t, k] <= maxiter``) and
+    ``S[t, k]`` seconds in proportion, for the arm whose ω is ``omega``.
+    """
+
+    __name__ = "replay"
+
+    def __init__(self, C, S, omegas):
+        self.C = np.asarray(C, dtype=np.int64)
+        self.S = np.asarray(S, dtype=float)
+        self.index = {float(w): k for k, w in enumerate(omegas)}
+
+    def __call__(self, A, b, omega=None, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
+                 backend="numba"):
+        from solvers import SolveResult
+
+        t, k = int(A), self.index[float(omega)]
+        need = int(self.C[t, k])
+        its = min(need, maxiter)
+        done = need <= maxiter
+        return SolveResult(x=np.zeros(1), iterations=its, converged=done,
+                           residual_norm=0.0 if done else 1.0, omega=omega, solver="replay",
+                           reason="converged" if done else "maxiter",
+                           seconds=float(self.S[t, k]) * its / max(need, 1), maxiter=maxiter)
+
+
+def cost_matrix(study: str, seed: int, cache: Path, T: int) -> dict:
+    """``C``, ``S``, ``contexts`` and ``omegas`` of a study (offset: sequence ``seed``)."""
+    from .costs import OMEGA_GRID, heat_costs, offset_costs
+    from .learners import derive_seed
+    from .problems import Heat2D, OffsetLaplacianSequence
+
+    kind, _, arg = study.partition("_")
+    name = f"{study}_{seed}_T{T}.npz" if kind == "offset" else f"{study}_T{T}.npz"
+    path = cache / name
+    if path.is_file():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    if kind == "offset":
+        seq = OffsetLaplacianSequence(T, arg, m=10, seed=derive_seed(0, seed))
+        out = offset_costs(seq, young=False)
+        data = {"C": out["C"], "S": out["S"], "contexts": seq.offsets, "omegas": OMEGA_GRID}
+    else:
+        out = heat_costs(Heat2D(int(arg), T, 5.0 * T / 5000), cg=False)
+        data = {"C": out["C"], "S": out["S"], "contexts": out["contexts"], "omegas": OMEGA_GRID}
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **data)
+    return data
+
+
+def _policy(name, study, omegas, seed):
+    from .learners import derive_seed, make_learner
+    from .problems import OFFSET_CONTEXT_BOUNDS
+
+    heat = study.startswith("heat2d")
+    bounds = (0.0, 10.0) if heat else OFFSET_CONTEXT_BOUNDS
+    return make_learner(name, omegas, seed=derive_seed(seed, 7, 1000), context_bounds=bounds,
+                        bins=6 if heat else 5, cheb_m=6, vector_bounds=[bounds])
+
+
+def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
+    """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
+    regrets and costs."""
+    import bandit
+
+    C = np.asarray(data["C"], dtype=np.int64)
+    solver = ReplaySolver(C, data["S"], data["omegas"])
+    tuner = bandit.Tuner(_policy(name, study, data["omegas"], seed), solver=solver,
+                         audit_budget=budget, audit_seed=seed)
+    ctx = np.asarray(data["contexts"], dtype=float)
+    t0 = time.perf_counter()
+    for t in range(C.shape[0]):
+        tuner.solve(t, None, context=float(ctx[t]))
+    loop = time.perf_counter() - t0
+    rep = tuner.regret(level=level, n_boot=n_boot, seed=seed)
+    paid = float(tuner.history["iterations"].sum())
+    exact_bf = paid - float(C.sum(axis=0).min())
+    exact_io = paid - float(C.min(axis=1).sum())
+    return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
+            "exact_bf": exact_bf, "exact_io": exact_io,
+            "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
+            "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
+                   rep.instance_optimal.high),
+            "cost": rep.cost, "loop_seconds": loop}
+
+
+def _task(args):
+    name, study, seed, cache, T, budget = args
+    data = cost_matrix(study, seed, Path(cache), T)
+    return replay(name, study, data, seed, budget=budget)
+
+
+def summarise(runs):
+    """Per (study, policy): coverage, median relative half-width, cost (median, max)."""
+    out = {}
+    for r in runs:
+        out.setdefault((r["study"], r["policy"]), []).append(r)
+    rows = []
+    for (study, pol), rs in out.items():
+        row = {"study": study, "policy": pol, "runs": len(rs)}
+        for key in ("bf", "io"):
+            ex = np.array([r[f"exact_{key}"] for r in rs])
+            est = np.array([r[key] for r in rs])  # (runs, 3)
+            cov = (est[:, 1] <= ex) & (ex <= est[:, 2])
+            hw = 0.5 * (est[:, 2] - est[:, 1]) / np.maximum(np.abs(ex), 1e-300)
+            err = (est[:, 0] - ex) / np.maximum(np.abs(ex), 1e-300)
+            has = np.isfinite(est[:, 1]) & np.isfinite(est[:, 2])
+            row[key] = {"coverage": float(np.mean(cov[has])) if has.any() else float("nan"),
+                        "with_interval": int(has.sum()),
+                        "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
+                        "exact": float(np.median(ex)), "error": float(np.median(np.abs(err)))}
+        frac = np.array([r["cost"]["fraction"] for r in rs])
+        rep = np.array([r["cost"]["report_seconds"] / r["cost"]["solve_seconds"] for r in rs])
+        row["cost"] = float(np.median(frac))
+        row["cost_max"] = float(np.max(frac))
+        row["report"] = float(np.median(rep))
+        row["audit_runs"] = float(np.median([r["cost"]["audit_runs"] for r in rs]))
+        rows.append(row)
+    return rows
+
+
+def format_rows(rows, markdown=False) -> str:
+    # half-widths and errors relative to the exact regret's size
+    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf error",
+            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "report",
+            "audits")
+
+    def pct(v, digits=1):
+        return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
+
+    lines = []
+    for r in rows:
+        bf, io = r["bf"], r["io"]
+        cover_io = (f"{io['coverage']:.0%} of {io['with_interval']}"
+                    if io["with_interval"] else "no interval")
+        lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
+                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["error"]),
+                      f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
+                      pct(r["cost"]), pct(r["cost_max"]), pct(r["report"]),
+                      f"{r['audit_runs']:.0f}"))
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(c) + " |" for c in lines]
+        return "\n".join(out)
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [head] + lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="relaxtune bench regret",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--studies", nargs="+", default=["offset_high", "offset_low", "heat2d_50"],
+                    choices=STUDIES)
+    ap.add_argument("--policies", nargs="+", default=list(POLICIES))
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--T", type=int, default=5000)
+    ap.add_argument("--budget", type=float, default=0.05)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--cache", type=Path, default=Path("results/regret-costs"))
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    from .offset_study import run_parallel
+
+    # cost matrices first (one process each), then the runs
+    need = sorted({(s, seed if s.startswith("offset") else 0) for s in args.studies
+                   for seed in range(args.seeds)})
+    run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
+                 jobs=args.jobs, desc="cost matrices")
+    tasks = [(p, s, seed, str(args.cache), args.T, args.budget) for s in args.studies
+             for p in args.policies for seed in range(args.seeds)]
+    t0 = time.perf_counter()
+    runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
+    rows = summarise(runs)
+    print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
+          f"audit_budget = {args.budget}, 90 % intervals ({time.perf_counter() - t0:.0f} s)")
+    print(format_rows(rows, args.markdown))
+    if args.json:
+        from .results import write_json
+
+        write_json(args.json, {"rows": rows, "runs": runs})
+    return 0
+
+
+def _matrix_task(args):
+    study, seed, cache, T = args
+    cost_matrix(study, seed, Path(cache), T)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

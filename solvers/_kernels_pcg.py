@@ -1,0 +1,417 @@
+"""Preconditioned CG kernels: Jacobi, incomplete Cholesky IC(0), and the pieces of a PCG loop
+whose preconditioner is applied outside Numba (pyamg's multigrid cycle).
+
+Like ``solvers/_kernels.py`` these are plain functions over raw CSR arrays with unsigned index
+arrays; they know nothing about matrix objects or option names (``solvers/precond.py`` and
+``solvers/_api.py`` validate and call them).  Status codes are those of ``_kernels``.
+
+IC(0) factor layout
+-------------------
+``A ≈ L Lᵀ`` with ``L`` lower triangular on the pattern of ``tril(A)`` (zero fill-in).  The
+factor is stored for the two triangular solves of ``M⁻¹ r = L⁻ᵀ L⁻¹ r`` in the same *split*
+layout as ``CSROperator.split_triangles``: the strictly lower part of ``L`` as far entries
+(``j < i − 1``, CSR ``lp, li, ld``) plus a dense ``lnear[i] = l_{i,i−1}`` (0 when the matrix
+does not store ``a_{i,i−1}``), and the strictly upper part of ``Lᵀ`` likewise (``tp, ti, td``,
+``tnear[i] = l_{i+1,i}``).  Both are *row-scaled* by ``1/l_ii`` so a row of a solve is
+``v_i = r_i/l_ii − Σ_j l̃_ij v_j``: a triangular solve is latency-bound (row ``i`` waits for
+``v_{i∓1}``), and with the scaling and the dense neighbour coefficient that chain is one FMA per
+row.  ``fastmath={"contract"}`` only, so NaN and inf keep their meaning for the breakdown tests.
+"""
+import numba
+import numpy as np
+
+from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
+
+U1 = np.uintp(1)
+CONTRACT = {"contract"}
+
+
+# -- IC(0): pattern, factorisation, scaling ----------------------------------------------------
+
+@numba.njit(cache=True)
+def ic0_pattern(indptr, indices, lp, li, lk, lnear_k):
+    """Pattern of the strictly lower triangle in the split layout; returns the far count.
+
+    ``lp``/``li`` are CSR pointers and columns of the far entries (``j < i − 1``), ``lk`` their
+    positions in ``data``, ``lnear_k[i]`` the position of ``a_{i,i−1}`` (−1 if not stored).
+    Canonical CSR (sorted columns) gives sorted far rows.
+    """
+    n = indptr.size - 1
+    nl = 0
+    lp[0] = 0
+    for i in range(n):
+        lnear_k[i] = -1
+        for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
+            j = np.intp(indices[k])
+            if j < i - 1:
+                li[nl] = j
+                lk[nl] = k
+                nl += 1
+            elif j == i - 1:
+                lnear_k[i] = k
+        lp[i + 1] = nl
+    return nl
+
+
+@numba.njit(cache=True)
+def transpose_pattern(lp, li, tp, ti, tmap):
+    """``(tp, ti)``: CSR of the transpose of the far lower pattern ``(lp, li)``, i.e. the far
+    upper pattern of ``Lᵀ``; ``tmap[m]`` is the far-lower slot entry ``m`` comes from.  Rows are
+    visited in order, so columns come out sorted."""
+    n = lp.size - 1
+    for j in range(n + 1):
+        tp[j] = 0
+    for m in range(li.size):
+        tp[np.intp(li[m]) + 1] += 1
+    for j in range(n):
+        tp[j + 1] += tp[j]
+    nxt = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        nxt[j] = tp[j]
+    for i in range(n):
+        for m in range(np.uintp(lp[i]), np.uintp(lp[i + 1])):
+            j = np.intp(li[m])
+            pos = nxt[j]
+            ti[pos] = i
+            tmap[pos] = m
+            nxt[j] = pos + 1
+
+
+@numba.njit(cache=True)
+def ic0_factor(data, diag_ptr, lp, li, lk, lnear_k, shift, lf, lnear_f, inv_ldiag, mark):
+    """Zero fill-in incomplete Cholesky of ``A + shift·diag(A)`` on the pattern of ``tril(A)``.
+
+    Row by row (up-looking): for each stored ``(i, j)``, ``j < i``, in increasing ``j``,
+    ``l_ij = (a_ij − Σ_k l_ik l_jk) / l_jj`` over the columns ``k < j`` stored in both rows, then
+    ``l_ii = √(a_ii(1 + shift) − Σ_j l_ij²)``.  ``mark[k]`` (all −1 on entry and on return) holds
+    the slot of row ``i``'s far entry in column ``k``, so each inner product walks row ``j`` once
+    with a lookup per entry.  Unscaled values go to ``lf`` (far) and ``lnear_f``, ``1/l_ii`` to
+    ``inv_ldiag``.
+
+    Returns ``(row, work)``: ``row`` is −1, or the first row whose pivot
+    ``a_ii(1 + shift) − Σ_j l_ij²`` is not positive (breakdown; outputs of later rows are
+    garbage), and ``work`` the number of multiply–adds and lookups performed.
+    """
+    n = lp.size - 1
+    work = 0
+    for i in range(n):
+        st = np.uintp(lp[i])
+        en = np.uintp(lp[i + 1])
+        for m in range(st, en):
+            mark[li[m]] = m
+        dsum = 0.0
+        # far entries then the near one: increasing column, so every l_ik with k < j is final
+        for m in range(st, en + U1):
+            if m < en:
+                j = np.intp(li[m])
+                s = data[lk[m]]
+            else:
+                if lnear_k[i] < 0:
+                    lnear_f[i] = 0.0
+                    break
+                j = i - 1
+                s = data[lnear_k[i]]
+            jst = np.uintp(lp[j])
+            jen = np.uintp(lp[j + 1])
+            for mm in range(jst, jen):
+                t = mark[li[mm]]
+                if t >= 0:
+                    s -= lf[t] * lf[mm]
+            work += jen - jst + 1
+            if j > 0 and lnear_k[j] >= 0:  # row j's near entry, column j − 1
+                t = mark[j - 1]
+                if t >= 0:
+                    s -= lf[t] * lnear_f[j]
+                work += 1
+            v = s * inv_ldiag[j]
+            if m < en:
+                lf[m] = v
+            else:
+                lnear_f[i] = v
+            dsum += v * v
+        for m in range(st, en):
+            mark[li[m]] = -1
+        d = data[diag_ptr[i]] * (1.0 + shift) - dsum
+        work += 1
+        if not d > 0.0:  # also NaN
+            return i, work
+        inv_ldiag[i] = 1.0 / np.sqrt(d)
+    return -1, work
+
+
+@numba.njit(cache=True)
+def ic0_scale(lp, lf, lnear_f, inv_ldiag, tmap, tp, ld, lnear, td, tnear):
+    """The solve arrays from the unscaled factor: ``ld``/``lnear`` = rows of ``L`` times
+    ``1/l_ii``; ``td``/``tnear`` = rows of ``Lᵀ`` (``l_ji``, ``j > i``) times ``1/l_ii``."""
+    n = lp.size - 1
+    for i in range(n):
+        s = inv_ldiag[i]
+        for m in range(np.uintp(lp[i]), np.uintp(lp[i + 1])):
+            ld[m] = lf[m] * s
+        lnear[i] = lnear_f[i] * s
+        for m in range(np.uintp(tp[i]), np.uintp(tp[i + 1])):
+            td[m] = lf[tmap[m]] * s
+        tnear[i] = lnear_f[i + 1] * s if i + 1 < n else 0.0
+
+
+# -- triangular solves in the split, row-scaled layout -----------------------------------------
+
+@numba.njit(cache=True, inline="always", fastmath=CONTRACT)
+def _solve_row(fp, fi, fd, near, inv, i, rhs, v, prev):
+    """``rhs·inv_i − Σ_far f_ij v_j − near_i·prev``; the neighbour enters last, through one FMA."""
+    st = np.uintp(fp[i])
+    en = np.uintp(fp[i + 1])
+    s = inv[i] * rhs
+    if en > st:  # first term peeled: stencil rows hold one or two far entries
+        s -= fd[st] * v[fi[st]]
+        for k in range(st + U1, en):
+            s -= fd[k] * v[fi[k]]
+    return s - near[i] * prev
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def ic0_apply(lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, r, z):
+    """``z = (L Lᵀ)⁻¹ r``: forward solve with ``L`` into ``z``, backward with ``Lᵀ`` in place."""
+    prev = 0.0
+    for i in range(r.size):
+        prev = _solve_row(lp, li, ld, lnear, inv_ldiag, i, r[i], z, prev)
+        z[i] = prev
+    prev = 0.0
+    for i in range(r.size - 1, -1, -1):
+        prev = _solve_row(tp, ti, td, tnear, inv_ldiag, i, z[i], z, prev)
+        z[i] = prev
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, alpha, x, p, r, q, z):
+    """``x += αp``, ``r −= αq`` and the forward solve ``z = L⁻¹ r`` in one pass (row ``i`` of the
+    solve needs only ``r_i`` and earlier rows); returns ``‖r‖²``."""
+    acc = 0.0
+    prev = 0.0
+    for i in range(r.size):
+        x[i] += alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        acc += ri * ri
+        prev = _solve_row(lp, li, ld, lnear, inv_ldiag, i, ri, z, prev)
+        z[i] = prev
+    return acc
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z):
+    """Backward solve ``z ← L⁻ᵀ z`` in place; returns ``rᵀz``."""
+    prev = 0.0
+    rz = 0.0
+    for i in range(r.size - 1, -1, -1):
+        prev = _solve_row(tp, ti, td, tnear, inv_ldiag, i, z[i], z, prev)
+        z[i] = prev
+        rz += r[i] * prev
+    return rz
+
+
+@numba.njit(cache=True)
+def spmv_dot(indptr, indices, data, p, q):
+    """``q = A p``; returns ``pᵀq``."""
+    n = indptr.size - 1
+    pq = 0.0
+    for i in range(n):
+        s = 0.0
+        for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
+            s += data[k] * p[indices[k]]
+        q[i] = s
+        pq += p[i] * s
+    return pq
+
+
+@numba.njit(cache=True)
+def direction(p, z, beta):
+    """``p = z + βp``."""
+    for i in range(p.size):
+        p[i] = z[i] + beta * p[i]
+
+
+@numba.njit(cache=True)
+def update(alpha, x, p, r, q):
+    """``x += αp``, ``r −= αq``; returns ``‖r‖²``."""
+    acc = 0.0
+    for i in range(r.size):
+        x[i] += alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        acc += ri * ri
+    return acc
+
+
+@numba.njit(cache=True)
+def dot(u, v):
+    """``uᵀv``."""
+    s = 0.0
+    for i in range(u.size):
+        s += u[i] * v[i]
+    return s
+
+
+@numba.njit(cache=True)
+def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b,
+                  r, rnorm, tol, maxiter, dtol):
+    """IC(0)-preconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
+
+    ``r`` holds ``b − A x`` and ``rnorm`` its norm (the caller computed them for its own
+    already-converged test).  One iteration is a product with ``A`` (fused with ``pᵀAp``), a
+    forward pass that updates ``x`` and ``r`` and solves with ``L``, a backward pass that solves
+    with ``Lᵀ`` and forms ``rᵀz``, and the new direction.  Stopping uses the recursive residual;
+    when it claims convergence the true residual ``b − A x`` is computed and, if the two
+    disagree (residual gap), the iteration continues from the true residual.  The factor may
+    come from an earlier matrix (a reused preconditioner): it only has to be SPD, while every
+    product and the stopping test use the current ``A``.
+    """
+    n = b.size
+    limit = dtol * rnorm
+    z = np.empty(n)
+    p = np.zeros(n)
+    q = np.zeros(n)
+    _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)  # z = L⁻¹ r
+    rz = _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z)
+    if not rz > 0.0:
+        return 0, rnorm, BREAKDOWN
+    p[:] = z
+    it = 0
+    while it < maxiter:
+        pq = spmv_dot(indptr, indices, data, p, q)
+        if not pq > 0.0:
+            return it, rnorm, BREAKDOWN
+        alpha = rz / pq
+        acc = _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, alpha, x, p, r, q, z)
+        it += 1
+        rnorm = np.sqrt(acc)
+        if rnorm <= tol:
+            rnorm = residual(indptr, indices, data, x, b, r)
+            if rnorm <= tol:
+                return it, rnorm, CONVERGED
+            # residual gap: redo the forward solve from the true residual (α = 0 moves nothing)
+            _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)
+        elif not rnorm <= limit:  # also NaN
+            return it, rnorm, DIVERGED
+        rz_new = _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z)
+        if not rz_new > 0.0:
+            return it, rnorm, BREAKDOWN
+        beta = rz_new / rz
+        rz = rz_new
+        direction(p, z, beta)
+    return it, rnorm, MAXITER
+
+
+# -- Jacobi --------------------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _jacobi_update(inv_diag, alpha, x, p, r, q, z):
+    """``x += αp``, ``r −= αq``, ``z = D⁻¹ r``; returns ``(‖r‖², rᵀz)``."""
+    acc = 0.0
+    rz = 0.0
+    for i in range(r.size):
+        x[i] += alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        acc += ri * ri
+        zi = inv_diag[i] * ri
+        z[i] = zi
+        rz += ri * zi
+    return acc, rz
+
+
+@numba.njit(cache=True)
+def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, dtol):
+    """Jacobi-preconditioned CG (``M = D``) in place on ``x``; returns
+    ``(iterations, ‖r‖, status)``.
+
+    ``r``/``rnorm`` as in :func:`ic0_pcg_solve`, and the same residual-gap guard.
+    ``inv_diag`` may be the inverse diagonal of an earlier matrix (a reused preconditioner).
+    """
+    n = b.size
+    limit = dtol * rnorm
+    z = np.empty(n)
+    p = np.zeros(n)
+    q = np.zeros(n)
+    _, rz = _jacobi_update(inv_diag, 0.0, x, p, r, q, z)
+    if not rz > 0.0:
+        return 0, rnorm, BREAKDOWN
+    p[:] = z
+    it = 0
+    while it < maxiter:
+        pq = spmv_dot(indptr, indices, data, p, q)
+        if not pq > 0.0:
+            return it, rnorm, BREAKDOWN
+        alpha = rz / pq
+        acc, rz_new = _jacobi_update(inv_diag, alpha, x, p, r, q, z)
+        it += 1
+        rnorm = np.sqrt(acc)
+        if rnorm <= tol:
+            rnorm = residual(indptr, indices, data, x, b, r)
+            if rnorm <= tol:
+                return it, rnorm, CONVERGED
+            _, rz_new = _jacobi_update(inv_diag, 0.0, x, p, r, q, z)
+        elif not rnorm <= limit:
+            return it, rnorm, DIVERGED
+        if not rz_new > 0.0:
+            return it, rnorm, BREAKDOWN
+        beta = rz_new / rz
+        rz = rz_new
+        direction(p, z, beta)
+    return it, rnorm, MAXITER
+
+
+@numba.njit(cache=True)
+def jacobi_apply(inv_diag, r, z):
+    """``z = D⁻¹ r``."""
+    for i in range(r.size):
+        z[i] = inv_diag[i] * r[i]
+
+
+# -- SSOR applied on its own (the solver itself uses the Eisenstat form in _kernels_ssor) ------
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def ssor_apply(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega, paper, r, z):
+    """``z = M⁻¹ r`` for SSOR(ω) on the split triangles of ``A``.
+
+    Paper order (``paper=True``): backward solve with ``D + ωU``, scale by ``D``, forward solve
+    with ``D + ωL``, times ``ω(2 − ω)``; otherwise the forward solve comes first.
+    """
+    n = r.size
+    c = omega * (2.0 - omega)
+    if paper:
+        _ssor_backward(up, ui, ud, unear, inv_diag, omega, r, z)
+        for i in range(n):
+            z[i] *= diag[i]
+        _ssor_forward(lp, li, ld, lnear, inv_diag, omega, z, z)
+    else:
+        _ssor_forward(lp, li, ld, lnear, inv_diag, omega, r, z)
+        for i in range(n):
+            z[i] *= diag[i]
+        _ssor_backward(up, ui, ud, unear, inv_diag, omega, z, z)
+    for i in range(n):
+        z[i] *= c
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def _ssor_forward(lp, li, ld, lnear, inv_diag, omega, rhs, v):
+    """``v = (D + ωL)⁻¹ rhs`` (``rhs`` may be ``v``)."""
+    prev = 0.0
+    for i in range(rhs.size):
+        s = rhs[i]
+        for k in range(np.uintp(lp[i]), np.uintp(lp[i + 1])):
+            s -= omega * ld[k] * v[li[k]]
+        prev = (s - omega * lnear[i] * prev) * inv_diag[i]
+        v[i] = prev
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def _ssor_backward(up, ui, ud, unear, inv_diag, omega, rhs, v):
+    """``v = (D + ωU)⁻¹ rhs`` (``rhs`` may be ``v``)."""
+    prev = 0.0
+    for i in range(rhs.size - 1, -1, -1):
+        s = rhs[i]
+        for k in range(np.uintp(up[i]), np.uintp(up[i + 1])):
+            s -= omega * ud[k] * v[ui[k]]
+        prev = (s - omega * unear[i] * prev) * inv_diag[i]
+        v[i] = prev

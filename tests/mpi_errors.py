@@ -1,0 +1,34 @@
+"""Launched by tests/test_bad_input_files_cli.py as ``mpiexec -n 2 python tests/mpi_errors.py MODE``.
+
+Runs ``relaxtune heat2d --backend petsc`` (``experiments.cli.main``) with an error injected
+into the third time step: on rank 1 only (``MODE=rank1``: rank 0 is then blocked in a
+collective operation) or on every rank (``MODE=all``).  Exits with ``main``'s status.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from petsc4py import PETSc  # noqa: E402
+
+import experiments.heat2d_petsc as heat2d_petsc  # noqa: E402
+from experiments.cli import main  # noqa: E402
+
+
+def inject(mode):
+    rank = PETSc.COMM_WORLD.getRank()
+    real = heat2d_petsc.Heat2DPetsc.system
+
+    def system(self, k, u):
+        if k == 2 and (mode == "all" or rank == 1):
+            raise RuntimeError(f"injected failure on rank {rank}")
+        return real(self, k, u)
+
+    heat2d_petsc.Heat2DPetsc.system = system
+    heat2d_petsc.GRACE_SECONDS = 1.0  # the test need not wait the default grace period
+
+
+if __name__ == "__main__":
+    inject(sys.argv[1])
+    sys.exit(main(["heat2d", "--backend", "petsc", "--nx", "8", "--steps", "6", "--t-end",
+                   "0.006", "--methods", "tsallis_inf"]))

@@ -1,0 +1,145 @@
+"""The recommended learners: default_policy, the theory prior, exploration within a factor."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit import DEFAULT_ARMS, JointCB, Policy, Tuner, default_policy, theory_costs
+from experiments.problems import DiffusionMC3D
+from solvers import gallery
+from solvers.spectral import jacobi_spectral_radius, young_omega
+
+
+def test_theory_costs_sor_minimum_is_the_grid_point_at_or_above_young():
+    A = gallery.shifted_laplacian_2d(12, 0.05)
+    arms = np.round(np.linspace(1.0, 1.95, 20), 10)
+    c = theory_costs(A, arms, "sor")
+    w_star = young_omega(jacobi_spectral_radius(A))
+    k = int(np.argmin(c))
+    assert arms[k] >= w_star - 1e-3 and arms[k] - 0.05 < w_star
+    # Gauss–Seidel: log(1e8)/(-log ρ_J²)
+    rho = jacobi_spectral_radius(A)
+    assert c[0] == pytest.approx(math.log(1e8) / -math.log(rho ** 2), rel=1e-3)
+    # SSOR-PCG gets a finite curve too; no theory for plain CG, ω-less arms or non-SPD input
+    assert np.all(np.isfinite(theory_costs(A, arms, "ssor_pcg")))
+    assert theory_costs(A, arms, "cg") is None
+    assert theory_costs(A, [{"pc_type": "ilu"}, 1.2], "sor") is None
+    assert theory_costs(gallery.random_diagonally_dominant(30, 0.2, seed=1), arms, "sor") is None
+
+
+def test_default_policy_per_solver():
+    sor, pcg = default_policy("sor", seed=0), default_policy("ssor_pcg", seed=0)
+    assert isinstance(sor, JointCB) and sor.prior == "theory" and pcg.prior is None
+    assert sor.arms == list(DEFAULT_ARMS) and sor.explore_within == pcg.explore_within
+    custom = default_policy(None, [1.1, 1.5], context_dim=2, context_bounds=[(0, 1), (0, 5)])
+    assert custom.n_arms == 2 and custom.features.context_bounds == [(0.0, 1.0), (0.0, 5.0)]
+    assert default_policy("cg").prior is None
+
+
+def test_prime_sets_the_curve_and_the_first_draw_plays_its_minimum():
+    A = gallery.shifted_laplacian_2d(10, 0.02)
+    p = default_policy("sor")
+    p.prime(A, "sor")
+    curve = p.prior_curve
+    assert curve.min() == 0.0 and curve.argmin() == int(np.argmin(theory_costs(A, p.arms, "sor")))
+    assert p.select(0.3) == int(curve.argmin())
+    # the curve entered the model as differences: the shape is there, the level is not
+    p.update(int(curve.argmin()), 40.0, context=0.3)
+    pred = np.log(p.predict(0.3))
+    far = int(np.argmax(curve))
+    assert pred[far] - pred[int(curve.argmin())] > 0.5 * curve[far]
+    # once costs were seen, prime is a no-op
+    p.prime(gallery.laplacian_2d(4), "sor")
+    np.testing.assert_array_equal(p.prior_curve, curve)
+
+
+def test_prior_is_kept_across_save_and_resume():
+    p = default_policy("sor", seed=1)
+    p.prime(gallery.shifted_laplacian_2d(8, 0.1), "sor")
+    k = p.select(0.1)
+    q = Policy.from_state_dict(json.loads(json.dumps(p.state_dict())))
+    for pol in (p, q):
+        pol.update(k, 30.0, context=0.1)
+    assert [p.select(c) for c in (0.0, 0.2, 0.4)] == [q.select(c) for c in (0.0, 0.2, 0.4)]
+    np.testing.assert_array_equal(p.prior_curve, q.prior_curve)
+
+
+def test_explore_within_caps_the_optimism():
+    """With explore_within=f the drawn arm is never predicted to cost more than f times the
+    predicted best; without, the same model explores further."""
+    rng = np.random.default_rng(0)
+    arms = list(np.linspace(1.0, 1.95, 12))
+    capped = JointCB(arms, explore_within=1.5, beta=3.0)
+    free = JointCB(arms, beta=3.0)
+    far = 0
+    for t in range(150):
+        c = float(rng.uniform(0, 1))
+        for p in (capped, free):
+            k = p.select(c)
+            if p is capped and p.t > 0:
+                mu = np.log(p.predict(c))
+                assert mu[k] - mu.min() <= math.log(1.5) + 1e-9
+            if p is free and p.t > 0:
+                mu = np.log(p.predict(c))
+                far += mu[k] - mu.min() > math.log(1.5)
+            p.update(k, 20.0 * (1 + 30 * (arms[k] - 1.6 - 0.2 * c) ** 2), context=c)
+    assert far > 0
+    with pytest.raises(ValueError, match="explore_within"):
+        JointCB(arms, explore_within=1.0)
+
+
+class Spy(JointCB):
+    """A JointCB that records what the Tuner shows it."""
+
+    def prime(self, A, solver):
+        self.primed = getattr(self, "primed", []) + [(A.shape, solver)]
+        super().prime(A, solver)
+
+
+def test_tuner_without_a_policy_uses_the_default_and_primes_it_once():
+    seq = DiffusionMC3D(m=6, samples=12, seed=0)
+    tuner = Tuner(solver="sor")
+    assert isinstance(tuner.policy, JointCB) and tuner.policy.prior == "theory"
+    for A, b, sigma in seq:
+        r = tuner.solve(A, b, context=sigma)
+        assert r.converged
+    first = int(np.argmin(tuner.policy.prior_curve))
+    assert tuner.history["arm"][0] == first
+    spy = Spy(list(DEFAULT_ARMS), prior="theory")
+    t2 = Tuner(spy, solver="ssor_pcg")
+    for A, b, _ in seq:
+        t2.solve(A, b)  # no context at all
+    assert spy.primed == [((216, 216), "ssor_pcg")]
+    assert spy.features.context_dim == 0
+
+
+def test_default_learner_gains_on_a_short_monte_carlo_batch():
+    """30 samples of a 3-D random-coefficient problem: the primed default starts near the
+    best ω, where the unprimed JointCB first explores the grid."""
+    seq = DiffusionMC3D(m=8, samples=30, seed=2)
+    default, plain = Tuner(solver="sor"), Tuner(JointCB(list(DEFAULT_ARMS)), solver="sor")
+    for A, b, sigma in seq:
+        default.solve(A, b, context=sigma)
+        plain.solve(A, b, context=sigma)
+    assert default.summary()["total_iterations"] < 0.8 * plain.summary()["total_iterations"]
+
+
+def test_context_free_default_saves_and_resumes():
+    A = gallery.shifted_laplacian_2d(8, 0.1)
+    costs = np.abs(np.linspace(-1, 1, 20)) * 30 + 20
+    p = default_policy("sor", seed=3)
+    p.prime(A, "sor")
+    for _ in range(15):
+        k = p.select()
+        p.update(k, float(costs[k]))
+    q = Policy.from_state_dict(json.loads(json.dumps(p.state_dict())))
+    assert q.features.context_dim == 0 and q.prior_curve is not None
+    for pol in (p, q):
+        for _ in range(20):
+            k = pol.select()
+            pol.update(k, float(costs[k]))
+    assert p.counts.tolist() == q.counts.tolist()
+    with pytest.raises(ValueError, match="without a context"):
+        p.select(0.5)

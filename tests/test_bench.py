@@ -1,0 +1,100 @@
+"""The shared timing discipline (experiments/_bench.py) and ``relaxtune bench kernels``."""
+import json
+import time
+
+import numpy as np
+import pytest
+
+from experiments import _bench as B
+from experiments import bench_kernels
+
+
+def test_theil_sen_ignores_one_disturbed_call():
+    k = np.array([2.0, 4.0, 6.0, 8.0])
+    T = 1e-3 + 2e-4 * k
+    T_bad = T.copy()
+    T_bad[1] += 5e-3  # another process held the CPU during one call
+    a, c = B.theil_sen(k, np.vstack([T, T_bad]))
+    np.testing.assert_allclose(c, 2e-4, rtol=1e-9)
+    np.testing.assert_allclose(a, 1e-3, rtol=1e-9)
+    # a least-squares slope would have moved by far more than the robust one did
+    ls = np.polyfit(k, T_bad, 1)[0]
+    assert abs(ls - 2e-4) > 1e-4
+
+
+def test_measure_recovers_a_known_cost_on_the_wall_clock():
+    def run(k):
+        time.sleep(1e-3 + 3e-4 * k)
+
+    t = B.measure([B.Method("sleep", run)], rounds=3, ks=(2, 4, 6, 8), clock="wall")["sleep"]
+    assert 2e-4 < t.per_iter.median < 5e-4
+    assert 0 < t.setup.median < 5e-3
+    assert t.raw.shape == (3, 4)
+
+
+def _fake_timing(name, per_iter, floor=None, setup=1e-4):
+    samples = np.asarray(per_iter, dtype=float)
+    ks = (1, 2, 3, 4)
+    raw = setup + samples[:, None] * np.array(ks)[None, :]
+    return B.Timing(B.Method(name, lambda k: None, floor=floor), ks, B.Estimate(samples),
+                    B.Estimate(np.full(samples.size, setup)), 0.0, raw)
+
+
+def test_check_flags_a_method_faster_than_its_floor():
+    ok = {"SpMV": _fake_timing("SpMV", [1.0, 1.1, 1.0]),
+          "CG": _fake_timing("CG", [1.5, 1.6, 1.4], floor="SpMV")}
+    assert not [m for m in B.check(ok) if "IMPOSSIBLE" in m]
+    bad = {"SpMV": _fake_timing("SpMV", [1.0, 1.1, 1.0]),
+           "CG": _fake_timing("CG", [0.5, 0.6, 0.4], floor="SpMV")}
+    msgs = [m for m in B.check(bad) if "IMPOSSIBLE" in m]
+    assert len(msgs) == 1 and "CG" in msgs[0] and "SpMV" in msgs[0]
+    # overlapping spreads are noise, not an impossibility
+    close = {"SpMV": _fake_timing("SpMV", [1.0, 1.2, 0.9]),
+             "CG": _fake_timing("CG", [0.95, 1.15, 0.85], floor="SpMV")}
+    assert not [m for m in B.check(close) if "IMPOSSIBLE" in m]
+
+
+def test_check_flags_time_that_is_not_linear_in_k():
+    t = _fake_timing("X", [1.0, 1.0, 1.0], setup=-2.0)
+    assert any("negative per-call set-up" in m for m in B.check({"X": t}))
+
+
+def test_ratio_is_paired_by_round():
+    a = B.Estimate(np.array([2.0, 4.0, 6.0]))  # a machine that slows down over the rounds
+    b = B.Estimate(np.array([1.0, 2.0, 3.0]))
+    r = B.ratio(a, b)
+    assert r.median == 2.0 and r.q1 == r.q3 == 2.0  # unpaired medians would mix rounds
+
+
+def test_machine_header_names_cpu_and_libraries():
+    info = B.machine_info()
+    head = B.machine_header(info)
+    assert info["cpu"] and info["cpu"] in head
+    for pkg in ("numpy", "scipy", "numba", "pyamg"):
+        assert f"{pkg} {info['versions'][pkg]}" in head
+    assert all(line.startswith("# ") for line in head.splitlines())
+
+
+def test_format_table_markdown():
+    md = B.format_table(["a", "b"], [["x", "1"]], markdown=True)
+    assert md.splitlines() == ["| a | b |", "| --- | ---: |", "| x | 1 |"]
+
+
+def test_bench_kernels_smoke(tmp_path, capsys):
+    out = tmp_path / "k.json"
+    assert bench_kernels.main(["--sizes", "10", "--rounds", "3", "--target", "0.002",
+                               "--solve-sizes", "8", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "# machine:" in text and "SOR / pyamg sor" in text and "whole solves" in text
+    data = json.loads(out.read_text())
+    methods = data["per_iteration"][0]["methods"]
+    assert set(methods) >= {"stream", "SpMV", "SOR sweep", "SOR", "pyamg sor", "SSOR-PCG", "CG",
+                            "scipy CG"}
+    assert methods["SOR"]["floor"] == "SOR sweep"
+    s = data["whole_solves"][0]
+    assert s["iterations"]["SOR"] > 0 and len(s["seconds"]["SOR"]) == 3
+
+
+def test_bench_kernels_rejects_bad_arguments():
+    with pytest.raises(SystemExit):
+        bench_kernels.main(["--rounds", "2"])

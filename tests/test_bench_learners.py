@@ -1,0 +1,86 @@
+"""The short-horizon learner benchmark: guarded replay semantics and cached cost matrices."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+import bandit
+from experiments import bench_learners as bl
+from experiments.cli import main
+
+
+class Script(bandit.Policy):
+    """Plays a fixed list of arms; its leader is arm 0 once arm 0 has data (cost 10)."""
+
+    def __init__(self, arms, plan, round_cost=False):
+        super().__init__(arms)
+        self.plan, self.seen = list(plan), []
+        self.report_round_cost = round_cost
+
+    def _select(self, context):
+        return self.plan[self.t]
+
+    def leader(self, context=None):
+        return (0, 10.0) if self.counts[0] else (None, float("nan"))
+
+    def _update(self, arm, cost, context, censored):
+        self.seen.append((arm, cost, censored))
+
+
+def test_replay_follows_the_tuner_guard():
+    C = np.array([[10, 40, 25], [10, 60, 25], [10, 60, 25]])
+    ok = np.ones_like(C, bool)
+    ok[2, 1] = False  # arm 1 does not converge within maxiter on system 2
+    p = Script([1.0, 1.5, 1.8], [0, 1, 2])
+    paid, arms = bl.replay(p, C, ok, guard=3.0, maxiter=60)
+    # round 0: the leader itself, full cost; round 1: arm 1 needs 60 > 3 × 10, stopped at 30
+    # and finished by arm 0 from half the work done (10 · (1 − 30/60) = 5); round 2: 25 ≤ 30
+    assert paid.tolist() == [10, 35, 25] and arms.tolist() == [0, 1, 2]
+    assert p.seen == [(0, 10.0, False), (1, 30.0, True), (2, 25.0, False)]
+    # a round-cost policy is told the whole round, uncensored; no progress when not converged
+    q = Script([1.0, 1.5, 1.8], [0, 2, 1], round_cost=True)
+    paid, _ = bl.replay(q, C, ok, guard=3.0, maxiter=60)
+    assert paid.tolist() == [10, 25, 40] and q.seen[2] == (1, 40.0, False)
+    # no guard: every arm runs to its cost
+    paid, _ = bl.replay(Script([1.0, 1.5, 1.8], [1, 1, 1]), C, ok, guard=None, maxiter=60)
+    assert paid.tolist() == [40, 60, 60]
+
+
+def test_cost_matrices_are_cached_extended_and_match_the_solvers(tmp_path):
+    import solvers
+
+    case = dataclasses.replace(bl.CASES["mc3d"], T=3, params={"m": 4}, seed_T={})
+    C, ok, ctx = bl.cost_matrix(case, 5, cache=tmp_path, T=2, progress=False)
+    assert C.shape == (2, 20) and ok.all() and bl.cached_rows(case, 5, tmp_path) == 2
+    seq = case.build(5)
+    A, b, sigma = seq[1]
+    assert ctx[1] == sigma
+    assert C[1, 7] == solvers.sor(A, b, bl.OMEGAS[7]).iterations
+    C3, _, _ = bl.cost_matrix(case, 5, cache=tmp_path, T=3, progress=False)  # extended
+    np.testing.assert_array_equal(C3[:2], C)
+    A, b, _ = seq[2]
+    assert C3[2, 15] == solvers.sor(A, b, bl.OMEGAS[15]).iterations
+    loop = dataclasses.replace(bl.CASES["heat2d"], T=4, params={"nx": 6, "t_end": 0.02})
+    C, ok, ctx = bl.cost_matrix(loop, 0, cache=tmp_path, progress=False)
+    assert C.shape == (4, 20) and ok.all() and np.all(C >= 1)
+
+
+def test_run_case_and_table(tmp_path):
+    case = dataclasses.replace(bl.CASES["offset_low"], T=30, horizons=(10, 30), seeds=(1, 2),
+                               learner_seeds=1)
+    res = bl.run_case(case, ["default", "jointcb", "tsallis_inf"], cache=tmp_path,
+                      progress=False)
+    rows = bl.summarise(res)
+    assert {(r["learner"], r["T"]) for r in rows} == {(n, T) for n in ("default", "jointcb",
+                                                                       "tsallis_inf")
+                                                      for T in (10, 30)}
+    for r in rows:
+        assert r["runs"] == 2 and r["total"] >= r["grid_min"] > 0
+        assert r["best_fixed"] >= r["grid_min"]
+    assert "offset_low" in bl.format_rows(rows) and bl.format_rows(rows, markdown=True)[0] == "|"
+
+
+def test_bench_learners_is_a_relaxtune_bench(tmp_path, capsys):
+    assert main(["bench", "learners", "--cases", "offset_low", "--max-T", "12", "--learners",
+                 "default", "--cache", str(tmp_path), "--quiet"]) == 0
+    assert "offset_low" in capsys.readouterr().out

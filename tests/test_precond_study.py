@@ -1,0 +1,173 @@
+"""The preconditioner study at tiny sizes: sequences, scoring, figures' data, the command line."""
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from experiments.cli import main
+from experiments.plots import choices_data, cumulative_seconds_data, totals_data
+from experiments.precond_study import (FAMILY_GAIN, HeatSequence, MCSequence, _targets,
+                                       family, format_precond_table, rescore,
+                                       run_precond_study, work_vs_time)
+from experiments.problems import DiffusionMC3D, Heat2D
+
+GRID = [{"method": "ssor_pcg", "omega": 1.2}, {"method": "ssor_pcg", "omega": 1.7},
+        {"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 3}]
+
+
+def test_heat_sequence_builds_the_systems_of_heat2d():
+    seq, sim = HeatSequence(9, 7, 0.7), Heat2D(9, 7, 0.7)
+    u = np.random.default_rng(0).standard_normal(sim.n)
+    for t in (0, 3, 6):
+        A, b, x0, kap = seq.system(seq.shared(t), u)
+        A2, b2, kap2 = sim.system(t, u)
+        assert kap == kap2 and x0 is u
+        np.testing.assert_allclose(b, b2, rtol=1e-14, atol=1e-14)
+        assert abs(A - A2).max() == 0
+
+
+def test_mc_sequence_is_the_monte_carlo_samples():
+    seq, ref = MCSequence(5, 3, seed=4), DiffusionMC3D(5, 3, seed=4)
+    for t in range(3):
+        A, b, x0, sigma = seq.system(seq.shared(t), None)
+        A2, b2, s2 = ref[t]
+        assert x0 is None and sigma == s2 and abs(A - A2).max() == 0
+        np.testing.assert_array_equal(b, b2)
+
+
+@pytest.fixture(scope="module")
+def tiny_study():
+    return run_precond_study(sequences=[("heat2d", 7), ("mc3d", 4)], steps=12, samples=8,
+                             seeds=2, grid=GRID, omegas=[1.2, 1.7], anchors=["splu", "pyamg"],
+                             cap=1e9, progress=False)
+
+
+def test_study_runs_every_method_and_scores_rounds(tiny_study):
+    summary, arrays = tiny_study
+    assert set(summary["sequences"]) == {"heat2d_nx7", "mc3d_m4"}
+    for name, seq in summary["sequences"].items():
+        m = seq["methods"]
+        fixed = ["ssor_pcg ω=1.20", "ssor_pcg ω=1.70", "cg+jacobi", "cg+amg reuse=3"]
+        assert set(m) == set(fixed) | {"learner", "learner_timed", "learner_work",
+                                       "omega_learner", "splu", "pyamg"}
+        assert all(v["all_converged"] for v in m.values())
+        arr = arrays[name]
+        for key, v in m.items():
+            cpu = arr[f"cpu/{key}"]
+            assert cpu.shape == (2, seq["T"])
+            per_round = np.nansum(cpu, axis=1)
+            ran = [x is not None for x in v["seconds_per_round"]]
+            np.testing.assert_allclose(per_round[ran], [x for x in v["seconds_per_round"] if x])
+            assert v["seconds"] == pytest.approx(per_round[ran].mean())
+        # a learner's ratio in each round is against that round's best fixed total
+        best = [min(m[f]["seconds_per_round"][r] for f in fixed
+                    if m[f]["seconds_per_round"][r] is not None) for r in range(2)]
+        want = [m["learner"]["seconds_per_round"][r] / best[r] for r in range(2)]
+        np.testing.assert_allclose(m["learner"]["vs_best_fixed"], want)
+        assert seq["best_fixed"] == min(fixed, key=lambda f: m[f]["seconds"])
+        # anchors run in round 0 only; learners in every round
+        assert m["splu"]["rounds"] == 1 and m["learner"]["rounds"] == 2
+        # the learner's choices are arm indices of the grid
+        arms = arr["arms/learner"]
+        assert set(np.unique(arms)) <= set(range(len(GRID)))
+        assert sum(m["learner"]["arm_counts"].values()) == 2 * seq["T"]
+        # work of a fixed configuration: the sum of its solves' work in a round
+        assert m["cg+jacobi"]["work"] == pytest.approx(np.nansum(arr["work/cg+jacobi"][0]))
+        text = format_precond_table(seq)
+        assert "vs best fixed" in text and m["learner"]["label"] in text
+        assert format_precond_table(seq, markdown=True).count("\n") == len(m) + 1
+
+
+def test_rescore_reproduces_the_scoring_from_the_saved_arrays(tiny_study, tmp_path):
+    import copy
+
+    from experiments.results import load, save, write_json
+
+    summary, arrays = tiny_study
+    for name, arr in arrays.items():
+        save(tmp_path, None, arr, tag=f"rounds_{name}")
+    write_json(tmp_path / "summary.json", summary)
+    again, _ = load(tmp_path)
+    loaded = {n: load(tmp_path, tag=f"rounds_{n}")[1] for n in summary["sequences"]}
+    before = copy.deepcopy(again)
+    rescore(again, loaded)
+    for name in summary["sequences"]:
+        for key in ("best_by_context", "targets", "work_vs_time"):
+            assert again["sequences"][name][key] == before["sequences"][name][key]
+
+
+def test_work_vs_time_against_scipy_spearman():
+    rng = np.random.default_rng(1)
+    fixed = {f"m{i}": {"work": float(w), "seconds": float(s), "lower_bound": False}
+             for i, (w, s) in enumerate(zip(rng.permutation(8) + 1.0, rng.permutation(8) + 1.0))}
+    fixed["stopped"] = {"work": None, "seconds": 0.1, "lower_bound": True}
+    w = work_vs_time(fixed)
+    names = [n for n in fixed if n != "stopped"]
+    ref = spearmanr([fixed[n]["work"] for n in names], [fixed[n]["seconds"] for n in names])
+    assert w["spearman"] == pytest.approx(ref.statistic)
+    assert "stopped" not in w["ranking_by_time"]
+    for d in w["disagreements"]:
+        a, b = (fixed[n] for n in d["pair"])
+        assert (a["work"] - b["work"]) * (a["seconds"] - b["seconds"]) < 0
+
+
+def test_best_family_changes_only_when_switching_saves_enough():
+    def choices(cg_first_bin):  # CG wins the first (cheap) bin by that much
+        return [{"family": "cg", "family_seconds": {"ssor_pcg": 10.0, "cg": cg_first_bin}},
+                {"family": "ssor_pcg", "family_seconds": {"ssor_pcg": 90.0, "cg": 300.0}}]
+    methods = {"learner": {"kind": "learner", "seconds": 1.0, "vs_best_fixed_mean": 0.95,
+                           "vs_omega_learner_mean": 1.01}}
+    # saves 10 − 6 = 4 of 100: below the threshold
+    t = _targets(methods, "ssor_pcg ω=1.70", choices(6.0), None)
+    assert t["family_switch_gain"] == pytest.approx(0.04) and FAMILY_GAIN > 0.04
+    assert not t["best_family_changes"] and t["target_vs_best_fixed"] == 1.05
+    assert t["learner"]["meets_vs_best_fixed"] and t["learner"]["meets_vs_omega_learner"]
+    t = _targets(methods, "ssor_pcg ω=1.70", choices(1.0), None)  # saves 9 of 100
+    assert t["best_family_changes"] and t["target_vs_best_fixed"] == 0.9
+    assert not t["learner"]["meets_vs_best_fixed"]
+    assert family("cg+amg(cycle=W) reuse=20") == "cg+amg" and family("cg") == "cg"
+
+
+def test_figure_data(tiny_study):
+    summary, arrays = tiny_study
+    seq, arr = summary["sequences"]["mc3d_m4"], arrays["mc3d_m4"]
+    d = choices_data(arr, seq, "learner")
+    assert d["x"].size == d["y"].size == 2 * seq["T"]
+    np.testing.assert_array_equal(d["y"], arr["arms/learner"].ravel())
+    np.testing.assert_array_equal(d["x"][:seq["T"]], arr["contexts"])
+    assert d["labels"] == summary["params"]["labels"]
+    t = totals_data(seq)
+    assert list(t["seconds"]) == sorted(t["seconds"])
+    c = cumulative_seconds_data(arr, ["learner"])
+    assert c["learner"][-1] == pytest.approx(seq["methods"]["learner"]["seconds"])
+
+
+def test_command_line(tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main(["precond", "--sequences", "mc3d", "--m", "4", "--samples", "6", "--seeds", "1",
+               "--omegas", "1.3", "1.6", "--anchors", "splu", "--no-plots", "--out", str(out)])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["study"] == "precond" and "mc3d_m4" in s["sequences"]
+    text = capsys.readouterr().out
+    assert "mc3d_m4 (n = 64" in text and "best fixed:" in text
+    assert main(["plot", str(out), "--markdown"]) == 0  # the figures, from the folder
+    assert "| configuration learner (chebcb, time) | learner |" in capsys.readouterr().out
+    assert (out / "figures" / "choices_mc3d_m4.png").stat().st_size > 1000
+    assert (out / "figures" / "totals_mc3d_m4.pdf").is_file()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--omegas", "2.5"], "argument --omegas: must lie in the open interval (0, 2), got 2.5"),
+    (["--nx", "1"], "argument --nx: must be an integer >= 2"),
+    (["--learner", "chebcv"], "unknown learner 'chebcv'; did you mean 'chebcb'?"),
+    (["--cap", "1"], "argument --cap: must be a number > 1, got 1"),
+    (["--sequences", "heat3d"], "argument --sequences: invalid choice: 'heat3d'"),
+    (["--anchors", "petsc"], "argument --anchors: invalid choice: 'petsc'"),
+])
+def test_command_line_refuses_bad_arguments_before_computing(args, fragment, tmp_path, capsys):
+    rc = main(["precond", *args, "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and fragment in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

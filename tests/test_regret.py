@@ -1,0 +1,314 @@
+"""Regret of one's own run: estimators against exact regrets, audits, history, CSV, plots,
+progress and callbacks, ``relaxtune plot tuner.json``."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit import Tuner
+from bandit.audit import COMPLETE, Auditor, allocate, capped_cap
+from bandit.estimate import RunData, estimate_regret, inclusion_probabilities, quick_totals
+from bandit.report import HISTORY_SCHEMA, read_csv
+from experiments.bench_regret import ReplaySolver
+
+OMEGAS = [1.0, 1.2, 1.4, 1.6]
+
+
+def smooth_costs(T, K=4, seed=0, noise=0.5):
+    """A cost matrix smooth in a context x (best arm moves with x), with per-entry noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, T)
+    k = np.arange(K)
+    C = 20 + 30 * (k[None] / (K - 1) - x[:, None]) ** 2 + noise * rng.standard_normal((T, K))
+    return np.round(np.maximum(C, 1)).astype(np.int64), x
+
+
+def replay(policy, C, x, **kw):
+    """Run ``policy`` through a Tuner whose solver returns ``C[t, k]`` (A is the round)."""
+    S = 1e-4 * C  # seconds in proportion to iterations
+    tuner = Tuner(policy, solver=ReplaySolver(C, S, policy.arms), **kw)
+    for t in range(C.shape[0]):
+        tuner.solve(t, None, context=float(x[t]))
+    return tuner
+
+
+def exact(tuner, C):
+    paid = float(tuner.history["iterations"].sum())
+    return paid - C.sum(axis=0).min(), paid - C.min(axis=1).sum()
+
+
+def data(T, K, **kw):
+    """A RunData with defaults for the fields a test does not set."""
+    base = dict(paid=np.zeros(T), x=np.arange(T, dtype=float), arm=np.zeros(T, np.int64),
+                p=np.ones(T), played=np.full(T, np.nan), epoch_start=np.zeros(0, np.int64),
+                q=np.zeros((0, K)), r=np.zeros(0),
+                audits={c: np.zeros(0) for c in ("round", "arm", "row", "value",
+                                                  "iterations", "converged", "budget", "p")},
+                fail_cost=1e4, n_arms=K, arm_order=np.arange(K), randomised=False)
+    base.update(kw)
+    return RunData(**base)
+
+
+# --- the inclusion probabilities and the estimators -----------------------------------------
+def test_importance_weights_of_uniform_play_are_unbiased_by_enumeration():
+    """UniformRandom plays each of K arms with probability 1/K: over every possible sequence
+    of plays (each of probability K^-T), the mean of the importance-weighted column total
+    Σ_t [k_t = k] C[t, k] / π equals Σ_t C[t, k] exactly."""
+    C = np.array([[3.0, 8.0], [5.0, 2.0], [7.0, 7.0]])
+    T, K = C.shape
+    totals = np.zeros(K)
+    for seq in itertools.product(range(K), repeat=T):
+        arm = np.array(seq)
+        d = data(T, K, paid=C[np.arange(T), arm], arm=arm, p=np.full(T, 1.0 / K),
+                 played=C[np.arange(T), arm], randomised=True)
+        t, k, v, pi = inclusion_probabilities(d)
+        assert np.allclose(pi, 1.0 / K) and np.array_equal(v, C[t, k])
+        totals += np.bincount(k, v / pi, K) / K ** T
+    np.testing.assert_allclose(totals, C.sum(axis=0))
+
+
+def test_inclusion_combines_play_audit_and_the_guards_cap():
+    """π = 1 − (1 − p·([C ≤ cap] + c·[C > cap]))(1 − q): a play counts within the guard's
+    cap, or beyond it when the auditor completes it (probability c), the audit of the
+    played arm adds no entry twice, and a play below the threshold counts only through its
+    audit."""
+    K = 3
+    aud = {"round": np.array([0, 0, 1]), "arm": np.array([0, 2, 1]),
+           "row": np.zeros(3, bool), "value": np.array([10.0, 50.0, 9.0]),
+           "iterations": np.array([10, 50, 9]), "converged": np.ones(3, bool),
+           "budget": np.array([10_000, 30, 10_000]), "p": np.array([0.6, 0.3, 0.001]),
+           "cap": np.full(3, 10_000)}
+    d = data(2, K, paid=np.array([10.0, 9.0]), arm=np.array([0, 1]), p=np.array([0.6, 0.001]),
+             played=np.array([10.0, 9.0]), epoch_start=np.array([0]),
+             q=np.array([[0.1, 0.2, 0.5]]), r=np.zeros(1), audits=aud, randomised=True)
+    t, k, v, pi = inclusion_probabilities(d)
+    got = {(int(a), int(b)): (float(c), float(e)) for a, b, c, e in zip(t, k, v, pi)}
+    assert got[(0, 0)] == (10.0, pytest.approx(1 - 0.4 * 0.9))  # played and audited: once
+    # 50 > its cap 30: a play would have been stopped, then completed with probability 1/4
+    assert got[(0, 2)] == (50.0, pytest.approx(1 - (1 - 0.3 * COMPLETE) * 0.5))
+    assert got[(1, 1)] == (9.0, pytest.approx(0.2))  # p = 0.001 < MIN_PROB: its audit only
+    assert len(got) == 3
+
+
+def test_everything_audited_gives_the_exact_regret():
+    """Every entry observed (audit probability 1): both estimates are the exact regrets and
+    the intervals shrink to them."""
+    C, x = smooth_costs(60, seed=1)
+    T, K = C.shape
+    arm = np.arange(T) % K
+    t, k = np.nonzero(np.ones((T, K), bool))
+    aud = {"round": t, "arm": k, "row": np.zeros(t.size, bool), "value": C[t, k].astype(float),
+           "iterations": C[t, k], "converged": np.ones(t.size, bool),
+           "budget": np.full(t.size, 10_000), "p": np.where(k == arm[t], 1.0, 0.0),
+           "cap": np.full(t.size, 10_000)}
+    rows = {key: np.concatenate([v, v[:T] if key != "row" else np.ones(T, bool)])
+            for key, v in aud.items()}
+    rows["round"][-T:], rows["arm"][-T:] = np.arange(T), C.argmin(axis=1)
+    rows["value"][-T:] = C.min(axis=1)
+    d = data(T, K, paid=C[np.arange(T), arm].astype(float), x=x, arm=arm,
+             played=C[np.arange(T), arm].astype(float), epoch_start=np.array([0]),
+             q=np.ones((1, K)), r=np.ones(1), audits=rows)
+    rep = estimate_regret(d)
+    paid = C[np.arange(T), arm].sum()
+    for e, want in ((rep.best_fixed, paid - C.sum(0).min()),
+                    (rep.instance_optimal, paid - C.min(1).sum())):
+        assert e.unbiased and e.estimate == pytest.approx(want)
+        assert e.low == pytest.approx(want) and e.high == pytest.approx(want)
+    assert rep.best_fixed.comparator_arm == int(C.sum(0).argmin())
+
+
+def test_deterministic_policy_without_audits_is_labelled_biased():
+    C, x = smooth_costs(80, seed=2)
+    tuner = replay(bandit.ChebLCB(OMEGAS, context_bounds=(0, 1)), C, x)
+    rep = tuner.regret()
+    for e in (rep.best_fixed, rep.instance_optimal):
+        assert not e.unbiased and "biased" in e.method and math.isnan(e.low)
+        assert np.isnan(e.curve_low).all() and e.curve.size == e.rounds.size
+    assert rep.cost["audit_runs"] == 0 and rep.cost["fraction"] == 0.0
+
+
+@pytest.mark.parametrize("name", ["uniform", "tsallis_inf", "cheblcb"])
+def test_interval_covers_the_exact_regret(name):
+    """A cheap synthetic case, 24 seeded runs of 300 rounds with a 20 % audit budget: the
+    90 % interval against the best fixed arm covers the exact regret in at least 80 % of
+    the runs, and the estimates lie close to it."""
+    covered, errors = [], []
+    for seed in range(24):
+        C, x = smooth_costs(300, seed=seed, noise=2.0)
+        cls = bandit.POLICIES[name]
+        policy = (cls(OMEGAS, context_bounds=(0, 1), seed=seed) if cls.contextual
+                  else cls(OMEGAS, seed=seed))
+        tuner = replay(policy, C, x, audit_budget=0.2, audit_seed=seed)
+        bf, _ = exact(tuner, C)
+        e = tuner.regret(seed=seed).best_fixed
+        assert e.unbiased and e.low <= e.estimate <= e.high
+        covered.append(e.low <= bf <= e.high)
+        errors.append(abs(e.estimate - bf) / C.sum(0).min())
+    assert np.mean(covered) >= 0.8, np.mean(covered)
+    assert np.median(errors) < 0.02
+
+
+def test_quick_totals_track_the_column_totals():
+    C, x = smooth_costs(400, seed=3, noise=1.0)
+    tuner = replay(bandit.UniformRandom(OMEGAS, seed=0), C, x)
+    est = quick_totals(tuner._run_data())
+    np.testing.assert_allclose(est["S"], C.sum(0), rtol=0.05)
+    assert est["p_best"].sum() == pytest.approx(1.0) and est["p_best"].argmax() == C.sum(0).argmin()
+
+
+# --- audits ----------------------------------------------------------------------------------
+def test_audits_spend_about_the_budget_in_iterations():
+    C, x = smooth_costs(3000, seed=4)
+    tuner = replay(bandit.ChebLCB(OMEGAS, context_bounds=(0, 1)), C, x, audit_budget=0.05,
+                   audit_seed=1)
+    aud = tuner._auditor
+    solved = tuner.history["iterations"].sum()
+    assert 0.02 * solved < aud.spent <= 0.06 * solved
+    runs = tuner.audits["iterations"][tuner.audits["seconds"] > 0].sum()
+    assert aud.spent >= runs and aud.plan_cost is not None  # audits plus the plans' charge
+    assert tuner.summary()["audits"]["audit_runs"] == tuner.audits["round"].size > 0
+    # every epoch audits every arm with some probability (every column stays observable)
+    assert all((q > 0).all() for q in aud.q) and aud.epoch_start[0] == 0
+
+
+def test_allocation_follows_the_chance_of_being_best_and_the_budget():
+    est = {"p_best": np.array([0.7, 0.3, 0.0, 0.0]), "sigma": np.ones(4),
+           "played_share": np.zeros(4)}
+    cost = np.array([10.0, 10.0, 10.0, 40.0])
+    q = allocate(est, cost, rate=2.0, t=1000, randomised=True)
+    assert q @ cost == pytest.approx(2.0)
+    assert q[0] > q[1] > q[2] > q[3] > 0  # the floor favours the cheap arm among the rest
+
+
+def test_capped_audits_give_lower_bounds():
+    assert capped_cap(10, 10_000) == 30 and capped_cap(5000, 10_000) == 10_000
+    assert capped_cap(0, 100) == 1
+    aud = {"round": np.array([0, 0]), "arm": np.array([1, 2]), "row": np.zeros(2, bool),
+           "value": np.array([25.0, 1e4]), "iterations": np.array([25, 30]),
+           "converged": np.array([True, False]), "budget": np.full(2, 10_000),
+           "p": np.zeros(2), "cap": np.array([30, 30])}
+    d = data(1, 3, paid=np.array([10.0]), arm=np.array([0]), played=np.array([10.0]),
+             epoch_start=np.array([0]), q=np.full((1, 3), 0.5), r=np.zeros(1), audits=aud,
+             cap=np.array([30.0]), full=np.array([[True, False, False]]))
+    t, k, v, _ = inclusion_probabilities(d, lower=True)
+    assert sorted(zip(k.tolist(), v.tolist())) == [(0, 10.0), (1, 25.0), (2, 30.0)]
+    t, k, v, _ = inclusion_probabilities(d)  # two-sided: the capped, unfinished run is none
+    assert sorted(k.tolist()) == [0, 1]
+
+
+def test_auditor_conditional_coins_keep_the_marginals():
+    """The geometric skip finds the rounds with an audit; the coins drawn there, conditioned
+    on at least one success, have the planned marginal probabilities."""
+    aud = Auditor(3, 0.1, seed=0)
+    probs = np.array([0.05, 0.2, 0.01, 0.1])
+    p_any = 1 - np.prod(1 - probs)
+    hits = np.zeros(4)
+    n = 20_000
+    for _ in range(n):
+        for j in aud._coins(probs):
+            hits[j] += 1
+    expected = n * probs / p_any  # conditioned on at least one success
+    assert np.all(np.abs(hits - expected) < 4 * np.sqrt(expected)), (hits, expected)
+
+
+# --- history, summary, CSV ------------------------------------------------------------------
+def test_history_schema_summary_and_csv_round_trip(tmp_path):
+    C, x = smooth_costs(50, seed=5)
+    tuner = replay(bandit.SmoothIGW(OMEGAS, seed=2), C, x, audit_budget=0.3, audit_seed=0)
+    h = tuner.history
+    assert list(h) == [name for name, *_ in HISTORY_SCHEMA]
+    for name, dtype, _ in HISTORY_SCHEMA:
+        assert len(h[name]) == 50 and (dtype == "str" or h[name].dtype == np.dtype(dtype))
+    assert h["label"].tolist() == [tuner.arm_labels[k] for k in h["arm"]]
+    assert ((h["p"] > 0) & (h["p"] <= 1)).all() and h["audit_runs"].sum() == tuner.audits[
+        "round"].size
+    s = tuner.summary()
+    assert s["all_converged"] is True and s["converged"] == 50 and s["not_converged"] == 0
+    assert list(s["arm_counts"]) == tuner.arm_labels and sum(s["arm_counts"].values()) == 50
+    assert {"estimate", "low", "high", "method", "unbiased"} <= set(s["regret"]["best_fixed"])
+    path = tmp_path / "h.csv"
+    tuner.to_csv(path)
+    back = read_csv(path)
+    for name in h:
+        np.testing.assert_array_equal(back[name], h[name])
+
+
+def test_csv_of_a_vector_context(tmp_path):
+    arms = [1.0, 1.5]
+    tuner = Tuner(bandit.SquareCB(arms, context_dim=2, seed=0),
+                  solver=ReplaySolver(np.full((3, 2), 5), np.full((3, 2), 1e-3), arms))
+    for t in range(3):
+        tuner.solve(t, None, context=[0.1 * t, 1.0 / 3])
+    tuner.to_csv(tmp_path / "v.csv")
+    assert (tmp_path / "v.csv").read_text().splitlines()[0].count("context_") == 2
+    np.testing.assert_array_equal(read_csv(tmp_path / "v.csv")["context"],
+                                  tuner.history["context"])
+
+
+# --- progress and callback --------------------------------------------------------------------
+def test_callback_gets_every_result_and_nothing_when_off():
+    C, x = smooth_costs(20, seed=6)
+    seen = []
+    tuner = replay(bandit.TsallisINF(OMEGAS, seed=0), C, x, callback=seen.append)
+    assert len(seen) == 20 and [r.iterations for r in seen] == tuner.history["iterations"].tolist()
+    assert replay(bandit.TsallisINF(OMEGAS, seed=0), C, x)._hook is None
+
+
+def test_progress_bar_shows_iterations_regret_and_leader(capsys):
+    C, x = smooth_costs(30, seed=7)
+    tuner = replay(bandit.TsallisINF(OMEGAS, seed=0), C, x, progress="tuning")
+    bar = tuner._hook.bar
+    assert bar.n == 30 and bar.desc.startswith("tuning")
+    text = tuner._hook.postfix()
+    assert f"iterations={tuner.history['iterations'].sum():,}" in text
+    assert "regret≈" in text and "leader=" in text
+    tuner._hook.close()
+
+
+# --- plots --------------------------------------------------------------------------------------
+def test_run_data_is_what_the_figures_draw(tmp_path):
+    from experiments.plots import draw_run, plot_run, run_data
+
+    C, x = smooth_costs(120, seed=8)
+    tuner = replay(bandit.ChebCB(OMEGAS, context_bounds=(0, 1), seed=0), C, x,
+                   audit_budget=0.2, audit_seed=0)
+    d = run_data(tuner)
+    h = tuner.history
+    np.testing.assert_array_equal(d["cumulative"], np.cumsum(h["iterations"]))
+    np.testing.assert_array_equal(d["omega"], np.asarray(OMEGAS)[h["arm"]])
+    np.testing.assert_array_equal(d["context"], x)
+    rep = tuner.regret()
+    for kind, e in (("best_fixed", rep.best_fixed), ("instance_optimal", rep.instance_optimal)):
+        r = d["regret"][kind]
+        assert r["estimate"][-1] == pytest.approx(e.estimate) and r["rounds"][-1] == 120
+        np.testing.assert_allclose(r["comparator"],
+                                   d["cumulative"][r["rounds"] - 1] - r["estimate"])
+    axes = plot_run(d)
+    assert len(axes) == 4 and axes[2].get_title().startswith("regret vs best fixed arm")
+    line = axes[0].get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), d["cumulative"])
+    paths = draw_run(d, tmp_path, "run_")
+    assert sorted(p.name for p in paths) == sorted(
+        f"run_{n}.{e}" for n in ("cost", "regret", "arms") for e in ("png", "pdf"))
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_relaxtune_plot_a_saved_tuner(tmp_path, capsys):
+    from experiments.cli import main
+    from solvers import gallery
+
+    tuner = Tuner(bandit.TsallisINF(OMEGAS, seed=0), solver="sor", audit_budget=0.3,
+                  audit_seed=0)
+    rng = np.random.default_rng(0)
+    for c in rng.uniform(0, 0.4, 30):
+        tuner.solve(gallery.shifted_laplacian_2d(5, c), rng.standard_normal(25), context=c)
+    path = tmp_path / "mine.json"
+    tuner.save(path)
+    assert main(["plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "6 files written" in out and "30 solves" in out and "regret vs the best fixed arm" in out
+    assert (tmp_path / "mine_regret.png").is_file() and (tmp_path / "mine_arms.pdf").is_file()
+    assert main(["plot", str(path), "--out", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "mine_cost.png").is_file()

@@ -1,0 +1,353 @@
+"""Configuration arms: parsing and labels, every arm against a direct solver call, set-up reuse
+counted in Tuner rounds, the costs "time" and "work", the guard across families."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import bandit
+import solvers
+from bandit import FixedArm, Tuner
+from bandit.arms import ArmSet, Config, config_grid, parse_arm
+from experiments.problems import DiffusionMC3D
+from solvers import gallery
+
+GRID = config_grid(omegas=[1.2, 1.7], pcs=["none", "jacobi", "ic0", "amg"],
+                   reuse={"ic0": [0], "amg": [0, 3]})
+
+
+def mc_sequence(T, m=6, seed=0):
+    """Matrices of one sparsity pattern whose values change (3-D random diffusion)."""
+    seq = DiffusionMC3D(m, T, seed=seed)
+    return [seq[t] for t in range(T)]
+
+
+# -- parsing, labels, validation ---------------------------------------------------------------
+@pytest.mark.parametrize("arm, label, config", [
+    ({"method": "ssor_pcg", "omega": 1.4}, "ssor_pcg ω=1.40", Config("ssor_pcg", None, 1.4)),
+    ({"method": "cg", "pc": "ssor", "omega": 1.4}, "ssor_pcg ω=1.40", Config("ssor_pcg", None, 1.4)),
+    ({"method": "sor", "omega": 1.8}, "sor ω=1.80", Config("sor", None, 1.8)),
+    ({"method": "cg", "pc": "none"}, "cg", Config("cg", "none")),
+    ({"method": "cg"}, "cg", Config("cg", "none")),
+    ({"pc": "jacobi"}, "cg+jacobi", Config("cg", "jacobi")),
+    ({"method": "cg", "pc": "ic0"}, "cg+ic0", Config("cg", "ic0")),
+    ({"method": "cg", "pc": "amg", "reuse": 20}, "cg+amg reuse=20", Config("cg", "amg", reuse=20)),
+    ({"method": "cg", "pc": "amg", "cycle": "W", "reuse": 5}, "cg+amg(cycle=W) reuse=5",
+     Config("cg", "amg", reuse=5, knobs=(("cycle", "W"),))),
+    ({"method": "ssor_pcg", "omega": 1.3, "order": "textbook"}, "ssor_pcg ω=1.30(textbook)",
+     Config("ssor_pcg", None, 1.3, knobs=(("order", "textbook"),))),
+])
+def test_vocabulary_labels_and_round_trip(arm, label, config):
+    c = parse_arm(arm)
+    assert c == config and c.label == label
+    assert parse_arm(c.settings()) == c
+
+
+def test_float_and_settings_arms_mean_the_tuners_solver():
+    assert parse_arm(1.5, "sor") == Config("sor", None, 1.5)
+    assert parse_arm({"omega": 1.5, "order": "textbook"}, "ssor_pcg") == Config(
+        "ssor_pcg", None, 1.5, knobs=(("order", "textbook"),))
+    assert parse_arm(1.5, "cg") == Config("cg", "none")  # plain CG takes no ω
+
+
+@pytest.mark.parametrize("arm, message", [
+    ({"method": "gmres"}, "method must be one of"),
+    ({"method": "cg", "pc": "ilu"}, "unknown preconditioner 'ilu'"),
+    ({"method": "cg", "pc_type": "jacobi"}, "['pc_type'] are PETSc options, which need backend"),
+    ({"method": "cg", "pc": "jacobi", "pc_type": "icc"}, "need backend='petsc'"),
+    ({"method": "ssor_pcg"}, "ssor_pcg needs omega"),
+    ({"method": "sor", "omega": 2.0}, "open interval (0, 2) for sor"),
+    ({"method": "ssor_pcg", "omega": 1.4, "reuse": 3}, "no set-up to keep"),
+    ({"method": "sor", "omega": 1.4, "pc": "jacobi"}, "has its own preconditioner"),
+    ({"method": "cg", "pc": "jacobi", "omega": 1.2}, "omega belongs to SOR and SSOR"),
+    ({"method": "cg", "pc": "amg", "reuse": -1}, "reuse must be a non-negative integer"),
+    ({"method": "cg", "pc": "amg", "reuse": 2.0}, "reuse must be a non-negative integer"),
+    ({"method": "cg", "pc": "amg", "cycle": "F"}, "cycle must be one of"),
+    ({"method": "cg", "pc": "amg", "smoother": "sor"}, "smoother must be one of"),
+    ({"method": "cg", "pc": "ic0", "colour": 1}, "bad settings for preconditioner 'ic0'"),
+    ({"method": "cg", "pc": "none", "reuse": 2}, "takes no settings"),
+    ({"method": "cg", "pc": "jacobi", "maxiter": 5}, "which the Tuner sets"),
+    ({"method": "ssor_pcg", "omega": 1.2, "order": "up"}, "order must be one of"),
+])
+def test_bad_configurations_are_refused_at_construction(arm, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Tuner(FixedArm([{"method": "cg", "pc": "jacobi"}, arm]))
+
+
+def test_config_grid():
+    grid = config_grid([1.5], ["none", "jacobi", "ic0", "amg"], reuse=[0, 10], sor_omegas=[1.8],
+                       amg={"cycle": "W"})
+    assert [parse_arm(a).label for a in grid] == [
+        "ssor_pcg ω=1.50", "cg", "cg+jacobi", "cg+ic0", "cg+ic0 reuse=10", "cg+amg(cycle=W)",
+        "cg+amg(cycle=W) reuse=10", "sor ω=1.80"]
+    assert len(config_grid([], ["amg"], reuse={"amg": [0, 5, 50]})) == 3
+    with pytest.raises(ValueError, match="cycle must be one of"):
+        config_grid([], ["amg"], amg={"cycle": "F"})
+    with pytest.raises(ValueError, match="SSOR-PCG arms come from omegas"):
+        config_grid([], ["ssor"])
+
+
+def test_labels_are_unique_and_reach_summary_and_history():
+    arms = [{"method": "ssor_pcg", "omega": 1.401}, {"method": "ssor_pcg", "omega": 1.404},
+            {"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "jacobi"}]
+    t = Tuner(bandit.UniformRandom(arms, seed=0))
+    assert t.arm_labels == ["ssor_pcg ω=1.401", "ssor_pcg ω=1.404", "cg+jacobi [2]",
+                            "cg+jacobi [3]"]
+    A, b = gallery.laplacian_2d(8), np.ones(64)
+    for _ in range(6):
+        t.solve(A, b)
+    h = t.history
+    assert list(t.summary()["arm_counts"]) == t.arm_labels
+    assert [t.arm_labels[a] for a in h["arm"]] == h["label"].tolist()
+    # mixed lists: a float is ω of the Tuner's solver, labelled in full
+    t = Tuner(FixedArm([1.4, {"method": "cg", "pc": "ic0"}]), solver="sor")
+    assert t.arm_labels == ["sor ω=1.40", "cg+ic0"]
+    # ω-only float arms keep their short labels
+    assert Tuner(FixedArm([1.0, 1.55])).arm_labels == ["1", "1.55"]
+
+
+def test_configuration_arms_need_no_solver_and_default_to_time():
+    t = Tuner(FixedArm(GRID))
+    assert t.cost == "time" and t.conservative_arm == GRID.index({"method": "cg", "pc": "jacobi"})
+    assert Tuner(FixedArm([1.0, 1.5])).cost == "iterations"
+    assert Tuner(FixedArm([{"method": "ssor_pcg", "omega": w} for w in (1.0, 1.5)])).cost == \
+        "iterations"
+    assert Tuner(FixedArm(GRID), cost="work").cost == "work"
+    with pytest.raises(ValueError, match=r"cost='iterations' compares iteration counts.*"
+                                         r"arm 0 'ssor_pcg ω=1.20' and arm 2 'cg'"):
+        Tuner(FixedArm(GRID), cost="iterations")
+    with pytest.raises(ValueError, match="cost='work' counts the Numba solvers"):
+        Tuner(FixedArm([1.0]), solver=lambda A, b, omega, **kw: None, cost="work")
+
+
+def test_safety_order_of_configurations():
+    order = ArmSet(GRID, "ssor_pcg").safety_order()
+    assert [parse_arm(GRID[k]).label for k in order] == [
+        "cg+jacobi", "cg", "ssor_pcg ω=1.20", "ssor_pcg ω=1.70", "cg+ic0", "cg+amg",
+        "cg+amg reuse=3"]
+
+
+def test_the_matrix_must_suit_every_arm_before_the_draw():
+    A = gallery.laplacian_2d(6).tolil()
+    A[0, 1] = -2.0
+    t = Tuner(bandit.UniformRandom([{"method": "cg", "pc": "jacobi"}, {"method": "sor",
+                                                                        "omega": 1.2}], seed=0))
+    with pytest.raises(ValueError, match="A is not symmetric"):
+        t.solve(A.tocsr(), np.ones(36))
+    assert t.policy.t == 0 and len(t.history["arm"]) == 0
+
+
+# -- every arm solves like a direct call of its solver -------------------------------------------
+def test_each_configuration_arm_matches_a_direct_call():
+    systems = mc_sequence(4)
+    for k, arm in enumerate(GRID):
+        cfg = parse_arm(arm)
+        t = Tuner(FixedArm(GRID, arm=k), guard=None)
+        direct = cfg.preconditioner()  # an independent object with the same settings
+        for A, b, _ in systems:
+            res = t.solve(A, b)
+            if cfg.method == "ssor_pcg":
+                ref = solvers.ssor_pcg(A, b, cfg.omega)
+            elif cfg.pc == "none":
+                ref = solvers.cg(A, b)
+            else:
+                ref = solvers.pcg(A, b, direct)
+            assert res.converged and res.iterations == ref.iterations, cfg.label
+            np.testing.assert_allclose(res.x, ref.x, rtol=1e-12, atol=0)
+            assert res.settings == arm and res.arm == k
+
+
+def test_reuse_is_counted_in_tuner_rounds():
+    arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "ic0", "reuse": 3}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, guard=None)
+    played = [1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1]
+    setups = []
+    for k, (A, b, _) in zip(played, mc_sequence(len(played))):
+        p.arm = k
+        res = t.solve(A, b)
+        if k == 1:
+            setups.append(res.info["setup"])
+            assert res.converged
+    # built at round 0; rounds 2 (age 2) reused; round 5 (age 5 > 3) rebuilt; 6 reused;
+    # round 10 (age 5) rebuilt
+    assert setups == [True, False, True, False, True]
+
+
+def test_audits_leave_the_arms_set_ups_alone():
+    arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 10}]
+    t = Tuner(FixedArm(arms, arm=0), audit_budget=1.0, audit_seed=0)
+    pc = t._calls[1][1][False]["pc"]
+    for A, b, _ in mc_sequence(3):
+        t.solve(A, b)
+    audits = t.audits
+    assert 1 in audits["arm"]  # the AMG arm was audited (and built a set-up of its own)
+    assert pc.setups == 0 and np.isfinite(audits["value"]).all()
+
+
+# -- costs ---------------------------------------------------------------------------------------
+def test_cost_work_is_the_work_model():
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "ic0"},
+            {"method": "cg"}]
+    A, b, _ = mc_sequence(1)[0]
+    op = solvers.prepare(A)
+    N, n = op.nnz, op.n
+    NL = NU = (N - n) / 2  # a symmetric 7-point pattern: every row stores its diagonal
+    for k in range(3):
+        t = Tuner(FixedArm(arms, arm=k), cost="work")
+        res = t.solve(A, b)
+        its = res.iterations
+        if k == 0:  # the Eisenstat form, counted by hand (docs/preconditioners.md)
+            want = ((2 * N + 2 * NU + NL + 7 * n) + its * (2 * NU + NL + 14 * n)) / N
+        elif k == 1:
+            want = res.info["setup_work"] + (2 * (N + n) + 2 * (NL + n) + its * (
+                N + 8 * n + 2 * NL)) / N
+        else:
+            want = (2 * (N + n) + its * (N + 5 * n)) / N
+        assert res.info["work"] == pytest.approx(want, rel=1e-12)
+        assert t.history["cost"][0] == pytest.approx(want, rel=1e-12)
+
+
+def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it():
+    arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 5}]
+    t = Tuner(FixedArm(arms, arm=1))
+    for A, b, _ in mc_sequence(3):
+        res = t.solve(A, b)
+        assert res.info["cost"] == res.seconds
+    setup = t.history["seconds"][0]
+    assert res.info["setup"] is False and setup > res.info["setup_seconds"]
+
+
+def test_budget_is_converted_per_arm_and_subtracts_the_set_up():
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg", "reuse": 4},
+            {"method": "cg"}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work", guard=2.0)
+    systems = mc_sequence(6, m=8)
+    for k, (A, b, _) in zip([1, 0, 2], systems):
+        p.arm = k
+        assert t.solve(A, b).converged
+    op = t._last_op
+    arms_ = t._arms
+    setup = arms_._setup[("amg", ())]
+    # ssor is the leader; AMG's set-up is known; its next run would reuse (round 3 <= 0 + 4)
+    assert not arms_.will_setup(1, op) and arms_.setup_estimate(1, op) == 0.0
+    lead = t.policy.predict()[0]
+    rate = arms_.rate(1)
+    assert t._budget(1, 0, lead, op) == math.ceil(2.0 * (lead / rate))
+    # plain CG's iterations cost less work each: a larger cap for the same allowance
+    assert t._budget(2, 0, lead, op) == math.ceil(2.0 * (lead / arms_.rate(2)))
+    assert arms_.rate(2) < arms_.rate(0) < arms_.rate(1)
+    # after its window the set-up is due again: shared over reuse + 1 rounds
+    arms_.round = 10
+    assert arms_.will_setup(1, op) and arms_.setup_estimate(1, op) == setup
+    share = setup / 5
+    want = 0 if share > 2.0 * lead else math.ceil((2.0 * lead - share) / rate)
+    assert t._budget(1, 0, lead, op) == want
+
+
+def test_an_attempt_whose_set_up_exceeds_the_budget_is_not_started():
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work", guard=1.0)
+    systems = mc_sequence(4, m=10)
+    for k, (A, b, _) in zip([1, 0], systems):
+        p.arm = k
+        t.solve(A, b)
+    setup = t._arms._setup[("amg", ())]
+    lead = t.policy.predict()[0]
+    assert setup > lead  # AMG's set-up alone costs more than a whole SSOR-PCG solve here
+    p.arm = 1
+    pc = t._calls[1][1][False]["pc"]
+    before = pc.setups
+    A, b, _ = systems[2]
+    res = t.solve(A, b)
+    assert res.converged and res.arm == 0 and pc.setups == before
+    assert res.info["explored"]["skipped"] and res.info["explored"]["iterations"] == 0
+    assert res.iterations == solvers.ssor_pcg(A, b, 1.5).iterations
+    # the learner is told a lower bound: at least the set-up it would have paid
+    assert t.history["censored"][-1] and t.history["cost"][-1] == pytest.approx(setup)
+
+
+def test_failure_cost_covers_the_most_expensive_arm():
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work", maxiter=60)
+    systems = mc_sequence(3, m=8)
+    for k, (A, b, _) in zip([1, 0], systems):
+        p.arm = k
+        t.solve(A, b)
+    a = t._arms
+    worst = max(60 * a.rate(0), 60 * a.rate(1) + a._setup[("amg", ())])
+    assert t._failure_cost(1.0) == pytest.approx(worst)
+    assert 60 * a.rate(1) + a._setup[("amg", ())] > 60 * a.rate(0)
+
+
+# -- the guard across families -------------------------------------------------------------------
+def test_failed_configuration_falls_back_to_jacobi_cg():
+    A = DiffusionMC3D(8, 1, sigma_range=(2.5, 2.5), seed=3)[0][0]
+    b = np.ones(A.shape[0])
+    arms = [{"method": "sor", "omega": 1.9}, {"method": "cg", "pc": "none"},
+            {"method": "cg", "pc": "jacobi"}]
+    t = Tuner(FixedArm(arms, arm=0), maxiter=200)
+    res = t.solve(A, b)
+    assert not solvers.sor(A, b, 1.9, maxiter=200).converged
+    assert not solvers.cg(A, b, maxiter=200).converged
+    ref = solvers.pcg(A, b, "jacobi", maxiter=200)
+    assert ref.converged
+    # nothing converged yet, so the chain starts at the conservative arm, Jacobi-CG
+    assert res.converged and res.arm == 2 and res.info["attempts"][1]["arm"] == 2
+    assert res.iterations == 200 + ref.iterations
+
+
+@pytest.mark.parametrize("policy", ["chebcb", "tsallis_inf", "smooth_igw"])
+def test_learners_over_configurations_always_converge(policy):
+    cls = bandit.POLICIES[policy]
+    arms = config_grid([1.0, 1.6], ["none", "jacobi", "ic0", "amg"], reuse={"amg": [0, 5]})
+    p = cls(arms, context_bounds=(0.25, 2.5), seed=1) if cls.contextual else cls(arms, seed=1)
+    t = Tuner(p, maxiter=300)
+    for A, b, sigma in mc_sequence(25):
+        assert t.solve(A, b, context=sigma).converged
+    assert t.history["converged"].all()
+
+
+def test_save_and_load_a_configuration_tuner(tmp_path):
+    # (set-ups are not saved: a loaded tuner builds each preconditioner afresh, so arms that
+    # reuse a set-up continue with other costs; without reuse arms nothing differs)
+    grid = [a for a in GRID if "reuse" not in a]
+    p = bandit.ChebCB(grid, context_bounds=(0.25, 2.5), seed=2)
+    t = Tuner(p, cost="work")
+    systems = mc_sequence(8)
+    for A, b, s in systems[:4]:
+        t.solve(A, b, context=s)
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert u.cost == "work" and u.arm_labels == t.arm_labels
+    for A, b, s in systems[4:]:  # work is deterministic: both continue identically
+        assert t.solve(A, b, context=s).iterations == u.solve(A, b, context=s).iterations
+    for key in ("arm", "iterations", "cost"):
+        np.testing.assert_array_equal(t.history[key], u.history[key])
+
+
+def test_timed_work_prices_work_by_the_familys_fit_to_the_clock():
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.0, 1.9)] + [{"method": "cg"}]
+    t = Tuner(FixedArm(arms, arm=0), cost="timed_work")
+    assert t.cost == "timed_work"
+    p = t.policy
+    seen = []  # (work, seconds) of the SSOR-PCG family's solves
+    for i, (A, b, _) in enumerate(mc_sequence(9, m=7)):
+        p.arm = i % 2  # both ω: one family, different work per solve
+        res = t.solve(A, b)
+        told = t.history["cost"][-1]
+        if len(seen) < 5:  # too few solves to fit: the measured seconds
+            assert told == res.seconds
+        else:
+            w, s = np.array(seen).T
+            b_, a_ = np.polyfit(w, s, 1)
+            if not (a_ >= 0 and b_ > 0):
+                a_, b_ = 0.0, (w @ s) / (w @ w)
+            assert told == pytest.approx(a_ + b_ * res.info["work"], rel=1e-9)
+        seen.append((res.info["work"], res.seconds))
+    with pytest.raises(ValueError, match="cost='timed_work' counts the Numba solvers"):
+        Tuner(FixedArm(arms), backend="petsc", cost="timed_work")
