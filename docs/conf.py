@@ -4,6 +4,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version as _version
 
 sys.path.insert(0, os.path.abspath(".."))  # document the checkout, not an installed copy
+sys.path.insert(0, os.path.abspath("_ext"))  # relaxtune_cli: the command line's --help pages
 
 project = "relaxtune"
 author = "the relaxtune developers"
@@ -21,6 +22,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "relaxtune_cli",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
