@@ -38,7 +38,8 @@ def help_text(command: str) -> str:
             del os.environ["COLUMNS"]
         else:
             os.environ["COLUMNS"] = old
-    text = out.getvalue().rstrip()
+    # descriptions come from module docstrings: drop their reST literal quotes on the page
+    text = out.getvalue().rstrip().replace("``", "")
     if not text:
         raise ValueError(f"relaxtune {command} --help printed nothing")
     return text
