@@ -36,6 +36,9 @@ autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
+# Docstrings name types in prose ("array of float", "sequence of dict"); resolving every such
+# name would turn the numpydoc type fields into warnings without helping a reader.
+nitpicky = False
 
 html_theme = "furo"
 html_title = f"relaxtune {release}"
