@@ -1,6 +1,7 @@
 # One-command set-up for relaxtune on a fresh Debian machine.
 #   make demo   - create .venv, install relaxtune, run the main job (heat2d demo)
-#   make test   - create .venv, install relaxtune with PETSc + test extras, run the whole suite
+#   make test   - create .venv, install relaxtune with every extra, run the whole suite, build the docs
+#   make docs   - build the documentation site into docs/_build/html (warnings are errors)
 PYTHON ?= python3
 VENV   ?= .venv
 PIP    := $(VENV)/bin/pip
@@ -11,10 +12,12 @@ export PETSC_CONFIGURE_OPTIONS ?= --with-cuda=0 --with-fc=0 --with-x=0
 # mpiexec refuses to run as root without these (CI runs as root).
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+# the documentation site; -W: warnings are errors, --keep-going: report all of them, then fail
+SPHINX_BUILD = $(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin
 
-.PHONY: demo test bench system-deps install install-all clean
+.PHONY: demo test docs bench system-deps install install-all install-docs clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +32,23 @@ install: $(VENV)/bin/activate
 	$(PIP) install --quiet -e .
 
 install-all: system-deps $(VENV)/bin/activate
-	$(PIP) install --quiet -e '.[petsc,test]'
+	$(PIP) install --quiet -e '.[petsc,test,docs]'
 
 demo: install
 	$(VENV)/bin/relaxtune demo
 
 test: install-all
 	$(PY) -m pytest -q
+	$(SPHINX_BUILD)
+
+install-docs: $(VENV)/bin/activate
+	$(PIP) install --quiet -e '.[docs]'
+
+docs: install-docs
+	$(SPHINX_BUILD)
 
 bench: install-all
 	$(VENV)/bin/relaxtune bench kernels
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis results
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis results docs/_build docs/api/generated

@@ -418,7 +418,7 @@ def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25):
     """Chebyshev features ``T_0(u) … T_{m−1}(u)`` (ChebCB's), penalty ``diag((j + 1)²)``;
     for a vector context the products of total degree ``< m``.
 
-    The growing penalty plays the role of the reference's coefficient bound shrinking like 1/j.
+    The growing penalty plays the role of the paper's code's coefficient bound shrinking like 1/j.
 
     Examples
     --------

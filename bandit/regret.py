@@ -56,7 +56,7 @@ def regret(costs, arms) -> Regret:
     -------
     Regret
         ``best_fixed[-1] = Σ_t C[t, k_t] − min_k Σ_t C[t, k]`` and
-        ``instance_optimal[-1] = Σ_t C[t, k_t] − Σ_t min_k C[t, k]`` (REFERENCE §2); the curves
+        ``instance_optimal[-1] = Σ_t C[t, k_t] − Σ_t min_k C[t, k]``; the curves
         are the running sums of the per-round differences against the same comparators.
 
     Examples

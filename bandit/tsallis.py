@@ -61,7 +61,7 @@ def tsallis_probabilities(L, eta):
 
 
 class TsallisINF(Policy):
-    """Adversarial bandit with the 1/2-Tsallis regulariser, costs minimised (REFERENCE §2).
+    """Adversarial bandit with the 1/2-Tsallis regulariser, costs minimised.
 
     At round ``t`` (1-based) with ``eta_t = 2/sqrt(t)`` it plays ``p = tsallis_probabilities(
     (L − b W) / s_t, eta_t)``; after a positive cost ``c`` of arm ``k`` it sets
@@ -75,13 +75,13 @@ class TsallisINF(Policy):
     so it changes no expected difference between arms; it removes the part of the cost that no
     ω avoids, which importance weighting (``c/p`` on the played arm only) would turn into pure
     variance.  The estimates are divided by ``s_t``, the running mean of the shifted losses,
-    when the distribution is formed.  The reference subtracts a constant 1 iteration instead;
+    when the distribution is formed.  The paper's code subtracts a constant 1 iteration instead;
     the running minimum also serves ``cost="time"`` and removes far more where every ω costs
     at least ~10 iterations (heat2d at large κ, the offset-Laplacian SOR sequences).  Adding a
     constant to every cost (a fixed per-solve overhead) or multiplying every cost by a
     constant (a change of unit) leaves the distributions unchanged.  Degenerate start: while
     every shifted loss is 0 (all costs so far equal, or 0) every estimate is 0, so the learner
-    plays uniformly, never divides by 0, and learns as soon as costs differ (the reference
+    plays uniformly, never divides by 0, and learns as soon as costs differ (the paper's code
     divides by 0 there and falls back to uniform sampling for good).
 
     Censored costs (a capped solve) are added as if observed.  Under a :class:`bandit.Tuner`

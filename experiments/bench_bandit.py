@@ -3,7 +3,7 @@
 Run ``python -m experiments.bench_bandit`` (``--rounds 10000`` for a quick look).  Each policy
 plays ``rounds`` rounds on a synthetic smooth cost (20 arms, scalar context); the time of
 ``select`` + ``update`` is averaged over a window of rounds ending at each checkpoint, after a
-warm-up that compiles the Numba kernels.  Target (issue 3): < 50 µs, flat in t.
+warm-up that compiles the Numba kernels.  Target: < 50 µs, flat in t.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""The heat2d study on distributed PETSc objects (issue 4): same formulas as :class:`Heat2D`.
+"""The heat2d study on distributed PETSc objects: same formulas as :class:`Heat2D`.
 
 :class:`Heat2DPetsc` assembles the Crank–Nicolson system of
-:class:`experiments.problems.Heat2D` (REFERENCE §3) directly as a distributed ``PETSc.Mat``:
+:class:`experiments.problems.Heat2D` directly as a distributed ``PETSc.Mat``:
 every rank builds only its own block of rows from index arithmetic (no rank ever holds the
 whole matrix), and each step updates the values of one persistent Mat in place
 (``A = I + α L`` with ``α = κ(s) dt / (2 dx²)``), so the KSP behind

@@ -19,7 +19,8 @@ __all__ = ["FIXED_OMEGAS", "REFERENCE", "offset_trial", "run_offset_study", "def
 
 #: Fixed ω baselines of the paper's SOR figures.
 FIXED_OMEGAS = (1.0, 1.2, 1.4, 1.6, 1.8)
-#: Issue 5's reference totals (T = 5000, 10 trials), by variance then method.
+#: Reference totals from an independent re-implementation of the paper's code (T = 5000,
+#: 10 trials), by variance then method; the studies print ours next to them.
 REFERENCE = {
     "high": {"young": 281e3, "chebcb": 333e3, "tsallis_inf_cb": 492e3, "fixed_1.8": 518e3,
              "tsallis_inf": 595e3},
@@ -82,7 +83,7 @@ def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, 
     ----------
     study : {"learning", "contextual"}
     T, trials, variance, seed, m
-        Protocol (REFERENCE §3: T = 5000, 40 trials; issue 5 compares 10).
+        Protocol (the paper: T = 5000, 40 trials; the reference totals use 10).
     learners : list of str, optional
         Registry names (default :func:`default_learners`).
     jobs : int

@@ -1,4 +1,4 @@
-"""Problem generators of the paper's studies (REFERENCE §3).
+"""Problem generators of the paper's studies.
 
 Sources of linear-system sequences:
 
@@ -40,7 +40,7 @@ __all__ = [
     "FEMHeat2D",
 ]
 
-#: Beta(α, β) parameters of the offset distribution, by variance level (REFERENCE §3).
+#: Beta(α, β) parameters of the offset distribution, by variance level (the paper's).
 VARIANCES = {"high": (0.5, 1.5), "low": (2.0, 6.0)}
 #: Support of the offsets ``c_t = -0.15 + 0.6·Beta(α, β)``; also the learners' context interval.
 OFFSET_BOUNDS = (-0.15, 0.45)

@@ -2,8 +2,9 @@
 
 Numba kernels over CSR arrays (``solvers._kernels``) behind validating wrappers; an optional
 PETSc backend (``backend="petsc"``).  Every solver returns a :class:`SolveResult` whose
-``iterations`` field is always present.  Conventions (stopping rule, iteration count, SSOR
-order) are those of the project's REFERENCE §1 — see ``docs/solvers.md``.
+``iterations`` field is always present.  Every solver stops at the first iterate with
+``‖b − A x‖ ≤ max(rtol·‖b‖, atol)`` on the true residual, and counts the updates of ``x`` it
+performed; the conventions are written out in the user guide's Solvers page.
 
 Examples
 --------

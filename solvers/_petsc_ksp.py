@@ -168,7 +168,7 @@ def _make_test(state):
     iterating = _R.ITERATING
 
     def converged(ksp, its, rnorm):
-        # ‖b − A x_its‖ <= max(rtol‖b‖, atol): REFERENCE §1, iteration count = its
+        # ‖b − A x_its‖ <= max(rtol‖b‖, atol), the solvers' stopping rule; iteration count = its
         if its == 0:
             state.limit = state.dtol * rnorm
         if rnorm <= state.tol:

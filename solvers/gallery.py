@@ -71,7 +71,7 @@ def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
 
 
 def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
-    """``I − (κ dt / 2) K_h`` for the heat equation on the unit square (REFERENCE §3).
+    """``I − (κ dt / 2) K_h`` for the heat equation on the unit square (the paper's heat study).
 
     ``K_h`` is the 5-point Laplacian divided by ``dx² = 1/nx²`` (negative definite), on the
     ``(nx − 1)²`` interior points.

@@ -1,7 +1,7 @@
 """PETSc backend: the same three solvers and the same :class:`SolveResult` on PETSc KSP objects.
 
 ``solvers.sor/ssor_pcg/cg(..., backend="petsc")`` dispatch to :func:`solve`.  The KSP set-up
-reproduces the project's conventions (REFERENCE §1) so iteration counts can be compared with
+reproduces the solvers' conventions (stopping rule, iteration count) so iteration counts can be compared with
 the Numba kernels:
 
 =============  ==================================================  ==============================
@@ -466,7 +466,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
                 "prefix": solver.prefix, "ranks": op.size,
                 "order": order if kind == "ssor_pcg" else None}
-        if b_norm == 0.0:  # b = 0 returns x = 0 with 0 iterations (REFERENCE §1)
+        if b_norm == 0.0:  # b = 0 returns x = 0 with 0 iterations, as every solver does
             x.set(0.0)
             its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
         else:

@@ -7,15 +7,15 @@ A preconditioner built for an earlier matrix is still symmetric positive definit
 still converges on the *new* matrix — only more slowly; the stopping test always uses the true
 residual of the matrix being solved.
 
-=========  ======================================================  =============================
-name       ``M``                                                   set-up
-=========  ======================================================  =============================
-``none``   ``I`` (plain CG)                                        none
-``jacobi`` ``D = diag(A)``                                         ``1/a_ii``
-``ssor``   ``(D + ωU) D⁻¹ (D + ωL) / (ω(2 − ω))`` (Eisenstat form) none (uses the current ``A``)
-``ic0``    ``L Lᵀ``, ``L`` on the pattern of ``tril(A)`` (IC(0))   the incomplete factorisation
-``amg``    one pyamg smoothed-aggregation cycle                    the multigrid hierarchy
-=========  ======================================================  =============================
+==========  =======================================================  =============================
+name        ``M``                                                    set-up
+==========  =======================================================  =============================
+``none``    ``I`` (plain CG)                                         none
+``jacobi``  ``D = diag(A)``                                          ``1/a_ii``
+``ssor``    ``(D + ωU) D⁻¹ (D + ωL) / (ω(2 − ω))`` (Eisenstat form)  none (uses the current ``A``)
+``ic0``     ``L Lᵀ``, ``L`` on the pattern of ``tril(A)`` (IC(0))    the incomplete factorisation
+``amg``     one pyamg smoothed-aggregation cycle                     the multigrid hierarchy
+==========  =======================================================  =============================
 
 Work is counted in *matrix-pass equivalents*: multiply–adds divided by ``nnz(A)``, so one
 product with ``A`` is 1.  Every multiply–add of a stored matrix entry counts 1, and every

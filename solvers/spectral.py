@@ -71,7 +71,7 @@ def optimal_omega(A) -> float:
     """Young's optimal SOR ω* for ``A`` from its Jacobi spectral radius.
 
     Exact for consistently ordered matrices with real Jacobi spectrum (e.g. the 5-point
-    Laplacian in natural order); the reference code's "instance-optimal" SOR ω.
+    Laplacian in natural order); the "instance-optimal" SOR ω of the paper's code.
 
     Examples
     --------

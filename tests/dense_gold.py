@@ -1,4 +1,4 @@
-"""Dense "gold" implementations of the solver conventions (REFERENCE §1), written from the
+"""Dense "gold" implementations of the solver conventions (stopping rule, iteration count, SSOR order), written from the
 formulas with numpy/scipy triangular solves and nothing from ``solvers._kernels``."""
 import numpy as np
 import scipy.linalg as sla

@@ -1,4 +1,4 @@
-"""Instance generators and the Heat2D assembly (REFERENCE §3)."""
+"""Instance generators and the Heat2D assembly (the paper's protocols)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp

@@ -1,4 +1,4 @@
-"""PETSc backend: iteration parity with the Numba kernels, inputs, options, errors (issue 4).
+"""PETSc backend: iteration parity with the Numba kernels, inputs, options, errors.
 
 petsc4py is a required test dependency (``pip install .[petsc,test]``): these tests fail, never
 skip, when it is missing.

@@ -1,4 +1,4 @@
-"""The solver contract (REFERENCE §1) and bad input, for every solver."""
+"""The solver contract (stopping rule, iteration count, x0 untouched) and bad input, for every solver."""
 import numpy as np
 import pytest
 import scipy.sparse as sp

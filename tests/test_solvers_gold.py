@@ -120,7 +120,7 @@ def test_ssor_pcg_iterates_match_dense_pcg():
         np.testing.assert_allclose(res.x, x, rtol=1e-9, atol=1e-12)
 
 
-# -- Young's theory on the model Laplacian (REFERENCE §1) -------------------------------------
+# -- Young's theory on the model Laplacian -------------------------------------
 
 M_GRID = 16
 
@@ -169,7 +169,7 @@ def test_best_grid_omega_is_next_to_young():
 
 
 def test_reference_figure_base_laplacian():
-    """REFERENCE / issue 5: n = 100, mean over truncated-normal b: ω=1 ≈187, ω*≈37.5, 1.9≈178."""
+    """Paper's protocol: n = 100, mean over truncated-normal b: ω=1 ≈187, ω*≈37.5, 1.9≈178."""
     A = prepare(gallery.laplacian_2d(10))
     rng = np.random.default_rng(0)
     bs = []

@@ -1,0 +1,45 @@
+"""Sphinx configuration of the relaxtune documentation site (``make docs``)."""
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version as _version
+
+sys.path.insert(0, os.path.abspath(".."))  # document the checkout, not an installed copy
+sys.path.insert(0, os.path.abspath("_ext"))  # relaxtune_cli: the command line's --help pages
+
+project = "relaxtune"
+author = "the relaxtune developers"
+copyright = "2026, the relaxtune developers"
+try:
+    release = _version("relaxtune")
+except PackageNotFoundError:  # pragma: no cover - building from an uninstalled checkout
+    release = "0.0"
+version = release
+
+extensions = [
+    "myst_parser",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "relaxtune_cli",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": True}
+autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
+numpydoc_show_class_members = False
+numpydoc_xref_param_type = False
+numpydoc_validation_checks = set()
+# Docstrings name types in prose ("array of float", "sequence of dict"); resolving every such
+# name would turn the numpydoc type fields into warnings without helping a reader.
+nitpicky = False
+
+html_theme = "furo"
+html_title = f"relaxtune {release}"
+html_static_path = []

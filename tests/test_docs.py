@@ -1,0 +1,153 @@
+"""The documentation stands alone and every page is on the site.
+
+The pages (docs/, README.md) and the docstrings and comments of the three packages must read as
+a library's documentation: no issue numbers, work sessions, sections of an internal reference
+document or commit hashes, which no reader of the repository can look up.  The site itself is
+built by ``make docs`` (warnings are errors); these checks are the fast part of that contract.
+"""
+import io
+import pathlib
+import re
+import sys
+import tokenize
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PACKAGES = ("solvers", "bandit", "experiments")
+
+#: What a page or docstring must not say, with the reason shown on failure.
+FORBIDDEN = {
+    "an issue number": re.compile(r"\bissues?\s*(#\s*)?\d+|\bissue-\d+|(?<![\w&#])#\d+\b", re.I),
+    "a work session": re.compile(r"\bsessions?\b", re.I),
+    "the internal reference document": re.compile(r"REFERENCE\s*§|REFERENCE\.md|§\s*\d"),
+    "a commit hash": re.compile(r"\bcommit\s+`?[0-9a-f]{7,40}\b"
+                                r"|`(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}`"
+                                r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,40}\b"),
+    "the project's lead": re.compile(r"\bthe lead\b(?! ?-)", re.I),
+}
+
+
+def pages():
+    """Every hand-written page of the site, the README and the Sphinx configuration."""
+    found = [ROOT / "README.md", DOCS / "conf.py", *sorted((DOCS / "_ext").glob("*.py"))]
+    found = [p for p in found if p.exists()]
+    for path in sorted(DOCS.rglob("*")):
+        rel = path.relative_to(DOCS).parts
+        if path.suffix in (".md", ".rst") and rel[0] != "_build" and "generated" not in rel:
+            found.append(path)
+    return found
+
+
+def python_text(path):
+    """The docstrings, other string literals and comments of a module, with their lines."""
+    out = []
+    with open(path, "rb") as f:
+        for tok in tokenize.tokenize(f.readline):
+            if tok.type in (tokenize.COMMENT, tokenize.STRING):
+                out.append((tok.start[0], tok.string))
+            elif sys.version_info >= (3, 12) and tok.type == tokenize.FSTRING_MIDDLE:
+                out.append((tok.start[0], tok.string))
+    return out
+
+
+def texts():
+    for path in pages():
+        if path.suffix == ".py":
+            yield path, python_text(path)
+        else:
+            yield path, [(1, path.read_text(encoding="utf-8"))]
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            yield path, python_text(path)
+
+
+def violations(chunks):
+    """``(line, what, match)`` for every forbidden mention in ``[(first_line, text), ...]``."""
+    found = []
+    for first, text in chunks:
+        for what, pattern in FORBIDDEN.items():
+            for m in pattern.finditer(text):
+                found.append((first + text.count("\n", 0, m.start()), what, m.group(0)))
+    return found
+
+
+@pytest.mark.parametrize("sample, what", [
+    ("as asked in issue 5", "an issue number"),
+    ("see #12 for the plan", "an issue number"),
+    ("at the start of this session", "a work session"),
+    ("the stopping rule of REFERENCE §1", "the internal reference document"),
+    ("measured at commit `b0a5ebd`", "a commit hash"),
+    ("(commit 6ecbd39, one core)", "a commit hash"),
+    ("ask the lead", "the project's lead"),
+])
+def test_the_check_finds_each_kind_of_mention(sample, what):
+    assert [v[1] for v in violations([(1, sample)])] == [what]
+
+
+@pytest.mark.parametrize("sample", [
+    "the leader's predicted cost", "reference totals of the paper's code", "ω = 1.5604",
+    "1.6448536269514722", "colour #1f77b4", "## 5. Benchmark", "regret/best-fixed 764324",
+    "results/learning-20250101-120000", "a deadline", "the issue of scaling",
+])
+def test_the_check_leaves_ordinary_text_alone(sample):
+    assert violations([(1, sample)]) == []
+
+
+def test_docs_and_docstrings_stand_alone():
+    bad = [f"{path.relative_to(ROOT)}:{line}: {what}: {text!r}"
+           for path, chunks in texts() for line, what, text in violations(chunks)]
+    assert not bad, "the documentation must stand alone:\n" + "\n".join(bad)
+
+
+def toctree_entries(path):
+    """Documents listed by the toctrees of one page, as paths relative to docs/ without suffix."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        blocks = re.findall(r"```\{toctree\}\n(.*?)```", text, flags=re.S)
+    else:
+        blocks = re.findall(r"\.\. toctree::\n((?:[ \t]+.*\n|\s*\n)*)", text)
+    base = path.parent.relative_to(DOCS)
+    entries = set()
+    for block in blocks:
+        for line in block.splitlines():
+            line = line.strip()
+            if line and not line.startswith(":"):
+                entries.add((base / re.sub(r"\.(md|rst)$", "", line)).as_posix())
+    return entries
+
+
+def test_every_page_is_reachable_from_the_index():
+    site = {p.relative_to(DOCS).with_suffix("").as_posix(): p
+            for p in pages() if p.suffix in (".md", ".rst") and p.is_relative_to(DOCS)}
+    reached, todo = {"index"}, ["index"]
+    while todo:
+        for entry in toctree_entries(site[todo.pop()]):
+            assert entry in site, f"a toctree lists {entry}, which is not a page"
+            if entry not in reached:
+                reached.add(entry)
+                todo.append(entry)
+    assert sorted(set(site) - reached) == []
+
+
+def test_quick_start_runs_the_readme_example():
+    # the README's example is executed by test_readme; the quick start must show the same code
+    block = re.compile(r"```python\n(.*?)```", flags=re.S)
+    readme = block.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    quick = block.findall((DOCS / "quickstart.md").read_text(encoding="utf-8"))
+    assert quick and quick[0] == readme[0]
+
+
+def test_command_line_page_lists_every_subcommand():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import relaxtune_cli
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    text = (DOCS / "cli.rst").read_text(encoding="utf-8")
+    shown = {m.strip() for m in re.findall(r"^\.\. relaxtune-help::(.*)$", text, flags=re.M)}
+    assert relaxtune_cli.every_command() <= shown
+    # and the directive really prints the parser's help
+    assert "--nx" in relaxtune_cli.help_text("heat2d")
+    assert "--sizes" in relaxtune_cli.help_text("bench kernels")
