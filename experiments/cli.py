@@ -717,4 +717,8 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # through the imported module, so ``python -m experiments.cli`` raises and catches the
+    # same UsageError class as the modules that import it (one error class, not two)
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

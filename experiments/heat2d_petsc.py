@@ -227,6 +227,7 @@ def run_guarded(body, *, debug=False, where=None) -> int:
         return status
     first, (code, text) = failed[0]
     code = max(rep[0] for _, rep in failed)
-    if rank == 0:
-        report(("" if len(failed) == len(reports) else f"rank {first}: ") + text, code)
+    if rank == 0:  # bad input is the user's, whichever rank checked it: no rank named
+        whose = len(failed) == len(reports) or code == EXIT_USAGE
+        report(("" if whose else f"rank {first}: ") + text, code)
     return code
