@@ -4,7 +4,8 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
 1. A Tuner (Tsallis-INF over ω, SSOR-PCG, backend="petsc") on the heat2d study assembled as a
    distributed PETSc Mat: decisions, history and the state file must be the same on every rank /
    written once.
-2. Replicated scipy input converted to a distributed Mat on COMM_WORLD.
+2. Replicated scipy input converted to a distributed Mat on COMM_WORLD; a distributed heat2d
+   system gathered whole on every rank.
 3. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
    on every rank; input refused on one rank only is refused on every rank.
 """
@@ -89,6 +90,17 @@ def main(out):
         kinds[name] = {"converged": r.converged, "iterations": r.iterations,
                        "true_residual": float(np.linalg.norm(b - A @ r.x) / np.linalg.norm(b))}
     report["kinds"] = kinds
+
+    # 2c. a distributed heat2d system gathered whole on every rank (the direct baseline's input)
+    from experiments.heat_study import _gather_system
+    from experiments.problems import Heat2D
+
+    ref = Heat2D(nx=24, steps=16, t_end=0.2)
+    sim2 = Heat2DPetsc(nx=24, steps=16, t_end=0.2)
+    A_ref, b_ref, _ = ref.system(5, ref.initial())
+    A_all, b_all = _gather_system(*sim2.system(5, sim2.initial())[:2])
+    report["gathered"] = {"matrix": float(abs(A_all - A_ref).max()),
+                          "rhs": float(np.abs(b_all - b_ref).max()), "shape": list(A_all.shape)}
 
     # 3. guarded fallback on a nonsymmetric matrix (SOR diverges for ω >= 1.15): rank 0
     # decides the arm and the fallback order, every rank runs the same chain

@@ -76,6 +76,15 @@ def test_replicated_scipy_input_is_solved_distributed(two_ranks):
     assert r0["scipy_input"]["x_head"] == r1["scipy_input"]["x_head"]
 
 
+def test_distributed_system_gathered_whole_on_every_rank(two_ranks):
+    """The sampled direct baseline's input under MPI: the scipy simulation's system, exactly."""
+    _, ranks = two_ranks
+    for r in ranks:
+        g = r["gathered"]
+        assert g["shape"] == [23 * 23, 23 * 23]
+        assert g["matrix"] <= 1e-12 and g["rhs"] <= 1e-12
+
+
 def test_every_kind_on_a_distributed_mat(two_ranks):
     """Block-Jacobi SOR/SSOR on 2 ranks: converged to tolerance, same counts on both ranks."""
     _, (r0, r1) = two_ranks
