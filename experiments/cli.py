@@ -7,7 +7,9 @@ a saved tuner file's run) ``precond`` (which solver configuration: fixed configu
 learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
-``results/<study>-<timestamp>``), saving each finished trial as it goes.
+``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
+``demo`` with ``--backend petsc`` also run under ``mpiexec -n N``: the same study, options and
+results, every rank taking part in every solve and rank 0 writing the folder and the table.
 
 Errors: every argument is checked, and the results folder created and tried for writing,
 before any computation.  An error is one line on standard error, ``relaxtune: error: ...``
