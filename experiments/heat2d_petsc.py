@@ -2,7 +2,7 @@
 
 :class:`Heat2DPetsc` assembles the Crank–Nicolson system of
 :class:`experiments.problems.Heat2D` (same formulas: ``A = I − (κ(s) dt/2) K_h``,
-``b = (I + (κ(s) dt/2) K_h) u + dt f(s, ·)`` with ``K_h`` the 5-point Laplacian over ``dx²``
+``b = (I + (κ(s) dt/2) K_h) u + dt f(s, ·)`` with ``K_h`` the (negative definite) 5-point Laplacian over ``dx²``
 and ``s = t + dt/2``) directly as a distributed ``PETSc.Mat``:
 every rank builds only its own block of rows from index arithmetic (no rank ever holds the
 whole matrix), and each step updates the values of one persistent Mat in place
@@ -13,7 +13,7 @@ whole matrix), and each step updates the values of one persistent Mat in place
 The heat2d study (:func:`experiments.heat_study.run_heat_study`) uses it for every solve with
 ``backend="petsc"``, on one rank or under MPI::
 
-    mpiexec -n 2 relaxtune heat2d --backend petsc --nx 100 --steps 500 --t-end 0.5
+    mpiexec -n 2 relaxtune heat2d --backend petsc --nx 100 --steps 500 --t-end 1
 
 :func:`run_guarded` makes an error on any rank end every rank with one report and one exit
 status.  Parallel PCSOR is block Jacobi with a local SSOR sweep on each rank, so the iteration
