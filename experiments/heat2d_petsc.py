@@ -1,9 +1,7 @@
-"""The heat2d simulation on distributed PETSc objects, and running a study on many MPI ranks.
+"""The heat2d study on distributed PETSc objects: same formulas as :class:`Heat2D`.
 
 :class:`Heat2DPetsc` assembles the Crank–Nicolson system of
-:class:`experiments.problems.Heat2D` (same formulas: ``A = I − (κ(s) dt/2) K_h``,
-``b = (I + (κ(s) dt/2) K_h) u + dt f(s, ·)`` with ``K_h`` the (negative definite) 5-point Laplacian over ``dx²``
-and ``s = t + dt/2``) directly as a distributed ``PETSc.Mat``:
+:class:`experiments.problems.Heat2D` directly as a distributed ``PETSc.Mat``:
 every rank builds only its own block of rows from index arithmetic (no rank ever holds the
 whole matrix), and each step updates the values of one persistent Mat in place
 (``A = I + α L`` with ``α = κ(s) dt / (2 dx²)``), so the KSP behind

@@ -41,10 +41,10 @@ __all__ = ["FIXED_OMEGAS", "PAPER_LEARNERS", "REFERENCE", "solver_settings", "mp
 FIXED_OMEGAS = (1.0, 1.3, 1.5, 1.75, 1.95)
 #: Learners of the paper's heat figure (registry names).
 PAPER_LEARNERS = ("tsallis_inf", "tsallis_inf_cb", "chebcb")
-#: Tsallis-INF-CB bins for the heat study (the paper's protocol: 6 bins on [min κ, max κ]).
+#: Tsallis-INF-CB bins for the heat study (the paper: 6 bins on [min κ, max κ]).
 HEAT_BINS = 6
-#: Reference totals of the paper's protocol (5000 steps), by nx then method: the
-#: ``reference`` column of the table.
+#: Reference totals from an independent re-implementation of the paper's code (5000 steps),
+#: by nx then method.
 REFERENCE = {
     25: {"grid_min": 24.2e3, "chebcb": 25.3e3, "best_fixed": 29.5e3},
     50: {"grid_min": 34.7e3, "chebcb": 35.8e3, "tsallis_inf_cb": 41.1e3, "best_fixed": 42.9e3,
