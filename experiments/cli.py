@@ -80,6 +80,15 @@ def _env_rank() -> int:
     return 0
 
 
+def _env_size() -> int:
+    """Number of processes the MPI launcher started (1 without mpiexec)."""
+    for key in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"):
+        value = os.environ.get(key, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
 def print_error(message, *, kind: str = "error", force: bool = False) -> None:
     """``relaxtune: error: message`` as one line on stderr (rank 0 only, unless ``force``)."""
     if force or _env_rank() == 0:
@@ -403,6 +412,10 @@ class _Keeper:
 
 
 def _study(args) -> int:
+    if _env_size() > 1 and not (args.command in ("heat2d", "demo") and args.backend == "petsc"):
+        # every process would run the whole study on its own and write the same folder
+        raise UsageError(f"{args.command} runs in one process; under mpiexec only heat2d and "
+                         "demo with --backend petsc share the work between the ranks")
     if args.command == "precond":
         _check_precond(args)
     rank, ranks = 0, 1

@@ -679,6 +679,17 @@ def test_mpi_unknown_learner_reported_once():
                                "'tsalis_inf'; did you mean 'tsallis_inf'?")
 
 
+@pytest.mark.mpi
+def test_mpi_study_that_cannot_share_the_work_is_refused(tmp_path):
+    """Under mpiexec a Numba study would run whole on every rank into the same folder."""
+    proc = _mpiexec("-m", "experiments.cli", "heat2d", "--nx", "5", "--out", tmp_path / "r")
+    assert proc.returncode == 2, proc.stderr
+    assert _our_lines(proc) == ["relaxtune: error: heat2d runs in one process; under mpiexec "
+                                "only heat2d and demo with --backend petsc share the work "
+                                "between the ranks"]
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.petsc
 @pytest.mark.mpi
 def test_mpi_unwritable_out_agreed_before_any_solve():
