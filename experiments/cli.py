@@ -7,7 +7,9 @@ a saved tuner file's run) ``precond`` (which solver configuration: fixed configu
 learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
-``results/<study>-<timestamp>``), saving each finished trial as it goes.
+``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
+``demo`` with ``--backend petsc`` also run under ``mpiexec -n N``: the same study, options and
+results, every rank taking part in every solve and rank 0 writing the folder and the table.
 
 Errors: every argument is checked, and the results folder created and tried for writing,
 before any computation.  An error is one line on standard error, ``relaxtune: error: ...``
@@ -76,6 +78,15 @@ def _env_rank() -> int:
         if value.isdigit():
             return int(value)
     return 0
+
+
+def _env_size() -> int:
+    """Number of processes the MPI launcher started (1 without mpiexec)."""
+    for key in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"):
+        value = os.environ.get(key, "")
+        if value.isdigit():
+            return int(value)
+    return 1
 
 
 def print_error(message, *, kind: str = "error", force: bool = False) -> None:
@@ -358,14 +369,17 @@ def _on_sigterm(signum, frame):
 class _Keeper:
     """Saves a study's finished work as it goes and says where it is if the study stops early."""
 
-    def __init__(self, out: Path, created: bool, unit: str):
+    def __init__(self, out: Path, created: bool, unit: str, *, writes: bool = True):
         self.out, self.created, self.unit = out, created, unit
+        self.writes = writes  # False on the MPI ranks other than 0: they compute, rank 0 saves
         self.saved = False  # has this run written anything yet?
 
     def save(self, summary: dict, per_tag: dict) -> None:
         """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
         from .results import save, write_json
 
+        if not self.writes:
+            return
         self.saved = True
         for tag, arrays in per_tag.items():
             save(self.out, None, arrays, tag=tag)
@@ -398,57 +412,129 @@ class _Keeper:
 
 
 def _study(args) -> int:
+    if _env_size() > 1 and not (args.command in ("heat2d", "demo") and args.backend == "petsc"):
+        # every process would run the whole study on its own and write the same folder
+        raise UsageError(f"{args.command} runs in one process; under mpiexec only heat2d and "
+                         "demo with --backend petsc share the work between the ranks")
+    if args.command == "precond":
+        _check_precond(args)
+    rank, ranks = 0, 1
+    if args.command in ("heat2d", "demo") and args.backend == "petsc":
+        _check_petsc()
+        rank, ranks = _petsc_ranks()
+    if ranks > 1:
+        return _study_mpi(args, rank, ranks)
+    keeper, learners = _prepare(args)
+    return _run_reporting(args, learners, keeper)
+
+
+def _prepare(args, *, writes: bool = True):
+    """Check the output paths and create the results folder (only where ``writes``): the
+    study's keeper and its learners (a name given twice runs once)."""
     from .results import default_out
 
     heat = args.command in ("heat2d", "demo")
-    if args.command == "precond":
-        _check_precond(args)
-    if heat and args.backend == "petsc":
-        _check_petsc()
-        if _petsc_ranks() > 1:
-            return _heat_mpi(args)
-    if args.json is not None and args.json.is_dir():
-        raise UsageError(f"--json {args.json}: is a folder; give a file name")
     out = args.out or default_out(args.command)
-    created = _writable_folder(out, "--out")
-    if args.json is not None:
-        try:
-            _writable_folder(args.json.parent, "--json")
-        except UsageError:
-            if created:
-                out.rmdir()
-            raise
+    created = False
+    if writes:
+        if args.json is not None and args.json.is_dir():
+            raise UsageError(f"--json {args.json}: is a folder; give a file name")
+        created = _writable_folder(out, "--out")
+        if args.json is not None:
+            try:
+                _writable_folder(args.json.parent, "--json")
+            except UsageError:
+                if created:
+                    out.rmdir()
+                raise
+    learners = None
     if heat:
         args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
         learners = list(dict.fromkeys(args.methods)) if args.methods else None
     elif args.command != "precond":
         learners = list(dict.fromkeys(args.learners)) if args.learners else None
     unit = "runs" if args.command == "precond" else "tasks" if heat else "trials"
-    keeper = _Keeper(out, created, unit)
-    import signal
-    import threading
+    return _Keeper(out, created, unit, writes=writes), learners
 
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        if args.command == "precond":
-            _precond(args, keeper)
-        elif heat:
-            _heat(args, learners, keeper)
-        else:
-            _offset(args, learners, keeper)
-    except KeyboardInterrupt as exc:
-        kind = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print_error(keeper.where(), kind=kind)
-        return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - reported in one line with where the work is
-        _trace(args, exc)
-        print_error(f"{describe(exc)}; {keeper.where()} (rerun with --debug for the traceback)")
-        return EXIT_FAILED
-    finally:
+
+def _run(args, learners, keeper) -> None:
+    if args.command == "precond":
+        _precond(args, keeper)
+    elif args.command in ("heat2d", "demo"):
+        _heat(args, learners, keeper)
+    else:
+        _offset(args, learners, keeper)
+
+
+class _SigtermAsInterrupt:
+    """SIGTERM raises :class:`Terminated` inside the block (main thread only)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+            self.previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _interrupted(exc, keeper) -> int:
+    kind = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    print_error(keeper.where() if keeper.writes else "", kind=kind)
+    return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+
+
+def _run_reporting(args, learners, keeper) -> int:
+    """Run the study in this process; an error or a stop is one line saying where the work is."""
+    with _SigtermAsInterrupt():
+        try:
+            _run(args, learners, keeper)
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc, keeper)
+        except Exception as exc:  # noqa: BLE001 - reported in one line with where the work is
+            _trace(args, exc)
+            print_error(f"{describe(exc)}; {keeper.where()} (rerun with --debug for the "
+                        "traceback)")
+            return EXIT_FAILED
     return 0
+
+
+def _study_mpi(args, rank: int, ranks: int) -> int:
+    """The same study on every rank of ``mpiexec``: rank 0 checks and writes the results
+    folder, prints the table and draws the figures; the others compute quietly.  An error
+    on any rank is agreed on and reported once, and every rank exits with the same status
+    (:func:`experiments.heat2d_petsc.run_guarded`)."""
+    from .heat2d_petsc import run_guarded
+
+    if rank != 0:
+        args.quiet = args.no_plots = True
+    if args.jobs > 1 and rank == 0 and not args.quiet:
+        print(f"{args.command}: on {ranks} MPI ranks the tasks run one after another on every "
+              f"rank (--jobs {args.jobs} ignored)")
+    ready = {}
+
+    def prepare():
+        ready["run"] = _prepare(args, writes=rank == 0)
+        return 0
+
+    status = run_guarded(prepare, debug=args.debug)  # paths checked by rank 0, agreed by all
+    if status:
+        return status
+    keeper, learners = ready["run"]
+    with _SigtermAsInterrupt():
+        try:
+            return run_guarded(lambda: _run(args, learners, keeper) or 0, debug=args.debug,
+                               where=keeper.where)
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc, keeper)
 
 
 def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
@@ -457,7 +543,7 @@ def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
 
     keeper.save(summary, per_tag)
     out = keeper.out
-    if args.json:
+    if args.json and keeper.writes:
         write_json(args.json, summary)
     if not args.no_plots:
         draw_all(summary, draw_arrays, out / "figures")
@@ -482,34 +568,11 @@ def _offset(args, learners, keeper) -> None:
     _finish(args, keeper, summary, {"rounds": arrays}, arrays)
 
 
-def _petsc_ranks() -> int:
-    """Number of MPI ranks PETSc runs on (1 without mpiexec)."""
-    from petsc4py import PETSc
+def _petsc_ranks() -> tuple:
+    """``(rank, size)`` of the MPI job PETSc runs in (``(0, 1)`` without mpiexec)."""
+    from .heat_study import mpi_ranks
 
-    return PETSc.COMM_WORLD.getSize()
-
-
-def _heat_mpi(args) -> int:
-    """``mpiexec -n N relaxtune heat2d --backend petsc``: the simulation assembled as a
-    distributed PETSc Mat (``experiments/heat2d_petsc.py``), one Tuner run per size and learner;
-    rank 0 decides and prints a JSON summary line per run.  An error on any rank is reported
-    once and every rank exits non-zero (:func:`experiments.heat2d_petsc.run_guarded`)."""
-    from .heat2d_petsc import build_parser as petsc_parser, run, run_guarded
-    from .heat_study import PAPER_LEARNERS
-
-    runs = []
-    for nx in dict.fromkeys(args.nx):
-        for method in dict.fromkeys(args.methods or PAPER_LEARNERS):
-            runs.append(petsc_parser().parse_args(
-                ["--nx", str(nx), "--steps", str(args.steps), "--t-end", str(args.t_end),
-                 "--policy", str(method), "--seed", str(args.seed)]))
-
-    def body():
-        for petsc_args in runs:
-            run(petsc_args)
-        return 0
-
-    return run_guarded(body, debug=args.debug)
+    return mpi_ranks("petsc")
 
 
 def _heat(args, learners, keeper) -> None:
@@ -531,9 +594,12 @@ def _heat(args, learners, keeper) -> None:
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
     if not args.quiet:
+        ranks = summary["params"]["ranks"]
+        where = (f", PETSc on {ranks} MPI rank{'s' if ranks > 1 else ''}"
+                 if args.backend == "petsc" else "")
         for nx, size in summary["sizes"].items():
             print(f"\nheat2d nx = {nx} (n = {size['n']}), {args.steps} steps, SSOR-PCG "
-                  f"iterations and solve seconds ({args.trials} learner trials)")
+                  f"iterations and solve seconds ({args.trials} learner trials{where})")
             print(format_table(size["methods"], baseline="cg", reference=size["reference"]))
             sampled = size["methods"].get("cg", {}).get("sampled")
             if sampled:
@@ -666,4 +732,8 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # through the imported module, so ``python -m experiments.cli`` raises and catches the
+    # same UsageError class as the modules that import it (one error class, not two)
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

@@ -8,24 +8,24 @@ whole matrix), and each step updates the values of one persistent Mat in place
 ``solvers.ssor_pcg(A, b, ω, backend="petsc")`` — and a :class:`bandit.Tuner` with
 ``backend="petsc"`` — is built once and reused for the whole run.
 
-Run it under MPI::
+The heat2d study (:func:`experiments.heat_study.run_heat_study`) uses it for every solve with
+``backend="petsc"``, on one rank or under MPI::
 
-    mpiexec -n 2 python -m experiments.heat2d_petsc --nx 50 --steps 200 --policy tsallis_inf
+    mpiexec -n 2 relaxtune heat2d --backend petsc --nx 100 --steps 500 --t-end 1
 
-Parallel PCSOR is block Jacobi with a local SSOR sweep on each rank, so the iteration counts
-(and the best ω) depend on the number of ranks — which is what the tuner learns.
+:func:`run_guarded` makes an error on any rank end every rank with one report and one exit
+status.  Parallel PCSOR is block Jacobi with a local SSOR sweep on each rank, so the iteration
+counts (and the best ω) depend on the number of ranks — which is what the tuner learns.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 import traceback
 
 import numpy as np
 
-__all__ = ["Heat2DPetsc", "local_laplacian_csr", "main"]
+__all__ = ["Heat2DPetsc", "local_laplacian_csr", "run_guarded", "GRACE_SECONDS"]
 
 
 def local_laplacian_csr(m: int, rstart: int, rend: int):
@@ -163,21 +163,12 @@ class Heat2DPetsc:
         return u
 
 
-def _build_policy(name, arms, bounds, seed):
-    import bandit
-
-    cls = bandit.POLICIES[name]
-    if getattr(cls, "contextual", False):
-        return cls(arms, context_bounds=bounds, seed=seed)
-    return cls(arms, seed=seed)
-
-
 #: Seconds a rank that failed waits for the other ranks to reach the same point before it
 #: aborts the whole job (they may be blocked in a collective operation that needs it).
 GRACE_SECONDS = 5.0
 
 
-def run_guarded(body, *, debug=False) -> int:
+def run_guarded(body, *, debug=False, where=None) -> int:
     """Run ``body()`` on every rank; an error on any rank ends every rank, and nothing hangs.
 
     Returns ``body()``'s exit status when every rank succeeded.  When some rank raised: if
@@ -188,6 +179,8 @@ def run_guarded(body, *, debug=False) -> int:
     collective operation the failed rank will never join), the failed rank prints its one line
     itself and aborts the job with ``MPI_Abort``, which ends every rank with a non-zero status
     (``mpiexec`` adds its own notice).  ``debug`` also prints the traceback on the failed rank.
+    ``where()``, if given, says on rank 0 where the work done so far is (a results folder);
+    it is appended to the report of a failed computation, not to that of bad input.
     On one rank this is a plain call with the same one-line report.
     """
     from petsc4py import PETSc
@@ -204,10 +197,17 @@ def run_guarded(body, *, debug=False) -> int:
         if debug:
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     code = EXIT_USAGE if isinstance(failure, UsageError) else EXIT_FAILED
+
+    def report(text, code):
+        if code == EXIT_FAILED:
+            text += (f"; {where()}" if where is not None else "") + \
+                " (rerun with --debug for the traceback)"
+        print_error(text, force=True)
+
     if comm is None:
         if failure is None:
             return status
-        print_error(describe(failure), force=True)
+        report(describe(failure), code)
         return code
     rank = comm.Get_rank()
     req = comm.Ibarrier()
@@ -224,145 +224,8 @@ def run_guarded(body, *, debug=False) -> int:
     if not failed:
         return status
     first, (code, text) = failed[0]
-    if rank == 0:
-        where = "" if len(failed) == len(reports) else f"rank {first}: "
-        print_error(where + text, force=True)
-    return max(rep[0] for _, rep in failed)
-
-
-def _omegas(text: str) -> list:
-    try:
-        arms = [float(w) for w in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be comma-separated numbers, got {text!r}") from None
-    if not all(0 < w < 2 for w in arms):
-        raise argparse.ArgumentTypeError(f"every ω must lie in (0, 2), got {text!r}")
-    return arms
-
-
-def build_parser():
-    """Options of ``relaxtune heat2d --backend petsc`` on several ranks (one run)."""
-    from .cli import OneLineParser, _integer, _learner, _positive_float, _seed
-
-    p = OneLineParser(prog="relaxtune heat2d --backend petsc", description=__doc__,
-                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), default=50)
-    p.add_argument("--steps", type=_integer(1), default=200)
-    p.add_argument("--t-end", type=_positive_float, default=None,
-                   help="final time (default steps·0.001, the paper's dt)")
-    p.add_argument("--solver", default="ssor_pcg", choices=["ssor_pcg", "sor", "cg"])
-    p.add_argument("--policy", type=_learner, default="tsallis_inf")
-    p.add_argument("--omegas", type=_omegas, default=None,
-                   help="comma-separated ω grid, the arms (default: the study's 20-point grid "
-                        "linspace(1.0, 1.95, 20))")
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--rtol", type=_positive_float, default=1e-8)
-    p.add_argument("--state", default=None, help="save the tuner here (rank 0 writes it)")
-    p.add_argument("--history", default=None,
-                   help="write each rank's history to HISTORY.rank<r>.json (for checks)")
-    p.add_argument("--backend", default="petsc", choices=["petsc"])
-    p.add_argument("--debug", action="store_true", help="on an error, also print the traceback")
-    return p
-
-
-def _check_writable(path, what):
-    """Raise UsageError unless ``path``'s folder exists and takes a new file."""
-    import os
-    import tempfile
-
-    from .cli import UsageError
-
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise UsageError(f"{what} {path}: is a folder; give a file name")
-    if not os.path.isdir(folder):
-        raise UsageError(f"{what} {path}: folder {folder} does not exist")
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise UsageError(f"{what} {path}: cannot write into {folder} ({exc.strerror or exc})") from None
-
-
-def run(args) -> int:
-    """One heat2d run with a Tuner on distributed PETSc objects (every rank calls it)."""
-    from petsc4py import PETSc
-
-    import bandit
-
-    from .cli import UsageError
-
-    comm = PETSc.COMM_WORLD
-    rank, size = comm.getRank(), comm.getSize()
-    # paths are checked where they are written, and the verdict shared before any solve
-    problem = None
-    try:
-        if args.state and rank == 0:
-            _check_writable(args.state, "--state")
-        if args.history:
-            _check_writable(f"{args.history}.rank{rank}.json", "--history")
-    except UsageError as exc:
-        problem = str(exc)
-    problems = comm.tompi4py().allgather(problem)
-    if any(problems):
-        raise UsageError(next(p for p in problems if p))
-    t_end = args.t_end if args.t_end is not None else args.steps * 0.001
-    sim = Heat2DPetsc(nx=args.nx, steps=args.steps, t_end=t_end, comm=comm)
-    if args.omegas:
-        arms = list(args.omegas)
-    else:
-        from .costs import OMEGA_GRID
-
-        arms = [float(w) for w in OMEGA_GRID]
-    policy = _build_policy(args.policy, arms, sim.kappa_bounds, args.seed)
-    tuner = bandit.Tuner(policy, solver=args.solver, rtol=args.rtol, backend="petsc")
-    worst = [0.0]
-
-    def track(k, res):
-        worst[0] = max(worst[0], res.relative_residual)
-
-    t0 = time.perf_counter()
-    u = sim.run(tuner.solve, callback=track)
-    seconds = time.perf_counter() - t0
-    h = tuner.history
-    if args.state:
-        tuner.save(args.state)
-    if args.history:
-        with open(f"{args.history}.rank{rank}.json", "w") as fh:
-            json.dump({"rank": rank, "size": size, "arm": np.asarray(h["arm"]).tolist(),
-                       "iterations": np.asarray(h["iterations"]).tolist(),
-                       "converged": np.asarray(h["converged"]).tolist(),
-                       "seconds": np.asarray(h["seconds"]).tolist(),
-                       "worst_relative_residual": worst[0],
-                       "u_norm": float(u.norm())}, fh)
-    if rank == 0:
-        summary = {"nx": args.nx, "n": sim.n, "ranks": size, "steps": args.steps,
-                   "solver": args.solver, "policy": args.policy,
-                   "total_iterations": int(np.sum(h["iterations"])),
-                   "all_converged": bool(np.all(h["converged"])),
-                   "worst_relative_residual": worst[0], "seconds": round(seconds, 3),
-                   "arm_counts": np.bincount(np.asarray(h["arm"], int), minlength=len(arms)).tolist(),
-                   "omegas": arms}
-        print(json.dumps(summary), flush=True)
-    return 0
-
-
-def main(argv=None) -> int:
-    """``relaxtune heat2d --backend petsc``: the heat2d study with a Tuner on distributed PETSc.
-
-    Prints one JSON line per rank-0 summary; ``--history`` writes every rank's history.  Bad
-    input or an error on any rank: one line ``relaxtune: error: ...`` and a non-zero exit
-    status on every rank (:func:`run_guarded`).
-    """
-    from .cli import EXIT_USAGE, UsageError, print_error
-
-    try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        print_error(exc)
-        return EXIT_USAGE
-    return run_guarded(lambda: run(args), debug=args.debug)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    code = max(rep[0] for _, rep in failed)
+    if rank == 0:  # bad input is the user's, whichever rank checked it: no rank named
+        whose = len(failed) == len(reports) or code == EXIT_USAGE
+        report(("" if whose else f"rank {first}: ") + text, code)
+    return code

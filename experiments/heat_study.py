@@ -13,6 +13,14 @@ Two kinds of measurement (the paper's protocol plus the product's point):
 
 Tasks (the cost matrix of each size, and each learner × trial × size) run in parallel
 processes with ``jobs > 1``.
+
+With ``backend="petsc"`` the simulation is assembled on PETSc objects
+(:class:`experiments.heat2d_petsc.Heat2DPetsc`: a distributed ``PETSc.Mat`` whose rows each
+rank builds itself), so the same study runs on one rank or, under ``mpiexec``, on many: every
+rank runs every task, in order and collectively, and gets the same summary (decisions are
+made on rank 0 and broadcast by :class:`bandit.Tuner`; times are rank 0's).  The sparse
+direct baseline needs the whole matrix: its own run uses the scipy simulation on each rank,
+and a sampled one (``baseline_every``) gathers the distributed system first (not timed).
 """
 from __future__ import annotations
 
@@ -26,8 +34,8 @@ from .offset_study import run_parallel
 from .problems import Heat2D
 from .results import score
 
-__all__ = ["FIXED_OMEGAS", "PAPER_LEARNERS", "REFERENCE", "solver_settings", "heat_task",
-           "run_heat_study"]
+__all__ = ["FIXED_OMEGAS", "PAPER_LEARNERS", "REFERENCE", "solver_settings", "mpi_ranks",
+           "heat_task", "run_heat_study"]
 
 #: Fixed ω baselines of the paper's heat figure.
 FIXED_OMEGAS = (1.0, 1.3, 1.5, 1.75, 1.95)
@@ -59,6 +67,25 @@ def solver_settings(backend: str = "numba", rtol: float = 1e-8, maxiter: int = 1
     return {"rtol": float(rtol), "maxiter": int(maxiter), "backend": backend}
 
 
+def mpi_ranks(backend: str) -> tuple:
+    """``(rank, size)`` of ``PETSc.COMM_WORLD`` with the PETSc backend, else ``(0, 1)``."""
+    if backend != "petsc":
+        return 0, 1
+    from petsc4py import PETSc
+
+    return PETSc.COMM_WORLD.getRank(), PETSc.COMM_WORLD.getSize()
+
+
+def _simulation(nx, steps, t_end, backend):
+    """The study's simulation for ``backend``: on PETSc, assembled as distributed PETSc objects
+    (one rank or many, the same code); on Numba, scipy matrices."""
+    if backend == "petsc":
+        from .heat2d_petsc import Heat2DPetsc
+
+        return Heat2DPetsc(nx, steps, t_end)
+    return Heat2D(nx, steps, t_end)
+
+
 def _learner(name, params, trial):
     lo, hi = (0.0, 10.0)  # κ(s) ∈ [0, 10] (Heat2D.kappa_bounds)
     return make_learner(name, params["omegas"], seed=derive_seed(params["seed"], trial,
@@ -79,17 +106,17 @@ def _run_learner(params: dict) -> dict:
     import solvers
     from tqdm.auto import tqdm
 
-    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
+    settings = solver_settings(**params["solver"])
+    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
     name = params["name"]
     pol = _learner(name, params, params["trial"])
-    settings = solver_settings(**params["solver"])
     warm_up(settings["backend"])
     vector = uses_vector_context(name)
     # the tuned path's own kernels (value refresh, the policy's) load on first use too: run a
     # throwaway copy of this learner through a tiny simulation so no timed step pays for it
     spare = bandit.Tuner(_learner(name, params, params["trial"] + 1), solver="ssor_pcg",
                          **settings)
-    Heat2D(5, 4, params["t_end"]).run(
+    _simulation(5, 4, params["t_end"], settings["backend"]).run(
         lambda A, b, x0, context: spare.solve(A, b, x0=x0,
                                               context=[context] if vector else context))
     tuner = bandit.Tuner(pol, solver="ssor_pcg", **settings)
@@ -154,19 +181,41 @@ def _run_learner(params: dict) -> dict:
 
 
 def _direct_seconds(A, b) -> float:
-    """Seconds of a sparse direct solve (``splu`` factor + solve) of ``A x = b``."""
+    """Seconds of a sparse direct solve (``splu`` factor + solve) of ``A x = b``.
+
+    A ``PETSc.Mat`` (distributed or not) is first gathered whole on every rank, untimed: the
+    baseline is a serial direct solve of the same system.
+    """
     import scipy.sparse.linalg as spla
 
+    if not hasattr(A, "tocsc"):
+        A, b = _gather_system(A, b)
     t0 = time.perf_counter()
     spla.splu(A.tocsc()).solve(b)
     return time.perf_counter() - t0
 
 
+def _gather_system(A, b):
+    """The whole of a (distributed) ``PETSc.Mat`` and ``PETSc.Vec`` on every rank, as a scipy
+    CSR matrix and a numpy vector."""
+    import scipy.sparse as sp
+
+    indptr, indices, data = A.getValuesCSR()
+    parts = A.getComm().tompi4py().allgather(
+        (indptr, indices, data, b.getArray(readonly=True).copy()))
+    n = A.getSize()[1]
+    rows = [sp.csr_matrix((d, ix, ip), shape=(ip.size - 1, n)) for ip, ix, d, _ in parts]
+    return sp.vstack(rows, format="csr"), np.concatenate([p[3] for p in parts])
+
+
 def _run_costs(params: dict) -> dict:
-    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
-    return heat_costs(sim, params["omegas"], cg=params["cg"], direct=False,
-                      golden=params["golden"], golden_evaluations=GOLDEN_EVALUATIONS,
-                      **solver_settings(**params["solver"]))
+    settings = solver_settings(**params["solver"])
+    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
+    out = heat_costs(sim, params["omegas"], cg=params["cg"], direct=False,
+                     golden=params["golden"], golden_evaluations=GOLDEN_EVALUATIONS,
+                     **settings)
+    out.pop("u_final")  # the study does not use it (and a PETSc Vec cannot leave a worker)
+    return out
 
 
 def _run_direct(params: dict) -> dict:
@@ -196,8 +245,8 @@ def _run_cg(params: dict) -> dict:
     """The simulation with plain CG (used when the grid cost matrix is skipped)."""
     import solvers
 
-    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
     settings = solver_settings(**params["solver"])
+    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
     warm_up(settings["backend"])
     its, secs = np.zeros(sim.steps, dtype=np.int64), np.zeros(sim.steps)
 
@@ -250,7 +299,9 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         more solves per step), reported as ``instance_optimal`` and as the reference of
         every method's ``regret_golden``.  Ignored without ``grid``.
     backend : {"numba", "petsc"}
-        See :func:`solver_settings`.
+        See :func:`solver_settings`.  ``"petsc"`` runs on every rank of ``PETSc.COMM_WORLD``
+        (under ``mpiexec``, every rank calls this function with the same arguments and gets
+        the same summary; the tasks then run one after another, whatever ``jobs``).
     progress : bool
         Progress bars with an estimate of the time left: one over the tasks and, when the
         tasks run in this process (``jobs = 1``), one over each learner run's steps.
@@ -282,6 +333,10 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     (4, 20)
     """
     learners = list(PAPER_LEARNERS if methods is None else methods)
+    rank, ranks = mpi_ranks(backend)
+    if ranks > 1:  # every rank runs every task collectively, in the same order
+        jobs = 1
+    progress = bool(progress) and rank == 0
     sizes = [int(v) for v in np.atleast_1d(nx)]
     solver = solver_settings(backend)
     golden = bool(golden and grid)
@@ -309,7 +364,7 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
                   golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
-                  baseline_every=baseline_every, **solver)
+                  baseline_every=baseline_every, ranks=ranks, **solver)
     t0 = time.perf_counter()
     done = {}
 

@@ -4,10 +4,9 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
 1. A Tuner (Tsallis-INF over ω, SSOR-PCG, backend="petsc") on the heat2d study assembled as a
    distributed PETSc Mat: decisions, history and the state file must be the same on every rank /
    written once.
-2. Replicated scipy input converted to a distributed Mat on COMM_WORLD.
-3. ``experiments.heat2d_petsc.main`` (the ``relaxtune heat2d --backend petsc`` entry point).
-4. The console script's path.
-5. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
+2. Replicated scipy input converted to a distributed Mat on COMM_WORLD; a distributed heat2d
+   system gathered whole on every rank.
+3. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
    on every rank; input refused on one rank only is refused on every rank.
 """
 import json
@@ -22,7 +21,7 @@ from petsc4py import PETSc  # noqa: E402
 import bandit  # noqa: E402
 import bandit.tuner as tuner_mod  # noqa: E402
 import solvers  # noqa: E402
-from experiments.heat2d_petsc import Heat2DPetsc, main as heat_main  # noqa: E402
+from experiments.heat2d_petsc import Heat2DPetsc  # noqa: E402
 
 def main(out):
     comm = PETSc.COMM_WORLD
@@ -92,17 +91,18 @@ def main(out):
                        "true_residual": float(np.linalg.norm(b - A @ r.x) / np.linalg.norm(b))}
     report["kinds"] = kinds
 
-    # 3. the heat2d entry point --------------------------------------------------------------------
-    heat_main(["--nx", "16", "--steps", "10", "--policy", "tsallis_inf",
-               "--history", os.path.join(out, "heat"), "--state", os.path.join(out, "heat_state.json")])
+    # 2c. a distributed heat2d system gathered whole on every rank (the direct baseline's input)
+    from experiments.heat_study import _gather_system
+    from experiments.problems import Heat2D
 
-    # 4. the console script's path: relaxtune heat2d --backend petsc (dispatches to 3. on > 1 rank)
-    from experiments.cli import main as cli_main
+    ref = Heat2D(nx=24, steps=16, t_end=0.2)
+    sim2 = Heat2DPetsc(nx=24, steps=16, t_end=0.2)
+    A_ref, b_ref, _ = ref.system(5, ref.initial())
+    A_all, b_all = _gather_system(*sim2.system(5, sim2.initial())[:2])
+    report["gathered"] = {"matrix": float(abs(A_all - A_ref).max()),
+                          "rhs": float(np.abs(b_all - b_ref).max()), "shape": list(A_all.shape)}
 
-    assert cli_main(["heat2d", "--backend", "petsc", "--nx", "12", "--steps", "6",
-                     "--t-end", "0.006", "--methods", "chebcb"]) == 0
-
-    # 5. guarded fallback on a nonsymmetric matrix (SOR diverges for ω >= 1.15): rank 0
+    # 3. guarded fallback on a nonsymmetric matrix (SOR diverges for ω >= 1.15): rank 0
     # decides the arm and the fallback order, every rank runs the same chain
     import scipy.sparse as sp
 

@@ -669,31 +669,74 @@ def test_mpi_bad_argument_reported_once():
 
 @pytest.mark.petsc
 @pytest.mark.mpi
-def test_mpi_unwritable_state_agreed_before_any_solve(tmp_path):
-    """Only rank 0 writes --state, so only it can check; every rank still stops with status 2."""
-    proc = _mpiexec("-m", "experiments.heat2d_petsc", "--nx", "8", "--steps", "4",
-                    "--state", "/proc/relaxtune/state.json")
+def test_mpi_unknown_learner_reported_once():
+    proc = _mpiexec("-m", "experiments.cli", "heat2d", "--backend", "petsc", "--methods",
+                    "tsalis_inf")
     assert proc.returncode == 2, proc.stderr
-    assert _our_lines(proc) == ["relaxtune: error: --state /proc/relaxtune/state.json: folder "
-                                "/proc/relaxtune does not exist"]
+    lines = _our_lines(proc)
+    assert len(lines) == 1 and proc.stdout == ""
+    assert lines[0].startswith("relaxtune: error: argument --methods: unknown learner "
+                               "'tsalis_inf'; did you mean 'tsallis_inf'?")
+
+
+@pytest.mark.mpi
+def test_mpi_study_that_cannot_share_the_work_is_refused(tmp_path):
+    """Under mpiexec a Numba study would run whole on every rank into the same folder."""
+    proc = _mpiexec("-m", "experiments.cli", "heat2d", "--nx", "5", "--out", tmp_path / "r")
+    assert proc.returncode == 2, proc.stderr
+    assert _our_lines(proc) == ["relaxtune: error: heat2d runs in one process; under mpiexec "
+                                "only heat2d and demo with --backend petsc share the work "
+                                "between the ranks"]
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.petsc
+@pytest.mark.mpi
+def test_mpi_unwritable_out_agreed_before_any_solve():
+    """Only rank 0 writes the results folder, so only it checks; every rank stops with 2."""
+    proc = _mpiexec("-m", "experiments.cli", "heat2d", "--backend", "petsc", "--nx", "8",
+                    "--steps", "4", "--out", "/proc/relaxtune/out")
+    assert proc.returncode == 2, proc.stderr
+    assert _our_lines(proc) == ["relaxtune: error: --out /proc/relaxtune/out: cannot create the "
+                                "folder (No such file or directory)"]
     assert proc.stdout == ""  # no run started
 
 
 @pytest.mark.petsc
 @pytest.mark.mpi
-def test_mpi_error_on_every_rank_reported_once_by_rank_0():
-    proc = _mpiexec(ROOT / "tests" / "mpi_errors.py", "all")
+def test_mpi_error_on_every_rank_reported_once_by_rank_0(tmp_path):
+    out = tmp_path / "r"
+    proc = _mpiexec(ROOT / "tests" / "mpi_errors.py", "all", out)
     assert proc.returncode == 1, proc.stderr
-    assert _our_lines(proc) == ["relaxtune: error: RuntimeError: injected failure on rank 0"]
+    assert _our_lines(proc) == ["relaxtune: error: RuntimeError: injected failure on rank 0; "
+                                "no task had finished, nothing was saved (rerun with --debug "
+                                "for the traceback)"]
     assert "MPI_ABORT" not in proc.stderr  # the ranks agreed; nothing was killed
+    assert not out.exists()  # created by rank 0 before the run, removed: nothing to keep
 
 
 @pytest.mark.petsc
 @pytest.mark.mpi
-def test_mpi_error_on_one_rank_ends_every_rank():
+def test_mpi_failure_keeps_the_finished_tasks(tmp_path):
+    """As on one rank: the tasks finished before the error are in the folder, and it says so."""
+    out = tmp_path / "r"
+    proc = _mpiexec(ROOT / "tests" / "mpi_errors.py", "late", out)
+    assert proc.returncode == 1, proc.stderr
+    assert _our_lines(proc) == [f"relaxtune: error: RuntimeError: injected failure on rank 0; "
+                                f"2 of 3 tasks finished and saved in {out} (redraw: relaxtune "
+                                f"plot {out}) (rerun with --debug for the traceback)"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["partial"] == {"finished": 2, "of": 3, "unit": "tasks"}
+    assert summary["params"]["ranks"] == 2
+    assert {"cg", "direct", "best_fixed"} <= set(summary["methods"])
+
+
+@pytest.mark.petsc
+@pytest.mark.mpi
+def test_mpi_error_on_one_rank_ends_every_rank(tmp_path):
     """Rank 1 fails while rank 0 waits for it inside a collective: the job is aborted after
     the grace period (1 s here) instead of hanging, with one line from the failed rank."""
-    proc = _mpiexec(ROOT / "tests" / "mpi_errors.py", "rank1")
+    proc = _mpiexec(ROOT / "tests" / "mpi_errors.py", "rank1", tmp_path / "r")
     assert proc.returncode != 0
     lines = _our_lines(proc)
     assert len(lines) == 1, proc.stderr

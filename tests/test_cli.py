@@ -132,3 +132,24 @@ def test_bench_missing_module(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "experiments.bench_petsc", None)  # import fails
     assert main(["bench", "petsc"]) == 2
     assert "cannot import" in capsys.readouterr().err
+
+
+@pytest.mark.petsc
+def test_heat2d_petsc_one_rank_sampled_baselines(tmp_path):
+    """--backend petsc with baselines sampled beside the learner: plain CG and the direct
+    solve on the PETSc simulation's systems (gathered for splu); CG's counts agree with the
+    Numba run of the same options (trajectories equal to tolerance: ± 1 per sampled step)."""
+    runs = {}
+    for backend in ("numba", "petsc"):
+        out = tmp_path / backend
+        # dt = 0.5 from s = 0.25: κ alternates between 0.1 and 10, so CG has work to do
+        assert main(["heat2d", "--nx", "8", "--steps", "12", "--t-end", "6", "--trials", "1",
+                     "--backend", backend, "--methods", "chebcb", "--no-grid",
+                     "--baseline-every", "4", "--quiet", "--no-plots", "--out", str(out)]) == 0
+        runs[backend] = json.loads((out / "summary.json").read_text())
+    m = runs["petsc"]["methods"]
+    assert runs["petsc"]["params"]["ranks"] == 1 and runs["petsc"]["params"]["backend"] == "petsc"
+    assert m["cg"]["sampled"]["steps"] == m["direct"]["sampled"]["steps"] == 3  # steps 0, 4, 8
+    assert m["direct"]["seconds"] > 0 and m["chebcb"]["all_converged"]
+    assert abs(m["cg"]["iterations"] - runs["numba"]["methods"]["cg"]["iterations"]) <= 3
+    assert m["cg"]["iterations"] >= 3 * 5  # CG did real work on each sampled step (n = 49)

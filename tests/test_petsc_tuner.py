@@ -40,8 +40,14 @@ def test_tuner_learns_which_preconditioner_to_use():
     h = tuner.history
     assert np.all(h["converged"])
     arms, secs = np.asarray(h["arm"]), np.asarray(h["seconds"])
+    # the premise, with a wide margin (about 15x on an idle machine): GAMG's set-up dominates
+    med = [np.median(secs[arms == k]) for k in range(len(PCS)) if np.any(arms == k)]
+    assert np.median(secs[arms == 2]) >= 3 * min(med)
+    # learned: not the leader, and rarely played once learned (a randomised learner still
+    # explores, and a loaded machine slows some rounds: no exact count)
+    assert tuner.policy.leader()[0] != 2
     late = np.bincount(arms[30:], minlength=len(PCS))
-    assert late[2] == late.min()
+    assert late[2] <= 5
     own = ~np.asarray(h["censored"])  # rounds the chosen arm finished by itself: cost = seconds
     np.testing.assert_array_equal(np.asarray(h["cost"])[own], secs[own])
 
