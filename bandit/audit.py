@@ -21,14 +21,16 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
 
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
 model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
-that audit solves and plans spend 90 % of ``budget`` × what the user's solves cost (an
-overspend is paid back, but the floor is never given up; the rest is a margin for the
-rescaling's lag).  Costs are counted in the tuner's cost unit: iterations with
+that audit solves and plans spend :data:`TARGET` (80 %) of ``budget`` × what the user's
+solves cost (an overspend is paid back, but the floor is never given up; the rest is a
+margin for the rescaling's lag), and as soon as the audits of a round take the spending above
+the whole budget the next round rescales (a hard cap: one epoch's overspend cannot run on for
+512 rounds).  Costs are counted in the tuner's cost unit: iterations with
 ``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
 an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
 charged what the first one cost per round of history (measured once, converted to the cost
-unit, saved) times the rounds it reads, and put off while that would exceed a quarter of the
-budget so far (so small, cheap solves are planned for less often).  Apart from that one
+unit, saved) times the rounds it reads, and put off while that would exceed
+:data:`PLAN_SHARE` of the budget so far (so small, cheap solves are planned for less often).  Apart from that one
 measurement the audited rounds are a function of the seeded generator and the run: a saved
 and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
 clock agrees).  Each change starts an *epoch*
@@ -43,7 +45,8 @@ import time
 
 import numpy as np
 
-__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE",
+__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
+           "PLAN_SHARE",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -59,7 +62,13 @@ CAP_FACTOR = 3.0
 #: Probability of *completing* a chosen arm that the guard stopped: its cost there (above
 #: the cap) is otherwise seen by column audits alone, and that is where its costs are high.
 COMPLETE = 0.25
+#: Share of the budget the audits aim at (the rest is a margin for the rescaling's lag and for
+#: audit runs whose seconds per iteration differ from the solves').
+TARGET = 0.8
+#: Largest share of the budget that plans may take (a plan is put off while it would exceed it).
+PLAN_SHARE = 0.1
 _PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
+_SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a few runs)
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 
@@ -135,9 +144,9 @@ class Auditor:
             if t >= self.next_plan:
                 # a plan costs about plan_cost per round of history (measured at the first
                 # one, in the tuner's cost unit): charged to the budget, and put off while it
-                # would exceed a quarter of the budget so far
+                # would exceed PLAN_SHARE of the budget so far
                 guess = 0.0 if self.plan_cost is None else self.plan_cost * t
-                if guess <= 0.25 * self.budget * _solved(tuner):
+                if guess <= PLAN_SHARE * self.budget * _solved(tuner):
                     self._plan(tuner, t)
                     if self.plan_cost is None and t and _solved(tuner) > 0:
                         seconds = time.perf_counter() - start
@@ -155,6 +164,13 @@ class Auditor:
         hits = self._coins(probs)
         self.next_audit = t + self._skip()
         return [j for j in hits if j < self.K], self.K in hits
+
+    def settle(self, tuner, t):
+        """After the audits of round ``t``: when they took the spending above the whole
+        budget, rescale at the next round (the hard cap).  The decision reads only rounds up to
+        ``t``, so the probabilities of every later round stay known in advance."""
+        if t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner):
+            self.next_adjust = min(self.next_adjust, t + 1)
 
     def column_cap(self, k, paid_iterations, maxiter):
         """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full)."""
@@ -233,8 +249,8 @@ class Auditor:
         was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
         solve = _solved(tuner)
         per_round = solve / t
-        debt = 0.85 * self.budget * solve - self.spent
-        target = 0.85 * self.budget * per_round  # a margin for the rescaling's lag
+        debt = TARGET * self.budget * solve - self.spent
+        target = TARGET * self.budget * per_round  # a margin for the rescaling's lag
         return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
 
     def _rescale(self, tuner, t):

@@ -770,6 +770,12 @@ class Tuner:
             cols = [arm] + list(cols)  # the stopped arm, run to the end
         if not cols and not row:
             return
+        self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row)
+        aud.settle(self, t)
+
+    def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row):
+        """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``."""
+        aud = self._auditor
         fail = self._failure_cost(0.0)
         known = {arm: self._cost_of(first)} if first.converged else {}
 

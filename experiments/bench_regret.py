@@ -11,7 +11,10 @@ Tuner's ``regret()`` is compared with the exact values:
 * coverage: the share of runs whose interval contains the exact regret (``bf``: best fixed
   arm, ``io``: instance-optimal, among the runs that have an interval);
 * half-width and error of the estimate relative to the size of the exact regret (medians
-  over runs), at the end of the run;
+  over runs), at the end of the run; ``bf oracle``: the half-width an oracle would get from
+  the same budget (:func:`oracle_half_width`: the best fixed arm alone audited, with a
+  perfect model of its cost at each context), relative to the exact regret — below it no
+  estimate of that budget can go;
 * cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
   run's solve seconds (median, and the largest); ``report``: the time of the ``regret()``
   call itself over the solve seconds; ``audits``: audit runs (median).
@@ -21,13 +24,14 @@ One run per (study, policy, seed); on the offset studies seed ``s`` also draws s
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "ReplaySolver", "replay", "STUDIES", "POLICIES"]
+__all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -115,12 +119,46 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
     exact_io = paid - float(C.min(axis=1).sum())
+    h = tuner.history
+    bound = oracle_half_width(C, ctx, h["arm"], ~h["censored"], budget, level)
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
             "exact_bf": exact_bf, "exact_io": exact_io,
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
             "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
                    rep.instance_optimal.high),
-            "cost": rep.cost, "loop_seconds": loop}
+            "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound}
+
+
+def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
+    """The half-width an audit of the best fixed arm *alone* would give with a perfect model:
+    a lower bound for any unbiased estimate spending ``budget`` × the run's solve cost.
+
+    An oracle knows the best fixed arm ``k*`` and the mean of its cost at every context
+    (``m(x)``: the column's mean over ``bins`` quantile bins of ``x``, fitted on the whole
+    column — no model fitted on samples does better).  The rounds on which the run played
+    ``k*`` (and its attempt converged) are known; every other round ``t`` is audited with the
+    same probability ``q``, chosen so that the audits of ``k*`` spend the whole budget
+    (``q · Σ_unknown C[t, k*] = budget · Σ paid``).  The Horvitz–Thompson error of the unknown
+    part of ``k*``'s total is then ``√((1 − q)/q · Σ_unknown (e_t − ē)²)``, ``e = C − m(x)``;
+    the interval is at least ``z`` (the normal quantile of ``level``) times that wide on each
+    side, even before the uncertainty of which arm is the best.
+    """
+    from scipy.stats import norm
+
+    C = np.asarray(C, dtype=float)
+    ks = int(np.argmin(C.sum(axis=0)))
+    col = C[:, ks]
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    m = (np.bincount(b, col) / np.maximum(np.bincount(b), 1))[b]
+    paid = float(np.sum(C[np.arange(C.shape[0]), arm]))  # at least what the plays cost
+    unknown = ~((np.asarray(arm) == ks) & np.asarray(played, dtype=bool))
+    if not unknown.any():
+        return 0.0
+    q = min(1.0, budget * paid / float(col[unknown].sum()))
+    e = (col - m)[unknown]
+    sd = math.sqrt(max(1.0 - q, 0.0) / q * float(np.sum((e - e.mean()) ** 2)))
+    return float(norm.ppf(0.5 + level / 2) * sd)
 
 
 def _task(args):
@@ -148,6 +186,8 @@ def summarise(runs):
                         "with_interval": int(has.sum()),
                         "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
                         "exact": float(np.median(ex)), "error": float(np.median(np.abs(err)))}
+        bound = np.array([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300) for r in rs])
+        row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
         rep = np.array([r["cost"]["report_seconds"] / r["cost"]["solve_seconds"] for r in rs])
         row["cost"] = float(np.median(frac))
@@ -160,7 +200,8 @@ def summarise(runs):
 
 def format_rows(rows, markdown=False) -> str:
     # half-widths and errors relative to the exact regret's size
-    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf error",
+    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf oracle",
+            "bf error",
             "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "report",
             "audits")
 
@@ -173,7 +214,8 @@ def format_rows(rows, markdown=False) -> str:
         cover_io = (f"{io['coverage']:.0%} of {io['with_interval']}"
                     if io["with_interval"] else "no interval")
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
-                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["error"]),
+                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["oracle"]),
+                      pct(bf["error"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["report"]),
                       f"{r['audit_runs']:.0f}"))
