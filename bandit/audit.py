@@ -46,7 +46,7 @@ import time
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE",
+           "PLAN_SHARE", "COMPLETE_SHARE",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -62,6 +62,10 @@ CAP_FACTOR = 3.0
 #: Probability of *completing* a chosen arm that the guard stopped: its cost there (above
 #: the cap) is otherwise seen by column audits alone, and that is where its costs are high.
 COMPLETE = 0.25
+#: Largest share of the audit rate that completions may take: with many stopped attempts (a
+#: randomised learner exploring poor arms) the completion probability is lowered from
+#: :data:`COMPLETE` so that they stay within it (it is recorded per epoch, like ``q``).
+COMPLETE_SHARE = 0.4
 #: Share of the budget the audits aim at (the rest is a margin for the rescaling's lag and for
 #: audit runs whose seconds per iteration differ from the solves').
 TARGET = 0.8
@@ -78,11 +82,19 @@ def _solved(tuner):
 
 
 def _warm_up():
-    """Load (or compile) the estimator's Numba kernels now, so no plan pays for it."""
-    from .estimate import CostModel
+    """Load (or compile) the estimator's Numba kernels and run a plan's computation once on a
+    tiny run, so that the measured first plan (which prices every later one) pays no
+    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds)."""
+    from .estimate import RunData, quick_totals
 
-    model = CostModel(np.arange(4.0), 2, order=np.arange(2))
-    model.fit(np.arange(4), np.zeros(4, np.int64), np.ones(4))
+    T, K = 64, 3
+    t = np.arange(T)
+    arm = t % K
+    audits = {c: np.zeros(0) for c in AUDIT_COLUMNS}
+    quick_totals(RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
+                         epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1),
+                         r=np.zeros(1), audits=audits, fail_cost=100.0, n_arms=K,
+                         arm_order=np.arange(K)))
 
 
 def capped_cap(paid_iterations, maxiter):
@@ -106,7 +118,11 @@ class Auditor:
         self.K = int(n_arms)
         self.budget = float(budget)
         self.rng = np.random.default_rng(seed)
-        self.epoch_start, self.q, self.r, self.full = [], [], [], []
+        self.epoch_start, self.q, self.r, self.full, self.c = [], [], [], [], []
+        # what completions and column runs cost so far (the rescaling's measured unit costs)
+        self.stopped = 0
+        self.completion = [0, 0.0]  # runs, cost
+        self.column = [0, 0.0]
         self.capped = np.zeros(self.K, dtype=bool)  # arms audited capped from now on
         self.next_plan = 0
         self.next_adjust = 0
@@ -114,7 +130,7 @@ class Auditor:
         self.records = {c: [] for c in AUDIT_COLUMNS}
         self.seconds = 0.0  # audit solves
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
-        self.planning = 0.0  # choosing them (measured, reported)
+        self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
         self.plan_cost = None  # a plan's cost per round of history, in the cost unit
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
@@ -128,19 +144,23 @@ class Auditor:
 
     def decide(self, tuner, t, stopped):
         """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
-        first, with probability :data:`COMPLETE`); returns ``(column arms, row, complete)``."""
-        complete = bool(stopped) and self.rng.random() < COMPLETE
+        after any rescaling, with the epoch's probability ``c``, at most :data:`COMPLETE`);
+        returns ``(column arms, row, complete)``."""
         if t == self.next_audit or t >= self.next_adjust:
             cols, row = self.draw(tuner, t)
         else:
             cols, row = [], False
+        complete = False
+        if stopped:
+            self.stopped += 1
+            complete = self.rng.random() < (self.c[-1] if self.c else COMPLETE)
         return cols, row, complete
 
     def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
         (``([], False)`` on most rounds)."""
         if t >= self.next_adjust:
-            start = time.perf_counter()
+            cpu = time.process_time()
             if t >= self.next_plan:
                 # a plan costs about plan_cost per round of history (measured at the first
                 # one, in the tuner's cost unit): charged to the budget, and put off while it
@@ -149,7 +169,9 @@ class Auditor:
                 if guess <= PLAN_SHARE * self.budget * _solved(tuner):
                     self._plan(tuner, t)
                     if self.plan_cost is None and t and _solved(tuner) > 0:
-                        seconds = time.perf_counter() - start
+                        # the process's CPU time: a busy machine's wait is no cost of the
+                        # plan, and this one measurement prices every later plan
+                        seconds = time.process_time() - cpu
                         per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
                         self.plan_cost = seconds / t / max(per_unit, 1e-300)
                         guess = self.plan_cost * t
@@ -157,7 +179,7 @@ class Auditor:
                 else:
                     self.next_plan = 2 * t
             self._rescale(tuner, t)
-            self.planning += time.perf_counter() - start
+            self.planning += time.process_time() - cpu
         if t != self.next_audit:
             return [], False
         probs = np.append(self.q[-1], self.r[-1])
@@ -194,12 +216,16 @@ class Auditor:
         return int(self.rng.geometric(min(p_any, 1.0)))
 
     def record(self, t, arm, row, value, iterations, seconds, converged, budget, cap, p,
-               spent):
+               spent, completion=False):
         """One audit observation: the run's cost ``value`` (the failure cost if it failed),
         iterations, seconds (0 for the played arm's own solve, observed for free), whether it
         converged, the cap an attempt of this arm would have had on this round, the run's own
         cap, the policy's probability of this arm and what the run spent in the tuner's cost
-        unit."""
+        unit (``completion``: the run completes the chosen arm's stopped attempt)."""
+        if seconds > 0 and not row:
+            tally = self.completion if completion else self.column
+            tally[0] += 1
+            tally[1] += float(spent)
         rec = self.records
         rec["round"].append(int(t))
         rec["arm"].append(int(arm))
@@ -258,24 +284,40 @@ class Auditor:
         K = self.K
         self.next_adjust = t + _ADJUST_EVERY
         plan = self.plan
-        if plan is None or not t or _solved(tuner) <= 0:
+        c = COMPLETE
+        if not t or _solved(tuner) <= 0:
             # nothing measured yet: assume an audit run costs a solve
             q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
             r = self.budget * ROW_SHARE / max(K - 1, 1)
         else:
             rate = self._rate(tuner, t)
-            q = plan["q"] * (rate / plan["rate"])
-            r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
+            per_round = _solved(tuner) / t
+            # completions: COMPLETE of the stopped rounds, at most COMPLETE_SHARE of the rate
+            runs, spent = self.completion
+            each = spent / runs if runs else 3.0 * per_round
+            stops = self.stopped / t * each  # cost per round of completing every stop
+            if stops > 0:
+                c = min(COMPLETE, COMPLETE_SHARE * rate / stops)
+            rate -= c * stops
+            if plan is None:  # before the first plan: every arm alike, at the measured cost
+                runs, spent = self.column
+                each = spent / runs if runs else per_round
+                q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
+                r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
+            else:
+                q = plan["q"] * (rate / plan["rate"])
+                r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
         q = np.minimum(q, 1.0)
         full = ~self.capped
         if self.q and float(np.max(np.abs(q - self.q[-1]) / np.maximum(self.q[-1], 1e-300))) \
                 <= 0.05 and abs(r - self.r[-1]) <= 0.05 * self.r[-1] and np.array_equal(
-                    full, self.full[-1]):
+                    full, self.full[-1]) and abs(c - self.c[-1]) <= 0.05 * self.c[-1]:
             return  # not worth a new epoch
         self.epoch_start.append(int(t))
         self.q.append(q)
         self.r.append(float(r))
         self.full.append(full)
+        self.c.append(float(c))
         self.next_audit = t + self._skip() - 1
 
     # --- persistence and MPI ------------------------------------------------------------------
@@ -283,22 +325,27 @@ class Auditor:
         """Everything that decides future audits (not the records, which every rank appends
         alike): rank 0 draws, the other ranks take this."""
         return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
-                "full": list(self.full), "capped": self.capped.copy(),
+                "full": list(self.full), "c": list(self.c), "capped": self.capped.copy(),
+                "stopped": self.stopped, "completion": list(self.completion),
+                "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
                 "plan_cost": self.plan_cost, "spent": self.spent,
                 "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
-        for key in ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
-                    "next_audit", "planning", "plan", "plan_cost", "spent"):
+        for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
+                    "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
+                    "plan_cost", "spent"):
             setattr(self, key, state[key])
         self.rng.bit_generator.state = state["rng"]
 
     def state_dict(self) -> dict:
         return {"epoch_start": list(self.epoch_start),
                 "q": [np.asarray(v) for v in self.q], "r": list(self.r),
-                "full": [np.asarray(v) for v in self.full],
+                "full": [np.asarray(v) for v in self.full], "c": list(self.c),
+                "stopped": self.stopped, "completion": list(self.completion),
+                "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit,
                 "records": {k: list(v) for k, v in self.records.items()},
@@ -313,6 +360,11 @@ class Auditor:
         self.q = [np.asarray(v, dtype=float) for v in state["q"]]
         self.r = [float(v) for v in state["r"]]
         self.full = [np.asarray(v, dtype=bool) for v in state["full"]]
+        # files written before completions were budgeted completed with COMPLETE throughout
+        self.c = [float(v) for v in state.get("c", [COMPLETE] * len(self.epoch_start))]
+        self.stopped = int(state.get("stopped", 0))
+        self.completion = list(state.get("completion", [0, 0.0]))
+        self.column = list(state.get("column", [0, 0.0]))
         self.capped = np.asarray(state["capped"], dtype=bool)
         self.next_plan = int(state["next_plan"])
         self.next_adjust = int(state["next_adjust"])

@@ -88,6 +88,9 @@ class RunData:
     budget : ndarray (T,) or None
         The cap of the chosen arm's attempt, in the cost unit (None: unknown); a stopped
         attempt shows the arm's cost to be above it.
+    complete : ndarray (E,) or None
+        Per epoch, the probability that the auditor completes a chosen arm the guard stopped
+        (None: :data:`bandit.audit.COMPLETE` in every epoch).
     """
 
     paid: np.ndarray
@@ -107,6 +110,7 @@ class RunData:
     cap: np.ndarray | None = None
     maxiter: int = 10_000
     budget: np.ndarray | None = None
+    complete: np.ndarray | None = None
 
     @property
     def T(self) -> int:
@@ -449,8 +453,8 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
     ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
     # a play also observes the entry when its attempt was stopped and then completed (with
-    # audits, probability COMPLETE)
-    ok = ok + (1.0 - ok) * (COMPLETE if data.epoch_start.size else 0.0)
+    # audits, the epoch's completion probability)
+    ok = ok + (1.0 - ok) * _completion_probs(data, ta)
     if lower:
         cap_t = data.cap[ta]
         ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
@@ -470,6 +474,17 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
     q, _ = _audit_probs(data, t, k)
     return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
+
+
+def _completion_probs(data: RunData, rounds):
+    """Probability that a stopped attempt on each of ``rounds`` was completed (0 without
+    audits)."""
+    e = _epoch_of(data, rounds)
+    if e is None:
+        return np.zeros(len(rounds))
+    c = np.full(data.epoch_start.size, COMPLETE) if data.complete is None else np.asarray(
+        data.complete, dtype=float)
+    return np.where(e >= 0, c[np.maximum(e, 0)], 0.0)
 
 
 def _row_minima(data: RunData, t_obs, v_obs):

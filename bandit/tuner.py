@@ -794,7 +794,7 @@ class Tuner:
             res = self._run(op, b, k, x0, run_cap, True, tally=False)
             value = self._cost_of(res) if res.converged else fail
             aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
-                       cap_of(k), run_cap, prob(k), self._cost_of(res))
+                       cap_of(k), run_cap, prob(k), self._cost_of(res), completion=k == arm)
             if res.converged:
                 known[k] = value
         if not row:
