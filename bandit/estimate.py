@@ -679,7 +679,8 @@ class _Track:
         self._flat = flat
         self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
-        self.dev = np.abs(self.S_end - self.S[-1][None]) / self.sd[None]
+        # signed standardised deviations of the draws (the bootstrap's picture of Ŝ − S)
+        self.dev = (self.S_end - self.S[-1][None]) / self.sd[None]
 
     def prefix_sd(self, j):
         """Bootstrap error of arm ``j``'s total at every checkpoint."""
@@ -788,29 +789,39 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
         tracks.append((_Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X,
                               rng, share=np.maximum(below, 0.01)), ~full))
-    # the minimum of K noisy totals: a simultaneous band over the arms that could be the
-    # minimum (max of standardised deviations), then [min of lower ends, min of upper ends]
-    devs = [tr.dev[:, use] for tr, use in tracks]
+    # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
+    # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
+    #   at most Ŝ_k* − c_k* sd_k* ≤ S_k* = θ whenever the best arm's own bound holds, so no
+    #   correction for the number of arms is needed;
+    # * upper end min_k (Ŝ_k + c sd_k) ≥ θ needs every candidate's bound at once: c is the
+    #   quantile of the largest one-sided deviation among the arms that could be the minimum
+    #   (those whose lower end reaches the lowest upper end).
+    q_end = 1.0 - alpha
+    c_lo = [np.quantile(tr.dev[:, use], q_end, axis=0) if use.any() else np.zeros(0)
+            for tr, use in tracks]
     ends = [(tr.S[-1][use], tr.sd[use]) for tr, use in tracks]
-    cand = [np.ones(int(use.sum()), dtype=bool) for _, use in tracks]
-    for _ in range(3):  # all arms, then those whose band reaches the lowest upper end
-        c = float(np.quantile(np.max(np.column_stack([d[:, cd] for d, cd in zip(devs, cand)]),
-                                     axis=1), level)) if any(cd.any() for cd in cand) else 0.0
+    low_ends = [e - cl * sd for (e, sd), cl in zip(ends, c_lo)]
+    neg = -two.dev[:, full]
+    cand = np.ones(int(full.sum()), dtype=bool)
+    c = 0.0
+    for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
+        c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
         top = float(np.min(ends[0][0] + c * ends[0][1])) if full.any() else np.inf
-        cand = [e - c * sd <= top for e, sd in ends]
+        cand = low_ends[0] <= top if full.any() else cand
+    cands = [low <= top for low in low_ends]
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
-    for (tr, use), cd in zip(tracks, cand):
-        for j in np.flatnonzero(use)[cd]:  # per-checkpoint bands of the candidate arms
+    for (tr, use), cd, cl in zip(tracks, cands, c_lo):
+        for i, j in zip(np.flatnonzero(cd), np.flatnonzero(use)[cd]):  # the candidates
             sd_j = tr.prefix_sd(j)
-            low_c = np.minimum(low_c, tr.S[:, j] - c * sd_j)
+            low_c = np.minimum(low_c, tr.S[:, j] - cl[i] * sd_j)
             if tr is two:
                 high_c = np.minimum(high_c, tr.S[:, j] + c * sd_j)
     theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
     # bias of the minimum: the draws' mean minimum over the candidates falls below the
     # estimated one by about as much as the estimate falls below the true minimum
-    cf = np.flatnonzero(full)[cand[0]]
+    cf = np.flatnonzero(full)[cands[0]]
     bias = float(np.mean(two.S_end[:, cf].min(axis=1)) - two.S_end[:, cf].mean(axis=0).min()) \
         if cf.size else 0.0
     unbiased_bf = have_model and _observable(data)
