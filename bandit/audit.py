@@ -388,9 +388,12 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     (``s_k`` the share of rounds it was played and observed: its coin is free there) and
     leaves an error variance of about ``t σ_k² e_k / q_k`` on its column total, ``σ_k`` the
     spread of its model residuals and ``e_k`` the share of that variance audits must remove:
-    1 for a deterministic policy; for a randomised one, whose plays already sample every
-    arm, ``f_k + (1 − f_k)(q₀/(q₀ + s_k))²`` — ``f_k`` the share of rounds on which the guard
-    would stop the arm (there its plays tell nothing), ``q₀`` a typical audit probability.
+    1 for a deterministic policy; for a randomised one, whose plays already sample the
+    arms, ``f_k + (1 − f_k)((1 − ρ_k) + ρ_k (q₀/(q₀ + s_k/ρ_k))²)`` — ``f_k`` the share of
+    rounds on which the guard would stop the arm (there its plays tell nothing), ``ρ_k`` the
+    share of rounds its plays reach at all (a contextual learner gives a poor arm of a
+    context almost no probability there, and such plays do not count), ``q₀`` a typical
+    audit probability.
     Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the chance that arm ``k`` is the best
     fixed arm — within the budget gives ``q_k ∝ σ_k √(P_k e_k / cost_k)``: the likely best
     arms are audited most, and an arm that cannot be the best gets nothing but its share of
@@ -412,8 +415,11 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     sigma = np.nan_to_num(est["sigma"], nan=1.0)
     if randomised:
         f = np.clip(np.nan_to_num(est.get("censored_share", np.zeros(K))), 0.0, 1.0)
+        reach = np.clip(np.nan_to_num(est.get("reach", np.ones(K)), nan=1.0), 0.0, 1.0)
         q0 = rate / max(float(np.sum(spend)), 1e-300)
-        e = f + (1.0 - f) * (q0 / (q0 + share)) ** 2
+        # plays sample an arm only on the rounds they reach, at its mean probability there
+        p_mean = share / np.maximum(reach, 1e-12)
+        e = f + (1.0 - f) * ((1.0 - reach) + reach * (q0 / (q0 + p_mean)) ** 2)
     else:
         e = np.ones(K)
     q_floor = _scale(1.0 / spend, spend, floor * rate)

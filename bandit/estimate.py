@@ -41,7 +41,7 @@ from numba import njit
 from .audit import COMPLETE
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
-           "inclusion_probabilities"]
+           "inclusion_probabilities", "column_totals"]
 
 _FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 stays finite
 
@@ -714,6 +714,20 @@ def _censored_rounds(data: RunData):
     return count, scale
 
 
+def _reach(data: RunData):
+    """Per arm, the share of rounds on which a play of it counts as an observation (its
+    probability at least :data:`MIN_PROB` with audits): ``Σ 1/p`` over its plays that count
+    estimates that number of rounds without bias.  On the other rounds — for a contextual
+    learner, the contexts where the arm is poor — only audits can observe it."""
+    if data.T == 0:
+        return np.zeros(data.n_arms)
+    tau = MIN_PROB if data.epoch_start.size else 0.0
+    p = np.where(np.isfinite(data.p), data.p, 1.0)
+    ok = np.isfinite(data.played) & (p >= tau) & (p > 0)
+    R = np.bincount(data.arm[ok], 1.0 / p[ok], data.n_arms)
+    return np.clip(R / data.T, 0.0, 1.0)
+
+
 def _censored_share(data: RunData):
     """Per arm, the share of its cost paid on rounds where the guard would stop it (at
     least: what those rounds paid, against the cost of its observed plays), both counted
@@ -887,6 +901,34 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                         {"report_seconds": time.perf_counter() - t0})
 
 
+def column_totals(data: RunData, folds=4) -> np.ndarray:
+    """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
+    the bootstrap: the cross-fitted model's total plus ``T`` times the self-normalised mean
+    residual of the observed entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
+    whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 1]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1),
+    ...             audits={"round": np.array([0, 1]), "arm": np.array([1, 0]),
+    ...                     "row": np.zeros(2, bool), "value": np.array([7.0, 6.0]),
+    ...                     "iterations": np.array([7, 6]), "converged": np.ones(2, bool),
+    ...                     "budget": np.full(2, 100), "cap": np.full(2, 100),
+    ...                     "p": np.zeros(2)}, fail_cost=100.0, n_arms=2)
+    >>> column_totals(d).round(6).tolist()      # every entry observed: the exact totals
+    [11.0, 11.0]
+    """
+    T, K = data.T, data.n_arms
+    t, k, v, pi = inclusion_probabilities(data)
+    m = _model(data, t, k, v, folds) if T else np.zeros((0, K))
+    if not np.isfinite(m).all():
+        m = np.zeros((T, K))
+    d = v - m[t, k]
+    return m.sum(axis=0) + _hajek(np.bincount(k, d / pi, K), np.bincount(k, 1.0 / pi, K), T)
+
+
 def _observable(data: RunData) -> bool:
     """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
     audit probability for every arm in every epoch from round 0 on, or, without audits, a
@@ -952,8 +994,9 @@ def quick_totals(data: RunData, draws=256) -> dict:
         ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
         the expected cost of a row audit (every other arm capped at the round's minimum),
         ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one),
-        and ``censored_share`` (K,) the estimated share of rounds on which the guard stops
-        the arm (:func:`_censored_rounds`).
+        ``censored_share`` (K,) the estimated share of rounds on which the guard stops
+        the arm (:func:`_censored_rounds`), and ``reach`` (K,) the share of rounds on which
+        the policy's plays could observe the arm (:func:`_reach`).
     """
     T, K = data.T, data.n_arms
     t, k, v, pi = inclusion_probabilities(data)
@@ -997,4 +1040,4 @@ def quick_totals(data: RunData, draws=256) -> dict:
     row = float(counts @ pred.min(axis=1)) * (K - 1) / T
     return {"S": S, "V": V, "regret": float(data.paid.sum() - S.min()), "p_best": p_best,
             "mean_cost": col / T, "played_share": share, "row_cost": row,
-            "sigma": sigma, "censored_share": _censored_share(data)}
+            "sigma": sigma, "censored_share": _censored_share(data), "reach": _reach(data)}

@@ -16,7 +16,9 @@ Tuner's ``regret()`` is compared with the exact values:
   perfect model of its cost at each context), relative to the exact regret — below it no
   estimate of that budget can go;
 * cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
-  run's solve seconds (median, and the largest); ``report``: the time of the ``regret()``
+  run's solve seconds (median, and the largest); ``its``: what the auditor counted against its
+  budget (audit iterations plus the plans' charge) over the solve iterations (median, and
+  the largest); ``report``: the time of the ``regret()``
   call itself over the solve seconds; ``audits``: audit runs (median).
 
 One run per (study, policy, seed); on the offset studies seed ``s`` also draws sequence ``s``.
@@ -126,7 +128,8 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
             "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
                    rep.instance_optimal.high),
-            "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound}
+            "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound,
+            "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0}
 
 
 def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
@@ -190,6 +193,9 @@ def summarise(runs):
         row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
         rep = np.array([r["cost"]["report_seconds"] / r["cost"]["solve_seconds"] for r in rs])
+        spent = np.array([r["spent"] for r in rs])
+        row["spent"] = float(np.median(spent))
+        row["spent_max"] = float(np.max(spent))
         row["cost"] = float(np.median(frac))
         row["cost_max"] = float(np.max(frac))
         row["report"] = float(np.median(rep))
@@ -202,8 +208,8 @@ def format_rows(rows, markdown=False) -> str:
     # half-widths and errors relative to the exact regret's size
     head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf oracle",
             "bf error",
-            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "report",
-            "audits")
+            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "its",
+            "its max", "report", "audits")
 
     def pct(v, digits=1):
         return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
@@ -217,7 +223,8 @@ def format_rows(rows, markdown=False) -> str:
                       pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["oracle"]),
                       pct(bf["error"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
-                      pct(r["cost"]), pct(r["cost_max"]), pct(r["report"]),
+                      pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
+                      pct(r["spent_max"]), pct(r["report"]),
                       f"{r['audit_runs']:.0f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

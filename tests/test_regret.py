@@ -147,7 +147,7 @@ def test_interval_covers_the_exact_regret(name):
         covered.append(e.low <= bf <= e.high)
         errors.append(abs(e.estimate - bf) / C.sum(0).min())
     assert np.mean(covered) >= 0.8, np.mean(covered)
-    assert np.median(errors) < 0.02
+    assert np.median(errors) < 0.025  # of the best fixed arm's total
 
 
 def test_quick_totals_track_the_column_totals():
@@ -312,3 +312,88 @@ def test_relaxtune_plot_a_saved_tuner(tmp_path, capsys):
     assert (tmp_path / "mine_regret.png").is_file() and (tmp_path / "mine_arms.pdf").is_file()
     assert main(["plot", str(path), "--out", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "mine_cost.png").is_file()
+
+
+# --- estimator properties on simulated runs with known probabilities -------------------------
+def simulate(C, x, P, q, seed, complete=0.25, cap=None, recorded=0.25):
+    """One run on the cost matrix ``C``: round t plays arm k with probability ``P[t, k]``
+    (a policy with known probabilities), the attempt is stopped when ``C > cap[t, k]``, a
+    stopped play is completed with probability ``complete``, and every arm is audited with
+    probability ``q[k]`` (one epoch; the RunData records the completion probability
+    ``recorded``).  Returns the RunData the estimators read."""
+    rng = np.random.default_rng(seed)
+    T, K = C.shape
+    cap = np.full((T, K), np.inf) if cap is None else cap
+    arm = np.array([rng.choice(K, p=P[t]) for t in range(T)])
+    rows = np.arange(T)
+    c_play = C[rows, arm].astype(float)
+    stopped = c_play > cap[rows, arm]
+    played = np.where(stopped, np.nan, c_play)
+    rec = {key: [] for key in ("round", "arm", "row", "value", "iterations", "converged",
+                               "budget", "cap", "p")}
+    for t in range(T):
+        coins = rng.random(K) < q
+        if stopped[t] and rng.random() < complete:
+            coins[arm[t]] = True
+        for k in np.flatnonzero(coins):
+            for key, val in (("round", t), ("arm", k), ("row", False), ("value", C[t, k]),
+                             ("iterations", C[t, k]), ("converged", True),
+                             ("budget", min(cap[t, k], 1e9)), ("cap", 10_000),
+                             ("p", P[t, k])):
+                rec[key].append(val)
+    audits = {key: np.asarray(val) for key, val in rec.items()}
+    return data(T, K, paid=c_play, x=x, arm=arm, p=P[rows, arm], played=played,
+                epoch_start=np.array([0]), q=q[None], r=np.zeros(1), audits=audits,
+                randomised=True, full=np.ones((1, K), bool), complete=np.array([recorded]),
+                cap=np.ceil(3 * c_play), budget=None)
+
+
+def contextual_probabilities(x, K, sharp=8.0):
+    """A contextual policy's probabilities: mostly the arm nearest the context, rarely the
+    others (every probability known, some below MIN_PROB)."""
+    k = np.arange(K)
+    z = -sharp * np.abs(k[None] / (K - 1) - x[:, None])
+    P = np.exp(z - z.max(axis=1, keepdims=True)) ** 3
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def test_column_totals_are_unbiased_over_seeds():
+    """Mean of the doubly robust column totals over 300 simulated runs of a policy with known
+    probabilities, audits and guard stops: within 4 standard errors of the exact totals for
+    every arm — including arms the policy almost never plays.  The guard stops the costlier
+    half of the plays (those are seen only when completed), so a wrong completion
+    probability in ``π`` (0.25 recorded, 0.6 drawn) misses by 7 standard errors: checked."""
+    C, x = smooth_costs(120, seed=5, noise=8.0)
+    T, K = C.shape
+    P = contextual_probabilities(x, K)
+    cap = np.ceil(np.median(C, axis=1))[:, None] * np.ones((1, K))
+    q = np.array([0.1, 0.2, 0.2, 0.1])
+    exact_totals = C.sum(axis=0)
+    for drawn, worst in ((0.25, 4.0), (0.6, None)):
+        runs = [simulate(C, x, P, q, seed, cap=cap, complete=drawn) for seed in range(300)]
+        est = np.array([bandit.estimate.column_totals(d) for d in runs])  # d.complete: 0.25
+        z = (est.mean(axis=0) - exact_totals) / (est.std(axis=0) / math.sqrt(len(est)))
+        if worst is not None:
+            assert np.all(np.abs(z) <= worst), z
+        else:
+            assert np.max(np.abs(z)) > 5, z
+
+
+def test_interval_coverage_on_simulated_runs():
+    """90 % intervals against the best fixed arm over 60 simulated runs (known answer):
+    they cover the exact regret in at least 80 % of the runs (a binomial 60 × 0.9 falls
+    below 48 with probability 0.3 %), and their lower and upper misses are both rare."""
+    C, x = smooth_costs(200, seed=6, noise=2.0)
+    T, K = C.shape
+    P = contextual_probabilities(x, K)
+    q = np.full(K, 0.08)
+    low = high = 0
+    for seed in range(60):
+        d = simulate(C, x, P, q, seed)
+        e = estimate_regret(d, seed=seed).best_fixed
+        want = d.paid.sum() - C.sum(axis=0).min()
+        assert e.unbiased and e.low <= e.estimate <= e.high
+        low += want < e.low
+        high += want > e.high
+    assert low + high <= 12, (low, high)
+    assert low <= 9 and high <= 9
