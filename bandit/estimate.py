@@ -24,9 +24,11 @@ audits (every arm run on a round, capped at the running minimum), with
 Intervals: a multiplier (wild) bootstrap over rounds draws the estimation error of every
 total — each observed term ``(C − m)/π`` times ``√(1 − π)`` times a mean-zero, unit-variance
 multiplier shared by the terms of one round — so its variance is the Horvitz–Thompson
-variance ``Σ (C − m)² (1 − π)/π²``; the minimum is taken in every draw, and the *basic*
-bootstrap interval ``[2θ̂ − θ*_(1−α/2), 2θ̂ − θ*_(α/2)]`` corrects the downward bias of a
-minimum of noisy totals.  Everything here works on plain arrays (:class:`RunData`); the
+variance ``Σ (C − m)² (1 − π)/π²``.  The interval of the minimum ``θ = min_k S_k`` takes
+each end at ``1 − α/2``: the lower end ``min_k (Ŝ_k − c_k sd_k)`` from each arm's own
+one-sided bootstrap quantile (it lies below ``θ`` whenever the best arm's own bound holds),
+the upper end ``min_k (Ŝ_k + c sd_k)`` from the quantile of the largest one-sided deviation
+among the arms that could be the minimum (every arm's bound at once).  Everything here works on plain arrays (:class:`RunData`); the
 :class:`bandit.Tuner` builds them from its history and audits.
 """
 from __future__ import annotations
@@ -960,8 +962,9 @@ def _method_bf(data, unbiased, have_model, n_boot):
         return (" + ".join(parts) + ": some arms could not be observed on some rounds (a "
                 "deterministic policy without audits), so the model fills in: biased, no "
                 "interval")
-    return (" + ".join(parts) + f" (doubly robust, unbiased); basic bootstrap interval over "
-            f"{n_boot} multiplier draws, which corrects the downward bias of a minimum")
+    return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
+            f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
+            "bound, upper end simultaneous over the arms that could be the minimum")
 
 
 def _method_io(n_rows, unbiased, have_model, n_boot):

@@ -397,3 +397,25 @@ def test_interval_coverage_on_simulated_runs():
         high += want > e.high
     assert low + high <= 12, (low, high)
     assert low <= 9 and high <= 9
+
+
+def test_budget_holds_with_frequent_stops_and_completions():
+    """A randomised learner that keeps trying an arm costing 10× the others: the guard stops
+    it about once in four rounds and each completion costs several solves.  The completion
+    probability is lowered below COMPLETE to fit the budget (recorded per epoch), and what
+    the audits spent stays within the budget at the end and after the first rounds."""
+    C, x = smooth_costs(2000, seed=7)
+    C[:, 3] = 10 * C[:, 0]
+    tuner = replay(bandit.UniformRandom(OMEGAS, seed=3), C, x, audit_budget=0.05,
+                   audit_seed=2)
+    aud = tuner._auditor
+    solved = tuner.history["iterations"].sum()
+    assert tuner.history["censored"].mean() > 0.15
+    assert aud.spent <= 0.05 * solved
+    assert all(0 < c <= COMPLETE for c in aud.c) and min(aud.c) < COMPLETE
+    assert len(aud.c) == len(aud.epoch_start)
+    a = tuner.audits
+    completed = (a["arm"] == tuner.history["arm"][a["round"]]) & (a["seconds"] > 0)
+    assert completed.any()
+    # the estimator reads the per-epoch probabilities
+    assert np.array_equal(tuner._run_data().complete, np.array(aud.c))
