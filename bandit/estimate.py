@@ -337,7 +337,15 @@ class CostModel:
         self.unit = float(np.median(pos)) if pos.size else 1.0
         y = np.log(np.maximum(v, 0.0) / self.unit + _FLOOR)
         theta = _fit_banded(self._band, self.K, self._i[t] * self.K + k, self._w[t], y)
-        return theta.reshape(self.n, self.K).T
+        theta = theta.reshape(self.n, self.K).T
+        # exp of the fitted log is a geometric mean, below the mean cost by about
+        # exp(σ²/2): Duan's smearing factor, the mean of exp(residual), puts it back (the hats
+        # sum to one, so a constant added to θ is added to every prediction)
+        i, w = self._i[t], self._w[t]
+        r = y - (theta[k, i] * (1.0 - w) + theta[k, i + 1] * w)
+        if r.size:
+            theta = theta + math.log(float(np.mean(np.exp(np.clip(r, -5.0, 5.0)))))
+        return theta
 
     def grouped(self, theta, levels=8):
         """Predictions at a few representative rounds and how many rounds each stands for:
