@@ -15,8 +15,8 @@ Tuner's ``regret()`` is compared with the exact values:
   the same budget (:func:`oracle_half_width`: the best fixed arm alone audited, with a
   perfect model of its cost at each context), relative to the exact regret — below it no
   estimate of that budget can go;
-* cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
-  run's solve seconds (median, and the largest); ``its``: what the auditor counted against its
+* cost: audit solves (their seconds from the cost matrix, see ``--clock``) plus planning
+  (measured, CPU seconds) over the run's solve seconds (median, and the largest); ``its``: what the auditor counted against its
   budget (audit iterations plus the plans' charge) over the solve iterations (median, and
   the largest); ``report``: the time of the ``regret()``
   call itself over the solve seconds; ``audits``: audit runs (median).
@@ -45,14 +45,25 @@ class ReplaySolver:
     """A solver function that replays a cost matrix: system ``A`` is the round index.
 
     Returns ``min(C[t, k], maxiter)`` iterations (converged when ``C[t, k] <= maxiter``) and
-    ``S[t, k]`` seconds in proportion, for the arm whose ω is ``omega``.
+    ``S[t, k]`` seconds in proportion, for the arm whose ω is ``omega``.  With
+    ``clock="median"`` the seconds are ``C[t, k]`` times arm ``k``'s median seconds per
+    iteration in ``S`` instead: a matrix timed on a busy machine holds a few solves that took
+    a hundred times longer (its top 1 % of entries can hold a third of its seconds), noise
+    that a run's few dozen audit solves would otherwise draw at random.
     """
 
     __name__ = "replay"
 
-    def __init__(self, C, S, omegas):
+    def __init__(self, C, S, omegas, clock="matrix"):
         self.C = np.asarray(C, dtype=np.int64)
         self.S = np.asarray(S, dtype=float)
+        if clock == "median":
+            # every entry at its arm's median seconds per iteration: the cost of an iteration
+            # without the timing noise of the matrix's own computation
+            rate = np.median(self.S / np.maximum(self.C, 1), axis=0)
+            self.S = np.maximum(self.C, 1) * rate[None]
+        elif clock != "matrix":
+            raise ValueError(f"clock must be 'matrix' or 'median', got {clock!r}")
         self.index = {float(w): k for k, w in enumerate(omegas)}
 
     def __call__(self, A, b, omega=None, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
@@ -103,13 +114,13 @@ def _policy(name, study, omegas, seed):
                         bins=6 if heat else 5, cheb_m=6, vector_bounds=[bounds])
 
 
-def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
+def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median"):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
     regrets and costs."""
     import bandit
 
     C = np.asarray(data["C"], dtype=np.int64)
-    solver = ReplaySolver(C, data["S"], data["omegas"])
+    solver = ReplaySolver(C, data["S"], data["omegas"], clock=clock)
     tuner = bandit.Tuner(_policy(name, study, data["omegas"], seed), solver=solver,
                          audit_budget=budget, audit_seed=seed)
     ctx = np.asarray(data["contexts"], dtype=float)
@@ -165,9 +176,9 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
 
 
 def _task(args):
-    name, study, seed, cache, T, budget = args
+    name, study, seed, cache, T, budget, clock = args
     data = cost_matrix(study, seed, Path(cache), T)
-    return replay(name, study, data, seed, budget=budget)
+    return replay(name, study, data, seed, budget=budget, clock=clock)
 
 
 def summarise(runs):
@@ -244,6 +255,9 @@ def main(argv=None) -> int:
     ap.add_argument("--T", type=int, default=5000)
     ap.add_argument("--budget", type=float, default=0.05)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--clock", choices=("median", "matrix"), default="median",
+                    help="seconds of a replayed solve: iterations times the arm's median "
+                         "seconds per iteration (default), or the matrix's own timing")
     ap.add_argument("--cache", type=Path, default=Path("results/regret-costs"))
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
@@ -255,13 +269,14 @@ def main(argv=None) -> int:
                    for seed in range(args.seeds)})
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
-    tasks = [(p, s, seed, str(args.cache), args.T, args.budget) for s in args.studies
+    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock) for s in args.studies
              for p in args.policies for seed in range(args.seeds)]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
-          f"audit_budget = {args.budget}, 90 % intervals ({time.perf_counter() - t0:.0f} s)")
+          f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
+          f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
     if args.json:
         from .results import write_json
