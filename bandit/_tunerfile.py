@@ -439,7 +439,7 @@ def _auditor(state, log, columns, K, budget):
     missing = [k for k in keys if k not in state]
     _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
     # budgeted completions (optional: files written before them completed with COMPLETE)
-    optional = ("c", "stopped", "completion", "column")
+    optional = ("c", "stopped", "completion", "column", "plan_floor")
     extra = [k for k in state if k not in keys + optional]
     _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
     if "c" in state:
@@ -447,6 +447,10 @@ def _auditor(state, log, columns, K, budget):
         _need(isinstance(c, list) and len(c) == len(state["epoch_start"])
               and all(_is_real(v) and 0.0 <= v <= 1.0 for v in c),
               "audits.c must be one completion probability in [0, 1] per epoch")
+    if "plan_floor" in state:
+        v = state["plan_floor"]
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"audits.plan_floor must be a finite number >= 0, got {v!r}")
     if "stopped" in state:
         _need(_is_int(state["stopped"]) and state["stopped"] >= 0,
               f"audits.stopped must be an integer >= 0, got {state['stopped']!r}")

@@ -29,8 +29,9 @@ the whole budget the next round rescales (a hard cap: one epoch's overspend cann
 ``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
 an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
 charged what the first one cost per round of history (measured once, converted to the cost
-unit, saved) times the rounds it reads, and put off while that would exceed
-:data:`PLAN_SHARE` of the budget so far (so small, cheap solves are planned for less often).  Apart from that one
+unit, saved) times the rounds it reads — at least the CPU time of a plan of a tiny run,
+measured when the auditor is made — and put off while that would exceed :data:`PLAN_SHARE`
+of the budget so far (so small, cheap solves are planned for less often, or never).  Apart from that one
 measurement the audited rounds are a function of the seeded generator and the run: a saved
 and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
 clock agrees).  Each change starts an *epoch*
@@ -81,20 +82,24 @@ def _solved(tuner):
     return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
 
 
-def _warm_up():
-    """Load (or compile) the estimator's Numba kernels and run a plan's computation once on a
-    tiny run, so that the measured first plan (which prices every later one) pays no
-    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds)."""
+def _warm_up(K=3):
+    """Load (or compile) the estimator's Numba kernels and run a plan's computation on a tiny
+    run of ``K`` arms, so that the measured first plan (which prices every later one) pays no
+    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds).
+    Returns the CPU seconds of a second such computation: what any plan costs at least."""
     from .estimate import RunData, quick_totals
 
-    T, K = 64, 3
+    T = 64
     t = np.arange(T)
     arm = t % K
     audits = {c: np.zeros(0) for c in AUDIT_COLUMNS}
-    quick_totals(RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
-                         epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1),
-                         r=np.zeros(1), audits=audits, fail_cost=100.0, n_arms=K,
-                         arm_order=np.arange(K)))
+    data = RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
+                   epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1), r=np.zeros(1),
+                   audits=audits, fail_cost=100.0, n_arms=K, arm_order=np.arange(K))
+    quick_totals(data)
+    cpu = time.process_time()
+    quick_totals(data)
+    return time.process_time() - cpu
 
 
 def capped_cap(paid_iterations, maxiter):
@@ -134,7 +139,8 @@ class Auditor:
         self.plan_cost = None  # a plan's cost per round of history, in the cost unit
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
-        _warm_up()
+        # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
+        self.plan_floor = _warm_up(self.K)
 
     # --- per round ----------------------------------------------------------------------------
     def due(self, t, stopped=False) -> bool:
@@ -166,20 +172,18 @@ class Auditor:
                 # one, in the tuner's cost unit): charged to the budget, and put off while it
                 # would exceed PLAN_SHARE of the budget so far
                 guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+                if t and _solved(tuner) > 0:  # at least the fixed cost of a plan
+                    per_unit = float(tuner._work[0]) / _solved(tuner)
+                    guess = max(guess, self.plan_floor / max(per_unit, 1e-300))
                 if guess <= PLAN_SHARE * self.budget * _solved(tuner):
                     self._plan(tuner, t)
                     if self.plan_cost is None and t and _solved(tuner) > 0:
                         # this one measurement prices every later plan: the process's CPU
-                        # time (a busy machine's wait is no cost of the plan), and the
-                        # smaller of two runs of the same plan (one run can take ten times
-                        # longer, e.g. collecting garbage); both are charged
+                        # time (a busy machine's wait is no cost of the plan)
                         seconds = time.process_time() - cpu
-                        again = time.process_time()
-                        self._plan(tuner, t)
-                        seconds = min(seconds, time.process_time() - again)
                         per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
                         self.plan_cost = seconds / t / max(per_unit, 1e-300)
-                        guess = 2.0 * self.plan_cost * t
+                        guess = max(guess, self.plan_cost * t)
                     self.spent += guess
                 else:
                     self.next_plan = 2 * t
@@ -335,13 +339,13 @@ class Auditor:
                 "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
-                "plan_cost": self.plan_cost, "spent": self.spent,
+                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
                 "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
         for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
                     "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
-                    "plan_cost", "spent"):
+                    "plan_cost", "plan_floor", "spent"):
             setattr(self, key, state[key])
         self.rng.bit_generator.state = state["rng"]
 
@@ -355,7 +359,7 @@ class Auditor:
                 "next_audit": self.next_audit,
                 "records": {k: list(v) for k, v in self.records.items()},
                 "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
-                "plan_cost": self.plan_cost,
+                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor,
                 "plan": None if self.plan is None else dict(self.plan),
                 "capped": np.asarray(self.capped),
                 "rng": self.rng.bit_generator.state}
@@ -379,6 +383,7 @@ class Auditor:
         self.planning = float(state["planning"])
         self.spent = float(state["spent"])
         self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
+        self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
         plan = state["plan"]
         self.plan = None if plan is None else {"rate": float(plan["rate"]),
                                                "row_cost": float(plan["row_cost"]),
