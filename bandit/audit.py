@@ -41,13 +41,14 @@ one comparison.
 """
 from __future__ import annotations
 
+import gc
 import math
 import time
 
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE", "COMPLETE_SHARE",
+           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "completion_probability",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -67,6 +68,8 @@ COMPLETE = 0.25
 #: randomised learner exploring poor arms) the completion probability is lowered from
 #: :data:`COMPLETE` so that they stay within it (it is recorded per epoch, like ``q``).
 COMPLETE_SHARE = 0.4
+#: An arm played with at least this probability is always completed with :data:`COMPLETE`.
+LIKELY = 0.5
 #: Share of the budget the audits aim at (the rest is a margin for the rescaling's lag and for
 #: audit runs whose seconds per iteration differ from the solves').
 TARGET = 0.8
@@ -100,6 +103,21 @@ def _warm_up(K=3):
     cpu = time.process_time()
     quick_totals(data)
     return time.process_time() - cpu
+
+
+def completion_probability(p, c):
+    """Probability of completing a stopped attempt of an arm the policy played with
+    probability ``p``, in an epoch whose budgeted completion probability is ``c``: an arm the
+    policy favours (``p ≥`` :data:`LIKELY`: the likely best arm, whose stops are few) is
+    completed with :data:`COMPLETE` always; the budget only lowers the completions of arms
+    tried now and then (a randomised learner exploring poor arms).
+
+    Examples
+    --------
+    >>> completion_probability(np.array([0.9, 0.1]), 0.05).tolist()
+    [0.25, 0.05]
+    """
+    return np.where(np.asarray(p) >= LIKELY, COMPLETE, np.minimum(c, COMPLETE))
 
 
 def capped_cap(paid_iterations, maxiter):
@@ -148,53 +166,68 @@ class Auditor:
         completion coin of a chosen arm the guard ``stopped``)."""
         return stopped or t == self.next_audit or t >= self.next_adjust
 
-    def decide(self, tuner, t, stopped):
+    def decide(self, tuner, t, stopped, p=1.0):
         """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
-        after any rescaling, with the epoch's probability ``c``, at most :data:`COMPLETE`);
-        returns ``(column arms, row, complete)``."""
+        after any rescaling with :func:`completion_probability` of the arm's probability
+        ``p`` under the policy); returns ``(column arms, row, complete)``."""
         if t == self.next_audit or t >= self.next_adjust:
             cols, row = self.draw(tuner, t)
         else:
             cols, row = [], False
         complete = False
         if stopped:
-            self.stopped += 1
-            complete = self.rng.random() < (self.c[-1] if self.c else COMPLETE)
+            if p < LIKELY:
+                self.stopped += 1
+            c = completion_probability(p, self.c[-1] if self.c else COMPLETE)
+            complete = self.rng.random() < float(c)
         return cols, row, complete
 
     def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
         (``([], False)`` on most rounds)."""
         if t >= self.next_adjust:
-            cpu = time.process_time()
-            if t >= self.next_plan:
-                # a plan costs about plan_cost per round of history (measured at the first
-                # one, in the tuner's cost unit): charged to the budget, and put off while it
-                # would exceed PLAN_SHARE of the budget so far
-                guess = 0.0 if self.plan_cost is None else self.plan_cost * t
-                if t and _solved(tuner) > 0:  # at least the fixed cost of a plan
-                    per_unit = float(tuner._work[0]) / _solved(tuner)
-                    guess = max(guess, self.plan_floor / max(per_unit, 1e-300))
-                if guess <= PLAN_SHARE * self.budget * _solved(tuner):
-                    self._plan(tuner, t)
-                    if self.plan_cost is None and t and _solved(tuner) > 0:
-                        # this one measurement prices every later plan: the process's CPU
-                        # time (a busy machine's wait is no cost of the plan)
-                        seconds = time.process_time() - cpu
-                        per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
-                        self.plan_cost = seconds / t / max(per_unit, 1e-300)
-                        guess = max(guess, self.plan_cost * t)
-                    self.spent += guess
-                else:
-                    self.next_plan = 2 * t
-            self._rescale(tuner, t)
-            self.planning += time.process_time() - cpu
+            # no garbage collection inside a plan: a full collection of the process's heap
+            # (tens of milliseconds) would otherwise land on whichever plan triggers it,
+            # and the first plan's time prices every later one
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                self._adjust(tuner, t)
+            finally:
+                if collecting:
+                    gc.enable()
         if t != self.next_audit:
             return [], False
         probs = np.append(self.q[-1], self.r[-1])
         hits = self._coins(probs)
         self.next_audit = t + self._skip()
         return [j for j in hits if j < self.K], self.K in hits
+
+    def _adjust(self, tuner, t):
+        """Plan if due and affordable, then rescale (measured in CPU seconds)."""
+        cpu = time.process_time()
+        if t >= self.next_plan:
+            # a plan costs about plan_cost per round of history (measured at the first
+            # one, in the tuner's cost unit): charged to the budget, and put off while it
+            # would exceed PLAN_SHARE of the budget so far
+            guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+            if t and _solved(tuner) > 0:  # at least the fixed cost of a plan
+                per_unit = float(tuner._work[0]) / _solved(tuner)
+                guess = max(guess, self.plan_floor / max(per_unit, 1e-300))
+            if guess <= PLAN_SHARE * self.budget * _solved(tuner):
+                self._plan(tuner, t)
+                if self.plan_cost is None and t and _solved(tuner) > 0:
+                    # this one measurement prices every later plan: the process's CPU
+                    # time (a busy machine's wait is no cost of the plan)
+                    seconds = time.process_time() - cpu
+                    per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                    self.plan_cost = seconds / t / max(per_unit, 1e-300)
+                    guess = max(guess, self.plan_cost * t)
+                self.spent += guess
+            else:
+                self.next_plan = 2 * t
+        self._rescale(tuner, t)
+        self.planning += time.process_time() - cpu
 
     def settle(self, tuner, t):
         """After the audits of round ``t``: when they took the spending above the whole
@@ -301,7 +334,7 @@ class Auditor:
         else:
             rate = self._rate(tuner, t)
             per_round = _solved(tuner) / t
-            # completions: COMPLETE of the stopped rounds, at most COMPLETE_SHARE of the rate
+            # completions of arms played with p < LIKELY: at most COMPLETE_SHARE of the rate
             runs, spent = self.completion
             each = spent / runs if runs else 3.0 * per_round
             stops = self.stopped / t * each  # cost per round of completing every stop

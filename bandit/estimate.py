@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .audit import COMPLETE
+from .audit import COMPLETE, completion_probability
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
            "inclusion_probabilities", "column_totals"]
@@ -464,7 +464,7 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
     # a play also observes the entry when its attempt was stopped and then completed (with
     # audits, the epoch's completion probability)
-    ok = ok + (1.0 - ok) * _completion_probs(data, ta)
+    ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
     if lower:
         cap_t = data.cap[ta]
         ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
@@ -486,15 +486,18 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
 
 
-def _completion_probs(data: RunData, rounds):
-    """Probability that a stopped attempt on each of ``rounds`` was completed (0 without
-    audits)."""
+def _completion_probs(data: RunData, rounds, p):
+    """Probability that a stopped attempt of an arm played with probability ``p`` on each of
+    ``rounds`` would have been completed (0 without audits;
+    :func:`bandit.audit.completion_probability`)."""
     e = _epoch_of(data, rounds)
     if e is None:
         return np.zeros(len(rounds))
-    c = np.full(data.epoch_start.size, COMPLETE) if data.complete is None else np.asarray(
-        data.complete, dtype=float)
-    return np.where(e >= 0, c[np.maximum(e, 0)], 0.0)
+    if data.complete is None:  # files written before completions were budgeted
+        return np.where(e >= 0, COMPLETE, 0.0)
+    c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
+    p = np.where(np.isfinite(p), p, 1.0)
+    return np.where(e >= 0, completion_probability(p, c), 0.0)
 
 
 def _row_minima(data: RunData, t_obs, v_obs):

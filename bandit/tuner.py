@@ -759,11 +759,13 @@ class Tuner:
         never told to the policy, run the arms the audit generator drew on this system."""
         aud = self._auditor
         stopped = not first.converged
+        p_arm = 1.0 if pv is None else float(pv[arm])
         if self._comm is None:
-            cols, row, complete = aud.decide(self, t, stopped)
+            cols, row, complete = aud.decide(self, t, stopped, p_arm)
         else:  # rank 0 draws; every rank then holds the same plans and generator
             cols, row, complete, ctl = _mpi.on_root(
-                self._comm, lambda: (*aud.decide(self, t, stopped), aud.control_state()))
+                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm),
+                                     aud.control_state()))
             if not _mpi.is_root(self._comm):
                 aud.load_control(ctl)
         if complete and arm not in cols:
