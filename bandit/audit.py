@@ -106,11 +106,12 @@ def _warm_up(K=3):
 
 
 def completion_probability(p, c):
-    """Probability of completing a stopped attempt of an arm the policy played with
-    probability ``p``, in an epoch whose budgeted completion probability is ``c``: an arm the
-    policy favours (``p ≥`` :data:`LIKELY`: the likely best arm, whose stops are few) is
-    completed with :data:`COMPLETE` always; the budget only lowers the completions of arms
-    tried now and then (a randomised learner exploring poor arms).
+    """Probability of completing a stopped attempt of an arm a randomised policy played with
+    probability ``p`` (0 for a deterministic policy), in an epoch whose budgeted completion
+    probability is ``c``: an arm the policy favours (``p ≥`` :data:`LIKELY`: the likely best
+    arm, whose stops are few) is completed with :data:`COMPLETE` always; the budget only
+    lowers the completions of arms tried now and then (a randomised learner exploring poor
+    arms) and of every arm of a deterministic policy.
 
     Examples
     --------

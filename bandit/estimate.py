@@ -496,7 +496,8 @@ def _completion_probs(data: RunData, rounds, p):
     if data.complete is None:  # files written before completions were budgeted
         return np.where(e >= 0, COMPLETE, 0.0)
     c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
-    p = np.where(np.isfinite(p), p, 1.0)
+    # a deterministic policy favours no arm: its stops are all completed with c
+    p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
     return np.where(e >= 0, completion_probability(p, c), 0.0)
 
 

@@ -759,7 +759,8 @@ class Tuner:
         never told to the policy, run the arms the audit generator drew on this system."""
         aud = self._auditor
         stopped = not first.converged
-        p_arm = 1.0 if pv is None else float(pv[arm])
+        # a randomised policy's probability of the arm (a deterministic one favours none)
+        p_arm = 0.0 if pv is None or not self.policy.randomised else float(pv[arm])
         if self._comm is None:
             cols, row, complete = aud.decide(self, t, stopped, p_arm)
         else:  # rank 0 draws; every rank then holds the same plans and generator

@@ -405,7 +405,8 @@ def test_budget_holds_with_frequent_stops_and_completions():
     """A randomised learner that keeps trying an arm costing 10× the others: the guard stops
     it about once in four rounds and each completion costs several solves.  The completion
     probability is lowered below COMPLETE to fit the budget (recorded per epoch), and what
-    the audits spent stays within the budget at the end and after the first rounds."""
+    the audits spent stays within the budget, give or take the audits of one round (the
+    hard cap acts after the round that crosses it)."""
     C, x = smooth_costs(2000, seed=7)
     C[:, 3] = 10 * C[:, 0]
     tuner = replay(bandit.UniformRandom(OMEGAS, seed=3), C, x, audit_budget=0.05,
@@ -413,11 +414,31 @@ def test_budget_holds_with_frequent_stops_and_completions():
     aud = tuner._auditor
     solved = tuner.history["iterations"].sum()
     assert tuner.history["censored"].mean() > 0.15
-    assert aud.spent <= 0.05 * solved
+    a = tuner.audits
+    one_round = np.bincount(a["round"], a["iterations"] * (a["seconds"] > 0)).max()
+    assert 0.02 * solved < aud.spent <= 0.05 * solved + one_round
     assert all(0 < c <= COMPLETE for c in aud.c) and min(aud.c) < COMPLETE
     assert len(aud.c) == len(aud.epoch_start)
-    a = tuner.audits
     completed = (a["arm"] == tuner.history["arm"][a["round"]]) & (a["seconds"] > 0)
     assert completed.any()
     # the estimator reads the per-epoch probabilities
     assert np.array_equal(tuner._run_data().complete, np.array(aud.c))
+
+
+def test_hard_cap_rescales_before_the_first_plan():
+    """Audits that cost 20 solves each: the first epoch (every arm alike, an audit guessed to
+    cost a solve) would spend 20 times the budget until the first plan at round 512; the hard
+    cap starts a new epoch, at the measured cost of an audit run, as soon as the spending
+    passes the budget (from round 64 on), and apart from the audits of those first rounds
+    (here two completions of 600 iterations) the run stays within its budget."""
+    C, x = smooth_costs(1000, seed=8)
+    C[:, 1:] = 20 * C[:, :1]
+    tuner = replay(bandit.ChebLCB(OMEGAS, context_bounds=(0, 1)), C, x, audit_budget=0.05,
+                   audit_seed=4)
+    aud = tuner._auditor
+    assert (tuner.history["arm"] == 0).mean() > 0.9
+    assert len(aud.epoch_start) >= 2 and 64 <= aud.epoch_start[1] < 512
+    assert aud.q[1].max() < 0.5 * aud.q[0].max()  # priced at the measured run cost
+    a = tuner.audits
+    first = a["iterations"][(a["round"] < 64) & (a["seconds"] > 0)].sum()
+    assert aud.spent - first <= 0.05 * tuner.history["iterations"].sum()
