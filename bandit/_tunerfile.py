@@ -438,8 +438,28 @@ def _auditor(state, log, columns, K, budget):
             "rng")
     missing = [k for k in keys if k not in state]
     _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
-    extra = [k for k in state if k not in keys]
+    # budgeted completions (optional: files written before them completed with COMPLETE)
+    optional = ("c", "stopped", "completion", "column", "plan_floor")
+    extra = [k for k in state if k not in keys + optional]
     _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
+    if "c" in state:
+        c = state["c"]
+        _need(isinstance(c, list) and len(c) == len(state["epoch_start"])
+              and all(_is_real(v) and 0.0 <= v <= 1.0 for v in c),
+              "audits.c must be one completion probability in [0, 1] per epoch")
+    if "plan_floor" in state:
+        v = state["plan_floor"]
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"audits.plan_floor must be a finite number >= 0, got {v!r}")
+    if "stopped" in state:
+        _need(_is_int(state["stopped"]) and state["stopped"] >= 0,
+              f"audits.stopped must be an integer >= 0, got {state['stopped']!r}")
+    for key in ("completion", "column"):
+        if key in state:
+            v = state[key]
+            _need(isinstance(v, list) and len(v) == 2 and _is_int(v[0]) and v[0] >= 0
+                  and _is_real(v[1]) and math.isfinite(v[1]) and v[1] >= 0,
+                  f"audits.{key} must be [runs >= 0, cost >= 0], got {v!r}")
     T = len(log)
     start, q, r, full = state["epoch_start"], state["q"], state["r"], state["full"]
     _need(isinstance(start, list) and isinstance(q, list) and isinstance(r, list)

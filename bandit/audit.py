@@ -21,14 +21,17 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
 
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
 model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
-that audit solves and plans spend 90 % of ``budget`` × what the user's solves cost (an
-overspend is paid back, but the floor is never given up; the rest is a margin for the
-rescaling's lag).  Costs are counted in the tuner's cost unit: iterations with
+that audit solves and plans spend :data:`TARGET` (80 %) of ``budget`` × what the user's
+solves cost (an overspend is paid back, but the floor is never given up; the rest is a
+margin for the rescaling's lag), and as soon as the audits of a round take the spending above
+the whole budget the next round rescales (a hard cap: one epoch's overspend cannot run on for
+512 rounds).  Costs are counted in the tuner's cost unit: iterations with
 ``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
 an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
 charged what the first one cost per round of history (measured once, converted to the cost
-unit, saved) times the rounds it reads, and put off while that would exceed a quarter of the
-budget so far (so small, cheap solves are planned for less often).  Apart from that one
+unit, saved) times the rounds it reads — at least the CPU time of a plan of a tiny run,
+measured when the auditor is made — and put off while that would exceed :data:`PLAN_SHARE`
+of the budget so far (so small, cheap solves are planned for less often, or never).  Apart from that one
 measurement the audited rounds are a function of the seeded generator and the run: a saved
 and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
 clock agrees).  Each change starts an *epoch*
@@ -38,12 +41,14 @@ one comparison.
 """
 from __future__ import annotations
 
+import gc
 import math
 import time
 
 import numpy as np
 
-__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE",
+__all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
+           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "completion_probability",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -59,7 +64,19 @@ CAP_FACTOR = 3.0
 #: Probability of *completing* a chosen arm that the guard stopped: its cost there (above
 #: the cap) is otherwise seen by column audits alone, and that is where its costs are high.
 COMPLETE = 0.25
+#: Largest share of the audit rate that completions may take: with many stopped attempts (a
+#: randomised learner exploring poor arms) the completion probability is lowered from
+#: :data:`COMPLETE` so that they stay within it (it is recorded per epoch, like ``q``).
+COMPLETE_SHARE = 0.4
+#: An arm played with at least this probability is always completed with :data:`COMPLETE`.
+LIKELY = 0.5
+#: Share of the budget the audits aim at (the rest is a margin for the rescaling's lag and for
+#: audit runs whose seconds per iteration differ from the solves').
+TARGET = 0.8
+#: Largest share of the budget that plans may take (a plan is put off while it would exceed it).
+PLAN_SHARE = 0.1
 _PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
+_SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a few runs)
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 
@@ -68,12 +85,40 @@ def _solved(tuner):
     return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
 
 
-def _warm_up():
-    """Load (or compile) the estimator's Numba kernels now, so no plan pays for it."""
-    from .estimate import CostModel
+def _warm_up(K=3):
+    """Load (or compile) the estimator's Numba kernels and run a plan's computation on a tiny
+    run of ``K`` arms, so that the measured first plan (which prices every later one) pays no
+    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds).
+    Returns the CPU seconds of a second such computation: what any plan costs at least."""
+    from .estimate import RunData, quick_totals
 
-    model = CostModel(np.arange(4.0), 2, order=np.arange(2))
-    model.fit(np.arange(4), np.zeros(4, np.int64), np.ones(4))
+    T = 64
+    t = np.arange(T)
+    arm = t % K
+    audits = {c: np.zeros(0) for c in AUDIT_COLUMNS}
+    data = RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
+                   epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1), r=np.zeros(1),
+                   audits=audits, fail_cost=100.0, n_arms=K, arm_order=np.arange(K))
+    quick_totals(data)
+    cpu = time.process_time()
+    quick_totals(data)
+    return time.process_time() - cpu
+
+
+def completion_probability(p, c):
+    """Probability of completing a stopped attempt of an arm a randomised policy played with
+    probability ``p`` (0 for a deterministic policy), in an epoch whose budgeted completion
+    probability is ``c``: an arm the policy favours (``p ≥`` :data:`LIKELY`: the likely best
+    arm, whose stops are few) is completed with :data:`COMPLETE` always; the budget only
+    lowers the completions of arms tried now and then (a randomised learner exploring poor
+    arms) and of every arm of a deterministic policy.
+
+    Examples
+    --------
+    >>> completion_probability(np.array([0.9, 0.1]), 0.05).tolist()
+    [0.25, 0.05]
+    """
+    return np.where(np.asarray(p) >= LIKELY, COMPLETE, np.minimum(c, COMPLETE))
 
 
 def capped_cap(paid_iterations, maxiter):
@@ -97,7 +142,11 @@ class Auditor:
         self.K = int(n_arms)
         self.budget = float(budget)
         self.rng = np.random.default_rng(seed)
-        self.epoch_start, self.q, self.r, self.full = [], [], [], []
+        self.epoch_start, self.q, self.r, self.full, self.c = [], [], [], [], []
+        # what completions and column runs cost so far (the rescaling's measured unit costs)
+        self.stopped = 0
+        self.completion = [0, 0.0]  # runs, cost
+        self.column = [0, 0.0]
         self.capped = np.zeros(self.K, dtype=bool)  # arms audited capped from now on
         self.next_plan = 0
         self.next_adjust = 0
@@ -105,11 +154,12 @@ class Auditor:
         self.records = {c: [] for c in AUDIT_COLUMNS}
         self.seconds = 0.0  # audit solves
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
-        self.planning = 0.0  # choosing them (measured, reported)
+        self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
         self.plan_cost = None  # a plan's cost per round of history, in the cost unit
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
-        _warm_up()
+        # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
+        self.plan_floor = _warm_up(self.K)
 
     # --- per round ----------------------------------------------------------------------------
     def due(self, t, stopped=False) -> bool:
@@ -117,44 +167,75 @@ class Auditor:
         completion coin of a chosen arm the guard ``stopped``)."""
         return stopped or t == self.next_audit or t >= self.next_adjust
 
-    def decide(self, tuner, t, stopped):
+    def decide(self, tuner, t, stopped, p=1.0):
         """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
-        first, with probability :data:`COMPLETE`); returns ``(column arms, row, complete)``."""
-        complete = bool(stopped) and self.rng.random() < COMPLETE
+        after any rescaling with :func:`completion_probability` of the arm's probability
+        ``p`` under the policy); returns ``(column arms, row, complete)``."""
         if t == self.next_audit or t >= self.next_adjust:
             cols, row = self.draw(tuner, t)
         else:
             cols, row = [], False
+        complete = False
+        if stopped:
+            if p < LIKELY:
+                self.stopped += 1
+            c = completion_probability(p, self.c[-1] if self.c else COMPLETE)
+            complete = self.rng.random() < float(c)
         return cols, row, complete
 
     def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
         (``([], False)`` on most rounds)."""
         if t >= self.next_adjust:
-            start = time.perf_counter()
-            if t >= self.next_plan:
-                # a plan costs about plan_cost per round of history (measured at the first
-                # one, in the tuner's cost unit): charged to the budget, and put off while it
-                # would exceed a quarter of the budget so far
-                guess = 0.0 if self.plan_cost is None else self.plan_cost * t
-                if guess <= 0.25 * self.budget * _solved(tuner):
-                    self._plan(tuner, t)
-                    if self.plan_cost is None and t and _solved(tuner) > 0:
-                        seconds = time.perf_counter() - start
-                        per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
-                        self.plan_cost = seconds / t / max(per_unit, 1e-300)
-                        guess = self.plan_cost * t
-                    self.spent += guess
-                else:
-                    self.next_plan = 2 * t
-            self._rescale(tuner, t)
-            self.planning += time.perf_counter() - start
+            # no garbage collection inside a plan: a full collection of the process's heap
+            # (tens of milliseconds) would otherwise land on whichever plan triggers it,
+            # and the first plan's time prices every later one
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                self._adjust(tuner, t)
+            finally:
+                if collecting:
+                    gc.enable()
         if t != self.next_audit:
             return [], False
         probs = np.append(self.q[-1], self.r[-1])
         hits = self._coins(probs)
         self.next_audit = t + self._skip()
         return [j for j in hits if j < self.K], self.K in hits
+
+    def _adjust(self, tuner, t):
+        """Plan if due and affordable, then rescale (measured in CPU seconds)."""
+        cpu = time.process_time()
+        if t >= self.next_plan:
+            # a plan costs about plan_cost per round of history (measured at the first
+            # one, in the tuner's cost unit): charged to the budget, and put off while it
+            # would exceed PLAN_SHARE of the budget so far
+            guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+            if t and _solved(tuner) > 0:  # at least the fixed cost of a plan
+                per_unit = float(tuner._work[0]) / _solved(tuner)
+                guess = max(guess, self.plan_floor / max(per_unit, 1e-300))
+            if guess <= PLAN_SHARE * self.budget * _solved(tuner):
+                self._plan(tuner, t)
+                if self.plan_cost is None and t and _solved(tuner) > 0:
+                    # this one measurement prices every later plan: the process's CPU
+                    # time (a busy machine's wait is no cost of the plan)
+                    seconds = time.process_time() - cpu
+                    per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                    self.plan_cost = seconds / t / max(per_unit, 1e-300)
+                    guess = max(guess, self.plan_cost * t)
+                self.spent += guess
+            else:
+                self.next_plan = 2 * t
+        self._rescale(tuner, t)
+        self.planning += time.process_time() - cpu
+
+    def settle(self, tuner, t):
+        """After the audits of round ``t``: when they took the spending above the whole
+        budget, rescale at the next round (the hard cap).  The decision reads only rounds up to
+        ``t``, so the probabilities of every later round stay known in advance."""
+        if t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner):
+            self.next_adjust = min(self.next_adjust, t + 1)
 
     def column_cap(self, k, paid_iterations, maxiter):
         """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full)."""
@@ -178,12 +259,16 @@ class Auditor:
         return int(self.rng.geometric(min(p_any, 1.0)))
 
     def record(self, t, arm, row, value, iterations, seconds, converged, budget, cap, p,
-               spent):
+               spent, completion=False):
         """One audit observation: the run's cost ``value`` (the failure cost if it failed),
         iterations, seconds (0 for the played arm's own solve, observed for free), whether it
         converged, the cap an attempt of this arm would have had on this round, the run's own
         cap, the policy's probability of this arm and what the run spent in the tuner's cost
-        unit."""
+        unit (``completion``: the run completes the chosen arm's stopped attempt)."""
+        if seconds > 0 and not row:
+            tally = self.completion if completion else self.column
+            tally[0] += 1
+            tally[1] += float(spent)
         rec = self.records
         rec["round"].append(int(t))
         rec["arm"].append(int(arm))
@@ -233,8 +318,8 @@ class Auditor:
         was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
         solve = _solved(tuner)
         per_round = solve / t
-        debt = 0.85 * self.budget * solve - self.spent
-        target = 0.85 * self.budget * per_round  # a margin for the rescaling's lag
+        debt = TARGET * self.budget * solve - self.spent
+        target = TARGET * self.budget * per_round  # a margin for the rescaling's lag
         return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
 
     def _rescale(self, tuner, t):
@@ -242,24 +327,40 @@ class Auditor:
         K = self.K
         self.next_adjust = t + _ADJUST_EVERY
         plan = self.plan
-        if plan is None or not t or _solved(tuner) <= 0:
+        c = COMPLETE
+        if not t or _solved(tuner) <= 0:
             # nothing measured yet: assume an audit run costs a solve
             q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
             r = self.budget * ROW_SHARE / max(K - 1, 1)
         else:
             rate = self._rate(tuner, t)
-            q = plan["q"] * (rate / plan["rate"])
-            r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
+            per_round = _solved(tuner) / t
+            # completions of arms played with p < LIKELY: at most COMPLETE_SHARE of the rate
+            runs, spent = self.completion
+            each = spent / runs if runs else 3.0 * per_round
+            stops = self.stopped / t * each  # cost per round of completing every stop
+            if stops > 0:
+                c = min(COMPLETE, COMPLETE_SHARE * rate / stops)
+            rate -= c * stops
+            if plan is None:  # before the first plan: every arm alike, at the measured cost
+                runs, spent = self.column
+                each = spent / runs if runs else per_round
+                q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
+                r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
+            else:
+                q = plan["q"] * (rate / plan["rate"])
+                r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
         q = np.minimum(q, 1.0)
         full = ~self.capped
         if self.q and float(np.max(np.abs(q - self.q[-1]) / np.maximum(self.q[-1], 1e-300))) \
                 <= 0.05 and abs(r - self.r[-1]) <= 0.05 * self.r[-1] and np.array_equal(
-                    full, self.full[-1]):
+                    full, self.full[-1]) and abs(c - self.c[-1]) <= 0.05 * self.c[-1]:
             return  # not worth a new epoch
         self.epoch_start.append(int(t))
         self.q.append(q)
         self.r.append(float(r))
         self.full.append(full)
+        self.c.append(float(c))
         self.next_audit = t + self._skip() - 1
 
     # --- persistence and MPI ------------------------------------------------------------------
@@ -267,27 +368,32 @@ class Auditor:
         """Everything that decides future audits (not the records, which every rank appends
         alike): rank 0 draws, the other ranks take this."""
         return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
-                "full": list(self.full), "capped": self.capped.copy(),
+                "full": list(self.full), "c": list(self.c), "capped": self.capped.copy(),
+                "stopped": self.stopped, "completion": list(self.completion),
+                "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
-                "plan_cost": self.plan_cost, "spent": self.spent,
+                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
                 "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
-        for key in ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",
-                    "next_audit", "planning", "plan", "plan_cost", "spent"):
+        for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
+                    "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
+                    "plan_cost", "plan_floor", "spent"):
             setattr(self, key, state[key])
         self.rng.bit_generator.state = state["rng"]
 
     def state_dict(self) -> dict:
         return {"epoch_start": list(self.epoch_start),
                 "q": [np.asarray(v) for v in self.q], "r": list(self.r),
-                "full": [np.asarray(v) for v in self.full],
+                "full": [np.asarray(v) for v in self.full], "c": list(self.c),
+                "stopped": self.stopped, "completion": list(self.completion),
+                "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit,
                 "records": {k: list(v) for k, v in self.records.items()},
                 "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
-                "plan_cost": self.plan_cost,
+                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor,
                 "plan": None if self.plan is None else dict(self.plan),
                 "capped": np.asarray(self.capped),
                 "rng": self.rng.bit_generator.state}
@@ -297,6 +403,11 @@ class Auditor:
         self.q = [np.asarray(v, dtype=float) for v in state["q"]]
         self.r = [float(v) for v in state["r"]]
         self.full = [np.asarray(v, dtype=bool) for v in state["full"]]
+        # files written before completions were budgeted completed with COMPLETE throughout
+        self.c = [float(v) for v in state.get("c", [COMPLETE] * len(self.epoch_start))]
+        self.stopped = int(state.get("stopped", 0))
+        self.completion = list(state.get("completion", [0, 0.0]))
+        self.column = list(state.get("column", [0, 0.0]))
         self.capped = np.asarray(state["capped"], dtype=bool)
         self.next_plan = int(state["next_plan"])
         self.next_adjust = int(state["next_adjust"])
@@ -306,6 +417,7 @@ class Auditor:
         self.planning = float(state["planning"])
         self.spent = float(state["spent"])
         self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
+        self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
         plan = state["plan"]
         self.plan = None if plan is None else {"rate": float(plan["rate"]),
                                                "row_cost": float(plan["row_cost"]),
@@ -320,9 +432,12 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     (``s_k`` the share of rounds it was played and observed: its coin is free there) and
     leaves an error variance of about ``t σ_k² e_k / q_k`` on its column total, ``σ_k`` the
     spread of its model residuals and ``e_k`` the share of that variance audits must remove:
-    1 for a deterministic policy; for a randomised one, whose plays already sample every
-    arm, ``f_k + (1 − f_k)(q₀/(q₀ + s_k))²`` — ``f_k`` the share of rounds on which the guard
-    would stop the arm (there its plays tell nothing), ``q₀`` a typical audit probability.
+    1 for a deterministic policy; for a randomised one, whose plays already sample the
+    arms, ``f_k + (1 − f_k)((1 − ρ_k) + ρ_k (q₀/(q₀ + s_k/ρ_k))²)`` — ``f_k`` the share of
+    rounds on which the guard would stop the arm (there its plays tell nothing), ``ρ_k`` the
+    share of rounds its plays reach at all (a contextual learner gives a poor arm of a
+    context almost no probability there, and such plays do not count), ``q₀`` a typical
+    audit probability.
     Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the chance that arm ``k`` is the best
     fixed arm — within the budget gives ``q_k ∝ σ_k √(P_k e_k / cost_k)``: the likely best
     arms are audited most, and an arm that cannot be the best gets nothing but its share of
@@ -344,8 +459,11 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     sigma = np.nan_to_num(est["sigma"], nan=1.0)
     if randomised:
         f = np.clip(np.nan_to_num(est.get("censored_share", np.zeros(K))), 0.0, 1.0)
+        reach = np.clip(np.nan_to_num(est.get("reach", np.ones(K)), nan=1.0), 0.0, 1.0)
         q0 = rate / max(float(np.sum(spend)), 1e-300)
-        e = f + (1.0 - f) * (q0 / (q0 + share)) ** 2
+        # plays sample an arm only on the rounds they reach, at its mean probability there
+        p_mean = share / np.maximum(reach, 1e-12)
+        e = f + (1.0 - f) * ((1.0 - reach) + reach * (q0 / (q0 + p_mean)) ** 2)
     else:
         e = np.ones(K)
     q_floor = _scale(1.0 / spend, spend, floor * rate)

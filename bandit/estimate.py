@@ -24,9 +24,11 @@ audits (every arm run on a round, capped at the running minimum), with
 Intervals: a multiplier (wild) bootstrap over rounds draws the estimation error of every
 total — each observed term ``(C − m)/π`` times ``√(1 − π)`` times a mean-zero, unit-variance
 multiplier shared by the terms of one round — so its variance is the Horvitz–Thompson
-variance ``Σ (C − m)² (1 − π)/π²``; the minimum is taken in every draw, and the *basic*
-bootstrap interval ``[2θ̂ − θ*_(1−α/2), 2θ̂ − θ*_(α/2)]`` corrects the downward bias of a
-minimum of noisy totals.  Everything here works on plain arrays (:class:`RunData`); the
+variance ``Σ (C − m)² (1 − π)/π²``.  The interval of the minimum ``θ = min_k S_k`` takes
+each end at ``1 − α/2``: the lower end ``min_k (Ŝ_k − c_k sd_k)`` from each arm's own
+one-sided bootstrap quantile (it lies below ``θ`` whenever the best arm's own bound holds),
+the upper end ``min_k (Ŝ_k + c sd_k)`` from the quantile of the largest one-sided deviation
+among the arms that could be the minimum (every arm's bound at once).  Everything here works on plain arrays (:class:`RunData`); the
 :class:`bandit.Tuner` builds them from its history and audits.
 """
 from __future__ import annotations
@@ -38,10 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .audit import COMPLETE
+from .audit import COMPLETE, completion_probability
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
-           "inclusion_probabilities"]
+           "inclusion_probabilities", "column_totals"]
 
 _FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 stays finite
 
@@ -88,6 +90,9 @@ class RunData:
     budget : ndarray (T,) or None
         The cap of the chosen arm's attempt, in the cost unit (None: unknown); a stopped
         attempt shows the arm's cost to be above it.
+    complete : ndarray (E,) or None
+        Per epoch, the probability that the auditor completes a chosen arm the guard stopped
+        (None: :data:`bandit.audit.COMPLETE` in every epoch).
     """
 
     paid: np.ndarray
@@ -107,6 +112,7 @@ class RunData:
     cap: np.ndarray | None = None
     maxiter: int = 10_000
     budget: np.ndarray | None = None
+    complete: np.ndarray | None = None
 
     @property
     def T(self) -> int:
@@ -331,7 +337,15 @@ class CostModel:
         self.unit = float(np.median(pos)) if pos.size else 1.0
         y = np.log(np.maximum(v, 0.0) / self.unit + _FLOOR)
         theta = _fit_banded(self._band, self.K, self._i[t] * self.K + k, self._w[t], y)
-        return theta.reshape(self.n, self.K).T
+        theta = theta.reshape(self.n, self.K).T
+        # exp of the fitted log is a geometric mean, below the mean cost by about
+        # exp(σ²/2): Duan's smearing factor, the mean of exp(residual), puts it back (the hats
+        # sum to one, so a constant added to θ is added to every prediction)
+        i, w = self._i[t], self._w[t]
+        r = y - (theta[k, i] * (1.0 - w) + theta[k, i + 1] * w)
+        if r.size:
+            theta = theta + math.log(float(np.mean(np.exp(np.clip(r, -5.0, 5.0)))))
+        return theta
 
     def grouped(self, theta, levels=8):
         """Predictions at a few representative rounds and how many rounds each stands for:
@@ -449,8 +463,8 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
     ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
     # a play also observes the entry when its attempt was stopped and then completed (with
-    # audits, probability COMPLETE)
-    ok = ok + (1.0 - ok) * (COMPLETE if data.epoch_start.size else 0.0)
+    # audits, the epoch's completion probability)
+    ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
     if lower:
         cap_t = data.cap[ta]
         ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
@@ -470,6 +484,21 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
     q, _ = _audit_probs(data, t, k)
     return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
+
+
+def _completion_probs(data: RunData, rounds, p):
+    """Probability that a stopped attempt of an arm played with probability ``p`` on each of
+    ``rounds`` would have been completed (0 without audits;
+    :func:`bandit.audit.completion_probability`)."""
+    e = _epoch_of(data, rounds)
+    if e is None:
+        return np.zeros(len(rounds))
+    if data.complete is None:  # files written before completions were budgeted
+        return np.where(e >= 0, COMPLETE, 0.0)
+    c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
+    # a deterministic policy favours no arm: its stops are all completed with c
+    p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
+    return np.where(e >= 0, completion_probability(p, c), 0.0)
 
 
 def _row_minima(data: RunData, t_obs, v_obs):
@@ -664,7 +693,8 @@ class _Track:
         self._flat = flat
         self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
-        self.dev = np.abs(self.S_end - self.S[-1][None]) / self.sd[None]
+        # signed standardised deviations of the draws (the bootstrap's picture of Ŝ − S)
+        self.dev = (self.S_end - self.S[-1][None]) / self.sd[None]
 
     def prefix_sd(self, j):
         """Bootstrap error of arm ``j``'s total at every checkpoint."""
@@ -696,6 +726,20 @@ def _censored_rounds(data: RunData):
     n = np.bincount(data.arm[cens], minlength=K)
     scale = np.sqrt(np.bincount(data.arm[cens], data.paid[cens] ** 2, K) / np.maximum(n, 1))
     return count, scale
+
+
+def _reach(data: RunData):
+    """Per arm, the share of rounds on which a play of it counts as an observation (its
+    probability at least :data:`MIN_PROB` with audits): ``Σ 1/p`` over its plays that count
+    estimates that number of rounds without bias.  On the other rounds — for a contextual
+    learner, the contexts where the arm is poor — only audits can observe it."""
+    if data.T == 0:
+        return np.zeros(data.n_arms)
+    tau = MIN_PROB if data.epoch_start.size else 0.0
+    p = np.where(np.isfinite(data.p), data.p, 1.0)
+    ok = np.isfinite(data.played) & (p >= tau) & (p > 0)
+    R = np.bincount(data.arm[ok], 1.0 / p[ok], data.n_arms)
+    return np.clip(R / data.T, 0.0, 1.0)
 
 
 def _censored_share(data: RunData):
@@ -773,29 +817,39 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
         tracks.append((_Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X,
                               rng, share=np.maximum(below, 0.01)), ~full))
-    # the minimum of K noisy totals: a simultaneous band over the arms that could be the
-    # minimum (max of standardised deviations), then [min of lower ends, min of upper ends]
-    devs = [tr.dev[:, use] for tr, use in tracks]
+    # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
+    # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
+    #   at most Ŝ_k* − c_k* sd_k* ≤ S_k* = θ whenever the best arm's own bound holds, so no
+    #   correction for the number of arms is needed;
+    # * upper end min_k (Ŝ_k + c sd_k) ≥ θ needs every candidate's bound at once: c is the
+    #   quantile of the largest one-sided deviation among the arms that could be the minimum
+    #   (those whose lower end reaches the lowest upper end).
+    q_end = 1.0 - alpha
+    c_lo = [np.quantile(tr.dev[:, use], q_end, axis=0) if use.any() else np.zeros(0)
+            for tr, use in tracks]
     ends = [(tr.S[-1][use], tr.sd[use]) for tr, use in tracks]
-    cand = [np.ones(int(use.sum()), dtype=bool) for _, use in tracks]
-    for _ in range(3):  # all arms, then those whose band reaches the lowest upper end
-        c = float(np.quantile(np.max(np.column_stack([d[:, cd] for d, cd in zip(devs, cand)]),
-                                     axis=1), level)) if any(cd.any() for cd in cand) else 0.0
+    low_ends = [e - cl * sd for (e, sd), cl in zip(ends, c_lo)]
+    neg = -two.dev[:, full]
+    cand = np.ones(int(full.sum()), dtype=bool)
+    c = 0.0
+    for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
+        c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
         top = float(np.min(ends[0][0] + c * ends[0][1])) if full.any() else np.inf
-        cand = [e - c * sd <= top for e, sd in ends]
+        cand = low_ends[0] <= top if full.any() else cand
+    cands = [low <= top for low in low_ends]
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
-    for (tr, use), cd in zip(tracks, cand):
-        for j in np.flatnonzero(use)[cd]:  # per-checkpoint bands of the candidate arms
+    for (tr, use), cd, cl in zip(tracks, cands, c_lo):
+        for i, j in zip(np.flatnonzero(cd), np.flatnonzero(use)[cd]):  # the candidates
             sd_j = tr.prefix_sd(j)
-            low_c = np.minimum(low_c, tr.S[:, j] - c * sd_j)
+            low_c = np.minimum(low_c, tr.S[:, j] - cl[i] * sd_j)
             if tr is two:
                 high_c = np.minimum(high_c, tr.S[:, j] + c * sd_j)
     theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
     # bias of the minimum: the draws' mean minimum over the candidates falls below the
     # estimated one by about as much as the estimate falls below the true minimum
-    cf = np.flatnonzero(full)[cand[0]]
+    cf = np.flatnonzero(full)[cands[0]]
     bias = float(np.mean(two.S_end[:, cf].min(axis=1)) - two.S_end[:, cf].mean(axis=0).min()) \
         if cf.size else 0.0
     unbiased_bf = have_model and _observable(data)
@@ -861,6 +915,34 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                         {"report_seconds": time.perf_counter() - t0})
 
 
+def column_totals(data: RunData, folds=4) -> np.ndarray:
+    """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
+    the bootstrap: the cross-fitted model's total plus ``T`` times the self-normalised mean
+    residual of the observed entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
+    whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 1]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1),
+    ...             audits={"round": np.array([0, 1]), "arm": np.array([1, 0]),
+    ...                     "row": np.zeros(2, bool), "value": np.array([7.0, 6.0]),
+    ...                     "iterations": np.array([7, 6]), "converged": np.ones(2, bool),
+    ...                     "budget": np.full(2, 100), "cap": np.full(2, 100),
+    ...                     "p": np.zeros(2)}, fail_cost=100.0, n_arms=2)
+    >>> column_totals(d).round(6).tolist()      # every entry observed: the exact totals
+    [11.0, 11.0]
+    """
+    T, K = data.T, data.n_arms
+    t, k, v, pi = inclusion_probabilities(data)
+    m = _model(data, t, k, v, folds) if T else np.zeros((0, K))
+    if not np.isfinite(m).all():
+        m = np.zeros((T, K))
+    d = v - m[t, k]
+    return m.sum(axis=0) + _hajek(np.bincount(k, d / pi, K), np.bincount(k, 1.0 / pi, K), T)
+
+
 def _observable(data: RunData) -> bool:
     """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
     audit probability for every arm in every epoch from round 0 on, or, without audits, a
@@ -892,8 +974,9 @@ def _method_bf(data, unbiased, have_model, n_boot):
         return (" + ".join(parts) + ": some arms could not be observed on some rounds (a "
                 "deterministic policy without audits), so the model fills in: biased, no "
                 "interval")
-    return (" + ".join(parts) + f" (doubly robust, unbiased); basic bootstrap interval over "
-            f"{n_boot} multiplier draws, which corrects the downward bias of a minimum")
+    return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
+            f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
+            "bound, upper end simultaneous over the arms that could be the minimum")
 
 
 def _method_io(n_rows, unbiased, have_model, n_boot):
@@ -926,8 +1009,9 @@ def quick_totals(data: RunData, draws=256) -> dict:
         ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
         the expected cost of a row audit (every other arm capped at the round's minimum),
         ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one),
-        and ``censored_share`` (K,) the estimated share of rounds on which the guard stops
-        the arm (:func:`_censored_rounds`).
+        ``censored_share`` (K,) the estimated share of rounds on which the guard stops
+        the arm (:func:`_censored_rounds`), and ``reach`` (K,) the share of rounds on which
+        the policy's plays could observe the arm (:func:`_reach`).
     """
     T, K = data.T, data.n_arms
     t, k, v, pi = inclusion_probabilities(data)
@@ -971,4 +1055,4 @@ def quick_totals(data: RunData, draws=256) -> dict:
     row = float(counts @ pred.min(axis=1)) * (K - 1) / T
     return {"S": S, "V": V, "regret": float(data.paid.sum() - S.min()), "p_best": p_best,
             "mean_cost": col / T, "played_share": share, "row_cost": row,
-            "sigma": sigma, "censored_share": _censored_share(data)}
+            "sigma": sigma, "censored_share": _censored_share(data), "reach": _reach(data)}

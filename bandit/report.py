@@ -167,7 +167,7 @@ def estimator_data(tuner) -> RunData:
         audits = {c: np.zeros(0) for c in ("round", "arm", "row", "value", "iterations",
                                             "converged", "budget", "p")}
         start, q, r = np.zeros(0, np.int64), np.zeros((0, K)), np.zeros(0)
-        full = None
+        full = complete = None
     else:
         rec = aud.records
         audits = {c: np.asarray(rec[c]) for c in rec}
@@ -177,6 +177,7 @@ def estimator_data(tuner) -> RunData:
         q = np.array(aud.q, dtype=float).reshape(len(aud.q), K)
         r = np.array(aud.r, dtype=float)
         full = np.array(aud.full, dtype=bool).reshape(len(aud.full), K)
+        complete = np.array(aud.c, dtype=float)
     from .audit import CAP_FACTOR
 
     its = np.array(rows["iterations"], dtype=float)
@@ -186,7 +187,8 @@ def estimator_data(tuner) -> RunData:
                    q=q, r=r, audits=audits, fail_cost=float(fail), n_arms=K,
                    arm_order=_arm_order(tuner), randomised=bool(tuner.policy.randomised),
                    full=full, cap=cap, maxiter=tuner.maxiter,
-                   budget=None if time_cost else np.array(rows["budget"], dtype=float))
+                   budget=None if time_cost else np.array(rows["budget"], dtype=float),
+                   complete=complete)
 
 
 def audit_cost(tuner) -> dict:

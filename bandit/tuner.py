@@ -759,17 +759,26 @@ class Tuner:
         never told to the policy, run the arms the audit generator drew on this system."""
         aud = self._auditor
         stopped = not first.converged
+        # a randomised policy's probability of the arm (a deterministic one favours none)
+        p_arm = 0.0 if pv is None or not self.policy.randomised else float(pv[arm])
         if self._comm is None:
-            cols, row, complete = aud.decide(self, t, stopped)
+            cols, row, complete = aud.decide(self, t, stopped, p_arm)
         else:  # rank 0 draws; every rank then holds the same plans and generator
             cols, row, complete, ctl = _mpi.on_root(
-                self._comm, lambda: (*aud.decide(self, t, stopped), aud.control_state()))
+                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm),
+                                     aud.control_state()))
             if not _mpi.is_root(self._comm):
                 aud.load_control(ctl)
         if complete and arm not in cols:
             cols = [arm] + list(cols)  # the stopped arm, run to the end
         if not cols and not row:
             return
+        self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row)
+        aud.settle(self, t)
+
+    def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row):
+        """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``."""
+        aud = self._auditor
         fail = self._failure_cost(0.0)
         known = {arm: self._cost_of(first)} if first.converged else {}
 
@@ -788,7 +797,7 @@ class Tuner:
             res = self._run(op, b, k, x0, run_cap, True, tally=False)
             value = self._cost_of(res) if res.converged else fail
             aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
-                       cap_of(k), run_cap, prob(k), self._cost_of(res))
+                       cap_of(k), run_cap, prob(k), self._cost_of(res), completion=k == arm)
             if res.converged:
                 known[k] = value
         if not row:

@@ -11,9 +11,14 @@ Tuner's ``regret()`` is compared with the exact values:
 * coverage: the share of runs whose interval contains the exact regret (``bf``: best fixed
   arm, ``io``: instance-optimal, among the runs that have an interval);
 * half-width and error of the estimate relative to the size of the exact regret (medians
-  over runs), at the end of the run;
-* cost: audit solves (their seconds from the cost matrix) plus planning (measured) over the
-  run's solve seconds (median, and the largest); ``report``: the time of the ``regret()``
+  over runs), at the end of the run; ``bf oracle``: the half-width an oracle would get from
+  the same budget (:func:`oracle_half_width`: the best fixed arm alone audited, with a
+  perfect model of its cost at each context), relative to the exact regret — below it no
+  estimate of that budget can go;
+* cost: audit solves (their seconds from the cost matrix, see ``--clock``) plus planning
+  (measured, CPU seconds) over the run's solve seconds (median, and the largest); ``its``: what the auditor counted against its
+  budget (audit iterations plus the plans' charge) over the solve iterations (median, and
+  the largest); ``report``: the time of the ``regret()``
   call itself over the solve seconds; ``audits``: audit runs (median).
 
 One run per (study, policy, seed); on the offset studies seed ``s`` also draws sequence ``s``.
@@ -21,13 +26,14 @@ One run per (study, policy, seed); on the offset studies seed ``s`` also draws s
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "ReplaySolver", "replay", "STUDIES", "POLICIES"]
+__all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -39,14 +45,25 @@ class ReplaySolver:
     """A solver function that replays a cost matrix: system ``A`` is the round index.
 
     Returns ``min(C[t, k], maxiter)`` iterations (converged when ``C[t, k] <= maxiter``) and
-    ``S[t, k]`` seconds in proportion, for the arm whose ω is ``omega``.
+    ``S[t, k]`` seconds in proportion, for the arm whose ω is ``omega``.  With
+    ``clock="median"`` the seconds are ``C[t, k]`` times arm ``k``'s median seconds per
+    iteration in ``S`` instead: a matrix timed on a busy machine holds a few solves that took
+    a hundred times longer (its top 1 % of entries can hold a third of its seconds), noise
+    that a run's few dozen audit solves would otherwise draw at random.
     """
 
     __name__ = "replay"
 
-    def __init__(self, C, S, omegas):
+    def __init__(self, C, S, omegas, clock="matrix"):
         self.C = np.asarray(C, dtype=np.int64)
         self.S = np.asarray(S, dtype=float)
+        if clock == "median":
+            # every entry at its arm's median seconds per iteration: the cost of an iteration
+            # without the timing noise of the matrix's own computation
+            rate = np.median(self.S / np.maximum(self.C, 1), axis=0)
+            self.S = np.maximum(self.C, 1) * rate[None]
+        elif clock != "matrix":
+            raise ValueError(f"clock must be 'matrix' or 'median', got {clock!r}")
         self.index = {float(w): k for k, w in enumerate(omegas)}
 
     def __call__(self, A, b, omega=None, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
@@ -97,13 +114,13 @@ def _policy(name, study, omegas, seed):
                         bins=6 if heat else 5, cheb_m=6, vector_bounds=[bounds])
 
 
-def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
+def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median"):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
     regrets and costs."""
     import bandit
 
     C = np.asarray(data["C"], dtype=np.int64)
-    solver = ReplaySolver(C, data["S"], data["omegas"])
+    solver = ReplaySolver(C, data["S"], data["omegas"], clock=clock)
     tuner = bandit.Tuner(_policy(name, study, data["omegas"], seed), solver=solver,
                          audit_budget=budget, audit_seed=seed)
     ctx = np.asarray(data["contexts"], dtype=float)
@@ -115,18 +132,53 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400):
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
     exact_io = paid - float(C.min(axis=1).sum())
+    h = tuner.history
+    bound = oracle_half_width(C, ctx, h["arm"], ~h["censored"], budget, level)
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
             "exact_bf": exact_bf, "exact_io": exact_io,
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
             "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
                    rep.instance_optimal.high),
-            "cost": rep.cost, "loop_seconds": loop}
+            "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound,
+            "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0}
+
+
+def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
+    """The half-width an audit of the best fixed arm *alone* would give with a perfect model:
+    a lower bound for any unbiased estimate spending ``budget`` × the run's solve cost.
+
+    An oracle knows the best fixed arm ``k*`` and the mean of its cost at every context
+    (``m(x)``: the column's mean over ``bins`` quantile bins of ``x``, fitted on the whole
+    column — no model fitted on samples does better).  The rounds on which the run played
+    ``k*`` (and its attempt converged) are known; every other round ``t`` is audited with the
+    same probability ``q``, chosen so that the audits of ``k*`` spend the whole budget
+    (``q · Σ_unknown C[t, k*] = budget · Σ paid``).  The Horvitz–Thompson error of the unknown
+    part of ``k*``'s total is then ``√((1 − q)/q · Σ_unknown (e_t − ē)²)``, ``e = C − m(x)``;
+    the interval is at least ``z`` (the normal quantile of ``level``) times that wide on each
+    side, even before the uncertainty of which arm is the best.
+    """
+    from scipy.stats import norm
+
+    C = np.asarray(C, dtype=float)
+    ks = int(np.argmin(C.sum(axis=0)))
+    col = C[:, ks]
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    m = (np.bincount(b, col) / np.maximum(np.bincount(b), 1))[b]
+    paid = float(np.sum(C[np.arange(C.shape[0]), arm]))  # at least what the plays cost
+    unknown = ~((np.asarray(arm) == ks) & np.asarray(played, dtype=bool))
+    if not unknown.any():
+        return 0.0
+    q = min(1.0, budget * paid / float(col[unknown].sum()))
+    e = (col - m)[unknown]
+    sd = math.sqrt(max(1.0 - q, 0.0) / q * float(np.sum((e - e.mean()) ** 2)))
+    return float(norm.ppf(0.5 + level / 2) * sd)
 
 
 def _task(args):
-    name, study, seed, cache, T, budget = args
+    name, study, seed, cache, T, budget, clock = args
     data = cost_matrix(study, seed, Path(cache), T)
-    return replay(name, study, data, seed, budget=budget)
+    return replay(name, study, data, seed, budget=budget, clock=clock)
 
 
 def summarise(runs):
@@ -148,8 +200,13 @@ def summarise(runs):
                         "with_interval": int(has.sum()),
                         "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
                         "exact": float(np.median(ex)), "error": float(np.median(np.abs(err)))}
+        bound = np.array([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300) for r in rs])
+        row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
         rep = np.array([r["cost"]["report_seconds"] / r["cost"]["solve_seconds"] for r in rs])
+        spent = np.array([r["spent"] for r in rs])
+        row["spent"] = float(np.median(spent))
+        row["spent_max"] = float(np.max(spent))
         row["cost"] = float(np.median(frac))
         row["cost_max"] = float(np.max(frac))
         row["report"] = float(np.median(rep))
@@ -160,9 +217,10 @@ def summarise(runs):
 
 def format_rows(rows, markdown=False) -> str:
     # half-widths and errors relative to the exact regret's size
-    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf error",
-            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "report",
-            "audits")
+    head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf oracle",
+            "bf error",
+            "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "its",
+            "its max", "report", "audits")
 
     def pct(v, digits=1):
         return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
@@ -173,9 +231,11 @@ def format_rows(rows, markdown=False) -> str:
         cover_io = (f"{io['coverage']:.0%} of {io['with_interval']}"
                     if io["with_interval"] else "no interval")
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
-                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["error"]),
+                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["oracle"]),
+                      pct(bf["error"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
-                      pct(r["cost"]), pct(r["cost_max"]), pct(r["report"]),
+                      pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
+                      pct(r["spent_max"]), pct(r["report"]),
                       f"{r['audit_runs']:.0f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -195,6 +255,9 @@ def main(argv=None) -> int:
     ap.add_argument("--T", type=int, default=5000)
     ap.add_argument("--budget", type=float, default=0.05)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--clock", choices=("median", "matrix"), default="median",
+                    help="seconds of a replayed solve: iterations times the arm's median "
+                         "seconds per iteration (default), or the matrix's own timing")
     ap.add_argument("--cache", type=Path, default=Path("results/regret-costs"))
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
@@ -206,13 +269,14 @@ def main(argv=None) -> int:
                    for seed in range(args.seeds)})
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
-    tasks = [(p, s, seed, str(args.cache), args.T, args.budget) for s in args.studies
+    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock) for s in args.studies
              for p in args.policies for seed in range(args.seeds)]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
-          f"audit_budget = {args.budget}, 90 % intervals ({time.perf_counter() - t0:.0f} s)")
+          f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
+          f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
     if args.json:
         from .results import write_json
