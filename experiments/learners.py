@@ -23,7 +23,6 @@ LABELS = {
     "splinecb": "SplineCB (ours)",
     "squarecb": "SquareCB vector context (ours)",
     "smooth_igw": "smooth IGW (ours)",
-    "cheblcb": "ChebLCB (ours)",
     "young": "instance-optimal (Young ω*)",
     "grid_min": "instance-optimal (grid min)",
     "golden": "instance-optimal (golden section)",

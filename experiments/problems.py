@@ -18,7 +18,6 @@ All assembly is vectorised: no Python loop visits grid points.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
@@ -33,7 +32,6 @@ __all__ = [
     "bump",
     "kappa",
     "Heat2D",
-    "HeatStep",
     "DiffusionMC3D",
     "disk_mesh",
     "p1_matrices",
@@ -229,18 +227,6 @@ def kappa(t):
     """
     s = np.sin(2.0 * np.pi * np.asarray(t, dtype=float))
     return np.maximum(0.1 * s, -10.0 * s)
-
-
-@dataclass(frozen=True)
-class HeatStep:
-    """One Crank–Nicolson step's linear system ``A x = b`` (``x0`` = previous state)."""
-
-    index: int
-    t: float
-    kappa: float
-    A: sp.csr_matrix
-    b: np.ndarray
-    x0: np.ndarray
 
 
 class Heat2D:
