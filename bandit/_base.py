@@ -54,6 +54,20 @@ def scalar_context(context, bounds):
     return min(max(c, bounds[0]), bounds[1])
 
 
+def memo_key(context):
+    """``context`` as the key of a memo shared by ``select`` and ``leader`` within one round:
+    the float itself, ``()`` for no context, ``None`` (never memoised) for a vector.
+
+    Examples
+    --------
+    >>> memo_key(0.5), memo_key(None), memo_key([0.5, 1.0])
+    (0.5, (), None)
+    """
+    if isinstance(context, float):
+        return context
+    return () if context is None else None
+
+
 def check_bounds(bounds):
     """Validate a context interval ``(a, b)`` with ``a < b``; return it as floats."""
     try:

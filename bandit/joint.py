@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy
+from ._base import Policy, memo_key
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
 from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
@@ -146,7 +146,8 @@ class JointCB(Policy):
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
-        self._mu_of = None  # (psi, t) for which _mu holds the model's means
+        self._mu_of = None  # (memo_key(context), t) for which _mu holds the model's means
+        self._key = None  # memo_key of the context of the last select/update
 
     def _allocate(self):
         if self._m_arg is None and self.features.context_dim > 1 and self.features.m == 10:
@@ -173,6 +174,7 @@ class JointCB(Policy):
             self.features.range.dim = int(state["dim"])
             self._allocate()
         self.features.load(state)
+        self._mu_of = None
 
     def _config(self):
         cfg = self.features.config()
@@ -219,10 +221,10 @@ class JointCB(Policy):
         return self.exploration == "igw"
 
     def _context(self, context):
-        # select/update: the range may widen (the model follows); the same read-only array for
-        # a repeated float context (leader() relies on it)
+        # select/update: the range may widen (the model follows)
         if context is None and self.features.context_dim not in (None, 0):
             raise ValueError("JointCB is contextual: pass context=...")
+        self._key = memo_key(context)
         psi, S = self.features.observe(context)
         if self.P is None:
             self._allocate()
@@ -255,7 +257,7 @@ class JointCB(Policy):
             self._mu_of = None
             self.p = None
             return int(np.argmin(self.prior_curve))
-        self._mu_of = (psi, self.t)  # leader() of the same round reads _mu
+        self._mu_of = (self._key, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
@@ -271,9 +273,10 @@ class JointCB(Policy):
         psi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
-        if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
+        key, memo = memo_key(context), self._mu_of
+        if memo is None or memo[1] != self.t or key is None or memo[0] != key:
             joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-            self._mu_of = (psi, self.t)
+            self._mu_of = (key, self.t)
         k = int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
@@ -303,5 +306,5 @@ class JointCB(Policy):
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-        self._mu_of = (psi, self.t)
+        self._mu_of = (memo_key(context), self.t)
         return self.unit * (np.exp(self._mu) - _FLOOR)
