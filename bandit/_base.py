@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from solvers._petsc_options import settings_omega
+
 from ._kernels import played_argmin, sample_index
 
 __all__ = ["Policy", "arm_omega", "scalar_context", "check_bounds", "to_jsonable", "from_jsonable"]
@@ -27,10 +29,7 @@ def arm_omega(arm):
     (1.4, 1.2, None)
     """
     if isinstance(arm, dict):
-        for key in ("omega", "pc_sor_omega"):
-            if key in arm:
-                return float(arm[key])
-        return None
+        return settings_omega(arm)
     return float(arm)
 
 
