@@ -100,6 +100,15 @@ class CSROperator:
         self._inv_diagonal = None
         self._split = None
         self._diag_check = None
+        self._derived = None  # see derived()
+
+    def derived(self) -> dict:
+        """A dict where other parts of the solvers keep what they build from this operator's
+        current values (the PETSc backend: its converted Mat, per communicator); a new, empty
+        dict after every change of the values and in every :meth:`with_values` copy."""
+        if self._derived is None:
+            self._derived = {}
+        return self._derived
 
     def with_values(self, A) -> "CSROperator":
         """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one
@@ -128,7 +137,6 @@ class CSROperator:
             return CSROperator(A)
         new = object.__new__(CSROperator)
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new.__dict__.pop("_petsc_operators", None)  # (a PETSc Mat of this operator's values)
         new._invalid, new._scratch = None, False
         new._values = None
         new._refresh(A, alias=False)
@@ -215,7 +223,6 @@ class CSROperator:
         if not self._same_pattern(A):
             return False
         self._refresh(A, alias=True)
-        self.__dict__.pop("_petsc_operators", None)  # a PETSc Mat of the old values
         return True
 
     @property
