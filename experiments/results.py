@@ -12,11 +12,12 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from bandit._persist import write_bytes_atomic
 
 from .learners import label as _learner_label
 
@@ -134,19 +135,12 @@ def default_out(study: str) -> Path:
 
 
 def _replace_atomically(path: Path, write) -> None:
-    """``write(fh)`` into a temporary file next to ``path``, then rename it over ``path``:
-    an interrupted save leaves the previous file, never half of a new one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """``write(fh)`` into memory, then replace ``path`` with it atomically
+    (:func:`bandit._persist.write_bytes_atomic`): an interrupted save leaves the previous
+    file, never half of a new one."""
+    buf = io.BytesIO()
+    write(buf)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def write_json(path, obj) -> None:
