@@ -19,7 +19,7 @@ from .baselines import FixedArm, UniformRandom
 from .defaults import DEFAULT_ARMS, default_policy
 from .joint import JointCB
 from .prior import theory_costs
-from .regret import Regret, best_fixed_arm, regret
+from .regret import Regret, best_fixed_arm, regret, regret_of_costs
 from .simulate import simulate
 from .smooth import SmoothIGW
 from .squarecb import ChebCB, ChebLCB, SplineCB, SquareCB
@@ -43,5 +43,5 @@ POLICIES = {
 __all__ = ["Policy", "POLICIES", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
            "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
-           "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
+           "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
            "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bandit import regret_of_costs
 from bandit._persist import write_bytes_atomic
 
 from .learners import label as _learner_label
@@ -60,7 +61,7 @@ def regret_curves(cost: np.ndarray, C: np.ndarray):
     -------
     (ndarray, ndarray)
         ``cumsum(cost - C[:, k*])`` with ``k*`` the best fixed column, and
-        ``cumsum(cost - C.min(1))``.  For a grid learner this equals :func:`bandit.regret`.
+        ``cumsum(cost - C.min(1))`` (:func:`bandit.regret_of_costs`).
 
     Examples
     --------
@@ -68,9 +69,7 @@ def regret_curves(cost: np.ndarray, C: np.ndarray):
     >>> rb.tolist(), ri.tolist()
     ([-2.0, -2.0, -2.0], [0.0, 0.0, 0.0])
     """
-    C = np.asarray(C, dtype=float)
-    best = int(np.argmin(C.sum(axis=0)))
-    return np.cumsum(cost - C[:, best]), np.cumsum(cost - C.min(axis=1))
+    return tuple(regret_of_costs(cost, C))
 
 
 def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = None) -> dict:
@@ -110,9 +109,9 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
         it = np.asarray(it, dtype=float)
         tot = it.sum(axis=1)
         sec = np.asarray(secs.get(name, np.zeros_like(it)), dtype=float).sum(axis=1)
-        curves = [regret_curves(it[i], C[i]) for i in range(trials)] if C is not None else []
-        rb = [c[0][-1] for c in curves]
-        ri = [c[1][-1] for c in curves]
+        curves = regret_of_costs(it, C) if C is not None else None
+        rb = curves.best_fixed[:, -1] if curves is not None else []
+        ri = curves.instance_optimal[:, -1] if curves is not None else []
         out[name] = {
             "label": label(name),
             "iterations": float(tot.mean()),
@@ -120,8 +119,8 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
             "iterations_per_trial": tot.tolist(),
             "seconds": float(sec.mean()),
             "seconds_std": float(sec.std()),
-            "regret_best_fixed": float(np.mean(rb)) if rb else None,
-            "regret_instance_optimal": float(np.mean(ri)) if ri else None,
+            "regret_best_fixed": float(np.mean(rb)) if len(rb) else None,
+            "regret_instance_optimal": float(np.mean(ri)) if len(ri) else None,
         }
         if name.startswith("fixed_"):
             out[name]["omega"] = float(name[6:])
