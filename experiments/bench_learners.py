@@ -388,8 +388,7 @@ def make_policy(spec: str, case: Case, seed: int):
         return p
     bins = 6 if case.name.startswith("heat2d") else 5
     if mode == "online":
-        cls = bandit.POLICIES[name]
-        return cls(list(OMEGAS), seed=seed)
+        return bandit.make_policy(name, list(OMEGAS), seed=seed)
     return make_learner(name, OMEGAS, seed=seed, context_bounds=case.hint, bins=bins,
                         cheb_m=6, vector_bounds=[case.hint])
 

@@ -110,26 +110,27 @@ def make_learner(name: str, arms, *, seed: int, context_bounds=None, bins: int |
     """
     import bandit
 
-    if name not in bandit.POLICIES:
-        raise ValueError(f"unknown learner {name!r}; known: {sorted(bandit.POLICIES)}")
-    cls = bandit.POLICIES[name]
+    cls = bandit.POLICIES.get(name)
+    if cls is None:
+        return bandit.make_policy(name, arms)  # (raises, naming the known learners)
     params = inspect.signature(cls).parameters
-    kwargs = {}
+    kwargs, bounds = {}, None
     if getattr(cls, "contextual", False):
         if uses_vector_context(name):
             if vector_bounds is None:
                 raise ValueError(f"{name} takes a vector context: pass vector_bounds")
-            kwargs.update(context_dim=len(vector_bounds),
-                          context_bounds=[tuple(b) for b in vector_bounds])
+            kwargs["context_dim"] = len(vector_bounds)
+            bounds = [tuple(b) for b in vector_bounds]
         elif "context_bounds" in params:
             if context_bounds is None:
                 raise ValueError(f"{name} takes a scalar context: pass context_bounds")
-            kwargs["context_bounds"] = tuple(context_bounds)
+            bounds = tuple(context_bounds)
         if "bins" in params and bins is not None:
             kwargs["bins"] = int(bins)
         if cls.__name__ == "ChebCB":
             kwargs["m"] = int(cheb_m)
-    return cls(list(map(float, arms)), seed=int(seed), **kwargs)
+    return bandit.make_policy(name, list(map(float, arms)), seed=int(seed),
+                              context_bounds=bounds, **kwargs)
 
 
 def derive_seed(*keys: int) -> int:

@@ -184,10 +184,7 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
 def _policy(name, arms, seed, bounds):
     import bandit
 
-    cls = bandit.POLICIES[name]
-    if cls.contextual:
-        return cls(arms, context_bounds=bounds, seed=seed)
-    return cls(arms, seed=seed)
+    return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 
 def _tuner_method(make_tuner):
