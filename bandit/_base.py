@@ -67,6 +67,34 @@ def memo_key(context):
     return () if context is None else None
 
 
+def check_positive(**values) -> None:
+    """Each keyword must be a finite number > 0 (a constructor's scales and rates).
+
+    Examples
+    --------
+    >>> check_positive(ridge=1.0, gamma=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma must be a positive number, got 0
+    """
+    for name, v in values.items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+
+
+def check_nonnegative(name: str, value) -> None:
+    """``value`` must be a finite number >= 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+
+
+def check_choice(name: str, value, choices: tuple) -> None:
+    """``value`` must be one of ``choices`` (named in the message)."""
+    if value not in choices:
+        known = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {known}, got {value!r}")
+
+
 def check_bounds(bounds):
     """Validate a context interval ``(a, b)`` with ``a < b``; return it as floats."""
     try:

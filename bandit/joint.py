@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy, memo_key
+from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
 from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
@@ -112,21 +112,14 @@ class JointCB(Policy):
             raise ValueError(f"explore_within must be None or a number > 1, got {explore_within!r}")
         self.explore_within = None if explore_within is None else float(explore_within)
         self._cap = math.inf if explore_within is None else math.log(explore_within)
-        if prior not in (None, "theory"):
-            raise ValueError(f"prior must be None or 'theory', got {prior!r}")
-        if not (isinstance(prior_weight, (int, float)) and math.isfinite(prior_weight)
-                and prior_weight > 0):
-            raise ValueError(f"prior_weight must be a positive number, got {prior_weight!r}")
+        check_choice("prior", prior, (None, "theory"))
+        check_positive(prior_weight=prior_weight)
         self.prior, self.prior_weight = prior, float(prior_weight)
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model
-        for name, v in (("ridge", ridge), ("gamma", gamma)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
-        if exploration not in ("lcb", "igw"):
-            raise ValueError(f"exploration must be 'lcb' or 'igw', got {exploration!r}")
+        check_positive(ridge=ridge, gamma=gamma)
+        check_nonnegative("beta", beta)
+        check_choice("exploration", exploration, ("lcb", "igw"))
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
         self._m_arg = m

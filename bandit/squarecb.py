@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy, memo_key
+from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
 from .features import Chebyshev, Hat, Polynomial, rescale_ridge
 
@@ -86,17 +86,12 @@ class SquareCB(Policy):
                     gamma_exponent, target, exploration, beta)
 
     def _setup(self, features, ridge, gamma, gamma_exponent, target, exploration, beta):
-        for name, v in (("ridge", ridge), ("gamma", gamma)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        check_positive(ridge=ridge, gamma=gamma)
         if not 0 <= gamma_exponent <= 1:
             raise ValueError(f"gamma_exponent must lie in [0, 1], got {gamma_exponent!r}")
-        if target not in ("log", "linear"):
-            raise ValueError(f"target must be 'log' or 'linear', got {target!r}")
-        if exploration not in ("igw", "lcb"):
-            raise ValueError(f"exploration must be 'igw' or 'lcb', got {exploration!r}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+        check_choice("target", target, ("log", "linear"))
+        check_choice("exploration", exploration, ("igw", "lcb"))
+        check_nonnegative("beta", beta)
         self.exploration, self.beta = exploration, float(beta)
         self.features = features
         self.ridge, self.gamma, self.gamma_exponent = float(ridge), float(gamma), float(gamma_exponent)
