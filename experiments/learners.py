@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 
 __all__ = ["LABELS", "BASELINES", "VECTOR_LEARNERS", "learner_names", "make_learner", "label",
-           "derive_seed", "uses_vector_context"]
+           "fixed_method", "fixed_omega", "derive_seed", "uses_vector_context"]
 
 #: Display names of methods in tables and plots (unknown names are shown as they are).
 LABELS = {
@@ -42,9 +42,34 @@ def label(name: str) -> str:
     >>> label("fixed_1.6"), label("tsallis_inf")
     ('fixed ω=1.6', 'Tsallis-INF')
     """
-    if name.startswith("fixed_"):
-        return f"fixed ω={name[6:]}"
+    omega = fixed_omega(name)
+    if omega is not None:
+        return f"fixed ω={omega:g}"
     return LABELS.get(name, name)
+
+
+def fixed_method(omega: float) -> str:
+    """Method key of the baseline that keeps ω fixed (``1.6`` → ``"fixed_1.6"``).
+
+    Examples
+    --------
+    >>> fixed_method(1.75), fixed_omega(fixed_method(1.75)), fixed_omega("chebcb")
+    ('fixed_1.75', 1.75, None)
+    """
+    return f"{_FIXED}{float(omega):g}"
+
+
+def fixed_omega(name: str):
+    """ω of a :func:`fixed_method` key, else None."""
+    if not name.startswith(_FIXED):
+        return None
+    try:
+        return float(name[len(_FIXED):])
+    except ValueError:
+        return None
+
+
+_FIXED = "fixed_"
 
 
 def learner_names(contextual: bool | None = None) -> list[str]:

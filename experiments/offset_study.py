@@ -11,7 +11,8 @@ import time
 import numpy as np
 
 from .costs import OMEGA_GRID, offset_costs
-from .learners import derive_seed, learner_names, make_learner, uses_vector_context
+from .learners import (derive_seed, fixed_method, learner_names, make_learner,
+                       uses_vector_context)
 from .problems import OFFSET_CONTEXT_BOUNDS, OffsetLaplacianSequence
 from .results import score
 
@@ -143,7 +144,7 @@ def _summarise(params, results, elapsed):
     iters, secs = {}, {}
     for w in FIXED_OMEGAS:
         k = int(np.argmin(abs(omegas - w)))
-        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[:, :, k], S[:, :, k]
+        iters[fixed_method(w)], secs[fixed_method(w)] = C[:, :, k], S[:, :, k]
     best = np.argmin(C.sum(axis=1), axis=1)  # per trial, in hindsight
     iters["best_fixed"] = np.stack([C[i, :, best[i]] for i in range(trials)])
     secs["best_fixed"] = np.stack([S[i, :, best[i]] for i in range(trials)])

@@ -17,7 +17,7 @@ import numpy as np
 
 from bandit import regret_of_costs
 
-from .results import label
+from .results import label, methods_with
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
            "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
@@ -36,7 +36,7 @@ def _plt():
 
 
 def _methods(arrays: dict, names=None) -> list[str]:
-    have = [k[5:] for k in arrays if k.startswith("iter/")]
+    have = methods_with(arrays, "iter")
     return [m for m in (names or have) if m in have and m != "direct"]
 
 

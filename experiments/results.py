@@ -14,13 +14,14 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from bandit import regret_of_costs
 from bandit._persist import write_bytes_atomic
 
-from .learners import label as _learner_label
+from .learners import fixed_omega, label as _learner_label
 
 __all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "ResultsError", "label", "regret_curves", "score",
            "default_out", "save", "load", "format_table", "format_markdown", "write_json"]
@@ -122,10 +123,58 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
             "regret_best_fixed": float(np.mean(rb)) if len(rb) else None,
             "regret_instance_optimal": float(np.mean(ri)) if len(ri) else None,
         }
-        if name.startswith("fixed_"):
-            out[name]["omega"] = float(name[6:])
+        omega = fixed_omega(name)
+        if omega is not None:
+            out[name]["omega"] = omega
         out[name].update((extra or {}).get(name, {}))
     return out
+
+
+class ArrayKey(NamedTuple):
+    """Name of a per-method array of a results folder: ``kind`` (``"iter"``, ``"sec"``,
+    ``"arms"``, ``"replay"``, ...) of ``method``.  Written ``"kind/method"`` as a key of the
+    arrays dict and ``"kind__method"`` inside the NPZ (whose member names are file names).
+
+    Examples
+    --------
+    >>> key = ArrayKey.parse("iter/fixed_1.6")
+    >>> key.method, str(key), ArrayKey.parse("C")
+    ('fixed_1.6', 'iter/fixed_1.6', None)
+    """
+
+    kind: str
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.method}"
+
+    @classmethod
+    def parse(cls, key: str):
+        """The record of ``"kind/method"``; None for a shared array (``"C"``, ``"contexts"``)."""
+        kind, sep, method = key.partition("/")
+        return cls(kind, method) if sep else None
+
+
+def methods_with(arrays: dict, kind: str = "iter") -> list[str]:
+    """Methods that have a ``kind`` array, in the dict's order.
+
+    Examples
+    --------
+    >>> methods_with({"C": 0, "iter/a": 0, "sec/a": 0, "iter/b": 0})
+    ['a', 'b']
+    """
+    keys = (ArrayKey.parse(k) for k in arrays)
+    return [k.method for k in keys if k is not None and k.kind == kind]
+
+
+def _npz_name(key: str) -> str:
+    parsed = ArrayKey.parse(key)
+    return key if parsed is None else f"{parsed.kind}__{parsed.method.replace('/', '__')}"
+
+
+def _array_name(name: str) -> str:
+    kind, sep, method = name.partition("__")  # the first "__" only, as _npz_name wrote it
+    return str(ArrayKey(kind, method)) if sep else name
 
 
 def default_out(study: str) -> Path:
@@ -171,9 +220,9 @@ def save(out, summary: dict | None, arrays: dict, *, tag: str = "rounds") -> Pat
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    packed = {k.replace("/", "__"): np.asarray(v) for k, v in arrays.items()}
+    packed = {_npz_name(k): np.asarray(v) for k, v in arrays.items()}
     _replace_atomically(out / f"{tag}.npz", lambda fh: np.savez_compressed(fh, **packed))
-    names = [k[5:] for k in arrays if k.startswith("iter/")]
+    names = methods_with(arrays, "iter")
     if names:
         cols = [np.asarray(arrays[f"iter/{m}"], dtype=float).mean(axis=0) for m in names]
         buf = io.StringIO()
@@ -216,7 +265,7 @@ def load(out, *, tag: str = "rounds"):
     if (out / f"{tag}.npz").is_file():
         try:
             with np.load(out / f"{tag}.npz", allow_pickle=False) as z:
-                arrays = {k.replace("__", "/"): z[k] for k in z.files}
+                arrays = {_array_name(k): z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ResultsError(f"{out / (tag + '.npz')}: unreadable or corrupt ({exc})") from None
     return summary, arrays
