@@ -8,8 +8,8 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import (check_dtol, check_omega, check_tolerances, check_vector,
-                        check_vector_norm, prepare)
+from ._operator import (check_dtol, check_omega, check_tolerances, check_unscaled,
+                        check_vector, check_vector_norm, prepare)
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -92,15 +92,7 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
             f"the solution of this system overflows double precision (‖b‖ = {b_norm:.3e}): "
             "rescale A or b")
     actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
-    if not converged:
-        return actual
-    tol = max(rtol * b_norm, atol)
-    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
-        raise ValueError(
-            f"the solution of this system cannot be represented in double precision to the "
-            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: entries of x underflow); rescale A or b")
-    return math.ldexp(rnorm, -scale)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
 
 
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0):

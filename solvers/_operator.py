@@ -651,3 +651,22 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
         raise ValueError(f"maxiter must be at most {max_iter} (the solver's integer range), "
                          f"got {maxiter!r}")
     return rtol, atol, int(maxiter)
+
+
+def check_unscaled(actual: float, converged: bool, rnorm: float, scale: int, b_norm: float,
+                   rtol: float, atol: float) -> float:
+    """The residual norm to report after a solve at the scale ``2^scale`` (a right-hand side
+    too large or small to solve as given), from ``actual = ‖b − A x‖`` recomputed unscaled.
+
+    A failed solve reports ``actual``; a converged one its own norm unscaled, unless undoing
+    the scaling lost the tolerance (entries of ``x`` underflow), which is an error.
+    """
+    if not converged:
+        return actual
+    tol = max(rtol * b_norm, atol)
+    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        raise ValueError(
+            f"the solution of this system cannot be represented in double precision to the "
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
+            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+    return math.ldexp(rnorm, -scale)

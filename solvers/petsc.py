@@ -48,7 +48,8 @@ from petsc4py import PETSc  # noqa: E402
 
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, PetscSolver,  # noqa: E402
                          options_for, options_key, reason_name, solver_reason)
-from ._operator import CSROperator, check_dtol, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
+from ._operator import (CSROperator, check_dtol, check_tolerances, check_unscaled,  # noqa: E402
+                        check_vector, prepare as _prepare_csr)
 from ._result import SolveResult  # noqa: E402
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
@@ -529,15 +530,7 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
     r.aypx(-1.0, b)
     actual = _safe_norm(r)
     r.destroy()
-    if not converged:
-        return actual
-    tol = max(rtol * b_norm, atol)
-    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
-        raise ValueError(
-            f"the solution of this system cannot be represented in double precision to the "
-            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: entries of x underflow); rescale A or b")
-    return math.ldexp(rnorm, -scale)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
 
 
 def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
