@@ -317,15 +317,8 @@ class SplineCB(ChebCB):
     [0, 1]
     """
 
-    _feature_map = staticmethod(Hat)
+    _feature_map = staticmethod(Hat)  # ChebCB's constructor, with these features and defaults
     _default_m = (16, 6)
-
-    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, ridge=0.01,
-                 gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
-                 seed=None):
-        super().__init__(arms, context_bounds, m, context_dim=context_dim, ridge=ridge,
-                         gamma=gamma, gamma_exponent=gamma_exponent, target=target,
-                         exploration=exploration, beta=beta, seed=seed)
 
 
 class ChebLCB(ChebCB):
