@@ -173,7 +173,7 @@ class CSROperator:
         once per pattern."""
         pattern = self._pattern.get("values")
         if pattern is None:
-            split = self._split_pattern()
+            split = self.split_pattern()
             lk, uk, lnear_k, unear_k = split.lk, split.uk, split.lnear_k, split.unear_k
             n, nl, nu = self.n, lk.size, uk.size
             slot = np.empty(self.nnz, dtype=self.indices.dtype)
@@ -279,14 +279,14 @@ class CSROperator:
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
         if self._split is None:
-            p = self._split_pattern()
+            p = self.split_pattern()
             n = self.n
             ld, lnear, ud, unear = np.empty(p.li.size), np.empty(n), np.empty(p.ui.size), np.empty(n)
             _prep.gather_split(self.data, p.lk, p.uk, p.lnear_k, p.unear_k, ld, lnear, ud, unear)
             self._split = ((p.lp, p.li, ld, lnear), (p.up, p.ui, ud, unear))
         return self._split
 
-    def _split_pattern(self) -> SplitPattern:
+    def split_pattern(self) -> SplitPattern:
         """Index arrays of the split triangles, once per pattern (:func:`_kernels_prep.split_pattern`)."""
         pattern = self._pattern.get("split")
         if pattern is None:
@@ -306,7 +306,7 @@ class CSROperator:
     def sor_finish(self) -> np.ndarray:
         """``finish[i]``: the last stored column of row ``i``, at least ``i`` — the row after
         whose update SOR's in-sweep residual of row ``i`` is final (pattern only, cached)."""
-        return self._split_pattern().finish
+        return self.split_pattern().finish
 
     def sor_mirror(self):
         """Values ``a_ij`` of the mirrors of the far lower entries ``a_ji`` (aligned with the
@@ -318,7 +318,7 @@ class CSROperator:
         if self._sor_mirror is None:
             pattern = self._pattern.get("sor_mirror")
             if pattern is None:
-                split = self._split_pattern()
+                split = self.split_pattern()
                 positions = np.empty(split.lk.size, dtype=np.int64)
                 complete = _prep.sor_mirror_pattern(split.lk, split.uk, self._mirror(),
                                                     positions)
