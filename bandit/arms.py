@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers._petsc_options import OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS, check_options
+from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
+                                    SYMMETRIC_SWEEP_OPTION, check_options)
 from solvers._petsc_options import PCS as PCS_PETSC
 
 __all__ = ["Config", "parse_arm", "config_grid", "ArmSet", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
@@ -162,7 +163,7 @@ class Config:
         if self.backend == "petsc":
             knobs.pop("pc_type", None)
             if self.method in ("sor", "ssor_pcg"):
-                knobs.pop(SWEEP_OPTIONS[1], None)
+                knobs.pop(SYMMETRIC_SWEEP_OPTION, None)
         out.update(knobs)
         return out
 
@@ -183,9 +184,6 @@ class Config:
         Examples
         --------
         >>> import numpy as np
-
-from solvers._petsc_options import OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS, check_options
-from solvers._petsc_options import PCS as PCS_PETSC
         >>> from solvers import gallery
         >>> fn, kw = parse_arm({"method": "cg", "pc": "ic0"}).call()
         >>> fn(gallery.laplacian_2d(10), np.ones(100), **kw).info["pc"]

@@ -13,8 +13,8 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["OMEGA_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS", "settings_omega",
-           "check_options"]
+__all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
+           "PREFIXES", "settings_omega", "check_options"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -24,8 +24,10 @@ PCS = {"none": "none", "jacobi": "jacobi", "ic0": "icc", "amg": "gamg"}
 #: PETSc sets them up (``sor`` is given a symmetric sweep; ``asm`` needs ``pc_asm_type: basic``).
 SYMMETRIC_PCS = ("none", "jacobi", "pbjacobi", "bjacobi", "icc", "ilu", "cholesky", "lu",
                  "gamg", "ml", "hypre", "mg", "eisenstat", "sor", "asm")
+#: The PETSc option of PCSOR's symmetric sweep on each rank's rows (SSOR-PCG's sweep).
+SYMMETRIC_SWEEP_OPTION = "pc_sor_local_symmetric"
 #: Options that only describe the SOR sweep a method already runs (not shown in labels).
-SWEEP_OPTIONS = (OMEGA_OPTION, "pc_sor_local_symmetric")
+SWEEP_OPTIONS = (OMEGA_OPTION, SYMMETRIC_SWEEP_OPTION)
 #: Option prefixes that mark a settings key as a PETSc option.
 PREFIXES = ("pc_", "ksp_", "mg_", "sub_")
 # options the method decides (the KSP and the unpreconditioned residual norm)
@@ -77,8 +79,8 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
         if omega is not None:
             opts[OMEGA_OPTION] = omega
         if not any(opts.get(k) in (True, "true", "1", 1) for k in
-                   ("pc_sor_symmetric", "pc_sor_local_symmetric")):
-            opts["pc_sor_local_symmetric"] = "true"  # say it, rather than rely on the default
+                   ("pc_sor_symmetric", SYMMETRIC_SWEEP_OPTION)):
+            opts[SYMMETRIC_SWEEP_OPTION] = "true"  # say it, rather than rely on the default
     elif omega is not None:
         raise ValueError(f"{where}: omega belongs to pc_type 'sor', not {pc_type!r}")
     if pc_type == "asm" and str(opts.get("pc_asm_type", "")).lower() != "basic":
