@@ -32,7 +32,7 @@ def cost(k, c):
     return 20.0 + 15.0 * (k - best) ** 2
 
 
-def run(p, T, start=0):
+def run(p, T, start=0, context=context, cost=cost):
     arms = []
     for t in range(start, start + T):
         c = context(t)
@@ -205,13 +205,7 @@ def vector_cost(k, x):
 
 
 def run_vector(p, T, start=0):
-    arms = []
-    for t in range(start, start + T):
-        x = vector_context(t)
-        k = p.select(x)
-        p.update(k, vector_cost(k, x), context=x)
-        arms.append(k)
-    return arms
+    return run(p, T, start, vector_context, vector_cost)
 
 
 @pytest.mark.parametrize("name", CONTEXTUAL)
