@@ -312,19 +312,3 @@ def test_relaxtune_plot_a_saved_tuner(tmp_path, capsys):
     assert (tmp_path / "mine_regret.png").is_file() and (tmp_path / "mine_arms.pdf").is_file()
     assert main(["plot", str(path), "--out", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "mine_cost.png").is_file()
-
-
-def test_regret_of_costs_on_a_stack_equals_each_run_alone():
-    from bandit import regret as grid_regret, regret_of_costs
-
-    rng = np.random.default_rng(3)
-    C = rng.integers(1, 6, size=(4, 30, 5)).astype(float)  # small integers: ties in the sums
-    arms = rng.integers(0, 5, size=(4, 30))
-    paid = np.take_along_axis(C, arms[..., None], axis=-1)[..., 0]
-    stacked = regret_of_costs(paid, C)
-    for i in range(4):
-        one = grid_regret(C[i], arms[i])
-        best = int(np.argmin(C[i].sum(axis=0)))  # first on ties
-        np.testing.assert_array_equal(one.best_fixed, np.cumsum(paid[i] - C[i][:, best]))
-        np.testing.assert_array_equal(stacked.best_fixed[i], one.best_fixed)
-        np.testing.assert_array_equal(stacked.instance_optimal[i], one.instance_optimal)
