@@ -19,7 +19,7 @@ from .baselines import FixedArm, UniformRandom
 from .defaults import DEFAULT_ARMS, default_policy
 from .joint import JointCB
 from .prior import theory_costs
-from .regret import Regret, best_fixed_arm, regret
+from .regret import Regret, best_fixed_arm, regret, regret_of_costs
 from .simulate import simulate
 from .smooth import SmoothIGW
 from .squarecb import ChebCB, ChebLCB, SplineCB, SquareCB
@@ -40,8 +40,35 @@ POLICIES = {
     "smooth_igw": SmoothIGW,
 }
 
-__all__ = ["Policy", "POLICIES", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
+
+def make_policy(name: str, arms, *, seed=None, context_bounds=None, **kwargs) -> Policy:
+    """Build ``POLICIES[name]`` over ``arms``.
+
+    A contextual policy gets ``context_bounds`` when given (else it learns the range online);
+    a context-free one ignores it.  Other keyword arguments go to the constructor.
+
+    Raises
+    ------
+    ValueError
+        For a name not in :data:`POLICIES` (the message lists the known names).
+
+    Examples
+    --------
+    >>> type(make_policy("chebcb", [1.0, 1.5], seed=0, context_bounds=(0.0, 1.0))).__name__
+    'ChebCB'
+    >>> make_policy("tsallis_inf", [1.0, 1.5], context_bounds=(0.0, 1.0)).contextual
+    False
+    """
+    cls = POLICIES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"unknown learner {name!r}; known: {sorted(POLICIES)}")
+    if cls.contextual and context_bounds is not None:
+        kwargs["context_bounds"] = context_bounds
+    return cls(arms, seed=seed, **kwargs)
+
+
+__all__ = ["Policy", "POLICIES", "make_policy", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
            "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
-           "regret", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
+           "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
            "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]

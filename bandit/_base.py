@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from solvers._petsc_options import settings_omega
+
 from ._kernels import played_argmin, sample_index
 
 __all__ = ["Policy", "arm_omega", "scalar_context", "check_bounds", "to_jsonable", "from_jsonable"]
@@ -27,10 +29,7 @@ def arm_omega(arm):
     (1.4, 1.2, None)
     """
     if isinstance(arm, dict):
-        for key in ("omega", "pc_sor_omega"):
-            if key in arm:
-                return float(arm[key])
-        return None
+        return settings_omega(arm)
     return float(arm)
 
 
@@ -52,6 +51,48 @@ def scalar_context(context, bounds):
     if not math.isfinite(c):
         raise ValueError(f"context must be finite, got {context!r}")
     return min(max(c, bounds[0]), bounds[1])
+
+
+def memo_key(context):
+    """``context`` as the key of a memo shared by ``select`` and ``leader`` within one round:
+    the float itself, ``()`` for no context, ``None`` (never memoised) for a vector.
+
+    Examples
+    --------
+    >>> memo_key(0.5), memo_key(None), memo_key([0.5, 1.0])
+    (0.5, (), None)
+    """
+    if isinstance(context, float):
+        return context
+    return () if context is None else None
+
+
+def check_positive(**values) -> None:
+    """Each keyword must be a finite number > 0 (a constructor's scales and rates).
+
+    Examples
+    --------
+    >>> check_positive(ridge=1.0, gamma=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma must be a positive number, got 0
+    """
+    for name, v in values.items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+
+
+def check_nonnegative(name: str, value) -> None:
+    """``value`` must be a finite number >= 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+
+
+def check_choice(name: str, value, choices: tuple) -> None:
+    """``value`` must be one of ``choices`` (named in the message)."""
+    if value not in choices:
+        known = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {known}, got {value!r}")
 
 
 def check_bounds(bounds):

@@ -15,7 +15,8 @@ import secrets
 import socket
 import stat
 
-__all__ = ["TunerFileError", "write_atomic", "read_versioned", "stale_temporaries"]
+__all__ = ["TunerFileError", "write_atomic", "write_bytes_atomic", "read_versioned",
+           "stale_temporaries"]
 
 
 class TunerFileError(ValueError):
@@ -87,6 +88,18 @@ def write_atomic(path, payload: dict) -> None:
     IsADirectoryError, FileNotFoundError, PermissionError
         If ``path`` is a folder, its folder does not exist or cannot be written.
     """
+    data = (json.dumps(payload, allow_nan=False) + "\n").encode("utf-8")  # fails before any I/O
+    write_bytes_atomic(path, data)
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably (see the module notes).
+
+    Raises
+    ------
+    IsADirectoryError, FileNotFoundError, PermissionError
+        If ``path`` is a folder, its folder does not exist or cannot be written.
+    """
     path = os.fspath(path)
     target = os.path.realpath(path)  # a symbolic link stays a link to the new file
     folder, name = os.path.split(target)
@@ -94,7 +107,6 @@ def write_atomic(path, payload: dict) -> None:
         raise IsADirectoryError(f"cannot save to {path}: it is a folder; give a file name")
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {path}: folder {folder} does not exist")
-    data = (json.dumps(payload, allow_nan=False) + "\n").encode("utf-8")  # fails before any I/O
     for old in stale_temporaries(target):
         try:
             os.unlink(old)

@@ -37,6 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
+                                    SYMMETRIC_SWEEP_OPTION, check_options)
+from solvers._petsc_options import PCS as PCS_PETSC
+
 __all__ = ["Config", "parse_arm", "config_grid", "ArmSet", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
            "PETSC_SYMMETRIC_PCS", "COSTS"]
 
@@ -45,11 +49,9 @@ METHODS = ("sor", "ssor_pcg", "cg")
 #: Preconditioners of ``method="cg"`` on the Numba backend (``"ssor"`` is method ``ssor_pcg``).
 PCS = ("none", "jacobi", "ic0", "amg")
 #: The same names on the PETSc backend (``pc_type``).
-PETSC_PCS = {"none": "none", "jacobi": "jacobi", "ic0": "icc", "amg": "gamg"}
-#: PETSc ``pc_type`` values accepted for CG: symmetric positive definite preconditioners as
-#: PETSc sets them up (``sor`` is given a symmetric sweep; ``asm`` needs ``pc_asm_type: basic``).
-PETSC_SYMMETRIC_PCS = ("none", "jacobi", "pbjacobi", "bjacobi", "icc", "ilu", "cholesky", "lu",
-                       "gamg", "ml", "hypre", "mg", "eisenstat", "sor", "asm")
+PETSC_PCS = PCS_PETSC
+#: PETSc ``pc_type`` values accepted for CG (symmetric positive definite as PETSc sets them up).
+PETSC_SYMMETRIC_PCS = SYMMETRIC_PCS
 #: What a Tuner can minimise.
 COSTS = ("iterations", "time", "work", "timed_work")
 # a family's fitted seconds ``a + b·work`` are used once it has this many solves
@@ -58,9 +60,6 @@ _FIT_MIN = 5
 _CONFIG_KEYS = ("method", "pc", "omega", "reuse")
 # solve keywords the Tuner sets itself (an arm may not set them)
 _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
-# PETSc options the method decides (the KSP and the unpreconditioned residual norm)
-_PETSC_OWNED = frozenset({"ksp_type", "ksp_norm_type"})
-_NONSYMMETRIC_SWEEPS = ("sor_forward", "sor_backward", "sor_local_forward", "sor_local_backward")
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
@@ -140,7 +139,7 @@ class Config:
         """Everything but ω (and SSOR's sweep order, which costs the same per iteration): arms
         of one family have comparable iteration counts."""
         knobs = tuple(kv for kv in self.knobs if not (kv[0] == "order" or (
-            self.backend == "petsc" and kv[0] == "pc_sor_omega")))
+            self.backend == "petsc" and kv[0] == OMEGA_OPTION)))
         return (self.method, self.pc, self.reuse, knobs, self.backend)
 
     @property
@@ -164,7 +163,7 @@ class Config:
         if self.backend == "petsc":
             knobs.pop("pc_type", None)
             if self.method in ("sor", "ssor_pcg"):
-                knobs.pop("pc_sor_local_symmetric", None)
+                knobs.pop(SYMMETRIC_SWEEP_OPTION, None)
         out.update(knobs)
         return out
 
@@ -197,7 +196,7 @@ class Config:
             if self.method == "cg":
                 return solvers.cg, {"backend": "petsc", "options": opts}
             if opts:
-                opts.pop("pc_sor_omega", None)  # ω goes through PCSORSetOmega
+                opts.pop(OMEGA_OPTION, None)  # ω goes through PCSORSetOmega
             fn = solvers.sor if self.method == "sor" else solvers.ssor_pcg
             return fn, {"omega": self.omega, "backend": "petsc", "options": opts or None}
         if self.method == "sor":
@@ -221,8 +220,7 @@ class Config:
 
 
 def _petsc_extra(knobs, method) -> str:
-    show = {k: v for k, v in knobs.items()
-            if k not in ("pc_sor_omega", "pc_sor_local_symmetric")}
+    show = {k: v for k, v in knobs.items() if k not in SWEEP_OPTIONS}
     return "(" + ", ".join(f"{k}={v}" for k, v in show.items()) + ")" if show else ""
 
 
@@ -283,8 +281,8 @@ def _parse_settings(arm, solver, backend, where) -> Config:
         raise ValueError(f"unknown solver {solver!r}; known: {sorted(METHODS)}")
     if backend == "petsc":
         return _petsc_config(solver, dict(arm), where, omega_key=True)
-    om = arm.get("omega", arm.get("pc_sor_omega"))
-    rest = {k: v for k, v in arm.items() if k not in ("omega", "pc_sor_omega")}
+    om = arm.get("omega", arm.get(OMEGA_OPTION))
+    rest = {k: v for k, v in arm.items() if k not in ("omega", OMEGA_OPTION)}
     if solver == "cg":
         if rest:
             raise ValueError(f"{where} is not valid for cg: cg takes no settings "
@@ -363,7 +361,7 @@ def _parse_config(arm, backend, where) -> Config:
                              f"{sorted(PETSC_PCS)} (or a PETSc pc_type without 'pc')")
         return _petsc_config("cg", {**rest, "pc_type": PETSC_PCS[pc]}, where, omega_key=False,
                              pc_name=pc)
-    petsc = sorted(k for k in rest if k.startswith(("pc_", "ksp_", "mg_", "sub_")))
+    petsc = sorted(k for k in rest if k.startswith(PREFIXES))
     if petsc:
         raise ValueError(f"{where}: {petsc} are PETSc options, which need backend='petsc' "
                          f"(on the Numba backend name the preconditioner with pc, one of "
@@ -383,60 +381,19 @@ def _parse_config(arm, backend, where) -> Config:
 
 
 def _petsc_config(method, opts, where, *, omega_key, pc_name=None) -> Config:
-    """A PETSc arm: check the options a method would receive (symmetric preconditioner for
-    CG, a symmetric sweep for SOR inside CG) and return its Config."""
-    bad = sorted(_PETSC_OWNED & opts.keys())
-    if bad:
-        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
-                         f"unpreconditioned residual norm, the project's stopping rule)")
+    """A PETSc arm: ω out of ``omega``/``pc_sor_omega``, the options checked by the solvers
+    (:func:`solvers._petsc_options.check_options`), and its Config."""
     om = None
     if omega_key:
-        if "omega" in opts and "pc_sor_omega" in opts and float(opts["omega"]) != float(
-                opts["pc_sor_omega"]):
-            raise ValueError(f"{where}: omega and pc_sor_omega disagree")
-        raw = opts.pop("omega", opts.get("pc_sor_omega"))
+        if "omega" in opts and OMEGA_OPTION in opts and float(opts["omega"]) != float(
+                opts[OMEGA_OPTION]):
+            raise ValueError(f"{where}: omega and {OMEGA_OPTION} disagree")
+        raw = opts.pop("omega", opts.get(OMEGA_OPTION))
         om = None if raw is None else _omega(raw, where, method)
-    pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
+    opts = check_options(method, opts, where, omega=om)
     if method in ("sor", "ssor_pcg"):
-        if pc_type not in ("sor", "eisenstat"):
-            raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
-                             f"'eisenstat'), not pc_type={pc_type!r}; for another "
-                             f"preconditioner give the arm a method, e.g. "
-                             f"{{'method': 'cg', 'pc_type': {pc_type!r}}}")
-        if om is None:
-            raise ValueError(f"{where} has no omega, which {method} needs (omega or "
-                             f"pc_sor_omega); for another configuration give the arm a "
-                             f"method, e.g. {{'method': 'cg', 'pc_type': 'jacobi'}}")
-        if method == "ssor_pcg":
-            _symmetric_sweeps(opts, where)
         return Config(method, None, om, 0, tuple(sorted(opts.items())), "petsc")
-    # CG: the preconditioner must be symmetric positive definite
-    if pc_type not in PETSC_SYMMETRIC_PCS:
-        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
-                         f"preconditioner, which CG needs; known: {list(PETSC_SYMMETRIC_PCS)}")
-    _symmetric_sweeps(opts, where)
-    if pc_type == "sor":
-        if om is not None:
-            opts["pc_sor_omega"] = om
-        if not any(opts.get(k) in (True, "true", "1", 1) for k in
-                   ("pc_sor_symmetric", "pc_sor_local_symmetric")):
-            opts["pc_sor_local_symmetric"] = "true"  # say it, rather than rely on the default
-    elif om is not None:
-        raise ValueError(f"{where}: omega belongs to pc_type 'sor', not {pc_type!r}")
-    if pc_type == "asm" and str(opts.get("pc_asm_type", "")).lower() != "basic":
-        raise ValueError(f"{where}: PETSc's default ASM (restricted) is not symmetric; with CG "
-                         f"set pc_asm_type: basic")
-    if "pc_type" not in opts:
-        opts["pc_type"] = pc_type
-    return Config("cg", pc_name or pc_type, om, 0, tuple(sorted(opts.items())), "petsc")
-
-
-def _symmetric_sweeps(opts, where):
-    for k, v in opts.items():
-        if k.endswith(_NONSYMMETRIC_SWEEPS) and str(v).lower() not in ("false", "0", "no"):
-            raise ValueError(f"{where}: {k} makes a non-symmetric SOR sweep, which CG cannot "
-                             f"use (it needs a symmetric preconditioner); leave it out for "
-                             f"PETSc's symmetric sweep")
+    return Config("cg", pc_name or opts["pc_type"], om, 0, tuple(sorted(opts.items())), "petsc")
 
 
 def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "jacobi", "ic0", "amg"),
@@ -507,7 +464,7 @@ def arm_kwargs(arm, solver="sor", backend="numba") -> dict:
             if rest:
                 kw["options"] = rest
         else:
-            kw.update({k: v for k, v in rest.items() if k != "pc_sor_omega"})
+            kw.update({k: v for k, v in rest.items() if k != OMEGA_OPTION})
     return kw
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy
+from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
 from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
@@ -112,21 +112,14 @@ class JointCB(Policy):
             raise ValueError(f"explore_within must be None or a number > 1, got {explore_within!r}")
         self.explore_within = None if explore_within is None else float(explore_within)
         self._cap = math.inf if explore_within is None else math.log(explore_within)
-        if prior not in (None, "theory"):
-            raise ValueError(f"prior must be None or 'theory', got {prior!r}")
-        if not (isinstance(prior_weight, (int, float)) and math.isfinite(prior_weight)
-                and prior_weight > 0):
-            raise ValueError(f"prior_weight must be a positive number, got {prior_weight!r}")
+        check_choice("prior", prior, (None, "theory"))
+        check_positive(prior_weight=prior_weight)
         self.prior, self.prior_weight = prior, float(prior_weight)
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model
-        for name, v in (("ridge", ridge), ("gamma", gamma)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
-        if exploration not in ("lcb", "igw"):
-            raise ValueError(f"exploration must be 'lcb' or 'igw', got {exploration!r}")
+        check_positive(ridge=ridge, gamma=gamma)
+        check_nonnegative("beta", beta)
+        check_choice("exploration", exploration, ("lcb", "igw"))
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
         self._m_arg = m
@@ -146,7 +139,8 @@ class JointCB(Policy):
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
-        self._mu_of = None  # (psi, t) for which _mu holds the model's means
+        self._mu_of = None  # (memo_key(context), t) for which _mu holds the model's means
+        self._key = None  # memo_key of the context of the last select/update
 
     def _allocate(self):
         if self._m_arg is None and self.features.context_dim > 1 and self.features.m == 10:
@@ -173,6 +167,7 @@ class JointCB(Policy):
             self.features.range.dim = int(state["dim"])
             self._allocate()
         self.features.load(state)
+        self._mu_of = None
 
     def _config(self):
         cfg = self.features.config()
@@ -219,10 +214,10 @@ class JointCB(Policy):
         return self.exploration == "igw"
 
     def _context(self, context):
-        # select/update: the range may widen (the model follows); the same read-only array for
-        # a repeated float context (leader() relies on it)
+        # select/update: the range may widen (the model follows)
         if context is None and self.features.context_dim not in (None, 0):
             raise ValueError("JointCB is contextual: pass context=...")
+        self._key = memo_key(context)
         psi, S = self.features.observe(context)
         if self.P is None:
             self._allocate()
@@ -255,7 +250,7 @@ class JointCB(Policy):
             self._mu_of = None
             self.p = None
             return int(np.argmin(self.prior_curve))
-        self._mu_of = (psi, self.t)  # leader() of the same round reads _mu
+        self._mu_of = (self._key, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
@@ -271,9 +266,10 @@ class JointCB(Policy):
         psi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
-        if self._mu_of is None or self._mu_of[0] is not psi or self._mu_of[1] != self.t:
+        key, memo = memo_key(context), self._mu_of
+        if memo is None or memo[1] != self.t or key is None or memo[0] != key:
             joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-            self._mu_of = (psi, self.t)
+            self._mu_of = (key, self.t)
         k = int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
@@ -303,5 +299,5 @@ class JointCB(Policy):
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-        self._mu_of = (psi, self.t)
+        self._mu_of = (memo_key(context), self.t)
         return self.unit * (np.exp(self._mu) - _FLOOR)

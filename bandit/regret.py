@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Regret", "regret", "best_fixed_arm"]
+__all__ = ["Regret", "regret", "regret_of_costs", "best_fixed_arm"]
 
 
 class Regret(NamedTuple):
@@ -66,5 +66,25 @@ def regret(costs, arms) -> Regret:
     [[-2.0, 2.0, 2.0], [0.0, 4.0, 4.0]]
     """
     C, k = _check(costs, arms)
-    played = C[np.arange(C.shape[0]), k]
-    return Regret(np.cumsum(played - C[:, best_fixed_arm(C)]), np.cumsum(played - C.min(axis=1)))
+    return regret_of_costs(C[np.arange(C.shape[0]), k], C)
+
+
+def regret_of_costs(paid, costs) -> Regret:
+    """Cumulative regret of the per-round costs ``paid`` of any method (a learner, a fixed
+    rule, plain CG...) against the best fixed column of ``costs`` and its per-round minimum.
+
+    Stacks of runs work alike: ``paid`` of shape ``(..., T)`` against ``costs`` of shape
+    ``(..., T, K)``, each run with its own best fixed column.  For a method that plays the
+    columns of ``costs`` this is :func:`regret`.
+
+    Examples
+    --------
+    >>> r = regret_of_costs([1., 1., 2.], [[3, 1], [1, 5], [2, 2]])
+    >>> r.best_fixed.tolist(), r.instance_optimal.tolist()
+    ([-2.0, -2.0, -2.0], [0.0, 0.0, 0.0])
+    """
+    C = np.asarray(costs, dtype=float)
+    paid = np.asarray(paid, dtype=float)
+    best = np.argmin(C.sum(axis=-2), axis=-1)  # first one on ties, as best_fixed_arm
+    best_col = np.take_along_axis(C, best[..., None, None], axis=-1)[..., 0]
+    return Regret(np.cumsum(paid - best_col, axis=-1), np.cumsum(paid - C.min(axis=-1), axis=-1))

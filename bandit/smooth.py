@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy, arm_omega
+from ._base import Policy, arm_omega, check_positive
 from ._kernels import igw_probabilities, smoothed_means
 
 __all__ = ["SmoothIGW", "arm_positions"]
@@ -79,9 +79,7 @@ class SmoothIGW(Policy):
 
     def __init__(self, arms, *, bandwidth=1.0, n0=20.0, gamma=80.0, seed=None):
         super().__init__(arms, seed=seed)
-        for name, v in (("bandwidth", bandwidth), ("n0", n0), ("gamma", gamma)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        check_positive(bandwidth=bandwidth, n0=n0, gamma=gamma)
         self.bandwidth, self.n0, self.gamma = float(bandwidth), float(n0), float(gamma)
         x = arm_positions(self.arms)
         self._W = np.exp(-0.5 * ((x[:, None] - x[None, :]) / self.bandwidth) ** 2)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy
+from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
 from .features import Chebyshev, Hat, Polynomial, rescale_ridge
 
@@ -86,17 +86,12 @@ class SquareCB(Policy):
                     gamma_exponent, target, exploration, beta)
 
     def _setup(self, features, ridge, gamma, gamma_exponent, target, exploration, beta):
-        for name, v in (("ridge", ridge), ("gamma", gamma)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        check_positive(ridge=ridge, gamma=gamma)
         if not 0 <= gamma_exponent <= 1:
             raise ValueError(f"gamma_exponent must lie in [0, 1], got {gamma_exponent!r}")
-        if target not in ("log", "linear"):
-            raise ValueError(f"target must be 'log' or 'linear', got {target!r}")
-        if exploration not in ("igw", "lcb"):
-            raise ValueError(f"exploration must be 'igw' or 'lcb', got {exploration!r}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+        check_choice("target", target, ("log", "linear"))
+        check_choice("exploration", exploration, ("igw", "lcb"))
+        check_nonnegative("beta", beta)
         self.exploration, self.beta = exploration, float(beta)
         self.features = features
         self.ridge, self.gamma, self.gamma_exponent = float(ridge), float(gamma), float(gamma_exponent)
@@ -106,7 +101,8 @@ class SquareCB(Policy):
             self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0  # accumulated squared prediction error (diagnostic)
-        self._lead = None  # (phi, t, leader, its ŷ) found by the last draw
+        self._lead = None  # (memo_key(context), t, leader, its ŷ) found by the last draw
+        self._key = None  # memo_key of the context of the last select/update
 
     def _allocate(self):
         if self._m_arg is None and self.features.context_dim > 1 \
@@ -129,6 +125,7 @@ class SquareCB(Policy):
     @context_range.setter
     def context_range(self, state):
         self.features.load(state)
+        self._lead = None
 
     def _config(self):
         cfg = self.features.config()
@@ -146,10 +143,10 @@ class SquareCB(Policy):
 
     def _context(self, context):
         # overrides Policy._context (select/update): the range may widen, and the model is
-        # then re-expressed in the new coordinates; scalar feature maps return the same
-        # read-only array for a repeated float context, which leader() relies on
+        # then re-expressed in the new coordinates
         if context is None and self.features.context_dim != 0:
             raise ValueError(f"{type(self).__name__} is contextual: pass context=...")
+        self._key = memo_key(context)
         phi, S = self.features.observe(context)
         if self.P is None:
             self._allocate()
@@ -205,7 +202,7 @@ class SquareCB(Policy):
         scale = self.unit / self._mean_cost() if self.target == "linear" and self.t else 1.0
         k, self.p, lead, y = igw_select(self.theta, phi, scale, self.gamma_t(), self.rng.random(),
                                         self.counts)
-        self._lead = (phi, self.t, lead, y)  # leader() of the same round reuses it
+        self._lead = (self._key, self.t, lead, y)  # leader() of the same round reuses it
         return k
 
     def _bonus(self):
@@ -235,9 +232,11 @@ class SquareCB(Policy):
         if math.isnan(self.unit):
             return None, math.nan
         lead = self._lead
-        # the draw's leader is over played arms: when it has converged it is also the leader
-        # over the arms with a converged observation (a subset), else search those
-        if (lead is not None and lead[0] is phi and lead[1] == self.t and lead[2] >= 0
+        # the draw's leader (same context value, same round) is over played arms: when it has
+        # converged it is also the leader over the arms with a converged observation (a
+        # subset), else search those
+        if (lead is not None and lead[1] == self.t and lead[0] is not None
+                and lead[0] == memo_key(context) and lead[2] >= 0
                 and self.converged_counts[lead[2]] > 0):
             k, y = lead[2:]
         else:
@@ -318,15 +317,8 @@ class SplineCB(ChebCB):
     [0, 1]
     """
 
-    _feature_map = staticmethod(Hat)
+    _feature_map = staticmethod(Hat)  # ChebCB's constructor, with these features and defaults
     _default_m = (16, 6)
-
-    def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, ridge=0.01,
-                 gamma=50.0, gamma_exponent=0.5, target="log", exploration="igw", beta=0.5,
-                 seed=None):
-        super().__init__(arms, context_bounds, m, context_dim=context_dim, ridge=ridge,
-                         gamma=gamma, gamma_exponent=gamma_exponent, target=target,
-                         exploration=exploration, beta=beta, seed=seed)
 
 
 class ChebLCB(ChebCB):

@@ -499,7 +499,7 @@ class Tuner:
             extra["censored"] = censored
             if info:
                 extra.update(info)
-            final = final._fill(arm=used, settings=self._settings(used))
+            final.arm, final.settings = used, self._settings(used)
         else:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
@@ -588,12 +588,12 @@ class Tuner:
 
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
         floor = self._arms.setup_estimate(arm, op)
-        return SolveResult._new(x=x, iterations=0, converged=False, residual_norm=math.inf,
-                                omega=arm_omega(self.policy.arms[arm]), solver="skipped",
-                                reason="stopped", seconds=0.0, backend=self.backend,
-                                rtol=self.rtol, atol=self.atol, maxiter=0,
-                                info={"work": 0.0, "timed_work": 0.0, "skipped": True,
-                                      "cost_floor": floor})
+        return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                           omega=arm_omega(self.policy.arms[arm]), solver="skipped",
+                           reason="stopped", seconds=0.0, backend=self.backend,
+                           rtol=self.rtol, atol=self.atol, maxiter=0,
+                           info={"work": 0.0, "timed_work": 0.0, "skipped": True,
+                                 "cost_floor": floor})
 
     def _cost_of(self, r):
         return self._arms.cost_of(r)

@@ -28,14 +28,11 @@ def _make(name, seed=0):
 
         p.prime(gallery.laplacian_2d(10), "sor")
         return p
-    cls = bandit.POLICIES[name]
     if name == "fixed":
-        return cls(ARMS, arm=10, seed=seed)
+        return bandit.make_policy(name, ARMS, arm=10, seed=seed)
     if name == "squarecb":
-        return cls(ARMS, context_dim=1, context_bounds=[BOUNDS], seed=seed)
-    if cls.contextual:
-        return cls(ARMS, context_bounds=BOUNDS, seed=seed)
-    return cls(ARMS, seed=seed)
+        return bandit.make_policy(name, ARMS, context_dim=1, context_bounds=[BOUNDS], seed=seed)
+    return bandit.make_policy(name, ARMS, seed=seed, context_bounds=BOUNDS)
 
 
 def overhead(name, rounds=100_000, checkpoints=(10, 1_000, 10_000, 100_000), window=200):

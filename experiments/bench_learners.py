@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .results import _replace_atomically
+
 __all__ = ["CASES", "Case", "cost_matrix", "replay", "run_case", "main"]
 
 OMEGAS = np.round(np.linspace(1.0, 1.95, 20), 10)
@@ -241,10 +243,9 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
     else:
         C, ok, ctx = _loop_costs(case, case.build(seed, T), T, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, C=C, ok=ok, ctx=ctx, version=COST_VERSION, omegas=OMEGAS,
-                        seconds=time.perf_counter() - t0)
-    tmp.replace(path)
+    seconds = time.perf_counter() - t0
+    _replace_atomically(path, lambda fh: np.savez_compressed(
+        fh, C=C, ok=ok, ctx=ctx, version=COST_VERSION, omegas=OMEGAS, seconds=seconds))
     return C, ok, ctx
 
 
@@ -387,8 +388,7 @@ def make_policy(spec: str, case: Case, seed: int):
         return p
     bins = 6 if case.name.startswith("heat2d") else 5
     if mode == "online":
-        cls = bandit.POLICIES[name]
-        return cls(list(OMEGAS), seed=seed)
+        return bandit.make_policy(name, list(OMEGAS), seed=seed)
     return make_learner(name, OMEGAS, seed=seed, context_bounds=case.hint, bins=bins,
                         cheb_m=6, vector_bounds=[case.hint])
 

@@ -16,6 +16,7 @@ on), and a stand-in solver that does no work (the Tuner's own overhead alone).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import platform
 import sys
@@ -28,16 +29,48 @@ __all__ = ["main"]
 
 
 def _load_baseline(root: Path):
-    """The ``bandit`` package of another checkout, imported as ``bandit_baseline``."""
+    """The ``bandit`` package of another checkout, imported as ``bandit_baseline``, on that
+    checkout's own ``solvers`` (kept in ``bandit_baseline.solver_modules``: the two checkouts'
+    solver APIs may differ, so a baseline batch runs with them in ``sys.modules``)."""
     init = root / "bandit" / "__init__.py"
     if not init.is_file():
         raise SystemExit(f"--baseline {root}: no bandit/__init__.py there")
-    spec = importlib.util.spec_from_file_location("bandit_baseline", init,
-                                                  submodule_search_locations=[str(init.parent)])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bandit_baseline"] = mod
-    spec.loader.exec_module(mod)
+    own = _take_solvers()
+    sys.path.insert(0, str(root))
+    try:
+        spec = importlib.util.spec_from_file_location("bandit_baseline", init,
+                                                      submodule_search_locations=[str(init.parent)])
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["bandit_baseline"] = mod
+        spec.loader.exec_module(mod)
+        import solvers  # noqa: F401  (the baseline's, if its bandit did not import it yet)
+    finally:
+        sys.path.remove(str(root))
+        mod.solver_modules = _take_solvers()
+        sys.modules.update(own)
     return mod
+
+
+def _take_solvers() -> dict:
+    """Remove the ``solvers`` package and its modules from ``sys.modules``; return them."""
+    names = [k for k in sys.modules if k == "solvers" or k.startswith("solvers.")]
+    return {k: sys.modules.pop(k) for k in names}
+
+
+@contextlib.contextmanager
+def _solvers_of(pkg):
+    """``pkg``'s own solver modules in ``sys.modules`` for the duration (none: as they are)."""
+    modules = getattr(pkg, "solver_modules", None)
+    if modules is None:
+        yield
+        return
+    own = _take_solvers()
+    sys.modules.update(modules)
+    try:
+        yield
+    finally:
+        _take_solvers()
+        sys.modules.update(own)
 
 
 def _systems(nx, steps):
@@ -109,11 +142,13 @@ def main(argv=None) -> int:
         variants["baseline"] = (base, "ssor_pcg", {})
         variants["baseline, no-work solver"] = (base, _Free(), {})
     for pkg, solver, kw in variants.values():  # warm-up: JIT, caches
-        _batch(pkg, systems[:50], solver, **kw)
+        with _solvers_of(pkg):
+            _batch(pkg, systems[:50], solver, **kw)
     times = {name: [] for name in variants}
     for _ in range(args.batches):
         for name, (pkg, solver, kw) in variants.items():  # interleaved
-            times[name].append(_batch(pkg, systems, solver, **kw))
+            with _solvers_of(pkg):
+                times[name].append(_batch(pkg, systems, solver, **kw))
     print(f"Tuner.solve per-call time, heat2d nx={args.nx}, {args.steps} solves x "
           f"{args.batches} interleaved batches; CPU: {_cpu()}")
     for name, v in times.items():

@@ -118,21 +118,22 @@ def _integer(low: int, what: str = ""):
     return parse
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        v = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    v = _number(text)
     if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return v
 
 
 def _omega(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    v = _number(text)
     if not 0.0 < v < 2.0:
         raise argparse.ArgumentTypeError(f"must lie in the open interval (0, 2), got {text}")
     return v

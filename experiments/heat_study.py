@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, warm_up
-from .learners import derive_seed, make_learner, uses_vector_context
+from .learners import derive_seed, fixed_method, make_learner, uses_vector_context
 from .offset_study import run_parallel
 from .problems import Heat2D
 from .results import score
@@ -475,7 +475,7 @@ def _score_grid(costs, iters, secs, extra):
     C, S, omegas = costs["C"], costs["S"], OMEGA_GRID
     for w in FIXED_OMEGAS:
         k = int(np.argmin(abs(omegas - w)))
-        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[None, :, k], S[None, :, k]
+        iters[fixed_method(w)], secs[fixed_method(w)] = C[None, :, k], S[None, :, k]
     kb = int(np.argmin(C.sum(axis=0)))
     iters["best_fixed"], secs["best_fixed"] = C[None, :, kb], S[None, :, kb]
     extra["best_fixed"] = {"omega": float(omegas[kb])}

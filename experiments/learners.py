@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 
 __all__ = ["LABELS", "BASELINES", "VECTOR_LEARNERS", "learner_names", "make_learner", "label",
-           "derive_seed", "uses_vector_context"]
+           "fixed_method", "fixed_omega", "derive_seed", "uses_vector_context"]
 
 #: Display names of methods in tables and plots (unknown names are shown as they are).
 LABELS = {
@@ -23,7 +23,6 @@ LABELS = {
     "splinecb": "SplineCB (ours)",
     "squarecb": "SquareCB vector context (ours)",
     "smooth_igw": "smooth IGW (ours)",
-    "cheblcb": "ChebLCB (ours)",
     "young": "instance-optimal (Young ω*)",
     "grid_min": "instance-optimal (grid min)",
     "golden": "instance-optimal (golden section)",
@@ -43,9 +42,34 @@ def label(name: str) -> str:
     >>> label("fixed_1.6"), label("tsallis_inf")
     ('fixed ω=1.6', 'Tsallis-INF')
     """
-    if name.startswith("fixed_"):
-        return f"fixed ω={name[6:]}"
+    omega = fixed_omega(name)
+    if omega is not None:
+        return f"fixed ω={omega:g}"
     return LABELS.get(name, name)
+
+
+def fixed_method(omega: float) -> str:
+    """Method key of the baseline that keeps ω fixed (``1.6`` → ``"fixed_1.6"``).
+
+    Examples
+    --------
+    >>> fixed_method(1.75), fixed_omega(fixed_method(1.75)), fixed_omega("chebcb")
+    ('fixed_1.75', 1.75, None)
+    """
+    return f"{_FIXED}{float(omega):g}"
+
+
+def fixed_omega(name: str):
+    """ω of a :func:`fixed_method` key, else None."""
+    if not name.startswith(_FIXED):
+        return None
+    try:
+        return float(name[len(_FIXED):])
+    except ValueError:
+        return None
+
+
+_FIXED = "fixed_"
 
 
 def learner_names(contextual: bool | None = None) -> list[str]:
@@ -111,26 +135,27 @@ def make_learner(name: str, arms, *, seed: int, context_bounds=None, bins: int |
     """
     import bandit
 
-    if name not in bandit.POLICIES:
-        raise ValueError(f"unknown learner {name!r}; known: {sorted(bandit.POLICIES)}")
-    cls = bandit.POLICIES[name]
+    cls = bandit.POLICIES.get(name)
+    if cls is None:
+        return bandit.make_policy(name, arms)  # (raises, naming the known learners)
     params = inspect.signature(cls).parameters
-    kwargs = {}
+    kwargs, bounds = {}, None
     if getattr(cls, "contextual", False):
         if uses_vector_context(name):
             if vector_bounds is None:
                 raise ValueError(f"{name} takes a vector context: pass vector_bounds")
-            kwargs.update(context_dim=len(vector_bounds),
-                          context_bounds=[tuple(b) for b in vector_bounds])
+            kwargs["context_dim"] = len(vector_bounds)
+            bounds = [tuple(b) for b in vector_bounds]
         elif "context_bounds" in params:
             if context_bounds is None:
                 raise ValueError(f"{name} takes a scalar context: pass context_bounds")
-            kwargs["context_bounds"] = tuple(context_bounds)
+            bounds = tuple(context_bounds)
         if "bins" in params and bins is not None:
             kwargs["bins"] = int(bins)
         if cls.__name__ == "ChebCB":
             kwargs["m"] = int(cheb_m)
-    return cls(list(map(float, arms)), seed=int(seed), **kwargs)
+    return bandit.make_policy(name, list(map(float, arms)), seed=int(seed),
+                              context_bounds=bounds, **kwargs)
 
 
 def derive_seed(*keys: int) -> int:

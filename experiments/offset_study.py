@@ -7,15 +7,17 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
 from .costs import OMEGA_GRID, offset_costs
-from .learners import derive_seed, learner_names, make_learner, uses_vector_context
+from .learners import (derive_seed, fixed_method, learner_names, make_learner,
+                       uses_vector_context)
 from .problems import OFFSET_CONTEXT_BOUNDS, OffsetLaplacianSequence
 from .results import score
 
-__all__ = ["FIXED_OMEGAS", "REFERENCE", "offset_trial", "run_offset_study", "default_learners"]
+__all__ = ["FIXED_OMEGAS", "REFERENCE", "OffsetTrial", "offset_trial", "run_offset_study", "default_learners"]
 
 #: Fixed ω baselines of the paper's SOR figures.
 FIXED_OMEGAS = (1.0, 1.2, 1.4, 1.6, 1.8)
@@ -47,26 +49,40 @@ def _contexts(name: str, seq: OffsetLaplacianSequence):
     return seq.offsets
 
 
-def offset_trial(params: dict) -> dict:
+class OffsetTrial(NamedTuple):
+    """One trial of an offset study (what a worker process receives)."""
+
+    T: int  #: rounds
+    variance: str  #: ``"high"`` or ``"low"`` (:data:`experiments.problems.VARIANCES`)
+    seed: int  #: the study's master seed
+    trial: int  #: trial index (with ``seed``, the trial's own seeds)
+    learners: tuple  #: registry names to replay
+    m: int = 10  #: grid points per side (``n = m²``)
+    omegas: tuple = tuple(OMEGA_GRID)  #: the ω grid
+    bins: int = 5  #: Tsallis-INF-CB bins
+    degree: int = 6  #: ChebCB features
+    backend: str = "numba"
+
+
+def offset_trial(task: OffsetTrial) -> dict:
     """One trial: build the sequence, its cost matrix, and replay every learner.
 
-    ``params`` keys: ``T``, ``variance``, ``seed``, ``trial``, ``learners``, ``m`` (grid size),
-    ``omegas``, ``bins``, ``degree``, ``backend``.  Returns plain arrays (picklable):
-    ``C``, ``S``, ``offsets``, ``young_iterations``, ``young_seconds``, ``young_omega`` and
-    ``arms/<learner>``, ``overhead/<learner>`` (seconds spent in select+update).
+    Returns plain arrays (picklable): ``C``, ``S``, ``offsets``, ``young_iterations``,
+    ``young_seconds``, ``young_omega`` and ``arms/<learner>``, ``overhead/<learner>`` (seconds
+    spent in select+update).
     """
     from bandit import simulate
 
-    seq = OffsetLaplacianSequence(params["T"], params["variance"], m=params.get("m", 10),
-                                  seed=derive_seed(params["seed"], params["trial"]))
-    omegas = np.asarray(params.get("omegas", OMEGA_GRID), dtype=float)
-    costs = offset_costs(seq, omegas, backend=params.get("backend", "numba"))
+    seq = OffsetLaplacianSequence(task.T, task.variance, m=task.m,
+                                  seed=derive_seed(task.seed, task.trial))
+    omegas = np.asarray(task.omegas, dtype=float)
+    costs = offset_costs(seq, omegas, backend=task.backend)
     out = {k: costs[k] for k in ("C", "S", "young_iterations", "young_seconds", "young_omega")}
     out["offsets"] = seq.offsets
-    for j, name in enumerate(params["learners"]):
-        pol = make_learner(name, omegas, seed=derive_seed(params["seed"], params["trial"], 1000 + j),
-                           context_bounds=OFFSET_CONTEXT_BOUNDS, bins=params.get("bins", 5),
-                           cheb_m=params.get("degree", 6), vector_bounds=VECTOR_BOUNDS)
+    for j, name in enumerate(task.learners):
+        pol = make_learner(name, omegas, seed=derive_seed(task.seed, task.trial, 1000 + j),
+                           context_bounds=OFFSET_CONTEXT_BOUNDS, bins=task.bins,
+                           cheb_m=task.degree, vector_bounds=VECTOR_BOUNDS)
         ctx = _contexts(name, seq) if pol.contextual else None
         t0 = time.perf_counter()
         out[f"arms/{name}"] = simulate(pol, costs["C"], ctx)
@@ -128,7 +144,10 @@ def run_offset_study(study: str, *, T=5000, trials=10, variance="high", seed=0, 
             summary["partial"] = {"finished": len(done), "of": int(trials), "unit": "trials"}
             checkpoint(summary, arrays)
 
-    results = run_parallel(offset_trial, [dict(params, trial=i) for i in range(trials)],
+    tasks = [OffsetTrial(T=int(T), variance=variance, seed=int(seed), trial=i,
+                         learners=tuple(learners), m=int(m), bins=int(bins), degree=int(degree),
+                         backend=backend) for i in range(trials)]
+    results = run_parallel(offset_trial, tasks,
                            jobs=jobs, desc=f"{study} trials", progress=progress,
                            on_result=finished)
     return _summarise(params, results, time.perf_counter() - t0)
@@ -144,7 +163,7 @@ def _summarise(params, results, elapsed):
     iters, secs = {}, {}
     for w in FIXED_OMEGAS:
         k = int(np.argmin(abs(omegas - w)))
-        iters[f"fixed_{w:g}"], secs[f"fixed_{w:g}"] = C[:, :, k], S[:, :, k]
+        iters[fixed_method(w)], secs[fixed_method(w)] = C[:, :, k], S[:, :, k]
     best = np.argmin(C.sum(axis=1), axis=1)  # per trial, in hindsight
     iters["best_fixed"] = np.stack([C[i, :, best[i]] for i in range(trials)])
     secs["best_fixed"] = np.stack([S[i, :, best[i]] for i in range(trials)])

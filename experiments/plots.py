@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import label
+from bandit import regret_of_costs
+
+from .results import label, methods_with
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
            "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
@@ -34,7 +36,7 @@ def _plt():
 
 
 def _methods(arrays: dict, names=None) -> list[str]:
-    have = [k[5:] for k in arrays if k.startswith("iter/")]
+    have = methods_with(arrays, "iter")
     return [m for m in (names or have) if m in have and m != "direct"]
 
 
@@ -93,10 +95,7 @@ def regret_data(arrays: dict, names) -> dict:
         if key not in arrays:
             continue
         it = np.asarray(arrays[key], dtype=float)
-        Cs = C if C.ndim == 3 else np.broadcast_to(C, (it.shape[0],) + C.shape)
-        best = np.stack([Ci[:, np.argmin(Ci.sum(axis=0))] for Ci in Cs])
-        curves = {"best_fixed": np.cumsum(it - best, axis=1),
-                  "instance_optimal": np.cumsum(it - Cs.min(axis=2), axis=1)}
+        curves = regret_of_costs(it, C if C.ndim == 3 else C[None])._asdict()
         out[m] = {k: (v.mean(axis=0), v.min(axis=0), v.max(axis=0)) for k, v in curves.items()}
     return out
 

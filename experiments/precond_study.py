@@ -184,10 +184,7 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
 def _policy(name, arms, seed, bounds):
     import bandit
 
-    cls = bandit.POLICIES[name]
-    if cls.contextual:
-        return cls(arms, context_bounds=bounds, seed=seed)
-    return cls(arms, seed=seed)
+    return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 
 def _tuner_method(make_tuner):
@@ -313,7 +310,7 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
             run.state = seq.advance(run.state, x)
         full = t + 1 >= max(min_fraction * T, min(10, T))
         if full or t + 1 >= min(3, T):  # hopeless (4 × the cap) ones go after 3 steps
-            fixed = [r.total_cpu for r in active if r.key.startswith("fixed/")]
+            fixed = [r.total_cpu for r in active if _split(r.key)[0] == "fixed"]
             if fixed:
                 best = min(fixed)
                 for run in list(active):
@@ -413,7 +410,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                 if r > 0:  # only configurations that could be best in hindsight
                     first = done[(i, 0)]
                     best = min(v.total_cpu for k, v in first.items()
-                               if k.startswith("fixed/") and not v.capped)
+                               if _split(k)[0] == "fixed" and not v.capped)
                     keys = [k for k in keys if not first[k].capped
                             and first[k].total_cpu <= prune * best]
                 keys += learners + ([f"anchor/{a}" for a in anchors] if r == 0 else [])
@@ -461,12 +458,12 @@ def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
     """``(factory, kind)`` of a method key: ``fixed``, ``anchor`` or ``learner``."""
     import bandit
 
-    if key.startswith("fixed/"):
-        k = int(key[6:])
-        return _tuner_method(lambda: bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time",
+    kind, arg = _split(key)
+    if kind == "fixed":
+        return _tuner_method(lambda: bandit.Tuner(bandit.FixedArm(grid, arm=arg), cost="time",
                                                   **settings)), "fixed"
-    if key.startswith("anchor/"):
-        return _anchor(key[7:], lag, settings["rtol"], settings["maxiter"]), "anchor"
+    if kind == "anchor":
+        return _anchor(arg, lag, settings["rtol"], settings["maxiter"]), "anchor"
     s = derive_seed(seed, r, 101)
     costs = {"learner": "time", "learner_timed": "timed_work", "learner_work": "work"}
     if key in costs:
@@ -479,19 +476,26 @@ def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
 
 
 # -- scoring ---------------------------------------------------------------------------------
+def _split(key):
+    """``(kind, argument)`` of a method key: ``("fixed", grid index)`` for ``"fixed/<k>"``,
+    ``("anchor", name)`` for ``"anchor/<name>"``, ``(key, None)`` for a learner."""
+    kind, sep, arg = key.partition("/")
+    if not sep:
+        return key, None
+    return kind, int(arg) if kind == "fixed" else arg
+
+
 def _method_name(key, labels):
-    if key.startswith("fixed/"):
-        return labels[int(key[6:])]
-    if key.startswith("anchor/"):
-        return key[7:]
-    return key
+    kind, arg = _split(key)
+    return labels[arg] if kind == "fixed" else arg if kind == "anchor" else key
 
 
 def _method_label(key, labels, params):
-    if key.startswith("fixed/"):
-        return labels[int(key[6:])]
-    if key.startswith("anchor/"):
-        return _ANCHOR_LABELS[key[7:]].format(lag=params["lag"])
+    kind, arg = _split(key)
+    if kind == "fixed":
+        return labels[arg]
+    if kind == "anchor":
+        return _ANCHOR_LABELS[arg].format(lag=params["lag"])
     return {"learner": f"configuration learner ({params['learner']}, time)",
             "learner_timed": f"configuration learner ({params['learner']}, timed work)",
             "learner_work": f"configuration learner ({params['learner']}, work)",
@@ -520,7 +524,7 @@ def _score_sequence(seq, rounds, labels, params):
     best_per_round = []
     for r in range(R):
         tot = [v.total_cpu for k, v in rounds.get(r, {}).items()
-               if k.startswith("fixed/") and not v.capped]
+               if _split(k)[0] == "fixed" and not v.capped]
         best_per_round.append(min(tot) if tot else math.nan)
     for key in keys:
         name = _method_name(key, labels)
@@ -558,8 +562,8 @@ def _score_sequence(seq, rounds, labels, params):
                        if v is not None and v.capped]
             entry["stopped_at"] = min(v.steps for v in stopped)
             entry["ratio_when_stopped"] = float(min(v.capped_ratio for v in stopped))
-        if key.startswith("fixed/"):
-            entry["config"] = params["grid"][int(key[6:])]
+        if _split(key)[0] == "fixed":
+            entry["config"] = params["grid"][_split(key)[1]]
             entry["work"] = None if capped else float(np.nansum(stack["work"][ran][0]))
         if kind == "learner":
             ratios = [t / b for t, b in zip(cpu, best_per_round)

@@ -18,7 +18,6 @@ All assembly is vectorised: no Python loop visits grid points.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
@@ -33,7 +32,6 @@ __all__ = [
     "bump",
     "kappa",
     "Heat2D",
-    "HeatStep",
     "DiffusionMC3D",
     "disk_mesh",
     "p1_matrices",
@@ -49,21 +47,9 @@ OFFSET_CONTEXT_BOUNDS = (-0.15, 0.65)
 
 
 def grid_laplacian(m: int) -> sp.csr_matrix:
-    """5-point Laplacian on an ``m × m`` interior grid: 4 on the diagonal, -1 off.
-
-    Natural (row-major, x fastest) ordering, no ``1/h²`` scaling, positive definite.
-    Built from index arithmetic rather than Kronecker products so tests can check it
-    against an independent ``scipy.sparse.kron`` construction.
-
-    Parameters
-    ----------
-    m : int
-        Interior points per side; the matrix is ``m² × m²``.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        Sorted indices, float64.
+    """5-point Laplacian on an ``m × m`` interior grid (:func:`solvers.gallery.laplacian_2d`:
+    4 on the diagonal, -1 off, natural row-major order, no ``1/h²`` scaling) as a
+    ``scipy.sparse.csr_matrix``, whose ``*`` is the matrix product the studies' assembly uses.
 
     Examples
     --------
@@ -71,24 +57,9 @@ def grid_laplacian(m: int) -> sp.csr_matrix:
     >>> L.shape, L.diagonal().tolist()[:2], float(L[0, 1]), float(L[0, 3]), float(L[0, 4])
     ((9, 9), [4.0, 4.0], -1.0, -1.0, 0.0)
     """
-    if m < 1:
-        raise ValueError(f"m must be >= 1, got {m}")
-    n = m * m
-    idx = np.arange(n).reshape(m, m)  # idx[i, j]: row i (y), column j (x)
-    rows = [idx.ravel()]
-    cols = [idx.ravel()]
-    vals = [np.full(n, 4.0)]
-    # x-neighbours (j ± 1) and y-neighbours (i ± 1), each pair listed both ways
-    for a, b in ((idx[:, :-1], idx[:, 1:]), (idx[:-1, :], idx[1:, :])):
-        a, b = a.ravel(), b.ravel()
-        rows += [a, b]
-        cols += [b, a]
-        vals += [np.full(a.size, -1.0)] * 2
-    L = sp.coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    ).tocsr()
-    L.sort_indices()
-    return L
+    from solvers import gallery
+
+    return sp.csr_matrix(gallery.laplacian_2d(m))
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,18 +200,6 @@ def kappa(t):
     """
     s = np.sin(2.0 * np.pi * np.asarray(t, dtype=float))
     return np.maximum(0.1 * s, -10.0 * s)
-
-
-@dataclass(frozen=True)
-class HeatStep:
-    """One Crank–Nicolson step's linear system ``A x = b`` (``x0`` = previous state)."""
-
-    index: int
-    t: float
-    kappa: float
-    A: sp.csr_matrix
-    b: np.ndarray
-    x0: np.ndarray
 
 
 class Heat2D:

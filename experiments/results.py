@@ -12,13 +12,16 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from .learners import label as _learner_label
+from bandit import regret_of_costs
+from bandit._persist import write_bytes_atomic
+
+from .learners import fixed_omega, label as _learner_label
 
 __all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "ResultsError", "label", "regret_curves", "score",
            "default_out", "save", "load", "format_table", "format_markdown", "write_json"]
@@ -59,7 +62,7 @@ def regret_curves(cost: np.ndarray, C: np.ndarray):
     -------
     (ndarray, ndarray)
         ``cumsum(cost - C[:, k*])`` with ``k*`` the best fixed column, and
-        ``cumsum(cost - C.min(1))``.  For a grid learner this equals :func:`bandit.regret`.
+        ``cumsum(cost - C.min(1))`` (:func:`bandit.regret_of_costs`).
 
     Examples
     --------
@@ -67,9 +70,7 @@ def regret_curves(cost: np.ndarray, C: np.ndarray):
     >>> rb.tolist(), ri.tolist()
     ([-2.0, -2.0, -2.0], [0.0, 0.0, 0.0])
     """
-    C = np.asarray(C, dtype=float)
-    best = int(np.argmin(C.sum(axis=0)))
-    return np.cumsum(cost - C[:, best]), np.cumsum(cost - C.min(axis=1))
+    return tuple(regret_of_costs(cost, C))
 
 
 def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = None) -> dict:
@@ -109,9 +110,9 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
         it = np.asarray(it, dtype=float)
         tot = it.sum(axis=1)
         sec = np.asarray(secs.get(name, np.zeros_like(it)), dtype=float).sum(axis=1)
-        curves = [regret_curves(it[i], C[i]) for i in range(trials)] if C is not None else []
-        rb = [c[0][-1] for c in curves]
-        ri = [c[1][-1] for c in curves]
+        curves = regret_of_costs(it, C) if C is not None else None
+        rb = curves.best_fixed[:, -1] if curves is not None else []
+        ri = curves.instance_optimal[:, -1] if curves is not None else []
         out[name] = {
             "label": label(name),
             "iterations": float(tot.mean()),
@@ -119,13 +120,61 @@ def score(iters: dict, secs: dict, C: np.ndarray, omegas, extra: dict | None = N
             "iterations_per_trial": tot.tolist(),
             "seconds": float(sec.mean()),
             "seconds_std": float(sec.std()),
-            "regret_best_fixed": float(np.mean(rb)) if rb else None,
-            "regret_instance_optimal": float(np.mean(ri)) if ri else None,
+            "regret_best_fixed": float(np.mean(rb)) if len(rb) else None,
+            "regret_instance_optimal": float(np.mean(ri)) if len(ri) else None,
         }
-        if name.startswith("fixed_"):
-            out[name]["omega"] = float(name[6:])
+        omega = fixed_omega(name)
+        if omega is not None:
+            out[name]["omega"] = omega
         out[name].update((extra or {}).get(name, {}))
     return out
+
+
+class ArrayKey(NamedTuple):
+    """Name of a per-method array of a results folder: ``kind`` (``"iter"``, ``"sec"``,
+    ``"arms"``, ``"replay"``, ...) of ``method``.  Written ``"kind/method"`` as a key of the
+    arrays dict and ``"kind__method"`` inside the NPZ (whose member names are file names).
+
+    Examples
+    --------
+    >>> key = ArrayKey.parse("iter/fixed_1.6")
+    >>> key.method, str(key), ArrayKey.parse("C")
+    ('fixed_1.6', 'iter/fixed_1.6', None)
+    """
+
+    kind: str
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.method}"
+
+    @classmethod
+    def parse(cls, key: str):
+        """The record of ``"kind/method"``; None for a shared array (``"C"``, ``"contexts"``)."""
+        kind, sep, method = key.partition("/")
+        return cls(kind, method) if sep else None
+
+
+def methods_with(arrays: dict, kind: str = "iter") -> list[str]:
+    """Methods that have a ``kind`` array, in the dict's order.
+
+    Examples
+    --------
+    >>> methods_with({"C": 0, "iter/a": 0, "sec/a": 0, "iter/b": 0})
+    ['a', 'b']
+    """
+    keys = (ArrayKey.parse(k) for k in arrays)
+    return [k.method for k in keys if k is not None and k.kind == kind]
+
+
+def _npz_name(key: str) -> str:
+    parsed = ArrayKey.parse(key)
+    return key if parsed is None else f"{parsed.kind}__{parsed.method.replace('/', '__')}"
+
+
+def _array_name(name: str) -> str:
+    kind, sep, method = name.partition("__")  # the first "__" only, as _npz_name wrote it
+    return str(ArrayKey(kind, method)) if sep else name
 
 
 def default_out(study: str) -> Path:
@@ -134,19 +183,12 @@ def default_out(study: str) -> Path:
 
 
 def _replace_atomically(path: Path, write) -> None:
-    """``write(fh)`` into a temporary file next to ``path``, then rename it over ``path``:
-    an interrupted save leaves the previous file, never half of a new one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """``write(fh)`` into memory, then replace ``path`` with it atomically
+    (:func:`bandit._persist.write_bytes_atomic`): an interrupted save leaves the previous
+    file, never half of a new one."""
+    buf = io.BytesIO()
+    write(buf)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def write_json(path, obj) -> None:
@@ -178,9 +220,9 @@ def save(out, summary: dict | None, arrays: dict, *, tag: str = "rounds") -> Pat
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    packed = {k.replace("/", "__"): np.asarray(v) for k, v in arrays.items()}
+    packed = {_npz_name(k): np.asarray(v) for k, v in arrays.items()}
     _replace_atomically(out / f"{tag}.npz", lambda fh: np.savez_compressed(fh, **packed))
-    names = [k[5:] for k in arrays if k.startswith("iter/")]
+    names = methods_with(arrays, "iter")
     if names:
         cols = [np.asarray(arrays[f"iter/{m}"], dtype=float).mean(axis=0) for m in names]
         buf = io.StringIO()
@@ -223,7 +265,7 @@ def load(out, *, tag: str = "rounds"):
     if (out / f"{tag}.npz").is_file():
         try:
             with np.load(out / f"{tag}.npz", allow_pickle=False) as z:
-                arrays = {k.replace("__", "/"): z[k] for k in z.files}
+                arrays = {_array_name(k): z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ResultsError(f"{out / (tag + '.npz')}: unreadable or corrupt ({exc})") from None
     return summary, arrays

@@ -8,8 +8,8 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_ssor as KS
-from ._operator import (check_dtol, check_omega, check_tolerances, check_vector,
-                        check_vector_norm, prepare)
+from ._operator import (check_dtol, check_omega, check_tolerances, check_unscaled,
+                        check_vector, check_vector_norm, prepare)
 from ._result import SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
@@ -92,15 +92,7 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
             f"the solution of this system overflows double precision (‖b‖ = {b_norm:.3e}): "
             "rescale A or b")
     actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
-    if not converged:
-        return actual
-    tol = max(rtol * b_norm, atol)
-    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
-        raise ValueError(
-            f"the solution of this system cannot be represented in double precision to the "
-            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: entries of x underflow); rescale A or b")
-    return math.ldexp(rnorm, -scale)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
 
 
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0):
@@ -113,10 +105,10 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
     seconds = time.perf_counter() - t0
-    return SolveResult._new(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
-                            residual_norm=float(rnorm), omega=omega, solver=name,
-                            reason=_STATUS[int(status)], seconds=seconds, backend="numba",
-                            b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+    return SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
+                       residual_norm=float(rnorm), omega=omega, solver=name,
+                       reason=_STATUS[int(status)], seconds=seconds, backend="numba",
+                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
@@ -373,18 +365,22 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         model = work_model("pcg", op, pc)
         info.update(iteration_work=model.per_iteration,
                     work=model.total(res.iterations) if res.b_norm > 0 else 0.0)
-        return res._fill(solver="pcg", omega=omega, seconds=time.perf_counter() - t0, info=info)
+        res.solver, res.omega, res.seconds, res.info = "pcg", omega, time.perf_counter() - t0, info
+        return res
     op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
     pc.check(op)
     done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
-        return done._fill(info={**info, "work": 0.0})
+        done.info = {**info, "work": 0.0}
+        return done
     r = np.empty(op.n)
     rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
     if rnorm <= tol:  # already converged: no set-up needed
         info["work"] = (op.nnz + op.n) / op.nnz
-        return _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,
-                       maxiter, scale)._fill(info=info)
+        res = _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,
+                      maxiter, scale)
+        res.info = info
+        return res
     state = pc._ready(op)
     out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
     if state == "reused" and out[2] != K.CONVERGED:
@@ -397,4 +393,5 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                 setup_work=pc.setup_work if built else 0.0,
                 iteration_work=model.per_iteration,
                 work=model.total(res.iterations, setup=built), **pc._info())
-    return res._fill(info=info)
+    res.info = info
+    return res

@@ -1,9 +1,13 @@
 """Numba kernels over raw CSR arrays.
 
-Every function here takes ``(indptr, indices, data, ...)`` plus vectors and scalars and knows
-nothing about matrix objects, validation or option names (see ``solvers/_api.py`` for that).
-Column indices must be sorted within each row and every row must hold its diagonal entry at
-``diag_ptr[i]`` (``CSROperator`` guarantees both).
+Every function here takes raw arrays plus vectors and scalars and knows nothing about matrix
+objects, validation or option names (see ``solvers/_api.py`` for that).  The matrix comes as
+the full CSR arrays ``(indptr, indices, data)`` (SpMV, residuals, CG) and, for SOR, also as the
+split triangles of ``CSROperator.split_triangles`` — the far lower and upper entries in CSR
+``(lp, li, ld)`` and ``(up, ui, ud)``, the neighbours ``a_{i,i−1}``, ``a_{i,i+1}`` as dense
+``lnear``, ``unear`` — with the diagonal and its inverse as dense ``diag``, ``inv_diag``.
+Column indices are sorted within each row and every row stores its diagonal
+(``CSROperator`` guarantees both).
 
 Index arrays are *unsigned* (uint32, or uint64 for huge matrices) and loop bounds are cast to
 ``np.uintp``: Numba must assume a signed index may be negative and emits a wrap-around test on

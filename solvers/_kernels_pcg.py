@@ -29,31 +29,6 @@ CONTRACT = {"contract"}
 # -- IC(0): pattern, factorisation, scaling ----------------------------------------------------
 
 @numba.njit(cache=True)
-def ic0_pattern(indptr, indices, lp, li, lk, lnear_k):
-    """Pattern of the strictly lower triangle in the split layout; returns the far count.
-
-    ``lp``/``li`` are CSR pointers and columns of the far entries (``j < i − 1``), ``lk`` their
-    positions in ``data``, ``lnear_k[i]`` the position of ``a_{i,i−1}`` (−1 if not stored).
-    Canonical CSR (sorted columns) gives sorted far rows.
-    """
-    n = indptr.size - 1
-    nl = 0
-    lp[0] = 0
-    for i in range(n):
-        lnear_k[i] = -1
-        for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
-            j = np.intp(indices[k])
-            if j < i - 1:
-                li[nl] = j
-                lk[nl] = k
-                nl += 1
-            elif j == i - 1:
-                lnear_k[i] = k
-        lp[i + 1] = nl
-    return nl
-
-
-@numba.njit(cache=True)
 def transpose_pattern(lp, li, tp, ti, tmap):
     """``(tp, ti)``: CSR of the transpose of the far lower pattern ``(lp, li)``, i.e. the far
     upper pattern of ``Lᵀ``; ``tmap[m]`` is the far-lower slot entry ``m`` comes from.  Rows are

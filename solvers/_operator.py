@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +16,21 @@ _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
 __all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
            "check_dtol", "MAX_ITER"]
+
+
+class SplitPattern(NamedTuple):
+    """Index arrays of the split triangles of one sparsity pattern
+    (:func:`_kernels_prep.split_pattern`; values in :meth:`CSROperator.split_triangles`)."""
+
+    lp: np.ndarray  #: far lower triangle (j < i − 1): CSR row pointers
+    li: np.ndarray  #: ... and column indices
+    up: np.ndarray  #: far upper triangle (j > i + 1): CSR row pointers
+    ui: np.ndarray  #: ... and column indices
+    lk: np.ndarray  #: position in ``data`` of each far lower entry
+    uk: np.ndarray  #: position in ``data`` of each far upper entry
+    lnear_k: np.ndarray  #: position in ``data`` of ``a_{i,i−1}`` (−1: not stored)
+    unear_k: np.ndarray  #: position in ``data`` of ``a_{i,i+1}`` (−1: not stored)
+    finish: np.ndarray  #: the last stored column of row ``i``, at least ``i``
 
 
 class CSROperator:
@@ -100,6 +116,15 @@ class CSROperator:
         self._inv_diagonal = None
         self._split = None
         self._diag_check = None
+        self._derived = None  # see derived()
+
+    def derived(self) -> dict:
+        """A dict where other parts of the solvers keep what they build from this operator's
+        current values (the PETSc backend: its converted Mat, per communicator); a new, empty
+        dict after every change of the values and in every :meth:`with_values` copy."""
+        if self._derived is None:
+            self._derived = {}
+        return self._derived
 
     def with_values(self, A) -> "CSROperator":
         """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one
@@ -128,7 +153,6 @@ class CSROperator:
             return CSROperator(A)
         new = object.__new__(CSROperator)
         new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new.__dict__.pop("_petsc_operators", None)  # (a PETSc Mat of this operator's values)
         new._invalid, new._scratch = None, False
         new._values = None
         new._refresh(A, alias=False)
@@ -149,8 +173,9 @@ class CSROperator:
         once per pattern."""
         pattern = self._pattern.get("values")
         if pattern is None:
-            lp, li, up, ui, lk, uk, lnear_k, unear_k, _ = self._split_pattern()
-            n, nl, nu = self.n, li.size, ui.size
+            split = self.split_pattern()
+            lk, uk, lnear_k, unear_k = split.lk, split.uk, split.lnear_k, split.unear_k
+            n, nl, nu = self.n, lk.size, uk.size
             slot = np.empty(self.nnz, dtype=self.indices.dtype)
             slot[lk] = np.arange(nl)
             slot[uk] = nl + np.arange(nu)
@@ -202,8 +227,8 @@ class CSROperator:
         self.values_version += 1
         self._invalid = None
         self._values, self.data, self.diagonal, self._inv_diagonal = values, data, diagonal, inv
-        lp, li, up, ui = self._pattern["split"][:4]
-        self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
+        split = self._pattern["split"]
+        self._split = ((split.lp, split.li, ld, lnear), (split.up, split.ui, ud, unear))
         self._diag_check = tuple(diag_check)
         self._symmetry = worst / amax if amax > 0.0 else 0.0
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
@@ -215,7 +240,6 @@ class CSROperator:
         if not self._same_pattern(A):
             return False
         self._refresh(A, alias=True)
-        self.__dict__.pop("_petsc_operators", None)  # a PETSc Mat of the old values
         return True
 
     @property
@@ -255,15 +279,14 @@ class CSROperator:
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
         if self._split is None:
-            pattern = self._split_pattern()
+            p = self.split_pattern()
             n = self.n
-            lp, li, up, ui = pattern[:4]
-            ld, lnear, ud, unear = np.empty(li.size), np.empty(n), np.empty(ui.size), np.empty(n)
-            _prep.gather_split(self.data, *pattern[4:8], ld, lnear, ud, unear)
-            self._split = ((lp, li, ld, lnear), (up, ui, ud, unear))
+            ld, lnear, ud, unear = np.empty(p.li.size), np.empty(n), np.empty(p.ui.size), np.empty(n)
+            _prep.gather_split(self.data, p.lk, p.uk, p.lnear_k, p.unear_k, ld, lnear, ud, unear)
+            self._split = ((p.lp, p.li, ld, lnear), (p.up, p.ui, ud, unear))
         return self._split
 
-    def _split_pattern(self):
+    def split_pattern(self) -> SplitPattern:
         """Index arrays of the split triangles, once per pattern (:func:`_kernels_prep.split_pattern`)."""
         pattern = self._pattern.get("split")
         if pattern is None:
@@ -275,15 +298,15 @@ class CSROperator:
             finish = np.empty(n, self.indices.dtype)
             nl, nu = _prep.split_pattern(self.indptr, self.indices, lp, li, lk, up, ui, uk,
                                          lnear_k, unear_k, finish)
-            pattern = (lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
-                       uk[:nu].copy(), lnear_k, unear_k, finish)
+            pattern = SplitPattern(lp, li[:nl].copy(), up, ui[:nu].copy(), lk[:nl].copy(),
+                                   uk[:nu].copy(), lnear_k, unear_k, finish)
             self._pattern["split"] = pattern
         return pattern
 
     def sor_finish(self) -> np.ndarray:
         """``finish[i]``: the last stored column of row ``i``, at least ``i`` — the row after
         whose update SOR's in-sweep residual of row ``i`` is final (pattern only, cached)."""
-        return self._split_pattern()[8]
+        return self.split_pattern().finish
 
     def sor_mirror(self):
         """Values ``a_ij`` of the mirrors of the far lower entries ``a_ji`` (aligned with the
@@ -295,9 +318,9 @@ class CSROperator:
         if self._sor_mirror is None:
             pattern = self._pattern.get("sor_mirror")
             if pattern is None:
-                split = self._split_pattern()
-                positions = np.empty(split[4].size, dtype=np.int64)
-                complete = _prep.sor_mirror_pattern(split[4], split[5], self._mirror(),
+                split = self.split_pattern()
+                positions = np.empty(split.lk.size, dtype=np.int64)
+                complete = _prep.sor_mirror_pattern(split.lk, split.uk, self._mirror(),
                                                     positions)
                 pattern = positions if complete else False
                 self._pattern["sor_mirror"] = pattern
@@ -628,3 +651,22 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
         raise ValueError(f"maxiter must be at most {max_iter} (the solver's integer range), "
                          f"got {maxiter!r}")
     return rtol, atol, int(maxiter)
+
+
+def check_unscaled(actual: float, converged: bool, rnorm: float, scale: int, b_norm: float,
+                   rtol: float, atol: float) -> float:
+    """The residual norm to report after a solve at the scale ``2^scale`` (a right-hand side
+    too large or small to solve as given), from ``actual = ‖b − A x‖`` recomputed unscaled.
+
+    A failed solve reports ``actual``; a converged one its own norm unscaled, unless undoing
+    the scaling lost the tolerance (entries of ``x`` underflow), which is an error.
+    """
+    if not converged:
+        return actual
+    tol = max(rtol * b_norm, atol)
+    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        raise ValueError(
+            f"the solution of this system cannot be represented in double precision to the "
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
+            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+    return math.ldexp(rnorm, -scale)

@@ -39,10 +39,12 @@ KSP_SETUP = {
 }
 
 _R = PETSc.KSP.ConvergedReason
-#: "maximum iterations reached" (renamed DIVERGED_ITS -> DIVERGED_MAX_IT in PETSc 3.24)
-_MAXIT = getattr(_R, "DIVERGED_MAX_IT", None)
-if _MAXIT is None:
-    _MAXIT = _R.DIVERGED_ITS
+#: ``KSPConvergedReason`` of "maximum iterations reached" (renamed DIVERGED_ITS ->
+#: DIVERGED_MAX_IT in PETSc 3.24)
+MAXIT_CODE = int(_R.DIVERGED_MAX_IT if hasattr(_R, "DIVERGED_MAX_IT") else _R.DIVERGED_ITS)
+#: ``KSPConvergedReason`` of a solve that met the absolute tolerance (also: ``b = 0``, or a
+#: zero-iteration solve that already met the tolerance)
+CONVERGED_CODE = int(_R.CONVERGED_ATOL)
 _REASON_NAMES = {}
 for _name in sorted(n for n in dir(_R) if n.isupper()):
     code = getattr(_R, _name)
@@ -65,10 +67,11 @@ def reason_name(code: int) -> str:
     return _REASON_NAMES.get(int(code), f"KSP_REASON_{int(code)}")
 
 
-def _our_reason(code: int) -> str:
+def solver_reason(code: int) -> str:
+    """The :data:`solvers.REASONS` key of a ``KSPConvergedReason`` code."""
     if code > 0:
         return "converged"
-    if code == _MAXIT:
+    if code == MAXIT_CODE:
         return "maxiter"
     if code in _BREAKDOWN:
         return "breakdown"
@@ -116,7 +119,9 @@ def _set_omega(pc, omega: float, prefix: str) -> None:
 # -- conversion and validation ------------------------------------------------------------
 
 
-def _options_key(options):
+def options_key(options) -> tuple:
+    """PETSc options as a sorted tuple of ``(name, value string)`` (checked): the key of a
+    solver configuration."""
     if not options:
         return ()
     if not isinstance(options, dict):
@@ -147,7 +152,7 @@ def options_for(kind: str, options=None) -> dict:
     'jacobi'
     """
     out = dict(KSP_SETUP[kind])
-    out.update(dict(_options_key(options)))
+    out.update(dict(options_key(options)))
     return out
 
 
@@ -164,7 +169,7 @@ class _TestState:
 
 def _make_test(state):
     conv_rtol, conv_atol = _R.CONVERGED_RTOL, _R.CONVERGED_ATOL
-    div_its, div_dtol, div_nan = _MAXIT, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
+    div_its, div_dtol, div_nan = MAXIT_CODE, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
     iterating = _R.ITERATING
 
     def converged(ksp, its, rnorm):
@@ -215,7 +220,7 @@ class PetscSolver:
         self.kind = kind
         self.reverse = reverse
         self.prefix = f"relaxtune{next(self._ids)}_"
-        user = dict(_options_key(options))
+        user = dict(options_key(options))
         settings = dict(KSP_SETUP[kind])
         settings.update(user)
         self.options = settings
@@ -258,6 +263,12 @@ class PetscSolver:
     def __repr__(self):
         return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
                 f"prefix={self.prefix!r}, reverse={self.reverse})")
+
+    def reversed_rhs(self, b):
+        """``b`` (a Vec in the original numbering) copied, reversed, into this solver's work
+        vector for the reversed-numbering operator (``reverse=True`` solvers only)."""
+        self._b.array[:] = b.getArray(readonly=True)[::-1]
+        return self._b
 
     def set_omega(self, omega) -> None:
         if omega is not None and omega != self._omega:

@@ -1,7 +1,8 @@
 """The one result type returned by every solver and backend."""
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 import numpy as np
 
@@ -13,7 +14,9 @@ REASONS = {
     "maxiter": "iteration cap reached before the tolerance",
     "breakdown": "CG breakdown: pᵀAp <= 0 or rᵀz <= 0 (matrix or preconditioner not SPD)",
     "diverged": "residual grew by more than dtol (default 1e12) times its start (iteration is unstable)",
-    "stopped": "stopped early by a caller-supplied budget (e.g. guarded exploration)",
+    # the Tuner's attempt whose set-up alone exceeds its budget (not started, 0 iterations);
+    # a custom solver stopped by a caller's budget may report it too
+    "stopped": "stopped by a caller-supplied budget before the tolerance or the iteration cap",
 }
 
 
@@ -21,9 +24,15 @@ class ConvergenceError(RuntimeError):
     """Raised by :meth:`SolveResult.raise_if_not_converged` for a failed solve."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SolveResult:
     """Outcome of one linear solve ``A x = b``.
+
+    A plain slotted record: building one is a cheap ``__init__`` (well under a microsecond),
+    so the solvers, backends and the Tuner construct it with its ordinary constructor, and
+    the Tuner labels the result of its own solve (``arm``, ``settings``) by setting those
+    fields before it hands the result out.  :meth:`replace` returns a changed copy; a
+    misspelt field name raises ``AttributeError`` (there is no instance dictionary).
 
     Attributes
     ----------
@@ -76,27 +85,10 @@ class SolveResult:
         """``residual_norm / ‖b‖`` (``residual_norm`` itself when ``b = 0``)."""
         return self.residual_norm / self.b_norm if self.b_norm > 0 else self.residual_norm
 
-    @classmethod
-    def _new(cls, **fields) -> "SolveResult":
-        """Build from trusted fields without the frozen ``__init__`` (a few µs per solve); the
-        solvers' own constructor of the result they return."""
-        obj = object.__new__(cls)
-        obj.__dict__.update(_DEFAULTS)
-        obj.__dict__["info"] = {}
-        obj.__dict__.update(fields)
-        return obj
-
-    def _fill(self, **fields) -> "SolveResult":
-        """Set fields in place; only for a result its maker has not handed out yet (the
-        Tuner labelling the result of its own solve call), where a copy would cost µs."""
-        self.__dict__.update(fields)
-        return self
-
     def replace(self, **changes) -> "SolveResult":
         """Return a copy with some fields changed (like :func:`dataclasses.replace`).
 
-        Copies the instance dictionary instead of re-running ``__init__``: the Tuner replaces a
-        result or two per solve, and a frozen dataclass's ``__init__`` costs microseconds.
+        The copy is shallow: ``x`` and ``info`` are shared unless they are among ``changes``.
 
         Examples
         --------
@@ -108,9 +100,9 @@ class SolveResult:
         unknown = changes.keys() - _FIELDS
         if unknown:
             raise TypeError(f"SolveResult has no field(s) {sorted(unknown)}")
-        new = object.__new__(SolveResult)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
+        new = SolveResult(*_ALL_FIELDS(self))
+        for name, value in changes.items():
+            setattr(new, name, value)
         return new
 
     def raise_if_not_converged(self) -> "SolveResult":
@@ -141,4 +133,4 @@ class SolveResult:
 
 
 _FIELDS = frozenset(f.name for f in fields(SolveResult))
-_DEFAULTS = {f.name: f.default for f in fields(SolveResult) if f.default is not MISSING}
+_ALL_FIELDS = attrgetter(*(f.name for f in fields(SolveResult)))  # in constructor order

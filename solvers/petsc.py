@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import time
-import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -47,9 +46,10 @@ import petsc4py
 petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
-from ._petsc_ksp import (KINDS, KSP_SETUP, PetscSolver, _MAXIT, _R, _options_key,  # noqa: E402
-                         _our_reason, options_for, reason_name)
-from ._operator import CSROperator, check_dtol, check_tolerances, check_vector, prepare as _prepare_csr  # noqa: E402
+from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, PetscSolver,  # noqa: E402
+                         options_for, options_key, reason_name, solver_reason)
+from ._operator import (CSROperator, check_dtol, check_tolerances, check_unscaled,  # noqa: E402
+                        check_vector, prepare as _prepare_csr)
 from ._result import SolveResult  # noqa: E402
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
@@ -274,7 +274,7 @@ class PetscOperator:
         if order not in ("textbook", "paper"):
             raise ValueError(f"order must be 'textbook' or 'paper', got {order!r}")
         reverse = kind == "ssor_pcg" and order == "paper"
-        key = (kind, reverse, _options_key(options))
+        key = (kind, reverse, options_key(options))
         target = self.reversed() if reverse else self  # refreshes the permuted values
         s = self.solvers.get(key)
         if s is None:
@@ -353,12 +353,8 @@ def prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
         return op
     if isinstance(A, CSROperator):
         comm = _comm(comm)
-        cache = A.__dict__.get("_petsc_operators")
-        if cache is None or cache["owner"]() is not A:
-            # (a copy made by CSROperator.with_values inherits its parent's attributes, this
-            # cache included: it must not reuse the parent's Mat, which holds the old values)
-            cache = A.__dict__["_petsc_operators"] = {"owner": weakref.ref(A)}
-        key = comm.tompi4py().py2f() if comm.getSize() > 1 else "self"
+        cache = A.derived()  # emptied whenever A's values change
+        key = ("petsc", comm.tompi4py().py2f() if comm.getSize() > 1 else "self")
         op = cache.get(key)
         if op is None:
             op = cache[key] = PetscOperator(A, comm=comm)
@@ -468,12 +464,12 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                 "order": order if kind == "ssor_pcg" else None}
         if b_norm == 0.0:  # b = 0 returns x = 0 with 0 iterations, as every solver does
             x.set(0.0)
-            its, code, rnorm = 0, int(_R.CONVERGED_ATOL), 0.0
+            its, code, rnorm = 0, CONVERGED_CODE, 0.0
         else:
             its, code, rnorm = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
                                     atol=math.ldexp(atol, scale), maxiter=maxiter, dtol=dtol,
                                     nonzero_guess=x0 is not None)
-        reason = _our_reason(code)
+        reason = solver_reason(code)
         converged = reason == "converged" and rnorm <= tol_s
         if reason == "converged" and not converged:
             reason = "maxiter" if its >= maxiter else "diverged"
@@ -534,15 +530,7 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
     r.aypx(-1.0, b)
     actual = _safe_norm(r)
     r.destroy()
-    if not converged:
-        return actual
-    tol = max(rtol * b_norm, atol)
-    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
-        raise ValueError(
-            f"the solution of this system cannot be represented in double precision to the "
-            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: entries of x underflow); rescale A or b")
-    return math.ldexp(rnorm, -scale)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
 
 
 def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
@@ -553,8 +541,7 @@ def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_gue
     iterations add up.
     """
     if solver.reverse:
-        rb = solver._b
-        rb.array[:] = b.getArray(readonly=True)[::-1]
+        rb = solver.reversed_rhs(b)
         rx = solver.op.mat.createVecRight()
         rx.array[:] = x.getArray(readonly=True)[::-1]
         try:
@@ -572,7 +559,7 @@ def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_gue
 def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
     if maxiter == 0:
         rnorm = op.residual_norm(b, x)
-        return 0, int(_R.CONVERGED_ATOL if rnorm <= tol else _MAXIT), rnorm
+        return 0, CONVERGED_CODE if rnorm <= tol else MAXIT_CODE, rnorm
     its, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
                            dtol=dtol, nonzero_guess=nonzero_guess)
     rnorm = op.residual_norm(b, x)
@@ -584,5 +571,5 @@ def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonze
         its += more
         rnorm = op.residual_norm(b, x)
     if code > 0 and rnorm > tol and its >= maxiter:
-        code = int(_MAXIT)
+        code = MAXIT_CODE
     return its, code, rnorm

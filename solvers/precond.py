@@ -482,13 +482,10 @@ class IC0(Preconditioner):
         pat = self._pattern
         if pat is not None and _same_pattern(pat["op"], op):
             return pat
-        n, nnz = op.n, op.nnz
-        lp = np.empty(n + 1, op.indptr.dtype)
-        li = np.empty(nnz, op.indices.dtype)
-        lk = np.empty(nnz, np.int64)
-        lnear_k = np.empty(n, np.int64)
-        nl = KP.ic0_pattern(op.indptr, op.indices, lp, li, lk, lnear_k)
-        li, lk = li[:nl].copy(), lk[:nl].copy()
+        n = op.n
+        split = op.split_pattern()  # the far lower triangle and a_{i,i−1}, as SOR splits it
+        lp, li, lk, lnear_k = split.lp, split.li, split.lk, split.lnear_k
+        nl = li.size
         tp = np.empty(n + 1, op.indptr.dtype)
         ti = np.empty(nl, op.indices.dtype)
         tmap = np.empty(nl, np.int64)

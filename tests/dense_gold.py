@@ -5,6 +5,20 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
 
+def model_problems() -> dict:
+    """The named model problems every solver and preconditioner test runs through (all SPD)."""
+    from solvers import gallery
+
+    return {
+        "poisson1d": gallery.laplacian_1d(40),
+        "poisson2d": gallery.laplacian_2d(9),
+        "shifted2d": gallery.shifted_laplacian_2d(8, 0.3),
+        "anisotropic": gallery.anisotropic_2d(8, 0.05),
+        "heat_cn": gallery.crank_nicolson_2d(10, 0.01),
+        "random_spd": gallery.random_spd(60, 0.08, seed=1),
+    }
+
+
 def split(A):
     A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=float)
     return A, np.diag(np.diag(A)), np.tril(A, -1), np.triu(A, 1)

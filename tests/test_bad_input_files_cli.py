@@ -552,10 +552,10 @@ def test_error_mid_study_keeps_finished_trials(tmp_path, monkeypatch, capsys):
 
     real = study.offset_trial
 
-    def flaky(params):
-        if params["trial"] == 2:
+    def flaky(task):
+        if task.trial == 2:
             raise RuntimeError("solver exploded")
-        return real(params)
+        return real(task)
 
     monkeypatch.setattr(study, "offset_trial", flaky)
     out = tmp_path / "r"

@@ -98,3 +98,22 @@ def test_bench_kernels_smoke(tmp_path, capsys):
 def test_bench_kernels_rejects_bad_arguments():
     with pytest.raises(SystemExit):
         bench_kernels.main(["--rounds", "2"])
+
+
+def test_bench_overhead_runs_a_baseline_on_its_own_solvers(capsys):
+    # the baseline checkout here is this one, loaded a second time: its bandit must run on its
+    # own solvers modules, and this checkout's must be back in sys.modules afterwards
+    import sys
+    from pathlib import Path
+
+    import solvers
+    from experiments import bench_overhead
+
+    root = Path(solvers.__file__).resolve().parent.parent
+    assert bench_overhead.main(["--baseline", str(root), "--nx", "4", "--steps", "3",
+                                "--batches", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "this checkout − baseline" in out and "baseline, no-work solver" in out
+    assert sys.modules["solvers"] is solvers
+    base = sys.modules.pop("bandit_baseline")
+    assert base.solver_modules["solvers"] is not solvers

@@ -307,3 +307,23 @@ def test_petsc_sor_dtol_matches_numba():
         theirs = sor(A, b, 1.0, dtol=dtol, backend="petsc")
         assert ours.reason == theirs.reason == "diverged"
         assert ours.iterations == theirs.iterations
+
+
+def test_csr_operator_copies_and_refreshes_get_their_own_petsc_mat():
+    # a CSROperator keeps its converted Mat (CSROperator.derived); a with_values copy and an
+    # in-place refresh carry new values, so they must not solve with the old Mat
+    A1, A2 = gallery.crank_nicolson_2d(6, 0.01), gallery.crank_nicolson_2d(6, 0.5)
+    b = rhs(A1)
+    op = solvers.prepare(A1)
+    first = solvers.cg(op, b, backend="petsc", rtol=1e-12)
+    copy = op.with_values(A2)
+    again = solvers.cg(copy, b, backend="petsc", rtol=1e-12)
+    exact = sp.linalg.spsolve(A2.tocsc(), b)
+    np.testing.assert_allclose(again.x, exact, rtol=1e-9)
+    assert sp_petsc.prepare(op) is sp_petsc.prepare(op)  # the original keeps its own
+    np.testing.assert_allclose(solvers.cg(op, b, backend="petsc", rtol=1e-12).x, first.x)
+    scratch = solvers.prepare(A1, overwrite=True)
+    solvers.cg(scratch, b, backend="petsc")
+    assert solvers.prepare(A2, like=scratch, overwrite=True) is scratch
+    np.testing.assert_allclose(solvers.cg(scratch, b, backend="petsc", rtol=1e-12).x, exact,
+                               rtol=1e-9)

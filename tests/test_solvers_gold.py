@@ -9,15 +9,8 @@ from solvers.spectral import jacobi_spectral_radius
 
 RNG = np.random.default_rng(0)
 
-#: one named list of model problems run through every solver (SPD unless marked)
-CASES = {
-    "poisson1d": gallery.laplacian_1d(40),
-    "poisson2d": gallery.laplacian_2d(9),
-    "shifted2d": gallery.shifted_laplacian_2d(8, 0.3),
-    "anisotropic": gallery.anisotropic_2d(8, 0.05),
-    "heat_cn": gallery.crank_nicolson_2d(10, 0.01),
-    "random_spd": gallery.random_spd(60, 0.08, seed=1),
-}
+#: one named list of model problems run through every solver
+CASES = gold.model_problems()
 
 
 @pytest.mark.parametrize("name", list(CASES))

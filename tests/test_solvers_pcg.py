@@ -15,15 +15,7 @@ from solvers import (AMG, IC0, SSOR, IC0BreakdownError, Jacobi, NoPreconditioner
 RNG = np.random.default_rng(0)
 
 #: named model problems run through every preconditioner (all SPD)
-CASES = {
-    "poisson1d": gallery.laplacian_1d(40),
-    "poisson2d": gallery.laplacian_2d(9),
-    "shifted2d": gallery.shifted_laplacian_2d(8, 0.3),
-    "anisotropic": gallery.anisotropic_2d(8, 0.05),
-    "heat_cn": gallery.crank_nicolson_2d(10, 0.01),
-    "random_spd": gallery.random_spd(60, 0.08, seed=1),
-    "diffusion3d": DiffusionMC3D(m=5, samples=1, seed=3).matrix(0),
-}
+CASES = {**gold.model_problems(), "diffusion3d": DiffusionMC3D(m=5, samples=1, seed=3).matrix(0)}
 #: Kershaw's SPD matrix, on which IC(0) meets a negative pivot (Kershaw, 1978)
 KERSHAW = np.array([[3.0, -2.0, 0.0, 2.0], [-2.0, 3.0, -2.0, 0.0], [0.0, -2.0, 3.0, -2.0],
                     [2.0, 0.0, -2.0, 3.0]])

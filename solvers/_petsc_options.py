@@ -1,0 +1,98 @@
+"""The PETSc option vocabulary of the solvers, without importing petsc4py.
+
+Which PETSc options a solve of each method may take, and which of them carry ω, live here so
+that callers that validate settings before any solve (the configuration arms of
+:class:`bandit.Tuner`) need not know PETSc's option names or import PETSc.
+
+Examples
+--------
+>>> settings_omega({"pc_type": "sor", "pc_sor_omega": 1.2}), settings_omega({"pc_type": "gamg"})
+(1.2, None)
+>>> check_options("cg", {"pc_type": "sor"}, omega=1.5)["pc_sor_omega"]
+1.5
+"""
+from __future__ import annotations
+
+__all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
+           "PREFIXES", "settings_omega", "check_options"]
+
+#: The PETSc option that sets ω of PCSOR.
+OMEGA_OPTION = "pc_sor_omega"
+#: The solvers' preconditioner names and their PETSc ``pc_type``.
+PCS = {"none": "none", "jacobi": "jacobi", "ic0": "icc", "amg": "gamg"}
+#: PETSc ``pc_type`` values accepted for CG: symmetric positive definite preconditioners as
+#: PETSc sets them up (``sor`` is given a symmetric sweep; ``asm`` needs ``pc_asm_type: basic``).
+SYMMETRIC_PCS = ("none", "jacobi", "pbjacobi", "bjacobi", "icc", "ilu", "cholesky", "lu",
+                 "gamg", "ml", "hypre", "mg", "eisenstat", "sor", "asm")
+#: The PETSc option of PCSOR's symmetric sweep on each rank's rows (SSOR-PCG's sweep).
+SYMMETRIC_SWEEP_OPTION = "pc_sor_local_symmetric"
+#: Options that only describe the SOR sweep a method already runs (not shown in labels).
+SWEEP_OPTIONS = (OMEGA_OPTION, SYMMETRIC_SWEEP_OPTION)
+#: Option prefixes that mark a settings key as a PETSc option.
+PREFIXES = ("pc_", "ksp_", "mg_", "sub_")
+# options the method decides (the KSP and the unpreconditioned residual norm)
+_OWNED = frozenset({"ksp_type", "ksp_norm_type"})
+_NONSYMMETRIC_SWEEPS = ("sor_forward", "sor_backward", "sor_local_forward", "sor_local_backward")
+
+
+def settings_omega(settings: dict):
+    """ω a settings dict stands for: its ``omega`` or its PETSc ``pc_sor_omega`` (else None)."""
+    for key in ("omega", OMEGA_OPTION):
+        if key in settings:
+            return float(settings[key])
+    return None
+
+
+def check_options(method: str, opts: dict, where: str = "options", *, omega=None) -> dict:
+    """Check the PETSc options a solve of ``method`` would receive; return them completed.
+
+    ``opts`` holds PETSc options only (ω taken out of ``omega`` or ``pc_sor_omega``, checked,
+    and passed as ``omega``; a ``pc_sor_omega`` may stay).  ``sor`` and ``ssor_pcg`` run PETSc's SOR (``pc_type``
+    ``sor`` or ``eisenstat``; ``ssor_pcg`` with a symmetric sweep); ``cg`` needs a symmetric
+    positive definite preconditioner, and ``pc_type: sor`` gets ω as ``pc_sor_omega`` and a
+    symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
+    """
+    opts = dict(opts)
+    bad = sorted(_OWNED & opts.keys())
+    if bad:
+        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
+                         f"unpreconditioned residual norm, the project's stopping rule)")
+    pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
+    if method in ("sor", "ssor_pcg"):
+        if pc_type not in ("sor", "eisenstat"):
+            raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
+                             f"'eisenstat'), not pc_type={pc_type!r}; for another "
+                             f"preconditioner give the arm a method, e.g. "
+                             f"{{'method': 'cg', 'pc_type': {pc_type!r}}}")
+        if omega is None:
+            raise ValueError(f"{where} has no omega, which {method} needs (omega or "
+                             f"{OMEGA_OPTION}); for another configuration give the arm a "
+                             f"method, e.g. {{'method': 'cg', 'pc_type': 'jacobi'}}")
+        if method == "ssor_pcg":
+            _symmetric_sweeps(opts, where)
+        return opts
+    if pc_type not in SYMMETRIC_PCS:
+        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
+                         f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
+    _symmetric_sweeps(opts, where)
+    if pc_type == "sor":
+        if omega is not None:
+            opts[OMEGA_OPTION] = omega
+        if not any(opts.get(k) in (True, "true", "1", 1) for k in
+                   ("pc_sor_symmetric", SYMMETRIC_SWEEP_OPTION)):
+            opts[SYMMETRIC_SWEEP_OPTION] = "true"  # say it, rather than rely on the default
+    elif omega is not None:
+        raise ValueError(f"{where}: omega belongs to pc_type 'sor', not {pc_type!r}")
+    if pc_type == "asm" and str(opts.get("pc_asm_type", "")).lower() != "basic":
+        raise ValueError(f"{where}: PETSc's default ASM (restricted) is not symmetric; with CG "
+                         f"set pc_asm_type: basic")
+    opts.setdefault("pc_type", pc_type)
+    return opts
+
+
+def _symmetric_sweeps(opts, where):
+    for k, v in opts.items():
+        if k.endswith(_NONSYMMETRIC_SWEEPS) and str(v).lower() not in ("false", "0", "no"):
+            raise ValueError(f"{where}: {k} makes a non-symmetric SOR sweep, which CG cannot "
+                             f"use (it needs a symmetric preconditioner); leave it out for "
+                             f"PETSc's symmetric sweep")
