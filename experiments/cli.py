@@ -166,19 +166,24 @@ def _debug_flag(p: argparse.ArgumentParser, default):
                    help="on an error, also print the Python traceback")
 
 
+def _output_options(p: argparse.ArgumentParser, unit: str, name: str):
+    """--out, --json, --no-plots, --quiet and --debug, the same for every study."""
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"results folder, created before the study starts; every finished "
+                        f"{unit} is saved there as it goes (default results/{name}-<timestamp>)")
+    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    _debug_flag(p, argparse.SUPPRESS)
+
+
 def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
     p.add_argument("--trials", type=_count, default=trials,
                    help="independent trials (default %(default)s)")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     p.add_argument("--jobs", type=_count, default=jobs,
                    help="worker processes for trials (default %(default)s)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="results folder, created before the study starts; every finished "
-                        "trial is saved there as it goes (default results/<study>-<timestamp>)")
-    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
-    p.add_argument("--no-plots", action="store_true", help="skip the figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or table")
-    _debug_flag(p, argparse.SUPPRESS)
+    _output_options(p, "trial", "<study>")
 
 
 def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
@@ -245,13 +250,7 @@ def _precond_options(p: argparse.ArgumentParser):
     p.add_argument("--no-work-learner", action="store_true",
                    help="skip the configuration learners with cost='work' and 'timed_work'")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="results folder, created before the study starts; every finished run "
-                        "is saved there as it goes (default results/precond-<timestamp>)")
-    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
-    p.add_argument("--no-plots", action="store_true", help="skip the figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or table")
-    _debug_flag(p, argparse.SUPPRESS)
+    _output_options(p, "run", "precond")
 
 
 def build_parser() -> argparse.ArgumentParser:

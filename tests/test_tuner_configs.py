@@ -247,14 +247,20 @@ def test_budget_is_converted_per_arm_and_subtracts_the_set_up():
     assert t._budget(1, 0, lead, op) == want
 
 
-def test_an_attempt_whose_set_up_exceeds_the_budget_is_not_started():
+def _amg_then_ssor(T, m, **tuner_options):
+    """A work-costed Tuner over SSOR-PCG and AMG-CG that has played AMG, then SSOR-PCG."""
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
     p = FixedArm(arms, arm=1)
-    t = Tuner(p, cost="work", guard=1.0)
-    systems = mc_sequence(4, m=10)
+    t = Tuner(p, cost="work", **tuner_options)
+    systems = mc_sequence(T, m=m)
     for k, (A, b, _) in zip([1, 0], systems):
         p.arm = k
         t.solve(A, b)
+    return t, p, systems
+
+
+def test_an_attempt_whose_set_up_exceeds_the_budget_is_not_started():
+    t, p, systems = _amg_then_ssor(4, 10, guard=1.0)
     setup = t._arms._setup[("amg", ())]
     lead = t.policy.predict()[0]
     assert setup > lead  # AMG's set-up alone costs more than a whole SSOR-PCG solve here
@@ -271,13 +277,7 @@ def test_an_attempt_whose_set_up_exceeds_the_budget_is_not_started():
 
 
 def test_failure_cost_covers_the_most_expensive_arm():
-    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
-    p = FixedArm(arms, arm=1)
-    t = Tuner(p, cost="work", maxiter=60)
-    systems = mc_sequence(3, m=8)
-    for k, (A, b, _) in zip([1, 0], systems):
-        p.arm = k
-        t.solve(A, b)
+    t, p, systems = _amg_then_ssor(3, 8, maxiter=60)
     a = t._arms
     worst = max(60 * a.rate(0), 60 * a.rate(1) + a._setup[("amg", ())])
     assert t._failure_cost(1.0) == pytest.approx(worst)
