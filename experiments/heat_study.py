@@ -25,6 +25,7 @@ and a sampled one (``baseline_every``) gathers the distributed system first (not
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from .problems import Heat2D
 from .results import score
 
 __all__ = ["FIXED_OMEGAS", "PAPER_LEARNERS", "REFERENCE", "solver_settings", "mpi_ranks",
-           "heat_task", "run_heat_study"]
+           "HeatTask", "heat_task", "run_heat_study"]
 
 #: Fixed ω baselines of the paper's heat figure.
 FIXED_OMEGAS = (1.0, 1.3, 1.5, 1.75, 1.95)
@@ -54,6 +55,30 @@ REFERENCE = {
     200: {"chebcb": 74.2e3, "fixed_1.75": 107.2e3, "tsallis_inf": 107.2e3, "fixed_1.5": 141.6e3,
           "fixed_1": 233.7e3, "cg": 655e3},
 }
+
+
+class HeatTask(NamedTuple):
+    """One task of the heat2d study (picklable, for the worker processes): ``kind`` is a
+    :data:`_TASKS` key — ``"costs"`` (the ω cost matrix, with plain CG unless ``cg`` is
+    False), ``"cg"`` (plain CG only), ``"direct"`` (a sparse direct solve per step) or
+    ``"learner"`` (one learner ``name``, the ``j``-th of the study, trial ``trial``)."""
+
+    kind: str
+    nx: int
+    steps: int
+    t_end: float
+    omegas: tuple
+    seed: int
+    degree: int
+    backend: str
+    cg: bool
+    golden: bool
+    name: str | None = None
+    j: int = 0
+    trial: int = 0
+    baseline_every: int | None = None
+    direct: bool = False
+    progress: str | None = None
 
 
 def solver_settings(backend: str = "numba", rtol: float = 1e-8, maxiter: int = 10_000) -> dict:
@@ -86,19 +111,19 @@ def _simulation(nx, steps, t_end, backend):
     return Heat2D(nx, steps, t_end)
 
 
-def _learner(name, params, trial):
+def _learner(name, task, trial):
     lo, hi = (0.0, 10.0)  # κ(s) ∈ [0, 10] (Heat2D.kappa_bounds)
-    return make_learner(name, params["omegas"], seed=derive_seed(params["seed"], trial,
-                                                                 params["nx"], 1000 + params["j"]),
-                        context_bounds=(lo, hi), bins=HEAT_BINS, cheb_m=params["degree"],
+    return make_learner(name, list(task.omegas),
+                        seed=derive_seed(task.seed, trial, task.nx, 1000 + task.j),
+                        context_bounds=(lo, hi), bins=HEAT_BINS, cheb_m=task.degree,
                         vector_bounds=[(lo, hi)])
 
 
-def _run_learner(params: dict) -> dict:
+def _run_learner(task: HeatTask) -> dict:
     """One learner, one trial: the simulation loop wrapped with :class:`bandit.Tuner`.
 
-    With ``params["baseline_every"] = K``, on every K-th step (0, K, 2K, ...) the baselines
-    — plain CG, and a sparse direct solve if ``params["direct"]`` — also solve that step's
+    With ``task.baseline_every = K``, on every K-th step (0, K, 2K, ...) the baselines
+    — plain CG, and a sparse direct solve if ``task.direct`` — also solve that step's
     system from the same state, timed the same way (whole calls) right next to the tuned
     solve, in alternating order; the trajectory goes on with the tuned solution.
     """
@@ -106,17 +131,17 @@ def _run_learner(params: dict) -> dict:
     import solvers
     from tqdm.auto import tqdm
 
-    settings = solver_settings(**params["solver"])
-    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
-    name = params["name"]
-    pol = _learner(name, params, params["trial"])
+    settings = solver_settings(task.backend)
+    sim = _simulation(task.nx, task.steps, task.t_end, settings["backend"])
+    name = task.name
+    pol = _learner(name, task, task.trial)
     warm_up(settings["backend"])
     vector = uses_vector_context(name)
     # the tuned path's own kernels (value refresh, the policy's) load on first use too: run a
     # throwaway copy of this learner through a tiny simulation so no timed step pays for it
-    spare = bandit.Tuner(_learner(name, params, params["trial"] + 1), solver="ssor_pcg",
+    spare = bandit.Tuner(_learner(name, task, task.trial + 1), solver="ssor_pcg",
                          **settings)
-    _simulation(5, 4, params["t_end"], settings["backend"]).run(
+    _simulation(5, 4, task.t_end, settings["backend"]).run(
         lambda A, b, x0, context: spare.solve(A, b, x0=x0,
                                               context=[context] if vector else context))
     tuner = bandit.Tuner(pol, solver="ssor_pcg", **settings)
@@ -128,7 +153,7 @@ def _run_learner(params: dict) -> dict:
     ok = np.zeros(T, dtype=bool)
     stopped = np.zeros(T, dtype=bool)
 
-    every = params.get("baseline_every")
+    every = task.baseline_every
     sampled = {"cg_iterations": [], "cg_seconds": [], "cg_converged": [], "direct_seconds": []}
 
     def baselines(A, b, x0):
@@ -137,7 +162,7 @@ def _run_learner(params: dict) -> dict:
         sampled["cg_seconds"].append(time.perf_counter() - t0)
         sampled["cg_iterations"].append(r.iterations)
         sampled["cg_converged"].append(r.converged)
-        if params.get("direct"):
+        if task.direct:
             sampled["direct_seconds"].append(_direct_seconds(A, b))
 
     def solve(A, b, x0, context):
@@ -159,7 +184,7 @@ def _run_learner(params: dict) -> dict:
         return r
 
     k = [0]
-    desc = params.get("progress")
+    desc = task.progress
     # a step costs from a few to hundreds of iterations as κ(t) swings through its period,
     # so the time left is estimated from the average rate since the start (smoothing 0), not
     # from the last few steps
@@ -208,17 +233,17 @@ def _gather_system(A, b):
     return sp.vstack(rows, format="csr"), np.concatenate([p[3] for p in parts])
 
 
-def _run_costs(params: dict) -> dict:
-    settings = solver_settings(**params["solver"])
-    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
-    out = heat_costs(sim, params["omegas"], cg=params["cg"], direct=False,
-                     golden=params["golden"], golden_evaluations=GOLDEN_EVALUATIONS,
+def _run_costs(task: HeatTask) -> dict:
+    settings = solver_settings(task.backend)
+    sim = _simulation(task.nx, task.steps, task.t_end, settings["backend"])
+    out = heat_costs(sim, task.omegas, cg=task.cg, direct=False,
+                     golden=task.golden, golden_evaluations=GOLDEN_EVALUATIONS,
                      **settings)
     out.pop("u_final")  # the study does not use it (and a PETSc Vec cannot leave a worker)
     return out
 
 
-def _run_direct(params: dict) -> dict:
+def _run_direct(task: HeatTask) -> dict:
     """The simulation with a sparse direct solve per step (``splu`` factor + solve, timed).
 
     A separate task from the cost matrix so the two run in parallel; its trajectory is the
@@ -226,7 +251,7 @@ def _run_direct(params: dict) -> dict:
     """
     import scipy.sparse.linalg as spla
 
-    sim = Heat2D(params["nx"], params["steps"], params["t_end"])
+    sim = Heat2D(task.nx, task.steps, task.t_end)
     seconds = np.zeros(sim.steps)
 
     def solve(A, b, x0, context):
@@ -241,12 +266,12 @@ def _run_direct(params: dict) -> dict:
     return {"direct_seconds": seconds}
 
 
-def _run_cg(params: dict) -> dict:
+def _run_cg(task: HeatTask) -> dict:
     """The simulation with plain CG (used when the grid cost matrix is skipped)."""
     import solvers
 
-    settings = solver_settings(**params["solver"])
-    sim = _simulation(params["nx"], params["steps"], params["t_end"], settings["backend"])
+    settings = solver_settings(task.backend)
+    sim = _simulation(task.nx, task.steps, task.t_end, settings["backend"])
     warm_up(settings["backend"])
     its, secs = np.zeros(sim.steps, dtype=np.int64), np.zeros(sim.steps)
 
@@ -266,9 +291,9 @@ def _run_cg(params: dict) -> dict:
 _TASKS = {"costs": _run_costs, "direct": _run_direct, "cg": _run_cg, "learner": _run_learner}
 
 
-def heat_task(params: dict) -> dict:
+def heat_task(task: HeatTask) -> dict:
     """Worker entry point (picklable): ``kind`` is a :data:`_TASKS` key."""
-    return _TASKS[params["kind"]](params)
+    return _TASKS[task.kind](task)
 
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
@@ -345,21 +370,22 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         if baseline_every < 1:
             raise ValueError(f"baseline_every must be a positive integer, got {baseline_every}")
     sample = baseline_every is not None
-    base = dict(steps=int(steps), t_end=float(t_end), omegas=OMEGA_GRID.tolist(), seed=int(seed),
-                degree=int(degree), solver={"backend": backend}, cg=not sample, golden=golden)
+    base = dict(steps=int(steps), t_end=float(t_end), omegas=tuple(OMEGA_GRID.tolist()),
+                seed=int(seed), degree=int(degree), backend=backend, cg=not sample, golden=golden)
     tasks = []
     for n in sizes:  # cost matrices first: they are the longest tasks
         if grid or not sample:
-            tasks.append(dict(base, kind="costs" if grid else "cg", nx=n))
+            tasks.append(HeatTask(kind="costs" if grid else "cg", nx=n, **base))
         if direct and not sample:
-            tasks.append(dict(base, kind="direct", nx=n))
+            tasks.append(HeatTask(kind="direct", nx=n, **base))
     step_bars = progress and (jobs <= 1 or trials * len(learners) * len(sizes) == 1)
     for n in sizes:
         for j, name in enumerate(learners):
             for i in range(trials):
-                tasks.append(dict(base, kind="learner", nx=n, name=name, j=j, trial=i,
-                                  baseline_every=baseline_every, direct=bool(direct),
-                                  progress=f"{name} nx={n} trial {i + 1}" if step_bars else None))
+                tasks.append(HeatTask(kind="learner", nx=n, name=name, j=j, trial=i,
+                                      baseline_every=baseline_every, direct=bool(direct),
+                                      progress=f"{name} nx={n} trial {i + 1}" if step_bars
+                                      else None, **base))
     params = dict(study=study, nx=sizes, steps=int(steps), t_end=float(t_end), trials=int(trials),
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
@@ -389,10 +415,10 @@ def _summarise(params, pairs, elapsed):
     for n in params["nx"]:
         costs = {}
         for t, o in pairs:
-            if t["kind"] in ("costs", "cg", "direct") and t["nx"] == n:
+            if t.kind in ("costs", "cg", "direct") and t.nx == n:
                 costs.update(o)
-        runs = {name: [o for t, o in pairs if t["kind"] == "learner"
-                       and t["nx"] == n and t["name"] == name] for name in params["learners"]}
+        runs = {name: [o for t, o in pairs if t.kind == "learner"
+                       and t.nx == n and t.name == name] for name in params["learners"]}
         if not costs and not any(runs.values()):
             continue  # nothing of this size finished yet
         by_size[n], arrays[n] = _score_size(n, costs, runs, steps,
