@@ -419,8 +419,10 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         An operator of the same backend from an earlier call (a simulation's previous step).
         When ``A`` is a scipy CSR matrix with ``like``'s sparsity pattern — compared entry by
         entry, new index arrays are fine — the pattern work is reused and only the values
-        are refreshed, in two compiled passes (``CSROperator.with_values``); ``like`` itself
-        is left as it is.  Any other ``A`` is prepared afresh.
+        are refreshed, in one compiled call (``CSROperator.with_values``); ``like`` itself
+        is left as it is.  Any other ``A`` is prepared afresh (a different pattern is found
+        before any value is written, so ``like`` is intact then too, even with
+        ``overwrite``).
     overwrite : bool, default False
         With ``like``: refresh ``like`` in place (and return it) instead of allocating new
         value arrays, if ``like`` was itself made by a call with ``overwrite=True`` — never an
