@@ -1,13 +1,13 @@
 """Value passes of the prepared operator (Numba).
 
 A simulation re-assembles the same stencil every step, so a new matrix usually has the previous
-one's sparsity pattern.  Everything that depends on its values — the finite check, the diagonal
-and its inverse, the symmetry check, the two triangles — is then redone by three compiled
-passes (:func:`same_pattern`, :func:`scatter_values`, :func:`finish_values`) with index arrays
-computed once for the pattern.  At a few hundred unknowns a solve takes tens of microseconds,
-so doing this work as a handful of NumPy calls (each a few microseconds of overhead) would
-cost more than the solve itself; at 10⁶ unknowns the passes run at memory speed, and what
-counts is how many times the matrix is read and written (once each).
+one's sparsity pattern.  Comparing that pattern and redoing everything that depends on the
+values — the finite check, the diagonal and its inverse, the symmetry check, the two triangles —
+is then one compiled call (:func:`refresh_values`) with index arrays computed once for the
+pattern.  At a few hundred unknowns a solve takes tens of microseconds, so doing this work as a
+handful of NumPy calls (each a few microseconds of overhead) would cost more than the solve
+itself; from 10⁴ unknowns on what counts is how many times the matrix is read and written:
+the new index arrays and values are read once (the values twice), the split copy written once.
 """
 import math
 
@@ -85,51 +85,59 @@ INF_BITS = np.uint64(0x7FF0000000000000)
 
 
 @numba.njit(cache=True)
-def same_pattern(src_indptr, src_indices, indptr, indices):
-    """Whether ``(src_indptr, src_indices)`` equals ``(indptr, indices)`` entry by entry (any
-    integer dtypes; no early exit, so the comparison vectorises)."""
-    if src_indptr.size != indptr.size or src_indices.size != indices.size:
-        return False
-    diff = 0
-    for i in range(indptr.size):
-        diff |= np.int64(src_indptr[i]) ^ np.int64(indptr[i])
-    for k in range(indices.size):
-        diff |= np.int64(src_indices[k]) ^ np.int64(indices[k])
-    return diff == 0
+def refresh_values(new_indptr, new_indices, src, indptr, indices, slot, values, umirror,
+                   lonely_lower, inv_diag):
+    """A re-assembled matrix taken into a prepared operator, in one compiled call: its pattern
+    compared with the operator's, every value checked, placed and its symmetric pair compared,
+    the diagonal inverted and checked.
 
+    ``new_indptr``/``new_indices``/``src`` are the new CSR arrays (any integer dtypes, ``src``
+    float64 and contiguous; sizes already equal to the operator's), ``indptr``/``indices`` the
+    operator's canonical pattern.  First one pass over the entries compares the new index
+    arrays with the pattern and looks at each value's bits (``|v|`` is ``v``'s bits without the
+    sign bit; it is NaN or Inf from the bits of +Inf on, and finite magnitudes order as their
+    bits do) — integer operations only, so the loop vectorises.  When the pattern differs
+    nothing is written.  Otherwise ``values[slot[k]] = src[k]`` places every value in the
+    buffer ``[far lower | far upper | a_{i,i−1} | a_{i,i+1} | diagonal | 0]`` (``n`` rows;
+    ``nl``, ``nu`` far entries: ``values.size = nl + nu + 3n + 1``; slots of entries the pattern
+    does not store are never written and hold 0), and :func:`finish_values` compares the pairs
+    and checks the diagonal.
 
-@numba.njit(cache=True)
-def scatter_values(src, slot, values, data):
-    """``values[slot[k]] = src[k]`` for every entry ``k`` (and ``data[k] = src[k]`` unless
-    ``data`` is empty); returns ``(non-finite entries, max |src_k|)`` (the maximum is
-    meaningless when there are non-finite entries).  ``src`` is float64.
-
-    The checks look at the bits (``|v|`` is ``v``'s bits without the sign bit; it is NaN or
-    Inf from the bits of +Inf on, and finite magnitudes order as their bits do): integer
-    operations, in a loop of their own, which vectorises (in the copy's loop it cost more
-    than the second read of ``src`` it saves, up to n = 10⁵).
+    Returns ``(pattern differs, non-finite entries, max |a_ij|, max |a_ij − a_ji|, first
+    zero-or-missing diagonal row, how many, first negative row, how many)``; the values are
+    placed and the rest computed only when the pattern is the same and every value finite
+    (else the last six are 0 and −1).
     """
-    if data.size:
-        for k in range(src.size):
-            v = src[k]
-            data[k] = v
-            values[slot[k]] = v
-    else:
-        for k in range(src.size):
-            values[slot[k]] = src[k]
+    diff = np.int64(0)
+    for i in range(indptr.size):
+        diff |= np.int64(new_indptr[i]) ^ np.int64(indptr[i])
     bits = src.view(np.uint64)
     nonfinite = 0
     top = np.uint64(0)
-    for k in range(bits.size):
+    for k in range(indices.size):  # no early exit, so it vectorises
+        diff |= np.int64(new_indices[k]) ^ np.int64(indices[k])
         u = bits[k] & ABS_BITS
         nonfinite += u >= INF_BITS
         top = max(top, u)
-    return nonfinite, np.array([top]).view(np.float64)[0]
+    if diff != 0 or nonfinite:
+        return diff != 0, nonfinite, 0.0, 0.0, -1, 0, -1, 0
+    for k in range(src.size):
+        values[slot[k]] = src[k]
+    n = inv_diag.size
+    nu = umirror.size
+    nl = values.size - 3 * n - 1 - nu
+    lnear = values[nl + nu:nl + nu + n]
+    unear = values[nl + nu + n:nl + nu + 2 * n]
+    diagonal = values[nl + nu + 2 * n:nl + nu + 3 * n]
+    worst, first_bad, n_bad, first_neg, n_neg = finish_values(
+        diagonal, lnear, unear, values[nl:nl + nu], values, umirror, lonely_lower, inv_diag)
+    amax = np.array([top]).view(np.float64)[0]
+    return False, nonfinite, amax, worst, first_bad, n_bad, first_neg, n_neg
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv_diag):
-    """After :func:`scatter_values`: ``inv_diag`` (0 where the diagonal is zero or missing),
+    """After the values are placed (:func:`refresh_values`): ``inv_diag`` (0 where the diagonal is zero or missing),
     the diagonal's problems and the largest ``|a_ij − a_ji|``.
 
     Every mirror pair is met once: ``a_{i,i−1}`` with ``a_{i−1,i}`` (``lnear[i]``,

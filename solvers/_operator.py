@@ -132,10 +132,10 @@ class CSROperator:
 
         A simulation that re-assembles the same stencil every step (``A = I − α(t) K``) passes
         a matrix with identical ``indptr``/``indices`` (new arrays are fine): then only the
-        value-dependent work is redone — the pattern compared entry by entry, then two
-        compiled passes (:func:`_kernels_prep.scatter_values`, ``finish_values``) that copy
-        and check the values, place them in the split triangles and the diagonal, invert the
-        diagonal and check the symmetry; the pattern's index arrays (mirror index, split
+        value-dependent work is redone, in one compiled call
+        (:func:`_kernels_prep.refresh_values`) that compares the pattern entry by entry and
+        checks the values, places them in the split triangles and the diagonal, inverts the
+        diagonal and checks the symmetry; the pattern's index arrays (mirror index, split
         layout, where each entry goes) are computed once per pattern and shared.  Any other
         input gets a full :func:`prepare`.
 
@@ -149,22 +149,23 @@ class CSROperator:
         """
         if isinstance(A, CSROperator):
             return _usable(A)
-        if not self._same_pattern(A):
-            return CSROperator(A)
-        new = object.__new__(CSROperator)
-        new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
-        new._invalid, new._scratch = None, False
-        new._values = None
-        new._refresh(A, alias=False)
-        return new
+        if self._fits(A):
+            new = object.__new__(CSROperator)
+            new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
+            new._invalid, new._scratch = None, False
+            new._values = None
+            if new._refresh(A, alias=False):
+                return new
+        return CSROperator(A)
 
-    def _same_pattern(self, A) -> bool:
-        """Whether ``A`` is a scipy CSR matrix with exactly this operator's pattern (every
-        entry of ``indptr`` and ``indices`` compared)."""
+    def _fits(self, A) -> bool:
+        """Whether ``A`` is a scipy CSR matrix of this operator's shape and number of entries
+        with real values: a candidate for a refresh (which compares the pattern itself, entry
+        by entry)."""
         return (type(A) in _CSR_TYPES and A.shape == self.shape
                 and A.data.dtype.kind in "biuf" and A.data.ndim == 1
-                and A.data.size == self.nnz
-                and _prep.same_pattern(A.indptr, A.indices, self.indptr, self.indices))
+                and A.data.size == self.nnz and A.indices.size == self.nnz
+                and A.indptr.size == self.n + 1)
 
     def _values_pattern(self):
         """Where each entry's value goes in the value buffer (``[far lower | far upper |
@@ -194,11 +195,12 @@ class CSROperator:
             pattern = self._pattern["values"] = (slot, umirror, lonely, nl, nu)
         return pattern
 
-    def _refresh(self, A, alias: bool) -> None:
-        """Take ``A``'s values (``A`` has this operator's pattern) into this operator: the
-        value buffer (reused if this operator has one), ``data`` (``A.data`` itself when
-        ``alias`` and it is float64, else a copy), the inverse diagonal, and every value
-        check cached.  Raises on non-finite entries (this operator is then unusable)."""
+    def _refresh(self, A, alias: bool) -> bool:
+        """Take ``A``'s values into this operator if ``A`` (which :meth:`_fits`) has exactly
+        its pattern; ``False``, this operator unchanged, if not.  Updated: the value buffer
+        (reused if this operator has one), ``data`` (``A.data`` itself when ``alias`` and it
+        is float64, else a copy), the inverse diagonal, and every value check cached.  Raises
+        on non-finite entries (this operator is then unusable)."""
         slot, umirror, lonely, nl, nu = self._values_pattern()
         n = self.n
         values, inv = self._values, self._inv_diagonal
@@ -207,39 +209,39 @@ class CSROperator:
         if values is not self._values or inv is None:
             inv = np.empty(n)
         src = A.data
-        owned = src.dtype != np.float64 or not src.flags.c_contiguous
-        if owned:
+        if src.dtype != np.float64 or not src.flags.c_contiguous:
             src = np.ascontiguousarray(src, dtype=np.float64)
-        if owned or alias:
-            data, copy_into = src, _EMPTY_VALUES
-        else:
-            data = copy_into = np.empty(self.nnz)
-        self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
-        nonfinite, amax = _prep.scatter_values(src, slot, values, copy_into)
+            alias = True  # a copy of our own already
+        differs, nonfinite, amax, worst, *diag_check = _prep.refresh_values(
+            A.indptr, A.indices, src, self.indptr, self.indices, slot, values, umirror, lonely,
+            inv)
+        if differs:
+            return False  # nothing was written
         if nonfinite:
+            self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
             raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
-        ld, ud = values[:nl], values[nl:nl + nu]
-        lnear, unear = values[nl + nu:nl + nu + n], values[nl + nu + n:nl + nu + 2 * n]
-        diagonal = values[nl + nu + 2 * n:nl + nu + 3 * n]
-        worst, *diag_check = _prep.finish_values(diagonal, lnear, unear, ud, values, umirror,
-                                                 lonely, inv)
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
-        self._values, self.data, self.diagonal, self._inv_diagonal = values, data, diagonal, inv
+        d = nl + nu + 2 * n
+        self._values, self.diagonal, self._inv_diagonal = values, values[d:d + n], inv
+        self.data = src if alias else src.copy()
         split = self._pattern["split"]
-        self._split = ((split.lp, split.li, ld, lnear), (split.up, split.ui, ud, unear))
+        ld = values[:nl]
+        self._split = ((split.lp, split.li, ld, values[nl + nu:nl + nu + n]),
+                       (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d]))
         self._diag_check = tuple(diag_check)
         self._symmetry = worst / amax if amax > 0.0 else 0.0
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
             self._sor_mirror = ld  # exactly symmetric: the mirrors are the far lower values
+        return True
 
     def _overwrite(self, A) -> bool:
         """Refresh this operator in place with ``A``'s values, sharing ``A.data``, when ``A``
-        has its pattern (``prepare(A, like=self, overwrite=True)``); ``False`` otherwise."""
-        if not self._same_pattern(A):
+        has its pattern (``prepare(A, like=self, overwrite=True)``); ``False``, this operator
+        unchanged, otherwise."""
+        if not (self._fits(A) and self._refresh(A, alias=True)):
             return False
-        self._refresh(A, alias=True)
         return True
 
     @property
@@ -440,8 +442,10 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         An operator of the same backend from an earlier call (a simulation's previous step).
         When ``A`` is a scipy CSR matrix with ``like``'s sparsity pattern — compared entry by
         entry, new index arrays are fine — the pattern work is reused and only the values
-        are refreshed, in two compiled passes (``CSROperator.with_values``); ``like`` itself
-        is left as it is.  Any other ``A`` is prepared afresh.
+        are refreshed, in one compiled call (``CSROperator.with_values``); ``like`` itself
+        is left as it is.  Any other ``A`` is prepared afresh (a different pattern is found
+        before any value is written, so ``like`` is intact then too, even with
+        ``overwrite``).
     overwrite : bool, default False
         With ``like``: refresh ``like`` in place (and return it) instead of allocating new
         value arrays, if ``like`` was itself made by a call with ``overwrite=True`` — never an

@@ -97,6 +97,10 @@ def test_bench_tuner_times_the_same_solves_side_by_side():
     assert row["tuned"].samples.shape == row["fixed"].samples.shape == (3,)
     np.testing.assert_allclose(row["ratio"].samples,
                                row["tuned"].samples / row["fixed"].samples)
+    np.testing.assert_allclose(row["operator_ratio"].samples,
+                               row["operator"].samples / row["fixed"].samples)
+    np.testing.assert_allclose(row["floor"].samples, 1.0 + row["read"].samples
+                               / row["fixed"].samples)  # one read of (A, b, x0): the floor
     systems, meta = bench_tuner.make_systems("mc3d", 100, 4)
     assert meta["n"] == 125 and systems[0][2] is None  # from zero, as a Monte Carlo loop
     assert bench_tuner.measure_row(systems, "sor", meta["sor_omega"], rounds=3)["same_iterations"]

@@ -172,6 +172,51 @@ def test_another_pattern_gets_a_fresh_operator_and_like_stays_intact():
     np.testing.assert_array_equal(fresh.matrix.toarray(), moved.toarray())
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(3, 30), density=st.floats(0.05, 0.4), seed=st.integers(0, 10_000),
+       where=st.floats(0.0, 1.0, exclude_max=True), shift=st.integers(1, 5),
+       in_indptr=st.booleans(), wide=st.booleans())
+def test_any_changed_pattern_is_a_fresh_preparation_and_like_stays_intact(
+        n, density, seed, where, shift, in_indptr, wide):
+    """One index changed anywhere (a column, or a row boundary keeping nnz): never taken for
+    the old pattern, whatever the index dtype; the working copy keeps its values."""
+    A = _random_pattern(n, density, seed, symmetric_pattern=True, symmetric_values=True)
+    op = prepare(A, overwrite=True)
+    op = prepare(A.copy(), like=op, overwrite=True)
+    kept = [a.copy() for part in op.split_triangles() for a in part] + [
+        op.diagonal.copy(), op.inv_diagonal.copy()]
+    B = _new_values(A, seed, symmetric=True)
+    if wide:
+        B.indices, B.indptr = B.indices.astype(np.int64), B.indptr.astype(np.int64)
+    if in_indptr:  # a row gives an entry to the next one: nnz unchanged
+        i = int(where * (n - 1)) + 1
+        if B.indptr[i] == B.indptr[i - 1]:
+            return
+        B.indptr[i] -= 1
+    else:
+        k = int(where * B.nnz)
+        B.indices[k] = (B.indices[k] + 1 + shift % (n - 1)) % n  # another column
+    fresh = prepare(B, like=op, overwrite=True)
+    assert fresh is not op
+    np.testing.assert_array_equal(fresh.matrix.toarray(), B.toarray())
+    now = [a for part in op.split_triangles() for a in part] + [op.diagonal, op.inv_diagonal]
+    for a, b in zip(now, kept):
+        np.testing.assert_array_equal(a, b)
+    assert prepare(A.copy(), like=op, overwrite=True) is op  # still the working copy
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 17, -1])
+def test_a_non_finite_entry_anywhere_is_refused_on_refresh(bad, where):
+    A = gallery.crank_nicolson_2d(7, 0.01).astype(np.float32)  # and a dtype to convert
+    op = prepare(A, overwrite=True)
+    B = A.copy()
+    B.data[where] = bad
+    for like, overwrite in ((op, False), (op, True)):
+        with pytest.raises(ValueError, match=r"A contains NaN or Inf \(1 non-finite"):
+            prepare(B, like=like, overwrite=overwrite)
+
+
 def test_every_value_check_runs_on_every_refresh():
     A = gallery.crank_nicolson_2d(6, 0.01)
     n = A.shape[0]
