@@ -134,7 +134,20 @@ def _check(payload, columns):
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
-            "work": _work(payload)}
+            "work": _work(payload), "paid": _paid(payload, len(log), config["cost"])}
+
+
+def _paid(payload, T, cost):
+    """What each solve paid in work or timed work (``None`` if not in the file)."""
+    if "paid" not in payload or cost not in ("work", "timed_work"):
+        return None
+    paid = _decode(payload["paid"], "paid")
+    _need(isinstance(paid, list) and len(paid) == T,
+          f"paid must be a list of one cost per solve ({T}), got {paid!r:.80}")
+    for i, v in enumerate(paid):
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"paid[{i}] must be a finite number >= 0, got {v!r}")
+    return [float(v) for v in paid]
 
 
 def _check_2(payload, columns):

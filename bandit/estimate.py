@@ -182,7 +182,7 @@ class RegretReport:
     paid : float
         Total cost paid by the run (the cost unit of the tuner).
     unit : str
-        ``"iterations"`` or ``"seconds"``.
+        ``"iterations"``, ``"seconds"`` (``cost="time"`` or ``"timed_work"``) or ``"work"``.
     rounds : int
     cost : dict
         ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),

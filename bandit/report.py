@@ -153,7 +153,10 @@ def estimator_data(tuner) -> RunData:
     T = len(rows["arm"])
     K = tuner.policy.n_arms
     time_cost = tuner.cost == "time"
-    paid = np.array(rows["seconds" if time_cost else "iterations"], dtype=float)
+    if tuner._paid is not None:  # work or timed work: what each solve paid in that unit
+        paid = np.array(tuner._paid, dtype=float)
+    else:
+        paid = np.array(rows["seconds" if time_cost else "iterations"], dtype=float)
     ctx = rows["context"]
     x = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
     if T and not np.all(np.isfinite(x)):
@@ -187,7 +190,7 @@ def estimator_data(tuner) -> RunData:
                    q=q, r=r, audits=audits, fail_cost=float(fail), n_arms=K,
                    arm_order=_arm_order(tuner), randomised=bool(tuner.policy.randomised),
                    full=full, cap=cap, maxiter=tuner.maxiter,
-                   budget=None if time_cost else np.array(rows["budget"], dtype=float),
+                   budget=None if tuner.cost != "iterations" else np.array(rows["budget"], dtype=float),
                    complete=complete)
 
 
@@ -206,10 +209,16 @@ def audit_cost(tuner) -> dict:
             "solve_seconds": solve, "fraction": spent / solve if solve > 0 else 0.0}
 
 
+def cost_unit(cost) -> str:
+    """The unit of a tuner's costs: ``"iterations"``, ``"seconds"`` (``"time"`` and
+    ``"timed_work"``) or ``"work"`` (matrix-pass equivalents)."""
+    return {"time": "seconds", "timed_work": "seconds", "work": "work"}.get(cost, "iterations")
+
+
 def regret(tuner, *, level=0.9, n_boot=200, seed=0) -> RegretReport:
     """:meth:`bandit.Tuner.regret`."""
     rep = estimate_regret(estimator_data(tuner), level=level, n_boot=n_boot, seed=seed,
-                          unit="seconds" if tuner.cost == "time" else "iterations")
+                          unit=cost_unit(tuner.cost))
     cost = audit_cost(tuner)
     cost["report_seconds"] = rep.cost["report_seconds"]
     return RegretReport(rep.best_fixed, rep.instance_optimal, rep.paid, rep.unit, rep.rounds,

@@ -311,6 +311,10 @@ class Tuner:
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
+        # per solve, what it paid in the cost unit when that is neither iterations nor seconds
+        # (work, timed work): the regret's `paid` and the audit budget's measure
+        self._paid = [] if cost in ("work", "timed_work") else None
+        self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
         self._primed = False  # _prime runs once, before the policy's first draw
@@ -483,13 +487,18 @@ class Tuner:
             cost = self._cost_of(r)
             self.tell(arm, cost, context, False, True)
             final, censored, fallback, info = r, False, -1, None
+            paid = cost
         elif self.guard is None:  # no fallback: the failure is returned as it is
-            cost = self._failure_cost(self._cost_of(r))
+            paid = self._cost_of(r)
+            cost = self._failure_cost(paid)
             self.tell(arm, cost, context, True, False)
             final, censored, fallback, info = r, True, -1, None
         else:
             final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
                                                                    best, r, budget)
+            paid = self._round_cost
+        if self._paid is not None:
+            self._paid.append(paid)
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -690,6 +699,7 @@ class Tuner:
         final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
         round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
             else sum(self._cost_of(r) for _, r, *_ in runs)
+        self._round_cost = round_cost
         # what the policy is told about the arm it chose (class notes)
         mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
         if mine:
@@ -899,7 +909,8 @@ class Tuner:
                        "guard": self.guard, "audit_budget": self.audit_budget,
                        "audit_seed": self.audit_seed},
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
-            "audits": None if self._auditor is None else self._auditor.state_dict()})
+            "audits": None if self._auditor is None else self._auditor.state_dict(),
+            **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
@@ -921,6 +932,13 @@ class Tuner:
             raise TunerFileError(f"{path}: config: {exc}") from None
         tuner._log = data["log"]
         tuner._work = data["work"]
+        if tuner._paid is not None:
+            # what each solve paid in work or timed work; a file without it (written before
+            # it was kept) reads the cost told to the policy, exact for a round whose first
+            # attempt converged
+            paid = data.get("paid")
+            rows = tuner._rows
+            tuner._paid = list(paid) if paid is not None else [float(c) for c in rows["cost"]]
         if data["auditor"] is not None:
             tuner._auditor.load_state(data["auditor"])
         return tuner

@@ -1,0 +1,52 @@
+"""Interactions of the library's features found by using it as a new user would."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import bandit
+from solvers import gallery
+
+
+def _shifted(k, nx=8):
+    rng = np.random.default_rng(k)
+    A = (gallery.laplacian_2d(nx) + rng.uniform(0.01, 1.0) * sp.identity(nx * nx)).tocsr()
+    return A, rng.standard_normal(nx * nx)
+
+
+def _config_run(cost, T=12, audit_budget=0.0):
+    arms = bandit.config_grid(omegas=[1.0, 1.6], pcs=["none", "jacobi", "ic0"])
+    tuner = bandit.Tuner(bandit.default_policy(None, arms, seed=1), cost=cost,
+                         audit_budget=audit_budget, audit_seed=3)
+    for k in range(T):
+        A, b = _shifted(k)
+        assert tuner.solve(A, b, context=float(k)).converged
+    return tuner
+
+
+@pytest.mark.parametrize("cost", ["work", "timed_work"])
+def test_regret_paid_is_in_the_cost_unit(cost):
+    # the regret's `paid` and comparators must be in the unit the learner minimises: work
+    # (matrix passes) or timed work (seconds), not iterations, which do not compare across
+    # preconditioners
+    tuner = _config_run(cost)
+    rep = tuner.regret()
+    h = tuner.history
+    first_try = (h["fallback_arm"] < 0) & ~h["censored"]
+    assert rep.unit == ("work" if cost == "work" else "seconds")
+    if cost == "work":  # deterministic: every round converged on its first attempt
+        assert first_try.all()
+        assert rep.paid == pytest.approx(float(h["cost"].sum()), rel=1e-12)
+        assert rep.paid != pytest.approx(float(h["iterations"].sum()))
+    else:  # priced in seconds: of the order of the measured seconds, not of the iterations
+        assert float(h["cost"][first_try].sum()) <= rep.paid < 10 * float(h["seconds"].sum())
+
+
+def test_regret_paid_survives_save_and_load(tmp_path):
+    tuner = _config_run("work", T=6)
+    tuner.save(tmp_path / "t.json")
+    loaded = bandit.Tuner.load(tmp_path / "t.json")
+    assert loaded.regret().paid == pytest.approx(tuner.regret().paid, rel=1e-12)
+    A, b = _shifted(99)
+    loaded.solve(A, b, context=99.0)
+    tuner.solve(A, b, context=99.0)
+    assert loaded.regret().paid == pytest.approx(tuner.regret().paid, rel=1e-12)
