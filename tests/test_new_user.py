@@ -50,3 +50,31 @@ def test_regret_paid_survives_save_and_load(tmp_path):
     loaded.solve(A, b, context=99.0)
     tuner.solve(A, b, context=99.0)
     assert loaded.regret().paid == pytest.approx(tuner.regret().paid, rel=1e-12)
+
+
+def test_regret_estimate_does_not_depend_on_the_cost_unit():
+    # costs in seconds are ~1e-5 per solve: the estimator must scale with its input (it once
+    # gave an arm that no draw varied a deviation of one unit, i.e. one whole second)
+    import dataclasses
+
+    from bandit.estimate import estimate_regret
+
+    tuner = _config_run("work", T=16, audit_budget=0.1)
+    data = tuner._run_data()
+    s = 1e-6
+
+    def scaled(d):
+        aud = dict(d.audits, value=np.asarray(d.audits["value"]) * s)
+        return dataclasses.replace(d, paid=d.paid * s, played=d.played * s, audits=aud,
+                                   fail_cost=d.fail_cost * s)
+
+    ref = estimate_regret(data)
+    small = estimate_regret(scaled(data))
+    for name in ("best_fixed", "instance_optimal"):
+        a, b = getattr(ref, name), getattr(small, name)
+        for f in ("estimate", "low", "high"):
+            va, vb = getattr(a, f), getattr(b, f)
+            if np.isnan(va):
+                assert np.isnan(vb)
+            else:
+                assert vb == pytest.approx(va * s, rel=1e-6, abs=1e-9 * abs(ref.paid) * s)
