@@ -317,6 +317,7 @@ class Tuner:
         self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._own_op = True  # whether _last_op is the Tuner's own working copy
         self._primed = False  # _prime runs once, before the policy's first draw
         #: Readable name of every arm (summaries, histories, tables and plots use these).
         self.arm_labels = arms.labels
@@ -539,8 +540,10 @@ class Tuner:
         import solvers
 
         # the previous call's operator lends its pattern work, and its storage when the
-        # Tuner made it (overwrite: it is used by no one else)
-        op = solvers.prepare(A, backend=self.backend, like=self._last_op, overwrite=True)
+        # Tuner made it (overwrite: it is used by no one else) — never an operator the user
+        # passed, even one the user prepares with overwrite=True: the user keeps that one
+        op = solvers.prepare(A, backend=self.backend, like=self._last_op,
+                             overwrite=self._own_op)
         if self.backend == "petsc":
             for method in self._arms.methods:
                 op.require(method)
@@ -551,7 +554,7 @@ class Tuner:
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
             b, x0 = _vectors(b, x0, op.n)
-        self._last_op = op
+        self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
 
     @staticmethod

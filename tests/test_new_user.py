@@ -78,3 +78,27 @@ def test_regret_estimate_does_not_depend_on_the_cost_unit():
                 assert np.isnan(vb)
             else:
                 assert vb == pytest.approx(va * s, rel=1e-6, abs=1e-9 * abs(ref.paid) * s)
+
+
+def test_the_tuner_never_refreshes_an_operator_the_user_passed():
+    # a loop that sometimes passes its own working copy (prepare(..., overwrite=True)) and
+    # sometimes a matrix: the Tuner refreshes only a working copy it made itself
+    import solvers
+
+    A = gallery.laplacian_2d(8).tocsr()
+    B = (A + sp.identity(64)).tocsr()
+    b = np.ones(64)
+    op = solvers.prepare(A, overwrite=True)
+    tuner = bandit.Tuner(solver="sor")
+    tuner.solve(op, b)
+    kept, version = op.data.copy(), op.values_version
+    r = tuner.solve(B, b)  # same pattern as op
+    assert np.array_equal(op.data, kept) and op.values_version == version
+    assert np.linalg.norm(b - A @ solvers.sor(op, b, 1.5).x) <= 1e-8 * np.linalg.norm(b)
+    assert r.converged and np.linalg.norm(b - B @ r.x) <= 1.0001e-8 * np.linalg.norm(b)
+    # after that the Tuner's own working copy is refreshed in place again
+    C = (A + 2 * sp.identity(64)).tocsr()
+    tuner.solve(C, b)
+    own = tuner._last_op
+    tuner.solve((A + 3 * sp.identity(64)).tocsr(), b)
+    assert tuner._last_op is own and own is not op
