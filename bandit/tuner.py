@@ -544,6 +544,8 @@ class Tuner:
         # passed, even one the user prepares with overwrite=True: the user keeps that one
         op = solvers.prepare(A, backend=self.backend, like=self._last_op,
                              overwrite=self._own_op)
+        if not self._own_op and op is not A and op is not self._last_op:
+            op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":
             for method in self._arms.methods:
                 op.require(method)
