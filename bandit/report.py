@@ -147,16 +147,22 @@ def _arm_order(tuner):
     return np.argsort(om, kind="stable")
 
 
+def paid_per_solve(tuner) -> np.ndarray:
+    """What each solve cost (every run, audits excluded) in the tuner's cost unit
+    (:func:`cost_unit`): iterations, seconds, or the work / timed work of its runs."""
+    if tuner._paid is not None:  # work or timed work
+        return np.array(tuner._paid, dtype=float)
+    rows = tuner._rows
+    return np.array(rows["seconds" if tuner.cost == "time" else "iterations"], dtype=float)
+
+
 def estimator_data(tuner) -> RunData:
     """The :class:`~bandit.estimate.RunData` of a tuner's run so far."""
     rows = tuner._rows
     T = len(rows["arm"])
     K = tuner.policy.n_arms
     time_cost = tuner.cost == "time"
-    if tuner._paid is not None:  # work or timed work: what each solve paid in that unit
-        paid = np.array(tuner._paid, dtype=float)
-    else:
-        paid = np.array(rows["seconds" if time_cost else "iterations"], dtype=float)
+    paid = paid_per_solve(tuner)
     ctx = rows["context"]
     x = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
     if T and not np.all(np.isfinite(x)):

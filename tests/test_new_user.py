@@ -102,3 +102,13 @@ def test_the_tuner_never_refreshes_an_operator_the_user_passed():
     own = tuner._last_op
     tuner.solve((A + 3 * sp.identity(64)).tocsr(), b)
     assert tuner._last_op is own and own is not op
+
+
+def test_plot_data_of_a_work_run_is_in_work():
+    from experiments.plots import run_data
+
+    tuner = _config_run("work", T=6)
+    d = run_data(tuner)
+    assert d["unit"] == "work"
+    assert d["cumulative"][-1] == pytest.approx(tuner.regret().paid, rel=1e-12)
+    np.testing.assert_allclose(d["cost"], tuner.history["cost"], rtol=1e-12)  # first tries
