@@ -171,6 +171,12 @@ def estimator_data(tuner) -> RunData:
     cost = np.array(rows["cost"], dtype=float)
     played = np.where(censored, np.nan, cost)
     fail = tuner._failure_cost(0.0)
+    if not (fail > 0.0 and math.isfinite(fail)) and T:
+        # a loaded tuner has not measured a cost per iteration yet (it is not saved): price a
+        # failure from the history, maxiter times the dearest cost per iteration recorded
+        its = np.array(rows["iterations"], dtype=float)
+        per = np.divide(paid, its, out=np.zeros(T), where=its > 0)
+        fail = float(tuner.maxiter * max(per.max(), paid.max()))
     aud = tuner._auditor
     if aud is None:
         audits = {c: np.zeros(0) for c in ("round", "arm", "row", "value", "iterations",

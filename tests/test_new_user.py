@@ -112,3 +112,16 @@ def test_plot_data_of_a_work_run_is_in_work():
     assert d["unit"] == "work"
     assert d["cumulative"][-1] == pytest.approx(tuner.regret().paid, rel=1e-12)
     np.testing.assert_allclose(d["cost"], tuner.history["cost"], rtol=1e-12)  # first tries
+
+
+@pytest.mark.parametrize("cost", ["work", "time"])
+def test_regret_of_a_loaded_tuner_before_any_solve(tmp_path, cost):
+    # `relaxtune plot tuner.json` reports a loaded tuner's regret before it solves anything:
+    # it must be the saved tuner's (a loaded tuner could not price a failure yet, and every
+    # observed cost counted as a failure: regret = everything paid)
+    tuner = _config_run(cost, T=8, audit_budget=0.1)
+    tuner.save(tmp_path / "t.json")
+    loaded = bandit.Tuner.load(tmp_path / "t.json")
+    a, b = tuner.regret().best_fixed, loaded.regret().best_fixed
+    assert b.estimate == pytest.approx(a.estimate, rel=1e-9)
+    assert b.unbiased == a.unbiased
