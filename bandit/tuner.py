@@ -915,6 +915,7 @@ class Tuner:
                        "audit_seed": self.audit_seed},
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
             "audits": None if self._auditor is None else self._auditor.state_dict(),
+            "measured": self._arms.measured_state(),
             **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
@@ -937,6 +938,19 @@ class Tuner:
             raise TunerFileError(f"{path}: config: {exc}") from None
         tuner._log = data["log"]
         tuner._work = data["work"]
+        measured = data.get("measured")
+        if measured is not None:  # what the runs measured: the guard's budgets go on the same
+            arms = tuner._arms
+            families = max(arms.n_families, 1)
+            if len(measured["rate"]) != families:
+                raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
+                                     f"families, expected {families} for these arms")
+            for k, _ in measured["setup"]:
+                if not (k < tuner.policy.n_arms and arms.configs
+                        and arms.configs[k].setup_key is not None):
+                    raise TunerFileError(f"{path}: measured.setup names arm {k}, which has "
+                                         "no set-up")
+            arms.load_measured(measured)
         if tuner._paid is not None:
             # what each solve paid in work or timed work; a file without it (written before
             # it was kept) reads the cost told to the policy, exact for a round whose first

@@ -125,3 +125,38 @@ def test_regret_of_a_loaded_tuner_before_any_solve(tmp_path, cost):
     a, b = tuner.regret().best_fixed, loaded.regret().best_fixed
     assert b.estimate == pytest.approx(a.estimate, rel=1e-9)
     assert b.unbiased == a.unbiased
+
+
+@pytest.mark.parametrize("cost", ["work", "time"])
+def test_a_loaded_tuner_keeps_what_its_runs_measured(tmp_path, cost):
+    # the guard's budgets and failure costs of configuration arms use the costs per
+    # iteration measured so far; a loaded tuner must go on with the same ones
+    import solvers
+
+    tuner = _config_run(cost, T=8)
+    tuner.save(tmp_path / "t.json")
+    loaded = bandit.Tuner.load(tmp_path / "t.json")
+    op = solvers.prepare(_shifted(3)[0])
+    for k in range(tuner.policy.n_arms):
+        assert loaded._arms.rate(k, op) == tuner._arms.rate(k, op)
+        assert loaded._arms.budget(k, 3.0, 50.0 if cost == "work" else 1e-4, op, 10_000) == \
+            tuner._arms.budget(k, 3.0, 50.0 if cost == "work" else 1e-4, op, 10_000)
+    tuner._last_op = loaded._last_op = op
+    assert loaded._failure_cost(0.0) == tuner._failure_cost(0.0) > 0
+
+
+def test_a_tuner_file_with_foreign_measurements_is_refused(tmp_path):
+    import json
+
+    tuner = _config_run("work", T=3)
+    tuner.save(tmp_path / "t.json")
+    data = json.loads((tmp_path / "t.json").read_text())
+    data["measured"]["rate"].append([1.0, 2])
+    data["measured"]["fit"].append([0, 0.0, 0.0, 0.0, 0.0])
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(bandit.TunerFileError, match="measured.rate"):
+        bandit.Tuner.load(tmp_path / "bad.json")
+    data["measured"] = {"rate": "x"}
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(bandit.TunerFileError, match="measured"):
+        bandit.Tuner.load(tmp_path / "bad.json")
