@@ -307,7 +307,10 @@ class Hook:
         reg = est["regret"] if est else math.nan
         lead = tuner._log[-1][_LEADER] if tuner._log else -1
         name = tuner.arm_labels[lead] if lead >= 0 else "-"
-        return (f"iterations={self._iters:,}, regret≈{reg:,.0f} (vs best fixed), "
+        unit = cost_unit(tuner.cost)
+        shown = f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
+            "s" if unit == "seconds" else " work")
+        return (f"iterations={self._iters:,}, regret≈{shown} (vs best fixed), "
                 f"leader={name}")
 
     def close(self):

@@ -160,3 +160,13 @@ def test_a_tuner_file_with_foreign_measurements_is_refused(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(bandit.TunerFileError, match="measured"):
         bandit.Tuner.load(tmp_path / "bad.json")
+
+
+def test_progress_bar_shows_a_timed_regret_in_seconds():
+    # a regret in seconds (microsecond solves) is not rounded to "0"
+    from bandit.report import Hook, quick_totals, estimator_data
+
+    tuner = _config_run("time", T=6)
+    text = Hook(tuner, False, None).postfix()
+    reg = quick_totals(estimator_data(tuner))["regret"]
+    assert f"regret≈{reg:.3g}s (vs best fixed)" in text
