@@ -83,7 +83,7 @@ _CAP_FROM, _CAP_GAP = 1024, 0.3
 def _solved(tuner):
     """What the user's solves have cost so far, in the tuner's cost unit."""
     if tuner._paid is not None:  # work or timed work
-        return float(sum(tuner._paid))
+        return tuner._paid_sum
     return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
 
 

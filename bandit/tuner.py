@@ -314,6 +314,7 @@ class Tuner:
         # per solve, what it paid in the cost unit when that is neither iterations nor seconds
         # (work, timed work): the regret's `paid` and the audit budget's measure
         self._paid = [] if cost in ("work", "timed_work") else None
+        self._paid_sum = 0.0  # their running sum (the audit budget reads it every solve)
         self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
@@ -500,6 +501,7 @@ class Tuner:
             paid = self._round_cost
         if self._paid is not None:
             self._paid.append(paid)
+            self._paid_sum += paid
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -958,6 +960,7 @@ class Tuner:
             paid = data.get("paid")
             rows = tuner._rows
             tuner._paid = list(paid) if paid is not None else [float(c) for c in rows["cost"]]
+            tuner._paid_sum = float(sum(tuner._paid))
         if data["auditor"] is not None:
             tuner._auditor.load_state(data["auditor"])
         return tuner
