@@ -403,9 +403,13 @@ class Tuner:
         else:
             tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
         seen = set()
+        # with a clock for cost, a float arm's solver runs once too: the first timed solve
+        # would otherwise pay for loading its kernels (~10 ms against a solve of ~50 µs), and
+        # the learner would be told that as the arm's cost
+        timed = self.cost in ("time", "timed_work")
         for i, (arm, cfg) in enumerate(zip(self.policy.arms, arms.configs)):
             key = (cfg.family, cfg.knobs)
-            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous):
+            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous or timed):
                 continue  # a float arm is a checked ω
             seen.add(key)
             fn, kw = cfg.call()
