@@ -134,7 +134,52 @@ def _check(payload, columns):
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
-            "work": _work(payload)}
+            "work": _work(payload), "paid": _paid(payload, len(log), config["cost"]),
+            "measured": _measured(payload)}
+
+
+def _measured(payload):
+    """The arms' measured costs per iteration and set-up (``None`` if not in the file; the
+    shapes are checked against the arms by the Tuner's ``load``)."""
+    if "measured" not in payload:
+        return None
+    m = _decode(payload["measured"], "measured")
+
+    def nonneg(v, integer=False):
+        return (_is_int(v) if integer else _is_real(v) and math.isfinite(v)) and v >= 0
+
+    _need(isinstance(m, dict) and set(m) == {"rate", "all", "per_work", "fit", "setup"},
+          "measured must hold exactly 'rate', 'all', 'per_work', 'fit' and 'setup'")
+    pairs = m["rate"] + [m["all"]]
+    _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
+          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
+                  for p in pairs),
+          "measured.rate and measured.all must be [cost >= 0, iterations >= 0] pairs")
+    _need(isinstance(m["per_work"], list) and len(m["per_work"]) == 2
+          and all(nonneg(v) for v in m["per_work"]),
+          "measured.per_work must be [seconds >= 0, work >= 0]")
+    _need(isinstance(m["fit"], list) and len(m["fit"]) == len(m["rate"])
+          and all(isinstance(f, list) and len(f) == 5 and nonneg(f[0], True)
+                  and all(_is_real(v) and math.isfinite(v) for v in f[1:]) for f in m["fit"]),
+          "measured.fit must hold one [n, Σw, Σw², Σs, Σsw] per family")
+    _need(isinstance(m["setup"], list)
+          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
+                  for p in m["setup"]),
+          "measured.setup must be [arm index, set-up cost >= 0] pairs")
+    return m
+
+
+def _paid(payload, T, cost):
+    """What each solve paid in work or timed work (``None`` if not in the file)."""
+    if "paid" not in payload or cost not in ("work", "timed_work"):
+        return None
+    paid = _decode(payload["paid"], "paid")
+    _need(isinstance(paid, list) and len(paid) == T,
+          f"paid must be a list of one cost per solve ({T}), got {paid!r:.80}")
+    for i, v in enumerate(paid):
+        _need(_is_real(v) and math.isfinite(v) and v >= 0,
+              f"paid[{i}] must be a finite number >= 0, got {v!r}")
+    return [float(v) for v in paid]
 
 
 def _check_2(payload, columns):

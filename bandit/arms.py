@@ -547,6 +547,28 @@ class ArmSet:
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
 
+    # -- persistence ------------------------------------------------------------------------
+    def measured_state(self) -> dict:
+        """What the runs so far measured (costs per iteration per family, seconds per unit
+        of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
+        depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
+        first arm with that set-up."""
+        keys = [c.setup_key for c in self.configs] if self.configs else []
+        setup = [[keys.index(key), float(v)] for key, v in self._setup.items() if key in keys]
+        return {"rate": [[float(c), int(n)] for c, n in self._rate],
+                "all": [float(self._all[0]), int(self._all[1])],
+                "per_work": [float(v) for v in self._per_work],
+                "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
+                "setup": sorted(setup)}
+
+    def load_measured(self, state) -> None:
+        """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
+        self._rate = [[float(c), int(n)] for c, n in state["rate"]]
+        self._all = [float(state["all"][0]), int(state["all"][1])]
+        self._per_work = [float(v) for v in state["per_work"]]
+        self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
+        self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
+
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
         """Per arm: ``(function, {False: kwargs, True: kwargs with dtol})``; ``common`` holds

@@ -82,6 +82,8 @@ _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 def _solved(tuner):
     """What the user's solves have cost so far, in the tuner's cost unit."""
+    if tuner._paid is not None:  # work or timed work
+        return tuner._paid_sum
     return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
 
 

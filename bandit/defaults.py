@@ -36,7 +36,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     solver : str or None
         A :data:`solvers.SOLVERS` name (a custom solver function: pass ``None``).
     arms : sequence of float or dict, optional
-        Default :data:`DEFAULT_ARMS`.
+        Default :data:`DEFAULT_ARMS`; for ``"cg"``, which takes no ω, one arm (plain CG).
+        Configuration arms (:func:`bandit.config_grid`) let a learner choose among CG's
+        preconditioners.
     context_dim : int, optional
         Context length; default: taken from the first context (none at all is allowed).
     context_bounds : (float, float) or sequence of (float, float), optional
@@ -58,7 +60,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     """
     from .joint import JointCB
 
-    arms = list(DEFAULT_ARMS if arms is None else arms)
+    if arms is None:  # plain CG has no ω: one arm, not twenty copies of the same solver
+        arms = [1.0] if solver == "cg" else DEFAULT_ARMS
+    arms = list(arms)
     prior = "theory" if solver == "sor" else None
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_within=EXPLORE_WITHIN, prior=prior, seed=seed)

@@ -182,7 +182,7 @@ class RegretReport:
     paid : float
         Total cost paid by the run (the cost unit of the tuner).
     unit : str
-        ``"iterations"`` or ``"seconds"``.
+        ``"iterations"``, ``"seconds"`` (``cost="time"`` or ``"timed_work"``) or ``"work"``.
     rounds : int
     cost : dict
         ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),
@@ -684,10 +684,14 @@ class _Track:
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
+        floor_sd = np.broadcast_to(floor_sd, (K,))
         if flat.any():
+            # of the floor's size, in the cost unit (a unit deviation would be a whole second
+            # on solves of microseconds with cost="time")
             dev[:, flat] = rng.standard_normal(
-                (X.shape[1], int(flat.sum())))
-            boot_sd = np.where(flat, 1.0, boot_sd)
+                (X.shape[1], int(flat.sum()))) * floor_sd[flat]
+            boot_sd = np.where(flat, floor_sd, boot_sd)
+        self._floor = floor_sd
         self.inflate = _small_sample(spread, k, K) * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
@@ -710,7 +714,7 @@ class _Track:
         pd = self.den[:, j][:, None] + np.cumsum(Md @ self.X, axis=0)[:cps.size]
         draws = self.base[:, j][:, None] + _hajek(pn, pd, cps[:, None])
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
-            return self.inflate[j] * cps / self.T
+            return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
 
 

@@ -147,13 +147,22 @@ def _arm_order(tuner):
     return np.argsort(om, kind="stable")
 
 
+def paid_per_solve(tuner) -> np.ndarray:
+    """What each solve cost (every run, audits excluded) in the tuner's cost unit
+    (:func:`cost_unit`): iterations, seconds, or the work / timed work of its runs."""
+    if tuner._paid is not None:  # work or timed work
+        return np.array(tuner._paid, dtype=float)
+    rows = tuner._rows
+    return np.array(rows["seconds" if tuner.cost == "time" else "iterations"], dtype=float)
+
+
 def estimator_data(tuner) -> RunData:
     """The :class:`~bandit.estimate.RunData` of a tuner's run so far."""
     rows = tuner._rows
     T = len(rows["arm"])
     K = tuner.policy.n_arms
     time_cost = tuner.cost == "time"
-    paid = np.array(rows["seconds" if time_cost else "iterations"], dtype=float)
+    paid = paid_per_solve(tuner)
     ctx = rows["context"]
     x = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
     if T and not np.all(np.isfinite(x)):
@@ -162,6 +171,12 @@ def estimator_data(tuner) -> RunData:
     cost = np.array(rows["cost"], dtype=float)
     played = np.where(censored, np.nan, cost)
     fail = tuner._failure_cost(0.0)
+    if not (fail > 0.0 and math.isfinite(fail)) and T:
+        # a loaded tuner has not measured a cost per iteration yet (it is not saved): price a
+        # failure from the history, maxiter times the dearest cost per iteration recorded
+        its = np.array(rows["iterations"], dtype=float)
+        per = np.divide(paid, its, out=np.zeros(T), where=its > 0)
+        fail = float(tuner.maxiter * max(per.max(), paid.max()))
     aud = tuner._auditor
     if aud is None:
         audits = {c: np.zeros(0) for c in ("round", "arm", "row", "value", "iterations",
@@ -187,7 +202,7 @@ def estimator_data(tuner) -> RunData:
                    q=q, r=r, audits=audits, fail_cost=float(fail), n_arms=K,
                    arm_order=_arm_order(tuner), randomised=bool(tuner.policy.randomised),
                    full=full, cap=cap, maxiter=tuner.maxiter,
-                   budget=None if time_cost else np.array(rows["budget"], dtype=float),
+                   budget=None if tuner.cost != "iterations" else np.array(rows["budget"], dtype=float),
                    complete=complete)
 
 
@@ -206,10 +221,16 @@ def audit_cost(tuner) -> dict:
             "solve_seconds": solve, "fraction": spent / solve if solve > 0 else 0.0}
 
 
+def cost_unit(cost) -> str:
+    """The unit of a tuner's costs: ``"iterations"``, ``"seconds"`` (``"time"`` and
+    ``"timed_work"``) or ``"work"`` (matrix-pass equivalents)."""
+    return {"time": "seconds", "timed_work": "seconds", "work": "work"}.get(cost, "iterations")
+
+
 def regret(tuner, *, level=0.9, n_boot=200, seed=0) -> RegretReport:
     """:meth:`bandit.Tuner.regret`."""
     rep = estimate_regret(estimator_data(tuner), level=level, n_boot=n_boot, seed=seed,
-                          unit="seconds" if tuner.cost == "time" else "iterations")
+                          unit=cost_unit(tuner.cost))
     cost = audit_cost(tuner)
     cost["report_seconds"] = rep.cost["report_seconds"]
     return RegretReport(rep.best_fixed, rep.instance_optimal, rep.paid, rep.unit, rep.rounds,
@@ -286,7 +307,10 @@ class Hook:
         reg = est["regret"] if est else math.nan
         lead = tuner._log[-1][_LEADER] if tuner._log else -1
         name = tuner.arm_labels[lead] if lead >= 0 else "-"
-        return (f"iterations={self._iters:,}, regret≈{reg:,.0f} (vs best fixed), "
+        unit = cost_unit(tuner.cost)
+        shown = f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
+            "s" if unit == "seconds" else " work")
+        return (f"iterations={self._iters:,}, regret≈{shown} (vs best fixed), "
                 f"leader={name}")
 
     def close(self):

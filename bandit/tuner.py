@@ -311,8 +311,14 @@ class Tuner:
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
+        # per solve, what it paid in the cost unit when that is neither iterations nor seconds
+        # (work, timed work): the regret's `paid` and the audit budget's measure
+        self._paid = [] if cost in ("work", "timed_work") else None
+        self._paid_sum = 0.0  # their running sum (the audit budget reads it every solve)
+        self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
         self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
         self._last_op = None
+        self._own_op = True  # whether _last_op is the Tuner's own working copy
         self._primed = False  # _prime runs once, before the policy's first draw
         #: Readable name of every arm (summaries, histories, tables and plots use these).
         self.arm_labels = arms.labels
@@ -397,9 +403,13 @@ class Tuner:
         else:
             tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
         seen = set()
+        # with a clock for cost, a float arm's solver runs once too: the first timed solve
+        # would otherwise pay for loading its kernels (~10 ms against a solve of ~50 µs), and
+        # the learner would be told that as the arm's cost
+        timed = self.cost in ("time", "timed_work")
         for i, (arm, cfg) in enumerate(zip(self.policy.arms, arms.configs)):
             key = (cfg.family, cfg.knobs)
-            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous):
+            if key in seen or not (isinstance(arm, dict) or arms.heterogeneous or timed):
                 continue  # a float arm is a checked ω
             seen.add(key)
             fn, kw = cfg.call()
@@ -483,13 +493,19 @@ class Tuner:
             cost = self._cost_of(r)
             self.tell(arm, cost, context, False, True)
             final, censored, fallback, info = r, False, -1, None
+            paid = cost
         elif self.guard is None:  # no fallback: the failure is returned as it is
-            cost = self._failure_cost(self._cost_of(r))
+            paid = self._cost_of(r)
+            cost = self._failure_cost(paid)
             self.tell(arm, cost, context, True, False)
             final, censored, fallback, info = r, True, -1, None
         else:
             final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
                                                                    best, r, budget)
+            paid = self._round_cost
+        if self._paid is not None:
+            self._paid.append(paid)
+            self._paid_sum += paid
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -530,8 +546,12 @@ class Tuner:
         import solvers
 
         # the previous call's operator lends its pattern work, and its storage when the
-        # Tuner made it (overwrite: it is used by no one else)
-        op = solvers.prepare(A, backend=self.backend, like=self._last_op, overwrite=True)
+        # Tuner made it (overwrite: it is used by no one else) — never an operator the user
+        # passed, even one the user prepares with overwrite=True: the user keeps that one
+        op = solvers.prepare(A, backend=self.backend, like=self._last_op,
+                             overwrite=self._own_op)
+        if not self._own_op and op is not A and op is not self._last_op:
+            op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":
             for method in self._arms.methods:
                 op.require(method)
@@ -542,7 +562,7 @@ class Tuner:
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
             b, x0 = _vectors(b, x0, op.n)
-        self._last_op = op
+        self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
 
     @staticmethod
@@ -690,6 +710,7 @@ class Tuner:
         final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
         round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
             else sum(self._cost_of(r) for _, r, *_ in runs)
+        self._round_cost = round_cost
         # what the policy is told about the arm it chose (class notes)
         mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
         if mine:
@@ -899,7 +920,9 @@ class Tuner:
                        "guard": self.guard, "audit_budget": self.audit_budget,
                        "audit_seed": self.audit_seed},
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
-            "audits": None if self._auditor is None else self._auditor.state_dict()})
+            "audits": None if self._auditor is None else self._auditor.state_dict(),
+            "measured": self._arms.measured_state(),
+            **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
@@ -921,6 +944,27 @@ class Tuner:
             raise TunerFileError(f"{path}: config: {exc}") from None
         tuner._log = data["log"]
         tuner._work = data["work"]
+        measured = data.get("measured")
+        if measured is not None:  # what the runs measured: the guard's budgets go on the same
+            arms = tuner._arms
+            families = max(arms.n_families, 1)
+            if len(measured["rate"]) != families:
+                raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
+                                     f"families, expected {families} for these arms")
+            for k, _ in measured["setup"]:
+                if not (k < tuner.policy.n_arms and arms.configs
+                        and arms.configs[k].setup_key is not None):
+                    raise TunerFileError(f"{path}: measured.setup names arm {k}, which has "
+                                         "no set-up")
+            arms.load_measured(measured)
+        if tuner._paid is not None:
+            # what each solve paid in work or timed work; a file without it (written before
+            # it was kept) reads the cost told to the policy, exact for a round whose first
+            # attempt converged
+            paid = data.get("paid")
+            rows = tuner._rows
+            tuner._paid = list(paid) if paid is not None else [float(c) for c in rows["cost"]]
+            tuner._paid_sum = float(sum(tuner._paid))
         if data["auditor"] is not None:
             tuner._auditor.load_state(data["auditor"])
         return tuner

@@ -633,10 +633,13 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     print(f"{len(paths)} files written to {folder}")
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
-        band = (f", {data['level']:.0%} interval [{bf['low'][-1]:,.0f}, {bf['high'][-1]:,.0f}]"
-                if bf["unbiased"] else " (biased: no interval)")
-        print(f"{data['rounds'].size} solves, {data['cumulative'][-1]:,.0f} {data['unit']}; "
-              f"regret vs the best fixed arm {bf['estimate'][-1]:,.0f}{band}")
+        # iterations as whole numbers; seconds (microsecond solves) and work significant
+        fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
+        band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
+                f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
+        print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
+              f"{data['unit']}; regret vs the best fixed arm {fmt.format(bf['estimate'][-1])}"
+              f"{band}")
     return 0
 
 

@@ -501,8 +501,9 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     Returns
     -------
     dict
-        ``rounds`` (T,) 1..T; ``cost`` (T,) what each solve cost (every run; iterations, or
-        seconds with ``cost="time"``) and ``cumulative`` its running sum; ``unit``;
+        ``rounds`` (T,) 1..T; ``cost`` (T,) what each solve cost (every run, in the tuner's
+        cost unit: iterations; seconds with ``cost="time"`` or ``"timed_work"``; work with
+        ``cost="work"``) and ``cumulative`` its running sum; ``unit``;
         ``arm``, ``omega`` (NaN for an arm without ω), ``context`` (NaN: none; the first
         coordinate of a vector), ``fallback`` (bool: another arm finished the solve),
         ``converged`` (bool); ``labels`` (the arm labels) and ``y_is_omega`` (whether every
@@ -524,7 +525,9 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     """
     h = tuner.history
     T = len(h["arm"])
-    cost = h["seconds"] if tuner.cost == "time" else h["iterations"].astype(float)
+    from bandit.report import paid_per_solve
+
+    cost = paid_per_solve(tuner)
     ctx = h["context"]
     ctx = ctx[:, 0] if ctx.ndim == 2 else ctx
     rep = tuner.regret(level=level, seed=seed)

@@ -143,3 +143,21 @@ def test_context_free_default_saves_and_resumes():
     assert p.counts.tolist() == q.counts.tolist()
     with pytest.raises(ValueError, match="without a context"):
         p.select(0.5)
+
+
+def test_default_policy_of_plain_cg_has_one_arm():
+    # plain CG takes no ω: the paper's 20-point ω grid would be 20 copies of the same solver
+    # (arm counts spread over labels "1" … "1.95", audits spent on identical runs)
+    import numpy as np
+
+    from bandit import Tuner
+    from solvers import cg, gallery
+
+    assert default_policy("cg").n_arms == 1
+    tuner = Tuner(solver="cg")
+    A = gallery.laplacian_2d(8)
+    b = np.ones(64)
+    for _ in range(3):
+        r = tuner.solve(A, b)
+    assert r.iterations == cg(A, b).iterations
+    assert tuner.summary()["regret"]["best_fixed"]["estimate"] == 0.0

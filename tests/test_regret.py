@@ -442,3 +442,19 @@ def test_hard_cap_rescales_before_the_first_plan():
     a = tuner.audits
     first = a["iterations"][(a["round"] < 64) & (a["seconds"] > 0)].sum()
     assert aud.spent - first <= 0.05 * tuner.history["iterations"].sum()
+
+
+def test_relaxtune_plot_a_saved_timed_tuner_prints_its_seconds(tmp_path, capsys):
+    # a run of microsecond solves: its seconds are not printed as "0 seconds"
+    from experiments.cli import main
+    from solvers import gallery
+
+    tuner = Tuner(bandit.FixedArm(OMEGAS), solver="sor", cost="time")
+    for c in (0.1, 0.2, 0.3):
+        tuner.solve(gallery.shifted_laplacian_2d(4, c), np.ones(16), context=c)
+    path = tmp_path / "timed.json"
+    tuner.save(path)
+    assert main(["plot", str(path)]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    paid = float(line.split(" solves, ")[1].split(" seconds")[0])
+    assert paid == pytest.approx(float(np.sum(tuner.history["seconds"])), rel=1e-3)
