@@ -612,7 +612,7 @@ def _heat(args, learners, keeper) -> None:
                       "CG's")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
-        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+        print(_closing(t0, out, args.no_plots))
 
 
 def _plot_tuner(path: Path, out: Path | None) -> int:
@@ -689,7 +689,13 @@ def _precond(args, keeper) -> None:
                           f"{_fmt(t[name]['vs_omega_learner'])}")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
-        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+        print(_closing(t0, out, args.no_plots))
+
+
+def _closing(t0, out, no_plots) -> str:
+    """The last line of a study: its wall-clock total and where its figures went."""
+    where = "" if no_plots else f"; figures in {out / 'figures'}"
+    return f"total {time.perf_counter() - t0:.0f} s{where}"
 
 
 def _fmt(v):

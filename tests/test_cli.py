@@ -153,3 +153,19 @@ def test_heat2d_petsc_one_rank_sampled_baselines(tmp_path):
     assert m["direct"]["seconds"] > 0 and m["chebcb"]["all_converged"]
     assert abs(m["cg"]["iterations"] - runs["numba"]["methods"]["cg"]["iterations"]) <= 3
     assert m["cg"]["iterations"] >= 3 * 5  # CG did real work on each sampled step (n = 49)
+
+
+def test_no_plots_does_not_announce_figures(tmp_path, capsys):
+    """With --no-plots no figures folder is written, and the closing line does not point
+    to one; without it, the folder it names exists."""
+    out = tmp_path / "n"
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--no-plots", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert not (out / "figures").exists()
+    assert "figures in" not in text and f"results written to {out}" in text
+    out2 = tmp_path / "p"
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--out", str(out2)]) == 0
+    assert f"figures in {out2 / 'figures'}" in capsys.readouterr().out
+    assert (out2 / "figures").is_dir()
