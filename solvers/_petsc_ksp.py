@@ -241,6 +241,15 @@ class PetscSolver:
             raise ValueError(
                 f"PETSc rejected the options {user or settings} for {kind} "
                 f"(prefix -{self.prefix}): {exc}") from None
+        ranks = op.comm.getSize()
+        if ksp.getPC().getType() == "eisenstat" and ranks > 1:
+            # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks
+            # of an MPIAIJ Mat do not have: KSPSolve would fail (and leave a broken KSP)
+            ksp.destroy()
+            raise ValueError(
+                f"pc_type eisenstat runs on one rank only (PETSc has no diagonal-block "
+                f"product for a Mat distributed over {ranks} ranks); use pc_type sor "
+                "(the symmetric sweep, ssor_pcg's default) instead")
         unused = sorted(k for k in user if not db.used(self.prefix + k))
         if unused:
             ksp.destroy()
