@@ -35,7 +35,6 @@ grid minimum, averaged over runs (sequence seeds × learner seeds, ≥ 5 runs ea
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -45,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser
 
 from .results import _replace_atomically
 
@@ -493,7 +494,7 @@ def format_rows(rows, markdown=False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="relaxtune bench learners",
+    ap = BenchParser("learners",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=list(SHORT), choices=sorted(CASES),
                     help="sequences to run (default: the short-horizon suite)")

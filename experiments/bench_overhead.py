@@ -15,7 +15,6 @@ on), and a stand-in solver that does no work (the Tuner's own overhead alone).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import platform
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser
 
 __all__ = ["main"]
 
@@ -123,7 +124,7 @@ def _cpu() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.bench_overhead",
+    ap = BenchParser("overhead",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout whose bandit package is the reference")

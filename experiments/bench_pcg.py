@@ -30,7 +30,6 @@ Examples
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -39,6 +38,8 @@ import time
 
 import numba
 import numpy as np
+
+from ._bench import BenchParser
 
 from solvers import gallery, pcg, preconditioner, prepare, work_model
 
@@ -215,7 +216,7 @@ def sanity(results) -> list[str]:
 
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench pcg``)."""
-    ap = argparse.ArgumentParser(prog="relaxtune bench pcg",
+    ap = BenchParser("pcg",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6],
                     help="approximate unknowns (default 1e4 1e5 1e6)")

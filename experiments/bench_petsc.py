@@ -23,12 +23,13 @@ Examples
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 
 import numpy as np
+
+from ._bench import BenchParser
 import scipy.sparse.linalg as spla
 
 from . import _bench as B
@@ -343,7 +344,7 @@ def _est(v):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="relaxtune bench petsc",
+    p = BenchParser("petsc",
                                 description="Numba vs PETSc per-iteration time and tuned overhead")
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 316, 1000],
                    help="grid sides m (n = m²); 100 316 1000 give n ≈ 1e4 1e5 1e6")

@@ -25,13 +25,14 @@ One run per (study, policy, seed); on the offset studies seed ``s`` also draws s
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
@@ -246,7 +247,7 @@ def format_rows(rows, markdown=False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="relaxtune bench regret",
+    ap = BenchParser("regret",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--studies", nargs="+", default=["offset_high", "offset_low", "heat2d_50"],
                     choices=STUDIES)

@@ -328,7 +328,10 @@ def _bench(which: str, argv) -> int:
         mod = importlib.import_module(BENCHES[which])
     except ImportError as exc:
         raise UsageError(f"bench {which}: cannot import {BENCHES[which]} ({exc})") from None
-    return int(mod.main(list(argv)) or 0)
+    try:
+        return int(mod.main(list(argv)) or 0)
+    except SystemExit as exc:  # a benchmark's parser: its one-line error is already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
 # --- checks made before any computation --------------------------------------------------------

@@ -169,3 +169,24 @@ def test_no_plots_does_not_announce_figures(tmp_path, capsys):
                  "--out", str(out2)]) == 0
     assert f"figures in {out2 / 'figures'}" in capsys.readouterr().out
     assert (out2 / "figures").is_dir()
+
+
+@pytest.mark.parametrize("which", ["kernels", "pcg", "petsc", "tuner", "overhead", "bandit",
+                                   "learners", "regret"])
+def test_bench_bad_option_is_one_line(which, capsys):
+    """Every benchmark refuses an unknown option like the other subcommands: one line
+    naming the benchmark, no usage dump, status 2, nothing measured."""
+    assert main(["bench", which, "--no-such-option"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"relaxtune: error: bench {which}: ")
+    assert "--no-such-option" in cap.err and cap.err.count("\n") == 1
+    assert cap.out == ""
+
+
+def test_bench_bandit_checks_its_arguments(capsys):
+    for argv, what in ((["--rounds", "0"], "--rounds"), (["--rounds", "-1"], "--rounds"),
+                       (["--policies", "nope"], "nope")):
+        assert main(["bench", "bandit", *argv]) == 2
+        cap = capsys.readouterr()
+        assert cap.err.startswith("relaxtune: error: bench bandit: ") and what in cap.err
+        assert cap.err.count("\n") == 1 and cap.out == ""
