@@ -510,6 +510,15 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
+    import bandit
+
+    if args.max_T is not None and args.max_T < 2:
+        ap.error(f"--max-T must be >= 2, got {args.max_T}")
+    unknown = [s for s in args.learners
+               if s.partition("@")[0] not in ("default", *bandit.POLICIES)]
+    if unknown:
+        ap.error(f"--learners: unknown learner(s) {unknown}; known: 'default', "
+                 f"{', '.join(sorted(bandit.POLICIES))} (optionally NAME@MODE)")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
     rows = []
     t0 = time.perf_counter()

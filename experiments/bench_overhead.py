@@ -132,6 +132,10 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=400, help="solves per batch")
     ap.add_argument("--batches", type=int, default=30)
     args = ap.parse_args(argv)
+    for name, value, low in (("--nx", args.nx, 2), ("--steps", args.steps, 1),
+                             ("--batches", args.batches, 1)):
+        if value < low:
+            ap.error(f"{name} must be >= {low}, got {value}")
     import bandit
 
     systems = _systems(args.nx, args.steps)

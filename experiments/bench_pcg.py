@@ -231,6 +231,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    if args.target <= 0:
+        ap.error(f"--target must be > 0 (seconds), got {args.target}")
+    if any(not size >= 8 for size in args.sizes):
+        ap.error(f"--sizes must be numbers of unknowns >= 8, got {args.sizes}")
     print(f"CPU: {cpu_model()}")
     print("per-iteration time: slope over k of solves capped at k iterations; "
           "ratios: median [min, max] over interleaved repeats; work: matrix-pass equivalents "

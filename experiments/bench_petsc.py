@@ -364,6 +364,8 @@ def main(argv=None) -> int:
     if (args.rounds < 3 or args.target <= 0 or args.overhead_rounds < 1
             or any(m < 2 for m in args.sizes + args.solve_sizes + args.overhead_sizes)):
         p.error("--rounds must be >= 3, --target > 0, --overhead-rounds >= 1, sizes >= 2")
+    if args.heat2d is not None and (args.heat2d[0] < 2 or args.heat2d[1] < 1):
+        p.error(f"--heat2d NX STEPS needs NX >= 2 and STEPS >= 1, got {args.heat2d}")
     info = B.machine_info()
 
     def progress(s):

@@ -263,6 +263,17 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    import bandit
+
+    for name, value, low in (("--seeds", args.seeds, 1), ("--T", args.T, 2),
+                             ("--jobs", args.jobs, 1)):
+        if value < low:
+            ap.error(f"{name} must be >= {low}, got {value}")
+    if not 0.0 <= args.budget <= 1.0:
+        ap.error(f"--budget must be a fraction in [0, 1], got {args.budget}")
+    unknown = [p for p in args.policies if p not in bandit.POLICIES]
+    if unknown:
+        ap.error(f"--policies: unknown learner(s) {unknown}; known: {sorted(bandit.POLICIES)}")
     from .offset_study import run_parallel
 
     # cost matrices first (one process each), then the runs

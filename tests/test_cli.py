@@ -190,3 +190,28 @@ def test_bench_bandit_checks_its_arguments(capsys):
         cap = capsys.readouterr()
         assert cap.err.startswith("relaxtune: error: bench bandit: ") and what in cap.err
         assert cap.err.count("\n") == 1 and cap.out == ""
+
+
+@pytest.mark.parametrize("which,argv,what", [
+    ("regret", ["--seeds", "0"], "--seeds"),
+    ("regret", ["--T", "0"], "--T"),
+    ("regret", ["--budget", "-1"], "--budget"),
+    ("regret", ["--jobs", "0"], "--jobs"),
+    ("regret", ["--policies", "nope"], "nope"),
+    ("learners", ["--max-T", "0"], "--max-T"),
+    ("learners", ["--learners", "nope"], "nope"),
+    ("overhead", ["--nx", "1"], "--nx"),
+    ("overhead", ["--steps", "0"], "--steps"),
+    ("overhead", ["--batches", "0"], "--batches"),
+    ("pcg", ["--sizes", "0"], "--sizes"),
+    ("pcg", ["--target", "-1"], "--target"),
+    ("tuner", ["--seed", "-1"], "--seed"),
+    ("petsc", ["--heat2d", "1", "0"], "--heat2d"),
+])
+def test_bench_bad_values_are_usage_errors(which, argv, what, capsys, tmp_path):
+    """A value a benchmark cannot use is refused before anything is computed or printed:
+    one line naming the option, status 2 (not a failure after the first tables)."""
+    assert main(["bench", which, *argv]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"relaxtune: error: bench {which}: ") and what in cap.err
+    assert cap.err.count("\n") == 1 and cap.out == ""
