@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ._bench import BenchParser
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main", "overhead"]
 
@@ -72,6 +72,7 @@ def main(argv=None) -> int:
     if args.rounds < 10:
         ap.error(f"--rounds must be >= 10 (the first checkpoint), got {args.rounds}")
     checkpoints = [c for c in (10, 1_000, 10_000, 100_000) if c <= args.rounds]
+    print(machine_header(), flush=True)
     for name in args.policies:  # warm-up: compile every kernel before timing
         overhead(name, rounds=30, checkpoints=(30,))
     print(f"learner overhead, µs per round (select + update), K = {len(ARMS)} arms")

@@ -215,3 +215,11 @@ def test_bench_bad_values_are_usage_errors(which, argv, what, capsys, tmp_path):
     cap = capsys.readouterr()
     assert cap.err.startswith(f"relaxtune: error: bench {which}: ") and what in cap.err
     assert cap.err.count("\n") == 1 and cap.out == ""
+
+
+def test_bench_bandit_prints_the_machine(capsys):
+    """Timings come with the machine they were measured on (CPU model, libraries)."""
+    assert main(["bench", "bandit", "--rounds", "10", "--policies", "tsallis_inf"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ") and "# libraries: python " in out
+    assert "tsallis_inf" in out
