@@ -636,10 +636,14 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     print(f"{len(paths)} files written to {folder}")
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
-        band = (f", {data['level']:.0%} interval [{bf['low'][-1]:,.0f}, {bf['high'][-1]:,.0f}]"
+        # whole iterations, but seconds (or work) with significant digits: a run's seconds
+        # are often far below one
+        fmt = ((lambda v: f"{v:,.0f}") if data["unit"] == "iterations"
+               else (lambda v: f"{v:.4g}"))
+        band = (f", {data['level']:.0%} interval [{fmt(bf['low'][-1])}, {fmt(bf['high'][-1])}]"
                 if bf["unbiased"] else " (biased: no interval)")
-        print(f"{data['rounds'].size} solves, {data['cumulative'][-1]:,.0f} {data['unit']}; "
-              f"regret vs the best fixed arm {bf['estimate'][-1]:,.0f}{band}")
+        print(f"{data['rounds'].size} solves, {fmt(data['cumulative'][-1])} {data['unit']}; "
+              f"regret vs the best fixed arm {fmt(bf['estimate'][-1])}{band}")
     return 0
 
 
