@@ -298,6 +298,10 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if args.command in ("bench", "plot") and _env_size() > 1:
+            # every rank would draw the same files at once; a benchmark would time copies of
+            # itself competing for the cores
+            raise UsageError(_ONE_PROCESS.format(command=args.command))
         if args.command == "bench":
             return _bench(args.which, args.args)
         if args.command == "plot":
@@ -414,11 +418,15 @@ class _Keeper:
         return f"no {self.unit[:-1]} had finished, nothing was saved"
 
 
+#: refusal of a command that cannot share its work between MPI ranks
+_ONE_PROCESS = ("{command} runs in one process; under mpiexec only heat2d and demo with "
+                "--backend petsc share the work between the ranks")
+
+
 def _study(args) -> int:
     if _env_size() > 1 and not (args.command in ("heat2d", "demo") and args.backend == "petsc"):
         # every process would run the whole study on its own and write the same folder
-        raise UsageError(f"{args.command} runs in one process; under mpiexec only heat2d and "
-                         "demo with --backend petsc share the work between the ranks")
+        raise UsageError(_ONE_PROCESS.format(command=args.command))
     if args.command == "precond":
         _check_precond(args)
     rank, ranks = 0, 1
