@@ -123,3 +123,10 @@ def test_eisenstat_on_a_distributed_mat_is_refused(two_ranks):
         assert e["solve"] and "eisenstat" in e["solve"] and "2 ranks" in e["solve"]
         assert e["tuner"] and "arm 0" in e["tuner"] and "eisenstat" in e["tuner"]
         assert e["after"] is True
+
+
+def test_factorisation_preconditioner_on_a_distributed_mat_says_what_to_use(two_ranks):
+    _, (r0, r1) = two_ranks
+    for r in (r0, r1):
+        assert r["icc"] and "2 ranks" in r["icc"] and "'sub_pc_type': 'icc'" in r["icc"]
+        assert r["bjacobi_icc"]["converged"] and r["bjacobi_icc"]["true_residual"] <= 1e-8
