@@ -615,7 +615,9 @@ def _heat(args, learners, keeper) -> None:
             sampled = size["methods"].get("cg", {}).get("sampled")
             if sampled:
                 k = sampled["every"]
-                print(f"baselines sampled every {k} steps (steps 0, {k}, {2 * k}, ...: "
+                taken = range(0, args.steps, k)  # the steps that exist
+                shown = ", ".join(map(str, taken[:3])) + (", ..." if len(taken) > 3 else "")
+                print(f"baselines sampled every {k} steps (steps {shown}: "
                       f"{sampled['steps']} of {args.steps}): plain CG"
                       f"{'' if args.no_direct else ' and the direct solve'} solved the "
                       "learner's system from the same state, beside it; their rows sum those "

@@ -223,3 +223,13 @@ def test_bench_bandit_prints_the_machine(capsys):
     out = capsys.readouterr().out
     assert out.startswith("# machine: ") and "# libraries: python " in out
     assert "tsallis_inf" in out
+
+
+@pytest.mark.parametrize("every,steps", [("5", "steps 0, 5, 10: 3 of 12"),
+                                         ("3", "steps 0, 3, 6, ...: 4 of 12"),
+                                         ("25", "steps 0: 1 of 12")])
+def test_sampled_baselines_note_names_only_steps_that_exist(every, steps, tmp_path, capsys):
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--no-plots", "--baseline-every", every, "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert f"baselines sampled every {every} steps ({steps}): plain CG solved" in out
