@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._bench import BenchParser
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main"]
 
@@ -154,6 +154,7 @@ def main(argv=None) -> int:
         for name, (pkg, solver, kw) in variants.items():  # interleaved
             with _solvers_of(pkg):
                 times[name].append(_batch(pkg, systems, solver, **kw))
+    print(machine_header())
     print(f"Tuner.solve per-call time, heat2d nx={args.nx}, {args.steps} solves x "
           f"{args.batches} interleaved batches; CPU: {_cpu()}")
     for name, v in times.items():

@@ -39,7 +39,7 @@ import time
 import numba
 import numpy as np
 
-from ._bench import BenchParser
+from ._bench import BenchParser, machine_header
 
 from solvers import gallery, pcg, preconditioner, prepare, work_model
 
@@ -235,6 +235,7 @@ def main(argv=None) -> int:
         ap.error(f"--target must be > 0 (seconds), got {args.target}")
     if any(not size >= 8 for size in args.sizes):
         ap.error(f"--sizes must be numbers of unknowns >= 8, got {args.sizes}")
+    print(machine_header())
     print(f"CPU: {cpu_model()}")
     print("per-iteration time: slope over k of solves capped at k iterations; "
           "ratios: median [min, max] over interleaved repeats; work: matrix-pass equivalents "

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._bench import BenchParser
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
@@ -286,6 +286,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
+    print(machine_header())
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
           f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
           f"({time.perf_counter() - t0:.0f} s)")

@@ -233,3 +233,11 @@ def test_sampled_baselines_note_names_only_steps_that_exist(every, steps, tmp_pa
                  "--no-plots", "--baseline-every", every, "--out", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert f"baselines sampled every {every} steps ({steps}): plain CG solved" in out
+
+
+def test_bench_regret_prints_the_machine(tmp_path, capsys):
+    """Its cost columns are shares of measured seconds: the machine comes with them."""
+    assert main(["bench", "regret", "--studies", "offset_low", "--policies", "tsallis_inf",
+                 "--seeds", "1", "--T", "10", "--cache", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ") and "Tuner.regret() against exact regrets" in out
