@@ -339,11 +339,12 @@ class Tuner:
             return "time" if arms.heterogeneous else "iterations"
         if cost == "iterations" and arms.heterogeneous:
             a = arms.family.index(1)
+            # cost='work' is only offered where it is accepted (below)
+            work = " or cost='work'" if backend == "numba" and not arms.custom else ""
             raise ValueError(
                 f"cost='iterations' compares iteration counts, which cost different work "
                 f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
-                f"differ in more than ω); use cost='time' (the default for such arms) or "
-                f"cost='work'")
+                f"differ in more than ω); use cost='time' (the default for such arms){work}")
         if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
             raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
                              "(solvers.work_model); it needs a solver name and "

@@ -39,6 +39,7 @@ True
 """
 from __future__ import annotations
 
+import argparse
 import gc
 import importlib.metadata
 import os
@@ -51,8 +52,24 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
+__all__ = ["BenchParser", "Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
            "machine_info", "machine_header", "format_table", "fmt"]
+
+class BenchParser(argparse.ArgumentParser):
+    """Argument parser of ``relaxtune bench NAME``: a bad option is one line on standard error
+    (``relaxtune: error: bench NAME: ...``, no usage dump) and exit status 2, before anything
+    is measured, as for every other subcommand."""
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__(prog=f"relaxtune bench {name}", **kwargs)
+        self.bench = name
+
+    def error(self, message):
+        from .cli import print_error
+
+        print_error(f"bench {self.bench}: {message}")
+        raise SystemExit(2)
+
 
 #: packages whose versions are printed with every table (missing ones are skipped)
 PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "pyamg", "petsc4py", "petsc")

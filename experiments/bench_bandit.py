@@ -7,11 +7,12 @@ warm-up that compiles the Numba kernels.  Target: < 50 µs, flat in t.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
+
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main", "overhead"]
 
@@ -61,12 +62,17 @@ def overhead(name, rounds=100_000, checkpoints=(10, 1_000, 10_000, 100_000), win
 def main(argv=None) -> int:
     import bandit
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=100_000)
-    ap.add_argument("--policies", nargs="*", default=["default"] + sorted(bandit.POLICIES),
+    names = ["default"] + sorted(bandit.POLICIES)
+    ap = BenchParser("bandit", description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=100_000,
+                    help="rounds per policy, >= 10 (the first checkpoint; default 100000)")
+    ap.add_argument("--policies", nargs="*", default=names, choices=names, metavar="POLICY",
                     help="'default' (bandit.default_policy('sor')) and bandit.POLICIES names")
     args = ap.parse_args(argv)
+    if args.rounds < 10:
+        ap.error(f"--rounds must be >= 10 (the first checkpoint), got {args.rounds}")
     checkpoints = [c for c in (10, 1_000, 10_000, 100_000) if c <= args.rounds]
+    print(machine_header(), flush=True)
     for name in args.policies:  # warm-up: compile every kernel before timing
         overhead(name, rounds=30, checkpoints=(30,))
     print(f"learner overhead, µs per round (select + update), K = {len(ARMS)} arms")

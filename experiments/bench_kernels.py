@@ -22,12 +22,13 @@ Examples
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 import numba
 import numpy as np
+
+from ._bench import BenchParser
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -284,7 +285,7 @@ def to_json(results, solves, info):
 
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench kernels``)."""
-    ap = argparse.ArgumentParser(prog="relaxtune bench kernels",
+    ap = BenchParser("kernels",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 316, 1000],
                     help="grid sides m (n = m²); default 100 316 1000 → n ≈ 1e4, 1e5, 1e6")

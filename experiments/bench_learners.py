@@ -35,7 +35,6 @@ grid minimum, averaged over runs (sequence seeds × learner seeds, ≥ 5 runs ea
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -45,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser
 
 from .results import _replace_atomically
 
@@ -493,7 +494,7 @@ def format_rows(rows, markdown=False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="relaxtune bench learners",
+    ap = BenchParser("learners",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=list(SHORT), choices=sorted(CASES),
                     help="sequences to run (default: the short-horizon suite)")
@@ -509,6 +510,15 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
+    import bandit
+
+    if args.max_T is not None and args.max_T < 2:
+        ap.error(f"--max-T must be >= 2, got {args.max_T}")
+    unknown = [s for s in args.learners
+               if s.partition("@")[0] not in ("default", *bandit.POLICIES)]
+    if unknown:
+        ap.error(f"--learners: unknown learner(s) {unknown}; known: 'default', "
+                 f"{', '.join(sorted(bandit.POLICIES))} (optionally NAME@MODE)")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
     rows = []
     t0 = time.perf_counter()

@@ -15,7 +15,6 @@ on), and a stand-in solver that does no work (the Tuner's own overhead alone).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import platform
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main"]
 
@@ -123,7 +124,7 @@ def _cpu() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.bench_overhead",
+    ap = BenchParser("overhead",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout whose bandit package is the reference")
@@ -131,6 +132,10 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=400, help="solves per batch")
     ap.add_argument("--batches", type=int, default=30)
     args = ap.parse_args(argv)
+    for name, value, low in (("--nx", args.nx, 2), ("--steps", args.steps, 1),
+                             ("--batches", args.batches, 1)):
+        if value < low:
+            ap.error(f"{name} must be >= {low}, got {value}")
     import bandit
 
     systems = _systems(args.nx, args.steps)
@@ -149,6 +154,7 @@ def main(argv=None) -> int:
         for name, (pkg, solver, kw) in variants.items():  # interleaved
             with _solvers_of(pkg):
                 times[name].append(_batch(pkg, systems, solver, **kw))
+    print(machine_header())
     print(f"Tuner.solve per-call time, heat2d nx={args.nx}, {args.steps} solves x "
           f"{args.batches} interleaved batches; CPU: {_cpu()}")
     for name, v in times.items():

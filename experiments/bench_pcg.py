@@ -30,7 +30,6 @@ Examples
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -39,6 +38,8 @@ import time
 
 import numba
 import numpy as np
+
+from ._bench import BenchParser, machine_header
 
 from solvers import gallery, pcg, preconditioner, prepare, work_model
 
@@ -215,7 +216,7 @@ def sanity(results) -> list[str]:
 
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench pcg``)."""
-    ap = argparse.ArgumentParser(prog="relaxtune bench pcg",
+    ap = BenchParser("pcg",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6],
                     help="approximate unknowns (default 1e4 1e5 1e6)")
@@ -230,6 +231,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    if args.target <= 0:
+        ap.error(f"--target must be > 0 (seconds), got {args.target}")
+    if any(not size >= 8 for size in args.sizes):
+        ap.error(f"--sizes must be numbers of unknowns >= 8, got {args.sizes}")
+    print(machine_header())
     print(f"CPU: {cpu_model()}")
     print("per-iteration time: slope over k of solves capped at k iterations; "
           "ratios: median [min, max] over interleaved repeats; work: matrix-pass equivalents "

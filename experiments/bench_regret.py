@@ -25,13 +25,14 @@ One run per (study, policy, seed); on the offset studies seed ``s`` also draws s
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._bench import BenchParser, machine_header
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
@@ -246,7 +247,7 @@ def format_rows(rows, markdown=False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="relaxtune bench regret",
+    ap = BenchParser("regret",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--studies", nargs="+", default=["offset_high", "offset_low", "heat2d_50"],
                     choices=STUDIES)
@@ -262,6 +263,17 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    import bandit
+
+    for name, value, low in (("--seeds", args.seeds, 1), ("--T", args.T, 2),
+                             ("--jobs", args.jobs, 1)):
+        if value < low:
+            ap.error(f"{name} must be >= {low}, got {value}")
+    if not 0.0 <= args.budget <= 1.0:
+        ap.error(f"--budget must be a fraction in [0, 1], got {args.budget}")
+    unknown = [p for p in args.policies if p not in bandit.POLICIES]
+    if unknown:
+        ap.error(f"--policies: unknown learner(s) {unknown}; known: {sorted(bandit.POLICIES)}")
     from .offset_study import run_parallel
 
     # cost matrices first (one process each), then the runs
@@ -274,6 +286,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
+    print(machine_header())
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
           f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
           f"({time.perf_counter() - t0:.0f} s)")

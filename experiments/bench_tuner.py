@@ -323,6 +323,8 @@ def main(argv=None) -> int:
         args = ap.parse_args(argv)
         if args.rounds < 3:
             raise UsageError("--rounds must be >= 3 (a median and a spread)")
+        if args.seed < 0:
+            raise UsageError(f"--seed must be >= 0, got {args.seed}")
     except UsageError as exc:  # one line, before anything is computed
         print_error(f"bench tuner: {exc}")
         return 2

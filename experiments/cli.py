@@ -298,6 +298,10 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if args.command in ("bench", "plot") and _env_size() > 1:
+            # every rank would draw the same files at once; a benchmark would time copies of
+            # itself competing for the cores
+            raise UsageError(_ONE_PROCESS.format(command=args.command))
         if args.command == "bench":
             return _bench(args.which, args.args)
         if args.command == "plot":
@@ -328,7 +332,10 @@ def _bench(which: str, argv) -> int:
         mod = importlib.import_module(BENCHES[which])
     except ImportError as exc:
         raise UsageError(f"bench {which}: cannot import {BENCHES[which]} ({exc})") from None
-    return int(mod.main(list(argv)) or 0)
+    try:
+        return int(mod.main(list(argv)) or 0)
+    except SystemExit as exc:  # a benchmark's parser: its one-line error is already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
 # --- checks made before any computation --------------------------------------------------------
@@ -411,11 +418,15 @@ class _Keeper:
         return f"no {self.unit[:-1]} had finished, nothing was saved"
 
 
+#: refusal of a command that cannot share its work between MPI ranks
+_ONE_PROCESS = ("{command} runs in one process; under mpiexec only heat2d and demo with "
+                "--backend petsc share the work between the ranks")
+
+
 def _study(args) -> int:
     if _env_size() > 1 and not (args.command in ("heat2d", "demo") and args.backend == "petsc"):
         # every process would run the whole study on its own and write the same folder
-        raise UsageError(f"{args.command} runs in one process; under mpiexec only heat2d and "
-                         "demo with --backend petsc share the work between the ranks")
+        raise UsageError(_ONE_PROCESS.format(command=args.command))
     if args.command == "precond":
         _check_precond(args)
     rank, ranks = 0, 1
@@ -604,7 +615,9 @@ def _heat(args, learners, keeper) -> None:
             sampled = size["methods"].get("cg", {}).get("sampled")
             if sampled:
                 k = sampled["every"]
-                print(f"baselines sampled every {k} steps (steps 0, {k}, {2 * k}, ...: "
+                taken = range(0, args.steps, k)  # the steps that exist
+                shown = ", ".join(map(str, taken[:3])) + (", ..." if len(taken) > 3 else "")
+                print(f"baselines sampled every {k} steps (steps {shown}: "
                       f"{sampled['steps']} of {args.steps}): plain CG"
                       f"{'' if args.no_direct else ' and the direct solve'} solved the "
                       "learner's system from the same state, beside it; their rows sum those "
@@ -612,7 +625,7 @@ def _heat(args, learners, keeper) -> None:
                       "CG's")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
-        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+        print(_closing(t0, out, args.no_plots))
 
 
 def _plot_tuner(path: Path, out: Path | None) -> int:
@@ -692,7 +705,13 @@ def _precond(args, keeper) -> None:
                           f"{_fmt(t[name]['vs_omega_learner'])}")
     out = _finish(args, keeper, summary, per_tag(arrays), arrays)
     if not args.quiet:
-        print(f"total {time.perf_counter() - t0:.0f} s; figures in {out / 'figures'}")
+        print(_closing(t0, out, args.no_plots))
+
+
+def _closing(t0, out, no_plots) -> str:
+    """The last line of a study: its wall-clock total and where its figures went."""
+    where = "" if no_plots else f"; figures in {out / 'figures'}"
+    return f"total {time.perf_counter() - t0:.0f} s{where}"
 
 
 def _fmt(v):

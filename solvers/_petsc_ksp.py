@@ -189,6 +189,10 @@ def _make_test(state):
     return converged
 
 
+#: PETSC_ERR_MISSING_FACTOR: no factorisation package for this Mat type (e.g. ICC on MPIAIJ)
+_ERR_MISSING_FACTOR = 92
+
+
 class PetscSolver:
     """One KSP configured for one solver kind on one matrix, with its own options prefix.
 
@@ -238,9 +242,25 @@ class PetscSolver:
             ksp.setUp()
         except PETSc.Error as exc:
             ksp.destroy()
+            hint = ""
+            ranks = op.comm.getSize()
+            if ranks > 1 and getattr(exc, "ierr", None) == _ERR_MISSING_FACTOR:
+                pc = settings.get("pc_type")
+                hint = (f"; PETSc has no {pc} factorisation of a Mat distributed over {ranks} "
+                        f"ranks: use {{'pc_type': 'bjacobi', 'sub_pc_type': {pc!r}}} (one "
+                        "factorisation of each rank's block)")
             raise ValueError(
                 f"PETSc rejected the options {user or settings} for {kind} "
-                f"(prefix -{self.prefix}): {exc}") from None
+                f"(prefix -{self.prefix}): {exc}{hint}") from None
+        ranks = op.comm.getSize()
+        if ksp.getPC().getType() == "eisenstat" and ranks > 1:
+            # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks
+            # of an MPIAIJ Mat do not have: KSPSolve would fail (and leave a broken KSP)
+            ksp.destroy()
+            raise ValueError(
+                f"pc_type eisenstat runs on one rank only (PETSc has no diagonal-block "
+                f"product for a Mat distributed over {ranks} ranks); use pc_type sor "
+                "(the symmetric sweep, ssor_pcg's default) instead")
         unused = sorted(k for k in user if not db.used(self.prefix + k))
         if unused:
             ksp.destroy()

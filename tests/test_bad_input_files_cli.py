@@ -690,6 +690,24 @@ def test_mpi_study_that_cannot_share_the_work_is_refused(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.mpi
+@pytest.mark.parametrize("argv", [["plot", "RESULTS"], ["bench", "bandit", "--rounds", "10"]],
+                         ids=["plot", "bench"])
+def test_mpi_plot_and_bench_are_refused(argv, tmp_path):
+    """plot would draw the same files from every rank at once, and a benchmark would time
+    two copies of itself competing for the cores: refused like a study, nothing written."""
+    results = tmp_path / "r"
+    results.mkdir()
+    (results / "summary.json").write_text('{"study": "learning", "methods": {}}')
+    argv = [str(results) if a == "RESULTS" else a for a in argv]
+    proc = _mpiexec("-m", "experiments.cli", *argv)
+    assert proc.returncode == 2, proc.stderr
+    assert _our_lines(proc) == [f"relaxtune: error: {argv[0]} runs in one process; under "
+                                "mpiexec only heat2d and demo with --backend petsc share the "
+                                "work between the ranks"]
+    assert proc.stdout == "" and not (results / "figures").exists()
+
+
 @pytest.mark.petsc
 @pytest.mark.mpi
 def test_mpi_unwritable_out_agreed_before_any_solve():

@@ -116,6 +116,7 @@ def test_bench_overhead_runs_a_baseline_on_its_own_solvers(capsys):
                                 "--batches", "2"]) == 0
     out = capsys.readouterr().out
     assert "this checkout − baseline" in out and "baseline, no-work solver" in out
+    assert out.startswith("# machine: ") and "# libraries: python " in out
     assert sys.modules["solvers"] is solvers
     base = sys.modules.pop("bandit_baseline")
     assert base.solver_modules["solvers"] is not solvers

@@ -153,3 +153,91 @@ def test_heat2d_petsc_one_rank_sampled_baselines(tmp_path):
     assert m["direct"]["seconds"] > 0 and m["chebcb"]["all_converged"]
     assert abs(m["cg"]["iterations"] - runs["numba"]["methods"]["cg"]["iterations"]) <= 3
     assert m["cg"]["iterations"] >= 3 * 5  # CG did real work on each sampled step (n = 49)
+
+
+def test_no_plots_does_not_announce_figures(tmp_path, capsys):
+    """With --no-plots no figures folder is written, and the closing line does not point
+    to one; without it, the folder it names exists."""
+    out = tmp_path / "n"
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--no-plots", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert not (out / "figures").exists()
+    assert "figures in" not in text and f"results written to {out}" in text
+    out2 = tmp_path / "p"
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--out", str(out2)]) == 0
+    assert f"figures in {out2 / 'figures'}" in capsys.readouterr().out
+    assert (out2 / "figures").is_dir()
+
+
+@pytest.mark.parametrize("which", ["kernels", "pcg", "petsc", "tuner", "overhead", "bandit",
+                                   "learners", "regret"])
+def test_bench_bad_option_is_one_line(which, capsys):
+    """Every benchmark refuses an unknown option like the other subcommands: one line
+    naming the benchmark, no usage dump, status 2, nothing measured."""
+    assert main(["bench", which, "--no-such-option"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"relaxtune: error: bench {which}: ")
+    assert "--no-such-option" in cap.err and cap.err.count("\n") == 1
+    assert cap.out == ""
+
+
+def test_bench_bandit_checks_its_arguments(capsys):
+    for argv, what in ((["--rounds", "0"], "--rounds"), (["--rounds", "-1"], "--rounds"),
+                       (["--policies", "nope"], "nope")):
+        assert main(["bench", "bandit", *argv]) == 2
+        cap = capsys.readouterr()
+        assert cap.err.startswith("relaxtune: error: bench bandit: ") and what in cap.err
+        assert cap.err.count("\n") == 1 and cap.out == ""
+
+
+@pytest.mark.parametrize("which,argv,what", [
+    ("regret", ["--seeds", "0"], "--seeds"),
+    ("regret", ["--T", "0"], "--T"),
+    ("regret", ["--budget", "-1"], "--budget"),
+    ("regret", ["--jobs", "0"], "--jobs"),
+    ("regret", ["--policies", "nope"], "nope"),
+    ("learners", ["--max-T", "0"], "--max-T"),
+    ("learners", ["--learners", "nope"], "nope"),
+    ("overhead", ["--nx", "1"], "--nx"),
+    ("overhead", ["--steps", "0"], "--steps"),
+    ("overhead", ["--batches", "0"], "--batches"),
+    ("pcg", ["--sizes", "0"], "--sizes"),
+    ("pcg", ["--target", "-1"], "--target"),
+    ("tuner", ["--seed", "-1"], "--seed"),
+    ("petsc", ["--heat2d", "1", "0"], "--heat2d"),
+])
+def test_bench_bad_values_are_usage_errors(which, argv, what, capsys, tmp_path):
+    """A value a benchmark cannot use is refused before anything is computed or printed:
+    one line naming the option, status 2 (not a failure after the first tables)."""
+    assert main(["bench", which, *argv]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"relaxtune: error: bench {which}: ") and what in cap.err
+    assert cap.err.count("\n") == 1 and cap.out == ""
+
+
+def test_bench_bandit_prints_the_machine(capsys):
+    """Timings come with the machine they were measured on (CPU model, libraries)."""
+    assert main(["bench", "bandit", "--rounds", "10", "--policies", "tsallis_inf"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ") and "# libraries: python " in out
+    assert "tsallis_inf" in out
+
+
+@pytest.mark.parametrize("every,steps", [("5", "steps 0, 5, 10: 3 of 12"),
+                                         ("3", "steps 0, 3, 6, ...: 4 of 12"),
+                                         ("25", "steps 0: 1 of 12")])
+def test_sampled_baselines_note_names_only_steps_that_exist(every, steps, tmp_path, capsys):
+    assert main(["heat2d", *HEAT, "--methods", "chebcb", "--no-grid", "--no-direct",
+                 "--no-plots", "--baseline-every", every, "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert f"baselines sampled every {every} steps ({steps}): plain CG solved" in out
+
+
+def test_bench_regret_prints_the_machine(tmp_path, capsys):
+    """Its cost columns are shares of measured seconds: the machine comes with them."""
+    assert main(["bench", "regret", "--studies", "offset_low", "--policies", "tsallis_inf",
+                 "--seeds", "1", "--T", "10", "--cache", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ") and "Tuner.regret() against exact regrets" in out

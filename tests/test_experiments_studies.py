@@ -53,6 +53,62 @@ def test_heat_costs_reference_trajectory():
     assert np.all(out["direct_seconds"] > 0)
 
 
+def test_heat_costs_time_every_omega_on_a_fully_prepared_operator(monkeypatch):
+    """The step's one-off operator work is timed apart (``setup_seconds``) and charged to
+    every ω alike: no grid column may pay for a lazily built part of the operator (the
+    first ω of every step used to build the SSOR triangles inside its timed solve)."""
+    real = solvers.ssor_pcg
+    unprepared = []
+
+    def checked(A, b, omega, **kw):
+        if isinstance(A, solvers.CSROperator) and (A._split is None or A._inv_diagonal is None
+                                                   or A._pattern.get("work") is None):
+            unprepared.append(omega)
+        return real(A, b, omega, **kw)
+
+    monkeypatch.setattr(solvers, "ssor_pcg", checked)
+    out = heat_costs(Heat2D(nx=6, steps=3, t_end=0.75), [1.0, 1.5])
+    assert out["C"].shape == (3, 2) and out["converged"].all()
+    assert unprepared == []
+
+    real_sor = solvers.sor
+
+    def checked_sor(A, b, omega, **kw):
+        if isinstance(A, solvers.CSROperator) and (A._split is None or A._sor_mirror is None):
+            unprepared.append(omega)
+        return real_sor(A, b, omega, **kw)
+
+    monkeypatch.setattr(solvers, "sor", checked_sor)
+    seq = OffsetLaplacianSequence(3, "low", m=6, seed=0)
+    out = offset_costs(seq, [1.0, 1.5], young=False)
+    assert out["C"].shape == (3, 2) and out["converged"].all()
+    assert unprepared == []
+
+
+def test_warm_up_compiles_every_kernel_a_study_times():
+    """After ``warm_up`` no timed solve of a study (heat2d solves warm-start from the
+    previous state; the offset study's from zero) compiles or loads a kernel."""
+    import solvers._kernels as K
+    import solvers._kernels_prep as KP
+    import solvers._kernels_ssor as KS
+    from experiments.costs import warm_up
+
+    def signatures():
+        return {(m.__name__, name): len(f.signatures) for m in (K, KP, KS)
+                for name, f in vars(m).items() if hasattr(f, "signatures")}
+
+    warm_up()
+    before = signatures()
+    sim = Heat2D(nx=6, steps=2, t_end=0.5)
+    u = sim.initial()
+    A, b, _ = sim.system(0, u)
+    solvers.ssor_pcg(A, b, 1.3, x0=u)
+    solvers.sor(A, b, 1.3, x0=u)
+    solvers.cg(A, b, x0=u)
+    compiled = {k: v for k, v in signatures().items() if v != before.get(k)}
+    assert compiled == {}
+
+
 def test_regret_curves_equal_bandit_regret():
     rng = np.random.default_rng(0)
     C = rng.integers(5, 50, size=(30, 4)).astype(float)

@@ -81,7 +81,7 @@ def test_cli_reports_sampled_baselines(tmp_path, capsys):
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "plain CG, sampled: 3 of 12 steps" in text
-    assert "baselines sampled every 4 steps (steps 0, 4, 8, ...: 3 of 12): plain CG solved" in text
+    assert "baselines sampled every 4 steps (steps 0, 4, 8: 3 of 12): plain CG solved" in text
     s = json.loads((out / "summary.json").read_text())
     assert set(s["sizes"]["6"]["methods"]) == {"chebcb", "cg"}
     assert (out / "figures" / "scaling.png").is_file()  # drawn from the sampled ratios

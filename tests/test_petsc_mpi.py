@@ -111,3 +111,22 @@ def test_input_refused_on_one_rank_is_refused_on_every_rank(two_ranks):
     assert r0["refused"] == "rank 1: b contains NaN or Inf (1 entries)"
     assert r1["refused"].startswith("b contains NaN or Inf")
     assert r0["unchanged"] and r1["unchanged"]
+
+
+def test_eisenstat_on_a_distributed_mat_is_refused(two_ranks):
+    """PETSc's PCEISENSTAT needs the diagonal-block product, which a distributed AIJ Mat's
+    blocks do not have: a clear ValueError on every rank (solve and Tuner arm check), the
+    process survives and other configurations still solve."""
+    _, (r0, r1) = two_ranks
+    for r in (r0, r1):
+        e = r["eisenstat"]
+        assert e["solve"] and "eisenstat" in e["solve"] and "2 ranks" in e["solve"]
+        assert e["tuner"] and "arm 0" in e["tuner"] and "eisenstat" in e["tuner"]
+        assert e["after"] is True
+
+
+def test_factorisation_preconditioner_on_a_distributed_mat_says_what_to_use(two_ranks):
+    _, (r0, r1) = two_ranks
+    for r in (r0, r1):
+        assert r["icc"] and "2 ranks" in r["icc"] and "'sub_pc_type': 'icc'" in r["icc"]
+        assert r["bjacobi_icc"]["converged"] and r["bjacobi_icc"]["true_residual"] <= 1e-8

@@ -56,6 +56,12 @@ def test_iteration_counts_across_preconditioners_are_refused():
     with pytest.raises(ValueError, match=r"cost='iterations' compares iteration counts.*"
                                          r"'cg\+none' and arm 1 'cg\+sor ω=1.40'"):
         bandit.Tuner(bandit.TsallisINF(PCS), solver="cg", backend="petsc", cost="iterations")
+    # the refusal offers only what this backend accepts: cost='work' is Numba's
+    with pytest.raises(ValueError) as info:
+        bandit.Tuner(bandit.TsallisINF(PCS), solver="cg", backend="petsc", cost="iterations")
+    assert "use cost='time'" in str(info.value) and "'work'" not in str(info.value)
+    with pytest.raises(ValueError, match="cost='work' counts the Numba solvers"):
+        bandit.Tuner(bandit.TsallisINF(PCS), solver="cg", backend="petsc", cost="work")
     # ω-only option dicts still compare iterations (the default)
     arms = [{"pc_type": "sor", "pc_sor_omega": w} for w in (1.2, 1.6)]
     assert bandit.Tuner(bandit.TsallisINF(arms), solver="ssor_pcg", backend="petsc").cost == \

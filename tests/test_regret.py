@@ -314,6 +314,27 @@ def test_relaxtune_plot_a_saved_tuner(tmp_path, capsys):
     assert (tmp_path / "figs" / "mine_cost.png").is_file()
 
 
+def test_relaxtune_plot_a_saved_tuner_in_seconds(tmp_path, capsys):
+    """A tuner that paid seconds (cost="time") is summarised in seconds with significant
+    digits, the same figures as ``tuner.regret()`` (not rounded to whole seconds)."""
+    from experiments.cli import main
+    from solvers import gallery
+
+    tuner = Tuner(bandit.TsallisINF(OMEGAS, seed=0), solver="sor", cost="time")
+    rng = np.random.default_rng(0)
+    for c in rng.uniform(0, 0.4, 12):
+        tuner.solve(gallery.shifted_laplacian_2d(5, c), rng.standard_normal(25))
+    path = tmp_path / "timed.json"
+    tuner.save(path)
+    assert main(["plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    paid = float(np.sum(tuner.history["cost"]))
+    assert 0 < paid < 0.5
+    assert f"12 solves, {paid:.4g} seconds; regret vs the best fixed arm " in out
+    estimate = Tuner.load(path).regret().best_fixed.estimate
+    assert f"best fixed arm {estimate:.4g}" in out
+
+
 # --- estimator properties on simulated runs with known probabilities -------------------------
 def simulate(C, x, P, q, seed, complete=0.25, cap=None, recorded=0.25):
     """One run on the cost matrix ``C``: round t plays arm k with probability ``P[t, k]``

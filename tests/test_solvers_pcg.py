@@ -629,6 +629,7 @@ def test_bench_pcg_smoke(tmp_path, capsys):
                     "--target", "0.002", "--json", str(out)])
     text = capsys.readouterr().out
     assert "CPU:" in text and "lap2d m=20" in text and "diff3d m=7" in text
+    assert "# machine: " in text and "# libraries: python " in text
     data = json.loads(out.read_text())["results"]
     r = data["lap2d m=20"]
     assert set(r["methods"]) == set(bench_pcg.METHODS) and set(r["setup"]) == {"jacobi", "ic0",
