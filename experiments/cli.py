@@ -1,9 +1,9 @@
 """The ``relaxtune`` command line.
 
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
-(SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about two
-minutes; the README's first command), ``plot PATH`` (redraw from a results folder, or draw
-a saved tuner file's run) ``precond`` (which solver configuration: fixed configurations,
+(SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about 30 s on
+2 idle cores; the README's first command), ``plot PATH`` (redraw from a results folder, or
+draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
 learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
@@ -43,7 +43,7 @@ __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print
            "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
-#: [0, 5]) with the paper's learners, 2 trials; under a minute on 2 cores (36 s measured).
+#: [0, 5]) with the paper's learners, 2 trials; about 30 s on 2 idle cores (28 s measured).
 DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
 
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
@@ -268,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, trials=10)
     p = sub.add_parser("heat2d", help="SSOR-PCG over the heat simulation")
     _heat_options(p, nx=[50], steps=5000, t_end=5.0, trials=3, jobs=1)
-    p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (~2 min)")
+    p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (about 30 s on "
+                                    "2 idle cores)")
     _heat_options(p, **DEMO)
     _precond_options(sub.add_parser(
         "precond", help="which solver configuration: fixed, learned and hand-picked, timed"))
