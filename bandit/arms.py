@@ -483,6 +483,21 @@ def _unique(labels, configs):
     return [f"{lab} [{i}]" if lab in twice else lab for i, lab in enumerate(out)]
 
 
+class _RequirementCheck:
+    """What every arm needs of a prepared operator (a diagonal, a positive one, symmetry),
+    naming the solver in its messages; a class, not a closure, so a Tuner pickles."""
+
+    def __init__(self, name, diagonal, positive, symmetric):
+        self.name, self.diagonal, self.positive, self.symmetric = (name, diagonal, positive,
+                                                                   symmetric)
+
+    def __call__(self, op):
+        if self.diagonal:
+            op.require_diagonal(self.name, positive=self.positive)
+        if self.symmetric:
+            op.require_symmetric(self.name)
+
+
 class ArmSet:
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
@@ -599,14 +614,16 @@ class ArmSet:
             name = f"pcg with pc={first.pc!r}"
         else:
             name = first.method  # the solver's own words
-        positive = "positive" in needs
+        return _RequirementCheck(name, "diagonal" in needs, "positive" in needs,
+                                 "symmetric" in needs)
 
-        def check(op):
-            if "diagonal" in needs:
-                op.require_diagonal(name, positive=positive)
-            if "symmetric" in needs:
-                op.require_symmetric(name)
-        return check
+    def __getstate__(self):
+        # a pyamg hierarchy holds a class local to pyamg, which pickle cannot find
+        for pc in self._pcs:
+            if type(pc).__name__ == "AMG" and pc.built:
+                raise TypeError("a Tuner holding an AMG set-up (a pyamg hierarchy) cannot be "
+                                "pickled; keep it with Tuner.save and restore it with Tuner.load")
+        return self.__dict__
 
     def safety_order(self) -> list:
         """Arm indices from the most conservative to the least.

@@ -910,6 +910,11 @@ class Tuner:
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
         the permission bits of the file it replaces, and no temporary file stays behind (one
         left by a save that was killed is removed by the next save of the same file).
+
+        A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
+        it holds an AMG set-up: pyamg's hierarchy cannot be pickled, so that raises a
+        ``TypeError`` pointing here; :meth:`save` and :meth:`load` are the documented way to
+        keep a tuner.
         """
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "

@@ -352,3 +352,44 @@ def test_timed_work_prices_work_by_the_familys_fit_to_the_clock():
         seen.append((res.info["work"], res.seconds))
     with pytest.raises(ValueError, match="cost='timed_work' counts the Numba solvers"):
         Tuner(FixedArm(arms), backend="petsc", cost="timed_work")
+
+
+# -- pickling ------------------------------------------------------------------------------------
+def _same_history(a, b):
+    for k in ("arm", "iterations", "converged", "censored"):
+        np.testing.assert_array_equal(a.history[k], b.history[k])
+
+
+@pytest.mark.parametrize("arms, solver", [
+    (np.linspace(1.0, 1.9, 4), "sor"),
+    (config_grid(omegas=[1.2, 1.7], pcs=["jacobi", "ic0"]), "ssor_pcg"),
+])
+def test_tuner_pickles_before_and_after_solves_and_continues_identically(arms, solver):
+    import pickle
+    data = mc_sequence(6)
+    make = lambda: Tuner(bandit.SmoothIGW(arms, seed=1), solver=solver, cost="work")
+    fresh = pickle.loads(pickle.dumps(make()))
+    a = make()
+    for A, b, *_ in data[:3]:
+        a.solve(A, b)
+        fresh.solve(A, b)
+    _same_history(a, fresh)
+    b_ = pickle.loads(pickle.dumps(a))
+    _same_history(a, b_)
+    for A, b, *_ in data[3:]:
+        ra, rb = a.solve(A, b), b_.solve(A, b)
+        assert (ra.arm, ra.iterations) == (rb.arm, rb.iterations)
+        np.testing.assert_array_equal(ra.x, rb.x)
+
+
+def test_tuner_holding_an_amg_hierarchy_refuses_pickle_naming_save_and_load(tmp_path):
+    import pickle
+    t = Tuner(bandit.SmoothIGW(config_grid(omegas=[], pcs=["amg"]), seed=0))
+    t2 = pickle.loads(pickle.dumps(t))  # nothing built yet: fine
+    A, b = mc_sequence(1)[0][:2]
+    assert t2.solve(A, b).converged
+    t.solve(A, b)
+    with pytest.raises(TypeError, match=r"Tuner\.save.*Tuner\.load"):
+        pickle.dumps(t)
+    t.save(tmp_path / "t.json")
+    assert Tuner.load(tmp_path / "t.json").solve(A, b).converged
