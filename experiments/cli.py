@@ -281,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the figures (default: PATH/figures for a results folder, "
                         "the tuner file's folder for a tuner file)")
     p.add_argument("--markdown", action="store_true",
-                   help="also print the comparison table(s) as Markdown (for docs/)")
+                   help="also print the comparison table(s) as Markdown (for docs/); "
+                        "results folders only")
     _debug_flag(p, argparse.SUPPRESS)
     p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
     p.add_argument("which", choices=sorted(BENCHES))
@@ -307,6 +308,9 @@ def main(argv=None) -> int:
             return _bench(args.which, args.args)
         if args.command == "plot":
             if Path(args.results).is_file():
+                if args.markdown:
+                    raise UsageError("--markdown prints a results folder's comparison tables; "
+                                     "a tuner file has none (drop --markdown)")
                 return _plot_tuner(args.results, args.out)
             return _plot(args.results, args.markdown, args.out)
         return _study(args)

@@ -65,6 +65,20 @@ def test_plot_rejects_non_results_folder(tmp_path, capsys):
     assert err.count("\n") == 1
 
 
+def test_plot_tuner_file_refuses_markdown_before_drawing(tmp_path, capsys):
+    from solvers import gallery
+    t = bandit.Tuner(bandit.SmoothIGW([1.0, 1.5], seed=0), solver="sor")
+    A = gallery.laplacian_2d(4)
+    t.solve(A, np.ones(16))
+    t.save(tmp_path / "tuner.json")
+    assert main(["plot", str(tmp_path / "tuner.json"), "--markdown"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("relaxtune: error: ") and err.count("\n") == 1
+    assert "--markdown" in err and "tuner file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuner.json"]  # nothing drawn
+    assert main(["plot", str(tmp_path / "tuner.json")]) == 0
+
+
 def test_heat2d_subcommand(tmp_path, capsys):
     out = tmp_path / "h"
     rc = main(["heat2d", *HEAT, "--nx", "5", "6", "--methods", "tsallis_inf", "chebcb",
