@@ -44,6 +44,22 @@ def test_offset_subcommands(study, tmp_path, capsys):
     assert "instance-optimal (Young ω*)" in capsys.readouterr().out
 
 
+def test_contextual_learner_in_learning_gets_the_real_offsets(tmp_path):
+    """A contextual learner named in ``learning`` sees the same per-round offsets c_t as in
+    ``contextual`` (not a constant or no context): same seed, same arms played."""
+    arms = {}
+    for study in ("learning", "contextual"):
+        out = tmp_path / study
+        assert main([study, "--T", "30", "--trials", "1", "--seed", "3", "--learners", "chebcb",
+                     "--quiet", "--no-plots", "--out", str(out)]) == 0
+        with np.load(out / "rounds.npz") as z:
+            arms[study] = z["arms__chebcb"].copy()
+            offsets = z["contexts"][0]
+    assert np.ptp(offsets) > 0  # the context really varies along the sequence
+    np.testing.assert_array_equal(arms["learning"], arms["contextual"])
+    assert len(set(arms["learning"].ravel().tolist())) > 1
+
+
 def test_plot_redraws_without_recomputing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
     assert main(["learning", "--T", "15", "--trials", "1", "--learners", "tsallis_inf",
