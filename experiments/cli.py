@@ -455,6 +455,10 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
+        if (out / "summary.json").exists():
+            # a new study would leave the old one's files (rounds, figures) next to its own
+            raise UsageError(f"--out {out}: already holds results (summary.json); choose "
+                             "another --out or remove it")
         created = _writable_folder(out, "--out")
         if args.json is not None:
             try:

@@ -60,6 +60,23 @@ def test_contextual_learner_in_learning_gets_the_real_offsets(tmp_path):
     assert len(set(arms["learning"].ravel().tolist())) > 1
 
 
+def test_out_holding_another_runs_results_is_refused(tmp_path, capsys):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # a folder without results is fine
+    argv = ["learning", "--T", "10", "--trials", "1", "--learners", "tsallis_inf", "--quiet",
+            "--no-plots", "--out", str(out)]
+    assert main(argv) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"summary.json", "rounds.npz", "notes.txt"} <= set(before)
+    capsys.readouterr()
+    assert main(["contextual"] + argv[1:]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("relaxtune: error: --out ") and err.count("\n") == 1
+    assert "already holds results" in err and "choose another --out or remove it" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing touched
+
+
 def test_plot_redraws_without_recomputing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
     assert main(["learning", "--T", "15", "--trials", "1", "--learners", "tsallis_inf",
