@@ -20,8 +20,10 @@ says where.
 
 Examples
 --------
+>>> import tempfile
+>>> out = tempfile.mkdtemp()
 >>> main(["learning", "--T", "20", "--trials", "1", "--learners", "tsallis_inf",
-...       "--no-plots", "--quiet", "--out", "/tmp/relaxtune-doctest"])
+...       "--no-plots", "--quiet", "--out", out])
 0
 >>> main(["learning", "--T", "0"])     # prints "relaxtune: error: argument --T: ..." on stderr
 2
