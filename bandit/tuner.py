@@ -902,6 +902,11 @@ class Tuner:
         return _report.estimator_data(self)
 
     # --- persistence ----------------------------------------------------------------------------------
+    def __getstate__(self):
+        # the progress bar holds an open stream; like save, a copy keeps neither it nor the
+        # callback (pass them to the copy's owner again)
+        return dict(self.__dict__, _hook=None)
+
     def save(self, path) -> None:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
 
@@ -912,7 +917,8 @@ class Tuner:
         left by a save that was killed is removed by the next save of the same file).
 
         A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
-        it holds an AMG set-up: pyamg's hierarchy cannot be pickled, so that raises a
+        it holds an AMG set-up, and without progress and callback settings (as :meth:`save`;
+        the copy reports nothing).  pyamg's hierarchy cannot be pickled, so that raises a
         ``TypeError`` pointing here; :meth:`save` and :meth:`load` are the documented way to
         keep a tuner.
         """

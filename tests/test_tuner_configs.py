@@ -393,3 +393,15 @@ def test_tuner_holding_an_amg_hierarchy_refuses_pickle_naming_save_and_load(tmp_
         pickle.dumps(t)
     t.save(tmp_path / "t.json")
     assert Tuner.load(tmp_path / "t.json").solve(A, b).converged
+
+
+def test_pickled_tuner_drops_progress_and_callback_like_save():
+    import pickle
+    seen = []
+    A, b = mc_sequence(1)[0][:2]
+    t = Tuner(bandit.SmoothIGW([1.0, 1.5], seed=0), solver="sor", progress=True,
+              callback=seen.append)
+    t.solve(A, b)
+    t2 = pickle.loads(pickle.dumps(t))  # a progress bar holds an open stream
+    r = t2.solve(A, b)
+    assert r.converged and len(seen) == 1 and len(t2.history["arm"]) == 2
