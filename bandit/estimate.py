@@ -38,14 +38,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from .audit import COMPLETE, completion_probability
+from .costmodel import CostModel
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
            "inclusion_probabilities", "column_totals"]
-
-_FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 stays finite
 
 
 @dataclass
@@ -216,164 +214,6 @@ class RegretReport:
             lines.append(f"  audits: {c['audit_runs']} runs, {c['fraction']:.1%} of the solve "
                          "time")
         return "\n".join(lines)
-
-
-# --- the cost model ------------------------------------------------------------------------
-# Unknown j = i·K + k (knot i, arm k): a hat pair touches j and j + K, a second difference
-# along the knots j, j + K, j + 2K, one along the arms stays within a knot, so the normal
-# equations are banded (half-bandwidth 2K) and a banded Cholesky solves them in O(d K²), no
-# BLAS (a multi-threaded BLAS on a busy machine takes 100× longer on such small systems).
-@njit(cache=True)
-def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge):
-    u = 2 * K
-    ab = np.zeros((u + 1, n * K))
-    c = np.array([1.0, -2.0, 1.0])
-    for j in range(n * K):
-        ab[0, j] += ridge
-    for k in range(K):
-        for i in range(n - 2):
-            for a in range(3):
-                for b in range(3):
-                    r, col = (i + a) * K + k, (i + b) * K + k
-                    if r >= col:
-                        ab[r - col, col] += smooth_x * c[a] * c[b]
-    if order.size >= 3:
-        for i in range(n):
-            for j in range(K - 2):
-                for a in range(3):
-                    for b in range(3):
-                        r, col = i * K + order[j + a], i * K + order[j + b]
-                        if r >= col:
-                            ab[r - col, col] += smooth_arms * c[a] * c[b]
-    return ab
-
-
-@njit(cache=True)
-def _fit_banded(penalty, K, first, w, y):
-    """Solve ``(XᵀX + P) θ = Xᵀy`` for hat rows ``(first, first + K)`` with weights
-    ``(1 − w, w)``; ``penalty`` is ``P`` in lower band storage (``ab[r − c, c]``)."""
-    ab = penalty.copy()
-    u = ab.shape[0] - 1
-    d = ab.shape[1]
-    rhs = np.zeros(d)
-    for t in range(first.size):
-        a = first[t]
-        w1 = w[t]
-        w0 = 1.0 - w1
-        ab[0, a] += w0 * w0
-        ab[K, a] += w0 * w1
-        ab[0, a + K] += w1 * w1
-        rhs[a] += w0 * y[t]
-        rhs[a + K] += w1 * y[t]
-    # banded Cholesky, in place: ab[r - c, c] = L[r, c]
-    for j in range(d):
-        s = ab[0, j]
-        for k in range(max(0, j - u), j):
-            s -= ab[j - k, k] * ab[j - k, k]
-        s = np.sqrt(s)
-        ab[0, j] = s
-        for i in range(j + 1, min(d, j + u + 1)):
-            v = ab[i - j, j]
-            for k in range(max(0, i - u), j):
-                v -= ab[i - k, k] * ab[j - k, k]
-            ab[i - j, j] = v / s
-    for i in range(d):  # L z = rhs
-        v = rhs[i]
-        for k in range(max(0, i - u), i):
-            v -= ab[i - k, k] * rhs[k]
-        rhs[i] = v / ab[0, i]
-    for i in range(d - 1, -1, -1):  # Lᵀ θ = z
-        v = rhs[i]
-        for r in range(i + 1, min(d, i + u + 1)):
-            v -= ab[r - i, i] * rhs[r]
-        rhs[i] = v / ab[0, i]
-    return rhs
-
-
-class CostModel:
-    """Ridge fit of the log-cost on linear hats in ``x`` times one coefficient per arm.
-
-    ``log(C/unit + 0.01) ≈ Σ_i θ[k, i] h_i(x)`` with hat functions ``h_i`` on knots at the
-    quantiles of ``x`` (so a context crowded in a corner still gets knots), penalised by
-    second differences along ``x`` (within an arm) and along the arms in ω order (arms
-    close in ω cost alike), plus a small ridge towards the typical cost.  Each observation
-    touches two coefficients, so the normal equations are banded and the fit costs
-    ``O(observations + knots·K³)``.
-
-    Examples
-    --------
-    >>> x = np.linspace(0, 1, 200)
-    >>> C = np.column_stack([10 + 20 * x, 30 - 10 * x])       # two arms, crossing costs
-    >>> m = CostModel(x, 2, order=np.array([0, 1]))
-    >>> t = np.arange(200); k = t % 2
-    >>> pred = m.predict(m.fit(t, k, C[t, k]))
-    >>> bool(np.max(np.abs(pred - C) / C) < 0.05)
-    True
-    """
-
-    def __init__(self, x, n_arms, *, order=None, knots=24, smooth_x=0.1, smooth_arms=0.3,
-                 ridge=1e-3):
-        x = np.asarray(x, dtype=float)
-        self.K = int(n_arms)
-        grid = np.unique(np.quantile(x, np.linspace(0.0, 1.0, knots))) if x.size else np.zeros(1)
-        if grid.size < 2:
-            grid = np.array([grid[0], grid[0] + 1.0])
-        self.grid = grid
-        self.n = grid.size
-        i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, self.n - 2)
-        w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
-        self._i, self._w = i, w
-        order = np.zeros(0, np.int64) if order is None else np.asarray(order, dtype=np.int64)
-        self._band = _penalty_band(self.n, self.K, order, float(smooth_x), float(smooth_arms),
-                                   float(ridge))
-        self.unit = 1.0
-
-    def fit(self, t, k, value):
-        """Coefficients ``θ`` (K, knots) from observations ``C[t, k] = value``."""
-        t = np.asarray(t, dtype=np.int64)
-        k = np.asarray(k, dtype=np.int64)
-        v = np.asarray(value, dtype=float)
-        pos = v[v > 0]
-        self.unit = float(np.median(pos)) if pos.size else 1.0
-        y = np.log(np.maximum(v, 0.0) / self.unit + _FLOOR)
-        theta = _fit_banded(self._band, self.K, self._i[t] * self.K + k, self._w[t], y)
-        theta = theta.reshape(self.n, self.K).T
-        # exp of the fitted log is a geometric mean, below the mean cost by about
-        # exp(σ²/2): Duan's smearing factor, the mean of exp(residual), puts it back (the hats
-        # sum to one, so a constant added to θ is added to every prediction)
-        i, w = self._i[t], self._w[t]
-        r = y - (theta[k, i] * (1.0 - w) + theta[k, i + 1] * w)
-        if r.size:
-            theta = theta + math.log(float(np.mean(np.exp(np.clip(r, -5.0, 5.0)))))
-        return theta
-
-    def grouped(self, theta, levels=8):
-        """Predictions at a few representative rounds and how many rounds each stands for:
-        rounds are grouped by knot interval and position in it (``levels`` per interval), so
-        column sums cost ``O(knots · levels · K)`` instead of ``O(T K)``.
-
-        Returns ``(counts (G,), predictions (G, K))``.
-        """
-        g = self._i * levels + np.minimum((self._w * levels).astype(np.int64), levels - 1)
-        counts = np.bincount(g, minlength=self.n * levels)
-        used = np.flatnonzero(counts)
-        w = np.bincount(g, self._w, self.n * levels)[used] / counts[used]
-        i = used // levels
-        y = theta[:, i].T * (1.0 - w)[:, None] + theta[:, i + 1].T * w[:, None]
-        return counts[used], np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
-
-    def predict_at(self, theta, t, k):
-        """``m[t_j, k_j]`` for entries ``j`` only."""
-        i, w = self._i[t], self._w[t]
-        y = theta[k, i] * (1.0 - w) + theta[k, i + 1] * w
-        return np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
-
-    def predict(self, theta, rounds=None):
-        """``m[t, k]`` (cost units, ≥ 0) for the given rounds (default: all)."""
-        i = self._i if rounds is None else self._i[rounds]
-        w = self._w if rounds is None else self._w[rounds]
-        y = theta[:, i].T * (1.0 - w)[:, None] + theta[:, i + 1].T * w[:, None]
-        return np.maximum(self.unit * (np.exp(y) - _FLOOR), 0.0)
 
 
 # --- observations ----------------------------------------------------------------------------
