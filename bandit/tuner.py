@@ -9,7 +9,8 @@ import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
 from ._kernels import count_nonfinite
-from .arms import COSTS, ArmSet, arm_kwargs
+from .arms import COSTS, arm_kwargs
+from .armset import ArmSet
 from ._persist import TunerFileError, write_atomic
 from ._tunerfile import read_tuner_file
 from . import mpi as _mpi

@@ -9,7 +9,8 @@ import pytest
 import bandit
 import solvers
 from bandit import FixedArm, Tuner
-from bandit.arms import ArmSet, Config, config_grid, parse_arm
+from bandit.arms import Config, config_grid, parse_arm
+from bandit.armset import ArmSet
 from experiments.problems import DiffusionMC3D
 from solvers import gallery
 

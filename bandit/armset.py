@@ -1,0 +1,407 @@
+"""The arms of a :class:`bandit.Tuner` at run time: one call per arm, the costs each has
+shown, set-ups and their reuse, and the guard's budget per arm.
+
+:mod:`bandit.arms` says what an arm *is* (:class:`~bandit.arms.Config`, parsed and checked);
+:class:`ArmSet` keeps what running them has measured.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from .arms import arm_kwargs, parse_arm
+
+__all__ = ["ArmSet"]
+
+# a family's fitted seconds ``a + b·work`` are used once it has this many solves
+_FIT_MIN = 5
+
+# how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
+_SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
+           ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
+
+
+def _short_label(arm) -> str:
+    """Label of a bare ω arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
+    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)
+
+
+def _unique(labels, configs):
+    """Labels made unique: more digits of ω where two round alike, then the arm index."""
+    out = list(labels)
+    for i, lab in enumerate(labels):
+        if labels.count(lab) > 1 and configs is not None and configs[i].omega is not None:
+            out[i] = lab.replace(f"ω={configs[i].omega:.2f}", f"ω={configs[i].omega:.12g}")
+    twice = {lab for lab in out if out.count(lab) > 1}
+    return [f"{lab} [{i}]" if lab in twice else lab for i, lab in enumerate(out)]
+
+
+class _RequirementCheck:
+    """What every arm needs of a prepared operator (a diagonal, a positive one, symmetry),
+    naming the solver in its messages; a class, not a closure, so a Tuner pickles."""
+
+    def __init__(self, name, diagonal, positive, symmetric):
+        self.name, self.diagonal, self.positive, self.symmetric = (name, diagonal, positive,
+                                                                   symmetric)
+
+    def __call__(self, op):
+        if self.diagonal:
+            op.require_diagonal(self.name, positive=self.positive)
+        if self.symmetric:
+            op.require_symmetric(self.name)
+
+
+class ArmSet:
+    """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
+
+    Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
+    Numba ``cg`` arm with a preconditioner its own preconditioner object) per arm, the
+    running estimates behind the guard's budget, and the set-up reuse clock.
+
+    *Reuse is counted in Tuner rounds*: a set-up built in round ``t`` by an arm with
+    ``reuse=k`` serves that arm's solves up to round ``t + k`` and is rebuilt after that,
+    however often the learner played the arm in between (an arm played rarely would
+    otherwise apply a hierarchy built for a matrix hundreds of steps old; counted in rounds,
+    an arm's cost depends on the sequence, not on the learner's past choices).
+
+    Parameters
+    ----------
+    arms : list
+        The policy's arms.
+    solver : str or callable
+        The Tuner's solver: the method of float arms and of settings dicts; a function runs
+        every arm through itself (arms passed as keyword arguments, no configurations).
+    backend : {"numba", "petsc"}
+    cost : {"iterations", "time", "work", "timed_work"}
+    """
+
+    def __init__(self, arms, solver, backend="numba", cost="time"):
+        self.custom = not isinstance(solver, str)
+        self.backend, self.cost = backend, cost
+        self.arms = list(arms)
+        self.solver_name = solver if isinstance(solver, str) else getattr(
+            solver, "__name__", "custom")
+        K = len(arms)
+        if self.custom:
+            self.configs = None
+            self.labels = [_short_label(a) for a in arms]
+            self.family = [0] * K
+        else:
+            self.configs = [parse_arm(a, solver, backend, index=i) for i, a in enumerate(arms)]
+            full = any(isinstance(a, dict) for a in arms) or len(
+                {c.method for c in self.configs}) > 1
+            labels = [c.label if full or isinstance(a, dict) else _short_label(a)
+                      for a, c in zip(arms, self.configs)]
+            self.labels = _unique(labels, self.configs)
+            fams = {}
+            self.family = [fams.setdefault(c.family, len(fams)) for c in self.configs]
+        self.n_families = max(self.family) + 1 if K else 0
+        self.heterogeneous = self.n_families > 1
+        #: the methods of the arms (what ``A`` is checked for)
+        self.methods = sorted({c.method for c in self.configs}) if self.configs else []
+        #: whether some arm keeps a preconditioner across solves (then runs are aged)
+        self.has_setups = False
+        self.round = 0
+        self._pcs = [None] * K
+        self._built_round = [-1] * K
+        self._stale = [False] * K
+        # per family: cost units spent by iterations (set-up excluded), iterations
+        self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
+        self._all = [0.0, 0]  # every run: cost units, iterations
+        self._per_work = [0.0, 0.0]  # every run, set-up excluded: seconds, work
+        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (the fit s ≈ a + b·w of timed_work)
+        self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
+        self._setup = {}  # set-up key -> latest set-up cost (cost units)
+        self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
+        self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
+
+    # -- persistence ------------------------------------------------------------------------
+    def measured_state(self) -> dict:
+        """What the runs so far measured (costs per iteration per family, seconds per unit
+        of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
+        depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
+        first arm with that set-up."""
+        keys = [c.setup_key for c in self.configs] if self.configs else []
+        setup = [[keys.index(key), float(v)] for key, v in self._setup.items() if key in keys]
+        return {"rate": [[float(c), int(n)] for c, n in self._rate],
+                "all": [float(self._all[0]), int(self._all[1])],
+                "per_work": [float(v) for v in self._per_work],
+                "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
+                "setup": sorted(setup)}
+
+    def load_measured(self, state) -> None:
+        """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
+        self._rate = [[float(c), int(n)] for c, n in state["rate"]]
+        self._all = [float(state["all"][0]), int(state["all"][1])]
+        self._per_work = [float(v) for v in state["per_work"]]
+        self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
+        self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
+
+    # -- construction of the calls ---------------------------------------------------------
+    def calls(self, solve_fn, common, guard_dtol):
+        """Per arm: ``(function, {False: kwargs, True: kwargs with dtol})``; ``common`` holds
+        the Tuner's tolerances and backend, ``guard_dtol`` the guarded runs' ``dtol`` (None: a
+        function without ``dtol``)."""
+        out = []
+        for k in range(len(self.labels)):
+            if self.custom:
+                fn, kw = solve_fn, arm_kwargs(self.arms[k], self.solver_name, self.backend)
+            else:
+                fn, kw = self.configs[k].call()
+                kw.pop("backend", None)
+                self._pcs[k] = kw.get("pc")
+                self.has_setups = self.has_setups or self._pcs[k] is not None
+            plain = {**common, **kw}
+            guarded = plain if guard_dtol is None else dict(plain, dtol=guard_dtol)
+            out.append((fn, {False: plain, True: guarded}))
+        return out
+
+    def requirement_check(self):
+        """One function of a prepared operator checking what every arm needs of ``A`` (a
+        diagonal, a positive one, symmetry), naming the solver in its messages."""
+        needs = {r for c in self.configs or () for r in c.requirements}
+        first = self.configs[0] if self.configs else None
+        if self.heterogeneous or first is None:
+            name = "the arms"
+        elif first.method == "cg" and first.pc not in (None, "none") and self.backend == "numba":
+            name = f"pcg with pc={first.pc!r}"
+        else:
+            name = first.method  # the solver's own words
+        return _RequirementCheck(name, "diagonal" in needs, "positive" in needs,
+                                 "symmetric" in needs)
+
+    def __getstate__(self):
+        # a pyamg hierarchy holds a class local to pyamg, which pickle cannot find
+        for pc in self._pcs:
+            if type(pc).__name__ == "AMG" and pc.built:
+                raise TypeError("a Tuner holding an AMG set-up (a pyamg hierarchy) cannot be "
+                                "pickled; keep it with Tuner.save and restore it with Tuner.load")
+        return self.__dict__
+
+    def safety_order(self) -> list:
+        """Arm indices from the most conservative to the least.
+
+        For configuration arms: Jacobi-CG, plain CG (they converge on any SPD system, with
+        nothing to set up that could be stale), SSOR-PCG by ``|ω − 1|``, IC(0)-CG, AMG-CG,
+        other PETSc preconditioners, then SOR by ω; within each, fresh set-ups before reused
+        ones.  ω-only arms keep their solver's order: SOR smallest ω first (under-relaxation
+        damps the sweep), SSOR-PCG ω closest to 1; plain CG and custom solvers the list order.
+        """
+        K = len(self.labels)
+        if self.custom:
+            return list(range(K))
+        keys = []
+        for i, c in enumerate(self.configs):
+            base = _SAFETY.get((c.method, c.pc if c.method == "cg" else None), 5)
+            om = 0.0 if c.omega is None else (c.omega if c.method == "sor" else abs(c.omega - 1))
+            keys.append((base, c.reuse > 0, om, i))
+        return [k[3] for k in sorted(keys)]
+
+    # -- running --------------------------------------------------------------------------
+    def age(self, k) -> None:
+        """Before a run of arm ``k``: a set-up older than its ``reuse`` window (in rounds) is
+        dropped, so the run builds afresh."""
+        pc = self._pcs[k]
+        if pc is not None and pc.reuse and self.round - self._built_round[k] > pc.reuse:
+            pc.invalidate()
+            self._stale[k] = True
+
+    def audit_call(self, k, call):
+        """The call of arm ``k`` for an audit: a shallow copy of its preconditioner (sharing
+        the set-up it has, aged the same way), so an audit neither builds nor ages the arm's
+        own set-up."""
+        fn, kw = call
+        pc = self._pcs[k]
+        if pc is None:
+            return fn, kw
+        twin = copy.copy(pc)
+        if pc.reuse and self.round - self._built_round[k] > pc.reuse:
+            twin.invalidate()
+        return fn, {g: dict(kw[g], pc=twin) for g in kw}
+
+    def observe(self, k, res) -> None:
+        """After a run of arm ``k`` on the user's clock: the set-up clock and the estimates."""
+        info = res.info
+        setup = 0.0
+        if self._pcs[k] is not None:
+            if info.get("setup"):
+                self._built_round[k] = self.round
+                self._stale[k] = False
+                key = self.configs[k].setup_key
+                setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
+                    "setup_seconds"]
+                self._setup[key] = setup
+            elif info.get("reused") and not res.converged:
+                self._stale[k] = True  # the solver rebuilds after a reused set-up failed
+        cost = self.cost_of(res)
+        its = res.iterations
+        self._all[0] += cost
+        self._all[1] += its
+        row = self._rate[self.family[k]]
+        row[0] += cost - setup if cost > setup else 0.0
+        row[1] += its
+        if self.cost in ("time", "timed_work") and "work" in info:
+            sec = res.seconds - info.get("setup_seconds", 0.0)
+            work = info["work"] - info.get("setup_work", 0.0)
+            pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
+            pw[0] += sec
+            pw[1] += work
+            f = self._fit[self.family[k]]
+            f[0] += 1
+            f[1] += work
+            f[2] += work * work
+            f[3] += sec
+            f[4] += sec * work
+
+    def cost_of(self, res) -> float:
+        """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
+        :meth:`attach_work`)."""
+        if self.cost == "time":
+            return float(res.seconds)
+        if self.cost in ("work", "timed_work"):
+            return float(res.info[self.cost])
+        return float(res.iterations)
+
+    def timed_work(self, k, res) -> float:
+        """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds by its
+        family's fit ``a + b·work`` to the measured seconds of the family's earlier solves
+        (least squares; through the origin if the intercept comes out negative), plus the
+        measured seconds of a set-up it built; the measured seconds until the family has
+        :data:`_FIT_MIN` solves."""
+        info = res.info
+        n, sw, sww, ss, ssw = self._fit[self.family[k]]
+        if n < _FIT_MIN or sw <= 0:
+            return float(res.seconds)
+        work = info["work"] - info.get("setup_work", 0.0)
+        det = n * sww - sw * sw
+        a = b = -1.0
+        if det > 1e-12 * n * sww:
+            b = (n * ssw - sw * ss) / det
+            a = (ss - b * sw) / n
+        if not (a >= 0.0 and b > 0.0):
+            a, b = 0.0, (ssw / sww if sww > 0 else ss / sw)
+        return a + b * work + info.get("setup_seconds", 0.0)
+
+    @property
+    def needs_work(self) -> bool:
+        """Whether runs carry ``info["work"]``: the cost, or (time over several families) the
+        prior of an arm's cost per iteration before it has run."""
+        return self.backend == "numba" and self.configs is not None and (
+            self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
+
+    def attach_work(self, k, res, op) -> None:
+        """``res.info["work"]`` for arms whose solver does not report it (``pcg`` does)."""
+        if self.configs is None or self.backend != "numba":
+            return
+        if "work" not in res.info:
+            res.info["work"] = self._model(self.configs[k].method, op).total(
+                res.iterations) if res.b_norm > 0 else 0.0
+        if self.cost == "timed_work":
+            res.info["timed_work"] = self.timed_work(k, res)
+
+    def _model(self, method, op):
+        key = (method, op.n, op.nnz, id(op.indptr))  # with_values copies share indptr
+        model = self._models.get(key)
+        if model is None:
+            from solvers import work_model
+
+            if len(self._models) > 64:
+                self._models.clear()
+            model = self._models[key] = work_model(method, op)
+        return model
+
+    def iteration_work(self, k, op):
+        """Work of one iteration of arm ``k`` on ``op`` from the work model (None where it
+        is not known before a set-up: AMG, PETSc, custom solvers)."""
+        if self.configs is None or self.backend != "numba" or op is None:
+            return None
+        key = (k, op.n, op.nnz, id(op.indptr))
+        if key in self._it_work:
+            return self._it_work[key]
+        c, pc = self.configs[k], self._pcs[k]
+        if pc is None:
+            w = self._model(c.method, op).per_iteration
+        elif pc.built or c.pc != "amg":  # Jacobi and IC(0) count without a set-up
+            w = (op.nnz + 6 * op.n + pc.apply_mults(op)) / op.nnz
+        else:
+            return None
+        if len(self._it_work) > 256:
+            self._it_work.clear()
+        self._it_work[key] = w
+        return w
+
+    # -- the guard's budget -----------------------------------------------------------------
+    def will_setup(self, k, op) -> bool:
+        """Whether the next run of arm ``k`` on ``op`` builds its preconditioner (Numba ``cg``
+        arms with one; an estimate from this set's own clock)."""
+        pc = self._pcs[k]
+        if pc is None:
+            return False
+        if not pc.built or self._stale[k]:
+            return True
+        if self.round - self._built_round[k] > pc.reuse:
+            return True
+        return not (pc.reuse > 0 and pc._op.n == op.n and pc._op.nnz == op.nnz)
+
+    def setup_estimate(self, k, op) -> float:
+        """Cost of the set-up arm ``k``'s next run would build (0 if none or not yet known)."""
+        if not self.will_setup(k, op):
+            return 0.0
+        return self._setup.get(self.configs[k].setup_key, 0.0)
+
+    def rate(self, k, op=None) -> float:
+        """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
+        before any, the work model's figure (``cost="time"``: times the seconds per unit of
+        work measured on every run); else every run's average; else NaN."""
+        c, n = self._rate[self.family[k]]
+        if n > 0 and c > 0:
+            return c / n
+        w = self.iteration_work(k, op) if self.cost != "iterations" else None
+        if w is not None:
+            if self.cost == "work":
+                return w
+            sec, work = self._per_work
+            if sec > 0 and work > 0:
+                return w * sec / work
+        c, n = self._all
+        return c / n if n > 0 and c > 0 else math.nan
+
+    def budget(self, k, guard, predicted, op, maxiter) -> int:
+        """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
+        cost units (``predicted``: the leader's predicted cost).
+
+        The arm's known set-up cost, shared over the ``reuse + 1`` rounds it serves, is taken
+        off the allowance and the rest converted at the arm's cost per iteration (at least one
+        iteration).  0 means *do not start*: the set-up alone exceeds the allowance
+        (:meth:`setup_estimate` is then a lower bound of what the attempt would have cost).
+        """
+        if self.cost == "iterations":
+            return int(min(maxiter, max(1, math.ceil(guard * predicted))))
+        pc = self._pcs[k]
+        setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
+        share = setup / (1 + pc.reuse) if setup else 0.0
+        if share > guard * predicted:
+            return 0
+        rate = self.rate(k, op)
+        if not rate > 0:
+            return maxiter
+        its = guard * (predicted / rate) if not share else (guard * predicted - share) / rate
+        return int(min(maxiter, max(1, math.ceil(its))))
+
+    def failure_cost(self, maxiter, spent, op=None) -> float:
+        """What a failed arm is told: at least what any arm converging within ``maxiter``
+        could cost — the most expensive arm's ``maxiter`` iterations plus its set-up — and at
+        least ``spent`` (the failed round's own cost)."""
+        if self.cost == "iterations":
+            return float(maxiter)
+        worst = 0.0
+        for k in range(len(self.labels)):
+            rate = self.rate(k, op)
+            if rate > 0:
+                key = self.configs[k].setup_key if self.configs else None
+                worst = max(worst, maxiter * rate + self._setup.get(key, 0.0))
+        return max(worst, float(spent))
+
+
