@@ -503,11 +503,11 @@ def contender_weight(est):
     S, V = est.get("S"), est.get("V")
     if S is None or V is None or not np.all(np.isfinite(S)) or not np.all(np.isfinite(V)):
         return weight
-    from scipy.special import ndtr
-
     sd = np.sqrt(np.maximum(np.asarray(V, dtype=float), 0.0))
     S = np.asarray(S, dtype=float)
-    below = ndtr(LOWER_Z - (S - np.min(S)) / np.maximum(sd, 1e-300 + 1e-12 * np.abs(S)))
+    z = LOWER_Z - (S - np.min(S)) / np.maximum(sd, 1e-300 + 1e-12 * np.abs(S))
+    # the normal distribution function (math.erfc: no SciPy import inside a timed plan)
+    below = np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in z])
     return np.maximum(weight, below)
 
 
