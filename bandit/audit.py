@@ -6,8 +6,9 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
 
 * **column audits** — arm ``k`` is run with probability ``q_k``, so every entry ``C[t, k]``
   has a known chance of being observed (the best-fixed-arm comparator); ``q`` favours the
-  arms most likely to be the best fixed arm and keeps a floor for every arm (which keeps
-  every column total unbiased).  An arm run in full gives ``C[t, k]``; once the run shows
+  arms that could be the minimum — likely to be the best fixed arm, or with a lower end
+  that may fall below the smallest total (:func:`contender_weight`) — and keeps a floor for
+  every arm (which keeps every column total unbiased).  An arm run in full gives ``C[t, k]``; once the run shows
   an arm to be far from the best (its total at least 30 % above the smallest, with three
   standard errors to spare on both), it is run *capped* at :data:`CAP_FACTOR` × the
   iterations the round paid, which gives ``min(C[t, k], cap)``: enough to keep it excluded
@@ -48,7 +49,8 @@ import time
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "completion_probability",
+           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
+           "contender_weight",
            "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -75,6 +77,10 @@ LIKELY = 0.5
 TARGET = 0.8
 #: Largest share of the budget that plans may take (a plan is put off while it would exceed it).
 PLAN_SHARE = 0.1
+#: An arm is audited as a contender when its total could lie below the smallest one: its
+#: own lower end at this many standard errors (the 95 % one-sided quantile of a 90 %
+#: interval's lower end) falls below the smallest estimated total.
+LOWER_Z = 1.6448536269514722
 _PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
 _SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a few runs)
 _CAP_FROM, _CAP_GAP = 1024, 0.3
@@ -440,11 +446,13 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     share of rounds its plays reach at all (a contextual learner gives a poor arm of a
     context almost no probability there, and such plays do not count), ``q₀`` a typical
     audit probability.
-    Minimising ``Σ_k P_k · variance_k`` — ``P_k`` the chance that arm ``k`` is the best
-    fixed arm — within the budget gives ``q_k ∝ σ_k √(P_k e_k / cost_k)``: the likely best
-    arms are audited most, and an arm that cannot be the best gets nothing but its share of
-    the ``floor``, which is spread over all arms in proportion to 1/cost so that every arm
-    stays observable.
+    Minimising ``Σ_k P_k · variance_k`` within the budget gives
+    ``q_k ∝ σ_k √(P_k e_k / cost_k)``, ``P_k`` the weight of arm ``k`` in the interval's
+    width (:func:`contender_weight`: the larger of its chance of being the best fixed arm
+    and its chance of having a lower end below the smallest total): the arms that could be
+    the minimum are audited most, and an arm that cannot gets nothing but its share of the
+    ``floor``, which is spread over all arms in proportion to 1/cost so that every arm stays
+    observable.
 
     Examples
     --------
@@ -469,9 +477,38 @@ def allocate(est, cost, rate, t, randomised, floor=FLOOR):
     else:
         e = np.ones(K)
     q_floor = _scale(1.0 / spend, spend, floor * rate)
-    w = sigma * np.sqrt(np.clip(est["p_best"], 0.0, 1.0) * e / cost)
+    w = sigma * np.sqrt(np.clip(contender_weight(est), 0.0, 1.0) * e / cost)
     q = _scale(w, spend, (1 - floor) * rate) if np.any(w > 0) else np.zeros(K)
     return np.minimum(q + q_floor, 1.0)
+
+
+def contender_weight(est):
+    """Per arm, how much its total's error widens the interval of the minimum: the larger of
+    ``p_best`` (its chance of being the best fixed arm) and
+    ``Φ(z − (S_k − min_j S_j)/sd_k)`` (``z`` = :data:`LOWER_Z`), the chance that its own lower
+    end falls below the smallest total ``S`` (``sd² = V``, from
+    :func:`bandit.estimate.quick_totals`).  The interval's lower end is the smallest of the
+    arms' lower ends, so an arm that is not the best but whose total is poorly known — a
+    poor arm of every context, seen by a few audits only — widens it as much as the best
+    one's error would; its chance of being the best says nothing of that.
+
+    Examples
+    --------
+    >>> est = {"p_best": np.array([1.0, 0.0, 0.0]), "S": np.array([100.0, 110.0, 200.0]),
+    ...        "V": np.array([1.0, 100.0, 1.0])}
+    >>> contender_weight(est).round(2).tolist()    # arm 1: 1 sd above, its lower end below
+    [1.0, 0.74, 0.0]
+    """
+    weight = np.asarray(est["p_best"], dtype=float)
+    S, V = est.get("S"), est.get("V")
+    if S is None or V is None or not np.all(np.isfinite(S)) or not np.all(np.isfinite(V)):
+        return weight
+    sd = np.sqrt(np.maximum(np.asarray(V, dtype=float), 0.0))
+    S = np.asarray(S, dtype=float)
+    z = LOWER_Z - (S - np.min(S)) / np.maximum(sd, 1e-300 + 1e-12 * np.abs(S))
+    # the normal distribution function (math.erfc: no SciPy import inside a timed plan)
+    below = np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in z])
+    return np.maximum(weight, below)
 
 
 def _scale(w, cost, rate):

@@ -650,17 +650,18 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     rng = np.random.default_rng(seed)
     alpha = (1.0 - level) / 2.0
     # --- best fixed arm ---------------------------------------------------------------------
-    # two-sided totals Ŝ_k for arms audited in full in every epoch; lower bounds
-    # L_k ≤ S_k (costs capped at cap_t, the audits of the other arms) for the rest
     X = _multipliers(rng, (T, n_boot))
     two = _Track(data, t, k, v, pi, m, cps, X, rng)
     full = data.full.all(axis=0) if data.full is not None and data.full.size else np.ones(K, bool)
-    tracks = [(two, full)]
-    if not full.all():
+    # two-sided totals Ŝ_k for arms audited in full in every epoch; lower bounds L_k ≤ S_k
+    # (costs capped at cap_t, the audits of the other arms) for the rest
+    from_cap = ~full
+    low_tr = None
+    if from_cap.any():
         tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
         below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
-        tracks.append((_Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X,
-                              rng, share=np.maximum(below, 0.01)), ~full))
+        low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X, rng,
+                        share=np.maximum(below, 0.01))
     # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
     # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
     #   at most Ŝ_k* − c_k* sd_k* ≤ S_k* = θ whenever the best arm's own bound holds, so no
@@ -669,31 +670,33 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     #   quantile of the largest one-sided deviation among the arms that could be the minimum
     #   (those whose lower end reaches the lowest upper end).
     q_end = 1.0 - alpha
-    c_lo = [np.quantile(tr.dev[:, use], q_end, axis=0) if use.any() else np.zeros(0)
-            for tr, use in tracks]
-    ends = [(tr.S[-1][use], tr.sd[use]) for tr, use in tracks]
-    low_ends = [e - cl * sd for (e, sd), cl in zip(ends, c_lo)]
+    c_two = np.quantile(two.dev, q_end, axis=0)
+    low_end = two.S[-1] - c_two * two.sd
+    if low_tr is not None:
+        c_cap = np.quantile(low_tr.dev, q_end, axis=0)
+        low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
     neg = -two.dev[:, full]
     cand = np.ones(int(full.sum()), dtype=bool)
     c = 0.0
+    top = np.inf
     for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
         c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
-        top = float(np.min(ends[0][0] + c * ends[0][1])) if full.any() else np.inf
-        cand = low_ends[0] <= top if full.any() else cand
-    cands = [low <= top for low in low_ends]
+        top = float(np.min(two.S[-1][full] + c * two.sd[full])) if full.any() else np.inf
+        cand = low_end[full] <= top if full.any() else cand
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
-    for (tr, use), cd, cl in zip(tracks, cands, c_lo):
-        for i, j in zip(np.flatnonzero(cd), np.flatnonzero(use)[cd]):  # the candidates
-            sd_j = tr.prefix_sd(j)
-            low_c = np.minimum(low_c, tr.S[:, j] - cl[i] * sd_j)
-            if tr is two:
-                high_c = np.minimum(high_c, tr.S[:, j] + c * sd_j)
+    for j in np.flatnonzero(low_end <= top):  # the arms whose lower end reaches the upper end
+        if from_cap[j]:
+            low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
+        else:
+            low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
+    cf = np.flatnonzero(full)[cand]
+    for j in cf:
+        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j))
     theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
     # bias of the minimum: the draws' mean minimum over the candidates falls below the
     # estimated one by about as much as the estimate falls below the true minimum
-    cf = np.flatnonzero(full)[cands[0]]
     bias = float(np.mean(two.S_end[:, cf].min(axis=1)) - two.S_end[:, cf].mean(axis=0).min()) \
         if cf.size else 0.0
     unbiased_bf = have_model and _observable(data)

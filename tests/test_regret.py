@@ -8,7 +8,8 @@ import pytest
 
 import bandit
 from bandit import Tuner
-from bandit.audit import COMPLETE, Auditor, allocate, capped_cap, completion_probability
+from bandit.audit import (COMPLETE, Auditor, allocate, capped_cap, completion_probability,
+                          contender_weight)
 from bandit.estimate import RunData, estimate_regret, inclusion_probabilities, quick_totals
 from bandit.report import HISTORY_SCHEMA, read_csv
 from experiments.bench_regret import ReplaySolver
@@ -180,6 +181,49 @@ def test_allocation_follows_the_chance_of_being_best_and_the_budget():
     q = allocate(est, cost, rate=2.0, t=1000, randomised=True)
     assert q @ cost == pytest.approx(2.0)
     assert q[0] > q[1] > q[2] > q[3] > 0  # the floor favours the cheap arm among the rest
+
+
+def test_allocation_audits_arms_whose_lower_end_could_fall_below_the_minimum():
+    """An arm with no chance of being the best in the normal draws, but whose total is so
+    poorly known that its own lower end may fall below the smallest total, widens the
+    interval's lower end: it gets audits beyond the floor (Φ(1.645 − 1) = 0.74 of the best
+    arm's weight); an arm 100 standard errors above gets the floor alone, as before.
+    Without totals (``S``, ``V``) the weight is the chance of being the best."""
+    est = {"p_best": np.array([1.0, 0.0, 0.0]), "sigma": np.ones(3),
+           "played_share": np.zeros(3), "S": np.array([100.0, 110.0, 200.0]),
+           "V": np.array([1.0, 100.0, 1.0])}
+    w = contender_weight(est)
+    assert w[0] == 1.0 and w[1] == pytest.approx(0.7405, abs=1e-3) and w[2] < 1e-12
+    rate, floor = 0.3, 0.2 * 0.3 / 3  # equal costs: the floor spreads 20 % of the rate evenly
+    q = allocate(est, np.ones(3), rate=rate, t=1000, randomised=False)
+    assert q.sum() == pytest.approx(rate)
+    assert q[2] == pytest.approx(floor)
+    above = q[:2] - floor  # σ √(weight): arm 1 gets √0.74 of arm 0's share
+    assert above[1] / above[0] == pytest.approx(math.sqrt(w[1]), rel=1e-9)
+    only_best = allocate({k: v for k, v in est.items() if k not in ("S", "V")}, np.ones(3),
+                         rate=rate, t=1000, randomised=False)
+    assert only_best[1] == pytest.approx(floor) and only_best[2] == pytest.approx(floor)
+
+
+def test_planned_audits_keep_every_arm_observable_and_cover_the_exact_regret():
+    """Runs long enough for plans (1500 rounds of a contextual learner over six arms, a 10 %
+    budget): the plans allocate by contender weight, every epoch still audits every arm with
+    some probability, and the 90 % interval covers the exact regret in at least 13 of 16
+    runs (a binomial 16 × 0.9 falls below 13 with probability 7 %)."""
+    omegas = [1.0, 1.1, 1.2, 1.3, 1.4, 1.5]
+    covered = 0
+    for seed in range(16):
+        C, x = smooth_costs(1500, K=6, seed=seed, noise=2.0)
+        tuner = replay(bandit.ChebLCB(omegas, context_bounds=(0, 1)), C, x, audit_budget=0.1,
+                       audit_seed=seed)
+        aud = tuner._auditor
+        assert aud.plan is not None and len(aud.epoch_start) > 1  # planned, then rescaled
+        assert all((q > 0).all() for q in aud.q)
+        bf, _ = exact(tuner, C)
+        e = tuner.regret(seed=seed).best_fixed
+        assert e.unbiased and e.low <= e.estimate <= e.high
+        covered += e.low <= bf <= e.high
+    assert covered >= 13, covered
 
 
 def test_capped_audits_give_lower_bounds():
