@@ -14,8 +14,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
-           "check_dtol", "MAX_ITER"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_omega",
+           "check_tolerances", "check_dtol", "MAX_ITER"]
 
 
 class SplitPattern(NamedTuple):
@@ -580,6 +580,33 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
         return out, math.sqrt(sumsq)
     return out, float(_prep.scaled_norm(out))
+
+
+def check_rhs(b, x0, n: int):
+    """``(b, ‖b‖, x0)`` for a solve of ``n`` unknowns: ``b`` a finite contiguous float64
+    vector (the caller's array itself when it is one, else a copy), ``x0`` ``None`` or a
+    finite float64 vector of length ``n`` (the caller's array itself when it is one: a solve
+    starts from a copy of it); else the ``ValueError`` of :func:`check_vector`.
+
+    The checks of both vectors and ``b``'s sum of squares are one compiled call.
+
+    Examples
+    --------
+    >>> b, norm, x0 = check_rhs(np.array([3.0, 4.0]), None, 2)
+    >>> norm, x0
+    (5.0, None)
+    """
+    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1 and b.size == n
+            and b.flags.c_contiguous
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype == np.float64
+                                and x0.ndim == 1 and x0.size == n))):
+        bad_b, sumsq, bad_x = _prep.check_rhs(b, _EMPTY_VALUES if x0 is None else x0)
+        if not (bad_b or bad_x):
+            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+                return b, math.sqrt(sumsq), x0
+            return b, float(_prep.scaled_norm(b)), x0
+    b, b_norm = check_vector_norm(b, n, "b", copy=False)  # the message for anything else
+    return b, b_norm, None if x0 is None else check_vector(x0, n, "x0")
 
 
 def check_omega(omega) -> float:
