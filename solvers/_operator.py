@@ -102,7 +102,8 @@ class CSROperator:
         self._pattern = {}  # pattern-only index arrays shared by with_values() copies
         self._invalid = None  # why this operator may not be used (see _refresh)
         self._scratch = False  # made by prepare(..., overwrite=True): the next may overwrite it
-        self._values = None  # the value buffer of a refreshed operator (see _refresh)
+        self._values = None  # the value buffer of the split triangles (see _values_pattern)
+        self._layout = None  # (that buffer, the diagonal and split triangles in it): _adopt
         #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
         #: whoever caches work on these values (a preconditioner's set-up) compares it.
         self.values_version = 0
@@ -153,7 +154,7 @@ class CSROperator:
             new = object.__new__(CSROperator)
             new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
             new._invalid, new._scratch = None, False
-            new._values = None
+            new._values = new._layout = None
             if new._refresh(A, alias=False):
                 return new
         return CSROperator(A)
@@ -212,29 +213,40 @@ class CSROperator:
         if src.dtype != np.float64 or not src.flags.c_contiguous:
             src = np.ascontiguousarray(src, dtype=np.float64)
             alias = True  # a copy of our own already
-        differs, nonfinite, amax, worst, *diag_check = _prep.refresh_values(
-            A.indptr, A.indices, src, self.indptr, self.indices, slot, values, umirror, lonely,
-            inv)
-        if differs:
-            return False  # nothing was written
-        if nonfinite:
+        checks = _prep.refresh_values(A.indptr, A.indices, src, self.indptr, self.indices, slot,
+                                      values, umirror, lonely, inv)
+        if checks[0]:
+            return False  # the pattern differs: nothing was written
+        if checks[1]:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
-            raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+            raise ValueError(f"A contains NaN or Inf ({checks[1]} non-finite entries)")
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
-        d = nl + nu + 2 * n
-        self._values, self.diagonal, self._inv_diagonal = values, values[d:d + n], inv
         self.data = src if alias else src.copy()
-        split = self._pattern["split"]
-        ld = values[:nl]
-        self._split = ((split.lp, split.li, ld, values[nl + nu:nl + nu + n]),
-                       (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d]))
-        self._diag_check = tuple(diag_check)
+        self._adopt(values, inv, checks)
+        return True
+
+    def _adopt(self, values, inv, checks):
+        """Use the value buffer ``values`` and inverse diagonal ``inv`` that
+        :func:`_kernels_prep.refresh_values` filled, and the checks it returned: the
+        diagonal and the split triangles become views of the buffer (made once per buffer)."""
+        layout = self._layout
+        if layout is None or layout[0] is not values:
+            slot, umirror, lonely, nl, nu = self._values_pattern()
+            n, split = self.n, self._pattern["split"]
+            d = nl + nu + 2 * n
+            layout = self._layout = (
+                values, values[d:d + n],
+                ((split.lp, split.li, values[:nl], values[nl + nu:nl + nu + n]),
+                 (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d])))
+        self._values, self.diagonal, self._split = layout
+        self._inv_diagonal = inv
+        amax, worst = checks[2], checks[3]
+        self._diag_check = tuple(checks[4:])
         self._symmetry = worst / amax if amax > 0.0 else 0.0
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
-            self._sor_mirror = ld  # exactly symmetric: the mirrors are the far lower values
-        return True
+            self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
 
     def _overwrite(self, A) -> bool:
         """Refresh this operator in place with ``A``'s values, sharing ``A.data``, when ``A``
@@ -281,11 +293,15 @@ class CSROperator:
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
         if self._split is None:
-            p = self.split_pattern()
-            n = self.n
-            ld, lnear, ud, unear = np.empty(p.li.size), np.empty(n), np.empty(p.ui.size), np.empty(n)
-            _prep.gather_split(self.data, p.lk, p.uk, p.lnear_k, p.unear_k, ld, lnear, ud, unear)
-            self._split = ((p.lp, p.li, ld, lnear), (p.up, p.ui, ud, unear))
+            # the layout of a refreshed operator (_refresh), which the sweeps read faster than
+            # separate arrays: one buffer [far lower | far upper | a_{i,i−1} | a_{i,i+1} |
+            # diagonal | 0], filled, checked and the diagonal inverted in one compiled call
+            slot, umirror, lonely, nl, nu = self._values_pattern()
+            values, inv = np.zeros(nl + nu + 3 * self.n + 1), np.empty(self.n)
+            checks = _prep.refresh_values(self.indptr, self.indices, self.data, self.indptr,
+                                          self.indices, slot, values, umirror, lonely, inv)
+            assert not (checks[0] or checks[1])  # its own pattern; finite (checked by __init__)
+            self._adopt(values, inv, checks)
         return self._split
 
     def split_pattern(self) -> SplitPattern:
