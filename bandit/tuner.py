@@ -326,8 +326,10 @@ class Tuner:
     def _checked_entries(self):
         if not self._by_name or self.backend != "numba":
             return [None] * self.policy.n_arms
-        from solvers._api import checked_entry
+        from solvers._api import checked_entry, run_checked
+        from solvers._operator import check_rhs
 
+        self._run_checked, self._check_rhs = run_checked, check_rhs  # bound once: the hot path
         out = []
         for fn, kw in self._calls:
             entries = {g: checked_entry(fn, kw[g]) for g in kw}
@@ -572,9 +574,7 @@ class Tuner:
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
-            from solvers._operator import check_rhs
-
-            self._checked = checked = check_rhs(b, x0, op.n)
+            self._checked = checked = self._check_rhs(b, x0, op.n)
             b, x0 = checked[0], checked[2]
         self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
@@ -601,10 +601,8 @@ class Tuner:
         checked = self._checked
         if fast is not None and checked is not None and b is checked[0] and x0 is checked[2]:
             # b and x0 as _validate checked them, A prepared and its requirements checked
-            from solvers._api import run_checked
-
             x = np.zeros(op.n) if x0 is None else x0.copy()
-            res = run_checked(fast[guarded], op, b, checked[1], x, maxiter)
+            res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
         else:
             if tally:
                 fn, kw = self._calls[arm]

@@ -248,14 +248,6 @@ class CSROperator:
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
             self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
 
-    def _overwrite(self, A) -> bool:
-        """Refresh this operator in place with ``A``'s values, sharing ``A.data``, when ``A``
-        has its pattern (``prepare(A, like=self, overwrite=True)``); ``False``, this operator
-        unchanged, otherwise."""
-        if not (self._fits(A) and self._refresh(A, alias=True)):
-            return False
-        return True
-
     @property
     def matrix(self) -> sp.csr_array:
         """The operator as a scipy CSR array (built on first use; shares ``data``)."""
@@ -506,7 +498,8 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         raise ValueError(f"like must be a CSROperator from an earlier prepare (backend "
                          f"'numba'), got {type(like).__name__}")
     elif overwrite and like._scratch:
-        if like._overwrite(A):
+        # in place, sharing A.data, when A has like's pattern
+        if like._fits(A) and like._refresh(A, alias=True):
             return like
         op = CSROperator(A)  # another pattern or another kind of matrix (like is intact)
     else:
