@@ -109,6 +109,12 @@ class CSROperator:
         self.values_version = 0
         self._reset_value_caches()
 
+    def __getstate__(self):
+        # the diagonal and the split triangles are views of the value buffer, which a copy
+        # (pickle, deepcopy) turns into arrays of their own: the copy's next refresh writes
+        # its buffer and must make its views anew
+        return dict(self.__dict__, _layout=None)
+
     def _reset_value_caches(self):
         self._sor_mirror = None
         self._symmetry = None

@@ -151,3 +151,23 @@ def test_prepared_value_buffer_against_dense_reference(make):
         np.testing.assert_array_equal(vals, ref.data)
     expected = np.abs(D - D.T).max() / np.abs(D).max()
     assert op.asymmetry() == pytest.approx(expected, rel=1e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+def test_a_copied_working_copy_refreshes_its_own_buffer(copy):
+    import copy as copying
+    import pickle
+
+    op = prepare(gallery.crank_nicolson_2d(8, 0.01), overwrite=True)
+    op = prepare(gallery.crank_nicolson_2d(8, 0.02), like=op, overwrite=True)
+    twin = pickle.loads(pickle.dumps(op)) if copy == "pickle" else copying.deepcopy(op)
+    for dt in (0.03, 0.04):
+        A = gallery.crank_nicolson_2d(8, dt)
+        twin = prepare(A, like=twin, overwrite=True)
+        ref = prepare(A)
+        np.testing.assert_array_equal(twin.diagonal, ref.diagonal)
+        for part, part_ref in zip(twin.split_triangles(), ref.split_triangles()):
+            for a, b in zip(part, part_ref):
+                np.testing.assert_array_equal(a, b)
+        b = np.ones(op.n)
+        _same(ssor_pcg(twin, b, 1.5), ssor_pcg(ref, b, 1.5))
