@@ -8,7 +8,6 @@ import numbers
 import numpy as np
 
 from ._base import Policy, arm_omega, from_jsonable, to_jsonable
-from ._kernels import count_nonfinite
 from .arms import COSTS, arm_kwargs
 from .armset import ArmSet
 from ._persist import TunerFileError, write_atomic
@@ -34,8 +33,6 @@ GUARD_DTOL = 1e6
 # solve keywords the Tuner sets itself; an arm may not set them
 _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
 _INT64_MAX = int(np.iinfo(np.int64).max)
-_F64 = np.dtype(np.float64)
-_EMPTY = np.empty(0)
 
 
 # --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
@@ -81,19 +78,6 @@ def _check_context(context):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"context must be finite, got {context!r}")
     return arr
-
-
-def _vectors(b, x0, n):
-    """``b`` and ``x0`` (or None) as finite float64 vectors of length ``n``; the solvers' own
-    check and message for anything else."""
-    if (type(b) is np.ndarray and b.dtype is _F64 and b.size == n and b.ndim == 1
-            and (x0 is None or (type(x0) is np.ndarray and x0.dtype is _F64 and x0.size == n
-                                and x0.ndim == 1))
-            and not count_nonfinite(b, _EMPTY if x0 is None else x0)):
-        return b, x0  # the common case, in one compiled pass
-    from solvers._operator import check_vector
-
-    return check_vector(b, n, "b"), None if x0 is None else check_vector(x0, n, "x0")
 
 
 def _residual_key(r) -> float:
@@ -329,9 +313,28 @@ class Tuner:
         self._calls = arms.calls(self._solve_fn, {"rtol": rtol, "atol": atol, "backend": backend},
                                  GUARD_DTOL if self._dtol else None)
         self._safe = arms.safety_order()
+        # per arm and guarded/plain: the solver's entry without its own checks of A, b and x0,
+        # which _validate has made (None: the public function runs)
+        self._fast = self._checked_entries()
+        self._checked = None  # (b, ‖b‖, x0) of the solve in progress, as _validate checked them
+        # one arm: the leader is that arm once it has converged (no prediction needed)
+        self._lone = policy.n_arms == 1
         self._require = arms.requirement_check() if self._by_name else None
         if self._by_name:
             self._try_arms()
+
+    def _checked_entries(self):
+        if not self._by_name or self.backend != "numba":
+            return [None] * self.policy.n_arms
+        from solvers._api import checked_entry, run_checked
+        from solvers._operator import check_rhs
+
+        self._run_checked, self._check_rhs = run_checked, check_rhs  # bound once: the hot path
+        out = []
+        for fn, kw in self._calls:
+            entries = {g: checked_entry(fn, kw[g]) for g in kw}
+            out.append(entries if None not in entries.values() else None)
+        return out
 
     @staticmethod
     def _resolve_cost(cost, arms, backend):
@@ -487,7 +490,14 @@ class Tuner:
         # every layer of Python here shows in the wall-clock comparison with plain CG
         if not self._primed:
             self._prime(op)
-        arm, best, pred, pv = self._decide(context) if self._comm is None else self.decide(context)
+        if self._comm is not None:
+            arm, best, pred, pv = self.decide(context)
+        elif self._lone and self._auditor is None:  # the leader needs no prediction
+            policy = self.policy
+            arm = policy.select(context)
+            best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
+        else:
+            arm, best, pred, pv = self._decide(context)
         self._arms.round = len(self._log)  # the clock of set-up reuse
         budget = self.maxiter if arm == best else self._budget(arm, best, pred, op)
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
@@ -533,6 +543,7 @@ class Tuner:
         self._log.append((arm, self._omegas[arm], final.iterations, final.seconds, ctx,
                           final.converged, cost, censored, fallback,
                           1.0 if pv is None else pv[arm], -1 if best is None else best, budget))
+        self._checked = None
         if self._hook is not None:
             self._hook(final)
         return final
@@ -563,7 +574,8 @@ class Tuner:
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
-            b, x0 = _vectors(b, x0, op.n)
+            self._checked = checked = self._check_rhs(b, x0, op.n)
+            b, x0 = checked[0], checked[2]
         self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
 
@@ -585,13 +597,20 @@ class Tuner:
         adds it to the running costs per iteration (the user's solves), else it is an audit
         run, on a copy of the arm's preconditioner (:meth:`ArmSet.audit_call`)."""
         arms = self._arms
-        if tally:
-            fn, kw = self._calls[arm]
-            if arms.has_setups:
-                arms.age(arm)
+        fast = self._fast[arm]
+        checked = self._checked
+        if fast is not None and checked is not None and b is checked[0] and x0 is checked[2]:
+            # b and x0 as _validate checked them, A prepared and its requirements checked
+            x = np.zeros(op.n) if x0 is None else x0.copy()
+            res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
         else:
-            fn, kw = arms.audit_call(arm, self._calls[arm])
-        res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+            if tally:
+                fn, kw = self._calls[arm]
+                if arms.has_setups:
+                    arms.age(arm)
+            else:
+                fn, kw = arms.audit_call(arm, self._calls[arm])
+            res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
         if arms.needs_work:
@@ -906,7 +925,7 @@ class Tuner:
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
         # callback (pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None)
+        return dict(self.__dict__, _hook=None, _checked=None)
 
     def save(self, path) -> None:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.

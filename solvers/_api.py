@@ -50,6 +50,11 @@ def _setup(A, b, x0, rtol, atol, maxiter):
     # the kernels only read b: a finite float64 vector is used as given (no copy)
     b, b_norm = check_vector_norm(b, op.n, "b", copy=False)
     x = np.zeros(op.n) if x0 is None else check_vector(x0, op.n, "x0")  # x0 untouched
+    return _system(op, b, b_norm, x, rtol, atol, maxiter)
+
+
+def _system(op, b, b_norm, x, rtol, atol, maxiter):
+    """The tuple of :func:`_setup` from checked parts (``x`` the solve's own start vector)."""
     if _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
         return op, b, x, max(rtol * b_norm, atol), b_norm, 0, rtol, atol, maxiter
     return _scaled(op, b, x, b_norm, rtol, atol, maxiter)
@@ -173,8 +178,12 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
                               dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
-    op.require_diagonal("sor")
+    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system[0].require_diagonal("sor")
+    return _sor(t0, *system, omega, dtol)
+
+
+def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
@@ -234,9 +243,13 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                               maxiter=maxiter, dtol=dtol, order=order, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
-    op.require_diagonal("ssor_pcg", positive=True)
-    op.require_symmetric("ssor_pcg")
+    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system[0].require_diagonal("ssor_pcg", positive=True)
+    system[0].require_symmetric("ssor_pcg")
+    return _ssor_pcg(t0, *system, omega, dtol, order)
+
+
+def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order):
     done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
@@ -274,8 +287,12 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     _no_options(options)
     t0 = time.perf_counter()
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
-    op.require_symmetric("cg")
+    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system[0].require_symmetric("cg")
+    return _cg(t0, *system, None, dtol)
+
+
+def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
@@ -292,6 +309,62 @@ def _no_options(options):
 
 #: Registry of solver names used by the Tuner and the CLI.
 SOLVERS = {"sor": sor, "ssor_pcg": ssor_pcg, "cg": cg}
+
+# the solvers' cores after validation, and the keywords each takes (in order, after x0 and the
+# tolerances): see checked_entry
+_CORES = {sor: (_sor, ("omega", "dtol")), ssor_pcg: (_ssor_pcg, ("omega", "dtol", "order")),
+          cg: (_cg, ("omega", "dtol"))}
+
+
+def checked_entry(fn, kwargs):
+    """The already-validated entry of ``fn(A, b, x0=..., maxiter=..., **kwargs)`` for a caller
+    that validates every solve's input itself (``bandit.Tuner``), or ``None``.
+
+    Returns ``(core, args)`` for :func:`run_checked` when ``fn`` is :func:`sor`,
+    :func:`ssor_pcg` or :func:`cg` on the Numba backend and ``kwargs`` holds only what the core
+    takes (``rtol``, ``atol``, ``omega``, ``dtol``, ``order``; checked here, once); ``None``
+    for anything else (another backend, PETSc options, a preconditioner), which the public
+    function must run.
+    """
+    spec = _CORES.get(fn)
+    if spec is None:
+        return None
+    kw = dict(kwargs)
+    if kw.pop("backend", "numba") != "numba" or kw.pop("options", None):
+        return None
+    core, names = spec
+    rtol, atol, _ = check_tolerances(kw.pop("rtol", 1e-8), kw.pop("atol", 0.0), 0)
+    omega = kw.pop("omega", None)
+    if fn is cg:
+        if omega is not None:
+            return None
+    elif omega is None:
+        return None
+    else:
+        omega = check_omega(omega)
+    args = [rtol, atol, omega, check_dtol(kw.pop("dtol", K.DIVERGENCE_FACTOR))]
+    if "order" in names:
+        order = kw.pop("order", None)
+        order = "paper" if order is None else order
+        if order not in SSOR_ORDERS:
+            raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
+        args.append(order)
+    return None if kw else (core, tuple(args))
+
+
+def run_checked(entry, op, b, b_norm, x, maxiter):
+    """Solve with an entry of :func:`checked_entry`, without validating anything again.
+
+    The caller guarantees what the public function would have checked: ``op`` a usable
+    :class:`CSROperator` that passed the solver's ``require`` checks; ``b`` a finite,
+    contiguous float64 vector of length ``n`` with 2-norm ``b_norm``; ``x`` a new finite
+    float64 vector of length ``n`` (the start, overwritten and returned as the result's
+    ``x``); ``maxiter`` an integer in ``[0, MAX_ITER]``.  The result is the one the public
+    function returns for the same input (its ``seconds`` start here).
+    """
+    t0 = time.perf_counter()
+    core, args = entry
+    return core(t0, *_system(op, b, b_norm, x, args[0], args[1], maxiter), *args[2:])
 
 
 def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,

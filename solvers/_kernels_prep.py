@@ -272,6 +272,22 @@ def finite_sumsq(v):
 
 
 @numba.njit(cache=True)
+def check_rhs(b, x0):
+    """``(non-finite entries of b, Σ b², non-finite entries of x0)`` in one call: the checks of
+    a solve's right-hand side and start (``x0`` empty when there is none)."""
+    bad_b = 0
+    sumsq = 0.0
+    for i in range(b.size):
+        v = b[i]
+        bad_b += not np.isfinite(v)
+        sumsq += v * v
+    bad_x = 0
+    for i in range(x0.size):
+        bad_x += not np.isfinite(x0[i])
+    return bad_b, sumsq, bad_x
+
+
+@numba.njit(cache=True)
 def scaled_norm(v):
     """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
     brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back

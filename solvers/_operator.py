@@ -14,8 +14,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_omega", "check_tolerances",
-           "check_dtol", "MAX_ITER"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_omega",
+           "check_tolerances", "check_dtol", "MAX_ITER"]
 
 
 class SplitPattern(NamedTuple):
@@ -102,11 +102,18 @@ class CSROperator:
         self._pattern = {}  # pattern-only index arrays shared by with_values() copies
         self._invalid = None  # why this operator may not be used (see _refresh)
         self._scratch = False  # made by prepare(..., overwrite=True): the next may overwrite it
-        self._values = None  # the value buffer of a refreshed operator (see _refresh)
+        self._values = None  # the value buffer of the split triangles (see _values_pattern)
+        self._layout = None  # (that buffer, the diagonal and split triangles in it): _adopt
         #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
         #: whoever caches work on these values (a preconditioner's set-up) compares it.
         self.values_version = 0
         self._reset_value_caches()
+
+    def __getstate__(self):
+        # the diagonal and the split triangles are views of the value buffer, which a copy
+        # (pickle, deepcopy) turns into arrays of their own: the copy's next refresh writes
+        # its buffer and must make its views anew
+        return dict(self.__dict__, _layout=None)
 
     def _reset_value_caches(self):
         self._sor_mirror = None
@@ -153,7 +160,7 @@ class CSROperator:
             new = object.__new__(CSROperator)
             new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
             new._invalid, new._scratch = None, False
-            new._values = None
+            new._values = new._layout = None
             if new._refresh(A, alias=False):
                 return new
         return CSROperator(A)
@@ -212,37 +219,40 @@ class CSROperator:
         if src.dtype != np.float64 or not src.flags.c_contiguous:
             src = np.ascontiguousarray(src, dtype=np.float64)
             alias = True  # a copy of our own already
-        differs, nonfinite, amax, worst, *diag_check = _prep.refresh_values(
-            A.indptr, A.indices, src, self.indptr, self.indices, slot, values, umirror, lonely,
-            inv)
-        if differs:
-            return False  # nothing was written
-        if nonfinite:
+        checks = _prep.refresh_values(A.indptr, A.indices, src, self.indptr, self.indices, slot,
+                                      values, umirror, lonely, inv)
+        if checks[0]:
+            return False  # the pattern differs: nothing was written
+        if checks[1]:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
-            raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+            raise ValueError(f"A contains NaN or Inf ({checks[1]} non-finite entries)")
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
-        d = nl + nu + 2 * n
-        self._values, self.diagonal, self._inv_diagonal = values, values[d:d + n], inv
         self.data = src if alias else src.copy()
-        split = self._pattern["split"]
-        ld = values[:nl]
-        self._split = ((split.lp, split.li, ld, values[nl + nu:nl + nu + n]),
-                       (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d]))
-        self._diag_check = tuple(diag_check)
-        self._symmetry = worst / amax if amax > 0.0 else 0.0
-        if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
-            self._sor_mirror = ld  # exactly symmetric: the mirrors are the far lower values
+        self._adopt(values, inv, checks)
         return True
 
-    def _overwrite(self, A) -> bool:
-        """Refresh this operator in place with ``A``'s values, sharing ``A.data``, when ``A``
-        has its pattern (``prepare(A, like=self, overwrite=True)``); ``False``, this operator
-        unchanged, otherwise."""
-        if not (self._fits(A) and self._refresh(A, alias=True)):
-            return False
-        return True
+    def _adopt(self, values, inv, checks):
+        """Use the value buffer ``values`` and inverse diagonal ``inv`` that
+        :func:`_kernels_prep.refresh_values` filled, and the checks it returned: the
+        diagonal and the split triangles become views of the buffer (made once per buffer)."""
+        layout = self._layout
+        if layout is None or layout[0] is not values:
+            slot, umirror, lonely, nl, nu = self._values_pattern()
+            n, split = self.n, self._pattern["split"]
+            d = nl + nu + 2 * n
+            layout = self._layout = (
+                values, values[d:d + n],
+                ((split.lp, split.li, values[:nl], values[nl + nu:nl + nu + n]),
+                 (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d])))
+        self._values, self.diagonal, self._split = layout
+        self._inv_diagonal = inv
+        amax, worst = checks[2], checks[3]
+        self._diag_check = tuple(checks[4:])
+        self._symmetry = worst / amax if amax > 0.0 else 0.0
+        if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
+            self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
 
     @property
     def matrix(self) -> sp.csr_array:
@@ -281,11 +291,15 @@ class CSROperator:
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
         if self._split is None:
-            p = self.split_pattern()
-            n = self.n
-            ld, lnear, ud, unear = np.empty(p.li.size), np.empty(n), np.empty(p.ui.size), np.empty(n)
-            _prep.gather_split(self.data, p.lk, p.uk, p.lnear_k, p.unear_k, ld, lnear, ud, unear)
-            self._split = ((p.lp, p.li, ld, lnear), (p.up, p.ui, ud, unear))
+            # the layout of a refreshed operator (_refresh), which the sweeps read faster than
+            # separate arrays: one buffer [far lower | far upper | a_{i,i−1} | a_{i,i+1} |
+            # diagonal | 0], filled, checked and the diagonal inverted in one compiled call
+            slot, umirror, lonely, nl, nu = self._values_pattern()
+            values, inv = np.zeros(nl + nu + 3 * self.n + 1), np.empty(self.n)
+            checks = _prep.refresh_values(self.indptr, self.indices, self.data, self.indptr,
+                                          self.indices, slot, values, umirror, lonely, inv)
+            assert not (checks[0] or checks[1])  # its own pattern; finite (checked by __init__)
+            self._adopt(values, inv, checks)
         return self._split
 
     def split_pattern(self) -> SplitPattern:
@@ -490,7 +504,8 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         raise ValueError(f"like must be a CSROperator from an earlier prepare (backend "
                          f"'numba'), got {type(like).__name__}")
     elif overwrite and like._scratch:
-        if like._overwrite(A):
+        # in place, sharing A.data, when A has like's pattern
+        if like._fits(A) and like._refresh(A, alias=True):
             return like
         op = CSROperator(A)  # another pattern or another kind of matrix (like is intact)
     else:
@@ -580,6 +595,33 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
         return out, math.sqrt(sumsq)
     return out, float(_prep.scaled_norm(out))
+
+
+def check_rhs(b, x0, n: int):
+    """``(b, ‖b‖, x0)`` for a solve of ``n`` unknowns: ``b`` a finite contiguous float64
+    vector (the caller's array itself when it is one, else a copy), ``x0`` ``None`` or a
+    finite float64 vector of length ``n`` (the caller's array itself when it is one: a solve
+    starts from a copy of it); else the ``ValueError`` of :func:`check_vector`.
+
+    The checks of both vectors and ``b``'s sum of squares are one compiled call.
+
+    Examples
+    --------
+    >>> b, norm, x0 = check_rhs(np.array([3.0, 4.0]), None, 2)
+    >>> norm, x0
+    (5.0, None)
+    """
+    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1 and b.size == n
+            and b.flags.c_contiguous
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype == np.float64
+                                and x0.ndim == 1 and x0.size == n))):
+        bad_b, sumsq, bad_x = _prep.check_rhs(b, _EMPTY_VALUES if x0 is None else x0)
+        if not (bad_b or bad_x):
+            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+                return b, math.sqrt(sumsq), x0
+            return b, float(_prep.scaled_norm(b)), x0
+    b, b_norm = check_vector_norm(b, n, "b", copy=False)  # the message for anything else
+    return b, b_norm, None if x0 is None else check_vector(x0, n, "x0")
 
 
 def check_omega(omega) -> float:

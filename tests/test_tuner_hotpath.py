@@ -1,0 +1,173 @@
+"""The Tuner's hot path: b and x0 checked once, the solvers' already-validated entries, the
+one-arm leader, and the value buffer every prepared operator uses — each against the public,
+fully checked path or an independent dense reference."""
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import solvers
+from bandit import FixedArm, Tuner
+from solvers import cg, gallery, prepare, sor, ssor_pcg
+from solvers._api import checked_entry, run_checked
+from solvers._operator import check_rhs
+
+RUNS = [(sor, {"omega": 1.3}), (ssor_pcg, {"omega": 1.6}),
+        (ssor_pcg, {"omega": 1.6, "order": "textbook"}), (cg, {})]
+
+
+def _same(r, ref):
+    assert (r.iterations, r.converged, r.reason, r.solver, r.omega, r.b_norm) == (
+        ref.iterations, ref.converged, ref.reason, ref.solver, ref.omega, ref.b_norm)
+    assert r.residual_norm == ref.residual_norm
+    np.testing.assert_array_equal(r.x, ref.x)
+
+
+@pytest.mark.parametrize("fn, kw", RUNS)
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-170, 0.0])
+@pytest.mark.parametrize("warm", [False, True])
+def test_checked_entry_solves_exactly_as_the_public_function(fn, kw, scale, warm):
+    A = gallery.crank_nicolson_2d(9, 0.05)
+    op = prepare(A)
+    rng = np.random.default_rng(1)
+    b = scale * rng.standard_normal(op.n)
+    x0 = scale * rng.standard_normal(op.n) if warm else None
+    entry = checked_entry(fn, {"rtol": 1e-9, "atol": 0.0, "dtol": 1e6, **kw})
+    b_checked, b_norm, x0_checked = check_rhs(b, x0, op.n)
+    x = np.zeros(op.n) if x0 is None else x0_checked.copy()
+    r = run_checked(entry, op, b_checked, b_norm, x, 500)
+    ref = fn(op, b, x0=x0, rtol=1e-9, dtol=1e6, maxiter=500, **kw)
+    _same(r, ref)
+    assert r.x is x
+
+
+def test_checked_entry_is_only_for_what_its_core_runs():
+    assert checked_entry(solvers.pcg, {"pc": "jacobi"}) is None  # a preconditioner
+    assert checked_entry(sor, {"omega": 1.2, "backend": "petsc"}) is None
+    assert checked_entry(cg, {"options": {"pc_type": "jacobi"}}) is None
+    assert checked_entry(sor, {"omega": 1.2, "callback": print}) is None  # unknown keyword
+    assert checked_entry(sor, {}) is None  # no ω
+    assert checked_entry(cg, {"omega": 1.2}) is None
+    with pytest.raises(ValueError, match="omega"):
+        checked_entry(sor, {"omega": 2.5})
+    with pytest.raises(ValueError, match="order"):
+        checked_entry(ssor_pcg, {"omega": 1.2, "order": "sideways"})
+    with pytest.raises(ValueError, match="dtol"):
+        checked_entry(ssor_pcg, {"omega": 1.2, "dtol": 0.5})
+
+
+def test_check_rhs_uses_good_vectors_as_given_and_refuses_bad_ones_by_name():
+    rng = np.random.default_rng(0)
+    b, x0 = rng.standard_normal(6), rng.standard_normal(6)
+    out_b, norm, out_x0 = check_rhs(b, x0, 6)
+    assert out_b is b and out_x0 is x0 and norm == pytest.approx(np.linalg.norm(b), rel=1e-15)
+    wide = rng.standard_normal(12)
+    out_b, norm, _ = check_rhs(wide[::2], None, 6)  # strided: a contiguous copy
+    assert out_b.flags.c_contiguous and np.array_equal(out_b, wide[::2])
+    assert check_rhs(np.arange(3), None, 3)[1] == pytest.approx(math.sqrt(5.0))  # ints
+    for scale in (1e200, 1e-170):  # the sum of squares overflows or underflows: rescaled
+        assert check_rhs(scale * b, None, 6)[1] == pytest.approx(scale * np.linalg.norm(b),
+                                                                 rel=1e-14)
+    bad = b.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="b contains NaN or Inf"):
+        check_rhs(bad, x0, 6)
+    with pytest.raises(ValueError, match="x0 contains NaN or Inf"):
+        check_rhs(b, np.where(np.arange(6) == 2, np.inf, x0), 6)
+    with pytest.raises(ValueError, match=r"x0 has shape \(5,\)"):
+        check_rhs(b, x0[:5], 6)
+    with pytest.raises(ValueError, match=r"b has shape"):
+        check_rhs(b[:5], None, 6)
+
+
+@pytest.mark.parametrize("solver, omega", [("ssor_pcg", 1.7), ("sor", 1.5), ("cg", None)])
+def test_a_tuned_solve_is_the_fixed_solve(solver, omega):
+    arms = [omega] if omega is not None else [{}]
+    tuner = Tuner(FixedArm(arms), solver=solver)
+    assert tuner._fast[0] is not None  # the already-validated entry
+    rng = np.random.default_rng(3)
+    fn = solvers.SOLVERS[solver]
+    for dt in (0.01, 0.02, 0.04):
+        A = gallery.crank_nicolson_2d(10, dt)
+        b, x0 = rng.standard_normal(A.shape[0]), rng.standard_normal(A.shape[0])
+        keep = x0.copy()
+        r = tuner.solve(A, b, x0=x0)
+        ref = fn(prepare(A), b, **({} if omega is None else {"omega": omega}), x0=x0,
+                 dtol=1e6)
+        _same(r, ref)
+        assert np.array_equal(x0, keep) and r.x is not x0  # x0 untouched
+    assert tuner._checked is None  # nothing of the user's kept between calls
+
+
+def test_the_one_arm_leader_is_the_arm_once_it_has_converged():
+    tuner = Tuner(FixedArm([1.5]), solver="sor", maxiter=40)
+    tuner.solve(gallery.laplacian_2d(30), np.ones(900))  # needs more than 40 sweeps: fails
+    tuner.solve(gallery.laplacian_2d(4), np.ones(16))
+    tuner.solve(gallery.laplacian_2d(4), np.ones(16))
+    h = tuner.history
+    assert h["converged"].tolist() == [False, True, True]
+    # the same rule as Policy.leader: only an arm with a converged observation leads
+    assert h["leader"].tolist() == [-1, -1, 0]
+    assert tuner.policy.leader() == (0, pytest.approx(tuner.policy.cost_sums[0] / 3))
+
+
+def test_refused_input_after_a_good_call_still_changes_nothing():
+    A = gallery.laplacian_2d(8)
+    tuner = Tuner(FixedArm([1.7]), solver="ssor_pcg")
+    b = np.ones(64)
+    tuner.solve(A, b)
+    b[5] = np.nan  # the same array object, now bad: checked again on every call
+    t, rounds = tuner.policy.t, len(tuner.history["arm"])
+    with pytest.raises(ValueError, match="b contains NaN"):
+        tuner.solve(A, b)
+    assert tuner.policy.t == t and len(tuner.history["arm"]) == rounds
+
+
+@pytest.mark.parametrize("make", [lambda: gallery.crank_nicolson_2d(7, 0.1),
+                                  lambda: gallery.anisotropic_2d(6, 0.3),
+                                  lambda: sp.random_array((30, 30), density=0.2, rng=4,
+                                                          format="csr") + 5 * sp.eye_array(30)])
+def test_prepared_value_buffer_against_dense_reference(make):
+    A = sp.csr_array(make())
+    A.sort_indices()
+    op = prepare(A)
+    version = op.values_version
+    (lp, li, ld, lnear), (up, ui, ud, unear) = op.split_triangles()
+    assert op.values_version == version  # building it changes no value: caches stay valid
+    D = A.toarray()
+    n = D.shape[0]
+    idx = np.arange(n)
+    np.testing.assert_array_equal(op.diagonal, np.diag(D))
+    np.testing.assert_array_equal(op.inv_diagonal, 1.0 / np.diag(D))
+    np.testing.assert_array_equal(lnear[1:], D[idx[1:], idx[1:] - 1])
+    np.testing.assert_array_equal(unear[:-1], D[idx[:-1], idx[:-1] + 1])
+    far_lower = sp.csr_array(sp.tril(A, -2, format="csr"))
+    far_upper = sp.csr_array(sp.triu(A, 2, format="csr"))
+    for (p, cols, vals), ref in (((lp, li, ld), far_lower), ((up, ui, ud), far_upper)):
+        ref.sort_indices()
+        np.testing.assert_array_equal(np.asarray(p, dtype=np.int64), ref.indptr)
+        np.testing.assert_array_equal(np.asarray(cols, dtype=np.int64), ref.indices)
+        np.testing.assert_array_equal(vals, ref.data)
+    expected = np.abs(D - D.T).max() / np.abs(D).max()
+    assert op.asymmetry() == pytest.approx(expected, rel=1e-15, abs=0.0)
+
+
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+def test_a_copied_working_copy_refreshes_its_own_buffer(copy):
+    import copy as copying
+    import pickle
+
+    op = prepare(gallery.crank_nicolson_2d(8, 0.01), overwrite=True)
+    op = prepare(gallery.crank_nicolson_2d(8, 0.02), like=op, overwrite=True)
+    twin = pickle.loads(pickle.dumps(op)) if copy == "pickle" else copying.deepcopy(op)
+    for dt in (0.03, 0.04):
+        A = gallery.crank_nicolson_2d(8, dt)
+        twin = prepare(A, like=twin, overwrite=True)
+        ref = prepare(A)
+        np.testing.assert_array_equal(twin.diagonal, ref.diagonal)
+        for part, part_ref in zip(twin.split_triangles(), ref.split_triangles()):
+            for a, b in zip(part, part_ref):
+                np.testing.assert_array_equal(a, b)
+        b = np.ones(op.n)
+        _same(ssor_pcg(twin, b, 1.5), ssor_pcg(ref, b, 1.5))
