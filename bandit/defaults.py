@@ -13,6 +13,10 @@ DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
 #: predicted best (see :class:`~bandit.JointCB`, ``explore_within``).
 EXPLORE_WITHIN = 2.5
 
+#: ... and only arms within this many grid steps in ω of the predicted best (``explore_radius``:
+#: the cost is unimodal in ω, so a better arm is reached through the neighbours of the best).
+EXPLORE_RADIUS = 1.0
+
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
                    seed=None):
@@ -65,4 +69,5 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
-                   explore_within=EXPLORE_WITHIN, prior=prior, seed=seed)
+                   explore_within=EXPLORE_WITHIN, explore_radius=EXPLORE_RADIUS, prior=prior,
+                   seed=seed)

@@ -364,8 +364,8 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 #: ``default@bounds`` (the same given the interval as a hint) and ``default@spectral``
 #: (independent samples: the context is ``(context, ω̂)`` with ω̂ Young's ω from
 #: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
-#: ``default@noprior`` and ``default@nocap`` are ablations (no theory prior; no
-#: ``explore_within``).
+#: ``default@noprior``, ``default@nocap`` and ``default@noradius`` are ablations (no theory
+#: prior; no ``explore_within``; no ``explore_radius``).
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -382,9 +382,10 @@ def make_policy(spec: str, case: Case, seed: int):
         dim = 2 if mode == "spectral" else None
         p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
                                   context_dim=dim, seed=seed)
-        if mode in ("noprior", "nocap"):  # ablations: the same learner without one part
+        ablate = {"noprior": "prior", "nocap": "explore_within", "noradius": "explore_radius"}
+        if mode in ablate:  # ablations: the same learner without one part
             cfg = p._config()
-            cfg["prior" if mode == "noprior" else "explore_within"] = None
+            cfg[ablate[mode]] = None
             p = type(p)(p.arms, seed=seed, **cfg)
         return p
     bins = 6 if case.name.startswith("heat2d") else 5
