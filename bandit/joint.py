@@ -155,8 +155,8 @@ class JointCB(Policy):
         # per predicted best: the arms exploration may draw (None: all of them)
         self._near = None
         if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
-            near = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
-            self._near = [np.flatnonzero(row) for row in near]
+            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+            self._near = [np.flatnonzero(row) for row in self._near_mask]
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -284,9 +284,10 @@ class JointCB(Policy):
                 np.maximum(self._score, self._mu - self._cap, out=self._score)
             k = int(np.argmin(self._score))
             if self._near is not None:  # only next to the predicted best (unimodal in ω)
-                near = self._near[int(np.argmin(self._mu))]
-                if k not in near:
-                    k = int(near[np.argmin(self._score[near])])
+                best = int(self._mu.argmin())
+                if not self._near_mask[best, k]:
+                    near = self._near[best]
+                    k = int(near[self._score[near].argmin()])
             return k
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
