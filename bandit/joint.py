@@ -91,11 +91,13 @@ class JointCB(Policy):
         IGW schedule scale (``exploration="igw"`` only).
     explore_within : float > 1, optional
         Explore only arms predicted to cost at most this many times the predicted best
-        (``exploration="lcb"``; :func:`bandit.default_policy` uses 2.5).
+        (``exploration="lcb"``).
     explore_radius : float > 0, optional
         Explore only arms within this many grid steps in ω of the predicted best
         (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; ignored unless every
-        arm has an ω).
+        arm has an ω).  With it, ``explore_within`` is rarely needed: the optimism cap then
+        mostly locks the learner onto a wrong best predicted by a prior from an untypical first
+        system.
     prior : {None, "theory"}
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0

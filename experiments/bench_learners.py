@@ -387,6 +387,9 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 # Learners and runs
 # ---------------------------------------------------------------------------------------------
 
+#: ``explore_within`` of the previous default learner (``default@previous``, ``default@cap``).
+PREVIOUS_EXPLORE_WITHIN = 2.5
+
 #: Learners of the table: registry names of ``bandit.POLICIES`` (given the case's documented
 #: context interval as ``context_bounds``), ``<name>@online`` (the same without bounds: they
 #: learn the range), ``default`` (:func:`bandit.default_policy` for the case's solver, no
@@ -394,8 +397,9 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 #: ``default@bounds`` (the same given the interval as a hint) and ``default@spectral``
 #: (independent samples: the context is ``(context, ω̂)`` with ω̂ Young's ω from
 #: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
-#: ``default@noprior``, ``default@nocap`` and ``default@noradius`` are ablations (no theory
-#: prior; no ``explore_within``; no ``explore_radius``).
+#: ``default@noprior`` and ``default@noradius`` are ablations (no theory prior; no
+#: ``explore_radius``), ``default@cap`` adds ``explore_within = 2.5`` and ``default@previous`` is
+#: the previous default (``explore_within = 2.5`` instead of ``explore_radius``).
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -412,10 +416,13 @@ def make_policy(spec: str, case: Case, seed: int):
         dim = 2 if mode == "spectral" else None
         p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
                                   context_dim=dim, seed=seed)
-        ablate = {"noprior": "prior", "nocap": "explore_within", "noradius": "explore_radius"}
-        if mode in ablate:  # ablations: the same learner without one part
+        change = {"noprior": {"prior": None}, "noradius": {"explore_radius": None},
+                  "cap": {"explore_within": PREVIOUS_EXPLORE_WITHIN},
+                  "previous": {"explore_radius": None,
+                               "explore_within": PREVIOUS_EXPLORE_WITHIN}}.get(mode)
+        if change:  # ablations: the same learner with one part changed
             cfg = p._config()
-            cfg[ablate[mode]] = None
+            cfg.update(change)
             p = type(p)(p.arms, seed=seed, **cfg)
         return p
     bins = 6 if case.name.startswith("heat2d") else 5
