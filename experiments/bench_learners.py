@@ -399,7 +399,8 @@ PREVIOUS_EXPLORE_WITHIN = 2.5
 #: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
 #: ``default@noprior`` and ``default@noradius`` are ablations (no theory prior; no
 #: ``explore_radius``), ``default@cap`` adds ``explore_within = 2.5`` and ``default@previous`` is
-#: the previous default (``explore_within = 2.5`` instead of ``explore_radius``).
+#: the previous default (``explore_within = 2.5`` instead of ``explore_radius``);
+#: ``default@nocontext`` is the default learner told no context at all.
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -490,6 +491,8 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                         contexts = np.column_stack(
                             [ctxo, spectral_contexts(case, seed, T, cache=cache)[order]])
                         extra = SPECTRAL_STEPS
+                    if mode == "nocontext":
+                        contexts = None
                     _prime(pol, case, seed, order[0])
                     t0 = time.perf_counter()
                     paid, arms = replay(pol, Co, oko, contexts if pol.contextual else None,

@@ -66,6 +66,18 @@ def test_cost_matrices_are_cached_extended_and_match_the_solvers(tmp_path):
     assert C.shape == (4, 20) and ok.all() and np.all(C >= 1)
 
 
+def test_default_without_a_context_is_the_context_free_learner(tmp_path):
+    case = dataclasses.replace(bl.CASES["offset_low"], T=15, horizons=(15,), seeds=(2,),
+                               learner_seeds=1)
+    res = bl.run_case(case, ["default@nocontext"], cache=tmp_path, progress=False)
+    C, ok, _ = bl.cost_matrix(case, 2, cache=tmp_path, progress=False)
+    p = bandit.default_policy("sor", list(bl.OMEGAS))
+    p.prime(bl.first_matrix(case, 2), "sor")
+    paid, _ = bl.replay(p, C, ok, None)
+    np.testing.assert_array_equal(res["runs"]["default@nocontext"][0]["paid"], paid)
+    assert p.features.context_dim == 0
+
+
 def test_run_case_and_table(tmp_path):
     case = dataclasses.replace(bl.CASES["offset_low"], T=30, horizons=(10, 30), seeds=(1, 2),
                                learner_seeds=1)
