@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DEFAULT_ARMS", "default_policy"]
+__all__ = ["DEFAULT_ARMS", "EXPLORE_RADIUS", "default_policy"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
 DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
 
 
-#: The default learners explore only arms predicted to cost at most this many times the
-#: predicted best (see :class:`~bandit.JointCB`, ``explore_within``).
-EXPLORE_WITHIN = 2.5
+#: The default learners explore only arms within this many grid steps in ω of the predicted
+#: best (``explore_radius`` of :class:`~bandit.JointCB`): the cost is unimodal in ω, so a
+#: better arm is reached through the neighbours of the best, and far arms, where exploring is
+#: dear, are played only once the model predicts them best.
+EXPLORE_RADIUS = 1.0
 
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
@@ -19,7 +21,8 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
-    all arms, lower-confidence-bound exploration) with the context range learnt online, so no
+    all arms, lower-confidence-bound exploration restricted to the neighbours in ω of the
+    predicted best, :data:`EXPLORE_RADIUS`) with the context range learnt online, so no
     ``context_bounds`` are needed and any context works: none, a number or a vector.
 
     * ``"sor"``: with the theory prior (``prior="theory"``): the first system's spectrum
@@ -65,4 +68,4 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
-                   explore_within=EXPLORE_WITHIN, prior=prior, seed=seed)
+                   explore_radius=EXPLORE_RADIUS, prior=prior, seed=seed)

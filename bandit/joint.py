@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
+from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
 from .features import Chebyshev, _chebyshev, rescale_ridge
 from .smooth import arm_positions
@@ -49,6 +49,16 @@ class JointCB(Policy):
     are still tried, and the grid's ends, where the Chebyshev widths are largest, no longer
     draw exploration by width alone.
 
+    ``explore_radius = r`` keeps exploration next to the predicted best: the drawn arm is the
+    lowest score among the arms within ``r`` grid steps in ω of ``argmin_k μ_k`` (the model's
+    best, which may be any arm).  The cost of a relaxation method is unimodal in ω, so the way
+    to a better arm leads through the neighbours of the current best; a far arm is played once
+    the model predicts it best, not because its width is large.  Far arms are where the
+    exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
+    when the context moves (a time loop whose coefficient ramps up), the model's own
+    extrapolation moves the predicted best and the exploration follows it.  Arms without an ω
+    (configuration arms) have no order: the radius is ignored for them.
+
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
     cost of every arm from the theory of the solver (:func:`bandit.prior.theory_costs`); the
     first draw plays the predicted best and the predicted log-cost differences enter the fit as
@@ -81,7 +91,13 @@ class JointCB(Policy):
         IGW schedule scale (``exploration="igw"`` only).
     explore_within : float > 1, optional
         Explore only arms predicted to cost at most this many times the predicted best
-        (``exploration="lcb"``; :func:`bandit.default_policy` uses 2.5).
+        (``exploration="lcb"``).
+    explore_radius : float > 0, optional
+        Explore only arms within this many grid steps in ω of the predicted best
+        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; ignored unless every
+        arm has an ω).  With it, ``explore_within`` is rarely needed: the optimism cap then
+        mostly locks the learner onto a wrong best predicted by a prior from an untypical first
+        system.
     prior : {None, "theory"}
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0
@@ -105,8 +121,14 @@ class JointCB(Policy):
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 prior=None, prior_weight=1.0, seed=None):
+                 explore_radius=None, prior=None, prior_weight=1.0, seed=None):
         super().__init__(arms, seed=seed)
+        if explore_radius is not None and not (isinstance(explore_radius, (int, float))
+                                               and not isinstance(explore_radius, bool)
+                                               and 0 < explore_radius < math.inf):
+            raise ValueError(f"explore_radius must be None or a finite number > 0, "
+                             f"got {explore_radius!r}")
+        self.explore_radius = None if explore_radius is None else float(explore_radius)
         if explore_within is not None and not (isinstance(explore_within, (int, float))
                                                and explore_within > 1):
             raise ValueError(f"explore_within must be None or a number > 1, got {explore_within!r}")
@@ -132,6 +154,11 @@ class JointCB(Policy):
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
+        # per predicted best: the arms exploration may draw (None: all of them)
+        self._near = None
+        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
+            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+            self._near = [np.flatnonzero(row) for row in self._near_mask]
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -174,7 +201,8 @@ class JointCB(Policy):
         return {"context_bounds": cfg["context_bounds"], "m": self._m_arg,
                 "context_dim": cfg["context_dim"], "m_omega": self.m_omega, "ridge": self.ridge,
                 "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
-                "explore_within": self.explore_within, "prior": self.prior,
+                "explore_within": self.explore_within,
+                "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight}
 
     # --- the prior ----------------------------------------------------------------------------
@@ -256,7 +284,13 @@ class JointCB(Policy):
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
             if self._cap < math.inf:  # optimism of at most log(explore_within)
                 np.maximum(self._score, self._mu - self._cap, out=self._score)
-            return int(np.argmin(self._score))
+            k = int(np.argmin(self._score))
+            if self._near is not None:  # only next to the predicted best (unimodal in ω)
+                best = int(self._mu.argmin())
+                if not self._near_mask[best, k]:
+                    near = self._near[best]
+                    k = int(near[self._score[near].argmin()])
+            return k
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 

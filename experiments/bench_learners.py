@@ -279,12 +279,42 @@ def spectral_contexts(case: Case, seed, T, *, cache="results/cache/learners"):
     return have[:T]
 
 
-def first_matrix(case: Case, seed):
-    """The first system's matrix of the sequence (what a Tuner sees before any cost)."""
+def first_matrix(case: Case, seed, index=0):
+    """The first system's matrix of the sequence (what a Tuner sees before any cost); for
+    independent samples replayed in another order, the matrix of sample ``index``."""
     seq = case.build(seed, 1 if case.kind == "loop" else case.length(seed))
     if case.kind == "loop":
         return seq.system(0, seq.initial())[0]
-    return seq[0][0]
+    return seq[int(index)][0]
+
+
+#: Salt of the permutations of ``run_case(orders=...)``.
+_ORDER_KEY = 0x0DE5
+
+
+def sample_order(case: Case, seed, order, T):
+    """Row order of replay ``order`` of an independent-sample sequence: as generated for
+    ``order = 0``, else a random permutation seeded by ``(seed, order)``.
+
+    The samples of a Monte Carlo or offset sequence are independent and identically
+    distributed, so any order is an equally likely sequence: replaying the same cost matrix
+    in several orders measures how much a learner's figure owes to the order it happened to
+    see, at no extra solve.  Time loops have one order.
+
+    Examples
+    --------
+    >>> sample_order(CASES["mc3d"], 0, 0, 4).tolist()
+    [0, 1, 2, 3]
+    >>> sorted(sample_order(CASES["mc3d"], 0, 1, 4).tolist())
+    [0, 1, 2, 3]
+    """
+    if order == 0:
+        return np.arange(T)
+    if case.kind != "samples":
+        raise ValueError(f"{case.name} is a time loop: it has one order")
+    from .learners import derive_seed
+
+    return np.random.default_rng(derive_seed(seed, order, _ORDER_KEY)).permutation(T)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,6 +387,9 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 # Learners and runs
 # ---------------------------------------------------------------------------------------------
 
+#: ``explore_within`` of the previous default learner (``default@previous``, ``default@cap``).
+PREVIOUS_EXPLORE_WITHIN = 2.5
+
 #: Learners of the table: registry names of ``bandit.POLICIES`` (given the case's documented
 #: context interval as ``context_bounds``), ``<name>@online`` (the same without bounds: they
 #: learn the range), ``default`` (:func:`bandit.default_policy` for the case's solver, no
@@ -364,8 +397,10 @@ def replay(policy, C, ok, contexts=None, *, guard=GUARD, maxiter=MAXITER):
 #: ``default@bounds`` (the same given the interval as a hint) and ``default@spectral``
 #: (independent samples: the context is ``(context, ω̂)`` with ω̂ Young's ω from
 #: :data:`SPECTRAL_STEPS` Lanczos steps on each system, charged as that many iterations);
-#: ``default@noprior`` and ``default@nocap`` are ablations (no theory prior; no
-#: ``explore_within``).
+#: ``default@noprior`` and ``default@noradius`` are ablations (no theory prior; no
+#: ``explore_radius``), ``default@cap`` adds ``explore_within = 2.5`` and ``default@previous`` is
+#: the previous default (``explore_within = 2.5`` instead of ``explore_radius``);
+#: ``default@nocontext`` is the default learner told no context at all.
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -382,9 +417,13 @@ def make_policy(spec: str, case: Case, seed: int):
         dim = 2 if mode == "spectral" else None
         p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
                                   context_dim=dim, seed=seed)
-        if mode in ("noprior", "nocap"):  # ablations: the same learner without one part
+        change = {"noprior": {"prior": None}, "noradius": {"explore_radius": None},
+                  "cap": {"explore_within": PREVIOUS_EXPLORE_WITHIN},
+                  "previous": {"explore_radius": None,
+                               "explore_within": PREVIOUS_EXPLORE_WITHIN}}.get(mode)
+        if change:  # ablations: the same learner with one part changed
             cfg = p._config()
-            cfg["prior" if mode == "noprior" else "explore_within"] = None
+            cfg.update(change)
             p = type(p)(p.arms, seed=seed, **cfg)
         return p
     bins = 6 if case.name.startswith("heat2d") else 5
@@ -394,16 +433,21 @@ def make_policy(spec: str, case: Case, seed: int):
                         cheb_m=6, vector_bounds=[case.hint])
 
 
-def _prime(policy, case, seed):
+def _prime(policy, case, seed, index=0):
     """What the Tuner does before the first solve: show the policy the first matrix."""
     prime = getattr(policy, "prime", None)
     if prime is not None:
-        prime(first_matrix(case, seed), case.solver)
+        prime(first_matrix(case, seed, index), case.solver)
 
 
 def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/learners",
-             seeds=None, learner_seeds=None, guard=GUARD, max_T=None, progress=True):
+             seeds=None, learner_seeds=None, guard=GUARD, max_T=None, progress=True,
+             orders=1):
     """Replay every learner on every sequence seed of ``case``; totals per horizon.
+
+    ``orders > 1`` replays each independent-sample sequence in that many orders
+    (:func:`sample_order`; order 0 is the generated one, with the same learner seeds as
+    ``orders = 1``); time loops keep their one order.  Runs = seeds × learner seeds × orders.
 
     Returns
     -------
@@ -425,31 +469,39 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
         T = len(C)
         horizons = sorted({min(h, T) for h in case.horizons})  # a capped run: its length
         out["horizons"] = sorted(set(out["horizons"]) | set(horizons))
-        for ls in range(n_ls):
-            out["comparators"].append({h: (float(C[:h].sum(axis=0).min()),
-                                           float(C[:h].min(axis=1).sum()),
-                                           int(C[:h].sum(axis=0).argmin()))
-                                       for h in horizons})
-            for spec in learners:
-                # the learner's seed depends on its name, not on its place in the list, so
-                # runs with other learner lists (or another version of them) are comparable
-                pol = make_policy(spec, case, derive_seed(seed, ls, zlib.crc32(spec.encode())))
-                name, _, mode = spec.partition("@")
-                vec = name in __import__("bandit").POLICIES and uses_vector_context(name)
-                contexts = ctx[:, None] if vec else ctx
-                extra = 0.0
-                if mode == "spectral":  # (context, ω from a few Lanczos steps), paid for
-                    contexts = np.column_stack([ctx, spectral_contexts(case, seed, T,
-                                                                       cache=cache)])
-                    extra = SPECTRAL_STEPS
-                _prime(pol, case, seed)
-                t0 = time.perf_counter()
-                paid, arms = replay(pol, C, ok, contexts if pol.contextual else None,
-                                    guard=guard)
-                paid = paid + extra
-                us = (time.perf_counter() - t0) / T * 1e6
-                out["runs"].setdefault(spec, []).append(
-                    {"seed": seed, "learner_seed": ls, "paid": paid, "arms": arms, "us": us})
+        n_orders = orders if case.kind == "samples" else 1
+        for o in range(n_orders):
+            order = sample_order(case, seed, o, T)
+            Co, oko, ctxo = C[order], ok[order], ctx[order]
+            for ls in range(n_ls):
+                out["comparators"].append({h: (float(Co[:h].sum(axis=0).min()),
+                                               float(Co[:h].min(axis=1).sum()),
+                                               int(Co[:h].sum(axis=0).argmin()))
+                                           for h in horizons})
+                for spec in learners:
+                    # the learner's seed depends on its name, not on its place in the list,
+                    # so runs with other learner lists (or versions of them) are comparable
+                    keys = (seed, ls, zlib.crc32(spec.encode())) + ((o,) if o else ())
+                    pol = make_policy(spec, case, derive_seed(*keys))
+                    name, _, mode = spec.partition("@")
+                    vec = name in __import__("bandit").POLICIES and uses_vector_context(name)
+                    contexts = ctxo[:, None] if vec else ctxo
+                    extra = 0.0
+                    if mode == "spectral":  # (context, ω from a few Lanczos steps), paid for
+                        contexts = np.column_stack(
+                            [ctxo, spectral_contexts(case, seed, T, cache=cache)[order]])
+                        extra = SPECTRAL_STEPS
+                    if mode == "nocontext":
+                        contexts = None
+                    _prime(pol, case, seed, order[0])
+                    t0 = time.perf_counter()
+                    paid, arms = replay(pol, Co, oko, contexts if pol.contextual else None,
+                                        guard=guard)
+                    paid = paid + extra
+                    us = (time.perf_counter() - t0) / T * 1e6
+                    out["runs"].setdefault(spec, []).append(
+                        {"seed": seed, "learner_seed": ls, "order": o, "paid": paid,
+                         "arms": arms, "us": us})
     return out
 
 
@@ -504,6 +556,11 @@ def main(argv=None) -> int:
                     help="'default', bandit.POLICIES names, or NAME@online (no bounds)")
     ap.add_argument("--cache", type=Path, default=Path("results/cache/learners"),
                     help="folder of the cached cost matrices (default %(default)s)")
+    ap.add_argument("--orders", type=int, default=1,
+                    help="replay each independent-sample sequence in this many orders (the "
+                         "generated one and seeded permutations; default %(default)s)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=None,
+                    help="sequence seeds (default: each case's own)")
     ap.add_argument("--max-T", type=int, default=None,
                     help="use at most this many systems of each sequence (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -514,6 +571,10 @@ def main(argv=None) -> int:
 
     if args.max_T is not None and args.max_T < 2:
         ap.error(f"--max-T must be >= 2, got {args.max_T}")
+    if args.orders < 1:
+        ap.error(f"--orders must be >= 1, got {args.orders}")
+    if args.seeds is not None and any(s < 0 for s in args.seeds):
+        ap.error(f"--seeds must be non-negative integers, got {args.seeds}")
     unknown = [s for s in args.learners
                if s.partition("@")[0] not in ("default", *bandit.POLICIES)]
     if unknown:
@@ -524,7 +585,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     for name in cases:
         res = run_case(CASES[name], args.learners, cache=args.cache, max_T=args.max_T,
-                       progress=not args.quiet)
+                       progress=not args.quiet, orders=args.orders, seeds=args.seeds)
         new = summarise(res)
         rows += new
         print(format_rows(new, markdown=args.markdown), flush=True)

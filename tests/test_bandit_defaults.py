@@ -90,6 +90,39 @@ def test_explore_within_caps_the_optimism():
         JointCB(arms, explore_within=1.0)
 
 
+def test_explore_radius_keeps_exploration_next_to_the_predicted_best():
+    """With explore_radius=r the drawn arm lies within r grid steps of the model's predicted
+    best; the same model without the radius draws far arms; unordered arms ignore it."""
+    rng = np.random.default_rng(1)
+    arms = list(np.linspace(1.0, 1.95, 12))
+    step = arms[1] - arms[0]
+    near = JointCB(arms, explore_radius=1, beta=3.0)
+    free = JointCB(arms, beta=3.0)
+    far = 0
+    for t in range(150):
+        c = float(rng.uniform(0, 1))
+        for p in (near, free):
+            k = p.select(c)
+            if p.t > 0:
+                best = int(np.argmin(p.predict(c)))
+                if p is near:
+                    assert abs(arms[k] - arms[best]) <= step * (1 + 1e-9)
+                else:
+                    far += abs(arms[k] - arms[best]) > 1.5 * step
+            p.update(k, 20.0 * (1 + 30 * (arms[k] - 1.6 - 0.2 * c) ** 2), context=c)
+    assert far > 0
+    # a radius of 2 steps allows the second neighbours, not the third
+    two = JointCB(arms, explore_radius=2)
+    assert [len(n) for n in two._near][:4] == [3, 4, 5, 5]
+    # arms without an ω have no order: no restriction
+    cfg = [{"pc_type": "ilu"}, {"pc_type": "jacobi"}, {"pc_type": "sor", "pc_sor_omega": 1.2}]
+    assert JointCB(cfg, explore_radius=1)._near is None
+    for bad in (0, -1.0, math.inf, True, "1"):
+        with pytest.raises(ValueError, match="explore_radius"):
+            JointCB(arms, explore_radius=bad)
+    assert default_policy("sor").explore_radius == default_policy("ssor_pcg").explore_radius == 1
+
+
 class Spy(JointCB):
     """A JointCB that records what the Tuner shows it."""
 

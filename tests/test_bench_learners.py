@@ -1,5 +1,6 @@
 """The short-horizon learner benchmark: guarded replay semantics and cached cost matrices."""
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -65,6 +66,18 @@ def test_cost_matrices_are_cached_extended_and_match_the_solvers(tmp_path):
     assert C.shape == (4, 20) and ok.all() and np.all(C >= 1)
 
 
+def test_default_without_a_context_is_the_context_free_learner(tmp_path):
+    case = dataclasses.replace(bl.CASES["offset_low"], T=15, horizons=(15,), seeds=(2,),
+                               learner_seeds=1)
+    res = bl.run_case(case, ["default@nocontext"], cache=tmp_path, progress=False)
+    C, ok, _ = bl.cost_matrix(case, 2, cache=tmp_path, progress=False)
+    p = bandit.default_policy("sor", list(bl.OMEGAS))
+    p.prime(bl.first_matrix(case, 2), "sor")
+    paid, _ = bl.replay(p, C, ok, None)
+    np.testing.assert_array_equal(res["runs"]["default@nocontext"][0]["paid"], paid)
+    assert p.features.context_dim == 0
+
+
 def test_run_case_and_table(tmp_path):
     case = dataclasses.replace(bl.CASES["offset_low"], T=30, horizons=(10, 30), seeds=(1, 2),
                                learner_seeds=1)
@@ -80,7 +93,42 @@ def test_run_case_and_table(tmp_path):
     assert "offset_low" in bl.format_rows(rows) and bl.format_rows(rows, markdown=True)[0] == "|"
 
 
+def test_run_case_in_several_orders(tmp_path):
+    """Order 0 is the generated sequence (the same runs as without orders); the others are
+    permutations of the same systems, so full-length comparators agree and the prior is taken
+    from the permuted first system."""
+    case = dataclasses.replace(bl.CASES["offset_low"], T=20, horizons=(8, 20), seeds=(3,),
+                               learner_seeds=1)
+    one = bl.run_case(case, ["default", "jointcb"], cache=tmp_path, progress=False)
+    two = bl.run_case(case, ["default", "jointcb"], cache=tmp_path, progress=False, orders=3)
+    for spec in ("default", "jointcb"):
+        assert len(two["runs"][spec]) == 3
+        np.testing.assert_array_equal(two["runs"][spec][0]["paid"], one["runs"][spec][0]["paid"])
+    c = two["comparators"]
+    assert c[0][20][:2] == c[1][20][:2] == c[2][20][:2] and c[1][8] != c[0][8]
+    order = bl.sample_order(case, 3, 1, 20)
+    assert sorted(order.tolist()) == list(range(20)) and order.tolist() != list(range(20))
+    C, _, ctx = bl.cost_matrix(case, 3, cache=tmp_path, progress=False)
+    assert two["comparators"][1][8][0] == C[order[:8]].sum(axis=0).min()
+    A = bl.first_matrix(case, 3, order[0])
+    assert A.diagonal()[0] == pytest.approx(4 + ctx[order[0]])
+    with pytest.raises(ValueError, match="one order"):
+        bl.sample_order(bl.CASES["heat2d"], 0, 1, 10)
+    loop = bl.run_case(dataclasses.replace(bl.CASES["heat2d"], T=3, horizons=(3,),
+                                           learner_seeds=1, params={"nx": 5, "t_end": 0.02}),
+                       ["jointcb"], cache=tmp_path, progress=False, orders=2)
+    assert len(loop["runs"]["jointcb"]) == 1  # a time loop has one order
+
+
 def test_bench_learners_is_a_relaxtune_bench(tmp_path, capsys):
     assert main(["bench", "learners", "--cases", "offset_low", "--max-T", "12", "--learners",
                  "default", "--cache", str(tmp_path), "--quiet"]) == 0
     assert "offset_low" in capsys.readouterr().out
+    assert main(["bench", "learners", "--cases", "offset_low", "--max-T", "12", "--learners",
+                 "default", "--cache", str(tmp_path), "--quiet", "--orders", "2", "--seeds",
+                 "12"]) == 0
+    out = capsys.readouterr().out
+    # one sequence seed × 2 learner seeds × 2 orders
+    assert re.search(r"offset_low\s+12\s+default\s+4\s", out)
+    assert main(["bench", "learners", "--orders", "0", "--cache", str(tmp_path)]) == 2
+    assert "--orders must be >= 1" in capsys.readouterr().err
