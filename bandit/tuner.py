@@ -632,7 +632,7 @@ class Tuner:
         started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
-        return self._arms.budget(arm, self.guard, pred, op, self.maxiter)
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best)
 
     # --- falling back -----------------------------------------------------------------------------
     def fallback_order(self, arm, best, context=None) -> list:
