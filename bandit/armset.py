@@ -18,7 +18,7 @@ __all__ = ["ArmSet"]
 
 # a family's priced work (timed_work) is used once it has this many solves
 _FIT_MIN = 5
-# timed_work prices work at the median seconds per unit of work of the family's latest solves
+# timed_work prices work at the median seconds per unit of work of the family's first solves
 _WINDOW = 31
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
@@ -122,10 +122,9 @@ class ArmSet:
         self._per_work = [0.0, 0.0]  # every run, set-up excluded: seconds, work
         # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (the fit s ≈ a + b·w of timed_work)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
-        # per family (timed_work): the latest seconds per unit of work (set-up excluded) in
-        # arrival order and sorted, and their median
+        # per family (timed_work): the seconds per unit of work (set-up excluded) of its
+        # first solves, sorted, and their median
         F = max(self.n_families, 1)
-        self._ratios = [[] for _ in range(F)]
         self._sorted = [[] for _ in range(F)]
         self._per_unit = [math.nan] * F
         self._led = [False] * F  # whether the family has held the leader
@@ -160,11 +159,11 @@ class ArmSet:
         self._per_work = [float(v) for v in state["per_work"]]
         self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
         self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
-        # the window of seconds per unit of work is not kept: restart it at the family's mean
+        # the first solves' seconds per unit of work are not kept: the family's mean stands
+        # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):
-            self._ratios[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
-            self._sorted[f] = list(self._ratios[f])
-            self._per_unit[f] = ss / sw if self._ratios[f] else math.nan
+            self._sorted[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
+            self._per_unit[f] = ss / sw if self._sorted[f] else math.nan
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -294,11 +293,8 @@ class ArmSet:
             f[2] += work * work
             f[3] += sec
             f[4] += sec * work
-            if self.cost == "timed_work" and work > 0 and sec > 0:
-                win, srt = self._ratios[fam], self._sorted[fam]
-                if len(win) == _WINDOW:  # the oldest leaves
-                    del srt[bisect.bisect_left(srt, win.pop(0))]
-                win.append(sec / work)
+            srt = self._sorted[fam]
+            if self.cost == "timed_work" and work > 0 and sec > 0 and len(srt) < _WINDOW:
                 bisect.insort(srt, sec / work)
                 m = len(srt)
                 self._per_unit[fam] = srt[m // 2] if m % 2 else 0.5 * (srt[m // 2 - 1] +
@@ -315,13 +311,15 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's median seconds per unit of work over the family's latest :data:`_WINDOW`
-        solves (set-up excluded), plus the measured seconds of a set-up it built; the
-        measured seconds until the family has :data:`_FIT_MIN` solves.
+        family's median seconds per unit of work over the family's first 31 solves (set-up
+        excluded; a running median until then), plus the measured seconds of a set-up it
+        built; the measured seconds until the family has 5 solves.
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        across families the rates are the clock's.
+        the rate is then kept, so a cost told late and one told early compare as their
+        work does, whatever the load on the machine did in between.  Across families the
+        rates are the clock's.
         """
         info = res.info
         fam = self.family[k]

@@ -131,10 +131,10 @@ class Tuner:
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
         matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
-        or work priced in seconds, ``a + b·work`` with ``(a, b)`` fitted per family to this
-        tuner's measured seconds, plus the measured set-up (:meth:`ArmSet.timed_work`: the
-        clock's ranking without its per-solve noise).  ``None`` (default): iterations when
-        the arms differ only in ω, else time.  Iterations are refused for arms that differ in
+        or work priced in seconds at the family's median seconds per unit of work measured
+        by this tuner, plus the measured set-up (:meth:`ArmSet.timed_work`: the clock's
+        ranking without its per-solve noise).  ``None`` (default): iterations when the arms
+        differ only in ω, else timed work (time on PETSc).  Iterations are refused for arms that differ in
         more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
@@ -336,16 +336,20 @@ class Tuner:
     @staticmethod
     def _resolve_cost(cost, arms, backend):
         """``cost`` checked against the arms: iterations only where they mean the same work."""
-        if cost is None:
-            return "time" if arms.heterogeneous else "iterations"
+        if cost is None:  # timed work: the clock's ranking of families without its noise
+            if not arms.heterogeneous:
+                return "iterations"
+            return "timed_work" if backend == "numba" and not arms.custom else "time"
         if cost == "iterations" and arms.heterogeneous:
             a = arms.family.index(1)
-            # cost='work' is only offered where it is accepted (below)
-            work = " or cost='work'" if backend == "numba" and not arms.custom else ""
+            # the work costs are only offered where they are accepted (below)
+            use = ("cost='timed_work' (the default for such arms), cost='time' or cost='work'"
+                   if backend == "numba" and not arms.custom else
+                   "cost='time' (the default for such arms)")
             raise ValueError(
                 f"cost='iterations' compares iteration counts, which cost different work "
                 f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
-                f"differ in more than ω); use cost='time' (the default for such arms){work}")
+                f"differ in more than ω); use {use}")
         if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
             raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
                              "(solvers.work_model); it needs a solver name and "
