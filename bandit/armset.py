@@ -451,7 +451,11 @@ class ArmSet:
         iteration).  0 means *do not start* (:meth:`setup_estimate` is then a lower bound of
         what the attempt would have cost): the set-up share alone exceeds the allowance, or
         the share plus the cheapest solve ever seen with that preconditioner (set-up
-        excluded) does.
+        excluded) does.  For a rival (below) the bound is the leader's predicted cost
+        itself, and before any solve with that kind of set-up was seen the whole set-up
+        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
+        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
+        the sibling shows it first).
 
         *Rivals* — configuration arms of another family than the leader's — only have to
         show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
@@ -478,6 +482,8 @@ class ArmSet:
         pc = self._pcs[k]
         setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
         share = setup / (1 + pc.reuse) if setup else 0.0
+        if rival and setup and self.configs[k].setup_key not in self._solve_floor:
+            share = setup  # no solve with this set-up seen: reuse is not yet worth a build
         if share > limit:
             return 0
         if setup and share + self._solve_floor.get(self.configs[k].setup_key, 0.0) > limit:

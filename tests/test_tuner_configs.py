@@ -489,3 +489,23 @@ def test_amg_set_up_prior_is_below_the_counted_set_up(make):
     # after a measured set-up the estimate is the measured one
     t._arms.round = 5
     assert t._arms.setup_estimate(1, op) == pytest.approx(counted)
+
+
+def test_a_reuse_arm_is_not_built_before_its_kind_of_set_up_has_served_a_solve():
+    # no AMG solve seen yet: the reuse=20 arm is charged its whole set-up (the prior), not a
+    # 21st of it, against the leader's predicted cost; SSOR-PCG's whole solve costs less here
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg", "reuse": 20}]
+    p = FixedArm(arms, arm=0)
+    t = Tuner(p, cost="work")
+    systems = mc_sequence(3, m=6)
+    A, b, _ = systems[0]
+    t.solve(A, b)
+    op = t._last_op
+    prior, lead = t._arms.setup_prior(1, op), t.policy.leader(None)[1]
+    assert prior / 21 < lead < prior
+    p.arm = 1
+    pc = t._calls[1][1][False]["pc"]
+    A, b, _ = systems[1]
+    res = t.solve(A, b)
+    assert res.converged and res.arm == 0 and pc.setups == 0
+    assert res.info["explored"]["skipped"] and t.history["cost"][-1] == pytest.approx(prior)
