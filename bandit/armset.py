@@ -16,16 +16,11 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# a family's priced work (timed_work) is used once it has this many solves
-_FIT_MIN = 5
 # timed_work prices work at the median seconds per unit of work of the family's first solves
 _WINDOW = 31
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
-# after a rival's attempt is stopped by its budget, its attempts are skipped for
-# max(_BACKOFF, round) · 2^(losses − 1) rounds (so O(log T) stopped attempts in T rounds)
-_BACKOFF = 16
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
@@ -127,14 +122,10 @@ class ArmSet:
         F = max(self.n_families, 1)
         self._sorted = [[] for _ in range(F)]
         self._per_unit = [math.nan] * F
-        self._led = [False] * F  # whether the family has held the leader
         self._setup = {}  # set-up key -> latest set-up cost (cost units)
         # set-up key -> the cheapest converged solve's cost without its set-up (cost units)
         self._solve_floor = {}
-        # rivals of the leader's family: stopped attempts in a row, first round tried again
-        self._losses = [0] * K
-        self._skip_until = [0] * K
-        self._pending = None  # (arm, iteration cap) of the latest rival attempt budgeted
+        self._floor_of_skip = (None, 0.0)  # (arm, lower bound) of the latest attempt refused
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
 
@@ -268,13 +259,6 @@ class ArmSet:
         row = self._rate[self.family[k]]
         row[0] += cost - setup if cost > setup else 0.0
         row[1] += its
-        pending, self._pending = self._pending, None
-        if pending is not None and pending[0] == k:  # a rival's attempt: did it lose?
-            if res.converged:
-                self._losses[k] = 0
-            elif res.reason == "diverged" or (res.reason == "maxiter" and its >= pending[1]):
-                n = self._losses[k] = self._losses[k] + 1
-                self._skip_until[k] = self.round + max(_BACKOFF, self.round) * 2 ** (n - 1)
         if res.converged and self.configs is not None and self._pcs[k] is not None:
             key = self.configs[k].setup_key
             part = cost - setup
@@ -313,7 +297,7 @@ class ArmSet:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
         family's median seconds per unit of work over the family's first 31 solves (set-up
         excluded; a running median until then), plus the measured seconds of a set-up it
-        built; the measured seconds until the family has 5 solves.
+        built; a family's first solve is told its measured seconds.
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
@@ -324,7 +308,7 @@ class ArmSet:
         info = res.info
         fam = self.family[k]
         per_unit = self._per_unit[fam]
-        if self._fit[fam][0] < _FIT_MIN or not per_unit > 0:
+        if not per_unit > 0:  # the family's first solve
             return float(res.seconds)
         work = info["work"] - info.get("setup_work", 0.0)
         return per_unit * work + info.get("setup_seconds", 0.0)
@@ -448,7 +432,7 @@ class ArmSet:
 
         The arm's known set-up cost, shared over the ``reuse + 1`` rounds it serves, is taken
         off the allowance and the rest converted at the arm's cost per iteration (at least one
-        iteration).  0 means *do not start* (:meth:`setup_estimate` is then a lower bound of
+        iteration).  0 means *do not start* (:meth:`skip_floor` is then a lower bound of
         what the attempt would have cost): the set-up share alone exceeds the allowance, or
         the share plus the cheapest solve ever seen with that preconditioner (set-up
         excluded) does.  For a rival (below) the bound is the leader's predicted cost
@@ -458,22 +442,14 @@ class ArmSet:
         the sibling shows it first).
 
         *Rivals* — configuration arms of another family than the leader's — only have to
-        show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
-        once an attempt of a rival was stopped by its budget (or diverged), the rival's
-        attempts are not started for ``max(16, t) · 2^(j − 1)`` rounds (``t`` the round, ``j``
-        its stopped attempts in a row; a converged attempt resets ``j``): a family that
-        loses is tried again after ever longer waits, ``O(log T)`` stopped attempts in ``T``
-        rounds.
+        show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``.
         """
-        self._pending = None
+        self._floor_of_skip = (None, 0.0)
         if self.cost == "iterations":
             return int(min(maxiter, max(1, math.ceil(guard * predicted))))
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
         if rival:
-            self._led[self.family[leader]] = True
-            if self.round < self._skip_until[k] and not self._led[self.family[k]]:
-                return 0
             guard = min(guard, _CHALLENGE)
         allowance = guard * predicted
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
@@ -485,18 +461,27 @@ class ArmSet:
         if rival and setup and self.configs[k].setup_key not in self._solve_floor:
             share = setup  # no solve with this set-up seen: reuse is not yet worth a build
         if share > limit:
+            self._floor_of_skip = (k, share)
             return 0
-        if setup and share + self._solve_floor.get(self.configs[k].setup_key, 0.0) > limit:
-            return 0  # a new set-up's share plus the cheapest solve with it cannot win
+        bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup else 0.0
+        if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
+            self._floor_of_skip = (k, bound)
+            return 0
         rate = self.rate(k, op)
         if not rate > 0:
             its = maxiter
         else:
             its = (allowance - share) / rate
             its = int(min(maxiter, max(1, math.ceil(its))))
-        if rival:
-            self._pending = (k, its)
         return its
+
+    def skip_floor(self, k, op) -> float:
+        """The lower bound of the cost of arm ``k``'s attempt that :meth:`budget` refused to
+        start (what the policy is told, censored): the bound it was refused on, at least
+        the set-up it would have built."""
+        arm, bound = self._floor_of_skip
+        setup = self.setup_estimate(k, op)
+        return max(bound, setup) if arm == k else setup
 
     def failure_cost(self, maxiter, spent, op=None) -> float:
         """What a failed arm is told: at least what any arm converging within ``maxiter``

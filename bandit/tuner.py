@@ -609,11 +609,12 @@ class Tuner:
 
     def _skip(self, op, b, x0, arm):
         """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
-        run of 0 iterations, carrying the set-up cost it would have paid (``cost_floor``)."""
+        run of 0 iterations, carrying a lower bound of what it would have cost (``cost_floor``:
+        :meth:`ArmSet.skip_floor`, at least the set-up it would have paid)."""
         from solvers import SolveResult
 
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
-        floor = self._arms.setup_estimate(arm, op)
+        floor = self._arms.skip_floor(arm, op)
         return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                            omega=arm_omega(self.policy.arms[arm]), solver="skipped",
                            reason="stopped", seconds=0.0, backend=self.backend,
