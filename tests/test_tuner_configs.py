@@ -213,7 +213,7 @@ def test_cost_work_is_the_work_model():
 
 def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it():
     arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 5}]
-    t = Tuner(FixedArm(arms, arm=1))
+    t = Tuner(FixedArm(arms, arm=1), cost="time")
     for A, b, _ in mc_sequence(3):
         res = t.solve(A, b)
         assert res.info["cost"] == res.seconds
