@@ -18,6 +18,10 @@ __all__ = ["ArmSet"]
 
 # timed_work prices work at the median seconds per unit of work of the family's first solves
 _WINDOW = 31
+# a run on a reused set-up is capped at this many times the iterations of the solve that
+# built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
+# sequence can leave CG short of convergence after 10⁴ iterations
+_STALE_FACTOR, _STALE_MIN = 4, 20
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
@@ -110,6 +114,7 @@ class ArmSet:
         self.round = 0
         self._pcs = [None] * K
         self._built_round = [-1] * K
+        self._built_its = [0] * K  # iterations of the converged solve that built the set-up
         self._stale = [False] * K
         # per family: cost units spent by iterations (set-up excluded), iterations
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
@@ -245,6 +250,7 @@ class ArmSet:
         if self._pcs[k] is not None:
             if info.get("setup"):
                 self._built_round[k] = self.round
+                self._built_its[k] = res.iterations if res.converged else 0
                 self._stale[k] = False
                 key = self.configs[k].setup_key
                 setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
@@ -451,6 +457,7 @@ class ArmSet:
             leader]
         if rival:
             guard = min(guard, _CHALLENGE)
+        maxiter = self.stale_cap(k, op, maxiter)
         allowance = guard * predicted
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
         # would exceed the whole allowance
@@ -474,6 +481,20 @@ class ArmSet:
             its = (allowance - share) / rate
             its = int(min(maxiter, max(1, math.ceil(its))))
         return its
+
+    def stale_cap(self, k, op, maxiter) -> int:
+        """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,
+        except on a reused set-up, ``4 ×`` the iterations of the solve that built it (at
+        least 20).  A set-up kept for another matrix may precondition the new one badly — a
+        pyamg hierarchy of one sample of a random-coefficient sequence leaves CG on the
+        next short of convergence after 10⁴ iterations — so a reused set-up gets a few
+        times the work it was built for; stopped there, the guard falls back and the set-up
+        is rebuilt on the arm's next run."""
+        pc = self._pcs[k] if self.configs is not None else None
+        if pc is None or not pc.reuse or op is None or not self._built_its[k] \
+                or self.will_setup(k, op):
+            return maxiter
+        return int(min(maxiter, max(_STALE_MIN, _STALE_FACTOR * self._built_its[k])))
 
     def skip_floor(self, k, op) -> float:
         """The lower bound of the cost of arm ``k``'s attempt that :meth:`budget` refused to

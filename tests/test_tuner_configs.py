@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import bandit
 import solvers
@@ -214,9 +215,11 @@ def test_cost_work_is_the_work_model():
 def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it():
     arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 5}]
     t = Tuner(FixedArm(arms, arm=1), cost="time")
-    for A, b, _ in mc_sequence(3):
-        res = t.solve(A, b)
-        assert res.info["cost"] == res.seconds
+    L = gallery.laplacian_2d(12).tocsr()
+    for k in range(3):  # a slowly changing matrix: the kept hierarchy serves
+        A = (L + 0.01 * k * sp.identity(L.shape[0])).tocsr()
+        res = t.solve(A, np.ones(L.shape[0]))
+        assert res.info["cost"] == res.seconds and res.info["reused"] == (k > 0)
     setup = t.history["seconds"][0]
     assert res.info["setup"] is False and setup > res.info["setup_seconds"]
 
@@ -507,3 +510,26 @@ def test_a_reuse_arm_is_not_built_before_its_kind_of_set_up_has_served_a_solve()
     res = t.solve(A, b)
     assert res.converged and res.arm == 0 and pc.setups == 0
     assert res.info["explored"]["skipped"] and t.history["cost"][-1] == pytest.approx(prior)
+
+
+def test_a_reused_set_up_is_capped_even_for_the_leader():
+    # a pyamg hierarchy of one random-coefficient sample preconditions the next one so badly
+    # that CG needs thousands of iterations: a run on a reused set-up gets 4 × the iterations
+    # of the solve that built it (at least 20), then the guard falls back from its iterate,
+    # and the arm's next run builds afresh
+    systems = mc_sequence(3, m=8)
+    stale = solvers.preconditioner("amg", reuse=20)
+    solvers.pcg(*systems[0][:2], stale)
+    assert solvers.pcg(*systems[1][:2], stale, maxiter=10_000).iterations > 1000
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg", "reuse": 20}]
+    t = Tuner(FixedArm(arms, arm=1), cost="work")
+    first = t.solve(*systems[0][:2])
+    assert first.converged and first.info["setup"] and t.history["budget"][0] == 10_000
+    res = t.solve(*systems[1][:2])
+    cap = max(20, 4 * first.iterations)
+    assert t.history["leader"][1] == 1 and t.history["budget"][1] == cap  # the leader, capped
+    runs = res.info["attempts"]
+    assert (runs[0]["arm"], runs[0]["iterations"], runs[0]["reason"]) == (1, cap, "maxiter")
+    assert res.converged and res.arm == 0 and runs[1]["start"] == "warm"
+    third = t.solve(*systems[2][:2])
+    assert third.converged and third.arm == 1 and third.info["setup"]
