@@ -240,12 +240,13 @@ class Tuner:
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
 
-    Configuration arms choose among solver families (compared by wall-clock by default):
+    Configuration arms choose among solver families (compared by default by their work
+    priced at the clock's rate for each family):
 
     >>> from bandit import config_grid
     >>> t = Tuner(SmoothIGW(config_grid(omegas=[1.2, 1.7], pcs=["jacobi", "ic0"]), seed=0))
     >>> t.cost, t.arm_labels
-    ('time', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
+    ('timed_work', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
     >>> t.solve(A, np.ones(64)).converged
     True
     """
