@@ -120,7 +120,8 @@ class ArmSet:
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
         self._all = [0.0, 0]  # every run: cost units, iterations
         self._per_work = [0.0, 0.0]  # every run, set-up excluded: seconds, work
-        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (the fit s ≈ a + b·w of timed_work)
+        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (saved with the tuner; Σs/Σw
+        # prices the set-up prior, and restarts timed_work's rate in a loaded tuner)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
         # per family (timed_work): the seconds per unit of work (set-up excluded) of its
         # first solves, sorted, and their median
