@@ -134,8 +134,8 @@ class Tuner:
         or work priced in seconds at the family's median seconds per unit of work measured
         by this tuner, plus the measured set-up (:meth:`ArmSet.timed_work`: the clock's
         ranking without its per-solve noise).  ``None`` (default): iterations when the arms
-        differ only in ω, else timed work (time on PETSc).  Iterations are refused for arms that differ in
-        more than ω (an AMG iteration costs many SSOR iterations).
+        differ only in ω, else timed work (time on PETSc).  Iterations are refused for arms
+        that differ in more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
