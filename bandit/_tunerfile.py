@@ -434,8 +434,8 @@ def _rows(rows, columns, policy, maxiter):
         "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
               "a probability in [0, 1] (NaN: unknown)"),
         "leader": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
-        "budget": (lambda v: _is_int(v) and 1 <= v <= maxiter,
-                   f"an iteration cap in 1..{maxiter} (maxiter)"),
+        "budget": (lambda v: _is_int(v) and 0 <= v <= maxiter,
+                   f"an iteration cap in 0..{maxiter} (maxiter; 0: not started)"),
     }
     for c in columns:
         ok, what = checks.get(c, (lambda v: True, ""))

@@ -6,6 +6,7 @@ shown, set-ups and their reuse, and the guard's budget per arm.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 
@@ -15,8 +16,15 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# a family's fitted seconds ``a + b·work`` are used once it has this many solves
-_FIT_MIN = 5
+# timed_work prices work at the median seconds per unit of work of the family's first solves
+_WINDOW = 31
+# a run on a reused set-up is capped at this many times the iterations of the solve that
+# built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
+# sequence can leave CG short of convergence after 10⁴ iterations
+_STALE_FACTOR, _STALE_MIN = 4, 20
+# an attempt of an arm of another family than the leader's may cost this many times the
+# leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
+_CHALLENGE = 1.5
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
@@ -106,14 +114,24 @@ class ArmSet:
         self.round = 0
         self._pcs = [None] * K
         self._built_round = [-1] * K
+        self._built_its = [0] * K  # iterations of the converged solve that built the set-up
         self._stale = [False] * K
         # per family: cost units spent by iterations (set-up excluded), iterations
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
         self._all = [0.0, 0]  # every run: cost units, iterations
         self._per_work = [0.0, 0.0]  # every run, set-up excluded: seconds, work
-        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (the fit s ≈ a + b·w of timed_work)
+        # per family, set-up excluded: n, Σw, Σw², Σs, Σsw (saved with the tuner; Σs/Σw
+        # prices the set-up prior, and restarts timed_work's rate in a loaded tuner)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
+        # per family (timed_work): the seconds per unit of work (set-up excluded) of its
+        # first solves, sorted, and their median
+        F = max(self.n_families, 1)
+        self._sorted = [[] for _ in range(F)]
+        self._per_unit = [math.nan] * F
         self._setup = {}  # set-up key -> latest set-up cost (cost units)
+        # set-up key -> the cheapest converged solve's cost without its set-up (cost units)
+        self._solve_floor = {}
+        self._floor_of_skip = (None, 0.0)  # (arm, lower bound) of the latest attempt refused
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
 
@@ -138,6 +156,11 @@ class ArmSet:
         self._per_work = [float(v) for v in state["per_work"]]
         self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
         self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
+        # the first solves' seconds per unit of work are not kept: the family's mean stands
+        # for them
+        for f, (n, sw, _, ss, _) in enumerate(self._fit):
+            self._sorted[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
+            self._per_unit[f] = ss / sw if self._sorted[f] else math.nan
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -228,6 +251,7 @@ class ArmSet:
         if self._pcs[k] is not None:
             if info.get("setup"):
                 self._built_round[k] = self.round
+                self._built_its[k] = res.iterations if res.converged else 0
                 self._stale[k] = False
                 key = self.configs[k].setup_key
                 setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
@@ -242,18 +266,30 @@ class ArmSet:
         row = self._rate[self.family[k]]
         row[0] += cost - setup if cost > setup else 0.0
         row[1] += its
+        if res.converged and self.configs is not None and self._pcs[k] is not None:
+            key = self.configs[k].setup_key
+            part = cost - setup
+            if part >= 0 and part < self._solve_floor.get(key, math.inf):
+                self._solve_floor[key] = part
         if self.cost in ("time", "timed_work") and "work" in info:
             sec = res.seconds - info.get("setup_seconds", 0.0)
             work = info["work"] - info.get("setup_work", 0.0)
             pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
             pw[0] += sec
             pw[1] += work
-            f = self._fit[self.family[k]]
+            fam = self.family[k]
+            f = self._fit[fam]
             f[0] += 1
             f[1] += work
             f[2] += work * work
             f[3] += sec
             f[4] += sec * work
+            srt = self._sorted[fam]
+            if self.cost == "timed_work" and work > 0 and sec > 0 and len(srt) < _WINDOW:
+                bisect.insort(srt, sec / work)
+                m = len(srt)
+                self._per_unit[fam] = srt[m // 2] if m % 2 else 0.5 * (srt[m // 2 - 1] +
+                                                                        srt[m // 2])
 
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
@@ -265,24 +301,24 @@ class ArmSet:
         return float(res.iterations)
 
     def timed_work(self, k, res) -> float:
-        """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds by its
-        family's fit ``a + b·work`` to the measured seconds of the family's earlier solves
-        (least squares; through the origin if the intercept comes out negative), plus the
-        measured seconds of a set-up it built; the measured seconds until the family has
-        :data:`_FIT_MIN` solves."""
+        """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
+        family's median seconds per unit of work over the family's first 31 solves (set-up
+        excluded; a running median until then), plus the measured seconds of a set-up it
+        built; a family's first solve is told its measured seconds.
+
+        Within a family every arm is priced at the same rate, so arms that differ only in
+        ω are ranked by their work (their iterations), free of the clock's per-call noise;
+        the rate is then kept, so a cost told late and one told early compare as their
+        work does, whatever the load on the machine did in between.  Across families the
+        rates are the clock's.
+        """
         info = res.info
-        n, sw, sww, ss, ssw = self._fit[self.family[k]]
-        if n < _FIT_MIN or sw <= 0:
+        fam = self.family[k]
+        per_unit = self._per_unit[fam]
+        if not per_unit > 0:  # the family's first solve
             return float(res.seconds)
         work = info["work"] - info.get("setup_work", 0.0)
-        det = n * sww - sw * sw
-        a = b = -1.0
-        if det > 1e-12 * n * sww:
-            b = (n * ssw - sw * ss) / det
-            a = (ss - b * sw) / n
-        if not (a >= 0.0 and b > 0.0):
-            a, b = 0.0, (ssw / sww if sww > 0 else ss / sw)
-        return a + b * work + info.get("setup_seconds", 0.0)
+        return per_unit * work + info.get("setup_seconds", 0.0)
 
     @property
     def needs_work(self) -> bool:
@@ -346,10 +382,39 @@ class ArmSet:
         return not (pc.reuse > 0 and pc._op.n == op.n and pc._op.nnz == op.nnz)
 
     def setup_estimate(self, k, op) -> float:
-        """Cost of the set-up arm ``k``'s next run would build (0 if none or not yet known)."""
+        """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest
+        measured one of its kind, or before any, :meth:`setup_prior`."""
         if not self.will_setup(k, op):
             return 0.0
-        return self._setup.get(self.configs[k].setup_key, 0.0)
+        known = self._setup.get(self.configs[k].setup_key)
+        return self.setup_prior(k, op) if known is None else known
+
+    def setup_prior(self, k, op) -> float:
+        """A lower bound of the cost of arm ``k``'s set-up on ``op`` before any was measured
+        (0 where none is known): for pyamg smoothed aggregation (``pc="amg"``), the work the
+        first level's set-up is counted at (:class:`solvers.precond.AMG`: candidate and level
+        passes, the spectral radius estimate of the prolongation smoother, and at least one
+        pass each for ``A·P`` and ``Pᵀ(A·P)``; the coarser levels left out), priced for
+        ``cost="time"``/``"timed_work"`` at the cheapest seconds per unit of work measured
+        on any family.  The counted set-up understates the clock (measured: 260–900 SpMVs of
+        the clock against ~200 counted on the study's problems), so this bound is safe, and
+        it lets the guard skip a first AMG set-up that could not pay for itself against a
+        leader whose whole solve costs less (:meth:`budget`)."""
+        c = self.configs[k]
+        if c.pc != "amg" or self.backend != "numba" or op is None:
+            return 0.0
+        from solvers.precond import (_AMG_CANDIDATE_PASSES, _AMG_LEVEL_PASSES, _ARNOLDI_RUNS,
+                                     _ARNOLDI_STEPS)
+
+        N, n = float(op.nnz), float(op.n)
+        passes = _AMG_CANDIDATE_PASSES + _AMG_LEVEL_PASSES + 2.0
+        if getattr(self._pcs[k], "smooth", "jacobi") != "none":
+            steps = _ARNOLDI_STEPS
+            passes += 1.0 + _ARNOLDI_RUNS * (steps * N + (steps * (steps + 1) + 30) * n) / N
+        if self.cost == "work":
+            return passes
+        rates = [f[3] / f[1] for f in self._fit if f[1] > 0 and f[3] > 0]
+        return passes * min(rates) if rates and self.cost in ("time", "timed_work") else 0.0
 
     def rate(self, k, op=None) -> float:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
@@ -368,27 +433,77 @@ class ArmSet:
         c, n = self._all
         return c / n if n > 0 and c > 0 else math.nan
 
-    def budget(self, k, guard, predicted, op, maxiter) -> int:
+    def budget(self, k, guard, predicted, op, maxiter, leader=None) -> int:
         """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
-        cost units (``predicted``: the leader's predicted cost).
+        cost units (``predicted``: the predicted cost of the arm ``leader``).
 
         The arm's known set-up cost, shared over the ``reuse + 1`` rounds it serves, is taken
         off the allowance and the rest converted at the arm's cost per iteration (at least one
-        iteration).  0 means *do not start*: the set-up alone exceeds the allowance
-        (:meth:`setup_estimate` is then a lower bound of what the attempt would have cost).
+        iteration).  0 means *do not start* (:meth:`skip_floor` is then a lower bound of
+        what the attempt would have cost): the set-up share alone exceeds the allowance, or
+        the share plus the cheapest solve ever seen with that preconditioner (set-up
+        excluded) does.  For a rival (below) the bound is the leader's predicted cost
+        itself, and before any solve with that kind of set-up was seen the whole set-up
+        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
+        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
+        the sibling shows it first).
+
+        *Rivals* — configuration arms of another family than the leader's — only have to
+        show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``.
         """
+        self._floor_of_skip = (None, 0.0)
         if self.cost == "iterations":
             return int(min(maxiter, max(1, math.ceil(guard * predicted))))
+        rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
+            leader]
+        if rival:
+            guard = min(guard, _CHALLENGE)
+        maxiter = self.stale_cap(k, op, maxiter)
+        allowance = guard * predicted
+        # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
+        # would exceed the whole allowance
+        limit = predicted if rival else allowance
         pc = self._pcs[k]
         setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
         share = setup / (1 + pc.reuse) if setup else 0.0
-        if share > guard * predicted:
+        if rival and setup and self.configs[k].setup_key not in self._solve_floor:
+            share = setup  # no solve with this set-up seen: reuse is not yet worth a build
+        if share > limit:
+            self._floor_of_skip = (k, share)
+            return 0
+        bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup else 0.0
+        if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
+            self._floor_of_skip = (k, bound)
             return 0
         rate = self.rate(k, op)
         if not rate > 0:
+            its = maxiter
+        else:
+            its = (allowance - share) / rate
+            its = int(min(maxiter, max(1, math.ceil(its))))
+        return its
+
+    def stale_cap(self, k, op, maxiter) -> int:
+        """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,
+        except on a reused set-up, ``4 ×`` the iterations of the solve that built it (at
+        least 20).  A set-up kept for another matrix may precondition the new one badly — a
+        pyamg hierarchy of one sample of a random-coefficient sequence leaves CG on the
+        next short of convergence after 10⁴ iterations — so a reused set-up gets a few
+        times the work it was built for; stopped there, the guard falls back and the set-up
+        is rebuilt on the arm's next run."""
+        pc = self._pcs[k] if self.configs is not None else None
+        if pc is None or not pc.reuse or op is None or not self._built_its[k] \
+                or self.will_setup(k, op):
             return maxiter
-        its = guard * (predicted / rate) if not share else (guard * predicted - share) / rate
-        return int(min(maxiter, max(1, math.ceil(its))))
+        return int(min(maxiter, max(_STALE_MIN, _STALE_FACTOR * self._built_its[k])))
+
+    def skip_floor(self, k, op) -> float:
+        """The lower bound of the cost of arm ``k``'s attempt that :meth:`budget` refused to
+        start (what the policy is told, censored): the bound it was refused on, at least
+        the set-up it would have built."""
+        arm, bound = self._floor_of_skip
+        setup = self.setup_estimate(k, op)
+        return max(bound, setup) if arm == k else setup
 
     def failure_cost(self, maxiter, spent, op=None) -> float:
         """What a failed arm is told: at least what any arm converging within ``maxiter``

@@ -115,11 +115,11 @@ class Tuner:
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
         matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
-        or work priced in seconds, ``a + b·work`` with ``(a, b)`` fitted per family to this
-        tuner's measured seconds, plus the measured set-up (:meth:`ArmSet.timed_work`: the
-        clock's ranking without its per-solve noise).  ``None`` (default): iterations when
-        the arms differ only in ω, else time.  Iterations are refused for arms that differ in
-        more than ω (an AMG iteration costs many SSOR iterations).
+        or work priced in seconds at the family's median seconds per unit of work measured
+        by this tuner, plus the measured set-up (:meth:`ArmSet.timed_work`: the clock's
+        ranking without its per-solve noise).  ``None`` (default): iterations when the arms
+        differ only in ω, else timed work (time on PETSc).  Iterations are refused for arms
+        that differ in more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
     guard : float or None, default 3.0
@@ -147,8 +147,10 @@ class Tuner:
     **A guarded solve** (``guard`` a number) runs these steps:
 
     1. *Attempt*: the policy's arm, with ``maxiter`` if it is the leader (the arm with the
-       lowest predicted cost among arms with a converged observation, :meth:`Policy.leader`)
-       or if there is no leader yet, else with the budget ``guard ×`` the leader's predicted
+       lowest predicted cost among arms with a converged observation, :meth:`Policy.leader`;
+       on a reused set-up, a few times the iterations it was built with,
+       :meth:`ArmSet.stale_cap`) or if there is no leader yet, else with the budget ``guard ×``
+       (a rival of another family: ``min(guard, 1.5) ×``) the leader's predicted
        cost, converted to iterations for that arm (:meth:`ArmSet.budget`: the arm's own cost
        per iteration, measured on its family or, before that, from the work model; a set-up
        it must build, shared over the ``reuse + 1`` rounds it serves, taken off first; an
@@ -222,12 +224,13 @@ class Tuner:
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
 
-    Configuration arms choose among solver families (compared by wall-clock by default):
+    Configuration arms choose among solver families (compared by default by their work
+    priced at the clock's rate for each family):
 
     >>> from bandit import config_grid
     >>> t = Tuner(SmoothIGW(config_grid(omegas=[1.2, 1.7], pcs=["jacobi", "ic0"]), seed=0))
     >>> t.cost, t.arm_labels
-    ('time', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
+    ('timed_work', ['ssor_pcg ω=1.20', 'ssor_pcg ω=1.70', 'cg+jacobi', 'cg+ic0'])
     >>> t.solve(A, np.ones(64)).converged
     True
     """
@@ -339,16 +342,20 @@ class Tuner:
     @staticmethod
     def _resolve_cost(cost, arms, backend):
         """``cost`` checked against the arms: iterations only where they mean the same work."""
-        if cost is None:
-            return "time" if arms.heterogeneous else "iterations"
+        if cost is None:  # timed work: the clock's ranking of families without its noise
+            if not arms.heterogeneous:
+                return "iterations"
+            return "timed_work" if backend == "numba" and not arms.custom else "time"
         if cost == "iterations" and arms.heterogeneous:
             a = arms.family.index(1)
-            # cost='work' is only offered where it is accepted (below)
-            work = " or cost='work'" if backend == "numba" and not arms.custom else ""
+            # the work costs are only offered where they are accepted (below)
+            use = ("cost='timed_work' (the default for such arms), cost='time' or cost='work'"
+                   if backend == "numba" and not arms.custom else
+                   "cost='time' (the default for such arms)")
             raise ValueError(
                 f"cost='iterations' compares iteration counts, which cost different work "
                 f"across these arms (arm 0 {arms.labels[0]!r} and arm {a} {arms.labels[a]!r} "
-                f"differ in more than ω); use cost='time' (the default for such arms){work}")
+                f"differ in more than ω); use {use}")
         if cost in ("work", "timed_work") and (arms.custom or backend != "numba"):
             raise ValueError(f"cost={cost!r} counts the Numba solvers' arithmetic "
                              "(solvers.work_model); it needs a solver name and "
@@ -499,7 +506,12 @@ class Tuner:
         else:
             arm, best, pred, pv = self._decide(context)
         self._arms.round = len(self._log)  # the clock of set-up reuse
-        budget = self.maxiter if arm == best else self._budget(arm, best, pred, op)
+        if arm != best:
+            budget = self._budget(arm, best, pred, op)
+        elif self.guard is not None and self._arms.has_setups:  # a stale set-up is capped
+            budget = self._arms.stale_cap(arm, op, self.maxiter)
+        else:
+            budget = self.maxiter
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
         if r.converged:
             cost = self._cost_of(r)
@@ -624,11 +636,12 @@ class Tuner:
 
     def _skip(self, op, b, x0, arm):
         """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
-        run of 0 iterations, carrying the set-up cost it would have paid (``cost_floor``)."""
+        run of 0 iterations, carrying a lower bound of what it would have cost (``cost_floor``:
+        :meth:`ArmSet.skip_floor`, at least the set-up it would have paid)."""
         from solvers import SolveResult
 
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
-        floor = self._arms.setup_estimate(arm, op)
+        floor = self._arms.skip_floor(arm, op)
         return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                            omega=arm_omega(self.policy.arms[arm]), solver="skipped",
                            reason="stopped", seconds=0.0, backend=self.backend,
@@ -651,7 +664,7 @@ class Tuner:
         started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
-        return self._arms.budget(arm, self.guard, pred, op, self.maxiter)
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best)
 
     # --- falling back -----------------------------------------------------------------------------
     def fallback_order(self, arm, best, context=None) -> list:

@@ -17,8 +17,9 @@ measurement):
 * every **fixed configuration** of the grid (:func:`bandit.config_grid`), each through a
   :class:`bandit.Tuner` with a :class:`bandit.FixedArm` — the same preparation path as the
   learners, so the comparison is the policy and nothing else;
-* the **configuration learner**: a contextual policy over the grid, ``cost="time"``;
-  and the same over ``cost="work"`` (matrix-pass equivalents, deterministic);
+* the **configuration learner**: a contextual policy over the grid with the Tuner's default
+  cost for such arms, ``"timed_work"``; and the same over ``cost="time"`` (the clock of
+  each call) and ``cost="work"`` (matrix-pass equivalents, deterministic);
 * the **ω-only learner**: the same policy over the SSOR-PCG ω of the grid (``solver=
   "ssor_pcg"``, its default cost, iterations);
 * the **anchors** a user would write by hand: pyamg smoothed-aggregation CG set up every
@@ -57,6 +58,9 @@ GRID_REUSE = {"ic0": (0,), "amg": (0, 20)}
 ANCHORS = ("pyamg", "pyamg_lagged", "petsc_gamg", "petsc_icc", "splu")
 #: Default policy of the learners (a :data:`bandit.POLICIES` name).
 LEARNER = "chebcb"
+#: The configuration learners' costs: ``learner`` runs the Tuner's default for configuration
+#: arms (timed work), the two others the alternatives (the clock; deterministic work).
+LEARNER_COSTS = {"learner": "timed_work", "learner_timed": "time", "learner_work": "work"}
 _ANCHOR_LABELS = {"pyamg": "pyamg SA-CG, set up every step",
                   "pyamg_lagged": "pyamg SA-CG, set up every {lag} steps",
                   "petsc_gamg": "PETSc CG + GAMG (Mat per step)",
@@ -395,7 +399,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                   anchors=list(anchors), lag=int(lag), cap=float(cap),
                   anchor_cap=float(anchor_cap), prune=float(prune),
                   work_learner=bool(work_learner), rtol=float(rtol), maxiter=int(maxiter),
-                  learners=learners, clock="cpu")
+                  learners=learners, learner_costs=dict(LEARNER_COSTS), clock="cpu")
     seqs = [make_sequence(kind, size, steps=steps, t_end=t_end, samples=samples,
                           seed=derive_seed(seed, 7)) for kind, size in sequences]
     settings = {"rtol": rtol, "maxiter": maxiter}
@@ -465,8 +469,8 @@ def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
     if kind == "anchor":
         return _anchor(arg, lag, settings["rtol"], settings["maxiter"]), "anchor"
     s = derive_seed(seed, r, 101)
-    costs = {"learner": "time", "learner_timed": "timed_work", "learner_work": "work"}
-    if key in costs:
+    if key in LEARNER_COSTS:  # "learner": the Tuner's default cost (timed work)
+        costs = {k: None if k == "learner" else v for k, v in LEARNER_COSTS.items()}
         return _tuner_method(lambda: bandit.Tuner(_policy(learner, grid, s, seq.bounds),
                                                   cost=costs[key], **settings)), "learner"
     if key == "omega_learner":
@@ -496,8 +500,15 @@ def _method_label(key, labels, params):
         return labels[arg]
     if kind == "anchor":
         return _ANCHOR_LABELS[arg].format(lag=params["lag"])
-    return {"learner": f"configuration learner ({params['learner']}, time)",
-            "learner_timed": f"configuration learner ({params['learner']}, timed work)",
+    # (results of before the default cost became timed work have no "learner_costs")
+    costs = params.get("learner_costs", {"learner": "time", "learner_timed": "timed_work",
+                                         "learner_work": "work"})
+    words = {"time": "time", "timed_work": "timed work", "work": "work"}
+    default = " (default)" if "learner_costs" in params else ""
+    return {"learner": f"configuration learner ({params['learner']}, "
+                       f"{words[costs['learner']]}{default})",
+            "learner_timed": f"configuration learner ({params['learner']}, "
+                             f"{words[costs['learner_timed']]})",
             "learner_work": f"configuration learner ({params['learner']}, work)",
             "omega_learner": f"ω-only learner ({params['learner']}, SSOR-PCG)"}[key]
 

@@ -130,7 +130,7 @@ PAYLOAD_CASES = [
     ("p-above-one", lambda p: _rows(p, "p", 1, 1.5), "rows.p[1] must be a probability"),
     ("leader-out-of-range", lambda p: _rows(p, "leader", 2, K), "rows.leader[2] must be -1 or"),
     ("budget-above-maxiter", lambda p: _rows(p, "budget", 0, 10**6),
-     "rows.budget[0] must be an iteration cap in 1..10000"),
+     "rows.budget[0] must be an iteration cap in 0..10000"),
     ("policy-unknown-class", lambda p: p["policy"].update({"class": "GreedyCB"}),
      "policy class 'GreedyCB' is unknown"),
     ("policy-state-version", lambda p: p["policy"].update(version=2), "policy state version 2 is not supported"),
