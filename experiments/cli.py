@@ -159,6 +159,10 @@ def _learner(text: str) -> str:
                                      f"{', '.join(sorted(bandit.POLICIES))}")
 
 
+def _precond_learner(text: str) -> str:
+    return text if text == "default" else _learner(text)
+
+
 _count = _integer(1)
 _seed = _integer(0)
 
@@ -234,9 +238,9 @@ def _precond_options(p: argparse.ArgumentParser):
                    help="mc3d samples (default %(default)s)")
     p.add_argument("--seeds", type=_count, default=3,
                    help="rounds; round r runs the learners with seed r (default %(default)s)")
-    p.add_argument("--learner", type=_learner, default=LEARNER,
-                   help="policy of the configuration and ω-only learners (default "
-                        "%(default)s)")
+    p.add_argument("--learner", type=_precond_learner, default=LEARNER,
+                   help="policy of the configuration and ω-only learners; 'default': the "
+                        "library's recommended learner (default %(default)s)")
     p.add_argument("--omegas", type=_omega, nargs="+", default=list(OMEGAS),
                    help="ω of the SSOR-PCG arms (default %(default)s)")
     p.add_argument("--anchors", choices=ANCHORS, nargs="*", default=list(ANCHORS),

@@ -56,7 +56,8 @@ GRID_PCS = ("none", "jacobi", "ic0", "amg")
 GRID_REUSE = {"ic0": (0,), "amg": (0, 20)}
 #: Hand-picked anchors (names of :data:`_ANCHOR_LABELS`).
 ANCHORS = ("pyamg", "pyamg_lagged", "petsc_gamg", "petsc_icc", "splu")
-#: Default policy of the learners (a :data:`bandit.POLICIES` name).
+#: Default policy of the learners (a :data:`bandit.POLICIES` name, or ``"default"``: the
+#: library's recommended learner, :func:`bandit.default_policy`).
 LEARNER = "chebcb"
 #: The configuration learners' costs: ``learner`` runs the Tuner's default for configuration
 #: arms (timed work), the two others the alternatives (the clock; deterministic work).
@@ -186,8 +187,14 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
 
 # -- methods: each a factory of a fresh solve callable ------------------------------------------
 def _policy(name, arms, seed, bounds):
+    """The learner ``name`` over ``arms``; ``"default"`` is :func:`bandit.default_policy`
+    (the SSOR-PCG one over ω arms, the solver-free one over configuration arms), with the
+    sequence's context range as its starting hint."""
     import bandit
 
+    if name == "default":
+        solver = None if any(isinstance(a, dict) for a in arms) else "ssor_pcg"
+        return bandit.default_policy(solver, arms, context_bounds=bounds, seed=seed)
     return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 
@@ -347,7 +354,8 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     seed : int
         Master seed (learner seeds and the Monte Carlo samples derive from it).
     learner : str
-        :data:`bandit.POLICIES` name of the configuration and ω-only learners.
+        :data:`bandit.POLICIES` name of the configuration and ω-only learners, or
+        ``"default"`` (:func:`bandit.default_policy` for both).
     grid : list, optional
         Configuration arms (default :func:`default_grid` over ``omegas``).
     anchors : sequence of str

@@ -171,3 +171,30 @@ def test_command_line_refuses_bad_arguments_before_computing(args, fragment, tmp
     err = capsys.readouterr().err
     assert rc == 2 and fragment in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_default_learner_is_the_library_default_over_both_arm_kinds():
+    import bandit
+    from experiments.precond_study import _policy
+
+    conf, omega = _policy("default", GRID, 3, (0.0, 1.0)), _policy("default", [1.2, 1.7], 3,
+                                                                   (0.0, 1.0))
+    for p, solver, arms in ((conf, None, GRID), (omega, "ssor_pcg", [1.2, 1.7])):
+        want = bandit.default_policy(solver, arms, context_bounds=(0.0, 1.0), seed=3)
+        assert type(p) is type(want) and p._config() == want._config()
+        assert p.arms == want.arms
+    # the radius in ω applies over the ω grid only: configuration arms have no common order
+    assert omega._near is not None and conf._near is None
+
+
+def test_command_line_runs_the_default_learner(tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main(["precond", "--sequences", "mc3d", "--m", "4", "--samples", "5", "--seeds", "1",
+               "--omegas", "1.3", "1.6", "--anchors", "--no-work-learner", "--learner",
+               "default", "--no-plots", "--quiet", "--out", str(out)])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["params"]["learner"] == "default"
+    m = s["sequences"]["mc3d_m4"]["methods"]
+    assert m["learner"]["label"].startswith("configuration learner (default")
+    assert sum(m["omega_learner"]["arm_counts"].values()) == 5
