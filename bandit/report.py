@@ -177,7 +177,7 @@ class RunArrays:
     >>> class Run:  # the two attributes read: the log and the per-round paid cost
     ...     _log = [(0, 1.0, 5, 0.1, 0.5, True, 5.0, False, -1, 1.0, -1, 100)]
     ...     _paid, cost = None, "iterations"
-    >>> arrays = RunArrays(); arrays.update(Run()); arrays.view("paid").tolist()
+    >>> RunArrays().update(Run()).view("paid").tolist()
     [5.0]
     """
 

@@ -594,3 +594,32 @@ def test_incremental_run_arrays_of_work_costs_equal_the_full_rebuild():
         if t in (0, 5, 39):
             _same_run_data(estimator_data(tuner), estimator_data(tuner, rebuild=True))
     assert tuner._paid is not None and estimator_data(tuner).paid.tolist() == tuner._paid
+
+
+def test_plans_fit_the_budget_of_slow_solves_and_not_of_fast_ones():
+    """Plans run (at rounds 512, ≥ 1024, …: a plan is due at twice the round of the last one,
+    at the next rescaling) when their charge — the fixed CPU time of a plan
+    plus the first one's per-round cost times the rounds read — fits PLAN_SHARE of the
+    budget (solves of milliseconds), and are all put off for solves of nanoseconds; the
+    count is saved with the tuner."""
+    from bandit.audit import PLAN_SHARE
+
+    C, x = smooth_costs(2100, seed=4)
+    for scale, planned in ((1e-4, True), (1e-9, False)):
+        policy = bandit.ChebLCB(OMEGAS, context_bounds=(0, 1))
+        tuner = Tuner(policy, solver=ReplaySolver(C, scale * C, OMEGAS), audit_budget=0.05,
+                      audit_seed=1)
+        for t in range(C.shape[0]):
+            tuner.solve(t, None, context=float(x[t]))
+        aud = tuner._auditor
+        assert aud.plans >= 2 if planned else aud.plans == 0
+        t = C.shape[0]
+        allowance = PLAN_SHARE * aud.budget * tuner.history["iterations"].sum()
+        charge = aud.plan_charge(tuner, t)
+        assert (charge <= allowance) == planned
+        if planned:  # the charge grows from the fixed part with the rounds read
+            assert aud.plan_charge(tuner, 2 * t) - charge == pytest.approx(aud.plan_cost * t)
+    aud.plans = 5
+    copy = Auditor(len(OMEGAS), 0.05)
+    copy.load_state(aud.state_dict())
+    assert copy.plans == 5
