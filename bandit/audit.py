@@ -164,7 +164,9 @@ class Auditor:
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
         self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
         self.plan_cost = None  # a plan's cost per round of history, in the cost unit
-        self.plans = 0  # plans made after round 0 (the others were put off: over PLAN_SHARE)
+        # plans made after round 0 (the others were put off: over PLAN_SHARE); a diagnostic of
+        # this process, not saved in the tuner's file
+        self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
@@ -427,7 +429,6 @@ class Auditor:
                 "records": {k: list(v) for k, v in self.records.items()},
                 "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor,
-                "plans": self.plans,
                 "plan": None if self.plan is None else dict(self.plan),
                 "capped": np.asarray(self.capped),
                 "rng": self.rng.bit_generator.state}
@@ -452,7 +453,6 @@ class Auditor:
         self.spent = float(state["spent"])
         self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
         self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
-        self.plans = int(state.get("plans", 0))  # older files: not counted
         plan = state["plan"]
         self.plan = None if plan is None else {"rate": float(plan["rate"]),
                                                "row_cost": float(plan["row_cost"]),
