@@ -31,8 +31,10 @@ the whole budget the next round rescales (a hard cap: one epoch's overspend cann
 an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
 charged the CPU time of a plan of a tiny run (measured when the auditor is made) plus what
 the first one cost beyond that per round of history (measured once, converted to the cost
-unit, saved) times the rounds it reads (:meth:`Auditor.plan_charge`) — and put off while that would exceed :data:`PLAN_SHARE`
-of the budget so far (so small, cheap solves are planned for less often, or never).  Apart from that one
+unit, saved) times the rounds it reads (:meth:`Auditor.plan_charge`; the run's arrays are
+kept up to date as rounds are logged, :class:`bandit.report.RunArrays`), and put off while
+that would exceed :data:`PLAN_SHARE` of the budget so far (so small, cheap solves are
+planned for less often, or never).  Apart from that one
 measurement the audited rounds are a function of the seeded generator and the run: a saved
 and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
 clock agrees).  Each change starts an *epoch*

@@ -2,7 +2,8 @@
 
 The Tuner keeps one tuple per solve; this module turns them into a documented table
 (:data:`HISTORY_SCHEMA`, a dict of NumPy arrays, no pandas), writes and reads it as CSV,
-builds the summary, hands the estimators of :mod:`bandit.estimate` their arrays, and runs
+builds the summary, hands the estimators of :mod:`bandit.estimate` their arrays (kept up to
+date append-only as rounds are logged, :class:`RunArrays`), and runs
 the optional per-solve hook (a tqdm bar and a user callback).
 """
 from __future__ import annotations
