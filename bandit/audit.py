@@ -165,7 +165,7 @@ class Auditor:
         self.seconds = 0.0  # audit solves
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
         self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
-        self.plan_cost = None  # a plan's cost per round of history, in the cost unit
+        self.plan_cost = None  # a plan's cost per round of history above plan_floor (cost unit)
         # plans made after round 0 (the others were put off: over PLAN_SHARE); a diagnostic of
         # this process, not saved in the tuner's file
         self.plans = 0
