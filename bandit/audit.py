@@ -29,10 +29,12 @@ the whole budget the next round rescales (a hard cap: one epoch's overspend cann
 512 rounds).  Costs are counted in the tuner's cost unit: iterations with
 ``cost="iterations"`` — the same measure of solve time for every arm of one solver, since
 an SOR or SSOR-PCG iteration costs the same whatever ω, and not a noisy clock.  A plan is
-charged what the first one cost per round of history (measured once, converted to the cost
-unit, saved) times the rounds it reads — at least the CPU time of a plan of a tiny run,
-measured when the auditor is made — and put off while that would exceed :data:`PLAN_SHARE`
-of the budget so far (so small, cheap solves are planned for less often, or never).  Apart from that one
+charged the CPU time of a plan of a tiny run (measured when the auditor is made) plus what
+the first one cost beyond that per round of history (measured once, converted to the cost
+unit, saved) times the rounds it reads (:meth:`Auditor.plan_charge`; the run's arrays are
+kept up to date as rounds are logged, :class:`bandit.report.RunArrays`), and put off while
+that would exceed :data:`PLAN_SHARE` of the budget so far (so small, cheap solves are
+planned for less often, or never).  Apart from that one
 measurement the audited rounds are a function of the seeded generator and the run: a saved
 and loaded tuner continues exactly where it stopped (with ``cost="time"``, as far as the
 clock agrees).  Each change starts an *epoch*
@@ -163,7 +165,10 @@ class Auditor:
         self.seconds = 0.0  # audit solves
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
         self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
-        self.plan_cost = None  # a plan's cost per round of history, in the cost unit
+        self.plan_cost = None  # a plan's cost per round of history above plan_floor (cost unit)
+        # plans made after round 0 (the others were put off: over PLAN_SHARE); a diagnostic of
+        # this process, not saved in the tuner's file
+        self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
@@ -216,27 +221,50 @@ class Auditor:
         """Plan if due and affordable, then rescale (measured in CPU seconds)."""
         cpu = time.process_time()
         if t >= self.next_plan:
-            # a plan costs about plan_cost per round of history (measured at the first
-            # one, in the tuner's cost unit): charged to the budget, and put off while it
-            # would exceed PLAN_SHARE of the budget so far
-            guess = 0.0 if self.plan_cost is None else self.plan_cost * t
-            if t and _solved(tuner) > 0:  # at least the fixed cost of a plan
-                per_unit = float(tuner._work[0]) / _solved(tuner)
-                guess = max(guess, self.plan_floor / max(per_unit, 1e-300))
+            # charged to the budget, and put off while it would exceed PLAN_SHARE of the
+            # budget so far
+            guess = self.plan_charge(tuner, t)
             if guess <= PLAN_SHARE * self.budget * _solved(tuner):
                 self._plan(tuner, t)
                 if self.plan_cost is None and t and _solved(tuner) > 0:
                     # this one measurement prices every later plan: the process's CPU
-                    # time (a busy machine's wait is no cost of the plan)
+                    # time (a busy machine's wait is no cost of the plan) above the fixed
+                    # cost, per round of history (the run's arrays are kept up to date as
+                    # rounds are logged, so a plan's cost grows with the rounds it reads
+                    # from a fixed part, not in proportion)
                     seconds = time.process_time() - cpu
                     per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
-                    self.plan_cost = seconds / t / max(per_unit, 1e-300)
-                    guess = max(guess, self.plan_cost * t)
+                    self.plan_cost = max(seconds - self.plan_floor, 0.0) / t / max(
+                        per_unit, 1e-300)
+                    guess = max(guess, seconds / max(per_unit, 1e-300))  # what it took
                 self.spent += guess
             else:
                 self.next_plan = 2 * t
         self._rescale(tuner, t)
         self.planning += time.process_time() - cpu
+
+    def plan_charge(self, tuner, t):
+        """What a plan at round ``t`` is charged, in the tuner's cost unit: the fixed CPU
+        time of any plan (:attr:`plan_floor`, measured when the auditor is made) plus
+        :attr:`plan_cost` per round of history (measured at the first plan: the rest of its
+        CPU time, per round it read).  The run's arrays are kept up to date as rounds are
+        logged (:class:`bandit.report.RunArrays`), so a plan's cost grows from a fixed part
+        with the rounds it reads, not in proportion to them.
+
+        Examples
+        --------
+        >>> class Run:  # 1 ms per 1000 iterations: a microsecond per iteration
+        ...     _paid, cost, _work = None, "iterations", [1e-3, 1000]
+        >>> aud = Auditor(3, 0.05); aud.plan_floor, aud.plan_cost = 2e-4, 0.5
+        >>> round(aud.plan_charge(Run(), 100), 6)   # 200 iterations' worth, 0.5 per round
+        250.0
+        """
+        guess = 0.0 if self.plan_cost is None else self.plan_cost * t
+        solved = _solved(tuner)
+        if t and solved > 0:
+            per_unit = float(tuner._work[0]) / solved  # seconds per cost unit
+            guess += self.plan_floor / max(per_unit, 1e-300)
+        return guess
 
     def settle(self, tuner, t):
         """After the audits of round ``t``: when they took the spending above the whole
@@ -301,6 +329,7 @@ class Auditor:
         if t == 0 or solve <= 0.0:
             self.plan = None  # nothing known: every arm alike, an audit costs a solve
             return
+        self.plans += 1
         from .estimate import quick_totals
 
         data = tuner._run_data()
@@ -382,12 +411,12 @@ class Auditor:
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
-                "rng": self.rng.bit_generator.state}
+                "plans": self.plans, "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
         for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
                     "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
-                    "plan_cost", "plan_floor", "spent"):
+                    "plan_cost", "plan_floor", "spent", "plans"):
             setattr(self, key, state[key])
         self.rng.bit_generator.state = state["rng"]
 

@@ -2,7 +2,8 @@
 
 The Tuner keeps one tuple per solve; this module turns them into a documented table
 (:data:`HISTORY_SCHEMA`, a dict of NumPy arrays, no pandas), writes and reads it as CSV,
-builds the summary, hands the estimators of :mod:`bandit.estimate` their arrays, and runs
+builds the summary, hands the estimators of :mod:`bandit.estimate` their arrays (kept up to
+date append-only as rounds are logged, :class:`RunArrays`), and runs
 the optional per-solve hook (a tqdm bar and a user callback).
 """
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import csv
 import math
 import time
+import weakref
 
 import numpy as np
 
 from .estimate import RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
-           "estimator_data", "Hook"]
+           "estimator_data", "RunArrays", "run_arrays", "Hook"]
 
 #: Columns of ``Tuner.history``: name, NumPy dtype, meaning (one entry per solve).
 HISTORY_SCHEMA = (
@@ -156,25 +158,124 @@ def paid_per_solve(tuner) -> np.ndarray:
     return np.array(rows["seconds" if tuner.cost == "time" else "iterations"], dtype=float)
 
 
-def estimator_data(tuner) -> RunData:
-    """The :class:`~bandit.estimate.RunData` of a tuner's run so far."""
+# the log's columns the estimators read, by their index in the Tuner's row tuples
+# (bandit.tuner._COLUMNS)
+_ARM, _ITERATIONS, _SECONDS, _CONTEXT, _COST, _CENSORED, _P, _BUDGET = 0, 2, 3, 4, 6, 7, 9, 11
+
+
+class RunArrays:
+    """The per-round arrays the estimators read, kept up to date append-only.
+
+    The Tuner's log is a list of row tuples that only grows; :meth:`update` converts the
+    rows added since the last call (amortised ``O(1)`` per round: a plan at round ``t``
+    converts the rounds since the previous one, not all ``t``) into growing NumPy buffers,
+    so the audit plans and the progress bar do not rebuild ``O(T)`` arrays from the whole
+    log each time.  A log that was replaced (a loaded tuner) or shortened starts over.
+    The arrays equal those of a full rebuild exactly (tested).
+
+    Examples
+    --------
+    >>> class Run:  # the two attributes read: the log and the per-round paid cost
+    ...     _log = [(0, 1.0, 5, 0.1, 0.5, True, 5.0, False, -1, 1.0, -1, 100)]
+    ...     _paid, cost = None, "iterations"
+    >>> RunArrays().update(Run()).view("paid").tolist()
+    [5.0]
+    """
+
+    _FIELDS = (("arm", np.int64), ("iterations", float), ("seconds", float), ("x", float),
+               ("cost", float), ("censored", bool), ("p", float), ("budget", float),
+               ("paid", float))
+
+    def __init__(self):
+        self._log = self._paid = None
+        self.n = 0
+        self._buf = {name: np.empty(0, dtype) for name, dtype in self._FIELDS}
+
+    def update(self, tuner) -> "RunArrays":
+        """Append the rows logged since the last call; returns ``self``."""
+        log, paid = tuner._log, tuner._paid
+        if log is not self._log or paid is not self._paid or len(log) < self.n:
+            self.__init__()
+            self._log, self._paid = log, paid
+        T = len(log)
+        if T == self.n:
+            return self
+        new = log[self.n:T]
+        cols = list(zip(*new))
+        m = T - self.n
+        vals = {"arm": cols[_ARM], "iterations": cols[_ITERATIONS], "seconds": cols[_SECONDS],
+                "x": [c[0] if isinstance(c, list) else c for c in cols[_CONTEXT]],
+                "cost": cols[_COST], "censored": cols[_CENSORED], "p": cols[_P],
+                "budget": cols[_BUDGET]}
+        if paid is not None:
+            vals["paid"] = paid[self.n:T]
+        else:
+            vals["paid"] = vals["seconds" if tuner.cost == "time" else "iterations"]
+        for name, dtype in self._FIELDS:
+            buf = self._buf[name]
+            if buf.size < T:  # capacity doubles: amortised O(1) per appended round
+                grown = np.empty(max(2 * buf.size, T, 64), dtype)
+                grown[:self.n] = buf[:self.n]
+                self._buf[name] = buf = grown
+            buf[self.n:T] = np.array(vals[name], dtype=dtype)[:m]
+        self.n = T
+        return self
+
+    def view(self, name) -> np.ndarray:
+        """The rounds so far of one field (a read-only view: later appends never change
+        it)."""
+        v = self._buf[name][:self.n]
+        v.flags.writeable = False
+        return v
+
+
+def run_arrays(tuner) -> RunArrays:
+    """The tuner's :class:`RunArrays`, brought up to date (kept with the tuner, never saved)."""
+    arrays = _ARRAYS.get(tuner)
+    if arrays is None:
+        arrays = _ARRAYS[tuner] = RunArrays()
+    return arrays.update(tuner)
+
+
+_ARRAYS = weakref.WeakKeyDictionary()
+
+
+def _full_arrays(tuner) -> dict:
+    """The same fields as :class:`RunArrays`, rebuilt from the whole log (the reference the
+    incremental arrays are tested against)."""
     rows = tuner._rows
-    T = len(rows["arm"])
-    K = tuner.policy.n_arms
-    time_cost = tuner.cost == "time"
-    paid = paid_per_solve(tuner)
     ctx = rows["context"]
-    x = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    return {"arm": np.array(rows["arm"], dtype=np.int64),
+            "iterations": np.array(rows["iterations"], dtype=float),
+            "seconds": np.array(rows["seconds"], dtype=float),
+            "x": np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float),
+            "cost": np.array(rows["cost"], dtype=float),
+            "censored": np.array(rows["censored"], dtype=bool),
+            "p": np.array(rows["p"], dtype=float),
+            "budget": np.array(rows["budget"], dtype=float),
+            "paid": paid_per_solve(tuner)}
+
+
+def estimator_data(tuner, *, rebuild=False) -> RunData:
+    """The :class:`~bandit.estimate.RunData` of a tuner's run so far (from its
+    :class:`RunArrays`; ``rebuild``: from the whole log, the slower reference)."""
+    if rebuild:
+        cols = _full_arrays(tuner)
+    else:
+        arrays = run_arrays(tuner)
+        cols = {name: arrays.view(name) for name, _ in RunArrays._FIELDS}
+    T = cols["arm"].size
+    K = tuner.policy.n_arms
+    paid = cols["paid"]
+    x = cols["x"]
     if T and not np.all(np.isfinite(x)):
         x = np.arange(T, dtype=float)  # no context: the model follows the round
-    censored = np.array(rows["censored"], dtype=bool)
-    cost = np.array(rows["cost"], dtype=float)
-    played = np.where(censored, np.nan, cost)
+    played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
+    its = cols["iterations"]
     if not (fail > 0.0 and math.isfinite(fail)) and T:
         # a loaded tuner has not measured a cost per iteration yet (it is not saved): price a
         # failure from the history, maxiter times the dearest cost per iteration recorded
-        its = np.array(rows["iterations"], dtype=float)
         per = np.divide(paid, its, out=np.zeros(T), where=its > 0)
         fail = float(tuner.maxiter * max(per.max(), paid.max()))
     aud = tuner._auditor
@@ -195,14 +296,13 @@ def estimator_data(tuner) -> RunData:
         complete = np.array(aud.c, dtype=float)
     from .audit import CAP_FACTOR
 
-    its = np.array(rows["iterations"], dtype=float)
     cap = np.clip(np.ceil(CAP_FACTOR * its), 1, tuner.maxiter)  # as audit.capped_cap
-    return RunData(paid=paid, x=x, arm=np.array(rows["arm"], dtype=np.int64),
-                   p=np.array(rows["p"], dtype=float), played=played, epoch_start=start,
-                   q=q, r=r, audits=audits, fail_cost=float(fail), n_arms=K,
-                   arm_order=_arm_order(tuner), randomised=bool(tuner.policy.randomised),
-                   full=full, cap=cap, maxiter=tuner.maxiter,
-                   budget=None if tuner.cost != "iterations" else np.array(rows["budget"], dtype=float),
+    return RunData(paid=paid, x=x, arm=cols["arm"], p=cols["p"], played=played,
+                   epoch_start=start, q=q, r=r, audits=audits, fail_cost=float(fail),
+                   n_arms=K, arm_order=_arm_order(tuner),
+                   randomised=bool(tuner.policy.randomised), full=full, cap=cap,
+                   maxiter=tuner.maxiter,
+                   budget=None if tuner.cost != "iterations" else cols["budget"],
                    complete=complete)
 
 

@@ -19,7 +19,8 @@ Tuner's ``regret()`` is compared with the exact values:
   (measured, CPU seconds) over the run's solve seconds (median, and the largest); ``its``: what the auditor counted against its
   budget (audit iterations plus the plans' charge) over the solve iterations (median, and
   the largest); ``report``: the time of the ``regret()``
-  call itself over the solve seconds; ``audits``: audit runs (median).
+  call itself over the solve seconds; ``audits``: audit runs (median); ``plans``: plans that
+  fitted the budget after round 0 (mean per run).
 
 One run per (study, policy, seed); on the offset studies seed ``s`` also draws sequence ``s``.
 """
@@ -141,7 +142,8 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
             "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
                    rep.instance_optimal.high),
             "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound,
-            "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0}
+            "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0,
+            "plans": tuner._auditor.plans if tuner._auditor is not None else 0}
 
 
 def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
@@ -212,6 +214,7 @@ def summarise(runs):
         row["cost_max"] = float(np.max(frac))
         row["report"] = float(np.median(rep))
         row["audit_runs"] = float(np.median([r["cost"]["audit_runs"] for r in rs]))
+        row["plans"] = float(np.mean([r.get("plans", 0) for r in rs]))
         rows.append(row)
     return rows
 
@@ -221,7 +224,7 @@ def format_rows(rows, markdown=False) -> str:
     head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf oracle",
             "bf error",
             "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "its",
-            "its max", "report", "audits")
+            "its max", "report", "audits", "plans")
 
     def pct(v, digits=1):
         return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
@@ -237,7 +240,7 @@ def format_rows(rows, markdown=False) -> str:
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
                       pct(r["spent_max"]), pct(r["report"]),
-                      f"{r['audit_runs']:.0f}"))
+                      f"{r['audit_runs']:.0f}", f"{r['plans']:.1f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(c) + " |" for c in lines]

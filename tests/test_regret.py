@@ -523,3 +523,98 @@ def test_relaxtune_plot_a_saved_timed_tuner_prints_its_seconds(tmp_path, capsys)
     line = capsys.readouterr().out.splitlines()[-1]
     paid = float(line.split(" solves, ")[1].split(" seconds")[0])
     assert paid == pytest.approx(float(np.sum(tuner.history["seconds"])), rel=1e-3)
+
+
+# --- the run's arrays, kept up to date append-only ------------------------------------------
+def _same_run_data(a, b):
+    """Every field of two RunData equal (NaN where NaN, dtypes alike)."""
+    import dataclasses
+
+    for f in dataclasses.fields(a):
+        u, v = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(u, dict):
+            assert sorted(u) == sorted(v)
+            for key in u:
+                assert np.array_equal(np.asarray(u[key]), np.asarray(v[key]), equal_nan=True)
+        elif isinstance(u, np.ndarray):
+            assert u.dtype == v.dtype and u.shape == v.shape, f.name
+            assert np.array_equal(u, v, equal_nan=u.dtype.kind == "f"), f.name
+        else:
+            assert u == v or (u != u and v != v), f.name
+
+
+@pytest.mark.parametrize("cost, context", [("iterations", "scalar"), ("time", "none"),
+                                           ("time", "vector")])
+def test_incremental_run_arrays_equal_the_full_rebuild(cost, context):
+    """The arrays the plans read, appended as rounds are logged (at irregular times, through
+    a capacity growth), give the same RunData — and the same quick totals, bit for bit — as a
+    rebuild from the whole log, and start over for a replaced log (a loaded tuner)."""
+    from bandit.report import estimator_data, run_arrays
+
+    C, x = smooth_costs(300, seed=3)
+    bounds = {"none": None, "scalar": (0.0, 1.0), "vector": None}[context]
+    policy = bandit.make_policy("tsallis_inf" if context == "none" else "chebcb", OMEGAS,
+                                seed=1, context_bounds=bounds)
+    tuner = Tuner(policy, solver=ReplaySolver(C, 1e-4 * C, OMEGAS), audit_budget=0.2,
+                  audit_seed=2, cost=cost)
+    for t in range(C.shape[0]):
+        ctx = None if context == "none" else (
+            float(x[t]) if context == "scalar" else np.array([x[t], 1.0 - x[t]]))
+        tuner.solve(t, None, context=ctx)
+        if t in (0, 1, 63, 64, 65, 200, 299):
+            fast, full = estimator_data(tuner), estimator_data(tuner, rebuild=True)
+            _same_run_data(fast, full)
+            assert run_arrays(tuner).n == t + 1
+    a, b = quick_totals(estimator_data(tuner)), quick_totals(estimator_data(tuner, rebuild=True))
+    for key in a:
+        assert np.array_equal(np.asarray(a[key]), np.asarray(b[key]), equal_nan=True), key
+    # a view handed out earlier is never changed by later appends, nor writable
+    view = run_arrays(tuner).view("paid")
+    assert not view.flags.writeable
+    tuner._log = list(tuner._log[:100])  # a replaced (shorter) log starts over
+    if tuner._paid is not None:
+        tuner._paid = list(tuner._paid[:100])
+    _same_run_data(estimator_data(tuner), estimator_data(tuner, rebuild=True))
+    assert run_arrays(tuner).n == 100 and view.size == 300
+
+
+def test_incremental_run_arrays_of_work_costs_equal_the_full_rebuild():
+    """With ``cost="work"`` the paid column comes from the tuner's own list: appended alike."""
+    import scipy.sparse as sp
+
+    from bandit.report import estimator_data
+
+    n = 16
+    A = sp.diags([-1.0, 2.05, -1.0], [-1, 0, 1], shape=(n, n), format="csr")
+    tuner = Tuner(bandit.make_policy("tsallis_inf", OMEGAS, seed=0), solver="sor",
+                  cost="work", audit_budget=0.3, audit_seed=0)
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        tuner.solve(A, rng.standard_normal(n))
+        if t in (0, 5, 39):
+            _same_run_data(estimator_data(tuner), estimator_data(tuner, rebuild=True))
+    assert tuner._paid is not None and estimator_data(tuner).paid.tolist() == tuner._paid
+
+
+def test_plans_fit_the_budget_of_slow_solves_and_not_of_fast_ones():
+    """Plans run (at rounds 512, ≥ 1024, …: a plan is due at twice the round of the last one,
+    at the next rescaling) when their charge — the fixed CPU time of a plan
+    plus the first one's per-round cost times the rounds read — fits PLAN_SHARE of the
+    budget (solves of milliseconds), and are all put off for solves of nanoseconds."""
+    from bandit.audit import PLAN_SHARE
+
+    C, x = smooth_costs(2100, seed=4)
+    for scale, planned in ((1e-4, True), (1e-9, False)):
+        policy = bandit.ChebLCB(OMEGAS, context_bounds=(0, 1))
+        tuner = Tuner(policy, solver=ReplaySolver(C, scale * C, OMEGAS), audit_budget=0.05,
+                      audit_seed=1)
+        for t in range(C.shape[0]):
+            tuner.solve(t, None, context=float(x[t]))
+        aud = tuner._auditor
+        assert aud.plans >= 2 if planned else aud.plans == 0
+        t = C.shape[0]
+        allowance = PLAN_SHARE * aud.budget * tuner.history["iterations"].sum()
+        charge = aud.plan_charge(tuner, t)
+        assert (charge <= allowance) == planned
+        if planned:  # the charge grows from the fixed part with the rounds read
+            assert aud.plan_charge(tuner, 2 * t) - charge == pytest.approx(aud.plan_cost * t)
