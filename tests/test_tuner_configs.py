@@ -340,6 +340,24 @@ def test_save_and_load_a_configuration_tuner(tmp_path):
         np.testing.assert_array_equal(t.history[key], u.history[key])
 
 
+def test_save_and_load_after_audits_of_an_attempt_that_would_not_be_started(tmp_path):
+    # an audit of an arm whose attempt the guard would refuse records budget 0 (not started),
+    # as the history does; the file must load and continue identically
+    t, p, systems = _amg_then_ssor(8, 10, guard=1.0, audit_budget=1.0, audit_seed=0)
+    for A, b, _ in systems[2:5]:
+        p.arm = 0
+        t.solve(A, b)
+    assert 0 in t._auditor.state_dict()["records"]["budget"]
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert u._auditor.state_dict()["records"] == t._auditor.state_dict()["records"]
+    for A, b, _ in systems[5:]:
+        u.policy.arm = 0
+        p.arm = 0
+        assert t.solve(A, b).iterations == u.solve(A, b).iterations
+    np.testing.assert_array_equal(t.history["budget"], u.history["budget"])
+
+
 def test_timed_work_prices_work_at_the_familys_median_seconds_per_work():
     arms = [{"method": "ssor_pcg", "omega": w} for w in (1.0, 1.9)] + [{"method": "cg"}]
     t = Tuner(FixedArm(arms, arm=0), cost="timed_work")
