@@ -314,7 +314,11 @@ def main(argv=None) -> int:
         if args.command == "bench":
             return _bench(args.which, args.args)
         if args.command == "plot":
-            if Path(args.results).is_file():
+            path = Path(args.results)
+            if path.suffix.lower() == ".json" and not path.exists():
+                # a tuner file's name: "no such folder" would send the user looking for one
+                raise UsageError(f"{path}: no such file")
+            if path.is_file():
                 if args.markdown:
                     raise UsageError("--markdown prints a results folder's comparison tables; "
                                      "a tuner file has none (drop --markdown)")
