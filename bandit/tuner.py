@@ -72,6 +72,8 @@ def _check_context(context):
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None
+    if arr.ndim == 0 and isinstance(context, np.ndarray):  # np.array(0.5): a number
+        return _check_context(float(arr))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"context must be a number or a 1-D sequence of numbers, got shape "
                          f"{arr.shape}")
