@@ -90,6 +90,19 @@ def test_config_grid():
         config_grid([], ["ssor"])
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    # a misspelt preconditioner's reuse request was dropped without a word
+    (dict(pcs=["amg"], reuse={"amgg": [0, 5]}), r"reuse names 'amgg', which is not a precond"),
+    # a bare number: "'int' object is not iterable"
+    (dict(pcs=["amg"], reuse=5), r"reuse must be a sequence of integers .* got 5"),
+    # a bare name: its letters were taken as preconditioners ("unknown preconditioner 'a'")
+    (dict(pcs="amg"), r"pcs must be a sequence of preconditioner names, got 'amg'"),
+])
+def test_config_grid_refuses_what_it_would_misread(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        config_grid([1.5], **kwargs)
+
+
 def test_labels_are_unique_and_reach_summary_and_history():
     arms = [{"method": "ssor_pcg", "omega": 1.401}, {"method": "ssor_pcg", "omega": 1.404},
             {"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "jacobi"}]
