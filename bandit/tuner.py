@@ -243,6 +243,7 @@ class Tuner:
         if policy is None:  # the recommended learner for the solver (bandit.default_policy)
             from .defaults import default_policy
 
+            self._resolve(solver)  # an unknown name is refused in the Tuner's own words
             policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
