@@ -915,7 +915,9 @@ class Tuner:
         (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
         every solve) minus what the comparator would have paid.
         """
-        return _report.regret(self, level=level, n_boot=n_boot, seed=seed)
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed))
 
     def summary(self) -> dict:
         """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""

@@ -321,3 +321,14 @@ def test_a_0d_array_context_is_recorded_as_the_number():
     np.testing.assert_array_equal(t.history["arm"], u.history["arm"])
     with pytest.raises(ValueError, match="context must be finite"):
         t.solve(A, B, context=np.array(np.nan))
+
+
+@pytest.mark.parametrize("seed", ["x", -1, 1.5, True])
+def test_regret_refuses_a_bad_seed_by_name(seed):
+    # was numpy's "SeedSequence expects int or sequence of ints ..." / "expected non-negative
+    # integer", naming no parameter
+    t = sor_tuner()
+    t.solve(A, B)
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer"):
+        t.regret(seed=seed)
+    assert t.regret(seed=np.int64(3)).rounds == 1
