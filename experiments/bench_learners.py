@@ -578,6 +578,9 @@ def main(argv=None) -> int:
         ap.error(f"--orders must be >= 1, got {args.orders}")
     if args.seeds is not None and any(s < 0 for s in args.seeds):
         ap.error(f"--seeds must be non-negative integers, got {args.seeds}")
+    if args.seeds is not None and len(set(args.seeds)) < len(args.seeds):
+        ap.error(f"--seeds must be distinct (a repeated seed would count its runs twice), got "
+                 f"{args.seeds}")
     def known(spec):
         name, at, mode = spec.partition("@")
         if name == "default":
