@@ -565,7 +565,7 @@ def _auditor(state, log, columns, K, budget):
         "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
         "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "converged": (lambda v: isinstance(v, bool), "true or false"),
-        "budget": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+        "budget": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: not started)"),
         "cap": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
         "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
               "a probability in [0, 1] (NaN: unknown)"),

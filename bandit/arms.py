@@ -412,6 +412,17 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     >>> config_grid([1.5], ["jacobi", "amg"], reuse=[0, 20])
     [{'method': 'ssor_pcg', 'omega': 1.5}, {'method': 'cg', 'pc': 'jacobi'}, {'method': 'cg', 'pc': 'amg'}, {'method': 'cg', 'pc': 'amg', 'reuse': 20}]
     """
+    if isinstance(pcs, str):
+        raise ValueError(f"pcs must be a sequence of preconditioner names, got {pcs!r} "
+                         f"(one preconditioner: [{pcs!r}])")
+    if isinstance(reuse, dict):
+        unknown = [k for k in reuse if k not in PCS]  # others may name pcs not in this grid
+        if unknown:
+            raise ValueError(f"reuse names {', '.join(map(repr, unknown))}, which is not a "
+                             f"preconditioner (known: {list(PCS)})")
+    elif isinstance(reuse, (str, bytes)) or not hasattr(reuse, "__iter__"):
+        raise ValueError(f"reuse must be a sequence of integers or a dict {{pc: integers}}, "
+                         f"got {reuse!r}")
     out = [{"method": "ssor_pcg", "omega": float(w)} for w in omegas]
     for pc in pcs:
         if pc == "ssor":

@@ -37,7 +37,8 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     Parameters
     ----------
     solver : str or None
-        A :data:`solvers.SOLVERS` name (a custom solver function: pass ``None``).
+        A :data:`solvers.SOLVERS` name (a custom solver function or configuration arms: pass
+        ``None``); any other name is refused.
     arms : sequence of float or dict, optional
         Default :data:`DEFAULT_ARMS`; for ``"cg"``, which takes no ω, one arm (plain CG).
         Configuration arms (:func:`bandit.config_grid`) let a learner choose among CG's
@@ -63,6 +64,13 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     """
     from .joint import JointCB
 
+    if solver is not None:
+        from solvers import SOLVERS
+
+        if not isinstance(solver, str) or solver not in SOLVERS:
+            # a misspelt name would silently be the solver-free learner (no SOR prior)
+            raise ValueError(f"unknown solver {solver!r}; known: {sorted(SOLVERS)} (None for a "
+                             f"custom solver function or configuration arms)")
     if arms is None:  # plain CG has no ω: one arm, not twenty copies of the same solver
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
     arms = list(arms)

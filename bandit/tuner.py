@@ -72,6 +72,8 @@ def _check_context(context):
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None
+    if arr.ndim == 0 and isinstance(context, np.ndarray):  # np.array(0.5): a number
+        return _check_context(float(arr))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"context must be a number or a 1-D sequence of numbers, got shape "
                          f"{arr.shape}")
@@ -241,6 +243,7 @@ class Tuner:
         if policy is None:  # the recommended learner for the solver (bandit.default_policy)
             from .defaults import default_policy
 
+            self._resolve(solver)  # an unknown name is refused in the Tuner's own words
             policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
@@ -912,7 +915,9 @@ class Tuner:
         (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
         every solve) minus what the comparator would have paid.
         """
-        return _report.regret(self, level=level, n_boot=n_boot, seed=seed)
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed))
 
     def summary(self) -> dict:
         """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""

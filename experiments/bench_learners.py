@@ -401,6 +401,9 @@ PREVIOUS_EXPLORE_WITHIN = 2.5
 #: ``explore_radius``), ``default@cap`` adds ``explore_within = 2.5`` and ``default@previous`` is
 #: the previous default (``explore_within = 2.5`` instead of ``explore_radius``);
 #: ``default@nocontext`` is the default learner told no context at all.
+#: The modes ``NAME@MODE`` takes: ``default``'s, and every other learner's.
+DEFAULT_MODES = ("bounds", "spectral", "noprior", "noradius", "cap", "previous", "nocontext")
+LEARNER_MODES = ("online",)
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
 
@@ -575,11 +578,20 @@ def main(argv=None) -> int:
         ap.error(f"--orders must be >= 1, got {args.orders}")
     if args.seeds is not None and any(s < 0 for s in args.seeds):
         ap.error(f"--seeds must be non-negative integers, got {args.seeds}")
-    unknown = [s for s in args.learners
-               if s.partition("@")[0] not in ("default", *bandit.POLICIES)]
+    if args.seeds is not None and len(set(args.seeds)) < len(args.seeds):
+        ap.error(f"--seeds must be distinct (a repeated seed would count its runs twice), got "
+                 f"{args.seeds}")
+    def known(spec):
+        name, at, mode = spec.partition("@")
+        if name == "default":
+            return not at or mode in DEFAULT_MODES
+        return name in bandit.POLICIES and (not at or mode in LEARNER_MODES)
+
+    unknown = [s for s in args.learners if not known(s)]
     if unknown:
         ap.error(f"--learners: unknown learner(s) {unknown}; known: 'default', "
-                 f"{', '.join(sorted(bandit.POLICIES))} (optionally NAME@MODE)")
+                 f"{', '.join(sorted(bandit.POLICIES))}, NAME@online, "
+                 f"{', '.join('default@' + m for m in DEFAULT_MODES)}")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
     rows = []
     t0 = time.perf_counter()

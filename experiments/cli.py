@@ -148,19 +148,20 @@ def _above_one(text: str) -> float:
     return v
 
 
-def _learner(text: str) -> str:
+def _learner(text: str, extra=()) -> str:
     import bandit
 
-    if text in bandit.POLICIES:
+    known = sorted([*bandit.POLICIES, *extra])
+    if text in known:
         return text
-    close = difflib.get_close_matches(text, list(bandit.POLICIES), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(text, known, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise argparse.ArgumentTypeError(f"unknown learner {text!r}; {hint}known: "
-                                     f"{', '.join(sorted(bandit.POLICIES))}")
+                                     f"{', '.join(known)}")
 
 
 def _precond_learner(text: str) -> str:
-    return text if text == "default" else _learner(text)
+    return _learner(text, extra=("default",))
 
 
 _count = _integer(1)
@@ -313,7 +314,11 @@ def main(argv=None) -> int:
         if args.command == "bench":
             return _bench(args.which, args.args)
         if args.command == "plot":
-            if Path(args.results).is_file():
+            path = Path(args.results)
+            if path.suffix.lower() == ".json" and not path.exists():
+                # a tuner file's name: "no such folder" would send the user looking for one
+                raise UsageError(f"{path}: no such file")
+            if path.is_file():
                 if args.markdown:
                     raise UsageError("--markdown prints a results folder's comparison tables; "
                                      "a tuner file has none (drop --markdown)")

@@ -584,7 +584,8 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     ax.set_xlabel("solve")
     ax.set_ylabel(f"cumulative regret ({data['unit']})")
     ax.set_xlim(left=0)
-    ax.legend(fontsize=8, loc="upper left")
+    if r["rounds"].size:  # nothing drawn before the first solve: no legend (and no warning)
+        ax.legend(fontsize=8, loc="upper left")
     return ax
 
 

@@ -115,6 +115,13 @@ class CSROperator:
         # its buffer and must make its views anew
         return dict(self.__dict__, _layout=None)
 
+    def __copy__(self):
+        # a shallow copy shares the value buffer: an in-place refresh of either would change
+        # the other's values behind its caches, so the copy is never refreshed in place
+        new = object.__new__(CSROperator)
+        new.__dict__.update(self.__getstate__(), _scratch=False)
+        return new
+
     def _reset_value_caches(self):
         self._sor_mirror = None
         self._symmetry = None
@@ -463,8 +470,8 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
     overwrite : bool, default False
         With ``like``: refresh ``like`` in place (and return it) instead of allocating new
         value arrays, if ``like`` was itself made by a call with ``overwrite=True`` — never an
-        operator prepared otherwise, so passing ``overwrite=True`` cannot touch an operator
-        you keep.  Such an operator is a working copy for a loop that keeps only the latest
+        operator prepared otherwise (nor a ``copy.copy`` of one, which shares its values), so
+        passing ``overwrite=True`` cannot touch an operator you keep.  Such an operator is a working copy for a loop that keeps only the latest
         one (``op = prepare(A, like=op, overwrite=True)``, as ``bandit.Tuner`` does): at
         n = 10⁶ new value arrays cost about as much as the refresh itself.  It shares
         ``A.data`` (no copy, when float64): valid until ``A`` changes.  If ``A`` is

@@ -500,6 +500,7 @@ CLI_CASES = [
     ("json-is-a-folder", ["learning", "--T", "5", "--trials", "1", "--out", "{tmp}/r", "--json", "{tmp}"],
      "is a folder; give a file name"),
     ("plot-missing", ["plot", "{tmp}/nowhere"], "nowhere: no such folder"),
+    ("plot-missing-tuner-file", ["plot", "{tmp}/tuner.json"], "tuner.json: no such file"),
     ("plot-empty-folder", ["plot", "{plot}/empty"], "has no summary.json: not a relaxtune results folder"),
     ("plot-foreign", ["plot", "{plot}/foreign"], "not a relaxtune results summary (no 'study' entry)"),
     ("plot-corrupt-summary", ["plot", "{plot}/corrupt"], "summary.json: unreadable or corrupt"),

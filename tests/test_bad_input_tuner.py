@@ -231,6 +231,7 @@ ACCEPTED = [
     ("x0-a-list", {}, dict(b=B, x0=[0.5] * N)),
     ("context-int", {}, dict(b=B, context=1)),
     ("context-numpy-vector", {}, dict(b=B, context=np.array([0.2, 0.3]))),
+    ("context-0d-array", {}, dict(b=B, context=np.array(0.25))),  # a number, as policies take it
     ("A-dense", {}, dict(A=A.toarray(), b=B)),
     ("A-prepared", {}, dict(A=solvers.prepare(A), b=B)),
     ("A-coo", {}, dict(A=sp.coo_array(A), b=B)),
@@ -309,3 +310,25 @@ def test_refused_call_leaves_policy_generator_and_history_unchanged(name):
     for k, v in clean.history.items():
         if k != "seconds":
             np.testing.assert_array_equal(v, noisy.history[k])
+
+
+def test_a_0d_array_context_is_recorded_as_the_number():
+    t = Tuner(ChebCB(OM, context_bounds=(0.0, 1.0), seed=0), solver="sor")
+    u = Tuner(ChebCB(OM, context_bounds=(0.0, 1.0), seed=0), solver="sor")
+    t.solve(A, B, context=np.array(0.25))
+    u.solve(A, B, context=0.25)
+    assert t.history["context"].tolist() == [0.25]
+    np.testing.assert_array_equal(t.history["arm"], u.history["arm"])
+    with pytest.raises(ValueError, match="context must be finite"):
+        t.solve(A, B, context=np.array(np.nan))
+
+
+@pytest.mark.parametrize("seed", ["x", -1, 1.5, True])
+def test_regret_refuses_a_bad_seed_by_name(seed):
+    # was numpy's "SeedSequence expects int or sequence of ints ..." / "expected non-negative
+    # integer", naming no parameter
+    t = sor_tuner()
+    t.solve(A, B)
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer"):
+        t.regret(seed=seed)
+    assert t.regret(seed=np.int64(3)).rounds == 1

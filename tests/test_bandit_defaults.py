@@ -178,6 +178,13 @@ def test_context_free_default_saves_and_resumes():
         p.select(0.5)
 
 
+@pytest.mark.parametrize("solver", ["SOR", "gmres", "ssor-pcg"])
+def test_default_policy_refuses_an_unknown_solver_name(solver):
+    # default_policy("SOR") was the solver-free learner: no theory prior, and no word
+    with pytest.raises(ValueError, match=f"unknown solver {solver!r}; known: "):
+        default_policy(solver)
+
+
 def test_default_policy_of_plain_cg_has_one_arm():
     # plain CG takes no ω: the paper's 20-point ω grid would be 20 copies of the same solver
     # (arm counts spread over labels "1" … "1.95", audits spent on identical runs)

@@ -132,3 +132,16 @@ def test_bench_learners_is_a_relaxtune_bench(tmp_path, capsys):
     assert re.search(r"offset_low\s+12\s+default\s+4\s", out)
     assert main(["bench", "learners", "--orders", "0", "--cache", str(tmp_path)]) == 2
     assert "--orders must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("default@bogus", "'default@bogus'"),       # an unknown mode ran the plain default, labelled so
+    ("chebcb@typo", "'chebcb@typo'"),           # ... or the bounded learner
+    ("chebcb@spectral", "'chebcb@spectral'"),   # failed after the cost matrices were computed
+])
+def test_bench_learners_refuses_an_unknown_mode_before_running(spec, message, tmp_path, capsys):
+    assert main(["bench", "learners", "--cases", "offset_low", "--max-T", "4", "--learners",
+                 spec, "--cache", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "default@nocontext" in err and "NAME@online" in err
+    assert not any(tmp_path.iterdir())  # refused before any cost matrix was computed

@@ -247,6 +247,7 @@ def test_bench_bandit_checks_its_arguments(capsys):
     ("regret", ["--policies", "nope"], "nope"),
     ("learners", ["--max-T", "0"], "--max-T"),
     ("learners", ["--learners", "nope"], "nope"),
+    ("learners", ["--seeds", "1", "1"], "--seeds"),  # a repeated seed counted its runs twice
     ("overhead", ["--nx", "1"], "--nx"),
     ("overhead", ["--steps", "0"], "--steps"),
     ("overhead", ["--batches", "0"], "--batches"),

@@ -162,6 +162,8 @@ def test_command_line(tmp_path, capsys):
     (["--omegas", "2.5"], "argument --omegas: must lie in the open interval (0, 2), got 2.5"),
     (["--nx", "1"], "argument --nx: must be an integer >= 2"),
     (["--learner", "chebcv"], "unknown learner 'chebcv'; did you mean 'chebcb'?"),
+    (["--learner", "defualt"], "unknown learner 'defualt'; did you mean 'default'? known: chebcb"),
+    (["--learner", "nope"], "known: chebcb, cheblcb, default, "),  # 'default' is accepted too
     (["--cap", "1"], "argument --cap: must be a number > 1, got 1"),
     (["--sequences", "heat3d"], "argument --sequences: invalid choice: 'heat3d'"),
     (["--anchors", "petsc"], "argument --anchors: invalid choice: 'petsc'"),

@@ -339,6 +339,21 @@ def test_run_data_is_what_the_figures_draw(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+def test_figures_of_a_tuner_before_any_solve_draw_without_warnings(tmp_path):
+    # `relaxtune plot tuner.json` of a file saved before the first solve: empty figures, and
+    # no matplotlib warning (an empty legend) on the command line's standard error
+    import warnings
+
+    from experiments.plots import draw_run, plot_run, run_data
+
+    d = run_data(Tuner(bandit.TsallisINF(OMEGAS, seed=0), solver="sor", audit_budget=0.3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        axes = plot_run(d)
+        paths = draw_run(d, tmp_path, "run_")
+    assert axes[2].get_legend() is None and axes[3].get_legend() is None and len(paths) == 6
+
+
 def test_relaxtune_plot_a_saved_tuner(tmp_path, capsys):
     from experiments.cli import main
     from solvers import gallery

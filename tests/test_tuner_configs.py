@@ -90,6 +90,19 @@ def test_config_grid():
         config_grid([], ["ssor"])
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    # a misspelt preconditioner's reuse request was dropped without a word
+    (dict(pcs=["amg"], reuse={"amgg": [0, 5]}), r"reuse names 'amgg', which is not a precond"),
+    # a bare number: "'int' object is not iterable"
+    (dict(pcs=["amg"], reuse=5), r"reuse must be a sequence of integers .* got 5"),
+    # a bare name: its letters were taken as preconditioners ("unknown preconditioner 'a'")
+    (dict(pcs="amg"), r"pcs must be a sequence of preconditioner names, got 'amg'"),
+])
+def test_config_grid_refuses_what_it_would_misread(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        config_grid([1.5], **kwargs)
+
+
 def test_labels_are_unique_and_reach_summary_and_history():
     arms = [{"method": "ssor_pcg", "omega": 1.401}, {"method": "ssor_pcg", "omega": 1.404},
             {"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "jacobi"}]
@@ -338,6 +351,24 @@ def test_save_and_load_a_configuration_tuner(tmp_path):
         assert t.solve(A, b, context=s).iterations == u.solve(A, b, context=s).iterations
     for key in ("arm", "iterations", "cost"):
         np.testing.assert_array_equal(t.history[key], u.history[key])
+
+
+def test_save_and_load_after_audits_of_an_attempt_that_would_not_be_started(tmp_path):
+    # an audit of an arm whose attempt the guard would refuse records budget 0 (not started),
+    # as the history does; the file must load and continue identically
+    t, p, systems = _amg_then_ssor(8, 10, guard=1.0, audit_budget=1.0, audit_seed=0)
+    for A, b, _ in systems[2:5]:
+        p.arm = 0
+        t.solve(A, b)
+    assert 0 in t._auditor.state_dict()["records"]["budget"]
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert u._auditor.state_dict()["records"] == t._auditor.state_dict()["records"]
+    for A, b, _ in systems[5:]:
+        u.policy.arm = 0
+        p.arm = 0
+        assert t.solve(A, b).iterations == u.solve(A, b).iterations
+    np.testing.assert_array_equal(t.history["budget"], u.history["budget"])
 
 
 def test_timed_work_prices_work_at_the_familys_median_seconds_per_work():

@@ -171,3 +171,20 @@ def test_a_copied_working_copy_refreshes_its_own_buffer(copy):
                 np.testing.assert_array_equal(a, b)
         b = np.ones(op.n)
         _same(ssor_pcg(twin, b, 1.5), ssor_pcg(ref, b, 1.5))
+
+
+def test_refreshing_a_shallow_copy_of_a_working_copy_leaves_the_original_intact():
+    # copy.copy shares the value buffer; a refresh of the copy in place wrote into it, and the
+    # original — its caches and values_version unchanged — solved a mixture of two matrices
+    import copy
+
+    A0 = gallery.crank_nicolson_2d(8, 0.01)
+    op = prepare(gallery.crank_nicolson_2d(8, 0.02), overwrite=True)
+    op = prepare(A0, like=op, overwrite=True)  # a working copy as the Tuner keeps it
+    twin = copy.copy(op)
+    A1 = gallery.crank_nicolson_2d(8, 0.05)
+    twin = prepare(A1, like=twin, overwrite=True)
+    b = np.ones(op.n)
+    for fn, kw in RUNS:
+        _same(fn(op, b, **kw), fn(prepare(A0), b, **kw))
+        _same(fn(twin, b, **kw), fn(prepare(A1), b, **kw))
