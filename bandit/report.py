@@ -365,9 +365,9 @@ _LEADER = 10  # index of "leader" in the Tuner's row tuples (bandit.tuner._COLUM
 
 
 class Hook:
-    """Called after each solve: updates a tqdm bar (running iterations, regret estimate and
-    the leader's label, refreshed at most every ``interval`` seconds and at most ~2 % of
-    the time) and calls the user's ``callback(result)``."""
+    """Called after each solve: updates a tqdm bar (running iterations and the leader's
+    label after every solve; the regret estimate refreshed at most every ``interval`` seconds
+    and at most ~2 % of the time) and calls the user's ``callback(result)``."""
 
     def __init__(self, tuner, progress, callback, interval=1.0):
         self.tuner = tuner
@@ -378,6 +378,7 @@ class Hook:
         self.progress = bool(progress)
         self._next = 0.0
         self._iters = 0
+        self._regret = "-"  # the last regret estimate shown
 
     def __call__(self, result):
         if self.progress:
@@ -393,25 +394,36 @@ class Hook:
             self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if len(
                 self.tuner._log) > 1 else 0
         self._iters += int(result.iterations)
-        self.bar.update(1)
         now = time.perf_counter()
         if now >= self._next:
-            self.bar.set_postfix_str(self.postfix(), refresh=False)
+            self._regret = self._estimate()
             spent = time.perf_counter() - now
             # at most ~2 % of the run: the estimate's cost grows with the rounds
             self._next = now + max(self.interval, 50.0 * spent)
+        # the counts and the leader are the last solve's, whatever the age of the estimate:
+        # a run shorter than the interval must not end on its first solve's figures
+        self.bar.set_postfix_str(self._text(), refresh=False)
+        self.bar.update(1)
 
-    def postfix(self) -> str:
+    def _estimate(self) -> str:
         tuner = self.tuner
         est = quick_totals(estimator_data(tuner)) if tuner._log else None
         reg = est["regret"] if est else math.nan
+        unit = cost_unit(tuner.cost)
+        return f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
+            "s" if unit == "seconds" else " work")
+
+    def _text(self) -> str:
+        tuner = self.tuner
         lead = tuner._log[-1][_LEADER] if tuner._log else -1
         name = tuner.arm_labels[lead] if lead >= 0 else "-"
-        unit = cost_unit(tuner.cost)
-        shown = f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
-            "s" if unit == "seconds" else " work")
-        return (f"iterations={self._iters:,}, regret≈{shown} (vs best fixed), "
+        return (f"iterations={self._iters:,}, regret≈{self._regret} (vs best fixed), "
                 f"leader={name}")
+
+    def postfix(self) -> str:
+        """The bar's text with a fresh regret estimate."""
+        self._regret = self._estimate()
+        return self._text()
 
     def close(self):
         """Final totals in the bar, then close it (a later solve opens a new one)."""

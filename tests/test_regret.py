@@ -311,6 +311,19 @@ def test_progress_bar_shows_iterations_regret_and_leader(capsys):
     tuner._hook.close()
 
 
+
+def test_progress_bar_shows_the_current_totals_on_a_short_fast_run(capsys):
+    # the regret estimate is refreshed at most once a second, but the iterations and the
+    # leader the bar shows are those of the last solve, even when the whole run is shorter
+    C, x = smooth_costs(40, seed=9)
+    tuner = replay(bandit.TsallisINF(OMEGAS, seed=0), C, x, progress=True)
+    shown = tuner._hook.bar.postfix
+    assert f"iterations={tuner.history['iterations'].sum():,}" in shown
+    lead = tuner.history["leader"][-1]
+    assert f"leader={tuner.arm_labels[lead] if lead >= 0 else '-'}" in shown
+    assert "regret≈" in shown
+    tuner._hook.close()
+
 # --- plots --------------------------------------------------------------------------------------
 def test_run_data_is_what_the_figures_draw(tmp_path):
     from experiments.plots import draw_run, plot_run, run_data
