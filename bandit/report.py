@@ -37,7 +37,8 @@ HISTORY_SCHEMA = (
                      "NaN: not recorded, files older than version 3)"),
     ("leader", "int64", "the guard's leader: lowest predicted cost among arms that converged "
                         "before (−1: none yet)"),
-    ("budget", "int64", "iteration cap of the chosen arm's attempt"),
+    ("budget", "int64",
+     "iteration cap of the chosen arm's attempt (0: the guard did not start it)"),
     ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
 )
 
