@@ -20,6 +20,11 @@ from .estimate import RegretReport, RunData, estimate_regret, quick_totals
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
            "estimator_data", "RunArrays", "run_arrays", "Hook"]
 
+#: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
+#: tuner file's ``rows``).
+LOG_COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost",
+               "censored", "fallback_arm", "p", "leader", "budget")
+
 #: Columns of ``Tuner.history``: name, NumPy dtype, meaning (one entry per solve).
 HISTORY_SCHEMA = (
     ("round", "int64", "solve index, 0-based"),
@@ -160,8 +165,9 @@ def paid_per_solve(tuner) -> np.ndarray:
 
 
 # the log's columns the estimators read, by their index in the Tuner's row tuples
-# (bandit.tuner._COLUMNS)
-_ARM, _ITERATIONS, _SECONDS, _CONTEXT, _COST, _CENSORED, _P, _BUDGET = 0, 2, 3, 4, 6, 7, 9, 11
+_ARM, _ITERATIONS, _SECONDS, _CONTEXT, _COST, _CENSORED, _P, _BUDGET = (
+    LOG_COLUMNS.index(c) for c in ("arm", "iterations", "seconds", "context", "cost",
+                                   "censored", "p", "budget"))
 
 
 class RunArrays:
@@ -362,7 +368,7 @@ def summary(tuner) -> dict:
 
 
 # --- per-solve hook: progress bar and callback -------------------------------------------------
-_LEADER = 10  # index of "leader" in the Tuner's row tuples (bandit.tuner._COLUMNS)
+_LEADER = LOG_COLUMNS.index("leader")
 
 
 class Hook:

@@ -21,8 +21,7 @@ __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
 #: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
 #: wrote strict JSON (non-finite floats tagged); versions 1 and 2 are still read.
 FORMAT, VERSION = "relaxtune.tuner", 3
-_COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost", "censored",
-            "fallback_arm", "p", "leader", "budget")
+_COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 #: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
 #: ``‖r_k‖ > GUARD_DTOL·‖r_0‖``, so an unstable ω costs a few iterations, not the climb to the
