@@ -9,8 +9,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
-           "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
-           "count_nonfinite"]
+           "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe"]
 
 
 @njit(cache=True)
@@ -268,17 +267,3 @@ def rls_observe(P, theta, arm, phi, y, censored):
         y = pred
     rls_update(P[arm], theta[arm], phi, y)
     return (y - pred) ** 2
-
-
-@njit(cache=True)
-def count_nonfinite(u, v):
-    """Number of NaN or infinite entries of ``u`` and ``v`` together (the Tuner's check of
-    ``b`` and ``x0`` in one call: a solve at a few hundred unknowns takes tens of µs)."""
-    bad = 0
-    for i in range(u.size):
-        if not np.isfinite(u[i]):
-            bad += 1
-    for i in range(v.size):
-        if not np.isfinite(v[i]):
-            bad += 1
-    return bad

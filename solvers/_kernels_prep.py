@@ -25,9 +25,8 @@ def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, fin
     positions ``lk``/``uk`` in ``data``; ``lnear_k[i]``/``unear_k[i]`` are the positions of
     ``a_{i,i−1}``/``a_{i,i+1}`` (−1 if not stored); ``finish[i]`` is the row's last stored
     column, at least ``i`` (when SOR's in-sweep residual of the row is final).  Returns the two
-    far counts.  The values
-    are then gathers (:func:`gather_split`), so a new matrix on the same pattern costs no
-    search.
+    far counts.  The values are then placed by :func:`refresh_values`, so a new matrix on
+    the same pattern costs no search.
     """
     n = indptr.size - 1
     nl = 0
@@ -57,26 +56,6 @@ def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, fin
         lp[i + 1] = nl
         up[i + 1] = nu
     return nl, nu
-
-
-@numba.njit(cache=True, inline="always")
-def _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
-    for m in range(lk.size):
-        ld[m] = data[lk[m]]
-    for m in range(uk.size):
-        ud[m] = data[uk[m]]
-    for i in range(lnear_k.size):
-        k = lnear_k[i]
-        lnear[i] = data[k] if k >= 0 else 0.0
-        k = unear_k[i]
-        unear[i] = data[k] if k >= 0 else 0.0
-
-
-@numba.njit(cache=True)
-def gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear):
-    """Values of the split triangles from the positions of :func:`split_pattern` (0 where a
-    first off-diagonal is not stored)."""
-    _gather_split(data, lk, uk, lnear_k, unear_k, ld, lnear, ud, unear)
 
 
 # |v| is v's bits without the sign bit; from the bits of +inf on it is NaN or Inf
