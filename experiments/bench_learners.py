@@ -473,6 +473,7 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
         horizons = sorted({min(h, T) for h in case.horizons})  # a capped run: its length
         out["horizons"] = sorted(set(out["horizons"]) | set(horizons))
         n_orders = orders if case.kind == "samples" else 1
+        spectral = None  # the sequence's Lanczos contexts, read once (spectral mode)
         for o in range(n_orders):
             order = sample_order(case, seed, o, T)
             Co, oko, ctxo = C[order], ok[order], ctx[order]
@@ -491,8 +492,9 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                     contexts = ctxo[:, None] if vec else ctxo
                     extra = 0.0
                     if mode == "spectral":  # (context, ω from a few Lanczos steps), paid for
-                        contexts = np.column_stack(
-                            [ctxo, spectral_contexts(case, seed, T, cache=cache)[order]])
+                        if spectral is None:
+                            spectral = spectral_contexts(case, seed, T, cache=cache)
+                        contexts = np.column_stack([ctxo, spectral[order]])
                         extra = SPECTRAL_STEPS
                     if mode == "nocontext":
                         contexts = None
