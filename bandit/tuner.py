@@ -320,8 +320,11 @@ class Tuner:
         self._safe = arms.safety_order()
         # per arm and guarded/plain: the solver's entry without its own checks of A, b and x0,
         # which _validate has made (None: the public function runs)
+        self._run_checked = self._check_rhs = None  # set by _checked_entries (Numba arms)
         self._fast = self._checked_entries()
-        self._checked = None  # (b, ‖b‖, x0) of the solve in progress, as _validate checked them
+        # (b, ‖b‖, x0, the first run's start: a copy of x0 or None) of the solve in progress,
+        # as _validate checked them
+        self._checked = None
         # one arm: the leader is that arm once it has converged (no prediction needed)
         self._lone = policy.n_arms == 1
         self._require = arms.requirement_check() if self._by_name else None
@@ -332,9 +335,10 @@ class Tuner:
         if not self._by_name or self.backend != "numba":
             return [None] * self.policy.n_arms
         from solvers._api import checked_entry, run_checked
-        from solvers._operator import check_rhs
+        from solvers._operator import check_rhs_start
 
-        self._run_checked, self._check_rhs = run_checked, check_rhs  # bound once: the hot path
+        # bound once: the hot path
+        self._run_checked, self._check_rhs = run_checked, check_rhs_start
         out = []
         for fn, kw in self._calls:
             entries = {g: checked_entry(fn, kw[g]) for g in kw}
@@ -570,6 +574,14 @@ class Tuner:
             context = _check_context(context)  # (a finite float needs no more)
         if not self._by_name:
             return A, b, x0, context  # a custom solver checks its own input
+        op = self._last_op
+        if self._check_rhs is not None and self._own_op and op is not None and (
+                op.refresh_in_place(A)):
+            # a simulation loop's usual call: a matrix on the pattern of the Tuner's own
+            # working copy, refreshed in place with every check of prepare (see below)
+            self._require(op)
+            self._checked = checked = self._check_rhs(b, x0, op.n)
+            return op, checked[0], checked[2], context
         import solvers
 
         # the previous call's operator lends its pattern work, and its storage when the
@@ -615,7 +627,11 @@ class Tuner:
         checked = self._checked
         if fast is not None and checked is not None and b is checked[0] and x0 is checked[2]:
             # b and x0 as _validate checked them, A prepared and its requirements checked
-            x = np.zeros(op.n) if x0 is None else x0.copy()
+            x = checked[3]  # the copy of x0 made by the check, for the first run only
+            if x is None:
+                x = np.zeros(op.n) if x0 is None else x0.copy()
+            else:
+                self._checked = checked[:3] + (None,)
             res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
         else:
             if tally:
