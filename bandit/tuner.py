@@ -576,7 +576,7 @@ class Tuner:
             return A, b, x0, context  # a custom solver checks its own input
         op = self._last_op
         if self._check_rhs is not None and self._own_op and op is not None and (
-                op.refresh_in_place(A)):
+                op._refresh_in_place(A)):
             # a simulation loop's usual call: a matrix on the pattern of the Tuner's own
             # working copy, refreshed in place with every check of prepare (see below)
             self._require(op)

@@ -14,8 +14,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_rhs_start", "check_omega",
-           "check_tolerances", "check_dtol", "MAX_ITER"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_rhs_start",
+           "check_omega", "check_tolerances", "check_dtol", "MAX_ITER"]
 
 
 class SplitPattern(NamedTuple):
@@ -247,7 +247,7 @@ class CSROperator:
         self._adopt(values, inv, checks)
         return True
 
-    def refresh_in_place(self, A) -> bool:
+    def _refresh_in_place(self, A) -> bool:
         """``prepare(A, like=self, overwrite=True) is self``, for a loop's working copy: take
         the values of ``A`` — a scipy CSR matrix on exactly this operator's pattern, compared
         entry by entry — into this operator's own buffers, with every check of
@@ -264,7 +264,8 @@ class CSROperator:
         --------
         >>> from solvers import gallery
         >>> op = prepare(gallery.crank_nicolson_2d(8, 0.01), overwrite=True)
-        >>> op.refresh_in_place(gallery.crank_nicolson_2d(8, 0.02)), op.refresh_in_place(gallery.laplacian_2d(3))
+        >>> B = gallery.crank_nicolson_2d(8, 0.02)
+        >>> op._refresh_in_place(B), op._refresh_in_place(gallery.laplacian_2d(3))
         (True, False)
         """
         layout = self._layout

@@ -191,7 +191,7 @@ def test_refreshing_a_shallow_copy_of_a_working_copy_leaves_the_original_intact(
         _same(fn(twin, b, **kw), fn(prepare(A1), b, **kw))
 
 
-# --- the in-place refresh of the Tuner's working copy (CSROperator.refresh_in_place) -----------
+# --- the in-place refresh of the Tuner's working copy (CSROperator._refresh_in_place) -------
 
 def _on_pattern(A, change):
     """A fresh scipy matrix (new index arrays) on ``A``'s pattern with ``change(M)`` applied
@@ -209,7 +209,7 @@ def test_refresh_in_place_equals_a_fresh_preparation_and_refuses_others_untouche
     op.split_triangles(), op.sor_mirror()
     for t in (0.02, 0.05):
         B = sp.csr_array(gallery.crank_nicolson_2d(8, t))
-        assert op.refresh_in_place(B) and op.data is B.data  # B's values themselves
+        assert op._refresh_in_place(B) and op.data is B.data  # B's values themselves
         ref = prepare(B)
         for got, want in zip(op.split_triangles(), ref.split_triangles()):
             for g, w in zip(got, want):
@@ -221,14 +221,14 @@ def test_refresh_in_place_equals_a_fresh_preparation_and_refuses_others_untouche
     other.indices = other.indices.copy()
     other.indices[[1, 2]] = other.indices[[2, 1]]  # unsorted: not this pattern entry by entry
     for refused in (gallery.laplacian_2d(8), other, A.toarray(), prepare(A)):
-        assert op.refresh_in_place(refused) is False
+        assert op._refresh_in_place(refused) is False
     assert op.values_version == version and np.array_equal(op._values, values)
     # what the compiled fast case does not take goes through the general refresh
     wide = sp.csr_array((A.data.astype(np.float32), A.indices.astype(np.int64), A.indptr),
                         shape=A.shape)
-    assert op.refresh_in_place(wide) and op.data.dtype == np.float64
+    assert op._refresh_in_place(wide) and op.data.dtype == np.float64
     np.testing.assert_array_equal(op.data, A.data.astype(np.float32))
-    assert prepare(A).refresh_in_place(A) is False  # not a working copy: never written
+    assert prepare(A)._refresh_in_place(A) is False  # not a working copy: never written
 
 
 @pytest.mark.parametrize("change, fragment", [
@@ -248,7 +248,7 @@ def test_bad_matrix_on_the_refreshed_pattern_is_refused_by_name_and_changes_noth
     tuner = Tuner(FixedArm([1.6]), solver="ssor_pcg")
     tuner.solve(A.copy(), b, x0=x0)
     op = tuner._last_op
-    assert op.refresh_in_place(A.copy())  # the path the next calls take
+    assert op._refresh_in_place(A.copy())  # the path the next calls take
     tuner.solve(A.copy(), b, x0=x0)
     assert tuner._last_op is op
     t, rows, version = tuner.policy.t, len(tuner.history["arm"]), op.values_version
