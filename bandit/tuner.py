@@ -960,6 +960,13 @@ class Tuner:
         # callback (pass them to the copy's owner again)
         return dict(self.__dict__, _hook=None, _checked=None)
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # the hot path's functions are this version's (a copy made by another version may
+        # name others, with other results)
+        self._run_checked = self._check_rhs = None
+        self._checked_entries()
+
     def save(self, path) -> None:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
 

@@ -323,3 +323,21 @@ def test_check_rhs_start_copies_x0_in_the_checking_pass_and_refuses_bad_vectors_
         check_rhs_start(np.where(np.arange(6) == 1, np.inf, b), x0, 6)
     with pytest.raises(ValueError, match=r"x0 has shape \(5,\)"):
         check_rhs_start(b, x0[:5], 6)
+
+
+def test_a_copy_of_a_tuner_binds_this_versions_hot_path():
+    import copy
+    import pickle
+
+    from solvers._operator import check_rhs_start
+
+    A = gallery.crank_nicolson_2d(8, 0.02)
+    b, x0 = np.ones(49), np.linspace(0.0, 1.0, 49)
+    tuner = Tuner(FixedArm([1.6]), solver="ssor_pcg")
+    tuner.solve(A, b, x0=x0)
+    tuner._check_rhs = check_rhs  # as a copy made by the version before this one binds it
+    for twin in (pickle.loads(pickle.dumps(tuner)), copy.deepcopy(tuner)):
+        assert twin._check_rhs is check_rhs_start
+        _same(twin.solve(A, b, x0=x0), ssor_pcg(prepare(A), b, 1.6, x0=x0, dtol=1e6))
+    by_function = Tuner(FixedArm([1.6]), solver=ssor_pcg)  # a function checks its own input
+    assert copy.deepcopy(by_function)._check_rhs is None
