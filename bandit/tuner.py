@@ -320,7 +320,8 @@ class Tuner:
         self._safe = arms.safety_order()
         # per arm and guarded/plain: the solver's entry without its own checks of A, b and x0,
         # which _validate has made (None: the public function runs)
-        self._run_checked = self._check_rhs = None  # set by _checked_entries (Numba arms)
+        # set by _checked_entries (Numba arms)
+        self._run_checked = self._check_rhs = self._copy_x0 = None
         self._fast = self._checked_entries()
         # (b, ‖b‖, x0, the first run's start: a copy of x0 or None) of the solve in progress,
         # as _validate checked them
@@ -343,6 +344,9 @@ class Tuner:
         for fn, kw in self._calls:
             entries = {g: checked_entry(fn, kw[g]) for g in kw}
             out.append(entries if None not in entries.values() else None)
+        # the check copies x0 for the first run when every arm runs its checked entry (an
+        # arm run through the public function copies x0 itself)
+        self._copy_x0 = None not in out
         return out
 
     @staticmethod
@@ -580,7 +584,7 @@ class Tuner:
             # a simulation loop's usual call: a matrix on the pattern of the Tuner's own
             # working copy, refreshed in place with every check of prepare (see below)
             self._require(op)
-            self._checked = checked = self._check_rhs(b, x0, op.n)
+            self._checked = checked = self._check_rhs(b, x0, op.n, self._copy_x0)
             return op, checked[0], checked[2], context
         import solvers
 
@@ -600,7 +604,7 @@ class Tuner:
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
-            self._checked = checked = self._check_rhs(b, x0, op.n)
+            self._checked = checked = self._check_rhs(b, x0, op.n, self._copy_x0)
             b, x0 = checked[0], checked[2]
         self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
@@ -964,7 +968,7 @@ class Tuner:
         self.__dict__.update(state)
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
-        self._run_checked = self._check_rhs = None
+        self._run_checked = self._check_rhs = self._copy_x0 = None
         self._checked_entries()
 
     def save(self, path) -> None:

@@ -669,9 +669,9 @@ def check_rhs(b, x0, n: int):
     return b, b_norm, None if x0 is None else check_vector(x0, n, "x0")
 
 
-def check_rhs_start(b, x0, n: int):
-    """``(b, ‖b‖, x0, x)``: :func:`check_rhs` and, when ``x0`` is given, ``x`` a new copy of
-    it made in the same compiled pass (``None`` without ``x0``) — a solve's start vector
+def check_rhs_start(b, x0, n: int, copy: bool = True):
+    """``(b, ‖b‖, x0, x)``: :func:`check_rhs` and, when ``x0`` is given and ``copy``, ``x``
+    a new copy of it made in the same compiled pass (else ``None``) — a solve's start vector
     for the cost of reading ``x0`` once (the Tuner's hot path).
 
     Examples
@@ -681,7 +681,9 @@ def check_rhs_start(b, x0, n: int):
     >>> norm, same is x0, x is x0, x.tolist()
     (5.0, True, False, [1.0, 2.0])
     """
-    if (x0 is not None and type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1
+    if not copy or x0 is None:
+        return (*check_rhs(b, x0, n), None)
+    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1
             and b.size == n and b.flags.c_contiguous and type(x0) is np.ndarray
             and x0.dtype == np.float64 and x0.ndim == 1 and x0.size == n):
         x = np.empty(n)

@@ -341,3 +341,25 @@ def test_a_copy_of_a_tuner_binds_this_versions_hot_path():
         _same(twin.solve(A, b, x0=x0), ssor_pcg(prepare(A), b, 1.6, x0=x0, dtol=1e6))
     by_function = Tuner(FixedArm([1.6]), solver=ssor_pcg)  # a function checks its own input
     assert copy.deepcopy(by_function)._check_rhs is None
+
+
+def test_x0_is_copied_by_the_check_only_when_every_arm_runs_its_checked_entry():
+    from bandit import config_grid
+    from solvers._operator import check_rhs_start
+
+    A = gallery.crank_nicolson_2d(8, 0.02)
+    b, x0 = np.ones(49), np.linspace(0.0, 1.0, 49)
+    assert check_rhs_start(b, x0, 49, copy=False)[3] is None
+    assert Tuner(FixedArm([1.6]), solver="ssor_pcg")._copy_x0 is True
+    configs = config_grid(omegas=[1.2, 1.7], pcs=["jacobi"])  # ssor_pcg ω=1.2, 1.7, cg+jacobi
+    keep = x0.copy()
+    for arm, ref in ((0, lambda: ssor_pcg(A, b, 1.2, x0=x0, dtol=1e6)),
+                     (2, lambda: solvers.pcg(A, b, "jacobi", x0=x0, dtol=1e6))):
+        mixed = Tuner(FixedArm(configs, arm=arm))
+        assert mixed._copy_x0 is False  # cg+jacobi runs the public function: it copies x0
+        for _ in range(2):
+            r = mixed.solve(A, b, x0=x0)
+            want = ref()
+            assert r.arm == arm and r.iterations == want.iterations
+            np.testing.assert_array_equal(r.x, want.x)
+            assert r.x is not x0 and np.array_equal(x0, keep)
