@@ -320,8 +320,12 @@ class Tuner:
         self._safe = arms.safety_order()
         # per arm and guarded/plain: the solver's entry without its own checks of A, b and x0,
         # which _validate has made (None: the public function runs)
+        # set by _checked_entries (Numba arms)
+        self._run_checked = self._check_rhs = self._copy_x0 = None
         self._fast = self._checked_entries()
-        self._checked = None  # (b, ‖b‖, x0) of the solve in progress, as _validate checked them
+        # (b, ‖b‖, x0, the first run's start: a copy of x0 or None) of the solve in progress,
+        # as _validate checked them
+        self._checked = None
         # one arm: the leader is that arm once it has converged (no prediction needed)
         self._lone = policy.n_arms == 1
         self._require = arms.requirement_check() if self._by_name else None
@@ -332,13 +336,17 @@ class Tuner:
         if not self._by_name or self.backend != "numba":
             return [None] * self.policy.n_arms
         from solvers._api import checked_entry, run_checked
-        from solvers._operator import check_rhs
+        from solvers._operator import check_rhs_start
 
-        self._run_checked, self._check_rhs = run_checked, check_rhs  # bound once: the hot path
+        # bound once: the hot path
+        self._run_checked, self._check_rhs = run_checked, check_rhs_start
         out = []
         for fn, kw in self._calls:
             entries = {g: checked_entry(fn, kw[g]) for g in kw}
             out.append(entries if None not in entries.values() else None)
+        # the check copies x0 for the first run when every arm runs its checked entry (an
+        # arm run through the public function copies x0 itself)
+        self._copy_x0 = None not in out
         return out
 
     @staticmethod
@@ -570,6 +578,14 @@ class Tuner:
             context = _check_context(context)  # (a finite float needs no more)
         if not self._by_name:
             return A, b, x0, context  # a custom solver checks its own input
+        op = self._last_op
+        if self._check_rhs is not None and self._own_op and op is not None and (
+                op._refresh_in_place(A)):
+            # a simulation loop's usual call: a matrix on the pattern of the Tuner's own
+            # working copy, refreshed in place with every check of prepare (see below)
+            self._require(op)
+            self._checked = checked = self._check_rhs(b, x0, op.n, self._copy_x0)
+            return op, checked[0], checked[2], context
         import solvers
 
         # the previous call's operator lends its pattern work, and its storage when the
@@ -588,7 +604,7 @@ class Tuner:
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))
         else:
-            self._checked = checked = self._check_rhs(b, x0, op.n)
+            self._checked = checked = self._check_rhs(b, x0, op.n, self._copy_x0)
             b, x0 = checked[0], checked[2]
         self._last_op, self._own_op = op, op is not A
         return op, b, x0, context
@@ -615,7 +631,11 @@ class Tuner:
         checked = self._checked
         if fast is not None and checked is not None and b is checked[0] and x0 is checked[2]:
             # b and x0 as _validate checked them, A prepared and its requirements checked
-            x = np.zeros(op.n) if x0 is None else x0.copy()
+            x = checked[3]  # the copy of x0 made by the check, for the first run only
+            if x is None:
+                x = np.zeros(op.n) if x0 is None else x0.copy()
+            else:
+                self._checked = checked[:3] + (None,)
             res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
         else:
             if tally:
@@ -943,6 +963,13 @@ class Tuner:
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
         # callback (pass them to the copy's owner again)
         return dict(self.__dict__, _hook=None, _checked=None)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # the hot path's functions are this version's (a copy made by another version may
+        # name others, with other results)
+        self._run_checked = self._check_rhs = self._copy_x0 = None
+        self._checked_entries()
 
     def save(self, path) -> None:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.

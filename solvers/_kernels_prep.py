@@ -267,6 +267,24 @@ def check_rhs(b, x0):
 
 
 @numba.njit(cache=True)
+def check_rhs_copy(b, x0, out):
+    """:func:`check_rhs` and ``out[:] = x0`` in the same pass: a solve's checks and its start
+    vector (a copy of ``x0``) for the cost of reading ``b`` and ``x0`` once."""
+    bad_b = 0
+    sumsq = 0.0
+    for i in range(b.size):
+        v = b[i]
+        bad_b += not np.isfinite(v)
+        sumsq += v * v
+    bad_x = 0
+    for i in range(x0.size):
+        v = x0[i]
+        bad_x += not np.isfinite(v)
+        out[i] = v
+    return bad_b, sumsq, bad_x
+
+
+@numba.njit(cache=True)
 def scaled_norm(v):
     """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
     brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back

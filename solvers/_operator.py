@@ -14,8 +14,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
 
-__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_omega",
-           "check_tolerances", "check_dtol", "MAX_ITER"]
+__all__ = ["CSROperator", "prepare", "check_vector", "check_rhs", "check_rhs_start",
+           "check_omega", "check_tolerances", "check_dtol", "MAX_ITER"]
 
 
 class SplitPattern(NamedTuple):
@@ -226,6 +226,13 @@ class CSROperator:
         if src.dtype != np.float64 or not src.flags.c_contiguous:
             src = np.ascontiguousarray(src, dtype=np.float64)
             alias = True  # a copy of our own already
+        return self._fill(A, src if alias else None, src, values, inv)
+
+    def _fill(self, A, data, src, values, inv) -> bool:
+        """The compiled refresh of :meth:`_refresh` into ``values`` and ``inv`` from ``src``
+        (``A.data`` as float64); ``data`` becomes this operator's ``data`` (``None``: a copy
+        of ``src``)."""
+        slot, umirror, lonely, nl, nu = self._pattern["values"]
         checks = _prep.refresh_values(A.indptr, A.indices, src, self.indptr, self.indices, slot,
                                       values, umirror, lonely, inv)
         if checks[0]:
@@ -236,9 +243,40 @@ class CSROperator:
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
-        self.data = src if alias else src.copy()
+        self.data = src.copy() if data is None else data
         self._adopt(values, inv, checks)
         return True
+
+    def _refresh_in_place(self, A) -> bool:
+        """``prepare(A, like=self, overwrite=True) is self``, for a loop's working copy: take
+        the values of ``A`` — a scipy CSR matrix on exactly this operator's pattern, compared
+        entry by entry — into this operator's own buffers, with every check of
+        :func:`prepare`; ``False`` (nothing written, no error) for any other ``A``, or when
+        this operator may not be refreshed in place (not made with ``overwrite=True``).
+
+        The same compiled call as :func:`prepare` (:func:`_kernels_prep.refresh_values`),
+        without its dispatch and with the common case's tests merged: at 10⁴ unknowns a solve
+        takes a few hundred microseconds, and every Python step of the call shows.  Raises
+        ``ValueError`` on non-finite entries (this operator is then unusable until its next
+        successful refresh).
+
+        Examples
+        --------
+        >>> from solvers import gallery
+        >>> op = prepare(gallery.crank_nicolson_2d(8, 0.01), overwrite=True)
+        >>> B = gallery.crank_nicolson_2d(8, 0.02)
+        >>> op._refresh_in_place(B), op._refresh_in_place(gallery.laplacian_2d(3))
+        (True, False)
+        """
+        layout = self._layout
+        data = A.data if type(A) in _CSR_TYPES else None
+        if (layout is not None and data is not None and self._scratch
+                and layout[0] is self._values and self._inv_diagonal is not None
+                and data.dtype == np.float64 and data.ndim == 1 and data.size == self.nnz
+                and data.flags.c_contiguous and A.shape == self.shape
+                and A.indices.size == self.nnz and A.indptr.size == self.n + 1):
+            return self._fill(A, data, data, layout[0], self._inv_diagonal)
+        return self._scratch and self._fits(A) and self._refresh(A, alias=True)
 
     def _adopt(self, values, inv, checks):
         """Use the value buffer ``values`` and inverse diagonal ``inv`` that
@@ -629,6 +667,33 @@ def check_rhs(b, x0, n: int):
             return b, float(_prep.scaled_norm(b)), x0
     b, b_norm = check_vector_norm(b, n, "b", copy=False)  # the message for anything else
     return b, b_norm, None if x0 is None else check_vector(x0, n, "x0")
+
+
+def check_rhs_start(b, x0, n: int, copy: bool = True):
+    """``(b, ‖b‖, x0, x)``: :func:`check_rhs` and, when ``x0`` is given and ``copy``, ``x``
+    a new copy of it made in the same compiled pass (else ``None``) — a solve's start vector
+    for the cost of reading ``x0`` once (the Tuner's hot path).
+
+    Examples
+    --------
+    >>> x0 = np.array([1.0, 2.0])
+    >>> b, norm, same, x = check_rhs_start(np.array([3.0, 4.0]), x0, 2)
+    >>> norm, same is x0, x is x0, x.tolist()
+    (5.0, True, False, [1.0, 2.0])
+    """
+    if not copy or x0 is None:
+        return (*check_rhs(b, x0, n), None)
+    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1
+            and b.size == n and b.flags.c_contiguous and type(x0) is np.ndarray
+            and x0.dtype == np.float64 and x0.ndim == 1 and x0.size == n):
+        x = np.empty(n)
+        bad_b, sumsq, bad_x = _prep.check_rhs_copy(b, x0, x)
+        if not (bad_b or bad_x):
+            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+                return b, math.sqrt(sumsq), x0, x
+            return b, float(_prep.scaled_norm(b)), x0, x
+    b, b_norm, x0 = check_rhs(b, x0, n)  # the message for anything else
+    return b, b_norm, x0, None if x0 is None else x0.copy()
 
 
 def check_omega(omega) -> float:

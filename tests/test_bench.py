@@ -120,3 +120,35 @@ def test_bench_overhead_runs_a_baseline_on_its_own_solvers(capsys):
     assert sys.modules["solvers"] is solvers
     base = sys.modules.pop("bandit_baseline")
     assert base.solver_modules["solvers"] is not solvers
+
+
+def test_bench_layout_plain_kernels_make_the_solvers_iterates():
+    """The plain-CSR kernels of the layout benchmark are the solvers' algorithms term for term:
+    the same SSOR-PCG solve (iterations and bit-identical x) and the same SOR sweeps, with
+    the exact residual of the public solver."""
+    import math
+
+    import scipy.sparse as sp
+
+    from experiments import bench_layout as L
+    from solvers import gallery, prepare, sor, ssor_pcg
+
+    A = sp.csr_array(gallery.crank_nicolson_2d(12, 0.05))
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    # the scipy matrix's own int32 arrays (what a direct path reads; one compilation)
+    times, check = L.measure(A, b, k1=1, k2=3, rounds=2, index="user")
+    assert check["same"] and check["iterations"] == ssor_pcg(A, b, 1.7).iterations
+    assert set(times) == {f"{m} {v}" for m in ("pcg", "sor", "cg") for v in ("split", "plain")}
+    # against the public solvers: the plain SOR sweep with its exact residual
+    op = prepare(A)
+    dptr, lend, lnk, ustart, unk = L.plain_pattern(op)
+    inv, x = np.empty(op.n), np.zeros(op.n)
+    L.invert_diagonal(A.data, dptr, inv)
+    ring = np.zeros_like(op.ring())
+    rr = L.sor_exact_plain(A.indptr, A.indices, A.data, dptr, lend, lnk, ustart, unk, inv,
+                           op.sor_finish(), ring, x, b, 1.5, 4)
+    ref = sor(A, b, 1.5, maxiter=4)
+    np.testing.assert_array_equal(x, ref.x)
+    assert math.sqrt(rr) == pytest.approx(ref.residual_norm, rel=1e-12)
+    parts = L.refresh_parts(A, b, None, rounds=2)
+    assert set(parts) == {"refresh", "compare", "scatter", "finish", "b, x0", "read"}
