@@ -115,6 +115,33 @@ def _warm_up(K=3):
     return time.process_time() - cpu
 
 
+def _plan_slope(K, floor, T=1024):
+    """CPU seconds per round of history of a plan's computation beyond ``floor``, from one on
+    a synthetic run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth
+    round): the price of a first plan before one was measured (without it, a first plan put
+    late — when the budget so far first affords the fixed part — would cost many times its
+    guess)."""
+    from .estimate import RunData, quick_totals
+
+    rng = np.random.default_rng(0)
+    t = np.arange(T)
+    arm = rng.integers(0, K, T)
+    ar = t[::10]
+    n = ar.size
+    audits = {"round": ar, "arm": rng.integers(0, K, n), "row": np.zeros(n, bool),
+              "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
+              "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
+              "p": np.full(n, 0.1)}
+    data = RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
+                   played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
+                   q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
+                   n_arms=K, arm_order=np.arange(K))
+    quick_totals(data)
+    cpu = time.process_time()
+    quick_totals(data)
+    return max(time.process_time() - cpu - floor, 0.0) / T
+
+
 def completion_probability(p, c):
     """Probability of completing a stopped attempt of an arm a randomised policy played with
     probability ``p`` (0 for a deterministic policy), in an epoch whose budgeted completion
@@ -173,6 +200,9 @@ class Auditor:
         self.plan = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
+        # CPU seconds per round of history of a plan above the floor, until the first plan
+        # measures it (a diagnostic of this process, not saved: a loaded tuner measures anew)
+        self.plan_slope = _plan_slope(self.K, self.plan_floor)
 
     # --- per round ----------------------------------------------------------------------------
     def due(self, t, stopped=False) -> bool:
@@ -247,7 +277,8 @@ class Auditor:
         """What a plan at round ``t`` is charged, in the tuner's cost unit: the fixed CPU
         time of any plan (:attr:`plan_floor`, measured when the auditor is made) plus
         :attr:`plan_cost` per round of history (measured at the first plan: the rest of its
-        CPU time, per round it read).  The run's arrays are kept up to date as rounds are
+        CPU time, per round it read; before it, :attr:`plan_slope`, measured on a synthetic
+        run when the auditor is made).  The run's arrays are kept up to date as rounds are
         logged (:class:`bandit.report.RunArrays`), so a plan's cost grows from a fixed part
         with the rounds it reads, not in proportion to them.
 
@@ -263,7 +294,9 @@ class Auditor:
         solved = _solved(tuner)
         if t and solved > 0:
             per_unit = float(tuner._work[0]) / solved  # seconds per cost unit
-            guess += self.plan_floor / max(per_unit, 1e-300)
+            # before the first plan, the synthetic run's price per round (_plan_slope)
+            seconds = self.plan_floor + (self.plan_slope * t if self.plan_cost is None else 0.0)
+            guess += seconds / max(per_unit, 1e-300)
         return guess
 
     def settle(self, tuner, t):

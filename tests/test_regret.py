@@ -707,3 +707,56 @@ def test_minimum_weights_of_a_tie_and_of_a_clear_minimum():
     se = np.std(est) / math.sqrt(len(est))
     assert np.mean(plain) + 3 * se < np.mean(est) < 5.0
     assert np.all(np.array(est) >= np.array(plain))
+
+
+@pytest.mark.parametrize("arm_major", [False, True])
+@pytest.mark.parametrize("order", [None, "shuffled"])
+def test_cost_model_fit_solves_the_dense_normal_equations(arm_major, order):
+    """Both orderings of the unknowns (knot by knot, or arm by arm in ω order, whichever
+    gives the narrower band) solve the same ridge problem: the dense normal equations with
+    the second-difference penalties along the knots and along the arms in ω order."""
+    from bandit.costmodel import CostModel
+
+    rng = np.random.default_rng(4)
+    T, K, knots = 300, 6, 5
+    order = None if order is None else rng.permutation(K)
+    x = rng.random(T)
+    t = rng.integers(0, T, 400)
+    k = rng.integers(0, K, 400)
+    v = 30 * (1 + x[t] + 0.2 * k) * rng.lognormal(0, 0.2, t.size)
+    model = CostModel(x, K, order=order, knots=knots, arm_major=arm_major)
+    theta = model.fit(t, k, v)
+    n, grid = model.n, model.grid  # dense reference: coefficient (k, i) at column k·n + i
+    i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, n - 2)
+    w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0, 1)
+    X = np.zeros((t.size, K * n))
+    X[np.arange(t.size), k * n + i[t]] = 1 - w[t]
+    X[np.arange(t.size), k * n + i[t] + 1] = w[t]
+    D = np.diff(np.eye(n), 2, axis=0)
+    P = 1e-3 * np.eye(K * n) + 0.1 * np.kron(np.eye(K), D.T @ D)
+    if order is not None:
+        Da = np.diff(np.eye(K), 2, axis=0)[:, np.argsort(order)]  # second differences in ω order
+        P += 0.3 * np.kron(Da.T @ Da, np.eye(n))
+    unit = np.median(v)
+    y = np.log(v / unit + 0.01)
+    ref = np.linalg.solve(X.T @ X + P, X.T @ y)
+    ref = ref + np.log(np.mean(np.exp(np.clip(y - X @ ref, -5, 5))))
+    np.testing.assert_allclose(theta, ref.reshape(K, n), rtol=1e-10, atol=1e-10)
+    assert model.unit == unit
+
+
+def test_a_first_plan_is_priced_with_the_rounds_it_reads():
+    """Before any plan has been measured, a plan's charge is the fixed CPU time plus a
+    per-round price measured on a synthetic run (positive), so a first plan put off to a
+    late round is priced for the rounds it reads, not at its fixed part alone."""
+    C, x = smooth_costs(300, seed=4)
+    tuner = replay(bandit.ChebLCB(OMEGAS, context_bounds=(0, 1)), C[:300], x[:300],
+                   audit_budget=0.05, audit_seed=1)
+    aud = tuner._auditor
+    aud.plan_cost = None  # as before the first plan
+    per_unit = float(tuner._work[0]) / tuner.history["iterations"].sum()
+    assert aud.plan_slope > 0
+    assert aud.plan_charge(tuner, 4000) - aud.plan_charge(tuner, 1000) == pytest.approx(
+        aud.plan_slope * 3000 / per_unit)
+    assert aud.plan_charge(tuner, 1000) == pytest.approx(
+        (aud.plan_floor + aud.plan_slope * 1000) / per_unit)
