@@ -16,7 +16,9 @@ rounds (cross-fitting), the doubly robust column total
 ``Ŝ_k = Σ_t m_tk + Σ_{observed (t, k)} (C_tk − m_tk) / π_tk``
 
 is unbiased for ``S_k = Σ_t C_tk`` whatever the model's error (the model only lowers the
-variance), and ``Σ_t paid_t − min_k Ŝ_k`` estimates the regret against the best fixed arm.
+variance), and ``Σ_t paid_t − min_k Ŝ_k`` estimates the regret against the best fixed arm
+(biased high: the point estimate weighs the candidates' totals by their chance of being the
+smallest, :func:`minimum_weights`).
 The instance-optimal comparator ``Σ_t min_k C_tk`` is estimated the same way from row
 audits (every arm run on a round, capped at the running minimum), with
 ``μ_t = min(min_k m_tk, costs observed on round t)`` as the model.

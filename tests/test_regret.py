@@ -760,3 +760,45 @@ def test_a_first_plan_is_priced_with_the_rounds_it_reads():
         aud.plan_slope * 3000 / per_unit)
     assert aud.plan_charge(tuner, 1000) == pytest.approx(
         (aud.plan_floor + aud.plan_slope * 1000) / per_unit)
+
+
+def test_bench_summary_counts_estimates_on_an_end_and_the_signed_error():
+    """The benchmark's per-cell figures from hand-made runs: coverage, the mean signed error
+    relative to the exact regret's size, and the runs whose estimate was clipped to an end
+    of its interval."""
+    from experiments.bench_regret import format_rows, summarise
+
+    def run(exact, est, low, high):
+        return {"policy": "p", "study": "s", "seed": 0, "exact_bf": exact, "exact_io": 1.0,
+                "bf": (est, low, high), "io": (1.0, math.nan, math.nan),
+                "cost": {"fraction": 0.04, "report_seconds": 0.0, "solve_seconds": 1.0,
+                         "audit_runs": 3}, "oracle_half_width": 1.0, "spent": 0.04,
+                "plans": 0}
+
+    rows = summarise([run(100.0, 90.0, 90.0, 130.0),    # on the lower end, covers
+                      run(-200.0, -150.0, -170.0, -100.0),  # inside, misses
+                      run(50.0, 60.0, 40.0, 60.0)])     # on the upper end, covers
+    bf = rows[0]["bf"]
+    assert bf["ends"] == 2 and bf["coverage"] == pytest.approx(2 / 3)
+    assert bf["bias"] == pytest.approx((-0.1 + 0.25 + 0.2) / 3)
+    assert "| +0.12 | 2 |" in format_rows(rows, markdown=True)
+
+
+def test_bench_plan_times_both_checkouts_on_the_same_arrays(tmp_path, capsys):
+    """``experiments.bench_plan`` with this checkout as its own baseline: a row per round and
+    policy, both columns timed, and a ratio column; bad rounds are refused before anything
+    is measured."""
+    from pathlib import Path
+
+    from experiments import bench_plan
+
+    root = Path(bandit.__file__).resolve().parent.parent
+    assert bench_plan.main(["--baseline", str(root), "--T", "120", "--rounds", "60",
+                            "--policies", "tsallis_inf", "--pairs", "2",
+                            "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ")
+    row = [line for line in out.splitlines() if "tsallis_inf, round 60" in line]
+    assert len(row) == 1 and row[0].count(" ms") == 2 and "…" in row[0]
+    with pytest.raises(SystemExit):
+        bench_plan.main(["--T", "120", "--rounds", "500", "--cache", str(tmp_path)])
