@@ -860,7 +860,8 @@ def _method_bf(data, unbiased, have_model, n_boot):
                 "interval")
     return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
-            "bound, upper end simultaneous over the arms that could be the minimum")
+            "bound, upper end simultaneous over the arms that could be the minimum; point "
+            "estimate weighted by each arm's chance of being the minimum")
 
 
 def _method_io(n_rows, unbiased, have_model, n_boot):
