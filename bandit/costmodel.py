@@ -17,13 +17,15 @@ _FLOOR = 1e-2  # log target log(cost/unit + 0.01), as the learners: a cost of 0 
 
 
 # --- the cost model ------------------------------------------------------------------------
-# Unknown j = i·K + k (knot i, arm k): a hat pair touches j and j + K, a second difference
-# along the knots j, j + K, j + 2K, one along the arms stays within a knot, so the normal
-# equations are banded (half-bandwidth 2K) and a banded Cholesky solves them in O(d K²), no
-# BLAS (a multi-threaded BLAS on a busy machine takes 100× longer on such small systems).
+# Unknown ``index[i, k]`` (knot i, arm k): a hat pair touches ``index[i, k]`` and
+# ``index[i + 1, k]``, a second difference along the knots three of those, one along the arms
+# (in ω order) three neighbours of one knot, so the normal equations are banded and a banded
+# Cholesky solves them in O(d u²), u the half-bandwidth, no BLAS (a multi-threaded BLAS on a
+# busy machine takes 100× longer on such small systems).  Knot-major (``i·K + k``) gives
+# u = 2K; arm-major with the arms in ω order (``rank(k)·n + i``) gives u = 2n (u = 2 when the
+# arms are unrelated): the narrower layout is used (the same system, solved to rounding).
 @njit(cache=True)
-def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge):
-    u = 2 * K
+def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge, index, u):
     ab = np.zeros((u + 1, n * K))
     c = np.array([1.0, -2.0, 1.0])
     for j in range(n * K):
@@ -32,7 +34,7 @@ def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge):
         for i in range(n - 2):
             for a in range(3):
                 for b in range(3):
-                    r, col = (i + a) * K + k, (i + b) * K + k
+                    r, col = index[i + a, k], index[i + b, k]
                     if r >= col:
                         ab[r - col, col] += smooth_x * c[a] * c[b]
     if order.size >= 3:
@@ -40,15 +42,15 @@ def _penalty_band(n, K, order, smooth_x, smooth_arms, ridge):
             for j in range(K - 2):
                 for a in range(3):
                     for b in range(3):
-                        r, col = i * K + order[j + a], i * K + order[j + b]
+                        r, col = index[i, order[j + a]], index[i, order[j + b]]
                         if r >= col:
                             ab[r - col, col] += smooth_arms * c[a] * c[b]
     return ab
 
 
 @njit(cache=True)
-def _fit_banded(penalty, K, first, w, y):
-    """Solve ``(XᵀX + P) θ = Xᵀy`` for hat rows ``(first, first + K)`` with weights
+def _fit_banded(penalty, step, first, w, y):
+    """Solve ``(XᵀX + P) θ = Xᵀy`` for hat rows ``(first, first + step)`` with weights
     ``(1 − w, w)``; ``penalty`` is ``P`` in lower band storage (``ab[r − c, c]``)."""
     ab = penalty.copy()
     u = ab.shape[0] - 1
@@ -59,10 +61,10 @@ def _fit_banded(penalty, K, first, w, y):
         w1 = w[t]
         w0 = 1.0 - w1
         ab[0, a] += w0 * w0
-        ab[K, a] += w0 * w1
-        ab[0, a + K] += w1 * w1
+        ab[step, a] += w0 * w1
+        ab[0, a + step] += w1 * w1
         rhs[a] += w0 * y[t]
-        rhs[a + K] += w1 * y[t]
+        rhs[a + step] += w1 * y[t]
     # banded Cholesky, in place: ab[r - c, c] = L[r, c]
     for j in range(d):
         s = ab[0, j]
@@ -88,6 +90,25 @@ def _fit_banded(penalty, K, first, w, y):
     return rhs
 
 
+def _layout(n, K, order, arm_major=None):
+    """``index`` (n, K) of every coefficient, the step between a knot's and the next knot's
+    coefficient of one arm, and the half-bandwidth (see the notes above)."""
+    has_order = order.size >= 3
+    if arm_major is None:
+        arm_major = not has_order or n < K
+    if arm_major:
+        rank = np.empty(K, np.int64)
+        rank[order if order.size == K else np.arange(K)] = np.arange(K)
+        index = rank[None, :] * n + np.arange(n)[:, None]
+        step = 1
+        u = max(2, 2 * n if has_order else 2)
+    else:
+        index = np.arange(n)[:, None] * K + np.arange(K)[None, :]
+        step = K
+        u = 2 * K
+    return np.ascontiguousarray(index, dtype=np.int64), step, u
+
+
 class CostModel:
     """Ridge fit of the log-cost on linear hats in ``x`` times one coefficient per arm.
 
@@ -96,7 +117,9 @@ class CostModel:
     second differences along ``x`` (within an arm) and along the arms in ω order (arms
     close in ω cost alike), plus a small ridge towards the typical cost.  Each observation
     touches two coefficients, so the normal equations are banded and the fit costs
-    ``O(observations + knots·K³)``.
+    ``O(observations + knots·K·u²)`` with the half-bandwidth ``u = 2·min(knots, K)``: the
+    unknowns are ordered knot by knot or arm by arm in ω order, whichever is narrower
+    (``arm_major`` forces one; the same system either way, solved to rounding).
 
     Examples
     --------
@@ -110,7 +133,7 @@ class CostModel:
     """
 
     def __init__(self, x, n_arms, *, order=None, knots=24, smooth_x=0.1, smooth_arms=0.3,
-                 ridge=1e-3):
+                 ridge=1e-3, arm_major=None):
         x = np.asarray(x, dtype=float)
         self.K = int(n_arms)
         grid = np.unique(np.quantile(x, np.linspace(0.0, 1.0, knots))) if x.size else np.zeros(1)
@@ -122,8 +145,9 @@ class CostModel:
         w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
         self._i, self._w = i, w
         order = np.zeros(0, np.int64) if order is None else np.asarray(order, dtype=np.int64)
+        self._index, self._step, u = _layout(self.n, self.K, order, arm_major)
         self._band = _penalty_band(self.n, self.K, order, float(smooth_x), float(smooth_arms),
-                                   float(ridge))
+                                   float(ridge), self._index, u)
         self.unit = 1.0
 
     def fit(self, t, k, value):
@@ -134,8 +158,8 @@ class CostModel:
         pos = v[v > 0]
         self.unit = float(np.median(pos)) if pos.size else 1.0
         y = np.log(np.maximum(v, 0.0) / self.unit + _FLOOR)
-        theta = _fit_banded(self._band, self.K, self._i[t] * self.K + k, self._w[t], y)
-        theta = theta.reshape(self.n, self.K).T
+        theta = _fit_banded(self._band, self._step, self._index[self._i[t], k], self._w[t], y)
+        theta = theta[self._index.T]  # (K, n)
         # exp of the fitted log is a geometric mean, below the mean cost by about
         # exp(σ²/2): Duan's smearing factor, the mean of exp(residual), puts it back (the hats
         # sum to one, so a constant added to θ is added to every prediction)

@@ -11,7 +11,8 @@ Tuner's ``regret()`` is compared with the exact values:
 * coverage: the share of runs whose interval contains the exact regret (``bf``: best fixed
   arm, ``io``: instance-optimal, among the runs that have an interval);
 * half-width and error of the estimate relative to the size of the exact regret (medians
-  over runs), at the end of the run; ``bf oracle``: the half-width an oracle would get from
+  over runs), at the end of the run; ``bf bias``: the mean signed error relative to the
+  exact regret's size; ``bf ends``: runs whose estimate lies on an end of its interval; ``bf oracle``: the half-width an oracle would get from
   the same budget (:func:`oracle_half_width`: the best fixed arm alone audited, with a
   perfect model of its cost at each context), relative to the exact regret — below it no
   estimate of that budget can go;
@@ -199,10 +200,13 @@ def summarise(runs):
             hw = 0.5 * (est[:, 2] - est[:, 1]) / np.maximum(np.abs(ex), 1e-300)
             err = (est[:, 0] - ex) / np.maximum(np.abs(ex), 1e-300)
             has = np.isfinite(est[:, 1]) & np.isfinite(est[:, 2])
+            # the estimate clipped to an end of its interval
+            end = has & ((est[:, 0] <= est[:, 1]) | (est[:, 0] >= est[:, 2]))
             row[key] = {"coverage": float(np.mean(cov[has])) if has.any() else float("nan"),
                         "with_interval": int(has.sum()),
                         "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
-                        "exact": float(np.median(ex)), "error": float(np.median(np.abs(err)))}
+                        "exact": float(np.median(ex)), "error": float(np.median(np.abs(err))),
+                        "bias": float(np.mean(err)), "ends": int(end.sum())}
         bound = np.array([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300) for r in rs])
         row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
@@ -222,7 +226,7 @@ def summarise(runs):
 def format_rows(rows, markdown=False) -> str:
     # half-widths and errors relative to the exact regret's size
     head = ("study", "policy", "runs", "bf exact", "bf cover", "bf half-width", "bf oracle",
-            "bf error",
+            "bf error", "bf bias", "bf ends",
             "io exact", "io cover", "io half-width", "io error", "cost", "cost max", "its",
             "its max", "report", "audits", "plans")
 
@@ -236,7 +240,7 @@ def format_rows(rows, markdown=False) -> str:
                     if io["with_interval"] else "no interval")
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
                       pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["oracle"]),
-                      pct(bf["error"]),
+                      pct(bf["error"]), f"{bf['bias']:+.2f}", str(bf["ends"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
                       pct(r["spent_max"]), pct(r["report"]),

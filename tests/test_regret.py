@@ -646,3 +646,159 @@ def test_plans_fit_the_budget_of_slow_solves_and_not_of_fast_ones():
         assert (charge <= allowance) == planned
         if planned:  # the charge grows from the fixed part with the rounds read
             assert aud.plan_charge(tuner, 2 * t) - charge == pytest.approx(aud.plan_cost * t)
+
+
+def test_point_estimate_of_a_near_tie_neither_keeps_nor_overcorrects_the_bias():
+    """Two arms whose exact totals lie within 1 % of each other, few audits (2 % of the
+    rounds per arm) and a contextual policy with known probabilities that plays each of the
+    two on its own half of the contexts: the smallest estimated total is biased low, so
+    ``Σ paid − min_k Ŝ_k`` overestimates the regret (by about 4 standard errors of the mean
+    over 60 runs).  The estimate weighs the candidates' totals by their chance of being the
+    smallest: it removes part of that bias without overshooting (a bootstrap bias subtracted
+    in full, with the interval's small-sample factor in its draws, put the mean error at
+    about −5 standard errors, with about a fifth of the estimates clipped to an end of their
+    interval), its typical error is smaller, and it is never clipped to an end."""
+    T, K = 200, 4
+    rng = np.random.default_rng(0)
+    half = rng.uniform(0, 1, T // 2)
+    x = np.concatenate([half, 1 - half])[rng.permutation(T)]  # arms 1 and 2 alike on average
+    k = np.arange(K)
+    C = np.round(20 + 30 * (k[None] / (K - 1) - x[:, None]) ** 2
+                 + 4 * rng.standard_normal((T, K)))
+    C = np.maximum(C, 1).astype(np.int64)
+    totals = np.sort(C.sum(axis=0))
+    assert totals[1] - totals[0] < 0.01 * totals[0]
+    P = contextual_probabilities(x, K)
+    q = np.full(K, 0.02)
+    new, plain, ends = [], [], 0
+    for seed in range(60):
+        d = simulate(C, x, P, q, seed)
+        e = estimate_regret(d, seed=seed).best_fixed
+        want = d.paid.sum() - totals[0]
+        new.append(e.estimate - want)
+        plain.append(d.paid.sum() - bandit.estimate.column_totals(d).min() - want)
+        ends += e.estimate in (e.low, e.high)
+    new, plain = np.array(new), np.array(plain)
+    se = plain.std() / math.sqrt(plain.size)
+    assert plain.mean() > 3 * se  # the plain minimum's bias is real
+    assert -2 * se < new.mean() < plain.mean() - 1.5 * se, (new.mean(), plain.mean(), se)
+    assert np.median(np.abs(new)) < np.median(np.abs(plain))
+    assert ends == 0
+
+
+def test_minimum_weights_of_a_tie_and_of_a_clear_minimum():
+    """Normal errors of standard deviation 1: two arms tied share the weight; an arm 10
+    standard deviations above the smallest gets none.  For a tie of two the smallest of the
+    two is biased low by 1/√π; the weighted estimate lies between it and the mean of the
+    two (unbiased), so its bias is smaller and of the same sign (it never overshoots)."""
+    rng = np.random.default_rng(0)
+    dev = rng.standard_normal((20_000, 3))
+    w = bandit.estimate.minimum_weights(np.array([5.0, 5.0, 15.0]), dev)
+    assert w[2] == 0.0 and w[0] == pytest.approx(0.5, abs=0.02) and w.sum() == pytest.approx(1)
+    # the estimate over repeated "runs": totals S + e (e the run's error), weights from draws
+    S = np.array([5.0, 5.0])
+    est, plain = [], []
+    for j in range(400):
+        seen = S + dev[j, :2]
+        wj = bandit.estimate.minimum_weights(seen, dev[1000:1400, :2])
+        est.append(wj @ seen)
+        plain.append(seen.min())
+    assert np.mean(plain) - 5.0 == pytest.approx(-1 / math.sqrt(math.pi), abs=0.12)
+    se = np.std(est) / math.sqrt(len(est))
+    assert np.mean(plain) + 3 * se < np.mean(est) < 5.0
+    assert np.all(np.array(est) >= np.array(plain))
+
+
+@pytest.mark.parametrize("arm_major", [False, True])
+@pytest.mark.parametrize("order", [None, "shuffled"])
+def test_cost_model_fit_solves_the_dense_normal_equations(arm_major, order):
+    """Both orderings of the unknowns (knot by knot, or arm by arm in ω order, whichever
+    gives the narrower band) solve the same ridge problem: the dense normal equations with
+    the second-difference penalties along the knots and along the arms in ω order."""
+    from bandit.costmodel import CostModel
+
+    rng = np.random.default_rng(4)
+    T, K, knots = 300, 6, 5
+    order = None if order is None else rng.permutation(K)
+    x = rng.random(T)
+    t = rng.integers(0, T, 400)
+    k = rng.integers(0, K, 400)
+    v = 30 * (1 + x[t] + 0.2 * k) * rng.lognormal(0, 0.2, t.size)
+    model = CostModel(x, K, order=order, knots=knots, arm_major=arm_major)
+    theta = model.fit(t, k, v)
+    n, grid = model.n, model.grid  # dense reference: coefficient (k, i) at column k·n + i
+    i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, n - 2)
+    w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0, 1)
+    X = np.zeros((t.size, K * n))
+    X[np.arange(t.size), k * n + i[t]] = 1 - w[t]
+    X[np.arange(t.size), k * n + i[t] + 1] = w[t]
+    D = np.diff(np.eye(n), 2, axis=0)
+    P = 1e-3 * np.eye(K * n) + 0.1 * np.kron(np.eye(K), D.T @ D)
+    if order is not None:
+        Da = np.diff(np.eye(K), 2, axis=0)[:, np.argsort(order)]  # second differences in ω order
+        P += 0.3 * np.kron(Da.T @ Da, np.eye(n))
+    unit = np.median(v)
+    y = np.log(v / unit + 0.01)
+    ref = np.linalg.solve(X.T @ X + P, X.T @ y)
+    ref = ref + np.log(np.mean(np.exp(np.clip(y - X @ ref, -5, 5))))
+    np.testing.assert_allclose(theta, ref.reshape(K, n), rtol=1e-10, atol=1e-10)
+    assert model.unit == unit
+
+
+def test_a_first_plan_is_priced_with_the_rounds_it_reads():
+    """Before any plan has been measured, a plan's charge is the fixed CPU time plus a
+    per-round price measured on a synthetic run (positive), so a first plan put off to a
+    late round is priced for the rounds it reads, not at its fixed part alone."""
+    C, x = smooth_costs(300, seed=4)
+    tuner = replay(bandit.ChebLCB(OMEGAS, context_bounds=(0, 1)), C[:300], x[:300],
+                   audit_budget=0.05, audit_seed=1)
+    aud = tuner._auditor
+    aud.plan_cost = None  # as before the first plan
+    per_unit = float(tuner._work[0]) / tuner.history["iterations"].sum()
+    assert aud.plan_slope > 0
+    assert aud.plan_charge(tuner, 4000) - aud.plan_charge(tuner, 1000) == pytest.approx(
+        aud.plan_slope * 3000 / per_unit)
+    assert aud.plan_charge(tuner, 1000) == pytest.approx(
+        (aud.plan_floor + aud.plan_slope * 1000) / per_unit)
+
+
+def test_bench_summary_counts_estimates_on_an_end_and_the_signed_error():
+    """The benchmark's per-cell figures from hand-made runs: coverage, the mean signed error
+    relative to the exact regret's size, and the runs whose estimate was clipped to an end
+    of its interval."""
+    from experiments.bench_regret import format_rows, summarise
+
+    def run(exact, est, low, high):
+        return {"policy": "p", "study": "s", "seed": 0, "exact_bf": exact, "exact_io": 1.0,
+                "bf": (est, low, high), "io": (1.0, math.nan, math.nan),
+                "cost": {"fraction": 0.04, "report_seconds": 0.0, "solve_seconds": 1.0,
+                         "audit_runs": 3}, "oracle_half_width": 1.0, "spent": 0.04,
+                "plans": 0}
+
+    rows = summarise([run(100.0, 90.0, 90.0, 130.0),    # on the lower end, covers
+                      run(-200.0, -150.0, -170.0, -100.0),  # inside, misses
+                      run(50.0, 60.0, 40.0, 60.0)])     # on the upper end, covers
+    bf = rows[0]["bf"]
+    assert bf["ends"] == 2 and bf["coverage"] == pytest.approx(2 / 3)
+    assert bf["bias"] == pytest.approx((-0.1 + 0.25 + 0.2) / 3)
+    assert "| +0.12 | 2 |" in format_rows(rows, markdown=True)
+
+
+def test_bench_plan_times_both_checkouts_on_the_same_arrays(tmp_path, capsys):
+    """``experiments.bench_plan`` with this checkout as its own baseline: a row per round and
+    policy, both columns timed, and a ratio column; bad rounds are refused before anything
+    is measured."""
+    from pathlib import Path
+
+    from experiments import bench_plan
+
+    root = Path(bandit.__file__).resolve().parent.parent
+    assert bench_plan.main(["--baseline", str(root), "--T", "120", "--rounds", "60",
+                            "--policies", "tsallis_inf", "--pairs", "2",
+                            "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# machine: ")
+    row = [line for line in out.splitlines() if "tsallis_inf, round 60" in line]
+    assert len(row) == 1 and row[0].count(" ms") == 2 and "…" in row[0]
+    with pytest.raises(SystemExit):
+        bench_plan.main(["--T", "120", "--rounds", "500", "--cache", str(tmp_path)])
