@@ -1,0 +1,412 @@
+"""FamilyCB: a learner over solver configurations that knows which arms share an ω axis.
+
+Configuration arms (:func:`bandit.config_grid`) fall into *families*: everything but ω
+(method, preconditioner, set-up reuse, other settings).  A flat learner over all of them
+models SSOR-PCG at ω = 1.6 and IC(0)-CG as two unrelated arms, so its choice of ω within
+SSOR-PCG is worse than that of a learner over the ω alone.  :class:`FamilyCB` learns in two
+levels: inside each family with several arms, a learner of its own (by default the
+contextual :class:`~bandit.ChebCB`, the learner one would run over those ω alone); across
+families, a lower-confidence-bound rule on the cost of each family's chosen arm.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Policy, check_nonnegative, check_positive, to_jsonable
+from .squarecb import ChebCB
+
+__all__ = ["FamilyCB", "arm_families"]
+
+_OMEGA_KEYS = ("omega", "pc_sor_omega")
+
+
+def arm_families(arms, solver="ssor_pcg", backend="numba") -> list:
+    """Group arms into families: lists of arm indices, in the order of each family's first arm.
+
+    Arms of one family differ only in ω (and SSOR's sweep order, which costs the same per
+    iteration): :attr:`bandit.arms.Config.family` of :func:`bandit.parse_arm`.  With
+    ``solver=None`` (the arms of a custom solver function) a float is an ω of one family and
+    a dict belongs to the family of its other keys.
+
+    Examples
+    --------
+    >>> from bandit import config_grid
+    >>> arm_families(config_grid([1.2, 1.5, 1.8], ["jacobi", "amg"], reuse={"amg": [0, 20]}))
+    [[0, 1, 2], [3], [4], [5]]
+    >>> arm_families([1.0, {"omega": 1.2, "order": "textbook"}, {"method": "sor", "omega": 1.5}])
+    [[0, 1], [2]]
+    >>> arm_families([1.0, 1.5, {"omega": 1.2, "inner": 3}], solver=None)
+    [[0, 1], [2]]
+    """
+    from .arms import parse_arm
+
+    keys = {}
+    out = []
+    for i, arm in enumerate(arms):
+        if solver is None:
+            if isinstance(arm, dict):
+                key = tuple(sorted((str(k), repr(v)) for k, v in arm.items()
+                                   if k not in _OMEGA_KEYS))
+            else:
+                key = ()
+        else:
+            key = parse_arm(arm, solver, backend, index=i).family
+        if key not in keys:
+            keys[key] = len(out)
+            out.append([])
+        out[keys[key]].append(i)
+    return out
+
+
+def _family_seed(seed, j):
+    """Seed of the ``j``-th inner learner: the first gets ``seed`` itself (so with one family
+    the choices are the inner learner's own), the others seeds derived from it."""
+    if seed is None:
+        return None
+    if j == 0:
+        return seed
+    return int(np.random.SeedSequence([int(seed), j]).generate_state(1)[0])
+
+
+class FamilyCB(Policy):
+    """Contextual learner over solver configurations in two levels: a family, then its ω.
+
+    The arms are grouped into families (:func:`arm_families`: arms that differ only in ω).
+    Each family with several arms gets an *inner* learner over its arms, built by ``inner``
+    (default :class:`~bandit.ChebCB`, seeded with ``seed`` for the first such family): it
+    sees only the rounds its family was chosen, so within SSOR-PCG it is the learner one
+    would run over the ω alone.  A round first chooses a family, then asks that family's
+    inner learner (a family of one arm plays that arm).
+
+    **The family choice** is a lower confidence bound on a ridge model of the log-cost of each
+    family's chosen arm (:class:`~bandit.ChebCB` with ``exploration="lcb"`` over the
+    families, ``m`` Chebyshev polynomials of the context): every family is tried once, in the
+    order of its first arm (the first round plays the first arm's family, without a leader
+    to guard it), and afterwards the family with the lowest ``μ_f − β σ̂ sqrt(φᵀ P_f φ)`` is
+    chosen.  The width of a family shrinks only when it is played, so a family whose costs
+    have shown it dearer than another by more than its width is no longer tried, and the
+    learner behaves like the inner learner of the cheapest family plus an exploration cost
+    that falls as the widths do.  A censored cost (an attempt the :class:`~bandit.Tuner`'s
+    guard stopped, or a set-up it refused to start) is a lower bound for both levels: the
+    target is ``max(y, μ)``.
+
+    With a single family the family choice is skipped and every call goes to the inner
+    learner: the same choices as the inner learner alone, with the same seed.
+
+    Parameters
+    ----------
+    arms : sequence of float or dict
+        Configuration arms (:func:`bandit.config_grid`), ω values or settings dicts.
+    context_bounds : (float, float) or sequence of (float, float), optional
+        Starting range of the context, for both levels (a hint; the range is learnt).
+    m : int, default 3
+        Chebyshev polynomials per context coordinate of the family model (few: it needs
+        only the level and trend of each family's cost, and a small model stops exploring a
+        dearer family sooner).
+    context_dim : int, optional
+        Context length (default: from ``context_bounds`` or the first context).
+    inner : str or callable, default "chebcb"
+        A :data:`bandit.POLICIES` name, or a factory ``inner(arms, seed) -> Policy`` called
+        once per family with several arms.  The inner learners must take censored costs as
+        lower bounds (no ``report_round_cost`` policy).
+    inner_kwargs : dict, optional
+        Keyword arguments of a named inner learner (``context_bounds`` is passed to a
+        contextual one unless given here).
+    solver : {"ssor_pcg", "sor", "cg"} or None, default "ssor_pcg"
+        The method of float arms and settings dicts (as the Tuner's ``solver``); ``None``
+        for the arms of a custom solver function.
+    backend : {"numba", "petsc"}, default "numba"
+        How the arms are read (PETSc option dicts need ``"petsc"``).
+    beta : float, default 0.5
+        ``β``, the width multiplier of the family choice.
+    ridge : float, default 0.01
+        Ridge weight of the family model.
+    seed : int, optional
+        Seed of the inner learners (the first one gets it unchanged).
+
+    Attributes
+    ----------
+    families : list of list of int
+        Arm indices of each family.
+    inner_policies : list of Policy or None
+        Per family, its inner learner (None for a family of one arm).
+    family_model : ChebCB
+        The model of the family choice.
+
+    Examples
+    --------
+    >>> from bandit import config_grid
+    >>> arms = config_grid([1.2, 1.5, 1.8], ["jacobi"])        # SSOR-PCG ω, Jacobi-CG
+    >>> p = FamilyCB(arms, context_bounds=(0, 1), seed=0)
+    >>> p.families
+    [[0, 1, 2], [3]]
+    >>> rng = np.random.default_rng(0)
+    >>> for i in range(300):
+    ...     c = rng.uniform()
+    ...     k = p.select(c)                   # Jacobi-CG 3 ×; ω = 1.5 best in SSOR-PCG
+    ...     p.update(k, 30.0 if k == 3 else 10 + 20 * (p.arms[k]["omega"] - 1.5) ** 2, c)
+    >>> int(p.counts[3]) <= 3, int(np.argmax(p.counts))
+    (True, 1)
+    """
+
+    contextual = True
+    _state_keys = ("family_state", "inner_states")
+
+    def __init__(self, arms, context_bounds=None, m=3, *, context_dim=None, inner="chebcb",
+                 inner_kwargs=None, solver="ssor_pcg", backend="numba", beta=0.5, ridge=0.01,
+                 seed=None):
+        super().__init__(arms, seed=seed)
+        if solver is not None and not isinstance(solver, str):
+            raise ValueError(f"solver must be a solver name or None (the arms of a custom "
+                             f"solver function), got {solver!r}")
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+            raise ValueError(f"m must be a positive integer, got {m!r}")
+        check_nonnegative("beta", beta)
+        check_positive(ridge=ridge)
+        if inner_kwargs is not None and not isinstance(inner_kwargs, dict):
+            raise ValueError(f"inner_kwargs must be a dict of keyword arguments or None, got "
+                             f"{inner_kwargs!r}")
+        self.solver, self.backend = solver, backend
+        self.families = arm_families(self.arms, solver, backend)
+        F = len(self.families)
+        self._family = np.empty(self.n_arms, dtype=np.int64)
+        self._local = np.empty(self.n_arms, dtype=np.int64)
+        for f, members in enumerate(self.families):
+            self._family[members] = f
+            self._local[members] = np.arange(len(members))
+        self._members = [np.array(ks, dtype=np.int64) for ks in self.families]
+        self.m, self.beta, self.ridge = int(m), float(beta), float(ridge)
+        self.context_bounds = context_bounds
+        self._context_dim = context_dim
+        self.family_model = ChebCB([float(f) for f in range(F)], context_bounds, self.m,
+                                   context_dim=context_dim, ridge=self.ridge, beta=self.beta,
+                                   exploration="lcb")
+        self.inner_policies = [None] * F
+        self._inner_spec = None
+        self._inner_kwargs = dict(inner_kwargs or {})
+        j = 0
+        for f, members in enumerate(self.families):
+            if len(members) > 1:
+                self.inner_policies[f] = self._build_inner(
+                    inner, [self.arms[k] for k in members], _family_seed(seed, j), context_bounds)
+                j += 1
+        # the family model runs whenever there is a choice of family, or a lone arm to predict
+        self._choose = F > 1
+        self._lone_inner = None if self._choose else self.inner_policies[0]
+
+    def _build_inner(self, inner, arms, seed, bounds):
+        from . import POLICIES
+
+        if isinstance(inner, str):
+            cls = POLICIES.get(inner)
+            if cls is None or cls is FamilyCB:
+                known = sorted(k for k, c in POLICIES.items() if c is not FamilyCB)
+                raise ValueError(f"inner must be a learner name ({', '.join(known)}) or a "
+                                 f"factory inner(arms, seed), got {inner!r}")
+            kwargs = dict(self._inner_kwargs)
+            if cls.contextual and bounds is not None and "context_bounds" not in kwargs:
+                kwargs["context_bounds"] = bounds
+            try:
+                policy = cls(arms, seed=seed, **kwargs)
+            except TypeError as exc:
+                raise ValueError(f"inner_kwargs are not valid for {cls.__name__}: {exc}") from None
+            self._inner_spec = (inner, self._inner_kwargs)
+        elif callable(inner):
+            if self._inner_kwargs:
+                raise ValueError("inner_kwargs apply to a named inner learner; a factory "
+                                 "takes its own settings")
+            policy = inner(list(arms), seed)
+            if not isinstance(policy, Policy):
+                raise ValueError(f"inner factory must return a bandit Policy, got "
+                                 f"{type(policy).__name__}")
+            if policy.n_arms != len(arms) or policy.arms != list(arms):
+                raise ValueError(f"inner factory returned a policy over {policy.arms!r}, not "
+                                 f"over the family's arms {list(arms)!r}")
+            if self._inner_spec is None:  # what a saved FamilyCB rebuilds its learners from
+                name = next((k for k, c in POLICIES.items() if c is type(policy)), None)
+                self._inner_spec = (name, policy._config())
+        else:
+            raise ValueError(f"inner must be a learner name or a factory inner(arms, seed), "
+                             f"got {inner!r}")
+        if policy.report_round_cost:
+            raise ValueError(f"inner learner {type(policy).__name__} takes a round's cost "
+                             f"instead of a censored lower bound; FamilyCB's inner learners "
+                             f"must take censored costs")
+        return policy
+
+    @property
+    def randomised(self):
+        """Whether some inner learner draws from its generator (the family choice does not)."""
+        return any(p is not None and p.randomised for p in self.inner_policies)
+
+    def _config(self):
+        name, kwargs = self._inner_spec if self._inner_spec else ("chebcb", self._inner_kwargs)
+        if name is None:
+            raise ValueError("a FamilyCB whose inner learners are not bandit.POLICIES classes "
+                             "cannot be saved")
+        return {"context_bounds": self.context_bounds, "m": self.m,
+                "context_dim": self._context_dim, "inner": name, "inner_kwargs": kwargs,
+                "solver": self.solver, "backend": self.backend, "beta": self.beta,
+                "ridge": self.ridge}
+
+    # --- protocol -----------------------------------------------------------------------------
+    def _context(self, context):
+        if context is None and self.family_model.features.context_dim != 0:
+            raise ValueError("FamilyCB is contextual: pass context=...")
+        return context
+
+    def _select(self, context):
+        inner = self._lone_inner
+        if inner is not None:  # one family: the inner learner's own choice
+            k = inner.select(context)
+            self.p = inner.p
+            return k
+        f = self._choose_family(context)
+        members = self._members[f]
+        inner = self.inner_policies[f]
+        if inner is None:
+            self.p = None
+            return int(members[0])
+        j = inner.select(context)
+        if inner.p is None:
+            self.p = None
+        else:
+            p = np.zeros(self.n_arms)
+            p[members] = inner.p
+            self.p = p
+        return int(members[j])
+
+    def _choose_family(self, context):
+        fam = self.family_model
+        if not self._choose:
+            return 0
+        untried = np.flatnonzero(fam.counts == 0)
+        if untried.size:  # every family once, in the order of its first arm
+            return int(untried[0])
+        return fam.select(context)
+
+    def _update(self, arm, cost, context, censored):
+        f = int(self._family[arm])
+        inner = self.inner_policies[f]
+        # the converged flag is the Policy's own (update sets converged_counts after this)
+        converged = self._converged
+        if inner is not None:
+            inner.update(int(self._local[arm]), cost, context, censored, converged)
+        if self._choose or inner is None:
+            self.family_model.update(f, cost, context, censored, converged)
+
+    def update(self, arm, cost, context=None, censored=False, converged=None):
+        """Report the cost of ``arm`` to its family's inner learner and to the family model
+        (see :meth:`Policy.update`)."""
+        self._converged = (not censored) if converged is None else converged
+        super().update(arm, cost, context, censored, converged)
+
+    def predict(self, context=None):
+        """Predicted cost of every arm: the inner learner's for the arms of a family with
+        several, the family model's for a family of one (NaN where nothing is known)."""
+        self._context(context)
+        out = np.full(self.n_arms, np.nan)
+        fam_pred = None
+        for f, members in enumerate(self._members):
+            inner = self.inner_policies[f]
+            if inner is not None:
+                out[members] = inner.predict(context)
+            else:
+                if fam_pred is None:
+                    fam_pred = self.family_model.predict(context)
+                out[members[0]] = fam_pred[f]
+        return out
+
+    def leader(self, context=None):
+        """``(arm, predicted cost)`` with the lowest predicted cost among arms with a
+        converged observation (:meth:`Policy.leader`), from the families' own leaders."""
+        inner = self._lone_inner
+        if inner is not None:
+            k, c = inner.leader(context)
+            return (None, math.nan) if k is None else (int(self._members[0][k]), c)
+        self._context(context)
+        best, cost = None, math.inf
+        fam_pred = None
+        for f, members in enumerate(self._members):
+            inner = self.inner_policies[f]
+            if inner is not None:
+                j, c = inner.leader(context)
+                k = None if j is None else int(members[j])
+            else:
+                k = int(members[0])
+                if self.converged_counts[k] == 0:
+                    continue
+                if fam_pred is None:
+                    fam_pred = self.family_model.predict(context)
+                c = float(fam_pred[f])
+            if k is not None and c < cost:
+                best, cost = k, c
+        return (None, math.nan) if best is None else (best, cost)
+
+    def prime(self, A, solver):
+        """Show the first system to every inner learner that takes a prior
+        (:meth:`bandit.JointCB.prime`), with its family's method."""
+        from .arms import parse_arm
+
+        for f, inner in enumerate(self.inner_policies):
+            fn = getattr(inner, "prime", None)
+            if fn is None:
+                continue
+            method = solver
+            if self.solver is not None:
+                method = parse_arm(self.arms[self.families[f][0]], self.solver,
+                                   self.backend).method
+            fn(A, method)
+
+    # --- persistence --------------------------------------------------------------------------
+    @property
+    def family_state(self) -> dict:
+        """The family model's state (:meth:`Policy.state_dict`), part of the saved state."""
+        return self.family_model.state_dict()
+
+    @family_state.setter
+    def family_state(self, state):
+        from ._tunerfile import check_policy_state
+
+        model = check_policy_state(to_jsonable(state))
+        if type(model) is not ChebCB or model.n_arms != len(self.families):
+            raise ValueError(f"FamilyCB family_state must be a ChebCB over "
+                             f"{len(self.families)} families, got {type(model).__name__} over "
+                             f"{model.n_arms}")
+        self.family_model = model
+
+    @property
+    def inner_states(self) -> list:
+        """The inner learners' states (None for a family of one arm), part of the saved state."""
+        return [None if p is None else p.state_dict() for p in self.inner_policies]
+
+    @inner_states.setter
+    def inner_states(self, states):
+        from ._tunerfile import check_policy_state
+
+        if not isinstance(states, list) or len(states) != len(self.families):
+            raise ValueError(f"FamilyCB inner_states must be a list of {len(self.families)} "
+                             f"entries (one per family), got {states!r:.80}")
+        out = []
+        for f, (state, members) in enumerate(zip(states, self.families)):
+            if len(members) == 1:
+                if state is not None:
+                    raise ValueError(f"FamilyCB inner_states[{f}] must be null: family {f} "
+                                     f"has one arm")
+                out.append(None)
+                continue
+            if state is None:
+                raise ValueError(f"FamilyCB inner_states[{f}] is missing: family {f} has "
+                                 f"{len(members)} arms")
+            policy = check_policy_state(to_jsonable(state))
+            if policy.arms != [self.arms[k] for k in members]:
+                raise ValueError(f"FamilyCB inner_states[{f}] is over {policy.arms!r}, not "
+                                 f"over family {f}'s arms")
+            if policy.report_round_cost:
+                raise ValueError(f"FamilyCB inner_states[{f}] is a {type(policy).__name__}, "
+                                 f"which takes a round's cost instead of a censored lower bound")
+            out.append(policy)
+        self.inner_policies = out
+        self._lone_inner = None if self._choose else out[0]
