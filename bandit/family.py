@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from ._base import Policy, check_nonnegative, check_positive, to_jsonable
+from ._base import Policy, check_nonnegative, check_positive, memo_key, to_jsonable
+from ._kernels import lcb_scores, played_model_argmin
 from .squarecb import ChebCB
 
 __all__ = ["FamilyCB", "arm_families"]
@@ -85,7 +86,10 @@ class FamilyCB(Policy):
     families, ``m`` Chebyshev polynomials of the context): every family is tried once, in the
     order of its first arm (the first round plays the first arm's family, without a leader
     to guard it), and afterwards the family with the lowest ``μ_f − β σ̂ sqrt(φᵀ P_f φ)`` is
-    chosen.  The width of a family shrinks only when it is played, so a family whose costs
+    chosen, ``P_f`` the family's ridge posterior covariance and ``σ̂²`` the mean squared
+    one-step prediction error of the model (0.1 before any) over the uncensored costs of
+    families observed before (a family's first cost is not an error of the model: nothing
+    was known of it).  The width of a family shrinks only when it is played, so a family whose costs
     have shown it dearer than another by more than its width is no longer tried, and the
     learner behaves like the inner learner of the cheapest family plus an exploration cost
     that falls as the widths do.  A censored cost (an attempt the :class:`~bandit.Tuner`'s
@@ -101,7 +105,7 @@ class FamilyCB(Policy):
         Configuration arms (:func:`bandit.config_grid`), ω values or settings dicts.
     context_bounds : (float, float) or sequence of (float, float), optional
         Starting range of the context, for both levels (a hint; the range is learnt).
-    m : int, default 3
+    m : int, default 2
         Chebyshev polynomials per context coordinate of the family model (few: it needs
         only the level and trend of each family's cost, and a small model stops exploring a
         dearer family sooner).
@@ -152,9 +156,9 @@ class FamilyCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("family_state", "inner_states")
+    _state_keys = ("family_state", "inner_states", "family_sq_err", "family_n_err")
 
-    def __init__(self, arms, context_bounds=None, m=3, *, context_dim=None, inner="chebcb",
+    def __init__(self, arms, context_bounds=None, m=2, *, context_dim=None, inner="chebcb",
                  inner_kwargs=None, solver="ssor_pcg", backend="numba", beta=0.5, ridge=0.01,
                  seed=None):
         super().__init__(arms, seed=seed)
@@ -195,6 +199,12 @@ class FamilyCB(Policy):
         # the family model runs whenever there is a choice of family, or a lone arm to predict
         self._choose = F > 1
         self._lone_inner = None if self._choose else self.inner_policies[0]
+        #: squared one-step prediction errors of the family model and their number (only
+        #: uncensored costs of families observed before: a family's first cost is no error)
+        self.family_sq_err = 0.0
+        self.family_n_err = 0
+        self._lone = np.array([len(ks) == 1 for ks in self.families])
+        self._phi = None  # (memo_key(context), t, the family model's features) of the last draw
 
     def _build_inner(self, inner, arms, seed, bounds):
         from . import POLICIES
@@ -282,10 +292,16 @@ class FamilyCB(Policy):
         fam = self.family_model
         if not self._choose:
             return 0
+        phi = fam._context(context)  # the context range follows every context
+        self._phi = (memo_key(context), self.t, phi)  # leader() of the same round reads it
         untried = np.flatnonzero(fam.counts == 0)
         if untried.size:  # every family once, in the order of its first arm
             return int(untried[0])
-        return fam.select(context)
+        return int(np.argmin(lcb_scores(fam.theta, fam.P, phi, self._bonus())))
+
+    def _bonus(self):
+        """``β σ̂``: σ̂² the mean squared one-step error of the family model (0.1 before any)."""
+        return self.beta * math.sqrt((self.family_sq_err + 0.1) / (self.family_n_err + 1))
 
     def _update(self, arm, cost, context, censored):
         f = int(self._family[arm])
@@ -295,7 +311,23 @@ class FamilyCB(Policy):
         if inner is not None:
             inner.update(int(self._local[arm]), cost, context, censored, converged)
         if self._choose or inner is None:
-            self.family_model.update(f, cost, context, censored, converged)
+            self._tell_family(f, cost, context, censored, converged)
+        self._phi = None
+
+    def _tell_family(self, f, cost, context, censored, converged):
+        """The family model's update (what :meth:`Policy.update` does, with the arguments
+        already checked), and the one-step error behind the width's scale."""
+        fam = self.family_model
+        phi = fam._context(context)
+        if not censored and fam.counts[f] > 0 and not math.isnan(fam.unit):
+            self.family_sq_err += (fam._y(cost) - float(fam.theta[f] @ phi)) ** 2
+            self.family_n_err += 1
+        fam._update(f, cost, phi, censored)
+        fam.counts[f] += 1
+        if converged:
+            fam.converged_counts[f] += 1
+        fam.cost_sums[f] += cost
+        fam.t += 1
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of ``arm`` to its family's inner learner and to the family model
@@ -328,21 +360,25 @@ class FamilyCB(Policy):
             return (None, math.nan) if k is None else (int(self._members[0][k]), c)
         self._context(context)
         best, cost = None, math.inf
-        fam_pred = None
-        for f, members in enumerate(self._members):
-            inner = self.inner_policies[f]
+        for f, inner in enumerate(self.inner_policies):
             if inner is not None:
                 j, c = inner.leader(context)
-                k = None if j is None else int(members[j])
+                if j is not None and c < cost:
+                    best, cost = int(self._members[f][j]), c
+        # the families of one arm: the model's lowest among those with a converged cost
+        fam = self.family_model
+        if not math.isnan(fam.unit):
+            memo = self._phi
+            if memo is not None and memo[1] == self.t and memo[0] is not None \
+                    and memo[0] == memo_key(context):
+                phi = memo[2]
             else:
-                k = int(members[0])
-                if self.converged_counts[k] == 0:
-                    continue
-                if fam_pred is None:
-                    fam_pred = self.family_model.predict(context)
-                c = float(fam_pred[f])
-            if k is not None and c < cost:
-                best, cost = k, c
+                phi = fam._query(context)
+            f, y = played_model_argmin(fam.theta, phi, self._lone * fam.converged_counts)
+            if f >= 0:
+                c = float(fam._cost(y))
+                if c < cost:
+                    best, cost = int(self._members[f][0]), c
         return (None, math.nan) if best is None else (best, cost)
 
     def prime(self, A, solver):
