@@ -81,20 +81,23 @@ class FamilyCB(Policy):
     would run over the ω alone.  A round first chooses a family, then asks that family's
     inner learner (a family of one arm plays that arm).
 
-    **The family choice** is a lower confidence bound on a ridge model of the log-cost of each
+    **The family choice** is a lower confidence bound.  A ridge model of the log-cost of each
     family's chosen arm (:class:`~bandit.ChebCB` with ``exploration="lcb"`` over the
-    families, ``m`` Chebyshev polynomials of the context): every family is tried once, in the
-    order of its first arm (the first round plays the first arm's family, without a leader
-    to guard it), and afterwards the family with the lowest ``μ_f − β σ̂ sqrt(φᵀ P_f φ)`` is
-    chosen, ``P_f`` the family's ridge posterior covariance and ``σ̂²`` the mean squared
-    one-step prediction error of the model (0.1 before any) over the uncensored costs of
-    families observed before (a family's first cost is not an error of the model: nothing
-    was known of it).  The width of a family shrinks only when it is played, so a family whose costs
-    have shown it dearer than another by more than its width is no longer tried, and the
-    learner behaves like the inner learner of the cheapest family plus an exploration cost
-    that falls as the widths do.  A censored cost (an attempt the :class:`~bandit.Tuner`'s
-    guard stopped, or a set-up it refused to start) is a lower bound for both levels: the
-    target is ``max(y, μ)``.
+    families, ``m`` Chebyshev polynomials of the context) gives each family a level ``μ_f``
+    and a width ``sqrt(φᵀ P_f φ)``, ``P_f`` its ridge posterior covariance, which shrinks only
+    when the family is played.  The level of a family with several arms is instead its inner
+    learner's leader (its best arm's predicted cost, once one has converged): the costs of its
+    draws include the inner learner's exploration, and a family is worth what its best arm
+    costs.  Every family is tried once, in the order of its first arm (the first round plays
+    the first arm's family, without a leader to guard it); afterwards the family with the
+    lowest ``μ_f − β σ̂ sqrt(φᵀ P_f φ)`` is chosen, ``σ̂²`` the mean squared one-step
+    prediction error of the model (0.1 before any) over the uncensored costs of families
+    observed before (a family's first cost is not an error of the model: nothing was known
+    of it).  A family shown dearer than the best by more than its width is no longer tried,
+    so the learner behaves like the inner learner of the cheapest family plus an
+    exploration cost that falls as the widths do.  A censored cost (an attempt the
+    :class:`~bandit.Tuner`'s guard stopped, or a set-up it refused to start) is a lower bound
+    for both levels: the target is ``max(y, μ)``.
 
     With a single family the family choice is skipped and every call goes to the inner
     learner: the same choices as the inner learner alone, with the same seed.
@@ -297,7 +300,13 @@ class FamilyCB(Policy):
         untried = np.flatnonzero(fam.counts == 0)
         if untried.size:  # every family once, in the order of its first arm
             return int(untried[0])
-        return int(np.argmin(lcb_scores(fam.theta, fam.P, phi, self._bonus())))
+        scores = lcb_scores(fam.theta, fam.P, phi, self._bonus())
+        for f, inner in enumerate(self.inner_policies):
+            if inner is not None:  # the family's level: its best arm's, not its draws'
+                k, c = inner.leader(context)
+                if k is not None:
+                    scores[f] += fam._y(c) - float(fam.theta[f] @ phi)
+        return int(np.argmin(scores))
 
     def _bonus(self):
         """``β σ̂``: σ̂² the mean squared one-step error of the family model (0.1 before any)."""
