@@ -14,8 +14,10 @@ import math
 
 import numpy as np
 
+from numba import njit
+
 from ._base import Policy, check_nonnegative, check_positive, memo_key, to_jsonable
-from ._kernels import lcb_scores, played_model_argmin
+from ._kernels import rls_observe
 from .squarecb import ChebCB
 
 __all__ = ["FamilyCB", "arm_families"]
@@ -59,6 +61,52 @@ def arm_families(arms, solver="ssor_pcg", backend="numba") -> list:
             out.append([])
         out[keys[key]].append(i)
     return out
+
+
+@njit(cache=True)
+def _family_round(theta, P, phi, bonus, counts, converged, lone, lead):
+    """One round's family figures: ``(family to play, family of one arm to lead, its upper
+    bound, its mean)`` — the last three ``(−1, nan, nan)`` if none.
+
+    Play: the first untried family, else the lowest ``level_f − bonus · w_f`` with
+    ``w_f = sqrt(φᵀ P_f φ)``, ``level_f = lead[f]`` (an inner learner's leader) or the model's
+    ``θ_fᵀφ``; a family without a converged cost gets no bonus (its costs are lower bounds,
+    optimistic already).  Lead: among the families of one arm with a converged cost, the
+    lowest upper bound ``θ_fᵀφ + w_f``.
+    """
+    F, d = theta.shape
+    play = -1
+    untried = -1
+    best = np.inf
+    ucb_f = -1
+    ucb = np.nan
+    ucb_mu = np.nan
+    for f in range(F):
+        mu = 0.0
+        w = 0.0
+        for i in range(d):
+            mu += theta[f, i] * phi[i]
+            s = 0.0
+            for j in range(d):
+                s += P[f, i, j] * phi[j]
+            w += phi[i] * s
+        w = np.sqrt(max(w, 0.0))
+        if counts[f] == 0:
+            if untried < 0:
+                untried = f
+            continue
+        level = lead[f] if not np.isnan(lead[f]) else mu
+        score = level - bonus * w if converged[f] > 0 else level
+        if play < 0 or score < best:
+            play = f
+            best = score
+        if lone[f] and converged[f] > 0 and (ucb_f < 0 or mu + w < ucb):
+            ucb_f = f
+            ucb = mu + w
+            ucb_mu = mu
+    if untried >= 0:
+        play = untried
+    return play, ucb_f, ucb, ucb_mu
 
 
 def _family_seed(seed, j):
@@ -207,7 +255,9 @@ class FamilyCB(Policy):
         self.family_sq_err = 0.0
         self.family_n_err = 0
         self._lone = np.array([len(ks) == 1 for ks in self.families])
-        self._phi = None  # (memo_key(context), t, the family model's features) of the last draw
+        self._lead_y = np.full(F, np.nan)  # per family, its inner leader's log-cost
+        # (t, memo_key(context), _round's figures, whether the context was observed)
+        self._memo = None
 
     def _build_inner(self, inner, arms, seed, bounds):
         from . import POLICIES
@@ -291,22 +341,30 @@ class FamilyCB(Policy):
             self.p = p
         return int(members[j])
 
-    def _choose_family(self, context):
+    def _round(self, context, observe):
+        """The family model's features at ``context`` and the round's family figures
+        (:func:`_family_round`), computed once per round and context (``observe``: let the
+        context widen the model's range, as a draw does)."""
+        key = memo_key(context)
+        memo = self._memo
+        if memo is not None and memo[0] == self.t and key is not None and memo[1] == key \
+                and (memo[3] or not observe):
+            return memo[2]
         fam = self.family_model
-        if not self._choose:
-            return 0
-        phi = fam._context(context)  # the context range follows every context
-        self._phi = (memo_key(context), self.t, phi)  # leader() of the same round reads it
-        untried = np.flatnonzero(fam.counts == 0)
-        if untried.size:  # every family once, in the order of its first arm
-            return int(untried[0])
-        scores = lcb_scores(fam.theta, fam.P, phi, self._bonus())
+        phi = fam._context(context) if observe else fam._query(context)
+        lead = self._lead_y
         for f, inner in enumerate(self.inner_policies):
             if inner is not None:  # the family's level: its best arm's, not its draws'
                 k, c = inner.leader(context)
-                if k is not None:
-                    scores[f] += fam._y(c) - float(fam.theta[f] @ phi)
-        return int(np.argmin(scores))
+                lead[f] = math.nan if k is None or math.isnan(fam.unit) else fam._y(c)
+        out = (phi, *_family_round(fam.theta, fam.P, phi, self._bonus(), fam.counts,
+                                   fam.converged_counts, self._lone, lead))
+        if key is not None:
+            self._memo = (self.t, key, out, observe)
+        return out
+
+    def _choose_family(self, context):
+        return int(self._round(context, True)[1])
 
     def _bonus(self):
         """``β σ̂``: σ̂² the mean squared one-step error of the family model (0.1 before any)."""
@@ -321,17 +379,30 @@ class FamilyCB(Policy):
             inner.update(int(self._local[arm]), cost, context, censored, converged)
         if self._choose or inner is None:
             self._tell_family(f, cost, context, censored, converged)
-        self._phi = None
+        self._memo = None
 
     def _tell_family(self, f, cost, context, censored, converged):
         """The family model's update (what :meth:`Policy.update` does, with the arguments
         already checked), and the one-step error behind the width's scale."""
         fam = self.family_model
-        phi = fam._context(context)
-        if not censored and fam.counts[f] > 0 and not math.isnan(fam.unit):
-            self.family_sq_err += (fam._y(cost) - float(fam.theta[f] @ phi)) ** 2
-            self.family_n_err += 1
-        fam._update(f, cost, phi, censored)
+        key = memo_key(context)
+        memo = self._memo
+        if memo is not None and memo[0] == self.t and key is not None and memo[1] == key \
+                and memo[3]:
+            phi = memo[2][0]  # the draw's features (the draw observed the context)
+        else:
+            phi = fam._context(context)
+        if math.isnan(fam.unit):
+            if cost <= 0:  # nothing to scale by yet (as ChebCB)
+                phi = None
+            else:
+                fam.unit = cost
+        if phi is not None:
+            err = rls_observe(fam.P, fam.theta, f, phi, fam._y(cost), censored)
+            fam.sq_err += err
+            if not censored and fam.converged_counts[f] > 0:
+                self.family_sq_err += err
+                self.family_n_err += 1
         fam.counts[f] += 1
         if converged:
             fam.converged_counts[f] += 1
@@ -361,8 +432,12 @@ class FamilyCB(Policy):
         return out
 
     def leader(self, context=None):
-        """``(arm, predicted cost)`` with the lowest predicted cost among arms with a
-        converged observation (:meth:`Policy.leader`), from the families' own leaders."""
+        """``(arm, predicted cost)`` of the arm the guard trusts with ``maxiter``: among the
+        arms with a converged observation, the inner learners' leaders by their predicted
+        cost and the families of one arm by the upper bound ``μ_f + sqrt(φᵀ P_f φ)`` of the
+        family model's log-cost (its width at the ridge prior's scale: a family tried at a
+        few contexts may be predicted far below its cost elsewhere, and the leader runs to
+        ``maxiter``); the cost returned is the arm's predicted cost."""
         inner = self._lone_inner
         if inner is not None:
             k, c = inner.leader(context)
@@ -374,20 +449,11 @@ class FamilyCB(Policy):
                 j, c = inner.leader(context)
                 if j is not None and c < cost:
                     best, cost = int(self._members[f][j]), c
-        # the families of one arm: the model's lowest among those with a converged cost
         fam = self.family_model
         if not math.isnan(fam.unit):
-            memo = self._phi
-            if memo is not None and memo[1] == self.t and memo[0] is not None \
-                    and memo[0] == memo_key(context):
-                phi = memo[2]
-            else:
-                phi = fam._query(context)
-            f, y = played_model_argmin(fam.theta, phi, self._lone * fam.converged_counts)
-            if f >= 0:
-                c = float(fam._cost(y))
-                if c < cost:
-                    best, cost = int(self._members[f][0]), c
+            _, _, f, upper, mu = self._round(context, False)
+            if f >= 0 and float(fam._cost(upper)) < cost:
+                best, cost = int(self._members[f][0]), float(fam._cost(mu))
         return (None, math.nan) if best is None else (best, cost)
 
     def prime(self, A, solver):

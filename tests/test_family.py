@@ -168,7 +168,7 @@ def test_the_cheaper_family_wins_where_it_is_cheaper():
     assert jac[late < 0.1].mean() > 0.9 and not jac[late > 0.6].any()
 
 
-def test_leader_is_the_lowest_prediction_among_converged_arms():
+def test_leader_is_a_converged_arm_at_its_predicted_cost():
     grid = _grid()
     p = FamilyCB(grid, context_bounds=BOUNDS, seed=4)
     assert p.leader(0.5) == (None, None) or p.leader(0.5)[0] is None
@@ -179,9 +179,25 @@ def test_leader_is_the_lowest_prediction_among_converged_arms():
         p.update(k, grid_cost(grid[k], c), context=c, converged=bool(rng.uniform() < 0.9))
         if t % 17 == 0:
             pred = p.predict(c)
-            ok = p.converged_counts > 0
             k_lead, cost = p.leader(c)
-            assert ok[k_lead] and cost == pytest.approx(np.nanmin(np.where(ok, pred, np.nan)))
+            assert p.converged_counts[k_lead] > 0 and cost == pytest.approx(pred[k_lead])
+            # the inner learner's own leader within SSOR-PCG, the cheapest family here
+            assert k_lead == p.inner_policies[0].leader(c)[0]
+
+
+def test_a_family_tried_twice_is_not_the_leader_on_an_extrapolation():
+    """Two cheap converged costs of plain CG at small contexts, falling: a line through them
+    predicts it cheapest at large contexts, where SSOR-PCG is known to be cheaper; the
+    leader, which runs to maxiter, stays SSOR-PCG there."""
+    grid = config_grid([1.4, 1.6], ["none"])
+    p = FamilyCB(grid, context_bounds=BOUNDS, seed=0)
+    for c in np.linspace(0.0, 1.0, 21):
+        for k in (0, 1):
+            p.update(k, ssor_cost(grid[k]["omega"], c), context=float(c))
+    p.update(2, 60.0, context=0.0)
+    p.update(2, 52.0, context=0.1)
+    assert p.predict(1.0)[2] < min(p.predict(1.0)[:2])  # the extrapolation
+    assert p.leader(1.0)[0] in (0, 1) and p.leader(0.05)[0] in (0, 1, 2)
 
 
 def test_p_is_the_inner_distribution_on_the_chosen_family():
