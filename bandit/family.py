@@ -139,9 +139,10 @@ class FamilyCB(Policy):
     costs.  Every family is tried once, in the order of its first arm (the first round plays
     the first arm's family, without a leader to guard it); afterwards the family with the
     lowest ``μ_f − β σ̂ sqrt(φᵀ P_f φ)`` is chosen, ``σ̂²`` the mean squared one-step
-    prediction error of the model (0.1 before any) over the uncensored costs of families
-    observed before (a family's first cost is not an error of the model: nothing was known
-    of it).  A family shown dearer than the best by more than its width is no longer tried,
+    prediction error of the levels the model gives (0.1 before any): over the uncensored
+    costs of families of one arm with a converged cost before (a family's first cost is not
+    an error of the model, nothing was known of it; and the draws of a family with several
+    arms, which include its inner learner's exploration, are not its level).  A family shown dearer than the best by more than its width is no longer tried,
     so the learner behaves like the inner learner of the cheapest family plus an
     exploration cost that falls as the widths do.  A censored cost (an attempt the
     :class:`~bandit.Tuner`'s guard stopped, or a set-up it refused to start) is a lower bound
@@ -353,12 +354,15 @@ class FamilyCB(Policy):
         fam = self.family_model
         phi = fam._context(context) if observe else fam._query(context)
         lead = self._lead_y
+        leads = []  # the inner leaders (a draw does not change them: leader() reuses these)
         for f, inner in enumerate(self.inner_policies):
             if inner is not None:  # the family's level: its best arm's, not its draws'
                 k, c = inner.leader(context)
                 lead[f] = math.nan if k is None or math.isnan(fam.unit) else fam._y(c)
+                if k is not None:
+                    leads.append((int(self._members[f][k]), c))
         out = (phi, *_family_round(fam.theta, fam.P, phi, self._bonus(), fam.counts,
-                                   fam.converged_counts, self._lone, lead))
+                                   fam.converged_counts, self._lone, lead), leads)
         if key is not None:
             self._memo = (self.t, key, out, observe)
         return out
@@ -400,7 +404,10 @@ class FamilyCB(Policy):
         if phi is not None:
             err = rls_observe(fam.P, fam.theta, f, phi, fam._y(cost), censored)
             fam.sq_err += err
-            if not censored and fam.converged_counts[f] > 0:
+            # the width's scale: the errors of the levels the model gives (a family with
+            # several arms has its inner leader's level; a line in the context does not fit
+            # its draws, which include the inner learner's exploration)
+            if not censored and fam.converged_counts[f] > 0 and self._lone[f]:
                 self.family_sq_err += err
                 self.family_n_err += 1
         fam.counts[f] += 1
@@ -443,15 +450,13 @@ class FamilyCB(Policy):
             k, c = inner.leader(context)
             return (None, math.nan) if k is None else (int(self._members[0][k]), c)
         self._context(context)
+        _, _, f, upper, mu, leads = self._round(context, False)
         best, cost = None, math.inf
-        for f, inner in enumerate(self.inner_policies):
-            if inner is not None:
-                j, c = inner.leader(context)
-                if j is not None and c < cost:
-                    best, cost = int(self._members[f][j]), c
+        for k, c in leads:
+            if c < cost:
+                best, cost = k, c
         fam = self.family_model
         if not math.isnan(fam.unit):
-            _, _, f, upper, mu = self._round(context, False)
             if f >= 0 and float(fam._cost(upper)) < cost:
                 best, cost = int(self._members[f][0]), float(fam._cost(mu))
         return (None, math.nan) if best is None else (best, cost)
