@@ -17,6 +17,7 @@ from ._persist import TunerFileError
 from .arms import Config, config_grid, parse_arm
 from .baselines import FixedArm, UniformRandom
 from .defaults import DEFAULT_ARMS, default_policy
+from .family import FamilyCB, arm_families
 from .joint import JointCB
 from .prior import theory_costs
 from .regret import Regret, best_fixed_arm, regret, regret_of_costs
@@ -35,6 +36,7 @@ POLICIES = {
     "chebcb": ChebCB,
     "cheblcb": ChebLCB,
     "jointcb": JointCB,
+    "familycb": FamilyCB,
     "splinecb": SplineCB,
     "squarecb": SquareCB,
     "smooth_igw": SmoothIGW,
@@ -68,7 +70,7 @@ def make_policy(name: str, arms, *, seed=None, context_bounds=None, **kwargs) ->
 
 
 __all__ = ["Policy", "POLICIES", "make_policy", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
-           "ChebCB", "ChebLCB", "JointCB", "SplineCB", "SquareCB", "SmoothIGW",
+           "ChebCB", "ChebLCB", "JointCB", "FamilyCB", "arm_families", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
            "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
            "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]

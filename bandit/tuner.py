@@ -329,6 +329,11 @@ class Tuner:
         # one arm: the leader is that arm once it has converged (no prediction needed)
         self._lone = policy.n_arms == 1
         self._require = arms.requirement_check() if self._by_name else None
+        # SOR and SSOR-PCG read the operator's split triangles, built by the first solve on a
+        # new sparsity pattern (later operators prepared like it get them in `prepare`): built
+        # in _validate instead, so no arm's first timed solve pays the pattern's one-time work
+        self._split = backend == "numba" and self._by_name and any(
+            m in ("sor", "ssor_pcg") for m in arms.methods)
         if self._by_name:
             self._try_arms()
 
@@ -600,6 +605,8 @@ class Tuner:
                 op.require(method)
         else:
             self._require(op)
+            if self._split:
+                op.split_triangles()  # cached: only a new pattern's first operator builds them
         if self.backend == "petsc":
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))

@@ -255,7 +255,10 @@ def _precond_options(p: argparse.ArgumentParser):
     p.add_argument("--anchor-cap", type=_above_one, default=None,
                    help="the same for the anchors (default: --cap)")
     p.add_argument("--no-work-learner", action="store_true",
-                   help="skip the configuration learners with cost='work' and 'timed_work'")
+                   help="skip the configuration learners with cost='time' and 'work'")
+    p.add_argument("--compare", type=_precond_learner, default=None,
+                   help="also run this policy as a configuration learner (default cost), side "
+                        "by side with --learner on the same sequences and seeds")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     _output_options(p, "run", "precond")
 
@@ -695,7 +698,7 @@ def _check_precond(args):
 
 
 def _precond(args, keeper) -> None:
-    from .precond_study import format_precond_table, run_precond_study
+    from .precond_study import CONFIG_LEARNERS, format_precond_table, run_precond_study
 
     t0 = time.perf_counter()
     sequences = [(kind, size) for kind in args.sequences
@@ -708,7 +711,7 @@ def _precond(args, keeper) -> None:
         sequences=sequences, steps=args.steps, t_end=args.t_end, samples=args.samples,
         seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
         anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
-        work_learner=not args.no_work_learner, progress=not args.quiet,
+        work_learner=not args.no_work_learner, compare=args.compare, progress=not args.quiet,
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
     if not args.quiet:
         for name, seq in summary["sequences"].items():
@@ -718,7 +721,7 @@ def _precond(args, keeper) -> None:
             print(format_precond_table(seq))
             print(f"best fixed: {t['best_fixed']}; best family changes with the context: "
                   f"{t['best_family_changes']}")
-            for name in ("learner", "learner_timed", "learner_work"):
+            for name in CONFIG_LEARNERS:
                 if name in t:
                     print(f"{seq['methods'][name]['label']}: / best fixed "
                           f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "

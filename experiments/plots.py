@@ -430,7 +430,7 @@ def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
         arr = arrays.get(name)
         if not arr:
             continue
-        learners = [m for m in ("learner", "learner_timed", "learner_work")
+        learners = [m for m in ("learner", "learner_compare", "learner_timed", "learner_work")
                     if f"arms/{m}" in arr]
         if learners:
             fig, axes = plt.subplots(len(learners), 1, figsize=(9, 4.5 * len(learners)),
@@ -441,7 +441,8 @@ def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 0.25 * len(seq["methods"]) + 1.5))
         plot_totals(totals_data(seq), ax)
         paths += _save(fig, out, f"totals_{name}")
-        shown = [m for m in ("learner", "learner_timed", "learner_work", "omega_learner",
+        shown = [m for m in ("learner", "learner_compare", "learner_timed", "learner_work",
+                             "omega_learner",
                              seq.get("best_fixed")) if m] + [
             m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
         fig, ax = plt.subplots(figsize=(7, 4))

@@ -45,7 +45,8 @@ import numpy as np
 
 from .learners import derive_seed
 
-__all__ = ["OMEGAS", "GRID_PCS", "GRID_REUSE", "ANCHORS", "LEARNER", "default_grid",
+__all__ = ["OMEGAS", "GRID_PCS", "GRID_REUSE", "ANCHORS", "LEARNER", "CONFIG_LEARNERS",
+           "omega_learner_name", "default_grid",
            "Sequence", "make_sequence", "run_precond_study", "work_vs_time", "family",
            "format_precond_table"]
 
@@ -62,6 +63,9 @@ LEARNER = "chebcb"
 #: The configuration learners' costs: ``learner`` runs the Tuner's default for configuration
 #: arms (timed work), the two others the alternatives (the clock; deterministic work).
 LEARNER_COSTS = {"learner": "timed_work", "learner_timed": "time", "learner_work": "work"}
+#: Method keys of the configuration learners: ``learner_compare`` is the configuration learner
+#: of another policy (``compare``), with the default cost, side by side with ``learner``.
+CONFIG_LEARNERS = ("learner", "learner_compare", "learner_timed", "learner_work")
 _ANCHOR_LABELS = {"pyamg": "pyamg SA-CG, set up every step",
                   "pyamg_lagged": "pyamg SA-CG, set up every {lag} steps",
                   "petsc_gamg": "PETSc CG + GAMG (Mat per step)",
@@ -186,6 +190,13 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
 
 
 # -- methods: each a factory of a fresh solve callable ------------------------------------------
+def omega_learner_name(name: str) -> str:
+    """The policy of the ω-only learner that goes with configuration learner ``name``:
+    FamilyCB's own inner learner (ChebCB) for ``"familycb"`` (over one family FamilyCB makes
+    the same choices as its inner learner), else ``name`` itself."""
+    return "chebcb" if name == "familycb" else name
+
+
 def _policy(name, arms, seed, bounds):
     """The learner ``name`` over ``arms``; ``"default"`` is :func:`bandit.default_policy`
     (the SSOR-PCG one over ω arms, the solver-free one over configuration arms), with the
@@ -337,8 +348,8 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
 def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, samples=100,
                       seeds=3, seed=0, learner=LEARNER, grid=None, omegas=OMEGAS,
                       anchors=ANCHORS, lag=50, cap=5.0, anchor_cap=None, prune=1.5,
-                      work_learner=True, rtol=1e-8, maxiter=10_000, progress=True,
-                      checkpoint=None):
+                      work_learner=True, compare=None, rtol=1e-8, maxiter=10_000,
+                      progress=True, checkpoint=None):
     """Run the study on each ``(kind, size)`` sequence and score every method.
 
     Parameters
@@ -355,7 +366,8 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
         Master seed (learner seeds and the Monte Carlo samples derive from it).
     learner : str
         :data:`bandit.POLICIES` name of the configuration and ω-only learners, or
-        ``"default"`` (:func:`bandit.default_policy` for both).
+        ``"default"`` (:func:`bandit.default_policy` for both); with ``"familycb"`` the ω-only
+        learner is FamilyCB's inner learner, ChebCB (:func:`omega_learner_name`).
     grid : list, optional
         Configuration arms (default :func:`default_grid` over ``omegas``).
     anchors : sequence of str
@@ -369,7 +381,10 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
         end); rounds after the first re-run only the fixed configurations within ``prune ×``
         round 0's best.
     work_learner : bool
-        Also run the configuration learner with ``cost="work"`` and ``cost="timed_work"``.
+        Also run the configuration learner with ``cost="time"`` and ``cost="work"``.
+    compare : str, optional
+        Another policy (a name as ``learner``) to run as a configuration learner with the
+        default cost, side by side on the same sequence and seeds (method ``learner_compare``).
     checkpoint : callable, optional
         ``checkpoint(summary, arrays)`` after every finished round, so a long study keeps its
         work as it goes (``summary["partial"]`` says how far it got).
@@ -398,14 +413,15 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     labels = bandit.Tuner(bandit.FixedArm(grid)).arm_labels
     omega_arms = [float(w) for w in omegas]
     anchors = [a for a in anchors if a not in ("petsc_gamg", "petsc_icc") or _petsc_available()]
-    learners = ["learner"] + (["learner_timed", "learner_work"] if work_learner else []) + [
-        "omega_learner"]
+    learners = ["learner"] + (["learner_compare"] if compare else []) + (
+        ["learner_timed", "learner_work"] if work_learner else []) + ["omega_learner"]
     anchor_cap = cap if anchor_cap is None else anchor_cap
     params = dict(study="precond", sequences=[list(x) for x in sequences], steps=int(steps),
                   t_end=float(t_end), samples=int(samples), seeds=int(seeds), seed=int(seed),
                   learner=learner, grid=grid, labels=labels, omegas=omega_arms,
                   anchors=list(anchors), lag=int(lag), cap=float(cap),
                   anchor_cap=float(anchor_cap), prune=float(prune),
+                  omega_learner=omega_learner_name(learner), compare=compare,
                   work_learner=bool(work_learner), rtol=float(rtol), maxiter=int(maxiter),
                   learners=learners, learner_costs=dict(LEARNER_COSTS), clock="cpu")
     seqs = [make_sequence(kind, size, steps=steps, t_end=t_end, samples=samples,
@@ -414,7 +430,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     done = {}  # (sequence index, round) -> {key: _Run}
     t_start = time.perf_counter()
     total = sum(sq.T for sq in seqs) * seeds
-    _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings)
+    _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare)
     with tqdm(total=total, desc="precond steps", disable=not progress) as bar:
         for i, sq in enumerate(seqs):
             for r in range(seeds):
@@ -429,7 +445,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                 runs = []
                 for key in keys:
                     factory, kind = _method(key, grid, omega_arms, learner, sq, r, seed,
-                                            lag, settings)
+                                            lag, settings, compare)
                     limit = {"fixed": cap, "anchor": anchor_cap}.get(kind, math.inf)
                     runs.append(_Run(key, factory, sq.T, limit))
                 _lockstep(sq, runs, rtol=rtol, progress=bar)
@@ -451,22 +467,22 @@ def _owner_summary(owner):
             "fallbacks": int((h["fallback_arm"] >= 0).sum())}
 
 
-def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings):
+def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=None):
     """Every method once on a tiny sequence of each kind: no timed call pays a compilation
     or a first import."""
     kinds = {}
     for sq in seqs:
         kinds.setdefault(sq.kind, sq.tiny())
-    keys = [f"fixed/{k}" for k in range(len(grid))] + ["learner", "learner_timed",
-                                                       "learner_work", "omega_learner"] + [
+    keys = [f"fixed/{k}" for k in range(len(grid))] + [
+        k for k in CONFIG_LEARNERS if compare or k != "learner_compare"] + ["omega_learner"] + [
         f"anchor/{a}" for a in anchors]
     for tiny in kinds.values():
         runs = [_Run(key, _method(key, grid, omega_arms, learner, tiny, 0, 0, lag,
-                                  settings)[0], tiny.T) for key in keys]
+                                  settings, compare)[0], tiny.T) for key in keys]
         _lockstep(tiny, runs)
 
 
-def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
+def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings, compare=None):
     """``(factory, kind)`` of a method key: ``fixed``, ``anchor`` or ``learner``."""
     import bandit
 
@@ -481,9 +497,13 @@ def _method(key, grid, omega_arms, learner, seq, r, seed, lag, settings):
         costs = {k: None if k == "learner" else v for k, v in LEARNER_COSTS.items()}
         return _tuner_method(lambda: bandit.Tuner(_policy(learner, grid, s, seq.bounds),
                                                   cost=costs[key], **settings)), "learner"
+    if key == "learner_compare":
+        return _tuner_method(lambda: bandit.Tuner(_policy(compare, grid, s, seq.bounds),
+                                                  **settings)), "learner"
     if key == "omega_learner":
-        return _tuner_method(lambda: bandit.Tuner(_policy(learner, omega_arms, s, seq.bounds),
-                                                  solver="ssor_pcg", **settings)), "learner"
+        return _tuner_method(lambda: bandit.Tuner(
+            _policy(omega_learner_name(learner), omega_arms, s, seq.bounds), solver="ssor_pcg",
+            **settings)), "learner"
     raise ValueError(f"unknown method {key!r}")
 
 
@@ -515,10 +535,13 @@ def _method_label(key, labels, params):
     default = " (default)" if "learner_costs" in params else ""
     return {"learner": f"configuration learner ({params['learner']}, "
                        f"{words[costs['learner']]}{default})",
+            "learner_compare": f"configuration learner ({params.get('compare')}, "
+                               f"{words[costs['learner']]}{default})",
             "learner_timed": f"configuration learner ({params['learner']}, "
                              f"{words[costs['learner_timed']]})",
             "learner_work": f"configuration learner ({params['learner']}, work)",
-            "omega_learner": f"ω-only learner ({params['learner']}, SSOR-PCG)"}[key]
+            "omega_learner": f"ω-only learner "
+                             f"({params.get('omega_learner', params['learner'])}, SSOR-PCG)"}[key]
 
 
 def _summarise(params, seqs, done, labels, elapsed):
@@ -601,7 +624,7 @@ def _score_sequence(seq, rounds, labels, params):
             arr[f"{f}/{name}"] = a
     # learner against the ω-only learner, round by round
     omega = methods.get("omega_learner")
-    for name in ("learner", "learner_timed", "learner_work"):
+    for name in CONFIG_LEARNERS:
         if name in methods and omega:
             ratios = [a / b for a, b in zip(methods[name]["seconds_per_round"],
                                             omega["seconds_per_round"]) if a and b]
@@ -687,7 +710,7 @@ def _targets(methods, best_fixed, choices, seq):
            "target_vs_omega_learner": 1.05 if home == "ssor_pcg" else None}
     anchors = {n: m["seconds"] for n, m in methods.items() if m["kind"] == "anchor"
                and not m["lower_bound"]}
-    for name in ("learner", "learner_timed", "learner_work"):
+    for name in CONFIG_LEARNERS:
         lrn = methods.get(name)
         if not lrn:
             continue

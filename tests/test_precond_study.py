@@ -200,3 +200,30 @@ def test_command_line_runs_the_default_learner(tmp_path, capsys):
     m = s["sequences"]["mc3d_m4"]["methods"]
     assert m["learner"]["label"].startswith("configuration learner (default")
     assert sum(m["omega_learner"]["arm_counts"].values()) == 5
+
+
+def test_command_line_compares_familycb_with_chebcb_side_by_side(tmp_path):
+    out = tmp_path / "r"
+    rc = main(["precond", "--sequences", "mc3d", "--m", "4", "--samples", "6", "--seeds", "2",
+               "--omegas", "1.3", "1.6", "--anchors", "--no-work-learner", "--learner",
+               "familycb", "--compare", "chebcb", "--no-plots", "--quiet", "--out", str(out)])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["params"]["compare"] == "chebcb" and s["params"]["omega_learner"] == "chebcb"
+    seq = s["sequences"]["mc3d_m4"]
+    m = seq["methods"]
+    assert m["learner"]["label"] == "configuration learner (familycb, timed work (default))"
+    assert m["learner_compare"]["label"] == "configuration learner (chebcb, timed work (default))"
+    assert m["omega_learner"]["label"] == "ω-only learner (chebcb, SSOR-PCG)"
+    for key in ("learner", "learner_compare"):
+        assert sum(m[key]["arm_counts"].values()) == 12 and len(m[key]["vs_best_fixed"]) == 2
+        assert "vs_omega_learner" in seq["targets"][key]
+
+
+def test_familycb_omega_learner_is_its_inner_learner():
+    import bandit
+    from experiments.precond_study import _policy, omega_learner_name
+
+    assert omega_learner_name("familycb") == "chebcb" and omega_learner_name("jointcb") == "jointcb"
+    p = _policy("familycb", GRID, 3, (0.0, 1.0))
+    assert type(p) is bandit.FamilyCB and p.families == [[0, 1], [2], [3]]
