@@ -148,8 +148,11 @@ def _measured(payload):
     def nonneg(v, integer=False):
         return (_is_int(v) if integer else _is_real(v) and math.isfinite(v)) and v >= 0
 
-    _need(isinstance(m, dict) and set(m) == {"rate", "all", "per_work", "fit", "setup"},
-          "measured must hold exactly 'rate', 'all', 'per_work', 'fit' and 'setup'")
+    keys = {"rate", "all", "per_work", "fit", "setup"}
+    # 'solve_floor' is absent from files written before it was kept
+    _need(isinstance(m, dict) and keys <= set(m) <= keys | {"solve_floor"},
+          "measured must hold exactly 'rate', 'all', 'per_work', 'fit', 'setup' and "
+          "optionally 'solve_floor'")
     pairs = m["rate"] + [m["all"]]
     _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
@@ -166,6 +169,11 @@ def _measured(payload):
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
                   for p in m["setup"]),
           "measured.setup must be [arm index, set-up cost >= 0] pairs")
+    floor = m.get("solve_floor", [])
+    _need(isinstance(floor, list)
+          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
+                  for p in floor),
+          "measured.solve_floor must be [arm index, solve cost >= 0] pairs")
     return m
 
 

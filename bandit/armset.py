@@ -140,14 +140,19 @@ class ArmSet:
         """What the runs so far measured (costs per iteration per family, seconds per unit
         of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
         depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
-        first arm with that set-up."""
+        first arm with that set-up, and so are the cheapest converged solves with each set-up
+        (set-up excluded), on which the guard refuses a rival that cannot win."""
         keys = [c.setup_key for c in self.configs] if self.configs else []
-        setup = [[keys.index(key), float(v)] for key, v in self._setup.items() if key in keys]
+
+        def by_arm(costs):
+            return sorted([keys.index(key), float(v)] for key, v in costs.items() if key in keys)
+
         return {"rate": [[float(c), int(n)] for c, n in self._rate],
                 "all": [float(self._all[0]), int(self._all[1])],
                 "per_work": [float(v) for v in self._per_work],
                 "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
-                "setup": sorted(setup)}
+                "setup": by_arm(self._setup),
+                "solve_floor": by_arm(self._solve_floor)}
 
     def load_measured(self, state) -> None:
         """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
@@ -156,6 +161,9 @@ class ArmSet:
         self._per_work = [float(v) for v in state["per_work"]]
         self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
         self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
+        # (a file written before the cheapest solves were kept: none seen)
+        self._solve_floor = {self.configs[int(k)].setup_key: float(v)
+                             for k, v in state.get("solve_floor", ())}
         # the first solves' seconds per unit of work are not kept: the family's mean stands
         # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):

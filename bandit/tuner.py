@@ -1034,11 +1034,12 @@ class Tuner:
             if len(measured["rate"]) != families:
                 raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
                                      f"families, expected {families} for these arms")
-            for k, _ in measured["setup"]:
-                if not (k < tuner.policy.n_arms and arms.configs
-                        and arms.configs[k].setup_key is not None):
-                    raise TunerFileError(f"{path}: measured.setup names arm {k}, which has "
-                                         "no set-up")
+            for part in ("setup", "solve_floor"):
+                for k, _ in measured.get(part, ()):
+                    if not (k < tuner.policy.n_arms and arms.configs
+                            and arms.configs[k].setup_key is not None):
+                        raise TunerFileError(f"{path}: measured.{part} names arm {k}, which "
+                                             "has no set-up")
             arms.load_measured(measured)
         if tuner._paid is not None:
             # what each solve paid in work or timed work; a file without it (written before

@@ -1,5 +1,6 @@
 """Configuration arms: parsing and labels, every arm against a direct solver call, set-up reuse
 counted in Tuner rounds, the costs "time" and "work", the guard across families."""
+import json
 import math
 import re
 
@@ -564,3 +565,54 @@ def test_a_reused_set_up_is_capped_even_for_the_leader():
     assert res.converged and res.arm == 0 and runs[1]["start"] == "warm"
     third = t.solve(*systems[2][:2])
     assert third.converged and third.arm == 1 and third.info["setup"]
+
+
+def test_save_and_load_keeps_the_cheapest_solve_of_each_set_up(tmp_path):
+    # the guard refuses a rival whose set-up share plus its cheapest solve seen cannot beat
+    # the leader: that cheapest solve is measured state, so a loaded tuner must refuse (or
+    # allow) the same attempts
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "ic0"}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work")
+    systems = mc_sequence(10, m=8)
+    for k, (A, b, _) in zip([1, 0, 0], systems):
+        p.arm = k
+        t.solve(A, b)
+    floor = t._arms._solve_floor
+    assert list(floor) == [t._arms.configs[1].setup_key] and floor[t._arms.configs[1].setup_key] > 0
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert u._arms._solve_floor == floor
+    for A, b, _ in systems[3:]:
+        for tuner in (t, u):
+            tuner.policy.arm = 1
+        assert t.solve(A, b).iterations == u.solve(A, b).iterations
+    for key in ("arm", "iterations", "cost", "budget"):
+        np.testing.assert_array_equal(t.history[key], u.history[key])
+
+
+def test_load_checks_the_cheapest_solves_and_accepts_files_without_them(tmp_path):
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "ic0"}]
+    t = Tuner(FixedArm(arms, arm=1), cost="work")
+    for A, b, _ in mc_sequence(2, m=8):
+        t.solve(A, b)
+    t.save(tmp_path / "t.json")
+    data = json.loads((tmp_path / "t.json").read_text())
+    assert data["measured"]["solve_floor"] == [[1, t._arms._solve_floor[("ic0", ())]]]
+
+    def load(floor):
+        d = json.loads(json.dumps(data))
+        if floor is None:
+            del d["measured"]["solve_floor"]
+        else:
+            d["measured"]["solve_floor"] = floor
+        (tmp_path / "u.json").write_text(json.dumps(d))
+        return Tuner.load(tmp_path / "u.json")
+
+    assert load(None)._arms._solve_floor == {}  # written before the floors were kept
+    with pytest.raises(bandit.TunerFileError, match="measured.solve_floor names arm 0, which "
+                                                    "has no set-up"):
+        load([[0, 1.0]])
+    for bad in ("x", [[1, -1.0]], [[1]], [1, 2.0]):
+        with pytest.raises(bandit.TunerFileError, match=r"measured.solve_floor must be \[arm"):
+            load(bad)
