@@ -132,6 +132,7 @@ class ArmSet:
         # set-up key -> the cheapest converged solve's cost without its set-up (cost units)
         self._solve_floor = {}
         self._floor_of_skip = (None, 0.0)  # (arm, lower bound) of the latest attempt refused
+        self._clock_floor = {}  # (set-up key, n, nnz) -> clock floor of a set-up (seconds)
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
 
@@ -403,11 +404,15 @@ class ArmSet:
         first level's set-up is counted at (:class:`solvers.precond.AMG`: candidate and level
         passes, the spectral radius estimate of the prolongation smoother, and at least one
         pass each for ``A·P`` and ``Pᵀ(A·P)``; the coarser levels left out), priced for
-        ``cost="time"``/``"timed_work"`` at the cheapest seconds per unit of work measured
-        on any family.  The counted set-up understates the clock (measured: 260–900 SpMVs of
-        the clock against ~200 counted on the study's problems), so this bound is safe, and
-        it lets the guard skip a first AMG set-up that could not pay for itself against a
-        leader whose whole solve costs less (:meth:`budget`)."""
+        ``cost="time"``/``"timed_work"`` at the larger of the cheapest seconds per unit of
+        work measured on any family and pyamg's own clock floor
+        (:meth:`solvers.precond.AMG.setup_clock_floor`: its fixed cost per set-up plus those
+        passes at the clock of a scipy product with the matrix; measured once per pattern
+        size).  The counted set-up understates the clock (measured: 260–900 SpMVs of the
+        clock against ~200 counted on the study's problems; the clock floor is a twentieth
+        to about half of a real set-up), so this bound is safe, and it lets the guard skip a first AMG
+        set-up that could not pay for itself against a leader whose whole solve costs less
+        (:meth:`budget`)."""
         c = self.configs[k]
         if c.pc != "amg" or self.backend != "numba" or op is None:
             return 0.0
@@ -421,8 +426,14 @@ class ArmSet:
             passes += 1.0 + _ARNOLDI_RUNS * (steps * N + (steps * (steps + 1) + 30) * n) / N
         if self.cost == "work":
             return passes
+        if self.cost not in ("time", "timed_work"):
+            return 0.0
         rates = [f[3] / f[1] for f in self._fit if f[1] > 0 and f[3] > 0]
-        return passes * min(rates) if rates and self.cost in ("time", "timed_work") else 0.0
+        key = (c.setup_key, op.n, op.nnz)
+        clock = self._clock_floor.get(key)
+        if clock is None:  # measured once per pattern size (a few products with the matrix)
+            clock = self._clock_floor[key] = self._pcs[k].setup_clock_floor(op, passes)
+        return max(passes * min(rates) if rates else 0.0, clock)
 
     def rate(self, k, op=None) -> float:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;

@@ -738,6 +738,54 @@ class AMG(Preconditioner):
         nc = levels[-1].A.shape[0]
         return total + coarse * nc * nc
 
+    def setup_clock_floor(self, op, passes: float) -> float:
+        """A lower bound, in seconds on this machine, of the wall-clock of a set-up on ``op``
+        that counts at least ``passes`` matrix passes: pyamg's fixed cost of a set-up with
+        these settings (timed once per process on a 27-unknown 3-D Poisson matrix, where the
+        arithmetic is negligible) plus ``passes`` times the clock of one scipy product with
+        ``op``'s matrix beyond a product's fixed cost (the best of three of each).
+
+        pyamg's set-up runs scipy and compiled pyamg routines whose passes each cost at least
+        such a product, plus Python work per level that the small set-up already contains;
+        measured, the bound is a twentieth to about half of the set-up's clock (see
+        ``docs/preconditioners.md``).  0 when ``op`` is small enough to be the coarsest level
+        itself.  Used by the Tuner's guard to refuse a first set-up that cannot pay.
+
+        Examples
+        --------
+        >>> from solvers import gallery, prepare
+        >>> op = prepare(gallery.laplacian_2d(40))
+        >>> amg = AMG()
+        >>> floor = amg.setup_clock_floor(op, 200.0)
+        >>> _ = amg.setup(op)
+        >>> 0 < floor < amg.setup_seconds
+        True
+        """
+        if op.n <= self.max_coarse:
+            return 0.0
+        key = (self.strength, self.theta, self.smooth, self.smoother, self.sweeps,
+               self.max_coarse, self.max_levels)
+        fixed = _AMG_FIXED_CLOCK.get(key)
+        if fixed is None:
+            fixed = _AMG_FIXED_CLOCK[key] = self._fixed_clock()
+        return fixed[0] + max(0.0, _best_product_seconds(op.matrix) - fixed[1]) * passes
+
+    def _fixed_clock(self):
+        """(seconds of a set-up, seconds of a product) on the 27-unknown Poisson matrix."""
+        pyamg = _pyamg()
+        T = _poisson_3x3x3()
+        state = np.random.get_state()
+        np.random.seed(self.SEED)
+        try:
+            best = math.inf
+            for _ in range(3):
+                t0 = time.perf_counter()
+                pyamg.smoothed_aggregation_solver(T, **self._pyamg_kwargs())
+                best = min(best, time.perf_counter() - t0)
+        finally:
+            np.random.set_state(state)
+        return best, _best_product_seconds(T)
+
     def _setup_mults(self, op):
         """Estimated multiply–adds of the set-up (see the class Notes)."""
         levels = self._ml.levels
@@ -778,6 +826,32 @@ class AMG(Preconditioner):
         ml = self._ml
         return {"amg_levels": self._levels,
                 "amg_operator_complexity": float(ml.operator_complexity()) if ml else math.nan}
+
+
+#: per AMG settings: (seconds of a set-up, seconds of a product) on a 27-unknown matrix
+_AMG_FIXED_CLOCK = {}
+
+
+def _poisson_3x3x3():
+    """The 7-point Laplacian on a 3 × 3 × 3 grid (27 unknowns), as a scipy CSR array."""
+    import scipy.sparse as sp
+
+    L = sp.diags_array([-np.ones(2), 2 * np.ones(3), -np.ones(2)], offsets=[-1, 0, 1])
+    eye = sp.eye_array(3)
+    A = (sp.kron(sp.kron(L, eye), eye) + sp.kron(sp.kron(eye, L), eye)
+         + sp.kron(sp.kron(eye, eye), L))
+    return sp.csr_array(A)
+
+
+def _best_product_seconds(M) -> float:
+    """The best of three clocks of ``M @ x`` (a scipy sparse matrix)."""
+    x = np.ones(M.shape[1])
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        M @ x
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def _pyamg():

@@ -616,3 +616,41 @@ def test_load_checks_the_cheapest_solves_and_accepts_files_without_them(tmp_path
     for bad in ("x", [[1, -1.0]], [[1]], [1, 2.0]):
         with pytest.raises(bandit.TunerFileError, match=r"measured.solve_floor must be \[arm"):
             load(bad)
+
+
+@pytest.mark.parametrize("make", [lambda: gallery.laplacian_2d(40).tocsr(),
+                                  lambda: mc_sequence(1, m=12)[0][0]])
+def test_timed_amg_set_up_prior_is_pyamgs_clock_floor_below_a_real_set_up(make):
+    # on the clock the prior is at least pyamg's clock floor (its fixed cost per set-up plus
+    # the counted passes at the clock of a scipy product), and still below a real set-up
+    A = make()
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
+    t = Tuner(FixedArm(arms, arm=1), cost="timed_work")
+    op = solvers.prepare(A)
+    prior = t._arms.setup_prior(1, op)
+    fixed_cost, _ = solvers.precond._AMG_FIXED_CLOCK[
+        ("symmetric", 0.0, "jacobi", "gauss_seidel", 1, 10, 10)]
+    assert prior > fixed_cost > 0
+    assert t._arms.setup_prior(1, op) == prior  # measured once per pattern size
+    res = t.solve(A, np.ones(A.shape[0]))
+    assert res.converged and res.info["setup"]
+    assert prior < res.info["setup_seconds"]
+
+
+def test_a_first_amg_set_up_that_cannot_pay_is_not_built_on_the_clock():
+    # SSOR-PCG leads with sub-millisecond solves; pyamg's fixed cost per set-up alone is more
+    # than such a solve, so the rival AMG-CG's first attempt is refused before it builds
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
+    p = FixedArm(arms, arm=0)
+    t = Tuner(p, cost="timed_work")
+    systems = mc_sequence(4, m=8)
+    for A, b, _ in systems[:3]:
+        t.solve(A, b)
+    p.arm = 1
+    A, b, _ = systems[3]
+    res = t.solve(A, b)
+    assert res.converged and res.arm == 0  # the leader solved it
+    h = t.history
+    assert h["arm"][-1] == 1 and h["budget"][-1] == 0 and h["censored"][-1]
+    assert t._calls[1][1][False]["pc"].setups == 0  # nothing was built
+    assert h["cost"][-1] >= t._arms.setup_prior(1, t._last_op)  # told the bound it lost on
