@@ -52,8 +52,7 @@ import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
            "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
-           "contender_weight",
-           "PLAN_SECONDS_PER_ROUND", "capped_cap", "allocate"]
+           "contender_weight", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
