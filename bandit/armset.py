@@ -115,6 +115,8 @@ class ArmSet:
         self._pcs = [None] * K
         self._built_round = [-1] * K
         self._built_its = [0] * K  # iterations of the converged solve that built the set-up
+        # runs of arm k on the user's clock that reused its latest set-up
+        self._uses = [0] * K
         self._stale = [False] * K
         # per family: cost units spent by iterations (set-up excluded), iterations
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
@@ -260,14 +262,17 @@ class ArmSet:
         if self._pcs[k] is not None:
             if info.get("setup"):
                 self._built_round[k] = self.round
+                self._uses[k] = 0
                 self._built_its[k] = res.iterations if res.converged else 0
                 self._stale[k] = False
                 key = self.configs[k].setup_key
                 setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
                     "setup_seconds"]
                 self._setup[key] = setup
-            elif info.get("reused") and not res.converged:
-                self._stale[k] = True  # the solver rebuilds after a reused set-up failed
+            elif info.get("reused"):
+                self._uses[k] += 1
+                if not res.converged:
+                    self._stale[k] = True  # the solver rebuilds after a reused set-up failed
         cost = self.cost_of(res)
         its = res.iterations
         self._all[0] += cost
@@ -465,7 +470,9 @@ class ArmSet:
         itself, and before any solve with that kind of set-up was seen the whole set-up
         counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
         once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
-        the sibling shows it first).
+        the sibling shows it first); a rival's rebuild is shared over ``1 +`` the solves the
+        set-up it replaces served (at most ``reuse``), not over its whole window — an
+        exploring policy that draws it now and then pays its whole set-up each time.
 
         *Rivals* — configuration arms of another family than the leader's — only have to
         show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``.
@@ -487,6 +494,10 @@ class ArmSet:
         share = setup / (1 + pc.reuse) if setup else 0.0
         if rival and setup and self.configs[k].setup_key not in self._solve_floor:
             share = setup  # no solve with this set-up seen: reuse is not yet worth a build
+        elif rival and setup and pc.reuse and self._built_round[k] >= 0:
+            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
+            # reuse window — shared over as many as the set-up it replaces served
+            share = setup / (1 + min(pc.reuse, self._uses[k]))
         if share > limit:
             self._floor_of_skip = (k, share)
             return 0

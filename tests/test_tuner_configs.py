@@ -654,3 +654,41 @@ def test_a_first_amg_set_up_that_cannot_pay_is_not_built_on_the_clock():
     assert h["arm"][-1] == 1 and h["budget"][-1] == 0 and h["censored"][-1]
     assert t._calls[1][1][False]["pc"].setups == 0  # nothing was built
     assert h["cost"][-1] >= t._arms.setup_prior(1, t._last_op)  # told the bound it lost on
+
+
+def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served():
+    # an AMG-CG arm kept for 5 solves is built once and then not played: when it is drawn
+    # again as a rival after its window, its new set-up would serve one solve as its last
+    # one did, so it is charged in full (not a sixth of it) and refused against SSOR-PCG
+    L = gallery.laplacian_2d(60).tocsr()
+    eye = sp.eye_array(L.shape[0], format="csr")
+
+    def system(t):
+        A = sp.csr_array(L + (1e-3 * (1 + t % 3)) * eye)
+        return A, np.ones(L.shape[0])
+
+    arms = [{"method": "ssor_pcg", "omega": 1.0}, {"method": "cg", "pc": "amg", "reuse": 5}]
+    # the count of solves a set-up served: reuses since it was built
+    t = Tuner(FixedArm(arms, arm=1), cost="work")
+    for i in range(9):
+        t.solve(*system(i))
+        assert t._arms._uses[1] == i % 6  # rebuilt at solves 0 and 6
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work")
+    pc = t._calls[1][1][False]["pc"]
+    for i, k in enumerate([1, 0, 0, 0, 0, 0, 0]):
+        p.arm = k
+        assert t.solve(*system(i)).arm == k
+    assert pc.setups == 1 and t._arms._uses[1] == 0  # built, then left
+    op = t._last_op
+    setup = t._arms.setup_estimate(1, op)
+    floor = t._arms._solve_floor[t._arms.configs[1].setup_key]
+    lead, cost = t.policy.leader(None)
+    assert lead == 0
+    # a sixth of the set-up plus its cheapest solve would beat the leader; all of it cannot
+    assert setup / 6 + floor < cost < setup + floor
+    p.arm = 1
+    res = t.solve(*system(7))
+    assert res.converged and res.arm == 0 and pc.setups == 1
+    assert t.history["budget"][-1] == 0 and t.history["cost"][-1] == pytest.approx(
+        setup + floor)
