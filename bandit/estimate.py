@@ -747,10 +747,16 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         bf_low = bf_high = np.full(cps.size, np.nan)
     # --- instance-optimal: model minimum, Hajek-corrected by the row audits ----------------
     rounds, M_row, r = _row_minima(data, t, v)
-    mu = m.min(axis=1) if have_model else np.full(T, np.inf)
-    obs_min = np.full(T, np.inf)
-    np.minimum.at(obs_min, t, v)
-    mu = np.minimum(mu, obs_min)
+    if have_model:
+        # an observed entry is known: its cost, not the model's guess, enters the row minimum
+        # (else a one-arm run, whose every entry is observed, had a regret above 0)
+        known = m.copy()
+        known[t, k] = np.inf
+        np.minimum.at(known, (t, k), v)
+        mu = known.min(axis=1)
+    else:
+        mu = np.full(T, np.inf)
+        np.minimum.at(mu, t, v)
     mu = np.where(np.isfinite(mu), mu, data.paid)  # nothing known: what was paid
     use = r > 0
     rounds, M_row, r = rounds[use], M_row[use], r[use]
@@ -870,12 +876,13 @@ def _method_io(n_rows, unbiased, have_model, n_boot):
     if not unbiased:
         rows = f", corrected by {n_rows} row audits (fewer than {MIN_ROWS})" if n_rows else (
             " (no row audits)")
-        return ("cost model's per-round minimum, capped by the costs observed on the round"
+        return ("cost model's per-round minimum, the costs observed on the round in place of its "
+                "predictions"
                 f"{rows}: biased, no interval")
-    return (f"cost model's per-round minimum, capped by the costs observed on the round and "
-            f"corrected by the mean error on {n_rows} row audits (every arm run, capped at the "
-            f"running minimum; self-normalised, consistent); basic bootstrap interval over "
-            f"{n_boot} weighted draws")
+    return (f"cost model's per-round minimum, the costs observed on the round in place of its "
+            f"predictions, corrected by the mean error on {n_rows} row audits (every arm run, "
+            f"capped at the running minimum; self-normalised, consistent); basic bootstrap "
+            f"interval over {n_boot} weighted draws")
 
 
 #: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns

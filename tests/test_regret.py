@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import bandit
 from bandit import Tuner
@@ -13,6 +14,7 @@ from bandit.audit import (COMPLETE, Auditor, allocate, capped_cap, completion_pr
 from bandit.estimate import RunData, estimate_regret, inclusion_probabilities, quick_totals
 from bandit.report import HISTORY_SCHEMA, read_csv
 from experiments.bench_regret import ReplaySolver
+from solvers import gallery
 
 OMEGAS = [1.0, 1.2, 1.4, 1.6]
 
@@ -802,3 +804,23 @@ def test_bench_plan_times_both_checkouts_on_the_same_arrays(tmp_path, capsys):
     assert len(row) == 1 and row[0].count(" ms") == 2 and "…" in row[0]
     with pytest.raises(SystemExit):
         bench_plan.main(["--T", "120", "--rounds", "500", "--cache", str(tmp_path)])
+
+
+@pytest.mark.parametrize("make", [lambda: bandit.FixedArm([1.5]),
+                                  lambda: bandit.ChebCB([1.5], context_bounds=(0, 1), seed=0),
+                                  lambda: bandit.JointCB([1.5], seed=0)])
+def test_a_one_arm_run_has_no_regret_against_either_comparator(make):
+    # every entry of a one-arm run is observed: the instance-optimal row minimum is the cost
+    # that was paid, not the cost model's guess of it
+    L = gallery.laplacian_2d(12).tocsr()
+    eye = sp.eye_array(144, format="csr")
+    rng = np.random.default_rng(0)
+    t = bandit.Tuner(make(), solver="ssor_pcg")
+    for _ in range(60):
+        c = rng.uniform()
+        t.solve(L + (0.01 + c) * eye, rng.standard_normal(144), context=c)
+    report = t.regret()
+    assert report.instance_optimal.estimate == 0.0
+    np.testing.assert_allclose(report.instance_optimal.curve, 0.0, atol=1e-9)
+    assert abs(report.best_fixed.estimate) < 1e-9 * report.paid
+    assert "in place of its predictions" in report.instance_optimal.method
