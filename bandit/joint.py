@@ -284,7 +284,7 @@ class JointCB(Policy):
             joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
             if self._cap < math.inf:  # optimism of at most log(explore_within)
                 np.maximum(self._score, self._mu - self._cap, out=self._score)
-            k = int(np.argmin(self._score))
+            k = int(self._score.argmin())
             if self._near is not None:  # only next to the predicted best (unimodal in ω)
                 best = int(self._mu.argmin())
                 if not self._near_mask[best, k]:
@@ -315,7 +315,9 @@ class JointCB(Policy):
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
         y = math.log(cost / self.unit + _FLOOR)
-        phi = np.outer(psi, self._X[arm]).ravel()
+        # the ufunc's own outer product: np.outer's products, without its Python layers (a
+        # round follows a solve that has pushed them out of the caches)
+        phi = np.multiply.outer(psi, self._X[arm]).ravel()
         pred = float(self.theta @ phi)
         if censored:
             y = max(y, pred)

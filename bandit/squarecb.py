@@ -243,7 +243,9 @@ class SquareCB(Policy):
             k, y = played_model_argmin(self.theta, phi, self.converged_counts)
         if k < 0:
             return None, math.nan
-        return int(k), float(self._cost(y))
+        # _cost's numbers for one float (np.exp's, as there), without the array round trip
+        c = self.unit * (np.exp(y) - _FLOOR) if self.target == "log" else self.unit * (y + 1.0)
+        return int(k), float(c)
 
 
 class ChebCB(SquareCB):

@@ -52,7 +52,7 @@ BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_
            "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
            "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",
            "overhead": "experiments.bench_overhead",
-           "learners": "experiments.bench_learners"}
+           "learners": "experiments.bench_learners", "percall": "experiments.bench_percall"}
 
 #: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143

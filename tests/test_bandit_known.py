@@ -237,3 +237,24 @@ def test_scalar_features_of_a_repeated_float_are_mapped_once(fmap):
     assert b is not a and not np.array_equal(a, b)
     np.testing.assert_array_equal(fmap([0.7]), a)  # non-float input: mapped afresh, same values
     assert fmap([0.7]) is not a
+
+
+@pytest.mark.parametrize("target", ["log", "linear"])
+def test_squarecb_leader_cost_is_the_cost_transform_of_its_model_value(target):
+    # the leader's cost of one float is _cost's number for it, to the last bit
+    from bandit._kernels import played_model_argmin
+
+    rng = np.random.default_rng(4)
+    p = bandit.ChebCB([1.0, 1.3, 1.6, 1.9], context_bounds=(0.0, 1.0), target=target, seed=0)
+    assert p.leader(0.5)[0] is None  # nothing seen yet
+    for t in range(200):
+        c = float(rng.uniform(0.0, 1.0))
+        k = p.select(c)
+        p.update(k, float(rng.uniform(1e-4, 1e-1)) * (k + 1), c, censored=bool(rng.random() < 0.1))
+        c2 = float(rng.uniform(0.0, 1.0))
+        for ctx in (c, c2):  # the draw's memo, and a context with no draw
+            lead, cost = p.leader(ctx)
+            if lead is None:
+                continue
+            k_ref, y = played_model_argmin(p.theta, p.features(ctx), p.converged_counts)
+            assert lead == k_ref and cost == float(p._cost(y))

@@ -152,3 +152,21 @@ def test_bench_layout_plain_kernels_make_the_solvers_iterates():
     assert math.sqrt(rr) == pytest.approx(ref.residual_norm, rel=1e-12)
     parts = L.refresh_parts(A, b, None, rounds=2)
     assert set(parts) == {"refresh", "compare", "scatter", "finish", "b, x0", "read"}
+
+
+def test_bench_percall_matches_learner_steps_to_the_fixed_tuner_of_their_omega(capsys):
+    from experiments import bench_percall
+
+    records = bench_percall.main(["--m", "4", "--samples", "14"])
+    out = capsys.readouterr().out
+    assert "chebcb (ω only)" in out and "outside the solver" in out
+    fixed = [n for n in records if n.startswith("fixed")]
+    assert len(fixed) == 8 and all(len(v) == 4 for v in records.values())  # 14 − 10 warm-up
+    for learner in ("chebcb (configurations)", "default (configurations)", "chebcb (ω only)"):
+        for rec, ref in bench_percall.matched(records, fixed, learner):
+            # the same system, the same ω: the fixed Tuner of that arm, same iterations
+            assert rec["step"] == ref["step"] and rec["iterations"] == ref["iterations"]
+            assert ref["arm"] == rec["arm"] < 8
+            # the sections lie inside the call, the solver's seconds inside the run
+            assert rec["seconds"] <= rec["run"] <= rec["cpu"] + 1e-3
+            assert rec["decide"] >= rec["  select"]
