@@ -302,9 +302,11 @@ class _Run:
         self.state = None
 
 
-def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
+def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05, seed=0):
     """Every run through ``seq`` side by side: at each step every active method solves its
-    system in turn (the order rotates by one each step), timed call by call — CPU time of
+    system in turn (in a random order drawn each step from a generator seeded with ``seed``:
+    a method's call pays for what the call before it left in the caches, so no method may
+    always follow the same one), timed call by call — CPU time of
     this thread (``time.thread_time``: what the call computed, not the time the process
     waited for a CPU on a shared machine) and wall-clock.  A run whose running CPU total
     exceeds its ``cap ×`` the smallest running total of the fixed configurations (once
@@ -315,9 +317,10 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05):
     active = list(runs)
     T = seq.T
     thread_time, perf = time.thread_time, time.perf_counter
+    rng = np.random.default_rng(seed)
     for t in range(T):
         shared = seq.shared(t)
-        order = active[t % len(active):] + active[:t % len(active)] if active else []
+        order = [active[i] for i in rng.permutation(len(active))]
         for run in order:
             A, b, x0, ctx = seq.system(shared, run.state)
             c0, w0 = thread_time(), perf()
@@ -448,7 +451,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                                             lag, settings, compare)
                     limit = {"fixed": cap, "anchor": anchor_cap}.get(kind, math.inf)
                     runs.append(_Run(key, factory, sq.T, limit))
-                _lockstep(sq, runs, rtol=rtol, progress=bar)
+                _lockstep(sq, runs, rtol=rtol, progress=bar, seed=derive_seed(seed, r, 103))
                 done[(i, r)] = {run.key: run for run in runs}
                 if checkpoint is not None and (i, r) != (len(seqs) - 1, seeds - 1):
                     part = _summarise(params, seqs, done, labels, time.perf_counter() - t_start)

@@ -227,3 +227,33 @@ def test_familycb_omega_learner_is_its_inner_learner():
     assert omega_learner_name("familycb") == "chebcb" and omega_learner_name("jointcb") == "jointcb"
     p = _policy("familycb", GRID, 3, (0.0, 1.0))
     assert type(p) is bandit.FamilyCB and p.families == [[0, 1], [2], [3]]
+
+
+def test_lockstep_draws_a_seeded_random_order_each_step():
+    # a method's call pays for what the call before it left in the caches: the order is a
+    # fresh permutation each step (reproducible from the seed), not a rotation in which each
+    # method always follows the same one
+    from experiments.precond_study import _lockstep, _Run
+
+    seq = MCSequence(4, 40, seed=0)
+
+    def orders(seed):
+        calls = []
+
+        def method(name):
+            def factory():
+                def solve(A, b, x0, ctx):
+                    calls.append(name)
+                    return np.linalg.solve(A.toarray(), b), 1, True, 0, 1.0
+                return solve, None
+            return factory
+
+        runs = [_Run(f"learner/{i}", method(i), seq.T) for i in range(5)]
+        _lockstep(seq, runs, seed=seed)
+        return [tuple(calls[5 * t:5 * t + 5]) for t in range(seq.T)]
+
+    first = orders(3)
+    assert first == orders(3) and first != orders(4)
+    assert all(sorted(o) == list(range(5)) for o in first)
+    followers = {(o[i], o[i + 1]) for o in first for i in range(4)}
+    assert len(followers) == 20  # every method came right after every other one
