@@ -258,3 +258,23 @@ def test_squarecb_leader_cost_is_the_cost_transform_of_its_model_value(target):
                 continue
             k_ref, y = played_model_argmin(p.theta, p.features(ctx), p.converged_counts)
             assert lead == k_ref and cost == float(p._cost(y))
+
+
+def test_fixed_arm_leader_equals_the_generic_rule_exactly():
+    # FixedArm skips the generic route when only its own arm was told a cost; the answer is
+    # the generic one, bit for bit, whatever was told (other arms, failures)
+    from bandit._base import Policy
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        K = int(rng.integers(1, 5))
+        arm = int(rng.integers(K))
+        p = bandit.FixedArm(list(np.linspace(1.0, 1.9, K)), arm=arm)
+        k, c = p.leader()
+        assert k is None and math.isnan(c)
+        for _ in range(int(rng.integers(1, 6))):
+            a = arm if rng.random() < 0.7 else int(rng.integers(K))
+            p.update(a, float(rng.uniform(0, 100)), converged=bool(rng.random() < 0.8))
+            fast, slow = p.leader(), Policy.leader(p)
+            assert fast[0] == slow[0]
+            assert fast[1] == slow[1] or (np.isnan(fast[1]) and np.isnan(slow[1]))
