@@ -272,6 +272,8 @@ class FamilyCB(Policy):
             kwargs = dict(self._inner_kwargs)
             if cls.contextual and bounds is not None and "context_bounds" not in kwargs:
                 kwargs["context_bounds"] = bounds
+            if cls.contextual and self._context_dim is not None and "context_dim" not in kwargs:
+                kwargs["context_dim"] = self._context_dim  # the same contexts as the family model
             try:
                 policy = cls(arms, seed=seed, **kwargs)
             except TypeError as exc:

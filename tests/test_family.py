@@ -351,3 +351,15 @@ def test_bad_saved_states_are_refused_by_name():
     with pytest.raises(ValueError, match=r"inner_states\[0\] is over"):
         Policy.from_state_dict(s)
     assert math.isfinite(Policy.from_state_dict(good).predict(0.5)[0])
+
+
+def test_context_dim_with_one_pair_of_bounds_reaches_the_inner_learners():
+    # one (low, high) pair for a 2-entry context, as ChebCB accepts it: the family model and
+    # the inner learner over the ω arms take the same contexts
+    arms = bandit.config_grid([1.2, 1.6], ["jacobi", "amg"])
+    p = bandit.FamilyCB(arms, context_bounds=(0.0, 1.0), context_dim=2, seed=0)
+    for c in ([0.5, 0.5], [0.1, 0.9], [0.9, 0.2]):
+        k = p.select(c)
+        p.update(k, 10.0 + k, context=c)
+    with pytest.raises(ValueError, match="2 entries"):
+        p.select(0.5)
