@@ -149,10 +149,10 @@ def _measured(payload):
         return (_is_int(v) if integer else _is_real(v) and math.isfinite(v)) and v >= 0
 
     keys = {"rate", "all", "per_work", "fit", "setup"}
-    # 'solve_floor' is absent from files written before it was kept
-    _need(isinstance(m, dict) and keys <= set(m) <= keys | {"solve_floor"},
+    # 'solve_floor' and 'served' are absent from files written before they were kept
+    _need(isinstance(m, dict) and keys <= set(m) <= keys | {"solve_floor", "served"},
           "measured must hold exactly 'rate', 'all', 'per_work', 'fit', 'setup' and "
-          "optionally 'solve_floor'")
+          "optionally 'solve_floor' and 'served'")
     pairs = m["rate"] + [m["all"]]
     _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
@@ -174,6 +174,11 @@ def _measured(payload):
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
                   for p in floor),
           "measured.solve_floor must be [arm index, solve cost >= 0] pairs")
+    served = m.get("served", [])
+    _need(isinstance(served, list)
+          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True)
+                  and nonneg(p[1], True) for p in served),
+          "measured.served must be [arm index, reuses >= 0] pairs")
     return m
 
 

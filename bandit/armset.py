@@ -115,8 +115,10 @@ class ArmSet:
         self._pcs = [None] * K
         self._built_round = [-1] * K
         self._built_its = [0] * K  # iterations of the converged solve that built the set-up
-        # runs of arm k on the user's clock that reused its latest set-up
+        # runs of arm k on the user's clock that reused its latest set-up, and whether arm k
+        # has built a set-up (saved with the tuner: a rival's rebuild is shared by them)
         self._uses = [0] * K
+        self._built_once = [False] * K
         self._stale = [False] * K
         # per family: cost units spent by iterations (set-up excluded), iterations
         self._rate = [[0.0, 0] for _ in range(max(self.n_families, 1))]
@@ -144,7 +146,9 @@ class ArmSet:
         of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
         depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
         first arm with that set-up, and so are the cheapest converged solves with each set-up
-        (set-up excluded), on which the guard refuses a rival that cannot win."""
+        (set-up excluded), on which the guard refuses a rival that cannot win; ``served``:
+        per arm that has built a set-up, the solves that reused its latest one (a rival's
+        rebuild is shared over them)."""
         keys = [c.setup_key for c in self.configs] if self.configs else []
 
         def by_arm(costs):
@@ -155,7 +159,9 @@ class ArmSet:
                 "per_work": [float(v) for v in self._per_work],
                 "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
                 "setup": by_arm(self._setup),
-                "solve_floor": by_arm(self._solve_floor)}
+                "solve_floor": by_arm(self._solve_floor),
+                "served": [[k, int(self._uses[k])] for k in range(len(self._uses))
+                           if self._built_once[k]]}
 
     def load_measured(self, state) -> None:
         """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
@@ -167,6 +173,8 @@ class ArmSet:
         # (a file written before the cheapest solves were kept: none seen)
         self._solve_floor = {self.configs[int(k)].setup_key: float(v)
                              for k, v in state.get("solve_floor", ())}
+        for k, uses in state.get("served", ()):  # (absent from older files: none built)
+            self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
         # the first solves' seconds per unit of work are not kept: the family's mean stands
         # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):
@@ -263,6 +271,7 @@ class ArmSet:
             if info.get("setup"):
                 self._built_round[k] = self.round
                 self._uses[k] = 0
+                self._built_once[k] = True
                 self._built_its[k] = res.iterations if res.converged else 0
                 self._stale[k] = False
                 key = self.configs[k].setup_key
@@ -494,7 +503,7 @@ class ArmSet:
         share = setup / (1 + pc.reuse) if setup else 0.0
         if rival and setup and self.configs[k].setup_key not in self._solve_floor:
             share = setup  # no solve with this set-up seen: reuse is not yet worth a build
-        elif rival and setup and pc.reuse and self._built_round[k] >= 0:
+        elif rival and setup and pc.reuse and self._built_once[k]:
             # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
             # reuse window — shared over as many as the set-up it replaces served
             share = setup / (1 + min(pc.reuse, self._uses[k]))

@@ -1034,7 +1034,7 @@ class Tuner:
             if len(measured["rate"]) != families:
                 raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
                                      f"families, expected {families} for these arms")
-            for part in ("setup", "solve_floor"):
+            for part in ("setup", "solve_floor", "served"):
                 for k, _ in measured.get(part, ()):
                     if not (k < tuner.policy.n_arms and arms.configs
                             and arms.configs[k].setup_key is not None):

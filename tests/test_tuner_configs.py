@@ -617,6 +617,15 @@ def test_load_checks_the_cheapest_solves_and_accepts_files_without_them(tmp_path
         with pytest.raises(bandit.TunerFileError, match=r"measured.solve_floor must be \[arm"):
             load(bad)
 
+    d = json.loads(json.dumps(data))
+    assert d["measured"]["served"] == [[1, 0]]  # reuse=0: built afresh at every solve
+    for bad, msg in (([[1, -1]], r"measured.served must be \[arm"),
+                     ([[0, 2]], "measured.served names arm 0, which has no set-up")):
+        d["measured"]["served"] = bad
+        (tmp_path / "v.json").write_text(json.dumps(d))
+        with pytest.raises(bandit.TunerFileError, match=msg):
+            Tuner.load(tmp_path / "v.json")
+
 
 @pytest.mark.parametrize("make", [lambda: gallery.laplacian_2d(40).tocsr(),
                                   lambda: mc_sequence(1, m=12)[0][0]])
@@ -692,3 +701,26 @@ def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served():
     assert res.converged and res.arm == 0 and pc.setups == 1
     assert t.history["budget"][-1] == 0 and t.history["cost"][-1] == pytest.approx(
         setup + floor)
+
+
+def test_save_and_load_mid_run_with_reuse_arms_tells_the_policy_the_same_costs(tmp_path):
+    # the solves each arm's latest set-up served are measured state (a rival's rebuild is
+    # shared over them), so a tuner saved and loaded mid-run refuses and charges the same
+    arms = config_grid([1.2, 1.6, 1.9], ["jacobi", "ic0", "amg"],
+                       reuse={"amg": [0, 4, 20], "ic0": [0, 3]})
+    L = gallery.laplacian_2d(20).tocsr()
+
+    def run(save_at):
+        t = Tuner(bandit.ChebCB(arms, context_bounds=(0, 10), seed=0), cost="work")
+        for s in range(28):
+            A = (L * (1 + 0.05 * np.sin(s)) + sp.diags_array(np.full(400, 0.02 * s))).tocsr()
+            t.solve(A, np.ones(400), context=float(s % 10))
+            if s == save_at:
+                t.save(tmp_path / "t.json")
+                t = Tuner.load(tmp_path / "t.json")
+        return t
+
+    whole, resumed = run(-1), run(13)
+    assert any(resumed._arms._built_once)
+    for key in ("arm", "cost", "budget", "censored"):
+        np.testing.assert_array_equal(whole.history[key], resumed.history[key])
