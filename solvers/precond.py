@@ -741,8 +741,9 @@ class AMG(Preconditioner):
     def setup_clock_floor(self, op, passes: float) -> float:
         """A lower bound, in seconds on this machine, of the wall-clock of a set-up on ``op``
         that counts at least ``passes`` matrix passes: pyamg's fixed cost of a set-up with
-        these settings (timed once per process on a 27-unknown 3-D Poisson matrix, where the
-        arithmetic is negligible) plus ``passes`` times the clock of one scipy product with
+        these settings (timed once per process on the smallest 3-D Poisson matrix of at least
+        27 unknowns and more than ``max_coarse``, where the arithmetic is negligible; left out
+        for a matrix with fewer entries) plus ``passes`` times the clock of one scipy product with
         ``op``'s matrix beyond a product's fixed cost (the best of three of each).
 
         pyamg's set-up runs scipy and compiled pyamg routines whose passes each cost at least
@@ -768,12 +769,20 @@ class AMG(Preconditioner):
         fixed = _AMG_FIXED_CLOCK.get(key)
         if fixed is None:
             fixed = _AMG_FIXED_CLOCK[key] = self._fixed_clock()
-        return fixed[0] + max(0.0, _best_product_seconds(op.matrix) - fixed[1]) * passes
+        setup, product, nnz = fixed
+        if op.nnz < nnz:  # smaller than the timed matrix: its set-up may cost less
+            setup = 0.0
+        return setup + max(0.0, _best_product_seconds(op.matrix) - product) * passes
 
     def _fixed_clock(self):
-        """(seconds of a set-up, seconds of a product) on the 27-unknown Poisson matrix."""
+        """(seconds of a set-up, seconds of a product, entries) on the smallest 3-D Poisson
+        matrix with more unknowns than ``max_coarse`` and at least 27 (a hierarchy of two
+        levels or more, as on any matrix the floor is asked about)."""
         pyamg = _pyamg()
-        T = _poisson_3x3x3()
+        side = 3
+        while side ** 3 <= self.max_coarse:
+            side += 1
+        T = _poisson_cube(side)
         state = np.random.get_state()
         np.random.seed(self.SEED)
         try:
@@ -784,7 +793,7 @@ class AMG(Preconditioner):
                 best = min(best, time.perf_counter() - t0)
         finally:
             np.random.set_state(state)
-        return best, _best_product_seconds(T)
+        return best, _best_product_seconds(T), T.nnz
 
     def _setup_mults(self, op):
         """Estimated multiply–adds of the set-up (see the class Notes)."""
@@ -828,16 +837,16 @@ class AMG(Preconditioner):
                 "amg_operator_complexity": float(ml.operator_complexity()) if ml else math.nan}
 
 
-#: per AMG settings: (seconds of a set-up, seconds of a product) on a 27-unknown matrix
+#: per AMG settings: (seconds of a set-up, seconds of a product, entries) on a small matrix
 _AMG_FIXED_CLOCK = {}
 
 
-def _poisson_3x3x3():
-    """The 7-point Laplacian on a 3 × 3 × 3 grid (27 unknowns), as a scipy CSR array."""
+def _poisson_cube(m):
+    """The 7-point Laplacian on an m × m × m grid, as a scipy CSR array."""
     import scipy.sparse as sp
 
-    L = sp.diags_array([-np.ones(2), 2 * np.ones(3), -np.ones(2)], offsets=[-1, 0, 1])
-    eye = sp.eye_array(3)
+    L = sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+    eye = sp.eye_array(m)
     A = (sp.kron(sp.kron(L, eye), eye) + sp.kron(sp.kron(eye, L), eye)
          + sp.kron(sp.kron(eye, eye), L))
     return sp.csr_array(A)
