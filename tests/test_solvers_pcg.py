@@ -642,3 +642,27 @@ def test_bench_pcg_smoke(tmp_path, capsys):
     assert bench_pcg.sanity(fake) == ["p cg: 0.80 × SpMV per iteration (< 1)"]
     assert "pcg" in __import__("experiments.cli", fromlist=["BENCHES"]).BENCHES
     assert callable(main)
+
+
+@pytest.mark.parametrize("max_coarse, side", [(10, 3), (26, 3), (27, 4), (30, 4), (200, 6)])
+def test_amg_clock_floor_times_a_hierarchy_of_two_levels(max_coarse, side):
+    # pyamg's fixed cost per set-up is timed on the smallest cube with more unknowns than
+    # max_coarse (else its set-up would be one level and the floor would collapse), and is
+    # left out for a matrix with fewer entries than that cube
+    import pyamg
+
+    from solvers.precond import _AMG_FIXED_CLOCK, _poisson_cube
+
+    amg = AMG(max_coarse=max_coarse)
+    big = prepare(gallery.laplacian_2d(40))
+    assert amg.setup_clock_floor(big, 100.0) > 0
+    key = (amg.strength, amg.theta, amg.smooth, amg.smoother, amg.sweeps, amg.max_coarse,
+           amg.max_levels)
+    setup, product, nnz = _AMG_FIXED_CLOCK[key]
+    cube = _poisson_cube(side)
+    assert nnz == cube.nnz and cube.shape[0] > max_coarse >= (side - 1) ** 3 or side == 3
+    assert len(pyamg.smoothed_aggregation_solver(cube, max_coarse=max_coarse).levels) >= 2
+    assert setup > 0 and product > 0
+    small = prepare(gallery.laplacian_2d(int(np.sqrt(max_coarse)) + 1))
+    if small.n > max_coarse and small.nnz < nnz:  # the fixed part is left out
+        assert amg.setup_clock_floor(small, 0.0) == 0.0
