@@ -295,7 +295,9 @@ class Tuner:
         self.guard = guard
         self.audit_budget = audit_budget
         self.audit_seed = audit_seed
-        self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if audit_budget else None
+        # one arm: every cost is observed, so there is nothing to audit
+        self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
+            audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
         self.progress, self.callback = progress, callback
         # one attribute test per solve when both are off
@@ -1049,8 +1051,8 @@ class Tuner:
             rows = tuner._rows
             tuner._paid = list(paid) if paid is not None else [float(c) for c in rows["cost"]]
             tuner._paid_sum = float(sum(tuner._paid))
-        if data["auditor"] is not None:
-            tuner._auditor.load_state(data["auditor"])
+        if data["auditor"] is not None and tuner._auditor is not None:
+            tuner._auditor.load_state(data["auditor"])  # (a one-arm tuner audits nothing)
         return tuner
 
     def __repr__(self):
