@@ -241,7 +241,9 @@ def _precond_options(p: argparse.ArgumentParser):
                    help="rounds; round r runs the learners with seed r (default %(default)s)")
     p.add_argument("--learner", type=_precond_learner, default=LEARNER,
                    help="policy of the configuration and ω-only learners; 'default': the "
-                        "library's recommended learner (default %(default)s)")
+                        "library's recommended learner; 'familycb': FamilyCB over the "
+                        "configurations, its inner learner (ChebCB) over ω "
+                        "(default %(default)s)")
     p.add_argument("--omegas", type=_omega, nargs="+", default=list(OMEGAS),
                    help="ω of the SSOR-PCG arms (default %(default)s)")
     p.add_argument("--anchors", choices=ANCHORS, nargs="*", default=list(ANCHORS),
@@ -685,6 +687,9 @@ def _check_precond(args):
     args.m = list(dict.fromkeys(args.m))
     args.sequences = list(dict.fromkeys(args.sequences))
     args.omegas = list(dict.fromkeys(args.omegas))
+    if args.compare is not None and args.compare == args.learner:
+        raise UsageError(f"--compare {args.compare} is the --learner itself: the two rows would "
+                         f"be the same learner under the same label (give another policy)")
     try:
         import pyamg  # noqa: F401 - the grid's AMG arms and the pyamg anchors
     except ImportError:

@@ -167,6 +167,8 @@ def test_command_line(tmp_path, capsys):
     (["--cap", "1"], "argument --cap: must be a number > 1, got 1"),
     (["--sequences", "heat3d"], "argument --sequences: invalid choice: 'heat3d'"),
     (["--anchors", "petsc"], "argument --anchors: invalid choice: 'petsc'"),
+    (["--learner", "familycb", "--compare", "familycb"], "--compare familycb is the --learner"),
+    (["--compare", "chebcb"], "--compare chebcb is the --learner itself"),
 ])
 def test_command_line_refuses_bad_arguments_before_computing(args, fragment, tmp_path, capsys):
     rc = main(["precond", *args, "--out", str(tmp_path / "r")])
