@@ -487,11 +487,20 @@ def _q(v):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.bench_layout",
-                                 description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6])
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--index", choices=("own", "user"), default="user")
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.bench_layout",
+        description="Could a solve read the user's CSR arrays directly? The solvers' kernels "
+                    "on the split layout against the same kernels on plain CSR rows, per "
+                    "iteration (medians and quartiles of paired rounds), and the parts of the "
+                    "refresh of a working copy per call.")
+    ap.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6],
+                    help="approximate numbers of unknowns (default %(default)s)")
+    ap.add_argument("--rounds", type=int, default=15,
+                    help="paired rounds per size (default %(default)s)")
+    ap.add_argument("--index", choices=("own", "user"), default="user",
+                    help="arrays the plain-CSR kernels read: the prepared operator's own "
+                         "unsigned index copies and values, or the scipy matrix's own int32 "
+                         "arrays and data, as a direct path would (default %(default)s)")
     args = ap.parse_args(argv)
     from experiments.bench_tuner import make_systems
 
