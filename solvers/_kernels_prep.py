@@ -251,9 +251,11 @@ def finite_sumsq(v):
 
 
 @numba.njit(cache=True)
-def check_rhs(b, x0):
+def check_rhs(b, x0, out):
     """``(non-finite entries of b, Σ b², non-finite entries of x0)`` in one call: the checks of
-    a solve's right-hand side and start (``x0`` empty when there is none)."""
+    a solve's right-hand side and start (``x0`` empty when there is none); ``out``, unless
+    empty, receives a copy of ``x0`` in the same pass (a solve's start vector for the cost of
+    reading ``x0`` once)."""
     bad_b = 0
     sumsq = 0.0
     for i in range(b.size):
@@ -261,26 +263,12 @@ def check_rhs(b, x0):
         bad_b += not np.isfinite(v)
         sumsq += v * v
     bad_x = 0
-    for i in range(x0.size):
-        bad_x += not np.isfinite(x0[i])
-    return bad_b, sumsq, bad_x
-
-
-@numba.njit(cache=True)
-def check_rhs_copy(b, x0, out):
-    """:func:`check_rhs` and ``out[:] = x0`` in the same pass: a solve's checks and its start
-    vector (a copy of ``x0``) for the cost of reading ``b`` and ``x0`` once."""
-    bad_b = 0
-    sumsq = 0.0
-    for i in range(b.size):
-        v = b[i]
-        bad_b += not np.isfinite(v)
-        sumsq += v * v
-    bad_x = 0
+    copy = out.size > 0
     for i in range(x0.size):
         v = x0[i]
         bad_x += not np.isfinite(v)
-        out[i] = v
+        if copy:
+            out[i] = v
     return bad_b, sumsq, bad_x
 
 

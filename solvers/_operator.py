@@ -642,6 +642,23 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     return out, float(_prep.scaled_norm(out))
 
 
+def _rhs_norm(b, x0, n: int, out):
+    """``‖b‖`` when ``b`` is a finite contiguous float64 vector of length ``n`` and ``x0``
+    ``None`` or a finite float64 vector of that length (copied into ``out`` unless ``out`` is
+    empty), in one compiled call; ``None`` for anything else (the caller's checks then name
+    the problem)."""
+    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1 and b.size == n
+            and b.flags.c_contiguous
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype == np.float64
+                                and x0.ndim == 1 and x0.size == n))):
+        bad_b, sumsq, bad_x = _prep.check_rhs(b, _EMPTY_VALUES if x0 is None else x0, out)
+        if not (bad_b or bad_x):
+            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+                return math.sqrt(sumsq)
+            return float(_prep.scaled_norm(b))
+    return None
+
+
 def check_rhs(b, x0, n: int):
     """``(b, ‖b‖, x0)`` for a solve of ``n`` unknowns: ``b`` a finite contiguous float64
     vector (the caller's array itself when it is one, else a copy), ``x0`` ``None`` or a
@@ -656,15 +673,9 @@ def check_rhs(b, x0, n: int):
     >>> norm, x0
     (5.0, None)
     """
-    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1 and b.size == n
-            and b.flags.c_contiguous
-            and (x0 is None or (type(x0) is np.ndarray and x0.dtype == np.float64
-                                and x0.ndim == 1 and x0.size == n))):
-        bad_b, sumsq, bad_x = _prep.check_rhs(b, _EMPTY_VALUES if x0 is None else x0)
-        if not (bad_b or bad_x):
-            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
-                return b, math.sqrt(sumsq), x0
-            return b, float(_prep.scaled_norm(b)), x0
+    norm = _rhs_norm(b, x0, n, _EMPTY_VALUES)
+    if norm is not None:
+        return b, norm, x0
     b, b_norm = check_vector_norm(b, n, "b", copy=False)  # the message for anything else
     return b, b_norm, None if x0 is None else check_vector(x0, n, "x0")
 
@@ -683,15 +694,10 @@ def check_rhs_start(b, x0, n: int, copy: bool = True):
     """
     if not copy or x0 is None:
         return (*check_rhs(b, x0, n), None)
-    if (type(b) is np.ndarray and b.dtype == np.float64 and b.ndim == 1
-            and b.size == n and b.flags.c_contiguous and type(x0) is np.ndarray
-            and x0.dtype == np.float64 and x0.ndim == 1 and x0.size == n):
-        x = np.empty(n)
-        bad_b, sumsq, bad_x = _prep.check_rhs_copy(b, x0, x)
-        if not (bad_b or bad_x):
-            if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
-                return b, math.sqrt(sumsq), x0, x
-            return b, float(_prep.scaled_norm(b)), x0, x
+    x = np.empty(n)
+    norm = _rhs_norm(b, x0, n, x)
+    if norm is not None:
+        return b, norm, x0, x
     b, b_norm, x0 = check_rhs(b, x0, n)  # the message for anything else
     return b, b_norm, x0, None if x0 is None else x0.copy()
 
