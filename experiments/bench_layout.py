@@ -71,28 +71,28 @@ def _near(data, pos):
 
 
 @numba.njit(cache=True, inline="always", fastmath=CONTRACT)
-def _lower(indptr, indices, data, lend, lnk, inv_diag, omega, i, rhs, v, prev):
-    st = np.uintp(indptr[i])
-    en = lend[i]
-    inv = inv_diag[i]
+def _row_dot(indices, data, st, en, v):
+    """``Σ_{st ≤ k < en} data[k] · v[indices[k]]``, summed from the first term as the
+    solvers' kernels sum."""
     s = 0.0
     if en > st:
         s = data[st] * v[np.uintp(indices[st])]
         for k in range(st + U1, en):
             s += data[k] * v[np.uintp(indices[k])]
+    return s
+
+
+@numba.njit(cache=True, inline="always", fastmath=CONTRACT)
+def _lower(indptr, indices, data, lend, lnk, inv_diag, omega, i, rhs, v, prev):
+    inv = inv_diag[i]
+    s = _row_dot(indices, data, np.uintp(indptr[i]), lend[i], v)
     return (inv * rhs - (omega * inv) * s) - (omega * inv * _near(data, lnk[i])) * prev
 
 
 @numba.njit(cache=True, inline="always", fastmath=CONTRACT)
 def _upper(indptr, indices, data, ustart, unk, inv_diag, omega, i, rhs, v, prev):
-    st = ustart[i]
-    en = np.uintp(indptr[i + 1])
     inv = inv_diag[i]
-    s = 0.0
-    if en > st:
-        s = data[st] * v[np.uintp(indices[st])]
-        for k in range(st + U1, en):
-            s += data[k] * v[np.uintp(indices[k])]
+    s = _row_dot(indices, data, ustart[i], np.uintp(indptr[i + 1]), v)
     return (inv * rhs - (omega * inv) * s) - (omega * inv * _near(data, unk[i])) * prev
 
 
