@@ -202,13 +202,27 @@ class Preconditioner:
         self.setup(op)
         return "built"
 
-    def _require_built(self, r):
+    def _require_built(self, r, out=None):
+        """``(r, out)`` for :meth:`apply`: ``r`` as a float64 vector of length ``n``, and
+        ``out`` the caller's array (checked: the kernels write ``n`` float64 values into it
+        with no bounds check) or a new vector."""
         if self._op is None:
             raise RuntimeError(f"{self.label}: call setup(A) before apply")
+        n = self._op.n
         r = np.ascontiguousarray(r, dtype=np.float64)
-        if r.shape != (self._op.n,):
-            raise ValueError(f"r has shape {r.shape}, expected ({self._op.n},)")
-        return r
+        if r.shape != (n,):
+            raise ValueError(f"r has shape {r.shape}, expected ({n},)")
+        if out is None:
+            return r, np.empty(n)
+        if not isinstance(out, np.ndarray):
+            raise ValueError(f"out must be a float64 numpy array of shape ({n},), got a "
+                             f"{type(out).__name__}")
+        if out.dtype != np.float64 or out.shape != (n,):
+            raise ValueError(f"out must be a float64 numpy array of shape ({n},), got "
+                             f"{out.dtype} of shape {out.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+        return r, out
 
     # -- application ------------------------------------------------------------------------
     def apply(self, r, out=None) -> np.ndarray:
@@ -323,9 +337,7 @@ class NoPreconditioner(Preconditioner):
         return 0.0
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        if out is None:
-            return r.copy()
+        r, out = self._require_built(r, out)
         out[:] = r
         return out
 
@@ -354,8 +366,7 @@ class Jacobi(Preconditioner):
         return op.n / op.nnz
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         KP.jacobi_apply(self._inv, r, out)
         return out
 
@@ -408,8 +419,7 @@ class SSOR(Preconditioner):
         return 0.0
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         op = self._op
         lower, upper = op.split_triangles()
         KP.ssor_apply(*lower, *upper, op.diagonal, op.inv_diagonal, self.omega,
@@ -544,8 +554,7 @@ class IC0(Preconditioner):
         return sp.csr_array(sp.coo_array((v, (r, c)), shape=(n, n)))
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         KP.ic0_apply(*self._solve_arrays, r, out)
         return out
 
@@ -823,8 +832,7 @@ class AMG(Preconditioner):
         return total + float(nc) ** 3
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         self._cycle(r, out)
         return out
 
