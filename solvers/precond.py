@@ -45,6 +45,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_pcg as KP
+from . import _kernels_ssor as KS
 from ._operator import check_omega, prepare
 
 __all__ = ["Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
@@ -962,6 +963,8 @@ def work_model(method: str, A, pc=None) -> WorkModel:
                   ``ic0``: ``2(N_L + n)``; ``amg``: the
                   cycle, see :class:`AMG`)
     ``ssor_pcg``  ``2N_U + N_L + 14n`` (Eisenstat form)   ``2N + 2N_U + N_L + 7n``
+                  (ω < 1/2: ``N + N_L + N_U + 9n``,       (ω < 1/2: ``2N + N_L + N_U + 6n``)
+                  the plain form)
     ``sor``       ``N + N_U + 5n`` (sweep and residual)   ``N + n``
     ============  ======================================  ==================================
 
@@ -975,7 +978,9 @@ def work_model(method: str, A, pc=None) -> WorkModel:
     A : matrix or CSROperator
     pc : Preconditioner, str or dict, optional
         For ``method="pcg"``: a preconditioner (set up for ``A`` here if it is not built yet;
-        ``setup`` is the work of its latest set-up).
+        ``setup`` is the work of its latest set-up).  For ``method="ssor_pcg"``: its SSOR
+        preconditioner, for the ω (``ssor_pcg`` runs the plain form below ω = 1/2, see
+        :func:`solvers.ssor_pcg`); without it the Eisenstat form's figures.
 
     Examples
     --------
@@ -994,6 +999,11 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         NU = float(up[-1]) + float(np.count_nonzero(unear))
         if method == "sor":
             return WorkModel(0.0, (N + NU + 5 * n) / N, (N + n) / N)
+        omega = None if pc is None else getattr(preconditioner(pc), "omega", None)
+        if omega is not None and omega < KS.EISENSTAT_MIN_OMEGA:
+            # ssor_pcg_plain_solve: product and pᵀAp, update and ‖r‖², the two solves with
+            # their scalings, rᵀz and the direction; start and end: two residuals, one solve
+            return WorkModel(0.0, (N + NL + NU + 9 * n) / N, (2 * N + NL + NU + 6 * n) / N)
         return WorkModel(0.0, (2 * NU + NL + 14 * n) / N, (2 * N + 2 * NU + NL + 7 * n) / N)
     if method != "pcg":
         raise ValueError(f"method must be 'cg', 'pcg', 'ssor_pcg' or 'sor', got {method!r}")
@@ -1001,7 +1011,7 @@ def work_model(method: str, A, pc=None) -> WorkModel:
     if pc.name == "none":
         return work_model("cg", op)
     if pc.name == "ssor":
-        return work_model("ssor_pcg", op)
+        return work_model("ssor_pcg", op, pc)
     if not pc.built:
         pc.setup(op)
     a = pc.apply_mults(op)

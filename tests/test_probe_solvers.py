@@ -6,7 +6,8 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from solvers import gallery, preconditioner
+import dense_gold as gold
+from solvers import gallery, pcg, preconditioner, ssor_pcg
 
 PCS = ["none", "jacobi", {"pc": "ssor", "omega": 1.3}, "ic0", "amg"]
 
@@ -51,3 +52,51 @@ def test_apply_refuses_a_read_only_out(spec):
     with pytest.raises(ValueError, match="read-only"):
         pc.apply(np.ones(6), out=out)
     assert not out.any()
+
+
+def _true_residual(A, b, x):
+    return np.linalg.norm(b - A @ x)
+
+
+@pytest.mark.parametrize("order", ["paper", "textbook"])
+@pytest.mark.parametrize("omega", [1e-8, 1e-12, 1e-300])
+def test_ssor_pcg_with_tiny_omega_is_jacobi_pcg(omega, order):
+    # SSOR(ω) → D/(2ω) as ω → 0, and CG does not see a constant factor of M: the iterates
+    # tend to Jacobi-PCG's.  The Eisenstat form cancelled 1/ω of its digits here and never
+    # converged (ω = 1e-300: a "breakdown" on an SPD matrix).
+    A = gallery.laplacian_2d(8)
+    b = np.random.default_rng(0).standard_normal(64)
+    count, _ = gold.pcg_count(A, b, lambda r: r / A.diagonal())
+    res = ssor_pcg(A, b, omega, order=order, maxiter=500)
+    assert res.converged and abs(res.iterations - count) <= 1
+    assert _true_residual(A, b, res.x) <= 1e-8 * np.linalg.norm(b)
+    assert pcg(A, b, {"pc": "ssor", "omega": omega, "order": order}).iterations == res.iterations
+
+
+@pytest.mark.parametrize("omega", [1e-3, 1e-2, 0.3, 1.0])
+def test_ssor_pcg_below_one_matches_the_dense_operator_on_an_ill_conditioned_matrix(omega):
+    # the Laplacian shifted to λ_min = 1e-6 (condition 8e6): the Eisenstat form's product lost
+    # (2 − ω)/ω of its accuracy and took 151 iterations at ω = 1e-2 (10 000, not converged,
+    # at 1e-3) where PCG with the dense operator takes 48
+    L = gallery.laplacian_2d(10)
+    A = sp.csr_array(L - (8 * np.sin(np.pi / 22) ** 2 - 1e-6) * sp.eye_array(100))
+    b = np.random.default_rng(1).standard_normal(100)
+    for order in ("paper", "textbook"):
+        count, _ = gold.pcg_count(A, b, lambda r: gold.ssor_apply(A, r, omega, order))
+        res = ssor_pcg(A, b, omega, order=order)
+        assert res.converged and abs(res.iterations - count) <= 1, (order, res.iterations, count)
+        assert _true_residual(A, b, res.x) <= 1e-8 * np.linalg.norm(b)
+
+
+def test_work_model_follows_the_form_ssor_pcg_runs():
+    from solvers import SSOR, work_model
+    A = gallery.laplacian_2d(20)
+    eisenstat = work_model("ssor_pcg", A)
+    assert work_model("ssor_pcg", A, SSOR(1.5)) == eisenstat
+    plain = work_model("ssor_pcg", A, SSOR(0.2))
+    # a product with A (N), the two triangular solves (N - n) and nine vector operations
+    N, n = A.nnz, A.shape[0]
+    assert plain.per_iteration == pytest.approx((N + (N - n) + 9 * n) / N)
+    assert plain.per_iteration != eisenstat.per_iteration
+    res = pcg(A, np.ones(400), {"pc": "ssor", "omega": 0.2})
+    assert res.info["iteration_work"] == plain.per_iteration
