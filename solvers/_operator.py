@@ -583,9 +583,42 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
-    if sp.issparse(M) and M.format == "csr":
-        return M  # CSROperator copies what it keeps and sorts only if needed
+    if sp.issparse(M) and M.format in ("csr", "csc"):
+        _check_compressed(M)
+        if M.format == "csr":
+            return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
+
+
+def _check_compressed(M):
+    """Raise ``ValueError`` unless the index arrays of the CSR or CSC matrix ``M`` describe a
+    matrix of its shape.
+
+    scipy's constructors check only their lengths (the rest is ``check_format(full_check=True)``,
+    which may rewrite the caller's arrays), and the kernels index without bounds checks: a
+    column index out of range read or wrote outside the vectors (a segmentation fault at best),
+    and an index beyond 2³² would wrap in 32-bit index arrays.  Three vectorised passes.
+    """
+    kind, (major, minor) = ("column", M.shape) if M.format == "csr" else ("row", M.shape[::-1])
+    indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
+    where = f"A is not a valid {M.format.upper()} matrix"
+    if indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1:
+        raise ValueError(f"{where}: indptr has shape {indptr.shape}, expected ({major + 1},)")
+    if indptr[0] != 0:
+        raise ValueError(f"{where}: indptr starts at {indptr[0]}, not 0")
+    steps = np.diff(indptr)
+    if steps.size and steps.min() < 0:
+        first = int(np.argmax(steps < 0))
+        raise ValueError(f"{where}: indptr decreases at position {first + 1} "
+                         f"({indptr[first]} then {indptr[first + 1]})")
+    nnz = int(indptr[-1])
+    if nnz > indices.size or nnz > np.size(M.data):
+        raise ValueError(f"{where}: indptr ends at {nnz}, beyond its {indices.size} indices")
+    if nnz:
+        lo, hi = indices[:nnz].min(), indices[:nnz].max()
+        if lo < 0 or hi >= minor:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{where}: {kind} index {bad} out of range for shape {M.shape}")
 
 
 def _check_dtype(dtype, name):

@@ -100,3 +100,29 @@ def test_work_model_follows_the_form_ssor_pcg_runs():
     assert plain.per_iteration != eisenstat.per_iteration
     res = pcg(A, np.ones(400), {"pc": "ssor", "omega": 0.2})
     assert res.info["iteration_work"] == plain.per_iteration
+
+
+def _corrupt(fmt, where, value):
+    """A scipy matrix whose index arrays scipy's constructor accepts unchecked (it checks them
+    only in ``check_format(full_check=True)``)."""
+    M = getattr(sp, f"{fmt}_array")(gallery.laplacian_1d(5))
+    indices, indptr = M.indices.astype(np.int64), M.indptr.astype(np.int64)
+    (indices if where == "indices" else indptr)[2] = value
+    return getattr(sp, f"{fmt}_array")((M.data, indices, indptr), shape=(5, 5))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("where, value, fragment", [
+    ("indices", -1, "index -1"),          # read x[-1 as unsigned]: a segmentation fault
+    ("indices", 5, "index 5"),
+    ("indices", 2 ** 32 + 1, "index 4294967297"),  # would wrap to 1 in 32-bit indices
+    ("indptr", 1, "decreas"),
+])
+def test_prepare_refuses_index_arrays_out_of_range(fmt, where, value, fragment):
+    from solvers import cg, prepare, sor
+    A = _corrupt(fmt, where, value)
+    for call in (lambda: prepare(A), lambda: sor(A, np.ones(5), 1.2),
+                 lambda: cg(A, np.ones(5))):
+        with pytest.raises(ValueError, match="not a valid") as err:
+            call()
+        assert fragment in str(err.value)
