@@ -22,6 +22,8 @@ __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
+#: Up to this size a spectrum on which ARPACK does not converge is computed densely instead.
+DENSE_FALLBACK_LIMIT = 6000
 
 
 def jacobi_spectral_radius(A) -> float:
@@ -46,15 +48,32 @@ def jacobi_spectral_radius(A) -> float:
         J = sp.diags_array(s) @ (sp.diags_array(d) - op.matrix) @ sp.diags_array(s)
     else:
         J = sp.diags_array(1.0 / d) @ (sp.diags_array(d) - op.matrix)
+    if J.count_nonzero() == 0:  # a diagonal matrix: ARPACK cannot start on J = 0
+        return 0.0
     if op.n <= DENSE_LIMIT:
-        dense = J.toarray()
-        ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
-        return float(np.max(np.abs(ev)))
+        return _dense_radius(J, symmetric)
     k = 2  # the largest-magnitude eigenvalues often come as a ± pair (bipartite graphs)
-    if symmetric:
-        ev = spla.eigsh(sp.csr_array(J), k=k, which="LM", tol=1e-10, return_eigenvectors=False)
-    else:
-        ev = spla.eigs(sp.csr_array(J), k=k, which="LM", tol=1e-10, return_eigenvectors=False)
+    try:
+        if symmetric:
+            ev = spla.eigsh(sp.csr_array(J), k=k, which="LM", tol=1e-10,
+                            return_eigenvectors=False)
+        else:
+            ev = spla.eigs(sp.csr_array(J), k=k, which="LM", tol=1e-10,
+                           return_eigenvectors=False)
+    except spla.ArpackNoConvergence as exc:
+        # extreme eigenvalues clustered (a singular graph Laplacian: ±1 and 1 − O(1/n²))
+        if op.n <= DENSE_FALLBACK_LIMIT:
+            return _dense_radius(J, symmetric)
+        raise ValueError(
+            f"the Jacobi spectral radius of this matrix (n = {op.n}) cannot be computed: "
+            f"ARPACK did not converge ({exc}); its largest eigenvalues are clustered, "
+            "typically with ρ_J at or next to 1") from exc
+    return float(np.max(np.abs(ev)))
+
+
+def _dense_radius(J, symmetric: bool) -> float:
+    dense = J.toarray()
+    ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
     return float(np.max(np.abs(ev)))
 
 
