@@ -162,3 +162,29 @@ def test_jacobi_spectral_radius_falls_back_to_dense_when_arpack_does_not_converg
     monkeypatch.setattr(spectral, "DENSE_FALLBACK_LIMIT", 100)
     with pytest.raises(ValueError, match="ARPACK did not converge"):
         spectral.jacobi_spectral_radius(A)
+
+
+@pytest.mark.parametrize("mu", [1e-300, 1e-40, 5e-33])
+def test_ssor_omega_stays_inside_the_open_interval(mu):
+    # 2 / (1 + √(2μ)) rounds to 2.0 for μ below about 6e-33, an ω every solver refuses
+    from solvers import ssor_pcg
+    from solvers.spectral import ssor_omega
+    w = ssor_omega(mu)
+    assert 1.99 < w < 2.0
+    assert ssor_pcg(gallery.laplacian_1d(3), np.ones(3), w).converged
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, [0.5], True, 1 + 0j])
+def test_spectral_formulas_name_a_bad_argument(bad):
+    from solvers.spectral import ssor_omega, young_omega
+    with pytest.raises(ValueError, match="rho_j must be a real number"):
+        young_omega(bad)
+    with pytest.raises(ValueError, match="mu_min must be a real number"):
+        ssor_omega(bad)
+
+
+@pytest.mark.parametrize("bad", [None, True, float("nan"), 2.5, "3"])
+def test_estimate_spectrum_names_a_bad_step_count(bad):
+    from solvers.spectral import estimate_spectrum
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        estimate_spectrum(gallery.laplacian_1d(4), steps=bad)
