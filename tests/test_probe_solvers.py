@@ -188,3 +188,29 @@ def test_estimate_spectrum_names_a_bad_step_count(bad):
     from solvers.spectral import estimate_spectrum
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         estimate_spectrum(gallery.laplacian_1d(4), steps=bad)
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: gallery.laplacian_1d(2.5), "n must be an integer >= 1, got 2.5"),
+    (lambda: gallery.laplacian_1d("3"), "n must be an integer >= 1, got '3'"),
+    (lambda: gallery.laplacian_2d(True), "m must be an integer >= 1, got True"),
+    (lambda: gallery.laplacian_2d(0), "m must be an integer >= 1, got 0"),
+    (lambda: gallery.anisotropic_2d(0), "m must be an integer >= 1, got 0"),
+    (lambda: gallery.crank_nicolson_2d(1, 0.1), "nx must be an integer >= 2, got 1"),
+    (lambda: gallery.jacobi_radius_laplacian_2d(-1), "m must be an integer >= 1, got -1"),
+    (lambda: gallery.jacobi_radius_laplacian_2d(0), "m must be an integer >= 1, got 0"),
+    (lambda: gallery.random_spd(0), "n must be an integer >= 1, got 0"),
+    (lambda: gallery.random_spd(5, shift=-10.0), "shift must be >= 0"),
+    (lambda: gallery.random_diagonally_dominant(0), "n must be an integer >= 1, got 0"),
+])
+def test_gallery_names_a_bad_argument(call, fragment):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert fragment in str(err.value)
+
+
+def test_gallery_accepts_numpy_integers():
+    A = gallery.laplacian_2d(np.int64(3))
+    assert A.shape == (9, 9)
+    assert gallery.jacobi_radius_laplacian_2d(np.int32(10)) == pytest.approx(np.cos(np.pi / 11))
+    assert gallery.crank_nicolson_2d(np.int64(2), 0.1).shape == (1, 1)
