@@ -309,11 +309,12 @@ class CSROperator:
 
     @property
     def inv_diagonal(self) -> np.ndarray:
-        """``1 / a_ii`` (0 where the diagonal is zero or missing), cached: the kernels multiply
+        """``1 / a_ii`` (0 where the diagonal is zero, missing or too small to invert), cached: the kernels multiply
         instead of dividing once per row and sweep."""
         if self._inv_diagonal is None:
             inv = np.zeros(self.n)
-            np.divide(1.0, self.diagonal, out=inv, where=self.diagonal != 0.0)
+            np.divide(1.0, self.diagonal, out=inv,
+                      where=np.abs(self.diagonal) > _prep.TINY_DIAGONAL)
             self._inv_diagonal = inv
         return self._inv_diagonal
 
@@ -423,7 +424,10 @@ class CSROperator:
             self._diag_check = _prep.diagonal_problems(self.has_diagonal, self.diagonal)
         first_bad, n_bad, first_neg, n_neg = self._diag_check
         if n_bad:
-            kind = "explicit zero" if self.has_diagonal[first_bad] else "missing"
+            d = float(self.diagonal[first_bad])
+            kind = ("missing" if not self.has_diagonal[first_bad] else "explicit zero"
+                    if d == 0.0 else f"a_ii = {d:.3g}, too small to invert: 1/a_ii overflows; "
+                    "rescale A")
             raise ValueError(
                 f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
                 f"rows in all); {solver} divides by a_ii")

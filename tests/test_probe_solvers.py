@@ -214,3 +214,31 @@ def test_gallery_accepts_numpy_integers():
     assert A.shape == (9, 9)
     assert gallery.jacobi_radius_laplacian_2d(np.int32(10)) == pytest.approx(np.cos(np.pi / 11))
     assert gallery.crank_nicolson_2d(np.int64(2), 0.1).shape == (1, 1)
+
+
+@pytest.mark.parametrize("spec", ["sor", "ssor_pcg", "jacobi", "ic0", "amg"])
+def test_a_diagonal_too_small_to_invert_is_refused_like_a_zero(spec):
+    # a_ii = 4e-310: 1/a_ii overflows, and the solvers returned NaN ("diverged",
+    # "breakdown") or pyamg's "array must not contain infs or NaNs"
+    from solvers import prepare, sor
+    A = gallery.laplacian_1d(4) * 1e-310
+    b = np.ones(4)
+    call = {"sor": lambda: sor(A, b, 1.2), "ssor_pcg": lambda: ssor_pcg(A, b, 1.2)}.get(
+        spec, lambda: pcg(A, b, spec))
+    with pytest.raises(ValueError, match=r"row 0 \(a_ii = 2e-310, too small to invert"):
+        call()
+    # the same on a refresh of a working copy
+    op = prepare(gallery.laplacian_1d(4), overwrite=True)
+    op = prepare(sp.csr_array(A), like=op, overwrite=True)
+    with pytest.raises(ValueError, match="too small to invert"):
+        sor(op, b, 1.2)
+
+
+def test_the_smallest_invertible_diagonal_is_solved():
+    # 1e-308 is tiny but 1/a_ii is finite: solved to tolerance (x ≈ 1e308 / 2 is finite too)
+    from solvers import sor
+    A = sp.csr_array(sp.diags_array([1e-308, 1.0, 2.0]))
+    b = np.array([1e-1, 1.0, 1.0])
+    for res in (sor(A, b, 1.0), ssor_pcg(A, b, 1.0), pcg(A, b, "jacobi")):
+        assert res.converged
+        np.testing.assert_allclose(res.x, [1e307, 1.0, 0.5], rtol=1e-12)
