@@ -182,7 +182,9 @@ class Preconditioner:
         self._stale = True
 
     def _build(self, op) -> float:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _build(op): set up for the CSROperator op "
+            "and return the set-up's work (matrix-pass equivalents)")
 
     def _ready(self, op) -> str:
         """Make the preconditioner usable for ``op``: ``"current"`` (built for this operator,
@@ -228,7 +230,7 @@ class Preconditioner:
     # -- application ------------------------------------------------------------------------
     def apply(self, r, out=None) -> np.ndarray:
         """``z = M⁻¹ r`` (into ``out`` if given)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement apply(r, out=None)")
 
     def apply_mults(self, op) -> float:
         """Multiply–adds of one application (needs a set-up for ``amg``); NaN (unknown) for a

@@ -242,3 +242,21 @@ def test_the_smallest_invertible_diagonal_is_solved():
     for res in (sor(A, b, 1.0), ssor_pcg(A, b, 1.0), pcg(A, b, "jacobi")):
         assert res.converged
         np.testing.assert_allclose(res.x, [1e307, 1.0, 0.5], rtol=1e-12)
+
+
+def test_a_user_preconditioner_missing_a_method_says_which():
+    from solvers import Preconditioner
+
+    class Half(Preconditioner):
+        name = "half"
+
+    A = gallery.laplacian_1d(4)
+    with pytest.raises(NotImplementedError, match=r"Half must implement _build\(op\)"):
+        pcg(A, np.ones(4), Half())
+
+    class Built(Half):
+        def _build(self, op):
+            return 0.0
+
+    with pytest.raises(NotImplementedError, match=r"Built must implement apply"):
+        pcg(A, np.ones(4), Built())
