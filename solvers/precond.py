@@ -1001,7 +1001,13 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         NU = float(up[-1]) + float(np.count_nonzero(unear))
         if method == "sor":
             return WorkModel(0.0, (N + NU + 5 * n) / N, (N + n) / N)
-        omega = None if pc is None else getattr(preconditioner(pc), "omega", None)
+        omega = None
+        if pc is not None and method == "ssor_pcg":
+            pc = preconditioner(pc)
+            if pc.name != "ssor":
+                raise ValueError(f"work_model('ssor_pcg', A, pc): pc must be an SSOR "
+                                 f"preconditioner (its ω), got {pc.label!r}")
+            omega = pc.omega
         if omega is not None and omega < KS.EISENSTAT_MIN_OMEGA:
             # ssor_pcg_plain_solve: product and pᵀAp, update and ‖r‖², the two solves with
             # their scalings, rᵀz and the direction; start and end: two residuals, one solve

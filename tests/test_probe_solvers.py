@@ -100,6 +100,9 @@ def test_work_model_follows_the_form_ssor_pcg_runs():
     assert plain.per_iteration != eisenstat.per_iteration
     res = pcg(A, np.ones(400), {"pc": "ssor", "omega": 0.2})
     assert res.info["iteration_work"] == plain.per_iteration
+    assert work_model("ssor_pcg", A, {"pc": "ssor", "omega": 0.2}) == plain
+    with pytest.raises(ValueError, match="pc must be an SSOR preconditioner"):
+        work_model("ssor_pcg", A, "jacobi")
 
 
 def _corrupt(fmt, where, value):
