@@ -108,6 +108,8 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     # the true residual, not a running estimate
     if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
+        if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
+            raise _out_of_range(name, rnorm, b_norm)
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
     seconds = time.perf_counter() - t0
@@ -115,6 +117,15 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                        residual_norm=float(rnorm), omega=omega, solver=name,
                        reason=_STATUS[int(status)], seconds=seconds, backend="numba",
                        b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+
+
+def _out_of_range(name, rnorm, b_norm):
+    """The error of a solve whose residual is not finite: the start's residual overflowed
+    (a failed solve otherwise keeps ``x`` finite, stopping at ``dtol`` before overflow)."""
+    return ValueError(
+        f"{name} cannot solve from this start: the residual ‖b − A x‖ = {rnorm} is out of "
+        f"double range (‖b‖ = {b_norm:.3e}); x0 is out of proportion with b (b − A x0 "
+        "overflows) or A's scale is extreme: pass a smaller x0 or none, or rescale A")
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
@@ -459,6 +470,8 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         return done
     r = np.empty(op.n)
     rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
+    if not rnorm < math.inf:  # before a set-up that could not help
+        raise _out_of_range("pcg", rnorm, b_norm)
     if rnorm <= tol:  # already converged: no set-up needed
         info["work"] = (op.nnz + op.n) / op.nnz
         res = _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,

@@ -263,3 +263,30 @@ def test_a_user_preconditioner_missing_a_method_says_which():
 
     with pytest.raises(NotImplementedError, match=r"Built must implement apply"):
         pcg(A, np.ones(4), Built())
+
+
+@pytest.mark.parametrize("solve", [
+    lambda A, b, x0: ssor_pcg(A, b, 1.5, x0=x0),
+    lambda A, b, x0: ssor_pcg(A, b, 0.3, x0=x0, order="textbook"),
+    lambda A, b, x0: pcg(A, b, "none", x0=x0),
+    lambda A, b, x0: pcg(A, b, "jacobi", x0=x0),
+    lambda A, b, x0: pcg(A, b, "ic0", x0=x0),
+    lambda A, b, x0: pcg(A, b, "amg", x0=x0),
+], ids=["ssor", "ssor-plain", "cg", "jacobi", "ic0", "amg"])
+def test_a_start_whose_residual_overflows_is_refused_not_returned_as_nan(solve):
+    # ‖b − A x0‖² overflows for x0 = 1e200: CG's first step was inf/inf, and the solvers
+    # returned x full of NaN ("diverged"), though a failed solve keeps x finite
+    A, b = gallery.laplacian_2d(6), np.ones(36)
+    x0 = np.full(36, 1e200)
+    with pytest.raises(ValueError, match="x0"):
+        solve(A, b, x0)
+    res = solve(A, b, np.full(36, 1e100))  # far off, but its residual is finite
+    assert np.all(np.isfinite(res.x))
+
+
+def test_sor_forgets_a_start_whose_residual_overflows():
+    from solvers import sor
+    A, b = gallery.laplacian_2d(6), np.ones(36)
+    res = sor(A, b, 1.5, x0=np.full(36, 1e200))
+    assert res.converged
+    np.testing.assert_allclose(A @ res.x, b, atol=1e-7)
