@@ -179,6 +179,42 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
 
 
 @numba.njit(cache=True)
+def compressed_problem(indptr, indices, minor):
+    """The first problem of a CSR/CSC index structure (any integer dtypes, compared without
+    casting): ``(0, 0, 0)`` if ``indptr`` starts at 0, never decreases and ends within
+    ``indices``, and every index lies in ``[0, minor)``; else ``(1, position, value)`` for a
+    bad start or decrease of ``indptr``, ``(2, end, 0)`` for an end beyond ``indices``,
+    ``(3, 0, index)`` for an index out of range (the smallest or the largest).  The common,
+    valid case is two branch-free passes (a flag and a minimum and maximum: they vectorise);
+    only a problem is searched for."""
+    down = False
+    for i in range(1, indptr.size):
+        down |= indptr[i] < indptr[i - 1]
+    if indptr[0] != 0 or down:
+        if indptr[0] != 0:
+            return 1, 0, np.int64(indptr[0])
+        for i in range(1, indptr.size):
+            if indptr[i] < indptr[i - 1]:
+                return 1, i, np.int64(indptr[i])
+    end = np.int64(indptr[indptr.size - 1])
+    if end > indices.size:
+        return 2, end, 0
+    if end == 0:
+        return 0, 0, 0
+    lo = indices[0]
+    hi = indices[0]
+    for k in range(1, end):
+        j = indices[k]
+        lo = min(lo, j)
+        hi = max(hi, j)
+    if lo < 0:
+        return 3, 0, np.int64(lo)
+    if hi >= minor:
+        return 3, 0, np.int64(hi)
+    return 0, 0, 0
+
+
+@numba.njit(cache=True)
 def sor_mirror_pattern(lk, uk, mirror, positions):
     """Positions in ``data`` of the mirrors ``a_ij`` of the far lower entries ``a_ji`` (``lk``),
     −1 where not stored; returns whether every far upper entry (``uk``) has a stored mirror —

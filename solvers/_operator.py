@@ -601,28 +601,26 @@ def _check_compressed(M):
     scipy's constructors check only their lengths (the rest is ``check_format(full_check=True)``,
     which may rewrite the caller's arrays), and the kernels index without bounds checks: a
     column index out of range read or wrote outside the vectors (a segmentation fault at best),
-    and an index beyond 2³² would wrap in 32-bit index arrays.  Three vectorised passes.
+    and an index beyond 2³² would wrap in 32-bit index arrays.  One compiled pass over each
+    array (:func:`_kernels_prep.compressed_problem`).
     """
     kind, (major, minor) = ("column", M.shape) if M.format == "csr" else ("row", M.shape[::-1])
     indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
     where = f"A is not a valid {M.format.upper()} matrix"
-    if indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1:
-        raise ValueError(f"{where}: indptr has shape {indptr.shape}, expected ({major + 1},)")
-    if indptr[0] != 0:
-        raise ValueError(f"{where}: indptr starts at {indptr[0]}, not 0")
-    steps = np.diff(indptr)
-    if steps.size and steps.min() < 0:
-        first = int(np.argmax(steps < 0))
-        raise ValueError(f"{where}: indptr decreases at position {first + 1} "
-                         f"({indptr[first]} then {indptr[first + 1]})")
-    nnz = int(indptr[-1])
-    if nnz > indices.size or nnz > np.size(M.data):
-        raise ValueError(f"{where}: indptr ends at {nnz}, beyond its {indices.size} indices")
-    if nnz:
-        lo, hi = indices[:nnz].min(), indices[:nnz].max()
-        if lo < 0 or hi >= minor:
-            bad = lo if lo < 0 else hi
-            raise ValueError(f"{where}: {kind} index {bad} out of range for shape {M.shape}")
+    if (indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1
+            or indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu"):
+        raise ValueError(f"{where}: indptr has shape {indptr.shape} and dtype {indptr.dtype}, "
+                         f"expected ({major + 1},) of integers")
+    problem, at, value = _prep.compressed_problem(indptr, indices, minor)
+    if problem == 1:
+        raise ValueError(f"{where}: indptr starts at {value}, not 0" if at == 0 else
+                         f"{where}: indptr decreases at position {at} ({indptr[at - 1]} then "
+                         f"{value})")
+    if problem == 2 or (problem == 0 and int(indptr[-1]) > np.size(M.data)):
+        raise ValueError(f"{where}: indptr ends at {int(indptr[-1])}, beyond its "
+                         f"{min(indices.size, np.size(M.data))} entries")
+    if problem == 3:
+        raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
 
 
 def _check_dtype(dtype, name):
