@@ -587,7 +587,7 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
-    if sp.issparse(M) and M.format in ("csr", "csc"):
+    if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
@@ -595,8 +595,8 @@ def _to_csr(A):
 
 
 def _check_compressed(M):
-    """Raise ``ValueError`` unless the index arrays of the CSR or CSC matrix ``M`` describe a
-    matrix of its shape.
+    """Raise ``ValueError`` unless the index arrays of the CSR, CSC or BSR matrix ``M``
+    describe a matrix of its shape.
 
     scipy's constructors check only their lengths (the rest is ``check_format(full_check=True)``,
     which may rewrite the caller's arrays), and the kernels index without bounds checks: a
@@ -604,7 +604,12 @@ def _check_compressed(M):
     and an index beyond 2³² would wrap in 32-bit index arrays.  One compiled pass over each
     array (:func:`_kernels_prep.compressed_problem`).
     """
-    kind, (major, minor) = ("column", M.shape) if M.format == "csr" else ("row", M.shape[::-1])
+    if M.format == "bsr":  # block rows and block columns
+        (r, c), kind = M.blocksize, "block column"
+        major, minor = M.shape[0] // r, M.shape[1] // c
+    else:
+        kind, (major, minor) = (("column", M.shape) if M.format == "csr"
+                                else ("row", M.shape[::-1]))
     indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
     where = f"A is not a valid {M.format.upper()} matrix"
     if (indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1

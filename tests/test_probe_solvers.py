@@ -290,3 +290,13 @@ def test_sor_forgets_a_start_whose_residual_overflows():
     res = sor(A, b, 1.5, x0=np.full(36, 1e200))
     assert res.converged
     np.testing.assert_allclose(A @ res.x, b, atol=1e-7)
+
+
+def test_prepare_refuses_a_bsr_block_index_out_of_range():
+    from solvers import prepare
+    M = sp.bsr_array(gallery.laplacian_1d(6), blocksize=(2, 2))
+    indices = M.indices.copy()
+    indices[1] = 7  # block columns 0..2
+    A = sp.bsr_array((M.data, indices, M.indptr), shape=(6, 6))
+    with pytest.raises(ValueError, match="not a valid BSR matrix: block column index 7"):
+        prepare(A)
