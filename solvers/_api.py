@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from . import _kernels as K
+from . import _kernels_pcg as KP
 from . import _kernels_ssor as KS
 from ._operator import (check_dtol, check_omega, check_tolerances, check_unscaled,
                         check_vector, check_vector_norm, prepare)
@@ -107,6 +108,8 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     # the true residual, not a running estimate
     if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
+        if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
+            raise _out_of_range(name, rnorm, b_norm)
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
     seconds = time.perf_counter() - t0
@@ -114,6 +117,15 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                        residual_norm=float(rnorm), omega=omega, solver=name,
                        reason=_STATUS[int(status)], seconds=seconds, backend="numba",
                        b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+
+
+def _out_of_range(name, rnorm, b_norm):
+    """The error of a solve whose residual is not finite: the start's residual overflowed
+    (a failed solve otherwise keeps ``x`` finite, stopping at ``dtol`` before overflow)."""
+    return ValueError(
+        f"{name} cannot solve from this start: the residual ‖b − A x‖ = {rnorm} is out of "
+        f"double range (‖b‖ = {b_norm:.3e}); x0 is out of proportion with b (b − A x0 "
+        "overflows) or A's scale is extreme: pass a smaller x0 or none, or rescale A")
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
@@ -222,6 +234,13 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     SolveResult
         ``reason="breakdown"`` (``converged=False``) if ``pᵀAp <= 0``: A is not SPD.
 
+    Notes
+    -----
+    For ω >= 1/2 an iteration is the Eisenstat form (one pass over each triangle, the product
+    with ``A`` included); below, whose product would lose about ``log10((2 − ω)/ω)`` digits,
+    the preconditioner is applied as two triangular solves next to a product with ``A``
+    (same iterates, about twice the time per iteration).
+
     Examples
     --------
     >>> import numpy as np
@@ -257,9 +276,12 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
     lower, upper = sys_op.split_triangles()
-    out = KS.ssor_pcg_solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
-                            sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol,
-                            maxiter, dtol, op.workspace(KS.WORK_VECTORS))
+    # the Eisenstat form loses about log10((2 − ω)/ω) digits in its product with A; below
+    # EISENSTAT_MIN_OMEGA that starts to cost iterations, and for small ω CG stalls on it
+    solve = KS.ssor_pcg_solve if omega >= KS.EISENSTAT_MIN_OMEGA else KP.ssor_pcg_plain_solve
+    out = solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper, sys_op.diagonal,
+                sys_op.inv_diagonal, omega, sys_x, sys_b, tol, maxiter, dtol,
+                op.workspace(KS.WORK_VECTORS))
     if order != "paper":
         x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -448,6 +470,8 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         return done
     r = np.empty(op.n)
     rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
+    if not rnorm < math.inf:  # before a set-up that could not help
+        raise _out_of_range("pcg", rnorm, b_norm)
     if rnorm <= tol:  # already converged: no set-up needed
         info["work"] = (op.nnz + op.n) / op.nnz
         res = _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,

@@ -58,6 +58,11 @@ def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, fin
     return nl, nu
 
 
+#: ``1/d`` is finite exactly for ``|d| > 2⁻¹⁰²⁴`` (the next subnormal above it is ``2⁻⁵⁰``
+#: relatively larger, so its inverse rounds below the largest double); a diagonal entry at or
+#: below it is as unusable as a zero for the solvers that divide by ``a_ii``.
+TINY_DIAGONAL = 2.0 ** -1024
+
 # |v| is v's bits without the sign bit; from the bits of +inf on it is NaN or Inf
 ABS_BITS = np.uint64(0x7FFFFFFFFFFFFFFF)
 INF_BITS = np.uint64(0x7FF0000000000000)
@@ -116,7 +121,7 @@ def refresh_values(new_indptr, new_indices, src, indptr, indices, slot, values, 
 
 @numba.njit(cache=True, inline="always")
 def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv_diag):
-    """After the values are placed (:func:`refresh_values`): ``inv_diag`` (0 where the diagonal is zero or missing),
+    """After the values are placed (:func:`refresh_values`): ``inv_diag`` (0 where the diagonal is zero, missing or too small to invert: ``|a_ii| <= TINY_DIAGONAL``),
     the diagonal's problems and the largest ``|a_ij − a_ji|``.
 
     Every mirror pair is met once: ``a_{i,i−1}`` with ``a_{i−1,i}`` (``lnear[i]``,
@@ -158,18 +163,55 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     n_neg = 0
     for i in range(n):  # branch-free: vectorises
         d = diagonal[i]
-        inv_diag[i] = 1.0 / d if d != 0.0 else 0.0
-        n_bad += d == 0.0
+        bad = not abs(d) > TINY_DIAGONAL  # zero, or 1/d overflows
+        inv_diag[i] = 1.0 / d if not bad else 0.0
+        n_bad += bad
         n_neg += d < 0.0
     first_bad = -1
     first_neg = -1
     if n_bad or n_neg:
         for i in range(n):
-            if first_bad < 0 and diagonal[i] == 0.0:
+            if first_bad < 0 and not abs(diagonal[i]) > TINY_DIAGONAL:
                 first_bad = i
             if first_neg < 0 and diagonal[i] < 0.0:
                 first_neg = i
     return worst, first_bad, n_bad, first_neg, n_neg
+
+
+@numba.njit(cache=True)
+def compressed_problem(indptr, indices, minor):
+    """The first problem of a CSR/CSC index structure (any integer dtypes, compared without
+    casting): ``(0, 0, 0)`` if ``indptr`` starts at 0, never decreases and ends within
+    ``indices``, and every index lies in ``[0, minor)``; else ``(1, position, value)`` for a
+    bad start or decrease of ``indptr``, ``(2, end, 0)`` for an end beyond ``indices``,
+    ``(3, 0, index)`` for an index out of range (the smallest or the largest).  The common,
+    valid case is two branch-free passes (a flag and a minimum and maximum: they vectorise);
+    only a problem is searched for."""
+    down = False
+    for i in range(1, indptr.size):
+        down |= indptr[i] < indptr[i - 1]
+    if indptr[0] != 0 or down:
+        if indptr[0] != 0:
+            return 1, 0, np.int64(indptr[0])
+        for i in range(1, indptr.size):
+            if indptr[i] < indptr[i - 1]:
+                return 1, i, np.int64(indptr[i])
+    end = np.int64(indptr[indptr.size - 1])
+    if end > indices.size:
+        return 2, end, 0
+    if end == 0:
+        return 0, 0, 0
+    lo = indices[0]
+    hi = indices[0]
+    for k in range(1, end):
+        j = indices[k]
+        lo = min(lo, j)
+        hi = max(hi, j)
+    if lo < 0:
+        return 3, 0, np.int64(lo)
+    if hi >= minor:
+        return 3, 0, np.int64(hi)
+    return 0, 0, 0
 
 
 @numba.njit(cache=True)
@@ -201,14 +243,15 @@ def gather_or_zero(data, positions, out, same_as):
 
 @numba.njit(cache=True)
 def diagonal_problems(has_diag, diagonal):
-    """``(first zero-or-missing row, how many, first negative row, how many)``; −1 if none."""
+    """``(first zero-or-missing row, how many, first negative row, how many)``; −1 if none.
+    An entry too small to invert (``|a_ii| <= TINY_DIAGONAL``) counts as zero."""
     first_bad = -1
     n_bad = 0
     first_neg = -1
     n_neg = 0
     for i in range(diagonal.size):
         d = diagonal[i]
-        if not has_diag[i] or d == 0.0:
+        if not has_diag[i] or not abs(d) > TINY_DIAGONAL:
             if first_bad < 0:
                 first_bad = i
             n_bad += 1

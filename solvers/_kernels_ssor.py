@@ -44,6 +44,14 @@ from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
 U1 = np.uintp(1)
 #: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``).
 WORK_VECTORS = 8
+#: The smallest ω for which the solvers use this form.  Its product ``B p = (t + u)/ω`` is a
+#: difference of terms about ``(2 − ω)/ω`` times larger than the result, so it loses that
+#: factor in accuracy against a plain product with ``A`` (nothing for ω ≥ 1, half a digit at
+#: ω = 1/2).  Below, the extra rounding starts to cost iterations on ill-conditioned matrices
+#: and for small ω CG stalls on it (ω = 10⁻⁸ never converges on the 2-D model Laplacian), so
+#: ``solvers.ssor_pcg`` runs ``_kernels_pcg.ssor_pcg_plain_solve`` instead (same iterates in
+#: exact arithmetic, about twice the cost per iteration).
+EISENSTAT_MIN_OMEGA = 0.5
 # FMA contraction only (see the module docstring)
 CONTRACT = {"contract"}
 

@@ -309,11 +309,12 @@ class CSROperator:
 
     @property
     def inv_diagonal(self) -> np.ndarray:
-        """``1 / a_ii`` (0 where the diagonal is zero or missing), cached: the kernels multiply
+        """``1 / a_ii`` (0 where the diagonal is zero, missing or too small to invert), cached: the kernels multiply
         instead of dividing once per row and sweep."""
         if self._inv_diagonal is None:
             inv = np.zeros(self.n)
-            np.divide(1.0, self.diagonal, out=inv, where=self.diagonal != 0.0)
+            np.divide(1.0, self.diagonal, out=inv,
+                      where=np.abs(self.diagonal) > _prep.TINY_DIAGONAL)
             self._inv_diagonal = inv
         return self._inv_diagonal
 
@@ -423,7 +424,10 @@ class CSROperator:
             self._diag_check = _prep.diagonal_problems(self.has_diagonal, self.diagonal)
         first_bad, n_bad, first_neg, n_neg = self._diag_check
         if n_bad:
-            kind = "explicit zero" if self.has_diagonal[first_bad] else "missing"
+            d = float(self.diagonal[first_bad])
+            kind = ("missing" if not self.has_diagonal[first_bad] else "explicit zero"
+                    if d == 0.0 else f"a_ii = {d:.3g}, too small to invert: 1/a_ii overflows; "
+                    "rescale A")
             raise ValueError(
                 f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
                 f"rows in all); {solver} divides by a_ii")
@@ -583,9 +587,45 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
-    if sp.issparse(M) and M.format == "csr":
-        return M  # CSROperator copies what it keeps and sorts only if needed
+    if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
+        _check_compressed(M)
+        if M.format == "csr":
+            return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
+
+
+def _check_compressed(M):
+    """Raise ``ValueError`` unless the index arrays of the CSR, CSC or BSR matrix ``M``
+    describe a matrix of its shape.
+
+    scipy's constructors check only their lengths (the rest is ``check_format(full_check=True)``,
+    which may rewrite the caller's arrays), and the kernels index without bounds checks: a
+    column index out of range read or wrote outside the vectors (a segmentation fault at best),
+    and an index beyond 2³² would wrap in 32-bit index arrays.  One compiled pass over each
+    array (:func:`_kernels_prep.compressed_problem`).
+    """
+    if M.format == "bsr":  # block rows and block columns
+        (r, c), kind = M.blocksize, "block column"
+        major, minor = M.shape[0] // r, M.shape[1] // c
+    else:
+        kind, (major, minor) = (("column", M.shape) if M.format == "csr"
+                                else ("row", M.shape[::-1]))
+    indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
+    where = f"A is not a valid {M.format.upper()} matrix"
+    if (indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1
+            or indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu"):
+        raise ValueError(f"{where}: indptr has shape {indptr.shape} and dtype {indptr.dtype}, "
+                         f"expected ({major + 1},) of integers")
+    problem, at, value = _prep.compressed_problem(indptr, indices, minor)
+    if problem == 1:
+        raise ValueError(f"{where}: indptr starts at {value}, not 0" if at == 0 else
+                         f"{where}: indptr decreases at position {at} ({indptr[at - 1]} then "
+                         f"{value})")
+    if problem == 2 or (problem == 0 and int(indptr[-1]) > np.size(M.data)):
+        raise ValueError(f"{where}: indptr ends at {int(indptr[-1])}, beyond its "
+                         f"{min(indices.size, np.size(M.data))} entries")
+    if problem == 3:
+        raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
 
 
 def _check_dtype(dtype, name):

@@ -1,12 +1,23 @@
 """Model matrices for tests, examples and benchmarks (all returned as scipy CSR arrays)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["laplacian_1d", "laplacian_2d", "shifted_laplacian_2d", "anisotropic_2d",
            "crank_nicolson_2d", "jacobi_radius_laplacian_2d", "random_spd",
            "random_diagonally_dominant"]
+
+
+def _size(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int if it is an integer >= ``minimum`` (numpy integers included; bools,
+    floats and strings not), else ``ValueError`` naming the argument."""
+    if (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+            and value >= minimum):
+        return int(value)
+    raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def laplacian_1d(n: int) -> sp.csr_array:
@@ -19,8 +30,7 @@ def laplacian_1d(n: int) -> sp.csr_array:
            [-1.,  2., -1.],
            [ 0., -1.,  2.]])
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    n = _size(n, "n")
     return sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)],
                           offsets=[-1, 0, 1], format="csr")
 
@@ -40,8 +50,7 @@ def laplacian_2d(m: int) -> sp.csr_array:
            [-1.,  0.,  4., -1.],
            [ 0., -1., -1.,  4.]])
     """
-    if m < 1:
-        raise ValueError(f"m must be >= 1, got {m}")
+    m = _size(m, "m")
     return _kron_sum(laplacian_1d(m), laplacian_1d(m))
 
 
@@ -67,6 +76,7 @@ def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
     >>> anisotropic_2d(2, 0.5).diagonal()
     array([3., 3., 3., 3.])
     """
+    m = _size(m, "m")
     return _kron_sum(laplacian_1d(m), epsilon * laplacian_1d(m))
 
 
@@ -76,6 +86,7 @@ def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
     ``K_h`` is the 5-point Laplacian divided by ``dx² = 1/nx²`` (negative definite), on the
     ``(nx − 1)²`` interior points.
     """
+    nx = _size(nx, "nx", 2)  # intervals per side: at least one interior point
     m = nx - 1
     K = -laplacian_2d(m) * float(nx * nx)
     return sp.csr_array(sp.eye_array(m * m, format="csr") - 0.5 * kappa_dt * K)
@@ -83,7 +94,7 @@ def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
 
 def jacobi_radius_laplacian_2d(m: int) -> float:
     """Analytic Jacobi spectral radius ``cos(π h)``, ``h = 1/(m + 1)``, of ``laplacian_2d(m)``."""
-    return float(np.cos(np.pi / (m + 1)))
+    return float(np.cos(np.pi / (_size(m, "m") + 1)))
 
 
 def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) -> sp.csr_array:
@@ -91,6 +102,9 @@ def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) ->
 
     The diagonal is the absolute row sum plus ``shift`` so the matrix is SPD by Gershgorin.
     """
+    n = _size(n, "n")
+    if not shift >= 0.0:  # NaN too
+        raise ValueError(f"shift must be >= 0 (the matrix is SPD by Gershgorin), got {shift!r}")
     rng = np.random.default_rng(seed)
     R = sp.random_array((n, n), density=density, rng=rng, format="csr")
     S = sp.csr_array(sp.triu(R, 1))
@@ -102,6 +116,7 @@ def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) ->
 
 def random_diagonally_dominant(n: int, density: float = 0.05, seed=None) -> sp.csr_array:
     """Random sparse non-symmetric, strictly diagonally dominant matrix (SOR converges)."""
+    n = _size(n, "n")
     rng = np.random.default_rng(seed)
     R = sp.random_array((n, n), density=density, rng=rng, format="csr",
                         data_sampler=lambda size: rng.uniform(-1, 1, size))

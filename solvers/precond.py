@@ -45,6 +45,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_pcg as KP
+from . import _kernels_ssor as KS
 from ._operator import check_omega, prepare
 
 __all__ = ["Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
@@ -181,7 +182,9 @@ class Preconditioner:
         self._stale = True
 
     def _build(self, op) -> float:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _build(op): set up for the CSROperator op "
+            "and return the set-up's work (matrix-pass equivalents)")
 
     def _ready(self, op) -> str:
         """Make the preconditioner usable for ``op``: ``"current"`` (built for this operator,
@@ -202,18 +205,32 @@ class Preconditioner:
         self.setup(op)
         return "built"
 
-    def _require_built(self, r):
+    def _require_built(self, r, out=None):
+        """``(r, out)`` for :meth:`apply`: ``r`` as a float64 vector of length ``n``, and
+        ``out`` the caller's array (checked: the kernels write ``n`` float64 values into it
+        with no bounds check) or a new vector."""
         if self._op is None:
             raise RuntimeError(f"{self.label}: call setup(A) before apply")
+        n = self._op.n
         r = np.ascontiguousarray(r, dtype=np.float64)
-        if r.shape != (self._op.n,):
-            raise ValueError(f"r has shape {r.shape}, expected ({self._op.n},)")
-        return r
+        if r.shape != (n,):
+            raise ValueError(f"r has shape {r.shape}, expected ({n},)")
+        if out is None:
+            return r, np.empty(n)
+        if not isinstance(out, np.ndarray):
+            raise ValueError(f"out must be a float64 numpy array of shape ({n},), got a "
+                             f"{type(out).__name__}")
+        if out.dtype != np.float64 or out.shape != (n,):
+            raise ValueError(f"out must be a float64 numpy array of shape ({n},), got "
+                             f"{out.dtype} of shape {out.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+        return r, out
 
     # -- application ------------------------------------------------------------------------
     def apply(self, r, out=None) -> np.ndarray:
         """``z = M⁻¹ r`` (into ``out`` if given)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement apply(r, out=None)")
 
     def apply_mults(self, op) -> float:
         """Multiply–adds of one application (needs a set-up for ``amg``); NaN (unknown) for a
@@ -323,9 +340,7 @@ class NoPreconditioner(Preconditioner):
         return 0.0
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        if out is None:
-            return r.copy()
+        r, out = self._require_built(r, out)
         out[:] = r
         return out
 
@@ -354,8 +369,7 @@ class Jacobi(Preconditioner):
         return op.n / op.nnz
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         KP.jacobi_apply(self._inv, r, out)
         return out
 
@@ -408,8 +422,7 @@ class SSOR(Preconditioner):
         return 0.0
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         op = self._op
         lower, upper = op.split_triangles()
         KP.ssor_apply(*lower, *upper, op.diagonal, op.inv_diagonal, self.omega,
@@ -544,8 +557,7 @@ class IC0(Preconditioner):
         return sp.csr_array(sp.coo_array((v, (r, c)), shape=(n, n)))
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         KP.ic0_apply(*self._solve_arrays, r, out)
         return out
 
@@ -823,8 +835,7 @@ class AMG(Preconditioner):
         return total + float(nc) ** 3
 
     def apply(self, r, out=None):
-        r = self._require_built(r)
-        out = np.empty_like(r) if out is None else out
+        r, out = self._require_built(r, out)
         self._cycle(r, out)
         return out
 
@@ -954,6 +965,8 @@ def work_model(method: str, A, pc=None) -> WorkModel:
                   ``ic0``: ``2(N_L + n)``; ``amg``: the
                   cycle, see :class:`AMG`)
     ``ssor_pcg``  ``2N_U + N_L + 14n`` (Eisenstat form)   ``2N + 2N_U + N_L + 7n``
+                  (ω < 1/2: ``N + N_L + N_U + 9n``,       (ω < 1/2: ``2N + N_L + N_U + 6n``)
+                  the plain form)
     ``sor``       ``N + N_U + 5n`` (sweep and residual)   ``N + n``
     ============  ======================================  ==================================
 
@@ -967,7 +980,9 @@ def work_model(method: str, A, pc=None) -> WorkModel:
     A : matrix or CSROperator
     pc : Preconditioner, str or dict, optional
         For ``method="pcg"``: a preconditioner (set up for ``A`` here if it is not built yet;
-        ``setup`` is the work of its latest set-up).
+        ``setup`` is the work of its latest set-up).  For ``method="ssor_pcg"``: its SSOR
+        preconditioner, for the ω (``ssor_pcg`` runs the plain form below ω = 1/2, see
+        :func:`solvers.ssor_pcg`); without it the Eisenstat form's figures.
 
     Examples
     --------
@@ -986,6 +1001,17 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         NU = float(up[-1]) + float(np.count_nonzero(unear))
         if method == "sor":
             return WorkModel(0.0, (N + NU + 5 * n) / N, (N + n) / N)
+        omega = None
+        if pc is not None and method == "ssor_pcg":
+            pc = preconditioner(pc)
+            if pc.name != "ssor":
+                raise ValueError(f"work_model('ssor_pcg', A, pc): pc must be an SSOR "
+                                 f"preconditioner (its ω), got {pc.label!r}")
+            omega = pc.omega
+        if omega is not None and omega < KS.EISENSTAT_MIN_OMEGA:
+            # ssor_pcg_plain_solve: product and pᵀAp, update and ‖r‖², the two solves with
+            # their scalings, rᵀz and the direction; start and end: two residuals, one solve
+            return WorkModel(0.0, (N + NL + NU + 9 * n) / N, (2 * N + NL + NU + 6 * n) / N)
         return WorkModel(0.0, (2 * NU + NL + 14 * n) / N, (2 * N + 2 * NU + NL + 7 * n) / N)
     if method != "pcg":
         raise ValueError(f"method must be 'cg', 'pcg', 'ssor_pcg' or 'sor', got {method!r}")
@@ -993,7 +1019,7 @@ def work_model(method: str, A, pc=None) -> WorkModel:
     if pc.name == "none":
         return work_model("cg", op)
     if pc.name == "ssor":
-        return work_model("ssor_pcg", op)
+        return work_model("ssor_pcg", op, pc)
     if not pc.built:
         pc.setup(op)
     a = pc.apply_mults(op)

@@ -8,6 +8,7 @@ learners use as their prior belief about ω.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
+#: Up to this size a spectrum on which ARPACK does not converge is computed densely instead.
+DENSE_FALLBACK_LIMIT = 6000
 
 
 def jacobi_spectral_radius(A) -> float:
@@ -46,25 +49,56 @@ def jacobi_spectral_radius(A) -> float:
         J = sp.diags_array(s) @ (sp.diags_array(d) - op.matrix) @ sp.diags_array(s)
     else:
         J = sp.diags_array(1.0 / d) @ (sp.diags_array(d) - op.matrix)
+    if J.count_nonzero() == 0:  # a diagonal matrix: ARPACK cannot start on J = 0
+        return 0.0
     if op.n <= DENSE_LIMIT:
-        dense = J.toarray()
-        ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
-        return float(np.max(np.abs(ev)))
+        return _dense_radius(J, symmetric)
     k = 2  # the largest-magnitude eigenvalues often come as a ± pair (bipartite graphs)
-    if symmetric:
-        ev = spla.eigsh(sp.csr_array(J), k=k, which="LM", tol=1e-10, return_eigenvectors=False)
-    else:
-        ev = spla.eigs(sp.csr_array(J), k=k, which="LM", tol=1e-10, return_eigenvectors=False)
+    try:
+        if symmetric:
+            ev = spla.eigsh(sp.csr_array(J), k=k, which="LM", tol=1e-10,
+                            return_eigenvectors=False)
+        else:
+            ev = spla.eigs(sp.csr_array(J), k=k, which="LM", tol=1e-10,
+                           return_eigenvectors=False)
+    except spla.ArpackNoConvergence as exc:
+        # extreme eigenvalues clustered (a singular graph Laplacian: ±1 and 1 − O(1/n²))
+        if op.n <= DENSE_FALLBACK_LIMIT:
+            return _dense_radius(J, symmetric)
+        raise ValueError(
+            f"the Jacobi spectral radius of this matrix (n = {op.n}) cannot be computed: "
+            f"ARPACK did not converge ({exc}); its largest eigenvalues are clustered, "
+            "typically with ρ_J at or next to 1") from exc
     return float(np.max(np.abs(ev)))
+
+
+def _dense_radius(J, symmetric: bool) -> float:
+    dense = J.toarray()
+    ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
+    return float(np.max(np.abs(ev)))
+
+
+def _real(value, name: str) -> float:
+    """``value`` as a float if it is a real number (numpy scalars included; bools, strings
+    and arrays not), else ``ValueError`` naming the argument."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
+#: The largest double below 2: the formulas' ω rounds to 2.0 next to a singular matrix, which
+#: the solvers refuse (ω must lie in the open interval (0, 2)).
+_BELOW_TWO = float(np.nextafter(2.0, 0.0))
 
 
 def young_omega(rho_j: float) -> float:
     """Young's formula ``ω* = 2 / (1 + √(1 − ρ_J²))`` (needs ``0 <= ρ_J < 1``)."""
+    rho_j = _real(rho_j, "rho_j")
     if not 0.0 <= rho_j < 1.0:
         raise ValueError(
             f"Young's formula needs a Jacobi spectral radius in [0, 1), got {rho_j:.6g}: "
             "the Jacobi iteration does not converge for this matrix")
-    return float(2.0 / (1.0 + np.sqrt(1.0 - rho_j * rho_j)))
+    return min(float(2.0 / (1.0 + np.sqrt(1.0 - rho_j * rho_j))), _BELOW_TWO)
 
 
 def optimal_omega(A) -> float:
@@ -113,9 +147,10 @@ def ssor_omega(mu_min: float) -> float:
     >>> round(ssor_omega(1 - np.cos(np.pi / 11)), 4)
     1.5569
     """
+    mu_min = _real(mu_min, "mu_min")
     if not 0.0 < mu_min <= 1.0:
         raise ValueError(f"λ_min(D⁻¹A) must lie in (0, 1], got {mu_min:.6g}")
-    return float(2.0 / (1.0 + math.sqrt(2.0 * mu_min)))
+    return min(2.0 / (1.0 + math.sqrt(2.0 * mu_min)), _BELOW_TWO)
 
 
 def ssor_condition_bound(omega, mu_min, delta=0.0):
@@ -217,7 +252,8 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     """
     from ._kernels_spectral import lanczos_scaled
 
-    if int(steps) != steps or steps < 1:
+    if (isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral)
+            or steps < 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     t0 = time.perf_counter()
     op = prepare(A)
