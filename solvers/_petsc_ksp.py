@@ -22,6 +22,7 @@ petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
+from ._petsc_options import refuse_owned  # noqa: E402
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -225,6 +226,7 @@ class PetscSolver:
         self.reverse = reverse
         self.prefix = f"relaxtune{next(self._ids)}_"
         user = dict(options_key(options))
+        refuse_owned(kind, user)
         settings = dict(KSP_SETUP[kind])
         settings.update(user)
         self.options = settings

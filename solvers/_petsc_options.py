@@ -14,7 +14,7 @@ Examples
 from __future__ import annotations
 
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
-           "PREFIXES", "settings_omega", "check_options"]
+           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -32,6 +32,10 @@ SWEEP_OPTIONS = (OMEGA_OPTION, SYMMETRIC_SWEEP_OPTION)
 PREFIXES = ("pc_", "ksp_", "mg_", "sub_")
 # options the method decides (the KSP and the unpreconditioned residual norm)
 _OWNED = frozenset({"ksp_type", "ksp_norm_type"})
+#: Options every solve sets itself from its arguments (a value given as an option would be
+#: replaced without a word), and the argument that sets each.
+ARGUMENT_OPTIONS = {"ksp_rtol": "rtol", "ksp_atol": "atol", "ksp_max_it": "maxiter",
+                    "ksp_divtol": "dtol", "ksp_initial_guess_nonzero": "x0"}
 _NONSYMMETRIC_SWEEPS = ("sor_forward", "sor_backward", "sor_local_forward", "sor_local_backward")
 
 
@@ -53,10 +57,7 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
     """
     opts = dict(opts)
-    bad = sorted(_OWNED & opts.keys())
-    if bad:
-        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
-                         f"unpreconditioned residual norm, the project's stopping rule)")
+    refuse_owned(method, opts, where)
     pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
     if method in ("sor", "ssor_pcg"):
         if pc_type not in ("sor", "eisenstat"):
@@ -88,6 +89,28 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
                          f"set pc_asm_type: basic")
     opts.setdefault("pc_type", pc_type)
     return opts
+
+
+def refuse_owned(method: str, opts, where: str = "options") -> None:
+    """Refuse PETSc options that a solve of ``method`` sets itself: the KSP and its residual
+    norm (the method's), and the tolerances, cap and warm start (its arguments'), which every
+    solve sets again — an option would be replaced without a word.
+
+    >>> refuse_owned("cg", {"ksp_max_it": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: options sets ['ksp_max_it'], which the solve sets from its own argument maxiter on every call: pass maxiter= instead
+    """
+    bad = sorted(_OWNED.intersection(opts))
+    if bad:
+        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
+                         f"unpreconditioned residual norm, the project's stopping rule)")
+    bad = sorted(ARGUMENT_OPTIONS.keys() & set(opts))
+    if bad:
+        args = [ARGUMENT_OPTIONS[k] for k in bad]
+        raise ValueError(f"{where} sets {bad}, which the solve sets from its own "
+                         f"argument{'s' if len(bad) > 1 else ''} {', '.join(args)} on every "
+                         f"call: pass {'=, '.join(args)}= instead")
 
 
 def _symmetric_sweeps(opts, where):

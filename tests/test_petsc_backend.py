@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 from petsc4py import PETSc
 
+import bandit
 import solvers
 from solvers import gallery, petsc as sp_petsc
 
@@ -365,3 +366,24 @@ def test_eisenstat_residual_gap_continues_to_the_tolerance(omega):
     assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
     sym = solvers.ssor_pcg(A, b, omega, backend="petsc")
     assert abs(res.iterations - sym.iterations) <= 1
+
+
+@pytest.mark.parametrize("options, argument", [
+    ({"ksp_max_it": 2}, "maxiter"), ({"ksp_rtol": 0.5}, "rtol"), ({"-ksp_atol": 1.0}, "atol"),
+    ({"ksp_divtol": 10.0}, "dtol"), ({"ksp_initial_guess_nonzero": True}, "x0"),
+    ({"ksp_type": "gmres"}, "the method decides"),
+    ({"ksp_norm_type": "preconditioned"}, "the method decides")])
+def test_options_that_the_solve_itself_sets_are_refused(options, argument):
+    """The solve sets the KSP's tolerances, cap and initial guess from its own arguments (and
+    the KSP and norm from the method) on every call: such an option would be silently
+    replaced — a cap of 2 that still runs 15 iterations — so it is refused, naming the
+    argument to use; so is it as a Tuner arm."""
+    A = gallery.laplacian_2d(10)
+    b = np.ones(100)
+    with pytest.raises(ValueError, match=argument):
+        solvers.cg(A, b, backend="petsc", options=options)
+    with pytest.raises(ValueError, match=argument):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "jacobi", **options}]),
+                     backend="petsc")
+    res = solvers.cg(A, b, maxiter=2, backend="petsc")  # the argument works
+    assert res.iterations == 2 and not res.converged and res.reason == "maxiter"
