@@ -11,6 +11,7 @@ import ctypes.util
 import glob
 import itertools
 import os
+import re
 import weakref
 from typing import TYPE_CHECKING
 
@@ -190,6 +191,23 @@ def _make_test(state):
     return converged
 
 
+_FRAME = re.compile(r"^\[\d+\]\s*(\S+\(\) at .*:\d+)?\s*")
+
+
+def petsc_message(exc) -> str:
+    """What a ``PETSc.Error`` says, on one line: PETSc's own messages without the call stack
+    (``[0] KSPSetFromOptions() at .../itcl.c:626`` lines), then the error code.
+
+    >>> petsc_message(PETSc.Error(86))
+    'error code 86'
+    """
+    lines = str(exc).splitlines()
+    said = [_FRAME.sub("", line) for line in lines[1:] if not _FRAME.fullmatch(line)]
+    said = [line for line in said if line]
+    code = lines[0] if lines else str(exc)
+    return f"{'; '.join(said)} ({code})" if said else code
+
+
 #: PETSC_ERR_MISSING_FACTOR: no factorisation package for this Mat type (e.g. ICC on MPIAIJ)
 _ERR_MISSING_FACTOR = 92
 
@@ -253,7 +271,7 @@ class PetscSolver:
                         "factorisation of each rank's block)")
             raise ValueError(
                 f"PETSc rejected the options {user or settings} for {kind} "
-                f"(prefix -{self.prefix}): {exc}{hint}") from None
+                f"(prefix -{self.prefix}): {petsc_message(exc)}{hint}") from None
         ranks = op.comm.getSize()
         if ksp.getPC().getType() == "eisenstat" and ranks > 1:
             # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks

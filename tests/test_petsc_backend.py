@@ -387,3 +387,15 @@ def test_options_that_the_solve_itself_sets_are_refused(options, argument):
                      backend="petsc")
     res = solvers.cg(A, b, maxiter=2, backend="petsc")  # the argument works
     assert res.iterations == 2 and not res.converged and res.reason == "maxiter"
+
+
+def test_rejected_options_say_what_petsc_said_on_one_line():
+    """PETSc's error text is a call stack with build paths; the ValueError keeps PETSc's own
+    messages (what was wrong) on one line, without the stack."""
+    A = gallery.laplacian_2d(4)
+    for options, said in [({"pc_type": "no_such_pc"}, "requested PC type no_such_pc"),
+                          ({"pc_type": "sor", "pc_sor_omega": "abc"}, "abc has no numeric value")]:
+        with pytest.raises(ValueError) as info:
+            solvers.cg(A, np.ones(16), backend="petsc", options=options)
+        msg = str(info.value)
+        assert said in msg and "\n" not in msg and "() at " not in msg and "error code" in msg
