@@ -62,13 +62,12 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     if method in ("sor", "ssor_pcg"):
         if pc_type not in ("sor", "eisenstat"):
             raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
-                             f"'eisenstat'), not pc_type={pc_type!r}; for another "
-                             f"preconditioner give the arm a method, e.g. "
-                             f"{{'method': 'cg', 'pc_type': {pc_type!r}}}")
+                             f"'eisenstat'), not pc_type={pc_type!r}; "
+                             f"{_instead(pc_type, opts)}")
         if omega is None:
             raise ValueError(f"{where} has no omega, which {method} needs (omega or "
                              f"{OMEGA_OPTION}); for another configuration give the arm a "
-                             f"method, e.g. {{'method': 'cg', 'pc_type': 'jacobi'}}")
+                             f"method, e.g. {{'method': 'cg', 'pc': 'jacobi'}}")
         if method == "ssor_pcg":
             _symmetric_sweeps(opts, where)
         return opts
@@ -89,6 +88,17 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
                          f"set pc_asm_type: basic")
     opts.setdefault("pc_type", pc_type)
     return opts
+
+
+def _instead(pc_type: str, opts: dict) -> str:
+    """What to write for CG with PETSc's ``pc_type``: a configuration arm when the solvers
+    have a name for it, else the options dict as an arm of a Tuner with ``solver='cg'``."""
+    names = {v: k for k, v in PCS.items()}
+    if pc_type in names and opts.keys() <= {"pc_type"}:
+        return (f"for another preconditioner give the arm a method, e.g. "
+                f"{{'method': 'cg', 'pc': {names[pc_type]!r}}}")
+    return (f"for CG with pc_type={pc_type!r}, use this dict as an arm of a Tuner with "
+            f"solver='cg'")
 
 
 def refuse_owned(method: str, opts, where: str = "options") -> None:
