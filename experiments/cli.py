@@ -748,15 +748,18 @@ def _fmt(v):
 
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import draw_all
-    from .results import ResultsError, format_markdown, load
+    from .results import ResultsError, format_markdown, load, load_arrays
 
     try:
-        summary, arrays = load(results, tag="rounds")
-        if summary.get("sizes"):
-            arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
+        summary, _ = load(results)
         if summary.get("study") == "precond":
-            arrays = {name: load(results, tag=f"rounds_{name}")[1]
+            arrays = {name: load_arrays(results, f"rounds_{name}")
                       for name in summary.get("sequences", {})}
+        elif summary.get("sizes"):
+            arrays = {int(nx): load_arrays(results, f"rounds_nx{nx}")
+                      for nx in summary["sizes"]}
+        else:
+            arrays = load_arrays(results, "rounds")
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"

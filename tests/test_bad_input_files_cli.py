@@ -471,6 +471,15 @@ def folders(tmp_path_factory):
     (base / "npz" / "summary.json").write_text(json.dumps(good))
     (base / "npz" / "rounds.npz").write_bytes(b"PK\x03\x04 not really a zip")
     (base / "file.txt").write_text("x")
+    (base / "no-npz").mkdir()  # a summary whose per-round arrays were not copied along
+    (base / "no-npz" / "summary.json").write_text(json.dumps(good))
+    (base / "foreign-npz").mkdir()
+    (base / "foreign-npz" / "summary.json").write_text(json.dumps(good))
+    np.savez(base / "foreign-npz" / "rounds.npz", weights=np.ones(3))
+    heat = {"study": "heat2d", "params": {"learners": []}, "methods": {},
+            "sizes": {"8": {"methods": {}}}}
+    (base / "heat-no-npz").mkdir()
+    (base / "heat-no-npz" / "summary.json").write_text(json.dumps(heat))
     return base
 
 
@@ -505,6 +514,11 @@ CLI_CASES = [
     ("plot-foreign", ["plot", "{plot}/foreign"], "not a relaxtune results summary (no 'study' entry)"),
     ("plot-corrupt-summary", ["plot", "{plot}/corrupt"], "summary.json: unreadable or corrupt"),
     ("plot-corrupt-npz", ["plot", "{plot}/npz"], "rounds.npz: unreadable or corrupt"),
+    ("plot-missing-npz", ["plot", "{plot}/no-npz"],
+     "no-npz/rounds.npz: missing (the per-round arrays the figures are drawn from"),
+    ("plot-foreign-npz", ["plot", "{plot}/foreign-npz"],
+     "rounds.npz: not a relaxtune rounds file (no per-round iterations"),
+    ("plot-heat-missing-npz", ["plot", "{plot}/heat-no-npz"], "rounds_nx8.npz: missing"),
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
     ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
