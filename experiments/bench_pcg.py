@@ -39,6 +39,7 @@ import time
 import numba
 import numpy as np
 
+from . import _bench as B
 from ._bench import BenchParser, machine_header
 
 from solvers import gallery, pcg, preconditioner, prepare, work_model
@@ -223,11 +224,11 @@ def main(argv=None) -> int:
     ap.add_argument("--problems", nargs="+", choices=PROBLEMS, default=list(PROBLEMS))
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats (median kept)")
-    ap.add_argument("--target", type=float, default=0.05,
+    ap.add_argument("--target", type=B.seconds, default=0.05,
                     help="seconds of the longest timed solve (default %(default)s)")
     ap.add_argument("--no-solve", action="store_true",
                     help="skip the full solves to rtol = 1e-8 (iterations, seconds)")
-    ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--json", type=B.output_file, help="also write the raw results to this file")
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")

@@ -356,6 +356,8 @@ def _bench(which: str, argv) -> int:
     try:
         return int(mod.main(list(argv)) or 0)
     except SystemExit as exc:  # a benchmark's parser: its one-line error is already printed
+        if isinstance(exc.code, str):  # SystemExit("message"): a refusal not yet printed
+            raise UsageError(f"bench {which}: {exc.code}") from None
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 

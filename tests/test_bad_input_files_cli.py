@@ -522,6 +522,15 @@ CLI_CASES = [
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
     ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
+    # a benchmark's output paths and numbers are checked before anything is measured
+    ("bench-target-nan", ["bench", "kernels", "--target", "nan"],
+     "bench kernels: argument --target: must be a finite number > 0, got nan"),
+    ("bench-json-unwritable", ["bench", "petsc", "--sizes", "8", "--json", "{plot}/file.txt/t.json"],
+     "bench petsc: argument --json: folder {plot}/file.txt: exists and is not a folder"),
+    ("bench-cache-file", ["bench", "regret", "--cache", "{plot}/file.txt"],
+     "bench regret: argument --cache: {plot}/file.txt: exists and is not a folder"),
+    ("bench-baseline-missing", ["bench", "overhead", "--baseline", "{tmp}/nowhere"],
+     "bench overhead: --baseline {tmp}/nowhere: no bandit/__init__.py there"),
 ]
 
 
@@ -542,8 +551,8 @@ def cli_runs(folders, tmp_path_factory):
 
 @pytest.mark.parametrize("case, fragment", [(c[0], c[2]) for c in CLI_CASES],
                          ids=[c[0] for c in CLI_CASES])
-def test_cli_refuses_bad_input_in_one_line(cli_runs, case, fragment):
-    _one_line_error(cli_runs[case], fragment)
+def test_cli_refuses_bad_input_in_one_line(cli_runs, folders, case, fragment):
+    _one_line_error(cli_runs[case], fragment.format(tmp=cli_runs["tmp"], plot=folders))
 
 
 def test_cli_checks_before_computing(cli_runs):
