@@ -257,3 +257,21 @@ def test_regret_of_costs_on_a_stack_equals_each_run_alone():
         np.testing.assert_array_equal(one.best_fixed, np.cumsum(paid[i] - C[i][:, best]))
         np.testing.assert_array_equal(stacked.best_fixed[i], one.best_fixed)
         np.testing.assert_array_equal(stacked.instance_optimal[i], one.instance_optimal)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"trials": 0}, "trials must be an integer >= 1, got 0"),
+    ({"jobs": 0}, "jobs must be an integer >= 1, got 0"),
+    ({"nx": []}, "nx must list at least one size"),
+    ({"nx": [6, 1]}, "nx must be an integer >= 2, got 1"),
+    ({"steps": 0}, "steps must be an integer >= 1, got 0"),
+    ({"t_end": float("nan")}, "t_end must be a finite number > 0, got nan"),
+])
+def test_heat_study_arguments_are_checked_before_any_task(kw, message):
+    """The API checks what the command line checks, before any task runs: zero trials would
+    score learners over no runs, an empty size list would return an empty study."""
+    from experiments.heat_study import run_heat_study
+
+    args = dict(nx=[6], steps=4, t_end=0.004, trials=1, methods=["chebcb"], progress=False)
+    with pytest.raises(ValueError, match=message):
+        run_heat_study(**{**args, **kw})
