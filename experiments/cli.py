@@ -323,6 +323,9 @@ def main(argv=None) -> int:
             if path.suffix.lower() == ".json" and not path.exists():
                 # a tuner file's name: "no such folder" would send the user looking for one
                 raise UsageError(f"{path}: no such file")
+            if path.is_file() and _results_file(path):
+                raise UsageError(f"{path} is a file of the results folder {path.parent}: give "
+                                 f"the folder (relaxtune plot {path.parent})")
             if path.is_file():
                 if args.markdown:
                     raise UsageError("--markdown prints a results folder's comparison tables; "
@@ -341,6 +344,13 @@ def main(argv=None) -> int:
         _trace(args, exc)
         print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
         return EXIT_FAILED
+
+
+def _results_file(path: Path) -> bool:
+    """Is ``path`` one of the files a study writes into its results folder?"""
+    return (path.parent / "summary.json").is_file() and (
+        path.name == "summary.json" or (path.name.startswith("rounds")
+                                        and path.suffix in (".npz", ".csv")))
 
 
 def _trace(args, exc):

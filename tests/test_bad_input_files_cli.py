@@ -519,6 +519,9 @@ CLI_CASES = [
     ("plot-foreign-npz", ["plot", "{plot}/foreign-npz"],
      "rounds.npz: not a relaxtune rounds file (no per-round iterations"),
     ("plot-heat-missing-npz", ["plot", "{plot}/heat-no-npz"], "rounds_nx8.npz: missing"),
+    ("plot-file-of-a-results-folder", ["plot", "{plot}/foreign-npz/summary.json"],
+     "summary.json is a file of the results folder {plot}/foreign-npz: give the folder "
+     "(relaxtune plot {plot}/foreign-npz)"),
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
     ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
