@@ -42,7 +42,8 @@ import traceback
 from pathlib import Path
 
 __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
-           "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+           "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED",
+           "EXIT_PIPE"]
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
 #: [0, 5]) with the paper's learners, 2 trials; about 30 s on 2 idle cores (28 s measured).
@@ -54,8 +55,9 @@ BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_
            "overhead": "experiments.bench_overhead",
            "learners": "experiments.bench_learners", "percall": "experiments.bench_percall"}
 
-#: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+#: Exit statuses besides 0 (the last three as a shell reports a death by SIGINT / SIGTERM /
+#: SIGPIPE).
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_PIPE = 1, 2, 130, 143, 141
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -340,6 +342,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print_error("stopped", kind="interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _output_closed()
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback (--debug shows it)
         _trace(args, exc)
         print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
@@ -351,6 +355,20 @@ def _results_file(path: Path) -> bool:
     return (path.parent / "summary.json").is_file() and (
         path.name == "summary.json" or (path.name.startswith("rounds")
                                         and path.suffix in (".npz", ".csv")))
+
+
+def _output_closed() -> int:
+    """Standard output was closed by its reader (``relaxtune ... | head``): quietly, as Unix
+    tools do, with the status of a death by SIGPIPE; a study has saved everything by then
+    (it prints last).  Standard output is pointed at /dev/null so the interpreter's final
+    flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. replaced in tests)
+        pass
+    return EXIT_PIPE
 
 
 def _trace(args, exc):
@@ -547,6 +565,8 @@ def _run_reporting(args, learners, keeper) -> int:
             _run(args, learners, keeper)
         except KeyboardInterrupt as exc:
             return _interrupted(exc, keeper)
+        except BrokenPipeError:
+            raise  # output closed, not a failed computation (main says nothing)
         except Exception as exc:  # noqa: BLE001 - reported in one line with where the work is
             _trace(args, exc)
             print_error(f"{describe(exc)}; {keeper.where()} (rerun with --debug for the "
@@ -585,7 +605,9 @@ def _study_mpi(args, rank: int, ranks: int) -> int:
             return _interrupted(exc, keeper)
 
 
-def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
+def _finish(args, keeper, summary, per_tag: dict, draw_arrays, table=None) -> Path:
+    """Save the study, draw its figures, then print its table (``table()``) and where it
+    went: a standard output closed early (``| head``) can then only cut the printing."""
     from .plots import draw_all
     from .results import write_json
 
@@ -596,6 +618,8 @@ def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
     if not args.no_plots:
         draw_all(summary, draw_arrays, out / "figures")
     if not args.quiet:
+        if table is not None:
+            table()
         print(f"results written to {out}")
     return Path(out)
 
@@ -609,11 +633,12 @@ def _offset(args, learners, keeper) -> None:
                                        learners=learners, jobs=args.jobs,
                                        progress=not args.quiet,
                                        checkpoint=lambda s, a: keeper.save(s, {"rounds": a}))
-    if not args.quiet:
+    def table():
         print(f"\n{args.command}: SOR iterations, T = {args.T}, {args.trials} trials, "
               f"{args.variance} variance")
         print(format_table(summary["methods"], reference=summary["reference"]))
-    _finish(args, keeper, summary, {"rounds": arrays}, arrays)
+
+    _finish(args, keeper, summary, {"rounds": arrays}, arrays, table)
 
 
 def _petsc_ranks() -> tuple:
@@ -641,7 +666,8 @@ def _heat(args, learners, keeper) -> None:
                                      progress=not args.quiet,
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
-    if not args.quiet:
+
+    def table():
         ranks = summary["params"]["ranks"]
         where = (f", PETSc on {ranks} MPI rank{'s' if ranks > 1 else ''}"
                  if args.backend == "petsc" else "")
@@ -660,7 +686,8 @@ def _heat(args, learners, keeper) -> None:
                       "learner's system from the same state, beside it; their rows sum those "
                       "steps only, and a learner's 'vs CG' is its seconds on those steps over "
                       "CG's")
-    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:
         print(_closing(t0, out, args.no_plots))
 
@@ -730,7 +757,8 @@ def _precond(args, keeper) -> None:
         anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
         work_learner=not args.no_work_learner, compare=args.compare, progress=not args.quiet,
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
-    if not args.quiet:
+
+    def table():
         for name, seq in summary["sequences"].items():
             t = seq["targets"]
             print(f"\n{name} (n = {seq['n']}, {seq['T']} systems, context {seq['context']}), "
@@ -743,7 +771,8 @@ def _precond(args, keeper) -> None:
                     print(f"{seq['methods'][name]['label']}: / best fixed "
                           f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "
                           f"{_fmt(t[name]['vs_omega_learner'])}")
-    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:
         print(_closing(t0, out, args.no_plots))
 

@@ -787,3 +787,25 @@ def test_mpi_error_on_one_rank_ends_every_rank(tmp_path):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("relaxtune: error: rank 1: RuntimeError: injected failure on rank 1")
     assert proc.seconds < 60
+
+
+def test_output_closed_early_keeps_the_study_and_says_nothing(tmp_path):
+    """``relaxtune learning ... | head``: the reader closes standard output before the table
+    is printed.  The study is saved whole before anything is printed, and the closed output
+    is not a failed computation: no error line, the status of a death by SIGPIPE."""
+    out = tmp_path / "run"
+    read, write = os.pipe()
+    os.close(read)  # every write to standard output now fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "experiments.cli", "learning", "--T", "20",
+                               "--trials", "1", "--learners", "tsallis_inf", "--no-plots",
+                               "--out", str(out)], env=ENV, stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert "relaxtune:" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert "partial" not in summary and "tsallis_inf" in summary["methods"]
+    with np.load(out / "rounds.npz") as z:
+        assert z["iter__tsallis_inf"].shape == (1, 20)
