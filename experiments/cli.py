@@ -409,6 +409,18 @@ def _writable_folder(folder: Path, what: str) -> bool:
     return created
 
 
+def _figures_folder(folder: Path, out) -> None:
+    """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
+    may be read-only, e.g. a colleague's) says how to draw elsewhere."""
+    if out is not None:
+        _writable_folder(folder, "--out")
+        return
+    try:
+        _writable_folder(folder, "figures folder")
+    except UsageError as exc:
+        raise UsageError(f"{exc}; draw them elsewhere with --out FOLDER") from None
+
+
 def _check_petsc():
     try:
         import petsc4py  # noqa: F401
@@ -704,7 +716,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     except TunerFileError as exc:
         raise UsageError(str(exc)) from exc
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
-    _writable_folder(folder, "--out" if out is not None else "figures folder")
+    _figures_folder(folder, out)
     data = run_data(tuner)
     paths = draw_run(data, folder, f"{Path(path).stem}_")
     print(f"{len(paths)} files written to {folder}")
@@ -804,7 +816,7 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
-    _writable_folder(figures, "--out" if out is not None else "figures folder")
+    _figures_folder(figures, out)
     paths = draw_all(summary, arrays, figures)
     print(f"{len(paths)} files written to {figures}")
     partial = summary.get("partial")

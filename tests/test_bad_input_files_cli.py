@@ -476,6 +476,10 @@ def folders(tmp_path_factory):
     (base / "foreign-npz").mkdir()
     (base / "foreign-npz" / "summary.json").write_text(json.dumps(good))
     np.savez(base / "foreign-npz" / "rounds.npz", weights=np.ones(3))
+    (base / "figures-is-a-file").mkdir()  # the default figures folder cannot be made
+    (base / "figures-is-a-file" / "summary.json").write_text(json.dumps(good))
+    (base / "figures-is-a-file" / "figures").write_text("x")
+    np.savez(base / "figures-is-a-file" / "rounds.npz", iter__fixed_1=np.ones((1, 3)))
     heat = {"study": "heat2d", "params": {"learners": []}, "methods": {},
             "sizes": {"8": {"methods": {}}}}
     (base / "heat-no-npz").mkdir()
@@ -519,6 +523,9 @@ CLI_CASES = [
     ("plot-foreign-npz", ["plot", "{plot}/foreign-npz"],
      "rounds.npz: not a relaxtune rounds file (no per-round iterations"),
     ("plot-heat-missing-npz", ["plot", "{plot}/heat-no-npz"], "rounds_nx8.npz: missing"),
+    ("plot-figures-folder-unwritable", ["plot", "{plot}/figures-is-a-file"],
+     "figures folder {plot}/figures-is-a-file/figures: exists and is not a folder; draw them "
+     "elsewhere with --out FOLDER"),
     ("plot-file-of-a-results-folder", ["plot", "{plot}/foreign-npz/summary.json"],
      "summary.json is a file of the results folder {plot}/foreign-npz: give the folder "
      "(relaxtune plot {plot}/foreign-npz)"),
