@@ -275,3 +275,22 @@ def test_heat_study_arguments_are_checked_before_any_task(kw, message):
     args = dict(nx=[6], steps=4, t_end=0.004, trials=1, methods=["chebcb"], progress=False)
     with pytest.raises(ValueError, match=message):
         run_heat_study(**{**args, **kw})
+
+
+@pytest.mark.parametrize("study", ["learning", "contextual"])
+def test_a_one_instance_study_draws_its_figures(study, tmp_path):
+    """T = 1 (or one time step) is an accepted size: its ω map is one column of the cost
+    matrix, drawn as a band around that round, not a crash of the contour plot."""
+    from experiments.plots import draw_all
+
+    summary, arrays = run_offset_study(study, T=1, trials=1, learners=["tsallis_inf"],
+                                       progress=False)
+    paths = draw_all(summary, arrays, tmp_path)
+    assert {p.name for p in paths} >= {"omega_map.png", "cumulative.png"}
+    data = omega_map_data(arrays, ["tsallis_inf"],
+                          by="context" if study == "contextual" else "round")
+    ax = plot_omega_map(data)
+    lo, hi = ax.get_xlim()
+    assert lo < data["x"][0] < hi  # the band around the single round
+    best = data["omegas"][np.argmin(arrays["C"][0, 0])]
+    assert data["grid_min_smooth"].tolist() == [best]
