@@ -58,7 +58,15 @@ __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SET
            "reason_name", "to_petsc_mat", "options_for", "same_on_every_rank"]
 
 def _comm(comm):
-    return PETSc.COMM_WORLD if comm is None else comm
+    """``comm`` as a ``PETSc.Comm`` (default COMM_WORLD); an mpi4py communicator is wrapped."""
+    if comm is None:
+        return PETSc.COMM_WORLD
+    if isinstance(comm, PETSc.Comm):
+        return comm
+    if type(comm).__module__.startswith("mpi4py"):
+        return PETSc.Comm(comm)
+    raise TypeError(f"comm must be a PETSc or mpi4py communicator (e.g. PETSc.COMM_WORLD), "
+                    f"got {type(comm).__name__}")
 
 
 def to_petsc_mat(A, comm=None) -> "PETSc.Mat":
@@ -112,7 +120,7 @@ class PetscOperator:
     Parameters
     ----------
     A : scipy sparse matrix, ndarray, CSROperator, PetscOperator or PETSc.Mat
-    comm : PETSc.Comm, optional
+    comm : PETSc.Comm or mpi4py communicator, optional
         Communicator for a converted matrix (default ``PETSc.COMM_WORLD``); a ``PETSc.Mat``
         keeps its own.
 
@@ -501,7 +509,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         the locally reversed numbering.
     options : dict, optional
         PETSc options for this solve's KSP/PC (e.g. ``{"pc_type": "jacobi"}``).
-    comm : PETSc.Comm, optional
+    comm : PETSc.Comm or mpi4py communicator, optional
         Communicator for a converted scipy matrix (default ``PETSc.COMM_WORLD``).
 
     Returns

@@ -399,3 +399,21 @@ def test_rejected_options_say_what_petsc_said_on_one_line():
             solvers.cg(A, np.ones(16), backend="petsc", options=options)
         msg = str(info.value)
         assert said in msg and "\n" not in msg and "() at " not in msg and "error code" in msg
+
+
+def test_communicator_argument():
+    """``comm`` may be a PETSc communicator or an mpi4py one (what petsc4py itself accepts);
+    anything else is a TypeError naming the argument, not an AttributeError from inside."""
+    from mpi4py import MPI
+
+    A = gallery.laplacian_2d(5)
+    b = np.ones(25)
+    want = solvers.cg(A, b, backend="petsc").iterations
+    for comm in (PETSc.COMM_SELF, MPI.COMM_SELF, MPI.COMM_WORLD):
+        assert sp_petsc.solve("cg", A, b, None, comm=comm).iterations == want
+        assert solvers.prepare(A, backend="petsc", comm=comm).comm.getSize() == 1
+    for bad in ("world", 3):
+        with pytest.raises(TypeError, match="comm must be a PETSc or mpi4py communicator"):
+            sp_petsc.solve("cg", A, b, None, comm=bad)
+        with pytest.raises(TypeError, match="comm must be a PETSc or mpi4py communicator"):
+            solvers.prepare(A, backend="petsc", comm=bad)
