@@ -382,11 +382,13 @@ def _bench(which: str, argv) -> int:
     except ImportError as exc:
         raise UsageError(f"bench {which}: cannot import {BENCHES[which]} ({exc})") from None
     try:
-        return int(mod.main(list(argv)) or 0)
+        status = mod.main(list(argv))
     except SystemExit as exc:  # a benchmark's parser: its one-line error is already printed
         if isinstance(exc.code, str):  # SystemExit("message"): a refusal not yet printed
             raise UsageError(f"bench {which}: {exc.code}") from None
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    # an exit status, or None or the run's records (a finished run)
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
 # --- checks made before any computation --------------------------------------------------------

@@ -175,6 +175,17 @@ def test_bench_dispatch(monkeypatch):
     assert seen["argv"] == ["--rounds", "10"]
 
 
+@pytest.mark.parametrize("returned, status", [(None, 0), (0, 0), (1, 1), ({"rows": []}, 0)])
+def test_bench_status_is_the_benchmarks_exit_status(monkeypatch, returned, status):
+    """A benchmark's ``main`` returns its exit status, or its records (``bench percall``'s
+    ``main`` returns them for tests): records are a finished run (0), never a crash at the
+    end of the measurement."""
+    fake = types.ModuleType("experiments.bench_percall")
+    fake.main = lambda argv: returned
+    monkeypatch.setitem(sys.modules, "experiments.bench_percall", fake)
+    assert main(["bench", "percall"]) == status
+
+
 def test_bench_missing_module(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "experiments.bench_petsc", None)  # import fails
     assert main(["bench", "petsc"]) == 2
