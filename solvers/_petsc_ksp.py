@@ -102,6 +102,26 @@ def _load_libpetsc():
 _LIB = _load_libpetsc() if PETSc.RealType == np.float64 else None
 
 
+def _release_read_locks(vec) -> None:
+    """Pop the read locks a failed ``KSPSolve`` left on ``vec``.
+
+    PETSc built with debugging locks the right-hand side read-only during a solve; an error
+    inside returns before the unlock, and the Vec (possibly the user's) would refuse every
+    later write.  ``VecLockGet``/``VecLockReadPop`` through ctypes (petsc4py does not wrap
+    them); nothing to do on builds without them.
+    """
+    get, pop = (getattr(_LIB, name, None) for name in ("VecLockGet", "VecLockReadPop"))
+    if get is None or pop is None:
+        return
+    cint = ctypes.c_int64 if np.dtype(PETSc.IntType).itemsize == 8 else ctypes.c_int32
+    get.argtypes, get.restype = [ctypes.c_void_p, ctypes.POINTER(cint)], ctypes.c_int
+    pop.argtypes, pop.restype = [ctypes.c_void_p], ctypes.c_int
+    state = cint(0)
+    for _ in range(64):  # one lock per nested solve; never loop forever
+        if get(vec.handle, ctypes.byref(state)) or state.value <= 0 or pop(vec.handle):
+            return
+
+
 def _set_omega(pc, omega: float, prefix: str) -> None:
     """``PCSORSetOmega`` (or ``PCEisenstatSetOmega``) on ``pc``; no-op for other PC types."""
     pc_type = pc.getType()
@@ -299,6 +319,7 @@ class PetscSolver:
             ksp.setConvergenceTest(_make_test(self._state))
         self._b = op.mat.createVecRight() if reverse else None
         self._omega = None
+        self.failed = False  # a KSPSolve raised: do not reuse this KSP
 
     def __repr__(self):
         return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
@@ -325,7 +346,14 @@ class PetscSolver:
         # the Python convergence test applies dtol to the true residual; KSP needs a finite one
         ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)
-        ksp.solve(b, x)
+        try:
+            ksp.solve(b, x)
+        except PETSc.Error as exc:  # an operation this Mat type or setting does not support
+            self.failed = True  # the KSP may be left in a broken state: the next call rebuilds
+            _release_read_locks(b)
+            raise ValueError(
+                f"PETSc cannot run {self.kind} (KSP {self.ksp_type}, PC {self.pc_type}) on a "
+                f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None
         return ksp.getIterationNumber(), int(ksp.getConvergedReason())
 
     def destroy(self) -> None:

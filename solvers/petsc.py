@@ -49,7 +49,7 @@ petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, PetscSolver,  # noqa: E402
-                         options_for, options_key, reason_name, solver_reason)
+                         options_for, options_key, petsc_message, reason_name, solver_reason)
 from ._operator import (CSROperator, check_dtol, check_omega, check_tolerances,  # noqa: E402
                         check_unscaled, check_vector, prepare as _prepare_csr)
 from ._result import SolveResult  # noqa: E402
@@ -186,6 +186,15 @@ class PetscOperator:
         if self._csr is not None:
             self._csr.require(kind)
             return
+        try:
+            self._require_mat(kind)
+        except PETSc.Error as exc:  # e.g. a shell Mat without a diagonal or a norm
+            raise ValueError(
+                f"A is a PETSc Mat of type {self.mat.getType()!r} without an operation {kind} "
+                f"needs (its diagonal, or its norm for the symmetry check): "
+                f"{petsc_message(exc)}") from None
+
+    def _require_mat(self, kind: str) -> None:
         state = self.mat.stateGet()
         if kind in ("sor", "ssor_pcg") and self._checked.get(("diag", kind)) != state:
             d = self.mat.getDiagonal()
@@ -299,7 +308,9 @@ class PetscOperator:
         key = (kind, reverse, options_key(options))
         target = self.reversed() if reverse else self  # refreshes the permuted values
         s = self.solvers.get(key)
-        if s is None:
+        if s is None or s.failed:
+            if s is not None:
+                s.destroy()
             s = PetscSolver(target, kind, options=options, reverse=reverse)
             self.solvers[key] = s
         return s

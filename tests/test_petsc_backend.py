@@ -417,3 +417,33 @@ def test_communicator_argument():
             sp_petsc.solve("cg", A, b, None, comm=bad)
         with pytest.raises(TypeError, match="comm must be a PETSc or mpi4py communicator"):
             solvers.prepare(A, backend="petsc", comm=bad)
+
+
+def test_a_mat_type_petsc_cannot_solve_with_is_a_clear_error_and_leaves_things_usable():
+    """PETSc's BAIJ MatSOR supports only ω = 1, and a shell Mat has no diagonal: a ValueError
+    naming the Mat type and what PETSc said, not a PETSc.Error; the user's right-hand side
+    Vec stays writable (a failed KSPSolve leaves its read lock behind) and the same Mat still
+    solves what PETSc supports."""
+    A = gallery.laplacian_2d(6)
+    n = A.shape[0]
+    B = sp_petsc.to_petsc_mat(A).convert("baij")
+    b, _ = B.createVecs()
+    b.set(1.0)
+    for _ in range(2):  # the second time too (no broken KSP kept)
+        with pytest.raises(ValueError, match=r"baij.*relaxation factor"):
+            solvers.sor(B, b, 1.3, backend="petsc")
+    b.set(1.0)  # still writable
+    res = solvers.sor(B, b, 1.0, backend="petsc")
+    assert res.converged and res.iterations == solvers.sor(A, np.ones(n), 1.0).iterations
+
+    class Product:
+        def mult(self, mat, x, y):
+            y.array[:] = A @ x.array
+
+    shell = PETSc.Mat().createPython((n, n), Product())
+    shell.setUp()
+    shell.assemble()
+    for solve in (lambda: solvers.sor(shell, np.ones(n), 1.3, backend="petsc"),
+                  lambda: solvers.cg(shell, np.ones(n), backend="petsc")):
+        with pytest.raises(ValueError, match=r"type 'python'"):
+            solve()
