@@ -791,6 +791,21 @@ def _precond(args, keeper) -> None:
         print(_closing(t0, out, args.no_plots))
 
 
+def _markdown_tables(summary) -> list[str]:
+    """The comparison tables of a results folder, as Markdown (``plot --markdown``)."""
+    from .results import format_markdown
+
+    if summary.get("study") == "precond":
+        from .precond_study import format_precond_table
+
+        return [f"\n{name}\n\n{format_precond_table(seq, markdown=True)}"
+                for name, seq in summary["sequences"].items()]
+    return [f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n\n"
+            + format_markdown(size["methods"], baseline="cg" if nx else None,
+                              reference=size.get("reference"))
+            for nx, size in (summary.get("sizes") or {"": summary}).items()]
+
+
 def _closing(t0, out, no_plots) -> str:
     """The last line of a study: its wall-clock total and where its figures went."""
     where = "" if no_plots else f"; figures in {out / 'figures'}"
@@ -803,7 +818,7 @@ def _fmt(v):
 
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import draw_all
-    from .results import ResultsError, format_markdown, load, load_arrays
+    from .results import ResultsError, load, load_arrays
 
     try:
         summary, _ = load(results)
@@ -819,23 +834,21 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
     _figures_folder(figures, out)
-    paths = draw_all(summary, arrays, figures)
+    try:  # the tables first (nothing written yet if the summary is malformed), then figures
+        tables = _markdown_tables(summary) if markdown else []
+        paths = draw_all(summary, arrays, figures)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UsageError(
+            f"{results}: its summary.json or per-round arrays do not have the layout this "
+            f"relaxtune draws ({describe(exc)}); written by another version, or edited?"
+        ) from exc  # --debug shows where it came from
     print(f"{len(paths)} files written to {figures}")
     partial = summary.get("partial")
     if partial:
         print(f"partial results: {partial.get('finished')} of {partial.get('of')} "
               f"{partial.get('unit', 'trials')} finished")
-    if markdown and summary.get("study") == "precond":
-        from .precond_study import format_precond_table
-
-        for name, seq in summary["sequences"].items():
-            print(f"\n{name}\n")
-            print(format_precond_table(seq, markdown=True))
-    elif markdown:
-        for nx, size in (summary.get("sizes") or {"": summary}).items():
-            print(f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n")
-            print(format_markdown(size["methods"], baseline="cg" if nx else None,
-                                  reference=size.get("reference")))
+    for table in tables:
+        print(table)
     return 0
 
 

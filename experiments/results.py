@@ -305,6 +305,11 @@ def _summary_problem(summary) -> str | None:
             isinstance(v, dict) and isinstance(v.get("methods"), dict) and k.isdigit()
             for k, v in summary["sizes"].items())):
         return "malformed 'sizes'"
+    if summary["study"] == "precond" and not (
+            isinstance(summary.get("sequences"), dict) and all(
+                isinstance(v, dict) and isinstance(v.get("methods"), dict)
+                for v in summary["sequences"].values())):
+        return "malformed 'sequences'"
     version = summary.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         return f"layout version {version!r}; this relaxtune reads up to {SCHEMA_VERSION}"

@@ -480,6 +480,13 @@ def folders(tmp_path_factory):
     (base / "figures-is-a-file" / "summary.json").write_text(json.dumps(good))
     (base / "figures-is-a-file" / "figures").write_text("x")
     np.savez(base / "figures-is-a-file" / "rounds.npz", iter__fixed_1=np.ones((1, 3)))
+    (base / "bad-sequences").mkdir()
+    (base / "bad-sequences" / "summary.json").write_text(json.dumps(
+        {"study": "precond", "params": {}, "methods": {}, "sequences": []}))
+    (base / "bad-method").mkdir()  # a method entry without its totals (edited by hand)
+    (base / "bad-method" / "summary.json").write_text(json.dumps(
+        {"study": "learning", "params": {"learners": []}, "methods": {"fixed_1.2": {}}}))
+    np.savez(base / "bad-method" / "rounds.npz", iter__fixed_1_2=np.ones((1, 3)))
     heat = {"study": "heat2d", "params": {"learners": []}, "methods": {},
             "sizes": {"8": {"methods": {}}}}
     (base / "heat-no-npz").mkdir()
@@ -526,6 +533,11 @@ CLI_CASES = [
     ("plot-figures-folder-unwritable", ["plot", "{plot}/figures-is-a-file"],
      "figures folder {plot}/figures-is-a-file/figures: exists and is not a folder; draw them "
      "elsewhere with --out FOLDER"),
+    ("plot-malformed-sequences", ["plot", "{plot}/bad-sequences"],
+     "bad-sequences/summary.json: not a relaxtune results summary (malformed 'sequences')"),
+    ("plot-malformed-method", ["plot", "{plot}/bad-method", "--markdown"],
+     "bad-method: its summary.json or per-round arrays do not have the layout this relaxtune "
+     "draws (KeyError: 'iterations')"),
     ("plot-file-of-a-results-folder", ["plot", "{plot}/foreign-npz/summary.json"],
      "summary.json is a file of the results folder {plot}/foreign-npz: give the folder "
      "(relaxtune plot {plot}/foreign-npz)"),
