@@ -541,6 +541,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if kind != "cg":
         omega = check_omega(omega)
+        _same_omega(omega, options)
     if order not in ("paper", "textbook"):
         raise ValueError(f"order must be one of ('paper', 'textbook'), got {order!r}")
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter, _MAX_IT)
@@ -609,6 +610,20 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+def _same_omega(omega: float, options) -> None:
+    """sor and ssor_pcg set ω from their argument before every solve (``PCSORSetOmega``): an
+    ω option of another value would be replaced without a word, so it is refused."""
+    for name, value in options_key(options):
+        if name in ("pc_sor_omega", "pc_eisenstat_omega"):
+            try:
+                same = float(value) == omega
+            except ValueError:
+                same = False
+            if not same:
+                raise ValueError(f"options {name} = {value} contradicts omega = {omega}: the "
+                                 "solve sets ω from its omega argument (leave the option out)")
 
 
 # KSP's iteration cap is a PetscInt

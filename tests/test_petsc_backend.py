@@ -447,3 +447,19 @@ def test_a_mat_type_petsc_cannot_solve_with_is_a_clear_error_and_leaves_things_u
                   lambda: solvers.cg(shell, np.ones(n), backend="petsc")):
         with pytest.raises(ValueError, match=r"type 'python'"):
             solve()
+
+
+def test_an_omega_option_that_contradicts_the_omega_argument_is_refused():
+    """sor/ssor_pcg set ω from their argument on every call (PCSORSetOmega), so an ω option
+    with another value would be ignored without a word: refused; the same value is fine."""
+    A = gallery.laplacian_2d(10)
+    b = np.ones(100)
+    for solve in (solvers.sor, solvers.ssor_pcg):
+        for key in ("pc_sor_omega", "-pc_sor_omega"):
+            with pytest.raises(ValueError, match=r"pc_sor_omega = 1.8 .* omega = 1.2"):
+                solve(A, b, 1.2, backend="petsc", options={key: 1.8})
+        same = solve(A, b, 1.2, backend="petsc", options={"pc_sor_omega": "1.2"})
+        assert same.iterations == solve(A, b, 1.2, backend="petsc").iterations
+    with pytest.raises(ValueError, match=r"pc_eisenstat_omega = 1.5 .* omega = 1.3"):
+        solvers.ssor_pcg(A, b, 1.3, backend="petsc",
+                         options={"pc_type": "eisenstat", "pc_eisenstat_omega": 1.5})
