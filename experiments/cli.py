@@ -411,6 +411,28 @@ def _writable_folder(folder: Path, what: str) -> bool:
     return created
 
 
+def _fresh_folder(base: Path) -> tuple[Path, bool]:
+    """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
+    fails on an existing folder, so two runs never get the same one), checked writable."""
+    for k in range(1, 1000):
+        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"results folder {folder}: cannot create the folder "
+                             f"({exc.strerror or exc})") from None
+        try:
+            _writable_folder(folder, "results folder")
+        except UsageError:
+            folder.rmdir()
+            raise
+        return folder, True
+    raise UsageError(f"results folder {base}: 999 folders of that name exist; give --out")
+
+
 def _figures_folder(folder: Path, out) -> None:
     """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
     may be read-only, e.g. a colleague's) says how to draw elsewhere."""
@@ -515,11 +537,16 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
-        if (out / "summary.json").exists():
+        if args.out is None:
+            # named after the second the run started: another run started in the same
+            # second (a batch job array) has it already, so this one takes the next free name
+            out, created = _fresh_folder(out)
+        elif (out / "summary.json").exists():
             # a new study would leave the old one's files (rounds, figures) next to its own
             raise UsageError(f"--out {out}: already holds results (summary.json); choose "
                              "another --out or remove it")
-        created = _writable_folder(out, "--out")
+        else:
+            created = _writable_folder(out, "--out")
         if args.json is not None:
             try:
                 _writable_folder(args.json.parent, "--json")
