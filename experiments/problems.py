@@ -68,6 +68,21 @@ def _positive(value, name: str) -> float:
     return float(value)
 
 
+def _state(out, n: int, where: str) -> np.ndarray:
+    """The new state from what a user's ``solve`` returned (an array, or a result with
+    ``x``), checked to be a solution of ``n`` entries."""
+    x = getattr(out, "x", out)
+    try:
+        u = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        u = None
+    if u is None or u.shape != (n,):
+        what = f"shape {u.shape}" if u is not None else type(x).__name__
+        raise ValueError(f"{where} {what}; expected a solution of {n} entries (an "
+                         "array, or a result with .x such as a SolveResult)")
+    return u
+
+
 def grid_laplacian(m: int) -> sp.csr_matrix:
     """5-point Laplacian on an ``m × m`` interior grid (:func:`solvers.gallery.laplacian_2d`:
     4 on the diagonal, -1 off, natural row-major order, no ``1/h²`` scaling) as a
@@ -347,12 +362,12 @@ class Heat2D:
         """
         from tqdm.auto import tqdm
 
-        u = self.initial() if u0 is None else np.asarray(u0, dtype=float)
+        u = self.initial() if u0 is None else _state(u0, self.n, "u0 (the initial state) has")
         desc = progress if isinstance(progress, str) else "heat2d"
         for k in tqdm(range(self.steps), desc=desc, disable=not progress, leave=False):
             A, b, kap = self.system(k, u)
             out = solve(A, b, x0=u, context=kap)
-            u = np.asarray(getattr(out, "x", out), dtype=float)
+            u = _state(out, self.n, f"step {k}: solve returned")
             if callback is not None:
                 callback(k, out)
         return u
@@ -688,9 +703,9 @@ class FEMHeat2D:
     def run(self, solve: Callable, u0: np.ndarray | None = None) -> np.ndarray:
         """Run the loop with ``solve(A, b, x0=u, context=κ)`` (returns an array or a result
         with ``x``); returns the final state."""
-        u = self.initial() if u0 is None else np.asarray(u0, dtype=float)
+        u = self.initial() if u0 is None else _state(u0, self.n, "u0 (the initial state) has")
         for k in range(self.steps):
             A, b, kap = self.system(k, u)
             out = solve(A, b, x0=u, context=kap)
-            u = np.asarray(getattr(out, "x", out), dtype=float)
+            u = _state(out, self.n, f"step {k}: solve returned")
         return u

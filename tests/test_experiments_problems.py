@@ -149,3 +149,16 @@ def test_problem_sizes_and_times_are_checked(make, message):
     argument."""
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
+
+
+@pytest.mark.parametrize("returned", [None, np.ones(3), "x"])
+def test_run_says_when_the_solver_returns_no_solution(returned):
+    """``run(solve)`` takes whatever ``solve`` returns as the new state: something that is
+    not a solution of the system's size is named, with the step, not a matmul error from
+    the next step's assembly."""
+    sim = Heat2D(nx=6, steps=3)
+    with pytest.raises(ValueError, match=r"step 0: solve returned .* expected a solution of "
+                                         r"25 entries"):
+        sim.run(lambda A, b, x0=None, context=None: returned)
+    with pytest.raises(ValueError, match=r"u0 .* expected a solution of 25 entries"):
+        sim.run(lambda A, b, x0=None, context=None: b, u0=np.ones(4))
