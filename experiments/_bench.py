@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import importlib.metadata
 import os
 import platform
@@ -48,12 +49,14 @@ import re
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 __all__ = ["BenchParser", "Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
-           "machine_info", "machine_header", "format_table", "fmt"]
+           "machine_info", "machine_header", "format_table", "fmt", "seconds", "output_file",
+           "output_folder"]
 
 class BenchParser(argparse.ArgumentParser):
     """Argument parser of ``relaxtune bench NAME``: a bad option is one line on standard error
@@ -69,6 +72,44 @@ class BenchParser(argparse.ArgumentParser):
 
         print_error(f"bench {self.bench}: {message}")
         raise SystemExit(2)
+
+
+def seconds(text: str) -> float:
+    """Argument type of a time in seconds: a finite number > 0 (``--target``)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return v
+
+
+def output_file(text: str) -> Path:
+    """Argument type of a file a benchmark writes at its end (``--json``): refused at once if
+    it is a folder or its folder cannot be created and written, so no measured run is lost."""
+    from .cli import UsageError, _writable_folder
+
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
+    try:
+        _writable_folder(path.parent, "folder")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
+    from .cli import UsageError, _writable_folder
+
+    path = Path(text)
+    try:
+        _writable_folder(path, "")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).strip()) from None
+    return path
 
 
 #: packages whose versions are printed with every table (missing ones are skipped)

@@ -290,14 +290,14 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 316, 1000],
                     help="grid sides m (n = m²); default 100 316 1000 → n ≈ 1e4, 1e5, 1e6")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (>= 3)")
-    ap.add_argument("--target", type=float, default=0.03,
+    ap.add_argument("--target", type=B.seconds, default=0.03,
                     help="seconds of the longest timed call per method (sets its k values)")
     ap.add_argument("--solve-sizes", type=int, nargs="*", default=[100, 316, 1000],
                     help="grid sides for the whole-solve table (empty: skip)")
     ap.add_argument("--scipy-ssor", action="store_true",
                     help="add the (slow) scipy SSOR-PCG column")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    ap.add_argument("--json", help="also write the raw timings (seconds) to this file")
+    ap.add_argument("--json", type=B.output_file, help="also write the raw timings (seconds) to this file")
     args = ap.parse_args(argv)
     if args.rounds < 3 or args.target <= 0 or any(m < 2 for m in args.sizes + args.solve_sizes):
         ap.error("--rounds must be >= 3, --target > 0 and every size >= 2")

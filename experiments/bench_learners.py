@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _bench as B
 from ._bench import BenchParser
 
 from .results import _replace_atomically
@@ -559,7 +560,7 @@ def main(argv=None) -> int:
                     help="also the long runs (heat2d 5000 steps, offsets T = 5000)")
     ap.add_argument("--learners", nargs="+", default=list(DEFAULT_LEARNERS),
                     help="'default', bandit.POLICIES names, or NAME@online (no bounds)")
-    ap.add_argument("--cache", type=Path, default=Path("results/cache/learners"),
+    ap.add_argument("--cache", type=B.output_folder, default=Path("results/cache/learners"),
                     help="folder of the cached cost matrices (default %(default)s)")
     ap.add_argument("--orders", type=int, default=1,
                     help="replay each independent-sample sequence in this many orders (the "
@@ -569,7 +570,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-T", type=int, default=None,
                     help="use at most this many systems of each sequence (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    ap.add_argument("--json", type=B.output_file, default=None, help="also write the rows as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     import bandit

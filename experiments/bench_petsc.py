@@ -349,7 +349,7 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 316, 1000],
                    help="grid sides m (n = m²); 100 316 1000 give n ≈ 1e4 1e5 1e6")
     p.add_argument("--rounds", type=int, default=7, help="interleaved rounds (>= 3)")
-    p.add_argument("--target", type=float, default=0.03,
+    p.add_argument("--target", type=B.seconds, default=0.03,
                    help="seconds of the longest timed call per method (sets its k values)")
     p.add_argument("--solve-sizes", type=int, nargs="*", default=[100, 316],
                    help="grid sides for the whole-solve table (empty: skip)")
@@ -359,7 +359,7 @@ def main(argv=None) -> int:
                    help="tuned solves per overhead measurement")
     p.add_argument("--heat2d", type=int, nargs=2, metavar=("NX", "STEPS"), default=None)
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    p.add_argument("--json", default=None, help="also write the raw numbers here")
+    p.add_argument("--json", type=B.output_file, default=None, help="also write the raw numbers here")
     args = p.parse_args(argv)
     if (args.rounds < 3 or args.target <= 0 or args.overhead_rounds < 1
             or any(m < 2 for m in args.sizes + args.solve_sizes + args.overhead_sizes)):

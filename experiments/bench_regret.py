@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _bench as B
 from ._bench import BenchParser, machine_header
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
@@ -266,9 +267,9 @@ def main(argv=None) -> int:
     ap.add_argument("--clock", choices=("median", "matrix"), default="median",
                     help="seconds of a replayed solve: iterations times the arm's median "
                          "seconds per iteration (default), or the matrix's own timing")
-    ap.add_argument("--cache", type=Path, default=Path("results/regret-costs"))
+    ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
     ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--json", type=B.output_file, default=None)
     args = ap.parse_args(argv)
     import bandit
 

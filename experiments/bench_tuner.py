@@ -318,7 +318,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=7, help="rounds = systems per row (>= 3)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the order within rounds")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    ap.add_argument("--json", help="also write the raw timings (seconds) to this file")
+    ap.add_argument("--json", type=B.output_file, help="also write the raw timings (seconds) to this file")
     try:
         args = ap.parse_args(argv)
         if args.rounds < 3:

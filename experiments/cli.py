@@ -42,7 +42,8 @@ import traceback
 from pathlib import Path
 
 __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
-           "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+           "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED",
+           "EXIT_PIPE"]
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
 #: [0, 5]) with the paper's learners, 2 trials; about 30 s on 2 idle cores (28 s measured).
@@ -54,8 +55,9 @@ BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_
            "overhead": "experiments.bench_overhead",
            "learners": "experiments.bench_learners", "percall": "experiments.bench_percall"}
 
-#: Exit statuses besides 0 (the last two as a shell reports a death by SIGINT / SIGTERM).
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+#: Exit statuses besides 0 (the last three as a shell reports a death by SIGINT / SIGTERM /
+#: SIGPIPE).
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_PIPE = 1, 2, 130, 143, 141
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -323,6 +325,9 @@ def main(argv=None) -> int:
             if path.suffix.lower() == ".json" and not path.exists():
                 # a tuner file's name: "no such folder" would send the user looking for one
                 raise UsageError(f"{path}: no such file")
+            if path.is_file() and _results_file(path):
+                raise UsageError(f"{path} is a file of the results folder {path.parent}: give "
+                                 f"the folder (relaxtune plot {path.parent})")
             if path.is_file():
                 if args.markdown:
                     raise UsageError("--markdown prints a results folder's comparison tables; "
@@ -337,10 +342,33 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print_error("stopped", kind="interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _output_closed()
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback (--debug shows it)
         _trace(args, exc)
         print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
         return EXIT_FAILED
+
+
+def _results_file(path: Path) -> bool:
+    """Is ``path`` one of the files a study writes into its results folder?"""
+    return (path.parent / "summary.json").is_file() and (
+        path.name == "summary.json" or (path.name.startswith("rounds")
+                                        and path.suffix in (".npz", ".csv")))
+
+
+def _output_closed() -> int:
+    """Standard output was closed by its reader (``relaxtune ... | head``): quietly, as Unix
+    tools do, with the status of a death by SIGPIPE; a study has saved everything by then
+    (it prints last).  Standard output is pointed at /dev/null so the interpreter's final
+    flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. replaced in tests)
+        pass
+    return EXIT_PIPE
 
 
 def _trace(args, exc):
@@ -354,9 +382,13 @@ def _bench(which: str, argv) -> int:
     except ImportError as exc:
         raise UsageError(f"bench {which}: cannot import {BENCHES[which]} ({exc})") from None
     try:
-        return int(mod.main(list(argv)) or 0)
+        status = mod.main(list(argv))
     except SystemExit as exc:  # a benchmark's parser: its one-line error is already printed
+        if isinstance(exc.code, str):  # SystemExit("message"): a refusal not yet printed
+            raise UsageError(f"bench {which}: {exc.code}") from None
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    # an exit status, or None or the run's records (a finished run)
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
 # --- checks made before any computation --------------------------------------------------------
@@ -377,6 +409,40 @@ def _writable_folder(folder: Path, what: str) -> bool:
         raise UsageError(f"{what} {folder}: cannot write into the folder "
                          f"({exc.strerror or exc})") from None
     return created
+
+
+def _fresh_folder(base: Path) -> tuple[Path, bool]:
+    """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
+    fails on an existing folder, so two runs never get the same one), checked writable."""
+    for k in range(1, 1000):
+        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"results folder {folder}: cannot create the folder "
+                             f"({exc.strerror or exc})") from None
+        try:
+            _writable_folder(folder, "results folder")
+        except UsageError:
+            folder.rmdir()
+            raise
+        return folder, True
+    raise UsageError(f"results folder {base}: 999 folders of that name exist; give --out")
+
+
+def _figures_folder(folder: Path, out) -> None:
+    """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
+    may be read-only, e.g. a colleague's) says how to draw elsewhere."""
+    if out is not None:
+        _writable_folder(folder, "--out")
+        return
+    try:
+        _writable_folder(folder, "figures folder")
+    except UsageError as exc:
+        raise UsageError(f"{exc}; draw them elsewhere with --out FOLDER") from None
 
 
 def _check_petsc():
@@ -471,11 +537,16 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
-        if (out / "summary.json").exists():
+        if args.out is None:
+            # named after the second the run started: another run started in the same
+            # second (a batch job array) has it already, so this one takes the next free name
+            out, created = _fresh_folder(out)
+        elif (out / "summary.json").exists():
             # a new study would leave the old one's files (rounds, figures) next to its own
             raise UsageError(f"--out {out}: already holds results (summary.json); choose "
                              "another --out or remove it")
-        created = _writable_folder(out, "--out")
+        else:
+            created = _writable_folder(out, "--out")
         if args.json is not None:
             try:
                 _writable_folder(args.json.parent, "--json")
@@ -535,6 +606,8 @@ def _run_reporting(args, learners, keeper) -> int:
             _run(args, learners, keeper)
         except KeyboardInterrupt as exc:
             return _interrupted(exc, keeper)
+        except BrokenPipeError:
+            raise  # output closed, not a failed computation (main says nothing)
         except Exception as exc:  # noqa: BLE001 - reported in one line with where the work is
             _trace(args, exc)
             print_error(f"{describe(exc)}; {keeper.where()} (rerun with --debug for the "
@@ -573,7 +646,9 @@ def _study_mpi(args, rank: int, ranks: int) -> int:
             return _interrupted(exc, keeper)
 
 
-def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
+def _finish(args, keeper, summary, per_tag: dict, draw_arrays, table=None) -> Path:
+    """Save the study, draw its figures, then print its table (``table()``) and where it
+    went: a standard output closed early (``| head``) can then only cut the printing."""
     from .plots import draw_all
     from .results import write_json
 
@@ -584,6 +659,8 @@ def _finish(args, keeper, summary, per_tag: dict, draw_arrays) -> Path:
     if not args.no_plots:
         draw_all(summary, draw_arrays, out / "figures")
     if not args.quiet:
+        if table is not None:
+            table()
         print(f"results written to {out}")
     return Path(out)
 
@@ -597,11 +674,12 @@ def _offset(args, learners, keeper) -> None:
                                        learners=learners, jobs=args.jobs,
                                        progress=not args.quiet,
                                        checkpoint=lambda s, a: keeper.save(s, {"rounds": a}))
-    if not args.quiet:
+    def table():
         print(f"\n{args.command}: SOR iterations, T = {args.T}, {args.trials} trials, "
               f"{args.variance} variance")
         print(format_table(summary["methods"], reference=summary["reference"]))
-    _finish(args, keeper, summary, {"rounds": arrays}, arrays)
+
+    _finish(args, keeper, summary, {"rounds": arrays}, arrays, table)
 
 
 def _petsc_ranks() -> tuple:
@@ -629,7 +707,8 @@ def _heat(args, learners, keeper) -> None:
                                      progress=not args.quiet,
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
-    if not args.quiet:
+
+    def table():
         ranks = summary["params"]["ranks"]
         where = (f", PETSc on {ranks} MPI rank{'s' if ranks > 1 else ''}"
                  if args.backend == "petsc" else "")
@@ -648,7 +727,8 @@ def _heat(args, learners, keeper) -> None:
                       "learner's system from the same state, beside it; their rows sum those "
                       "steps only, and a learner's 'vs CG' is its seconds on those steps over "
                       "CG's")
-    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:
         print(_closing(t0, out, args.no_plots))
 
@@ -665,7 +745,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     except TunerFileError as exc:
         raise UsageError(str(exc)) from exc
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
-    _writable_folder(folder, "--out" if out is not None else "figures folder")
+    _figures_folder(folder, out)
     data = run_data(tuner)
     paths = draw_run(data, folder, f"{Path(path).stem}_")
     print(f"{len(paths)} files written to {folder}")
@@ -718,7 +798,8 @@ def _precond(args, keeper) -> None:
         anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
         work_learner=not args.no_work_learner, compare=args.compare, progress=not args.quiet,
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
-    if not args.quiet:
+
+    def table():
         for name, seq in summary["sequences"].items():
             t = seq["targets"]
             print(f"\n{name} (n = {seq['n']}, {seq['T']} systems, context {seq['context']}), "
@@ -731,9 +812,25 @@ def _precond(args, keeper) -> None:
                     print(f"{seq['methods'][name]['label']}: / best fixed "
                           f"{_fmt(t[name]['vs_best_fixed'])}, / ω-only learner "
                           f"{_fmt(t[name]['vs_omega_learner'])}")
-    out = _finish(args, keeper, summary, per_tag(arrays), arrays)
+
+    out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:
         print(_closing(t0, out, args.no_plots))
+
+
+def _markdown_tables(summary) -> list[str]:
+    """The comparison tables of a results folder, as Markdown (``plot --markdown``)."""
+    from .results import format_markdown
+
+    if summary.get("study") == "precond":
+        from .precond_study import format_precond_table
+
+        return [f"\n{name}\n\n{format_precond_table(seq, markdown=True)}"
+                for name, seq in summary["sequences"].items()]
+    return [f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n\n"
+            + format_markdown(size["methods"], baseline="cg" if nx else None,
+                              reference=size.get("reference"))
+            for nx, size in (summary.get("sizes") or {"": summary}).items()]
 
 
 def _closing(t0, out, no_plots) -> str:
@@ -748,36 +845,37 @@ def _fmt(v):
 
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import draw_all
-    from .results import ResultsError, format_markdown, load
+    from .results import ResultsError, load, load_arrays
 
     try:
-        summary, arrays = load(results, tag="rounds")
-        if summary.get("sizes"):
-            arrays = {int(nx): load(results, tag=f"rounds_nx{nx}")[1] for nx in summary["sizes"]}
+        summary, _ = load(results)
         if summary.get("study") == "precond":
-            arrays = {name: load(results, tag=f"rounds_{name}")[1]
+            arrays = {name: load_arrays(results, f"rounds_{name}")
                       for name in summary.get("sequences", {})}
+        elif summary.get("sizes"):
+            arrays = {int(nx): load_arrays(results, f"rounds_nx{nx}")
+                      for nx in summary["sizes"]}
+        else:
+            arrays = load_arrays(results, "rounds")
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
-    _writable_folder(figures, "--out" if out is not None else "figures folder")
-    paths = draw_all(summary, arrays, figures)
+    _figures_folder(figures, out)
+    try:  # the tables first (nothing written yet if the summary is malformed), then figures
+        tables = _markdown_tables(summary) if markdown else []
+        paths = draw_all(summary, arrays, figures)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UsageError(
+            f"{results}: its summary.json or per-round arrays do not have the layout this "
+            f"relaxtune draws ({describe(exc)}); written by another version, or edited?"
+        ) from exc  # --debug shows where it came from
     print(f"{len(paths)} files written to {figures}")
     partial = summary.get("partial")
     if partial:
         print(f"partial results: {partial.get('finished')} of {partial.get('of')} "
               f"{partial.get('unit', 'trials')} finished")
-    if markdown and summary.get("study") == "precond":
-        from .precond_study import format_precond_table
-
-        for name, seq in summary["sequences"].items():
-            print(f"\n{name}\n")
-            print(format_precond_table(seq, markdown=True))
-    elif markdown:
-        for nx, size in (summary.get("sizes") or {"": summary}).items():
-            print(f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n")
-            print(format_markdown(size["methods"], baseline="cg" if nx else None,
-                                  reference=size.get("reference")))
+    for table in tables:
+        print(table)
     return 0
 
 

@@ -149,13 +149,21 @@ class Heat2DPetsc:
 
     def run(self, solve, u0=None, *, callback=None):
         """``u ← solve(A, b, x0=u, context=κ).x`` for every step; returns the final Vec."""
+        from petsc4py import PETSc
+
         u = self.initial() if u0 is None else u0
         for k in range(self.steps):
             A, b, kap = self.system(k, u)
             out = solve(A, b, x0=u, context=kap)
             new = getattr(out, "x", out)
             b.destroy()
-            if new is not u:
+            if not (isinstance(new, PETSc.Vec) and new.getSize() == self.n):
+                what = (f"a Vec of size {new.getSize()}" if isinstance(new, PETSc.Vec)
+                        else type(new).__name__)
+                raise ValueError(f"step {k}: solve returned {what}; expected a PETSc.Vec of "
+                                 f"{self.n} entries (or a result with .x, such as a "
+                                 "SolveResult, whose b is a Vec)")
+            if new is not u and u is not u0:  # a state this loop made; never the caller's u0
                 u.destroy()
             u = new
             if callback is not None:

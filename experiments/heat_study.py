@@ -32,7 +32,7 @@ import numpy as np
 from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, warm_up
 from .learners import derive_seed, fixed_method, make_learner, uses_vector_context
 from .offset_study import run_parallel
-from .problems import Heat2D
+from .problems import Heat2D, _integer, _positive
 from .results import score
 
 __all__ = ["FIXED_OMEGAS", "PAPER_LEARNERS", "REFERENCE", "solver_settings", "mpi_ranks",
@@ -358,11 +358,16 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
     (4, 20)
     """
     learners = list(PAPER_LEARNERS if methods is None else methods)
+    # what the command line checks, checked here too before any task runs
+    sizes = [_integer(v, "nx", 2) for v in np.atleast_1d(nx).tolist()]
+    if not sizes:
+        raise ValueError("nx must list at least one size")
+    steps, trials = _integer(steps, "steps", 1), _integer(trials, "trials", 1)
+    jobs, t_end = _integer(jobs, "jobs", 1), _positive(t_end, "t_end")
     rank, ranks = mpi_ranks(backend)
     if ranks > 1:  # every rank runs every task collectively, in the same order
         jobs = 1
     progress = bool(progress) and rank == 0
-    sizes = [int(v) for v in np.atleast_1d(nx)]
     solver = solver_settings(backend)
     golden = bool(golden and grid)
     if baseline_every is not None:

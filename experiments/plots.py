@@ -185,7 +185,11 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     x, Z = data["x"], data["Z"]
     step = max(1, x.size // max_points)  # contour on a thinned grid keeps files small
-    cs = ax.contourf(x[::step], data["omegas"], np.log10(np.maximum(Z[::step].T, 1)), levels=20,
+    xs, Zs = x[::step], Z[::step]
+    if xs[0] == xs[-1]:  # one round (or one context value): a contour needs two x, so the
+        xs = np.array([xs[0] - 0.5, xs[0] + 0.5])  # column is drawn as a band around it
+        Zs = np.repeat(Z.mean(axis=0, keepdims=True), 2, axis=0)
+    cs = ax.contourf(xs, data["omegas"], np.log10(np.maximum(Zs.T, 1)), levels=20,
                      cmap="viridis")
     ax.figure.colorbar(cs, ax=ax, label="log10 iterations")
     ax.plot(x, data["grid_min_smooth"], "w--", lw=1.2, label="grid minimum")
@@ -193,7 +197,7 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
         ax.plot(x, data["golden_smooth"], "w:", lw=1.2, label="golden-section minimum")
     for m, w in data["chosen_smooth"].items():
         ax.plot(x, w, lw=1.2, label=label(m))
-    ax.set_xlim(x[0], x[-1])
+    ax.set_xlim(xs[0], xs[-1])
     ax.set_xlabel("time step" if data["by"] == "round" else "context (offset c)")
     ax.set_ylabel("ω")
     ax.legend(fontsize=7, loc="lower right")

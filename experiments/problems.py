@@ -46,6 +46,43 @@ OFFSET_BOUNDS = (-0.15, 0.45)
 OFFSET_CONTEXT_BOUNDS = (-0.15, 0.65)
 
 
+def _integer(value, name: str, low: int) -> int:
+    """``value`` as an int if it is an integer >= ``low`` (numpy integers and integral floats
+    such as ``1e3`` too), else ``ValueError`` naming ``name``: never truncated silently."""
+    ok = not isinstance(value, (bool, np.bool_))
+    try:
+        ok = ok and float(value) == int(value) and int(value) >= low
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _positive(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number > 0, else ``ValueError``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+    if not (ok and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def _state(out, n: int, where: str) -> np.ndarray:
+    """The new state from what a user's ``solve`` returned (an array, or a result with
+    ``x``), checked to be a solution of ``n`` entries."""
+    x = getattr(out, "x", out)
+    try:
+        u = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        u = None
+    if u is None or u.shape != (n,):
+        what = f"shape {u.shape}" if u is not None else type(x).__name__
+        raise ValueError(f"{where} {what}; expected a solution of {n} entries (an "
+                         "array, or a result with .x such as a SolveResult)")
+    return u
+
+
 def grid_laplacian(m: int) -> sp.csr_matrix:
     """5-point Laplacian on an ``m × m`` interior grid (:func:`solvers.gallery.laplacian_2d`:
     4 on the diagonal, -1 off, natural row-major order, no ``1/h²`` scaling) as a
@@ -107,8 +144,8 @@ class OffsetLaplacianSequence:
     """
 
     def __init__(self, T: int, variance="high", *, m: int = 10, seed=None):
-        if T < 0:
-            raise ValueError(f"T must be >= 0, got {T}")
+        T = _integer(T, "T", 0)
+        m = _integer(m, "m", 2)
         if isinstance(variance, str):
             if variance not in VARIANCES:
                 raise ValueError(f"variance must be one of {sorted(VARIANCES)}, got {variance!r}")
@@ -239,13 +276,11 @@ class Heat2D:
     """
 
     def __init__(self, nx: int = 50, steps: int = 5000, t_end: float = 5.0):
-        if nx < 2:
-            raise ValueError(f"nx must be >= 2, got {nx}")
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        self.nx = int(nx)
-        self.steps = int(steps)
-        self.t_end = float(t_end)
+        # dt = t_end/steps enters every matrix: a negative or NaN end time would make them
+        # indefinite or NaN, and a fractional size would be truncated
+        self.nx = _integer(nx, "nx", 2)
+        self.steps = _integer(steps, "steps", 1)
+        self.t_end = _positive(t_end, "t_end")
         self.dt = self.t_end / self.steps
         self.dx = 1.0 / self.nx
         self.m = self.nx - 1
@@ -327,12 +362,12 @@ class Heat2D:
         """
         from tqdm.auto import tqdm
 
-        u = self.initial() if u0 is None else np.asarray(u0, dtype=float)
+        u = self.initial() if u0 is None else _state(u0, self.n, "u0 (the initial state) has")
         desc = progress if isinstance(progress, str) else "heat2d"
         for k in tqdm(range(self.steps), desc=desc, disable=not progress, leave=False):
             A, b, kap = self.system(k, u)
             out = solve(A, b, x0=u, context=kap)
-            u = np.asarray(getattr(out, "x", out), dtype=float)
+            u = _state(out, self.n, f"step {k}: solve returned")
             if callback is not None:
                 callback(k, out)
         return u
@@ -619,10 +654,8 @@ class FEMHeat2D:
                  period: float = 3.0, seed=None):
         from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-        if int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}")
-        if not (t_end > 0 and period > 0):
-            raise ValueError(f"t_end and period must be positive, got {t_end!r}, {period!r}")
+        steps = _integer(steps, "steps", 1)
+        t_end, period = _positive(t_end, "t_end"), _positive(period, "period")
         pts, tri, n_in = disk_mesh(h, seed=seed)
         K, M = p1_matrices(pts, tri)
         K, M = K[:n_in][:, :n_in].tocsr(), M[:n_in][:, :n_in].tocsr()
@@ -670,9 +703,9 @@ class FEMHeat2D:
     def run(self, solve: Callable, u0: np.ndarray | None = None) -> np.ndarray:
         """Run the loop with ``solve(A, b, x0=u, context=κ)`` (returns an array or a result
         with ``x``); returns the final state."""
-        u = self.initial() if u0 is None else np.asarray(u0, dtype=float)
+        u = self.initial() if u0 is None else _state(u0, self.n, "u0 (the initial state) has")
         for k in range(self.steps):
             A, b, kap = self.system(k, u)
             out = solve(A, b, x0=u, context=kap)
-            u = np.asarray(getattr(out, "x", out), dtype=float)
+            u = _state(out, self.n, f"step {k}: solve returned")
         return u

@@ -24,7 +24,7 @@ from bandit._persist import write_bytes_atomic
 from .learners import fixed_omega, label as _learner_label
 
 __all__ = ["SCHEMA_VERSION", "METHOD_LABELS", "ResultsError", "label", "regret_curves", "score",
-           "default_out", "save", "load", "format_table", "format_markdown", "write_json"]
+           "default_out", "save", "load", "load_arrays", "format_table", "format_markdown", "write_json"]
 
 #: Version of the ``summary.json`` layout (bump when keys change meaning).
 SCHEMA_VERSION = 1
@@ -261,14 +261,38 @@ def load(out, *, tag: str = "rounds"):
     problem = _summary_problem(summary)
     if problem:
         raise ResultsError(f"{out / 'summary.json'}: not a relaxtune results summary ({problem})")
-    arrays = {}
-    if (out / f"{tag}.npz").is_file():
-        try:
-            with np.load(out / f"{tag}.npz", allow_pickle=False) as z:
-                arrays = {_array_name(k): z[k] for k in z.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ResultsError(f"{out / (tag + '.npz')}: unreadable or corrupt ({exc})") from None
+    arrays = _read_arrays(out / f"{tag}.npz") if (out / f"{tag}.npz").is_file() else {}
     return summary, arrays
+
+
+def load_arrays(out, tag: str) -> dict:
+    """The per-round arrays ``<tag>.npz`` of a results folder, which must be there.
+
+    A study saves every part's arrays before the ``summary.json`` that lists the part, so a
+    part without them is a folder copied incompletely (or another program's file).
+
+    Raises
+    ------
+    ResultsError
+        If the file is missing, unreadable, or holds no per-method arrays.
+    """
+    path = Path(out) / f"{tag}.npz"
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing (the per-round arrays the figures are drawn "
+                           "from; summary.json lists this part: copy the results folder whole)")
+    arrays = _read_arrays(path)
+    if not any(ArrayKey.parse(k) for k in arrays):
+        raise ResultsError(f"{path}: not a relaxtune rounds file (no per-round iterations or "
+                           f"seconds of any method; it holds {sorted(arrays) or 'nothing'})")
+    return arrays
+
+
+def _read_arrays(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {_array_name(k): z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ResultsError(f"{path}: unreadable or corrupt ({exc})") from None
 
 
 def _summary_problem(summary) -> str | None:
@@ -281,6 +305,11 @@ def _summary_problem(summary) -> str | None:
             isinstance(v, dict) and isinstance(v.get("methods"), dict) and k.isdigit()
             for k, v in summary["sizes"].items())):
         return "malformed 'sizes'"
+    if summary["study"] == "precond" and not (
+            isinstance(summary.get("sequences"), dict) and all(
+                isinstance(v, dict) and isinstance(v.get("methods"), dict)
+                for v in summary["sequences"].values())):
+        return "malformed 'sequences'"
     version = summary.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         return f"layout version {version!r}; this relaxtune reads up to {SCHEMA_VERSION}"

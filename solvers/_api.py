@@ -183,11 +183,11 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     (True, 41)
     """
     _check_backend(backend)
-    omega = check_omega(omega)
-    dtol = check_dtol(dtol)
-    if backend == "petsc":
+    if backend == "petsc":  # checks every argument once the MPI ranks agree on them
         return _petsc().solve("sor", A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
                               dtol=dtol, options=options)
+    omega = check_omega(omega)
+    dtol = check_dtol(dtol)
     _no_options(options)
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)
@@ -251,15 +251,16 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     True
     """
     _check_backend(backend)
+    if backend == "petsc":  # checks every argument once the MPI ranks agree on them
+        return _petsc().solve("ssor_pcg", A, b, omega, x0=x0, rtol=rtol, atol=atol,
+                              maxiter=maxiter, dtol=dtol,
+                              order="textbook" if order is None else order, options=options)
     omega = check_omega(omega)
     dtol = check_dtol(dtol)
     if order is None:
-        order = "textbook" if backend == "petsc" else "paper"
+        order = "paper"
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
-    if backend == "petsc":
-        return _petsc().solve("ssor_pcg", A, b, omega, x0=x0, rtol=rtol, atol=atol,
-                              maxiter=maxiter, dtol=dtol, order=order, options=options)
     _no_options(options)
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)
@@ -303,10 +304,10 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
     (True, 15)
     """
     _check_backend(backend)
-    dtol = check_dtol(dtol)
-    if backend == "petsc":
+    if backend == "petsc":  # checks every argument once the MPI ranks agree on them
         return _petsc().solve("cg", A, b, None, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
                               dtol=dtol, options=options)
+    dtol = check_dtol(dtol)
     _no_options(options)
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)

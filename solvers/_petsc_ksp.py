@@ -11,6 +11,7 @@ import ctypes.util
 import glob
 import itertools
 import os
+import re
 import weakref
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
+from ._petsc_options import refuse_owned  # noqa: E402
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -98,6 +100,26 @@ def _load_libpetsc():
 
 
 _LIB = _load_libpetsc() if PETSc.RealType == np.float64 else None
+
+
+def _release_read_locks(vec) -> None:
+    """Pop the read locks a failed ``KSPSolve`` left on ``vec``.
+
+    PETSc built with debugging locks the right-hand side read-only during a solve; an error
+    inside returns before the unlock, and the Vec (possibly the user's) would refuse every
+    later write.  ``VecLockGet``/``VecLockReadPop`` through ctypes (petsc4py does not wrap
+    them); nothing to do on builds without them.
+    """
+    get, pop = (getattr(_LIB, name, None) for name in ("VecLockGet", "VecLockReadPop"))
+    if get is None or pop is None:
+        return
+    cint = ctypes.c_int64 if np.dtype(PETSc.IntType).itemsize == 8 else ctypes.c_int32
+    get.argtypes, get.restype = [ctypes.c_void_p, ctypes.POINTER(cint)], ctypes.c_int
+    pop.argtypes, pop.restype = [ctypes.c_void_p], ctypes.c_int
+    state = cint(0)
+    for _ in range(64):  # one lock per nested solve; never loop forever
+        if get(vec.handle, ctypes.byref(state)) or state.value <= 0 or pop(vec.handle):
+            return
 
 
 def _set_omega(pc, omega: float, prefix: str) -> None:
@@ -189,6 +211,23 @@ def _make_test(state):
     return converged
 
 
+_FRAME = re.compile(r"^\[\d+\]\s*(\S+\(\) at .*:\d+)?\s*")
+
+
+def petsc_message(exc) -> str:
+    """What a ``PETSc.Error`` says, on one line: PETSc's own messages without the call stack
+    (``[0] KSPSetFromOptions() at .../itcl.c:626`` lines), then the error code.
+
+    >>> petsc_message(PETSc.Error(86))
+    'error code 86'
+    """
+    lines = str(exc).splitlines()
+    said = [_FRAME.sub("", line) for line in lines[1:] if not _FRAME.fullmatch(line)]
+    said = [line for line in said if line]
+    code = lines[0] if lines else str(exc)
+    return f"{'; '.join(said)} ({code})" if said else code
+
+
 #: PETSC_ERR_MISSING_FACTOR: no factorisation package for this Mat type (e.g. ICC on MPIAIJ)
 _ERR_MISSING_FACTOR = 92
 
@@ -225,6 +264,7 @@ class PetscSolver:
         self.reverse = reverse
         self.prefix = f"relaxtune{next(self._ids)}_"
         user = dict(options_key(options))
+        refuse_owned(kind, user)
         settings = dict(KSP_SETUP[kind])
         settings.update(user)
         self.options = settings
@@ -251,7 +291,7 @@ class PetscSolver:
                         "factorisation of each rank's block)")
             raise ValueError(
                 f"PETSc rejected the options {user or settings} for {kind} "
-                f"(prefix -{self.prefix}): {exc}{hint}") from None
+                f"(prefix -{self.prefix}): {petsc_message(exc)}{hint}") from None
         ranks = op.comm.getSize()
         if ksp.getPC().getType() == "eisenstat" and ranks > 1:
             # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks
@@ -279,6 +319,7 @@ class PetscSolver:
             ksp.setConvergenceTest(_make_test(self._state))
         self._b = op.mat.createVecRight() if reverse else None
         self._omega = None
+        self.failed = False  # a KSPSolve raised: do not reuse this KSP
 
     def __repr__(self):
         return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
@@ -305,7 +346,14 @@ class PetscSolver:
         # the Python convergence test applies dtol to the true residual; KSP needs a finite one
         ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)
-        ksp.solve(b, x)
+        try:
+            ksp.solve(b, x)
+        except PETSc.Error as exc:  # an operation this Mat type or setting does not support
+            self.failed = True  # the KSP may be left in a broken state: the next call rebuilds
+            _release_read_locks(b)
+            raise ValueError(
+                f"PETSc cannot run {self.kind} (KSP {self.ksp_type}, PC {self.pc_type}) on a "
+                f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None
         return ksp.getIterationNumber(), int(ksp.getConvergedReason())
 
     def destroy(self) -> None:

@@ -14,7 +14,7 @@ Examples
 from __future__ import annotations
 
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
-           "PREFIXES", "settings_omega", "check_options"]
+           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -32,6 +32,10 @@ SWEEP_OPTIONS = (OMEGA_OPTION, SYMMETRIC_SWEEP_OPTION)
 PREFIXES = ("pc_", "ksp_", "mg_", "sub_")
 # options the method decides (the KSP and the unpreconditioned residual norm)
 _OWNED = frozenset({"ksp_type", "ksp_norm_type"})
+#: Options every solve sets itself from its arguments (a value given as an option would be
+#: replaced without a word), and the argument that sets each.
+ARGUMENT_OPTIONS = {"ksp_rtol": "rtol", "ksp_atol": "atol", "ksp_max_it": "maxiter",
+                    "ksp_divtol": "dtol", "ksp_initial_guess_nonzero": "x0"}
 _NONSYMMETRIC_SWEEPS = ("sor_forward", "sor_backward", "sor_local_forward", "sor_local_backward")
 
 
@@ -53,21 +57,17 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
     """
     opts = dict(opts)
-    bad = sorted(_OWNED & opts.keys())
-    if bad:
-        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
-                         f"unpreconditioned residual norm, the project's stopping rule)")
+    refuse_owned(method, opts, where)
     pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
     if method in ("sor", "ssor_pcg"):
         if pc_type not in ("sor", "eisenstat"):
             raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
-                             f"'eisenstat'), not pc_type={pc_type!r}; for another "
-                             f"preconditioner give the arm a method, e.g. "
-                             f"{{'method': 'cg', 'pc_type': {pc_type!r}}}")
+                             f"'eisenstat'), not pc_type={pc_type!r}; "
+                             f"{_instead(pc_type, opts)}")
         if omega is None:
             raise ValueError(f"{where} has no omega, which {method} needs (omega or "
                              f"{OMEGA_OPTION}); for another configuration give the arm a "
-                             f"method, e.g. {{'method': 'cg', 'pc_type': 'jacobi'}}")
+                             f"method, e.g. {{'method': 'cg', 'pc': 'jacobi'}}")
         if method == "ssor_pcg":
             _symmetric_sweeps(opts, where)
         return opts
@@ -88,6 +88,39 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
                          f"set pc_asm_type: basic")
     opts.setdefault("pc_type", pc_type)
     return opts
+
+
+def _instead(pc_type: str, opts: dict) -> str:
+    """What to write for CG with PETSc's ``pc_type``: a configuration arm when the solvers
+    have a name for it, else the options dict as an arm of a Tuner with ``solver='cg'``."""
+    names = {v: k for k, v in PCS.items()}
+    if pc_type in names and opts.keys() <= {"pc_type"}:
+        return (f"for another preconditioner give the arm a method, e.g. "
+                f"{{'method': 'cg', 'pc': {names[pc_type]!r}}}")
+    return (f"for CG with pc_type={pc_type!r}, use this dict as an arm of a Tuner with "
+            f"solver='cg'")
+
+
+def refuse_owned(method: str, opts, where: str = "options") -> None:
+    """Refuse PETSc options that a solve of ``method`` sets itself: the KSP and its residual
+    norm (the method's), and the tolerances, cap and warm start (its arguments'), which every
+    solve sets again — an option would be replaced without a word.
+
+    >>> refuse_owned("cg", {"ksp_max_it": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: options sets ['ksp_max_it'], which the solve sets from its own argument maxiter on every call: pass maxiter= instead
+    """
+    bad = sorted(_OWNED.intersection(opts))
+    if bad:
+        raise ValueError(f"{where} sets {bad}, which the method decides ({method}: "
+                         f"unpreconditioned residual norm, the project's stopping rule)")
+    bad = sorted(ARGUMENT_OPTIONS.keys() & set(opts))
+    if bad:
+        args = [ARGUMENT_OPTIONS[k] for k in bad]
+        raise ValueError(f"{where} sets {bad}, which the solve sets from its own "
+                         f"argument{'s' if len(bad) > 1 else ''} {', '.join(args)} on every "
+                         f"call: pass {'=, '.join(args)}= instead")
 
 
 def _symmetric_sweeps(opts, where):

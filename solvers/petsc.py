@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from collections import OrderedDict
 
 import numpy as np
+import scipy.sparse as sp
 
 import petsc4py
 
@@ -47,16 +49,24 @@ petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, PetscSolver,  # noqa: E402
-                         options_for, options_key, reason_name, solver_reason)
-from ._operator import (CSROperator, check_dtol, check_tolerances, check_unscaled,  # noqa: E402
-                        check_vector, prepare as _prepare_csr)
+                         options_for, options_key, petsc_message, reason_name, solver_reason)
+from ._operator import (CSROperator, check_dtol, check_omega, check_tolerances,  # noqa: E402
+                        check_unscaled, check_vector, prepare as _prepare_csr)
 from ._result import SolveResult  # noqa: E402
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
-           "reason_name", "to_petsc_mat", "options_for"]
+           "reason_name", "to_petsc_mat", "options_for", "same_on_every_rank"]
 
 def _comm(comm):
-    return PETSc.COMM_WORLD if comm is None else comm
+    """``comm`` as a ``PETSc.Comm`` (default COMM_WORLD); an mpi4py communicator is wrapped."""
+    if comm is None:
+        return PETSc.COMM_WORLD
+    if isinstance(comm, PETSc.Comm):
+        return comm
+    if type(comm).__module__.startswith("mpi4py"):
+        return PETSc.Comm(comm)
+    raise TypeError(f"comm must be a PETSc or mpi4py communicator (e.g. PETSc.COMM_WORLD), "
+                    f"got {type(comm).__name__}")
 
 
 def to_petsc_mat(A, comm=None) -> "PETSc.Mat":
@@ -110,7 +120,7 @@ class PetscOperator:
     Parameters
     ----------
     A : scipy sparse matrix, ndarray, CSROperator, PetscOperator or PETSc.Mat
-    comm : PETSc.Comm, optional
+    comm : PETSc.Comm or mpi4py communicator, optional
         Communicator for a converted matrix (default ``PETSc.COMM_WORLD``); a ``PETSc.Mat``
         keeps its own.
 
@@ -176,6 +186,15 @@ class PetscOperator:
         if self._csr is not None:
             self._csr.require(kind)
             return
+        try:
+            self._require_mat(kind)
+        except PETSc.Error as exc:  # e.g. a shell Mat without a diagonal or a norm
+            raise ValueError(
+                f"A is a PETSc Mat of type {self.mat.getType()!r} without an operation {kind} "
+                f"needs (its diagonal, or its norm for the symmetry check): "
+                f"{petsc_message(exc)}") from None
+
+    def _require_mat(self, kind: str) -> None:
         state = self.mat.stateGet()
         if kind in ("sor", "ssor_pcg") and self._checked.get(("diag", kind)) != state:
             d = self.mat.getDiagonal()
@@ -289,7 +308,9 @@ class PetscOperator:
         key = (kind, reverse, options_key(options))
         target = self.reversed() if reverse else self  # refreshes the permuted values
         s = self.solvers.get(key)
-        if s is None:
+        if s is None or s.failed:
+            if s is not None:
+                s.destroy()
             s = PetscSolver(target, kind, options=options, reverse=reverse)
             self.solvers[key] = s
         return s
@@ -333,6 +354,73 @@ def _check_petsc_mat(A) -> None:
             "use the same layout for rows and columns")
 
 
+def _fingerprint(v) -> str:
+    """A short text that two ranks' inputs share exactly when (in practice) they are equal.
+
+    Arrays and sparse matrices: type, shape, dtype and a CRC-32 of their bytes (one pass over
+    the data, cheaper than converting it); scalars and strings: their ``repr``; option dicts:
+    their sorted entries; PETSc objects (distributed, so shared by construction) and prepared
+    operators: their type.  Never raises: an input that cannot be read is described by the
+    error, which every rank with the same input meets too.
+    """
+    try:
+        if v is None or isinstance(v, (bool, int, float, complex, str)):
+            return repr(v)
+        if isinstance(v, np.generic):
+            return repr(v.item())
+        if isinstance(v, (PETSc.Object, PetscOperator)):
+            return type(v).__name__
+        if isinstance(v, dict):
+            return repr(sorted((repr(k), _fingerprint(x)) for k, x in v.items()))
+        if isinstance(v, CSROperator):
+            arrays = (v.indptr, v.indices, v.data)
+        elif sp.issparse(v):
+            if v.format not in ("csr", "csc", "bsr", "coo", "dia"):
+                v = v.tocsr()  # lil / dok hold Python objects
+            arrays = tuple(getattr(v, a) for a in ("indptr", "indices", "row", "col",
+                                                    "offsets", "data") if hasattr(v, a))
+        else:
+            arrays = (np.asarray(v),)
+        crc, parts = 0, [type(v).__name__, str(getattr(v, "shape", ""))]
+        for a in arrays:
+            a = np.ascontiguousarray(a)
+            if a.dtype == object:
+                return f"{parts[0]} of Python objects {a.tolist()!r}"
+            crc = zlib.crc32(a.view(np.uint8).reshape(-1), crc)
+            parts.append(f"{a.dtype.str}{a.shape}")
+        return f"{' '.join(parts)} crc {crc:08x}"
+    except Exception as exc:  # noqa: BLE001 - the same input fails the same way on every rank
+        return f"unreadable {type(v).__name__} ({type(exc).__name__}: {exc})"
+
+
+def same_on_every_rank(comm, **inputs) -> None:
+    """Raise ``ValueError`` on every rank of ``comm`` unless every rank passed the same inputs.
+
+    On several ranks each rank passes the whole matrix and vectors and keeps only its own
+    rows, and every solve is collective: ranks with different inputs would solve a mixture of
+    systems, or (a setting refused on one rank, a different iteration cap) leave the others
+    waiting in a collective operation forever.  One ``allgather`` of a fingerprint per input
+    (:func:`_fingerprint`) finds any difference before anything else happens; once the inputs
+    agree, every check that follows gives the same verdict on every rank.  No-op on one rank.
+
+    Examples
+    --------
+    >>> same_on_every_rank(PETSc.COMM_SELF, b=np.ones(3), omega=1.5)  # one rank: nothing to do
+    """
+    if comm.getSize() == 1:
+        return
+    mine = {name: _fingerprint(v) for name, v in inputs.items()}
+    every = comm.tompi4py().allgather(mine)
+    differ = [name for name in inputs if len({e[name] for e in every}) > 1]
+    if differ:
+        first = next(r for r, e in enumerate(every) if e != every[0])
+        raise ValueError(
+            f"the MPI ranks passed different {', '.join(differ)} (rank 0 and rank {first} "
+            f"differ): on {comm.getSize()} ranks every rank must pass the same whole matrix "
+            "and vectors and the same settings (each rank keeps its own rows of them)")
+
+
+
 _MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
 _MAT_CACHE_SIZE = 8
 
@@ -349,7 +437,18 @@ def prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
     receives the new values (same nonzero pattern, ``MatSetValues``), so its KSPs are kept.
     An operator converted from a user's ``CSROperator`` or wrapping a user's ``PETSc.Mat``
     is never overwritten.
+
+    On several ranks every rank must pass the same whole matrix (each keeps its own rows of
+    it): ranks that pass different matrices get a ``ValueError`` on every rank, before any
+    collective operation (see :func:`same_on_every_rank`).
     """
+    if not isinstance(A, (PetscOperator, PETSc.Mat)):
+        same_on_every_rank(_comm(comm), A=A, overwrite=overwrite, like=like is not None)
+    return _prepare(A, comm=comm, like=like, overwrite=overwrite)
+
+
+def _prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
+    """:func:`prepare` without the cross-rank comparison (the caller made it)."""
     if isinstance(A, PetscOperator):
         return A
     if isinstance(A, PETSc.Mat):
@@ -421,7 +520,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         the locally reversed numbering.
     options : dict, optional
         PETSc options for this solve's KSP/PC (e.g. ``{"pc_type": "jacobi"}``).
-    comm : PETSc.Comm, optional
+    comm : PETSc.Comm or mpi4py communicator, optional
         Communicator for a converted scipy matrix (default ``PETSc.COMM_WORLD``).
 
     Returns
@@ -432,11 +531,22 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         ``info["pc_type"]`` and ``info["prefix"]`` describe the KSP.
     """
     t0 = time.perf_counter()
+    # first, before anything can be refused on one rank alone: every rank passed the same
+    # input, so every check below has the same verdict on every rank (no rank left waiting)
+    world = (A.getComm() if isinstance(A, PETSc.Mat) else A.comm
+             if isinstance(A, PetscOperator) else _comm(comm))
+    same_on_every_rank(world, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol, atol=atol,
+                       maxiter=maxiter, dtol=dtol, order=order, options=options)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind != "cg":
+        omega = check_omega(omega)
+        _same_omega(omega, options)
+    if order not in ("paper", "textbook"):
+        raise ValueError(f"order must be one of ('paper', 'textbook'), got {order!r}")
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter, _MAX_IT)
     dtol = check_dtol(dtol)
-    op = prepare(A, comm=comm)
+    op = _prepare(A, comm=comm)
     op.require(kind)
     solver = op.solver(kind, order=order, options=options)
     want_vec = isinstance(b, PETSc.Vec) or isinstance(x0, PETSc.Vec)
@@ -500,6 +610,20 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+def _same_omega(omega: float, options) -> None:
+    """sor and ssor_pcg set ω from their argument before every solve (``PCSORSetOmega``): an
+    ω option of another value would be replaced without a word, so it is refused."""
+    for name, value in options_key(options):
+        if name in ("pc_sor_omega", "pc_eisenstat_omega"):
+            try:
+                same = float(value) == omega
+            except ValueError:
+                same = False
+            if not same:
+                raise ValueError(f"options {name} = {value} contradicts omega = {omega}: the "
+                                 "solve sets ω from its omega argument (leave the option out)")
 
 
 # KSP's iteration cap is a PetscInt

@@ -9,6 +9,9 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
 3. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
    on every rank; input refused on one rank only is refused on every rank.
 4. PCEISENSTAT on a distributed Mat is refused with a ValueError on every rank.
+5. The solvers called directly with input that differs between the ranks (a setting refused
+   on one rank only, a different cap, different values of A or b): a ValueError on every
+   rank naming what differs, never a rank left waiting; the next solve works.
 """
 import json
 import os
@@ -165,6 +168,33 @@ def main(out):
     report["bjacobi_icc"] = {"converged": r.converged,
                              "true_residual": float(np.linalg.norm(b - A @ r.x)
                                                     / np.linalg.norm(b))}
+
+    # 5. input that differs between the ranks, given to the solvers directly
+    one = rank == 1
+    A2 = A * 2.0 if one else A
+    b2 = b.copy()
+    b2[-1] += one
+    cases = {
+        "omega": lambda: solvers.sor(A, b, 2.5 if one else 1.5, backend="petsc"),
+        "options": lambda: solvers.cg(A, b, backend="petsc",
+                                      options={"pc_tpye" if one else "pc_type": "jacobi"}),
+        "maxiter": lambda: solvers.cg(A, b, maxiter=1000 if one else 5, backend="petsc"),
+        "kind": lambda: (solvers.ssor_pcg(A, b, 1.5, backend="petsc") if one
+                         else solvers.cg(A, b, backend="petsc")),
+        "A": lambda: solvers.cg(A2, b, backend="petsc"),
+        "b": lambda: solvers.cg(A, b2, backend="petsc"),
+        "prepare": lambda: solvers.prepare(A2, backend="petsc"),
+    }
+    differ = {}
+    for name, call in cases.items():
+        try:
+            call()
+            differ[name] = None
+        except ValueError as exc:
+            differ[name] = str(exc)
+    after = solvers.ssor_pcg(A, b, 1.4, backend="petsc")
+    differ["after"] = bool(after.converged)
+    report["differ"] = differ
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(report, fh)

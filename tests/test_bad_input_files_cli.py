@@ -471,6 +471,26 @@ def folders(tmp_path_factory):
     (base / "npz" / "summary.json").write_text(json.dumps(good))
     (base / "npz" / "rounds.npz").write_bytes(b"PK\x03\x04 not really a zip")
     (base / "file.txt").write_text("x")
+    (base / "no-npz").mkdir()  # a summary whose per-round arrays were not copied along
+    (base / "no-npz" / "summary.json").write_text(json.dumps(good))
+    (base / "foreign-npz").mkdir()
+    (base / "foreign-npz" / "summary.json").write_text(json.dumps(good))
+    np.savez(base / "foreign-npz" / "rounds.npz", weights=np.ones(3))
+    (base / "figures-is-a-file").mkdir()  # the default figures folder cannot be made
+    (base / "figures-is-a-file" / "summary.json").write_text(json.dumps(good))
+    (base / "figures-is-a-file" / "figures").write_text("x")
+    np.savez(base / "figures-is-a-file" / "rounds.npz", iter__fixed_1=np.ones((1, 3)))
+    (base / "bad-sequences").mkdir()
+    (base / "bad-sequences" / "summary.json").write_text(json.dumps(
+        {"study": "precond", "params": {}, "methods": {}, "sequences": []}))
+    (base / "bad-method").mkdir()  # a method entry without its totals (edited by hand)
+    (base / "bad-method" / "summary.json").write_text(json.dumps(
+        {"study": "learning", "params": {"learners": []}, "methods": {"fixed_1.2": {}}}))
+    np.savez(base / "bad-method" / "rounds.npz", iter__fixed_1_2=np.ones((1, 3)))
+    heat = {"study": "heat2d", "params": {"learners": []}, "methods": {},
+            "sizes": {"8": {"methods": {}}}}
+    (base / "heat-no-npz").mkdir()
+    (base / "heat-no-npz" / "summary.json").write_text(json.dumps(heat))
     return base
 
 
@@ -505,9 +525,34 @@ CLI_CASES = [
     ("plot-foreign", ["plot", "{plot}/foreign"], "not a relaxtune results summary (no 'study' entry)"),
     ("plot-corrupt-summary", ["plot", "{plot}/corrupt"], "summary.json: unreadable or corrupt"),
     ("plot-corrupt-npz", ["plot", "{plot}/npz"], "rounds.npz: unreadable or corrupt"),
+    ("plot-missing-npz", ["plot", "{plot}/no-npz"],
+     "no-npz/rounds.npz: missing (the per-round arrays the figures are drawn from"),
+    ("plot-foreign-npz", ["plot", "{plot}/foreign-npz"],
+     "rounds.npz: not a relaxtune rounds file (no per-round iterations"),
+    ("plot-heat-missing-npz", ["plot", "{plot}/heat-no-npz"], "rounds_nx8.npz: missing"),
+    ("plot-figures-folder-unwritable", ["plot", "{plot}/figures-is-a-file"],
+     "figures folder {plot}/figures-is-a-file/figures: exists and is not a folder; draw them "
+     "elsewhere with --out FOLDER"),
+    ("plot-malformed-sequences", ["plot", "{plot}/bad-sequences"],
+     "bad-sequences/summary.json: not a relaxtune results summary (malformed 'sequences')"),
+    ("plot-malformed-method", ["plot", "{plot}/bad-method", "--markdown"],
+     "bad-method: its summary.json or per-round arrays do not have the layout this relaxtune "
+     "draws (KeyError: 'iterations')"),
+    ("plot-file-of-a-results-folder", ["plot", "{plot}/foreign-npz/summary.json"],
+     "summary.json is a file of the results folder {plot}/foreign-npz: give the folder "
+     "(relaxtune plot {plot}/foreign-npz)"),
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
     ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
+    # a benchmark's output paths and numbers are checked before anything is measured
+    ("bench-target-nan", ["bench", "kernels", "--target", "nan"],
+     "bench kernels: argument --target: must be a finite number > 0, got nan"),
+    ("bench-json-unwritable", ["bench", "petsc", "--sizes", "8", "--json", "{plot}/file.txt/t.json"],
+     "bench petsc: argument --json: folder {plot}/file.txt: exists and is not a folder"),
+    ("bench-cache-file", ["bench", "regret", "--cache", "{plot}/file.txt"],
+     "bench regret: argument --cache: {plot}/file.txt: exists and is not a folder"),
+    ("bench-baseline-missing", ["bench", "overhead", "--baseline", "{tmp}/nowhere"],
+     "bench overhead: --baseline {tmp}/nowhere: no bandit/__init__.py there"),
 ]
 
 
@@ -528,8 +573,8 @@ def cli_runs(folders, tmp_path_factory):
 
 @pytest.mark.parametrize("case, fragment", [(c[0], c[2]) for c in CLI_CASES],
                          ids=[c[0] for c in CLI_CASES])
-def test_cli_refuses_bad_input_in_one_line(cli_runs, case, fragment):
-    _one_line_error(cli_runs[case], fragment)
+def test_cli_refuses_bad_input_in_one_line(cli_runs, folders, case, fragment):
+    _one_line_error(cli_runs[case], fragment.format(tmp=cli_runs["tmp"], plot=folders))
 
 
 def test_cli_checks_before_computing(cli_runs):
@@ -761,3 +806,25 @@ def test_mpi_error_on_one_rank_ends_every_rank(tmp_path):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("relaxtune: error: rank 1: RuntimeError: injected failure on rank 1")
     assert proc.seconds < 60
+
+
+def test_output_closed_early_keeps_the_study_and_says_nothing(tmp_path):
+    """``relaxtune learning ... | head``: the reader closes standard output before the table
+    is printed.  The study is saved whole before anything is printed, and the closed output
+    is not a failed computation: no error line, the status of a death by SIGPIPE."""
+    out = tmp_path / "run"
+    read, write = os.pipe()
+    os.close(read)  # every write to standard output now fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "experiments.cli", "learning", "--T", "20",
+                               "--trials", "1", "--learners", "tsallis_inf", "--no-plots",
+                               "--out", str(out)], env=ENV, stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert "relaxtune:" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert "partial" not in summary and "tsallis_inf" in summary["methods"]
+    with np.load(out / "rounds.npz") as z:
+        assert z["iter__tsallis_inf"].shape == (1, 20)

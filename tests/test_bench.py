@@ -170,3 +170,24 @@ def test_bench_percall_matches_learner_steps_to_the_fixed_tuner_of_their_omega(c
             # the sections lie inside the call, the solver's seconds inside the run
             assert rec["seconds"] <= rec["run"] <= rec["cpu"] + 1e-3
             assert rec["decide"] >= rec["  select"]
+
+
+def test_bench_pcg_checks_the_spmv_bound_only_on_resolved_timings():
+    """At n = 64 a CG iteration takes ~0.1 µs: the slope fitted to solves of a few µs is the
+    timer's jitter (some repeats even fit a negative slope), so a ratio below one SpMV there
+    says nothing; it is reported as unresolved, and the bound is checked where the timed
+    solves differ by enough."""
+    from experiments import bench_pcg
+
+    def row(ratio, lo, hi, seconds, ks):
+        return {"ratio": ratio, "ratio_min": lo, "ratio_max": hi, "seconds": seconds, "ks": ks}
+
+    results = {"tiny": {"n": 64, "methods": {
+        "cg": row(0.44, -5.46, 0.92, 1e-7, [12, 25, 37, 50]),    # a negative slope
+        "jacobi": row(0.79, 0.79, 0.79, 1e-7, [12, 25, 37, 50])}},  # 4 µs between solves
+        "big": {"n": 10**5, "methods": {
+            "cg": row(0.8, 0.7, 0.9, 1e-4, [100, 200, 300, 400]),  # 30 ms span: resolved
+            "ssor": row(1.9, 1.8, 2.0, 2e-4, [100, 200, 300, 400])}}}
+    assert bench_pcg.sanity(results) == ["big cg: 0.80 × SpMV per iteration (< 1)"]
+    assert [line.split(":")[0] for line in bench_pcg.unresolved(results)] == ["tiny cg",
+                                                                               "tiny jacobi"]

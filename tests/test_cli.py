@@ -2,6 +2,7 @@
 import json
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,17 @@ def test_bench_dispatch(monkeypatch):
     assert seen["argv"] == ["--rounds", "10"]
 
 
+@pytest.mark.parametrize("returned, status", [(None, 0), (0, 0), (1, 1), ({"rows": []}, 0)])
+def test_bench_status_is_the_benchmarks_exit_status(monkeypatch, returned, status):
+    """A benchmark's ``main`` returns its exit status, or its records (``bench percall``'s
+    ``main`` returns them for tests): records are a finished run (0), never a crash at the
+    end of the measurement."""
+    fake = types.ModuleType("experiments.bench_percall")
+    fake.main = lambda argv: returned
+    monkeypatch.setitem(sys.modules, "experiments.bench_percall", fake)
+    assert main(["bench", "percall"]) == status
+
+
 def test_bench_missing_module(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "experiments.bench_petsc", None)  # import fails
     assert main(["bench", "petsc"]) == 2
@@ -289,3 +301,21 @@ def test_bench_regret_prints_the_machine(tmp_path, capsys):
                  "--seeds", "1", "--T", "10", "--cache", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# machine: ") and "Tuner.regret() against exact regrets" in out
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch, capsys):
+    """The default results folder is named after the second the run starts: a second run
+    started in the same second (a batch job array) must not write into the first one's
+    folder, which exists but holds no summary.json yet."""
+    import experiments.results as results
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(results, "default_out", lambda study: Path("results") / f"{study}-T")
+    first = tmp_path / "results" / "learning-T"
+    first.mkdir(parents=True)
+    (first / "rounds.npz").write_bytes(b"the first run's, being written")
+    assert main(["learning", "--T", "10", "--trials", "1", "--learners", "tsallis_inf",
+                 "--no-plots", "--quiet"]) == 0
+    assert sorted(p.name for p in first.iterdir()) == ["rounds.npz"]
+    second = tmp_path / "results" / "learning-T-2"
+    assert json.loads((second / "summary.json").read_text())["study"] == "learning"

@@ -1,10 +1,13 @@
 """Instance generators and the Heat2D assembly (the paper's protocols)."""
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from experiments.problems import (
-    OFFSET_BOUNDS, VARIANCES, Heat2D, OffsetLaplacianSequence, bump, grid_laplacian, kappa,
+    OFFSET_BOUNDS, VARIANCES, FEMHeat2D, Heat2D, OffsetLaplacianSequence, bump, grid_laplacian,
+    kappa,
 )
 
 
@@ -126,3 +129,36 @@ def test_heat_run_with_direct_solver():
         A, b, _ = sim.system(k, v)
         v = spla.spsolve(A.tocsc(), b)
     np.testing.assert_allclose(u, v)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Heat2D(nx=2.5, steps=3), "nx must be an integer >= 2, got 2.5"),
+    (lambda: Heat2D(nx=True, steps=3), "nx must be an integer >= 2"),
+    (lambda: Heat2D(nx=8, steps=3.5), "steps must be an integer >= 1, got 3.5"),
+    (lambda: Heat2D(nx=8, steps=3, t_end=-1.0), "t_end must be a finite number > 0, got -1.0"),
+    (lambda: Heat2D(nx=8, steps=3, t_end=0.0), "t_end must be a finite number > 0"),
+    (lambda: Heat2D(nx=8, steps=3, t_end=float("nan")), "t_end must be a finite number > 0"),
+    (lambda: Heat2D(nx=8, steps=3, t_end="5"), "t_end must be a finite number > 0, got '5'"),
+    (lambda: OffsetLaplacianSequence(2.5), "T must be an integer >= 0, got 2.5"),
+    (lambda: OffsetLaplacianSequence(5, m=1), "m must be an integer >= 2, got 1"),
+    (lambda: FEMHeat2D(h=0.3, steps=3, t_end=float("inf")), "t_end must be a finite number > 0"),
+])
+def test_problem_sizes_and_times_are_checked(make, message):
+    """A negative, zero or NaN end time would make dt (and with it every matrix) negative or
+    NaN, and a fractional size would be truncated without a word: refused, naming the
+    argument."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+@pytest.mark.parametrize("returned", [None, np.ones(3), "x"])
+def test_run_says_when_the_solver_returns_no_solution(returned):
+    """``run(solve)`` takes whatever ``solve`` returns as the new state: something that is
+    not a solution of the system's size is named, with the step, not a matmul error from
+    the next step's assembly."""
+    sim = Heat2D(nx=6, steps=3)
+    with pytest.raises(ValueError, match=r"step 0: solve returned .* expected a solution of "
+                                         r"25 entries"):
+        sim.run(lambda A, b, x0=None, context=None: returned)
+    with pytest.raises(ValueError, match=r"u0 .* expected a solution of 25 entries"):
+        sim.run(lambda A, b, x0=None, context=None: b, u0=np.ones(4))

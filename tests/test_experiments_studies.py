@@ -257,3 +257,40 @@ def test_regret_of_costs_on_a_stack_equals_each_run_alone():
         np.testing.assert_array_equal(one.best_fixed, np.cumsum(paid[i] - C[i][:, best]))
         np.testing.assert_array_equal(stacked.best_fixed[i], one.best_fixed)
         np.testing.assert_array_equal(stacked.instance_optimal[i], one.instance_optimal)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"trials": 0}, "trials must be an integer >= 1, got 0"),
+    ({"jobs": 0}, "jobs must be an integer >= 1, got 0"),
+    ({"nx": []}, "nx must list at least one size"),
+    ({"nx": [6, 1]}, "nx must be an integer >= 2, got 1"),
+    ({"steps": 0}, "steps must be an integer >= 1, got 0"),
+    ({"t_end": float("nan")}, "t_end must be a finite number > 0, got nan"),
+])
+def test_heat_study_arguments_are_checked_before_any_task(kw, message):
+    """The API checks what the command line checks, before any task runs: zero trials would
+    score learners over no runs, an empty size list would return an empty study."""
+    from experiments.heat_study import run_heat_study
+
+    args = dict(nx=[6], steps=4, t_end=0.004, trials=1, methods=["chebcb"], progress=False)
+    with pytest.raises(ValueError, match=message):
+        run_heat_study(**{**args, **kw})
+
+
+@pytest.mark.parametrize("study", ["learning", "contextual"])
+def test_a_one_instance_study_draws_its_figures(study, tmp_path):
+    """T = 1 (or one time step) is an accepted size: its ω map is one column of the cost
+    matrix, drawn as a band around that round, not a crash of the contour plot."""
+    from experiments.plots import draw_all
+
+    summary, arrays = run_offset_study(study, T=1, trials=1, learners=["tsallis_inf"],
+                                       progress=False)
+    paths = draw_all(summary, arrays, tmp_path)
+    assert {p.name for p in paths} >= {"omega_map.png", "cumulative.png"}
+    data = omega_map_data(arrays, ["tsallis_inf"],
+                          by="context" if study == "contextual" else "round")
+    ax = plot_omega_map(data)
+    lo, hi = ax.get_xlim()
+    assert lo < data["x"][0] < hi  # the band around the single round
+    best = data["omegas"][np.argmin(arrays["C"][0, 0])]
+    assert data["grid_min_smooth"].tolist() == [best]

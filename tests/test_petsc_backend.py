@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 from petsc4py import PETSc
 
+import bandit
 import solvers
 from solvers import gallery, petsc as sp_petsc
 
@@ -365,3 +366,100 @@ def test_eisenstat_residual_gap_continues_to_the_tolerance(omega):
     assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
     sym = solvers.ssor_pcg(A, b, omega, backend="petsc")
     assert abs(res.iterations - sym.iterations) <= 1
+
+
+@pytest.mark.parametrize("options, argument", [
+    ({"ksp_max_it": 2}, "maxiter"), ({"ksp_rtol": 0.5}, "rtol"), ({"-ksp_atol": 1.0}, "atol"),
+    ({"ksp_divtol": 10.0}, "dtol"), ({"ksp_initial_guess_nonzero": True}, "x0"),
+    ({"ksp_type": "gmres"}, "the method decides"),
+    ({"ksp_norm_type": "preconditioned"}, "the method decides")])
+def test_options_that_the_solve_itself_sets_are_refused(options, argument):
+    """The solve sets the KSP's tolerances, cap and initial guess from its own arguments (and
+    the KSP and norm from the method) on every call: such an option would be silently
+    replaced — a cap of 2 that still runs 15 iterations — so it is refused, naming the
+    argument to use; so is it as a Tuner arm."""
+    A = gallery.laplacian_2d(10)
+    b = np.ones(100)
+    with pytest.raises(ValueError, match=argument):
+        solvers.cg(A, b, backend="petsc", options=options)
+    with pytest.raises(ValueError, match=argument):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "jacobi", **options}]),
+                     backend="petsc")
+    res = solvers.cg(A, b, maxiter=2, backend="petsc")  # the argument works
+    assert res.iterations == 2 and not res.converged and res.reason == "maxiter"
+
+
+def test_rejected_options_say_what_petsc_said_on_one_line():
+    """PETSc's error text is a call stack with build paths; the ValueError keeps PETSc's own
+    messages (what was wrong) on one line, without the stack."""
+    A = gallery.laplacian_2d(4)
+    for options, said in [({"pc_type": "no_such_pc"}, "requested PC type no_such_pc"),
+                          ({"pc_type": "sor", "pc_sor_omega": "abc"}, "abc has no numeric value")]:
+        with pytest.raises(ValueError) as info:
+            solvers.cg(A, np.ones(16), backend="petsc", options=options)
+        msg = str(info.value)
+        assert said in msg and "\n" not in msg and "() at " not in msg and "error code" in msg
+
+
+def test_communicator_argument():
+    """``comm`` may be a PETSc communicator or an mpi4py one (what petsc4py itself accepts);
+    anything else is a TypeError naming the argument, not an AttributeError from inside."""
+    from mpi4py import MPI
+
+    A = gallery.laplacian_2d(5)
+    b = np.ones(25)
+    want = solvers.cg(A, b, backend="petsc").iterations
+    for comm in (PETSc.COMM_SELF, MPI.COMM_SELF, MPI.COMM_WORLD):
+        assert sp_petsc.solve("cg", A, b, None, comm=comm).iterations == want
+        assert solvers.prepare(A, backend="petsc", comm=comm).comm.getSize() == 1
+    for bad in ("world", 3):
+        with pytest.raises(TypeError, match="comm must be a PETSc or mpi4py communicator"):
+            sp_petsc.solve("cg", A, b, None, comm=bad)
+        with pytest.raises(TypeError, match="comm must be a PETSc or mpi4py communicator"):
+            solvers.prepare(A, backend="petsc", comm=bad)
+
+
+def test_a_mat_type_petsc_cannot_solve_with_is_a_clear_error_and_leaves_things_usable():
+    """PETSc's BAIJ MatSOR supports only ω = 1, and a shell Mat has no diagonal: a ValueError
+    naming the Mat type and what PETSc said, not a PETSc.Error; the user's right-hand side
+    Vec stays writable (a failed KSPSolve leaves its read lock behind) and the same Mat still
+    solves what PETSc supports."""
+    A = gallery.laplacian_2d(6)
+    n = A.shape[0]
+    B = sp_petsc.to_petsc_mat(A).convert("baij")
+    b, _ = B.createVecs()
+    b.set(1.0)
+    for _ in range(2):  # the second time too (no broken KSP kept)
+        with pytest.raises(ValueError, match=r"baij.*relaxation factor"):
+            solvers.sor(B, b, 1.3, backend="petsc")
+    b.set(1.0)  # still writable
+    res = solvers.sor(B, b, 1.0, backend="petsc")
+    assert res.converged and res.iterations == solvers.sor(A, np.ones(n), 1.0).iterations
+
+    class Product:
+        def mult(self, mat, x, y):
+            y.array[:] = A @ x.array
+
+    shell = PETSc.Mat().createPython((n, n), Product())
+    shell.setUp()
+    shell.assemble()
+    for solve in (lambda: solvers.sor(shell, np.ones(n), 1.3, backend="petsc"),
+                  lambda: solvers.cg(shell, np.ones(n), backend="petsc")):
+        with pytest.raises(ValueError, match=r"type 'python'"):
+            solve()
+
+
+def test_an_omega_option_that_contradicts_the_omega_argument_is_refused():
+    """sor/ssor_pcg set ω from their argument on every call (PCSORSetOmega), so an ω option
+    with another value would be ignored without a word: refused; the same value is fine."""
+    A = gallery.laplacian_2d(10)
+    b = np.ones(100)
+    for solve in (solvers.sor, solvers.ssor_pcg):
+        for key in ("pc_sor_omega", "-pc_sor_omega"):
+            with pytest.raises(ValueError, match=r"pc_sor_omega = 1.8 .* omega = 1.2"):
+                solve(A, b, 1.2, backend="petsc", options={key: 1.8})
+        same = solve(A, b, 1.2, backend="petsc", options={"pc_sor_omega": "1.2"})
+        assert same.iterations == solve(A, b, 1.2, backend="petsc").iterations
+    with pytest.raises(ValueError, match=r"pc_eisenstat_omega = 1.5 .* omega = 1.3"):
+        solvers.ssor_pcg(A, b, 1.3, backend="petsc",
+                         options={"pc_type": "eisenstat", "pc_eisenstat_omega": 1.5})

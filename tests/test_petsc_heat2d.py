@@ -59,3 +59,20 @@ def test_simulation_matches_the_numba_run():
     # one Mat for the whole run, so one KSP
     op = solvers.petsc.prepare(sim.A)
     assert len(op.solvers) == 1
+
+
+def test_run_leaves_the_users_initial_state_alone_and_checks_what_solve_returns():
+    """``run(solve, u0)`` frees the states it made, never the caller's ``u0``; a ``solve``
+    that returns no Vec of the simulation's size is named, with the step."""
+    sim = Heat2DPetsc(nx=6, steps=3, t_end=0.003)
+    u0 = sim.initial()
+    start = u0.getArray().copy()
+    final = sim.run(lambda A, b, x0=None, context=None: solvers.cg(A, b, x0=x0,
+                                                                  backend="petsc"), u0=u0)
+    np.testing.assert_array_equal(u0.getArray(), start)  # still a live Vec, unchanged
+    ref = Heat2D(nx=6, steps=3, t_end=0.003)
+    want = ref.run(lambda A, b, x0=None, context=None: solvers.cg(A, b, x0=x0))
+    np.testing.assert_allclose(final.getArray(), want, rtol=1e-6, atol=1e-12)
+    for returned in (None, np.ones(25)):
+        with pytest.raises(ValueError, match=r"step 0: solve returned .* PETSc.Vec"):
+            sim.run(lambda A, b, x0=None, context=None: returned)

@@ -130,3 +130,18 @@ def test_factorisation_preconditioner_on_a_distributed_mat_says_what_to_use(two_
     for r in (r0, r1):
         assert r["icc"] and "2 ranks" in r["icc"] and "'sub_pc_type': 'icc'" in r["icc"]
         assert r["bjacobi_icc"]["converged"] and r["bjacobi_icc"]["true_residual"] <= 1e-8
+
+
+def test_input_that_differs_between_ranks_is_refused_on_every_rank(two_ranks):
+    """Each rank passes the whole input and keeps its own rows: input that differs between
+    the ranks (even a setting only one rank would refuse, or a different iteration cap, which
+    would leave one rank waiting in KSPSolve) is a ValueError on every rank naming what
+    differs, raised before any collective operation; the next solve works."""
+    _, (r0, r1) = two_ranks
+    named = {"omega": "omega", "options": "options", "maxiter": "maxiter", "kind": "kind",
+             "A": "different A", "b": "different b", "prepare": "different A"}
+    for r in (r0, r1):
+        d = r["differ"]
+        for case, word in named.items():
+            assert d[case] and "ranks passed different" in d[case] and word in d[case], (case, d)
+        assert d["after"] is True

@@ -160,3 +160,24 @@ def test_save_load_petsc_tuner(tmp_path):
     again = bandit.Tuner.load(tmp_path / "t.json")
     assert again.backend == "petsc"
     np.testing.assert_array_equal(again.history["arm"], tuner.history["arm"])
+
+
+@pytest.mark.parametrize("arm", [{"pc_type": "jacobi"}, {"pc_type": "gamg"}, {"pc_type": "sor"},
+                                 {"pc_type": "bjacobi"}])
+def test_a_refused_ssor_arm_suggests_an_arm_that_works(arm):
+    """A dict that is not SSOR(ω) under solver='ssor_pcg' is refused with the configuration
+    to write instead; the configuration suggested is accepted and solves."""
+    import ast
+    import re
+
+    with pytest.raises(ValueError) as info:
+        bandit.Tuner(bandit.FixedArm([arm]), solver="ssor_pcg", backend="petsc")
+    found = re.search(r"e\.g\. (\{.*?\})", str(info.value))
+    if found:
+        suggested = ast.literal_eval(found.group(1))
+        tuner = bandit.Tuner(bandit.FixedArm([suggested]), backend="petsc")
+    else:  # no method/pc name for it: the message says to use it as an arm of solver='cg'
+        assert "solver='cg'" in str(info.value)
+        tuner = bandit.Tuner(bandit.FixedArm([arm]), solver="cg", backend="petsc")
+    A = gallery.laplacian_2d(8)
+    assert tuner.solve(A, np.ones(64)).converged
