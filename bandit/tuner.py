@@ -158,13 +158,15 @@ class Tuner:
        attempt whose set-up alone exceeds the budget is not started); stopped as diverged
        once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
     2. *Fall back*, if it did not converge: the other arms in this order, each with
-       ``maxiter`` and the same divergence test, until one converges — the leader; the other
+       ``maxiter`` (on a reused set-up, :meth:`ArmSet.stale_cap`) and the same divergence
+       test, until one converges — the leader; the other
        arms with a converged observation by predicted cost; the most conservative arm; then
        every remaining arm, from the most conservative on.  The first fallback continues from
        the attempt's iterate if the attempt was only stopped by its budget; every other run
        starts from the user's ``x0``.
     3. *Last resort*, if none converged: every arm whose failure was not final — stopped by
-       the budget or by ``GUARD_DTOL``, or run from a warm iterate — is run again from ``x0``
+       the budget, by the cap of a reused set-up (rebuilt now) or by ``GUARD_DTOL``, or run
+       from a warm iterate — is run again from ``x0``
        with ``maxiter`` and the solver's default divergence tolerance.
 
     Conservative arms (most likely to converge, used first when nothing has converged yet):
@@ -742,15 +744,19 @@ class Tuner:
         # only the budget stopped it ("stopped": a custom solver's word for the same)
         budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
         warm = first.x if budget_stop and first.iterations else None
+        setups = self._arms.has_setups
         for k in order:  # the chain
             if k == arm:
                 continue
+            # a run on a reused set-up is capped here too (a stale one is rebuilt for the
+            # last resort: a capped run is not a final failure)
+            cap = self._arms.stale_cap(k, op, self.maxiter) if setups else self.maxiter
             if warm is None:
-                r = self._run(op, b, k, x0, self.maxiter, True)
-                runs.append((k, r, "x0", self.maxiter, self._dtol))
+                r = self._run(op, b, k, x0, cap, True)
+                runs.append((k, r, "x0", cap, self._dtol))
             else:  # the first fallback goes on from a budget-stopped attempt
-                r = self._run(op, b, k, warm, self.maxiter, True)
-                runs.append((k, r, "warm", self.maxiter, self._dtol))
+                r = self._run(op, b, k, warm, cap, True)
+                runs.append((k, r, "warm", cap, self._dtol))
                 warm = None
             if r.converged:
                 done = len(runs) - 1

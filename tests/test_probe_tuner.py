@@ -1,0 +1,42 @@
+"""The Tuner used the way a new user uses it: problems, inputs and call sequences outside the
+gallery, each checked against what the documentation promises."""
+import numpy as np
+import pytest
+
+import bandit
+import solvers
+from bandit import FixedArm, Tuner
+from experiments.problems import DiffusionMC3D
+
+
+def mc_sequence(T, m=8, seed=0):
+    """Matrices of one sparsity pattern whose values change (3-D random diffusion)."""
+    seq = DiffusionMC3D(m, T, seed=seed)
+    return [seq[t] for t in range(T)]
+
+
+def test_a_reused_set_up_is_capped_in_the_fallback_chain_too():
+    # the leader keeps an AMG hierarchy of the previous random-coefficient sample; when an
+    # exploratory attempt is stopped by its budget the chain runs the leader, on that stale
+    # hierarchy — which must be capped like any run on a reused set-up (4 × the iterations of
+    # the solve that built it, at least 20), not left to run thousands of iterations
+    systems = mc_sequence(2)
+    stale = solvers.preconditioner("amg", reuse=20)
+    solvers.pcg(*systems[0][:2], stale)
+    assert solvers.pcg(*systems[1][:2], stale, maxiter=10_000).iterations > 1000
+    arms = [{"method": "cg"}, {"method": "cg", "pc": "amg", "reuse": 20}]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work")
+    first = t.solve(*systems[0][:2])
+    assert first.converged and first.info["setup"]
+    p.arm = 0  # plain CG: stopped by its budget, then the leader's stale hierarchy
+    res = t.solve(*systems[1][:2])
+    cap = max(20, 4 * first.iterations)
+    runs = res.info["attempts"]
+    assert runs[0]["arm"] == 0 and runs[0]["reason"] == "maxiter"
+    leader_runs = [r for r in runs if r["arm"] == 1]
+    assert leader_runs[0]["budget"] == cap and leader_runs[0]["iterations"] <= cap
+    # the arm rebuilt its hierarchy for the repeat: the solve converged, and cheaply
+    assert res.converged and res.iterations < 1000
+    A, b = systems[1][:2]
+    assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
