@@ -7,6 +7,7 @@ import bandit
 import solvers
 from bandit import FixedArm, Tuner
 from experiments.problems import DiffusionMC3D
+from solvers import gallery
 
 
 def mc_sequence(T, m=8, seed=0):
@@ -40,3 +41,19 @@ def test_a_reused_set_up_is_capped_in_the_fallback_chain_too():
     assert res.converged and res.iterations < 1000
     A, b = systems[1][:2]
     assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
+
+
+def test_a_one_arm_tuner_with_an_audit_budget_saves_and_loads(tmp_path):
+    # Tuner(solver="cg") has one arm, so there is nothing to audit (every cost is observed);
+    # its file, with no auditor state, must load — before and after solves
+    A = gallery.laplacian_2d(6)
+    b = np.ones(A.shape[0])
+    t = Tuner(solver="cg", audit_budget=0.1)
+    t.save(tmp_path / "t.json")
+    assert Tuner.load(tmp_path / "t.json").summary()["rounds"] == 0
+    first = t.solve(A, b)
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert u.audit_budget == 0.1 and u.summary()["rounds"] == 1
+    assert u.solve(A, b).iterations == first.iterations
+    assert u.regret().rounds == 2
