@@ -57,3 +57,25 @@ def test_a_one_arm_tuner_with_an_audit_budget_saves_and_loads(tmp_path):
     assert u.audit_budget == 0.1 and u.summary()["rounds"] == 1
     assert u.solve(A, b).iterations == first.iterations
     assert u.regret().rounds == 2
+
+
+def test_a_matrix_refused_for_configuration_arms_names_the_arm_that_needs_it():
+    # a nonsymmetric (convection–diffusion-like) matrix with SOR among configuration arms:
+    # the refusal says which arm cannot run on it, in a sentence that reads
+    arms = [{"method": "sor", "omega": 1.2}, {"method": "cg", "pc": "jacobi"},
+            {"method": "ssor_pcg", "omega": 1.5}]
+    t = Tuner(bandit.ChebCB(arms, seed=0))
+    A = gallery.laplacian_2d(5).tolil()
+    A[0, 1] = -3.0
+    with pytest.raises(ValueError, match=r"A is not symmetric .*; arm 1 \(cg\+jacobi\), like 1 "
+                                         r"other arm, needs a symmetric positive definite"):
+        t.solve(A.tocsr(), np.ones(25), context=1.0)
+    A = gallery.laplacian_2d(5).tolil()
+    A[2, 2] = 0.0
+    with pytest.raises(ValueError, match=r"zero or missing diagonal entry in row 2 .*; arm 1 "
+                                         r"\(cg\+jacobi\), like 1 other arm, divides by a_ii"):
+        t.solve(A.tocsr(), np.ones(25), context=1.0)
+    sor_only = Tuner(bandit.ChebCB(arms[:1] + [{"method": "cg"}], seed=0))
+    with pytest.raises(ValueError, match=r"; arm 0 \(sor ω=1.20\) divides by a_ii"):
+        sor_only.solve(A.tocsr(), np.ones(25), context=1.0)
+    assert t.policy.t == 0 and len(t.history["arm"]) == 0  # refused before the draw
