@@ -58,7 +58,7 @@ class RunData:
         Cost paid each round (every run of the round), in the run's cost unit.
     x : ndarray (T,)
         Coordinate of the cost model: the context (first coordinate of a vector), or the
-        round index when the run has no context.
+        round index when the run has no context or it never changes.
     arm : ndarray of int (T,)
         Arm the policy chose.
     p : ndarray (T,)

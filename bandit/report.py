@@ -275,8 +275,10 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
     K = tuner.policy.n_arms
     paid = cols["paid"]
     x = cols["x"]
-    if T and not np.all(np.isfinite(x)):
-        x = np.arange(T, dtype=float)  # no context: the model follows the round
+    if T and not (np.all(np.isfinite(x)) and x.min() < x.max()):
+        # no context, or one that never changed (it tells the rounds apart no more than
+        # none): the model follows the round
+        x = np.arange(T, dtype=float)
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]
