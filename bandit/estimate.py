@@ -57,8 +57,8 @@ class RunData:
     paid : ndarray (T,)
         Cost paid each round (every run of the round), in the run's cost unit.
     x : ndarray (T,)
-        Coordinate of the cost model: the context (first coordinate of a vector), or the
-        round index when the run has no context or it never changes.
+        Coordinate of the cost model: the context (the first coordinate of a vector that
+        changes), or the round index when the run has no context or it never changes.
     arm : ndarray of int (T,)
         Arm the policy chose.
     p : ndarray (T,)

@@ -263,6 +263,21 @@ def _full_arrays(tuner) -> dict:
             "paid": paid_per_solve(tuner)}
 
 
+def _varying_coordinate(log, T) -> np.ndarray:
+    """The cost model's coordinate when a context's first coordinate never changed: the
+    first coordinate of a vector context that did, else the round index — a context that
+    never changes tells the rounds apart no more than none, and the round lets the model
+    follow a drift over the run (costs that fall to 0 at a steady state)."""
+    ctx = [row[_CONTEXT] for row in log[:T]]
+    if ctx and isinstance(ctx[0], list) and all(isinstance(c, list) and len(c) == len(ctx[0])
+                                                for c in ctx):
+        X = np.array(ctx, dtype=float)
+        for x in X.T[1:]:
+            if np.all(np.isfinite(x)) and x.min() < x.max():
+                return x
+    return np.arange(T, dtype=float)
+
+
 def estimator_data(tuner, *, rebuild=False) -> RunData:
     """The :class:`~bandit.estimate.RunData` of a tuner's run so far (from its
     :class:`RunArrays`; ``rebuild``: from the whole log, the slower reference)."""
@@ -276,9 +291,7 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
     paid = cols["paid"]
     x = cols["x"]
     if T and not (np.all(np.isfinite(x)) and x.min() < x.max()):
-        # no context, or one that never changed (it tells the rounds apart no more than
-        # none): the model follows the round
-        x = np.arange(T, dtype=float)
+        x = _varying_coordinate(tuner._log, T)
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]

@@ -112,3 +112,15 @@ def test_regret_of_a_run_whose_context_never_changes_follows_the_rounds():
     assert bf.low <= exact <= bf.high
     assert abs(bf.estimate - exact) < 0.1 * report.paid
     assert (bandit.estimate.column_totals(tuner._run_data()) > 0).all()
+
+
+def test_the_cost_model_follows_a_vector_contexts_first_varying_coordinate():
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="ssor_pcg")
+    A = gallery.laplacian_2d(4)
+    for k in range(4):
+        t.solve(A * (1 + k), np.ones(16), context=[2.0, 1.0 + k, 5.0 - k])
+    np.testing.assert_array_equal(t._run_data().x, [1.0, 2.0, 3.0, 4.0])
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="ssor_pcg")
+    for k in range(4):
+        t.solve(A * (1 + k), np.ones(16), context=[2.0, 1.0])
+    np.testing.assert_array_equal(t._run_data().x, np.arange(4.0))
