@@ -124,3 +124,21 @@ def test_the_cost_model_follows_a_vector_contexts_first_varying_coordinate():
     for k in range(4):
         t.solve(A * (1 + k), np.ones(16), context=[2.0, 1.0])
     np.testing.assert_array_equal(t._run_data().x, np.arange(4.0))
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"omegas": "1.2"}, r"omegas must be a sequence of numbers \(ω\), got '1.2'$"),
+    ({"omegas": 1.2}, r"omegas must be a sequence of numbers \(ω\), got 1.2 \(one ω: \[1.2\]\)"),
+    ({"omegas": [1.2, "1.4"]}, r"omegas must be a sequence of numbers \(ω\), got the entry '1.4'"),
+    ({"sor_omegas": [True]}, r"sor_omegas must be a sequence of numbers \(ω\), got the entry True"),
+])
+def test_config_grid_refuses_omegas_that_are_not_a_sequence_of_numbers(kw, message):
+    with pytest.raises(ValueError, match=message):
+        bandit.config_grid(**kw)
+
+
+def test_config_grid_takes_numpy_omegas():
+    arms = bandit.config_grid(omegas=np.array([1.2, 1.5], dtype=np.float32), pcs=["jacobi"],
+                              sor_omegas=range(1, 2))
+    assert [a.get("omega") for a in arms] == [pytest.approx(1.2), pytest.approx(1.5), None, 1.0]
+    assert all(type(a.get("omega", 0.0)) is float for a in arms)
