@@ -1,8 +1,10 @@
 """The Tuner used the way a new user uses it: problems, inputs and call sequences outside the
 gallery, each checked against what the documentation promises."""
+import json
+
 import numpy as np
-import scipy.sparse as sp
 import pytest
+import scipy.sparse as sp
 
 import bandit
 import solvers
@@ -142,3 +144,18 @@ def test_config_grid_takes_numpy_omegas():
                               sor_omegas=range(1, 2))
     assert [a.get("omega") for a in arms] == [pytest.approx(1.2), pytest.approx(1.5), None, 1.0]
     assert all(type(a.get("omega", 0.0)) is float for a in arms)
+
+
+@pytest.mark.parametrize("name", sorted(bandit.POLICIES))
+@pytest.mark.parametrize("cost", ["5", b"5", True, np.bool_(False), [5.0], None])
+def test_every_policy_refuses_a_cost_that_is_not_a_number(name, cost):
+    p = bandit.POLICIES[name]([1.0, 1.5], seed=0)
+    ctx = 0.5 if p.contextual else None
+    p.select(ctx)
+    state = json.dumps(p.state_dict())
+    with pytest.raises(ValueError, match="cost must be a number"):
+        p.update(0, cost, ctx)
+    assert json.dumps(p.state_dict()) == state  # nothing changed
+    for good in (5, np.float32(5.0), np.int64(5), np.array(5.0)):
+        p.update(0, good, ctx)
+    assert p.cost_sums[0] == 20.0 and p.t == 4
