@@ -159,3 +159,24 @@ def test_every_policy_refuses_a_cost_that_is_not_a_number(name, cost):
     for good in (5, np.float32(5.0), np.int64(5), np.array(5.0)):
         p.update(0, good, ctx)
     assert p.cost_sums[0] == 20.0 and p.t == 4
+
+
+def test_the_sor_prior_stays_out_where_the_jacobi_iteration_diverges():
+    # an SPD matrix with large off-diagonals (λ_max(D⁻¹A) = 2.8): SOR converges for every ω,
+    # cheapest near 1.25, but Young's curve (clipped ρ_J) put its minimum at the grid's top;
+    # the default SOR learner then played ω = 1.95 on every solve (1258 iterations, 12 × the
+    # best) — its constant costs never showed it that a neighbour could be cheaper
+    A = sp.csr_matrix(np.array([[1.0, 0.9, 0.9], [0.9, 1.0, 0.9], [0.9, 0.9, 1.0]]))
+    b = np.array([1.0, -2.0, 0.5])
+    arms = np.linspace(1.0, 1.95, 20)
+    assert np.linalg.eigvalsh(A.toarray()).max() >= 2.0  # D = I: D⁻¹A = A
+    assert bandit.theory_costs(A, arms, "sor") is None
+    grid = np.array([solvers.sor(A, b, w).iterations for w in arms])
+    t = Tuner(solver="sor")
+    its = [t.solve(A, b).iterations for _ in range(20)]
+    assert np.mean(its[-10:]) <= 1.5 * grid.min() < grid[-1] / 5
+    # where the theory applies the prior is kept, and its minimum is the grid's (aniso 2-D)
+    A = gallery.anisotropic_2d(12, 1e-3)
+    b = np.ones(A.shape[0])
+    grid = [solvers.sor(A, b, w).iterations for w in arms]
+    assert np.argmin(bandit.theory_costs(A, arms, "sor")) == np.argmin(grid)
