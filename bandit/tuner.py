@@ -563,17 +563,26 @@ class Tuner:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
         t = len(self._log)
-        if self._auditor is not None and self._auditor.due(t, censored):
-            self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         if context is None:
             ctx = math.nan
         elif type(context) is float:
             ctx = context
         else:
             ctx = context.tolist()
-        self._log.append((arm, self._omegas[arm], final.iterations, final.seconds, ctx,
-                          final.converged, cost, censored, fallback,
-                          1.0 if pv is None else pv[arm], -1 if best is None else best, budget))
+        row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
+               cost, censored, fallback, 1.0 if pv is None else pv[arm],
+               -1 if best is None else best, budget)
+        if self._auditor is not None and self._auditor.due(t, censored):
+            try:
+                self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+            except BaseException:
+                # the policy has been told: the round is recorded whatever stops its audits
+                # (Ctrl-C in a long audit run), with the audits it finished, so the history,
+                # the policy and the audit records stay one run (a file saved now loads)
+                self._log.append(row)
+                self._checked = None
+                raise
+        self._log.append(row)
         self._checked = None
         if self._hook is not None:
             self._hook(final)

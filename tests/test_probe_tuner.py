@@ -180,3 +180,38 @@ def test_the_sor_prior_stays_out_where_the_jacobi_iteration_diverges():
     b = np.ones(A.shape[0])
     grid = [solvers.sor(A, b, w).iterations for w in arms]
     assert np.argmin(bandit.theory_costs(A, arms, "sor")) == np.argmin(grid)
+
+
+def test_ctrl_c_during_an_audit_keeps_the_round_and_the_file_loads(tmp_path):
+    # the policy is told before the audits run: a Ctrl-C in a long audit run (the user's
+    # loop then saves in a `finally:`) must leave the round in the history, with the audits
+    # it finished — not a policy one round ahead of the history, audit records of a round
+    # the history does not hold, and a file that Tuner.load refuses
+    A, b = gallery.laplacian_2d(6), np.ones(36)
+    t = Tuner(bandit.TsallisINF([1.0, 1.3, 1.6, 1.9], seed=0), solver="sor", audit_budget=0.5,
+              audit_seed=0)
+    run = t._run
+    audit_runs = []
+
+    def interrupted(*args, tally=True, **kw):
+        if not tally:  # an audit run: the second one is interrupted
+            audit_runs.append(len(t._log))
+            if len(audit_runs) == 2:
+                raise KeyboardInterrupt
+        return run(*args, tally=tally, **kw)
+
+    t._run = interrupted
+    rounds = 0
+    with pytest.raises(KeyboardInterrupt):
+        for k in range(20):
+            rounds += 1
+            t.solve(A * (1 + 0.1 * k), b)
+    del t._run
+    T = len(t.history["arm"])
+    assert T == rounds == t.policy.t  # the interrupted round is recorded
+    assert t.audits["round"].max() == T - 1 == audit_runs[-1]
+    t.save(tmp_path / "t.json")
+    u = Tuner.load(tmp_path / "t.json")
+    assert len(u.history["arm"]) == T and u.policy.t == T
+    assert u.solve(A, b).converged and len(u.history["arm"]) == T + 1
+    assert np.isfinite(u.regret().best_fixed.estimate)
