@@ -67,7 +67,13 @@ def _check_context(context):
     if isinstance(context, (str, bytes, bool, np.bool_)):
         raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
     try:
-        arr = np.array(context, dtype=np.float64)
+        raw = np.asarray(context)
+        if raw.dtype.kind == "O" and raw.ndim == 1 and all(
+                isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_)) for c in raw):
+            raw = raw.astype(np.float64)  # numbers of mixed types (a Fraction, an int, ...)
+        if raw.dtype.kind not in "fiu":  # strings float() would parse, bools, anything else
+            raise TypeError
+        arr = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None

@@ -215,3 +215,14 @@ def test_ctrl_c_during_an_audit_keeps_the_round_and_the_file_loads(tmp_path):
     assert len(u.history["arm"]) == T and u.policy.t == T
     assert u.solve(A, b).converged and len(u.history["arm"]) == T + 1
     assert np.isfinite(u.regret().best_fixed.estimate)
+
+
+@pytest.mark.parametrize("context", [["1", "2"], [True, False], np.array(["1.0"]), [1.0, None]])
+def test_a_context_of_strings_or_bools_is_refused_before_the_draw(context):
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="sor")
+    A = gallery.laplacian_2d(4)
+    with pytest.raises(ValueError, match="context must be a number or a sequence of numbers"):
+        t.solve(A, np.ones(16), context=context)
+    assert t.policy.t == 0 and len(t.history["arm"]) == 0
+    t.solve(A, np.ones(16), context=[1, 2.5])  # mixed ints and floats are numbers
+    np.testing.assert_array_equal(t.history["context"], [[1.0, 2.5]])
