@@ -67,6 +67,26 @@ class _RequirementCheck:
             op.require_symmetric(self._who("symmetric"))
 
 
+def _one_plain_cg(arms, backend) -> None:
+    """Refuse several ω arms of plain CG: CG takes no ω, so each would run the same solve,
+    and the learner would split its plays (and the history its ω) among identical arms.
+    (On PETSc a dict is a set of options, a configuration of its own.)"""
+    from ._base import arm_omega
+
+    def plain(a):
+        if isinstance(a, dict):
+            return backend == "numba" and not ("method" in a or "pc" in a) and (
+                arm_omega(a) is not None)
+        return True
+
+    plain = [(i, a) for i, a in enumerate(arms) if plain(a)]
+    if len(plain) > 1:
+        (i, a), (j, b) = plain[:2]
+        raise ValueError(f"solver='cg' takes no ω: arm {i} ({a!r}) and arm {j} ({b!r}) would "
+                         "both run plain CG; give one arm, or configuration arms to choose a "
+                         "preconditioner (bandit.config_grid)")
+
+
 class ArmSet:
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
@@ -104,6 +124,8 @@ class ArmSet:
             self.family = [0] * K
         else:
             self.configs = [parse_arm(a, solver, backend, index=i) for i, a in enumerate(arms)]
+            if solver == "cg":
+                _one_plain_cg(arms, backend)
             full = any(isinstance(a, dict) for a in arms) or len(
                 {c.method for c in self.configs}) > 1
             labels = [c.label if full or isinstance(a, dict) else _short_label(a)

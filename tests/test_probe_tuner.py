@@ -226,3 +226,19 @@ def test_a_context_of_strings_or_bools_is_refused_before_the_draw(context):
     assert t.policy.t == 0 and len(t.history["arm"]) == 0
     t.solve(A, np.ones(16), context=[1, 2.5])  # mixed ints and floats are numbers
     np.testing.assert_array_equal(t.history["context"], [[1.0, 2.5]])
+
+
+@pytest.mark.parametrize("backend", ["numba", "petsc"])
+def test_several_omega_arms_of_plain_cg_are_refused(backend):
+    # CG takes no ω: [1.2, 1.5] were two copies of the same solve, labelled as two ω
+    if backend == "petsc":
+        pytest.importorskip("petsc4py")
+    for arms in ([1.2, 1.5], [1.0, {"omega": 1.3}] if backend == "numba" else [1.0, 1.0]):
+        with pytest.raises(ValueError, match=r"solver='cg' takes no ω: arm 0 \(1\.\d\) and "
+                                             r"arm 1 .* would both run plain CG"):
+            Tuner(bandit.ChebCB(arms, seed=0), solver="cg", backend=backend)
+    # one arm (the default) and configuration arms next to one ω arm are fine
+    assert Tuner(solver="cg", backend=backend).arm_labels == ["1"]
+    if backend == "numba":
+        t = Tuner(bandit.ChebCB([{"pc": "jacobi"}, 1.3], seed=0), solver="cg")
+        assert t.arm_labels == ["cg+jacobi", "cg"]
