@@ -991,8 +991,8 @@ class Tuner:
     # --- persistence ----------------------------------------------------------------------------------
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
-        # callback (pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None, _checked=None)
+        # callback (often a lambda, which pickle refuses; pass them to the copy's owner again)
+        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None)
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -1,6 +1,7 @@
 """The Tuner used the way a new user uses it: problems, inputs and call sequences outside the
 gallery, each checked against what the documentation promises."""
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -242,3 +243,21 @@ def test_several_omega_arms_of_plain_cg_are_refused(backend):
     if backend == "numba":
         t = Tuner(bandit.ChebCB([{"pc": "jacobi"}, 1.3], seed=0), solver="cg")
         assert t.arm_labels == ["cg+jacobi", "cg"]
+
+
+def test_a_tuner_with_a_lambda_callback_and_a_progress_bar_pickles(capsys):
+    # a copy keeps neither the progress bar nor the callback (like save): a lambda callback
+    # made pickle (multiprocessing) fail, and a copy claimed a callback it never called
+    A, b = gallery.laplacian_2d(5), np.ones(25)
+    seen = []
+    t = Tuner(bandit.ChebCB([1.2, 1.5, 1.8], seed=0), solver="sor", audit_budget=0.3,
+              audit_seed=0, progress=True, callback=lambda r: seen.append(r.iterations))
+    for k in range(3):
+        t.solve(A * (1 + k), b, context=float(k))
+    u = pickle.loads(pickle.dumps(t))
+    assert u.callback is None and u.progress is False
+    for k in range(3, 8):
+        assert t.solve(A * (1 + k), b, context=float(k)).arm == u.solve(
+            A * (1 + k), b, context=float(k)).arm
+    assert len(seen) == 8
+    np.testing.assert_array_equal(t.history["iterations"], u.history["iterations"])
