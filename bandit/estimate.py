@@ -36,6 +36,7 @@ among the arms that could be the minimum (every arm's bound at once).  Everythin
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -664,10 +665,13 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     from scipy import sparse
 
     t0 = time.perf_counter()
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
-    if int(n_boot) < 10:
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not (
+            0.0 < level < 1.0):
+        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, numbers.Integral) or (
+            n_boot < 10):
         raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    n_boot = int(n_boot)
     T, K = data.T, data.n_arms
     if T == 0:
         empty = np.zeros(0)

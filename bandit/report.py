@@ -122,28 +122,61 @@ def read_csv(path) -> dict:
     >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
     True
     """
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a relaxtune history ({exc})") from None
     if not rows:
         raise ValueError(f"{path}: empty file, not a relaxtune history")
     header, body = rows[0], rows[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):  # a truncated or hand-edited file
+            raise ValueError(f"{path}: row {i + 1} has {len(r)} fields, the header "
+                             f"{len(header)} (truncated or not a relaxtune history)")
     col = {n: i for i, n in enumerate(header)}
+
+    def column(name, i, convert):
+        out = []
+        for j, r in enumerate(body):
+            try:
+                out.append(convert(r[i]))
+            except ValueError:
+                raise ValueError(f"{path}: row {j + 1}, column {name!r}: {r[i]!r} is not "
+                                 f"a{'n integer' if convert is integer else ' number'}") from None
+        return out
+
+    def integer(v):
+        f = float(v)
+        if not f.is_integer():
+            raise ValueError(v)
+        return int(f)
+
+    def flag(v):
+        if v not in ("true", "false"):
+            raise ValueError(v)
+        return v == "true"
+
     out = {}
     for name, dtype, _ in HISTORY_SCHEMA:
         if name == "context" and "context" not in col:
-            idx = [col[h] for h in header if h.startswith("context_")]
-            out[name] = np.array([[float(r[i]) for i in idx] for r in body],
-                                 dtype=float).reshape(len(body), len(idx))
+            cols = [column(h, col[h], float) for h in header if h.startswith("context_")]
+            out[name] = np.array(cols, dtype=float).T.reshape(len(body), len(cols))
             continue
         if name not in col:
             raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")
-        vals = [r[col[name]] for r in body]
+        i = col[name]
         if dtype == "bool":
-            out[name] = np.array([v == "true" for v in vals], dtype=bool)
+            try:
+                out[name] = np.array(column(name, i, flag), dtype=bool)
+            except ValueError as exc:
+                raise ValueError(str(exc).replace("is not a number", "is not true or false"))
         elif dtype == "str":
-            out[name] = np.array(vals, dtype=object)
+            out[name] = np.array([r[i] for r in body], dtype=object)
+        elif np.dtype(dtype).kind == "i":
+            out[name] = np.array(column(name, i, integer), dtype=dtype)
         else:
-            out[name] = np.array(vals, dtype=float).astype(dtype)
+            out[name] = np.array(column(name, i, float), dtype=dtype)
     return out
 
 

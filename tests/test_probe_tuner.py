@@ -2,6 +2,7 @@
 gallery, each checked against what the documentation promises."""
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import scipy.sparse as sp
 import bandit
 import solvers
 from bandit import FixedArm, Tuner
+from bandit.report import HISTORY_SCHEMA, read_csv
 from experiments.problems import DiffusionMC3D
 from solvers import gallery
 
@@ -261,3 +263,43 @@ def test_a_tuner_with_a_lambda_callback_and_a_progress_bar_pickles(capsys):
             A * (1 + k), b, context=float(k)).arm
     assert len(seen) == 8
     np.testing.assert_array_equal(t.history["iterations"], u.history["iterations"])
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"level": "0.9"}, "level must be a number strictly between 0 and 1, got '0.9'"),
+    ({"level": True}, "level must be a number strictly between 0 and 1, got True"),
+    ({"level": 1.0}, "level must be a number strictly between 0 and 1, got 1.0"),
+    ({"n_boot": 50.5}, "n_boot must be an integer >= 10, got 50.5"),
+    ({"n_boot": 5}, "n_boot must be an integer >= 10, got 5"),
+])
+def test_regret_refuses_its_settings_by_name(kw, message):
+    t = Tuner(solver="sor")
+    t.solve(gallery.laplacian_2d(4), np.ones(16))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        t.regret(**kw)
+    assert t.regret(level=np.float32(0.8), n_boot=np.int64(20)).rounds == 1
+
+
+def test_read_csv_names_the_file_row_and_column_of_a_bad_entry(tmp_path):
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="sor", audit_budget=0.5, audit_seed=0)
+    for k in range(4):
+        t.solve(gallery.laplacian_2d(4) * (1 + k), np.ones(16), context=[float(k), 2.0])
+    path = tmp_path / "h.csv"
+    t.to_csv(path)
+    h = read_csv(path)
+    for name, _, _ in HISTORY_SCHEMA:
+        np.testing.assert_array_equal(h[name], t.history[name])
+    text = path.read_text()
+    cases = [(text[:-20], r"row 4 has \d+ fields, the header \d+ \(truncated"),
+             (text.replace("true", "yes", 1), r"row 1, column 'converged': 'yes' is not true "
+                                              r"or false"),
+             (text.replace("\n1,", "\n1.5,", 1), r"row 2, column 'round': '1.5' is not an "
+                                                 r"integer"),
+             (text.replace("\n0,", "\n0,x", 1), r"row 1, column 'arm': 'x\d' is not an integer")]
+    for bad, message in cases:
+        path.write_text(bad)
+        with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + message):
+            read_csv(path)
+    path.write_bytes(b"\xff\xfe garbage")
+    with pytest.raises(ValueError, match="not a relaxtune history"):
+        read_csv(path)
