@@ -87,6 +87,20 @@ def _check_context(context):
     return arr
 
 
+def _what_policy(policy) -> str:
+    """What was passed instead of a policy, with the way to make one (a class or a registry
+    name is the usual slip)."""
+    from . import POLICIES
+
+    if isinstance(policy, type) and issubclass(policy, Policy):
+        return (f"the class {policy.__name__}; pass an instance, e.g. "
+                f"{policy.__name__}(arms, seed=0)")
+    if isinstance(policy, str) and policy in POLICIES:
+        return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
+                f" or bandit.default_policy(solver)")
+    return type(policy).__name__
+
+
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
@@ -253,12 +267,13 @@ class Tuner:
             self._resolve(solver)  # an unknown name is refused in the Tuner's own words
             policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
-            raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
+            raise ValueError(f"policy must be a bandit Policy, got {_what_policy(policy)}")
         self._solve_fn = self._resolve(solver)
         self._by_name = isinstance(solver, str)
         if cost is not None and (not isinstance(cost, str) or cost not in COSTS):
             raise ValueError(f"cost must be 'iterations', 'time', 'work' or 'timed_work' (or "
-                             f"None: iterations for ω-only arms, time otherwise), got {cost!r}")
+                             f"None: iterations for ω-only arms, otherwise timed work on the "
+                             f"Numba backend and time on PETSc), got {cost!r}")
         if self._by_name:
             import solvers
 

@@ -303,3 +303,14 @@ def test_read_csv_names_the_file_row_and_column_of_a_bad_entry(tmp_path):
     path.write_bytes(b"\xff\xfe garbage")
     with pytest.raises(ValueError, match="not a relaxtune history"):
         read_csv(path)
+
+
+def test_a_policy_class_or_name_instead_of_a_policy_says_how_to_make_one():
+    with pytest.raises(ValueError, match=r"got the class ChebCB; pass an instance, e\.g\. "
+                                         r"ChebCB\(arms, seed=0\)"):
+        Tuner(bandit.ChebCB)
+    with pytest.raises(ValueError, match=r"got the name 'chebcb'; make one with "
+                                         r"bandit\.POLICIES\['chebcb'\]\(arms, seed=0\)"):
+        Tuner("chebcb")
+    with pytest.raises(ValueError, match=r"policy must be a bandit Policy, got int$"):
+        Tuner(3)
