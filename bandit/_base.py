@@ -326,7 +326,10 @@ class Policy:
             cost = cost[()]
         if isinstance(cost, (bool, np.bool_)) or not isinstance(cost, numbers.Real):
             raise ValueError(f"cost must be a number, got {cost!r}")
-        c = float(cost)
+        try:
+            c = float(cost)
+        except OverflowError:  # an integer beyond the float range
+            c = math.inf if cost > 0 else -math.inf
         if math.isnan(c):
             raise ValueError("cost is NaN")
         if c < 0:

@@ -35,12 +35,21 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 # --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
+def _float(value) -> float:
+    """``float(value)`` of a real number, ``±inf`` for one beyond the float range (an integer
+    like ``10**400``), so that the callers' finiteness checks refuse it by name."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _number(value, name) -> float:
     if type(value) is float:
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    return float(value)
+    return _float(value)
 
 
 def _integer(value, name) -> int:
@@ -60,7 +69,7 @@ def _check_context(context):
     if context is None or (type(context) is float and math.isfinite(context)):
         return context
     if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
-        c = float(context)
+        c = _float(context)
         if not math.isfinite(c):
             raise ValueError(f"context must be finite, got {context!r}")
         return c
@@ -74,6 +83,8 @@ def _check_context(context):
         if raw.dtype.kind not in "fiu":  # strings float() would parse, bools, anything else
             raise TypeError
         arr = np.array(raw, dtype=np.float64)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError(f"context must be finite, got {context!r}") from None
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None

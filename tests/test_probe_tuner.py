@@ -314,3 +314,19 @@ def test_a_policy_class_or_name_instead_of_a_policy_says_how_to_make_one():
         Tuner("chebcb")
     with pytest.raises(ValueError, match=r"policy must be a bandit Policy, got int$"):
         Tuner(3)
+
+
+def test_an_integer_beyond_the_float_range_is_refused_as_not_finite():
+    # float(10**400) raises OverflowError: refused by name like any infinite number
+    big = 10 ** 400
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="sor")
+    for ctx in (big, [big, 1], -big):
+        with pytest.raises(ValueError, match="context must be finite"):
+            t.solve(gallery.laplacian_2d(4), np.ones(16), context=ctx)
+    assert t.policy.t == 0
+    with pytest.raises(ValueError, match="rtol must be finite"):
+        Tuner(solver="sor", rtol=big)
+    with pytest.raises(ValueError, match="guard must be None or a finite number"):
+        Tuner(solver="sor", guard=big)
+    with pytest.raises(ValueError, match="cost is infinite"):
+        bandit.ChebCB([1.2, 1.5], seed=0).update(0, big, 1.0)
