@@ -301,9 +301,10 @@ def _varying_coordinate(log, T) -> np.ndarray:
     first coordinate of a vector context that did, else the round index — a context that
     never changes tells the rounds apart no more than none, and the round lets the model
     follow a drift over the run (costs that fall to 0 at a steady state)."""
+    if not (T and isinstance(log[0][_CONTEXT], list)):
+        return np.arange(T, dtype=float)
     ctx = [row[_CONTEXT] for row in log[:T]]
-    if ctx and isinstance(ctx[0], list) and all(isinstance(c, list) and len(c) == len(ctx[0])
-                                                for c in ctx):
+    if all(isinstance(c, list) and len(c) == len(ctx[0]) for c in ctx):
         X = np.array(ctx, dtype=float)
         for x in X.T[1:]:
             if np.all(np.isfinite(x)) and x.min() < x.max():
@@ -324,7 +325,10 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
     paid = cols["paid"]
     x = cols["x"]
     if T and not (np.all(np.isfinite(x)) and x.min() < x.max()):
-        x = _varying_coordinate(tuner._log, T)
+        # no context (NaN: the model follows the round), or a first coordinate that never
+        # changed
+        x = _varying_coordinate(tuner._log, T) if np.all(np.isfinite(x)) else np.arange(
+            T, dtype=float)
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]
