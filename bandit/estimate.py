@@ -733,7 +733,11 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     cf = np.flatnonzero(full)[cand]
     for j in cf:
         high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j))
-    theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
+    # costs are >= 0, so is every column total: a model far off (costs that drop to 0) can
+    # push a doubly robust total below it, never the comparator (the regret is at most paid)
+    low_c = np.maximum(low_c, 0.0)
+    high_c = np.maximum(high_c, 0.0)
+    theta_hat = np.maximum(two.S[:, k_hat], 0.0) if k_hat >= 0 else np.full(cps.size, np.nan)
     unbiased_bf = have_model and _observable(data)
     if unbiased_bf and k_hat >= 0:
         # the smallest total is biased low; the point estimate weighs the candidates' totals
@@ -781,6 +785,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         I_hat = base + cps * corr
     else:
         I_hat = base
+    I_hat = np.maximum(I_hat, 0.0)  # a sum of per-round minima of costs >= 0
     io_curve = paid_cum - I_hat
     if unbiased_io:
         # positive weights of mean 1 (a row observed for sure does not vary)
@@ -795,8 +800,9 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
         I_star = I_hat + f * (I_star - I_hat)
         q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
-        io_low = paid_cum - (2 * I_hat - q[0])
-        io_high = paid_cum - (2 * I_hat - q[1])
+        # the comparator's total is >= 0: the regret at most what was paid
+        io_low = np.minimum(paid_cum - (2 * I_hat - q[0]), paid_cum)
+        io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
     bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                         float(bf_high[-1]), level,
                         _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,

@@ -330,3 +330,24 @@ def test_an_integer_beyond_the_float_range_is_refused_as_not_finite():
         Tuner(solver="sor", guard=big)
     with pytest.raises(ValueError, match="cost is infinite"):
         bandit.ChebCB([1.2, 1.5], seed=0).update(0, big, 1.0)
+
+
+def test_the_regret_never_exceeds_what_was_paid():
+    # solves that cost almost nothing, alternately 0 (b = 0) and one residual check (x0 the
+    # solution): the cost model fits them badly, and a doubly robust column total went below
+    # 0, which put the interval's upper end at 1.4e6 against 28.6 paid — but every cost is
+    # >= 0, so the comparator's total is too, and the regret at most what was paid
+    A = gallery.laplacian_2d(6)
+    xs = np.linalg.solve(A.toarray(), np.ones(36))
+    t = Tuner(bandit.UniformRandom([1.0, 1.2, 1.5, 1.7, 1.9], seed=0), solver="ssor_pcg",
+              cost="work", audit_budget=0.2, audit_seed=0)
+    for k in range(12):
+        odd = k % 2
+        t.solve(A, np.zeros(36) if odd else np.ones(36), x0=None if odd else xs,
+                context=float(k))
+    assert t.history["iterations"].sum() == 0
+    r = t.regret()
+    for e in (r.best_fixed, r.instance_optimal):
+        assert e.estimate <= r.paid and np.all(e.curve <= np.cumsum(t._paid)[e.rounds - 1])
+        assert not e.high > r.paid  # (NaN without an interval)
+    assert r.best_fixed.low <= 0.0 <= r.best_fixed.high  # every arm costs the same here
