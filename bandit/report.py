@@ -136,14 +136,14 @@ def read_csv(path) -> dict:
                              f"{len(header)} (truncated or not a relaxtune history)")
     col = {n: i for i, n in enumerate(header)}
 
-    def column(name, i, convert):
+    def column(name, i, convert, what="a number"):
         out = []
         for j, r in enumerate(body):
             try:
                 out.append(convert(r[i]))
             except ValueError:
                 raise ValueError(f"{path}: row {j + 1}, column {name!r}: {r[i]!r} is not "
-                                 f"a{'n integer' if convert is integer else ' number'}") from None
+                                 f"{what}") from None
         return out
 
     def integer(v):
@@ -167,14 +167,11 @@ def read_csv(path) -> dict:
             raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")
         i = col[name]
         if dtype == "bool":
-            try:
-                out[name] = np.array(column(name, i, flag), dtype=bool)
-            except ValueError as exc:
-                raise ValueError(str(exc).replace("is not a number", "is not true or false"))
+            out[name] = np.array(column(name, i, flag, "true or false"), dtype=bool)
         elif dtype == "str":
             out[name] = np.array([r[i] for r in body], dtype=object)
         elif np.dtype(dtype).kind == "i":
-            out[name] = np.array(column(name, i, integer), dtype=dtype)
+            out[name] = np.array(column(name, i, integer, "an integer"), dtype=dtype)
         else:
             out[name] = np.array(column(name, i, float), dtype=dtype)
     return out
