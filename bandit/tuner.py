@@ -604,18 +604,15 @@ class Tuner:
         row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
                cost, censored, fallback, 1.0 if pv is None else pv[arm],
                -1 if best is None else best, budget)
-        if self._auditor is not None and self._auditor.due(t, censored):
-            try:
+        try:
+            if self._auditor is not None and self._auditor.due(t, censored):
                 self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
-            except BaseException:
-                # the policy has been told: the round is recorded whatever stops its audits
-                # (Ctrl-C in a long audit run), with the audits it finished, so the history,
-                # the policy and the audit records stay one run (a file saved now loads)
-                self._log.append(row)
-                self._checked = None
-                raise
-        self._log.append(row)
-        self._checked = None
+        finally:
+            # the policy has been told: the round is recorded whatever stops its audits
+            # (Ctrl-C in a long audit run), with the audits it finished, so the history, the
+            # policy and the audit records stay one run (a file saved then loads)
+            self._log.append(row)
+            self._checked = None
         if self._hook is not None:
             self._hook(final)
         return final
