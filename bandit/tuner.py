@@ -1042,6 +1042,12 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
+        from . import POLICIES
+
+        if type(self.policy) not in POLICIES.values():  # load rebuilds it by class name
+            raise ValueError(f"a Tuner whose policy is a {type(self.policy).__name__}, not a "
+                             f"bandit.POLICIES class, cannot be saved: Tuner.load rebuilds the "
+                             f"policy by its class name (pickle the tuner instead)")
         payload = to_jsonable({
             "format": FORMAT, "version": VERSION,
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,

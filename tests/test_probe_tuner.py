@@ -351,3 +351,28 @@ def test_the_regret_never_exceeds_what_was_paid():
         assert e.estimate <= r.paid and np.all(e.curve <= np.cumsum(t._paid)[e.rounds - 1])
         assert not e.high > r.paid  # (NaN without an interval)
     assert r.best_fixed.low <= 0.0 <= r.best_fixed.high  # every arm costs the same here
+
+
+class _Greedy(bandit.Policy):
+    """A user's own learner: the cheapest arm so far, every arm once first."""
+
+    randomised = False
+
+    def _select(self, context):
+        means = self.cost_sums / np.maximum(self.counts, 1)
+        return int(np.argmin(np.where(self.counts == 0, -np.inf, means)))
+
+
+def test_a_tuner_with_a_policy_of_the_users_own_class_is_not_saved_unloadable(tmp_path):
+    # load rebuilds the policy by its class name among bandit.POLICIES: save must refuse, as
+    # for a custom solver function, rather than write a file load refuses
+    A, b = gallery.laplacian_2d(5), np.ones(25)
+    t = Tuner(_Greedy([1.0, 1.4, 1.8]), solver="sor", audit_budget=0.2, audit_seed=0)
+    for _ in range(4):
+        assert t.solve(A, b).converged
+    with pytest.raises(ValueError, match=r"policy is a _Greedy, not a bandit\.POLICIES class, "
+                                         r"cannot be saved"):
+        t.save(tmp_path / "t.json")
+    assert not (tmp_path / "t.json").exists() and not list(tmp_path.iterdir())
+    u = pickle.loads(pickle.dumps(t))  # what the message offers
+    assert u.solve(A, b).arm == t.solve(A, b).arm
