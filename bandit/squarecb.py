@@ -11,7 +11,7 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
-from .features import Chebyshev, Hat, Polynomial, rescale_ridge
+from .features import Chebyshev, Hat, Polynomial, check_model_size, rescale_ridge
 
 __all__ = ["SquareCB", "ChebCB", "ChebLCB", "SplineCB"]
 
@@ -105,14 +105,14 @@ class SquareCB(Policy):
         self._key = None  # memo_key of the context of the last select/update
 
     def _allocate(self):
-        if self._m_arg is None and self.features.context_dim > 1 \
-                and self.features.m != self._default_m[1]:
-            # a vector context seen first: the vector default of m (total degree < m)
-            state = self.features.state()
-            self.features = self._feature_map(self.features.range.hint, self._default_m[1],
-                                              self.features.context_dim,
-                                              self.features.range.margin)
-            self.features.load(state)
+        d = self.features.n_features
+        try:  # one d × d matrix per arm
+            check_model_size(self.n_arms, d, self.features.context_dim,
+                             f"{type(self).__name__} over {self.n_arms} arms",
+                             ", a smaller m, or fewer arms")
+        except ValueError:
+            self.features.forget()  # the context length is not fixed by a refused context
+            raise
         P0 = np.linalg.inv(self.ridge * self.features.penalty)
         self.P = np.repeat(P0[None], self.n_arms, axis=0)
         self.theta = np.zeros((self.n_arms, self.features.n_features))
@@ -291,8 +291,9 @@ class ChebCB(SquareCB):
         self._m_arg = m
         if m is None:  # the scalar default; a vector context switches to the vector one
             m = self._default_m[0]
-        self._setup(self._feature_map(context_bounds, m, context_dim), ridge, gamma,
-                    gamma_exponent, target, exploration, beta)
+        vector_m = self._default_m[1] if self._m_arg is None else None  # for a vector context
+        self._setup(self._feature_map(context_bounds, m, context_dim, vector_m=vector_m),
+                    ridge, gamma, gamma_exponent, target, exploration, beta)
 
     def _config(self):
         cfg = self.features.config()

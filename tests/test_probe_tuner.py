@@ -1,6 +1,7 @@
 """The Tuner used the way a new user uses it: problems, inputs and call sequences outside the
 gallery, each checked against what the documentation promises."""
 import json
+import math
 import pickle
 import re
 
@@ -11,6 +12,7 @@ import scipy.sparse as sp
 import bandit
 import solvers
 from bandit import FixedArm, Tuner
+from bandit.features import _exponents
 from bandit.report import HISTORY_SCHEMA, read_csv
 from experiments.problems import DiffusionMC3D
 from solvers import gallery
@@ -376,3 +378,74 @@ def test_a_tuner_with_a_policy_of_the_users_own_class_is_not_saved_unloadable(tm
     assert not (tmp_path / "t.json").exists() and not list(tmp_path.iterdir())
     u = pickle.loads(pickle.dumps(t))  # what the message offers
     assert u.solve(A, b).arm == t.solve(A, b).arm
+
+
+def test_a_vector_context_builds_the_vector_basis_at_once():
+    # the default learner (JointCB) built the scalar default's basis (total degree < 10) for a
+    # vector context before switching to the vector one (< 4), filtering all 10^D degree
+    # tuples: 9 s for an 8-number context, a hang for 10
+    import time
+
+    A, b = gallery.laplacian_2d(4), np.ones(16)
+    t = Tuner(solver="sor")
+    start = time.perf_counter()
+    assert t.solve(A, b, context=np.linspace(0.0, 1.0, 8)).converged
+    assert time.perf_counter() - start < 5.0
+    assert t.policy.features.m == 4 and t.policy.features.n_features == 165  # C(11, 8)
+    t = Tuner(bandit.ChebCB([1.2, 1.5], seed=0), solver="sor")
+    for k in range(3):  # the range widens: the model is refitted in the new coordinates
+        assert t.solve(A, b, context=np.linspace(0.0, 1.0 + k, 10)).converged
+    assert t.policy.features.m == 3 and t.policy.features.n_features == 66  # C(12, 10)
+    assert len(_exponents(20, 4, "chebyshev")) == 1771  # C(23, 20), not 4^20 filtered
+
+
+def test_a_context_too_long_for_the_learners_model_is_refused_before_the_draw():
+    # a tensor-product model grows like m^D (hats) or C(m - 1 + D, D), and is refitted in
+    # O(d³) whenever the context range widens: past a limit the first context is refused by
+    # name — not a hang, a MemoryError or minutes per widening — and the policy is as before
+    # (another context length then works)
+    A, b = gallery.laplacian_2d(4), np.ones(16)
+    for policy, D in ((None, 9), (bandit.SplineCB([1.2, 1.5], seed=0), 5),
+                      (bandit.ChebCB([1.2, 1.5], seed=0), 400)):
+        t = Tuner(policy, solver="sor")
+        with pytest.raises(ValueError, match=rf"a context of {D} numbers needs [\d,]+ "
+                                             rf"features, a model .* too large to refit"):
+            t.solve(A, b, context=np.linspace(0.0, 1.0, D))
+        assert t.policy.t == 0 and t.policy.features.context_dim is None
+        assert t.solve(A, b, context=[0.5, 1.0]).converged
+        assert t.policy.features.context_dim == 2
+    with pytest.raises(ValueError, match=r"a context of 30 numbers needs"):
+        bandit.JointCB([1.2, 1.5], context_dim=30)
+
+
+@pytest.mark.parametrize("cls", [bandit.ChebCB, bandit.ChebLCB, bandit.JointCB])
+def test_a_widening_vector_context_refits_to_the_batch_fit(cls):
+    # the range starts at the first context (a point in every coordinate) and widens, one
+    # coordinate late: the model re-expressed coordinate by coordinate equals the batch ridge
+    # fit of every row with the final range's features (Chebyshev features: exact)
+    rng = np.random.default_rng(0)
+    arms = [1.0, 1.3, 1.6, 1.9]
+    p = cls(arms, seed=1, ridge=0.3)
+    rows = []
+    for t in range(160):
+        c = [rng.uniform(-1, 1) * (1 + t / 40), 2.0 if t < 60 else rng.uniform(1, 5), 0.5]
+        k = p.select(c)
+        y = 10 + 30 * (1 + math.sin(c[0] + 0.3 * c[1] + k)) + rng.normal()
+        p.update(k, y, context=c)
+        rows.append((c, k, math.log(y / p.unit + 0.01)))
+    lo, hi = (np.array(b) for b in zip(*p.features.context_bounds))
+    assert hi[0] - lo[0] > 6 and hi[1] - lo[1] > 3 and lo[2] == hi[2]  # widened; a point
+    if cls is bandit.JointCB:
+        X = np.array([p.phi(c, k) for c, k, _ in rows])
+        y = np.array([v for *_, v in rows])
+        Lam = np.diag(p._penalty_diag())
+        np.testing.assert_allclose(p.theta, np.linalg.solve(Lam + X.T @ X, X.T @ y),
+                                   rtol=1e-6, atol=1e-8)
+        return
+    Lam = p.ridge * p.features.penalty
+    for k in range(len(arms)):
+        mine = [(c, v) for c, a, v in rows if a == k]
+        X = np.array([p.features(c) for c, _ in mine]).reshape(len(mine), -1)
+        y = np.array([v for _, v in mine])
+        np.testing.assert_allclose(p.theta[k], np.linalg.solve(Lam + X.T @ X, X.T @ y),
+                                   rtol=1e-6, atol=1e-8)
