@@ -43,9 +43,10 @@ def check_model_size(n, d, D, who, hint):
     refit exceeds :data:`MAX_MODEL_WORK` (``ValueError`` naming the context length, the
     features and what to do)."""
     if n * d ** 3 > MAX_MODEL_WORK:
-        what = f"{d:,} × {d:,} matrix" if n == 1 else f"{n} matrices of {d:,} × {d:,}"
+        size = f"{d:,}" if d < 10 ** 12 else f"about 10^{len(str(d)) - 1}"
+        what = f"{size} × {size} matrix" if n == 1 else f"{n} matrices of {size} × {size}"
         raise ValueError(
-            f"{who}: a context of {D} numbers needs {d:,} features, a model ({what}) too "
+            f"{who}: a context of {D} numbers needs {size} features, a model ({what}) too "
             f"large to refit whenever the context range widens; pass fewer context numbers "
             f"(those that predict the best arm){hint}")
 
@@ -306,19 +307,24 @@ class FeatureMap:
     # --- the basis ------------------------------------------------------------------------------
     def _build(self):
         D = self.range.dim
-        if D > 1 and self.vector_m is not None:
-            self.m = self.vector_m
-        m = self.m
+        self.m = m = self.m_for(D)
         count = self.count(D)
-        # any learner keeps at least one features × features matrix
-        check_model_size(1, count, D, f"{self.kind} features (m = {m})", ", or a smaller m")
+        try:  # any learner keeps at least one features × features matrix
+            check_model_size(1, count, D, f"{self.kind} features (m = {m})", ", or a smaller m")
+        except ValueError:  # too large for this context length: as if none had been seen
+            self.forget()
+            raise
         exps = _exponents(D, m, self.kind)
         self._exps = np.array(exps, dtype=np.int64).reshape(len(exps), D)
         self._scalar_fast()
 
+    def m_for(self, D) -> int:
+        """The ``m`` of a context of length ``D`` (``vector_m`` for a vector, if set)."""
+        return self.vector_m if D > 1 and self.vector_m is not None else self.m
+
     def count(self, D) -> int:
         """Number of features of a context of length ``D`` (1 for none)."""
-        m = self.vector_m if D > 1 and self.vector_m is not None else self.m
+        m = self.m_for(D)
         return m ** D if self.kind == "hat" else math.comb(m - 1 + D, D)
 
     def forget(self) -> None:
@@ -430,11 +436,7 @@ class FeatureMap:
                 return self(context), None
         x = self.range.parse(context)
         if self._exps is None:
-            try:
-                self._build()
-            except ValueError:  # a basis too large for this context length: none seen yet
-                self.forget()
-                raise
+            self._build()
         old = None if self.range.lo is None else (self.range.lo.copy(), self.range.hi.copy())
         S = None
         if self.range.observe(x):

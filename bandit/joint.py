@@ -171,11 +171,18 @@ class JointCB(Policy):
         self._mu_of = None  # (memo_key(context), t) for which _mu holds the model's means
         self._key = None  # memo_key of the context of the last select/update
 
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
+        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
+        n = self.features.count(D)
+        check_model_size(1, n, D, f"{self.features.kind} features (m = "
+                         f"{self.features.m_for(D)})", ", or a smaller m")
+        # one d × d matrix over the joint (context, ω) features
+        check_model_size(1, n * self._X.shape[1], D, "JointCB", ", or a smaller m")
+
     def _allocate(self):
-        d = self.features.n_features * self._X.shape[1]
-        try:  # one d × d matrix over the joint (context, ω) features
-            check_model_size(1, d, self.features.context_dim, "JointCB",
-                             ", or a smaller m")
+        try:
+            self.check_context_length(self.features.context_dim)
         except ValueError:
             self.features.forget()  # the context length is not fixed by a refused context
             raise

@@ -104,12 +104,19 @@ class SquareCB(Policy):
         self._lead = None  # (memo_key(context), t, leader, its ŷ) found by the last draw
         self._key = None  # memo_key of the context of the last select/update
 
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
+        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
+        d = self.features.count(D)
+        check_model_size(1, d, D, f"{self.features.kind} features (m = "
+                         f"{self.features.m_for(D)})", ", or a smaller m")
+        check_model_size(self.n_arms, d, D, f"{type(self).__name__} over {self.n_arms} arms",
+                         ", a smaller m, or fewer arms")
+
     def _allocate(self):
         d = self.features.n_features
         try:  # one d × d matrix per arm
-            check_model_size(self.n_arms, d, self.features.context_dim,
-                             f"{type(self).__name__} over {self.n_arms} arms",
-                             ", a smaller m, or fewer arms")
+            self.check_context_length(self.features.context_dim)
         except ValueError:
             self.features.forget()  # the context length is not fixed by a refused context
             raise

@@ -405,15 +405,19 @@ def test_a_context_too_long_for_the_learners_model_is_refused_before_the_draw():
     # name — not a hang, a MemoryError or minutes per widening — and the policy is as before
     # (another context length then works)
     A, b = gallery.laplacian_2d(4), np.ones(16)
+    family = bandit.FamilyCB(bandit.config_grid(omegas=[1.2, 1.6], pcs=["jacobi", "ic0"]),
+                             seed=0)
     for policy, D in ((None, 9), (bandit.SplineCB([1.2, 1.5], seed=0), 5),
-                      (bandit.ChebCB([1.2, 1.5], seed=0), 400)):
+                      (bandit.ChebCB([1.2, 1.5], seed=0), 400), (family, 60)):
         t = Tuner(policy, solver="sor")
         with pytest.raises(ValueError, match=rf"a context of {D} numbers needs [\d,]+ "
                                              rf"features, a model .* too large to refit"):
             t.solve(A, b, context=np.linspace(0.0, 1.0, D))
-        assert t.policy.t == 0 and t.policy.features.context_dim is None
+        models = [t.policy] if policy is not family else [family.family_model, *[
+            p for p in family.inner_policies if p is not None]]
+        assert t.policy.t == 0 and all(p.features.context_dim is None for p in models)
         assert t.solve(A, b, context=[0.5, 1.0]).converged
-        assert t.policy.features.context_dim == 2
+        assert all(p.features.context_dim == 2 for p in models)
     with pytest.raises(ValueError, match=r"a context of 30 numbers needs"):
         bandit.JointCB([1.2, 1.5], context_dim=30)
 
@@ -449,3 +453,17 @@ def test_a_widening_vector_context_refits_to_the_batch_fit(cls):
         y = np.array([v for _, v in mine])
         np.testing.assert_allclose(p.theta[k], np.linalg.solve(Lam + X.T @ X, X.T @ y),
                                    rtol=1e-6, atol=1e-8)
+
+
+def test_tsallis_inf_cb_refuses_a_context_with_too_many_cells_before_the_draw():
+    # bins^D cells per arm: a 12-number context needed 5^12 · 20 entries per array (a
+    # MemoryError after the draw); refused by name, and another length then works
+    A, b = gallery.laplacian_2d(4), np.ones(16)
+    t = Tuner(bandit.TsallisINFCB(list(np.linspace(1.0, 1.9, 20)), seed=0), solver="sor")
+    with pytest.raises(ValueError, match=r"TsallisINFCB: a context of 12 numbers needs 5\^12 = "
+                                         r"244,140,625 cells of 20 arms"):
+        t.solve(A, b, context=np.linspace(0.0, 1.0, 12))
+    assert t.policy.t == 0 and t.policy.L is None and t.policy._grid.dim is None
+    assert t.solve(A, b, context=[0.5, 1.0]).converged and t.policy.L.shape == (5, 5, 20)
+    with pytest.raises(ValueError, match="a context of 12 numbers"):
+        bandit.TsallisINFCB([1.0, 1.5], context_dim=12)
