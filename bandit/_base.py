@@ -320,10 +320,16 @@ class Policy:
 
     @staticmethod
     def _check_cost(cost):
+        # a number (NumPy's, or a 0-d array, included); not a string float() would parse,
+        # nor a bool
+        if isinstance(cost, np.ndarray) and cost.ndim == 0 and cost.dtype.kind in "fiu":
+            cost = cost[()]
+        if isinstance(cost, (bool, np.bool_)) or not isinstance(cost, numbers.Real):
+            raise ValueError(f"cost must be a number, got {cost!r}")
         try:
             c = float(cost)
-        except (TypeError, ValueError):
-            raise ValueError(f"cost must be a number, got {cost!r}") from None
+        except OverflowError:  # an integer beyond the float range
+            c = math.inf if cost > 0 else -math.inf
         if math.isnan(c):
             raise ValueError("cost is NaN")
         if c < 0:

@@ -489,6 +489,9 @@ def _auditor(state, log, columns, K, budget):
     if budget == 0.0:
         _need(state is None, "audits must be null when config.audit_budget is 0")
         return None
+    if K == 1:  # one arm: every cost is observed, there is nothing to audit
+        _need(state is None, "audits must be null for a policy with one arm")
+        return None
     _need(isinstance(state, dict), "audits must be the auditor's state (an object) when "
                                    "config.audit_budget > 0")
     keys = ("epoch_start", "q", "r", "full", "capped", "next_plan", "next_adjust",

@@ -388,6 +388,21 @@ def _petsc_config(method, opts, where, *, omega_key, pc_name=None) -> Config:
     return Config("cg", pc_name or opts["pc_type"], om, 0, tuple(sorted(opts.items())), "petsc")
 
 
+def _omega_list(values, name) -> list:
+    """``values`` as a list of floats, or a ``ValueError`` naming ``name``: a string or a
+    lone number is not a sequence of ω (``"1.2"`` would be read character by character)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of numbers (ω), got {values!r}"
+                         + (f" (one ω: [{values!r}])" if not isinstance(values, (str, bytes))
+                            else ""))
+    out = []
+    for w in values:
+        if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Real):
+            raise ValueError(f"{name} must be a sequence of numbers (ω), got the entry {w!r}")
+        out.append(float(w))
+    return out
+
+
 def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "jacobi", "ic0", "amg"),
                 reuse=(0,), *, sor_omegas=(), amg=None) -> list:
     """A list of configuration arms: SSOR-PCG over ``omegas``, CG with each of ``pcs`` (each
@@ -423,7 +438,7 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     elif isinstance(reuse, (str, bytes)) or not hasattr(reuse, "__iter__"):
         raise ValueError(f"reuse must be a sequence of integers or a dict {{pc: integers}}, "
                          f"got {reuse!r}")
-    out = [{"method": "ssor_pcg", "omega": float(w)} for w in omegas]
+    out = [{"method": "ssor_pcg", "omega": w} for w in _omega_list(omegas, "omegas")]
     for pc in pcs:
         if pc == "ssor":
             raise ValueError("SSOR-PCG arms come from omegas, not pcs")
@@ -436,7 +451,7 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
             if pc == "amg" and amg:
                 arm.update(amg)
             out.append(arm)
-    out += [{"method": "sor", "omega": float(w)} for w in sor_omegas]
+    out += [{"method": "sor", "omega": w} for w in _omega_list(sor_omegas, "sor_omegas")]
     for i, arm in enumerate(out):
         parse_arm(arm, index=i)  # every arm valid before anyone runs it
     return out

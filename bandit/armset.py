@@ -51,14 +51,40 @@ class _RequirementCheck:
     naming the solver in its messages; a class, not a closure, so a Tuner pickles."""
 
     def __init__(self, name, diagonal, positive, symmetric):
+        # ``name``: one name, or per requirement ("diagonal", "symmetric") the arms that need
+        # it, so a refusal says which arm could not run on ``A``
         self.name, self.diagonal, self.positive, self.symmetric = (name, diagonal, positive,
                                                                    symmetric)
 
+    def _who(self, need):
+        return self.name if isinstance(self.name, str) else self.name[need]
+
     def __call__(self, op):
         if self.diagonal:
-            op.require_diagonal(self.name, positive=self.positive)
+            op.require_diagonal(self._who("positive" if self.positive else "diagonal"),
+                                positive=self.positive)
         if self.symmetric:
-            op.require_symmetric(self.name)
+            op.require_symmetric(self._who("symmetric"))
+
+
+def _one_plain_cg(arms, backend) -> None:
+    """Refuse several ω arms of plain CG: CG takes no ω, so each would run the same solve,
+    and the learner would split its plays (and the history its ω) among identical arms.
+    (On PETSc a dict is a set of options, a configuration of its own.)"""
+    from ._base import arm_omega
+
+    def plain(a):
+        if isinstance(a, dict):
+            return backend == "numba" and not ("method" in a or "pc" in a) and (
+                arm_omega(a) is not None)
+        return True
+
+    plain = [(i, a) for i, a in enumerate(arms) if plain(a)]
+    if len(plain) > 1:
+        (i, a), (j, b) = plain[:2]
+        raise ValueError(f"solver='cg' takes no ω: arm {i} ({a!r}) and arm {j} ({b!r}) would "
+                         "both run plain CG; give one arm, or configuration arms to choose a "
+                         "preconditioner (bandit.config_grid)")
 
 
 class ArmSet:
@@ -98,6 +124,8 @@ class ArmSet:
             self.family = [0] * K
         else:
             self.configs = [parse_arm(a, solver, backend, index=i) for i, a in enumerate(arms)]
+            if solver == "cg":
+                _one_plain_cg(arms, backend)
             full = any(isinstance(a, dict) for a in arms) or len(
                 {c.method for c in self.configs}) > 1
             labels = [c.label if full or isinstance(a, dict) else _short_label(a)
@@ -205,7 +233,15 @@ class ArmSet:
         diagonal, a positive one, symmetry), naming the solver in its messages."""
         needs = {r for c in self.configs or () for r in c.requirements}
         first = self.configs[0] if self.configs else None
-        if self.heterogeneous or first is None:
+        if self.heterogeneous:  # name the arms that need each property
+            def who(need):
+                ks = [k for k, c in enumerate(self.configs) if need in c.requirements]
+                head = f"arm {ks[0]} ({self.labels[ks[0]]})"
+                if len(ks) == 1:
+                    return head
+                return f"{head}, like {len(ks) - 1} other arm{'s' if len(ks) > 2 else ''},"
+            name = {need: who(need) for need in needs}
+        elif first is None:
             name = "the arms"
         elif first.method == "cg" and first.pc not in (None, "none") and self.backend == "numba":
             name = f"pcg with pc={first.pc!r}"

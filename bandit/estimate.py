@@ -36,6 +36,7 @@ among the arms that could be the minimum (every arm's bound at once).  Everythin
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -57,8 +58,8 @@ class RunData:
     paid : ndarray (T,)
         Cost paid each round (every run of the round), in the run's cost unit.
     x : ndarray (T,)
-        Coordinate of the cost model: the context (first coordinate of a vector), or the
-        round index when the run has no context.
+        Coordinate of the cost model: the context (the first coordinate of a vector that
+        changes), or the round index when the run has no context or it never changes.
     arm : ndarray of int (T,)
         Arm the policy chose.
     p : ndarray (T,)
@@ -664,10 +665,13 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     from scipy import sparse
 
     t0 = time.perf_counter()
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
-    if int(n_boot) < 10:
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not (
+            0.0 < level < 1.0):
+        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, numbers.Integral) or (
+            n_boot < 10):
         raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    n_boot = int(n_boot)
     T, K = data.T, data.n_arms
     if T == 0:
         empty = np.zeros(0)
@@ -732,7 +736,11 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     cf = np.flatnonzero(full)[cand]
     for j in cf:
         high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j))
-    theta_hat = two.S[:, k_hat] if k_hat >= 0 else np.full(cps.size, np.nan)
+    # costs are >= 0, so is every column total: a model far off (costs that drop to 0) can
+    # push a doubly robust total below it, never the comparator (the regret is at most paid)
+    low_c = np.maximum(low_c, 0.0)
+    high_c = np.maximum(high_c, 0.0)
+    theta_hat = np.maximum(two.S[:, k_hat], 0.0) if k_hat >= 0 else np.full(cps.size, np.nan)
     unbiased_bf = have_model and _observable(data)
     if unbiased_bf and k_hat >= 0:
         # the smallest total is biased low; the point estimate weighs the candidates' totals
@@ -780,6 +788,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         I_hat = base + cps * corr
     else:
         I_hat = base
+    I_hat = np.maximum(I_hat, 0.0)  # a sum of per-round minima of costs >= 0
     io_curve = paid_cum - I_hat
     if unbiased_io:
         # positive weights of mean 1 (a row observed for sure does not vary)
@@ -794,8 +803,9 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
         I_star = I_hat + f * (I_star - I_hat)
         q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
-        io_low = paid_cum - (2 * I_hat - q[0])
-        io_high = paid_cum - (2 * I_hat - q[1])
+        # the comparator's total is >= 0: the regret at most what was paid
+        io_low = np.minimum(paid_cum - (2 * I_hat - q[0]), paid_cum)
+        io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
     bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                         float(bf_high[-1]), level,
                         _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,

@@ -321,6 +321,18 @@ class FamilyCB(Policy):
     def _context(self, context):
         if context is None and self.family_model.features.context_dim != 0:
             raise ValueError("FamilyCB is contextual: pass context=...")
+        if context is not None and self.family_model.features.context_dim is None:
+            # the first context fixes its length in every model: check them all first, so
+            # that one refusing it leaves none holding it
+            try:
+                D = np.asarray(context, dtype=float).size
+            except (TypeError, ValueError):
+                D = 0  # not numbers: the models say so
+            if D:
+                for model in (self.family_model, *self.inner_policies):
+                    check = getattr(model, "check_context_length", None)
+                    if check is not None:
+                        check(D)
         return context
 
     def _select(self, context):

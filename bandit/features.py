@@ -18,6 +18,7 @@ outside the range seen so far is evaluated at its nearest edge.
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -27,6 +28,49 @@ __all__ = ["ContextRange", "FeatureMap", "Polynomial", "Chebyshev", "Hat", "make
            "rescale_ridge"]
 
 _BIG = 1.7976931348623157e308  # largest float: widened ranges are clamped to it
+
+#: Most work of a learner's refit, ``n · d³`` for ``n`` ridge matrices of ``d`` features
+#: (about 10 s in the compiled refit; a single matrix of 2048 features, 32 MB): the model is
+#: re-expressed whenever the context range widens (:func:`rescale_ridge`).  A tensor-product
+#: basis grows like ``m^D`` (hats) or ``C(m − 1 + D, D)`` with the context length ``D``;
+#: past this a context is refused by name, before anything is built or drawn, rather than
+#: left to enumerate or refit for hours or to exhaust the memory.
+MAX_MODEL_WORK = 1 << 33
+
+
+def check_model_size(n, d, D, who, hint):
+    """Refuse ``n`` ridge matrices of ``d`` features for a context of length ``D`` when their
+    refit exceeds :data:`MAX_MODEL_WORK` (``ValueError`` naming the context length, the
+    features and what to do)."""
+    if n * d ** 3 > MAX_MODEL_WORK:
+        size = f"{d:,}" if d < 10 ** 12 else f"about 10^{len(str(d)) - 1}"
+        what = f"{size} × {size} matrix" if n == 1 else f"{n} matrices of {size} × {size}"
+        raise ValueError(
+            f"{who}: a context of {D} numbers needs {size} features, a model ({what}) too "
+            f"large to refit whenever the context range widens; pass fewer context numbers "
+            f"(those that predict the best arm){hint}")
+
+
+def _exponents(D, m, kind):
+    """Per feature the degree (or knot) of each of the ``D`` coordinates: every combination
+    (hats), or those of total degree ``< m``, lowest total degree first — enumerated in
+    O(features), never by filtering all ``m^D`` combinations."""
+    if kind == "hat":
+        return list(itertools.product(range(m), repeat=D))
+    out = []
+
+    def rec(prefix, left):
+        if len(prefix) == D:
+            out.append(tuple(prefix))
+            return
+        for e in range(left):
+            prefix.append(e)
+            rec(prefix, left - e)
+            prefix.pop()
+
+    rec([], m)  # degrees e_1 + … + e_D < m
+    out.sort(key=lambda e: (sum(e), tuple(-v for v in e)))
+    return out
 
 
 @njit(cache=True)
@@ -238,31 +282,59 @@ class FeatureMap:
 
     _kinds = {"chebyshev": 0, "polynomial": 1, "hat": 2}
 
-    def __init__(self, kind, m, context_bounds=None, context_dim=None, margin=0.25):
+    def __init__(self, kind, m, context_bounds=None, context_dim=None, margin=0.25, *,
+                 vector_m=None):
         if kind not in self._kinds:
             raise ValueError(f"unknown feature kind {kind!r}")
         min_m = 2 if kind == "hat" else 1
-        if not (isinstance(m, numbers.Integral) or (isinstance(m, float) and m.is_integer())) \
-                or m < min_m:
-            raise ValueError(f"{type(self).__name__} needs an integer m >= {min_m}, got {m!r}")
+        for v in (m, vector_m):
+            if v is not None and (not (isinstance(v, numbers.Integral) or (
+                    isinstance(v, float) and v.is_integer())) or v < min_m):
+                raise ValueError(f"{type(self).__name__} needs an integer m >= {min_m}, "
+                                 f"got {v!r}")
         self.kind, self.m = kind, int(m)
+        # the m of a vector context (a learner's vector default), taken when the context
+        # length is known, before the basis is built
+        self.vector_m = None if vector_m is None else int(vector_m)
         self.range = ContextRange(context_bounds, context_dim, margin)
         self._exps = None
         self._key, self._last = None, None  # the last float context and its (read-only) features
         self._fast = None  # scalar range as floats (see _scalar_fast)
+        self._m0, self._dim0 = self.m, self.range.dim  # as constructed (forget)
         if self.range.dim is not None:
             self._build()
 
     # --- the basis ------------------------------------------------------------------------------
     def _build(self):
-        D, m = self.range.dim, self.m
-        if self.kind == "hat":
-            exps = list(itertools.product(range(m), repeat=D))
-        else:
-            exps = [e for e in itertools.product(range(m), repeat=D) if sum(e) < m]
-            exps.sort(key=lambda e: (sum(e), tuple(-v for v in e)))
+        D = self.range.dim
+        self.m = m = self.m_for(D)
+        count = self.count(D)
+        try:  # any learner keeps at least one features × features matrix
+            check_model_size(1, count, D, f"{self.kind} features (m = {m})", ", or a smaller m")
+        except ValueError:  # too large for this context length: as if none had been seen
+            self.forget()
+            raise
+        exps = _exponents(D, m, self.kind)
         self._exps = np.array(exps, dtype=np.int64).reshape(len(exps), D)
         self._scalar_fast()
+
+    def m_for(self, D) -> int:
+        """The ``m`` of a context of length ``D`` (``vector_m`` for a vector, if set)."""
+        return self.vector_m if D > 1 and self.vector_m is not None else self.m
+
+    def count(self, D) -> int:
+        """Number of features of a context of length ``D`` (1 for none)."""
+        m = self.m_for(D)
+        return m ** D if self.kind == "hat" else math.comb(m - 1 + D, D)
+
+    def forget(self) -> None:
+        """Back to no context seen (a first context the learner refused must not fix the
+        context length): the range at its hint, no basis."""
+        rng = self.range
+        rng.dim = self._dim0
+        rng.lo, rng.hi = (None, None) if rng.hint is None else (rng.hint[:, 0].copy(),
+                                                                rng.hint[:, 1].copy())
+        self.m, self._exps, self._key, self._last, self._fast = self._m0, None, None, None, None
 
     @property
     def context_dim(self):
@@ -377,26 +449,44 @@ class FeatureMap:
     def transform(self, lo, hi):
         """``S`` with ``φ_new(x) ≈ S φ_old(x)`` for ``x`` in the old range ``[lo, hi]``.
 
-        Least squares over a grid of Chebyshev–Lobatto points of the old box (one point along
-        a coordinate whose old range was a point): exact for Chebyshev and polynomial bases
-        (their span is invariant under the affine change of coordinates), a projection for
-        hats.  With a point range the minimum-norm solution maps the old features of that
-        point to the new ones, which is all the data there can need.
+        Per coordinate, least squares over Chebyshev–Lobatto points of its old interval:
+        exact for Chebyshev and polynomial bases (their span is invariant under the affine
+        change of coordinates), a projection for hats; along a coordinate whose old range was
+        a point, a map of the old features of that point to the new ones, which is all the
+        data there can need.  ``S`` is the tensor product of these 1-D maps.
         """
-        axes = []
-        for d in range(self.range.dim):
+        # The bases are tensor products of one 1-D basis per coordinate, and the change of
+        # coordinates acts on each coordinate alone: S is the product of the 1-D transforms,
+        # S[e, f] = Π_d s_d[e_d, f_d] — O(features² · D), where the least squares over the
+        # grid of the whole box took (2m + 3)^D points (a hang for a 10-number context).  For
+        # Chebyshev and polynomial bases each s_d is exact and lower triangular (degrees do
+        # not rise), so the product stays within a total-degree set; for the full tensor set
+        # of hats it is the grid's least-squares solution (the pseudo-inverse of a Kronecker
+        # product is the Kronecker product of the pseudo-inverses).
+        kind, m, D = self._kinds[self.kind], self.m, self.range.dim
+        exps = self._exps
+        S = np.ones((exps.shape[0], exps.shape[0]))
+        for d in range(D):
             if hi[d] > lo[d]:
-                k = 2 * self.m + 3
+                k = 2 * m + 3
                 z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * np.cos(
                     np.pi * np.arange(k) / (k - 1))
             else:
                 z = np.array([lo[d]])
-            axes.append(z)
-        pts = np.array(list(itertools.product(*axes))) if axes else np.zeros((1, 0))
-        old = self.basis(np.array([self.range.unit(p, lo, hi) for p in pts]))
-        new = self.basis(np.array([self.range.unit(p) for p in pts]))
-        St, *_ = np.linalg.lstsq(old, new, rcond=1e-12)
-        return St.T
+            pts = np.tile(lo, (z.size, 1))
+            pts[:, d] = z
+            old = np.array([_basis1(self.range.unit(p, lo, hi)[d], kind, m) for p in pts])
+            new = np.array([_basis1(self.range.unit(p)[d], kind, m) for p in pts])
+            if z.size == 1 and kind != 2:
+                # a point: the new features there from the constant old one (T_0 = 1),
+                # exact at the point, and triangular like the others
+                s_d = np.zeros((m, m))
+                s_d[:, 0] = new[0] / old[0, 0]
+            else:
+                st, *_ = np.linalg.lstsq(old, new, rcond=1e-12)
+                s_d = st.T
+            S *= s_d[exps[:, d][:, None], exps[:, d][None, :]]
+        return S
 
     # --- persistence --------------------------------------------------------------------------
     def config(self):
@@ -414,7 +504,7 @@ class FeatureMap:
         self._scalar_fast()
 
 
-def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25):
+def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25, *, vector_m=None):
     """Chebyshev features ``T_0(u) … T_{m−1}(u)`` (ChebCB's), penalty ``diag((j + 1)²)``;
     for a vector context the products of total degree ``< m``.
 
@@ -427,10 +517,10 @@ def Chebyshev(context_bounds=None, m=6, context_dim=None, margin=0.25):
     >>> Chebyshev([(0, 1), (0, 1)], 2)([1.0, 0.5]).tolist()   # 1, u_1, u_2
     [1.0, 1.0, 0.0]
     """
-    return FeatureMap("chebyshev", m, context_bounds, context_dim, margin)
+    return FeatureMap("chebyshev", m, context_bounds, context_dim, margin, vector_m=vector_m)
 
 
-def Hat(context_bounds=None, m=16, context_dim=None, margin=0.25):
+def Hat(context_bounds=None, m=16, context_dim=None, margin=0.25, *, vector_m=None):
     """Piecewise-linear "hat" basis on ``m`` equally spaced knots, second-difference penalty.
 
     The fit is a linear spline whose curvature is penalised (plus 1e-3 of plain ridge so the
@@ -443,7 +533,7 @@ def Hat(context_bounds=None, m=16, context_dim=None, margin=0.25):
     >>> Hat((0.0, 1.0), 3)(0.75).tolist()
     [0.0, 0.5, 0.5]
     """
-    return FeatureMap("hat", m, context_bounds, context_dim, margin)
+    return FeatureMap("hat", m, context_bounds, context_dim, margin, vector_m=vector_m)
 
 
 def Polynomial(context_dim=1, degree=2, context_bounds=None, margin=0.25):

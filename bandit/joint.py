@@ -13,7 +13,7 @@ import numpy as np
 
 from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
-from .features import Chebyshev, _chebyshev, rescale_ridge
+from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
 from .smooth import arm_positions
 
 __all__ = ["JointCB"]
@@ -145,7 +145,9 @@ class JointCB(Policy):
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
         self._m_arg = m
-        self.features = Chebyshev(context_bounds, 10 if m is None else m, context_dim)
+        # a vector context takes total degree < 4 (d = number of ψ · m_omega stays moderate)
+        self.features = Chebyshev(context_bounds, 10 if m is None else m, context_dim,
+                                  vector_m=4 if m is None else None)
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
@@ -169,12 +171,21 @@ class JointCB(Policy):
         self._mu_of = None  # (memo_key(context), t) for which _mu holds the model's means
         self._key = None  # memo_key of the context of the last select/update
 
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
+        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
+        n = self.features.count(D)
+        check_model_size(1, n, D, f"{self.features.kind} features (m = "
+                         f"{self.features.m_for(D)})", ", or a smaller m")
+        # one d × d matrix over the joint (context, ω) features
+        check_model_size(1, n * self._X.shape[1], D, "JointCB", ", or a smaller m")
+
     def _allocate(self):
-        if self._m_arg is None and self.features.context_dim > 1 and self.features.m == 10:
-            # a vector context: total degree < 4 keeps d = (number of ψ) · m_omega moderate
-            state = self.features.state()
-            self.features = Chebyshev(self.features.range.hint, 4, self.features.context_dim)
-            self.features.load(state)
+        try:
+            self.check_context_length(self.features.context_dim)
+        except ValueError:
+            self.features.forget()  # the context length is not fixed by a refused context
+            raise
         self.P = np.diag(1.0 / self._penalty_diag())
         self.theta = np.zeros(self.P.shape[0])
 

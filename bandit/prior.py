@@ -53,7 +53,9 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     -------
     ndarray or None
         Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
-        solver is not SOR or SSOR-PCG, or ``A`` is not symmetric with a positive diagonal.
+        solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a positive diagonal, or
+        (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
+        (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
 
     Examples
     --------
@@ -78,6 +80,12 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
         return None
     om = np.asarray(om, dtype=float)
     if solver == "sor":
+        if est.mu_max >= 2.0:
+            # the Jacobi iteration diverges through the top of the spectrum (a lower estimate
+            # of it already reaches 2): the matrix is not consistently ordered and Young's
+            # curve, whose minimum would sit at the grid's top, says nothing (on such SPD
+            # matrices SOR is often cheapest near ω = 1)
+            return None
         rho_j = min(max(est.rho_jacobi, 0.0), 1.0 - 1e-12)
         rate = np.clip(sor_rate(om, rho_j), 1e-3, 1.0 - 1e-12)
         return math.log(1.0 / rtol) / -np.log(rate)

@@ -122,28 +122,58 @@ def read_csv(path) -> dict:
     >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
     True
     """
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a relaxtune history ({exc})") from None
     if not rows:
         raise ValueError(f"{path}: empty file, not a relaxtune history")
     header, body = rows[0], rows[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):  # a truncated or hand-edited file
+            raise ValueError(f"{path}: row {i + 1} has {len(r)} fields, the header "
+                             f"{len(header)} (truncated or not a relaxtune history)")
     col = {n: i for i, n in enumerate(header)}
+
+    def column(name, i, convert, what="a number"):
+        out = []
+        for j, r in enumerate(body):
+            try:
+                out.append(convert(r[i]))
+            except ValueError:
+                raise ValueError(f"{path}: row {j + 1}, column {name!r}: {r[i]!r} is not "
+                                 f"{what}") from None
+        return out
+
+    def integer(v):
+        f = float(v)
+        if not f.is_integer():
+            raise ValueError(v)
+        return int(f)
+
+    def flag(v):
+        if v not in ("true", "false"):
+            raise ValueError(v)
+        return v == "true"
+
     out = {}
     for name, dtype, _ in HISTORY_SCHEMA:
         if name == "context" and "context" not in col:
-            idx = [col[h] for h in header if h.startswith("context_")]
-            out[name] = np.array([[float(r[i]) for i in idx] for r in body],
-                                 dtype=float).reshape(len(body), len(idx))
+            cols = [column(h, col[h], float) for h in header if h.startswith("context_")]
+            out[name] = np.array(cols, dtype=float).T.reshape(len(body), len(cols))
             continue
         if name not in col:
             raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")
-        vals = [r[col[name]] for r in body]
+        i = col[name]
         if dtype == "bool":
-            out[name] = np.array([v == "true" for v in vals], dtype=bool)
+            out[name] = np.array(column(name, i, flag, "true or false"), dtype=bool)
         elif dtype == "str":
-            out[name] = np.array(vals, dtype=object)
+            out[name] = np.array([r[i] for r in body], dtype=object)
+        elif np.dtype(dtype).kind == "i":
+            out[name] = np.array(column(name, i, integer, "an integer"), dtype=dtype)
         else:
-            out[name] = np.array(vals, dtype=float).astype(dtype)
+            out[name] = np.array(column(name, i, float), dtype=dtype)
     return out
 
 
@@ -263,6 +293,22 @@ def _full_arrays(tuner) -> dict:
             "paid": paid_per_solve(tuner)}
 
 
+def _varying_coordinate(log, T) -> np.ndarray:
+    """The cost model's coordinate when a context's first coordinate never changed: the
+    first coordinate of a vector context that did, else the round index — a context that
+    never changes tells the rounds apart no more than none, and the round lets the model
+    follow a drift over the run (costs that fall to 0 at a steady state)."""
+    if not (T and isinstance(log[0][_CONTEXT], list)):
+        return np.arange(T, dtype=float)
+    ctx = [row[_CONTEXT] for row in log[:T]]
+    if all(isinstance(c, list) and len(c) == len(ctx[0]) for c in ctx):
+        X = np.array(ctx, dtype=float)
+        for x in X.T[1:]:
+            if np.all(np.isfinite(x)) and x.min() < x.max():
+                return x
+    return np.arange(T, dtype=float)
+
+
 def estimator_data(tuner, *, rebuild=False) -> RunData:
     """The :class:`~bandit.estimate.RunData` of a tuner's run so far (from its
     :class:`RunArrays`; ``rebuild``: from the whole log, the slower reference)."""
@@ -275,8 +321,11 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
     K = tuner.policy.n_arms
     paid = cols["paid"]
     x = cols["x"]
-    if T and not np.all(np.isfinite(x)):
-        x = np.arange(T, dtype=float)  # no context: the model follows the round
+    if T and not (np.all(np.isfinite(x)) and x.min() < x.max()):
+        # no context (NaN: the model follows the round), or a first coordinate that never
+        # changed
+        x = _varying_coordinate(tuner._log, T) if np.all(np.isfinite(x)) else np.arange(
+            T, dtype=float)
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
-from .features import Chebyshev, Hat, Polynomial, rescale_ridge
+from .features import Chebyshev, Hat, Polynomial, check_model_size, rescale_ridge
 
 __all__ = ["SquareCB", "ChebCB", "ChebLCB", "SplineCB"]
 
@@ -104,15 +104,22 @@ class SquareCB(Policy):
         self._lead = None  # (memo_key(context), t, leader, its ŷ) found by the last draw
         self._key = None  # memo_key of the context of the last select/update
 
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
+        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
+        d = self.features.count(D)
+        check_model_size(1, d, D, f"{self.features.kind} features (m = "
+                         f"{self.features.m_for(D)})", ", or a smaller m")
+        check_model_size(self.n_arms, d, D, f"{type(self).__name__} over {self.n_arms} arms",
+                         ", a smaller m, or fewer arms")
+
     def _allocate(self):
-        if self._m_arg is None and self.features.context_dim > 1 \
-                and self.features.m != self._default_m[1]:
-            # a vector context seen first: the vector default of m (total degree < m)
-            state = self.features.state()
-            self.features = self._feature_map(self.features.range.hint, self._default_m[1],
-                                              self.features.context_dim,
-                                              self.features.range.margin)
-            self.features.load(state)
+        d = self.features.n_features
+        try:  # one d × d matrix per arm
+            self.check_context_length(self.features.context_dim)
+        except ValueError:
+            self.features.forget()  # the context length is not fixed by a refused context
+            raise
         P0 = np.linalg.inv(self.ridge * self.features.penalty)
         self.P = np.repeat(P0[None], self.n_arms, axis=0)
         self.theta = np.zeros((self.n_arms, self.features.n_features))
@@ -291,8 +298,9 @@ class ChebCB(SquareCB):
         self._m_arg = m
         if m is None:  # the scalar default; a vector context switches to the vector one
             m = self._default_m[0]
-        self._setup(self._feature_map(context_bounds, m, context_dim), ridge, gamma,
-                    gamma_exponent, target, exploration, beta)
+        vector_m = self._default_m[1] if self._m_arg is None else None  # for a vector context
+        self._setup(self._feature_map(context_bounds, m, context_dim, vector_m=vector_m),
+                    ridge, gamma, gamma_exponent, target, exploration, beta)
 
     def _config(self):
         cfg = self.features.config()

@@ -147,6 +147,11 @@ class TsallisINF(Policy):
         return np.where(self.counts > 0, self.L / max(self.t, 1), np.nan)
 
 
+#: Most per-arm cell entries of Tsallis-INF-CB (``bins^D · K``, each held in a few arrays:
+#: about 0.5 GB); a longer context is refused by name rather than exhausting the memory.
+MAX_CELL_ENTRIES = 1 << 24
+
+
 class _BinGrid:
     """Equal-width bins per context coordinate, at most ``bins`` of them, learnt online.
 
@@ -358,7 +363,24 @@ class TsallisINFCB(Policy):
         if self._grid.dim is not None:
             self._allocate()
 
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs too many cells; changes
+        nothing."""
+        self._check_cells(D)
+
+    def _check_cells(self, D):
+        """Refuse a context length whose ``bins^D`` cells (per arm) exceed
+        :data:`MAX_CELL_ENTRIES` — before the grid or anything else records it."""
+        cells = self.bins ** D
+        if cells * self.n_arms > MAX_CELL_ENTRIES:
+            size = f"{cells:,}" if cells < 10 ** 12 else f"about 10^{len(str(cells)) - 1}"
+            raise ValueError(f"TsallisINFCB: a context of {D} numbers needs {self.bins}^{D} = "
+                             f"{size} cells of {self.n_arms} arms, more than "
+                             f"{MAX_CELL_ENTRIES:,} entries; pass fewer context numbers (those "
+                             f"that predict the best arm), or fewer bins")
+
     def _allocate(self):
+        self._check_cells(self._grid.dim)
         shape = (self.bins,) * self._grid.dim
         self.L = np.zeros(shape + (self.n_arms,))
         self.W = np.zeros(shape + (self.n_arms,))  # Σ 1/p per cell and arm
@@ -394,6 +416,13 @@ class TsallisINFCB(Policy):
         # select/update: the grid may extend or merge; the per-cell arrays follow
         if context is None:
             raise ValueError("TsallisINFCB is contextual: pass context=...")
+        if self.L is None and self._grid.dim is None:  # the first context fixes its length
+            try:
+                D = np.asarray(context, dtype=float).size
+            except (TypeError, ValueError):
+                D = 0  # not numbers: locate says so
+            if D:
+                self._check_cells(D)
         cell, moves = self._grid.locate(context)
         if self.L is None:
             self._allocate()

@@ -35,12 +35,21 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 # --- argument checks (ValueError naming the parameter; NumPy scalars are numbers too) ----------
+def _float(value) -> float:
+    """``float(value)`` of a real number, ``±inf`` for one beyond the float range (an integer
+    like ``10**400``), so that the callers' finiteness checks refuse it by name."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _number(value, name) -> float:
     if type(value) is float:
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    return float(value)
+    return _float(value)
 
 
 def _integer(value, name) -> int:
@@ -60,14 +69,22 @@ def _check_context(context):
     if context is None or (type(context) is float and math.isfinite(context)):
         return context
     if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
-        c = float(context)
+        c = _float(context)
         if not math.isfinite(c):
             raise ValueError(f"context must be finite, got {context!r}")
         return c
     if isinstance(context, (str, bytes, bool, np.bool_)):
         raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
     try:
-        arr = np.array(context, dtype=np.float64)
+        raw = np.asarray(context)
+        if raw.dtype.kind == "O" and raw.ndim == 1 and all(
+                isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_)) for c in raw):
+            raw = raw.astype(np.float64)  # numbers of mixed types (a Fraction, an int, ...)
+        if raw.dtype.kind not in "fiu":  # strings float() would parse, bools, anything else
+            raise TypeError
+        arr = np.array(raw, dtype=np.float64)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError(f"context must be finite, got {context!r}") from None
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None
@@ -79,6 +96,20 @@ def _check_context(context):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"context must be finite, got {context!r}")
     return arr
+
+
+def _what_policy(policy) -> str:
+    """What was passed instead of a policy, with the way to make one (a class or a registry
+    name is the usual slip)."""
+    from . import POLICIES
+
+    if isinstance(policy, type) and issubclass(policy, Policy):
+        return (f"the class {policy.__name__}; pass an instance, e.g. "
+                f"{policy.__name__}(arms, seed=0)")
+    if isinstance(policy, str) and policy in POLICIES:
+        return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
+                f" or bandit.default_policy(solver)")
+    return type(policy).__name__
 
 
 def _residual_key(r) -> float:
@@ -158,13 +189,15 @@ class Tuner:
        attempt whose set-up alone exceeds the budget is not started); stopped as diverged
        once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
     2. *Fall back*, if it did not converge: the other arms in this order, each with
-       ``maxiter`` and the same divergence test, until one converges — the leader; the other
+       ``maxiter`` (on a reused set-up, :meth:`ArmSet.stale_cap`) and the same divergence
+       test, until one converges — the leader; the other
        arms with a converged observation by predicted cost; the most conservative arm; then
        every remaining arm, from the most conservative on.  The first fallback continues from
        the attempt's iterate if the attempt was only stopped by its budget; every other run
        starts from the user's ``x0``.
     3. *Last resort*, if none converged: every arm whose failure was not final — stopped by
-       the budget or by ``GUARD_DTOL``, or run from a warm iterate — is run again from ``x0``
+       the budget, by the cap of a reused set-up (rebuilt now) or by ``GUARD_DTOL``, or run
+       from a warm iterate — is run again from ``x0``
        with ``maxiter`` and the solver's default divergence tolerance.
 
     Conservative arms (most likely to converge, used first when nothing has converged yet):
@@ -245,12 +278,13 @@ class Tuner:
             self._resolve(solver)  # an unknown name is refused in the Tuner's own words
             policy = default_policy(solver if isinstance(solver, str) else None)
         if not isinstance(policy, Policy):
-            raise ValueError(f"policy must be a bandit Policy, got {type(policy).__name__}")
+            raise ValueError(f"policy must be a bandit Policy, got {_what_policy(policy)}")
         self._solve_fn = self._resolve(solver)
         self._by_name = isinstance(solver, str)
         if cost is not None and (not isinstance(cost, str) or cost not in COSTS):
             raise ValueError(f"cost must be 'iterations', 'time', 'work' or 'timed_work' (or "
-                             f"None: iterations for ω-only arms, time otherwise), got {cost!r}")
+                             f"None: iterations for ω-only arms, otherwise timed work on the "
+                             f"Numba backend and time on PETSc), got {cost!r}")
         if self._by_name:
             import solvers
 
@@ -561,18 +595,24 @@ class Tuner:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
         t = len(self._log)
-        if self._auditor is not None and self._auditor.due(t, censored):
-            self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         if context is None:
             ctx = math.nan
         elif type(context) is float:
             ctx = context
         else:
             ctx = context.tolist()
-        self._log.append((arm, self._omegas[arm], final.iterations, final.seconds, ctx,
-                          final.converged, cost, censored, fallback,
-                          1.0 if pv is None else pv[arm], -1 if best is None else best, budget))
-        self._checked = None
+        row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
+               cost, censored, fallback, 1.0 if pv is None else pv[arm],
+               -1 if best is None else best, budget)
+        try:
+            if self._auditor is not None and self._auditor.due(t, censored):
+                self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+        finally:
+            # the policy has been told: the round is recorded whatever stops its audits
+            # (Ctrl-C in a long audit run), with the audits it finished, so the history, the
+            # policy and the audit records stay one run (a file saved then loads)
+            self._log.append(row)
+            self._checked = None
         if self._hook is not None:
             self._hook(final)
         return final
@@ -742,15 +782,19 @@ class Tuner:
         # only the budget stopped it ("stopped": a custom solver's word for the same)
         budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
         warm = first.x if budget_stop and first.iterations else None
+        setups = self._arms.has_setups
         for k in order:  # the chain
             if k == arm:
                 continue
+            # a run on a reused set-up is capped here too (a stale one is rebuilt for the
+            # last resort: a capped run is not a final failure)
+            cap = self._arms.stale_cap(k, op, self.maxiter) if setups else self.maxiter
             if warm is None:
-                r = self._run(op, b, k, x0, self.maxiter, True)
-                runs.append((k, r, "x0", self.maxiter, self._dtol))
+                r = self._run(op, b, k, x0, cap, True)
+                runs.append((k, r, "x0", cap, self._dtol))
             else:  # the first fallback goes on from a budget-stopped attempt
-                r = self._run(op, b, k, warm, self.maxiter, True)
-                runs.append((k, r, "warm", self.maxiter, self._dtol))
+                r = self._run(op, b, k, warm, cap, True)
+                runs.append((k, r, "warm", cap, self._dtol))
                 warm = None
             if r.converged:
                 done = len(runs) - 1
@@ -970,8 +1014,8 @@ class Tuner:
     # --- persistence ----------------------------------------------------------------------------------
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
-        # callback (pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None, _checked=None)
+        # callback (often a lambda, which pickle refuses; pass them to the copy's owner again)
+        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -998,6 +1042,12 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
+        from . import POLICIES
+
+        if type(self.policy) not in POLICIES.values():  # load rebuilds it by class name
+            raise ValueError(f"a Tuner whose policy is a {type(self.policy).__name__}, not a "
+                             f"bandit.POLICIES class, cannot be saved: Tuner.load rebuilds the "
+                             f"policy by its class name (pickle the tuner instead)")
         payload = to_jsonable({
             "format": FORMAT, "version": VERSION,
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,

@@ -349,7 +349,7 @@ def test_fallback_order_and_conservative_arms():
     assert sor.conservative_arm == 4 and sor.fallback_order(3, None) == [4, 1, 2, 0, 3]
     ssor = Tuner(bandit.FixedArm([1.6, 1.0, 1.3, 1.9, 0.8]), solver="ssor_pcg")
     assert ssor.conservative_arm == 1 and ssor.fallback_order(0, None) == [1, 4, 2, 0, 3]
-    cg = Tuner(bandit.FixedArm([{"omega": 1.5}, {"omega": 1.0}]), solver="cg")
+    cg = Tuner(bandit.FixedArm([{"omega": 1.5}]), solver="cg")  # plain CG: one ω arm
     assert cg.conservative_arm == 0
     # proven arms (a converged observation) by predicted cost, the leader first, then the
     # conservative arm, then the rest from the most conservative on
