@@ -15,8 +15,10 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
-           "is_root"]
+import numpy as np
+
+__all__ = ["world", "on_root", "on_every_rank", "same_on_every_rank", "agree", "agree_result",
+           "write_on_root", "is_root"]
 
 
 def world(backend):
@@ -62,6 +64,44 @@ def on_every_rank(comm, fn, *args):
     for rank, e in enumerate(errors):
         if e is not None:
             raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
+    return value
+
+
+def same_on_every_rank(comm, check, value, name):
+    """``check(value)`` on every rank, then one exchange: a ``ValueError``/``TypeError`` on any
+    rank, or checked values that differ between the ranks, is a ``ValueError`` on every rank.
+
+    For small values that steer the collective decision (a context): run it before any
+    collective step of the solve (turning scipy input into a distributed Mat is one), so a
+    rank that refuses its value alone leaves no other rank waiting there, and no rank's
+    policy is told another context than rank 0's.
+
+    Examples
+    --------
+    >>> same_on_every_rank(None, float, 0.5, "contexts")
+    0.5
+    """
+    if comm is None:
+        return check(value)
+    try:
+        value, err = check(value), None
+    except (TypeError, ValueError) as exc:
+        value, err = None, exc
+    gathered = comm.allgather((None if err is None else (isinstance(err, TypeError), str(err)),
+                               value))
+    if err is not None:
+        raise err
+    for rank, (e, _) in enumerate(gathered):
+        if e is not None:
+            raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
+    first = gathered[0][1]
+    for rank, (_, v) in enumerate(gathered[1:], start=1):
+        same = (v is None and first is None) or (
+            v is not None and first is not None and np.shape(v) == np.shape(first)
+            and bool(np.all(np.asarray(v) == np.asarray(first))))
+        if not same:
+            raise ValueError(f"the MPI ranks passed different {name} (rank 0: {first!r}, "
+                             f"rank {rank}: {v!r}); every rank must pass the same")
     return value
 
 

@@ -7,7 +7,8 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
 2. Replicated scipy input converted to a distributed Mat on COMM_WORLD; a distributed heat2d
    system gathered whole on every rank.
 3. A guarded Tuner on a nonsymmetric matrix where most arms diverge: the same fallback chain
-   on every rank; input refused on one rank only is refused on every rank.
+   on every rank; input refused on one rank only is refused on every rank, and so is a
+   context that differs between the ranks.
 4. PCEISENSTAT on a distributed Mat is refused with a ValueError on every rank.
 5. The solvers called directly with input that differs between the ranks (a setting refused
    on one rank only, a different cap, different values of A or b): a ValueError on every
@@ -138,6 +139,22 @@ def main(out):
         report["refused"] = str(exc)
     report["unchanged"] = (json.dumps(guarded.policy.state_dict()) == state
                            and len(guarded.history["arm"]) == 12)
+    # a context refused on one rank only, with scipy input (which the Tuner turns into a
+    # distributed Mat, a collective step): refused on every rank before that step; contexts
+    # that differ between the ranks are refused too (every rank's policy is told the same)
+    ctx_tuner = bandit.Tuner(bandit.ChebCB([1.0, 1.1], context_bounds=(0, 1), seed=0),
+                             solver="sor", backend="petsc")
+    ctx = {}
+    for name, c in (("nan", 0.5 if rank == 0 else float("nan")),
+                    ("differ", 0.5 if rank == 0 else 0.25)):
+        try:
+            ctx_tuner.solve(B, np.ones(80), context=c)
+            ctx[name] = None
+        except ValueError as exc:
+            ctx[name] = str(exc)
+    ctx["after"] = bool(ctx_tuner.solve(B, np.ones(80), context=0.5).converged)
+    ctx["rounds"] = len(ctx_tuner.history["arm"])
+    report["context"] = ctx
 
     # 4. PCEISENSTAT on a distributed Mat: PETSc has no diagonal-block product for the
     # ranks' blocks, so the configuration is refused (a ValueError on every rank, as for the

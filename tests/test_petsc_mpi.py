@@ -113,6 +113,16 @@ def test_input_refused_on_one_rank_is_refused_on_every_rank(two_ranks):
     assert r0["unchanged"] and r1["unchanged"]
 
 
+def test_a_context_refused_or_different_on_one_rank_is_refused_on_every_rank(two_ranks):
+    _, (r0, r1) = two_ranks
+    assert r0["context"]["nan"] == "rank 1: context must be finite, got nan"
+    assert r1["context"]["nan"] == "context must be finite, got nan"
+    for r in (r0, r1):
+        assert r["context"]["differ"].startswith("the MPI ranks passed different contexts")
+        assert "rank 1: 0.25" in r["context"]["differ"]
+        assert r["context"]["after"] and r["context"]["rounds"] == 1  # nothing else recorded
+
+
 def test_eisenstat_on_a_distributed_mat_is_refused(two_ranks):
     """PETSc's PCEISENSTAT needs the diagonal-block product, which a distributed AIJ Mat's
     blocks do not have: a clear ValueError on every rank (solve and Tuner arm check), the
