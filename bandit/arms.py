@@ -338,21 +338,26 @@ def _parse_config(arm, backend, where) -> Config:
         allowed = {"order"} if method == "ssor_pcg" else set()
         return Config(method, None, om, 0, _knobs(rest, allowed, method, where), backend)
     # method "cg"
-    pc = "none" if pc is None else pc
     if "omega" in arm:
-        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with pc={pc!r} takes none")
+        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with "
+                         f"pc={'none' if pc is None else pc!r} takes none")
     if backend == "petsc":
         if reuse:
             raise ValueError(f"{where}: reuse applies to the Numba backend's preconditioners "
                              f"(on PETSc every new matrix sets its preconditioner up), so it "
                              f"must be 0 with backend='petsc'")
         if "pc_type" in rest:
-            raise ValueError(f"{where}: give the preconditioner once, as pc or as pc_type")
+            if pc is not None:
+                raise ValueError(f"{where}: give the preconditioner once, as pc or as pc_type")
+            # a PETSc pc_type names the preconditioner itself (checked with the options)
+            return _petsc_config("cg", dict(rest), where, omega_key=False)
+        pc = "none" if pc is None else pc
         if pc not in PETSC_PCS:
             raise ValueError(f"{where}: unknown preconditioner {pc!r}; known: "
                              f"{sorted(PETSC_PCS)} (or a PETSc pc_type without 'pc')")
         return _petsc_config("cg", {**rest, "pc_type": PETSC_PCS[pc]}, where, omega_key=False,
                              pc_name=pc)
+    pc = "none" if pc is None else pc
     petsc = sorted(k for k in rest if k.startswith(PREFIXES))
     if petsc:
         raise ValueError(f"{where}: {petsc} are PETSc options, which need backend='petsc' "

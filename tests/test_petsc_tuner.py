@@ -113,6 +113,26 @@ def test_configuration_arms_on_petsc():
         bandit.Tuner(bandit.FixedArm(arms), backend="petsc", cost="work")
 
 
+def test_a_cg_configuration_may_name_its_preconditioner_by_pc_type():
+    # "other keys of a configuration are PETSc options": pc_type alone names the
+    # preconditioner; given with pc as well it is refused (one name, not two)
+    A = gallery.laplacian_2d(15)
+    arms = [{"method": "cg", "pc_type": "jacobi"}, {"method": "cg", "pc_type": "gamg"}]
+    tuner = bandit.Tuner(bandit.FixedArm(arms, arm=1), backend="petsc")
+    res = tuner.solve(A, np.ones(225))
+    assert res.converged and res.info["pc_type"] == "gamg" and res.settings == arms[1]
+    assert tuner.arm_labels == ["cg+jacobi", "cg+gamg"]
+    ref = bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "jacobi"}]), backend="petsc")
+    assert bandit.Tuner(bandit.FixedArm(arms), backend="petsc").solve(
+        A, np.ones(225)).iterations == ref.solve(A, np.ones(225)).iterations
+    with pytest.raises(ValueError, match="give the preconditioner once"):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "jacobi", "pc_type": "jacobi"}]),
+                     backend="petsc")
+    with pytest.raises(ValueError, match="CG needs|symmetric"):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc_type": "kaczmarz"}]),
+                     backend="petsc")
+
+
 def test_cost_time_with_option_dict_arms():
     """cost="time": the policy is fed wall-clock seconds (which favour cheap set-ups at small n)."""
     tuner = bandit.Tuner(bandit.TsallisINF(PCS, seed=1), solver="cg", backend="petsc",
