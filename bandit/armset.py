@@ -391,20 +391,28 @@ class ArmSet:
         if self.configs is None or self.backend != "numba":
             return
         if "work" not in res.info:
-            res.info["work"] = self._model(self.configs[k].method, op).total(
+            res.info["work"] = self._model(self.configs[k], op).total(
                 res.iterations) if res.b_norm > 0 else 0.0
         if self.cost == "timed_work":
             res.info["timed_work"] = self.timed_work(k, res)
 
-    def _model(self, method, op):
-        key = (method, op.n, op.nnz, id(op.indptr))  # with_values copies share indptr
+    def _model(self, config, op):
+        """The work model of ``config``'s method on ``op`` (for SSOR-PCG, of the form its ω
+        runs: the plain form below :data:`solvers._kernels_ssor.EISENSTAT_MIN_OMEGA`)."""
+        from solvers._kernels_ssor import EISENSTAT_MIN_OMEGA
+
+        method = config.method
+        plain = method == "ssor_pcg" and config.omega is not None and (
+            config.omega < EISENSTAT_MIN_OMEGA)
+        key = (method, plain, op.n, op.nnz, id(op.indptr))  # with_values copies share indptr
         model = self._models.get(key)
         if model is None:
             from solvers import work_model
 
             if len(self._models) > 64:
                 self._models.clear()
-            model = self._models[key] = work_model(method, op)
+            pc = {"pc": "ssor", "omega": config.omega} if plain else None
+            model = self._models[key] = work_model(method, op, pc)
         return model
 
     def iteration_work(self, k, op):
@@ -417,7 +425,7 @@ class ArmSet:
             return self._it_work[key]
         c, pc = self.configs[k], self._pcs[k]
         if pc is None:
-            w = self._model(c.method, op).per_iteration
+            w = self._model(c, op).per_iteration
         elif pc.built or c.pc != "amg":  # Jacobi and IC(0) count without a set-up
             w = (op.nnz + 6 * op.n + pc.apply_mults(op)) / op.nnz
         else:

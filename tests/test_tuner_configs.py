@@ -206,17 +206,19 @@ def test_audits_leave_the_arms_set_ups_alone():
 # -- costs ---------------------------------------------------------------------------------------
 def test_cost_work_is_the_work_model():
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "ic0"},
-            {"method": "cg"}]
+            {"method": "cg"}, {"method": "ssor_pcg", "omega": 0.3}]
     A, b, _ = mc_sequence(1)[0]
     op = solvers.prepare(A)
     N, n = op.nnz, op.n
     NL = NU = (N - n) / 2  # a symmetric 7-point pattern: every row stores its diagonal
-    for k in range(3):
+    for k in range(4):
         t = Tuner(FixedArm(arms, arm=k), cost="work")
         res = t.solve(A, b)
         its = res.iterations
         if k == 0:  # the Eisenstat form, counted by hand (docs/preconditioners.md)
             want = ((2 * N + 2 * NU + NL + 7 * n) + its * (2 * NU + NL + 14 * n)) / N
+        elif k == 3:  # below ω = 1/2 SSOR-PCG runs the plain form, and is priced by it
+            want = ((2 * N + NL + NU + 6 * n) + its * (N + NL + NU + 9 * n)) / N
         elif k == 1:
             want = res.info["setup_work"] + (2 * (N + n) + 2 * (NL + n) + its * (
                 N + 8 * n + 2 * NL)) / N
