@@ -672,8 +672,8 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
         arr = v
     elif sp.issparse(v):  # np.asarray would make it a 0-d array of dtype object
         raise ValueError(f"{name} is a scipy sparse {type(v).__name__} of shape {v.shape}: the "
-                         f"solvers take a dense vector of shape ({n},) (or an ({n}, 1) "
-                         f"column); pass {name}.toarray().ravel()")
+                         f"solvers take a dense vector of shape ({n},) (or a column of shape "
+                         f"({n}, 1)); pass {name}.toarray().ravel()")
     else:
         arr = np.asarray(v)
     if arr.dtype != np.float64:

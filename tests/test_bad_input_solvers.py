@@ -342,6 +342,9 @@ def test_a_petsc_matrix_on_the_numba_backend_is_pointed_to_backend_petsc(name):
     (dict(dtol="big"), "dtol must"),
     (dict(x0=np.full(N, np.nan)), "x0 contains NaN or Inf"),
     (dict(b=np.full(N, np.inf)), "b contains NaN or Inf"),
+    (dict(b=sp.csr_matrix(B[:, None])), r"b is a scipy sparse csr_matrix of shape \(25, 1\)"),
+    (dict(x0=sp.csr_array(np.ones((N, 1)))), "x0 is a scipy sparse csr_array"),
+    (dict(A=A.astype(bool)), r"A is boolean \(bool\)"),
 ])
 @pytest.mark.parametrize("name", ALL)
 def test_petsc_backend_rejects(name, kw, fragment):
