@@ -594,9 +594,15 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     return ax
 
 
+#: The shortest running median :func:`plot_run_arms` draws (solves); runs of fewer than two
+#: such windows get none.
+MIN_MEDIAN_WINDOW = 5
+
+
 def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     """The arm (ω) chosen at every solve, coloured by the context; rounds finished by a
-    fallback arm are circled, and a running median shows the learned schedule."""
+    fallback arm are circled, and a running median over ``max(MIN_MEDIAN_WINDOW, T // 50)``
+    solves shows the learned schedule (none for a run shorter than two such windows)."""
     plt = _plt()
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     T = data["rounds"].size
@@ -612,8 +618,8 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     if fb.any():
         ax.scatter(x[fb], yy[fb], s=28, facecolors="none", edgecolors="C3", lw=0.8,
                    label="finished by a fallback arm")
-    if T:
-        window = max(1, T // 50)
+    window = max(MIN_MEDIAN_WINDOW, T // 50)
+    if T >= 2 * window:  # a shorter run is all edge: its choices are drawn as they are
         ax.plot(data["rounds"], rolling_median(y, window), color="k", lw=1.0,
                 label=f"running median ({window} solves)")
     if data["y_is_omega"]:

@@ -38,6 +38,22 @@ def _check_backend(backend):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
 
 
+_failure_kernel_loaded = False
+_NO_INDEX = np.zeros(1, dtype=np.uint32)
+
+
+def _load_failure_kernel():
+    """Load the kernel of a failed solve's true residual (:func:`_finish`) with the solver
+    kernels, when a solver is first used: loaded lazily, it cost the first failed solve of a
+    process milliseconds (a cached kernel's load), as much as a thousand small solves and,
+    in a ``bandit.Tuner``, an audit's time.  A call on an empty system of the types a solve
+    passes (32-bit indices: every matrix below 2³² entries)."""
+    global _failure_kernel_loaded
+    if not _failure_kernel_loaded:
+        K.residual_norm(_NO_INDEX, _NO_INDEX[:0], _NO_MIRROR, _NO_MIRROR, _NO_MIRROR)
+        _failure_kernel_loaded = True
+
+
 # b is solved as given when 2^-100 <= ‖b‖ <= 2^100; beyond, the system is scaled by a power of
 # two first (see _scaled)
 _NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
@@ -147,9 +163,10 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     Parameters
     ----------
     A : sparse matrix, ndarray or CSROperator
-        Square with a non-zero diagonal.  Pass ``solvers.prepare(A)`` to reuse the conversion.
-        With ``backend="petsc"`` also a ``petsc4py.PETSc.Mat``.
+        Square, real (not boolean), with a non-zero diagonal.  Pass ``solvers.prepare(A)`` to
+        reuse the conversion.  With ``backend="petsc"`` also a ``petsc4py.PETSc.Mat``.
     b : array_like, shape (n,)
+        Dense; an ``(n, 1)`` column is accepted, a scipy sparse matrix is refused.
     omega : float
         Relaxation parameter in the open interval (0, 2).
     x0 : array_like, optional
@@ -189,6 +206,7 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     omega = check_omega(omega)
     dtol = check_dtol(dtol)
     _no_options(options)
+    _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)
     system[0].require_diagonal("sor")
@@ -262,6 +280,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     _no_options(options)
+    _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)
     system[0].require_diagonal("ssor_pcg", positive=True)
@@ -309,6 +328,7 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     dtol = check_dtol(dtol)
     _no_options(options)
+    _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter)
     system[0].require_symmetric("cg")
@@ -352,6 +372,7 @@ def checked_entry(fn, kwargs):
     spec = _CORES.get(fn)
     if spec is None:
         return None
+    _load_failure_kernel()  # the caller's first solve may fail (and be timed)
     kw = dict(kwargs)
     if kw.pop("backend", "numba") != "numba" or kw.pop("options", None):
         return None
@@ -446,6 +467,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     _no_options(options)
     pc = preconditioner(pc)
     dtol = check_dtol(dtol)
+    _load_failure_kernel()
     t0 = time.perf_counter()
     omega = getattr(pc, "omega", None)
     info = {"pc": pc.name, "pc_label": pc.label, "setup": False, "reused": False,

@@ -177,7 +177,7 @@ class CSROperator:
         with real values: a candidate for a refresh (which compares the pattern itself, entry
         by entry)."""
         return (type(A) in _CSR_TYPES and A.shape == self.shape
-                and A.data.dtype.kind in "biuf" and A.data.ndim == 1
+                and A.data.dtype.kind in "iuf" and A.data.ndim == 1
                 and A.data.size == self.nnz and A.indices.size == self.nnz
                 and A.indptr.size == self.n + 1)
 
@@ -578,14 +578,21 @@ def _to_csr(A):
         if M.ndim != 2:
             raise ValueError(f"A must be a 2-D matrix, got an array of shape {M.shape}")
     else:
+        # a PETSc matrix (or the PETSc backend's operator) is known by its module: petsc4py
+        # is an optional extra, not imported to make this message
+        petsc = type(A).__module__.startswith(("petsc4py", "solvers.petsc"))
         raise TypeError(
             f"A must be a scipy sparse matrix, a dense numpy array or a CSROperator, "
-            f"not {type(A).__name__}")
+            f"not {type(A).__name__}" + ("; for a PETSc matrix pass backend='petsc'"
+                                         if petsc else ""))
     shape = M.shape
     if shape[0] != shape[1]:
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
+    if M.dtype.kind == "b":  # True/False entries are no matrix to solve with
+        raise ValueError(f"A is boolean ({M.dtype}); relaxtune solves with real matrices: "
+                         "convert it with A.astype(float) if its True entries mean 1.0")
     _check_dtype(M.dtype, "A")
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
@@ -661,7 +668,14 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     >>> check_vector_norm(np.full(4, 1e200), 4, "b")[1], check_vector_norm([3e-170, 4e-170], 2, "b")[1]
     (2e+200, 5e-170)
     """
-    arr = v if type(v) is np.ndarray else np.asarray(v)
+    if type(v) is np.ndarray:
+        arr = v
+    elif sp.issparse(v):  # np.asarray would make it a 0-d array of dtype object
+        raise ValueError(f"{name} is a scipy sparse {type(v).__name__} of shape {v.shape}: the "
+                         f"solvers take a dense vector of shape ({n},) (or a column of shape "
+                         f"({n}, 1)); pass {name}.toarray().ravel()")
+    else:
+        arr = np.asarray(v)
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)

@@ -381,6 +381,19 @@ class Jacobi(Preconditioner):
                                    tol, maxiter, dtol)
 
 
+def omega_text(omega: float) -> str:
+    """ω for a label: two decimals when they say all of it (to 12 significant digits), else
+    up to 12 significant digits, so that distinct ω read differently.
+
+    Examples
+    --------
+    >>> [omega_text(w) for w in (1.4, 1.95, 1 + 11 * 0.05, 1e-3, 1e-4, 1.405)]
+    ['1.40', '1.95', '1.55', '0.001', '0.0001', '1.405']
+    """
+    short, full = f"{omega:.2f}", f"{omega:.12g}"
+    return short if float(short) == float(full) else full
+
+
 class SSOR(Preconditioner):
     """Symmetric SOR, ``M = (D + ωU) D⁻¹ (D + ωL) / (ω(2 − ω))`` (``order="paper"``; the
     ``"textbook"`` order swaps the triangles), 0 < ω < 2.
@@ -416,7 +429,7 @@ class SSOR(Preconditioner):
     @property
     def label(self):
         order = "" if self.order == "paper" else f"({self.order})"
-        return f"ssor ω={self.omega:.2f}{order}"
+        return f"ssor ω={omega_text(self.omega)}{order}"
 
     def _build(self, op):
         return 0.0

@@ -117,6 +117,15 @@ CASES = [
     ("string b", ALL, dict(b=np.array(["1"] * N)), raises(ValueError, "b must have a real numeric dtype")),
     ("object A", ALL, dict(A=np.array([[1, None], [None, 1]], dtype=object), b=np.ones(2)),
      raises(ValueError, "A must have a real numeric dtype")),
+    ("boolean sparse A", ALL, dict(A=A.astype(bool)), raises(ValueError, "A is boolean (bool)")),
+    ("boolean dense A", ALL, dict(A=A.toarray() != 0), raises(ValueError, "A is boolean (bool)")),
+    # sparse vectors: a dense vector (or column) is needed
+    ("b a sparse column", ALL, dict(b=sp.csr_matrix(B[:, None])),
+     raises(ValueError, "b is a scipy sparse csr_matrix of shape (25, 1)")),
+    ("b a sparse row array", ALL, dict(b=sp.csr_array(B[None, :])),
+     raises(ValueError, "b is a scipy sparse csr_array of shape (1, 25)")),
+    ("x0 a sparse column", ALL, dict(x0=sp.coo_matrix(np.ones((N, 1)))),
+     raises(ValueError, "x0 is a scipy sparse coo_matrix of shape (25, 1)")),
     ("integer A and b", ALL, dict(A=(A * 2).astype(np.int32), b=np.arange(N) % 3), SOLVES),
     ("float32 A and b", ALL, dict(A=A.astype(np.float32), b=B.astype(np.float32)), SOLVES),
     # options that are not the Numba backend's
@@ -238,6 +247,7 @@ def test_zero_rhs_is_solved_by_zero(name):
     (sp.csr_array((0, 0)), ValueError, "empty"),
     (with_entry(1, 1, np.nan), ValueError, "A contains NaN or Inf"),
     (A.astype(complex), ValueError, "complex"),
+    (A.astype(bool), ValueError, "A is boolean"),
 ])
 def test_prepare_rejects(bad, exc, fragment):
     with pytest.raises(exc, match=fragment):
@@ -251,6 +261,76 @@ def test_prepare_returns_a_prepared_operator_unchanged():
     np.testing.assert_allclose(cg(op, B).x, X_TRUE, rtol=1e-6)
 
 
+def test_a_boolean_matrix_is_refused_on_every_path_of_prepare():
+    # a refresh on a known pattern (like=, overwrite=True in place) took bool values as 1.0s
+    M = A.astype(bool)
+    op = prepare(A)
+    scratch = prepare(A, overwrite=True)
+    for call in (lambda: prepare(M, like=op), lambda: op.with_values(M),
+                 lambda: prepare(M, like=scratch, overwrite=True)):
+        with pytest.raises(ValueError, match=r"A is boolean \(bool\)"):
+            call()
+    assert scratch._refresh_in_place(M) is False  # left to prepare, which refuses it
+    np.testing.assert_allclose(ssor_pcg(scratch, B, 1.5).x, X_TRUE, rtol=1e-6)  # intact
+
+
+@pytest.mark.parametrize("pc", ["none", "jacobi", "ic0", "amg", {"pc": "ssor", "omega": 1.3}],
+                         ids=str)
+@pytest.mark.parametrize("kw, fragment", [
+    (dict(b=sp.csr_matrix(B[:, None])), "b is a scipy sparse csr_matrix"),
+    (dict(x0=sp.csr_array(np.zeros((N, 1)))), "x0 is a scipy sparse csr_array"),
+    (dict(A=A.astype(bool)), "A is boolean"),
+])
+def test_pcg_refuses_sparse_vectors_and_boolean_matrices(pc, kw, fragment):
+    from solvers import pcg
+
+    args = {"A": A, "b": B, **kw}
+    with pytest.raises(ValueError, match=fragment):
+        pcg(args.pop("A"), args.pop("b"), pc, **args)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_tuner_refuses_a_sparse_rhs_on_its_first_call_and_on_its_hot_path(name):
+    # the hot path (a matrix on the pattern of the Tuner's working copy, refreshed in place)
+    # checks b in one compiled call: anything else falls back to the full checks' message
+    import bandit
+
+    t = bandit.Tuner(bandit.FixedArm([1.3]), solver=name)
+    bs = sp.csr_matrix(B[:, None])
+    with pytest.raises(ValueError, match="b is a scipy sparse csr_matrix of shape"):
+        t.solve(A, bs)
+    assert t.solve(A, B).converged
+    for kw in (dict(b=bs), dict(b=B, x0=sp.csr_matrix(np.ones((N, 1))))):
+        with pytest.raises(ValueError, match="is a scipy sparse csr_matrix of shape"):
+            t.solve(A.copy(), **kw)
+    with pytest.raises(ValueError, match="A is boolean"):
+        t.solve(A.astype(bool), B)
+    res = t.solve(A.copy(), B)
+    assert res.converged and len(t.history["arm"]) == 2
+    np.testing.assert_allclose(res.x, X_TRUE, rtol=1e-6)
+
+
+@pytest.mark.petsc
+@pytest.mark.parametrize("name", ALL)
+def test_a_petsc_matrix_on_the_numba_backend_is_pointed_to_backend_petsc(name):
+    import bandit
+    from petsc4py import PETSc
+
+    M = PETSc.Mat().createAIJ(A.shape, csr=(A.indptr, A.indices, A.data),
+                              comm=PETSc.COMM_SELF)
+    pop = prepare(A, backend="petsc", comm=PETSc.COMM_SELF)
+    try:
+        for bad in (M, pop):
+            kind = type(bad).__name__
+            for call in (lambda: solve(name, A=bad), lambda: prepare(bad),
+                         lambda: bandit.Tuner(bandit.FixedArm([1.3]), solver=name).solve(bad, B)):
+                with pytest.raises(TypeError, match=f"not {kind}.*backend='petsc'"):
+                    call()
+        assert solve(name, A=M, backend="petsc").converged  # what the message suggests
+    finally:
+        M.destroy()
+
+
 # -- the PETSc backend: the same checks ---------------------------------------------------------
 
 @pytest.mark.petsc
@@ -262,6 +342,9 @@ def test_prepare_returns_a_prepared_operator_unchanged():
     (dict(dtol="big"), "dtol must"),
     (dict(x0=np.full(N, np.nan)), "x0 contains NaN or Inf"),
     (dict(b=np.full(N, np.inf)), "b contains NaN or Inf"),
+    (dict(b=sp.csr_matrix(B[:, None])), r"b is a scipy sparse csr_matrix of shape \(25, 1\)"),
+    (dict(x0=sp.csr_array(np.ones((N, 1)))), "x0 is a scipy sparse csr_array"),
+    (dict(A=A.astype(bool)), r"A is boolean \(bool\)"),
 ])
 @pytest.mark.parametrize("name", ALL)
 def test_petsc_backend_rejects(name, kw, fragment):

@@ -300,3 +300,40 @@ def test_prepare_refuses_a_bsr_block_index_out_of_range():
     A = sp.bsr_array((M.data, indices, M.indptr), shape=(6, 6))
     with pytest.raises(ValueError, match="not a valid BSR matrix: block column index 7"):
         prepare(A)
+
+
+# A failed solve (capped, diverged, broken down) reports its true residual with one more
+# kernel. Loaded lazily by the first failed solve of a process, it cost that solve milliseconds
+# (a cached kernel's load) — in a Tuner, an audit's time. Each fresh process below checks
+# that the kernel is loaded with the solver, and with the types a failed solve uses (a failed
+# solve loads nothing more).
+_LOADED = """
+import sys
+import numpy as np
+import solvers
+from solvers import _kernels as K, gallery
+A, b = gallery.laplacian_2d(6), np.ones(36)
+assert not K.residual_norm.signatures
+if sys.argv[1] == "tuner":
+    import bandit
+    bandit.Tuner(bandit.FixedArm([1.3]), solver="ssor_pcg")  # no solve yet
+else:
+    assert solvers.cg(A, b).converged
+loaded = list(K.residual_norm.signatures)
+assert loaded, "not loaded"
+for res in (solvers.sor(A, b, 1.9, dtol=1.5), solvers.ssor_pcg(A, b, 1.3, maxiter=2),
+            solvers.ssor_pcg(A, b, 0.3, maxiter=2, order="textbook"),
+            solvers.cg(A, b, maxiter=2), solvers.pcg(A, b, "ic0", maxiter=1)):
+    assert res.reason == ("diverged" if res.solver == "sor" else "maxiter"), res
+assert K.residual_norm.signatures == loaded, (K.residual_norm.signatures, loaded)
+"""
+
+
+@pytest.mark.parametrize("first", ["solve", "tuner"])
+def test_the_kernel_of_a_failed_solve_is_loaded_with_the_solver(first):
+    import os
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _LOADED, first], check=True, env=os.environ,
+                   timeout=120)

@@ -354,6 +354,28 @@ def test_run_data_is_what_the_figures_draw(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+@pytest.mark.parametrize("T", [30, 6])
+def test_a_short_run_has_an_honest_running_median_of_the_arms(T):
+    # T // 50 solves made a "running median (1 solves)": the raw choices under a median's name
+    from experiments.plots import plot_run_arms, run_data
+
+    C, x = smooth_costs(T, seed=3)
+    d = run_data(replay(bandit.TsallisINF(OMEGAS, seed=1), C, x))
+    ax = plot_run_arms(d)
+    lines = ax.get_lines()
+    if T < 10:  # fewer than two windows of 5: no median is drawn, and none is named
+        assert lines == [] and ax.get_legend() is None
+        return
+    (line,) = lines
+    assert line.get_label() == "running median (5 solves)"
+    y = d["omega"]
+    assert len(set(y)) > 1  # a median that can differ from the choices
+    # centred windows of 5 solves, the first and last full windows at the edges
+    want = [np.median(y[j:j + 5]) for j in np.clip(np.arange(T) - 2, 0, T - 5)]
+    np.testing.assert_array_equal(line.get_xdata(), d["rounds"])
+    np.testing.assert_array_equal(line.get_ydata(), want)
+
+
 def test_figures_of_a_tuner_before_any_solve_draw_without_warnings(tmp_path):
     # `relaxtune plot tuner.json` of a file saved before the first solve: empty figures, and
     # no matplotlib warning (an empty legend) on the command line's standard error

@@ -544,6 +544,28 @@ def test_labels():
     assert IC0(shift=0.5).label == "ic0(shift=0.5)"
 
 
+GRID = np.linspace(1.0, 1.95, 20)  # the paper's grid: GRID[11] is 1.5499999999999998
+
+
+@pytest.mark.parametrize("omega, shown", [
+    (1.4, "1.40"), (1.95, "1.95"), (1.0, "1.00"), (0.5, "0.50"), (GRID[11], "1.55"),
+    (np.float32(1.25), "1.25"),
+    (1e-3, "0.001"), (1e-4, "0.0001"), (1.405, "1.405"), (1.9999, "1.9999"),
+    (0.123456789012345, "0.123456789012"),
+])
+def test_ssor_label_shows_omega_to_two_decimals_when_they_say_it_all(omega, shown):
+    # ".2f" made SSOR(1e-3) and SSOR(1e-4) both "ssor ω=0.00"
+    assert SSOR(omega).label == f"ssor ω={shown}"
+    assert SSOR(omega, "textbook").label == f"ssor ω={shown}(textbook)"
+
+
+def test_distinct_ssor_omegas_have_distinct_labels():
+    omegas = [1e-4, 1e-3, 0.01, 1.401, 1.4001, 1.9999, 1.99999, *GRID]  # GRID holds 1.4
+    labels = [SSOR(w).label for w in omegas]
+    assert len(set(labels)) == len(omegas)
+    assert [float(lab.split("=")[1]) for lab in labels] == pytest.approx(omegas, rel=1e-12)
+
+
 @pytest.mark.parametrize("spec, kw, match", [
     ("ilu", {}, "unknown preconditioner"),
     ("ic0", {"reuse": -1}, "reuse"),
