@@ -263,6 +263,11 @@ def _precond_options(p: argparse.ArgumentParser):
     p.add_argument("--compare", type=_precond_learner, default=None,
                    help="also run this policy as a configuration learner (default cost), side "
                         "by side with --learner on the same sequences and seeds")
+    p.add_argument("--block", type=_count, default=1,
+                   help="steps each method runs in a row before the next one takes the same "
+                        "steps: 1 alternates the methods step by step, a larger block keeps "
+                        "each Tuner's data in the caches as a loop that calls one Tuner does "
+                        "(default %(default)s)")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     _output_options(p, "run", "precond")
 
@@ -796,7 +801,8 @@ def _precond(args, keeper) -> None:
         sequences=sequences, steps=args.steps, t_end=args.t_end, samples=args.samples,
         seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
         anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
-        work_learner=not args.no_work_learner, compare=args.compare, progress=not args.quiet,
+        work_learner=not args.no_work_learner, compare=args.compare, block=args.block,
+        progress=not args.quiet,
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
 
     def table():

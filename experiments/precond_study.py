@@ -302,37 +302,46 @@ class _Run:
         self.state = None
 
 
-def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05, seed=0):
-    """Every run through ``seq`` side by side: at each step every active method solves its
-    system in turn (in a random order drawn each step from a generator seeded with ``seed``:
-    a method's call pays for what the call before it left in the caches, so no method may
-    always follow the same one), timed call by call — CPU time of
-    this thread (``time.thread_time``: what the call computed, not the time the process
-    waited for a CPU on a shared machine) and wall-clock.  A run whose running CPU total
-    exceeds its ``cap ×`` the smallest running total of the fixed configurations (once
-    ``min_fraction`` of the steps are done; ``4 × cap`` from the third step) stops there.  The stopping rule is checked on
-    each solution's true residual, off the clock."""
+def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05, seed=0, block=1):
+    """Every run through ``seq`` side by side, in blocks of ``block`` consecutive steps: for
+    each block every active method solves the block's systems one after the other, the
+    methods in a random order drawn per block from a generator seeded with ``seed`` (a
+    method's first call pays for what the method before it left in the caches, so no method
+    may always follow the same one).  With ``block=1`` the methods alternate step by step;
+    a larger block is a user's loop — one Tuner calling again and again, its own data
+    still in the caches — while the pairing of the same systems stays within a block.
+    Calls are timed one by one — CPU time of this thread (``time.thread_time``: what the
+    call computed, not the time the process waited for a CPU on a shared machine) and
+    wall-clock.  A run whose running CPU total exceeds its ``cap ×`` the smallest running
+    total of the fixed configurations (once ``min_fraction`` of the steps are done; ``4 ×
+    cap`` from the third step) stops there, at the end of a block.  The stopping rule is
+    checked on each solution's true residual, off the clock."""
     for r in runs:
         r.state = seq.initial_state()
     active = list(runs)
     T = seq.T
+    block = max(int(block), 1)
     thread_time, perf = time.thread_time, time.perf_counter
     rng = np.random.default_rng(seed)
-    for t in range(T):
-        shared = seq.shared(t)
+    for start in range(0, T, block):
+        steps = range(start, min(start + block, T))
+        shared = [seq.shared(t) for t in steps]
         order = [active[i] for i in rng.permutation(len(active))]
         for run in order:
-            A, b, x0, ctx = seq.system(shared, run.state)
-            c0, w0 = thread_time(), perf()
-            x, its, conv, arm, work = run.solve(A, b, x0, ctx)
-            dw, dc = perf() - w0, thread_time() - c0
-            run.cpu[t], run.wall[t], run.its[t], run.arms[t], run.work[t] = dc, dw, its, arm, work
-            run.total_cpu += dc
-            run.total_wall += dw
-            run.steps = t + 1
-            res = np.linalg.norm(b - A @ x)
-            run.ok[t] = bool(conv) and res <= rtol * np.linalg.norm(b) * (1 + 1e-6)
-            run.state = seq.advance(run.state, x)
+            for t, sh in zip(steps, shared):
+                A, b, x0, ctx = seq.system(sh, run.state)
+                c0, w0 = thread_time(), perf()
+                x, its, conv, arm, work = run.solve(A, b, x0, ctx)
+                dw, dc = perf() - w0, thread_time() - c0
+                run.cpu[t], run.wall[t], run.its[t], run.arms[t], run.work[t] = (
+                    dc, dw, its, arm, work)
+                run.total_cpu += dc
+                run.total_wall += dw
+                run.steps = t + 1
+                res = np.linalg.norm(b - A @ x)
+                run.ok[t] = bool(conv) and res <= rtol * np.linalg.norm(b) * (1 + 1e-6)
+                run.state = seq.advance(run.state, x)
+        t = steps[-1]
         full = t + 1 >= max(min_fraction * T, min(10, T))
         if full or t + 1 >= min(3, T):  # hopeless (4 × the cap) ones go after 3 steps
             fixed = [r.total_cpu for r in active if _split(r.key)[0] == "fixed"]
@@ -344,7 +353,7 @@ def _lockstep(seq, runs, *, rtol=1e-8, progress=None, min_fraction=0.05, seed=0)
                         run.capped_ratio = run.total_cpu / best
                         active.remove(run)
         if progress is not None:
-            progress.update()
+            progress.update(len(steps))
     return runs
 
 
@@ -352,7 +361,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                       seeds=3, seed=0, learner=LEARNER, grid=None, omegas=OMEGAS,
                       anchors=ANCHORS, lag=50, cap=5.0, anchor_cap=None, prune=1.5,
                       work_learner=True, compare=None, rtol=1e-8, maxiter=10_000,
-                      progress=True, checkpoint=None):
+                      block=1, progress=True, checkpoint=None):
     """Run the study on each ``(kind, size)`` sequence and score every method.
 
     Parameters
@@ -388,6 +397,11 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     compare : str, optional
         Another policy (a name as ``learner``) to run as a configuration learner with the
         default cost, side by side on the same sequence and seeds (method ``learner_compare``).
+    block : int
+        Steps each method runs in a row before the next method takes the same steps (in a
+        random order per block): 1 alternates the methods step by step; a larger block keeps
+        each method's own data in the caches between its calls, as in a loop that calls one
+        Tuner (see :func:`_lockstep`).
     checkpoint : callable, optional
         ``checkpoint(summary, arrays)`` after every finished round, so a long study keeps its
         work as it goes (``summary["partial"]`` says how far it got).
@@ -426,7 +440,8 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                   anchor_cap=float(anchor_cap), prune=float(prune),
                   omega_learner=omega_learner_name(learner), compare=compare,
                   work_learner=bool(work_learner), rtol=float(rtol), maxiter=int(maxiter),
-                  learners=learners, learner_costs=dict(LEARNER_COSTS), clock="cpu")
+                  learners=learners, learner_costs=dict(LEARNER_COSTS), clock="cpu",
+                  block=int(block))
     seqs = [make_sequence(kind, size, steps=steps, t_end=t_end, samples=samples,
                           seed=derive_seed(seed, 7)) for kind, size in sequences]
     settings = {"rtol": rtol, "maxiter": maxiter}
@@ -451,7 +466,8 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
                                             lag, settings, compare)
                     limit = {"fixed": cap, "anchor": anchor_cap}.get(kind, math.inf)
                     runs.append(_Run(key, factory, sq.T, limit))
-                _lockstep(sq, runs, rtol=rtol, progress=bar, seed=derive_seed(seed, r, 103))
+                _lockstep(sq, runs, rtol=rtol, progress=bar, seed=derive_seed(seed, r, 103),
+                          block=block)
                 done[(i, r)] = {run.key: run for run in runs}
                 if checkpoint is not None and (i, r) != (len(seqs) - 1, seeds - 1):
                     part = _summarise(params, seqs, done, labels, time.perf_counter() - t_start)
