@@ -169,6 +169,7 @@ def test_command_line(tmp_path, capsys):
     (["--anchors", "petsc"], "argument --anchors: invalid choice: 'petsc'"),
     (["--learner", "familycb", "--compare", "familycb"], "--compare familycb is the --learner"),
     (["--compare", "chebcb"], "--compare chebcb is the --learner itself"),
+    (["--block", "0"], "argument --block: must be an integer >= 1"),
 ])
 def test_command_line_refuses_bad_arguments_before_computing(args, fragment, tmp_path, capsys):
     rc = main(["precond", *args, "--out", str(tmp_path / "r")])
@@ -259,3 +260,47 @@ def test_lockstep_draws_a_seeded_random_order_each_step():
     assert all(sorted(o) == list(range(5)) for o in first)
     followers = {(o[i], o[i + 1]) for o in first for i in range(4)}
     assert len(followers) == 20  # every method came right after every other one
+
+
+def test_lockstep_in_blocks_runs_each_method_through_a_block_before_the_next():
+    # block=B: one method calls B times in a row (as a loop that calls one Tuner), every
+    # method solves the same systems of the block, in a seeded random order per block; the
+    # methods' own records are those of block=1 (a deterministic solve: same iterations)
+    from experiments.precond_study import _lockstep, _Run
+
+    seq = MCSequence(4, 10, seed=0)
+
+    def run(block):
+        calls = []
+
+        def method(name):
+            def factory():
+                def solve(A, b, x0, ctx):
+                    calls.append((name, float(b @ b), ctx))
+                    x = np.linalg.solve(A.toarray(), b)
+                    return x, int(round(1e3 * ctx)) + name, True, 0, 1.0
+                return solve, None
+            return factory
+
+        runs = [_Run(f"learner/{i}", method(i), seq.T) for i in range(3)]
+        _lockstep(seq, runs, seed=1, block=block)
+        return calls, runs
+
+    calls, runs = run(4)
+    # blocks of 4, 4 and 2 steps: each method's calls of a block are consecutive
+    sizes = [4, 4, 2]
+    pos = 0
+    for size in sizes:
+        chunk = calls[pos:pos + 3 * size]
+        pos += 3 * size
+        names = [c[0] for c in chunk]
+        assert sorted(set(names)) == [0, 1, 2]
+        assert all(names[i] == names[i - i % size] for i in range(len(names)))
+        # the same systems for every method of the block, in step order
+        per = {n: [c[1:] for c in chunk if c[0] == n] for n in range(3)}
+        assert per[0] == per[1] == per[2]
+    ref_calls, ref = run(1)
+    for r, r1 in zip(runs, ref):
+        np.testing.assert_array_equal(r.its, r1.its)
+        assert r.ok.all() and r.steps == seq.T
+    assert sorted(calls, key=repr) == sorted(ref_calls, key=repr)
