@@ -38,6 +38,7 @@ import numpy as np
 from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
                                     SYMMETRIC_SWEEP_OPTION, check_options)
 from solvers._petsc_options import PCS as PCS_PETSC
+from solvers.precond import omega_text  # two decimals unless more tell ω apart
 
 __all__ = ["Config", "parse_arm", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
            "PETSC_SYMMETRIC_PCS", "COSTS"]
@@ -117,12 +118,12 @@ class Config:
                 if knobs.get("pc_type") == "sor":
                     knobs.pop("pc_type")
                 extra = _petsc_extra(knobs, self.method)
-            return f"{self.method} ω={self.omega:.2f}{extra}"
+            return f"{self.method} ω={omega_text(self.omega)}{extra}"
         if self.pc in (None, "none") and not knobs:
             return "cg"
         if self.backend == "petsc":
             knobs.pop("pc_type", None)
-            om = "" if self.omega is None else f" ω={self.omega:.2f}"
+            om = "" if self.omega is None else f" ω={omega_text(self.omega)}"
             return f"cg+{self.pc}{_petsc_extra(knobs, self.method)}{om}"
         return "cg+" + self.preconditioner().label
 

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from solvers.precond import omega_text
+
 from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
@@ -41,7 +43,8 @@ def _unique(labels, configs):
     out = list(labels)
     for i, lab in enumerate(labels):
         if labels.count(lab) > 1 and configs is not None and configs[i].omega is not None:
-            out[i] = lab.replace(f"ω={configs[i].omega:.2f}", f"ω={configs[i].omega:.12g}")
+            out[i] = lab.replace(f"ω={omega_text(configs[i].omega)}",
+                                 f"ω={configs[i].omega:.12g}")
     twice = {lab for lab in out if out.count(lab) > 1}
     return [f"{lab} [{i}]" if lab in twice else lab for i, lab in enumerate(out)]
 

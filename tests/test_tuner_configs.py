@@ -726,3 +726,11 @@ def test_save_and_load_mid_run_with_reuse_arms_tells_the_policy_the_same_costs(t
     assert any(resumed._arms._built_once)
     for key in ("arm", "cost", "budget", "censored"):
         np.testing.assert_array_equal(whole.history[key], resumed.history[key])
+
+
+def test_configuration_labels_keep_distinct_omegas_distinct():
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1e-3, 1e-4, 1.4, 1.405)] + [
+        {"method": "sor", "omega": 1.95}]
+    assert Tuner(FixedArm(arms)).arm_labels == [
+        "ssor_pcg ω=0.001", "ssor_pcg ω=0.0001", "ssor_pcg ω=1.40", "ssor_pcg ω=1.405",
+        "sor ω=1.95"]
