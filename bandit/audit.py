@@ -317,10 +317,12 @@ class Auditor:
 
     def settle(self, tuner, t):
         """After the audits of round ``t``: when they took the spending above the whole
-        budget, rescale at the next round (the hard cap).  The decision reads only rounds up to
+        budget, rescale at the next round (the hard cap; for an overspend of the rounds before
+        the cap applies, at its first round).  The decision reads only rounds up to
         ``t``, so the probabilities of every later round stay known in advance."""
-        if t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner):
-            self.next_adjust = min(self.next_adjust, t + 1)
+        if self.spent > self.budget * _solved(tuner):
+            # an overspend of the first rounds is rescaled as soon as the cap applies
+            self.next_adjust = min(self.next_adjust, max(t + 1, _SETTLE_FROM))
 
     def column_cap(self, k, paid_iterations, maxiter):
         """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full)."""
