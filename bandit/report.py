@@ -446,9 +446,11 @@ class Hook:
         if self.bar is None:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(desc=self.desc, unit="solve", leave=True)
-            self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if len(
-                self.tuner._log) > 1 else 0
+            # the bar counts the whole run, as its iterations do (a loaded tuner, a bar
+            # reopened after close): this solve is logged already and counted by update
+            before = len(self.tuner._log) - 1
+            self.bar = tqdm(desc=self.desc, unit="solve", leave=True, initial=before)
+            self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if before else 0
         self._iters += int(result.iterations)
         now = time.perf_counter()
         if now >= self._next:

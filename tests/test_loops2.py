@@ -30,3 +30,20 @@ def test_overspend_before_the_hard_cap_is_rescaled_when_it_starts():
     assert _SETTLE_FROM in aud.epoch_start
     # the rescaled rate pays the debt back: the column probabilities drop below the start's
     assert np.all(aud.q[-1] < aud.q[0])
+
+
+def test_progress_bar_of_a_loaded_tuner_counts_the_whole_run(tmp_path, capsys):
+    # the bar's iterations are the run's totals, so its count of solves must be too: a loaded
+    # tuner (or a bar reopened after close) showed "2 solves, iterations=3,512"
+    A, b = _laplacian(6), np.ones(36)
+    tuner = bandit.Tuner(bandit.FixedArm([1.5]), solver="sor")
+    for _ in range(5):
+        tuner.solve(A, b)
+    tuner.save(tmp_path / "t.json")
+    loaded = bandit.Tuner.load(tmp_path / "t.json", progress=True)
+    for _ in range(2):
+        loaded.solve(A, b)
+    bar = loaded._hook.bar
+    assert bar.n == 7
+    assert f"iterations={loaded.history['iterations'].sum():,}" in bar.postfix
+    loaded._hook.close()
