@@ -341,6 +341,18 @@ class Policy:
     def _select(self, context):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _draw_state(self):
+        """What a :meth:`select` changes that the next one does not simply overwrite: the
+        random generator's state (of a randomised policy) and the pending distribution.  A
+        :class:`bandit.Tuner` whose solve raises between the draw and the update restores it
+        with :meth:`_undo_draw`, so the abandoned round draws nothing."""
+        return (self.rng.bit_generator.state if self.randomised else None), self.p
+
+    def _undo_draw(self, state) -> None:
+        rng, self.p = state
+        if rng is not None:
+            self.rng.bit_generator.state = rng
+
     def _update(self, arm, cost, context, censored):
         pass
 

@@ -238,7 +238,8 @@ class FamilyCB(Policy):
         self._context_dim = context_dim
         self.family_model = ChebCB([float(f) for f in range(F)], context_bounds, self.m,
                                    context_dim=context_dim, ridge=self.ridge, beta=self.beta,
-                                   exploration="lcb")
+                                   exploration="lcb", seed=seed)  # draws nothing (LCB), but
+        # its generator is part of the saved state: the same seed gives the same state
         self.inner_policies = [None] * F
         self._inner_spec = None
         self._inner_kwargs = dict(inner_kwargs or {})
@@ -306,6 +307,18 @@ class FamilyCB(Policy):
     def randomised(self):
         """Whether some inner learner draws from its generator (the family choice does not)."""
         return any(p is not None and p.randomised for p in self.inner_policies)
+
+    def _draw_state(self):
+        # the inner learners draw from their own generators
+        return super()._draw_state(), [None if p is None else p._draw_state()
+                                       for p in self.inner_policies]
+
+    def _undo_draw(self, state) -> None:
+        own, inner = state
+        super()._undo_draw(own)
+        for p, st in zip(self.inner_policies, inner):
+            if p is not None:
+                p._undo_draw(st)
 
     def _config(self):
         name, kwargs = self._inner_spec if self._inner_spec else ("chebcb", self._inner_kwargs)

@@ -550,6 +550,21 @@ class Tuner:
         # every layer of Python here shows in the wall-clock comparison with plain CG
         if not self._primed:
             self._prime(op)
+        policy = self.policy
+        undo, told = policy._draw_state(), policy.t
+        try:
+            return self._solve(op, b, x0, context)
+        except BaseException:
+            # raised between the draw and the update (a solver refusing the system once it has
+            # run, e.g. a solution that underflows; Ctrl-C in a long solve): the abandoned
+            # round draws nothing, so the same seed gives the same arms with or without it
+            if policy.t == told:
+                policy._undo_draw(undo)
+            raise
+
+    def _solve(self, op, b, x0, context):
+        """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
+        audit, record, hook."""
         if self._comm is not None:
             arm, best, pred, pv = self.decide(context)
         elif self._lone and self._auditor is None:  # the leader needs no prediction
