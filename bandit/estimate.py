@@ -214,8 +214,9 @@ class RegretReport:
             lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
         c = self.cost
         if "audit_runs" in c:
-            lines.append(f"  audits: {c['audit_runs']} runs, {c['fraction']:.1%} of the solve "
-                         "time")
+            runs = c["audit_runs"]
+            lines.append(f"  audits: {runs} run{'' if runs == 1 else 's'}, {c['fraction']:.1%} of "
+                         "the solve time")
         return "\n".join(lines)
 
 

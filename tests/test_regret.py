@@ -884,3 +884,17 @@ def test_a_run_that_observed_every_entry_reports_the_exact_regret():
     cps = report.best_fixed.rounds
     np.testing.assert_allclose(report.instance_optimal.curve,
                                np.cumsum(C[np.arange(T), arm] - C.min(axis=1))[cps - 1])
+
+
+def test_the_report_says_run_or_runs():
+    from bandit.estimate import RegretEstimate, RegretReport
+
+    cps = np.array([1])
+    est = RegretEstimate("best_fixed", 0.0, 0.0, 0.0, 0.9, "exact", True, cps,
+                         np.zeros(1), np.zeros(1), np.zeros(1), 0)
+    io = RegretEstimate("instance_optimal", 0.0, 0.0, 0.0, 0.9, "exact", True, cps,
+                        np.zeros(1), np.zeros(1), np.zeros(1))
+    for runs, text in ((1, "audits: 1 run, "), (0, "audits: 0 runs, "), (3, "audits: 3 runs, ")):
+        report = RegretReport(est, io, 5.0, "iterations", 1,
+                              {"audit_runs": runs, "fraction": 0.01})
+        assert text in str(report)
