@@ -20,6 +20,7 @@ LABELS = {
     "chebcb": "ChebCB",
     "cheblcb": "ChebLCB (ours)",
     "jointcb": "JointCB (ours)",
+    "familycb": "FamilyCB (ours)",
     "splinecb": "SplineCB (ours)",
     "squarecb": "SquareCB vector context (ours)",
     "smooth_igw": "smooth IGW (ours)",

@@ -363,7 +363,8 @@ def _table_rows(methods, *, baseline=None, reference=None, order=None):
             ratio = f"{d['seconds'] / base:.2f}" if base else "-"
         ref = (reference or {}).get(m)
         rows.append((
-            m, d.get("label", m), f"{d['iterations']:.0f}", f"{d['seconds']:.3f}", ratio,
+            m, d.get("label", m), "-" if m == "direct" else f"{d['iterations']:.0f}",
+            f"{d['seconds']:.3f}", ratio,
             _fmt_opt(d.get("regret_best_fixed")), _fmt_opt(d.get("regret_instance_optimal")),
             *((_fmt_opt(d.get("regret_golden")),) if golden else ()),
             "-" if ref is None else f"{ref:.0f}",

@@ -138,6 +138,26 @@ def test_format_table_ratio_and_reference():
     assert lines[2].startswith("plain CG") and "1.00" in lines[2]
 
 
+def test_direct_solve_has_no_iterations_in_the_tables():
+    # a sparse direct solve iterates not at all: its cell says so ("-"), not a total of 0
+    from experiments.results import format_markdown
+    methods = {"cg": {"label": "plain CG", "iterations": 40.0, "seconds": 2.0},
+               "direct": {"label": "direct (splu)", "iterations": 0.0, "seconds": 3.0}}
+    row = format_table(methods, baseline="cg").splitlines()[2].split()
+    assert row[:3] == ["direct", "(splu)", "-"] and row[3] == "3.000"
+    md = format_markdown(methods, baseline="cg").splitlines()[3]
+    assert md.startswith("| direct (splu) | - | 3.000 | 1.50 |")
+
+
+def test_every_registered_learner_has_a_display_name():
+    # tables and legends show names, not registry keys
+    from experiments.learners import BASELINES, learner_names
+    for name in learner_names():
+        assert label(name) != name, name
+    assert label("familycb") == "FamilyCB (ours)"
+    assert set(BASELINES) <= set(bandit.POLICIES)
+
+
 def test_labels_and_seeds():
     assert label("fixed_1.75") == "fixed ω=1.75" and label("chebcb") == "ChebCB"
     assert derive_seed(1, 2) != derive_seed(2, 1)
