@@ -125,6 +125,11 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
+            if not np.all(np.isfinite(x)):  # a step overflowed, not the start
+                raise ValueError(
+                    f"{name}'s iterate overflows double precision (‖b‖ = {b_norm:.3e}): the "
+                    "solution of this system, or a step towards it, is out of range at this "
+                    "scale of A (A is nearly singular in double precision): rescale A or b")
             raise _out_of_range(name, rnorm, b_norm)
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
