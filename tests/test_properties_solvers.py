@@ -151,7 +151,11 @@ def _check_contract(res, A_dense, b, rtol, atol, maxiter):
         assert res.reason != "converged"
         if res.reason == "maxiter":
             assert res.iterations == maxiter
-    # the reported residual is the true one of the returned x
+    # the reported residual is the true one of the returned x; SOR's in-sweep residual may
+    # differ from b − A x by the rounding of x times (1 − ω)/ω as well (docs/solvers.md)
+    if res.solver == "sor" and res.converged:
+        omega = res.omega
+        slack += 8 * np.finfo(float).eps * (1 + abs((1 - omega) / omega)) * _norm(np.diag(A_dense) * res.x)
     assert res.residual_norm == pytest.approx(true, rel=1e-9, abs=slack)
 
 
@@ -556,3 +560,63 @@ def test_a_reused_preconditioner_still_solves_the_current_matrix(system, name, r
         res = pcg(At, b, pc, x0=x0, rtol=rtol, maxiter=2000)
         assert res.converged, (t, res)
         _check_contract(res, s[:, None] * A_dense * s[None, :], b, rtol, 0.0, 2000)
+
+
+def _dense_sor_count(A, b, omega, x0, tol, maxiter):
+    """Sweeps of the documented SOR sweep until ‖b − A x‖ <= tol (numpy residual)."""
+    D, L = np.diag(np.diag(A)), np.tril(A, -1)
+    x = np.array(x0, dtype=float)
+    if np.linalg.norm(b - A @ x) <= tol:
+        return 0
+    with np.errstate(all="ignore"):  # a diverging draw overflows here: no count
+        for k in range(1, maxiter + 1):
+            x = x + np.linalg.solve(D / omega + L, b - A @ x)
+            if np.linalg.norm(b - A @ x) <= tol:
+                return k
+    return None
+
+
+@FAST
+@given(st.one_of(spd_systems(max_scale=2.0, min_shift=-1.0), dd_systems()), st.floats(0.3, 1.9),
+       st.sampled_from([1e-4, 1e-8, 1e-10]))
+def test_sor_counts_equal_the_dense_exact_test(system, omega, rtol):
+    """The in-sweep residual and its bound stop SOR at the sweep the dense residual does."""
+    A, b, x0, A_dense = system
+    start = np.zeros_like(b) if x0 is None else x0
+    res = sor(A, b, omega, x0=x0, rtol=rtol, maxiter=3000)
+    count = _dense_sor_count(A_dense, b, omega, start, rtol * np.linalg.norm(b), 3000)
+    if count is None:
+        assert not res.converged
+    else:
+        assert res.converged and abs(res.iterations - count) <= 1, (res.iterations, count)
+
+
+@pytest.mark.parametrize("A, b, omega, x0", [
+    ([[2.0]], [1.0], 1e-20, [1.0]),   # ω·σ/a_ii is below half an ulp of x: δ = 0, "r = 0"
+    ([[2.0]], [1.0], 1e-9, [0.50000001]),  # ‖r‖ = 2e-8 > tol, update 1e-17 lost
+    ("laplacian", None, 1e-17, "ones"),
+])
+def test_sor_never_claims_convergence_when_small_omega_cannot_move_x(A, b, omega, x0):
+    # The in-sweep residual θ D δ − U δ is the residual of the iterate the sweep meant to
+    # form; with ω·σ_i/a_ii under half an ulp of x_i the update is lost (δ = 0) and it read 0,
+    # so SOR returned converged=True, residual_norm=0 at the first sweep with ‖b − A x‖ = 1
+    # (‖b − A x‖ = 3.6 on the 5 × 5 Laplacian from x0 = 1).
+    if A == "laplacian":
+        A, b = solvers.gallery.laplacian_2d(5), np.ones(25)
+        x0 = np.ones(25)
+    A, b, x0 = sp.csr_array(np.array(A, dtype=float)) if isinstance(A, list) else A, \
+        np.asarray(b, dtype=float), np.asarray(x0, dtype=float)
+    res = sor(A, b, omega, x0=x0, rtol=1e-8, maxiter=20)
+    true = np.linalg.norm(b - A @ res.x)
+    assert res.residual_norm == pytest.approx(true, rel=1e-12)
+    assert res.converged == (true <= 1e-8 * np.linalg.norm(b))
+    assert not res.converged and res.reason == "maxiter" and res.iterations == 20
+
+
+@pytest.mark.parametrize("a, b, omega", [(2.0, 1.0, 1e-308), (1.0, 1.0, 5e-324), (1e200, 1e200, 1e-120)])
+def test_sor_with_a_tiny_omega_is_capped_not_diverged(a, b, omega):
+    # (1 − ω)/ω · a_ii overflowed in the in-sweep residual: reason="diverged" after one sweep
+    # while the residual had not grown at all.
+    res = sor(sp.csr_array(np.array([[a]])), np.array([b]), omega, maxiter=5)
+    assert res.reason == "maxiter" and res.iterations == 5
+    assert res.residual_norm == pytest.approx(abs(b), rel=1e-12)
