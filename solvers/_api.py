@@ -136,12 +136,15 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
 
 
 def _out_of_range(name, rnorm, b_norm):
-    """The error of a solve whose residual is not finite: the start's residual overflowed
-    (a failed solve otherwise keeps ``x`` finite, stopping at ``dtol`` before overflow)."""
+    """The error of a solve whose residual is not finite: the start's residual overflowed, or
+    a first step did (the solution is out of range), which a failed solve's ``dtol`` cannot
+    stop before overflow; the two look alike to the caller of the kernel, so both are named."""
     return ValueError(
         f"{name} cannot solve from this start: the residual ‖b − A x‖ = {rnorm} is out of "
-        f"double range (‖b‖ = {b_norm:.3e}); x0 is out of proportion with b (b − A x0 "
-        "overflows) or A's scale is extreme: pass a smaller x0 or none, or rescale A")
+        f"double range (‖b‖ = {b_norm:.3e}); either x0 is out of proportion with b (b − A x0 "
+        "overflows: pass a smaller x0 or none), or an iterate overflows double precision (the "
+        "solution, or a CG step towards it, is out of range: A is nearly singular at its "
+        "scale, e.g. a diagonal entry 1e-320; rescale A or b)")
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):

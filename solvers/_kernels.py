@@ -272,6 +272,20 @@ SWITCH = 2.0
 
 
 @numba.njit(cache=True)
+def _sor_in_sweep_error(diag, x, omega):
+    """A bound on how far the in-sweep residual ``θ D δ − U δ`` of :func:`_sor_sweep` can be
+    from ``b − A x`` beyond the ordinary rounding of a residual: ``θ = (1 − ω)/ω`` multiplies
+    the rounding of ``x_i^new`` (a few units of ``u |x_i|``), which for ``|θ| ≤ 1`` (ω ≥ 1/2)
+    is no more than a residual's own rounding of ``a_ii x_i``; beyond it
+    ``8 u (|θ| − 1) ‖D x‖``.  One pass over two vectors, once per solve with ω < 1/2."""
+    acc = 0.0
+    for i in range(x.size):
+        t = diag[i] * x[i]
+        acc += t * t
+    return 8.0 * UNIT_ROUNDOFF * (abs((1.0 - omega) / omega) - 1.0) * np.sqrt(acc)
+
+
+@numba.njit(cache=True)
 def sor_lower_bound(ww, sd, omega, nu, terms):
     """``(β, μ)``: a lower and an upper bound on ``‖b − A x‖`` after a sweep of
     :func:`_sor_sweep_bound` that returned ``(ww, sd)``.
@@ -350,10 +364,20 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
             rnorm = np.sqrt(_sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
                                        finish, ring, x, b, omega))
             known = True
-            if rnorm <= tol:
+            # a stop on the in-sweep residual is confirmed by b − A x where that residual may
+            # be off by more than a residual's rounding: below ω = 1/2 by the rounding of
+            # x^new times (1 − ω)/ω > 1 (_sor_in_sweep_error; small ω: an update below half
+            # an ulp of x gives δ = 0 and "r = 0"), and by overflow of θ a_ii (tiny ω: "r = ∞"
+            # while the residual did not grow)
+            if rnorm <= tol and (omega >= 0.5
+                                 or rnorm + _sor_in_sweep_error(diag, x, omega) <= tol):
                 return it, rnorm, CONVERGED
-            if not rnorm <= limit:  # also catches NaN
-                return it, rnorm, DIVERGED
+            if rnorm <= tol or not rnorm <= limit:  # also catches NaN
+                rnorm = residual_norm(indptr, indices, data, x, b)
+                if rnorm <= tol:
+                    return it, rnorm, CONVERGED
+                if not rnorm <= limit:
+                    return it, rnorm, DIVERGED
             q = min(1.0, rnorm / est)
             est = rnorm
             exact = not use_bound or est * q <= SWITCH * tol
