@@ -159,6 +159,25 @@ def omega_map_data(arrays: dict, names, *, trial: int = 0, by: str = "round") ->
             "chosen_smooth": {m: rolling_median(w, window) for m, w in chosen.items()}}
 
 
+#: Largest (distinct values × length) for which :func:`rolling_median` counts values per
+#: window instead of sorting every window (a run's chosen arms: few values, long runs).
+_COUNTING_MEDIAN_CELLS = 4_000_000
+
+
+def _counting_rolling_median(values, code, window):
+    """Medians of every full window of ``values[code]`` (``values`` sorted, finite) from
+    per-value counts: O(T × distinct values) rather than O(T × window), the same numbers as
+    :func:`numpy.median` (the mean of the two middle values for an even window)."""
+    k, n = values.size, code.size
+    seen = np.zeros((k, n + 1), dtype=np.int64)  # seen[j, i]: value j among the first i
+    seen[code, np.arange(1, n + 1)] = 1
+    np.cumsum(seen, axis=1, out=seen)
+    below = np.cumsum(seen[:, window:] - seen[:, :-window], axis=0)  # count <= values[j]
+    lo = np.argmax(below > (window - 1) // 2, axis=0)  # the two middle order statistics
+    hi = np.argmax(below > window // 2, axis=0)
+    return np.where(lo == hi, values[lo], (values[lo] + values[hi]) / 2)
+
+
 def rolling_median(v: np.ndarray, window: int) -> np.ndarray:
     """Centred running median (edges use the nearest full window); exploration outliers vanish.
 
@@ -170,7 +189,11 @@ def rolling_median(v: np.ndarray, window: int) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     if window <= 1 or v.size < window:
         return v.copy()
-    med = np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
+    values, code = np.unique(v, return_inverse=True)
+    if np.isfinite(values).all() and values.size * v.size <= _COUNTING_MEDIAN_CELLS:
+        med = _counting_rolling_median(values, code.ravel(), window)
+    else:  # many distinct values (or NaN): sort each window, O(T * window)
+        med = np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
     lead = (window - 1) // 2
     return np.concatenate([np.full(lead, med[0]), med, np.full(v.size - med.size - lead, med[-1])])
 

@@ -314,3 +314,34 @@ def test_a_one_instance_study_draws_its_figures(study, tmp_path):
     assert lo < data["x"][0] < hi  # the band around the single round
     best = data["omegas"][np.argmin(arrays["C"][0, 0])]
     assert data["grid_min_smooth"].tolist() == [best]
+
+
+def test_rolling_median_of_few_values_counts_instead_of_sorting_each_window(monkeypatch):
+    # A long run's chosen arms take few values: the running median counts them per window
+    # (linear in T) and gives numpy's medians exactly, odd and even windows, ties, edges.
+    import experiments.plots as plots
+    rng = np.random.default_rng(3)
+    cases = [(rng.choice([1.0, 1.2, 1.45, 1.9], size=301), w) for w in (2, 5, 6, 50, 301)]
+    cases += [(rng.integers(0, 3, size=40).astype(float), 7), (np.full(20, 1.3), 4)]
+    reference = [np.median(np.lib.stride_tricks.sliding_window_view(v, w), axis=1)
+                 for v, w in cases]
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("sorted every window")
+
+    monkeypatch.setattr(np.lib.stride_tricks, "sliding_window_view", no_sort)
+    for (v, w), ref in zip(cases, reference):
+        m = plots.rolling_median(v, w)
+        lead = (w - 1) // 2
+        np.testing.assert_array_equal(m[lead:lead + ref.size], ref)
+        assert m.size == v.size and (m[:lead] == ref[0]).all() and (m[lead + ref.size:] == ref[-1]).all()
+
+
+def test_rolling_median_of_many_values_or_nan_matches_numpy():
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal(200)
+    v_nan = v.copy()
+    v_nan[50] = np.nan
+    for x in (v, v_nan):
+        ref = np.median(np.lib.stride_tricks.sliding_window_view(x, 9), axis=1)
+        np.testing.assert_array_equal(rolling_median(x, 9)[4:4 + ref.size], ref)
