@@ -66,7 +66,7 @@ def _need(cond, msg):
 def _decode(obj, where):
     try:
         return from_jsonable(obj)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # (1e999 in an int array)
         raise _Bad(f"{where}: malformed encoded value ({exc})") from None
 
 
@@ -334,6 +334,7 @@ def _policy(raw):
             _probabilities(v, fresh.n_arms)
         else:
             _like(key, v, getattr(fresh, key))
+            _meaning(key, v)
         values[key] = v
     _need(int(values["counts"].sum()) == values["t"],
           f"policy state is inconsistent: counts sum to {int(values['counts'].sum())} but "
@@ -349,6 +350,18 @@ def _policy(raw):
         return Policy.from_state_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above
         raise _Bad(f"policy state: {exc}") from None
+
+
+def _meaning(key, v):
+    """Entries whose kind the policies share by name: a cost scale (``unit``: NaN until the
+    first positive cost, then that cost) that costs are divided by, and sums of squared
+    errors (``sq_err``, ``family_sq_err``) whose square roots the confidence widths take."""
+    if key == "unit":
+        _need(math.isnan(v) or v > 0, f"policy state 'unit' must be a cost > 0 (or NaN before "
+                                      f"the first positive cost), got {v!r}")
+    elif key.endswith("sq_err"):
+        _need(bool(np.all(np.asarray(v) >= 0)),
+              f"policy state {key!r} must be >= 0 (a sum of squares)")
 
 
 def _probabilities(v, n_arms):
