@@ -60,3 +60,27 @@ def test_the_unchanged_file_loads_and_continues(tmp_path, saved):
     t = Tuner.load(path)
     assert t.policy.unit > 0 and t.policy.sq_err >= 0
     t.solve(gallery.laplacian_2d(4), np.ones(16), context=1.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"dim": 2}, "policy state 'context_range' has dim 2, but the policy's config has "
+                 "context_dim 1"),
+    ({"dim": 1e300}, "policy state 'context_range' dim must be null or an integer >= 0"),
+    ({"dim": -1}, "policy state 'context_range' dim must be null or an integer >= 0"),
+    ({"lo": None}, "policy state 'context_range' lo and hi must be both null or both "
+                   "arrays of 1 finite number(s) with lo <= hi"),
+    ("swap", "policy state 'context_range' lo and hi must be both null or both arrays of 1 "
+             "finite number(s) with lo <= hi"),
+    ("drop", "policy state 'context_range' must hold exactly 'dim', 'lo' and 'hi'"),
+])
+def test_a_context_range_that_does_not_fit_the_policy_is_refused(tmp_path, saved, change,
+                                                                  message):
+    bad = json.loads(json.dumps(saved))
+    cr = bad["policy"]["state"]["context_range"]
+    if change == "swap":
+        cr["lo"], cr["hi"] = cr["hi"], cr["lo"]
+    elif change == "drop":
+        del cr["hi"]
+    else:
+        cr.update(change)
+    assert message in _load(tmp_path, bad)
