@@ -66,7 +66,7 @@ def _need(cond, msg):
 def _decode(obj, where):
     try:
         return from_jsonable(obj)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # (1e999 in an int array)
         raise _Bad(f"{where}: malformed encoded value ({exc})") from None
 
 
@@ -334,6 +334,7 @@ def _policy(raw):
             _probabilities(v, fresh.n_arms)
         else:
             _like(key, v, getattr(fresh, key))
+            _meaning(key, v, getattr(fresh, key))
         values[key] = v
     _need(int(values["counts"].sum()) == values["t"],
           f"policy state is inconsistent: counts sum to {int(values['counts'].sum())} but "
@@ -349,6 +350,42 @@ def _policy(raw):
         return Policy.from_state_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above
         raise _Bad(f"policy state: {exc}") from None
+
+
+def _meaning(key, v, fresh):
+    """Entries whose kind the policies share by name: a cost scale (``unit``: NaN until the
+    first positive cost, then that cost) that costs are divided by, and sums of squared
+    errors (``sq_err``, ``family_sq_err``) whose square roots the confidence widths take."""
+    if key == "unit":
+        _need(math.isnan(v) or v > 0, f"policy state 'unit' must be a cost > 0 (or NaN before "
+                                      f"the first positive cost), got {v!r}")
+    elif key == "context_range" and isinstance(fresh, dict):
+        _context_range(v, fresh)
+    elif key.endswith("sq_err"):
+        _need(bool(np.all(np.asarray(v) >= 0)),
+              f"policy state {key!r} must be >= 0 (a sum of squares)")
+
+
+def _context_range(v, fresh):
+    """The learnt range of the contexts: ``dim`` (null until the first context), per-entry
+    ``lo`` and ``hi``; a ``dim`` fixed by the policy's settings must be the same."""
+    where = "policy state 'context_range'"
+    _need(set(v) == {"dim", "lo", "hi"}, f"{where} must hold exactly 'dim', 'lo' and 'hi'")
+    dim = v["dim"]
+    _need(dim is None or (_is_int(dim) and dim >= 0),
+          f"{where} dim must be null or an integer >= 0, got {dim!r}")
+    if fresh.get("dim") is not None:
+        _need(dim == fresh["dim"], f"{where} has dim {dim!r}, but the policy's config has "
+                                   f"context_dim {fresh['dim']}")
+    lo, hi = v["lo"], v["hi"]
+    if lo is None and hi is None:
+        return
+    ok = (dim is not None and all(isinstance(a, np.ndarray) and a.shape == (dim,)
+                                  and a.dtype.kind == "f" and np.all(np.isfinite(a))
+                                  for a in (lo, hi)))
+    _need(ok and bool(np.all(lo <= hi)),
+          f"{where} lo and hi must be both null or both arrays of {dim} finite number(s) "
+          f"with lo <= hi")
 
 
 def _probabilities(v, n_arms):

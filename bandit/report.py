@@ -9,12 +9,14 @@ the optional per-solve hook (a tqdm bar and a user callback).
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 import weakref
 
 import numpy as np
 
+from ._persist import write_bytes_atomic
 from .estimate import RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
@@ -93,22 +95,25 @@ def write_csv(hist: dict, path) -> None:
         else:
             header.append(n)
     T = len(hist["arm"])
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for i in range(T):
-            row = []
-            for n in names:
-                v = hist[n][i]
-                if n == "context" and ctx.ndim == 2:
-                    row += [repr(float(c)) for c in v]
-                elif isinstance(v, (bool, np.bool_)):
-                    row.append("true" if v else "false")
-                elif isinstance(v, (float, np.floating)):
-                    row.append(repr(float(v)))
-                else:
-                    row.append(str(v))
-            w.writerow(row)
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(header)
+    for i in range(T):
+        row = []
+        for n in names:
+            v = hist[n][i]
+            if n == "context" and ctx.ndim == 2:
+                row += [repr(float(c)) for c in v]
+            elif isinstance(v, (bool, np.bool_)):
+                row.append("true" if v else "false")
+            elif isinstance(v, (float, np.floating)):
+                row.append(repr(float(v)))
+            else:
+                row.append(str(v))
+        w.writerow(row)
+    # atomic: a failure part-way, a crash or a concurrent reader never sees a half-written
+    # file in place of the previous one
+    write_bytes_atomic(path, fh.getvalue().encode("utf-8"))
 
 
 def read_csv(path) -> dict:
@@ -122,9 +127,10 @@ def read_csv(path) -> dict:
     >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
     True
     """
+    with open(path, "rb") as fh:
+        raw = fh.read()
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"{path}: not a relaxtune history ({exc})") from None
     if not rows:
@@ -134,6 +140,10 @@ def read_csv(path) -> dict:
         if len(r) != len(header):  # a truncated or hand-edited file
             raise ValueError(f"{path}: row {i + 1} has {len(r)} fields, the header "
                              f"{len(header)} (truncated or not a relaxtune history)")
+    if not raw.endswith(b"\n"):  # every row ends a line: a cut inside the last field can
+        # leave a shorter valid number ("12" -> "1"), seen only by the missing line end
+        raise ValueError(f"{path}: the last row does not end its line (truncated or not a "
+                         f"relaxtune history)")
     col = {n: i for i, n in enumerate(header)}
 
     def column(name, i, convert, what="a number"):
