@@ -536,8 +536,9 @@ def test_budget_holds_with_frequent_stops_and_completions():
     one_round = np.bincount(a["round"], runs).max()
     # which rounds are planned depends on measured CPU time, so the audits differ from run to
     # run: locally 4.1 % of the solve iterations (runs) and 4.15 % with the plans; once, in a
-    # fresh clone's full suite, 6.9 % — above the hard cap's budget plus one round, not yet
-    # explained. Bound: no runaway (1.5 × the budget, plus one round)
+    # fresh clone's full suite, 6.9 %. The hard cap rescales, and a rescale keeps the floor
+    # and at least a tenth of the target rate, so a run that crossed the budget goes on
+    # spending a little. Bound: no runaway (1.5 × the budget, plus one round)
     assert 0.02 * solved < runs.sum() and aud.spent <= 1.5 * 0.05 * solved + one_round
     assert all(0 < c <= COMPLETE for c in aud.c) and min(aud.c) < COMPLETE
     assert len(aud.c) == len(aud.epoch_start)
