@@ -232,27 +232,35 @@ def test_familycb_omega_learner_is_its_inner_learner():
     assert type(p) is bandit.FamilyCB and p.families == [[0, 1], [2], [3]]
 
 
+def _recording_lockstep(seq, n_methods, **kwargs):
+    """``_lockstep`` over ``n_methods`` dense solvers that record each call as ``(method,
+    bᵀb, context)``; a method's iterations are a function of the context and its index."""
+    from experiments.precond_study import _lockstep, _Run
+
+    calls = []
+
+    def method(name):
+        def factory():
+            def solve(A, b, x0, ctx):
+                calls.append((name, float(b @ b), ctx))
+                x = np.linalg.solve(A.toarray(), b)
+                return x, int(round(1e3 * ctx)) + name, True, 0, 1.0
+            return solve, None
+        return factory
+
+    runs = [_Run(f"learner/{i}", method(i), seq.T) for i in range(n_methods)]
+    _lockstep(seq, runs, **kwargs)
+    return calls, runs
+
+
 def test_lockstep_draws_a_seeded_random_order_each_step():
     # a method's call pays for what the call before it left in the caches: the order is a
     # fresh permutation each step (reproducible from the seed), not a rotation in which each
     # method always follows the same one
-    from experiments.precond_study import _lockstep, _Run
-
     seq = MCSequence(4, 40, seed=0)
 
     def orders(seed):
-        calls = []
-
-        def method(name):
-            def factory():
-                def solve(A, b, x0, ctx):
-                    calls.append(name)
-                    return np.linalg.solve(A.toarray(), b), 1, True, 0, 1.0
-                return solve, None
-            return factory
-
-        runs = [_Run(f"learner/{i}", method(i), seq.T) for i in range(5)]
-        _lockstep(seq, runs, seed=seed)
+        calls = [c[0] for c in _recording_lockstep(seq, 5, seed=seed)[0]]
         return [tuple(calls[5 * t:5 * t + 5]) for t in range(seq.T)]
 
     first = orders(3)
@@ -266,25 +274,10 @@ def test_lockstep_in_blocks_runs_each_method_through_a_block_before_the_next():
     # block=B: one method calls B times in a row (as a loop that calls one Tuner), every
     # method solves the same systems of the block, in a seeded random order per block; the
     # methods' own records are those of block=1 (a deterministic solve: same iterations)
-    from experiments.precond_study import _lockstep, _Run
-
     seq = MCSequence(4, 10, seed=0)
 
     def run(block):
-        calls = []
-
-        def method(name):
-            def factory():
-                def solve(A, b, x0, ctx):
-                    calls.append((name, float(b @ b), ctx))
-                    x = np.linalg.solve(A.toarray(), b)
-                    return x, int(round(1e3 * ctx)) + name, True, 0, 1.0
-                return solve, None
-            return factory
-
-        runs = [_Run(f"learner/{i}", method(i), seq.T) for i in range(3)]
-        _lockstep(seq, runs, seed=1, block=block)
-        return calls, runs
+        return _recording_lockstep(seq, 3, seed=1, block=block)
 
     calls, runs = run(4)
     # blocks of 4, 4 and 2 steps: each method's calls of a block are consecutive
