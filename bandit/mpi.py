@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["world", "on_root", "on_every_rank", "same_on_every_rank", "agree", "agree_result",
-           "write_on_root", "is_root"]
+__all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
+           "is_root"]
 
 
 def world(backend):
@@ -45,12 +45,22 @@ def on_root(comm, fn, *args, **kwargs):
     return comm.bcast(value, root=0)
 
 
-def on_every_rank(comm, fn, *args):
+def on_every_rank(comm, fn, *args, same=None):
     """``fn(*args)`` on every rank; a ``ValueError``/``TypeError`` on any rank is raised on
-    every rank (naming the rank that refused).
+    every rank (naming the rank that refused).  With ``same`` (a name for the message), the
+    values ``fn`` returned must also be equal on every rank, else a ``ValueError`` on every
+    rank — one exchange for both.
 
     The Tuner checks its input before the collective decision: a rank refusing its input
-    alone would leave the others waiting in the broadcast.
+    alone would leave the others waiting in the broadcast.  ``same`` is for small values that
+    steer the decision (a context), checked before any collective step of the solve (turning
+    scipy input into a distributed Mat is one), so that no rank's policy is told another
+    value than rank 0's.
+
+    Examples
+    --------
+    >>> on_every_rank(None, float, 0.5, same="contexts")
+    0.5
     """
     if comm is None:
         return fn(*args)
@@ -58,50 +68,22 @@ def on_every_rank(comm, fn, *args):
         value, err = fn(*args), None
     except (TypeError, ValueError) as exc:
         value, err = None, exc
-    errors = comm.allgather(None if err is None else (isinstance(err, TypeError), str(err)))
-    if err is not None:
-        raise err
-    for rank, e in enumerate(errors):
-        if e is not None:
-            raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
-    return value
-
-
-def same_on_every_rank(comm, check, value, name):
-    """``check(value)`` on every rank, then one exchange: a ``ValueError``/``TypeError`` on any
-    rank, or checked values that differ between the ranks, is a ``ValueError`` on every rank.
-
-    For small values that steer the collective decision (a context): run it before any
-    collective step of the solve (turning scipy input into a distributed Mat is one), so a
-    rank that refuses its value alone leaves no other rank waiting there, and no rank's
-    policy is told another context than rank 0's.
-
-    Examples
-    --------
-    >>> same_on_every_rank(None, float, 0.5, "contexts")
-    0.5
-    """
-    if comm is None:
-        return check(value)
-    try:
-        value, err = check(value), None
-    except (TypeError, ValueError) as exc:
-        value, err = None, exc
-    gathered = comm.allgather((None if err is None else (isinstance(err, TypeError), str(err)),
-                               value))
+    mine = None if err is None else (isinstance(err, TypeError), str(err))
+    gathered = comm.allgather((mine, value if same is not None else None))
     if err is not None:
         raise err
     for rank, (e, _) in enumerate(gathered):
         if e is not None:
             raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
-    first = gathered[0][1]
-    for rank, (_, v) in enumerate(gathered[1:], start=1):
-        same = (v is None and first is None) or (
-            v is not None and first is not None and np.shape(v) == np.shape(first)
-            and bool(np.all(np.asarray(v) == np.asarray(first))))
-        if not same:
-            raise ValueError(f"the MPI ranks passed different {name} (rank 0: {first!r}, "
-                             f"rank {rank}: {v!r}); every rank must pass the same")
+    if same is not None:
+        first = gathered[0][1]
+        for rank, (_, v) in enumerate(gathered[1:], start=1):
+            equal = (v is None and first is None) or (
+                v is not None and first is not None and np.shape(v) == np.shape(first)
+                and bool(np.all(np.asarray(v) == np.asarray(first))))
+            if not equal:
+                raise ValueError(f"the MPI ranks passed different {same} (rank 0: {first!r}, "
+                                 f"rank {rank}: {v!r}); every rank must pass the same")
     return value
 
 

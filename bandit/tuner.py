@@ -544,7 +544,7 @@ class Tuner:
             op, b, x0, context = self._validate(A, b, x0, context)
         else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
             # the context first, before the collective steps of preparing A
-            context = _mpi.same_on_every_rank(self._comm, _check_context, context, "contexts")
+            context = _mpi.on_every_rank(self._comm, _check_context, context, same="contexts")
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
