@@ -401,20 +401,18 @@ class ArmSet:
 
     def _model(self, config, op):
         """The work model of ``config``'s method on ``op`` (for SSOR-PCG, of the form its ω
-        runs: the plain form below :data:`solvers._kernels_ssor.EISENSTAT_MIN_OMEGA`)."""
-        from solvers._kernels_ssor import EISENSTAT_MIN_OMEGA
-
+        runs: :func:`solvers.work_model` is given the SSOR preconditioner of that ω)."""
         method = config.method
-        plain = method == "ssor_pcg" and config.omega is not None and (
-            config.omega < EISENSTAT_MIN_OMEGA)
-        key = (method, plain, op.n, op.nnz, id(op.indptr))  # with_values copies share indptr
+        omega = config.omega if method == "ssor_pcg" else None
+        # with_values copies share indptr
+        key = (method, omega, op.n, op.nnz, id(op.indptr))
         model = self._models.get(key)
         if model is None:
             from solvers import work_model
 
             if len(self._models) > 64:
                 self._models.clear()
-            pc = {"pc": "ssor", "omega": config.omega} if plain else None
+            pc = None if omega is None else {"pc": "ssor", "omega": omega}
             model = self._models[key] = work_model(method, op, pc)
         return model
 
