@@ -191,3 +191,35 @@ def test_bench_pcg_checks_the_spmv_bound_only_on_resolved_timings():
     assert bench_pcg.sanity(results) == ["big cg: 0.80 × SpMV per iteration (< 1)"]
     assert [line.split(":")[0] for line in bench_pcg.unresolved(results)] == ["tiny cg",
                                                                                "tiny jacobi"]
+
+
+def test_check_flags_a_per_iteration_time_that_is_not_positive():
+    """An iteration takes time: a median <= 0 (the clock did not resolve the calls; a slope
+    over calls of a few microseconds on a busy core) is impossible, whatever its spread or
+    floor — a real run of ``bench kernels --sizes 2 --target 1e-5`` printed CG at
+    -0.000043 ms per iteration flagged only as noisy."""
+    spread = {"SpMV": _fake_timing("SpMV", [0.5, 1.0, 1.5]),
+              "CG": _fake_timing("CG", [-0.5, -0.2, 2.0], floor="SpMV"),
+              "stream": _fake_timing("stream", [-1.0, -0.5, 0.5])}
+    msgs = [m for m in B.check(spread) if "IMPOSSIBLE" in m and "not positive" in m]
+    assert len(msgs) == 2 and "CG" in msgs[0] and "stream" in msgs[1]
+    zero = {"SpMV": _fake_timing("SpMV", [0.0, 0.0, 0.0], setup=0.0)}
+    zero["SpMV"] = B.Timing(zero["SpMV"].method, zero["SpMV"].ks, zero["SpMV"].per_iter,
+                            zero["SpMV"].setup, 0.0, zero["SpMV"].raw, "cpu",
+                            B.Estimate(np.zeros(3)), zero["SpMV"].raw)
+    msgs = B.check(zero)  # (had divided by the zero median)
+    assert any("IMPOSSIBLE" in m and "SpMV" in m for m in msgs)
+
+
+def test_measure_on_a_clock_that_does_not_resolve_the_calls(monkeypatch):
+    """A clock that reads the same before and after every call (its tick longer than the
+    calls): measure picks its iteration counts without dividing by zero, and check flags the
+    zero figures instead of dividing by them."""
+    frozen = type(time)("frozen_time")
+    frozen.perf_counter = frozen.process_time = lambda: 1.0
+    frozen.get_clock_info = lambda name: type("Info", (), {"resolution": 1e-3})()
+    monkeypatch.setattr(B, "time", frozen)
+    t = B.measure([B.Method("SpMV", lambda k: None)], rounds=3, target=0.03)
+    assert t["SpMV"].ks[-1] == 120  # four iterations priced at one tick: 0.03 s / 0.25 ms
+    assert t["SpMV"].per_iter.median == 0.0
+    assert any("IMPOSSIBLE" in m and "not positive" in m for m in B.check(t))
