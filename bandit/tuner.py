@@ -752,10 +752,15 @@ class Tuner:
         info = dict(res.info, clock_reading=reading)
         if "setup_seconds" in info:
             info["setup_seconds"] = setup
-        warnings.warn(f"the clock read {reading!r} s for a run of arm {arm} "
-                      f"({self._arms.labels[arm]}, {res.iterations} iterations); it counts as "
-                      f"{seconds:.3g} s, at the seconds per iteration measured so far",
-                      RuntimeWarning, stacklevel=4)
+        # one message whatever the reading (shown once per call site by Python's default
+        # filter, not once per solve), pointing at the user's call
+        level, frame = 1, inspect.currentframe()
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
+            level, frame = level + 1, frame.f_back
+        warnings.warn("a run's measured seconds are not a finite number >= 0 (a clock stepped "
+                      "back, a solver's NaN): it counts as its iterations at the seconds per "
+                      "iteration measured so far (the reading is in info['clock_reading'])",
+                      RuntimeWarning, stacklevel=level)
         return res.replace(seconds=float(seconds), info=info)
 
     def _skip(self, op, b, x0, arm):
