@@ -223,3 +223,25 @@ def test_measure_on_a_clock_that_does_not_resolve_the_calls(monkeypatch):
     assert t["SpMV"].ks[-1] == 120  # four iterations priced at one tick: 0.03 s / 0.25 ms
     assert t["SpMV"].per_iter.median == 0.0
     assert any("IMPOSSIBLE" in m and "not positive" in m for m in B.check(t))
+
+
+def test_bench_pcg_reports_an_unresolved_spmv():
+    """Every figure of a problem is a multiple of its SpMV: when the SpMV's own slope is not
+    resolved (some repeat fitted a slope <= 0 — a real ``bench pcg --sizes 8`` printed
+    "SpMV -0.000 ms" and set-ups at −13 to −29 482 SpMVs without a word), the problem's
+    ratios, set-ups included, are reported as unresolved and not checked against the bound."""
+    from experiments import bench_pcg
+
+    def row(ratio, lo, hi, seconds, ks):
+        return {"ratio": ratio, "ratio_min": lo, "ratio_max": hi, "seconds": seconds, "ks": ks}
+
+    results = {"tiny": {"n": 8, "spmv_seconds": 2e-7,
+                        "spmv": {"seconds": 2e-7, "min": -1e-7, "max": 5e-7, "ks": [250, 500,
+                                                                                   750, 1000]},
+                        "methods": {"cg": row(0.5, 0.4, 0.6, 1e-7, [1000, 2000, 3000, 4000])},
+                        "setup": {"jacobi": {"seconds": 4e-6, "spmvs": 20.0, "spmvs_min": -8.0,
+                                             "spmvs_max": 40.0, "work": 0.3}}}}
+    assert bench_pcg.sanity(results) == []
+    lines = bench_pcg.unresolved(results)
+    assert [line.split(":")[0] for line in lines] == ["tiny SpMV", "tiny cg"]
+    assert "set-ups" in lines[0]
