@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -713,6 +714,10 @@ class Tuner:
             res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+        seconds = res.seconds
+        if not 0.0 <= seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
+                "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
+            res = self._clock_fault(arm, res, op)
         if arms.needs_work:
             arms.attach_work(arm, res, op)
         if tally:
@@ -721,6 +726,42 @@ class Tuner:
             work[1] += res.iterations
             arms.observe(arm, res)
         return res
+
+    def _clock_fault(self, arm, res, op):
+        """A run whose measured seconds are not a finite number >= 0 (a clock stepped back or
+        jumping, a solver function's NaN), or whose set-up seconds are not within them: the
+        seconds it is counted at, so no policy, estimate, history or file ever holds them —
+        its iterations at the seconds per iteration measured so far (the arm's family's with
+        ``cost="time"``, every run's otherwise; 0 before any), plus its set-up seconds when
+        those are valid.  The reading is kept in ``info["clock_reading"]``; a
+        ``RuntimeWarning`` says so."""
+        reading = res.seconds
+        setup = res.info.get("setup_seconds", 0.0)
+        if not 0.0 <= setup < math.inf:
+            setup = 0.0
+        if 0.0 <= reading < math.inf:  # only the set-up's reading is out of place
+            setup = min(setup, reading)
+            seconds = reading
+        else:
+            if self.cost == "time":
+                rate = self._arms.rate(arm, op)
+            else:
+                sec, its = self._work
+                rate = sec / its if its > 0 else 0.0
+            seconds = setup + res.iterations * (rate if 0.0 < rate < math.inf else 0.0)
+        info = dict(res.info, clock_reading=reading)
+        if "setup_seconds" in info:
+            info["setup_seconds"] = setup
+        # one message whatever the reading (shown once per call site by Python's default
+        # filter, not once per solve), pointing at the user's call
+        level, frame = 1, inspect.currentframe()
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
+            level, frame = level + 1, frame.f_back
+        warnings.warn("a run's measured seconds are not a finite number >= 0 (a clock stepped "
+                      "back, a solver's NaN): it counts as its iterations at the seconds per "
+                      "iteration measured so far (the reading is in info['clock_reading'])",
+                      RuntimeWarning, stacklevel=level)
+        return res.replace(seconds=float(seconds), info=info)
 
     def _skip(self, op, b, x0, arm):
         """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped

@@ -261,6 +261,8 @@ def _choose_ks(run, target: float, max_k: int) -> tuple:
     per = (t4 - t1) / 3.0
     if not per > 0.02 * t4 / 4:  # set-up dominates or noise: fall back to the whole call
         per = t4 / 4
+    if not per > 0:  # the clock did not resolve four iterations: price them at one tick
+        per = time.get_clock_info("perf_counter").resolution / 4
     kmax = min(max(round(target / per), 12), max_k)  # at least 12: slopes over a useful range
     ks = sorted({max(1, round(kmax * f)) for f in (0.25, 0.5, 0.75, 1.0)})
     while len(ks) < 4:  # tiny kmax: make four distinct counts
@@ -333,7 +335,8 @@ def measure(methods: Sequence[Method], *, rounds: int = 7, target: float = 0.03,
         T = cpu[m.name] if clock == "cpu" else wall[m.name]
         intercepts, slopes = theil_sen(k, T)
         fit = intercepts[:, None] + slopes[:, None] * k[None, :]
-        fit_error = float(np.max(np.abs(T - fit) / T))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (a call read as 0 s: inf)
+            fit_error = float(np.max(np.abs(T - fit) / T))
         wall_slopes = theil_sen(k, wall[m.name])[1]
         out[m.name] = Timing(m, plan[m.name], Estimate(slopes), Estimate(intercepts), fit_error,
                              T, clock, Estimate(wall_slopes), wall[m.name])
@@ -375,15 +378,20 @@ def ratio(a: Timing | Estimate, b: Timing | Estimate) -> Estimate:
 def check(timings: dict[str, Timing], *, noisy: float = 0.10) -> list[str]:
     """Messages for impossible or doubtful figures (empty when all is well).
 
-    ``IMPOSSIBLE``: a method clearly faster than its floor (upper quartile below the floor's
-    lower quartile), or a fit whose intercept is clearly negative (more than a quarter of the
-    smallest call: the time is not linear in ``k``).  ``noisy``: inter-quartile range above
-    ``noisy`` times the median.
+    ``IMPOSSIBLE``: a per-iteration median that is not positive (the clock did not resolve
+    the iterations: nothing physical takes no time, whatever the spread), a method clearly
+    faster than its floor (upper quartile below the floor's lower quartile), or a fit whose
+    intercept is clearly negative (more than a quarter of the smallest call: the time is not
+    linear in ``k``).  ``noisy``: inter-quartile range above ``noisy`` times the median.
     """
     msgs = []
     for name, t in timings.items():
         fl = t.method.floor
-        if fl is not None and fl in timings:
+        if not t.per_iter.median > 0:
+            msgs.append(f"IMPOSSIBLE: {name} at {fmt(t.per_iter)} ms per iteration is not "
+                        "positive: the clock did not resolve its iterations (use a larger "
+                        "size or target)")
+        elif fl is not None and fl in timings:
             f = timings[fl]
             if t.per_iter.q3 < f.per_iter.q1:
                 msgs.append(
@@ -397,7 +405,7 @@ def check(timings: dict[str, Timing], *, noisy: float = 0.10) -> list[str]:
         if t.per_iter.rel_iqr > noisy:
             msgs.append(f"noisy: {name} spread {100 * t.per_iter.rel_iqr:.0f}% of its median")
     excess = [t.wall_per_iter.median / t.per_iter.median - 1.0 for t in timings.values()
-              if t.clock == "cpu" and t.wall_per_iter is not None]
+              if t.clock == "cpu" and t.wall_per_iter is not None and t.per_iter.median > 0]
     if excess and max(excess) > noisy:
         msgs.append(f"shared machine: wall-clock per iteration {100 * max(0, min(excess)):.0f}–"
                     f"{100 * max(excess):.0f}% above CPU time (other processes held the CPU; "

@@ -191,3 +191,57 @@ def test_bench_pcg_checks_the_spmv_bound_only_on_resolved_timings():
     assert bench_pcg.sanity(results) == ["big cg: 0.80 × SpMV per iteration (< 1)"]
     assert [line.split(":")[0] for line in bench_pcg.unresolved(results)] == ["tiny cg",
                                                                                "tiny jacobi"]
+
+
+def test_check_flags_a_per_iteration_time_that_is_not_positive():
+    """An iteration takes time: a median <= 0 (the clock did not resolve the calls; a slope
+    over calls of a few microseconds on a busy core) is impossible, whatever its spread or
+    floor — a real run of ``bench kernels --sizes 2 --target 1e-5`` printed CG at
+    -0.000043 ms per iteration flagged only as noisy."""
+    spread = {"SpMV": _fake_timing("SpMV", [0.5, 1.0, 1.5]),
+              "CG": _fake_timing("CG", [-0.5, -0.2, 2.0], floor="SpMV"),
+              "stream": _fake_timing("stream", [-1.0, -0.5, 0.5])}
+    msgs = [m for m in B.check(spread) if "IMPOSSIBLE" in m and "not positive" in m]
+    assert len(msgs) == 2 and "CG" in msgs[0] and "stream" in msgs[1]
+    zero = {"SpMV": _fake_timing("SpMV", [0.0, 0.0, 0.0], setup=0.0)}
+    zero["SpMV"] = B.Timing(zero["SpMV"].method, zero["SpMV"].ks, zero["SpMV"].per_iter,
+                            zero["SpMV"].setup, 0.0, zero["SpMV"].raw, "cpu",
+                            B.Estimate(np.zeros(3)), zero["SpMV"].raw)
+    msgs = B.check(zero)  # (had divided by the zero median)
+    assert any("IMPOSSIBLE" in m and "SpMV" in m for m in msgs)
+
+
+def test_measure_on_a_clock_that_does_not_resolve_the_calls(monkeypatch):
+    """A clock that reads the same before and after every call (its tick longer than the
+    calls): measure picks its iteration counts without dividing by zero, and check flags the
+    zero figures instead of dividing by them."""
+    frozen = type(time)("frozen_time")
+    frozen.perf_counter = frozen.process_time = lambda: 1.0
+    frozen.get_clock_info = lambda name: type("Info", (), {"resolution": 1e-3})()
+    monkeypatch.setattr(B, "time", frozen)
+    t = B.measure([B.Method("SpMV", lambda k: None)], rounds=3, target=0.03)
+    assert t["SpMV"].ks[-1] == 120  # four iterations priced at one tick: 0.03 s / 0.25 ms
+    assert t["SpMV"].per_iter.median == 0.0
+    assert any("IMPOSSIBLE" in m and "not positive" in m for m in B.check(t))
+
+
+def test_bench_pcg_reports_an_unresolved_spmv():
+    """Every figure of a problem is a multiple of its SpMV: when the SpMV's own slope is not
+    resolved (some repeat fitted a slope <= 0 — a real ``bench pcg --sizes 8`` printed
+    "SpMV -0.000 ms" and set-ups at −13 to −29 482 SpMVs without a word), the problem's
+    ratios, set-ups included, are reported as unresolved and not checked against the bound."""
+    from experiments import bench_pcg
+
+    def row(ratio, lo, hi, seconds, ks):
+        return {"ratio": ratio, "ratio_min": lo, "ratio_max": hi, "seconds": seconds, "ks": ks}
+
+    results = {"tiny": {"n": 8, "spmv_seconds": 2e-7,
+                        "spmv": {"seconds": 2e-7, "min": -1e-7, "max": 5e-7, "ks": [250, 500,
+                                                                                   750, 1000]},
+                        "methods": {"cg": row(0.5, 0.4, 0.6, 1e-7, [1000, 2000, 3000, 4000])},
+                        "setup": {"jacobi": {"seconds": 4e-6, "spmvs": 20.0, "spmvs_min": -8.0,
+                                             "spmvs_max": 40.0, "work": 0.3}}}}
+    assert bench_pcg.sanity(results) == []
+    lines = bench_pcg.unresolved(results)
+    assert [line.split(":")[0] for line in lines] == ["tiny SpMV", "tiny cg"]
+    assert "set-ups" in lines[0]
