@@ -359,7 +359,9 @@ class TsallisINFCB(Policy):
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
         self.bins = int(bins)
         self._grid = _BinGrid(self.bins, context_bounds, context_dim)
-        self.L = None  # per-cell arrays, allocated once the context length is known
+        # per-cell arrays, allocated once the context length is known (saved as null before)
+        self.L = self.W = self.bin_counts = self.bin_t = self.bin_sums = None
+        self.bin_low = self.bin_pos = None
         if self._grid.dim is not None:
             self._allocate()
 
