@@ -218,6 +218,12 @@ def test_corrupt_missing_and_wrong_version_files(tmp_path):
         Tuner.load(bad)
     with pytest.raises(TunerFileError, match="no such file"):
         Tuner.load(tmp_path / "missing.json")
+    # an empty path is neither the working folder nor "no such file" with no name
+    with pytest.raises(TunerFileError, match="an empty path is no relaxtune.tuner file"):
+        Tuner.load("")
+    for save in (t.save, t.to_csv):
+        with pytest.raises(FileNotFoundError, match="cannot save to an empty path"):
+            save("")
     payload = json.loads(text)
     del payload["rows"]
     bad.write_text(json.dumps(payload))
