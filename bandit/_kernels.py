@@ -9,7 +9,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
-           "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe"]
+           "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
+           "joint_select_lcb", "joint_observe"]
 
 
 @njit(cache=True)
@@ -266,4 +267,73 @@ def rls_observe(P, theta, arm, phi, y, censored):
     if censored and pred > y:
         y = pred
     rls_update(P[arm], theta[arm], phi, y)
+    return (y - pred) ** 2
+
+
+@njit(cache=True)
+def _argmin_first(values, mask):
+    """``np.argmin`` over the entries with ``mask`` set (all if ``mask`` is empty): the first
+    smallest, or the first NaN if there is one (NumPy's rule); −1 if none."""
+    best = -1
+    for k in range(values.size):
+        if mask.size and not mask[k]:
+            continue
+        v = values[k]
+        if np.isnan(v):
+            return k
+        if best < 0 or v < values[best]:
+            best = k
+    return best
+
+
+@njit(cache=True)
+def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged):
+    """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
+
+    :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
+    to at least ``μ − cap`` (``np.maximum``'s rule: NaN wins); the arm is the lowest score,
+    and when ``near_mask`` (``K × K``; empty: no restriction) does not allow it next to the
+    predicted best (lowest ``μ``), the lowest score among the arms it allows.  Returns
+    ``(arm, leader)``, the leader the played arm with a converged observation
+    (``converged > 0``) of lowest ``μ`` (−1 if none) — the numbers ``np.argmin`` and
+    :func:`played_argmin` give, without a Python layer between them: a round follows a solve
+    that has pushed those layers out of the caches.
+    """
+    joint_scores(theta, P, psi, X, bonus, mu, score)
+    K = mu.size
+    if cap < np.inf:
+        for k in range(K):
+            lo = mu[k] - cap
+            s = score[k]
+            if np.isnan(s) or np.isnan(lo):
+                score[k] = np.nan
+            elif lo > s:
+                score[k] = lo
+    none = np.empty(0, dtype=np.bool_)
+    k = _argmin_first(score, none)
+    if near_mask.size:
+        best = _argmin_first(mu, none)
+        if not near_mask[best, k]:
+            k = _argmin_first(score, near_mask[best])
+    return k, played_argmin(mu, converged)
+
+
+@njit(cache=True)
+def joint_observe(P, theta, psi, X, arm, y, censored):
+    """Feed arm ``arm``'s joint features ``ψ ⊗ X[arm]`` and target ``y`` to the joint ridge
+    fit (:func:`rls_update`); returns the squared prediction error.
+
+    A censored ``y`` is a lower bound: the target is ``max(y, prediction)``.  The prediction
+    is ``np.dot``'s, as NumPy's ``θ @ φ`` computes it.
+    """
+    mc = psi.size
+    mw = X.shape[1]
+    phi = np.empty(mc * mw)
+    for i in range(mc):
+        for j in range(mw):
+            phi[i * mw + j] = psi[i] * X[arm, j]
+    pred = np.dot(theta, phi)
+    if censored and pred > y:
+        y = pred
+    rls_update(P, theta, phi, y)
     return (y - pred) ** 2

@@ -101,6 +101,8 @@ def write_bytes_atomic(path, data: bytes) -> None:
         If ``path`` is a folder, its folder does not exist or cannot be written.
     """
     path = os.fspath(path)
+    if not path:  # realpath would make it the working folder
+        raise FileNotFoundError("cannot save to an empty path; give a file name")
     target = os.path.realpath(path)  # a symbolic link stays a link to the new file
     folder, name = os.path.split(target)
     if os.path.isdir(target):
@@ -167,6 +169,8 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
         format, or of a version this code does not read.
     """
     path = os.fspath(path)
+    if not path:
+        raise TunerFileError(f"an empty path is no {fmt} file; give the file's name")
     try:
         with open(path, "rb") as fh:
             raw = fh.read()

@@ -188,7 +188,9 @@ class RegretReport:
     cost : dict
         ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),
         ``planning_seconds`` (choosing them), ``solve_seconds`` (the user's solves),
-        ``fraction`` (audit plus planning over solve seconds) and ``report_seconds`` (this
+        ``fraction`` (audit plus planning over solve seconds), ``budget`` (the tuner's
+        ``audit_budget``), ``budget_used`` (audits and plans over the user's solves in the
+        tuner's cost unit, ``unit``: what the budget bounds) and ``report_seconds`` (this
         computation).
     """
 

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_positive, memo_key
-from ._kernels import igw_probabilities, joint_scores, played_argmin, rls_update
+from ._kernels import (igw_probabilities, joint_observe, joint_scores, joint_select_lcb,
+                       played_argmin, rls_update)
 from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
 from .smooth import arm_positions
 
@@ -158,6 +159,7 @@ class JointCB(Policy):
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
         # per predicted best: the arms exploration may draw (None: all of them)
         self._near = None
+        self._near_mask = np.zeros((0, 0), dtype=bool)  # empty: every arm may be explored
         if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
             self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
             self._near = [np.flatnonzero(row) for row in self._near_mask]
@@ -168,7 +170,7 @@ class JointCB(Policy):
         self.sq_err = 0.0
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
-        self._mu_of = None  # (memo_key(context), t) for which _mu holds the model's means
+        self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
 
     def check_context_length(self, D):
@@ -289,19 +291,16 @@ class JointCB(Policy):
             self._mu_of = None
             self.p = None
             return int(np.argmin(self.prior_curve))
-        self._mu_of = (self._key, self.t)  # leader() of the same round reads _mu
         if self.exploration == "lcb":
             self.p = None
-            joint_scores(self.theta, self.P, psi, self._X, self._bonus(), self._mu, self._score)
-            if self._cap < math.inf:  # optimism of at most log(explore_within)
-                np.maximum(self._score, self._mu - self._cap, out=self._score)
-            k = int(self._score.argmin())
-            if self._near is not None:  # only next to the predicted best (unimodal in ω)
-                best = int(self._mu.argmin())
-                if not self._near_mask[best, k]:
-                    near = self._near[best]
-                    k = int(near[self._score[near].argmin()])
+            # scores, optimism of at most log(explore_within), only next to the predicted
+            # best (unimodal in ω), and the leader, in one compiled call
+            k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
+                                       self._cap, self._near_mask, self._mu, self._score,
+                                       self.converged_counts)
+            self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
+        self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 
@@ -314,8 +313,9 @@ class JointCB(Policy):
         key, memo = memo_key(context), self._mu_of
         if memo is None or memo[1] != self.t or key is None or memo[0] != key:
             joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-            self._mu_of = (key, self.t)
-        k = int(played_argmin(self._mu, self.converged_counts))
+            self._mu_of = memo = (key, self.t, None)
+        # the draw's leader: converged_counts change only in update, which ends the round
+        k = memo[2] if memo[2] is not None else int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
         return k, float(self.unit * (math.exp(self._mu[k]) - _FLOOR))
@@ -326,14 +326,9 @@ class JointCB(Policy):
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
         y = math.log(cost / self.unit + _FLOOR)
-        # the ufunc's own outer product: np.outer's products, without its Python layers (a
-        # round follows a solve that has pushed them out of the caches)
-        phi = np.multiply.outer(psi, self._X[arm]).ravel()
-        pred = float(self.theta @ phi)
-        if censored:
-            y = max(y, pred)
-        self.sq_err += (y - pred) ** 2
-        rls_update(self.P, self.theta, phi, y)
+        # features, prediction, censoring and the rank-one update in one compiled call (a
+        # round follows a solve that has pushed Python's layers out of the caches)
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored)
         self.p = None
 
     def predict(self, context=None):
@@ -346,5 +341,5 @@ class JointCB(Policy):
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
-        self._mu_of = (memo_key(context), self.t)
+        self._mu_of = (memo_key(context), self.t, None)
         return self.unit * (np.exp(self._mu) - _FLOOR)

@@ -373,18 +373,25 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
 
 
 def audit_cost(tuner) -> dict:
-    """Audit runs, their iterations and seconds, planning seconds, and their share of the
-    user's solve seconds."""
+    """Audit runs, their iterations and seconds, planning seconds, their share of the
+    user's solve seconds (``fraction``), and the share the budget bounds (``budget_used``:
+    audits and plans over the user's solves in the tuner's cost unit, ``unit``)."""
+    from .audit import _solved
+
     aud = tuner._auditor
     solve = float(np.sum(tuner._rows["seconds"])) if tuner._log else 0.0
+    common = {"budget": float(tuner.audit_budget), "unit": cost_unit(tuner.cost)}
     if aud is None:
         return {"audit_runs": 0, "audit_iterations": 0, "audit_seconds": 0.0,
-                "planning_seconds": 0.0, "solve_seconds": solve, "fraction": 0.0}
+                "planning_seconds": 0.0, "solve_seconds": solve, "fraction": 0.0,
+                "budget_used": 0.0, **common}
     spent = aud.seconds + aud.planning
+    solved = _solved(tuner)
     return {"audit_runs": len(aud.records["round"]),
             "audit_iterations": int(np.sum(aud.records["iterations"])),
             "audit_seconds": aud.seconds, "planning_seconds": aud.planning,
-            "solve_seconds": solve, "fraction": spent / solve if solve > 0 else 0.0}
+            "solve_seconds": solve, "fraction": spent / solve if solve > 0 else 0.0,
+            "budget_used": aud.spent / solved if solved > 0 else 0.0, **common}
 
 
 def cost_unit(cost) -> str:

@@ -304,7 +304,11 @@ class ChebCB(SquareCB):
 
     def _config(self):
         cfg = self.features.config()
-        return {"context_bounds": cfg["context_bounds"], "m": cfg["m"],
+        # m left to its default is saved as such while the context length is unknown: the
+        # default depends on it (a vector context's is smaller), so a reloaded learner given
+        # a vector context must not take the scalar default as fixed
+        m = None if self._m_arg is None and self.features.context_dim is None else cfg["m"]
+        return {"context_bounds": cfg["context_bounds"], "m": m,
                 "context_dim": cfg["context_dim"], **self._learn_config()}
 
 

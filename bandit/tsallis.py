@@ -143,8 +143,21 @@ class TsallisINF(Policy):
         self.p = None  # the next select forms a fresh distribution
 
     def predict(self, context=None):
-        """Importance-weighted mean cost per arm, ``L_k / t`` (NaN for arms never played)."""
-        return np.where(self.counts > 0, self.L / max(self.t, 1), np.nan)
+        """Self-normalised importance-weighted mean cost per arm, ``L_k / W_k`` — the mean of
+        its observed costs weighted by ``1/p`` (NaN for arms never played).
+
+        Not ``L_k / t``: that estimate is unbiased too, but for an arm played a few times
+        with a small probability it is usually far below the arm's cost (most rounds add
+        nothing), so an arm tried twice looked cheapest and became the guard's leader."""
+        return _self_normalised(self.L, self.W, self.counts)
+
+
+def _self_normalised(L, W, counts):
+    """``L / W`` where an arm has a positive cost, 0 where it was played at costs of 0 only,
+    NaN where never played."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(W > 0, L / np.where(W > 0, W, 1.0), 0.0)
+    return np.where(counts > 0, mean, np.nan)
 
 
 #: Most per-arm cell entries of Tsallis-INF-CB (``bins^D · K``, each held in a few arrays:
@@ -359,7 +372,9 @@ class TsallisINFCB(Policy):
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
         self.bins = int(bins)
         self._grid = _BinGrid(self.bins, context_bounds, context_dim)
-        self.L = None  # per-cell arrays, allocated once the context length is known
+        # per-cell arrays, allocated once the context length is known (saved as null before)
+        self.L = self.W = self.bin_counts = self.bin_t = self.bin_sums = None
+        self.bin_low = self.bin_pos = None
         if self._grid.dim is not None:
             self._allocate()
 
@@ -473,8 +488,9 @@ class TsallisINFCB(Policy):
         self.p = None
 
     def predict(self, context=None):
-        """Importance-weighted mean cost per arm in the context's cell (NaN if never played)."""
+        """Self-normalised importance-weighted mean cost per arm in the context's cell,
+        ``L_k / W_k`` (as :meth:`TsallisINF.predict`; NaN if never played there)."""
         i = self._peek(context)
         if i is None:
             return np.full(self.n_arms, np.nan)
-        return np.where(self.bin_counts[i] > 0, self.L[i] / max(self.bin_t[i], 1), np.nan)
+        return _self_normalised(self.L[i], self.W[i], self.bin_counts[i])

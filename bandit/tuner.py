@@ -163,7 +163,8 @@ class Tuner:
         means no guard at all: one solve with the chosen arm, up to ``maxiter`` iterations and
         the solver's default divergence tolerance, returned as it is (also unconverged).
     audit_budget : float, default 0.0
-        Fraction of the solve time (of the user's solves) to spend on audits: other arms run
+        Fraction of the user's solves' cost, in the tuner's cost unit (iterations, seconds
+        or work), to spend on audits (``summary()["audits"]["budget_used"]``): other arms run
         on the same systems after the solve, off the user's clock and never told to the
         policy, which make :meth:`regret` unbiased for every policy (``bandit/audit.py``).
         0 runs none.

@@ -289,6 +289,10 @@ def load_arrays(out, tag: str) -> dict:
 
 def _read_arrays(path: Path) -> dict:
     try:
+        # np.load reads a file that is no zip archive as a pickle and then suggests
+        # allow_pickle, which would be the wrong advice for a damaged rounds file
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not an .npz archive: no zip structure")
         with np.load(path, allow_pickle=False) as z:
             return {_array_name(k): z[k] for k in z.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

@@ -590,9 +590,6 @@ def _to_csr(A):
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
-    if M.dtype.kind == "b":  # True/False entries are no matrix to solve with
-        raise ValueError(f"A is boolean ({M.dtype}); relaxtune solves with real matrices: "
-                         "convert it with A.astype(float) if its True entries mean 1.0")
     _check_dtype(M.dtype, "A")
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
@@ -636,9 +633,12 @@ def _check_compressed(M):
 
 
 def _check_dtype(dtype, name):
+    if dtype.kind == "b":  # True/False entries are no numbers to solve with (a mask, likely)
+        raise ValueError(f"{name} is boolean ({dtype}); relaxtune solves with real numbers: "
+                         f"convert it with {name}.astype(float) if its True entries mean 1.0")
     if dtype.kind == "c":
         raise ValueError(f"{name} is complex ({dtype}); relaxtune solves real systems only")
-    if dtype.kind not in "biuf":
+    if dtype.kind not in "iuf":
         raise ValueError(f"{name} must have a real numeric dtype, got {dtype}")
 
 

@@ -470,6 +470,9 @@ def folders(tmp_path_factory):
     (base / "npz").mkdir()
     (base / "npz" / "summary.json").write_text(json.dumps(good))
     (base / "npz" / "rounds.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    (base / "npz-garbage").mkdir()  # no zip header at all: numpy would read it as a pickle
+    (base / "npz-garbage" / "summary.json").write_text(json.dumps(good))
+    (base / "npz-garbage" / "rounds.npz").write_bytes(b"garbage")
     (base / "file.txt").write_text("x")
     (base / "no-npz").mkdir()  # a summary whose per-round arrays were not copied along
     (base / "no-npz" / "summary.json").write_text(json.dumps(good))
@@ -525,6 +528,8 @@ CLI_CASES = [
     ("plot-foreign", ["plot", "{plot}/foreign"], "not a relaxtune results summary (no 'study' entry)"),
     ("plot-corrupt-summary", ["plot", "{plot}/corrupt"], "summary.json: unreadable or corrupt"),
     ("plot-corrupt-npz", ["plot", "{plot}/npz"], "rounds.npz: unreadable or corrupt"),
+    ("plot-garbage-npz", ["plot", "{plot}/npz-garbage"],
+     "rounds.npz: unreadable or corrupt (not an .npz archive: no zip structure)"),
     ("plot-missing-npz", ["plot", "{plot}/no-npz"],
      "no-npz/rounds.npz: missing (the per-round arrays the figures are drawn from"),
     ("plot-foreign-npz", ["plot", "{plot}/foreign-npz"],

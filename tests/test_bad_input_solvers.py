@@ -119,6 +119,8 @@ CASES = [
      raises(ValueError, "A must have a real numeric dtype")),
     ("boolean sparse A", ALL, dict(A=A.astype(bool)), raises(ValueError, "A is boolean (bool)")),
     ("boolean dense A", ALL, dict(A=A.toarray() != 0), raises(ValueError, "A is boolean (bool)")),
+    ("boolean b", ALL, dict(b=B != 0), raises(ValueError, "b is boolean (bool)")),
+    ("boolean x0", ALL, dict(x0=np.zeros(N, bool)), raises(ValueError, "x0 is boolean (bool)")),
     # sparse vectors: a dense vector (or column) is needed
     ("b a sparse column", ALL, dict(b=sp.csr_matrix(B[:, None])),
      raises(ValueError, "b is a scipy sparse csr_matrix of shape (25, 1)")),
@@ -280,6 +282,7 @@ def test_a_boolean_matrix_is_refused_on_every_path_of_prepare():
     (dict(b=sp.csr_matrix(B[:, None])), "b is a scipy sparse csr_matrix"),
     (dict(x0=sp.csr_array(np.zeros((N, 1)))), "x0 is a scipy sparse csr_array"),
     (dict(A=A.astype(bool)), "A is boolean"),
+    (dict(b=B != 0), "b is boolean"),
 ])
 def test_pcg_refuses_sparse_vectors_and_boolean_matrices(pc, kw, fragment):
     from solvers import pcg
@@ -305,6 +308,9 @@ def test_tuner_refuses_a_sparse_rhs_on_its_first_call_and_on_its_hot_path(name):
             t.solve(A.copy(), **kw)
     with pytest.raises(ValueError, match="A is boolean"):
         t.solve(A.astype(bool), B)
+    for kw in (dict(b=B != 0), dict(b=B, x0=np.zeros(N, bool))):  # a mask, not numbers
+        with pytest.raises(ValueError, match=r"(b|x0) is boolean \(bool\)"):
+            t.solve(A.copy(), **kw)
     res = t.solve(A.copy(), B)
     assert res.converged and len(t.history["arm"]) == 2
     np.testing.assert_allclose(res.x, X_TRUE, rtol=1e-6)

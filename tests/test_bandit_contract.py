@@ -309,3 +309,20 @@ def test_forgotten_bounds_no_longer_collapse_tsallis_inf_cb_into_tsallis_inf():
         k = q.select()
         q.update(k, 10.0 + 50.0 * (k != (c > 5.0)))
     assert max(q.probabilities()) < 0.9
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if POLICIES[n].contextual and n != "squarecb"])
+def test_saved_before_any_context_continues_identically_on_vector_contexts(name):
+    # a learner whose feature size defaults by the context length (a vector's smaller than a
+    # number's) must keep that default through a save made before it saw any context
+    p = POLICIES[name](OMEGAS, seed=4)
+    q = Policy.from_state_dict(json.loads(json.dumps(p.state_dict())))
+
+    def vec(t):
+        return [context(t), context(t + 7)]
+
+    def vcost(k, c):
+        return cost(k, c[0]) + 3.0 * c[1]
+
+    assert run(p, 40, context=vec, cost=vcost) == run(q, 40, context=vec, cost=vcost)
+    np.testing.assert_array_equal(p.predict(vec(3)), q.predict(vec(3)))

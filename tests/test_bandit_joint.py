@@ -162,3 +162,49 @@ def test_update_and_draw_are_bit_identical_to_the_written_out_round(arms):
         ref.converged_counts[k] += not censored
         assert p.P.tobytes() == ref.P.tobytes() and p.theta.tobytes() == ref.theta.tobytes()
         assert p.sq_err == ref.sq_err
+
+
+def _reference_select(theta, P, psi, X, bonus, cap, near_mask, converged):
+    """The lower-confidence-bound draw written out in NumPy (np.maximum, np.argmin)."""
+    from bandit._kernels import played_argmin
+
+    K = X.shape[0]
+    mu, score = np.empty(K), np.empty(K)
+    joint_scores(theta, P, psi, X, bonus, mu, score)
+    if cap < math.inf:
+        score = np.maximum(score, mu - cap)
+    k = int(np.argmin(score))
+    if near_mask.size:
+        best = int(np.argmin(mu))
+        if not near_mask[best, k]:
+            near = np.flatnonzero(near_mask[best])
+            k = int(near[np.argmin(score[near])])
+    return k, int(played_argmin(mu, converged)), score
+
+
+@pytest.mark.parametrize("cap", [math.inf, 0.05, 1.0])
+@pytest.mark.parametrize("radius", [None, 1, 3])
+def test_fused_select_kernel_equals_numpy_argmin_rules(cap, radius):
+    from bandit._kernels import joint_select_lcb
+
+    rng = np.random.default_rng(7)
+    K, mw, mc = 9, 5, 3
+    X = rng.standard_normal((K, mw))
+    pos = np.arange(K)
+    mask = (np.abs(pos[:, None] - pos[None, :]) <= radius if radius is not None
+            else np.zeros((0, 0), dtype=bool))
+    for trial in range(300):
+        theta = rng.standard_normal(mc * mw)
+        L = rng.standard_normal((mc * mw, mc * mw))
+        P = L @ L.T / (mc * mw)
+        psi = rng.standard_normal(mc)
+        if trial % 10 == 0:  # ties: two arms with the same features
+            X[3] = X[5]
+        if trial % 25 == 0:  # NaN: NumPy's argmin takes the first
+            theta[rng.integers(theta.size)] = np.nan
+        converged = rng.integers(0, 2, K)
+        mu, score = np.empty(K), np.empty(K)
+        k, lead = joint_select_lcb(theta, P, psi, X, 0.7, cap, mask, mu, score, converged)
+        rk, rlead, rscore = _reference_select(theta, P, psi, X, 0.7, cap, mask, converged)
+        assert (k, lead) == (rk, rlead)
+        np.testing.assert_array_equal(score, rscore)

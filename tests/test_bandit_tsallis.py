@@ -40,8 +40,12 @@ def test_scaled_losses_and_probabilities_by_hand():
     p.update(0, 8.0)
     np.testing.assert_allclose(p.scaled_losses(), [1.5, 4.5], rtol=1e-12)
     np.testing.assert_allclose(p.probabilities(), normalised([1.5, 4.5], 1.0), rtol=1e-9)
-    # the raw estimates and the prediction stay in cost units
-    assert p.predict()[1] == pytest.approx(28 / 3)
+    # the raw estimates and the prediction stay in cost units: the prediction is the
+    # self-normalised mean L / W of each arm's costs (arm 1's one cost; arm 0's between its
+    # costs 8 and 10), not L / t (28 / 3 for arm 1, below the only cost it ever had)
+    pred = p.predict()
+    assert pred[1] == pytest.approx(14.0)
+    assert pred[0] == pytest.approx(p.L[0] / p.W[0]) and 8.0 < pred[0] < 10.0
 
 
 def test_contextual_bins_have_their_own_baseline_and_scale():
@@ -150,3 +154,25 @@ def test_state_round_trip_keeps_baseline_fields(cls):
 def test_registry_names_still_build():
     assert bandit.POLICIES["tsallis_inf"] is TsallisINF
     assert bandit.POLICIES["tsallis_inf_cb"] is TsallisINFCB
+
+
+@pytest.mark.parametrize("cls", [TsallisINF, TsallisINFCB])
+def test_guard_leader_is_the_arm_played_not_one_tried_twice(cls):
+    # every system the same (iterations do not depend on the context): the learner settles
+    # on one ω, and the guard must take that arm as its leader. With L/t as the prediction an
+    # arm tried a few times at a small probability looked cheapest, the settled arm's attempts
+    # got a budget from it, and a fifth to a third of them were stopped and fell back
+    import bandit
+    from solvers import gallery
+
+    A, b = gallery.laplacian_2d(10), np.ones(100)
+    arms = list(np.linspace(1.0, 1.9, 10))
+    kw = {"context_bounds": (0.0, 1.0)} if cls is TsallisINFCB else {}
+    tuner = bandit.Tuner(cls(arms, seed=0, **kw), solver="sor")
+    for i in range(400):
+        tuner.solve(A, b, context=(i % 50) / 50)
+    h = tuner.history
+    late = slice(200, None)
+    played = np.bincount(h["arm"][late], minlength=10).argmax()
+    assert np.mean(h["leader"][late] == played) > 0.9
+    assert h["censored"][late].mean() < 0.08

@@ -130,6 +130,7 @@ def test_deterministic_policy_without_audits_is_labelled_biased():
         assert not e.unbiased and "biased" in e.method and math.isnan(e.low)
         assert np.isnan(e.curve_low).all() and e.curve.size == e.rounds.size
     assert rep.cost["audit_runs"] == 0 and rep.cost["fraction"] == 0.0
+    assert rep.cost["budget_used"] == 0.0 and rep.cost["budget"] == 0.0
 
 
 @pytest.mark.parametrize("name", ["uniform", "tsallis_inf", "cheblcb"])
@@ -546,6 +547,11 @@ def test_budget_holds_with_frequent_stops_and_completions():
     assert completed.any()
     # the estimator reads the per-epoch probabilities
     assert np.array_equal(tuner._run_data().complete, np.array(aud.c))
+    # the report states what the budget bounds, in the cost unit, beside the seconds
+    cost = tuner.summary()["audits"]
+    assert cost["budget"] == 0.05 and cost["unit"] == "iterations"
+    assert cost["budget_used"] == pytest.approx(aud.spent / solved, rel=1e-12)
+    assert tuner.regret().cost["budget_used"] == cost["budget_used"]
 
 
 def test_hard_cap_rescales_before_the_first_plan():

@@ -218,6 +218,12 @@ def test_corrupt_missing_and_wrong_version_files(tmp_path):
         Tuner.load(bad)
     with pytest.raises(TunerFileError, match="no such file"):
         Tuner.load(tmp_path / "missing.json")
+    # an empty path is neither the working folder nor "no such file" with no name
+    with pytest.raises(TunerFileError, match="an empty path is no relaxtune.tuner file"):
+        Tuner.load("")
+    for save in (t.save, t.to_csv):
+        with pytest.raises(FileNotFoundError, match="cannot save to an empty path"):
+            save("")
     payload = json.loads(text)
     del payload["rows"]
     bad.write_text(json.dumps(payload))
@@ -294,5 +300,6 @@ def test_best_arm_for_guard_and_fallback_has_data_of_its_own(name):
     t = Tuner(p, solver="sor")
     arm, best, pred, dist = t.decide(0.5)
     assert (dist is None) == (not p.randomised)
-    # Tsallis: importance-weighted, the cost over its probability (uniform: 1/5) per round
-    assert best == 2 and pred == pytest.approx(40.0 if name == "smooth_igw" else 40.0 * 5)
+    # Tsallis: the self-normalised importance-weighted mean, the arm's one cost (L / t, the
+    # cost over its probability 1/5 per round, had predicted 200)
+    assert best == 2 and pred == pytest.approx(40.0)
