@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from solvers.precond import omega_text
+from solvers.precond import _same_pattern, omega_text
 
 from .arms import arm_kwargs, parse_arm
 
@@ -447,7 +447,8 @@ class ArmSet:
             return True
         if self.round - self._built_round[k] > pc.reuse:
             return True
-        return not (pc.reuse > 0 and pc._op.n == op.n and pc._op.nnz == op.nnz)
+        # another sparsity pattern (even with as many entries) always sets up afresh
+        return not (pc.reuse > 0 and _same_pattern(pc._op, op))
 
     def setup_estimate(self, k, op) -> float:
         """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest

@@ -569,6 +569,33 @@ def test_a_reused_set_up_is_capped_even_for_the_leader():
     assert third.converged and third.arm == 1 and third.info["setup"]
 
 
+def test_a_new_pattern_with_as_many_entries_builds_afresh_and_is_not_capped_as_stale():
+    # a matrix on another sparsity pattern (same n, same number of entries) sets the
+    # preconditioner up afresh: that run is no reuse, so neither the stale cap (4 × the
+    # iterations of the old pattern's solve) nor a budget without the set-up may apply
+    L = gallery.laplacian_2d(20).tocsr()
+    n = L.shape[0]
+    perm = np.random.default_rng(0).permutation(n)
+    easy = sp.csr_array(L + 5 * sp.identity(n))
+    hard = sp.csr_array(L[perm][:, perm])
+    hard.sort_indices()
+    assert easy.nnz == hard.nnz and not np.array_equal(easy.indices, hard.indices)
+    b = np.ones(n)
+    fresh = solvers.pcg(hard, b, "ic0")
+    arms = [{"method": "cg", "pc": "ic0", "reuse": 5}, {"method": "cg", "pc": "jacobi"}]
+    t = Tuner(FixedArm(arms, arm=0), cost="work")
+    first = t.solve(easy, b)
+    assert first.info["setup"] and fresh.iterations > max(20, 4 * first.iterations)
+    op = solvers.prepare(hard)
+    assert t._arms.will_setup(0, op) and t._arms.stale_cap(0, op, 10_000) == 10_000
+    res = t.solve(hard, b)
+    assert "attempts" not in res.info and t.history["budget"][1] == 10_000
+    assert res.converged and res.arm == 0 and res.info["setup"]
+    assert res.iterations == fresh.iterations
+    np.testing.assert_allclose(res.x, fresh.x, rtol=0, atol=1e-12 * np.abs(fresh.x).max())
+    assert np.linalg.norm(b - hard @ res.x) <= 1e-8 * np.linalg.norm(b)
+
+
 def test_save_and_load_keeps_the_cheapest_solve_of_each_set_up(tmp_path):
     # the guard refuses a rival whose set-up share plus its cheapest solve seen cannot beat
     # the leader: that cheapest solve is measured state, so a loaded tuner must refuse (or
