@@ -339,9 +339,6 @@ def _parse_config(arm, backend, where) -> Config:
         allowed = {"order"} if method == "ssor_pcg" else set()
         return Config(method, None, om, 0, _knobs(rest, allowed, method, where), backend)
     # method "cg"
-    if "omega" in arm:
-        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with "
-                         f"pc={'none' if pc is None else pc!r} takes none")
     if backend == "petsc":
         if reuse:
             raise ValueError(f"{where}: reuse applies to the Numba backend's preconditioners "
@@ -350,8 +347,15 @@ def _parse_config(arm, backend, where) -> Config:
         if "pc_type" in rest:
             if pc is not None:
                 raise ValueError(f"{where}: give the preconditioner once, as pc or as pc_type")
-            # a PETSc pc_type names the preconditioner itself (checked with the options)
-            return _petsc_config("cg", dict(rest), where, omega_key=False)
+            # a PETSc pc_type names the preconditioner itself (checked with the options); ω
+            # (omega or pc_sor_omega) is pc_type sor's, checked and labelled as in an arm of
+            # a Tuner with solver="cg"
+            opts = dict(rest, **({"omega": arm["omega"]} if "omega" in arm else {}))
+            return _petsc_config("cg", opts, where, omega_key=True)
+    if "omega" in arm:
+        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with "
+                         f"pc={'none' if pc is None else pc!r} takes none")
+    if backend == "petsc":
         pc = "none" if pc is None else pc
         if pc not in PETSC_PCS:
             raise ValueError(f"{where}: unknown preconditioner {pc!r}; known: "
