@@ -146,15 +146,19 @@ class Config:
     def settings(self) -> dict:
         """The configuration as an arm dict (``parse_arm(c.settings()) == c``)."""
         out = {"method": self.method}
-        if self.method == "cg":
+        knobs = dict(self.knobs)
+        # a PETSc preconditioner named by its pc_type (not one of the solvers' names) keeps it
+        by_type = self.backend == "petsc" and self.method == "cg" and (
+            PETSC_PCS.get(self.pc) != knobs.get("pc_type"))
+        if self.method == "cg" and not by_type:
             out["pc"] = self.pc or "none"
         if self.omega is not None and not (self.backend == "petsc" and self.method == "cg"):
             out["omega"] = self.omega
         if self.reuse:
             out["reuse"] = self.reuse
-        knobs = dict(self.knobs)
         if self.backend == "petsc":
-            knobs.pop("pc_type", None)
+            if not by_type:
+                knobs.pop("pc_type", None)
             if self.method in ("sor", "ssor_pcg"):
                 knobs.pop(SYMMETRIC_SWEEP_OPTION, None)
         out.update(knobs)

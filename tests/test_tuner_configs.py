@@ -47,6 +47,22 @@ def test_vocabulary_labels_and_round_trip(arm, label, config):
     assert parse_arm(c.settings()) == c
 
 
+@pytest.mark.parametrize("arm, solver", [
+    ({"method": "cg", "pc_type": "gamg"}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "icc"}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "sor", "pc_sor_omega": 1.3}, "ssor_pcg"),
+    ({"pc_type": "sor", "pc_sor_omega": 1.3}, "cg"),
+    ({"pc_type": "asm", "pc_asm_type": "basic"}, "cg"),
+    ({"method": "cg", "pc": "amg", "pc_gamg_threshold": 0.02}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "jacobi"}, "ssor_pcg"),
+])
+def test_petsc_configurations_round_trip_through_settings(arm, solver):
+    # a PETSc preconditioner named by a pc_type the solvers have no name for (gamg, icc,
+    # sor, asm) had come back as {"pc": "gamg"}, which parse_arm refuses
+    c = parse_arm(arm, solver, "petsc")
+    assert parse_arm(c.settings(), solver, "petsc") == c
+
+
 def test_float_and_settings_arms_mean_the_tuners_solver():
     assert parse_arm(1.5, "sor") == Config("sor", None, 1.5)
     assert parse_arm({"omega": 1.5, "order": "textbook"}, "ssor_pcg") == Config(
