@@ -436,6 +436,13 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     amg : dict, optional
         pyamg knobs for every AMG arm (``solvers.AMG``'s settings).
 
+    Raises
+    ------
+    ValueError
+        Naming the problem: an ω list that is not a sequence of numbers, a ``reuse`` value
+        that is not a non-negative integer, ``amg`` keys that are not AMG settings
+        (``method``, ``pc``, ``omega``, ``reuse``), an invalid arm, or the same arm twice.
+
     Examples
     --------
     >>> config_grid([1.5], ["jacobi", "amg"], reuse=[0, 20])
@@ -452,22 +459,35 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     elif isinstance(reuse, (str, bytes)) or not hasattr(reuse, "__iter__"):
         raise ValueError(f"reuse must be a sequence of integers or a dict {{pc: integers}}, "
                          f"got {reuse!r}")
+    owned = sorted(set(amg or ()) & set(_CONFIG_KEYS))
+    if owned:  # they would turn every AMG arm into another, or the reuse values into one
+        raise ValueError(f"amg holds the settings of the AMG arms (solvers.AMG's), not "
+                         f"{owned}" + ("; give set-up reuse as reuse={'amg': [...]}"
+                                       if "reuse" in owned else ""))
     out = [{"method": "ssor_pcg", "omega": w} for w in _omega_list(omegas, "omegas")]
     for pc in pcs:
         if pc == "ssor":
             raise ValueError("SSOR-PCG arms come from omegas, not pcs")
         values = reuse.get(pc, (0,)) if isinstance(reuse, dict) else (
             reuse if pc in ("ic0", "amg") else (0,))
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ValueError(f"reuse of {pc!r} must be a sequence of integers, got {values!r}")
         for r in values:
+            r = _reuse(r, f"reuse of {pc!r}")  # 2.7 or "3" is no count of rounds
             arm = {"method": "cg", "pc": pc}
             if r:
-                arm["reuse"] = int(r)
+                arm["reuse"] = r
             if pc == "amg" and amg:
                 arm.update(amg)
             out.append(arm)
     out += [{"method": "sor", "omega": w} for w in _omega_list(sor_omegas, "sor_omegas")]
+    seen = {}
     for i, arm in enumerate(out):
-        parse_arm(arm, index=i)  # every arm valid before anyone runs it
+        c = parse_arm(arm, index=i)  # every arm valid before anyone runs it
+        if c in seen:  # the learner would split its plays between two equal arms
+            raise ValueError(f"config_grid would make arm {seen[c]} ({c.label}) twice (arm "
+                             f"{i}): a value repeated in omegas, pcs, reuse or sor_omegas")
+        seen[c] = i
     return out
 
 

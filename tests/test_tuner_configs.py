@@ -114,6 +114,24 @@ def test_config_grid():
     (dict(pcs=["amg"], reuse=5), r"reuse must be a sequence of integers .* got 5"),
     # a bare name: its letters were taken as preconditioners ("unknown preconditioner 'a'")
     (dict(pcs="amg"), r"pcs must be a sequence of preconditioner names, got 'amg'"),
+    # reuse 2.7 became 2 and "3" became 3 (int() before the check); True became 1
+    (dict(pcs=["ic0"], reuse=[0, 2.7]), r"reuse of 'ic0': reuse must be a non-negative "
+                                          r"integer .* got 2.7"),
+    (dict(pcs=["ic0"], reuse=["3"]), r"reuse of 'ic0'.* got '3'"),
+    (dict(pcs=["amg"], reuse={"amg": [True]}), r"reuse of 'amg'.* got True"),
+    # a bare number per preconditioner: "TypeError: 'int' object is not iterable"
+    (dict(pcs=["ic0"], reuse={"ic0": 5}), r"reuse of 'ic0' must be a sequence of integers, "
+                                          r"got 5"),
+    # amg={"reuse": 3} made every AMG arm reuse=3 (two equal arms from reuse [0, 20]), and
+    # amg={"pc": "ic0"} turned the AMG arms into IC(0) arms
+    (dict(pcs=["amg"], reuse={"amg": [0, 20]}, amg={"reuse": 3}),
+     r"amg holds the settings of the AMG arms .* not \['reuse'\]; give set-up reuse as"),
+    (dict(pcs=["amg"], amg={"pc": "ic0"}), r"not \['pc'\]"),
+    # the same arm twice: the learner would split its plays between them
+    (dict(pcs=["ic0"], reuse=[0, 5, 5]), r"config_grid would make arm 2 \(cg\+ic0 reuse=5\) "
+                                         r"twice \(arm 3\)"),
+    (dict(pcs=["jacobi", "jacobi"]), r"would make arm 1 \(cg\+jacobi\) twice"),
+    (dict(pcs=[], sor_omegas=[1.5, 1.5]), r"would make arm 1 \(sor ω=1.50\) twice"),
 ])
 def test_config_grid_refuses_what_it_would_misread(kwargs, message):
     with pytest.raises(ValueError, match=message):
