@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _kernels as K
 from . import _kernels_pcg as KP
@@ -718,7 +719,12 @@ class AMG(Preconditioner):
         state = np.random.get_state()
         np.random.seed(self.SEED)
         try:
-            self._ml = ml = pyamg.smoothed_aggregation_solver(op.matrix, **self._pyamg_kwargs())
+            # the finest level keeps the matrix it is given: a copy of the values, since
+            # op.data may be the caller's own array (an operator refreshed with
+            # overwrite=True shares A.data), which a kept hierarchy must not follow
+            csr = op.matrix
+            finest = sp.csr_array((csr.data.copy(), csr.indices, csr.indptr), shape=csr.shape)
+            self._ml = ml = pyamg.smoothed_aggregation_solver(finest, **self._pyamg_kwargs())
         finally:
             np.random.set_state(state)
         for lev in ml.levels:  # scalar coarse levels come as 1 × 1 BSR: pyamg's BSR

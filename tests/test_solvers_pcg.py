@@ -406,6 +406,31 @@ def test_amg_reuse_applies_the_old_hierarchy():
     np.testing.assert_allclose(res.x, ref[2], rtol=1e-9, atol=1e-12 * np.abs(ref[2]).max())
 
 
+def test_amg_hierarchy_keeps_its_values_when_the_users_matrix_changes_in_place():
+    # an operator refreshed with overwrite=True (a Tuner's working copy) shares the user's
+    # A.data; the hierarchy's finest level shared it too, so a user re-assembling A in place
+    # changed a kept hierarchy's finest matrix instead of applying it unchanged (here the
+    # reused solve took 2 iterations, where the old matrix's hierarchy takes 42)
+    (A_old, A_new, *_), b = _sequence(3)
+    A_new = sp.csr_array(A_new)
+    A_new.setdiag(10.0 * A_new.diagonal())
+    A = sp.csr_array(A_old, copy=True)
+    op = prepare(A, overwrite=True)
+    op = prepare(A, like=op, overwrite=True)  # aliases A.data from here on
+    pc = AMG(reuse=1)
+    assert pcg(op, b, pc).info["setup"]
+    A.data[:] = A_new.data  # the user re-assembles in place
+    op = prepare(A, like=op, overwrite=True)
+    res = pcg(op, b, pc, maxiter=3, **TINY)
+    assert res.info["reused"]
+    M_old = AMG().setup(A_old)
+    np.testing.assert_array_equal(pc._ml.levels[0].A.toarray(), A_old.toarray())
+    ref = gold.pcg_iterates(A_new, b, M_old.apply, steps=3)
+    np.testing.assert_allclose(res.x, ref[2], rtol=1e-9, atol=1e-12 * np.abs(ref[2]).max())
+    full = pcg(op, b, pc)
+    assert full.converged and np.linalg.norm(b - A_new @ full.x) <= 1e-8 * np.linalg.norm(b)
+
+
 def test_same_operator_or_same_values_is_not_a_reuse():
     A, b = CASES["heat_cn"], np.ones(81)
     op = prepare(A)
