@@ -107,6 +107,8 @@ class Preconditioner:
                              f"matrix, so reuse must be 0, got {reuse!r}")
         self._op = None  # the operator of the latest set-up
         self._version = 0  # its values_version at the set-up
+        self._values = None  # a copy of its values (the operator's may change in place)
+        self._holds_memo = (None, -1, False)  # (operator, values_version, _holds of them)
         self._stale = False
         self.uses = 0
         self.setups = 0
@@ -172,6 +174,8 @@ class Preconditioner:
         self.setup_work = float(work)
         self._op = op
         self._version = op.values_version
+        self._values = op.data.copy()
+        self._holds_memo = (None, -1, False)
         self._stale = False
         self.uses = 0
         self.setups += 1
@@ -197,14 +201,34 @@ class Preconditioner:
         if self._op is op and self._version == version and not self._stale:
             return "current"
         if self._op is not None and not self._stale and _same_pattern(self._op, op):
+            if self._holds(op):  # the same matrix again (prepared again, or refreshed in
+                if self._op is op:  # place with equal values): neither a reuse nor a rebuild
+                    self._version = version
+                return "current"
             if self.uses < self.reuse:
                 self.uses += 1
                 self._version = version if self._op is op else self._version
                 return "reused"
-            if self._op is not op and np.array_equal(self._op.data, op.data):
-                return "current"  # the same matrix, prepared again
         self.setup(op)
         return "built"
+
+    def _holds(self, op) -> bool:
+        """Whether the latest set-up was built for a matrix with ``op``'s pattern and values
+        (compared with a copy of the values taken at the set-up: an operator refreshed in
+        place, like a Tuner's working copy, no longer holds them)."""
+        if self._op is None:
+            return False
+        if self._op is op and self._version == op.values_version:
+            return True
+        memo_op, memo_version, memo = self._holds_memo
+        if memo_op is op and memo_version == op.values_version:
+            return memo
+        ref, data = self._values, op.data
+        # a sample first: a changed matrix usually differs in it, at 1/64 of a full pass
+        same = (_same_pattern(self._op, op) and np.array_equal(ref[::64], data[::64])
+                and np.array_equal(ref, data))
+        self._holds_memo = (op, op.values_version, same)
+        return same
 
     def _require_built(self, r, out=None):
         """``(r, out)`` for :meth:`apply`: ``r`` as a float64 vector of length ``n``, and

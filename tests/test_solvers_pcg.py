@@ -478,6 +478,33 @@ def test_same_operator_or_same_values_is_not_a_reuse():
     assert not pcg(A, b, pc2).info["setup"]  # set up by hand, then solved with the same A
 
 
+@pytest.mark.parametrize("name", ["jacobi", "ic0", "amg"])
+def test_the_same_matrix_again_is_no_reuse_also_with_reuse_or_refreshed_in_place(name):
+    # with reuse > 0 the same matrix passed again had been counted as a reuse (using up the
+    # budget, so the next, changed matrix set up afresh), and an operator refreshed in place
+    # with equal values (a Tuner's working copy) had been set up again on every solve
+    A, b = CASES["heat_cn"], RNG.standard_normal(81)
+    pc = preconditioner(name, reuse=2)
+    infos = [pcg(M, b, pc).info for M in (A, A.copy(), A.copy(), A.copy(), A * 1.01)]
+    assert [(i["setup"], i["reused"]) for i in infos] == [(True, False)] + [(False, False)] * 3 \
+        + [(False, True)]
+    assert pc.setups == 1 and infos[-1]["pc_age"] == 1
+    op = prepare(A, overwrite=True)
+    pc = preconditioner(name)  # reuse=0
+    first = pcg(op, b, pc)
+    for _ in range(3):
+        op = prepare(A.copy(), like=op, overwrite=True)  # the same values, refreshed in place
+        res = pcg(op, b, pc)
+        assert not res.info["setup"] and not res.info["reused"]
+        np.testing.assert_array_equal(res.x, first.x)
+    assert pc.setups == 1
+    ref = spla.spsolve(sp.csc_array(A), b)
+    assert np.linalg.norm(A @ res.x - b) <= 1e-8 * np.linalg.norm(b)
+    np.testing.assert_allclose(res.x, ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())
+    op = prepare(A * 1.01, like=op, overwrite=True)  # other values: set up afresh
+    assert pcg(op, b, pc).info["setup"] and pc.setups == 2
+
+
 def test_a_new_pattern_or_size_always_sets_up():
     A = CASES["heat_cn"]
     pc = IC0(reuse=100)

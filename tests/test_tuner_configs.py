@@ -555,9 +555,11 @@ def test_amg_set_up_prior_is_below_the_counted_set_up(make):
     counted = res.info["setup_work"]
     assert 0.5 * counted < prior < counted
     assert t._arms.setup_prior(0, op) == 0.0  # nothing to set up
-    # after a measured set-up the estimate is the measured one
+    # after a measured set-up the estimate for another matrix is the measured one (for the
+    # matrix it was built for there is nothing to set up)
     t._arms.round = 5
-    assert t._arms.setup_estimate(1, op) == pytest.approx(counted)
+    assert t._arms.setup_estimate(1, solvers.prepare(A * 1.01)) == pytest.approx(counted)
+    assert t._arms.setup_estimate(1, op) == 0.0
 
 
 def test_a_reuse_arm_is_not_built_before_its_kind_of_set_up_has_served_a_solve():
@@ -628,6 +630,26 @@ def test_a_new_pattern_with_as_many_entries_builds_afresh_and_is_not_capped_as_s
     assert res.iterations == fresh.iterations
     np.testing.assert_allclose(res.x, fresh.x, rtol=0, atol=1e-12 * np.abs(fresh.x).max())
     assert np.linalg.norm(b - hard @ res.x) <= 1e-8 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("reuse", [0, 2])
+def test_one_matrix_with_many_right_hand_sides_sets_up_once(reuse):
+    # the Tuner refreshes its working copy in place on every call: with the same matrix every
+    # round an AMG arm had built a new hierarchy every round (reuse=0) or every reuse + 1
+    # rounds, though each was the same hierarchy
+    A = gallery.laplacian_2d(20).tocsr()
+    rng = np.random.default_rng(0)
+    t = Tuner(FixedArm([{"method": "cg", "pc": "amg", "reuse": reuse}]), cost="work")
+    pc = t._calls[0][1][False]["pc"]
+    for _ in range(7):
+        b = rng.standard_normal(400)
+        res = t.solve(A, b)
+        ref = solvers.pcg(A, b, "amg")
+        assert res.converged and res.iterations == ref.iterations and "attempts" not in res.info
+        assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
+    assert pc.setups == 1 and list(t.history["cost"][1:] < t.history["cost"][0]) == [True] * 6
+    # another matrix, 7 rounds after the set-up (beyond any window here): set up afresh
+    assert t.solve(A * 1.01, b).info["setup"] and pc.setups == 2
 
 
 def test_save_and_load_keeps_the_cheapest_solve_of_each_set_up(tmp_path):
@@ -736,7 +758,7 @@ def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served():
     eye = sp.eye_array(L.shape[0], format="csr")
 
     def system(t):
-        A = sp.csr_array(L + (1e-3 * (1 + t % 3)) * eye)
+        A = sp.csr_array(L + (1e-3 * (1 + t / 4)) * eye)  # never the same matrix twice
         return A, np.ones(L.shape[0])
 
     arms = [{"method": "ssor_pcg", "omega": 1.0}, {"method": "cg", "pc": "amg", "reuse": 5}]
