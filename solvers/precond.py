@@ -174,7 +174,9 @@ class Preconditioner:
         self.setup_work = float(work)
         self._op = op
         self._version = op.values_version
-        self._values = op.data.copy()
+        # the values it is built for: a working copy refreshed in place may share the
+        # caller's A.data (which the caller may change), any other operator keeps its own
+        self._values = op.data.copy() if op._scratch else op.data
         self._holds_memo = (None, -1, False)
         self._stale = False
         self.uses = 0
