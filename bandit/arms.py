@@ -307,6 +307,8 @@ def _knobs(rest, allowed, what, where) -> tuple:
         if rest["order"] not in SSOR_ORDERS:
             raise ValueError(f"{where}: order must be one of {SSOR_ORDERS}, got "
                              f"{rest['order']!r}")
+        if rest["order"] == "paper":  # the default, said explicitly: the same arm
+            rest = {k: v for k, v in rest.items() if k != "order"}
     return tuple(sorted(rest.items()))
 
 
@@ -377,12 +379,20 @@ def _parse_config(arm, backend, where) -> Config:
     if pc == "none" and (rest or reuse):
         raise ValueError(f"{where}: cg with pc='none' takes no settings "
                          f"{sorted(rest) + (['reuse'] if reuse else [])}")
-    from solvers import preconditioner
+    from solvers import PRECONDITIONERS, preconditioner
 
+    defaults = PRECONDITIONERS[pc]().settings()
+    unknown = sorted(set(rest) - set(defaults))
+    if unknown:
+        takes = f"{sorted(defaults)} and reuse" if defaults else "only reuse"
+        raise ValueError(f"{where}: unknown setting(s) {unknown} for pc={pc!r}, which takes "
+                         f"{takes}")
     try:
         preconditioner(pc, **rest, reuse=reuse)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
+    # a default said explicitly is the same arm (same label, family and set-up)
+    rest = {k: v for k, v in rest.items() if not v == defaults[k]}
     return Config("cg", pc, None, reuse, tuple(sorted(rest.items())), backend)
 
 

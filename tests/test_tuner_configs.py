@@ -63,6 +63,22 @@ def test_petsc_configurations_round_trip_through_settings(arm, solver):
     assert parse_arm(c.settings(), solver, "petsc") == c
 
 
+@pytest.mark.parametrize("explicit, plain", [
+    ({"pc": "ic0", "shift": 0, "breakdown": "shift"}, {"pc": "ic0"}),
+    ({"pc": "amg", "cycle": "V", "theta": 0.0, "sweeps": 1}, {"pc": "amg"}),
+    ({"pc": "amg", "reuse": 5, "smoother": "gauss_seidel"}, {"pc": "amg", "reuse": 5}),
+    ({"method": "ssor_pcg", "omega": 1.4, "order": "paper"}, {"method": "ssor_pcg",
+                                                              "omega": 1.4}),
+])
+def test_a_default_said_explicitly_is_the_same_arm(explicit, plain):
+    # it had been another Config: a label made unique by an index, a family of its own for
+    # FamilyCB, a set-up of its own, and no duplicate found by config_grid
+    assert parse_arm(explicit) == parse_arm(plain)
+    assert bandit.arm_families([explicit, plain]) == [[0, 1]]
+    assert Tuner(FixedArm([explicit, {"pc": "jacobi"}])).arm_labels[0] == parse_arm(
+        plain).label
+
+
 def test_float_and_settings_arms_mean_the_tuners_solver():
     assert parse_arm(1.5, "sor") == Config("sor", None, 1.5)
     assert parse_arm({"omega": 1.5, "order": "textbook"}, "ssor_pcg") == Config(
@@ -84,7 +100,12 @@ def test_float_and_settings_arms_mean_the_tuners_solver():
     ({"method": "cg", "pc": "amg", "reuse": 2.0}, "reuse must be a non-negative integer"),
     ({"method": "cg", "pc": "amg", "cycle": "F"}, "cycle must be one of"),
     ({"method": "cg", "pc": "amg", "smoother": "sor"}, "smoother must be one of"),
-    ({"method": "cg", "pc": "ic0", "colour": 1}, "bad settings for preconditioner 'ic0'"),
+    ({"method": "cg", "pc": "ic0", "colour": 1},
+     "unknown setting(s) ['colour'] for pc='ic0', which takes ['breakdown', 'shift'] and reuse"),
+    ({"method": "cg", "pc": "amg", "cylce": "W"}, "unknown setting(s) ['cylce'] for pc='amg', "
+                                                 "which takes ['cycle', 'max_coarse'"),
+    ({"methd": "cg", "pc": "jacobi"}, "unknown setting(s) ['methd'] for pc='jacobi', which "
+                                      "takes only reuse"),
     ({"method": "cg", "pc": "none", "reuse": 2}, "takes no settings"),
     ({"method": "cg", "pc": "jacobi", "maxiter": 5}, "which the Tuner sets"),
     ({"method": "ssor_pcg", "omega": 1.2, "order": "up"}, "order must be one of"),
