@@ -152,7 +152,8 @@ def test_a_cg_configuration_with_pc_type_sor_keeps_its_omega():
     assert res.iterations == solvers.ssor_pcg(A, b, 1.6, backend="petsc").iterations
     assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
     for arm, msg in [({"method": "cg", "pc_type": "sor", "pc_sor_omega": 2.5}, r"\(0, 2\)"),
-                     ({"method": "cg", "pc_type": "gamg", "omega": 1.2}, "belongs to pc_type 'sor'"),
+                     ({"method": "cg", "pc_type": "gamg", "omega": 1.2},
+                      "belongs to pc_type 'sor'"),
                      ({"method": "cg", "pc_type": "sor", "omega": 1.2, "pc_sor_omega": 1.3},
                       "disagree")]:
         with pytest.raises(ValueError, match=msg):
