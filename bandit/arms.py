@@ -146,15 +146,19 @@ class Config:
     def settings(self) -> dict:
         """The configuration as an arm dict (``parse_arm(c.settings()) == c``)."""
         out = {"method": self.method}
-        if self.method == "cg":
+        knobs = dict(self.knobs)
+        # a PETSc preconditioner named by its pc_type (not one of the solvers' names) keeps it
+        by_type = self.backend == "petsc" and self.method == "cg" and (
+            PETSC_PCS.get(self.pc) != knobs.get("pc_type"))
+        if self.method == "cg" and not by_type:
             out["pc"] = self.pc or "none"
         if self.omega is not None and not (self.backend == "petsc" and self.method == "cg"):
             out["omega"] = self.omega
         if self.reuse:
             out["reuse"] = self.reuse
-        knobs = dict(self.knobs)
         if self.backend == "petsc":
-            knobs.pop("pc_type", None)
+            if not by_type:
+                knobs.pop("pc_type", None)
             if self.method in ("sor", "ssor_pcg"):
                 knobs.pop(SYMMETRIC_SWEEP_OPTION, None)
         out.update(knobs)
@@ -303,6 +307,8 @@ def _knobs(rest, allowed, what, where) -> tuple:
         if rest["order"] not in SSOR_ORDERS:
             raise ValueError(f"{where}: order must be one of {SSOR_ORDERS}, got "
                              f"{rest['order']!r}")
+        if rest["order"] == "paper":  # the default, said explicitly: the same arm
+            rest = {k: v for k, v in rest.items() if k != "order"}
     return tuple(sorted(rest.items()))
 
 
@@ -339,9 +345,6 @@ def _parse_config(arm, backend, where) -> Config:
         allowed = {"order"} if method == "ssor_pcg" else set()
         return Config(method, None, om, 0, _knobs(rest, allowed, method, where), backend)
     # method "cg"
-    if "omega" in arm:
-        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with "
-                         f"pc={'none' if pc is None else pc!r} takes none")
     if backend == "petsc":
         if reuse:
             raise ValueError(f"{where}: reuse applies to the Numba backend's preconditioners "
@@ -350,8 +353,15 @@ def _parse_config(arm, backend, where) -> Config:
         if "pc_type" in rest:
             if pc is not None:
                 raise ValueError(f"{where}: give the preconditioner once, as pc or as pc_type")
-            # a PETSc pc_type names the preconditioner itself (checked with the options)
-            return _petsc_config("cg", dict(rest), where, omega_key=False)
+            # a PETSc pc_type names the preconditioner itself (checked with the options); ω
+            # (omega or pc_sor_omega) is pc_type sor's, checked and labelled as in an arm of
+            # a Tuner with solver="cg"
+            opts = dict(rest, **({"omega": arm["omega"]} if "omega" in arm else {}))
+            return _petsc_config("cg", opts, where, omega_key=True)
+    if "omega" in arm:
+        raise ValueError(f"{where}: omega belongs to SOR and SSOR; cg with "
+                         f"pc={'none' if pc is None else pc!r} takes none")
+    if backend == "petsc":
         pc = "none" if pc is None else pc
         if pc not in PETSC_PCS:
             raise ValueError(f"{where}: unknown preconditioner {pc!r}; known: "
@@ -369,12 +379,20 @@ def _parse_config(arm, backend, where) -> Config:
     if pc == "none" and (rest or reuse):
         raise ValueError(f"{where}: cg with pc='none' takes no settings "
                          f"{sorted(rest) + (['reuse'] if reuse else [])}")
-    from solvers import preconditioner
+    from solvers import PRECONDITIONERS, preconditioner
 
+    defaults = PRECONDITIONERS[pc]().settings()
+    unknown = sorted(set(rest) - set(defaults))
+    if unknown:
+        takes = f"{sorted(defaults)} and reuse" if defaults else "only reuse"
+        raise ValueError(f"{where}: unknown setting(s) {unknown} for pc={pc!r}, which takes "
+                         f"{takes}")
     try:
         preconditioner(pc, **rest, reuse=reuse)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
+    # a default said explicitly is the same arm (same label, family and set-up)
+    rest = {k: v for k, v in rest.items() if not v == defaults[k]}
     return Config("cg", pc, None, reuse, tuple(sorted(rest.items())), backend)
 
 
@@ -428,6 +446,13 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     amg : dict, optional
         pyamg knobs for every AMG arm (``solvers.AMG``'s settings).
 
+    Raises
+    ------
+    ValueError
+        Naming the problem: an ω list that is not a sequence of numbers, a ``reuse`` value
+        that is not a non-negative integer, ``amg`` keys that are not AMG settings
+        (``method``, ``pc``, ``omega``, ``reuse``), an invalid arm, or the same arm twice.
+
     Examples
     --------
     >>> config_grid([1.5], ["jacobi", "amg"], reuse=[0, 20])
@@ -444,22 +469,35 @@ def config_grid(omegas=(1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9), pcs=("none", "j
     elif isinstance(reuse, (str, bytes)) or not hasattr(reuse, "__iter__"):
         raise ValueError(f"reuse must be a sequence of integers or a dict {{pc: integers}}, "
                          f"got {reuse!r}")
+    owned = sorted(set(amg or ()) & set(_CONFIG_KEYS))
+    if owned:  # they would turn every AMG arm into another, or the reuse values into one
+        raise ValueError(f"amg holds the settings of the AMG arms (solvers.AMG's), not "
+                         f"{owned}" + ("; give set-up reuse as reuse={'amg': [...]}"
+                                       if "reuse" in owned else ""))
     out = [{"method": "ssor_pcg", "omega": w} for w in _omega_list(omegas, "omegas")]
     for pc in pcs:
         if pc == "ssor":
             raise ValueError("SSOR-PCG arms come from omegas, not pcs")
         values = reuse.get(pc, (0,)) if isinstance(reuse, dict) else (
             reuse if pc in ("ic0", "amg") else (0,))
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ValueError(f"reuse of {pc!r} must be a sequence of integers, got {values!r}")
         for r in values:
+            r = _reuse(r, f"reuse of {pc!r}")  # 2.7 or "3" is no count of rounds
             arm = {"method": "cg", "pc": pc}
             if r:
-                arm["reuse"] = int(r)
+                arm["reuse"] = r
             if pc == "amg" and amg:
                 arm.update(amg)
             out.append(arm)
     out += [{"method": "sor", "omega": w} for w in _omega_list(sor_omegas, "sor_omegas")]
+    seen = {}
     for i, arm in enumerate(out):
-        parse_arm(arm, index=i)  # every arm valid before anyone runs it
+        c = parse_arm(arm, index=i)  # every arm valid before anyone runs it
+        if c in seen:  # the learner would split its plays between two equal arms
+            raise ValueError(f"config_grid would make arm {seen[c]} ({c.label}) twice (arm "
+                             f"{i}): a value repeated in omegas, pcs, reuse or sor_omegas")
+        seen[c] = i
     return out
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from solvers.precond import omega_text
+from solvers.precond import _same_pattern, omega_text
 
 from .arms import arm_kwargs, parse_arm
 
@@ -281,24 +281,27 @@ class ArmSet:
         return [k[3] for k in sorted(keys)]
 
     # -- running --------------------------------------------------------------------------
-    def age(self, k) -> None:
-        """Before a run of arm ``k``: a set-up older than its ``reuse`` window (in rounds) is
-        dropped, so the run builds afresh."""
+    def age(self, k, op=None) -> None:
+        """Before a run of arm ``k`` on ``op``: a set-up older than its ``reuse`` window (in
+        rounds) is dropped, so the run builds afresh — unless ``op`` is the very matrix it
+        was built for (a rebuild would make the same set-up)."""
         pc = self._pcs[k]
-        if pc is not None and pc.reuse and self.round - self._built_round[k] > pc.reuse:
+        if pc is not None and pc.reuse and self.round - self._built_round[k] > pc.reuse and not (
+                op is not None and pc._holds(op)):
             pc.invalidate()
             self._stale[k] = True
 
-    def audit_call(self, k, call):
-        """The call of arm ``k`` for an audit: a shallow copy of its preconditioner (sharing
-        the set-up it has, aged the same way), so an audit neither builds nor ages the arm's
-        own set-up."""
+    def audit_call(self, k, call, op=None):
+        """The call of arm ``k`` for an audit on ``op``: a shallow copy of its preconditioner
+        (sharing the set-up it has, aged the same way), so an audit neither builds nor ages
+        the arm's own set-up."""
         fn, kw = call
         pc = self._pcs[k]
         if pc is None:
             return fn, kw
         twin = copy.copy(pc)
-        if pc.reuse and self.round - self._built_round[k] > pc.reuse:
+        if pc.reuse and self.round - self._built_round[k] > pc.reuse and not (
+                op is not None and pc._holds(op)):
             twin.invalidate()
         return fn, {g: dict(kw[g], pc=twin) for g in kw}
 
@@ -445,9 +448,12 @@ class ArmSet:
             return False
         if not pc.built or self._stale[k]:
             return True
+        if pc._holds(op):  # the matrix it was built for: neither a reuse nor a rebuild
+            return False
         if self.round - self._built_round[k] > pc.reuse:
             return True
-        return not (pc.reuse > 0 and pc._op.n == op.n and pc._op.nnz == op.nnz)
+        # another sparsity pattern (even with as many entries) always sets up afresh
+        return not (pc.reuse > 0 and _same_pattern(pc._op, op))
 
     def setup_estimate(self, k, op) -> float:
         """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest
@@ -577,7 +583,7 @@ class ArmSet:
         is rebuilt on the arm's next run."""
         pc = self._pcs[k] if self.configs is not None else None
         if pc is None or not pc.reuse or op is None or not self._built_its[k] \
-                or self.will_setup(k, op):
+                or self.will_setup(k, op) or pc._holds(op):
             return maxiter
         return int(min(maxiter, max(_STALE_MIN, _STALE_FACTOR * self._built_its[k])))
 

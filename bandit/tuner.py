@@ -709,9 +709,9 @@ class Tuner:
             if tally:
                 fn, kw = self._calls[arm]
                 if arms.has_setups:
-                    arms.age(arm)
+                    arms.age(arm, op)
             else:
-                fn, kw = arms.audit_call(arm, self._calls[arm])
+                fn, kw = arms.audit_call(arm, self._calls[arm], op)
             res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank

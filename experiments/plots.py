@@ -20,7 +20,8 @@ from bandit import regret_of_costs
 from .results import label, methods_with
 
 __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
-           "omega_map_data", "rolling_median", "plot_omega_map", "scaling_data", "plot_scaling",
+           "omega_map_data", "rolling_median", "rolling_mode", "plot_omega_map", "scaling_data",
+           "plot_scaling",
            "draw_all", "run_data", "plot_run", "plot_run_cost", "plot_run_regret",
            "plot_run_arms", "draw_run", "choices_data", "plot_choices", "totals_data",
            "plot_totals", "cumulative_seconds_data", "plot_cumulative_seconds", "draw_precond"]
@@ -176,6 +177,31 @@ def _counting_rolling_median(values, code, window):
     lo = np.argmax(below > (window - 1) // 2, axis=0)  # the two middle order statistics
     hi = np.argmax(below > window // 2, axis=0)
     return np.where(lo == hi, values[lo], (values[lo] + values[hi]) / 2)
+
+
+def rolling_mode(codes: np.ndarray, window: int) -> np.ndarray:
+    """Centred running mode of integer codes — the most frequent in each window, the smallest
+    on a tie — with the edges of :func:`rolling_median`: for categories (configuration arms),
+    whose median (of their order in a list) can be one never chosen.
+
+    Examples
+    --------
+    >>> rolling_mode(np.array([0, 3, 0, 3, 3, 3]), 3).tolist()
+    [0, 0, 3, 3, 3, 3]
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if window <= 1 or codes.size < window:
+        return codes.copy()
+    best = np.full(codes.size - window + 1, -1)
+    mode = np.zeros_like(best)
+    for k in np.unique(codes):  # ascending: a tie keeps the smaller code
+        seen = np.concatenate([[0], np.cumsum(codes == k)])
+        count = seen[window:] - seen[:-window]
+        more = count > best
+        best[more], mode[more] = count[more], k
+    lead = (window - 1) // 2
+    return np.concatenate([np.full(lead, mode[0]), mode,
+                           np.full(codes.size - mode.size - lead, mode[-1])])
 
 
 def rolling_median(v: np.ndarray, window: int) -> np.ndarray:
@@ -624,8 +650,9 @@ MIN_MEDIAN_WINDOW = 5
 
 def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     """The arm (ω) chosen at every solve, coloured by the context; rounds finished by a
-    fallback arm are circled, and a running median over ``max(MIN_MEDIAN_WINDOW, T // 50)``
-    solves shows the learned schedule (none for a run shorter than two such windows)."""
+    fallback arm are circled, and a running median of ω (of arms that are not all ω: the most
+    chosen arm, :func:`rolling_mode`) over ``max(MIN_MEDIAN_WINDOW, T // 50)`` solves shows the
+    learned schedule (none for a run shorter than two such windows)."""
     plt = _plt()
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     T = data["rounds"].size
@@ -643,8 +670,12 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
                    label="finished by a fallback arm")
     window = max(MIN_MEDIAN_WINDOW, T // 50)
     if T >= 2 * window:  # a shorter run is all edge: its choices are drawn as they are
-        ax.plot(data["rounds"], rolling_median(y, window), color="k", lw=1.0,
-                label=f"running median ({window} solves)")
+        if data["y_is_omega"]:
+            ax.plot(data["rounds"], rolling_median(y, window), color="k", lw=1.0,
+                    label=f"running median ({window} solves)")
+        else:  # arms are categories: the median of their list positions means nothing
+            ax.plot(data["rounds"], rolling_mode(data["arm"], window), color="k", lw=1.0,
+                    drawstyle="steps-mid", label=f"most chosen arm ({window} solves)")
     if data["y_is_omega"]:
         ax.set_ylabel("ω chosen")
     else:

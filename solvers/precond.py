@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _kernels as K
 from . import _kernels_pcg as KP
@@ -106,6 +107,8 @@ class Preconditioner:
                              f"matrix, so reuse must be 0, got {reuse!r}")
         self._op = None  # the operator of the latest set-up
         self._version = 0  # its values_version at the set-up
+        self._values = None  # a copy of its values (the operator's may change in place)
+        self._holds_memo = (None, -1, False)  # (operator, values_version, _holds of them)
         self._stale = False
         self.uses = 0
         self.setups = 0
@@ -171,6 +174,10 @@ class Preconditioner:
         self.setup_work = float(work)
         self._op = op
         self._version = op.values_version
+        # the values it is built for: a working copy refreshed in place may share the
+        # caller's A.data (which the caller may change), any other operator keeps its own
+        self._values = op.data.copy() if op._scratch else op.data
+        self._holds_memo = (None, -1, False)
         self._stale = False
         self.uses = 0
         self.setups += 1
@@ -196,14 +203,34 @@ class Preconditioner:
         if self._op is op and self._version == version and not self._stale:
             return "current"
         if self._op is not None and not self._stale and _same_pattern(self._op, op):
+            if self._holds(op):  # the same matrix again (prepared again, or refreshed in
+                if self._op is op:  # place with equal values): neither a reuse nor a rebuild
+                    self._version = version
+                return "current"
             if self.uses < self.reuse:
                 self.uses += 1
                 self._version = version if self._op is op else self._version
                 return "reused"
-            if self._op is not op and np.array_equal(self._op.data, op.data):
-                return "current"  # the same matrix, prepared again
         self.setup(op)
         return "built"
+
+    def _holds(self, op) -> bool:
+        """Whether the latest set-up was built for a matrix with ``op``'s pattern and values
+        (compared with a copy of the values taken at the set-up: an operator refreshed in
+        place, like a Tuner's working copy, no longer holds them)."""
+        if self._op is None:
+            return False
+        if self._op is op and self._version == op.values_version:
+            return True
+        memo_op, memo_version, memo = self._holds_memo
+        if memo_op is op and memo_version == op.values_version:
+            return memo
+        ref, data = self._values, op.data
+        # a sample first: a changed matrix usually differs in it, at 1/64 of a full pass
+        same = (_same_pattern(self._op, op) and np.array_equal(ref[::64], data[::64])
+                and np.array_equal(ref, data))
+        self._holds_memo = (op, op.values_version, same)
+        return same
 
     def _require_built(self, r, out=None):
         """``(r, out)`` for :meth:`apply`: ``r`` as a float64 vector of length ``n``, and
@@ -625,7 +652,8 @@ class AMG(Preconditioner):
     sweeps : int, default 1
         Smoothing steps before and after the coarse correction.
     max_coarse : int, default 10
-        Coarsest level size (solved by a dense pseudo-inverse).
+        Coarsest level size (solved by a dense pseudo-inverse, computed in the set-up; a
+        coarsest level of more than :attr:`MAX_COARSEST` unknowns is refused).
     max_levels : int, default 10
     cycle : {"V", "W"}, default "V"
     reuse : int, default 0
@@ -664,6 +692,10 @@ class AMG(Preconditioner):
     name = "amg"
     #: seed of the random start vectors of pyamg's spectral radius estimates (see _build)
     SEED = 0
+    #: the largest coarsest level a set-up accepts: its dense pseudo-inverse costs ``n_c³``
+    #: and ``8 n_c²`` bytes (measured here: 1.2 s at n_c = 900, 20 s at 1 600; at 10⁵ it
+    #: would need 80 GB)
+    MAX_COARSEST = 2000
 
     def __init__(self, strength="symmetric", theta=0.0, smooth="jacobi",
                  smoother="gauss_seidel", sweeps=1, max_coarse=10, max_levels=10, cycle="V",
@@ -718,7 +750,12 @@ class AMG(Preconditioner):
         state = np.random.get_state()
         np.random.seed(self.SEED)
         try:
-            self._ml = ml = pyamg.smoothed_aggregation_solver(op.matrix, **self._pyamg_kwargs())
+            # the finest level keeps the matrix it is given: a copy of the values, since
+            # op.data may be the caller's own array (an operator refreshed with
+            # overwrite=True shares A.data), which a kept hierarchy must not follow
+            csr = op.matrix
+            finest = sp.csr_array((csr.data.copy(), csr.indices, csr.indptr), shape=csr.shape)
+            ml = pyamg.smoothed_aggregation_solver(finest, **self._pyamg_kwargs())
         finally:
             np.random.set_state(state)
         for lev in ml.levels:  # scalar coarse levels come as 1 × 1 BSR: pyamg's BSR
@@ -726,6 +763,19 @@ class AMG(Preconditioner):
                 M = getattr(lev, name, None)
                 if M is not None and M.format == "bsr" and M.blocksize == (1, 1):
                     setattr(lev, name, M.tocsr())
+        coarsest = ml.levels[-1].A
+        n_c = coarsest.shape[0]
+        if n_c > self.MAX_COARSEST:  # (a set-up kept from before stays as it was)
+            raise ValueError(
+                f"amg: the coarsest level has {n_c} unknowns (max_levels={self.max_levels}, "
+                f"max_coarse={self.max_coarse}); its dense pseudo-inverse would cost "
+                f"{n_c}³ operations and {8 * n_c * n_c / 1e9:.3g} GB, more than the "
+                f"{self.MAX_COARSEST} unknowns AMG accepts: allow more levels or a smaller "
+                f"max_coarse")
+        # pyamg computes the coarse pseudo-inverse at the first cycle: here, so that the
+        # set-up's seconds include it (it had been charged to the first iteration)
+        ml.coarse_solver(coarsest, np.zeros(n_c))
+        self._ml = ml
         self._levels = len(ml.levels)
         cycle = getattr(ml, "_MultilevelSolver__solve", None)
         if cycle is None:  # a future pyamg without the private recursion: its public operator

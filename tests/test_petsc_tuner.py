@@ -133,6 +133,33 @@ def test_a_cg_configuration_may_name_its_preconditioner_by_pc_type():
                      backend="petsc")
 
 
+def test_a_cg_configuration_with_pc_type_sor_keeps_its_omega():
+    # {"method": "cg", "pc_type": "sor", ...} is the arm {"pc_type": "sor", ...} of a Tuner
+    # with solver="cg": its ω is checked, labelled and recorded (it had been passed to PETSc
+    # unread by the parser: no ω in the label, none in the history, 2.5 left to PETSc)
+    A = gallery.laplacian_2d(12)
+    b = np.ones(144)
+    arms = [{"method": "cg", "pc_type": "sor", "pc_sor_omega": 1.2},
+            {"method": "cg", "pc_type": "sor", "omega": 1.6}]
+    for arm, w in zip(arms, (1.2, 1.6)):
+        assert bandit.parse_arm(arm, backend="petsc") == bandit.parse_arm(
+            {"pc_type": "sor", "pc_sor_omega": w}, "cg", "petsc")
+    tuner = bandit.Tuner(bandit.FixedArm(arms, arm=1), backend="petsc")
+    assert tuner.arm_labels == ["cg+sor ω=1.20", "cg+sor ω=1.60"]
+    res = tuner.solve(A, b)
+    assert res.converged and tuner.history["omega"][0] == 1.6
+    # CG with PETSc's symmetric SOR sweep is SSOR-PCG with that ω
+    assert res.iterations == solvers.ssor_pcg(A, b, 1.6, backend="petsc").iterations
+    assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
+    for arm, msg in [({"method": "cg", "pc_type": "sor", "pc_sor_omega": 2.5}, r"\(0, 2\)"),
+                     ({"method": "cg", "pc_type": "gamg", "omega": 1.2},
+                      "belongs to pc_type 'sor'"),
+                     ({"method": "cg", "pc_type": "sor", "omega": 1.2, "pc_sor_omega": 1.3},
+                      "disagree")]:
+        with pytest.raises(ValueError, match=msg):
+            bandit.parse_arm(arm, backend="petsc")
+
+
 def test_cost_time_with_option_dict_arms():
     """cost="time": the policy is fed wall-clock seconds (which favour cheap set-ups at small n)."""
     tuner = bandit.Tuner(bandit.TsallisINF(PCS, seed=1), solver="cg", backend="petsc",

@@ -377,6 +377,36 @@ def test_a_short_run_has_an_honest_running_median_of_the_arms(T):
     np.testing.assert_array_equal(line.get_ydata(), want)
 
 
+def test_configuration_arms_show_the_most_chosen_arm_not_a_median_of_list_positions():
+    # arms that are not all ω are categories: alternating between arm 0 and arm 3 had drawn a
+    # "running median" at 1.5, between two arms neither of which was chosen
+    from experiments.plots import plot_run_arms, rolling_mode
+
+    arms = [1.5, {"pc": "none"}, {"pc": "ic0"}, {"pc": "jacobi"}]
+    p = bandit.FixedArm(arms)
+    t = bandit.Tuner(p, cost="work")
+    A, b = gallery.laplacian_2d(6), np.ones(36)
+    chosen = [0, 3] * 6 + [3] * 8
+    for k in chosen:
+        p.arm = k
+        t.solve(A, b)
+    from experiments.plots import run_data
+
+    d = run_data(t)
+    assert not d["y_is_omega"] and d["arm"].tolist() == chosen
+    (line,) = plot_run_arms(d).get_lines()
+    assert line.get_label() == "most chosen arm (5 solves)"
+    y = np.asarray(line.get_ydata())
+    assert set(y) <= set(chosen)
+    # centred windows of 5 (the first and last full windows at the edges), ties to the smaller
+    want = []
+    for j in np.clip(np.arange(len(chosen)) - 2, 0, len(chosen) - 5):
+        counts = np.bincount(chosen[j:j + 5], minlength=4)
+        want.append(int(np.argmax(counts)))
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(rolling_mode(chosen, 5), want)
+
+
 def test_figures_of_a_tuner_before_any_solve_draw_without_warnings(tmp_path):
     # `relaxtune plot tuner.json` of a file saved before the first solve: empty figures, and
     # no matplotlib warning (an empty legend) on the command line's standard error

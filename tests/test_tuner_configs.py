@@ -47,6 +47,38 @@ def test_vocabulary_labels_and_round_trip(arm, label, config):
     assert parse_arm(c.settings()) == c
 
 
+@pytest.mark.parametrize("arm, solver", [
+    ({"method": "cg", "pc_type": "gamg"}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "icc"}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "sor", "pc_sor_omega": 1.3}, "ssor_pcg"),
+    ({"pc_type": "sor", "pc_sor_omega": 1.3}, "cg"),
+    ({"pc_type": "asm", "pc_asm_type": "basic"}, "cg"),
+    ({"method": "cg", "pc": "amg", "pc_gamg_threshold": 0.02}, "ssor_pcg"),
+    ({"method": "cg", "pc_type": "jacobi"}, "ssor_pcg"),
+])
+def test_petsc_configurations_round_trip_through_settings(arm, solver):
+    # a PETSc preconditioner named by a pc_type the solvers have no name for (gamg, icc,
+    # sor, asm) had come back as {"pc": "gamg"}, which parse_arm refuses
+    c = parse_arm(arm, solver, "petsc")
+    assert parse_arm(c.settings(), solver, "petsc") == c
+
+
+@pytest.mark.parametrize("explicit, plain", [
+    ({"pc": "ic0", "shift": 0, "breakdown": "shift"}, {"pc": "ic0"}),
+    ({"pc": "amg", "cycle": "V", "theta": 0.0, "sweeps": 1}, {"pc": "amg"}),
+    ({"pc": "amg", "reuse": 5, "smoother": "gauss_seidel"}, {"pc": "amg", "reuse": 5}),
+    ({"method": "ssor_pcg", "omega": 1.4, "order": "paper"}, {"method": "ssor_pcg",
+                                                              "omega": 1.4}),
+])
+def test_a_default_said_explicitly_is_the_same_arm(explicit, plain):
+    # it had been another Config: a label made unique by an index, a family of its own for
+    # FamilyCB, a set-up of its own, and no duplicate found by config_grid
+    assert parse_arm(explicit) == parse_arm(plain)
+    assert bandit.arm_families([explicit, plain]) == [[0, 1]]
+    assert Tuner(FixedArm([explicit, {"pc": "jacobi"}])).arm_labels[0] == parse_arm(
+        plain).label
+
+
 def test_float_and_settings_arms_mean_the_tuners_solver():
     assert parse_arm(1.5, "sor") == Config("sor", None, 1.5)
     assert parse_arm({"omega": 1.5, "order": "textbook"}, "ssor_pcg") == Config(
@@ -68,7 +100,12 @@ def test_float_and_settings_arms_mean_the_tuners_solver():
     ({"method": "cg", "pc": "amg", "reuse": 2.0}, "reuse must be a non-negative integer"),
     ({"method": "cg", "pc": "amg", "cycle": "F"}, "cycle must be one of"),
     ({"method": "cg", "pc": "amg", "smoother": "sor"}, "smoother must be one of"),
-    ({"method": "cg", "pc": "ic0", "colour": 1}, "bad settings for preconditioner 'ic0'"),
+    ({"method": "cg", "pc": "ic0", "colour": 1},
+     "unknown setting(s) ['colour'] for pc='ic0', which takes ['breakdown', 'shift'] and reuse"),
+    ({"method": "cg", "pc": "amg", "cylce": "W"}, "unknown setting(s) ['cylce'] for pc='amg', "
+                                                 "which takes ['cycle', 'max_coarse'"),
+    ({"methd": "cg", "pc": "jacobi"}, "unknown setting(s) ['methd'] for pc='jacobi', which "
+                                      "takes only reuse"),
     ({"method": "cg", "pc": "none", "reuse": 2}, "takes no settings"),
     ({"method": "cg", "pc": "jacobi", "maxiter": 5}, "which the Tuner sets"),
     ({"method": "ssor_pcg", "omega": 1.2, "order": "up"}, "order must be one of"),
@@ -98,6 +135,24 @@ def test_config_grid():
     (dict(pcs=["amg"], reuse=5), r"reuse must be a sequence of integers .* got 5"),
     # a bare name: its letters were taken as preconditioners ("unknown preconditioner 'a'")
     (dict(pcs="amg"), r"pcs must be a sequence of preconditioner names, got 'amg'"),
+    # reuse 2.7 became 2 and "3" became 3 (int() before the check); True became 1
+    (dict(pcs=["ic0"], reuse=[0, 2.7]), r"reuse of 'ic0': reuse must be a non-negative "
+                                          r"integer .* got 2.7"),
+    (dict(pcs=["ic0"], reuse=["3"]), r"reuse of 'ic0'.* got '3'"),
+    (dict(pcs=["amg"], reuse={"amg": [True]}), r"reuse of 'amg'.* got True"),
+    # a bare number per preconditioner: "TypeError: 'int' object is not iterable"
+    (dict(pcs=["ic0"], reuse={"ic0": 5}), r"reuse of 'ic0' must be a sequence of integers, "
+                                          r"got 5"),
+    # amg={"reuse": 3} made every AMG arm reuse=3 (two equal arms from reuse [0, 20]), and
+    # amg={"pc": "ic0"} turned the AMG arms into IC(0) arms
+    (dict(pcs=["amg"], reuse={"amg": [0, 20]}, amg={"reuse": 3}),
+     r"amg holds the settings of the AMG arms .* not \['reuse'\]; give set-up reuse as"),
+    (dict(pcs=["amg"], amg={"pc": "ic0"}), r"not \['pc'\]"),
+    # the same arm twice: the learner would split its plays between them
+    (dict(pcs=["ic0"], reuse=[0, 5, 5]), r"config_grid would make arm 2 \(cg\+ic0 reuse=5\) "
+                                         r"twice \(arm 3\)"),
+    (dict(pcs=["jacobi", "jacobi"]), r"would make arm 1 \(cg\+jacobi\) twice"),
+    (dict(pcs=[], sor_omegas=[1.5, 1.5]), r"would make arm 1 \(sor ω=1.50\) twice"),
 ])
 def test_config_grid_refuses_what_it_would_misread(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -521,9 +576,11 @@ def test_amg_set_up_prior_is_below_the_counted_set_up(make):
     counted = res.info["setup_work"]
     assert 0.5 * counted < prior < counted
     assert t._arms.setup_prior(0, op) == 0.0  # nothing to set up
-    # after a measured set-up the estimate is the measured one
+    # after a measured set-up the estimate for another matrix is the measured one (for the
+    # matrix it was built for there is nothing to set up)
     t._arms.round = 5
-    assert t._arms.setup_estimate(1, op) == pytest.approx(counted)
+    assert t._arms.setup_estimate(1, solvers.prepare(A * 1.01)) == pytest.approx(counted)
+    assert t._arms.setup_estimate(1, op) == 0.0
 
 
 def test_a_reuse_arm_is_not_built_before_its_kind_of_set_up_has_served_a_solve():
@@ -567,6 +624,53 @@ def test_a_reused_set_up_is_capped_even_for_the_leader():
     assert res.converged and res.arm == 0 and runs[1]["start"] == "warm"
     third = t.solve(*systems[2][:2])
     assert third.converged and third.arm == 1 and third.info["setup"]
+
+
+def test_a_new_pattern_with_as_many_entries_builds_afresh_and_is_not_capped_as_stale():
+    # a matrix on another sparsity pattern (same n, same number of entries) sets the
+    # preconditioner up afresh: that run is no reuse, so neither the stale cap (4 × the
+    # iterations of the old pattern's solve) nor a budget without the set-up may apply
+    L = gallery.laplacian_2d(20).tocsr()
+    n = L.shape[0]
+    perm = np.random.default_rng(0).permutation(n)
+    easy = sp.csr_array(L + 5 * sp.identity(n))
+    hard = sp.csr_array(L[perm][:, perm])
+    hard.sort_indices()
+    assert easy.nnz == hard.nnz and not np.array_equal(easy.indices, hard.indices)
+    b = np.ones(n)
+    fresh = solvers.pcg(hard, b, "ic0")
+    arms = [{"method": "cg", "pc": "ic0", "reuse": 5}, {"method": "cg", "pc": "jacobi"}]
+    t = Tuner(FixedArm(arms, arm=0), cost="work")
+    first = t.solve(easy, b)
+    assert first.info["setup"] and fresh.iterations > max(20, 4 * first.iterations)
+    op = solvers.prepare(hard)
+    assert t._arms.will_setup(0, op) and t._arms.stale_cap(0, op, 10_000) == 10_000
+    res = t.solve(hard, b)
+    assert "attempts" not in res.info and t.history["budget"][1] == 10_000
+    assert res.converged and res.arm == 0 and res.info["setup"]
+    assert res.iterations == fresh.iterations
+    np.testing.assert_allclose(res.x, fresh.x, rtol=0, atol=1e-12 * np.abs(fresh.x).max())
+    assert np.linalg.norm(b - hard @ res.x) <= 1e-8 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("reuse", [0, 2])
+def test_one_matrix_with_many_right_hand_sides_sets_up_once(reuse):
+    # the Tuner refreshes its working copy in place on every call: with the same matrix every
+    # round an AMG arm had built a new hierarchy every round (reuse=0) or every reuse + 1
+    # rounds, though each was the same hierarchy
+    A = gallery.laplacian_2d(20).tocsr()
+    rng = np.random.default_rng(0)
+    t = Tuner(FixedArm([{"method": "cg", "pc": "amg", "reuse": reuse}]), cost="work")
+    pc = t._calls[0][1][False]["pc"]
+    for _ in range(7):
+        b = rng.standard_normal(400)
+        res = t.solve(A, b)
+        ref = solvers.pcg(A, b, "amg")
+        assert res.converged and res.iterations == ref.iterations and "attempts" not in res.info
+        assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
+    assert pc.setups == 1 and list(t.history["cost"][1:] < t.history["cost"][0]) == [True] * 6
+    # another matrix, 7 rounds after the set-up (beyond any window here): set up afresh
+    assert t.solve(A * 1.01, b).info["setup"] and pc.setups == 2
 
 
 def test_save_and_load_keeps_the_cheapest_solve_of_each_set_up(tmp_path):
@@ -675,7 +779,7 @@ def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served():
     eye = sp.eye_array(L.shape[0], format="csr")
 
     def system(t):
-        A = sp.csr_array(L + (1e-3 * (1 + t % 3)) * eye)
+        A = sp.csr_array(L + (1e-3 * (1 + t / 4)) * eye)  # never the same matrix twice
         return A, np.ones(L.shape[0])
 
     arms = [{"method": "ssor_pcg", "omega": 1.0}, {"method": "cg", "pc": "amg", "reuse": 5}]
