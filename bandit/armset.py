@@ -27,6 +27,10 @@ _STALE_FACTOR, _STALE_MIN = 4, 20
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
+# a set-up's cost on the clock is the least of its kind's last few readings: the clock only
+# adds (preemption, a cold cache), and the guard refuses a rival whose set-up alone cannot
+# win, so one slow reading must not lock that rival out for the rest of the run
+_SETUP_READINGS = 3
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
@@ -163,7 +167,9 @@ class ArmSet:
         F = max(self.n_families, 1)
         self._sorted = [[] for _ in range(F)]
         self._per_unit = [math.nan] * F
-        self._setup = {}  # set-up key -> latest set-up cost (cost units)
+        self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
+        # the least of the last _SETUP_READINGS
+        self._setup_readings = {}  # set-up key -> the last readings on the clock
         # set-up key -> the cheapest converged solve's cost without its set-up (cost units)
         self._solve_floor = {}
         self._floor_of_skip = (None, 0.0)  # (arm, lower bound) of the latest attempt refused
@@ -201,6 +207,10 @@ class ArmSet:
         self._per_work = [float(v) for v in state["per_work"]]
         self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
         self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
+        # (the readings behind a set-up's cost on the clock are not kept: its cost stands
+        # for them)
+        self._setup_readings = {} if self.cost == "work" else {
+            key: [v] for key, v in self._setup.items()}
         # (a file written before the cheapest solves were kept: none seen)
         self._solve_floor = {self.configs[int(k)].setup_key: float(v)
                              for k, v in state.get("solve_floor", ())}
@@ -317,9 +327,15 @@ class ArmSet:
                 self._built_its[k] = res.iterations if res.converged else 0
                 self._stale[k] = False
                 key = self.configs[k].setup_key
-                setup = info.get("setup_work", 0.0) if self.cost == "work" else info[
-                    "setup_seconds"]
-                self._setup[key] = setup
+                if self.cost == "work":  # counted, not timed: the latest
+                    setup = info.get("setup_work", 0.0)
+                    self._setup[key] = setup
+                else:
+                    setup = info["setup_seconds"]
+                    recent = self._setup_readings.setdefault(key, [])
+                    recent.append(setup)
+                    del recent[:-_SETUP_READINGS]
+                    self._setup[key] = min(recent)
             elif info.get("reused"):
                 self._uses[k] += 1
                 if not res.converged:
@@ -457,7 +473,8 @@ class ArmSet:
 
     def setup_estimate(self, k, op) -> float:
         """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest
-        measured one of its kind, or before any, :meth:`setup_prior`."""
+        measured one of its kind (on the clock, the least of its last three readings: the
+        clock only adds to a set-up's cost), or before any, :meth:`setup_prior`."""
         if not self.will_setup(k, op):
             return 0.0
         known = self._setup.get(self.configs[k].setup_key)

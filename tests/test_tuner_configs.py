@@ -838,3 +838,36 @@ def test_configuration_labels_keep_distinct_omegas_distinct():
     assert Tuner(FixedArm(arms)).arm_labels == [
         "ssor_pcg ω=0.001", "ssor_pcg ω=0.0001", "ssor_pcg ω=1.40", "ssor_pcg ω=1.405",
         "sor ω=1.95"]
+
+
+@pytest.mark.parametrize("cost", ["time", "timed_work", "work"])
+def test_one_slow_set_up_reading_does_not_lock_a_rival_out(cost):
+    # the guard refuses a rival whose set-up alone cannot beat the leader; on the clock a
+    # set-up's cost is the least of its last readings (the clock only adds: a descheduled
+    # set-up read 100x), so one slow reading does not refuse the rival from then on;
+    # counted work has no such noise and keeps the latest
+    A0 = solvers.gallery.laplacian_2d(20)
+    b = np.ones(A0.shape[0])
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "ic0"}]
+    t = Tuner(FixedArm(arms, arm=1), cost=cost)
+    readings = []
+    for i in range(3):  # three IC(0) set-ups, one per new matrix
+        r = t.solve((A0 * (1.0 + 0.1 * i)).tocsr(), b)
+        assert r.info.get("setup")
+        readings.append(r.info["setup_seconds"])
+    arms_ = t._arms
+    key = arms_.configs[1].setup_key
+    if cost != "work":
+        assert arms_._setup[key] == min(readings)
+    field = "setup_work" if cost == "work" else "setup_seconds"
+    slow = r.replace(info={**r.info, field: 100.0 * r.info[field]},
+                     seconds=r.seconds + 99.0 * r.info["setup_seconds"])
+    arms_.observe(1, slow)
+    if cost == "work":
+        assert arms_._setup[key] == pytest.approx(100.0 * r.info["setup_work"])
+    else:
+        assert arms_._setup[key] == min(readings[1:])
+        # three more slow readings: then they are what the set-up costs
+        for _ in range(3):
+            arms_.observe(1, slow)
+        assert arms_._setup[key] == pytest.approx(100.0 * r.info["setup_seconds"])
