@@ -718,14 +718,21 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
-    neg = -two.dev[:, full]
-    cand = np.ones(int(full.sum()), dtype=bool)
+    # an arm none of whose entries was sampled (every observation certain: a deterministic
+    # policy's plays, no audit yet) has a total the model alone fills in on the rounds it
+    # was not played: no spread of residuals there to bound it by, so its upper end is the
+    # certain one, its observed costs plus the failure cost on every other round
+    informed = np.bincount(two._k, minlength=K) > 0
+    sure = _sure_bound(data, t, k, v, cps)  # (checkpoints, K)
+    neg = -two.dev[:, full & informed]
+    cand = np.ones(int(np.sum(full & informed)), dtype=bool)
     c = 0.0
     top = np.inf
     for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
         c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
-        top = float(np.min(two.S[-1][full] + c * two.sd[full])) if full.any() else np.inf
-        cand = low_end[full] <= top if full.any() else cand
+        upper = np.where(informed, two.S[-1] + c * two.sd, sure[-1])
+        top = float(np.min(upper[full])) if full.any() else np.inf
+        cand = low_end[full & informed] <= top
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
@@ -734,9 +741,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
             low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
         else:
             low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
-    cf = np.flatnonzero(full)[cand]
+    cf = np.flatnonzero(full & (low_end <= top))
     for j in cf:
-        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j))
+        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j) if informed[j]
+                            else sure[:, j])
     # costs are >= 0, so is every column total: a model far off (costs that drop to 0) can
     # push a doubly robust total below it, never the comparator (the regret is at most paid)
     low_c = np.maximum(low_c, 0.0)
@@ -817,6 +825,28 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                         io_curve, io_low, io_high)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _sure_bound(data: RunData, t, k, v, cps):
+    """Per checkpoint and arm, a certain upper bound of the column total: the observed
+    costs plus :attr:`RunData.fail_cost` (what a failed run costs, the most any entry can
+    cost) for every entry not observed.
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
+    >>> _sure_bound(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
+    ...             np.array([1, 2])).tolist()
+    [[5.0, 100.0], [9.0, 200.0]]
+    """
+    K = data.n_arms
+    blk = np.searchsorted(cps, t, side="right")  # the first checkpoint that counts the entry
+    n = cps.size + 1
+    seen = np.cumsum(np.bincount(blk * K + k, v, n * K).reshape(n, K), axis=0)[:cps.size]
+    count = np.cumsum(np.bincount(blk * K + k, minlength=n * K).reshape(n, K), axis=0)
+    return seen + (cps[:, None] - count[:cps.size]) * data.fail_cost
 
 
 def _all_observed(data: RunData):

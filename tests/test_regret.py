@@ -904,3 +904,32 @@ def test_the_report_says_run_or_runs():
         report = RegretReport(est, io, 5.0, "iterations", 1,
                               {"audit_runs": runs, "fraction": 0.01})
         assert text in str(report)
+
+
+def test_unaudited_arm_of_a_deterministic_policy_cannot_close_the_interval():
+    """A deterministic learner that played arm 0 on the first half of the run and arm 1 on
+    the second, where each is cheap (10), with no audit of either on the half it was not
+    played, where both cost 900 like arms 2 and 3 (seen by three audits): the exact regret
+    is 2,000 − 91,000.  The cost model, fitted to the plays, extrapolates 10 to the unplayed
+    halves; the upper end of the best total must not rest on that extrapolation (before, it
+    did: the interval's lower end was about 0), only on the certain bound — observed costs
+    plus the failure cost on every round not observed."""
+    T, K, fail = 200, 4, 1000.0
+    half = np.arange(T) >= T // 2
+    C = np.full((T, K), 900.0)
+    C[~half, 0] = C[half, 1] = 10.0
+    arm = half.astype(np.int64)
+    aud = {"round": np.array([30, 80, 150]), "arm": np.array([2, 3, 2]),
+           "row": np.zeros(3, bool), "value": np.array([900.0, 900.0, 900.0]),
+           "iterations": np.array([900, 900, 900]), "converged": np.ones(3, bool),
+           "budget": np.full(3, 10_000), "p": np.zeros(3), "cap": np.full(3, 10_000)}
+    paid = C[np.arange(T), arm]
+    d = data(T, K, paid=paid, x=np.arange(T) / T, arm=arm, played=paid.copy(),
+             epoch_start=np.array([0]), q=np.full((1, K), 0.01), r=np.zeros(1), audits=aud,
+             fail_cost=fail)
+    e = estimate_regret(d).best_fixed
+    want = paid.sum() - C.sum(axis=0).min()
+    assert want == -89_000
+    assert e.unbiased and e.low <= want <= e.high
+    # the certain bound of arms 0 and 1: 100 × 10 observed + 100 × the failure cost
+    assert e.low == pytest.approx(paid.sum() - (100 * 10.0 + 100 * fail))
