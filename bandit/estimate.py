@@ -817,7 +817,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
     bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                         float(bf_high[-1]), level,
-                        _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,
+                        _method_bf(data, unbiased_bf, have_model, n_boot,
+                                   int(np.sum(~informed[cf]))), unbiased_bf, cps,
                         bf_curve, bf_low, bf_high, k_hat)
     io = RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
                         float(io_high[-1]), level,
@@ -921,7 +922,7 @@ def _row_observable(data: RunData) -> bool:
     return bool(np.all(e >= 0) and np.all(data.r[e] > 0))
 
 
-def _method_bf(data, unbiased, have_model, n_boot):
+def _method_bf(data, unbiased, have_model, n_boot, certain=0):
     if not have_model:
         return "nothing observed yet"
     n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
@@ -938,7 +939,10 @@ def _method_bf(data, unbiased, have_model, n_boot):
     return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
             "bound, upper end simultaneous over the arms that could be the minimum; point "
-            "estimate weighted by each arm's chance of being the minimum")
+            "estimate weighted by each arm's chance of being the minimum" + (
+                f"; {certain} of those arms no audit sampled yet: their upper bound is "
+                "certain, observed costs plus the failure cost on every other round"
+                if certain else ""))
 
 
 def _method_io(n_rows, unbiased, have_model, n_boot):

@@ -933,3 +933,4 @@ def test_unaudited_arm_of_a_deterministic_policy_cannot_close_the_interval():
     assert e.unbiased and e.low <= want <= e.high
     # the certain bound of arms 0 and 1: 100 × 10 observed + 100 × the failure cost
     assert e.low == pytest.approx(paid.sum() - (100 * 10.0 + 100 * fail))
+    assert "2 of those arms no audit sampled yet" in e.method
