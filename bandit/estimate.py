@@ -495,9 +495,11 @@ class _Track:
     """Doubly robust column totals of one kind of entries (exact costs, or costs capped for
     lower bounds), with their bootstrap.
 
-    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + τ·(Σ (C − m)/π)/(Σ 1/π)`` over the observed entries of arm ``k``
-    before ``τ``: the correction is self-normalised (Hajek), so one entry with a tiny ``π``
-    moves a total by at most ``τ`` times its own residual.  In a bootstrap draw every entry's
+    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + Σ_sure (C − m) + U·(Σ (C − m)/π)/(Σ 1/π)``: entries observed
+    for sure (``π = 1``) replace the model on their rounds, and the other ``U`` rounds before
+    ``τ`` get the mean residual of the sampled entries (``π < 1``) of arm ``k`` before ``τ``:
+    the correction is self-normalised (Hajek), so one entry with a tiny ``π`` moves a total by
+    at most ``U`` times its own residual.  In a bootstrap draw every entry's
     weight ``1/π`` is multiplied by ``1 + ξ·√(1 − π)`` (an entry observed for sure does not
     vary), one multiplier ``ξ`` per round and draw.  The draws cannot show a spread of
     residuals an arm was never seen to have (one audit: no spread at all), so each arm's
@@ -510,19 +512,25 @@ class _Track:
 
         T, K = data.T, data.n_arms
         self.cps, self.T = cps, T
-        self.base = np.cumsum(m, axis=0)[cps - 1]
         d = v - m[t, k]
-        self.num = _prefix(d / pi, t, k, T, K, cps)
-        self.den = _prefix(1.0 / pi, t, k, T, K, cps)
-        self.S = self.base + _hajek(self.num, self.den, cps[:, None])  # (checkpoints, K)
         spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
+        # an entry observed for sure (π = 1: a deterministic policy's play) is known, not a
+        # sample: it takes the model's place on its own round; the self-normalised mean
+        # correction stands for the other rounds only, from the sampled entries (π < 1)
+        sure = spread == 0
+        self.base = np.cumsum(m, axis=0)[cps - 1] + _prefix(np.where(sure, d, 0.0), t, k, T, K,
+                                                            cps)
+        self.U = cps[:, None] - _prefix(sure.astype(float), t, k, T, K, cps)
+        self.num = _prefix(np.where(sure, 0.0, d / pi), t, k, T, K, cps)
+        self.den = _prefix(np.where(sure, 0.0, 1.0 / pi), t, k, T, K, cps)
+        self.S = self.base + _hajek(self.num, self.den, self.U)  # (checkpoints, K)
         nz = spread > 0
         self._t, self._k, self._w, self._dw = t[nz], k[nz], spread[nz], (d * spread)[nz]
         self.X = X
         An = sparse.csr_matrix((self._dw, (self._k, self._t)), shape=(K, T))
         Ad = sparse.csr_matrix((self._w, (self._k, self._t)), shape=(K, T))
         S_end = self.base[-1][None] + _hajek(self.num[-1][None] + (An @ X).T,
-                                             self.den[-1][None] + (Ad @ X).T, T)
+                                             self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
         floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
         boot_sd = S_end.std(axis=0)
@@ -557,7 +565,7 @@ class _Track:
         Md = sparse.csr_matrix((self._w[sel], (blk, self._t[sel])), shape=shape)
         pn = self.num[:, j][:, None] + np.cumsum(Mn @ self.X, axis=0)[:cps.size]
         pd = self.den[:, j][:, None] + np.cumsum(Md @ self.X, axis=0)[:cps.size]
-        draws = self.base[:, j][:, None] + _hajek(pn, pd, cps[:, None])
+        draws = self.base[:, j][:, None] + _hajek(pn, pd, self.U[:, j][:, None])
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
@@ -879,8 +887,9 @@ def _exact_report(data, C, cps, paid_cum, level, unit, t0):
 
 def column_totals(data: RunData, folds=4) -> np.ndarray:
     """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
-    the bootstrap: the cross-fitted model's total plus ``T`` times the self-normalised mean
-    residual of the observed entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
+    the bootstrap: the cross-fitted model's total, the residuals of the entries observed for
+    sure (``π = 1``) on their rounds, and on the other rounds the self-normalised mean
+    residual of the sampled entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
     whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
 
     Examples
@@ -902,7 +911,12 @@ def column_totals(data: RunData, folds=4) -> np.ndarray:
     if not np.isfinite(m).all():
         m = np.zeros((T, K))
     d = v - m[t, k]
-    return m.sum(axis=0) + _hajek(np.bincount(k, d / pi, K), np.bincount(k, 1.0 / pi, K), T)
+    sure = pi >= 1.0  # observed for sure: known; the mean correction is for the other rounds
+    known = np.bincount(k[sure], d[sure], K)
+    u = T - np.bincount(k[sure], minlength=K)
+    s = ~sure
+    return m.sum(axis=0) + known + _hajek(np.bincount(k[s], d[s] / pi[s], K),
+                                          np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
 def _observable(data: RunData) -> bool:

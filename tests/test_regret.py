@@ -934,3 +934,30 @@ def test_unaudited_arm_of_a_deterministic_policy_cannot_close_the_interval():
     # the certain bound of arms 0 and 1: 100 × 10 observed + 100 × the failure cost
     assert e.low == pytest.approx(paid.sum() - (100 * 10.0 + 100 * fail))
     assert "2 of those arms no audit sampled yet" in e.method
+
+
+def test_entries_observed_for_sure_replace_the_model_on_their_rounds_only(monkeypatch):
+    """A deterministic learner's plays (π = 1) are known costs, not a sample of the run: with
+    a cost model exact wherever an arm was not observed (and 20 too high on the rounds arm 0
+    was played), every doubly robust total is the exact column total.  Before, the plays'
+    mean residual was multiplied by T, as if the plays stood for every round: arm 0's total
+    came out 50 × 20 too low, and the regret's estimate 1,000 too high."""
+    import bandit.estimate as est
+
+    T, K = 100, 3
+    C, x = smooth_costs(T, K=K, seed=3)
+    C = C.astype(float)
+    arm = np.where(np.arange(T) < 50, 0, 2)
+    m = C.copy()
+    m[:50, 0] += 20.0  # the model is off where the plays correct it
+    monkeypatch.setattr(est, "_model", lambda data, t, k, v, folds: m.copy())
+    paid = C[np.arange(T), arm]
+    aud = {"round": np.array([10, 70]), "arm": np.array([1, 1]), "row": np.zeros(2, bool),
+           "value": C[[10, 70], 1], "iterations": C[[10, 70], 1].astype(np.int64),
+           "converged": np.ones(2, bool), "budget": np.full(2, 10_000), "p": np.zeros(2),
+           "cap": np.full(2, 10_000)}
+    d = data(T, K, paid=paid, x=x, arm=arm, played=paid.copy(), epoch_start=np.array([0]),
+             q=np.full((1, K), 0.02), r=np.zeros(1), audits=aud)
+    np.testing.assert_allclose(est.column_totals(d), C.sum(axis=0))
+    e = est.estimate_regret(d).best_fixed
+    assert e.estimate == pytest.approx(paid.sum() - C.sum(axis=0).min(), abs=1e-6)
