@@ -726,11 +726,12 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
-    # an arm none of whose entries was sampled (every observation certain: a deterministic
-    # policy's plays, no audit yet) has a total the model alone fills in on the rounds it
-    # was not played: no spread of residuals there to bound it by, so its upper end is the
-    # certain one, its observed costs plus the failure cost on every other round
-    informed = np.bincount(two._k, minlength=K) > 0
+    # an arm with fewer than two sampled entries (the others certain: a deterministic
+    # policy's plays) has no spread of residuals on the rounds it was not played to bound its
+    # total by — none at all, or one residual, which stands for every such round and whose
+    # spread does not exist (Student's factor at n − 1 = 0) — so its upper end is the certain
+    # one, its observed costs plus the failure cost on every other round
+    informed = np.bincount(two._k, minlength=K) >= 2
     sure = _sure_bound(data, t, k, v, cps)  # (checkpoints, K)
     neg = -two.dev[:, full & informed]
     cand = np.ones(int(np.sum(full & informed)), dtype=bool)
@@ -954,7 +955,7 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
             "bound, upper end simultaneous over the arms that could be the minimum; point "
             "estimate weighted by each arm's chance of being the minimum" + (
-                f"; {certain} of those arms no audit sampled yet: their upper bound is "
+                f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
                 if certain else ""))
 

@@ -933,7 +933,7 @@ def test_unaudited_arm_of_a_deterministic_policy_cannot_close_the_interval():
     assert e.unbiased and e.low <= want <= e.high
     # the certain bound of arms 0 and 1: 100 × 10 observed + 100 × the failure cost
     assert e.low == pytest.approx(paid.sum() - (100 * 10.0 + 100 * fail))
-    assert "2 of those arms no audit sampled yet" in e.method
+    assert "3 of those arms sampled fewer than twice" in e.method  # arm 3: one audit
 
 
 def test_entries_observed_for_sure_replace_the_model_on_their_rounds_only(monkeypatch):
@@ -961,3 +961,33 @@ def test_entries_observed_for_sure_replace_the_model_on_their_rounds_only(monkey
     np.testing.assert_allclose(est.column_totals(d), C.sum(axis=0))
     e = est.estimate_regret(d).best_fixed
     assert e.estimate == pytest.approx(paid.sum() - C.sum(axis=0).min(), abs=1e-6)
+
+
+def test_one_sampled_residual_cannot_close_the_interval(monkeypatch):
+    """Arm 1 sampled once, on a round where the cost model was 50 above its cost (0): that
+    single residual, standing for all 100 rounds, puts its doubly robust total at −4,700,
+    and with no spread of residuals to go by its bound was that of the pooled relative
+    spread, which is 0 when most audited costs are 0 (each −100 % of its prediction).  The
+    interval was [200, 200] around an exact regret of 0; the upper end of a total resting on
+    fewer than two sampled entries is the certain one instead."""
+    import bandit.estimate as est
+
+    T, K = 100, 3
+    C = np.zeros((T, K))
+    C[:20] = [10.0, 12.0, 14.0]  # a transient, then a steady state solved by the warm start
+    m = C + 0.1 * (C == 0)
+    m[40, 1] = 50.0
+    monkeypatch.setattr(est, "_model", lambda data, t, k, v, folds: m.copy())
+    arm = np.zeros(T, np.int64)
+    paid = C[:, 0].copy()
+    r, a = np.array([40, 5, 50, 60, 70]), np.array([1, 2, 2, 2, 2])
+    aud = {"round": r, "arm": a, "row": np.zeros(5, bool), "value": C[r, a],
+           "iterations": C[r, a].astype(np.int64), "converged": np.ones(5, bool),
+           "budget": np.full(5, 10_000), "p": np.zeros(5), "cap": np.full(5, 10_000)}
+    d = data(T, K, paid=paid, x=np.arange(T, dtype=float), arm=arm, played=paid.copy(),
+             epoch_start=np.array([0]), q=np.full((1, K), 0.05), r=np.zeros(1), audits=aud)
+    e = est.estimate_regret(d).best_fixed
+    want = paid.sum() - C.sum(axis=0).min()
+    assert want == 0.0 and e.unbiased
+    assert e.low <= want <= e.high
+    assert e.high > e.low  # not the zero-width interval
