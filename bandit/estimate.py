@@ -497,9 +497,11 @@ class _Track:
     """Doubly robust column totals of one kind of entries (exact costs, or costs capped for
     lower bounds), with their bootstrap.
 
-    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + τ·(Σ (C − m)/π)/(Σ 1/π)`` over the observed entries of arm ``k``
-    before ``τ``: the correction is self-normalised (Hajek), so one entry with a tiny ``π``
-    moves a total by at most ``τ`` times its own residual.  In a bootstrap draw every entry's
+    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + Σ_sure (C − m) + U·(Σ (C − m)/π)/(Σ 1/π)``: entries observed
+    for sure (``π = 1``) replace the model on their rounds, and the other ``U`` rounds before
+    ``τ`` get the mean residual of the sampled entries (``π < 1``) of arm ``k`` before ``τ``:
+    the correction is self-normalised (Hajek), so one entry with a tiny ``π`` moves a total by
+    at most ``U`` times its own residual.  In a bootstrap draw every entry's
     weight ``1/π`` is multiplied by ``1 + ξ·√(1 − π)`` (an entry observed for sure does not
     vary), one multiplier ``ξ`` per round and draw.  The draws cannot show a spread of
     residuals an arm was never seen to have (one audit: no spread at all), so each arm's
@@ -512,19 +514,25 @@ class _Track:
 
         T, K = data.T, data.n_arms
         self.cps, self.T = cps, T
-        self.base = np.cumsum(m, axis=0)[cps - 1]
         d = v - m[t, k]
-        self.num = _prefix(d / pi, t, k, T, K, cps)
-        self.den = _prefix(1.0 / pi, t, k, T, K, cps)
-        self.S = self.base + _hajek(self.num, self.den, cps[:, None])  # (checkpoints, K)
         spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
+        # an entry observed for sure (π = 1: a deterministic policy's play) is known, not a
+        # sample: it takes the model's place on its own round; the self-normalised mean
+        # correction stands for the other rounds only, from the sampled entries (π < 1)
+        sure = spread == 0
+        self.base = np.cumsum(m, axis=0)[cps - 1] + _prefix(np.where(sure, d, 0.0), t, k, T, K,
+                                                            cps)
+        self.U = cps[:, None] - _prefix(sure.astype(float), t, k, T, K, cps)
+        self.num = _prefix(np.where(sure, 0.0, d / pi), t, k, T, K, cps)
+        self.den = _prefix(np.where(sure, 0.0, 1.0 / pi), t, k, T, K, cps)
+        self.S = self.base + _hajek(self.num, self.den, self.U)  # (checkpoints, K)
         nz = spread > 0
         self._t, self._k, self._w, self._dw = t[nz], k[nz], spread[nz], (d * spread)[nz]
         self.X = X
         An = sparse.csr_matrix((self._dw, (self._k, self._t)), shape=(K, T))
         Ad = sparse.csr_matrix((self._w, (self._k, self._t)), shape=(K, T))
         S_end = self.base[-1][None] + _hajek(self.num[-1][None] + (An @ X).T,
-                                             self.den[-1][None] + (Ad @ X).T, T)
+                                             self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
         floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
         boot_sd = S_end.std(axis=0)
@@ -559,7 +567,7 @@ class _Track:
         Md = sparse.csr_matrix((self._w[sel], (blk, self._t[sel])), shape=shape)
         pn = self.num[:, j][:, None] + np.cumsum(Mn @ self.X, axis=0)[:cps.size]
         pd = self.den[:, j][:, None] + np.cumsum(Md @ self.X, axis=0)[:cps.size]
-        draws = self.base[:, j][:, None] + _hajek(pn, pd, cps[:, None])
+        draws = self.base[:, j][:, None] + _hajek(pn, pd, self.U[:, j][:, None])
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
@@ -720,14 +728,22 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
-    neg = -two.dev[:, full]
-    cand = np.ones(int(full.sum()), dtype=bool)
+    # an arm with fewer than two sampled entries (the others certain: a deterministic
+    # policy's plays) has no spread of residuals on the rounds it was not played to bound its
+    # total by — none at all, or one residual, which stands for every such round and whose
+    # spread does not exist (Student's factor at n − 1 = 0) — so its upper end is the certain
+    # one, its observed costs plus the failure cost on every other round
+    informed = np.bincount(two._k, minlength=K) >= 2
+    sure = _sure_bound(data, t, k, v, cps)  # (checkpoints, K)
+    neg = -two.dev[:, full & informed]
+    cand = np.ones(int(np.sum(full & informed)), dtype=bool)
     c = 0.0
     top = np.inf
     for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
         c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
-        top = float(np.min(two.S[-1][full] + c * two.sd[full])) if full.any() else np.inf
-        cand = low_end[full] <= top if full.any() else cand
+        upper = np.where(informed, two.S[-1] + c * two.sd, sure[-1])
+        top = float(np.min(upper[full])) if full.any() else np.inf
+        cand = low_end[full & informed] <= top
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
@@ -736,9 +752,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
             low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
         else:
             low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
-    cf = np.flatnonzero(full)[cand]
+    cf = np.flatnonzero(full & (low_end <= top))
     for j in cf:
-        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j))
+        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j) if informed[j]
+                            else sure[:, j])
     # costs are >= 0, so is every column total: a model far off (costs that drop to 0) can
     # push a doubly robust total below it, never the comparator (the regret is at most paid)
     low_c = np.maximum(low_c, 0.0)
@@ -811,7 +828,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
     bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                         float(bf_high[-1]), level,
-                        _method_bf(data, unbiased_bf, have_model, n_boot), unbiased_bf, cps,
+                        _method_bf(data, unbiased_bf, have_model, n_boot,
+                                   int(np.sum(~informed[cf]))), unbiased_bf, cps,
                         bf_curve, bf_low, bf_high, k_hat)
     io = RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
                         float(io_high[-1]), level,
@@ -819,6 +837,28 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                         io_curve, io_low, io_high)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _sure_bound(data: RunData, t, k, v, cps):
+    """Per checkpoint and arm, a certain upper bound of the column total: the observed
+    costs plus :attr:`RunData.fail_cost` (what a failed run costs, the most any entry can
+    cost) for every entry not observed.
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
+    >>> _sure_bound(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
+    ...             np.array([1, 2])).tolist()
+    [[5.0, 100.0], [9.0, 200.0]]
+    """
+    K = data.n_arms
+    blk = np.searchsorted(cps, t, side="right")  # the first checkpoint that counts the entry
+    n = cps.size + 1
+    seen = np.cumsum(np.bincount(blk * K + k, v, n * K).reshape(n, K), axis=0)[:cps.size]
+    count = np.cumsum(np.bincount(blk * K + k, minlength=n * K).reshape(n, K), axis=0)
+    return seen + (cps[:, None] - count[:cps.size]) * data.fail_cost
 
 
 def _all_observed(data: RunData):
@@ -850,8 +890,9 @@ def _exact_report(data, C, cps, paid_cum, level, unit, t0):
 
 def column_totals(data: RunData, folds=4) -> np.ndarray:
     """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
-    the bootstrap: the cross-fitted model's total plus ``T`` times the self-normalised mean
-    residual of the observed entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
+    the bootstrap: the cross-fitted model's total, the residuals of the entries observed for
+    sure (``π = 1``) on their rounds, and on the other rounds the self-normalised mean
+    residual of the sampled entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
     whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
 
     Examples
@@ -873,7 +914,12 @@ def column_totals(data: RunData, folds=4) -> np.ndarray:
     if not np.isfinite(m).all():
         m = np.zeros((T, K))
     d = v - m[t, k]
-    return m.sum(axis=0) + _hajek(np.bincount(k, d / pi, K), np.bincount(k, 1.0 / pi, K), T)
+    sure = pi >= 1.0  # observed for sure: known; the mean correction is for the other rounds
+    known = np.bincount(k[sure], d[sure], K)
+    u = T - np.bincount(k[sure], minlength=K)
+    s = ~sure
+    return m.sum(axis=0) + known + _hajek(np.bincount(k[s], d[s] / pi[s], K),
+                                          np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
 def _observable(data: RunData) -> bool:
@@ -893,7 +939,7 @@ def _row_observable(data: RunData) -> bool:
     return bool(np.all(e >= 0) and np.all(data.r[e] > 0))
 
 
-def _method_bf(data, unbiased, have_model, n_boot):
+def _method_bf(data, unbiased, have_model, n_boot, certain=0):
     if not have_model:
         return "nothing observed yet"
     n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
@@ -910,7 +956,10 @@ def _method_bf(data, unbiased, have_model, n_boot):
     return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
             "bound, upper end simultaneous over the arms that could be the minimum; point "
-            "estimate weighted by each arm's chance of being the minimum")
+            "estimate weighted by each arm's chance of being the minimum" + (
+                f"; {certain} of those arms sampled fewer than twice: their upper bound is "
+                "certain, observed costs plus the failure cost on every other round"
+                if certain else ""))
 
 
 def _method_io(n_rows, unbiased, have_model, n_boot):

@@ -940,3 +940,90 @@ def test_the_report_says_run_or_runs():
         report = RegretReport(est, io, 5.0, "iterations", 1,
                               {"audit_runs": runs, "fraction": 0.01})
         assert text in str(report)
+
+
+def test_unaudited_arm_of_a_deterministic_policy_cannot_close_the_interval():
+    """A deterministic learner that played arm 0 on the first half of the run and arm 1 on
+    the second, where each is cheap (10), with no audit of either on the half it was not
+    played, where both cost 900 like arms 2 and 3 (seen by three audits): the exact regret
+    is 2,000 − 91,000.  The cost model, fitted to the plays, extrapolates 10 to the unplayed
+    halves; the upper end of the best total must not rest on that extrapolation (before, it
+    did: the interval's lower end was about 0), only on the certain bound — observed costs
+    plus the failure cost on every round not observed."""
+    T, K, fail = 200, 4, 1000.0
+    half = np.arange(T) >= T // 2
+    C = np.full((T, K), 900.0)
+    C[~half, 0] = C[half, 1] = 10.0
+    arm = half.astype(np.int64)
+    aud = {"round": np.array([30, 80, 150]), "arm": np.array([2, 3, 2]),
+           "row": np.zeros(3, bool), "value": np.array([900.0, 900.0, 900.0]),
+           "iterations": np.array([900, 900, 900]), "converged": np.ones(3, bool),
+           "budget": np.full(3, 10_000), "p": np.zeros(3), "cap": np.full(3, 10_000)}
+    paid = C[np.arange(T), arm]
+    d = data(T, K, paid=paid, x=np.arange(T) / T, arm=arm, played=paid.copy(),
+             epoch_start=np.array([0]), q=np.full((1, K), 0.01), r=np.zeros(1), audits=aud,
+             fail_cost=fail)
+    e = estimate_regret(d).best_fixed
+    want = paid.sum() - C.sum(axis=0).min()
+    assert want == -89_000
+    assert e.unbiased and e.low <= want <= e.high
+    # the certain bound of arms 0 and 1: 100 × 10 observed + 100 × the failure cost
+    assert e.low == pytest.approx(paid.sum() - (100 * 10.0 + 100 * fail))
+    assert "3 of those arms sampled fewer than twice" in e.method  # arm 3: one audit
+
+
+def test_entries_observed_for_sure_replace_the_model_on_their_rounds_only(monkeypatch):
+    """A deterministic learner's plays (π = 1) are known costs, not a sample of the run: with
+    a cost model exact wherever an arm was not observed (and 20 too high on the rounds arm 0
+    was played), every doubly robust total is the exact column total.  Before, the plays'
+    mean residual was multiplied by T, as if the plays stood for every round: arm 0's total
+    came out 50 × 20 too low, and the regret's estimate 1,000 too high."""
+    import bandit.estimate as est
+
+    T, K = 100, 3
+    C, x = smooth_costs(T, K=K, seed=3)
+    C = C.astype(float)
+    arm = np.where(np.arange(T) < 50, 0, 2)
+    m = C.copy()
+    m[:50, 0] += 20.0  # the model is off where the plays correct it
+    monkeypatch.setattr(est, "_model", lambda data, t, k, v, folds: m.copy())
+    paid = C[np.arange(T), arm]
+    aud = {"round": np.array([10, 70]), "arm": np.array([1, 1]), "row": np.zeros(2, bool),
+           "value": C[[10, 70], 1], "iterations": C[[10, 70], 1].astype(np.int64),
+           "converged": np.ones(2, bool), "budget": np.full(2, 10_000), "p": np.zeros(2),
+           "cap": np.full(2, 10_000)}
+    d = data(T, K, paid=paid, x=x, arm=arm, played=paid.copy(), epoch_start=np.array([0]),
+             q=np.full((1, K), 0.02), r=np.zeros(1), audits=aud)
+    np.testing.assert_allclose(est.column_totals(d), C.sum(axis=0))
+    e = est.estimate_regret(d).best_fixed
+    assert e.estimate == pytest.approx(paid.sum() - C.sum(axis=0).min(), abs=1e-6)
+
+
+def test_one_sampled_residual_cannot_close_the_interval(monkeypatch):
+    """Arm 1 sampled once, on a round where the cost model was 50 above its cost (0): that
+    single residual, standing for all 100 rounds, puts its doubly robust total at −4,700,
+    and with no spread of residuals to go by its bound was that of the pooled relative
+    spread, which is 0 when most audited costs are 0 (each −100 % of its prediction).  The
+    interval was [200, 200] around an exact regret of 0; the upper end of a total resting on
+    fewer than two sampled entries is the certain one instead."""
+    import bandit.estimate as est
+
+    T, K = 100, 3
+    C = np.zeros((T, K))
+    C[:20] = [10.0, 12.0, 14.0]  # a transient, then a steady state solved by the warm start
+    m = C + 0.1 * (C == 0)
+    m[40, 1] = 50.0
+    monkeypatch.setattr(est, "_model", lambda data, t, k, v, folds: m.copy())
+    arm = np.zeros(T, np.int64)
+    paid = C[:, 0].copy()
+    r, a = np.array([40, 5, 50, 60, 70]), np.array([1, 2, 2, 2, 2])
+    aud = {"round": r, "arm": a, "row": np.zeros(5, bool), "value": C[r, a],
+           "iterations": C[r, a].astype(np.int64), "converged": np.ones(5, bool),
+           "budget": np.full(5, 10_000), "p": np.zeros(5), "cap": np.full(5, 10_000)}
+    d = data(T, K, paid=paid, x=np.arange(T, dtype=float), arm=arm, played=paid.copy(),
+             epoch_start=np.array([0]), q=np.full((1, K), 0.05), r=np.zeros(1), audits=aud)
+    e = est.estimate_regret(d).best_fixed
+    want = paid.sum() - C.sum(axis=0).min()
+    assert want == 0.0 and e.unbiased
+    assert e.low <= want <= e.high
+    assert e.high > e.low  # not the zero-width interval
