@@ -1,0 +1,86 @@
+"""The library installed and run on a machine that is not ours.
+
+Each test simulates one condition of another machine (a read-only installation, an
+unwritable home, a non-UTF-8 locale, ...) in a subprocess, so the test process itself is
+unaffected.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(code, *, env=None, cwd=None, timeout=300):
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full = {k: v for k, v in full.items() if v is not None}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=full, cwd=cwd, timeout=timeout)
+
+
+# Numba caches a kernel in $NUMBA_CACHE_DIR, the source's __pycache__ or ~/.cache/numba, each
+# only if it can write there.  This patch makes every folder outside WRITABLE unwritable, as
+# for a read-only installation run with a read-only (or missing) home; root ignores chmod, so
+# the test cannot rely on file modes.
+_READ_ONLY = """
+import os, tempfile
+import numba.core.caching as caching
+
+WRITABLE = os.environ.get("WRITABLE") or None
+_orig = caching._CacheLocator.ensure_cache_path
+
+def ensure_cache_path(self):
+    path = os.path.realpath(self.get_cache_path())
+    if WRITABLE is None or not path.startswith(os.path.realpath(WRITABLE) + os.sep):
+        raise PermissionError(13, "Permission denied", path)
+    return _orig(self)
+
+caching._CacheLocator.ensure_cache_path = ensure_cache_path
+"""
+
+
+def test_read_only_install_caches_kernels_in_the_temporary_directory(tmp_path):
+    # `import solvers` had failed with "cannot cache function '_row': no locator available":
+    # Numba refuses to define a cache=True function it has nowhere to cache
+    code = _READ_ONLY + """
+import numpy as np
+import numba
+import solvers, bandit, experiments
+from solvers import _kernels
+r = solvers.sor(solvers.prepare(solvers.gallery.laplacian_2d(3)), np.ones(9), 1.0, maxiter=1)
+print(numba.config.CACHE_DIR)
+print(os.environ["NUMBA_CACHE_DIR"])
+print(_kernels.residual_norm._cache._cache_path)
+"""
+    out = _run(code, env={"WRITABLE": str(tmp_path), "TMPDIR": str(tmp_path),
+                          "NUMBA_CACHE_DIR": None})
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / f"relaxtune-numba-{os.getuid()}"
+    cache_dir, env_dir, kernel_dir = out.stdout.split()
+    assert cache_dir == env_dir == str(folder)
+    assert Path(kernel_dir).parent == folder
+    assert list(folder.rglob("*.nbi")), "the kernels used by the solve were not cached"
+    assert folder.stat().st_mode & 0o077 == 0  # private to the user
+
+
+def test_nothing_writable_is_a_clear_import_error(tmp_path):
+    out = _run(_READ_ONLY + "import solvers\n",
+               env={"WRITABLE": None, "TMPDIR": str(tmp_path), "NUMBA_CACHE_DIR": None})
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: Numba cannot cache relaxtune's compiled kernels")
+    assert "NUMBA_CACHE_DIR" in last
+
+
+def test_a_writable_installation_keeps_numbas_own_choice(tmp_path):
+    # nothing to do when Numba can cache: the user's settings stay as they are
+    out = _run("import numba, os, solvers, bandit\n"
+               "print(repr(numba.config.CACHE_DIR), os.environ.get('NUMBA_CACHE_DIR'))\n",
+               env={"NUMBA_CACHE_DIR": None, "TMPDIR": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["''", "None"]
+    assert not list(tmp_path.iterdir())
