@@ -84,3 +84,26 @@ def test_a_writable_installation_keeps_numbas_own_choice(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["''", "None"]
     assert not list(tmp_path.iterdir())
+
+
+def test_a_terminal_that_is_not_utf8_gets_the_table_in_ascii(tmp_path):
+    # LANG=en_US.ISO-8859-1: the table's first "fixed ω=..." had raised UnicodeEncodeError
+    # after the study had run
+    out = subprocess.run([sys.executable, "-m", "experiments.cli", "learning", "--T", "20",
+                          "--trials", "1", "--learners", "tsallis_inf", "--no-plots",
+                          "--out", str(tmp_path / "run")], capture_output=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT),
+                              "PYTHONIOENCODING": "latin-1"}, timeout=300)
+    assert out.returncode == 0, out.stderr.decode("latin-1")
+    table = out.stdout.decode("latin-1")
+    assert "fixed omega=1.4" in table and "ω" not in table
+    assert "best fixed omega" in table
+
+
+def test_transliteration_of_the_symbols_used():
+    from experiments import cli  # noqa: F401 - registers the error handler
+
+    text = "fixed ω=1.4, κ≈3·10², Λ ≤ 2 µs ✓"
+    assert text.encode("ascii", "relaxtune.ascii") == b"fixed omega=1.4, kappa~3*10^2, Lambda <= 2 us ?"
+    assert text.encode("latin-1", "relaxtune.ascii").decode("latin-1") == (
+        "fixed omega=1.4, kappa~3·10², Lambda <= 2 µs ?")  # latin-1 has ·, ² and µ
