@@ -10,6 +10,8 @@ Matplotlib runs on the Agg backend; nothing here opens a window.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -27,6 +29,16 @@ __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
 
 
 def _plt():
+    if "matplotlib" not in sys.modules:
+        # the figures are drawn with Agg whatever MPLBACKEND says; a value matplotlib does not
+        # know (a backend of another environment) had failed its import, and with it every
+        # figure, reported as a problem of the results folder
+        saved = os.environ.pop("MPLBACKEND", None)
+        try:
+            import matplotlib  # noqa: F401
+        finally:
+            if saved is not None:
+                os.environ["MPLBACKEND"] = saved
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never an interactive window

@@ -107,3 +107,32 @@ def test_transliteration_of_the_symbols_used():
     assert text.encode("ascii", "relaxtune.ascii") == b"fixed omega=1.4, kappa~3*10^2, Lambda <= 2 us ?"
     assert text.encode("latin-1", "relaxtune.ascii").decode("latin-1") == (
         "fixed omega=1.4, kappa~3·10², Lambda <= 2 µs ?")  # latin-1 has ·, ² and µ
+
+
+@pytest.mark.parametrize("backend", ["nosuch", "TkAgg"])
+def test_figures_whatever_mplbackend_says(tmp_path, backend):
+    # figures are drawn with Agg; MPLBACKEND=nosuch had failed matplotlib's import and every
+    # figure with it (`relaxtune plot` blamed the results folder), an interactive backend with
+    # no display must not open or need a window
+    code = """
+    import sys
+    import numpy as np
+    import bandit
+    from solvers import gallery
+    from experiments.plots import plot_run
+    A = gallery.laplacian_2d(6)
+    tuner = bandit.Tuner(bandit.FixedArm([1.0, 1.5]), solver="sor")
+    for k in range(4):
+        tuner.solve(A, np.ones(36) * (k + 1))
+    plot_run(tuner)[0].figure.savefig(sys.argv[1])
+    import matplotlib
+    print(matplotlib.get_backend())
+    """
+    png = tmp_path / "run.png"
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(png)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": backend,
+                              "DISPLAY": ""})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1].lower() == "agg"
+    assert png.read_bytes().startswith(b"\x89PNG")
