@@ -240,7 +240,8 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
                    help="independent trials (default %(default)s)")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     p.add_argument("--jobs", type=_count, default=jobs,
-                   help="worker processes for trials (default %(default)s)")
+                   help="worker processes for trials (default %(default)s; at most the CPUs "
+                        "this process may run on, so timings are not shared cores)")
     _output_options(p, "trial", "<study>")
 
 

@@ -136,3 +136,22 @@ def test_figures_whatever_mplbackend_says(tmp_path, backend):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1].lower() == "agg"
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_workers_at_most_the_usable_cpus(monkeypatch):
+    # `relaxtune demo` (--jobs 2) under `taskset -c 0` had run two workers on one CPU, each
+    # timing the other's time slices
+    from experiments import offset_study
+
+    monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert offset_study.usable_cpus() == 1
+    pids = offset_study.run_parallel(_pid, [0, 1], jobs=2, progress=False)
+    assert pids == [os.getpid()] * 2  # in this process, one after the other
+
+    monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    pids = offset_study.run_parallel(_pid, [0, 1], jobs=2, progress=False)
+    assert os.getpid() not in pids  # two workers when two CPUs are usable
+
+
+def _pid(_):
+    return os.getpid()
