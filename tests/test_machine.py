@@ -155,3 +155,50 @@ def test_workers_at_most_the_usable_cpus(monkeypatch):
 
 def _pid(_):
     return os.getpid()
+
+
+# The oldest release of each dependency that has what the library calls (the suite was run
+# with exactly these, and with NumPy 1.24, Numba 0.59, Matplotlib 3.7, tqdm 4.60): with
+# SciPy 1.11, the declared bound, `gallery.laplacian_2d` (sparse.diags_array, SciPy 1.13) and
+# `gallery.random_spd` (sparse.random_array(rng=...), SciPy 1.15) had failed; pyamg 5.0 fails
+# on SciPy >= 1.14 (bsr_matrix.H), pyamg 5.2 and 5.3 on the matrices `prepare` makes (their
+# compiled strength-of-connection takes 32-bit indices only).
+OLDEST = {"numpy": "1.24", "scipy": "1.15", "numba": "0.59", "matplotlib": "3.7", "tqdm": "4.60",
+          "pyamg": "5.4"}
+
+
+def _lower_bounds():
+    import configparser
+    import re
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg", encoding="utf-8")
+    lines = cfg["options"]["install_requires"].split()
+    lines += cfg["options.extras_require"]["amg"].split()
+    bounds = {}
+    for req in lines:
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", req)
+        assert m, f"{req}: give every dependency a lower bound (name>=version)"
+        bounds[m.group(1).lower()] = m.group(2)
+    return bounds
+
+
+def test_declared_lower_bounds_have_what_the_library_calls():
+    def v(text):
+        return tuple(int(p) for p in text.split("."))
+
+    bounds = _lower_bounds()
+    for name, oldest in OLDEST.items():
+        assert v(bounds[name]) >= v(oldest), f"{name}>={bounds[name]}: needs >= {oldest}"
+    assert set(bounds) == set(OLDEST)  # a new dependency: check its oldest usable version
+
+
+def test_the_apis_behind_the_bounds_are_the_ones_called():
+    # keeps OLDEST honest: the calls that set the SciPy bound are still made
+    import inspect
+
+    import scipy.sparse as sp
+
+    src = (ROOT / "solvers" / "gallery.py").read_text(encoding="utf-8")
+    assert "sp.diags_array(" in src and "rng=" in src
+    assert "rng" in inspect.signature(sp.random_array).parameters
