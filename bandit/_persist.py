@@ -120,7 +120,10 @@ def write_bytes_atomic(path, data: bytes) -> None:
         raise PermissionError(f"cannot save to {path}: the file is read-only")
     tmp = os.path.join(folder, f"{_tmp_prefix(name)}{_host()}.{os.getpid()}."
                                f"{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
+    except PermissionError:  # the message had named the temporary file, not the folder
+        raise PermissionError(f"cannot save to {path}: folder {folder} is not writable") from None
     try:
         try:
             if st is not None:

@@ -202,3 +202,28 @@ def test_the_apis_behind_the_bounds_are_the_ones_called():
     src = (ROOT / "solvers" / "gallery.py").read_text(encoding="utf-8")
     assert "sp.diags_array(" in src and "rng=" in src
     assert "rng" in inspect.signature(sp.random_array).parameters
+
+
+def test_saving_into_a_folder_that_is_not_writable_names_the_folder(tmp_path, monkeypatch):
+    # the error had named the hidden temporary file (.t.json.host.pid.hex.tmp) the save writes
+    # first; root ignores file modes, so the refusal of the folder is simulated
+    import numpy as np
+
+    import bandit
+    from bandit import _persist
+    from solvers import gallery
+
+    real_open = os.open
+
+    def refuse(path, flags, *args):
+        if str(path).startswith(str(tmp_path)) and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    tuner = bandit.Tuner(solver="cg")
+    tuner.solve(gallery.laplacian_2d(4), np.ones(16))
+    monkeypatch.setattr(_persist.os, "open", refuse)
+    with pytest.raises(PermissionError, match=r"t\.json: folder .* is not writable$"):
+        tuner.save(tmp_path / "t.json")
+    monkeypatch.undo()
+    assert not list(tmp_path.iterdir())
