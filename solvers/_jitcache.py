@@ -7,12 +7,15 @@ user whose home is read-only or missing, as in a container started with another 
 Numba refuses to *define* a cached function, so ``import solvers`` itself failed with
 "cannot cache function ...: no locator available".  :func:`ensure_cache_dir` checks this once
 per package, before its kernels are defined, and then points Numba at a private folder in the
-temporary directory; if even that cannot be written, the import fails with an error that says
-what to set.
+temporary directory (``relaxtune-numba-<uid>``, or a folder of the process's own if that name
+is taken by someone else); if even that cannot be written, the import fails with an error that
+says what to set.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import types
 
@@ -72,6 +75,15 @@ def ensure_cache_dir(source_file: str) -> None:
     except (OSError, FileNotFoundError):  # gettempdir raises when no candidate is writable
         parent = None
     folder = _private_folder(parent) if parent is not None else None
+    if folder is None and parent is not None:
+        # the shared name is taken (another user's folder, a link): a folder for this process
+        # alone, removed at exit
+        try:
+            folder = tempfile.mkdtemp(prefix="relaxtune-numba-", dir=parent)
+        except OSError:
+            folder = None
+        else:
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
     if folder is not None:
         # the environment too: Numba re-reads it when it changes, and child processes (MPI
         # ranks, multiprocessing workers) then share the folder

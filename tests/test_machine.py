@@ -227,3 +227,17 @@ def test_saving_into_a_folder_that_is_not_writable_names_the_folder(tmp_path, mo
         tuner.save(tmp_path / "t.json")
     monkeypatch.undo()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_taken_cache_folder_name_is_not_followed(tmp_path):
+    # in a shared temporary directory, relaxtune-numba-<uid> may be someone else's link
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / f"relaxtune-numba-{os.getuid()}").symlink_to(elsewhere)
+    out = _run(_READ_ONLY + "import numba, solvers\nprint(numba.config.CACHE_DIR)\n",
+               env={"WRITABLE": str(tmp_path), "TMPDIR": str(tmp_path), "NUMBA_CACHE_DIR": None})
+    assert out.returncode == 0, out.stderr
+    folder = Path(out.stdout.strip())
+    assert folder.parent == tmp_path and folder.name.startswith("relaxtune-numba-")
+    assert not folder.is_symlink() and not list(elsewhere.iterdir())
+    assert not folder.exists()  # a process's own folder is removed at exit
