@@ -324,7 +324,10 @@ def _precond_options(p: argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    ap = OneLineParser(prog="relaxtune", description=__doc__.split("\n\n")[0])
+    # the docstring's first paragraph without its reST quotes; none under python -OO, which
+    # strips docstrings (every command had failed there with an AttributeError)
+    ap = OneLineParser(prog="relaxtune",
+                       description=(__doc__ or "").split("\n\n")[0].replace("``", ""))
     _debug_flag(ap, False)
     sub = ap.add_subparsers(dest="command", required=True)
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),

@@ -241,3 +241,37 @@ def test_a_taken_cache_folder_name_is_not_followed(tmp_path):
     assert folder.parent == tmp_path and folder.name.startswith("relaxtune-numba-")
     assert not folder.is_symlink() and not list(elsewhere.iterdir())
     assert not folder.exists()  # a process's own folder is removed at exit
+
+
+def test_every_help_under_python_oo():
+    # python -OO (PYTHONOPTIMIZE=2) strips docstrings: the parser had built its description
+    # from the module's, and every command failed with an AttributeError
+    code = """
+    import contextlib, io, sys
+    from experiments import cli
+    assert cli.__doc__ is None
+    for argv in [["--help"]] + [[c, "--help"] for c in ("learning", "contextual", "heat2d", "demo",
+                 "precond", "plot")] + [["bench", b, "--help"] for b in cli.BENCHES]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                status = cli.main(argv)
+            except SystemExit as exc:  # a benchmark's own parser exits after its help
+                status = exc.code
+        assert status == 0 and "usage:" in out.getvalue(), (argv, status)
+    print("ok")
+    """
+    out = _run(code, env={"PYTHONOPTIMIZE": "2"})
+    assert out.returncode == 0 and out.stdout.split() == ["ok"], out.stderr[-2000:]
+
+
+def test_help_has_no_rest_quotes():
+    import contextlib
+    import io
+
+    from experiments import cli
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["--help"]) == 0
+    assert "The relaxtune command line." in out.getvalue() and "``" not in out.getvalue()
