@@ -72,7 +72,7 @@ def ensure_cache_dir(source_file: str) -> None:
         return
     try:
         parent = tempfile.gettempdir()
-    except (OSError, FileNotFoundError):  # gettempdir raises when no candidate is writable
+    except OSError:  # gettempdir raises FileNotFoundError when no candidate is writable
         parent = None
     folder = _private_folder(parent) if parent is not None else None
     if folder is None and parent is not None:
