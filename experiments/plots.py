@@ -5,7 +5,8 @@ assert on it); every ``plot_*`` function takes that data and an optional Axes an
 the Axes.  :func:`draw_all` writes PNG and PDF files of every figure of a results folder.
 For one's own run, :func:`run_data` / :func:`plot_run` / :func:`draw_run` take a
 :class:`bandit.Tuner` (or a saved tuner file, via ``relaxtune plot tuner.json``).
-Matplotlib runs on the Agg backend; nothing here opens a window.
+Matplotlib runs on the Agg backend (nothing here opens a window) unless the caller has
+imported ``matplotlib.pyplot`` already: a notebook or script then keeps its own backend.
 """
 from __future__ import annotations
 
@@ -41,7 +42,10 @@ def _plt():
                 os.environ["MPLBACKEND"] = saved
     import matplotlib
 
-    matplotlib.use("Agg")  # files only; never an interactive window
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")  # files only; never an interactive window
+    # else the caller's session (a notebook's inline backend, a script's choice) keeps its
+    # backend: it had been switched to Agg, and a notebook stopped showing figures
     import matplotlib.pyplot as plt
 
     return plt

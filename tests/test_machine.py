@@ -298,3 +298,26 @@ def test_results_compare_by_value():
     with pytest.raises(TypeError):
         hash(r)
     assert isinstance(r, SolveResult)
+
+
+def test_a_session_with_pyplot_keeps_its_backend():
+    # a notebook (inline backend) or a script that chose its backend: plot_run had switched
+    # it to Agg for the rest of the session
+    code = """
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+    mine = plt.figure()
+    import numpy as np
+    import bandit
+    from solvers import gallery
+    from experiments.plots import plot_run
+    tuner = bandit.Tuner(bandit.FixedArm([1.0, 1.5]), solver="sor")
+    for k in range(3):
+        tuner.solve(gallery.laplacian_2d(5), np.ones(25))
+    ax = plot_run(tuner)[0]
+    print(matplotlib.get_backend(), plt.fignum_exists(mine.number), ax.figure is plt.gcf())
+    """
+    out = _run(code, env={"MPLBACKEND": None})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["svg", "True", "True"]
