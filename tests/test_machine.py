@@ -321,3 +321,21 @@ def test_a_session_with_pyplot_keeps_its_backend():
     out = _run(code, env={"MPLBACKEND": None})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["svg", "True", "True"]
+
+
+def test_a_petsc_tuner_without_petsc4py_names_the_extra():
+    # a machine without the petsc extra: Tuner(backend="petsc") had raised a bare
+    # "No module named 'petsc4py'"; the solvers name what to install
+    code = """
+    import sys
+    sys.modules["petsc4py"] = None  # as if not installed
+    import bandit
+    try:
+        bandit.Tuner(solver="ssor_pcg", backend="petsc")
+    except ImportError as exc:
+        print(exc)
+    """
+    out = _run(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("backend='petsc' needs petsc4py and mpi4py: "
+                                  "pip install 'relaxtune[petsc]'")
