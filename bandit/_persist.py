@@ -9,6 +9,7 @@ permission bits of the file it replaces (a new file gets the usual ``0o666`` min
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -127,11 +128,12 @@ def write_bytes_atomic(path, data: bytes) -> None:
     try:
         try:
             if st is not None:
-                os.fchmod(fd, stat.S_IMODE(st.st_mode))
-                try:
-                    os.fchown(fd, st.st_uid, st.st_gid)  # best effort: keep owner and group
-                except OSError:
-                    pass
+                # best effort: keep mode, owner and group (file systems without permissions,
+                # such as vfat or some network mounts, refuse fchmod: the save had failed)
+                with contextlib.suppress(OSError):
+                    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, st.st_uid, st.st_gid)
             _write_all(fd, data)
             os.fsync(fd)
         finally:
