@@ -367,8 +367,9 @@ def test_saving_over_a_file_where_permissions_cannot_be_set(tmp_path, monkeypatc
 
 
 def test_the_source_distribution_carries_what_its_tests_read(tmp_path):
-    # the tests read docs/ and the Makefile (the README example, the command-line page, the
-    # docs' standalone check); an sdist without them (as before) failed its own suite
+    # the tests read docs/ (the pages' links, the command-line page, the docs' standalone
+    # check): an sdist without it failed its own suite; the Makefile is how the docs say to
+    # run them
     import shutil
     import tarfile
 
