@@ -44,7 +44,7 @@ def _plt():
 
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")  # files only; never an interactive window
-    # else the caller's session (a notebook's inline backend, a script's choice) keeps its
+    # else the caller's program (a notebook's inline backend, a script's choice) keeps its
     # backend: it had been switched to Agg, and a notebook stopped showing figures
     import matplotlib.pyplot as plt
 

@@ -300,9 +300,9 @@ def test_results_compare_by_value():
     assert isinstance(r, SolveResult)
 
 
-def test_a_session_with_pyplot_keeps_its_backend():
+def test_a_program_with_pyplot_keeps_its_backend():
     # a notebook (inline backend) or a script that chose its backend: plot_run had switched
-    # it to Agg for the rest of the session
+    # it to Agg for the rest of the program
     code = """
     import matplotlib
     matplotlib.use("svg")
