@@ -12,6 +12,9 @@ Examples
 >>> int(np.bincount(arms).argmax()), bool(regret(C, arms).best_fixed[-1] < 0.1 * 300 * 3)
 (1, True)
 """
+from solvers._jitcache import ensure_cache_dir as _ensure_cache_dir
+
+_ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)
 from ._base import Policy, arm_omega
 from ._persist import TunerFileError
 from .arms import Config, config_grid, parse_arm

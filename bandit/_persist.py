@@ -9,6 +9,7 @@ permission bits of the file it replaces (a new file gets the usual ``0o666`` min
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -122,15 +123,19 @@ def write_bytes_atomic(path, data: bytes) -> None:
         raise PermissionError(f"cannot save to {path}: the file is read-only")
     tmp = os.path.join(folder, f"{_tmp_prefix(name)}{_host()}.{os.getpid()}."
                                f"{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
+    except PermissionError:  # the message had named the temporary file, not the folder
+        raise PermissionError(f"cannot save to {path}: folder {folder} is not writable") from None
     try:
         try:
             if st is not None:
-                os.fchmod(fd, stat.S_IMODE(st.st_mode))
-                try:
-                    os.fchown(fd, st.st_uid, st.st_gid)  # best effort: keep owner and group
-                except OSError:
-                    pass
+                # best effort: keep mode, owner and group (file systems without permissions,
+                # such as vfat or some network mounts, refuse fchmod: the save had failed)
+                with contextlib.suppress(OSError):
+                    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, st.st_uid, st.st_gid)
             _write_all(fd, data)
             os.fsync(fd)
         finally:

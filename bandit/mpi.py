@@ -25,9 +25,11 @@ def world(backend):
     """The mpi4py communicator of PETSc's COMM_WORLD if ``backend="petsc"`` runs on > 1 rank."""
     if backend != "petsc":
         return None
-    from petsc4py import PETSc
+    from solvers._api import _petsc
 
-    comm = PETSc.COMM_WORLD
+    # the solvers' own import, so a missing petsc4py is named with the extra to install (it
+    # had been a bare ModuleNotFoundError from the Tuner's constructor)
+    comm = _petsc().PETSc.COMM_WORLD
     if comm.getSize() == 1:
         return None
     return comm.tompi4py()

@@ -7,3 +7,6 @@ learners each study runs), :mod:`experiments.offset_study` (``learning``/``conte
 summary.json, tables), :mod:`experiments.plots` (figures from saved data) and
 :mod:`experiments.cli` (the ``relaxtune`` console script).
 """
+from solvers._jitcache import ensure_cache_dir as _ensure_cache_dir
+
+_ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     import bandit
 
     names = ["default"] + sorted(bandit.POLICIES)
-    ap = BenchParser("bandit", description=__doc__.splitlines()[0])
+    ap = BenchParser("bandit", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--rounds", type=int, default=100_000,
                     help="rounds per policy, >= 10 (the first checkpoint; default 100000)")
     ap.add_argument("--policies", nargs="*", default=names, choices=names, metavar="POLICY",

@@ -286,7 +286,7 @@ def to_json(results, solves, info):
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench kernels``)."""
     ap = BenchParser("kernels",
-                                 description=__doc__.split("\n")[0])
+                                 description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 316, 1000],
                     help="grid sides m (n = m²); default 100 316 1000 → n ≈ 1e4, 1e5, 1e6")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (>= 3)")

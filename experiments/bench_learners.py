@@ -553,7 +553,7 @@ def format_rows(rows, markdown=False) -> str:
 
 def main(argv=None) -> int:
     ap = BenchParser("learners",
-                                 description=__doc__.splitlines()[0])
+                                 description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--cases", nargs="+", default=list(SHORT), choices=sorted(CASES),
                     help="sequences to run (default: the short-horizon suite)")
     ap.add_argument("--long", action="store_true",

@@ -125,7 +125,7 @@ def _cpu() -> str:
 
 def main(argv=None) -> int:
     ap = BenchParser("overhead",
-                                 description=__doc__.split("\n\n")[0])
+                                 description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout whose bandit package is the reference")
     ap.add_argument("--nx", type=int, default=25)

@@ -267,7 +267,7 @@ def sanity(results) -> list[str]:
 def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench pcg``)."""
     ap = BenchParser("pcg",
-                                 description=__doc__.split("\n")[0])
+                                 description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6],
                     help="approximate unknowns (default 1e4 1e5 1e6)")
     ap.add_argument("--problems", nargs="+", choices=PROBLEMS, default=list(PROBLEMS))

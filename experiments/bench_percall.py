@@ -137,7 +137,7 @@ def matched(records, fixed, learner):
 
 
 def main(argv=None):
-    ap = BenchParser("percall", description=__doc__.splitlines()[0])
+    ap = BenchParser("percall", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--m", type=int, default=22, help="mc3d grid size (default 22)")
     ap.add_argument("--samples", type=int, default=150, help="systems (default 150)")
     ap.add_argument("--seed", type=int, default=0, help="learner seed (default 0)")

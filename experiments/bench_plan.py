@@ -58,7 +58,7 @@ def _ratio(t):
 
 
 def main(argv=None) -> int:
-    ap = BenchParser("plan", description=__doc__.split("\n\n")[0])
+    ap = BenchParser("plan", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout whose bandit package is timed alongside")
     ap.add_argument("--study", default="offset_low", choices=("offset_high", "offset_low",

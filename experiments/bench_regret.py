@@ -256,7 +256,7 @@ def format_rows(rows, markdown=False) -> str:
 
 def main(argv=None) -> int:
     ap = BenchParser("regret",
-                                 description=__doc__.split("\n\n")[0])
+                                 description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--studies", nargs="+", default=["offset_high", "offset_low", "heat2d_50"],
                     choices=STUDIES)
     ap.add_argument("--policies", nargs="+", default=list(POLICIES))

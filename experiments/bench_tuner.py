@@ -310,7 +310,7 @@ def main(argv=None) -> int:
     """Command-line entry point (also ``relaxtune bench tuner``)."""
     from .cli import OneLineParser, UsageError, print_error
 
-    ap = OneLineParser(prog="relaxtune bench tuner", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="relaxtune bench tuner", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--sizes", type=_size, nargs="+", default=[1e4, 1e5, 1e6],
                     help="numbers of unknowns (rounded to a grid; default 1e4 1e5 1e6)")
     ap.add_argument("--problems", nargs="+", choices=PROBLEMS, default=list(PROBLEMS))

@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import codecs
 import difflib
 import importlib
 import math
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 import traceback
+import unicodedata
 from pathlib import Path
 
 __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
@@ -105,6 +107,53 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, UsageError):
         return text
     return f"{type(exc).__name__}: {text}"
+
+
+# --- output in a terminal that is not UTF-8 ---------------------------------------------------
+#: ASCII spellings of the symbols the tables and messages use (Greek letters by name).
+_ASCII = {"−": "-", "–": "-", "—": "--", "×": "x", "·": "*", "≤": "<=", "≥": ">=", "≈": "~",
+          "≠": "!=", "±": "+-", "→": "->", "←": "<-", "…": "...", "‖": "||", "√": "sqrt",
+          "∞": "inf", "²": "^2", "³": "^3", "ᵀ": "^T", "µ": "u",
+          "λ": "lambda", "Λ": "Lambda"}  # Unicode names them LAMDA
+
+
+def _transliterate(exc: UnicodeError):
+    """Codec error handler: ``ω`` -> ``omega``, ``≤`` -> ``<=``, anything else -> ``?``."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        name = unicodedata.name(ch, "")
+        if ch in _ASCII:
+            out.append(_ASCII[ch])
+        elif name.startswith("GREEK ") and " LETTER " in name:
+            word = name.rsplit(" ", 1)[-1].lower()
+            out.append(word if "SMALL" in name else word.capitalize())
+        else:
+            out.append("?")
+    return "".join(out), exc.end
+
+
+codecs.register_error("relaxtune.ascii", _transliterate)
+
+
+def _plain_text_streams() -> None:
+    """Let standard output and error spell the symbols they cannot encode (ω, κ, ≤, ...) in
+    ASCII: in a terminal that is not UTF-8 (``LANG=en_US.ISO-8859-1``) the first table with
+    an ω had raised UnicodeEncodeError, after the study had run."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            "ωκ≤".encode(encoding)
+        except UnicodeEncodeError:
+            try:
+                stream.reconfigure(errors="relaxtune.ascii")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to print to
+                pass
+        except LookupError:
+            pass
 
 
 # --- argument types: each check happens while parsing, before anything runs -----------------
@@ -191,7 +240,8 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
                    help="independent trials (default %(default)s)")
     p.add_argument("--seed", type=_seed, default=0, help="master seed (default %(default)s)")
     p.add_argument("--jobs", type=_count, default=jobs,
-                   help="worker processes for trials (default %(default)s)")
+                   help="worker processes for trials (default %(default)s; at most the CPUs "
+                        "this process may run on, so timings are not shared cores)")
     _output_options(p, "trial", "<study>")
 
 
@@ -274,7 +324,10 @@ def _precond_options(p: argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    ap = OneLineParser(prog="relaxtune", description=__doc__.split("\n\n")[0])
+    # the docstring's first paragraph without its reST quotes; none under python -OO, which
+    # strips docstrings (every command had failed there with an AttributeError)
+    ap = OneLineParser(prog="relaxtune",
+                       description=(__doc__ or "").split("\n\n")[0].replace("``", ""))
     _debug_flag(ap, False)
     sub = ap.add_subparsers(dest="command", required=True)
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),
@@ -311,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
+    _plain_text_streams()
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:

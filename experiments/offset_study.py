@@ -6,6 +6,7 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import NamedTuple
 
@@ -218,8 +219,21 @@ def _stop_workers(ex):
         proc.join(timeout=10)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity (``taskset``, a batch job's allocation),
+    else all of the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform
+        return max(1, os.cpu_count() or 1)
+
+
 def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):
     """``[fn(t) for t in tasks]`` in order, over ``jobs`` processes, with a tqdm bar.
+
+    At most :func:`usable_cpus` processes run: more would share cores, which the tasks'
+    timings (wall-clock seconds of each solve) would count: ``relaxtune demo``'s two workers
+    on one CPU had each timed the other's time slices.
 
     ``on_result(i, result)`` is called in this process as each task finishes (in completion
     order).  An error in a task, or Ctrl-C, stops the remaining tasks at once (workers ignore
@@ -235,6 +249,7 @@ def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=N
             if on_result is not None:
                 on_result(i, result)
 
+        jobs = min(jobs, usable_cpus())
         if jobs <= 1 or len(tasks) <= 1:
             for i, t in enumerate(tasks):
                 finished(i, fn(t))

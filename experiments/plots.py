@@ -5,11 +5,14 @@ assert on it); every ``plot_*`` function takes that data and an optional Axes an
 the Axes.  :func:`draw_all` writes PNG and PDF files of every figure of a results folder.
 For one's own run, :func:`run_data` / :func:`plot_run` / :func:`draw_run` take a
 :class:`bandit.Tuner` (or a saved tuner file, via ``relaxtune plot tuner.json``).
-Matplotlib runs on the Agg backend; nothing here opens a window.
+Matplotlib runs on the Agg backend (nothing here opens a window) unless the caller has
+imported ``matplotlib.pyplot`` already: a notebook or script then keeps its own backend.
 """
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -28,9 +31,22 @@ __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
 
 
 def _plt():
+    if "matplotlib" not in sys.modules:
+        # the figures are drawn with Agg whatever MPLBACKEND says; a value matplotlib does not
+        # know (a backend of another environment) had failed its import, and with it every
+        # figure, reported as a problem of the results folder
+        saved = os.environ.pop("MPLBACKEND", None)
+        try:
+            import matplotlib  # noqa: F401
+        finally:
+            if saved is not None:
+                os.environ["MPLBACKEND"] = saved
     import matplotlib
 
-    matplotlib.use("Agg")  # files only; never an interactive window
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")  # files only; never an interactive window
+    # else the caller's program (a notebook's inline backend, a script's choice) keeps its
+    # backend: it had been switched to Agg, and a notebook stopped showing figures
     import matplotlib.pyplot as plt
 
     return plt

@@ -15,6 +15,9 @@ Examples
 >>> [sor(A, b, w).iterations for w in (1.0, 1.56)]
 [223, 41]
 """
+from ._jitcache import ensure_cache_dir as _ensure_cache_dir
+
+_ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)
 from . import gallery
 from ._api import BACKENDS, SOLVERS, SSOR_ORDERS, cg, pcg, sor, ssor_pcg
 from ._operator import CSROperator, prepare

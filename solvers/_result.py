@@ -80,6 +80,16 @@ class SolveResult:
     settings: dict | None = None
     info: dict = field(default_factory=dict)
 
+    def __eq__(self, other):
+        """Field by field, arrays by value.  The generated comparison had raised ValueError
+        ("truth value of an array ... is ambiguous") on two results with equal but distinct
+        ``x`` — and on Python ≥ 3.13, which compares field by field, even on one result."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(_same(a, b) for a, b in zip(_ALL_FIELDS(self), _ALL_FIELDS(other)))
+
+    __hash__ = None  # mutable: as the generated comparison left it
+
     @property
     def relative_residual(self) -> float:
         """``residual_norm / ‖b‖`` (``residual_norm`` itself when ``b = 0``)."""
@@ -134,3 +144,21 @@ class SolveResult:
 
 _FIELDS = frozenset(f.name for f in fields(SolveResult))
 _ALL_FIELDS = attrgetter(*(f.name for f in fields(SolveResult)))  # in constructor order
+
+
+def _same(a, b) -> bool:
+    """``a == b`` for the values a result holds: arrays by shape and value (NaN equal to NaN,
+    as a failed solve's ``x`` may hold), dicts value by value."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=True))
+        except TypeError:  # not numbers: NaN has no meaning
+            return bool(np.array_equal(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)

@@ -1,0 +1,96 @@
+"""Where Numba keeps the compiled kernels (every kernel is ``numba.njit(cache=True)``).
+
+Numba stores a cached kernel in ``$NUMBA_CACHE_DIR`` if that is set, else in the
+``__pycache__`` folder next to the source, else in the user's cache folder
+(``~/.cache/numba``).  When none of these can be written — a read-only installation run by a
+user whose home is read-only or missing, as in a container started with another user id —
+Numba refuses to *define* a cached function, so ``import solvers`` itself failed with
+"cannot cache function ...: no locator available".  :func:`ensure_cache_dir` checks this once
+per package, before its kernels are defined, and then points Numba at a private folder in the
+temporary directory (``relaxtune-numba-<uid>``, or a folder of the process's own if that name
+is taken by someone else); if even that cannot be written, the import fails with an error that
+says what to set.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import types
+
+import numba
+from numba.core.caching import FunctionCache
+
+
+def _probe():  # a function whose source file stands for a package's kernel modules
+    pass
+
+
+def _cacheable(source_file: str) -> bool:
+    """Whether Numba finds a writable cache location for a function defined in ``source_file``."""
+    probe = types.FunctionType(_probe.__code__.replace(co_filename=source_file), {}, "_probe")
+    try:
+        FunctionCache(probe)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return False
+    return True
+
+
+def _private_folder(parent: str) -> str | None:
+    """``parent/relaxtune-numba-<uid>``, created for this user only, or None if unusable."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    path = os.path.join(parent, f"relaxtune-numba-{uid if uid is not None else 'cache'}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError:
+        return None
+    # in a shared temporary directory, use only a real folder of our own
+    if not os.path.isdir(path) or os.path.islink(path) or (uid is not None and st.st_uid != uid):
+        return None
+    try:
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return None
+    return path
+
+
+def ensure_cache_dir(source_file: str) -> None:
+    """Make sure Numba can cache the kernels of the package that contains ``source_file``.
+
+    Does nothing when Numba's own search finds a writable place (the usual case), so a user's
+    ``NUMBA_CACHE_DIR``, a writable installation or a writable home are used as Numba would.
+
+    Raises
+    ------
+    ImportError
+        When neither those nor the temporary directory can be written; the message names
+        ``NUMBA_CACHE_DIR``.
+    """
+    if _cacheable(source_file):
+        return
+    try:
+        parent = tempfile.gettempdir()
+    except OSError:  # gettempdir raises FileNotFoundError when no candidate is writable
+        parent = None
+    folder = _private_folder(parent) if parent is not None else None
+    if folder is None and parent is not None:
+        # the shared name is taken (another user's folder, a link): a folder for this process
+        # alone, removed at exit
+        try:
+            folder = tempfile.mkdtemp(prefix="relaxtune-numba-", dir=parent)
+        except OSError:
+            folder = None
+        else:
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if folder is not None:
+        # the environment too: Numba re-reads it when it changes, and child processes (MPI
+        # ranks, multiprocessing workers) then share the folder
+        os.environ["NUMBA_CACHE_DIR"] = numba.config.CACHE_DIR = folder
+        if _cacheable(source_file):
+            return
+    raise ImportError(
+        f"Numba cannot cache relaxtune's compiled kernels: {os.path.dirname(source_file)}, "
+        f"the user cache folder and the temporary directory are not writable; set "
+        f"NUMBA_CACHE_DIR to a writable folder")
