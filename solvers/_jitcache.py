@@ -20,7 +20,11 @@ import tempfile
 import types
 
 import numba
-from numba.core.caching import FunctionCache
+
+try:  # Numba's own locator search (an internal module: without it, Numba decides alone)
+    from numba.core.caching import FunctionCache
+except ImportError:  # pragma: no cover - another Numba layout
+    FunctionCache = None
 
 
 def _probe():  # a function whose source file stands for a package's kernel modules
@@ -29,6 +33,8 @@ def _probe():  # a function whose source file stands for a package's kernel modu
 
 def _cacheable(source_file: str) -> bool:
     """Whether Numba finds a writable cache location for a function defined in ``source_file``."""
+    if FunctionCache is None:
+        return True  # nothing to ask: the kernels' own definitions will say
     probe = types.FunctionType(_probe.__code__.replace(co_filename=source_file), {}, "_probe")
     try:
         FunctionCache(probe)
