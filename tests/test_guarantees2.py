@@ -40,3 +40,36 @@ def test_contexts_of_one_entry_stay_one_column():
     for c in (0.25, [0.5], None):
         t.solve(A, np.ones(16), context=c)
     np.testing.assert_array_equal(t.history["context"], [0.25, 0.5, np.nan])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["learning", "--out", ""], "argument --out: must be a path, got an empty string"),
+    (["learning", "--json", ""], "argument --json: must be a path, got an empty string"),
+    (["plot", ""], "argument PATH: must be a path, got an empty string"),
+    (["heat2d", "--nx", "99999999999999999999999"],
+     "argument --nx: must be an integer in 2..1358187914 (intervals per side), got "
+     "99999999999999999999999"),
+    (["precond", "--m", "1096303"],
+     "argument --m: must be an integer in 2..1096302 (cells per side), got 1096303"),
+    (["learning", "--T", str(2**63)], f"argument --T: must be an integer in "
+                                      f"1..{2**63 - 1}, got {2**63}"),
+])
+def test_bad_cli_arguments_are_usage_errors_before_any_computation(argv, message, tmp_path,
+                                                                   monkeypatch, capsys):
+    from experiments.cli import main
+
+    # `--out ""` had meant the current folder, and the study had run there
+    monkeypatch.chdir(tmp_path)
+    argv = argv + (["--T", "1", "--trials", "1", "--learners", "fixed", "--quiet", "--no-plots"]
+                   if argv[:2] == ["learning", "--out"] else [])
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"relaxtune: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_size_bounds_are_the_64_bit_index_range():
+    from experiments.cli import _M_MAX, _NX_MAX
+
+    top = np.iinfo(np.int64).max
+    assert 5 * (_NX_MAX - 1) ** 2 <= top < 5 * _NX_MAX ** 2
+    assert 7 * _M_MAX ** 3 <= top < 7 * (_M_MAX + 1) ** 3
