@@ -73,3 +73,82 @@ def test_the_size_bounds_are_the_64_bit_index_range():
     top = np.iinfo(np.int64).max
     assert 5 * (_NX_MAX - 1) ** 2 <= top < 5 * _NX_MAX ** 2
     assert 7 * _M_MAX ** 3 <= top < 7 * (_M_MAX + 1) ** 3
+
+
+def _sor(A, b, omega=1.0, *, x0, rtol, atol, maxiter, backend):
+    import solvers
+
+    return solvers.sor(A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
+                       backend=backend)
+
+
+def _assert_solves(A, b, r):
+    """``r`` converged to the solution scipy's direct solver gives (the rule rtol = 1e-8)."""
+    assert r.converged
+    x = spl.spsolve(A.tocsc(), b)
+    np.testing.assert_allclose(r.x, x, atol=1e-6 * np.abs(x).max())
+    assert np.linalg.norm(b - A @ r.x) <= 1e-8 * np.linalg.norm(b) * (1 + 1e-9)
+
+
+_INNER = {"tuner": None, "go": False, "copy": None}
+
+
+def _reentrant(A, b, omega=1.0, *, x0, rtol, atol, maxiter, backend):
+    """SOR that, once asked to, first calls the tuner it serves (and pickles it mid-round)."""
+    import pickle
+
+    if _INNER["go"]:
+        _INNER["go"] = False
+        _INNER["copy"] = pickle.dumps(_INNER["tuner"])  # a copy made mid-round is idle
+        _INNER["tuner"].solve(A, b)
+    return _sor(A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter, backend=backend)
+
+
+def test_a_solve_inside_a_solve_of_the_same_tuner_is_refused_and_changes_nothing():
+    # a custom solver function calling its own tuner: the inner solve had drawn and been told
+    # in the middle of the outer round, whose Tsallis-INF update then divided by the inner
+    # draw's probability of the outer arm
+    import pickle
+
+    A = gallery.laplacian_2d(5)
+    n = A.shape[0]
+    rng = np.random.default_rng(0)
+    systems = [rng.standard_normal(n) for _ in range(6)]
+    arms = [0.8, 1.2, 1.5, 1.8]
+    t = Tuner(bandit.TsallisINF(arms, seed=3), _reentrant, cost="iterations")
+    ref = Tuner(bandit.TsallisINF(arms, seed=3), _sor, cost="iterations")
+    _INNER.update(tuner=t, go=False, copy=None)
+    for i, b in enumerate(systems):
+        if i == 2:
+            _INNER["go"] = True
+            with pytest.raises(RuntimeError, match="a tuner solves one system at a time"):
+                t.solve(A, b)
+            assert t.policy.t == 2 and len(t.history["arm"]) == 2
+        r = t.solve(A, b)
+        ref.solve(A, b)
+        _assert_solves(A, b, r)
+    np.testing.assert_array_equal(t.history["arm"], ref.history["arm"])
+    np.testing.assert_array_equal(t.history["cost"], ref.history["cost"])
+    np.testing.assert_array_equal(t.policy.p, ref.policy.p)
+    copy = pickle.loads(_INNER["copy"])
+    r = copy.solve(A, systems[0])
+    _assert_solves(A, systems[0], r)
+
+
+def test_a_callback_may_solve_again_with_its_tuner():
+    A = gallery.laplacian_2d(5)
+    n = A.shape[0]
+    b2 = np.linspace(-1.0, 1.0, n)
+    seen = []
+    calls = [0]
+
+    def callback(result):
+        calls[0] += 1
+        if calls[0] <= 2:
+            seen.append(t.solve(A, b2))  # the round is recorded before the callback runs
+
+    t = Tuner(bandit.TsallisINF([0.8, 1.5], seed=0), "sor", callback=callback)
+    t.solve(A, np.ones(n))
+    assert len(t.history["arm"]) == 3 and len(seen) == 2
+    for r in seen:
+        _assert_solves(A, b2, r)
