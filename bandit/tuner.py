@@ -549,8 +549,8 @@ class Tuner:
         """
         if self._in_round:
             # a solve inside a solve (a custom solver function calling its own tuner) would
-            # refresh the outer round's working matrix in place and draw and tell in the
-            # middle of the outer round (whose update then reads the inner draw's distribution)
+            # draw and tell in the middle of the outer round, whose update would then weigh
+            # its cost by a distribution formed after the inner update
             raise RuntimeError("Tuner.solve was called while a solve of this tuner is running "
                                "(from its solver function); a tuner solves one system at a "
                                "time: use another Tuner for a solve inside a solve")

@@ -106,8 +106,8 @@ def _reentrant(A, b, omega=1.0, *, x0, rtol, atol, maxiter, backend):
 
 def test_a_solve_inside_a_solve_of_the_same_tuner_is_refused_and_changes_nothing():
     # a custom solver function calling its own tuner: the inner solve had drawn and been told
-    # in the middle of the outer round, whose Tsallis-INF update then divided by the inner
-    # draw's probability of the outer arm
+    # in the middle of the outer round, whose Tsallis-INF update then weighted its cost by a
+    # distribution formed after the inner update
     import pickle
 
     A = gallery.laplacian_2d(5)
