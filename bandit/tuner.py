@@ -944,15 +944,22 @@ class Tuner:
     def _prime(self, op):
         """Show the policy the first system before its first draw, once: a policy with a
         ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
-        Under MPI only rank 0's policy decides, so only rank 0 is primed."""
-        self._primed = True
+        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
+        runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
+        interrupted first call changes nothing, as any call abandoned before the draw."""
         prime = getattr(self.policy, "prime", None)
         if prime is None or self.policy.t > 0:
+            self._primed = True
             return
-        if self._comm is None:
-            prime(op, self.solver_name)
-        else:
-            _mpi.on_root(self._comm, prime, op, self.solver_name)
+        try:
+            if self._comm is None:
+                prime(op, self.solver_name)
+            else:
+                _mpi.on_root(self._comm, prime, op, self.solver_name)
+        except Exception:
+            self._primed = True  # an error of the prior itself is not retried every solve
+            raise
+        self._primed = True
 
     def _settings(self, arm):
         a = self.policy.arms[arm]

@@ -152,3 +152,38 @@ def test_a_callback_may_solve_again_with_its_tuner():
     assert len(t.history["arm"]) == 3 and len(seen) == 2
     for r in seen:
         _assert_solves(A, b2, r)
+
+
+def test_ctrl_c_while_the_first_system_primes_the_learner_changes_nothing():
+    # the default learner takes its prior from the first system (a spectral estimate, long on
+    # a large matrix); Ctrl-C there had left the tuner marked as primed, so it never took the
+    # prior and its arms parted from an uninterrupted run's
+    import scipy.sparse as sp
+    from bandit.prior import theory_costs
+
+    A0 = gallery.laplacian_2d(8)
+    n = A0.shape[0]
+    rng = np.random.default_rng(0)
+    systems = [(A0 + c * sp.eye(n), rng.standard_normal(n), c) for c in rng.uniform(0, 1, 20)]
+    t, ref = Tuner(solver="sor"), Tuner(solver="sor")
+    real = t.policy.prime
+    calls = []
+
+    def prime(A, solver):
+        calls.append(solver)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(A, solver)
+
+    t.policy.prime = prime
+    with pytest.raises(KeyboardInterrupt):
+        t.solve(systems[0][0], systems[0][1], context=systems[0][2])
+    assert t.policy.t == 0 and len(t.history["arm"]) == 0
+    for A, b, c in systems:
+        _assert_solves(A, b, t.solve(A, b, context=c))
+        ref.solve(A, b, context=c)
+    assert calls == ["sor", "sor"]
+    c = theory_costs(systems[0][0], t.policy.arms, "sor")  # the prior, computed directly
+    np.testing.assert_allclose(t.policy.prior_curve, np.log(c / c.min()))
+    np.testing.assert_array_equal(t.history["arm"], ref.history["arm"])
+    np.testing.assert_array_equal(t.history["cost"], ref.history["cost"])
