@@ -35,7 +35,8 @@ HISTORY_SCHEMA = (
     ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
     ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
     ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
-    ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context"),
+    ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context "
+                           "(one shorter than the longest padded with NaN)"),
     ("converged", "bool", "the returned result converged"),
     ("cost", "float64", "cost told to the policy"),
     ("censored", "bool", "the chosen arm's attempt did not converge (stopped or failed)"),
@@ -50,16 +51,28 @@ HISTORY_SCHEMA = (
 )
 
 
+def _context_array(ctx) -> np.ndarray:
+    """The recorded contexts as one array: ``(T,)`` when every context has one entry (NaN:
+    none), else ``(T, d)`` with ``d`` the longest, a shorter context (a number, none, a
+    shorter vector — which a learner without contexts accepts) padded with NaN, so that no
+    recorded entry is dropped."""
+    width = max((len(c) for c in ctx if isinstance(c, list)), default=1)
+    if width == 1:
+        return np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    out = np.full((len(ctx), width), np.nan)
+    for i, c in enumerate(ctx):
+        if isinstance(c, list):
+            out[i, :len(c)] = c
+        else:
+            out[i, 0] = c
+    return out
+
+
 def history(tuner) -> dict:
     """The history as a dict of arrays in :data:`HISTORY_SCHEMA` order."""
     rows = tuner._rows
     T = len(rows["arm"])
-    ctx = rows["context"]
-    if ctx and all(isinstance(c, list) for c in ctx):
-        ctx = np.array(ctx, dtype=float)
-        ctx = ctx[:, 0] if ctx.shape[1] == 1 else ctx
-    else:
-        ctx = np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    ctx = _context_array(rows["context"])
     arm = np.array(rows["arm"], dtype=np.int64)
     labels = np.array(tuner.arm_labels, dtype=object)
     runs = np.zeros(T, dtype=np.int64)

@@ -271,6 +271,8 @@ class Tuner:
     True
     """
 
+    _in_round = False  # a solve is between its validation and its record (see solve)
+
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
                  audit_seed=None, progress=False, callback=None):
@@ -541,7 +543,17 @@ class Tuner:
         ValueError
             For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
             an unknown type), before the policy draws.
+        RuntimeError
+            When called from inside a solve of this tuner (its solver function): before
+            anything is checked or changed.
         """
+        if self._in_round:
+            # a solve inside a solve (a custom solver function calling its own tuner) would
+            # draw and tell in the middle of the outer round, whose update would then weigh
+            # its cost by a distribution formed after the inner update
+            raise RuntimeError("Tuner.solve was called while a solve of this tuner is running "
+                               "(from its solver function); a tuner solves one system at a "
+                               "time: use another Tuner for a solve inside a solve")
         if self._comm is None:
             op, b, x0, context = self._validate(A, b, x0, context)
         else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
@@ -555,8 +567,10 @@ class Tuner:
         policy = self.policy
         undo, told = policy._draw_state(), policy.t
         try:
+            self._in_round = True  # until the round is recorded (a callback may solve again)
             return self._solve(op, b, x0, context)
         except BaseException:
+            self._in_round = False
             # raised between the draw and the update (a solver refusing the system once it has
             # run, e.g. a solution that underflows; Ctrl-C in a long solve): the abandoned
             # round draws nothing, so the same seed gives the same arms with or without it
@@ -632,6 +646,7 @@ class Tuner:
             # policy and the audit records stay one run (a file saved then loads)
             self._log.append(row)
             self._checked = None
+            self._in_round = False
         if self._hook is not None:
             self._hook(final)
         return final
@@ -929,15 +944,22 @@ class Tuner:
     def _prime(self, op):
         """Show the policy the first system before its first draw, once: a policy with a
         ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
-        Under MPI only rank 0's policy decides, so only rank 0 is primed."""
-        self._primed = True
+        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
+        runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
+        interrupted first call changes nothing, as any call abandoned before the draw."""
         prime = getattr(self.policy, "prime", None)
         if prime is None or self.policy.t > 0:
+            self._primed = True
             return
-        if self._comm is None:
-            prime(op, self.solver_name)
-        else:
-            _mpi.on_root(self._comm, prime, op, self.solver_name)
+        try:
+            if self._comm is None:
+                prime(op, self.solver_name)
+            else:
+                _mpi.on_root(self._comm, prime, op, self.solver_name)
+        except Exception:
+            self._primed = True  # an error of the prior itself is not retried every solve
+            raise
+        self._primed = True
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
@@ -1074,7 +1096,8 @@ class Tuner:
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
         # callback (often a lambda, which pickle refuses; pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None)
+        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None,
+                    _in_round=False)  # a copy made inside a solve (its solver function) is idle
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -157,7 +157,10 @@ def _plain_text_streams() -> None:
 
 
 # --- argument types: each check happens while parsing, before anything runs -----------------
-def _integer(low: int, what: str = ""):
+_INT64_MAX = 2**63 - 1
+
+
+def _integer(low: int, what: str = "", high: int = _INT64_MAX):
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -165,6 +168,9 @@ def _integer(low: int, what: str = ""):
             raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
         if v < low:
             raise argparse.ArgumentTypeError(f"must be an integer >= {low}{what}, got {v}")
+        if v > high:  # checked here, not once the study has started
+            raise argparse.ArgumentTypeError(f"must be an integer in {low}..{high}{what}, "
+                                             f"got {v}")
         return v
 
     parse.__name__ = "integer"
@@ -215,8 +221,21 @@ def _precond_learner(text: str) -> str:
     return _learner(text, extra=("default",))
 
 
+def _path(text: str) -> Path:
+    # an empty argument (an unset shell variable) would otherwise mean the current folder
+    if not text:
+        raise argparse.ArgumentTypeError("must be a path, got an empty string")
+    return Path(text)
+
+
 _count = _integer(1)
-_seed = _integer(0)
+_seed = _integer(0, high=math.inf)
+# sizes whose matrix has at most 2⁶³ − 1 entries (5 per row for heat2d's (nx − 1)² unknowns,
+# 7 for mc3d's m³), the index range of the kernels
+_NX_MAX = math.isqrt(_INT64_MAX // 5) + 1
+_M_MAX = next(m for m in range(round((_INT64_MAX // 7) ** (1 / 3)), 0, -1)
+              if 7 * m**3 <= _INT64_MAX)
+_nx = _integer(2, " (intervals per side)", _NX_MAX)
 
 
 def _debug_flag(p: argparse.ArgumentParser, default):
@@ -226,10 +245,10 @@ def _debug_flag(p: argparse.ArgumentParser, default):
 
 def _output_options(p: argparse.ArgumentParser, unit: str, name: str):
     """--out, --json, --no-plots, --quiet and --debug, the same for every study."""
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=_path, default=None,
                    help=f"results folder, created before the study starts; every finished "
                         f"{unit} is saved there as it goes (default results/{name}-<timestamp>)")
-    p.add_argument("--json", type=Path, default=None, help="also write summary.json here")
+    p.add_argument("--json", type=_path, default=None, help="also write summary.json here")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bars or table")
     _debug_flag(p, argparse.SUPPRESS)
@@ -246,7 +265,7 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
 
 
 def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
-    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=nx,
+    p.add_argument("--nx", type=_nx, nargs="+", default=nx,
                    help="intervals per side, one or more sizes >= 2 (default %(default)s)")
     p.add_argument("--steps", type=_count, default=steps, help="time steps (default %(default)s)")
     p.add_argument("--t-end", type=_positive_float, default=t_end,
@@ -277,10 +296,10 @@ def _precond_options(p: argparse.ArgumentParser):
 
     p.add_argument("--sequences", choices=("heat2d", "mc3d"), nargs="+",
                    default=["heat2d", "mc3d"], help="which sequences (default: both)")
-    p.add_argument("--nx", type=_integer(2, " (intervals per side)"), nargs="+", default=[100],
+    p.add_argument("--nx", type=_nx, nargs="+", default=[100],
                    help="heat2d sizes, intervals per side (default %(default)s; the study's "
                         "sizes are 100 200 400)")
-    p.add_argument("--m", type=_integer(2, " (cells per side)"), nargs="+", default=[22],
+    p.add_argument("--m", type=_integer(2, " (cells per side)", _M_MAX), nargs="+", default=[22],
                    help="mc3d sizes, cells per side, n = m³ (default %(default)s; 22 30 46 "
                         "give n = 1e4 to 1e5)")
     p.add_argument("--steps", type=_count, default=1000,
@@ -347,9 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
         "precond", help="which solver configuration: fixed, learned and hand-picked, timed"))
     p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
                                      "tuner file's run (cost, regret with its interval, arms)")
-    p.add_argument("results", type=Path, metavar="PATH",
+    p.add_argument("results", type=_path, metavar="PATH",
                    help="a results folder, or a tuner file written by Tuner.save")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=_path, default=None,
                    help="folder for the figures (default: PATH/figures for a results folder, "
                         "the tuner file's folder for a tuner file)")
     p.add_argument("--markdown", action="store_true",
