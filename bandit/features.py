@@ -469,8 +469,13 @@ class FeatureMap:
         for d in range(D):
             if hi[d] > lo[d]:
                 k = 2 * m + 3
-                z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * np.cos(
-                    np.pi * np.arange(k) / (k - 1))
+                c = np.cos(np.pi * np.arange(k) / (k - 1))
+                if max(abs(lo[d]), abs(hi[d])) < 0.5 * _BIG:
+                    z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * c
+                else:  # lo + hi or hi − lo would overflow: the points at half scale,
+                    # kept inside the half range (doubling is exact)
+                    mid, half = 0.25 * lo[d] + 0.25 * hi[d], 0.25 * hi[d] - 0.25 * lo[d]
+                    z = 2.0 * np.clip(mid + half * c, 0.5 * lo[d], 0.5 * hi[d])
             else:
                 z = np.array([lo[d]])
             pts = np.tile(lo, (z.size, 1))

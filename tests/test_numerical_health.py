@@ -1,0 +1,68 @@
+"""Numerical health of the learners' models on long and ill-conditioned runs.
+
+The contextual learners keep ridge fits by rank-one (Sherman–Morrison) updates and re-express
+them when the context range widens; these tests check them against an independent batch ridge
+solve (``numpy.linalg.solve`` on all rows so far) under conditions no ordinary run meets.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit.features import Chebyshev, Hat, Polynomial
+
+
+def _batch_ridge(rows, targets, penalty):
+    X = np.asarray(rows, dtype=float)
+    A = penalty + X.T @ X
+    return np.linalg.inv(A), np.linalg.solve(A, X.T @ np.asarray(targets, dtype=float))
+
+
+@pytest.mark.parametrize("make", [lambda: Chebyshev(m=5), lambda: Polynomial(1, degree=3),
+                                  lambda: Chebyshev(m=3, context_dim=2)])
+@pytest.mark.parametrize("seq", [[1e308, 1.5e308, 1.7e308], [-1e308, -1.5e308, -1.7e308],
+                                 [0.0, 1e308, -1.7e308, 1.79e308]])
+def test_reexpression_of_a_range_near_the_largest_float_is_exact(make, seq):
+    """``φ_new(x) = S φ_old(x)`` on the old range (exact for polynomial bases) also when the
+    range's ends are near the largest float: its middle and half width are formed from halves,
+    as the range itself forms them, never from ``lo + hi`` or ``hi − lo``, which overflow."""
+    f = make()
+    vec = f.context_dim == 2
+    ctx = (lambda c: [c, 0.5]) if vec else (lambda c: c)
+    for c in seq[:-1]:
+        f.observe(ctx(c))
+    lo, hi = f.range.lo.copy(), f.range.hi.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow is the defect
+        _, S = f.observe(ctx(seq[-1]))
+    assert S is not None and np.all(np.isfinite(S))
+    mid, half = 0.25 * lo + 0.25 * hi, 0.25 * hi - 0.25 * lo  # at half scale: no overflow
+    for s in np.linspace(-0.999, 0.999, 7):
+        x = 2.0 * (mid + half * s)
+        old = f.basis(f.range.unit(x, lo, hi))
+        new = f.basis(f.range.unit(x))
+        np.testing.assert_allclose(S @ old, new, rtol=0, atol=1e-12)
+
+
+def test_chebcb_widened_to_the_largest_float_equals_the_batch_ridge_fit():
+    arms = [1.0, 1.4, 1.8]
+    p = bandit.ChebCB(arms, m=4, seed=0)
+    rows = {k: ([], []) for k in range(len(arms))}
+    seq = [1e308, 1.5e308, 1.2e308, 1.7e308, 1.1e308, 1.3e308]
+    for t in range(60):
+        c = seq[t % len(seq)] if t < 30 or t % 7 else 1.79e308
+        k = p.select(c)
+        cost = 10.0 + 5.0 * k + 1e-308 * c
+        p.update(k, cost, context=c)
+        rows[k][0].append(c)
+        rows[k][1].append(p._y(cost))
+    pen = p.ridge * p.features.penalty
+    for k, (cs, ys) in rows.items():
+        if not cs:
+            continue
+        Pb, tb = _batch_ridge([p.features(c) for c in cs], ys, pen)
+        np.testing.assert_allclose(p.theta[k], tb, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(p.P[k], Pb, rtol=1e-8, atol=1e-10)
