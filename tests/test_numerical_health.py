@@ -66,3 +66,33 @@ def test_chebcb_widened_to_the_largest_float_equals_the_batch_ridge_fit():
         Pb, tb = _batch_ridge([p.features(c) for c in cs], ys, pen)
         np.testing.assert_allclose(p.theta[k], tb, rtol=1e-8, atol=1e-8)
         np.testing.assert_allclose(p.P[k], Pb, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("cls", [bandit.ChebCB, bandit.JointCB])
+def test_contexts_of_a_tiny_spread_keep_the_batch_ridge_fit(cls):
+    """Contexts ``1 + 1e-12·u``: a range a few thousand ulps wide, widened a few times; the
+    re-expressed model stays the batch ridge fit of all rows (the fitting points of the
+    re-expression had strayed an ulp out of the old range: relative errors of 1e-4–2e-3)."""
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        p = cls([1.0, 1.5], seed=0)
+        rows, ys = [], []
+        for t in range(150):
+            c = 1.0 + 1e-12 * rng.uniform()
+            k = p.select(c)
+            cost = 10.0 + 5.0 * k + rng.uniform()
+            p.update(k, cost, context=c)
+            rows.append((c, k))
+            ys.append(np.log(cost / p.unit + 0.01))
+        if cls is bandit.JointCB:
+            X = [np.outer(p.features(c), p._X[k]).ravel() for c, k in rows]
+            Pb, tb = _batch_ridge(X, ys, np.diag(p._penalty_diag()))
+            P, theta = p.P, p.theta
+        else:
+            k = int(np.argmax(p.counts))
+            X = [p.features(c) for c, a in rows if a == k]
+            Pb, tb = _batch_ridge(X, [y for (c, a), y in zip(rows, ys) if a == k],
+                                  p.ridge * p.features.penalty)
+            P, theta = p.P[k], p.theta[k]
+        np.testing.assert_allclose(theta, tb, rtol=0, atol=1e-9 * np.abs(tb).max())
+        np.testing.assert_allclose(P, Pb, rtol=0, atol=1e-9 * np.abs(Pb).max())
