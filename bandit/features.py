@@ -241,8 +241,11 @@ class ContextRange:
         self.lo, self.hi = lo, hi
         return True
 
-    def unit(self, x, lo=None, hi=None) -> np.ndarray:
-        """``u = (x − m)/h`` in [−1, 1] for the range (or ``[lo, hi]``); 0 on a point range."""
+    def unit(self, x, lo=None, hi=None, clip=True) -> np.ndarray:
+        """``u = (x − m)/h`` in [−1, 1] for the range (or ``[lo, hi]``); 0 on a point range.
+
+        ``clip=False`` keeps ``u`` affine in ``x`` beyond the ends: the rounded middle ``m``
+        of a range a few thousand ulps wide puts an end at ``|u| = 1 + 2e-4``."""
         if not isinstance(x, np.ndarray):
             x = self.parse(x)
         lo = self.lo if lo is None else lo
@@ -251,7 +254,7 @@ class ContextRange:
         mid = 0.5 * lo + 0.5 * hi
         with np.errstate(divide="ignore", invalid="ignore"):
             u = np.where(half > 0, (0.5 * x - 0.5 * mid) / (0.5 * half), 0.0)
-        return np.clip(u, -1.0, 1.0)
+        return np.clip(u, -1.0, 1.0) if clip else u
 
     # --- persistence --------------------------------------------------------------------------
     def state(self) -> dict:
@@ -469,14 +472,23 @@ class FeatureMap:
         for d in range(D):
             if hi[d] > lo[d]:
                 k = 2 * m + 3
-                z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * np.cos(
-                    np.pi * np.arange(k) / (k - 1))
+                c = np.cos(np.pi * np.arange(k) / (k - 1))
+                if max(abs(lo[d]), abs(hi[d])) < 0.5 * _BIG:
+                    z = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * c
+                else:  # lo + hi or hi − lo would overflow: the points at half scale
+                    # (doubling is exact)
+                    mid, half = 0.25 * lo[d] + 0.25 * hi[d], 0.25 * hi[d] - 0.25 * lo[d]
+                    z = 2.0 * np.clip(mid + half * c, 0.5 * lo[d], 0.5 * hi[d])
             else:
                 z = np.array([lo[d]])
             pts = np.tile(lo, (z.size, 1))
             pts[:, d] = z
-            old = np.array([_basis1(self.range.unit(p, lo, hi)[d], kind, m) for p in pts])
-            new = np.array([_basis1(self.range.unit(p)[d], kind, m) for p in pts])
+            # unclipped coordinates: the old and new ones are affine in each other, and
+            # clipping one where the rounded middle of a range a few thousand ulps wide puts
+            # a shared end at |u| = 1 + 2e-4 made a false pair that cost S up to 2e-3
+            # (contexts 1 + 1e-12·u)
+            old = np.array([_basis1(self.range.unit(p, lo, hi, False)[d], kind, m) for p in pts])
+            new = np.array([_basis1(self.range.unit(p, clip=False)[d], kind, m) for p in pts])
             if z.size == 1 and kind != 2:
                 # a point: the new features there from the constant old one (T_0 = 1),
                 # exact at the point, and triangular like the others

@@ -121,6 +121,9 @@ class SquareCB(Policy):
             self.features.forget()  # the context length is not fixed by a refused context
             raise
         P0 = np.linalg.inv(self.ridge * self.features.penalty)
+        # exactly symmetric: a rank-one update never removes an antisymmetric part, which
+        # then grows against P as P shrinks along the data (a diagonal penalty's is unchanged)
+        P0 = 0.5 * (P0 + P0.T)
         self.P = np.repeat(P0[None], self.n_arms, axis=0)
         self.theta = np.zeros((self.n_arms, self.features.n_features))
 
