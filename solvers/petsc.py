@@ -233,6 +233,7 @@ class PetscOperator:
         A new Vec unless ``copy=False`` and ``v`` already is a suitable PETSc.Vec (then ``v``).
         """
         if isinstance(v, PETSc.Vec):
+            _check_alive(v, name)
             if v.getSize() != self.n:
                 raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
                                  f"{self.n} to match A ({self.n}x{self.n})")
@@ -339,6 +340,14 @@ def _symmetry_known(mat):
         return None
 
 
+def _check_alive(v, name: str) -> None:
+    """Refuse a PETSc object the caller has destroyed: any PETSc call on it (even its
+    communicator) dereferences a null handle and kills the process with SIGSEGV."""
+    if isinstance(v, PETSc.Object) and not v:
+        raise ValueError(f"{name} is a PETSc {type(v).__name__} that has been destroyed "
+                         f"({name}.destroy() was called): create a new one")
+
+
 def _check_petsc_mat(A) -> None:
     if not A.isAssembled():
         raise ValueError("A is a PETSc Mat that is not assembled: call A.assemble() first")
@@ -368,6 +377,8 @@ def _fingerprint(v) -> str:
             return repr(v)
         if isinstance(v, np.generic):
             return repr(v.item())
+        if isinstance(v, PETSc.Object) and not v:
+            return f"destroyed {type(v).__name__}"
         if isinstance(v, (PETSc.Object, PetscOperator)):
             return type(v).__name__
         if isinstance(v, dict):
@@ -452,6 +463,7 @@ def _prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
     if isinstance(A, PetscOperator):
         return A
     if isinstance(A, PETSc.Mat):
+        _check_alive(A, "A")
         key = A.handle
         op = _MAT_CACHE.get(key)
         if op is not None and op.mat is A:
@@ -533,10 +545,18 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     t0 = time.perf_counter()
     # first, before anything can be refused on one rank alone: every rank passed the same
     # input, so every check below has the same verdict on every rank (no rank left waiting)
-    world = (A.getComm() if isinstance(A, PETSc.Mat) else A.comm
-             if isinstance(A, PetscOperator) else _comm(comm))
+    if isinstance(A, PETSc.Mat):
+        world = A.getComm() if A else None  # (a destroyed Mat has no communicator)
+    else:
+        world = A.comm if isinstance(A, PetscOperator) else _comm(comm)
+    if world is None or world.getSize() == PETSc.COMM_WORLD.getSize():
+        # a Mat over every rank is compared on COMM_WORLD itself, which every rank can name
+        # even when it has destroyed its copy of A (whose communicator it can no longer read)
+        world = PETSc.COMM_WORLD
     same_on_every_rank(world, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol, atol=atol,
                        maxiter=maxiter, dtol=dtol, order=order, options=options)
+    for name, v in (("A", A), ("b", b), ("x0", x0)):
+        _check_alive(v, name)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if kind != "cg":
