@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
-           "is_root"]
+           "is_root", "same_settings"]
 
 
 def world(backend):
@@ -87,6 +87,33 @@ def on_every_rank(comm, fn, *args, same=None):
                 raise ValueError(f"the MPI ranks passed different {same} (rank 0: {first!r}, "
                                  f"rank {rank}: {v!r}); every rank must pass the same")
     return value
+
+
+def same_settings(comm, **settings):
+    """Raise ``ValueError`` on every rank unless every rank passed the same ``settings``.
+
+    A Tuner's arms, solver and tolerances decide which collective operations a solve runs
+    (the checks of ``A`` each solver needs, the KSP of the arm rank 0 chose, the audit runs):
+    ranks constructed with different ones would wait for each other forever, or solve with
+    settings rank 0 never chose.  Each value is compared by its ``repr``; one exchange.
+
+    Examples
+    --------
+    >>> same_settings(None, solver="sor", rtol=1e-8)  # one rank: nothing to compare
+    """
+    if comm is None:
+        return
+    mine = {name: repr(v) for name, v in settings.items()}
+    every = comm.allgather(mine)
+    for rank, theirs in enumerate(every[1:], start=1):
+        differ = [name for name in settings if theirs[name] != every[0][name]]
+        if differ:
+            name = differ[0]
+            raise ValueError(
+                f"the MPI ranks constructed the Tuner with different {', '.join(differ)} "
+                f"(rank 0: {every[0][name]}, rank {rank}: {theirs[name]}); every rank must "
+                f"pass the same solver, arms, tolerances, cost, guard and audit budget (only "
+                f"seeds may differ: rank 0 decides)")
 
 
 def agree(comm, value):

@@ -383,6 +383,13 @@ class Tuner:
         # in _validate instead, so no arm's first timed solve pays the pattern's one-time work
         self._split = backend == "numba" and self._by_name and any(
             m in ("sor", "ssor_pcg") for m in arms.methods)
+        # before any collective step (the arms' trial solves below are collective): the ranks'
+        # Tuners must run the same solves in the same order
+        if self._comm is not None:
+            _mpi.same_settings(self._comm, solver=self.solver_name,
+                               arms=list(arms.configs or arms.labels), omegas=self._omegas,
+                               rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, guard=guard,
+                               audit_budget=audit_budget)
         if self._by_name:
             self._try_arms()
 
