@@ -681,6 +681,15 @@ class Tuner:
         if not self._own_op and op is not A and op is not self._last_op:
             op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":
+            ranks = 1 if self._comm is None else self._comm.Get_size()
+            if op.comm.getSize() != ranks:
+                # rank 0's iteration count and verdict are every rank's: a rank solving its
+                # own system would be told another rank's result
+                raise ValueError(
+                    f"A is distributed over {op.comm.getSize()} MPI rank(s), but the Tuner "
+                    f"runs on PETSc.COMM_WORLD's {ranks}: rank 0 decides and its results are "
+                    f"every rank's, so every rank must solve one system distributed over "
+                    f"COMM_WORLD (a separate system per rank needs one process per system)")
             for method in self._arms.methods:
                 op.require(method)
         else:

@@ -1,5 +1,5 @@
 """A user's own PETSc loop: mistakes a new user makes are refused by name, never a crash or a
-hang (one rank in a subprocess)."""
+hang (one rank in a subprocess, two ranks with ``mpiexec -n 2`` on ``tests/mpi_loops.py``)."""
 import json
 import os
 import subprocess
@@ -54,3 +54,51 @@ def test_a_destroyed_mat_or_vec_is_refused_by_name():
                         "called): create a new one")
     assert lines[4].startswith("refused: x0 is a PETSc Vec that has been destroyed")
     assert lines[5].startswith("next: True ")
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("loops")
+    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(HERE / "mpi_loops.py"),
+           str(out)]
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+
+
+def test_tuners_constructed_differently_are_refused_on_every_rank(two_ranks):
+    for r in two_ranks:
+        for case, what in (("solver", "solver"), ("arms", "arms"), ("rtol", "rtol")):
+            assert not r[case]["ok"]
+            assert r[case]["error"].startswith(
+                f"the MPI ranks constructed the Tuner with different {what}")
+        assert r["solver"]["error"].startswith(
+            "the MPI ranks constructed the Tuner with different solver, arms (rank 0: "
+            "'ssor_pcg', rank 1: 'sor')")
+        assert r["same"]["ok"] and r["same"]["converged"]  # only the seeds differ: fine
+
+
+def test_a_mat_on_another_communicator_is_refused_by_the_tuner(two_ranks):
+    r0, r1 = two_ranks
+    # the systems differ: the ranks' own counts differ, so one count cannot serve both
+    assert r0["self_direct"]["iterations"] != r1["self_direct"]["iterations"]
+    for r in two_ranks:
+        assert not r["self_tuner"]["ok"]
+        assert r["self_tuner"]["error"].startswith(
+            "A is distributed over 1 MPI rank(s), but the Tuner runs on PETSc.COMM_WORLD's 2")
+        assert r["after_self"]["converged"]
+
+
+def test_a_destroyed_mat_is_refused_on_every_rank(two_ranks):
+    msg = "A is a PETSc Mat that has been destroyed (A.destroy() was called): create a new one"
+    for r in two_ranks:
+        assert r["destroyed_tuner"] == {"ok": False, "error": msg}
+        assert r["destroyed_direct"] == {"ok": False, "error": msg}
+        assert r["destroyed_one_rank_direct"]["error"].startswith(
+            "the MPI ranks passed different A")
+        assert r["destroyed_b"]["error"].startswith("b is a PETSc Vec that has been destroyed")
+        assert r["after_destroy"]["converged"]
+    assert two_ranks[0]["destroyed_one_rank_tuner"]["error"] == f"rank 1: {msg}"
+    assert two_ranks[1]["destroyed_one_rank_tuner"]["error"] == msg
+    assert two_ranks[0]["history"] == two_ranks[1]["history"]
+    assert len(two_ranks[0]["history"]) == 4  # the refused calls recorded nothing
