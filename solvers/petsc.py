@@ -154,6 +154,7 @@ class PetscOperator:
         self._checked = {}
         self._reversed = None
         self._reversed_state = None
+        self._reversed_pattern = None
         self._work = None
         self._scratch = False  # made by prepare(..., overwrite=True): may be refreshed in place
         self._local = None  # this rank's rows of the CSR pattern, for _refill
@@ -279,7 +280,10 @@ class PetscOperator:
         """``A`` with each rank's rows and columns numbered in reverse (cached).
 
         Built with ``MatPermute`` on first use and refreshed (values copied into the same
-        permuted Mat, so its KSPs stay valid) whenever ``A``'s values have changed since.
+        permuted Mat, so its KSPs stay valid) whenever ``A``'s values have changed since; if
+        its nonzero pattern has changed too (a user's Mat that took new entries), built anew
+        with new KSPs (``MatCopy`` of the same pattern refuses another number of entries, and
+        with as many entries in other places would copy the values into the old places).
         """
         state = self.mat.stateGet()
         if self._reversed is not None and self._reversed_state == state:
@@ -288,6 +292,20 @@ class PetscOperator:
         perm = PETSc.IS().createGeneral(idx, comm=self.comm)
         mat = self.mat.permute(perm, perm)
         perm.destroy()
+        indptr, indices, _ = mat.getValuesCSR()
+        pattern = (indptr.copy(), indices.copy())
+        if self._reversed is not None:
+            old = self._reversed_pattern
+            changed = not (np.array_equal(old[0], pattern[0])
+                           and np.array_equal(old[1], pattern[1]))
+            if self.comm.getSize() > 1:  # every rank rebuilds or none (both are collective)
+                changed = self.comm.tompi4py().allreduce(changed, op=_mpi_lor())
+            if changed:
+                for key in [k for k in self.solvers if k[1]]:
+                    self.solvers.pop(key).destroy()
+                self._reversed.destroy()
+                self._reversed = None
+        self._reversed_pattern = pattern
         if self._reversed is None:
             _no_inodes(mat)
             rev = PetscOperator.__new__(PetscOperator)
@@ -338,6 +356,12 @@ def _symmetry_known(mat):
         return bool(flag) if known else None
     except (AttributeError, PETSc.Error):
         return None
+
+
+def _mpi_lor():
+    from mpi4py import MPI
+
+    return MPI.LOR
 
 
 def _check_alive(v, name: str) -> None:

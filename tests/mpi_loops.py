@@ -9,6 +9,8 @@ A user's own loop on two ranks, with the mistakes a new user makes; each rank wr
    (rank 1 had been told rank 0's iteration count for its own system).
 3. A Mat the user destroyed: a ``ValueError`` (it had been a segmentation fault), also when
    only one rank destroyed it; the next solve works.
+4. ``order="paper"`` on a Mat that takes new entries on one rank only: the same count as a
+   fresh copy of it (it had been PETSc's error 75 from ``MatCopy``).
 """
 import json
 import os
@@ -90,6 +92,23 @@ def main(out):
     report["destroyed_b"] = outcome(lambda: tuner.solve(A, v))
     report["after_destroy"] = outcome(lambda: tuner.solve(A, b))
     report["history"] = np.asarray(tuner.history["iterations"]).tolist()
+
+    # 4. order="paper" on a Mat that takes new entries in rank 1's rows only: both ranks
+    # rebuild the renumbered copy (one rank alone would leave the other in MatCopy)
+    G = diffusion(comm, 60, 5.0)
+    G.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
+    paper = [outcome(lambda: solvers.ssor_pcg(G, b, 1.4, order="paper", backend="petsc"))]
+    rs, re = G.getOwnershipRange()
+    if rank == 1:
+        for i in range(rs, re - 2):  # weak couplings two rows away, kept symmetric
+            for r_, c_, v_ in ((i, i + 2, -0.5), (i + 2, i, -0.5), (i, i, 0.5), (i + 2, i + 2, 0.5)):
+                G.setValue(r_, c_, v_, addv=PETSc.InsertMode.ADD_VALUES)
+    G.assemble()
+    fresh = G.duplicate(copy=True)
+    paper.append(outcome(lambda: solvers.ssor_pcg(G, b, 1.4, order="paper", backend="petsc")))
+    paper.append(outcome(lambda: solvers.ssor_pcg(fresh, b, 1.4, order="paper",
+                                                  backend="petsc")))
+    report["paper_new_entries"] = paper
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)
