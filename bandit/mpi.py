@@ -78,14 +78,20 @@ def on_every_rank(comm, fn, *args, same=None):
         if e is not None:
             raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
     if same is not None:
-        first = gathered[0][1]
-        for rank, (_, v) in enumerate(gathered[1:], start=1):
-            equal = (v is None and first is None) or (
-                v is not None and first is not None and np.shape(v) == np.shape(first)
-                and bool(np.all(np.asarray(v) == np.asarray(first))))
-            if not equal:
-                raise ValueError(f"the MPI ranks passed different {same} (rank 0: {first!r}, "
-                                 f"rank {rank}: {v!r}); every rank must pass the same")
+        # a tuple of names: fn returned a tuple of as many values, compared one by one
+        names = same if isinstance(same, tuple) else (same,)
+        for i, name in enumerate(names):
+            item = (lambda v: v[i]) if isinstance(same, tuple) else (lambda v: v)
+            first = item(gathered[0][1])
+            for rank, (_, v) in enumerate(gathered[1:], start=1):
+                v = item(v)
+                equal = (v is None and first is None) or (
+                    v is not None and first is not None and np.shape(v) == np.shape(first)
+                    and bool(np.all(np.asarray(v) == np.asarray(first))))
+                if not equal:
+                    raise ValueError(f"the MPI ranks passed different {name} (rank 0: "
+                                     f"{first!r}, rank {rank}: {v!r}); every rank must pass "
+                                     f"the same")
     return value
 
 

@@ -102,12 +102,17 @@ def _check_context(context):
 def _first_checks(context, A, b, x0):
     """The checks a rank makes on its own before any collective step of a solve on several
     ranks: the context, and that no PETSc object was destroyed (any PETSc call on one
-    crashes; a rank refusing one later, alone, would leave the others waiting)."""
+    crashes; a rank refusing one later, alone, would leave the others waiting).  Returns the
+    context and the kind of ``A``, both compared across the ranks."""
     from solvers.petsc import _check_alive
 
     for name, v in (("A", A), ("b", b), ("x0", x0)):
         _check_alive(v, name)
-    return _check_context(context)
+    # a PETSc Mat is used in place, any other matrix is converted collectively (after a
+    # comparison across the ranks): ranks mixing the two would wait in different operations
+    kind = {"Mat": "a PETSc Mat", "PetscOperator": "a prepared PETSc operator"}.get(
+        type(A).__name__, "a matrix to convert")
+    return _check_context(context), kind
 
 
 def _what_policy(policy) -> str:
@@ -564,8 +569,8 @@ class Tuner:
             op, b, x0, context = self._validate(A, b, x0, context)
         else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
             # the context first, before the collective steps of preparing A
-            context = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
-                                         same="contexts")
+            context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
+                                            same=("contexts", "kinds of A"))
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG

@@ -11,6 +11,8 @@ A user's own loop on two ranks, with the mistakes a new user makes; each rank wr
    only one rank destroyed it; the next solve works.
 4. ``order="paper"`` on a Mat that takes new entries on one rank only: the same count as a
    fresh copy of it (it had been PETSc's error 75 from ``MatCopy``).
+5. A scipy matrix on rank 0 and a PETSc Mat on rank 1: a ``ValueError`` on every rank (the
+   Tuner had hung: one rank compares and converts its matrix, the other checks its Mat).
 """
 import json
 import os
@@ -19,6 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 from petsc4py import PETSc  # noqa: E402
 
 import bandit  # noqa: E402
@@ -109,6 +112,16 @@ def main(out):
     paper.append(outcome(lambda: solvers.ssor_pcg(fresh, b, 1.4, order="paper",
                                                   backend="petsc")))
     report["paper_new_entries"] = paper
+
+    # 5. a scipy matrix on rank 0, the same matrix as a PETSc Mat on rank 1 (the scipy one is
+    # compared across the ranks and converted collectively, the Mat is not): refused
+    whole = sp.csr_array(np.diag(np.full(60, 1 + 2 * 30.0)) + np.diag(np.full(59, -30.0), 1)
+                         + np.diag(np.full(59, -30.0), -1))
+    mine = whole if rank == 0 else A
+    ones = np.ones(60)
+    report["mixed_direct"] = outcome(lambda: solvers.ssor_pcg(mine, ones, 1.5, backend="petsc"))
+    report["mixed_tuner"] = outcome(lambda: tuner.solve(mine, ones))
+    report["after_mixed"] = outcome(lambda: tuner.solve(whole, ones))
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)

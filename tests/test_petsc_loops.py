@@ -104,6 +104,16 @@ def test_a_destroyed_mat_is_refused_on_every_rank(two_ranks):
     assert len(two_ranks[0]["history"]) == 4  # the refused calls recorded nothing
 
 
+def test_a_scipy_matrix_on_one_rank_and_a_mat_on_another_are_refused(two_ranks):
+    for r in two_ranks:
+        assert r["mixed_direct"]["error"].startswith("the MPI ranks passed different A")
+        assert r["mixed_tuner"]["error"] == (
+            "the MPI ranks passed different kinds of A (rank 0: 'a matrix to convert', rank 1: "
+            "'a PETSc Mat'); every rank must pass the same")
+        assert r["after_mixed"]["converged"]
+    assert two_ranks[0]["after_mixed"] == two_ranks[1]["after_mixed"]
+
+
 def test_paper_order_on_a_mat_with_new_entries_on_one_rank(two_ranks):
     for r in two_ranks:
         before, after, fresh = r["paper_new_entries"]
