@@ -51,7 +51,8 @@ def on_every_rank(comm, fn, *args, same=None):
     """``fn(*args)`` on every rank; a ``ValueError``/``TypeError`` on any rank is raised on
     every rank (naming the rank that refused).  With ``same`` (a name for the message), the
     values ``fn`` returned must also be equal on every rank, else a ``ValueError`` on every
-    rank — one exchange for both.
+    rank — one exchange for both; with a tuple of names, ``fn`` returns a tuple of as many
+    values, each compared and named on its own.
 
     The Tuner checks its input before the collective decision: a rank refusing its input
     alone would leave the others waiting in the broadcast.  ``same`` is for small values that
