@@ -109,10 +109,13 @@ def _first_checks(context, A, b, x0):
     for name, v in (("A", A), ("b", b), ("x0", x0)):
         _check_alive(v, name)
     # a PETSc Mat is used in place, any other matrix is converted collectively (after a
-    # comparison across the ranks): ranks mixing the two would wait in different operations
+    # comparison across the ranks); a PETSc Vec is checked collectively, a numpy vector by
+    # each rank alone: ranks mixing the two would wait in different operations
     kind = {"Mat": "a PETSc Mat", "PetscOperator": "a prepared PETSc operator"}.get(
         type(A).__name__, "a matrix to convert")
-    return _check_context(context), kind
+    vecs = ["a PETSc Vec" if type(v).__name__ == "Vec" else "none" if v is None else "an array"
+            for v in (b, x0)]
+    return _check_context(context), (kind, *vecs)
 
 
 def _what_policy(policy) -> str:
@@ -570,7 +573,7 @@ class Tuner:
         else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
             # the context first, before the collective steps of preparing A
             context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
-                                            same=("contexts", "kinds of A"))
+                                            same=("contexts", "kinds of (A, b, x0)"))
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG

@@ -122,6 +122,8 @@ def main(out):
     report["mixed_direct"] = outcome(lambda: solvers.ssor_pcg(mine, ones, 1.5, backend="petsc"))
     report["mixed_tuner"] = outcome(lambda: tuner.solve(mine, ones))
     report["after_mixed"] = outcome(lambda: tuner.solve(whole, ones))
+    mine = ones if rank == 0 else b  # numpy b on rank 0, a PETSc Vec on rank 1
+    report["mixed_b"] = outcome(lambda: tuner.solve(A, mine))
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)

@@ -108,8 +108,13 @@ def test_a_scipy_matrix_on_one_rank_and_a_mat_on_another_are_refused(two_ranks):
     for r in two_ranks:
         assert r["mixed_direct"]["error"].startswith("the MPI ranks passed different A")
         assert r["mixed_tuner"]["error"] == (
-            "the MPI ranks passed different kinds of A (rank 0: 'a matrix to convert', rank 1: "
-            "'a PETSc Mat'); every rank must pass the same")
+            "the MPI ranks passed different kinds of (A, b, x0) (rank 0: ('a matrix to "
+            "convert', 'an array', 'none'), rank 1: ('a PETSc Mat', 'an array', 'none')); every "
+            "rank must pass the same")
+        assert r["mixed_b"]["error"] == (
+            "the MPI ranks passed different kinds of (A, b, x0) (rank 0: ('a PETSc Mat', 'an "
+            "array', 'none'), rank 1: ('a PETSc Mat', 'a PETSc Vec', 'none')); every rank must "
+            "pass the same")
         assert r["after_mixed"]["converged"]
     assert two_ranks[0]["after_mixed"] == two_ranks[1]["after_mixed"]
 
