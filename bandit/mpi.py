@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
-           "is_root"]
+           "is_root", "same_settings"]
 
 
 def world(backend):
@@ -51,7 +51,8 @@ def on_every_rank(comm, fn, *args, same=None):
     """``fn(*args)`` on every rank; a ``ValueError``/``TypeError`` on any rank is raised on
     every rank (naming the rank that refused).  With ``same`` (a name for the message), the
     values ``fn`` returned must also be equal on every rank, else a ``ValueError`` on every
-    rank — one exchange for both.
+    rank — one exchange for both; with a tuple of names, ``fn`` returns a tuple of as many
+    values, each compared and named on its own.
 
     The Tuner checks its input before the collective decision: a rank refusing its input
     alone would leave the others waiting in the broadcast.  ``same`` is for small values that
@@ -78,15 +79,48 @@ def on_every_rank(comm, fn, *args, same=None):
         if e is not None:
             raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
     if same is not None:
-        first = gathered[0][1]
-        for rank, (_, v) in enumerate(gathered[1:], start=1):
-            equal = (v is None and first is None) or (
-                v is not None and first is not None and np.shape(v) == np.shape(first)
-                and bool(np.all(np.asarray(v) == np.asarray(first))))
-            if not equal:
-                raise ValueError(f"the MPI ranks passed different {same} (rank 0: {first!r}, "
-                                 f"rank {rank}: {v!r}); every rank must pass the same")
+        # a tuple of names: fn returned a tuple of as many values, compared one by one
+        names = same if isinstance(same, tuple) else (same,)
+        for i, name in enumerate(names):
+            item = (lambda v: v[i]) if isinstance(same, tuple) else (lambda v: v)
+            first = item(gathered[0][1])
+            for rank, (_, v) in enumerate(gathered[1:], start=1):
+                v = item(v)
+                equal = (v is None and first is None) or (
+                    v is not None and first is not None and np.shape(v) == np.shape(first)
+                    and bool(np.all(np.asarray(v) == np.asarray(first))))
+                if not equal:
+                    raise ValueError(f"the MPI ranks passed different {name} (rank 0: "
+                                     f"{first!r}, rank {rank}: {v!r}); every rank must pass "
+                                     f"the same")
     return value
+
+
+def same_settings(comm, **settings):
+    """Raise ``ValueError`` on every rank unless every rank passed the same ``settings``.
+
+    A Tuner's arms, solver and tolerances decide which collective operations a solve runs
+    (the checks of ``A`` each solver needs, the KSP of the arm rank 0 chose, the audit runs):
+    ranks constructed with different ones would wait for each other forever, or solve with
+    settings rank 0 never chose.  Each value is compared by its ``repr``; one exchange.
+
+    Examples
+    --------
+    >>> same_settings(None, solver="sor", rtol=1e-8)  # one rank: nothing to compare
+    """
+    if comm is None:
+        return
+    mine = {name: repr(v) for name, v in settings.items()}
+    every = comm.allgather(mine)
+    for rank, theirs in enumerate(every[1:], start=1):
+        differ = [name for name in settings if theirs[name] != every[0][name]]
+        if differ:
+            name = differ[0]
+            raise ValueError(
+                f"the MPI ranks constructed the Tuner with different {', '.join(differ)} "
+                f"(rank 0: {every[0][name]}, rank {rank}: {theirs[name]}); every rank must "
+                f"pass the same solver, arms, tolerances, cost, guard and audit budget (only "
+                f"seeds may differ: rank 0 decides)")
 
 
 def agree(comm, value):

@@ -99,6 +99,25 @@ def _check_context(context):
     return arr
 
 
+def _first_checks(context, A, b, x0):
+    """The checks a rank makes on its own before any collective step of a solve on several
+    ranks: the context, and that no PETSc object was destroyed (any PETSc call on one
+    crashes; a rank refusing one later, alone, would leave the others waiting).  Returns the
+    context and the kind of ``A``, both compared across the ranks."""
+    from solvers.petsc import _check_alive
+
+    for name, v in (("A", A), ("b", b), ("x0", x0)):
+        _check_alive(v, name)
+    # a PETSc Mat is used in place, any other matrix is converted collectively (after a
+    # comparison across the ranks); a PETSc Vec is checked collectively, a numpy vector by
+    # each rank alone: ranks mixing the two would wait in different operations
+    kind = {"Mat": "a PETSc Mat", "PetscOperator": "a prepared PETSc operator"}.get(
+        type(A).__name__, "a matrix to convert")
+    vecs = ["a PETSc Vec" if type(v).__name__ == "Vec" else "none" if v is None else "an array"
+            for v in (b, x0)]
+    return _check_context(context), (kind, *vecs)
+
+
 def _what_policy(policy) -> str:
     """What was passed instead of a policy, with the way to make one (a class or a registry
     name is the usual slip)."""
@@ -374,6 +393,13 @@ class Tuner:
         # in _validate instead, so no arm's first timed solve pays the pattern's one-time work
         self._split = backend == "numba" and self._by_name and any(
             m in ("sor", "ssor_pcg") for m in arms.methods)
+        # before any collective step (the arms' trial solves below are collective): the ranks'
+        # Tuners must run the same solves in the same order
+        if self._comm is not None:
+            _mpi.same_settings(self._comm, solver=self.solver_name,
+                               arms=list(arms.configs or arms.labels), omegas=self._omegas,
+                               rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, guard=guard,
+                               audit_budget=audit_budget)
         if self._by_name:
             self._try_arms()
 
@@ -558,7 +584,8 @@ class Tuner:
             op, b, x0, context = self._validate(A, b, x0, context)
         else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
             # the context first, before the collective steps of preparing A
-            context = _mpi.on_every_rank(self._comm, _check_context, context, same="contexts")
+            context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
+                                            same=("contexts", "kinds of (A, b, x0)"))
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
@@ -677,6 +704,15 @@ class Tuner:
         if not self._own_op and op is not A and op is not self._last_op:
             op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":
+            ranks = 1 if self._comm is None else self._comm.Get_size()
+            if op.comm.getSize() != ranks:
+                # rank 0's iteration count and verdict are every rank's: a rank solving its
+                # own system would be told another rank's result
+                raise ValueError(
+                    f"A is distributed over {op.comm.getSize()} MPI rank(s), but the Tuner "
+                    f"runs on PETSc.COMM_WORLD's {ranks}: rank 0 decides and its results are "
+                    f"every rank's, so every rank must solve one system distributed over "
+                    f"COMM_WORLD (a separate system per rank needs one process per system)")
             for method in self._arms.methods:
                 op.require(method)
         else:

@@ -154,6 +154,7 @@ class PetscOperator:
         self._checked = {}
         self._reversed = None
         self._reversed_state = None
+        self._reversed_pattern = None
         self._work = None
         self._scratch = False  # made by prepare(..., overwrite=True): may be refreshed in place
         self._local = None  # this rank's rows of the CSR pattern, for _refill
@@ -233,6 +234,7 @@ class PetscOperator:
         A new Vec unless ``copy=False`` and ``v`` already is a suitable PETSc.Vec (then ``v``).
         """
         if isinstance(v, PETSc.Vec):
+            _check_alive(v, name)
             if v.getSize() != self.n:
                 raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
                                  f"{self.n} to match A ({self.n}x{self.n})")
@@ -278,7 +280,10 @@ class PetscOperator:
         """``A`` with each rank's rows and columns numbered in reverse (cached).
 
         Built with ``MatPermute`` on first use and refreshed (values copied into the same
-        permuted Mat, so its KSPs stay valid) whenever ``A``'s values have changed since.
+        permuted Mat, so its KSPs stay valid) whenever ``A``'s values have changed since; if
+        its nonzero pattern has changed too (a user's Mat that took new entries), built anew
+        with new KSPs (``MatCopy`` of the same pattern refuses another number of entries, and
+        with as many entries in other places would copy the values into the old places).
         """
         state = self.mat.stateGet()
         if self._reversed is not None and self._reversed_state == state:
@@ -287,6 +292,20 @@ class PetscOperator:
         perm = PETSc.IS().createGeneral(idx, comm=self.comm)
         mat = self.mat.permute(perm, perm)
         perm.destroy()
+        indptr, indices, _ = mat.getValuesCSR()
+        pattern = (indptr.copy(), indices.copy())
+        if self._reversed is not None:
+            old = self._reversed_pattern
+            changed = not (np.array_equal(old[0], pattern[0])
+                           and np.array_equal(old[1], pattern[1]))
+            if self.comm.getSize() > 1:  # every rank rebuilds or none (both are collective)
+                changed = self.comm.tompi4py().allreduce(changed, op=_mpi_lor())
+            if changed:
+                for key in [k for k in self.solvers if k[1]]:
+                    self.solvers.pop(key).destroy()
+                self._reversed.destroy()
+                self._reversed = None
+        self._reversed_pattern = pattern
         if self._reversed is None:
             _no_inodes(mat)
             rev = PetscOperator.__new__(PetscOperator)
@@ -339,6 +358,20 @@ def _symmetry_known(mat):
         return None
 
 
+def _mpi_lor():
+    from mpi4py import MPI
+
+    return MPI.LOR
+
+
+def _check_alive(v, name: str) -> None:
+    """Refuse a PETSc object the caller has destroyed: any PETSc call on it (even its
+    communicator) dereferences a null handle and kills the process with SIGSEGV."""
+    if isinstance(v, PETSc.Object) and not v:
+        raise ValueError(f"{name} is a PETSc {type(v).__name__} that has been destroyed "
+                         f"({name}.destroy() was called): create a new one")
+
+
 def _check_petsc_mat(A) -> None:
     if not A.isAssembled():
         raise ValueError("A is a PETSc Mat that is not assembled: call A.assemble() first")
@@ -368,6 +401,8 @@ def _fingerprint(v) -> str:
             return repr(v)
         if isinstance(v, np.generic):
             return repr(v.item())
+        if isinstance(v, PETSc.Object) and not v:
+            return f"destroyed {type(v).__name__}"
         if isinstance(v, (PETSc.Object, PetscOperator)):
             return type(v).__name__
         if isinstance(v, dict):
@@ -452,6 +487,7 @@ def _prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
     if isinstance(A, PetscOperator):
         return A
     if isinstance(A, PETSc.Mat):
+        _check_alive(A, "A")
         key = A.handle
         op = _MAT_CACHE.get(key)
         if op is not None and op.mat is A:
@@ -533,10 +569,18 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     t0 = time.perf_counter()
     # first, before anything can be refused on one rank alone: every rank passed the same
     # input, so every check below has the same verdict on every rank (no rank left waiting)
-    world = (A.getComm() if isinstance(A, PETSc.Mat) else A.comm
-             if isinstance(A, PetscOperator) else _comm(comm))
+    if isinstance(A, PETSc.Mat):
+        world = A.getComm() if A else None  # (a destroyed Mat has no communicator)
+    else:
+        world = A.comm if isinstance(A, PetscOperator) else _comm(comm)
+    if world is None or world.getSize() == PETSc.COMM_WORLD.getSize():
+        # a Mat over every rank is compared on COMM_WORLD itself, which every rank can name
+        # even when it has destroyed its copy of A (whose communicator it can no longer read)
+        world = PETSc.COMM_WORLD
     same_on_every_rank(world, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol, atol=atol,
                        maxiter=maxiter, dtol=dtol, order=order, options=options)
+    for name, v in (("A", A), ("b", b), ("x0", x0)):
+        _check_alive(v, name)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if kind != "cg":
