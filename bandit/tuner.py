@@ -183,7 +183,8 @@ class Tuner:
         the solver's default divergence tolerance, returned as it is (also unconverged).
     audit_budget : float, default 0.0
         Fraction of the user's solves' cost, in the tuner's cost unit (iterations, seconds
-        or work), to spend on audits (``summary()["audits"]["budget_used"]``): other arms run
+        or work), to aim at spending on audits (an aim, not a cap: short runs of cheap solves
+        spend more; ``summary()["audits"]["budget_used"]`` says what was spent): other arms run
         on the same systems after the solve, off the user's clock and never told to the
         policy, which make :meth:`regret` unbiased for every policy (``bandit/audit.py``).
         0 runs none.
