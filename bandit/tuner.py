@@ -1149,7 +1149,8 @@ class Tuner:
         Progress and callback settings are not saved (pass them again to :meth:`load`).
 
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
-        the permission bits of the file it replaces, and no temporary file stays behind (one
+        the permission bits of the file it replaces where the file system allows it, and no
+        temporary file stays behind (one
         left by a save that was killed is removed by the next save of the same file).
 
         A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
