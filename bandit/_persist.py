@@ -5,7 +5,8 @@ to disk and renames it over the target in one step, so a reader (or a crash, or 
 sees either the old file or the new one, never a mix.  The temporary file is named after the
 target, this machine and the writing process (``.NAME.HOST.PID.RANDOM.tmp``); one left behind
 by a writer that died is removed by the next save of the same target.  The new file keeps the
-permission bits of the file it replaces (a new file gets the usual ``0o666`` minus the umask).
+permission bits of the file it replaces where the file system allows it (a new file gets the
+usual ``0o666`` minus the umask).
 """
 from __future__ import annotations
 

@@ -183,7 +183,8 @@ class Tuner:
         the solver's default divergence tolerance, returned as it is (also unconverged).
     audit_budget : float, default 0.0
         Fraction of the user's solves' cost, in the tuner's cost unit (iterations, seconds
-        or work), to spend on audits (``summary()["audits"]["budget_used"]``): other arms run
+        or work), to aim at spending on audits (an aim, not a cap: short runs of cheap solves
+        spend more; ``summary()["audits"]["budget_used"]`` says what was spent): other arms run
         on the same systems after the solve, off the user's clock and never told to the
         policy, which make :meth:`regret` unbiased for every policy (``bandit/audit.py``).
         0 runs none.
@@ -1148,7 +1149,8 @@ class Tuner:
         Progress and callback settings are not saved (pass them again to :meth:`load`).
 
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
-        the permission bits of the file it replaces, and no temporary file stays behind (one
+        the permission bits of the file it replaces where the file system allows it, and no
+        temporary file stays behind (one
         left by a save that was killed is removed by the next save of the same file).
 
         A Tuner also pickles (``pickle.dumps``), copying its full working state, except while

@@ -72,7 +72,8 @@ class Preconditioner:
     reuse : int, default 0
         After a set-up for matrix ``A_s``, the next ``reuse`` solves with *other* matrices of
         the same sparsity pattern apply it unchanged; the solve after them sets up afresh.  A
-        solve with the very operator it was built for is not a reuse and does not count.  A
+        solve with the operator it was built for, or with a matrix of the same pattern and
+        equal values (the same matrix passed again), is neither a reuse nor a rebuild.  A
         changed pattern or size always sets up afresh, and so does the solve after a reused
         preconditioner failed to converge.
 
