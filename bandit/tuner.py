@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
 from .audit import Auditor
+from solvers.precond import SetupError
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
 
@@ -370,6 +372,7 @@ class Tuner:
         self._last_op = None
         self._own_op = True  # whether _last_op is the Tuner's own working copy
         self._primed = False  # _prime runs once, before the policy's first draw
+        self._setup_warned = set()  # arms whose set-up refusal has been warned about
         #: Readable name of every arm (summaries, histories, tables and plots use these).
         self.arm_labels = arms.labels
         self._dtol = guard is not None and (self._by_name or _takes_dtol(self._solve_fn))
@@ -764,7 +767,11 @@ class Tuner:
                     arms.age(arm, op)
             else:
                 fn, kw = arms.audit_call(arm, self._calls[arm], op)
-            res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+            start = time.perf_counter()
+            try:
+                res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+            except SetupError as exc:
+                return self._setup_failed(arm, op, x0, exc, time.perf_counter() - start, tally)
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
         seconds = res.seconds
@@ -815,6 +822,30 @@ class Tuner:
                       "iteration measured so far (the reading is in info['clock_reading'])",
                       RuntimeWarning, stacklevel=level)
         return res.replace(seconds=float(seconds), info=info)
+
+    def _setup_failed(self, arm, op, x0, exc, seconds, tally):
+        """The run of an arm whose preconditioner refused this matrix (:class:`SetupError`):
+        a failed run of 0 iterations, reason ``"setup_failed"``, carrying the refusal in
+        ``info["error"]``.  The round goes on as after any failed attempt (a guarded solve falls
+        back; the policy is told a failure), so a loop never stops on one unusable arm.  Not an
+        observation of a solve for the arm's rates; its seconds are the user's all the same."""
+        from solvers import SolveResult
+
+        if arm not in self._setup_warned:
+            self._setup_warned.add(arm)
+            warnings.warn(f"arm {arm} ({self.arm_labels[arm]}) could not be set up on a "
+                          f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
+                          f"arm (reason 'setup_failed')", RuntimeWarning, stacklevel=4)
+        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                          omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
+                          .__name__, reason="setup_failed", seconds=seconds,
+                          backend=self.backend, rtol=self.rtol, atol=self.atol, maxiter=0,
+                          info={"error": str(exc), "work": 0.0, "timed_work": seconds,
+                                "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
+        if tally:
+            self._work[0] += seconds
+        return res
 
     def _skip(self, op, b, x0, arm):
         """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
@@ -954,6 +985,8 @@ class Tuner:
                 "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
                               "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if first.reason == "setup_failed":
+            info["explored"]["error"] = first.info["error"]
         if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
             info["explored"]["skipped"] = True
         if done is None:
@@ -970,6 +1003,8 @@ class Tuner:
         """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
         ``maxiter``, and not merely stopped by the guard's divergence tolerance."""
         for arm, r, start, cap, guarded in runs:
+            if arm == k and r.reason == "setup_failed":
+                return True  # the same matrix would be refused again
             if arm != k or start != "x0" or cap < self.maxiter:
                 continue
             if r.reason in ("maxiter", "breakdown", "converged"):

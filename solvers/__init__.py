@@ -24,10 +24,12 @@ from ._operator import CSROperator, prepare
 from ._result import REASONS, ConvergenceError, SolveResult
 from .spectral import jacobi_spectral_radius, optimal_omega, young_omega
 from .precond import (AMG, IC0, PRECONDITIONERS, SSOR, IC0BreakdownError, Jacobi,
-                      NoPreconditioner, Preconditioner, WorkModel, preconditioner, work_model)
+                      NoPreconditioner, Preconditioner, SetupError, WorkModel, preconditioner,
+                      work_model)
 
 __all__ = ["sor", "ssor_pcg", "cg", "prepare", "CSROperator", "SolveResult", "ConvergenceError",
            "REASONS", "SOLVERS", "BACKENDS", "SSOR_ORDERS", "optimal_omega",
            "jacobi_spectral_radius", "young_omega", "gallery",
            "pcg", "Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
-           "PRECONDITIONERS", "preconditioner", "IC0BreakdownError", "WorkModel", "work_model"]
+           "PRECONDITIONERS", "preconditioner", "SetupError", "IC0BreakdownError", "WorkModel",
+           "work_model"]

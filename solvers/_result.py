@@ -17,6 +17,8 @@ REASONS = {
     # the Tuner's attempt whose set-up alone exceeds its budget (not started, 0 iterations);
     # a custom solver stopped by a caller's budget may report it too
     "stopped": "stopped by a caller-supplied budget before the tolerance or the iteration cap",
+    # a Tuner's arm whose preconditioner refused this matrix (solvers.SetupError): 0 iterations
+    "setup_failed": "the preconditioner could not be set up for this matrix (no iteration ran)",
 }
 
 

@@ -50,10 +50,21 @@ from . import _kernels_ssor as KS
 from ._operator import check_omega, prepare
 
 __all__ = ["Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
-           "PRECONDITIONERS", "preconditioner", "WorkModel", "work_model", "IC0BreakdownError"]
+           "PRECONDITIONERS", "preconditioner", "WorkModel", "work_model", "SetupError",
+           "IC0BreakdownError"]
 
 
-class IC0BreakdownError(ValueError):
+class SetupError(ValueError):
+    """A preconditioner cannot be set up for this matrix (its settings are valid, the matrix
+    does not suit them: an AMG coarsest level too large for its dense solve, an IC(0) pivot
+    that is not positive with ``breakdown="raise"``).
+
+    The direct solver API raises it; a :class:`bandit.Tuner` records it as a failed attempt
+    of that arm (reason ``"setup_failed"``) and falls back to another arm.
+    """
+
+
+class IC0BreakdownError(SetupError):
     """IC(0) met a non-positive pivot and its settings do not allow a diagonal shift."""
 
 
@@ -767,7 +778,7 @@ class AMG(Preconditioner):
         coarsest = ml.levels[-1].A
         n_c = coarsest.shape[0]
         if n_c > self.MAX_COARSEST:  # (a set-up kept from before stays as it was)
-            raise ValueError(
+            raise SetupError(
                 f"amg: the coarsest level has {n_c} unknowns (max_levels={self.max_levels}, "
                 f"max_coarse={self.max_coarse}); its dense pseudo-inverse would cost "
                 f"{n_c}³ operations and {8 * n_c * n_c / 1e9:.3g} GB, more than the "
