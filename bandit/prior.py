@@ -38,8 +38,9 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
 
     Parameters
     ----------
-    A : sparse matrix, ndarray or solvers.CSROperator
-        A system of the sequence (the first one, for a Tuner).
+    A : sparse matrix, ndarray, solvers.CSROperator, petsc4py Mat or SpectrumEstimate
+        A system of the sequence (the first one, for a Tuner), or the
+        :func:`~solvers.spectral.estimate_spectrum` of one (``None``: no prior).
     arms : sequence of float or dict
         The arms; each must stand for an ω (floats, or dicts with ``omega``/``pc_sor_omega``).
     solver : str
@@ -67,17 +68,23 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     >>> theory_costs(gallery.laplacian_2d(10), arms, "cg") is None
     True
     """
-    from solvers.spectral import estimate_spectrum, sor_rate, ssor_condition_bound
+    from solvers.spectral import (SpectrumEstimate, estimate_spectrum, sor_rate,
+                                  ssor_condition_bound)
 
     if solver not in ("sor", "ssor_pcg"):
         return None
     om = [arm_omega(a) for a in arms]
     if any(w is None or not 0.0 < w < 2.0 for w in om):
         return None
-    try:
-        est = estimate_spectrum(A, steps)
-    except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
+    if A is None:
         return None
+    if isinstance(A, SpectrumEstimate):  # estimated already (collectively, under MPI)
+        est = A
+    else:
+        try:
+            est = estimate_spectrum(A, steps)
+        except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
+            return None
     om = np.asarray(om, dtype=float)
     if solver == "sor":
         if est.mu_max >= 2.0:

@@ -1027,7 +1027,15 @@ class Tuner:
             if self._comm is None:
                 prime(op, self.solver_name)
             else:
-                _mpi.on_root(self._comm, prime, op, self.solver_name)
+                # the spectral estimate of a distributed matrix is collective: every rank
+                # runs it, and rank 0's policy takes its prior from the estimate
+                from solvers.spectral import estimate_spectrum
+
+                try:
+                    est = estimate_spectrum(op)
+                except (TypeError, ValueError):  # no prior (as theory_costs on one rank)
+                    est = None
+                _mpi.on_root(self._comm, prime, est, self.solver_name)
         except Exception:
             self._primed = True  # an error of the prior itself is not retried every solve
             raise

@@ -232,8 +232,10 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
 
     Parameters
     ----------
-    A : sparse matrix, ndarray or CSROperator
-        Symmetric with a positive diagonal.
+    A : sparse matrix, ndarray, CSROperator or petsc4py Mat
+        Symmetric with a positive diagonal.  A PETSc ``Mat`` (or the PETSc backend's
+        prepared operator) is estimated with PETSc's own products, collectively: every rank
+        of its communicator must call this.
     steps : int, default 40
         Lanczos steps (matrix–vector products).
     seed : int
@@ -256,6 +258,9 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
             or steps < 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     t0 = time.perf_counter()
+    mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
+    if type(mat).__module__.startswith("petsc4py"):  # a Mat, or the PETSc backend's operator
+        return _estimate_spectrum_petsc(mat, int(steps), seed, t0)
     op = prepare(A)
     op.require_diagonal("estimate_spectrum", positive=True)
     op.require_symmetric("estimate_spectrum")
@@ -270,3 +275,63 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
     return SpectrumEstimate(mu_min=float(ritz[0]), mu_max=float(ritz[-1]), steps=k,
                             exact=k < steps or k == op.n, seconds=time.perf_counter() - t0)
+
+
+def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
+    """:func:`estimate_spectrum` of a petsc4py ``Mat``, on every rank of its communicator
+    (collective: each rank calls it): the same Lanczos run with PETSc's products and
+    reductions, from the same start vector as the serial estimate (the global noise vector
+    drawn on every rank, each keeping its rows), so one rank and many agree to rounding."""
+    from scipy.linalg import eigvalsh_tridiagonal
+
+    from ._api import _petsc
+
+    PETSc = _petsc().PETSc
+    if not isinstance(A, PETSc.Mat):
+        raise TypeError(f"A must be a PETSc Mat, got {type(A).__name__}")
+    n, ncols = A.getSize()
+    if n != ncols:
+        raise ValueError(f"A must be square, got {n}x{ncols}")
+    d = A.getDiagonal()
+    if not d.min()[1] > 0.0:
+        raise ValueError("estimate_spectrum needs a positive diagonal")
+    scale = A.norm(PETSc.NormType.INFINITY)
+    # MatIsSymmetric compares |a_ij − a_ji| with an absolute tolerance; the serial check's
+    # is 1e-10 relative to max |a_ij|, which the infinity norm bounds from above
+    if not A.isSymmetric(1e-10 * scale):
+        raise ValueError("A is not symmetric; estimate_spectrum needs a symmetric matrix")
+    steps = min(steps, n)
+    s = d.copy()
+    s.sqrtabs()
+    lo, hi = d.getOwnershipRange()
+    z = np.random.default_rng(seed).uniform(-1.0, 1.0, n)[lo:hi]
+    q = d.duplicate()
+    q.setArray(s.getArray() * (1.0 + 0.5 * z))
+    s.reciprocal()  # s = D^{-1/2}
+    q.scale(1.0 / q.norm())
+    q_prev, w, t = q.duplicate(), q.duplicate(), q.duplicate()
+    q_prev.set(0.0)
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    b_prev, k = 0.0, 0
+    for j in range(steps):  # one MatMult and a few reductions per step: PETSc's own work
+        t.pointwiseMult(s, q)
+        A.mult(t, w)
+        w.pointwiseMult(w, s)
+        w.axpy(-b_prev, q_prev)
+        a = w.dot(q)
+        alpha[j] = a
+        k = j + 1
+        w.axpy(-a, q)
+        b = w.norm()
+        if j + 1 == steps or b <= 1e-14 * max(abs(a), 1.0):
+            break
+        beta[j] = b
+        q.copy(q_prev)
+        w.copy(q)
+        q.scale(1.0 / b)
+        b_prev = b
+    for v in (d, s, q, q_prev, w, t):
+        v.destroy()
+    ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
+    return SpectrumEstimate(mu_min=float(ritz[0]), mu_max=float(ritz[-1]), steps=k,
+                            exact=k < steps or k == n, seconds=time.perf_counter() - t0)

@@ -13,6 +13,8 @@ Each rank writes ``OUTDIR/rank<r>.json`` with what it saw; the test compares the
 5. The solvers called directly with input that differs between the ranks (a setting refused
    on one rank only, a different cap, different values of A or b): a ValueError on every
    rank naming what differs, never a rank left waiting; the next solve works.
+6. The default learner's theory prior from the distributed Mat (a collective spectral
+   estimate): the same prior as from the whole matrix on one process.
 """
 import json
 import os
@@ -212,6 +214,22 @@ def main(out):
     after = solvers.ssor_pcg(A, b, 1.4, backend="petsc")
     differ["after"] = bool(after.converged)
     report["differ"] = differ
+
+    # 6. the default learner's theory prior from a distributed Mat: the spectral estimate is
+    # collective (every rank runs it), rank 0's policy takes its prior from it
+    from solvers.spectral import estimate_spectrum
+
+    ML = solvers.petsc.to_petsc_mat(solvers.gallery.laplacian_2d(20))
+    est = estimate_spectrum(ML)
+    report["spectrum"] = [est.mu_min, est.mu_max, est.steps]
+    primed = bandit.Tuner(solver="sor", rtol=1e-8, backend="petsc")
+    ones = ML.createVecLeft()
+    ones.set(1.0)
+    first = primed.solve(ML, ones, context=0.0)
+    curve = getattr(primed.policy, "prior_curve", None)
+    report["prior"] = {"curve": None if curve is None else np.asarray(curve).tolist(),
+                       "arms": list(primed.policy.arms), "first_arm": int(first.arm),
+                       "converged": bool(first.converged)}
 
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(report, fh)
