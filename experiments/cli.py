@@ -375,6 +375,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print the comparison table(s) as Markdown (for docs/); "
                         "results folders only")
     _debug_flag(p, argparse.SUPPRESS)
+    p = sub.add_parser("tune", help="your own systems from files (Matrix Market, .npz): tuned "
+                                     "against every fixed ω, with exact regret and figures")
+    p.add_argument("matrices", type=_path, nargs="+", metavar="MATRIX",
+                   help="the systems' matrices in order (.mtx, .mtx.gz or scipy .npz); one "
+                        "matrix with several --rhs files solves it for each")
+    p.add_argument("--rhs", type=_path, nargs="+", default=None, metavar="FILE",
+                   help="right-hand sides (.mtx, .npy or .txt), one per matrix "
+                        "(default: b = (1, ..., 1))")
+    p.add_argument("--contexts", type=_path, default=None, metavar="FILE",
+                   help="a text file with one context per system (a number or a row of "
+                        "numbers per line) for the contextual learners")
+    p.add_argument("--solver", choices=("sor", "ssor_pcg"), default="ssor_pcg",
+                   help="default %(default)s")
+    p.add_argument("--learner", type=lambda t: _learner(t, extra=("default",)),
+                   default="default", help="a bandit.POLICIES name, or the library's default "
+                                           "learner (default)")
+    p.add_argument("--warm", action="store_true",
+                   help="start each solve from the previous system's solution (as a time "
+                        "loop does); every fixed ω starts from the same point")
+    p.add_argument("--rtol", type=float, default=1e-8, help="default %(default)s")
+    p.add_argument("--maxiter", type=_count, default=10_000, help="default %(default)s")
+    p.add_argument("--audit-budget", type=float, default=0.05,
+                   help="share of the solve time the Tuner may spend on audits for its own "
+                        "regret interval; 0 for none (default %(default)s)")
+    p.add_argument("--no-exact", action="store_true",
+                   help="skip solving every system with every ω (then only the Tuner's own "
+                        "regret estimate is reported)")
+    p.add_argument("--seed", type=_seed, default=0, help="the learner's seed (default "
+                                                         "%(default)s)")
+    _output_options(p, "tuner", "tune")
     p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
     p.add_argument("which", choices=sorted(BENCHES))
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -398,6 +428,8 @@ def main(argv=None) -> int:
             raise UsageError(_ONE_PROCESS.format(command=args.command))
         if args.command == "bench":
             return _bench(args.which, args.args)
+        if args.command == "tune":
+            return _tune(args)
         if args.command == "plot":
             path = Path(args.results)
             if path.suffix.lower() == ".json" and not path.exists():
@@ -586,6 +618,68 @@ class _Keeper:
 #: refusal of a command that cannot share its work between MPI ranks
 _ONE_PROCESS = ("{command} runs in one process; under mpiexec only heat2d and demo with "
                 "--backend petsc share the work between the ranks")
+
+
+def _tune(args) -> int:
+    """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
+    from . import user_files as uf
+    from .results import default_out, write_json
+
+    if _env_size() > 1:
+        raise UsageError(_ONE_PROCESS.format(command=args.command))
+    if not (math.isfinite(args.rtol) and 0.0 < args.rtol < 1.0):
+        raise UsageError(f"--rtol must be a number in (0, 1), got {args.rtol}")
+    if not (math.isfinite(args.audit_budget) and 0.0 <= args.audit_budget <= 1.0):
+        raise UsageError(f"--audit-budget must be a share in [0, 1], got {args.audit_budget}")
+    try:  # every input is read and checked before anything is solved or written
+        systems = uf.load_systems(args.matrices, args.rhs)
+        contexts = None if args.contexts is None else uf.read_contexts(args.contexts,
+                                                                       len(systems))
+        import bandit
+
+        arms = list(bandit.DEFAULT_ARMS)
+        policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if contexts is None and uf.needs_context(policy):
+        raise UsageError(f"--learner {args.learner} needs a context for every system: give "
+                         f"--contexts FILE, or a learner that works without (the default)")
+    if args.json is not None and args.json.is_dir():
+        raise UsageError(f"--json {args.json}: is a folder; give a file name")
+    if args.out is None:
+        out, _ = _fresh_folder(default_out("tune"))
+    elif (args.out / "tuner.json").exists():
+        raise UsageError(f"--out {args.out}: already holds a tuner file; choose another --out "
+                         f"or remove it")
+    else:
+        out = args.out
+        _writable_folder(out, "--out")
+    try:
+        result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
+                        warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
+                        exact=not args.no_exact, audit_budget=args.audit_budget or None,
+                        progress=not args.quiet, seed=args.seed)
+    except ValueError as exc:  # a system the solver refuses (named by the solver)
+        raise UsageError(str(exc)) from None
+    summary = uf.summarize(result)
+    tuner = result["tuner"]
+    tuner.save(out / "tuner.json")
+    tuner.to_csv(out / "history.csv")
+    summary["files"] = {"matrices": [str(p) for p in args.matrices],
+                        "rhs": None if args.rhs is None else [str(p) for p in args.rhs],
+                        "contexts": None if args.contexts is None else str(args.contexts)}
+    write_json(out / "summary.json", summary)
+    if args.json is not None:
+        write_json(args.json, summary)
+    if not args.no_plots:
+        from .plots import draw_run
+
+        draw_run(uf.figure_data(result), out / "figures")
+    if not args.quiet:
+        print(uf.format_report(summary))
+        print(f"results: {out} (tuner.json, history.csv, summary.json"
+              f"{'' if args.no_plots else ', figures/'})")
+    return 0
 
 
 def _study(args) -> int:

@@ -627,6 +627,9 @@ def plot_run_cost(data: dict, ax=None):
         r = data["regret"][key]
         if r["rounds"].size:
             ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
+        if r.get("exact_comparator") is not None:
+            ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,
+                    label=name.replace("estimated", "exact"))
     ax.set_xlabel("solve")
     ax.set_ylabel(f"cumulative {data['unit']}")
     ax.set_xlim(left=0)
@@ -638,16 +641,34 @@ def plot_run_cost(data: dict, ax=None):
 
 def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     """Estimated cumulative regret against ``kind`` with its interval band (none when the
-    estimate is biased: the title says so)."""
+    estimate is biased: the title says so), and the exact regret where ``data`` has it
+    (``data["regret"][kind]["exact"]``, e.g. from ``relaxtune tune``, which solves every
+    system with every arm)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     r = data["regret"][kind]
     color = "C1" if kind == "best_fixed" else "C2"
     ax.axhline(0.0, color="k", lw=0.6)
+    exact = r.get("exact")
     if r["rounds"].size:
         ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, label="estimate")
-        if np.isfinite(r["low"]).any():
+        band = np.isfinite(r["low"]).any()
+        clip = None
+        if exact is not None:
+            ax.plot(r["rounds"], exact, color="k", lw=1.2, label="exact (every arm solved)")
+            # an honest interval of a short run can be far wider than the regret itself:
+            # the axis follows the curves, the band is cut at its edges (and says so)
+            lo = float(np.nanmin(np.minimum(exact, r["estimate"])))
+            hi = float(np.nanmax(np.maximum(exact, r["estimate"])))
+            pad = 0.5 * max(hi - lo, abs(hi), abs(lo), 1.0)
+            clip = (lo - pad, hi + pad)
+            if band and (np.nanmin(r["low"]) < clip[0] or np.nanmax(r["high"]) > clip[1]):
+                ax.set_ylim(*clip)
+            else:
+                clip = None
+        if band:
             ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
-                            label=f"{data['level']:.0%} interval")
+                            label=f"{data['level']:.0%} interval"
+                                  + (" (cut at the axes)" if clip else ""))
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
     note = "" if r["unbiased"] else " — model only, biased"
     ax.set_title(f"regret vs {what}{note}", fontsize=10)

@@ -1,0 +1,323 @@
+"""Your own sequence of systems from files: what ``relaxtune tune`` runs.
+
+A simulation can write its systems as files (Matrix Market from most codes, scipy's ``.npz``
+from Python) long before anyone wraps its loop.  :func:`load_systems` reads them,
+:func:`run` solves them in order through a :class:`bandit.Tuner` and, unless told not to,
+solves every system again with every arm from the same start, so that the totals, the best
+fixed arm in hindsight and the regret are exact rather than estimated; :func:`summarize`
+puts the tuned run, every fixed arm, the instance-optimal choice and the Tuner's own
+regret estimate (with its interval) side by side.
+
+Examples
+--------
+>>> import scipy.sparse as sp
+>>> from solvers import gallery
+>>> systems = [(gallery.laplacian_2d(8) + s * sp.eye(64), np.ones(64)) for s in (0, 1, 2)]
+>>> res = run(systems, solver="sor", arms=[1.0, 1.3, 1.6])
+>>> s = summarize(res)
+>>> s["best_fixed"]["omega"], s["tuned"]["iterations"] >= s["instance_optimal"]["iterations"]
+(1.3, True)
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import scipy.sparse as sp
+
+__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "run", "summarize",
+           "format_report", "figure_data", "make_policy", "needs_context"]
+
+MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
+VECTOR_SUFFIXES = (".mtx", ".mtx.gz", ".npy", ".txt")
+
+
+def _suffix(path: Path, known) -> str:
+    name = path.name.lower()
+    for s in sorted(known, key=len, reverse=True):
+        if name.endswith(s):
+            return s
+    raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
+
+
+def read_matrix(path) -> sp.csr_matrix:
+    """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
+    sparse ``.npz`` file, as float64 CSR.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: missing, of an unknown type, unreadable, not square, not real.
+    """
+    path = Path(path)
+    kind = _suffix(path, MATRIX_SUFFIXES)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+    except Exception as exc:  # scipy's readers raise many kinds for a damaged file
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+            from None
+    if not sp.issparse(M):
+        M = sp.csr_matrix(np.atleast_2d(M))
+    if np.iscomplexobj(M.data):
+        raise ValueError(f"{path}: complex values; the solvers take real matrices")
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"{path}: the matrix must be square and non-empty, got "
+                         f"{'x'.join(map(str, M.shape))}")
+    return sp.csr_matrix(M, dtype=np.float64)
+
+
+def read_vector(path, n: int) -> np.ndarray:
+    """A right-hand side of length ``n`` from ``.mtx``/``.mtx.gz`` (a dense ``array`` or a
+    sparse column), ``.npy`` or ``.txt`` (numbers separated by white space)."""
+    path = Path(path)
+    kind = _suffix(path, VECTOR_SUFFIXES)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        if kind == ".npy":
+            v = np.load(path, allow_pickle=False)
+        elif kind == ".txt":
+            v = np.loadtxt(path, dtype=np.float64, ndmin=1)
+        else:
+            v = scipy.io.mmread(path)
+            v = v.toarray() if sp.issparse(v) else np.asarray(v)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+            from None
+    v = np.asarray(v)
+    if v.ndim == 2 and 1 in v.shape:
+        v = v.ravel()
+    if v.ndim != 1 or v.size != n:
+        raise ValueError(f"{path}: a vector of {n} entries was expected (the size of its "
+                         f"matrix), got shape {v.shape}")
+    if np.iscomplexobj(v) or not np.issubdtype(v.dtype, np.number):
+        raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
+    return v.astype(np.float64)
+
+
+def read_contexts(path, count: int) -> list:
+    """One context per system from a text file: one number per line (a scalar context) or
+    one row of numbers per line (a vector context); ``#`` starts a comment."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
+    if rows.shape[0] != count:
+        raise ValueError(f"{path}: {rows.shape[0]} contexts for {count} systems; give one "
+                         f"line per system")
+    if not np.all(np.isfinite(rows)):
+        raise ValueError(f"{path}: contexts must be finite numbers")
+    return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
+
+
+def load_systems(matrices, rhs=None) -> list:
+    """The sequence ``[(A_t, b_t)]`` in the order given.
+
+    ``rhs``: ``None`` (``b = (1, …, 1)`` for every system), one file per matrix, or several
+    files for a single matrix (one matrix, many right-hand sides)."""
+    matrices = [Path(p) for p in matrices]
+    if not matrices:
+        raise ValueError("no matrix files given")
+    rhs = None if rhs is None else [Path(p) for p in rhs]
+    if rhs is not None and len(rhs) != len(matrices) and len(matrices) != 1:
+        raise ValueError(f"{len(rhs)} right-hand sides for {len(matrices)} matrices; give one "
+                         f"per matrix, or many for a single matrix")
+    mats = [read_matrix(p) for p in matrices]
+    if rhs is None:
+        return [(A, np.ones(A.shape[0])) for A in mats]
+    if len(mats) == 1:
+        A = mats[0]
+        return [(A, read_vector(p, A.shape[0])) for p in rhs]
+    return [(A, read_vector(p, A.shape[0])) for A, p in zip(mats, rhs)]
+
+
+def make_policy(policy, solver, arms, seed=0):
+    """A policy over ``arms``: a :data:`bandit.POLICIES` name, ``"default"`` or ``None`` (the
+    library's default learner for ``solver``), or a policy, returned as it is."""
+    import bandit
+
+    if isinstance(policy, str) and policy != "default":
+        return bandit.POLICIES[policy](list(arms), seed=seed)
+    if policy is None or policy == "default":
+        return bandit.default_policy(solver, list(arms), seed=seed)
+    return policy
+
+
+def needs_context(policy) -> bool:
+    """Whether ``policy`` refuses to choose without a context (asked of a copy)."""
+    import copy
+
+    try:
+        copy.deepcopy(policy).select(None)
+    except ValueError as exc:
+        return "context" in str(exc)
+    return False
+
+
+def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
+        rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
+        seed=0) -> dict:
+    """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
+
+    Parameters
+    ----------
+    systems : list of (A, b)
+    solver : {"sor", "ssor_pcg"}
+    arms : sequence of float, optional
+        The ω grid (default :data:`bandit.DEFAULT_ARMS`).
+    policy : str or bandit.Policy, optional
+        A :data:`bandit.POLICIES` name or a policy over ``arms``; default the library's
+        default learner for ``solver``.
+    contexts : list, optional
+        One context per system (a number or a vector).
+    warm : bool
+        Start each solve from the previous system's solution when the sizes match (as a
+        time-stepping loop does); every arm of the exact run starts from the same ``x0`` as
+        the tuned solve of that system.
+    exact : bool
+        Also solve every system with every arm (``len(arms)`` times the tuned run's solves)
+        for exact totals and regret.
+    audit_budget : float or None
+        The Tuner's audit budget (a share of its solve time spent on audit runs, off the
+        clock), which gives its own regret estimate an interval; ``None`` or 0: no audits.
+
+    Returns
+    -------
+    dict
+        ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve counts
+        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``.
+    """
+    import bandit
+    import solvers
+
+    if solver not in ("sor", "ssor_pcg"):
+        raise ValueError(f"solver must be 'sor' or 'ssor_pcg', got {solver!r}")
+    arms = list(bandit.DEFAULT_ARMS if arms is None else arms)
+    if contexts is not None and len(contexts) != len(systems):
+        raise ValueError(f"{len(contexts)} contexts for {len(systems)} systems")
+    policy = make_policy(policy, solver, arms, seed)
+    if contexts is None and needs_context(policy):
+        raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
+                         f"contexts, or a learner that works without)")
+    tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
+                         audit_budget=audit_budget or 0.0, audit_seed=seed)
+    fn = solvers.SOLVERS[solver]
+    T, K = len(systems), len(arms)
+    C = np.zeros((T, K)) if exact else None
+    conv = np.zeros((T, K), dtype=bool) if exact else None
+    steps = range(T)
+    if progress:
+        from tqdm import tqdm
+
+        steps = tqdm(steps, desc="systems", unit="system")
+    x = None
+    for t in steps:
+        A, b = systems[t]
+        x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
+        ctx = None if contexts is None else contexts[t]
+        res = tuner.solve(A, b, x0=x0, context=ctx)
+        x = res.x
+        if exact:
+            op = solvers.prepare(A)
+            for k, w in enumerate(arms):
+                r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                C[t, k] = r.iterations if r.converged else maxiter
+                conv[t, k] = r.converged
+    return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver}
+
+
+def summarize(result) -> dict:
+    """Totals and regret of a :func:`run`: the tuned run, the best fixed arm in hindsight,
+    ω = 1 (or the arm closest to it), the instance-optimal choice, and the Tuner's own regret
+    estimate against the best fixed arm with its 90 % interval beside the exact value."""
+    tuner, arms, C = result["tuner"], result["arms"], result["C"]
+    h = tuner.history
+    its = int(np.sum(h["iterations"]))
+    out = {"solver": result["solver"], "systems": int(len(h["arm"])),
+           "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"])),
+                     "all_converged": bool(np.all(h["converged"]))}}
+    rep = tuner.regret()
+    est = rep.best_fixed
+    out["estimate"] = {"best_fixed": float(est.estimate), "low": float(est.low),
+                       "high": float(est.high), "method": est.method}
+    if C is None:
+        return out
+    totals = C.sum(axis=0)
+    conv = result["converged"].all(axis=0)
+    ok = np.flatnonzero(conv)
+    k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
+    k1 = int(np.argmin([abs(w - 1.0) for w in arms]))
+    inst = float(C.min(axis=1).sum())
+    out["best_fixed"] = {"omega": arms[k], "iterations": int(totals[k]),
+                         "all_converged": bool(conv[k])}
+    out["omega_one"] = {"omega": arms[k1], "iterations": int(totals[k1]),
+                        "all_converged": bool(conv[k1])}
+    out["instance_optimal"] = {"iterations": int(inst)}
+    out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
+    out["exact_regret"] = {"best_fixed": its - int(totals[k]),
+                           "instance_optimal": its - int(inst)}
+    out["covered"] = bool(est.low <= its - totals[k] <= est.high)
+    return out
+
+
+def format_report(s: dict) -> str:
+    """The comparison table of :func:`summarize` as plain text."""
+    lines = [f"{s['systems']} systems, {s['solver']}"]
+    tuned = s["tuned"]["iterations"]
+    rows = [("tuned (relaxtune)", tuned, s["tuned"]["all_converged"])]
+    if "best_fixed" in s:
+        bf = s["best_fixed"]
+        rows += [(f"best fixed ω = {bf['omega']:g} (hindsight)", bf["iterations"],
+                  bf["all_converged"]),
+                 (f"fixed ω = {s['omega_one']['omega']:g}", s["omega_one"]["iterations"],
+                  s["omega_one"]["all_converged"]),
+                 ("instance-optimal (per system)", s["instance_optimal"]["iterations"], True)]
+    ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
+    width = max(len(r[0]) for r in rows)
+    lines.append(f"{'method':<{width}}  {'iterations':>11}  {'× best fixed':>12}")
+    for name, v, ok in rows:
+        ratio = f"{v / ref:.3f}" if ref else "—"
+        flag = "" if ok else "  (some solves did not converge)"
+        lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
+    e = s["estimate"]
+    band = (f"[{e['low']:,.0f}, {e['high']:,.0f}]" if math.isfinite(e["low"])
+            and math.isfinite(e["high"]) else "no interval")
+    est = (f"regret against the best fixed arm: the Tuner's estimate {e['best_fixed']:,.0f} "
+           f"{band} ({e['method'].split(':')[0]})")
+    if "exact_regret" in s:
+        est += f"; exact {s['exact_regret']['best_fixed']:,}"
+        if band != "no interval":
+            est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
+    lines.append(est)
+    return "\n".join(lines)
+
+
+def figure_data(result) -> dict:
+    """:func:`experiments.plots.run_data` of the run, with the exact comparators and regret
+    curves added where :func:`run` solved every system with every arm
+    (``regret[kind]["exact"]``, ``regret[kind]["exact_comparator"]`` at the estimate's
+    checkpoints), for :func:`experiments.plots.draw_run`."""
+    from .plots import run_data
+
+    data = run_data(result["tuner"])
+    C = result["C"]
+    if C is None or data["unit"] != "iterations":
+        return data
+    conv = result["converged"].all(axis=0)
+    totals = C.sum(axis=0)
+    ok = np.flatnonzero(conv)
+    k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
+    columns = {"best_fixed": np.cumsum(C[:, k]), "instance_optimal": np.cumsum(C.min(axis=1))}
+    for kind, comp in columns.items():
+        r = data["regret"][kind]
+        at = np.asarray(r["rounds"], dtype=int) - 1
+        r["exact_comparator"] = comp[at]
+        r["exact"] = data["cumulative"][at] - comp[at]
+    return data
