@@ -1,0 +1,89 @@
+"""Packaging, worker processes and clear errors: small defects found by using the library."""
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1")
+
+
+def _setup_cfg():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    return cfg
+
+
+# === the licence ==============================================================================
+def test_the_licence_file_is_the_bsd_3_clause_text_setup_cfg_declares():
+    cfg = _setup_cfg()
+    assert cfg["metadata"]["license"] == "BSD-3-Clause"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("BSD 3-Clause License\n")
+    assert "Copyright (c) 2026, the relaxtune developers" in text
+    # the three clauses, and no fourth (the advertising clause of the 4-clause licence)
+    assert re.findall(r"^(\d)\. ", text, re.M) == ["1", "2", "3"]
+    assert "Neither the name of the copyright holder nor the names of its" in text
+    assert "advertising" not in text
+    assert "THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS \"AS IS\"" in text
+
+
+def test_the_source_and_wheel_distributions_carry_the_licence(tmp_path):
+    # setup.cfg declared BSD-3-Clause but no licence text was shipped with either
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "_build", "generated",
+        "results", ".hypothesis", ".benchmarks", ".pytest_cache", "*.nbi", "*.nbc"))
+    built = []
+    for kind in ("sdist", "wheel"):  # one process each: a second build in the same one
+        # finds the first one's state and puts its file elsewhere
+        code = f"import sys; from setuptools import build_meta as b; print(b.build_{kind}(sys.argv[1]))"
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=src,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        built.append(out.stdout.split()[-1])
+    sdist_name, wheel_name = built
+    licence = (ROOT / "LICENSE").read_bytes()
+
+    with tarfile.open(tmp_path / sdist_name) as tar:
+        members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if "/" in m.name}
+        assert tar.extractfile(members["LICENSE"]).read() == licence
+        pkg_info = tar.extractfile(members["PKG-INFO"]).read().decode()
+    assert "License-File: LICENSE" in pkg_info.splitlines()
+
+    with zipfile.ZipFile(tmp_path / wheel_name) as whl:
+        info = [n for n in whl.namelist() if n.split("/")[0].endswith(".dist-info")]
+        shipped = [n for n in info if n.rsplit("/", 1)[-1] == "LICENSE"]
+        assert len(shipped) == 1 and whl.read(shipped[0]) == licence
+        metadata = whl.read(next(n for n in info if n.endswith("/METADATA"))).decode()
+    assert "License-File: LICENSE" in metadata.splitlines()
+
+
+# === the test extra ===========================================================================
+# module each distribution of the test extra provides (what the suite would import or use)
+_MODULE = {"pytest": "pytest", "hypothesis": "hypothesis", "pyamg": "pyamg", "sphinx": "sphinx",
+           "setuptools": "setuptools", "pytest-benchmark": "pytest_benchmark"}
+
+
+def test_every_package_of_the_test_extra_is_used_by_the_suite():
+    # pytest-benchmark was installed by `pip install '.[test]'` but no test used it
+    reqs = _setup_cfg()["options.extras_require"]["test"].split()
+    names = [re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0] for r in reqs]
+    assert "pytest" in names
+    # what the suite runs: the tests, and the documentation extension a test imports
+    files = [*(ROOT / "tests").glob("*.py"), *(ROOT / "docs" / "_ext").glob("*.py")]
+    files.remove(Path(__file__).resolve())
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    for name in names:
+        if name == "pytest":
+            continue
+        module = _MODULE.get(name, name.replace("-", "_"))
+        assert re.search(rf"^\s*(import|from) {module}\b|importorskip\(\"{module}\"\)|"
+                         rf"[\"']from {module}\b|\bimport {module}\b", sources, re.M), name
