@@ -87,3 +87,27 @@ def test_every_package_of_the_test_extra_is_used_by_the_suite():
         module = _MODULE.get(name, name.replace("-", "_"))
         assert re.search(rf"^\s*(import|from) {module}\b|importorskip\(\"{module}\"\)|"
                          rf"[\"']from {module}\b|\bimport {module}\b", sources, re.M), name
+
+
+# === reading a history CSV that is not there ==================================================
+def test_read_csv_of_a_missing_file_or_a_folder_names_the_problem(tmp_path):
+    # a missing file had raised a bare FileNotFoundError ("[Errno 2] ..."), unlike Tuner.load
+    import bandit
+    from bandit.report import read_csv
+
+    missing = tmp_path / "no.csv"
+    with pytest.raises(ValueError, match=f"^{re.escape(str(missing))}: no such file$"):
+        read_csv(missing)
+    with pytest.raises(bandit.TunerFileError, match=f"^{re.escape(str(missing))}: no such file$"):
+        bandit.Tuner.load(missing)  # the same words as the tuner's own files
+    with pytest.raises(ValueError, match=f"^{re.escape(str(tmp_path))}: is a folder, not a "
+                                         "relaxtune history$"):
+        read_csv(tmp_path)
+    with pytest.raises(ValueError, match="empty path"):
+        read_csv("")
+    if os.geteuid() != 0:  # root reads any file
+        locked = tmp_path / "locked.csv"
+        locked.write_text("arm\n")
+        locked.chmod(0)
+        with pytest.raises(ValueError, match=f"{re.escape(str(locked))}: cannot read"):
+            read_csv(locked)
