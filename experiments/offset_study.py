@@ -6,8 +6,10 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 """
 from __future__ import annotations
 
+import math
 import os
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -219,13 +221,62 @@ def _stop_workers(ex):
         proc.join(timeout=10)
 
 
+#: Where Linux mounts the cgroup v2 hierarchy, and the file naming this process's cgroup in it.
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def cgroup_cpu_quota(root=None, membership=None) -> float | None:
+    """The CPU time a cgroup v2 quota grants this process, in CPUs, or None if unlimited.
+
+    ``cpu.max`` holds ``"QUOTA PERIOD"`` (microseconds of CPU time per period, summed over
+    all CPUs) or ``"max PERIOD"``; a container (``docker --cpus``) or a batch system sets it
+    for this process's cgroup or an ancestor's, and the smallest applies.  ``root`` and
+    ``membership`` default to :data:`CGROUP_ROOT` and :data:`PROC_CGROUP`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "cpu.max").write_text("150000 100000")  # docker run --cpus 1.5
+    >>> cgroup_cpu_quota(root, membership=root / "none")
+    1.5
+    """
+    root = Path(CGROUP_ROOT if root is None else root)
+    folders = [root]  # inside a container's cgroup namespace its own cgroup is the root
+    try:
+        lines = Path(PROC_CGROUP if membership is None else membership).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for line in lines:
+        if line.startswith("0::"):  # the v2 hierarchy: "0::/user.slice/..."
+            parts = [p for p in line[3:].strip().split("/") if p]
+            folders += [root.joinpath(*parts[:i]) for i in range(1, len(parts) + 1)]
+    quota = None
+    for folder in folders:
+        try:
+            limit, period = (folder / "cpu.max").read_text().split()[:2]
+            cpus = int(limit) / int(period)
+        except (OSError, UnicodeDecodeError, ValueError, ZeroDivisionError):
+            continue  # absent, "max" (no limit) or unreadable: no quota from this level
+        if cpus > 0:
+            quota = cpus if quota is None else min(quota, cpus)
+    return quota
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on: its affinity (``taskset``, a batch job's allocation),
-    else all of the machine's."""
+    else all of the machine's; fewer if a cgroup v2 CPU quota grants less time
+    (:func:`cgroup_cpu_quota`, rounded down: a worker on a fraction of a CPU would be throttled,
+    and its timings would count the pauses)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no affinity on this platform
-        return max(1, os.cpu_count() or 1)
+        cpus = max(1, os.cpu_count() or 1)
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, math.floor(quota)))
+    return cpus
 
 
 def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):

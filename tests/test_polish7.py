@@ -111,3 +111,61 @@ def test_read_csv_of_a_missing_file_or_a_folder_names_the_problem(tmp_path):
         locked.chmod(0)
         with pytest.raises(ValueError, match=f"{re.escape(str(locked))}: cannot read"):
             read_csv(locked)
+
+
+# === the worker cap honours a cgroup v2 CPU quota =============================================
+def _pid(_):
+    return os.getpid()
+
+
+def _fake_cgroup(tmp_path, limits, membership="0::/\n"):
+    """A cgroup v2 tree under ``tmp_path``: ``limits`` maps a folder ("" for the root) to the
+    text of its ``cpu.max``."""
+    root = tmp_path / "cgroup"
+    for folder, text in limits.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "cpu.max").write_text(text)
+    root.mkdir(exist_ok=True)
+    (tmp_path / "self_cgroup").write_text(membership)
+    return root, tmp_path / "self_cgroup"
+
+
+@pytest.mark.parametrize("limits, membership, want", [
+    ({}, "0::/\n", None),                                      # no cpu.max: no quota
+    ({"": "max 100000\n"}, "0::/\n", None),                    # "max": unlimited
+    ({"": "200000 100000\n"}, "0::/\n", 2.0),                  # a container, --cpus 2
+    ({"": "50000 100000\n"}, "0::/\n", 0.5),
+    # on a host: this process's cgroup and its ancestors, the smallest quota applies
+    ({"a": "300000 100000\n", "a/b": "max 100000\n", "a/b/c": "150000 100000\n"},
+     "12:cpu:/ignored\n0::/a/b/c\n", 1.5),
+    ({"a": "100000 100000\n", "a/b": "400000 100000\n"}, "0::/a/b\n", 1.0),
+    ({"x": "100000 100000\n"}, "0::/a\n", None),               # another cgroup's quota
+    ({"": "garbage\n"}, "0::/\n", None),                        # unreadable: ignored
+    ({"": "100000 0\n"}, "0::/\n", None),
+])
+def test_cgroup_cpu_quota_reads_cpu_max_of_this_process_and_its_ancestors(
+        tmp_path, limits, membership, want):
+    from experiments.offset_study import cgroup_cpu_quota
+
+    root, member = _fake_cgroup(tmp_path, limits, membership)
+    assert cgroup_cpu_quota(root, member) == want
+
+
+def test_a_cgroup_quota_below_the_affinity_caps_the_workers(tmp_path, monkeypatch):
+    # in a container given 1 CPU's worth of time on a 2-CPU machine (docker --cpus 1) the
+    # affinity still lists both CPUs: two workers would each be throttled half the time
+    from experiments import offset_study
+
+    monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for text, cpus in [("100000 100000", 1), ("199999 100000", 1), ("50000 100000", 1),
+                       ("200000 100000", 2), ("800000 100000", 2), ("max 100000", 2)]:
+        root, member = _fake_cgroup(tmp_path / text.replace(" ", "_"), {"": text})
+        monkeypatch.setattr(offset_study, "CGROUP_ROOT", str(root))
+        monkeypatch.setattr(offset_study, "PROC_CGROUP", str(member))
+        assert offset_study.usable_cpus() == cpus, text
+
+    root, member = _fake_cgroup(tmp_path / "one", {"": "100000 100000"})
+    monkeypatch.setattr(offset_study, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(offset_study, "PROC_CGROUP", str(member))
+    pids = offset_study.run_parallel(_pid, [0, 1], jobs=2, progress=False)
+    assert pids == [os.getpid()] * 2  # in this process, one after the other
