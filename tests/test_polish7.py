@@ -169,3 +169,96 @@ def test_a_cgroup_quota_below_the_affinity_caps_the_workers(tmp_path, monkeypatc
     monkeypatch.setattr(offset_study, "PROC_CGROUP", str(member))
     pids = offset_study.run_parallel(_pid, [0, 1], jobs=2, progress=False)
     assert pids == [os.getpid()] * 2  # in this process, one after the other
+
+
+# === relaxtune plot: a figure that fails is not a layout problem ==============================
+@pytest.fixture(scope="module")
+def results_folder(tmp_path_factory):
+    from experiments.cli import main
+
+    out = tmp_path_factory.mktemp("plot") / "r"
+    assert main(["learning", "--T", "15", "--trials", "1", "--learners", "tsallis_inf",
+                 "--quiet", "--no-plots", "--out", str(out)]) == 0
+    return out
+
+
+def _copy(folder, tmp_path):
+    dst = tmp_path / "r"
+    shutil.copytree(folder, dst)
+    return dst
+
+
+def test_plot_names_the_figure_matplotlib_could_not_draw(results_folder, tmp_path, monkeypatch,
+                                                         capsys):
+    # any error while drawing had been reported as "its summary.json or per-round arrays do
+    # not have the layout this relaxtune draws"
+    from experiments import plots
+    from experiments.cli import main
+
+    out = _copy(results_folder, tmp_path)
+
+    def broken(data, ax=None, **kw):
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(plots, "plot_omega_map", broken)
+    assert main(["plot", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"relaxtune: error: FigureError: drawing {out}/figures/omega_map.png failed "
+                   f"(ValueError: cannot draw this) (rerun with --debug for the traceback)\n")
+    # the figures before it were drawn, and its file was not
+    assert (out / "figures" / "cumulative.png").is_file()
+    assert not (out / "figures" / "omega_map.png").exists()
+
+
+def test_plot_names_the_figure_file_it_cannot_write(results_folder, tmp_path, capsys):
+    from experiments.cli import main
+
+    out = _copy(results_folder, tmp_path)
+    (out / "figures" / "regret.pdf").mkdir(parents=True)  # a folder where a figure goes
+    assert main(["plot", str(out)]) == 2
+    assert capsys.readouterr().err == (f"relaxtune: error: cannot write "
+                                       f"{out}/figures/regret.pdf (Is a directory)\n")
+
+
+def test_plot_still_reports_a_layout_problem_as_such_with_nothing_drawn(results_folder, tmp_path,
+                                                                        capsys):
+    import json
+
+    from experiments.cli import main
+
+    out = _copy(results_folder, tmp_path)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["params"]["learners"] = 5  # read by the regret figure, after the cumulative one
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert main(["plot", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"relaxtune: error: {out}: its summary.json or per-round arrays do not have the layout "
+        f"this relaxtune draws (TypeError: 'int' object is not iterable); written by another "
+        f"version, or edited?\n")
+    assert list((out / "figures").iterdir()) == []  # every figure's data is read first
+
+
+def test_plot_of_a_tuner_file_names_the_figure_file_it_cannot_write(tmp_path, capsys):
+    import numpy as np
+
+    import bandit
+    from experiments.cli import main
+    from solvers import gallery
+
+    tuner = bandit.Tuner(solver="cg")
+    for k in range(3):
+        tuner.solve(gallery.laplacian_2d(4), np.ones(16) * (k + 1))
+    tuner.save(tmp_path / "t.json")
+    (tmp_path / "t_cost.png").mkdir()
+    assert main(["plot", str(tmp_path / "t.json")]) == 2
+    assert capsys.readouterr().err == (f"relaxtune: error: cannot write {tmp_path}/t_cost.png "
+                                       f"(Is a directory)\n")
+
+
+def test_plot_from_a_subprocess_prints_one_line_and_no_traceback(results_folder, tmp_path):
+    out = _copy(results_folder, tmp_path)
+    (out / "figures" / "cumulative.png").mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "plot", str(out)], env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr == f"relaxtune: error: cannot write {out}/figures/cumulative.png (Is a directory)\n"
