@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -197,13 +198,22 @@ def _summarise(params, results, elapsed):
     return summary, arrays
 
 
-def _ignore_sigint():
+def _init_worker(tqdm_lock=None):
     """Worker initialiser: Ctrl-C is the parent's to handle (it stops the workers with
-    SIGTERM, which must end a worker whatever handler the parent had installed)."""
+    SIGTERM, which must end a worker whatever handler the parent had installed).
+
+    ``tqdm_lock``, the parent's, serialises the workers' progress output; a worker making its
+    own would leave a named semaphore when stopped, which Python's resource tracker reports
+    at exit as leaked (a warning after the one line of an interrupted study).
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if tqdm_lock is not None:
+        from tqdm import tqdm
+
+        tqdm.set_lock(tqdm_lock)
 
 
 def _stop_workers(ex):
@@ -279,12 +289,28 @@ def usable_cpus() -> int:
     return cpus
 
 
+def _worker_context():
+    """How worker processes start: from a fork server where the platform has one, else
+    spawned; never forked from this process, which may run threads (tqdm's monitor, a
+    notebook's): a child forked while another thread holds a lock can hang (Python >= 3.12
+    warns of it, and 3.14 made the fork server the default on Linux).  macOS spawns, as
+    Python does there by default (system libraries that are not safe to fork)."""
+    import multiprocessing
+
+    method = "forkserver" if ("forkserver" in multiprocessing.get_all_start_methods()
+                              and sys.platform != "darwin") else "spawn"
+    return multiprocessing.get_context(method)
+
+
 def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):
     """``[fn(t) for t in tasks]`` in order, over ``jobs`` processes, with a tqdm bar.
 
     At most :func:`usable_cpus` processes run: more would share cores, which the tasks'
     timings (wall-clock seconds of each solve) would count: ``relaxtune demo``'s two workers
-    on one CPU had each timed the other's time slices.
+    on one CPU had each timed the other's time slices.  The workers are fresh interpreters
+    (a fork server's children, or spawned): ``fn`` must be a module-level function of an
+    importable module, ``tasks`` picklable, and a script that calls this with ``jobs > 1``
+    needs the ``if __name__ == "__main__":`` guard, as for any multiprocessing pool.
 
     ``on_result(i, result)`` is called in this process as each task finishes (in completion
     order).  An error in a task, or Ctrl-C, stops the remaining tasks at once (workers ignore
@@ -307,7 +333,14 @@ def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=N
             return out
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_ignore_sigint)
+        ctx = _worker_context()
+        if ctx.get_start_method() == "forkserver":
+            # the fork server imports fn's module (numpy, scipy, numba, ...) once, before it
+            # forks the workers: each had taken seconds to import it ("__main__" passes it
+            # this process's sys.path); fn's module is imported here already
+            ctx.set_forkserver_preload(["__main__", fn.__module__])
+        ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(ctx.RLock(),))
         try:
             futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futs):

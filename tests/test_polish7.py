@@ -262,3 +262,34 @@ def test_plot_from_a_subprocess_prints_one_line_and_no_traceback(results_folder,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr == f"relaxtune: error: cannot write {out}/figures/cumulative.png (Is a directory)\n"
+
+
+# === worker processes are never forked from the (possibly threaded) study process =============
+def _square_and_pid(x):
+    return x * x, os.getpid()
+
+
+def test_run_parallel_never_forks_this_process(monkeypatch):
+    # the workers had been forked from this process after tqdm's monitor thread started (a
+    # child forked while another thread holds a lock can hang; Python >= 3.12 warns)
+    import threading
+
+    from experiments import offset_study
+
+    monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(offset_study, "CGROUP_ROOT", "/nonexistent")
+
+    def no_fork():
+        raise AssertionError("os.fork() called in the study's process")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)  # this process has threads
+    busy.start()
+    try:
+        out = offset_study.run_parallel(_square_and_pid, list(range(7)), jobs=2, progress=True)
+    finally:
+        stop.set()
+    assert [r for r, _ in out] == [x * x for x in range(7)]  # in the tasks' order
+    pids = {p for _, p in out}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2  # in (at most two) workers
