@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import time
 import weakref
 
@@ -139,9 +140,25 @@ def read_csv(path) -> dict:
     >>> path = os.path.join(tempfile.mkdtemp(), "h.csv")
     >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
     True
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the problem: missing, a folder, unreadable, not a relaxtune
+        history, truncated, or a row with an entry of the wrong kind.
     """
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    path = os.fspath(path)
+    if not path:
+        raise ValueError("an empty path is no relaxtune history; give the file's name")
+    try:  # the messages Tuner.load gives for a file it cannot read
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a relaxtune history") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:

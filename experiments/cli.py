@@ -910,7 +910,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     next to the file (or into ``out``), named after it."""
     from bandit import Tuner, TunerFileError
 
-    from .plots import draw_run, run_data
+    from .plots import FigureError, draw_run, run_data
 
     try:
         tuner = Tuner.load(path)
@@ -919,7 +919,11 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
     _figures_folder(folder, out)
     data = run_data(tuner)
-    paths = draw_run(data, folder, f"{Path(path).stem}_")
+    try:
+        paths = draw_run(data, folder, f"{Path(path).stem}_")
+    except FigureError as exc:
+        _unwritable_figure(exc)
+        raise
     print(f"{len(paths)} files written to {folder}")
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
@@ -1016,8 +1020,16 @@ def _fmt(v):
     return "-" if v is None else f"{v:.3f}"
 
 
+def _unwritable_figure(exc) -> None:
+    """``relaxtune plot``: a figure file it cannot write (a full disk, a read-only file) is the
+    user's to fix, a usage error of one line; a figure Matplotlib cannot draw stays a failure
+    (:class:`~experiments.plots.FigureError`, status 1, --debug for the traceback)."""
+    if isinstance(exc.__cause__, OSError):
+        raise UsageError(str(exc)) from exc
+
+
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
-    from .plots import draw_all
+    from .plots import FigureError, draw_all
     from .results import ResultsError, load, load_arrays
 
     try:
@@ -1034,9 +1046,13 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
     _figures_folder(figures, out)
-    try:  # the tables first (nothing written yet if the summary is malformed), then figures
+    try:  # the tables first, then the figures' data (nothing written yet if either is
+        # malformed), then the figures
         tables = _markdown_tables(summary) if markdown else []
         paths = draw_all(summary, arrays, figures)
+    except FigureError as exc:  # the data were read: one figure failed, named with its file
+        _unwritable_figure(exc)
+        raise
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
         raise UsageError(
             f"{results}: its summary.json or per-round arrays do not have the layout this "

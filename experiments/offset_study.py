@@ -6,8 +6,11 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 """
 from __future__ import annotations
 
+import math
 import os
+import sys
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -195,13 +198,22 @@ def _summarise(params, results, elapsed):
     return summary, arrays
 
 
-def _ignore_sigint():
+def _init_worker(tqdm_lock=None):
     """Worker initialiser: Ctrl-C is the parent's to handle (it stops the workers with
-    SIGTERM, which must end a worker whatever handler the parent had installed)."""
+    SIGTERM, which must end a worker whatever handler the parent had installed).
+
+    ``tqdm_lock``, the parent's, serialises the workers' progress output; a worker making its
+    own would leave a named semaphore when stopped, which Python's resource tracker reports
+    at exit as leaked (a warning after the one line of an interrupted study).
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if tqdm_lock is not None:
+        from tqdm import tqdm
+
+        tqdm.set_lock(tqdm_lock)
 
 
 def _stop_workers(ex):
@@ -219,13 +231,75 @@ def _stop_workers(ex):
         proc.join(timeout=10)
 
 
+#: Where Linux mounts the cgroup v2 hierarchy, and the file naming this process's cgroup in it.
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def cgroup_cpu_quota(root=None, membership=None) -> float | None:
+    """The CPU time a cgroup v2 quota grants this process, in CPUs, or None if unlimited.
+
+    ``cpu.max`` holds ``"QUOTA PERIOD"`` (microseconds of CPU time per period, summed over
+    all CPUs) or ``"max PERIOD"``; a container (``docker --cpus``) or a batch system sets it
+    for this process's cgroup or an ancestor's, and the smallest applies.  ``root`` and
+    ``membership`` default to :data:`CGROUP_ROOT` and :data:`PROC_CGROUP`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "cpu.max").write_text("150000 100000")  # docker run --cpus 1.5
+    >>> cgroup_cpu_quota(root, membership=root / "none")
+    1.5
+    """
+    root = Path(CGROUP_ROOT if root is None else root)
+    folders = [root]  # inside a container's cgroup namespace its own cgroup is the root
+    try:
+        lines = Path(PROC_CGROUP if membership is None else membership).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for line in lines:
+        if line.startswith("0::"):  # the v2 hierarchy: "0::/user.slice/..."
+            parts = [p for p in line[3:].strip().split("/") if p]
+            folders += [root.joinpath(*parts[:i]) for i in range(1, len(parts) + 1)]
+    quota = None
+    for folder in folders:
+        try:
+            limit, period = (folder / "cpu.max").read_text().split()[:2]
+            cpus = int(limit) / int(period)
+        except (OSError, UnicodeDecodeError, ValueError, ZeroDivisionError):
+            continue  # absent, "max" (no limit) or unreadable: no quota from this level
+        if cpus > 0:
+            quota = cpus if quota is None else min(quota, cpus)
+    return quota
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on: its affinity (``taskset``, a batch job's allocation),
-    else all of the machine's."""
+    else all of the machine's; fewer if a cgroup v2 CPU quota grants less time
+    (:func:`cgroup_cpu_quota`, rounded down: a worker on a fraction of a CPU would be throttled,
+    and its timings would count the pauses)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no affinity on this platform
-        return max(1, os.cpu_count() or 1)
+        cpus = max(1, os.cpu_count() or 1)
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, math.floor(quota)))
+    return cpus
+
+
+def _worker_context():
+    """How worker processes start: from a fork server where the platform has one, else
+    spawned; never forked from this process, which may run threads (tqdm's monitor, a
+    notebook's): a child forked while another thread holds a lock can hang (Python >= 3.12
+    warns of it, and 3.14 made the fork server the default on Linux).  macOS spawns, as
+    Python does there by default (system libraries that are not safe to fork)."""
+    import multiprocessing
+
+    method = "forkserver" if ("forkserver" in multiprocessing.get_all_start_methods()
+                              and sys.platform != "darwin") else "spawn"
+    return multiprocessing.get_context(method)
 
 
 def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=None):
@@ -233,7 +307,10 @@ def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=N
 
     At most :func:`usable_cpus` processes run: more would share cores, which the tasks'
     timings (wall-clock seconds of each solve) would count: ``relaxtune demo``'s two workers
-    on one CPU had each timed the other's time slices.
+    on one CPU had each timed the other's time slices.  The workers are fresh interpreters
+    (a fork server's children, or spawned): ``fn`` must be a module-level function of an
+    importable module, ``tasks`` picklable, and a script that calls this with ``jobs > 1``
+    needs the ``if __name__ == "__main__":`` guard, as for any multiprocessing pool.
 
     ``on_result(i, result)`` is called in this process as each task finishes (in completion
     order).  An error in a task, or Ctrl-C, stops the remaining tasks at once (workers ignore
@@ -256,7 +333,14 @@ def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=N
             return out
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_ignore_sigint)
+        ctx = _worker_context()
+        if ctx.get_start_method() == "forkserver":
+            # the fork server imports fn's module (numpy, scipy, numba, ...) once, before it
+            # forks the workers: each had taken seconds to import it ("__main__" passes it
+            # this process's sys.path); fn's module is imported here already
+            ctx.set_forkserver_preload(["__main__", fn.__module__])
+        ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(ctx.RLock(),))
         try:
             futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futs):

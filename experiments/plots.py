@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ __all__ = ["cumulative_data", "plot_cumulative", "regret_data", "plot_regret",
            "plot_scaling",
            "draw_all", "run_data", "plot_run", "plot_run_cost", "plot_run_regret",
            "plot_run_arms", "draw_run", "choices_data", "plot_choices", "totals_data",
-           "plot_totals", "cumulative_seconds_data", "plot_cumulative_seconds", "draw_precond"]
+           "plot_totals", "cumulative_seconds_data", "plot_cumulative_seconds", "draw_precond",
+           "FigureError"]
 
 
 def _plt():
@@ -330,13 +332,60 @@ def plot_scaling(data: dict, axes=None):
     return axes
 
 
+class FigureError(RuntimeError):
+    """A figure could not be drawn or its file written.
+
+    The message names the figure's file and the error (``__cause__``); ``path`` is that file.
+    The data were read before anything was drawn, so this is never a problem of the results'
+    layout.
+    """
+
+    def __init__(self, message: str, path: Path):
+        super().__init__(message)
+        self.path = path
+
+
+def _failed(path: Path, exc: Exception) -> FigureError:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError):  # a full disk, a read-only file, a folder of that name
+        return FigureError(f"cannot write {path} ({exc.strerror or text})", path)
+    return FigureError(f"drawing {path} failed ({type(exc).__name__}: {text})", path)
+
+
 def _save(fig, out: Path, stem: str) -> list[Path]:
     paths = []
-    for ext in ("png", "pdf"):
-        p = out / f"{stem}.{ext}"
-        fig.savefig(p, dpi=110, bbox_inches="tight")
-        paths.append(p)
-    _plt().close(fig)
+    try:
+        for ext in ("png", "pdf"):
+            p = out / f"{stem}.{ext}"
+            try:  # Matplotlib draws (and may fail) only here, as it writes
+                fig.savefig(p, dpi=110, bbox_inches="tight")
+            except Exception as exc:  # noqa: BLE001 - named with its file, cause chained
+                raise _failed(p, exc) from exc
+            paths.append(p)
+    finally:
+        _plt().close(fig)
+    return paths
+
+
+def _draw(plan: list, out) -> list[Path]:
+    """Draw and write the figures of ``plan``: (file stem, ``subplots`` options, panels), a
+    panel being a function of one Axes (or of the whole row of Axes if it is the only one)."""
+    plt = _plt()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, layout, panels in plan:
+        fig, axes = plt.subplots(squeeze=False, **layout)
+        try:
+            if len(panels) == 1 and axes.size > 1:
+                panels[0](axes[0])
+            else:
+                for ax, panel in zip(axes.flat, panels):
+                    panel(ax)
+        except Exception as exc:  # noqa: BLE001 - named with its file, cause chained
+            plt.close(fig)
+            raise _failed(out / f"{stem}.png", exc) from exc
+        paths += _save(fig, out, stem)
     return paths
 
 
@@ -490,11 +539,17 @@ def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
 
 def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
     """The preconditioner study's figures, per sequence: ``choices_<seq>`` (the learner's
-    configuration against the context), ``totals_<seq>`` and ``cumulative_<seq>``."""
-    plt = _plt()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    configuration against the context), ``totals_<seq>`` and ``cumulative_<seq>``.
+
+    Every figure's data are computed before the first is drawn: a summary or arrays of
+    another layout raise (``KeyError``, ``TypeError``, ...) with nothing written; a figure
+    that cannot be drawn or written raises :class:`FigureError` naming its file.
+    """
+    return _draw(_precond_plan(summary, arrays), out)
+
+
+def _precond_plan(summary: dict, arrays: dict) -> list:
+    plan = []
     for name, seq in summary["sequences"].items():
         arr = arrays.get(name)
         if not arr:
@@ -502,66 +557,62 @@ def draw_precond(summary: dict, arrays: dict, out) -> list[Path]:
         learners = [m for m in ("learner", "learner_compare", "learner_timed", "learner_work")
                     if f"arms/{m}" in arr]
         if learners:
-            fig, axes = plt.subplots(len(learners), 1, figsize=(9, 4.5 * len(learners)),
-                                     squeeze=False)
-            for ax, m in zip(axes[:, 0], learners):
-                plot_choices(choices_data(arr, seq, m), ax)
-            paths += _save(fig, out, f"choices_{name}")
-        fig, ax = plt.subplots(figsize=(8, 0.25 * len(seq["methods"]) + 1.5))
-        plot_totals(totals_data(seq), ax)
-        paths += _save(fig, out, f"totals_{name}")
+            plan.append((f"choices_{name}",
+                         dict(nrows=len(learners), figsize=(9, 4.5 * len(learners))),
+                         [partial(plot_choices, choices_data(arr, seq, m)) for m in learners]))
+        plan.append((f"totals_{name}", dict(figsize=(8, 0.25 * len(seq["methods"]) + 1.5)),
+                     [partial(plot_totals, totals_data(seq))]))
         shown = [m for m in ("learner", "learner_compare", "learner_timed", "learner_work",
                              "omega_learner",
                              seq.get("best_fixed")) if m] + [
             m for m, v in seq["methods"].items() if v["kind"] == "anchor"]
-        fig, ax = plt.subplots(figsize=(7, 4))
-        plot_cumulative_seconds(cumulative_seconds_data(arr, shown), ax,
-                                labels={m: seq["methods"][m]["label"] for m in shown
-                                        if m in seq["methods"]}, title=name)
-        paths += _save(fig, out, f"cumulative_{name}")
-    return paths
+        plan.append((f"cumulative_{name}", dict(figsize=(7, 4)),
+                     [partial(plot_cumulative_seconds, cumulative_seconds_data(arr, shown),
+                              labels={m: seq["methods"][m]["label"] for m in shown
+                                      if m in seq["methods"]}, title=name)]))
+    return plan
 
 
 def draw_all(summary: dict, arrays: dict, out) -> list[Path]:
     """Write every figure of a study into ``out`` (PNG and PDF); returns the file paths.
 
     ``arrays`` is a study's array dict, or for heat2d ``{nx: arrays}`` (for the
-    preconditioner study ``{sequence name: arrays}``).
+    preconditioner study ``{sequence name: arrays}``).  Every figure's data are computed
+    before the first is drawn: a summary or arrays of another layout raise (``KeyError``,
+    ``TypeError``, ...) with nothing written; a figure that cannot be drawn or written raises
+    :class:`FigureError` naming its file.
     """
     if summary.get("study") == "precond":
         return draw_precond(summary, arrays, out)
-    plt = _plt()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    return _draw(_study_plan(summary, arrays), out)
+
+
+def _study_plan(summary: dict, arrays: dict) -> list:
     study = summary.get("study", "")
     per_size = arrays if arrays and all(isinstance(v, dict) for v in arrays.values()) else {"": arrays}
     learners = summary["params"].get("learners", [])
-    paths = []
+    plan = []
     for nx, arr in per_size.items():
         if not arr:
             continue
         sfx = f"_nx{nx}" if nx != "" else ""
         tag = f"{study} nx={nx}" if nx != "" else f"{study} ({summary['params'].get('variance', '')})"
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        plot_cumulative(cumulative_data(arr), ax, title=tag)
-        paths += _save(fig, out, f"cumulative{sfx}")
+        plan.append((f"cumulative{sfx}", dict(figsize=(7, 4.5)),
+                     [partial(plot_cumulative, cumulative_data(arr), title=tag)]))
         if "C" not in arr:  # run without the grid cost matrix: no regret, no ω map
             continue
         rd = regret_data(arr, learners)
         if rd:
-            fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-            plot_regret(rd, "best_fixed", axes[0])
-            plot_regret(rd, "instance_optimal", axes[1])
-            paths += _save(fig, out, f"regret{sfx}")
-        fig, ax = plt.subplots(figsize=(9, 4.5))
-        plot_omega_map(omega_map_data(arr, learners, by="round" if study != "learning"
-                                      and study != "contextual" else "context"), ax, title=tag)
-        paths += _save(fig, out, f"omega_map{sfx}")
+            plan.append((f"regret{sfx}", dict(ncols=2, figsize=(12, 4)),
+                         [partial(plot_regret, rd, "best_fixed"),
+                          partial(plot_regret, rd, "instance_optimal")]))
+        by = "round" if study != "learning" and study != "contextual" else "context"
+        plan.append((f"omega_map{sfx}", dict(figsize=(9, 4.5)),
+                     [partial(plot_omega_map, omega_map_data(arr, learners, by=by), title=tag)]))
     if len(summary.get("sizes", {})) > 1:
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-        plot_scaling(scaling_data(summary), axes)
-        paths += _save(fig, out, "scaling")
-    return paths
+        plan.append(("scaling", dict(ncols=2, figsize=(12, 4)),
+                     [partial(plot_scaling, scaling_data(summary))]))
+    return plan
 
 
 # --- one tuner's run (bandit.Tuner, or a saved tuner file) -----------------------------------

@@ -639,17 +639,38 @@ def test_interrupt_before_any_trial_leaves_no_folder(tmp_path, monkeypatch, caps
     assert not out.exists()
 
 
-def _processes_mentioning(text):
-    """Pids of running processes whose command line contains ``text`` (Linux /proc)."""
-    pids = []
+def _descendants(pid):
+    """(pid, start time) of every living process descended from ``pid`` (Linux /proc): a
+    study's workers, the fork server they come from and Python's resource tracker."""
+    children = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if text in (d / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.append(int(d.name))
-            except OSError:
-                pass
-    return pids
+                # after the command name (which may hold spaces): state, ppid, ... starttime
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append((int(d.name), fields[19]))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child[0])
+    return found
+
+
+def _alive(processes):
+    """Those of ``processes`` (pid, start time) still running (not a reused pid, not a zombie)."""
+    alive = []
+    for pid, start in processes:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[19] == start and fields[0] != "Z":
+            alive.append(pid)
+    return alive
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -661,23 +682,32 @@ def test_ctrl_c_mid_study_keeps_finished_trials(tmp_path, jobs, capsys):
     # a terminal delivers Ctrl-C to a foreground job even if our own parent ignores SIGINT
     proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    helpers = []
     try:
-        deadline = time.monotonic() + 60
+        # generous: on a loaded machine the start (imports, the kernels compiled or loaded
+        # from Numba's cache in each worker) had once taken longer than a minute
+        deadline = time.monotonic() + 300
         while not (out / "summary.json").exists():
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"no trial saved: {proc.communicate()[1]}")
             time.sleep(0.05)
+        helpers = _descendants(proc.pid)  # the workers, while the study runs
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-        time.sleep(0.2)
-        leftover = _processes_mentioning(str(out))
+        # the fork server and resource tracker end when they see the study gone: a moment
+        deadline = time.monotonic() + 30
+        while _alive(helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leftover = _alive(helpers)
         for pid in leftover:  # never leave workers running, whatever failed
             os.kill(pid, signal.SIGKILL)
     assert leftover == []  # the workers were stopped with the study
+    if jobs > 1:
+        assert len(helpers) >= 2  # (the check above saw the workers)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.count("\n") == 1
     assert stderr.startswith("relaxtune: interrupted: ") and f"saved in {out}" in stderr

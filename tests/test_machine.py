@@ -149,6 +149,7 @@ def test_workers_at_most_the_usable_cpus(monkeypatch):
     assert pids == [os.getpid()] * 2  # in this process, one after the other
 
     monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(offset_study, "CGROUP_ROOT", "/nonexistent")  # nor a CPU quota
     pids = offset_study.run_parallel(_pid, [0, 1], jobs=2, progress=False)
     assert os.getpid() not in pids  # two workers when two CPUs are usable
 
