@@ -211,6 +211,9 @@ class RegretReport:
         lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
         for e in (self.best_fixed, self.instance_optimal):
             what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
+            if not math.isfinite(e.estimate):  # the method says why
+                lines.append(f"  vs {what}: {e.method}")
+                continue
             ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
                   if math.isfinite(e.low) else "no interval (biased)")
             lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
@@ -692,9 +695,22 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         return RegretReport(*none, 0.0, unit, 0, {"report_seconds": time.perf_counter() - t0})
     cps = _checkpoints(T, checkpoints)
     paid_cum = np.cumsum(data.paid)[cps - 1]
+    seen, conv = _converged_counts(data)
+    if not conv.any():
+        # every run failed: no arm's cost of reaching the tolerance is known, and charging
+        # each comparator entry the failure cost (maxiter) while the run paid the few
+        # iterations its failures took gave regrets of minus millions
+        why = (f"undefined: no arm converged in any of the {T} rounds (every run failed), so "
+               "no arm's cost of reaching the tolerance is known; the failure cost "
+               f"({_fmt_fail(data, unit)} per failed run) is a penalty, not a cost to compare "
+               "what the run paid with")
+        return RegretReport(*(_undefined(c, why, cps, level) for c in
+                              ("best_fixed", "instance_optimal")),
+                            float(data.paid.sum()), unit, T,
+                            {"report_seconds": time.perf_counter() - t0})
     C = _all_observed(data)
     if C is not None:
-        return _exact_report(data, C, cps, paid_cum, level, unit, t0)
+        return _exact_report(data, C, cps, paid_cum, level, unit, t0, conv)
     t, k, v, pi = inclusion_probabilities(data)
     m = _model(data, t, k, v, folds)
     have_model = bool(np.isfinite(m).all())
@@ -826,11 +842,17 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # the comparator's total is >= 0: the regret at most what was paid
         io_low = np.minimum(paid_cum - (2 * I_hat - q[0]), paid_cum)
         io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
-    bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
-                        float(bf_high[-1]), level,
-                        _method_bf(data, unbiased_bf, have_model, n_boot,
-                                   int(np.sum(~informed[cf]))), unbiased_bf, cps,
-                        bf_curve, bf_low, bf_high, k_hat)
+    if k_hat >= 0 and seen[k_hat] and not conv[k_hat]:
+        # its total is the failure cost on the rounds it was run, a penalty (an arm never
+        # run is the model's guess, labelled as such by the method)
+        bf = _undefined("best_fixed", _never_converged(data, k_hat, seen[k_hat], unit), cps,
+                        level, k_hat)
+    else:
+        bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
+                            float(bf_high[-1]), level,
+                            _method_bf(data, unbiased_bf, have_model, n_boot,
+                                       int(np.sum(~informed[cf]))), unbiased_bf, cps,
+                            bf_curve, bf_low, bf_high, k_hat)
     io = RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
                         float(io_high[-1]), level,
                         _method_io(n_rows, unbiased_io, have_model, n_boot), unbiased_io, cps,
@@ -874,9 +896,10 @@ def _all_observed(data: RunData):
     return None if np.isnan(C).any() else C.reshape(T, K)
 
 
-def _exact_report(data, C, cps, paid_cum, level, unit, t0):
+def _exact_report(data, C, cps, paid_cum, level, unit, t0, conv=None):
     """Both regrets of a run that observed every entry of its cost matrix: exact, with
-    intervals of zero width (nothing was estimated)."""
+    intervals of zero width (nothing was estimated); undefined against a best fixed arm that
+    never converged (``conv``: per arm, its converged observations)."""
     best = int(np.argmin(C.sum(axis=0)))
     bf = paid_cum - np.cumsum(C[:, best])[cps - 1] + 0.0  # + 0.0: no "-0" in the report
     io = paid_cum - np.cumsum(C.min(axis=1))[cps - 1] + 0.0
@@ -884,8 +907,48 @@ def _exact_report(data, C, cps, paid_cum, level, unit, t0):
     out = [RegretEstimate(name, float(c[-1]), float(c[-1]), float(c[-1]), level, method, True,
                           cps, c, c.copy(), c.copy(), arm)
            for name, c, arm in (("best_fixed", bf, best), ("instance_optimal", io, None))]
+    if conv is not None and not conv[best]:  # every entry of the comparator a failure
+        out[0] = _undefined("best_fixed", _never_converged(data, best, data.T, unit), cps,
+                            level, best)
     return RegretReport(*out, float(data.paid.sum()), unit, data.T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _converged_counts(data: RunData):
+    """Per arm, the runs of it the run observed (plays and audits) and how many of them
+    converged (a play whose attempt converged, an audit that converged within its cap)."""
+    K = data.n_arms
+    seen = np.bincount(data.arm, minlength=K)
+    conv = np.bincount(data.arm[np.isfinite(data.played)], minlength=K)
+    a = data.audits
+    if len(a["round"]):
+        ka = np.asarray(a["arm"], dtype=np.int64)
+        seen = seen + np.bincount(ka, minlength=K)
+        conv = conv + np.bincount(ka[np.asarray(a["converged"], dtype=bool)], minlength=K)
+    return seen, conv
+
+
+def _fmt_fail(data: RunData, unit):
+    if unit == "iterations":
+        return f"{data.fail_cost:,.0f} iterations"
+    return f"{data.fail_cost:.4g} {'seconds' if unit == 'seconds' else 'work'}"
+
+
+def _never_converged(data: RunData, arm, runs, unit):
+    """The method of a regret against a best fixed arm that was never seen to converge."""
+    return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged "
+            f"in the {int(runs)} run{'' if runs == 1 else 's'} of it observed, so its total is "
+            f"made of the failure cost ({_fmt_fail(data, unit)} per failed run), a penalty, "
+            "not a cost to compare what the run paid with")
+
+
+def _undefined(comparator, why, cps, level, arm=None):
+    """A regret that cannot be given: NaN estimate, interval and curves, ``why`` as the
+    method."""
+    nan = np.full(cps.size, np.nan)
+    return RegretEstimate(comparator, math.nan, math.nan, math.nan, level, why, False, cps,
+                          nan, nan.copy(), nan.copy(),
+                          arm if comparator == "best_fixed" else None)
 
 
 def column_totals(data: RunData, folds=4) -> np.ndarray:

@@ -46,3 +46,107 @@ def test_censored_and_converged_is_refused_and_changes_nothing(name):
     p.update(k, 2.0, context=0.5, censored=False, converged=False)
     p.update(k, 3.0, context=0.5, censored=False, converged=True)
     assert p.t == before[0] + 3
+
+
+# --- every arm fails ---------------------------------------------------------------------------
+def diverging(A, b, omega=None, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
+              backend="numba"):
+    """A solver on which every arm diverges within a few iterations (system ``A`` is the
+    round), as SOR on upwind convection–diffusion at high Péclet numbers."""
+    from solvers import SolveResult
+
+    its = 3 + int(A) % 4
+    return SolveResult(x=np.zeros(1), iterations=its, converged=False, residual_norm=math.inf,
+                       omega=omega, solver="diverging", reason="diverged",
+                       seconds=1e-5 * its, maxiter=maxiter)
+
+
+diverging.__name__ = "diverging"
+
+
+def failing_run(name, budget, T=40):
+    tuner = Tuner(make_policy(name), solver=diverging, maxiter=10**6, audit_budget=budget)
+    for t in range(T):
+        tuner.solve(t, None, context=(t % 10) / 10)
+    return tuner
+
+
+@pytest.mark.parametrize("budget", [0.0, 0.05])
+@pytest.mark.parametrize("name", sorted(bandit.POLICIES))
+def test_regret_is_undefined_when_no_arm_ever_converged(name, budget, tmp_path):
+    tuner = failing_run(name, budget)
+    h = tuner.history
+    assert not h["converged"].any()
+    paid = float(h["iterations"].sum())
+    assert 0 < paid < 40 * 7 * len(GRID)  # each failure took a few iterations, not maxiter
+    rep = tuner.regret()
+    assert rep.paid == paid and rep.rounds == 40
+    for e in (rep.best_fixed, rep.instance_optimal):
+        # before: the comparator was charged maxiter per failed run (regret of minus millions)
+        assert math.isnan(e.estimate) and math.isnan(e.low) and math.isnan(e.high)
+        assert e.method.startswith("undefined: no arm converged in any of the 40 rounds")
+        assert not e.unbiased
+        assert e.rounds[-1] == 40 and np.isnan(e.curve).all()
+        assert np.isnan(e.curve_low).all() and np.isnan(e.curve_high).all()
+    assert rep.best_fixed.comparator_arm is None
+    assert "undefined: no arm converged" in str(rep)
+    assert "nan" not in str(rep)
+    s = tuner.summary()
+    assert s["all_converged"] is False and s["converged"] == 0
+    assert math.isnan(s["regret"]["best_fixed"]["estimate"])
+    assert s["regret"]["instance_optimal"]["method"].startswith("undefined")
+    path = tmp_path / "run.csv"
+    tuner.to_csv(path)
+    back = bandit.report.read_csv(path)
+    np.testing.assert_array_equal(back["iterations"], h["iterations"])
+    assert not back["converged"].any()
+
+
+def test_plot_of_a_run_in_which_every_arm_failed_says_why():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from experiments.plots import plot_run, run_data
+
+    tuner = failing_run("chebcb", 0.05)
+    data = run_data(tuner)
+    for key in ("best_fixed", "instance_optimal"):
+        assert np.isnan(data["regret"][key]["estimate"]).all()
+    np.testing.assert_allclose(data["cumulative"], np.cumsum(tuner.history["iterations"]))
+    axes = plot_run(tuner)
+    cost, _, bf, io = axes
+    # the run's own cost is drawn; no comparator curve made of NaN is offered in the legend
+    labels = [t.get_text() for t in cost.get_legend().get_texts()]
+    assert labels == ["this run"]
+    np.testing.assert_allclose(cost.lines[0].get_ydata(), data["cumulative"])
+    for ax in (bf, io):
+        assert "undefined" in ax.get_title()
+        assert any("no arm converged" in t.get_text() for t in ax.texts)
+        assert not ax.collections  # no band
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_regret_is_undefined_against_a_best_fixed_arm_never_seen_to_converge():
+    # every entry observed (audits of every arm on every round): arm 1 failed on every round
+    # and arm 0 converged; with the failure cost the smallest, the best fixed arm would be
+    # one that never converged — its regret is undefined, the instance-optimal one is not
+    T = 30
+    fail = 5.0  # a failure cost below arm 0's cost: the failing arm has the smaller total
+    a = {"round": np.arange(T), "arm": np.ones(T, np.int64), "row": np.zeros(T, bool),
+         "value": np.full(T, fail), "iterations": np.full(T, 5), "converged": np.zeros(T, bool),
+         "budget": np.full(T, 100), "cap": np.full(T, 100), "p": np.zeros(T)}
+    from bandit.estimate import RunData, estimate_regret
+
+    d = RunData(paid=np.full(T, 8.0), x=np.arange(T, dtype=float), arm=np.zeros(T, np.int64),
+                p=np.ones(T), played=np.full(T, 8.0), epoch_start=np.array([0]),
+                q=np.ones((1, 2)), r=np.zeros(1), audits=a, fail_cost=fail, n_arms=2,
+                randomised=False, maxiter=100)
+    rep = estimate_regret(d)
+    assert math.isnan(rep.best_fixed.estimate)
+    assert rep.best_fixed.method.startswith("undefined: the arm with the smallest estimated "
+                                            "total, arm 1, never converged in the 30 runs")
+    assert rep.best_fixed.comparator_arm == 1
+    # instance-optimal: min(8, 5) per round, exact
+    assert rep.instance_optimal.estimate == pytest.approx(T * 3.0)
