@@ -695,7 +695,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         return RegretReport(*none, 0.0, unit, 0, {"report_seconds": time.perf_counter() - t0})
     cps = _checkpoints(T, checkpoints)
     paid_cum = np.cumsum(data.paid)[cps - 1]
-    seen, conv = _converged_counts(data)
+    conv = _converged_counts(data)
     if not conv.any():
         # every run failed: no arm's cost of reaching the tolerance is known, and charging
         # each comparator entry the failure cost (maxiter) while the run paid the few
@@ -842,10 +842,12 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # the comparator's total is >= 0: the regret at most what was paid
         io_low = np.minimum(paid_cum - (2 * I_hat - q[0]), paid_cum)
         io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
-    if k_hat >= 0 and seen[k_hat] and not conv[k_hat]:
-        # its total is the failure cost on the rounds it was run, a penalty (an arm never
-        # run is the model's guess, labelled as such by the method)
-        bf = _undefined("best_fixed", _never_converged(data, k_hat, seen[k_hat], unit), cps,
+    failed = np.bincount(k[v >= data.fail_cost], minlength=K)  # runs that failed in full
+    if k_hat >= 0 and failed[k_hat] and not conv[k_hat]:
+        # its observed entries are all the failure cost, a penalty (an arm stopped by the
+        # guard did not fail: its cost is above the cap; an arm never run is the model's
+        # guess, labelled as such by the method)
+        bf = _undefined("best_fixed", _never_converged(data, k_hat, failed[k_hat], unit), cps,
                         level, k_hat)
     else:
         bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
@@ -908,24 +910,23 @@ def _exact_report(data, C, cps, paid_cum, level, unit, t0, conv=None):
                           cps, c, c.copy(), c.copy(), arm)
            for name, c, arm in (("best_fixed", bf, best), ("instance_optimal", io, None))]
     if conv is not None and not conv[best]:  # every entry of the comparator a failure
-        out[0] = _undefined("best_fixed", _never_converged(data, best, data.T, unit), cps,
+        out[0] = _undefined("best_fixed", _never_converged(
+            data, best, np.sum(C[:, best] >= data.fail_cost), unit), cps,
                             level, best)
     return RegretReport(*out, float(data.paid.sum()), unit, data.T,
                         {"report_seconds": time.perf_counter() - t0})
 
 
 def _converged_counts(data: RunData):
-    """Per arm, the runs of it the run observed (plays and audits) and how many of them
-    converged (a play whose attempt converged, an audit that converged within its cap)."""
+    """Per arm, the runs of it that converged (a play whose attempt converged, an audit that
+    converged within its cap)."""
     K = data.n_arms
-    seen = np.bincount(data.arm, minlength=K)
     conv = np.bincount(data.arm[np.isfinite(data.played)], minlength=K)
     a = data.audits
     if len(a["round"]):
         ka = np.asarray(a["arm"], dtype=np.int64)
-        seen = seen + np.bincount(ka, minlength=K)
         conv = conv + np.bincount(ka[np.asarray(a["converged"], dtype=bool)], minlength=K)
-    return seen, conv
+    return conv
 
 
 def _fmt_fail(data: RunData, unit):
@@ -936,10 +937,10 @@ def _fmt_fail(data: RunData, unit):
 
 def _never_converged(data: RunData, arm, runs, unit):
     """The method of a regret against a best fixed arm that was never seen to converge."""
-    return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged "
-            f"in the {int(runs)} run{'' if runs == 1 else 's'} of it observed, so its total is "
-            f"made of the failure cost ({_fmt_fail(data, unit)} per failed run), a penalty, "
-            "not a cost to compare what the run paid with")
+    return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged: "
+            f"{int(runs)} run{'' if runs == 1 else 's'} of it failed, none converged, so its "
+            f"total is made of the failure cost ({_fmt_fail(data, unit)} per failed run), a "
+            "penalty, not a cost to compare what the run paid with")
 
 
 def _undefined(comparator, why, cps, level, arm=None):
