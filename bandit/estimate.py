@@ -538,6 +538,9 @@ class _Track:
                                              self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
         floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
+        # the contexts a contextual policy's plays never reached are seen by the audits
+        # alone, about once: the error there, not the plays' spread, bounds the total's
+        floor_sd = np.maximum(floor_sd, _unreached_floor(data, t, k, d, m[t, k], level, share))
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
@@ -574,6 +577,52 @@ class _Track:
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
+
+
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
+    """Per arm, the error of its total on the rounds whose context its plays never reached.
+
+    A contextual policy plays an arm where it looks good: there its plays observe it (with
+    the probability ``p`` they had), elsewhere only the column audits can, and there the
+    model's prediction is an extrapolation from the contexts where the arm was played.  The
+    self-normalised correction pools every entry, so its spread and its effective number of
+    entries come from the plays — hundreds of entries, all from the contexts where the arm
+    is cheap and the model fits it — while on the ``U_k`` rounds whose context lies in a
+    bin (``bins`` quantile bins of :attr:`RunData.x`) that the arm's plays avoided (none
+    there, although its plays spread evenly would put three or more there) the audits expect to observe it only ``n_k = Σ q_tk`` times (about once in a run of 5,000
+    rounds at a 5 % budget).  That part's error is ``U_k σ_a level_k/√max(n_k, 1)``, with
+    ``σ_a`` the robust spread of the relative residuals of the audited entries of arms not
+    played on their round (pooled over arms, blended with a 10 % error while few) and
+    ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
+    only observations, and their probabilities the design)."""
+    K, T = data.n_arms, data.T
+    e = _epoch_of(data, np.arange(T))
+    if e is None or T == 0:
+        return np.zeros(K)
+    x = np.asarray(data.x, dtype=float)
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    nb = int(b.max()) + 1
+    p = np.where(np.isfinite(data.p), data.p, 1.0)
+    ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
+    plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
+    # a bin the plays avoided: none there, although the arm's plays spread evenly over the
+    # rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few times
+    # leaves bins empty by chance, and the model fits them from the neighbouring plays
+    even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
+    out = ((plays == 0) & (even >= 3.0))[b]  # (T, K): rounds its plays did not reach
+    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
+    U = out.sum(axis=0).astype(float)
+    n = (q * out).sum(axis=0)
+    other = data.arm[t] != k  # audit observations of arms the round did not play
+    rel = d[other] / np.maximum(np.abs(m_obs[other]),
+                                1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
+    na = float(rel.size)
+    mad = 1.4826 * float(np.median(np.abs(rel - np.median(rel)))) if rel.size else 0.0
+    sig2 = (na * mad ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
+    if share is not None:
+        sig2 = sig2 * share
+    return U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
 
 
 def _censored_rounds(data: RunData):
