@@ -130,9 +130,13 @@ class RegretEstimate:
         ``"best_fixed"`` (``min_k Σ_t C[t, k]``) or ``"instance_optimal"``
         (``Σ_t min_k C[t, k]``).
     estimate : float
-        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`).
+        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`);
+        NaN when it is undefined: no arm converged in any round, or the best fixed arm's
+        observed runs all failed (its total would be the failure cost, a penalty; ``method``
+        says why).
     low, high : float
-        The interval at ``level`` (NaN when the method gives none: cost model only).
+        The interval at ``level`` (NaN when the method gives none: cost model only, or
+        undefined).
     level : float
         Confidence level of the interval (0.9 by default).
     method : str
