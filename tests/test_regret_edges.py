@@ -226,3 +226,33 @@ def test_unreached_floor_counts_the_rounds_the_plays_avoided():
     d.played = C[np.arange(d.T), d.arm]
     t, k, v, pi = inclusion_probabilities(d)
     assert np.all(_unreached_floor(d, t, k, v - 100.0, np.full(t.size, 100.0), level) == 0)
+
+
+def test_progress_text_of_a_run_in_which_every_arm_failed():
+    from bandit.report import Hook
+
+    tuner = failing_run("chebcb", 0.0, T=10)
+    text = Hook(tuner, False, None).postfix()
+    # the bar had shown "regret≈nan"
+    assert "regret≈- (vs best fixed)" in text and "nan" not in text
+    assert "leader=-" in text  # no arm converged: none leads
+
+
+def test_bench_summary_counts_undefined_regrets_apart():
+    from experiments.bench_regret import format_rows, summarise
+
+    def run(seed, est, exact):
+        return {"study": "s", "policy": "p", "seed": seed, "exact_bf": exact, "exact_io": exact,
+                "bf": est, "io": est, "oracle_half_width": 1.0, "spent": 0.01, "plans": 0,
+                "cost": {"fraction": 0.02, "report_seconds": 0.1, "solve_seconds": 1.0,
+                         "audit_runs": 3}}
+
+    nan = math.nan
+    row, = summarise([run(0, (110.0, 90.0, 130.0), 100.0), run(1, (80.0, 70.0, 95.0), 100.0),
+                      run(2, (nan, nan, nan), -5000.0)])
+    bf = row["bf"]
+    assert bf["undefined"] == 1 and bf["with_interval"] == 2
+    assert bf["coverage"] == 0.5
+    assert bf["error"] == pytest.approx(0.15)  # median of 10 % and 20 %, the undefined left out
+    assert bf["bias"] == pytest.approx(-0.05)
+    assert "50% (1 undefined)" in format_rows([row])
