@@ -30,8 +30,14 @@ variance ``Σ (C − m)² (1 − π)/π²``.  The interval of the minimum ``θ =
 each end at ``1 − α/2``: the lower end ``min_k (Ŝ_k − c_k sd_k)`` from each arm's own
 one-sided bootstrap quantile (it lies below ``θ`` whenever the best arm's own bound holds),
 the upper end ``min_k (Ŝ_k + c sd_k)`` from the quantile of the largest one-sided deviation
-among the arms that could be the minimum (every arm's bound at once).  Everything here works on plain arrays (:class:`RunData`); the
-:class:`bandit.Tuner` builds them from its history and audits.
+among the arms that could be the minimum (every arm's bound at once).  An arm's error is at
+least what its residuals' spread implies for the rounds it was not observed for sure, and on
+the contexts a contextual learner's plays avoided, what the few audits expected there can
+tell (:func:`_unreached_floor`).  A regret whose comparator is made of failed runs (no arm
+converged, or the best fixed arm only failed) is undefined: NaN, the method says why.  The
+instance-optimal estimate and the certain bounds are in :mod:`bandit._optimal`.  Everything
+here works on plain arrays (:class:`RunData`); the :class:`bandit.Tuner` builds them from its
+history and audits.
 """
 from __future__ import annotations
 
