@@ -239,7 +239,10 @@ class Policy:
         ``converged`` says whether the solve behind this cost converged (default: ``not
         censored``).  A :class:`bandit.Tuner` passes it explicitly, because it reports some
         failed solves uncensored (the whole round's cost, see ``report_round_cost``); only arms
-        with a converged observation can be the :meth:`leader`.
+        with a converged observation can be the :meth:`leader`.  ``censored=True`` with
+        ``converged=True`` is refused (``ValueError``, nothing recorded): a cost known only as
+        "at least this much" does not come from a solve that converged, and counting it as
+        converged would let an arm never seen to converge become the leader.
         """
         if not (type(arm) is int and 0 <= arm < self.n_arms):  # fast path: a valid index
             arm = self._check_arm(arm)
@@ -251,6 +254,11 @@ class Policy:
             converged = not censored
         elif type(converged) is not bool:
             converged = _check_flag(converged, "converged")
+        if censored and converged:
+            raise ValueError(
+                f"update(arm={arm}): censored=True (the cost is a lower bound: the solve was "
+                "stopped or failed) contradicts converged=True; pass converged=False, or "
+                "censored=False with the cost of the converged solve")
         self._update(arm, cost, self._context(context), censored)
         self.counts[arm] += 1
         if converged:

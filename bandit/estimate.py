@@ -30,8 +30,14 @@ variance ``Σ (C − m)² (1 − π)/π²``.  The interval of the minimum ``θ =
 each end at ``1 − α/2``: the lower end ``min_k (Ŝ_k − c_k sd_k)`` from each arm's own
 one-sided bootstrap quantile (it lies below ``θ`` whenever the best arm's own bound holds),
 the upper end ``min_k (Ŝ_k + c sd_k)`` from the quantile of the largest one-sided deviation
-among the arms that could be the minimum (every arm's bound at once).  Everything here works on plain arrays (:class:`RunData`); the
-:class:`bandit.Tuner` builds them from its history and audits.
+among the arms that could be the minimum (every arm's bound at once).  An arm's error is at
+least what its residuals' spread implies for the rounds it was not observed for sure, and on
+the contexts a contextual learner's plays avoided, what the few audits expected there can
+tell (:func:`_unreached_floor`).  A regret whose comparator is made of failed runs (no arm
+converged, or the best fixed arm only failed) is undefined: NaN, the method says why.  The
+instance-optimal estimate and the certain bounds are in :mod:`bandit._optimal`.  Everything
+here works on plain arrays (:class:`RunData`); the :class:`bandit.Tuner` builds them from its
+history and audits.
 """
 from __future__ import annotations
 
@@ -130,9 +136,13 @@ class RegretEstimate:
         ``"best_fixed"`` (``min_k Σ_t C[t, k]``) or ``"instance_optimal"``
         (``Σ_t min_k C[t, k]``).
     estimate : float
-        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`).
+        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`);
+        NaN when it is undefined: no arm converged in any round, or the best fixed arm's
+        observed runs all failed (its total would be the failure cost, a penalty; ``method``
+        says why).
     low, high : float
-        The interval at ``level`` (NaN when the method gives none: cost model only).
+        The interval at ``level`` (NaN when the method gives none: cost model only, or
+        undefined).
     level : float
         Confidence level of the interval (0.9 by default).
     method : str
@@ -211,6 +221,9 @@ class RegretReport:
         lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
         for e in (self.best_fixed, self.instance_optimal):
             what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
+            if not math.isfinite(e.estimate):  # the method says why
+                lines.append(f"  vs {what}: {e.method}")
+                continue
             ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
                   if math.isfinite(e.low) else "no interval (biased)")
             lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
@@ -345,30 +358,6 @@ def _completion_probs(data: RunData, rounds, p):
     # a deterministic policy favours no arm: its stops are all completed with c
     p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
     return np.where(e >= 0, completion_probability(p, c), 0.0)
-
-
-def _row_minima(data: RunData, t_obs, v_obs):
-    """Rounds with a row audit, their exact minimum cost, and the row probability."""
-    a = data.audits
-    if not len(a["round"]):
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    row = np.asarray(a["row"], dtype=bool)
-    rounds = np.unique(np.asarray(a["round"], dtype=np.int64)[row])
-    if rounds.size == 0:
-        return rounds, np.zeros(0), np.zeros(0)
-    M = np.full(rounds.size, np.inf)
-    # exact values of the round: the played arm, column audits and row runs that converged
-    pos = np.searchsorted(rounds, t_obs)
-    hit = (pos < rounds.size) & (rounds[np.minimum(pos, rounds.size - 1)] == t_obs)
-    np.minimum.at(M, pos[hit], v_obs[hit])
-    rt = np.asarray(a["round"], dtype=np.int64)[row]
-    rv = np.asarray(a["value"], dtype=float)[row]
-    rc = np.asarray(a["converged"], dtype=bool)[row]
-    pos = np.searchsorted(rounds, rt[rc])
-    np.minimum.at(M, pos, rv[rc])
-    M = np.minimum(M, data.fail_cost)  # every arm failed: the failure cost
-    _, r = _audit_probs(data, rounds, np.zeros(rounds.size, dtype=np.int64))
-    return rounds, M, r
 
 
 # --- the estimator ---------------------------------------------------------------------------
@@ -535,6 +524,9 @@ class _Track:
                                              self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
         floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
+        # the contexts a contextual policy's plays never reached are seen by the audits
+        # alone, about once: the error there, not the plays' spread, bounds the total's
+        floor_sd = np.maximum(floor_sd, _unreached_floor(data, t, k, d, m[t, k], level, share))
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
@@ -571,6 +563,52 @@ class _Track:
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
+
+
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
+    """Per arm, the error of its total on the rounds whose context its plays never reached.
+
+    A contextual policy plays an arm where it looks good: there its plays observe it (with
+    the probability ``p`` they had), elsewhere only the column audits can, and there the
+    model's prediction is an extrapolation from the contexts where the arm was played.  The
+    self-normalised correction pools every entry, so its spread and its effective number of
+    entries come from the plays — hundreds of entries, all from the contexts where the arm
+    is cheap and the model fits it — while on the ``U_k`` rounds whose context lies in a
+    bin (``bins`` quantile bins of :attr:`RunData.x`) that the arm's plays avoided (none
+    there, although its plays spread evenly would put three or more there) the audits expect to observe it only ``n_k = Σ q_tk`` times (about once in a run of 5,000
+    rounds at a 5 % budget).  That part's error is ``U_k σ_a level_k/√max(n_k, 1)``, with
+    ``σ_a`` the robust spread of the relative residuals of the audited entries of arms not
+    played on their round (pooled over arms, blended with a 10 % error while few) and
+    ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
+    only observations, and their probabilities the design)."""
+    K, T = data.n_arms, data.T
+    e = _epoch_of(data, np.arange(T))
+    if e is None or T == 0:
+        return np.zeros(K)
+    x = np.asarray(data.x, dtype=float)
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    nb = int(b.max()) + 1
+    p = np.where(np.isfinite(data.p), data.p, 1.0)
+    ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
+    plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
+    # a bin the plays avoided: none there, although the arm's plays spread evenly over the
+    # rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few times
+    # leaves bins empty by chance, and the model fits them from the neighbouring plays
+    even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
+    out = ((plays == 0) & (even >= 3.0))[b]  # (T, K): rounds its plays did not reach
+    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
+    U = out.sum(axis=0).astype(float)
+    n = (q * out).sum(axis=0)
+    other = data.arm[t] != k  # audit observations of arms the round did not play
+    rel = d[other] / np.maximum(np.abs(m_obs[other]),
+                                1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
+    na = float(rel.size)
+    mad = 1.4826 * float(np.median(np.abs(rel - np.median(rel)))) if rel.size else 0.0
+    sig2 = (na * mad ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
+    if share is not None:
+        sig2 = sig2 * share
+    return U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
 
 
 def _censored_rounds(data: RunData):
@@ -673,7 +711,9 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     -------
     RegretReport
     """
-    from scipy import sparse
+    # the instance-optimal estimate and the certain bounds live in bandit._optimal, which
+    # builds on this module's observations
+    from ._optimal import certain_bound, instance_optimal, sampled_enough
 
     t0 = time.perf_counter()
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not (
@@ -692,9 +732,22 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         return RegretReport(*none, 0.0, unit, 0, {"report_seconds": time.perf_counter() - t0})
     cps = _checkpoints(T, checkpoints)
     paid_cum = np.cumsum(data.paid)[cps - 1]
+    conv = _converged_counts(data)
+    if not conv.any():
+        # every run failed: no arm's cost of reaching the tolerance is known, and charging
+        # each comparator entry the failure cost (maxiter) while the run paid the few
+        # iterations its failures took gave regrets of minus millions
+        why = (f"undefined: no arm converged in any of the {T} rounds (every run failed), so "
+               "no arm's cost of reaching the tolerance is known; the failure cost "
+               f"({_fmt_fail(data, unit)} per failed run) is a penalty, not a cost to compare "
+               "what the run paid with")
+        return RegretReport(*(_undefined(c, why, cps, level) for c in
+                              ("best_fixed", "instance_optimal")),
+                            float(data.paid.sum()), unit, T,
+                            {"report_seconds": time.perf_counter() - t0})
     C = _all_observed(data)
     if C is not None:
-        return _exact_report(data, C, cps, paid_cum, level, unit, t0)
+        return _exact_report(data, C, cps, paid_cum, level, unit, t0, conv)
     t, k, v, pi = inclusion_probabilities(data)
     m = _model(data, t, k, v, folds)
     have_model = bool(np.isfinite(m).all())
@@ -728,13 +781,9 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
-    # an arm with fewer than two sampled entries (the others certain: a deterministic
-    # policy's plays) has no spread of residuals on the rounds it was not played to bound its
-    # total by — none at all, or one residual, which stands for every such round and whose
-    # spread does not exist (Student's factor at n − 1 = 0) — so its upper end is the certain
-    # one, its observed costs plus the failure cost on every other round
-    informed = np.bincount(two._k, minlength=K) >= 2
-    sure = _sure_bound(data, t, k, v, cps)  # (checkpoints, K)
+    # arms sampled fewer than twice take the certain upper bound (bandit._optimal)
+    informed = sampled_enough(two._k, K)
+    sure = certain_bound(data, t, k, v, cps)  # (checkpoints, K)
     neg = -two.dev[:, full & informed]
     cand = np.ones(int(np.sum(full & informed)), dtype=bool)
     c = 0.0
@@ -776,89 +825,23 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     else:
         bf_curve = paid_cum - theta_hat
         bf_low = bf_high = np.full(cps.size, np.nan)
-    # --- instance-optimal: model minimum, Hajek-corrected by the row audits ----------------
-    rounds, M_row, r = _row_minima(data, t, v)
-    if have_model:
-        # an observed entry is known: its cost, not the model's guess, enters the row minimum
-        # (else a one-arm run, whose every entry is observed, had a regret above 0)
-        known = m.copy()
-        known[t, k] = np.inf
-        np.minimum.at(known, (t, k), v)
-        mu = known.min(axis=1)
+    failed = np.bincount(k[v >= data.fail_cost], minlength=K)  # runs that failed in full
+    if k_hat >= 0 and failed[k_hat] and not conv[k_hat]:
+        # its observed entries are all the failure cost, a penalty (an arm stopped by the
+        # guard did not fail: its cost is above the cap; an arm never run is the model's
+        # guess, labelled as such by the method)
+        bf = _undefined("best_fixed", _never_converged(data, k_hat, failed[k_hat], unit), cps,
+                        level, k_hat)
     else:
-        mu = np.full(T, np.inf)
-        np.minimum.at(mu, t, v)
-    mu = np.where(np.isfinite(mu), mu, data.paid)  # nothing known: what was paid
-    use = r > 0
-    rounds, M_row, r = rounds[use], M_row[use], r[use]
-    delta = M_row - mu[rounds]
-    w = 1.0 / r
-    base = np.cumsum(mu)[cps - 1]
-    n_rows = int(rounds.size)
-    # an interval from fewer rows than MIN_ROWS would only show their own spread
-    unbiased_io = have_model and n_rows >= MIN_ROWS and _row_observable(data)
-    io_low = io_high = np.full(cps.size, np.nan)
-    if have_model and n_rows:
-        # the mean correction per round, Σ w δ / Σ w, times the rounds so far (self-normalised:
-        # with few rows a Horvitz–Thompson sum would jump by 1/r per row)
-        blk_r = np.searchsorted(cps, rounds, side="right")
-        cw = np.cumsum(np.bincount(blk_r, w, cps.size + 1)[:cps.size])
-        cwd = np.cumsum(np.bincount(blk_r, w * delta, cps.size + 1)[:cps.size])
-        corr = np.where(cw > 0, cwd / np.where(cw > 0, cw, 1.0), 0.0)
-        I_hat = base + cps * corr
-    else:
-        I_hat = base
-    I_hat = np.maximum(I_hat, 0.0)  # a sum of per-round minima of costs >= 0
-    io_curve = paid_cum - I_hat
-    if unbiased_io:
-        # positive weights of mean 1 (a row observed for sure does not vary)
-        W = 1.0 + _multipliers(rng, (n_rows, n_boot)) * np.sqrt(
-            np.clip(1.0 - r, 0.0, 1.0))[:, None]
-        onehot = sparse.csr_matrix((np.ones(n_rows), (blk_r, np.arange(n_rows))),
-                                   shape=(cps.size + 1, n_rows))
-        bw = np.cumsum((onehot @ (W * w[:, None]))[:cps.size], axis=0).T
-        bwd = np.cumsum((onehot @ (W * (w * delta)[:, None]))[:cps.size], axis=0).T
-        I_star = base + cps * np.where(bw > 0, bwd / np.where(bw > 0, bw, 1.0), 0.0)
-        # Student's factor for the few rows behind the mean
-        f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
-        I_star = I_hat + f * (I_star - I_hat)
-        q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
-        # the comparator's total is >= 0: the regret at most what was paid
-        io_low = np.minimum(paid_cum - (2 * I_hat - q[0]), paid_cum)
-        io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
-    bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
-                        float(bf_high[-1]), level,
-                        _method_bf(data, unbiased_bf, have_model, n_boot,
-                                   int(np.sum(~informed[cf]))), unbiased_bf, cps,
-                        bf_curve, bf_low, bf_high, k_hat)
-    io = RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
-                        float(io_high[-1]), level,
-                        _method_io(n_rows, unbiased_io, have_model, n_boot), unbiased_io, cps,
-                        io_curve, io_low, io_high)
+        bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
+                            float(bf_high[-1]), level,
+                            _method_bf(data, unbiased_bf, have_model, n_boot,
+                                       int(np.sum(~informed[cf]))), unbiased_bf, cps,
+                            bf_curve, bf_low, bf_high, k_hat)
+    io = instance_optimal(data, t, k, v, m, have_model, cps, paid_cum, rng, alpha, level,
+                          n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
-
-
-def _sure_bound(data: RunData, t, k, v, cps):
-    """Per checkpoint and arm, a certain upper bound of the column total: the observed
-    costs plus :attr:`RunData.fail_cost` (what a failed run costs, the most any entry can
-    cost) for every entry not observed.
-
-    Examples
-    --------
-    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
-    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
-    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
-    >>> _sure_bound(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
-    ...             np.array([1, 2])).tolist()
-    [[5.0, 100.0], [9.0, 200.0]]
-    """
-    K = data.n_arms
-    blk = np.searchsorted(cps, t, side="right")  # the first checkpoint that counts the entry
-    n = cps.size + 1
-    seen = np.cumsum(np.bincount(blk * K + k, v, n * K).reshape(n, K), axis=0)[:cps.size]
-    count = np.cumsum(np.bincount(blk * K + k, minlength=n * K).reshape(n, K), axis=0)
-    return seen + (cps[:, None] - count[:cps.size]) * data.fail_cost
 
 
 def _all_observed(data: RunData):
@@ -874,9 +857,10 @@ def _all_observed(data: RunData):
     return None if np.isnan(C).any() else C.reshape(T, K)
 
 
-def _exact_report(data, C, cps, paid_cum, level, unit, t0):
+def _exact_report(data, C, cps, paid_cum, level, unit, t0, conv=None):
     """Both regrets of a run that observed every entry of its cost matrix: exact, with
-    intervals of zero width (nothing was estimated)."""
+    intervals of zero width (nothing was estimated); undefined against a best fixed arm that
+    never converged (``conv``: per arm, its converged observations)."""
     best = int(np.argmin(C.sum(axis=0)))
     bf = paid_cum - np.cumsum(C[:, best])[cps - 1] + 0.0  # + 0.0: no "-0" in the report
     io = paid_cum - np.cumsum(C.min(axis=1))[cps - 1] + 0.0
@@ -884,8 +868,47 @@ def _exact_report(data, C, cps, paid_cum, level, unit, t0):
     out = [RegretEstimate(name, float(c[-1]), float(c[-1]), float(c[-1]), level, method, True,
                           cps, c, c.copy(), c.copy(), arm)
            for name, c, arm in (("best_fixed", bf, best), ("instance_optimal", io, None))]
+    if conv is not None and not conv[best]:  # every entry of the comparator a failure
+        out[0] = _undefined("best_fixed", _never_converged(
+            data, best, np.sum(C[:, best] >= data.fail_cost), unit), cps,
+                            level, best)
     return RegretReport(*out, float(data.paid.sum()), unit, data.T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _converged_counts(data: RunData):
+    """Per arm, the runs of it that converged (a play whose attempt converged, an audit that
+    converged within its cap)."""
+    K = data.n_arms
+    conv = np.bincount(data.arm[np.isfinite(data.played)], minlength=K)
+    a = data.audits
+    if len(a["round"]):
+        ka = np.asarray(a["arm"], dtype=np.int64)
+        conv = conv + np.bincount(ka[np.asarray(a["converged"], dtype=bool)], minlength=K)
+    return conv
+
+
+def _fmt_fail(data: RunData, unit):
+    if unit == "iterations":
+        return f"{data.fail_cost:,.0f} iterations"
+    return f"{data.fail_cost:.4g} {'seconds' if unit == 'seconds' else 'work'}"
+
+
+def _never_converged(data: RunData, arm, runs, unit):
+    """The method of a regret against a best fixed arm that was never seen to converge."""
+    return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged: "
+            f"{int(runs)} run{'' if runs == 1 else 's'} of it failed, none converged, so its "
+            f"total is made of the failure cost ({_fmt_fail(data, unit)} per failed run), a "
+            "penalty, not a cost to compare what the run paid with")
+
+
+def _undefined(comparator, why, cps, level, arm=None):
+    """A regret that cannot be given: NaN estimate, interval and curves, ``why`` as the
+    method."""
+    nan = np.full(cps.size, np.nan)
+    return RegretEstimate(comparator, math.nan, math.nan, math.nan, level, why, False, cps,
+                          nan, nan.copy(), nan.copy(),
+                          arm if comparator == "best_fixed" else None)
 
 
 def column_totals(data: RunData, folds=4) -> np.ndarray:
@@ -932,13 +955,6 @@ def _observable(data: RunData) -> bool:
     return bool(data.randomised and np.all(np.isfinite(data.p)))
 
 
-def _row_observable(data: RunData) -> bool:
-    if data.T == 0 or data.epoch_start.size == 0:
-        return False
-    e = _epoch_of(data, np.arange(data.T))
-    return bool(np.all(e >= 0) and np.all(data.r[e] > 0))
-
-
 def _method_bf(data, unbiased, have_model, n_boot, certain=0):
     if not have_model:
         return "nothing observed yet"
@@ -960,21 +976,6 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
                 f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
                 if certain else ""))
-
-
-def _method_io(n_rows, unbiased, have_model, n_boot):
-    if not have_model:
-        return "nothing observed yet"
-    if not unbiased:
-        rows = f", corrected by {n_rows} row audits (fewer than {MIN_ROWS})" if n_rows else (
-            " (no row audits)")
-        return ("cost model's per-round minimum, the costs observed on the round in place of its "
-                "predictions"
-                f"{rows}: biased, no interval")
-    return (f"cost model's per-round minimum, the costs observed on the round in place of its "
-            f"predictions, corrected by the mean error on {n_rows} row audits (every arm run, "
-            f"capped at the running minimum; self-normalised, consistent); basic bootstrap "
-            f"interval over {n_boot} weighted draws")
 
 
 #: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns

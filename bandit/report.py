@@ -514,6 +514,8 @@ class Hook:
         tuner = self.tuner
         est = quick_totals(estimator_data(tuner)) if tuner._log else None
         reg = est["regret"] if est else math.nan
+        if not math.isfinite(reg):  # no solve yet, or none converged: nothing to compare with
+            return "-"
         unit = cost_unit(tuner.cost)
         return f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
             "s" if unit == "seconds" else " work")

@@ -12,7 +12,8 @@ Tuner's ``regret()`` is compared with the exact values:
   arm, ``io``: instance-optimal, among the runs that have an interval);
 * half-width and error of the estimate relative to the size of the exact regret (medians
   over runs), at the end of the run; ``bf bias``: the mean signed error relative to the
-  exact regret's size; ``bf ends``: runs whose estimate lies on an end of its interval; ``bf oracle``: the half-width an oracle would get from
+  exact regret's size (over the runs whose regret is defined: a cell says how many were
+  undefined, every run having failed); ``bf ends``: runs whose estimate lies on an end of its interval; ``bf oracle``: the half-width an oracle would get from
   the same budget (:func:`oracle_half_width`: the best fixed arm alone audited, with a
   perfect model of its cost at each context), relative to the exact regret — below it no
   estimate of that budget can go;
@@ -201,13 +202,18 @@ def summarise(runs):
             hw = 0.5 * (est[:, 2] - est[:, 1]) / np.maximum(np.abs(ex), 1e-300)
             err = (est[:, 0] - ex) / np.maximum(np.abs(ex), 1e-300)
             has = np.isfinite(est[:, 1]) & np.isfinite(est[:, 2])
+            # an undefined regret (no arm converged) has no estimate: errors over the others
+            defined = np.isfinite(est[:, 0])
             # the estimate clipped to an end of its interval
             end = has & ((est[:, 0] <= est[:, 1]) | (est[:, 0] >= est[:, 2]))
             row[key] = {"coverage": float(np.mean(cov[has])) if has.any() else float("nan"),
                         "with_interval": int(has.sum()),
                         "half_width": float(np.median(hw[has])) if has.any() else float("nan"),
-                        "exact": float(np.median(ex)), "error": float(np.median(np.abs(err))),
-                        "bias": float(np.mean(err)), "ends": int(end.sum())}
+                        "exact": float(np.median(ex)),
+                        "error": float(np.median(np.abs(err[defined]))) if defined.any()
+                        else float("nan"),
+                        "bias": float(np.mean(err[defined])) if defined.any() else float("nan"),
+                        "ends": int(end.sum()), "undefined": int(np.sum(~defined))}
         bound = np.array([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300) for r in rs])
         row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
@@ -239,8 +245,13 @@ def format_rows(rows, markdown=False) -> str:
         bf, io = r["bf"], r["io"]
         cover_io = (f"{io['coverage']:.0%} of {io['with_interval']}"
                     if io["with_interval"] else "no interval")
+        cover_bf = pct(bf["coverage"], 0)
+        if bf.get("undefined"):
+            cover_bf += f" ({bf['undefined']} undefined)"
+        if io.get("undefined"):
+            cover_io += f" ({io['undefined']} undefined)"
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
-                      pct(bf["coverage"], 0), pct(bf["half_width"]), pct(bf["oracle"]),
+                      cover_bf, pct(bf["half_width"]), pct(bf["oracle"]),
                       pct(bf["error"]), f"{bf['bias']:+.2f}", str(bf["ends"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),

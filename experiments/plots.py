@@ -676,7 +676,7 @@ def plot_run_cost(data: dict, ax=None):
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
                              ("instance_optimal", "instance-optimal (estimated)", "C2")):
         r = data["regret"][key]
-        if r["rounds"].size:
+        if np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
             ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
         if r.get("exact_comparator") is not None:
             ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,
@@ -700,7 +700,9 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     color = "C1" if kind == "best_fixed" else "C2"
     ax.axhline(0.0, color="k", lw=0.6)
     exact = r.get("exact")
-    if r["rounds"].size:
+    # undefined (every run failed, or the best fixed arm never converged): the reason instead
+    undefined = bool(r["rounds"].size) and not np.isfinite(r["estimate"]).any()
+    if r["rounds"].size and not undefined:
         ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, label="estimate")
         band = np.isfinite(r["low"]).any()
         clip = None
@@ -721,12 +723,19 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
                             label=f"{data['level']:.0%} interval"
                                   + (" (cut at the axes)" if clip else ""))
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
-    note = "" if r["unbiased"] else " — model only, biased"
+    note = " — undefined" if undefined else "" if r["unbiased"] else " — model only, biased"
     ax.set_title(f"regret vs {what}{note}", fontsize=10)
+    if undefined:
+        import textwrap
+
+        why = r["method"].removeprefix("undefined: ").split(", so ")[0]
+        ax.text(0.5, 0.5, textwrap.fill(why, 48), transform=ax.transAxes, ha="center",
+                va="center", fontsize=8)
+        ax.set_xlim(0, r["rounds"][-1])
     ax.set_xlabel("solve")
     ax.set_ylabel(f"cumulative regret ({data['unit']})")
     ax.set_xlim(left=0)
-    if r["rounds"].size:  # nothing drawn before the first solve: no legend (and no warning)
+    if r["rounds"].size and not undefined:  # nothing drawn: no legend (and no warning)
         ax.legend(fontsize=8, loc="upper left")
     return ax
 
