@@ -516,10 +516,10 @@ class Tuner:
         import solvers
 
         arms = self._arms
-        if self.backend == "petsc":
-            tiny = np.array([[2.0, -1.0], [-1.0, 2.0]])
-        else:
-            tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+        # on PETSc, a Mat on the Tuner's communicator: the trials are as collective as its
+        # solves (on COMM_SELF, not at all)
+        tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]), backend=self.backend,
+                               comm=self._mat_comm)
         seen = set()
         # with a clock for cost, a float arm's solver runs once too: the first timed solve
         # would otherwise pay for loading its kernels (~10 ms against a solve of ~50 µs), and

@@ -62,6 +62,16 @@ def main(out):
     report["iterations"] = np.asarray(tuner.history["iterations"]).tolist()
     report["next_after_load"] = bool(loaded.solve(*system(m, 0.1, 7)).converged)
 
+    # configuration arms, different on each rank: the constructor's trial solves of the
+    # arms run on COMM_SELF too (on COMM_WORLD they compared the ranks' options)
+    configs = [[{"method": "cg", "pc": "jacobi"}, {"method": "ssor_pcg", "omega": 1.5}],
+               [{"method": "cg", "pc": "ic0"}, {"method": "cg", "pc": "none"},
+                {"method": "cg", "pc_type": "gamg"}]][rank]
+    ct = bandit.Tuner(bandit.TsallisINF(configs, seed=rank), backend="petsc",
+                      comm=MPI.COMM_SELF)
+    report["configs"] = {"labels": ct.arm_labels, "converged": [
+        bool(ct.solve(*system(m, 0.1 * t, 5 + t)).converged) for t in range(2 + rank)]}
+
     # a Mat over both ranks is not this rank's own system
     W = sp_petsc.to_petsc_mat(gallery.laplacian_2d(8), comm=PETSc.COMM_WORLD)
     try:

@@ -56,6 +56,13 @@ def test_each_rank_reports_its_own_counts(two_ranks):
     assert c0[0] != c1[0]
 
 
+def test_configuration_arms_of_each_rank_its_own(two_ranks):
+    r0, r1 = two_ranks
+    assert r0["configs"]["labels"] == ["cg+jacobi", "ssor_pcg ω=1.50"]
+    assert r1["configs"]["labels"] == ["cg+ic0", "cg+none", "cg+gamg"]
+    assert r0["configs"]["converged"] == [True] * 2 and r1["configs"]["converged"] == [True] * 3
+
+
 def test_each_rank_saves_and_loads_its_own_tuner(two_ranks):
     for r in two_ranks:
         assert r["loaded_iterations"] == r["iterations"]
