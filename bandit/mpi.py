@@ -4,8 +4,9 @@ With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective
 must solve with the same arm every round.  The policy's random draws therefore happen once, on
 rank 0, and the decision is broadcast; the measured cost (iterations are global in PETSc,
 seconds are rank 0's clock) is broadcast too, so every rank feeds its policy and its history
-the same numbers; and the state file is written by rank 0 alone.  On one rank (or with the
-Numba backend) every helper here is a no-op: ``comm`` is ``None``.
+the same numbers; and the state file is written by rank 0 alone.  A Tuner given ``comm=``
+does all this over that communicator's ranks only.  On one rank (a Tuner on ``COMM_SELF``,
+or the Numba backend) every helper here is a no-op: ``comm`` is ``None``.
 
 Examples
 --------
