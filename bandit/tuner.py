@@ -304,7 +304,7 @@ class Tuner:
                  audit_seed=None, progress=False, callback=None, comm=None):
         # on several ranks a refusal on one rank is a refusal on every rank: the others would
         # wait forever in the comparison of settings below
-        world = _mpi.world(backend, comm) if backend == "petsc" else None
+        world = _mpi.world(backend, comm) if isinstance(backend, str) else None
         _mpi.on_every_rank(world, lambda: self._construct(
             policy, solver, rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, backend=backend,
             guard=guard, audit_budget=audit_budget, audit_seed=audit_seed, progress=progress,
