@@ -137,7 +137,9 @@ def _fixed_operator(opts, where):
     symmetric.  CG's short recurrence assumes one fixed symmetric positive definite M⁻¹."""
     for k, v in opts.items():
         v = str(v).lower()
-        if k.endswith("ksp_type"):  # an inner KSP (the outer one, ksp_type, is the method's)
+        if k.endswith("ksp_type") and "esteig" not in k:
+            # an inner KSP (the outer one, ksp_type, is the method's; an eigenvalue estimate's
+            # KSP runs in the set-up only and leaves the operator fixed)
             allowed = _FIXED_SMOOTHER_KSPS if k.startswith("mg_levels") else _FIXED_KSPS
             if v not in allowed:
                 raise ValueError(

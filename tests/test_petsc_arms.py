@@ -68,6 +68,9 @@ def test_kaskade_under_cg_is_what_the_refusal_prevents():
     ({"method": "cg", "pc_type": "gamg", "pc_mg_type": "additive"},
      "cg+gamg(pc_mg_type=additive)"),
     ({"method": "cg", "pc_type": "gamg", "pc_mg_cycle_type": "w"}, "cg+gamg(pc_mg_cycle_type=w)"),
+    # a Krylov run that estimates eigenvalues in the set-up leaves the operator fixed
+    ({"method": "cg", "pc_type": "gamg", "pc_gamg_esteig_ksp_type": "cg"},
+     "cg+gamg(pc_gamg_esteig_ksp_type=cg)"),
     ({"method": "cg", "pc_type": "gamg", "mg_levels_pc_type": "asm",
       "mg_levels_pc_asm_type": "basic"},
      "cg+gamg(mg_levels_pc_asm_type=basic, mg_levels_pc_type=asm)"),
