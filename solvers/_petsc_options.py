@@ -52,9 +52,10 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
 
     ``opts`` holds PETSc options only (ω taken out of ``omega`` or ``pc_sor_omega``, checked,
     and passed as ``omega``; a ``pc_sor_omega`` may stay).  ``sor`` and ``ssor_pcg`` run PETSc's SOR (``pc_type``
-    ``sor`` or ``eisenstat``; ``ssor_pcg`` with a symmetric sweep); ``cg`` needs a symmetric
-    positive definite preconditioner, and ``pc_type: sor`` gets ω as ``pc_sor_omega`` and a
-    symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
+    ``sor`` or ``eisenstat``; ``ssor_pcg`` with a symmetric sweep); ``cg`` needs one fixed
+    symmetric positive definite preconditioner (no inner Krylov or tolerance-driven solve, a
+    symmetric multigrid cycle, inner PCs held to the same rules), and ``pc_type: sor`` gets ω
+    as ``pc_sor_omega`` and a symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
     """
     opts = dict(opts)
     refuse_owned(method, opts, where)
