@@ -14,7 +14,8 @@ Examples
 from __future__ import annotations
 
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
-           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned"]
+           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned",
+           "check_cg_preconditioner"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -72,11 +73,7 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
         if method == "ssor_pcg":
             _symmetric_sweeps(opts, where)
         return opts
-    if pc_type not in SYMMETRIC_PCS:
-        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
-                         f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
-    _symmetric_sweeps(opts, where)
-    _fixed_operator(opts, where)
+    check_cg_preconditioner(opts, where)
     if pc_type == "sor":
         if omega is not None:
             opts[OMEGA_OPTION] = omega
@@ -87,6 +84,25 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
         raise ValueError(f"{where}: omega belongs to pc_type 'sor', not {pc_type!r}")
     opts.setdefault("pc_type", pc_type)
     return opts
+
+
+def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
+    """Refuse PETSc options that do not make one fixed symmetric positive definite
+    preconditioner, which CG's short recurrence needs: a ``pc_type`` not known to be
+    symmetric, a non-symmetric SOR sweep, an inner Krylov or tolerance-driven solve, a
+    multigrid cycle that is not symmetric, an inner PC breaking these rules.
+
+    >>> check_cg_preconditioner({"pc_type": "gamg", "pc_mg_type": "kaskade"})
+    Traceback (most recent call last):
+    ...
+    ValueError: options: pc_mg_type: kaskade is a multigrid cycle that is not symmetric (no smoothing on the way up, or a nested cycle), and CG needs a symmetric preconditioner; use multiplicative or additive
+    """
+    pc_type = str(opts.get("pc_type", "none"))
+    if pc_type not in SYMMETRIC_PCS:
+        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
+                         f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
+    _symmetric_sweeps(opts, where)
+    _fixed_operator(opts, where)
 
 
 def _instead(pc_type: str, opts: dict) -> str:

@@ -49,14 +49,45 @@ def test_cg_arm_with_a_preconditioner_that_is_not_a_fixed_spd_operator_is_refuse
 
 
 def test_kaskade_under_cg_is_what_the_refusal_prevents():
-    """The premise of the refusal: PETSc's kaskade multigrid under CG does not converge on the
-    model Laplacian, where the symmetric V-cycle takes a handful of iterations."""
-    A, b = gallery.laplacian_2d(20), np.ones(400)
-    bad = solvers.cg(A, b, backend="petsc", maxiter=500,
-                     options={"pc_type": "gamg", "pc_mg_type": "kaskade"})
-    good = solvers.cg(A, b, backend="petsc", maxiter=500, options={"pc_type": "gamg"})
-    assert good.converged and good.iterations < 20
-    assert not bad.converged
+    """The premise of the refusal, on a KSP built here with petsc4py alone: PETSc's kaskade
+    multigrid under CG does not converge on the model Laplacian, where the symmetric V-cycle
+    takes a handful of iterations."""
+    from petsc4py import PETSc
+
+    A = gallery.laplacian_2d(20)
+    M = PETSc.Mat().createAIJ(A.shape, csr=(A.indptr, A.indices, A.data), comm=PETSc.COMM_SELF)
+    b, x = M.createVecs()
+    b.set(1.0)
+    its = {}
+    for mg_type in ("multiplicative", "kaskade"):
+        ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
+        ksp.setOperators(M)
+        ksp.setType("cg")
+        ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+        ksp.getPC().setType("gamg")
+        ksp.getPC().setMGType(getattr(PETSc.PC.MGType, mg_type.upper()))
+        ksp.setTolerances(rtol=1e-8, max_it=500)
+        x.set(0.0)
+        ksp.solve(b, x)
+        its[mg_type] = (ksp.getIterationNumber(), ksp.getConvergedReason() > 0)
+        ksp.destroy()
+    assert its["multiplicative"][1] and its["multiplicative"][0] < 20
+    assert its["kaskade"] == (500, False)
+
+
+@pytest.mark.parametrize("options, named", [
+    ({"pc_type": "gamg", "pc_mg_type": "kaskade"}, "pc_mg_type"),
+    ({"pc_type": "gamg", "mg_levels_ksp_type": "gmres"}, "mg_levels_ksp_type"),
+    ({"pc_type": "kaczmarz"}, "pc_type 'kaczmarz'"),
+])
+def test_a_direct_petsc_cg_solve_refuses_them_too(options, named):
+    """``solvers.cg(..., backend="petsc", options=...)`` builds its KSP with the same rules
+    (it had run kaskade for every iteration of its cap and reported not converged)."""
+    A, b = gallery.laplacian_2d(10), np.ones(100)
+    with pytest.raises(ValueError, match="CG") as info:
+        solvers.cg(A, b, backend="petsc", options=options)
+    assert str(info.value).startswith(f"options: {named}")
+    assert solvers.cg(A, b, backend="petsc", options={"pc_type": "gamg"}).converged
 
 
 @pytest.mark.parametrize("arm, label", [
