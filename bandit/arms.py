@@ -366,6 +366,14 @@ def _parse_config(arm, backend, where) -> Config:
         if pc not in PETSC_PCS:
             raise ValueError(f"{where}: unknown preconditioner {pc!r}; known: "
                              f"{sorted(PETSC_PCS)} (or a PETSc pc_type without 'pc')")
+        if pc == "ic0" and "pc_factor_levels" in rest:
+            # the name promises zero fill; ICC(k) is an arm named by its pc_type, and labelled so
+            if str(rest["pc_factor_levels"]).strip() != "0":
+                raise ValueError(f"{where}: ic0 is ICC with zero fill, but pc_factor_levels "
+                                 f"= {rest['pc_factor_levels']!r} asks for more; for ICC(k) "
+                                 f"write {{'method': 'cg', 'pc_type': 'icc', "
+                                 f"'pc_factor_levels': k}} (labelled cg+icc(pc_factor_levels=k))")
+            rest.pop("pc_factor_levels")  # zero fill said explicitly: the same arm
         return _petsc_config("cg", {**rest, "pc_type": PETSC_PCS[pc]}, where, omega_key=False,
                              pc_name=pc)
     pc = "none" if pc is None else pc

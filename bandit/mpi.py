@@ -4,8 +4,9 @@ With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective
 must solve with the same arm every round.  The policy's random draws therefore happen once, on
 rank 0, and the decision is broadcast; the measured cost (iterations are global in PETSc,
 seconds are rank 0's clock) is broadcast too, so every rank feeds its policy and its history
-the same numbers; and the state file is written by rank 0 alone.  On one rank (or with the
-Numba backend) every helper here is a no-op: ``comm`` is ``None``.
+the same numbers; and the state file is written by rank 0 alone.  A Tuner given ``comm=``
+does all this over that communicator's ranks only.  On one rank (a Tuner on ``COMM_SELF``,
+or the Numba backend) every helper here is a no-op: ``comm`` is ``None``.
 
 Examples
 --------
@@ -17,22 +18,40 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["world", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
+__all__ = ["world", "mpi_comm", "congruent", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
            "is_root", "same_settings"]
 
 
-def world(backend):
-    """The mpi4py communicator of PETSc's COMM_WORLD if ``backend="petsc"`` runs on > 1 rank."""
+def world(backend, comm=None):
+    """The mpi4py communicator the Tuner decides on: ``comm`` (default PETSc's COMM_WORLD) if
+    ``backend="petsc"`` and it has > 1 rank, else ``None`` (nothing to share: a Tuner on
+    ``COMM_SELF`` runs no collective step of its own)."""
     if backend != "petsc":
         return None
     from solvers._api import _petsc
 
     # the solvers' own import, so a missing petsc4py is named with the extra to install (it
     # had been a bare ModuleNotFoundError from the Tuner's constructor)
-    comm = _petsc().PETSc.COMM_WORLD
+    petsc = _petsc()
+    comm = petsc.PETSc.COMM_WORLD if comm is None else petsc._comm(comm)
     if comm.getSize() == 1:
         return None
     return comm.tompi4py()
+
+
+def mpi_comm(comm):
+    """``comm`` (a PETSc or mpi4py communicator) as an mpi4py communicator."""
+    from solvers._api import _petsc
+
+    return _petsc()._comm(comm).tompi4py()
+
+
+def congruent(petsc_comm, comm) -> bool:
+    """Whether a PETSc communicator has the same ranks, in the same order, as ``comm``
+    (``MPI_Comm_compare``, a local call)."""
+    from mpi4py import MPI
+
+    return MPI.Comm.Compare(petsc_comm.tompi4py(), comm) in (MPI.IDENT, MPI.CONGRUENT)
 
 
 def is_root(comm) -> bool:

@@ -176,6 +176,12 @@ class Tuner:
         that differ in more than ω (an AMG iteration costs many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
+    comm : mpi4py or PETSc communicator, optional
+        ``backend="petsc"`` only: the ranks that share this Tuner's systems (default
+        ``PETSc.COMM_WORLD``).  Every rank of ``comm`` constructs the Tuner with the same
+        settings and solves one system distributed over ``comm``; rank 0 of ``comm`` decides.
+        ``comm=MPI.COMM_SELF`` gives each rank a Tuner of its own for a system of its own
+        (matrices converted on ``COMM_SELF``, no exchange between ranks; see docs/petsc.md).
     guard : float or None, default 3.0
         Guarded solving (see Notes): an arm that is not the policy's predicted best gets a
         budget of ``guard ×`` the best arm's predicted cost, every attempt stops early on
@@ -297,7 +303,31 @@ class Tuner:
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
-                 audit_seed=None, progress=False, callback=None):
+                 audit_seed=None, progress=False, callback=None, comm=None):
+        # on several ranks a refusal on one rank is a refusal on every rank: the others would
+        # wait forever in the comparison of settings below
+        world = _mpi.world(backend, comm) if isinstance(backend, str) else None
+        _mpi.on_every_rank(world, lambda: self._construct(
+            policy, solver, rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, backend=backend,
+            guard=guard, audit_budget=audit_budget, audit_seed=audit_seed, progress=progress,
+            callback=callback, comm=comm))
+        # before any collective step (the arms' trial solves below are collective): the ranks'
+        # Tuners must run the same solves in the same order
+        if self._comm is not None:
+            _mpi.same_settings(self._comm, solver=self.solver_name,
+                               arms=list(self._arms.configs or self._arms.labels),
+                               omegas=self._omegas, rtol=self.rtol, atol=self.atol,
+                               maxiter=self.maxiter, cost=self.cost, guard=self.guard,
+                               audit_budget=self.audit_budget)
+        if self._by_name:
+            self._try_arms()
+
+    def _construct(self, policy, solver, *, rtol, atol, maxiter, cost, backend, guard,
+                   audit_budget, audit_seed, progress, callback, comm):
+        """The constructor's checks and state, up to the ranks' comparison of settings."""
+        if comm is not None and backend != "petsc":
+            raise ValueError(f"comm is an MPI communicator for backend='petsc', not "
+                             f"backend={backend!r}")
         if policy is None:  # the recommended learner for the solver (bandit.default_policy)
             from .defaults import default_policy
 
@@ -368,7 +398,10 @@ class Tuner:
         self._paid = [] if cost in ("work", "timed_work") else None
         self._paid_sum = 0.0  # their running sum (the audit budget reads it every solve)
         self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
-        self._comm = _mpi.world(backend)  # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py)
+        # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py); None on COMM_SELF
+        self._comm = _mpi.world(backend, comm)
+        # the communicator scipy matrices are converted on (mpi4py: a Tuner pickles)
+        self._mat_comm = None if comm is None else _mpi.mpi_comm(comm)
         self._last_op = None
         self._own_op = True  # whether _last_op is the Tuner's own working copy
         self._primed = False  # _prime runs once, before the policy's first draw
@@ -397,15 +430,6 @@ class Tuner:
         # in _validate instead, so no arm's first timed solve pays the pattern's one-time work
         self._split = backend == "numba" and self._by_name and any(
             m in ("sor", "ssor_pcg") for m in arms.methods)
-        # before any collective step (the arms' trial solves below are collective): the ranks'
-        # Tuners must run the same solves in the same order
-        if self._comm is not None:
-            _mpi.same_settings(self._comm, solver=self.solver_name,
-                               arms=list(arms.configs or arms.labels), omegas=self._omegas,
-                               rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, guard=guard,
-                               audit_budget=audit_budget)
-        if self._by_name:
-            self._try_arms()
 
     def _checked_entries(self):
         if not self._by_name or self.backend != "numba":
@@ -495,10 +519,10 @@ class Tuner:
         import solvers
 
         arms = self._arms
-        if self.backend == "petsc":
-            tiny = np.array([[2.0, -1.0], [-1.0, 2.0]])
-        else:
-            tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+        # on PETSc, a Mat on the Tuner's communicator: the trials are as collective as its
+        # solves (on COMM_SELF, not at all)
+        tiny = solvers.prepare(np.array([[2.0, -1.0], [-1.0, 2.0]]), backend=self.backend,
+                               comm=self._mat_comm)
         seen = set()
         # with a clock for cost, a float arm's solver runs once too: the first timed solve
         # would otherwise pay for loading its kernels (~10 ms against a solve of ~50 µs), and
@@ -704,19 +728,26 @@ class Tuner:
         # Tuner made it (overwrite: it is used by no one else) — never an operator the user
         # passed, even one the user prepares with overwrite=True: the user keeps that one
         op = solvers.prepare(A, backend=self.backend, like=self._last_op,
-                             overwrite=self._own_op)
+                             overwrite=self._own_op, comm=self._mat_comm)
         if not self._own_op and op is not A and op is not self._last_op:
             op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":
             ranks = 1 if self._comm is None else self._comm.Get_size()
-            if op.comm.getSize() != ranks:
+            if op.comm.getSize() != ranks or (ranks > 1 and not _mpi.congruent(
+                    op.comm, self._comm)):
                 # rank 0's iteration count and verdict are every rank's: a rank solving its
                 # own system would be told another rank's result
+                said = f"A is distributed over {op.comm.getSize()} MPI rank(s), but the Tuner"
+                if self._mat_comm is not None:
+                    raise ValueError(
+                        f"{said} runs on its communicator (comm=) of {ranks}: pass a system "
+                        f"distributed over that communicator (a PETSc Mat on it, or a scipy "
+                        f"matrix, which the Tuner converts on it)")
                 raise ValueError(
-                    f"A is distributed over {op.comm.getSize()} MPI rank(s), but the Tuner "
-                    f"runs on PETSc.COMM_WORLD's {ranks}: rank 0 decides and its results are "
-                    f"every rank's, so every rank must solve one system distributed over "
-                    f"COMM_WORLD (a separate system per rank needs one process per system)")
+                    f"{said} runs on PETSc.COMM_WORLD's {ranks}: rank 0 decides and its "
+                    f"results are every rank's, so every rank must solve one system "
+                    f"distributed over COMM_WORLD (for a separate system on each rank, give "
+                    f"each rank a Tuner of its own with comm=MPI.COMM_SELF)")
             for method in self._arms.methods:
                 op.require(method)
         else:
@@ -1181,6 +1212,7 @@ class Tuner:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_mat_comm", None)  # (a copy from before comm= existed)
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
@@ -1224,9 +1256,9 @@ class Tuner:
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
-    def load(cls, path, *, progress=False, callback=None) -> "Tuner":
-        """Read a file written by :meth:`save` (``progress``/``callback`` as for the
-        constructor).
+    def load(cls, path, *, progress=False, callback=None, comm=None) -> "Tuner":
+        """Read a file written by :meth:`save` (``progress``/``callback``/``comm`` as for the
+        constructor: the communicator is not saved).
 
         Raises
         ------
@@ -1237,7 +1269,8 @@ class Tuner:
         """
         data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
-            tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback)
+            tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
+                        comm=comm)
         except (TypeError, ValueError, ImportError) as exc:
             raise TunerFileError(f"{path}: config: {exc}") from None
         tuner._log = data["log"]

@@ -23,7 +23,7 @@ petsc4py.init()
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
-from ._petsc_options import refuse_owned  # noqa: E402
+from ._petsc_options import check_cg_preconditioner, refuse_owned  # noqa: E402
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -242,7 +242,9 @@ class PetscSolver:
     options : dict, optional
         PETSc options (names without the leading ``-`` and without a prefix), applied under
         this solver's prefix on top of :data:`KSP_SETUP` ``[kind]``.  An option that PETSc
-        never reads for this configuration (misspelt, or meant for another PC) is an error.
+        never reads for this configuration (misspelt, or meant for another PC) is an error;
+        so, for ``cg``, are options that do not make one fixed symmetric positive definite
+        preconditioner (:func:`solvers._petsc_options.check_cg_preconditioner`).
     reverse : bool
         ``op`` is the reversed-numbering operator (``order="paper"``): vectors are reversed
         locally on the way in and out.
@@ -279,7 +281,14 @@ class PetscSolver:
         ksp.setOperators(op.mat)
         try:
             ksp.setFromOptions()
+            if kind == "cg":
+                # after PETSc has read the options (an unknown pc_type is PETSc's to name),
+                # before the set-up (a GAMG hierarchy for a refused cycle)
+                check_cg_preconditioner(user)
             ksp.setUp()
+        except ValueError:
+            ksp.destroy()
+            raise
         except PETSc.Error as exc:
             ksp.destroy()
             hint = ""

@@ -14,7 +14,8 @@ Examples
 from __future__ import annotations
 
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
-           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned"]
+           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned",
+           "check_cg_preconditioner"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -52,9 +53,10 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
 
     ``opts`` holds PETSc options only (ω taken out of ``omega`` or ``pc_sor_omega``, checked,
     and passed as ``omega``; a ``pc_sor_omega`` may stay).  ``sor`` and ``ssor_pcg`` run PETSc's SOR (``pc_type``
-    ``sor`` or ``eisenstat``; ``ssor_pcg`` with a symmetric sweep); ``cg`` needs a symmetric
-    positive definite preconditioner, and ``pc_type: sor`` gets ω as ``pc_sor_omega`` and a
-    symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
+    ``sor`` or ``eisenstat``; ``ssor_pcg`` with a symmetric sweep); ``cg`` needs one fixed
+    symmetric positive definite preconditioner (no inner Krylov or tolerance-driven solve, a
+    symmetric multigrid cycle, inner PCs held to the same rules), and ``pc_type: sor`` gets ω
+    as ``pc_sor_omega`` and a symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
     """
     opts = dict(opts)
     refuse_owned(method, opts, where)
@@ -71,10 +73,7 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
         if method == "ssor_pcg":
             _symmetric_sweeps(opts, where)
         return opts
-    if pc_type not in SYMMETRIC_PCS:
-        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
-                         f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
-    _symmetric_sweeps(opts, where)
+    check_cg_preconditioner(opts, where)
     if pc_type == "sor":
         if omega is not None:
             opts[OMEGA_OPTION] = omega
@@ -83,11 +82,27 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
             opts[SYMMETRIC_SWEEP_OPTION] = "true"  # say it, rather than rely on the default
     elif omega is not None:
         raise ValueError(f"{where}: omega belongs to pc_type 'sor', not {pc_type!r}")
-    if pc_type == "asm" and str(opts.get("pc_asm_type", "")).lower() != "basic":
-        raise ValueError(f"{where}: PETSc's default ASM (restricted) is not symmetric; with CG "
-                         f"set pc_asm_type: basic")
     opts.setdefault("pc_type", pc_type)
     return opts
+
+
+def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
+    """Refuse PETSc options that do not make one fixed symmetric positive definite
+    preconditioner, which CG's short recurrence needs: a ``pc_type`` not known to be
+    symmetric, a non-symmetric SOR sweep, an inner Krylov or tolerance-driven solve, a
+    multigrid cycle that is not symmetric, an inner PC breaking these rules.
+
+    >>> check_cg_preconditioner({"pc_type": "gamg", "pc_mg_type": "kaskade"})
+    Traceback (most recent call last):
+    ...
+    ValueError: options: pc_mg_type: kaskade is a multigrid cycle that is not symmetric (no smoothing on the way up, or a nested cycle), and CG needs a symmetric preconditioner; use multiplicative or additive
+    """
+    pc_type = str(opts.get("pc_type", "none"))
+    if pc_type not in SYMMETRIC_PCS:
+        raise ValueError(f"{where}: pc_type {pc_type!r} is not known to be a symmetric "
+                         f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
+    _symmetric_sweeps(opts, where)
+    _fixed_operator(opts, where)
 
 
 def _instead(pc_type: str, opts: dict) -> str:
@@ -121,6 +136,51 @@ def refuse_owned(method: str, opts, where: str = "options") -> None:
         raise ValueError(f"{where} sets {bad}, which the solve sets from its own "
                          f"argument{'s' if len(bad) > 1 else ''} {', '.join(args)} on every "
                          f"call: pass {'=, '.join(args)}= instead")
+
+
+#: Inner KSPs a preconditioner of CG may run: ``preonly`` (one application of the inner PC)
+#: everywhere; on multigrid levels also Richardson and Chebyshev, which PCMG runs for a fixed
+#: number of steps without a convergence test (a fixed polynomial in the level's PC).
+_FIXED_KSPS = ("preonly",)
+_FIXED_SMOOTHER_KSPS = ("preonly", "richardson", "chebyshev")
+#: Multigrid cycles that are symmetric (with the same smoother before and after).
+_SYMMETRIC_MG_TYPES = ("multiplicative", "additive")
+
+
+def _fixed_operator(opts, where):
+    """Refuse CG preconditioner options that make ``M⁻¹`` change from one application to the
+    next or lose its symmetry: an inner Krylov solve (or any inner solve run to a tolerance),
+    a one-sided multigrid cycle, distinct pre- and post-smoothers, an inner PC that is not
+    symmetric.  CG's short recurrence assumes one fixed symmetric positive definite M⁻¹."""
+    for k, v in opts.items():
+        v = str(v).lower()
+        if k.endswith("ksp_type") and "esteig" not in k:
+            # an inner KSP (the outer one, ksp_type, is the method's; an eigenvalue estimate's
+            # KSP runs in the set-up only and leaves the operator fixed)
+            allowed = _FIXED_SMOOTHER_KSPS if k.startswith("mg_levels") else _FIXED_KSPS
+            if v not in allowed:
+                raise ValueError(
+                    f"{where}: {k}: {v} makes the preconditioner an inner solve that changes "
+                    f"with every vector (a nonlinear M⁻¹), and CG needs one fixed symmetric "
+                    f"positive definite preconditioner; use {' or '.join(allowed)} there "
+                    f"(for an inner Krylov solve use another method than CG)")
+        elif k.endswith("pc_type"):
+            if v not in SYMMETRIC_PCS:
+                raise ValueError(f"{where}: {k} {v!r} is not known to be a symmetric "
+                                 f"preconditioner, which CG needs inside its preconditioner "
+                                 f"too; known: {list(SYMMETRIC_PCS)}")
+            asm = k[:-len("pc_type")] + "pc_asm_type"
+            if v == "asm" and str(opts.get(asm, "")).lower() != "basic":
+                raise ValueError(f"{where}: PETSc's default ASM (restricted) is not "
+                                 f"symmetric, which CG needs; with CG set {asm}: basic")
+        elif k.endswith("pc_mg_type") and v not in _SYMMETRIC_MG_TYPES:
+            raise ValueError(f"{where}: {k}: {v} is a multigrid cycle that is not symmetric "
+                             f"(no smoothing on the way up, or a nested cycle), and CG needs a "
+                             f"symmetric preconditioner; use {' or '.join(_SYMMETRIC_MG_TYPES)}")
+        elif k.endswith("pc_mg_distinct_smoothup") and v not in ("false", "0", "no"):
+            raise ValueError(f"{where}: {k} lets the smoother after the coarse correction "
+                             f"differ from the one before it, so the cycle is not symmetric, "
+                             f"which CG needs; leave it out (one smoother, both ways)")
 
 
 def _symmetric_sweeps(opts, where):

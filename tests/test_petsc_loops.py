@@ -86,6 +86,9 @@ def test_a_mat_on_another_communicator_is_refused_by_the_tuner(two_ranks):
         assert not r["self_tuner"]["ok"]
         assert r["self_tuner"]["error"].startswith(
             "A is distributed over 1 MPI rank(s), but the Tuner runs on PETSc.COMM_WORLD's 2")
+        # and says how to run a separate system on each rank
+        assert r["self_tuner"]["error"].endswith(
+            "give each rank a Tuner of its own with comm=MPI.COMM_SELF)")
         assert r["after_self"]["converged"]
 
 
