@@ -658,7 +658,7 @@ def _tune(args) -> int:
         result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
                         warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
                         exact=not args.no_exact, audit_budget=args.audit_budget or None,
-                        progress=not args.quiet, seed=args.seed)
+                        progress=not args.quiet, seed=args.seed, interruptible=True)
     except ValueError as exc:  # a system the solver refuses (named by the solver)
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)
@@ -679,6 +679,10 @@ def _tune(args) -> int:
         print(uf.format_report(summary))
         print(f"results: {out} (tuner.json, history.csv, summary.json"
               f"{'' if args.no_plots else ', figures/'})")
+    if result["interrupted"] is not None:
+        print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
+                    f"{out}", kind="interrupted")
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -163,7 +163,7 @@ def needs_context(policy) -> bool:
 
 def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
         rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
-        seed=0) -> dict:
+        seed=0, interruptible=False) -> dict:
     """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
 
     Parameters
@@ -184,6 +184,9 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     exact : bool
         Also solve every system with every arm (``len(arms)`` times the tuned run's solves)
         for exact totals and regret.
+    interruptible : bool
+        Ctrl-C returns what was finished (``interrupted``: the systems finished in full)
+        instead of raising.
     audit_budget : float or None
         The Tuner's audit budget (a share of its solve time spent on audit runs, off the
         clock), which gives its own regret estimate an interval; ``None`` or 0: no audits.
@@ -192,7 +195,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     -------
     dict
         ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve counts
-        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``.
+        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``,
+        ``interrupted`` (``None``, or the systems finished before Ctrl-C).
     """
     import bandit
     import solvers
@@ -218,19 +222,32 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
 
         steps = tqdm(steps, desc="systems", unit="system")
     x = None
-    for t in steps:
-        A, b = systems[t]
-        x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
-        ctx = None if contexts is None else contexts[t]
-        res = tuner.solve(A, b, x0=x0, context=ctx)
-        x = res.x
+    done = 0  # systems with the tuned solve and (if exact) every arm's
+    try:
+        for t in steps:
+            A, b = systems[t]
+            x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
+            ctx = None if contexts is None else contexts[t]
+            res = tuner.solve(A, b, x0=x0, context=ctx)
+            x = res.x
+            if exact:
+                op = solvers.prepare(A)
+                for k, w in enumerate(arms):
+                    r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                    C[t, k] = r.iterations if r.converged else maxiter
+                    conv[t, k] = r.converged
+            done = t + 1
+    except KeyboardInterrupt:
+        if not interruptible:
+            raise
+        # Ctrl-C: what was finished is kept (the tuner has every round it recorded; the
+        # exact costs cover the systems finished in full)
         if exact:
-            op = solvers.prepare(A)
-            for k, w in enumerate(arms):
-                r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
-                C[t, k] = r.iterations if r.converged else maxiter
-                conv[t, k] = r.converged
-    return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver}
+            C, conv = C[:done], conv[:done]
+        return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
+                "interrupted": done}
+    return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
+            "interrupted": None}
 
 
 def summarize(result) -> dict:
@@ -239,10 +256,14 @@ def summarize(result) -> dict:
     estimate against the best fixed arm with its 90 % interval beside the exact value."""
     tuner, arms, C = result["tuner"], result["arms"], result["C"]
     h = tuner.history
-    its = int(np.sum(h["iterations"]))
-    out = {"solver": result["solver"], "systems": int(len(h["arm"])),
-           "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"])),
-                     "all_converged": bool(np.all(h["converged"]))}}
+    # after Ctrl-C the tuner may have one round more than the exact costs: compare the same
+    T = len(h["arm"]) if C is None else C.shape[0]
+    its = int(np.sum(h["iterations"][:T]))
+    out = {"solver": result["solver"], "systems": int(T),
+           "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][:T])),
+                     "all_converged": bool(np.all(h["converged"][:T]))}}
+    if result.get("interrupted") is not None:
+        out["interrupted"] = True
     rep = tuner.regret()
     est = rep.best_fixed
     out["estimate"] = {"best_fixed": float(est.estimate), "low": float(est.low),
@@ -269,7 +290,9 @@ def summarize(result) -> dict:
 
 def format_report(s: dict) -> str:
     """The comparison table of :func:`summarize` as plain text."""
-    lines = [f"{s['systems']} systems, {s['solver']}"]
+    lines = [f"{s['systems']} systems, {s['solver']}"
+             + (" (interrupted: the systems finished before Ctrl-C)" if s.get("interrupted")
+                else "")]
     tuned = s["tuned"]["iterations"]
     rows = [("tuned (relaxtune)", tuned, s["tuned"]["all_converged"])]
     if "best_fixed" in s:

@@ -146,3 +146,38 @@ def test_bad_input_is_one_line_naming_the_file(files, tmp_path, capsys, case, me
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def _interrupt_after(monkeypatch, calls):
+    """Ctrl-C in the middle of the exact solves of a system (the solver's ``calls``-th call)."""
+    real = solvers.SOLVERS["sor"]
+    count = [0]
+
+    def sor(*args, **kwargs):
+        count[0] += 1
+        if count[0] == calls:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(solvers.SOLVERS, "sor", sor)
+
+
+def test_ctrl_c_keeps_the_systems_finished(monkeypatch, files, tmp_path, capsys):
+    _interrupt_after(monkeypatch, 3 * len(ARMS) + 2)  # during system 3's exact solves
+    res = uf.run(_sequence(), solver="sor", arms=ARMS, audit_budget=None, interruptible=True)
+    assert res["interrupted"] == 3 and res["C"].shape == (3, len(ARMS))
+    assert len(res["tuner"].history["arm"]) == 4  # system 3 was tuned, not compared
+    s = uf.summarize(res)
+    assert s["interrupted"] and s["systems"] == 3
+    assert s["tuned"]["iterations"] == int(res["tuner"].history["iterations"][:3].sum())
+    # the command line: exit status 130, the finished systems saved and reported
+    mats, rhs, _ = files
+    _interrupt_after(monkeypatch, 2 * 20 + 5)  # the default grid has 20 arms
+    out = tmp_path / "stopped"
+    code = main(["tune", *map(str, mats), "--rhs", *map(str, rhs), "--solver", "sor",
+                 "--out", str(out), "--no-plots", "--quiet"])
+    assert code == 130
+    assert "2 of 6 systems finished and saved" in capsys.readouterr().err
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["interrupted"] and saved["systems"] == 2
+    assert (out / "tuner.json").is_file()
