@@ -391,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learner", type=lambda t: _learner(t, extra=("default",)),
                    default="default", help="a bandit.POLICIES name, or the library's default "
                                            "learner (default)")
+    p.add_argument("--omegas", type=_omega, nargs="+", default=None, metavar="OMEGA",
+                   help="the ω grid the learner chooses from (default: 20 points from 1.0 to "
+                        "1.95)")
     p.add_argument("--warm", action="store_true",
                    help="start each solve from the previous system's solution (as a time "
                         "loop does); every fixed ω starts from the same point")
@@ -637,7 +640,7 @@ def _tune(args) -> int:
                                                                        len(systems))
         import bandit
 
-        arms = list(bandit.DEFAULT_ARMS)
+        arms = list(dict.fromkeys(args.omegas or bandit.DEFAULT_ARMS))  # each ω once
         policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -80,13 +80,18 @@ def test_cli_writes_results_and_prints_the_table(files, tmp_path, capsys):
     mats, rhs, ctx = files
     out = tmp_path / "out"
     code = main(["tune", *map(str, mats), "--rhs", *map(str, rhs), "--contexts", str(ctx),
-                 "--solver", "sor", "--out", str(out), "--learner", "chebcb"])
+                 "--solver", "sor", "--out", str(out), "--learner", "chebcb",
+                 "--omegas", *map(str, ARMS)])
     assert code == 0
     text = capsys.readouterr().out
     assert "best fixed ω" in text and "instance-optimal" in text and "exact" in text
     s = json.loads((out / "summary.json").read_text())
     assert s["systems"] == 6 and s["tuned"]["all_converged"]
     assert s["best_fixed"]["iterations"] <= s["omega_one"]["iterations"]
+    assert sorted(map(float, s["fixed"])) == ARMS  # the grid given
+    systems = _sequence()
+    best = min(ARMS, key=lambda w: sum(solvers.sor(A, b, w).iterations for A, b in systems))
+    assert s["best_fixed"]["omega"] == best
     assert (out / "tuner.json").is_file() and (out / "history.csv").is_file()
     for name in ("cost", "regret", "arms"):
         assert (out / "figures" / f"{name}.png").is_file()
