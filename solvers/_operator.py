@@ -174,10 +174,11 @@ class CSROperator:
 
     def _fits(self, A) -> bool:
         """Whether ``A`` is a scipy CSR matrix of this operator's shape and number of entries
-        with real values: a candidate for a refresh (which compares the pattern itself, entry
-        by entry)."""
+        with real values and index arrays in the machine's byte order: a candidate for a
+        refresh (which compares the pattern itself, entry by entry)."""
         return (type(A) in _CSR_TYPES and A.shape == self.shape
                 and A.data.dtype.kind in "iuf" and A.data.ndim == 1
+                and A.indices.dtype.isnative and A.indptr.dtype.isnative
                 and A.data.size == self.nnz and A.indices.size == self.nnz
                 and A.indptr.size == self.n + 1)
 
@@ -274,7 +275,8 @@ class CSROperator:
                 and layout[0] is self._values and self._inv_diagonal is not None
                 and data.dtype == np.float64 and data.ndim == 1 and data.size == self.nnz
                 and data.flags.c_contiguous and A.shape == self.shape
-                and A.indices.size == self.nnz and A.indptr.size == self.n + 1):
+                and A.indices.size == self.nnz and A.indptr.size == self.n + 1
+                and A.indices.dtype.isnative and A.indptr.dtype.isnative):
             return self._fill(A, data, data, layout[0], self._inv_diagonal)
         return self._scratch and self._fits(A) and self._refresh(A, alias=True)
 
@@ -592,10 +594,22 @@ def _to_csr(A):
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
+        M = _native(M)
         _check_compressed(M)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
+
+
+def _native(M):
+    """``M`` (CSR, CSC or BSR) itself, or a new matrix of its format on copies of its arrays
+    in the machine's byte order when some are not (big-endian arrays read from a file): the
+    compiled checks and scipy's own conversions take native arrays only."""
+    arrays = (M.data, M.indices, M.indptr)
+    if all(a.dtype.isnative for a in arrays):
+        return M
+    data, indices, indptr = (a.astype(a.dtype.newbyteorder("=")) for a in arrays)
+    return type(M)((data, indices, indptr), shape=M.shape)
 
 
 def _check_compressed(M):

@@ -1,0 +1,270 @@
+"""The inputs a scipy.sparse.linalg user brings, checked against scipy.
+
+Every form a loop written for ``scipy.sparse.linalg.cg``/``spsolve`` may pass — each sparse
+format, ``csr_matrix`` and ``csr_array``, 32- and 64-bit or big-endian index arrays,
+non-canonical CSR, float32/int matrices, read-only, non-contiguous, big-endian or ``(n, 1)``
+right-hand sides — is solved to the documented tolerance (solution checked against
+``spsolve``), or refused with a message that names the problem and the way out.  The stopping
+rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` is scipy's: the iteration counts of ``cg`` equal
+scipy's ``cg`` for the same ``rtol``/``atol``.
+"""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import bandit
+from solvers import cg, gallery, pcg, prepare, sor, ssor_pcg
+
+A = sp.csr_matrix(gallery.laplacian_2d(6))
+N = A.shape[0]
+B = np.random.default_rng(0).standard_normal(N)
+X = spla.spsolve(A.tocsc(), B)
+
+SOLVES = {
+    "sor": lambda A, b, **kw: sor(A, b, 1.5, **kw),
+    "ssor_pcg": lambda A, b, **kw: ssor_pcg(A, b, 1.5, **kw),
+    "ssor_pcg textbook": lambda A, b, **kw: ssor_pcg(A, b, 1.5, order="textbook", **kw),
+    "cg": cg,
+    "pcg ic0": lambda A, b, **kw: pcg(A, b, "ic0", **kw),
+    "pcg amg": lambda A, b, **kw: pcg(A, b, "amg", **kw),
+}
+
+
+def check_solution(res, b=B, x_ref=X, A_ref=A):
+    """Converged, ``x`` of shape ``(n,)`` float64, meeting the stopping rule in numpy's own
+    residual (up to rounding) and close to scipy's direct solution."""
+    assert res.converged and res.reason == "converged"
+    assert res.x.shape == (N,) and res.x.dtype == np.float64
+    b = np.asarray(b, dtype=np.float64).ravel()
+    assert np.linalg.norm(b - A_ref @ res.x) <= 1e-8 * np.linalg.norm(b) * (1 + 1e-6) + 1e-13
+    # ‖x − x*‖ <= κ(A) · rtol · ‖x*‖ with κ(A) ≈ 30 for this Laplacian
+    assert np.linalg.norm(res.x - x_ref) <= 30 * 1e-8 * np.linalg.norm(x_ref)
+
+
+def native_to_big_endian(M):
+    """``M`` (CSR/CSC/BSR) with its index arrays in big-endian byte order, as read from a
+    big-endian file (``np.fromfile(..., dtype='>i4')``, HDF5, MATLAB v4)."""
+    M = M.copy()
+    M.indices = M.indices.astype(">i4")
+    M.indptr = M.indptr.astype(">i4")
+    return M
+
+
+def upper_triangle_csr():
+    return sp.triu(A, format="csr")
+
+
+def with_int64_indices(M):
+    M = M.copy()
+    M.indices, M.indptr = M.indices.astype(np.int64), M.indptr.astype(np.int64)
+    return M
+
+
+def reversed_rows_with_lying_flags():
+    """Every row's entries in reverse column order and each entry split into two halves (a
+    duplicate), while scipy's flags claim sorted, canonical indices."""
+    indptr, indices, data = [0], [], []
+    for i in range(N):
+        s, e = A.indptr[i], A.indptr[i + 1]
+        indices += list(A.indices[s:e][::-1]) * 2
+        data += list(A.data[s:e][::-1] / 2) * 2
+        indptr.append(len(indices))
+    M = sp.csr_matrix((np.array(data), np.array(indices), np.array(indptr)), shape=A.shape)
+    M.has_sorted_indices = True
+    M.has_canonical_format = True
+    return M
+
+
+def with_explicit_zeros():
+    """``A`` plus two stored zeros (a symmetric pair far off the diagonal)."""
+    Z = sp.csr_matrix((np.array([1.0, 1.0]), ([0, 30], [30, 0])), shape=A.shape)
+    M = (A + Z).tocsr()
+    M.data[M.data == 1.0] = 0.0  # the Laplacian's entries are 4 and -1: only the pair is 1
+    assert M.nnz == A.nnz + 2
+    return M
+
+
+MATRICES = {
+    "csr_matrix": lambda: A,
+    "csr_array": lambda: sp.csr_array(A),
+    "csc": lambda: A.tocsc(),
+    "coo": lambda: A.tocoo(),
+    "bsr": lambda: A.tobsr(blocksize=(2, 2)),
+    "dia": lambda: A.todia(),
+    "lil": lambda: A.tolil(),
+    "dok": lambda: A.todok(),
+    "dense ndarray": lambda: A.toarray(),
+    "np.matrix": lambda: np.asarray(A.toarray()).view(np.matrix),
+    "int64 indices": lambda: with_int64_indices(A),
+    "float32 values": lambda: A.astype(np.float32),
+    "int64 values": lambda: A.astype(np.int64),
+    "big-endian dense": lambda: A.toarray().astype(">f8"),
+    "big-endian csr indices": lambda: native_to_big_endian(A),
+    "big-endian csc indices": lambda: native_to_big_endian(A.tocsc()),
+    "big-endian bsr indices": lambda: native_to_big_endian(A.tobsr(blocksize=(2, 2))),
+    "unsorted duplicates, flags lie": reversed_rows_with_lying_flags,
+    "explicit zeros": with_explicit_zeros,
+}
+
+
+def frozen(M):
+    """``M`` with every array it holds read-only (a user's matrix shared with others)."""
+    arrays = [M] if isinstance(M, np.ndarray) else [
+        getattr(M, name) for name in ("data", "indices", "indptr", "row", "col", "offsets")
+        if isinstance(getattr(M, name, None), np.ndarray)]
+    for a in arrays:
+        a.flags.writeable = False
+    return M
+
+
+def snapshot(M):
+    if isinstance(M, np.ndarray):
+        return [M.copy()]
+    return [getattr(M, name).copy() for name in ("data", "indices", "indptr", "row", "col")
+            if isinstance(getattr(M, name, None), np.ndarray)]
+
+
+@pytest.mark.parametrize("matrix", list(MATRICES))
+@pytest.mark.parametrize("solver", list(SOLVES))
+def test_every_matrix_form_is_solved_and_left_untouched(matrix, solver):
+    M = MATRICES[matrix]()
+    before = snapshot(M)
+    if not isinstance(M, sp.dok_matrix):  # dok has no arrays to freeze
+        frozen(M)
+    check_solution(SOLVES[solver](M, B))
+    for old, new in zip(before, snapshot(M)):
+        assert np.array_equal(old, new) and old.dtype == new.dtype
+
+
+def right_hand_sides():
+    wide = np.zeros((N, 3))
+    wide[:, 1] = B
+    read_only = B.copy()
+    read_only.flags.writeable = False
+    return {
+        "float64": B,
+        "read-only": read_only,
+        "column slice (non-contiguous)": wide[:, 1],
+        "(n, 1) column": B[:, None],
+        "big-endian": B.astype(">f8"),
+        "list": list(B),
+    }
+
+
+@pytest.mark.parametrize("form", list(right_hand_sides()))
+@pytest.mark.parametrize("solver", list(SOLVES))
+def test_every_rhs_form_is_solved_and_left_untouched(form, solver):
+    b = right_hand_sides()[form]
+    before = np.array(b, copy=True)
+    check_solution(SOLVES[solver](A, b, x0=np.zeros((N, 1))))
+    assert np.array_equal(np.asarray(b), before)
+
+
+@pytest.mark.parametrize("dtype,digits", [(np.float32, 6), (np.int64, 14)])
+def test_rhs_of_another_dtype_is_solved_as_float64(dtype, digits):
+    b = (B * 100).astype(dtype)
+    res = cg(A, b)
+    x_ref = spla.spsolve(A.tocsc(), b.astype(np.float64))
+    assert res.converged and res.x.dtype == np.float64
+    assert np.linalg.norm(res.x - x_ref) <= 30 * 1e-8 * np.linalg.norm(x_ref)
+
+
+@pytest.mark.parametrize("rtol,atol", [(1e-5, 0.0), (1e-5, 1e-3), (0.0, 1e-3), (1e-8, 0.0)])
+@pytest.mark.parametrize("x0", [None, "threes"])
+def test_cg_stops_where_scipy_cg_stops(rtol, atol, x0):
+    """scipy ≥ 1.12 stops at ``‖r‖ <= max(rtol·‖b‖, atol)``, ``‖b‖`` also when warm-started:
+    the documented rule, so the counts agree exactly."""
+    start = None if x0 is None else np.full(N, 3.0)
+    steps = []
+    x_scipy, info = spla.cg(A, B, x0=start, rtol=rtol, atol=atol,
+                            callback=lambda xk: steps.append(1))
+    res = cg(A, B, x0=start, rtol=rtol, atol=atol)
+    assert info == 0 and res.converged
+    assert res.iterations == len(steps)
+    assert res.residual_norm <= max(rtol * np.linalg.norm(B), atol)
+    assert np.allclose(res.x, x_scipy, rtol=1e-9, atol=1e-12)
+
+
+def test_zero_rhs_returns_zero_like_scipy():
+    x_scipy, info = spla.cg(A, np.zeros(N), x0=np.ones(N))
+    for solve in SOLVES.values():
+        res = solve(A, np.zeros(N), x0=np.ones(N))
+        assert res.converged and res.iterations == 0 and res.b_norm == 0.0
+        assert np.array_equal(res.x, np.zeros(N)) and np.array_equal(res.x, x_scipy)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_tiny_and_huge_rhs(scale):
+    for solve in SOLVES.values():
+        res = solve(A, B * scale)
+        assert res.converged
+        assert np.allclose(res.x / scale, X, rtol=0, atol=30 * 1e-8 * np.linalg.norm(X))
+
+
+def test_big_endian_indices_refresh_an_operator():
+    """``prepare(A, like=op)`` on big-endian index arrays: the same pattern, new values."""
+    op = prepare(A)
+    A2 = A * 2.0
+    for overwrite in (False, True):
+        working = prepare(A, overwrite=overwrite)
+        new = prepare(native_to_big_endian(A2), like=working, overwrite=overwrite)
+        check_solution(cg(new, 2 * B))
+    assert np.array_equal(op.data, prepare(A).data)
+
+
+def test_tuner_takes_big_endian_indices_in_a_loop():
+    """The Tuner's working copy refreshed by a big-endian matrix (every call but the first
+    tries an in-place refresh)."""
+    tuner = bandit.Tuner(solver="ssor_pcg", audit_budget=0.0)
+    for step in range(3):
+        M = A if step == 0 else native_to_big_endian(A * (1.0 + step))
+        res = tuner.solve(M, B)
+        assert res.converged
+        assert np.allclose(res.x * (1.0 + step), X, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ssor_pcg", "cg", "pcg ic0"])
+def test_one_triangle_of_an_spd_matrix_is_refused_by_name(name):
+    """A symmetric matrix stored as its upper triangle (as some file formats and assembly
+    codes keep it) is not the matrix CG needs: the message says which triangle is missing and
+    how to form the full matrix."""
+    with pytest.raises(ValueError, match=r"A is not symmetric .*only its upper triangle.*"
+                                         r"A \+ sp\.triu\(A, 1\)\.T"):
+        SOLVES[name](upper_triangle_csr(), B)
+    with pytest.raises(ValueError, match=r"only its lower triangle.*A \+ sp\.tril\(A, -1\)\.T"):
+        SOLVES[name](sp.tril(A, format="csr"), B)
+    # sor solves any matrix with a non-zero diagonal: the triangle is a system of its own
+    U = upper_triangle_csr()
+    check_solution(sor(U, B, 1.0), x_ref=spla.spsolve(U.tocsc(), B), A_ref=U)
+
+
+def test_tuner_refuses_one_triangle_by_name():
+    with pytest.raises(ValueError, match="only its upper triangle"):
+        bandit.Tuner(solver="cg").solve(upper_triangle_csr(), B)
+
+
+def test_linear_operator_is_refused_with_the_way_out():
+    """A scipy LinearOperator has no entries: SOR sweeps and SSOR need them."""
+    with pytest.raises(TypeError, match=r"LinearOperator.*entries.*pass the sparse matrix"):
+        cg(spla.aslinearoperator(A), B)
+
+    class Laplacian(spla.LinearOperator):  # a user's own operator class
+        def __init__(self):
+            super().__init__(np.float64, A.shape)
+
+        def _matvec(self, x):
+            return A @ x
+
+    with pytest.raises(TypeError, match=r"LinearOperator \(Laplacian\).*pass the sparse"):
+        sor(Laplacian(), B, 1.5)
+
+
+def test_result_like_scipy():
+    """``x`` is a new float64 array of shape ``(n,)`` (scipy's shape also for an ``(n, 1)``
+    ``b``); the result is not scipy's ``(x, info)`` pair."""
+    x_scipy, _ = spla.cg(A, B[:, None])
+    res = cg(A, B[:, None])
+    assert res.x.shape == x_scipy.shape == (N,)
+    with pytest.raises(TypeError):
+        x, info = res  # noqa: F841
