@@ -469,8 +469,23 @@ class CSROperator:
         asym = self.asymmetry()
         if asym > rtol:
             raise ValueError(
-                f"A is not symmetric (max |a_ij - a_ji| = {asym:.2e} relative to max |a_ij|); "
-                f"{solver} needs a symmetric positive definite matrix — use sor for others")
+                f"A is not symmetric (max |a_ij - a_ji| = {asym:.2e} relative to max |a_ij|)"
+                f"{self._one_triangle()}; {solver} needs a symmetric positive definite matrix "
+                "— use sor for others")
+
+    def _one_triangle(self) -> str:
+        """The hint for a symmetric matrix stored as one triangle (some file formats and
+        assembly codes keep only that): which triangle ``A`` holds and how to form the full
+        matrix; ``""`` if ``A`` has non-zero entries on both sides of the diagonal."""
+        rows = np.repeat(np.arange(self.n), np.diff(self.indptr.astype(np.int64)))
+        cols, stored = self.indices.astype(np.int64), self.data != 0.0
+        lower, upper = np.any(stored & (cols < rows)), np.any(stored & (cols > rows))
+        if lower == upper:
+            return ""
+        side, full = ("upper", "A + sp.triu(A, 1).T") if upper else ("lower", "A + sp.tril(A, -1).T")
+        return (f"; A holds only its {side} triangle (no non-zero entry on the other side of "
+                f"the diagonal): if it is a symmetric matrix stored as one triangle, pass the "
+                f"full matrix, {full}")
 
     def ring(self) -> np.ndarray:
         """Scratch space for SOR's lagged in-sweep residual (see ``_kernels.sor_solve``)."""
@@ -583,6 +598,14 @@ def _to_csr(A):
         # a PETSc matrix (or the PETSc backend's operator) is known by its module: petsc4py
         # is an optional extra, not imported to make this message
         petsc = type(A).__module__.startswith(("petsc4py", "solvers.petsc"))
+        from scipy.sparse.linalg import LinearOperator  # on this error path only
+
+        if isinstance(A, LinearOperator):
+            raise TypeError(
+                f"A is a scipy LinearOperator ({type(A).__name__}), which only multiplies: the "
+                "solvers read the matrix entries (SOR and SSOR sweep over its rows, the "
+                "preconditioners factor it); pass the sparse matrix itself (for "
+                "aslinearoperator(M), M)")
         raise TypeError(
             f"A must be a scipy sparse matrix, a dense numpy array or a CSROperator, "
             f"not {type(A).__name__}" + ("; for a PETSc matrix pass backend='petsc'"
