@@ -434,9 +434,14 @@ class CSROperator:
                 f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
                 f"rows in all); {solver} divides by a_ii")
         if positive and n_neg:
+            # a Laplacian assembled with the other sign (negative definite) is a common case
+            flip = ("; every diagonal entry is negative: if A is negative definite (an "
+                    "operator assembled with the other sign), solve (−A) x = −b"
+                    if n_neg == self.n else "")
             raise ValueError(
                 f"A has a negative diagonal entry a_ii = {self.diagonal[first_neg]:g} in row "
-                f"{first_neg}: A is not symmetric positive definite, as {solver} requires")
+                f"{first_neg}: A is not symmetric positive definite, as {solver} requires"
+                + flip)
 
     def require(self, solver: str) -> None:
         """Raise ``ValueError`` if ``solver`` (a :data:`solvers.SOLVERS` name) cannot use this
@@ -611,6 +616,8 @@ def _to_csr(A):
             f"not {type(A).__name__}" + ("; for a PETSc matrix pass backend='petsc'"
                                          if petsc else ""))
     shape = M.shape
+    if len(shape) != 2:  # scipy's sparse arrays may be 1-D (and COO n-D)
+        raise ValueError(f"A must be a 2-D matrix, got a sparse array of shape {shape}")
     if shape[0] != shape[1]:
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
@@ -653,10 +660,12 @@ def _check_compressed(M):
                                 else ("row", M.shape[::-1]))
     indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
     where = f"A is not a valid {M.format.upper()} matrix"
-    if (indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1
-            or indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu"):
+    if indptr.ndim != 1 or indptr.size != major + 1 or indptr.dtype.kind not in "iu":
         raise ValueError(f"{where}: indptr has shape {indptr.shape} and dtype {indptr.dtype}, "
                          f"expected ({major + 1},) of integers")
+    if indices.ndim != 1 or indices.dtype.kind not in "iu":
+        raise ValueError(f"{where}: indices has shape {indices.shape} and dtype "
+                         f"{indices.dtype}, expected ({indices.size},) of integers")
     problem, at, value = _prep.compressed_problem(indptr, indices, minor)
     if problem == 1:
         raise ValueError(f"{where}: indptr starts at {value}, not 0" if at == 0 else

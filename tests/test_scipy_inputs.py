@@ -268,3 +268,44 @@ def test_result_like_scipy():
     assert res.x.shape == x_scipy.shape == (N,)
     with pytest.raises(TypeError):
         x, info = res  # noqa: F841
+
+
+@pytest.mark.parametrize("make", [lambda: sp.coo_array(np.ones(4)),
+                                  lambda: sp.csr_array(np.ones(4)),
+                                  lambda: sp.coo_array(np.ones((2, 2, 2)))],
+                         ids=["1-D coo_array", "1-D csr_array", "3-D coo_array"])
+def test_sparse_arrays_that_are_not_matrices_are_refused_by_name(make):
+    """scipy's sparse arrays may be 1-D (and COO n-D): like a dense 1-D array, not a matrix."""
+    M = make()
+    for solve in (cg, lambda A, b: sor(A, b, 1.5), prepare):
+        with pytest.raises(ValueError, match=rf"A must be a 2-D matrix, got a sparse array of "
+                                             rf"shape \({M.shape[0]},"):
+            solve(M, np.ones(M.shape[0])) if solve is not prepare else prepare(M)
+
+
+def test_non_integer_index_array_is_named():
+    M = A.copy()
+    M.indices = M.indices.astype(np.float64)
+    with pytest.raises(ValueError, match=r"indices has shape \(156,\) and dtype float64, "
+                                         r"expected \(156,\) of integers"):
+        cg(M, B)
+    M = A.copy()
+    M.indptr = M.indptr.astype(np.float64)
+    with pytest.raises(ValueError, match=r"indptr has shape \(37,\) and dtype float64, "
+                                         r"expected \(37,\) of integers"):
+        cg(M, B)
+
+
+@pytest.mark.parametrize("name", ["ssor_pcg", "pcg ic0"])
+def test_negative_definite_matrix_is_refused_with_the_sign_to_flip(name):
+    """A Laplacian assembled with the other sign (−Δ discretised as negative definite) has
+    every diagonal entry negative: the message says to solve (−A) x = −b."""
+    with pytest.raises(ValueError, match=r"negative diagonal entry .* every diagonal entry is "
+                                         r"negative.*solve \(−A\) x = −b"):
+        SOLVES[name](-A, -B)
+    # one negative entry among positive ones: no such hint
+    M = A.tolil()
+    M[3, 3] = -4.0
+    with pytest.raises(ValueError, match="negative diagonal entry") as info:
+        SOLVES[name](M.tocsr(), B)
+    assert "every diagonal" not in str(info.value)
