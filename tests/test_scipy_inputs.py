@@ -309,3 +309,47 @@ def test_negative_definite_matrix_is_refused_with_the_sign_to_flip(name):
     with pytest.raises(ValueError, match="negative diagonal entry") as info:
         SOLVES[name](M.tocsr(), B)
     assert "every diagonal" not in str(info.value)
+
+
+PCS = ["none", "jacobi", {"pc": "ssor", "omega": 1.4}, "ic0", "amg"]
+
+
+def pc_reference(spec, r):
+    """``M⁻¹ r`` from the preconditioner applied to a fresh vector (the plain call)."""
+    from solvers import preconditioner
+
+    return preconditioner(spec).setup(A).apply(np.array(r, dtype=np.float64))
+
+
+@pytest.mark.parametrize("spec", PCS, ids=str)
+def test_preconditioner_apply_in_place_and_into_a_column(spec):
+    """``apply(r, out=r)`` (in place, as an ``M`` for scipy's ``cg`` may be written) and
+    ``out`` a column of a 2-D array give ``M⁻¹ r``, for every preconditioner."""
+    from solvers import preconditioner
+
+    pc = preconditioner(spec).setup(A)
+    z = pc_reference(spec, B)
+    r = B.copy()
+    assert pc.apply(r, out=r) is r
+    assert np.allclose(r, z, rtol=1e-14, atol=1e-14)
+    wide = np.zeros((N, 2))
+    pc.apply(B, out=wide[:, 1])
+    assert np.allclose(wide[:, 1], z, rtol=1e-14, atol=1e-14) and not wide[:, 0].any()
+    # as scipy's preconditioner M: the same iterates as relaxtune's pcg
+    M = spla.LinearOperator(A.shape, matvec=pc.apply, dtype=np.float64)
+    steps = []
+    spla.cg(A, B, M=M, rtol=1e-8, callback=lambda xk: steps.append(1))
+    assert abs(len(steps) - pcg(A, B, preconditioner(spec)).iterations) <= 1
+
+
+@pytest.mark.parametrize("r,message", [
+    (B + 1j, r"r is complex \(complex128\)"),
+    (B > 0, r"r is boolean \(bool\)"),
+    (np.array(["a"] * N), r"r must have a real numeric dtype, got <U1"),
+], ids=["complex", "bool", "str"])
+def test_preconditioner_apply_refuses_what_the_solvers_refuse(r, message):
+    from solvers import preconditioner
+
+    pc = preconditioner("jacobi").setup(A)
+    with pytest.raises(ValueError, match=message):
+        pc.apply(r)
