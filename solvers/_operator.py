@@ -95,7 +95,12 @@ class CSROperator:
             if canonical:
                 break
             csr = sp.csr_array(csr, copy=True)
+            # scipy skips the sort when the flags say sorted, and they are the caller's to get
+            # wrong (a copy may keep them): analyse_csr has just found them false
+            csr.has_sorted_indices = False
             csr.sum_duplicates()  # sorts indices and sums duplicates; explicit zeros stay
+        else:
+            raise AssertionError("a CSR matrix was still not canonical after sum_duplicates")
         self.nnz = int(self.data.size)
         self.bandwidth = int(bandwidth)
         self._ring = None  # depends on the pattern only

@@ -353,3 +353,27 @@ def test_preconditioner_apply_refuses_what_the_solvers_refuse(r, message):
     pc = preconditioner("jacobi").setup(A)
     with pytest.raises(ValueError, match=message):
         pc.apply(r)
+
+
+def test_canonical_form_does_not_trust_scipy_flags_on_the_copy(monkeypatch):
+    """``prepare`` sorts and sums a copy of a non-canonical matrix with scipy, which skips the
+    work when the copy's flags claim it is done.  A scipy whose copy kept the user's lying
+    flags (as ``csr_array(M, copy=True)`` may, depending on the version) must still give the
+    canonical matrix."""
+    import solvers._operator as operator
+
+    real = sp.csr_array
+
+    def copy_keeping_flags(M, *args, **kwargs):
+        new = real(M, *args, **kwargs)
+        if kwargs.get("copy"):
+            new.has_sorted_indices = True
+            new.has_canonical_format = True
+        return new
+
+    monkeypatch.setattr(operator.sp, "csr_array", copy_keeping_flags)
+    M = reversed_rows_with_lying_flags()
+    op = prepare(M)
+    monkeypatch.undo()
+    assert op.nnz == A.nnz
+    assert np.array_equal(op.indices, A.indices) and np.array_equal(op.data, A.data)
