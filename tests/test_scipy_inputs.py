@@ -268,6 +268,10 @@ def test_result_like_scipy():
     assert res.x.shape == x_scipy.shape == (N,)
     with pytest.raises(TypeError):
         x, info = res  # noqa: F841
+    # float32 input: scipy answers in float32, relaxtune solves in (and returns) float64
+    A32, b32 = A.astype(np.float32), B.astype(np.float32)
+    assert spla.cg(A32, b32)[0].dtype == np.float32
+    assert cg(A32, b32).x.dtype == np.float64
 
 
 @pytest.mark.parametrize("make", [lambda: sp.coo_array(np.ones(4)),
