@@ -81,9 +81,12 @@ class CSROperator:
         # unsigned indices: see solvers/_kernels.py (Numba skips its negative-index test)
         idx_dtype = np.uint32 if max(self.nnz, n) < np.iinfo(np.uint32).max else np.uint64
         for attempt in range(2):
+            # entries beyond indptr[-1] (arrays of a preallocated capacity) are no entries:
+            # scipy's nnz and products stop there, and they were never checked
+            nnz = int(csr.indptr[-1])
             self.indptr = np.array(csr.indptr, dtype=idx_dtype)
-            self.indices = np.array(csr.indices, dtype=idx_dtype)
-            self.data = np.array(csr.data, dtype=np.float64)
+            self.indices = np.array(csr.indices[:nnz], dtype=idx_dtype)
+            self.data = np.array(csr.data[:nnz], dtype=np.float64)
             self.diag_ptr = np.zeros(n, dtype=idx_dtype)  # meaningful only where has_diagonal
             self.has_diagonal = np.zeros(n, dtype=bool)
             self.diagonal = np.zeros(n)

@@ -381,3 +381,27 @@ def test_canonical_form_does_not_trust_scipy_flags_on_the_copy(monkeypatch):
     monkeypatch.undo()
     assert op.nnz == A.nnz
     assert np.array_equal(op.indices, A.indices) and np.array_equal(op.data, A.data)
+
+
+def with_unused_tail(M, extra=50):
+    """``M`` whose ``data`` and ``indices`` are longer than ``indptr[-1]``, as when a code
+    assembles into arrays of a preallocated capacity and assigns them: scipy's ``nnz`` is
+    ``indptr[-1]`` and its products ignore the tail (here garbage: out-of-range columns)."""
+    M = M.copy()
+    M.data = np.r_[M.data, np.full(extra, 7.0)]
+    M.indices = np.r_[M.indices, np.full(extra, 10 ** 6, dtype=M.indices.dtype)]
+    assert M.nnz == A.nnz and np.allclose(M @ X, B)
+    return M
+
+
+@pytest.mark.parametrize("solver", list(SOLVES))
+def test_unused_tail_of_the_arrays_is_ignored_like_scipy(solver):
+    check_solution(SOLVES[solver](with_unused_tail(A), B))
+    assert prepare(with_unused_tail(A)).nnz == A.nnz
+
+
+def test_tuner_takes_arrays_with_an_unused_tail():
+    tuner = bandit.Tuner(solver="ssor_pcg", audit_budget=0.0)
+    for step in range(3):
+        res = tuner.solve(A if step == 0 else with_unused_tail(A), B)
+        check_solution(res)
