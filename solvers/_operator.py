@@ -647,7 +647,8 @@ def _native(M):
     if all(a.dtype.isnative for a in arrays):
         return M
     data, indices, indptr = (a.astype(a.dtype.newbyteorder("=")) for a in arrays)
-    return type(M)((data, indices, indptr), shape=M.shape)
+    array = {"csr": sp.csr_array, "csc": sp.csc_array, "bsr": sp.bsr_array}[M.format]
+    return array((data, indices, indptr), shape=M.shape)
 
 
 def _check_compressed(M):
