@@ -631,8 +631,9 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
-    if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
+    if sp.issparse(M) and M.format in ("csr", "csc", "bsr", "dia"):
         M = _native(M)
+    if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
@@ -640,15 +641,17 @@ def _to_csr(A):
 
 
 def _native(M):
-    """``M`` (CSR, CSC or BSR) itself, or a new matrix of its format on copies of its arrays
-    in the machine's byte order when some are not (big-endian arrays read from a file): the
-    compiled checks and scipy's own conversions take native arrays only."""
-    arrays = (M.data, M.indices, M.indptr)
+    """``M`` (CSR, CSC, BSR or DIA) itself, or a new matrix of its format on copies of its
+    arrays in the machine's byte order when some are not (big-endian arrays read from a file,
+    which scipy's constructors of these formats keep): the compiled checks and scipy's own
+    conversions take native arrays only."""
+    arrays = (M.data, M.offsets) if M.format == "dia" else (M.data, M.indices, M.indptr)
     if all(a.dtype.isnative for a in arrays):
         return M
-    data, indices, indptr = (a.astype(a.dtype.newbyteorder("=")) for a in arrays)
-    array = {"csr": sp.csr_array, "csc": sp.csc_array, "bsr": sp.bsr_array}[M.format]
-    return array((data, indices, indptr), shape=M.shape)
+    arrays = tuple(a.astype(a.dtype.newbyteorder("=")) for a in arrays)
+    array = {"csr": sp.csr_array, "csc": sp.csc_array, "bsr": sp.bsr_array,
+             "dia": sp.dia_array}[M.format]
+    return array(arrays, shape=M.shape)
 
 
 def _check_compressed(M):

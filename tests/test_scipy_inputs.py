@@ -103,6 +103,10 @@ MATRICES = {
     "big-endian csr indices": lambda: native_to_big_endian(A),
     "big-endian csc indices": lambda: native_to_big_endian(A.tocsc()),
     "big-endian bsr indices": lambda: native_to_big_endian(A.tobsr(blocksize=(2, 2))),
+    "big-endian csr values": lambda: sp.csr_matrix((A.data.astype(">f8"), A.indices, A.indptr),
+                                                   shape=A.shape),
+    "big-endian dia": lambda: sp.dia_matrix((A.todia().data.astype(">f8"),
+                                             A.todia().offsets.astype(">i4")), shape=A.shape),
     "unsorted duplicates, flags lie": reversed_rows_with_lying_flags,
     "explicit zeros": with_explicit_zeros,
 }
@@ -121,7 +125,8 @@ def frozen(M):
 def snapshot(M):
     if isinstance(M, np.ndarray):
         return [M.copy()]
-    return [getattr(M, name).copy() for name in ("data", "indices", "indptr", "row", "col")
+    return [getattr(M, name).copy() for name in ("data", "indices", "indptr", "row", "col",
+                                                 "offsets")
             if isinstance(getattr(M, name, None), np.ndarray)]
 
 
