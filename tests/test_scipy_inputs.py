@@ -222,8 +222,10 @@ def test_tuner_takes_big_endian_indices_in_a_loop():
     """The Tuner's working copy refreshed by a big-endian matrix (every call but the first
     tries an in-place refresh)."""
     tuner = bandit.Tuner(solver="ssor_pcg", audit_budget=0.0)
-    for step in range(3):
+    for step in range(4):
         M = A if step == 0 else native_to_big_endian(A * (1.0 + step))
+        if step == 3:  # big-endian values too
+            M.data = M.data.astype(">f8")
         res = tuner.solve(M, B)
         assert res.converged
         assert np.allclose(res.x * (1.0 + step), X, rtol=0, atol=1e-6)
