@@ -94,7 +94,7 @@ class CSROperator:
                 self.indptr, self.indices, self.data, self.diag_ptr, self.has_diagonal,
                 self.diagonal)
             if nonfinite:
-                raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+                raise _nonfinite(nonfinite, self.indptr, self.indices, self.data)
             if canonical:
                 break
             csr = sp.csr_array(csr, copy=True)
@@ -248,7 +248,7 @@ class CSROperator:
             return False  # the pattern differs: nothing was written
         if checks[1]:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
-            raise ValueError(f"A contains NaN or Inf ({checks[1]} non-finite entries)")
+            raise _nonfinite(checks[1], A.indptr, A.indices, src)
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
@@ -591,6 +591,15 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
         op = like.with_values(A)
     op._scratch = bool(overwrite)
     return op
+
+
+def _nonfinite(count, indptr, indices, data) -> ValueError:
+    """The error for ``count`` non-finite entries of the CSR matrix ``(indptr, indices,
+    data)``, locating the first (a NaN from an assembly bug is found by its row and column)."""
+    k = int(np.flatnonzero(~np.isfinite(data[:int(indptr[-1])]))[0])
+    row = int(np.searchsorted(indptr, k, side="right")) - 1
+    return ValueError(f"A contains NaN or Inf ({count} non-finite entries); the first is "
+                      f"a[{row}, {int(indices[k])}] = {data[k]}")
 
 
 def _usable(op: CSROperator) -> CSROperator:

@@ -412,3 +412,22 @@ def test_tuner_takes_arrays_with_an_unused_tail():
     for step in range(3):
         res = tuner.solve(A if step == 0 else with_unused_tail(A), B)
         check_solution(res)
+
+
+def test_non_finite_entry_of_A_is_located():
+    """A NaN from an assembly bug: the message says where the first one is (row, column and
+    value), fresh and on the refresh of a loop's working copy."""
+    M = A.copy()
+    M.data[np.flatnonzero((M.indices == 9) & (np.repeat(np.arange(N), np.diff(M.indptr)) == 3))] = np.nan
+    M.data[-1] = np.inf
+    fragment = r"A contains NaN or Inf \(2 non-finite entries\); the first is a\[3, 9\] = nan"
+    with pytest.raises(ValueError, match=fragment):
+        cg(M, B)
+    with pytest.raises(ValueError, match=fragment):
+        prepare(M, like=prepare(A, overwrite=True), overwrite=True)
+    tuner = bandit.Tuner(solver="cg")
+    tuner.solve(A, B)
+    with pytest.raises(ValueError, match=fragment):
+        tuner.solve(M, B)
+    with pytest.raises(ValueError, match=r"the first is a\[0, 0\] = inf"):
+        cg(np.where(np.eye(N, dtype=bool), np.inf, A.toarray()), B)
