@@ -692,9 +692,11 @@ def _check_compressed(M):
         raise ValueError(f"{where}: indptr starts at {value}, not 0" if at == 0 else
                          f"{where}: indptr decreases at position {at} ({indptr[at - 1]} then "
                          f"{value})")
-    if problem == 2 or (problem == 0 and int(indptr[-1]) > np.size(M.data)):
+    # entries of data: values, or blocks of a BSR matrix (as indptr counts them)
+    stored = np.shape(M.data)[0] if M.format == "bsr" else np.size(M.data)
+    if problem == 2 or (problem == 0 and int(indptr[-1]) > stored):
         raise ValueError(f"{where}: indptr ends at {int(indptr[-1])}, beyond its "
-                         f"{min(indices.size, np.size(M.data))} entries")
+                         f"{min(indices.size, stored)} entries")
     if problem == 3:
         raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
 

@@ -431,3 +431,13 @@ def test_non_finite_entry_of_A_is_located():
         tuner.solve(M, B)
     with pytest.raises(ValueError, match=r"the first is a\[0, 0\] = inf"):
         cg(np.where(np.eye(N, dtype=bool), np.inf, A.toarray()), B)
+
+
+def test_bsr_with_fewer_value_blocks_than_indptr_claims_is_refused():
+    """``indptr`` counts blocks: a BSR matrix whose ``data`` holds fewer blocks had been read
+    past the end of its values by scipy's conversion (a solve of a garbage matrix)."""
+    M = A.tobsr(blocksize=(2, 2))
+    M.data = M.data[:-3]
+    with pytest.raises(ValueError, match=r"not a valid BSR matrix: indptr ends at 72, beyond "
+                                         r"its 69 entries"):
+        cg(M, B)
