@@ -644,6 +644,8 @@ def _to_csr(A):
         M = _native(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
+    elif sp.issparse(M) and M.format == "coo":
+        _check_coordinates(M)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
@@ -699,6 +701,31 @@ def _check_compressed(M):
                          f"{min(indices.size, stored)} entries")
     if problem == 3:
         raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
+
+
+def _check_coordinates(M):
+    """Raise ``ValueError`` unless the row and column arrays of the COO matrix ``M`` are
+    integer vectors as long as its values, within its shape.
+
+    scipy's constructor checks them, but arrays assigned afterwards (``M.row = ...``) are not,
+    and its conversion to CSR writes at ``indptr[row]`` without bounds checks: a row ``n``
+    (1-based numbering) wrote outside the arrays.  A min and a max per array.
+    """
+    where = "A is not a valid COO matrix"
+    data = np.asarray(M.data)
+    for kind, name, coord, size in (("row", "row", M.row, M.shape[0]),
+                                    ("column", "col", M.col, M.shape[1])):
+        coord = np.asarray(coord)
+        if coord.ndim != 1 or coord.dtype.kind not in "iu":
+            raise ValueError(f"{where}: {name} has shape {coord.shape} and dtype "
+                             f"{coord.dtype}, expected a vector of integers")
+        if coord.size != data.size:
+            raise ValueError(f"{where}: {name} has {coord.size} entries, data {data.size}")
+        if coord.size:
+            low, high = int(coord.min()), int(coord.max())
+            if low < 0 or high >= size:
+                raise ValueError(f"{where}: {kind} index {low if low < 0 else high} out of "
+                                 f"range for shape {M.shape}")
 
 
 def _check_dtype(dtype, name):

@@ -441,3 +441,26 @@ def test_bsr_with_fewer_value_blocks_than_indptr_claims_is_refused():
     with pytest.raises(ValueError, match=r"not a valid BSR matrix: indptr ends at 72, beyond "
                                          r"its 69 entries"):
         cg(M, B)
+
+
+@pytest.mark.parametrize("axis,value", [(0, N), (0, 10 ** 6), (1, -1), (1, N)])
+def test_coo_coordinates_out_of_range_are_refused(axis, value):
+    """A COO matrix whose coordinates were assigned after construction (scipy's constructor
+    checks them, assignment does not) — e.g. 1-based row numbers, where row n appears: scipy's
+    conversion to CSR wrote outside its arrays (a segmentation fault)."""
+    C = A.tocoo()
+    coords = [C.row.copy(), C.col.copy()]
+    coords[axis][5] = value
+    C.row, C.col = coords
+    kind = ("row", "column")[axis]
+    with pytest.raises(ValueError, match=rf"A is not a valid COO matrix: {kind} index {value} "
+                                         rf"out of range for shape \({N}, {N}\)"):
+        cg(C, B)
+
+
+def test_coo_coordinates_of_another_length_are_refused():
+    C = A.tocoo()
+    C.row = C.row[:-3]
+    with pytest.raises(ValueError, match=r"A is not a valid COO matrix: row has 153 entries, "
+                                         r"data 156"):
+        cg(C, B)
