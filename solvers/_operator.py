@@ -644,8 +644,16 @@ def _to_csr(A):
         M = _native(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
-    elif sp.issparse(M) and M.format == "coo":
-        _check_coordinates(M)
+    elif sp.issparse(M) and M.format in ("coo", "lil", "dok"):
+        # LIL's conversion to CSR copies its column lists unchecked (its own methods check
+        # them, lists changed directly are not): LIL and DOK are checked as coordinates
+        fmt = M.format.upper()
+        if M.format != "coo":
+            try:
+                M = M.tocoo()
+            except ValueError as exc:  # scipy's check of the coordinates it made
+                raise ValueError(f"A is not a valid {fmt} matrix: {exc}") from None
+        _check_coordinates(M, fmt)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
@@ -703,7 +711,7 @@ def _check_compressed(M):
         raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
 
 
-def _check_coordinates(M):
+def _check_coordinates(M, fmt="COO"):
     """Raise ``ValueError`` unless the row and column arrays of the COO matrix ``M`` are
     integer vectors as long as its values, within its shape.
 
@@ -711,7 +719,7 @@ def _check_coordinates(M):
     and its conversion to CSR writes at ``indptr[row]`` without bounds checks: a row ``n``
     (1-based numbering) wrote outside the arrays.  A min and a max per array.
     """
-    where = "A is not a valid COO matrix"
+    where = f"A is not a valid {fmt} matrix"
     data = np.asarray(M.data)
     for kind, name, coord, size in (("row", "row", M.row, M.shape[0]),
                                     ("column", "col", M.col, M.shape[1])):

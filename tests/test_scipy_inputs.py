@@ -464,3 +464,14 @@ def test_coo_coordinates_of_another_length_are_refused():
     with pytest.raises(ValueError, match=r"A is not a valid COO matrix: row has 153 entries, "
                                          r"data 156"):
         cg(C, B)
+
+
+def test_lil_changed_directly_is_checked():
+    """A LIL matrix's lists changed behind scipy's methods: an out-of-range column had been
+    copied into the converted matrix unchecked (a segmentation fault in the kernels)."""
+    L = A.tolil()
+    L.rows[0].append(10 ** 7)
+    L.data[0].append(1.0)
+    out_of_range = r"(column index 10000000 out of range|axis 1 index 10000000 exceeds)"
+    with pytest.raises(ValueError, match=r"A is not a valid LIL matrix: " + out_of_range):
+        sor(L, B, 1.2)
