@@ -644,6 +644,8 @@ def _to_csr(A):
         M = _native(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
+        if M.format == "csr":
+            return M  # CSROperator copies what it keeps and sorts only if needed
     elif sp.issparse(M) and M.format in ("coo", "lil", "dok"):
         # LIL's conversion to CSR copies its column lists unchecked (its own methods check
         # them, lists changed directly are not): LIL and DOK are checked as coordinates
@@ -654,8 +656,6 @@ def _to_csr(A):
             except ValueError as exc:  # scipy's check of the coordinates it made
                 raise ValueError(f"A is not a valid {fmt} matrix: {exc}") from None
         _check_coordinates(M, fmt)
-        if M.format == "csr":
-            return M  # CSROperator copies what it keeps and sorts only if needed
     return sp.csr_array(M, dtype=np.float64)
 
 
