@@ -481,10 +481,15 @@ class CSROperator:
         """Raise ``ValueError`` if A is clearly not symmetric."""
         asym = self.asymmetry()
         if asym > rtol:
+            hint = self._one_triangle() or (
+                # float32 rounding is 6e-8: a_ij and a_ji assembled apart in single precision
+                "; an asymmetry this small is usually rounding in the assembly (a_ij and a_ji "
+                "computed apart, or in float32): if A is meant to be symmetric, pass "
+                "(A + A.T) / 2" if asym <= 1e-6 else "")
             raise ValueError(
                 f"A is not symmetric (max |a_ij - a_ji| = {asym:.2e} relative to max |a_ij|)"
-                f"{self._one_triangle()}; {solver} needs a symmetric positive definite matrix "
-                "— use sor for others")
+                f"{hint}; {solver} needs a symmetric positive definite matrix — use sor for "
+                "others")
 
     def _one_triangle(self) -> str:
         """The hint for a symmetric matrix stored as one triangle (some file formats and
