@@ -81,9 +81,12 @@ class CSROperator:
         # unsigned indices: see solvers/_kernels.py (Numba skips its negative-index test)
         idx_dtype = np.uint32 if max(self.nnz, n) < np.iinfo(np.uint32).max else np.uint64
         for attempt in range(2):
+            # entries beyond indptr[-1] (arrays of a preallocated capacity) are no entries:
+            # scipy's nnz and products stop there, and they were never checked
+            nnz = int(csr.indptr[-1])
             self.indptr = np.array(csr.indptr, dtype=idx_dtype)
-            self.indices = np.array(csr.indices, dtype=idx_dtype)
-            self.data = np.array(csr.data, dtype=np.float64)
+            self.indices = np.array(csr.indices[:nnz], dtype=idx_dtype)
+            self.data = np.array(csr.data[:nnz], dtype=np.float64)
             self.diag_ptr = np.zeros(n, dtype=idx_dtype)  # meaningful only where has_diagonal
             self.has_diagonal = np.zeros(n, dtype=bool)
             self.diagonal = np.zeros(n)
@@ -91,11 +94,16 @@ class CSROperator:
                 self.indptr, self.indices, self.data, self.diag_ptr, self.has_diagonal,
                 self.diagonal)
             if nonfinite:
-                raise ValueError(f"A contains NaN or Inf ({nonfinite} non-finite entries)")
+                raise _nonfinite(nonfinite, self.indptr, self.indices, self.data)
             if canonical:
                 break
             csr = sp.csr_array(csr, copy=True)
+            # scipy skips the sort when the flags say sorted, and they are the caller's to get
+            # wrong (a copy may keep them): analyse_csr has just found them false
+            csr.has_sorted_indices = False
             csr.sum_duplicates()  # sorts indices and sums duplicates; explicit zeros stay
+        else:
+            raise AssertionError("a CSR matrix was still not canonical after sum_duplicates")
         self.nnz = int(self.data.size)
         self.bandwidth = int(bandwidth)
         self._ring = None  # depends on the pattern only
@@ -174,10 +182,11 @@ class CSROperator:
 
     def _fits(self, A) -> bool:
         """Whether ``A`` is a scipy CSR matrix of this operator's shape and number of entries
-        with real values: a candidate for a refresh (which compares the pattern itself, entry
-        by entry)."""
+        with real values and index arrays in the machine's byte order: a candidate for a
+        refresh (which compares the pattern itself, entry by entry)."""
         return (type(A) in _CSR_TYPES and A.shape == self.shape
                 and A.data.dtype.kind in "iuf" and A.data.ndim == 1
+                and A.indices.dtype.isnative and A.indptr.dtype.isnative
                 and A.data.size == self.nnz and A.indices.size == self.nnz
                 and A.indptr.size == self.n + 1)
 
@@ -239,7 +248,7 @@ class CSROperator:
             return False  # the pattern differs: nothing was written
         if checks[1]:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
-            raise ValueError(f"A contains NaN or Inf ({checks[1]} non-finite entries)")
+            raise _nonfinite(checks[1], A.indptr, A.indices, src)
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
@@ -274,7 +283,8 @@ class CSROperator:
                 and layout[0] is self._values and self._inv_diagonal is not None
                 and data.dtype == np.float64 and data.ndim == 1 and data.size == self.nnz
                 and data.flags.c_contiguous and A.shape == self.shape
-                and A.indices.size == self.nnz and A.indptr.size == self.n + 1):
+                and A.indices.size == self.nnz and A.indptr.size == self.n + 1
+                and A.indices.dtype.isnative and A.indptr.dtype.isnative):
             return self._fill(A, data, data, layout[0], self._inv_diagonal)
         return self._scratch and self._fits(A) and self._refresh(A, alias=True)
 
@@ -432,9 +442,14 @@ class CSROperator:
                 f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
                 f"rows in all); {solver} divides by a_ii")
         if positive and n_neg:
+            # a Laplacian assembled with the other sign (negative definite) is a common case
+            flip = ("; every diagonal entry is negative: if A is negative definite (an "
+                    "operator assembled with the other sign), solve (−A) x = −b"
+                    if n_neg == self.n else "")
             raise ValueError(
                 f"A has a negative diagonal entry a_ii = {self.diagonal[first_neg]:g} in row "
-                f"{first_neg}: A is not symmetric positive definite, as {solver} requires")
+                f"{first_neg}: A is not symmetric positive definite, as {solver} requires"
+                + flip)
 
     def require(self, solver: str) -> None:
         """Raise ``ValueError`` if ``solver`` (a :data:`solvers.SOLVERS` name) cannot use this
@@ -466,9 +481,29 @@ class CSROperator:
         """Raise ``ValueError`` if A is clearly not symmetric."""
         asym = self.asymmetry()
         if asym > rtol:
+            hint = self._one_triangle() or (
+                # float32 rounding is 6e-8: a_ij and a_ji assembled apart in single precision
+                "; an asymmetry this small is usually rounding in the assembly (a_ij and a_ji "
+                "computed apart, or in float32): if A is meant to be symmetric, pass "
+                "(A + A.T) / 2" if asym <= 1e-6 else "")
             raise ValueError(
-                f"A is not symmetric (max |a_ij - a_ji| = {asym:.2e} relative to max |a_ij|); "
-                f"{solver} needs a symmetric positive definite matrix — use sor for others")
+                f"A is not symmetric (max |a_ij - a_ji| = {asym:.2e} relative to max |a_ij|)"
+                f"{hint}; {solver} needs a symmetric positive definite matrix — use sor for "
+                "others")
+
+    def _one_triangle(self) -> str:
+        """The hint for a symmetric matrix stored as one triangle (some file formats and
+        assembly codes keep only that): which triangle ``A`` holds and how to form the full
+        matrix; ``""`` if ``A`` has non-zero entries on both sides of the diagonal."""
+        rows = np.repeat(np.arange(self.n), np.diff(self.indptr.astype(np.int64)))
+        cols, stored = self.indices.astype(np.int64), self.data != 0.0
+        lower, upper = np.any(stored & (cols < rows)), np.any(stored & (cols > rows))
+        if lower == upper:
+            return ""
+        side, full = ("upper", "A + sp.triu(A, 1).T") if upper else ("lower", "A + sp.tril(A, -1).T")
+        return (f"; A holds only its {side} triangle (no non-zero entry on the other side of "
+                f"the diagonal): if it is a symmetric matrix stored as one triangle, pass the "
+                f"full matrix, {full}")
 
     def ring(self) -> np.ndarray:
         """Scratch space for SOR's lagged in-sweep residual (see ``_kernels.sor_solve``)."""
@@ -563,6 +598,15 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
     return op
 
 
+def _nonfinite(count, indptr, indices, data) -> ValueError:
+    """The error for ``count`` non-finite entries of the CSR matrix ``(indptr, indices,
+    data)``, locating the first (a NaN from an assembly bug is found by its row and column)."""
+    k = int(np.flatnonzero(~np.isfinite(data[:int(indptr[-1])]))[0])
+    row = int(np.searchsorted(indptr, k, side="right")) - 1
+    return ValueError(f"A contains NaN or Inf ({count} non-finite entries); the first is "
+                      f"a[{row}, {int(indices[k])}] = {data[k]}")
+
+
 def _usable(op: CSROperator) -> CSROperator:
     if op._invalid:
         raise ValueError(f"this operator cannot be used: {op._invalid}; prepare the matrix "
@@ -581,21 +625,57 @@ def _to_csr(A):
         # a PETSc matrix (or the PETSc backend's operator) is known by its module: petsc4py
         # is an optional extra, not imported to make this message
         petsc = type(A).__module__.startswith(("petsc4py", "solvers.petsc"))
+        from scipy.sparse.linalg import LinearOperator  # on this error path only
+
+        if isinstance(A, LinearOperator):
+            raise TypeError(
+                f"A is a scipy LinearOperator ({type(A).__name__}), which only multiplies: the "
+                "solvers read the matrix entries (SOR and SSOR sweep over its rows, the "
+                "preconditioners factor it); pass the sparse matrix itself (for "
+                "aslinearoperator(M), M)")
         raise TypeError(
             f"A must be a scipy sparse matrix, a dense numpy array or a CSROperator, "
             f"not {type(A).__name__}" + ("; for a PETSc matrix pass backend='petsc'"
                                          if petsc else ""))
     shape = M.shape
+    if len(shape) != 2:  # scipy's sparse arrays may be 1-D (and COO n-D)
+        raise ValueError(f"A must be a 2-D matrix, got a sparse array of shape {shape}")
     if shape[0] != shape[1]:
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
+    if sp.issparse(M) and M.format in ("csr", "csc", "bsr", "dia"):
+        M = _native(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
         _check_compressed(M)
         if M.format == "csr":
             return M  # CSROperator copies what it keeps and sorts only if needed
+    elif sp.issparse(M) and M.format in ("coo", "lil", "dok"):
+        # LIL's conversion to CSR copies its column lists unchecked (its own methods check
+        # them, lists changed directly are not): LIL and DOK are checked as coordinates
+        fmt = M.format.upper()
+        if M.format != "coo":
+            try:
+                M = M.tocoo()
+            except ValueError as exc:  # scipy's check of the coordinates it made
+                raise ValueError(f"A is not a valid {fmt} matrix: {exc}") from None
+        _check_coordinates(M, fmt)
     return sp.csr_array(M, dtype=np.float64)
+
+
+def _native(M):
+    """``M`` (CSR, CSC, BSR or DIA) itself, or a new matrix of its format on copies of its
+    arrays in the machine's byte order when some are not (big-endian arrays read from a file,
+    which scipy's constructors of these formats keep): the compiled checks and scipy's own
+    conversions take native arrays only."""
+    arrays = (M.data, M.offsets) if M.format == "dia" else (M.data, M.indices, M.indptr)
+    if all(a.dtype.isnative for a in arrays):
+        return M
+    arrays = tuple(a.astype(a.dtype.newbyteorder("=")) for a in arrays)
+    array = {"csr": sp.csr_array, "csc": sp.csc_array, "bsr": sp.bsr_array,
+             "dia": sp.dia_array}[M.format]
+    return array(arrays, shape=M.shape)
 
 
 def _check_compressed(M):
@@ -616,20 +696,49 @@ def _check_compressed(M):
                                 else ("row", M.shape[::-1]))
     indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
     where = f"A is not a valid {M.format.upper()} matrix"
-    if (indptr.ndim != 1 or indptr.size != major + 1 or indices.ndim != 1
-            or indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu"):
+    if indptr.ndim != 1 or indptr.size != major + 1 or indptr.dtype.kind not in "iu":
         raise ValueError(f"{where}: indptr has shape {indptr.shape} and dtype {indptr.dtype}, "
                          f"expected ({major + 1},) of integers")
+    if indices.ndim != 1 or indices.dtype.kind not in "iu":
+        raise ValueError(f"{where}: indices has shape {indices.shape} and dtype "
+                         f"{indices.dtype}, expected ({indices.size},) of integers")
     problem, at, value = _prep.compressed_problem(indptr, indices, minor)
     if problem == 1:
         raise ValueError(f"{where}: indptr starts at {value}, not 0" if at == 0 else
                          f"{where}: indptr decreases at position {at} ({indptr[at - 1]} then "
                          f"{value})")
-    if problem == 2 or (problem == 0 and int(indptr[-1]) > np.size(M.data)):
+    # entries of data: values, or blocks of a BSR matrix (as indptr counts them)
+    stored = np.shape(M.data)[0] if M.format == "bsr" else np.size(M.data)
+    if problem == 2 or (problem == 0 and int(indptr[-1]) > stored):
         raise ValueError(f"{where}: indptr ends at {int(indptr[-1])}, beyond its "
-                         f"{min(indices.size, np.size(M.data))} entries")
+                         f"{min(indices.size, stored)} entries")
     if problem == 3:
         raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
+
+
+def _check_coordinates(M, fmt="COO"):
+    """Raise ``ValueError`` unless the row and column arrays of the COO matrix ``M`` are
+    integer vectors as long as its values, within its shape.
+
+    scipy's constructor checks them, but arrays assigned afterwards (``M.row = ...``) are not,
+    and its conversion to CSR writes at ``indptr[row]`` without bounds checks: a row ``n``
+    (1-based numbering) wrote outside the arrays.  A min and a max per array.
+    """
+    where = f"A is not a valid {fmt} matrix"
+    data = np.asarray(M.data)
+    for kind, name, coord, size in (("row", "row", M.row, M.shape[0]),
+                                    ("column", "col", M.col, M.shape[1])):
+        coord = np.asarray(coord)
+        if coord.ndim != 1 or coord.dtype.kind not in "iu":
+            raise ValueError(f"{where}: {name} has shape {coord.shape} and dtype "
+                             f"{coord.dtype}, expected a vector of integers")
+        if coord.size != data.size:
+            raise ValueError(f"{where}: {name} has {coord.size} entries, data {data.size}")
+        if coord.size:
+            low, high = int(coord.min()), int(coord.max())
+            if low < 0 or high >= size:
+                raise ValueError(f"{where}: {kind} index {low if low < 0 else high} out of "
+                                 f"range for shape {M.shape}")
 
 
 def _check_dtype(dtype, name):

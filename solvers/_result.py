@@ -58,7 +58,11 @@ class SolveResult:
     backend : str
         ``"numba"`` or ``"petsc"``.
     b_norm : float
-        ``‖b‖``, so the relative residual is ``residual_norm / b_norm``.
+        ``‖b‖``, so the relative residual is ``residual_norm / b_norm``
+        (:attr:`relative_residual`).
+    rtol, atol, maxiter : float, float, int
+        The stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the iteration cap the
+        solve ran with.
     arm, settings : int, dict or None
         Filled in by :class:`bandit.Tuner`: the arm index and the settings it stands for.
     info : dict

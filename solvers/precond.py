@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from . import _kernels as K
 from . import _kernels_pcg as KP
 from . import _kernels_ssor as KS
-from ._operator import check_omega, prepare
+from ._operator import _check_dtype, check_omega, prepare
 
 __all__ = ["Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
            "PRECONDITIONERS", "preconditioner", "WorkModel", "work_model", "SetupError",
@@ -251,6 +251,9 @@ class Preconditioner:
         if self._op is None:
             raise RuntimeError(f"{self.label}: call setup(A) before apply")
         n = self._op.n
+        r = np.asarray(r)
+        if r.dtype != np.float64:
+            _check_dtype(r.dtype, "r")  # complex, boolean or not numbers: as the solvers
         r = np.ascontiguousarray(r, dtype=np.float64)
         if r.shape != (n,):
             raise ValueError(f"r has shape {r.shape}, expected ({n},)")
@@ -264,11 +267,14 @@ class Preconditioner:
                              f"{out.dtype} of shape {out.shape}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
+        if np.may_share_memory(r, out):  # in place (out=r): the kernels read r after writing
+            r = r.copy()
         return r, out
 
     # -- application ------------------------------------------------------------------------
     def apply(self, r, out=None) -> np.ndarray:
-        """``z = M⁻¹ r`` (into ``out`` if given)."""
+        """``z = M⁻¹ r`` (into ``out`` if given: a writable float64 vector, which may be ``r``
+        itself or a column of a 2-D array)."""
         raise NotImplementedError(f"{type(self).__name__} must implement apply(r, out=None)")
 
     def apply_mults(self, op) -> float:
@@ -911,7 +917,12 @@ class AMG(Preconditioner):
 
     def apply(self, r, out=None):
         r, out = self._require_built(r, out)
-        self._cycle(r, out)
+        if out.flags.c_contiguous:
+            self._cycle(r, out)
+        else:  # pyamg's smoothers take contiguous vectors only (a column of a 2-D array)
+            z = np.empty(out.size)
+            self._cycle(r, z)
+            out[:] = z
         return out
 
     def _apply_into(self, r, z):
