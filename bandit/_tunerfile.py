@@ -279,15 +279,25 @@ _CONFIG_2 = {**{k: v for k, v in _CONFIG.items() if k != "audit_budget"},
              "audit": (lambda v: _number(v), "a finite number")}
 
 
+#: Settings a file may leave out (written only when not at their default).
+_OPTIONAL = {
+    "auto_context": (lambda v: v is None or isinstance(v, str), "a string or null"),
+}
+
+
 def _config(raw, spec):
     _need(isinstance(raw, dict), f"config must be an object, got {type(raw).__name__}")
     config = _decode(raw, "config")
-    unknown = [k for k in config if k not in spec]
+    unknown = [k for k in config if k not in spec and k not in _OPTIONAL]
     _need(not unknown, f"config has unknown key(s) {', '.join(map(repr, unknown))}")
     for key, (ok, what) in spec.items():
         _need(key in config, f"incomplete tuner file: config has no {key!r}")
         v = config[key]
         _need(ok(v), f"config.{key} must be {what}, got {type(v).__name__} {v!r}")
+    for key, (ok, what) in _OPTIONAL.items():
+        if key in config:
+            v = config[key]
+            _need(ok(v), f"config.{key} must be {what}, got {type(v).__name__} {v!r}")
     return config
 
 

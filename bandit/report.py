@@ -455,6 +455,12 @@ def summary(tuner) -> dict:
            "fallbacks": int((h["fallback_arm"] >= 0).sum()),
            "arm_counts": {lab: int(n) for lab, n in zip(tuner.arm_labels, counts)},
            "audits": audit_cost(tuner)}
+    auto = getattr(tuner, "auto_context", None)
+    if auto is not None:  # what the automatic contexts cost (their estimates, this process)
+        from .tuner import AUTO_CONTEXT_STEPS
+
+        out["auto_context"] = {"kind": auto, "steps": AUTO_CONTEXT_STEPS,
+                               "seconds": float(getattr(tuner, "_context_seconds", 0.0))}
     if T:
         rep = regret(tuner)
         out["regret"] = rep.as_dict()

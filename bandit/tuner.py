@@ -19,7 +19,8 @@ from . import report as _report
 from .audit import Auditor
 from solvers.precond import SetupError
 
-__all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL"]
+__all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
+           "AUTO_CONTEXT_STEPS"]
 
 #: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
 #: wrote strict JSON (non-finite floats tagged); versions 1 and 2 are still read.
@@ -32,6 +33,10 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 #: convection–diffusion at a Péclet number of 1000), so such a stop is not final: when no arm
 #: converges, the stopped arms are run again with the solvers' default.
 GUARD_DTOL = 1e6
+#: What ``Tuner(auto_context=...)`` may compute for every system as (part of) its context.
+AUTO_CONTEXTS = ("spectral",)
+#: Lanczos steps of the automatic spectral context (about one SOR sweep each).
+AUTO_CONTEXT_STEPS = 10
 # solve keywords the Tuner sets itself; an arm may not set them
 _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
 _INT64_MAX = int(np.iinfo(np.int64).max)
@@ -303,14 +308,15 @@ class Tuner:
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
-                 audit_seed=None, progress=False, callback=None, comm=None):
+                 audit_seed=None, progress=False, callback=None, comm=None,
+                 auto_context=None):
         # on several ranks a refusal on one rank is a refusal on every rank: the others would
         # wait forever in the comparison of settings below
         world = _mpi.world(backend, comm) if isinstance(backend, str) else None
         _mpi.on_every_rank(world, lambda: self._construct(
             policy, solver, rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, backend=backend,
             guard=guard, audit_budget=audit_budget, audit_seed=audit_seed, progress=progress,
-            callback=callback, comm=comm))
+            callback=callback, comm=comm, auto_context=auto_context))
         # before any collective step (the arms' trial solves below are collective): the ranks'
         # Tuners must run the same solves in the same order
         if self._comm is not None:
@@ -318,13 +324,17 @@ class Tuner:
                                arms=list(self._arms.configs or self._arms.labels),
                                omegas=self._omegas, rtol=self.rtol, atol=self.atol,
                                maxiter=self.maxiter, cost=self.cost, guard=self.guard,
-                               audit_budget=self.audit_budget)
+                               audit_budget=self.audit_budget, auto_context=self.auto_context)
         if self._by_name:
             self._try_arms()
 
     def _construct(self, policy, solver, *, rtol, atol, maxiter, cost, backend, guard,
-                   audit_budget, audit_seed, progress, callback, comm):
+                   audit_budget, audit_seed, progress, callback, comm, auto_context):
         """The constructor's checks and state, up to the ranks' comparison of settings."""
+        if auto_context is not None and not (isinstance(auto_context, str)
+                                             and auto_context in AUTO_CONTEXTS):
+            raise ValueError(f"auto_context must be None or one of {AUTO_CONTEXTS}, got "
+                             f"{auto_context!r}")
         if comm is not None and backend != "petsc":
             raise ValueError(f"comm is an MPI communicator for backend='petsc', not "
                              f"backend={backend!r}")
@@ -385,6 +395,14 @@ class Tuner:
         self.guard = guard
         self.audit_budget = audit_budget
         self.audit_seed = audit_seed
+        methods = {c.method for c in arms.configs} if arms.configs is not None else {None}
+        if auto_context is not None and (len(methods) != 1 or methods
+                                         - {"sor", "ssor_pcg"}):
+            raise ValueError(f"auto_context={auto_context!r} is the relaxation parameter the "
+                             f"theory gives each system: for ω arms of one solver, 'sor' or "
+                             f"'ssor_pcg'; this tuner's arms run {sorted(map(str, methods))}")
+        self.auto_context = auto_context
+        self._context_seconds = 0.0  # what the automatic contexts cost (estimates)
         # one arm: every cost is observed, so there is nothing to audit
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
@@ -615,6 +633,11 @@ class Tuner:
             context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
                                             same=("contexts", "kinds of (A, b, x0)"))
             op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
+        auto = None
+        if self.auto_context is not None:  # before the draw: a refusal changes nothing
+            auto = self._auto_context(op)
+            context = auto if context is None else np.append(
+                np.asarray(context, dtype=np.float64).ravel(), auto)
         # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
         # every layer of Python here shows in the wall-clock comparison with plain CG
         if not self._primed:
@@ -623,7 +646,10 @@ class Tuner:
         undo, told = policy._draw_state(), policy.t
         try:
             self._in_round = True  # until the round is recorded (a callback may solve again)
-            return self._solve(op, b, x0, context)
+            res = self._solve(op, b, x0, context)
+            if auto is not None:
+                res.info["auto_context"] = auto
+            return res
         except BaseException:
             self._in_round = False
             # raised between the draw and the update (a solver refusing the system once it has
@@ -853,6 +879,25 @@ class Tuner:
                       "iteration measured so far (the reading is in info['clock_reading'])",
                       RuntimeWarning, stacklevel=level)
         return res.replace(seconds=float(seconds), info=info)
+
+    def _auto_context(self, op) -> float:
+        """The automatic context of ``op`` (``auto_context="spectral"``): the relaxation
+        parameter the theory gives the system — Young's ω* for SOR, Axelsson's for SSOR-PCG —
+        from :data:`AUTO_CONTEXT_STEPS` Lanczos steps
+        (:func:`solvers.spectral.estimate_spectrum`; on PETSc with the Mat's own products, on
+        every rank).  About that many matrix–vector products per solve; the seconds are kept
+        (:meth:`summary`'s ``auto_context``)."""
+        from solvers.spectral import estimate_spectrum
+
+        t0 = time.perf_counter()
+        try:
+            est = estimate_spectrum(op, AUTO_CONTEXT_STEPS)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"auto_context='spectral' estimates the spectrum of every system: "
+                             f"{exc}") from None
+        w = est.omega_sor if self._arms.configs[0].method == "sor" else est.omega_ssor
+        self._context_seconds += time.perf_counter() - t0
+        return float(w)
 
     def _setup_failed(self, arm, op, x0, exc, seconds, tally):
         """The run of an arm whose preconditioner refused this matrix (:class:`SetupError`):
@@ -1248,7 +1293,9 @@ class Tuner:
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,
                        "maxiter": self.maxiter, "cost": self.cost, "backend": self.backend,
                        "guard": self.guard, "audit_budget": self.audit_budget,
-                       "audit_seed": self.audit_seed},
+                       "audit_seed": self.audit_seed,
+                       **({} if self.auto_context is None else
+                          {"auto_context": self.auto_context})},
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),

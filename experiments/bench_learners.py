@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bandit.tuner import AUTO_CONTEXT_STEPS
+
 from . import _bench as B
 from ._bench import BenchParser
 
@@ -261,7 +263,7 @@ def cached_rows(case: Case, seed, cache="results/cache/learners") -> int:
 
 
 #: Lanczos steps of the spectral context (``default@spectral``); each costs about one SOR sweep.
-SPECTRAL_STEPS = 10
+SPECTRAL_STEPS = AUTO_CONTEXT_STEPS  # the Tuner's (auto_context="spectral")
 
 
 def spectral_contexts(case: Case, seed, T, *, cache="results/cache/learners"):
@@ -401,9 +403,12 @@ PREVIOUS_EXPLORE_WITHIN = 2.5
 #: ``default@noprior`` and ``default@noradius`` are ablations (no theory prior; no
 #: ``explore_radius``), ``default@cap`` adds ``explore_within = 2.5`` and ``default@previous`` is
 #: the previous default (``explore_within = 2.5`` instead of ``explore_radius``);
-#: ``default@nocontext`` is the default learner told no context at all.
+#: ``default@nocontext`` is the default learner told no context at all, and ``default@auto``
+#: the default learner told only ω̂ (independent samples: ``Tuner(auto_context="spectral")``
+#: without a context of the user's, charged as above).
 #: The modes ``NAME@MODE`` takes: ``default``'s, and every other learner's.
-DEFAULT_MODES = ("bounds", "spectral", "noprior", "noradius", "cap", "previous", "nocontext")
+DEFAULT_MODES = ("bounds", "spectral", "noprior", "noradius", "cap", "previous", "nocontext",
+                 "auto")
 LEARNER_MODES = ("online",)
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
@@ -499,6 +504,11 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                         extra = SPECTRAL_STEPS
                     if mode == "nocontext":
                         contexts = None
+                    if mode == "auto":  # Tuner(auto_context="spectral"), no context of yours
+                        if spectral is None:
+                            spectral = spectral_contexts(case, seed, T, cache=cache)
+                        contexts = spectral[order]
+                        extra = SPECTRAL_STEPS
                     _prime(pol, case, seed, order[0])
                     t0 = time.perf_counter()
                     paid, arms = replay(pol, Co, oko, contexts if pol.contextual else None,

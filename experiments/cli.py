@@ -394,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--omegas", type=_omega, nargs="+", default=None, metavar="OMEGA",
                    help="the ω grid the learner chooses from (default: 20 points from 1.0 to "
                         "1.95)")
+    p.add_argument("--auto-context", action="store_true",
+                   help="give the learner each system's ω from the theory (10 Lanczos steps "
+                        "per system) as context, beside --contexts if given: for sequences of "
+                        "varied systems without a context of their own")
     p.add_argument("--warm", action="store_true",
                    help="start each solve from the previous system's solution (as a time "
                         "loop does); every fixed ω starts from the same point")
@@ -644,7 +648,7 @@ def _tune(args) -> int:
         policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if contexts is None and uf.needs_context(policy):
+    if contexts is None and not args.auto_context and uf.needs_context(policy):
         raise UsageError(f"--learner {args.learner} needs a context for every system: give "
                          f"--contexts FILE, or a learner that works without (the default)")
     if args.json is not None and args.json.is_dir():
@@ -661,7 +665,8 @@ def _tune(args) -> int:
         result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
                         warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
                         exact=not args.no_exact, audit_budget=args.audit_budget or None,
-                        progress=not args.quiet, seed=args.seed, interruptible=True)
+                        progress=not args.quiet, seed=args.seed, interruptible=True,
+                        auto_context="spectral" if args.auto_context else None)
     except ValueError as exc:  # a system the solver refuses (named by the solver)
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)

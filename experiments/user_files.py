@@ -163,7 +163,7 @@ def needs_context(policy) -> bool:
 
 def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
         rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
-        seed=0, interruptible=False) -> dict:
+        seed=0, interruptible=False, auto_context=None) -> dict:
     """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
 
     Parameters
@@ -184,6 +184,9 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     exact : bool
         Also solve every system with every arm (``len(arms)`` times the tuned run's solves)
         for exact totals and regret.
+    auto_context : {None, "spectral"}
+        The Tuner's automatic context (:class:`bandit.Tuner`): the theory's ω of each system
+        from a few Lanczos steps, beside ``contexts`` if given.
     interruptible : bool
         Ctrl-C returns what was finished (``interrupted``: the systems finished in full)
         instead of raising.
@@ -207,11 +210,12 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     if contexts is not None and len(contexts) != len(systems):
         raise ValueError(f"{len(contexts)} contexts for {len(systems)} systems")
     policy = make_policy(policy, solver, arms, seed)
-    if contexts is None and needs_context(policy):
+    if contexts is None and auto_context is None and needs_context(policy):
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
                          f"contexts, or a learner that works without)")
     tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
-                         audit_budget=audit_budget or 0.0, audit_seed=seed)
+                         audit_budget=audit_budget or 0.0, audit_seed=seed,
+                         auto_context=auto_context)
     fn = solvers.SOLVERS[solver]
     T, K = len(systems), len(arms)
     C = np.zeros((T, K)) if exact else None
@@ -264,6 +268,11 @@ def summarize(result) -> dict:
                      "all_converged": bool(np.all(h["converged"][:T]))}}
     if result.get("interrupted") is not None:
         out["interrupted"] = True
+    auto = getattr(tuner, "auto_context", None)
+    if auto is not None:  # paid by the tuned run only: its Lanczos steps, one product each
+        from bandit.tuner import AUTO_CONTEXT_STEPS
+
+        out["auto_context"] = {"kind": auto, "matvecs": AUTO_CONTEXT_STEPS * int(T)}
     rep = tuner.regret()
     est = rep.best_fixed
     out["estimate"] = {"best_fixed": float(est.estimate), "low": float(est.low),
@@ -295,6 +304,11 @@ def format_report(s: dict) -> str:
                 else "")]
     tuned = s["tuned"]["iterations"]
     rows = [("tuned (relaxtune)", tuned, s["tuned"]["all_converged"])]
+    if "auto_context" in s:  # an SOR sweep reads the matrix once, as a product does
+        mv = s["auto_context"]["matvecs"]
+        per = 1 if s["solver"] == "sor" else 2  # SSOR-PCG: about two passes an iteration
+        rows.append((f"  + automatic context ({mv:,} products)", tuned + mv // per,
+                     s["tuned"]["all_converged"]))
     if "best_fixed" in s:
         bf = s["best_fixed"]
         rows += [(f"best fixed ω = {bf['omega']:g} (hindsight)", bf["iterations"],
