@@ -6,7 +6,6 @@ shown, set-ups and their reuse, and the guard's budget per arm.
 """
 from __future__ import annotations
 
-import bisect
 import copy
 import math
 
@@ -18,7 +17,11 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# timed_work prices work at the median seconds per unit of work of the family's first solves
+# timed_work prices a family's work at the lower quartile of the seconds per unit of work of
+# its solves so far, from its _WINDOW-th on at the least lower quartile of any _WINDOW
+# consecutive ones: the clock only adds (a busy core, preemption), so the low readings are
+# the machine's speed; a busy start is forgotten 8 idle solves after it ends, and a busy
+# phase later does not reprice the family
 _WINDOW = 31
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
@@ -35,6 +38,11 @@ _SETUP_READINGS = 3
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
+
+
+def _lower_quartile(values) -> float:
+    """The lower quartile of ``values`` (nearest rank: the least of up to four)."""
+    return sorted(values)[(len(values) - 1) // 4]
 
 
 def _short_label(arm) -> str:
@@ -163,9 +171,9 @@ class ArmSet:
         # prices the set-up prior, and restarts timed_work's rate in a loaded tuner)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
         # per family (timed_work): the seconds per unit of work (set-up excluded) of its
-        # first solves, sorted, and their median
+        # last _WINDOW solves, oldest first, and its rate
         F = max(self.n_families, 1)
-        self._sorted = [[] for _ in range(F)]
+        self._recent = [[] for _ in range(F)]
         self._per_unit = [math.nan] * F
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
@@ -216,11 +224,11 @@ class ArmSet:
                              for k, v in state.get("solve_floor", ())}
         for k, uses in state.get("served", ()):  # (absent from older files: none built)
             self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
-        # the first solves' seconds per unit of work are not kept: the family's mean stands
+        # the recent solves' seconds per unit of work are not kept: the family's mean stands
         # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):
-            self._sorted[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
-            self._per_unit[f] = ss / sw if self._sorted[f] else math.nan
+            self._recent[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
+            self._per_unit[f] = ss / sw if self._recent[f] else math.nan
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -365,12 +373,14 @@ class ArmSet:
             f[2] += work * work
             f[3] += sec
             f[4] += sec * work
-            srt = self._sorted[fam]
-            if self.cost == "timed_work" and work > 0 and sec > 0 and len(srt) < _WINDOW:
-                bisect.insort(srt, sec / work)
-                m = len(srt)
-                self._per_unit[fam] = srt[m // 2] if m % 2 else 0.5 * (srt[m // 2 - 1] +
-                                                                        srt[m // 2])
+            if self.cost == "timed_work" and work > 0 and sec > 0:
+                recent = self._recent[fam]
+                full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
+                recent.append(sec / work)
+                del recent[:-_WINDOW]
+                q = _lower_quartile(recent)
+                if not (full and self._per_unit[fam] <= q):
+                    self._per_unit[fam] = q
 
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
@@ -383,14 +393,23 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's median seconds per unit of work over the family's first 31 solves (set-up
-        excluded; a running median until then), plus the measured seconds of a set-up it
-        built; a family's first solve is told its measured seconds.
+        family's rate, plus the measured seconds of a set-up it built; a family's first
+        solve is told its measured seconds.
+
+        The rate is the machine's speed on the family's solves (set-up excluded), robustly:
+        the lower quartile of the seconds per unit of work of the family's solves so far (the
+        least of them while there are at most four), and from its 31st solve on the least
+        lower quartile of any 31 consecutive ones.  The clock only adds (a busy core, preemption, a cold cache), so the
+        low readings are the speed: up to three slow readings in four leave the rate alone,
+        a busy start is forgotten eight idle solves after it ends, and a busy phase later
+        does not reprice the family.  (A rate fixed from the family's first solves kept a
+        busy start's price for the whole run, while a family first tried once the machine
+        was idle was priced at its idle speed.)
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        the rate is then kept, so a cost told late and one told early compare as their
-        work does, whatever the load on the machine did in between.  Across families the
+        the rate only ever falls, and settles, so a cost told late and one told early
+        compare as their work does once the machine has been idle.  Across families the
         rates are the clock's.
         """
         info = res.info

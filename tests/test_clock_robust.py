@@ -34,14 +34,16 @@ class VirtualClock:
     """A clock that stands still except when a solve ends or a set-up is built.
 
     A solve of ``its`` iterations by ``name`` (the solver function's name) advances it by
-    ``its * per_iteration[name] * load(i)``, ``i`` the index of the solve; a set-up by
-    ``setup(j)``, ``j`` the index of the set-up.  Installed in :mod:`solvers._api` (start and
+    ``its * per_iteration[name] * load(i)`` (1 µs for a name not given), ``i`` the index of
+    the solve — or, once a test sets :attr:`round`, that round; a set-up by ``setup(j)``,
+    ``j`` the index of the set-up.  Installed in :mod:`solvers._api` (start and
     end of every solve) and :mod:`solvers.precond` (start and end of every set-up).
     """
 
     def __init__(self, per_iteration, load=lambda i: 1.0, setup=lambda j: 0.0):
         self.per_iteration, self.load, self.setup = per_iteration, load, setup
         self.now, self.solves, self.setups, self._in_setup = 0.0, 0, 0, False
+        self.round = None
 
     def perf_counter(self):
         return self.now
@@ -57,7 +59,8 @@ class VirtualClock:
         original = solvers._api._finish
 
         def finish(name, op, b, x, omega, out, t0, *args):
-            self.now += int(out[0]) * self.per_iteration[name] * self.load(self.solves)
+            i = self.solves if self.round is None else self.round
+            self.now += int(out[0]) * self.per_iteration.get(name, 1e-6) * self.load(i)
             self.solves += 1
             return original(name, op, b, x, omega, out, t0, *args)
 
@@ -195,3 +198,51 @@ def test_a_slow_reading_on_the_tuners_clock(monkeypatch):
     assert runs[raw, 40][0] > 2 * runs[raw, None][0]
     assert runs[robust, 40][0] - runs[robust, None][0] < (
         runs[raw, 40][0] - runs[raw, None][0]) / 3
+
+
+# --- timed_work: the family's rate keeps learning, robustly --------------------------------
+
+def _timed_work_run(monkeypatch, load, T):
+    """SSOR-PCG at two ω (one family) on a virtual clock of 1 µs per iteration times
+    ``load(i)``: per solve, (seconds read, cost told)."""
+    clock = VirtualClock({}, load=load).install(monkeypatch)
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.5, 1.7)] + [{"method": "cg"}]
+    policy = bandit.FixedArm(arms, arm=0)
+    tuner = bandit.Tuner(policy, cost="timed_work")
+    for i, (A, b, kappa) in enumerate(heat_like(T)):
+        policy.arm = i % 2
+        clock.round = i
+        tuner.solve(A, b, context=kappa)
+    h = tuner.history
+    return h["seconds"], h["cost"]
+
+
+def test_a_busy_start_is_forgotten(monkeypatch):
+    """The first 40 solves run on a busy core (4 × slower): once the machine is idle, the
+    family's work is priced at the idle speed after at most 8 solves, not at the busy start's
+    for the rest of the run."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 4.0 if i < 40 else 1.0, 70)
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[1:40] - 1) < 0.15)  # the busy start: priced at its speed
+    assert np.all(np.abs(ratio[48:] - 1) < 0.15)  # idle: the idle speed
+
+
+def test_a_busy_phase_later_does_not_reprice_the_family(monkeypatch):
+    """An idle start (40 solves), then 20 busy solves, then idle again: the rate stays the
+    idle machine's throughout — the busy solves are told a quarter of their seconds (their
+    work at the idle speed), so the arms compare as their work does."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 4.0 if 40 <= i < 60 else 1.0, 70)
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[1:40] - 1) < 0.15)
+    assert np.all(np.abs(4 * ratio[40:60] - 1) < 0.15)
+    assert np.all(np.abs(ratio[60:] - 1) < 0.15)
+
+
+def test_three_slow_readings_in_four_leave_the_rate(monkeypatch):
+    """Every solve but one in four is read 3 × slower: from the 31st on the rate is the fast
+    readings' (the lower quartile), as on an idle machine."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 1.0 if i % 4 == 0 else 3.0, 60)
+    fast = np.arange(60) % 4 == 0
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[31:][fast[31:]] - 1) < 0.15)
+    assert np.all(np.abs(3 * ratio[31:][~fast[31:]] - 1) < 0.15)
