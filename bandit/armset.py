@@ -34,6 +34,10 @@ _CHALLENGE = 1.5
 # adds (preemption, a cold cache), and the guard refuses a rival whose set-up alone cannot
 # win, so one slow reading must not lock that rival out for the rest of the run
 _SETUP_READINGS = 3
+# nor may its first reading: a set-up reading is charged at most this many times the set-up's
+# counted work at the run's own seconds per unit of work (measured on the study problems:
+# 5-50 for IC(0), 1-5 for AMG), unless an earlier reading of the same set-up was as slow
+_SETUP_TRUST = 10.0
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
@@ -339,11 +343,12 @@ class ArmSet:
                     setup = info.get("setup_work", 0.0)
                     self._setup[key] = setup
                 else:
-                    setup = info["setup_seconds"]
+                    setup = self.setup_charge(k, res)
                     recent = self._setup_readings.setdefault(key, [])
-                    recent.append(setup)
+                    recent.append(info["setup_seconds"])
                     del recent[:-_SETUP_READINGS]
-                    self._setup[key] = min(recent)
+                    # one reading stands for the set-up as charged; two confirm each other
+                    self._setup[key] = min(recent) if len(recent) > 1 else setup
             elif info.get("reused"):
                 self._uses[k] += 1
                 if not res.converged:
@@ -382,10 +387,47 @@ class ArmSet:
                 if not (full and self._per_unit[fam] <= q):
                     self._per_unit[fam] = q
 
+    def setup_charge(self, k, res) -> float:
+        """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock
+        (0 without one; kept in ``res.info["setup_charged"]``).
+
+        Its reading, but at most the larger of ``10 ×`` the set-up's counted work at the
+        run's own seconds per unit of work (every run's before the solve did any work) and
+        the least earlier reading of the same set-up.  The clock only adds: one slow reading
+        (a descheduled or cold set-up) charged in full would make the policy, and the
+        guard's set-up estimate, refuse that arm for the rest of the run — it would never
+        be measured again.  Charged at the bound, the arm stays in contention; a set-up that
+        is genuinely that slow is charged in full from its second reading on (the earlier
+        one confirms it), so it costs at most one more build before it is avoided.
+        """
+        info = res.info
+        charged = info.get("setup_charged")
+        if charged is not None:
+            return charged
+        reading = info.get("setup_seconds", 0.0) if info.get("setup") else 0.0
+        charged = reading
+        if reading > 0 and self.cost != "work" and self.configs is not None:
+            bound = math.inf
+            sw = info.get("setup_work", 0.0)
+            sec, work = res.seconds - reading, info.get("work", 0.0) - sw
+            if not (sec > 0 and work > 0):  # no solve to time: every run's rate
+                sec, work = self._per_work
+            if sw > 0 and sec > 0 and work > 0:
+                bound = _SETUP_TRUST * sw * sec / work
+            earlier = self._setup_readings.get(self.configs[k].setup_key)
+            if earlier:
+                bound = max(bound, min(earlier))
+            charged = min(reading, bound)
+        info["setup_charged"] = charged
+        return charged
+
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
-        :meth:`attach_work`)."""
+        :meth:`attach_work`; a set-up on the clock as :meth:`setup_charge` charged it)."""
         if self.cost == "time":
+            charged = res.info.get("setup_charged")
+            if charged is not None:
+                return float(res.seconds - res.info["setup_seconds"] + charged)
             return float(res.seconds)
         if self.cost in ("work", "timed_work"):
             return float(res.info[self.cost])
@@ -415,10 +457,11 @@ class ArmSet:
         info = res.info
         fam = self.family[k]
         per_unit = self._per_unit[fam]
+        setup = self.setup_charge(k, res) if self._pcs[k] is not None else 0.0
         if not per_unit > 0:  # the family's first solve
-            return float(res.seconds)
+            return float(res.seconds - info.get("setup_seconds", 0.0) + setup)
         work = info["work"] - info.get("setup_work", 0.0)
-        return per_unit * work + info.get("setup_seconds", 0.0)
+        return per_unit * work + setup
 
     @property
     def needs_work(self) -> bool:

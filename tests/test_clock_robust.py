@@ -246,3 +246,76 @@ def test_three_slow_readings_in_four_leave_the_rate(monkeypatch):
     ratio = told / seconds
     assert np.all(np.abs(ratio[31:][fast[31:]] - 1) < 0.15)
     assert np.all(np.abs(3 * ratio[31:][~fast[31:]] - 1) < 0.15)
+
+
+# --- set-ups on the clock: one slow reading does not lock the arm out ----------------------
+
+def _setup_run(monkeypatch, setup, T=120):
+    """SSOR-PCG at three ω and IC(0)-CG under FamilyCB with ``cost="time"``, on a virtual
+    clock: SSOR-PCG 1 µs per iteration, IC(0)-CG 0.5 µs (the cheaper family on an idle
+    machine), set-up ``j`` lasting ``setup(j)``."""
+    clock = VirtualClock({"ssor_pcg": 1e-6, "pcg": 0.5e-6}, setup=setup).install(monkeypatch)
+    arms = bandit.config_grid([1.3, 1.5, 1.7], ["ic0"])
+    tuner = bandit.Tuner(bandit.FamilyCB(arms, seed=0), cost="time")
+    clock.setups = 0  # (the arms' trial solves at construction build on a 2 × 2 matrix)
+    for i, (A, b, kappa) in enumerate(heat_like(T)):
+        clock.round = i
+        assert tuner.solve(A, b, context=kappa).converged
+    return tuner, clock
+
+
+def test_a_slow_first_set_up_reading_does_not_lock_the_rival_out(monkeypatch):
+    """IC(0)'s first set-up is read at 100 × (200 µs for 2 µs): charged in full it made IC(0)
+    look ten times dearer than SSOR-PCG and the learner never tried it again; charged at the
+    bound (10 × its counted work at the run's own speed) IC(0)-CG is played as on a clean
+    clock, and the history keeps the seconds the clock read."""
+    clean, _ = _setup_run(monkeypatch, lambda j: 2e-6)
+    tuner, clock = _setup_run(monkeypatch, lambda j: 2e-4 if j == 0 else 2e-6)
+    ic0 = 3
+    played = np.asarray(tuner.history["arm"]) == ic0
+    assert played.sum() >= 0.9 * (np.asarray(clean.history["arm"]) == ic0).sum() > 60
+    first = int(np.argmax(played))
+    res_seconds, told = tuner.history["seconds"][first], tuner.history["cost"][first]
+    assert res_seconds > 2e-4 and told < res_seconds - 1.9e-4  # read in full, charged less
+    assert tuner._arms._setup[("ic0", ())] == pytest.approx(2e-6, rel=1e-6)
+
+
+def test_a_genuinely_slow_set_up_is_still_avoided(monkeypatch):
+    """Every IC(0) set-up lasts 200 µs: its second reading confirms the first, so it is
+    charged in full and the rival is avoided after at most two builds."""
+    tuner, clock = _setup_run(monkeypatch, lambda j: 2e-4)
+    assert clock.setups <= 2
+    assert tuner._arms._setup[("ic0", ())] == pytest.approx(2e-4, rel=1e-6)
+    h = tuner.history
+    chosen = np.flatnonzero(np.asarray(h["arm"]) == 3)
+    assert len(chosen) <= 5 and np.all(h["censored"][chosen[2:]])  # refused to start
+    assert np.all(h["seconds"][chosen[2:]] < 1e-4)
+
+
+def test_the_set_up_charge():
+    """The charge of a reading: at most the larger of 10 × the counted set-up work at the
+    run's own seconds per unit of work and the least earlier reading."""
+    arms = bandit.armset.ArmSet([{"method": "cg", "pc": "ic0"}], "cg", cost="time")
+    arms.calls(None, {"rtol": 1e-8, "atol": 0.0, "backend": "numba"}, None)
+    key = arms.configs[0].setup_key
+
+    def run(reading, solve=1e-4, work=50.0, setup_work=2.5):
+        return solvers.SolveResult(
+            x=np.zeros(1), iterations=10, converged=True, residual_norm=0.0, omega=None,
+            solver="pcg", reason="converged", seconds=solve + reading, backend="numba",
+            info={"setup": True, "setup_seconds": reading, "setup_work": setup_work,
+                  "work": work + setup_work})
+
+    bound = 10 * 2.5 * 1e-4 / 50.0  # 50 µs
+    r = run(1e-3)  # 20 × the bound: charged at the bound
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == pytest.approx(bound)
+    assert arms.cost_of(r) == pytest.approx(1e-4 + bound)
+    assert arms._setup[key] == pytest.approx(bound)  # one reading: as charged
+    r = run(2e-3)  # the earlier reading confirms 1 ms
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == pytest.approx(1e-3)
+    assert arms._setup[key] == pytest.approx(1e-3)  # two readings: the lesser
+    r = run(2e-5)  # a quick one is charged as read
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == 2e-5 and arms.cost_of(r) == pytest.approx(1.2e-4)
