@@ -17,11 +17,11 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# timed_work prices a family's work at the lower quartile of the seconds per unit of work of
-# its solves so far, from its _WINDOW-th on at the least lower quartile of any _WINDOW
-# consecutive ones: the clock only adds (a busy core, preemption), so the low readings are
-# the machine's speed; a busy start is forgotten 8 idle solves after it ends, and a busy
-# phase later does not reprice the family
+# timed_work prices a family's work at the median seconds per unit of work of its solves so
+# far, from its _WINDOW-th on at the least median of any _WINDOW consecutive ones: the clock
+# only adds (a busy core, preemption), so the rate may fall but never rise once a window is
+# full; a busy start is forgotten 16 idle solves after it ends, and a busy phase later does
+# not reprice the family
 _WINDOW = 31
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
@@ -44,9 +44,11 @@ _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg",
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
 
 
-def _lower_quartile(values) -> float:
-    """The lower quartile of ``values`` (nearest rank: the least of up to four)."""
-    return sorted(values)[(len(values) - 1) // 4]
+def _median(values) -> float:
+    """The median of ``values`` (the mean of the middle two for an even count)."""
+    v = sorted(values)
+    m = len(v)
+    return v[m // 2] if m % 2 else 0.5 * (v[m // 2 - 1] + v[m // 2])
 
 
 def _short_label(arm) -> str:
@@ -383,7 +385,7 @@ class ArmSet:
                 full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
                 recent.append(sec / work)
                 del recent[:-_WINDOW]
-                q = _lower_quartile(recent)
+                q = _median(recent)
                 if not (full and self._per_unit[fam] <= q):
                     self._per_unit[fam] = q
 
@@ -392,7 +394,7 @@ class ArmSet:
         (0 without one; kept in ``res.info["setup_charged"]``).
 
         Its reading, but at most the larger of ``10 ×`` the set-up's counted work at the
-        run's own seconds per unit of work (every run's before the solve did any work) and
+        run's own seconds per unit of work (every run's so far if the solve did no work) and
         the least earlier reading of the same set-up.  The clock only adds: one slow reading
         (a descheduled or cold set-up) charged in full would make the policy, and the
         guard's set-up estimate, refuse that arm for the rest of the run — it would never
@@ -435,18 +437,19 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's rate, plus the measured seconds of a set-up it built; a family's first
-        solve is told its measured seconds.
+        family's rate, plus the seconds of a set-up it built as :meth:`setup_charge` charges
+        them; a family's first solve is told its measured seconds.
 
         The rate is the machine's speed on the family's solves (set-up excluded), robustly:
-        the lower quartile of the seconds per unit of work of the family's solves so far (the
-        least of them while there are at most four), and from its 31st solve on the least
-        lower quartile of any 31 consecutive ones.  The clock only adds (a busy core, preemption, a cold cache), so the
-        low readings are the speed: up to three slow readings in four leave the rate alone,
-        a busy start is forgotten eight idle solves after it ends, and a busy phase later
-        does not reprice the family.  (A rate fixed from the family's first solves kept a
-        busy start's price for the whole run, while a family first tried once the machine
-        was idle was priced at its idle speed.)
+        the median seconds per unit of work of the family's solves so far, and from its 31st
+        solve on the least median of any 31 consecutive ones.  The clock only adds (a busy
+        core, preemption, a cold cache), so a window's median can only overstate the idle
+        machine's seconds per unit of work, and the least of them is the best estimate:
+        fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
+        sixteen idle solves after it ends, and a busy phase later does not reprice the
+        family.  (A rate fixed from the family's first 31 solves kept a busy start's price
+        for the whole run, while a family first tried once the machine was idle was priced
+        at its idle speed.)
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;

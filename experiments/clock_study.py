@@ -16,7 +16,17 @@ bad readings).  The learner's noise scale clips a one-step prediction error beyo
 ``bandit.joint._CLIP`` predictive standard deviations; ``_CLIP = inf`` is the learner
 without the clip (the "before" column), run in the same process on the same readings.
 
-Run: ``python -m experiments.clock_study`` (deterministic; about a minute).
+The second part runs the :class:`~bandit.Tuner` itself over configuration arms (SSOR-PCG at
+three ω and IC(0)-CG, :class:`~bandit.FamilyCB`) on the heat sequence, its solvers reading a
+virtual clock (``time.perf_counter`` of :mod:`solvers` replaced): SSOR-PCG 1 µs per iteration,
+IC(0)-CG 0.5 µs, an IC(0) set-up 2 µs, each times the jitter, and in the bad cases the first
+IC(0) set-up read at 100 × (``cost="time"``), or a busy start — the first 40 solves 4 × slower
+(``cost="timed_work"``), each beside the clean clock with the same cost.  It prints the virtual seconds the run would have taken on the clean
+clock (the learner's decisions, without the bad readings' own cost).  It uses no switch of
+the library, so run on an older version of the library it gives that version's figures.
+
+Run: ``python -m experiments.clock_study`` (deterministic; about two minutes);
+``--part policy`` or ``--part tuner`` for one part.
 """
 from __future__ import annotations
 
@@ -31,7 +41,7 @@ import bandit.joint
 import solvers
 from bandit.defaults import DEFAULT_ARMS
 
-from .problems import DiffusionMC3D, Heat2D
+from experiments.problems import DiffusionMC3D, Heat2D
 
 SECONDS_PER_ITERATION = 1e-6
 TICK = 1e-3
@@ -111,11 +121,93 @@ def with_clip(clip, fn, *args, **kw):
 KINDS = ("clean", "x50 once", "x100 three times", "1-ms ticks")
 
 
+class VirtualClock:
+    """``perf_counter`` of :mod:`solvers` standing still except when a solve ends (its
+    iterations at the solver's seconds per iteration, times the jitter and the load) or a
+    set-up is built; ``clean`` sums the same without the load and the bad set-up readings."""
+
+    def __init__(self, per_iteration, seed, load, setup, setup_bad):
+        self.per_iteration, self.load = per_iteration, load
+        self.setup, self.setup_bad = setup, setup_bad
+        self.rng = np.random.default_rng(seed)
+        self.now = self.clean = 0.0
+        self.round, self.setups, self._in_setup = 0, 0, False
+
+    def perf_counter(self):
+        return self.now
+
+    def setup_counter(self):
+        if self._in_setup:
+            dt = self.setup * (1.0 + self.rng.exponential(0.03))
+            self.clean += dt
+            self.now += dt * self.setup_bad(self.setups)
+            self.setups += 1
+        self._in_setup = not self._in_setup
+        return self.now
+
+    def finish(self, original):
+        def finish(name, op, b, x, omega, out, t0, *args):
+            dt = int(out[0]) * self.per_iteration.get(name, 1e-6) * (
+                1.0 + self.rng.exponential(0.03))
+            self.clean += dt
+            self.now += dt * self.load(self.round)
+            return original(name, op, b, x, omega, out, t0, *args)
+        return finish
+
+
+def tuner_run(kind, cost, seed, T=300, nx=24):
+    """The Tuner over SSOR-PCG (three ω) and IC(0)-CG on the heat sequence on the virtual
+    clock: (clean virtual seconds, rounds that ran IC(0)-CG)."""
+    import types
+
+    import solvers._api
+    import solvers.precond
+
+    clock = VirtualClock({"ssor_pcg": 1e-6, "pcg": 0.5e-6}, seed,
+                         (lambda i: 4.0 if i < 40 else 1.0) if kind == "busy start"
+                         else (lambda i: 1.0), 2e-6,
+                         (lambda j: 100.0 if j == 0 else 1.0) if kind == "slow first set-up"
+                         else (lambda j: 1.0))
+    saved = solvers._api._finish, solvers._api.time, solvers.precond.time
+    arms = bandit.config_grid([1.3, 1.5, 1.7], ["ic0"])
+    tuner = bandit.Tuner(bandit.FamilyCB(arms, seed=seed), cost=cost)
+    try:
+        solvers._api._finish = clock.finish(saved[0])
+        solvers._api.time = types.SimpleNamespace(perf_counter=clock.perf_counter)
+        solvers.precond.time = types.SimpleNamespace(perf_counter=clock.setup_counter)
+        sim = Heat2D(nx=nx, steps=T, t_end=1.0)
+        u = sim.initial()
+        for t in range(T):
+            clock.round = t
+            A, b, kap = sim.system(t, u)
+            u = tuner.solve(A, b, x0=u, context=kap).x
+    finally:
+        solvers._api._finish, solvers._api.time, solvers.precond.time = saved
+    ran = np.asarray(tuner.history["arm"]) == 3
+    return clock.clean, int((ran & ~np.asarray(tuner.history["censored"])).sum())
+
+
+def tuner_part(T, seeds):
+    print(f"\nTuner, SSOR-PCG (3 ω) and IC(0)-CG, FamilyCB, heat (nx=24), T = {T}, seeds "
+          f"0..{seeds - 1}: clean virtual seconds (mean, min-max) and rounds run with IC(0)-CG")
+    for kind, cost in (("clean", "time"), ("slow first set-up", "time"),
+                       ("clean", "timed_work"), ("busy start", "timed_work")):
+        runs = [tuner_run(kind, cost, s, T) for s in range(seeds)]
+        sec = np.array([r[0] for r in runs]) * 1e3
+        print(f"  {kind:18s} {cost:10s} {sec.mean():7.3f} ms ({sec.min():.3f}-{sec.max():.3f})"
+              f"  IC(0)-CG rounds {[r[1] for r in runs]}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--T", type=int, default=300)
     ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--part", choices=("policy", "tuner", "all"), default="all")
     args = ap.parse_args(argv)
+    if args.part != "policy":
+        tuner_part(args.T, args.seeds)
+    if args.part == "tuner":
+        return
     problems = {"heat (nx=24)": heat_table(args.T)}
     for s in range(2):
         problems[f"Monte Carlo (m=8, seed {s})"] = mc_table(args.T, seed=s)
