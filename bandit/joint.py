@@ -52,7 +52,7 @@ class JointCB(Policy):
     then moves the model and the noise scale no more than an honest error of three standard
     deviations, instead of tripling ``σ̂`` and every width with it; an arm the model knows
     little of has a wide prediction, so learning a new arm or a new context is not slowed.
-    Costs with no error beyond the bound (iteration counts, measured: every study problem)
+    Costs with no error beyond the bound (iteration counts, on every sequence measured)
     are learnt exactly as without the clip, bit for bit.
     ``exploration="igw"`` instead samples by inverse-gap weighting on ``μ`` with
     ``γ_t = gamma·√(t + 1)`` (as :class:`~bandit.SquareCB`).
