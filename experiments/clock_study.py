@@ -25,7 +25,7 @@ IC(0) set-up read at 100 × (``cost="time"``), or a busy start — the first 40 
 clock (the learner's decisions, without the bad readings' own cost).  It uses no switch of
 the library, so run on an older version of the library it gives that version's figures.
 
-Run: ``python -m experiments.clock_study`` (deterministic; about two minutes);
+Run: ``python -m experiments.clock_study`` (deterministic; a few minutes);
 ``--part policy`` or ``--part tuner`` for one part.
 """
 from __future__ import annotations
