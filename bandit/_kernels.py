@@ -319,21 +319,52 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
 
 
 @njit(cache=True)
-def joint_observe(P, theta, psi, X, arm, y, censored):
-    """Feed arm ``arm``'s joint features ``ψ ⊗ X[arm]`` and target ``y`` to the joint ridge
-    fit (:func:`rls_update`); returns the squared prediction error.
+def joint_observe(P, theta, psi, X, arm, y, censored, clip):
+    """Feed arm ``arm``'s joint features ``φ = ψ ⊗ X[arm]`` and target ``y`` to the joint ridge
+    fit (as :func:`rls_update`); returns the squared prediction error it was fed.
 
     A censored ``y`` is a lower bound: the target is ``max(y, prediction)``.  The prediction
     is ``np.dot``'s, as NumPy's ``θ @ φ`` computes it.
+
+    Huber clip: a one-step prediction error ``r = y − θᵀφ`` beyond ``clip · sqrt(1 + φᵀPφ)``
+    (``clip`` = a multiple of the noise scale, ``sqrt(1 + φᵀPφ)`` the prediction's own spread
+    in units of it) is fed as that bound with its sign, to the fit and to the squared error
+    alike: one wild reading moves the model and the noise scale no more than a large honest
+    one.  An arm the model knows little of has a wide prediction and is not clipped; with
+    ``clip = inf``, or no error beyond the bound, the update is :func:`rls_update`'s,
+    bit for bit.
     """
     mc = psi.size
     mw = X.shape[1]
-    phi = np.empty(mc * mw)
+    d = mc * mw
+    phi = np.empty(d)
     for i in range(mc):
         for j in range(mw):
             phi[i * mw + j] = psi[i] * X[arm, j]
     pred = np.dot(theta, phi)
     if censored and pred > y:
         y = pred
-    rls_update(P, theta, phi, y)
+    # the rank-one update of rls_update, with the same arithmetic in the same order
+    Pphi = np.zeros(d)
+    for i in range(d):
+        s = 0.0
+        for j in range(d):
+            s += P[i, j] * phi[j]
+        Pphi[i] = s
+    denom = 1.0
+    for i in range(d):
+        denom += phi[i] * Pphi[i]
+    bound = clip * np.sqrt(denom)
+    if y - pred > bound:
+        y = pred + bound
+    elif pred - y > bound:
+        y = pred - bound
+    resid = y
+    for i in range(d):
+        resid -= phi[i] * theta[i]
+    for i in range(d):
+        for j in range(d):
+            P[i, j] -= Pphi[i] * Pphi[j] / denom
+    for i in range(d):
+        theta[i] += Pphi[i] * resid / denom
     return (y - pred) ** 2

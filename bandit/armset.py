@@ -6,7 +6,6 @@ shown, set-ups and their reuse, and the guard's budget per arm.
 """
 from __future__ import annotations
 
-import bisect
 import copy
 import math
 
@@ -18,7 +17,11 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# timed_work prices work at the median seconds per unit of work of the family's first solves
+# timed_work prices a family's work at the median seconds per unit of work of its solves so
+# far, from its _WINDOW-th on at the least median of any _WINDOW consecutive ones: the clock
+# only adds (a busy core, preemption), so the rate may fall but never rise once a window is
+# full; a busy start is forgotten 16 idle solves after it ends, and a busy phase later does
+# not reprice the family
 _WINDOW = 31
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
@@ -31,10 +34,21 @@ _CHALLENGE = 1.5
 # adds (preemption, a cold cache), and the guard refuses a rival whose set-up alone cannot
 # win, so one slow reading must not lock that rival out for the rest of the run
 _SETUP_READINGS = 3
+# nor may its first reading: a set-up reading is charged at most this many times the set-up's
+# counted work at the run's own seconds per unit of work (measured on the study problems:
+# 5-50 for IC(0), 1-5 for AMG), unless an earlier reading of the same set-up was as slow
+_SETUP_TRUST = 10.0
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
+
+
+def _median(values) -> float:
+    """The median of ``values`` (the mean of the middle two for an even count)."""
+    v = sorted(values)
+    m = len(v)
+    return v[m // 2] if m % 2 else 0.5 * (v[m // 2 - 1] + v[m // 2])
 
 
 def _short_label(arm) -> str:
@@ -163,9 +177,9 @@ class ArmSet:
         # prices the set-up prior, and restarts timed_work's rate in a loaded tuner)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
         # per family (timed_work): the seconds per unit of work (set-up excluded) of its
-        # first solves, sorted, and their median
+        # last _WINDOW solves, oldest first, and its rate
         F = max(self.n_families, 1)
-        self._sorted = [[] for _ in range(F)]
+        self._recent = [[] for _ in range(F)]
         self._per_unit = [math.nan] * F
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
@@ -216,11 +230,11 @@ class ArmSet:
                              for k, v in state.get("solve_floor", ())}
         for k, uses in state.get("served", ()):  # (absent from older files: none built)
             self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
-        # the first solves' seconds per unit of work are not kept: the family's mean stands
+        # the recent solves' seconds per unit of work are not kept: the family's mean stands
         # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):
-            self._sorted[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
-            self._per_unit[f] = ss / sw if self._sorted[f] else math.nan
+            self._recent[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
+            self._per_unit[f] = ss / sw if self._recent[f] else math.nan
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -331,11 +345,12 @@ class ArmSet:
                     setup = info.get("setup_work", 0.0)
                     self._setup[key] = setup
                 else:
-                    setup = info["setup_seconds"]
+                    setup = self.setup_charge(k, res)
                     recent = self._setup_readings.setdefault(key, [])
-                    recent.append(setup)
+                    recent.append(info["setup_seconds"])
                     del recent[:-_SETUP_READINGS]
-                    self._setup[key] = min(recent)
+                    # one reading stands for the set-up as charged; two confirm each other
+                    self._setup[key] = min(recent) if len(recent) > 1 else setup
             elif info.get("reused"):
                 self._uses[k] += 1
                 if not res.converged:
@@ -365,17 +380,56 @@ class ArmSet:
             f[2] += work * work
             f[3] += sec
             f[4] += sec * work
-            srt = self._sorted[fam]
-            if self.cost == "timed_work" and work > 0 and sec > 0 and len(srt) < _WINDOW:
-                bisect.insort(srt, sec / work)
-                m = len(srt)
-                self._per_unit[fam] = srt[m // 2] if m % 2 else 0.5 * (srt[m // 2 - 1] +
-                                                                        srt[m // 2])
+            if self.cost == "timed_work" and work > 0 and sec > 0:
+                recent = self._recent[fam]
+                full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
+                recent.append(sec / work)
+                del recent[:-_WINDOW]
+                q = _median(recent)
+                if not (full and self._per_unit[fam] <= q):
+                    self._per_unit[fam] = q
+
+    def setup_charge(self, k, res) -> float:
+        """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock
+        (0 without one; kept in ``res.info["setup_charged"]``).
+
+        Its reading, but at most the larger of ``10 ×`` the set-up's counted work at the
+        run's own seconds per unit of work (every run's so far if the solve did no work) and
+        the least earlier reading of the same set-up.  The clock only adds: one slow reading
+        (a descheduled or cold set-up) charged in full would make the policy, and the
+        guard's set-up estimate, refuse that arm for the rest of the run — it would never
+        be measured again.  Charged at the bound, the arm stays in contention; a set-up that
+        is genuinely that slow is charged in full from its second reading on (the earlier
+        one confirms it), so it costs at most one more build before it is avoided.
+        """
+        info = res.info
+        charged = info.get("setup_charged")
+        if charged is not None:
+            return charged
+        reading = info.get("setup_seconds", 0.0) if info.get("setup") else 0.0
+        charged = reading
+        if reading > 0 and self.cost != "work" and self.configs is not None:
+            bound = math.inf
+            sw = info.get("setup_work", 0.0)
+            sec, work = res.seconds - reading, info.get("work", 0.0) - sw
+            if not (sec > 0 and work > 0):  # no solve to time: every run's rate
+                sec, work = self._per_work
+            if sw > 0 and sec > 0 and work > 0:
+                bound = _SETUP_TRUST * sw * sec / work
+            earlier = self._setup_readings.get(self.configs[k].setup_key)
+            if earlier:
+                bound = max(bound, min(earlier))
+            charged = min(reading, bound)
+        info["setup_charged"] = charged
+        return charged
 
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
-        :meth:`attach_work`)."""
+        :meth:`attach_work`; a set-up on the clock as :meth:`setup_charge` charged it)."""
         if self.cost == "time":
+            charged = res.info.get("setup_charged")
+            if charged is not None:
+                return float(res.seconds - res.info["setup_seconds"] + charged)
             return float(res.seconds)
         if self.cost in ("work", "timed_work"):
             return float(res.info[self.cost])
@@ -383,23 +437,34 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's median seconds per unit of work over the family's first 31 solves (set-up
-        excluded; a running median until then), plus the measured seconds of a set-up it
-        built; a family's first solve is told its measured seconds.
+        family's rate, plus the seconds of a set-up it built as :meth:`setup_charge` charges
+        them; a family's first solve is told its measured seconds.
+
+        The rate is the machine's speed on the family's solves (set-up excluded), robustly:
+        the median seconds per unit of work of the family's solves so far, and from its 31st
+        solve on the least median of any 31 consecutive ones.  The clock only adds (a busy
+        core, preemption, a cold cache), so a window's median can only overstate the idle
+        machine's seconds per unit of work, and the least of them is the best estimate:
+        fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
+        sixteen idle solves after it ends, and a busy phase later does not reprice the
+        family.  (A rate fixed from the family's first 31 solves kept a busy start's price
+        for the whole run, while a family first tried once the machine was idle was priced
+        at its idle speed.)
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        the rate is then kept, so a cost told late and one told early compare as their
-        work does, whatever the load on the machine did in between.  Across families the
+        the rate only ever falls, and settles, so a cost told late and one told early
+        compare as their work does once the machine has been idle.  Across families the
         rates are the clock's.
         """
         info = res.info
         fam = self.family[k]
         per_unit = self._per_unit[fam]
+        setup = self.setup_charge(k, res) if self._pcs[k] is not None else 0.0
         if not per_unit > 0:  # the family's first solve
-            return float(res.seconds)
+            return float(res.seconds - info.get("setup_seconds", 0.0) + setup)
         work = info["work"] - info.get("setup_work", 0.0)
-        return per_unit * work + info.get("setup_seconds", 0.0)
+        return per_unit * work + setup
 
     @property
     def needs_work(self) -> bool:

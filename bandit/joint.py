@@ -20,6 +20,10 @@ from .smooth import arm_positions
 __all__ = ["JointCB"]
 
 _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as SquareCB)
+# a one-step prediction error beyond this many predictive standard deviations (σ̂ times the
+# prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
+# of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
+_CLIP = 3.0
 
 
 class JointCB(Policy):
@@ -40,6 +44,16 @@ class JointCB(Policy):
     Selection (``exploration="lcb"``, default): play ``argmin_k μ_k − β σ̂ sqrt(φ_kᵀ P φ_k)``,
     ``μ_k = φ_kᵀθ``, ``σ̂² = (Σ squared one-step prediction errors + 0.1)/(t + 1)``; the K
     widths cost ``O(d² + K m_omega²)`` together because ``φ_k`` shares the factor ``ψ``.
+
+    *A few bad readings* (a clock that read a solve 50 times slower than it ran: preemption, a
+    cold cache, a coarse clock) do not derail the learning: a one-step prediction error
+    ``r = y − φᵀθ`` beyond three predictive standard deviations, ``3 σ̂ sqrt(1 + φᵀPφ)``, is
+    fed to the fit and to ``σ̂`` as that bound with its sign (a Huber clip).  One wild reading
+    then moves the model and the noise scale no more than an honest error of three standard
+    deviations, instead of tripling ``σ̂`` and every width with it; an arm the model knows
+    little of has a wide prediction, so learning a new arm or a new context is not slowed.
+    Costs with no error beyond the bound (iteration counts, on every sequence measured)
+    are learnt exactly as without the clip, bit for bit.
     ``exploration="igw"`` instead samples by inverse-gap weighting on ``μ`` with
     ``γ_t = gamma·√(t + 1)`` (as :class:`~bandit.SquareCB`).
 
@@ -157,12 +171,10 @@ class JointCB(Policy):
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        # per predicted best: the arms exploration may draw (None: all of them)
-        self._near = None
-        self._near_mask = np.zeros((0, 0), dtype=bool)  # empty: every arm may be explored
+        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
+        self._near_mask = np.zeros((0, 0), dtype=bool)
         if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
             self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
-            self._near = [np.flatnonzero(row) for row in self._near_mask]
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -172,6 +184,13 @@ class JointCB(Policy):
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
+
+    @property
+    def _near(self):
+        """Per predicted best, the indices of the arms exploration may draw (None: all)."""
+        if not self._near_mask.size:
+            return None
+        return [np.flatnonzero(row) for row in self._near_mask]
 
     def check_context_length(self, D):
         """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
@@ -282,8 +301,12 @@ class JointCB(Policy):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
         return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
 
+    def _scale(self):
+        """``σ̂``, the noise scale of the log-cost: ``sqrt((Σ fed squared errors + 0.1)/(t + 1))``."""
+        return math.sqrt((self.sq_err + 0.1) / (self.t + 1))
+
     def _bonus(self):
-        return self.beta * math.sqrt((self.sq_err + 0.1) / (self.t + 1))
+        return self.beta * self._scale()
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -326,9 +349,10 @@ class JointCB(Policy):
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
         y = math.log(cost / self.unit + _FLOOR)
-        # features, prediction, censoring and the rank-one update in one compiled call (a
-        # round follows a solve that has pushed Python's layers out of the caches)
-        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored)
+        # features, prediction, censoring, the clip and the rank-one update in one compiled
+        # call (a round follows a solve that has pushed Python's layers out of the caches)
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+                                     _CLIP * self._scale())
         self.p = None
 
     def predict(self, context=None):

@@ -174,11 +174,14 @@ class Tuner:
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
         matrix-pass equivalents (:func:`solvers.work_model`; deterministic; Numba backend);
-        or work priced in seconds at the family's median seconds per unit of work measured
-        by this tuner, plus the measured set-up (:meth:`ArmSet.timed_work`: the clock's
-        ranking without its per-solve noise).  ``None`` (default): iterations when the arms
-        differ only in ω, else timed work (time on PETSc).  Iterations are refused for arms
-        that differ in more than ω (an AMG iteration costs many SSOR iterations).
+        or work priced in seconds at the family's seconds per unit of work measured by this
+        tuner (the least median of 31 consecutive solves), plus the measured set-up
+        (:meth:`ArmSet.timed_work`: the clock's ranking without its per-solve noise).  On
+        the clock a set-up is charged as :meth:`ArmSet.setup_charge` says (one slow reading
+        is not charged in full before a second confirms it).  ``None`` (default):
+        iterations when the arms differ only in ω, else timed work (time on PETSc).
+        Iterations are refused for arms that differ in more than ω (an AMG iteration costs
+        many SSOR iterations).
     backend : {"numba", "petsc"}
         Passed through to the solver.
     comm : mpi4py or PETSc communicator, optional

@@ -1,0 +1,321 @@
+"""Learning from a clock with a few bad readings (``cost="time"``, ``"timed_work"``).
+
+A busy or misbehaving machine sometimes reads a solve or a set-up many times slower than it
+is (preemption, a cold cache, a coarse clock).  No single such reading may derail the
+learning for the rest of the run:
+
+* JointCB's noise scale σ̂ and its model take a one-step prediction error beyond a few
+  predictive standard deviations at that bound (a Huber clip); on data without such errors
+  the learner is the same, bit for bit;
+* ``timed_work``'s price of a family's work may fall with each window of 31 solves (their
+  median), so a busy start is forgotten once the machine is idle again;
+* a set-up's single slow reading does not refuse its arm: it is measured once more first.
+
+The solvers read ``time.perf_counter`` of their module; these tests replace it by a virtual
+clock that advances only by what a test scripts (per iteration of a solve, per set-up).
+"""
+import math
+import types
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import bandit
+import bandit.joint
+import solvers
+import solvers._api
+import solvers.precond
+from bandit._kernels import joint_observe, rls_update
+from solvers import gallery
+
+
+class VirtualClock:
+    """A clock that stands still except when a solve ends or a set-up is built.
+
+    A solve of ``its`` iterations by ``name`` (the solver function's name) advances it by
+    ``its * per_iteration[name] * load(i)`` (1 µs for a name not given), ``i`` the index of
+    the solve — or, once a test sets :attr:`round`, that round; a set-up by ``setup(j)``,
+    ``j`` the index of the set-up.  Installed in :mod:`solvers._api` (start and
+    end of every solve) and :mod:`solvers.precond` (start and end of every set-up).
+    """
+
+    def __init__(self, per_iteration, load=lambda i: 1.0, setup=lambda j: 0.0):
+        self.per_iteration, self.load, self.setup = per_iteration, load, setup
+        self.now, self.solves, self.setups, self._in_setup = 0.0, 0, 0, False
+        self.round = None
+
+    def perf_counter(self):
+        return self.now
+
+    def setup_counter(self):
+        if self._in_setup:  # the end of a set-up
+            self.now += self.setup(self.setups)
+            self.setups += 1
+        self._in_setup = not self._in_setup
+        return self.now
+
+    def install(self, monkeypatch):
+        original = solvers._api._finish
+
+        def finish(name, op, b, x, omega, out, t0, *args):
+            i = self.solves if self.round is None else self.round
+            self.now += int(out[0]) * self.per_iteration.get(name, 1e-6) * self.load(i)
+            self.solves += 1
+            return original(name, op, b, x, omega, out, t0, *args)
+
+        monkeypatch.setattr(solvers._api, "_finish", finish)
+        monkeypatch.setattr(solvers._api, "time", types.SimpleNamespace(
+            perf_counter=self.perf_counter))
+        monkeypatch.setattr(solvers.precond, "time", types.SimpleNamespace(
+            perf_counter=self.setup_counter))
+        return self
+
+
+def heat_like(T, m=12):
+    """A heat-like sequence: ``I + κ_t L`` with κ_t sweeping ``[0.1, 5.1]`` (the context)."""
+    A0 = gallery.laplacian_2d(m)
+    rng = np.random.default_rng(0)
+    for t in range(T):
+        kappa = 0.1 + 5.0 * abs(math.sin(t / 20))
+        yield (sp.identity(m * m) + kappa * A0).tocsr(), rng.standard_normal(m * m), kappa
+
+
+# --- JointCB: a Huber clip of the log-cost's prediction error ------------------------------
+
+def test_joint_observe_without_a_clip_is_the_rank_one_update_bit_for_bit():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5, 3))
+    P0 = np.linalg.inv(np.diag(rng.uniform(0.5, 2, 12)) + 0.1)
+    P0 = 0.5 * (P0 + P0.T)
+    theta0 = rng.standard_normal(12)
+    for censored in (False, True):
+        for y in (-3.0, 0.2, 4.0):
+            psi = rng.standard_normal(4)
+            P1, t1, P2, t2 = P0.copy(), theta0.copy(), P0.copy(), theta0.copy()
+            err = joint_observe(P1, t1, psi, X, 2, y, censored, math.inf)
+            phi = np.outer(psi, X[2]).ravel()
+            pred = float(np.dot(theta0, phi))
+            target = max(y, pred) if censored else y
+            rls_update(P2, t2, phi, target)
+            assert np.array_equal(P1, P2) and np.array_equal(t1, t2)
+            assert err == (target - pred) ** 2
+
+
+def test_joint_observe_clips_an_error_beyond_the_predictive_spread():
+    """An error beyond ``clip · sqrt(1 + φᵀPφ)`` is fed as that bound, with its sign; one
+    within it is fed unchanged (the update of :func:`rls_update` on the same target)."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((4, 3))
+    P0 = 0.05 * np.eye(6)
+    theta0 = rng.standard_normal(6)
+    psi = np.array([1.0, 0.5])
+    phi = np.outer(psi, X[1]).ravel()
+    pred = float(np.dot(theta0, phi))
+    spread = math.sqrt(1.0 + phi @ P0 @ phi)
+    clip = 0.2
+    for y, fed in ((pred + 5.0, pred + clip * spread), (pred - 5.0, pred - clip * spread),
+                   (pred + 0.1 * spread, pred + 0.1 * spread)):
+        P1, t1, P2, t2 = P0.copy(), theta0.copy(), P0.copy(), theta0.copy()
+        err = joint_observe(P1, t1, psi, X, 1, y, False, clip)
+        rls_update(P2, t2, phi, fed)
+        assert err == pytest.approx((fed - pred) ** 2, rel=1e-12)
+        np.testing.assert_allclose(t1, t2, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(P1, P2, rtol=0, atol=1e-15)
+
+
+def _replay(table, contexts, clip, noise=None):
+    """The default learner over a table of costs; returns (arms played, σ̂, θ)."""
+    old = bandit.joint._CLIP
+    bandit.joint._CLIP = clip
+    try:
+        p = bandit.default_policy("ssor_pcg")
+        played = []
+        for t, c in enumerate(contexts):
+            k = p.select(c)
+            cost = table[t, k] * (1.0 if noise is None else noise[t])
+            p.update(k, cost, context=c)
+            played.append(k)
+        return played, p._scale(), p.theta.copy()
+    finally:
+        bandit.joint._CLIP = old
+
+
+@pytest.fixture(scope="module")
+def iteration_table():
+    """SSOR-PCG iterations of every default arm on 120 heat-like systems."""
+    rows, ctx = [], []
+    for A, b, kappa in heat_like(120):
+        rows.append([solvers.ssor_pcg(A, b, w).iterations for w in bandit.DEFAULT_ARMS])
+        ctx.append(kappa)
+    return np.array(rows, dtype=float), np.array(ctx)
+
+
+def test_clean_iteration_costs_learn_the_same_with_and_without_the_clip(iteration_table):
+    """Deterministic costs (iterations) never err by more than the clip: the same arms, the
+    same model, bit for bit."""
+    C, ctx = iteration_table
+    a, b = _replay(C, ctx, math.inf), _replay(C, ctx, bandit.joint._CLIP)
+    assert a[0] == b[0] and a[1] == b[1] and np.array_equal(a[2], b[2])
+    assert len(set(a[0])) > 2  # it explored and moved with the context
+
+
+def test_one_slow_reading_barely_moves_the_noise_scale(iteration_table):
+    """A solve read 50 times slower than it was, at round 60 (an exploratory draw, whose
+    prediction is uncertain): without the clip σ̂ triples and stays near its peak; with it,
+    σ̂ rises by less than a third as much and the learner pays no more after the bad
+    reading than without the clip."""
+    C, ctx = iteration_table
+    noise = np.ones(len(ctx))
+    clean = _replay(C, ctx, bandit.joint._CLIP, noise)
+    noise[60] = 50.0
+    raw = _replay(C, ctx, math.inf, noise)
+    robust = _replay(C, ctx, bandit.joint._CLIP, noise)
+    assert raw[1] > 2.5 * clean[1]  # the derailment the clip prevents
+    assert robust[1] - clean[1] < (raw[1] - clean[1]) / 3
+    after = np.arange(61, len(ctx))
+    paid = {name: C[after, np.array(run[0])[after]].sum()
+            for name, run in (("clean", clean), ("raw", raw), ("robust", robust))}
+    assert paid["robust"] <= paid["raw"]
+
+
+def test_a_slow_reading_on_the_tuners_clock(monkeypatch):
+    """The same through the Tuner with ``cost="time"``, on a virtual clock (1 µs per
+    iteration): solve 40 reads 50 times its seconds.  With the clip σ̂ at the end rises
+    less than a third as much as without it."""
+    runs = {}
+    for clip in (math.inf, bandit.joint._CLIP):
+        for bad in (None, 40):
+            monkeypatch.setattr(bandit.joint, "_CLIP", clip)
+            clock = VirtualClock({"ssor_pcg": 1e-6}, load=lambda i, bad=bad: 50.0 if i == bad
+                                 else 1.0).install(monkeypatch)
+            tuner = bandit.Tuner(solver="ssor_pcg", cost="time")
+            for A, b, kappa in heat_like(100):
+                assert tuner.solve(A, b, context=kappa).converged
+            assert clock.solves >= 100
+            runs[clip, bad] = (tuner.policy._scale(), tuner.history["iterations"].sum())
+    raw, robust = math.inf, bandit.joint._CLIP
+    assert runs[raw, 40][0] > 2 * runs[raw, None][0]
+    assert runs[robust, 40][0] - runs[robust, None][0] < (
+        runs[raw, 40][0] - runs[raw, None][0]) / 3
+
+
+# --- timed_work: the family's rate keeps learning, robustly --------------------------------
+
+def _timed_work_run(monkeypatch, load, T):
+    """SSOR-PCG at two ω (one family) on a virtual clock of 1 µs per iteration times
+    ``load(i)``: per solve, (seconds read, cost told)."""
+    clock = VirtualClock({}, load=load).install(monkeypatch)
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.5, 1.7)] + [{"method": "cg"}]
+    policy = bandit.FixedArm(arms, arm=0)
+    tuner = bandit.Tuner(policy, cost="timed_work")
+    for i, (A, b, kappa) in enumerate(heat_like(T)):
+        policy.arm = i % 2
+        clock.round = i
+        tuner.solve(A, b, context=kappa)
+    h = tuner.history
+    return h["seconds"], h["cost"]
+
+
+def test_a_busy_start_is_forgotten(monkeypatch):
+    """The first 40 solves run on a busy core (4 × slower): once the machine is idle, the
+    family's work is priced at the idle speed after 16 solves, not at the busy start's for
+    the rest of the run."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 4.0 if i < 40 else 1.0, 80)
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[1:40] - 1) < 0.15)  # the busy start: priced at its speed
+    assert np.all(np.abs(ratio[57:] - 1) < 0.15)  # idle: the idle speed
+
+
+def test_a_busy_phase_later_does_not_reprice_the_family(monkeypatch):
+    """An idle start (40 solves), then 20 busy solves, then idle again: the rate stays the
+    idle machine's throughout — the busy solves are told a quarter of their seconds (their
+    work at the idle speed), so the arms compare as their work does."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 4.0 if 40 <= i < 60 else 1.0, 70)
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[1:40] - 1) < 0.15)
+    assert np.all(np.abs(4 * ratio[40:60] - 1) < 0.15)
+    assert np.all(np.abs(ratio[60:] - 1) < 0.15)
+
+
+def test_slow_readings_in_the_minority_leave_the_rate(monkeypatch):
+    """One solve in three is read 3 × slower, from the start: the rate is the fast
+    readings' (the median), as on an idle machine."""
+    seconds, told = _timed_work_run(monkeypatch, lambda i: 3.0 if i % 3 == 1 else 1.0, 60)
+    fast = np.arange(60) % 3 != 1
+    ratio = told / seconds
+    assert np.all(np.abs(ratio[31:][fast[31:]] - 1) < 0.15)
+    assert np.all(np.abs(3 * ratio[31:][~fast[31:]] - 1) < 0.15)
+
+
+# --- set-ups on the clock: one slow reading does not lock the arm out ----------------------
+
+def _setup_run(monkeypatch, setup, T=120):
+    """SSOR-PCG at three ω and IC(0)-CG under FamilyCB with ``cost="time"``, on a virtual
+    clock: SSOR-PCG 1 µs per iteration, IC(0)-CG 0.5 µs (the cheaper family on an idle
+    machine), set-up ``j`` lasting ``setup(j)``."""
+    clock = VirtualClock({"ssor_pcg": 1e-6, "pcg": 0.5e-6}, setup=setup).install(monkeypatch)
+    arms = bandit.config_grid([1.3, 1.5, 1.7], ["ic0"])
+    tuner = bandit.Tuner(bandit.FamilyCB(arms, seed=0), cost="time")
+    clock.setups = 0  # (the arms' trial solves at construction build on a 2 × 2 matrix)
+    for i, (A, b, kappa) in enumerate(heat_like(T)):
+        clock.round = i
+        assert tuner.solve(A, b, context=kappa).converged
+    return tuner, clock
+
+
+def test_a_slow_first_set_up_reading_does_not_lock_the_rival_out(monkeypatch):
+    """IC(0)'s first set-up is read at 100 × (200 µs for 2 µs): charged in full it made IC(0)
+    look ten times dearer than SSOR-PCG and the learner never tried it again; charged at the
+    bound (10 × its counted work at the run's own speed) IC(0)-CG is played as on a clean
+    clock, and the history keeps the seconds the clock read."""
+    clean, _ = _setup_run(monkeypatch, lambda j: 2e-6)
+    tuner, clock = _setup_run(monkeypatch, lambda j: 2e-4 if j == 0 else 2e-6)
+    ic0 = 3
+    played = np.asarray(tuner.history["arm"]) == ic0
+    assert played.sum() >= 0.9 * (np.asarray(clean.history["arm"]) == ic0).sum() > 60
+    first = int(np.argmax(played))
+    res_seconds, told = tuner.history["seconds"][first], tuner.history["cost"][first]
+    assert res_seconds > 2e-4 and told < res_seconds - 1.9e-4  # read in full, charged less
+    assert tuner._arms._setup[("ic0", ())] == pytest.approx(2e-6, rel=1e-6)
+
+
+def test_a_genuinely_slow_set_up_is_still_avoided(monkeypatch):
+    """Every IC(0) set-up lasts 200 µs: its second reading confirms the first, so it is
+    charged in full and the rival is avoided after at most two builds."""
+    tuner, clock = _setup_run(monkeypatch, lambda j: 2e-4)
+    assert clock.setups <= 2
+    assert tuner._arms._setup[("ic0", ())] == pytest.approx(2e-4, rel=1e-6)
+    h = tuner.history
+    chosen = np.flatnonzero(np.asarray(h["arm"]) == 3)
+    assert len(chosen) <= 5 and np.all(h["censored"][chosen[2:]])  # refused to start
+    assert np.all(h["seconds"][chosen[2:]] < 1e-4)
+
+
+def test_the_set_up_charge():
+    """The charge of a reading: at most the larger of 10 × the counted set-up work at the
+    run's own seconds per unit of work and the least earlier reading."""
+    arms = bandit.armset.ArmSet([{"method": "cg", "pc": "ic0"}], "cg", cost="time")
+    arms.calls(None, {"rtol": 1e-8, "atol": 0.0, "backend": "numba"}, None)
+    key = arms.configs[0].setup_key
+
+    def run(reading, solve=1e-4, work=50.0, setup_work=2.5):
+        return solvers.SolveResult(
+            x=np.zeros(1), iterations=10, converged=True, residual_norm=0.0, omega=None,
+            solver="pcg", reason="converged", seconds=solve + reading, backend="numba",
+            info={"setup": True, "setup_seconds": reading, "setup_work": setup_work,
+                  "work": work + setup_work})
+
+    bound = 10 * 2.5 * 1e-4 / 50.0  # 50 µs
+    r = run(1e-3)  # 20 × the bound: charged at the bound
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == pytest.approx(bound)
+    assert arms.cost_of(r) == pytest.approx(1e-4 + bound)
+    assert arms._setup[key] == pytest.approx(bound)  # one reading: as charged
+    r = run(2e-3)  # the earlier reading confirms 1 ms
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == pytest.approx(1e-3)
+    assert arms._setup[key] == pytest.approx(1e-3)  # two readings: the lesser
+    r = run(2e-5)  # a quick one is charged as read
+    arms.observe(0, r)
+    assert r.info["setup_charged"] == 2e-5 and arms.cost_of(r) == pytest.approx(1.2e-4)
