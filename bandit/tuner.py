@@ -4,7 +4,9 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import threading
 import warnings
+from operator import attrgetter
 
 import numpy as np
 
@@ -130,6 +132,30 @@ def _what_policy(policy) -> str:
         return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
                 f" or bandit.default_policy(solver)")
     return type(policy).__name__
+
+
+def _check_hooks(progress, callback):
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function or None, got {callback!r}")
+    if not isinstance(progress, (bool, str)):
+        raise ValueError(f"progress must be True, False or a description, got {progress!r}")
+
+
+#: Settings fixed at construction: the arms' solver calls, budgets, audits and cost model are
+#: built from them, so a change would reach some runs and not others — and a saved file
+#: would load with it.  Read-only attributes (stored as ``_name``).
+_FIXED = ("policy", "solver", "rtol", "atol", "maxiter", "cost", "backend", "guard",
+          "audit_budget", "audit_seed")
+
+
+def _fixed(name):
+    def refuse(self, value):
+        raise AttributeError(
+            f"Tuner.{name} is fixed when the tuner is made (its solves, budgets and audits are "
+            f"built from it; a change would reach some runs and not others, and a saved file "
+            f"would load with it): make a new Tuner for other settings")
+    return property(attrgetter("_" + name), refuse, doc=f"``{name}`` as given to the "
+                                                         f"constructor (read-only).")
 
 
 def _residual_key(r) -> float:
@@ -291,7 +317,8 @@ class Tuner:
     True
     """
 
-    _in_round = False  # a solve is between its validation and its record (see solve)
+    policy, solver, rtol, atol, maxiter, cost, backend, guard, audit_budget, audit_seed = (
+        _fixed(name) for name in _FIXED)
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
@@ -332,34 +359,33 @@ class Tuner:
         audit_budget = _number(audit_budget, "audit_budget")
         if not 0.0 <= audit_budget <= 1.0:
             raise ValueError(f"audit_budget must be a fraction in [0, 1], got {audit_budget!r}")
-        if callback is not None and not callable(callback):
-            raise ValueError(f"callback must be a function or None, got {callback!r}")
-        if not isinstance(progress, (bool, str)):
-            raise ValueError(f"progress must be True, False or a description, got {progress!r}")
+        _check_hooks(progress, callback)
         if audit_seed is not None:
             audit_seed = _integer(audit_seed, "audit_seed")
             if audit_seed < 0:
                 raise ValueError(f"audit_seed must be a non-negative integer, got {audit_seed!r}")
-        self.policy = policy
-        self.solver = solver
+        self._policy = policy
+        self._solver = solver
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         arms = ArmSet(policy.arms, solver, backend)
         cost = self._resolve_cost(cost, arms, backend)
         arms.cost = cost
         self._arms = arms
-        self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
-        self.cost, self.backend = cost, backend
-        self.guard = guard
-        self.audit_budget = audit_budget
-        self.audit_seed = audit_seed
+        self._rtol, self._atol, self._maxiter = rtol, atol, maxiter
+        self._cost, self._backend = cost, backend
+        self._guard = guard
+        self._audit_budget = audit_budget
+        self._audit_seed = audit_seed
         # one arm: every cost is observed, so there is nothing to audit
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
-        self.progress, self.callback = progress, callback
+        self._progress, self._callback = progress, callback
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
+        # held from a solve's validation to its record (and by save): one solve at a time
+        self._lock, self._owner = threading.Lock(), None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         # per solve, what it paid in the cost unit when that is neither iterations nor seconds
         # (work, timed work): the regret's `paid` and the audit budget's measure
@@ -515,6 +541,40 @@ class Tuner:
                                  f"{exc}") from None
 
     @property
+    def progress(self):
+        """The progress setting; may be changed between solves (a loaded or copied tuner
+        starts with ``False``)."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, value):
+        self._set_hooks(value, self._callback)
+
+    @property
+    def callback(self):
+        """``callback(result)`` after each solve, or None; may be changed between solves (a
+        loaded or copied tuner starts with ``None``)."""
+        return self._callback
+
+    @callback.setter
+    def callback(self, value):
+        self._set_hooks(self._progress, value)
+
+    def _set_hooks(self, progress, callback):
+        _check_hooks(progress, callback)
+        old = self._hook
+        if old is not None and (not progress or progress != self._progress):
+            old.close()  # its bar's final totals; a new bar opens at the next solve
+            old = None
+        self._progress, self._callback = progress, callback
+        if not (progress or callback):
+            self._hook = None
+        elif old is not None:
+            old.callback = callback
+        else:
+            self._hook = _report.Hook(self, progress, callback)
+
+    @property
     def conservative_arm(self) -> int:
         """The arm a failed solve falls back to when nothing better is known (class notes)."""
         return self._safe[0]
@@ -573,38 +633,63 @@ class Tuner:
         RuntimeError
             When called from inside a solve of this tuner (its solver function): before
             anything is checked or changed.
+
+        Notes
+        -----
+        A tuner solves one system at a time: a call from another thread while a solve runs
+        waits for that solve to be recorded (the working copy of ``A``, the policy's draw
+        and the history belong to one round at a time).
         """
-        if self._in_round:
-            # a solve inside a solve (a custom solver function calling its own tuner) would
-            # draw and tell in the middle of the outer round, whose update would then weigh
-            # its cost by a distribution formed after the inner update
-            raise RuntimeError("Tuner.solve was called while a solve of this tuner is running "
-                               "(from its solver function); a tuner solves one system at a "
-                               "time: use another Tuner for a solve inside a solve")
-        if self._comm is None:
-            op, b, x0, context = self._validate(A, b, x0, context)
-        else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
-            # the context first, before the collective steps of preparing A
-            context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
-                                            same=("contexts", "kinds of (A, b, x0)"))
-            op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
-        # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
-        # every layer of Python here shows in the wall-clock comparison with plain CG
-        if not self._primed:
-            self._prime(op)
-        policy = self.policy
-        undo, told = policy._draw_state(), policy.t
+        me = threading.get_ident()
+        if not self._lock.acquire(False):
+            if self._owner == me:
+                # a solve inside a solve (a custom solver function calling its own tuner)
+                # would draw and tell in the middle of the outer round, whose update would
+                # then weigh its cost by a distribution formed after the inner update
+                raise RuntimeError("Tuner.solve was called while a solve of this tuner is "
+                                   "running (from its solver function); a tuner solves one "
+                                   "system at a time: use another Tuner for a solve inside "
+                                   "a solve")
+            self._lock.acquire()  # another thread's solve or save: wait for it
+        self._owner = me
         try:
-            self._in_round = True  # until the round is recorded (a callback may solve again)
-            return self._solve(op, b, x0, context)
-        except BaseException:
-            self._in_round = False
-            # raised between the draw and the update (a solver refusing the system once it has
-            # run, e.g. a solution that underflows; Ctrl-C in a long solve): the abandoned
-            # round draws nothing, so the same seed gives the same arms with or without it
-            if policy.t == told:
-                policy._undo_draw(undo)
-            raise
+            if self._comm is None:
+                op, b, x0, context = self._validate(A, b, x0, context)
+            else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
+                # the context first, before the collective steps of preparing A
+                context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
+                                                same=("contexts", "kinds of (A, b, x0)"))
+                op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0,
+                                                        context)
+            # the hot path of a simulation loop: at a few hundred unknowns a solve takes
+            # ~20 µs, so every layer of Python here shows in the comparison with plain CG
+            if not self._primed:
+                self._prime(op)
+            policy = self.policy
+            undo, told = policy._draw_state(), policy.t
+            try:
+                return self._solve(op, b, x0, context)
+            except BaseException:
+                # raised between the draw and the update (a solver refusing the system once
+                # it has run, e.g. a solution that underflows; Ctrl-C in a long solve): the
+                # abandoned round draws nothing, so the same seed gives the same arms with or
+                # without it
+                if policy.t == told:
+                    policy._undo_draw(undo)
+                raise
+        finally:
+            self._leave()  # (a no-op once the round was recorded: see _solve)
+
+    def _leave(self):
+        """End this thread's hold on the tuner (idempotent; another thread's hold stays)."""
+        if self._owner == threading.get_ident():
+            self._owner = None
+            self._lock.release()
+
+    @property
+    def _in_round(self) -> bool:
+        """Whether this thread is inside a solve of this tuner (validation to record)."""
+        return self._owner == threading.get_ident()
 
     def _solve(self, op, b, x0, context):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
@@ -674,7 +759,7 @@ class Tuner:
             # policy and the audit records stay one run (a file saved then loads)
             self._log.append(row)
             self._checked = None
-            self._in_round = False
+            self._leave()  # before the callback, which may solve or save again
         if self._hook is not None:
             self._hook(final)
         return final
@@ -1132,12 +1217,21 @@ class Tuner:
     # --- persistence ----------------------------------------------------------------------------------
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
-        # callback (often a lambda, which pickle refuses; pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None,
-                    _in_round=False)  # a copy made inside a solve (its solver function) is idle
+        # callback (often a lambda, which pickle refuses; set them on the copy again); a copy
+        # made inside a solve (its solver function) is idle
+        state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
+                     _callback=None)
+        del state["_lock"], state["_owner"]
+        return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        for name in _FIXED + ("progress", "callback"):  # a copy made before they were read-only
+            if name in state:
+                state["_" + name] = state.pop(name)
+        state.pop("_in_round", None)
         self.__dict__.update(state)
+        self._lock, self._owner = threading.Lock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
@@ -1147,6 +1241,13 @@ class Tuner:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
 
         Progress and callback settings are not saved (pass them again to :meth:`load`).
+
+        Save between solves — in the loop, or in the ``callback`` (the round is recorded
+        before it runs).  A save from inside a solve of this tuner (a signal handler that
+        interrupts it, the solver function) raises ``RuntimeError`` and writes nothing: the
+        round is half done (the policy may have drawn or been told, the history not yet
+        written), and such a file would not continue the run.  A save from another thread
+        waits for the running solve to be recorded.
 
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
         the permission bits of the file it replaces where the file system allows it, and no
@@ -1162,6 +1263,21 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
+        if not self._lock.acquire(False):
+            if self._owner == threading.get_ident():
+                raise RuntimeError(
+                    "Tuner.save was called while a solve of this tuner is running (from a "
+                    "signal handler or its solver function): the round is half done, so the "
+                    "file would not continue the run; nothing was written. Save between "
+                    "solves: e.g. let the handler set a flag, and save once solve returns "
+                    "(or in the callback)")
+            self._lock.acquire()  # another thread's solve: wait until it is recorded
+        try:
+            self._save(path)
+        finally:
+            self._lock.release()
+
+    def _save(self, path):
         from . import POLICIES
 
         if type(self.policy) not in POLICIES.values():  # load rebuilds it by class name
