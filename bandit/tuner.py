@@ -385,7 +385,9 @@ class Tuner:
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         # held from a solve's validation to its record (and by save): one solve at a time
-        self._lock, self._owner = threading.Lock(), None
+        # (reentrant: a hold left by Ctrl-C between taking it and noting the owner cannot
+        # block its own thread, and the next _leave drops it)
+        self._lock, self._owner = threading.RLock(), None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         # per solve, what it paid in the cost unit when that is neither iterations nor seconds
         # (work, timed work): the regret's `paid` and the audit budget's measure
@@ -641,16 +643,15 @@ class Tuner:
         and the history belong to one round at a time).
         """
         me = threading.get_ident()
-        if not self._lock.acquire(False):
-            if self._owner == me:
-                # a solve inside a solve (a custom solver function calling its own tuner)
-                # would draw and tell in the middle of the outer round, whose update would
-                # then weigh its cost by a distribution formed after the inner update
-                raise RuntimeError("Tuner.solve was called while a solve of this tuner is "
-                                   "running (from its solver function); a tuner solves one "
-                                   "system at a time: use another Tuner for a solve inside "
-                                   "a solve")
-            self._lock.acquire()  # another thread's solve or save: wait for it
+        if self._owner == me:
+            # a solve inside a solve (a custom solver function calling its own tuner) would
+            # draw and tell in the middle of the outer round, whose update would then weigh
+            # its cost by a distribution formed after the inner update
+            raise RuntimeError("Tuner.solve was called while a solve of this tuner is "
+                               "running (from its solver function); a tuner solves one "
+                               "system at a time: use another Tuner for a solve inside a "
+                               "solve")
+        self._lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
         try:
             if self._comm is None:
@@ -684,7 +685,9 @@ class Tuner:
         """End this thread's hold on the tuner (idempotent; another thread's hold stays)."""
         if self._owner == threading.get_ident():
             self._owner = None
-            self._lock.release()
+            lock = self._lock
+            while lock._is_owned():  # (and a hold an interruption left behind)
+                lock.release()
 
     @property
     def _in_round(self) -> bool:
@@ -710,23 +713,20 @@ class Tuner:
         else:
             budget = self.maxiter
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
+        # `censored`: the history's (the attempt did not converge); `tell`: the policy's
+        # (censored, converged)
         if r.converged:
             cost = self._cost_of(r)
-            self.tell(arm, cost, context, False, True)
-            final, censored, fallback, info = r, False, -1, None
+            final, censored, tell, fallback, info = r, False, (False, True), -1, None
             paid = cost
         elif self.guard is None:  # no fallback: the failure is returned as it is
             paid = self._cost_of(r)
             cost = self._failure_cost(paid)
-            self.tell(arm, cost, context, True, False)
-            final, censored, fallback, info = r, True, -1, None
+            final, censored, tell, fallback, info = r, True, (True, False), -1, None
         else:
-            final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
-                                                                   best, r, budget)
+            final, cost, censored, tell, fallback, info = self._fall_back(
+                op, b, x0, context, arm, best, r, budget)
             paid = self._round_cost
-        if self._paid is not None:
-            self._paid.append(paid)
-            self._paid_sum += paid
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -750,14 +750,21 @@ class Tuner:
         row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
                cost, censored, fallback, 1.0 if pv is None else pv[arm],
                -1 if best is None else best, budget)
+        # the row is complete before the policy is told: once told, the round is recorded
+        # whatever stops it — Ctrl-C just after the update or in a long audit run (with the
+        # audits it finished) — so the history, the policy and the audit records stay one
+        # run (a file saved then loads and continues)
+        told = self.policy.t
         try:
+            self.tell(arm, cost, context, *tell)
             if self._auditor is not None and self._auditor.due(t, censored):
                 self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         finally:
-            # the policy has been told: the round is recorded whatever stops its audits
-            # (Ctrl-C in a long audit run), with the audits it finished, so the history, the
-            # policy and the audit records stay one run (a file saved then loads)
-            self._log.append(row)
+            if self.policy.t != told:
+                self._log.append(row)
+                if self._paid is not None:
+                    self._paid.append(paid)
+                    self._paid_sum += paid
             self._checked = None
             self._leave()  # before the callback, which may solve or save again
         if self._hook is not None:
@@ -969,9 +976,10 @@ class Tuner:
         return order
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
-        """The fall-back and tell steps of a guarded solve whose attempt did not converge: the
-        chain, the last resort, what the policy is told (class notes).  Returns ``(result,
-        cost told, censored, fallback arm, info)``."""
+        """The fall-back step of a guarded solve whose attempt did not converge: the chain,
+        the last resort, and what the policy is to be told (class notes).  Returns ``(result,
+        cost to tell, True (the history's censored), (censored, converged) to tell,
+        fallback arm, info)``."""
         order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
         runs = [(arm, first, "x0", budget, self._dtol)]
         done = None
@@ -1031,7 +1039,6 @@ class Tuner:
             if self.policy.report_round_cost:
                 cost = max(cost, round_cost)
             censored, converged = True, False
-        self.tell(arm, cost, context, censored, converged)
         info = {"explored": {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
                              "iterations": first.iterations, "seconds": first.seconds,
                              "reason": first.reason, "censored": True, "budget": budget,
@@ -1049,7 +1056,7 @@ class Tuner:
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})")
         fallback = -1 if best_run == 0 else used
-        return final, cost, True, fallback, info  # the history's `censored`: the attempt failed
+        return final, cost, True, (censored, converged), fallback, info
 
     def _settled(self, k, runs) -> bool:
         """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
@@ -1231,7 +1238,7 @@ class Tuner:
                 state["_" + name] = state.pop(name)
         state.pop("_in_round", None)
         self.__dict__.update(state)
-        self._lock, self._owner = threading.Lock(), None
+        self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
@@ -1263,19 +1270,19 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
-        if not self._lock.acquire(False):
-            if self._owner == threading.get_ident():
-                raise RuntimeError(
-                    "Tuner.save was called while a solve of this tuner is running (from a "
-                    "signal handler or its solver function): the round is half done, so the "
-                    "file would not continue the run; nothing was written. Save between "
-                    "solves: e.g. let the handler set a flag, and save once solve returns "
-                    "(or in the callback)")
-            self._lock.acquire()  # another thread's solve: wait until it is recorded
+        me = threading.get_ident()
+        if self._owner == me:
+            raise RuntimeError(
+                "Tuner.save was called while a solve of this tuner is running (from a signal "
+                "handler or its solver function): the round is half done, so the file would "
+                "not continue the run; nothing was written. Save between solves: e.g. let "
+                "the handler set a flag, and save once solve returns (or in the callback)")
+        self._lock.acquire()  # another thread's solve: wait until it is recorded
+        self._owner = me
         try:
             self._save(path)
         finally:
-            self._lock.release()
+            self._leave()
 
     def _save(self, path):
         from . import POLICIES
