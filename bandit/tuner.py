@@ -7,6 +7,7 @@ import numbers
 import threading
 import warnings
 from operator import attrgetter
+from threading import get_ident as _get_ident
 
 import numpy as np
 
@@ -385,8 +386,8 @@ class Tuner:
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
         # held from a solve's validation to its record (and by save): one solve at a time
-        # (reentrant: a hold left by Ctrl-C between taking it and noting the owner cannot
-        # block its own thread, and the next _leave drops it)
+        # (reentrant, so a hold left by Ctrl-C between taking it and noting the owner is
+        # known as this thread's: see _hold)
         self._lock, self._owner = threading.RLock(), None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         # per solve, what it paid in the cost unit when that is neither iterations nor seconds
@@ -642,7 +643,7 @@ class Tuner:
         waits for that solve to be recorded (the working copy of ``A``, the policy's draw
         and the history belong to one round at a time).
         """
-        me = threading.get_ident()
+        me = _get_ident()
         if self._owner == me:
             # a solve inside a solve (a custom solver function calling its own tuner) would
             # draw and tell in the middle of the outer round, whose update would then weigh
@@ -651,7 +652,9 @@ class Tuner:
                                "running (from its solver function); a tuner solves one "
                                "system at a time: use another Tuner for a solve inside a "
                                "solve")
-        self._lock.acquire()  # another thread's solve or save: wait for it
+        lock = self._lock
+        if not lock._is_owned():  # (see _hold)
+            lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
         try:
             if self._comm is None:
@@ -679,20 +682,17 @@ class Tuner:
                     policy._undo_draw(undo)
                 raise
         finally:
-            self._leave()  # (a no-op once the round was recorded: see _solve)
+            if self._owner == me:  # (released already once the round was recorded: _solve)
+                self._owner = None
+                self._lock.release()
 
-    def _leave(self):
-        """End this thread's hold on the tuner (idempotent; another thread's hold stays)."""
-        if self._owner == threading.get_ident():
-            self._owner = None
-            lock = self._lock
-            while lock._is_owned():  # (and a hold an interruption left behind)
-                lock.release()
-
-    @property
-    def _in_round(self) -> bool:
-        """Whether this thread is inside a solve of this tuner (validation to record)."""
-        return self._owner == threading.get_ident()
+    def _hold(self):
+        """Take the tuner's lock, waiting for another thread's solve or save; a hold this
+        thread already has (Ctrl-C between taking it and noting the owner) is kept, not
+        doubled, so the next release frees the tuner."""
+        lock = self._lock
+        if not lock._is_owned():
+            lock.acquire()
 
     def _solve(self, op, b, x0, context):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
@@ -766,7 +766,8 @@ class Tuner:
                     self._paid.append(paid)
                     self._paid_sum += paid
             self._checked = None
-            self._leave()  # before the callback, which may solve or save again
+            self._owner = None  # released before the callback, which may solve or save again
+            self._lock.release()
         if self._hook is not None:
             self._hook(final)
         return final
@@ -1270,19 +1271,20 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
-        me = threading.get_ident()
+        me = _get_ident()
         if self._owner == me:
             raise RuntimeError(
                 "Tuner.save was called while a solve of this tuner is running (from a signal "
                 "handler or its solver function): the round is half done, so the file would "
                 "not continue the run; nothing was written. Save between solves: e.g. let "
                 "the handler set a flag, and save once solve returns (or in the callback)")
-        self._lock.acquire()  # another thread's solve: wait until it is recorded
+        self._hold()  # another thread's solve: wait until it is recorded
         self._owner = me
         try:
             self._save(path)
         finally:
-            self._leave()
+            self._owner = None
+            self._lock.release()
 
     def _save(self, path):
         from . import POLICIES

@@ -336,6 +336,9 @@ def test_ctrl_c_right_after_the_tuner_is_taken_leaves_no_hold_behind():
     lock = tuner._lock
 
     class Interrupted:
+        def _is_owned(self):
+            return lock._is_owned()
+
         def acquire(self, *args):
             lock.acquire(*args)
             raise KeyboardInterrupt
