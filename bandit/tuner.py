@@ -1306,9 +1306,9 @@ class Tuner:
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
-    def load(cls, path, *, progress=False, callback=None) -> "Tuner":
+    def load(cls, path, *, progress=False, callback=None, **settings) -> "Tuner":
         """Read a file written by :meth:`save` (``progress``/``callback`` as for the
-        constructor).
+        constructor).  Every other setting is the file's.
 
         Raises
         ------
@@ -1316,7 +1316,21 @@ class Tuner:
             If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
             inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
             the message names the file and the problem.
+        TypeError
+            For a setting other than ``progress`` and ``callback`` (``rtol=...``): the file's
+            settings are restored as saved (make a new Tuner for others).
+        ValueError
+            For a ``progress`` or ``callback`` the constructor refuses (before the file is
+            read).
         """
+        if settings:
+            names = ", ".join(sorted(settings))
+            raise TypeError(
+                f"Tuner.load takes only progress and callback, got {names}: a loaded tuner "
+                f"continues with the settings it was saved with (a change would part it from "
+                f"the run it continues); for other settings make a new "
+                f"Tuner(loaded.policy, ...), which continues the learner with a new history")
+        _check_hooks(progress, callback)  # the caller's, not the file's
         data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
             tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback)

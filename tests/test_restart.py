@@ -354,3 +354,20 @@ def test_ctrl_c_right_after_the_tuner_is_taken_leaves_no_hold_behind():
     other.join(60)
     assert not other.is_alive()
     assert tuner.policy.t == len(tuner.history["arm"]) == 4
+
+
+def test_load_names_what_it_refuses_in_the_callers_arguments(tmp_path):
+    """A bad ``callback`` given to ``load`` had been reported as a problem of the file
+    (``PATH: config: callback must be ...``), and ``rtol=`` as Python's bare "unexpected
+    keyword argument"."""
+    tuner = make("chebcb", audit=0.0)
+    run(tuner, 0, 2)
+    tuner.save(tmp_path / "t.json")
+    with pytest.raises(ValueError, match="^callback must be a function or None") as err:
+        Tuner.load(tmp_path / "t.json", callback="print")
+    assert not isinstance(err.value, bandit.TunerFileError)
+    with pytest.raises(TypeError, match="Tuner.load takes only progress and callback, got "
+                                        "maxiter, rtol: a loaded tuner continues with the "
+                                        "settings it was saved with"):
+        Tuner.load(tmp_path / "t.json", rtol=1e-10, maxiter=50)
+    assert Tuner.load(tmp_path / "t.json", callback=print).callback is print
