@@ -649,9 +649,9 @@ class Tuner:
             # draw and tell in the middle of the outer round, whose update would then weigh
             # its cost by a distribution formed after the inner update
             raise RuntimeError("Tuner.solve was called while a solve of this tuner is "
-                               "running (from its solver function); a tuner solves one "
-                               "system at a time: use another Tuner for a solve inside a "
-                               "solve")
+                               "running (from its solver function or a signal handler); a "
+                               "tuner solves one system at a time: use another Tuner for a "
+                               "solve inside a solve")
         lock = self._lock
         if not lock._is_owned():  # (see _hold)
             lock.acquire()  # another thread's solve or save: wait for it
