@@ -757,14 +757,17 @@ class Tuner:
         told = self.policy.t
         try:
             self.tell(arm, cost, context, *tell)
+            if self._paid is not None:  # (before the audits, whose budget reads the sum)
+                self._paid.append(paid)
+                self._paid_sum += paid
             if self._auditor is not None and self._auditor.due(t, censored):
                 self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         finally:
             if self.policy.t != told:
-                self._log.append(row)
-                if self._paid is not None:
-                    self._paid.append(paid)
+                if self._paid is not None and len(self._paid) == len(self._log):
+                    self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
+                self._log.append(row)
             self._checked = None
             self._owner = None  # released before the callback, which may solve or save again
             self._lock.release()
