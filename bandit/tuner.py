@@ -634,8 +634,8 @@ class Tuner:
             For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
             an unknown type), before the policy draws.
         RuntimeError
-            When called from inside a solve of this tuner (its solver function): before
-            anything is checked or changed.
+            When called from inside a solve of this tuner (its solver function, a signal
+            handler): before anything is checked or changed.
 
         Notes
         -----
@@ -763,14 +763,16 @@ class Tuner:
             if self._auditor is not None and self._auditor.due(t, censored):
                 self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         finally:
+            self._checked = None
             if self.policy.t != told:
                 if self._paid is not None and len(self._paid) == len(self._log):
                     self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
                 self._log.append(row)
-            self._checked = None
-            self._owner = None  # released before the callback, which may solve or save again
-            self._lock.release()
+                # released before the callback, which may solve or save again (an untold
+                # round keeps the tuner until solve has undone its draw)
+                self._owner = None
+                self._lock.release()
         if self._hook is not None:
             self._hook(final)
         return final
