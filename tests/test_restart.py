@@ -371,3 +371,30 @@ def test_load_names_what_it_refuses_in_the_callers_arguments(tmp_path):
                                         "settings it was saved with"):
         Tuner.load(tmp_path / "t.json", rtol=1e-10, maxiter=50)
     assert Tuner.load(tmp_path / "t.json", callback=print).callback is print
+
+
+def _refining(tuner, k0, k1):
+    """A mesh refined every 4 steps, and a pattern that changes every step in between (an
+    adaptive mesh: an off-diagonal pair dropped at a moving place)."""
+    for k in range(k0, k1):
+        A, b, c = system(k, n=6 + 2 * (k // 4))
+        i = k % (A.shape[0] - 1)
+        A = A.tolil()
+        A[i, i + 1] = A[i + 1, i] = 0.0
+        A = A.tocsr()
+        A.eliminate_zeros()
+        r = tuner.solve(A, b, context=c)
+        assert r.converged and np.linalg.norm(b - A @ r.x) <= 1e-8 * np.linalg.norm(b) * (
+            1 + 1e-9)
+
+
+@pytest.mark.parametrize("kind", ["chebcb", "familycb"])
+def test_a_restart_in_the_middle_of_a_mesh_refinement_continues_exactly(kind, tmp_path):
+    whole = make(kind)
+    _refining(whole, 0, 16)
+    part = make(kind)
+    _refining(part, 0, 7)
+    part.save(tmp_path / "t.json")
+    again = Tuner.load(tmp_path / "t.json")
+    _refining(again, 7, 16)
+    assert state(again) == state(whole)
