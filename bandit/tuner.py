@@ -4,8 +4,11 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import threading
 import time
 import warnings
+from operator import attrgetter
+from threading import get_ident as _get_ident
 
 import numpy as np
 
@@ -137,6 +140,30 @@ def _what_policy(policy) -> str:
         return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
                 f" or bandit.default_policy(solver)")
     return type(policy).__name__
+
+
+def _check_hooks(progress, callback):
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function or None, got {callback!r}")
+    if not isinstance(progress, (bool, str)):
+        raise ValueError(f"progress must be True, False or a description, got {progress!r}")
+
+
+#: Settings fixed at construction: the arms' solver calls, budgets, audits and cost model are
+#: built from them, so a change would reach some runs and not others — and a saved file
+#: would load with it.  Read-only attributes (stored as ``_name``).
+_FIXED = ("policy", "solver", "rtol", "atol", "maxiter", "cost", "backend", "guard",
+          "audit_budget", "audit_seed", "auto_context")
+
+
+def _fixed(name):
+    def refuse(self, value):
+        raise AttributeError(
+            f"Tuner.{name} is fixed when the tuner is made (its solves, budgets and audits are "
+            f"built from it; a change would reach some runs and not others, and a saved file "
+            f"would load with it): make a new Tuner for other settings")
+    return property(attrgetter("_" + name), refuse, doc=f"``{name}`` as given to the "
+                                                         f"constructor (read-only).")
 
 
 def _residual_key(r) -> float:
@@ -307,7 +334,8 @@ class Tuner:
     True
     """
 
-    _in_round = False  # a solve is between its validation and its record (see solve)
+    policy, solver, rtol, atol, maxiter, cost, backend, guard, audit_budget, audit_seed, \
+        auto_context = (_fixed(name) for name in _FIXED)
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
@@ -377,42 +405,43 @@ class Tuner:
         audit_budget = _number(audit_budget, "audit_budget")
         if not 0.0 <= audit_budget <= 1.0:
             raise ValueError(f"audit_budget must be a fraction in [0, 1], got {audit_budget!r}")
-        if callback is not None and not callable(callback):
-            raise ValueError(f"callback must be a function or None, got {callback!r}")
-        if not isinstance(progress, (bool, str)):
-            raise ValueError(f"progress must be True, False or a description, got {progress!r}")
+        _check_hooks(progress, callback)
         if audit_seed is not None:
             audit_seed = _integer(audit_seed, "audit_seed")
             if audit_seed < 0:
                 raise ValueError(f"audit_seed must be a non-negative integer, got {audit_seed!r}")
-        self.policy = policy
-        self.solver = solver
+        self._policy = policy
+        self._solver = solver
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         arms = ArmSet(policy.arms, solver, backend)
         cost = self._resolve_cost(cost, arms, backend)
         arms.cost = cost
         self._arms = arms
-        self.rtol, self.atol, self.maxiter = rtol, atol, maxiter
-        self.cost, self.backend = cost, backend
-        self.guard = guard
-        self.audit_budget = audit_budget
-        self.audit_seed = audit_seed
+        self._rtol, self._atol, self._maxiter = rtol, atol, maxiter
+        self._cost, self._backend = cost, backend
+        self._guard = guard
+        self._audit_budget = audit_budget
+        self._audit_seed = audit_seed
         methods = {c.method for c in arms.configs} if arms.configs is not None else {None}
         if auto_context is not None and (len(methods) != 1 or methods
                                          - {"sor", "ssor_pcg"}):
             raise ValueError(f"auto_context={auto_context!r} is the relaxation parameter the "
                              f"theory gives each system: for ω arms of one solver, 'sor' or "
                              f"'ssor_pcg'; this tuner's arms run {sorted(map(str, methods))}")
-        self.auto_context = auto_context
+        self._auto_context = auto_context
         self._context_seconds = 0.0  # what the automatic contexts cost (estimates)
         # one arm: every cost is observed, so there is nothing to audit
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
-        self.progress, self.callback = progress, callback
+        self._progress, self._callback = progress, callback
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
+        # held from a solve's validation to its record (and by save): one solve at a time
+        # (reentrant, so a hold left by Ctrl-C between taking it and noting the owner is
+        # known as this thread's: see _hold)
+        self._lock, self._owner = threading.RLock(), None
         self._work = [0.0, 0]  # seconds, iterations of every solve: seconds per iteration
         # per solve, what it paid in the cost unit when that is neither iterations nor seconds
         # (work, timed work): the regret's `paid` and the audit budget's measure
@@ -563,6 +592,40 @@ class Tuner:
                                  f"{exc}") from None
 
     @property
+    def progress(self):
+        """The progress setting; may be changed between solves (a loaded or copied tuner
+        starts with ``False``)."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, value):
+        self._set_hooks(value, self._callback)
+
+    @property
+    def callback(self):
+        """``callback(result)`` after each solve, or None; may be changed between solves (a
+        loaded or copied tuner starts with ``None``)."""
+        return self._callback
+
+    @callback.setter
+    def callback(self, value):
+        self._set_hooks(self._progress, value)
+
+    def _set_hooks(self, progress, callback):
+        _check_hooks(progress, callback)
+        old = self._hook
+        if old is not None and (not progress or progress != self._progress):
+            old.close()  # its bar's final totals; a new bar opens at the next solve
+            old = None
+        self._progress, self._callback = progress, callback
+        if not (progress or callback):
+            self._hook = None
+        elif old is not None:
+            old.callback = callback
+        else:
+            self._hook = _report.Hook(self, progress, callback)
+
+    @property
     def conservative_arm(self) -> int:
         """The arm a failed solve falls back to when nothing better is known (class notes)."""
         return self._safe[0]
@@ -619,48 +682,73 @@ class Tuner:
             For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
             an unknown type), before the policy draws.
         RuntimeError
-            When called from inside a solve of this tuner (its solver function): before
-            anything is checked or changed.
+            When called from inside a solve of this tuner (its solver function, a signal
+            handler): before anything is checked or changed.
+
+        Notes
+        -----
+        A tuner solves one system at a time: a call from another thread while a solve runs
+        waits for that solve to be recorded (the working copy of ``A``, the policy's draw
+        and the history belong to one round at a time).
         """
-        if self._in_round:
+        me = _get_ident()
+        if self._owner == me:
             # a solve inside a solve (a custom solver function calling its own tuner) would
             # draw and tell in the middle of the outer round, whose update would then weigh
             # its cost by a distribution formed after the inner update
-            raise RuntimeError("Tuner.solve was called while a solve of this tuner is running "
-                               "(from its solver function); a tuner solves one system at a "
-                               "time: use another Tuner for a solve inside a solve")
-        if self._comm is None:
-            op, b, x0, context = self._validate(A, b, x0, context)
-        else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
-            # the context first, before the collective steps of preparing A
-            context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
-                                            same=("contexts", "kinds of (A, b, x0)"))
-            op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0, context)
-        auto = None
-        if self.auto_context is not None:  # before the draw: a refusal changes nothing
-            auto = self._auto_context(op)
-            context = auto if context is None else np.append(
-                np.asarray(context, dtype=np.float64).ravel(), auto)
-        # the hot path of a simulation loop: at a few hundred unknowns a solve takes ~20 µs, so
-        # every layer of Python here shows in the wall-clock comparison with plain CG
-        if not self._primed:
-            self._prime(op)
-        policy = self.policy
-        undo, told = policy._draw_state(), policy.t
+            raise RuntimeError("Tuner.solve was called while a solve of this tuner is "
+                               "running (from its solver function or a signal handler); a "
+                               "tuner solves one system at a time: use another Tuner for a "
+                               "solve inside a solve")
+        lock = self._lock
+        if not lock._is_owned():  # (see _hold)
+            lock.acquire()  # another thread's solve or save: wait for it
+        self._owner = me
         try:
-            self._in_round = True  # until the round is recorded (a callback may solve again)
-            res = self._solve(op, b, x0, context)
-            if auto is not None:
-                res.info["auto_context"] = auto
-            return res
-        except BaseException:
-            self._in_round = False
-            # raised between the draw and the update (a solver refusing the system once it has
-            # run, e.g. a solution that underflows; Ctrl-C in a long solve): the abandoned
-            # round draws nothing, so the same seed gives the same arms with or without it
-            if policy.t == told:
-                policy._undo_draw(undo)
-            raise
+            if self._comm is None:
+                op, b, x0, context = self._validate(A, b, x0, context)
+            else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
+                # the context first, before the collective steps of preparing A
+                context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
+                                                same=("contexts", "kinds of (A, b, x0)"))
+                op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0,
+                                                        context)
+            auto = None
+            if self._auto_context is not None:  # before the draw: a refusal changes nothing
+                auto = self._auto_context_of(op)
+                context = auto if context is None else np.append(
+                    np.asarray(context, dtype=np.float64).ravel(), auto)
+            # the hot path of a simulation loop: at a few hundred unknowns a solve takes
+            # ~20 µs, so every layer of Python here shows in the comparison with plain CG
+            if not self._primed:
+                self._prime(op)
+            policy = self.policy
+            undo, told = policy._draw_state(), policy.t
+            try:
+                res = self._solve(op, b, x0, context)
+                if auto is not None:
+                    res.info["auto_context"] = auto
+                return res
+            except BaseException:
+                # raised between the draw and the update (a solver refusing the system once
+                # it has run, e.g. a solution that underflows; Ctrl-C in a long solve): the
+                # abandoned round draws nothing, so the same seed gives the same arms with or
+                # without it
+                if policy.t == told:
+                    policy._undo_draw(undo)
+                raise
+        finally:
+            if self._owner == me:  # (released already once the round was recorded: _solve)
+                self._owner = None
+                self._lock.release()
+
+    def _hold(self):
+        """Take the tuner's lock, waiting for another thread's solve or save; a hold this
+        thread already has (Ctrl-C between taking it and noting the owner) is kept, not
+        doubled, so the next release frees the tuner."""
+        lock = self._lock
+        if not lock._is_owned():
+            lock.acquire()
 
     def _solve(self, op, b, x0, context):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
@@ -681,23 +769,20 @@ class Tuner:
         else:
             budget = self.maxiter
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
+        # `censored`: the history's (the attempt did not converge); `tell`: the policy's
+        # (censored, converged)
         if r.converged:
             cost = self._cost_of(r)
-            self.tell(arm, cost, context, False, True)
-            final, censored, fallback, info = r, False, -1, None
+            final, censored, tell, fallback, info = r, False, (False, True), -1, None
             paid = cost
         elif self.guard is None:  # no fallback: the failure is returned as it is
             paid = self._cost_of(r)
             cost = self._failure_cost(paid)
-            self.tell(arm, cost, context, True, False)
-            final, censored, fallback, info = r, True, -1, None
+            final, censored, tell, fallback, info = r, True, (True, False), -1, None
         else:
-            final, cost, censored, fallback, info = self._fall_back(op, b, x0, context, arm,
-                                                                   best, r, budget)
+            final, cost, censored, tell, fallback, info = self._fall_back(
+                op, b, x0, context, arm, best, r, budget)
             paid = self._round_cost
-        if self._paid is not None:
-            self._paid.append(paid)
-            self._paid_sum += paid
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -721,16 +806,29 @@ class Tuner:
         row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
                cost, censored, fallback, 1.0 if pv is None else pv[arm],
                -1 if best is None else best, budget)
+        # the row is complete before the policy is told: once told, the round is recorded
+        # whatever stops it — Ctrl-C just after the update or in a long audit run (with the
+        # audits it finished) — so the history, the policy and the audit records stay one
+        # run (a file saved then loads and continues)
+        told = self.policy.t
         try:
+            self.tell(arm, cost, context, *tell)
+            if self._paid is not None:  # (before the audits, whose budget reads the sum)
+                self._paid.append(paid)
+                self._paid_sum += paid
             if self._auditor is not None and self._auditor.due(t, censored):
                 self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
         finally:
-            # the policy has been told: the round is recorded whatever stops its audits
-            # (Ctrl-C in a long audit run), with the audits it finished, so the history, the
-            # policy and the audit records stay one run (a file saved then loads)
-            self._log.append(row)
             self._checked = None
-            self._in_round = False
+            if self.policy.t != told:
+                if self._paid is not None and len(self._paid) == len(self._log):
+                    self._paid.append(paid)  # (interrupted between the update and this)
+                    self._paid_sum += paid
+                self._log.append(row)
+                # released before the callback, which may solve or save again (an untold
+                # round keeps the tuner until solve has undone its draw)
+                self._owner = None
+                self._lock.release()
         if self._hook is not None:
             self._hook(final)
         return final
@@ -883,7 +981,7 @@ class Tuner:
                       RuntimeWarning, stacklevel=level)
         return res.replace(seconds=float(seconds), info=info)
 
-    def _auto_context(self, op) -> float:
+    def _auto_context_of(self, op) -> float:
         """The automatic context of ``op`` (``auto_context="spectral"``): the relaxation
         parameter the theory gives the system — Young's ω* for SOR, Axelsson's for SSOR-PCG —
         from :data:`AUTO_CONTEXT_STEPS` Lanczos steps
@@ -994,9 +1092,10 @@ class Tuner:
         return order
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
-        """The fall-back and tell steps of a guarded solve whose attempt did not converge: the
-        chain, the last resort, what the policy is told (class notes).  Returns ``(result,
-        cost told, censored, fallback arm, info)``."""
+        """The fall-back step of a guarded solve whose attempt did not converge: the chain,
+        the last resort, and what the policy is to be told (class notes).  Returns ``(result,
+        cost to tell, True (the history's censored), (censored, converged) to tell,
+        fallback arm, info)``."""
         order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
         runs = [(arm, first, "x0", budget, self._dtol)]
         done = None
@@ -1056,7 +1155,6 @@ class Tuner:
             if self.policy.report_round_cost:
                 cost = max(cost, round_cost)
             censored, converged = True, False
-        self.tell(arm, cost, context, censored, converged)
         info = {"explored": {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
                              "iterations": first.iterations, "seconds": first.seconds,
                              "reason": first.reason, "censored": True, "budget": budget,
@@ -1076,7 +1174,7 @@ class Tuner:
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})")
         fallback = -1 if best_run == 0 else used
-        return final, cost, True, fallback, info  # the history's `censored`: the attempt failed
+        return final, cost, True, (censored, converged), fallback, info
 
     def _settled(self, k, runs) -> bool:
         """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
@@ -1254,13 +1352,24 @@ class Tuner:
     # --- persistence ----------------------------------------------------------------------------------
     def __getstate__(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
-        # callback (often a lambda, which pickle refuses; pass them to the copy's owner again)
-        return dict(self.__dict__, _hook=None, _checked=None, progress=False, callback=None,
-                    _in_round=False)  # a copy made inside a solve (its solver function) is idle
+        # callback (often a lambda, which pickle refuses; set them on the copy again); a copy
+        # made inside a solve (its solver function) is idle
+        state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
+                     _callback=None)
+        del state["_lock"], state["_owner"]
+        return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        for name in _FIXED + ("progress", "callback"):  # a copy made before they were read-only
+            if name in state:
+                state["_" + name] = state.pop(name)
+        state.pop("_in_round", None)
         self.__dict__.update(state)
         self.__dict__.setdefault("_mat_comm", None)  # (a copy from before comm= existed)
+        self.__dict__.setdefault("_auto_context", None)  # (a copy from before auto_context)
+        self.__dict__.setdefault("_context_seconds", 0.0)
+        self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
@@ -1270,6 +1379,13 @@ class Tuner:
         """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
 
         Progress and callback settings are not saved (pass them again to :meth:`load`).
+
+        Save between solves — in the loop, or in the ``callback`` (the round is recorded
+        before it runs).  A save from inside a solve of this tuner (a signal handler that
+        interrupts it, the solver function) raises ``RuntimeError`` and writes nothing: the
+        round is half done (the policy may have drawn or been told, the history not yet
+        written), and such a file would not continue the run.  A save from another thread
+        waits for the running solve to be recorded.
 
         The file is replaced atomically (a crash leaves the old file or the new one), keeps
         the permission bits of the file it replaces where the file system allows it, and no
@@ -1285,6 +1401,22 @@ class Tuner:
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
+        me = _get_ident()
+        if self._owner == me:
+            raise RuntimeError(
+                "Tuner.save was called while a solve of this tuner is running (from a signal "
+                "handler or its solver function): the round is half done, so the file would "
+                "not continue the run; nothing was written. Save between solves: e.g. let "
+                "the handler set a flag, and save once solve returns (or in the callback)")
+        self._hold()  # another thread's solve: wait until it is recorded
+        self._owner = me
+        try:
+            self._save(path)
+        finally:
+            self._owner = None
+            self._lock.release()
+
+    def _save(self, path):
         from . import POLICIES
 
         if type(self.policy) not in POLICIES.values():  # load rebuilds it by class name
@@ -1306,9 +1438,9 @@ class Tuner:
         _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
 
     @classmethod
-    def load(cls, path, *, progress=False, callback=None, comm=None) -> "Tuner":
+    def load(cls, path, *, progress=False, callback=None, comm=None, **settings) -> "Tuner":
         """Read a file written by :meth:`save` (``progress``/``callback``/``comm`` as for the
-        constructor: the communicator is not saved).
+        constructor: the communicator is not saved).  Every other setting is the file's.
 
         Raises
         ------
@@ -1316,7 +1448,21 @@ class Tuner:
             If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
             inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
             the message names the file and the problem.
+        TypeError
+            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
+            settings are restored as saved (make a new Tuner for others).
+        ValueError
+            For a ``progress`` or ``callback`` the constructor refuses (before the file is
+            read).
         """
+        if settings:
+            names = ", ".join(sorted(settings))
+            raise TypeError(
+                f"Tuner.load takes only progress, callback and comm, got {names}: a loaded tuner "
+                f"continues with the settings it was saved with (a change would part it from "
+                f"the run it continues); for other settings make a new "
+                f"Tuner(loaded.policy, ...), which continues the learner with a new history")
+        _check_hooks(progress, callback)  # the caller's, not the file's
         data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
         try:
             tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
