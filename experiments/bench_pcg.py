@@ -122,7 +122,7 @@ def measure(A, *, repeats=5, target=0.05, methods=METHODS, setups=SETUPS, solve=
     b = np.ones(n)
     x = np.random.default_rng(0).standard_normal(n)
     y = np.empty(n)
-    pcs = {m: preconditioner(PC[m]).setup(op) for m in methods}
+    pcs = {m: preconditioner(PC[m]).setup(op) for m in (*methods, *setups)}
     timed = [B.Method("spmv", lambda k: _spmv_repeat(op.indptr, op.indices, op.data, x, y, k),
                       "our Numba CSR SpMV, k products in one compiled loop", max_k=1000)]
     for m in methods:
