@@ -303,3 +303,26 @@ def test_bench_pcg_exits_1_when_a_round_is_below_one_spmv(monkeypatch, capsys):
     assert rc == 1
     assert "IMPOSSIBLE: lap2d m=20 ssor: 1 of 5 rounds" in text
     assert "[0.28, 1.30]" in text  # the printed minimum is the flagged one
+
+
+def test_bench_tuner_flags_an_operator_call_faster_than_the_fixed_solve():
+    """The Tuner handed a refreshed operator still runs the fixed solve and its own work: an
+    operator / fixed ratio whose whole inter-quartile range is below 1 is impossible (a
+    published table had 0.986 [0.958–0.996] unflagged, the check covering tuned / fixed only)."""
+    from experiments import bench_tuner
+
+    def est(v):
+        return B.Estimate(np.asarray(v, dtype=float))
+
+    row = {"label": "heat2d", "solver": "sor", "same_iterations": True, "converged": True,
+           "ratio": est([1.01, 1.02, 1.0]), "floor": est([1.0, 1.0, 1.0]),
+           "operator_ratio": est([0.958, 0.986, 0.996]),
+           "tuned": est([1.0]), "fixed": est([1.0]), "operator": est([1.0]),
+           "wall": {"tuned": np.array([1.0]), "fixed": np.array([1.0]),
+                    "operator": np.array([1.0])}}
+    msgs = bench_tuner.warnings_of([row])
+    assert [m for m in msgs if m.startswith("IMPOSSIBLE")] == [
+        "IMPOSSIBLE: heat2d sor: the tuned call on a refreshed operator (the fixed solve plus "
+        "the Tuner's work) is faster than the fixed call (0.986 [0.972–0.991])"]
+    row["operator_ratio"] = est([0.99, 1.0, 1.01])  # a range that reaches 1: noise
+    assert not [m for m in bench_tuner.warnings_of([row]) if m.startswith("IMPOSSIBLE")]
