@@ -16,6 +16,9 @@ process (see :mod:`experiments._bench` for the method: least-squares slope of ``
 then one *whole solve* to ``rtol = 1e-8`` of a shifted Laplacian (SOR and SSOR-PCG), where the
 stopping test runs as in real use.  All solves use ω = 1.5 and x0 = 0.
 
+Every method is checked against its floor (:func:`experiments._bench.check`); a figure
+flagged IMPOSSIBLE is a benchmark error and the command then exits with status 1.
+
 Examples
 --------
 ``python -m experiments.bench_kernels --sizes 100 316 --rounds 5``
@@ -305,11 +308,12 @@ def main(argv=None) -> int:
     results, solves = run(args.sizes, rounds=args.rounds, target=args.target,
                           scipy_ssor=args.scipy_ssor, solve_sizes=args.solve_sizes,
                           progress=lambda s: print(s, file=sys.stderr, flush=True))
-    report(results, solves, info, markdown=args.markdown)
+    warnings = report(results, solves, info, markdown=args.markdown)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(to_json(results, solves, info), fh, indent=1)
-    return 0
+    # an impossible figure is a benchmark error, as in ``bench pcg`` and ``bench tuner``
+    return 1 if any("IMPOSSIBLE" in w for w in warnings) else 0
 
 
 if __name__ == "__main__":

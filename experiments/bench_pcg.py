@@ -9,23 +9,31 @@ Method
 ------
 * Every preconditioner is set up once before timing; the timed solves apply it unchanged.
   Every kernel is run once before timing (JIT compilation).
-* A timed solve is capped at ``k`` iterations with an unreachable tolerance, for several ``k``
+* A timed solve is capped at ``k`` iterations with an unreachable tolerance, for four ``k``
   (chosen so the longest takes about ``--target`` seconds).  Per-iteration time is the
-  least-squares slope of seconds against ``k``, so per-call costs (validation, initial
-  residual, final true residual) drop out.  The SpMV is timed the same way (``k`` products in
-  one compiled loop).
-* Repeats are interleaved: each repeat times every method and every ``k`` once, in turn, so
-  slow phases of a shared machine hit all methods alike.  Each repeat gives one slope per
-  method and one ratio to that repeat's SpMV; the table prints the median ratio and its
-  [min, max] over the repeats.
+  Theil–Sen slope of the process's CPU seconds against ``k`` (the median of the six pairwise
+  slopes), so per-call costs (validation, initial residual, final true residual) drop out
+  and one disturbed call cannot move it.  The SpMV is timed the same way (``k`` products in
+  one compiled loop).  The timing is :func:`experiments._bench.measure`.
+* Repeats (rounds) are interleaved: each round times every method at every ``k`` once, in a
+  new random order, so slow phases of a shared machine hit all methods alike.  Each round
+  gives one slope per method and one ratio to that round's SpMV (paired); the table prints
+  the median ratio and its [min, max] over the rounds.
 * Set-up: ``Preconditioner.setup`` on the same object (the IC(0) pattern analysis is cached, as
   in a sequence that rebuilds on a fixed pattern), interleaved across preconditioners,
   reported as a multiple of one SpMV with spread, next to the work model's figure.
-* Sanity check: no PCG iteration may be faster than one SpMV (each contains one); a ratio
-  below 1 is a benchmark bug and makes the command exit with status 1.  On a tiny problem
-  (the timed solves of a method differ by less than 20 µs, or some repeat fits a slope
-  <= 0) the timer's jitter dominates: such rows are printed as UNRESOLVED and not checked;
-  when that is true of the SpMV itself, every ratio of the problem (set-ups included) is.
+* Sanity check: no PCG iteration may be faster than one SpMV (each contains one).  A median
+  ratio below 1, or any single round's ratio below 1 (the minimum printed beside the median),
+  is a benchmark error: it is printed as IMPOSSIBLE and the command exits with status 1.  On
+  a tiny problem (the timed solves of a method differ by less than 20 µs, or some round fits
+  a slope <= 0) the timer's jitter dominates: such rows are printed as UNRESOLVED and not
+  checked; when that is true of the SpMV itself, every ratio of the problem (set-ups
+  included) is.
+
+What this replaced: one wall-clock call per ``k`` per round, a least-squares slope, and a
+check of the median ratio only.  A call slowed by another job moved a whole round's slope,
+and the minimum over rounds (printed, never checked) once read 0.28 SpMV per SSOR-PCG
+iteration at n = 10⁶.
 
 Examples
 --------
@@ -33,7 +41,6 @@ Examples
 """
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -101,89 +108,80 @@ def make_problem(kind: str, n: float):
     raise ValueError(f"unknown problem {kind!r}; known: {PROBLEMS}")
 
 
-def _timed(fn):
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def measure(A, *, repeats=5, target=0.05, methods=METHODS, setups=SETUPS, solve=True,
+            clock="cpu"):
+    """Timings of one problem; returns a dict of seconds and ratios (see module doc).
 
-
-def _ks(seconds_per_iteration, target, cap):
-    top = int(np.clip(target / max(seconds_per_iteration, 1e-9), 4, cap))
-    return sorted({max(1, round(top * f)) for f in (0.25, 0.5, 0.75, 1.0)})
-
-
-def measure(A, *, repeats=5, target=0.05, methods=METHODS, setups=SETUPS, solve=True):
-    """Timings of one problem; returns a dict of raw seconds and ratios (see module doc)."""
+    The timing itself is :func:`experiments._bench.measure` (Theil–Sen slope of ``T(k)`` over
+    four ``k`` per round, every method and ``k`` in a new random order each round, process CPU
+    time), so a round's ratio pairs a method's slope with the SpMV's slope of the same round,
+    and one disturbed call cannot move a slope.
+    """
     op = prepare(A)
     n = op.n
     b = np.ones(n)
     x = np.random.default_rng(0).standard_normal(n)
     y = np.empty(n)
-    pcs = {m: preconditioner(PC[m]).setup(op) for m in methods}
-    runs = {m: (lambda k, pc=pcs[m]: pcg(op, b, pc, maxiter=k, **TINY)) for m in methods}
-    runs["spmv"] = lambda k: _spmv_repeat(op.indptr, op.indices, op.data, x, y, k)
-    names = ["spmv", *methods]
-    ks = {}
-    for name in names:  # warm-up (JIT) and the choice of k
-        runs[name](2)
+    pcs = {m: preconditioner(PC[m]).setup(op) for m in (*methods, *setups)}
+    timed = [B.Method("spmv", lambda k: _spmv_repeat(op.indptr, op.indices, op.data, x, y, k),
+                      "our Numba CSR SpMV, k products in one compiled loop", max_k=1000)]
+    for m in methods:
         # cap k at 5 × the iterations to 1e-8: the recursive residual of the longest timed
         # solve stays far from underflow (where pᵀAp or rᵀz vanish: a breakdown; Jacobi-PCG
         # on a 7³ problem broke down after 12 × its count to 1e-8)
-        cap = 1000 if name == "spmv" else 5 * max(pcg(op, b, pcs[name]).iterations, 1)
-        ks[name] = _ks(_timed(lambda: runs[name](4)) / 4, target, min(cap, 1000))
+        # (a count of 200 or more already allows the largest k: stop there)
+        cap = min(5 * max(pcg(op, b, pcs[m], maxiter=200).iterations, 1), 1000)
+        timed.append(B.Method(m, lambda k, pc=pcs[m]: pcg(op, b, pc, maxiter=k, **TINY),
+                              f"pcg(preconditioner={PC[m]!r}), maxiter=k", floor="spmv",
+                              max_k=max(cap, 4)))
+    timings = B.measure(timed, rounds=repeats, target=target, clock=clock)
     for m in methods:
-        res = runs[m](ks[m][-1])
-        if res.iterations != ks[m][-1]:
+        k = timings[m].ks[-1]
+        res = timed[1 + list(methods).index(m)].run(k)
+        if res.iterations != k:
             raise RuntimeError(f"{m}: a timed solve stopped early ({res.reason})")
-    slopes = {name: [] for name in names}
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            secs = {name: {k: [] for k in ks[name]} for name in names}
-            for k_index in range(4):  # interleave: every method at each k in turn
-                for name in names:
-                    if k_index < len(ks[name]):
-                        k = ks[name][k_index]
-                        secs[name][k].append(_timed(lambda: runs[name](k)))
-            for name in names:
-                kk = np.array(ks[name], dtype=float)
-                tt = np.array([secs[name][k][0] for k in ks[name]])
-                slopes[name].append(np.polyfit(kk, tt, 1)[0] if kk.size > 1 else tt[0] / kk[0])
-        setup_s = {m: [] for m in setups}
-        for _ in range(repeats):
-            for m in setups:
-                pc = pcs.get(m) or preconditioner(PC[m]).setup(op)
-                pcs[m] = pc
-                setup_s[m].append(_timed(lambda: pc.setup(op)))
-    finally:
-        if gc_was:
-            gc.enable()
-    spmv = np.array(slopes["spmv"])
-    out = {"n": n, "nnz": op.nnz, "spmv_seconds": float(np.median(spmv)),
-           "spmv": {"seconds": float(np.median(spmv)), "min": float(spmv.min()),
-                    "max": float(spmv.max()), "ks": ks["spmv"]},
-           "methods": {}, "setup": {}}
+    setup_s = B.measure_calls({m: (lambda pc=pcs[m]: pc.setup(op)) for m in setups},
+                              rounds=repeats, clock=clock) if setups else {}
+    out = {"n": n, "nnz": op.nnz, "clock": clock, **summarise(timings),
+           "setup": {}}
     for m in methods:
-        s = np.array(slopes[m])
-        ratio = s / spmv
-        out["methods"][m] = {"seconds": float(np.median(s)), "ratio": float(np.median(ratio)),
-                             "ratio_min": float(ratio.min()), "ratio_max": float(ratio.max()),
-                             "work": work_model("pcg", op, pcs[m]).per_iteration,
-                             "ks": ks[m]}
+        out["methods"][m]["work"] = work_model("pcg", op, pcs[m]).per_iteration
     for m in setups:
-        s = np.array(setup_s[m])
-        out["setup"][m] = {"seconds": float(np.median(s)),
-                           "spmvs": float(np.median(s) / out["spmv_seconds"]),
-                           "spmvs_min": float(s.min() / out["spmv_seconds"]),
-                           "spmvs_max": float(s.max() / out["spmv_seconds"]),
+        s = setup_s[m]
+        out["setup"][m] = {"seconds": s.median,
+                           "spmvs": s.median / out["spmv_seconds"],
+                           "spmvs_min": s.lo / out["spmv_seconds"],
+                           "spmvs_max": s.hi / out["spmv_seconds"],
                            "work": pcs[m].setup_work}
     if solve:  # iterations to the default tolerance, and that solve's seconds (one run each)
         for m in methods:
             pc = preconditioner(PC[m])
+            c0 = time.process_time()  # CPU time, as the per-iteration figures (set-up included)
             res = pcg(op, b, pc)
+            cpu = time.process_time() - c0
             out["methods"][m].update(iterations=res.iterations, converged=res.converged,
-                                     solve_seconds=res.seconds, solve_work=res.info["work"])
+                                     solve_seconds=cpu, solve_wall_seconds=res.seconds,
+                                     solve_work=res.info["work"])
+    return out
+
+
+def summarise(timings) -> dict:
+    """The SpMV's figures and each method's per-iteration seconds and ratios to the SpMV
+    (paired per round: median, [min, max], quartiles and every round's ratio), from the
+    :class:`experiments._bench.Timing` of ``"spmv"`` and of each method."""
+    spmv = timings["spmv"].per_iter
+    out = {"spmv_seconds": spmv.median,
+           "spmv": {"seconds": spmv.median, "min": spmv.lo, "max": spmv.hi,
+                    "ks": list(timings["spmv"].ks)},
+           "methods": {}, "checks": B.check(timings)}
+    for m, t in timings.items():
+        if m == "spmv":
+            continue
+        ratio = B.ratio(t, timings["spmv"])
+        out["methods"][m] = {"seconds": t.per_iter.median, "ratio": ratio.median,
+                             "ratio_min": ratio.lo, "ratio_max": ratio.hi,
+                             "ratio_q1": ratio.q1, "ratio_q3": ratio.q3,
+                             "ratios": ratio.samples.tolist(), "ks": list(t.ks)}
     return out
 
 
@@ -253,14 +251,24 @@ def unresolved(results) -> list[str]:
 
 def sanity(results) -> list[str]:
     """Physical bound: each PCG iteration contains one SpMV, so no resolved ratio may be
-    below 1 (nor any, when the SpMV itself is unresolved)."""
+    below 1 (nor any, when the SpMV itself is unresolved) — neither the median nor any single
+    round's ratio, since every one of them is printed (the [min, max] beside the median): a
+    round below one SpMV is a wrong measurement, not a fast iteration."""
     bad = []
     for label, r in results.items():
         if _spmv_unresolved(r):
             continue
         for m, v in r["methods"].items():
-            if v["ratio"] < 1.0 and not _unresolved(v):
+            if _unresolved(v):
+                continue
+            if v["ratio"] < 1.0:
                 bad.append(f"{label} {m}: {v['ratio']:.2f} × SpMV per iteration (< 1)")
+            elif v.get("ratio_min", v["ratio"]) < 1.0:
+                below = sum(x < 1.0 for x in v.get("ratios", [v["ratio_min"]]))
+                rounds = len(v.get("ratios", [])) or "?"
+                bad.append(f"{label} {m}: {below} of {rounds} rounds measured an iteration "
+                           f"below one SpMV (min {v['ratio_min']:.2f} × SpMV, median "
+                           f"{v['ratio']:.2f}): that round's timing is wrong")
     return bad
 
 
@@ -281,15 +289,18 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    if args.repeats < 3:  # a median and a spread need three rounds
+        print(f"note: --repeats {args.repeats} raised to 3 (a median and a spread need three)")
+        args.repeats = 3
     if args.target <= 0:
         ap.error(f"--target must be > 0 (seconds), got {args.target}")
     if any(not size >= 8 for size in args.sizes):
         ap.error(f"--sizes must be numbers of unknowns >= 8, got {args.sizes}")
     print(machine_header())
     print(f"CPU: {cpu_model()}")
-    print("per-iteration time: slope over k of solves capped at k iterations; "
-          "ratios: median [min, max] over interleaved repeats; work: matrix-pass equivalents "
-          "(solvers.work_model)")
+    print("per-iteration time: Theil–Sen slope over four k of solves capped at k iterations, "
+          "process CPU time; ratios: paired per round, median [min, max] over interleaved "
+          f"rounds ({args.repeats}); work: matrix-pass equivalents (solvers.work_model)")
     results = {}
     for kind in args.problems:
         for n in args.sizes:
@@ -299,11 +310,14 @@ def main(argv=None) -> int:
                                      methods=args.methods, setups=setups,
                                      solve=not args.no_solve)
             print("\n".join(format_rows(label, results[label])), flush=True)
+            for line in results[label]["checks"]:
+                if not line.startswith("IMPOSSIBLE"):  # (the bound is checked below, on
+                    print(f"  note: {line}")            # the ratios, resolved rows only)
     for line in unresolved(results):
         print(f"UNRESOLVED: {line}")
     bad = sanity(results)
     for line in bad:
-        print(f"SANITY CHECK FAILED: {line}")
+        print(f"IMPOSSIBLE: {line}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"cpu": cpu_model(), "results": results}, fh, indent=2)

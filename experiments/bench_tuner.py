@@ -241,6 +241,10 @@ def warnings_of(rows) -> list[str]:
         if r["ratio"].q3 < 1.0:
             msgs.append(f"IMPOSSIBLE: {where}: the tuned call (the fixed solve plus the "
                         f"Tuner's work) is faster than the fixed call ({B.fmt(r['ratio'], 1, 3)})")
+        if "operator_ratio" in r and r["operator_ratio"].q3 < 1.0:
+            msgs.append(f"IMPOSSIBLE: {where}: the tuned call on a refreshed operator (the "
+                        "fixed solve plus the Tuner's work) is faster than the fixed call "
+                        f"({B.fmt(r['operator_ratio'], 1, 3)})")
         if r["ratio"].q3 < r["floor"].q1:
             msgs.append(f"IMPOSSIBLE: {where}: the tuned call, which reads the new matrix, "
                         f"beats one read of it ({B.fmt(r['ratio'], 1, 3)} < floor "
