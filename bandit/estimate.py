@@ -325,10 +325,14 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     # audits, the epoch's completion probability)
     ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
     if lower:
-        cap_t = data.cap[ta]
+        cap_all = _lower_caps(data)
+        cap_t = cap_all[ta]
         ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
-        va = np.where(exact, np.minimum(va, cap_t), cap_t)
-        vp = np.minimum(vp, data.cap[tp])
+        # a run stopped at its own cap shows C above it: min(C, cap_t) is at least the smaller
+        # of the two caps (a run capped below cap_t gives less than min(C, cap_t): its total
+        # is lower still, a lower bound all the same)
+        va = np.where(exact, np.minimum(va, cap_t), np.minimum(run_cap, cap_t))
+        vp = np.minimum(vp, cap_all[tp])
     else:
         ta, ka, va, ok, pa = ta[exact], ka[exact], va[exact], ok[exact], pa[exact]
     pa = np.where(np.isfinite(pa), pa, 0.0)
@@ -343,6 +347,12 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
     q, _ = _audit_probs(data, t, k)
     return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
+
+
+def _lower_caps(data: RunData) -> np.ndarray:
+    """The caps of the lower bounds, one per round (:attr:`RunData.cap`; ``maxiter`` when
+    the run gives none)."""
+    return data.cap if data.cap is not None else np.full(data.T, float(data.maxiter))
 
 
 def _completion_probs(data: RunData, rounds, p):
@@ -759,14 +769,19 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     X = _multipliers(rng, (T, n_boot))
     two = _Track(data, t, k, v, pi, m, cps, X, rng)
     full = data.full.all(axis=0) if data.full is not None and data.full.size else np.ones(K, bool)
+    # an arm a column audit stopped at its cap (the budget's, when the budget had not accrued
+    # its full run) is known by lower bounds only: its costs above the caps could not be
+    # observed, so a two-sided total would leave them out and make it look cheaper than it is
+    full = full & ~_stopped_runs(data)
     # two-sided totals Ŝ_k for arms audited in full in every epoch; lower bounds L_k ≤ S_k
     # (costs capped at cap_t, the audits of the other arms) for the rest
     from_cap = ~full
     low_tr = None
     if from_cap.any():
         tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
-        below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
-        low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X, rng,
+        cap_all = _lower_caps(data)[:, None]
+        below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
+        low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, cap_all), cps, X, rng,
                         share=np.maximum(below, 0.01))
     # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
     # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
@@ -793,6 +808,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         upper = np.where(informed, two.S[-1] + c * two.sd, sure[-1])
         top = float(np.min(upper[full])) if full.any() else np.inf
         cand = low_end[full & informed] <= top
+    # an arm's lower end is at most its upper end: an arm observed for sure on every round
+    # (no error) has both at its total, and rounding must not put its lower end above the
+    # lowest upper end, which would leave no arm to take the ends from
+    low_end = np.where(full, np.minimum(low_end, upper), low_end)
     k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
@@ -842,6 +861,19 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _stopped_runs(data: RunData) -> np.ndarray:
+    """Per arm, whether a column audit of it stopped at a cap below ``maxiter`` without
+    converging (its cost there is only known to exceed the cap)."""
+    a = data.audits
+    out = np.zeros(data.n_arms, dtype=bool)
+    if not len(a["round"]) or "cap" not in a:
+        return out
+    stopped = (~np.asarray(a["row"], dtype=bool) & ~np.asarray(a["converged"], dtype=bool)
+               & (np.asarray(a["cap"], dtype=np.int64) < data.maxiter))
+    out[np.asarray(a["arm"], dtype=np.int64)[stopped]] = True
+    return out
 
 
 def _all_observed(data: RunData):
