@@ -18,7 +18,9 @@ rounds (cross-fitting), the doubly robust column total
 is unbiased for ``S_k = Σ_t C_tk`` whatever the model's error (the model only lowers the
 variance), and ``Σ_t paid_t − min_k Ŝ_k`` estimates the regret against the best fixed arm
 (biased high: the point estimate weighs the candidates' totals by their chance of being the
-smallest, :func:`minimum_weights`).
+smallest, :func:`minimum_weights`, among the arms sampled at least twice and the estimated
+best).  An arm a column audit stopped at its cap (an arm far from the best, or the budget's
+cap on a run the budget had not accrued) is known by a lower bound of its total only.
 The instance-optimal comparator ``Σ_t min_k C_tk`` is estimated the same way from row
 audits (every arm run on a round, capped at the running minimum), with
 ``μ_t = min(min_k m_tk, costs observed on round t)`` as the model.
@@ -833,10 +835,15 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if unbiased_bf and k_hat >= 0:
         # the smallest total is biased low; the point estimate weighs the candidates' totals
         # by their chance of being the smallest (in draws without Student's factor, which
-        # widens the interval but is no part of the totals' error)
-        w = minimum_weights(two.S[-1][cf], (two.S_end[:, cf] - two.S[-1][cf][None])
-                            / two.student[cf][None]) if cf.size else np.zeros(0)
-        theta = two.S[:, cf] @ w if cf.size else theta_hat
+        # widens the interval but is no part of the totals' error), among the arms whose
+        # error the draws describe: an arm sampled fewer than twice has a total from the
+        # cost model and deviations of a pooled error widened by Student's factor for one
+        # observation — wide and symmetric, a device for the interval's width, in which a
+        # dear arm is the smallest in many draws (the estimated best arm always takes part)
+        cw = cf[informed[cf] | (cf == k_hat)]
+        w = minimum_weights(two.S[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
+                            / two.student[cw][None]) if cw.size else np.zeros(0)
+        theta = two.S[:, cw] @ w if cw.size else theta_hat
         theta = np.clip(theta, low_c, high_c)
         bf_curve = paid_cum - theta
         bf_low = paid_cum - high_c
@@ -1004,7 +1011,8 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
     return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
             "bound, upper end simultaneous over the arms that could be the minimum; point "
-            "estimate weighted by each arm's chance of being the minimum" + (
+            "estimate weighted by each arm's chance of being the minimum (among the arms "
+            "sampled at least twice, and the estimated best)" + (
                 f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
                 if certain else ""))
