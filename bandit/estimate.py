@@ -814,7 +814,12 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     # (no error) has both at its total, and rounding must not put its lower end above the
     # lowest upper end, which would leave no arm to take the ends from
     low_end = np.where(full, np.minimum(low_end, upper), low_end)
-    k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
+    # the estimated best fixed arm is one with an exact observation when there is one: the
+    # total of an arm never observed is the cost model's extrapolation alone (fitted on two
+    # played arms, it puts ω = 1 at their cost), which no residual corrects
+    seen = full & (np.bincount(k, minlength=K) > 0)
+    pick = seen if seen.any() else full
+    k_hat = int(np.flatnonzero(pick)[np.argmin(two.S[-1][pick])]) if pick.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
     for j in np.flatnonzero(low_end <= top):  # the arms whose lower end reaches the upper end

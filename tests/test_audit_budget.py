@@ -149,3 +149,29 @@ def test_point_estimate_is_not_pulled_by_arms_known_from_the_model_alone():
     assert rep.comparator_arm == K - 1
     assert rep.low <= exact <= rep.high
     assert abs(rep.estimate - exact) <= 0.05 * paid.sum(), (rep.estimate, exact)
+
+
+def test_estimated_best_arm_is_one_that_was_observed():
+    """The same short run, but the budget stopped the audits of the dear arms at 3 × the
+    round's solve: the only exact costs are those of the two played arms, and the cost
+    model, fitted on those two arms alone, extrapolates a flat total to ω = 1 (25 times
+    dearer).  The estimated best fixed arm is one with observations, not an arm whose total
+    is the model's extrapolation alone, and the point estimate is close to the exact
+    regret."""
+    C = dear_arms()
+    T, K = C.shape
+    arm = np.where(np.arange(T) < T // 5, K - 2, K - 1)
+    paid = C[np.arange(T), arm].astype(float)
+    rounds, arms = np.array([15, 49, 56, 73]), np.array([1, 8, 3, 1])
+    caps = np.ceil(3 * paid[rounds]).astype(int)
+    aud = _audits(rounds, arms, np.full(4, 1e4), [False] * 4, caps)
+    d = RunData(paid=paid, x=np.arange(T, dtype=float), arm=arm, p=np.ones(T),
+                played=paid.copy(), epoch_start=np.array([0]),
+                q=np.full((1, K), 0.00225), r=np.zeros(1), audits=aud, fail_cost=1e4,
+                n_arms=K, arm_order=np.arange(K), randomised=False,
+                cap=np.ceil(3 * paid), full=np.ones((1, K), bool))
+    rep = estimate_regret(d).best_fixed
+    exact = paid.sum() - C.sum(axis=0).min()
+    assert rep.comparator_arm in (K - 2, K - 1)
+    assert rep.low <= exact <= rep.high
+    assert abs(rep.estimate - exact) <= 0.05 * paid.sum(), (rep.estimate, exact)
