@@ -15,7 +15,11 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   from the minimum (totals of capped costs are lower bounds), at a fraction of the cost;
   and when the guard stopped the chosen arm's attempt, that arm is run to the end with
   probability :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits
-  alone);
+  alone).  With a cost in iterations every other column run is capped at what the budget
+  has accrued and not spent, never below that same :data:`CAP_FACTOR` ×
+  (:meth:`Auditor.column_cap`): one run of a dear arm cannot spend the budget of hundreds
+  of rounds, and an arm one of whose runs stopped there is known by a lower bound only
+  (:mod:`bandit.estimate`);
 * **row audits** — with probability ``r`` every arm not yet known on the round is run,
   each capped at the cheapest cost found so far (an arm that needs more cannot be the
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
