@@ -15,7 +15,11 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   from the minimum (totals of capped costs are lower bounds), at a fraction of the cost;
   and when the guard stopped the chosen arm's attempt, that arm is run to the end with
   probability :data:`COMPLETE` (its costs above the guard's cap are otherwise seen by audits
-  alone);
+  alone).  With a cost in iterations every other column run is capped at what the budget
+  has accrued and not spent, never below that same :data:`CAP_FACTOR` ×
+  (:meth:`Auditor.column_cap`): one run of a dear arm cannot spend the budget of hundreds
+  of rounds, and an arm one of whose runs stopped there is known by a lower bound only
+  (:mod:`bandit.estimate`);
 * **row audits** — with probability ``r`` every arm not yet known on the round is run,
   each capped at the cheapest cost found so far (an arm that needs more cannot be the
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
@@ -207,6 +211,9 @@ class Auditor:
         self.records = {c: [] for c in AUDIT_COLUMNS}
         self.seconds = 0.0  # audit solves
         self.spent = 0.0  # audits and plans in the tuner's cost unit (iterations or seconds)
+        # the user's solves so far, in iterations, when the round's audits were drawn (None:
+        # the cost is not counted in iterations, so no budget cap; set by decide)
+        self.solved = None
         self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
         self.plan_cost = None  # a plan's cost per round of history above plan_floor (cost unit)
         # plans made after round 0 (the others were put off: over PLAN_SHARE); a diagnostic of
@@ -230,6 +237,9 @@ class Auditor:
         """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
         after any rescaling with :func:`completion_probability` of the arm's probability
         ``p`` under the policy); returns ``(column arms, row, complete)``."""
+        # what the user's solves have cost so far, for the budget caps of this round's
+        # column runs (:meth:`column_cap`; in iterations only: the caps are iteration caps)
+        self.solved = _solved(tuner) if tuner.cost == "iterations" else None
         if t == self.next_audit or t >= self.next_adjust:
             cols, row = self.draw(tuner, t)
         else:
@@ -325,8 +335,33 @@ class Auditor:
             self.next_adjust = min(self.next_adjust, max(t + 1, _SETTLE_FROM))
 
     def column_cap(self, k, paid_iterations, maxiter):
-        """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full)."""
-        return capped_cap(paid_iterations, maxiter) if self.capped[k] else maxiter
+        """Iteration cap of a column audit of arm ``k`` this round (``maxiter``: in full).
+
+        An arm audited capped (far from the best) stops at :func:`capped_cap`; any other at
+        what the budget has accrued and not spent — ``budget`` × the user's solves so far
+        minus the audits' and plans' spending, including the runs already made this round —
+        but never below :func:`capped_cap` (an arm that needs more than that is no contender
+        on the round, and one audit run stays bounded).  A run stopped at that cap gives
+        ``min(C, cap)``, a lower bound (:mod:`bandit.estimate` then uses only the lower bound
+        of that arm's total).  Without a cost in iterations (``cost="time"`` or work) the
+        cap is ``maxiter``.
+
+        Examples
+        --------
+        >>> aud = Auditor(3, 0.05)
+        >>> aud.solved = 10_000.0; aud.spent = 100.0   # 500 accrued, 100 spent
+        >>> aud.column_cap(0, 100, 10_000)    # what is left, above 3 × the 100 paid
+        400
+        >>> aud.spent = 450.0; aud.column_cap(0, 100, 10_000)   # at least 3 × the 100 paid
+        300
+        """
+        floor = capped_cap(paid_iterations, maxiter)
+        if self.capped[k]:
+            return floor
+        if self.solved is None:  # not in iterations
+            return maxiter
+        left = self.budget * self.solved - self.spent
+        return int(min(maxiter, max(floor, math.floor(left))))
 
     def _coins(self, probs):
         """Independent coins with ``probs``, conditioned on at least one success (the round
@@ -462,12 +497,13 @@ class Auditor:
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
-                "plans": self.plans, "rng": self.rng.bit_generator.state}
+                "plans": self.plans, "solved": self.solved,
+                "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
         for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
                     "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
-                    "plan_cost", "plan_floor", "spent", "plans"):
+                    "plan_cost", "plan_floor", "spent", "plans", "solved"):
             setattr(self, key, state[key])
         self.rng.bit_generator.state = state["rng"]
 

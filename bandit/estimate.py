@@ -18,7 +18,9 @@ rounds (cross-fitting), the doubly robust column total
 is unbiased for ``S_k = Σ_t C_tk`` whatever the model's error (the model only lowers the
 variance), and ``Σ_t paid_t − min_k Ŝ_k`` estimates the regret against the best fixed arm
 (biased high: the point estimate weighs the candidates' totals by their chance of being the
-smallest, :func:`minimum_weights`).
+smallest, :func:`minimum_weights`, among the arms sampled at least twice and the estimated
+best).  An arm a column audit stopped at its cap (an arm far from the best, or the budget's
+cap on a run the budget had not accrued) is known by a lower bound of its total only.
 The instance-optimal comparator ``Σ_t min_k C_tk`` is estimated the same way from row
 audits (every arm run on a round, capped at the running minimum), with
 ``μ_t = min(min_k m_tk, costs observed on round t)`` as the model.
@@ -325,10 +327,14 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     # audits, the epoch's completion probability)
     ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
     if lower:
-        cap_t = data.cap[ta]
+        cap_all = _lower_caps(data)
+        cap_t = cap_all[ta]
         ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
-        va = np.where(exact, np.minimum(va, cap_t), cap_t)
-        vp = np.minimum(vp, data.cap[tp])
+        # a run stopped at its own cap shows C above it: min(C, cap_t) is at least the smaller
+        # of the two caps (a run capped below cap_t gives less than min(C, cap_t): its total
+        # is lower still, a lower bound all the same)
+        va = np.where(exact, np.minimum(va, cap_t), np.minimum(run_cap, cap_t))
+        vp = np.minimum(vp, cap_all[tp])
     else:
         ta, ka, va, ok, pa = ta[exact], ka[exact], va[exact], ok[exact], pa[exact]
     pa = np.where(np.isfinite(pa), pa, 0.0)
@@ -343,6 +349,12 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
     q, _ = _audit_probs(data, t, k)
     return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
+
+
+def _lower_caps(data: RunData) -> np.ndarray:
+    """The caps of the lower bounds, one per round (:attr:`RunData.cap`; ``maxiter`` when
+    the run gives none)."""
+    return data.cap if data.cap is not None else np.full(data.T, float(data.maxiter))
 
 
 def _completion_probs(data: RunData, rounds, p):
@@ -759,14 +771,19 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     X = _multipliers(rng, (T, n_boot))
     two = _Track(data, t, k, v, pi, m, cps, X, rng)
     full = data.full.all(axis=0) if data.full is not None and data.full.size else np.ones(K, bool)
+    # an arm a column audit stopped at its cap (the budget's, when the budget had not accrued
+    # its full run) is known by lower bounds only: its costs above the caps could not be
+    # observed, so a two-sided total would leave them out and make it look cheaper than it is
+    full = full & ~_stopped_runs(data)
     # two-sided totals Ŝ_k for arms audited in full in every epoch; lower bounds L_k ≤ S_k
     # (costs capped at cap_t, the audits of the other arms) for the rest
     from_cap = ~full
     low_tr = None
     if from_cap.any():
         tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
-        below = np.mean(m < data.cap[:, None], axis=0)  # where a capped cost tells anything
-        low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, data.cap[:, None]), cps, X, rng,
+        cap_all = _lower_caps(data)[:, None]
+        below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
+        low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, cap_all), cps, X, rng,
                         share=np.maximum(below, 0.01))
     # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
     # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
@@ -793,7 +810,16 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         upper = np.where(informed, two.S[-1] + c * two.sd, sure[-1])
         top = float(np.min(upper[full])) if full.any() else np.inf
         cand = low_end[full & informed] <= top
-    k_hat = int(np.flatnonzero(full)[np.argmin(two.S[-1][full])]) if full.any() else -1
+    # an arm's lower end is at most its upper end: an arm observed for sure on every round
+    # (no error) has both at its total, and rounding must not put its lower end above the
+    # lowest upper end, which would leave no arm to take the ends from
+    low_end = np.where(full, np.minimum(low_end, upper), low_end)
+    # the estimated best fixed arm is one with an exact observation when there is one: the
+    # total of an arm never observed is the cost model's extrapolation alone (fitted on two
+    # played arms, it puts ω = 1 at their cost), which no residual corrects
+    seen = full & (np.bincount(k, minlength=K) > 0)
+    pick = seen if seen.any() else full
+    k_hat = int(np.flatnonzero(pick)[np.argmin(two.S[-1][pick])]) if pick.any() else -1
     low_c = np.full(cps.size, np.inf)
     high_c = np.full(cps.size, np.inf)
     for j in np.flatnonzero(low_end <= top):  # the arms whose lower end reaches the upper end
@@ -814,10 +840,15 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     if unbiased_bf and k_hat >= 0:
         # the smallest total is biased low; the point estimate weighs the candidates' totals
         # by their chance of being the smallest (in draws without Student's factor, which
-        # widens the interval but is no part of the totals' error)
-        w = minimum_weights(two.S[-1][cf], (two.S_end[:, cf] - two.S[-1][cf][None])
-                            / two.student[cf][None]) if cf.size else np.zeros(0)
-        theta = two.S[:, cf] @ w if cf.size else theta_hat
+        # widens the interval but is no part of the totals' error), among the arms whose
+        # error the draws describe: an arm sampled fewer than twice has a total from the
+        # cost model and deviations of a pooled error widened by Student's factor for one
+        # observation — wide and symmetric, a device for the interval's width, in which a
+        # dear arm is the smallest in many draws (the estimated best arm always takes part)
+        cw = cf[informed[cf] | (cf == k_hat)]
+        w = minimum_weights(two.S[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
+                            / two.student[cw][None]) if cw.size else np.zeros(0)
+        theta = two.S[:, cw] @ w if cw.size else theta_hat
         theta = np.clip(theta, low_c, high_c)
         bf_curve = paid_cum - theta
         bf_low = paid_cum - high_c
@@ -842,6 +873,19 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def _stopped_runs(data: RunData) -> np.ndarray:
+    """Per arm, whether a column audit of it stopped at a cap below ``maxiter`` without
+    converging (its cost there is only known to exceed the cap)."""
+    a = data.audits
+    out = np.zeros(data.n_arms, dtype=bool)
+    if not len(a["round"]) or "cap" not in a:
+        return out
+    stopped = (~np.asarray(a["row"], dtype=bool) & ~np.asarray(a["converged"], dtype=bool)
+               & (np.asarray(a["cap"], dtype=np.int64) < data.maxiter))
+    out[np.asarray(a["arm"], dtype=np.int64)[stopped]] = True
+    return out
 
 
 def _all_observed(data: RunData):
@@ -972,7 +1016,8 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
     return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
             f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
             "bound, upper end simultaneous over the arms that could be the minimum; point "
-            "estimate weighted by each arm's chance of being the minimum" + (
+            "estimate weighted by each arm's chance of being the minimum (among the arms "
+            "sampled at least twice, and the estimated best)" + (
                 f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
                 if certain else ""))
