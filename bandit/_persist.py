@@ -165,6 +165,23 @@ def _sync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def read_bytes(path, what: str, error=TunerFileError) -> bytes:
+    """The bytes of the file ``path``, or ``error`` naming it and the problem (an empty
+    path, missing, a folder, unreadable); ``what`` says what the file should be."""
+    path = os.fspath(path)
+    if not path:
+        raise error(f"an empty path is no {what}; give the file's name")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
 def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
     """Load a JSON file with ``{"format": fmt, "version": v}``, ``oldest <= v <= version``.
 
@@ -175,17 +192,7 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
         format, or of a version this code does not read.
     """
     path = os.fspath(path)
-    if not path:
-        raise TunerFileError(f"an empty path is no {fmt} file; give the file's name")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise TunerFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise TunerFileError(f"{path}: is a folder, not a {fmt} file") from None
-    except OSError as exc:
-        raise TunerFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    raw = read_bytes(path, f"{fmt} file")
     if not raw.strip():
         raise TunerFileError(f"{path}: empty file (corrupt or truncated)")
     try:

@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from ._persist import write_bytes_atomic
+from ._persist import read_bytes, write_bytes_atomic
 from .estimate import RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
@@ -148,17 +148,8 @@ def read_csv(path) -> dict:
         history, truncated, or a row with an entry of the wrong kind.
     """
     path = os.fspath(path)
-    if not path:
-        raise ValueError("an empty path is no relaxtune history; give the file's name")
-    try:  # the messages Tuner.load gives for a file it cannot read
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a relaxtune history") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    # the messages Tuner.load gives for a file it cannot read
+    raw = read_bytes(path, "relaxtune history", ValueError)
     try:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
