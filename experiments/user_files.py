@@ -198,7 +198,7 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     -------
     dict
         ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve counts
-        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``,
+        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``, ``maxiter``,
         ``interrupted`` (``None``, or the systems finished before Ctrl-C).
     """
     import bandit
@@ -249,9 +249,21 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         if exact:
             C, conv = C[:done], conv[:done]
         return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-                "interrupted": done}
+                "interrupted": done, "maxiter": maxiter}
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-            "interrupted": None}
+            "interrupted": None, "maxiter": maxiter}
+
+
+def _tuned_costs(result, T) -> np.ndarray:
+    """The tuned run's iterations per system, counted as the fixed ω's are: a system the run
+    did not solve costs at least ``maxiter`` (the guard may stop a diverging solve early;
+    a fixed ω that fails counts the cap, so the tuned run must too)."""
+    h = result["tuner"].history
+    its = np.asarray(h["iterations"][:T], dtype=float)
+    cap = result.get("maxiter", result["tuner"].maxiter)
+    failed = ~np.asarray(h["converged"][:T], dtype=bool)
+    its[failed] = np.maximum(its[failed], cap)
+    return its
 
 
 def summarize(result) -> dict:
@@ -262,7 +274,7 @@ def summarize(result) -> dict:
     h = tuner.history
     # after Ctrl-C the tuner may have one round more than the exact costs: compare the same
     T = len(h["arm"]) if C is None else C.shape[0]
-    its = int(np.sum(h["iterations"][:T]))
+    its = int(np.sum(_tuned_costs(result, T)))
     out = {"solver": result["solver"], "systems": int(T),
            "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][:T])),
                      "all_converged": bool(np.all(h["converged"][:T]))}}
@@ -289,7 +301,8 @@ def summarize(result) -> dict:
                          "all_converged": bool(conv[k])}
     out["omega_one"] = {"omega": arms[k1], "iterations": int(totals[k1]),
                         "all_converged": bool(conv[k1])}
-    out["instance_optimal"] = {"iterations": int(inst)}
+    out["instance_optimal"] = {"iterations": int(inst),
+                               "all_converged": bool(result["converged"].any(axis=1).all())}
     out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
     out["exact_regret"] = {"best_fixed": its - int(totals[k]),
                            "instance_optimal": its - int(inst)}
@@ -315,7 +328,8 @@ def format_report(s: dict) -> str:
                   bf["all_converged"]),
                  (f"fixed ω = {s['omega_one']['omega']:g}", s["omega_one"]["iterations"],
                   s["omega_one"]["all_converged"]),
-                 ("instance-optimal (per system)", s["instance_optimal"]["iterations"], True)]
+                 ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
+                  s["instance_optimal"]["all_converged"])]
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
     width = max(len(r[0]) for r in rows)
     lines.append(f"{'method':<{width}}  {'iterations':>11}  {'× best fixed':>12}")
@@ -356,5 +370,5 @@ def figure_data(result) -> dict:
         r = data["regret"][kind]
         at = np.asarray(r["rounds"], dtype=int) - 1
         r["exact_comparator"] = comp[at]
-        r["exact"] = data["cumulative"][at] - comp[at]
+        r["exact"] = np.cumsum(_tuned_costs(result, C.shape[0]))[at] - comp[at]
     return data

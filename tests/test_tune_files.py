@@ -186,3 +186,23 @@ def test_ctrl_c_keeps_the_systems_finished(monkeypatch, files, tmp_path, capsys)
     saved = json.loads((out / "summary.json").read_text())
     assert saved["interrupted"] and saved["systems"] == 2
     assert (out / "tuner.json").is_file()
+
+
+def test_a_failed_solve_costs_the_cap_in_every_row():
+    """An indefinite system: SOR's guard stops the tuned run early, while a fixed ω that
+    does not converge counts maxiter — the tuned row must count it the same way, or a run
+    that solved nothing looks 3 × cheaper than every fixed ω."""
+    A = (L - 1.0 * sp.eye(N)).tocsr()
+    res = uf.run([(A, np.ones(N))], solver="sor", arms=[1.0, 1.5], maxiter=300,
+                 audit_budget=None)
+    h = res["tuner"].history
+    assert not h["converged"][0]
+    assert not res["converged"].any()
+    s = uf.summarize(res)
+    assert s["tuned"]["iterations"] >= 300 and not s["tuned"]["all_converged"]
+    assert s["exact_regret"]["best_fixed"] >= 0
+    assert s["instance_optimal"]["all_converged"] is False
+    text = uf.format_report(s)
+    assert text.splitlines()[-2].endswith("(some solves did not converge)")  # instance row
+    d = uf.figure_data(res)
+    assert d["regret"]["best_fixed"]["exact"][-1] == s["exact_regret"]["best_fixed"]
