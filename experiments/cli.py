@@ -646,6 +646,9 @@ def _tune(args) -> int:
 
         arms = list(dict.fromkeys(args.omegas or bandit.DEFAULT_ARMS))  # each ω once
         policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
+        names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
+        uf.check_systems(systems, args.solver, names,
+                         "spectral" if args.auto_context else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if contexts is None and not args.auto_context and uf.needs_context(policy):
@@ -653,11 +656,15 @@ def _tune(args) -> int:
                          f"--contexts FILE, or a learner that works without (the default)")
     if args.json is not None and args.json.is_dir():
         raise UsageError(f"--json {args.json}: is a folder; give a file name")
+    if args.out is not None:
+        for name in ("tuner.json", "summary.json"):  # another run's (of any study)
+            if (args.out / name).exists():
+                raise UsageError(f"--out {args.out}: already holds results ({name}); choose "
+                                 f"another --out or remove it")
+    if args.json is not None:  # the run's results would be written, then this refused
+        _writable_folder(args.json.parent, "--json")
     if args.out is None:
         out, _ = _fresh_folder(default_out("tune"))
-    elif (args.out / "tuner.json").exists():
-        raise UsageError(f"--out {args.out}: already holds a tuner file; choose another --out "
-                         f"or remove it")
     else:
         out = args.out
         _writable_folder(out, "--out")

@@ -27,7 +27,8 @@ import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
-__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "run", "summarize",
+__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "check_systems", "run",
+           "summarize",
            "format_report", "figure_data", "make_policy", "needs_context"]
 
 MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
@@ -52,11 +53,23 @@ def read_matrix(path) -> sp.csr_matrix:
         Naming the file: missing, of an unknown type, unreadable, not square, not real.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give its files in order (e.g. "
+                         f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
+        if kind != ".npz" and scipy.io.mminfo(path)[4] == "pattern":
+            # scipy reads a pattern as ones: a sparsity pattern, not the user's system
+            raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
+                             f"systems need their numbers")
         M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}: a Matrix Market pattern"):
+            raise
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+            from None
     except Exception as exc:  # scipy's readers raise many kinds for a damaged file
         raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
             from None
@@ -136,6 +149,30 @@ def load_systems(matrices, rhs=None) -> list:
         A = mats[0]
         return [(A, read_vector(p, A.shape[0])) for p in rhs]
     return [(A, read_vector(p, A.shape[0])) for A, p in zip(mats, rhs)]
+
+
+def check_systems(systems, solver, names=None, auto_context=None) -> None:
+    """Refuse, naming the file (``names``, one per system) or the system, a matrix ``solver``
+    cannot take — a zero or missing diagonal entry; for SSOR-PCG, or an automatic context,
+    a matrix that is not symmetric — before anything is solved (each distinct matrix once)."""
+    import solvers
+
+    seen = set()
+    for t, (A, _) in enumerate(systems):
+        if id(A) in seen:
+            continue
+        seen.add(id(A))
+        try:
+            op = solvers.prepare(A)
+            op.require_diagonal(solver, positive=auto_context is not None)
+            if solver == "ssor_pcg":
+                op.require_symmetric(solver)
+            elif auto_context is not None and op.asymmetry() > 1e-10:
+                raise ValueError(f"A is not symmetric (max |a_ij - a_ji| = "
+                                 f"{op.asymmetry():.2e} relative to max |a_ij|); the automatic "
+                                 f"context estimates the spectrum of symmetric matrices only")
+        except ValueError as exc:
+            raise ValueError(f"{names[t] if names else f'system {t}'}: {exc}") from None
 
 
 def make_policy(policy, solver, arms, seed=0):

@@ -206,3 +206,65 @@ def test_a_failed_solve_costs_the_cap_in_every_row():
     assert text.splitlines()[-2].endswith("(some solves did not converge)")  # instance row
     d = uf.figure_data(res)
     assert d["regret"]["best_fixed"]["exact"][-1] == s["exact_regret"]["best_fixed"]
+
+
+@pytest.mark.parametrize("solver, extra, bad, message", [
+    ("ssor_pcg", [], "nonsym", "is not symmetric"),
+    ("sor", [], "zerodiag", "zero or missing diagonal entry in row 5"),
+    ("sor", ["--auto-context"], "nonsym", "is not symmetric"),
+])
+def test_a_system_the_solver_refuses_is_named_before_anything_is_solved(
+        files, tmp_path, capsys, monkeypatch, solver, extra, bad, message):
+    """The third of six files is one the solver cannot take: refused up front, naming the
+    file, rather than after two systems were solved and then lost."""
+    mats, _, _ = files
+    B = sp.lil_matrix(L)
+    if bad == "nonsym":
+        B[0, 1] = -3.0
+    else:
+        B[5, 5] = 0.0
+    scipy.io.mmwrite(tmp_path / "bad.mtx", B.tocsr())
+    mats[2] = tmp_path / "bad.mtx"
+    calls = []
+    real = solvers.SOLVERS[solver]
+    monkeypatch.setitem(solvers.SOLVERS, solver, lambda *a, **k: calls.append(1) or real(*a, **k))
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--solver", solver, "--out", str(out),
+                 "--quiet", *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'bad.mtx'}: " in err and message in err
+    assert len(err.strip().splitlines()) == 1 and not calls and not out.exists()
+
+
+def test_output_paths_are_checked_before_the_run(files, tmp_path, capsys):
+    mats, _, _ = files
+    # another study's results folder: its summary.json is not overwritten
+    other = tmp_path / "heat"
+    other.mkdir()
+    (other / "summary.json").write_text('{"study": "heat2d"}')
+    assert main(["tune", *map(str, mats), "--out", str(other), "--quiet"]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert json.loads((other / "summary.json").read_text()) == {"study": "heat2d"}
+    # --json into a folder that cannot be created: refused before solving
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--out", str(out), "--quiet", "--json",
+                 str(blocker / "s.json")]) == 2
+    err = capsys.readouterr().err
+    assert "--json" in err and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_folder_or_a_pattern_file_is_refused_with_what_to_give(tmp_path, capsys):
+    folder = tmp_path / "mats"
+    folder.mkdir()
+    scipy.io.mmwrite(folder / "A.mtx", L)
+    assert main(["tune", str(folder), "--out", str(tmp_path / "o")]) == 2
+    assert f"{folder}: is a folder; give its files" in capsys.readouterr().err
+    # a pattern-only file has no values: not a system (scipy would read ones)
+    scipy.io.mmwrite(tmp_path / "P.mtx", L, field="pattern")
+    with pytest.raises(ValueError, match="pattern only"):
+        uf.read_matrix(tmp_path / "P.mtx")
+    # integer values are numbers: read as float
+    scipy.io.mmwrite(tmp_path / "I.mtx", sp.csr_matrix(L.astype(np.int64)), field="integer")
+    assert (uf.read_matrix(tmp_path / "I.mtx") != L).nnz == 0
