@@ -396,16 +396,21 @@ def figure_data(result) -> dict:
 
     data = run_data(result["tuner"])
     C = result["C"]
-    if C is None or data["unit"] != "iterations":
+    if C is None or not C.shape[0] or data["unit"] != "iterations":
         return data
     conv = result["converged"].all(axis=0)
     totals = C.sum(axis=0)
     ok = np.flatnonzero(conv)
     k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
     columns = {"best_fixed": np.cumsum(C[:, k]), "instance_optimal": np.cumsum(C.min(axis=1))}
+    tuned = np.cumsum(_tuned_costs(result, C.shape[0]))
     for kind, comp in columns.items():
         r = data["regret"][kind]
         at = np.asarray(r["rounds"], dtype=int) - 1
-        r["exact_comparator"] = comp[at]
-        r["exact"] = np.cumsum(_tuned_costs(result, C.shape[0]))[at] - comp[at]
+        # after Ctrl-C the tuner has a round (or more) the exact costs do not: NaN, not drawn
+        known = at < C.shape[0]
+        r["exact_comparator"] = np.full(at.shape, np.nan)
+        r["exact"] = np.full(at.shape, np.nan)
+        r["exact_comparator"][known] = comp[at[known]]
+        r["exact"][known] = tuned[at[known]] - comp[at[known]]
     return data

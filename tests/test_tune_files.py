@@ -268,3 +268,23 @@ def test_a_folder_or_a_pattern_file_is_refused_with_what_to_give(tmp_path, capsy
     # integer values are numbers: read as float
     scipy.io.mmwrite(tmp_path / "I.mtx", sp.csr_matrix(L.astype(np.int64)), field="integer")
     assert (uf.read_matrix(tmp_path / "I.mtx") != L).nnz == 0
+
+
+@pytest.mark.parametrize("calls", [3, 2 * len(ARMS) + 3])  # in system 0's / system 2's exact solves
+def test_ctrl_c_during_the_exact_solves_still_draws_the_figures(monkeypatch, tmp_path, calls):
+    """The tuner has one round more than the exact costs (the system being compared when
+    Ctrl-C came): its figures draw the exact curves where they are known, not an IndexError."""
+    _interrupt_after(monkeypatch, calls)
+    res = uf.run(_sequence(), solver="sor", arms=ARMS, audit_budget=None, interruptible=True)
+    done = res["interrupted"]
+    assert len(res["tuner"].history["arm"]) == done + 1
+    d = uf.figure_data(res)
+    r = d["regret"]["best_fixed"]
+    if done == 0:  # nothing compared: no exact curve
+        assert "exact" not in r
+    else:
+        known = np.asarray(r["rounds"]) <= done
+        assert np.all(np.isfinite(r["exact"][known])) and np.all(np.isnan(r["exact"][~known]))
+    from experiments.plots import draw_run
+
+    assert len(draw_run(d, tmp_path / "figures")) == 6
