@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,11 @@ def _suffix(path: Path, known) -> str:
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
+def _pattern_hint(path: Path) -> str:
+    """A shell passes a pattern that matches nothing on as it was typed."""
+    return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
+
+
 def read_matrix(path) -> sp.csr_matrix:
     """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
     sparse ``.npz`` file, as float64 CSR.
@@ -58,7 +64,7 @@ def read_matrix(path) -> sp.csr_matrix:
                          f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
     try:
         if kind != ".npz" and scipy.io.mminfo(path)[4] == "pattern":
             # scipy reads a pattern as ones: a sparsity pattern, not the user's system
@@ -89,7 +95,7 @@ def read_vector(path, n: int) -> np.ndarray:
     path = Path(path)
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -109,7 +115,11 @@ def read_vector(path, n: int) -> np.ndarray:
                          f"matrix), got shape {v.shape}")
     if np.iscomplexobj(v) or not np.issubdtype(v.dtype, np.number):
         raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
-    return v.astype(np.float64)
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{path}: {int(np.sum(~np.isfinite(v)))} entries are not finite "
+                         f"(NaN or Inf)")
+    return v
 
 
 def read_contexts(path, count: int) -> list:
@@ -119,7 +129,9 @@ def read_contexts(path, count: int) -> list:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file: counted below, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
     except Exception as exc:
         raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
     if rows.shape[0] != count:

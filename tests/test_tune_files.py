@@ -288,3 +288,23 @@ def test_ctrl_c_during_the_exact_solves_still_draws_the_figures(monkeypatch, tmp
     from experiments.plots import draw_run
 
     assert len(draw_run(d, tmp_path / "figures")) == 6
+
+
+def test_inputs_read_wrong_are_named_in_one_line(tmp_path, capsys):
+    m = tmp_path / "A.mtx"
+    scipy.io.mmwrite(m, L)
+    good, bad = tmp_path / "b0.npy", tmp_path / "b1.npy"
+    np.save(good, np.ones(N))
+    np.save(bad, np.r_[np.nan, np.ones(N - 1)])
+    with pytest.raises(ValueError, match=f"{bad}: .*not finite"):
+        uf.read_vector(bad, N)
+    empty = tmp_path / "ctx.txt"
+    empty.write_text("# no numbers\n")
+    out = tmp_path / "o"
+    assert main(["tune", str(m), str(m), "--rhs", str(good), str(good), "--contexts",
+                 str(empty), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "0 contexts for 2 systems" in err and len(err.strip().splitlines()) == 1
+    # a shell pattern that matched nothing reaches the program as written
+    assert main(["tune", str(tmp_path / "step*.mtx"), "--out", str(out)]) == 2
+    assert "no such file (a pattern that matched no file?)" in capsys.readouterr().err
