@@ -665,17 +665,19 @@ def _tune(args) -> int:
     if args.json is not None:  # the run's results would be written, then this refused
         _writable_folder(args.json.parent, "--json")
     if args.out is None:
-        out, _ = _fresh_folder(default_out("tune"))
+        out, created = _fresh_folder(default_out("tune"))
     else:
         out = args.out
-        _writable_folder(out, "--out")
+        created = _writable_folder(out, "--out")
     try:
         result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
                         warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
                         exact=not args.no_exact, audit_budget=args.audit_budget or None,
                         progress=not args.quiet, seed=args.seed, interruptible=True,
-                        auto_context="spectral" if args.auto_context else None)
-    except ValueError as exc:  # a system the solver refuses (named by the solver)
+                        auto_context="spectral" if args.auto_context else None, names=names)
+    except ValueError as exc:  # a system the solver refuses once it ran (named by its file)
+        if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
+            out.rmdir()
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)
     tuner = result["tuner"]

@@ -212,7 +212,7 @@ def needs_context(policy) -> bool:
 
 def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
         rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
-        seed=0, interruptible=False, auto_context=None) -> dict:
+        seed=0, interruptible=False, auto_context=None, names=None) -> dict:
     """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
 
     Parameters
@@ -239,6 +239,9 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     interruptible : bool
         Ctrl-C returns what was finished (``interrupted``: the systems finished in full)
         instead of raising.
+    names : list of str, optional
+        One name per system (its file) for a refusal: ``ValueError("<name>: ...")``;
+        default ``system <index>``.
     audit_budget : float or None
         The Tuner's audit budget (a share of its solve time spent on audit runs, off the
         clock), which gives its own regret estimate an interval; ``None`` or 0: no audits.
@@ -291,6 +294,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
                     C[t, k] = r.iterations if r.converged else maxiter
                     conv[t, k] = r.converged
             done = t + 1
+    except ValueError as exc:  # a system refused once it ran: say which
+        raise ValueError(f"{names[done] if names else f'system {done}'}: {exc}") from None
     except KeyboardInterrupt:
         if not interruptible:
             raise

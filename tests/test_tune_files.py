@@ -308,3 +308,25 @@ def test_inputs_read_wrong_are_named_in_one_line(tmp_path, capsys):
     # a shell pattern that matched nothing reaches the program as written
     assert main(["tune", str(tmp_path / "step*.mtx"), "--out", str(out)]) == 2
     assert "no such file (a pattern that matched no file?)" in capsys.readouterr().err
+
+
+def test_a_refusal_in_the_middle_of_the_run_names_the_file_and_leaves_no_folder(
+        files, tmp_path, capsys, monkeypatch):
+    """A solver refusing a system once it has run (checked up front: everything it can be)."""
+    mats, _, _ = files
+    real = solvers.SOLVERS["sor"]
+    count = [0]
+
+    def sor(*args, **kwargs):
+        count[0] += 1
+        if count[0] == 2 * 20 + 1:  # system 2's first solve (the default grid has 20 arms)
+            raise ValueError("the solution underflows")
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(solvers.SOLVERS, "sor", sor)
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--solver", "sor", "--out", str(out), "--quiet",
+                 "--audit-budget", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{mats[2]}: the solution underflows" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
