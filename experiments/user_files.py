@@ -249,8 +249,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     Returns
     -------
     dict
-        ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve counts
-        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``, ``maxiter``,
+        ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve, or one the
+        solver refused at that ω, counts ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``, ``maxiter``,
         ``interrupted`` (``None``, or the systems finished before Ctrl-C).
     """
     import bandit
@@ -290,7 +290,13 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
             if exact:
                 op = solvers.prepare(A)
                 for k, w in enumerate(arms):
-                    r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                    try:
+                        r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                    except ValueError:
+                        # the tuned solve took this system: a refusal is this ω's, e.g. an
+                        # iterate that overflows in SOR's first sweep at a large ω
+                        C[t, k], conv[t, k] = maxiter, False
+                        continue
                     C[t, k] = r.iterations if r.converged else maxiter
                     conv[t, k] = r.converged
             done = t + 1

@@ -313,20 +313,46 @@ def test_inputs_read_wrong_are_named_in_one_line(tmp_path, capsys):
 def test_a_refusal_in_the_middle_of_the_run_names_the_file_and_leaves_no_folder(
         files, tmp_path, capsys, monkeypatch):
     """A solver refusing a system once it has run (checked up front: everything it can be)."""
+    import bandit
+
     mats, _, _ = files
-    real = solvers.SOLVERS["sor"]
+    real = bandit.Tuner.solve
     count = [0]
 
-    def sor(*args, **kwargs):
+    def solve(self, *args, **kwargs):
         count[0] += 1
-        if count[0] == 2 * 20 + 1:  # system 2's first solve (the default grid has 20 arms)
+        if count[0] == 3:  # system 2's tuned solve
             raise ValueError("the solution underflows")
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setitem(solvers.SOLVERS, "sor", sor)
+    monkeypatch.setattr(bandit.Tuner, "solve", solve)
     out = tmp_path / "o"
     assert main(["tune", *map(str, mats), "--solver", "sor", "--out", str(out), "--quiet",
                  "--audit-budget", "0"]) == 2
     err = capsys.readouterr().err
     assert f"{mats[2]}: the solution underflows" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_an_omega_whose_first_sweep_overflows_counts_as_a_failed_solve():
+    """SOR at a large ω on a strongly non-symmetric matrix: the first sweep overflows and
+    the solver refuses the iterate (a ValueError); ω = 1 solves it.  In the exact run that
+    ω is a solve that did not converge (maxiter), not the end of the whole run."""
+    n = 2000
+    A = sp.diags([-1.8, 2.0, -0.1], [-1, 0, 1], shape=(n, n)).tocsr()
+    b = np.ones(n)
+    with pytest.raises(ValueError, match="cannot solve from this start"):
+        solvers.sor(A, b, 1.95)
+    ref = solvers.sor(A, b, 1.0)
+    assert ref.converged
+    res = uf.run([(A, b)], solver="sor", arms=[1.0, 1.95], policy=bandit_fixed(0),
+                 audit_budget=None)
+    assert res["C"].tolist() == [[ref.iterations, 10_000]]
+    assert res["converged"].tolist() == [[True, False]]
+    assert uf.summarize(res)["best_fixed"]["omega"] == 1.0
+
+
+def bandit_fixed(k):
+    import bandit
+
+    return bandit.FixedArm([1.0, 1.95], arm=k)
