@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -49,6 +50,23 @@ def _pattern_hint(path: Path) -> str:
     return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
 
 
+def _one_triangle(path: Path, symmetry: str) -> None:
+    """A file in symmetric storage lists one triangle; scipy mirrors every off-diagonal entry,
+    so one listed on both sides would be added twice: refuse it (read as written)."""
+    import gzip
+    import io
+
+    raw = (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb").read()
+    head, _, rest = raw.partition(b"\n")
+    head = re.sub(re.escape(symmetry).encode(), b"general", head, flags=re.IGNORECASE)
+    G = scipy.io.mmread(io.BytesIO(head + b"\n" + rest))
+    G = sp.coo_matrix(G)
+    if np.any(G.row > G.col) and np.any(G.row < G.col):
+        raise ValueError(f"{path}: {symmetry} storage with entries on both sides of the "
+                         f"diagonal; it keeps one triangle (each entry listed once), which "
+                         f"scipy mirrors: store one triangle or write the file as 'general'")
+
+
 def read_matrix(path) -> sp.csr_matrix:
     """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
     sparse ``.npz`` file, as float64 CSR.
@@ -66,13 +84,16 @@ def read_matrix(path) -> sp.csr_matrix:
     if not path.is_file():
         raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
     try:
-        if kind != ".npz" and scipy.io.mminfo(path)[4] == "pattern":
+        info = None if kind == ".npz" else scipy.io.mminfo(path)
+        if info is not None and info[4] == "pattern":
             # scipy reads a pattern as ones: a sparsity pattern, not the user's system
             raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
                              f"systems need their numbers")
         M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        if info is not None and info[3] == "coordinate" and info[5] != "general":
+            _one_triangle(path, info[5])
     except ValueError as exc:
-        if str(exc).startswith(f"{path}: a Matrix Market pattern"):
+        if str(exc).startswith(f"{path}: a Matrix Market pattern") or "both sides" in str(exc):
             raise
         raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
             from None

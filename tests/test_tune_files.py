@@ -356,3 +356,17 @@ def bandit_fixed(k):
     import bandit
 
     return bandit.FixedArm([1.0, 1.95], arm=k)
+
+
+def test_symmetric_storage_one_triangle_is_the_full_matrix_both_is_refused(tmp_path):
+    """scipy.io.mmwrite(..., symmetry="symmetric") stores one triangle and mmread gives the
+    full matrix back; a file in symmetric storage that lists both triangles (written by hand)
+    would be read with every off-diagonal entry doubled, so it is refused."""
+    one = tmp_path / "one.mtx"
+    scipy.io.mmwrite(one, L, symmetry="symmetric")
+    assert (uf.read_matrix(one) != L).nnz == 0
+    both = tmp_path / "both.mtx"
+    both.write_text("%%MatrixMarket matrix coordinate real symmetric\n2 2 4\n1 1 2\n2 2 2\n"
+                    "2 1 -1\n1 2 -1\n")
+    with pytest.raises(ValueError, match=f"{both}: .*both sides of the diagonal"):
+        uf.read_matrix(both)
