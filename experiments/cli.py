@@ -670,11 +670,14 @@ def _tune(args) -> int:
         out = args.out
         created = _writable_folder(out, "--out")
     try:
-        result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
-                        warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
-                        exact=not args.no_exact, audit_budget=args.audit_budget or None,
-                        progress=not args.quiet, seed=args.seed, interruptible=True,
-                        auto_context="spectral" if args.auto_context else None, names=names)
+        with _SigtermAsInterrupt():  # a batch job's time limit keeps the systems finished
+            result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
+                            contexts=contexts, warm=args.warm, rtol=args.rtol,
+                            maxiter=args.maxiter, exact=not args.no_exact,
+                            audit_budget=args.audit_budget or None, progress=not args.quiet,
+                            seed=args.seed, interruptible=True,
+                            auto_context="spectral" if args.auto_context else None,
+                            names=names)
     except ValueError as exc:  # a system the solver refuses once it ran (named by its file)
         if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
             out.rmdir()
@@ -698,9 +701,10 @@ def _tune(args) -> int:
         print(f"results: {out} (tuner.json, history.csv, summary.json"
               f"{'' if args.no_plots else ', figures/'})")
     if result["interrupted"] is not None:
+        kind = "terminated" if isinstance(result.get("stop"), Terminated) else "interrupted"
         print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}", kind="interrupted")
-        return EXIT_INTERRUPTED
+                    f"{out}", kind=kind)
+        return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     return 0
 
 

@@ -272,7 +272,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     dict
         ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve, or one the
         solver refused at that ω, counts ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``, ``maxiter``,
-        ``interrupted`` (``None``, or the systems finished before Ctrl-C).
+        ``interrupted`` (``None``, or the systems finished before Ctrl-C; then ``stop``, the
+        ``KeyboardInterrupt`` caught).
     """
     import bandit
     import solvers
@@ -323,7 +324,7 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
             done = t + 1
     except ValueError as exc:  # a system refused once it ran: say which
         raise ValueError(f"{names[done] if names else f'system {done}'}: {exc}") from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if not interruptible:
             raise
         # Ctrl-C: what was finished is kept (the tuner has every round it recorded; the
@@ -331,7 +332,7 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         if exact:
             C, conv = C[:done], conv[:done]
         return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-                "interrupted": done, "maxiter": maxiter}
+                "interrupted": done, "maxiter": maxiter, "stop": exc}
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter}
 

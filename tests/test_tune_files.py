@@ -370,3 +370,32 @@ def test_symmetric_storage_one_triangle_is_the_full_matrix_both_is_refused(tmp_p
                     "2 1 -1\n1 2 -1\n")
     with pytest.raises(ValueError, match=f"{both}: .*both sides of the diagonal"):
         uf.read_matrix(both)
+
+
+def test_sigterm_keeps_the_systems_finished_and_exits_143(files, tmp_path, capsys):
+    """A batch system's time limit (SIGTERM) is handled as Ctrl-C is, with status 143."""
+    import os
+    import signal
+
+    mats, rhs, _ = files
+    real = solvers.SOLVERS["sor"]
+    count = [0]
+
+    def sor(*args, **kwargs):
+        count[0] += 1
+        if count[0] == 2 * 20 + 5:  # during system 2's exact solves
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as mp:
+        mp.setitem(solvers.SOLVERS, "sor", sor)
+        out = tmp_path / "stopped"
+        code = main(["tune", *map(str, mats), "--rhs", *map(str, rhs), "--solver", "sor",
+                     "--out", str(out), "--no-plots", "--quiet"])
+    assert code == 143
+    err = capsys.readouterr().err
+    assert "terminated: 2 of 6 systems finished and saved" in err
+    assert json.loads((out / "summary.json").read_text())["systems"] == 2
+    assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back
