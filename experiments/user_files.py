@@ -389,7 +389,9 @@ def summarize(result) -> dict:
     out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
     out["exact_regret"] = {"best_fixed": its - int(totals[k]),
                            "instance_optimal": its - int(inst)}
-    out["covered"] = bool(est.low <= its - totals[k] <= est.high)
+    # after Ctrl-C the estimate counts the round being compared too: another horizon
+    out["covered"] = (None if len(h["arm"]) != T
+                      else bool(est.low <= its - totals[k] <= est.high))
     return out
 
 
@@ -427,7 +429,9 @@ def format_report(s: dict) -> str:
            f"{band} ({e['method'].split(':')[0]})")
     if "exact_regret" in s:
         est += f"; exact {s['exact_regret']['best_fixed']:,}"
-        if band != "no interval":
+        if s["covered"] is None:
+            est += " (the estimate also counts the system being compared at the stop)"
+        elif band != "no interval":
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
     return "\n".join(lines)
