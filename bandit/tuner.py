@@ -729,13 +729,15 @@ class Tuner:
                 if auto is not None:
                     res.info["auto_context"] = auto
                 return res
-            except BaseException:
+            except BaseException as exc:
                 # raised between the draw and the update (a solver refusing the system once
                 # it has run, e.g. a solution that underflows; Ctrl-C in a long solve): the
                 # abandoned round draws nothing, so the same seed gives the same arms with or
                 # without it
                 if policy.t == told:
                     policy._undo_draw(undo)
+                if auto is not None and isinstance(exc, ValueError):
+                    self._auto_context_refusal(exc, np.size(context) - 1)
                 raise
         finally:
             if self._owner == me:  # (released already once the round was recorded: _solve)
@@ -999,6 +1001,28 @@ class Tuner:
         w = est.omega_sor if self._arms.configs[0].method == "sor" else est.omega_ssor
         self._context_seconds += time.perf_counter() - t0
         return float(w)
+
+    def _auto_context_refusal(self, exc, mine: int) -> None:
+        """A policy's refusal of a context of another length, in the user's terms: the policy
+        counts the automatic context too, one entry more than the user passed."""
+        msg = str(exc)
+        if not (msg.startswith("context must have ") or msg.startswith("a contextual policy")
+                or msg.startswith("this policy was started without")):
+            return
+        ctx = self.history["context"]
+        if not len(ctx):
+            return
+        first = ctx.shape[1] - 1 if ctx.ndim == 2 else 0
+
+        def values(k):
+            return "none" if k == 0 else str(k)
+
+        given = ("no context of yours" if mine == 0 else
+                 f"{mine} context value{'s' if mine > 1 else ''} of yours")
+        raise ValueError(f"{given}, {values(first)} on the first solve: with "
+                         f"auto_context={self._auto_context!r} the context is yours followed "
+                         f"by the automatic one, so pass the same number of values on every "
+                         f"solve") from None
 
     def _setup_failed(self, arm, op, x0, exc, seconds, tally):
         """The run of an arm whose preconditioner refused this matrix (:class:`SetupError`):

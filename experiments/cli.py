@@ -646,28 +646,41 @@ def _tune(args) -> int:
 
         arms = list(dict.fromkeys(args.omegas or bandit.DEFAULT_ARMS))  # each ω once
         policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
+        names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
+        uf.check_systems(systems, args.solver, names,
+                         "spectral" if args.auto_context else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if contexts is None and not args.auto_context and uf.needs_context(policy):
         raise UsageError(f"--learner {args.learner} needs a context for every system: give "
-                         f"--contexts FILE, or a learner that works without (the default)")
+                         f"--contexts FILE or --auto-context, or a learner that works without "
+                         f"(the default)")
     if args.json is not None and args.json.is_dir():
         raise UsageError(f"--json {args.json}: is a folder; give a file name")
+    if args.out is not None:
+        for name in ("tuner.json", "summary.json"):  # another run's (of any study)
+            if (args.out / name).exists():
+                raise UsageError(f"--out {args.out}: already holds results ({name}); choose "
+                                 f"another --out or remove it")
+    if args.json is not None:  # the run's results would be written, then this refused
+        _writable_folder(args.json.parent, "--json")
     if args.out is None:
-        out, _ = _fresh_folder(default_out("tune"))
-    elif (args.out / "tuner.json").exists():
-        raise UsageError(f"--out {args.out}: already holds a tuner file; choose another --out "
-                         f"or remove it")
+        out, created = _fresh_folder(default_out("tune"))
     else:
         out = args.out
-        _writable_folder(out, "--out")
+        created = _writable_folder(out, "--out")
     try:
-        result = uf.run(systems, solver=args.solver, arms=arms, policy=policy, contexts=contexts,
-                        warm=args.warm, rtol=args.rtol, maxiter=args.maxiter,
-                        exact=not args.no_exact, audit_budget=args.audit_budget or None,
-                        progress=not args.quiet, seed=args.seed, interruptible=True,
-                        auto_context="spectral" if args.auto_context else None)
-    except ValueError as exc:  # a system the solver refuses (named by the solver)
+        with _SigtermAsInterrupt():  # a batch job's time limit keeps the systems finished
+            result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
+                            contexts=contexts, warm=args.warm, rtol=args.rtol,
+                            maxiter=args.maxiter, exact=not args.no_exact,
+                            audit_budget=args.audit_budget or None, progress=not args.quiet,
+                            seed=args.seed, interruptible=True,
+                            auto_context="spectral" if args.auto_context else None,
+                            names=names)
+    except ValueError as exc:  # a system the solver refuses once it ran (named by its file)
+        if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
+            out.rmdir()
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)
     tuner = result["tuner"]
@@ -688,9 +701,10 @@ def _tune(args) -> int:
         print(f"results: {out} (tuner.json, history.csv, summary.json"
               f"{'' if args.no_plots else ', figures/'})")
     if result["interrupted"] is not None:
+        kind = "terminated" if isinstance(result.get("stop"), Terminated) else "interrupted"
         print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}", kind="interrupted")
-        return EXIT_INTERRUPTED
+                    f"{out}", kind=kind)
+        return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     return 0
 
 

@@ -21,13 +21,16 @@ Examples
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
-__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "run", "summarize",
+__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "check_systems", "run",
+           "summarize",
            "format_report", "figure_data", "make_policy", "needs_context"]
 
 MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
@@ -42,6 +45,28 @@ def _suffix(path: Path, known) -> str:
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
+def _pattern_hint(path: Path) -> str:
+    """A shell passes a pattern that matches nothing on as it was typed."""
+    return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
+
+
+def _one_triangle(path: Path, symmetry: str) -> None:
+    """A file in symmetric storage lists one triangle; scipy mirrors every off-diagonal entry,
+    so one listed on both sides would be added twice: refuse it (read as written)."""
+    import gzip
+    import io
+
+    raw = (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb").read()
+    head, _, rest = raw.partition(b"\n")
+    head = re.sub(re.escape(symmetry).encode(), b"general", head, flags=re.IGNORECASE)
+    G = scipy.io.mmread(io.BytesIO(head + b"\n" + rest))
+    G = sp.coo_matrix(G)
+    if np.any(G.row > G.col) and np.any(G.row < G.col):
+        raise ValueError(f"{path}: {symmetry} storage with entries on both sides of the "
+                         f"diagonal; it keeps one triangle (each entry listed once), which "
+                         f"scipy mirrors: store one triangle or write the file as 'general'")
+
+
 def read_matrix(path) -> sp.csr_matrix:
     """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
     sparse ``.npz`` file, as float64 CSR.
@@ -52,11 +77,26 @@ def read_matrix(path) -> sp.csr_matrix:
         Naming the file: missing, of an unknown type, unreadable, not square, not real.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give its files in order (e.g. "
+                         f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
     try:
+        info = None if kind == ".npz" else scipy.io.mminfo(path)
+        if info is not None and info[4] == "pattern":
+            # scipy reads a pattern as ones: a sparsity pattern, not the user's system
+            raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
+                             f"systems need their numbers")
         M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        if info is not None and info[3] == "coordinate" and info[5] != "general":
+            _one_triangle(path, info[5])
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}: a Matrix Market pattern") or "both sides" in str(exc):
+            raise
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+            from None
     except Exception as exc:  # scipy's readers raise many kinds for a damaged file
         raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
             from None
@@ -76,7 +116,7 @@ def read_vector(path, n: int) -> np.ndarray:
     path = Path(path)
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -96,7 +136,11 @@ def read_vector(path, n: int) -> np.ndarray:
                          f"matrix), got shape {v.shape}")
     if np.iscomplexobj(v) or not np.issubdtype(v.dtype, np.number):
         raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
-    return v.astype(np.float64)
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{path}: {int(np.sum(~np.isfinite(v)))} entries are not finite "
+                         f"(NaN or Inf)")
+    return v
 
 
 def read_contexts(path, count: int) -> list:
@@ -106,7 +150,9 @@ def read_contexts(path, count: int) -> list:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file: counted below, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
     except Exception as exc:
         raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
     if rows.shape[0] != count:
@@ -138,6 +184,30 @@ def load_systems(matrices, rhs=None) -> list:
     return [(A, read_vector(p, A.shape[0])) for A, p in zip(mats, rhs)]
 
 
+def check_systems(systems, solver, names=None, auto_context=None) -> None:
+    """Refuse, naming the file (``names``, one per system) or the system, a matrix ``solver``
+    cannot take — a zero or missing diagonal entry; for SSOR-PCG, or an automatic context,
+    a matrix that is not symmetric — before anything is solved (each distinct matrix once)."""
+    import solvers
+
+    seen = set()
+    for t, (A, _) in enumerate(systems):
+        if id(A) in seen:
+            continue
+        seen.add(id(A))
+        try:
+            op = solvers.prepare(A)
+            op.require_diagonal(solver, positive=auto_context is not None)
+            if solver == "ssor_pcg":
+                op.require_symmetric(solver)
+            elif auto_context is not None and op.asymmetry() > 1e-10:
+                raise ValueError(f"A is not symmetric (max |a_ij - a_ji| = "
+                                 f"{op.asymmetry():.2e} relative to max |a_ij|); the automatic "
+                                 f"context estimates the spectrum of symmetric matrices only")
+        except ValueError as exc:
+            raise ValueError(f"{names[t] if names else f'system {t}'}: {exc}") from None
+
+
 def make_policy(policy, solver, arms, seed=0):
     """A policy over ``arms``: a :data:`bandit.POLICIES` name, ``"default"`` or ``None`` (the
     library's default learner for ``solver``), or a policy, returned as it is."""
@@ -163,7 +233,7 @@ def needs_context(policy) -> bool:
 
 def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
         rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
-        seed=0, interruptible=False, auto_context=None) -> dict:
+        seed=0, interruptible=False, auto_context=None, names=None) -> dict:
     """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
 
     Parameters
@@ -190,6 +260,9 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     interruptible : bool
         Ctrl-C returns what was finished (``interrupted``: the systems finished in full)
         instead of raising.
+    names : list of str, optional
+        One name per system (its file) for a refusal: ``ValueError("<name>: ...")``;
+        default ``system <index>``.
     audit_budget : float or None
         The Tuner's audit budget (a share of its solve time spent on audit runs, off the
         clock), which gives its own regret estimate an interval; ``None`` or 0: no audits.
@@ -197,9 +270,10 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     Returns
     -------
     dict
-        ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve counts
-        ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``,
-        ``interrupted`` (``None``, or the systems finished before Ctrl-C).
+        ``tuner``, ``arms``, ``C`` (iterations, systems × arms; a failed solve, or one the
+        solver refused at that ω, counts ``maxiter``) and ``converged`` (both ``None`` without ``exact``), ``solver``, ``maxiter``,
+        ``interrupted`` (``None``, or the systems finished before Ctrl-C; then ``stop``, the
+        ``KeyboardInterrupt`` caught).
     """
     import bandit
     import solvers
@@ -212,7 +286,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     policy = make_policy(policy, solver, arms, seed)
     if contexts is None and auto_context is None and needs_context(policy):
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
-                         f"contexts, or a learner that works without)")
+                         f"contexts or auto_context='spectral', or a learner that works "
+                         f"without)")
     tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
                          audit_budget=audit_budget or 0.0, audit_seed=seed,
                          auto_context=auto_context)
@@ -237,11 +312,19 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
             if exact:
                 op = solvers.prepare(A)
                 for k, w in enumerate(arms):
-                    r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                    try:
+                        r = fn(op, b, w, x0=x0, rtol=rtol, maxiter=maxiter)
+                    except ValueError:
+                        # the tuned solve took this system: a refusal is this ω's, e.g. an
+                        # iterate that overflows in SOR's first sweep at a large ω
+                        C[t, k], conv[t, k] = maxiter, False
+                        continue
                     C[t, k] = r.iterations if r.converged else maxiter
                     conv[t, k] = r.converged
             done = t + 1
-    except KeyboardInterrupt:
+    except ValueError as exc:  # a system refused once it ran: say which
+        raise ValueError(f"{names[done] if names else f'system {done}'}: {exc}") from None
+    except KeyboardInterrupt as exc:
         if not interruptible:
             raise
         # Ctrl-C: what was finished is kept (the tuner has every round it recorded; the
@@ -249,9 +332,21 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         if exact:
             C, conv = C[:done], conv[:done]
         return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-                "interrupted": done}
+                "interrupted": done, "maxiter": maxiter, "stop": exc}
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-            "interrupted": None}
+            "interrupted": None, "maxiter": maxiter}
+
+
+def _tuned_costs(result, T) -> np.ndarray:
+    """The tuned run's iterations per system, counted as the fixed ω's are: a system the run
+    did not solve costs at least ``maxiter`` (the guard may stop a diverging solve early;
+    a fixed ω that fails counts the cap, so the tuned run must too)."""
+    h = result["tuner"].history
+    its = np.asarray(h["iterations"][:T], dtype=float)
+    cap = result.get("maxiter", result["tuner"].maxiter)
+    failed = ~np.asarray(h["converged"][:T], dtype=bool)
+    its[failed] = np.maximum(its[failed], cap)
+    return its
 
 
 def summarize(result) -> dict:
@@ -262,7 +357,7 @@ def summarize(result) -> dict:
     h = tuner.history
     # after Ctrl-C the tuner may have one round more than the exact costs: compare the same
     T = len(h["arm"]) if C is None else C.shape[0]
-    its = int(np.sum(h["iterations"][:T]))
+    its = int(np.sum(_tuned_costs(result, T)))
     out = {"solver": result["solver"], "systems": int(T),
            "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][:T])),
                      "all_converged": bool(np.all(h["converged"][:T]))}}
@@ -289,11 +384,14 @@ def summarize(result) -> dict:
                          "all_converged": bool(conv[k])}
     out["omega_one"] = {"omega": arms[k1], "iterations": int(totals[k1]),
                         "all_converged": bool(conv[k1])}
-    out["instance_optimal"] = {"iterations": int(inst)}
+    out["instance_optimal"] = {"iterations": int(inst),
+                               "all_converged": bool(result["converged"].any(axis=1).all())}
     out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
     out["exact_regret"] = {"best_fixed": its - int(totals[k]),
                            "instance_optimal": its - int(inst)}
-    out["covered"] = bool(est.low <= its - totals[k] <= est.high)
+    # after Ctrl-C the estimate counts the round being compared too: another horizon
+    out["covered"] = (None if len(h["arm"]) != T
+                      else bool(est.low <= its - totals[k] <= est.high))
     return out
 
 
@@ -315,7 +413,8 @@ def format_report(s: dict) -> str:
                   bf["all_converged"]),
                  (f"fixed ω = {s['omega_one']['omega']:g}", s["omega_one"]["iterations"],
                   s["omega_one"]["all_converged"]),
-                 ("instance-optimal (per system)", s["instance_optimal"]["iterations"], True)]
+                 ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
+                  s["instance_optimal"]["all_converged"])]
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
     width = max(len(r[0]) for r in rows)
     lines.append(f"{'method':<{width}}  {'iterations':>11}  {'× best fixed':>12}")
@@ -330,7 +429,9 @@ def format_report(s: dict) -> str:
            f"{band} ({e['method'].split(':')[0]})")
     if "exact_regret" in s:
         est += f"; exact {s['exact_regret']['best_fixed']:,}"
-        if band != "no interval":
+        if s["covered"] is None:
+            est += " (the estimate also counts the system being compared at the stop)"
+        elif band != "no interval":
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
     return "\n".join(lines)
@@ -345,16 +446,21 @@ def figure_data(result) -> dict:
 
     data = run_data(result["tuner"])
     C = result["C"]
-    if C is None or data["unit"] != "iterations":
+    if C is None or not C.shape[0] or data["unit"] != "iterations":
         return data
     conv = result["converged"].all(axis=0)
     totals = C.sum(axis=0)
     ok = np.flatnonzero(conv)
     k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
     columns = {"best_fixed": np.cumsum(C[:, k]), "instance_optimal": np.cumsum(C.min(axis=1))}
+    tuned = np.cumsum(_tuned_costs(result, C.shape[0]))
     for kind, comp in columns.items():
         r = data["regret"][kind]
         at = np.asarray(r["rounds"], dtype=int) - 1
-        r["exact_comparator"] = comp[at]
-        r["exact"] = data["cumulative"][at] - comp[at]
+        # after Ctrl-C the tuner has a round (or more) the exact costs do not: NaN, not drawn
+        known = at < C.shape[0]
+        r["exact_comparator"] = np.full(at.shape, np.nan)
+        r["exact"] = np.full(at.shape, np.nan)
+        r["exact_comparator"][known] = comp[at[known]]
+        r["exact"][known] = tuned[at[known]] - comp[at[known]]
     return data

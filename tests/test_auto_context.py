@@ -81,3 +81,21 @@ def test_without_a_context_the_automatic_one_learns_a_varied_sequence():
              for w in bandit.DEFAULT_ARMS]
     best = min(fixed)
     assert totals["spectral"] < best < totals[None]
+
+
+def test_a_context_of_another_length_is_refused_in_the_users_terms():
+    """With the automatic context appended, the policy counts one entry more than the user
+    passed: the refusal speaks of the user's values, and changes nothing."""
+    t = bandit.Tuner(solver="sor", auto_context="spectral")
+    t.solve(A, B)  # no context of the user's: the policy's context is ω̂ alone
+    state = t.policy.state_dict()
+    with pytest.raises(ValueError, match=r"1 context value of yours.*none on the first solve"):
+        t.solve(A, B, context=0.5)
+    u = bandit.Tuner(solver="sor", auto_context="spectral")
+    u.solve(A, B, context=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"3 context values of yours.*2 on the first solve"):
+        u.solve(A, B, context=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"no context of yours.*2 on the first solve"):
+        u.solve(A, B)
+    assert t.policy.state_dict() == state and len(t.history["arm"]) == 1
+    assert len(u.history["arm"]) == 1

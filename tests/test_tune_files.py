@@ -122,7 +122,7 @@ def test_one_matrix_many_right_hand_sides(tmp_path):
     ("length", "a vector of 100 entries was expected"),
     ("contexts", "contexts for 6 systems"),
     ("damaged", "cannot read it"),
-    ("learner", "needs a context for every system"),
+    ("learner", "needs a context for every system: give --contexts FILE or --auto-context"),
 ])
 def test_bad_input_is_one_line_naming_the_file(files, tmp_path, capsys, case, message):
     mats, rhs, ctx = files
@@ -186,3 +186,228 @@ def test_ctrl_c_keeps_the_systems_finished(monkeypatch, files, tmp_path, capsys)
     saved = json.loads((out / "summary.json").read_text())
     assert saved["interrupted"] and saved["systems"] == 2
     assert (out / "tuner.json").is_file()
+
+
+def test_a_failed_solve_costs_the_cap_in_every_row():
+    """An indefinite system: SOR's guard stops the tuned run early, while a fixed ω that
+    does not converge counts maxiter — the tuned row must count it the same way, or a run
+    that solved nothing looks 3 × cheaper than every fixed ω."""
+    A = (L - 1.0 * sp.eye(N)).tocsr()
+    res = uf.run([(A, np.ones(N))], solver="sor", arms=[1.0, 1.5], maxiter=300,
+                 audit_budget=None)
+    h = res["tuner"].history
+    assert not h["converged"][0]
+    assert not res["converged"].any()
+    s = uf.summarize(res)
+    assert s["tuned"]["iterations"] >= 300 and not s["tuned"]["all_converged"]
+    assert s["exact_regret"]["best_fixed"] >= 0
+    assert s["instance_optimal"]["all_converged"] is False
+    text = uf.format_report(s)
+    assert text.splitlines()[-2].endswith("(some solves did not converge)")  # instance row
+    d = uf.figure_data(res)
+    assert d["regret"]["best_fixed"]["exact"][-1] == s["exact_regret"]["best_fixed"]
+
+
+@pytest.mark.parametrize("solver, extra, bad, message", [
+    ("ssor_pcg", [], "nonsym", "is not symmetric"),
+    ("sor", [], "zerodiag", "zero or missing diagonal entry in row 5"),
+    ("sor", ["--auto-context"], "nonsym", "is not symmetric"),
+])
+def test_a_system_the_solver_refuses_is_named_before_anything_is_solved(
+        files, tmp_path, capsys, monkeypatch, solver, extra, bad, message):
+    """The third of six files is one the solver cannot take: refused up front, naming the
+    file, rather than after two systems were solved and then lost."""
+    mats, _, _ = files
+    B = sp.lil_matrix(L)
+    if bad == "nonsym":
+        B[0, 1] = -3.0
+    else:
+        B[5, 5] = 0.0
+    scipy.io.mmwrite(tmp_path / "bad.mtx", B.tocsr())
+    mats[2] = tmp_path / "bad.mtx"
+    calls = []
+    real = solvers.SOLVERS[solver]
+    monkeypatch.setitem(solvers.SOLVERS, solver, lambda *a, **k: calls.append(1) or real(*a, **k))
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--solver", solver, "--out", str(out),
+                 "--quiet", *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'bad.mtx'}: " in err and message in err
+    assert len(err.strip().splitlines()) == 1 and not calls and not out.exists()
+
+
+def test_output_paths_are_checked_before_the_run(files, tmp_path, capsys):
+    mats, _, _ = files
+    # another study's results folder: its summary.json is not overwritten
+    other = tmp_path / "heat"
+    other.mkdir()
+    (other / "summary.json").write_text('{"study": "heat2d"}')
+    assert main(["tune", *map(str, mats), "--out", str(other), "--quiet"]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert json.loads((other / "summary.json").read_text()) == {"study": "heat2d"}
+    # --json into a folder that cannot be created: refused before solving
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--out", str(out), "--quiet", "--json",
+                 str(blocker / "s.json")]) == 2
+    err = capsys.readouterr().err
+    assert "--json" in err and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_folder_or_a_pattern_file_is_refused_with_what_to_give(tmp_path, capsys):
+    folder = tmp_path / "mats"
+    folder.mkdir()
+    scipy.io.mmwrite(folder / "A.mtx", L)
+    assert main(["tune", str(folder), "--out", str(tmp_path / "o")]) == 2
+    assert f"{folder}: is a folder; give its files" in capsys.readouterr().err
+    # a pattern-only file has no values: not a system (scipy would read ones)
+    scipy.io.mmwrite(tmp_path / "P.mtx", L, field="pattern")
+    with pytest.raises(ValueError, match="pattern only"):
+        uf.read_matrix(tmp_path / "P.mtx")
+    # integer values are numbers: read as float
+    scipy.io.mmwrite(tmp_path / "I.mtx", sp.csr_matrix(L.astype(np.int64)), field="integer")
+    assert (uf.read_matrix(tmp_path / "I.mtx") != L).nnz == 0
+
+
+@pytest.mark.parametrize("calls", [3, 2 * len(ARMS) + 3])  # in system 0's / system 2's exact solves
+def test_ctrl_c_during_the_exact_solves_still_draws_the_figures(monkeypatch, tmp_path, calls):
+    """The tuner has one round more than the exact costs (the system being compared when
+    Ctrl-C came): its figures draw the exact curves where they are known, not an IndexError."""
+    _interrupt_after(monkeypatch, calls)
+    res = uf.run(_sequence(), solver="sor", arms=ARMS, audit_budget=None, interruptible=True)
+    done = res["interrupted"]
+    assert len(res["tuner"].history["arm"]) == done + 1
+    d = uf.figure_data(res)
+    r = d["regret"]["best_fixed"]
+    if done == 0:  # nothing compared: no exact curve
+        assert "exact" not in r
+    else:
+        known = np.asarray(r["rounds"]) <= done
+        assert np.all(np.isfinite(r["exact"][known])) and np.all(np.isnan(r["exact"][~known]))
+    from experiments.plots import draw_run
+
+    assert len(draw_run(d, tmp_path / "figures")) == 6
+
+
+def test_inputs_read_wrong_are_named_in_one_line(tmp_path, capsys):
+    m = tmp_path / "A.mtx"
+    scipy.io.mmwrite(m, L)
+    good, bad = tmp_path / "b0.npy", tmp_path / "b1.npy"
+    np.save(good, np.ones(N))
+    np.save(bad, np.r_[np.nan, np.ones(N - 1)])
+    with pytest.raises(ValueError, match=f"{bad}: .*not finite"):
+        uf.read_vector(bad, N)
+    empty = tmp_path / "ctx.txt"
+    empty.write_text("# no numbers\n")
+    out = tmp_path / "o"
+    assert main(["tune", str(m), str(m), "--rhs", str(good), str(good), "--contexts",
+                 str(empty), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "0 contexts for 2 systems" in err and len(err.strip().splitlines()) == 1
+    # a shell pattern that matched nothing reaches the program as written
+    assert main(["tune", str(tmp_path / "step*.mtx"), "--out", str(out)]) == 2
+    assert "no such file (a pattern that matched no file?)" in capsys.readouterr().err
+
+
+def test_a_refusal_in_the_middle_of_the_run_names_the_file_and_leaves_no_folder(
+        files, tmp_path, capsys, monkeypatch):
+    """A solver refusing a system once it has run (checked up front: everything it can be)."""
+    import bandit
+
+    mats, _, _ = files
+    real = bandit.Tuner.solve
+    count = [0]
+
+    def solve(self, *args, **kwargs):
+        count[0] += 1
+        if count[0] == 3:  # system 2's tuned solve
+            raise ValueError("the solution underflows")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(bandit.Tuner, "solve", solve)
+    out = tmp_path / "o"
+    assert main(["tune", *map(str, mats), "--solver", "sor", "--out", str(out), "--quiet",
+                 "--audit-budget", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{mats[2]}: the solution underflows" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_omega_whose_first_sweep_overflows_counts_as_a_failed_solve():
+    """SOR at a large ω on a strongly non-symmetric matrix: the first sweep overflows and
+    the solver refuses the iterate (a ValueError); ω = 1 solves it.  In the exact run that
+    ω is a solve that did not converge (maxiter), not the end of the whole run."""
+    n = 2000
+    A = sp.diags([-1.8, 2.0, -0.1], [-1, 0, 1], shape=(n, n)).tocsr()
+    b = np.ones(n)
+    with pytest.raises(ValueError, match="cannot solve from this start"):
+        solvers.sor(A, b, 1.95)
+    ref = solvers.sor(A, b, 1.0)
+    assert ref.converged
+    res = uf.run([(A, b)], solver="sor", arms=[1.0, 1.95], policy=bandit_fixed(0),
+                 audit_budget=None)
+    assert res["C"].tolist() == [[ref.iterations, 10_000]]
+    assert res["converged"].tolist() == [[True, False]]
+    assert uf.summarize(res)["best_fixed"]["omega"] == 1.0
+
+
+def bandit_fixed(k):
+    import bandit
+
+    return bandit.FixedArm([1.0, 1.95], arm=k)
+
+
+def test_symmetric_storage_one_triangle_is_the_full_matrix_both_is_refused(tmp_path):
+    """scipy.io.mmwrite(..., symmetry="symmetric") stores one triangle and mmread gives the
+    full matrix back; a file in symmetric storage that lists both triangles (written by hand)
+    would be read with every off-diagonal entry doubled, so it is refused."""
+    one = tmp_path / "one.mtx"
+    scipy.io.mmwrite(one, L, symmetry="symmetric")
+    assert (uf.read_matrix(one) != L).nnz == 0
+    both = tmp_path / "both.mtx"
+    both.write_text("%%MatrixMarket matrix coordinate real symmetric\n2 2 4\n1 1 2\n2 2 2\n"
+                    "2 1 -1\n1 2 -1\n")
+    with pytest.raises(ValueError, match=f"{both}: .*both sides of the diagonal"):
+        uf.read_matrix(both)
+
+
+def test_sigterm_keeps_the_systems_finished_and_exits_143(files, tmp_path, capsys):
+    """A batch system's time limit (SIGTERM) is handled as Ctrl-C is, with status 143."""
+    import os
+    import signal
+
+    mats, rhs, _ = files
+    real = solvers.SOLVERS["sor"]
+    count = [0]
+
+    def sor(*args, **kwargs):
+        count[0] += 1
+        if count[0] == 2 * 20 + 5:  # during system 2's exact solves
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as mp:
+        mp.setitem(solvers.SOLVERS, "sor", sor)
+        out = tmp_path / "stopped"
+        code = main(["tune", *map(str, mats), "--rhs", *map(str, rhs), "--solver", "sor",
+                     "--out", str(out), "--no-plots", "--quiet"])
+    assert code == 143
+    err = capsys.readouterr().err
+    assert "terminated: 2 of 6 systems finished and saved" in err
+    assert json.loads((out / "summary.json").read_text())["systems"] == 2
+    assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back
+
+
+def test_after_ctrl_c_the_estimate_and_the_exact_regret_are_not_compared(monkeypatch):
+    """The tuner holds one round more than the exact costs: whether the exact regret lies
+    inside the estimate's interval would compare two horizons, so it is not said."""
+    _interrupt_after(monkeypatch, 2 * len(ARMS) + 3)
+    res = uf.run(_sequence(), solver="sor", arms=ARMS, audit_budget=None, interruptible=True)
+    s = uf.summarize(res)
+    assert s["covered"] is None
+    last = uf.format_report(s).splitlines()[-1]
+    assert "inside" not in last and "outside" not in last
+    assert "the estimate also counts the system being compared" in last
