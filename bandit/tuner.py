@@ -20,6 +20,7 @@ from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
 from .audit import Auditor
+from solvers._result import IterateOverflowError
 from solvers.precond import SetupError
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
@@ -912,26 +913,36 @@ class Tuner:
         arms = self._arms
         fast = self._fast[arm]
         checked = self._checked
-        if fast is not None and checked is not None and b is checked[0] and x0 is checked[2]:
-            # b and x0 as _validate checked them, A prepared and its requirements checked
-            x = checked[3]  # the copy of x0 made by the check, for the first run only
-            if x is None:
-                x = np.zeros(op.n) if x0 is None else x0.copy()
+        start = time.perf_counter()
+        try:
+            if fast is not None and checked is not None and b is checked[0] and (
+                    x0 is checked[2]):
+                # b and x0 as _validate checked them, A prepared and its requirements checked
+                x = checked[3]  # the copy of x0 made by the check, for the first run only
+                if x is None:
+                    x = np.zeros(op.n) if x0 is None else x0.copy()
+                else:
+                    self._checked = checked[:3] + (None,)
+                res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
             else:
-                self._checked = checked[:3] + (None,)
-            res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
-        else:
-            if tally:
-                fn, kw = self._calls[arm]
-                if arms.has_setups:
-                    arms.age(arm, op)
-            else:
-                fn, kw = arms.audit_call(arm, self._calls[arm], op)
-            start = time.perf_counter()
-            try:
+                if tally:
+                    fn, kw = self._calls[arm]
+                    if arms.has_setups:
+                        arms.age(arm, op)
+                else:
+                    fn, kw = arms.audit_call(arm, self._calls[arm], op)
                 res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
-            except SetupError as exc:
-                return self._setup_failed(arm, op, x0, exc, time.perf_counter() - start, tally)
+        except SetupError as exc:
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "setup_failed")
+        except IterateOverflowError as exc:
+            if not self._by_name:  # a custom solver function's errors are its own
+                raise
+            # an iterate out of double range: an unstable ω (SOR's first sweep) fails like a
+            # divergence; a system no arm can solve (the solution itself out of range) is
+            # raised once every arm has failed so (_fall_back)
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "diverged")
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
         seconds = res.seconds
@@ -1024,15 +1035,17 @@ class Tuner:
                          f"by the automatic one, so pass the same number of values on every "
                          f"solve") from None
 
-    def _setup_failed(self, arm, op, x0, exc, seconds, tally):
-        """The run of an arm whose preconditioner refused this matrix (:class:`SetupError`):
-        a failed run of 0 iterations, reason ``"setup_failed"``, carrying the refusal in
-        ``info["error"]``.  The round goes on as after any failed attempt (a guarded solve falls
+    def _refused(self, arm, op, x0, exc, seconds, tally, reason):
+        """The run of an arm the solver refused once it had started: its preconditioner
+        refused this matrix (:class:`SetupError`, reason ``"setup_failed"``, warned once per
+        arm), or an iterate left double range (:class:`solvers.IterateOverflowError`, reason
+        ``"diverged"``).  A failed run of 0 iterations carrying the refusal in
+        ``info["error"]``; the round goes on as after any failed attempt (a guarded solve falls
         back; the policy is told a failure), so a loop never stops on one unusable arm.  Not an
         observation of a solve for the arm's rates; its seconds are the user's all the same."""
         from solvers import SolveResult
 
-        if arm not in self._setup_warned:
+        if reason == "setup_failed" and arm not in self._setup_warned:
             self._setup_warned.add(arm)
             warnings.warn(f"arm {arm} ({self.arm_labels[arm]}) could not be set up on a "
                           f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
@@ -1040,9 +1053,10 @@ class Tuner:
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
         res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                           omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
-                          .__name__, reason="setup_failed", seconds=seconds,
+                          .__name__, reason=reason, seconds=seconds,
                           backend=self.backend, rtol=self.rtol, atol=self.atol, maxiter=0,
-                          info={"error": str(exc), "work": 0.0, "timed_work": seconds,
+                          info={"error": str(exc), "refused": type(exc).__name__,
+                                "work": 0.0, "timed_work": seconds,
                                 "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
         if tally:
             self._work[0] += seconds
@@ -1152,6 +1166,12 @@ class Tuner:
                 if r.converged:
                     done = len(runs) - 1
                     break
+        if done is None and all(r.info.get("refused") == "IterateOverflowError"
+                                for _, r, *_ in runs):
+            # every arm's iterate left double range: the system's (its solution, or x0 out of
+            # proportion with b), not an arm's — refused as the solvers refuse it (the round
+            # is abandoned, nothing is told)
+            raise IterateOverflowError(runs[0][1].info["error"])
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
         floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
@@ -1186,7 +1206,7 @@ class Tuner:
                 "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
                               "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
-        if first.reason == "setup_failed":
+        if "error" in first.info:
             info["explored"]["error"] = first.info["error"]
         if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
             info["explored"]["skipped"] = True

@@ -21,13 +21,14 @@ _ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)
 from . import gallery
 from ._api import BACKENDS, SOLVERS, SSOR_ORDERS, cg, pcg, sor, ssor_pcg
 from ._operator import CSROperator, prepare
-from ._result import REASONS, ConvergenceError, SolveResult
+from ._result import REASONS, ConvergenceError, IterateOverflowError, SolveResult
 from .spectral import jacobi_spectral_radius, optimal_omega, young_omega
 from .precond import (AMG, IC0, PRECONDITIONERS, SSOR, IC0BreakdownError, Jacobi,
                       NoPreconditioner, Preconditioner, SetupError, WorkModel, preconditioner,
                       work_model)
 
 __all__ = ["sor", "ssor_pcg", "cg", "prepare", "CSROperator", "SolveResult", "ConvergenceError",
+           "IterateOverflowError",
            "REASONS", "SOLVERS", "BACKENDS", "SSOR_ORDERS", "optimal_omega",
            "jacobi_spectral_radius", "young_omega", "gallery",
            "pcg", "Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",

@@ -11,7 +11,7 @@ from . import _kernels_pcg as KP
 from . import _kernels_ssor as KS
 from ._operator import (check_dtol, check_omega, check_tolerances, check_unscaled,
                         check_vector, check_vector_norm, prepare)
-from ._result import SolveResult
+from ._result import IterateOverflowError, SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]
 
@@ -139,7 +139,7 @@ def _out_of_range(name, rnorm, b_norm):
     """The error of a solve whose residual is not finite: the start's residual overflowed, or
     a first step did (the solution is out of range), which a failed solve's ``dtol`` cannot
     stop before overflow; the two look alike to the caller of the kernel, so both are named."""
-    return ValueError(
+    return IterateOverflowError(
         f"{name} cannot solve from this start: the residual ‖b − A x‖ = {rnorm} is out of "
         f"double range (‖b‖ = {b_norm:.3e}); either x0 is out of proportion with b (b − A x0 "
         "overflows: pass a smaller x0 or none), or an iterate overflows double precision (the "

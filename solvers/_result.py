@@ -6,7 +6,7 @@ from operator import attrgetter
 
 import numpy as np
 
-__all__ = ["SolveResult", "ConvergenceError", "REASONS"]
+__all__ = ["SolveResult", "ConvergenceError", "IterateOverflowError", "REASONS"]
 
 #: Why a solve stopped.  Only ``"converged"`` means ``x`` meets the tolerance.
 REASONS = {
@@ -20,6 +20,13 @@ REASONS = {
     # a Tuner's arm whose preconditioner refused this matrix (solvers.SetupError): 0 iterations
     "setup_failed": "the preconditioner could not be set up for this matrix (no iteration ran)",
 }
+
+
+class IterateOverflowError(ValueError):
+    """A solve whose residual left double range: the start's (``x0`` out of proportion with
+    ``b``) or an iterate's (the solution, or a step towards it, overflows — for SOR also an
+    unstable ω whose first sweep overflows).  A :class:`bandit.Tuner` counts it as a failed
+    run of that arm and falls back; when every arm fails so, it raises it."""
 
 
 class ConvergenceError(RuntimeError):

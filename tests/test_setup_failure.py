@@ -119,3 +119,50 @@ def test_ic0_breakdown_raise_is_a_failed_attempt():
         r = tuner.solve(K, np.ones(4))
     assert r.converged and r.info["explored"]["reason"] == "setup_failed"
     assert tuner.history["fallback_arm"][0] == 1
+
+
+# -- an ω whose iterate leaves double range ----------------------------------------------------
+
+N_OVF = 3000
+# strongly non-symmetric: at ω >= 1.8 SOR's first sweep overflows; ω = 1 converges
+OVF = sp.diags([-1.5 * np.ones(N_OVF - 1), 2.0 * np.ones(N_OVF), -0.5 * np.ones(N_OVF - 1)],
+               [-1, 0, 1]).tocsr()
+B_OVF = np.ones(N_OVF)
+
+
+def test_an_overflowing_omega_is_a_failed_attempt_not_the_end_of_the_loop():
+    import solvers
+    from solvers import IterateOverflowError
+
+    with pytest.raises(IterateOverflowError):  # the solver called directly still refuses
+        solvers.sor(OVF, B_OVF, 1.9)
+    ref = solvers.sor(OVF, B_OVF, 1.0)
+    t = bandit.Tuner(bandit.FixedArm([1.0, 1.9], arm=1), solver="sor")
+    r = t.solve(OVF, B_OVF)
+    assert r.converged and r.omega == 1.0
+    assert np.linalg.norm(B_OVF - OVF @ r.x) <= 1e-8 * np.linalg.norm(B_OVF) * (1 + 1e-9)
+    assert r.info["explored"]["reason"] == "diverged"
+    assert "out of double range" in r.info["explored"]["error"]
+    assert r.iterations == ref.iterations  # the refused attempt did not count a sweep
+    # the default learner over a loop of such systems: never raises, every solve converges
+    d = bandit.Tuner(solver="sor")
+    assert all(d.solve(OVF, B_OVF).converged for _ in range(12))
+    # without the guard the failure is returned as it is
+    g = bandit.Tuner(bandit.FixedArm([1.0, 1.9], arm=1), solver="sor", guard=None)
+    r = g.solve(OVF, B_OVF)
+    assert not r.converged and r.reason == "diverged" and "double range" in r.info["error"]
+
+
+def test_a_system_no_arm_can_solve_in_range_is_still_refused():
+    from solvers import IterateOverflowError, gallery
+
+    # every arm's iterate overflows: refused as the solvers refuse it, nothing told
+    t = bandit.Tuner(bandit.UniformRandom([1.8, 1.9], seed=0), solver="sor")
+    state = t.policy.state_dict()
+    with pytest.raises(IterateOverflowError, match="out of double range"):
+        t.solve(OVF, B_OVF)
+    assert t.policy.state_dict() == state and len(t.history["arm"]) == 0
+    # a system whose solution overflows is refused before the draw, as before
+    with pytest.raises(ValueError, match="overflows double precision"):
+        t.solve(gallery.laplacian_2d(6) * 1e-150, 1e200 * np.ones(36))
+    assert t.policy.state_dict() == state
