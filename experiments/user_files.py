@@ -355,6 +355,10 @@ def figure_data(result) -> dict:
     for kind, comp in columns.items():
         r = data["regret"][kind]
         at = np.asarray(r["rounds"], dtype=int) - 1
-        r["exact_comparator"] = comp[at]
-        r["exact"] = data["cumulative"][at] - comp[at]
+        # after Ctrl-C the tuner may hold one round more than the exact costs: NaN there
+        known = at < comp.size
+        r["exact_comparator"] = np.full(at.shape, np.nan)
+        r["exact_comparator"][known] = comp[at[known]]
+        r["exact"] = np.full(at.shape, np.nan)
+        r["exact"][known] = data["cumulative"][at[known]] - comp[at[known]]
     return data
