@@ -650,7 +650,8 @@ def _tune(args) -> int:
         raise UsageError(str(exc)) from None
     if contexts is None and not args.auto_context and uf.needs_context(policy):
         raise UsageError(f"--learner {args.learner} needs a context for every system: give "
-                         f"--contexts FILE, or a learner that works without (the default)")
+                         f"--contexts FILE or --auto-context, or a learner that works without "
+                         f"(the default)")
     if args.json is not None and args.json.is_dir():
         raise UsageError(f"--json {args.json}: is a folder; give a file name")
     if args.out is None:

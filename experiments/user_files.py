@@ -212,7 +212,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     policy = make_policy(policy, solver, arms, seed)
     if contexts is None and auto_context is None and needs_context(policy):
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
-                         f"contexts, or a learner that works without)")
+                         f"contexts or auto_context='spectral', or a learner that works "
+                         f"without)")
     tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
                          audit_budget=audit_budget or 0.0, audit_seed=seed,
                          auto_context=auto_context)

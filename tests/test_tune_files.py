@@ -122,7 +122,7 @@ def test_one_matrix_many_right_hand_sides(tmp_path):
     ("length", "a vector of 100 entries was expected"),
     ("contexts", "contexts for 6 systems"),
     ("damaged", "cannot read it"),
-    ("learner", "needs a context for every system"),
+    ("learner", "needs a context for every system: give --contexts FILE or --auto-context"),
 ])
 def test_bad_input_is_one_line_naming_the_file(files, tmp_path, capsys, case, message):
     mats, rhs, ctx = files
