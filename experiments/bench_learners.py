@@ -569,7 +569,10 @@ def main(argv=None) -> int:
     ap.add_argument("--long", action="store_true",
                     help="also the long runs (heat2d 5000 steps, offsets T = 5000)")
     ap.add_argument("--learners", nargs="+", default=list(DEFAULT_LEARNERS),
-                    help="'default', bandit.POLICIES names, or NAME@online (no bounds)")
+                    help="'default', default@MODE (MODE one of "
+                         f"{', '.join(DEFAULT_MODES)}: e.g. default@nocontext, no context, "
+                         "default@auto, the automatic context alone), bandit.POLICIES names, "
+                         "or NAME@online (no bounds)")
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/cache/learners"),
                     help="folder of the cached cost matrices (default %(default)s)")
     ap.add_argument("--orders", type=int, default=1,

@@ -411,3 +411,28 @@ def test_after_ctrl_c_the_estimate_and_the_exact_regret_are_not_compared(monkeyp
     last = uf.format_report(s).splitlines()[-1]
     assert "inside" not in last and "outside" not in last
     assert "the estimate also counts the system being compared" in last
+
+
+def test_ctrl_c_in_the_command_line_draws_the_figures_over_the_finished_systems(
+        monkeypatch, files, tmp_path, capsys):
+    # the tuner then holds one round more than the exact costs: the figures compare the
+    # rounds both cover instead of failing with an IndexError after the work was saved
+    mats, rhs, _ = files
+    _interrupt_after(monkeypatch, 5 * 20 + 3)  # system 5's exact solves (20 default arms)
+    out = tmp_path / "stopped"
+    code = main(["tune", *map(str, mats), "--rhs", *map(str, rhs), "--solver", "sor",
+                 "--audit-budget", "0", "--out", str(out), "--quiet"])
+    assert code == 130, capsys.readouterr().err
+    assert "5 of 6 systems finished and saved" in capsys.readouterr().err
+    assert any((out / "figures").glob("*.png"))
+    res = uf.run(_sequence(), solver="sor", arms=ARMS, audit_budget=None)
+    res["C"], res["converged"] = res["C"][:5], res["converged"][:5]  # as after Ctrl-C
+    d = uf.figure_data(res)
+    r = d["regret"]["best_fixed"]
+    exact = np.asarray(r["exact"])
+    rounds = np.asarray(r["rounds"])
+    assert np.all(np.isnan(exact[rounds > 5])) and np.all(np.isfinite(exact[rounds <= 5]))
+    k = int(np.argmin(res["C"].sum(axis=0)))
+    last = int(np.flatnonzero(rounds <= 5)[-1])
+    assert exact[last] == (d["cumulative"][rounds[last] - 1]
+                           - res["C"][:rounds[last], k].sum())
