@@ -451,7 +451,8 @@ def summary(tuner) -> dict:
         from .tuner import AUTO_CONTEXT_STEPS
 
         out["auto_context"] = {"kind": auto, "steps": AUTO_CONTEXT_STEPS,
-                               "seconds": float(getattr(tuner, "_context_seconds", 0.0))}
+                               "seconds": float(getattr(tuner, "_context_seconds", 0.0)),
+                               "products": int(getattr(tuner, "_context_products", 0))}
     if T:
         rep = regret(tuner)
         out["regret"] = rep.as_dict()

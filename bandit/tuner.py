@@ -432,6 +432,7 @@ class Tuner:
                              f"'ssor_pcg'; this tuner's arms run {sorted(map(str, methods))}")
         self._auto_context = auto_context
         self._context_seconds = 0.0  # what the automatic contexts cost (estimates)
+        self._context_products = 0  # and their matrix–vector products
         # one arm: every cost is observed, so there is nothing to audit
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
@@ -1007,10 +1008,13 @@ class Tuner:
         try:
             est = estimate_spectrum(op, AUTO_CONTEXT_STEPS)
         except (TypeError, ValueError) as exc:
+            # (the estimator's own hint, to solve with SOR instead, does not apply here)
+            why = str(exc).split(" — use sor for others")[0]
             raise ValueError(f"auto_context='spectral' estimates the spectrum of every system: "
-                             f"{exc}") from None
+                             f"{why}") from None
         w = est.omega_sor if self._arms.configs[0].method == "sor" else est.omega_ssor
         self._context_seconds += time.perf_counter() - t0
+        self._context_products += est.steps  # fewer than the steps on a small system
         return float(w)
 
     def _auto_context_refusal(self, exc, mine: int) -> None:
@@ -1413,6 +1417,7 @@ class Tuner:
         self.__dict__.setdefault("_mat_comm", None)  # (a copy from before comm= existed)
         self.__dict__.setdefault("_auto_context", None)  # (a copy from before auto_context)
         self.__dict__.setdefault("_context_seconds", 0.0)
+        self.__dict__.setdefault("_context_products", 0)
         self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)

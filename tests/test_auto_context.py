@@ -31,6 +31,10 @@ def test_the_context_is_the_theorys_omega_of_each_system(solver):
     # a shift makes the system better conditioned: a smaller ω
     assert t.history["context"][0] > t.history["context"][-1]
     assert t.summary()["auto_context"]["seconds"] > 0
+    assert t.summary()["auto_context"]["products"] == 3 * AUTO_CONTEXT_STEPS
+    tiny = bandit.Tuner(solver=solver, auto_context="spectral")
+    tiny.solve(np.diag([2.0, 3.0, 4.0]), np.ones(3))  # Lanczos stops at n = 3 (or before)
+    assert tiny.summary()["auto_context"]["products"] <= 3
 
 
 def test_beside_the_users_context_and_saved_with_the_tuner(tmp_path):
@@ -60,8 +64,9 @@ def test_refusals_change_nothing():
     N = sp.csr_matrix(A, copy=True)
     N[0, 1] = -3.0  # not symmetric: no theory
     state = t.policy.state_dict()
-    with pytest.raises(ValueError, match="auto_context='spectral'.*not symmetric"):
+    with pytest.raises(ValueError, match="auto_context='spectral'.*not symmetric") as err:
         t.solve(N, B)
+    assert "use sor for others" not in str(err.value)  # (this tuner is SOR already)
     assert t.policy.state_dict() == state and len(t.history["arm"]) == 0
 
 
