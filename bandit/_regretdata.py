@@ -1,0 +1,194 @@
+"""What the regret estimators read and return: :class:`RunData` (a run as plain arrays),
+:class:`RegretEstimate` (one comparator) and :class:`RegretReport` (both, and their cost).
+
+Kept apart from the estimators (:mod:`bandit.estimate`, which exports them) so that the
+records can be read without the estimation code.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["RunData", "RegretEstimate", "RegretReport"]
+
+
+@dataclass
+class RunData:
+    """Everything the estimators read about a run (one entry per round unless said).
+
+    Attributes
+    ----------
+    paid : ndarray (T,)
+        Cost paid each round (every run of the round), in the run's cost unit.
+    x : ndarray (T,)
+        Coordinate of the cost model: the context (the first coordinate of a vector that
+        changes), or the round index when the run has no context or it never changes.
+    arm : ndarray of int (T,)
+        Arm the policy chose.
+    p : ndarray (T,)
+        Probability the policy gave that arm (1 for a deterministic policy).
+    played : ndarray (T,)
+        ``C[t, arm_t]`` when the chosen arm's attempt converged, else NaN.
+    epoch_start, q, r : ndarray (E,), (E, K), (E,)
+        Audit plans: from round ``epoch_start[e]`` on, arm ``k`` is audited with probability
+        ``q[e, k]`` and the whole round with probability ``r[e]``.
+    audits : dict of ndarray
+        One entry per audit run: ``round``, ``arm``, ``row`` (bool: part of a row audit),
+        ``value`` (cost; ``fail_cost`` when it failed), ``iterations``, ``converged``,
+        ``budget`` (the iteration cap an attempt of that arm would have had on that round:
+        the guard's, else ``maxiter``), ``p`` (the policy's probability of that arm on that
+        round).
+    fail_cost : float
+        What a failed solve costs (``maxiter`` iterations, or their seconds).
+    arm_order : ndarray of int or None
+        Arms in ω order (the model smooths along it), or None (arms unrelated).
+    randomised : bool
+        Whether ``p`` comes from a randomised policy (else every entry is 1).
+    full : ndarray of bool (E, K) or None
+        Whether each epoch audited each arm in full (else capped at ``cap``); None: in full.
+    cap : ndarray (T,) or None
+        Cap of the capped audits of each round, ``⌈3 × iterations paid⌉`` (an arm that
+        needs more cannot be the best on that round by much): they give lower bounds.
+    maxiter : int
+        The solves' iteration cap (a run with this cap was an audit in full).
+    budget : ndarray (T,) or None
+        The cap of the chosen arm's attempt, in the cost unit (None: unknown); a stopped
+        attempt shows the arm's cost to be above it.
+    complete : ndarray (E,) or None
+        Per epoch, the probability that the auditor completes a chosen arm the guard stopped
+        (None: :data:`bandit.audit.COMPLETE` in every epoch).
+    """
+
+    paid: np.ndarray
+    x: np.ndarray
+    arm: np.ndarray
+    p: np.ndarray
+    played: np.ndarray
+    epoch_start: np.ndarray
+    q: np.ndarray
+    r: np.ndarray
+    audits: dict
+    fail_cost: float
+    n_arms: int
+    arm_order: np.ndarray | None = None
+    randomised: bool = True
+    full: np.ndarray | None = None
+    cap: np.ndarray | None = None
+    maxiter: int = 10_000
+    budget: np.ndarray | None = None
+    complete: np.ndarray | None = None
+
+    @property
+    def T(self) -> int:
+        return int(self.paid.size)
+
+
+@dataclass(frozen=True)
+class RegretEstimate:
+    """Estimated regret against one comparator, with its interval, method and cost.
+
+    Attributes
+    ----------
+    comparator : str
+        ``"best_fixed"`` (``min_k Σ_t C[t, k]``) or ``"instance_optimal"``
+        (``Σ_t min_k C[t, k]``).
+    estimate : float
+        Total regret ``Σ_t paid_t − comparator`` (bias-corrected, see :mod:`bandit.estimate`);
+        NaN when it is undefined: no arm converged in any round, or the best fixed arm's
+        observed runs all failed (its total would be the failure cost, a penalty; ``method``
+        says why).
+    low, high : float
+        The interval at ``level`` (NaN when the method gives none: cost model only, or
+        undefined).
+    level : float
+        Confidence level of the interval (0.9 by default).
+    method : str
+        How it was estimated, and whether it is biased.
+    unbiased : bool
+        Whether every entry the comparator needs was observable (an interval is given).
+    rounds : ndarray of int
+        Checkpoint rounds of the curves (the number of rounds so far, ending with ``T``).
+    curve, curve_low, curve_high : ndarray
+        Cumulative regret at each checkpoint and its interval (the comparator of the whole
+        run, as :func:`bandit.regret`).
+    comparator_arm : int or None
+        The estimated best fixed arm (``best_fixed`` only).
+    """
+
+    comparator: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    method: str
+    unbiased: bool
+    rounds: np.ndarray = field(repr=False)
+    curve: np.ndarray = field(repr=False)
+    curve_low: np.ndarray = field(repr=False)
+    curve_high: np.ndarray = field(repr=False)
+    comparator_arm: int | None = None
+
+    @property
+    def half_width(self) -> float:
+        return 0.5 * (self.high - self.low)
+
+    def as_dict(self) -> dict:
+        """Plain numbers (no curves), for summaries and JSON."""
+        return {"estimate": self.estimate, "low": self.low, "high": self.high,
+                "level": self.level, "method": self.method, "unbiased": self.unbiased,
+                **({"comparator_arm": self.comparator_arm}
+                   if self.comparator == "best_fixed" else {})}
+
+
+@dataclass(frozen=True)
+class RegretReport:
+    """:meth:`bandit.Tuner.regret`: both comparators and what the estimation cost.
+
+    Attributes
+    ----------
+    best_fixed, instance_optimal : RegretEstimate
+    paid : float
+        Total cost paid by the run (the cost unit of the tuner).
+    unit : str
+        ``"iterations"``, ``"seconds"`` (``cost="time"`` or ``"timed_work"``) or ``"work"``.
+    rounds : int
+    cost : dict
+        ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),
+        ``planning_seconds`` (choosing them), ``solve_seconds`` (the user's solves),
+        ``fraction`` (audit plus planning over solve seconds), ``budget`` (the tuner's
+        ``audit_budget``), ``budget_used`` (audits and plans over the user's solves in the
+        tuner's cost unit, ``unit``: what the budget bounds) and ``report_seconds`` (this
+        computation).
+    """
+
+    best_fixed: RegretEstimate
+    instance_optimal: RegretEstimate
+    paid: float
+    unit: str
+    rounds: int
+    cost: dict
+
+    def as_dict(self) -> dict:
+        return {"paid": self.paid, "unit": self.unit, "rounds": self.rounds,
+                "best_fixed": self.best_fixed.as_dict(),
+                "instance_optimal": self.instance_optimal.as_dict(), "cost": dict(self.cost)}
+
+    def __str__(self):
+        fmt = (lambda v: f"{v:,.0f}") if self.unit == "iterations" else (lambda v: f"{v:.4g}")
+        lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
+        for e in (self.best_fixed, self.instance_optimal):
+            what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
+            if not math.isfinite(e.estimate):  # the method says why
+                lines.append(f"  vs {what}: {e.method}")
+                continue
+            ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
+                  if math.isfinite(e.low) else "no interval (biased)")
+            lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
+        c = self.cost
+        if "audit_runs" in c:
+            runs = c["audit_runs"]
+            lines.append(f"  audits: {runs} run{'' if runs == 1 else 's'}, {c['fraction']:.1%} of "
+                         "the solve time")
+        return "\n".join(lines)
