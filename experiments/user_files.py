@@ -349,6 +349,17 @@ def _tuned_costs(result, T) -> np.ndarray:
     return its
 
 
+def _best_fixed(result):
+    """``(k, totals, converged)``: the best fixed arm in hindsight — the cheapest of the arms
+    that converged on every system (of all arms if none did) — each arm's exact total, and
+    whether it converged on every system."""
+    totals = result["C"].sum(axis=0)
+    conv = result["converged"].all(axis=0)
+    ok = np.flatnonzero(conv)
+    k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
+    return k, totals, conv
+
+
 def summarize(result) -> dict:
     """Totals and regret of a :func:`run`: the tuned run, the best fixed arm in hindsight,
     ω = 1 (or the arm closest to it), the instance-optimal choice, and the Tuner's own regret
@@ -374,10 +385,7 @@ def summarize(result) -> dict:
                        "high": float(est.high), "method": est.method}
     if C is None:
         return out
-    totals = C.sum(axis=0)
-    conv = result["converged"].all(axis=0)
-    ok = np.flatnonzero(conv)
-    k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
+    k, totals, conv = _best_fixed(result)
     k1 = int(np.argmin([abs(w - 1.0) for w in arms]))
     inst = float(C.min(axis=1).sum())
     out["best_fixed"] = {"omega": arms[k], "iterations": int(totals[k]),
@@ -448,10 +456,7 @@ def figure_data(result) -> dict:
     C = result["C"]
     if C is None or not C.shape[0] or data["unit"] != "iterations":
         return data
-    conv = result["converged"].all(axis=0)
-    totals = C.sum(axis=0)
-    ok = np.flatnonzero(conv)
-    k = int(ok[np.argmin(totals[ok])]) if ok.size else int(np.argmin(totals))
+    k = _best_fixed(result)[0]
     columns = {"best_fixed": np.cumsum(C[:, k]), "instance_optimal": np.cumsum(C.min(axis=1))}
     tuned = np.cumsum(_tuned_costs(result, C.shape[0]))
     for kind, comp in columns.items():
