@@ -1414,10 +1414,11 @@ class Tuner:
                 state["_" + name] = state.pop(name)
         state.pop("_in_round", None)
         self.__dict__.update(state)
-        self.__dict__.setdefault("_mat_comm", None)  # (a copy from before comm= existed)
-        self.__dict__.setdefault("_auto_context", None)  # (a copy from before auto_context)
-        self.__dict__.setdefault("_context_seconds", 0.0)
-        self.__dict__.setdefault("_context_products", 0)
+        # a copy made by an earlier version lacks what was added since
+        for name, default in (("_mat_comm", None), ("_auto_context", None),
+                              ("_context_seconds", 0.0), ("_context_products", 0)):
+            self.__dict__.setdefault(name, default)
+        self.__dict__.setdefault("_setup_warned", set())
         self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
