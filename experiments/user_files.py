@@ -23,13 +23,15 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
-__all__ = ["read_matrix", "read_vector", "read_contexts", "load_systems", "check_systems", "run",
+__all__ = ["read_matrix", "read_vector", "read_contexts", "SystemFiles", "load_systems",
+           "check_systems", "run",
            "summarize",
            "format_report", "figure_data", "make_policy", "needs_context"]
 
@@ -163,8 +165,45 @@ def read_contexts(path, count: int) -> list:
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 
-def load_systems(matrices, rhs=None) -> list:
-    """The sequence ``[(A_t, b_t)]`` in the order given.
+class SystemFiles(Sequence):
+    """The systems ``(A_t, b_t)`` of files, each read when it is asked for.
+
+    Only the system in use is in memory (plus the matrix, when one matrix has many right-hand
+    sides), so a sequence of thousands of large systems needs the memory of one: a loop over
+    it reads each file again (a read is cheap next to the solves of one system).  Made by
+    :func:`load_systems`; a file that cannot be read raises ``ValueError`` naming it when its
+    system is asked for (:func:`check_systems` asks for every one before anything is solved).
+    """
+
+    def __init__(self, matrices, rhs=None):
+        self._matrices = [Path(p) for p in matrices]
+        self._rhs = None if rhs is None else [Path(p) for p in rhs]
+        # one matrix for many right-hand sides: read once and shared, as the solves share it
+        self._single = read_matrix(self._matrices[0]) if len(self._matrices) == 1 else None
+
+    def __len__(self) -> int:
+        return len(self._matrices) if self._rhs is None or self._single is None \
+            else len(self._rhs)
+
+    def matrix_key(self, t: int) -> int:
+        """Which matrix file system ``t`` uses (systems with the same key share a matrix)."""
+        return 0 if self._single is not None else t
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return [self[i] for i in range(*t.indices(len(self)))]
+        if t < 0:
+            t += len(self)
+        if not 0 <= t < len(self):
+            raise IndexError(f"system {t} of {len(self)}")
+        A = self._single if self._single is not None else read_matrix(self._matrices[t])
+        b = np.ones(A.shape[0]) if self._rhs is None else read_vector(self._rhs[t], A.shape[0])
+        return A, b
+
+
+def load_systems(matrices, rhs=None) -> SystemFiles:
+    """The sequence ``[(A_t, b_t)]`` in the order given, read from the files one system at a
+    time (:class:`SystemFiles`; only the counts are checked here).
 
     ``rhs``: ``None`` (``b = (1, …, 1)`` for every system), one file per matrix, or several
     files for a single matrix (one matrix, many right-hand sides)."""
@@ -175,26 +214,26 @@ def load_systems(matrices, rhs=None) -> list:
     if rhs is not None and len(rhs) != len(matrices) and len(matrices) != 1:
         raise ValueError(f"{len(rhs)} right-hand sides for {len(matrices)} matrices; give one "
                          f"per matrix, or many for a single matrix")
-    mats = [read_matrix(p) for p in matrices]
-    if rhs is None:
-        return [(A, np.ones(A.shape[0])) for A in mats]
-    if len(mats) == 1:
-        A = mats[0]
-        return [(A, read_vector(p, A.shape[0])) for p in rhs]
-    return [(A, read_vector(p, A.shape[0])) for A, p in zip(mats, rhs)]
+    return SystemFiles(matrices, rhs)
 
 
 def check_systems(systems, solver, names=None, auto_context=None) -> None:
-    """Refuse, naming the file (``names``, one per system) or the system, a matrix ``solver``
-    cannot take — a zero or missing diagonal entry; for SSOR-PCG, or an automatic context,
-    a matrix that is not symmetric — before anything is solved (each distinct matrix once)."""
+    """Refuse, naming the file (``names``, one per system) or the system, a system that
+    cannot be read (:class:`SystemFiles`) or a matrix ``solver`` cannot take — a zero or
+    missing diagonal entry; for SSOR-PCG, or an automatic context, a matrix that is not
+    symmetric — before anything is solved (each distinct matrix once, one system in memory
+    at a time)."""
     import solvers
 
     seen = set()
-    for t, (A, _) in enumerate(systems):
-        if id(A) in seen:
+    key = getattr(systems, "matrix_key", None)
+    for t in range(len(systems)):
+        A, _ = systems[t]  # a file that cannot be read names itself
+        # a list holds its matrices, so their ids stay distinct; files are told apart by index
+        k = key(t) if key is not None else id(A)
+        if k in seen:
             continue
-        seen.add(id(A))
+        seen.add(k)
         try:
             op = solvers.prepare(A)
             op.require_diagonal(solver, positive=auto_context is not None)
@@ -238,7 +277,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
 
     Parameters
     ----------
-    systems : list of (A, b)
+    systems : sequence of (A, b)
+        A list, or :class:`SystemFiles` (read one system at a time).
     solver : {"sor", "ssor_pcg"}
     arms : sequence of float, optional
         The ω grid (default :data:`bandit.DEFAULT_ARMS`).

@@ -114,6 +114,42 @@ def test_one_matrix_many_right_hand_sides(tmp_path):
     assert np.allclose(systems[2][1], np.sin(np.arange(N) * 3))
 
 
+def test_files_are_read_one_system_at_a_time(files, monkeypatch):
+    # thousands of large steps must not all be in memory: a system read from its files is
+    # freed once the loop moves on, and the run's results equal those of the systems in a list
+    import gc
+    import weakref
+
+    mats, rhs, _ = files
+    systems = uf.load_systems(mats, rhs)
+    assert len(systems) == 6
+    A0, b0 = systems[0]
+    ref = weakref.ref(A0)
+    del A0, b0
+    gc.collect()
+    assert ref() is None
+    reads = []
+    real = uf.read_matrix
+    monkeypatch.setattr(uf, "read_matrix", lambda p: reads.append(p) or real(p))
+    res = uf.run(systems, solver="sor", arms=ARMS, policy="tsallis_inf", audit_budget=None)
+    assert reads == mats  # each file read when its system is solved, in order
+    ref_res = uf.run(_sequence(), solver="sor", arms=ARMS, policy="tsallis_inf",
+                     audit_budget=None)
+    assert np.array_equal(res["C"], ref_res["C"])
+    assert np.array_equal(res["tuner"].history["arm"], ref_res["tuner"].history["arm"])
+
+
+def test_a_damaged_file_is_named_before_anything_is_solved(files):
+    mats, rhs, _ = files
+    mats[3].write_text("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 1 x\n")
+    systems = uf.load_systems(mats, rhs)  # counts only
+    with pytest.raises(ValueError, match=f"{mats[3]}: cannot read it"):
+        uf.check_systems(systems, "sor", mats)
+    np.save(rhs[4], np.ones(N + 1))
+    with pytest.raises(ValueError, match="a vector of 100 entries was expected"):
+        uf.check_systems(uf.load_systems(mats[:3] + mats[4:], rhs[:3] + rhs[4:]), "sor")
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "no such file"),
     ("suffix", "unknown file type"),
