@@ -584,7 +584,9 @@ def test_cli_refuses_bad_input_in_one_line(cli_runs, folders, case, fragment):
 
 def test_cli_checks_before_computing(cli_runs):
     """--out /proc/x with a 40-trial study fails at once (nothing ran), and no folder stays."""
-    assert cli_runs["out-in-proc"].seconds < 10
+    # the study itself would take many minutes on 2 cores; the limit only has to tell "nothing
+    # ran" from that, not time the start-up of a Python process on a loaded machine
+    assert cli_runs["out-in-proc"].seconds < 60
     assert not (cli_runs["tmp"] / "r").exists()  # --json refused before --out was used
     assert not (cli_runs["tmp"] / "results").exists()
 
