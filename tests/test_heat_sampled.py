@@ -120,3 +120,41 @@ def test_bench_tuner_command(capsys, tmp_path):
     assert main(["bench", "tuner", "--rounds", "2"]) == 2
     assert capsys.readouterr().err == ("relaxtune: error: bench tuner: --rounds must be >= 3 "
                                        "(a median and a spread)\n")
+
+
+def test_every_method_pays_the_operator_update_a_loop_of_its_own_pays(monkeypatch):
+    # the Tuner refreshes the previous step's operator with the new values; a fixed ω (the cost
+    # matrix) and plain CG (sampled beside a learner) must be charged the same refresh, not a
+    # fresh preparation per step (several times dearer: the fixed rows' seconds had been
+    # inflated by it against the learners')
+    import experiments.costs as costs
+
+    calls = []
+    real = solvers.prepare
+
+    def spy(A, **kw):
+        calls.append(kw.get("like") is not None and kw.get("overwrite", False))
+        return real(A, **kw)
+
+    monkeypatch.setattr(solvers, "prepare", spy)
+    out = costs.heat_costs(Heat2D(nx=6, steps=5, t_end=0.05), [1.0, 1.5], cg=True)
+    assert calls == [False, True, True, True, True]  # prepared once, then refreshed
+    # a refreshed operator solves as a fresh one: the same iterations
+    monkeypatch.setattr(solvers, "prepare", real)
+    fresh = costs.heat_costs(Heat2D(nx=6, steps=5, t_end=0.05), [1.0, 1.5], cg=True)
+    np.testing.assert_array_equal(out["C"], fresh["C"])
+    np.testing.assert_array_equal(out["cg_iterations"], fresh["cg_iterations"])
+    # the sampled plain-CG baseline: one operator of its own, refreshed at steps 5 and 10
+    ops = []
+    real_cg = solvers.cg
+
+    def cg_spy(A, *args, **kw):
+        ops.append(A)
+        return real_cg(A, *args, **kw)
+
+    monkeypatch.setattr(solvers, "cg", cg_spy)
+    run_heat_study(**TINY, grid=False, direct=False, baseline_every=5)
+    ops = [op for op in ops if op.shape[0] == 25]  # the study's systems, not the warm-ups
+    assert len(ops) == 3 and all(isinstance(op, solvers.CSROperator) for op in ops)
+    # refreshed on the unchanged pattern: the first operator's index arrays are kept
+    assert all(op.indptr is ops[0].indptr and op.indices is ops[0].indices for op in ops)
