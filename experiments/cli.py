@@ -911,8 +911,9 @@ def _heat(args, learners, keeper) -> None:
         where = (f", PETSc on {ranks} MPI rank{'s' if ranks > 1 else ''}"
                  if args.backend == "petsc" else "")
         for nx, size in summary["sizes"].items():
+            clock = "CPU " if summary["params"].get("clock") == "cpu" else ""
             print(f"\nheat2d nx = {nx} (n = {size['n']}), {args.steps} steps, SSOR-PCG "
-                  f"iterations and solve seconds ({args.trials} learner trials{where})")
+                  f"iterations and solve {clock}seconds ({args.trials} learner trials{where})")
             print(format_table(size["methods"], baseline="cg", reference=size["reference"]))
             sampled = size["methods"].get("cg", {}).get("sampled")
             if sampled:

@@ -49,6 +49,26 @@ def warm_up(backend: str = "numba") -> None:
         solvers.cg(A, b, x0=x0, backend=backend)
 
 
+def study_clock(backend: str = "numba"):
+    """The clock of the heat study's seconds.
+
+    CPU seconds of the process on the Numba backend: a solve there runs in the calling process
+    alone, so other jobs on a shared machine, which take the core away for a while, do not
+    inflate it (on an idle machine it equals the wall-clock); wall seconds on the PETSc
+    backend, where ranks wait for one another and the wait is part of the solve.
+    """
+    return time.perf_counter if backend == "petsc" else time.process_time
+
+
+def _timed(clock, solve, *args, **kwargs):
+    """``solve(*args, **kwargs)`` with its result's ``seconds`` read on ``clock`` (the whole
+    call)."""
+    t0 = clock()
+    r = solve(*args, **kwargs)
+    r.seconds = clock() - t0
+    return r
+
+
 def _prepare_fully(op, solver: str) -> None:
     """The solvers' one-off checks and the operator's lazily built parts ``solver`` uses
     (the split triangles, ``1/a_ii``, SOR's mirrored values, the kernels' work vectors), so
@@ -291,9 +311,9 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
     Returns
     -------
     dict
-        ``C`` (T, K) iterations, ``S`` (T, K) seconds (solve plus the step's operator update,
-        ``setup_seconds``: the first step's preparation, then a refresh of the values in
-        place), ``converged`` (T, K), ``contexts``
+        ``C`` (T, K) iterations, ``S`` (T, K) seconds on :func:`study_clock` (solve plus the
+        step's operator update, ``setup_seconds``: the first step's preparation, then a
+        refresh of the values in place), ``converged`` (T, K), ``contexts``
         (T,) = κ(s_t); with ``cg``: ``cg_iterations``, ``cg_seconds``; with ``direct``:
         ``direct_seconds``; with ``golden``: ``golden_omega``, ``golden_iterations``,
         ``golden_seconds`` (the best ω's solve plus set-up, as ``S``) and
@@ -325,6 +345,7 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
     g_w, g_it, g_s, g_search = np.zeros(T), np.zeros(T, dtype=np.int64), np.zeros(T), np.zeros(T)
     u = sim.initial()
     op = None
+    clock = study_clock(backend)
     desc = progress if isinstance(progress, str) else f"heat2d nx={sim.nx} cost matrix"
     for t in tqdm(range(T), desc=desc, disable=not progress, leave=False):
         A, b, ctx[t] = sim.system(t, u)
@@ -333,22 +354,23 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
         # method pays — the first step's preparation, then the new values refreshed in place
         # on the unchanged pattern, as the Tuner does (a fresh preparation every step would
         # charge the fixed ω's several times the Tuner's price for the same matrix)
-        t0 = time.perf_counter()
+        t0 = clock()
         # (a simulation on PETSc objects, experiments.heat2d_petsc, hands over its own Mat)
         op = solvers.prepare(A, backend="petsc" if hasattr(A, "getValuesCSR") else "numba",
                              like=op, overwrite=op is not None)
         _prepare_fully(op, "ssor_pcg")
-        setup[t] = time.perf_counter() - t0
+        setup[t] = clock() - t0
         best, best_x = None, None
         for k, w in enumerate(omegas):
-            r = solvers.ssor_pcg(op, b, w, x0=u, rtol=rtol, maxiter=maxiter, backend=backend)
+            r = _timed(clock, solvers.ssor_pcg, op, b, w, x0=u, rtol=rtol, maxiter=maxiter,
+                       backend=backend)
             C[t, k], S[t, k], ok[t, k] = r.iterations, r.seconds + setup[t], r.converged
             if r.converged and (best is None or r.iterations < best):
                 best, best_x = r.iterations, r.x
         if golden and best_x is not None:
             g = search_omega(
-                lambda w: solvers.ssor_pcg(op, b, w, x0=u, rtol=rtol, maxiter=maxiter,
-                                           backend=backend),
+                lambda w: _timed(clock, solvers.ssor_pcg, op, b, w, x0=u, rtol=rtol,
+                                 maxiter=maxiter, backend=backend),
                 omegas, C[t], rtol=rtol, evaluations=golden_evaluations)
             g_w[t], g_it[t], g_search[t] = g["omega"], g["iterations"], g["search_seconds"]
             if g["result"] is None:  # a grid ω is best: the first grid minimiser
@@ -356,12 +378,13 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
             else:
                 g_s[t] = g["result"].seconds + setup[t]
         if cg:
-            r = solvers.cg(op, b, x0=u, rtol=rtol, maxiter=maxiter, backend=backend)
+            r = _timed(clock, solvers.cg, op, b, x0=u, rtol=rtol, maxiter=maxiter,
+                       backend=backend)
             cg_it[t], cg_s[t] = r.iterations, r.seconds + setup[t]
         if direct:
-            t0 = time.perf_counter()
+            t0 = clock()
             spla.splu(A.tocsc()).solve(b)
-            dir_s[t] = time.perf_counter() - t0
+            dir_s[t] = clock() - t0
         if best_x is None:
             raise RuntimeError(f"no ω of the grid converged at heat step {t}")
         u = best_x

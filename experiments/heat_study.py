@@ -8,8 +8,13 @@ Two kinds of measurement (the paper's protocol plus the product's point):
   a per-step golden-section search over ω (``instance_optimal``) gives the instance-optimal
   baseline off the grid;
 * every **learner runs for real**: the simulation loop is wrapped with :class:`bandit.Tuner`
-  (``u = tuner.solve(A, b, x0=u, context=κ).x``), which gives its iterations and wall-clock;
+  (``u = tuner.solve(A, b, x0=u, context=κ).x``), which gives its iterations and seconds;
   its arm sequence is also scored on ``C`` for regret ("replay").
+
+Seconds are read on :func:`experiments.costs.study_clock` — CPU seconds of the process on the
+Numba backend (robust to other jobs on a shared machine), wall seconds on PETSc — and every
+method pays the operator update a loop running it pays: the first step's preparation, then the
+values refreshed in place.
 
 Tasks (the cost matrix of each size, and each learner × trial × size) run in parallel
 processes with ``jobs > 1``.
@@ -29,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, warm_up
+from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, study_clock, warm_up
 from .learners import derive_seed, fixed_method, make_learner, uses_vector_context
 from .offset_study import run_parallel
 from .problems import Heat2D, _integer, _positive
@@ -153,30 +158,31 @@ def _run_learner(task: HeatTask) -> dict:
     ok = np.zeros(T, dtype=bool)
     stopped = np.zeros(T, dtype=bool)
 
+    clock = study_clock(settings["backend"])
     every = task.baseline_every
     sampled = {"cg_iterations": [], "cg_seconds": [], "cg_converged": [], "direct_seconds": []}
 
     cg_op = [None]  # plain CG's own operator, refreshed as a loop running CG would refresh it
 
     def baselines(A, b, x0):
-        t0 = time.perf_counter()
+        t0 = clock()
         cg_op[0] = solvers.prepare(A, backend=settings["backend"], like=cg_op[0],
                                    overwrite=cg_op[0] is not None)
         r = solvers.cg(cg_op[0], b, x0=x0, **settings)
-        sampled["cg_seconds"].append(time.perf_counter() - t0)
+        sampled["cg_seconds"].append(clock() - t0)
         sampled["cg_iterations"].append(r.iterations)
         sampled["cg_converged"].append(r.converged)
         if task.direct:
-            sampled["direct_seconds"].append(_direct_seconds(A, b))
+            sampled["direct_seconds"].append(_direct_seconds(A, b, clock))
 
     def solve(A, b, x0, context):
         base = bool(every) and k[0] % every == 0
         first = base and (k[0] // every) % 2 == 0  # alternate who runs first
         if first:
             baselines(A, b, x0)
-        t0 = time.perf_counter()
+        t0 = clock()
         r = tuner.solve(A, b, x0=x0, context=[context] if vector else context)
-        call_s[k[0]] = time.perf_counter() - t0
+        call_s[k[0]] = clock() - t0
         if base and not first:
             baselines(A, b, x0)
         # the arm the policy chose (a guarded, stopped exploration is finished by another arm)
@@ -209,8 +215,8 @@ def _run_learner(task: HeatTask) -> dict:
     return out
 
 
-def _direct_seconds(A, b) -> float:
-    """Seconds of a sparse direct solve (``splu`` factor + solve) of ``A x = b``.
+def _direct_seconds(A, b, clock=time.perf_counter) -> float:
+    """Seconds on ``clock`` of a sparse direct solve (``splu`` factor + solve) of ``A x = b``.
 
     A ``PETSc.Mat`` (distributed or not) is first gathered whole on every rank, untimed: the
     baseline is a serial direct solve of the same system.
@@ -219,9 +225,9 @@ def _direct_seconds(A, b) -> float:
 
     if not hasattr(A, "tocsc"):
         A, b = _gather_system(A, b)
-    t0 = time.perf_counter()
+    t0 = clock()
     spla.splu(A.tocsc()).solve(b)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def _gather_system(A, b):
@@ -257,11 +263,12 @@ def _run_direct(task: HeatTask) -> dict:
 
     sim = Heat2D(task.nx, task.steps, task.t_end)
     seconds = np.zeros(sim.steps)
+    clock = study_clock(task.backend)
 
     def solve(A, b, x0, context):
-        t0 = time.perf_counter()
+        t0 = clock()
         x = spla.splu(A.tocsc()).solve(b)
-        seconds[solve.k] = time.perf_counter() - t0
+        seconds[solve.k] = clock() - t0
         solve.k += 1
         return x
 
@@ -278,12 +285,17 @@ def _run_cg(task: HeatTask) -> dict:
     sim = _simulation(task.nx, task.steps, task.t_end, settings["backend"])
     warm_up(settings["backend"])
     its, secs = np.zeros(sim.steps, dtype=np.int64), np.zeros(sim.steps)
+    clock = study_clock(settings["backend"])
+    op = [None]
 
     def solve(A, b, x0, context):
-        # the whole call, as for the learners (whose time includes the Tuner's bookkeeping)
-        t0 = time.perf_counter()
-        r = solvers.cg(A, b, x0=x0, **settings)
-        its[solve.k], secs[solve.k] = r.iterations, time.perf_counter() - t0
+        # the whole call, as for the learners (whose time includes the Tuner's bookkeeping),
+        # the step's values refreshed into the operator as the Tuner refreshes its own
+        t0 = clock()
+        op[0] = solvers.prepare(A, backend=settings["backend"], like=op[0],
+                                overwrite=op[0] is not None)
+        r = solvers.cg(op[0], b, x0=x0, **settings)
+        its[solve.k], secs[solve.k] = r.iterations, clock() - t0
         solve.k += 1
         return r
 
@@ -399,7 +411,8 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
                   golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
-                  baseline_every=baseline_every, ranks=ranks, **solver)
+                  baseline_every=baseline_every, ranks=ranks,
+                  clock="wall" if solver["backend"] == "petsc" else "cpu", **solver)
     t0 = time.perf_counter()
     done = {}
 

@@ -158,3 +158,26 @@ def test_every_method_pays_the_operator_update_a_loop_of_its_own_pays(monkeypatc
     assert len(ops) == 3 and all(isinstance(op, solvers.CSROperator) for op in ops)
     # refreshed on the unchanged pattern: the first operator's index arrays are kept
     assert all(op.indptr is ops[0].indptr and op.indices is ops[0].indices for op in ops)
+
+
+def test_the_study_reads_cpu_seconds_so_time_away_from_the_core_is_not_charged(monkeypatch):
+    # on a shared machine another job takes the core away for a while (as a sleep does): the
+    # wall-clock of such a call grows, its CPU seconds do not; the PETSc backend keeps the wall
+    # clock (ranks wait for one another)
+    import time
+
+    import experiments.costs as costs
+
+    assert costs.study_clock("numba") is time.process_time
+    assert costs.study_clock("petsc") is time.perf_counter
+    real = solvers.ssor_pcg
+
+    def descheduled(*args, **kwargs):
+        time.sleep(0.02)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solvers, "ssor_pcg", descheduled)
+    out = costs.heat_costs(Heat2D(nx=6, steps=2, t_end=0.02), [1.0, 1.5], cg=False)
+    assert np.all(out["S"] < 0.015)  # 4 solves, each 20 ms away from the core
+    s, _ = run_heat_study(**TINY, grid=False, direct=False)
+    assert s["params"]["clock"] == "cpu"
