@@ -1404,6 +1404,8 @@ class Tuner:
         # made inside a solve (its solver function) is idle
         state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
                      _callback=None)
+        if self.backend == "petsc":  # a PETSc Mat and KSPs neither pickle nor deep-copy: the
+            state.update(_last_op=None, _own_op=True)  # copy converts its next system anew
         del state["_lock"], state["_owner"]
         return state
 
