@@ -179,6 +179,19 @@ def _takes_dtol(fn) -> bool:
     return any(p.name == "dtol" or p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _takes_prior(policy) -> bool:
+    """Whether ``policy.prime`` would use the first system: a prior still to take
+    (``JointCB(prior=...)``, or a family policy with such an inner learner); a policy of
+    another kind with a ``prime`` method is taken to use it."""
+    inner = getattr(policy, "inner_policies", None)
+    if inner is not None:
+        return any(p is not None and _takes_prior(p) for p in inner)
+    if getattr(policy, "prime", None) is None:
+        return False
+    return not hasattr(policy, "prior") or (policy.prior is not None
+                                            and not getattr(policy, "prior_used", False))
+
+
 class Tuner:
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
@@ -1251,9 +1264,10 @@ class Tuner:
         try:
             if self._comm is None:
                 prime(op, self.solver_name)
-            else:
+            elif _mpi.on_root(self._comm, _takes_prior, self.policy):
                 # the spectral estimate of a distributed matrix is collective: every rank
-                # runs it, and rank 0's policy takes its prior from the estimate
+                # runs it (if rank 0's policy takes a prior), and rank 0's policy takes its
+                # prior from the estimate
                 from solvers.spectral import estimate_spectrum
 
                 try:
