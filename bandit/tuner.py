@@ -1513,7 +1513,9 @@ class Tuner:
         TunerFileError
             If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
             inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
-            the message names the file and the problem.
+            the message names the file and the problem.  With a ``comm`` of several ranks,
+            raised on every rank if any rank fails to read its file or reads another content
+            than rank 0, naming the rank(s) and the reason.
         TypeError
             For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
             settings are restored as saved (make a new Tuner for others).
@@ -1529,7 +1531,8 @@ class Tuner:
                 f"the run it continues); for other settings make a new "
                 f"Tuner(loaded.policy, ...), which continues the learner with a new history")
         _check_hooks(progress, callback)  # the caller's, not the file's
-        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
+        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS,
+                               comm=comm)
         try:
             tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
                         comm=comm)
