@@ -13,8 +13,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-faulthandler.dump_traceback_later(90, exit=True)
-
 import numpy as np  # noqa: E402
 from mpi4py import MPI  # noqa: E402
 
@@ -64,4 +62,5 @@ def main(out):
 
 
 if __name__ == "__main__":
+    faulthandler.dump_traceback_later(90, exit=True)  # (not on import: pytest imports it)
     main(sys.argv[1])
