@@ -27,8 +27,10 @@ tuner continues with ``audit_budget`` = the share of the solve time those audits
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import zlib
 
 import numpy as np
 
@@ -70,8 +72,15 @@ def _decode(obj, where):
         raise _Bad(f"{where}: malformed encoded value ({exc})") from None
 
 
-def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns) -> dict:
+def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns,
+                    comm=None) -> dict:
     """Read and check a tuner file; return its parts ready to restore.
+
+    With ``comm`` (a PETSc or mpi4py communicator of several ranks) every rank reads its
+    ``path`` and the ranks then agree, in one ``allgather``, that each read succeeded and
+    that they all read the same content: otherwise every rank raises the same
+    :class:`TunerFileError`, naming the rank(s) and the reason.  A failure on one rank alone
+    would leave the others waiting in the Tuner's collective steps forever.
 
     Returns
     -------
@@ -85,7 +94,52 @@ def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns) -> di
     TunerFileError
         Naming ``path`` and the problem.
     """
-    payload = read_versioned(path, fmt, version, oldest=oldest)
+    if comm is not None:
+        from .mpi import mpi_comm
+
+        comm = mpi_comm(comm)
+        if comm.Get_size() > 1:
+            return _read_on_every_rank(comm, path, fmt=fmt, version=version, oldest=oldest,
+                                       columns=columns)
+    return _read(path, fmt=fmt, version=version, oldest=oldest, columns=columns)
+
+
+def _read_on_every_rank(comm, path, **how):
+    """:func:`read_tuner_file` on every rank of ``comm``: all succeed with the same content,
+    or all raise the same :class:`TunerFileError` naming the ranks that differ or failed."""
+    data, crc, err = None, None, None
+    try:
+        payload = read_versioned(path, how["fmt"], how["version"], oldest=how["oldest"])
+        # the content as read, in a canonical form (the same on every rank for one file)
+        crc = zlib.crc32(json.dumps(payload, sort_keys=True, allow_nan=True).encode())
+        data = _checked(path, payload, how["columns"])
+    except Exception as exc:  # noqa: BLE001 - every rank must learn of it (raised below)
+        err = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TunerFileError) \
+            else str(exc)
+    every = comm.allgather((err, crc, str(path)))
+    size = comm.Get_size()
+    failed = [(r, e) for r, (e, _, _) in enumerate(every) if e is not None]
+    if failed:
+        said = "; ".join(f"rank {r}: {e}" for r, e in failed)
+        ranks = ", ".join(str(r) for r, _ in failed)
+        raise TunerFileError(
+            f"Tuner.load failed on rank {ranks} of {size}, so on every rank: {said} (every "
+            f"rank reads its own path: each must be able to read the same tuner file)")
+    differ = [r for r, (_, c, _) in enumerate(every) if c != every[0][1]]
+    if differ:
+        said = "; ".join(f"rank {r}: {every[r][2]}" for r in differ)
+        raise TunerFileError(
+            f"Tuner.load: the tuner file read on rank {', '.join(map(str, differ))} of {size} "
+            f"differs from rank 0's ({every[0][2]}), so nothing was loaded on any rank "
+            f"({said}): every rank must load the same tuner file")
+    return data
+
+
+def _read(path, *, fmt, version, oldest, columns):
+    return _checked(path, read_versioned(path, fmt, version, oldest=oldest), columns)
+
+
+def _checked(path, payload, columns):
     try:
         if payload["version"] < 3:
             return _check_2(payload, tuple(columns))

@@ -179,6 +179,19 @@ def _takes_dtol(fn) -> bool:
     return any(p.name == "dtol" or p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _takes_prior(policy) -> bool:
+    """Whether ``policy.prime`` would use the first system: a prior still to take
+    (``JointCB(prior=...)``, or a family policy with such an inner learner); a policy of
+    another kind with a ``prime`` method is taken to use it."""
+    inner = getattr(policy, "inner_policies", None)
+    if inner is not None:
+        return any(p is not None and _takes_prior(p) for p in inner)
+    if getattr(policy, "prime", None) is None:
+        return False
+    return not hasattr(policy, "prior") or (policy.prior is not None
+                                            and not getattr(policy, "prior_used", False))
+
+
 class Tuner:
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
@@ -1251,9 +1264,10 @@ class Tuner:
         try:
             if self._comm is None:
                 prime(op, self.solver_name)
-            else:
+            elif _mpi.on_root(self._comm, _takes_prior, self.policy):
                 # the spectral estimate of a distributed matrix is collective: every rank
-                # runs it, and rank 0's policy takes its prior from the estimate
+                # runs it (if rank 0's policy takes a prior), and rank 0's policy takes its
+                # prior from the estimate
                 from solvers.spectral import estimate_spectrum
 
                 try:
@@ -1404,6 +1418,8 @@ class Tuner:
         # made inside a solve (its solver function) is idle
         state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
                      _callback=None)
+        if self.backend == "petsc":  # a PETSc Mat and KSPs neither pickle nor deep-copy: the
+            state.update(_last_op=None, _own_op=True)  # copy converts its next system anew
         del state["_lock"], state["_owner"]
         return state
 
@@ -1497,7 +1513,9 @@ class Tuner:
         TunerFileError
             If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
             inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
-            the message names the file and the problem.
+            the message names the file and the problem.  With a ``comm`` of several ranks,
+            raised on every rank if any rank fails to read its file or reads another content
+            than rank 0, naming the rank(s) and the reason.
         TypeError
             For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
             settings are restored as saved (make a new Tuner for others).
@@ -1513,7 +1531,8 @@ class Tuner:
                 f"the run it continues); for other settings make a new "
                 f"Tuner(loaded.policy, ...), which continues the learner with a new history")
         _check_hooks(progress, callback)  # the caller's, not the file's
-        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS)
+        data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS,
+                               comm=comm)
         try:
             tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
                         comm=comm)

@@ -382,7 +382,7 @@ def main(argv=None) -> int:
     solves = [whole_solves(m, args.rounds) for m in args.solve_sizes]
     over = [tuned_overhead(m, args.overhead_rounds) for m in args.overhead_sizes]
     heat = [heat2d_both(*args.heat2d)] if args.heat2d else []
-    report(results, solves, over, heat, info, markdown=args.markdown)
+    warnings = report(results, solves, over, heat, info, markdown=args.markdown)
     if args.json:
         data = {"machine": info,
                 "per_iteration": [{**meta, "methods": {k: t.to_dict() for k, t in tim.items()}}
@@ -393,7 +393,9 @@ def main(argv=None) -> int:
                 "heat2d": [{k: _est(v) for k, v in h.items()} for h in heat]}
         with open(args.json, "w") as fh:
             json.dump(data, fh, indent=1)
-    return 0
+    # an impossible figure is a benchmark error, as in ``bench kernels`` and ``bench pcg``
+    # (the raw numbers are still written, to look into it)
+    return 1 if any("IMPOSSIBLE" in w for w in warnings) else 0
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
     """Refuse PETSc options that do not make one fixed symmetric positive definite
     preconditioner, which CG's short recurrence needs: a ``pc_type`` not known to be
     symmetric, a non-symmetric SOR sweep, an inner Krylov or tolerance-driven solve, a
-    multigrid cycle that is not symmetric, an inner PC breaking these rules.
+    multigrid cycle that is not symmetric (PETSc's own or hypre's BoomerAMG: see
+    :func:`_hypre`), an inner PC breaking these rules.
 
     >>> check_cg_preconditioner({"pc_type": "gamg", "pc_mg_type": "kaskade"})
     Traceback (most recent call last):
@@ -103,6 +104,7 @@ def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
                          f"preconditioner, which CG needs; known: {list(SYMMETRIC_PCS)}")
     _symmetric_sweeps(opts, where)
     _fixed_operator(opts, where)
+    _hypre(opts, where)
 
 
 def _instead(pc_type: str, opts: dict) -> str:
@@ -189,3 +191,158 @@ def _symmetric_sweeps(opts, where):
             raise ValueError(f"{where}: {k} makes a non-symmetric SOR sweep, which CG cannot "
                              f"use (it needs a symmetric preconditioner); leave it out for "
                              f"PETSc's symmetric sweep")
+
+
+# -- hypre (pc_type hypre): BoomerAMG's cycle, ParaSails' symmetry, hypre's ILUs -------------
+#: ``pc_hypre_type`` values that can be symmetric positive definite (ParaSails only with
+#: ``pc_hypre_parasails_sym: SPD``; AMS and ADS are symmetric cycles).  Pilut (ILUT), Euclid
+#: and hypre's ILU are incomplete LU factorisations, pilut's and ILUT's dropping row by row.
+_HYPRE_TYPES = ("boomeramg", "parasails", "ams", "ads")
+#: BoomerAMG smoothers (PETSc's names for ``pc_hypre_boomeramg_relax_type_*``, compared in
+#: lower case) that are symmetric operators themselves.
+_RELAX_SYMMETRIC = ("jacobi", "symmetric-sor/jacobi", "l1scaled-sor/jacobi",
+                    "gaussian-elimination", "chebyshev", "fcf-jacobi", "l1scaled-jacobi")
+#: One-directional sweeps and the sweep in the other direction (their adjoint): a cycle is
+#: symmetric with one of them before the coarse correction and its reverse after it.
+_RELAX_REVERSE = {"sor/jacobi": "backward-sor/jacobi", "backward-sor/jacobi": "sor/jacobi",
+                  "l1-gauss-seidel": "backward-l1-gauss-seidel",
+                  "backward-l1-gauss-seidel": "l1-gauss-seidel"}
+#: One-directional sweeps without a reverse in BoomerAMG's list.
+_RELAX_ONE_WAY = ("sequential-gauss-seidel", "seqboundary-gauss-seidel")
+#: PETSc's defaults: a symmetric hybrid sweep down and up, Gaussian elimination at the bottom,
+#: one sweep each way.
+_RELAX_DEFAULT, _RELAX_COARSE_DEFAULT = "symmetric-sor/jacobi", "gaussian-elimination"
+_HYPRE_KNOWN = _RELAX_SYMMETRIC + tuple(_RELAX_REVERSE) + _RELAX_ONE_WAY + ("cg",)
+#: BoomerAMG's complex smoothers (``pc_hypre_boomeramg_smooth_type``) known to be symmetric:
+#: hypre's multiplicative Schwarz sweeps its domains forward and then backward.
+_SMOOTH_SYMMETRIC = ("schwarz-smoothers",)
+
+
+def _hypre(opts, where):
+    """Refuse hypre preconditioners that are not one fixed symmetric operator, for every
+    options prefix that has hypre options or ``pc_type: hypre`` (the outer PC, or an inner
+    one such as ``sub_pc_type``).
+
+    A multigrid V- or W-cycle ``x = B b`` is symmetric when the smoothing after the coarse
+    correction is the adjoint of the smoothing before it and the coarse solve is symmetric:
+    the same symmetric smoother (Jacobi, symmetric hybrid Gauss–Seidel, Chebyshev, ...) as many
+    times each way, or a forward sweep down and the backward sweep up.  BoomerAMG's CG
+    smoother, or a tolerance per application (``pc_hypre_boomeramg_tol`` > 0), makes it change
+    with the vector; AIR restriction (``pc_hypre_boomeramg_restriction_type``) is not the
+    transpose of the interpolation.  PETSc's own source marks the l1 Gauss–Seidel sweeps
+    non-symmetric and CG non-stationary, and its manual asks for ``tol`` 0 for a fixed number
+    of cycles.
+    """
+    low = {k: str(v).strip().lower() for k, v in opts.items()}
+    prefixes = {k[:k.index("pc_hypre_")] for k in opts if "pc_hypre_" in k}
+    prefixes |= {k[:-len("pc_type")] for k, v in low.items()
+                 if k.endswith("pc_type") and v == "hypre"}
+    for p in sorted(prefixes):
+        _hypre_prefix(opts, low, p, where)
+
+
+def _hypre_prefix(opts, low, p, where):
+    key = f"{p}pc_hypre_type"
+    kind = low.get(key, "boomeramg")
+    if kind not in _HYPRE_TYPES:
+        raise ValueError(
+            f"{where}: {key} {opts[key]!r} is not known to be a symmetric preconditioner, "
+            f"which CG needs (pilut, euclid and ilu are incomplete LU factorisations; pilut "
+            f"drops entries row by row); known: boomeramg, parasails (with "
+            f"{p}pc_hypre_parasails_sym: SPD), ams, ads — or pc_type icc")
+    if kind == "parasails":
+        sym = f"{p}pc_hypre_parasails_sym"
+        if low.get(sym, "nonsymmetric") != "spd":
+            said = f"is {opts[sym]!r}" if sym in opts else "is not set (default nonsymmetric)"
+            raise ValueError(
+                f"{where}: {sym} {said}: ParaSails then builds an approximate inverse that is "
+                f"not symmetric, and CG needs a symmetric preconditioner; set {sym}: SPD")
+    if kind != "boomeramg":
+        return
+    b = f"{p}pc_hypre_boomeramg_"
+    for part in ("all", "down", "up", "coarse"):
+        k = f"{b}relax_type_{part}"
+        if k not in low:
+            continue
+        if low[k] == "cg":
+            raise ValueError(
+                f"{where}: {k}: {opts[k]} smooths with CG iterations, which makes the "
+                f"preconditioner an operator that changes with every vector (a nonlinear "
+                f"M⁻¹), and CG needs one fixed symmetric positive definite preconditioner; use "
+                f"a stationary smoother such as symmetric-SOR/Jacobi")
+        if low[k] not in _HYPRE_KNOWN:
+            raise ValueError(f"{where}: {k} {opts[k]!r} is not known to CG's check of "
+                             f"BoomerAMG's smoothers; known: {list(_HYPRE_KNOWN)}")
+
+    def setting(part, default):  # the value in force and the option that set it
+        for k in (f"{b}{part}", f"{b}{part.rsplit('_', 1)[0]}_all"):
+            if k in low:
+                return low[k], k
+        return default, None
+
+    k = f"{b}relax_type_coarse"  # (relax_type_all leaves the coarsest level to Gaussian
+    if low.get(k, _RELAX_COARSE_DEFAULT) not in _RELAX_SYMMETRIC:  # elimination)
+        raise ValueError(
+            f"{where}: {k}: {opts[k]} is a one-directional sweep on the coarsest level, so "
+            f"the coarse correction is not symmetric, and CG needs a symmetric "
+            f"preconditioner; use Gaussian-elimination (the default) or a symmetric smoother "
+            f"({', '.join(_RELAX_SYMMETRIC)})")
+    down, kd = setting("relax_type_down", _RELAX_DEFAULT)
+    up, ku = setting("relax_type_up", _RELAX_DEFAULT)
+    if up != _RELAX_REVERSE.get(down, down if down in _RELAX_SYMMETRIC else None):
+        raise ValueError(
+            f"{where}: {_said(opts, kd, ku)} BoomerAMG to smooth with "
+            f"{_shown(opts, kd, 'symmetric-SOR/Jacobi')} before the coarse correction and "
+            f"{_shown(opts, ku, 'symmetric-SOR/Jacobi')} after it: the cycle is not "
+            f"symmetric, and CG needs a symmetric "
+            f"preconditioner; use the same symmetric smoother both ways (e.g. "
+            f"symmetric-SOR/Jacobi, the default) or a sweep down and its reverse up "
+            f"(SOR/Jacobi down with backward-SOR/Jacobi up, l1-Gauss-Seidel down with "
+            f"backward-l1-Gauss-Seidel up)")
+    nd, kd = setting("grid_sweeps_down", "1")
+    nu, ku = setting("grid_sweeps_up", "1")
+    if nd != nu and _number(nd) != _number(nu):
+        raise ValueError(
+            f"{where}: {_said(opts, kd, ku)} BoomerAMG to {_shown(opts, kd, 1)} sweep(s) before "
+            f"the coarse correction and {_shown(opts, ku, 1)} after it: the cycle is not "
+            f"symmetric, and CG needs a symmetric preconditioner; use {b}grid_sweeps_all")
+    k = f"{b}tol"
+    if k in low and _number(low[k]) != 0.0:
+        raise ValueError(
+            f"{where}: {k}: {opts[k]} stops BoomerAMG's cycles at a tolerance, which makes the "
+            f"preconditioner an operator that changes with every vector, and CG needs one "
+            f"fixed symmetric positive definite preconditioner; leave it at 0 (a fixed number "
+            f"of cycles, {b}max_iter)")
+    k = f"{b}restriction_type"
+    if k in low and _number(low[k]) != 0.0:
+        raise ValueError(
+            f"{where}: {k}: {opts[k]} (AIR) restricts with another operator than the "
+            f"transpose of the interpolation, so the cycle is not symmetric, and CG needs a "
+            f"symmetric preconditioner; leave it at 0")
+    k = f"{b}smooth_type"
+    if k in low and low[k] not in _SMOOTH_SYMMETRIC:
+        raise ValueError(
+            f"{where}: {k} {opts[k]!r} is a smoother not known to be symmetric (an incomplete "
+            f"LU or an approximate inverse built without symmetry), applied the same way "
+            f"before and after the coarse correction, and CG needs a symmetric "
+            f"preconditioner; known: Schwarz-smoothers, or leave it out")
+
+
+def _said(opts, *keys):
+    """``"a sets"`` / ``"a and b set"``: the options (of ``keys``, None for a default) that
+    set what a message is about."""
+    named = sorted({k for k in keys if k is not None})
+    return f"{' and '.join(named)} {'sets' if len(named) == 1 else 'set'}"
+
+
+def _shown(opts, key, default):
+    """The value of ``key`` as the user wrote it, or ``default`` said to be PETSc's."""
+    return opts[key] if key is not None else f"{default} (the default)"
+
+
+def _number(text):
+    """``text`` as a float, or ``None`` if it is not one (PETSc will name the bad value)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
