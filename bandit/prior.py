@@ -54,7 +54,8 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     -------
     ndarray or None
         Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
-        solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a positive diagonal, or
+        solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
+        (all positive, or all negative: ``A`` and ``−A`` give the same prediction), or
         (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
         (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
 
