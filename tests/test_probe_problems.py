@@ -124,3 +124,89 @@ def test_estimate_of_a_negative_definite_petsc_mat_is_the_serial_estimate():
     mixed[3, 3] = 1.0
     with pytest.raises(ValueError, match="positive diagonal"):
         estimate_spectrum(to_petsc_mat(mixed))
+
+
+# --- a sequence in which some systems defeat every arm ---------------------------------------
+def _one_arm_run(solver, arm, bad, T=12):
+    """A one-arm tuner on 5-point Laplacians with one system (round 5) no arm can solve; the
+    cost matrix recomputed independently: each round's solve alone, ``maxiter`` where it
+    fails (the convention of the regret report)."""
+    L = gallery.laplacian_2d(6)
+    rng = np.random.default_rng(1)
+    tuner = bandit.Tuner(bandit.FixedArm([arm]), solver=solver)
+    C = []
+    for t in range(T):
+        A = bad if t == 5 else L + 0.1 * t * sp.identity(36)
+        b = rng.standard_normal(36)
+        res = tuner.solve(A, b)
+        fn = {"cg": cg_ref, "sor": sor_ref}[solver]
+        alone = fn(A, b, arm)
+        assert res.converged == alone.converged
+        C.append(alone.iterations if alone.converged else tuner.maxiter)
+    return tuner, np.array(C, dtype=float)
+
+
+def cg_ref(A, b, arm):
+    from solvers import cg
+    return cg(A, b)
+
+
+def sor_ref(A, b, arm):
+    from solvers import sor
+    return sor(A, b, arm)
+
+
+@pytest.mark.parametrize("solver, arm, bad", [
+    ("cg", 1.0, -gallery.laplacian_2d(6)),                      # breaks down at once
+    ("sor", 1.5, (gallery.laplacian_2d(6) - 5 * sp.identity(36)).tocsr()),  # diverges
+])
+def test_one_arm_run_with_a_failed_system_has_its_exact_regret(solver, arm, bad):
+    # a one-arm run observes every entry of its cost matrix, the failed round too (its
+    # failure cost, maxiter): the regret is exact — before, the failed play counted as
+    # unobserved, the cost model filled it in as if it had converged, and the report said
+    # -19 iterations "biased: some arms could not be observed (a deterministic policy
+    # without audits)"
+    tuner, C = _one_arm_run(solver, arm, bad)
+    h = tuner.history
+    assert not h["converged"][5] and h["converged"].sum() == 11
+    paid = float(h["iterations"].sum())
+    np.testing.assert_array_equal(np.delete(h["iterations"], 5), np.delete(C, 5))
+    rep = tuner.regret()
+    assert rep.paid == paid
+    expected = paid - C.sum()  # = −(maxiter − what the failure took)
+    assert expected == -(tuner.maxiter - h["iterations"][5])
+    for e in (rep.best_fixed, rep.instance_optimal):
+        assert e.method.startswith("exact")
+        assert e.unbiased
+        assert e.estimate == expected and e.low == expected and e.high == expected
+        np.testing.assert_allclose(e.curve[-1], expected)
+    assert rep.best_fixed.comparator_arm == 0
+
+
+def test_failed_plays_and_failed_audits_are_observations_of_the_failure_cost():
+    from bandit.estimate import RunData, inclusion_probabilities
+
+    def data(failed):
+        # round 0: arm 0 played (p 0.5), converged at 5; an audit ran arm 1 there, which
+        # diverged after 3 iterations (within the play's cap of 100: a play would have seen
+        # it). Round 1: arm 1 played (p 0.5) and failed. Audits: q = 0.2 for each arm
+        a = {"round": np.array([0]), "arm": np.array([1]), "row": np.array([False]),
+             "value": np.array([100.0]), "iterations": np.array([3]),
+             "converged": np.array([False]), "budget": np.array([100]),
+             "cap": np.array([100]), "p": np.array([0.5])}
+        return RunData(paid=np.array([8.0, 7.0]), x=np.zeros(2), arm=np.array([0, 1]),
+                       p=np.array([0.5, 0.5]), played=np.array([5.0, np.nan]),
+                       epoch_start=np.array([0]), q=np.array([[0.2, 0.2]]), r=np.zeros(1),
+                       audits=a, fail_cost=100.0, n_arms=2, maxiter=100, failed=failed)
+
+    t, k, v, pi = inclusion_probabilities(data(np.array([False, True])))
+    got = sorted(zip(t.tolist(), k.tolist(), v.tolist(), pi.tolist()))
+    # π = 1 − (1 − p)(1 − q) = 0.6 for every entry: the failed play is observed as the
+    # failure cost, and the audit's failure counts the play's chance of seeing it too
+    assert [g[:3] for g in got] == [(0, 0, 5.0), (0, 1, 100.0), (1, 1, 100.0)]
+    np.testing.assert_allclose([g[3] for g in got], [0.6, 0.6, 0.6])
+    # without the record of failed plays (failed=None) nothing changes: the failure of a play
+    # is not an observation, and the audit's failure counts the audit's coin (and a
+    # completion's) only
+    t, k, v, pi = inclusion_probabilities(data(None))
+    assert sorted(zip(t.tolist(), k.tolist())) == [(0, 0), (0, 1)]
