@@ -210,3 +210,20 @@ def test_failed_plays_and_failed_audits_are_observations_of_the_failure_cost():
     # completion's) only
     t, k, v, pi = inclusion_probabilities(data(None))
     assert sorted(zip(t.tolist(), k.tolist())) == [(0, 0), (0, 1)]
+
+
+def test_tune_files_check_takes_a_negative_definite_sequence_for_sor_with_auto_context():
+    # relaxtune tune refuses up front what the Tuner would refuse: with --auto-context it had
+    # refused every negative diagonal, which the Tuner (and the estimate) now take for SOR
+    from experiments.user_files import check_systems
+
+    L = gallery.laplacian_2d(5)
+    b = np.ones(25)
+    check_systems([(-L, b)], "sor", names=["neg.mtx"], auto_context="spectral")
+    check_systems([(-L, b)], "sor", names=["neg.mtx"])
+    mixed = sp.csr_matrix(L, copy=True)
+    mixed[2, 2] = -4.0
+    with pytest.raises(ValueError, match="mixed.mtx: A has a negative diagonal entry a_ii = -4 in row 2"):
+        check_systems([(mixed, b)], "sor", names=["mixed.mtx"], auto_context="spectral")
+    with pytest.raises(ValueError, match="neg.mtx: A has a negative diagonal entry.*solve \\(−A\\)"):
+        check_systems([(-L, b)], "ssor_pcg", names=["neg.mtx"], auto_context="spectral")
