@@ -59,6 +59,11 @@ class RunData:
     complete : ndarray (E,) or None
         Per epoch, the probability that the auditor completes a chosen arm the guard stopped
         (None: :data:`bandit.audit.COMPLETE` in every epoch).
+    failed : ndarray of bool (T,) or None
+        Rounds whose chosen arm's attempt failed (diverged, broke down or reached
+        ``maxiter``; not stopped by the guard's budget): an observation of
+        ``C[t, arm_t] = fail_cost``, as an audit's failed run is.  None: failed plays are
+        not known (then they are not observations, nor are audits' failures for the plays).
     """
 
     paid: np.ndarray
@@ -79,6 +84,7 @@ class RunData:
     maxiter: int = 10_000
     budget: np.ndarray | None = None
     complete: np.ndarray | None = None
+    failed: np.ndarray | None = None
 
     @property
     def T(self) -> int:

@@ -2,7 +2,7 @@
 
 A run knows what it paid each round, ``paid_t``, but only some entries ``C[t, k]`` of the cost
 matrix (cost of arm ``k`` alone on system ``t``): the arm it played (when its attempt
-converged) and the arms an audit ran.  Each entry is observed with a probability known when
+converged, or failed: then the entry is the failure cost) and the arms an audit ran.  Each entry is observed with a probability known when
 the round is played,
 
 ``π_tk = 1 − (1 − p_tk·[C_tk ≤ b_tk]) (1 − q_tk)``,
@@ -93,7 +93,8 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
 
     An entry ``C[t, k]`` is observed when the policy played ``k`` with probability at least
     ``min_prob`` (default :data:`MIN_PROB` with audits, else 0) and the attempt converged
-    within its cap — or was stopped there and then completed by the auditor (probability
+    within its cap, or failed within it (:attr:`RunData.failed`; the entry is then the failure
+    cost, as for an audit's failed run) — or was stopped there and then completed by the auditor (probability
     ``c`` = :data:`bandit.audit.COMPLETE` with audits, else 0) —, or when a column audit drew
     ``k`` (the played arm's own solve counts, for free):
     ``π = 1 − (1 − p·[p ≥ min_prob]·([C ≤ cap] + c·[C > cap]))(1 − q)``.
@@ -123,9 +124,12 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     """
     K = data.n_arms
     tau = (MIN_PROB if data.epoch_start.size else 0.0) if min_prob is None else min_prob
-    tp = np.flatnonzero(np.isfinite(data.played))
+    failed = data.failed if data.failed is not None else np.zeros(data.T, dtype=bool)
+    # a play observes its arm's cost when the attempt converged, and the failure cost when it
+    # failed (diverged, broke down, reached maxiter): a failure is what that arm costs there
+    tp = np.flatnonzero(np.isfinite(data.played) | failed)
     kp = data.arm[tp]
-    vp = data.played[tp]
+    vp = np.where(failed[tp], data.fail_cost, data.played[tp])
     pp = data.p[tp]
     pp = np.where(np.isfinite(pp), pp, 1.0)  # unknown (older files): as if deterministic
     pp_eff = np.where(pp >= tau, pp, 0.0)
@@ -142,7 +146,10 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     budget = col("budget", np.int64)
     run_cap = col("cap", np.int64) if "cap" in a else np.full(ta.size, data.maxiter)
     exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
-    ok = (ca & (ia <= budget)).astype(float)  # an attempt would have converged within its cap
+    # an attempt would have converged within its cap — or, when the run's plays observe
+    # failures, failed within it (diverged or broke down early, or its cap was maxiter)
+    seen_by_play = (ca | exact) if data.failed is not None else ca
+    ok = (seen_by_play & (ia <= budget)).astype(float)
     # a play also observes the entry when its attempt was stopped and then completed (with
     # audits, the epoch's completion probability)
     ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
@@ -713,7 +720,9 @@ def _all_observed(data: RunData):
     whose solves all converged, or audits of every other arm on every round — else None
     (then there is something to estimate)."""
     T, K = data.T, data.n_arms
-    if np.count_nonzero(np.isfinite(data.played)) + len(data.audits["round"]) < T * K:
+    plays = np.isfinite(data.played) if data.failed is None else (
+        np.isfinite(data.played) | data.failed)
+    if np.count_nonzero(plays) + len(data.audits["round"]) < T * K:
         return None  # too few observations to cover the matrix (the common, cheap case)
     t, k, v, _ = inclusion_probabilities(data, min_prob=0.0)
     C = np.full(T * K, np.nan)

@@ -27,10 +27,19 @@ import numpy as np
 
 from ._base import arm_omega
 
-__all__ = ["theory_costs", "SSOR_MU_FACTOR"]
+__all__ = ["theory_costs", "SSOR_MU_FACTOR", "SINGULAR_MU"]
 
 #: The SSOR-PCG curve is Axelsson's bound at this multiple of ``λ_min(D⁻¹A)`` (see above).
 SSOR_MU_FACTOR = 9.0
+
+#: A smallest eigenvalue of ``D⁻¹A`` estimated at or below this (or below zero) means a
+#: singular (or indefinite) matrix: a pure Neumann or graph Laplacian has ``μ_min = 0``, which
+#: the Lanczos estimate gives to rounding (1e-17 to 1e-14).  The Ritz values lie inside the
+#: spectrum, so the true ``μ_min`` is smaller still; a regular matrix that small (condition
+#: above 1e10) is beyond any iteration cap of SOR.  On a consistent singular system SOR and
+#: SSOR-PCG converge at rates set by the rest of the spectrum, which Young's and Axelsson's
+#: formulas in ``μ_min`` do not see: they would put the best ω at 2.
+SINGULAR_MU = 1e-10
 
 
 def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
@@ -54,8 +63,11 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     -------
     ndarray or None
         Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
-        solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a positive diagonal, or
-        (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
+        solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
+        (all positive, or all negative: ``A`` and ``−A`` give the same prediction), ``A`` is
+        singular or indefinite (``λ_min(D⁻¹A) <=`` :data:`SINGULAR_MU`: a pure Neumann or
+        graph Laplacian, whose consistent systems converge at rates the rest of the spectrum
+        sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
         (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
 
     Examples
@@ -86,6 +98,11 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
         except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
             return None
     om = np.asarray(om, dtype=float)
+    if not est.mu_min > SINGULAR_MU:
+        # singular (or indefinite): ρ_J = 1 puts Young's and Axelsson's ω at 2, and a prior
+        # there held the default SOR learner at ω = 1.95 on a graph Laplacian (8 × the best
+        # fixed ω's iterations over 40 solves, never leaving it)
+        return None
     if solver == "sor":
         if est.mu_max >= 2.0:
             # the Jacobi iteration diverges through the top of the spectrum (a lower estimate

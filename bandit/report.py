@@ -390,7 +390,12 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
                    randomised=bool(tuner.policy.randomised), full=full, cap=cap,
                    maxiter=tuner.maxiter,
                    budget=None if tuner.cost != "iterations" else cols["budget"],
-                   complete=complete)
+                   complete=complete,
+                   # a failed attempt is told the failure cost, maxiter iterations (or the
+                   # round's cost when larger), a stopped one less; in seconds or work the
+                   # failure cost of a past round is not known exactly
+                   failed=(cols["censored"] & (cols["cost"] >= fail)
+                           if tuner.cost == "iterations" else None))
 
 
 def audit_cost(tuner) -> dict:

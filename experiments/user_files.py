@@ -221,8 +221,9 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
     """Refuse, naming the file (``names``, one per system) or the system, a system that
     cannot be read (:class:`SystemFiles`) or a matrix ``solver`` cannot take — a zero or
     missing diagonal entry; for SSOR-PCG, or an automatic context, a matrix that is not
-    symmetric — before anything is solved (each distinct matrix once, one system in memory
-    at a time)."""
+    symmetric, or whose diagonal is not positive (for an automatic context with SOR: of both
+    signs) — before anything is solved (each distinct matrix once, one system in memory at a
+    time)."""
     import solvers
 
     seen = set()
@@ -236,7 +237,10 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
         seen.add(k)
         try:
             op = solvers.prepare(A)
-            op.require_diagonal(solver, positive=auto_context is not None)
+            # the automatic context's estimate takes a diagonal all of one sign (an operator
+            # assembled with the other sign has the estimate of −A); SSOR-PCG needs it positive
+            flipped = solver != "ssor_pcg" and op.diagonal.max() < 0.0
+            op.require_diagonal(solver, positive=auto_context is not None and not flipped)
             if solver == "ssor_pcg":
                 op.require_symmetric(solver)
             elif auto_context is not None and op.asymmetry() > 1e-10:

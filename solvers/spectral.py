@@ -1,7 +1,7 @@
 """Spectral facts that fix the relaxation parameter: Young's ω* for SOR, Axelsson's for SSOR-PCG.
 
 Exact values (:func:`jacobi_spectral_radius`, :func:`optimal_omega`) for tests and studies, and
-a cheap estimate for any symmetric matrix with a positive diagonal
+a cheap estimate for any symmetric matrix with a positive (or an all-negative) diagonal
 (:func:`estimate_spectrum`: a few Lanczos steps, one matrix–vector product each) that the
 learners use as their prior belief about ω.
 """
@@ -233,7 +233,10 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     Parameters
     ----------
     A : sparse matrix, ndarray, CSROperator or petsc4py Mat
-        Symmetric with a positive diagonal.  A PETSc ``Mat`` (or the PETSc backend's
+        Symmetric with a positive diagonal, or with every diagonal entry negative (an
+        operator assembled with the other sign: ``D⁻¹A = (−D)⁻¹(−A)``, so ``A`` and ``−A``
+        have the same estimate, as SOR's sweep does not see the sign; Lanczos then runs on
+        ``|D|^{-1/2} A |D|^{-1/2}``).  A PETSc ``Mat`` (or the PETSc backend's
         prepared operator) is estimated with PETSc's own products, collectively: every rank
         of its communicator must call this.
     steps : int, default 40
@@ -262,18 +265,24 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     if type(mat).__module__.startswith("petsc4py"):  # a Mat, or the PETSc backend's operator
         return _estimate_spectrum_petsc(mat, int(steps), seed, t0)
     op = prepare(A)
-    op.require_diagonal("estimate_spectrum", positive=True)
+    op.require_diagonal("estimate_spectrum")
+    # every diagonal entry negative (an operator assembled with the other sign): D⁻¹A =
+    # (−D)⁻¹(−A), so Lanczos runs on |D|^{-1/2} A |D|^{-1/2}, whose spectrum is minus D⁻¹A's
+    sign = -1.0 if op.diagonal[0] < 0.0 and op.diagonal.max() < 0.0 else 1.0
+    if sign > 0.0:
+        op.require_diagonal("estimate_spectrum", positive=True)
     op.require_symmetric("estimate_spectrum")
     steps = int(min(steps, op.n))
     rng = np.random.default_rng(seed)
-    d_half = np.sqrt(op.diagonal)
+    d_half = np.sqrt(sign * op.diagonal)
     v = d_half * (1.0 + 0.5 * rng.uniform(-1.0, 1.0, op.n))
     alpha, beta = np.zeros(steps), np.zeros(steps)
     k = lanczos_scaled(op.indptr, op.indices, op.data, 1.0 / d_half, v, steps, alpha, beta)
     from scipy.linalg import eigvalsh_tridiagonal
 
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
-    return SpectrumEstimate(mu_min=float(ritz[0]), mu_max=float(ritz[-1]), steps=k,
+    lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
+    return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
                             exact=k < steps or k == op.n, seconds=time.perf_counter() - t0)
 
 
@@ -293,8 +302,12 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     if n != ncols:
         raise ValueError(f"A must be square, got {n}x{ncols}")
     d = A.getDiagonal()
-    if not d.min()[1] > 0.0:
-        raise ValueError("estimate_spectrum needs a positive diagonal")
+    # a diagonal all of one sign: with a negative one, Lanczos on |D|^{-1/2} A |D|^{-1/2}
+    # (minus the spectrum of D⁻¹A = (−D)⁻¹(−A)), as the serial estimate does
+    dmin, dmax = d.min()[1], d.max()[1]
+    sign = -1.0 if dmax < 0.0 else 1.0
+    if not (dmin > 0.0 or dmax < 0.0):
+        raise ValueError("estimate_spectrum needs a positive diagonal (or an all-negative one)")
     scale = A.norm(PETSc.NormType.INFINITY)
     # MatIsSymmetric compares |a_ij − a_ji| with an absolute tolerance; the serial check's
     # is 1e-10 relative to max |a_ij|, which the infinity norm bounds from above
@@ -333,5 +346,6 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     for v in (d, s, q, q_prev, w, t):
         v.destroy()
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
-    return SpectrumEstimate(mu_min=float(ritz[0]), mu_max=float(ritz[-1]), steps=k,
+    lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
+    return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
                             exact=k < steps or k == n, seconds=time.perf_counter() - t0)

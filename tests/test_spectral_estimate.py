@@ -81,7 +81,10 @@ def test_same_seed_same_estimate_and_bad_input_is_refused():
     with pytest.raises(ValueError, match="symmetric"):
         estimate_spectrum(gallery.random_diagonally_dominant(20, 0.3, seed=1), 5)
     B = sp.csr_array(A).copy()
-    B.setdiag(-1.0)
+    B.setdiag(np.r_[-1.0, np.full(80, 4.0)])  # of both signs (all negative: the estimate of −B)
+    with pytest.raises(ValueError, match="diagonal"):
+        estimate_spectrum(B, 5)
+    B.setdiag(np.r_[4.0, 0.0, np.full(79, 4.0)])
     with pytest.raises(ValueError, match="diagonal"):
         estimate_spectrum(B, 5)
 
