@@ -287,6 +287,10 @@ class Tuner:
 
     **What the policy is told** (one ``update`` per solve, for the arm it chose):
 
+    * already solved (the result converged in 0 iterations: ``x0`` met the stopping rule, or
+      ``b = 0``): nothing, and its draw is undone — every arm would have cost 0 there, so the
+      round says nothing about the arms; it is recorded (history, counts, totals) but not
+      audited, and the regret counts every arm at what it paid (a contribution of 0).
     * converged: its cost, ``converged=True``.
     * stopped by the budget (it may converge later): the attempt's cost as a censored lower
       bound (an attempt not started: the set-up it would have paid); a ``report_round_cost``
@@ -727,7 +731,7 @@ class Tuner:
             policy = self.policy
             undo, told = policy._draw_state(), policy.t
             try:
-                res = self._solve(op, b, x0, context)
+                res = self._solve(op, b, x0, context, undo)
                 if auto is not None:
                     res.info["auto_context"] = auto
                 return res
@@ -754,9 +758,9 @@ class Tuner:
         if not lock._is_owned():
             lock.acquire()
 
-    def _solve(self, op, b, x0, context):
+    def _solve(self, op, b, x0, context, undo):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
-        audit, record, hook."""
+        audit, record, hook (``undo``: the policy's draw state before this round's draw)."""
         if self._comm is not None:
             arm, best, pred, pv = self.decide(context)
         elif self._lone and self._auditor is None:  # the leader needs no prediction
@@ -800,16 +804,12 @@ class Tuner:
         else:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
+        if final.converged and not final.iterations:
+            # the start already met the stopping rule: every arm would have cost 0 here
+            return self._already_solved(final, undo, context, arm, best, pv, budget,
+                                        fallback, paid)
         t = len(self._log)
-        if context is None:
-            ctx = math.nan
-        elif type(context) is float:
-            ctx = context
-        else:
-            ctx = context.tolist()
-        row = (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
-               cost, censored, fallback, 1.0 if pv is None else pv[arm],
-               -1 if best is None else best, budget)
+        row = self._row(context, arm, final, cost, censored, fallback, pv, best, budget)
         # the row is complete before the policy is told: once told, the round is recorded
         # whatever stops it — Ctrl-C just after the update or in a long audit run (with the
         # audits it finished) — so the history, the policy and the audit records stay one
@@ -833,6 +833,57 @@ class Tuner:
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
                 self._lock.release()
+        if self._hook is not None:
+            self._hook(final)
+        return final
+
+    def _row(self, context, arm, final, cost, censored, fallback, pv, best, budget):
+        """The log's tuple of one round (:data:`_COLUMNS`)."""
+        if context is None:
+            ctx = math.nan
+        elif type(context) is float:
+            ctx = context
+        else:
+            ctx = context.tolist()
+        return (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
+                cost, censored, fallback, 1.0 if pv is None else pv[arm],
+                -1 if best is None else best, budget)
+
+    def _already_solved(self, final, undo, context, arm, best, pv, budget, fallback, paid):
+        """Record a round whose start already met the stopping rule (0 iterations; ``b = 0``
+        too), without teaching anyone: every arm would have cost 0 iterations there (and
+        built no set-up: the solvers test the start first), so the round says nothing about
+        which arm is cheaper.  The policy is not told and its draw is undone (the next round
+        draws as if this one had not been played); the arms' costs per iteration are not fed
+        (:meth:`_run`); no audit is run (a round the audit schedule drew is passed on); the
+        regret counts the round as one on which every arm costs what it paid
+        (:func:`bandit.report.estimator_data`).  It is recorded like any other round:
+        history (``cost`` is what it cost, in the cost unit), result, counts and totals."""
+        t = len(self._log)
+        self.policy._undo_draw(undo)
+        final.info["already_solved"] = True
+        final.info["cost"] = paid
+        final.info["censored"] = False
+        row = self._row(context, arm, final, paid, False, fallback, pv, best, budget)
+        aud = self._auditor
+        if aud is not None and t == aud.next_audit:
+            if self._comm is None:
+                aud.pass_round(t)
+            else:  # rank 0 draws; every rank then holds the same schedule and generator
+                ctl = _mpi.on_root(self._comm, lambda: (aud.pass_round(t),
+                                                        aud.control_state())[1])
+                if not _mpi.is_root(self._comm):
+                    aud.load_control(ctl)
+        self._checked = None
+        try:
+            self._log.append(row)
+        finally:  # (Ctrl-C between the two: the log and what each round paid stay one run)
+            if self._paid is not None and len(self._paid) < len(self._log):
+                self._paid.append(paid)
+                self._paid_sum += paid
+        # released before the callback, which may solve or save again
+        self._owner = None
+        self._lock.release()
         if self._hook is not None:
             self._hook(final)
         return final
@@ -956,7 +1007,8 @@ class Tuner:
             work = self._work
             work[0] += res.seconds
             work[1] += res.iterations
-            arms.observe(arm, res)
+            if res.iterations or not res.converged:  # (a start that met the rule: no
+                arms.observe(arm, res)  # iteration to measure, no set-up built)
         return res
 
     def _clock_fault(self, arm, res, op):
@@ -1355,7 +1407,8 @@ class Tuner:
         """Per-solve arrays, one entry per solve (schema: :data:`bandit.report.HISTORY_SCHEMA`):
         ``round``, ``arm`` (chosen), ``label``, ``omega``, ``iterations`` and ``seconds`` (all
         runs, audits excluded), ``context`` (NaN if none; 2-D for vectors), ``converged``,
-        ``cost`` told to the policy, ``censored`` (the chosen arm's attempt did not converge),
+        ``cost`` told to the policy (of a round already solved: what it cost, not told),
+        ``censored`` (the chosen arm's attempt did not converge),
         ``fallback_arm`` (−1 if none), ``p`` (the policy's probability of the chosen arm),
         ``leader``, ``budget`` (the attempt's iteration cap), ``audit_runs``."""
         return _report.history(self)

@@ -79,6 +79,20 @@ def main(out):
     loaded = bandit.Tuner.load(state)
     report["loaded_arms"] = np.asarray(loaded.history["arm"]).tolist()
 
+    # 1b. rounds whose start already meets the stopping rule (a system again, from its own
+    # solution): not told, not audited, the audit schedule passed on alike on every rank
+    M2 = solvers.petsc.to_petsc_mat(solvers.gallery.laplacian_2d(12))
+    zt = bandit.Tuner(bandit.TsallisINF([1.0, 1.4, 1.8], seed=rank + 5), solver="ssor_pcg",
+                      backend="petsc", guard=None, audit_budget=1.0, audit_seed=rank + 7)
+    for i in range(12):
+        b2 = np.cos(np.arange(144) * (i + 1) * 0.1)
+        x2 = zt.solve(M2, b2).x
+        zt.solve(M2, b2, x0=x2)
+    hz = zt.history
+    report["zero"] = {"arms": hz["arm"].tolist(), "iterations": hz["iterations"].tolist(),
+                      "audited": np.asarray(zt.audits["round"]).tolist(),
+                      "told": int(zt.policy.t)}
+
     # 2. replicated scipy input, distributed solve -------------------------------------------------
     A = solvers.gallery.laplacian_2d(20)
     b = np.random.default_rng(0).standard_normal(A.shape[0])
