@@ -1417,7 +1417,7 @@ class Tuner:
         """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
         _report.write_csv(self.history, path)
 
-    def regret(self, *, level=0.9, n_boot=200, seed=0):
+    def regret(self, *, level=0.9, n_boot=200, seed=0, rounds=None):
         """Estimated regret against the best fixed arm and the instance-optimal choice.
 
         Returns a :class:`bandit.estimate.RegretReport`: for each comparator the estimate,
@@ -1425,10 +1425,35 @@ class Tuner:
         and what the estimation cost (docs/regret.md).  Costs are in the tuner's unit
         (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
         every solve) minus what the comparator would have paid.
+
+        ``rounds``: estimate over the first ``rounds`` rounds only (default: all so far) —
+        their solves, and the audits run on them — e.g. to compare with exact costs known for
+        those systems only; the comparators are then those of that part of the run.  The
+        report's ``cost`` block still describes the whole run's audits.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bandit import Tuner, TsallisINF
+        >>> from solvers import gallery
+        >>> A = gallery.laplacian_2d(6)
+        >>> t = Tuner(TsallisINF([1.2, 1.5], seed=0), solver="sor")
+        >>> for c in (0.0, 0.1, 0.2):
+        ...     _ = t.solve(A + c * np.eye(36), np.ones(36))
+        >>> rep = t.regret(rounds=2)               # over the first two solves only
+        >>> rep.rounds, rep.paid == int(t.history["iterations"][:2].sum())
+        (2, True)
         """
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed))
+        if rounds is not None:
+            T = len(self._log)
+            if isinstance(rounds, (bool, np.bool_)) or not isinstance(
+                    rounds, numbers.Integral) or not 0 <= rounds <= T:
+                raise ValueError(f"rounds must be None or an integer from 0 to the {T} rounds "
+                                 f"so far, got {rounds!r}")
+            rounds = int(rounds)
+        return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed), rounds=rounds)
 
     def summary(self) -> dict:
         """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""

@@ -217,3 +217,4 @@ def test_first_round_already_solved(prior):
         runs.append(t)
     np.testing.assert_array_equal(runs[1].history["arm"][1:], runs[0].history["arm"])
     assert runs[1].policy.state_dict() == runs[0].policy.state_dict()
+
