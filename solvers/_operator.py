@@ -788,8 +788,12 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)
-    if arr.ndim == 2 and 1 in arr.shape:
+    if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it
         arr = arr.ravel()
+    elif arr.ndim == 2 and arr.shape[0] == 1 and arr.size == n:  # (scipy refuses a row too)
+        raise ValueError(f"{name} has shape {arr.shape}, a row: the solvers take a vector of "
+                         f"shape ({n},) or a column of shape ({n}, 1), as scipy does; pass "
+                         f"{name}.ravel()")
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"{name} has shape {np.shape(v)}, expected ({n},) to match A ({n}x{n})")
     if copy or not arr.flags.c_contiguous:
