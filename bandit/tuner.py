@@ -20,6 +20,7 @@ from ._tunerfile import read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
 from .audit import Auditor
+from solvers._operator import scalar
 from solvers._result import IterateOverflowError
 from solvers.precond import SetupError
 
@@ -59,6 +60,7 @@ def _float(value) -> float:
 def _number(value, name) -> float:
     if type(value) is float:
         return value
+    value = scalar(value)  # a 0-d array is a number too
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
     return _float(value)
@@ -67,6 +69,7 @@ def _number(value, name) -> float:
 def _integer(value, name) -> int:
     if type(value) is int:
         return value
+    value = scalar(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     return int(value)

@@ -903,11 +903,20 @@ def check_dtol(dtol) -> float:
 MAX_ITER = int(np.iinfo(np.int64).max)
 
 
+def scalar(value):
+    """The number a 0-d NumPy array of a real dtype holds (``np.array(1e-6)`` is a scalar,
+    as ``np.float64(1e-6)`` is); anything else as it is."""
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
+        return value[()]
+    return value
+
+
 def _real(value, name: str) -> float:
-    """``value`` as a float if it is a real number (numpy scalars included, bools and strings
-    not), else ``ValueError`` naming the parameter."""
+    """``value`` as a float if it is a real number (numpy scalars and 0-d arrays included,
+    bools and strings not), else ``ValueError`` naming the parameter."""
     if type(value) is float:
         return value
+    value = scalar(value)
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         return float(value)
     raise ValueError(f"{name} must be a real number, got {value!r}")
@@ -917,7 +926,8 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
     """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
 
     ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
-    in ``[0, max_iter]`` (numpy integers are accepted; bools, floats and strings are not).
+    in ``[0, max_iter]`` (numpy integers and 0-d arrays are accepted; bools, floats and
+    strings are not).
 
     Examples
     --------
@@ -929,6 +939,8 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
     ValueError: rtol must be a real number, got '1e-8'
     """
     rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
+    if type(maxiter) is not int:
+        maxiter = scalar(maxiter)
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     if rtol == 0 and atol == 0:
