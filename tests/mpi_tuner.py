@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from petsc4py import PETSc  # noqa: E402
 
 import bandit  # noqa: E402
-import bandit.tuner as tuner_mod  # noqa: E402
+import bandit._tuner_persist as tuner_mod  # noqa: E402 (where the tuner file is written)
 import solvers  # noqa: E402
 from experiments.heat2d_petsc import Heat2DPetsc  # noqa: E402
 
