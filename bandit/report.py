@@ -345,7 +345,9 @@ def _varying_coordinate(log, T) -> np.ndarray:
 def already_solved(iterations, converged) -> np.ndarray:
     """Which rounds' start already met the stopping rule: converged in 0 iterations
     (``b = 0`` too).  Every arm costs 0 iterations on such a round — the solvers test the
-    start before their first iteration or set-up — so it tells nothing about the arms: the
+    start before their first iteration or set-up — so it tells nothing about the arms (a
+    solver function of the user's is taken at its word only with a cost in iterations: one
+    that counts no iterations at all is told its seconds as before): the
     Tuner does not tell its policy, the auditor does not audit it, and the regret counts it
     as a round on which every arm costs what the round paid (with ``cost="time"``, the
     microseconds of that test), so its contribution is 0 (:func:`estimator_data`)."""
@@ -373,6 +375,8 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
         cols = {name: arrays.view(name) for name, _ in RunArrays._FIELDS}
     T = cols["arm"].size if rounds is None else min(int(rounds), cols["arm"].size)
     solved = already_solved(cols["iterations"][:T], cols["converged"][:T])
+    if not tuner._counts_starts:  # (a solver function of the user's that counts no iterations)
+        solved[:] = False
     paid_all = float(np.sum(cols["paid"][:T]))
     kept = None
     if T < cols["arm"].size or solved.any():

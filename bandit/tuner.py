@@ -153,7 +153,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
     * already solved (the result converged in 0 iterations: ``x0`` met the stopping rule, or
       ``b = 0``): nothing, and its draw is undone — every arm would have cost 0 there, so the
       round says nothing about the arms; it is recorded (history, counts, totals) but not
-      audited, and the regret counts every arm at what it paid (a contribution of 0).
+      audited, and the regret counts every arm at what it paid (a contribution of 0).  (A
+      custom solver function with ``cost="time"`` may count no iterations at all: its
+      rounds are told as below.)
     * converged: its cost, ``converged=True``.
     * stopped by the budget (it may converge later): the attempt's cost as a censored lower
       bound (an attempt not started: the set-up it would have paid); a ``report_round_cost``
@@ -557,7 +559,7 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         else:
             final = final.replace(arm=used, settings=self._settings(used),
                                   info={**final.info, "cost": cost, "censored": censored})
-        if final.converged and not final.iterations:
+        if final.converged and not final.iterations and self._counts_starts:
             # the start already met the stopping rule: every arm would have cost 0 here
             return self._already_solved(final, undo, context, arm, best, pv, budget,
                                         fallback, paid)
@@ -589,6 +591,15 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         if self._hook is not None:
             self._hook(final)
         return final
+
+    @property
+    def _counts_starts(self) -> bool:
+        """Whether a converged result of 0 iterations means that the start already met the
+        stopping rule (:meth:`_already_solved`): for the library's solvers, which count their
+        iterations so, and with a cost in iterations; a solver function of the user's with
+        ``cost="time"`` may count none at all (a direct solve), and its seconds are then what
+        its arms cost."""
+        return self._by_name or self.cost == "iterations"
 
     def _row(self, context, arm, final, cost, censored, fallback, pv, best, budget):
         """The log's tuple of one round (:data:`_COLUMNS`)."""
@@ -690,8 +701,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
             work = self._work
             work[0] += res.seconds
             work[1] += res.iterations
-            if res.iterations or not res.converged:  # (a start that met the rule: no
-                arms.observe(arm, res)  # iteration to measure, no set-up built)
+            if res.iterations or not res.converged or not self._counts_starts:
+                arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
         return res
 
     def _clock_fault(self, arm, res, op):

@@ -218,3 +218,27 @@ def test_first_round_already_solved(prior):
     np.testing.assert_array_equal(runs[1].history["arm"][1:], runs[0].history["arm"])
     assert runs[1].policy.state_dict() == runs[0].policy.state_dict()
 
+
+
+def test_a_custom_solver_that_counts_no_iterations_is_told_its_seconds():
+    # a solver function of the user's that counts no iterations (a direct solve reports 0):
+    # with cost="time" its seconds are what the arms cost, so every round is told as before;
+    # 0 iterations means "the start already met the rule" only for the library's solvers or
+    # a cost in iterations
+    import scipy.sparse.linalg as spla
+
+    def direct(A, b, omega=None, *, x0=None, rtol, atol, maxiter, backend):
+        res = solvers.cg(A, b, rtol=rtol, atol=atol, maxiter=maxiter)
+        x = spla.spsolve(sp.csc_matrix(A), b)
+        return res.replace(x=x, iterations=0, seconds=1e-3 * (1 + omega))
+
+    t = Tuner(TsallisINF([1.0, 1.5], seed=0), solver=direct, cost="time", guard=None)
+    systems = _systems([0.0, 0.1, 0.2, 0.3], seed=11)
+    for A, b in systems:
+        assert t.solve(A, b).iterations == 0
+    assert t.policy.t == 4
+    rep = t.regret()
+    assert rep.rounds == 4 and rep.paid == pytest.approx(t.history["seconds"].sum())
+    from bandit.report import estimator_data
+
+    assert estimator_data(t).T == 4  # every round read
