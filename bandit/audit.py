@@ -252,6 +252,15 @@ class Auditor:
             complete = self.rng.random() < float(c)
         return cols, row, complete
 
+    def pass_round(self, t) -> None:
+        """Round ``t`` is not audited: its start already met the stopping rule, so every arm
+        costs 0 iterations there and is known without a run.  An audit the schedule drew for
+        it is not run, and the next one is drawn from here, as after an audited round: every
+        other round keeps its probabilities of being audited (the geometric skip has no
+        memory).  A plan or rescaling due waits for the next round not already solved."""
+        if t == self.next_audit:
+            self.next_audit = t + self._skip()
+
     def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
         (``([], False)`` on most rounds)."""

@@ -257,6 +257,22 @@ class JointCB(Policy):
         c = theory_costs(A, self.arms, solver)
         self.prior_curve = None if c is None else np.log(c / c.min())
 
+    def _draw_state(self):
+        # the draw that takes the prior (the first) also enters its pseudo-observations: an
+        # undone draw (a round the Tuner does not tell) takes them back with it
+        pending = self.prior_curve is not None and not self.prior_used
+        model = (None if self.P is None else (self.P.copy(), self.theta.copy())) if pending \
+            else False
+        return super()._draw_state(), model
+
+    def _undo_draw(self, state) -> None:
+        base, model = state
+        super()._undo_draw(base)
+        if model is not False:
+            self.prior_used = False
+            self.P, self.theta = (None, None) if model is None else model
+            self._mu_of = None
+
     def _use_prior(self, psi):
         """Pseudo-observations of the prior's differences at the first context (once)."""
         self.prior_used = True

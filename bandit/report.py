@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 from ._persist import read_bytes, write_bytes_atomic
-from .estimate import RegretReport, RunData, estimate_regret, quick_totals
+from .estimate import RegretEstimate, RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
            "estimator_data", "RunArrays", "run_arrays", "Hook"]
@@ -39,7 +39,8 @@ HISTORY_SCHEMA = (
     ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context "
                            "(one shorter than the longest padded with NaN)"),
     ("converged", "bool", "the returned result converged"),
-    ("cost", "float64", "cost told to the policy"),
+    ("cost", "float64", "cost told to the policy (a round whose start already met the "
+                        "stopping rule, 0 iterations, is not told: what it cost)"),
     ("censored", "bool", "the chosen arm's attempt did not converge (stopped or failed)"),
     ("fallback_arm", "int64", "arm that produced x when it was not the attempt (−1: none)"),
     ("p", "float64", "probability the policy gave the chosen arm (1: deterministic policy; "
@@ -226,9 +227,9 @@ def paid_per_solve(tuner) -> np.ndarray:
 
 
 # the log's columns the estimators read, by their index in the Tuner's row tuples
-_ARM, _ITERATIONS, _SECONDS, _CONTEXT, _COST, _CENSORED, _P, _BUDGET = (
-    LOG_COLUMNS.index(c) for c in ("arm", "iterations", "seconds", "context", "cost",
-                                   "censored", "p", "budget"))
+_ARM, _ITERATIONS, _SECONDS, _CONTEXT, _CONVERGED, _COST, _CENSORED, _P, _BUDGET = (
+    LOG_COLUMNS.index(c) for c in ("arm", "iterations", "seconds", "context", "converged",
+                                   "cost", "censored", "p", "budget"))
 
 
 class RunArrays:
@@ -252,7 +253,7 @@ class RunArrays:
 
     _FIELDS = (("arm", np.int64), ("iterations", float), ("seconds", float), ("x", float),
                ("cost", float), ("censored", bool), ("p", float), ("budget", float),
-               ("paid", float))
+               ("paid", float), ("converged", bool))
 
     def __init__(self):
         self._log = self._paid = None
@@ -274,7 +275,7 @@ class RunArrays:
         vals = {"arm": cols[_ARM], "iterations": cols[_ITERATIONS], "seconds": cols[_SECONDS],
                 "x": [c[0] if isinstance(c, list) else c for c in cols[_CONTEXT]],
                 "cost": cols[_COST], "censored": cols[_CENSORED], "p": cols[_P],
-                "budget": cols[_BUDGET]}
+                "budget": cols[_BUDGET], "converged": cols[_CONVERGED]}
         if paid is not None:
             vals["paid"] = paid[self.n:T]
         else:
@@ -321,7 +322,8 @@ def _full_arrays(tuner) -> dict:
             "censored": np.array(rows["censored"], dtype=bool),
             "p": np.array(rows["p"], dtype=float),
             "budget": np.array(rows["budget"], dtype=float),
-            "paid": paid_per_solve(tuner)}
+            "paid": paid_per_solve(tuner),
+            "converged": np.array(rows["converged"], dtype=bool)}
 
 
 def _varying_coordinate(log, T) -> np.ndarray:
@@ -340,30 +342,66 @@ def _varying_coordinate(log, T) -> np.ndarray:
     return np.arange(T, dtype=float)
 
 
-def estimator_data(tuner, *, rebuild=False) -> RunData:
+def already_solved(iterations, converged) -> np.ndarray:
+    """Which rounds' start already met the stopping rule: converged in 0 iterations
+    (``b = 0`` too).  Every arm costs 0 iterations on such a round — the solvers test the
+    start before their first iteration or set-up — so it tells nothing about the arms (a
+    solver function of the user's is taken at its word only with a cost in iterations: one
+    that counts no iterations at all is told its seconds as before): the
+    Tuner does not tell its policy, the auditor does not audit it, and the regret counts it
+    as a round on which every arm costs what the round paid (with ``cost="time"``, the
+    microseconds of that test), so its contribution is 0 (:func:`estimator_data`)."""
+    return (np.asarray(iterations) == 0) & np.asarray(converged, dtype=bool)
+
+
+def estimator_data(tuner, *, rebuild=False, rounds=None) -> RunData:
     """The :class:`~bandit.estimate.RunData` of a tuner's run so far (from its
-    :class:`RunArrays`; ``rebuild``: from the whole log, the slower reference)."""
+    :class:`RunArrays`; ``rebuild``: from the whole log, the slower reference): its first
+    ``rounds`` rounds (default all) without those whose start already met the stopping rule
+    (:func:`already_solved`: every arm costs the same there, what the round paid, so they
+    add nothing to the regret against either comparator), audits and audit epochs
+    renumbered to match."""
+    return _estimator_input(tuner, rebuild=rebuild, rounds=rounds)[0]
+
+
+def _estimator_input(tuner, *, rebuild=False, rounds=None):
+    """``(RunData, kept, T, paid)``: :func:`estimator_data`, the indices in the run of its
+    rounds (None: the run's rounds, all of them), the rounds it covers (``rounds`` or the
+    run's) and what those rounds paid, the rounds already solved included."""
     if rebuild:
         cols = _full_arrays(tuner)
     else:
         arrays = run_arrays(tuner)
         cols = {name: arrays.view(name) for name, _ in RunArrays._FIELDS}
-    T = cols["arm"].size
+    T = cols["arm"].size if rounds is None else min(int(rounds), cols["arm"].size)
+    solved = already_solved(cols["iterations"][:T], cols["converged"][:T])
+    if not tuner._counts_starts:  # (a solver function of the user's that counts no iterations)
+        solved[:] = False
+    paid_all = float(np.sum(cols["paid"][:T]))
+    kept = None
+    if T < cols["arm"].size or solved.any():
+        kept = np.flatnonzero(~solved)
+        cols = {name: v[kept] for name, v in cols.items()}
+    n = cols["arm"].size  # the rounds the estimators read
     K = tuner.policy.n_arms
     paid = cols["paid"]
     x = cols["x"]
-    if T and not (np.all(np.isfinite(x)) and x.min() < x.max()):
+    if n and not (np.all(np.isfinite(x)) and x.min() < x.max()):
         # no context (NaN: the model follows the round), or a first coordinate that never
         # changed
-        x = _varying_coordinate(tuner._log, T) if np.all(np.isfinite(x)) else np.arange(
-            T, dtype=float)
+        x = _varying_coordinate(tuner._log, T) if np.all(np.isfinite(x)) else None
+        if x is None or (kept is not None and x.size == T and np.array_equal(
+                x, np.arange(T, dtype=float))):
+            x = np.arange(n, dtype=float)  # the round among those read
+        elif kept is not None:
+            x = x[kept]
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]
-    if not (fail > 0.0 and math.isfinite(fail)) and T:
+    if not (fail > 0.0 and math.isfinite(fail)) and n:
         # a loaded tuner has not measured a cost per iteration yet (it is not saved): price a
         # failure from the history, maxiter times the dearest cost per iteration recorded
-        per = np.divide(paid, its, out=np.zeros(T), where=its > 0)
+        per = np.divide(paid, its, out=np.zeros(n), where=its > 0)
         fail = float(tuner.maxiter * max(per.max(), paid.max()))
     aud = tuner._auditor
     if aud is None:
@@ -381,10 +419,24 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
         r = np.array(aud.r, dtype=float)
         full = np.array(aud.full, dtype=bool).reshape(len(aud.full), K)
         complete = np.array(aud.c, dtype=float)
+        if kept is not None:
+            # the kept rounds' indices: an audit of a later round, or of a round already
+            # solved (a file written before such rounds went unaudited), is left out, and
+            # an epoch starts at the first kept round from its start on
+            at = np.asarray(rec["round"], dtype=np.int64)
+            inside = at < T
+            inside[inside] = ~solved[at[inside]]
+            before = np.concatenate(([0], np.cumsum(~solved)))  # kept rounds before each
+            audits = {c: v[inside] for c, v in audits.items()}
+            audits["round"] = before[at[inside]]
+            used = start < T
+            start, q, r, full, complete = (start[used], q[used], r[used], full[used],
+                                           complete[used])
+            start = before[start]
     from .audit import CAP_FACTOR
 
     cap = np.clip(np.ceil(CAP_FACTOR * its), 1, tuner.maxiter)  # as audit.capped_cap
-    return RunData(paid=paid, x=x, arm=cols["arm"], p=cols["p"], played=played,
+    data = RunData(paid=paid, x=x, arm=cols["arm"], p=cols["p"], played=played,
                    epoch_start=start, q=q, r=r, audits=audits, fail_cost=float(fail),
                    n_arms=K, arm_order=_arm_order(tuner),
                    randomised=bool(tuner.policy.randomised), full=full, cap=cap,
@@ -396,6 +448,7 @@ def estimator_data(tuner, *, rebuild=False) -> RunData:
                    # failure cost of a past round is not known exactly
                    failed=(cols["censored"] & (cols["cost"] >= fail)
                            if tuner.cost == "iterations" else None))
+    return data, kept, T, paid_all
 
 
 def audit_cost(tuner) -> dict:
@@ -426,14 +479,37 @@ def cost_unit(cost) -> str:
     return {"time": "seconds", "timed_work": "seconds", "work": "work"}.get(cost, "iterations")
 
 
-def regret(tuner, *, level=0.9, n_boot=200, seed=0) -> RegretReport:
+def regret(tuner, *, level=0.9, n_boot=200, seed=0, rounds=None) -> RegretReport:
     """:meth:`bandit.Tuner.regret`."""
-    rep = estimate_regret(estimator_data(tuner), level=level, n_boot=n_boot, seed=seed,
+    data, kept, T, paid = _estimator_input(tuner, rounds=rounds)
+    rep = estimate_regret(data, level=level, n_boot=n_boot, seed=seed,
                           unit=cost_unit(tuner.cost))
     cost = audit_cost(tuner)
     cost["report_seconds"] = rep.cost["report_seconds"]
-    return RegretReport(rep.best_fixed, rep.instance_optimal, rep.paid, rep.unit, rep.rounds,
+    best, opt = rep.best_fixed, rep.instance_optimal
+    if kept is not None and T:
+        best, opt = (_on_run_rounds(e, kept, T, level) for e in (best, opt))
+    return RegretReport(best, opt, paid if kept is not None else rep.paid, rep.unit, T,
                         cost)
+
+
+def _on_run_rounds(e, kept, T, level):
+    """A regret estimate over the kept rounds (:func:`estimator_data`) stated over the run's
+    ``T`` rounds: each checkpoint at the run's round, the last at ``T`` (the rounds left out
+    add 0 to the regret, so the curve holds between kept rounds).  With no kept round at
+    all, every arm cost what each round paid: both regrets are exactly 0."""
+    import dataclasses
+
+    if not kept.size:
+        zero = np.zeros(1)
+        return RegretEstimate(e.comparator, 0.0, 0.0, 0.0, level,
+                              "exact: every round's start already met the stopping rule, so "
+                              "every arm costs what the round paid", True,
+                              np.array([T], dtype=np.int64), zero, zero.copy(), zero.copy(),
+                              None)
+    at = kept[np.asarray(e.rounds, dtype=np.int64) - 1] + 1
+    at[-1] = T
+    return dataclasses.replace(e, rounds=at)
 
 
 def summary(tuner) -> dict:

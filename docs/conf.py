@@ -43,3 +43,14 @@ nitpicky = False
 html_theme = "furo"
 html_title = f"relaxtune {release}"
 html_static_path = []
+
+
+def _public_bases(app, name, obj, options, bases):
+    # the Tuner is put together from parts kept in private modules (bandit/_tuner_*.py): its
+    # page names no base a reader could not look up
+    bases[:] = [b for b in bases
+                if not getattr(b, "__module__", "").startswith("bandit._tuner_")]
+
+
+def setup(app):
+    app.connect("autodoc-process-bases", _public_bases)

@@ -788,8 +788,12 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)
-    if arr.ndim == 2 and 1 in arr.shape:
+    if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it
         arr = arr.ravel()
+    elif arr.ndim == 2 and arr.shape[0] == 1 and arr.size == n:  # (scipy refuses a row too)
+        raise ValueError(f"{name} has shape {arr.shape}, a row: the solvers take a vector of "
+                         f"shape ({n},) or a column of shape ({n}, 1), as scipy does; pass "
+                         f"{name}.ravel()")
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"{name} has shape {np.shape(v)}, expected ({n},) to match A ({n}x{n})")
     if copy or not arr.flags.c_contiguous:
@@ -899,11 +903,20 @@ def check_dtol(dtol) -> float:
 MAX_ITER = int(np.iinfo(np.int64).max)
 
 
+def scalar(value):
+    """The number a 0-d NumPy array of a real dtype holds (``np.array(1e-6)`` is a scalar,
+    as ``np.float64(1e-6)`` is); anything else as it is."""
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
+        return value[()]
+    return value
+
+
 def _real(value, name: str) -> float:
-    """``value`` as a float if it is a real number (numpy scalars included, bools and strings
-    not), else ``ValueError`` naming the parameter."""
+    """``value`` as a float if it is a real number (numpy scalars and 0-d arrays included,
+    bools and strings not), else ``ValueError`` naming the parameter."""
     if type(value) is float:
         return value
+    value = scalar(value)
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         return float(value)
     raise ValueError(f"{name} must be a real number, got {value!r}")
@@ -913,7 +926,8 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
     """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
 
     ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
-    in ``[0, max_iter]`` (numpy integers are accepted; bools, floats and strings are not).
+    in ``[0, max_iter]`` (numpy integers and 0-d arrays are accepted; bools, floats and
+    strings are not).
 
     Examples
     --------
@@ -925,6 +939,8 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
     ValueError: rtol must be a real number, got '1e-8'
     """
     rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
+    if type(maxiter) is not int:
+        maxiter = scalar(maxiter)
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
     if rtol == 0 and atol == 0:

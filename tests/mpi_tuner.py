@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from petsc4py import PETSc  # noqa: E402
 
 import bandit  # noqa: E402
-import bandit.tuner as tuner_mod  # noqa: E402
+import bandit._tuner_persist as tuner_mod  # noqa: E402 (where the tuner file is written)
 import solvers  # noqa: E402
 from experiments.heat2d_petsc import Heat2DPetsc  # noqa: E402
 
@@ -78,6 +78,20 @@ def main(out):
     report["writes"] = list(writes)
     loaded = bandit.Tuner.load(state)
     report["loaded_arms"] = np.asarray(loaded.history["arm"]).tolist()
+
+    # 1b. rounds whose start already meets the stopping rule (a system again, from its own
+    # solution): not told, not audited, the audit schedule passed on alike on every rank
+    M2 = solvers.petsc.to_petsc_mat(solvers.gallery.laplacian_2d(12))
+    zt = bandit.Tuner(bandit.TsallisINF([1.0, 1.4, 1.8], seed=rank + 5), solver="ssor_pcg",
+                      backend="petsc", guard=None, audit_budget=1.0, audit_seed=rank + 7)
+    for i in range(12):
+        b2 = np.cos(np.arange(144) * (i + 1) * 0.1)
+        x2 = zt.solve(M2, b2).x
+        zt.solve(M2, b2, x0=x2)
+    hz = zt.history
+    report["zero"] = {"arms": hz["arm"].tolist(), "iterations": hz["iterations"].tolist(),
+                      "audited": np.asarray(zt.audits["round"]).tolist(),
+                      "told": int(zt.policy.t)}
 
     # 2. replicated scipy input, distributed solve -------------------------------------------------
     A = solvers.gallery.laplacian_2d(20)

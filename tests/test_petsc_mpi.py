@@ -54,6 +54,15 @@ def test_same_arms_and_history_on_every_rank(two_ranks):
     assert r0["p"] == r1["p"] and all(0 < p <= 1 for p in r0["p"])
 
 
+def test_rounds_already_solved_are_recorded_alike_untold_and_unaudited(two_ranks):
+    _, (r0, r1) = two_ranks
+    z = r0["zero"]
+    assert z == r1["zero"]  # rank 0's draws and audit schedule on every rank
+    assert z["iterations"][1::2] == [0] * 12 and min(z["iterations"][0::2]) > 0
+    assert z["told"] == 12
+    assert z["audited"] and not set(z["audited"]) & set(range(1, 24, 2))
+
+
 def test_every_solve_reached_tolerance(two_ranks):
     _, ranks = two_ranks
     for r in ranks:

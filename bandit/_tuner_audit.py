@@ -1,0 +1,87 @@
+"""The audit step of a :class:`bandit.Tuner`'s solve (:mod:`bandit.audit` decides which
+arms): after the solve, off the user's clock and never told to the policy, other arms run
+on the same system."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import mpi as _mpi
+
+
+class AuditSteps:
+    """The audit runs of a round: the column arms, then the row."""
+
+    def _audit(self, t, op, b, x0, arm, best, pred, pv, first, paid, context):
+        """The audit step (``bandit/audit.py``): after the solve, off the user's clock and
+        never told to the policy, run the arms the audit generator drew on this system."""
+        aud = self._auditor
+        stopped = not first.converged
+        # a randomised policy's probability of the arm (a deterministic one favours none)
+        p_arm = 0.0 if pv is None or not self.policy.randomised else float(pv[arm])
+        if self._comm is None:
+            cols, row, complete = aud.decide(self, t, stopped, p_arm)
+        else:  # rank 0 draws; every rank then holds the same plans and generator
+            cols, row, complete, ctl = _mpi.on_root(
+                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm),
+                                     aud.control_state()))
+            if not _mpi.is_root(self._comm):
+                aud.load_control(ctl)
+        if complete and arm not in cols:
+            cols = [arm] + list(cols)  # the stopped arm, run to the end
+        if not cols and not row:
+            return
+        self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row)
+        aud.settle(self, t)
+
+    def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row):
+        """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``."""
+        aud = self._auditor
+        fail = self._failure_cost(0.0)
+        known = {arm: self._cost_of(first)} if first.converged else {}
+
+        def prob(k):
+            return (1.0 if k == arm else 0.0) if pv is None else float(pv[k])
+
+        def cap_of(k):  # what an attempt of arm k would have been capped at this round
+            return self.maxiter if k == best else self._budget(k, best, pred, op)
+
+        for k in cols:
+            run_cap = aud.column_cap(k, paid, self.maxiter)
+            if k in known:  # the played arm converged: observed for free
+                aud.record(t, k, False, known[k], first.iterations, 0.0, True, cap_of(k),
+                           run_cap, prob(k), 0.0)
+                continue
+            res = self._run(op, b, k, x0, run_cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), run_cap, prob(k), self._cost_of(res), completion=k == arm)
+            if res.converged:
+                known[k] = value
+        if not row:
+            return
+        # every other arm, capped at the cheapest cost found so far (it cannot be the minimum
+        # if it needs more); cheapest predicted first so the cap falls fast
+        low = min(known.values(), default=math.inf)
+        order = _mpi.on_root(self._comm, self._row_order, context)
+        for k in order:
+            if k in known:
+                continue
+            cap = self.maxiter
+            if self.cost == "iterations" and math.isfinite(low):
+                cap = min(self.maxiter, int(low) - 1)
+                if cap < 1:
+                    break  # nothing can beat the minimum
+            res = self._run(op, b, k, x0, cap, True, tally=False)
+            value = self._cost_of(res) if res.converged else fail
+            aud.record(t, k, True, value, res.iterations, res.seconds, res.converged,
+                       cap_of(k), cap, prob(k), self._cost_of(res))
+            if res.converged and value < low:
+                low = value
+
+    def _row_order(self, context):
+        pred = np.asarray(self.policy.predict(context), dtype=float)
+        pred = np.where(np.isfinite(pred), pred, math.inf)
+        rank = {k: i for i, k in enumerate(self._safe)}
+        return sorted(range(self.policy.n_arms), key=lambda k: (pred[k], rank[k]))

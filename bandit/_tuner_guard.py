@@ -1,0 +1,190 @@
+"""The guard of a :class:`bandit.Tuner`'s solve: the budget of an exploratory attempt, an
+attempt not started or refused by the solver, and the fallback chain after a failed attempt,
+so that every guarded solve converges whenever some arm converges on the system."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ._base import arm_omega
+from . import mpi as _mpi
+from solvers._result import IterateOverflowError
+
+#: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
+#: ``‖r_k‖ > GUARD_DTOL·‖r_0‖``, so an unstable ω costs a few iterations, not the climb to the
+#: solvers' default 1e12.  Converging SOR can grow its residual first (by up to ~1e5 on upwind
+#: convection–diffusion at a Péclet number of 1000), so such a stop is not final: when no arm
+#: converges, the stopped arms are run again with the solvers' default.
+GUARD_DTOL = 1e6
+
+
+def _residual_key(r) -> float:
+    return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
+
+
+class GuardSteps:
+    """Budgets, refused and skipped attempts, the fallback chain and the last resort (the
+    order of the chain is :meth:`bandit.Tuner.fallback_order`)."""
+
+    def _refused(self, arm, op, x0, exc, seconds, tally, reason):
+        """The run of an arm the solver refused once it had started: its preconditioner
+        refused this matrix (:class:`SetupError`, reason ``"setup_failed"``, warned once per
+        arm), or an iterate left double range (:class:`solvers.IterateOverflowError`, reason
+        ``"diverged"``).  A failed run of 0 iterations carrying the refusal in
+        ``info["error"]``; the round goes on as after any failed attempt (a guarded solve falls
+        back; the policy is told a failure), so a loop never stops on one unusable arm.  Not an
+        observation of a solve for the arm's rates; its seconds are the user's all the same."""
+        from solvers import SolveResult
+
+        if reason == "setup_failed" and arm not in self._setup_warned:
+            self._setup_warned.add(arm)
+            warnings.warn(f"arm {arm} ({self.arm_labels[arm]}) could not be set up on a "
+                          f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
+                          f"arm (reason 'setup_failed')", RuntimeWarning, stacklevel=4)
+        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                          omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
+                          .__name__, reason=reason, seconds=seconds,
+                          backend=self.backend, rtol=self.rtol, atol=self.atol, maxiter=0,
+                          info={"error": str(exc), "refused": type(exc).__name__,
+                                "work": 0.0, "timed_work": seconds,
+                                "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
+        if tally:
+            self._work[0] += seconds
+        return res
+
+    def _skip(self, op, b, x0, arm):
+        """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
+        run of 0 iterations, carrying a lower bound of what it would have cost (``cost_floor``:
+        :meth:`ArmSet.skip_floor`, at least the set-up it would have paid)."""
+        from solvers import SolveResult
+
+        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        floor = self._arms.skip_floor(arm, op)
+        return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
+                           omega=arm_omega(self.policy.arms[arm]), solver="skipped",
+                           reason="stopped", seconds=0.0, backend=self.backend,
+                           rtol=self.rtol, atol=self.atol, maxiter=0,
+                           info={"work": 0.0, "timed_work": 0.0, "skipped": True,
+                                 "cost_floor": floor})
+
+    def _failure_cost(self, spent):
+        """What a failed arm is told: ``maxiter`` iterations — in seconds or work, the most
+        expensive arm's ``maxiter`` iterations at its running cost per iteration plus its
+        set-up — at least ``spent`` (the failed round's own cost): more than any arm
+        converging within ``maxiter`` costs."""
+        return self._arms.failure_cost(self.maxiter, spent, self._last_op)
+
+    def _budget(self, arm, best, pred, op=None):
+        """Iteration cap of an exploratory attempt (``maxiter`` when not guarded; 0: not
+        started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
+        if self.guard is None or best is None or arm == best or not math.isfinite(pred):
+            return self.maxiter
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best)
+
+    def _fall_back(self, op, b, x0, context, arm, best, first, budget):
+        """The fall-back step of a guarded solve whose attempt did not converge: the chain,
+        the last resort, and what the policy is to be told (class notes).  Returns ``(result,
+        cost to tell, True (the history's censored), (censored, converged) to tell,
+        fallback arm, info)``."""
+        order = _mpi.on_root(self._comm, self.fallback_order, arm, best, context)
+        runs = [(arm, first, "x0", budget, self._dtol)]
+        done = None
+        # only the budget stopped it ("stopped": a custom solver's word for the same)
+        budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
+        warm = first.x if budget_stop and first.iterations else None
+        setups = self._arms.has_setups
+        for k in order:  # the chain
+            if k == arm:
+                continue
+            # a run on a reused set-up is capped here too (a stale one is rebuilt for the
+            # last resort: a capped run is not a final failure)
+            cap = self._arms.stale_cap(k, op, self.maxiter) if setups else self.maxiter
+            if warm is None:
+                r = self._run(op, b, k, x0, cap, True)
+                runs.append((k, r, "x0", cap, self._dtol))
+            else:  # the first fallback goes on from a budget-stopped attempt
+                r = self._run(op, b, k, warm, cap, True)
+                runs.append((k, r, "warm", cap, self._dtol))
+                warm = None
+            if r.converged:
+                done = len(runs) - 1
+                break
+        if done is None:  # last resort: every failure that was not final, from x0, plain
+            for k in order:
+                if self._settled(k, runs):
+                    continue
+                r = self._run(op, b, k, x0, self.maxiter, False)
+                runs.append((k, r, "x0", self.maxiter, False))
+                if r.converged:
+                    done = len(runs) - 1
+                    break
+        if done is None and all(r.info.get("refused") == "IterateOverflowError"
+                                for _, r, *_ in runs):
+            # every arm's iterate left double range: the system's (its solution, or x0 out of
+            # proportion with b), not an arm's — refused as the solvers refuse it (the round
+            # is abandoned, nothing is told)
+            raise IterateOverflowError(runs[0][1].info["error"])
+        its = sum(r.iterations for _, r, *_ in runs)
+        secs = sum(r.seconds for _, r, *_ in runs)
+        floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
+        if done is None:
+            best_run = min(range(len(runs)), key=lambda i: _residual_key(runs[i][1]))
+        else:
+            best_run = done
+        used, res = runs[best_run][0], runs[best_run][1]
+        final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
+        round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
+            else sum(self._cost_of(r) for _, r, *_ in runs)
+        self._round_cost = round_cost
+        # what the policy is told about the arm it chose (class notes)
+        mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
+        if mine:
+            cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
+            censored, converged = False, True
+        elif budget_stop and all(k != arm for k, *_ in runs[1:]):
+            censored, converged = True, False  # stopped by the budget: at least this much
+            cost = max(self._cost_of(first), floor)
+            if self.policy.report_round_cost:
+                cost, censored = round_cost + floor, False
+        else:  # failed
+            cost = self._failure_cost(round_cost)
+            if self.policy.report_round_cost:
+                cost = max(cost, round_cost)
+            censored, converged = True, False
+        info = {"explored": {"arm": arm, "omega": arm_omega(self.policy.arms[arm]),
+                             "iterations": first.iterations, "seconds": first.seconds,
+                             "reason": first.reason, "censored": True, "budget": budget,
+                             "restarted": len(runs) < 2 or runs[1][2] == "x0"},
+                "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
+                              "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
+                              "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if "error" in first.info:
+            info["explored"]["error"] = first.info["error"]
+        if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
+            info["explored"]["skipped"] = True
+        if done is None:
+            tried = sorted({k for k, *_ in runs})
+            info["all_arms_failed"] = True
+            info["failure"] = (f"every arm failed on this system: {len(tried)} of "
+                               f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
+                               f"returning the run with the smallest residual (arm {used}, "
+                               f"{res.reason})")
+        fallback = -1 if best_run == 0 else used
+        return final, cost, True, (censored, converged), fallback, info
+
+    def _settled(self, k, runs) -> bool:
+        """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
+        ``maxiter``, and not merely stopped by the guard's divergence tolerance."""
+        for arm, r, start, cap, guarded in runs:
+            if arm == k and r.reason == "setup_failed":
+                return True  # the same matrix would be refused again
+            if arm != k or start != "x0" or cap < self.maxiter:
+                continue
+            if r.reason in ("maxiter", "breakdown", "converged"):
+                return True
+            if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
+                return True
+        return False

@@ -1,0 +1,118 @@
+"""Keeping a :class:`bandit.Tuner`: pickling (a copy continues as the original would) and
+the versioned strict-JSON tuner file (:meth:`bandit.Tuner.save`, :meth:`bandit.Tuner.load`;
+the file is checked by :mod:`bandit._tunerfile`)."""
+from __future__ import annotations
+
+import threading
+
+from ._base import to_jsonable
+from ._persist import TunerFileError, write_atomic
+from ._tunerfile import read_tuner_file
+from . import mpi as _mpi
+from . import report as _report
+from ._tuner_checks import _FIXED, _check_hooks
+
+#: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
+#: wrote strict JSON (non-finite floats tagged); versions 1 and 2 are still read.
+FORMAT, VERSION = "relaxtune.tuner", 3
+_COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
+
+
+class Persistence:
+    """Pickling and writing the tuner file."""
+
+    def __getstate__(self):
+        # the progress bar holds an open stream; like save, a copy keeps neither it nor the
+        # callback (often a lambda, which pickle refuses; set them on the copy again); a copy
+        # made inside a solve (its solver function) is idle
+        state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
+                     _callback=None)
+        if self.backend == "petsc":  # a PETSc Mat and KSPs neither pickle nor deep-copy: the
+            state.update(_last_op=None, _own_op=True)  # copy converts its next system anew
+        del state["_lock"], state["_owner"]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in _FIXED + ("progress", "callback"):  # a copy made before they were read-only
+            if name in state:
+                state["_" + name] = state.pop(name)
+        state.pop("_in_round", None)
+        self.__dict__.update(state)
+        # a copy made by an earlier version lacks what was added since
+        for name, default in (("_mat_comm", None), ("_auto_context", None),
+                              ("_context_seconds", 0.0), ("_context_products", 0)):
+            self.__dict__.setdefault(name, default)
+        self.__dict__.setdefault("_setup_warned", set())
+        self._lock, self._owner = threading.RLock(), None
+        # the hot path's functions are this version's (a copy made by another version may
+        # name others, with other results)
+        self._run_checked = self._check_rhs = self._copy_x0 = None
+        self._checked_entries()
+
+    def _save(self, path):
+        from . import POLICIES
+
+        if type(self.policy) not in POLICIES.values():  # load rebuilds it by class name
+            raise ValueError(f"a Tuner whose policy is a {type(self.policy).__name__}, not a "
+                             f"bandit.POLICIES class, cannot be saved: Tuner.load rebuilds the "
+                             f"policy by its class name (pickle the tuner instead)")
+        payload = to_jsonable({
+            "format": FORMAT, "version": VERSION,
+            "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,
+                       "maxiter": self.maxiter, "cost": self.cost, "backend": self.backend,
+                       "guard": self.guard, "audit_budget": self.audit_budget,
+                       "audit_seed": self.audit_seed,
+                       **({} if self.auto_context is None else
+                          {"auto_context": self.auto_context})},
+            "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
+            "audits": None if self._auditor is None else self._auditor.state_dict(),
+            "measured": self._arms.measured_state(),
+            **({} if self._paid is None else {"paid": self._paid})})
+        _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
+
+
+def load(cls, path, *, progress, callback, comm, settings):
+    """:meth:`bandit.Tuner.load`."""
+    if settings:
+        names = ", ".join(sorted(settings))
+        raise TypeError(
+            f"Tuner.load takes only progress, callback and comm, got {names}: a loaded tuner "
+            f"continues with the settings it was saved with (a change would part it from "
+            f"the run it continues); for other settings make a new "
+            f"Tuner(loaded.policy, ...), which continues the learner with a new history")
+    _check_hooks(progress, callback)  # the caller's, not the file's
+    data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS,
+                           comm=comm)
+    try:
+        tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
+                    comm=comm)
+    except (TypeError, ValueError, ImportError) as exc:
+        raise TunerFileError(f"{path}: config: {exc}") from None
+    tuner._log = data["log"]
+    tuner._work = data["work"]
+    measured = data.get("measured")
+    if measured is not None:  # what the runs measured: the guard's budgets go on the same
+        arms = tuner._arms
+        families = max(arms.n_families, 1)
+        if len(measured["rate"]) != families:
+            raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
+                                 f"families, expected {families} for these arms")
+        for part in ("setup", "solve_floor", "served"):
+            for k, _ in measured.get(part, ()):
+                if not (k < tuner.policy.n_arms and arms.configs
+                        and arms.configs[k].setup_key is not None):
+                    raise TunerFileError(f"{path}: measured.{part} names arm {k}, which "
+                                         "has no set-up")
+        arms.load_measured(measured)
+    if tuner._paid is not None:
+        # what each solve paid in work or timed work; a file without it (written before
+        # it was kept) reads the cost told to the policy, exact for a round whose first
+        # attempt converged
+        paid = data.get("paid")
+        rows = tuner._rows
+        tuner._paid = list(paid) if paid is not None else [float(c) for c in rows["cost"]]
+        tuner._paid_sum = float(sum(tuner._paid))
+    if data["auditor"] is not None and tuner._auditor is not None:
+        tuner._auditor.load_state(data["auditor"])  # (a one-arm tuner audits nothing)
+    return tuner
