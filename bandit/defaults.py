@@ -76,4 +76,4 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
-                   explore_radius=EXPLORE_RADIUS, prior=prior, seed=seed)
+                   explore_radius=EXPLORE_RADIUS, prior=prior, target="auto", seed=seed)
