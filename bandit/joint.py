@@ -81,6 +81,22 @@ class JointCB(Policy):
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
+    ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
+    is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
+    context every system is a draw from the same sequence, and the quantity a fixed ω is judged
+    by is the total cost, the arithmetic mean of its costs; a model of the log-cost converges
+    to the arm of least *geometric* mean instead.  The two differ wherever the spread between
+    systems differs between arms, which is the rule for SOR: below a system's best ω its cost
+    grows with the system's difficulty, above it the cost is ``log(tol)/log(ω − 1)`` whatever
+    the system, so the log-cost's best sits below the best fixed ω (on the offset Laplacians
+    of high variance, the arm of least mean log-cost costs 1.15 × the best fixed ω's total).
+    The hard systems are then not bad readings but most of the total, so the Huber clip is
+    off for a model of the cost; the prior's curve enters as cost ratios.  With a context, the
+    context explains most of that spread and the log-cost keeps its advantages (costs that
+    span orders of magnitude across contexts, multiplicative structure), bit for bit as
+    ``target="log"``, the default of this class (a learner saved before the option existed is
+    read back as what it was).  ``target="cost"`` models the cost with a context too.
+
     Parameters
     ----------
     arms : sequence of float or dict
@@ -117,6 +133,11 @@ class JointCB(Policy):
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0
         Pseudo-observations per arm the prior is worth.
+    target : {"log", "cost", "auto"}, default "log"
+        What the model fits: ``log(cost/unit + 0.01)``, ``cost/unit``, or the latter only
+        without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
+        that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
+        (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
