@@ -90,8 +90,12 @@ class JointCB(Policy):
     grows with the system's difficulty, above it the cost is ``log(tol)/log(ω − 1)`` whatever
     the system, so the log-cost's best sits below the best fixed ω (on the offset Laplacians
     of high variance, the arm of least mean log-cost costs 1.15 × the best fixed ω's total).
-    The hard systems are then not bad readings but most of the total, so the Huber clip is
-    off for a model of the cost; the prior's curve enters as cost ratios.  With a context, the
+    The hard systems are then not bad readings but most of the total: a model of the cost
+    clips a reading on the log scale, at three predictive standard deviations of the
+    log-ratios of the readings to their predictions (wide where systems differ a lot, so hard
+    systems enter whole; narrow on a steady sequence, so a wild clock reading is bounded as
+    for the log-cost model); the widths use the spread of the costs themselves; the prior's
+    curve enters as cost ratios.  With a context, the
     context explains most of that spread and the log-cost keeps its advantages (costs that
     span orders of magnitude across contexts, multiplicative structure), bit for bit as
     ``target="log"``, the default of this class (a learner saved before the option existed is
@@ -153,7 +157,11 @@ class JointCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err", "context_range", "prior_curve", "prior_used")
+    _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
+                   "prior_used")
+    # class defaults: a learner pickled or saved before these existed is what it was then
+    target = "log"
+    log_sq_err = 0.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -203,6 +211,7 @@ class JointCB(Policy):
             self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0
+        self.log_sq_err = 0.0  # a model of the cost: the squared log-ratios fed (the clip's scale)
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
@@ -266,12 +275,6 @@ class JointCB(Policy):
         ``log(cost / unit + 0.01)``: ``target="cost"``, or ``"auto"`` with no context."""
         return self.target == "cost" or (self.target == "auto"
                                          and self.features.context_dim == 0)
-
-    def _y(self, cost):
-        """The model's target for a cost (``unit`` set)."""
-        if self.models_cost:
-            return cost / self.unit
-        return math.log(cost / self.unit + _FLOOR)
 
     def _cost(self, mu):
         """A prediction of the target back in raw cost units (never below 0)."""
@@ -390,17 +393,59 @@ class JointCB(Policy):
         return k, float(self._cost(self._mu[k]))
 
     def _update(self, arm, cost, psi, censored):
-        if math.isnan(self.unit):
+        first = math.isnan(self.unit)
+        if first:
             if cost <= 0:
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
+        if self.models_cost:
+            self._update_cost(arm, cost, psi, censored, first)
+            return
         # features, prediction, censoring, the clip and the rank-one update in one compiled
-        # call (a round follows a solve that has pushed Python's layers out of the caches).
-        # A model of the cost itself is not clipped: without a context the hard systems are
-        # not bad readings but most of the total the learner is judged on
-        clip = math.inf if self.models_cost else _CLIP * self._scale()
-        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, self._y(cost),
-                                     censored, clip)
+        # call (a round follows a solve that has pushed Python's layers out of the caches)
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                     math.log(cost / self.unit + _FLOOR), censored,
+                                     _CLIP * self._scale())
+        self.p = None
+
+    def _log_scale(self):
+        """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the
+        prediction, ``sqrt((Σ fed squared log-ratios + 0.1)/(t + 1))``."""
+        return math.sqrt((self.log_sq_err + 0.1) / (self.t + 1))
+
+    def _update_cost(self, arm, cost, psi, censored, first=False):
+        """Feed a cost to a model of the cost itself, with the Huber clip on the log scale.
+
+        A hard system costs many times a typical one, and without a context it is not a bad
+        reading but part of the total; a slow clock reading looks the same in size.  What
+        tells them apart is how the costs usually spread *relative* to the prediction: the
+        log-ratio ``r = log(y + 0.01) − log(μ + 0.01)`` of the reading to the prediction is
+        fed as at most three predictive standard deviations of the log-ratios seen so far
+        (the clip of the log-cost model, on the same scale).  Where systems differ a lot the
+        bound is wide and hard systems enter whole; on a steady sequence one wild reading
+        moves the mean no more than a large honest one.  The first cost, which sets the unit,
+        has no prediction to be compared with: it is fed whole and not counted.
+        """
+        if first:
+            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                         cost / self.unit, censored, math.inf)
+            self.p = None
+            return
+        phi = np.outer(psi, self._X[arm]).ravel()
+        pred = float(self.theta @ phi)
+        spread = math.sqrt(1.0 + max(float(phi @ self.P @ phi), 0.0))
+        y = cost / self.unit
+        base = math.log(max(pred, 0.0) + _FLOOR)
+        r = math.log(y + _FLOOR) - base
+        if censored and r < 0.0:
+            r = 0.0  # a lower bound under the prediction: the fit takes the prediction
+        bound = _CLIP * self._log_scale() * spread
+        if abs(r) > bound:
+            r = math.copysign(bound, r)
+            y = math.exp(base + r) - _FLOOR
+        self.log_sq_err += r * r
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+                                     math.inf)
         self.p = None
 
     def predict(self, context=None):

@@ -256,14 +256,14 @@ def test_without_a_context_the_default_finds_the_arm_of_least_total_cost():
         C = _hardness_sequence(T, seed)
         arms, p = _play_without_context(C, "auto")
         assert p.models_cost and p.features.context_dim == 0
-        best = int(C.sum(axis=0).argmin())  # the best fixed arm in hindsight
         ratios.append(C[np.arange(T), arms].sum() / C.sum(axis=0).min())
-        # from round 200 on, within one grid step of it on at least 90 % of the rounds
-        settled += np.mean(np.abs(arms[200:] - best) <= 1) >= 0.9
-    # the log-cost target (the learner before) pays 1.263 x on average (2.28 x at worst)
-    # and settles next to the best in 5 of the 12 sequences
+        # from round 200 on, within two grid steps of the arm of least expected cost
+        # (ω = 1.55–1.75) on at least 90 % of the rounds
+        settled += np.mean(np.abs(arms[200:] - 13) <= 2) >= 0.9
+    # the log-cost target (the learner before) pays 1.263 x the best fixed arm on average,
+    # 2.28 x at worst (stuck at ω = 1.05), and settles there in 9 of the 12 sequences
     assert np.mean(ratios) <= 1.10 and max(ratios) <= 1.2, ratios
-    assert settled >= 9
+    assert settled >= 11
 
 
 def test_target_auto_with_a_context_is_the_log_cost_learner_bit_for_bit():
@@ -310,3 +310,47 @@ def test_a_model_of_the_cost_caps_the_optimism_as_a_factor():
         np.testing.assert_allclose(p._score, np.maximum(score, mu / 1.5), rtol=1e-14)
         assert k == int(np.argmin(p._score))
         p.update(k, float(100 + 50 * (p.arms[k] - 1.5) ** 2 * rng.lognormal()))
+
+
+def test_a_model_of_the_cost_shrugs_off_one_wild_clock_reading():
+    # seconds on a steady sequence (log-normal noise 0.1 around a curve least at ω = 1.6),
+    # one reading 50 times too slow: the clip on the log scale bounds it (unclipped, the
+    # mean of the best arm jumps and the learner leaves it for the rest of the run)
+    curve = 1e-3 * (1 + 8 * (W20 - 1.6) ** 2)
+    for seed in range(5):
+        for wild in (20, 100, 300):
+            rng = np.random.default_rng(seed)
+            p = bandit.default_policy("ssor_pcg")
+            arms = []
+            for t in range(600):
+                k = p.select(None)
+                cost = curve[k] * rng.lognormal(0.0, 0.1) * (50.0 if t == wild else 1.0)
+                p.update(k, float(cost))
+                arms.append(k)
+            assert np.mean(np.abs(np.array(arms[-200:]) - 12) <= 1) >= 0.9, (seed, wild)
+    assert p.models_cost and p.log_sq_err > 0
+
+
+def test_a_cost_models_state_round_trips_and_an_older_state_still_loads():
+    from bandit._tunerfile import check_policy_state  # what a tuner file's reader runs
+
+    rng = np.random.default_rng(2)
+    p = bandit.default_policy("ssor_pcg")
+    for _ in range(30):
+        k = p.select(None)
+        p.update(k, float(50 + 40 * (p.arms[k] - 1.5) ** 2 * rng.lognormal(0, 0.5)))
+    state = p.state_dict()
+    q = check_policy_state(state)
+    assert q.models_cost and q.log_sq_err == p.log_sq_err > 0
+    assert q.select(None) == p.select(None)
+    # a learner saved before the target existed: no "target" in its settings, no log_sq_err
+    old = bandit.JointCB(ARMS, context_bounds=(0, 1))
+    for i in range(20):
+        c = i / 20
+        k = old.select(c)
+        old.update(k, 30.0 + 100 * (old.arms[k] - 1.2 - 0.5 * c) ** 2, context=c)
+    s = old.state_dict()
+    del s["config"]["target"], s["state"]["log_sq_err"]
+    r = check_policy_state(s)
+    assert r.target == "log" and not r.models_cost
+    np.testing.assert_array_equal(r.predict(0.3), old.predict(0.3))
