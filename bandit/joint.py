@@ -95,11 +95,11 @@ class JointCB(Policy):
     log-ratios of the readings to their predictions (wide where systems differ a lot, so hard
     systems enter whole; narrow on a steady sequence, so a wild clock reading is bounded as
     for the log-cost model); the widths use the spread of the costs themselves; the prior's
-    curve enters as cost ratios.  With a context, the
-    context explains most of that spread and the log-cost keeps its advantages (costs that
-    span orders of magnitude across contexts, multiplicative structure), bit for bit as
-    ``target="log"``, the default of this class (a learner saved before the option existed is
-    read back as what it was).  ``target="cost"`` models the cost with a context too.
+    curve enters as cost ratios.  With a context, the context explains most of that spread
+    and the log-cost keeps its advantages (costs that span orders of magnitude across
+    contexts, multiplicative structure), bit for bit as ``target="log"``, the default of this
+    class (a learner saved before the option existed is read back as what it was).
+    ``target="cost"`` models the cost with a context too.
 
     Parameters
     ----------
