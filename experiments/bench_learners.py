@@ -467,6 +467,11 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
     """
     from .learners import derive_seed, uses_vector_context
 
+    spectral = [s for s in learners if s.partition("@")[2] in ("spectral", "auto")]
+    if spectral and case.kind != "samples":
+        # the Lanczos contexts are computed per independent sample; a time loop has none
+        raise ValueError(f"{', '.join(spectral)}: the spectral context is measured on "
+                         f"independent samples only; {case.name} is a time loop")
     seeds = case.seeds if seeds is None else seeds
     n_ls = case.learner_seeds if learner_seeds is None else learner_seeds
     out = {"case": case.name, "horizons": [], "runs": {}, "comparators": []}
@@ -658,6 +663,11 @@ def main(argv=None) -> int:
                  f"{', '.join(sorted(bandit.POLICIES))}, NAME@online, "
                  f"{', '.join('default@' + m for m in DEFAULT_MODES)}")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
+    spectral = [s for s in args.learners if s.partition("@")[2] in ("spectral", "auto")]
+    loops = [c for c in cases if CASES[c].kind != "samples"]
+    if spectral and loops:  # refused before any case is run, not after the first ones
+        ap.error(f"--learners {' '.join(spectral)}: the spectral context is measured on "
+                 f"independent samples only, not on the time loops {', '.join(loops)}")
     rows = []
     t0 = time.perf_counter()
     for name in cases:

@@ -171,3 +171,14 @@ def test_log_floor_option_prints_the_floor_per_horizon(tmp_path, capsys):
     assert [r["T"] for r in rows] == [6, 12]
     assert rows[1]["log_cost_floor"] == pytest.approx(bl.log_cost_floor(C)[1])
     assert rows[0]["log_cost_floor"] == pytest.approx(bl.log_cost_floor(C[:6])[1])
+
+
+def test_the_spectral_context_on_a_time_loop_is_refused_by_name(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bl.main(["--cases", "mc3d", "heat2d", "--learners", "default", "default@auto",
+                 "--quiet"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "default@auto" in err and "heat2d" in err and "independent samples" in err
+    with pytest.raises(ValueError, match="heat2d is a time loop"):
+        bl.run_case(bl.CASES["heat2d"], ["default@spectral"], progress=False)
