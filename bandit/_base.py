@@ -16,8 +16,9 @@ STATE_FORMAT = "relaxtune.policy"
 STATE_VERSION = 1
 #: State every policy saves, before its own ``_state_keys``.  ``converged_counts`` was added
 #: later within version 1: a state without it restores zeros (no leader until an arm converges).
+#: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
-OPTIONAL_STATE_KEYS = ("converged_counts",)
+OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err")
 
 
 def arm_omega(arm):

@@ -287,11 +287,14 @@ def _argmin_first(values, mask):
 
 
 @njit(cache=True)
-def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged):
+def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
+                     cap_ratio=False):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
-    to at least ``μ − cap`` (``np.maximum``'s rule: NaN wins); the arm is the lowest score,
+    to at least ``μ − cap`` (``np.maximum``'s rule: NaN wins), or to at least ``cap · μ``
+    with ``cap_ratio`` (a model of the cost itself rather than of its logarithm: ``cap`` is
+    then ``1/f`` for an optimism of at most a factor ``f``); the arm is the lowest score,
     and when ``near_mask`` (``K × K``; empty: no restriction) does not allow it next to the
     predicted best (lowest ``μ``), the lowest score among the arms it allows.  Returns
     ``(arm, leader)``, the leader the played arm with a converged observation
@@ -303,7 +306,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     K = mu.size
     if cap < np.inf:
         for k in range(K):
-            lo = mu[k] - cap
+            lo = mu[k] * cap if cap_ratio else mu[k] - cap
             s = score[k]
             if np.isnan(s) or np.isnan(lo):
                 score[k] = np.nan

@@ -81,6 +81,26 @@ class JointCB(Policy):
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
+    ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
+    is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
+    context every system is a draw from the same sequence, and the quantity a fixed ω is judged
+    by is the total cost, the arithmetic mean of its costs; a model of the log-cost converges
+    to the arm of least *geometric* mean instead.  The two differ wherever the spread between
+    systems differs between arms, which is the rule for SOR: below a system's best ω its cost
+    grows with the system's difficulty, above it the cost is ``log(tol)/log(ω − 1)`` whatever
+    the system, so the log-cost's best sits below the best fixed ω (on the offset Laplacians
+    of high variance, the arm of least mean log-cost costs 1.15 × the best fixed ω's total).
+    The hard systems are then not bad readings but most of the total: a model of the cost
+    clips a reading on the log scale, at three predictive standard deviations of the
+    log-ratios of the readings to their predictions (wide where systems differ a lot, so hard
+    systems enter whole; narrow on a steady sequence, so a wild clock reading is bounded as
+    for the log-cost model); the widths use the spread of the costs themselves; the prior's
+    curve enters as cost ratios.  With a context, the context explains most of that spread
+    and the log-cost keeps its advantages (costs that span orders of magnitude across
+    contexts, multiplicative structure), bit for bit as ``target="log"``, the default of this
+    class (a learner saved before the option existed is read back as what it was).
+    ``target="cost"`` models the cost with a context too.
+
     Parameters
     ----------
     arms : sequence of float or dict
@@ -117,6 +137,11 @@ class JointCB(Policy):
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0
         Pseudo-observations per arm the prior is worth.
+    target : {"log", "cost", "auto"}, default "log"
+        What the model fits: ``log(cost/unit + 0.01)``, ``cost/unit``, or the latter only
+        without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
+        that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
+        (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -132,12 +157,18 @@ class JointCB(Policy):
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err", "context_range", "prior_curve", "prior_used")
+    _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
+                   "prior_used")
+    # class defaults: a learner pickled or saved before these existed is what it was then
+    target = "log"
+    log_sq_err = 0.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 explore_radius=None, prior=None, prior_weight=1.0, seed=None):
+                 explore_radius=None, prior=None, prior_weight=1.0, target="log", seed=None):
         super().__init__(arms, seed=seed)
+        check_choice("target", target, ("log", "cost", "auto"))
+        self.target = target
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -180,6 +211,7 @@ class JointCB(Policy):
             self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0
+        self.log_sq_err = 0.0  # a model of the cost: the squared log-ratios fed (the clip's scale)
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
@@ -235,7 +267,20 @@ class JointCB(Policy):
                 "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
                 "explore_within": self.explore_within,
                 "explore_radius": self.explore_radius, "prior": self.prior,
-                "prior_weight": self.prior_weight}
+                "prior_weight": self.prior_weight, "target": self.target}
+
+    @property
+    def models_cost(self):
+        """Whether the model's target is the cost itself (``cost / unit``) rather than
+        ``log(cost / unit + 0.01)``: ``target="cost"``, or ``"auto"`` with no context."""
+        return self.target == "cost" or (self.target == "auto"
+                                         and self.features.context_dim == 0)
+
+    def _cost(self, mu):
+        """A prediction of the target back in raw cost units (never below 0)."""
+        if self.models_cost:
+            return self.unit * np.maximum(mu, 0.0)
+        return self.unit * (np.exp(mu) - _FLOOR)
 
     # --- the prior ----------------------------------------------------------------------------
     def prime(self, A, solver):
@@ -276,7 +321,9 @@ class JointCB(Policy):
     def _use_prior(self, psi):
         """Pseudo-observations of the prior's differences at the first context (once)."""
         self.prior_used = True
-        g = self.prior_curve
+        # the curve is log(cost / cheapest cost) on the first system; a model of the cost
+        # itself takes it as cost ratios (the unit will be the first cost, at the curve's best)
+        g = np.exp(self.prior_curve) if self.models_cost else self.prior_curve
         best = int(np.argmin(g))
         w = math.sqrt(self.prior_weight)
         for k in range(self.n_arms):
@@ -334,9 +381,11 @@ class JointCB(Policy):
             self.p = None
             # scores, optimism of at most log(explore_within), only next to the predicted
             # best (unimodal in ω), and the leader, in one compiled call
+            raw = self.models_cost
+            cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
             k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
-                                       self._cap, self._near_mask, self._mu, self._score,
-                                       self.converged_counts)
+                                       cap, self._near_mask, self._mu, self._score,
+                                       self.converged_counts, raw)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
@@ -357,18 +406,62 @@ class JointCB(Policy):
         k = memo[2] if memo[2] is not None else int(played_argmin(self._mu, self.converged_counts))
         if k < 0:
             return None, math.nan
-        return k, float(self.unit * (math.exp(self._mu[k]) - _FLOOR))
+        return k, float(self._cost(self._mu[k]))
 
     def _update(self, arm, cost, psi, censored):
-        if math.isnan(self.unit):
+        first = math.isnan(self.unit)
+        if first:
             if cost <= 0:
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
-        y = math.log(cost / self.unit + _FLOOR)
+        if self.models_cost:
+            self._update_cost(arm, cost, psi, censored, first)
+            return
         # features, prediction, censoring, the clip and the rank-one update in one compiled
         # call (a round follows a solve that has pushed Python's layers out of the caches)
-        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                     math.log(cost / self.unit + _FLOOR), censored,
                                      _CLIP * self._scale())
+        self.p = None
+
+    def _log_scale(self):
+        """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the
+        prediction, ``sqrt((Σ fed squared log-ratios + 0.1)/(t + 1))``."""
+        return math.sqrt((self.log_sq_err + 0.1) / (self.t + 1))
+
+    def _update_cost(self, arm, cost, psi, censored, first=False):
+        """Feed a cost to a model of the cost itself, with the Huber clip on the log scale.
+
+        A hard system costs many times a typical one, and without a context it is not a bad
+        reading but part of the total; a slow clock reading looks the same in size.  What
+        tells them apart is how the costs usually spread *relative* to the prediction: the
+        log-ratio ``r = log(y + 0.01) − log(μ + 0.01)`` of the reading to the prediction is
+        fed as at most three predictive standard deviations of the log-ratios seen so far
+        (the clip of the log-cost model, on the same scale).  Where systems differ a lot the
+        bound is wide and hard systems enter whole; on a steady sequence one wild reading
+        moves the mean no more than a large honest one.  The first cost, which sets the unit,
+        has no prediction to be compared with: it is fed whole and not counted.
+        """
+        if first:
+            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                         cost / self.unit, censored, math.inf)
+            self.p = None
+            return
+        phi = np.outer(psi, self._X[arm]).ravel()
+        pred = float(self.theta @ phi)
+        spread = math.sqrt(1.0 + max(float(phi @ self.P @ phi), 0.0))
+        y = cost / self.unit
+        base = math.log(max(pred, 0.0) + _FLOOR)
+        r = math.log(y + _FLOOR) - base
+        if censored and r < 0.0:
+            r = 0.0  # a lower bound under the prediction: the fit takes the prediction
+        bound = _CLIP * self._log_scale() * spread
+        if abs(r) > bound:
+            r = math.copysign(bound, r)
+            y = math.exp(base + r) - _FLOOR
+        self.log_sq_err += r * r
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+                                     math.inf)
         self.p = None
 
     def predict(self, context=None):
@@ -382,4 +475,4 @@ class JointCB(Policy):
             return np.full(self.n_arms, np.nan)
         joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
         self._mu_of = (memo_key(context), self.t, None)
-        return self.unit * (np.exp(self._mu) - _FLOOR)
+        return self._cost(self._mu)

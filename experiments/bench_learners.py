@@ -52,7 +52,7 @@ from ._bench import BenchParser
 
 from .results import _replace_atomically
 
-__all__ = ["CASES", "Case", "cost_matrix", "replay", "run_case", "main"]
+__all__ = ["CASES", "Case", "cost_matrix", "log_cost_floor", "replay", "run_case", "main"]
 
 OMEGAS = np.round(np.linspace(1.0, 1.95, 20), 10)
 MAXITER = 10_000
@@ -467,6 +467,11 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
     """
     from .learners import derive_seed, uses_vector_context
 
+    spectral = [s for s in learners if s.partition("@")[2] in ("spectral", "auto")]
+    if spectral and case.kind != "samples":
+        # the Lanczos contexts are computed per independent sample; a time loop has none
+        raise ValueError(f"{', '.join(spectral)}: the spectral context is measured on "
+                         f"independent samples only; {case.name} is a time loop")
     seeds = case.seeds if seeds is None else seeds
     n_ls = case.learner_seeds if learner_seeds is None else learner_seeds
     out = {"case": case.name, "horizons": [], "runs": {}, "comparators": []}
@@ -519,6 +524,51 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                         {"seed": seed, "learner_seed": ls, "order": o, "paid": paid,
                          "arms": arms, "us": us})
     return out
+
+
+def log_cost_floor(C):
+    """``(arm, ratio)``: the fixed arm of least mean log-cost over the systems of ``C``
+    (``T × K`` costs, all > 0) and its total over the least total of any fixed arm.
+
+    A learner that fits the expected log-cost without a context converges to that arm (the
+    least geometric mean); the ratio is what it pays at best against the best fixed arm in
+    hindsight, however well it explores.  It exceeds 1 where the spread between systems
+    differs between arms.
+
+    Examples
+    --------
+    >>> k, r = log_cost_floor(np.array([[1.0, 4.0], [100.0, 30.0]]))  # geometric means 10, √120
+    >>> k, round(r, 3)                                                 # totals 101, 34
+    (0, 2.971)
+    """
+    C = np.asarray(C, dtype=float)
+    if C.ndim != 2 or not np.all(C > 0):
+        raise ValueError("log_cost_floor needs a T × K matrix of positive costs")
+    k = int(np.log(C).mean(axis=0).argmin())
+    totals = C.sum(axis=0)
+    return k, float(totals[k] / totals.min())
+
+
+def floors(result, case=None, cache="results/cache/learners") -> list[dict]:
+    """Per horizon of ``result`` (:func:`run_case` of ``case``, default the registered case of
+    that name): the mean over its sequences of :func:`log_cost_floor` of their first ``T``
+    systems (each sequence once, in its generated order; the cached cost matrices)."""
+    case = CASES[result["case"]] if case is None else case
+    rows = []
+    seeds = sorted({r["seed"] for runs in result["runs"].values() for r in runs})
+    for h in result["horizons"]:
+        ratios = []
+        for seed in seeds:
+            n = cached_rows(case, seed, cache)
+            C, _, _ = cost_matrix(case, seed, cache=cache, T=min(n, case.length(seed)) or None,
+                                  progress=False)
+            if len(C) >= h:
+                ratios.append(log_cost_floor(C[:h])[1])
+        if ratios:
+            rows.append({"case": case.name, "T": h, "sequences": len(ratios),
+                         "log_cost_floor": float(np.mean(ratios)),
+                         "range": (float(np.min(ratios)), float(np.max(ratios)))})
+    return rows
 
 
 def summarise(result) -> list[dict]:
@@ -585,6 +635,10 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     ap.add_argument("--json", type=B.output_file, default=None, help="also write the rows as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--log-floor", action="store_true",
+                    help="also print, per case and T, the total of the fixed arm of least mean "
+                         "log-cost over the best fixed arm's (what a learner of the log-cost "
+                         "converges to without a context)")
     args = ap.parse_args(argv)
     import bandit
 
@@ -609,6 +663,11 @@ def main(argv=None) -> int:
                  f"{', '.join(sorted(bandit.POLICIES))}, NAME@online, "
                  f"{', '.join('default@' + m for m in DEFAULT_MODES)}")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
+    spectral = [s for s in args.learners if s.partition("@")[2] in ("spectral", "auto")]
+    loops = [c for c in cases if CASES[c].kind != "samples"]
+    if spectral and loops:  # refused before any case is run, not after the first ones
+        ap.error(f"--learners {' '.join(spectral)}: the spectral context is measured on "
+                 f"independent samples only, not on the time loops {', '.join(loops)}")
     rows = []
     t0 = time.perf_counter()
     for name in cases:
@@ -617,6 +676,12 @@ def main(argv=None) -> int:
         new = summarise(res)
         rows += new
         print(format_rows(new, markdown=args.markdown), flush=True)
+        if args.log_floor:
+            for f in floors(res, CASES[name], cache=args.cache):
+                print(f"{f['case']} T = {f['T']}: the fixed arm of least mean log-cost pays "
+                      f"{f['log_cost_floor']:.3f} × the best fixed arm's total "
+                      f"({f['range'][0]:.3f}–{f['range'][1]:.3f} over {f['sequences']} "
+                      f"sequences)")
         print()
     print(f"{time.perf_counter() - t0:.0f} s")
     if args.json:

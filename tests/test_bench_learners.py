@@ -145,3 +145,40 @@ def test_bench_learners_refuses_an_unknown_mode_before_running(spec, message, tm
     err = capsys.readouterr().err
     assert message in err and "default@nocontext" in err and "NAME@online" in err
     assert not any(tmp_path.iterdir())  # refused before any cost matrix was computed
+
+
+def test_log_cost_floor_is_the_least_geometric_mean_against_the_least_total():
+    rng = np.random.default_rng(1)
+    C = rng.lognormal(mean=np.linspace(4, 5, 6), sigma=np.linspace(1.5, 0.1, 6), size=(400, 6))
+    k, ratio = bl.log_cost_floor(C)
+    geo = np.exp(np.log(C).mean(axis=0))  # written out: the geometric means
+    assert k == int(np.argmin(geo))
+    assert ratio == pytest.approx(C[:, k].sum() / C.sum(axis=0).min())
+    assert ratio >= 1.0
+    # one arm everywhere cheapest: the floor is that arm, at 1
+    assert bl.log_cost_floor(np.array([[1.0, 2.0], [3.0, 4.0]])) == (0, 1.0)
+    for bad in (np.array([1.0, 2.0]), np.array([[1.0, 0.0]]), np.array([[1.0, np.nan]])):
+        with pytest.raises(ValueError, match="positive costs"):
+            bl.log_cost_floor(bad)
+
+
+def test_log_floor_option_prints_the_floor_per_horizon(tmp_path, capsys):
+    case = dataclasses.replace(bl.CASES["offset_low"], T=12, horizons=(6, 12), seeds=(2,),
+                               learner_seeds=1)
+    res = bl.run_case(case, ["default@nocontext"], cache=tmp_path, progress=False)
+    rows = bl.floors(res, case, cache=tmp_path)
+    C, _, _ = bl.cost_matrix(case, 2, cache=tmp_path, progress=False)
+    assert [r["T"] for r in rows] == [6, 12]
+    assert rows[1]["log_cost_floor"] == pytest.approx(bl.log_cost_floor(C)[1])
+    assert rows[0]["log_cost_floor"] == pytest.approx(bl.log_cost_floor(C[:6])[1])
+
+
+def test_the_spectral_context_on_a_time_loop_is_refused_by_name(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bl.main(["--cases", "mc3d", "heat2d", "--learners", "default", "default@auto",
+                 "--quiet"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "default@auto" in err and "heat2d" in err and "independent samples" in err
+    with pytest.raises(ValueError, match="heat2d is a time loop"):
+        bl.run_case(bl.CASES["heat2d"], ["default@spectral"], progress=False)
