@@ -133,7 +133,8 @@ def test_every_method_pays_the_operator_update_a_loop_of_its_own_pays(monkeypatc
     real = solvers.prepare
 
     def spy(A, **kw):
-        calls.append(kw.get("like") is not None and kw.get("overwrite", False))
+        if A.shape[0] == 25:  # the study's systems, not the warm-up's
+            calls.append(kw.get("like") is not None and kw.get("overwrite", False))
         return real(A, **kw)
 
     monkeypatch.setattr(solvers, "prepare", spy)
@@ -181,3 +182,20 @@ def test_the_study_reads_cpu_seconds_so_time_away_from_the_core_is_not_charged(m
     assert np.all(out["S"] < 0.015)  # 4 solves, each 20 ms away from the core
     s, _ = run_heat_study(**TINY, grid=False, direct=False)
     assert s["params"]["clock"] == "cpu"
+
+
+def test_the_warm_up_loads_the_refresh_the_timed_steps_use(monkeypatch):
+    # heat_costs refreshes each step's values into the previous step's operator: the warm-up
+    # must take that path once, or the second step's timed update pays for loading its kernels
+    import experiments.costs as costs
+
+    refreshed = []
+    real = solvers.prepare
+
+    def spy(A, **kw):
+        refreshed.append(kw.get("like") is not None and kw.get("overwrite", False))
+        return real(A, **kw)
+
+    monkeypatch.setattr(solvers, "prepare", spy)
+    costs.warm_up("numba")
+    assert any(refreshed)
