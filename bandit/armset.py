@@ -555,8 +555,8 @@ class ArmSet:
         work measured on any family and pyamg's own clock floor
         (:meth:`solvers.precond.AMG.setup_clock_floor`: its fixed cost per set-up plus those
         passes at the clock of a scipy product with the matrix; measured once per pattern
-        size).  The counted set-up understates the clock (measured: 260–900 SpMVs of the
-        clock against ~200 counted on the study's problems; the clock floor is a twentieth
+        size).  The counted set-up understates the clock (measured: 290–680 SpMVs of the
+        clock against ~200 counted, ``relaxtune bench pcg``; the clock floor is a twentieth
         to about half of a real set-up), so this bound is safe, and it lets the guard skip a first AMG
         set-up that could not pay for itself against a leader whose whole solve costs less
         (:meth:`budget`)."""
