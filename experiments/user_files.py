@@ -240,7 +240,8 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
             # the automatic context's estimate takes a diagonal all of one sign (an operator
             # assembled with the other sign has the estimate of −A); SSOR-PCG needs it positive
             flipped = solver != "ssor_pcg" and op.diagonal.max() < 0.0
-            op.require_diagonal(solver, positive=auto_context is not None and not flipped)
+            op.require_diagonal(solver, positive=solver == "ssor_pcg"
+                                or (auto_context is not None and not flipped))
             if solver == "ssor_pcg":
                 op.require_symmetric(solver)
             elif auto_context is not None and op.asymmetry() > 1e-10:

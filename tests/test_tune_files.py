@@ -150,6 +150,19 @@ def test_a_damaged_file_is_named_before_anything_is_solved(files):
         uf.check_systems(uf.load_systems(mats[:3] + mats[4:], rhs[:3] + rhs[4:]), "sor")
 
 
+def test_a_negative_diagonal_for_ssor_pcg_is_named_before_anything_is_solved():
+    # the Tuner refuses it for SSOR-PCG at its solve: the check before the run must too, or
+    # the systems before it would be solved (and compared with every ω) for nothing
+    good, b = _sequence(1)[0]
+    with pytest.raises(ValueError, match="neg.mtx: A has a negative diagonal entry.*ssor_pcg"):
+        uf.check_systems([(good, b), (-good, b)], "ssor_pcg", ["good.mtx", "neg.mtx"])
+    uf.check_systems([(good, b), (-good, b)], "sor", ["good.mtx", "neg.mtx"])  # SOR takes −A
+    from bandit import Tuner
+
+    with pytest.raises(ValueError, match="A has a negative diagonal entry"):  # as the Tuner
+        Tuner(solver="ssor_pcg").solve(-good, b)
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "no such file"),
     ("suffix", "unknown file type"),
