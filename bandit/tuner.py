@@ -927,7 +927,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         it holds an AMG set-up, and without progress and callback settings (as :meth:`save`;
         the copy reports nothing).  pyamg's hierarchy cannot be pickled, so that raises a
         ``TypeError`` pointing here; :meth:`save` and :meth:`load` are the documented way to
-        keep a tuner.
+        keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
+        operator (Mat and KSPs, which do not pickle) and converts its next system anew.
         """
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
