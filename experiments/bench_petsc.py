@@ -17,6 +17,10 @@ inter-quartile range, paired ratios, each method checked against a floor):
    bare ``KSPSolve`` calls on the same KSP with the same ω sequence, paired per round; optionally
    (``--heat2d NX STEPS``) the heat2d study end to end with both backends.
 
+A figure below its floor, a per-iteration median that is not positive or a negative set-up is
+a benchmark error: it is printed as IMPOSSIBLE and the command exits with status 1 (the
+``--json`` file is still written).
+
 Examples
 --------
 ``python -m experiments.bench_petsc --sizes 100 316 --rounds 5``
