@@ -75,7 +75,7 @@ class JointCB(Policy):
     (configuration arms) have no order: the radius is ignored for them.
 
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
-    cost of every arm from the theory of the solver (:func:`bandit.prior.theory_costs`); the
+    cost of every arm from the theory of the solver (:func:`bandit.theory_costs`); the
     first draw plays the predicted best and the predicted log-cost differences enter the fit as
     ``prior_weight`` pseudo-observations at the first context.
 
@@ -288,7 +288,7 @@ class JointCB(Policy):
         once, with the first matrix, before the first draw); a no-op without ``prior`` or
         once costs have been seen.
 
-        ``prior="theory"``: :func:`bandit.prior.theory_costs` predicts every arm's iterations
+        ``prior="theory"``: :func:`bandit.theory_costs` predicts every arm's iterations
         from ``A``'s spectrum; their logarithms relative to the cheapest arm become
         :attr:`prior_curve`.  The first draw plays the curve's minimum, and the curve enters the
         model as ``prior_weight`` pseudo-observations of each difference

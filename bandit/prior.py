@@ -65,9 +65,9 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
         Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
         solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
         (all positive, or all negative: ``A`` and ``−A`` give the same prediction), ``A`` is
-        singular or indefinite (``λ_min(D⁻¹A) <=`` :data:`SINGULAR_MU`: a pure Neumann or
-        graph Laplacian, whose consistent systems converge at rates the rest of the spectrum
-        sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
+        singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10``: a pure
+        Neumann or graph Laplacian, whose consistent systems converge at rates the rest of the
+        spectrum sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
         (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
 
     Examples

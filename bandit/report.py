@@ -21,7 +21,8 @@ from ._persist import read_bytes, write_bytes_atomic
 from .estimate import RegretEstimate, RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
-           "estimator_data", "RunArrays", "run_arrays", "Hook"]
+           "estimator_data", "already_solved", "paid_per_solve", "audit_cost", "cost_unit",
+           "RunArrays", "run_arrays", "Hook"]
 
 #: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
 #: tuner file's ``rows``).

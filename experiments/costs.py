@@ -22,7 +22,7 @@ import numpy as np
 from .problems import Heat2D, OffsetLaplacianSequence
 
 __all__ = ["OMEGA_GRID", "GOLDEN_EVALUATIONS", "warm_up", "young_omegas", "offset_costs",
-           "golden_section", "search_omega", "heat_costs"]
+           "golden_section", "search_omega", "heat_costs", "study_clock"]
 
 #: The paper's arm grid: 20 points ``linspace(1.0, 1.95, 20)``.
 OMEGA_GRID = np.round(np.linspace(1.0, 1.95, 20), 10)
