@@ -169,7 +169,8 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
         Square, real (not boolean), with a non-zero diagonal.  Pass ``solvers.prepare(A)`` to
         reuse the conversion.  With ``backend="petsc"`` also a ``petsc4py.PETSc.Mat``.
     b : array_like, shape (n,)
-        Dense; an ``(n, 1)`` column is accepted, a scipy sparse matrix is refused.
+        Dense; an ``(n, 1)`` column is accepted, a ``(1, n)`` row and a scipy sparse matrix
+        are refused (as scipy does).
     omega : float
         Relaxation parameter in the open interval (0, 2).
     x0 : array_like, optional
