@@ -351,7 +351,14 @@ def already_solved(iterations, converged) -> np.ndarray:
     that counts no iterations at all is told its seconds as before): the
     Tuner does not tell its policy, the auditor does not audit it, and the regret counts it
     as a round on which every arm costs what the round paid (with ``cost="time"``, the
-    microseconds of that test), so its contribution is 0 (:func:`estimator_data`)."""
+    microseconds of that test), so its contribution is 0 (:func:`estimator_data`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> already_solved([12, 0, 0], [True, True, False])   # the third failed at once
+    array([False,  True, False])
+    """
     return (np.asarray(iterations) == 0) & np.asarray(converged, dtype=bool)
 
 
