@@ -173,6 +173,18 @@ class SystemFiles(Sequence):
     it reads each file again (a read is cheap next to the solves of one system).  Made by
     :func:`load_systems`; a file that cannot be read raises ``ValueError`` naming it when its
     system is asked for (:func:`check_systems` asks for every one before anything is solved).
+
+    Examples
+    --------
+    >>> import tempfile, scipy.io
+    >>> from solvers import gallery
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for t in range(3):
+    ...         scipy.io.mmwrite(f"{d}/A{t}.mtx", gallery.laplacian_2d(4) * (t + 1))
+    ...     systems = load_systems([f"{d}/A{t}.mtx" for t in range(3)])  # nothing read yet
+    ...     A, b = systems[2]                                          # read when asked for
+    >>> len(systems), float(A[0, 0]), b.shape                          # b = (1, ..., 1)
+    (3, 12.0, (16,))
     """
 
     def __init__(self, matrices, rhs=None):
