@@ -550,6 +550,39 @@ def _fresh_folder(base: Path) -> tuple[Path, bool]:
     raise UsageError(f"results folder {base}: 999 folders of that name exist; give --out")
 
 
+class _FolderLock:
+    """Hold a results folder for this run (``flock`` on the folder itself, released when the
+    run ends or the process dies, no file left behind), so a second run given the same
+    ``--out`` at the same time is refused instead of mixing its files with this one's.
+    Where the file system has no such locks (some network mounts) the run goes on without."""
+
+    def __init__(self, folder: Path, what: str):
+        self.fd = None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            return
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"{what} {folder}: another relaxtune run is writing into it; "
+                             f"choose another {what} or wait for that run to end") from None
+        except OSError:
+            os.close(fd)
+            return
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def _figures_folder(folder: Path, out) -> None:
     """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
     may be read-only, e.g. a colleague's) says how to draw elsewhere."""
@@ -584,6 +617,12 @@ class _Keeper:
         self.out, self.created, self.unit = out, created, unit
         self.writes = writes  # False on the MPI ranks other than 0: they compute, rank 0 saves
         self.saved = False  # has this run written anything yet?
+        self.lock = None  # the _FolderLock held while the study runs
+
+    def release(self) -> None:
+        """Let another run use the folder (the study is over)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def save(self, summary: dict, per_tag: dict) -> None:
         """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
@@ -670,6 +709,27 @@ def _tune(args) -> int:
         out = args.out
         created = _writable_folder(out, "--out")
     try:
+        lock = _FolderLock(out, "--out")
+        for name in ("tuner.json", "summary.json"):  # a run that ended since the check above
+            if (out / name).exists():
+                lock.release()
+                raise UsageError(f"--out {out}: already holds results ({name}); choose "
+                                 f"another --out or remove it")
+    except UsageError:
+        if created:
+            out.rmdir()
+        raise
+    try:
+        return _tune_run(args, uf, systems, contexts, arms, policy, names, out, created)
+    finally:
+        lock.release()
+
+
+def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) -> int:
+    """``relaxtune tune`` once its inputs are checked and its folder is held."""
+    from .results import write_json
+
+    try:
         with _SigtermAsInterrupt():  # a batch job's time limit keeps the systems finished
             result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
                             contexts=contexts, warm=args.warm, rtol=args.rtol,
@@ -721,7 +781,10 @@ def _study(args) -> int:
     if ranks > 1:
         return _study_mpi(args, rank, ranks)
     keeper, learners = _prepare(args)
-    return _run_reporting(args, learners, keeper)
+    try:
+        return _run_reporting(args, learners, keeper)
+    finally:
+        keeper.release()
 
 
 def _prepare(args, *, writes: bool = True):
@@ -745,13 +808,22 @@ def _prepare(args, *, writes: bool = True):
                              "another --out or remove it")
         else:
             created = _writable_folder(out, "--out")
-        if args.json is not None:
-            try:
-                _writable_folder(args.json.parent, "--json")
-            except UsageError:
-                if created:
-                    out.rmdir()
-                raise
+        try:
+            lock = _FolderLock(out, "--out")
+            if (out / "summary.json").exists():  # a run that ended since the check above
+                lock.release()
+                raise UsageError(f"--out {out}: already holds results (summary.json); choose "
+                                 "another --out or remove it")
+            if args.json is not None:
+                try:
+                    _writable_folder(args.json.parent, "--json")
+                except UsageError:
+                    lock.release()
+                    raise
+        except UsageError:
+            if created:
+                out.rmdir()
+            raise
     learners = None
     if heat:
         args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
@@ -759,7 +831,9 @@ def _prepare(args, *, writes: bool = True):
     elif args.command != "precond":
         learners = list(dict.fromkeys(args.learners)) if args.learners else None
     unit = "runs" if args.command == "precond" else "tasks" if heat else "trials"
-    return _Keeper(out, created, unit, writes=writes), learners
+    keeper = _Keeper(out, created, unit, writes=writes)
+    keeper.lock = lock if writes else None
+    return keeper, learners
 
 
 def _run(args, learners, keeper) -> None:
@@ -842,6 +916,8 @@ def _study_mpi(args, rank: int, ranks: int) -> int:
                                where=keeper.where)
         except KeyboardInterrupt as exc:
             return _interrupted(exc, keeper)
+        finally:
+            keeper.release()
 
 
 def _finish(args, keeper, summary, per_tag: dict, draw_arrays, table=None) -> Path:

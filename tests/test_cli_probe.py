@@ -24,3 +24,34 @@ def test_json_into_a_named_pipe_writes_into_it_and_keeps_it(tmp_path):
     finally:
         os.close(reader)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]  # no temporary left
+
+
+@pytest.mark.parametrize("command", ["learning", "tune"])
+def test_a_results_folder_another_run_is_writing_into_is_refused(command, tmp_path, capsys):
+    """Two runs given the same ``--out`` at once had both passed the "already holds results"
+    check (neither had saved yet), both exited 0 and the folder held the last one's files
+    mixed with the other's; the second is now refused while the first runs, before it
+    computes anything."""
+    import fcntl
+
+    from experiments.cli import main
+
+    out = tmp_path / "shared"
+    out.mkdir()
+    (tmp_path / "a.mtx").write_text("%%MatrixMarket matrix coordinate real general\n"
+                                    "2 2 2\n1 1 4\n2 2 4\n")
+    held = os.open(out, os.O_RDONLY)  # the first run, holding the folder
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        argv = (["learning", "--T", "5", "--trials", "1", "--learners", "chebcb"]
+                if command == "learning" else ["tune", str(tmp_path / "a.mtx")])
+        rc = main([*argv, "--quiet", "--no-plots", "--out", str(out)])
+    finally:
+        os.close(held)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.count("\n") == 1 and "another relaxtune run is writing into it" in err
+    assert list(out.iterdir()) == []  # nothing computed, nothing written
+    # once the first run is over, the folder is the second's
+    assert main([*argv, "--quiet", "--no-plots", "--out", str(out)]) == 0
+    assert (out / "summary.json").is_file()
