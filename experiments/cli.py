@@ -439,6 +439,12 @@ def main(argv=None) -> int:
             return _tune(args)
         if args.command == "plot":
             path = Path(args.results)
+            if _tune_folder(path):  # its run is its tuner file (the summary has no study)
+                if args.markdown:
+                    raise UsageError(f"{path} holds a relaxtune tune run: no comparison tables "
+                                     f"to print as Markdown, its table is in summary.json "
+                                     f"(drop --markdown)")
+                path = args.results = path / "tuner.json"
             if path.suffix.lower() == ".json" and not path.exists():
                 # a tuner file's name: "no such folder" would send the user looking for one
                 raise UsageError(f"{path}: no such file")
@@ -465,6 +471,20 @@ def main(argv=None) -> int:
         _trace(args, exc)
         print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
         return EXIT_FAILED
+
+
+def _tune_folder(path: Path) -> bool:
+    """Is ``path`` a folder ``relaxtune tune`` wrote (a tuner file, and a summary that is not
+    a study's)?"""
+    import json
+
+    if not (path.is_dir() and (path / "tuner.json").is_file()):
+        return False
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return True  # the tuner file is the run; its summary is a copy of its tables
+    return not (isinstance(summary, dict) and "study" in summary)
 
 
 def _results_file(path: Path) -> bool:

@@ -55,3 +55,25 @@ def test_a_results_folder_another_run_is_writing_into_is_refused(command, tmp_pa
     # once the first run is over, the folder is the second's
     assert main([*argv, "--quiet", "--no-plots", "--out", str(out)]) == 0
     assert (out / "summary.json").is_file()
+
+
+def test_plot_draws_a_tune_results_folder(tmp_path, capsys):
+    """``relaxtune plot FOLDER`` on a ``relaxtune tune`` folder had said "not a relaxtune
+    results summary (no 'study' entry)", while ``plot FOLDER/summary.json`` sent the user to
+    ``plot FOLDER``: a loop.  The folder's tuner file is drawn, as ``plot FOLDER/tuner.json``."""
+    from experiments.cli import main
+
+    (tmp_path / "a.mtx").write_text("%%MatrixMarket matrix coordinate real general\n"
+                                    "2 2 4\n1 1 4\n2 2 4\n1 2 1\n2 1 1\n")
+    out = tmp_path / "run"
+    assert main(["tune", str(tmp_path / "a.mtx"), "--quiet", "--no-plots", "--no-exact",
+                 "--out", str(out)]) == 0
+    assert main(["plot", str(out / "summary.json")]) == 2
+    assert f"relaxtune plot {out}" in capsys.readouterr().err
+    assert main(["plot", str(out), "--out", str(tmp_path / "fig")]) == 0
+    assert "1 solves" in capsys.readouterr().out
+    assert {"tuner_cost.png", "tuner_regret.png", "tuner_arms.png"} <= {
+        p.name for p in (tmp_path / "fig").iterdir()}
+    assert main(["plot", str(out), "--markdown"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "drop --markdown" in err
