@@ -77,3 +77,14 @@ def test_plot_draws_a_tune_results_folder(tmp_path, capsys):
     assert main(["plot", str(out), "--markdown"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "drop --markdown" in err
+
+
+def test_bench_tuner_refuses_a_size_beyond_the_index_range_up_front(capsys):
+    """``relaxtune bench tuner --sizes 1e300`` had printed the machine header and failed with
+    "ValueError: nx must be an integer >= 2, got 99999...", status 1; it is a usage error."""
+    from experiments.cli import main
+
+    assert main(["bench", "tuner", "--sizes", "1e300", "--rounds", "3"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "argument --sizes" in captured.err
