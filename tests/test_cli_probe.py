@@ -88,3 +88,37 @@ def test_bench_tuner_refuses_a_size_beyond_the_index_range_up_front(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "argument --sizes" in captured.err
+
+
+def test_make_install_makes_a_broken_venv_again(tmp_path):
+    """``make demo`` / ``make test`` with a ``.venv`` whose Python no longer runs (Python
+    upgraded or removed since, or the repository moved: bin/pip's first line names the old
+    folder) had failed with "make: .venv/bin/pip: No such file or directory"; the venv is made
+    again.  ``PYTHON`` is a stand-in that makes a venv whose python logs its arguments."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "Makefile", tmp_path / "Makefile")
+    log = tmp_path / "calls.log"
+    stub = f'#!/bin/sh\necho "$@" >> {log}\n'
+    fake = tmp_path / "fakepython"
+    fake.write_text('#!/bin/sh\n[ "$1 $2" = "-m venv" ] || exit 1\nmkdir -p "$3/bin"\n'
+                    f"cat > \"$3/bin/python\" <<'STUB'\n{stub}STUB\n"
+                    'chmod +x "$3/bin/python"\n')
+    fake.chmod(0o755)
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "activate").write_text("")
+    (venv / "python").symlink_to(tmp_path / "gone" / "python3")  # the Python it was made with
+    (venv / "pip").write_text(f"#!{tmp_path}/gone/python3\n")
+    (venv / "pip").chmod(0o755)
+    run = subprocess.run(["make", "install", f"PYTHON={fake}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    calls = log.read_text().splitlines()
+    assert "-m pip install --quiet -e ." in calls
+    assert not (venv / "pip").exists()  # the broken venv was removed, not patched
