@@ -5,6 +5,7 @@ import json
 import os
 import stat
 
+import numpy as np
 import pytest
 
 from experiments.results import write_json
@@ -122,3 +123,45 @@ def test_make_install_makes_a_broken_venv_again(tmp_path):
     calls = log.read_text().splitlines()
     assert "-m pip install --quiet -e ." in calls
     assert not (venv / "pip").exists()  # the broken venv was removed, not patched
+
+
+def _truncate(path, keep=300):
+    data = path.read_bytes()
+    path.write_bytes(data[:keep])
+
+
+def test_bench_regret_recomputes_a_truncated_cost_cache(tmp_path, capsys):
+    """A cost matrix cached by ``relaxtune bench regret`` and cut short (a run stopped while
+    writing it: the file was written in place) had failed every later run with "BadZipFile:
+    File is not a zip file", status 1, without naming the file; it is computed again and
+    replaced, written atomically."""
+    from experiments.bench_regret import cost_matrix
+
+    first = cost_matrix("offset_high", 0, tmp_path, 6)
+    (path,) = tmp_path.iterdir()
+    _truncate(path)
+    again = cost_matrix("offset_high", 0, tmp_path, 6)
+    assert str(path) in capsys.readouterr().err
+    np.testing.assert_array_equal(again["C"], first["C"])
+    with np.load(path) as z:  # replaced by a whole file
+        np.testing.assert_array_equal(z["C"], first["C"])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_bench_learners_recomputes_truncated_caches(tmp_path, capsys):
+    """The same for ``relaxtune bench learners``: a truncated cost matrix (read by
+    ``cached_rows`` and ``cost_matrix``) and a truncated spectral-context file."""
+    from experiments import bench_learners as bl
+
+    case = bl.CASES["offset_high"]
+    seed = case.seeds[0]
+    C, ok, ctx = bl.cost_matrix(case, seed, cache=tmp_path, T=4, progress=False)
+    w = bl.spectral_contexts(case, seed, 4, cache=tmp_path)
+    for path in tmp_path.iterdir():
+        _truncate(path, 200)
+    assert bl.cached_rows(case, seed, cache=tmp_path) == 0
+    C2, ok2, ctx2 = bl.cost_matrix(case, seed, cache=tmp_path, T=4, progress=False)
+    np.testing.assert_array_equal(C2, C)
+    np.testing.assert_array_equal(bl.spectral_contexts(case, seed, 4, cache=tmp_path), w)
+    assert bl.cached_rows(case, seed, cache=tmp_path) == 4
+    assert "cannot be read" in capsys.readouterr().err
