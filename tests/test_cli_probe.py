@@ -165,3 +165,26 @@ def test_bench_learners_recomputes_truncated_caches(tmp_path, capsys):
     np.testing.assert_array_equal(bl.spectral_contexts(case, seed, 4, cache=tmp_path), w)
     assert bl.cached_rows(case, seed, cache=tmp_path) == 4
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_figures_with_nothing_to_label_draw_without_a_warning():
+    """``relaxtune plot`` on a heat2d folder stopped after its first task (the direct solve,
+    no iteration curves) had printed Matplotlib's "No artists with labels found to put in
+    legend" warning with a source line on standard error; an empty figure has no legend."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from experiments.plots import plot_cumulative, plot_regret
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_cumulative({})
+        assert ax.get_legend() is None
+        assert plot_regret({}, "best_fixed").get_legend() is None
+        ax = plot_cumulative({"a": (np.array([1.0, 3.0]), np.array([1, 0]))})
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a (3)"]
+    plt.close("all")
