@@ -4,7 +4,7 @@ Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), `
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about 30 s on
 2 idle cores; the README's first command), ``plot PATH`` (redraw from a results folder, or
 draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
-learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
+learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
@@ -412,8 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="the learner's seed (default "
                                                          "%(default)s)")
     _output_options(p, "tuner", "tune")
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
-    p.add_argument("which", choices=sorted(BENCHES))
+    p = sub.add_parser("bench", help=f"benchmarks: {', '.join(sorted(BENCHES))}")
+    p.add_argument("which", choices=sorted(BENCHES), nargs="?", metavar="NAME",
+                   help=f"the benchmark: {', '.join(sorted(BENCHES))}")
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
 
@@ -434,6 +435,9 @@ def main(argv=None) -> int:
             # itself competing for the cores
             raise UsageError(_ONE_PROCESS.format(command=args.command))
         if args.command == "bench":
+            if args.which is None:
+                raise UsageError(f"bench: name a benchmark ({', '.join(sorted(BENCHES))}); "
+                                 "relaxtune bench NAME --help lists its options")
             return _bench(args.which, args.args)
         if args.command == "tune":
             return _tune(args)

@@ -548,7 +548,7 @@ CLI_CASES = [
      "(relaxtune plot {plot}/foreign-npz)"),
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
-    ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
+    ("bench-unknown", ["bench", "gpu"], "argument NAME: invalid choice: 'gpu'"),
     # a benchmark's output paths and numbers are checked before anything is measured
     ("bench-target-nan", ["bench", "kernels", "--target", "nan"],
      "bench kernels: argument --target: must be a finite number > 0, got nan"),
