@@ -607,6 +607,25 @@ class _FolderLock:
             self.fd = None
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for p in (folder, *folder.absolute().parents):
+        if p.exists():
+            break
+        missing.append(p)
+    return missing
+
+
+def _remove_empty(folders) -> None:
+    """Remove the folders (deepest first) that are still empty: a refused run leaves none."""
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:  # not empty (another run's files), or gone
+            pass
+
+
 def _figures_folder(folder: Path, out) -> None:
     """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
     may be read-only, e.g. a colleague's) says how to draw elsewhere."""
@@ -822,6 +841,7 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
+        made = _missing_folders(Path(out))  # removed again if the run is refused
         if args.out is None:
             # named after the second the run started: another run started in the same
             # second (a batch job array) has it already, so this one takes the next free name
@@ -847,6 +867,7 @@ def _prepare(args, *, writes: bool = True):
         except UsageError:
             if created:
                 out.rmdir()
+            _remove_empty(made)
             raise
     learners = None
     if heat:

@@ -203,3 +203,18 @@ def test_bench_without_a_name_lists_the_benchmarks(capsys):
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     (bench,) = [a for a in sub._choices_actions if a.dest == "bench"]
     assert all(name in bench.help for name in BENCHES)
+
+
+@pytest.mark.parametrize("out", [None, "a/b/c"])
+def test_a_refused_json_leaves_no_empty_folders(out, tmp_path, monkeypatch, capsys):
+    """A ``--json`` refused once the results folder was made (its folder a file) had left
+    the results folder's parents behind, empty: ``results/`` for the default folder, ``a/b``
+    for ``--out a/b/c``."""
+    from experiments.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("")
+    argv = ["learning", "--T", "5", "--trials", "1", "--json", "f/x.json"]
+    assert main(argv + ([] if out is None else ["--out", out])) == 2
+    assert "--json f: exists and is not a folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
