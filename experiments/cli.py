@@ -156,6 +156,42 @@ def _plain_text_streams() -> None:
             pass
 
 
+def _writable_fd(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: trust the descriptor if it is open
+        try:
+            os.fstat(fd)
+            return True
+        except OSError:
+            return False
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
+    except OSError:  # closed
+        return False
+
+
+def _closed_streams() -> None:
+    """Point a closed standard output or error at the null device, in this process and in the
+    worker processes it starts: with ``relaxtune ... 2>&-`` (as some daemons and cron set-ups
+    start programs) Python sets the stream to None, and started from a shell script the
+    descriptor can even be the script, open for reading; the first progress bar had failed
+    the study at once, status 1, with nowhere to say so."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if _writable_fd(fd):
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)  # inheritable, so the worker processes get it too
+            os.close(null)
+        else:
+            os.set_inheritable(fd, True)
+        try:
+            setattr(sys, name, open(fd, "w", closefd=False))
+        except OSError:
+            pass
+
+
 # --- argument types: each check happens while parsing, before anything runs -----------------
 _INT64_MAX = 2**63 - 1
 
@@ -421,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
+    _closed_streams()
     _plain_text_streams()
     try:
         args = build_parser().parse_args(argv)

@@ -218,3 +218,35 @@ def test_a_refused_json_leaves_no_empty_folders(out, tmp_path, monkeypatch, caps
     assert main(argv + ([] if out is None else ["--out", out])) == 2
     assert "--json f: exists and is not a folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+def _close_stderr():
+    os.close(2)
+
+
+def _stderr_read_only():  # what bash leaves on it for ``script.sh 2>&-``: the script itself
+    os.close(2)
+    os.open(__file__, os.O_RDONLY)
+
+
+@pytest.mark.parametrize("closing", [_close_stderr, _stderr_read_only])
+def test_a_study_runs_with_standard_error_closed(closing, tmp_path):
+    """With standard error closed (``relaxtune heat2d ... 2>&-``, as some daemons and cron
+    set-ups start programs) every study had failed at once with status 1 and said nothing:
+    its progress bar wrote to ``sys.stderr``, which Python sets to None (or, from a shell
+    script, to the script open for reading).  The bars (the workers' too) go nowhere."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "r"
+    run = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "heat2d", "--nx", "6", "--steps", "12",
+         "--t-end", "0.012", "--trials", "1", "--jobs", "2", "--methods", "chebcb",
+         "--no-plots", "--out", str(out)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+        text=True, timeout=300, preexec_fn=closing)
+    assert run.returncode == 0
+    assert "results written to" in run.stdout
+    assert "partial" not in json.loads((out / "summary.json").read_text())
