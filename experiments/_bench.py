@@ -97,7 +97,7 @@ def output_file(text: str) -> Path:
     it is a folder or its folder cannot be created and written, so no measured run is lost."""
     from .cli import UsageError, _writable_folder
 
-    path = Path(text)
+    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
     try:
@@ -111,7 +111,7 @@ def output_folder(text: str) -> Path:
     """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
     from .cli import UsageError, _writable_folder
 
-    path = Path(text)
+    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     try:
         _writable_folder(path, "")
     except UsageError as exc:

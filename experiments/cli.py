@@ -261,7 +261,8 @@ def _path(text: str) -> Path:
     # an empty argument (an unset shell variable) would otherwise mean the current folder
     if not text:
         raise argparse.ArgumentTypeError("must be a path, got an empty string")
-    return Path(text)
+    # ~ as the shell would (it does not in --out=~/x): a folder named "~" had been made
+    return Path(text).expanduser()
 
 
 _count = _integer(1)

@@ -250,3 +250,20 @@ def test_a_study_runs_with_standard_error_closed(closing, tmp_path):
     assert run.returncode == 0
     assert "results written to" in run.stdout
     assert "partial" not in json.loads((out / "summary.json").read_text())
+
+
+def test_a_tilde_in_a_path_is_the_home_folder(tmp_path, monkeypatch):
+    """``--out=~/runs/a`` reaches the program unexpanded (the shell expands ``~`` only at the
+    start of a word): it had made a folder named ``~`` in the current folder (which a later
+    ``rm -rf ~`` would aim at the home folder)."""
+    from experiments.cli import main
+
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    assert main(["learning", "--T", "3", "--trials", "1", "--learners", "chebcb", "--quiet",
+                 "--no-plots", "--out=~/runs/a", "--json=~/s.json"]) == 0
+    assert (home / "runs" / "a" / "summary.json").is_file() and (home / "s.json").is_file()
+    assert list(cwd.iterdir()) == []
