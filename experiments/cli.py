@@ -476,7 +476,8 @@ def main(argv=None) -> int:
             if args.which is None:
                 raise UsageError(f"bench: name a benchmark ({', '.join(sorted(BENCHES))}); "
                                  "relaxtune bench NAME --help lists its options")
-            return _bench(args.which, args.args)
+            with _SigtermAsInterrupt():  # a batch job's time limit: one line and 143
+                return _bench(args.which, args.args)
         if args.command == "tune":
             return _tune(args)
         if args.command == "plot":
@@ -493,18 +494,22 @@ def main(argv=None) -> int:
             if path.is_file() and _results_file(path):
                 raise UsageError(f"{path} is a file of the results folder {path.parent}: give "
                                  f"the folder (relaxtune plot {path.parent})")
-            if path.is_file():
-                if args.markdown:
-                    raise UsageError("--markdown prints a results folder's comparison tables; "
-                                     "a tuner file has none (drop --markdown)")
-                return _plot_tuner(args.results, args.out)
-            return _plot(args.results, args.markdown, args.out)
+            with _SigtermAsInterrupt():
+                if path.is_file():
+                    if args.markdown:
+                        raise UsageError("--markdown prints a results folder's comparison "
+                                         "tables; a tuner file has none (drop --markdown)")
+                    return _plot_tuner(args.results, args.out)
+                return _plot(args.results, args.markdown, args.out)
         return _study(args)
     except UsageError as exc:
         _trace(args, exc)
         print_error(exc)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            print_error("stopped", kind="terminated")
+            return EXIT_TERMINATED
         print_error("stopped", kind="interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -267,3 +267,31 @@ def test_a_tilde_in_a_path_is_the_home_folder(tmp_path, monkeypatch):
                  "--no-plots", "--out=~/runs/a", "--json=~/s.json"]) == 0
     assert (home / "runs" / "a" / "summary.json").is_file() and (home / "s.json").is_file()
     assert list(cwd.iterdir()) == []
+
+
+def test_sigterm_in_a_benchmark_is_one_line_and_143(tmp_path):
+    """SIGTERM (a batch job's time limit) in ``relaxtune bench`` or ``plot`` had killed the
+    process outright, saying nothing (the studies and ``tune`` say "terminated: ..." and exit
+    with 143); it is reported the same way."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = textwrap.dedent("""
+        import signal, sys, types
+        import experiments.cli as cli
+        fake = types.ModuleType("fake_bench")
+        def main(argv):
+            signal.raise_signal(signal.SIGTERM)
+            return 0
+        fake.main = main
+        sys.modules["fake_bench"] = fake
+        cli.BENCHES["kernels"] = "fake_bench"
+        sys.exit(cli.main(["bench", "kernels"]))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert run.returncode == 143, run.stderr
+    assert run.stderr == "relaxtune: terminated: stopped\n"
