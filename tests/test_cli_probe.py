@@ -295,3 +295,17 @@ def test_sigterm_in_a_benchmark_is_one_line_and_143(tmp_path):
                          text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
     assert run.returncode == 143, run.stderr
     assert run.stderr == "relaxtune: terminated: stopped\n"
+
+
+@pytest.mark.parametrize("argv, says", [(["--seed", "-1"], "--seed must be >= 0, got -1"),
+                                        (["--m", "2"], "--m must be >= 3, got 2"),
+                                        (["--samples", "5"], "--samples must be >= 12, got 5")])
+def test_bench_percall_names_the_bad_option_up_front(argv, says, capsys):
+    """``relaxtune bench percall --seed -1`` had printed the machine header, then failed with
+    "ValueError: expected non-negative integer", status 1; the sizes' refusal named both
+    options whichever was wrong."""
+    from experiments.cli import main
+
+    assert main(["bench", "percall", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"relaxtune: error: bench percall: {says}\n"
