@@ -309,3 +309,17 @@ def test_bench_percall_names_the_bad_option_up_front(argv, says, capsys):
     assert main(["bench", "percall", *argv]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == f"relaxtune: error: bench percall: {says}\n"
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--rounds", "2"], "--rounds must be >= 3, got 2"),
+    (["--sizes", "100", "0"], "--sizes must be grid sides >= 2, got 0"),
+    (["--solve-sizes", "1"], "--solve-sizes must be grid sides >= 2, got 1")])
+def test_bench_kernels_names_the_bad_option(argv, says, capsys):
+    """``relaxtune bench kernels --sizes 0`` had said "--rounds must be >= 3, --target > 0 and
+    every size >= 2", whichever option was wrong."""
+    from experiments.cli import main
+
+    assert main(["bench", "kernels", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"relaxtune: error: bench kernels: {says}\n"
