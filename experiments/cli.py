@@ -755,7 +755,7 @@ _ONE_PROCESS = ("{command} runs in one process; under mpiexec only heat2d and de
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
     from . import user_files as uf
-    from .results import default_out, write_json
+    from .results import default_out
 
     if _env_size() > 1:
         raise UsageError(_ONE_PROCESS.format(command=args.command))
