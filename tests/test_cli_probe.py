@@ -1,6 +1,7 @@
 """The ``relaxtune`` command line run as a new user would: output paths that are not plain
-files, two runs sharing a results folder, a results folder of another subcommand given to
-``plot``, sizes out of range and progress bars in a log file."""
+files (a device, ``~``, folders left by a refusal), two runs sharing a results folder, a results
+folder of another subcommand given to ``plot``, options out of range, benchmark caches cut
+short, SIGTERM in a benchmark, a closed standard error, and ``make`` with a broken venv."""
 import json
 import os
 import stat
