@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = OneLineParser(prog="relaxtune",
                        description=(__doc__ or "").split("\n\n")[0].replace("``", ""))
     _debug_flag(ap, False)
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command")  # none given: main lists them
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),
                             ("contextual", "SOR: contextual learners vs Young's ω*")):
         p = sub.add_parser(study, help=helptext)
@@ -468,6 +468,10 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if args.command is None:
+            names = next(a for a in build_parser()._actions if a.dest == "command").choices
+            raise UsageError(f"name a subcommand: {', '.join(names)} (relaxtune --help says "
+                             "what each does)")
         if args.command in ("bench", "plot") and _env_size() > 1:
             # every rank would draw the same files at once; a benchmark would time copies of
             # itself competing for the cores

@@ -324,3 +324,15 @@ def test_bench_kernels_names_the_bad_option(argv, says, capsys):
     assert main(["bench", "kernels", *argv]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == f"relaxtune: error: bench kernels: {says}\n"
+
+
+def test_relaxtune_alone_lists_the_subcommands(capsys):
+    """``relaxtune`` with no subcommand had said "the following arguments are required:
+    command" (an internal name); it lists the subcommands."""
+    from experiments.cli import build_parser, main
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert err.count("\n") == 1 and all(name in err for name in sub.choices)
+    assert "required: command" not in err
