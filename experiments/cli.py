@@ -404,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
                                      "tuner file's run (cost, regret with its interval, arms)")
     p.add_argument("results", type=_path, metavar="PATH",
-                   help="a results folder, or a tuner file written by Tuner.save")
+                   help="a results folder, or a tuner file written by Tuner.save (a "
+                        "relaxtune tune folder: its tuner.json)")
     p.add_argument("--out", type=_path, default=None,
                    help="folder for the figures (default: PATH/figures for a results folder, "
                         "the tuner file's folder for a tuner file)")
