@@ -59,6 +59,13 @@ def _methods(arrays: dict, names=None) -> list[str]:
     return [m for m in (names or have) if m in have and m != "direct"]
 
 
+def _legend(ax, **kwargs) -> None:
+    """``ax.legend(**kwargs)`` when something on ``ax`` has a label: on an empty figure (a
+    partial results folder) Matplotlib warns on standard error instead."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def cumulative_data(arrays: dict, names=None) -> dict:
     """The paper's figure: ``x`` = cumulative iterations (mean over trials), ``y`` = instances left.
 
@@ -91,7 +98,7 @@ def plot_cumulative(data: dict, ax=None, *, title=None):
     ax.set_ylabel("instances remaining")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     if title:
         ax.set_title(title)
     return ax
@@ -132,7 +139,7 @@ def plot_regret(data: dict, kind: str = "instance_optimal", ax=None, *, title=No
     ax.set_ylabel("cumulative regret (iterations)")
     what = "best fixed ω" if kind == "best_fixed" else "instance-optimal (grid min)"
     ax.set_title(title or f"regret vs {what}")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     return ax
 
 
@@ -267,7 +274,7 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
     ax.set_xlim(xs[0], xs[-1])
     ax.set_xlabel("time step" if data["by"] == "round" else "context (offset c)")
     ax.set_ylabel("ω")
-    ax.legend(fontsize=7, loc="lower right")
+    _legend(ax, fontsize=7, loc="lower right")
     ax.set_title(ax.get_title() + f" (running median over {data['window']} rounds)", fontsize=9)
     if title:
         ax.set_title(title)
@@ -328,7 +335,7 @@ def plot_scaling(data: dict, axes=None):
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xlabel("matrix dimension n")
-        ax.legend(fontsize=6)
+        _legend(ax, fontsize=6)
     return axes
 
 
@@ -445,7 +452,7 @@ def plot_choices(data: dict, ax=None, *, title=None):
     ax.set_xlabel(f"context {data['context']}")
     ax.set_title(title or f"{data['name']}: configuration chosen by the {data['method']} "
                           f"(grey: best fixed configuration per context bin)", fontsize=9)
-    ax.legend(fontsize=7, markerscale=3, loc="best")
+    _legend(ax, fontsize=7, markerscale=3, loc="best")
     return ax
 
 
@@ -531,7 +538,7 @@ def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
     ax.set_xlabel("step")
     ax.set_ylabel("cumulative CPU seconds")
     ax.set_yscale("log")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
@@ -685,7 +692,7 @@ def plot_run_cost(data: dict, ax=None):
     ax.set_ylabel(f"cumulative {data['unit']}")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left")
+    _legend(ax, fontsize=8, loc="upper left")
     ax.set_title("cumulative cost")
     return ax
 
@@ -736,7 +743,7 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     ax.set_ylabel(f"cumulative regret ({data['unit']})")
     ax.set_xlim(left=0)
     if r["rounds"].size and not undefined:  # nothing drawn: no legend (and no warning)
-        ax.legend(fontsize=8, loc="upper left")
+        _legend(ax, fontsize=8, loc="upper left")
     return ax
 
 
@@ -782,7 +789,7 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     ax.set_xlabel("solve")
     ax.set_xlim(0, max(T, 1))
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="lower right")
+        _legend(ax, fontsize=8, loc="lower right")
     ax.set_title("arm chosen at every solve")
     return ax
 
