@@ -626,7 +626,9 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
         cost unit: iterations; seconds with ``cost="time"`` or ``"timed_work"``; work with
         ``cost="work"``) and ``cumulative`` its running sum; ``unit``;
         ``arm``, ``omega`` (NaN for an arm without ω), ``context`` (NaN: none; the first
-        coordinate of a vector), ``fallback`` (bool: another arm finished the solve),
+        coordinate of a vector) and ``context_label`` (what ``context`` is: ``"context"``,
+        ``"context (first of d numbers)"``, or the relaxation parameter estimated by
+        ``auto_context``), ``fallback`` (bool: another arm finished the solve),
         ``converged`` (bool); ``labels`` (the arm labels) and ``y_is_omega`` (whether every
         arm has an ω; else the arm index is drawn); ``regret``: for ``best_fixed`` and
         ``instance_optimal`` a dict of ``rounds`` (checkpoints), ``estimate``, ``low``,
@@ -650,7 +652,13 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
 
     cost = paid_per_solve(tuner)
     ctx = h["context"]
-    ctx = ctx[:, 0] if ctx.ndim == 2 else ctx
+    auto = getattr(tuner, "auto_context", None) is not None
+    if ctx.ndim == 2:  # a vector: its first number colours the figure, and the label says so
+        label = f"context (first of {ctx.shape[1]} numbers"
+        label += "; the last is the estimated ω)" if auto else ")"
+        ctx = ctx[:, 0]
+    else:
+        label = "estimated ω (auto_context)" if auto else "context"
     rep = tuner.regret(level=level, seed=seed)
     cumulative = np.cumsum(cost)
     regret = {}
@@ -663,6 +671,7 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     omegas = np.asarray(tuner._omegas, dtype=float)
     return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
             "unit": rep.unit, "arm": h["arm"], "omega": h["omega"], "context": ctx,
+            "context_label": label,
             "fallback": h["fallback_arm"] >= 0, "converged": h["converged"],
             "labels": list(tuner.arm_labels), "y_is_omega": bool(np.all(np.isfinite(omegas))),
             "level": level, "regret": regret}
@@ -758,7 +767,7 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     x, yy, c = data["rounds"][::step], y[::step], data["context"][::step]
     if np.isfinite(c).any():
         sc = ax.scatter(x, yy, c=c, s=6, cmap="viridis", lw=0)
-        ax.figure.colorbar(sc, ax=ax, label="context")
+        ax.figure.colorbar(sc, ax=ax, label=data.get("context_label", "context"))
     else:
         ax.scatter(x, yy, s=6, color="C0", lw=0)
     fb = data["fallback"][::step]
