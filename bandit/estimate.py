@@ -669,11 +669,17 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         w = minimum_weights(two.S[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
                             / two.student[cw][None]) if cw.size else np.zeros(0)
         theta = two.S[:, cw] @ w if cw.size else theta_hat
+        # a weighted total below 0 is a total no arm can have: a few audits of tiny
+        # probability (residuals divided by π ≈ 0.002) outweighed the model; clipped, the
+        # point estimate would say the comparator costs nothing and the regret is all that
+        # was paid — the report says so instead of presenting it as an estimate
+        at_bound = bool(cw.size) and bool(paid_cum[-1] > 0) and bool(theta[-1] < 0.0)
         theta = np.clip(theta, low_c, high_c)
         bf_curve = paid_cum - theta
         bf_low = paid_cum - high_c
         bf_high = paid_cum - low_c
     else:
+        at_bound = False
         bf_curve = paid_cum - theta_hat
         bf_low = bf_high = np.full(cps.size, np.nan)
     failed = np.bincount(k[v >= data.fail_cost], minlength=K)  # runs that failed in full
@@ -687,8 +693,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                             float(bf_high[-1]), level,
                             _method_bf(data, unbiased_bf, have_model, n_boot,
-                                       int(np.sum(~informed[cf]))), unbiased_bf, cps,
-                            bf_curve, bf_low, bf_high, k_hat)
+                                       int(np.sum(~informed[cf])), at_bound), unbiased_bf,
+                            cps, bf_curve, bf_low, bf_high, k_hat, at_bound)
     io = instance_optimal(data, t, k, v, m, have_model, cps, paid_cum, rng, alpha, level,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
@@ -819,7 +825,7 @@ def _observable(data: RunData) -> bool:
     return bool(data.randomised and np.all(np.isfinite(data.p)))
 
 
-def _method_bf(data, unbiased, have_model, n_boot, certain=0):
+def _method_bf(data, unbiased, have_model, n_boot, certain=0, at_bound=False):
     if not have_model:
         return "nothing observed yet"
     n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
@@ -840,7 +846,11 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
             "sampled at least twice, and the estimated best)" + (
                 f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
-                if certain else ""))
+                if certain else "") + (
+                "; no point estimate: the weighted total of the candidate arms came out "
+                "below 0, which no arm costs (too few audits of the candidates for this run: "
+                "a larger audit_budget helps), so the estimate is put at its bound, the cost "
+                "paid, and only the interval says something" if at_bound else ""))
 
 
 #: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns

@@ -633,7 +633,9 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
         arm has an ω; else the arm index is drawn); ``regret``: for ``best_fixed`` and
         ``instance_optimal`` a dict of ``rounds`` (checkpoints), ``estimate``, ``low``,
         ``high`` (NaN without an interval), ``comparator`` (the comparator's cumulative
-        cost, ``cumulative − estimate``), ``method`` and ``unbiased``.
+        cost, ``cumulative − estimate``), ``method``, ``unbiased`` and ``at_bound`` (no
+        point estimate: the estimate is the cost paid, an upper end; see
+        :class:`bandit.estimate.RegretEstimate`).
 
     Examples
     --------
@@ -667,7 +669,7 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
         regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
                                 "low": e.curve_low, "high": e.curve_high,
                                 "comparator": paid - e.curve, "method": e.method,
-                                "unbiased": e.unbiased}
+                                "unbiased": e.unbiased, "at_bound": e.at_bound}
     omegas = np.asarray(tuner._omegas, dtype=float)
     return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
             "unit": rep.unit, "arm": h["arm"], "omega": h["omega"], "context": ctx,
@@ -732,7 +734,8 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
                             label=f"{data['level']:.0%} interval"
                                   + (" (cut at the axes)" if clip else ""))
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
-    note = " — undefined" if undefined else "" if r["unbiased"] else " — model only, biased"
+    note = (" — undefined" if undefined else " — model only, biased" if not r["unbiased"]
+            else " — no point estimate (too few audits)" if r.get("at_bound") else "")
     ax.set_title(f"regret vs {what}{note}", fontsize=10)
     if undefined:
         import textwrap

@@ -47,3 +47,69 @@ def test_arms_figure_says_which_context_colours_the_points(context_of, auto, exp
     # the colours are the first number of the context as recorded in the history
     ctx = tuner.history["context"]
     np.testing.assert_array_equal(data["context"], ctx[:, 0] if ctx.ndim == 2 else ctx)
+
+
+def _fixed_arm_run(seed, T=400, K=8, q=0.004):
+    """A deterministic learner that plays arm 0 on every round of a SOR-like cost matrix (a
+    best arm drifting over the run, dear far from it), and column audits of probability
+    ``q`` — the data of a short run of a learner stuck at ω = 1 with audit_budget=0.05."""
+    from bandit.estimate import RunData
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    best = 3 + 2 * np.sin(2 * np.pi * t / T)
+    k = np.arange(K)
+    C = np.round(10 + 6 * np.abs(k[None] - best[:, None]) ** 1.5
+                 * rng.lognormal(0, 0.6, (T, K))).astype(float)
+    coins = rng.random((T, K)) < q
+    coins[:, 0] = False
+    rr, aa = np.nonzero(coins)
+    n = rr.size
+    audits = {"round": rr, "arm": aa, "row": np.zeros(n, bool), "value": C[rr, aa],
+              "iterations": C[rr, aa], "converged": np.ones(n, bool),
+              "budget": np.full(n, 1e4), "p": np.zeros(n)}
+    data = RunData(paid=C[:, 0].copy(), x=t.astype(float), arm=np.zeros(T, np.int64),
+                   p=np.ones(T), played=C[:, 0].copy(), epoch_start=np.array([0]),
+                   q=np.full((1, K), q), r=np.zeros(1), audits=audits, fail_cost=1e4,
+                   n_arms=K, arm_order=np.arange(K), randomised=False)
+    return data, C
+
+
+@pytest.mark.parametrize("seed", [1, 6, 15])
+def test_a_point_estimate_at_its_bound_is_reported_as_a_bound(seed):
+    """Every arm costs at least 10 on every round and was seen to, so the best fixed arm
+    costs at least 10 T: a 'regret' equal to everything paid (the comparator put at 0) is no
+    estimate. It is what the clipped weighted total gives when a few audits of probability
+    0.004 outweigh the cost model; the report must say it is only a bound."""
+    from bandit.estimate import estimate_regret
+
+    data, C = _fixed_arm_run(seed)
+    rep = estimate_regret(data)
+    bf = rep.best_fixed
+    paid = C[:, 0].sum()
+    assert bf.unbiased and np.isfinite(bf.low)
+    assert bf.estimate == pytest.approx(paid)        # the comparator clipped to 0
+    assert C.sum(0).min() >= 10 * len(C)             # ... which no arm costs
+    assert bf.at_bound and bf.as_dict()["at_bound"] is True
+    assert "no point estimate" in bf.method
+    text = str(rep)
+    assert f"vs best fixed arm: at most {paid:,.0f} (no point estimate" in text
+    assert bf.high == pytest.approx(paid)            # the interval is unchanged
+    # the figure's title says it too
+    from experiments.plots import plot_run_regret
+
+    r = {"rounds": bf.rounds, "estimate": bf.curve, "low": bf.curve_low,
+         "high": bf.curve_high, "comparator": np.zeros(bf.rounds.size), "method": bf.method,
+         "unbiased": bf.unbiased, "at_bound": bf.at_bound}
+    ax = plot_run_regret({"regret": {"best_fixed": r}, "unit": "iterations", "level": 0.9})
+    assert "no point estimate" in ax.get_title()
+
+
+def test_an_ordinary_point_estimate_is_not_flagged():
+    from bandit.estimate import estimate_regret
+
+    data, C = _fixed_arm_run(0)
+    bf = estimate_regret(data).best_fixed
+    assert not bf.at_bound and bf.as_dict()["at_bound"] is False
+    assert bf.estimate < C[:, 0].sum()
+    assert "at most" not in str(estimate_regret(data)) and "no point estimate" not in bf.method
