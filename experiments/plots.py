@@ -681,13 +681,17 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
 
 def plot_run_cost(data: dict, ax=None):
     """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
-    and of the instance-optimal choice (dashed)."""
+    and of the instance-optimal choice (dashed; the best fixed arm's only named in the
+    legend when its estimate is at its bound, ``at_bound``)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
                              ("instance_optimal", "instance-optimal (estimated)", "C2")):
         r = data["regret"][key]
-        if np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
+        if r.get("at_bound"):  # no point estimate: its 'cost' is the bound 0, not a cost
+            ax.plot([], [], "--", color=color, lw=1.2,
+                    label=name.replace("(estimated)", "— no point estimate (too few audits)"))
+        elif np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
             ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
         if r.get("exact_comparator") is not None:
             ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,

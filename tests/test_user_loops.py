@@ -113,3 +113,39 @@ def test_an_ordinary_point_estimate_is_not_flagged():
     assert not bf.at_bound and bf.as_dict()["at_bound"] is False
     assert bf.estimate < C[:, 0].sum()
     assert "at most" not in str(estimate_regret(data)) and "no point estimate" not in bf.method
+
+
+def test_cost_figure_draws_no_best_fixed_cost_when_there_is_no_point_estimate():
+    """With the point estimate at its bound the comparator's 'cost' is 0 at the end: a
+    cumulative cost curve falling to 0 (what the figure drew) is no estimate of anything."""
+    from bandit.estimate import estimate_regret
+    from experiments.plots import plot_run_cost
+
+    data, C = _fixed_arm_run(1)
+    rep = estimate_regret(data)
+    assert rep.best_fixed.at_bound
+    cum = np.cumsum(C[:, 0])
+
+    def entry(e):
+        paid = cum[e.rounds - 1]
+        return {"rounds": e.rounds, "estimate": e.curve, "low": e.curve_low,
+                "high": e.curve_high, "comparator": paid - e.curve, "method": e.method,
+                "unbiased": e.unbiased, "at_bound": e.at_bound}
+
+    d = {"rounds": np.arange(1, len(C) + 1), "cumulative": cum, "unit": "iterations",
+         "regret": {"best_fixed": entry(rep.best_fixed),
+                    "instance_optimal": entry(rep.instance_optimal)}}
+    ax = plot_run_cost(d)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "best fixed arm (estimated)" not in labels
+    assert "instance-optimal (estimated)" in labels
+    assert any("no point estimate" in t.get_text() for t in ax.get_legend().get_texts())
+    # an ordinary estimate is drawn as before
+    data0, C0 = _fixed_arm_run(0)
+    rep0 = estimate_regret(data0)
+    cum = np.cumsum(C0[:, 0])
+    d["cumulative"] = cum
+    d["regret"] = {"best_fixed": entry(rep0.best_fixed),
+                   "instance_optimal": entry(rep0.instance_optimal)}
+    labels = [line.get_label() for line in plot_run_cost(d).get_lines()]
+    assert "best fixed arm (estimated)" in labels
