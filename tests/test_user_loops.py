@@ -149,3 +149,23 @@ def test_cost_figure_draws_no_best_fixed_cost_when_there_is_no_point_estimate():
                    "instance_optimal": entry(rep0.instance_optimal)}
     labels = [line.get_label() for line in plot_run_cost(d).get_lines()]
     assert "best fixed arm (estimated)" in labels
+
+
+def test_tune_report_says_when_the_estimate_is_only_a_bound():
+    """`relaxtune tune`'s table puts the Tuner's estimate beside the exact regret; at its
+    bound the 'estimate' is the cost paid and must read as an upper end."""
+    from experiments.user_files import format_report
+
+    s = {"systems": 843, "solver": "sor",
+         "tuned": {"iterations": 23143, "all_converged": True},
+         "best_fixed": {"omega": 1.35, "iterations": 13402, "all_converged": True},
+         "omega_one": {"omega": 1.0, "iterations": 23143, "all_converged": True},
+         "instance_optimal": {"iterations": 11334, "all_converged": True},
+         "estimate": {"best_fixed": 23143.0, "low": 0.0, "high": 23143.0,
+                      "method": "cost model (...): no point estimate ...", "at_bound": True},
+         "exact_regret": {"best_fixed": 9741, "instance_optimal": 11809}, "covered": True}
+    text = format_report(s)
+    assert "the Tuner's estimate at most 23,143 (no point estimate: too few audits)" in text
+    assert "exact 9,741 (inside the interval)" in text
+    s["estimate"]["at_bound"] = False
+    assert "at most" not in format_report(s)
