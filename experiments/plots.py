@@ -709,7 +709,9 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     """Estimated cumulative regret against ``kind`` with its interval band (none when the
     estimate is biased: the title says so), and the exact regret where ``data`` has it
     (``data["regret"][kind]["exact"]``, e.g. from ``relaxtune tune``, which solves every
-    system with every arm)."""
+    system with every arm). The axis follows the curves — the estimate and the exact regret,
+    or without it the estimate and the cost paid (``data["cumulative"]``) — and a band far
+    wider is cut at the axes (its legend says so)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     r = data["regret"][kind]
     color = "C1" if kind == "best_fixed" else "C2"
@@ -730,6 +732,20 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
             pad = 0.5 * max(hi - lo, abs(hi), abs(lo), 1.0)
             clip = (lo - pad, hi + pad)
             if band and (np.nanmin(r["low"]) < clip[0] or np.nanmax(r["high"]) > clip[1]):
+                ax.set_ylim(*clip)
+            else:
+                clip = None
+        elif band:
+            # without the exact curve the axis follows the estimate and the cost paid (the
+            # regret is at most what was paid): an interval of a short run with few audits can
+            # reach minus maxiter per round (arms audited fewer than twice take that certain
+            # bound), and an axis that followed it drew the estimate as a flat line at 0
+            paid = np.asarray(data.get("cumulative", ()), dtype=float)
+            scale = max(float(paid[-1]) if paid.size else 0.0,
+                        float(np.nanmax(np.abs(r["estimate"]))), 1.0)
+            clip = (min(float(np.nanmin(r["estimate"])), 0.0) - scale,
+                    max(float(np.nanmax(r["estimate"])), 0.0) + scale)
+            if np.nanmin(r["low"]) < clip[0] or np.nanmax(r["high"]) > clip[1]:
                 ax.set_ylim(*clip)
             else:
                 clip = None

@@ -169,3 +169,34 @@ def test_tune_report_says_when_the_estimate_is_only_a_bound():
     assert "exact 9,741 (inside the interval)" in text
     s["estimate"]["at_bound"] = False
     assert "at most" not in format_report(s)
+
+
+def _regret_entry(est, low, high):
+    n = len(est)
+    return {"rounds": np.arange(1, n + 1) * 4, "estimate": np.asarray(est, float),
+            "low": np.asarray(low, float), "high": np.asarray(high, float),
+            "comparator": np.zeros(n), "method": "m", "unbiased": True, "at_bound": False}
+
+
+def test_regret_figure_of_a_vacuous_interval_still_shows_the_estimate():
+    """A 400-solve run (5,136 iterations paid) whose interval reached −3,126,489 (arms
+    audited fewer than twice take the certain bound, maxiter on every round): the axis
+    followed the band and the estimate (−1,345) was a flat line at 0. The axis follows the
+    estimate and the cost paid, and the band is cut at the axes, saying so."""
+    from experiments.plots import plot_run_regret
+
+    n = 100
+    paid = np.linspace(51, 5136, n)
+    est = np.linspace(-10, -1345, n)
+    r = _regret_entry(est, np.linspace(-100, -3_126_489, n), paid)
+    data = {"regret": {"best_fixed": r}, "unit": "iterations", "level": 0.9,
+            "rounds": np.arange(1, 4 * n + 1), "cumulative": np.linspace(1, 5136, 4 * n)}
+    ax = plot_run_regret(data)
+    lo, hi = ax.get_ylim()
+    assert -3 * 5136 < lo < -1345 and 5136 <= hi < 3 * 5136
+    assert any("cut at the axes" in t.get_text() for t in ax.get_legend().get_texts())
+    # an interval about as wide as the run's cost is drawn whole, as before
+    r = _regret_entry(est, est - 3000, np.minimum(est + 3000, paid))
+    ax = plot_run_regret(dict(data, regret={"best_fixed": r}))
+    assert ax.get_ylim()[0] < np.min(est - 3000)
+    assert not any("cut" in t.get_text() for t in ax.get_legend().get_texts())
