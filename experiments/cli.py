@@ -1127,9 +1127,10 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
         band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
                 f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
+        at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
         print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
-              f"{data['unit']}; regret vs the best fixed arm {fmt.format(bf['estimate'][-1])}"
-              f"{band}")
+              f"{data['unit']}; regret vs the best fixed arm {at_most}"
+              f"{fmt.format(bf['estimate'][-1])}{band}")
     return 0
 
 
