@@ -4,8 +4,10 @@
 #   make docs   - build the documentation site into docs/_build/html (warnings are errors)
 PYTHON ?= python3
 VENV   ?= .venv
-PIP    := $(VENV)/bin/pip
 PY     := $(VENV)/bin/python
+# pip and sphinx through the venv's python: bin/pip's first line names the folder the venv was
+# made in, so a repository moved or renamed since had failed with "No such file or directory"
+PIP    := $(PY) -m pip
 # PETSc is built from source by pip (no binary wheel); these options skip the CUDA,
 # Fortran and X11 probes.  pip caches the built wheel, so only the first install is slow.
 export PETSC_CONFIGURE_OPTIONS ?= --with-cuda=0 --with-fc=0 --with-x=0
@@ -13,25 +15,29 @@ export PETSC_CONFIGURE_OPTIONS ?= --with-cuda=0 --with-fc=0 --with-x=0
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 # the documentation site; -W: warnings are errors, --keep-going: report all of them, then fail
-SPHINX_BUILD = $(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+SPHINX_BUILD = $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin
 
-.PHONY: demo test docs bench system-deps install install-all install-docs clean
+.PHONY: demo test docs bench venv system-deps install install-all install-docs clean
 
-$(VENV)/bin/activate:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip setuptools wheel
+# the project's venv, made again when its python does not run (the Python it was made with was
+# upgraded or removed since)
+venv:
+	@$(PY) -c "import pip" >/dev/null 2>&1 || { \
+	  echo "$(VENV): missing, or its python does not run: making it"; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && \
+	  $(PIP) install --quiet --upgrade pip setuptools wheel; }
 
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); }
 
-install: $(VENV)/bin/activate
+install: venv
 	$(PIP) install --quiet -e .
 
-install-all: system-deps $(VENV)/bin/activate
+install-all: system-deps venv
 	$(PIP) install --quiet -e '.[petsc,test,docs]'
 
 demo: install
@@ -41,7 +47,7 @@ test: install-all
 	$(PY) -m pytest -q
 	$(SPHINX_BUILD)
 
-install-docs: $(VENV)/bin/activate
+install-docs: venv
 	$(PIP) install --quiet -e '.[docs]'
 
 docs: install-docs

@@ -95,7 +95,8 @@ def write_atomic(path, payload: dict) -> None:
 
 
 def write_bytes_atomic(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically and durably (see the module notes).
+    """Write ``data`` to ``path`` atomically and durably (see the module notes); a ``path``
+    that is a device or a named pipe (``/dev/null``, ``/dev/stdout``) is written into instead.
 
     Raises
     ------
@@ -105,6 +106,16 @@ def write_bytes_atomic(path, data: bytes) -> None:
     path = os.fspath(path)
     if not path:  # realpath would make it the working folder
         raise FileNotFoundError("cannot save to an empty path; give a file name")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # a device or named pipe (/dev/null, /dev/stdout, a FIFO a reader waits on) is
+        # written into: a file renamed over it would replace the device itself
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     target = os.path.realpath(path)  # a symbolic link stays a link to the new file
     folder, name = os.path.split(target)
     if os.path.isdir(target):

@@ -121,6 +121,11 @@ class RegretEstimate:
         run, as :func:`bandit.regret`).
     comparator_arm : int or None
         The estimated best fixed arm (``best_fixed`` only).
+    at_bound : bool
+        Whether ``estimate`` is no estimate but its bound: the comparator's weighted total
+        came out below 0, which no arm costs (a few audits of tiny probability outweighed
+        the cost model), so ``estimate`` is the cost paid (the comparator put at 0) and only
+        the interval is informative (``best_fixed`` only; the printed report says "at most").
     """
 
     comparator: str
@@ -135,6 +140,7 @@ class RegretEstimate:
     curve_low: np.ndarray = field(repr=False)
     curve_high: np.ndarray = field(repr=False)
     comparator_arm: int | None = None
+    at_bound: bool = False
 
     @property
     def half_width(self) -> float:
@@ -144,7 +150,7 @@ class RegretEstimate:
         """Plain numbers (no curves), for summaries and JSON."""
         return {"estimate": self.estimate, "low": self.low, "high": self.high,
                 "level": self.level, "method": self.method, "unbiased": self.unbiased,
-                **({"comparator_arm": self.comparator_arm}
+                **({"comparator_arm": self.comparator_arm, "at_bound": self.at_bound}
                    if self.comparator == "best_fixed" else {})}
 
 
@@ -191,6 +197,10 @@ class RegretReport:
                 continue
             ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
                   if math.isfinite(e.low) else "no interval (biased)")
+            if e.at_bound:  # the comparator's estimate fell below 0: no point estimate
+                lines.append(f"  vs {what}: at most {fmt(e.estimate)} (no point estimate: too "
+                             f"few audits for this run), {ci}")
+                continue
             lines.append(f"  vs {what}: {fmt(e.estimate)}, {ci}")
         c = self.cost
         if "audit_runs" in c:

@@ -676,11 +676,17 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         w = minimum_weights(two.S[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
                             / two.student[cw][None]) if cw.size else np.zeros(0)
         theta = two.S[:, cw] @ w if cw.size else theta_hat
+        # a weighted total below 0 is a total no arm can have: a few audits of tiny
+        # probability (residuals divided by π ≈ 0.002) outweighed the model; clipped, the
+        # point estimate would say the comparator costs nothing and the regret is all that
+        # was paid — the report says so instead of presenting it as an estimate
+        at_bound = bool(cw.size) and bool(paid_cum[-1] > 0) and bool(theta[-1] < 0.0)
         theta = np.clip(theta, low_c, high_c)
         bf_curve = paid_cum - theta
         bf_low = paid_cum - high_c
         bf_high = paid_cum - low_c
     else:
+        at_bound = False
         bf_curve = paid_cum - theta_hat
         bf_low = bf_high = np.full(cps.size, np.nan)
     failed = np.bincount(k[v >= data.fail_cost], minlength=K)  # runs that failed in full
@@ -694,8 +700,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         bf = RegretEstimate("best_fixed", float(bf_curve[-1]), float(bf_low[-1]),
                             float(bf_high[-1]), level,
                             _method_bf(data, unbiased_bf, have_model, n_boot,
-                                       int(np.sum(~informed[cf]))), unbiased_bf, cps,
-                            bf_curve, bf_low, bf_high, k_hat)
+                                       int(np.sum(~informed[cf])), at_bound), unbiased_bf,
+                            cps, bf_curve, bf_low, bf_high, k_hat, at_bound)
     io = instance_optimal(data, t, k, v, m, have_model, cps, paid_cum, rng, alpha, level,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
@@ -828,7 +834,7 @@ def _observable(data: RunData) -> bool:
     return bool(data.randomised and np.all(np.isfinite(data.p)))
 
 
-def _method_bf(data, unbiased, have_model, n_boot, certain=0):
+def _method_bf(data, unbiased, have_model, n_boot, certain=0, at_bound=False):
     if not have_model:
         return "nothing observed yet"
     n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
@@ -849,7 +855,11 @@ def _method_bf(data, unbiased, have_model, n_boot, certain=0):
             "sampled at least twice, and the estimated best)" + (
                 f"; {certain} of those arms sampled fewer than twice: their upper bound is "
                 "certain, observed costs plus the failure cost on every other round"
-                if certain else ""))
+                if certain else "") + (
+                "; no point estimate: the weighted total of the candidate arms came out "
+                "below 0, which no arm costs (too few audits of the candidates for this run: "
+                "a larger audit_budget helps), so the estimate is put at its bound, the cost "
+                "paid, and only the interval says something" if at_bound else ""))
 
 
 #: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns
@@ -870,7 +880,8 @@ def quick_totals(data: RunData, draws=256) -> dict:
     dict
         ``S`` (K,) column totals and ``V`` (K,) their variances (the larger of the
         linearised Horvitz–Thompson variance and the pooled-spread floor), ``regret``
-        (``Σ paid − min S``), ``p_best`` (K,) the share of normal draws in which each arm has
+        (``Σ paid − max(min S, 0)``: at most what was paid) and ``at_bound`` (``min S < 0``:
+        the regret is that bound, not an estimate), ``p_best`` (K,) the share of normal draws in which each arm has
         the smallest total, ``mean_cost`` (K,) the model's mean cost per round,
         ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
         the expected cost of a row audit (every other arm capped at the round's minimum),
@@ -884,7 +895,8 @@ def quick_totals(data: RunData, draws=256) -> dict:
     fit = np.isfinite(v) & (v < data.fail_cost)
     if T == 0 or not fit.any():
         nan = np.full(K, np.nan)
-        return {"S": nan, "V": nan, "regret": math.nan, "p_best": np.full(K, 1.0 / K),
+        return {"S": nan, "V": nan, "regret": math.nan, "at_bound": False,
+                "p_best": np.full(K, 1.0 / K),
                 "mean_cost": nan, "played_share": np.zeros(K), "row_cost": math.nan,
                 "sigma": nan}
     model = CostModel(data.x, K, order=data.arm_order, knots=PLAN_KNOTS)
@@ -919,6 +931,10 @@ def quick_totals(data: RunData, draws=256) -> dict:
     played = np.isfinite(data.played)
     share = np.bincount(data.arm[played], minlength=K) / T
     row = float(counts @ pred.min(axis=1)) * (K - 1) / T
-    return {"S": S, "V": V, "regret": float(data.paid.sum() - S.min()), "p_best": p_best,
+    # no arm costs less than 0, so the regret is at most what was paid: a column total below
+    # 0 (residuals of a few audits of tiny probability) had made the bar show more
+    low = float(S.min())
+    return {"S": S, "V": V, "regret": float(data.paid.sum() - max(low, 0.0)),
+            "at_bound": low < 0.0, "p_best": p_best,
             "mean_cost": col / T, "played_share": share, "row_cost": row,
             "sigma": sigma, "censored_share": _censored_share(data), "reach": _reach(data)}

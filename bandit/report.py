@@ -568,7 +568,7 @@ class Hook:
         self.progress = bool(progress)
         self._next = 0.0
         self._iters = 0
-        self._regret = "-"  # the last regret estimate shown
+        self._regret = "≈-"  # the last regret estimate shown, with its sign (≈, or ≤ a bound)
 
     def __call__(self, result):
         if self.progress:
@@ -602,16 +602,18 @@ class Hook:
         est = quick_totals(estimator_data(tuner)) if tuner._log else None
         reg = est["regret"] if est else math.nan
         if not math.isfinite(reg):  # no solve yet, or none converged: nothing to compare with
-            return "-"
+            return "≈-"
         unit = cost_unit(tuner.cost)
-        return f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
-            "s" if unit == "seconds" else " work")
+        # at its bound (a column total below 0) the figure is what was paid, an upper end
+        sign = "≤" if est.get("at_bound") else "≈"
+        return sign + (f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
+            "s" if unit == "seconds" else " work"))
 
     def _text(self) -> str:
         tuner = self.tuner
         lead = tuner._log[-1][_LEADER] if tuner._log else -1
         name = tuner.arm_labels[lead] if lead >= 0 else "-"
-        return (f"iterations={self._iters:,}, regret≈{self._regret} (vs best fixed), "
+        return (f"iterations={self._iters:,}, regret{self._regret} (vs best fixed), "
                 f"leader={name}")
 
     def postfix(self) -> str:

@@ -97,7 +97,7 @@ def output_file(text: str) -> Path:
     it is a folder or its folder cannot be created and written, so no measured run is lost."""
     from .cli import UsageError, _writable_folder
 
-    path = Path(text)
+    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
     try:
@@ -111,12 +111,32 @@ def output_folder(text: str) -> Path:
     """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
     from .cli import UsageError, _writable_folder
 
-    path = Path(text)
+    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     try:
         _writable_folder(path, "")
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).strip()) from None
     return path
+
+
+def read_cache(path, keys=None) -> dict | None:
+    """The arrays of a benchmark's cached NPZ file (all, or ``keys``), or None if there is
+    none or it cannot be read — cut short, another program's file — in which case the caller
+    computes it again and replaces it (a note on standard error names the file)."""
+    import sys
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in (z.files if keys is None else keys)}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        print(f"relaxtune: note: cache file {path} cannot be read ({type(exc).__name__}); "
+              "computing it again", file=sys.stderr, flush=True)
+        return None
 
 
 #: packages whose versions are printed with every table (missing ones are skipped)

@@ -302,8 +302,12 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     ap.add_argument("--json", type=B.output_file, help="also write the raw timings (seconds) to this file")
     args = ap.parse_args(argv)
-    if args.rounds < 3 or args.target <= 0 or any(m < 2 for m in args.sizes + args.solve_sizes):
-        ap.error("--rounds must be >= 3, --target > 0 and every size >= 2")
+    if args.rounds < 3:  # --target is checked by its type
+        ap.error(f"--rounds must be >= 3, got {args.rounds}")
+    for name, sizes in (("--sizes", args.sizes), ("--solve-sizes", args.solve_sizes)):
+        bad = [m for m in sizes if m < 2]
+        if bad:
+            ap.error(f"{name} must be grid sides >= 2, got {bad[0]}")
     info = B.machine_info()
     results, solves = run(args.sizes, rounds=args.rounds, target=args.target,
                           scipy_ssor=args.scipy_ssor, solve_sizes=args.solve_sizes,

@@ -227,11 +227,9 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
     """
     T = case.length(seed) if T is None else int(T)
     path = _cache_file(cache, case, seed)
-    have = None
-    if path.is_file():
-        with np.load(path) as z:
-            if int(z["version"]) == COST_VERSION:
-                have = {k: z[k] for k in ("C", "ok", "ctx")}
+    have = B.read_cache(path, ("C", "ok", "ctx", "version"))
+    if have is not None and int(have["version"]) != COST_VERSION:
+        have = None
     if have is not None and len(have["C"]) >= T:
         return have["C"][:T], have["ok"][:T], have["ctx"][:T]
     t0 = time.perf_counter()
@@ -255,11 +253,10 @@ def cost_matrix(case: Case, seed, *, cache="results/cache/learners", T=None, pro
 
 def cached_rows(case: Case, seed, cache="results/cache/learners") -> int:
     """Rows of the cached cost matrix of ``case``'s sequence ``seed`` (0 if none)."""
-    path = _cache_file(cache, case, seed)
-    if not path.is_file():
+    have = B.read_cache(_cache_file(cache, case, seed), ("C", "version"))
+    if have is None or int(have["version"]) != COST_VERSION:
         return 0
-    with np.load(path) as z:
-        return int(len(z["C"])) if int(z["version"]) == COST_VERSION else 0
+    return int(len(have["C"]))
 
 
 #: Lanczos steps of the spectral context (``default@spectral``); each costs about one SOR sweep.
@@ -272,13 +269,13 @@ def spectral_contexts(case: Case, seed, T, *, cache="results/cache/learners"):
     from solvers.spectral import estimate_spectrum
 
     path = Path(cache) / f"{case.name}-seed{seed}-spectral{SPECTRAL_STEPS}.npz"
-    have = np.load(path)["w"] if path.is_file() else np.zeros(0)
+    have = (B.read_cache(path, ("w",)) or {"w": np.zeros(0)})["w"]
     if len(have) < T:
         seq = case.build(seed, max(T, case.length(seed)))
         new = [estimate_spectrum(seq[t][0], SPECTRAL_STEPS).omega_sor for t in range(len(have), T)]
         have = np.concatenate([have, new])
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, w=have)
+        _replace_atomically(path, lambda fh: np.savez_compressed(fh, w=have))
     return have[:T]
 
 

@@ -145,8 +145,10 @@ def main(argv=None):
                     help="order of the Tuners in a step: rotated by one each step, so each "
                          "follows the same Tuner (default), or a new random order each step")
     args = ap.parse_args(argv)
-    if args.m < 3 or args.samples < 12:
-        ap.error("--m must be >= 3 and --samples >= 12")
+    for name, value, low in (("--m", args.m, 3), ("--samples", args.samples, 12),
+                             ("--seed", args.seed, 0)):
+        if value < low:  # before the header: a negative seed had failed in numpy, status 1
+            ap.error(f"{name} must be >= {low}, got {value}")
     print(machine_header())
     print(f"load average {os.getloadavg()[0]:.2f}; mc3d m = {args.m}, {args.samples} systems, "
           f"first 10 steps left out, order {args.order}; µs per call, medians over matched "

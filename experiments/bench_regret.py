@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _bench as B
 from ._bench import BenchParser, machine_header
+from .results import _replace_atomically
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
 
@@ -94,9 +95,9 @@ def cost_matrix(study: str, seed: int, cache: Path, T: int) -> dict:
     kind, _, arg = study.partition("_")
     name = f"{study}_{seed}_T{T}.npz" if kind == "offset" else f"{study}_T{T}.npz"
     path = cache / name
-    if path.is_file():
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
+    data = B.read_cache(path, ("C", "S", "contexts", "omegas"))
+    if data is not None:
+        return data
     if kind == "offset":
         seq = OffsetLaplacianSequence(T, arg, m=10, seed=derive_seed(0, seed))
         out = offset_costs(seq, young=False)
@@ -105,7 +106,8 @@ def cost_matrix(study: str, seed: int, cache: Path, T: int) -> dict:
         out = heat_costs(Heat2D(int(arg), T, 5.0 * T / 5000), cg=False)
         data = {"C": out["C"], "S": out["S"], "contexts": out["contexts"], "omegas": OMEGA_GRID}
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **data)
+    # atomically: a run stopped while writing leaves no file cut short
+    _replace_atomically(path, lambda fh: np.savez(fh, **data))
     return data
 
 

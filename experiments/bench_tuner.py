@@ -300,13 +300,19 @@ def to_json(rows, info) -> dict:
     return {"machine": info, "rows": [enc(r) for r in rows]}
 
 
+#: The most unknowns a size may ask for: a matrix of at most 2⁶³ − 1 entries (7 per row for
+#: mc3d), the kernels' index range; a larger one had failed inside the problem's constructor.
+MAX_UNKNOWNS = (2**63 - 1) // 7
+
+
 def _size(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (math.isfinite(v) and v >= 16):
-        raise argparse.ArgumentTypeError(f"must be a number of unknowns >= 16, got {text}")
+    if not (math.isfinite(v) and 16 <= v <= MAX_UNKNOWNS):
+        raise argparse.ArgumentTypeError(f"must be a number of unknowns in 16..{MAX_UNKNOWNS:.3g}"
+                                         f", got {text}")
     return v
 
 

@@ -4,7 +4,7 @@ Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), `
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about 30 s on
 2 idle cores; the README's first command), ``plot PATH`` (redraw from a results folder, or
 draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
-learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners}`` (dispatch to the
+learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
@@ -156,6 +156,42 @@ def _plain_text_streams() -> None:
             pass
 
 
+def _writable_fd(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: trust the descriptor if it is open
+        try:
+            os.fstat(fd)
+            return True
+        except OSError:
+            return False
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
+    except OSError:  # closed
+        return False
+
+
+def _closed_streams() -> None:
+    """Point a closed standard output or error at the null device, in this process and in the
+    worker processes it starts: with ``relaxtune ... 2>&-`` (as some daemons and cron set-ups
+    start programs) Python sets the stream to None, and started from a shell script the
+    descriptor can even be the script, open for reading; the first progress bar had failed
+    the study at once, status 1, with nowhere to say so."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if _writable_fd(fd):
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)  # inheritable, so the worker processes get it too
+            os.close(null)
+        else:
+            os.set_inheritable(fd, True)
+        try:
+            setattr(sys, name, open(fd, "w", closefd=False))
+        except OSError:
+            pass
+
+
 # --- argument types: each check happens while parsing, before anything runs -----------------
 _INT64_MAX = 2**63 - 1
 
@@ -225,7 +261,8 @@ def _path(text: str) -> Path:
     # an empty argument (an unset shell variable) would otherwise mean the current folder
     if not text:
         raise argparse.ArgumentTypeError("must be a path, got an empty string")
-    return Path(text)
+    # ~ as the shell would (it does not in --out=~/x): a folder named "~" had been made
+    return Path(text).expanduser()
 
 
 _count = _integer(1)
@@ -348,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = OneLineParser(prog="relaxtune",
                        description=(__doc__ or "").split("\n\n")[0].replace("``", ""))
     _debug_flag(ap, False)
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command")  # none given: main lists them
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),
                             ("contextual", "SOR: contextual learners vs Young's ω*")):
         p = sub.add_parser(study, help=helptext)
@@ -367,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="redraw the figures of a results folder, or draw a saved "
                                      "tuner file's run (cost, regret with its interval, arms)")
     p.add_argument("results", type=_path, metavar="PATH",
-                   help="a results folder, or a tuner file written by Tuner.save")
+                   help="a results folder, or a tuner file written by Tuner.save (a "
+                        "relaxtune tune folder: its tuner.json)")
     p.add_argument("--out", type=_path, default=None,
                    help="folder for the figures (default: PATH/figures for a results folder, "
                         "the tuner file's folder for a tuner file)")
@@ -412,14 +450,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="the learner's seed (default "
                                                          "%(default)s)")
     _output_options(p, "tuner", "tune")
-    p = sub.add_parser("bench", help="benchmarks: kernels, bandit, petsc, pcg, regret, tuner, overhead or learners")
-    p.add_argument("which", choices=sorted(BENCHES))
+    p = sub.add_parser("bench", help=f"benchmarks: {', '.join(sorted(BENCHES))}")
+    p.add_argument("which", choices=sorted(BENCHES), nargs="?", metavar="NAME",
+                   help=f"the benchmark: {', '.join(sorted(BENCHES))}")
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
 
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
+    _closed_streams()
     _plain_text_streams()
     try:
         args = build_parser().parse_args(argv)
@@ -429,34 +469,52 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if args.command is None:
+            names = next(a for a in build_parser()._actions if a.dest == "command").choices
+            raise UsageError(f"name a subcommand: {', '.join(names)} (relaxtune --help says "
+                             "what each does)")
         if args.command in ("bench", "plot") and _env_size() > 1:
             # every rank would draw the same files at once; a benchmark would time copies of
             # itself competing for the cores
             raise UsageError(_ONE_PROCESS.format(command=args.command))
         if args.command == "bench":
-            return _bench(args.which, args.args)
+            if args.which is None:
+                raise UsageError(f"bench: name a benchmark ({', '.join(sorted(BENCHES))}); "
+                                 "relaxtune bench NAME --help lists its options")
+            with _SigtermAsInterrupt():  # a batch job's time limit: one line and 143
+                return _bench(args.which, args.args)
         if args.command == "tune":
             return _tune(args)
         if args.command == "plot":
             path = Path(args.results)
+            if _tune_folder(path):  # its run is its tuner file (the summary has no study)
+                if args.markdown:
+                    raise UsageError(f"{path} holds a relaxtune tune run: no comparison tables "
+                                     f"to print as Markdown, its table is in summary.json "
+                                     f"(drop --markdown)")
+                path = args.results = path / "tuner.json"
             if path.suffix.lower() == ".json" and not path.exists():
                 # a tuner file's name: "no such folder" would send the user looking for one
                 raise UsageError(f"{path}: no such file")
             if path.is_file() and _results_file(path):
                 raise UsageError(f"{path} is a file of the results folder {path.parent}: give "
                                  f"the folder (relaxtune plot {path.parent})")
-            if path.is_file():
-                if args.markdown:
-                    raise UsageError("--markdown prints a results folder's comparison tables; "
-                                     "a tuner file has none (drop --markdown)")
-                return _plot_tuner(args.results, args.out)
-            return _plot(args.results, args.markdown, args.out)
+            with _SigtermAsInterrupt():
+                if path.is_file():
+                    if args.markdown:
+                        raise UsageError("--markdown prints a results folder's comparison "
+                                         "tables; a tuner file has none (drop --markdown)")
+                    return _plot_tuner(args.results, args.out)
+                return _plot(args.results, args.markdown, args.out)
         return _study(args)
     except UsageError as exc:
         _trace(args, exc)
         print_error(exc)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            print_error("stopped", kind="terminated")
+            return EXIT_TERMINATED
         print_error("stopped", kind="interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -465,6 +523,20 @@ def main(argv=None) -> int:
         _trace(args, exc)
         print_error(f"{describe(exc)} (rerun with --debug for the traceback)")
         return EXIT_FAILED
+
+
+def _tune_folder(path: Path) -> bool:
+    """Is ``path`` a folder ``relaxtune tune`` wrote (a tuner file, and a summary that is not
+    a study's)?"""
+    import json
+
+    if not (path.is_dir() and (path / "tuner.json").is_file()):
+        return False
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return True  # the tuner file is the run; its summary is a copy of its tables
+    return not (isinstance(summary, dict) and "study" in summary)
 
 
 def _results_file(path: Path) -> bool:
@@ -550,6 +622,58 @@ def _fresh_folder(base: Path) -> tuple[Path, bool]:
     raise UsageError(f"results folder {base}: 999 folders of that name exist; give --out")
 
 
+class _FolderLock:
+    """Hold a results folder for this run (``flock`` on the folder itself, released when the
+    run ends or the process dies, no file left behind), so a second run given the same
+    ``--out`` at the same time is refused instead of mixing its files with this one's.
+    Where the file system has no such locks (some network mounts) the run goes on without."""
+
+    def __init__(self, folder: Path, what: str):
+        self.fd = None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            return
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"{what} {folder}: another relaxtune run is writing into it; "
+                             f"choose another {what} or wait for that run to end") from None
+        except OSError:
+            os.close(fd)
+            return
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for p in (folder, *folder.absolute().parents):
+        if p.exists():
+            break
+        missing.append(p)
+    return missing
+
+
+def _remove_empty(folders) -> None:
+    """Remove the folders (deepest first) that are still empty: a refused run leaves none."""
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:  # not empty (another run's files), or gone
+            pass
+
+
 def _figures_folder(folder: Path, out) -> None:
     """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
     may be read-only, e.g. a colleague's) says how to draw elsewhere."""
@@ -584,6 +708,12 @@ class _Keeper:
         self.out, self.created, self.unit = out, created, unit
         self.writes = writes  # False on the MPI ranks other than 0: they compute, rank 0 saves
         self.saved = False  # has this run written anything yet?
+        self.lock = None  # the _FolderLock held while the study runs
+
+    def release(self) -> None:
+        """Let another run use the folder (the study is over)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def save(self, summary: dict, per_tag: dict) -> None:
         """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
@@ -630,7 +760,7 @@ _ONE_PROCESS = ("{command} runs in one process; under mpiexec only heat2d and de
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
     from . import user_files as uf
-    from .results import default_out, write_json
+    from .results import default_out
 
     if _env_size() > 1:
         raise UsageError(_ONE_PROCESS.format(command=args.command))
@@ -669,6 +799,27 @@ def _tune(args) -> int:
     else:
         out = args.out
         created = _writable_folder(out, "--out")
+    try:
+        lock = _FolderLock(out, "--out")
+        for name in ("tuner.json", "summary.json"):  # a run that ended since the check above
+            if (out / name).exists():
+                lock.release()
+                raise UsageError(f"--out {out}: already holds results ({name}); choose "
+                                 f"another --out or remove it")
+    except UsageError:
+        if created:
+            out.rmdir()
+        raise
+    try:
+        return _tune_run(args, uf, systems, contexts, arms, policy, names, out, created)
+    finally:
+        lock.release()
+
+
+def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) -> int:
+    """``relaxtune tune`` once its inputs are checked and its folder is held."""
+    from .results import write_json
+
     try:
         with _SigtermAsInterrupt():  # a batch job's time limit keeps the systems finished
             result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
@@ -721,7 +872,10 @@ def _study(args) -> int:
     if ranks > 1:
         return _study_mpi(args, rank, ranks)
     keeper, learners = _prepare(args)
-    return _run_reporting(args, learners, keeper)
+    try:
+        return _run_reporting(args, learners, keeper)
+    finally:
+        keeper.release()
 
 
 def _prepare(args, *, writes: bool = True):
@@ -735,6 +889,7 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
+        made = _missing_folders(Path(out))  # removed again if the run is refused
         if args.out is None:
             # named after the second the run started: another run started in the same
             # second (a batch job array) has it already, so this one takes the next free name
@@ -745,13 +900,23 @@ def _prepare(args, *, writes: bool = True):
                              "another --out or remove it")
         else:
             created = _writable_folder(out, "--out")
-        if args.json is not None:
-            try:
-                _writable_folder(args.json.parent, "--json")
-            except UsageError:
-                if created:
-                    out.rmdir()
-                raise
+        try:
+            lock = _FolderLock(out, "--out")
+            if (out / "summary.json").exists():  # a run that ended since the check above
+                lock.release()
+                raise UsageError(f"--out {out}: already holds results (summary.json); choose "
+                                 "another --out or remove it")
+            if args.json is not None:
+                try:
+                    _writable_folder(args.json.parent, "--json")
+                except UsageError:
+                    lock.release()
+                    raise
+        except UsageError:
+            if created:
+                out.rmdir()
+            _remove_empty(made)
+            raise
     learners = None
     if heat:
         args.nx = list(dict.fromkeys(args.nx))  # a size given twice runs once
@@ -759,7 +924,9 @@ def _prepare(args, *, writes: bool = True):
     elif args.command != "precond":
         learners = list(dict.fromkeys(args.learners)) if args.learners else None
     unit = "runs" if args.command == "precond" else "tasks" if heat else "trials"
-    return _Keeper(out, created, unit, writes=writes), learners
+    keeper = _Keeper(out, created, unit, writes=writes)
+    keeper.lock = lock if writes else None
+    return keeper, learners
 
 
 def _run(args, learners, keeper) -> None:
@@ -842,6 +1009,8 @@ def _study_mpi(args, rank: int, ranks: int) -> int:
                                where=keeper.where)
         except KeyboardInterrupt as exc:
             return _interrupted(exc, keeper)
+        finally:
+            keeper.release()
 
 
 def _finish(args, keeper, summary, per_tag: dict, draw_arrays, table=None) -> Path:
@@ -958,9 +1127,10 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
         band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
                 f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
+        at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
         print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
-              f"{data['unit']}; regret vs the best fixed arm {fmt.format(bf['estimate'][-1])}"
-              f"{band}")
+              f"{data['unit']}; regret vs the best fixed arm {at_most}"
+              f"{fmt.format(bf['estimate'][-1])}{band}")
     return 0
 
 

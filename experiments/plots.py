@@ -59,6 +59,13 @@ def _methods(arrays: dict, names=None) -> list[str]:
     return [m for m in (names or have) if m in have and m != "direct"]
 
 
+def _legend(ax, **kwargs) -> None:
+    """``ax.legend(**kwargs)`` when something on ``ax`` has a label: on an empty figure (a
+    partial results folder) Matplotlib warns on standard error instead."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def cumulative_data(arrays: dict, names=None) -> dict:
     """The paper's figure: ``x`` = cumulative iterations (mean over trials), ``y`` = instances left.
 
@@ -91,7 +98,7 @@ def plot_cumulative(data: dict, ax=None, *, title=None):
     ax.set_ylabel("instances remaining")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     if title:
         ax.set_title(title)
     return ax
@@ -132,7 +139,7 @@ def plot_regret(data: dict, kind: str = "instance_optimal", ax=None, *, title=No
     ax.set_ylabel("cumulative regret (iterations)")
     what = "best fixed ω" if kind == "best_fixed" else "instance-optimal (grid min)"
     ax.set_title(title or f"regret vs {what}")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     return ax
 
 
@@ -267,7 +274,7 @@ def plot_omega_map(data: dict, ax=None, *, title=None, max_points: int = 2000):
     ax.set_xlim(xs[0], xs[-1])
     ax.set_xlabel("time step" if data["by"] == "round" else "context (offset c)")
     ax.set_ylabel("ω")
-    ax.legend(fontsize=7, loc="lower right")
+    _legend(ax, fontsize=7, loc="lower right")
     ax.set_title(ax.get_title() + f" (running median over {data['window']} rounds)", fontsize=9)
     if title:
         ax.set_title(title)
@@ -328,7 +335,7 @@ def plot_scaling(data: dict, axes=None):
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xlabel("matrix dimension n")
-        ax.legend(fontsize=6)
+        _legend(ax, fontsize=6)
     return axes
 
 
@@ -445,7 +452,7 @@ def plot_choices(data: dict, ax=None, *, title=None):
     ax.set_xlabel(f"context {data['context']}")
     ax.set_title(title or f"{data['name']}: configuration chosen by the {data['method']} "
                           f"(grey: best fixed configuration per context bin)", fontsize=9)
-    ax.legend(fontsize=7, markerscale=3, loc="best")
+    _legend(ax, fontsize=7, markerscale=3, loc="best")
     return ax
 
 
@@ -531,7 +538,7 @@ def plot_cumulative_seconds(data: dict, ax=None, *, labels=None, title=None):
     ax.set_xlabel("step")
     ax.set_ylabel("cumulative CPU seconds")
     ax.set_yscale("log")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
@@ -626,12 +633,16 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
         cost unit: iterations; seconds with ``cost="time"`` or ``"timed_work"``; work with
         ``cost="work"``) and ``cumulative`` its running sum; ``unit``;
         ``arm``, ``omega`` (NaN for an arm without ω), ``context`` (NaN: none; the first
-        coordinate of a vector), ``fallback`` (bool: another arm finished the solve),
+        coordinate of a vector) and ``context_label`` (what ``context`` is: ``"context"``,
+        ``"context (first of d numbers)"``, or the relaxation parameter estimated by
+        ``auto_context``), ``fallback`` (bool: another arm finished the solve),
         ``converged`` (bool); ``labels`` (the arm labels) and ``y_is_omega`` (whether every
         arm has an ω; else the arm index is drawn); ``regret``: for ``best_fixed`` and
         ``instance_optimal`` a dict of ``rounds`` (checkpoints), ``estimate``, ``low``,
         ``high`` (NaN without an interval), ``comparator`` (the comparator's cumulative
-        cost, ``cumulative − estimate``), ``method`` and ``unbiased``.
+        cost, ``cumulative − estimate``), ``method``, ``unbiased`` and ``at_bound`` (no
+        point estimate: the estimate is the cost paid, an upper end; see
+        :class:`bandit.estimate.RegretEstimate`).
 
     Examples
     --------
@@ -650,7 +661,13 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
 
     cost = paid_per_solve(tuner)
     ctx = h["context"]
-    ctx = ctx[:, 0] if ctx.ndim == 2 else ctx
+    auto = getattr(tuner, "auto_context", None) is not None
+    if ctx.ndim == 2:  # a vector: its first number colours the figure, and the label says so
+        label = f"context (first of {ctx.shape[1]} numbers"
+        label += "; the last is the estimated ω)" if auto else ")"
+        ctx = ctx[:, 0]
+    else:
+        label = "estimated ω (auto_context)" if auto else "context"
     rep = tuner.regret(level=level, seed=seed)
     cumulative = np.cumsum(cost)
     regret = {}
@@ -659,10 +676,11 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
         regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
                                 "low": e.curve_low, "high": e.curve_high,
                                 "comparator": paid - e.curve, "method": e.method,
-                                "unbiased": e.unbiased}
+                                "unbiased": e.unbiased, "at_bound": e.at_bound}
     omegas = np.asarray(tuner._omegas, dtype=float)
     return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
             "unit": rep.unit, "arm": h["arm"], "omega": h["omega"], "context": ctx,
+            "context_label": label,
             "fallback": h["fallback_arm"] >= 0, "converged": h["converged"],
             "labels": list(tuner.arm_labels), "y_is_omega": bool(np.all(np.isfinite(omegas))),
             "level": level, "regret": regret}
@@ -670,13 +688,17 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
 
 def plot_run_cost(data: dict, ax=None):
     """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
-    and of the instance-optimal choice (dashed)."""
+    and of the instance-optimal choice (dashed; the best fixed arm's only named in the
+    legend when its estimate is at its bound, ``at_bound``)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
                              ("instance_optimal", "instance-optimal (estimated)", "C2")):
         r = data["regret"][key]
-        if np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
+        if r.get("at_bound"):  # no point estimate: its 'cost' is the bound 0, not a cost
+            ax.plot([], [], "--", color=color, lw=1.2,
+                    label=name.replace("(estimated)", "— no point estimate (too few audits)"))
+        elif np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
             ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
         if r.get("exact_comparator") is not None:
             ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,
@@ -685,7 +707,7 @@ def plot_run_cost(data: dict, ax=None):
     ax.set_ylabel(f"cumulative {data['unit']}")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left")
+    _legend(ax, fontsize=8, loc="upper left")
     ax.set_title("cumulative cost")
     return ax
 
@@ -694,7 +716,9 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     """Estimated cumulative regret against ``kind`` with its interval band (none when the
     estimate is biased: the title says so), and the exact regret where ``data`` has it
     (``data["regret"][kind]["exact"]``, e.g. from ``relaxtune tune``, which solves every
-    system with every arm)."""
+    system with every arm). The axis follows the curves — the estimate and the exact regret,
+    or without it the estimate and the cost paid (``data["cumulative"]``) — and a band far
+    wider is cut at the axes (its legend says so)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     r = data["regret"][kind]
     color = "C1" if kind == "best_fixed" else "C2"
@@ -718,12 +742,27 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
                 ax.set_ylim(*clip)
             else:
                 clip = None
+        elif band:
+            # without the exact curve the axis follows the estimate and the cost paid (the
+            # regret is at most what was paid): an interval of a short run with few audits can
+            # reach minus maxiter per round (arms audited fewer than twice take that certain
+            # bound), and an axis that followed it drew the estimate as a flat line at 0
+            paid = np.asarray(data.get("cumulative", ()), dtype=float)
+            scale = max(float(paid[-1]) if paid.size else 0.0,
+                        float(np.nanmax(np.abs(r["estimate"]))), 1.0)
+            clip = (min(float(np.nanmin(r["estimate"])), 0.0) - scale,
+                    max(float(np.nanmax(r["estimate"])), 0.0) + scale)
+            if np.nanmin(r["low"]) < clip[0] or np.nanmax(r["high"]) > clip[1]:
+                ax.set_ylim(*clip)
+            else:
+                clip = None
         if band:
             ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
                             label=f"{data['level']:.0%} interval"
                                   + (" (cut at the axes)" if clip else ""))
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
-    note = " — undefined" if undefined else "" if r["unbiased"] else " — model only, biased"
+    note = (" — undefined" if undefined else " — model only, biased" if not r["unbiased"]
+            else " — no point estimate (too few audits)" if r.get("at_bound") else "")
     ax.set_title(f"regret vs {what}{note}", fontsize=10)
     if undefined:
         import textwrap
@@ -736,7 +775,7 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     ax.set_ylabel(f"cumulative regret ({data['unit']})")
     ax.set_xlim(left=0)
     if r["rounds"].size and not undefined:  # nothing drawn: no legend (and no warning)
-        ax.legend(fontsize=8, loc="upper left")
+        _legend(ax, fontsize=8, loc="upper left")
     return ax
 
 
@@ -758,7 +797,7 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     x, yy, c = data["rounds"][::step], y[::step], data["context"][::step]
     if np.isfinite(c).any():
         sc = ax.scatter(x, yy, c=c, s=6, cmap="viridis", lw=0)
-        ax.figure.colorbar(sc, ax=ax, label="context")
+        ax.figure.colorbar(sc, ax=ax, label=data.get("context_label", "context"))
     else:
         ax.scatter(x, yy, s=6, color="C0", lw=0)
     fb = data["fallback"][::step]
@@ -782,7 +821,7 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     ax.set_xlabel("solve")
     ax.set_xlim(0, max(T, 1))
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="lower right")
+        _legend(ax, fontsize=8, loc="lower right")
     ax.set_title("arm chosen at every solve")
     return ax
 

@@ -441,7 +441,8 @@ def summarize(result) -> dict:
     rep = tuner.regret(rounds=T)
     est = rep.best_fixed
     out["estimate"] = {"best_fixed": float(est.estimate), "low": float(est.low),
-                       "high": float(est.high), "method": est.method}
+                       "high": float(est.high), "method": est.method,
+                       "at_bound": bool(est.at_bound)}
     if C is None:
         return out
     k, totals, conv = _best_fixed(result)
@@ -490,7 +491,10 @@ def format_report(s: dict) -> str:
     e = s["estimate"]
     band = (f"[{e['low']:,.0f}, {e['high']:,.0f}]" if math.isfinite(e["low"])
             and math.isfinite(e["high"]) else "no interval")
-    est = (f"regret against the best fixed arm: the Tuner's estimate {e['best_fixed']:,.0f} "
+    # at its bound the 'estimate' is the cost paid, the interval's upper end: no estimate
+    point = (f"at most {e['best_fixed']:,.0f} (no point estimate: too few audits)"
+             if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
+    est = (f"regret against the best fixed arm: the Tuner's estimate {point} "
            f"{band} ({e['method'].split(':')[0]})")
     if "exact_regret" in s:
         est += f"; exact {s['exact_regret']['best_fixed']:,}"

@@ -514,7 +514,7 @@ CLI_CASES = [
     ("unknown-method", ["heat2d", "--methods", "chebcb", "chebbcb"],
      "unknown learner 'chebbcb'; did you mean 'chebcb'?"),
     ("unknown-backend", ["heat2d", "--backend", "cuda"], "argument --backend: invalid choice: 'cuda'"),
-    ("no-command", [], "the following arguments are required: command"),
+    ("no-command", [], "name a subcommand: learning, contextual"),
     ("unknown-option", ["learning", "--TT", "5"], "unrecognized arguments: --TT 5"),
     ("out-in-proc", ["learning", "--T", "5000", "--trials", "40", "--out", "/proc/relaxtune/x"],
      "--out /proc/relaxtune/x: cannot create the folder"),
@@ -548,7 +548,7 @@ CLI_CASES = [
      "(relaxtune plot {plot}/foreign-npz)"),
     ("plot-not-a-tuner-file", ["plot", "{plot}/file.txt"],
      "file.txt: corrupt or truncated file (not JSON"),
-    ("bench-unknown", ["bench", "gpu"], "argument which: invalid choice: 'gpu'"),
+    ("bench-unknown", ["bench", "gpu"], "argument NAME: invalid choice: 'gpu'"),
     # a benchmark's output paths and numbers are checked before anything is measured
     ("bench-target-nan", ["bench", "kernels", "--target", "nan"],
      "bench kernels: argument --target: must be a finite number > 0, got nan"),
