@@ -114,7 +114,9 @@ def read_matrix(path) -> sp.csr_matrix:
 
 def read_vector(path, n: int) -> np.ndarray:
     """A right-hand side of length ``n`` from ``.mtx``/``.mtx.gz`` (a dense ``array`` or a
-    sparse column), ``.npy`` or ``.txt`` (numbers separated by white space)."""
+    sparse column), ``.npy`` or ``.txt`` (numbers separated by white space).  A file holding
+    a ``1 × n`` row or an ``n × 1`` column is read as the vector (a file has no orientation to
+    keep, unlike the array a program passes to the solvers, which refuse a row)."""
     path = Path(path)
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
