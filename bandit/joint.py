@@ -154,6 +154,20 @@ class JointCB(Policy):
     ...     p.update(k, 20 + 200 * (p.arms[k] - 1.2 - 0.5 * c) ** 2, context=c)
     >>> [p.select(0.2), p.select(0.8)]           # ω 1.3 and 1.6
     [3, 6]
+
+    Without a context, ``target="auto"`` (the default learner's) fits the cost itself: an arm
+    cheap on most systems but dear on one in four costs more in total than a steady one, which
+    a model of the log-cost, judging by the geometric mean, misses:
+
+    >>> for target in ("log", "auto"):
+    ...     q = JointCB([1.2, 1.6], target=target)
+    ...     for i in range(40):
+    ...         _ = q.select(None)
+    ...         q.update(0, 10.0 if i % 4 else 1000.0)   # mean 257.5, geometric mean 31.6
+    ...         q.update(1, 100.0)
+    ...     print(target, q.select(None))
+    log 0
+    auto 1
     """
 
     contextual = True
