@@ -254,6 +254,8 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     >>> est = estimate_spectrum(gallery.laplacian_2d(10), steps=60)
     >>> bool(abs(est.rho_jacobi - np.cos(np.pi / 11)) < 1e-6), round(est.omega_sor, 3)
     (True, 1.56)
+    >>> round(estimate_spectrum(-gallery.laplacian_2d(10), steps=60).omega_sor, 3)  # −A too
+    1.56
     """
     from ._kernels_spectral import lanczos_scaled
 
