@@ -15,7 +15,7 @@ from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_pos
 from ._kernels import (igw_probabilities, joint_observe, joint_scores, joint_select_lcb,
                        played_argmin, rls_update)
 from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
-from .smooth import arm_positions
+from .smooth import arm_families, arm_positions
 
 __all__ = ["JointCB"]
 
@@ -162,10 +162,13 @@ class JointCB(Policy):
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
+    arm_basis = "line"
+    _degree = None  # the line basis: column j has degree j
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 explore_radius=None, prior=None, prior_weight=1.0, target="log", seed=None):
+                 explore_radius=None, prior=None, prior_weight=1.0, target="log",
+                 arm_basis="family", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -197,15 +200,13 @@ class JointCB(Policy):
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
-        x = arm_positions(self.arms)
-        span = x.max() if x.max() > 0 else 1.0
-        mw = min(self.m_omega, self.n_arms)
-        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
-        self._near_mask = np.zeros((0, 0), dtype=bool)
-        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
-            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+        check_choice("arm_basis", arm_basis, ("family", "line"))
+        self.arm_basis = arm_basis
+        family, pos, plain = arm_families(self.arms)
+        if plain or arm_basis == "line":
+            self._line_basis()
+        else:
+            self._family_basis(family, pos)
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -216,6 +217,49 @@ class JointCB(Policy):
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
+
+    def _line_basis(self):
+        """All arms on one line: by ω when every arm has one, else by index (plain ω arms,
+        and the layout of ``arm_basis="line"``)."""
+        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
+        x = arm_positions(self.arms)
+        span = x.max() if x.max() > 0 else 1.0
+        mw = min(self.m_omega, self.n_arms)
+        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
+        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
+        self._near_mask = np.zeros((0, 0), dtype=bool)
+        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
+            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+
+    def _family_basis(self, family, pos):
+        """One block of columns per family of arms that differ only by ω
+        (:func:`bandit.smooth.arm_families`): the family's indicator times a Chebyshev basis
+        in the family's own ω mapped to [−1, 1] (the indicator alone for a family of one arm).
+        Arms of different families share no column, so the model learns each family's level
+        from its own rounds and the shape in ω within a family from all of them; the penalty
+        ``(j + 1)²`` acts on the degree ``j`` within the family, so it smooths in ω and never
+        pulls one family towards another."""
+        blocks, degree = [], []
+        for f in range(int(family.max()) + 1):
+            idx = np.flatnonzero(family == f)
+            mw = min(self.m_omega, idx.size)
+            span = pos[idx].max() if pos[idx].max() > 0 else 1.0
+            block = np.zeros((self.n_arms, mw))
+            for k in idx:
+                block[k] = _chebyshev(2.0 * pos[k] / span - 1.0, mw) if mw > 1 else 1.0
+            blocks.append(block)
+            degree.extend(range(mw))
+        self._X = np.ascontiguousarray(np.hstack(blocks))
+        self._degree = np.asarray(degree, dtype=float)
+        # the radius: within the predicted best's family, its neighbours in ω; every other
+        # family is open to the confidence width (families have no order between them)
+        self._near_mask = np.zeros((0, 0), dtype=bool)
+        if self.explore_radius is not None:
+            same = family[:, None] == family[None, :]
+            near = np.abs(pos[:, None] - pos[None, :]) <= self.explore_radius * (1 + 1e-9)
+            mask = ~same | near
+            if not mask.all():  # all True (every family one arm): no restriction
+                self._near_mask = mask
 
     @property
     def _near(self):
@@ -244,7 +288,8 @@ class JointCB(Policy):
 
     def _penalty_diag(self):
         """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
-        j = np.arange(self._X.shape[1]) + 1.0
+        # the degree in ω of each arm column (within its family for the family basis)
+        j = (np.arange(self._X.shape[1]) if self._degree is None else self._degree) + 1.0
         return self.ridge * np.outer(np.diag(self.features.penalty), j ** 2).ravel()
 
     @property
@@ -267,7 +312,13 @@ class JointCB(Policy):
                 "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
                 "explore_within": self.explore_within,
                 "explore_radius": self.explore_radius, "prior": self.prior,
-                "prior_weight": self.prior_weight, "target": self.target}
+                "prior_weight": self.prior_weight, "target": self.target,
+                "arm_basis": self.arm_basis}
+
+    @classmethod
+    def _saved_config(cls, config):
+        """A state saved before ``arm_basis`` existed had every arm on one line."""
+        return config if "arm_basis" in config else {**config, "arm_basis": "line"}
 
     @property
     def models_cost(self):

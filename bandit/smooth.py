@@ -8,7 +8,7 @@ import numpy as np
 from ._base import Policy, arm_omega, check_positive
 from ._kernels import igw_probabilities, smoothed_means
 
-__all__ = ["SmoothIGW", "arm_positions"]
+__all__ = ["SmoothIGW", "arm_families", "arm_positions"]
 
 
 def arm_positions(arms):
@@ -27,6 +27,58 @@ def arm_positions(arms):
     step = np.median(np.diff(np.sort(x))) if len(x) > 1 else 1.0
     step = step if step > 0 else 1.0
     return (x - x.min()) / step
+
+
+#: Keys of a settings dict that hold its ω (the rest of the dict names its family).
+_OMEGA_KEYS = ("omega", "pc_sor_omega")
+
+
+def arm_families(arms):
+    """Group arms into families that differ only by ω; positions in ω within each family.
+
+    An arm's family is everything about it but its ω: a float is an ω of the Tuner's solver
+    (one family with ``{"omega": w}`` dicts), a dict's family is its other settings (method,
+    preconditioner, set-up reuse, solver knobs), so ``{"method": "ssor_pcg", "omega": 1.2}``
+    and ``{"method": "ssor_pcg", "omega": 1.5}`` are one family and ``{"method": "cg", "pc":
+    "ic0"}`` another.  An arm without an ω is a family of its own.
+
+    Returns
+    -------
+    family : ndarray of int
+        Family of each arm, numbered in order of first appearance.
+    position : ndarray of float
+        ω of each arm in units of its family's median grid step, from 0 at the family's least
+        ω (0 for an arm without an ω or alone in its family).
+    plain : bool
+        Whether the arms are *plain ω arms*: one family, every arm with an ω (then
+        ``position`` is :func:`arm_positions`).
+
+    Examples
+    --------
+    >>> from bandit import config_grid
+    >>> fam, pos, plain = arm_families(config_grid([1.2, 1.5, 1.6], ["none", "ic0"]))
+    >>> fam.tolist(), pos.round(6).tolist(), plain
+    ([0, 0, 0, 1, 2], [0.0, 1.5, 2.0, 0.0, 0.0], False)
+    >>> arm_families([1.0, 1.1, 1.3])[2]
+    True
+    """
+    keys, family = {}, np.empty(len(arms), dtype=np.int64)
+    omegas = [arm_omega(a) for a in arms]
+    for k, (a, w) in enumerate(zip(arms, omegas)):
+        if w is None:
+            key = ("arm", k)  # nothing to order it by: a family of its own
+        elif isinstance(a, dict):
+            key = repr(sorted((str(n), repr(v)) for n, v in a.items() if n not in _OMEGA_KEYS))
+        else:
+            key = repr([])  # a float is a dict {"omega": w} of the Tuner's solver
+        family[k] = keys.setdefault(key, len(keys))
+    position = np.zeros(len(arms))
+    for f in range(len(keys)):
+        idx = np.flatnonzero(family == f)
+        if omegas[idx[0]] is not None and idx.size > 1:
+            position[idx] = arm_positions([omegas[k] for k in idx])
+    plain = len(keys) == 1 and omegas[0] is not None
+    return family, position, plain
 
 
 class SmoothIGW(Policy):
