@@ -164,6 +164,7 @@ class JointCB(Policy):
     log_sq_err = 0.0
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
+    FAMILY_CONTEXT_PENALTY = 4.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -232,14 +233,17 @@ class JointCB(Policy):
             self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
 
     def _family_basis(self, family, pos):
-        """One block of columns per family of arms that differ only by ω
-        (:func:`bandit.smooth.arm_families`): the family's indicator times a Chebyshev basis
-        in the family's own ω mapped to [−1, 1] (the indicator alone for a family of one arm).
-        Arms of different families share no column, so the model learns each family's level
-        from its own rounds and the shape in ω within a family from all of them; the penalty
-        ``(j + 1)²`` acts on the degree ``j`` within the family, so it smooths in ω and never
-        pulls one family towards another."""
-        blocks, degree = [], []
+        """A column shared by every arm, then one block of columns per family of arms that
+        differ only by ω (:func:`bandit.smooth.arm_families`): the family's indicator times a
+        Chebyshev basis in the family's own ω mapped to [−1, 1] (the indicator alone for a
+        family of one arm).  Arms of different families share no family column: the model
+        learns each family's level from its own rounds and the shape in ω within a family from
+        all of them, and the penalty ``(j + 1)²`` on the degree ``j`` within the family smooths
+        in ω without pulling one family towards another.  How the cost moves with the context
+        is shared (the shared column); a family's own departure from it is penalised
+        :data:`FAMILY_CONTEXT_PENALTY` times more, so a family tried once is predicted at
+        other contexts by how the others move, not left open at every new context."""
+        blocks, degree = [np.ones((self.n_arms, 1))], [0]
         for f in range(int(family.max()) + 1):
             idx = np.flatnonzero(family == f)
             mw = min(self.m_omega, idx.size)
@@ -251,12 +255,18 @@ class JointCB(Policy):
             degree.extend(range(mw))
         self._X = np.ascontiguousarray(np.hstack(blocks))
         self._degree = np.asarray(degree, dtype=float)
-        # the radius: within the predicted best's family, its neighbours in ω; every other
-        # family is open to the confidence width (families have no order between them)
+        # the radius: within the predicted best's family, its neighbours in the family's ω
+        # order (an uneven grid such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two
+        # median steps away); every other family is open to the confidence width (families
+        # have no order between them)
         self._near_mask = np.zeros((0, 0), dtype=bool)
         if self.explore_radius is not None:
             same = family[:, None] == family[None, :]
-            near = np.abs(pos[:, None] - pos[None, :]) <= self.explore_radius * (1 + 1e-9)
+            rank = np.zeros(self.n_arms)
+            for f in range(int(family.max()) + 1):
+                idx = np.flatnonzero(family == f)
+                rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
+            near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
             mask = ~same | near
             if not mask.all():  # all True (every family one arm): no restriction
                 self._near_mask = mask
@@ -288,9 +298,15 @@ class JointCB(Policy):
 
     def _penalty_diag(self):
         """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
-        # the degree in ω of each arm column (within its family for the family basis)
-        j = (np.arange(self._X.shape[1]) if self._degree is None else self._degree) + 1.0
-        return self.ridge * np.outer(np.diag(self.features.penalty), j ** 2).ravel()
+        ctx = np.diag(self.features.penalty)
+        if self._degree is None:  # the line basis: column j has degree j in ω
+            j = np.arange(self._X.shape[1]) + 1.0
+            return self.ridge * np.outer(ctx, j ** 2).ravel()
+        # the family basis: degree in ω within the family; a family's departure from the
+        # shared dependence on the context (context feature i > 0) penalised more
+        pen = np.outer(ctx, (self._degree + 1.0) ** 2)
+        pen[1:, 1:] *= self.FAMILY_CONTEXT_PENALTY
+        return self.ridge * pen.ravel()
 
     @property
     def context_range(self):
