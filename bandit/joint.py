@@ -15,7 +15,7 @@ from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_pos
 from ._kernels import (igw_probabilities, joint_observe, joint_scores, joint_select_lcb,
                        played_argmin, rls_update)
 from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
-from .smooth import arm_families, arm_positions
+from .smooth import arm_positions, family_positions
 
 __all__ = ["JointCB"]
 
@@ -203,7 +203,7 @@ class JointCB(Policy):
         self.exploration = exploration
         check_choice("arm_basis", arm_basis, ("family", "line"))
         self.arm_basis = arm_basis
-        family, pos, plain = arm_families(self.arms)
+        family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
         else:
@@ -234,7 +234,7 @@ class JointCB(Policy):
 
     def _family_basis(self, family, pos):
         """A column shared by every arm, then one block of columns per family of arms that
-        differ only by ω (:func:`bandit.smooth.arm_families`): the family's indicator times a
+        differ only by ω (:func:`bandit.smooth.family_positions`): the family's indicator times a
         Chebyshev basis in the family's own ω mapped to [−1, 1] (the indicator alone for a
         family of one arm).  Arms of different families share no family column: the model
         learns each family's level from its own rounds and the shape in ω within a family from

@@ -8,7 +8,7 @@ import numpy as np
 from ._base import Policy, arm_omega, check_positive
 from ._kernels import igw_probabilities, smoothed_means
 
-__all__ = ["SmoothIGW", "arm_families", "arm_positions"]
+__all__ = ["SmoothIGW", "arm_positions", "family_positions"]
 
 
 def arm_positions(arms):
@@ -29,18 +29,13 @@ def arm_positions(arms):
     return (x - x.min()) / step
 
 
-#: Keys of a settings dict that hold its ω (the rest of the dict names its family).
-_OMEGA_KEYS = ("omega", "pc_sor_omega")
+def family_positions(arms):
+    """The families of the arms (arms that differ only by ω) and ω within each family.
 
-
-def arm_families(arms):
-    """Group arms into families that differ only by ω; positions in ω within each family.
-
-    An arm's family is everything about it but its ω: a float is an ω of the Tuner's solver
-    (one family with ``{"omega": w}`` dicts), a dict's family is its other settings (method,
-    preconditioner, set-up reuse, solver knobs), so ``{"method": "ssor_pcg", "omega": 1.2}``
-    and ``{"method": "ssor_pcg", "omega": 1.5}`` are one family and ``{"method": "cg", "pc":
-    "ic0"}`` another.  An arm without an ω is a family of its own.
+    Families are :func:`bandit.arm_families`'s for arms of no named solver (a float is an ω
+    of one family with ``{"omega": w}`` dicts; a dict belongs to the family of its other
+    settings: method, preconditioner, set-up reuse, solver knobs), except that an arm without
+    an ω is a family of its own (there is no ω to place it by).
 
     Returns
     -------
@@ -56,28 +51,33 @@ def arm_families(arms):
     Examples
     --------
     >>> from bandit import config_grid
-    >>> fam, pos, plain = arm_families(config_grid([1.2, 1.5, 1.6], ["none", "ic0"]))
+    >>> fam, pos, plain = family_positions(config_grid([1.2, 1.5, 1.6], ["none", "ic0"]))
     >>> fam.tolist(), pos.round(6).tolist(), plain
     ([0, 0, 0, 1, 2], [0.0, 1.5, 2.0, 0.0, 0.0], False)
-    >>> arm_families([1.0, 1.1, 1.3])[2]
+    >>> family_positions([1.0, 1.1, 1.3])[2]
     True
     """
-    keys, family = {}, np.empty(len(arms), dtype=np.int64)
+    from .family import arm_families  # family → squarecb: imported when first needed
+
     omegas = [arm_omega(a) for a in arms]
-    for k, (a, w) in enumerate(zip(arms, omegas)):
-        if w is None:
-            key = ("arm", k)  # nothing to order it by: a family of its own
-        elif isinstance(a, dict):
-            key = repr(sorted((str(n), repr(v)) for n, v in a.items() if n not in _OMEGA_KEYS))
-        else:
-            key = repr([])  # a float is a dict {"omega": w} of the Tuner's solver
-        family[k] = keys.setdefault(key, len(keys))
+    family = np.empty(len(arms), dtype=np.int64)
     position = np.zeros(len(arms))
-    for f in range(len(keys)):
-        idx = np.flatnonzero(family == f)
-        if omegas[idx[0]] is not None and idx.size > 1:
-            position[idx] = arm_positions([omegas[k] for k in idx])
-    plain = len(keys) == 1 and omegas[0] is not None
+    n = 0
+    for members in arm_families(arms, solver=None):
+        with_omega = [k for k in members if omegas[k] is not None]
+        for k in members:
+            if omegas[k] is None:
+                family[k], n = n, n + 1
+        if with_omega:
+            family[with_omega], n = n, n + 1
+            if len(with_omega) > 1:
+                position[with_omega] = arm_positions([omegas[k] for k in with_omega])
+    # number the families in order of their first arm
+    first = {}
+    for f in family:
+        first.setdefault(int(f), len(first))
+    family = np.array([first[int(f)] for f in family], dtype=np.int64)
+    plain = len(first) == 1 and omegas[0] is not None
     return family, position, plain
 
 
