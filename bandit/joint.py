@@ -33,13 +33,34 @@ class JointCB(Policy):
     ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` for the context's range ``[a, b]``
     (learnt, :mod:`bandit.features`; a vector context has the products of total degree ``< m``,
     no context the single feature 1) and ``χ_kj = T_j(u_k)``,
-    ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``; arms without an ω use their index).
+    ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``) for *plain ω arms* (floats, or
+    settings dicts of one solver that differ only by ω; configuration arms: see below).
     One ridge fit ``θ = (λΛ + Σ φφᵀ)⁻¹ Σ φ y`` over *all* rounds, target
     ``y = log(cost/unit + 0.01)`` (``unit`` = the first positive cost), penalty
     ``Λ = diag((i + 1)²(j + 1)²)``: a cost smooth in both the context and ω is cheap to
     represent, so a round played with one arm also informs its neighbours.  ``P = (λΛ + Σ φφᵀ)⁻¹``
     is kept by Sherman–Morrison rank-one updates: ``O(d²)`` per round (``d = m·m_omega``)
     whatever ``t``, and equal to the batch ridge solve on the same rows.
+
+    *Configuration arms* (:func:`bandit.config_grid`, or any arms of more than one family —
+    arms that differ only by ω, :func:`bandit.arm_families` — or with an arm without an ω)
+    have no common ω axis.  With ``arm_basis="family"`` (default) ``χ_k`` is a column shared
+    by every arm, then one block per family: the family's indicator times ``T_j`` of the
+    arm's ω mapped to [−1, 1] *within its family* (``j <`` the family's size, at most
+    ``m_omega``; the indicator alone for a family of one arm).  SSOR-PCG's ω = 1.2 and 1.5
+    share through their ω, SSOR-PCG and plain CG share no column (only the level all arms
+    have in common), unevenly spaced ω are placed by their values.  The penalty's ``j`` is
+    the degree within the family (the smoothness in ω never pulls one family towards
+    another), and a family's own dependence on the context (context features ``i > 0`` of a
+    family block) is penalised :attr:`FAMILY_CONTEXT_PENALTY` (4) times more than the shared
+    one: a family tried at a few contexts is predicted elsewhere by how the whole sequence's
+    cost moves with the context, not left open at every new context, while a family whose
+    relation to the context differs (IC(0)-CG cheapest at small κ, SSOR-PCG at large κ on a
+    heat loop) is still learnt from its rounds.  ``arm_basis="line"`` is the earlier layout:
+    every arm on one line, by ω when every arm has one, else by its index in the list (which
+    couples ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  For plain ω
+    arms the two are the same model, bit for bit; a state saved before the option existed
+    loads with the layout it was learnt with (``"line"``).
 
     Selection (``exploration="lcb"``, default): play ``argmin_k μ_k − β σ̂ sqrt(φ_kᵀ P φ_k)``,
     ``μ_k = φ_kᵀθ``, ``σ̂² = (Σ squared one-step prediction errors + 0.1)/(t + 1)``; the K
@@ -71,8 +92,12 @@ class JointCB(Policy):
     the model predicts it best, not because its width is large.  Far arms are where the
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
-    extrapolation moves the predicted best and the exploration follows it.  Arms without an ω
-    (configuration arms) have no order: the radius is ignored for them.
+    extrapolation moves the predicted best and the exploration follows it.  Over
+    configuration arms (``arm_basis="family"``) the radius applies within the predicted
+    best's family, counted in that family's ω order (the r nearest ω on either side, however
+    uneven the grid); every other family has no order to the best and is explored by the
+    confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
+    an ω.
 
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
     cost of every arm from the theory of the solver (:func:`bandit.prior.theory_costs`); the
@@ -129,8 +154,8 @@ class JointCB(Policy):
         (``exploration="lcb"``).
     explore_radius : float > 0, optional
         Explore only arms within this many grid steps in ω of the predicted best
-        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; ignored unless every
-        arm has an ω).  With it, ``explore_within`` is rarely needed: the optimism cap then
+        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; over configuration
+        arms within the predicted best's family, see above).  With it, ``explore_within`` is rarely needed: the optimism cap then
         mostly locks the learner onto a wrong best predicted by a prior from an untypical first
         system.
     prior : {None, "theory"}
@@ -142,6 +167,8 @@ class JointCB(Policy):
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
+    arm_basis : {"family", "line"}, default "family"
+        The arm features over configuration arms (see above); the same for plain ω arms.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -164,6 +191,11 @@ class JointCB(Policy):
     log_sq_err = 0.0
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
+    #: How many times more a family's own dependence on the context is penalised than the
+    #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
+    #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
+    #: every new context, 10 and more kept a family tried at small κ from being learnt at
+    #: large κ (heat2d); 3–5 were within noise of each other.
     FAMILY_CONTEXT_PENALTY = 4.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
