@@ -47,7 +47,10 @@ class JointCB(Policy):
     have no common ω axis.  With ``arm_basis="family"`` (default) ``χ_k`` is a column shared
     by every arm, then one block per family: the family's indicator times ``T_j`` of the
     arm's ω mapped to [−1, 1] *within its family* (``j <`` the family's size, at most
-    ``m_omega``; the indicator alone for a family of one arm).  SSOR-PCG's ω = 1.2 and 1.5
+    ``m_omega``; the indicator alone for a family of one arm) and, in a family of several ω,
+    each arm's own level (its indicator, penalised as the family's level: an ω read once,
+    slow on a cold first solve, stays as uncertain as an arm alone instead of pricing the
+    whole family; an ω never played is predicted by the family's curve).  SSOR-PCG's ω = 1.2 and 1.5
     share through their ω, SSOR-PCG and plain CG share no column (only the level all arms
     have in common), unevenly spaced ω are placed by their values.  The penalty's ``j`` is
     the degree within the family (the smoothness in ω never pulls one family towards
@@ -268,13 +271,17 @@ class JointCB(Policy):
         """A column shared by every arm, then one block of columns per family of arms that
         differ only by ω (:func:`bandit.smooth.family_positions`): the family's indicator times a
         Chebyshev basis in the family's own ω mapped to [−1, 1] (the indicator alone for a
-        family of one arm).  Arms of different families share no family column: the model
-        learns each family's level from its own rounds and the shape in ω within a family from
-        all of them, and the penalty ``(j + 1)²`` on the degree ``j`` within the family smooths
-        in ω without pulling one family towards another.  How the cost moves with the context
-        is shared (the shared column); a family's own departure from it is penalised
-        :data:`FAMILY_CONTEXT_PENALTY` times more, so a family tried once is predicted at
-        other contexts by how the others move, not left open at every new context."""
+        family of one arm), and in a family of several ω each arm's own level (its indicator,
+        penalised as the family's level).  Arms of different families share no family column:
+        the model learns each family's level from its own rounds and the shape in ω within a
+        family from all of them, and the penalty ``(j + 1)²`` on the degree ``j`` within the
+        family smooths in ω without pulling one family towards another.  The arms' own levels
+        keep an ω read once as uncertain as an arm alone (a cold first solve of each ω, read
+        slow, would otherwise price the whole family); an ω never played is predicted by the
+        family's curve.  How the cost moves with the context is shared (the shared column); a
+        family's own departure from it is penalised :data:`FAMILY_CONTEXT_PENALTY` times more,
+        so a family tried once is predicted at other contexts by how the others move, not left
+        open at every new context."""
         blocks, degree = [np.ones((self.n_arms, 1))], [0]
         for f in range(int(family.max()) + 1):
             idx = np.flatnonzero(family == f)
@@ -285,6 +292,9 @@ class JointCB(Policy):
                 block[k] = _chebyshev(2.0 * pos[k] / span - 1.0, mw) if mw > 1 else 1.0
             blocks.append(block)
             degree.extend(range(mw))
+            if idx.size > 1:  # each ω's own level, penalised as the family's
+                blocks.append(np.eye(self.n_arms)[:, idx])
+                degree.extend([0] * idx.size)
         self._X = np.ascontiguousarray(np.hstack(blocks))
         self._degree = np.asarray(degree, dtype=float)
         # the radius: within the predicted best's family, its neighbours in the family's ω
