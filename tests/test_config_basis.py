@@ -36,7 +36,7 @@ def test_family_positions_groups_arms_that_differ_only_by_omega():
 
 
 def test_family_basis_is_a_shared_column_and_a_chebyshev_block_per_family():
-    p = JointCB(ARMS, context_bounds=(0, 1), m=3)
+    p = JointCB(ARMS, context_bounds=(0, 1), m=3, arm_basis="family")
     X = p._X
     # shared | SSOR: T_0..T_4, 5 arm levels | CG, Jacobi, IC(0) | SOR: T_0, T_1, 2 arm levels
     assert X.shape == (10, 1 + 10 + 3 + 4)
@@ -71,7 +71,7 @@ def test_one_slow_first_reading_per_omega_does_not_condemn_the_family():
     wins = 0
     for seed in range(4):
         rng = np.random.default_rng(seed)
-        p = default_policy(None, arms, seed=seed)
+        p = JointCB(arms, explore_radius=1.0, target="auto", arm_basis="family", seed=seed)
         seen, played = set(), []
         for _ in range(200):
             c = float(rng.uniform())
@@ -103,7 +103,7 @@ def test_families_do_not_share_through_the_list_order():
 
 
 def test_radius_keeps_exploration_next_to_the_best_in_its_family():
-    p = JointCB(ARMS, explore_radius=1)
+    p = JointCB(ARMS, explore_radius=1, arm_basis="family")
     near = [set(n.tolist()) for n in p._near]
     others = set(range(5, 10))
     # ω 1.0's neighbour is 1.2 (the next ω of the family, not one median step)
@@ -111,11 +111,11 @@ def test_radius_keeps_exploration_next_to_the_best_in_its_family():
     assert near[3] == {2, 3, 4} | others  # ω 1.5: 1.4 and 1.9
     assert near[5] == set(range(10))  # plain CG best: every other family open to the width
     assert near[8] == set(range(8)) | {8, 9}  # SOR 1.3: SOR 1.6 and every other family
-    two = JointCB(ARMS, explore_radius=2)
+    two = JointCB(ARMS, explore_radius=2, arm_basis="family")
     assert set(two._near[0].tolist()) == {0, 1, 2} | others
     # the drawn arm honours it
     rng = np.random.default_rng(1)
-    q = JointCB(ARMS, explore_radius=1, beta=3.0, context_bounds=(0, 1))
+    q = JointCB(ARMS, explore_radius=1, beta=3.0, context_bounds=(0, 1), arm_basis="family")
     for _ in range(120):
         c = float(rng.uniform())
         k = q.select(c)
@@ -145,7 +145,8 @@ def _run(p, arms, rng, T=120, context=True):
 @pytest.mark.parametrize("context", [True, False])
 def test_plain_omega_arms_are_learnt_exactly_as_on_one_line(arms, context):
     """Plain ω arms: the family basis is the line in ω, bit for bit (arms, model, state)."""
-    a = _run(default_policy(None, arms, seed=0), arms, np.random.default_rng(3), context=context)
+    fam = JointCB(arms, explore_radius=1.0, target="auto", arm_basis="family", seed=0)
+    a = _run(fam, arms, np.random.default_rng(3), context=context)
     cfg = {**a._config(), "arm_basis": "line"}
     b = _run(JointCB(arms, seed=0, **cfg), arms, np.random.default_rng(3), context=context)
     assert a._degree is None
@@ -172,7 +173,7 @@ def _costs(rng, c):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_learner_settles_on_the_best_family_and_omega(context, seed):
     arms = ARMS[:8]
-    p = default_policy(None, arms, seed=seed)
+    p = JointCB(arms, explore_radius=1.0, target="auto", arm_basis="family", seed=seed)
     rng = np.random.default_rng(seed)
     played = []
     for _ in range(200):
@@ -198,7 +199,8 @@ def test_a_state_saved_before_the_family_basis_loads_as_it_was(tmp_path):
     np.testing.assert_array_equal(back._X, old._X)
     assert [back.select(c) for c in (0.1, 0.5, 0.9)] == [old.select(c) for c in (0.1, 0.5, 0.9)]
     # the same through a Tuner file
-    t = Tuner(default_policy(None, ARMS[:8], seed=0), maxiter=500)
+    t = Tuner(JointCB(ARMS[:8], explore_radius=1.0, target="auto", arm_basis="family", seed=0),
+              maxiter=500)
     A = gallery.laplacian_2d(6)
     for k in range(3):
         t.solve(A * (1 + k), np.ones(36), context=float(k))
@@ -217,3 +219,9 @@ def test_a_state_saved_before_the_family_basis_loads_as_it_was(tmp_path):
     assert loaded.policy.arm_basis == "line"
     assert loaded.policy.P.shape == line.P.shape != t.policy.P.shape
     loaded.solve(A, np.ones(36), context=1.0)
+
+
+def test_the_default_learner_keeps_the_line_over_configuration_arms():
+    # the family layout is an option: the default learner's layout is the measured one
+    assert default_policy(None, ARMS).arm_basis == "line"
+    assert JointCB(ARMS).arm_basis == "line"
