@@ -450,10 +450,17 @@ class JointCB(Policy):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
+    def _no_context_refused(self):
+        d = self.features.context_dim
+        return ValueError(f"JointCB was given a context of {d} number{'s' if d > 1 else ''} "
+                          f"on its first round and models the cost with it: pass context=... "
+                          f"every round (a learner that starts without a context works "
+                          f"without one throughout)")
+
     def _context(self, context):
         # select/update: the range may widen (the model follows)
         if context is None and self.features.context_dim not in (None, 0):
-            raise ValueError("JointCB is contextual: pass context=...")
+            raise self._no_context_refused()
         self._key = memo_key(context)
         psi, S = self.features.observe(context)
         if self.P is None:
@@ -467,7 +474,7 @@ class JointCB(Policy):
 
     def _query(self, context):
         if context is None and self.features.context_dim not in (None, 0):
-            raise ValueError("JointCB is contextual: pass context=...")
+            raise self._no_context_refused()
         psi = self.features(context)
         if self.P is None:
             self._allocate()  # may switch to the vector default of m
