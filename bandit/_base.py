@@ -370,6 +370,12 @@ class Policy:
         """Constructor keyword arguments (besides ``arms`` and ``seed``)."""
         return {}
 
+    @classmethod
+    def _saved_config(cls, config: dict) -> dict:
+        """The constructor keywords a saved ``config`` stands for (a subclass maps the config of
+        a state saved before one of its options existed to what it was then)."""
+        return config
+
     def state_dict(self) -> dict:
         """Everything needed to resume identically, as JSON-serialisable Python objects."""
         arrays = {k: getattr(self, k) for k in (*BASE_STATE_KEYS, *self._state_keys)}
@@ -394,7 +400,7 @@ class Policy:
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"state is for {name!r}, which is not a {cls.__name__}")
         state = from_jsonable(state)
-        obj = klass(state["arms"], seed=state["seed"], **state["config"])
+        obj = klass(state["arms"], seed=state["seed"], **klass._saved_config(state["config"]))
         obj.rng.bit_generator.state = state["rng"]
         for k, v in state["state"].items():
             setattr(obj, k, v)

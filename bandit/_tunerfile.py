@@ -376,7 +376,7 @@ def _policy(raw):
     _need(raw["seed"] is None or _is_int(raw["seed"]),
           f"policy seed must be an integer or null, got {raw['seed']!r}")
     arms = _decode(raw["arms"], "policy arms")
-    config = _decode(raw["config"], "policy config")
+    config = klass._saved_config(_decode(raw["config"], "policy config"))
     try:
         fresh = klass(arms, seed=raw["seed"], **config)
     except (TypeError, ValueError) as exc:

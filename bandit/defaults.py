@@ -31,6 +31,11 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
       pseudo-observations that the measured costs correct.
     * ``"ssor_pcg"`` and anything else: no prior (Axelsson's SSOR-PCG bound mispredicts the best
       ω on the benchmark sequences, by up to 0.4 both ways), the same model otherwise.
+    * configuration arms (``solver=None``, :func:`bandit.config_grid`): the same learner, the
+      arms on one line by their index (``arm_basis="line"``); ``JointCB(arm_basis="family")``
+      (a block of arm features per family of arms that differ only by ω) is an option,
+      better on some loops and worse on the preconditioner study's heat2d sequence
+      (``docs/bandit.md``, section 8).
 
     Without a context (``select(None)``) the model's target is the cost itself rather than its
     logarithm (``target="auto"`` of :class:`~bandit.JointCB`): the systems are then draws

@@ -15,7 +15,7 @@ from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_pos
 from ._kernels import (igw_probabilities, joint_observe, joint_scores, joint_select_lcb,
                        played_argmin, rls_update)
 from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
-from .smooth import arm_positions
+from .smooth import arm_positions, family_positions
 
 __all__ = ["JointCB"]
 
@@ -33,13 +33,42 @@ class JointCB(Policy):
     ``ψ_i = T_i(u_c)``, ``u_c = 2(c − a)/(b − a) − 1`` for the context's range ``[a, b]``
     (learnt, :mod:`bandit.features`; a vector context has the products of total degree ``< m``,
     no context the single feature 1) and ``χ_kj = T_j(u_k)``,
-    ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``; arms without an ω use their index).
+    ``u_k`` the arm's ω mapped to [−1, 1] (``j < m_omega``) for *plain ω arms* (floats, or
+    settings dicts of one solver that differ only by ω; configuration arms: see below).
     One ridge fit ``θ = (λΛ + Σ φφᵀ)⁻¹ Σ φ y`` over *all* rounds, target
     ``y = log(cost/unit + 0.01)`` (``unit`` = the first positive cost), penalty
     ``Λ = diag((i + 1)²(j + 1)²)``: a cost smooth in both the context and ω is cheap to
     represent, so a round played with one arm also informs its neighbours.  ``P = (λΛ + Σ φφᵀ)⁻¹``
     is kept by Sherman–Morrison rank-one updates: ``O(d²)`` per round (``d = m·m_omega``)
     whatever ``t``, and equal to the batch ridge solve on the same rows.
+
+    *Configuration arms* (:func:`bandit.config_grid`, or any arms of more than one family —
+    arms that differ only by ω, :func:`bandit.arm_families` — or with an arm without an ω)
+    have no common ω axis.  With ``arm_basis="family"`` ``χ_k`` is a column shared
+    by every arm, then one block per family: the family's indicator times ``T_j`` of the
+    arm's ω mapped to [−1, 1] *within its family* (``j <`` the family's size, at most
+    ``m_omega``; the indicator alone for a family of one arm) and, in a family of several ω,
+    each arm's own level (its indicator, penalised as the family's level: an ω read once,
+    slow on a cold first solve, stays as uncertain as an arm alone instead of pricing the
+    whole family; an ω never played is predicted by the family's curve).  SSOR-PCG's ω = 1.2 and 1.5
+    share through their ω, SSOR-PCG and plain CG share no column (only the level all arms
+    have in common), unevenly spaced ω are placed by their values.  The penalty's ``j`` is
+    the degree within the family (the smoothness in ω never pulls one family towards
+    another), and a family's own dependence on the context (context features ``i > 0`` of a
+    family block) is penalised :attr:`FAMILY_CONTEXT_PENALTY` (4) times more than the shared
+    one: a family tried at a few contexts is predicted elsewhere by how the whole sequence's
+    cost moves with the context, not left open at every new context, while a family whose
+    relation to the context differs (IC(0)-CG cheapest at small κ, SSOR-PCG at large κ on a
+    heat loop) is still learnt from its rounds.  ``arm_basis="line"`` (default) places every
+    arm on one line, by ω when every arm has one, else by its index in the list (which couples
+    ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  The family layout is
+    not the default: measured with the default cost ``timed_work`` it was better on a user's
+    adaptive-time-step loop (1.045 against 1.15 × the best fixed configuration) and on
+    replays of recorded ``work`` costs, but worse on the preconditioner study's heat2d
+    sequence (1.09 against 0.97: one slow cold first solve of each ω prices the SSOR-PCG
+    family, and the family's shared level keeps the learner on plain CG).  For plain ω
+    arms the two are the same model, bit for bit; a state saved before the option existed
+    loads with the layout it was learnt with (``"line"``).
 
     Selection (``exploration="lcb"``, default): play ``argmin_k μ_k − β σ̂ sqrt(φ_kᵀ P φ_k)``,
     ``μ_k = φ_kᵀθ``, ``σ̂² = (Σ squared one-step prediction errors + 0.1)/(t + 1)``; the K
@@ -71,8 +100,12 @@ class JointCB(Policy):
     the model predicts it best, not because its width is large.  Far arms are where the
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
-    extrapolation moves the predicted best and the exploration follows it.  Arms without an ω
-    (configuration arms) have no order: the radius is ignored for them.
+    extrapolation moves the predicted best and the exploration follows it.  Over
+    configuration arms (``arm_basis="family"``) the radius applies within the predicted
+    best's family, counted in that family's ω order (the r nearest ω on either side, however
+    uneven the grid); every other family has no order to the best and is explored by the
+    confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
+    an ω.
 
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
     cost of every arm from the theory of the solver (:func:`bandit.theory_costs`); the
@@ -129,8 +162,8 @@ class JointCB(Policy):
         (``exploration="lcb"``).
     explore_radius : float > 0, optional
         Explore only arms within this many grid steps in ω of the predicted best
-        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; ignored unless every
-        arm has an ω).  With it, ``explore_within`` is rarely needed: the optimism cap then
+        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; over configuration
+        arms within the predicted best's family, see above).  With it, ``explore_within`` is rarely needed: the optimism cap then
         mostly locks the learner onto a wrong best predicted by a prior from an untypical first
         system.
     prior : {None, "theory"}
@@ -142,6 +175,8 @@ class JointCB(Policy):
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
+    arm_basis : {"line", "family"}, default "line"
+        The arm features over configuration arms (see above); the same for plain ω arms.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -176,10 +211,19 @@ class JointCB(Policy):
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
+    arm_basis = "line"
+    _degree = None  # the line basis: column j has degree j
+    #: How many times more a family's own dependence on the context is penalised than the
+    #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
+    #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
+    #: every new context, 10 and more kept a family tried at small κ from being learnt at
+    #: large κ (heat2d); 3–5 were within noise of each other.
+    FAMILY_CONTEXT_PENALTY = 4.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 explore_radius=None, prior=None, prior_weight=1.0, target="log", seed=None):
+                 explore_radius=None, prior=None, prior_weight=1.0, target="log",
+                 arm_basis="line", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -211,15 +255,13 @@ class JointCB(Policy):
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
-        x = arm_positions(self.arms)
-        span = x.max() if x.max() > 0 else 1.0
-        mw = min(self.m_omega, self.n_arms)
-        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
-        self._near_mask = np.zeros((0, 0), dtype=bool)
-        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
-            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+        check_choice("arm_basis", arm_basis, ("family", "line"))
+        self.arm_basis = arm_basis
+        family, pos, plain = family_positions(self.arms)
+        if plain or arm_basis == "line":
+            self._line_basis()
+        else:
+            self._family_basis(family, pos)
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -230,6 +272,65 @@ class JointCB(Policy):
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
+
+    def _line_basis(self):
+        """All arms on one line: by ω when every arm has one, else by index (plain ω arms,
+        and the layout of ``arm_basis="line"``)."""
+        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
+        x = arm_positions(self.arms)
+        span = x.max() if x.max() > 0 else 1.0
+        mw = min(self.m_omega, self.n_arms)
+        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
+        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
+        self._near_mask = np.zeros((0, 0), dtype=bool)
+        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
+            self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
+
+    def _family_basis(self, family, pos):
+        """A column shared by every arm, then one block of columns per family of arms that
+        differ only by ω (:func:`bandit.smooth.family_positions`): the family's indicator times a
+        Chebyshev basis in the family's own ω mapped to [−1, 1] (the indicator alone for a
+        family of one arm), and in a family of several ω each arm's own level (its indicator,
+        penalised as the family's level).  Arms of different families share no family column:
+        the model learns each family's level from its own rounds and the shape in ω within a
+        family from all of them, and the penalty ``(j + 1)²`` on the degree ``j`` within the
+        family smooths in ω without pulling one family towards another.  The arms' own levels
+        keep an ω read once as uncertain as an arm alone (a cold first solve of each ω, read
+        slow, would otherwise price the whole family); an ω never played is predicted by the
+        family's curve.  How the cost moves with the context is shared (the shared column); a
+        family's own departure from it is penalised :data:`FAMILY_CONTEXT_PENALTY` times more,
+        so a family tried once is predicted at other contexts by how the others move, not left
+        open at every new context."""
+        blocks, degree = [np.ones((self.n_arms, 1))], [0]
+        for f in range(int(family.max()) + 1):
+            idx = np.flatnonzero(family == f)
+            mw = min(self.m_omega, idx.size)
+            span = pos[idx].max() if pos[idx].max() > 0 else 1.0
+            block = np.zeros((self.n_arms, mw))
+            for k in idx:
+                block[k] = _chebyshev(2.0 * pos[k] / span - 1.0, mw) if mw > 1 else 1.0
+            blocks.append(block)
+            degree.extend(range(mw))
+            if idx.size > 1:  # each ω's own level, penalised as the family's
+                blocks.append(np.eye(self.n_arms)[:, idx])
+                degree.extend([0] * idx.size)
+        self._X = np.ascontiguousarray(np.hstack(blocks))
+        self._degree = np.asarray(degree, dtype=float)
+        # the radius: within the predicted best's family, its neighbours in the family's ω
+        # order (an uneven grid such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two
+        # median steps away); every other family is open to the confidence width (families
+        # have no order between them)
+        self._near_mask = np.zeros((0, 0), dtype=bool)
+        if self.explore_radius is not None:
+            same = family[:, None] == family[None, :]
+            rank = np.zeros(self.n_arms)
+            for f in range(int(family.max()) + 1):
+                idx = np.flatnonzero(family == f)
+                rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
+            near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
+            mask = ~same | near
+            if not mask.all():  # all True (every family one arm): no restriction
+                self._near_mask = mask
 
     @property
     def _near(self):
@@ -258,8 +359,15 @@ class JointCB(Policy):
 
     def _penalty_diag(self):
         """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
-        j = np.arange(self._X.shape[1]) + 1.0
-        return self.ridge * np.outer(np.diag(self.features.penalty), j ** 2).ravel()
+        ctx = np.diag(self.features.penalty)
+        if self._degree is None:  # the line basis: column j has degree j in ω
+            j = np.arange(self._X.shape[1]) + 1.0
+            return self.ridge * np.outer(ctx, j ** 2).ravel()
+        # the family basis: degree in ω within the family; a family's departure from the
+        # shared dependence on the context (context feature i > 0) penalised more
+        pen = np.outer(ctx, (self._degree + 1.0) ** 2)
+        pen[1:, 1:] *= self.FAMILY_CONTEXT_PENALTY
+        return self.ridge * pen.ravel()
 
     @property
     def context_range(self):
@@ -281,7 +389,13 @@ class JointCB(Policy):
                 "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
                 "explore_within": self.explore_within,
                 "explore_radius": self.explore_radius, "prior": self.prior,
-                "prior_weight": self.prior_weight, "target": self.target}
+                "prior_weight": self.prior_weight, "target": self.target,
+                "arm_basis": self.arm_basis}
+
+    @classmethod
+    def _saved_config(cls, config):
+        """A state saved before ``arm_basis`` existed had every arm on one line."""
+        return config if "arm_basis" in config else {**config, "arm_basis": "line"}
 
     @property
     def models_cost(self):
@@ -350,10 +464,17 @@ class JointCB(Policy):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
+    def _no_context_refused(self):
+        d = self.features.context_dim
+        return ValueError(f"JointCB was given a context of {d} number{'s' if d > 1 else ''} "
+                          f"on its first round and models the cost with it: pass context=... "
+                          f"every round (a learner that starts without a context works "
+                          f"without one throughout)")
+
     def _context(self, context):
         # select/update: the range may widen (the model follows)
         if context is None and self.features.context_dim not in (None, 0):
-            raise ValueError("JointCB is contextual: pass context=...")
+            raise self._no_context_refused()
         self._key = memo_key(context)
         psi, S = self.features.observe(context)
         if self.P is None:
@@ -367,7 +488,7 @@ class JointCB(Policy):
 
     def _query(self, context):
         if context is None and self.features.context_dim not in (None, 0):
-            raise ValueError("JointCB is contextual: pass context=...")
+            raise self._no_context_refused()
         psi = self.features(context)
         if self.P is None:
             self._allocate()  # may switch to the vector default of m

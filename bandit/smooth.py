@@ -8,7 +8,7 @@ import numpy as np
 from ._base import Policy, arm_omega, check_positive
 from ._kernels import igw_probabilities, smoothed_means
 
-__all__ = ["SmoothIGW", "arm_positions"]
+__all__ = ["SmoothIGW", "arm_positions", "family_positions"]
 
 
 def arm_positions(arms):
@@ -27,6 +27,58 @@ def arm_positions(arms):
     step = np.median(np.diff(np.sort(x))) if len(x) > 1 else 1.0
     step = step if step > 0 else 1.0
     return (x - x.min()) / step
+
+
+def family_positions(arms):
+    """The families of the arms (arms that differ only by ω) and ω within each family.
+
+    Families are :func:`bandit.arm_families`'s for arms of no named solver (a float is an ω
+    of one family with ``{"omega": w}`` dicts; a dict belongs to the family of its other
+    settings: method, preconditioner, set-up reuse, solver knobs), except that an arm without
+    an ω is a family of its own (there is no ω to place it by).
+
+    Returns
+    -------
+    family : ndarray of int
+        Family of each arm, numbered in order of first appearance.
+    position : ndarray of float
+        ω of each arm in units of its family's median grid step, from 0 at the family's least
+        ω (0 for an arm without an ω or alone in its family).
+    plain : bool
+        Whether the arms are *plain ω arms*: one family, every arm with an ω (then
+        ``position`` is :func:`arm_positions`).
+
+    Examples
+    --------
+    >>> from bandit import config_grid
+    >>> fam, pos, plain = family_positions(config_grid([1.2, 1.5, 1.6], ["none", "ic0"]))
+    >>> fam.tolist(), pos.round(6).tolist(), plain
+    ([0, 0, 0, 1, 2], [0.0, 1.5, 2.0, 0.0, 0.0], False)
+    >>> family_positions([1.0, 1.1, 1.3])[2]
+    True
+    """
+    from .family import arm_families  # family → squarecb: imported when first needed
+
+    omegas = [arm_omega(a) for a in arms]
+    family = np.empty(len(arms), dtype=np.int64)
+    position = np.zeros(len(arms))
+    n = 0
+    for members in arm_families(arms, solver=None):
+        with_omega = [k for k in members if omegas[k] is not None]
+        for k in members:
+            if omegas[k] is None:
+                family[k], n = n, n + 1
+        if with_omega:
+            family[with_omega], n = n, n + 1
+            if len(with_omega) > 1:
+                position[with_omega] = arm_positions([omegas[k] for k in with_omega])
+    # number the families in order of their first arm
+    first = {}
+    for f in family:
+        first.setdefault(int(f), len(first))
+    family = np.array([first[int(f)] for f in family], dtype=np.int64)
+    plain = len(first) == 1 and omegas[0] is not None
+    return family, position, plain
 
 
 class SmoothIGW(Policy):

@@ -354,3 +354,18 @@ def test_a_cost_models_state_round_trips_and_an_older_state_still_loads():
     r = check_policy_state(s)
     assert r.target == "log" and not r.models_cost
     np.testing.assert_array_equal(r.predict(0.3), old.predict(0.3))
+
+
+def test_a_context_missing_after_the_first_round_is_named():
+    # the learner took a context on its first round: a round without one is refused saying
+    # so (the docs allow a learner without a context, but not one switching mid-run)
+    import bandit
+
+    p = bandit.default_policy("ssor_pcg")
+    p.update(p.select(0.3), 12.0, context=0.3)
+    with pytest.raises(ValueError, match="given a context of 1 number on its first round"):
+        p.select(None)
+    q = bandit.default_policy("ssor_pcg")
+    q.update(q.select([0.1, 2.0]), 12.0, context=[0.1, 2.0])
+    with pytest.raises(ValueError, match="context of 2 numbers"):
+        q.update(0, 3.0)
