@@ -466,10 +466,10 @@ class JointCB(Policy):
 
     def _no_context_refused(self):
         d = self.features.context_dim
-        return ValueError(f"JointCB was given a context of {d} number{'s' if d > 1 else ''} "
-                          f"on its first round and models the cost with it: pass context=... "
-                          f"every round (a learner that starts without a context works "
-                          f"without one throughout)")
+        return ValueError(f"JointCB is contextual since its first round, which gave a context "
+                          f"of {d} number{'s' if d > 1 else ''}: pass context=... every round "
+                          f"(a learner that starts without a context works without one "
+                          f"throughout)")
 
     def _context(self, context):
         # select/update: the range may widen (the model follows)

@@ -363,7 +363,7 @@ def test_a_context_missing_after_the_first_round_is_named():
 
     p = bandit.default_policy("ssor_pcg")
     p.update(p.select(0.3), 12.0, context=0.3)
-    with pytest.raises(ValueError, match="given a context of 1 number on its first round"):
+    with pytest.raises(ValueError, match="contextual since its first round, which gave a context of 1 number"):
         p.select(None)
     q = bandit.default_policy("ssor_pcg")
     q.update(q.select([0.1, 2.0]), 12.0, context=[0.1, 2.0])
