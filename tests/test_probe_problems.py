@@ -297,3 +297,28 @@ def test_default_sor_learner_on_a_singular_consistent_sequence(name):
     # (graph: 15,214 against 1,843) the best fixed ω, worse than ω = 1 throughout
     assert paid <= 2.5 * best
     assert not np.all(tuner.history["omega"] == arms[-1])
+
+
+def _neumann(m):
+    L = gallery.laplacian_2d(m).tolil()
+    L = L + sp.diags(-np.asarray(L.sum(axis=1)).ravel())  # zero row sums: A·1 = 0
+    return sp.csr_matrix(L)
+
+
+@pytest.mark.parametrize("m", [8, 32])
+def test_a_matrix_whose_rows_sum_to_zero_gets_no_prior_at_any_size(m):
+    # 40 Lanczos steps resolve μ_min = 0 only on small systems (1e-7 on 32 × 32, far above the
+    # singular threshold), so the null vector of a Neumann or graph Laplacian is tested itself
+    import solvers
+
+    N = _neumann(m)
+    assert np.abs(N @ np.ones(m * m)).max() == 0.0
+    for A in (N, -N, solvers.prepare(N), N.toarray()):
+        assert theory_costs(A, [1.0, 1.5, 1.9], "sor") is None
+        assert theory_costs(A, [1.0, 1.5, 1.9], "ssor_pcg") is None
+    assert theory_costs(gallery.laplacian_2d(m), [1.0, 1.5, 1.9], "sor") is not None
+    t = bandit.Tuner(solver="sor", maxiter=20_000)
+    b = np.cos(np.arange(m * m))
+    b -= b.mean()  # consistent: b ⟂ 1
+    r = t.solve(N, b)
+    assert r.converged and t.history["omega"][0] != 1.95
