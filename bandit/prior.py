@@ -65,9 +65,10 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
         Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
         solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
         (all positive, or all negative: ``A`` and ``−A`` give the same prediction), ``A`` is
-        singular or indefinite (its rows sum to zero, ``A·1 = 0``, as a pure Neumann or graph
-        Laplacian's do, or ``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10``; such
-        consistent systems converge at rates the rest of the spectrum sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
+        singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10`` in the
+        estimate, which puts it at 0 when the rows sum to zero, ``A·1 = 0``, as a pure Neumann
+        or graph Laplacian's do; such consistent systems converge at rates the rest of the
+        spectrum sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
         (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
 
     Examples
@@ -93,11 +94,6 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     if isinstance(A, SpectrumEstimate):  # estimated already (collectively, under MPI)
         est = A
     else:
-        if _rows_sum_to_zero(A):
-            # A·1 = 0: singular (a pure Neumann or graph Laplacian), whatever the Lanczos
-            # estimate of μ_min resolves — 40 steps put it at 1e-7 on a 32 × 32 Neumann
-            # Laplacian, far above SINGULAR_MU, and the prior held SOR at ω = 1.95 there
-            return None
         try:
             est = estimate_spectrum(A, steps)
         except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
@@ -122,25 +118,3 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     kappa = ssor_condition_bound(om, mu)
     return 0.5 * np.sqrt(kappa) * math.log(2.0 / rtol)
 
-
-def _rows_sum_to_zero(A) -> bool:
-    """Whether ``A·1 = 0`` to rounding (every row of a scipy, NumPy or
-    :class:`solvers.CSROperator` matrix sums to zero relative to its absolute row sums); a
-    matrix of another kind (a PETSc ``Mat``) is not checked here."""
-    import scipy.sparse as sp
-
-    from solvers import CSROperator
-
-    if isinstance(A, CSROperator):
-        M = sp.csr_matrix((A.data, A.indices, A.indptr), shape=A.shape)
-    elif sp.issparse(A) or isinstance(A, np.ndarray):
-        M = A
-    else:
-        return False
-    if M.ndim != 2 or M.shape[0] != M.shape[1] or not M.shape[0]:
-        return False
-    ones = np.ones(M.shape[1])
-    with np.errstate(all="ignore"):
-        r = np.abs(np.asarray(M @ ones, dtype=float)).max()
-        scale = np.asarray(abs(M) @ ones, dtype=float).max()
-    return bool(np.isfinite(r) and scale > 0 and r <= 1e-12 * scale)

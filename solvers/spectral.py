@@ -171,6 +171,13 @@ def ssor_condition_bound(omega, mu_min, delta=0.0):
     return (1.0 + w * delta) / (2.0 - w) + (2.0 - w) / (4.0 * w * mu_min)
 
 
+#: Rows summing to zero within this share of the largest absolute row sum make the estimate's
+#: ``mu_min`` exactly 0: ``A·1 = 0`` (a pure Neumann or graph Laplacian) is a null vector,
+#: which 40 Lanczos steps resolve only on small matrices (``mu_min ≈ 2.5e-8`` on a 20 × 20
+#: Neumann Laplacian, 1e-7 on 32 × 32) — too far from 0 for a caller to tell it singular.
+NULL_ROWS = 1e-12
+
+
 @dataclass(frozen=True)
 class SpectrumEstimate:
     """Extreme eigenvalues of ``D⁻¹A`` from a Lanczos run, and the ω they suggest.
@@ -247,6 +254,9 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     Returns
     -------
     SpectrumEstimate
+        With ``mu_min = 0`` exactly when every row sums to zero (``A·1 = 0`` within
+        :data:`NULL_ROWS`: a known null vector, which the Lanczos steps resolve only on small
+        matrices).
 
     Examples
     --------
@@ -284,6 +294,10 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
 
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
     lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
+    rows = np.add.reduceat(op.data, op.indptr[:-1])  # every row holds its diagonal entry
+    scale = np.add.reduceat(np.abs(op.data), op.indptr[:-1]).max()
+    if np.abs(rows).max() <= NULL_ROWS * scale:
+        lo = 0.0  # A·1 = 0: singular, μ_min = 0 exactly (see NULL_ROWS)
     return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
                             exact=k < steps or k == op.n, seconds=time.perf_counter() - t0)
 
@@ -345,9 +359,14 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
         w.copy(q)
         q.scale(1.0 / b)
         b_prev = b
+    t.set(1.0)
+    A.mult(t, w)  # A·1, collectively: a zero row sum everywhere is a known null vector
+    null = w.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
     for v in (d, s, q, q_prev, w, t):
         v.destroy()
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
     lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
+    if null:
+        lo = 0.0
     return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
                             exact=k < steps or k == n, seconds=time.perf_counter() - t0)

@@ -322,3 +322,19 @@ def test_a_matrix_whose_rows_sum_to_zero_gets_no_prior_at_any_size(m):
     b -= b.mean()  # consistent: b ⟂ 1
     r = t.solve(N, b)
     assert r.converged and t.history["omega"][0] != 1.95
+
+
+def test_the_estimate_knows_the_null_vector_of_zero_row_sums_on_both_backends():
+    # μ_min = 0 exactly when A·1 = 0, on the Numba and the PETSc path alike (the latter is
+    # what the Tuner uses under MPI, collectively)
+    import solvers
+    from solvers.petsc import to_petsc_mat
+
+    N = _neumann(32)
+    assert estimate_spectrum(N).mu_min == 0.0
+    est = estimate_spectrum(to_petsc_mat(N))
+    assert est.mu_min == 0.0 and theory_costs(est, [1.0, 1.5, 1.9], "sor") is None
+    assert theory_costs(solvers.prepare(N, backend="petsc"), [1.0, 1.5], "sor") is None
+    # a regular matrix keeps its Ritz value (the Laplacian's smallest, 1 − cos(π/33))
+    reg = estimate_spectrum(to_petsc_mat(gallery.laplacian_2d(32)), steps=200)
+    assert reg.mu_min == pytest.approx(1 - np.cos(np.pi / 33), rel=1e-6)
