@@ -51,10 +51,9 @@ def warm_up(backend: str = "numba") -> None:
         # the refresh of a step's values into the previous step's operator has kernels of
         # its own: loaded here, not inside the second step's timed update (0.8 s, charged to
         # every method of that step, had been a fifth of a whole nx = 25 run's seconds)
-        op = solvers.prepare(A)
+        op = refreshed(A, None)
         _prepare_fully(op, "ssor_pcg")
-        op = solvers.prepare(A.copy(), like=op, overwrite=True)
-        _prepare_fully(op, "ssor_pcg")
+        _prepare_fully(refreshed(A.copy(), op), "ssor_pcg")
 
 
 def study_clock(backend: str = "numba"):
@@ -72,6 +71,15 @@ def study_clock(backend: str = "numba"):
     (True, True)
     """
     return time.perf_counter if backend == "petsc" else time.process_time
+
+
+def refreshed(A, op, backend: str = "numba"):
+    """``A`` prepared for the solvers, its values refreshed in place into ``op`` (the previous
+    step's operator, or ``None`` on the first step): what a loop running one method pays for
+    each step's matrix, as the Tuner refreshes its own."""
+    import solvers
+
+    return solvers.prepare(A, backend=backend, like=op, overwrite=op is not None)
 
 
 def _timed(clock, solve, *args, **kwargs):
@@ -370,8 +378,7 @@ def heat_costs(sim: Heat2D, omegas=OMEGA_GRID, *, rtol=1e-8, maxiter=10_000,
         # charge the fixed ω's several times the Tuner's price for the same matrix)
         t0 = clock()
         # (a simulation on PETSc objects, experiments.heat2d_petsc, hands over its own Mat)
-        op = solvers.prepare(A, backend="petsc" if hasattr(A, "getValuesCSR") else "numba",
-                             like=op, overwrite=op is not None)
+        op = refreshed(A, op, "petsc" if hasattr(A, "getValuesCSR") else "numba")
         _prepare_fully(op, "ssor_pcg")
         setup[t] = clock() - t0
         best, best_x = None, None

@@ -34,7 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costs import GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, study_clock, warm_up
+from .costs import (GOLDEN_EVALUATIONS, OMEGA_GRID, heat_costs, refreshed, study_clock,
+                    warm_up)
 from .learners import derive_seed, fixed_method, make_learner, uses_vector_context
 from .offset_study import run_parallel
 from .problems import Heat2D, _integer, _positive
@@ -166,8 +167,7 @@ def _run_learner(task: HeatTask) -> dict:
 
     def baselines(A, b, x0):
         t0 = clock()
-        cg_op[0] = solvers.prepare(A, backend=settings["backend"], like=cg_op[0],
-                                   overwrite=cg_op[0] is not None)
+        cg_op[0] = refreshed(A, cg_op[0], settings["backend"])
         r = solvers.cg(cg_op[0], b, x0=x0, **settings)
         sampled["cg_seconds"].append(clock() - t0)
         sampled["cg_iterations"].append(r.iterations)
@@ -292,8 +292,7 @@ def _run_cg(task: HeatTask) -> dict:
         # the whole call, as for the learners (whose time includes the Tuner's bookkeeping),
         # the step's values refreshed into the operator as the Tuner refreshes its own
         t0 = clock()
-        op[0] = solvers.prepare(A, backend=settings["backend"], like=op[0],
-                                overwrite=op[0] is not None)
+        op[0] = refreshed(A, op[0], settings["backend"])
         r = solvers.cg(op[0], b, x0=x0, **settings)
         its[solve.k], secs[solve.k] = r.iterations, clock() - t0
         solve.k += 1

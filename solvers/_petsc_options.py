@@ -216,6 +216,15 @@ _HYPRE_KNOWN = _RELAX_SYMMETRIC + tuple(_RELAX_REVERSE) + _RELAX_ONE_WAY + ("cg"
 #: BoomerAMG's complex smoothers (``pc_hypre_boomeramg_smooth_type``) known to be symmetric:
 #: hypre's multiplicative Schwarz sweeps its domains forward and then backward.
 _SMOOTH_SYMMETRIC = ("schwarz-smoothers",)
+#: BoomerAMG settings CG needs left at 0, and why (``{b}``: the options' prefix).
+_HYPRE_ZERO = (
+    ("tol", "stops BoomerAMG's cycles at a tolerance, which makes the preconditioner an "
+            "operator that changes with every vector, and CG needs one fixed symmetric positive "
+            "definite preconditioner; leave it at 0 (a fixed number of cycles, {b}max_iter)"),
+    ("restriction_type", "(AIR) restricts with another operator than the transpose of the "
+                         "interpolation, so the cycle is not symmetric, and CG needs a symmetric "
+                         "preconditioner; leave it at 0"),
+)
 
 
 def _hypre(opts, where):
@@ -306,19 +315,10 @@ def _hypre_prefix(opts, low, p, where):
             f"{where}: {_said(opts, kd, ku)} BoomerAMG to {_shown(opts, kd, 1)} sweep(s) before "
             f"the coarse correction and {_shown(opts, ku, 1)} after it: the cycle is not "
             f"symmetric, and CG needs a symmetric preconditioner; use {b}grid_sweeps_all")
-    k = f"{b}tol"
-    if k in low and _number(low[k]) != 0.0:
-        raise ValueError(
-            f"{where}: {k}: {opts[k]} stops BoomerAMG's cycles at a tolerance, which makes the "
-            f"preconditioner an operator that changes with every vector, and CG needs one "
-            f"fixed symmetric positive definite preconditioner; leave it at 0 (a fixed number "
-            f"of cycles, {b}max_iter)")
-    k = f"{b}restriction_type"
-    if k in low and _number(low[k]) != 0.0:
-        raise ValueError(
-            f"{where}: {k}: {opts[k]} (AIR) restricts with another operator than the "
-            f"transpose of the interpolation, so the cycle is not symmetric, and CG needs a "
-            f"symmetric preconditioner; leave it at 0")
+    for name, why in _HYPRE_ZERO:
+        k = f"{b}{name}"
+        if k in low and _number(low[k]) != 0.0:
+            raise ValueError(f"{where}: {k}: {opts[k]} {why.format(b=b)}")
     k = f"{b}smooth_type"
     if k in low and low[k] not in _SMOOTH_SYMMETRIC:
         raise ValueError(
