@@ -9,6 +9,9 @@ Sequences that none of the paper's studies uses, each replayed from a cached ful
   100 samples; ``mc3d16`` the same on a 16³ grid (n = 4 096) with 1000 samples;
 * ``offset_high`` / ``offset_low`` -- the paper's offset-Laplacian SOR sequences, but short;
 * ``heat2d`` -- SSOR-PCG along ``relaxtune heat2d --nx 100 --steps 1000`` (dt = 0.005);
+* ``elast`` -- SOR on one plane linear-elasticity matrix in block order
+  (:class:`experiments.problems.PlaneElasticity`) with 200 right-hand sides, where Young's
+  theory (the default learner's prior) puts the best ω at 1.65 and the best fixed ω is 1.45;
 * ``fem`` -- SSOR-PCG along an unstructured P1 finite-element heat loop
   (:class:`experiments.problems.FEMHeat2D`, 600 steps), a flat landscape;
 * the long runs the short-horizon work must not spoil: ``heat2d_5000`` (nx = 100, 5000 steps)
@@ -105,6 +108,8 @@ class Case:
             return problems.OffsetLaplacianSequence(T, variance, seed=seed)
         if n.startswith("heat2d"):
             return problems.Heat2D(nx=q.get("nx", 100), steps=T, t_end=q.get("t_end", 5.0))
+        if n == "elast":
+            return problems.PlaneElasticity(T, m=q.get("m", 8), seed=seed)
         if n == "fem":
             return problems.FEMHeat2D(h=q.get("h", 0.02), steps=T, t_end=q.get("t_end", 6.0),
                                       seed=seed)
@@ -134,6 +139,10 @@ def _cases():
         Case("offset_low", "sor", "samples", 500, (100, 500), (11, 12, 13, 14, 15),
              OFFSET_CONTEXT_BOUNDS, "SOR, offset Laplacian (low variance), context c",
              learner_seeds=2),
+        Case("elast", "sor", "samples", 200, (50, 200), (0, 1, 2, 3, 4), (10.0, 10.0),
+             "SOR, plane linear elasticity in block order (8 × 8 grid, n = 128, λ = 10, "
+             "μ = 1), 200 right-hand sides, constant context λ: Young's theory puts the best "
+             "ω at 1.65, the best fixed ω is 1.45", learner_seeds=1),
         Case("heat2d", "ssor_pcg", "loop", 1000, (1000,), (0,), (0.0, 10.0),
              "SSOR-PCG, heat2d nx = 100, 1000 steps on [0, 5], context κ", learner_seeds=5),
         Case("fem", "ssor_pcg", "loop", 600, (600,), (0, 1, 2, 3, 4), (0.1, 10.0),
@@ -153,7 +162,7 @@ def _cases():
 
 CASES = _cases()
 #: The short-horizon suite (default of ``relaxtune bench learners``).
-SHORT = ("mc3d", "mc3d16", "offset_high", "offset_low", "heat2d", "fem")
+SHORT = ("mc3d", "mc3d16", "offset_high", "offset_low", "elast", "heat2d", "fem")
 #: The long runs (``--long``).
 LONG = ("heat2d_5000", "offset_high_5000", "offset_low_5000")
 
