@@ -24,6 +24,9 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
+# Gauss–Hermite nodes and weights (probabilists', weights summing to 1) over which the prior's
+# shared error (its best ω moved by s ~ N(0, prior_shift²)) is averaged
+_HERMITE = (lambda x, w: (x, w / w.sum()))(*np.polynomial.hermite_e.hermegauss(9))
 
 
 class JointCB(Policy):
@@ -207,12 +210,18 @@ class JointCB(Policy):
 
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
-                   "prior_used")
+                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
+    prior_shift = None
+    prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
+    prior_dir = None  # (r, d): Φu_j, the pseudo-observations' rows weighted by the shared error
+    prior_proj = None  # (r,): u_jᵀd, the shared error's part of the pseudo-observations' targets
+    prior_usq = None  # (r,): |u_j|²
+    prior_c = None  # (r,): the weights of the shared error's downdates now in P
     #: How many times more a family's own dependence on the context is penalised than the
     #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
     #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
@@ -222,8 +231,8 @@ class JointCB(Policy):
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 explore_radius=None, prior=None, prior_weight=1.0, target="log",
-                 arm_basis="line", seed=None):
+                 explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.2,
+                 target="log", arm_basis="line", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -241,6 +250,9 @@ class JointCB(Policy):
         check_choice("prior", prior, (None, "theory"))
         check_positive(prior_weight=prior_weight)
         self.prior, self.prior_weight = prior, float(prior_weight)
+        if prior_shift is not None:
+            check_positive(prior_shift=prior_shift)
+        self.prior_shift = None if prior_shift is None else float(prior_shift)
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model
         check_positive(ridge=ridge, gamma=gamma)
@@ -389,13 +401,16 @@ class JointCB(Policy):
                 "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
                 "explore_within": self.explore_within,
                 "explore_radius": self.explore_radius, "prior": self.prior,
-                "prior_weight": self.prior_weight, "target": self.target,
+                "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
+                "target": self.target,
                 "arm_basis": self.arm_basis}
 
     @classmethod
     def _saved_config(cls, config):
-        """A state saved before ``arm_basis`` existed had every arm on one line."""
-        return config if "arm_basis" in config else {**config, "arm_basis": "line"}
+        """A state saved before ``arm_basis`` existed had every arm on one line, one saved
+        before ``prior_shift`` existed a prior without the shared error."""
+        config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
+        return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
     def models_cost(self):
@@ -427,8 +442,13 @@ class JointCB(Policy):
             return
         from .prior import theory_costs
 
-        c = theory_costs(A, self.arms, solver)
-        self.prior_curve = None if c is None else np.log(c / c.min())
+        shifts = [0.0] if self.prior_shift is None else [0.0, *self.prior_shift * _HERMITE[0]]
+        c = theory_costs(A, self.arms, solver, shift=shifts)  # one spectrum estimate
+        self.prior_curve = self.prior_moved = None
+        if c is not None:
+            self.prior_curve = np.log(c[0] / c[0].min())
+            if self.prior_shift is not None:  # relative to the same cheapest cost
+                self.prior_moved = np.log(c[1:] / c[0].min())
 
     def _draw_state(self):
         # the draw that takes the prior (the first) also enters its pseudo-observations: an
@@ -444,6 +464,7 @@ class JointCB(Policy):
         if model is not False:
             self.prior_used = False
             self.P, self.theta = (None, None) if model is None else model
+            self.prior_dir = self.prior_proj = self.prior_usq = self.prior_c = None
             self._mu_of = None
 
     def _use_prior(self, psi):
@@ -458,6 +479,64 @@ class JointCB(Policy):
             if k != best:
                 phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
                 rls_update(self.P, self.theta, w * phi, w * (g[k] - g[best]))
+        if self.prior_moved is not None and not self.models_cost:
+            self._use_prior_shift(psi, g, best)
+
+    def _use_prior_shift(self, psi, g, best):
+        """The prior's shared error (``prior_shift``, a model of the log-cost): its
+        components and their first downdates (:meth:`_refresh_prior`)."""
+        # e(s) = the curve of a best ω moved by s, less the curve (both relative to the
+        # curve's best arm), s ~ N(0, prior_shift²); its covariance by Gauss–Hermite
+        # quadrature, of rank at most nodes − 1, as orthogonal components u_j
+        d = g - g[best]
+        E = self.prior_moved - self.prior_moved[:, [best]] - d
+        wq = _HERMITE[1]
+        E0 = E - wq @ E
+        lam, V = np.linalg.eigh((E0.T * wq) @ E0)
+        keep = lam > 1e-9 * max(float(lam.max()), 1e-300)
+        U = V[:, keep] * np.sqrt(lam[keep])  # K × r, Σ_e = U Uᵀ
+        # rows φ_k = ψ ⊗ χ_k are ravelled context-major: Φu_j = Σ_k u_jk (φ_k − φ_best)
+        self.prior_dir = np.array([np.outer(psi, row).ravel()
+                                   for row in U.T @ (self._X - self._X[best])])
+        self.prior_proj = U.T @ d
+        self.prior_usq = lam[keep]
+        self.prior_c = np.zeros(int(keep.sum()))
+        self._refresh_prior()
+
+    def _refresh_prior(self):
+        """Keep the prior's shared error at its size relative to the current noise scale.
+
+        The pseudo-observations ``d_k = g_k − g_best`` carry an error ``e_k + ε_k``: ``ε_k``
+        independent, of variance ``σ̂²/w`` (``w`` = :attr:`prior_weight`), and ``e`` shared
+        by all, the change of ``d`` when the curve's best ω moves by ``s ~ N(0, τ²)``
+        (``τ`` = :attr:`prior_shift`), of covariance ``Σ_e = Σ_j u_j u_jᵀ`` (orthogonal
+        ``u_j``).  In units of ``σ̂²`` the covariance ``I/w + Σ_e/σ̂²`` has the inverse
+        ``w I − Σ_j c_j u_j u_jᵀ``, ``c_j = w²/(σ̂² + w |u_j|²)`` (Woodbury), so the rows
+        enter as ``w`` pseudo-observations each (done once) and one downdate of weight
+        ``c_j`` along ``Φu_j`` with target ``u_jᵀd`` per component: a measurement that
+        contradicts the curve's place moves it as a whole, and counts against it once, not
+        once per arm.  ``σ̂`` changes as costs come, so the ``c_j`` follow it (rank-one
+        corrections when one has moved by more than 10 %).
+        """
+        w, s2 = self.prior_weight, self._scale() ** 2
+        c = w * w / (s2 + w * self.prior_usq)
+        old = self.prior_c
+        if np.all(old > 0) and np.all(np.abs(c - old) <= 0.1 * old):
+            return
+        for j in range(c.size):
+            # information − (c_j − old_j) x xᵀ, Σ φ y − (c_j − old_j) x z (Sherman–Morrison)
+            alpha = old[j] - c[j]
+            x, z = self.prior_dir[j], self.prior_proj[j]
+            Px = self.P @ x
+            denom = 1.0 + alpha * float(x @ Px)
+            if not denom > 1e-12:  # rounding: keep the weight this component has
+                c[j] = old[j]
+                continue
+            self.theta += (alpha / denom) * Px * (z - float(x @ self.theta))
+            self.P -= (alpha / denom) * np.outer(Px, Px)
+        self.P = 0.5 * (self.P + self.P.T)
+        self.prior_c = c
+        self._mu_of = None
 
     @property
     def randomised(self):
@@ -483,6 +562,8 @@ class JointCB(Policy):
         if S is not None:
             Sf = np.kron(S, np.eye(self._X.shape[1]))
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
+            if self.prior_dir is not None:
+                self.prior_dir = self.prior_dir @ Sf.T
             self._mu_of = None
         return psi
 
@@ -551,13 +632,16 @@ class JointCB(Policy):
             self.unit = cost
         if self.models_cost:
             self._update_cost(arm, cost, psi, censored, first)
-            return
-        # features, prediction, censoring, the clip and the rank-one update in one compiled
-        # call (a round follows a solve that has pushed Python's layers out of the caches)
-        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
-                                     math.log(cost / self.unit + _FLOOR), censored,
-                                     _CLIP * self._scale())
-        self.p = None
+        else:
+            # features, prediction, censoring, the clip and the rank-one update in one
+            # compiled call (a round follows a solve that has pushed Python's layers out of
+            # the caches)
+            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                         math.log(cost / self.unit + _FLOOR), censored,
+                                         _CLIP * self._scale())
+            self.p = None
+        if self.prior_dir is not None:
+            self._refresh_prior()
 
     def _log_scale(self):
         """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the

@@ -42,7 +42,7 @@ SSOR_MU_FACTOR = 9.0
 SINGULAR_MU = 1e-10
 
 
-def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
+def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
     """Predicted iterations of every arm on ``A`` (``None`` where no theory applies).
 
     Parameters
@@ -58,11 +58,17 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
         Lanczos steps of the spectrum estimate.
     rtol : float
         Relative tolerance of the solves.
+    shift : float or sequence of float, default 0
+        Evaluate the theory's curve as if its best ω were moved by ``shift`` (SOR: Young's
+        ω* + ``shift`` and the Jacobi radius that gives it; SSOR-PCG: the bound's minimiser
+        moved likewise), from the same spectrum estimate: how the prediction moves when the
+        theory misplaces its best ω (:class:`bandit.JointCB`'s ``prior_shift``).  A
+        sequence gives one curve per shift, from one estimate.
 
     Returns
     -------
     ndarray or None
-        Positive predicted iteration counts, one per arm; ``None`` if an arm has no ω, the
+        Positive predicted iteration counts, one per arm (a row per shift for a sequence); ``None`` if an arm has no ω, the
         solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
         (all positive, or all negative: ``A`` and ``−A`` give the same prediction), ``A`` is
         singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10`` in the
@@ -80,9 +86,12 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
     (3, True)
     >>> theory_costs(gallery.laplacian_2d(10), arms, "cg") is None
     True
+    >>> moved = theory_costs(gallery.laplacian_2d(10), arms, "sor", shift=[-0.2, 0.0, 0.2])
+    >>> moved.shape, [arms[int(k)] for k in moved.argmin(axis=1)]   # ω* = 1.36, 1.56, 1.76
+    ((3, 5), [1.4, 1.6, 1.8])
     """
     from solvers.spectral import (SpectrumEstimate, estimate_spectrum, sor_rate,
-                                  ssor_condition_bound)
+                                  ssor_condition_bound, young_omega)
 
     if solver not in ("sor", "ssor_pcg"):
         return None
@@ -112,9 +121,27 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8):
             # matrices SOR is often cheapest near ω = 1)
             return None
         rho_j = min(max(est.rho_jacobi, 0.0), 1.0 - 1e-12)
-        rate = np.clip(sor_rate(om, rho_j), 1e-3, 1.0 - 1e-12)
-        return math.log(1.0 / rtol) / -np.log(rate)
-    mu = min(max(SSOR_MU_FACTOR * est.mu_min, 1e-12), 1.0)
-    kappa = ssor_condition_bound(om, mu)
-    return 0.5 * np.sqrt(kappa) * math.log(2.0 / rtol)
 
+        def curve(s):
+            rho = _rho_for_omega(young_omega(rho_j) + s) if s else rho_j
+            rate = np.clip(sor_rate(om, rho), 1e-3, 1.0 - 1e-12)
+            return math.log(1.0 / rtol) / -np.log(rate)
+    else:
+        mu = min(max(SSOR_MU_FACTOR * est.mu_min, 1e-12), 1.0)
+
+        def curve(s):
+            m = mu
+            if s:  # the bound's minimiser 2/(1 + √(2μ)) moved by s: μ = (2/ω − 1)²/2
+                w = min(max(2.0 / (1.0 + math.sqrt(2.0 * mu)) + s, 1.0 + 1e-6), 2.0 - 1e-6)
+                m = min(max(0.5 * (2.0 / w - 1.0) ** 2, 1e-12), 1.0)
+            return 0.5 * np.sqrt(ssor_condition_bound(om, m)) * math.log(2.0 / rtol)
+    if np.ndim(shift):
+        return np.array([curve(float(s)) for s in shift])
+    return curve(float(shift))
+
+
+def _rho_for_omega(omega):
+    """The Jacobi radius whose Young ω* is ``omega`` (clipped to (1, 2)): the inverse of
+    ``2/(1 + √(1 − ρ²))``."""
+    w = min(max(float(omega), 1.0 + 1e-9), 2.0 - 1e-9)
+    return min(math.sqrt(max(1.0 - (2.0 / w - 1.0) ** 2, 0.0)), 1.0 - 1e-12)
