@@ -231,7 +231,7 @@ class JointCB(Policy):
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
-                 explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.2,
+                 explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
@@ -479,17 +479,25 @@ class JointCB(Policy):
             if k != best:
                 phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
                 rls_update(self.P, self.theta, w * phi, w * (g[k] - g[best]))
-        if self.prior_moved is not None and not self.models_cost:
+        if self.prior_moved is not None:
             self._use_prior_shift(psi, g, best)
 
     def _use_prior_shift(self, psi, g, best):
-        """The prior's shared error (``prior_shift``, a model of the log-cost): its
-        components and their first downdates (:meth:`_refresh_prior`)."""
-        # e(s) = the curve of a best ω moved by s, less the curve (both relative to the
-        # curve's best arm), s ~ N(0, prior_shift²); its covariance by Gauss–Hermite
-        # quadrature, of rank at most nodes − 1, as orthogonal components u_j
+        """The prior's shared error (``prior_shift``): its components and their first
+        downdates (:meth:`_refresh_prior`)."""
+        # e(s) = how the pseudo-observations move when the curve's best ω moves by s,
+        # s ~ N(0, prior_shift²): for the log-cost the moved log-curve less the curve (both
+        # relative to the curve's best arm); for the cost, whose pseudo-observations are
+        # the ratios g_k = exp(Δ_k), to first order g_k times that (the exact ratios of a
+        # curve moved up multiply the far arms' costs many times over, and a Gaussian error
+        # that size let one early measurement send the model's best to ω = 1.0).  Its
+        # covariance by Gauss–Hermite quadrature, of rank at most nodes − 1, as orthogonal
+        # components u_j
+        curve = self.prior_curve
         d = g - g[best]
-        E = self.prior_moved - self.prior_moved[:, [best]] - d
+        E = self.prior_moved - self.prior_moved[:, [best]] - (curve - curve[best])
+        if self.models_cost:
+            E = E * g
         wq = _HERMITE[1]
         E0 = E - wq @ E
         lam, V = np.linalg.eigh((E0.T * wq) @ E0)
