@@ -210,7 +210,7 @@ class JointCB(Policy):
 
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
-                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c")
+                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c", "prior_s2")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -222,6 +222,7 @@ class JointCB(Policy):
     prior_proj = None  # (r,): u_jᵀd, the shared error's part of the pseudo-observations' targets
     prior_usq = None  # (r,): |u_j|²
     prior_c = None  # (r,): the weights of the shared error's downdates now in P
+    prior_s2 = None  # σ̂² the weights were set for
     #: How many times more a family's own dependence on the context is penalised than the
     #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
     #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
@@ -465,6 +466,7 @@ class JointCB(Policy):
             self.prior_used = False
             self.P, self.theta = (None, None) if model is None else model
             self.prior_dir = self.prior_proj = self.prior_usq = self.prior_c = None
+            self.prior_s2 = None
             self._mu_of = None
 
     def _use_prior(self, psi):
@@ -509,6 +511,7 @@ class JointCB(Policy):
         self.prior_proj = U.T @ d
         self.prior_usq = lam[keep]
         self.prior_c = np.zeros(int(keep.sum()))
+        self.prior_s2 = None
         self._refresh_prior()
 
     def _refresh_prior(self):
@@ -524,13 +527,14 @@ class JointCB(Policy):
         ``c_j`` along ``Φu_j`` with target ``u_jᵀd`` per component: a measurement that
         contradicts the curve's place moves it as a whole, and counts against it once, not
         once per arm.  ``σ̂`` changes as costs come, so the ``c_j`` follow it (rank-one
-        corrections when one has moved by more than 10 %).
+        corrections once ``σ̂²`` has moved by more than 10 % since they were last set).
         """
-        w, s2 = self.prior_weight, self._scale() ** 2
+        s2 = (self.sq_err + 0.1) / (self.t + 1)  # σ̂² (_scale), in plain floats: every round
+        if self.prior_s2 is not None and abs(s2 - self.prior_s2) <= 0.1 * self.prior_s2:
+            return  # every c_j within 10 % of its weight in P
+        w = self.prior_weight
         c = w * w / (s2 + w * self.prior_usq)
         old = self.prior_c
-        if np.all(old > 0) and np.all(np.abs(c - old) <= 0.1 * old):
-            return
         for j in range(c.size):
             # information − (c_j − old_j) x xᵀ, Σ φ y − (c_j − old_j) x z (Sherman–Morrison)
             alpha = old[j] - c[j]
@@ -544,6 +548,7 @@ class JointCB(Policy):
             self.P -= (alpha / denom) * np.outer(Px, Px)
         self.P = 0.5 * (self.P + self.P.T)
         self.prior_c = c
+        self.prior_s2 = s2
         self._mu_of = None
 
     @property

@@ -411,10 +411,12 @@ PREVIOUS_EXPLORE_WITHIN = 2.5
 #: the previous default (``explore_within = 2.5`` instead of ``explore_radius``);
 #: ``default@nocontext`` is the default learner told no context at all, and ``default@auto``
 #: the default learner told only ω̂ (independent samples: ``Tuner(auto_context="spectral")``
-#: without a context of the user's, charged as above).
+#: without a context of the user's, charged as above); ``default@noshift`` (and
+#: ``@noshift+nocontext``, ``@noshift+auto``) the same without the prior's shared error
+#: (``prior_shift=None``: the default learner before it had one).
 #: The modes ``NAME@MODE`` takes: ``default``'s, and every other learner's.
 DEFAULT_MODES = ("bounds", "spectral", "noprior", "noradius", "cap", "previous", "nocontext",
-                 "auto")
+                 "auto", "noshift", "noshift+nocontext", "noshift+auto")
 LEARNER_MODES = ("online",)
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
@@ -433,6 +435,8 @@ def make_policy(spec: str, case: Case, seed: int):
         p = bandit.default_policy(case.solver, list(OMEGAS), context_bounds=hint,
                                   context_dim=dim, seed=seed)
         change = {"noprior": {"prior": None}, "noradius": {"explore_radius": None},
+                  "noshift": {"prior_shift": None}, "noshift+nocontext": {"prior_shift": None},
+                  "noshift+auto": {"prior_shift": None},
                   "cap": {"explore_within": PREVIOUS_EXPLORE_WITHIN},
                   "previous": {"explore_radius": None,
                                "explore_within": PREVIOUS_EXPLORE_WITHIN}}.get(mode)
@@ -473,7 +477,8 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
     """
     from .learners import derive_seed, uses_vector_context
 
-    spectral = [s for s in learners if s.partition("@")[2] in ("spectral", "auto")]
+    spectral = [s for s in learners
+                if s.partition("@")[2] in ("spectral", "auto", "noshift+auto")]
     if spectral and case.kind != "samples":
         # the Lanczos contexts are computed per independent sample; a time loop has none
         raise ValueError(f"{', '.join(spectral)}: the spectral context is measured on "
@@ -513,9 +518,9 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                             spectral = spectral_contexts(case, seed, T, cache=cache)
                         contexts = np.column_stack([ctxo, spectral[order]])
                         extra = SPECTRAL_STEPS
-                    if mode == "nocontext":
+                    if mode in ("nocontext", "noshift+nocontext"):
                         contexts = None
-                    if mode == "auto":  # Tuner(auto_context="spectral"), no context of yours
+                    if mode in ("auto", "noshift+auto"):  # Tuner(auto_context="spectral"), no context of yours
                         if spectral is None:
                             spectral = spectral_contexts(case, seed, T, cache=cache)
                         contexts = spectral[order]
@@ -669,7 +674,8 @@ def main(argv=None) -> int:
                  f"{', '.join(sorted(bandit.POLICIES))}, NAME@online, "
                  f"{', '.join('default@' + m for m in DEFAULT_MODES)}")
     cases = list(args.cases) + ([c for c in LONG if c not in args.cases] if args.long else [])
-    spectral = [s for s in args.learners if s.partition("@")[2] in ("spectral", "auto")]
+    spectral = [s for s in args.learners
+                if s.partition("@")[2] in ("spectral", "auto", "noshift+auto")]
     loops = [c for c in cases if CASES[c].kind != "samples"]
     if spectral and loops:  # refused before any case is run, not after the first ones
         ap.error(f"--learners {' '.join(spectral)}: the spectral context is measured on "
