@@ -15,9 +15,12 @@ once per sequence) and turns it into predicted iteration counts for every arm:
   the 5-point Laplacian on 10² / 30² / 60² grids), and matches ``2/(1 + 3√(2μ))``, i.e. the
   bound's minimiser for ``9μ``; the curve is therefore evaluated at ``9μ``.
 
-A learner takes ``log`` of these (relative to their minimum) as the prior mean of its
-log-cost model and lets the costs it observes correct it.  The shapes are rough (SOR costs far
-below ω* are exaggerated) so the learners shrink them and keep a wide prior around them.
+A learner takes ``log`` of these (relative to their minimum) as pseudo-observations of its
+cost model and lets the costs it observes correct them.  The shapes are rough (SOR costs far
+below ω* are exaggerated), and where the theory does not strictly apply (a matrix that is
+not consistently ordered) its best ω can be off as a whole; ``theory_costs(..., shift=s)``
+gives the curve of a best ω moved by ``s``, from which :class:`bandit.JointCB` takes the
+prior's shared error (``prior_shift``).
 """
 from __future__ import annotations
 
