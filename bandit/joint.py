@@ -232,7 +232,8 @@ class JointCB(Policy):
 
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
-                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c", "prior_s2")
+                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
+                   "prior_s2")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
