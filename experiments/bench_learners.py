@@ -520,7 +520,8 @@ def run_case(case: Case, learners=DEFAULT_LEARNERS, *, cache="results/cache/lear
                         extra = SPECTRAL_STEPS
                     if mode in ("nocontext", "noshift+nocontext"):
                         contexts = None
-                    if mode in ("auto", "noshift+auto"):  # Tuner(auto_context="spectral"), no context of yours
+                    if mode in ("auto", "noshift+auto"):
+                        # Tuner(auto_context="spectral"), no context of the user's
                         if spectral is None:
                             spectral = spectral_contexts(case, seed, T, cache=cache)
                         contexts = spectral[order]
