@@ -72,8 +72,9 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
     -------
     ndarray or None
         Positive predicted iteration counts, one per arm (a row per shift for a sequence of
-        shifts); ``None`` if an arm has no ω, the solver is not SOR or SSOR-PCG, ``A`` is not symmetric with a diagonal of one sign
-        (all positive, or all negative: ``A`` and ``−A`` give the same prediction), ``A`` is
+        shifts); ``None`` if an arm has no ω, the solver is not SOR or SSOR-PCG, ``A`` is
+        not symmetric with a diagonal of one sign (all positive, or all negative: ``A`` and
+        ``−A`` give the same prediction), ``A`` is
         singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10`` in the
         estimate, which puts it at 0 when the rows sum to zero, ``A·1 = 0``, as a pure Neumann
         or graph Laplacian's do; such consistent systems converge at rates the rest of the
