@@ -95,7 +95,8 @@ def seconds(text: str) -> float:
 def output_file(text: str) -> Path:
     """Argument type of a file a benchmark writes at its end (``--json``): refused at once if
     it is a folder or its folder cannot be created and written, so no measured run is lost."""
-    from .cli import UsageError, _writable_folder
+    from .cli import UsageError
+    from .cli_folders import _writable_folder
 
     path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     if path.is_dir():
@@ -109,7 +110,8 @@ def output_file(text: str) -> Path:
 
 def output_folder(text: str) -> Path:
     """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
-    from .cli import UsageError, _writable_folder
+    from .cli import UsageError
+    from .cli_folders import _writable_folder
 
     path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     try:
