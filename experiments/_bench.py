@@ -559,6 +559,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
     if markdown:
         sep = ["---" if a == "l" else "---:" for a in align]
         return "\n".join("| " + " | ".join(r) + " |" for r in [header, sep, *rows])
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
+    header, rows = [shown(str(c)) for c in header], [[shown(str(c)) for c in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(ncol)]
 
     def line(r):

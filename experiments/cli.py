@@ -51,6 +51,7 @@ from .cli_plot import plot
 from .cli_studies import _study
 from .cli_tune import _tune
 
+
 __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
            "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED",
            "EXIT_PIPE"]

@@ -5,6 +5,7 @@ import importlib
 
 from .cli_common import EXIT_USAGE, UsageError
 
+
 BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_bandit",
            "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
            "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",

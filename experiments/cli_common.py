@@ -15,6 +15,7 @@ import sys
 import traceback
 import unicodedata
 
+
 #: Exit statuses besides 0 (the last three as a shell reports a death by SIGINT / SIGTERM /
 #: SIGPIPE).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_PIPE = 1, 2, 130, 143, 141
@@ -95,6 +96,26 @@ def _transliterate(exc: UnicodeError):
 codecs.register_error("relaxtune.ascii", _transliterate)
 
 
+def shown(text: str) -> str:
+    """``text`` as standard output prints it: spelled in ASCII (``ω`` -> ``omega``) where the
+    command line set standard output to spell what it cannot encode, else unchanged.
+
+    Tables measure their columns on it, so they stay aligned in a terminal that is not UTF-8
+    (the columns had been measured for ``ω`` and printed with ``omega``).
+
+    >>> import contextlib, io
+    >>> ascii_terminal = io.TextIOWrapper(io.BytesIO(), "ascii", "relaxtune.ascii")
+    >>> with contextlib.redirect_stdout(ascii_terminal):
+    ...     text = shown("fixed ω=1.4")
+    >>> text
+    'fixed omega=1.4'
+    """
+    stream = sys.stdout
+    if getattr(stream, "errors", None) != "relaxtune.ascii":
+        return text
+    return text.encode(stream.encoding, "relaxtune.ascii").decode(stream.encoding)
+
+
 def _plain_text_streams() -> None:
     """Let standard output and error spell the symbols they cannot encode (ω, κ, ≤, ...) in
     ASCII: in a terminal that is not UTF-8 (``LANG=en_US.ISO-8859-1``) the first table with
@@ -162,6 +183,18 @@ def _output_closed() -> int:
     except (OSError, ValueError, AttributeError):  # no real stdout (e.g. replaced in tests)
         pass
     return EXIT_PIPE
+
+
+def _progress_bars(args) -> bool:
+    """Draw progress bars?  Not with ``--quiet``, and only on a terminal: into a file or a
+    pipe (a batch job's log) every redraw of a bar is one more line of carriage-return
+    frames, about a kilobyte a run that nobody sees animated."""
+    if args.quiet:
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
 
 
 def _trace(args, exc):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .cli_common import UsageError
 
+
 # --- checks made before any computation --------------------------------------------------------
 def _writable_folder(folder: Path, what: str) -> bool:
     """Create ``folder`` if needed and write a probe file into it; return whether it is new."""

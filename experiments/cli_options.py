@@ -7,6 +7,7 @@ import difflib
 import math
 from pathlib import Path
 
+
 # --- argument types: each check happens while parsing, before anything runs -----------------
 _INT64_MAX = 2**63 - 1
 

@@ -12,6 +12,12 @@ def plot(args) -> int:
     """``relaxtune plot PATH``: a results folder, a tune folder (its tuner file) or a tuner
     file; a file of a results folder is refused with the command to type instead."""
     path = Path(args.results)
+    if _tune_summary(path) and not (path / "tuner.json").exists():
+        # its summary is a copy of the tables, not a study's: "no 'study' entry" had blamed it
+        raise UsageError(f"{path}: a relaxtune tune folder without its tuner file: plot draws "
+                         f"a tune run from {path / 'tuner.json'} (the run writes it with "
+                         f"Tuner.save), which is missing; copy it back, or give the tuner "
+                         f"file's path")
     if _tune_folder(path):  # its run is its tuner file (the summary has no study)
         if args.markdown:
             raise UsageError(f"{path} holds a relaxtune tune run: no comparison tables "
@@ -45,6 +51,18 @@ def _tune_folder(path: Path) -> bool:
     except (OSError, ValueError):
         return True  # the tuner file is the run; its summary is a copy of its tables
     return not (isinstance(summary, dict) and "study" in summary)
+
+
+def _tune_summary(path: Path) -> bool:
+    """Is ``path/summary.json`` the summary ``relaxtune tune`` writes (its tuned run's table,
+    no study)?"""
+    import json
+
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and "study" not in summary and "tuned" in summary
 
 
 def _results_file(path: Path) -> bool:

@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated,
-                         UsageError, _env_size, _ONE_PROCESS, _SigtermAsInterrupt, _trace,
-                         describe, print_error)
+                         UsageError, _env_size, _ONE_PROCESS, _progress_bars,
+                         _SigtermAsInterrupt, _trace, describe, print_error)
 from .cli_folders import (_FolderLock, _Keeper, _fresh_folder, _missing_folders,
                           _remove_empty, _writable_folder)
+
 
 def _study(args) -> int:
     if _env_size() > 1 and not (args.command in ("heat2d", "demo") and args.backend == "petsc"):
@@ -172,7 +173,7 @@ def _offset(args, learners, keeper) -> None:
     summary, arrays = run_offset_study(args.command, T=args.T, trials=args.trials,
                                        variance=args.variance, seed=args.seed,
                                        learners=learners, jobs=args.jobs,
-                                       progress=not args.quiet,
+                                       progress=_progress_bars(args),
                                        checkpoint=lambda s, a: keeper.save(s, {"rounds": a}))
     def table():
         print(f"\n{args.command}: SOR iterations, T = {args.T}, {args.trials} trials, "
@@ -204,7 +205,7 @@ def _heat(args, learners, keeper) -> None:
                                      direct=not args.no_direct, grid=not args.no_grid,
                                      golden=not args.no_golden,
                                      baseline_every=args.baseline_every,
-                                     progress=not args.quiet,
+                                     progress=_progress_bars(args),
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
 
@@ -277,7 +278,7 @@ def _precond(args, keeper) -> None:
         seeds=args.seeds, seed=args.seed, learner=args.learner, omegas=args.omegas,
         anchors=args.anchors, lag=args.lag, cap=args.cap, anchor_cap=args.anchor_cap,
         work_learner=not args.no_work_learner, compare=args.compare, block=args.block,
-        progress=not args.quiet,
+        progress=_progress_bars(args),
         checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
 
     def table():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
-                         _env_size, _ONE_PROCESS, _SigtermAsInterrupt, print_error)
+                         _env_size, _ONE_PROCESS, _progress_bars, _SigtermAsInterrupt,
+                         print_error)
 from .cli_folders import _FolderLock, _fresh_folder, _writable_folder
+
 
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
@@ -76,7 +78,7 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) ->
             result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
                             contexts=contexts, warm=args.warm, rtol=args.rtol,
                             maxiter=args.maxiter, exact=not args.no_exact,
-                            audit_budget=args.audit_budget or None, progress=not args.quiet,
+                            audit_budget=args.audit_budget or None, progress=_progress_bars(args),
                             seed=args.seed, interruptible=True,
                             auto_context="spectral" if args.auto_context else None,
                             names=names)

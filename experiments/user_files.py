@@ -483,11 +483,14 @@ def format_report(s: dict) -> str:
                   s["omega_one"]["all_converged"]),
                  ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
                   s["instance_optimal"]["all_converged"])]
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
+    rows = [(shown(name), v, ok) for name, v, ok in rows]
     width = max(len(r[0]) for r in rows)
-    lines.append(f"{'method':<{width}}  {'iterations':>11}  {'× best fixed':>12}")
+    lines.append(f"{'method':<{width}}  {'iterations':>11}  {shown('× best fixed'):>12}")
     for name, v, ok in rows:
-        ratio = f"{v / ref:.3f}" if ref else "—"
+        ratio = f"{v / ref:.3f}" if ref else shown("—")
         flag = "" if ok else "  (some solves did not converge)"
         lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
     e = s["estimate"]
