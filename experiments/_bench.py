@@ -98,6 +98,9 @@ def output_file(text: str) -> Path:
     from .cli import UsageError
     from .cli_folders import _writable_folder
 
+    if text == "-":  # a file named "-" had been written; its tables go to standard output
+        raise argparse.ArgumentTypeError("'-' (standard output) is not taken here: the tables "
+                                         "are printed there; give a file name")
     path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")

@@ -44,7 +44,8 @@ from .cli_bench import BENCHES, _bench
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_TERMINATED,
                          EXIT_USAGE, OneLineParser, Terminated, UsageError, _closed_streams,
                          _env_size, _ONE_PROCESS, _output_closed, _plain_text_streams,
-                         _SigtermAsInterrupt, _trace, describe, print_error)
+                         _SigtermAsInterrupt, _summary_on_stdout, _trace, describe,
+                         print_error)
 from .cli_options import (_common, _count, _debug_flag, _heat_options, _learner, _omega,
                           _path, _precond_options, _seed, _output_options)
 from .cli_plot import plot
@@ -152,6 +153,7 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    _summary_on_stdout(args)
     try:
         if args.command is None:
             names = next(a for a in build_parser()._actions if a.dest == "command").choices

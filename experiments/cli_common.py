@@ -197,6 +197,25 @@ def _progress_bars(args) -> bool:
         return False
 
 
+def _summary_on_stdout(args) -> None:
+    """``--json -``: the summary is all that standard output gets, for a pipe to read (the
+    table, the closing lines and the progress bars are left out, as with --quiet); a file
+    named ``-`` had been written instead."""
+    args.json_stdout = getattr(args, "json", None) == "-"
+    if args.json_stdout:
+        args.json, args.quiet = None, True
+
+
+def _print_summary(summary: dict) -> None:
+    """The summary on standard output, as ``summary.json`` holds it."""
+    import json
+
+    from .results import _json_default
+
+    sys.stdout.write(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
 def _trace(args, exc):
     if getattr(args, "debug", False):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)

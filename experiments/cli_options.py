@@ -81,6 +81,12 @@ def _path(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _json_path(text: str) -> Path | str:
+    """``--json``: a file, or ``-`` (kept as the string) for standard output; ``./-`` names
+    a file called ``-``."""
+    return "-" if text == "-" else _path(text)
+
+
 _count = _integer(1)
 _seed = _integer(0, high=math.inf)
 # sizes whose matrix has at most 2⁶³ − 1 entries (5 per row for heat2d's (nx − 1)² unknowns,
@@ -101,7 +107,9 @@ def _output_options(p: argparse.ArgumentParser, unit: str, name: str):
     p.add_argument("--out", type=_path, default=None,
                    help=f"results folder, created before the study starts; every finished "
                         f"{unit} is saved there as it goes (default results/{name}-<timestamp>)")
-    p.add_argument("--json", type=_path, default=None, help="also write summary.json here")
+    p.add_argument("--json", type=_json_path, default=None,
+                   help="also write summary.json here; '-' prints it on standard output "
+                        "instead of the table (and implies --quiet)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bars or table")
     _debug_flag(p, argparse.SUPPRESS)

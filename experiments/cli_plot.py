@@ -2,6 +2,7 @@
 Markdown), or draw the run of a tuner file written by :meth:`bandit.Tuner.save`."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .cli_common import UsageError, _SigtermAsInterrupt, describe
@@ -111,9 +112,11 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
                 f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
         at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
+        regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
+        if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
+            regret = bf.get("method") or "undefined"  # "undefined: <why>"
         print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
-              f"{data['unit']}; regret vs the best fixed arm {at_most}"
-              f"{fmt.format(bf['estimate'][-1])}{band}")
+              f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated,
-                         UsageError, _env_size, _ONE_PROCESS, _progress_bars,
+                         UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
                          _SigtermAsInterrupt, _trace, describe, print_error)
 from .cli_folders import (_FolderLock, _Keeper, _fresh_folder, _missing_folders,
                           _remove_empty, _writable_folder)
@@ -157,6 +157,8 @@ def _finish(args, keeper, summary, per_tag: dict, draw_arrays, table=None) -> Pa
     out = keeper.out
     if args.json and keeper.writes:
         write_json(args.json, summary)
+    if args.json_stdout and keeper.writes:
+        _print_summary(summary)
     if not args.no_plots:
         draw_all(summary, draw_arrays, out / "figures")
     if not args.quiet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
-                         _env_size, _ONE_PROCESS, _progress_bars, _SigtermAsInterrupt,
+                         _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
                          print_error)
 from .cli_folders import _FolderLock, _fresh_folder, _writable_folder
 
@@ -96,6 +96,8 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) ->
     write_json(out / "summary.json", summary)
     if args.json is not None:
         write_json(args.json, summary)
+    if args.json_stdout:
+        _print_summary(summary)
     if not args.no_plots:
         from .plots import draw_run
 

@@ -501,6 +501,8 @@ def format_report(s: dict) -> str:
              if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
     est = (f"regret against the best fixed arm: the Tuner's estimate {point} "
            f"{band} ({e['method'].split(':')[0]})")
+    if not math.isfinite(e["best_fixed"]):  # had printed "estimate nan no interval"
+        est = f"regret against the best fixed arm: the Tuner's estimate is {e['method']}"
     if "exact_regret" in s:
         est += f"; exact {s['exact_regret']['best_fixed']:,}"
         if band != "no interval":

@@ -5,6 +5,7 @@ import contextlib
 import io
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -191,3 +192,99 @@ def test_plot_of_a_tune_folder_without_its_tuner_file(tmp_path, capsys):
                           "tuner file")
     assert f"{out / 'tuner.json'}" in err and "missing" in err and "'study'" not in err
     assert sorted(p.name for p in out.iterdir()) == ["history.csv", "summary.json"]
+
+
+# --- Ctrl-C while the worker processes start ----------------------------------------------
+def _slow_square(x):
+    time.sleep(5)
+    return x * x
+
+
+def test_ctrl_c_while_the_workers_start_stops_every_worker(monkeypatch):
+    # Ctrl-C about a second into `relaxtune heat2d --jobs 2` had come while the pool started
+    # a worker: started, but not yet listed by the pool, it was not stopped, and printed a
+    # traceback (its lock gone with the study) after the study's one line
+    import multiprocessing.process
+    import signal
+
+    from experiments import offset_study
+
+    monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(offset_study, "CGROUP_ROOT", "/nonexistent")
+    start = multiprocessing.process.BaseProcess.start
+    started = []
+
+    def start_then_ctrl_c(self):
+        start(self)
+        started.append(self)
+        if len(started) == 1:  # Ctrl-C right after the first worker started
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_then_ctrl_c)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            offset_study.run_parallel(_slow_square, [1, 2, 3], jobs=2, progress=False)
+        assert time.perf_counter() - t0 < 30  # stopped, not waited for
+        assert len(started) == 2 and not [p.pid for p in started if p.is_alive()]
+    finally:
+        for p in started:  # whatever happened, no worker outlives the test
+            p.terminate()
+
+
+# --- --json - ------------------------------------------------------------------------------
+def test_json_dash_is_standard_output(tmp_path):
+    # a file named "-" had been written in the current folder, and the table printed
+    import json
+
+    proc = _cli("learning", "--T", "10", "--trials", "1", "--learners", "tsallis_inf",
+                "--no-plots", "--json", "-", "--out", tmp_path / "r", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    printed = json.loads(proc.stdout)  # standard output is the summary and nothing else
+    assert printed == json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert printed["study"] == "learning" and "tsallis_inf" in printed["methods"]
+    assert proc.stderr == b"" and not (tmp_path / "-").exists()
+
+
+def test_json_dash_of_tune(tmp_path, capsys):
+    import json
+
+    mats = _laplacians(tmp_path, 2)
+    assert main(["tune", *map(str, mats), "--no-plots", "--json", "-", "--out",
+                 str(tmp_path / "t")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "t" / "summary.json").read_text())
+    assert printed["systems"] == 2
+
+
+def test_json_named_dash_is_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["learning", "--T", "5", "--trials", "1", "--learners", "tsallis_inf",
+                 "--no-plots", "--quiet", "--json", "./-", "--out", "r"]) == 0
+    assert (tmp_path / "-").read_text() == (tmp_path / "r" / "summary.json").read_text()
+    assert capsys.readouterr().out == ""
+
+
+def test_benchmark_json_dash_is_refused(tmp_path, capsys):
+    # (--seeds 0 is refused too: whatever happens, no benchmark runs here)
+    assert main(["bench", "regret", "--json", "-", "--seeds", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "relaxtune: error: bench regret: argument --json: '-' (standard output) is not taken "
+        "here: the tables are printed there; give a file name\n")
+
+
+# --- an undefined regret estimate -----------------------------------------------------------
+def test_an_undefined_estimate_says_why_not_nan(tmp_path, capsys):
+    # with --maxiter 1 no solve converges: the estimate is undefined, and had been printed
+    # as "estimate nan no interval (undefined)" by tune and "nan (biased: no interval)" by plot
+    mats = _laplacians(tmp_path, 2)
+    assert main(["tune", *map(str, mats), "--maxiter", "1", "--no-plots", "--out",
+                 str(tmp_path / "t")]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert ("the Tuner's estimate is undefined: no arm converged in any of the 2 rounds"
+            in out)
+    assert main(["plot", str(tmp_path / "t" / "tuner.json"), "--out", str(tmp_path / "f")]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert "regret vs the best fixed arm undefined: no arm converged in any of the 2" in out
