@@ -47,6 +47,15 @@ def _suffix(path: Path, known) -> str:
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
+def _not_a_file(path: Path) -> ValueError:
+    """Why ``path`` cannot be read as a file: a folder or a device had been "no such file"."""
+    if path.is_dir():
+        return ValueError(f"{path}: is a folder; give a file")
+    if path.exists():
+        return ValueError(f"{path}: not a regular file (a device or a pipe); give a file")
+    return ValueError(f"{path}: no such file{_pattern_hint(path)}")
+
+
 def _pattern_hint(path: Path) -> str:
     """A shell passes a pattern that matches nothing on as it was typed."""
     return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
@@ -84,7 +93,7 @@ def read_matrix(path) -> sp.csr_matrix:
                          f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
+        raise _not_a_file(path)
     try:
         info = None if kind == ".npz" else scipy.io.mminfo(path)
         if info is not None and info[4] == "pattern":
@@ -120,7 +129,7 @@ def read_vector(path, n: int) -> np.ndarray:
     path = Path(path)
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
+        raise _not_a_file(path)
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -152,7 +161,7 @@ def read_contexts(path, count: int) -> list:
     one row of numbers per line (a vector context); ``#`` starts a comment."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise _not_a_file(path)
     try:
         with warnings.catch_warnings():  # an empty file: counted below, in one line
             warnings.simplefilter("ignore", UserWarning)

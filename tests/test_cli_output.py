@@ -288,3 +288,19 @@ def test_an_undefined_estimate_says_why_not_nan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "nan" not in out
     assert "regret vs the best fixed arm undefined: no arm converged in any of the 2" in out
+
+
+# --- a path that is not a file -----------------------------------------------------------
+@pytest.mark.parametrize("where, message", [
+    ("folder", "is a folder; give a file"),
+    (os.devnull, "not a regular file (a device or a pipe); give a file"),
+    ("nowhere.txt", "no such file"),
+])
+def test_contexts_that_are_not_a_file(tmp_path, capsys, where, message):
+    # a folder and a device had both been "no such file"
+    (tmp_path / "folder").mkdir()
+    path = where if os.path.isabs(where) else str(tmp_path / where)
+    mats = _laplacians(tmp_path, 1)
+    assert main(["tune", str(mats[0]), "--contexts", path, "--out", str(tmp_path / "t")]) == 2
+    assert capsys.readouterr().err == f"relaxtune: error: {path}: {message}\n"
+    assert not (tmp_path / "t").exists()
