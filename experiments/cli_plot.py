@@ -2,11 +2,12 @@
 Markdown), or draw the run of a tuner file written by :meth:`bandit.Tuner.save`."""
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
 from .cli_common import UsageError, _SigtermAsInterrupt, describe
-from .cli_folders import _writable_folder
+from .cli_folders import _missing_folders, _remove_empty, _writable_folder
 
 
 def plot(args) -> int:
@@ -73,16 +74,25 @@ def _results_file(path: Path) -> bool:
                                         and path.suffix in (".npz", ".csv")))
 
 
-def _figures_folder(folder: Path, out) -> None:
-    """Check the folder ``relaxtune plot`` writes into; the default one (next to results that
-    may be read-only, e.g. a colleague's) says how to draw elsewhere."""
+@contextlib.contextmanager
+def _figures_folder(folder: Path, out):
+    """Check the folder ``relaxtune plot`` writes into, for the block that draws there; the
+    default one (next to results that may be read-only, e.g. a colleague's) says how to draw
+    elsewhere.  A block that fails or is interrupted before drawing anything leaves none of
+    the folders it created (an empty one had been left)."""
+    made = _missing_folders(folder)
     if out is not None:
         _writable_folder(folder, "--out")
-        return
+    else:
+        try:
+            _writable_folder(folder, "figures folder")
+        except UsageError as exc:
+            raise UsageError(f"{exc}; draw them elsewhere with --out FOLDER") from None
     try:
-        _writable_folder(folder, "figures folder")
-    except UsageError as exc:
-        raise UsageError(f"{exc}; draw them elsewhere with --out FOLDER") from None
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
 
 
 def _plot_tuner(path: Path, out: Path | None) -> int:
@@ -97,13 +107,13 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     except TunerFileError as exc:
         raise UsageError(str(exc)) from exc
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
-    _figures_folder(folder, out)
-    data = run_data(tuner)
-    try:
-        paths = draw_run(data, folder, f"{Path(path).stem}_")
-    except FigureError as exc:
-        _unwritable_figure(exc)
-        raise
+    with _figures_folder(folder, out):
+        data = run_data(tuner)
+        try:
+            paths = draw_run(data, folder, f"{Path(path).stem}_")
+        except FigureError as exc:
+            _unwritable_figure(exc)
+            raise
     print(f"{len(paths)} files written to {folder}")
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
@@ -160,19 +170,19 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
     figures = Path(out) if out is not None else Path(results) / "figures"
-    _figures_folder(figures, out)
-    try:  # the tables first, then the figures' data (nothing written yet if either is
-        # malformed), then the figures
-        tables = _markdown_tables(summary) if markdown else []
-        paths = draw_all(summary, arrays, figures)
-    except FigureError as exc:  # the data were read: one figure failed, named with its file
-        _unwritable_figure(exc)
-        raise
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
-        raise UsageError(
-            f"{results}: its summary.json or per-round arrays do not have the layout this "
-            f"relaxtune draws ({describe(exc)}); written by another version, or edited?"
-        ) from exc  # --debug shows where it came from
+    with _figures_folder(figures, out):
+        try:  # the tables first, then the figures' data (nothing written yet if either is
+            # malformed), then the figures
+            tables = _markdown_tables(summary) if markdown else []
+            paths = draw_all(summary, arrays, figures)
+        except FigureError as exc:  # the data were read: a figure failed, named with its file
+            _unwritable_figure(exc)
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"{results}: its summary.json or per-round arrays do not have the layout this "
+                f"relaxtune draws ({describe(exc)}); written by another version, or edited?"
+            ) from exc  # --debug shows where it came from
     print(f"{len(paths)} files written to {figures}")
     partial = summary.get("partial")
     if partial:

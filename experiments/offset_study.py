@@ -230,7 +230,8 @@ def _signals_held():
         return
     held = []
     previous = {s: signal.signal(s, lambda signum, frame: held.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)}
+                for s in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(s) is not None}  # None: set outside Python, kept
     try:
         yield
     finally:

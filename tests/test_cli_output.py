@@ -304,3 +304,21 @@ def test_contexts_that_are_not_a_file(tmp_path, capsys, where, message):
     assert main(["tune", str(mats[0]), "--contexts", path, "--out", str(tmp_path / "t")]) == 2
     assert capsys.readouterr().err == f"relaxtune: error: {path}: {message}\n"
     assert not (tmp_path / "t").exists()
+
+
+def test_a_refused_plot_leaves_no_empty_figures_folder(tmp_path, capsys):
+    # a summary with another layout, found once the --out folders had been made: they had
+    # been left behind, empty (so had they after Ctrl-C before the first figure)
+    import json
+
+    res = tmp_path / "r"
+    assert main(["learning", "--T", "5", "--trials", "1", "--learners", "tsallis_inf",
+                 "--no-plots", "--quiet", "--out", str(res)]) == 0
+    summary = json.loads((res / "summary.json").read_text())
+    summary["methods"] = {name: {"label": "x"} for name in summary["methods"]}  # no numbers
+    (res / "summary.json").write_text(json.dumps(summary))
+    assert main(["plot", str(res), "--markdown", "--out", str(tmp_path / "f" / "g")]) == 2
+    assert "do not have the layout this relaxtune draws" in capsys.readouterr().err
+    assert not (tmp_path / "f").exists()
+    assert main(["plot", str(res), "--markdown"]) == 2  # the default folder, inside the results folder
+    assert sorted(p.name for p in res.iterdir()) == ["rounds.csv", "rounds.npz", "summary.json"]
