@@ -95,8 +95,12 @@ def seconds(text: str) -> float:
 def output_file(text: str) -> Path:
     """Argument type of a file a benchmark writes at its end (``--json``): refused at once if
     it is a folder or its folder cannot be created and written, so no measured run is lost."""
-    from .cli import UsageError, _writable_folder
+    from .cli import UsageError
+    from .cli_folders import _writable_folder
 
+    if text == "-":  # a file named "-" had been written; its tables go to standard output
+        raise argparse.ArgumentTypeError("'-' (standard output) is not taken here: the tables "
+                                         "are printed there; give a file name")
     path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
@@ -109,7 +113,8 @@ def output_file(text: str) -> Path:
 
 def output_folder(text: str) -> Path:
     """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
-    from .cli import UsageError, _writable_folder
+    from .cli import UsageError
+    from .cli_folders import _writable_folder
 
     path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
     try:
@@ -557,6 +562,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
     if markdown:
         sep = ["---" if a == "l" else "---:" for a in align]
         return "\n".join("| " + " | ".join(r) + " |" for r in [header, sep, *rows])
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
+    header, rows = [shown(str(c)) for c in header], [[shown(str(c)) for c in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(ncol)]
 
     def line(r):

@@ -6,9 +6,11 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -216,6 +218,29 @@ def _init_worker(tqdm_lock=None):
         tqdm.set_lock(tqdm_lock)
 
 
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait until the block ends (main thread only): a worker started
+    but not yet listed by its pool when the study stopped was not stopped with the others,
+    and printed a traceback after the study's last line."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {s: signal.signal(s, lambda signum, frame: held.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(s) is not None}  # None: set outside Python, kept
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
 def _stop_workers(ex):
     """Stop a process pool now, running tasks included (the work is lost anyway)."""
     terminate = getattr(ex, "terminate_workers", None)  # Python >= 3.14
@@ -342,7 +367,8 @@ def run_parallel(fn, tasks, *, jobs=1, desc="trials", progress=True, on_result=N
         ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
                                  initializer=_init_worker, initargs=(ctx.RLock(),))
         try:
-            futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
+            with _signals_held():  # the submits start the workers: every one is listed
+                futs = {ex.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futs):
                 finished(futs[f], f.result())
         except BaseException:

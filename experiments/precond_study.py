@@ -835,7 +835,9 @@ def format_precond_table(seq_summary: dict, *, markdown=False) -> str:
         out = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
         out += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(out)
-    table = [header] + rows
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
+    table = [[shown(c) for c in r] for r in [header] + rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     return "\n".join("   ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1])] +
                                 [c.rjust(w) for c, w in zip(r[2:], widths[2:])]).rstrip()

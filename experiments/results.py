@@ -337,8 +337,10 @@ def format_table(methods: dict, *, baseline: str | None = None, reference: dict 
     method   iterations   seconds   vs CG   regret/best-fixed   regret/grid-min   reference
     A                10     1.000       -                   0                 2           -
     """
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
     header, rows = _table_rows(methods, baseline=baseline, reference=reference, order=order)
-    rows = [header] + [r[1:] for r in rows]
+    rows = [[shown(c) for c in r] for r in [header] + [r[1:] for r in rows]]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:

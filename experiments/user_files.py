@@ -47,6 +47,15 @@ def _suffix(path: Path, known) -> str:
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
+def _not_a_file(path: Path) -> ValueError:
+    """Why ``path`` cannot be read as a file: a folder or a device had been "no such file"."""
+    if path.is_dir():
+        return ValueError(f"{path}: is a folder; give a file")
+    if path.exists():
+        return ValueError(f"{path}: not a regular file (a device or a pipe); give a file")
+    return ValueError(f"{path}: no such file{_pattern_hint(path)}")
+
+
 def _pattern_hint(path: Path) -> str:
     """A shell passes a pattern that matches nothing on as it was typed."""
     return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
@@ -84,7 +93,7 @@ def read_matrix(path) -> sp.csr_matrix:
                          f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
+        raise _not_a_file(path)
     try:
         info = None if kind == ".npz" else scipy.io.mminfo(path)
         if info is not None and info[4] == "pattern":
@@ -120,7 +129,7 @@ def read_vector(path, n: int) -> np.ndarray:
     path = Path(path)
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file{_pattern_hint(path)}")
+        raise _not_a_file(path)
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -152,7 +161,7 @@ def read_contexts(path, count: int) -> list:
     one row of numbers per line (a vector context); ``#`` starts a comment."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise _not_a_file(path)
     try:
         with warnings.catch_warnings():  # an empty file: counted below, in one line
             warnings.simplefilter("ignore", UserWarning)
@@ -483,11 +492,14 @@ def format_report(s: dict) -> str:
                   s["omega_one"]["all_converged"]),
                  ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
                   s["instance_optimal"]["all_converged"])]
+    from .cli_common import shown  # measured as printed: ω may print as "omega"
+
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
+    rows = [(shown(name), v, ok) for name, v, ok in rows]
     width = max(len(r[0]) for r in rows)
-    lines.append(f"{'method':<{width}}  {'iterations':>11}  {'× best fixed':>12}")
+    lines.append(f"{'method':<{width}}  {'iterations':>11}  {shown('× best fixed'):>12}")
     for name, v, ok in rows:
-        ratio = f"{v / ref:.3f}" if ref else "—"
+        ratio = f"{v / ref:.3f}" if ref else shown("—")
         flag = "" if ok else "  (some solves did not converge)"
         lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
     e = s["estimate"]
@@ -498,6 +510,8 @@ def format_report(s: dict) -> str:
              if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
     est = (f"regret against the best fixed arm: the Tuner's estimate {point} "
            f"{band} ({e['method'].split(':')[0]})")
+    if not math.isfinite(e["best_fixed"]):  # had printed "estimate nan no interval"
+        est = f"regret against the best fixed arm: the Tuner's estimate is {e['method']}"
     if "exact_regret" in s:
         est += f"; exact {s['exact_regret']['best_fixed']:,}"
         if band != "no interval":

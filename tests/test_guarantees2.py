@@ -68,7 +68,7 @@ def test_bad_cli_arguments_are_usage_errors_before_any_computation(argv, message
 
 
 def test_the_size_bounds_are_the_64_bit_index_range():
-    from experiments.cli import _M_MAX, _NX_MAX
+    from experiments.cli_options import _M_MAX, _NX_MAX
 
     top = np.iinfo(np.int64).max
     assert 5 * (_NX_MAX - 1) ** 2 <= top < 5 * _NX_MAX ** 2

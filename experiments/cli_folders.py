@@ -1,0 +1,154 @@
+"""The results folder of a ``relaxtune`` run: checked writable and held before any
+computation, and kept up to date as the run goes (:class:`_Keeper`)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .cli_common import UsageError
+
+
+# --- checks made before any computation --------------------------------------------------------
+def _writable_folder(folder: Path, what: str) -> bool:
+    """Create ``folder`` if needed and write a probe file into it; return whether it is new."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{what} {folder}: exists and is not a folder")
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{what} {folder}: cannot create the folder "
+                         f"({exc.strerror or exc})") from None
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what} {folder}: cannot write into the folder "
+                         f"({exc.strerror or exc})") from None
+    return created
+
+
+def _fresh_folder(base: Path) -> tuple[Path, bool]:
+    """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
+    fails on an existing folder, so two runs never get the same one), checked writable."""
+    for k in range(1, 1000):
+        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"results folder {folder}: cannot create the folder "
+                             f"({exc.strerror or exc})") from None
+        try:
+            _writable_folder(folder, "results folder")
+        except UsageError:
+            folder.rmdir()
+            raise
+        return folder, True
+    raise UsageError(f"results folder {base}: 999 folders of that name exist; give --out")
+
+
+class _FolderLock:
+    """Hold a results folder for this run (``flock`` on the folder itself, released when the
+    run ends or the process dies, no file left behind), so a second run given the same
+    ``--out`` at the same time is refused instead of mixing its files with this one's.
+    Where the file system has no such locks (some network mounts) the run goes on without."""
+
+    def __init__(self, folder: Path, what: str):
+        self.fd = None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            return
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"{what} {folder}: another relaxtune run is writing into it; "
+                             f"choose another {what} or wait for that run to end") from None
+        except OSError:
+            os.close(fd)
+            return
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for p in (folder, *folder.absolute().parents):
+        if p.exists():
+            break
+        missing.append(p)
+    return missing
+
+
+def _remove_empty(folders) -> None:
+    """Remove the folders (deepest first) that are still empty: a refused run leaves none."""
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:  # not empty (another run's files), or gone
+            pass
+
+
+class _Keeper:
+    """Saves a study's finished work as it goes and says where it is if the study stops early."""
+
+    def __init__(self, out: Path, created: bool, unit: str, *, writes: bool = True):
+        self.out, self.created, self.unit = out, created, unit
+        self.writes = writes  # False on the MPI ranks other than 0: they compute, rank 0 saves
+        self.saved = False  # has this run written anything yet?
+        self.lock = None  # the _FolderLock held while the study runs
+
+    def release(self) -> None:
+        """Let another run use the folder (the study is over)."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def save(self, summary: dict, per_tag: dict) -> None:
+        """Every tag's arrays, then ``summary.json``: the summary never counts unsaved work."""
+        from .results import save, write_json
+
+        if not self.writes:
+            return
+        self.saved = True
+        for tag, arrays in per_tag.items():
+            save(self.out, None, arrays, tag=tag)
+        write_json(self.out / "summary.json", summary)
+
+    def where(self) -> str:
+        """Where the work is, read back from the folder (an interrupt may have come at any
+        point of a save); removes the folder if this run created it and saved nothing."""
+        import json
+
+        try:
+            summary = json.loads((self.out / "summary.json").read_text())
+        except (OSError, ValueError):
+            summary = None
+        if summary is not None and self.saved:
+            partial = summary.get("partial")
+            if not partial:
+                return f"results were saved in {self.out}"
+            return (f"{partial['finished']} of {partial['of']} {self.unit} finished and saved "
+                    f"in {self.out} (redraw: relaxtune plot {self.out})")
+        if self.created:  # nothing kept: leave no empty folder behind
+            for f in self.out.iterdir():  # a save interrupted before its summary
+                if f.is_file():
+                    f.unlink()
+            try:
+                self.out.rmdir()
+            except OSError:
+                pass
+        return f"no {self.unit[:-1]} had finished, nothing was saved"

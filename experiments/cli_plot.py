@@ -1,0 +1,193 @@
+"""``relaxtune plot PATH``: redraw a results folder's figures (and print its tables as
+Markdown), or draw the run of a tuner file written by :meth:`bandit.Tuner.save`."""
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+from .cli_common import UsageError, _SigtermAsInterrupt, describe
+from .cli_folders import _missing_folders, _remove_empty, _writable_folder
+
+
+def plot(args) -> int:
+    """``relaxtune plot PATH``: a results folder, a tune folder (its tuner file) or a tuner
+    file; a file of a results folder is refused with the command to type instead."""
+    path = Path(args.results)
+    if _tune_summary(path) and not (path / "tuner.json").exists():
+        # its summary is a copy of the tables, not a study's: "no 'study' entry" had blamed it
+        raise UsageError(f"{path}: a relaxtune tune folder without its tuner file: plot draws "
+                         f"a tune run from {path / 'tuner.json'} (the run writes it with "
+                         f"Tuner.save), which is missing; copy it back, or give the tuner "
+                         f"file's path")
+    if _tune_folder(path):  # its run is its tuner file (the summary has no study)
+        if args.markdown:
+            raise UsageError(f"{path} holds a relaxtune tune run: no comparison tables "
+                             f"to print as Markdown, its table is in summary.json "
+                             f"(drop --markdown)")
+        path = args.results = path / "tuner.json"
+    if path.suffix.lower() == ".json" and not path.exists():
+        # a tuner file's name: "no such folder" would send the user looking for one
+        raise UsageError(f"{path}: no such file")
+    if path.is_file() and _results_file(path):
+        raise UsageError(f"{path} is a file of the results folder {path.parent}: give "
+                         f"the folder (relaxtune plot {path.parent})")
+    with _SigtermAsInterrupt():
+        if path.is_file():
+            if args.markdown:
+                raise UsageError("--markdown prints a results folder's comparison "
+                                 "tables; a tuner file has none (drop --markdown)")
+            return _plot_tuner(args.results, args.out)
+        return _plot(args.results, args.markdown, args.out)
+
+
+def _tune_folder(path: Path) -> bool:
+    """Is ``path`` a folder ``relaxtune tune`` wrote (a tuner file, and a summary that is not
+    a study's)?"""
+    import json
+
+    if not (path.is_dir() and (path / "tuner.json").is_file()):
+        return False
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return True  # the tuner file is the run; its summary is a copy of its tables
+    return not (isinstance(summary, dict) and "study" in summary)
+
+
+def _tune_summary(path: Path) -> bool:
+    """Is ``path/summary.json`` the summary ``relaxtune tune`` writes (its tuned run's table,
+    no study)?"""
+    import json
+
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and "study" not in summary and "tuned" in summary
+
+
+def _results_file(path: Path) -> bool:
+    """Is ``path`` one of the files a study writes into its results folder?"""
+    return (path.parent / "summary.json").is_file() and (
+        path.name == "summary.json" or (path.name.startswith("rounds")
+                                        and path.suffix in (".npz", ".csv")))
+
+
+@contextlib.contextmanager
+def _figures_folder(folder: Path, out):
+    """Check the folder ``relaxtune plot`` writes into, for the block that draws there; the
+    default one (next to results that may be read-only, e.g. a colleague's) says how to draw
+    elsewhere.  A block that fails or is interrupted before drawing anything leaves none of
+    the folders it created (an empty one had been left)."""
+    made = _missing_folders(folder)
+    if out is not None:
+        _writable_folder(folder, "--out")
+    else:
+        try:
+            _writable_folder(folder, "figures folder")
+        except UsageError as exc:
+            raise UsageError(f"{exc}; draw them elsewhere with --out FOLDER") from None
+    try:
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _plot_tuner(path: Path, out: Path | None) -> int:
+    """``relaxtune plot tuner.json``: the run's cost, regret and arm figures (PNG and PDF)
+    next to the file (or into ``out``), named after it."""
+    from bandit import Tuner, TunerFileError
+
+    from .plots import FigureError, draw_run, run_data
+
+    try:
+        tuner = Tuner.load(path)
+    except TunerFileError as exc:
+        raise UsageError(str(exc)) from exc
+    folder = Path(out) if out is not None else (Path(path).parent or Path("."))
+    with _figures_folder(folder, out):
+        data = run_data(tuner)
+        try:
+            paths = draw_run(data, folder, f"{Path(path).stem}_")
+        except FigureError as exc:
+            _unwritable_figure(exc)
+            raise
+    print(f"{len(paths)} files written to {folder}")
+    bf = data["regret"]["best_fixed"]
+    if bf["rounds"].size:
+        # iterations as whole numbers; seconds (microsecond solves) and work significant
+        fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
+        band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
+                f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
+        at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
+        regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
+        if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
+            regret = bf.get("method") or "undefined"  # "undefined: <why>"
+        print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
+              f"{data['unit']}; regret vs the best fixed arm {regret}")
+    return 0
+
+
+def _markdown_tables(summary) -> list[str]:
+    """The comparison tables of a results folder, as Markdown (``plot --markdown``)."""
+    from .results import format_markdown
+
+    if summary.get("study") == "precond":
+        from .precond_study import format_precond_table
+
+        return [f"\n{name}\n\n{format_precond_table(seq, markdown=True)}"
+                for name, seq in summary["sequences"].items()]
+    return [f"\n{summary['study']} {'nx = ' + nx if nx else ''}\n\n"
+            + format_markdown(size["methods"], baseline="cg" if nx else None,
+                              reference=size.get("reference"))
+            for nx, size in (summary.get("sizes") or {"": summary}).items()]
+
+
+def _unwritable_figure(exc) -> None:
+    """``relaxtune plot``: a figure file it cannot write (a full disk, a read-only file) is the
+    user's to fix, a usage error of one line; a figure Matplotlib cannot draw stays a failure
+    (:class:`~experiments.plots.FigureError`, status 1, --debug for the traceback)."""
+    if isinstance(exc.__cause__, OSError):
+        raise UsageError(str(exc)) from exc
+
+
+def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
+    from .plots import FigureError, draw_all
+    from .results import ResultsError, load, load_arrays
+
+    try:
+        summary, _ = load(results)
+        if summary.get("study") == "precond":
+            arrays = {name: load_arrays(results, f"rounds_{name}")
+                      for name in summary.get("sequences", {})}
+        elif summary.get("sizes"):
+            arrays = {int(nx): load_arrays(results, f"rounds_nx{nx}")
+                      for nx in summary["sizes"]}
+        else:
+            arrays = load_arrays(results, "rounds")
+    except ResultsError as exc:
+        raise UsageError(str(exc)) from exc  # --debug shows where it came from
+    figures = Path(out) if out is not None else Path(results) / "figures"
+    with _figures_folder(figures, out):
+        try:  # the tables first, then the figures' data (nothing written yet if either is
+            # malformed), then the figures
+            tables = _markdown_tables(summary) if markdown else []
+            paths = draw_all(summary, arrays, figures)
+        except FigureError as exc:  # the data were read: a figure failed, named with its file
+            _unwritable_figure(exc)
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"{results}: its summary.json or per-round arrays do not have the layout this "
+                f"relaxtune draws ({describe(exc)}); written by another version, or edited?"
+            ) from exc  # --debug shows where it came from
+    print(f"{len(paths)} files written to {figures}")
+    partial = summary.get("partial")
+    if partial:
+        print(f"partial results: {partial.get('finished')} of {partial.get('of')} "
+              f"{partial.get('unit', 'trials')} finished")
+    for table in tables:
+        print(table)
+    return 0
