@@ -460,9 +460,10 @@ class ArmSet:
         them; a family's first solve is told its measured seconds.
 
         The rate is the machine's speed on the family's solves (set-up excluded), robustly:
-        the median seconds per unit of work of the family's solves so far, and from its 31st
-        solve on the least median of any 31 consecutive ones.  The clock only adds (a busy
-        core, preemption, a cold cache), so a window's median can only overstate the idle
+        the median seconds per unit of work of the family's *warm* solves so far (every
+        solve of an arm after its first in this process), and from its 31st warm solve on
+        the least median of any 31 consecutive ones.  The clock only adds (a busy core,
+        preemption, a cold cache), so a window's median can only overstate the idle
         machine's seconds per unit of work, and the least of them is the best estimate:
         fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
         sixteen idle solves after it ends, and a busy phase later does not reprice the
@@ -470,11 +471,20 @@ class ArmSet:
         for the whole run, while a family first tried once the machine was idle was priced
         at its idle speed.)
 
+        An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
+        the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
+        27–50 × for plain CG — so until the family has a warm solve its rate is the *least*
+        of its cold readings, the priced solve's own included (each is at most that much too
+        dear), and after that the cold readings are left out.  Too cheap a price is
+        corrected by the solves it attracts; too dear a one is not, as the learner stops
+        playing the family.  (With the median of every reading, the first solve of a run
+        priced the next ω of the family at up to seven times their seconds.)
+
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        the rate only ever falls, and settles, so a cost told late and one told early
-        compare as their work does once the machine has been idle.  Across families the
-        rates are the clock's.
+        from a full window of warm solves on the rate only falls, and settles, so a cost
+        told late and one told early compare as their work does once the machine has been
+        idle.  Across families the rates are the clock's.
         """
         info = res.info
         fam = self.family[k]
