@@ -109,9 +109,12 @@ def run_loop_study(nx=40, t_end=3.0, rounds=3, seed=0, rtol=1e-8, cap=5.0, progr
     """Every fixed configuration of :data:`GRID` and the default learner with each arm
     layout on the loop's recorded systems, ``rounds`` times side by side.
 
-    Returns ``(labels, totals, counts)``: ``totals[key]`` the CPU seconds per round (NaN for
-    a fixed configuration stopped at ``cap ×`` the best), ``counts[key]`` per round the
-    learner's choices (count per label).
+    Returns ``(labels, totals, solver, counts, T)``: ``totals[key]`` the CPU seconds of the
+    calls per round (NaN for a fixed configuration stopped at ``cap ×`` the best),
+    ``solver[key]`` the seconds the solver functions measured (the Tuner's history: the
+    configurations' own cost, without the learner's and the Tuner's work around them),
+    ``counts[key]`` per round the learner's choices (count per label), ``T`` the number of
+    systems.
     """
     import bandit
 
@@ -135,7 +138,7 @@ def run_loop_study(nx=40, t_end=3.0, rounds=3, seed=0, rtol=1e-8, cap=5.0, progr
     tiny = _Recorded(record_loop(nx=5, t_end=0.002, rtol=rtol))
     _lockstep(tiny, [_Run(k, f, tiny.T) for k, f in methods(0).items()], rtol=rtol)
     seq = _Recorded(record_loop(nx, t_end, rtol))
-    totals, counts = {}, {}
+    totals, solver, counts = {}, {}, {}
     for r in range(rounds):
         runs = [_Run(k, f, seq.T, cap if k.startswith("fixed") else math.inf)
                 for k, f in methods(r).items()]
@@ -144,13 +147,16 @@ def run_loop_study(nx=40, t_end=3.0, rounds=3, seed=0, rtol=1e-8, cap=5.0, progr
             if not run.ok[:run.steps].all():
                 raise RuntimeError(f"{run.key}: a solve missed the stopping rule")
             totals.setdefault(run.key, []).append(math.nan if run.capped else run.total_cpu)
+            solver.setdefault(run.key, []).append(
+                math.nan if run.capped else float(run.owner.history["seconds"].sum()))
             if not run.key.startswith("fixed"):
                 c = np.bincount(run.arms[run.arms >= 0], minlength=len(labels))
                 counts.setdefault(run.key, []).append(
                     {labels[k]: int(c[k]) for k in np.flatnonzero(c)})
         if progress:
             print(f"round {r + 1}/{rounds} done", flush=True)
-    return labels, {k: np.array(v) for k, v in totals.items()}, counts, seq.T
+    return (labels, {k: np.array(v) for k, v in totals.items()},
+            {k: np.array(v) for k, v in solver.items()}, counts, seq.T)
 
 
 def main(argv=None) -> None:
@@ -168,24 +174,25 @@ def main(argv=None) -> None:
     if args.nx < 2 or args.t_end <= 0 or args.rounds < 1:
         ap.error("--nx must be >= 2, --t-end > 0 and --rounds >= 1")
     t0 = time.perf_counter()
-    labels, totals, counts, T = run_loop_study(args.nx, args.t_end, args.rounds, args.seed,
-                                               progress=True)
-    fixed = np.array([totals[f"fixed/{k}"] for k in range(len(labels))])
-    best = np.nanmin(fixed, axis=0)
-    k_best = int(np.nanargmin(np.nanmean(fixed, axis=1)))
+    labels, totals, solver, counts, T = run_loop_study(args.nx, args.t_end, args.rounds,
+                                                       args.seed, progress=True)
     print(f"\nadaptive loop nx = {args.nx}, t_end = {args.t_end}: {T} solves, "
-          f"{args.rounds} rounds; CPU seconds of the solve calls")
-    print(f"{'method':34s} {'mean s':>8s} {'/ best fixed, mean [per round]':>40s}")
-    rows = [(labels[k], totals[f"fixed/{k}"]) for k in range(len(labels))] + [
-        (f"default learner, arm_basis={b}", totals[b]) for b in ("line", "family")]
-    for name, v in rows:
-        ratio = v / best
-        per = ", ".join(f"{x:.3f}" for x in ratio)
-        print(f"{name:34s} {np.mean(v):8.4f} {np.mean(ratio):10.3f} [{per}]")
-    fam_line = totals["family"] / totals["line"]
-    print(f"best fixed (mean over rounds): {labels[k_best]}")
-    print(f"family / line per round: {', '.join(f'{x:.3f}' for x in fam_line)} "
-          f"(mean {np.mean(fam_line):.3f})")
+          f"{args.rounds} rounds")
+    for what, data in (("CPU seconds of the calls", totals),
+                       ("seconds the solvers measured (no learner or Tuner work)", solver)):
+        fixed = np.array([data[f"fixed/{k}"] for k in range(len(labels))])
+        best = np.nanmin(fixed, axis=0)
+        print(f"\n{what}\n{'method':34s} {'mean s':>8s}   / best fixed, mean [per round]")
+        rows = [(labels[k], data[f"fixed/{k}"]) for k in range(len(labels))] + [
+            (f"default learner, arm_basis={b}", data[b]) for b in ("line", "family")]
+        for name, v in rows:
+            ratio = v / best
+            print(f"{name:34s} {np.mean(v):8.4f} {np.mean(ratio):10.3f} "
+                  f"[{', '.join(f'{x:.3f}' for x in ratio)}]")
+        k_best = int(np.nanargmin(np.nanmean(fixed, axis=1)))
+        fam_line = data["family"] / data["line"]
+        print(f"best fixed (mean over rounds): {labels[k_best]}; family / line per round: "
+              f"{', '.join(f'{x:.3f}' for x in fam_line)} (mean {np.mean(fam_line):.3f})")
     for b in ("line", "family"):
         for r, c in enumerate(counts[b]):
             print(f"{b} round {r}: {c}")
