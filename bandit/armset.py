@@ -22,9 +22,10 @@ __all__ = ["ArmSet"]
 # least median of any _WINDOW consecutive ones: the clock only adds (a busy core, preemption),
 # so the rate may fall but never rise once a window is full; a busy start is forgotten 16 idle
 # solves after it ends, and a busy phase later does not reprice the family.  A
-# configuration's first solve is cold (dispatch, caches, first touch of its arrays: up to 30 ×
-# the steady state measured on the study problems); before the family has a warm solve its
-# rate is the least of these cold readings, after that they are left out
+# configuration's first solve is cold (dispatch, caches, first touch of its arrays: 2.6-3.2 ×
+# the steady state for SSOR-PCG, 27-50 × for plain CG on the study's heat2d); before the
+# family has a warm solve its rate is the least of these cold readings, after that they are
+# left out
 _WINDOW = 31
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
@@ -478,7 +479,7 @@ class ArmSet:
         dear), and after that the cold readings are left out.  Too cheap a price is
         corrected by the solves it attracts; too dear a one is not, as the learner stops
         playing the family.  (With the median of every reading, the first solve of a run
-        priced the next ω of the family at up to seven times their seconds.)
+        priced the next ω of the family at 2.8 × their seconds on heat2d.)
 
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
