@@ -109,10 +109,11 @@ def run_loop_study(nx=40, t_end=3.0, rounds=3, seed=0, rtol=1e-8, cap=5.0, progr
     """Every fixed configuration of :data:`GRID` and the default learner with each arm
     layout on the loop's recorded systems, ``rounds`` times side by side.
 
-    Returns ``(labels, totals, solver, counts, T)``: ``totals[key]`` the CPU seconds of the
+    Returns ``(labels, totals, chosen, counts, T)``: ``totals[key]`` the CPU seconds of the
     calls per round (NaN for a fixed configuration stopped at ``cap ×`` the best),
-    ``solver[key]`` the seconds the solver functions measured (the Tuner's history: the
-    configurations' own cost, without the learner's and the Tuner's work around them),
+    ``chosen[key]`` for a learner its choices priced at the fixed configurations' CPU time of
+    the same steps (what the choices cost, without the learner's and the Tuner's own work;
+    NaN where a chosen configuration had been stopped), for a fixed configuration its total,
     ``counts[key]`` per round the learner's choices (count per label), ``T`` the number of
     systems.
     """
@@ -143,12 +144,18 @@ def run_loop_study(nx=40, t_end=3.0, rounds=3, seed=0, rtol=1e-8, cap=5.0, progr
         runs = [_Run(k, f, seq.T, cap if k.startswith("fixed") else math.inf)
                 for k, f in methods(r).items()]
         _lockstep(seq, runs, rtol=rtol, seed=derive_seed(seed, r, 103))
+        by_key = {run.key: run for run in runs}
         for run in runs:
             if not run.ok[:run.steps].all():
                 raise RuntimeError(f"{run.key}: a solve missed the stopping rule")
             totals.setdefault(run.key, []).append(math.nan if run.capped else run.total_cpu)
-            solver.setdefault(run.key, []).append(
-                math.nan if run.capped else float(run.owner.history["seconds"].sum()))
+        fixed_cpu = np.array([by_key[f"fixed/{k}"].cpu for k in range(len(grid))])
+        for run in runs:
+            # the learner's choices at the fixed configurations' CPU time of the same steps:
+            # what its choices cost, without its own work (and its attempts' fallbacks)
+            chosen = fixed_cpu[run.arms, np.arange(seq.T)] if run.key in ("line", "family") \
+                else run.cpu
+            solver.setdefault(run.key, []).append(float(chosen.sum()))
             if not run.key.startswith("fixed"):
                 c = np.bincount(run.arms[run.arms >= 0], minlength=len(labels))
                 counts.setdefault(run.key, []).append(
@@ -179,7 +186,8 @@ def main(argv=None) -> None:
     print(f"\nadaptive loop nx = {args.nx}, t_end = {args.t_end}: {T} solves, "
           f"{args.rounds} rounds")
     for what, data in (("CPU seconds of the calls", totals),
-                       ("seconds the solvers measured (no learner or Tuner work)", solver)):
+                       ("the learners' choices at the fixed configurations' CPU seconds "
+                        "of the same steps (no learner or Tuner work)", solver)):
         fixed = np.array([data[f"fixed/{k}"] for k in range(len(labels))])
         best = np.nanmin(fixed, axis=0)
         print(f"\n{what}\n{'method':34s} {'mean s':>8s}   / best fixed, mean [per round]")
