@@ -85,6 +85,8 @@ class InputSteps:
             self._require(op)
             if self._split:
                 op.split_triangles()  # cached: only a new pattern's first operator builds them
+            if getattr(self, "_scratch_rows", 0) and op._pattern.get("work") is None:
+                op.workspace(self._scratch_rows).fill(0.0)  # first touch, once per pattern
         if self.backend == "petsc":
             b, x0 = self._petsc_vector(op, b, "b"), (
                 None if x0 is None else self._petsc_vector(op, x0, "x0"))

@@ -17,11 +17,15 @@ from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
 
-# timed_work prices a family's work at the median seconds per unit of work of its solves so
-# far, from its _WINDOW-th on at the least median of any _WINDOW consecutive ones: the clock
-# only adds (a busy core, preemption), so the rate may fall but never rise once a window is
-# full; a busy start is forgotten 16 idle solves after it ends, and a busy phase later does
-# not reprice the family
+# timed_work prices a family's work at the median seconds per unit of work of its warm solves
+# (every solve of a configuration after its first) so far, from its _WINDOW-th on at the
+# least median of any _WINDOW consecutive ones: the clock only adds (a busy core, preemption),
+# so the rate may fall but never rise once a window is full; a busy start is forgotten 16 idle
+# solves after it ends, and a busy phase later does not reprice the family.  A
+# configuration's first solve is cold (dispatch, caches, first touch of its arrays: 2.6-3.2 ×
+# the steady state for SSOR-PCG, 27-50 × for plain CG on the study's heat2d); before the
+# family has a warm solve its rate is the least of these cold readings, after that they are
+# left out
 _WINDOW = 31
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
@@ -177,10 +181,15 @@ class ArmSet:
         # prices the set-up prior, and restarts timed_work's rate in a loaded tuner)
         self._fit = [[0, 0.0, 0.0, 0.0, 0.0] for _ in range(max(self.n_families, 1))]
         # per family (timed_work): the seconds per unit of work (set-up excluded) of its
-        # last _WINDOW solves, oldest first, and its rate
+        # last _WINDOW warm solves, oldest first, the least of its cold ones (each
+        # configuration's first), and its rate
         F = max(self.n_families, 1)
         self._recent = [[] for _ in range(F)]
+        self._cold = [math.inf] * F
         self._per_unit = [math.nan] * F
+        # per arm: whether it has run on the user's clock in this process (its next reading
+        # is warm; not saved: a loaded tuner's first solves are cold again)
+        self._warm = [False] * K
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
         self._setup_readings = {}  # set-up key -> the last readings on the clock
@@ -381,13 +390,24 @@ class ArmSet:
             f[3] += sec
             f[4] += sec * work
             if self.cost == "timed_work" and work > 0 and sec > 0:
-                recent = self._recent[fam]
-                full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
-                recent.append(sec / work)
-                del recent[:-_WINDOW]
-                q = _median(recent)
-                if not (full and self._per_unit[fam] <= q):
-                    self._per_unit[fam] = q
+                self._price(k, fam, sec / work)
+            self._warm[k] = True
+
+    def _price(self, k, fam, reading) -> None:
+        """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
+        unit of work): a cold one (the arm's first) only while the family has no warm one."""
+        recent = self._recent[fam]
+        if not self._warm[k]:
+            self._cold[fam] = min(self._cold[fam], reading)
+            if not recent:
+                self._per_unit[fam] = self._cold[fam]
+            return
+        full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
+        recent.append(reading)
+        del recent[:-_WINDOW]
+        q = _median(recent)
+        if not (full and self._per_unit[fam] <= q):
+            self._per_unit[fam] = q
 
     def setup_charge(self, k, res) -> float:
         """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock
@@ -441,9 +461,10 @@ class ArmSet:
         them; a family's first solve is told its measured seconds.
 
         The rate is the machine's speed on the family's solves (set-up excluded), robustly:
-        the median seconds per unit of work of the family's solves so far, and from its 31st
-        solve on the least median of any 31 consecutive ones.  The clock only adds (a busy
-        core, preemption, a cold cache), so a window's median can only overstate the idle
+        the median seconds per unit of work of the family's *warm* solves so far (every
+        solve of an arm after its first in this process), and from its 31st warm solve on
+        the least median of any 31 consecutive ones.  The clock only adds (a busy core,
+        preemption, a cold cache), so a window's median can only overstate the idle
         machine's seconds per unit of work, and the least of them is the best estimate:
         fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
         sixteen idle solves after it ends, and a busy phase later does not reprice the
@@ -451,19 +472,31 @@ class ArmSet:
         for the whole run, while a family first tried once the machine was idle was priced
         at its idle speed.)
 
+        An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
+        the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
+        27–50 × for plain CG — so until the family has a warm solve its rate is the *least*
+        of its cold readings, the priced solve's own included (each is at most that much too
+        dear), and after that the cold readings are left out.  Too cheap a price is
+        corrected by the solves it attracts; too dear a one is not, as the learner stops
+        playing the family.  (With the median of every reading, the first solve of a run
+        priced the next ω of the family at 2.8 × their seconds on heat2d.)
+
         Within a family every arm is priced at the same rate, so arms that differ only in
         ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        the rate only ever falls, and settles, so a cost told late and one told early
-        compare as their work does once the machine has been idle.  Across families the
-        rates are the clock's.
+        from a full window of warm solves on the rate only falls, and settles, so a cost
+        told late and one told early compare as their work does once the machine has been
+        idle.  Across families the rates are the clock's.
         """
         info = res.info
         fam = self.family[k]
         per_unit = self._per_unit[fam]
         setup = self.setup_charge(k, res) if self._pcs[k] is not None else 0.0
-        if not per_unit > 0:  # the family's first solve
-            return float(res.seconds - info.get("setup_seconds", 0.0) + setup)
+        sec = res.seconds - info.get("setup_seconds", 0.0)
         work = info["work"] - info.get("setup_work", 0.0)
+        if not self._recent[fam] and (not per_unit > 0 or 0 < sec <= per_unit * work):
+            # no warm solve yet: the least cold reading, this solve's own included (the
+            # family's first solve is told its seconds)
+            return float(sec + setup)
         return per_unit * work + setup
 
     @property

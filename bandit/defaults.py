@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DEFAULT_ARMS", "EXPLORE_RADIUS", "default_policy"]
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "default_policy"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
 DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
@@ -15,9 +15,13 @@ DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
 #: dear, are played only once the model predicts them best.
 EXPLORE_RADIUS = 1.0
 
+#: The default layout of configuration arms in the learner's model (``arm_basis`` of
+#: :class:`~bandit.JointCB`).
+ARM_BASIS = "line"
+
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None):
+                   seed=None, arm_basis=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -32,9 +36,10 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     * ``"ssor_pcg"`` and anything else: no prior (Axelsson's SSOR-PCG bound mispredicts the best
       ω on the benchmark sequences, by up to 0.4 both ways), the same model otherwise.
     * configuration arms (``solver=None``, :func:`bandit.config_grid`): the same learner, the
-      arms on one line by their index (``arm_basis="line"``); ``JointCB(arm_basis="family")``
-      (a block of arm features per family of arms that differ only by ω) is an option,
-      better on some loops and worse on the preconditioner study's heat2d sequence
+      arms on one line by their index (:data:`ARM_BASIS`, ``"line"``); ``arm_basis="family"``
+      (a block of arm features per family of arms that differ only by ω) is an option: on
+      the preconditioner study's heat2d it makes the same choices, but its larger model
+      costs about 45 µs more per solve, and on the Monte Carlo sequences it explores more
       (``docs/bandit.md``, section 8).
 
     Without a context (``select(None)``) the model's target is the cost itself rather than its
@@ -60,6 +65,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Starting range of the context (a hint; the range is learnt either way).
     seed : int, optional
         Seed of the policy's generator.
+    arm_basis : {"line", "family"}, optional
+        The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
+        the recommended one above.  Plain ω arms are one family: the same model either way.
 
     Returns
     -------
@@ -87,4 +95,5 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
-                   explore_radius=EXPLORE_RADIUS, prior=prior, target="auto", seed=seed)
+                   explore_radius=EXPLORE_RADIUS, prior=prior, target="auto",
+                   arm_basis=ARM_BASIS if arm_basis is None else arm_basis, seed=seed)

@@ -65,11 +65,10 @@ class JointCB(Policy):
     heat loop) is still learnt from its rounds.  ``arm_basis="line"`` (default) places every
     arm on one line, by ω when every arm has one, else by its index in the list (which couples
     ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  The family layout is
-    not the default: measured with the default cost ``timed_work`` it was better on a user's
-    adaptive-time-step loop (1.045 against 1.15 × the best fixed configuration) and on
-    replays of recorded ``work`` costs, but worse on the preconditioner study's heat2d
-    sequence (1.09 against 0.97: one slow cold first solve of each ω prices the SSOR-PCG
-    family, and the family's shared level keeps the learner on plain CG).  For plain ω
+    not the default: measured with the default cost ``timed_work`` it makes the line's
+    choices on the preconditioner study's heat2d sequence but its larger model costs about
+    45 µs more per solve (1.04–1.05 against 0.99–1.02 × the best fixed configuration), and
+    it explores more on the Monte Carlo sequences (``docs/bandit.md``, section 8).  For plain ω
     arms the two are the same model, bit for bit; a state saved before the option existed
     loads with the layout it was learnt with (``"line"``).
 

@@ -55,6 +55,14 @@ def _takes_prior(policy) -> bool:
                                             and not getattr(policy, "prior_used", False))
 
 
+def _scratch_rows(method) -> int:
+    """Rows of the operator's scratch space (:meth:`solvers.CSROperator.workspace`) the
+    Numba kernel of ``method`` uses (0: none)."""
+    from solvers import _kernels, _kernels_ssor
+
+    return {"ssor_pcg": _kernels_ssor.WORK_VECTORS, "cg": _kernels.CG_WORK_VECTORS}.get(method, 0)
+
+
 class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
@@ -364,6 +372,10 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         # in _validate instead, so no arm's first timed solve pays the pattern's one-time work
         self._split = backend == "numba" and self._by_name and any(
             m in ("sor", "ssor_pcg") for m in arms.methods)
+        # so is the kernels' scratch space (kept per pattern), touched page by page by the
+        # first solve that uses it: 0.2 ms, as much as the solve, at n = 10⁴
+        self._scratch_rows = max([_scratch_rows(m) for m in arms.methods] or [0]) if (
+            backend == "numba" and self._by_name) else 0
 
     @property
     def progress(self):

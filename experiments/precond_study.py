@@ -203,9 +203,10 @@ def _policy(name, arms, seed, bounds):
     sequence's context range as its starting hint."""
     import bandit
 
-    if name == "default":
+    if name.partition("@")[0] == "default":  # default@line, default@family: that layout
         solver = None if any(isinstance(a, dict) for a in arms) else "ssor_pcg"
-        return bandit.default_policy(solver, arms, context_bounds=bounds, seed=seed)
+        return bandit.default_policy(solver, arms, context_bounds=bounds, seed=seed,
+                                     arm_basis=name.partition("@")[2] or None)
     return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 

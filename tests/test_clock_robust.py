@@ -248,6 +248,30 @@ def test_slow_readings_in_the_minority_leave_the_rate(monkeypatch):
     assert np.all(np.abs(3 * ratio[31:][~fast[31:]] - 1) < 0.15)
 
 
+def test_cold_first_solves_do_not_price_the_family(monkeypatch):
+    """Each ω's first solve reads cold (the first 15 ×, the next two 2 ×: dispatch, caches,
+    first touch), every later one at the machine's speed.  Before a warm solve the family is
+    priced at the least cold reading, this solve's own included (so the second solve is told
+    its own seconds, not 7.5 × them at the first one's rate); from the first warm solve on,
+    at the warm solves' rate alone — every warm solve is told its seconds (the cold readings
+    in the median had priced the next warm solves at 2 × their seconds)."""
+    clock = VirtualClock({}, load=lambda i: {0: 15.0, 1: 2.0, 2: 2.0}.get(i, 1.0)).install(
+        monkeypatch)
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.3, 1.5, 1.7)] + [{"method": "cg"}]
+    policy = bandit.FixedArm(arms, arm=0)
+    tuner = bandit.Tuner(policy, cost="timed_work", guard=None)  # one run per solve
+    for i, (A, b, kappa) in enumerate(heat_like(12)):
+        policy.arm = i % 3
+        clock.round = i
+        tuner.solve(A, b, context=kappa)
+    h = tuner.history
+    ratio = h["cost"] / h["seconds"]
+    assert ratio[0] == 1.0  # the family's first solve: its seconds
+    assert ratio[1] == pytest.approx(1.0, rel=1e-12)  # its own reading is the least
+    assert 0.1 < ratio[2] <= 1.0 + 1e-12  # the least cold reading (its own or the second's)
+    assert np.all(np.abs(ratio[3:] - 1) < 0.15)  # warm: the warm solves' rate
+
+
 # --- set-ups on the clock: one slow reading does not lock the arm out ----------------------
 
 def _setup_run(monkeypatch, setup, T=120):

@@ -225,3 +225,21 @@ def test_the_default_learner_keeps_the_line_over_configuration_arms():
     # the family layout is an option: the default learner's layout is the measured one
     assert default_policy(None, ARMS).arm_basis == "line"
     assert JointCB(ARMS).arm_basis == "line"
+
+
+def test_the_default_learner_takes_either_layout():
+    # default_policy(arm_basis=...) is the default learner with that layout, nothing else
+    fam = default_policy(None, ARMS, seed=0, arm_basis="family")
+    line = default_policy(None, ARMS, seed=0)
+    assert fam.arm_basis == "family" and line.arm_basis == bandit.defaults.ARM_BASIS == "line"
+    assert {**fam._config(), "arm_basis": "line"} == line._config()
+    assert fam._X.shape[1] > line._X.shape[1]  # one block of columns per family
+    with pytest.raises(ValueError, match="arm_basis"):
+        default_policy(None, ARMS, arm_basis="index")
+    # the preconditioner study's names for it
+    from experiments.precond_study import _policy
+
+    assert _policy("default@family", ARMS, 0, (0.0, 1.0)).arm_basis == "family"
+    assert _policy("default@line", ARMS, 0, (0.0, 1.0)).arm_basis == "line"
+    assert _policy("default", ARMS, 0, (0.0, 1.0))._config() == default_policy(
+        None, ARMS, context_bounds=(0.0, 1.0), seed=0)._config()

@@ -434,16 +434,19 @@ def test_timed_work_prices_work_at_the_familys_median_seconds_per_work():
     t = Tuner(FixedArm(arms, arm=0), cost="timed_work")
     assert t.cost == "timed_work"
     p = t.policy
-    seen = []  # seconds per unit of work of the SSOR-PCG family's solves
+    cold, seen = [], []  # seconds per unit of work of each ω's first solve, of the others
     for i, (A, b, _) in enumerate(mc_sequence(9, m=7)):
         p.arm = i % 2  # both ω: one family, different work per solve
         res = t.solve(A, b)
         told = t.history["cost"][-1]
-        if not seen:  # the family's first solve: its measured seconds
+        own = res.seconds / res.info["work"]
+        if not cold:  # the family's first solve: its measured seconds
             assert told == res.seconds
+        elif not seen:  # no warm solve yet: the least cold reading, its own included
+            assert told == pytest.approx(min(cold + [own]) * res.info["work"], rel=1e-12)
         else:  # one rate for the family: the arms are ranked by their work
             assert told == pytest.approx(np.median(seen) * res.info["work"], rel=1e-12)
-        seen.append(res.seconds / res.info["work"])
+        (cold if i < 2 else seen).append(own)
     # plain CG is another family: its first solve is told its own measured seconds
     p.arm = 2
     A, b, _ = mc_sequence(1, m=7, seed=1)[0]
