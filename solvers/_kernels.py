@@ -66,6 +66,8 @@ STALL_CHECKS = 3
 STAGNATION_WINDOW = 50
 #: Sweeps without progress after which SOR tests whether its best residual is at rounding level
 #: (a pass over the matrix: once per SOR_WINDOW sweeps of a slow solve, 0.5% of its time).
+#: Read by the wrappers at every call and passed to the kernels: a benchmark that must time
+#: exactly ``maxiter`` sweeps under a tolerance it never meets sets it beyond ``maxiter``.
 SOR_WINDOW = 200
 #: Growth over the best true residual after which a CG kernel whose residual-gap check has
 #: fired has stagnated (CG's residual may grow by up to √κ(A) in exact arithmetic, but from a
@@ -479,7 +481,7 @@ def sor_lower_bound(ww, sd, omega, nu, terms):
 
 @numba.njit(cache=True)
 def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-              ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, work):
+              ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, work):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     Stops at the first iterate whose residual meets ``tol``, exactly.  A sweep either assembles
@@ -495,25 +497,27 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
 
     Stops as diverged once ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN), as stagnated as the module
     docstring says.  A solve that does not converge returns its best iterate (module
-    docstring; ``work``: two rows of ``n``, the start and the last iterate).  Returns
+    docstring; ``window``: :data:`SOR_WINDOW`; ``work``: two rows of ``n``, the start and the
+    last iterate).  Returns
     ``(iterations, residual_norm, status, iteration of the returned x)``; the norm is exact
     except for a divergence found by the lower bound (the caller recomputes it).
     """
     it, rnorm, status, best_it, best = _sor_run(
         indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-        ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, work[0])
+        ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, work[0])
     kept = it
     if replay_due(status, it, best_it, best, rnorm):
         rlast = stash(indptr, indices, data, x, b, work[0], work[1])
         _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                 finish, ring, lmir, use_bound, x, b, omega, tol, best_it, dtol, work[0])
+                 finish, ring, lmir, use_bound, x, b, omega, tol, best_it, dtol, window,
+                 work[0])
         rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, best_it, it)
     return it, rnorm, status, kept
 
 
 @numba.njit(cache=True)
 def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-             ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, start):
+             ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, start):
     """The sweeps of :func:`sor_solve`; returns ``(iterations, residual_norm, status,
     best iteration, its residual norm or upper bound)`` and saves the start in ``start``."""
     rnorm = residual_norm_keep(indptr, indices, data, x, b, start)
@@ -587,7 +591,7 @@ def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, 
                 ring[:] = 0.0
         if est < PROGRESS * ref:
             ref, mark = est, it
-        elif it - mark >= SOR_WINDOW:
+        elif it - mark >= window:
             # no progress for a window: stagnated if the best is at rounding level, else a
             # slow solve (checked again a window later)
             if best <= FLOOR_FACTOR * UNIT_ROUNDOFF * rounding_scale(indptr, indices, data,

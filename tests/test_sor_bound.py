@@ -127,7 +127,8 @@ def _solve(op, b, omega, tol, maxiter, use_bound, x0=None, dtol=1e12):
     it, rnorm, status, _ = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper,
                                        op.diagonal, op.inv_diagonal, op.sor_finish(),
                                        np.empty(op.ring().size), lmir, use_bound, x, b, omega,
-                                       tol, maxiter, dtol, np.empty((2, op.n)))
+                                       tol, maxiter, dtol, K.SOR_WINDOW,
+                                       np.empty((2, op.n)))
     return it, rnorm, status, x
 
 
