@@ -1,6 +1,8 @@
 """The guard of a :class:`bandit.Tuner`'s solve: the budget of an exploratory attempt, an
 attempt not started or refused by the solver, and the fallback chain after a failed attempt,
-so that every guarded solve converges whenever some arm converges on the system."""
+so that every guarded solve converges whenever some arm converges on the system — unless a
+run stagnates (the tolerance looks unattainable), which cuts the chain short
+(:data:`STAGNATION_FALLBACKS`)."""
 from __future__ import annotations
 
 import math
