@@ -241,8 +241,8 @@ def test_guard_converges_when_the_safest_arm_reaches_the_tolerance():
     assert r.converged and r.iterations == 45 and fake.calls == [1.9, 1.0]
 
 
+@pytest.mark.petsc
 def test_petsc_guard_is_bounded_too():
-    pytest.importorskip("petsc4py")
     A, b = unattainable_system()
     tuner = Tuner(solver="ssor_pcg", rtol=1e-12, maxiter=MAXITER, backend="petsc")
     r = tuner.solve(A, b)
@@ -251,9 +251,9 @@ def test_petsc_guard_is_bounded_too():
     assert_reports_its_residual(A, b, r)
 
 
+@pytest.mark.petsc
 @pytest.mark.parametrize("kind", ["ssor_pcg", "cg"])
 def test_petsc_cg_stagnates_and_keeps_its_best_checked_iterate(kind):
-    pytest.importorskip("petsc4py")
     A, b = unattainable_system()
     kw = {"omega": 1.2} if kind == "ssor_pcg" else {}
     solve = ssor_pcg if kind == "ssor_pcg" else cg
@@ -264,8 +264,8 @@ def test_petsc_cg_stagnates_and_keeps_its_best_checked_iterate(kind):
     assert r.relative_residual < 2e-7
 
 
+@pytest.mark.petsc
 def test_petsc_sor_stagnates_below_rounding_level():
-    pytest.importorskip("petsc4py")
     A = gallery.laplacian_2d(12)
     b = np.random.default_rng(7).standard_normal(144)
     r = sor(A, b, 1.5, rtol=1e-17, maxiter=10_000, backend="petsc")
