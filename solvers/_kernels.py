@@ -502,17 +502,23 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     ``(iterations, residual_norm, status, iteration of the returned x)``; the norm is exact
     except for a divergence found by the lower bound (the caller recomputes it).
     """
-    it, rnorm, status, best_it, best = _sor_run(
-        indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-        ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, work[0])
-    kept = it
-    if replay_due(status, it, best_it, best, rnorm):
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _sor_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
+            ring, lmir, use_bound, x, b, omega, tol, cap, dtol, window, work[0])
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[0], work[1])
-        _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                 finish, ring, lmir, use_bound, x, b, omega, tol, best_it, dtol, window,
-                 work[0])
-        rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, best_it, it)
-    return it, rnorm, status, kept
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -637,14 +643,22 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     ``n``, kept by the caller between solves (fresh vectors are first touched page by page on
     every call).
     """
-    it, rnorm, status, best_it, best = _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol,
-                                               work)
-    kept = it
-    if replay_due(status, it, best_it, best, rnorm):
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _cg_run(indptr, indices, data, x, b, tol, cap, dtol,
+                                                   work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[3], work[4])
-        _cg_run(indptr, indices, data, x, b, tol, best_it, dtol, work)
-        rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, best_it, it)
-    return it, rnorm, status, kept
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)

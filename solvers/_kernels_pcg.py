@@ -248,18 +248,26 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     the returned ``x``.
     """
     start = x.copy()
-    it, rnorm, status, best_it, best = _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti,
-                                                td, tnear, inv_ldiag, x, b, r, rnorm, tol,
-                                                maxiter, dtol)
-    kept = it
-    if replay_due(status, it, best_it, best, rnorm):
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ic0_run(indptr, indices, data, lp, li, ld, lnear,
+                                                    tp, ti, td, tnear, inv_ldiag, x, b, r,
+                                                    rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
         last = np.empty_like(x)
         rlast = stash(indptr, indices, data, x, b, start, last)
-        r0 = residual(indptr, indices, data, x, b, r)
-        _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b,
-                 r, r0, tol, best_it, dtol)
-        rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, best_it, it)
-    return it, rnorm, status, kept
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -340,16 +348,25 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
     Stagnation and the best iterate of a failed solve as in :func:`ic0_pcg_solve`.
     """
     start = x.copy()
-    it, rnorm, status, best_it, best = _jacobi_run(indptr, indices, data, inv_diag, x, b, r,
-                                                   rnorm, tol, maxiter, dtol)
-    kept = it
-    if replay_due(status, it, best_it, best, rnorm):
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _jacobi_run(indptr, indices, data, inv_diag, x, b,
+                                                       r, rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
         last = np.empty_like(x)
         rlast = stash(indptr, indices, data, x, b, start, last)
-        r0 = residual(indptr, indices, data, x, b, r)
-        _jacobi_run(indptr, indices, data, inv_diag, x, b, r, r0, tol, best_it, dtol)
-        rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, best_it, it)
-    return it, rnorm, status, kept
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -482,16 +499,23 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
     ``work`` holds at least ten rows of ``n`` (rows 8 and 9: the start and the last iterate,
     as in ``_kernels_ssor``).
     """
-    it, rnorm, status, best_it, best = _ssor_plain_run(
-        indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega, x,
-        b, tol, maxiter, dtol, work)
-    kept = it
-    if replay_due(status, it, best_it, best, rnorm):
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ssor_plain_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
+            x, b, tol, cap, dtol, work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[8], work[9])
-        _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
-                        inv_diag, omega, x, b, tol, best_it, dtol, work)
-        rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, best_it, it)
-    return it, rnorm, status, kept
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
