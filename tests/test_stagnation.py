@@ -97,10 +97,10 @@ def test_the_returned_iterate_is_the_best_one_of_the_run(name):
     assert rel_res(A, b, r.x) <= 10 * rel_res(A, b, last.x)
 
 
-def test_ssor_pcg_omega_04_returns_a_better_iterate_than_its_last():
-    """On this system the last iterate of SSOR-PCG(0.4) capped at 3000 iterations is worse
-    than the best it passed; the failed solve returns the best (checked against the true
-    residual of the capped iterates)."""
+def test_ssor_pcg_omega_04_returns_an_iterate_near_the_best_of_its_trajectory():
+    """The stagnated SSOR-PCG(0.4) solve returns an iterate whose true residual is within a
+    factor 2 of the smallest true residual of the iterates it passed (each capped run below
+    returns the best of its first k iterates, so the minimum over k is the best of all)."""
     A, b = unattainable_system()
     r = ssor_pcg(A, b, 0.4, rtol=1e-12, maxiter=MAXITER)
     trajectory = [rel_res(A, b, ssor_pcg(A, b, 0.4, rtol=1e-300, atol=1e-300, maxiter=k).x)
