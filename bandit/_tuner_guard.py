@@ -1,6 +1,8 @@
 """The guard of a :class:`bandit.Tuner`'s solve: the budget of an exploratory attempt, an
 attempt not started or refused by the solver, and the fallback chain after a failed attempt,
-so that every guarded solve converges whenever some arm converges on the system."""
+so that every guarded solve converges whenever some arm converges on the system — unless a
+run stagnates (the tolerance looks unattainable), which cuts the chain short
+(:data:`STAGNATION_FALLBACKS`)."""
 from __future__ import annotations
 
 import math
@@ -18,6 +20,11 @@ from solvers._result import IterateOverflowError
 #: convection–diffusion at a Péclet number of 1000), so such a stop is not final: when no arm
 #: converges, the stopped arms are run again with the solvers' default.
 GUARD_DTOL = 1e6
+#: Runs a guarded solve makes after a run has stagnated (``reason="stagnated"``: the residual
+#: stopped improving at the rounding level of the system, the tolerance looks unattainable in
+#: double precision): the most conservative arm not yet run, once; then the solve returns
+#: the run with the smallest residual, not converged, instead of running every arm to the cap.
+STAGNATION_FALLBACKS = 1
 
 
 def _residual_key(r) -> float:
@@ -96,9 +103,14 @@ class GuardSteps:
         budget_stop = first.reason in ("maxiter", "stopped") and budget < self.maxiter
         warm = first.x if budget_stop and first.iterations else None
         setups = self._arms.has_setups
-        for k in order:  # the chain
-            if k == arm:
-                continue
+        # a stagnated run: the tolerance looks unattainable, not the arm bad (see
+        # STAGNATION_FALLBACKS); the chain is then cut to the safest arms not yet run
+        unattainable = first.reason == "stagnated"
+        chain = self._after_stagnation({arm}) if unattainable else [
+            k for k in order if k != arm]
+        ran = {arm}
+        while chain:  # the chain
+            k = chain.pop(0)
             # a run on a reused set-up is capped here too (a stale one is rebuilt for the
             # last resort: a capped run is not a final failure)
             cap = self._arms.stale_cap(k, op, self.maxiter) if setups else self.maxiter
@@ -109,10 +121,15 @@ class GuardSteps:
                 r = self._run(op, b, k, warm, cap, True)
                 runs.append((k, r, "warm", cap, self._dtol))
                 warm = None
+            ran.add(k)
             if r.converged:
                 done = len(runs) - 1
                 break
-        if done is None:  # last resort: every failure that was not final, from x0, plain
+            if r.reason == "stagnated" and not unattainable:
+                unattainable = True
+                chain = self._after_stagnation(ran)
+        if done is None and not unattainable:  # last resort: every failure that was not
+            # final, from x0, plain
             for k in order:
                 if self._settled(k, runs):
                     continue
@@ -165,7 +182,19 @@ class GuardSteps:
             info["explored"]["error"] = first.info["error"]
         if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
             info["explored"]["skipped"] = True
-        if done is None:
+        if done is None and unattainable:
+            tried = sorted({k for k, *_ in runs})
+            stuck = sum(r.reason == "stagnated" for _, r, *_ in runs)
+            info["unattainable"] = True
+            info["failure"] = (
+                f"the tolerance looks unattainable for this system (rtol {self.rtol:g}, atol "
+                f"{self.atol:g}): best relative residual {res.relative_residual:.1e} after "
+                f"{len(runs)} runs ({its} iterations) of arms {tried}, {stuck} of them stopped "
+                "as stagnated (the residual stopped improving at the rounding level of the "
+                "system); the other arms were not tried; returning the run with the smallest "
+                f"residual (arm {used}, {res.reason}), not converged: loosen rtol or atol, or "
+                "rescale the system")
+        elif done is None:
             tried = sorted({k for k, *_ in runs})
             info["all_arms_failed"] = True
             info["failure"] = (f"every arm failed on this system: {len(tried)} of "
@@ -175,6 +204,11 @@ class GuardSteps:
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
+    def _after_stagnation(self, ran) -> list:
+        """The chain once a run has stagnated: the most conservative arms not yet run, at most
+        :data:`STAGNATION_FALLBACKS` of them."""
+        return [k for k in self._safe if k not in ran][:STAGNATION_FALLBACKS]
+
     def _settled(self, k, runs) -> bool:
         """Whether a run of arm ``k`` this round failed for good: from ``x0`` with the whole
         ``maxiter``, and not merely stopped by the guard's divergence tolerance."""
@@ -183,7 +217,7 @@ class GuardSteps:
                 return True  # the same matrix would be refused again
             if arm != k or start != "x0" or cap < self.maxiter:
                 continue
-            if r.reason in ("maxiter", "breakdown", "converged"):
+            if r.reason in ("maxiter", "breakdown", "converged", "stagnated"):
                 return True
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True

@@ -150,6 +150,11 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
        from a warm iterate — is run again from ``x0``
        with ``maxiter`` and the solver's default divergence tolerance.
 
+    A run that stops as ``"stagnated"`` (the tolerance looks unattainable in double precision)
+    cuts steps 2 and 3 short: the most conservative arm not yet run is tried once, then the
+    best run is returned, not converged, with ``info["unattainable"] = True`` and a message in
+    ``info["failure"]`` (:data:`bandit._tuner_guard.STAGNATION_FALLBACKS`).
+
     Conservative arms (most likely to converge, used first when nothing has converged yet):
     for ``"sor"`` the smallest ω (under-relaxation damps the sweep; on a nonsymmetric matrix
     large ω are the ones that diverge); for ``"ssor_pcg"`` the ω closest to 1 (symmetric

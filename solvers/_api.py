@@ -21,7 +21,7 @@ BACKENDS = ("numba", "petsc")
 SSOR_ORDERS = ("paper", "textbook")
 _NO_MIRROR = np.empty(0)
 _STATUS = {K.CONVERGED: "converged", K.MAXITER: "maxiter", K.BREAKDOWN: "breakdown",
-           K.DIVERGED: "diverged"}
+           K.DIVERGED: "diverged", K.STAGNATED: "stagnated"}
 
 
 def _petsc():
@@ -118,21 +118,25 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
 
 
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0):
-    iterations, rnorm, status = out
+    iterations, rnorm, status, kept = out
     # a converged kernel returns the true residual of x (CG and SSOR-PCG verify it), and SOR
     # returns the exact residual of its last iterate; otherwise (a capped or failed CG) report
     # the true residual, not a running estimate
-    if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER):
+    if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER
+                                      and kept == iterations):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
             raise _out_of_range(name, rnorm, b_norm)
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
     seconds = time.perf_counter() - t0
-    return SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
-                       residual_norm=float(rnorm), omega=omega, solver=name,
-                       reason=_STATUS[int(status)], seconds=seconds, backend="numba",
-                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+    res = SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
+                      residual_norm=float(rnorm), omega=omega, solver=name,
+                      reason=_STATUS[int(status)], seconds=seconds, backend="numba",
+                      b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
+    if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
+        res.info["best_iteration"] = int(kept)
+    return res
 
 
 def _out_of_range(name, rnorm, b_norm):
@@ -152,7 +156,8 @@ def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
     if b_norm > 0.0:
         return None
     x[:] = 0.0
-    return _finish(name, op, b, x, omega, (0, 0.0, K.CONVERGED), t0, b_norm, rtol, atol, maxiter)
+    return _finish(name, op, b, x, omega, (0, 0.0, K.CONVERGED, 0), t0, b_norm, rtol, atol,
+                   maxiter)
 
 
 def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
@@ -226,7 +231,7 @@ def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
                       op.inv_diagonal, op.sor_finish(), op.ring(),
                       _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b, omega,
-                      tol, maxiter, dtol)
+                      tol, maxiter, dtol, K.SOR_WINDOW, op.workspace(2))
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 
@@ -487,6 +492,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         model = work_model("pcg", op, pc)
         info.update(iteration_work=model.per_iteration,
                     work=model.total(res.iterations) if res.b_norm > 0 else 0.0)
+        info.update(res.info)  # a failed solve's best_iteration
         res.solver, res.omega, res.seconds, res.info = "pcg", omega, time.perf_counter() - t0, info
         return res
     op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
@@ -501,8 +507,8 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         raise _out_of_range("pcg", rnorm, b_norm)
     if rnorm <= tol:  # already converged: no set-up needed
         info["work"] = (op.nnz + op.n) / op.nnz
-        res = _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED), t0, b_norm, rtol, atol,
-                      maxiter, scale)
+        res = _finish("pcg", op, b, x, omega, (0, rnorm, K.CONVERGED, 0), t0, b_norm, rtol,
+                      atol, maxiter, scale)
         res.info = info
         return res
     state = pc._ready(op)
@@ -517,5 +523,6 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                 setup_work=pc.setup_work if built else 0.0,
                 iteration_work=model.per_iteration,
                 work=model.total(res.iterations, setup=built), **pc._info())
+    info.update(res.info)  # a failed solve's best_iteration
     res.info = info
     return res

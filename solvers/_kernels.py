@@ -15,14 +15,67 @@ every ``x[indices[k]]``; with unsigned indices there is none, and the SpMV runs 
 speed (``relaxtune bench kernels`` measures both).
 
 Status codes returned by the solvers (mapped to ``SolveResult.reason`` by the wrappers):
-0 converged, 1 maxiter, 2 breakdown (pᵀAp <= 0 or rᵀz <= 0), 3 diverged.
+0 converged, 1 maxiter, 2 breakdown (pᵀAp <= 0 or rᵀz <= 0), 3 diverged, 4 stagnated.
+
+Failed solves return their best iterate
+---------------------------------------
+Every solver tracks, at the cost of a comparison per iteration, the smallest residual norm it
+monitors and the iteration that had it (iterate 0, the start, included): the recursive
+residual of the CG kernels (the true one where a residual-gap check computed it), SOR's exact
+in-sweep residual or, on a sweep that only bounds it, the upper bound.  A solve that stops
+without converging at an iterate other than that best one *replays* itself from the start
+(saved during the first pass over the matrix, which reads ``x`` anyway) up to the best
+iteration, inside the same compiled call: the iterations are deterministic, so the replay ends
+on exactly the best iterate, and a converged solve pays nothing — no copy of ``x`` per
+iteration.  Of the last and the replayed iterate the one with the smaller true residual is
+returned (a recursive residual can be below the true one).
+
+Stagnation (status 4)
+---------------------
+A tolerance below what double precision can reach for the system (about
+``u·‖|b| + |A| |x|‖``, ``u = 2⁻⁵³``; e.g. rtol 1e-12 on a system of condition 4e9) is never
+met; before this status such a solve ran to ``maxiter``.  The kernels stop it early:
+
+* CG kernels: the recursive residual keeps falling below the floor while the true one stays
+  on it, so the residual-gap check fires (the recursion claims convergence, ``b − A x``
+  vetoes it).  Once it has fired, the true residual is also checked every
+  :data:`STAGNATION_WINDOW` iterations after the last check (a drifted recursion may take long
+  to claim convergence again), and the solve has stagnated when :data:`STALL_CHECKS` checks in
+  a row did not bring the true residual below :data:`PROGRESS` times the best of the earlier
+  checks, or when the residual has grown :data:`GROWTH` times above that best.  A solve whose
+  recursion never claims convergence falsely is never stopped so: no converging solve is.
+* SOR, whose residual is exact, has no such check: it has stagnated when its residual has not
+  fallen below :data:`PROGRESS` times its reference over :data:`SOR_WINDOW` sweeps *and*
+  the best residual is within :data:`FLOOR_FACTOR` of the rounding level
+  ``u·‖|b| + |A| |x|‖`` (one pass over the matrix per window without progress: a slow but
+  converging SOR, far above that level, is never stopped).
 """
 import math
 
 import numba
 import numpy as np
 
-CONVERGED, MAXITER, BREAKDOWN, DIVERGED = 0, 1, 2, 3
+CONVERGED, MAXITER, BREAKDOWN, DIVERGED, STAGNATED = 0, 1, 2, 3, 4
+#: A meaningful improvement of the residual (see the module docstring, "Stagnation").
+PROGRESS = 0.5
+#: Residual-gap checks in a row without progress after which a CG kernel has stagnated.
+STALL_CHECKS = 3
+#: Once a residual-gap check of a CG kernel has fired, the true residual is checked again at
+#: least every STAGNATION_WINDOW iterations (a recursion that has drifted below the true
+#: residual may take long to claim convergence again).
+STAGNATION_WINDOW = 50
+#: Sweeps without progress after which SOR tests whether its best residual is at rounding level
+#: (a pass over the matrix: once per SOR_WINDOW sweeps of a slow solve, 0.5% of its time).
+#: Read by the wrappers at every call and passed to the kernels: a benchmark that must time
+#: exactly ``maxiter`` sweeps under a tolerance it never meets sets it beyond ``maxiter``.
+SOR_WINDOW = 200
+#: Growth over the best true residual after which a CG kernel whose residual-gap check has
+#: fired has stagnated (CG's residual may grow by up to √κ(A) in exact arithmetic, but from a
+#: level the recursion has already been shown not to reach, growth is rounding).
+GROWTH = 1e3
+#: SOR has stagnated only with its best residual below FLOOR_FACTOR·u·‖|b| + |A| |x|‖ (observed
+#: floors: 0.3 to 6 times u·‖|b| + |A| |x|‖).
+FLOOR_FACTOR = 100.0
 # An unstable iteration (e.g. SOR with a bad ω on a non-SPD matrix) is stopped once the residual
 # has grown this much over its start (the solvers' default ``dtol``), well before x overflows, so
 # the returned iterate stays finite.
@@ -62,6 +115,105 @@ def residual(indptr, indices, data, x, b, r):
         r[i] = s
         acc += s * s
     return np.sqrt(acc)
+
+
+@numba.njit(cache=True)
+def residual_keep(indptr, indices, data, x, b, r, xs):
+    """``r = b - A x`` and ``xs = x`` (the start a failed solve replays from); returns ``‖r‖``."""
+    n = indptr.size - 1
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        r[i] = s
+        xs[i] = x[i]
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@numba.njit(cache=True)
+def residual_norm_keep(indptr, indices, data, x, b, xs):
+    """``‖b - A x‖`` and ``xs = x`` (the start a failed solve replays from)."""
+    n = indptr.size - 1
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        for k in range(st, en):
+            s -= data[k] * x[indices[k]]
+        xs[i] = x[i]
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@numba.njit(cache=True)
+def rounding_scale(indptr, indices, data, x, b):
+    """``‖|b| + |A| |x|‖``: times ``u = 2⁻⁵³``, the size of the rounding errors of
+    ``b − A x`` — the residual level below which no solver can be asked to go."""
+    n = indptr.size - 1
+    acc = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = abs(b[i])
+        for k in range(st, en):
+            s += abs(data[k]) * abs(x[indices[k]])
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@numba.njit(cache=True, inline="always")
+def gap_check(t, ref, stalls):
+    """A residual-gap check found the true residual ``t`` above the tolerance: returns the
+    new ``(ref, stalls)`` — ``ref`` the best true residual of such checks (``inf`` before
+    the first), ``stalls`` the checks in a row without progress (see "Stagnation")."""
+    if t < PROGRESS * ref:
+        return t, 0
+    return ref, stalls + 1
+
+
+@numba.njit(cache=True, inline="always")
+def stalled(rnorm, ref, stalls, it, mark):
+    """The stagnation test of a CG kernel after an iteration: returns ``(mark, stagnated)``.
+    ``mark`` is the iteration of the last residual-gap check, or the current one before any
+    (``ref = inf``): once a check has fired, the true residual is checked again every
+    ``STAGNATION_WINDOW`` iterations after the last check even if the recursion does not
+    claim convergence (a recursion that has drifted below the true residual can fall on
+    slowly for long), and the solve has stagnated after ``STALL_CHECKS`` checks in a row
+    without progress or once the residual is ``GROWTH`` times above the best check's."""
+    if ref == np.inf:
+        return it, False
+    return mark, (stalls >= STALL_CHECKS or rnorm > GROWTH * ref)
+
+
+@numba.njit(cache=True, inline="always")
+def replay_due(status, it, best_it, best, rnorm):
+    """Whether a finished solve must replay to its best iterate: it did not converge, it
+    stopped elsewhere, and the best is smaller than the last's (finite: a residual out of
+    range is reported by the caller as it was)."""
+    return status != CONVERGED and best_it < it and best < rnorm < np.inf
+
+
+@numba.njit(cache=True)
+def stash(indptr, indices, data, x, b, start, last):
+    """``last = x``, ``x = start``; returns ``‖b − A x_last‖`` (before a replay)."""
+    rlast = residual_norm(indptr, indices, data, x, b)
+    last[:] = x
+    x[:] = start
+    return rlast
+
+
+@numba.njit(cache=True)
+def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
+    """After a replay: keep the replayed ``x`` if its true residual is not above ``rlast``
+    (the last iterate's, held in ``last``), else restore the last; returns
+    ``(‖b − A x‖, iteration of x)``."""
+    t = residual_norm(indptr, indices, data, x, b)
+    if t <= rlast:
+        return t, best_it
+    x[:] = last
+    return rlast, it
 
 
 @numba.njit(cache=True)
@@ -329,7 +481,7 @@ def sor_lower_bound(ww, sd, omega, nu, terms):
 
 @numba.njit(cache=True)
 def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-              ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol):
+              ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, work):
     """Forward SOR sweeps until ``‖b - A x‖ <= tol``; updates ``x`` in place.
 
     Stops at the first iterate whose residual meets ``tol``, exactly.  A sweep either assembles
@@ -343,13 +495,40 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     neither gets the exact residual ``b − A x`` by a separate pass.  Iterates and iteration
     counts are those of the exact test on every sweep.
 
-    Stops as diverged once ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN).  Returns
-    ``(iterations, residual_norm, status)``; the norm is exact except for a divergence found by
-    the lower bound (the caller recomputes it).
+    Stops as diverged once ``‖r‖ > dtol·‖r_0‖`` (or ‖r‖ is NaN), as stagnated as the module
+    docstring says.  A solve that does not converge returns its best iterate (module
+    docstring; ``window``: :data:`SOR_WINDOW`; ``work``: two rows of ``n``, the start and the
+    last iterate).  Returns
+    ``(iterations, residual_norm, status, iteration of the returned x)``; the norm is exact
+    except for a divergence found by the lower bound (the caller recomputes it).
     """
-    rnorm = residual_norm(indptr, indices, data, x, b)
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _sor_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
+            ring, lmir, use_bound, x, b, omega, tol, cap, dtol, window, work[0])
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[0], work[1])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True)
+def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
+             ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, start):
+    """The sweeps of :func:`sor_solve`; returns ``(iterations, residual_norm, status,
+    best iteration, its residual norm or upper bound)`` and saves the start in ``start``."""
+    rnorm = residual_norm_keep(indptr, indices, data, x, b, start)
     if rnorm <= tol:
-        return 0, rnorm, CONVERGED
+        return 0, rnorm, CONVERGED, 0, rnorm
     limit = dtol * rnorm
     ring[:] = 0.0  # a finished row may read the slot of a neighbour it does not store (× 0)
     terms = float(indices.size + 2 * b.size)
@@ -357,6 +536,11 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     exact = True
     known = True  # rnorm is the exact residual norm of the current x
     est = rnorm  # the last residual estimate (exact norm or lower bound) and its contraction
+    best = rnorm  # the smallest exact residual or upper bound seen, and its iteration
+    best_it = 0
+    ref = rnorm  # stagnation: the residual of the last progress, and its iteration
+    mark = 0
+    status = MAXITER
     it = 0
     while it < maxiter:
         it += 1
@@ -371,43 +555,59 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
             # while the residual did not grow)
             if rnorm <= tol and (omega >= 0.5
                                  or rnorm + _sor_in_sweep_error(diag, x, omega) <= tol):
-                return it, rnorm, CONVERGED
+                return it, rnorm, CONVERGED, it, rnorm
             if rnorm <= tol or not rnorm <= limit:  # also catches NaN
                 rnorm = residual_norm(indptr, indices, data, x, b)
                 if rnorm <= tol:
-                    return it, rnorm, CONVERGED
+                    return it, rnorm, CONVERGED, it, rnorm
                 if not rnorm <= limit:
-                    return it, rnorm, DIVERGED
+                    return it, rnorm, DIVERGED, best_it, best
+            if rnorm < best:
+                best, best_it = rnorm, it
             q = min(1.0, rnorm / est)
             est = rnorm
             exact = not use_bound or est * q <= SWITCH * tol
-            continue
-        if nu < 0.0:
-            nu = sor_bound_norm(lp, lmir, up, ui, ud, unear, inv_diag)
-        ww, sd = _sor_sweep_bound(lp, li, ld, lmir, lnear, up, ui, ud, unear, diag, inv_diag,
-                                  ring, x, b, omega)
-        beta, mu = sor_lower_bound(ww, sd, omega, nu, terms)
-        if beta > tol and mu <= limit:  # not converged, not diverged (NaN fails both)
-            known = False
-            q = min(1.0, beta / est)
-            est = beta
         else:
-            if beta > limit:
-                return it, beta, DIVERGED
-            rnorm = residual_norm(indptr, indices, data, x, b)
-            known = True
-            if rnorm <= tol:
-                return it, rnorm, CONVERGED
-            if not rnorm <= limit:
-                return it, rnorm, DIVERGED
-            q = min(1.0, rnorm / est)
-            est = rnorm
-        if est * q <= SWITCH * tol:
-            exact = True
-            ring[:] = 0.0
+            if nu < 0.0:
+                nu = sor_bound_norm(lp, lmir, up, ui, ud, unear, inv_diag)
+            ww, sd = _sor_sweep_bound(lp, li, ld, lmir, lnear, up, ui, ud, unear, diag,
+                                      inv_diag, ring, x, b, omega)
+            beta, mu = sor_lower_bound(ww, sd, omega, nu, terms)
+            if beta > tol and mu <= limit:  # not converged, not diverged (NaN fails both)
+                known = False
+                if mu < best:
+                    best, best_it = mu, it
+                q = min(1.0, beta / est)
+                est = beta
+            else:
+                if beta > limit:
+                    return it, beta, DIVERGED, best_it, best
+                rnorm = residual_norm(indptr, indices, data, x, b)
+                known = True
+                if rnorm <= tol:
+                    return it, rnorm, CONVERGED, it, rnorm
+                if not rnorm <= limit:
+                    return it, rnorm, DIVERGED, best_it, best
+                if rnorm < best:
+                    best, best_it = rnorm, it
+                q = min(1.0, rnorm / est)
+                est = rnorm
+            if est * q <= SWITCH * tol:
+                exact = True
+                ring[:] = 0.0
+        if est < PROGRESS * ref:
+            ref, mark = est, it
+        elif it - mark >= window:
+            # no progress for a window: stagnated if the best is at rounding level, else a
+            # slow solve (checked again a window later)
+            if best <= FLOOR_FACTOR * UNIT_ROUNDOFF * rounding_scale(indptr, indices, data,
+                                                                     x, b) < np.inf:
+                status = STAGNATED
+                break
+            mark = it
     if not known:  # the last sweep was a bound sweep: report the exact residual
         rnorm = residual_norm(indptr, indices, data, x, b)
-    return it, rnorm, MAXITER
+    return it, rnorm, status, best_it, best
 
 
 @numba.njit(cache=True)
@@ -425,27 +625,55 @@ def _spmv_dot(indptr, indices, data, p, q):
     return pq
 
 
-#: Rows of scratch space :func:`cg_solve` takes (``work``).
-CG_WORK_VECTORS = 3
+#: Rows of scratch space :func:`cg_solve` takes (``work``): three for the iteration, the start
+#: and the last iterate (a failed solve's replay, see the module docstring).
+CG_WORK_VECTORS = 5
 
 
 @numba.njit(cache=True)
 def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
-    """Unpreconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
+    """Unpreconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status, iteration
+    of the returned x)``.
 
     Stopping uses the recursive residual; when it claims convergence the true residual
     ``b − A x`` is computed and, if the two disagree (residual gap), the iteration continues
-    from the true residual instead of returning an ``x`` that misses the tolerance.  ``work``:
-    scratch space of at least ``CG_WORK_VECTORS`` rows of ``n``, kept by the caller between
-    solves (fresh vectors are first touched page by page on every call).
+    from the true residual instead of returning an ``x`` that misses the tolerance.  Repeated
+    gaps without progress stop it as stagnated, and a failed solve returns its best iterate
+    (module docstring).  ``work``: scratch space of at least ``CG_WORK_VECTORS`` rows of
+    ``n``, kept by the caller between solves (fresh vectors are first touched page by page on
+    every call).
     """
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _cg_run(indptr, indices, data, x, b, tol, cap, dtol,
+                                                   work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[3], work[4])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True)
+def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`cg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)`` and saves the start in ``work[3]``."""
     n = b.size
     r = work[0]
     q = work[1]
-    rnorm = residual(indptr, indices, data, x, b, r)
+    rnorm = residual_keep(indptr, indices, data, x, b, r, work[3])
     if rnorm <= tol:
-        return 0, rnorm, CONVERGED
+        return 0, rnorm, CONVERGED, 0, rnorm
     limit = dtol * rnorm
+    best, best_it = rnorm, 0
+    ref, stalls, mark = np.inf, 0, 0
     rr = rnorm * rnorm
     p = work[2]
     p[:] = r
@@ -453,7 +681,7 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     while it < maxiter:
         pq = _spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         alpha = rr / pq
         acc = 0.0
         for i in range(n):
@@ -463,18 +691,25 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
             acc += ri * ri
         it += 1
         rnorm = np.sqrt(acc)
-        if rnorm <= tol:
+        if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
-                return it, rnorm, CONVERGED
+                return it, rnorm, CONVERGED, it, rnorm
             acc = rnorm * rnorm
+            ref, stalls = gap_check(rnorm, ref, stalls)
+            mark = it
         elif not rnorm <= limit:
-            return it, rnorm, DIVERGED
+            return it, rnorm, DIVERGED, best_it, best
+        if rnorm < best:
+            best, best_it = rnorm, it
+        mark, stuck = stalled(rnorm, ref, stalls, it, mark)
+        if stuck:
+            return it, rnorm, STAGNATED, best_it, best
         beta = acc / rr
         rr = acc
         for i in range(n):
             p[i] = r[i] + beta * p[i]
-    return it, rnorm, MAXITER
+    return it, rnorm, MAXITER, best_it, best
 
 
 @numba.njit(cache=True)

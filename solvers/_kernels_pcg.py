@@ -20,7 +20,9 @@ row.  ``fastmath={"contract"}`` only, so NaN and inf keep their meaning for the 
 import numba
 import numpy as np
 
-from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
+from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
+                       STALL_CHECKS,
+                       gap_check, pick, replay_due, residual, residual_keep, stalled, stash)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -240,7 +242,39 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     disagree (residual gap), the iteration continues from the true residual.  The factor may
     come from an earlier matrix (a reused preconditioner): it only has to be SPD, while every
     product and the stopping test use the current ``A``.
+
+    Repeated residual gaps without progress stop the solve as stagnated, and a failed solve
+    returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
+    the returned ``x``.
     """
+    start = x.copy()
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ic0_run(indptr, indices, data, lp, li, ld, lnear,
+                                                    tp, ti, td, tnear, inv_ldiag, x, b, r,
+                                                    rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        last = np.empty_like(x)
+        rlast = stash(indptr, indices, data, x, b, start, last)
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True)
+def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b, r,
+             rnorm, tol, maxiter, dtol):
+    """The iterations of :func:`ic0_pcg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)``."""
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -249,32 +283,41 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)  # z = L⁻¹ r
     rz = _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z)
     if not rz > 0.0:
-        return 0, rnorm, BREAKDOWN
+        return 0, rnorm, BREAKDOWN, 0, rnorm
     p[:] = z
+    best, best_it = rnorm, 0
+    ref, stalls, mark = np.inf, 0, 0
     it = 0
     while it < maxiter:
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         alpha = rz / pq
         acc = _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, alpha, x, p, r, q, z)
         it += 1
         rnorm = np.sqrt(acc)
-        if rnorm <= tol:
+        if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
-                return it, rnorm, CONVERGED
+                return it, rnorm, CONVERGED, it, rnorm
+            ref, stalls = gap_check(rnorm, ref, stalls)
+            mark = it
             # residual gap: redo the forward solve from the true residual (α = 0 moves nothing)
             _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)
         elif not rnorm <= limit:  # also NaN
-            return it, rnorm, DIVERGED
+            return it, rnorm, DIVERGED, best_it, best
+        if rnorm < best:
+            best, best_it = rnorm, it
+        mark, stuck = stalled(rnorm, ref, stalls, it, mark)
+        if stuck:
+            return it, rnorm, STAGNATED, best_it, best
         rz_new = _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z)
         if not rz_new > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         beta = rz_new / rz
         rz = rz_new
         direction(p, z, beta)
-    return it, rnorm, MAXITER
+    return it, rnorm, MAXITER, best_it, best
 
 
 # -- Jacobi --------------------------------------------------------------------------------------
@@ -302,7 +345,33 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
 
     ``r``/``rnorm`` as in :func:`ic0_pcg_solve`, and the same residual-gap guard.
     ``inv_diag`` may be the inverse diagonal of an earlier matrix (a reused preconditioner).
+    Stagnation and the best iterate of a failed solve as in :func:`ic0_pcg_solve`.
     """
+    start = x.copy()
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _jacobi_run(indptr, indices, data, inv_diag, x, b,
+                                                       r, rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        last = np.empty_like(x)
+        rlast = stash(indptr, indices, data, x, b, start, last)
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True)
+def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, dtol):
+    """The iterations of :func:`jacobi_pcg_solve` (as :func:`_ic0_run`)."""
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -310,30 +379,39 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
     q = np.zeros(n)
     _, rz = _jacobi_update(inv_diag, 0.0, x, p, r, q, z)
     if not rz > 0.0:
-        return 0, rnorm, BREAKDOWN
+        return 0, rnorm, BREAKDOWN, 0, rnorm
     p[:] = z
+    best, best_it = rnorm, 0
+    ref, stalls, mark = np.inf, 0, 0
     it = 0
     while it < maxiter:
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         alpha = rz / pq
         acc, rz_new = _jacobi_update(inv_diag, alpha, x, p, r, q, z)
         it += 1
         rnorm = np.sqrt(acc)
-        if rnorm <= tol:
+        if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
-                return it, rnorm, CONVERGED
+                return it, rnorm, CONVERGED, it, rnorm
+            ref, stalls = gap_check(rnorm, ref, stalls)
+            mark = it
             _, rz_new = _jacobi_update(inv_diag, 0.0, x, p, r, q, z)
         elif not rnorm <= limit:
-            return it, rnorm, DIVERGED
+            return it, rnorm, DIVERGED, best_it, best
+        if rnorm < best:
+            best, best_it = rnorm, it
+        mark, stuck = stalled(rnorm, ref, stalls, it, mark)
+        if stuck:
+            return it, rnorm, STAGNATED, best_it, best
         if not rz_new > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         beta = rz_new / rz
         rz = rz_new
         direction(p, z, beta)
-    return it, rnorm, MAXITER
+    return it, rnorm, MAXITER, best_it, best
 
 
 @numba.njit(cache=True)
@@ -417,40 +495,75 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
     on the model Laplacian, where this form takes Jacobi-PCG's count).  Dropping the factor
     ω(2 − ω) (it scales ``z``, ``p`` and ``α`` but no iterate) keeps ω = 10⁻³⁰⁰ from
     underflowing.  The stopping rule and residual-gap guard are those of
-    :func:`jacobi_pcg_solve`; ``work`` holds at least four rows of ``n``.
+    :func:`jacobi_pcg_solve`, and so are stagnation and the best iterate of a failed solve;
+    ``work`` holds at least ten rows of ``n`` (rows 8 and 9: the start and the last iterate,
+    as in ``_kernels_ssor``).
     """
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ssor_plain_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
+            x, b, tol, cap, dtol, work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[8], work[9])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True)
+def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                    omega, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`ssor_pcg_plain_solve` (as :func:`_ic0_run`); saves the start
+    in ``work[8]``."""
     r = work[0]
     z = work[1]
     p = work[2]
     q = work[3]
-    rnorm = residual(indptr, indices, data, x, b, r)
+    rnorm = residual_keep(indptr, indices, data, x, b, r, work[8])
     if rnorm <= tol:
-        return 0, rnorm, CONVERGED
+        return 0, rnorm, CONVERGED, 0, rnorm
     limit = dtol * rnorm
     rz = _ssor_plain_apply(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega, r, z)
     if not rz > 0.0:
-        return 0, rnorm, BREAKDOWN
+        return 0, rnorm, BREAKDOWN, 0, rnorm
     p[:] = z
+    best, best_it = rnorm, 0
+    ref, stalls, mark = np.inf, 0, 0
     it = 0
     while it < maxiter:
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         alpha = rz / pq
         rnorm = np.sqrt(update(alpha, x, p, r, q))
         it += 1
-        if rnorm <= tol:
+        if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
-                return it, rnorm, CONVERGED
+                return it, rnorm, CONVERGED, it, rnorm
             # residual gap: r now holds the true residual, from which the iteration continues
+            ref, stalls = gap_check(rnorm, ref, stalls)
+            mark = it
         elif not rnorm <= limit:  # also NaN
-            return it, rnorm, DIVERGED
+            return it, rnorm, DIVERGED, best_it, best
+        if rnorm < best:
+            best, best_it = rnorm, it
+        mark, stuck = stalled(rnorm, ref, stalls, it, mark)
+        if stuck:
+            return it, rnorm, STAGNATED, best_it, best
         rz_new = _ssor_plain_apply(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
                                    r, z)
         if not rz_new > 0.0:
-            return it, rnorm, BREAKDOWN
+            return it, rnorm, BREAKDOWN, best_it, best
         beta = rz_new / rz
         rz = rz_new
         direction(p, z, beta)
-    return it, rnorm, MAXITER
+    return it, rnorm, MAXITER, best_it, best

@@ -39,11 +39,14 @@ the set-up of the compiled (unrolled) loop cost more than the term.  Index array
 import numba
 import numpy as np
 
-from ._kernels import BREAKDOWN, CONVERGED, DIVERGED, MAXITER, residual
+from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
+                       STALL_CHECKS,
+                       gap_check, pick, replay_due, residual, stalled, stash)
 
 U1 = np.uintp(1)
-#: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``).
-WORK_VECTORS = 8
+#: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``): eight for the iteration, the
+#: start and the last iterate (a failed solve's replay, see ``_kernels``).
+WORK_VECTORS = 10
 #: The smallest ω for which the solvers use this form.  Its product ``B p = (t + u)/ω`` is a
 #: difference of terms about ``(2 − ω)/ω`` times larger than the result, so it loses that
 #: factor in accuracy against a plain product with ``A`` (nothing for ω ≥ 1, half a digit at
@@ -96,13 +99,15 @@ def _backward_solve(up, ui, ud, unear, inv_diag, omega, rhs, v):
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb):
-    """``r = b − A x`` and ``r_B = W⁻¹ r`` in one backward pass (``r`` is not stored); returns
-    ``‖r‖``.  Row ``i``'s residual needs only ``x``, so it is formed just before the row's
-    solve: one pass over the matrix instead of a product followed by a solve."""
+def _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb, xs):
+    """``r = b − A x`` and ``r_B = W⁻¹ r`` in one backward pass (``r`` is not stored), and
+    ``xs = x`` (the start a failed solve replays from); returns ``‖r‖``.  Row ``i``'s residual
+    needs only ``x``, so it is formed just before the row's solve: one pass over the matrix
+    instead of a product followed by a solve."""
     acc = 0.0
     prev = 0.0
     for i in range(b.size - 1, -1, -1):
+        xs[i] = x[i]
         s = b[i]
         for k in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
             s -= data[k] * x[indices[k]]
@@ -200,13 +205,45 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     ``work`` is scratch space of at least ``WORK_VECTORS`` rows of ``n`` (its contents are
     overwritten): the caller keeps it between solves, because eight fresh vectors per call,
     first touched page by page, cost about as much as five iterations at n = 10⁶.
+
+    Repeated residual gaps without progress stop the solve as stagnated, and a failed solve
+    returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
+    the returned ``x``.
     """
+    # one call site of the run for the solve and its replay: with two, the compiled solve
+    # was 3-6 % slower per iteration (the compiler's inlining of the run changed)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ssor_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
+            x, b, tol, cap, dtol, work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[8], work[9])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
+
+
+@numba.njit(cache=True, fastmath=CONTRACT)
+def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+              omega, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`ssor_pcg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)`` and saves the start in ``work[8]``."""
     c = omega * (2.0 - omega)
     rb = work[0]  # r_B = W⁻¹ r
-    rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb)
+    rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb,
+                        work[8])
     if rnorm <= tol:
-        return 0, rnorm, CONVERGED
+        return 0, rnorm, CONVERGED, 0, rnorm
     limit = dtol * rnorm
+    best, best_it = rnorm, 0
+    ref, stalls, mark = np.inf, 0, 0
     r = work[1]  # scratch for the true residual
     p = work[2]
     t = work[3]  # W⁻ᵀ p, so that x moves by α t (no x_B = Wᵀ x to keep)
@@ -231,10 +268,17 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
                                 p_new, t_new, g, q)
         if test:
             rnorm = np.sqrt(acc)
-            if rnorm <= tol:
+            if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
                 rnorm = residual(indptr, indices, data, x, b, r)
                 if rnorm <= tol:
-                    return it, rnorm, CONVERGED
+                    return it, rnorm, CONVERGED, it, rnorm
+                if rnorm < best:
+                    best, best_it = rnorm, it
+                ref, stalls = gap_check(rnorm, ref, stalls)
+                if stalls >= STALL_CHECKS:
+                    status = STAGNATED
+                    break
+                mark = it
                 # residual gap: continue from the true residual; p and t still hold the old
                 # direction (the product pass wrote p_new, t_new), so redo that pass
                 _backward_solve(up, ui, ud, unear, inv_diag, omega, r, rb)
@@ -248,6 +292,12 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
                 continue
             elif not rnorm <= limit:
                 status = DIVERGED
+                break
+            if rnorm < best:
+                best, best_it = rnorm, it
+            mark, stuck = stalled(rnorm, ref, stalls, it, mark)
+            if stuck:
+                status = STAGNATED
                 break
             if not rz > 0.0:
                 status = BREAKDOWN
@@ -267,4 +317,4 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
         rz_old = rz
         rz = rz_new
         test = True
-    return it, rnorm, status
+    return it, rnorm, status, best_it, best

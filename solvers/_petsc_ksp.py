@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import glob
 import itertools
+import math
 import os
 import re
 import weakref
@@ -53,6 +54,10 @@ for _name in sorted(n for n in dir(_R) if n.isupper()):
     if isinstance(code, int):  # prefer the specific name over the ITERATING alias
         if code not in _REASON_NAMES or _REASON_NAMES[code].startswith("CONVERGED_ITERATING"):
             _REASON_NAMES[code] = _name
+#: Not a PETSc code: the reason relaxtune gives a KSP solve whose residual-gap continuations
+#: stopped improving the true residual (``solvers._petsc.solve``; reason ``"stagnated"``).
+STAGNATED_CODE = -1000
+_REASON_NAMES[STAGNATED_CODE] = "RELAXTUNE_STAGNATED"
 _BREAKDOWN = {getattr(_R, n) for n in ("DIVERGED_BREAKDOWN", "DIVERGED_BREAKDOWN_BICG",
                                        "DIVERGED_INDEFINITE_PC", "DIVERGED_INDEFINITE_MAT",
                                        "DIVERGED_PC_FAILED", "DIVERGED_PCSETUP_FAILED",
@@ -75,6 +80,8 @@ def solver_reason(code: int) -> str:
         return "converged"
     if code == MAXIT_CODE:
         return "maxiter"
+    if code == STAGNATED_CODE:
+        return "stagnated"
     if code in _BREAKDOWN:
         return "breakdown"
     return "diverged"
@@ -181,29 +188,48 @@ def options_for(kind: str, options=None) -> dict:
 class _TestState:
     """Mutable per-solve state read by the Python convergence test (holds no PETSc objects)."""
 
-    __slots__ = ("tol", "atol", "maxiter", "limit", "dtol")
+    __slots__ = ("tol", "atol", "maxiter", "limit", "dtol", "best", "best_it", "ref", "mark",
+                 "b_norm", "a_norm")
 
     def __init__(self):
         self.tol = self.atol = self.limit = 0.0
         self.dtol = K.DIVERGENCE_FACTOR
         self.maxiter = 0
+        self.best, self.best_it, self.ref, self.mark = math.inf, 0, math.inf, 0
+        self.b_norm = self.a_norm = 0.0
 
 
 def _make_test(state):
+    """The convergence test of Richardson + SOR: the solvers' stopping rule on the true
+    residual, dtol, and SOR's stagnation test (``solvers._kernels``: no halving of the
+    residual over ``SOR_WINDOW`` sweeps with the best residual within ``FLOOR_FACTOR`` of
+    rounding level, here bounded above by ``u·(‖b‖ + ‖A‖ ‖x‖)`` with
+    ``‖A‖ ≤ √(‖A‖₁ ‖A‖∞)``); records the best sweep for a failed solve's replay."""
     conv_rtol, conv_atol = _R.CONVERGED_RTOL, _R.CONVERGED_ATOL
     div_its, div_dtol, div_nan = MAXIT_CODE, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
     iterating = _R.ITERATING
+    floor = K.FLOOR_FACTOR * K.UNIT_ROUNDOFF
 
     def converged(ksp, its, rnorm):
         # ‖b − A x_its‖ <= max(rtol‖b‖, atol), the solvers' stopping rule; iteration count = its
         if its == 0:
             state.limit = state.dtol * rnorm
+            state.best, state.best_it, state.ref, state.mark = rnorm, 0, rnorm, 0
         if rnorm <= state.tol:
             return conv_atol if rnorm <= state.atol else conv_rtol
         if rnorm != rnorm:
             return div_nan
         if rnorm > state.limit:
             return div_dtol
+        if rnorm < state.best:
+            state.best, state.best_it = rnorm, its
+        if rnorm < K.PROGRESS * state.ref:
+            state.ref, state.mark = rnorm, its
+        elif its - state.mark >= K.SOR_WINDOW:
+            x_norm = ksp.getSolution().norm()
+            if state.best <= floor * (state.b_norm + state.a_norm * x_norm) < math.inf:
+                return STAGNATED_CODE
+            state.mark = its
         if its >= state.maxiter:
             return div_its
         return iterating
@@ -352,6 +378,12 @@ class PetscSolver:
         self.set_omega(omega)
         st = self._state
         st.tol, st.atol, st.maxiter, st.dtol = tol, atol, maxiter, dtol
+        if self.python_test:
+            st.b_norm = b.norm()
+            if not st.a_norm:
+                mat = self.op.mat
+                st.a_norm = math.sqrt(mat.norm(PETSc.NormType.NORM_1)
+                                      * mat.norm(PETSc.NormType.NORM_INFINITY))
         # the Python convergence test applies dtol to the true residual; KSP needs a finite one
         ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)

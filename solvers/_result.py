@@ -14,6 +14,8 @@ REASONS = {
     "maxiter": "iteration cap reached before the tolerance",
     "breakdown": "CG breakdown: pᵀAp <= 0 or rᵀz <= 0 (matrix or preconditioner not SPD)",
     "diverged": "residual grew by more than dtol (default 1e12) times its start (iteration is unstable)",
+    "stagnated": ("the residual stopped improving at the rounding level of the system: the "
+                  "tolerance looks unattainable in double precision (x is the best iterate)"),
     # the Tuner's attempt whose set-up alone exceeds its budget (not started, 0 iterations);
     # a custom solver stopped by a caller's budget may report it too
     "stopped": "stopped by a caller-supplied budget before the tolerance or the iteration cap",

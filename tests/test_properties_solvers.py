@@ -198,7 +198,9 @@ def test_sor_iterates_equal_dense_sweeps(system, omega, k):
     A, b, x0, A_dense = system
     start = np.zeros_like(b) if x0 is None else x0
     res = sor(A, b, omega, x0=x0, maxiter=k, rtol=1e-300, atol=1e-300, dtol=np.inf)
-    ref = gold.sor_sweeps(A_dense, b, omega, start, res.iterations)
+    # a capped solve returns its best iterate (by its exact residual or an upper bound)
+    ref = gold.sor_sweeps(A_dense, b, omega, start, res.info.get("best_iteration",
+                                                               res.iterations))
     assert res.iterations == k or res.converged
     np.testing.assert_allclose(res.x, ref, rtol=1e-10, atol=1e-12 * (1 + np.abs(ref).max()))
 
@@ -489,8 +491,8 @@ def test_sor_divergence_is_reported_with_a_finite_iterate(system, omega, dtol, m
     A, b, A_dense = system
     res = sor(A, b, omega, maxiter=maxiter, dtol=dtol)
     _check_contract(res, A_dense, b, 1e-8, 0.0, maxiter)
-    if res.reason == "diverged":
-        assert res.residual_norm > dtol * _norm(b) * (1 - 1e-12)
+    if res.reason == "diverged":  # the best iterate: x0 = 0 or one with a smaller residual
+        assert res.residual_norm <= _norm(b) * (1 + 1e-12)
 
 
 @FAST

@@ -376,7 +376,11 @@ def test_dtol_stops_at_the_first_residual_beyond_it(pc):
     first = int(np.argmax(growth > dtol)) + 1
     res = pcg(A, b, pc, dtol=dtol)
     assert res.reason == "diverged" and not res.converged and res.iterations == first
-    assert res.residual_norm > dtol * np.linalg.norm(b) and np.isfinite(res.x).all()
+    # the best iterate is returned: the start (x0 = 0) or one whose residual is below it
+    assert res.info["best_iteration"] < first and np.isfinite(res.x).all()
+    best = np.r_[1.0, growth[:first]].min() * np.linalg.norm(b)
+    assert res.residual_norm == pytest.approx(best, rel=1e-8)
+    assert res.residual_norm == pytest.approx(np.linalg.norm(b - A @ res.x), rel=1e-8)
     assert pcg(A, b, pc, dtol=growth.max() * 1.001).converged
 
 
