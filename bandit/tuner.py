@@ -60,7 +60,8 @@ def _scratch_rows(method) -> int:
     Numba kernel of ``method`` uses (0: none)."""
     from solvers import _kernels, _kernels_ssor
 
-    return {"ssor_pcg": _kernels_ssor.WORK_VECTORS, "cg": _kernels.CG_WORK_VECTORS}.get(method, 0)
+    return {"ssor_pcg": _kernels_ssor.WORK_VECTORS, "cg": _kernels.CG_WORK_VECTORS,
+            "sor": _kernels.SOR_WORK_VECTORS}.get(method, 0)
 
 
 class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):

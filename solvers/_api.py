@@ -231,7 +231,7 @@ def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
                       op.inv_diagonal, op.sor_finish(), op.ring(),
                       _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b, omega,
-                      tol, maxiter, dtol, K.SOR_WINDOW, op.workspace(2))
+                      tol, maxiter, dtol, K.SOR_WINDOW, op.workspace(K.SOR_WORK_VECTORS))
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 

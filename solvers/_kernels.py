@@ -625,6 +625,10 @@ def _spmv_dot(indptr, indices, data, p, q):
     return pq
 
 
+#: Rows of scratch space :func:`sor_solve` takes (``work``): the start and the last iterate
+#: (a failed solve's replay to its best sweep).
+SOR_WORK_VECTORS = 2
+
 #: Rows of scratch space :func:`cg_solve` takes (``work``): three for the iteration, the start
 #: and the last iterate (a failed solve's replay, see the module docstring).
 CG_WORK_VECTORS = 5
