@@ -55,7 +55,7 @@ import time
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
+           "PLAN_SHARE", "ANCHOR", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
            "contender_weight", "capped_cap", "allocate"]
 
 #: One list per field, one entry per audit run.
@@ -82,6 +82,13 @@ LIKELY = 0.5
 TARGET = 0.8
 #: Largest share of the budget that plans may take (a plan is put off while it would exceed it).
 PLAN_SHARE = 0.1
+#: Before the first plan, the share of a deterministic policy's column-audit spending that
+#: goes to the arm it has played most (:func:`anchor_weights`); the rest is spread over all
+#: arms.
+ANCHOR = 0.8
+#: Rounds at which the probabilities are rescaled before :data:`_ADJUST_EVERY` (the
+#: played arms of a short run change fast; a rescaling costs ``O(t)`` once).
+_EARLY = (16, 32, 64, 128, 256)
 #: An arm is audited as a contender when its total could lie below the smallest one: its
 #: own lower end at this many standard errors (the 95 % one-sided quantile of a 90 %
 #: interval's lower end) falls below the smallest estimated total.
@@ -221,6 +228,9 @@ class Auditor:
         self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
+        # before the first plan: (the rounds read, play counts, mean cost of the plays) of
+        # each arm (a cache of this process, not saved: a loaded tuner reads the same rounds)
+        self._anchor = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
         # CPU seconds per round of history of a plan above the floor, until the first plan
@@ -458,6 +468,10 @@ class Auditor:
         """New probabilities for the next rounds, spending the budget (and paying back)."""
         K = self.K
         self.next_adjust = t + _ADJUST_EVERY
+        if self.plan is None:
+            early = [r for r in _EARLY if r > t]
+            if early:
+                self.next_adjust = min(self.next_adjust, early[0])
         plan = self.plan
         c = COMPLETE
         if not t or _solved(tuner) <= 0:
@@ -474,10 +488,26 @@ class Auditor:
             if stops > 0:
                 c = min(COMPLETE, COMPLETE_SHARE * rate / stops)
             rate -= c * stops
-            if plan is None:  # before the first plan: every arm alike, at the measured cost
+            if plan is None:  # before the first plan: at the measured cost, the played arms
                 runs, spent = self.column
                 each = spent / runs if runs else per_round
-                q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
+                # shares of the spending: an arm's audit is priced at its plays' mean cost
+                # when it was played (the runs of a few poor arms, 5–10 × a solve, would
+                # otherwise price every arm's audits and leave none for the played ones)
+                # the rounds before the last of 16, 32, …, 256, 512, 1024, 1536, … (a hard
+                # cap's rescaling would otherwise read the run every round; a function of
+                # the round, so a loaded tuner reads the same)
+                if t < _FIRST_PLAN and not tuner.policy.randomised:
+                    a = _anchor_round(t)
+                    if self._anchor is None or self._anchor[0] != a:
+                        self._anchor = (a, *_played_costs(tuner, a))
+                    _, counts, price = self._anchor
+                    price = np.where(np.isfinite(price) & (price > 0), price, each)
+                    q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
+                        price, 1e-300)
+                else:  # every arm alike: a randomised policy's plays sample the arms it
+                    # plays already, and a long run's first plan is due (or does not fit)
+                    q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
                 r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
             else:
                 q = plan["q"] * (rate / plan["rate"])
@@ -556,6 +586,61 @@ class Auditor:
                                                "row_cost": float(plan["row_cost"]),
                                                "q": np.asarray(plan["q"], dtype=float)}
         self.rng.bit_generator.state = state["rng"]
+
+
+def _anchor_round(t):
+    """The rounds before this one decide the shares of :func:`anchor_weights` at round
+    ``t``: the last of 16, 32, 64, 128, 256 and the multiples of 512 not after ``t`` (0
+    before round 16)."""
+    if t >= _ADJUST_EVERY:
+        return t - t % _ADJUST_EVERY
+    return max([r for r in _EARLY if r <= t], default=0)
+
+
+def _played_costs(tuner, t):
+    """Per arm, how often it was chosen in the rounds before ``t`` and the mean cost of its
+    plays whose attempt converged (NaN when none did; read from the run's arrays, which hold
+    the rounds logged so far: the current round is not logged yet)."""
+    from .report import run_arrays
+
+    arrays = run_arrays(tuner)
+    K = tuner.policy.n_arms
+    arms = arrays.view("arm")[:t]
+    seen = ~arrays.view("censored")[:t]
+    counts = np.bincount(arms, minlength=K)[:K]
+    n = np.bincount(arms[seen], minlength=K)[:K]
+    total = np.bincount(arms[seen], arrays.view("cost")[:t][seen], K)[:K]
+    return counts, np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def anchor_weights(counts, anchor=ANCHOR):
+    """Shares of the column-audit spending of a deterministic policy before the first plan
+    (they sum to 1): ``1 − anchor`` spread evenly over the arms, ``anchor`` to the arm the
+    policy has played most (shared by ties; evenly while nothing was played).
+
+    A deterministic policy's plays observe its arms for sure on the rounds they are played
+    and never elsewhere, so an arm's total is bounded only through its audits on the other
+    rounds: with fewer than two, by the certain bound (the failure cost on every round it
+    was not observed).  A run of a few hundred rounds buys a dozen audits; spread evenly
+    they leave every arm with one or none.  The arm played most is the one the policy
+    estimates to be the best; two or more audits of it bound its total, and the smallest
+    total is at most that.  The shares depend on past rounds only, so every probability is
+    known before its round is played, and every arm keeps a positive one.
+
+    Examples
+    --------
+    >>> anchor_weights(np.array([30, 10, 0, 0]), 0.8).round(3).tolist()
+    [0.85, 0.05, 0.05, 0.05]
+    >>> anchor_weights(np.zeros(4), 0.8).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+    counts = np.asarray(counts, dtype=float)
+    K = counts.size
+    even = np.full(K, 1.0 / K)
+    if not np.any(counts > 0):
+        return even
+    top = (counts == counts.max()).astype(float)
+    return (1.0 - anchor) * even + anchor * top / top.sum()
 
 
 def allocate(est, cost, rate, t, randomised, floor=FLOOR):

@@ -425,17 +425,27 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
     if e is None or T == 0:
         return np.zeros(K)
     x = np.asarray(data.x, dtype=float)
-    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    nb = int(b.max()) + 1
     p = np.where(np.isfinite(data.p), data.p, 1.0)
     ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
-    plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
-    # a bin the plays avoided: none there, although the arm's plays spread evenly over the
-    # rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few times
-    # leaves bins empty by chance, and the model fits them from the neighbouring plays
-    even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
-    out = ((plays == 0) & (even >= 3.0))[b]  # (T, K): rounds its plays did not reach
+    n_plays = np.bincount(data.arm[ok], minlength=K)[:K]
+    # each arm's bins as fine as its plays allow: ``bins`` quantile bins, fewer (at least 2)
+    # for an arm played fewer than 3 × bins times, so that its plays spread evenly would
+    # put about 3 in each (a run of a few hundred rounds plays its arms a few dozen times:
+    # with 24 bins no bin of theirs could count as avoided)
+    res = np.clip(n_plays // 3, 2, bins)
+    out = np.zeros((T, K), dtype=bool)  # rounds each arm's plays did not reach
+    for nb_k in np.unique(res[n_plays >= 6]):
+        arms = np.flatnonzero((res == nb_k) & (n_plays >= 6))
+        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, nb_k + 1)))
+        b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+        nb = int(b.max()) + 1
+        plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
+        # a bin the plays avoided: none there, although the arm's plays spread evenly over
+        # the rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few
+        # times leaves bins empty by chance, and the model fits them from the neighbouring
+        # plays
+        even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
+        out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
     q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
     U = out.sum(axis=0).astype(float)
     n = (q * out).sum(axis=0)
