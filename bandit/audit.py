@@ -228,8 +228,9 @@ class Auditor:
         self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
-        # before the first plan: (the rounds read, play counts, mean cost of the plays) of
-        # each arm (a cache of this process, not saved: a loaded tuner reads the same rounds)
+        # before the first plan: (the rounds read, and per arm its plays, its plays that
+        # converged and their total cost; a cache of this process, not saved: a loaded tuner
+        # reads the same rounds)
         self._anchor = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
@@ -500,9 +501,10 @@ class Auditor:
                 if t < _FIRST_PLAN and not tuner.policy.randomised:
                     a = _anchor_round(t)
                     if self._anchor is None or self._anchor[0] != a:
-                        self._anchor = (a, *_played_costs(tuner, a))
-                    _, counts, price = self._anchor
-                    price = np.where(np.isfinite(price) & (price > 0), price, each)
+                        self._anchor = _played_costs(tuner, a, self._anchor)
+                    _, counts, n, total = self._anchor
+                    price = np.where(n > 0, total / np.maximum(n, 1), 0.0)
+                    price = np.where(price > 0, price, each)
                     q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
                         price, 1e-300)
                 else:  # every arm alike: a randomised policy's plays sample the arms it
@@ -597,20 +599,25 @@ def _anchor_round(t):
     return max([r for r in _EARLY if r <= t], default=0)
 
 
-def _played_costs(tuner, t):
+def _played_costs(tuner, t, cache=None):
     """Per arm, how often it was chosen in the rounds before ``t`` and the mean cost of its
-    plays whose attempt converged (NaN when none did; read from the run's arrays, which hold
-    the rounds logged so far: the current round is not logged yet)."""
-    from .report import run_arrays
+    plays whose attempt converged (NaN when none did), from the tuner's log (the current
+    round is not logged yet).  ``cache``, the previous ``(rounds, counts, n, total)``,
+    is extended by the rounds logged since (a few hundred Python steps in all, where
+    converting the run's arrays cost ~0.1 ms a call)."""
+    from .report import _ARM, _CENSORED, _COST
 
-    arrays = run_arrays(tuner)
     K = tuner.policy.n_arms
-    arms = arrays.view("arm")[:t]
-    seen = ~arrays.view("censored")[:t]
-    counts = np.bincount(arms, minlength=K)[:K]
-    n = np.bincount(arms[seen], minlength=K)[:K]
-    total = np.bincount(arms[seen], arrays.view("cost")[:t][seen], K)[:K]
-    return counts, np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    start, counts, n, total = cache if cache is not None and cache[0] <= t else (
+        0, np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K))
+    counts, n, total = counts.copy(), n.copy(), total.copy()
+    for row in tuner._log[start:t]:
+        k = row[_ARM]
+        counts[k] += 1
+        if not row[_CENSORED]:
+            n[k] += 1
+            total[k] += row[_COST]
+    return t, counts, n, total
 
 
 def anchor_weights(counts, anchor=ANCHOR):
