@@ -86,8 +86,9 @@ def _audit_probs(data: RunData, rounds, arms):
 MIN_PROB = 0.005
 #: Row audits needed before the instance-optimal estimate gets an interval.
 MIN_ROWS = 10
-#: Entries observed for sure (a deterministic learner's plays) of an arm from which their
-#: residuals' spread bounds the arm's residual spread from below (:func:`_error_floor`).
+#: An arm with fewer effective sampled entries than this and at least this many observed for
+#: sure (a deterministic learner's plays) takes the larger of the two residual spreads
+#: (:func:`_error_floor`).
 SURE_SPREAD_MIN = 10
 
 
@@ -322,13 +323,15 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
     # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
     # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
     # 13); the entries observed for sure — a deterministic learner's plays of it, often
-    # hundreds — show how far its costs stray from the model, so their spread bounds the
-    # sampled one from below (it can only widen the interval)
+    # hundreds — show how far its costs stray from the model, so while it has fewer than
+    # SURE_SPREAD_MIN sampled entries their spread bounds the sampled one from below (it
+    # can only widen the interval; with more, the sample shows its own spread)
     certain = np.bincount(k[~sampled], minlength=K)
     s_mean = np.bincount(k[~sampled], d[~sampled], K) / np.maximum(certain, 1)
     s_var = np.bincount(k[~sampled], (d[~sampled] - s_mean[k[~sampled]]) ** 2, K) / \
         np.maximum(certain - 1, 1)
-    sig2 = np.where(certain >= SURE_SPREAD_MIN, np.maximum(sig2, s_var), sig2)
+    sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
+                    np.maximum(sig2, s_var), sig2)
     sd = (T - certain) * np.sqrt(sig2 / np.maximum(n, 1.0))
     return sd, np.sqrt(sig2), pooled_rel
 
