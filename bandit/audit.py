@@ -25,7 +25,10 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
 
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
-model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
+model at rounds 0, 512, 1024, 2048, … (×2); before the first plan a deterministic policy's
+audits go mostly to the arm it has played most (:func:`anchor_weights`, read at rounds 16,
+32, …, 256: a short run buys a dozen audits, and spread evenly they bound no arm's total),
+a randomised policy's evenly; every 512 rounds the probabilities are rescaled so
 that audit solves and plans spend :data:`TARGET` (80 %) of ``budget`` × what the user's
 solves cost (an overspend is paid back, but the floor is never given up; the rest is a
 margin for the rescaling's lag), and as soon as the audits of a round take the spending above
@@ -469,7 +472,7 @@ class Auditor:
         """New probabilities for the next rounds, spending the budget (and paying back)."""
         K = self.K
         self.next_adjust = t + _ADJUST_EVERY
-        if self.plan is None:
+        if self.plan is None and not tuner.policy.randomised:
             early = [r for r in _EARLY if r > t]
             if early:
                 self.next_adjust = min(self.next_adjust, early[0])

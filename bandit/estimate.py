@@ -296,7 +296,10 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
 
     The pooled spread is relative (a robust spread of ``residual/prediction`` over every
     arm's entries) times the arm's typical predicted cost ``level_k``: costs differ by
-    orders of magnitude between arms, their relative errors much less.  ``share`` (K,)
+    orders of magnitude between arms, their relative errors much less.  An arm with fewer
+    than :data:`SURE_SPREAD_MIN` sampled entries and at least that many observed for sure
+    (a deterministic learner's plays) takes at least the spread of the latter's residuals:
+    a few audits can all miss its rare dear rounds.  ``share`` (K,)
     scales it for capped costs: the share of rounds on which the model puts the arm below
     the cap (elsewhere a capped cost is the cap and its residual 0)."""
     w = spread
