@@ -531,7 +531,10 @@ class Auditor:
                         self._anchor = _played_costs(tuner, a, self._anchor)
                     _, counts, n, total = self._anchor
                     price = np.where(n > 0, total / np.maximum(n, 1), 0.0)
-                    price = np.where(price > 0, price, per_round)
+                    # (at least a solve: an arm is played where it is cheap, and audited
+                    # where it is not; priced below that, its audits overspent, and each
+                    # overspend cost a rescaling)
+                    price = np.maximum(np.where(price > 0, price, per_round), per_round)
                     q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
                         price, 1e-300)
                 else:  # every arm alike: a randomised policy's plays sample the arms it
