@@ -58,8 +58,9 @@ import time
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE", "ANCHOR", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
-           "contender_weight", "capped_cap", "allocate"]
+           "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
+           "completion_probability", "contender_weight", "capped_cap", "allocate",
+           "anchor_weights"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
