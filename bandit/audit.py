@@ -465,14 +465,17 @@ class Auditor:
 
     def _anchored(self, tuner, t):
         """Whether the arm a deterministic policy has played most (:func:`anchor_weights`)
-        was audited :data:`ANCHOR_AUDITS` times on rounds it was not played: its total is
-        then bounded by its audits, and the rescalings before round 512 stop."""
+        needs no more audits: it was audited :data:`ANCHOR_AUDITS` times on rounds it was not
+        played (its total is then bounded by its audits), or it was played on every round so
+        far (its plays observed all of it).  The rescalings before round 512 then stop."""
         a = _anchor_round(t)
         if self._anchor is None or self._anchor[0] != a:
             self._anchor = _played_costs(tuner, a, self._anchor)
         counts = self._anchor[1]
         if not counts.any():
             return False
+        if counts.max() == counts.sum():
+            return True
         top = counts == counts.max()
         rec = self.records
         runs = sum(1 for k, row, sec in zip(rec["arm"], rec["row"], rec["seconds"])
@@ -496,8 +499,9 @@ class Auditor:
             early = [r for r in _EARLY if r > t]
             if early:
                 self.next_adjust = min(self.next_adjust, early[0])
-            if t in _EARLY and self._anchored(tuner, t):
-                return  # its audits did their work: the probabilities stay as they are
+            if t in _EARLY and self._anchored(tuner, t) and not (
+                    t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner)):
+                return  # nothing to anchor: the probabilities stay (but for the hard cap)
         plan = self.plan
         c = COMPLETE
         if not t or _solved(tuner) <= 0:
@@ -654,7 +658,8 @@ def _played_costs(tuner, t, cache=None):
 def anchor_weights(counts, anchor=ANCHOR):
     """Shares of the column-audit spending of a deterministic policy before the first plan
     (they sum to 1): ``1 − anchor`` spread evenly over the arms, ``anchor`` to the arm the
-    policy has played most (shared by ties; evenly while nothing was played).
+    policy has played most (shared by ties; evenly while nothing was played, or when one arm
+    was played on every round: its plays observed all of it).
 
     A deterministic policy's plays observe its arms for sure on the rounds they are played
     and never elsewhere, so an arm's total is bounded only through its audits on the other
@@ -675,8 +680,8 @@ def anchor_weights(counts, anchor=ANCHOR):
     counts = np.asarray(counts, dtype=float)
     K = counts.size
     even = np.full(K, 1.0 / K)
-    if not np.any(counts > 0):
-        return even
+    if not np.any(counts > 0) or counts.max() == counts.sum():
+        return even  # nothing played yet, or one arm on every round (its plays saw it all)
     top = (counts == counts.max()).astype(float)
     return (1.0 - anchor) * even + anchor * top / top.sum()
 
