@@ -25,7 +25,10 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
 
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
-model at rounds 0, 512, 1024, 2048, … (×2); every 512 rounds the probabilities are rescaled so
+model at rounds 0, 512, 1024, 2048, … (×2); before the first plan a deterministic policy's
+audits go mostly to the arm it has played most (:func:`anchor_weights`, read at rounds 16,
+32, …, 256: a short run buys a dozen audits, and spread evenly they bound no arm's total),
+a randomised policy's evenly; every 512 rounds the probabilities are rescaled so
 that audit solves and plans spend :data:`TARGET` (80 %) of ``budget`` × what the user's
 solves cost (an overspend is paid back, but the floor is never given up; the rest is a
 margin for the rescaling's lag), and as soon as the audits of a round take the spending above
@@ -55,8 +58,9 @@ import time
 import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "PLAN_SHARE", "COMPLETE_SHARE", "LIKELY", "LOWER_Z", "completion_probability",
-           "contender_weight", "capped_cap", "allocate"]
+           "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
+           "completion_probability", "contender_weight", "capped_cap", "allocate",
+           "anchor_weights"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
@@ -82,6 +86,16 @@ LIKELY = 0.5
 TARGET = 0.8
 #: Largest share of the budget that plans may take (a plan is put off while it would exceed it).
 PLAN_SHARE = 0.1
+#: Before the first plan, the share of a deterministic policy's column-audit spending that
+#: goes to the arm it has played most (:func:`anchor_weights`); the rest is spread over all
+#: arms.
+ANCHOR = 0.8
+#: Audit runs of that arm (on rounds it was not played) after which the rescalings before
+#: the first plan stop: its total is bounded by them.
+ANCHOR_AUDITS = 4
+#: Rounds at which the probabilities are rescaled before :data:`_ADJUST_EVERY` (the
+#: played arms of a short run change fast; a rescaling costs ``O(t)`` once).
+_EARLY = (16, 32, 64, 128, 256)
 #: An arm is audited as a contender when its total could lie below the smallest one: its
 #: own lower end at this many standard errors (the 95 % one-sided quantile of a 90 %
 #: interval's lower end) falls below the smallest estimated total.
@@ -221,6 +235,10 @@ class Auditor:
         self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
+        # before the first plan: (the rounds read, and per arm its plays, its plays that
+        # converged and their total cost; a cache of this process, not saved: a loaded tuner
+        # reads the same rounds)
+        self._anchor = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
         # CPU seconds per round of history of a plan above the floor, until the first plan
@@ -445,6 +463,25 @@ class Auditor:
         self.plan = {"rate": rate, "row_cost": row,
                      "q": allocate(est, cost, (1 - ROW_SHARE) * rate, t, data.randomised)}
 
+    def _anchored(self, tuner, t):
+        """Whether the arm a deterministic policy has played most (:func:`anchor_weights`)
+        needs no more audits: it was audited :data:`ANCHOR_AUDITS` times on rounds it was not
+        played (its total is then bounded by its audits), or it was played on every round so
+        far (its plays observed all of it).  The rescalings before round 512 then stop."""
+        a = _anchor_round(t)
+        if self._anchor is None or self._anchor[0] != a:
+            self._anchor = _played_costs(tuner, a, self._anchor)
+        counts = self._anchor[1]
+        if not counts.any():
+            return False
+        if counts.max() == counts.sum():
+            return True
+        top = counts == counts.max()
+        rec = self.records
+        runs = sum(1 for k, row, sec in zip(rec["arm"], rec["row"], rec["seconds"])
+                   if top[k] and not row and sec > 0)
+        return runs >= ANCHOR_AUDITS
+
     def _rate(self, tuner, t):
         """Cost per round to spend from now on: the budget's share of the solves, plus what
         was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
@@ -458,6 +495,13 @@ class Auditor:
         """New probabilities for the next rounds, spending the budget (and paying back)."""
         K = self.K
         self.next_adjust = t + _ADJUST_EVERY
+        if self.plan is None and not tuner.policy.randomised:
+            early = [r for r in _EARLY if r > t]
+            if early:
+                self.next_adjust = min(self.next_adjust, early[0])
+            if t in _EARLY and self._anchored(tuner, t) and not (
+                    t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner)):
+                return  # nothing to anchor: the probabilities stay (but for the hard cap)
         plan = self.plan
         c = COMPLETE
         if not t or _solved(tuner) <= 0:
@@ -474,10 +518,33 @@ class Auditor:
             if stops > 0:
                 c = min(COMPLETE, COMPLETE_SHARE * rate / stops)
             rate -= c * stops
-            if plan is None:  # before the first plan: every arm alike, at the measured cost
+            if plan is None:  # before the first plan: at the measured cost, the played arms
                 runs, spent = self.column
                 each = spent / runs if runs else per_round
-                q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
+                # shares of the spending: an arm's audit is priced at its plays' mean cost
+                # when it was played (the runs of a few poor arms, 5–10 × a solve, would
+                # otherwise price every arm's audits and leave none for the played ones),
+                # at a solve when it was not, as in the first rounds (priced at the runs
+                # measured so early, a long run's first 512 rounds had fewer audits: heat2d,
+                # JointCB, half-width 48 → 92 %; 68 % so)
+                # the rounds before the last of 16, 32, …, 256, 512, 1024, 1536, … (a hard
+                # cap's rescaling would otherwise read the run every round; a function of
+                # the round, so a loaded tuner reads the same)
+                if t < _FIRST_PLAN and not tuner.policy.randomised:
+                    a = _anchor_round(t)
+                    if self._anchor is None or self._anchor[0] != a:
+                        self._anchor = _played_costs(tuner, a, self._anchor)
+                    _, counts, n, total = self._anchor
+                    price = np.where(n > 0, total / np.maximum(n, 1), 0.0)
+                    # (at least a solve: an arm is played where it is cheap, and audited
+                    # where it is not; priced below that, its audits overspent, and each
+                    # overspend cost a rescaling)
+                    price = np.maximum(np.where(price > 0, price, per_round), per_round)
+                    q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
+                        price, 1e-300)
+                else:  # every arm alike: a randomised policy's plays sample the arms it
+                    # plays already, and a long run's first plan is due (or does not fit)
+                    q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
                 r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
             else:
                 q = plan["q"] * (rate / plan["rate"])
@@ -556,6 +623,67 @@ class Auditor:
                                                "row_cost": float(plan["row_cost"]),
                                                "q": np.asarray(plan["q"], dtype=float)}
         self.rng.bit_generator.state = state["rng"]
+
+
+def _anchor_round(t):
+    """The rounds before this one decide the shares of :func:`anchor_weights` at round
+    ``t``: the last of 16, 32, 64, 128, 256 and the multiples of 512 not after ``t`` (0
+    before round 16)."""
+    if t >= _ADJUST_EVERY:
+        return t - t % _ADJUST_EVERY
+    return max([r for r in _EARLY if r <= t], default=0)
+
+
+def _played_costs(tuner, t, cache=None):
+    """Per arm, how often it was chosen in the rounds before ``t`` and the mean cost of its
+    plays whose attempt converged (NaN when none did), from the tuner's log (the current
+    round is not logged yet).  ``cache``, the previous ``(rounds, counts, n, total)``,
+    is extended by the rounds logged since (a few hundred Python steps in all, where
+    converting the run's arrays cost ~0.1 ms a call)."""
+    from .report import _ARM, _CENSORED, _COST
+
+    K = tuner.policy.n_arms
+    start, counts, n, total = cache if cache is not None and cache[0] <= t else (
+        0, np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K))
+    counts, n, total = counts.copy(), n.copy(), total.copy()
+    for row in tuner._log[start:t]:
+        k = row[_ARM]
+        counts[k] += 1
+        if not row[_CENSORED]:
+            n[k] += 1
+            total[k] += row[_COST]
+    return t, counts, n, total
+
+
+def anchor_weights(counts, anchor=ANCHOR):
+    """Shares of the column-audit spending of a deterministic policy before the first plan
+    (they sum to 1): ``1 − anchor`` spread evenly over the arms, ``anchor`` to the arm the
+    policy has played most (shared by ties; evenly while nothing was played, or when one arm
+    was played on every round: its plays observed all of it).
+
+    A deterministic policy's plays observe its arms for sure on the rounds they are played
+    and never elsewhere, so an arm's total is bounded only through its audits on the other
+    rounds: with fewer than two, by the certain bound (the failure cost on every round it
+    was not observed).  A run of a few hundred rounds buys a dozen audits; spread evenly
+    they leave every arm with one or none.  The arm played most is the one the policy
+    estimates to be the best; two or more audits of it bound its total, and the smallest
+    total is at most that.  The shares depend on past rounds only, so every probability is
+    known before its round is played, and every arm keeps a positive one.
+
+    Examples
+    --------
+    >>> anchor_weights(np.array([30, 10, 0, 0]), 0.8).round(3).tolist()
+    [0.85, 0.05, 0.05, 0.05]
+    >>> anchor_weights(np.zeros(4), 0.8).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+    counts = np.asarray(counts, dtype=float)
+    K = counts.size
+    even = np.full(K, 1.0 / K)
+    if not np.any(counts > 0) or counts.max() == counts.sum():
+        return even  # nothing played yet, or one arm on every round (its plays saw it all)
+    top = (counts == counts.max()).astype(float)
+    return (1.0 - anchor) * even + anchor * top / top.sum()
 
 
 def allocate(est, cost, rate, t, randomised, floor=FLOOR):

@@ -86,6 +86,10 @@ def _audit_probs(data: RunData, rounds, arms):
 MIN_PROB = 0.005
 #: Row audits needed before the instance-optimal estimate gets an interval.
 MIN_ROWS = 10
+#: An arm with fewer effective sampled entries than this and at least this many observed for
+#: sure (a deterministic learner's plays) takes the larger of the two residual spreads
+#: (:func:`_error_floor`).
+SURE_SPREAD_MIN = 10
 
 
 def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
@@ -292,7 +296,10 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
 
     The pooled spread is relative (a robust spread of ``residual/prediction`` over every
     arm's entries) times the arm's typical predicted cost ``level_k``: costs differ by
-    orders of magnitude between arms, their relative errors much less.  ``share`` (K,)
+    orders of magnitude between arms, their relative errors much less.  An arm with fewer
+    than :data:`SURE_SPREAD_MIN` sampled entries and at least that many observed for sure
+    (a deterministic learner's plays) takes at least the spread of the latter's residuals:
+    a few audits can all miss its rare dear rounds.  ``share`` (K,)
     scales it for capped costs: the share of rounds on which the model puts the arm below
     the cap (elsewhere a capped cost is the cap and its residual 0)."""
     w = spread
@@ -316,7 +323,18 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
     pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
     prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
     sig2 = (n * var + prior * prior_var) / (n + prior)
+    # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
+    # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
+    # 13); the entries observed for sure — a deterministic learner's plays of it, often
+    # hundreds — show how far its costs stray from the model, so while it has fewer than
+    # SURE_SPREAD_MIN sampled entries their spread bounds the sampled one from below (it
+    # can only widen the interval; with more, the sample shows its own spread)
     certain = np.bincount(k[~sampled], minlength=K)
+    s_mean = np.bincount(k[~sampled], d[~sampled], K) / np.maximum(certain, 1)
+    s_var = np.bincount(k[~sampled], (d[~sampled] - s_mean[k[~sampled]]) ** 2, K) / \
+        np.maximum(certain - 1, 1)
+    sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
+                    np.maximum(sig2, s_var), sig2)
     sd = (T - certain) * np.sqrt(sig2 / np.maximum(n, 1.0))
     return sd, np.sqrt(sig2), pooled_rel
 
@@ -425,17 +443,27 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
     if e is None or T == 0:
         return np.zeros(K)
     x = np.asarray(data.x, dtype=float)
-    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    nb = int(b.max()) + 1
     p = np.where(np.isfinite(data.p), data.p, 1.0)
     ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
-    plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
-    # a bin the plays avoided: none there, although the arm's plays spread evenly over the
-    # rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few times
-    # leaves bins empty by chance, and the model fits them from the neighbouring plays
-    even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
-    out = ((plays == 0) & (even >= 3.0))[b]  # (T, K): rounds its plays did not reach
+    n_plays = np.bincount(data.arm[ok], minlength=K)[:K]
+    # each arm's bins as fine as its plays allow: ``bins`` quantile bins, fewer (at least 2)
+    # for an arm played fewer than 3 × bins times, so that its plays spread evenly would
+    # put about 3 in each (a run of a few hundred rounds plays its arms a few dozen times:
+    # with 24 bins no bin of theirs could count as avoided)
+    res = np.clip(n_plays // 3, 2, bins)
+    out = np.zeros((T, K), dtype=bool)  # rounds each arm's plays did not reach
+    for nb_k in np.unique(res[n_plays >= 6]):
+        arms = np.flatnonzero((res == nb_k) & (n_plays >= 6))
+        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, nb_k + 1)))
+        b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+        nb = int(b.max()) + 1
+        plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
+        # a bin the plays avoided: none there, although the arm's plays spread evenly over
+        # the rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few
+        # times leaves bins empty by chance, and the model fits them from the neighbouring
+        # plays
+        even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
+        out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
     q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
     U = out.sum(axis=0).astype(float)
     n = (q * out).sum(axis=0)

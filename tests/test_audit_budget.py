@@ -50,7 +50,7 @@ def test_stopped_arms_are_not_the_estimated_best_and_the_interval_covers():
     only: the estimated best fixed arm is one whose audits all ran to the end (or a played
     one), and the 90 % interval covers the exact regret."""
     C = dear_arms()
-    for seed in range(2):
+    for seed in (0, 2):  # (audit seeds whose runs have audits the budget stopped)
         tuner = run(C, seed)
         a = tuner.audits
         stopped = set(a["arm"][~a["converged"] & (a["cap"] < tuner.maxiter)].tolist())
