@@ -107,7 +107,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         Guarded solving (see Notes): an arm that is not the policy's predicted best gets a
         budget of ``guard ×`` the best arm's predicted cost, every attempt stops early on
         divergence, and a failed attempt is followed by the fallback chain, so the solve
-        converges whenever some arm converges on the system within ``maxiter``.  ``None``
+        converges whenever some arm converges on the system within ``maxiter`` (unless a run
+        stagnates: the tolerance looks unattainable and the chain is cut, Notes).  ``None``
         means no guard at all: one solve with the chosen arm, up to ``maxiter`` iterations and
         the solver's default divergence tolerance, returned as it is (also unconverged).
     audit_budget : float, default 0.0

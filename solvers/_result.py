@@ -48,7 +48,9 @@ class SolveResult:
     Attributes
     ----------
     x : ndarray
-        Last iterate.  It is a solution to tolerance only when ``converged`` is true.
+        The last iterate of a converged solve; of a failed one (any other ``reason``) the
+        iterate with the smallest monitored residual, the start included (Numba backend:
+        its index in ``info["best_iteration"]``).  A solution to tolerance only when ``converged`` is true.
     iterations : int
         Number of updates of ``x`` performed (SOR sweeps or CG steps); 0 when
         ``x0`` already met the stopping rule.  Equals ``maxiter`` on a capped solve.
@@ -75,7 +77,8 @@ class SolveResult:
     arm, settings : int, dict or None
         Filled in by :class:`bandit.Tuner`: the arm index and the settings it stands for.
     info : dict
-        Backend- or tuner-specific extras (e.g. PETSc converged reason, censoring).
+        Backend- or tuner-specific extras (e.g. PETSc converged reason, censoring, a failed
+        Numba solve's ``best_iteration``).
     """
 
     x: np.ndarray
