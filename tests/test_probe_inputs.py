@@ -1,0 +1,95 @@
+"""Inputs a scientist's script passes that the other input tests do not: arrays of a sparse
+matrix assigned after construction with the wrong number of dimensions, and several
+right-hand sides at once."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import bandit
+from solvers import gallery, sor
+
+A = sp.csr_matrix(gallery.laplacian_2d(6))
+N = A.shape[0]
+B = np.ones(N)
+
+
+def _csr_with_column_data():
+    M = A.copy()
+    M.data = M.data.reshape(-1, 1)  # as `M.data = values[:, None]`
+    return M
+
+
+def _csc_with_column_data():
+    M = A.tocsc()
+    M.data = M.data.reshape(-1, 1)
+    return M
+
+
+def _bsr_with_4d_data():
+    M = A.tobsr(blocksize=(2, 2))
+    M.data = M.data[..., None]
+    return M
+
+
+def _dia_with_one_diagonal_of_data():
+    M = A.todia()
+    M.data = M.data[0]  # one diagonal's values for five offsets
+    return M
+
+
+@pytest.mark.parametrize("make, message", [
+    (_csr_with_column_data, "A is not a valid CSR matrix: data has shape (156, 1), expected a "
+                            "vector"),
+    (_csc_with_column_data, "A is not a valid CSC matrix: data has shape (156, 1), expected a "
+                            "vector"),
+    (_bsr_with_4d_data, "A is not a valid BSR matrix: data has shape (72, 2, 2, 1), expected "
+                        "(blocks, r, c)"),
+    (_dia_with_one_diagonal_of_data, "A is not a valid DIA matrix: data has shape (36,) and "
+                                     "offsets (5,), expected (k, m) and (k,)"),
+])
+def test_values_of_the_wrong_shape_are_named(make, message):
+    # had been: a Numba TypingError (CSR), "too many values to unpack" (BSR), an IndexError
+    # (DIA), and a CSC matrix solved as whatever scipy's conversion made of it
+    with pytest.raises(ValueError) as err:
+        sor(make(), B, 1.5)
+    assert str(err.value) == message
+    tuner = bandit.Tuner(solver="sor")
+    tuner.solve(A, B)  # the next call tries to refresh the working copy in place
+    with pytest.raises(ValueError) as err:
+        tuner.solve(make(), B)
+    assert str(err.value) == message
+    assert len(tuner.history["arm"]) == 1
+
+
+@pytest.mark.parametrize("name", ["b", "x0"])
+def test_several_right_hand_sides_are_refused_as_such(name):
+    # (n, k): k systems at once; had been "b has shape (36, 2), expected (36,)", as for a
+    # vector of the wrong length
+    kwargs = {"b": B, "x0": None, name: np.ones((N, 2))}
+    message = (f"{name} has shape (36, 2): 2 columns, while the solvers take one system at a "
+               f"time (as scipy's cg does); solve for each column {name}[:, j] in turn")
+    with pytest.raises(ValueError) as err:
+        sor(A, kwargs["b"], 1.5, x0=kwargs["x0"])
+    assert str(err.value) == message
+    tuner = bandit.Tuner(solver="ssor_pcg")
+    with pytest.raises(ValueError) as err:
+        tuner.solve(A, kwargs["b"], x0=kwargs["x0"])
+    assert str(err.value) == message and len(tuner.history["arm"]) == 0
+
+
+def test_none_as_the_right_hand_side_is_named():
+    with pytest.raises(ValueError) as err:  # had been "b must have a real numeric dtype, got object"
+        sor(A, None, 1.5)
+    assert str(err.value) == "b is None; the solvers take a vector of shape (36,)"
+
+
+@pytest.mark.parametrize("solver", ["sor", "ssor_pcg", "cg"])
+def test_none_as_the_right_hand_side_on_petsc_is_refused(solver):
+    # had returned converged=True after 0 iterations (the solve of A x = 0)
+    pytest.importorskip("petsc4py")
+    import solvers
+
+    args = (1.5,) if solver != "cg" else ()
+    with pytest.raises(ValueError) as err:
+        solvers.SOLVERS[solver](A, None, *args, backend="petsc")
+    assert str(err.value) == "b is None; the solvers take a vector of shape (36,)"
