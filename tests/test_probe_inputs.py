@@ -1,6 +1,6 @@
 """Inputs a scientist's script passes that the other input tests do not: arrays of a sparse
-matrix assigned after construction with the wrong number of dimensions, and several
-right-hand sides at once."""
+matrix assigned after construction with the wrong number of dimensions, several right-hand
+sides at once, ``b=None``, and a guard so large that it caps nothing."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -93,3 +93,22 @@ def test_none_as_the_right_hand_side_on_petsc_is_refused(solver):
     with pytest.raises(ValueError) as err:
         solvers.SOLVERS[solver](A, None, *args, backend="petsc")
     assert str(err.value) == "b is None; the solvers take a vector of shape (36,)"
+
+
+@pytest.mark.parametrize("cost", ["iterations", "work"])
+def test_a_huge_finite_guard_caps_nothing(cost):
+    # guard may be any finite number >= 1: guard x the leader's predicted cost overflowed to
+    # inf, and math.ceil(inf) raised OverflowError on every solve once a leader existed
+    if cost == "iterations":
+        tuner = bandit.Tuner(solver="sor", guard=1e308)
+    else:
+        policy = bandit.JointCB(bandit.config_grid(omegas=[1.2, 1.6], pcs=["jacobi", "ic0"]),
+                                seed=1)
+        tuner = bandit.Tuner(policy, cost="work", guard=1e308)
+    for k in range(8):
+        M = A * (1 + k)
+        res = tuner.solve(M, B)
+        assert res.converged and np.linalg.norm(B - M @ res.x) <= 1e-8 * np.linalg.norm(B)
+    budgets = np.asarray(tuner.history["budget"])
+    if cost == "iterations":  # (configuration arms of another family still get 1.5 x)
+        assert np.all(budgets == tuner.maxiter)  # a cap beyond maxiter is maxiter
