@@ -1,0 +1,79 @@
+"""Tuner files edited by hand: every entry of the wrong kind is a ``TunerFileError`` naming
+it, at ``load`` — not a TypeError or OverflowError there, nor a tuner that loads and then
+fails at its first solve."""
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import bandit
+from solvers import gallery
+
+A = sp.csr_matrix(gallery.laplacian_2d(6))
+B = np.ones(A.shape[0])
+
+
+def _saved(tmp_path, tuner, name):
+    for k in range(8):
+        tuner.solve(A * (1 + k / 10), B, context=float(k))
+    path = tmp_path / f"{name}.json"
+    tuner.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tuners")
+    return {
+        "sor": _saved(tmp, bandit.Tuner(solver="sor", audit_budget=0.2), "sor"),
+        "tsallis": _saved(tmp, bandit.Tuner(bandit.TsallisINFCB(np.linspace(1, 1.9, 5),
+                                                                context_bounds=(0, 10), seed=1),
+                                            solver="sor"), "tsallis"),
+    }
+
+
+def _edit(path, where, value, tmp_path):
+    data = json.loads(path.read_text())
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    return edited
+
+
+@pytest.mark.parametrize("name, where, value, message", [
+    # had been TypeError at load
+    ("sor", ("measured", "rate"), None,
+     "measured.rate and measured.all must be [cost >= 0, iterations >= 0] pairs"),
+    ("sor", ("audits", "epoch_start"), True,
+     "audits.epoch_start, q, r and full must be lists of one length"),
+    # had been OverflowError at load
+    ("tsallis", ("policy", "state", "grid", "j0"), 1e308,
+     "policy state 'grid': origin, width, j0, jlo and jhi must be all null or arrays of 1 "
+     "numbers"),
+    # had loaded, then failed at the first solve (TypeError, IndexError, ValueError)
+    ("tsallis", ("policy", "state", "grid", "origin"), None,
+     "policy state 'grid': origin, width, j0, jlo and jhi must be all null"),
+    ("tsallis", ("policy", "state", "grid", "dim"), -1,
+     "policy state 'grid' dim must be null or an integer >= 1, got -1"),
+    ("sor", ("policy", "state", "prior_curve"), [1],
+     "policy state 'prior_curve' must be null or 20 finite float64 numbers >= 0, got list [1]"),
+    ("sor", ("policy", "state", "prior_curve"), 1.5,
+     "policy state 'prior_curve' must be null or 20 finite float64 numbers >= 0, got float "
+     "1.5"),
+])
+def test_hand_edited_entry_is_refused_at_load(files, tmp_path, name, where, value, message):
+    edited = _edit(files[name], where, value, tmp_path)
+    with pytest.raises(bandit.TunerFileError) as err:
+        bandit.Tuner.load(edited)
+    assert str(err.value).startswith(f"{edited}: ") and message in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["sor", "tsallis"])
+def test_unedited_files_load_and_continue(files, name):
+    tuner = bandit.Tuner.load(files[name])
+    res = tuner.solve(A, B, context=3.0)
+    assert res.converged and np.linalg.norm(B - A @ res.x) <= 1e-8 * np.linalg.norm(B)
