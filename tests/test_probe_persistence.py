@@ -77,3 +77,14 @@ def test_unedited_files_load_and_continue(files, name):
     tuner = bandit.Tuner.load(files[name])
     res = tuner.solve(A, B, context=3.0)
     assert res.converged and np.linalg.norm(B - A @ res.x) <= 1e-8 * np.linalg.norm(B)
+
+
+def test_save_to_a_bytes_path(files, tmp_path):
+    # open() takes a bytes path, and so did load; save had failed with "TypeError:
+    # startswith first arg must be bytes" (a str prefix compared with the bytes name)
+    tuner = bandit.Tuner.load(files["sor"])
+    path = tmp_path / "ü x" / "t.json"
+    path.parent.mkdir()
+    tuner.save(bytes(path))
+    again = bandit.Tuner.load(bytes(path))
+    assert list(again.history["arm"]) == list(tuner.history["arm"])
