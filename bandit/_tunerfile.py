@@ -365,7 +365,8 @@ def _policy(raw):
           f"reads version {STATE_VERSION})")
     name = raw.get("class")
     classes = {c.__name__: c for c in POLICIES.values()}
-    _need(name in classes, f"policy class {name!r} is unknown (known: {', '.join(sorted(classes))})")
+    _need(isinstance(name, str) and name in classes,  # (a list or an object: unhashable)
+          f"policy class {name!r} is unknown (known: {', '.join(sorted(classes))})")
     klass = classes[name]
     missing = [k for k in ("arms", "seed", "config", "rng", "state") if k not in raw]
     _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")

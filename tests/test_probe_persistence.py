@@ -88,3 +88,11 @@ def test_save_to_a_bytes_path(files, tmp_path):
     tuner.save(bytes(path))
     again = bandit.Tuner.load(bytes(path))
     assert list(again.history["arm"]) == list(tuner.history["arm"])
+
+
+@pytest.mark.parametrize("value", [[], {}])
+def test_policy_class_of_the_wrong_type_is_named(files, tmp_path, value):
+    # had been "TypeError: unhashable type: 'list'" (looked up in the registry as it was)
+    edited = _edit(files["sor"], ("policy", "class"), value, tmp_path)
+    with pytest.raises(bandit.TunerFileError, match=r"policy class (\[\]|\{\}) is unknown"):
+        bandit.Tuner.load(edited)
