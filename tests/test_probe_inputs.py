@@ -112,3 +112,25 @@ def test_a_huge_finite_guard_caps_nothing(cost):
     budgets = np.asarray(tuner.history["budget"])
     if cost == "iterations":  # (configuration arms of another family still get 1.5 x)
         assert np.all(budgets == tuner.maxiter)  # a cap beyond maxiter is maxiter
+
+
+def test_a_huge_context_dim_is_refused_at_once():
+    # bins ** context_dim was computed exactly: 10^7 numbers made a 7-million-digit integer
+    # that could not be printed in the message ("Exceeds the limit (4300 digits) for integer
+    # string conversion"), 2^70 numbers hung in the power
+    with pytest.raises(ValueError, match=r"a context of 10000000 numbers needs 5\^10000000 = "
+                                         r"about 10\^6989700 cells"):
+        bandit.TsallisINFCB(np.linspace(1, 1.9, 5), context_dim=10 ** 7)
+    import subprocess
+    import sys
+    code = ("import numpy as np, bandit\n"
+            "try:\n"
+            "    bandit.TsallisINFCB(np.linspace(1, 1.9, 5), context_dim=2 ** 70)\n"
+            "except ValueError as exc:\n"
+            "    print(str(exc)[:60])\n")
+    import os
+    from pathlib import Path
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.stdout.startswith("TsallisINFCB: a context of 1180591620717411303424 numbers")
