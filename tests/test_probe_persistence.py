@@ -27,6 +27,9 @@ def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tuners")
     return {
         "sor": _saved(tmp, bandit.Tuner(solver="sor", audit_budget=0.2), "sor"),
+        "family": _saved(tmp, bandit.Tuner(bandit.FamilyCB(
+            bandit.config_grid(omegas=[1.2, 1.6], pcs=["jacobi", "ic0"]), seed=1),
+            cost="work", audit_budget=0.2), "family"),
         "tsallis": _saved(tmp, bandit.Tuner(bandit.TsallisINFCB(np.linspace(1, 1.9, 5),
                                                                 context_bounds=(0, 10), seed=1),
                                             solver="sor"), "tsallis"),
@@ -72,7 +75,7 @@ def test_hand_edited_entry_is_refused_at_load(files, tmp_path, name, where, valu
     assert str(err.value).startswith(f"{edited}: ") and message in str(err.value)
 
 
-@pytest.mark.parametrize("name", ["sor", "tsallis"])
+@pytest.mark.parametrize("name", ["sor", "tsallis", "family"])
 def test_unedited_files_load_and_continue(files, name):
     tuner = bandit.Tuner.load(files[name])
     res = tuner.solve(A, B, context=3.0)
@@ -96,3 +99,22 @@ def test_policy_class_of_the_wrong_type_is_named(files, tmp_path, value):
     edited = _edit(files["sor"], ("policy", "class"), value, tmp_path)
     with pytest.raises(bandit.TunerFileError, match=r"policy class (\[\]|\{\}) is unknown"):
         bandit.Tuner.load(edited)
+
+
+@pytest.mark.parametrize("where, value, message", [
+    (("policy", "state", "family_state", "config"), {},
+     "FamilyCB family_state has other settings than this FamilyCB's ChebCB (exploration, m: "
+     "exploration='igw', m=6)"),
+    (("policy", "state", "inner_states", 0, "config", "exploration"), "lcb",
+     "FamilyCB inner_states[0] has other settings than this FamilyCB's ChebCB (exploration: "
+     "exploration='lcb')"),
+])
+def test_family_learners_with_other_settings_are_refused(files, tmp_path, where, value,
+                                                          message):
+    # a nested learner's state was checked against its own (edited) settings only: it loaded,
+    # and its compiled kernels then indexed arrays of one size with features of another (a
+    # ValueError from matmul, and a segmentation fault at exit)
+    edited = _edit(files["family"], where, value, tmp_path)
+    with pytest.raises(bandit.TunerFileError) as err:
+        bandit.Tuner.load(edited)
+    assert message in str(err.value)
