@@ -580,7 +580,9 @@ def _rows(rows, columns, policy, maxiter):
     checks = {
         "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
         "omega": (_is_real, "a number (NaN for arms without ω)"),
-        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        # (the history keeps them as int64: 2^70 loaded, and summary() overflowed)
+        "iterations": (lambda v: _is_int(v) and 0 <= v < 2 ** 63,
+                       "an integer >= 0 (within 64 bits)"),
         "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "context": (_context_ok, "a number (NaN: none) or a list of finite numbers"),
         "converged": (lambda v: isinstance(v, bool), "true or false"),
@@ -721,7 +723,9 @@ def _auditor(state, log, columns, K, budget):
         "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
         "row": (lambda v: isinstance(v, bool), "true or false"),
         "value": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
-        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        # (the history keeps them as int64: 2^70 loaded, and summary() overflowed)
+        "iterations": (lambda v: _is_int(v) and 0 <= v < 2 ** 63,
+                       "an integer >= 0 (within 64 bits)"),
         "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "converged": (lambda v: isinstance(v, bool), "true or false"),
         "budget": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: not started)"),

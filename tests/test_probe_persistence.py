@@ -118,3 +118,13 @@ def test_family_learners_with_other_settings_are_refused(files, tmp_path, where,
     with pytest.raises(bandit.TunerFileError) as err:
         bandit.Tuner.load(edited)
     assert message in str(err.value)
+
+
+def test_iterations_beyond_64_bits_are_refused(files, tmp_path):
+    # loaded, and the next solve's summary failed with "Python int too large to convert to C
+    # long" (the history keeps iterations as int64)
+    edited = _edit(files["tsallis"], ("rows", "iterations", 0), 2 ** 70, tmp_path)
+    with pytest.raises(bandit.TunerFileError, match=r"rows.iterations\[0\] must be an integer "
+                                                   r">= 0 \(within 64 bits\), got "
+                                                   r"1180591620717411303424"):
+        bandit.Tuner.load(edited)
