@@ -134,3 +134,21 @@ def test_a_huge_context_dim_is_refused_at_once():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env=env)
     assert out.stdout.startswith("TsallisINFCB: a context of 1180591620717411303424 numbers")
+
+
+def test_a_huge_context_dim_of_hat_features_is_refused_at_once():
+    # SplineCB's m ** context_dim features were computed exactly: 2^70 hung in the power
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import numpy as np, bandit\n"
+            "try:\n"
+            "    bandit.SplineCB(np.linspace(1, 1.9, 5), context_dim=2 ** 70)\n"
+            "except ValueError as exc:\n"
+            "    print(exc)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.stdout.startswith("hat features (m = 6): a context of 1180591620717411303424 "
+                                 "numbers needs more than 10^19 features"), out.stdout
