@@ -103,7 +103,7 @@ def write_bytes_atomic(path, data: bytes) -> None:
     IsADirectoryError, FileNotFoundError, PermissionError
         If ``path`` is a folder, its folder does not exist or cannot be written.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # a bytes path too, as open() takes (the names below are str)
     if not path:  # realpath would make it the working folder
         raise FileNotFoundError("cannot save to an empty path; give a file name")
     try:

@@ -207,10 +207,9 @@ def _measured(payload):
     _need(isinstance(m, dict) and keys <= set(m) <= keys | {"solve_floor", "served"},
           "measured must hold exactly 'rate', 'all', 'per_work', 'fit', 'setup' and "
           "optionally 'solve_floor' and 'served'")
-    pairs = m["rate"] + [m["all"]]
     _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
-                  for p in pairs),
+                  for p in m["rate"] + [m["all"]]),
           "measured.rate and measured.all must be [cost >= 0, iterations >= 0] pairs")
     _need(isinstance(m["per_work"], list) and len(m["per_work"]) == 2
           and all(nonneg(v) for v in m["per_work"]),
@@ -366,7 +365,8 @@ def _policy(raw):
           f"reads version {STATE_VERSION})")
     name = raw.get("class")
     classes = {c.__name__: c for c in POLICIES.values()}
-    _need(name in classes, f"policy class {name!r} is unknown (known: {', '.join(sorted(classes))})")
+    _need(isinstance(name, str) and name in classes,  # (a list or an object: unhashable)
+          f"policy class {name!r} is unknown (known: {', '.join(sorted(classes))})")
     klass = classes[name]
     missing = [k for k in ("arms", "seed", "config", "rng", "state") if k not in raw]
     _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
@@ -396,6 +396,8 @@ def _policy(raw):
             _need(_is_int(v) and v >= 0, f"policy state 't' must be an integer >= 0, got {v!r}")
         elif key == "p":
             _probabilities(v, fresh.n_arms)
+        elif key == "prior_curve":
+            _prior_curve(v, fresh.n_arms)
         else:
             _like(key, v, getattr(fresh, key))
             _meaning(key, v, getattr(fresh, key))
@@ -425,6 +427,8 @@ def _meaning(key, v, fresh):
                                       f"the first positive cost), got {v!r}")
     elif key == "context_range" and isinstance(fresh, dict):
         _context_range(v, fresh)
+    elif key == "grid" and isinstance(fresh, dict):
+        _bin_grid(v, fresh)
     elif key.endswith("sq_err"):
         _need(bool(np.all(np.asarray(v) >= 0)),
               f"policy state {key!r} must be >= 0 (a sum of squares)")
@@ -450,6 +454,44 @@ def _context_range(v, fresh):
     _need(ok and bool(np.all(lo <= hi)),
           f"{where} lo and hi must be both null or both arrays of {dim} finite number(s) "
           f"with lo <= hi")
+
+
+def _bin_grid(v, fresh):
+    """The learnt bins of the contextual Tsallis-INF: ``dim`` (null until the first context),
+    and per coordinate the origin and width of the bins (float) and the stored and occupied
+    bin indices ``j0``, ``jlo``, ``jhi`` (int64), all null until the grid is set.  Had been
+    checked only for being an object: a ``j0`` of 1e308 stopped ``load`` with an
+    OverflowError, a null ``origin`` the first solve with a TypeError."""
+    where = "policy state 'grid'"
+    names = ("dim", "origin", "width", "j0", "jlo", "jhi")
+    _need(set(v) == set(names), f"{where} must hold exactly {', '.join(map(repr, names))}")
+    dim = v["dim"]
+    _need(dim is None or (_is_int(dim) and dim >= 1),
+          f"{where} dim must be null or an integer >= 1, got {dim!r}")
+    if fresh.get("dim") is not None:
+        _need(dim == fresh["dim"], f"{where} has dim {dim!r}, but the policy's config has "
+                                   f"context_dim {fresh['dim']}")
+    arrays = [v[k] for k in names[1:]]
+    if all(a is None for a in arrays):
+        return
+    ok = dim is not None and all(
+        isinstance(a, np.ndarray) and a.shape == (dim,)
+        and a.dtype == (np.float64 if k in ("origin", "width") else np.int64)
+        for k, a in zip(names[1:], arrays))
+    ok = ok and bool(np.all(np.isfinite(v["origin"])) and np.all(np.isfinite(v["width"]))
+                     and np.all(v["width"] >= 0))
+    _need(ok, f"{where}: origin, width, j0, jlo and jhi must be all null or arrays of {dim} "
+              f"numbers (origin and width finite floats, width >= 0; the others int64)")
+
+
+def _prior_curve(v, n_arms):
+    """JointCB's prior (null, or each arm's predicted log-cost relative to the best: finite,
+    >= 0); any value had been accepted and failed at the first solve."""
+    _need(v is None or (isinstance(v, np.ndarray) and v.dtype == np.float64
+                        and v.shape == (n_arms,) and bool(np.all(np.isfinite(v)))
+                        and bool(np.all(v >= 0))),
+          f"policy state 'prior_curve' must be null or {n_arms} finite float64 numbers >= 0, "
+          f"got {_describe(v)}")
 
 
 def _probabilities(v, n_arms):
@@ -538,7 +580,9 @@ def _rows(rows, columns, policy, maxiter):
     checks = {
         "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
         "omega": (_is_real, "a number (NaN for arms without ω)"),
-        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        # (the history keeps them as int64: 2^70 loaded, and summary() overflowed)
+        "iterations": (lambda v: _is_int(v) and 0 <= v < 2 ** 63,
+                       "an integer >= 0 (within 64 bits)"),
         "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "context": (_context_ok, "a number (NaN: none) or a list of finite numbers"),
         "converged": (lambda v: isinstance(v, bool), "true or false"),
@@ -604,7 +648,7 @@ def _auditor(state, log, columns, K, budget):
     optional = ("c", "stopped", "completion", "column", "plan_floor")
     extra = [k for k in state if k not in keys + optional]
     _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
-    if "c" in state:
+    if "c" in state and isinstance(state["epoch_start"], list):  # (else refused below)
         c = state["c"]
         _need(isinstance(c, list) and len(c) == len(state["epoch_start"])
               and all(_is_real(v) and 0.0 <= v <= 1.0 for v in c),
@@ -679,7 +723,9 @@ def _auditor(state, log, columns, K, budget):
         "arm": (lambda v: _is_int(v) and 0 <= v < K, f"an arm index in 0..{K - 1}"),
         "row": (lambda v: isinstance(v, bool), "true or false"),
         "value": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
-        "iterations": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+        # (the history keeps them as int64: 2^70 loaded, and summary() overflowed)
+        "iterations": (lambda v: _is_int(v) and 0 <= v < 2 ** 63,
+                       "an integer >= 0 (within 64 bits)"),
         "seconds": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
         "converged": (lambda v: isinstance(v, bool), "true or false"),
         "budget": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: not started)"),

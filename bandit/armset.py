@@ -654,7 +654,7 @@ class ArmSet:
         """
         self._floor_of_skip = (None, 0.0)
         if self.cost == "iterations":
-            return int(min(maxiter, max(1, math.ceil(guard * predicted))))
+            return int(min(maxiter, max(1, math.ceil(min(guard * predicted, maxiter)))))
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
         if rival:
@@ -685,7 +685,7 @@ class ArmSet:
             its = maxiter
         else:
             its = (allowance - share) / rate
-            its = int(min(maxiter, max(1, math.ceil(its))))
+            its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
         return its
 
     def stale_cap(self, k, op, maxiter) -> int:

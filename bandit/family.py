@@ -518,6 +518,7 @@ class FamilyCB(Policy):
             raise ValueError(f"FamilyCB family_state must be a ChebCB over "
                              f"{len(self.families)} families, got {type(model).__name__} over "
                              f"{model.n_arms}")
+        _same_settings(model, self.family_model, "family_state")
         self.family_model = model
 
     @property
@@ -550,6 +551,25 @@ class FamilyCB(Policy):
             if policy.report_round_cost:
                 raise ValueError(f"FamilyCB inner_states[{f}] is a {type(policy).__name__}, "
                                  f"which takes a round's cost instead of a censored lower bound")
+            if self.inner_policies[f] is not None:
+                _same_settings(policy, self.inner_policies[f], f"inner_states[{f}]")
             out.append(policy)
         self.inner_policies = out
         self._lone_inner = None if self._choose else out[0]
+
+
+def _same_settings(model, own, what):
+    """Raise ``ValueError`` unless the restored ``model`` has the class and the settings of
+    ``own``, the learner this FamilyCB builds from its own settings (a setting it leaves
+    unset, null, such as a context length or a number of features, may have been learnt).  A saved state is checked against its own settings only:
+    a hand-edited ``config`` had loaded, and the learner's compiled kernels then indexed
+    arrays of one size with features of another (a segmentation fault)."""
+    got, want = model.state_dict()["config"], own.state_dict()["config"]
+    differ = sorted(k for k in set(got) | set(want)
+                    if want.get(k, "missing") is not None
+                    and got.get(k, "missing") != want.get(k, "missing"))
+    if type(model) is not type(own) or differ:
+        raise ValueError(f"FamilyCB {what} has other settings than this FamilyCB's "
+                         f"{type(own).__name__} ({', '.join(differ) or 'class'}: "
+                         f"{', '.join(f'{k}={got.get(k)!r}' for k in differ)}); "
+                         f"expected {want}")

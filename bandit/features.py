@@ -43,7 +43,8 @@ def check_model_size(n, d, D, who, hint):
     refit exceeds :data:`MAX_MODEL_WORK` (``ValueError`` naming the context length, the
     features and what to do)."""
     if n * d ** 3 > MAX_MODEL_WORK:
-        size = f"{d:,}" if d < 10 ** 12 else f"about 10^{len(str(d)) - 1}"
+        size = (f"{d:,}" if d < 10 ** 12 else "more than 10^19" if d == math.inf
+                else f"about 10^{len(str(d)) - 1}")
         what = f"{size} × {size} matrix" if n == 1 else f"{n} matrices of {size} × {size}"
         raise ValueError(
             f"{who}: a context of {D} numbers needs {size} features, a model ({what}) too "
@@ -328,6 +329,10 @@ class FeatureMap:
     def count(self, D) -> int:
         """Number of features of a context of length ``D`` (1 for none)."""
         m = self.m_for(D)
+        if self.kind == "hat" and m > 1 and D > 64:
+            # m^D >= 2^65, beyond any model check_model_size takes: infinite rather than
+            # computed (a context_dim of 2^70 had hung in the power)
+            return math.inf
         return m ** D if self.kind == "hat" else math.comb(m - 1 + D, D)
 
     def forget(self) -> None:

@@ -386,9 +386,12 @@ class TsallisINFCB(Policy):
     def _check_cells(self, D):
         """Refuse a context length whose ``bins^D`` cells (per arm) exceed
         :data:`MAX_CELL_ENTRIES` — before the grid or anything else records it."""
-        cells = self.bins ** D
+        # bins^64 >= 2^64 already exceeds the limit: a larger power is never computed (2^70
+        # context numbers had hung in the power, 10^7 failed to print its digits)
+        cells = self.bins ** min(D, 64)
         if cells * self.n_arms > MAX_CELL_ENTRIES:
-            size = f"{cells:,}" if cells < 10 ** 12 else f"about 10^{len(str(cells)) - 1}"
+            digits = D * math.log10(self.bins)
+            size = f"{cells:,}" if cells < 10 ** 12 else f"about 10^{int(digits)}"
             raise ValueError(f"TsallisINFCB: a context of {D} numbers needs {self.bins}^{D} = "
                              f"{size} cells of {self.n_arms} arms, more than "
                              f"{MAX_CELL_ENTRIES:,} entries; pass fewer context numbers (those "

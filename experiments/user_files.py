@@ -78,6 +78,19 @@ def _one_triangle(path: Path, symmetry: str) -> None:
                          f"scipy mirrors: store one triangle or write the file as 'general'")
 
 
+def _check_header(path: Path, rows: int, cols: int, entries: int, layout: str) -> None:
+    """Refuse from the Matrix Market header alone what the systems cannot be, before scipy
+    allocates what the header claims: a header of 10⁹ × 10⁹ with one entry had made the
+    conversion to CSR allocate 4-8 GB (a MemoryError, or the machine swapping) for a matrix
+    refused a moment later for its missing diagonal."""
+    if rows != cols or rows == 0:
+        raise ValueError(f"{path}: the matrix must be square and non-empty, got {rows}x{cols}")
+    if layout == "coordinate" and entries < rows:
+        raise ValueError(f"{path}: {rows}x{cols} with {entries} stored entries, fewer than its "
+                         f"rows: some diagonal entry is missing (SOR and SSOR divide by every "
+                         f"a_ii)")
+
+
 def read_matrix(path) -> sp.csr_matrix:
     """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
     sparse ``.npz`` file, as float64 CSR.
@@ -100,11 +113,13 @@ def read_matrix(path) -> sp.csr_matrix:
             # scipy reads a pattern as ones: a sparsity pattern, not the user's system
             raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
                              f"systems need their numbers")
+        if info is not None:
+            _check_header(path, *info[:4])
         M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
         if info is not None and info[3] == "coordinate" and info[5] != "general":
             _one_triangle(path, info[5])
     except ValueError as exc:
-        if str(exc).startswith(f"{path}: a Matrix Market pattern") or "both sides" in str(exc):
+        if str(exc).startswith(f"{path}: ") or "both sides" in str(exc):
             raise
         raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
             from None

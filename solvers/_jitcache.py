@@ -10,13 +10,20 @@ per package, before its kernels are defined, and then points Numba at a private 
 temporary directory (``relaxtune-numba-<uid>``, or a folder of the process's own if that name
 is taken by someone else); if even that cannot be written, the import fails with an error that
 says what to set.
+
+It also keeps Ctrl-C working while Numba compiles a kernel (the first call of each, when it is
+not cached yet): see :func:`_redeliver_interrupt`.
 """
 from __future__ import annotations
 
+import _thread
 import atexit
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import types
 
 import numba
@@ -100,3 +107,55 @@ def ensure_cache_dir(source_file: str) -> None:
         f"Numba cannot cache relaxtune's compiled kernels: {os.path.dirname(source_file)}, "
         f"the user cache folder and the temporary directory are not writable; set "
         f"NUMBA_CACHE_DIR to a writable folder")
+
+
+def _redeliver_interrupt(unraisable) -> None:
+    """``sys.unraisablehook``: raise again, in the main thread, a ``KeyboardInterrupt`` that
+    Python swallowed inside one of llvmlite's callbacks.
+
+    Numba compiles a kernel through LLVM, which calls back into Python (llvmlite's object
+    cache hooks) to hand over the machine code.  A Ctrl-C whose handler runs inside such a
+    callback raises there, and Python cannot propagate an exception out of a ``ctypes``
+    callback: it printed "Exception ignored on calling ctypes callback function" and went on,
+    so the Ctrl-C was lost, or Numba then failed with ``RuntimeError: no compiled object yet
+    for <Library ...>`` (the callback had not stored the code) — a solve interrupted by the
+    user ended with an error that looked like a bug, and ``relaxtune`` exited with status 1
+    instead of 130.  Here the exception is raised again (by a one-shot SIGINT handler) at the
+    main thread's first step outside the callback, so the interrupted call raises it as at
+    any other moment.  Every other unraisable exception goes to the hook installed before.
+    """
+    exc = unraisable.exc_value
+    if not (isinstance(exc, KeyboardInterrupt)
+            and str(getattr(unraisable.object, "__module__", "")).startswith("llvmlite")
+            and threading.current_thread() is threading.main_thread()):
+        _previous_hook(unraisable)
+        return
+    handler, profiler = signal.getsignal(signal.SIGINT), sys.getprofile()
+
+    def reraise(signum, frame):
+        signal.signal(signal.SIGINT, handler)
+        raise exc
+
+    def watch(frame, event, arg):
+        # every call and return of the main thread until it has left this hook, which ctypes
+        # calls inside the callback (a signal handler run there would be lost again)
+        while frame is not None:
+            if frame.f_code is _HOOK_CODE:
+                return
+            frame = frame.f_back
+        sys.setprofile(profiler)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        if handler is None:  # installed outside Python: it could not be put back
+            raise TypeError
+        signal.signal(signal.SIGINT, reraise)
+    except (ValueError, OSError, TypeError):  # no Python signal handling here: as before
+        _previous_hook(unraisable)
+        return
+    sys.setprofile(watch)
+
+
+_HOOK_CODE = _redeliver_interrupt.__code__
+_previous_hook = sys.unraisablehook
+sys.unraisablehook = _redeliver_interrupt

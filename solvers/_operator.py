@@ -645,6 +645,8 @@ def _to_csr(A):
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
     _check_dtype(M.dtype, "A")
+    if sp.issparse(M) and M.format == "dia":
+        _check_diagonals(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr", "dia"):
         M = _native(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr"):
@@ -688,6 +690,12 @@ def _check_compressed(M):
     and an index beyond 2³² would wrap in 32-bit index arrays.  One compiled pass over each
     array (:func:`_kernels_prep.compressed_problem`).
     """
+    # values assigned after construction are not checked by scipy either: a 2-D data of CSR
+    # had reached the kernels (a Numba typing error), a 4-D one of BSR scipy's blocksize
+    if np.ndim(M.data) != (3 if M.format == "bsr" else 1):
+        raise ValueError(f"A is not a valid {M.format.upper()} matrix: data has shape "
+                         f"{np.shape(M.data)}, expected " + ("(blocks, r, c)" if M.format == "bsr"
+                                                              else "a vector"))
     if M.format == "bsr":  # block rows and block columns
         (r, c), kind = M.blocksize, "block column"
         major, minor = M.shape[0] // r, M.shape[1] // c
@@ -714,6 +722,16 @@ def _check_compressed(M):
                          f"{min(indices.size, stored)} entries")
     if problem == 3:
         raise ValueError(f"{where}: {kind} index {value} out of range for shape {M.shape}")
+
+
+def _check_diagonals(M):
+    """Raise ``ValueError`` unless the DIA matrix ``M`` holds one row of ``data`` per entry of
+    ``offsets`` (arrays assigned after construction are not checked by scipy: a 1-D ``data``
+    had made its conversion fail with an ``IndexError``)."""
+    data, offsets = np.asarray(M.data), np.asarray(M.offsets)
+    if offsets.ndim != 1 or data.ndim != 2 or data.shape[0] != offsets.size:
+        raise ValueError(f"A is not a valid DIA matrix: data has shape {data.shape} and "
+                         f"offsets {offsets.shape}, expected (k, m) and (k,)")
 
 
 def _check_coordinates(M, fmt="COO"):
@@ -783,6 +801,8 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
         raise ValueError(f"{name} is a scipy sparse {type(v).__name__} of shape {v.shape}: the "
                          f"solvers take a dense vector of shape ({n},) (or a column of shape "
                          f"({n}, 1)); pass {name}.toarray().ravel()")
+    elif v is None:  # np.asarray(None) is an object array: "got object" said nothing useful
+        raise ValueError(f"{name} is None; the solvers take a vector of shape ({n},)")
     else:
         arr = np.asarray(v)
     if arr.dtype != np.float64:
@@ -794,6 +814,10 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
         raise ValueError(f"{name} has shape {arr.shape}, a row: the solvers take a vector of "
                          f"shape ({n},) or a column of shape ({n}, 1), as scipy does; pass "
                          f"{name}.ravel()")
+    elif arr.ndim == 2 and arr.shape[0] == n and arr.shape[1] > 1:
+        raise ValueError(f"{name} has shape {arr.shape}: {arr.shape[1]} columns, while the "
+                         f"solvers take one system at a time (as scipy's cg does); solve for "
+                         f"each column {name}[:, j] in turn")
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"{name} has shape {np.shape(v)}, expected ({n},) to match A ({n}x{n})")
     if copy or not arr.flags.c_contiguous:

@@ -249,10 +249,11 @@ class PetscOperator:
             out = self.mat.createVecRight()
             v.copy(out)
             return out
+        if v is None and not zero_if_none:  # a b of None had been solved as b = 0: "converged"
+            raise ValueError(f"{name} is None; the solvers take a vector of shape ({self.n},)")
         out = self.mat.createVecRight()
         if v is None:
-            if zero_if_none:
-                out.set(0.0)
+            out.set(0.0)
             return out
         try:
             arr = check_vector(v, self.n, name)

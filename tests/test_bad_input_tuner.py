@@ -132,7 +132,7 @@ REFUSED = [
      "b is complex (complex128); relaxtune solves real systems only"),
     ("b-a-string", lambda: sor_tuner().solve(A, "abc"), ValueError,
      "b must have a real numeric dtype"),
-    ("b-none", lambda: sor_tuner().solve(A, None), ValueError, "b must have a real numeric dtype"),
+    ("b-none", lambda: sor_tuner().solve(A, None), ValueError, "b is None; the solvers take a vector"),
     ("x0-wrong-length", lambda: sor_tuner().solve(A, B, x0=np.ones(3)), ValueError,
      "x0 has shape (3,), expected (36,)"),
     ("x0-inf", lambda: sor_tuner().solve(A, B, x0=np.r_[np.inf, B[1:]]), ValueError,

@@ -141,7 +141,7 @@ def test_files_are_read_one_system_at_a_time(files, monkeypatch):
 
 def test_a_damaged_file_is_named_before_anything_is_solved(files):
     mats, rhs, _ = files
-    mats[3].write_text("%%MatrixMarket matrix coordinate real general\n3 3 1\n1 1 x\n")
+    mats[3].write_text("%%MatrixMarket matrix coordinate real general\n3 3 3\n1 1 x\n2 2 1\n3 3 1\n")
     systems = uf.load_systems(mats, rhs)  # counts only
     with pytest.raises(ValueError, match=f"{mats[3]}: cannot read it"):
         uf.check_systems(systems, "sor", mats)
