@@ -50,7 +50,8 @@ class SolveResult:
     x : ndarray
         The last iterate of a converged solve; of a failed one (any other ``reason``) the
         iterate with the smallest monitored residual, the start included (Numba backend:
-        its index in ``info["best_iteration"]``).  A solution to tolerance only when ``converged`` is true.
+        its index in ``info["best_iteration"]``).  A solution to tolerance only when
+        ``converged`` is true.
     iterations : int
         Number of updates of ``x`` performed (SOR sweeps or CG steps); 0 when
         ``x0`` already met the stopping rule.  Equals ``maxiter`` on a capped solve.
