@@ -41,8 +41,8 @@ The loops (``LOOPS``; ``size`` scales each):
     ``size × size`` (default 64) anisotropic Laplacian (coefficients 1 and 0.1), SOR.
     Contexts: ``none``, ``spectral``.
 
-Run ``python -m experiments.user_loops`` (every row of the quick start's table, about half
-an hour on one core) or call :func:`run_loop` for one row.
+Run ``python -m experiments.user_loops`` (every row of the quick start's table, a few
+minutes on one core) or call :func:`run_loop` for one row.
 """
 from __future__ import annotations
 
@@ -232,11 +232,12 @@ def replay(systems, solver, omegas=GRID, rtol=1e-8, maxiter=MAXITER):
     return C
 
 
-def run_loop(name, context="none", size=None, **loop_kw):
+def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
     """Run loop ``name`` through a Tuner with ``context`` and replay every ω on its systems.
 
-    ``size`` (and ``loop_kw``, e.g. ``steps=3``) shrink the loop.  Returns a dict: the
-    ``tuner``, the recorded ``systems`` ``(A, b, x0)``, the final ``state``, the cost matrix
+    ``size`` (and ``loop_kw``, e.g. ``steps=3``) shrink the loop.  The iteration counts are
+    deterministic; the regret interval depends on the audits' draws (``audit_seed``).
+    Returns a dict: the ``tuner``, the recorded ``systems`` ``(A, b, x0)``, the final ``state``, the cost matrix
     ``C``, ``paid`` (the tuned run's iterations), ``best`` / ``best_omega`` (the best fixed
     ω's total and ω), ``omega1`` (ω = 1's total), ``inst`` (instance-optimal total),
     ``exact_regret`` (``paid − best``), ``interval`` (the Tuner's 90 % interval of it) and
@@ -248,7 +249,7 @@ def run_loop(name, context="none", size=None, **loop_kw):
     if context not in ("none", "spectral") + contexts:
         raise ValueError(f"loop {name!r} takes context 'none', 'spectral' or one of "
                          f"{contexts}, not {context!r}")
-    tuner = bandit.Tuner(solver=solver, rtol=1e-8, audit_budget=0.05,
+    tuner = bandit.Tuner(solver=solver, rtol=1e-8, audit_budget=0.05, audit_seed=audit_seed,
                          auto_context="spectral" if context == "spectral" else None)
     systems = []
 
