@@ -29,21 +29,24 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GRID", "record_loop", "run_loop_study", "main"]
+__all__ = ["GRID", "heat_loop", "record_loop", "run_loop_study", "main"]
 
 #: ω of the grid's SSOR-PCG arms, CG preconditioners, ω of its SOR arms
 GRID = dict(omegas=[1.2, 1.5, 1.8], pcs=["none", "jacobi", "ic0"], sor_omegas=[1.0, 1.3, 1.6])
 
 
-def record_loop(nx=40, t_end=3.0, rtol=1e-8):
-    """The systems ``(A, b, x0, h)`` of the adaptive loop, in the order it solves them.
+def heat_loop(solve, nx=40, t_end=3.0):
+    """Run the adaptive loop with ``solve(A, b, x0, step)`` (returns the solution); returns
+    the final state.
 
-    >>> systems = record_loop(nx=6, t_end=0.01)
-    >>> len(systems) % 3, systems[0][0].shape
-    (0, (36, 36))
+    ``solve`` is called for every system in the order the loop meets them: one step of
+    ``dt`` and two of ``dt / 2`` from the same state, then the step is accepted or cut.
+
+    >>> import scipy.sparse.linalg as spla
+    >>> u = heat_loop(lambda A, b, x0, step: spla.spsolve(A.tocsc(), b), nx=4, t_end=0.01)
+    >>> u.shape
+    (16,)
     """
-    import solvers
-
     h = 1.0 / (nx + 1)
     x = np.arange(1, nx + 1) * h
     X, Y = np.meshgrid(x, x, indexing="ij")
@@ -56,15 +59,6 @@ def record_loop(nx=40, t_end=3.0, rtol=1e-8):
 
     def s(t):
         return src if (t % 0.5) < 0.25 else 0.0 * src
-
-    systems = []
-
-    def solve(A, b, x0, step):
-        systems.append((A, b, x0, step))
-        res = solvers.ssor_pcg(A, b, 1.5, x0=x0, rtol=rtol)
-        if not res.converged:
-            raise RuntimeError(f"the recording solve did not converge (h = {step:.3g})")
-        return res.x
 
     t, dt, u = 0.0, 1e-4, np.zeros(n)
     while t < t_end:
@@ -79,6 +73,28 @@ def record_loop(nx=40, t_end=3.0, rtol=1e-8):
             continue
         t, u = t + dt, u2
         dt *= min(1.3, 0.9 * math.sqrt(2e-3 / max(err, 1e-12)))
+    return u
+
+
+def record_loop(nx=40, t_end=3.0, rtol=1e-8):
+    """The systems ``(A, b, x0, h)`` of the adaptive loop, in the order it solves them.
+
+    >>> systems = record_loop(nx=6, t_end=0.01)
+    >>> len(systems) % 3, systems[0][0].shape
+    (0, (36, 36))
+    """
+    import solvers
+
+    systems = []
+
+    def solve(A, b, x0, step):
+        systems.append((A, b, x0, step))
+        res = solvers.ssor_pcg(A, b, 1.5, x0=x0, rtol=rtol)
+        if not res.converged:
+            raise RuntimeError(f"the recording solve did not converge (h = {step:.3g})")
+        return res.x
+
+    heat_loop(solve, nx, t_end)
     return systems
 
 
