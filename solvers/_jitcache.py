@@ -13,9 +13,10 @@ says what to set.
 
 Numba decides whether a cached kernel is still fresh from the source of the one file that
 defines it.  A relaxtune kernel also depends on other files: module constants it reads
-(``solvers._kernels.SOR_WINDOW`` in the SSOR-PCG kernels), helper kernels inlined into it,
-functions it calls.  After an edit, a ``git pull`` or a checkout that changed only such a file,
-an editable installation had loaded the old machine code of every kernel that uses it.  So the
+(``solvers._kernels.STALL_CHECKS`` in the SSOR-PCG and PCG kernels), helper kernels inlined
+into it (``stalled``, ``gap_check``, ``_row``), functions it calls.  After an edit, a
+``git pull`` or a checkout that changed only such a file, an editable installation had loaded
+the old machine code of every kernel that uses it.  So the
 kernels of relaxtune's packages (:data:`KERNEL_PACKAGES`) are found through
 :class:`PackageLocator`: Numba's own locators choose the folder as before, and the freshness
 stamp Numba keeps in each cache index gets a digest of the source of every module of those
