@@ -128,7 +128,7 @@ def test_processes_starting_together_after_an_edit_all_work(compiled, tmp_path):
     assert _run(pkg)[::3] == (5, True)
 
 
-def test_a_read_only_copy_imports_and_solves(compiled, tmp_path):
+def test_a_read_only_copy_imports_and_solves(compiled, tmp_path, monkeypatch):
     # root ignores file modes, so every folder outside the temporary directory (the copy, the
     # home) is made unwritable through Numba's own check of a cache folder, as
     # tests/test_machine.py does; the kernels then go to the temporary directory
@@ -149,18 +149,12 @@ def test_a_read_only_copy_imports_and_solves(compiled, tmp_path):
     """
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    os.environ["TMPDIR"], old = str(tmp), os.environ.get("TMPDIR")
-    try:
-        before = sorted(p.name for p in (pkg / "solvers" / "__pycache__").iterdir())
-        assert _run(pkg, prelude, solve=True)[:3] == (4, pytest.approx(0.5), True)
-        assert list(tmp.rglob("*.nbi"))
-        # nothing in the package was written, nothing removed
-        assert sorted(p.name for p in (pkg / "solvers" / "__pycache__").iterdir()) == before
-    finally:
-        if old is None:
-            del os.environ["TMPDIR"]
-        else:
-            os.environ["TMPDIR"] = old
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    before = sorted(p.name for p in (pkg / "solvers" / "__pycache__").iterdir())
+    assert _run(pkg, prelude, solve=True)[:3] == (4, pytest.approx(0.5), True)
+    assert list(tmp.rglob("*.nbi"))
+    # nothing in the package was written, nothing removed
+    assert sorted(p.name for p in (pkg / "solvers" / "__pycache__").iterdir()) == before
 
 
 def test_the_digest_covers_every_module_of_the_kernel_packages():
