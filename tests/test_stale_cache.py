@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # A kernel module of the copy that reads a constant of solvers._kernels, as the SSOR-PCG and
-# PCG kernels read STALL_CHECKS and SOR_WINDOW.
+# PCG kernels read STALL_CHECKS.
 _PROBE = '''
 import numba
 
@@ -30,7 +30,8 @@ def probe():
 
 # lanczos_scaled (solvers/_kernels_spectral.py) inlines _row of solvers/_kernels.py; with the
 # edit below every row reads as empty, so S q = 0 and the first Lanczos coefficient is 0
-# instead of the mean of the 1-D Laplacian's row sums' weights (2 - 2 (n-1)/n = 0.5 for n = 4).
+# instead of the Rayleigh quotient of the start vector q = (1, 1, 1, 1)/2 on the 1-D Laplacian
+# tridiag(-1, 2, -1) of order 4: A q = (1, 0, 0, 1)/2, so q^T A q = 0.5.
 _ROW = "return np.uintp(indptr[i]), np.uintp(indptr[i + 1])"
 _ROW_EMPTY = "return np.uintp(indptr[i]), np.uintp(indptr[i])"
 
