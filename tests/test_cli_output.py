@@ -211,6 +211,9 @@ def test_ctrl_c_while_the_workers_start_stops_every_worker(monkeypatch):
 
     monkeypatch.setattr(offset_study.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(offset_study, "CGROUP_ROOT", "/nonexistent")
+    # Ctrl-C as Python handles it by default, whatever an earlier test of this process left
+    # (the suite once saw no KeyboardInterrupt here: another handler in place)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     start = multiprocessing.process.BaseProcess.start
     started = []
 
@@ -230,6 +233,7 @@ def test_ctrl_c_while_the_workers_start_stops_every_worker(monkeypatch):
     finally:
         for p in started:  # whatever happened, no worker outlives the test
             p.terminate()
+        signal.signal(signal.SIGINT, before)
 
 
 # --- --json - ------------------------------------------------------------------------------
