@@ -714,7 +714,9 @@ def plot_run_cost(data: dict, ax=None):
 
 def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     """Estimated cumulative regret against ``kind`` with its interval band (none when the
-    estimate is biased: the title says so), and the exact regret where ``data`` has it
+    estimate is biased: the title says so; an estimate at its bound, ``at_bound``, is drawn
+    dotted as "at most", the title saying there is no point estimate), and the exact regret
+    where ``data`` has it
     (``data["regret"][kind]["exact"]``, e.g. from ``relaxtune tune``, which solves every
     system with every arm). The axis follows the curves — the estimate and the exact regret,
     or without it the estimate and the cost paid (``data["cumulative"]``) — and a band far
