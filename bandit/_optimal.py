@@ -70,6 +70,12 @@ def instance_optimal(data: RunData, t, k, v, m, have_model, cps, paid_cum, rng, 
         I_hat = base + cps * corr
     else:
         I_hat = base
+    # a total below 0 is one no choice can have: a few row audits of small probability found
+    # minima far below the model's on rounds it thought dear, and their mean correction,
+    # times every round, outweighed the model; clipped, the point estimate would say the
+    # comparator costs nothing and the regret is all that was paid — the report says so
+    # instead of presenting it as an estimate
+    at_bound = bool(paid_cum[-1] > 0) and bool(I_hat[-1] < 0.0)
     I_hat = np.maximum(I_hat, 0.0)  # a sum of per-round minima of costs >= 0
     io_curve = paid_cum - I_hat
     if unbiased_io:
@@ -90,8 +96,8 @@ def instance_optimal(data: RunData, t, k, v, m, have_model, cps, paid_cum, rng, 
         io_high = np.minimum(paid_cum - (2 * I_hat - q[1]), paid_cum)
     return RegretEstimate("instance_optimal", float(io_curve[-1]), float(io_low[-1]),
                           float(io_high[-1]), level,
-                          _method_io(n_rows, unbiased_io, have_model, n_boot), unbiased_io,
-                          cps, io_curve, io_low, io_high)
+                          _method_io(n_rows, unbiased_io, have_model, n_boot, at_bound),
+                          unbiased_io, cps, io_curve, io_low, io_high, None, at_bound)
 
 
 def _row_minima(data: RunData, t_obs, v_obs):
@@ -125,9 +131,16 @@ def _row_observable(data: RunData) -> bool:
     return bool(np.all(e >= 0) and np.all(data.r[e] > 0))
 
 
-def _method_io(n_rows, unbiased, have_model, n_boot):
+def _method_io(n_rows, unbiased, have_model, n_boot, at_bound=False):
     if not have_model:
         return "nothing observed yet"
+    return _method_io_text(n_rows, unbiased, n_boot) + (
+        "; no point estimate: the corrected sum of per-round minima came out below 0, which "
+        "no choice costs (too few row audits for this run: a larger audit_budget helps), so "
+        "the estimate is put at its bound, the cost paid" if at_bound else "")
+
+
+def _method_io_text(n_rows, unbiased, n_boot):
     if not unbiased:
         rows = f", corrected by {n_rows} row audits (fewer than {MIN_ROWS})" if n_rows else (
             " (no row audits)")

@@ -122,10 +122,13 @@ class RegretEstimate:
     comparator_arm : int or None
         The estimated best fixed arm (``best_fixed`` only).
     at_bound : bool
-        Whether ``estimate`` is no estimate but its bound: the comparator's weighted total
-        came out below 0, which no arm costs (a few audits of tiny probability outweighed
-        the cost model), so ``estimate`` is the cost paid (the comparator put at 0) and only
-        the interval is informative (``best_fixed`` only; the printed report says "at most").
+        Whether ``estimate`` is no estimate but its bound, for either comparator: its
+        estimated total came out below 0, which no arm and no per-round choice costs (for
+        ``best_fixed`` the weighted total, when a few audits of tiny probability outweighed
+        the cost model; for ``instance_optimal`` the sum of the model's per-round minima
+        corrected by a few row audits), so ``estimate`` is the cost paid (the comparator put
+        at 0), an upper end, and only the interval, if any, is informative (the printed
+        report says "at most").
     """
 
     comparator: str
@@ -150,8 +153,9 @@ class RegretEstimate:
         """Plain numbers (no curves), for summaries and JSON."""
         return {"estimate": self.estimate, "low": self.low, "high": self.high,
                 "level": self.level, "method": self.method, "unbiased": self.unbiased,
-                **({"comparator_arm": self.comparator_arm, "at_bound": self.at_bound}
-                   if self.comparator == "best_fixed" else {})}
+                **({"comparator_arm": self.comparator_arm}
+                   if self.comparator == "best_fixed" else {}),
+                "at_bound": self.at_bound}
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,7 @@ class RegretReport:
                 continue
             ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
                   if math.isfinite(e.low) else "no interval (biased)")
-            if e.at_bound:  # the comparator's estimate fell below 0: no point estimate
+            if e.at_bound:  # the comparator's total fell below 0: no point estimate
                 lines.append(f"  vs {what}: at most {fmt(e.estimate)} (no point estimate: too "
                              f"few audits for this run), {ci}")
                 continue

@@ -688,8 +688,8 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
 
 def plot_run_cost(data: dict, ax=None):
     """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
-    and of the instance-optimal choice (dashed; the best fixed arm's only named in the
-    legend when its estimate is at its bound, ``at_bound``)."""
+    and of the instance-optimal choice (dashed; a comparator whose estimate is at its bound,
+    ``at_bound``, only named in the legend: its cost would be the bound 0, not an estimate)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
     ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
@@ -714,7 +714,9 @@ def plot_run_cost(data: dict, ax=None):
 
 def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     """Estimated cumulative regret against ``kind`` with its interval band (none when the
-    estimate is biased: the title says so), and the exact regret where ``data`` has it
+    estimate is biased: the title says so; an estimate at its bound, ``at_bound``, is drawn
+    dotted as "at most", the title saying there is no point estimate), and the exact regret
+    where ``data`` has it
     (``data["regret"][kind]["exact"]``, e.g. from ``relaxtune tune``, which solves every
     system with every arm). The axis follows the curves — the estimate and the exact regret,
     or without it the estimate and the cost paid (``data["cumulative"]``) — and a band far
@@ -726,8 +728,13 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     exact = r.get("exact")
     # undefined (every run failed, or the best fixed arm never converged): the reason instead
     undefined = bool(r["rounds"].size) and not np.isfinite(r["estimate"]).any()
+    at_bound = bool(r.get("at_bound"))
     if r["rounds"].size and not undefined:
-        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, label="estimate")
+        # at its bound the end of the curve is the cost paid, an upper end: drawn dotted and
+        # named so, not as an estimate
+        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6,
+                **({"ls": ":", "label": "at most (the cost paid: no point estimate)"}
+                   if at_bound else {"label": "estimate"}))
         band = np.isfinite(r["low"]).any()
         clip = None
         if exact is not None:
@@ -761,8 +768,9 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
                             label=f"{data['level']:.0%} interval"
                                   + (" (cut at the axes)" if clip else ""))
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
-    note = (" — undefined" if undefined else " — model only, biased" if not r["unbiased"]
-            else " — no point estimate (too few audits)" if r.get("at_bound") else "")
+    note = (" — undefined" if undefined
+            else " — no point estimate (too few audits)" if at_bound
+            else " — model only, biased" if not r["unbiased"] else "")
     ax.set_title(f"regret vs {what}{note}", fontsize=10)
     if undefined:
         import textwrap
