@@ -238,7 +238,14 @@ def _signals_held():
         for s, handler in previous.items():
             signal.signal(s, handler)
         if held:
-            signal.raise_signal(held[0])
+            handler = previous[held[0]]
+            if callable(handler):
+                # called here rather than re-raised as a signal: a handler run later, at a
+                # step of the interpreter's choosing, may run inside a finaliser, which
+                # swallows its KeyboardInterrupt (the study then ran on to its end)
+                handler(held[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(held[0])
 
 
 def _stop_workers(ex):
