@@ -19,6 +19,10 @@ STATE_VERSION = 1
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
 OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err")
+#: JointCB's state of the prior's shared error: a state saved before ``prior_shift`` existed
+#: (its config has none) lacks it and is a learner without the shared error.
+PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
+                          "prior_s2")
 
 
 def arm_omega(arm):

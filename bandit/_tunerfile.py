@@ -34,7 +34,8 @@ import zlib
 
 import numpy as np
 
-from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, STATE_FORMAT, STATE_VERSION,  # noqa: F401
+from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, PRIOR_SHIFT_STATE_KEYS,  # noqa: F401
+                    STATE_FORMAT, STATE_VERSION,
                     Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
 from .audit import AUDIT_COLUMNS
@@ -382,8 +383,11 @@ def _policy(raw):
     except (TypeError, ValueError) as exc:
         raise _Bad(f"policy config of {name}: {exc}") from None
     state = raw["state"]
+    optional = OPTIONAL_STATE_KEYS
+    if config.get("prior_shift", 0) is None:  # saved before prior_shift, or without it
+        optional = (*optional, *PRIOR_SHIFT_STATE_KEYS)
     expected = tuple(k for k in (*BASE_STATE_KEYS, *klass._state_keys)
-                     if k in state or k not in OPTIONAL_STATE_KEYS)
+                     if k in state or k not in optional)
     missing = [k for k in expected if k not in state]
     _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
     extra = [k for k in state if k not in expected]

@@ -194,8 +194,8 @@ def main(argv=None) -> None:
                     "with seed r (default 3)")
     ap.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     args = ap.parse_args(argv)
-    if args.nx < 2 or args.t_end <= 0 or args.rounds < 1:
-        ap.error("--nx must be >= 2, --t-end > 0 and --rounds >= 1")
+    if args.nx < 2 or not 0 < args.t_end < math.inf or args.rounds < 1:  # nan fails too
+        ap.error("--nx must be >= 2, --t-end finite and > 0, and --rounds >= 1")
     t0 = time.perf_counter()
     labels, totals, solver, counts, T = run_loop_study(args.nx, args.t_end, args.rounds,
                                                        args.seed, progress=True)

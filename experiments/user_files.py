@@ -454,7 +454,8 @@ def summarize(result) -> dict:
     its = int(np.sum(_tuned_costs(result, T)))
     out = {"solver": result["solver"], "systems": int(T),
            "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][:T])),
-                     "all_converged": bool(np.all(h["converged"][:T]))}}
+                     "all_converged": bool(np.all(h["converged"][:T])),
+                     "not_converged": int(T - np.sum(h["converged"][:T]))}}
     if result.get("interrupted") is not None:
         out["interrupted"] = True
     auto = getattr(tuner, "auto_context", None)
@@ -474,12 +475,14 @@ def summarize(result) -> dict:
     k, totals, conv = _best_fixed(result)
     k1 = int(np.argmin([abs(w - 1.0) for w in arms]))
     inst = float(C.min(axis=1).sum())
+    failed = (~result["converged"]).sum(axis=0)  # per arm: the systems it did not solve
     out["best_fixed"] = {"omega": arms[k], "iterations": int(totals[k]),
-                         "all_converged": bool(conv[k])}
+                         "all_converged": bool(conv[k]), "not_converged": int(failed[k])}
     out["omega_one"] = {"omega": arms[k1], "iterations": int(totals[k1]),
-                        "all_converged": bool(conv[k1])}
-    out["instance_optimal"] = {"iterations": int(inst),
-                               "all_converged": bool(result["converged"].any(axis=1).all())}
+                        "all_converged": bool(conv[k1]), "not_converged": int(failed[k1])}
+    solved = result["converged"].any(axis=1)
+    out["instance_optimal"] = {"iterations": int(inst), "all_converged": bool(solved.all()),
+                               "not_converged": int((~solved).sum())}
     out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
     out["exact_regret"] = {"best_fixed": its - int(totals[k]),
                            "instance_optimal": its - int(inst)}
@@ -493,29 +496,36 @@ def format_report(s: dict) -> str:
              + (" (interrupted: the systems finished before Ctrl-C)" if s.get("interrupted")
                 else "")]
     tuned = s["tuned"]["iterations"]
-    rows = [("tuned (relaxtune)", tuned, s["tuned"]["all_converged"])]
+    T = s["systems"]
+
+    def failed(row):  # a summary written before the count: the flag alone
+        return row.get("not_converged", 0 if row["all_converged"] else -1)
+
+    rows = [("tuned (relaxtune)", tuned, failed(s["tuned"]))]
     if "auto_context" in s:  # an SOR sweep reads the matrix once, as a product does
         mv = s["auto_context"]["matvecs"]
         per = 1 if s["solver"] == "sor" else 2  # SSOR-PCG: about two passes an iteration
         rows.append((f"  + automatic context ({mv:,} products)", tuned + mv // per,
-                     s["tuned"]["all_converged"]))
+                     failed(s["tuned"])))
     if "best_fixed" in s:
         bf = s["best_fixed"]
         rows += [(f"best fixed ω = {bf['omega']:g} (hindsight)", bf["iterations"],
-                  bf["all_converged"]),
+                  failed(bf)),
                  (f"fixed ω = {s['omega_one']['omega']:g}", s["omega_one"]["iterations"],
-                  s["omega_one"]["all_converged"]),
+                  failed(s["omega_one"])),
                  ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
-                  s["instance_optimal"]["all_converged"])]
+                  failed(s["instance_optimal"]))]
     from .cli_common import shown  # measured as printed: ω may print as "omega"
 
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
-    rows = [(shown(name), v, ok) for name, v, ok in rows]
+    rows = [(shown(name), v, nf) for name, v, nf in rows]
     width = max(len(r[0]) for r in rows)
     lines.append(f"{'method':<{width}}  {'iterations':>11}  {shown('× best fixed'):>12}")
-    for name, v, ok in rows:
+    for name, v, nf in rows:
         ratio = f"{v / ref:.3f}" if ref else shown("—")
-        flag = "" if ok else "  (some solves did not converge)"
+        flag = ("" if nf == 0 else "  (some solves did not converge)" if nf < 0
+                else "  (no solve converged)" if nf >= T
+                else f"  ({nf} of {T} solves did not converge)")
         lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
     e = s["estimate"]
     band = (f"[{e['low']:,.0f}, {e['high']:,.0f}]" if math.isfinite(e["low"])

@@ -42,14 +42,15 @@ The loops (``LOOPS``; ``size`` scales each):
     Contexts: ``none``, ``spectral``.
 
 Run ``python -m experiments.user_loops`` (every row of the quick start's table, a few
-minutes on one core) or call :func:`run_loop` for one row.
+minutes on one core; ``--loop NAME`` and ``--context C`` for one loop's rows or one row) or
+call :func:`run_loop` for one row.
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GRID", "LOOPS", "ROWS", "replay", "run_loop", "main"]
+__all__ = ["GRID", "LOOPS", "ROWS", "replay", "run_loop", "main", "print_rows"]
 
 #: the paper's 20 values of ω
 GRID = np.linspace(1.0, 1.95, 20)
@@ -245,7 +246,13 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
     """
     import bandit
 
+    if name not in LOOPS:
+        raise ValueError(f"unknown loop {name!r}: the loops are {', '.join(LOOPS)}")
     solver, loop, contexts = LOOPS[name]
+    if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer))
+                             or size < 2):
+        raise ValueError(f"size must be an integer >= 2 (the grid's side or the nodes), "
+                         f"got {size!r}")
     if context not in ("none", "spectral") + contexts:
         raise ValueError(f"loop {name!r} takes context 'none', 'spectral' or one of "
                          f"{contexts}, not {context!r}")
@@ -275,7 +282,31 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
                 covered=bool(bf.low <= exact <= bf.high))
 
 
-def main(rows=ROWS) -> None:
+def main(argv=None) -> None:
+    """The command line: every row of the quick start's table, or one loop's rows
+    (``--loop NAME``, ``--context C``)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.user_loops",
+        description="The quick start's five loops through a Tuner against every fixed ω "
+                    "(iterations, exact regret and the Tuner's 90 % interval).")
+    ap.add_argument("--loop", choices=list(LOOPS), help="one loop's rows (default: every row)")
+    ap.add_argument("--context", help="one context of the loop (default: each in the table)")
+    args = ap.parse_args(argv)
+    if args.context is not None and args.loop is None:
+        ap.error("--context needs --loop")
+    rows = [r for r in ROWS if args.loop in (None, r[0])]
+    if args.context is not None:
+        allowed = ("none", "spectral") + LOOPS[args.loop][2]
+        if args.context not in allowed:
+            ap.error(f"loop {args.loop!r} takes --context {', '.join(allowed)}, "
+                     f"not {args.context!r}")
+        rows = [(args.loop, args.context)]
+    print_rows(rows)
+
+
+def print_rows(rows=ROWS) -> None:
     """Print every row of ``rows`` (``(loop, context)`` pairs): the tuned run's iterations
     over the best fixed ω, ω = 1 and the instance-optimal total, and the interval's coverage."""
     print(f"{'loop':9s} {'context':9s} {'solves':>6s} {'tuned':>7s} {'best ω':>6s} "

@@ -39,3 +39,11 @@ def test_bad_options_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--rounds", "0"])
     assert "--rounds >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("t_end", ["nan", "inf"])
+def test_a_final_time_that_is_not_finite_is_refused(capsys, t_end):
+    """Before: --t-end nan failed with an IndexError after the loop, and inf never ended."""
+    with pytest.raises(SystemExit):
+        main(["--t-end", t_end])
+    assert "--t-end" in capsys.readouterr().err

@@ -168,3 +168,46 @@ def test_bad_prior_shift_is_refused():
     for bad in (0, -0.1, float("nan"), "wide"):
         with pytest.raises((ValueError, TypeError), match="prior_shift"):
             JointCB(ARMS, prior="theory", prior_shift=bad)
+
+
+PRIOR_SHIFT_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
+                    "prior_s2")
+
+
+def test_a_tuner_file_written_before_prior_shift_loads_and_continues(tmp_path):
+    """A tuner file of the default learner written before ``prior_shift`` existed has neither
+    the option nor the shared error's state.  Before: ``TunerFileError: incomplete policy
+    state: no 'prior_moved', ...`` — every run saved before the change could not be
+    continued.  Now it loads as a learner without the shared error, and continues exactly
+    as the same learner saved by this version."""
+    import json
+
+    from solvers import gallery
+
+    cfg = bandit.default_policy("sor").state_dict()["config"]
+    pol = JointCB(ARMS, seed=0, **{**cfg, "prior_shift": None})
+    tuner = bandit.Tuner(pol, solver="sor")
+    A = gallery.laplacian_2d(10)
+    rng = np.random.default_rng(0)
+    for t in range(6):
+        tuner.solve(A * (1 + 0.05 * t), rng.standard_normal(100))
+    tuner.save(tmp_path / "now.json")
+    raw = json.loads((tmp_path / "now.json").read_text())
+    del raw["policy"]["config"]["prior_shift"]
+    for key in PRIOR_SHIFT_KEYS:
+        del raw["policy"]["state"][key]
+    (tmp_path / "before.json").write_text(json.dumps(raw))
+    old, now = (bandit.Tuner.load(tmp_path / name) for name in ("before.json", "now.json"))
+    assert old.policy.prior_shift is None
+    for t in range(6):
+        b = rng.standard_normal(100)
+        assert old.solve(A * 1.3, b).omega == now.solve(A * 1.3, b).omega
+    np.testing.assert_array_equal(old.history["cost"], now.history["cost"])
+    np.testing.assert_array_equal(old.policy.theta, now.policy.theta)
+    # a file of this version that lacks them (hand-edited) is still refused
+    raw = json.loads((tmp_path / "now.json").read_text())
+    raw["policy"]["config"]["prior_shift"] = 0.15
+    del raw["policy"]["state"]["prior_dir"]
+    (tmp_path / "edited.json").write_text(json.dumps(raw))
+    with pytest.raises(bandit.TunerFileError, match="prior_dir"):
+        bandit.Tuner.load(tmp_path / "edited.json")
