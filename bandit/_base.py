@@ -81,9 +81,14 @@ def check_positive(**values) -> None:
     Traceback (most recent call last):
     ...
     ValueError: gamma must be a positive number, got 0
+    >>> check_positive(prior_shift=True)  # a flag is not a scale (it had read as 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: prior_shift must be a positive number, got True
     """
     for name, v in values.items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and v > 0):
             raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 

@@ -165,7 +165,7 @@ def test_saved_state_resumes():
 
 
 def test_bad_prior_shift_is_refused():
-    for bad in (0, -0.1, float("nan"), "wide"):
+    for bad in (0, -0.1, float("nan"), "wide", True):  # True had read as 1.0
         with pytest.raises((ValueError, TypeError), match="prior_shift"):
             JointCB(ARMS, prior="theory", prior_shift=bad)
 
