@@ -20,7 +20,10 @@ import numpy as np
 
 import petsc4py
 
-petsc4py.init()
+# PETSc must leave the host process's signals to Python: its handlers (SIGPIPE, SIGSEGV, ...)
+# had turned a write to a closed pipe -- `relaxtune ... | head`, which Python reports as
+# BrokenPipeError -- into an MPI_Abort with exit status 59 (the first call of init wins)
+petsc4py.init("-no_signal_handler")
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402

@@ -463,3 +463,20 @@ def test_an_omega_option_that_contradicts_the_omega_argument_is_refused():
     with pytest.raises(ValueError, match=r"pc_eisenstat_omega = 1.5 .* omega = 1.3"):
         solvers.ssor_pcg(A, b, 1.3, backend="petsc",
                          options={"pc_type": "eisenstat", "pc_eisenstat_omega": 1.5})
+
+
+@pytest.mark.petsc
+def test_petsc_leaves_a_broken_pipe_to_python(tmp_path):
+    # PETSc's own signal handlers had turned a write to a closed pipe (`relaxtune ... | head`,
+    # a test reading part of a child's output) into "PETSC ERROR: Caught signal number 13" and
+    # an MPI_Abort with exit status 59; Python reports it as BrokenPipeError
+    import subprocess
+    import sys
+
+    code = ("import os, solvers.petsc\n"  # initialises PETSc
+            "r, w = os.pipe(); os.close(r)\n"
+            "try:\n    os.write(w, b'x')\nexcept BrokenPipeError:\n    print('EPIPE')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "EPIPE" and "PETSC ERROR" not in proc.stderr
