@@ -438,17 +438,24 @@ def _meaning(key, v, fresh):
               f"policy state {key!r} must be >= 0 (a sum of squares)")
 
 
+def _learnt_dim(v, fresh, where, *, least):
+    """The learnt context length ``v["dim"]``: null (no context yet) or an integer >=
+    ``least``, and the policy's configured ``context_dim`` where the settings fix one."""
+    dim = v["dim"]
+    _need(dim is None or (_is_int(dim) and dim >= least),
+          f"{where} dim must be null or an integer >= {least}, got {dim!r}")
+    if fresh.get("dim") is not None:
+        _need(dim == fresh["dim"], f"{where} has dim {dim!r}, but the policy's config has "
+                                   f"context_dim {fresh['dim']}")
+    return dim
+
+
 def _context_range(v, fresh):
     """The learnt range of the contexts: ``dim`` (null until the first context), per-entry
     ``lo`` and ``hi``; a ``dim`` fixed by the policy's settings must be the same."""
     where = "policy state 'context_range'"
     _need(set(v) == {"dim", "lo", "hi"}, f"{where} must hold exactly 'dim', 'lo' and 'hi'")
-    dim = v["dim"]
-    _need(dim is None or (_is_int(dim) and dim >= 0),
-          f"{where} dim must be null or an integer >= 0, got {dim!r}")
-    if fresh.get("dim") is not None:
-        _need(dim == fresh["dim"], f"{where} has dim {dim!r}, but the policy's config has "
-                                   f"context_dim {fresh['dim']}")
+    dim = _learnt_dim(v, fresh, where, least=0)
     lo, hi = v["lo"], v["hi"]
     if lo is None and hi is None:
         return
@@ -469,12 +476,7 @@ def _bin_grid(v, fresh):
     where = "policy state 'grid'"
     names = ("dim", "origin", "width", "j0", "jlo", "jhi")
     _need(set(v) == set(names), f"{where} must hold exactly {', '.join(map(repr, names))}")
-    dim = v["dim"]
-    _need(dim is None or (_is_int(dim) and dim >= 1),
-          f"{where} dim must be null or an integer >= 1, got {dim!r}")
-    if fresh.get("dim") is not None:
-        _need(dim == fresh["dim"], f"{where} has dim {dim!r}, but the policy's config has "
-                                   f"context_dim {fresh['dim']}")
+    dim = _learnt_dim(v, fresh, where, least=1)
     arrays = [v[k] for k in names[1:]]
     if all(a is None for a in arrays):
         return

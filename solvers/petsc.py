@@ -43,21 +43,13 @@ from collections import OrderedDict
 import numpy as np
 import scipy.sparse as sp
 
-import petsc4py
-
-# PETSc must leave the host process's signals to Python: its handlers (SIGPIPE, SIGSEGV, ...)
-# had turned a write to a closed pipe -- `relaxtune ... | head`, which Python reports as
-# BrokenPipeError -- into an MPI_Abort with exit status 59 (the first call of init wins)
-petsc4py.init("-no_signal_handler")
-from petsc4py import PETSc  # noqa: E402
-
-from . import _kernels as _K  # noqa: E402
-from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE,  # noqa: E402
-                         STAGNATED_CODE, PetscSolver, options_for, options_key, petsc_message,
-                         reason_name, solver_reason)
-from ._operator import (CSROperator, check_dtol, check_omega, check_tolerances,  # noqa: E402
+from . import _kernels as _K
+from ._operator import (CSROperator, check_dtol, check_omega, check_tolerances,
                         check_unscaled, check_vector, prepare as _prepare_csr)
-from ._result import SolveResult  # noqa: E402
+from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, STAGNATED_CODE,
+                         PETSc, PetscSolver, options_for, options_key, petsc_message,
+                         reason_name, solver_reason)  # PETSc initialised there
+from ._result import SolveResult
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
            "reason_name", "to_petsc_mat", "options_for", "same_on_every_rank"]
