@@ -244,3 +244,42 @@ class SettingChecks:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"arm {i} ({arm!r}) is not valid for {cfg.method}: "
                                  f"{exc}") from None
+
+
+def _check_result(res, name, b):
+    """The result of a user's solver function ``name`` for the right-hand side ``b``, checked
+    before the Tuner reads it: a :class:`solvers.SolveResult` whose ``iterations`` is an
+    integer count, ``converged`` a bool, ``seconds`` a number, ``info`` a dict and ``x`` a
+    vector of ``b``'s size (NumPy integers and bools are converted, in a copy).  Raises
+    ``TypeError`` for another type (scipy's ``(x, info)`` tuple is the usual slip) and
+    ``ValueError`` naming the field otherwise; the solve is then abandoned before anything is
+    told or recorded, as for any error of the solver function."""
+    from solvers import SolveResult
+
+    if not isinstance(res, SolveResult):
+        raise TypeError(f"solver function {name} returned a {type(res).__name__}, not a "
+                        f"solvers.SolveResult (see the Tuner's solver parameter; a scipy "
+                        f"solver's (x, info) must be wrapped in one)")
+
+    def bad(field, value, want):
+        return ValueError(f"solver function {name} returned a SolveResult whose {field} is "
+                          f"{value!r}; it must be {want}")
+
+    its, conv = res.iterations, res.converged
+    if isinstance(its, (bool, np.bool_)) or not isinstance(its, numbers.Integral) or not (
+            0 <= its <= _INT64_MAX):
+        raise bad("iterations", its, "an integer count >= 0 (within int64)")
+    if not isinstance(conv, (bool, np.bool_)):
+        raise bad("converged", conv, "True or False")
+    if isinstance(res.seconds, (bool, np.bool_)) or not isinstance(res.seconds, numbers.Real):
+        raise bad("seconds", res.seconds, "a number")  # (a NaN is the clock check's)
+    if not isinstance(res.info, dict):
+        raise bad("info", res.info, "a dict")
+    x = res.x
+    if x is None or (isinstance(x, np.ndarray) and isinstance(b, np.ndarray)
+                     and x.size != b.size):
+        raise bad("x", x if x is None else f"an array of shape {x.shape}",
+                  f"the solution, a vector of b's {np.size(b)} entries")
+    if type(its) is not int or type(conv) is not bool:
+        res = res.replace(iterations=int(its), converged=bool(conv))
+    return res

@@ -28,8 +28,8 @@ from . import report as _report
 from . import _tuner_persist
 from .audit import Auditor
 from ._tuner_audit import AuditSteps
-from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _first_checks, _fixed,
-                            _integer, _number, _takes_dtol, _what_policy)
+from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _check_result, _first_checks,
+                            _fixed, _integer, _number, _takes_dtol, _what_policy)
 from ._tuner_guard import GUARD_DTOL, GuardSteps
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
@@ -710,6 +710,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
                 else:
                     fn, kw = arms.audit_call(arm, self._calls[arm], op)
                 res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+                if not self._by_name:  # a user's function: its result is read from here on
+                    res = _check_result(res, self.solver_name, b)
         except SetupError as exc:
             return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
                                  "setup_failed")
