@@ -426,15 +426,19 @@ SWITCH = 2.0
 @numba.njit(cache=True)
 def _sor_in_sweep_error(diag, x, omega):
     """A bound on how far the in-sweep residual ``θ D δ − U δ`` of :func:`_sor_sweep` can be
-    from ``b − A x`` beyond the ordinary rounding of a residual: ``θ = (1 − ω)/ω`` multiplies
-    the rounding of ``x_i^new`` (a few units of ``u |x_i|``), which for ``|θ| ≤ 1`` (ω ≥ 1/2)
-    is no more than a residual's own rounding of ``a_ii x_i``; beyond it
-    ``8 u (|θ| − 1) ‖D x‖``.  One pass over two vectors, once per solve with ω < 1/2."""
+    from ``b − A x`` for the stored iterate: the stored ``x_i^new`` is rounded (a few units of
+    ``u |x_i|``), so ``b − A x`` differs by ``A ε``, ``|ε| ≤ u |x|`` — a residual's own
+    rounding level, ``u ‖|A| |x|‖``, about ``u ‖D x‖`` on a matrix whose diagonal
+    outweighs its rows — and ``θ = (1 − ω)/ω`` multiplies that rounding once more (ω < 1/2:
+    ``|θ| > 1``).  ``8 u (|θ| + 1) ‖D x‖``.  A tolerance near that level (a badly scaled
+    system, ``D A D`` with ``D`` over twelve decades) is confirmed on ``b − A x``, which the
+    in-sweep value can undercut by orders of magnitude there.  One pass over two vectors,
+    once per converged solve."""
     acc = 0.0
     for i in range(x.size):
         t = diag[i] * x[i]
         acc += t * t
-    return 8.0 * UNIT_ROUNDOFF * (abs((1.0 - omega) / omega) - 1.0) * np.sqrt(acc)
+    return 8.0 * UNIT_ROUNDOFF * (abs((1.0 - omega) / omega) + 1.0) * np.sqrt(acc)
 
 
 @numba.njit(cache=True)
@@ -549,12 +553,13 @@ def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, 
                                        finish, ring, x, b, omega))
             known = True
             # a stop on the in-sweep residual is confirmed by b − A x where that residual may
-            # be off by more than a residual's rounding: below ω = 1/2 by the rounding of
-            # x^new times (1 − ω)/ω > 1 (_sor_in_sweep_error; small ω: an update below half
-            # an ulp of x gives δ = 0 and "r = 0"), and by overflow of θ a_ii (tiny ω: "r = ∞"
-            # while the residual did not grow)
-            if rnorm <= tol and (omega >= 0.5
-                                 or rnorm + _sor_in_sweep_error(diag, x, omega) <= tol):
+            # be off by the tolerance or more (_sor_in_sweep_error): a tolerance near the
+            # rounding level of b − A x, where the in-sweep value had read 1e-9 for an iterate
+            # whose exact residual was 1.6e-5; below ω = 1/2 the rounding of x^new times
+            # (1 − ω)/ω > 1 (small ω: an update below half an ulp of x gives δ = 0 and
+            # "r = 0"); and overflow of θ a_ii (tiny ω: "r = ∞" while the residual did not
+            # grow)
+            if rnorm <= tol and rnorm + _sor_in_sweep_error(diag, x, omega) <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             if rnorm <= tol or not rnorm <= limit:  # also catches NaN
                 rnorm = residual_norm(indptr, indices, data, x, b)
