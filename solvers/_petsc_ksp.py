@@ -202,12 +202,51 @@ class _TestState:
         self.b_norm = self.a_norm = 0.0
 
 
+def _rounding_scale(ksp, state) -> float:
+    """``‖|b| + |A| |x|‖`` of the KSP's current iterate, as the Numba kernels compute it
+    (:func:`solvers._kernels.rounding_scale`): with a copy of the operator holding the
+    magnitudes of its values, made at each call — once per window of sweeps without progress,
+    and the operator's values may have been refreshed since the last.  The bound
+    ``‖b‖ + ‖A‖ ‖x‖`` (``‖A‖ ≤ √(‖A‖₁ ‖A‖∞)``) stands in where PETSc cannot hand out the
+    values (a Mat type without CSR access): on a badly scaled matrix it is orders of
+    magnitude too high (``D A D``, ``D`` over eight decades: a solvable system called
+    stagnated at its first window, its start the best iterate), so it is the fallback only."""
+    x = ksp.getSolution()
+    mat = ksp.getOperators()[0]
+    try:
+        absolute = mat.duplicate(copy=True)
+    except PETSc.Error:
+        absolute = None
+    if absolute is not None:
+        try:
+            ai, aj, av = absolute.getValuesCSR()
+            absolute.setValuesCSR(ai, aj, np.abs(av))
+            absolute.assemble()
+            ax, y = x.copy(), ksp.getRhs().copy()
+            try:
+                ax.abs()
+                y.abs()
+                absolute.multAdd(ax, y, y)  # |A| |x| + |b|
+                return y.norm()
+            finally:
+                ax.destroy()
+                y.destroy()
+        except PETSc.Error:
+            pass
+        finally:
+            absolute.destroy()
+    if not state.a_norm:
+        state.a_norm = math.sqrt(mat.norm(PETSc.NormType.NORM_1)
+                                 * mat.norm(PETSc.NormType.NORM_INFINITY))
+    return state.b_norm + state.a_norm * x.norm()
+
+
 def _make_test(state):
     """The convergence test of Richardson + SOR: the solvers' stopping rule on the true
     residual, dtol, and SOR's stagnation test (``solvers._kernels``: no halving of the
     residual over ``SOR_WINDOW`` sweeps with the best residual within ``FLOOR_FACTOR`` of
-    rounding level, here bounded above by ``u·(‖b‖ + ‖A‖ ‖x‖)`` with
-    ``‖A‖ ≤ √(‖A‖₁ ‖A‖∞)``); records the best sweep for a failed solve's replay."""
+    rounding level ``u ‖|b| + |A| |x|‖``, :func:`_rounding_scale`); records the best sweep
+    for a failed solve's replay."""
     conv_rtol, conv_atol = _R.CONVERGED_RTOL, _R.CONVERGED_ATOL
     div_its, div_dtol, div_nan = MAXIT_CODE, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
     iterating = _R.ITERATING
@@ -229,8 +268,7 @@ def _make_test(state):
         if rnorm < K.PROGRESS * state.ref:
             state.ref, state.mark = rnorm, its
         elif its - state.mark >= K.SOR_WINDOW:
-            x_norm = ksp.getSolution().norm()
-            if state.best <= floor * (state.b_norm + state.a_norm * x_norm) < math.inf:
+            if state.best <= floor * _rounding_scale(ksp, state) < math.inf:
                 return STAGNATED_CODE
             state.mark = its
         if its >= state.maxiter:
@@ -383,10 +421,7 @@ class PetscSolver:
         st.tol, st.atol, st.maxiter, st.dtol = tol, atol, maxiter, dtol
         if self.python_test:
             st.b_norm = b.norm()
-            if not st.a_norm:
-                mat = self.op.mat
-                st.a_norm = math.sqrt(mat.norm(PETSc.NormType.NORM_1)
-                                      * mat.norm(PETSc.NormType.NORM_INFINITY))
+            st.a_norm = 0.0  # (the fallback bound's, computed when needed: values may change)
         # the Python convergence test applies dtol to the true residual; KSP needs a finite one
         ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)
