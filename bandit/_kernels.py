@@ -288,7 +288,7 @@ def _argmin_first(values, mask):
 
 @njit(cache=True)
 def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                     cap_ratio=False, floor=None):
+                     cap_ratio=False):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
@@ -296,9 +296,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     with ``cap_ratio`` (a model of the cost itself rather than of its logarithm: ``cap`` is
     then ``1/f`` for an optimism of at most a factor ``f``); the arm is the lowest score,
     and when ``near_mask`` (``K × K``; empty: no restriction) does not allow it next to the
-    predicted best (lowest ``μ``), the lowest score among the arms it allows.  ``floor``
-    (optional, length ``K``, in the units of ``μ``) raises each score to at least that
-    value: a certain lower bound of an arm's cost (``-inf``: none).  Returns
+    predicted best (lowest ``μ``), the lowest score among the arms it allows.  Returns
     ``(arm, leader)``, the leader the played arm with a converged observation
     (``converged > 0``) of lowest ``μ`` (−1 if none) — the numbers ``np.argmin`` and
     :func:`played_argmin` give, without a Python layer between them: a round follows a solve
@@ -314,10 +312,6 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
                 score[k] = np.nan
             elif lo > s:
                 score[k] = lo
-    if floor is not None:
-        for k in range(K):
-            if floor[k] > score[k]:
-                score[k] = floor[k]
     none = np.empty(0, dtype=np.bool_)
     k = _argmin_first(score, none)
     if near_mask.size:

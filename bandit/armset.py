@@ -664,10 +664,19 @@ class ArmSet:
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
         # would exceed the whole allowance
         limit = predicted if rival else allowance
-        share, bound = self._setup_bounds(k, op, rival)
+        pc = self._pcs[k]
+        setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
+        share = setup / (1 + pc.reuse) if setup else 0.0
+        if rival and setup and self.configs[k].setup_key not in self._solve_floor:
+            share = setup  # no solve with this set-up seen: reuse is not yet worth a build
+        elif rival and setup and pc.reuse and self._built_once[k]:
+            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
+            # reuse window — shared over as many as the set-up it replaces served
+            share = setup / (1 + min(pc.reuse, self._uses[k]))
         if share > limit:
             self._floor_of_skip = (k, share)
             return 0
+        bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup else 0.0
         if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
             self._floor_of_skip = (k, bound)
             return 0
@@ -678,48 +687,6 @@ class ArmSet:
             its = (allowance - share) / rate
             its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
         return its
-
-    def _setup_bounds(self, k, op, rival) -> tuple:
-        """``(share, bound)`` of arm ``k``'s next run on ``op``: the part of the set-up it
-        would build that this run is charged (0 if it builds none), and that share plus the
-        cheapest converged solve seen with such a set-up — lower bounds of the run's cost
-        (:meth:`budget`).  ``rival``: an arm of another family than the leader's, whose
-        set-up is shared over the solves it has shown it serves, not its whole window."""
-        pc = self._pcs[k]
-        setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
-        if not setup:
-            return 0.0, 0.0
-        share = setup / (1 + pc.reuse)
-        key = self.configs[k].setup_key
-        if rival and key not in self._solve_floor:
-            share = setup  # no solve with this set-up seen: reuse is not yet worth a build
-        elif rival and pc.reuse and self._built_once[k]:
-            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
-            # reuse window — shared over as many as the set-up it replaces served
-            share = setup / (1 + min(pc.reuse, self._uses[k]))
-        return share, share + self._solve_floor.get(key, 0.0)
-
-    def draw_floors(self, op):
-        """Per arm, a lower bound of what playing it on ``op`` would cost (cost units; 0
-        where none is known), or None when no arm has one: the set-up its run would build
-        (its share as for a rival of the leader, :meth:`budget`) plus the cheapest solve
-        seen with such a set-up.  A :class:`bandit.JointCB` draw takes it as each arm's least
-        optimistic score (:attr:`bandit.JointCB.cost_floor`): an arm whose certain cost
-        exceeds the leader's predicted cost cannot be the best on this system, however
-        uncertain the model is about it, so its draw would be refused by the guard anyway
-        and teach nothing but that bound."""
-        if op is None or self.configs is None or self.cost == "iterations":
-            return None
-        floors = None
-        for k, pc in enumerate(self._pcs):
-            if pc is None:
-                continue
-            bound = self._setup_bounds(k, op, True)[1]
-            if bound > 0:
-                if floors is None:
-                    floors = np.zeros(len(self._pcs))
-                floors[k] = bound
-        return floors
 
     def stale_cap(self, k, op, maxiter) -> int:
         """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,

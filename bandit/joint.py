@@ -602,33 +602,6 @@ class JointCB(Policy):
         self.prior_s2 = s2
         self._mu_of = None
 
-    # --- certain lower bounds of the arms' costs (shortcfg) ------------------------------------
-    #: Per arm, a lower bound of what playing it on the current system costs, in cost units
-    #: (0: none), or None: set by a :class:`~bandit.Tuner` before each draw
-    #: (:meth:`bandit.armset.ArmSet.draw_floors`: the set-up an arm would build) and cleared
-    #: after it.  With ``exploration="lcb"`` each arm's score is at least the floor's value
-    #: on the model's scale: a lower confidence bound and a certain lower bound are both
-    #: lower bounds, and the larger is the tighter.  An arm whose set-up alone costs more
-    #: than the leader's predicted solve is then not drawn however wide its width (the
-    #: guard would refuse it, and the round would teach only that bound); before the
-    #: leader's cost is known (a cold first solve reads slow) it is not drawn ahead of arms
-    #: that cost nothing to try.  Not saved (a property of the system at hand).
-    cost_floor = None
-
-    def _floor_target(self):
-        """:attr:`cost_floor` on the model's scale (None without one or before a cost)."""
-        f = self.cost_floor
-        if f is None or math.isnan(self.unit):
-            return None
-        f = np.asarray(f, dtype=np.float64)
-        if f.shape != (self.n_arms,):
-            raise ValueError(f"cost_floor must hold one number per arm ({self.n_arms}), "
-                             f"got shape {f.shape}")
-        with np.errstate(divide="ignore"):
-            if self.models_cost:
-                return np.where(f > 0, f / self.unit, -np.inf)
-            return np.where(f > 0, np.log(f / self.unit + _FLOOR), -np.inf)
-
     @property
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
@@ -692,7 +665,7 @@ class JointCB(Policy):
             cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
             k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
                                        cap, self._near_mask, self._mu, self._score,
-                                       self.converged_counts, raw, self._floor_target())
+                                       self.converged_counts, raw)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu

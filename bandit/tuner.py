@@ -548,19 +548,14 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
     def _solve(self, op, b, x0, context, undo):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
         audit, record, hook (``undo``: the policy's draw state before this round's draw)."""
-        floors = self._draw_floors(op)
-        try:
-            if self._comm is not None:
-                arm, best, pred, pv = self.decide(context)
-            elif self._lone and self._auditor is None:  # the leader needs no prediction
-                policy = self.policy
-                arm = policy.select(context)
-                best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
-            else:
-                arm, best, pred, pv = self._decide(context)
-        finally:
-            if floors is not None:
-                self.policy.cost_floor = None
+        if self._comm is not None:
+            arm, best, pred, pv = self.decide(context)
+        elif self._lone and self._auditor is None:  # the leader needs no prediction
+            policy = self.policy
+            arm = policy.select(context)
+            best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
+        else:
+            arm, best, pred, pv = self._decide(context)
         self._arms.round = len(self._log)  # the clock of set-up reuse
         if arm != best:
             budget = self._budget(arm, best, pred, op)
@@ -628,17 +623,6 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         if self._hook is not None:
             self._hook(final)
         return final
-
-    def _draw_floors(self, op):
-        """Give a policy that takes them (:attr:`bandit.JointCB.cost_floor`) each arm's
-        certain lower cost on ``op`` for this draw (:meth:`ArmSet.draw_floors`: the set-ups
-        the arms would build); returns them (None: none given)."""
-        if not self._arms.has_setups or not hasattr(type(self.policy), "cost_floor"):
-            return None
-        floors = self._arms.draw_floors(op)
-        if floors is not None:
-            self.policy.cost_floor = floors
-        return floors
 
     @property
     def _counts_starts(self) -> bool:

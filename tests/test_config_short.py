@@ -1,7 +1,6 @@
 """Configuration learning on short sequences: the default learner over configuration arms
-explores ω within the predicted best's family, drops a clearly worse family within a bounded
-number of rounds, and never draws an arm whose certain set-up cost exceeds the leader's
-predicted cost (synthetic cost matrices with known best arms, seeded)."""
+explores ω within the predicted best's family and drops a clearly worse family within a
+bounded number of rounds (synthetic cost matrices with known best arms, seeded)."""
 import math
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 
 import bandit
 from bandit import config_grid
-from bandit.armset import ArmSet
 
 OMEGAS = [1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]
 
@@ -83,62 +81,3 @@ def test_far_omegas_and_worse_families_dropped(seed, context):
     assert other.size and other.max() < 30, other
     # and the best configuration is what the learner plays most
     assert np.bincount(picks).argmax() == best
-
-
-def test_cost_floor_keeps_a_dear_set_up_out_of_the_draw():
-    """An arm whose certain cost (set-up) exceeds what the leader costs is never drawn, while
-    without the floor the model's width draws it; a floor below the leader's cost changes
-    nothing."""
-    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "ssor_pcg", "omega": 1.6},
-            {"method": "cg", "pc": "amg"}]
-
-    def play(floor):
-        p = bandit.default_policy(None, arms, seed=0)
-        picks = []
-        for t in range(60):
-            p.cost_floor = None if floor is None else np.array([0.0, 0.0, floor])
-            k = p.select(0.5)
-            p.cost_floor = None
-            p.update(k, [1.1, 1.0, 1.3][k], context=0.5)
-            picks.append(k)
-        return np.array(picks)
-
-    free = play(None)
-    assert (free == 2).any()  # the width alone draws the unplayed third arm
-    assert not (play(1.5) == 2).any()  # its set-up alone costs 1.5 × the leader's solve
-    # a floor of zero is no bound: the same draws as none
-    np.testing.assert_array_equal(play(0.0), free)
-
-
-def test_cost_floor_refused_with_the_wrong_length():
-    p = bandit.default_policy(None, _grid())
-    p.update(0, 1.0, context=0.5)
-    p.cost_floor = np.zeros(3)
-    with pytest.raises(ValueError, match="one number per arm"):
-        p.select(0.5)
-
-
-def test_draw_floors_are_the_guards_bounds():
-    """ArmSet.draw_floors gives an unbuilt AMG arm the guard's bound (the set-up prior, in
-    counted work with cost='work'), the other arms none; the guard refuses an attempt
-    whose leader costs less than that bound and tells the same bound."""
-    from solvers import gallery, prepare
-
-    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "jacobi"},
-            {"method": "cg", "pc": "amg"}, {"method": "cg", "pc": "amg", "reuse": 5}]
-    s = ArmSet(arms, "cg", cost="work")
-    s.calls(None, {}, None)
-    op = prepare(gallery.laplacian_2d(30))
-    f = s.draw_floors(op)
-    prior = s.setup_prior(2, op)
-    assert prior > 100  # the first level's counted passes
-    np.testing.assert_allclose(f, [0.0, 0.0, prior, prior])
-    # the guard's own rule on the same bound: refused when the leader's solve costs less
-    assert s.budget(2, 3.0, 0.9 * prior, op, 1000, leader=0) == 0
-    assert s.skip_floor(2, op) == pytest.approx(prior)
-    assert s.budget(2, 3.0, 1.1 * prior, op, 1000, leader=0) > 0
-    # no set-ups, or a cost in iterations: no floors
-    assert ArmSet([1.2, 1.5], "ssor_pcg", cost="work").draw_floors(op) is None
-    it = ArmSet(arms, "cg", cost="iterations")
-    it.calls(None, {}, None)
-    assert it.draw_floors(op) is None
