@@ -602,6 +602,62 @@ class JointCB(Policy):
         self.prior_s2 = s2
         self._mu_of = None
 
+    # --- repricing past costs (shortcfg) -------------------------------------------------------
+    _fed = None  # (K, d): per arm, Σ φ (log-cost model) or Σ φ y (model of the cost) fed so far
+
+    def _note_fed(self, arm, psi, cost):
+        """Add the features of a cost just fed to the fit to arm ``arm``'s sum (for
+        :meth:`reprice`)."""
+        if self.P is None or math.isnan(self.unit):
+            return
+        if self._fed is None or self._fed.shape[1] != self.P.shape[0]:
+            self._fed = np.zeros((self.n_arms, self.P.shape[0]))
+        phi = np.outer(psi, self._X[arm]).ravel()
+        if self.models_cost:
+            phi *= cost / self.unit
+        self._fed[arm] += phi
+
+    def reprice(self, arms, factor):
+        """Multiply every cost told so far for ``arms`` by ``factor`` (> 0), as if each had
+        been that much dearer.
+
+        The fit is ``θ = P Σ φ_t y_t``; scaling the costs of a set of arms changes their
+        targets by ``log factor`` (the log-cost model; exact up to the ``0.01`` floor of
+        ``log(cost/unit + 0.01)``) or multiplies them by ``factor`` (a model of the cost), so
+        ``θ`` moves by ``P`` times the per-arm sums of the fed features (kept as rounds are
+        fed, ``O(d)`` each) times that change: ``O(d²)``, no refit.  A
+        :class:`~bandit.Tuner` with ``cost="timed_work"`` calls it when a family's rate —
+        seconds per unit of work, one for every arm of the family — is re-estimated
+        (:meth:`bandit.armset.ArmSet.take_reprice`): the arms of the family are then compared
+        at one rate, whenever each was played, instead of the ω tried while the rate was
+        still settling looking dearer than those tried later.  Rounds fed before a learner
+        was saved and loaded are not kept (only those since).
+
+        Examples
+        --------
+        >>> p = JointCB([1.2, 1.5], context_bounds=(0, 1))
+        >>> for i in range(20):
+        ...     p.update(0, 2.0, context=0.5); p.update(1, 3.0, context=0.5)
+        >>> p.reprice([1], 0.5)                        # arm 1's costs were twice too dear
+        >>> [round(float(v), 1) for v in p.predict(0.5)]
+        [2.0, 1.5]
+        """
+        if not (isinstance(factor, (int, float)) and 0 < factor < math.inf):
+            raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
+        if factor == 1 or self._fed is None:
+            return
+        idx = [self._check_arm(k) for k in arms]
+        if not idx:
+            return
+        rows = self._fed[idx]
+        if self.models_cost:
+            shift = (factor - 1.0) * rows.sum(axis=0)
+            self._fed[idx] = rows * factor
+        else:
+            shift = math.log(factor) * rows.sum(axis=0)
+        self.theta += self.P @ shift
+        self._mu_of = None
+
     @property
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
@@ -628,6 +684,8 @@ class JointCB(Policy):
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
             if self.prior_dir is not None:
                 self.prior_dir = self.prior_dir @ Sf.T
+            if self._fed is not None:  # (sums of fed features: the same change of basis)
+                self._fed = self._fed @ Sf.T
             self._mu_of = None
         return psi
 
@@ -706,6 +764,7 @@ class JointCB(Policy):
             self.p = None
         if self.prior_dir is not None:
             self._refresh_prior()
+        self._note_fed(arm, psi, cost)
 
     def _log_scale(self):
         """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the

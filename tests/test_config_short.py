@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import bandit
+from bandit.armset import ArmSet
 from bandit import config_grid
 
 OMEGAS = [1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]
@@ -81,3 +82,95 @@ def test_far_omegas_and_worse_families_dropped(seed, context):
     assert other.size and other.max() < 30, other
     # and the best configuration is what the learner plays most
     assert np.bincount(picks).argmax() == best
+
+
+# --- repricing a family's past costs when its timed_work rate moves ---------------------------
+def _feed(p, rows):
+    for k, c, ctx in rows:
+        p.select(ctx)
+        p.update(k, c, context=ctx)
+
+
+@pytest.mark.parametrize("context", [True, False])
+def test_reprice_equals_a_fit_of_the_repriced_costs(context):
+    """JointCB.reprice(arms, f) against a learner fed the same rounds with those arms' costs
+    multiplied by f from the start: the same fit (exactly for the model of the cost, which
+    a learner without a context fits; up to the 0.01 floor of the log-cost target)."""
+    import bandit
+
+    rng = np.random.default_rng(3)
+    arms = [1.0, 1.2, 1.4, 1.6, 1.8]
+    rows = []
+    for _ in range(60):
+        k = int(rng.integers(5))
+        c = float(rng.uniform(0.2, 1.0)) if context else None
+        rows.append((k, float((1 + (arms[k] - 1.5) ** 2) * (1 + (c or 0)) * 50
+                              * math.exp(0.02 * rng.standard_normal())), c))
+    rows.insert(0, (0, 60.0, 0.5 if context else None))  # the unit: an arm not repriced
+    kw = dict(context_bounds=(0, 1)) if context else {}
+    p = bandit.JointCB(arms, target="auto", **kw)
+    _feed(p, rows)
+    p.reprice([2, 3], 0.7)
+    q = bandit.JointCB(arms, target="auto", **kw)
+    _feed(q, [(k, c * 0.7 if k in (2, 3) else c, x) for k, c, x in rows])
+    ctx = 0.6 if context else None
+    if context:  # log target: exact up to log(c/unit + 0.01) vs log(c/unit) + log f
+        np.testing.assert_allclose(p.predict(ctx), q.predict(ctx), rtol=5e-3)
+    else:
+        np.testing.assert_allclose(p.theta, q.theta, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="factor"):
+        p.reprice([0], 0.0)
+
+
+def test_take_reprice_reports_the_rate_moves_of_set_up_free_families():
+    """ArmSet.take_reprice: the product of a family's rate moves since the last call, for
+    families whose arms keep no set-up; cleared once taken."""
+    arms = [{"method": "ssor_pcg", "omega": 1.4}, {"method": "ssor_pcg", "omega": 1.6},
+            {"method": "cg", "pc": "ic0"}]
+    s = ArmSet(arms, "cg", cost="timed_work")
+    s.calls(None, {}, None)
+    assert s.take_reprice() == []
+    s._price(0, 0, 2.0)  # a cold first reading: the rate is set, nothing moved
+    assert s.take_reprice() == []
+    s._warm[0] = True
+    s._price(0, 0, 3.0)  # the first warm reading: 2 -> 3
+    s._price(0, 0, 1.0)  # median of (3, 1) = 2: 3 -> 2
+    assert s.take_reprice() == [([0, 1], pytest.approx(1.0))]
+    s._price(0, 0, 1.0)  # median of (3, 1, 1) = 1: 2 -> 1
+    assert s.take_reprice() == [([0, 1], pytest.approx(0.5))]
+    assert s.take_reprice() == []
+    s._price(2, 1, 5.0)  # IC(0) keeps a set-up: its cost is not all work, not repriced
+    s._warm[2] = True
+    s._price(2, 1, 7.0)
+    assert s.take_reprice() == []
+
+
+def test_repriced_learner_ranks_omega_by_work_despite_a_settling_rate():
+    """A family's rate settles from 1.6 × to 1 × over its first 80 solves (a cold, busy
+    start) while the costs are work × rate: told at the rate of the moment, the ω tried
+    early look dearer and the learner keeps a worse ω; repriced at each move, it plays the
+    ω of least work."""
+    import bandit
+
+    om = np.array([1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9])
+    work = 1.0 + 1.5 * (om - 1.5) ** 2  # least at 1.5: 1.4 and 1.6 cost 1.5 % more
+
+    def play(reprice, seed):
+        rng = np.random.default_rng(seed)
+        p = bandit.default_policy(None, config_grid(list(om), ["none"]), seed=seed)
+        rate, picks = 1.6, []
+        for t in range(300):
+            c = float(rng.uniform(0.25, 2.5))
+            k = p.select(c)
+            cost = (work[k] if k < 8 else 3.0) * rate * (1 + 0.2 * c)
+            p.update(k, float(cost), context=c)
+            new = max(1.0, 1.6 - 0.6 * (t + 1) / 80)
+            if reprice and new != rate:
+                p.reprice(list(range(8)), new / rate)
+            rate = new
+            picks.append(k)
+        return np.array(picks)
+
+    for seed in range(3):
+        late = play(True, seed)[150:]
+        assert (late == 3).mean() > 0.8, np.bincount(late, minlength=9)
