@@ -222,8 +222,9 @@ def _policy(name, arms, seed, bounds):
         return _previous_default(arms, seed, bounds)  # (over ω arms: the default, unchanged)
     if name.partition("@")[0] == "default":  # default@line, default@family: that layout
         solver = None if any(isinstance(a, dict) for a in arms) else "ssor_pcg"
+        basis = name.partition("@")[2]
         return bandit.default_policy(solver, arms, context_bounds=bounds, seed=seed,
-                                     arm_basis=name.partition("@")[2] or None)
+                                     arm_basis=None if basis in ("", "previous") else basis)
     return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 

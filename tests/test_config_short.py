@@ -174,3 +174,25 @@ def test_repriced_learner_ranks_omega_by_work_despite_a_settling_rate():
     for seed in range(3):
         late = play(True, seed)[150:]
         assert (late == 3).mean() > 0.8, np.bincount(late, minlength=9)
+
+
+def test_study_previous_default_is_the_old_configuration_learner():
+    """``default@previous`` in the preconditioner study: over configuration arms, JointCB
+    on the line with no exploration radius and no repricing (its draws equal a JointCB
+    without a radius fed the same costs); over ω arms, the default learner."""
+    from experiments.precond_study import _policy
+
+    grid = _grid()
+    p = _policy("default@previous", grid, 0, (0.25, 2.5))
+    q = bandit.JointCB(grid, context_bounds=(0.25, 2.5), seed=0)
+    assert p.reprice is None and p._near_mask.size == 0
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        c = float(rng.uniform(0.25, 2.5))
+        k = p.select(c)
+        assert q.select(c) == k
+        cost = float(1 + 0.1 * k + 0.2 * c)
+        p.update(k, cost, context=c)
+        q.update(k, cost, context=c)
+    w = _policy("default@previous", OMEGAS, 0, (0.25, 2.5))
+    assert w.explore_radius == 1.0 and w._near_mask.size > 0
