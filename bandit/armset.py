@@ -397,50 +397,17 @@ class ArmSet:
         """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
         unit of work): a cold one (the arm's first) only while the family has no warm one."""
         recent = self._recent[fam]
-        old = self._per_unit[fam]
         if not self._warm[k]:
             self._cold[fam] = min(self._cold[fam], reading)
             if not recent:
                 self._per_unit[fam] = self._cold[fam]
-        else:
-            full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
-            recent.append(reading)
-            del recent[:-_WINDOW]
-            q = _median(recent)
-            if not (full and self._per_unit[fam] <= q):
-                self._per_unit[fam] = q
-        self._note_reprice(fam, old)
-
-    # -- repricing a family's past costs (shortcfg) ---------------------------------------------
-    def _note_reprice(self, fam, old) -> None:
-        """Note that family ``fam``'s ``timed_work`` rate moved from ``old`` (:meth:`take_reprice`)."""
-        new = self._per_unit[fam]
-        if new != old and 0 < old < math.inf and 0 < new < math.inf:
-            pending = self.__dict__.setdefault("_reprice", {})
-            pending[fam] = pending.get(fam, 1.0) * new / old
-
-    def take_reprice(self) -> list:
-        """``[(arms, factor)]``: the families whose ``timed_work`` rate moved since the last
-        call, each with the factor by which every cost they were told so far is to be
-        multiplied so that all of them are priced at the new rate (and cleared).
-
-        Within a family every arm is priced at one rate, so that arms differing only by ω
-        are ranked by their work; but the rate is re-estimated as warm solves come (a running
-        median that falls as a busy or cold start is forgotten: on the preconditioner
-        study's mc3d m = 22, SSOR-PCG's rate moved by 1.6 × over its first 80 solves), and a
-        cost told early was priced at an older rate than one told late.  Repriced, the ω tried
-        early and those tried late compare as their work does.  Only families whose arms keep
-        no set-up are listed: their cost is all work, so it scales with the rate."""
-        pending = self.__dict__.get("_reprice")
-        if not pending:
-            return []
-        out = []
-        for fam, factor in pending.items():
-            arms = [k for k in range(len(self.family)) if self.family[k] == fam]
-            if all(self._pcs[k] is None for k in arms):
-                out.append((arms, factor))
-        pending.clear()
-        return out
+            return
+        full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
+        recent.append(reading)
+        del recent[:-_WINDOW]
+        q = _median(recent)
+        if not (full and self._per_unit[fam] <= q):
+            self._per_unit[fam] = q
 
     def setup_charge(self, k, res) -> float:
         """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock

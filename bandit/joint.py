@@ -29,36 +29,6 @@ _CLIP = 3.0
 _HERMITE = (lambda x, w: (x, w / w.sum()))(*np.polynomial.hermite_e.hermegauss(9))
 
 
-# --- configuration arms: exploration within a family (shortcfg) -------------------------------
-def _family_near_mask(family, pos, radius):
-    """``K × K`` mask of the arms exploration may draw next to each predicted best (row):
-    within the best's family the ``radius`` nearest ω on either side in the family's ω order
-    (however uneven the grid: 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0), every arm of another
-    family (families have no order between them; the confidence width decides).  Empty when
-    that restricts nothing (every family a single arm).
-
-    The cost of a relaxation method is unimodal in ω, so within a family the way to a better
-    ω leads through the neighbours of the best; this is the ω-only learner's rule, kept inside
-    the family of configuration arms, whichever layout the model has.
-
-    >>> _family_near_mask(np.array([0, 0, 0, 1]), np.array([0.0, 2.0, 3.0, 0.0]), 1).astype(int)
-    array([[1, 1, 0, 1],
-           [1, 1, 1, 1],
-           [0, 1, 1, 1],
-           [1, 1, 1, 1]])
-    """
-    family = np.asarray(family)
-    K = family.size
-    same = family[:, None] == family[None, :]
-    rank = np.zeros(K)
-    for f in np.unique(family):
-        idx = np.flatnonzero(family == f)
-        rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
-    near = np.abs(rank[:, None] - rank[None, :]) <= radius * (1 + 1e-9)
-    mask = ~same | near
-    return np.zeros((0, 0), dtype=bool) if mask.all() else mask
-
-
 class JointCB(Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
@@ -133,13 +103,11 @@ class JointCB(Policy):
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
     extrapolation moves the predicted best and the exploration follows it.  Over
-    configuration arms (either layout) the radius applies within the predicted best's
-    family, counted in that family's ω order (the r nearest ω on either side, however
+    configuration arms (``arm_basis="family"``) the radius applies within the predicted
+    best's family, counted in that family's ω order (the r nearest ω on either side, however
     uneven the grid); every other family has no order to the best and is explored by the
-    confidence width.  (With ``arm_basis="line"`` the radius once applied only when every
-    arm had an ω: over the preconditioner study's 13 configurations the default learner
-    then tried SSOR-PCG's ω = 1.0, 1.2 and 1.9 in 6–12 draws each of 300, against 1–2 for
-    the ω-only learner, 3–7 % of the best fixed configuration's time.)
+    confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
+    an ω.
 
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
     cost of every arm from the theory of the solver (:func:`bandit.theory_costs`); the
@@ -350,13 +318,8 @@ class JointCB(Policy):
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
         # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
         self._near_mask = np.zeros((0, 0), dtype=bool)
-        if self.explore_radius is None:
-            return
-        family, pos, plain = family_positions(self.arms)
-        if plain:
+        if self.explore_radius is not None and all(arm_omega(a) is not None for a in self.arms):
             self._near_mask = np.abs(x[:, None] - x[None, :]) <= self.explore_radius * (1 + 1e-9)
-        else:  # configuration arms: the radius within the predicted best's family
-            self._near_mask = _family_near_mask(family, pos, self.explore_radius)
 
     def _family_basis(self, family, pos):
         """A column shared by every arm, then one block of columns per family of arms that
@@ -394,7 +357,15 @@ class JointCB(Policy):
         # have no order between them)
         self._near_mask = np.zeros((0, 0), dtype=bool)
         if self.explore_radius is not None:
-            self._near_mask = _family_near_mask(family, pos, self.explore_radius)
+            same = family[:, None] == family[None, :]
+            rank = np.zeros(self.n_arms)
+            for f in range(int(family.max()) + 1):
+                idx = np.flatnonzero(family == f)
+                rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
+            near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
+            mask = ~same | near
+            if not mask.all():  # all True (every family one arm): no restriction
+                self._near_mask = mask
 
     @property
     def _near(self):
@@ -602,62 +573,6 @@ class JointCB(Policy):
         self.prior_s2 = s2
         self._mu_of = None
 
-    # --- repricing past costs (shortcfg) -------------------------------------------------------
-    _fed = None  # (K, d): per arm, Σ φ (log-cost model) or Σ φ y (model of the cost) fed so far
-
-    def _note_fed(self, arm, psi, cost):
-        """Add the features of a cost just fed to the fit to arm ``arm``'s sum (for
-        :meth:`reprice`)."""
-        if self.P is None or math.isnan(self.unit):
-            return
-        if self._fed is None or self._fed.shape[1] != self.P.shape[0]:
-            self._fed = np.zeros((self.n_arms, self.P.shape[0]))
-        phi = np.outer(psi, self._X[arm]).ravel()
-        if self.models_cost:
-            phi *= cost / self.unit
-        self._fed[arm] += phi
-
-    def reprice(self, arms, factor):
-        """Multiply every cost told so far for ``arms`` by ``factor`` (> 0), as if each had
-        been that much dearer.
-
-        The fit is ``θ = P Σ φ_t y_t``; scaling the costs of a set of arms changes their
-        targets by ``log factor`` (the log-cost model; exact up to the ``0.01`` floor of
-        ``log(cost/unit + 0.01)``) or multiplies them by ``factor`` (a model of the cost), so
-        ``θ`` moves by ``P`` times the per-arm sums of the fed features (kept as rounds are
-        fed, ``O(d)`` each) times that change: ``O(d²)``, no refit.  A
-        :class:`~bandit.Tuner` with ``cost="timed_work"`` calls it when a family's rate —
-        seconds per unit of work, one for every arm of the family — is re-estimated
-        (:meth:`bandit.armset.ArmSet.take_reprice`): the arms of the family are then compared
-        at one rate, whenever each was played, instead of the ω tried while the rate was
-        still settling looking dearer than those tried later.  Rounds fed before a learner
-        was saved and loaded are not kept (only those since).
-
-        Examples
-        --------
-        >>> p = JointCB([1.2, 1.5], context_bounds=(0, 1))
-        >>> for i in range(20):
-        ...     p.update(0, 2.0, context=0.5); p.update(1, 3.0, context=0.5)
-        >>> p.reprice([1], 0.5)                        # arm 1's costs were twice too dear
-        >>> [round(float(v), 1) for v in p.predict(0.5)]
-        [2.0, 1.5]
-        """
-        if not (isinstance(factor, (int, float)) and 0 < factor < math.inf):
-            raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
-        if factor == 1 or self._fed is None:
-            return
-        idx = [self._check_arm(k) for k in arms]
-        if not idx:
-            return
-        rows = self._fed[idx]
-        if self.models_cost:
-            shift = (factor - 1.0) * rows.sum(axis=0)
-            self._fed[idx] = rows * factor
-        else:
-            shift = math.log(factor) * rows.sum(axis=0)
-        self.theta += self.P @ shift
-        self._mu_of = None
-
     @property
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
@@ -684,8 +599,6 @@ class JointCB(Policy):
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
             if self.prior_dir is not None:
                 self.prior_dir = self.prior_dir @ Sf.T
-            if self._fed is not None:  # (sums of fed features: the same change of basis)
-                self._fed = self._fed @ Sf.T
             self._mu_of = None
         return psi
 
@@ -764,7 +677,6 @@ class JointCB(Policy):
             self.p = None
         if self.prior_dir is not None:
             self._refresh_prior()
-        self._note_fed(arm, psi, cost)
 
     def _log_scale(self):
         """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the

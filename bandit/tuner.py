@@ -604,8 +604,6 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         told = self.policy.t
         try:
             self.tell(arm, cost, context, *tell)
-            if self.cost == "timed_work":  # the costs told, at the family's new rate
-                self._reprice()
             if self._paid is not None:  # (before the audits, whose budget reads the sum)
                 self._paid.append(paid)
                 self._paid_sum += paid
@@ -625,16 +623,6 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         if self._hook is not None:
             self._hook(final)
         return final
-
-    def _reprice(self):
-        """Tell a policy that can take it (:meth:`bandit.JointCB.reprice`) that the costs it
-        was told for a family are to be multiplied by the factor by which the family's
-        ``timed_work`` rate moved this round (:meth:`ArmSet.take_reprice`)."""
-        moved = self._arms.take_reprice()
-        reprice = getattr(self.policy, "reprice", None)
-        if reprice is not None:
-            for arms, factor in moved:
-                reprice(arms, factor)
 
     @property
     def _counts_starts(self) -> bool:

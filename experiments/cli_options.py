@@ -70,8 +70,7 @@ def _learner(text: str, extra=()) -> str:
 
 
 def _precond_learner(text: str) -> str:
-    return _learner(text, extra=("default", "default@line", "default@family",
-                                 "default@previous"))
+    return _learner(text, extra=("default", "default@line", "default@family"))
 
 
 def _path(text: str) -> Path:
@@ -174,9 +173,7 @@ def _precond_options(p: argparse.ArgumentParser):
                    help="rounds; round r runs the learners with seed r (default %(default)s)")
     p.add_argument("--learner", type=_precond_learner, default=LEARNER,
                    help="policy of the configuration and ω-only learners; 'default': the "
-                        "library's recommended learner ('default@previous': its "
-                        "configuration learner before it explored ω within a family and "
-                        "repriced a family's past costs); 'familycb': FamilyCB over the "
+                        "library's recommended learner; 'familycb': FamilyCB over the "
                         "configurations, its inner learner (ChebCB) over ω "
                         "(default %(default)s)")
     p.add_argument("--omegas", type=_omega, nargs="+", default=list(OMEGAS),

@@ -197,34 +197,16 @@ def omega_learner_name(name: str) -> str:
     return "chebcb" if name == "familycb" else name
 
 
-def _previous_default(arms, seed, bounds):
-    """The default learner over configuration arms as it was before it explored ω within
-    the predicted best's family and took its families' past costs repriced
-    (``"default@previous"``): :class:`bandit.JointCB` on the line without a radius (over
-    configuration arms the radius then applied to nothing), told no repricing."""
-    import bandit
-
-    class PreviousDefault(bandit.JointCB):
-        reprice = None  # a Tuner reprices a policy that has the method
-
-    return PreviousDefault(arms, context_bounds=bounds, target="auto", seed=seed)
-
-
 def _policy(name, arms, seed, bounds):
     """The learner ``name`` over ``arms``; ``"default"`` is :func:`bandit.default_policy`
     (the SSOR-PCG one over ω arms, the solver-free one over configuration arms), with the
-    sequence's context range as its starting hint; ``"default@previous"`` over
-    configuration arms the default learner before its exploration within a family and its
-    repricing (:func:`_previous_default`), over ω arms the default."""
+    sequence's context range as its starting hint."""
     import bandit
 
-    if name == "default@previous" and any(isinstance(a, dict) for a in arms):
-        return _previous_default(arms, seed, bounds)  # (over ω arms: the default, unchanged)
     if name.partition("@")[0] == "default":  # default@line, default@family: that layout
         solver = None if any(isinstance(a, dict) for a in arms) else "ssor_pcg"
-        basis = name.partition("@")[2]
         return bandit.default_policy(solver, arms, context_bounds=bounds, seed=seed,
-                                     arm_basis=None if basis in ("", "previous") else basis)
+                                     arm_basis=name.partition("@")[2] or None)
     return bandit.make_policy(name, arms, seed=seed, context_bounds=bounds)
 
 
