@@ -364,6 +364,7 @@ class PetscSolver:
         # monitor would cost a callback per iteration): a failed solve finds its best
         # iterate there and replays to it (solvers.petsc._run_plain), as the Numba kernels do
         self._history = 0  # the length of the history array KSP holds (0: none yet)
+        self._start = None  # a work Vec: the start of the last run, for a failed solve's replay
         self._b = op.mat.createVecRight() if reverse else None
         self._omega = None
         self.failed = False  # a KSPSolve raised: do not reuse this KSP
@@ -412,6 +413,14 @@ class PetscSolver:
                 f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None
         return ksp.getIterationNumber(), int(ksp.getConvergedReason())
 
+    def keep_start(self, x):
+        """A copy of ``x`` (the start of a solve, which a failed solve replays from) in this
+        solver's work Vec: no Vec is made per solve."""
+        if self._start is None:
+            self._start = x.duplicate()
+        x.copy(self._start)
+        return self._start
+
     def history(self) -> np.ndarray:
         """The norms the last :meth:`run` monitored, one per iteration from its start (at most
         :data:`HISTORY_MAX` + 1 of them; none for Richardson + SOR, whose own test keeps its
@@ -419,8 +428,9 @@ class PetscSolver:
         return np.zeros(0) if self.python_test else self.ksp.getConvergenceHistory()
 
     def destroy(self) -> None:
-        if self._b is not None:
-            self._b.destroy()
+        for v in (self._b, self._start):
+            if v is not None:
+                v.destroy()
         self.ksp.destroy()
         _delete_options(self._names)
 

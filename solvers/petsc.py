@@ -679,15 +679,9 @@ def _sor_best(op, solver, b, x, omega, start, its, code, rnorm, *, tol, rtol, at
     st = solver._state
     best_it, best = st.best_it, st.best
     if code > 0 or not best_it < its or not best < rnorm < math.inf:
-        if start is not None:
-            start.destroy()
         return its, code, rnorm, its
-    try:
-        rnorm, kept = _replay(op, solver, b, x, omega, (start, 1.0), best_it, rnorm, its,
-                              best_it, tol=tol, rtol=rtol, atol=atol, dtol=dtol)
-    finally:
-        if start is not None:
-            start.destroy()
+    rnorm, kept = _replay(op, solver, b, x, omega, (start, 1.0), best_it, rnorm, its, best_it,
+                          tol=tol, rtol=rtol, atol=atol, dtol=dtol)
     return its, code, rnorm, kept
 
 
@@ -766,13 +760,15 @@ def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonze
     if maxiter == 0:
         rnorm = op.residual_norm(b, x)
         return 0, CONVERGED_CODE if rnorm <= tol else MAXIT_CODE, rnorm, 0
-    start = x.copy() if nonzero_guess else None  # (None: the start is zero)
+    start = solver.keep_start(x) if nonzero_guess else None  # (None: the start is zero)
     its, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
                            dtol=dtol, nonzero_guess=nonzero_guess)
     rnorm = op.residual_norm(b, x)
     if solver.python_test:  # Richardson + SOR: its test has the true residual of every sweep
         return _sor_best(op, solver, b, x, omega, start, its, code, rnorm, tol=tol, rtol=rtol,
                          atol=atol, dtol=dtol)
+    if code > 0 and rnorm <= tol:
+        return its, code, rnorm, its  # converged at once: the common case
     # each run's start and tolerance factor, and the smallest norm a run monitored:
     # (norm, run, iteration within the run, iterations before the run)
     runs = [(start, 1.0)]
@@ -813,9 +809,8 @@ def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonze
             rnorm, kept = _replay(op, solver, b, x, omega, runs[run], k, rnorm, its,
                                   offset + k, tol=tol, rtol=rtol, atol=atol, dtol=dtol)
     finally:
-        for v, _ in runs:
-            if v is not None:
-                v.destroy()
+        for v, _ in runs[1:]:  # (runs[0]'s start is the solver's work Vec)
+            v.destroy()
     return its, code, rnorm, kept
 
 

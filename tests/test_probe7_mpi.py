@@ -2,10 +2,8 @@
 ``Dup`` and ``Split`` copy and refuse to pickle with a clear error, a failed distributed solve
 returns and names its best iterate, and ``save`` refuses on every rank what load would refuse."""
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +11,9 @@ import scipy.sparse as sp
 
 import solvers
 from solvers import gallery
+from test_petsc_comm import ENV, HERE  # the launch settings of the suite's MPI tests
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
-
-HERE = Path(__file__).resolve().parent
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(HERE.parent),
-           NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 
 @pytest.fixture(scope="module")
