@@ -3,11 +3,14 @@ the versioned strict-JSON tuner file (:meth:`bandit.Tuner.save`, :meth:`bandit.T
 the file is checked by :mod:`bandit._tunerfile`)."""
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 import threading
 
 from ._base import to_jsonable
-from ._persist import TunerFileError, write_atomic
-from ._tunerfile import read_tuner_file
+from ._persist import TunerFileError, write_bytes_atomic
+from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
 from ._tuner_checks import _FIXED, _check_hooks
@@ -21,7 +24,7 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 class Persistence:
     """Pickling and writing the tuner file."""
 
-    def __getstate__(self):
+    def _copy_state(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
         # callback (often a lambda, which pickle refuses; set them on the copy again); a copy
         # made inside a solve (its solver function) is idle
@@ -31,6 +34,40 @@ class Persistence:
             state.update(_last_op=None, _own_op=True)  # copy converts its next system anew
         del state["_lock"], state["_owner"]
         return state
+
+    def _communicators(self):
+        return [c for c in (self.__dict__.get("_comm"), self.__dict__.get("_mat_comm"))
+                if c is not None]
+
+    def __getstate__(self):
+        for comm in self._communicators():
+            try:  # COMM_WORLD and COMM_SELF pickle (mpi4py names them); a Dup or Split not
+                pickle.dumps(comm)
+            except (TypeError, ValueError, pickle.PicklingError):
+                raise TypeError(
+                    "a Tuner on a communicator of your own (a Dup, Split or Create of "
+                    "COMM_WORLD) cannot be pickled: the communicator exists only in the "
+                    "processes that made it, and another process could not take part in "
+                    "its solves. copy.deepcopy(tuner) copies it on the same communicator; to "
+                    "keep it, tuner.save(path) and Tuner.load(path, comm=...) on every rank "
+                    "of the communicator") from None
+        return self._copy_state()
+
+    def __deepcopy__(self, memo):
+        # a copy in this process solves on the same communicator: it is shared, not copied
+        # (mpi4py copies only COMM_WORLD and COMM_SELF; a Dup or Split had made
+        # copy.deepcopy fail with "cannot serialize 'mpi4py.MPI.Intracomm' instance")
+        for comm in self._communicators():
+            memo[id(comm)] = comm
+        new = object.__new__(type(self))
+        memo[id(self)] = new  # (as copy.deepcopy does: a reference back to self is the copy)
+        new.__setstate__(copy.deepcopy(self._copy_state(), memo))
+        return new
+
+    def __copy__(self):
+        new = object.__new__(type(self))
+        new.__setstate__(self._copy_state())
+        return new
 
     def __setstate__(self, state):
         state = dict(state)
@@ -69,7 +106,26 @@ class Persistence:
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),
             **({} if self._paid is None else {"paid": self._paid})})
-        _mpi.write_on_root(self._comm, write_atomic, path, payload)  # once, by rank 0
+        _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
+
+
+def _write_loadable(path, payload) -> None:
+    """Write ``payload`` as the tuner file ``path`` only if :meth:`bandit.Tuner.load` would
+    read it back: the very checks of the loader, on the very bytes, before anything is
+    written.  A state that is no longer finite (a run continued from a file holding numbers
+    near the float range, 1e308 in a learner's model, overflows it) had been saved, and the
+    file was then refused by ``load``."""
+    data = (json.dumps(payload, allow_nan=False) + "\n").encode("utf-8")
+    try:
+        check_tuner_payload(path, json.loads(data), fmt=FORMAT, columns=_COLUMNS)
+    except TunerFileError as exc:
+        detail = str(exc).removeprefix(f"{path}: ")
+        raise ValueError(
+            f"cannot save to {path}: Tuner.load would refuse the file ({detail}); nothing was "
+            f"written (a file already there is kept). The tuner's state went out of range "
+            f"during the run: numbers near the float range in the file it was loaded from "
+            f"(a hand edit) overflow as it learns") from None
+    write_bytes_atomic(path, data)
 
 
 def load(cls, path, *, progress, callback, comm, settings):

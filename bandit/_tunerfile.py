@@ -40,7 +40,7 @@ from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, PRIOR_SHIFT_STATE_KEYS
 from ._persist import TunerFileError, read_versioned
 from .audit import AUDIT_COLUMNS
 
-__all__ = ["read_tuner_file", "check_policy_state"]
+__all__ = ["read_tuner_file", "check_policy_state", "check_tuner_payload"]
 
 #: Keys of a tuner file besides ``format`` and ``version`` (version 3; versions 1–2: _TOP_2).
 _TOP = ("config", "policy", "rows", "audits", "work")
@@ -138,6 +138,15 @@ def _read_on_every_rank(comm, path, **how):
 
 def _read(path, *, fmt, version, oldest, columns):
     return _checked(path, read_versioned(path, fmt, version, oldest=oldest), columns)
+
+
+def check_tuner_payload(path, payload, *, fmt, columns) -> dict:
+    """The checks of :func:`read_tuner_file` on a payload in memory (as parsed from JSON), for
+    :meth:`bandit.Tuner.save`: a file it writes is one ``load`` reads.  Raises
+    :class:`TunerFileError` naming ``path`` and the problem."""
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise TunerFileError(f"{path}: not a {fmt} file (no format tag {fmt!r})")
+    return _checked(path, payload, columns)
 
 
 def _checked(path, payload, columns):
@@ -335,7 +344,11 @@ _CONFIG_2 = {**{k: v for k, v in _CONFIG.items() if k != "audit_budget"},
 
 #: Settings a file may leave out (written only when not at their default).
 _OPTIONAL = {
-    "auto_context": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    # (save leaves the key out when there are none: a null is a hand edit, which had loaded
+    # a tuner whose spectral-context learner then failed at the first solve without one)
+    "auto_context": (lambda v: isinstance(v, str),
+                     "a string ('spectral'; a tuner without automatic contexts is saved "
+                     "without the key)"),
 }
 
 

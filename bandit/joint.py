@@ -190,7 +190,7 @@ class JointCB(Policy):
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0
         Pseudo-observations per arm the prior is worth.
-    prior_shift : float > 0 or None, default 0.15
+    prior_shift : float in (0, 2] or None, default 0.15
         Standard deviation, in ω, of the prior curve's shared error: how far its best ω may
         be off (see above); ``None``: the pseudo-observations' errors are independent (a
         learner saved before the option existed loads so).
@@ -275,6 +275,9 @@ class JointCB(Policy):
         self.prior, self.prior_weight = prior, float(prior_weight)
         if prior_shift is not None:
             check_positive(prior_shift=prior_shift)
+            if prior_shift > 2.0:  # a standard deviation in ω, whose whole range is (0, 2)
+                raise ValueError(f"prior_shift must be None or a number in (0, 2] (the "
+                                 f"spread of the best ω, in ω), got {prior_shift!r}")
         self.prior_shift = None if prior_shift is None else float(prior_shift)
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model

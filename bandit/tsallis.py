@@ -195,12 +195,18 @@ class _BinGrid:
 
     def _quotient(self, x, d):
         """``(x − o)/w`` in halves (no overflow before the division); inf when out of reach."""
-        return (0.5 * x - 0.5 * self.origin[d]) / (0.5 * self.width[d])
+        # (Python floats: a quotient that overflows is inf without numpy's warning)
+        return (0.5 * float(x) - 0.5 * float(self.origin[d])) / (0.5 * float(self.width[d]))
 
     def _index(self, x, d):
         if self.width[d] == 0:
             return 0 if x == self.origin[d] else None
-        j = math.floor(self._quotient(x, d))
+        q = self._quotient(x, d)
+        if not abs(q) < 2.0 ** 52:
+            # far beyond the stored bins (inf where the quotient overflowed: a context 1e10
+            # from bins of width 1e-300): locate merges bins until it is in reach
+            return math.copysign(math.inf, q)
+        j = math.floor(q)
         hint = self.range.hint
         if hint is not None and x == hint[d, 1] and j == self.j0[d] + self.bins:
             j -= 1  # the paper's rule: b belongs to the last bin

@@ -943,6 +943,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         the permission bits of the file it replaces where the file system allows it, and no
         temporary file stays behind (one
         left by a save that was killed is removed by the next save of the same file).
+        What it writes is checked first by the checks of :meth:`load`: a state that load would
+        refuse (a model gone non-finite, e.g. a run continued from a hand-edited file with
+        numbers near the float range) raises ``ValueError`` naming it, and nothing is written.
 
         A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
         it holds an AMG set-up, and without progress and callback settings (as :meth:`save`;

@@ -268,6 +268,7 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
     if size is not None:
         loop_kw[{"newton": "nx", "adaptive": "nx", "uq": "m", "graph": "N",
                  "twophase": "nx"}[name]] = size
+    _check_loop_settings(name, loop, loop_kw)
     state = loop(solve, context, **loop_kw)
     C = replay(systems, solver)
     paid = int(tuner.history["iterations"].sum())
@@ -280,6 +281,25 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
                 omega1=int(tot[int(np.argmin(np.abs(GRID - 1.0)))]), inst=int(C.min(1).sum()),
                 exact_regret=float(exact), interval=(float(bf.low), float(bf.high)),
                 covered=bool(bf.low <= exact <= bf.high))
+
+
+def _check_loop_settings(name, loop, settings):
+    """Each setting must be one of the loop's: its counts integers >= 1 (a count of 0 or less
+    had run no step and returned a row of zeros), its time span a finite number > 0."""
+    import inspect
+
+    params = {p.name: p.default for p in inspect.signature(loop).parameters.values()
+              if p.default is not inspect.Parameter.empty}
+    for key, v in settings.items():
+        if key not in params:
+            raise ValueError(f"loop {name!r} has no setting {key!r}; its settings are "
+                             f"{', '.join(params)}")
+        if isinstance(params[key], int):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{key} must be an integer >= 1, got {v!r}")
+        elif isinstance(v, bool) or not (isinstance(v, (int, float, np.number))
+                                         and 0 < v < np.inf):
+            raise ValueError(f"{key} must be a finite number > 0, got {v!r}")
 
 
 def main(argv=None) -> None:

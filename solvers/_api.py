@@ -199,7 +199,7 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     -------
     SolveResult
         A solve that does not converge returns its best iterate, not its last (which one in
-        ``info["best_iteration"]``; PETSc: the best it checked), and stops as
+        ``info["best_iteration"]``, on both backends), and stops as
         ``reason="stagnated"`` once a tolerance below the system's rounding level proves
         unattainable (docs/solvers.md); the same holds for every solver.
 

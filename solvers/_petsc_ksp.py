@@ -44,6 +44,11 @@ KSP_SETUP = {
     "cg": {"ksp_type": "cg", "pc_type": "none", "ksp_norm_type": "unpreconditioned"},
 }
 
+#: Iterations of one KSPSolve whose monitored norm is recorded (the array, of this length + 1
+#: at most, is allocated once per solver, to the largest ``maxiter`` asked): a failed solve
+#: looks for its best iterate among them
+HISTORY_MAX = 1 << 20
+
 _R = PETSc.KSP.ConvergedReason
 #: ``KSPConvergedReason`` of "maximum iterations reached" (renamed DIVERGED_ITS ->
 #: DIVERGED_MAX_IT in PETSc 3.24)
@@ -393,6 +398,11 @@ class PetscSolver:
         self.python_test = self.ksp_type == "richardson"
         if self.python_test:
             ksp.setConvergenceTest(_make_test(self._state))
+        # the other KSPs record the norm they monitor at every iteration, in C (a Python
+        # monitor would cost a callback per iteration): a failed solve finds its best
+        # iterate there and replays to it (solvers.petsc._run_plain), as the Numba kernels do
+        self._history = 0  # the length of the history array KSP holds (0: none yet)
+        self._start = None  # a work Vec: the start of the last run, for a failed solve's replay
         self._b = op.mat.createVecRight() if reverse else None
         self._omega = None
         self.failed = False  # a KSPSolve raised: do not reuse this KSP
@@ -425,6 +435,9 @@ class PetscSolver:
         # the Python convergence test applies dtol to the true residual; KSP needs a finite one
         ksp.setTolerances(rtol=rtol, atol=atol, divtol=min(dtol, 1e300), max_it=maxiter)
         ksp.setInitialGuessNonzero(nonzero_guess)
+        if not self.python_test and self._history < min(maxiter, HISTORY_MAX) + 1:
+            self._history = min(maxiter, HISTORY_MAX) + 1
+            ksp.setConvergenceHistory(length=self._history, reset=True)
         try:
             ksp.solve(b, x)
         except PETSc.Error as exc:  # an operation this Mat type or setting does not support
@@ -435,9 +448,24 @@ class PetscSolver:
                 f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None
         return ksp.getIterationNumber(), int(ksp.getConvergedReason())
 
+    def keep_start(self, x):
+        """A copy of ``x`` (the start of a solve, which a failed solve replays from) in this
+        solver's work Vec: no Vec is made per solve."""
+        if self._start is None:
+            self._start = x.duplicate()
+        x.copy(self._start)
+        return self._start
+
+    def history(self) -> np.ndarray:
+        """The norms the last :meth:`run` monitored, one per iteration from its start (at most
+        :data:`HISTORY_MAX` + 1 of them; none for Richardson + SOR, whose own test keeps its
+        best sweep)."""
+        return np.zeros(0) if self.python_test else self.ksp.getConvergenceHistory()
+
     def destroy(self) -> None:
-        if self._b is not None:
-            self._b.destroy()
+        for v in (self._b, self._start):
+            if v is not None:
+                v.destroy()
         self.ksp.destroy()
         _delete_options(self._names)
 

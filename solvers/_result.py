@@ -49,8 +49,8 @@ class SolveResult:
     ----------
     x : ndarray
         The last iterate of a converged solve; of a failed one (any other ``reason``) the
-        iterate with the smallest monitored residual, the start included (Numba backend:
-        its index in ``info["best_iteration"]``).  A solution to tolerance only when
+        iterate with the smallest monitored residual, the start included (its index in
+        ``info["best_iteration"]``, on both backends).  A solution to tolerance only when
         ``converged`` is true.
     iterations : int
         Number of updates of ``x`` performed (SOR sweeps or CG steps); 0 when
@@ -79,7 +79,7 @@ class SolveResult:
         Filled in by :class:`bandit.Tuner`: the arm index and the settings it stands for.
     info : dict
         Backend- or tuner-specific extras (e.g. PETSc converged reason, censoring, a failed
-        Numba solve's ``best_iteration``).
+        solve's ``best_iteration``).
     """
 
     x: np.ndarray

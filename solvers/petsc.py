@@ -562,7 +562,9 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     SolveResult
         ``backend="petsc"``; ``x`` is a ``PETSc.Vec`` if ``b`` or ``x0`` was one;
         ``info["petsc_reason"]`` is PETSc's converged-reason name, ``info["ksp_type"]``,
-        ``info["pc_type"]`` and ``info["prefix"]`` describe the KSP.
+        ``info["pc_type"]`` and ``info["prefix"]`` describe the KSP.  A failed solve returns
+        its best iterate, by the norm KSP monitored at each iteration, and its index in
+        ``info["best_iteration"]`` (as the Numba solvers).
     """
     t0 = time.perf_counter()
     # first, before anything can be refused on one rank alone: every rank passed the same
@@ -628,9 +630,9 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                 "order": order if kind == "ssor_pcg" else None}
         if b_norm == 0.0:  # b = 0 returns x = 0 with 0 iterations, as every solver does
             x.set(0.0)
-            its, code, rnorm = 0, CONVERGED_CODE, 0.0
+            its, code, rnorm, kept = 0, CONVERGED_CODE, 0.0, 0
         else:
-            its, code, rnorm = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
+            its, code, rnorm, kept = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
                                     atol=math.ldexp(atol, scale), maxiter=maxiter, dtol=dtol,
                                     nonzero_guess=x0 is not None)
         reason = solver_reason(code)
@@ -640,6 +642,8 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         if scale:
             rnorm = _unscale(op, bv, x, converged, rnorm, scale, b_norm, rtol, atol)
         info["petsc_reason"] = reason_name(code)
+        if not converged:  # a failed solve returns its best iterate: which one (as Numba)
+            info["best_iteration"] = int(kept)
         out = x if want_vec else op.to_numpy(x)
     finally:
         if bs is not bv:
@@ -671,29 +675,14 @@ def _same_omega(omega: float, options) -> None:
 def _sor_best(op, solver, b, x, omega, start, its, code, rnorm, *, tol, rtol, atol, dtol):
     """A failed Richardson + SOR solve returns its best sweep (``solvers._kernels``): replayed
     from the start (``start``, or zero) up to the sweep its test recorded, kept if its true
-    residual is not above the last's."""
+    residual is not above the last's.  Returns ``(its, code, ‖r‖, kept)``."""
     st = solver._state
     best_it, best = st.best_it, st.best
     if code > 0 or not best_it < its or not best < rnorm < math.inf:
-        if start is not None:
-            start.destroy()
-        return its, code, rnorm
-    last = x.copy()
-    if start is None:
-        x.set(0.0)
-    else:
-        start.copy(x)
-        start.destroy()
-    if best_it:
-        solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=best_it, dtol=dtol,
-                   nonzero_guess=True)
-    again = op.residual_norm(b, x)
-    if again <= rnorm:
-        rnorm = again
-    else:
-        last.copy(x)
-    last.destroy()
-    return its, code, rnorm
+        return its, code, rnorm, its
+    rnorm, kept = _replay(op, solver, b, x, omega, (start, 1.0), best_it, rnorm, its, best_it,
+                          tol=tol, rtol=rtol, atol=atol, dtol=dtol)
+    return its, code, rnorm, kept
 
 
 # KSP's iteration cap is a PetscInt
@@ -740,7 +729,8 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
 
 
 def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
-    """KSPSolve until the *true* residual meets the tolerance; returns ``(its, code, ‖r‖)``.
+    """KSPSolve until the *true* residual meets the tolerance; returns ``(its, code, ‖r‖,
+    kept)``, ``kept`` the iteration of the ``x`` returned (a failed solve's best iterate).
 
     KSPCG tests its recursive residual; if that claims convergence but ``‖b − A x‖`` does not
     (a residual gap), the solve continues from ``x`` — as the Numba kernel does — and the
@@ -751,13 +741,12 @@ def _run(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_gue
         rx = solver.op.mat.createVecRight()
         rx.array[:] = x.getArray(readonly=True)[::-1]
         try:
-            its, code, rnorm = _run_plain(solver.op, solver, rb, rx, omega, tol=tol, rtol=rtol,
-                                          atol=atol, maxiter=maxiter, dtol=dtol,
-                                          nonzero_guess=nonzero_guess)
+            out = _run_plain(solver.op, solver, rb, rx, omega, tol=tol, rtol=rtol, atol=atol,
+                             maxiter=maxiter, dtol=dtol, nonzero_guess=nonzero_guess)
             x.array[:] = rx.getArray(readonly=True)[::-1]
         finally:
             rx.destroy()
-        return its, code, rnorm
+        return out
     return _run_plain(op, solver, b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
                       dtol=dtol, nonzero_guess=nonzero_guess)
 
@@ -766,49 +755,94 @@ _TIGHTENINGS = 4  # continuations with a tightened tolerance after a false conve
 
 
 def _run_plain(op, solver, b, x, omega, *, tol, rtol, atol, maxiter, dtol, nonzero_guess):
+    """:func:`_run` on the numbering ``solver`` runs in; returns ``(its, code, ‖r‖, kept)``,
+    ``kept`` the iteration of the ``x`` returned (a failed solve returns its best iterate)."""
     if maxiter == 0:
         rnorm = op.residual_norm(b, x)
-        return 0, CONVERGED_CODE if rnorm <= tol else MAXIT_CODE, rnorm
-    start = x.copy() if solver.python_test and nonzero_guess else None
+        return 0, CONVERGED_CODE if rnorm <= tol else MAXIT_CODE, rnorm, 0
+    start = solver.keep_start(x) if nonzero_guess else None  # (None: the start is zero)
     its, code = solver.run(b, x, omega, tol=tol, rtol=rtol, atol=atol, maxiter=maxiter,
                            dtol=dtol, nonzero_guess=nonzero_guess)
     rnorm = op.residual_norm(b, x)
     if solver.python_test:  # Richardson + SOR: its test has the true residual of every sweep
         return _sor_best(op, solver, b, x, omega, start, its, code, rnorm, tol=tol, rtol=rtol,
                          atol=atol, dtol=dtol)
+    if code > 0 and rnorm <= tol:
+        return its, code, rnorm, its  # converged at once: the common case
+    # each run's start and tolerance factor, and the smallest norm a run monitored:
+    # (norm, run, iteration within the run, iterations before the run)
+    runs = [(start, 1.0)]
+    best = _monitored_best(solver, its, 0, 0, (math.inf, 0, 0, 0))
     # A KSP that tests another residual than b - A x (PCEISENSTAT tests the residual of its
     # transformed system) can declare convergence again at once from x: the continuation
     # then asks for the true gap's ratio more, a few times, before giving up.
     factor, tightenings = 1.0, 0
     # a residual gap at rounding level repeats: stagnated after STALL_CHECKS continuations in
-    # a row that did not halve the best true residual (as the Numba kernels); the best
-    # iterate of those checked (each run's end) is kept and returned
-    ref, stalls, best, best_x = math.inf, 0, math.inf, None
-    while code > 0 and rnorm > tol and its < maxiter:
-        ref, stalls = (rnorm, 0) if rnorm < _K.PROGRESS * ref else (ref, stalls + 1)
-        if rnorm < best:
-            best = rnorm
-            if best_x is None:
-                best_x = x.duplicate()
-            x.copy(best_x)
-        if stalls >= _K.STALL_CHECKS:
-            code = STAGNATED_CODE
-            break
-        more, code = solver.run(b, x, omega, tol=tol, rtol=rtol * factor, atol=atol * factor,
-                                maxiter=maxiter - its, dtol=dtol, nonzero_guess=True)
-        if more == 0:
-            if code <= 0 or tightenings == _TIGHTENINGS:
-                break  # the true residual cannot get below tol from here
-            factor *= 0.5 * tol / rnorm
-            tightenings += 1
-            continue
-        its += more
-        rnorm = op.residual_norm(b, x)
-    if code > 0 and rnorm > tol and its >= maxiter:
-        code = MAXIT_CODE
-    if best_x is not None:
-        if not rnorm <= tol and best < rnorm:  # a failed solve returns its best iterate
-            best_x.copy(x)
-            rnorm = best
-        best_x.destroy()
-    return its, code, rnorm
+    # a row that did not halve the best true residual (as the Numba kernels)
+    ref, stalls = math.inf, 0
+    try:
+        while code > 0 and rnorm > tol and its < maxiter:
+            ref, stalls = (rnorm, 0) if rnorm < _K.PROGRESS * ref else (ref, stalls + 1)
+            if stalls >= _K.STALL_CHECKS:
+                code = STAGNATED_CODE
+                break
+            runs.append((x.copy(), factor))  # (continuations are few: at most a handful)
+            more, code = solver.run(b, x, omega, tol=tol, rtol=rtol * factor,
+                                    atol=atol * factor, maxiter=maxiter - its, dtol=dtol,
+                                    nonzero_guess=True)
+            best = _monitored_best(solver, more, len(runs) - 1, its, best)
+            if more == 0:
+                if code <= 0 or tightenings == _TIGHTENINGS:
+                    break  # the true residual cannot get below tol from here
+                factor *= 0.5 * tol / rnorm
+                tightenings += 1
+                continue
+            its += more
+            rnorm = op.residual_norm(b, x)
+        if code > 0 and rnorm > tol and its >= maxiter:
+            code = MAXIT_CODE
+        kept = its
+        value, run, k, offset = best
+        if not rnorm <= tol and value < rnorm and offset + k < its:
+            # a failed solve returns its best iterate: replayed from the start of its run
+            # (KSPs are deterministic), kept if its true residual is not above the last's
+            rnorm, kept = _replay(op, solver, b, x, omega, runs[run], k, rnorm, its,
+                                  offset + k, tol=tol, rtol=rtol, atol=atol, dtol=dtol)
+    finally:
+        for v, _ in runs[1:]:  # (runs[0]'s start is the solver's work Vec)
+            v.destroy()
+    return its, code, rnorm, kept
+
+
+def _monitored_best(solver, its, run, offset, best):
+    """``best`` or, if smaller, the smallest norm the last run of ``solver`` monitored (``its``
+    iterations), as ``(norm, run, iteration within the run, offset)``."""
+    h = solver.history()[:its + 1]
+    if h.size:
+        k = int(np.argmin(h))
+        if h[k] < best[0]:
+            return float(h[k]), run, k, offset
+    return best
+
+
+def _replay(op, solver, b, x, omega, run, k, rnorm, its, at, *, tol, rtol, atol, dtol):
+    """Run ``k`` iterations again from ``run`` = (start, tolerance factor); keep that iterate
+    (returns its true residual and ``at``) unless its true residual is above the last's
+    ``rnorm`` (then ``x`` is the last again: ``rnorm, its``)."""
+    start, factor = run
+    last = x.copy()
+    try:
+        if start is None:
+            x.set(0.0)
+        else:
+            start.copy(x)
+        if k:
+            solver.run(b, x, omega, tol=tol, rtol=rtol * factor, atol=atol * factor,
+                       maxiter=k, dtol=dtol, nonzero_guess=True)
+        again = op.residual_norm(b, x)
+        if again <= rnorm:
+            return again, at
+        last.copy(x)
+        return rnorm, its
+    finally:
+        last.destroy()

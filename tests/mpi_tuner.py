@@ -37,7 +37,7 @@ def main(out):
 
     # count state-file writes on this rank
     writes = []
-    _orig_write = tuner_mod.write_atomic
+    _orig_write = tuner_mod._write_loadable
 
 
     def counting_write(path, payload):
@@ -45,7 +45,7 @@ def main(out):
         return _orig_write(path, payload)
 
 
-    tuner_mod.write_atomic = counting_write
+    tuner_mod._write_loadable = counting_write
 
     # 1. Tuner on a distributed heat2d matrix ------------------------------------------------------
     sim = Heat2DPetsc(nx=24, steps=16, t_end=0.2)
