@@ -93,7 +93,7 @@ MIN_ROWS = 10
 #: (:func:`_error_floor`).
 SURE_SPREAD_MIN = 10
 #: Whether an arm's plays show the spread of its residuals on the unplayed rounds of the
-#: context bins they cover, and the rounds observed with probability ≥ 1/2 are left out of
+#: context bins they cover, and the rounds observed with probability ≥ LIKELY_PI are left out of
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
 #: is the previous estimator (``relaxtune bench regret --compare`` measures both).
 PLAYS_SHOW_SPREAD = True
@@ -314,8 +314,8 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, co
     the cap (elsewhere a capped cost is the cap and its residual 0).  ``cover``, the
     output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
     the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
-    with probability ≥ 1/2 are not among the ``U_k``.  Returns ``(sd, σ̃, pooled relative
-    spread, the share of σ̃² the plays show)``."""
+    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
+    pooled relative spread, the share of σ̃² the plays show)``."""
     w = spread
     sampled = w > 0
     sw = np.bincount(k[sampled], w[sampled], K)
@@ -362,10 +362,10 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, co
     unknown = T - certain
     if cover is not None:
         # the rounds the few sampled entries stand for: neither observed for sure nor
-        # observed with a probability of at least 1/2 (a contextual policy's plays, p ≈ 1:
-        # their own Horvitz–Thompson error is in the bootstrap draws, and counting them
-        # among the rounds a handful of audits stand for had doubled the floor)
-        unknown = unknown - np.bincount(k[sampled & (pi >= 0.5)], minlength=K)
+        # observed with a probability of at least LIKELY_PI (a contextual policy's plays,
+        # p ≈ 0.99: their own Horvitz–Thompson error is in the bootstrap draws, and counting
+        # them among the rounds a handful of audits stand for had doubled the floor)
+        unknown = unknown - np.bincount(k[sampled & (pi >= LIKELY_PI)], minlength=K)
     sd = unknown * np.sqrt(sig2 / np.maximum(n, 1.0))
     return sd, np.sqrt(sig2), pooled_rel, covered
 
@@ -373,6 +373,13 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, co
 #: Plays of an arm in a context bin needed before their residuals stand for the arm's
 #: unplayed rounds of that bin (:func:`_play_spread`).
 PLAY_BIN_MIN = 3
+#: Entries observed with at least this probability stand for themselves (a weight 1/π of at
+#: most 1.11): a contextual learner's plays, p ≈ 0.99.  They are not among the rounds a few
+#: sampled entries stand for in :func:`_error_floor` (their own error is in the bootstrap
+#: draws).  At 0.5, the plays of a non-contextual learner's best arm (p ≈ 0.7–0.9) took the
+#: floor away, and its bootstrap alone missed an expensive round's worth (Tsallis-INF on the
+#: low-variance offsets, seed 11).
+LIKELY_PI = 0.9
 
 
 def _play_spread(data: RunData, t, k, d, K, bins=24):
