@@ -33,7 +33,9 @@ each end at ``1 − α/2``: the lower end ``min_k (Ŝ_k − c_k sd_k)`` from eac
 one-sided bootstrap quantile (it lies below ``θ`` whenever the best arm's own bound holds),
 the upper end ``min_k (Ŝ_k + c sd_k)`` from the quantile of the largest one-sided deviation
 among the arms that could be the minimum (every arm's bound at once).  An arm's error is at
-least what its residuals' spread implies for the rounds it was not observed for sure, and on
+least what its residuals' spread implies for the rounds it was not observed for sure (the
+spread its plays show where they cover the context, :func:`_play_spread`; elsewhere its
+audits'), and on
 the contexts a contextual learner's plays avoided, what the few audits expected there can
 tell (:func:`_unreached_floor`).  A regret whose comparator is made of failed runs (no arm
 converged, or the best fixed arm only failed) is undefined: NaN, the method says why.  The
@@ -90,6 +92,11 @@ MIN_ROWS = 10
 #: sure (a deterministic learner's plays) takes the larger of the two residual spreads
 #: (:func:`_error_floor`).
 SURE_SPREAD_MIN = 10
+#: Whether an arm's plays show the spread of its residuals on the unplayed rounds of the
+#: context bins they cover, and the rounds observed with probability ≥ LIKELY_PI are left out of
+#: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
+#: is the previous estimator (``relaxtune bench regret --compare`` measures both).
+PLAYS_SHOW_SPREAD = True
 
 
 def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
@@ -251,14 +258,17 @@ def _prefix(values, rounds, cols, T, K, cps):
     return np.cumsum(dense, axis=0)[cps - 1]
 
 
-def _small_sample(spread, k, K):
+def _small_sample(spread, k, K, extra=None):
     """Per arm, the factor ``t(0.95; n − 1)/z(0.95)`` (≥ 1) for ``n`` the effective number of
     sampled entries ``(Σ w)²/Σ w²``, ``w = √(1 − π)/π``: with few audits of an arm its
     residuals' spread is itself uncertain (Student's correction; 1.78 for n = 3, 1.03 for
-    n = 30)."""
+    n = 30).  ``extra`` (K,): further degrees of freedom of the spread, from plays that
+    show it (:func:`_play_spread`)."""
     sw = np.bincount(k, spread, K)
     sw2 = np.bincount(k, spread * spread, K)
     n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), np.inf)
+    if extra is not None:
+        n = n + extra
     f = np.ones(K)
     small = np.isfinite(n) & (n < 200)
     f[small] = _t95(np.maximum(n[small] - 1.0, 1.0)) / 1.6448536269514722
@@ -288,7 +298,7 @@ def _t95(df):
     return np.where(df < 10, table, series)
 
 
-def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
+def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, cover=None):
     """Per arm, the error of the self-normalised correction implied by a residual spread
     ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
     effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
@@ -301,7 +311,11 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
     (a deterministic learner's plays) takes at least the spread of the latter's residuals:
     a few audits can all miss its rare dear rounds.  ``share`` (K,)
     scales it for capped costs: the share of rounds on which the model puts the arm below
-    the cap (elsewhere a capped cost is the cap and its residual 0)."""
+    the cap (elsewhere a capped cost is the cap and its residual 0).  ``cover``, the
+    output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
+    the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
+    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
+    pooled relative spread, the share of σ̃² the plays show)``."""
     w = spread
     sampled = w > 0
     sw = np.bincount(k[sampled], w[sampled], K)
@@ -335,8 +349,77 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None):
         np.maximum(certain - 1, 1)
     sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
                     np.maximum(sig2, s_var), sig2)
-    sd = (T - certain) * np.sqrt(sig2 / np.maximum(n, 1.0))
-    return sd, np.sqrt(sig2), pooled_rel
+    covered = np.zeros(K)  # the share of sig2 that the plays show
+    if cover is not None:
+        # on the unplayed rounds whose context bin the arm's plays cover, their residuals
+        # (reweighted to those rounds' bins: :func:`_play_spread`) show the spread, with
+        # many more degrees of freedom than a few audits; elsewhere the spread above
+        p_var, frac, nu = cover
+        mixed = (nu * p_var + n * sig2) / np.maximum(nu + n, 1e-300)
+        new = np.where(nu > 0, frac * mixed + (1.0 - frac) * sig2, sig2)
+        covered = np.where(nu > 0, frac * mixed / np.maximum(new, 1e-300), 0.0)
+        sig2 = new
+    unknown = T - certain
+    if cover is not None:
+        # the rounds the few sampled entries stand for: neither observed for sure nor
+        # observed with a probability of at least LIKELY_PI (a contextual policy's plays,
+        # p ≈ 0.99: their own Horvitz–Thompson error is in the bootstrap draws, and counting
+        # them among the rounds a handful of audits stand for had doubled the floor)
+        unknown = unknown - np.bincount(k[sampled & (pi >= LIKELY_PI)], minlength=K)
+    sd = unknown * np.sqrt(sig2 / np.maximum(n, 1.0))
+    return sd, np.sqrt(sig2), pooled_rel, covered
+
+
+#: Plays of an arm in a context bin needed before their residuals stand for the arm's
+#: unplayed rounds of that bin (:func:`_play_spread`).
+PLAY_BIN_MIN = 3
+#: Entries observed with at least this probability stand for themselves (a weight 1/π of at
+#: most 1.11): a contextual learner's plays, p ≈ 0.99.  They are not among the rounds a few
+#: sampled entries stand for in :func:`_error_floor` (their own error is in the bootstrap
+#: draws).  At 0.5, the plays of a non-contextual learner's best arm (p ≈ 0.7–0.9) took the
+#: floor away, and its bootstrap alone missed an expensive round's worth (Tsallis-INF on the
+#: low-variance offsets, seed 11).
+LIKELY_PI = 0.9
+
+
+def _play_spread(data: RunData, t, k, d, K, bins=24):
+    """Per arm, the spread of the cost model's residuals on the rounds it was not played,
+    from its plays: ``(variance (K,), share of those rounds it covers (K,), degrees of
+    freedom (K,))``.
+
+    A policy chooses an arm from the context and its past, never from the round's cost, so
+    within a context bin (``bins`` quantile bins of :attr:`RunData.x`) the residual of a
+    played round and of an unplayed one come from the same law.  Each play's residual
+    (cross-fitted, as every prediction) is weighted by the arm's unplayed rounds of its bin
+    over its plays there, so that the plays stand for the unplayed rounds' bins; only
+    bins with at least :data:`PLAY_BIN_MIN` plays count (the others, and the bins the plays
+    avoided, are seen by audits alone: :func:`_unreached_floor`).  A contextual learner
+    plays the best arm on hundreds of rounds spread over its contexts, and audits it a few
+    times: the plays show how well the model fits it where it was not played, the audits
+    only correct the model's mean there."""
+    T = data.T
+    x = np.asarray(data.x, dtype=float)
+    zero = np.zeros(K)
+    if T == 0 or t.size == 0 or not np.all(np.isfinite(x)):
+        return zero, zero, zero
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    nb = int(b.max()) + 1
+    play = data.arm[t] == k
+    tp, kp, dp = t[play], k[play], d[play]
+    cell = b[tp] * K + kp
+    n_play = np.bincount(cell, minlength=nb * K).reshape(nb, K)
+    n_un = np.bincount(b, minlength=nb)[:, None] - n_play
+    cover = n_play >= PLAY_BIN_MIN
+    ratio = np.where(cover, n_un / np.maximum(n_play, 1), 0.0)
+    w = ratio.ravel()[cell]
+    sw = np.bincount(kp, w, K)
+    sw2 = np.bincount(kp, w * w, K)
+    mean = np.bincount(kp, w * dp, K) / np.maximum(sw, 1e-300)
+    var = np.bincount(kp, w * (dp - mean[kp]) ** 2, K) / np.maximum(sw, 1e-300)
+    nu = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+    frac = np.where(cover, n_un, 0).sum(axis=0) / np.maximum(n_un.sum(axis=0), 1)
+    return var, frac, nu
 
 
 class _Track:
@@ -380,7 +463,9 @@ class _Track:
         S_end = self.base[-1][None] + _hajek(self.num[-1][None] + (An @ X).T,
                                              self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
-        floor_sd, _, _ = _error_floor(d, m[t, k], pi, spread, k, K, T, level, share=share)
+        cover = _play_spread(data, t, k, d, K) if PLAYS_SHOW_SPREAD else None
+        floor_sd, _, _, covered = _error_floor(d, m[t, k], pi, spread, k, K, T, level,
+                                               share=share, cover=cover)
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
         floor_sd = np.maximum(floor_sd, _unreached_floor(data, t, k, d, m[t, k], level, share))
@@ -395,7 +480,13 @@ class _Track:
                 (X.shape[1], int(flat.sum()))) * floor_sd[flat]
             boot_sd = np.where(flat, floor_sd, boot_sd)
         self._floor = floor_sd
-        self.student = _small_sample(spread, k, K)
+        # Student's factor for the spread the audits alone show, and for the part the
+        # plays show (their degrees of freedom added), weighed by their shares of it
+        student = _small_sample(spread, k, K)
+        if cover is not None:
+            plays = _small_sample(spread, k, K, extra=cover[2])
+            student = np.sqrt(covered * plays ** 2 + (1.0 - covered) * student ** 2)
+        self.student = student
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
@@ -951,7 +1042,7 @@ def quick_totals(data: RunData, draws=256) -> dict:
         den, 1.0) ** 2
     spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
     level = np.sqrt((counts @ (pred * pred)) / T)
-    floor_sd, sigma, _ = _error_floor(d, m_obs, pi, spread, k, K, T, level)
+    floor_sd, sigma, _, _ = _error_floor(d, m_obs, pi, spread, k, K, T, level)
     V = np.maximum(V, floor_sd ** 2) * _small_sample(spread, k, K) ** 2
     rng = np.random.default_rng(T)  # a function of the data: planning is reproducible
     z = S[None] + rng.standard_normal((draws, K)) * np.sqrt(V)[None]

@@ -121,9 +121,12 @@ def _policy(name, study, omegas, seed):
                         bins=6 if heat else 5, cheb_m=6, vector_bounds=[bounds])
 
 
-def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median"):
+def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median",
+           compare=False):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
-    regrets and costs."""
+    regrets and costs (``compare``: also the regret against the best fixed arm of the
+    estimator without the plays' spread, :data:`bandit.estimate.PLAYS_SHOW_SPREAD` off, on
+    the same run and audits)."""
     import bandit
 
     C = np.asarray(data["C"], dtype=np.int64)
@@ -136,6 +139,16 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
         tuner.solve(t, None, context=float(ctx[t]))
     loop = time.perf_counter() - t0
     rep = tuner.regret(level=level, n_boot=n_boot, seed=seed)
+    prev = None
+    if compare:
+        from bandit import estimate
+
+        estimate.PLAYS_SHOW_SPREAD = False
+        try:
+            b = tuner.regret(level=level, n_boot=n_boot, seed=seed).best_fixed
+        finally:
+            estimate.PLAYS_SHOW_SPREAD = True
+        prev = (b.estimate, b.low, b.high)
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
     exact_io = paid - float(C.min(axis=1).sum())
@@ -144,6 +157,7 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
             "exact_bf": exact_bf, "exact_io": exact_io,
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
+            "bf_prev": prev,
             "io": (rep.instance_optimal.estimate, rep.instance_optimal.low,
                    rep.instance_optimal.high),
             "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound,
@@ -184,9 +198,9 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
 
 
 def _task(args):
-    name, study, seed, cache, T, budget, clock = args
+    name, study, seed, cache, T, budget, clock, compare = args
     data = cost_matrix(study, seed, Path(cache), T)
-    return replay(name, study, data, seed, budget=budget, clock=clock)
+    return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare)
 
 
 def summarise(runs):
@@ -216,6 +230,16 @@ def summarise(runs):
                         else float("nan"),
                         "bias": float(np.mean(err[defined])) if defined.any() else float("nan"),
                         "ends": int(end.sum()), "undefined": int(np.sum(~defined))}
+        if all(r.get("bf_prev") is not None for r in rs):
+            # the previous estimator on the same runs (--compare)
+            ex = np.array([r["exact_bf"] for r in rs])
+            est = np.array([r["bf_prev"] for r in rs])
+            has = np.isfinite(est[:, 1]) & np.isfinite(est[:, 2])
+            cov = (est[:, 1] <= ex) & (ex <= est[:, 2])
+            hw = 0.5 * (est[:, 2] - est[:, 1]) / np.maximum(np.abs(ex), 1e-300)
+            row["bf_prev"] = {"coverage": float(np.mean(cov[has])) if has.any() else math.nan,
+                              "half_width": float(np.median(hw[has])) if has.any()
+                              else math.nan}
         bound = np.array([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300) for r in rs])
         row["bf"]["oracle"] = float(np.median(bound))
         frac = np.array([r["cost"]["fraction"] for r in rs])
@@ -242,6 +266,9 @@ def format_rows(rows, markdown=False) -> str:
     def pct(v, digits=1):
         return "-" if not np.isfinite(v) else f"{v:.{digits}%}"
 
+    compare = bool(rows) and all("bf_prev" in r for r in rows)
+    if compare:
+        head = head[:6] + ("bf half-width before", "bf cover before") + head[6:]
     lines = []
     for r in rows:
         bf, io = r["bf"], r["io"]
@@ -252,8 +279,10 @@ def format_rows(rows, markdown=False) -> str:
             cover_bf += f" ({bf['undefined']} undefined)"
         if io.get("undefined"):
             cover_io += f" ({io['undefined']} undefined)"
+        before = ((pct(r["bf_prev"]["half_width"]), pct(r["bf_prev"]["coverage"], 0))
+                  if compare else ())
         lines.append((r["study"], r["policy"], str(r["runs"]), f"{bf['exact']:,.0f}",
-                      cover_bf, pct(bf["half_width"]), pct(bf["oracle"]),
+                      cover_bf, pct(bf["half_width"]), *before, pct(bf["oracle"]),
                       pct(bf["error"]), f"{bf['bias']:+.2f}", str(bf["ends"]),
                       f"{io['exact']:,.0f}", cover_io, pct(io["half_width"]), pct(io["error"]),
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
@@ -274,6 +303,9 @@ def main(argv=None) -> int:
                     choices=STUDIES)
     ap.add_argument("--policies", nargs="+", default=list(POLICIES))
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds FIRST … FIRST + SEEDS − 1 (on the offset studies, also the "
+                         "sequences): runs on seeds an estimator was not tuned on")
     ap.add_argument("--T", type=int, default=5000)
     ap.add_argument("--budget", type=float, default=0.05)
     ap.add_argument("--jobs", type=int, default=1)
@@ -281,13 +313,16 @@ def main(argv=None) -> int:
                     help="seconds of a replayed solve: iterations times the arm's median "
                          "seconds per iteration (default), or the matrix's own timing")
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
+    ap.add_argument("--compare", action="store_true",
+                    help="also the regret against the best fixed arm by the previous "
+                         "estimator (without the plays' spread), on the same runs")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=B.output_file, default=None)
     args = ap.parse_args(argv)
     import bandit
 
     for name, value, low in (("--seeds", args.seeds, 1), ("--T", args.T, 2),
-                             ("--jobs", args.jobs, 1)):
+                             ("--jobs", args.jobs, 1), ("--first-seed", args.first_seed, 0)):
         if value < low:
             ap.error(f"{name} must be >= {low}, got {value}")
     if not 0.0 <= args.budget <= 1.0:
@@ -298,17 +333,19 @@ def main(argv=None) -> int:
     from .offset_study import run_parallel
 
     # cost matrices first (one process each), then the runs
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     need = sorted({(s, seed if s.startswith("offset") else 0) for s in args.studies
-                   for seed in range(args.seeds)})
+                   for seed in seeds})
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
-    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock) for s in args.studies
-             for p in args.policies for seed in range(args.seeds)]
+    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare)
+             for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
     print(machine_header())
-    print(f"Tuner.regret() against exact regrets: {args.seeds} seeds, T = {args.T}, "
+    print(f"Tuner.regret() against exact regrets: {args.seeds} seeds from "
+          f"{args.first_seed}, T = {args.T}, "
           f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
           f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
