@@ -254,11 +254,12 @@ class JointCB(Policy):
     changes = 0  # changes detected so far
     _info = None  # joint_observe's error before the clip and its spread (scratch)
     #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
-    #: one-step errors, each error capped at the Huber clip's three standard deviations, with
+    #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
     #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
     #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
     #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
     CHANGE_DRIFT = 0.5
+    CHANGE_CAP = 3.0
     CHANGE_LIMIT = 8.0
     CHANGE_KEEP = 3.0
     #: How many times more a family's own dependence on the context is penalised than the
@@ -767,7 +768,8 @@ class JointCB(Policy):
         """
         if not math.isfinite(z):
             return
-        z = min(max(z, -_CLIP), _CLIP)  # one wild reading is no change (as for the fit)
+        cap = self.CHANGE_CAP  # one wild reading is no change: it takes several beyond 3
+        z = min(max(z, -cap), cap)
         self.cusum_up = max(0.0, self.cusum_up + z - self.CHANGE_DRIFT)
         self.cusum_down = max(0.0, self.cusum_down - z - self.CHANGE_DRIFT)
         if max(self.cusum_up, self.cusum_down) > self.CHANGE_LIMIT:
