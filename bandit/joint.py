@@ -134,6 +134,29 @@ class JointCB(Policy):
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
+    *Sequences that change without a context that says so* (``detect_changes=True``, the
+    default): the model assumes that a cost depends on the context and ω only, and a
+    simulation whose systems change abruptly (an eigenvalue iteration whose warm start
+    converges, then a time loop on another matrix, no context passed) breaks that.  The
+    played arm's one-step errors, in predictive standard deviations
+    ``z = r / (σ̂ sqrt(1 + φᵀPφ))`` (capped at ±3), feed Page's CUSUM both ways,
+    ``S⁺ ← max(0, S⁺ + z − 0.75)`` and ``S⁻ ← max(0, S⁻ − z − 0.75)``; while the model
+    fits, the errors have mean 0 and the sums stay small, and when the costs leave what the
+    model predicts they keep one sign and a sum passes 8 within a few rounds (at least four
+    errors at the cap, so a few wild readings never do).  The alarm discounts everything
+    learnt before, the measured rounds and the prior's pseudo-observations alike, to
+    :attr:`CHANGE_KEEP` (3) rounds' worth: the data statistics of the fit are multiplied by
+    ``ρ = 3/n`` and the penalty kept, ``P ← (λΛ + ρ(P⁻¹ − λΛ))⁻¹``, ``θ ← P ρ P_old⁻¹ θ_old``
+    (discounted ridge regression, one discount per detected change, ``O(d³)`` then and
+    ``O(1)`` a round otherwise), ``σ̂``'s sum and count are discounted alike.  The widths
+    grow back, the lower confidence bound explores next to the predicted best again, and
+    the costs measured from then on soon outweigh the old ones.  A sequence on which no
+    alarm is raised is learnt bit for bit as without the test.  Measured on a scientist's
+    two-phase loop without a context (inverse iteration, then Crank–Nicolson steps on
+    another matrix, SOR): 1.90 × the best fixed ω without the test, well below 1 with it;
+    :attr:`changes` counts the alarms.  A learner saved before the option existed loads
+    without it.
+
     ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
     is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
     context every system is a draw from the same sequence, and the quantity a fixed ω is judged
@@ -201,6 +224,9 @@ class JointCB(Policy):
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
     arm_basis : {"line", "family"}, default "line"
         The arm features over configuration arms (see above); the same for plain ω arms.
+    detect_changes : bool, default True
+        Watch the one-step errors for a change of the sequence and forget the past on one
+        (see above).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -258,7 +284,7 @@ class JointCB(Policy):
     #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
     #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
     #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
-    CHANGE_DRIFT = 0.5
+    CHANGE_DRIFT = 0.75
     CHANGE_CAP = 3.0
     CHANGE_LIMIT = 8.0
     CHANGE_KEEP = 3.0

@@ -23,7 +23,7 @@ def _log_cost(t, c, w, rng, switch):
 def test_alarm_and_discount_match_a_dense_weighted_least_squares_reference(monkeypatch):
     """Every round, the reference refits ``θ = (λΛ + Φᵀ W Φ)⁻¹ Φᵀ W y`` densely (``W`` the
     rows' weights), standardises the played arm's error by ``σ̂ sqrt(1 + φᵀPφ)`` with
-    ``σ̂² = (Σ w e² + 0.1) / (Σ w + 1)``, runs Page's two-sided CUSUM (drift 0.5, errors
+    ``σ̂² = (Σ w e² + 0.1) / (Σ w + 1)``, runs Page's two-sided CUSUM (drift 0.75, errors
     capped at ±3, alarm above 8) and, on an alarm, multiplies every weight so far by
     ``3 / Σ w``.  The learner must raise its alarms at the same rounds and end with the same
     fit and noise scale."""
@@ -60,7 +60,7 @@ def test_alarm_and_discount_match_a_dense_weighted_least_squares_reference(monke
         sq += e * e
         if t > 0:
             z = min(max(e / (s * math.sqrt(1 + phi @ P @ phi)), -3.0), 3.0)
-            up, down = max(0.0, up + z - 0.5), max(0.0, down - z - 0.5)
+            up, down = max(0.0, up + z - 0.75), max(0.0, down - z - 0.75)
             if max(up, down) > 8.0:
                 up = down = 0.0
                 rho = 3.0 / sum(wts)
