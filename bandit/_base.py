@@ -23,6 +23,9 @@ OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err")
 #: (its config has none) lacks it and is a learner without the shared error.
 PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                           "prior_s2")
+#: JointCB's state of the change test: a state saved before ``detect_changes`` existed (its
+#: config has none) lacks it and is a learner without the test (nothing forgotten, no change).
+CHANGE_TEST_STATE_KEYS = ("cusum_up", "cusum_down", "forgotten", "prior_scale", "changes")
 
 
 def arm_omega(arm):

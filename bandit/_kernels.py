@@ -322,7 +322,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
 
 
 @njit(cache=True)
-def joint_observe(P, theta, psi, X, arm, y, censored, clip):
+def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None):
     """Feed arm ``arm``'s joint features ``φ = ψ ⊗ X[arm]`` and target ``y`` to the joint ridge
     fit (as :func:`rls_update`); returns the squared prediction error it was fed.
 
@@ -336,6 +336,10 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip):
     one.  An arm the model knows little of has a wide prediction and is not clipped; with
     ``clip = inf``, or no error beyond the bound, the update is :func:`rls_update`'s,
     bit for bit.
+
+    ``info`` (a float array of 2, optional) receives the error before the clip, ``y − θᵀφ``
+    (``y`` after censoring), and ``1 + φᵀPφ`` of the model before the update: the
+    standardised error that :class:`~bandit.JointCB`'s change test reads, at no extra cost.
     """
     mc = psi.size
     mw = X.shape[1]
@@ -357,6 +361,9 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip):
     denom = 1.0
     for i in range(d):
         denom += phi[i] * Pphi[i]
+    if info is not None:
+        info[0] = y - pred
+        info[1] = denom
     bound = clip * np.sqrt(denom)
     if y - pred > bound:
         y = pred + bound

@@ -34,8 +34,8 @@ import zlib
 
 import numpy as np
 
-from ._base import (BASE_STATE_KEYS, OPTIONAL_STATE_KEYS, PRIOR_SHIFT_STATE_KEYS,  # noqa: F401
-                    STATE_FORMAT, STATE_VERSION,
+from ._base import (BASE_STATE_KEYS, CHANGE_TEST_STATE_KEYS, OPTIONAL_STATE_KEYS,  # noqa: F401
+                    PRIOR_SHIFT_STATE_KEYS, STATE_FORMAT, STATE_VERSION,
                     Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
 from .audit import AUDIT_COLUMNS
@@ -399,6 +399,8 @@ def _policy(raw):
     optional = OPTIONAL_STATE_KEYS
     if config.get("prior_shift", 0) is None:  # saved before prior_shift, or without it
         optional = (*optional, *PRIOR_SHIFT_STATE_KEYS)
+    if config.get("detect_changes") is False:  # saved before the change test (or without it)
+        optional = (*optional, *CHANGE_TEST_STATE_KEYS)
     expected = tuple(k for k in (*BASE_STATE_KEYS, *klass._state_keys)
                      if k in state or k not in optional)
     missing = [k for k in expected if k not in state]
@@ -424,6 +426,8 @@ def _policy(raw):
           f"t = {values['t']}")
     _need(bool(np.all(values["cost_sums"] >= 0)), "policy state 'cost_sums' has a negative "
           "entry (costs are non-negative)")
+    _need(values.get("forgotten", 0) <= values["t"], f"policy state 'forgotten' "
+          f"({values.get('forgotten')!r}) exceeds the rounds played, t = {values['t']}")
     if "converged_counts" in values:
         cc = values["converged_counts"]
         _need(bool(np.all(cc >= 0) and np.all(cc <= values["counts"])),
@@ -449,6 +453,10 @@ def _meaning(key, v, fresh):
     elif key.endswith("sq_err"):
         _need(bool(np.all(np.asarray(v) >= 0)),
               f"policy state {key!r} must be >= 0 (a sum of squares)")
+    elif key in ("cusum_up", "cusum_down", "forgotten", "prior_scale"):  # JointCB's change test
+        _need(v >= 0 and (key != "prior_scale" or 0 < v <= 1),
+              f"policy state {key!r} must be " + ("in (0, 1]" if key == "prior_scale" else
+                                                  ">= 0") + f", got {v!r}")
 
 
 def _learnt_dim(v, fresh, where, *, least):

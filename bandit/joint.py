@@ -134,6 +134,29 @@ class JointCB(Policy):
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
+    *Sequences that change without a context that says so* (``detect_changes=True``, the
+    default): the model assumes that a cost depends on the context and ω only, and a
+    simulation whose systems change abruptly (an eigenvalue iteration whose warm start
+    converges, then a time loop on another matrix, no context passed) breaks that.  The
+    played arm's one-step errors, in predictive standard deviations
+    ``z = r / (σ̂ sqrt(1 + φᵀPφ))`` (capped at ±3), feed Page's CUSUM both ways,
+    ``S⁺ ← max(0, S⁺ + z − 1)`` and ``S⁻ ← max(0, S⁻ − z − 1)``; while the model fits,
+    the errors have mean 0 and the sums stay small, and when the costs leave what the model
+    predicts they keep one sign and a sum passes 8 within a few rounds (at least five errors
+    at the cap, so a few wild readings never do).  The alarm discounts everything
+    learnt before, the measured rounds and the prior's pseudo-observations alike, to
+    :attr:`CHANGE_KEEP` (3) rounds' worth: the data statistics of the fit are multiplied by
+    ``ρ = 3/n`` and the penalty kept, ``P ← (λΛ + ρ(P⁻¹ − λΛ))⁻¹``, ``θ ← P ρ P_old⁻¹ θ_old``
+    (discounted ridge regression, one discount per detected change, ``O(d³)`` then and
+    ``O(1)`` a round otherwise), ``σ̂``'s sum and count are discounted alike.  The widths
+    grow back, the lower confidence bound explores next to the predicted best again, and
+    the costs measured from then on soon outweigh the old ones.  A sequence on which no
+    alarm is raised is learnt bit for bit as without the test.  Measured on a scientist's
+    two-phase loop without a context (inverse iteration, then Crank–Nicolson steps on
+    another matrix, SOR): 1.90 × the best fixed ω without the test, 0.41 × with it;
+    :attr:`changes` counts the alarms.  A learner saved before the option existed loads
+    without it.
+
     ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
     is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
     context every system is a draw from the same sequence, and the quantity a fixed ω is judged
@@ -201,6 +224,9 @@ class JointCB(Policy):
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
     arm_basis : {"line", "family"}, default "line"
         The arm features over configuration arms (see above); the same for plain ω arms.
+    detect_changes : bool, default True
+        Watch the one-step errors for a change of the sequence and forget the past on one
+        (see above).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -232,7 +258,7 @@ class JointCB(Policy):
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
-                   "prior_s2")
+                   "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -245,6 +271,23 @@ class JointCB(Policy):
     prior_usq = None  # (r,): |u_j|²
     prior_c = None  # (r,): the weights of the shared error's downdates now in P
     prior_s2 = None  # σ̂² the weights were set for
+    # the change test (detect_changes); a learner saved before it existed had none
+    detect_changes = False
+    cusum_up = 0.0  # the one-sided CUSUMs of the standardised errors, upwards and downwards
+    cusum_down = 0.0
+    forgotten = 0.0  # rounds' worth of errors the forgetting removed from σ̂'s count
+    prior_scale = 1.0  # what the forgetting left of the prior's weight
+    changes = 0  # changes detected so far
+    _info = None  # joint_observe's error before the clip and its spread (scratch)
+    #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
+    #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
+    #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
+    #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
+    #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
+    CHANGE_DRIFT = 1.0
+    CHANGE_CAP = 3.0
+    CHANGE_LIMIT = 8.0
+    CHANGE_KEEP = 3.0
     #: How many times more a family's own dependence on the context is penalised than the
     #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
     #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
@@ -255,7 +298,7 @@ class JointCB(Policy):
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", seed=None):
+                 target="log", arm_basis="line", detect_changes=True, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -279,6 +322,9 @@ class JointCB(Policy):
                 raise ValueError(f"prior_shift must be None or a number in (0, 2] (the "
                                  f"spread of the best ω, in ω), got {prior_shift!r}")
         self.prior_shift = None if prior_shift is None else float(prior_shift)
+        if not isinstance(detect_changes, (bool, np.bool_)):
+            raise ValueError(f"detect_changes must be True or False, got {detect_changes!r}")
+        self.detect_changes = bool(detect_changes)
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model
         check_positive(ridge=ridge, gamma=gamma)
@@ -429,13 +475,15 @@ class JointCB(Policy):
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis}
+                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes}
 
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line, one saved
-        before ``prior_shift`` existed a prior without the shared error."""
+        before ``prior_shift`` existed a prior without the shared error, one saved before
+        ``detect_changes`` existed no change test."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
+        config = config if "detect_changes" in config else {**config, "detect_changes": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -554,11 +602,13 @@ class JointCB(Policy):
         once per arm.  ``σ̂`` changes as costs come, so the ``c_j`` follow it (rank-one
         corrections once ``σ̂²`` has moved by more than 10 % since they were last set).
         """
-        s2 = (self.sq_err + 0.1) / (self.t + 1)  # σ̂² (_scale), in plain floats: every round
+        s2 = (self.sq_err + 0.1) / (self.t - self.forgotten + 1)  # σ̂² (_scale), every round
         if self.prior_s2 is not None and abs(s2 - self.prior_s2) <= 0.1 * self.prior_s2:
             return  # every c_j within 10 % of its weight in P
         w = self.prior_weight
-        c = w * w / (s2 + w * self.prior_usq)
+        # (after a detected change the prior's information is scaled by prior_scale, and
+        # with it the weights of its shared error's downdates)
+        c = self.prior_scale * w * w / (s2 + w * self.prior_usq)
         old = self.prior_c
         for j in range(c.size):
             # information − (c_j − old_j) x xᵀ, Σ φ y − (c_j − old_j) x z (Sherman–Morrison)
@@ -619,8 +669,9 @@ class JointCB(Policy):
         return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
 
     def _scale(self):
-        """``σ̂``, the noise scale of the log-cost: ``sqrt((Σ fed squared errors + 0.1)/(t + 1))``."""
-        return math.sqrt((self.sq_err + 0.1) / (self.t + 1))
+        """``σ̂``, the noise scale of the log-cost: ``sqrt((Σ fed squared errors + 0.1)/(n + 1))``,
+        ``n = t`` less the rounds' worth a detected change forgot (:meth:`_forget`)."""
+        return math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
 
     def _bonus(self):
         return self.beta * self._scale()
@@ -669,22 +720,29 @@ class JointCB(Policy):
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
         if self.models_cost:
-            self._update_cost(arm, cost, psi, censored, first)
+            z = self._update_cost(arm, cost, psi, censored, first)
         else:
             # features, prediction, censoring, the clip and the rank-one update in one
             # compiled call (a round follows a solve that has pushed Python's layers out of
-            # the caches)
+            # the caches); _info receives the error before the clip and its spread
+            scale = self._scale()
+            info = self._info
+            if info is None:
+                info = self._info = np.zeros(2)
             self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
                                          math.log(cost / self.unit + _FLOOR), censored,
-                                         _CLIP * self._scale())
+                                         _CLIP * scale, info)
             self.p = None
+            z = info[0] / (scale * math.sqrt(info[1]))
         if self.prior_dir is not None:
             self._refresh_prior()
+        if self.detect_changes and not first:
+            self._change_test(z)
 
     def _log_scale(self):
         """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the
         prediction, ``sqrt((Σ fed squared log-ratios + 0.1)/(t + 1))``."""
-        return math.sqrt((self.log_sq_err + 0.1) / (self.t + 1))
+        return math.sqrt((self.log_sq_err + 0.1) / (self.t - self.forgotten + 1))
 
     def _update_cost(self, arm, cost, psi, censored, first=False):
         """Feed a cost to a model of the cost itself, with the Huber clip on the log scale.
@@ -697,13 +755,15 @@ class JointCB(Policy):
         (the clip of the log-cost model, on the same scale).  Where systems differ a lot the
         bound is wide and hard systems enter whole; on a steady sequence one wild reading
         moves the mean no more than a large honest one.  The first cost, which sets the unit,
-        has no prediction to be compared with: it is fed whole and not counted.
+        has no prediction to be compared with: it is fed whole and not counted.  Returns the
+        log-ratio in predictive standard deviations (before the clip; NaN for the first cost),
+        what :meth:`_change_test` reads.
         """
         if first:
             self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
                                          cost / self.unit, censored, math.inf)
             self.p = None
-            return
+            return math.nan
         phi = np.outer(psi, self._X[arm]).ravel()
         pred = float(self.theta @ phi)
         spread = math.sqrt(1.0 + max(float(phi @ self.P @ phi), 0.0))
@@ -712,13 +772,75 @@ class JointCB(Policy):
         r = math.log(y + _FLOOR) - base
         if censored and r < 0.0:
             r = 0.0  # a lower bound under the prediction: the fit takes the prediction
-        bound = _CLIP * self._log_scale() * spread
+        scale = self._log_scale()
+        z = r / (scale * spread)  # the change test's standardised error (before the clip)
+        bound = _CLIP * scale * spread
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
         self.log_sq_err += r * r
         self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                                      math.inf)
+        self.p = None
+        return z
+
+    # --- the change test: sequences whose costs change without a context that says so ----
+    def _change_test(self, z):
+        """Page's CUSUM, both ways, of the standardised one-step errors ``z`` of the played arm
+        (error before the clip over ``σ̂ sqrt(1 + φᵀPφ)``, each capped at ±3); an alarm
+        forgets the past (:meth:`_forget`).
+
+        While the model fits, the errors have mean 0 and unit spread, and a sum that only
+        grows with errors beyond ``CHANGE_DRIFT`` standard deviations crosses
+        ``CHANGE_LIMIT`` rarely; when the costs move away from what the model learnt (a new
+        phase of the simulation that no context announces), the errors keep one sign and the
+        sum crosses it within a few rounds (``≈ CHANGE_LIMIT / (shift − CHANGE_DRIFT)``).
+        """
+        if not math.isfinite(z):
+            return
+        cap = self.CHANGE_CAP  # one wild reading is no change: it takes several beyond 3
+        z = min(max(z, -cap), cap)
+        self.cusum_up = max(0.0, self.cusum_up + z - self.CHANGE_DRIFT)
+        self.cusum_down = max(0.0, self.cusum_down - z - self.CHANGE_DRIFT)
+        if max(self.cusum_up, self.cusum_down) > self.CHANGE_LIMIT:
+            self._forget()
+
+    def _forget(self):
+        """Keep what was learnt before a detected change as ``CHANGE_KEEP`` rounds' worth.
+
+        The fit's data statistics (the measured rounds and the prior's pseudo-observations
+        alike) ``G = P⁻¹ − λΛ`` and ``Σ φ y = P⁻¹ θ`` are multiplied by
+        ``ρ = CHANGE_KEEP / n`` (``n`` the rounds they hold), the penalty is kept:
+        ``P ← (λΛ + ρ G)⁻¹``, ``θ ← P ρ Σ φ y`` — the ridge fit of the same data at weight
+        ``ρ`` (discounted ridge regression, one discount at the change).  The widths grow
+        back towards the prior's, so the lower confidence bound explores again next to the
+        predicted best, and the costs measured from now on outweigh the old ones after a
+        few rounds; ``σ̂``'s sum and count are discounted alike (its level is kept), and so
+        is the weight of the prior's shared error (:attr:`prior_scale`).  ``O(d³)``, once
+        per detected change.
+        """
+        from ._kernels_ridge import spd_inverse
+
+        self.cusum_up = self.cusum_down = 0.0
+        self.changes += 1
+        n = self.t + 1 - self.forgotten  # rounds in σ̂'s count, this one included
+        rho = min(1.0, self.CHANGE_KEEP / n)
+        if rho >= 1.0:
+            return
+        pen = self._penalty_diag()
+        A = spd_inverse(self.P)
+        b = A @ self.theta
+        A *= rho
+        A[np.diag_indices_from(A)] += (1.0 - rho) * pen
+        self.P = spd_inverse(A)
+        self.theta = self.P @ (rho * b)
+        self.sq_err *= rho
+        self.log_sq_err *= rho
+        self.forgotten += (1.0 - rho) * n
+        if self.prior_c is not None:
+            self.prior_c = rho * self.prior_c
+            self.prior_scale *= rho
+        self._mu_of = None
         self.p = None
 
     def predict(self, context=None):
