@@ -30,6 +30,17 @@ on exactly the best iterate, and a converged solve pays nothing — no copy of `
 iteration.  Of the last and the replayed iterate the one with the smaller true residual is
 returned (a recursive residual can be below the true one).
 
+One driver, :func:`replay_to_best`, does this for every solver (SOR and CG here, both SSOR-PCG
+forms, Jacobi- and IC(0)-PCG): each solver is its *run* (``_sor_run``, ``_cg_run``, ...), a
+kernel with the contract ``run(maxiter, replay, *args) -> (iterations, residual norm, status,
+best iteration, best monitored residual)``, and its ``*_solve`` kernel only passes the run and
+the run's arguments to the driver.  The driver is inlined into each solve in Numba's IR
+(``inline="always"``), so the compiled solve is the one the six hand-written copies of the
+loop compiled to — with one call site of the run, which matters (see :func:`replay_to_best`) —
+and stays cacheable: a run passed as a value to a compiled (not inlined) driver makes Numba
+refuse to cache every solve ("uses dynamic globals"), and the driver itself then misses the
+cache in every new process (its cache key holds the run's per-process identity).
+
 Stagnation (status 4)
 ---------------------
 A tolerance below what double precision can reach for the system (about
@@ -214,6 +225,59 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
         return t, best_it
     x[:] = last
     return rlast, it
+
+
+@numba.njit(cache=True, inline="always")
+def replay_to_best(run, args, indptr, indices, data, x, b, maxiter, start, last):
+    """Run a solve and, if it failed elsewhere than at its best iterate, replay it to that
+    iterate (module docstring): the failed-solve driver of every solver kernel.
+
+    Parameters
+    ----------
+    run : kernel
+        ``run(maxiter, replay, *args)`` iterates on ``x`` from its current value and returns
+        ``(iterations, residual_norm, status, best_iteration, best)``, ``best`` being the
+        monitored residual (or bound) of ``best_iteration``.  ``replay`` is true on the second
+        run, which starts from ``start`` restored into ``x`` (a run whose caller supplied the
+        start's residual computes it again then).
+    args : tuple
+        The rest of ``run``'s arguments (``x`` among them, the array this driver restores).
+    indptr, indices, data, x, b
+        The system (for the true residuals of :func:`stash` and :func:`pick`).
+    maxiter : int
+        The cap of the first run.
+    start, last : ndarray
+        ``start`` holds the start once the first run has returned (the run saves it there, or
+        the caller did); ``last`` receives the last iterate during a replay.
+
+    Returns
+    -------
+    tuple
+        ``(iterations, residual_norm, status, iteration of the returned x)``: the first run's
+        count and status, the true residual norm of the returned ``x`` after a replay.
+
+    Notes
+    -----
+    The run has one call site, inside the two-pass loop, for the solve and its replay: with
+    a second call site (a plain ``if`` for the replay) the compiled SSOR-PCG solve was 3-6 %
+    slower per iteration (Numba's and LLVM's inlining of the run changed).  Inlined into the
+    caller in Numba's IR, ``run`` is the caller's global kernel: the call is resolved when the
+    solve is compiled, as a direct call, and the solve stays cacheable.
+    """
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = run(cap, attempt == 1, *args)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, start, last)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -502,30 +566,19 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     ``(iterations, residual_norm, status, iteration of the returned x)``; the norm is exact
     except for a divergence found by the lower bound (the caller recomputes it).
     """
-    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _sor_run(
-            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-            ring, lmir, use_bound, x, b, omega, tol, cap, dtol, window, work[0])
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        rlast = stash(indptr, indices, data, x, b, work[0], work[1])
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    return replay_to_best(
+        _sor_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                   finish, ring, lmir, use_bound, x, b, omega, tol, dtol, window, work[0]),
+        indptr, indices, data, x, b, maxiter, work[0], work[1])
 
 
 @numba.njit(cache=True)
-def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
-             ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, start):
-    """The sweeps of :func:`sor_solve`; returns ``(iterations, residual_norm, status,
-    best iteration, its residual norm or upper bound)`` and saves the start in ``start``."""
+def _sor_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
+             inv_diag, finish, ring, lmir, use_bound, x, b, omega, tol, dtol, window, start):
+    """The sweeps of :func:`sor_solve` (the run of :func:`replay_to_best`; ``replay`` is not
+    needed: the start's residual is computed here anyway); returns ``(iterations,
+    residual_norm, status, best iteration, its residual norm or upper bound)`` and saves the
+    start in ``start``."""
     rnorm = residual_norm_keep(indptr, indices, data, x, b, start)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED, 0, rnorm
@@ -647,28 +700,15 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     ``n``, kept by the caller between solves (fresh vectors are first touched page by page on
     every call).
     """
-    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _cg_run(indptr, indices, data, x, b, tol, cap, dtol,
-                                                   work)
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        rlast = stash(indptr, indices, data, x, b, work[3], work[4])
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    return replay_to_best(_cg_run, (indptr, indices, data, x, b, tol, dtol, work),
+                          indptr, indices, data, x, b, maxiter, work[3], work[4])
 
 
 @numba.njit(cache=True)
-def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
-    """The iterations of :func:`cg_solve`; returns ``(iterations, ‖r‖, status, best
-    iteration, its residual norm)`` and saves the start in ``work[3]``."""
+def _cg_run(maxiter, replay, indptr, indices, data, x, b, tol, dtol, work):
+    """The iterations of :func:`cg_solve` (the run of :func:`replay_to_best`, ``replay``
+    unused); returns ``(iterations, ‖r‖, status, best iteration, its residual norm)`` and
+    saves the start in ``work[3]``."""
     n = b.size
     r = work[0]
     q = work[1]

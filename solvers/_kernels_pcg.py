@@ -22,7 +22,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        STALL_CHECKS,
-                       gap_check, pick, replay_due, residual, residual_keep, stalled, stash)
+                       gap_check, replay_to_best, residual, residual_keep, stalled)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -230,6 +230,15 @@ def dot(u, v):
 
 
 @numba.njit(cache=True)
+def _start_and_last(x):
+    """Two rows of ``x.size``: a copy of ``x`` (the start a failed solve replays from) and room
+    for the last iterate during a replay (for the solvers whose caller keeps no scratch)."""
+    saved = np.empty((2, x.size))
+    saved[0] = x
+    return saved
+
+
+@numba.njit(cache=True)
 def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b,
                   r, rnorm, tol, maxiter, dtol):
     """IC(0)-preconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
@@ -247,34 +256,21 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
     the returned ``x``.
     """
-    start = x.copy()
-    last = start
-    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _ic0_run(indptr, indices, data, lp, li, ld, lnear,
-                                                    tp, ti, td, tnear, inv_ldiag, x, b, r,
-                                                    rnorm, tol, cap, dtol)
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        last = np.empty_like(x)
-        rlast = stash(indptr, indices, data, x, b, start, last)
-        rnorm = residual(indptr, indices, data, x, b, r)
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    saved = _start_and_last(x)
+    return replay_to_best(_ic0_run, (indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear,
+                                     inv_ldiag, x, b, r, rnorm, tol, dtol),
+                          indptr, indices, data, x, b, maxiter, saved[0], saved[1])
 
 
 @numba.njit(cache=True)
-def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b, r,
-             rnorm, tol, maxiter, dtol):
-    """The iterations of :func:`ic0_pcg_solve`; returns ``(iterations, ‖r‖, status, best
-    iteration, its residual norm)``."""
+def _ic0_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear,
+             inv_ldiag, x, b, r, rnorm, tol, dtol):
+    """The iterations of :func:`ic0_pcg_solve` (the run of ``_kernels.replay_to_best``);
+    returns ``(iterations, ‖r‖, status, best iteration, its residual norm)``.  ``r`` and
+    ``rnorm`` are the caller's residual of the start; a replay (``replay``) starts from the
+    restored start, whose residual it computes into ``r``."""
+    if replay:
+        rnorm = residual(indptr, indices, data, x, b, r)
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -347,31 +343,17 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
     ``inv_diag`` may be the inverse diagonal of an earlier matrix (a reused preconditioner).
     Stagnation and the best iterate of a failed solve as in :func:`ic0_pcg_solve`.
     """
-    start = x.copy()
-    last = start
-    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _jacobi_run(indptr, indices, data, inv_diag, x, b,
-                                                       r, rnorm, tol, cap, dtol)
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        last = np.empty_like(x)
-        rlast = stash(indptr, indices, data, x, b, start, last)
-        rnorm = residual(indptr, indices, data, x, b, r)
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    saved = _start_and_last(x)
+    return replay_to_best(_jacobi_run,
+                          (indptr, indices, data, inv_diag, x, b, r, rnorm, tol, dtol),
+                          indptr, indices, data, x, b, maxiter, saved[0], saved[1])
 
 
 @numba.njit(cache=True)
-def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, dtol):
+def _jacobi_run(maxiter, replay, indptr, indices, data, inv_diag, x, b, r, rnorm, tol, dtol):
     """The iterations of :func:`jacobi_pcg_solve` (as :func:`_ic0_run`)."""
+    if replay:
+        rnorm = residual(indptr, indices, data, x, b, r)
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -499,30 +481,18 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
     ``work`` holds at least ten rows of ``n`` (rows 8 and 9: the start and the last iterate,
     as in ``_kernels_ssor``).
     """
-    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _ssor_plain_run(
-            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
-            x, b, tol, cap, dtol, work)
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        rlast = stash(indptr, indices, data, x, b, work[8], work[9])
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    return replay_to_best(
+        _ssor_plain_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
+                          inv_diag, omega, x, b, tol, dtol, work),
+        indptr, indices, data, x, b, maxiter, work[8], work[9])
 
 
 @numba.njit(cache=True)
-def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                    omega, x, b, tol, maxiter, dtol, work):
-    """The iterations of :func:`ssor_pcg_plain_solve` (as :func:`_ic0_run`); saves the start
-    in ``work[8]``."""
+def _ssor_plain_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
+                    diag, inv_diag, omega, x, b, tol, dtol, work):
+    """The iterations of :func:`ssor_pcg_plain_solve` (the run of ``_kernels.replay_to_best``,
+    ``replay`` unused: the start's residual is computed here anyway); saves the start in
+    ``work[8]``."""
     r = work[0]
     z = work[1]
     p = work[2]

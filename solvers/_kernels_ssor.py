@@ -41,7 +41,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        STALL_CHECKS,
-                       gap_check, pick, replay_due, residual, stalled, stash)
+                       gap_check, replay_to_best, residual, stalled)
 
 U1 = np.uintp(1)
 #: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``): eight for the iteration, the
@@ -210,31 +210,18 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
     the returned ``x``.
     """
-    # one call site of the run for the solve and its replay: with two, the compiled solve
-    # was 3-6 % slower per iteration (the compiler's inlining of the run changed)
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = _ssor_run(
-            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
-            x, b, tol, cap, dtol, work)
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        rlast = stash(indptr, indices, data, x, b, work[8], work[9])
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
+    return replay_to_best(
+        _ssor_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                    omega, x, b, tol, dtol, work),
+        indptr, indices, data, x, b, maxiter, work[8], work[9])
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-              omega, x, b, tol, maxiter, dtol, work):
-    """The iterations of :func:`ssor_pcg_solve`; returns ``(iterations, ‖r‖, status, best
-    iteration, its residual norm)`` and saves the start in ``work[8]``."""
+def _ssor_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
+              inv_diag, omega, x, b, tol, dtol, work):
+    """The iterations of :func:`ssor_pcg_solve` (the run of ``_kernels.replay_to_best``,
+    ``replay`` unused); returns ``(iterations, ‖r‖, status, best iteration, its residual
+    norm)`` and saves the start in ``work[8]``."""
     c = omega * (2.0 - omega)
     rb = work[0]  # r_B = W⁻¹ r
     rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb,
