@@ -31,15 +31,50 @@ iteration.  Of the last and the replayed iterate the one with the smaller true r
 returned (a recursive residual can be below the true one).
 
 One driver, :func:`replay_to_best`, does this for every solver (SOR and CG here, both SSOR-PCG
-forms, Jacobi- and IC(0)-PCG): each solver is its *run* (``_sor_run``, ``_cg_run``, ...), a
-kernel with the contract ``run(maxiter, replay, *args) -> (iterations, residual norm, status,
-best iteration, best monitored residual)``, and its ``*_solve`` kernel only passes the run and
-the run's arguments to the driver.  The driver is inlined into each solve in Numba's IR
-(``inline="always"``), so the compiled solve is the one the six hand-written copies of the
-loop compiled to — with one call site of the run, which matters (see :func:`replay_to_best`) —
-and stays cacheable: a run passed as a value to a compiled (not inlined) driver makes Numba
-refuse to cache every solve ("uses dynamic globals"), and the driver itself then misses the
-cache in every new process (its cache key holds the run's per-process identity).
+forms, Jacobi- and IC(0)-PCG).  Each solver's iterations are its *run* (``_sor_run``,
+``_cg_run``, ...), a kernel returning ``(iterations, residual norm, status, best iteration,
+best monitored residual)``; its ``*_solve`` kernel passes the run and the run's arguments
+before and after its cap to the driver, which calls the run once per pass.  The driver is
+inlined into each solve in Numba's IR (``inline="always"``), so each compiled solve is the one
+its hand-written copy of the loop compiled to, with one call site of the run, and stays
+cacheable.  The alternatives, measured (old and new kernels side by side in one process,
+pinned, AMD EPYC family 25 model 1 VM):
+
+* a run passed as a value to a compiled, not inlined, driver: Numba refuses to cache the
+  solves ("uses dynamic globals") and the driver misses its cache in every new process (its
+  cache key holds the run's identity in that process): a compile on every process's first
+  solve;
+* one argument order for every run (cap and a replay flag first): every run's own machine
+  code changed (register allocation); CG measured 1.02 times its time per iteration at
+  n = 10⁴ and 10⁵.  A replay flag last, with Jacobi- and IC(0)-PCG recomputing the start's
+  residual inside their runs, changed those runs: IC(0)-PCG 1.09 times at n = 10⁴.
+
+So the runs keep their own arguments and code, compiled to the same instructions as when
+each solve had its own copy of the loop, and the driver recomputes the residual of the start
+that Jacobi- and IC(0)-PCG take from their caller before a replay, as those copies did.  Per
+iteration the six solves then measure 0.99 to 1.01 times their earlier time at n = 10⁴ and
+10⁵, as close as a byte-identical copy of the earlier kernels loaded elsewhere in memory
+(0.98 to 1.01); their cold compile is unchanged within its spread (changelog).
+
+Stagnation (status 4)
+---------------------
+A tolerance below what double precision can reach for the system (about
+``u·‖|b| + |A| |x|‖``, ``u = 2⁻⁵³``; e.g. rtol 1e-12 on a system of condition 4e9) is never
+met; before this status such a solve ran to ``maxiter``.  The kernels stop it early:
+
+* CG kernels: the recursive residual keeps falling below the floor while the true one stays
+  on it, so the residual-gap check fires (the recursion claims convergence, ``b − A x``
+  vetoes it).  Once it has fired, the true residual is also checked every
+  :data:`STAGNATION_WINDOW` iterations after the last check (a drifted recursion may take long
+  to claim convergence again), and the solve has stagnated when :data:`STALL_CHECKS` checks in
+  a row did not bring the true residual below :data:`PROGRESS` times the best of the earlier
+  checks, or when the residual has grown :data:`GROWTH` times above that best.  A solve whose
+  recursion never claims convergence falsely is never stopped so: no converging solve is.
+* SOR, whose residual is exact, has no such check: it has stagnated when its residual has not
+  fallen below :data:`PROGRESS` times its reference over :data:`SOR_WINDOW` sweeps *and*
+  the best residual is within :data:`FLOOR_FACTOR` of the rounding level
+  ``u·‖|b| + |A| |x|‖`` (one pass over the matrix per window without progress: a slow but
+  converging SOR, far above that level, is never stopped).
 
 Stagnation (status 4)
 ---------------------
@@ -228,20 +263,20 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
 
 
 @numba.njit(cache=True, inline="always")
-def replay_to_best(run, args, indptr, indices, data, x, b, maxiter, start, last):
+def replay_to_best(run, head, tail, indptr, indices, data, x, b, maxiter, start, last,
+                   r=None):
     """Run a solve and, if it failed elsewhere than at its best iterate, replay it to that
     iterate (module docstring): the failed-solve driver of every solver kernel.
 
     Parameters
     ----------
     run : kernel
-        ``run(maxiter, replay, *args)`` iterates on ``x`` from its current value and returns
-        ``(iterations, residual_norm, status, best_iteration, best)``, ``best`` being the
-        monitored residual (or bound) of ``best_iteration``.  ``replay`` is true on the second
-        run, which starts from ``start`` restored into ``x`` (a run whose caller supplied the
-        start's residual computes it again then).
-    args : tuple
-        The rest of ``run``'s arguments (``x`` among them, the array this driver restores).
+        ``run(*head, cap, *tail)`` iterates on ``x`` from its current value, at most ``cap``
+        times, and returns ``(iterations, residual_norm, status, best_iteration, best)``,
+        ``best`` being the monitored residual (or bound) of ``best_iteration``.
+    head, tail : tuple
+        ``run``'s arguments before and after its cap (``x`` among them, the array this driver
+        restores; the runs keep their own argument order: see the module docstring).
     indptr, indices, data, x, b
         The system (for the true residuals of :func:`stash` and :func:`pick`).
     maxiter : int
@@ -249,6 +284,10 @@ def replay_to_best(run, args, indptr, indices, data, x, b, maxiter, start, last)
     start, last : ndarray
         ``start`` holds the start once the first run has returned (the run saves it there, or
         the caller did); ``last`` receives the last iterate during a replay.
+    r : ndarray, optional
+        The residual of the start that the caller computed with :func:`residual` and passes
+        to the run (in ``head``, with its norm): computed again into ``r`` before a replay,
+        which gives the same values.  ``None`` for a run that computes its own.
 
     Returns
     -------
@@ -268,7 +307,7 @@ def replay_to_best(run, args, indptr, indices, data, x, b, maxiter, start, last)
     first = (0, 0.0, CONVERGED, 0)
     rlast = 0.0
     for attempt in range(2):
-        it, rnorm, status, best_it, best = run(cap, attempt == 1, *args)
+        it, rnorm, status, best_it, best = run(*(head + (cap,) + tail))
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
             return first[0], rnorm, first[2], kept
@@ -276,6 +315,8 @@ def replay_to_best(run, args, indptr, indices, data, x, b, maxiter, start, last)
             return it, rnorm, status, it
         first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, start, last)
+        if r is not None:
+            residual(indptr, indices, data, x, b, r)
         cap = best_it
     return first[0], rnorm, first[2], first[0]  # (not reached)
 
@@ -568,17 +609,15 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     """
     return replay_to_best(
         _sor_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                   finish, ring, lmir, use_bound, x, b, omega, tol, dtol, window, work[0]),
+                   finish, ring, lmir, use_bound, x, b, omega, tol), (dtol, window, work[0]),
         indptr, indices, data, x, b, maxiter, work[0], work[1])
 
 
 @numba.njit(cache=True)
-def _sor_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
-             inv_diag, finish, ring, lmir, use_bound, x, b, omega, tol, dtol, window, start):
-    """The sweeps of :func:`sor_solve` (the run of :func:`replay_to_best`; ``replay`` is not
-    needed: the start's residual is computed here anyway); returns ``(iterations,
-    residual_norm, status, best iteration, its residual norm or upper bound)`` and saves the
-    start in ``start``."""
+def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
+             ring, lmir, use_bound, x, b, omega, tol, maxiter, dtol, window, start):
+    """The sweeps of :func:`sor_solve`; returns ``(iterations, residual_norm, status,
+    best iteration, its residual norm or upper bound)`` and saves the start in ``start``."""
     rnorm = residual_norm_keep(indptr, indices, data, x, b, start)
     if rnorm <= tol:
         return 0, rnorm, CONVERGED, 0, rnorm
@@ -700,15 +739,14 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     ``n``, kept by the caller between solves (fresh vectors are first touched page by page on
     every call).
     """
-    return replay_to_best(_cg_run, (indptr, indices, data, x, b, tol, dtol, work),
+    return replay_to_best(_cg_run, (indptr, indices, data, x, b, tol), (dtol, work),
                           indptr, indices, data, x, b, maxiter, work[3], work[4])
 
 
 @numba.njit(cache=True)
-def _cg_run(maxiter, replay, indptr, indices, data, x, b, tol, dtol, work):
-    """The iterations of :func:`cg_solve` (the run of :func:`replay_to_best`, ``replay``
-    unused); returns ``(iterations, ‖r‖, status, best iteration, its residual norm)`` and
-    saves the start in ``work[3]``."""
+def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`cg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)`` and saves the start in ``work[3]``."""
     n = b.size
     r = work[0]
     q = work[1]

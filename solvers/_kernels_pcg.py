@@ -230,15 +230,6 @@ def dot(u, v):
 
 
 @numba.njit(cache=True)
-def _start_and_last(x):
-    """Two rows of ``x.size``: a copy of ``x`` (the start a failed solve replays from) and room
-    for the last iterate during a replay (for the solvers whose caller keeps no scratch)."""
-    saved = np.empty((2, x.size))
-    saved[0] = x
-    return saved
-
-
-@numba.njit(cache=True)
 def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b,
                   r, rnorm, tol, maxiter, dtol):
     """IC(0)-preconditioned CG in place on ``x``; returns ``(iterations, ‖r‖, status)``.
@@ -256,21 +247,18 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
     the returned ``x``.
     """
-    saved = _start_and_last(x)
+    saved = np.empty((2, x.size))  # the start, and the last iterate during a replay
+    saved[0] = x
     return replay_to_best(_ic0_run, (indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear,
-                                     inv_ldiag, x, b, r, rnorm, tol, dtol),
-                          indptr, indices, data, x, b, maxiter, saved[0], saved[1])
+                                     inv_ldiag, x, b, r, rnorm, tol), (dtol,),
+                          indptr, indices, data, x, b, maxiter, saved[0], saved[1], r)
 
 
 @numba.njit(cache=True)
-def _ic0_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear,
-             inv_ldiag, x, b, r, rnorm, tol, dtol):
-    """The iterations of :func:`ic0_pcg_solve` (the run of ``_kernels.replay_to_best``);
-    returns ``(iterations, ‖r‖, status, best iteration, its residual norm)``.  ``r`` and
-    ``rnorm`` are the caller's residual of the start; a replay (``replay``) starts from the
-    restored start, whose residual it computes into ``r``."""
-    if replay:
-        rnorm = residual(indptr, indices, data, x, b, r)
+def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b, r,
+             rnorm, tol, maxiter, dtol):
+    """The iterations of :func:`ic0_pcg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)``."""
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -343,17 +331,15 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
     ``inv_diag`` may be the inverse diagonal of an earlier matrix (a reused preconditioner).
     Stagnation and the best iterate of a failed solve as in :func:`ic0_pcg_solve`.
     """
-    saved = _start_and_last(x)
-    return replay_to_best(_jacobi_run,
-                          (indptr, indices, data, inv_diag, x, b, r, rnorm, tol, dtol),
-                          indptr, indices, data, x, b, maxiter, saved[0], saved[1])
+    saved = np.empty((2, x.size))  # the start, and the last iterate during a replay
+    saved[0] = x
+    return replay_to_best(_jacobi_run, (indptr, indices, data, inv_diag, x, b, r, rnorm, tol),
+                          (dtol,), indptr, indices, data, x, b, maxiter, saved[0], saved[1], r)
 
 
 @numba.njit(cache=True)
-def _jacobi_run(maxiter, replay, indptr, indices, data, inv_diag, x, b, r, rnorm, tol, dtol):
+def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, dtol):
     """The iterations of :func:`jacobi_pcg_solve` (as :func:`_ic0_run`)."""
-    if replay:
-        rnorm = residual(indptr, indices, data, x, b, r)
     n = b.size
     limit = dtol * rnorm
     z = np.empty(n)
@@ -483,16 +469,15 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
     """
     return replay_to_best(
         _ssor_plain_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
-                          inv_diag, omega, x, b, tol, dtol, work),
+                          inv_diag, omega, x, b, tol), (dtol, work),
         indptr, indices, data, x, b, maxiter, work[8], work[9])
 
 
 @numba.njit(cache=True)
-def _ssor_plain_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
-                    diag, inv_diag, omega, x, b, tol, dtol, work):
-    """The iterations of :func:`ssor_pcg_plain_solve` (the run of ``_kernels.replay_to_best``,
-    ``replay`` unused: the start's residual is computed here anyway); saves the start in
-    ``work[8]``."""
+def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+                    omega, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`ssor_pcg_plain_solve` (as :func:`_ic0_run`); saves the start
+    in ``work[8]``."""
     r = work[0]
     z = work[1]
     p = work[2]

@@ -212,16 +212,15 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
     """
     return replay_to_best(
         _ssor_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                    omega, x, b, tol, dtol, work),
+                    omega, x, b, tol), (dtol, work),
         indptr, indices, data, x, b, maxiter, work[8], work[9])
 
 
 @numba.njit(cache=True, fastmath=CONTRACT)
-def _ssor_run(maxiter, replay, indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
-              inv_diag, omega, x, b, tol, dtol, work):
-    """The iterations of :func:`ssor_pcg_solve` (the run of ``_kernels.replay_to_best``,
-    ``replay`` unused); returns ``(iterations, ‖r‖, status, best iteration, its residual
-    norm)`` and saves the start in ``work[8]``."""
+def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
+              omega, x, b, tol, maxiter, dtol, work):
+    """The iterations of :func:`ssor_pcg_solve`; returns ``(iterations, ‖r‖, status, best
+    iteration, its residual norm)`` and saves the start in ``work[8]``."""
     c = omega * (2.0 - omega)
     rb = work[0]  # r_B = W⁻¹ r
     rnorm = _pass_start(indptr, indices, data, up, ui, ud, unear, inv_diag, omega, x, b, rb,
