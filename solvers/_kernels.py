@@ -30,51 +30,28 @@ on exactly the best iterate, and a converged solve pays nothing — no copy of `
 iteration.  Of the last and the replayed iterate the one with the smaller true residual is
 returned (a recursive residual can be below the true one).
 
-One driver, :func:`replay_to_best`, does this for every solver (SOR and CG here, both SSOR-PCG
-forms, Jacobi- and IC(0)-PCG).  Each solver's iterations are its *run* (``_sor_run``,
-``_cg_run``, ...), a kernel returning ``(iterations, residual norm, status, best iteration,
-best monitored residual)``; its ``*_solve`` kernel passes the run and the run's arguments
-before and after its cap to the driver, which calls the run once per pass.  The driver is
-inlined into each solve in Numba's IR (``inline="always"``), so each compiled solve is the one
-its hand-written copy of the loop compiled to, with one call site of the run, and stays
-cacheable.  The alternatives, measured (old and new kernels side by side in one process,
-pinned, AMD EPYC family 25 model 1 VM):
+The replay loop is written out in each of the six solvers (SOR and CG here, both SSOR-PCG
+forms, Jacobi- and IC(0)-PCG; ``tests/test_replay_all_solvers.py`` holds all six to the same
+contract against dense reference iterations).  A shared driver was built and measured, old
+and new kernels side by side in one process (pinned, AMD EPYC family 25 model 1 VM, load
+average about 15), and was not kept:
 
-* a run passed as a value to a compiled, not inlined, driver: Numba refuses to cache the
-  solves ("uses dynamic globals") and the driver misses its cache in every new process (its
-  cache key holds the run's identity in that process): a compile on every process's first
-  solve;
-* one argument order for every run (cap and a replay flag first): every run's own machine
-  code changed (register allocation); CG measured 1.02 times its time per iteration at
-  n = 10⁴ and 10⁵.  A replay flag last, with Jacobi- and IC(0)-PCG recomputing the start's
-  residual inside their runs, changed those runs: IC(0)-PCG 1.09 times at n = 10⁴.
+* the run passed as a value to a compiled driver: Numba refuses to cache any solve that does
+  this ("uses dynamic globals"), and the driver's own cache entry never matches in a new
+  process (its key holds the run's identity in that process) — a compile per process;
+* the driver inlined into each solve in Numba's IR (``inline="always"``), calling the run as
+  ``run(*head, cap, *tail)`` with each run's own arguments, and recomputing the caller's start
+  residual of Jacobi- and IC(0)-PCG before a replay: cached, bit-identical results, per
+  iteration 0.99 to 1.01 times these copies at n = 10⁴ and 10⁵ (a byte-identical copy of
+  them loaded elsewhere in memory: 0.98 to 1.01), but the cold compile of the six solves took
+  1.01, 1.03, 1.09 and 1.07 times as long (process CPU seconds 20.3 to 21.7 before, four
+  interleaved pairs in fresh caches, all four slower);
+* one argument order for every run (cap and a replay flag first) changes every run's machine
+  code (register allocation): CG 1.02 times per iteration at n = 10⁴ and 10⁵; with the flag
+  last and the start residual recomputed inside the Jacobi and IC(0) runs, IC(0)-PCG was
+  1.09 times at n = 10⁴.
 
-So the runs keep their own arguments and code, compiled to the same instructions as when
-each solve had its own copy of the loop, and the driver recomputes the residual of the start
-that Jacobi- and IC(0)-PCG take from their caller before a replay, as those copies did.  Per
-iteration the six solves then measure 0.99 to 1.01 times their earlier time at n = 10⁴ and
-10⁵, as close as a byte-identical copy of the earlier kernels loaded elsewhere in memory
-(0.98 to 1.01); their cold compile is unchanged within its spread (changelog).
-
-Stagnation (status 4)
----------------------
-A tolerance below what double precision can reach for the system (about
-``u·‖|b| + |A| |x|‖``, ``u = 2⁻⁵³``; e.g. rtol 1e-12 on a system of condition 4e9) is never
-met; before this status such a solve ran to ``maxiter``.  The kernels stop it early:
-
-* CG kernels: the recursive residual keeps falling below the floor while the true one stays
-  on it, so the residual-gap check fires (the recursion claims convergence, ``b − A x``
-  vetoes it).  Once it has fired, the true residual is also checked every
-  :data:`STAGNATION_WINDOW` iterations after the last check (a drifted recursion may take long
-  to claim convergence again), and the solve has stagnated when :data:`STALL_CHECKS` checks in
-  a row did not bring the true residual below :data:`PROGRESS` times the best of the earlier
-  checks, or when the residual has grown :data:`GROWTH` times above that best.  A solve whose
-  recursion never claims convergence falsely is never stopped so: no converging solve is.
-* SOR, whose residual is exact, has no such check: it has stagnated when its residual has not
-  fallen below :data:`PROGRESS` times its reference over :data:`SOR_WINDOW` sweeps *and*
-  the best residual is within :data:`FLOOR_FACTOR` of the rounding level
-  ``u·‖|b| + |A| |x|‖`` (one pass over the matrix per window without progress: a slow but
-  converging SOR, far above that level, is never stopped).
+Keep the six copies alike: the test above fails for any solver whose replay differs.
 
 Stagnation (status 4)
 ---------------------
@@ -260,65 +237,6 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
         return t, best_it
     x[:] = last
     return rlast, it
-
-
-@numba.njit(cache=True, inline="always")
-def replay_to_best(run, head, tail, indptr, indices, data, x, b, maxiter, start, last,
-                   r=None):
-    """Run a solve and, if it failed elsewhere than at its best iterate, replay it to that
-    iterate (module docstring): the failed-solve driver of every solver kernel.
-
-    Parameters
-    ----------
-    run : kernel
-        ``run(*head, cap, *tail)`` iterates on ``x`` from its current value, at most ``cap``
-        times, and returns ``(iterations, residual_norm, status, best_iteration, best)``,
-        ``best`` being the monitored residual (or bound) of ``best_iteration``.
-    head, tail : tuple
-        ``run``'s arguments before and after its cap (``x`` among them, the array this driver
-        restores; the runs keep their own argument order: see the module docstring).
-    indptr, indices, data, x, b
-        The system (for the true residuals of :func:`stash` and :func:`pick`).
-    maxiter : int
-        The cap of the first run.
-    start, last : ndarray
-        ``start`` holds the start once the first run has returned (the run saves it there, or
-        the caller did); ``last`` receives the last iterate during a replay.
-    r : ndarray, optional
-        The residual of the start that the caller computed with :func:`residual` and passes
-        to the run (in ``head``, with its norm): computed again into ``r`` before a replay,
-        which gives the same values.  ``None`` for a run that computes its own.
-
-    Returns
-    -------
-    tuple
-        ``(iterations, residual_norm, status, iteration of the returned x)``: the first run's
-        count and status, the true residual norm of the returned ``x`` after a replay.
-
-    Notes
-    -----
-    The run has one call site, inside the two-pass loop, for the solve and its replay: with
-    a second call site (a plain ``if`` for the replay) the compiled SSOR-PCG solve was 3-6 %
-    slower per iteration (Numba's and LLVM's inlining of the run changed).  Inlined into the
-    caller in Numba's IR, ``run`` is the caller's global kernel: the call is resolved when the
-    solve is compiled, as a direct call, and the solve stays cacheable.
-    """
-    cap = maxiter
-    first = (0, 0.0, CONVERGED, 0)
-    rlast = 0.0
-    for attempt in range(2):
-        it, rnorm, status, best_it, best = run(*(head + (cap,) + tail))
-        if attempt == 1:
-            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
-            return first[0], rnorm, first[2], kept
-        if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
-        first = (it, rnorm, status, best_it)
-        rlast = stash(indptr, indices, data, x, b, start, last)
-        if r is not None:
-            residual(indptr, indices, data, x, b, r)
-        cap = best_it
-    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -607,10 +525,23 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     ``(iterations, residual_norm, status, iteration of the returned x)``; the norm is exact
     except for a divergence found by the lower bound (the caller recomputes it).
     """
-    return replay_to_best(
-        _sor_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,
-                   finish, ring, lmir, use_bound, x, b, omega, tol), (dtol, window, work[0]),
-        indptr, indices, data, x, b, maxiter, work[0], work[1])
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _sor_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, finish,
+            ring, lmir, use_bound, x, b, omega, tol, cap, dtol, window, work[0])
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[0], work[1])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -739,8 +670,22 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     ``n``, kept by the caller between solves (fresh vectors are first touched page by page on
     every call).
     """
-    return replay_to_best(_cg_run, (indptr, indices, data, x, b, tol), (dtol, work),
-                          indptr, indices, data, x, b, maxiter, work[3], work[4])
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _cg_run(indptr, indices, data, x, b, tol, cap, dtol,
+                                                   work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[3], work[4])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        STALL_CHECKS,
-                       gap_check, replay_to_best, residual, residual_keep, stalled)
+                       gap_check, pick, replay_due, residual, residual_keep, stalled, stash)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -247,11 +247,27 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
     returns its best iterate (see ``_kernels``); the fourth value returned is the iteration of
     the returned ``x``.
     """
-    saved = np.empty((2, x.size))  # the start, and the last iterate during a replay
-    saved[0] = x
-    return replay_to_best(_ic0_run, (indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear,
-                                     inv_ldiag, x, b, r, rnorm, tol), (dtol,),
-                          indptr, indices, data, x, b, maxiter, saved[0], saved[1], r)
+    start = x.copy()
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ic0_run(indptr, indices, data, lp, li, ld, lnear,
+                                                    tp, ti, td, tnear, inv_ldiag, x, b, r,
+                                                    rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        last = np.empty_like(x)
+        rlast = stash(indptr, indices, data, x, b, start, last)
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -331,10 +347,26 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
     ``inv_diag`` may be the inverse diagonal of an earlier matrix (a reused preconditioner).
     Stagnation and the best iterate of a failed solve as in :func:`ic0_pcg_solve`.
     """
-    saved = np.empty((2, x.size))  # the start, and the last iterate during a replay
-    saved[0] = x
-    return replay_to_best(_jacobi_run, (indptr, indices, data, inv_diag, x, b, r, rnorm, tol),
-                          (dtol,), indptr, indices, data, x, b, maxiter, saved[0], saved[1], r)
+    start = x.copy()
+    last = start
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _jacobi_run(indptr, indices, data, inv_diag, x, b,
+                                                       r, rnorm, tol, cap, dtol)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        last = np.empty_like(x)
+        rlast = stash(indptr, indices, data, x, b, start, last)
+        rnorm = residual(indptr, indices, data, x, b, r)
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)
@@ -467,10 +499,23 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
     ``work`` holds at least ten rows of ``n`` (rows 8 and 9: the start and the last iterate,
     as in ``_kernels_ssor``).
     """
-    return replay_to_best(
-        _ssor_plain_run, (indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
-                          inv_diag, omega, x, b, tol), (dtol, work),
-        indptr, indices, data, x, b, maxiter, work[8], work[9])
+    # one call site of the run for the solve and its replay (see _kernels_ssor.ssor_pcg_solve)
+    cap = maxiter
+    first = (0, 0.0, CONVERGED, 0)
+    rlast = 0.0
+    for attempt in range(2):
+        it, rnorm, status, best_it, best = _ssor_plain_run(
+            indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag, omega,
+            x, b, tol, cap, dtol, work)
+        if attempt == 1:
+            rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            return first[0], rnorm, first[2], kept
+        if not replay_due(status, it, best_it, best, rnorm):
+            return it, rnorm, status, it
+        first = (it, rnorm, status, best_it)
+        rlast = stash(indptr, indices, data, x, b, work[8], work[9])
+        cap = best_it
+    return first[0], rnorm, first[2], first[0]  # (not reached)
 
 
 @numba.njit(cache=True)

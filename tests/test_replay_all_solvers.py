@@ -2,8 +2,8 @@
 dense reference iterations (``tests/dense_gold.py``, nothing from ``solvers._kernels``).
 
 The six solve kernels (SOR, CG, SSOR-PCG in its Eisenstat and its plain form, Jacobi- and
-IC(0)-PCG) share one driver for the replay of a failed solve to its best iterate; this is the
-contract each of them must keep through it.  The system makes every residual history rise
+IC(0)-PCG) each carry their own copy of the loop that replays a failed solve to its best
+iterate (``solvers/_kernels.py`` says why); this is the contract every copy must keep.  The system makes every residual history rise
 after a minimum within a few iterations: the model Laplacian shifted down to a smallest
 eigenvalue of about 0.011 (still SPD), under a random diagonal similarity so that Jacobi is not
 plain CG.  One explicitly stored zero at (0, 2) has no mirror, so SOR tests the exact residual
