@@ -30,6 +30,29 @@ on exactly the best iterate, and a converged solve pays nothing — no copy of `
 iteration.  Of the last and the replayed iterate the one with the smaller true residual is
 returned (a recursive residual can be below the true one).
 
+The replay loop is written out in each of the six solvers (SOR and CG here, both SSOR-PCG
+forms, Jacobi- and IC(0)-PCG; ``tests/test_replay_all_solvers.py`` holds all six to the same
+contract against dense reference iterations).  A shared driver was built and measured, old
+and new kernels side by side in one process (pinned, AMD EPYC family 25 model 1 VM, load
+average about 15), and was not kept:
+
+* the run passed as a value to a compiled driver: Numba refuses to cache any solve that does
+  this ("uses dynamic globals"), and the driver's own cache entry never matches in a new
+  process (its key holds the run's identity in that process) — a compile per process;
+* the driver inlined into each solve in Numba's IR (``inline="always"``), calling the run as
+  ``run(*head, cap, *tail)`` with each run's own arguments, and recomputing the caller's start
+  residual of Jacobi- and IC(0)-PCG before a replay: cached, bit-identical results, per
+  iteration 0.99 to 1.01 times these copies at n = 10⁴ and 10⁵ (a byte-identical copy of
+  them loaded elsewhere in memory: 0.98 to 1.01), but the cold compile of the six solves took
+  1.01, 1.03, 1.09 and 1.07 times as long (process CPU seconds 20.3 to 21.7 before, four
+  interleaved pairs in fresh caches, all four slower);
+* one argument order for every run (cap and a replay flag first) changes every run's machine
+  code (register allocation): CG 1.02 times per iteration at n = 10⁴ and 10⁵; with the flag
+  last and the start residual recomputed inside the Jacobi and IC(0) runs, IC(0)-PCG was
+  1.09 times at n = 10⁴.
+
+Keep the six copies alike: the test above fails for any solver whose replay differs.
+
 Stagnation (status 4)
 ---------------------
 A tolerance below what double precision can reach for the system (about
