@@ -10,9 +10,9 @@ DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
 
 
 #: The default learners explore only arms within this many grid steps in ω of the predicted
-#: best (``explore_radius`` of :class:`~bandit.JointCB`): the cost is unimodal in ω, so a
-#: better arm is reached through the neighbours of the best, and far arms, where exploring is
-#: dear, are played only once the model predicts them best.
+#: best, counted in the grid's sorted ω (``explore_radius`` of :class:`~bandit.JointCB`): the
+#: cost is unimodal in ω, so a better arm is reached through the neighbours of the best, and
+#: far arms, where exploring is dear, are played only once the model predicts them best.
 EXPLORE_RADIUS = 1.0
 
 #: The default layout of configuration arms in the learner's model (``arm_basis`` of

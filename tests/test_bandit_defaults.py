@@ -201,3 +201,30 @@ def test_default_policy_of_plain_cg_has_one_arm():
         r = tuner.solve(A, b)
     assert r.iterations == cg(A, b).iterations
     assert tuner.summary()["regret"]["best_fixed"]["estimate"] == 0.0
+
+
+def test_explore_radius_counts_steps_in_the_grid_s_sorted_omega():
+    """On an uneven grid the radius reaches the nearest ω on either side however far: 1.0 on
+    1.0, 1.2, 1.4, 1.5, ... (median step 0.1) has 1.2 as its neighbour.  By distance in
+    median steps it had none, and a model that put the best at 1.0 stayed there: on a unimodal
+    cost with its minimum at 1.25 the default learner played 1.0 in 199 of 200 rounds."""
+    arms = [1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]
+    near = JointCB(arms, explore_radius=1)._near
+    assert [sorted(arms[j] for j in n) for n in near][:3] == [[1.0, 1.2], [1.0, 1.2, 1.4],
+                                                             [1.2, 1.4, 1.5]]
+    # an even grid: the same neighbours as by distance in grid steps
+    even = list(np.linspace(1.0, 1.95, 20))
+    by_rank = JointCB(even, explore_radius=2)._near
+    by_step = [np.flatnonzero(np.abs(np.subtract(even, w)) <= 2 * 0.05 * (1 + 1e-6)) for w in even]
+    assert all(np.array_equal(a, b) for a, b in zip(by_rank, by_step))
+
+    def cost(w):
+        return 30.0 * (1 + 3 * abs(w - 1.25) ** 1.5)
+
+    for seed in range(3):
+        p, rng, paid = default_policy("sor", arms, seed=seed), np.random.default_rng(seed), 0.0
+        for _ in range(200):
+            k = p.select(None)
+            paid += cost(arms[k])
+            p.update(k, cost(arms[k]) * math.exp(0.05 * rng.standard_normal()))
+        assert paid / (200 * cost(1.2)) < 1.1  # was 1.38: ω = 1.0 in 199 of 200 rounds
