@@ -574,9 +574,7 @@ def _rng_state(state, where, kind=None):
 
 
 # --- history -------------------------------------------------------------------------------
-#: The value check of each history column as a whole-column test for :func:`_column_ok`
-#: (kind, low, high; ``K``: the number of arms, ``maxiter``: the cap); the value-by-value
-#: checks and their messages are in :func:`_rows` and :func:`_auditor`.
+#: The largest count a history keeps (as int64).
 _INT64_MAX = 2 ** 63 - 1
 
 
@@ -608,7 +606,6 @@ def _column_ok(col, kind, low=None, high=None) -> bool:
             return bool(np.all(np.isfinite(a) & (a >= 0)))
         if kind == "prob":
             return bool(np.all(np.isnan(a) | ((a >= 0.0) & (a <= 1.0))))
-    a = a.reshape(-1)  # (an empty column)
     return bool(np.all((a >= low) & (a <= high))) if low is not None else True
 
 
@@ -675,6 +672,7 @@ def _rows(rows, columns, policy, maxiter):
         "budget": (lambda v: _is_int(v) and 0 <= v <= maxiter,
                    f"an iteration cap in 0..{maxiter} (maxiter; 0: not started)"),
     }
+    # the same checks on whole columns (kind, lowest, highest: see _column_ok)
     top = min(maxiter, _INT64_MAX)
     whole = {"arm": ("int", 0, K - 1), "omega": ("real",), "iterations": ("int", 0, _INT64_MAX),
              "seconds": ("nonneg",), "converged": ("bool",), "cost": ("nonneg",),
