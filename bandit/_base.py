@@ -141,6 +141,11 @@ def _check_arms(arms):
     return out
 
 
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+#: Types of JSON values that :func:`to_jsonable` and :func:`from_jsonable` keep as they are.
+_SCALARS = {int, float, bool, str, type(None)}
+
+
 def to_jsonable(obj):
     """Turn nested dicts/lists/ndarrays/NumPy scalars into strict-JSON-safe Python objects.
 
@@ -162,15 +167,27 @@ def to_jsonable(obj):
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
+        # a list of plain JSON scalars (a history column, 10^4 values and more in a tuner
+        # file): copied whole, its non-finite floats found in one numpy test and tagged
+        types = set(map(type, obj))
+        if types <= _SCALARS and float not in types:
+            return list(obj)
+        if types <= {int, float}:
+            try:
+                bad = np.flatnonzero(~np.isfinite(np.array(obj, dtype=np.float64)))
+            except OverflowError:  # an integer beyond the float range: kept below
+                bad = None
+            if bad is not None:
+                out = list(obj)
+                for i in bad.tolist():
+                    out[i] = {"__float__": repr(out[i])}
+                return out
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return {"__float__": repr(obj)}  # 'nan', 'inf' or '-inf'
     return obj
-
-
-_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 def from_jsonable(obj):
@@ -189,6 +206,8 @@ def from_jsonable(obj):
             return _NONFINITE[obj["__float__"]]
         return {k: from_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list):
+        if set(map(type, obj)) <= _SCALARS:  # nothing tagged inside (a history column)
+            return list(obj)
         return [from_jsonable(v) for v in obj]
     return obj
 

@@ -27,6 +27,7 @@ tuner continues with ``audit_budget`` = the share of the solve time those audits
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import numbers
@@ -252,9 +253,9 @@ def _paid(payload, T, cost):
     paid = _decode(payload["paid"], "paid")
     _need(isinstance(paid, list) and len(paid) == T,
           f"paid must be a list of one cost per solve ({T}), got {paid!r:.80}")
-    for i, v in enumerate(paid):
-        _need(_is_real(v) and math.isfinite(v) and v >= 0,
-              f"paid[{i}] must be a finite number >= 0, got {v!r}")
+    if not _column_ok(paid, "nonneg"):
+        _first_bad(paid, lambda v: _is_real(v) and math.isfinite(v) and v >= 0, "paid",
+                   "a finite number >= 0")
     return [float(v) for v in paid]
 
 
@@ -581,6 +582,63 @@ def _rng_state(state, where, kind=None):
 
 
 # --- history -------------------------------------------------------------------------------
+#: The largest count a history keeps (as int64).
+_INT64_MAX = 2 ** 63 - 1
+
+
+def _column_ok(col, kind, low=None, high=None) -> bool:
+    """Whether every value of a history column passes its check, tested on the whole column
+    at once (types by a set of the values' types, numbers as one numpy array).  A False
+    sends the caller to the value-by-value check, which names the first bad row; so this
+    test may be stricter than that one but never looser."""
+    types = set(map(type, col))
+    if kind == "bool":
+        return types <= {bool}
+    if kind == "int":
+        if not types <= {int}:
+            return False
+        try:
+            a = np.array(col, dtype=np.int64)  # (an integer beyond 64 bits: OverflowError)
+        except OverflowError:
+            return False
+    else:  # "real" (any number), "finite", "nonneg" (finite, >= 0), "prob" (NaN or [0, 1])
+        if not types <= {int, float}:
+            return False
+        try:
+            a = np.array(col, dtype=np.float64)
+        except OverflowError:  # an integer beyond the float range
+            return False
+        if kind == "finite":
+            return bool(np.all(np.isfinite(a)))
+        if kind == "nonneg":
+            return bool(np.all(np.isfinite(a) & (a >= 0)))
+        if kind == "prob":
+            return bool(np.all(np.isnan(a) | ((a >= 0.0) & (a <= 1.0))))
+    return bool(np.all((a >= low) & (a <= high))) if low is not None else True
+
+
+def _context_column_ok(col) -> bool:
+    """:func:`_context_ok` on a whole column at once (see :func:`_column_ok`)."""
+    types = set(map(type, col))
+    if not types <= {int, float, list}:
+        return False
+    if list not in types:
+        return True  # numbers (NaN: a solve without context)
+    lists = [c for c in col if type(c) is list]
+    if not all(lists):  # an empty list
+        return False
+    flat = list(itertools.chain.from_iterable(lists))
+    return _column_ok(flat, "finite")
+
+
+def _first_bad(col, ok, where, what):
+    """The value-by-value check of a column whose whole-column test failed: names the first
+    bad row (a column that passes here passes; the whole-column test may be stricter)."""
+    for i, v in enumerate(col):
+        if not ok(v):
+            raise _Bad(f"{where}[{i}] must be {what}, got {v!r}")
+
+
 def _context_ok(c):
     if _is_real(c):
         return True  # NaN: a solve without context
@@ -622,17 +680,35 @@ def _rows(rows, columns, policy, maxiter):
         "budget": (lambda v: _is_int(v) and 0 <= v <= maxiter,
                    f"an iteration cap in 0..{maxiter} (maxiter; 0: not started)"),
     }
+    # the same checks on whole columns (kind, lowest, highest: see _column_ok)
+    top = min(maxiter, _INT64_MAX)
+    whole = {"arm": ("int", 0, K - 1), "omega": ("real",), "iterations": ("int", 0, _INT64_MAX),
+             "seconds": ("nonneg",), "converged": ("bool",), "cost": ("nonneg",),
+             "censored": ("bool",), "fallback_arm": ("int", -1, K - 1), "p": ("prob",),
+             "leader": ("int", -1, K - 1), "budget": ("int", 0, top)}
     for c in columns:
         ok, what = checks.get(c, (lambda v: True, ""))
-        for i, v in enumerate(rows[c]):
-            if not ok(v):
-                raise _Bad(f"rows.{c}[{i}] must be {what}, got {v!r}")
-    if "omega" in rows and "arm" in rows:
+        passed = (_context_column_ok(rows[c]) if c == "context" else
+                  _column_ok(rows[c], *whole[c]) if c in whole else False)
+        if not passed:
+            _first_bad(rows[c], ok, f"rows.{c}", what)
+    if "omega" in rows and "arm" in rows and not _omegas_ok(rows, omegas):
         for i, (a, w) in enumerate(zip(rows["arm"], rows["omega"])):
             expect = omegas[a]
             _need(w == expect or (math.isnan(w) and math.isnan(expect)),
                   f"rows.omega[{i}] = {w!r} is not the ω of arm {a} ({expect!r})")
     return list(zip(*(rows[c] for c in columns)))
+
+
+def _omegas_ok(rows, omegas) -> bool:
+    """Whether every row's ω is its arm's, on whole columns (arms already checked); only
+    floats are compared here (an integer ω is compared exactly, value by value)."""
+    w = rows["omega"]
+    if not set(map(type, w)) <= {float}:
+        return False
+    w = np.array(w, dtype=np.float64)
+    expect = np.array(omegas, dtype=np.float64)[np.array(rows["arm"], dtype=np.int64)]
+    return bool(np.all((w == expect) | (np.isnan(w) & np.isnan(expect))))
 
 
 def _audits(audits, log, columns, K):
@@ -760,10 +836,13 @@ def _auditor(state, log, columns, K, budget):
         "p": (lambda v: _is_real(v) and (math.isnan(v) or 0.0 <= v <= 1.0),
               "a probability in [0, 1] (NaN: unknown)"),
     }
+    whole = {"round": ("int", 0, T - 1), "arm": ("int", 0, K - 1), "row": ("bool",),
+             "value": ("nonneg",), "iterations": ("int", 0, _INT64_MAX), "seconds": ("nonneg",),
+             "converged": ("bool",), "budget": ("int", 0, _INT64_MAX),
+             "cap": ("int", 0, _INT64_MAX), "p": ("prob",)}
     for c, (ok, what) in checks.items():
-        for i, v in enumerate(rec[c]):
-            if not ok(v):
-                raise _Bad(f"audits.records.{c}[{i}] must be {what}, got {v!r}")
+        if not _column_ok(rec[c], *whole[c]):
+            _first_bad(rec[c], ok, f"audits.records.{c}", what)
     _need(all(a <= b for a, b in zip(rec["round"], rec["round"][1:])),
           "audits.records.round must be in round order")
     return state

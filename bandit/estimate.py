@@ -695,7 +695,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # every run failed: no arm's cost of reaching the tolerance is known, and charging
         # each comparator entry the failure cost (maxiter) while the run paid the few
         # iterations its failures took gave regrets of minus millions
-        why = (f"undefined: no arm converged in any of the {T} rounds (every run failed), so "
+        why = (f"undefined: no arm converged in "
+               f"{'the 1 round' if T == 1 else f'any of the {T} rounds'} (every run failed), so "
                "no arm's cost of reaching the tolerance is known; the failure cost "
                f"({_fmt_fail(data, unit)} per failed run) is a penalty, not a cost to compare "
                "what the run paid with")

@@ -901,8 +901,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
             T = len(self._log)
             if isinstance(rounds, (bool, np.bool_)) or not isinstance(
                     rounds, numbers.Integral) or not 0 <= rounds <= T:
-                raise ValueError(f"rounds must be None or an integer from 0 to the {T} rounds "
-                                 f"so far, got {rounds!r}")
+                raise ValueError(f"rounds must be None or an integer from 0 to the {T} "
+                                 f"{'round' if T == 1 else 'rounds'} so far, got {rounds!r}")
             rounds = int(rounds)
         return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed), rounds=rounds)
 

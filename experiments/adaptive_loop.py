@@ -199,8 +199,9 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     labels, totals, solver, counts, T = run_loop_study(args.nx, args.t_end, args.rounds,
                                                        args.seed, progress=True)
-    print(f"\nadaptive loop nx = {args.nx}, t_end = {args.t_end}: {T} solves, "
-          f"{args.rounds} rounds")
+    print(f"\nadaptive loop nx = {args.nx}, t_end = {args.t_end}: {T} "
+          f"{'solve' if T == 1 else 'solves'}, {args.rounds} "
+          f"{'round' if args.rounds == 1 else 'rounds'}")
     for what, data in (("CPU seconds of the calls", totals),
                        ("the learners' choices at the fixed configurations' CPU seconds "
                         "of the same steps (no learner or Tuner work)", solver)):

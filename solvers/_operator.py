@@ -440,7 +440,7 @@ class CSROperator:
                     "rescale A")
             raise ValueError(
                 f"A has a zero or missing diagonal entry in row {first_bad} ({kind}; {n_bad} "
-                f"rows in all); {solver} divides by a_ii")
+                f"{'row' if n_bad == 1 else 'rows'} in all); {solver} divides by a_ii")
         if positive and n_neg:
             # a Laplacian assembled with the other sign (negative definite) is a common case
             flip = ("; every diagonal entry is negative: if A is negative definite (an "
