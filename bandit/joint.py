@@ -98,8 +98,9 @@ class JointCB(Policy):
     ``explore_radius = r`` keeps exploration next to the predicted best: the drawn arm is the
     lowest score among the arms whose ω is within ``r`` places of that of ``argmin_k μ_k`` in
     the sorted distinct ω of the grid (the model's best, which may be any arm; on an even grid,
-    ``r`` grid steps; on an uneven one the ``r`` nearest ω on either side).  The cost of a relaxation method is unimodal in ω, so the way
-    to a better arm leads through the neighbours of the current best; a far arm is played once
+    ``r`` grid steps; on an uneven one the ``r`` nearest ω on either side).  The cost of a
+    relaxation method is unimodal in ω, so the way to a better arm leads through the
+    neighbours of the current best; a far arm is played once
     the model predicts it best, not because its width is large.  Far arms are where the
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
@@ -206,11 +207,10 @@ class JointCB(Policy):
         (``exploration="lcb"``).
     explore_radius : float > 0, optional
         Explore only arms within this many grid steps in ω of the predicted best (steps in
-        the sorted distinct ω of the grid)
-        (``exploration="lcb"``; :func:`bandit.default_policy` uses 1; over configuration
-        arms within the predicted best's family, see above).  With it, ``explore_within`` is rarely needed: the optimism cap then
-        mostly locks the learner onto a wrong best predicted by a prior from an untypical first
-        system.
+        the sorted distinct ω of the grid; ``exploration="lcb"``; :func:`bandit.default_policy`
+        uses 1; over configuration arms within the predicted best's family, see above).  With
+        it, ``explore_within`` is rarely needed: the optimism cap then mostly locks the
+        learner onto a wrong best predicted by a prior from an untypical first system.
     prior : {None, "theory"}
         Starting belief from the first system (see above).
     prior_weight : float, default 1.0
@@ -375,7 +375,8 @@ class JointCB(Policy):
             # on an uneven grid (1.0, 1.2, 1.4, 1.5, ...) the median step is 0.1, and 1.0 had
             # no arm within one step — a learner whose model put the best there never moved
             rank = np.searchsorted(np.unique(omegas), omegas).astype(float)
-            self._near_mask = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
+            reach = self.explore_radius * (1 + 1e-9)
+            self._near_mask = np.abs(rank[:, None] - rank[None, :]) <= reach
 
     def _family_basis(self, family, pos):
         """A column shared by every arm, then one block of columns per family of arms that
