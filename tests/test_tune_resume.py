@@ -153,20 +153,27 @@ def test_a_newer_version_is_refused(batches, tmp_path, capsys):
     assert "--resume: " in err and "version" in err and "99" in err
 
 
-def test_a_failing_system_leaves_the_file_as_it_was(batches, tmp_path, capsys, monkeypatch):
-    path = _first(batches, tmp_path)
-    before = path.read_bytes()
-    _, _, m2, r2 = batches
+def _solve_raises(monkeypatch, at, exc):
+    """``Tuner.solve`` raises ``exc`` on its ``at``-th call (counting again from 1 after
+    ``count[0] = 0`` on the returned counter)."""
     real = bandit.Tuner.solve
     count = [0]
 
     def solve(self, *args, **kwargs):
         count[0] += 1
-        if count[0] == 2:  # the second new system
-            raise ValueError("the solution underflows")
+        if count[0] == at:
+            raise exc
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(bandit.Tuner, "solve", solve)
+    return count
+
+
+def test_a_failing_system_leaves_the_file_as_it_was(batches, tmp_path, capsys, monkeypatch):
+    path = _first(batches, tmp_path)
+    before = path.read_bytes()
+    _, _, m2, r2 = batches
+    count = _solve_raises(monkeypatch, 2, ValueError("the solution underflows"))  # system 2
     assert main(["tune", *m2, "--rhs", *r2, "--resume", str(path), "--quiet",
                  "--no-plots", "--out", str(tmp_path / "o")]) == 2
     assert f"{m2[1]}: the solution underflows" in capsys.readouterr().err
@@ -185,16 +192,7 @@ def test_ctrl_c_keeps_the_file_and_saves_the_finished_systems_beside(
     path = _first(batches, tmp_path)
     before = path.read_bytes()
     _, _, m2, r2 = batches
-    real = bandit.Tuner.solve
-    count = [0]
-
-    def solve(self, *args, **kwargs):
-        count[0] += 1
-        if count[0] == 3:
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(bandit.Tuner, "solve", solve)
+    _solve_raises(monkeypatch, 3, KeyboardInterrupt())  # on the third new system
     assert main(["tune", *m2, "--rhs", *r2, "--resume", str(path), "--quiet",
                  "--no-plots", "--no-exact"]) == 130
     err = capsys.readouterr().err
