@@ -109,11 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contexts", type=_path, default=None, metavar="FILE",
                    help="a text file with one context per system (a number or a row of "
                         "numbers per line) for the contextual learners")
-    p.add_argument("--solver", choices=("sor", "ssor_pcg"), default="ssor_pcg",
-                   help="default %(default)s")
+    p.add_argument("--resume", type=_path, default=None, metavar="TUNER_FILE",
+                   help="continue the tuner saved in this file (a tune folder's tuner.json, "
+                        "or Tuner.save's file) on these systems, and save it back there "
+                        "(with --out: in that folder instead, the file kept); the settings "
+                        "below are the file's, and one given that differs is refused")
+    p.add_argument("--solver", choices=("sor", "ssor_pcg"), default=None,
+                   help="default ssor_pcg")
     p.add_argument("--learner", type=lambda t: _learner(t, extra=("default",)),
-                   default="default", help="a bandit.POLICIES name, or the library's default "
-                                           "learner (default)")
+                   default=None, help="a bandit.POLICIES name, or the library's default "
+                                      "learner (default)")
     p.add_argument("--omegas", type=_omega, nargs="+", default=None, metavar="OMEGA",
                    help="the ω grid the learner chooses from (default: 20 points from 1.0 to "
                         "1.95)")
@@ -124,16 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warm", action="store_true",
                    help="start each solve from the previous system's solution (as a time "
                         "loop does); every fixed ω starts from the same point")
-    p.add_argument("--rtol", type=float, default=1e-8, help="default %(default)s")
-    p.add_argument("--maxiter", type=_count, default=10_000, help="default %(default)s")
-    p.add_argument("--audit-budget", type=float, default=0.05,
+    p.add_argument("--rtol", type=float, default=None, help="default 1e-08")
+    p.add_argument("--maxiter", type=_count, default=None, help="default 10000")
+    p.add_argument("--audit-budget", type=float, default=None,
                    help="share of the solve time the Tuner may spend on audits for its own "
-                        "regret interval; 0 for none (default %(default)s)")
+                        "regret interval; 0 for none (default 0.05)")
     p.add_argument("--no-exact", action="store_true",
                    help="skip solving every system with every ω (then only the Tuner's own "
                         "regret estimate is reported)")
-    p.add_argument("--seed", type=_seed, default=0, help="the learner's seed (default "
-                                                         "%(default)s)")
+    p.add_argument("--seed", type=_seed, default=None, help="the learner's seed (default 0)")
     _output_options(p, "tuner", "tune")
     p = sub.add_parser("bench", help=f"benchmarks: {', '.join(sorted(BENCHES))}")
     p.add_argument("which", choices=sorted(BENCHES), nargs="?", metavar="NAME",

@@ -10,6 +10,73 @@ from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageErr
 from .cli_folders import _FolderLock, _fresh_folder, _writable_folder
 
 
+#: The defaults of ``relaxtune tune``'s settings: the parser leaves them ``None`` so that
+#: ``--resume`` knows which were given (and must agree with the tuner file's).
+TUNE_DEFAULTS = {"solver": "ssor_pcg", "learner": "default", "rtol": 1e-8, "maxiter": 10_000,
+                 "audit_budget": 0.05, "seed": 0}
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _resume_settings(args):
+    """``--resume FILE``: the saved tuner, with ``args``' settings taken from it; a setting
+    given on the command line that differs from the file's is refused, naming both values
+    (the same value may be repeated)."""
+    import bandit
+
+    try:
+        tuner = bandit.Tuner.load(args.resume)
+    except ValueError as exc:  # TunerFileError: missing, corrupt, another format or version
+        raise UsageError(f"--resume: {exc}") from None
+    if tuner.backend != "numba":
+        raise UsageError(f"--resume {args.resume}: a tuner of backend {tuner.backend!r}; "
+                         f"relaxtune tune solves with the numba backend (continue it in "
+                         f"Python with Tuner.load)")
+    if tuner.solver not in ("sor", "ssor_pcg"):
+        raise UsageError(f"--resume {args.resume}: a tuner over solver configurations "
+                         f"({tuner.solver!r}); relaxtune tune tunes 'sor' or 'ssor_pcg' "
+                         f"(continue it in Python with Tuner.load)")
+    names = {cls: name for name, cls in bandit.POLICIES.items()}
+    saved = {"solver": tuner.solver, "rtol": tuner.rtol, "maxiter": tuner.maxiter,
+             "audit_budget": tuner.audit_budget, "seed": tuner.audit_seed,
+             "learner": names.get(type(tuner.policy), type(tuner.policy).__name__)}
+    arms = list(tuner.policy.arms)
+    conflicts = []
+    for dest, value in saved.items():
+        given = getattr(args, dest)
+        if given is None:
+            continue
+        if dest == "learner":
+            if given == "default":
+                same = type(tuner.policy) is type(bandit.default_policy(tuner.solver, arms))
+            else:
+                same = bandit.POLICIES[given] is type(tuner.policy)
+        elif dest == "audit_budget":  # 0 is "no audits", as the tune run saved it
+            same = float(given) == float(value or 0.0)
+        else:
+            same = given == value
+        if not same:
+            conflicts.append(f"{_option(dest)} {given} (the file's: {value})")
+    if args.omegas is not None and list(dict.fromkeys(args.omegas)) != arms:
+        conflicts.append(f"--omegas {' '.join(f'{w:g}' for w in args.omegas)} (the file's: "
+                         f"{' '.join(f'{w:g}' for w in arms)})")
+    if args.auto_context and tuner.auto_context is None:
+        conflicts.append("--auto-context (the file's tuner has no automatic context)")
+    if conflicts:
+        raise UsageError(f"--resume {args.resume}: the tuner was saved with other settings: "
+                         f"{'; '.join(conflicts)}; leave these options out to continue with "
+                         f"the file's (a change would part the learner from the run it "
+                         f"continues)")
+    for dest, value in saved.items():
+        setattr(args, dest, value)
+    args.audit_budget = args.audit_budget or 0.0
+    args.auto_context = tuner.auto_context is not None
+    args.omegas = arms
+    return tuner
+
+
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
     from . import user_files as uf
@@ -17,6 +84,12 @@ def _tune(args) -> int:
 
     if _env_size() > 1:
         raise UsageError(_ONE_PROCESS.format(command=args.command))
+    tuner = None
+    if getattr(args, "resume", None) is not None:
+        tuner = _resume_settings(args)
+    for dest, value in TUNE_DEFAULTS.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
     if not (math.isfinite(args.rtol) and 0.0 < args.rtol < 1.0):
         raise UsageError(f"--rtol must be a number in (0, 1), got {args.rtol}")
     if not (math.isfinite(args.audit_budget) and 0.0 <= args.audit_budget <= 1.0):
@@ -28,13 +101,17 @@ def _tune(args) -> int:
         import bandit
 
         arms = list(dict.fromkeys(args.omegas or bandit.DEFAULT_ARMS))  # each ω once
-        policy = uf.make_policy(args.learner, args.solver, arms, args.seed)
+        policy = (uf.make_policy(args.learner, args.solver, arms, args.seed) if tuner is None
+                  else tuner.policy)
         names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
         uf.check_systems(systems, args.solver, names,
                          "spectral" if args.auto_context else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if contexts is None and not args.auto_context and uf.needs_context(policy):
+        if tuner is not None:
+            raise UsageError(f"--resume {args.resume}: its learner ({args.learner}) needs a "
+                             f"context for every system: give --contexts FILE")
         raise UsageError(f"--learner {args.learner} needs a context for every system: give "
                          f"--contexts FILE or --auto-context, or a learner that works without "
                          f"(the default)")
@@ -64,12 +141,13 @@ def _tune(args) -> int:
             out.rmdir()
         raise
     try:
-        return _tune_run(args, uf, systems, contexts, arms, policy, names, out, created)
+        return _tune_run(args, uf, systems, contexts, arms, policy, names, out, created, tuner)
     finally:
         lock.release()
 
 
-def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) -> int:
+def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
+              tuner=None) -> int:
     """``relaxtune tune`` once its inputs are checked and its folder is held."""
     from .results import write_json
 
@@ -81,16 +159,22 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) ->
                             audit_budget=args.audit_budget or None, progress=_progress_bars(args),
                             seed=args.seed, interruptible=True,
                             auto_context="spectral" if args.auto_context else None,
-                            names=names)
+                            names=names, tuner=tuner)
     except ValueError as exc:  # a system the solver refuses once it ran (named by its file)
         if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
             out.rmdir()
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)
     tuner = result["tuner"]
+    if args.resume is not None and args.out is None and result["interrupted"] is None:
+        # the continued tuner replaces the file (written aside and renamed, as every save:
+        # a failed run leaves the file as it was; an interrupted one too, its finished
+        # systems are in the folder's copy)
+        tuner.save(args.resume)
     tuner.save(out / "tuner.json")
     tuner.to_csv(out / "history.csv")
-    summary["files"] = {"matrices": [str(p) for p in args.matrices],
+    summary["files"] = {"resumed": None if args.resume is None else str(args.resume),
+                        "matrices": [str(p) for p in args.matrices],
                         "rhs": None if args.rhs is None else [str(p) for p in args.rhs],
                         "contexts": None if args.contexts is None else str(args.contexts)}
     write_json(out / "summary.json", summary)
@@ -106,9 +190,14 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created) ->
         print(uf.format_report(summary))
         print(f"results: {out} (tuner.json, history.csv, summary.json"
               f"{'' if args.no_plots else ', figures/'})")
+        if args.resume is not None and args.out is None and result["interrupted"] is None:
+            print(f"continued tuner: {args.resume} (replaced; {len(tuner.history['arm'])} "
+                  f"rounds)")
     if result["interrupted"] is not None:
         kind = "terminated" if isinstance(result.get("stop"), Terminated) else "interrupted"
+        kept = ("" if args.resume is None or args.out is not None else
+                f" ({args.resume} is kept as it was; the continued tuner is {out}/tuner.json)")
         print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}", kind=kind)
+                    f"{out}{kept}", kind=kind)
         return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     return 0

@@ -315,7 +315,7 @@ def needs_context(policy) -> bool:
 
 def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, warm=False,
         rtol=1e-8, maxiter=10_000, exact=True, audit_budget=0.05, progress=False,
-        seed=0, interruptible=False, auto_context=None, names=None) -> dict:
+        seed=0, interruptible=False, auto_context=None, names=None, tuner=None) -> dict:
     """Solve ``systems`` in order through a Tuner and, if ``exact``, with every arm.
 
     Parameters
@@ -346,6 +346,11 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     names : list of str, optional
         One name per system (its file) for a refusal: ``ValueError("<name>: ...")``;
         default ``system <index>``.
+    tuner : bandit.Tuner, optional
+        A tuner to continue (:meth:`bandit.Tuner.load`): its solver, arms, policy, ``rtol``,
+        ``maxiter``, audit budget and automatic context are used (the arguments of those
+        names are ignored), and the summary's tuned run covers the rounds added here
+        (``start``: the rounds it had before).
     audit_budget : float or None
         The Tuner's audit budget (a share of its solve time spent on audit runs, off the
         clock), which gives its own regret estimate an interval; ``None`` or 0: no audits.
@@ -361,6 +366,9 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     import bandit
     import solvers
 
+    if tuner is not None:  # continued: the tuner's settings, not the arguments'
+        solver, arms, policy = tuner.solver, list(tuner.policy.arms), tuner.policy
+        rtol, maxiter, auto_context = tuner.rtol, tuner.maxiter, tuner.auto_context
     if solver not in ("sor", "ssor_pcg"):
         raise ValueError(f"solver must be 'sor' or 'ssor_pcg', got {solver!r}")
     arms = list(bandit.DEFAULT_ARMS if arms is None else arms)
@@ -371,9 +379,11 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
                          f"contexts or auto_context='spectral', or a learner that works "
                          f"without)")
-    tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
-                         audit_budget=audit_budget or 0.0, audit_seed=seed,
-                         auto_context=auto_context)
+    if tuner is None:
+        tuner = bandit.Tuner(policy, solver=solver, rtol=rtol, maxiter=maxiter,
+                             audit_budget=audit_budget or 0.0, audit_seed=seed,
+                             auto_context=auto_context)
+    start = len(tuner.history["arm"])  # rounds of the runs it continues
     fn = solvers.SOLVERS[solver]
     T, K = len(systems), len(arms)
     C = np.zeros((T, K)) if exact else None
@@ -415,19 +425,21 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         if exact:
             C, conv = C[:done], conv[:done]
         return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-                "interrupted": done, "maxiter": maxiter, "stop": exc}
+                "interrupted": done, "maxiter": maxiter, "stop": exc, "start": start}
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-            "interrupted": None, "maxiter": maxiter}
+            "interrupted": None, "maxiter": maxiter, "start": start}
 
 
 def _tuned_costs(result, T) -> np.ndarray:
     """The tuned run's iterations per system, counted as the fixed ω's are: a system the run
     did not solve costs at least ``maxiter`` (the guard may stop a diverging solve early;
-    a fixed ω that fails counts the cap, so the tuned run must too)."""
+    a fixed ω that fails counts the cap, so the tuned run must too).  A continued tuner's
+    earlier rounds (``result["start"]``) are not this run's."""
     h = result["tuner"].history
-    its = np.asarray(h["iterations"][:T], dtype=float)
+    s = result.get("start", 0)
+    its = np.asarray(h["iterations"][s:s + T], dtype=float)
     cap = result.get("maxiter", result["tuner"].maxiter)
-    failed = ~np.asarray(h["converged"][:T], dtype=bool)
+    failed = ~np.asarray(h["converged"][s:s + T], dtype=bool)
     its[failed] = np.maximum(its[failed], cap)
     return its
 
@@ -446,16 +458,22 @@ def _best_fixed(result):
 def summarize(result) -> dict:
     """Totals and regret of a :func:`run`: the tuned run, the best fixed arm in hindsight,
     ω = 1 (or the arm closest to it), the instance-optimal choice, and the Tuner's own regret
-    estimate against the best fixed arm with its 90 % interval beside the exact value."""
+    estimate against the best fixed arm with its 90 % interval beside the exact value.
+
+    A continued tuner (``result["start"]`` earlier rounds): the totals and the exact regret
+    cover this run's systems, the Tuner's estimate every round it holds (``resumed``)."""
     tuner, arms, C = result["tuner"], result["arms"], result["C"]
     h = tuner.history
+    s = result.get("start", 0)
     # after Ctrl-C the tuner may have one round more than the exact costs: compare the same
-    T = len(h["arm"]) if C is None else C.shape[0]
+    T = len(h["arm"]) - s if C is None else C.shape[0]
     its = int(np.sum(_tuned_costs(result, T)))
     out = {"solver": result["solver"], "systems": int(T),
-           "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][:T])),
-                     "all_converged": bool(np.all(h["converged"][:T])),
-                     "not_converged": int(T - np.sum(h["converged"][:T]))}}
+           "tuned": {"iterations": its, "seconds": float(np.sum(h["seconds"][s:s + T])),
+                     "all_converged": bool(np.all(h["converged"][s:s + T])),
+                     "not_converged": int(T - np.sum(h["converged"][s:s + T]))}}
+    if s:
+        out["resumed"] = {"earlier_rounds": int(s), "rounds": int(s + T)}
     if result.get("interrupted") is not None:
         out["interrupted"] = True
     auto = getattr(tuner, "auto_context", None)
@@ -465,7 +483,7 @@ def summarize(result) -> dict:
                                "matvecs": int(getattr(tuner, "_context_products", 0))}
     # after Ctrl-C the tuner may have one round more than the exact costs: the estimate
     # covers the systems the exact costs cover
-    rep = tuner.regret(rounds=T)
+    rep = tuner.regret(rounds=s + T)
     est = rep.best_fixed
     out["estimate"] = {"best_fixed": float(est.estimate), "low": float(est.low),
                        "high": float(est.high), "method": est.method,
@@ -486,7 +504,8 @@ def summarize(result) -> dict:
     out["fixed"] = {float(w): int(c) for w, c in zip(arms, totals)}
     out["exact_regret"] = {"best_fixed": its - int(totals[k]),
                            "instance_optimal": its - int(inst)}
-    out["covered"] = bool(est.low <= its - totals[k] <= est.high)
+    if not s:  # (a continued run's estimate covers other rounds than the exact regret)
+        out["covered"] = bool(est.low <= its - totals[k] <= est.high)
     return out
 
 
@@ -495,6 +514,10 @@ def format_report(s: dict) -> str:
     lines = [f"{s['systems']} systems, {s['solver']}"
              + (" (interrupted: the systems finished before Ctrl-C)" if s.get("interrupted")
                 else "")]
+    resumed = s.get("resumed")
+    if resumed:
+        lines[0] += (f" (a continued tuner: the table covers these {s['systems']} systems, "
+                     f"not its {resumed['earlier_rounds']} earlier rounds)")
     tuned = s["tuned"]["iterations"]
     T = s["systems"]
 
@@ -535,11 +558,16 @@ def format_report(s: dict) -> str:
              if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
     est = (f"regret against the best fixed arm: the Tuner's estimate {point} "
            f"{band} ({e['method'].split(':')[0]})")
+    if resumed:
+        est = est.replace("the Tuner's estimate",
+                          f"the Tuner's estimate over all {resumed['rounds']} rounds "
+                          f"(earlier runs included)", 1)
     if not math.isfinite(e["best_fixed"]):  # had printed "estimate nan no interval"
         est = f"regret against the best fixed arm: the Tuner's estimate is {e['method']}"
     if "exact_regret" in s:
-        est += f"; exact {s['exact_regret']['best_fixed']:,}"
-        if band != "no interval":
+        est += (f"; exact {s['exact_regret']['best_fixed']:,}"
+                + (f" over these {s['systems']} systems" if resumed else ""))
+        if band != "no interval" and "covered" in s:
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
     return "\n".join(lines)
@@ -554,7 +582,8 @@ def figure_data(result) -> dict:
 
     data = run_data(result["tuner"])
     C = result["C"]
-    if C is None or not C.shape[0] or data["unit"] != "iterations":
+    if C is None or not C.shape[0] or data["unit"] != "iterations" or result.get("start"):
+        # (a continued tuner's curves start at its first run; the exact costs at this one)
         return data
     k = _best_fixed(result)[0]
     columns = {"best_fixed": np.cumsum(C[:, k]), "instance_optimal": np.cumsum(C.min(axis=1))}
