@@ -173,7 +173,10 @@ class RegretReport:
     cost : dict
         ``audit_runs``, ``audit_iterations``, ``audit_seconds`` (solves run by audits),
         ``planning_seconds`` (choosing them), ``solve_seconds`` (the user's solves),
-        ``fraction`` (audit plus planning over solve seconds), ``budget`` (the tuner's
+        ``solve_iterations`` (the user's solves' iterations), ``fraction`` (audit plus
+        planning over solve seconds), ``audit_share`` (audit over solve iterations: free of
+        the clock, whose first solve includes loading compiled code), ``planning_share``
+        (planning over solve seconds), ``budget`` (the tuner's
         ``audit_budget``), ``budget_used`` (audits and plans over the user's solves in the
         tuner's cost unit, ``unit``: what the budget bounds) and ``report_seconds`` (this
         computation).
@@ -209,6 +212,14 @@ class RegretReport:
         c = self.cost
         if "audit_runs" in c:
             runs = c["audit_runs"]
-            lines.append(f"  audits: {runs} run{'' if runs == 1 else 's'}, {c['fraction']:.1%} of "
-                         "the solve time")
+            head = f"  audits: {runs} run{'' if runs == 1 else 's'}, "
+            if "audit_share" in c:  # audit solves and planning apart (planning is no audit)
+                lines.append(head + f"{c['audit_iterations']:,} iterations "
+                             f"({c['audit_share']:.1%} of the {c['solve_iterations']:,} "
+                             f"iterations of the solves); planning (choosing what to audit) "
+                             f"{c['planning_seconds']:.2g} s ({c['planning_share']:.1%} of the "
+                             "solve seconds)")
+            else:
+                lines.append(head + f"{c['fraction']:.1%} of the solve time (audits and "
+                             "planning)")
         return "\n".join(lines)
