@@ -75,9 +75,9 @@ def _instrument(tuner, current):
 
 
 def run(m=22, samples=150, seed=0, warmup=10, order="rotate"):
-    """Per Tuner, one dict of section seconds per step (and ``cpu``, ``seconds``, ``arm``,
-    ``iterations``, ``fallback``, ``gc``); returns ``(records, the fixed Tuners' names by
-    arm)``."""
+    """Per Tuner, one dict of section seconds per step (and ``cpu``, ``wall``, ``seconds``,
+    ``arm``, ``iterations``, ``fallback``, ``gc``); returns ``(records, the fixed Tuners'
+    names by arm)``."""
     from experiments.precond_study import default_grid, make_sequence
 
     grid = default_grid()
@@ -111,9 +111,10 @@ def run(m=22, samples=150, seed=0, warmup=10, order="rotate"):
             for n in steps:
                 tuner, acc = tuners[n], {}
                 current[0] = acc
-                c0 = time.thread_time()
+                c0, w0 = time.thread_time(), time.perf_counter()
                 r = tuner.solve(A, b, x0=x0, context=ctx)
                 acc["cpu"] = time.thread_time() - c0
+                acc["wall"] = time.perf_counter() - w0
                 current[0] = None
                 row = tuner._log[-1]
                 acc.update(seconds=r.seconds, arm=row[0], iterations=r.iterations,
