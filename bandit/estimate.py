@@ -671,7 +671,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     """
     # the instance-optimal estimate and the certain bounds live in bandit._optimal, which
     # builds on this module's observations
-    from ._optimal import certain_bound, instance_optimal, sampled_enough
+    from ._optimal import certain_bound, certain_lower, instance_optimal, sampled_enough
 
     t0 = time.perf_counter()
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not (
@@ -957,6 +957,16 @@ def column_totals(data: RunData, folds=4) -> np.ndarray:
                                           np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
+def __getattr__(name):
+    # the certain interval's ends live together in bandit._optimal (which imports this
+    # module); ``bandit.estimate.certain_bound`` and ``certain_lower`` keep working
+    if name in ("certain_bound", "certain_lower"):
+        from . import _optimal
+
+        return getattr(_optimal, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _observable(data: RunData) -> bool:
     """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
     audit probability for every arm in every epoch from round 0 on, or, without audits, a
@@ -971,26 +981,6 @@ def _in_sample(T, folds) -> bool:
     """Whether :func:`_model` fits the rounds it predicts (no fold of 16-round blocks has
     another fold to learn from): its residuals then show none of its error."""
     return folds <= 1 or T <= 16
-
-
-def certain_lower(data: RunData, t, k, v, cps):
-    """Per checkpoint and arm, a certain lower bound of the column total: the observed
-    costs (an entry observed twice counted once, at its larger value) and 0 — the least any
-    entry can cost — for every entry not observed.
-
-    Examples
-    --------
-    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
-    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
-    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
-    >>> certain_lower(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
-    ...               np.array([1, 2])).tolist()
-    [[5.0, 0.0], [9.0, 0.0]]
-    """
-    C = np.zeros((data.T, data.n_arms))
-    ok = np.isfinite(v)
-    np.maximum.at(C, (t[ok], k[ok]), v[ok])
-    return np.cumsum(C, axis=0)[cps - 1]
 
 
 def _method_bf(data, unbiased, have_model, n_boot, certain=0, at_bound=False, bare=0):

@@ -82,3 +82,30 @@ def test_report_states_audit_solves_and_planning_apart():
     assert f"{want:.1%} of the {int(np.sum(h['iterations'])):,} iterations" in str(rep)
     assert rep.cost["planning_share"] == pytest.approx(
         rep.cost["planning_seconds"] / float(np.sum(h["seconds"])))
+
+
+def test_certain_interval_ends_live_together_and_bracket_every_column_total():
+    """``certain_lower`` sits beside ``certain_bound`` in ``bandit._optimal`` (the two ends
+    of one certain interval), and ``bandit.estimate`` still gives both: on a hand-made cost
+    matrix with some entries observed, every column total lies between them, and an arm
+    observed on every round has both ends at its exact total."""
+    from bandit import _optimal, estimate
+    from bandit.estimate import RunData
+
+    assert estimate.certain_lower is _optimal.certain_lower
+    assert estimate.certain_bound is _optimal.certain_bound
+    C = np.array([[3.0, 7.0, 9.0], [4.0, 6.0, 2.0], [5.0, 8.0, 1.0], [2.0, 9.0, 4.0]])
+    t = np.array([0, 1, 2, 3, 0, 2])
+    k = np.array([0, 0, 0, 0, 1, 2])
+    v = C[t, k]
+    d = RunData(paid=C[:, 0], x=np.zeros(4), arm=np.zeros(4, np.int64), p=np.ones(4),
+                played=C[:, 0], epoch_start=np.array([0]), q=np.full((1, 3), 0.5),
+                r=np.zeros(1), audits={}, fail_cost=10.0, n_arms=3)
+    cps = np.array([2, 4])
+    low = _optimal.certain_lower(d, t, k, v, cps)
+    high = _optimal.certain_bound(d, t, k, v, cps)
+    exact = np.cumsum(C, axis=0)[cps - 1]
+    assert np.all(low <= exact) and np.all(exact <= high)
+    assert low[:, 0].tolist() == exact[:, 0].tolist() == high[:, 0].tolist()
+    # arm 1: 7 observed, 0 or 10 for each of the three others
+    assert low[-1, 1] == 7.0 and high[-1, 1] == 37.0
