@@ -97,6 +97,12 @@ SURE_SPREAD_MIN = 10
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
 #: is the previous estimator (``relaxtune bench regret --compare`` measures both).
 PLAYS_SHOW_SPREAD = True
+#: Whether an arm audited in full takes the larger of two lower ends of its total — the
+#: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
+#: the round paid (a lower bound of it), both at one quantile of the larger of their two
+#: deviations in the same bootstrap draws; False is the previous estimator (``relaxtune
+#: bench regret --compare`` measures both).
+CAPPED_LOWER_ENDS = True
 
 
 def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
@@ -726,7 +732,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     # (costs capped at cap_t, the audits of the other arms) for the rest
     from_cap = ~full
     low_tr = None
-    if from_cap.any():
+    if from_cap.any() or CAPPED_LOWER_ENDS:
         tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
         cap_all = _lower_caps(data)[:, None]
         below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
@@ -742,9 +748,21 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     q_end = 1.0 - alpha
     c_two = np.quantile(two.dev, q_end, axis=0)
     low_end = two.S[-1] - c_two * two.sd
+    c_both = None
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
+    if low_tr is not None and CAPPED_LOWER_ENDS:
+        # an arm audited in full has two lower bounds of its total S_k: the two-sided total's
+        # lower end, and the lower end of its capped total L_k = Σ min(C, cap_t) ≤ S_k, whose
+        # spread is that of costs cut at 3 × what the round paid (a poor arm's dear rounds,
+        # which a few audits see or miss by chance, no longer widen it).  The larger of the
+        # two, each at the quantile c of the larger of the arm's two standardised deviations
+        # in the same draws, is above S_k only when one of them deviates by more than c: at
+        # most α/2, as for one bound
+        c_both = np.quantile(np.maximum(two.dev, low_tr.dev), q_end, axis=0)
+        low_end = np.where(from_cap, low_end, np.maximum(two.S[-1] - c_both * two.sd,
+                                                         low_tr.S[-1] - c_both * low_tr.sd))
     # arms sampled fewer than twice take the certain upper bound (bandit._optimal)
     informed = sampled_enough(two._k, K)
     sure = certain_bound(data, t, k, v, cps)  # (checkpoints, K)
@@ -784,6 +802,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
             low_c = np.minimum(low_c, floor_c[:, j])
         elif from_cap[j]:
             low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
+        elif c_both is not None:
+            low_c = np.minimum(low_c, np.maximum(
+                two.S[:, j] - c_both[j] * two.prefix_sd(j),
+                low_tr.S[:, j] - c_both[j] * low_tr.prefix_sd(j)))
         else:
             low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
     cf = np.flatnonzero(full & (low_end <= top))
