@@ -9,7 +9,10 @@
 * **Certain bounds**: an arm sampled fewer than twice (the others observed for sure: a
   deterministic learner's plays) has no spread of residuals to bound its total by on the
   rounds it was not observed, so its upper bound is the certain one, its observed costs plus
-  the failure cost on every other round (:func:`certain_bound`, :func:`sampled_enough`).
+  the failure cost on every other round (:func:`certain_bound`, :func:`sampled_enough`); on
+  a run shorter than the cost model's cross-fitting its lower bound is the certain one too,
+  its observed costs and 0 on every other round (:func:`certain_lower`): the two ends of
+  one certain interval.
 
 :func:`bandit.estimate.estimate_regret` calls these; they read its observations
 (:class:`bandit.estimate.RunData`, :func:`bandit.estimate.inclusion_probabilities`).
@@ -21,7 +24,7 @@ import numpy as np
 from .estimate import (MIN_ROWS, RegretEstimate, RunData, _audit_probs, _epoch_of,
                        _multipliers, _t95)
 
-__all__ = ["instance_optimal", "certain_bound", "sampled_enough"]
+__all__ = ["instance_optimal", "certain_bound", "certain_lower", "sampled_enough"]
 
 
 # --- instance-optimal ----------------------------------------------------------------------
@@ -191,3 +194,23 @@ def certain_bound(data: RunData, t, k, v, cps):
     seen = np.cumsum(np.bincount(blk * K + k, v, n * K).reshape(n, K), axis=0)[:cps.size]
     count = np.cumsum(np.bincount(blk * K + k, minlength=n * K).reshape(n, K), axis=0)
     return seen + (cps[:, None] - count[:cps.size]) * data.fail_cost
+
+
+def certain_lower(data: RunData, t, k, v, cps):
+    """Per checkpoint and arm, a certain lower bound of the column total: the observed
+    costs (an entry observed twice counted once, at its larger value) and 0 — the least any
+    entry can cost — for every entry not observed.
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
+    >>> certain_lower(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
+    ...               np.array([1, 2])).tolist()
+    [[5.0, 0.0], [9.0, 0.0]]
+    """
+    C = np.zeros((data.T, data.n_arms))
+    ok = np.isfinite(v)
+    np.maximum.at(C, (t[ok], k[ok]), v[ok])
+    return np.cumsum(C, axis=0)[cps - 1]

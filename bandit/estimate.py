@@ -97,6 +97,12 @@ SURE_SPREAD_MIN = 10
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
 #: is the previous estimator (``relaxtune bench regret --compare`` measures both).
 PLAYS_SHOW_SPREAD = True
+#: Whether an arm audited in full takes the larger of two lower ends of its total — the
+#: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
+#: the round paid (a lower bound of it), both at one quantile of the larger of their two
+#: deviations in the same bootstrap draws; False is the previous estimator (``relaxtune
+#: bench regret --compare`` measures both).
+CAPPED_LOWER_ENDS = True
 
 
 def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
@@ -671,7 +677,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     """
     # the instance-optimal estimate and the certain bounds live in bandit._optimal, which
     # builds on this module's observations
-    from ._optimal import certain_bound, instance_optimal, sampled_enough
+    from ._optimal import certain_bound, certain_lower, instance_optimal, sampled_enough
 
     t0 = time.perf_counter()
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not (
@@ -726,7 +732,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     # (costs capped at cap_t, the audits of the other arms) for the rest
     from_cap = ~full
     low_tr = None
-    if from_cap.any():
+    if from_cap.any() or CAPPED_LOWER_ENDS:
         tl, kl, vl, pil = inclusion_probabilities(data, lower=True)
         cap_all = _lower_caps(data)[:, None]
         below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
@@ -742,9 +748,21 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     q_end = 1.0 - alpha
     c_two = np.quantile(two.dev, q_end, axis=0)
     low_end = two.S[-1] - c_two * two.sd
+    c_both = None
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
         low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
+    if low_tr is not None and CAPPED_LOWER_ENDS:
+        # an arm audited in full has two lower bounds of its total S_k: the two-sided total's
+        # lower end, and the lower end of its capped total L_k = Σ min(C, cap_t) ≤ S_k, whose
+        # spread is that of costs cut at 3 × what the round paid (a poor arm's dear rounds,
+        # which a few audits see or miss by chance, no longer widen it).  The larger of the
+        # two, each at the quantile c of the larger of the arm's two standardised deviations
+        # in the same draws, is above S_k only when one of them deviates by more than c: at
+        # most α/2, as for one bound
+        c_both = np.quantile(np.maximum(two.dev, low_tr.dev), q_end, axis=0)
+        low_end = np.where(from_cap, low_end, np.maximum(two.S[-1] - c_both * two.sd,
+                                                         low_tr.S[-1] - c_both * low_tr.sd))
     # arms sampled fewer than twice take the certain upper bound (bandit._optimal)
     informed = sampled_enough(two._k, K)
     sure = certain_bound(data, t, k, v, cps)  # (checkpoints, K)
@@ -784,6 +802,10 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
             low_c = np.minimum(low_c, floor_c[:, j])
         elif from_cap[j]:
             low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
+        elif c_both is not None:
+            low_c = np.minimum(low_c, np.maximum(
+                two.S[:, j] - c_both[j] * two.prefix_sd(j),
+                low_tr.S[:, j] - c_both[j] * low_tr.prefix_sd(j)))
         else:
             low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
     cf = np.flatnonzero(full & (low_end <= top))
@@ -957,6 +979,16 @@ def column_totals(data: RunData, folds=4) -> np.ndarray:
                                           np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
+def __getattr__(name):
+    # the certain interval's ends live together in bandit._optimal (which imports this
+    # module); ``bandit.estimate.certain_bound`` and ``certain_lower`` keep working
+    if name in ("certain_bound", "certain_lower"):
+        from . import _optimal
+
+        return getattr(_optimal, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _observable(data: RunData) -> bool:
     """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
     audit probability for every arm in every epoch from round 0 on, or, without audits, a
@@ -971,26 +1003,6 @@ def _in_sample(T, folds) -> bool:
     """Whether :func:`_model` fits the rounds it predicts (no fold of 16-round blocks has
     another fold to learn from): its residuals then show none of its error."""
     return folds <= 1 or T <= 16
-
-
-def certain_lower(data: RunData, t, k, v, cps):
-    """Per checkpoint and arm, a certain lower bound of the column total: the observed
-    costs (an entry observed twice counted once, at its larger value) and 0 — the least any
-    entry can cost — for every entry not observed.
-
-    Examples
-    --------
-    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 0]),
-    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
-    ...             q=np.ones((1, 2)), r=np.zeros(1), audits={}, fail_cost=100.0, n_arms=2)
-    >>> certain_lower(d, np.array([0, 1]), np.array([0, 0]), np.array([5.0, 4.0]),
-    ...               np.array([1, 2])).tolist()
-    [[5.0, 0.0], [9.0, 0.0]]
-    """
-    C = np.zeros((data.T, data.n_arms))
-    ok = np.isfinite(v)
-    np.maximum.at(C, (t[ok], k[ok]), v[ok])
-    return np.cumsum(C, axis=0)[cps - 1]
 
 
 def _method_bf(data, unbiased, have_model, n_boot, certain=0, at_bound=False, bare=0):

@@ -125,8 +125,8 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
            compare=False):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
     regrets and costs (``compare``: also the regret against the best fixed arm of the
-    estimator without the plays' spread, :data:`bandit.estimate.PLAYS_SHOW_SPREAD` off, on
-    the same run and audits)."""
+    previous estimator, :data:`bandit.estimate.CAPPED_LOWER_ENDS` off, on the same run and
+    audits)."""
     import bandit
 
     C = np.asarray(data["C"], dtype=np.int64)
@@ -143,11 +143,11 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     if compare:
         from bandit import estimate
 
-        estimate.PLAYS_SHOW_SPREAD = False
+        estimate.CAPPED_LOWER_ENDS = False
         try:
             b = tuner.regret(level=level, n_boot=n_boot, seed=seed).best_fixed
         finally:
-            estimate.PLAYS_SHOW_SPREAD = True
+            estimate.CAPPED_LOWER_ENDS = True
         prev = (b.estimate, b.low, b.high)
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
-                         "estimator (without the plays' spread), on the same runs")
+                         "estimator (without the capped lower ends), on the same runs")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=B.output_file, default=None)
     args = ap.parse_args(argv)
