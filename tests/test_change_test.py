@@ -20,22 +20,24 @@ def _log_cost(t, c, w, rng, switch):
     return level + 4.0 * (w - best) ** 2 + 0.5 * c + 0.02 * rng.standard_normal()
 
 
-def test_alarm_and_discount_match_a_dense_weighted_least_squares_reference(monkeypatch):
+def test_alarm_and_discount_match_a_dense_weighted_least_squares_reference():
     """Every round, the reference refits ``θ = (λΛ + Φᵀ W Φ)⁻¹ Φᵀ W y`` densely (``W`` the
-    rows' weights), standardises the played arm's error by ``σ̂ sqrt(1 + φᵀPφ)`` with
-    ``σ̂² = (Σ w e² + 0.1) / (Σ w + 1)``, runs Page's two-sided CUSUM (drift 1, errors
-    capped at ±3, alarm above 8) and, on an alarm, multiplies every weight so far by
-    ``3 / Σ w``.  The learner must raise its alarms at the same rounds and end with the same
-    fit and noise scale."""
-    monkeypatch.setattr(bandit.joint, "_CLIP", math.inf)  # the targets are fed unchanged
+    rows' weights), standardises the played arm's error ``e`` by ``σ̂ sqrt(1 + φᵀPφ)`` with
+    ``σ̂² = (Σ w e_fed² + 0.1) / (Σ w + 1)``, feeds ``e`` clipped at three of those (Huber),
+    runs Page's two-sided CUSUM (drift 1, errors capped at ±3, alarm above 8) and, on an
+    alarm, takes the change point as the first round after the alarming sum last stood at 0,
+    multiplies the weight of every round before it by ``3 / Σ w`` of those rounds, and gives
+    the rounds since it their targets back unclipped, at full weight (their errors were the
+    change, not wild readings).  The learner must raise its alarms at the same rounds and end
+    with the same fit and noise scale."""
     rng = np.random.default_rng(5)
     p = JointCB(ARMS[::4], context_bounds=(0.0, 1.0), m=3, m_omega=4, seed=0)
     assert p.detect_changes
     pen = np.diag(p._penalty_diag())
-    rows, ys, wts = [], [], []
+    rows, ys, raw, wts, errs = [], [], [], [], []
     up = down = 0.0
-    sq = 0.0  # the reference's Σ w e²
-    alarms, ref_alarms = [], []
+    run_up = run_down = 0
+    alarms, ref_alarms, points, clipped = [], [], [], []
     unit = None
     for t in range(120):
         c = float(rng.uniform())
@@ -53,32 +55,44 @@ def test_alarm_and_discount_match_a_dense_weighted_least_squares_reference(monke
         else:
             theta, P = np.zeros(phi.size), np.linalg.inv(pen)
         e = y - phi @ theta
-        s = math.sqrt((sq + 0.1) / (sum(wts) + 1))
+        s = math.sqrt((np.dot(wts, errs) + 0.1) / (sum(wts) + 1))
+        bound = 3.0 * s * math.sqrt(1 + phi @ P @ phi)
+        fed = min(max(e, -bound), bound)
         rows.append(phi)
-        ys.append(y)
+        ys.append(phi @ theta + fed)
+        raw.append(y)
         wts.append(1.0)
-        sq += e * e
+        errs.append(fed * fed)
         if t > 0:
             z = min(max(e / (s * math.sqrt(1 + phi @ P @ phi)), -3.0), 3.0)
             up, down = max(0.0, up + z - 1.0), max(0.0, down - z - 1.0)
+            run_up, run_down = (run_up + 1 if up > 0 else 0), (run_down + 1 if down > 0 else 0)
             if max(up, down) > 8.0:
+                point = len(rows) - (run_up if up > 8.0 else run_down)
+                rho = 3.0 / sum(wts[:point])
+                wts = [rho * w if i < point else w for i, w in enumerate(wts)]
+                clipped.append(sum(ys[i] != raw[i] for i in range(point, len(ys))))
+                ys[point:] = raw[point:]
                 up = down = 0.0
-                rho = 3.0 / sum(wts)
-                wts = [rho * w for w in wts]
-                sq *= rho
+                run_up = run_down = 0
                 ref_alarms.append(t)
+                points.append(point)
         before = p.changes
         p.update(k, cost, context=c)
         if p.changes > before:
             alarms.append(t)
     assert ref_alarms and ref_alarms[0] >= 60  # no alarm before the switch, one after
+    # the change point is the switch, a few rounds before the alarm: those keep their weight
+    assert 60 <= points[0] <= 62 and ref_alarms[0] - points[0] >= 2
+    assert clipped[0] >= 1  # and some of them were fed clipped before the alarm
     assert alarms == ref_alarms
     Phi, W = np.array(rows), np.array(wts)
     M = pen + (Phi.T * W) @ Phi
     np.testing.assert_allclose(p.P, np.linalg.inv(M), rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(p.theta, np.linalg.solve(M, (Phi.T * W) @ np.array(ys)),
                                rtol=1e-8, atol=1e-10)
-    assert p._scale() == pytest.approx(math.sqrt((sq + 0.1) / (W.sum() + 1)), rel=1e-10)
+    assert p._scale() == pytest.approx(math.sqrt((np.dot(W, errs) + 0.1) / (W.sum() + 1)),
+                                       rel=1e-10)
 
 
 def _switching_costs(t, w, rng, switch):
