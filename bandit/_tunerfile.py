@@ -429,19 +429,6 @@ def _policy(raw):
           "entry (costs are non-negative)")
     _need(values.get("forgotten", 0) <= values["t"], f"policy state 'forgotten' "
           f"({values.get('forgotten')!r}) exceeds the rounds played, t = {values['t']}")
-    if values.get("change_rows") is not None:  # JointCB's rounds since a change point
-        rows, theta = values["change_rows"], values["theta"]
-        keep = max(values.get("run_up", 0), values.get("run_down", 0))
-        _need(isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.dtype.kind == "f"
-              and theta is not None and rows.shape == (keep, theta.size + 4)
-              and bool(np.isfinite(rows).all()),
-              f"policy state 'change_rows' must be null or a finite array of shape "
-              f"(max(run_up, run_down), len(theta) + 4) = ({keep}, "
-              f"{None if theta is None else theta.size + 4}), got {_describe(rows)}")
-    elif "change_rows" in values:
-        _need(max(values.get("run_up", 0), values.get("run_down", 0)) == 0,
-              "policy state 'change_rows' is null but 'run_up' or 'run_down' counts rounds "
-              "since a change point")
     if "converged_counts" in values:
         cc = values["converged_counts"]
         _need(bool(np.all(cc >= 0) and np.all(cc <= values["counts"])),

@@ -229,6 +229,9 @@ class JointCB(Policy):
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
+    detect_drift : bool, default False
+        Without a context, also watch them for a slow drift (with ``detect_changes``; see
+        above).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -261,7 +264,7 @@ class JointCB(Policy):
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "run_up", "run_down", "change_rows", "drift_level", "drift_score", "drifts")
+                   "drift_level", "drift_score", "drifts")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -281,14 +284,10 @@ class JointCB(Policy):
     forgotten = 0.0  # rounds' worth of errors the forgetting removed from σ̂'s count
     prior_scale = 1.0  # what the forgetting left of the prior's weight
     changes = 0  # changes detected so far
-    # the change point (rounds since each CUSUM last stood at 0, and those rounds' rows:
-    # features, the target fed and before the clip, the squared error and log-ratio fed); a
-    # state saved before they existed has no rows, and its next alarm discounts every round before it
-    run_up = 0
-    run_down = 0
-    change_rows = None
-    # the drift test (no context): per rate of DRIFT_RATES the exponentially weighted level of
-    # the standardised errors and the CUSUM of its log-likelihood ratio; drifts counts alarms
+    detect_drift = False
+    # the drift test (detect_drift, no context): per rate of DRIFT_RATES the exponentially
+    # weighted level of the standardised errors and the CUSUM of its log-likelihood ratio;
+    # drifts counts alarms (a state saved before it existed starts it afresh)
     drift_level = None
     drift_score = None
     drifts = 0
@@ -302,12 +301,13 @@ class JointCB(Policy):
     CHANGE_CAP = 3.0
     CHANGE_LIMIT = 8.0
     CHANGE_KEEP = 3.0
-    #: The drift test (``detect_changes`` without a context): the rates ``γ`` of the
+    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates ``γ`` of the
     #: exponentially weighted levels of the standardised errors, and the alarm level of the
     #: CUSUM of their log-likelihood ratio against the model's level 0; on an alarm
-    #: everything seen is kept as ``1 / (1 − γ)`` rounds' worth (the fastest rate that fired).
+    #: everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
     DRIFT_RATES = (0.9,)
     DRIFT_LIMIT = 8.0
+    DRIFT_KEEP = 3.0
     #: How many times more a family's own dependence on the context is penalised than the
     #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
     #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
@@ -318,7 +318,8 @@ class JointCB(Policy):
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", detect_changes=True, seed=None):
+                 target="log", arm_basis="line", detect_changes=True, detect_drift=False,
+                 seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -345,6 +346,9 @@ class JointCB(Policy):
         if not isinstance(detect_changes, (bool, np.bool_)):
             raise ValueError(f"detect_changes must be True or False, got {detect_changes!r}")
         self.detect_changes = bool(detect_changes)
+        if not isinstance(detect_drift, (bool, np.bool_)):
+            raise ValueError(f"detect_drift must be True or False, got {detect_drift!r}")
+        self.detect_drift = bool(detect_drift)
         self.drift_level = np.zeros(len(self.DRIFT_RATES))
         self.drift_score = np.zeros(len(self.DRIFT_RATES))
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
@@ -503,15 +507,18 @@ class JointCB(Policy):
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes}
+                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes,
+                "detect_drift": self.detect_drift}
 
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line, one saved
         before ``prior_shift`` existed a prior without the shared error, one saved before
-        ``detect_changes`` existed no change test."""
+        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
+        test)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
+        config = config if "detect_drift" in config else {**config, "detect_drift": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -680,8 +687,6 @@ class JointCB(Policy):
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
             if self.prior_dir is not None:
                 self.prior_dir = self.prior_dir @ Sf.T
-            if self.change_rows is not None:  # features of the rounds since a change point
-                self.change_rows[:, :Sf.shape[0]] = self.change_rows[:, :Sf.shape[0]] @ Sf.T
             self._mu_of = None
         return psi
 
@@ -749,9 +754,8 @@ class JointCB(Policy):
             if cost <= 0:
                 return  # nothing to scale by yet: a cost of 0 everywhere teaches nothing
             self.unit = cost
-        track = self.detect_changes and not first
         if self.models_cost:
-            z, row = self._update_cost(arm, cost, psi, censored, first, track)
+            z = self._update_cost(arm, cost, psi, censored, first)
         else:
             # features, prediction, censoring, the clip and the rank-one update in one
             # compiled call (a round follows a solve that has pushed Python's layers out of
@@ -760,29 +764,22 @@ class JointCB(Policy):
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)
-            if track:  # the row as fed, kept while a CUSUM runs (the change point's data)
-                phi = np.outer(psi, self._X[arm]).ravel()
-                pred = float(self.theta @ phi)
-            sq = joint_observe(self.P, self.theta, psi, self._X, arm,
-                               math.log(cost / self.unit + _FLOOR), censored,
-                               _CLIP * scale, info)
-            self.sq_err += sq
+            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
+                                         math.log(cost / self.unit + _FLOOR), censored,
+                                         _CLIP * scale, info)
             self.p = None
             z = info[0] / (scale * math.sqrt(info[1]))
-            if track:  # the target before the clip (a change point re-enters it whole)
-                fed = pred + math.copysign(math.sqrt(sq), info[0])
-                row = (phi, fed, pred + info[0], sq, 0.0)
         if self.prior_dir is not None:
             self._refresh_prior()
-        if track:
-            self._change_test(z, row)
+        if self.detect_changes and not first:
+            self._change_test(z)
 
     def _log_scale(self):
         """A model of the cost: the noise scale of ``log(cost/unit + 0.01)`` around the
         prediction, ``sqrt((Σ fed squared log-ratios + 0.1)/(t + 1))``."""
         return math.sqrt((self.log_sq_err + 0.1) / (self.t - self.forgotten + 1))
 
-    def _update_cost(self, arm, cost, psi, censored, first=False, track=False):
+    def _update_cost(self, arm, cost, psi, censored, first=False):
         """Feed a cost to a model of the cost itself, with the Huber clip on the log scale.
 
         A hard system costs many times a typical one, and without a context it is not a bad
@@ -795,14 +792,13 @@ class JointCB(Policy):
         moves the mean no more than a large honest one.  The first cost, which sets the unit,
         has no prediction to be compared with: it is fed whole and not counted.  Returns the
         log-ratio in predictive standard deviations (before the clip; NaN for the first cost),
-        what :meth:`_change_test` reads, and with ``track`` the row as fed (features, target,
-        squared error, squared log-ratio; else None).
+        what :meth:`_change_test` reads.
         """
         if first:
             self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
                                          cost / self.unit, censored, math.inf)
             self.p = None
-            return math.nan, None
+            return math.nan
         phi = np.outer(psi, self._X[arm]).ravel()
         pred = float(self.theta @ phi)
         spread = math.sqrt(1.0 + max(float(phi @ self.P @ phi), 0.0))
@@ -813,36 +809,27 @@ class JointCB(Policy):
             r = 0.0  # a lower bound under the prediction: the fit takes the prediction
         scale = self._log_scale()
         z = r / (scale * spread)  # the change test's standardised error (before the clip)
-        whole = max(y, pred) if censored else y  # the target before the clip
         bound = _CLIP * scale * spread
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
         self.log_sq_err += r * r
-        sq = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf)
-        self.sq_err += sq
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+                                     math.inf)
         self.p = None
-        if not track:
-            return z, None
-        return z, (phi, y if not censored else max(y, pred), whole, sq, r * r)
+        return z
 
     # --- the change test: sequences whose costs change without a context that says so ----
-    def _change_test(self, z, row):
+    def _change_test(self, z):
         """Page's CUSUM, both ways, of the standardised one-step errors ``z`` of the played arm
         (error before the clip over ``σ̂ sqrt(1 + φᵀPφ)``, each capped at ±3); an alarm
-        forgets the rounds before the change point (:meth:`_forget`).  Without a context the
-        drift test follows (:meth:`_drift_test`).
+        forgets the past (:meth:`_forget`).
 
         While the model fits, the errors have mean 0 and unit spread, and a sum that only
         grows with errors beyond ``CHANGE_DRIFT`` standard deviations crosses
         ``CHANGE_LIMIT`` rarely; when the costs move away from what the model learnt (a new
         phase of the simulation that no context announces), the errors keep one sign and the
         sum crosses it within a few rounds (``≈ CHANGE_LIMIT / (shift − CHANGE_DRIFT)``).
-        The change point is Page's estimate, the round after the alarming sum last stood at
-        0 (the start of the run of rounds that raised it: the maximum-likelihood change time
-        of the CUSUM's model); the rows fed since the older of the two sums' last zeros are
-        kept for it (``row``: features, target fed, target before the clip, squared error
-        fed, squared log-ratio fed).
         """
         if not math.isfinite(z):
             return
@@ -850,21 +837,10 @@ class JointCB(Policy):
         z = min(max(z, -cap), cap)
         self.cusum_up = max(0.0, self.cusum_up + z - self.CHANGE_DRIFT)
         self.cusum_down = max(0.0, self.cusum_down - z - self.CHANGE_DRIFT)
-        self.run_up = self.run_up + 1 if self.cusum_up > 0.0 else 0
-        self.run_down = self.run_down + 1 if self.cusum_down > 0.0 else 0
-        keep = max(self.run_up, self.run_down)
-        if keep == 0:
-            self.change_rows = None
-        else:
-            new = np.concatenate([row[0], row[1:]])[None, :]
-            rows = self.change_rows
-            rows = new if rows is None else np.concatenate([rows[rows.shape[0] - keep + 1:], new])
-            self.change_rows = rows
         if max(self.cusum_up, self.cusum_down) > self.CHANGE_LIMIT:
             self.changes += 1
-            run = self.run_up if self.cusum_up > self.CHANGE_LIMIT else self.run_down
-            self._forget(self.change_rows[self.change_rows.shape[0] - run:], self.CHANGE_KEEP)
-        elif self.features.context_dim == 0:
+            self._forget(self.CHANGE_KEEP)
+        elif self.detect_drift and self.features.context_dim == 0:
             self._drift_test(z)
 
     def _drift_test(self, z):
@@ -877,46 +853,38 @@ class JointCB(Policy):
         0, unit spread), ``z m − m²/2``, feeds a CUSUM ``S ← max(0, S + z m − m²/2)``.  While
         the model fits, ``m`` is noise and ``S`` falls by ``(1 − γ)/(2(1 + γ))`` a round on
         average; while the errors keep a level ``δ`` it grows by about ``δ²/2`` a round.
-        Above :attr:`DRIFT_LIMIT` everything learnt is kept as ``1/(1 − γ)`` rounds' worth
-        (the memory of exponential forgetting at the rate that fired, the fastest if several):
-        :meth:`_forget`, counted in :attr:`drifts`.
+        Above :attr:`DRIFT_LIMIT` everything learnt is kept as :attr:`DRIFT_KEEP` rounds'
+        worth (:meth:`_forget`), counted in :attr:`drifts`.
         """
         rates = np.asarray(self.DRIFT_RATES)
         m, S = self.drift_level, self.drift_score
         S[:] = np.maximum(0.0, S + z * m - 0.5 * m * m)
         m[:] = rates * m + (1.0 - rates) * z
-        fired = S > self.DRIFT_LIMIT
-        if fired.any():
+        if (S > self.DRIFT_LIMIT).any():
             self.drifts += 1
-            self._forget(None, 1.0 / (1.0 - float(rates[fired].min())))
+            self._forget(self.DRIFT_KEEP)
 
-    def _forget(self, run, keep):
-        """Keep what was learnt before a detected change as ``keep`` rounds' worth.
+    def _forget(self, keep):
+        """Keep what was learnt before a detected change (or drift) as ``keep`` rounds' worth.
 
-        ``run`` (rows as kept by :meth:`_change_test`, or None) are the rounds since the
-        change point: they stay at full weight.  The fit's data statistics of the rounds
-        before it (the measured rounds and the prior's pseudo-observations alike),
-        ``G = P⁻¹ − λΛ − G_run`` and ``Σ φ y − b_run``, are multiplied by
+        The fit's data statistics (the measured rounds and the prior's pseudo-observations
+        alike) ``G = P⁻¹ − λΛ`` and ``Σ φ y = P⁻¹ θ`` are multiplied by
         ``ρ = keep / n`` (``n`` the rounds they hold), the penalty is kept:
-        ``P ← (λΛ + ρ G + G_run)⁻¹``, ``θ ← P (ρ (P_old⁻¹ θ_old − b_run) + b_run)`` — the
-        ridge fit of the same data, the rounds before the change point at weight ``ρ``
-        (discounted ridge regression, one discount at the change).  The widths grow back
-        towards the prior's, so the lower confidence bound explores again next to the
-        predicted best, and the costs measured from now on outweigh the old ones after a few
-        rounds; ``σ̂``'s sum and count are discounted alike (its level is kept), and so is
-        the weight of the prior's shared error (:attr:`prior_scale`).  ``O(d³)``, once per
-        detected change.  Both tests start afresh.
+        ``P ← (λΛ + ρ G)⁻¹``, ``θ ← P ρ Σ φ y`` — the ridge fit of the same data at weight
+        ``ρ`` (discounted ridge regression, one discount at the change).  The widths grow
+        back towards the prior's, so the lower confidence bound explores again next to the
+        predicted best, and the costs measured from now on outweigh the old ones after a
+        few rounds; ``σ̂``'s sum and count are discounted alike (its level is kept), and so
+        is the weight of the prior's shared error (:attr:`prior_scale`).  ``O(d³)``, once
+        per detected change.
         """
         from ._kernels_ridge import spd_inverse
 
         self.cusum_up = self.cusum_down = 0.0
-        self.run_up = self.run_down = 0
-        self.change_rows = None
-        self.drift_level[:] = 0.0
+        self.drift_level[:] = 0.0  # both tests start afresh
         self.drift_score[:] = 0.0
-        n_run = 0 if run is None else run.shape[0]
-        n = self.t + 1 - self.forgotten - n_run  # rounds before the change point
-        rho = min(1.0, keep / n) if n > 0 else 1.0
+        n = self.t + 1 - self.forgotten  # rounds in σ̂'s count, this one included
+        rho = min(1.0, keep / n)
         if rho >= 1.0:
             return
         pen = self._penalty_diag()
@@ -924,21 +892,10 @@ class JointCB(Policy):
         b = A @ self.theta
         A *= rho
         A[np.diag_indices_from(A)] += (1.0 - rho) * pen
-        if n_run:  # the rounds since the change point: back to full weight
-            d = A.shape[0]
-            Phi = run[:, :d]
-            A += (1.0 - rho) * (Phi.T @ Phi)
-            # their targets whole: the errors that raised the alarm were the change, not wild
-            # readings, and the clip had fed them as at most three standard deviations
-            b = rho * (b - Phi.T @ run[:, d]) + Phi.T @ run[:, d + 1]
-            self.sq_err = rho * self.sq_err + (1.0 - rho) * float(run[:, d + 2].sum())
-            self.log_sq_err = rho * self.log_sq_err + (1.0 - rho) * float(run[:, d + 3].sum())
-        else:
-            b = rho * b
-            self.sq_err *= rho
-            self.log_sq_err *= rho
         self.P = spd_inverse(A)
-        self.theta = self.P @ b
+        self.theta = self.P @ (rho * b)
+        self.sq_err *= rho
+        self.log_sq_err *= rho
         self.forgotten += (1.0 - rho) * n
         if self.prior_c is not None:
             self.prior_c = rho * self.prior_c
