@@ -49,7 +49,7 @@ The loops (``LOOPS``; ``size`` scales each):
 ``rggdrift``
     The same graph, the shift falling slowly from 10 to 0.01 over the 200 systems
     (``log10 s`` linear in the step, with a jitter of 0.1): the systems grow harder and their
-    best ω drifts upwards from about 1.2 to about 1.85, so the cheap first systems say little
+    best ω drifts upwards from about 1.2 to about 1.9, so the cheap first systems say little
     about the ω that is best over the run.  Contexts: ``none``, ``shift``, ``spectral``.
 
 Run ``python -m experiments.user_loops`` (every row of the quick start's table, a few
