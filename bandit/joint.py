@@ -159,6 +159,19 @@ class JointCB(Policy):
     :attr:`changes` counts the alarms.  A learner saved before the option existed loads
     without it.
 
+    *Sequences that drift slowly* (``detect_drift=True``, off by default; without a context,
+    with the change test): errors that keep a level below the CUSUM's drift of one standard
+    deviation are seen late or never, so an exponentially weighted level of them,
+    ``m ← γ m + (1 − γ) z`` (:attr:`DRIFT_RATES`, 0.9), predicts the next error, and the
+    CUSUM of the log-likelihood ratio of that prediction against the model's level 0,
+    ``S ← max(0, S + z m − m²/2)``, raises an alarm above :attr:`DRIFT_LIMIT` (8) that keeps
+    everything as :attr:`DRIFT_KEEP` (3) rounds' worth (:meth:`_drift_test`; :attr:`drifts`
+    counts them).  A slow synthetic drift of the best ω is then followed within 0.04–0.06
+    (0.09–0.13 without); it is off by default because on a loop whose costs first fall step
+    by step and then jump (the two-phase loop) its alarms come first and the jump raises
+    none (0.41 → 0.71 × the best fixed ω), and a loop whose costs follow κ up and down pays
+    4.5 % more (``docs/bandit.md``).
+
     ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
     is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
     context every system is a draw from the same sequence, and the quantity a fixed ω is judged
@@ -301,10 +314,10 @@ class JointCB(Policy):
     CHANGE_CAP = 3.0
     CHANGE_LIMIT = 8.0
     CHANGE_KEEP = 3.0
-    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates ``γ`` of the
-    #: exponentially weighted levels of the standardised errors, and the alarm level of the
-    #: CUSUM of their log-likelihood ratio against the model's level 0; on an alarm
-    #: everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
+    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates
+    #: ``γ`` of the exponentially weighted levels of the standardised errors, and the alarm
+    #: level of the CUSUM of their log-likelihood ratio against the model's level 0; on an
+    #: alarm everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
     DRIFT_RATES = (0.9,)
     DRIFT_LIMIT = 8.0
     DRIFT_KEEP = 3.0
