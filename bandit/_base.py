@@ -17,8 +17,10 @@ STATE_VERSION = 1
 #: State every policy saves, before its own ``_state_keys``.  ``converged_counts`` was added
 #: later within version 1: a state without it restores zeros (no leader until an arm converges).
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
+#: JointCB's drift test (``drift_level``, ``drift_score``, ``drifts``) too: a state without it
+#: starts the test afresh.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
-OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err")
+OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err", "drift_level", "drift_score", "drifts")
 #: JointCB's state of the prior's shared error: a state saved before ``prior_shift`` existed
 #: (its config has none) lacks it and is a learner without the shared error.
 PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",

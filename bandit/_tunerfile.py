@@ -454,6 +454,8 @@ def _meaning(key, v, fresh):
     elif key.endswith("sq_err"):
         _need(bool(np.all(np.asarray(v) >= 0)),
               f"policy state {key!r} must be >= 0 (a sum of squares)")
+    elif key == "drift_score":  # JointCB's drift test: CUSUMs
+        _need(bool(np.all(np.asarray(v) >= 0)), f"policy state {key!r} must be >= 0, got {v!r}")
     elif key in ("cusum_up", "cusum_down", "forgotten", "prior_scale"):  # JointCB's change test
         _need(v >= 0 and (key != "prior_scale" or 0 < v <= 1),
               f"policy state {key!r} must be " + ("in (0, 1]" if key == "prior_scale" else

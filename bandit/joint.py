@@ -159,6 +159,19 @@ class JointCB(Policy):
     :attr:`changes` counts the alarms.  A learner saved before the option existed loads
     without it.
 
+    *Sequences that drift slowly* (``detect_drift=True``, off by default; without a context,
+    with the change test): errors that keep a level below the CUSUM's drift of one standard
+    deviation are seen late or never, so an exponentially weighted level of them,
+    ``m ← γ m + (1 − γ) z`` (:attr:`DRIFT_RATES`, 0.9), predicts the next error, and the
+    CUSUM of the log-likelihood ratio of that prediction against the model's level 0,
+    ``S ← max(0, S + z m − m²/2)``, raises an alarm above :attr:`DRIFT_LIMIT` (8) that keeps
+    everything as :attr:`DRIFT_KEEP` (3) rounds' worth (:meth:`_drift_test`; :attr:`drifts`
+    counts them).  A slow synthetic drift of the best ω is then followed within 0.04–0.06
+    (0.09–0.13 without); it is off by default because on a loop whose costs first fall step
+    by step and then jump (the two-phase loop) its alarms come first and the jump raises
+    none (0.41 → 0.71 × the best fixed ω), and a loop whose costs follow κ up and down pays
+    4.5 % more (``docs/bandit.md``).
+
     ``target="auto"`` (what :func:`bandit.default_policy` uses) models the log-cost when there
     is a context and the cost itself, ``y = cost/unit``, when there is none.  Without a
     context every system is a draw from the same sequence, and the quantity a fixed ω is judged
@@ -229,6 +242,9 @@ class JointCB(Policy):
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
+    detect_drift : bool, default False
+        Without a context, also watch them for a slow drift (with ``detect_changes``; see
+        above).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -260,7 +276,8 @@ class JointCB(Policy):
     contextual = True
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
-                   "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes")
+                   "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
+                   "drift_level", "drift_score", "drifts")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -280,6 +297,13 @@ class JointCB(Policy):
     forgotten = 0.0  # rounds' worth of errors the forgetting removed from σ̂'s count
     prior_scale = 1.0  # what the forgetting left of the prior's weight
     changes = 0  # changes detected so far
+    detect_drift = False
+    # the drift test (detect_drift, no context): per rate of DRIFT_RATES the exponentially
+    # weighted level of the standardised errors and the CUSUM of its log-likelihood ratio;
+    # drifts counts alarms (a state saved before it existed starts it afresh)
+    drift_level = None
+    drift_score = None
+    drifts = 0
     _info = None  # joint_observe's error before the clip and its spread (scratch)
     #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
     #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
@@ -290,6 +314,13 @@ class JointCB(Policy):
     CHANGE_CAP = 3.0
     CHANGE_LIMIT = 8.0
     CHANGE_KEEP = 3.0
+    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates
+    #: ``γ`` of the exponentially weighted levels of the standardised errors, and the alarm
+    #: level of the CUSUM of their log-likelihood ratio against the model's level 0; on an
+    #: alarm everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
+    DRIFT_RATES = (0.9,)
+    DRIFT_LIMIT = 8.0
+    DRIFT_KEEP = 3.0
     #: How many times more a family's own dependence on the context is penalised than the
     #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
     #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
@@ -300,7 +331,8 @@ class JointCB(Policy):
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", detect_changes=True, seed=None):
+                 target="log", arm_basis="line", detect_changes=True, detect_drift=False,
+                 seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -327,6 +359,11 @@ class JointCB(Policy):
         if not isinstance(detect_changes, (bool, np.bool_)):
             raise ValueError(f"detect_changes must be True or False, got {detect_changes!r}")
         self.detect_changes = bool(detect_changes)
+        if not isinstance(detect_drift, (bool, np.bool_)):
+            raise ValueError(f"detect_drift must be True or False, got {detect_drift!r}")
+        self.detect_drift = bool(detect_drift)
+        self.drift_level = np.zeros(len(self.DRIFT_RATES))
+        self.drift_score = np.zeros(len(self.DRIFT_RATES))
         self.prior_curve = None  # predicted log-cost of each arm relative to the best (prime)
         self.prior_used = False  # whether the curve has entered the model
         check_positive(ridge=ridge, gamma=gamma)
@@ -483,15 +520,18 @@ class JointCB(Policy):
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes}
+                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes,
+                "detect_drift": self.detect_drift}
 
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line, one saved
         before ``prior_shift`` existed a prior without the shared error, one saved before
-        ``detect_changes`` existed no change test."""
+        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
+        test)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
+        config = config if "detect_drift" in config else {**config, "detect_drift": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -811,14 +851,38 @@ class JointCB(Policy):
         self.cusum_up = max(0.0, self.cusum_up + z - self.CHANGE_DRIFT)
         self.cusum_down = max(0.0, self.cusum_down - z - self.CHANGE_DRIFT)
         if max(self.cusum_up, self.cusum_down) > self.CHANGE_LIMIT:
-            self._forget()
+            self.changes += 1
+            self._forget(self.CHANGE_KEEP)
+        elif self.detect_drift and self.features.context_dim == 0:
+            self._drift_test(z)
 
-    def _forget(self):
-        """Keep what was learnt before a detected change as ``CHANGE_KEEP`` rounds' worth.
+    def _drift_test(self, z):
+        """A test for a slow drift of the costs, when there is no context to explain it.
+
+        A drift shifts the one-step errors by less than the CUSUM's ``CHANGE_DRIFT`` standard
+        deviations for a long time.  Per rate ``γ`` of :attr:`DRIFT_RATES` an exponentially
+        weighted level ``m ← γ m + (1 − γ) z`` of the capped standardised errors predicts the
+        next one; the log-likelihood ratio of that prediction against the model's own (level
+        0, unit spread), ``z m − m²/2``, feeds a CUSUM ``S ← max(0, S + z m − m²/2)``.  While
+        the model fits, ``m`` is noise and ``S`` falls by ``(1 − γ)/(2(1 + γ))`` a round on
+        average; while the errors keep a level ``δ`` it grows by about ``δ²/2`` a round.
+        Above :attr:`DRIFT_LIMIT` everything learnt is kept as :attr:`DRIFT_KEEP` rounds'
+        worth (:meth:`_forget`), counted in :attr:`drifts`.
+        """
+        rates = np.asarray(self.DRIFT_RATES)
+        m, S = self.drift_level, self.drift_score
+        S[:] = np.maximum(0.0, S + z * m - 0.5 * m * m)
+        m[:] = rates * m + (1.0 - rates) * z
+        if (S > self.DRIFT_LIMIT).any():
+            self.drifts += 1
+            self._forget(self.DRIFT_KEEP)
+
+    def _forget(self, keep):
+        """Keep what was learnt before a detected change (or drift) as ``keep`` rounds' worth.
 
         The fit's data statistics (the measured rounds and the prior's pseudo-observations
         alike) ``G = P⁻¹ − λΛ`` and ``Σ φ y = P⁻¹ θ`` are multiplied by
-        ``ρ = CHANGE_KEEP / n`` (``n`` the rounds they hold), the penalty is kept:
+        ``ρ = keep / n`` (``n`` the rounds they hold), the penalty is kept:
         ``P ← (λΛ + ρ G)⁻¹``, ``θ ← P ρ Σ φ y`` — the ridge fit of the same data at weight
         ``ρ`` (discounted ridge regression, one discount at the change).  The widths grow
         back towards the prior's, so the lower confidence bound explores again next to the
@@ -830,9 +894,10 @@ class JointCB(Policy):
         from ._kernels_ridge import spd_inverse
 
         self.cusum_up = self.cusum_down = 0.0
-        self.changes += 1
+        self.drift_level[:] = 0.0  # both tests start afresh
+        self.drift_score[:] = 0.0
         n = self.t + 1 - self.forgotten  # rounds in σ̂'s count, this one included
-        rho = min(1.0, self.CHANGE_KEEP / n)
+        rho = min(1.0, keep / n)
         if rho >= 1.0:
             return
         pen = self._penalty_diag()

@@ -1,4 +1,4 @@
-"""Five scientists' own loops wrapped in a :class:`bandit.Tuner`, against every fixed ω.
+"""Seven scientists' own loops wrapped in a :class:`bandit.Tuner`, against every fixed ω.
 
 Each loop is written as a scientist would write it, with the solve going through
 ``tuner.solve`` (the default learner, ``audit_budget=0.05``, ``rtol = 1e-8``, the paper's 20 ω
@@ -40,6 +40,17 @@ The loops (``LOOPS``; ``size`` scales each):
     Crank–Nicolson steps with ``I + 10⁻⁴ K`` and a moving source, ``K`` the
     ``size × size`` (default 64) anisotropic Laplacian (coefficients 1 and 0.1), SOR.
     Contexts: ``none``, ``spectral``.
+``rgg``
+    A random geometric graph of ``size`` nodes (default 500, radius 0.08, unit weights) and
+    200 systems ``(L + s I) x = b``, the shift ``s`` log-uniform in [0.01, 10] and drawn
+    afresh for each system (independent systems: small shifts are hard and want a large ω,
+    large ones are cheap and want a small one), ``b`` random, SOR from zero.  Contexts:
+    ``none``, ``shift`` (``log10 s``), ``spectral``.
+``rggdrift``
+    The same graph, the shift falling slowly from 10 to 0.01 over the 200 systems
+    (``log10 s`` linear in the step, with a jitter of 0.1): the systems grow harder and their
+    best ω drifts upwards from about 1.2 to about 1.9, so the cheap first systems say little
+    about the ω that is best over the run.  Contexts: ``none``, ``shift``, ``spectral``.
 
 Run ``python -m experiments.user_loops`` (every row of the quick start's table, a few
 minutes on one core; ``--loop NAME`` and ``--context C`` for one loop's rows or one row) or
@@ -203,6 +214,40 @@ def twophase_loop(solve, context, nx=64, inverse_steps=150, cn_steps=250):
     return u
 
 
+def _rgg_laplacian(N, radius, rng):
+    """Unit-weight Laplacian of the random geometric graph of ``N`` points in the unit
+    square, joined within ``radius``."""
+    from scipy.spatial import cKDTree
+
+    P = rng.random((N, 2))
+    pairs = cKDTree(P).query_pairs(radius, output_type="ndarray")
+    W = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(N, N))
+    W = (W + W.T).tocsr()
+    return (sp.diags(np.asarray(W.sum(1)).ravel()) - W).tocsr()
+
+
+def _shift_loop(solve, context, shifts, N, rng):
+    L = _rgg_laplacian(N, 0.08, rng)
+    x = None
+    for s in shifts:
+        A = (L + s * sp.identity(N)).tocsr()
+        b = rng.standard_normal(N)
+        x = solve(A, b, None, **({"context": float(np.log10(s))} if context == "shift" else {}))
+    return x
+
+
+def rgg_loop(solve, context, N=500, steps=200):
+    rng = np.random.default_rng(0)
+    shifts = 10.0 ** rng.uniform(-2, 1, steps)
+    return _shift_loop(solve, context, shifts, N, rng)
+
+
+def rggdrift_loop(solve, context, N=500, steps=200):
+    rng = np.random.default_rng(1)
+    shifts = 10.0 ** (np.linspace(1.0, -2.0, steps) + 0.1 * rng.standard_normal(steps))
+    return _shift_loop(solve, context, shifts, N, rng)
+
+
 #: name -> (solver, loop function, contexts it takes besides "none" and "spectral")
 LOOPS = {
     "newton": ("ssor_pcg", newton_loop, ("resid",)),
@@ -210,13 +255,17 @@ LOOPS = {
     "uq": ("ssor_pcg", uq_loop, ("vec",)),
     "graph": ("sor", graph_loop, ("tau",)),
     "twophase": ("sor", twophase_loop, ()),
+    "rgg": ("sor", rgg_loop, ("shift",)),
+    "rggdrift": ("sor", rggdrift_loop, ("shift",)),
 }
 #: the rows of the quick start's table, in its order
 ROWS = [("newton", "none"), ("newton", "resid"), ("newton", "spectral"),
         ("adaptive", "none"), ("adaptive", "dt"), ("adaptive", "logdt"),
         ("adaptive", "spectral"), ("uq", "none"), ("uq", "vec"), ("uq", "spectral"),
         ("graph", "none"), ("graph", "tau"), ("graph", "spectral"),
-        ("twophase", "none"), ("twophase", "spectral")]
+        ("twophase", "none"), ("twophase", "spectral"), ("rgg", "none"), ("rgg", "shift"),
+        ("rgg", "spectral"), ("rggdrift", "none"), ("rggdrift", "shift"),
+        ("rggdrift", "spectral")]
 
 
 def replay(systems, solver, omegas=GRID, rtol=1e-8, maxiter=MAXITER):
@@ -267,7 +316,7 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
 
     if size is not None:
         loop_kw[{"newton": "nx", "adaptive": "nx", "uq": "m", "graph": "N",
-                 "twophase": "nx"}[name]] = size
+                 "twophase": "nx", "rgg": "N", "rggdrift": "N"}[name]] = size
     _check_loop_settings(name, loop, loop_kw)
     state = loop(solve, context, **loop_kw)
     C = replay(systems, solver)
@@ -309,7 +358,7 @@ def main(argv=None) -> None:
 
     ap = argparse.ArgumentParser(
         prog="python -m experiments.user_loops",
-        description="The quick start's five loops through a Tuner against every fixed ω "
+        description="The quick start's loops through a Tuner against every fixed ω "
                     "(iterations, exact regret and the Tuner's 90 % interval).")
     ap.add_argument("--loop", choices=list(LOOPS), help="one loop's rows (default: every row)")
     ap.add_argument("--context", help="one context of the loop (default: each in the table)")

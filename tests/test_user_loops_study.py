@@ -46,7 +46,8 @@ def test_adaptive_loop_matches_direct_solves_and_dense_sor_costs():
 def test_every_loop_runs_tiny_and_its_tuned_solves_converge(name):
     kw = {"newton": dict(size=6, steps=2), "adaptive": dict(size=4, t_end=0.002),
           "uq": dict(size=6, samples=3), "graph": dict(size=40, steps=3),
-          "twophase": dict(size=5, inverse_steps=2, cn_steps=2)}[name]
+          "twophase": dict(size=5, inverse_steps=2, cn_steps=2),
+          "rgg": dict(size=40, steps=3), "rggdrift": dict(size=40, steps=3)}[name]
     context = LOOPS[name][2][0] if LOOPS[name][2] else "spectral"
     r = run_loop(name, context, **kw)
     assert r["tuner"].summary()["all_converged"]
