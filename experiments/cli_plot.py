@@ -125,7 +125,8 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
         if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
             regret = bf.get("method") or "undefined"  # "undefined: <why>"
-        print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
+        solves = data["rounds"].size
+        print(f"{solves} solve{'s' if solves != 1 else ''}, {fmt.format(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
 
