@@ -130,14 +130,22 @@ class GuardSteps:
                 chain = self._after_stagnation(ran)
         if done is None and not unattainable:  # last resort: every failure that was not
             # final, from x0, plain
-            for k in order:
-                if self._settled(k, runs):
-                    continue
+            last = [k for k in order if not self._settled(k, runs)]
+            while last:
+                k = last.pop(0)
                 r = self._run(op, b, k, x0, self.maxiter, False)
                 runs.append((k, r, "x0", self.maxiter, False))
                 if r.converged:
                     done = len(runs) - 1
                     break
+                if r.reason == "stagnated" and not unattainable:
+                    # as in the chain: the guard's tighter divergence limit had stopped every
+                    # arm (a residual that grows by 10⁶ before it falls, as on a badly scaled
+                    # system), and a plain run now finds the tolerance below the rounding
+                    # level — one more arm, not every arm again
+                    unattainable = True
+                    last = [j for j in self._after_stagnation({j for j, *_ in runs})
+                            if not self._settled(j, runs)]
         if done is None and all(r.info.get("refused") == "IterateOverflowError"
                                 for _, r, *_ in runs):
             # every arm's iterate left double range: the system's (its solution, or x0 out of
@@ -186,12 +194,14 @@ class GuardSteps:
             tried = sorted({k for k, *_ in runs})
             stuck = sum(r.reason == "stagnated" for _, r, *_ in runs)
             info["unattainable"] = True
+            untried = ("; the other arms were not tried" if len(tried) < self.policy.n_arms
+                       else "")
             info["failure"] = (
                 f"the tolerance looks unattainable for this system (rtol {self.rtol:g}, atol "
                 f"{self.atol:g}): best relative residual {res.relative_residual:.1e} after "
                 f"{len(runs)} runs ({its} iterations) of arms {tried}, {stuck} of them stopped "
                 "as stagnated (the residual stopped improving at the rounding level of the "
-                "system); the other arms were not tried; returning the run with the smallest "
+                f"system){untried}; returning the run with the smallest "
                 f"residual (arm {used}, {res.reason}), not converged: loosen rtol or atol, or "
                 "rescale the system")
         elif done is None:

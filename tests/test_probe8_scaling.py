@@ -1,0 +1,49 @@
+"""A badly scaled SPD system (``D A D``, ``D`` over 12 decades) whose tolerance lies below its
+rounding level: the Tuner says so after one more arm, instead of running every arm twice and
+reporting "every arm failed"."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import bandit
+
+U = 2.0 ** -53
+
+
+def _scaled_laplacian(n=30, decades=6):
+    A = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+    D = sp.diags(10.0 ** np.linspace(-decades, decades, n))
+    return (D @ A @ D).tocsr(), np.ones(n)
+
+
+def test_the_tolerance_is_below_the_rounding_level_of_the_solution():
+    # the reference for the tests below: the rounding level u‖|b| + |A| |x*|‖ of the dense
+    # solution is about 1e-5 relative to ‖b‖, three decades above rtol = 1e-8
+    A, b = _scaled_laplacian()
+    xs = np.linalg.solve(A.toarray(), b)
+    level = U * np.linalg.norm(np.abs(b) + abs(A) @ np.abs(xs))
+    assert level > 100 * 1e-8 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("solver", ["sor", "ssor_pcg"])
+def test_a_tuner_calls_the_tolerance_unattainable_after_one_more_arm(solver):
+    # every guarded attempt stops as "diverged" (the residual grows 10⁶-fold before it falls:
+    # the guard's divergence limit); the last resort's plain run of ω = 1 then stagnates at
+    # the rounding level.  The last resort had gone on through all 20 arms (40 runs, 30 433
+    # SOR sweeps) and said "every arm failed"; it now stops there and says why
+    A, b = _scaled_laplacian()
+    t = bandit.Tuner(solver=solver, maxiter=20_000)
+    r = t.solve(A, b)
+    assert not r.converged
+    assert r.info.get("unattainable") is True and "all_arms_failed" not in r.info
+    assert "looks unattainable" in r.info["failure"]
+    # every arm was tried once, under the guard: no "the other arms were not tried"
+    assert "not tried" not in r.info["failure"]
+    runs = r.info["attempts"]
+    assert len(runs) <= t.policy.n_arms + 2
+    assert sum(a["reason"] == "stagnated" for a in runs) >= 1
+    # the returned x is the best of the runs, and its residual is what the result says
+    assert r.residual_norm == pytest.approx(np.linalg.norm(b - A @ r.x), rel=1e-9)
+    assert r.iterations == sum(a["iterations"] for a in runs)
+    s = t.summary()
+    assert not s["all_converged"] and s["total_iterations"] == r.iterations
