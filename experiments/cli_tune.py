@@ -75,6 +75,21 @@ def _resume_settings(args):
     return tuner
 
 
+def _where_to_resume(args, result, count, out) -> str:
+    """Where a stopped ``tune`` run continues: its ``tuner.json`` holds the rounds the Tuner
+    solved — the system being compared at the stop too — so the next run starts after that
+    one (given again, it would be a second round on the same system)."""
+    solved = len(result["tuner"].history["arm"]) - result.get("start", 0)
+    if not 0 < solved < count:
+        return ""
+    labels = (args.rhs if args.rhs is not None and len(args.matrices) == 1
+              else args.matrices)
+    also = (f"; {out}/tuner.json has also solved system {solved} ({labels[solved - 1]})"
+            if solved > result["interrupted"] else "")
+    return (f"{also}; continue with --resume {out}/tuner.json from system {solved + 1} "
+            f"({labels[solved]})")
+
+
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
     from . import user_files as uf
@@ -198,6 +213,7 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         kept = ("" if args.resume is None or args.out is not None else
                 f" ({args.resume} is kept as it was; the continued tuner is {out}/tuner.json)")
         print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}{kept}", kind=kind)
+                    f"{out}{kept}{_where_to_resume(args, result, len(systems), out)}",
+                    kind=kind)
         return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     return 0

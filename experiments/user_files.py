@@ -544,7 +544,7 @@ def format_report(s: dict) -> str:
         return f"{k} {noun}{'' if k == 1 else 's'}"
 
     lines = [f"{count(s['systems'], 'system')}, {s['solver']}"
-             + (" (interrupted: the systems finished before Ctrl-C)" if s.get("interrupted")
+             + (" (interrupted: the systems finished before the run was stopped)" if s.get("interrupted")
                 else "")]
     resumed = s.get("resumed")
     if resumed:

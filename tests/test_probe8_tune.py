@@ -113,3 +113,42 @@ def test_resume_takes_a_tuner_with_rtol_zero_and_an_atol(files, tmp_path, capsys
     t = bandit.Tuner.load(out / "tuner.json")
     assert t.rtol == 0.0 and t.atol == 1e-6 and len(t.history["arm"]) == 3
     assert f"best fixed ω = {bandit.DEFAULT_ARMS[int(np.argmin(C))]:g} (hindsight)" in text
+
+
+def test_a_stopped_run_says_where_to_resume_and_resuming_there_matches_one_run(
+        monkeypatch, tmp_path, capsys):
+    # the stop line said "3 of 6 systems finished and saved in OUT", while OUT/tuner.json
+    # had solved system 4 too (the one being compared): a user resuming from system 4 fed
+    # the learner that system twice.  It now names the system to continue from, and
+    # resuming there gives the history of one uninterrupted run (same seed, no audits)
+    import solvers
+
+    mats = []
+    for t in range(6):
+        m = tmp_path / f"S{t}.mtx"
+        scipy.io.mmwrite(m, (A * (1 + 0.3 * t)).tocoo())
+        mats.append(str(m))
+    opts = ["--solver", "sor", "--audit-budget", "0", "--no-plots", "--quiet"]
+    assert main(["tune", *mats, *opts, "--no-exact", "--out", str(tmp_path / "one")]) == 0
+    whole = bandit.Tuner.load(tmp_path / "one" / "tuner.json").history
+    real, count = solvers.SOLVERS["sor"], [0]
+
+    def sor(*args, **kwargs):  # Ctrl-C during system 4's exact solves (20 arms a system)
+        count[0] += 1
+        if count[0] == 3 * 20 + 5:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(solvers.SOLVERS, "sor", sor)
+    stopped = tmp_path / "stopped"
+    assert main(["tune", *mats, *opts, "--out", str(stopped)]) == 130
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "3 of 6 systems finished and saved" in err
+    assert f"{stopped}/tuner.json has also solved system 4 ({mats[3]})" in err
+    assert f"continue with --resume {stopped}/tuner.json from system 5 ({mats[4]})" in err
+    assert main(["tune", *mats[4:], "--resume", str(stopped / "tuner.json"), *opts,
+                 "--out", str(tmp_path / "rest")]) == 0
+    got = bandit.Tuner.load(tmp_path / "rest" / "tuner.json").history
+    for key in ("arm", "iterations", "converged"):
+        assert np.array_equal(got[key], whole[key]), key
