@@ -210,7 +210,8 @@ class GuardSteps:
             info["failure"] = (f"every arm failed on this system: {len(tried)} of "
                                f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
                                f"returning the run with the smallest residual (arm {used}, "
-                               f"{res.reason})")
+                               f"{res.reason})"
+                               + _all_broke_down(runs))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
@@ -232,3 +233,15 @@ class GuardSteps:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+
+def _all_broke_down(runs) -> str:
+    """The failure message's explanation when every run of a round broke down: the matrix
+    (or the preconditioner) is not positive definite — a symmetric indefinite system such
+    as a shifted Laplacian, which no arm of CG or SSOR-PCG can solve (the runs had been
+    listed as "(arm 0, breakdown)" with nothing to say why)."""
+    if runs and all(r.reason == "breakdown" for _, r, *_ in runs):
+        return ("; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its "
+                "preconditioner, is not positive definite")
+    return ""
+

@@ -47,3 +47,36 @@ def test_a_tuner_calls_the_tolerance_unattainable_after_one_more_arm(solver):
     assert r.iterations == sum(a["iterations"] for a in runs)
     s = t.summary()
     assert not s["all_converged"] and s["total_iterations"] == r.iterations
+
+
+def _helmholtz(m=10):
+    """The 2-D Laplacian shifted between its 4th and 5th eigenvalues: symmetric, positive
+    diagonal, four negative eigenvalues (a Helmholtz-like operator)."""
+    from solvers import gallery
+
+    L = gallery.laplacian_2d(m)
+    ev = np.linalg.eigvalsh(L.toarray())
+    return (L - 0.5 * (ev[3] + ev[4]) * sp.eye(m * m)).tocsr()
+
+
+@pytest.mark.parametrize("solver", ["ssor_pcg", "cg"])
+def test_a_tuner_on_a_symmetric_indefinite_system_says_it_is_not_positive_definite(solver):
+    # every run breaks down; the failure had said only "(arm 0, breakdown)"
+    A = _helmholtz()
+    assert (np.linalg.eigvalsh(A.toarray()) < 0).sum() == 4  # the reference: indefinite
+    assert A.diagonal().min() > 0  # so no input check refuses it
+    b = np.ones(A.shape[0])
+    t = bandit.Tuner(solver=solver, maxiter=300)
+    r = t.solve(A, b)
+    assert not r.converged and r.reason == "breakdown" and r.info["all_arms_failed"]
+    assert r.info["failure"].endswith(
+        "; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its preconditioner, "
+        "is not positive definite")
+    assert r.residual_norm == pytest.approx(np.linalg.norm(b - A @ r.x), rel=1e-12)
+    assert not t.summary()["all_converged"]
+
+
+def test_sor_on_the_same_system_is_not_said_to_break_down():
+    # SOR diverges there (no breakdown): its failure keeps the plain wording
+    r = bandit.Tuner(solver="sor", maxiter=300).solve(_helmholtz(), np.ones(100))
+    assert not r.converged and "broke down" not in r.info["failure"]
