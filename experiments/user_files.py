@@ -184,10 +184,14 @@ def read_contexts(path, count: int) -> list:
     except Exception as exc:
         raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
     if rows.shape[0] != count:
-        raise ValueError(f"{path}: {rows.shape[0]} contexts for {count} systems; give one "
-                         f"line per system")
-    if not np.all(np.isfinite(rows)):
-        raise ValueError(f"{path}: contexts must be finite numbers")
+        raise ValueError(f"{path}: {rows.shape[0]} context{'' if rows.shape[0] == 1 else 's'} "
+                         f"for {count} system{'' if count == 1 else 's'}; give one line per "
+                         f"system")
+    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    if bad.size:  # the system it belongs to (comment and blank lines are not counted)
+        raise ValueError(f"{path}: contexts must be finite numbers; the context of system "
+                         f"{bad[0] + 1} is {rows[bad[0]].tolist() if rows.shape[1] > 1 else rows[bad[0], 0]}"
+                         f" ({bad.size} of {count} in all)")
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 

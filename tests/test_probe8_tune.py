@@ -152,3 +152,29 @@ def test_a_stopped_run_says_where_to_resume_and_resuming_there_matches_one_run(
     got = bandit.Tuner.load(tmp_path / "rest" / "tuner.json").history
     for key in ("arm", "iterations", "converged"):
         assert np.array_equal(got[key], whole[key]), key
+
+
+@pytest.mark.parametrize("text, said", [
+    ("0.5\n", "1 context for 2 systems; give one line per system"),
+    ("# dt\n0.5\nnan\n", "contexts must be finite numbers; the context of system 2 is nan "
+                         "(1 of 2 in all)"),
+    ("0.5 1\n0.2 inf\n", "contexts must be finite numbers; the context of system 2 is "
+                         "[0.2, inf] (1 of 2 in all)"),
+])
+def test_a_bad_contexts_file_names_the_system(files, tmp_path, capsys, text, said):
+    # had said "1 contexts for 2 systems" and, for a NaN, only "contexts must be finite
+    # numbers" without the line
+    ctx = tmp_path / "ctx.txt"
+    ctx.write_text(text)
+    assert main(["tune", *files, "--contexts", str(ctx), "--learner", "chebcb", "--out",
+                 str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{ctx}: {said}" in err
+    assert not (tmp_path / "o").exists()
+    ctx.write_text(text.replace("nan", "0.7").replace("inf", "0.7") + ("0.7\n" if text ==
+                                                                        "0.5\n" else ""))
+    assert main(["tune", *files, "--contexts", str(ctx), "--learner", "chebcb", "--out",
+                 str(tmp_path / "o"), "--quiet", "--no-plots", "--no-exact"]) == 0
+    got = bandit.Tuner.load(tmp_path / "o" / "tuner.json").history["context"]
+    want = np.loadtxt(ctx, ndmin=2)
+    assert np.allclose(np.asarray([np.atleast_1d(c) for c in got], dtype=float), want)
