@@ -199,7 +199,8 @@ class GuardSteps:
             info["failure"] = (
                 f"the tolerance looks unattainable for this system (rtol {self.rtol:g}, atol "
                 f"{self.atol:g}): best relative residual {res.relative_residual:.1e} after "
-                f"{len(runs)} runs ({its} iterations) of arms {tried}, {stuck} of them stopped "
+                f"{_count(len(runs), 'run')} ({_count(its, 'iteration')}) of arms {tried}, "
+                f"{stuck} of them stopped "
                 "as stagnated (the residual stopped improving at the rounding level of the "
                 f"system){untried}; returning the run with the smallest "
                 f"residual (arm {used}, {res.reason}), not converged: loosen rtol or atol, or "
@@ -208,7 +209,8 @@ class GuardSteps:
             tried = sorted({k for k, *_ in runs})
             info["all_arms_failed"] = True
             info["failure"] = (f"every arm failed on this system: {len(tried)} of "
-                               f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
+                               f"{self.policy.n_arms} arms, {_count(len(runs), 'run')}, "
+                               f"{_count(its, 'iteration')}; "
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})"
                                + _all_broke_down(runs))
@@ -244,4 +246,9 @@ def _all_broke_down(runs) -> str:
         return ("; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its "
                 "preconditioner, is not positive definite")
     return ""
+
+
+def _count(k, noun) -> str:
+    """``"1 run"``, ``"3 runs"``."""
+    return f"{k} {noun}{'' if k == 1 else 's'}"
 

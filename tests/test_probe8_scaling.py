@@ -74,6 +74,8 @@ def test_a_tuner_on_a_symmetric_indefinite_system_says_it_is_not_positive_defini
         "is not positive definite")
     assert r.residual_norm == pytest.approx(np.linalg.norm(b - A @ r.x), rel=1e-12)
     assert not t.summary()["all_converged"]
+    runs = len(r.info["attempts"])
+    assert f", {runs} run{'' if runs == 1 else 's'}, " in r.info["failure"]  # (cg: "1 run")
 
 
 def test_sor_on_the_same_system_is_not_said_to_break_down():
