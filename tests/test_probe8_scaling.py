@@ -106,3 +106,23 @@ def test_the_regret_report_does_not_say_every_run_failed_when_fallbacks_solved_t
                                    "converged in any of the 2 rounds; the 2 rounds that "
                                    "converged did so through the fallback chain")
         assert "every run failed" not in e.method
+
+
+def test_a_divergence_stop_is_not_called_an_unstable_iteration_on_an_spd_system():
+    # D A D with D over 16 decades is SPD (a congruence of the SPD Laplacian), so SOR with
+    # ω in (0, 2) converges in the energy norm; its residual still grows 10¹² times within
+    # 11 sweeps (dense sweeps below, the reference) and the run stops as "diverged", whose
+    # description had said "(iteration is unstable)"
+    import solvers
+    from dense_gold import sor_sweeps
+
+    A, b = _scaled_laplacian(decades=8)
+    n = b.size
+    lap = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1]).toarray()
+    assert np.linalg.eigvalsh(lap).min() > 0  # A = D lap D, D > 0: SPD
+    x = sor_sweeps(A, b, 1.45, np.zeros(n), 11)
+    assert np.linalg.norm(b - A @ x) > 1e12 * np.linalg.norm(b)
+    r = solvers.sor(A, b, 1.45)
+    assert r.reason == "diverged" and r.iterations <= 11
+    said = solvers.REASONS["diverged"]
+    assert "unstable iteration, or the transient growth of a convergent one" in said
