@@ -105,7 +105,13 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     try:
         tuner = Tuner.load(path)
     except TunerFileError as exc:
-        raise UsageError(str(exc)) from exc
+        what = ""
+        if "not JSON" in str(exc) or "not a relaxtune.tuner file" in str(exc):
+            # a matrix or any other file given by mistake: "corrupt or truncated" alone
+            # had suggested a damaged tuner file
+            what = ("; relaxtune plot draws a results folder or a tuner file (Tuner.save, "
+                    "relaxtune tune's tuner.json)")
+        raise UsageError(f"{exc}{what}") from exc
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
     with _figures_folder(folder, out):
         data = run_data(tuner)

@@ -178,3 +178,14 @@ def test_a_bad_contexts_file_names_the_system(files, tmp_path, capsys, text, sai
     got = bandit.Tuner.load(tmp_path / "o" / "tuner.json").history["context"]
     want = np.loadtxt(ctx, ndmin=2)
     assert np.allclose(np.asarray([np.atleast_1d(c) for c in got], dtype=float), want)
+
+
+def test_plot_given_a_matrix_file_says_what_it_draws(files, capsys):
+    # "relaxtune plot A0.mtx" had said only "corrupt or truncated file (not JSON ...)", as
+    # if a tuner file were damaged
+    assert main(["plot", files[0]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"relaxtune: error: {files[0]}: ")
+    assert "not JSON" in err and err.rstrip().endswith(
+        "relaxtune plot draws a results folder or a tuner file (Tuner.save, relaxtune tune's "
+        "tuner.json)")
