@@ -699,11 +699,11 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         if data.solved:
             # the fallback chain solved some rounds: "every run failed" was false there
             # (a Tuner with maxiter 1 whose fallback ω = 1 solved a diagonal system)
+            rounds = "round that converged did" if data.solved == 1 else \
+                "rounds that converged did"
             why = (f"undefined: neither the arm the learner chose nor an audit converged in "
-                   f"{where}; the {data.solved} "
-                   f"{'round that converged did' if data.solved == 1 else 'rounds that converged did'} "
-                   "so through the fallback chain, whose runs are not observations of the "
-                   "arms' costs, so")
+                   f"{where}; the {data.solved} {rounds} so through the fallback chain, whose "
+                   "runs are not observations of the arms' costs, so")
         else:
             why = f"undefined: no arm converged in {where} (every run failed), so"
         why += (" no arm's cost of reaching the tolerance is known; the failure cost "

@@ -189,9 +189,10 @@ def read_contexts(path, count: int) -> list:
                          f"system")
     bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
     if bad.size:  # the system it belongs to (comment and blank lines are not counted)
+        row = rows[bad[0]]
+        value = row.tolist() if rows.shape[1] > 1 else row[0]
         raise ValueError(f"{path}: contexts must be finite numbers; the context of system "
-                         f"{bad[0] + 1} is {rows[bad[0]].tolist() if rows.shape[1] > 1 else rows[bad[0], 0]}"
-                         f" ({bad.size} of {count} in all)")
+                         f"{bad[0] + 1} is {value} ({bad.size} of {count} in all)")
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 
@@ -547,9 +548,9 @@ def format_report(s: dict) -> str:
     def count(k, noun):  # "1 system", "3 systems"
         return f"{k} {noun}{'' if k == 1 else 's'}"
 
-    lines = [f"{count(s['systems'], 'system')}, {s['solver']}"
-             + (" (interrupted: the systems finished before the run was stopped)" if s.get("interrupted")
-                else "")]
+    stopped = (" (interrupted: the systems finished before the run was stopped)"
+               if s.get("interrupted") else "")
+    lines = [f"{count(s['systems'], 'system')}, {s['solver']}{stopped}"]
     resumed = s.get("resumed")
     if resumed:
         these = (f"these {count(s['systems'], 'system')}" if s["systems"] != 1
