@@ -64,6 +64,11 @@ class RunData:
         ``maxiter``; not stopped by the guard's budget): an observation of
         ``C[t, arm_t] = fail_cost``, as an audit's failed run is.  None: failed plays are
         not known (then they are not observations, nor are audits' failures for the plays).
+    solved : int or None
+        Rounds whose solve converged, by any run — the fallback chain's too, which the
+        estimators do not read (None: not known).  Only the report's wording uses it: a run
+        whose chosen arms and audits all failed, while fallbacks solved some rounds, is not
+        one in which "every run failed".
     """
 
     paid: np.ndarray
@@ -85,6 +90,7 @@ class RunData:
     budget: np.ndarray | None = None
     complete: np.ndarray | None = None
     failed: np.ndarray | None = None
+    solved: int | None = None
 
     @property
     def T(self) -> int:

@@ -130,14 +130,22 @@ class GuardSteps:
                 chain = self._after_stagnation(ran)
         if done is None and not unattainable:  # last resort: every failure that was not
             # final, from x0, plain
-            for k in order:
-                if self._settled(k, runs):
-                    continue
+            last = [k for k in order if not self._settled(k, runs)]
+            while last:
+                k = last.pop(0)
                 r = self._run(op, b, k, x0, self.maxiter, False)
                 runs.append((k, r, "x0", self.maxiter, False))
                 if r.converged:
                     done = len(runs) - 1
                     break
+                if r.reason == "stagnated" and not unattainable:
+                    # as in the chain: the guard's tighter divergence limit had stopped every
+                    # arm (a residual that grows by 10⁶ before it falls, as on a badly scaled
+                    # system), and a plain run now finds the tolerance below the rounding
+                    # level — one more arm, not every arm again
+                    unattainable = True
+                    last = [j for j in self._after_stagnation({j for j, *_ in runs})
+                            if not self._settled(j, runs)]
         if done is None and all(r.info.get("refused") == "IterateOverflowError"
                                 for _, r, *_ in runs):
             # every arm's iterate left double range: the system's (its solution, or x0 out of
@@ -186,21 +194,26 @@ class GuardSteps:
             tried = sorted({k for k, *_ in runs})
             stuck = sum(r.reason == "stagnated" for _, r, *_ in runs)
             info["unattainable"] = True
+            untried = ("; the other arms were not tried" if len(tried) < self.policy.n_arms
+                       else "")
             info["failure"] = (
                 f"the tolerance looks unattainable for this system (rtol {self.rtol:g}, atol "
                 f"{self.atol:g}): best relative residual {res.relative_residual:.1e} after "
-                f"{len(runs)} runs ({its} iterations) of arms {tried}, {stuck} of them stopped "
+                f"{_count(len(runs), 'run')} ({_count(its, 'iteration')}) of arms {tried}, "
+                f"{stuck} of them stopped "
                 "as stagnated (the residual stopped improving at the rounding level of the "
-                "system); the other arms were not tried; returning the run with the smallest "
+                f"system){untried}; returning the run with the smallest "
                 f"residual (arm {used}, {res.reason}), not converged: loosen rtol or atol, or "
                 "rescale the system")
         elif done is None:
             tried = sorted({k for k, *_ in runs})
             info["all_arms_failed"] = True
             info["failure"] = (f"every arm failed on this system: {len(tried)} of "
-                               f"{self.policy.n_arms} arms, {len(runs)} runs, {its} iterations; "
+                               f"{self.policy.n_arms} arms, {_count(len(runs), 'run')}, "
+                               f"{_count(its, 'iteration')}; "
                                f"returning the run with the smallest residual (arm {used}, "
-                               f"{res.reason})")
+                               f"{res.reason})"
+                               + _all_broke_down(runs))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
@@ -222,3 +235,20 @@ class GuardSteps:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+
+def _all_broke_down(runs) -> str:
+    """The failure message's explanation when every run of a round broke down: the matrix
+    (or the preconditioner) is not positive definite — a symmetric indefinite system such
+    as a shifted Laplacian, which no arm of CG or SSOR-PCG can solve (the runs had been
+    listed as "(arm 0, breakdown)" with nothing to say why)."""
+    if runs and all(r.reason == "breakdown" for _, r, *_ in runs):
+        return ("; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its "
+                "preconditioner, is not positive definite")
+    return ""
+
+
+def _count(k, noun) -> str:
+    """``"1 run"``, ``"3 runs"``."""
+    return f"{k} {noun}{'' if k == 1 else 's'}"
+

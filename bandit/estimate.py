@@ -701,11 +701,20 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # every run failed: no arm's cost of reaching the tolerance is known, and charging
         # each comparator entry the failure cost (maxiter) while the run paid the few
         # iterations its failures took gave regrets of minus millions
-        why = (f"undefined: no arm converged in "
-               f"{'the 1 round' if T == 1 else f'any of the {T} rounds'} (every run failed), so "
-               "no arm's cost of reaching the tolerance is known; the failure cost "
-               f"({_fmt_fail(data, unit)} per failed run) is a penalty, not a cost to compare "
-               "what the run paid with")
+        where = 'the 1 round' if T == 1 else f'any of the {T} rounds'
+        if data.solved:
+            # the fallback chain solved some rounds: "every run failed" was false there
+            # (a Tuner with maxiter 1 whose fallback ω = 1 solved a diagonal system)
+            rounds = "round that converged did" if data.solved == 1 else \
+                "rounds that converged did"
+            why = (f"undefined: neither the arm the learner chose nor an audit converged in "
+                   f"{where}; the {data.solved} {rounds} so through the fallback chain, whose "
+                   "runs are not observations of the arms' costs, so")
+        else:
+            why = f"undefined: no arm converged in {where} (every run failed), so"
+        why += (" no arm's cost of reaching the tolerance is known; the failure cost "
+                f"({_fmt_fail(data, unit)} per failed run) is a penalty, not a cost to compare "
+                "what the run paid with")
         return RegretReport(*(_undefined(c, why, cps, level) for c in
                               ("best_fixed", "instance_optimal")),
                             float(data.paid.sum()), unit, T,
@@ -924,7 +933,7 @@ def _converged_counts(data: RunData):
 
 def _fmt_fail(data: RunData, unit):
     if unit == "iterations":
-        return f"{data.fail_cost:,.0f} iterations"
+        return f"{data.fail_cost:,.0f} iteration{'' if data.fail_cost == 1 else 's'}"
     return f"{data.fail_cost:.4g} {'seconds' if unit == 'seconds' else 'work'}"
 
 

@@ -455,7 +455,8 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
                    # round's cost when larger), a stopped one less; in seconds or work the
                    # failure cost of a past round is not known exactly
                    failed=(cols["censored"] & (cols["cost"] >= fail)
-                           if tuner.cost == "iterations" else None))
+                           if tuner.cost == "iterations" else None),
+                   solved=int(np.count_nonzero(cols["converged"])))
     return data, kept, T, paid_all
 
 

@@ -105,7 +105,13 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     try:
         tuner = Tuner.load(path)
     except TunerFileError as exc:
-        raise UsageError(str(exc)) from exc
+        what = ""
+        if "not JSON" in str(exc) or "not a relaxtune.tuner file" in str(exc):
+            # a matrix or any other file given by mistake: "corrupt or truncated" alone
+            # had suggested a damaged tuner file
+            what = ("; relaxtune plot draws a results folder or a tuner file (Tuner.save, "
+                    "relaxtune tune's tuner.json)")
+        raise UsageError(f"{exc}{what}") from exc
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
     with _figures_folder(folder, out):
         data = run_data(tuner)
@@ -125,7 +131,8 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
         if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
             regret = bf.get("method") or "undefined"  # "undefined: <why>"
-        print(f"{data['rounds'].size} solves, {fmt.format(data['cumulative'][-1])} "
+        solves = data["rounds"].size
+        print(f"{solves} solve{'s' if solves != 1 else ''}, {fmt.format(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
 

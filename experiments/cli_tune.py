@@ -26,18 +26,16 @@ def _resume_settings(args):
     (the same value may be repeated)."""
     import bandit
 
+    from . import user_files as uf
+
     try:
         tuner = bandit.Tuner.load(args.resume)
     except ValueError as exc:  # TunerFileError: missing, corrupt, another format or version
         raise UsageError(f"--resume: {exc}") from None
-    if tuner.backend != "numba":
-        raise UsageError(f"--resume {args.resume}: a tuner of backend {tuner.backend!r}; "
-                         f"relaxtune tune solves with the numba backend (continue it in "
-                         f"Python with Tuner.load)")
-    if tuner.solver not in ("sor", "ssor_pcg"):
-        raise UsageError(f"--resume {args.resume}: a tuner over solver configurations "
-                         f"({tuner.solver!r}); relaxtune tune tunes 'sor' or 'ssor_pcg' "
-                         f"(continue it in Python with Tuner.load)")
+    why = uf.unresumable(tuner)
+    if why is not None:
+        raise UsageError(f"--resume {args.resume}: {why} (continue it in Python with "
+                         f"Tuner.load)")
     names = {cls: name for name, cls in bandit.POLICIES.items()}
     saved = {"solver": tuner.solver, "rtol": tuner.rtol, "maxiter": tuner.maxiter,
              "audit_budget": tuner.audit_budget, "seed": tuner.audit_seed,
@@ -77,6 +75,21 @@ def _resume_settings(args):
     return tuner
 
 
+def _where_to_resume(args, result, count, out) -> str:
+    """Where a stopped ``tune`` run continues: its ``tuner.json`` holds the rounds the Tuner
+    solved — the system being compared at the stop too — so the next run starts after that
+    one (given again, it would be a second round on the same system)."""
+    solved = len(result["tuner"].history["arm"]) - result.get("start", 0)
+    if not 0 < solved < count:
+        return ""
+    labels = (args.rhs if args.rhs is not None and len(args.matrices) == 1
+              else args.matrices)
+    also = (f"; {out}/tuner.json has also solved system {solved} ({labels[solved - 1]})"
+            if solved > result["interrupted"] else "")
+    return (f"{also}; continue with --resume {out}/tuner.json from system {solved + 1} "
+            f"({labels[solved]})")
+
+
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
     from . import user_files as uf
@@ -90,7 +103,9 @@ def _tune(args) -> int:
     for dest, value in TUNE_DEFAULTS.items():
         if getattr(args, dest, None) is None:
             setattr(args, dest, value)
-    if not (math.isfinite(args.rtol) and 0.0 < args.rtol < 1.0):
+    # (a resumed tuner's own rtol, which the Tuner accepted — 0 with an atol — is not this
+    # run's option: it had been refused as "--rtol must be a number in (0, 1), got 0.0")
+    if tuner is None and not (math.isfinite(args.rtol) and 0.0 < args.rtol < 1.0):
         raise UsageError(f"--rtol must be a number in (0, 1), got {args.rtol}")
     if not (math.isfinite(args.audit_budget) and 0.0 <= args.audit_budget <= 1.0):
         raise UsageError(f"--audit-budget must be a share in [0, 1], got {args.audit_budget}")
@@ -198,6 +213,7 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         kept = ("" if args.resume is None or args.out is not None else
                 f" ({args.resume} is kept as it was; the continued tuner is {out}/tuner.json)")
         print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}{kept}", kind=kind)
+                    f"{out}{kept}{_where_to_resume(args, result, len(systems), out)}",
+                    kind=kind)
         return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     return 0

@@ -603,7 +603,8 @@ def _nonfinite(count, indptr, indices, data) -> ValueError:
     data)``, locating the first (a NaN from an assembly bug is found by its row and column)."""
     k = int(np.flatnonzero(~np.isfinite(data[:int(indptr[-1])]))[0])
     row = int(np.searchsorted(indptr, k, side="right")) - 1
-    return ValueError(f"A contains NaN or Inf ({count} non-finite entries); the first is "
+    return ValueError(f"A contains NaN or Inf ({count} non-finite "
+                      f"entr{'y' if count == 1 else 'ies'}); the first is "
                       f"a[{row}, {int(indices[k])}] = {data[k]}")
 
 
@@ -827,7 +828,8 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
         out = arr
         nonfinite, sumsq = _prep.finite_sumsq(arr)
     if nonfinite:
-        raise ValueError(f"{name} contains NaN or Inf ({nonfinite} entries)")
+        raise ValueError(f"{name} contains NaN or Inf "
+                         f"({nonfinite} entr{'y' if nonfinite == 1 else 'ies'})")
     if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
         return out, math.sqrt(sumsq)
     return out, float(_prep.scaled_norm(out))

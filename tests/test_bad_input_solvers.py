@@ -70,7 +70,7 @@ CASES = [
     ("NaN in A", ALL, dict(A=with_entry(3, 3, np.nan)), raises(ValueError, "A contains NaN or Inf (1")),
     ("Inf in A", ALL, dict(A=with_entry(3, 4, np.inf)), raises(ValueError, "A contains NaN or Inf")),
     ("NaN in b", ALL, dict(b=np.where(np.arange(N) == 2, np.nan, B)),
-     raises(ValueError, "b contains NaN or Inf (1 entries)")),
+     raises(ValueError, "b contains NaN or Inf (1 entry)")),
     ("Inf in x0", ALL, dict(x0=np.full(N, np.inf)), raises(ValueError, "x0 contains NaN or Inf")),
     # diagonal
     ("explicit zero diagonal", ("sor", "ssor_pcg"), dict(A=explicit_zero_diagonal(7)),

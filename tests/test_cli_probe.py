@@ -73,7 +73,7 @@ def test_plot_draws_a_tune_results_folder(tmp_path, capsys):
     assert main(["plot", str(out / "summary.json")]) == 2
     assert f"relaxtune plot {out}" in capsys.readouterr().err
     assert main(["plot", str(out), "--out", str(tmp_path / "fig")]) == 0
-    assert "1 solves" in capsys.readouterr().out
+    assert "1 solve, " in capsys.readouterr().out
     assert {"tuner_cost.png", "tuner_regret.png", "tuner_arms.png"} <= {
         p.name for p in (tmp_path / "fig").iterdir()}
     assert main(["plot", str(out), "--markdown"]) == 2

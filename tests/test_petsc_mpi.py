@@ -117,7 +117,7 @@ def test_guarded_fallback_is_the_same_on_every_rank(two_ranks):
 
 def test_input_refused_on_one_rank_is_refused_on_every_rank(two_ranks):
     _, (r0, r1) = two_ranks
-    assert r0["refused"] == "rank 1: b contains NaN or Inf (1 entries)"
+    assert r0["refused"] == "rank 1: b contains NaN or Inf (1 entry)"
     assert r1["refused"].startswith("b contains NaN or Inf")
     assert r0["unchanged"] and r1["unchanged"]
 

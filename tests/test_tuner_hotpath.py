@@ -232,8 +232,8 @@ def test_refresh_in_place_equals_a_fresh_preparation_and_refuses_others_untouche
 
 
 @pytest.mark.parametrize("change, fragment", [
-    (lambda M: M.__setitem__((5, 5), np.nan), "A contains NaN or Inf (1 non-finite entries)"),
-    (lambda M: M.__setitem__((7, 8), np.inf), "A contains NaN or Inf (1 non-finite entries)"),
+    (lambda M: M.__setitem__((5, 5), np.nan), "A contains NaN or Inf (1 non-finite entry)"),
+    (lambda M: M.__setitem__((7, 8), np.inf), "A contains NaN or Inf (1 non-finite entry)"),
     (lambda M: M.__setitem__((3, 3), 0.0), "A has a zero or missing diagonal entry in row 3"),
     (lambda M: M.__setitem__((4, 4), -1.0), "A has a negative diagonal entry a_ii = -1 in row 4"),
     (lambda M: M.__setitem__((0, 1), 0.5), "A is not symmetric"),
