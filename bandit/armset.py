@@ -139,8 +139,8 @@ class ArmSet:
     #: price a set-up not yet measured by :meth:`solvers.precond.AMG.setup_price` (over its
     #: stated factor), not by pyamg's clock floor alone (:meth:`setup_prior`)
     price_setups = True
-    #: refuse a rival's first set-up of a kind not yet measured while the leader's cost is
-    #: known from cold readings only (:meth:`budget`)
+    #: refuse a rival's first set-up of a kind not yet measured whose share exceeds every
+    #: warm solve of the leader's family so far (:meth:`budget`)
     warm_leader_first = True
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
@@ -197,8 +197,10 @@ class ArmSet:
         # per arm: whether it has run on the user's clock in this process (its next reading
         # is warm; not saved: a loaded tuner's first solves are cold again)
         self._warm = [False] * K
-        # per family: readings on the clock taken warm (not saved, as above)
+        # per family: readings on the clock taken warm, and the dearest converged one (cost
+        # units, set-up excluded; not saved, as above)
         self._warm_runs = [0] * max(self.n_families, 1)
+        self._warm_most = [0.0] * max(self.n_families, 1)
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
         self._setup_readings = {}  # set-up key -> the last readings on the clock
@@ -402,7 +404,10 @@ class ArmSet:
             f[4] += sec * work
             if self.cost == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
-            self._warm_runs[fam] += self._warm[k]
+            if self._warm[k]:
+                self._warm_runs[fam] += 1
+                if res.converged and cost - setup > self._warm_most[fam]:
+                    self._warm_most[fam] = cost - setup
             self._warm[k] = True
 
     def _price(self, k, fam, reading) -> None:
@@ -685,9 +690,10 @@ class ArmSet:
         *Pricing before paying* (on the clock): a set-up not yet measured is charged its
         clock floor, and where that alone would let the attempt start, its price
         (:meth:`setup_prior` with ``priced=True``); and a rival's first set-up of a kind not
-        yet measured is not started while the leader's cost rests on cold readings only
-        (its family has no warm reading yet): the yardstick is then too dear, and a
-        set-up once built is paid.
+        yet measured is not started when its share exceeds the dearest warm solve the
+        leader's family has shown (none yet: not started): the leader's predicted cost may
+        rest on cold first solves or extrapolate to a context not yet seen, too dear a
+        yardstick for a set-up that, once built, is paid.
         """
         self._floor_of_skip = (None, 0.0)
         if self.cost == "iterations":
@@ -723,10 +729,12 @@ class ArmSet:
                 break
         if (rival and setup and self.warm_leader_first and self.cost != "work"
                 and self.configs[k].setup_key not in self._setup
-                and not self._warm_runs[self.family[leader]]):
-            # the leader's predicted cost rests on cold readings (an arm's first solve: 2.6-3.2
-            # × the steady state for SSOR-PCG, more for CG), too dear to be the yardstick of
-            # a set-up that cannot be taken back: it waits for one warm reading
+                and not share <= self._warm_most[self.family[leader]]):
+            # a set-up that cannot be taken back is measured against what the leader's family
+            # has shown, not against a prediction that rests on cold readings (an arm's first
+            # solve: 2.6-3.2 × the steady state for SSOR-PCG, more for CG) or extrapolates to
+            # a context not yet seen: its share must not exceed the dearest warm solve of the
+            # family so far (none yet: it waits)
             self._floor_of_skip = (k, share)
             return 0
         rate = self.rate(k, op)
