@@ -136,6 +136,13 @@ class ArmSet:
     cost : {"iterations", "time", "work", "timed_work"}
     """
 
+    #: price a set-up not yet measured by :meth:`solvers.precond.AMG.setup_price` (over its
+    #: stated factor), not by pyamg's clock floor alone (:meth:`setup_prior`)
+    price_setups = True
+    #: refuse a rival's first set-up of a kind not yet measured whose share exceeds every
+    #: warm solve of the leader's family so far (:meth:`budget`)
+    warm_leader_first = True
+
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
         self.backend, self.cost = backend, cost
@@ -190,6 +197,10 @@ class ArmSet:
         # per arm: whether it has run on the user's clock in this process (its next reading
         # is warm; not saved: a loaded tuner's first solves are cold again)
         self._warm = [False] * K
+        # per family: readings on the clock taken warm, and the dearest converged one (cost
+        # units, set-up excluded; not saved, as above)
+        self._warm_runs = [0] * max(self.n_families, 1)
+        self._warm_most = [0.0] * max(self.n_families, 1)
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
         self._setup_readings = {}  # set-up key -> the last readings on the clock
@@ -197,6 +208,8 @@ class ArmSet:
         self._solve_floor = {}
         self._floor_of_skip = (None, 0.0)  # (arm, lower bound) of the latest attempt refused
         self._clock_floor = {}  # (set-up key, n, nnz) -> clock floor of a set-up (seconds)
+        # (set-up key, n, nnz) -> its price over the price's factor (seconds)
+        self._clock_price = {}
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
 
@@ -391,6 +404,10 @@ class ArmSet:
             f[4] += sec * work
             if self.cost == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
+            if self._warm[k]:
+                self._warm_runs[fam] += 1
+                if res.converged and cost - setup > self._warm_most[fam]:
+                    self._warm_most[fam] = cost - setup
             self._warm[k] = True
 
     def _price(self, k, fam, reading) -> None:
@@ -569,16 +586,17 @@ class ArmSet:
         # another sparsity pattern (even with as many entries) always sets up afresh
         return not (pc.reuse > 0 and _same_pattern(pc._op, op))
 
-    def setup_estimate(self, k, op) -> float:
+    def setup_estimate(self, k, op, priced=False) -> float:
         """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest
         measured one of its kind (on the clock, the least of its last three readings: the
-        clock only adds to a set-up's cost), or before any, :meth:`setup_prior`."""
+        clock only adds to a set-up's cost), or before any, :meth:`setup_prior` (``priced``:
+        passed on)."""
         if not self.will_setup(k, op):
             return 0.0
         known = self._setup.get(self.configs[k].setup_key)
-        return self.setup_prior(k, op) if known is None else known
+        return self.setup_prior(k, op, priced) if known is None else known
 
-    def setup_prior(self, k, op) -> float:
+    def setup_prior(self, k, op, priced=False) -> float:
         """A lower bound of the cost of arm ``k``'s set-up on ``op`` before any was measured
         (0 where none is known): for pyamg smoothed aggregation (``pc="amg"``), the work the
         first level's set-up is counted at (:class:`solvers.precond.AMG`: candidate and level
@@ -592,7 +610,16 @@ class ArmSet:
         clock against ~200 counted, ``relaxtune bench pcg``; the clock floor is a twentieth
         to about half of a real set-up), so this bound is safe, and it lets the guard skip a first AMG
         set-up that could not pay for itself against a leader whose whole solve costs less
-        (:meth:`budget`)."""
+        (:meth:`budget`).
+
+        ``priced=True`` (the guard, once the clock floor alone would let the attempt start):
+        at least the set-up's price (:meth:`solvers.precond.AMG.setup_price`: pyamg's set-up
+        seconds per product with the matrix, calibrated once per process on a 3-D Poisson
+        cube, times the clock of a product with this matrix) over the factor it is measured
+        to hold within (:data:`solvers.precond.AMG_PRICE_FACTOR`) — still a lower bound of
+        the set-up, and close enough to refuse a first set-up of many leader solves (on the
+        3-D Monte Carlo matrices of 10⁴ unknowns, 13–19 of SSOR-PCG's, where the clock floor
+        is a fifth to a tenth of the set-up and below the leader's costly solves)."""
         c = self.configs[k]
         if c.pc != "amg" or self.backend != "numba" or op is None:
             return 0.0
@@ -613,6 +640,14 @@ class ArmSet:
         clock = self._clock_floor.get(key)
         if clock is None:  # measured once per pattern size (a few products with the matrix)
             clock = self._clock_floor[key] = self._pcs[k].setup_clock_floor(op, passes)
+        if priced and self.price_setups:  # measured once per pattern size (and once per
+            # process, a calibration: solvers.precond.AMG.setup_price)
+            from solvers.precond import AMG_PRICE_FACTOR
+
+            price = self._clock_price.get(key)
+            if price is None:
+                price = self._clock_price[key] = self._pcs[k].setup_price(op) / AMG_PRICE_FACTOR
+            clock = max(clock, price)
         return max(passes * min(rates) if rates else 0.0, clock)
 
     def rate(self, k, op=None) -> float:
@@ -651,6 +686,14 @@ class ArmSet:
 
         *Rivals* — configuration arms of another family than the leader's — only have to
         show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``.
+
+        *Pricing before paying* (on the clock): a set-up not yet measured is charged its
+        clock floor, and where that alone would let the attempt start, its price
+        (:meth:`setup_prior` with ``priced=True``); and a rival's first set-up of a kind not
+        yet measured is not started when its share exceeds the dearest warm solve the
+        leader's family has shown (none yet: not started): the leader's predicted cost may
+        rest on cold first solves or extrapolate to a context not yet seen, too dear a
+        yardstick for a set-up that, once built, is paid.
         """
         self._floor_of_skip = (None, 0.0)
         if self.cost == "iterations":
@@ -665,20 +708,34 @@ class ArmSet:
         # would exceed the whole allowance
         limit = predicted if rival else allowance
         pc = self._pcs[k]
-        setup = self.setup_estimate(k, op) if pc is not None and op is not None else 0.0
-        share = setup / (1 + pc.reuse) if setup else 0.0
-        if rival and setup and self.configs[k].setup_key not in self._solve_floor:
-            share = setup  # no solve with this set-up seen: reuse is not yet worth a build
-        elif rival and setup and pc.reuse and self._built_once[k]:
-            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
-            # reuse window — shared over as many as the set-up it replaces served
-            share = setup / (1 + min(pc.reuse, self._uses[k]))
-        if share > limit:
+        share = 0.0
+        # a set-up not yet measured is priced at its clock floor first, and where that
+        # alone would let the attempt start, at its price (measured once per pattern size)
+        for priced in (False, True):
+            setup = self.setup_estimate(k, op, priced) if pc is not None and op is not None \
+                else 0.0
+            share = self._share(k, setup, rival)
+            if share > limit:
+                self._floor_of_skip = (k, share)
+                return 0
+            bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup \
+                else 0.0
+            if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
+                self._floor_of_skip = (k, bound)
+                return 0
+            if not (setup and self.price_setups and self.cost != "work"
+                    and self.configs[k].pc == "amg"
+                    and self.configs[k].setup_key not in self._setup):
+                break
+        if (rival and setup and self.warm_leader_first and self.cost != "work"
+                and self.configs[k].setup_key not in self._setup
+                and not share <= self._warm_most[self.family[leader]]):
+            # a set-up that cannot be taken back is measured against what the leader's family
+            # has shown, not against a prediction that rests on cold readings (an arm's first
+            # solve: 2.6-3.2 × the steady state for SSOR-PCG, more for CG) or extrapolates to
+            # a context not yet seen: its share must not exceed the dearest warm solve of the
+            # family so far (none yet: it waits)
             self._floor_of_skip = (k, share)
-            return 0
-        bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup else 0.0
-        if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
-            self._floor_of_skip = (k, bound)
             return 0
         rate = self.rate(k, op)
         if not rate > 0:
@@ -687,6 +744,20 @@ class ArmSet:
             its = (allowance - share) / rate
             its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
         return its
+
+    def _share(self, k, setup, rival) -> float:
+        """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
+        (:meth:`budget`)."""
+        if not setup:
+            return 0.0
+        pc = self._pcs[k]
+        if rival and self.configs[k].setup_key not in self._solve_floor:
+            return setup  # no solve with this set-up seen: reuse is not yet worth a build
+        if rival and pc.reuse and self._built_once[k]:
+            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
+            # reuse window — shared over as many as the set-up it replaces served
+            return setup / (1 + min(pc.reuse, self._uses[k]))
+        return setup / (1 + pc.reuse)
 
     def stale_cap(self, k, op, maxiter) -> int:
         """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,

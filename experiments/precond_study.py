@@ -488,8 +488,18 @@ def _owner_summary(owner):
 
 
 def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=None):
-    """Every method once on a tiny sequence of each kind: no timed call pays a compilation
-    or a first import."""
+    """Every method once on a tiny sequence of each kind: no timed call pays a compilation,
+    a first import, or the one-time calibration of the AMG set-up's price
+    (:meth:`solvers.precond.AMG.setup_price`, once per process and AMG settings, like a
+    compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
+    let a first AMG set-up start)."""
+    from solvers import prepare
+    from solvers.precond import AMG, _poisson_cube
+
+    for config in grid:
+        if isinstance(config, dict) and config.get("pc") == "amg":
+            knobs = {k: v for k, v in config.items() if k not in ("method", "pc", "reuse")}
+            AMG(**knobs).setup_price(prepare(_poisson_cube(4)))
     kinds = {}
     for sq in seqs:
         kinds.setdefault(sq.kind, sq.tiny())

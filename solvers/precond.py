@@ -677,6 +677,13 @@ _ARNOLDI_STEPS, _ARNOLDI_RUNS = 15, 2
 #: around the prolongation smoother (2); on the finest level, 4 symmetric Gauss–Seidel
 #: iterations improve the near-null-space candidate (8 passes)
 _AMG_LEVEL_PASSES, _AMG_CANDIDATE_PASSES = 5, 8
+#: side of the 3-D Poisson cube (its 7-point Laplacian) on which :meth:`AMG.setup_price`
+#: measures pyamg's set-up seconds per product with the matrix, once per process
+AMG_CALIBRATION_SIDE = 16
+#: :meth:`AMG.setup_price` is within this factor of a set-up's clock, above or below (measured
+#: on 24 matrices, 2-D and 3-D, 10³ to 1.6·10⁵ unknowns: 0.41–3.4 × the set-up,
+#: ``docs/preconditioners.md``), so the price over it is a lower bound of the set-up
+AMG_PRICE_FACTOR = 4.0
 
 
 class AMG(Preconditioner):
@@ -884,25 +891,72 @@ class AMG(Preconditioner):
         """
         if op.n <= self.max_coarse:
             return 0.0
-        key = (self.strength, self.theta, self.smooth, self.smoother, self.sweeps,
-               self.max_coarse, self.max_levels)
+        setup, product = self._fixed(op)
+        return setup + max(0.0, _best_product_seconds(op.matrix) - product) * passes
+
+    def _fixed(self, op):
+        """(pyamg's fixed cost of a set-up — 0 for a matrix with fewer entries than the one
+        it is timed on, whose set-up may cost less —, a product's fixed cost), timed once
+        per process (:meth:`_fixed_clock`)."""
+        key = self._settings_key()
         fixed = _AMG_FIXED_CLOCK.get(key)
         if fixed is None:
             fixed = _AMG_FIXED_CLOCK[key] = self._fixed_clock()
         setup, product, nnz = fixed
-        if op.nnz < nnz:  # smaller than the timed matrix: its set-up may cost less
-            setup = 0.0
+        return (0.0 if op.nnz < nnz else setup), product
+
+    def setup_price(self, op) -> float:
+        """A prediction, in seconds on this machine, of the wall-clock of a set-up on ``op``
+        before it is built: pyamg's fixed cost of a set-up with these settings (as in
+        :meth:`setup_clock_floor`) plus the clock of one scipy product with ``op``'s matrix
+        (beyond a product's fixed cost) times the set-up's *product equivalents*, measured
+        once per process on the 3-D Poisson cube of side :data:`AMG_CALIBRATION_SIDE`
+        (the set-up's seconds beyond the fixed cost over one product's).
+
+        Where :meth:`setup_clock_floor` counts the first level's passes only, this counts
+        what pyamg really spends per entry of the matrix — every level, Python work per
+        level, the Galerkin products — on a matrix of the same kind of sparsity as the
+        study's.  Measured on 2-D and 3-D Laplacians, the 3-D random-coefficient Monte Carlo
+        matrices and the Crank–Nicolson heat matrices from 2 500 to 160 000 unknowns
+        (``docs/preconditioners.md``), the prediction is within a factor
+        :data:`AMG_PRICE_FACTOR` of the set-up's clock, above or below.  0 when ``op`` is
+        small enough to be the coarsest level itself.  The Tuner's guard takes this price
+        over :data:`AMG_PRICE_FACTOR` as a lower bound of a set-up not yet measured.
+
+        Examples
+        --------
+        >>> from solvers import gallery, prepare
+        >>> op = prepare(gallery.laplacian_2d(60))
+        >>> amg = AMG()
+        >>> amg.setup_price(op) > amg.setup_clock_floor(op, 0.0) > 0
+        True
+        """
+        if op.n <= self.max_coarse:
+            return 0.0
+        key = self._settings_key()
+        setup, product = self._fixed(op)
+        passes = _AMG_PRODUCT_EQUIVALENTS.get(key)
+        if passes is None:
+            passes = _AMG_PRODUCT_EQUIVALENTS[key] = self._product_equivalents(
+                _AMG_FIXED_CLOCK[key][0], product)
         return setup + max(0.0, _best_product_seconds(op.matrix) - product) * passes
 
-    def _fixed_clock(self):
-        """(seconds of a set-up, seconds of a product, entries) on the smallest 3-D Poisson
-        matrix with more unknowns than ``max_coarse`` and at least 27 (a hierarchy of two
-        levels or more, as on any matrix the floor is asked about)."""
+    def _settings_key(self):
+        return (self.strength, self.theta, self.smooth, self.smoother, self.sweeps,
+                self.max_coarse, self.max_levels)
+
+    def _product_equivalents(self, fixed, product):
+        """Seconds of a set-up on the calibration cube beyond ``fixed`` (pyamg's fixed cost),
+        in products with its matrix beyond ``product`` (a product's fixed cost); the best of
+        three set-ups."""
+        T = _poisson_cube(AMG_CALIBRATION_SIDE)
+        per = _best_product_seconds(T) - product
+        return max(self._best_setup_seconds(T) - fixed, 0.0) / per if per > 0 else 0.0
+
+    def _best_setup_seconds(self, T):
+        """The best of three clocks of pyamg's set-up on the scipy matrix ``T`` (its spectral
+        radius estimates seeded as in :meth:`_build`, the caller's random state restored)."""
         pyamg = _pyamg()
-        side = 3
-        while side ** 3 <= self.max_coarse:
-            side += 1
-        T = _poisson_cube(side)
         state = np.random.get_state()
         np.random.seed(self.SEED)
         try:
@@ -913,7 +967,17 @@ class AMG(Preconditioner):
                 best = min(best, time.perf_counter() - t0)
         finally:
             np.random.set_state(state)
-        return best, _best_product_seconds(T), T.nnz
+        return best
+
+    def _fixed_clock(self):
+        """(seconds of a set-up, seconds of a product, entries) on the smallest 3-D Poisson
+        matrix with more unknowns than ``max_coarse`` and at least 27 (a hierarchy of two
+        levels or more, as on any matrix the floor is asked about)."""
+        side = 3
+        while side ** 3 <= self.max_coarse:
+            side += 1
+        T = _poisson_cube(side)
+        return self._best_setup_seconds(T), _best_product_seconds(T), T.nnz
 
     def _setup_mults(self, op):
         """Estimated multiply–adds of the set-up (see the class Notes)."""
@@ -963,6 +1027,9 @@ class AMG(Preconditioner):
 
 #: per AMG settings: (seconds of a set-up, seconds of a product, entries) on a small matrix
 _AMG_FIXED_CLOCK = {}
+#: per AMG settings: a set-up's seconds beyond its fixed cost, in products with the matrix
+#: (measured on the calibration cube, :meth:`AMG.setup_price`)
+_AMG_PRODUCT_EQUIVALENTS = {}
 
 
 def _poisson_cube(m):
