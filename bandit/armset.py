@@ -355,7 +355,8 @@ class ArmSet:
         """After a run of arm ``k`` on the user's clock: the set-up clock and the estimates."""
         info = res.info
         setup = 0.0
-        if self._pcs[k] is not None:
+        pc = self._pcs[k]
+        if pc is not None:
             if info.get("setup"):
                 self._built_round[k] = self.round
                 self._uses[k] = 0
@@ -377,32 +378,34 @@ class ArmSet:
                 self._uses[k] += 1
                 if not res.converged:
                     self._stale[k] = True  # the solver rebuilds after a reused set-up failed
-        cost = self.cost_of(res)
+        unit = self.cost
+        cost = float(info[unit]) if unit in ("work", "timed_work") else self.cost_of(res)
         its = res.iterations
-        self._all[0] += cost
-        self._all[1] += its
-        row = self._rate[self.family[k]]
+        every = self._all
+        every[0] += cost
+        every[1] += its
+        fam = self.family[k]
+        row = self._rate[fam]
         row[0] += cost - setup if cost > setup else 0.0
         row[1] += its
-        if res.converged and self.configs is not None and self._pcs[k] is not None:
+        if pc is not None and res.converged and self.configs is not None:
             key = self.configs[k].setup_key
             part = cost - setup
             if part >= 0 and part < self._solve_floor.get(key, math.inf):
                 self._solve_floor[key] = part
-        if self.cost in ("time", "timed_work") and "work" in info:
+        if unit in ("time", "timed_work") and "work" in info:
             sec = res.seconds - info.get("setup_seconds", 0.0)
             work = info["work"] - info.get("setup_work", 0.0)
             pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
             pw[0] += sec
             pw[1] += work
-            fam = self.family[k]
             f = self._fit[fam]
             f[0] += 1
             f[1] += work
             f[2] += work * work
             f[3] += sec
             f[4] += sec * work
-            if self.cost == "timed_work" and work > 0 and sec > 0:
+            if unit == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
             if self._warm[k]:
                 self._warm_runs[fam] += 1
@@ -523,15 +526,34 @@ class ArmSet:
         return self.backend == "numba" and self.configs is not None and (
             self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
 
+    #: per arm, its work model on the pattern it last ran on, as ``(n, nnz, id(indptr),
+    #: setup + fixed, per_iteration)`` (:meth:`attach_work`; a class default, so a set
+    #: pickled without it loads)
+    _arm_work = None
+
     def attach_work(self, k, res, op) -> None:
         """``res.info["work"]`` for arms whose solver does not report it (``pcg`` does)."""
         if self.configs is None or self.backend != "numba":
             return
-        if "work" not in res.info:
-            res.info["work"] = self._model(self.configs[k], op).total(
-                res.iterations) if res.b_norm > 0 else 0.0
+        info = res.info
+        if "work" not in info:
+            if res.b_norm > 0:
+                # the hot path of a configuration tuner (every solve of an SSOR-PCG or CG
+                # arm): the arm's model on this pattern is kept with the arm, under
+                # _model's own key, so a solve neither builds that key nor looks it up
+                memo = self._arm_work
+                if memo is None:
+                    memo = self._arm_work = [None] * len(self.configs)
+                m = memo[k]
+                if m is None or m[2] != id(op.indptr) or m[0] != op.n or m[1] != op.nnz:
+                    model = self._model(self.configs[k], op)
+                    m = memo[k] = (op.n, op.nnz, id(op.indptr), model.setup + model.fixed,
+                                   model.per_iteration)
+                info["work"] = m[3] + res.iterations * m[4]  # (WorkModel.total's sum)
+            else:
+                info["work"] = 0.0
         if self.cost == "timed_work":
-            res.info["timed_work"] = self.timed_work(k, res)
+            info["timed_work"] = self.timed_work(k, res)
 
     def _model(self, config, op):
         """The work model of ``config``'s method on ``op`` (for SSOR-PCG, of the form its ω

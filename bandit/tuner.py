@@ -559,7 +559,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         self._arms.round = len(self._log)  # the clock of set-up reuse
         if arm != best:
             budget = self._budget(arm, best, pred, op)
-        elif self.guard is not None and self._arms.has_setups:  # a stale set-up is capped
+        elif self.guard is not None and self._arms.has_setups and (
+                self._arms._pcs[arm] is not None):  # a stale set-up is capped
             budget = self._arms.stale_cap(arm, op, self.maxiter)
         else:
             budget = self.maxiter

@@ -343,7 +343,7 @@ def test_a_copy_of_a_tuner_binds_this_versions_hot_path():
     assert copy.deepcopy(by_function)._check_rhs is None
 
 
-def test_x0_is_copied_by_the_check_only_when_every_arm_runs_its_checked_entry():
+def test_x0_is_copied_by_the_check_when_some_arm_runs_its_checked_entry():
     from bandit import config_grid
     from solvers._operator import check_rhs_start
 
@@ -356,10 +356,14 @@ def test_x0_is_copied_by_the_check_only_when_every_arm_runs_its_checked_entry():
     for arm, ref in ((0, lambda: ssor_pcg(A, b, 1.2, x0=x0, dtol=1e6)),
                      (2, lambda: solvers.pcg(A, b, "jacobi", x0=x0, dtol=1e6))):
         mixed = Tuner(FixedArm(configs, arm=arm))
-        assert mixed._copy_x0 is False  # cg+jacobi runs the public function: it copies x0
+        # the SSOR-PCG arms start from the check's copy; cg+jacobi runs the public function,
+        # which copies x0 itself (the check's copy then waits for a later run)
+        assert mixed._copy_x0 is True
         for _ in range(2):
             r = mixed.solve(A, b, x0=x0)
             want = ref()
             assert r.arm == arm and r.iterations == want.iterations
             np.testing.assert_array_equal(r.x, want.x)
             assert r.x is not x0 and np.array_equal(x0, keep)
+    # no arm runs a checked entry: the check copies nothing
+    assert Tuner(FixedArm(config_grid(omegas=[], pcs=["jacobi", "ic0"])))._copy_x0 is False

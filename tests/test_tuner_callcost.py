@@ -1,0 +1,85 @@
+"""The configuration Tuner's own bookkeeping per solve (work per run, timed-work prices, the
+copy of x0): every cost it tells equals one computed independently — from the public
+solvers' iterations and :func:`solvers.work_model`, and from the run's own seconds by the
+documented timed-work rule — on every sparsity pattern it meets."""
+import numpy as np
+
+import solvers
+from bandit import FixedArm, Tuner, UniformRandom, config_grid
+from solvers import gallery, prepare
+
+GRID = config_grid(omegas=[1.2, 1.6], pcs=["none", "jacobi", "ic0"])
+
+
+def _reference(config, A, b, x0):
+    """The public solver's run of ``config`` and its work (the model's for the methods that
+    do not count their own, ``pcg``'s own count otherwise)."""
+    op = prepare(A)
+    if config["method"] == "ssor_pcg":
+        ref = solvers.ssor_pcg(op, b, config["omega"], x0=x0)
+        model = solvers.work_model("ssor_pcg", op, {"pc": "ssor", "omega": config["omega"]})
+        return ref, model.total(ref.iterations)
+    if config["pc"] == "none":
+        ref = solvers.cg(op, b, x0=x0)
+        return ref, solvers.work_model("cg", op).total(ref.iterations)
+    ref = solvers.pcg(op, b, config["pc"], x0=x0)
+    return ref, ref.info["work"]
+
+
+def _systems():
+    """Crank–Nicolson steps on a 12 × 12 grid, then a 9 × 9 one, then 12 × 12 again (a new
+    operator of the first pattern)."""
+    rng = np.random.default_rng(3)
+    for t, nx in enumerate([12] * 10 + [9] * 10 + [12] * 10):
+        A = gallery.crank_nicolson_2d(nx, 0.02 * (1.0 + 0.1 * t))
+        n = A.shape[0]
+        yield A, rng.standard_normal(n), rng.standard_normal(n)
+
+
+def test_work_costs_equal_the_work_model_of_the_public_solves_on_every_pattern():
+    tuner = Tuner(UniformRandom(GRID, seed=1), cost="work", guard=None)
+    want_costs, want_its, keep = [], [], []
+    for A, b, x0 in _systems():
+        keep.append(x0.copy())
+        r = tuner.solve(A, b, x0=x0)
+        ref, work = _reference(GRID[r.arm], A, b, x0)
+        want_costs.append(work)
+        want_its.append(ref.iterations)
+        np.testing.assert_array_equal(r.x, ref.x)
+        np.testing.assert_array_equal(x0, keep[-1])  # the caller's x0 is left alone
+    h = tuner.history
+    assert h["converged"].all()
+    # the run met SSOR-PCG, CG and a set-up arm on both patterns (the work kept per arm
+    # must follow the pattern)
+    arms = h["arm"]
+    for part in (arms[:10], arms[10:20], arms[20:]):
+        assert {0, 1, 2} <= set(part.tolist()) and {3, 4} & set(part.tolist())
+    assert h["iterations"].tolist() == want_its
+    assert h["cost"].tolist() == want_costs
+
+
+def test_timed_work_costs_follow_the_family_rate_from_the_runs_own_seconds():
+    # ssor_pcg ω=1.6 alone: the first solve is told its seconds; the second the least of its
+    # seconds and its work at the first (cold) reading; from then on its work at the median
+    # seconds per unit of work of the warm solves before it (ArmSet.timed_work)
+    tuner = Tuner(FixedArm(GRID, arm=1), guard=None)
+    assert tuner.cost == "timed_work"
+    works = []
+    for A, b, x0 in _systems():
+        r = tuner.solve(A, b, x0=x0)
+        works.append(_reference(GRID[1], A, b, x0)[1])
+        assert r.info["work"] == works[-1]
+    h = tuner.history
+    sec = h["seconds"].tolist()
+    reading = [s / w for s, w in zip(sec, works)]
+    want = [sec[0]]
+    for t in range(1, len(sec)):
+        if t == 1:
+            cold = reading[0] * works[1]
+            want.append(sec[1] if 0 < sec[1] <= cold else cold)
+        else:
+            warm = sorted(reading[1:t])
+            m = len(warm)
+            med = warm[m // 2] if m % 2 else 0.5 * (warm[m // 2 - 1] + warm[m // 2])
+            want.append(med * works[t])
+    assert h["cost"].tolist() == want
