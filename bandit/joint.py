@@ -245,6 +245,15 @@ class JointCB(Policy):
     detect_drift : bool, default False
         Without a context, also watch them for a slow drift (with ``detect_changes``; see
         above).
+    smear : bool, default False
+        Rank a model of the log-cost (``target="log"``, or ``"auto"`` with a context) by its
+        predicted *mean* cost, ``exp(μ_k) S_k`` with Duan's smearing factor ``S_k``
+        (:meth:`smearing_factors`), in the lower confidence bound, :meth:`leader` and
+        :meth:`predict`; the fit itself is unchanged.  ``exp(μ_k)`` alone is a geometric mean,
+        which ranks an arm whose costs spread widely (cheap on most systems, dear on a few)
+        above one of less total cost.  Off by default (measurements in ``docs/bandit.md``);
+        refused with ``target="cost"``; a learner saved before the option existed loads
+        without it.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
