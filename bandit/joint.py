@@ -245,6 +245,15 @@ class JointCB(Policy):
     detect_drift : bool, default False
         Without a context, also watch them for a slow drift (with ``detect_changes``; see
         above).
+    smear : bool, default False
+        Rank a model of the log-cost (``target="log"``, or ``"auto"`` with a context) by its
+        predicted *mean* cost, ``exp(μ_k) S_k`` with Duan's smearing factor ``S_k``
+        (:meth:`smearing_factors`), in the lower confidence bound, :meth:`leader` and
+        :meth:`predict`; the fit itself is unchanged.  ``exp(μ_k)`` alone is a geometric mean,
+        which ranks an arm whose costs spread widely (cheap on most systems, dear on a few)
+        above one of less total cost.  Off by default (measurements in ``docs/bandit.md``);
+        refused with ``target="cost"``; a learner saved before the option existed loads
+        without it.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -277,7 +286,7 @@ class JointCB(Policy):
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts")
+                   "drift_level", "drift_score", "drifts", "smear_rows")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -304,6 +313,15 @@ class JointCB(Policy):
     drift_level = None
     drift_score = None
     drifts = 0
+    # the smearing factors (smear): the last SMEAR_WINDOW uncensored rounds, one row each,
+    # (arm, y, ψ(context)) (a state saved before the option existed has none)
+    smear = False
+    smear_rows = None
+    #: Pseudo-rounds of a smearing factor of 1 in each arm's own (``smear``): an arm with few
+    #: rounds is ranked by a factor close to 1 (optimism, as the lower confidence bound).
+    SMEAR_PRIOR = 4.0
+    #: The rounds whose residuals the smearing factors take (the latest; ``smear``).
+    SMEAR_WINDOW = 200
     _info = None  # joint_observe's error before the clip and its spread (scratch)
     #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
     #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
@@ -332,10 +350,17 @@ class JointCB(Policy):
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True, detect_drift=False,
-                 seed=None):
+                 smear=False, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
+        if not isinstance(smear, (bool, np.bool_)):
+            raise ValueError(f"smear must be True or False, got {smear!r}")
+        if smear and target == "cost":
+            raise ValueError("smear=True ranks a model of the log-cost by its mean cost; "
+                             "target='cost' models the cost itself (use target='log' or "
+                             "'auto')")
+        self.smear = bool(smear)
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -391,6 +416,7 @@ class JointCB(Policy):
         self.unit = math.nan
         self.sq_err = 0.0
         self.log_sq_err = 0.0  # a model of the cost: the squared log-ratios fed (the clip's scale)
+        self.smear_rows = None  # smear: (arm, y, ψ) of the latest rounds, once one is seen
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
@@ -521,7 +547,7 @@ class JointCB(Policy):
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
                 "arm_basis": self.arm_basis, "detect_changes": self.detect_changes,
-                "detect_drift": self.detect_drift}
+                "detect_drift": self.detect_drift, "smear": self.smear}
 
     @classmethod
     def _saved_config(cls, config):
@@ -532,6 +558,7 @@ class JointCB(Policy):
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
+        config = config if "smear" in config else {**config, "smear": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -540,6 +567,73 @@ class JointCB(Policy):
         ``log(cost / unit + 0.01)``: ``target="cost"``, or ``"auto"`` with no context."""
         return self.target == "cost" or (self.target == "auto"
                                          and self.features.context_dim == 0)
+
+    @property
+    def smears(self):
+        """Whether arms are ranked by their smeared mean cost: ``smear`` with a model of the
+        log-cost (``target="log"``, or ``"auto"`` with a context)."""
+        return self.smear and not self.models_cost
+
+    def smearing_factors(self):
+        """Duan's smearing factor of every arm, ``S_k ≈ E[exp(ε)]`` over arm ``k``'s rounds.
+
+        The model predicts the mean of ``y = log(cost/unit + 0.01)``; the mean of
+        ``cost/unit + 0.01`` is ``exp(μ_k) E[exp(ε)]``, and ``E[exp(ε)]`` exceeds 1 by more
+        the more the costs spread around the prediction (``exp(σ²/2)`` for normal errors).
+        The residuals ``ε̂ = y − φᵀθ`` are those of the current fit on the latest
+        :attr:`SMEAR_WINDOW` uncensored rounds (each at most three noise scales ``σ̂``, the
+        fit's Huber bound), so a round learnt before the model knew its context or arm does
+        not count with the error it had then;
+        ``S_k = (Σ_k exp(ε̂) + n₀)/(n_k + n₀)`` over arm ``k``'s rounds, shrunk towards 1
+        with ``n₀`` = :attr:`SMEAR_PRIOR` pseudo-rounds.  1 is the least factor residuals of
+        mean zero can have (Jensen), so an arm with few rounds is ranked optimistically, as
+        the lower confidence bound ranks it: shrunk towards the pooled factor instead, an arm
+        tried a few times on cheap systems while another of wide spread set that factor was
+        predicted dear and never tried again (a two-type sequence: 2.2 × the best fixed arm
+        in one order of eight, against at most 1.27 × shrunk towards 1).
+        """
+        rows = self.smear_rows
+        if rows is None or not len(rows):
+            return np.ones(self.n_arms)
+        arm = rows[:, 0].astype(np.intp)
+        mw = self._X.shape[1]
+        mu = ((rows[:, 2:] @ self.theta.reshape(-1, mw)) * self._X[arm]).sum(axis=1)
+        bound = _CLIP * self._scale()
+        e = np.exp(np.clip(rows[:, 1] - mu, -bound, bound))
+        n = np.bincount(arm, minlength=self.n_arms)
+        sums = np.bincount(arm, weights=e, minlength=self.n_arms)
+        n0 = self.SMEAR_PRIOR
+        return (sums + n0) / (n + n0)
+
+    def _scores(self, psi, bonus):
+        """:func:`joint_scores` into ``_mu`` and ``_score``, plus ``log S_k`` when smearing."""
+        joint_scores(self.theta, self.P, psi, self._X, bonus, self._mu, self._score)
+        if self.smears:
+            ls = np.log(self.smearing_factors())
+            self._mu += ls
+            self._score += ls
+
+    def _select_smeared(self, psi):
+        """The lower-confidence-bound draw of :func:`joint_select_lcb` on the smeared means
+        (``μ_k + log S_k``, the log of the predicted mean cost): ``(arm, leader)``."""
+        self._scores(psi, self._bonus())
+        mu, score = self._mu, self._score
+        if self._cap < math.inf:
+            np.maximum(score, mu - self._cap, out=score)
+        k = int(np.argmin(score))
+        if self._near_mask.size:
+            best = int(np.argmin(mu))
+            if not self._near_mask[best, k]:
+                allowed = np.flatnonzero(self._near_mask[best])
+                k = int(allowed[np.argmin(score[allowed])])
+        return k, int(played_argmin(mu, self.converged_counts))
+
+    def _keep_smear_row(self, arm, y, psi):
+        """Keep the round ``(arm, y, ψ)`` for the smearing factors (the latest
+        :attr:`SMEAR_WINDOW` rounds)."""
+        row = np.concatenate(([float(arm), y], psi))[None, :]
+        rows = row if self.smear_rows is None else np.vstack((self.smear_rows, row))
+        self.smear_rows = rows[-self.SMEAR_WINDOW:]
 
     def _cost(self, mu):
         """A prediction of the target back in raw cost units (never below 0)."""
@@ -700,6 +794,8 @@ class JointCB(Policy):
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
             if self.prior_dir is not None:
                 self.prior_dir = self.prior_dir @ Sf.T
+            if self.smear_rows is not None:  # ψ in the new range's features (exact)
+                self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
             self._mu_of = None
         return psi
 
@@ -736,13 +832,16 @@ class JointCB(Policy):
             # best (unimodal in ω), and the leader, in one compiled call
             raw = self.models_cost
             cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
-            k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
-                                       cap, self._near_mask, self._mu, self._score,
-                                       self.converged_counts, raw)
+            if self.smears:
+                k, lead = self._select_smeared(psi)
+            else:
+                k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
+                                           cap, self._near_mask, self._mu, self._score,
+                                           self.converged_counts, raw)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
-        joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+        self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 
     def leader(self, context=None):
@@ -753,7 +852,7 @@ class JointCB(Policy):
             return None, math.nan
         key, memo = memo_key(context), self._mu_of
         if memo is None or memo[1] != self.t or key is None or memo[0] != key:
-            joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+            self._scores(psi, 0.0)
             self._mu_of = memo = (key, self.t, None)
         # the draw's leader: converged_counts change only in update, which ends the round
         k = memo[2] if memo[2] is not None else int(played_argmin(self._mu, self.converged_counts))
@@ -782,6 +881,8 @@ class JointCB(Policy):
                                          _CLIP * scale, info)
             self.p = None
             z = info[0] / (scale * math.sqrt(info[1]))
+            if self.smears and not censored:
+                self._keep_smear_row(arm, math.log(cost / self.unit + _FLOOR), psi)
         if self.prior_dir is not None:
             self._refresh_prior()
         if self.detect_changes and not first:
@@ -909,6 +1010,7 @@ class JointCB(Policy):
         self.theta = self.P @ (rho * b)
         self.sq_err *= rho
         self.log_sq_err *= rho
+        self.smear_rows = None  # residuals of the phase before the change: not this one's
         self.forgotten += (1.0 - rho) * n
         if self.prior_c is not None:
             self.prior_c = rho * self.prior_c
@@ -925,6 +1027,6 @@ class JointCB(Policy):
         psi = self._query(context)
         if math.isnan(self.unit):
             return np.full(self.n_arms, np.nan)
-        joint_scores(self.theta, self.P, psi, self._X, 0.0, self._mu, self._score)
+        self._scores(psi, 0.0)
         self._mu_of = (memo_key(context), self.t, None)
         return self._cost(self._mu)
