@@ -492,10 +492,14 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     a first import, or the one-time calibration of the AMG set-up's price
     (:meth:`solvers.precond.AMG.setup_price`, once per process and AMG settings, like a
     compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
-    let a first AMG set-up start)."""
+    let a first AMG set-up start), or the loading of the kernel a learner's change test
+    runs only when it raises an alarm (in a process after the code changed, its compilation:
+    0.5 s inside one timed call of heat2d)."""
+    from bandit._kernels_ridge import spd_inverse
     from solvers import prepare
     from solvers.precond import AMG, _poisson_cube
 
+    spd_inverse(np.eye(2))
     for config in grid:
         if isinstance(config, dict) and config.get("pc") == "amg":
             knobs = {k: v for k, v in config.items() if k not in ("method", "pc", "reuse")}

@@ -297,3 +297,24 @@ def test_lockstep_in_blocks_runs_each_method_through_a_block_before_the_next():
         np.testing.assert_array_equal(r.its, r1.its)
         assert r.ok.all() and r.steps == seq.T
     assert sorted(calls, key=repr) == sorted(ref_calls, key=repr)
+
+
+def test_warm_up_loads_the_kernel_the_change_test_runs_only_on_an_alarm():
+    """The change test's discount (``JointCB._forget``) calls a kernel nothing else calls
+    from Python; the warm-up raises no alarm, so unless it loads that kernel the first alarm
+    of a timed run pays its loading (or, after a code change, its compilation: 0.5 s inside
+    one timed call of heat2d).  A fresh process, so no other test has loaded it."""
+    import subprocess
+    import sys
+
+    code = (
+        "from experiments.precond_study import _warm_up, default_grid, make_sequence\n"
+        "from bandit._kernels_ridge import spd_inverse\n"
+        "seq = make_sequence('mc3d', 4, samples=3)\n"
+        "_warm_up([seq], default_grid(), [1.2, 1.6], 'default', [], 50,\n"
+        "         {'rtol': 1e-8, 'maxiter': 10_000})\n"
+        "print(len(spd_inverse.signatures))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "1"
