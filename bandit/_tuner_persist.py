@@ -81,6 +81,7 @@ class Persistence:
                               ("_context_seconds", 0.0), ("_context_products", 0)):
             self.__dict__.setdefault(name, default)
         self.__dict__.setdefault("_setup_warned", set())
+        self.__dict__.setdefault("_process_starts", [0])
         self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
@@ -105,6 +106,7 @@ class Persistence:
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),
+            "process_starts": list(self._process_starts),
             **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
 
@@ -147,6 +149,11 @@ def load(cls, path, *, progress, callback, comm, settings):
         raise TunerFileError(f"{path}: config: {exc}") from None
     tuner._log = data["log"]
     tuner._work = data["work"]
+    # this process's first solve loads the compiled kernels again (a file written before
+    # the starts were kept knows only the run's first)
+    starts = list(data.get("process_starts") or [0])
+    tuner._process_starts = starts + ([len(tuner._log)] if starts[-1] < len(tuner._log)
+                                      else [])
     measured = data.get("measured")
     if measured is not None:  # what the runs measured: the guard's budgets go on the same
         arms = tuner._arms

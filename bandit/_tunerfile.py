@@ -200,7 +200,22 @@ def _check(payload, columns):
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
             "work": _work(payload), "paid": _paid(payload, len(log), config["cost"]),
-            "measured": _measured(payload)}
+            "measured": _measured(payload),
+            "process_starts": _process_starts(payload, len(log))}
+
+
+def _process_starts(payload, T):
+    """Rounds at which a process began solving with the tuner (``None`` if not in the file,
+    written before they were kept): increasing integers from 0 to ``T``."""
+    if "process_starts" not in payload:
+        return None
+    starts = _decode(payload["process_starts"], "process_starts")
+    _need(isinstance(starts, list) and len(starts) >= 1 and starts[0] == 0
+          and all(_is_int(v) and 0 <= v <= T for v in starts)
+          and all(a < b for a, b in zip(starts, starts[1:])),
+          f"process_starts must be increasing round indices from 0 to the {T} rounds, "
+          f"got {starts!r:.80}")
+    return [int(v) for v in starts]
 
 
 def _measured(payload):

@@ -460,27 +460,39 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
     return data, kept, T, paid_all
 
 
-def first_solve_load(seconds, iterations, arm) -> float:
-    """Seconds of a run's first solve beyond its iterations at the median seconds per
-    iteration of the later solves of the same arm (of every arm when it was played once):
-    in a fresh process, what loading the compiled kernels took (0 when the first solve
-    took no longer than the others, or the run has one solve).
+def first_solve_load(seconds, iterations, arm, starts=(0,)) -> float:
+    """Seconds of the first solve of each process that solved with the tuner (rounds
+    ``starts``: 0, and the first round after each :meth:`~bandit.Tuner.load`) beyond its
+    iterations at the median seconds per iteration of the other solves of the same arm (of
+    every other solve when its arm has none): in a fresh process, what loading the compiled
+    kernels took (0 when such a solve took no longer than the others, or there are no
+    others).
 
     Examples
     --------
     >>> # a first solve of 10 iterations that took 50 ms, then a microsecond an iteration
     >>> round(first_solve_load([0.05, 2e-5, 3e-5], [10, 20, 30], [0, 0, 0]), 8)
     0.04999
+    >>> # the same run continued in a second process from round 2: 30 ms to load again
+    >>> round(first_solve_load([0.05, 2e-5, 0.03003, 2e-5], [10, 20, 30, 20], [0, 0, 0, 0],
+    ...                        starts=(0, 2)), 8)
+    0.07999
     """
     s = np.asarray(seconds, dtype=float)
-    if s.size < 2:
-        return 0.0
     its = np.maximum(np.asarray(iterations, dtype=float), 1.0)  # a 0-iteration solve: 1
     arm = np.asarray(arm)
-    per = s[1:] / its[1:]
-    same = arm[1:] == arm[0]
-    rate = float(np.median(per[same] if same.any() else per))
-    return max(0.0, float(s[0] - its[0] * rate))
+    starts = [int(r) for r in starts if 0 <= r < s.size]
+    other = np.ones(s.size, dtype=bool)
+    other[starts] = False
+    if not other.any():
+        return 0.0
+    per = s / its
+    load = 0.0
+    for r in starts:
+        same = other & (arm == arm[r])
+        rate = float(np.median(per[same] if same.any() else per[other]))
+        load += max(0.0, float(s[r] - its[r] * rate))
+    return load
 
 
 def audit_cost(tuner) -> dict:
@@ -499,7 +511,8 @@ def audit_cost(tuner) -> dict:
     # compiled kernels (a one-off of tens of milliseconds, against tens of microseconds a
     # solve: 300 SOR solves of a 100-unknown system read 2.1 % where the same run in a
     # process that had loaded them read 6.4 %)
-    load = first_solve_load(rows["seconds"], rows["iterations"], rows["arm"])
+    load = first_solve_load(rows["seconds"], rows["iterations"], rows["arm"],
+                            getattr(tuner, "_process_starts", (0,)))
     common = {"budget": float(tuner.audit_budget), "unit": cost_unit(tuner.cost),
               "load_seconds": load}
     its = int(np.sum(rows["iterations"])) if tuner._log else 0

@@ -334,6 +334,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
+        # rounds at which a process began solving with this tuner (0, and each Tuner.load's
+        # next round): each such first solve also loads the compiled kernels
+        self._process_starts = [0]
         self._progress, self._callback = progress, callback
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
