@@ -70,11 +70,14 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
 
     Parameters
     ----------
-    policy : Policy, optional
+    policy : Policy or sequence of arms, optional
         Any :data:`bandit.POLICIES` learner over the arms: ω values, setting dicts of
         ``solver``, or configuration dicts that name their own method and preconditioner
         (``{"method": "cg", "pc": "amg", "reuse": 20}``; see :mod:`bandit.arms` and
-        :func:`bandit.config_grid`); default :func:`bandit.default_policy` for the solver.  A policy with a ``prime(A, solver)``
+        :func:`bandit.config_grid`); default :func:`bandit.default_policy` for the solver.
+        A list of arms without a learner (``Tuner(bandit.config_grid(...))``) is
+        ``bandit.default_policy`` over them (for the solver's name when they are plain ω
+        values, ``None`` otherwise).  A policy with a ``prime(A, solver)``
         method is shown the first system once, before its first draw (its prior).
     solver : {"ssor_pcg", "sor", "cg"} or callable
         The method of float arms and of setting dicts (configuration arms carry their own),
@@ -272,6 +275,16 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
 
             self._resolve(solver)  # an unknown name is refused in the Tuner's own words
             policy = default_policy(solver if isinstance(solver, str) else None)
+        elif isinstance(policy, (list, tuple, np.ndarray)):
+            # arms without a learner: the recommended one over them; the solver's theory
+            # prior only for plain ω arms (configuration arms name their own methods)
+            from .defaults import default_policy
+
+            self._resolve(solver)
+            arms = list(policy)
+            plain = all(isinstance(a, numbers.Real) and not isinstance(a, (bool, np.bool_))
+                        for a in arms)
+            policy = default_policy(solver if plain and isinstance(solver, str) else None, arms)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {_what_policy(policy)}")
         self._solve_fn = self._resolve(solver)
