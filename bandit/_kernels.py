@@ -55,6 +55,47 @@ def tsallis_normaliser(L, eta):
 
 
 @njit(cache=True)
+def matvec_rows(P, phi, out):
+    """``out = P phi``, each row summed left to right exactly as ``s += P[i, j] * phi[j]``.
+
+    Eight rows are summed side by side: a row alone is one chain of dependent additions
+    (without fast-math the compiler may not reorder a sum), so the processor waits on each
+    addition's latency; eight independent chains keep it busy.  Every row's sum is the same,
+    bit for bit — on the 120 × 120 matrix of :class:`~bandit.JointCB` over 13 configuration
+    arms it is 3.2 µs against 9.4 µs a product.
+    """
+    d = phi.size
+    i = 0
+    while i + 8 <= d:
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        for j in range(d):
+            f = phi[j]
+            s0 += P[i, j] * f
+            s1 += P[i + 1, j] * f
+            s2 += P[i + 2, j] * f
+            s3 += P[i + 3, j] * f
+            s4 += P[i + 4, j] * f
+            s5 += P[i + 5, j] * f
+            s6 += P[i + 6, j] * f
+            s7 += P[i + 7, j] * f
+        out[i] = s0
+        out[i + 1] = s1
+        out[i + 2] = s2
+        out[i + 3] = s3
+        out[i + 4] = s4
+        out[i + 5] = s5
+        out[i + 6] = s6
+        out[i + 7] = s7
+        i += 8
+    while i < d:
+        s = 0.0
+        for j in range(d):
+            s += P[i, j] * phi[j]
+        out[i] = s
+        i += 1
+
+
+@njit(cache=True)
 def rls_update(P, theta, phi, y):
     """Rank-one (Sherman–Morrison) ridge update of one arm, in place.
 
@@ -62,12 +103,8 @@ def rls_update(P, theta, phi, y):
     exactly as a batch ridge solve on all rows would give (up to rounding).
     """
     d = phi.size
-    Pphi = np.zeros(d)
-    for i in range(d):
-        s = 0.0
-        for j in range(d):
-            s += P[i, j] * phi[j]
-        Pphi[i] = s
+    Pphi = np.empty(d)
+    matvec_rows(P, phi, Pphi)
     denom = 1.0
     resid = y
     for i in range(d):
@@ -185,12 +222,14 @@ def joint_scores(theta, P, psi, X, bonus, mu, score):
             v[j] += psi[i] * theta[i * mw + j]
     M = np.zeros((mw, mw))
     if bonus > 0.0:
+        # each M[j, j2] sums over (i, i2) in the same order as with j outside i2; with the
+        # pair outermost, ψ_i ψ_i2 is formed once per block (4.5 µs against 5.4 for d = 120)
         for i in range(mc):
-            for j in range(mw):
-                r = i * mw + j
-                for i2 in range(mc):
-                    s = psi[i] * psi[i2]
-                    base = i2 * mw
+            for i2 in range(mc):
+                s = psi[i] * psi[i2]
+                base = i2 * mw
+                for j in range(mw):
+                    r = i * mw + j
                     for j2 in range(mw):
                         M[j, j2] += s * P[r, base + j2]
     for k in range(K):
@@ -352,12 +391,8 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None):
     if censored and pred > y:
         y = pred
     # the rank-one update of rls_update, with the same arithmetic in the same order
-    Pphi = np.zeros(d)
-    for i in range(d):
-        s = 0.0
-        for j in range(d):
-            s += P[i, j] * phi[j]
-        Pphi[i] = s
+    Pphi = np.empty(d)
+    matvec_rows(P, phi, Pphi)
     denom = 1.0
     for i in range(d):
         denom += phi[i] * Pphi[i]
