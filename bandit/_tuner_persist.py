@@ -82,11 +82,19 @@ class Persistence:
             self.__dict__.setdefault(name, default)
         self.__dict__.setdefault("_setup_warned", set())
         self.__dict__.setdefault("_process_starts", [0])
+        self.__dict__.setdefault("_resumed_at", None)
         self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
         self._checked_entries()
+
+    def _starts(self) -> list:
+        """Rounds at which a process began solving with this tuner: 0, and the first round
+        after each :meth:`Tuner.load` that was followed by a solve."""
+        r = self._resumed_at
+        return list(self._process_starts) + ([r] if r is not None and r < len(self._log)
+                                             else [])
 
     def _save(self, path):
         from . import POLICIES
@@ -106,7 +114,7 @@ class Persistence:
             "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),
-            "process_starts": list(self._process_starts),
+            "process_starts": self._starts(),
             **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
 
@@ -152,8 +160,8 @@ def load(cls, path, *, progress, callback, comm, settings):
     # this process's first solve loads the compiled kernels again (a file written before
     # the starts were kept knows only the run's first)
     starts = list(data.get("process_starts") or [0])
-    tuner._process_starts = starts + ([len(tuner._log)] if starts[-1] < len(tuner._log)
-                                      else [])
+    tuner._process_starts = starts
+    tuner._resumed_at = len(tuner._log) if starts[-1] < len(tuner._log) else None
     measured = data.get("measured")
     if measured is not None:  # what the runs measured: the guard's budgets go on the same
         arms = tuner._arms

@@ -512,7 +512,7 @@ def audit_cost(tuner) -> dict:
     # solve: 300 SOR solves of a 100-unknown system read 2.1 % where the same run in a
     # process that had loaded them read 6.4 %)
     load = first_solve_load(rows["seconds"], rows["iterations"], rows["arm"],
-                            getattr(tuner, "_process_starts", (0,)))
+                            tuner._starts())
     common = {"budget": float(tuner.audit_budget), "unit": cost_unit(tuner.cost),
               "load_seconds": load}
     its = int(np.sum(rows["iterations"])) if tuner._log else 0

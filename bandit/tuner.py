@@ -350,6 +350,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         # rounds at which a process began solving with this tuner (0, and each Tuner.load's
         # next round): each such first solve also loads the compiled kernels
         self._process_starts = [0]
+        # the next round when this tuner was loaded from a file (Tuner.load): a start once a
+        # solve has been recorded there, so loading and saving again changes nothing
+        self._resumed_at = None
         self._progress, self._callback = progress, callback
         # one attribute test per solve when both are off
         self._hook = _report.Hook(self, progress, callback) if progress or callback else None
