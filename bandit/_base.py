@@ -142,16 +142,6 @@ def _check_arms(arms):
             out.append(float(a))
         else:
             raise ValueError(f"arm {a!r} is neither a finite number (ω) nor a dict of settings")
-    # a repeated arm is two arms a learner must tell apart although they are one: it doubles
-    # that setting's share of the exploration and its weight in the model, without a word
-    seen = {}
-    for i, a in enumerate(out):
-        key = repr(sorted(a.items())) if isinstance(a, dict) else a
-        if key in seen:
-            what = f"ω = {a:g}" if isinstance(a, float) else f"the settings {a}"
-            raise ValueError(f"arms {seen[key]} and {i} are the same ({what}): give each "
-                             f"setting once")
-        seen[key] = i
     return out
 
 
