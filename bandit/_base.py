@@ -79,6 +79,17 @@ def memo_key(context):
     return () if context is None else None
 
 
+def count_of(k, noun) -> str:
+    """``k`` things in a message, singular for one: ``"1 run"``, ``"3 runs"``.
+
+    Examples
+    --------
+    >>> count_of(1, "run"), count_of(3, "system")
+    ('1 run', '3 systems')
+    """
+    return f"{k} {noun}{'' if k == 1 else 's'}"
+
+
 def check_positive(**values) -> None:
     """Each keyword must be a finite number > 0 (a constructor's scales and rates).
 

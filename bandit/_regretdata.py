@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._base import count_of
+
 __all__ = ["RunData", "RegretEstimate", "RegretReport"]
 
 
@@ -218,7 +220,7 @@ class RegretReport:
         c = self.cost
         if "audit_runs" in c:
             runs = c["audit_runs"]
-            head = f"  audits: {runs} run{'' if runs == 1 else 's'}, "
+            head = f"  audits: {count_of(runs, 'run')}, "
             if "audit_share" in c:  # audit solves and planning apart (planning is no audit)
                 lines.append(head + f"{c['audit_iterations']:,} iterations "
                              f"({c['audit_share']:.1%} of the {c['solve_iterations']:,} "

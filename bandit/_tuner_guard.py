@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ._base import arm_omega
+from ._base import arm_omega, count_of as _count
 from . import mpi as _mpi
 from solvers._result import IterateOverflowError
 
@@ -246,9 +246,4 @@ def _all_broke_down(runs) -> str:
         return ("; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its "
                 "preconditioner, is not positive definite")
     return ""
-
-
-def _count(k, noun) -> str:
-    """``"1 run"``, ``"3 runs"``."""
-    return f"{k} {noun}{'' if k == 1 else 's'}"
 

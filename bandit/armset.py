@@ -197,9 +197,8 @@ class ArmSet:
         # per arm: whether it has run on the user's clock in this process (its next reading
         # is warm; not saved: a loaded tuner's first solves are cold again)
         self._warm = [False] * K
-        # per family: readings on the clock taken warm, and the dearest converged one (cost
-        # units, set-up excluded; not saved, as above)
-        self._warm_runs = [0] * max(self.n_families, 1)
+        # per family: the dearest converged reading on the clock taken warm (cost units,
+        # set-up excluded; not saved, as above)
         self._warm_most = [0.0] * max(self.n_families, 1)
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
@@ -407,10 +406,8 @@ class ArmSet:
             f[4] += sec * work
             if unit == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
-            if self._warm[k]:
-                self._warm_runs[fam] += 1
-                if res.converged and cost - setup > self._warm_most[fam]:
-                    self._warm_most[fam] = cost - setup
+            if self._warm[k] and res.converged and cost - setup > self._warm_most[fam]:
+                self._warm_most[fam] = cost - setup
             self._warm[k] = True
 
     def _price(self, k, fam, reading) -> None:

@@ -51,6 +51,7 @@ import time
 
 import numpy as np
 
+from ._base import count_of
 from ._regretdata import RegretEstimate, RegretReport, RunData
 from .audit import COMPLETE, completion_probability
 from .costmodel import CostModel
@@ -940,7 +941,7 @@ def _fmt_fail(data: RunData, unit):
 def _never_converged(data: RunData, arm, runs, unit):
     """The method of a regret against a best fixed arm that was never seen to converge."""
     return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged: "
-            f"{int(runs)} run{'' if runs == 1 else 's'} of it failed, none converged, so its "
+            f"{count_of(int(runs), 'run')} of it failed, none converged, so its "
             f"total is made of the failure cost ({_fmt_fail(data, unit)} per failed run), a "
             "penalty, not a cost to compare what the run paid with")
 

@@ -184,9 +184,10 @@ def read_contexts(path, count: int) -> list:
     except Exception as exc:
         raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
     if rows.shape[0] != count:
-        raise ValueError(f"{path}: {rows.shape[0]} context{'' if rows.shape[0] == 1 else 's'} "
-                         f"for {count} system{'' if count == 1 else 's'}; give one line per "
-                         f"system")
+        from bandit._base import count_of
+
+        raise ValueError(f"{path}: {count_of(rows.shape[0], 'context')} for "
+                         f"{count_of(count, 'system')}; give one line per system")
     bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
     if bad.size:  # the system it belongs to (comment and blank lines are not counted)
         row = rows[bad[0]]
@@ -545,18 +546,17 @@ def summarize(result) -> dict:
 
 def format_report(s: dict) -> str:
     """The comparison table of :func:`summarize` as plain text."""
-    def count(k, noun):  # "1 system", "3 systems"
-        return f"{k} {noun}{'' if k == 1 else 's'}"
+    from bandit._base import count_of
 
     stopped = (" (interrupted: the systems finished before the run was stopped)"
                if s.get("interrupted") else "")
-    lines = [f"{count(s['systems'], 'system')}, {s['solver']}{stopped}"]
+    lines = [f"{count_of(s['systems'], 'system')}, {s['solver']}{stopped}"]
     resumed = s.get("resumed")
     if resumed:
-        these = (f"these {count(s['systems'], 'system')}" if s["systems"] != 1
+        these = (f"these {count_of(s['systems'], 'system')}" if s["systems"] != 1
                  else "this system")
         lines[0] += (f" (a continued tuner: the table covers {these}, "
-                     f"not its {count(resumed['earlier_rounds'], 'earlier round')})")
+                     f"not its {count_of(resumed['earlier_rounds'], 'earlier round')})")
     tuned = s["tuned"]["iterations"]
     T = s["systems"]
 
