@@ -54,14 +54,18 @@ The loops (``LOOPS``; ``size`` scales each):
 
 Run ``python -m experiments.user_loops`` (every row of the quick start's table, a few
 minutes on one core; ``--loop NAME`` and ``--context C`` for one loop's rows or one row) or
-call :func:`run_loop` for one row.
+call :func:`run_loop` for one row.  ``--sensitivity`` (:func:`sensitivity`) adds, per row, the
+ratios of nine replays of the run's systems by the default learner with its ridge and width
+constants changed by a few per cent: where a row's figure hinges on a few early draws, this
+shows how far it moves (:func:`replay_run` replays a run with any learner in milliseconds).
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GRID", "LOOPS", "ROWS", "replay", "run_loop", "main", "print_rows"]
+__all__ = ["GRID", "LOOPS", "PERTURBATIONS", "ROWS", "replay", "replay_run", "run_loop",
+           "sensitivity", "main", "print_rows"]
 
 #: the paper's 20 values of ω
 GRID = np.linspace(1.0, 1.95, 20)
@@ -287,7 +291,7 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
 
     ``size`` (and ``loop_kw``, e.g. ``steps=3``) shrink the loop.  The iteration counts are
     deterministic; the regret interval depends on the audits' draws (``audit_seed``).
-    Returns a dict: the ``tuner``, the recorded ``systems`` ``(A, b, x0)``, the final ``state``, the cost matrix
+    Returns a dict: the ``tuner``, its ``solver``, the recorded ``systems`` ``(A, b, x0)``, the final ``state``, the cost matrix
     ``C``, ``paid`` (the tuned run's iterations), ``best`` / ``best_omega`` (the best fixed
     ω's total and ω), ``omega1`` (ω = 1's total), ``inst`` (instance-optimal total),
     ``exact_regret`` (``paid − best``), ``interval`` (the Tuner's 90 % interval of it) and
@@ -325,11 +329,95 @@ def run_loop(name, context="none", size=None, audit_seed=0, **loop_kw):
     kbest = int(np.argmin(tot))
     bf = tuner.regret().best_fixed
     exact = paid - tot[kbest]
-    return dict(tuner=tuner, systems=systems, state=state, C=C, paid=paid,
+    return dict(tuner=tuner, solver=solver, systems=systems, state=state, C=C, paid=paid,
                 best=int(tot[kbest]), best_omega=float(GRID[kbest]),
                 omega1=int(tot[int(np.argmin(np.abs(GRID - 1.0)))]), inst=int(C.min(1).sum()),
                 exact_regret=float(exact), interval=(float(bf.low), float(bf.high)),
                 covered=bool(bf.low <= exact <= bf.high))
+
+
+#: Small changes of the default learner's constants under which :func:`sensitivity` replays a
+#: run: the ridge ``λ`` by ±10 % and the width multiplier ``β`` by ±5 % (the middle one is the
+#: default learner itself).
+PERTURBATIONS = tuple({"ridge": r, "beta": b} for r in (0.009, 0.01, 0.011)
+                      for b in (0.95, 1.0, 1.05))
+
+
+def replay_run(result, policy=None, **settings):
+    """Replay the systems of a :func:`run_loop` result with another learner, as the Tuner
+    played them.
+
+    The learner sees the run's contexts (the automatic context too), is shown the first
+    matrix (:meth:`~bandit.JointCB.prime`) and plays the recorded cost matrix ``C`` with the
+    Tuner's guard (:func:`experiments.bench_learners.replay`: an exploratory arm stopped at
+    three times the leader's predicted cost and finished by the leader, that part charged by
+    linear convergence).  A system whose start already met the stopping rule (every ω 0
+    iterations) is skipped, as the Tuner tells the learner nothing of it.  The default
+    learner replayed this way plays the run's arms on every loop of :data:`ROWS` and pays
+    its iterations to within the fallbacks' charge (a dozen iterations in 10⁴–10⁵); the
+    replay costs milliseconds where the run re-solves every system.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`run_loop` returned.
+    policy : bandit.Policy, optional
+        A fresh learner (default: :func:`bandit.default_policy` for the run's solver with
+        ``settings`` changed, e.g. ``ridge=0.011``).
+    **settings
+        Constructor settings of the default learner to change (without ``policy``).
+
+    Returns
+    -------
+    dict
+        ``paid`` (total iterations), ``ratio`` (``paid`` over the best fixed ω's total),
+        ``told`` (which systems were told), and per told system the ``arms`` drawn and the
+        iterations ``costs`` paid.
+    """
+    import bandit
+
+    from .bench_learners import replay
+
+    if policy is None:
+        policy = bandit.default_policy(result["solver"])
+        if settings:  # the same learner with some of its settings changed
+            cfg = policy._config()
+            unknown = sorted(set(settings) - set(cfg))
+            if unknown:
+                raise ValueError(f"the default learner has no setting {unknown[0]!r}; its "
+                                 f"settings are {', '.join(cfg)}")
+            policy = type(policy)(policy.arms, **{**cfg, **settings})
+    elif settings:
+        raise ValueError("settings change the default learner: pass either a policy or "
+                         "settings, not both")
+    C = result["C"]
+    told = C.max(axis=1) > 0
+    ctx = np.asarray(result["tuner"].history["context"], dtype=float)
+    contexts = None if np.isnan(ctx).all() else ctx[told]
+    prime = getattr(policy, "prime", None)
+    if prime is not None:
+        prime(result["systems"][0][0], result["solver"])
+    paid, arms = replay(policy, C[told], C[told] < MAXITER, contexts)
+    return dict(paid=int(paid.sum()), ratio=float(paid.sum() / result["best"]), arms=arms,
+                costs=paid, told=told)
+
+
+def sensitivity(result, perturbations=PERTURBATIONS):
+    """The run's ratio to the best fixed ω under small changes of the default learner.
+
+    Each entry of ``perturbations`` (settings of the default learner, default
+    :data:`PERTURBATIONS`) is replayed on the run's systems (:func:`replay_run`).  The
+    learner's choices are deterministic, but where the costs spread far more than the
+    learner can explain they hinge on a few early draws, and a change of a constant by a few
+    per cent can move a loop's total by tens of per cent: one run's ratio is then one draw
+    from a wide range, which a comparison of two learners must take into account.
+
+    Returns
+    -------
+    ndarray
+        One ratio (replayed total over the best fixed ω's total) per perturbation.
+    """
+    return np.array([replay_run(result, **settings)["ratio"] for settings in perturbations])
 
 
 def _check_loop_settings(name, loop, settings):
@@ -362,6 +450,10 @@ def main(argv=None) -> None:
                     "(iterations, exact regret and the Tuner's 90 % interval).")
     ap.add_argument("--loop", choices=list(LOOPS), help="one loop's rows (default: every row)")
     ap.add_argument("--context", help="one context of the loop (default: each in the table)")
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="also replay each run's systems with the default learner's ridge "
+                         "changed by ±10 %% and its width multiplier by ±5 %% (nine learners) "
+                         "and print the mean, least and largest of their ratios")
     args = ap.parse_args(argv)
     if args.context is not None and args.loop is None:
         ap.error("--context needs --loop")
@@ -372,26 +464,34 @@ def main(argv=None) -> None:
             ap.error(f"loop {args.loop!r} takes --context {', '.join(allowed)}, "
                      f"not {args.context!r}")
         rows = [(args.loop, args.context)]
-    print_rows(rows)
+    print_rows(rows, perturbed=args.sensitivity)
 
 
-def print_rows(rows=ROWS) -> None:
+def print_rows(rows=ROWS, perturbed=False) -> None:
     """Print every row of ``rows`` (``(loop, context)`` pairs): the tuned run's iterations
-    over the best fixed ω, ω = 1 and the instance-optimal total, and the interval's coverage."""
+    over the best fixed ω, ω = 1 and the instance-optimal total, and the interval's coverage;
+    with ``perturbed``, also the mean [least, largest] ratio to the best fixed ω of the
+    replays under :data:`PERTURBATIONS` (:func:`sensitivity`)."""
     print(f"{'loop':9s} {'context':9s} {'solves':>6s} {'tuned':>7s} {'best ω':>6s} "
           f"{'×best':>6s} {'×ω=1':>6s} {'×inst':>6s} {'exact regret':>12s} "
-          f"{'90% interval':>22s} covered")
+          f"{'90% interval':>22s} covered" + ("   ×best perturbed: mean [min, max]"
+                                              if perturbed else ""))
     for name, context in rows:
         r = run_loop(name, context)
         low, high = r["interval"]
         print(f"{name:9s} {context:9s} {len(r['C']):6d} {r['paid']:7d} {r['best_omega']:6.2f} "
               f"{r['paid'] / r['best']:6.2f} {r['paid'] / r['omega1']:6.2f} "
               f"{r['paid'] / r['inst']:6.2f} {r['exact_regret']:12.0f} "
-              f"[{low:9.0f}, {high:9.0f}] {r['covered']}", flush=True)
+              f"[{low:9.0f}, {high:9.0f}] {r['covered']!s:7s}"
+              + (_spread(sensitivity(r)) if perturbed else ""), flush=True)
         s = r["tuner"].summary()
         if not s["all_converged"]:
             print(f"  not every solve converged: {s['total_iterations']} iterations, "
                   f"censored {s['censored']}, fallbacks {s['fallbacks']}", flush=True)
+
+
+def _spread(ratios):
+    return f"   {np.mean(ratios):6.3f} [{np.min(ratios):.3f}, {np.max(ratios):.3f}]"
 
 
 if __name__ == "__main__":
