@@ -19,7 +19,8 @@ import scipy.sparse.linalg as spla
 from ._operator import prepare
 
 __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
-           "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum"]
+           "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum",
+           "residual_floor"]
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
@@ -328,11 +329,7 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
         # A·1 = 0: D^{1/2}·1 on each connected component of A's graph is a null vector of
         # the scaled matrix (a disconnected graph has one per component), deflated from the
         # run; scipy finds the components in O(nnz)
-        from scipy.sparse.csgraph import connected_components
-
-        g = sp.csr_matrix((op.data != 0.0, op.indices, op.indptr), shape=(op.n, op.n))
-        g.eliminate_zeros()
-        ncomp, labels = connected_components(g, directed=False)
+        ncomp, labels = _components(op.indptr, op.indices, op.data, op.n)
         comp = labels.astype(np.int64)
         norms = np.sqrt(np.bincount(comp, weights=d_half * d_half, minlength=ncomp))
         u = d_half / norms[comp]
@@ -400,12 +397,7 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
         if A.getComm().getSize() == 1:
             # one per connected component, as the serial estimate (on several ranks the
             # components are not known: only the constant vector is deflated there)
-            from scipy.sparse.csgraph import connected_components
-
-            indptr, indices, vals = A.getValuesCSR()
-            g = sp.csr_matrix((vals != 0.0, indices, indptr), shape=(n, n))
-            g.eliminate_zeros()
-            ncomp, comp = connected_components(g, directed=False)
+            ncomp, comp = _components(*A.getValuesCSR(), n)
             ua = u.getArray()
             ua /= np.sqrt(np.bincount(comp, weights=ua * ua, minlength=ncomp))[comp]
             u.setArray(ua)
@@ -449,3 +441,82 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     for v in (d, s, q, q_prev, w, t) + ((u,) if u is not None else ()):
         v.destroy()
     return _estimate(alpha, beta, k, sign, null, steps, n - (ncomp if null else 0), t0)
+
+
+def _components(indptr, indices, data, n):
+    """Connected components of the graph of a CSR pattern's non-zero entries (scipy):
+    ``(count, labels)``."""
+    from scipy.sparse.csgraph import connected_components
+
+    g = sp.csr_matrix((data != 0.0, indices, indptr), shape=(n, n))
+    g.eliminate_zeros()
+    count, labels = connected_components(g, directed=False)
+    return count, labels
+
+
+def residual_floor(A, b) -> tuple[float, int]:
+    """A lower bound on ``‖b − A x‖`` over every ``x``, from the null vectors of ``Aᵀ`` that
+    are known: ``(floor, components)``, ``(0.0, 0)`` when none is.
+
+    When the columns of ``A`` sum to zero (``1ᵀA = 0`` within :data:`NULL_ROWS`, as a pure
+    Neumann or graph Laplacian's do), the indicator ``1_c`` of each connected component of
+    ``A``'s graph is a null vector of ``Aᵀ``: ``1_cᵀ(b − A x) = 1_cᵀ b`` for every ``x``, so
+    the residual keeps ``b``'s projection on them, ``floor = sqrt(Σ_c (Σ_{i∈c} b_i)² / n_c)``.
+    A floor above the stopping rule's ``max(rtol·‖b‖, atol)`` proves that no solver and no
+    parameter can converge: ``A x = b`` is inconsistent.  One pass over ``A``'s entries
+    (two, with the components, only when the columns sum to zero).
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray, CSROperator, or the PETSc backend's operator
+        On the PETSc backend the check is collective and uses the constant vector only
+        (the components of a distributed graph are not known there): a weaker bound.
+    b : array_like or petsc4py Vec
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> import scipy.sparse as sp
+    >>> N = sp.csr_matrix([[1.0, -1.0], [-1.0, 1.0]])       # 1ᵀN = 0
+    >>> residual_floor(N, [1.0, 1.0])                       # mean 1: ‖r‖ >= √2 for any x
+    (1.4142135623730951, 1)
+    >>> residual_floor(N, [1.0, -1.0])                      # consistent
+    (0.0, 1)
+    >>> residual_floor(gallery.laplacian_2d(4), np.ones(16))  # regular: nothing known
+    (0.0, 0)
+    """
+    mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
+    if type(mat).__module__.startswith("petsc4py"):
+        return _residual_floor_petsc(mat, b)
+    op = prepare(A)
+    b = np.asarray(b, dtype=np.float64).ravel()
+    cols = np.bincount(op.indices, weights=op.data, minlength=op.n)
+    scale = np.bincount(op.indices, weights=np.abs(op.data), minlength=op.n).max()
+    if not np.abs(cols).max() <= NULL_ROWS * scale:
+        return 0.0, 0
+    count, labels = _components(op.indptr, op.indices, op.data, op.n)
+    sums = np.bincount(labels, weights=b, minlength=count)
+    sizes = np.bincount(labels, minlength=count)
+    top = np.abs(sums).max()
+    if not top > 0.0:  # (also the scale below: b of 1e200 would overflow its squares)
+        return 0.0, int(count)
+    return float(top * math.sqrt(np.sum((sums / top) ** 2 / sizes))), int(count)
+
+
+def _residual_floor_petsc(A, b) -> tuple[float, int]:
+    """:func:`residual_floor` of a petsc4py ``Mat`` and ``Vec`` (collective): the constant
+    vector only."""
+    from ._api import _petsc
+
+    PETSc = _petsc().PETSc
+    one, cols = A.createVecs()
+    one.set(1.0)
+    A.multTranspose(one, cols)  # 1ᵀA, collectively
+    scale = A.norm(PETSc.NormType.NORM_1)  # the largest absolute column sum
+    null = cols.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
+    n = one.getSize()
+    one.destroy()
+    cols.destroy()
+    if not null:
+        return 0.0, 0
+    return abs(b.sum()) / math.sqrt(n), 1

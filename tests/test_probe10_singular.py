@@ -117,3 +117,64 @@ def test_default_sor_learner_over_a_consistent_neumann_sequence():
         assert tuner.solve(A, b).converged
     paid = int(tuner.history["iterations"].sum())
     assert paid <= 1.4 * best < totals[1.0]
+
+
+# --- inconsistent singular systems: no x meets the rule, and the Tuner says so --------------
+def least_residual(A, b):
+    """min_x ‖b − A x‖, by dense least squares (the independent reference)."""
+    x = np.linalg.lstsq(A.toarray(), b, rcond=None)[0]
+    return np.linalg.norm(b - A @ x)
+
+
+@pytest.mark.parametrize("name, A", [("neumann(12)", neumann_2d(12)), ("two components", TWO)])
+def test_residual_floor_is_the_least_squares_residual(name, A):
+    rng = np.random.default_rng(1)
+    b = rng.standard_normal(A.shape[0])
+    floor, comps = solvers.spectral.residual_floor(A, b)
+    assert comps == (2 if name == "two components" else 1)
+    assert floor == pytest.approx(least_residual(A, b), rel=1e-9)
+    # consistent (b ⟂ 1 on every component): no floor beyond rounding
+    _, labels = solvers.spectral._components(A.indptr, A.indices, A.data, A.shape[0])
+    c = b - (np.bincount(labels, b) / np.bincount(labels))[labels]
+    assert solvers.spectral.residual_floor(A, c)[0] < 1e-13 * np.linalg.norm(c)
+    # a regular matrix (columns not summing to zero) knows no floor
+    assert solvers.spectral.residual_floor(A + sp.identity(A.shape[0]), b) == (0.0, 0)
+
+
+@pytest.mark.parametrize("solver, guard", [("sor", 3.0), ("ssor_pcg", 3.0), ("sor", None)])
+def test_an_inconsistent_singular_system_is_refused_after_one_attempt(solver, guard):
+    # before: every arm ran to maxiter (20 arms × 2,000 = 40,000 sweeps on neumann(12)) and
+    # the result said only "every arm failed on this system"
+    A = neumann_2d(12)
+    n = A.shape[0]
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal(n)  # not ⟂ 1
+    floor = least_residual(A, b)
+    assert floor > 1e-8 * np.linalg.norm(b)  # no x meets the rule (reference: lstsq)
+    tuner = bandit.Tuner(bandit.default_policy(solver, seed=3), solver=solver, maxiter=2000,
+                         guard=guard)
+    before = tuner.policy.state_dict()
+    with pytest.raises(ValueError, match=r"inconsistent.*columns of A sum to zero") as err:
+        tuner.solve(A, b)
+    assert f"{floor:.3e}" in str(err.value)  # the floor, as numpy's least squares has it
+    # nothing recorded or told: the next (consistent) solves are a fresh tuner's
+    assert len(tuner.history["arm"]) == 0
+    assert tuner.policy.state_dict()["state"]["t"] == before["state"]["t"] == 0
+    fresh = bandit.Tuner(bandit.default_policy(solver, seed=3), solver=solver, maxiter=2000,
+                         guard=guard)
+    for k in range(3):
+        c = rng.standard_normal(n)
+        c -= c.mean()
+        r1, r2 = tuner.solve(A, c), fresh.solve(A, c)
+        assert r1.converged and r1.omega == r2.omega and r1.iterations == r2.iterations
+        assert np.linalg.norm(c - A @ r1.x) <= 1e-8 * np.linalg.norm(c) * 1.0001
+
+
+def test_an_inconsistent_system_on_the_petsc_backend_is_refused_too():
+    A = neumann_2d(8)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    tuner = bandit.Tuner(solver="sor", backend="petsc", maxiter=500)
+    with pytest.raises(ValueError, match="inconsistent") as err:
+        tuner.solve(A, b)
+    assert f"{least_residual(A, b):.3e}" in str(err.value)
+    assert len(tuner.history["arm"]) == 0
