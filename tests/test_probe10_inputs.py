@@ -43,3 +43,39 @@ def test_a_large_start_whose_squares_fit_still_runs():
     # SOR's sweeps shrink x itself: it solves from 1e200 (unchanged)
     s = solvers.sor(A, b, 1.5, x0=np.full(100, 1e200))
     assert s.converged and np.linalg.norm(b - A @ s.x) <= 1e-8 * 10 * 1.0001
+
+
+# --- an arm given twice: warned, for ω and configurations alike ------------------------------
+@pytest.mark.parametrize("make", [
+    lambda arms: bandit.ChebCB(arms, context_bounds=(0.0, 1.0)),
+    lambda arms: bandit.TsallisINF(arms),
+    lambda arms: bandit.default_policy("sor", arms),
+    lambda arms: bandit.Tuner(arms, solver="sor"),
+])
+def test_a_repeated_omega_is_warned_at_the_users_line(make):
+    # before: accepted without a word (a learner then gives that ω twice the exploration and
+    # twice the weight), while config_grid refused repeats and relaxtune tune removed them
+    with pytest.warns(bandit._base.RepeatedArmWarning,
+                      match=r"arms 0 and 2 are the same \(ω = 1\.5\)") as rec:
+        policy = make([1.5, 1.2, 1.5])
+    assert rec[0].filename == __file__  # points at the caller, not the package
+    assert getattr(policy, "policy", policy).n_arms == 3  # accepted: copies may be meant
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make([1.5, 1.2, 1.55])  # distinct values, however close: no warning
+
+
+def test_a_repeated_configuration_is_warned_whatever_the_key_order_and_kept_apart(tmp_path):
+    arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg"}, {"pc": "jacobi", "method": "cg"}]
+    with pytest.warns(bandit._base.RepeatedArmWarning, match="arms 0 and 2 are the same"):
+        t = bandit.Tuner(bandit.UniformRandom(arms, seed=0))
+    assert t.arm_labels == ["cg+jacobi [0]", "cg", "cg+jacobi [2]"]
+    A, b = gallery.laplacian_2d(6), np.ones(36)
+    for _ in range(4):
+        r = t.solve(A, b)
+        assert r.converged and np.linalg.norm(b - A @ r.x) <= 1e-8 * 6 * 1.0001
+    t.save(tmp_path / "t.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # loading warns no more: it was said when made
+        u = bandit.Tuner.load(tmp_path / "t.json")
+    assert u.arm_labels == t.arm_labels
