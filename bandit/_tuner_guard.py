@@ -245,9 +245,12 @@ class GuardSteps:
                                f"{_count(its, 'iteration')}; "
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})"
-                               + _all_broke_down(runs))
+                               + _all_broke_down(runs) + self._all_diverged(runs))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
+
+    def _all_diverged(self, runs) -> str:
+        return _sor_diverged_note(self.solver_name, self._omegas, runs)
 
     def _after_stagnation(self, ran) -> list:
         """The chain once a run has stagnated: the most conservative arms not yet run, at most
@@ -267,6 +270,20 @@ class GuardSteps:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+
+def _sor_diverged_note(solver, omegas, runs) -> str:
+    """The failure message's explanation when every SOR run of a round diverged and no arm
+    under-relaxes: on a matrix that is neither symmetric positive definite nor diagonally
+    dominant (central differences of convection at a cell Péclet number above 2) SOR can
+    diverge for every ω >= 1 and converge below 1 (the runs had been listed as "(arm 0,
+    diverged)" with nothing to say what else to try)."""
+    if (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)
+            and min(w for w in omegas if w is not None) >= 1.0):
+        return ("; every run diverged, and every ω of the list is >= 1: on a matrix that is "
+                "neither symmetric positive definite nor diagonally dominant SOR can diverge "
+                "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
+    return ""
 
 
 def _all_broke_down(runs) -> str:
