@@ -2,14 +2,10 @@
 gets the theory prior of its gap on the PETSc backend too, and an inconsistent one is refused
 on every rank with the same message, nothing recorded.  Failed before the fixes (the first
 solve ran ω = 1; the inconsistent solve ran every arm to ``maxiter``)."""
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from test_petsc_comm import ENV, HERE  # the launch settings of the suite's MPI tests
+from test_petsc_comm import rank_reports  # the launch settings of the suite's MPI tests
 from test_probe10_singular import neumann_2d
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
@@ -17,12 +13,7 @@ pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probe10")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
-           str(HERE / "mpi_probe10.py"), str(out)]
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    return rank_reports("mpi_probe10.py", tmp_path_factory.mktemp("probe10"), timeout=300)
 
 
 def test_singular_systems_on_two_ranks(two_ranks):
