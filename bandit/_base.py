@@ -159,8 +159,25 @@ def _check_arms(arms):
 
 
 class RepeatedArmWarning(UserWarning):
-    """An arm list holds the same ω, or the same configuration, twice (see
-    :func:`_warn_repeated`)."""
+    """An arm list holds the same ω, or the same configuration (whatever the order of its
+    keys), twice.
+
+    Every policy accepts such a list and warns once, at the caller's line: a learner treats
+    the copies as two arms, so that setting gets twice the exploration and twice the weight
+    in a model shared by the arms.  Two copies are what an A/A comparison wants (how far two
+    identical arms' costs and counts drift apart); the Tuner labels them apart
+    (``"1.5 [0]"``, ``"cg+jacobi [2]"``).  Silence it with
+    ``warnings.simplefilter("ignore", bandit.RepeatedArmWarning)``.
+
+    Examples
+    --------
+    >>> import warnings, bandit
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     p = bandit.FixedArm([1.5, 1.2, 1.5])
+    >>> p.n_arms, caught[0].category.__name__
+    (3, 'RepeatedArmWarning')
+    """
 
 
 def _warn_repeated(arms):

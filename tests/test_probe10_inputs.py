@@ -55,7 +55,7 @@ def test_a_large_start_whose_squares_fit_still_runs():
 def test_a_repeated_omega_is_warned_at_the_users_line(make):
     # before: accepted without a word (a learner then gives that ω twice the exploration and
     # twice the weight), while config_grid refused repeats and relaxtune tune removed them
-    with pytest.warns(bandit._base.RepeatedArmWarning,
+    with pytest.warns(bandit.RepeatedArmWarning,
                       match=r"arms 0 and 2 are the same \(ω = 1\.5\)") as rec:
         policy = make([1.5, 1.2, 1.5])
     assert rec[0].filename == __file__  # points at the caller, not the package
@@ -67,7 +67,7 @@ def test_a_repeated_omega_is_warned_at_the_users_line(make):
 
 def test_a_repeated_configuration_is_warned_whatever_the_key_order_and_kept_apart(tmp_path):
     arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg"}, {"pc": "jacobi", "method": "cg"}]
-    with pytest.warns(bandit._base.RepeatedArmWarning, match="arms 0 and 2 are the same"):
+    with pytest.warns(bandit.RepeatedArmWarning, match="arms 0 and 2 are the same"):
         t = bandit.Tuner(bandit.UniformRandom(arms, seed=0))
     assert t.arm_labels == ["cg+jacobi [0]", "cg", "cg+jacobi [2]"]
     A, b = gallery.laplacian_2d(6), np.ones(36)
