@@ -18,17 +18,23 @@ from mpi4py import MPI  # noqa: E402
 import bandit  # noqa: E402
 from test_probe10_singular import consistent, neumann_2d  # noqa: E402
 
-out = {}
-A = neumann_2d(20)
-t = bandit.Tuner(solver="sor", backend="petsc")
-res = [t.solve(A, b) for b in consistent(400, 3)]
-out["solves"] = [[float(r.omega), int(r.iterations), bool(r.converged)] for r in res]
-b = np.random.default_rng(0).standard_normal(400)
-try:
-    t.solve(A, b)
-    out["inconsistent"] = None
-except ValueError as exc:
-    out["inconsistent"] = str(exc)
-out["rounds"] = len(t.history["arm"])
-with open(os.path.join(sys.argv[1], f"rank{MPI.COMM_WORLD.Get_rank()}.json"), "w") as f:
-    json.dump(out, f)
+
+def main(folder):
+    out = {}
+    A = neumann_2d(20)
+    t = bandit.Tuner(solver="sor", backend="petsc")
+    res = [t.solve(A, b) for b in consistent(400, 3)]
+    out["solves"] = [[float(r.omega), int(r.iterations), bool(r.converged)] for r in res]
+    b = np.random.default_rng(0).standard_normal(400)
+    try:
+        t.solve(A, b)
+        out["inconsistent"] = None
+    except ValueError as exc:
+        out["inconsistent"] = str(exc)
+    out["rounds"] = len(t.history["arm"])
+    with open(os.path.join(folder, f"rank{MPI.COMM_WORLD.Get_rank()}.json"), "w") as f:
+        json.dump(out, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
