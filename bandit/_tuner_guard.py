@@ -89,11 +89,11 @@ class GuardSteps:
 
         try:
             floor, comps = residual_floor(op, b)
-        except (TypeError, ValueError):  # a custom solver's matrix of a kind not prepared
+            if not floor:
+                return
+            b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
+        except (TypeError, ValueError):  # a custom solver's input of a kind not prepared
             return
-        if not floor:
-            return
-        b_norm = b.norm() if hasattr(b, "norm") else float(_norm(b))
         tol = max(self.rtol * b_norm, self.atol)
         # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
         if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
