@@ -15,7 +15,7 @@ Examples
 from solvers._jitcache import ensure_cache_dir as _ensure_cache_dir
 
 _ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)
-from ._base import Policy, arm_omega
+from ._base import Policy, RepeatedArmWarning, arm_omega
 from ._persist import TunerFileError
 from .arms import Config, config_grid, parse_arm
 from .baselines import FixedArm, UniformRandom
@@ -76,4 +76,4 @@ __all__ = ["Policy", "POLICIES", "make_policy", "default_policy", "DEFAULT_ARMS"
            "ChebCB", "ChebLCB", "JointCB", "FamilyCB", "arm_families", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
            "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
-           "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm"]
+           "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm", "RepeatedArmWarning"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -153,7 +154,72 @@ def _check_arms(arms):
             out.append(float(a))
         else:
             raise ValueError(f"arm {a!r} is neither a finite number (ω) nor a dict of settings")
+    _warn_repeated(out)
     return out
+
+
+class RepeatedArmWarning(UserWarning):
+    """An arm list holds the same ω, or the same configuration (whatever the order of its
+    keys), twice.
+
+    Every policy accepts such a list and warns once, at the caller's line: a learner treats
+    the copies as two arms, so that setting gets twice the exploration and twice the weight
+    in a model shared by the arms.  Two copies are what an A/A comparison wants (how far two
+    identical arms' costs and counts drift apart); the Tuner labels them apart
+    (``"1.5 [0]"``, ``"cg+jacobi [2]"``).  Silence it with
+    ``warnings.simplefilter("ignore", bandit.RepeatedArmWarning)``.
+
+    Examples
+    --------
+    >>> import warnings, bandit
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     p = bandit.FixedArm([1.5, 1.2, 1.5])
+    >>> p.n_arms, caught[0].category.__name__
+    (3, 'RepeatedArmWarning')
+    """
+
+
+def _warn_repeated(arms):
+    """Warn once per list about arms given twice: a learner treats them as two arms, so that
+    setting gets twice the exploration and twice the weight in a model shared by the arms.
+    Accepted, not refused, for ω and configurations alike: two copies of one arm are an
+    A/A comparison (how far two identical arms' costs and counts drift apart: timing noise,
+    the learner's own spread), and the Tuner labels them apart (``"1.5 [0]"``,
+    ``"cg+jacobi [2]"``).  ``config_grid`` and ``relaxtune tune`` build their lists
+    themselves and give each setting once."""
+    seen, pairs = {}, []
+    for i, a in enumerate(arms):
+        key = ("c", repr(sorted(a.items(), key=lambda kv: str(kv[0])))) if isinstance(
+            a, dict) else ("w", a)
+        if key in seen:
+            pairs.append((seen[key], i, a))
+        else:
+            seen[key] = i
+    if pairs:
+        first, second, _ = pairs[0]
+        a = arms[first]
+        what = f"ω = {a:g}" if isinstance(a, float) else f"the settings {a}"
+        more = f" (and {count_of(len(pairs) - 1, 'more repeat')})" if len(pairs) > 1 else ""
+        warnings.warn(
+            f"arms {first} and {second} are the same ({what}){more}: the learner treats them "
+            f"as two arms, which doubles that setting's share of the exploration and its "
+            f"weight in the model; give each setting once, unless the copies are meant (an "
+            f"A/A comparison)", RepeatedArmWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside this package: a warning then points at
+    the user's line, however deep the policy classes nest their constructors."""
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(
+            os.path.abspath(frame.f_code.co_filename)) == here:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -446,7 +512,10 @@ class Policy:
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"state is for {name!r}, which is not a {cls.__name__}")
         state = from_jsonable(state)
-        obj = klass(state["arms"], seed=state["seed"], **klass._saved_config(state["config"]))
+        with warnings.catch_warnings():  # (warned when the policy was made, not again)
+            warnings.simplefilter("ignore", RepeatedArmWarning)
+            obj = klass(state["arms"], seed=state["seed"],
+                        **klass._saved_config(state["config"]))
         obj.rng.bit_generator.state = state["rng"]
         for k, v in state["state"].items():
             setattr(obj, k, v)

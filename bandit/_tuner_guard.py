@@ -77,6 +77,38 @@ class GuardSteps:
                            info={"work": 0.0, "timed_work": 0.0, "skipped": True,
                                  "cost_floor": floor})
 
+    def _refuse_inconsistent(self, op, b):
+        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: the columns of ``A``
+        sum to zero and ``b`` is not orthogonal to them (an inconsistent singular system,
+        :func:`solvers.spectral.residual_floor`).  Called once an attempt has failed, so a
+        solvable system pays nothing for it; the round is then abandoned and nothing is told,
+        as for any refusal between the draw and the update — instead of every arm running to
+        ``maxiter`` with nothing to say why."""
+        from scipy.linalg import norm as _norm
+        from solvers.spectral import residual_floor
+
+        try:
+            floor, comps = residual_floor(op, b)
+            if not floor:
+                return
+            b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
+        except (TypeError, ValueError):  # a custom solver's input of a kind not prepared
+            return
+        tol = max(self.rtol * b_norm, self.atol)
+        # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
+        if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
+            rows = ("over all rows" if comps == 1 else
+                    f"over the rows of each of the {comps} connected components of A's graph")
+            consistent = ("b − b.mean()" if comps == 1
+                          else "b minus its mean on each component")
+            raise ValueError(
+                f"A x = b is inconsistent: the columns of A sum to zero (1ᵀA = 0, as a pure "
+                f"Neumann or graph Laplacian's do), so b − A x has b's sum {rows} whatever x "
+                f"is, and ‖b − A x‖ >= {floor:.3e} for every x, above the tolerance "
+                f"max(rtol·‖b‖, atol) = {tol:.3e}: no arm can converge. A consistent "
+                f"right-hand side sums to zero there ({consistent}); the round was "
+                f"abandoned after the first attempt, nothing was told or recorded")
+
     def _failure_cost(self, spent):
         """What a failed arm is told: ``maxiter`` iterations — in seconds or work, the most
         expensive arm's ``maxiter`` iterations at its running cost per iteration plus its
@@ -213,9 +245,12 @@ class GuardSteps:
                                f"{_count(its, 'iteration')}; "
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})"
-                               + _all_broke_down(runs))
+                               + _all_broke_down(runs) + self._all_diverged(runs))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
+
+    def _all_diverged(self, runs) -> str:
+        return _sor_diverged_note(self.solver_name, self._omegas, runs)
 
     def _after_stagnation(self, ran) -> list:
         """The chain once a run has stagnated: the most conservative arms not yet run, at most
@@ -235,6 +270,20 @@ class GuardSteps:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+
+def _sor_diverged_note(solver, omegas, runs) -> str:
+    """The failure message's explanation when every SOR run of a round diverged and no arm
+    under-relaxes: on a matrix that is neither symmetric positive definite nor diagonally
+    dominant (central differences of convection at a cell Péclet number above 2) SOR can
+    diverge for every ω >= 1 and converge below 1 (the runs had been listed as "(arm 0,
+    diverged)" with nothing to say what else to try)."""
+    if (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)
+            and min(w for w in omegas if w is not None) >= 1.0):
+        return ("; every run diverged, and every ω of the list is >= 1: on a matrix that is "
+                "neither symmetric positive definite nor diagonally dominant SOR can diverge "
+                "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
+    return ""
 
 
 def _all_broke_down(runs) -> str:

@@ -32,10 +32,12 @@ import json
 import math
 import numbers
 import zlib
+import warnings
 
 import numpy as np
 
 from ._base import (BASE_STATE_KEYS, CHANGE_TEST_STATE_KEYS, OPTIONAL_STATE_KEYS,  # noqa: F401
+                    RepeatedArmWarning,
                     PRIOR_SHIFT_STATE_KEYS, STATE_FORMAT, STATE_VERSION,
                     Policy, arm_omega, from_jsonable, to_jsonable)  # (to_jsonable: doctest)
 from ._persist import TunerFileError, read_versioned
@@ -408,7 +410,9 @@ def _policy(raw):
     arms = _decode(raw["arms"], "policy arms")
     config = klass._saved_config(_decode(raw["config"], "policy config"))
     try:
-        fresh = klass(arms, seed=raw["seed"], **config)
+        with warnings.catch_warnings():  # (warned when the policy was made, not again)
+            warnings.simplefilter("ignore", RepeatedArmWarning)
+            fresh = klass(arms, seed=raw["seed"], **config)
     except (TypeError, ValueError) as exc:
         raise _Bad(f"policy config of {name}: {exc}") from None
     state = raw["state"]

@@ -76,10 +76,13 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
         not symmetric with a diagonal of one sign (all positive, or all negative: ``A`` and
         ``−A`` give the same prediction), ``A`` is
         singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10`` in the
-        estimate, which puts it at 0 when the rows sum to zero, ``A·1 = 0``, as a pure Neumann
-        or graph Laplacian's do; such consistent systems converge at rates the rest of the
-        spectrum sets), or (SOR) the Jacobi iteration diverges through the top of ``A``'s spectrum
-        (``λ_max(D⁻¹A) >= 2``), where Young's theory does not apply.
+        estimate) with no known null vector, or (SOR) the Jacobi iteration diverges through
+        the top of ``A``'s spectrum (``λ_max(D⁻¹A) >= 2``), where Young's theory does not
+        apply.  When the rows sum to zero (``A·1 = 0``, a pure Neumann or graph Laplacian)
+        the estimate deflates that null vector, and the curves are those of the rest of the
+        spectrum (``SpectrumEstimate.mu_gap``), which sets the rate of a consistent system
+        (``b ⟂ 1``); the top at 2 of a bipartite graph is the null vector's partner there,
+        not a diverging Jacobi iteration (``SpectrumEstimate.rho_jacobi``).
 
     Examples
     --------
@@ -112,13 +115,16 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
         except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
             return None
     om = np.asarray(om, dtype=float)
-    if not est.mu_min > SINGULAR_MU:
-        # singular (or indefinite): ρ_J = 1 puts Young's and Axelsson's ω at 2, and a prior
+    if not est.mu_low > SINGULAR_MU:
+        # singular (or indefinite) without a known null vector to deflate — or with more than
+        # one (a disconnected graph): ρ_J = 1 puts Young's and Axelsson's ω at 2, and a prior
         # there held the default SOR learner at ω = 1.95 on a graph Laplacian (8 × the best
-        # fixed ω's iterations over 40 solves, never leaving it)
+        # fixed ω's iterations over 40 solves, never leaving it).  With ``A·1 = 0`` the
+        # estimate's ``mu_gap`` is the spectrum a consistent system sees (``b ⟂ 1``), and the
+        # curves below are evaluated there
         return None
     if solver == "sor":
-        if est.mu_max >= 2.0:
+        if est.mu_max >= 2.0 and not (est.singular and est.rho_jacobi < 1.0):
             # the Jacobi iteration diverges through the top of the spectrum (a lower estimate
             # of it already reaches 2): the matrix is not consistently ordered and Young's
             # curve, whose minimum would sit at the grid's top, says nothing (on such SPD
@@ -131,7 +137,7 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
             rate = np.clip(sor_rate(om, rho), 1e-3, 1.0 - 1e-12)
             return math.log(1.0 / rtol) / -np.log(rate)
     else:
-        mu = min(max(SSOR_MU_FACTOR * est.mu_min, 1e-12), 1.0)
+        mu = min(max(SSOR_MU_FACTOR * est.mu_low, 1e-12), 1.0)
 
         def curve(s):
             m = mu

@@ -584,6 +584,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         else:
             budget = self.maxiter
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
+        if not r.converged:
+            self._refuse_inconsistent(op, b)  # no arm could converge: say so, tell nothing
         # `censored`: the history's (the attempt did not converge); `tell`: the policy's
         # (censored, converged)
         if r.converged:

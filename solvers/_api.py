@@ -57,6 +57,9 @@ def _load_failure_kernel():
 # b is solved as given when 2^-100 <= ‖b‖ <= 2^100; beyond, the system is scaled by a power of
 # two first (see _scaled)
 _NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
+#: A start vector with an entry beyond this is checked before a CG-type solve: its residual
+#: ``b − A x0`` may be too large for the kernels' sums of squares (2^512 squared overflows).
+_START_HI, _RESIDUAL_HI = 2.0 ** 400, 2.0 ** 510
 
 
 def _setup(A, b, x0, rtol, atol, maxiter):
@@ -149,6 +152,25 @@ def _out_of_range(name, rnorm, b_norm):
         "overflows: pass a smaller x0 or none), or an iterate overflows double precision (the "
         "solution, or a CG step towards it, is out of range: A is nearly singular at its "
         "scale, e.g. a diagonal entry 1e-320; rescale A or b)")
+
+
+def _check_start(name, op, b, x, b_norm):
+    """Refuse a CG-type solve whose start residual ``‖b − A x0‖`` is too large for the
+    kernels' sums of squares (``x0 = 1e200·1`` with ``b = 1``): its norm, computed scaled,
+    and why no solve from there can reach the tolerance, instead of the NaN the overflowed
+    squares become.  Two passes over ``x`` when it is ordinary (no copy)."""
+    if not x.size or (x.max() <= _START_HI and x.min() >= -_START_HI):
+        return
+    r0 = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
+    if r0 <= _RESIDUAL_HI:
+        return
+    raise IterateOverflowError(
+        f"{name} cannot solve from this start: x0 is out of proportion with b "
+        f"(‖b − A x0‖ = {r0:.3e}, max |x0_i| = {float(np.abs(x).max()):.3e}, ‖b‖ = "
+        f"{b_norm:.3e}): the squares of that residual overflow double precision, and a "
+        "tolerance relative to ‖b‖ lies far below the rounding level of iterates that large "
+        "(CG's updates of x keep it); pass a smaller x0 or none (SOR, whose sweeps shrink "
+        "x itself, can solve from such a start)")
 
 
 def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
@@ -305,6 +327,7 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
     done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
+    _check_start("ssor_pcg", op, b, x, b_norm)
     # the textbook order is the paper order of the row-reversed system
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
@@ -352,6 +375,7 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
+    _check_start("cg", op, b, x, b_norm)
     out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
                      op.workspace(K.CG_WORK_VECTORS))
     return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -505,6 +529,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if done is not None:
         done.info = {**info, "work": 0.0}
         return done
+    _check_start("pcg", op, b, x, b_norm)
     r = np.empty(op.n)
     rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
     if not rnorm < math.inf:  # before a set-up that could not help

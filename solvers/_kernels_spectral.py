@@ -7,8 +7,14 @@ from ._kernels import _row
 
 
 @numba.njit(cache=True)
-def lanczos_scaled(indptr, indices, data, s, v, steps, alpha, beta):
+def lanczos_scaled(indptr, indices, data, s, v, steps, alpha, beta, u, comp, ncomp):
     """``steps`` Lanczos steps on ``S = diag(s) A diag(s)`` from the start vector ``v``.
+
+    ``u`` (or empty for none) holds ``ncomp`` known null vectors of ``S`` with disjoint
+    supports, one per connected component (``comp[i]`` is row ``i``'s), each of unit length:
+    they are projected out of the start vector and of every new vector, so the run sees ``S``
+    on their complement and its smallest Ritz value is the smallest eigenvalue there
+    (rounding would otherwise bring the null vectors back, and with them the Ritz value 0).
 
     Fills the tridiagonal ``alpha[:k]`` (diagonal) and ``beta[:k-1]`` (off-diagonal) and
     returns ``k``, the number of steps done (fewer than ``steps`` when an invariant subspace
@@ -17,6 +23,9 @@ def lanczos_scaled(indptr, indices, data, s, v, steps, alpha, beta):
     One step costs one matrix–vector product plus five vector operations.
     """
     n = v.size
+    deflate = u.size == n
+    if deflate:
+        _project_out(v, u, comp, ncomp)
     nrm = 0.0
     for i in range(n):
         nrm += v[i] * v[i]
@@ -40,9 +49,12 @@ def lanczos_scaled(indptr, indices, data, s, v, steps, alpha, beta):
             a += w[i] * q[i]
         alpha[j] = a
         k = j + 1
-        b = 0.0
         for i in range(n):
             w[i] -= a * q[i]
+        if deflate:
+            _project_out(w, u, comp, ncomp)
+        b = 0.0
+        for i in range(n):
             b += w[i] * w[i]
         b = np.sqrt(b)
         if j + 1 == steps or b <= 1e-14 * max(abs(a), 1.0):
@@ -53,3 +65,14 @@ def lanczos_scaled(indptr, indices, data, s, v, steps, alpha, beta):
             q[i] = w[i] / b
         b_prev = b
     return k
+
+
+@numba.njit(cache=True)
+def _project_out(w, u, comp, ncomp):
+    """``w ← w − Σ_c (u_c·w) u_c`` in place, ``u_c`` the unit vectors ``u`` restricted to
+    the rows of component ``c``."""
+    c = np.zeros(ncomp)
+    for i in range(w.size):
+        c[comp[i]] += u[i] * w[i]
+    for i in range(w.size):
+        w[i] -= c[comp[i]] * u[i]

@@ -19,7 +19,8 @@ import scipy.sparse.linalg as spla
 from ._operator import prepare
 
 __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
-           "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum"]
+           "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum",
+           "residual_floor"]
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
@@ -177,6 +178,11 @@ def ssor_condition_bound(omega, mu_min, delta=0.0):
 #: Neumann Laplacian, 1e-7 on 32 × 32) — too far from 0 for a caller to tell it singular.
 NULL_ROWS = 1e-12
 
+#: With ``A·1 = 0``, a top of the spectrum of ``D⁻¹A`` up to ``2 + PARTNER_TOL`` is taken as
+#: the null vector's bipartite partner (exactly 2, the Ritz value rounded), not as a Jacobi
+#: iteration diverging through the top (see :attr:`SpectrumEstimate.rho_jacobi`).
+PARTNER_TOL = 1e-10
+
 
 @dataclass(frozen=True)
 class SpectrumEstimate:
@@ -196,6 +202,11 @@ class SpectrumEstimate:
         True when the Krylov space became invariant (the Ritz values are eigenvalues).
     seconds : float
         Wall-clock time of the estimate.
+    mu_gap : float
+        When ``A·1 = 0`` (a pure Neumann or graph Laplacian, ``mu_min = 0``): the smallest
+        Ritz value on the complement of that null vector, which the Lanczos run deflates —
+        the smallest eigenvalue a consistent system (``b ⟂ 1``) ever excites, and the one that
+        sets its convergence rate.  NaN when no null vector is known.
     """
 
     mu_min: float
@@ -203,11 +214,33 @@ class SpectrumEstimate:
     steps: int
     exact: bool
     seconds: float
+    mu_gap: float = math.nan
+
+    @property
+    def singular(self) -> bool:
+        """True when ``A·1 = 0``: a known null vector (see :attr:`mu_gap`)."""
+        return not math.isnan(self.mu_gap)
+
+    @property
+    def mu_low(self) -> float:
+        """The smallest eigenvalue that sets the convergence of a consistent system:
+        :attr:`mu_gap` when ``A·1 = 0``, else :attr:`mu_min`."""
+        return self.mu_gap if self.singular else self.mu_min
 
     @property
     def rho_jacobi(self) -> float:
-        """``max(1 − μ_min, μ_max − 1)``: the Jacobi spectral radius ``ρ(I − D⁻¹A)``."""
-        return max(1.0 - self.mu_min, self.mu_max - 1.0)
+        """``max(1 − μ_min, μ_max − 1)``: the Jacobi spectral radius ``ρ(I − D⁻¹A)``.
+
+        When ``A·1 = 0`` it is the radius on the complement of the null vector, ``1 − μ_gap``:
+        the top of the spectrum is then at most 2 for a Laplacian (Gershgorin), and at 2 only
+        on a bipartite graph, where its vector (alternating in sign between the two colours)
+        is the null vector's partner in Young's theory — SOR maps the pair ``±1`` of Jacobi
+        eigenvalues to 1 (the null vector, which a consistent system never excites) and
+        ``(ω − 1)²`` — so the radius that sets SOR's rate is ``1 − μ_gap``.
+        """
+        if self.singular and self.mu_max <= 2.0 + PARTNER_TOL:
+            return 1.0 - self.mu_gap
+        return max(1.0 - self.mu_low, self.mu_max - 1.0)
 
     @property
     def omega_sor(self) -> float:
@@ -216,8 +249,8 @@ class SpectrumEstimate:
 
     @property
     def omega_ssor(self) -> float:
-        """Axelsson's SSOR-PCG ω from :attr:`mu_min` (:func:`ssor_omega`)."""
-        return ssor_omega(min(max(self.mu_min, 1e-300), 1.0))
+        """Axelsson's SSOR-PCG ω from :attr:`mu_low` (:func:`ssor_omega`)."""
+        return ssor_omega(min(max(self.mu_low, 1e-300), 1.0))
 
 
 def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
@@ -288,18 +321,37 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     rng = np.random.default_rng(seed)
     d_half = np.sqrt(sign * op.diagonal)
     v = d_half * (1.0 + 0.5 * rng.uniform(-1.0, 1.0, op.n))
+    rows = np.add.reduceat(op.data, op.indptr[:-1])  # every row holds its diagonal entry
+    scale = np.add.reduceat(np.abs(op.data), op.indptr[:-1]).max()
+    null = np.abs(rows).max() <= NULL_ROWS * scale
+    u, comp, ncomp = np.empty(0), np.zeros(0, dtype=np.int64), 1
+    if null:
+        # A·1 = 0: D^{1/2}·1 on each connected component of A's graph is a null vector of
+        # the scaled matrix (a disconnected graph has one per component), deflated from the
+        # run; scipy finds the components in O(nnz)
+        ncomp, labels = _components(op.indptr, op.indices, op.data, op.n)
+        comp = labels.astype(np.int64)
+        norms = np.sqrt(np.bincount(comp, weights=d_half * d_half, minlength=ncomp))
+        u = d_half / norms[comp]
     alpha, beta = np.zeros(steps), np.zeros(steps)
-    k = lanczos_scaled(op.indptr, op.indices, op.data, 1.0 / d_half, v, steps, alpha, beta)
+    k = lanczos_scaled(op.indptr, op.indices, op.data, 1.0 / d_half, v, steps, alpha, beta,
+                       u, comp, ncomp)
+    return _estimate(alpha, beta, k, sign, null, steps, op.n - (ncomp if null else 0), t0)
+
+
+def _estimate(alpha, beta, k, sign, null, steps, dim, t0) -> SpectrumEstimate:
+    """The estimate from ``k`` Lanczos steps' tridiagonal (run on the complement of the
+    known null vectors when ``null``, a space of dimension ``dim``), on either backend."""
     from scipy.linalg import eigvalsh_tridiagonal
 
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
     lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
-    rows = np.add.reduceat(op.data, op.indptr[:-1])  # every row holds its diagonal entry
-    scale = np.add.reduceat(np.abs(op.data), op.indptr[:-1]).max()
-    if np.abs(rows).max() <= NULL_ROWS * scale:
-        lo = 0.0  # A·1 = 0: singular, μ_min = 0 exactly (see NULL_ROWS)
+    gap = math.nan
+    if null:  # A·1 = 0: singular, μ_min = 0 exactly (see NULL_ROWS); the run saw the rest
+        lo, gap = 0.0, float(lo)
     return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
-                            exact=k < steps or k == op.n, seconds=time.perf_counter() - t0)
+                            exact=bool(k < steps or k == dim), seconds=time.perf_counter() - t0,
+                            mu_gap=gap)
 
 
 def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
@@ -307,8 +359,6 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     (collective: each rank calls it): the same Lanczos run with PETSc's products and
     reductions, from the same start vector as the serial estimate (the global noise vector
     drawn on every rank, each keeping its rows), so one rank and many agree to rounding."""
-    from scipy.linalg import eigvalsh_tridiagonal
-
     from ._api import _petsc
 
     PETSc = _petsc().PETSc
@@ -336,9 +386,36 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     z = np.random.default_rng(seed).uniform(-1.0, 1.0, n)[lo:hi]
     q = d.duplicate()
     q.setArray(s.getArray() * (1.0 + 0.5 * z))
+    t = d.duplicate()
+    t.set(1.0)
+    w = d.duplicate()
+    A.mult(t, w)  # A·1, collectively: a zero row sum everywhere is a known null vector
+    null = w.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
+    u, project, ncomp = None, None, 1
+    if null:  # D^{1/2}·1, a null vector of the scaled matrix, deflated from the run
+        u = s.copy()
+        if A.getComm().getSize() == 1:
+            # one per connected component, as the serial estimate (on several ranks the
+            # components are not known: only the constant vector is deflated there)
+            ncomp, comp = _components(*A.getValuesCSR(), n)
+            ua = u.getArray()
+            ua /= np.sqrt(np.bincount(comp, weights=ua * ua, minlength=ncomp))[comp]
+            u.setArray(ua)
+
+            def project(x):
+                xa = x.getArray()
+                ua = u.getArray(readonly=True)
+                xa -= np.bincount(comp, weights=ua * xa, minlength=ncomp)[comp] * ua
+                x.setArray(xa)
+        else:
+            u.scale(1.0 / u.norm())
+
+            def project(x):
+                x.axpy(-u.dot(x), u)
+        project(q)
     s.reciprocal()  # s = D^{-1/2}
     q.scale(1.0 / q.norm())
-    q_prev, w, t = q.duplicate(), q.duplicate(), q.duplicate()
+    q_prev = q.duplicate()
     q_prev.set(0.0)
     alpha, beta = np.zeros(steps), np.zeros(steps)
     b_prev, k = 0.0, 0
@@ -351,6 +428,8 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
         alpha[j] = a
         k = j + 1
         w.axpy(-a, q)
+        if project is not None:
+            project(w)
         b = w.norm()
         if j + 1 == steps or b <= 1e-14 * max(abs(a), 1.0):
             break
@@ -359,14 +438,85 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
         w.copy(q)
         q.scale(1.0 / b)
         b_prev = b
-    t.set(1.0)
-    A.mult(t, w)  # A·1, collectively: a zero row sum everywhere is a known null vector
-    null = w.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
-    for v in (d, s, q, q_prev, w, t):
+    for v in (d, s, q, q_prev, w, t) + ((u,) if u is not None else ()):
         v.destroy()
-    ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
-    lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
-    if null:
-        lo = 0.0
-    return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
-                            exact=k < steps or k == n, seconds=time.perf_counter() - t0)
+    return _estimate(alpha, beta, k, sign, null, steps, n - (ncomp if null else 0), t0)
+
+
+def _components(indptr, indices, data, n):
+    """Connected components of the graph of a CSR pattern's non-zero entries (scipy):
+    ``(count, labels)``."""
+    from scipy.sparse.csgraph import connected_components
+
+    g = sp.csr_matrix((data != 0.0, indices, indptr), shape=(n, n))
+    g.eliminate_zeros()
+    count, labels = connected_components(g, directed=False)
+    return count, labels
+
+
+def residual_floor(A, b) -> tuple[float, int]:
+    """A lower bound on ``‖b − A x‖`` over every ``x``, from the null vectors of ``Aᵀ`` that
+    are known: ``(floor, components)``, ``(0.0, 0)`` when none is.
+
+    When the columns of ``A`` sum to zero (``1ᵀA = 0`` within :data:`NULL_ROWS`, as a pure
+    Neumann or graph Laplacian's do), the indicator ``1_c`` of each connected component of
+    ``A``'s graph is a null vector of ``Aᵀ``: ``1_cᵀ(b − A x) = 1_cᵀ b`` for every ``x``, so
+    the residual keeps ``b``'s projection on them, ``floor = sqrt(Σ_c (Σ_{i∈c} b_i)² / n_c)``.
+    A floor above the stopping rule's ``max(rtol·‖b‖, atol)`` proves that no solver and no
+    parameter can converge: ``A x = b`` is inconsistent.  One pass over ``A``'s entries
+    (two, with the components, only when the columns sum to zero).
+
+    Parameters
+    ----------
+    A : sparse matrix, ndarray, CSROperator, or the PETSc backend's operator
+        On the PETSc backend the check is collective and uses the constant vector only
+        (the components of a distributed graph are not known there): a weaker bound.
+    b : array_like or petsc4py Vec
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> import scipy.sparse as sp
+    >>> N = sp.csr_matrix([[1.0, -1.0], [-1.0, 1.0]])       # 1ᵀN = 0
+    >>> residual_floor(N, [1.0, 1.0])                       # mean 1: ‖r‖ >= √2 for any x
+    (1.4142135623730951, 1)
+    >>> residual_floor(N, [1.0, -1.0])                      # consistent
+    (0.0, 1)
+    >>> residual_floor(gallery.laplacian_2d(4), np.ones(16))  # regular: nothing known
+    (0.0, 0)
+    """
+    mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
+    if type(mat).__module__.startswith("petsc4py"):
+        return _residual_floor_petsc(mat, b)
+    op = prepare(A)
+    b = np.asarray(b, dtype=np.float64).ravel()
+    cols = np.bincount(op.indices, weights=op.data, minlength=op.n)
+    scale = np.bincount(op.indices, weights=np.abs(op.data), minlength=op.n).max()
+    if not np.abs(cols).max() <= NULL_ROWS * scale:
+        return 0.0, 0
+    count, labels = _components(op.indptr, op.indices, op.data, op.n)
+    sums = np.bincount(labels, weights=b, minlength=count)
+    sizes = np.bincount(labels, minlength=count)
+    top = np.abs(sums).max()
+    if not top > 0.0:  # (also the scale below: b of 1e200 would overflow its squares)
+        return 0.0, int(count)
+    return float(top * math.sqrt(np.sum((sums / top) ** 2 / sizes))), int(count)
+
+
+def _residual_floor_petsc(A, b) -> tuple[float, int]:
+    """:func:`residual_floor` of a petsc4py ``Mat`` and ``Vec`` (collective): the constant
+    vector only."""
+    from ._api import _petsc
+
+    PETSc = _petsc().PETSc
+    one, cols = A.createVecs()
+    one.set(1.0)
+    A.multTranspose(one, cols)  # 1ᵀA, collectively
+    scale = A.norm(PETSc.NormType.NORM_1)  # the largest absolute column sum
+    null = cols.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
+    n = one.getSize()
+    one.destroy()
+    cols.destroy()
+    if not null:
+        return 0.0, 0
+    return abs(b.sum()) / math.sqrt(n), 1

@@ -27,14 +27,19 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 
-@pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("comm")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(HERE / "mpi_comm.py"),
+def rank_reports(script, out, timeout=120):
+    """Run ``tests/<script> OUT`` on two ranks with the suite's launch settings and return
+    each rank's ``OUT/rank<r>.json``."""
+    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(HERE / script),
            str(out)]
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    return rank_reports("mpi_comm.py", tmp_path_factory.mktemp("comm"))
 
 
 def test_each_rank_reports_its_own_counts(two_ranks):

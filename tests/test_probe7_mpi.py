@@ -1,9 +1,6 @@
 """Two MPI ranks (``mpiexec -n 2`` on ``tests/mpi_probe7.py``): Tuners on communicators made by
 ``Dup`` and ``Split`` copy and refuse to pickle with a clear error, a failed distributed solve
 returns and names its best iterate, and ``save`` refuses on every rank what load would refuse."""
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,19 +8,14 @@ import scipy.sparse as sp
 
 import solvers
 from solvers import gallery
-from test_petsc_comm import ENV, HERE  # the launch settings of the suite's MPI tests
+from test_petsc_comm import rank_reports  # the launch settings of the suite's MPI tests
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probe7")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
-           str(HERE / "mpi_probe7.py"), str(out)]
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    return rank_reports("mpi_probe7.py", tmp_path_factory.mktemp("probe7"), timeout=300)
 
 
 def test_a_tuner_on_a_dup_communicator_deep_copies_and_refuses_pickle_by_name(two_ranks):

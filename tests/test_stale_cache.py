@@ -44,7 +44,8 @@ from solvers import _kernels_probe, _kernels_spectral
 M = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(4, 4), format="csr")
 alpha, beta = np.zeros(1), np.zeros(1)
 _kernels_spectral.lanczos_scaled(M.indptr.astype(np.uint32), M.indices.astype(np.uint32),
-                                 M.data, np.ones(4), np.ones(4), 1, alpha, beta)
+                                 M.data, np.ones(4), np.ones(4), 1, alpha, beta,
+                                 np.empty(0), np.zeros(0, dtype=np.int64), 1)
 solved = None
 if SOLVE:  # compiles the SOR kernels too: only where a solve is the point
     solved = solvers.sor(solvers.prepare(M), np.ones(4), 1.0).converged
