@@ -102,6 +102,7 @@ _EARLY = (16, 32, 64, 128, 256)
 LOWER_Z = 1.6448536269514722
 _PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
 _SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a few runs)
+_LOAD_FROM = 16  # other solves a first solve's loading is measured against
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 
@@ -244,6 +245,9 @@ class Auditor:
         # CPU seconds per round of history of a plan above the floor, until the first plan
         # measures it (a diagnostic of this process, not saved: a loaded tuner measures anew)
         self.plan_slope = _plan_slope(self.K, self.plan_floor)
+        # each process start's loading of the compiled kernels, in seconds (a cache of this
+        # process, not saved: a loaded tuner measures it from its log)
+        self._loads = {}
 
     # --- per round ----------------------------------------------------------------------------
     def due(self, t, stopped=False) -> bool:
@@ -316,7 +320,7 @@ class Auditor:
                     # rounds are logged, so a plan's cost grows with the rounds it reads
                     # from a fixed part, not in proportion)
                     seconds = time.process_time() - cpu
-                    per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                    per_unit = self._solve_seconds(tuner) / _solved(tuner)  # per unit
                     self.plan_cost = max(seconds - self.plan_floor, 0.0) / t / max(
                         per_unit, 1e-300)
                     guess = max(guess, seconds / max(per_unit, 1e-300))  # what it took
@@ -346,11 +350,38 @@ class Auditor:
         guess = 0.0 if self.plan_cost is None else self.plan_cost * t
         solved = _solved(tuner)
         if t and solved > 0:
-            per_unit = float(tuner._work[0]) / solved  # seconds per cost unit
+            per_unit = self._solve_seconds(tuner) / solved  # seconds per cost unit
             # before the first plan, the synthetic run's price per round (_plan_slope)
             seconds = self.plan_floor + (self.plan_slope * t if self.plan_cost is None else 0.0)
             guess += seconds / max(per_unit, 1e-300)
         return guess
+
+    def _solve_seconds(self, tuner):
+        """The user's solve seconds without each process's first-solve loading of the
+        compiled kernels (:func:`bandit.report.first_solve_load`, as the report's
+        ``fraction`` leaves it out): counted in, a fresh process's 20–50 ms of loading, in a
+        run of solves of tens of microseconds, had made a plan's CPU seconds look like fewer
+        iterations (600 solves of 0.1 ms with 50 ms of loading: 0.55 × its price).  Each
+        start's loading is measured once, against the solves logged so far (at least 16
+        others; a plan or its price comes at round 512 or later), and kept."""
+        seconds = float(tuner._work[0])
+        starts = getattr(tuner, "_starts", None)
+        if starts is None:  # (no log: nothing to measure against)
+            return seconds
+        from .report import first_solve_load, run_arrays
+
+        loads = self._loads
+        starts = starts()
+        fresh = [r for r in starts if r not in loads]
+        if fresh:
+            arrays = run_arrays(tuner)
+            for r in fresh:
+                if arrays.n - 1 >= _LOAD_FROM:
+                    loads[r] = first_solve_load(arrays.view("seconds"),
+                                                arrays.view("iterations"),
+                                                arrays.view("arm"), (r,))
+        load = sum(loads.get(r, 0.0) for r in starts)
+        return seconds - load if seconds - load > 0 else seconds
 
     def settle(self, tuner, t):
         """After the audits of round ``t``: when they took the spending above the whole
