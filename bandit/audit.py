@@ -245,9 +245,6 @@ class Auditor:
         # CPU seconds per round of history of a plan above the floor, until the first plan
         # measures it (a diagnostic of this process, not saved: a loaded tuner measures anew)
         self.plan_slope = _plan_slope(self.K, self.plan_floor)
-        # each process start's loading of the compiled kernels, in seconds (a cache of this
-        # process, not saved: a loaded tuner measures it from its log)
-        self._loads = {}
 
     # --- per round ----------------------------------------------------------------------------
     def due(self, t, stopped=False) -> bool:
@@ -358,29 +355,25 @@ class Auditor:
 
     def _solve_seconds(self, tuner):
         """The user's solve seconds without each process's first-solve loading of the
-        compiled kernels (:func:`bandit.report.first_solve_load`, as the report's
-        ``fraction`` leaves it out): counted in, a fresh process's 20–50 ms of loading, in a
-        run of solves of tens of microseconds, had made a plan's CPU seconds look like fewer
-        iterations (600 solves of 0.1 ms with 50 ms of loading: 0.55 × its price).  Each
-        start's loading is measured once, against the solves logged so far (at least 16
-        others; a plan or its price comes at round 512 or later), and kept."""
-        seconds = float(tuner._work[0])
-        starts = getattr(tuner, "_starts", None)
-        if starts is None:  # (no log: nothing to measure against)
+        compiled kernels (as the report's ``fraction`` leaves out ``load_seconds``): each
+        start's seconds beyond its iterations at the seconds per iteration of the other
+        solves.  Counted in, a fresh process's 20–35 ms of loading, against solves of tens
+        of microseconds, had made a plan's CPU seconds look like fewer iterations (600 SOR
+        solves of a 100-unknown system: a plan charged 0.64–0.67 × its price).  ``O(1)`` per
+        process start from the tuner's running sums (a plan's price is tested on runs no plan
+        fits, where reading the log would cost more than the plans it prices)."""
+        seconds, its = float(tuner._work[0]), float(tuner._work[1])
+        starts, log = getattr(tuner, "_starts", None), getattr(tuner, "_log", None)
+        if starts is None or log is None:
             return seconds
-        from .report import first_solve_load, run_arrays
+        from .report import _ITERATIONS, _SECONDS
 
-        loads = self._loads
-        starts = starts()
-        fresh = [r for r in starts if r not in loads]
-        if fresh:
-            arrays = run_arrays(tuner)
-            for r in fresh:
-                if arrays.n - 1 >= _LOAD_FROM:
-                    loads[r] = first_solve_load(arrays.view("seconds"),
-                                                arrays.view("iterations"),
-                                                arrays.view("arm"), (r,))
-        load = sum(loads.get(r, 0.0) for r in starts)
+        rows = [log[r] for r in starts() if r < len(log)]
+        if len(log) - len(rows) < _LOAD_FROM:  # too few other solves to measure against
+            return seconds
+        rate = (seconds - sum(row[_SECONDS] for row in rows)) / max(
+            its - sum(row[_ITERATIONS] for row in rows), 1.0)
+        load = sum(max(0.0, row[_SECONDS] - max(row[_ITERATIONS], 1) * rate) for row in rows)
         return seconds - load if seconds - load > 0 else seconds
 
     def settle(self, tuner, t):
