@@ -13,7 +13,21 @@ import numpy as np
 
 from ._base import count_of
 
-__all__ = ["RunData", "RegretEstimate", "RegretReport"]
+__all__ = ["RunData", "RegretEstimate", "RegretReport", "format_interval"]
+
+
+def format_interval(low, high, fmt) -> str:
+    """An interval's two ends as ``"LOW to HIGH"``, each written by ``fmt``.
+
+    With thousands separators, ``[-79,308, 600]`` reads as a list of three numbers: the
+    separator between the ends is a word, not a comma.
+
+    Examples
+    --------
+    >>> format_interval(-79308, 600, "{:,.0f}".format)
+    '-79,308 to 600'
+    """
+    return f"{fmt(low)} to {fmt(high)}"
 
 
 @dataclass
@@ -158,8 +172,11 @@ class RegretEstimate:
         return 0.5 * (self.high - self.low)
 
     def as_dict(self) -> dict:
-        """Plain numbers (no curves), for summaries and JSON."""
-        return {"estimate": self.estimate, "low": self.low, "high": self.high,
+        """Plain numbers (no curves), for summaries and JSON: the comparator and the number
+        of rounds the estimate covers (the last checkpoint) with them."""
+        return {"comparator": self.comparator,
+                "rounds": int(self.rounds[-1]) if self.rounds.size else 0,
+                "estimate": self.estimate, "low": self.low, "high": self.high,
                 "level": self.level, "method": self.method, "unbiased": self.unbiased,
                 **({"comparator_arm": self.comparator_arm}
                    if self.comparator == "best_fixed" else {}),
@@ -210,7 +227,7 @@ class RegretReport:
             if not math.isfinite(e.estimate):  # the method says why
                 lines.append(f"  vs {what}: {e.method}")
                 continue
-            ci = (f"{e.level:.0%} interval [{fmt(e.low)}, {fmt(e.high)}]"
+            ci = (f"{e.level:.0%} interval {format_interval(e.low, e.high, fmt)}"
                   if math.isfinite(e.low) else "no interval (biased)")
             if e.at_bound:  # the comparator's total fell below 0: no point estimate
                 lines.append(f"  vs {what}: at most {fmt(e.estimate)} (no point estimate: too "

@@ -102,6 +102,7 @@ _EARLY = (16, 32, 64, 128, 256)
 LOWER_Z = 1.6448536269514722
 _PLAN_FACTOR, _FIRST_PLAN, _ADJUST_EVERY = 2, 512, 512
 _SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a few runs)
+_LOAD_FROM = 16  # other solves a first solve's loading is measured against
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
 
@@ -316,7 +317,7 @@ class Auditor:
                     # rounds are logged, so a plan's cost grows with the rounds it reads
                     # from a fixed part, not in proportion)
                     seconds = time.process_time() - cpu
-                    per_unit = float(tuner._work[0]) / _solved(tuner)  # seconds per unit
+                    per_unit = self._solve_seconds(tuner) / _solved(tuner)  # per unit
                     self.plan_cost = max(seconds - self.plan_floor, 0.0) / t / max(
                         per_unit, 1e-300)
                     guess = max(guess, seconds / max(per_unit, 1e-300))  # what it took
@@ -346,11 +347,34 @@ class Auditor:
         guess = 0.0 if self.plan_cost is None else self.plan_cost * t
         solved = _solved(tuner)
         if t and solved > 0:
-            per_unit = float(tuner._work[0]) / solved  # seconds per cost unit
+            per_unit = self._solve_seconds(tuner) / solved  # seconds per cost unit
             # before the first plan, the synthetic run's price per round (_plan_slope)
             seconds = self.plan_floor + (self.plan_slope * t if self.plan_cost is None else 0.0)
             guess += seconds / max(per_unit, 1e-300)
         return guess
+
+    def _solve_seconds(self, tuner):
+        """The user's solve seconds without each process's first-solve loading of the
+        compiled kernels (as the report's ``fraction`` leaves out ``load_seconds``): each
+        start's seconds beyond its iterations at the seconds per iteration of the other
+        solves.  Counted in, a fresh process's 20–35 ms of loading, against solves of tens
+        of microseconds, had made a plan's CPU seconds look like fewer iterations (600 SOR
+        solves of a 100-unknown system: a plan charged 0.64–0.67 × its price).  ``O(1)`` per
+        process start from the tuner's running sums (a plan's price is tested on runs no plan
+        fits, where reading the log would cost more than the plans it prices)."""
+        seconds, its = float(tuner._work[0]), float(tuner._work[1])
+        starts, log = getattr(tuner, "_starts", None), getattr(tuner, "_log", None)
+        if starts is None or log is None:
+            return seconds
+        from .report import _ITERATIONS, _SECONDS
+
+        rows = [log[r] for r in starts() if r < len(log)]
+        if len(log) - len(rows) < _LOAD_FROM:  # too few other solves to measure against
+            return seconds
+        rate = (seconds - sum(row[_SECONDS] for row in rows)) / max(
+            its - sum(row[_ITERATIONS] for row in rows), 1.0)
+        load = sum(max(0.0, row[_SECONDS] - max(row[_ITERATIONS], 1) * rate) for row in rows)
+        return seconds - load if seconds - load > 0 else seconds
 
     def settle(self, tuner, t):
         """After the audits of round ``t``: when they took the spending above the whole

@@ -52,12 +52,12 @@ import time
 import numpy as np
 
 from ._base import count_of
-from ._regretdata import RegretEstimate, RegretReport, RunData
+from ._regretdata import RegretEstimate, RegretReport, RunData, format_interval
 from .audit import COMPLETE, completion_probability
 from .costmodel import CostModel
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
-           "inclusion_probabilities", "column_totals", "minimum_weights"]
+           "inclusion_probabilities", "column_totals", "minimum_weights", "format_interval"]
 
 
 # --- observations ----------------------------------------------------------------------------

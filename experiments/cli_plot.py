@@ -99,6 +99,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     """``relaxtune plot tuner.json``: the run's cost, regret and arm figures (PNG and PDF)
     next to the file (or into ``out``), named after it."""
     from bandit import Tuner, TunerFileError
+    from bandit.estimate import format_interval
 
     from .plots import FigureError, draw_run, run_data
 
@@ -125,8 +126,9 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     if bf["rounds"].size:
         # iterations as whole numbers; seconds (microsecond solves) and work significant
         fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
-        band = (f", {data['level']:.0%} interval [{fmt.format(bf['low'][-1])}, "
-                f"{fmt.format(bf['high'][-1])}]" if bf["unbiased"] else " (biased: no interval)")
+        band = (f", {data['level']:.0%} interval "
+                f"{format_interval(bf['low'][-1], bf['high'][-1], fmt.format)}"
+                if bf["unbiased"] else " (biased: no interval)")
         at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
         regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
         if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"

@@ -577,6 +577,8 @@ def format_report(s: dict) -> str:
                   failed(s["omega_one"])),
                  ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
                   failed(s["instance_optimal"]))]
+    from bandit.estimate import format_interval
+
     from .cli_common import shown  # measured as printed: ω may print as "omega"
 
     ref = s["best_fixed"]["iterations"] if "best_fixed" in s else None
@@ -590,12 +592,12 @@ def format_report(s: dict) -> str:
                 else f"  ({nf} of {T} solves did not converge)")
         lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
     e = s["estimate"]
-    band = (f"[{e['low']:,.0f}, {e['high']:,.0f}]" if math.isfinite(e["low"])
-            and math.isfinite(e["high"]) else "no interval")
+    band = (f"interval {format_interval(e['low'], e['high'], '{:,.0f}'.format)}"
+            if math.isfinite(e["low"]) and math.isfinite(e["high"]) else "no interval")
     # at its bound the 'estimate' is the cost paid, the interval's upper end: no estimate
     point = (f"at most {e['best_fixed']:,.0f} (no point estimate: too few audits)"
              if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
-    est = (f"regret against the best fixed arm: the Tuner's estimate {point} "
+    est = (f"regret against the best fixed arm: the Tuner's estimate {point}, "
            f"{band} ({e['method'].split(':')[0]})")
     if resumed:
         est = est.replace("the Tuner's estimate",

@@ -909,7 +909,7 @@ def test_a_one_arm_run_has_no_regret_against_either_comparator(make):
         np.testing.assert_array_equal(est.curve, 0.0)
         np.testing.assert_array_equal(est.curve_low, 0.0)
     assert report.best_fixed.comparator_arm == 0
-    assert "0, 90% interval [0, 0]" in str(report) and "-0" not in str(report)
+    assert "0, 90% interval 0 to 0" in str(report) and "-0" not in str(report)
 
 
 def test_a_run_that_observed_every_entry_reports_the_exact_regret():
