@@ -11,6 +11,7 @@ import solvers
 from bandit import FixedArm, Tuner
 from experiments.problems import DiffusionMC3D
 from solvers import gallery
+from solvers import precond
 from solvers.precond import AMG, AMG_PRICE_FACTOR, _poisson_cube
 
 ARMS = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"},
@@ -34,10 +35,20 @@ def test_amg_set_up_price_is_within_its_factor_of_pyamgs_measured_set_up(make):
     # the reference is pyamg's own set-up on the clock (the best of three); the price is made
     # before any set-up of this matrix, from a calibration cube of another size (and, for the
     # 2-D matrices and the random-coefficient one, another kind of sparsity)
+    # Both sides are clocks, so a burst of other work on a shared core can push one of them
+    # out of the factor; the claim is about the machine's speed, so a fresh calibration and
+    # measurement get three tries (a price that is wrong by more than the factor fails all).
     op = solvers.prepare(make())
-    price = AMG().setup_price(op)
-    measured = best_setup_seconds(op)
-    assert price / AMG_PRICE_FACTOR < measured < price * AMG_PRICE_FACTOR
+    ratios = []
+    for _ in range(3):
+        precond._AMG_FIXED_CLOCK.clear()
+        precond._AMG_PRODUCT_EQUIVALENTS.clear()
+        price = AMG().setup_price(op)
+        ratios.append(best_setup_seconds(op) / price)
+        if 1 / AMG_PRICE_FACTOR < ratios[-1] < AMG_PRICE_FACTOR:
+            break
+    else:
+        pytest.fail(f"set-up / price {ratios} outside the factor {AMG_PRICE_FACTOR} every time")
 
 
 def _tuner(price_setups, clock=None, solves=2, m=20):
