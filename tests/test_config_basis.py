@@ -243,3 +243,29 @@ def test_the_default_learner_takes_either_layout():
     assert _policy("default@line", ARMS, 0, (0.0, 1.0)).arm_basis == "line"
     assert _policy("default", ARMS, 0, (0.0, 1.0))._config() == default_policy(
         None, ARMS, context_bounds=(0.0, 1.0), seed=0)._config()
+
+
+def test_omega_layout_places_each_family_by_its_omega_on_one_line():
+    """``arm_basis="omega"``: the families end to end, one family step apart, a family of
+    several ω at its ω (in units of its median step), the line's Chebyshev basis."""
+    p = JointCB(ARMS, context_bounds=(0, 1), m=3, arm_basis="omega")
+    # SSOR ω 1.0 1.2 1.4 1.5 1.9 (median step 0.2) at 0 1 2 2.5 4.5, CG / Jacobi / IC(0)
+    # at 5.5 6.5 7.5, SOR ω 1.3 1.6 (one step) at 8.5 9.5
+    x = np.array([0, 1, 2, 2.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5])
+    np.testing.assert_allclose(p._X, C.chebvander(2 * x / 9.5 - 1, 9), atol=1e-12)
+    np.testing.assert_allclose(p._penalty_diag(),
+                               0.01 * np.outer(np.arange(1, 4.0) ** 2,
+                                               np.arange(1, 11.0) ** 2).ravel())
+    # the same radius as the family layout: within the predicted best's family
+    q = JointCB(ARMS, explore_radius=1, arm_basis="omega")
+    fam = JointCB(ARMS, explore_radius=1, arm_basis="family")
+    np.testing.assert_array_equal(q._near_mask, fam._near_mask)
+    assert not JointCB(ARMS, arm_basis="omega")._near_mask.size  # no radius: no mask
+    # plain ω arms: the line, bit for bit
+    for arms in (list(np.linspace(1.0, 1.95, 20)), [1.0, 1.2, 1.25, 1.5, 1.7, 1.9]):
+        a = _run(JointCB(arms, explore_radius=1.0, target="auto", arm_basis="omega", seed=0),
+                 arms, np.random.default_rng(3))
+        b = _run(JointCB(arms, explore_radius=1.0, target="auto", arm_basis="line", seed=0),
+                 arms, np.random.default_rng(3))
+        np.testing.assert_array_equal(a.P, b.P)
+        np.testing.assert_array_equal(a.theta, b.theta)
