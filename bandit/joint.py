@@ -64,7 +64,11 @@ class JointCB(Policy):
     relation to the context differs (IC(0)-CG cheapest at small κ, SSOR-PCG at large κ on a
     heat loop) is still learnt from its rounds.  ``arm_basis="line"`` (default) places every
     arm on one line, by ω when every arm has one, else by its index in the list (which couples
-    ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  The family layout is
+    ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  ``arm_basis="omega"``
+    (:func:`bandit.default_policy`'s) is the same line with the families end to end and a
+    family of several ω placed by its ω (1.0, 1.2, 1.4, 1.5 at 0, 2, 4, 5 family steps), so
+    within a family the model is a curve in ω as over plain ω arms, and the exploration
+    radius applies within the predicted best's family as with ``"family"``.  The family layout is
     not the default: measured with the default cost ``timed_work`` it makes the line's
     choices on the preconditioner study's heat2d sequence but its larger model costs about
     45 µs more per solve (1.04–1.05 against 0.99–1.02 × the best fixed configuration), and
@@ -105,8 +109,8 @@ class JointCB(Policy):
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
     extrapolation moves the predicted best and the exploration follows it.  Over
-    configuration arms (``arm_basis="family"``) the radius applies within the predicted
-    best's family, counted in that family's ω order (the r nearest ω on either side, however
+    configuration arms (``arm_basis="family"`` or ``"omega"``) the radius applies within the
+    predicted best's family, counted in that family's ω order (the r nearest ω on either side, however
     uneven the grid); every other family has no order to the best and is explored by the
     confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
     an ω.
@@ -237,8 +241,10 @@ class JointCB(Policy):
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "family"}, default "line"
-        The arm features over configuration arms (see above); the same for plain ω arms.
+    arm_basis : {"line", "omega", "family"}, default "line"
+        The arm features over configuration arms (see above; ``"omega"`` is the line with
+        each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
+        same for plain ω arms.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
