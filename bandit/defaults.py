@@ -68,7 +68,8 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Seed of the policy's generator.
     arm_basis : {"omega", "line", "family"}, optional
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
-        the recommended one above.  Plain ω arms are one family: the same model either way.
+        the recommended one above.  Plain ω arms are one family: the same model either way
+        (by default their config says ``"line"``, as it always did).
 
     Returns
     -------
@@ -95,6 +96,12 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
+    if arm_basis is None:
+        from .smooth import family_positions
+
+        # plain ω arms have one model whatever the layout: their config keeps "line", so a
+        # file saved by the ω learners reads as before (and in versions without "omega")
+        arm_basis = "line" if family_positions(arms)[2] else ARM_BASIS
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=EXPLORE_RADIUS, prior=prior, target="auto",
-                   arm_basis=ARM_BASIS if arm_basis is None else arm_basis, seed=seed)
+                   arm_basis=arm_basis, seed=seed)

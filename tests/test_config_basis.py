@@ -311,3 +311,12 @@ def test_default_learner_over_configurations_explores_the_far_omega_as_rarely_as
              for s in range(3)]
     assert sum(far) <= sum(alone)
     assert max(ratio) < 1.06
+
+
+def test_the_default_omega_learners_save_the_layout_they_always_had():
+    """Plain ω arms have one model whatever the layout; the default learners over them keep
+    ``arm_basis="line"`` in their config, so their files are what they were (and load in a
+    version without ``"omega"``)."""
+    for solver, arms in (("sor", None), ("ssor_pcg", [1.0, 1.4, 1.8]), (None, [1.1, 1.5])):
+        assert default_policy(solver, arms).arm_basis == "line"
+    assert default_policy(None, ARMS).arm_basis == "omega"
