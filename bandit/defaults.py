@@ -16,8 +16,8 @@ DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
 EXPLORE_RADIUS = 1.0
 
 #: The default layout of configuration arms in the learner's model (``arm_basis`` of
-#: :class:`~bandit.JointCB`).
-ARM_BASIS = "line"
+#: :class:`~bandit.JointCB`): one line, each family of several ω placed by its ω.
+ARM_BASIS = "omega"
 
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
@@ -36,11 +36,12 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     * ``"ssor_pcg"`` and anything else: no prior (Axelsson's SSOR-PCG bound mispredicts the best
       ω on the benchmark sequences, by up to 0.4 both ways), the same model otherwise.
     * configuration arms (``solver=None``, :func:`bandit.config_grid`): the same learner, the
-      arms on one line by their index (:data:`ARM_BASIS`, ``"line"``); ``arm_basis="family"``
-      (a block of arm features per family of arms that differ only by ω) is an option: on
-      the preconditioner study's heat2d it makes the same choices, but its larger model
-      costs about 45 µs more per solve, and on the Monte Carlo sequences it explores more
-      (``docs/bandit.md``, section 8).
+      arms on one line, each family of arms that differ only by ω placed by its ω and the
+      families end to end, the radius within the predicted best's family (:data:`ARM_BASIS`,
+      ``"omega"``); ``"line"`` (every arm by its index, as before) and ``"family"`` (a block
+      of arm features per family) are options: the index line explores the far ω of a
+      family more, and the family layout's larger model costs about 45 µs more per solve
+      and explores more on the Monte Carlo sequences (``docs/bandit.md``, section 8).
 
     Without a context (``select(None)``) the model's target is the cost itself rather than its
     logarithm (``target="auto"`` of :class:`~bandit.JointCB`): the systems are then draws
@@ -65,9 +66,10 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Starting range of the context (a hint; the range is learnt either way).
     seed : int, optional
         Seed of the policy's generator.
-    arm_basis : {"line", "family"}, optional
+    arm_basis : {"omega", "line", "family"}, optional
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
-        the recommended one above.  Plain ω arms are one family: the same model either way.
+        the recommended one above.  Plain ω arms are one family: the same model either way
+        (by default their config says ``"line"``, as it always did).
 
     Returns
     -------
@@ -94,6 +96,12 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
+    if arm_basis is None:
+        from .smooth import family_positions
+
+        # plain ω arms have one model whatever the layout: their config keeps "line", so a
+        # file saved by the ω learners reads as before (and in versions without "omega")
+        arm_basis = "line" if family_positions(arms)[2] else ARM_BASIS
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=EXPLORE_RADIUS, prior=prior, target="auto",
-                   arm_basis=ARM_BASIS if arm_basis is None else arm_basis, seed=seed)
+                   arm_basis=arm_basis, seed=seed)

@@ -83,7 +83,11 @@ class JointCB(Policy):
     relation to the context differs (IC(0)-CG cheapest at small κ, SSOR-PCG at large κ on a
     heat loop) is still learnt from its rounds.  ``arm_basis="line"`` (default) places every
     arm on one line, by ω when every arm has one, else by its index in the list (which couples
-    ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  The family layout is
+    ω = 1.9 with plain CG listed after it and spaces uneven ω evenly).  ``arm_basis="omega"``
+    (:func:`bandit.default_policy`'s) is the same line with the families end to end and a
+    family of several ω placed by its ω (1.0, 1.2, 1.4, 1.5 at 0, 2, 4, 5 family steps), so
+    within a family the model is a curve in ω as over plain ω arms, and the exploration
+    radius applies within the predicted best's family as with ``"family"``.  The family layout is
     not the default: measured with the default cost ``timed_work`` it makes the line's
     choices on the preconditioner study's heat2d sequence but its larger model costs about
     45 µs more per solve (1.04–1.05 against 0.99–1.02 × the best fixed configuration), and
@@ -124,8 +128,8 @@ class JointCB(Policy):
     exploration is dear (SOR's cost is steep below the best ω) and where it is least needed:
     when the context moves (a time loop whose coefficient ramps up), the model's own
     extrapolation moves the predicted best and the exploration follows it.  Over
-    configuration arms (``arm_basis="family"``) the radius applies within the predicted
-    best's family, counted in that family's ω order (the r nearest ω on either side, however
+    configuration arms (``arm_basis="family"`` or ``"omega"``) the radius applies within the
+    predicted best's family, counted in that family's ω order (the r nearest ω on either side, however
     uneven the grid); every other family has no order to the best and is explored by the
     confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
     an ω.
@@ -256,8 +260,10 @@ class JointCB(Policy):
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "family"}, default "line"
-        The arm features over configuration arms (see above); the same for plain ω arms.
+    arm_basis : {"line", "omega", "family"}, default "line"
+        The arm features over configuration arms (see above; ``"omega"`` is the line with
+        each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
+        same for plain ω arms.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -422,11 +428,13 @@ class JointCB(Policy):
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        check_choice("arm_basis", arm_basis, ("family", "line"))
+        check_choice("arm_basis", arm_basis, ("family", "line", "omega"))
         self.arm_basis = arm_basis
         family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
+        elif arm_basis == "omega":
+            self._omega_line_basis(family, pos)
         else:
             self._family_basis(family, pos)
         self.P = self.theta = None  # allocated once the context length is known
@@ -460,6 +468,45 @@ class JointCB(Policy):
             reach = self.explore_radius * (1 + 1e-9)
             self._near_mask = np.abs(rank[:, None] - rank[None, :]) <= reach
 
+    def _omega_line_basis(self, family, pos):
+        """All arms on one line, each family of several ω placed by its ω (``arm_basis="omega"``).
+
+        The families (:func:`bandit.smooth.family_positions`) are laid end to end in the order
+        of their first arm, one family grid step apart: the SSOR-PCG ω 1.0, 1.2, 1.4, 1.5, …, 1.9
+        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, ….  The
+        basis is the line's (``min(m_omega, K)`` Chebyshev polynomials of the position), so
+        within a family the model is a smooth curve in ω, as over plain ω arms, and the
+        exploration radius applies within the predicted best's family in its ω order (as
+        with ``arm_basis="family"``: the way to a better ω leads through the neighbours of the
+        best); the other families are explored by the confidence width."""
+        x = np.zeros(self.n_arms)
+        start = 0.0
+        for f in range(int(family.max()) + 1):
+            idx = np.flatnonzero(family == f)
+            x[idx] = start + pos[idx]
+            start = x[idx].max() + 1.0
+        span = x.max() if x.max() > 0 else 1.0
+        mw = min(self.m_omega, self.n_arms)
+        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
+        self._near_mask = self._family_radius_mask(family, pos)
+
+    def _family_radius_mask(self, family, pos):
+        """The exploration radius over configuration arms (``near_mask``; empty: none): within
+        the predicted best's family, its neighbours in the family's ω order (an uneven grid
+        such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two median steps away); every
+        other family is open to the confidence width (families have no order between them)."""
+        if self.explore_radius is None:
+            return np.zeros((0, 0), dtype=bool)
+        same = family[:, None] == family[None, :]
+        rank = np.zeros(self.n_arms)
+        for f in range(int(family.max()) + 1):
+            idx = np.flatnonzero(family == f)
+            rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
+        near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
+        mask = ~same | near
+        # all True (every family one arm): no restriction
+        return np.zeros((0, 0), dtype=bool) if mask.all() else mask
+
     def _family_basis(self, family, pos):
         """A column shared by every arm, then one block of columns per family of arms that
         differ only by ω (:func:`bandit.smooth.family_positions`): the family's indicator times a
@@ -490,21 +537,7 @@ class JointCB(Policy):
                 degree.extend([0] * idx.size)
         self._X = np.ascontiguousarray(np.hstack(blocks))
         self._degree = np.asarray(degree, dtype=float)
-        # the radius: within the predicted best's family, its neighbours in the family's ω
-        # order (an uneven grid such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two
-        # median steps away); every other family is open to the confidence width (families
-        # have no order between them)
-        self._near_mask = np.zeros((0, 0), dtype=bool)
-        if self.explore_radius is not None:
-            same = family[:, None] == family[None, :]
-            rank = np.zeros(self.n_arms)
-            for f in range(int(family.max()) + 1):
-                idx = np.flatnonzero(family == f)
-                rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
-            near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
-            mask = ~same | near
-            if not mask.all():  # all True (every family one arm): no restriction
-                self._near_mask = mask
+        self._near_mask = self._family_radius_mask(family, pos)
 
     @property
     def _near(self):

@@ -70,7 +70,7 @@ def _learner(text: str, extra=()) -> str:
 
 
 def _precond_learner(text: str) -> str:
-    return _learner(text, extra=("default", "default@line", "default@family"))
+    return _learner(text, extra=("default", "default@line", "default@family", "default@omega"))
 
 
 def _path(text: str) -> Path:

@@ -221,19 +221,23 @@ def test_a_state_saved_before_the_family_basis_loads_as_it_was(tmp_path):
     loaded.solve(A, np.ones(36), context=1.0)
 
 
-def test_the_default_learner_keeps_the_line_over_configuration_arms():
-    # the family layout is an option: the default learner's layout is the measured one
-    assert default_policy(None, ARMS).arm_basis == "line"
+def test_the_default_learner_places_each_family_by_its_omega_over_configuration_arms():
+    # the index line and the family layout are options: the default learner's layout is
+    # the measured one; JointCB's own default stays the line (saved states load as they were)
+    assert default_policy(None, ARMS).arm_basis == "omega"
     assert JointCB(ARMS).arm_basis == "line"
 
 
-def test_the_default_learner_takes_either_layout():
+def test_the_default_learner_takes_any_layout():
     # default_policy(arm_basis=...) is the default learner with that layout, nothing else
     fam = default_policy(None, ARMS, seed=0, arm_basis="family")
-    line = default_policy(None, ARMS, seed=0)
-    assert fam.arm_basis == "family" and line.arm_basis == bandit.defaults.ARM_BASIS == "line"
-    assert {**fam._config(), "arm_basis": "line"} == line._config()
-    assert fam._X.shape[1] > line._X.shape[1]  # one block of columns per family
+    line = default_policy(None, ARMS, seed=0, arm_basis="line")
+    default = default_policy(None, ARMS, seed=0)
+    assert fam.arm_basis == "family" and line.arm_basis == "line"
+    assert default.arm_basis == bandit.defaults.ARM_BASIS == "omega"
+    assert {**fam._config(), "arm_basis": "omega"} == default._config()
+    assert {**line._config(), "arm_basis": "omega"} == default._config()
+    assert fam._X.shape[1] > line._X.shape[1] == default._X.shape[1]  # a block per family
     with pytest.raises(ValueError, match="arm_basis"):
         default_policy(None, ARMS, arm_basis="index")
     # the preconditioner study's names for it
@@ -241,5 +245,78 @@ def test_the_default_learner_takes_either_layout():
 
     assert _policy("default@family", ARMS, 0, (0.0, 1.0)).arm_basis == "family"
     assert _policy("default@line", ARMS, 0, (0.0, 1.0)).arm_basis == "line"
+    assert _policy("default@omega", ARMS, 0, (0.0, 1.0)).arm_basis == "omega"
     assert _policy("default", ARMS, 0, (0.0, 1.0))._config() == default_policy(
         None, ARMS, context_bounds=(0.0, 1.0), seed=0)._config()
+
+
+def test_omega_layout_places_each_family_by_its_omega_on_one_line():
+    """``arm_basis="omega"``: the families end to end, one family step apart, a family of
+    several ω at its ω (in units of its median step), the line's Chebyshev basis."""
+    p = JointCB(ARMS, context_bounds=(0, 1), m=3, arm_basis="omega")
+    # SSOR ω 1.0 1.2 1.4 1.5 1.9 (median step 0.2) at 0 1 2 2.5 4.5, CG / Jacobi / IC(0)
+    # at 5.5 6.5 7.5, SOR ω 1.3 1.6 (one step) at 8.5 9.5
+    x = np.array([0, 1, 2, 2.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5])
+    np.testing.assert_allclose(p._X, C.chebvander(2 * x / 9.5 - 1, 9), atol=1e-12)
+    np.testing.assert_allclose(p._penalty_diag(),
+                               0.01 * np.outer(np.arange(1, 4.0) ** 2,
+                                               np.arange(1, 11.0) ** 2).ravel())
+    # the same radius as the family layout: within the predicted best's family
+    q = JointCB(ARMS, explore_radius=1, arm_basis="omega")
+    fam = JointCB(ARMS, explore_radius=1, arm_basis="family")
+    np.testing.assert_array_equal(q._near_mask, fam._near_mask)
+    assert not JointCB(ARMS, arm_basis="omega")._near_mask.size  # no radius: no mask
+    # plain ω arms: the line, bit for bit
+    for arms in (list(np.linspace(1.0, 1.95, 20)), [1.0, 1.2, 1.25, 1.5, 1.7, 1.9]):
+        a = _run(JointCB(arms, explore_radius=1.0, target="auto", arm_basis="omega", seed=0),
+                 arms, np.random.default_rng(3))
+        b = _run(JointCB(arms, explore_radius=1.0, target="auto", arm_basis="line", seed=0),
+                 arms, np.random.default_rng(3))
+        np.testing.assert_array_equal(a.P, b.P)
+        np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def _sweep(policy, omegas, seed, T=300):
+    """``policy`` over SSOR-PCG at ``omegas`` (then plain, Jacobi- and IC(0)-CG, dearer) on
+    costs unimodal in ω whose best moves from 1.5 to 1.7 with the context; returns the draws
+    of ω at the grid's ends (ω ≤ 1.2 or 1.9: three or more ranks from every best) and the
+    total over the best ω's total."""
+    rng = np.random.default_rng(seed)
+    far, total, best = 0, 0.0, 0.0
+    for _ in range(T):
+        c = float(rng.uniform())
+        shape = [1 + 6 * (w - 1.5 - 0.2 * c) ** 2 for w in omegas]
+        cost = 40 * (1 + c) * np.array(shape + [2.5, 3.0, 1.8]) * np.exp(
+            0.05 * rng.standard_normal(len(omegas) + 3))
+        k = policy.select(c)
+        policy.update(k, float(cost[k]), context=c)
+        total += cost[k]
+        best += 40 * (1 + c) * min(shape)
+        far += bool(k < len(omegas) and (omegas[k] <= 1.2 or omegas[k] >= 1.9))
+    return far, total / best
+
+
+def test_default_learner_over_configurations_explores_the_far_omega_as_rarely_as_over_omega():
+    """Over configuration arms the default learner had every arm on one line by its index:
+    SSOR-PCG's 1.0, 1.2, 1.4, 1.5, ... evenly spaced and continued by plain CG, and no
+    exploration radius, so the ends of the ω grid, where the widths are largest, drew 4-8 of
+    300 draws (23 over these three seeds; 1.06-1.07 × the best ω's total).  Placed by their
+    ω with the radius within the family they draw about as often as the ω-only learner over
+    the same ω (7 against 10 over the seeds; 1.04-1.05 × the best ω's total), which has no
+    other family to try."""
+    omegas = [1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]
+    arms = config_grid(omegas, ["none", "jacobi", "ic0"])
+    far, ratio = zip(*[_sweep(default_policy(None, arms, seed=s), omegas, s) for s in range(3)])
+    alone = [_sweep(default_policy("ssor_pcg", omegas, seed=s), omegas, s)[0]
+             for s in range(3)]
+    assert sum(far) <= sum(alone)
+    assert max(ratio) < 1.06
+
+
+def test_the_default_omega_learners_save_the_layout_they_always_had():
+    """Plain ω arms have one model whatever the layout; the default learners over them keep
+    ``arm_basis="line"`` in their config, so their files are what they were (and load in a
+    version without ``"omega"``)."""
+    for solver, arms in (("sor", None), ("ssor_pcg", [1.0, 1.4, 1.8]), (None, [1.1, 1.5])):
+        assert default_policy(solver, arms).arm_basis == "line"
+    assert default_policy(None, ARMS).arm_basis == "omega"
