@@ -6,6 +6,7 @@ shown, set-ups and their reuse, and the guard's budget per arm.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 
@@ -46,13 +47,6 @@ _SETUP_TRUST = 10.0
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
-
-
-def _median(values) -> float:
-    """The median of ``values`` (the mean of the middle two for an even count)."""
-    v = sorted(values)
-    m = len(v)
-    return v[m // 2] if m % 2 else 0.5 * (v[m // 2 - 1] + v[m // 2])
 
 
 def _short_label(arm) -> str:
@@ -420,9 +414,22 @@ class ArmSet:
                 self._per_unit[fam] = self._cold[fam]
             return
         full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
+        # the window's readings also kept sorted (per family, beside the list they mirror):
+        # one reading in, the oldest out, instead of sorting 31 readings every solve
+        kept = self._sorted_recent
+        if kept is None:
+            kept = self._sorted_recent = [None] * len(self._recent)
+        pair = kept[fam]
+        if pair is None or pair[0] is not recent:  # (a loaded or restored window)
+            pair = kept[fam] = (recent, sorted(recent))
+        ordered = pair[1]
+        if full:
+            del ordered[bisect.bisect_left(ordered, recent[0])]
+        bisect.insort(ordered, reading)
         recent.append(reading)
         del recent[:-_WINDOW]
-        q = _median(recent)
+        m = len(ordered)
+        q = ordered[m // 2] if m % 2 else 0.5 * (ordered[m // 2 - 1] + ordered[m // 2])
         if not (full and self._per_unit[fam] <= q):
             self._per_unit[fam] = q
 
@@ -522,6 +529,10 @@ class ArmSet:
         prior of an arm's cost per iteration before it has run."""
         return self.backend == "numba" and self.configs is not None and (
             self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
+
+    #: per family, ``(its window of readings, the same readings sorted)`` (:meth:`_price`;
+    #: a class default, so a set pickled without it loads)
+    _sorted_recent = None
 
     #: per arm, its work model on the pattern it last ran on, as ``(n, nnz, id(indptr),
     #: setup + fixed, per_iteration)`` (:meth:`attach_work`; a class default, so a set

@@ -83,3 +83,45 @@ def test_timed_work_costs_follow_the_family_rate_from_the_runs_own_seconds():
             med = warm[m // 2] if m % 2 else 0.5 * (warm[m // 2 - 1] + warm[m // 2])
             want.append(med * works[t])
     assert h["cost"].tolist() == want
+
+
+def test_the_timed_work_rate_is_the_least_median_of_each_window_as_the_rule_says():
+    # the rule, from the readings themselves (statistics.median of each window of the last
+    # 31 warm readings; once a window is full the rate may only fall), against the rate the
+    # arm set keeps with its window sorted as readings come and go — over a long run with
+    # repeated readings, and after a load replaces the window (Tuner.load)
+    import pickle
+    import statistics
+
+    t = Tuner(FixedArm([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]),
+              cost="timed_work")
+    arms = t._arms
+    rng = np.random.default_rng(0)
+    readings = {f: [] for f in range(2)}
+    rates = {f: None for f in range(2)}
+
+    def expected(f):
+        window = readings[f][-31:]
+        q = statistics.median(window)
+        if len(readings[f]) > 31 and rates[f] is not None and rates[f] <= q:
+            return rates[f]
+        return q
+
+    for step in range(400):
+        k = int(rng.integers(2))
+        f = arms.family[k]
+        arms._warm[k] = True
+        r = float(rng.choice([1e-3, 2e-3, 3e-3])) if step % 3 else float(rng.uniform(1e-3, 5e-3))
+        if step == 200:  # a tuner loaded from a file: its window is the fit's mean, repeated
+            arms = pickle.loads(pickle.dumps(arms))
+            arms._fit[f] = [40, 1.0, 1.0, 2e-3, 2e-3]
+            arms.load_measured(dict(arms.measured_state(), fit=arms._fit))
+            for g in range(2):
+                n, sw, _, ss, _ = arms._fit[g]
+                readings[g] = [ss / sw] * min(n, 31) if sw > 0 and ss > 0 else []
+                rates[g] = ss / sw if readings[g] else None
+        arms._price(k, f, r)
+        readings[f].append(r)
+        rates[f] = expected(f)
+        assert arms._per_unit[f] == rates[f]
+    assert all(len(readings[f]) > 60 for f in range(2))  # many full windows
