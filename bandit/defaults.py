@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "default_policy"]
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "default_policy",
+           "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
 DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
@@ -55,7 +56,7 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
     all arms, lower-confidence-bound exploration restricted to the neighbours in ω of the
-    predicted best, :data:`EXPLORE_RADIUS`) with the context range learnt online, so no
+    predicted best, :func:`explore_radius`) with the context range learnt online, so no
     ``context_bounds`` are needed and any context works: none, a number or a vector.
 
     * ``"sor"``: with the theory prior (``prior="theory"``): the first system's spectrum

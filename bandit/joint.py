@@ -318,7 +318,7 @@ class JointCB(Policy):
     prior_usq = None  # (r,): |u_j|²
     prior_c = None  # (r,): the weights of the shared error's downdates now in P
     prior_s2 = None  # σ̂² the weights were set for
-    prior_w = None  # the pseudo-observations' weight (_prior_w; None: prior_weight, as saved before)
+    prior_w = None  # the pseudo-observations' weight (_prior_w; None: prior_weight, saved before)
     # the change test (detect_changes); a learner saved before it existed had none
     detect_changes = False
     cusum_up = 0.0  # the one-sided CUSUMs of the standardised errors, upwards and downwards
