@@ -311,7 +311,7 @@ class JointCB(Policy):
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts", "smear_rows")
+                   "drift_level", "drift_score", "drifts", "smear_rows", "prior_w")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -324,6 +324,7 @@ class JointCB(Policy):
     prior_usq = None  # (r,): |u_j|²
     prior_c = None  # (r,): the weights of the shared error's downdates now in P
     prior_s2 = None  # σ̂² the weights were set for
+    prior_w = None  # the pseudo-observations' weight (_prior_w; None: prior_weight, saved before)
     # the change test (detect_changes); a learner saved before it existed had none
     detect_changes = False
     cusum_up = 0.0  # the one-sided CUSUMs of the standardised errors, upwards and downwards
@@ -370,6 +371,14 @@ class JointCB(Policy):
     #: every new context, 10 and more kept a family tried at small κ from being learnt at
     #: large κ (heat2d); 3–5 were within noise of each other.
     FAMILY_CONTEXT_PENALTY = 4.0
+    #: The most pseudo-observations' worth the prior's curve is (:meth:`_prior_w`): the
+    #: paper's grid of 20 ω gives 19, and a denser grid the same in total.
+    PRIOR_ROWS = 20
+    #: A model of the cost takes the prior's pseudo-observations with relative errors when
+    #: the curve rises more than this many times its best below its best ω
+    #: (:meth:`_prior_row_scale`; every sequence of the documentation rises at most 23-fold
+    #: there on the paper's grid).
+    PRIOR_SPAN = 50.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -743,15 +752,50 @@ class JointCB(Policy):
         # itself takes it as cost ratios (the unit will be the first cost, at the curve's best)
         g = np.exp(self.prior_curve) if self.models_cost else self.prior_curve
         best = int(np.argmin(g))
-        w = math.sqrt(self.prior_weight)
+        self.prior_w = self._prior_w()
+        w = math.sqrt(self.prior_w)
+        a = self._prior_row_scale(g, best)
         for k in range(self.n_arms):
             if k != best:
                 phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
-                rls_update(self.P, self.theta, w * phi, w * (g[k] - g[best]))
+                wk = w if a is None else w * a[k]
+                rls_update(self.P, self.theta, wk * phi, wk * (g[k] - g[best]))
         if self.prior_moved is not None:
-            self._use_prior_shift(psi, g, best)
+            self._use_prior_shift(psi, g, best, a)
 
-    def _use_prior_shift(self, psi, g, best):
+    def _prior_w(self):
+        """The weight of each of the prior's pseudo-observations: :attr:`prior_weight`, less
+        on a grid of more than :attr:`PRIOR_ROWS` + 1 arms, so that the curve is worth at
+        most ``PRIOR_ROWS · prior_weight`` observations however densely the user lists ω
+        (on a grid of 2,000 ω it had been worth 1,999, which 40 measurements could not
+        correct where the model's fit of it was off)."""
+        rows = self.n_arms - 1
+        if rows <= self.PRIOR_ROWS:
+            return self.prior_weight
+        return self.prior_weight * self.PRIOR_ROWS / rows
+
+    def _prior_row_scale(self, g, best):
+        """Per arm, the factor on a pseudo-observation's row in a model of the cost (None:
+        1 for every arm, the pseudo-observations' errors of one size).
+
+        The theory's errors are relative (a factor, −21 % / +25 % on the offset Laplacians),
+        so a predicted ratio ``g_k`` is known to within a multiple of ``g_k``, not to ``σ̂``.
+        Taking them of one size is harmless where the curve spans a few tens of times its
+        best, but below its best SOR's cost grows without bound (like ``1/ω`` as ω → 0): on
+        a grid reaching far below the best (0.01 to 1.99) the least squares of a few
+        polynomials in ω followed the hundred- to thousandfold arms and put the model's best
+        at ω = 1.3 where the curve's was 1.69.  When the curve rises more than
+        :attr:`PRIOR_SPAN` times its best below its best ω, each row is weighted by
+        ``g_best / g_k`` (its error taken relative)."""
+        if not self.models_cost:
+            return None
+        om = np.array([arm_omega(a) for a in self.arms], dtype=float)
+        low = om < om[best]
+        if not low.any() or float(g[low].max()) <= self.PRIOR_SPAN * g[best]:
+            return None
+        return g[best] / g
+
+    def _use_prior_shift(self, psi, g, best, a=None):
         """The prior's shared error (``prior_shift``): its components and their first
         downdates (:meth:`_refresh_prior`)."""
         # e(s) = how the pseudo-observations move when the curve's best ω moves by s,
@@ -767,14 +811,18 @@ class JointCB(Policy):
         E = self.prior_moved - self.prior_moved[:, [best]] - (curve - curve[best])
         if self.models_cost:
             E = E * g
+        if a is not None:
+            E, d = E * a, d * a
         wq = _HERMITE[1]
         E0 = E - wq @ E
         lam, V = _shared_error_eigen(E0, wq)
         keep = lam > 1e-9 * max(float(lam.max()), 1e-300)
         U = V[:, keep] * np.sqrt(lam[keep])  # K × r, Σ_e = U Uᵀ
         # rows φ_k = ψ ⊗ χ_k are ravelled context-major: Φu_j = Σ_k u_jk (φ_k − φ_best)
-        self.prior_dir = np.array([np.outer(psi, row).ravel()
-                                   for row in U.T @ (self._X - self._X[best])])
+        rows = self._X - self._X[best]
+        if a is not None:
+            rows = rows * a[:, None]
+        self.prior_dir = np.array([np.outer(psi, row).ravel() for row in U.T @ rows])
         self.prior_proj = U.T @ d
         self.prior_usq = lam[keep]
         self.prior_c = np.zeros(int(keep.sum()))
@@ -799,7 +847,7 @@ class JointCB(Policy):
         s2 = (self.sq_err + 0.1) / (self.t - self.forgotten + 1)  # σ̂² (_scale), every round
         if self.prior_s2 is not None and abs(s2 - self.prior_s2) <= 0.1 * self.prior_s2:
             return  # every c_j within 10 % of its weight in P
-        w = self.prior_weight
+        w = self.prior_weight if self.prior_w is None else self.prior_w
         # (after a detected change the prior's information is scaled by prior_scale, and
         # with it the weights of its shared error's downdates)
         c = self.prior_scale * w * w / (s2 + w * self.prior_usq)
