@@ -7,6 +7,7 @@ neighbouring arms as well.
 """
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
@@ -320,7 +321,7 @@ class JointCB(Policy):
     # and the latest rounds while the context has not varied (None once it has, and in a
     # learner saved before the rule, which modelled the log-cost from its first context)
     auto_span = None
-    auto_rounds = None
+    _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
@@ -650,20 +651,45 @@ class JointCB(Policy):
         from the prior on, in their order, and takes over (once: the target stays the
         log-cost).  Called by :meth:`_context` before the features see ``context``.
         """
-        x = self.features.range.parse(context)
         span = self.auto_span
         if span is None:
             if self.t > 0:  # decided (or saved before the rule): the log-cost
                 return
+            x = self.features.range.parse(context)
             self.auto_span = np.array([x, x], dtype=float)
-            self.auto_rounds = np.empty((0, 3 + x.size))
-            self._auto_x = x
+            self._auto_kept = collections.deque(maxlen=self.AUTO_WINDOW)
+            self._auto_x = tuple(x.tolist())
             return
+        if isinstance(context, float) and span.shape[1] == 1:  # a number: no arrays
+            self._auto_x = (context,)
+            lo, hi = float(span[0, 0]), float(span[1, 0])
+            if lo <= context <= hi:
+                return
+            lo, hi = min(lo, context), max(hi, context)
+            span[0, 0], span[1, 0] = lo, hi
+            if hi - lo > self.AUTO_VARIED * max(abs(lo), abs(hi)):
+                self._auto_relearn()
+            return
+        x = self.features.range.parse(context)
+        self._auto_x = tuple(x.tolist())
         lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
         self.auto_span = np.array([lo, hi])
-        self._auto_x = x
         if np.any(hi - lo > self.AUTO_VARIED * np.maximum(np.abs(lo), np.abs(hi))):
             self._auto_relearn()
+
+    @property
+    def auto_rounds(self):
+        """``target="auto"`` while the context has not varied: the kept rounds, one row
+        ``(arm, cost, censored, context...)`` each (None otherwise; part of the saved state)."""
+        kept = self._auto_kept
+        if kept is None:
+            return None
+        return np.array(kept, dtype=float).reshape(len(kept), 3 + self.auto_span.shape[1])
+
+    @auto_rounds.setter
+    def auto_rounds(self, rows):
+        self._auto_kept = None if rows is None else collections.deque(
+            (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
 
     def _auto_relearn(self):
         """Learn the kept rounds again with a model of the log-cost and take its state."""
@@ -681,7 +707,7 @@ class JointCB(Policy):
         self.features = fresh.features
         # σ̂ counts the rounds the model learnt: the ones before the window are forgotten
         self.forgotten = self.t - len(rows) + fresh.forgotten
-        self.auto_span = self.auto_rounds = None
+        self.auto_span = self._auto_kept = None
         self._info, self._mu_of, self.p = fresh._info, None, None
 
     @property
@@ -980,9 +1006,8 @@ class JointCB(Policy):
         return k, float(self._cost(self._mu[k]))
 
     def _update(self, arm, cost, psi, censored):
-        if self.auto_span is not None:  # target="auto", the context not varied yet
-            row = np.concatenate(([arm, cost, censored], self._auto_x))[None, :]
-            self.auto_rounds = np.vstack((self.auto_rounds, row))[-self.AUTO_WINDOW:]
+        if self._auto_kept is not None:  # target="auto", the context not varied yet
+            self._auto_kept.append((arm, cost, float(censored), *self._auto_x))
         first = math.isnan(self.unit)
         if first:
             if cost <= 0:
