@@ -649,33 +649,37 @@ class JointCB(Policy):
         than least geometric mean.  The rounds are kept (the latest :attr:`AUTO_WINDOW`);
         when a coordinate first leaves that band, a model of the log-cost learns them again
         from the prior on, in their order, and takes over (once: the target stays the
-        log-cost).  Called by :meth:`_context` before the features see ``context``.
+        log-cost).  Called by :meth:`_context` once the features have taken ``context``;
+        returns whether the model of the log-cost has taken over.
         """
         span = self.auto_span
         if span is None:
             if self.t > 0:  # decided (or saved before the rule): the log-cost
-                return
+                return False
             x = self.features.range.parse(context)
             self.auto_span = np.array([x, x], dtype=float)
             self._auto_kept = collections.deque(maxlen=self.AUTO_WINDOW)
             self._auto_x = tuple(x.tolist())
-            return
+            return False
         if isinstance(context, float) and span.shape[1] == 1:  # a number: no arrays
             self._auto_x = (context,)
             lo, hi = float(span[0, 0]), float(span[1, 0])
             if lo <= context <= hi:
-                return
+                return False
             lo, hi = min(lo, context), max(hi, context)
             span[0, 0], span[1, 0] = lo, hi
             if hi - lo > self.AUTO_VARIED * max(abs(lo), abs(hi)):
                 self._auto_relearn()
-            return
+                return True
+            return False
         x = self.features.range.parse(context)
         self._auto_x = tuple(x.tolist())
         lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
         self.auto_span = np.array([lo, hi])
         if np.any(hi - lo > self.AUTO_VARIED * np.maximum(np.abs(lo), np.abs(hi))):
             self._auto_relearn()
+            return True
+        return False
 
     @property
     def auto_rounds(self):
@@ -926,9 +930,6 @@ class JointCB(Policy):
         # select/update: the range may widen (the model follows)
         if context is None and self.features.context_dim not in (None, 0):
             raise self._no_context_refused()
-        if self.target == "auto" and context is not None and (self.auto_span is not None
-                                                              or self.t == 0):
-            self._auto_target(context)
         self._key = memo_key(context)
         psi, S = self.features.observe(context)
         if self.P is None:
@@ -942,6 +943,12 @@ class JointCB(Policy):
             if self.smear_rows is not None:  # ψ in the new range's features (exact)
                 self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
             self._mu_of = None
+        if self.target == "auto" and context is not None and (self.auto_span is not None
+                                                              or self.t == 0):
+            # after the features took it (a refused context changes nothing); when the
+            # context has come to vary, the model of the log-cost takes it
+            if self._auto_target(context):
+                return self._context(context)
         return psi
 
     def _query(self, context):
