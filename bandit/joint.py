@@ -7,6 +7,7 @@ neighbouring arms as well.
 """
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
@@ -311,10 +312,16 @@ class JointCB(Policy):
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts", "smear_rows", "prior_w")
+                   "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
+                   "auto_span", "auto_rounds")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
+    # target="auto" with a context (:meth:`_auto_target`): the least and largest context seen
+    # and the latest rounds while the context has not varied (None once it has, and in a
+    # learner saved before the rule, which modelled the log-cost from its first context)
+    auto_span = None
+    _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
@@ -625,9 +632,96 @@ class JointCB(Policy):
     @property
     def models_cost(self):
         """Whether the model's target is the cost itself (``cost / unit``) rather than
-        ``log(cost / unit + 0.01)``: ``target="cost"``, or ``"auto"`` with no context."""
-        return self.target == "cost" or (self.target == "auto"
-                                         and self.features.context_dim == 0)
+        ``log(cost / unit + 0.01)``: ``target="cost"``, or ``"auto"`` with no context or with
+        one that has not varied yet (:meth:`_auto_target`)."""
+        if self.target != "auto":
+            return self.target == "cost"
+        return (self.features.context_dim == 0 or self.auto_span is not None
+                or (self.t == 0 and math.isnan(self.unit)))
+
+    #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
+    #: exceeds this fraction of its magnitude (the automatic context, an estimate of the best
+    #: ω from 10 Lanczos steps, is good to about 1 %)
+    AUTO_VARIED = 0.02
+    #: ``target="auto"``: at most this many of the latest rounds are kept to be learnt again
+    #: by the model of the log-cost when the context comes to vary
+    AUTO_WINDOW = 1000
+
+    def _auto_target(self, context):
+        """``target="auto"`` with a context: model the log-cost only once the context varies.
+
+        A context that has stayed within :attr:`AUTO_VARIED` of its magnitude in every
+        coordinate (a constant one, or the automatic context of a sequence whose matrices
+        barely change, such as a Newton loop's Jacobians) cannot explain why one system costs
+        more than another, so it is no context for the choice of target: the model fits the
+        cost itself, as without a context, and converges to the arm of least total rather
+        than least geometric mean.  The rounds are kept (the latest :attr:`AUTO_WINDOW`);
+        when a coordinate first leaves that band, a model of the log-cost learns them again
+        from the prior on, in their order, and takes over (once: the target stays the
+        log-cost).  Called by :meth:`_context` once the features have taken ``context``;
+        returns whether the model of the log-cost has taken over.
+        """
+        span = self.auto_span
+        if span is None:
+            if self.t > 0:  # decided (or saved before the rule): the log-cost
+                return False
+            x = self.features.range.parse(context)
+            self.auto_span = np.array([x, x], dtype=float)
+            self._auto_kept = collections.deque(maxlen=self.AUTO_WINDOW)
+            self._auto_x = tuple(x.tolist())
+            return False
+        if isinstance(context, float) and span.shape[1] == 1:  # a number: no arrays
+            self._auto_x = (context,)
+            lo, hi = float(span[0, 0]), float(span[1, 0])
+            if lo <= context <= hi:
+                return False
+            lo, hi = min(lo, context), max(hi, context)
+            span[0, 0], span[1, 0] = lo, hi
+            if hi - lo > self.AUTO_VARIED * max(abs(lo), abs(hi)):
+                self._auto_relearn()
+                return True
+            return False
+        x = self.features.range.parse(context)
+        self._auto_x = tuple(x.tolist())
+        lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
+        self.auto_span = np.array([lo, hi])
+        if np.any(hi - lo > self.AUTO_VARIED * np.maximum(np.abs(lo), np.abs(hi))):
+            self._auto_relearn()
+            return True
+        return False
+
+    @property
+    def auto_rounds(self):
+        """``target="auto"`` while the context has not varied: the kept rounds, one row
+        ``(arm, cost, censored, context...)`` each (None otherwise; part of the saved state)."""
+        kept = self._auto_kept
+        if kept is None:
+            return None
+        return np.array(kept, dtype=float).reshape(len(kept), 3 + self.auto_span.shape[1])
+
+    @auto_rounds.setter
+    def auto_rounds(self, rows):
+        self._auto_kept = None if rows is None else collections.deque(
+            (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
+
+    def _auto_relearn(self):
+        """Learn the kept rounds again with a model of the log-cost and take its state."""
+        rows = self.auto_rounds
+        fresh = type(self)(self.arms, seed=self.seed, **{**self._config(), "target": "log"})
+        fresh.prior_curve, fresh.prior_moved = self.prior_curve, self.prior_moved
+        for i, (arm, cost, censored, *c) in enumerate(rows):
+            c = c[0] if len(c) == 1 else np.array(c)
+            if i == 0:  # the prior enters at the first context, as in a run
+                fresh.select(c)
+            fresh.update(int(arm), float(cost), c, bool(censored))
+        for key in self._state_keys:
+            if key not in ("context_range", "auto_span", "auto_rounds"):
+                setattr(self, key, getattr(fresh, key))
+        self.features = fresh.features
+        # σ̂ counts the rounds the model learnt: the ones before the window are forgotten
+        self.forgotten = self.t - len(rows) + fresh.forgotten
+        self.auto_span = self._auto_kept = None
+        self._info, self._mu_of, self.p = fresh._info, None, None
 
     @property
     def smears(self):
@@ -897,6 +991,12 @@ class JointCB(Policy):
             if self.smear_rows is not None:  # ψ in the new range's features (exact)
                 self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
             self._mu_of = None
+        if self.target == "auto" and context is not None and (self.auto_span is not None
+                                                              or self.t == 0):
+            # after the features took it (a refused context changes nothing); when the
+            # context has come to vary, the model of the log-cost takes it
+            if self._auto_target(context):
+                return self._context(context)
         return psi
 
     def _query(self, context):
@@ -961,6 +1061,8 @@ class JointCB(Policy):
         return k, float(self._cost(self._mu[k]))
 
     def _update(self, arm, cost, psi, censored):
+        if self._auto_kept is not None:  # target="auto", the context not varied yet
+            self._auto_kept.append((arm, cost, float(censored), *self._auto_x))
         first = math.isnan(self.unit)
         if first:
             if cost <= 0:
