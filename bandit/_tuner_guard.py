@@ -121,7 +121,11 @@ class GuardSteps:
         started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
-        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best)
+        arms = self._arms
+        fam, counts = arms.family, self.policy.converged_counts
+        proven = not arms.heterogeneous or any(
+            counts[j] > 0 for j in range(len(fam)) if fam[j] == fam[arm])
+        return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best, proven=proven)
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

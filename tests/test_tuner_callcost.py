@@ -125,3 +125,82 @@ def test_the_timed_work_rate_is_the_least_median_of_each_window_as_the_rule_says
         rates[f] = expected(f)
         assert arms._per_unit[f] == rates[f]
     assert all(len(readings[f]) > 60 for f in range(2))  # many full windows
+
+
+def _state(arms):
+    """Everything an arm set measured, as exact floats (repr), for a bit-for-bit comparison."""
+    keep = {k: getattr(arms, k) for k in ("_all", "_rate", "_per_work", "_fit", "_recent",
+                                           "_cold", "_per_unit", "_warm", "_warm_most")}
+    return repr(keep) + repr(arms.measured_state())
+
+
+def test_the_one_pass_accounting_of_a_plain_arm_is_bit_for_bit_the_two_passes():
+    # ArmSet.record_plain (the Tuner's path for arms without a set-up of their own under
+    # timed work) against attach_work then observe, fed the same runs: public SSOR-PCG, CG
+    # and SOR results on two patterns, with seconds chosen to meet every branch of the price
+    # (a family's cold first solve told its seconds or priced at its cold rate, warm solves
+    # before and after a full window, a window that falls, a zero reading, a 0-iteration
+    # start and a failed run)
+    from bandit.armset import ArmSet
+
+    grid = [{"method": "ssor_pcg", "omega": 1.2}, {"method": "ssor_pcg", "omega": 1.6},
+            {"method": "cg", "pc": "none"}, {"method": "sor", "omega": 1.3}]
+    one, two = (ArmSet(grid, "ssor_pcg", cost="timed_work") for _ in range(2))
+    assert [one.plain_timed(k) for k in range(4)] == [True] * 4
+    rng = np.random.default_rng(5)
+    runs = {"ssor_pcg": lambda op, b, c: solvers.ssor_pcg(op, b, c["omega"]),
+            "cg": lambda op, b, c: solvers.cg(op, b),
+            "sor": lambda op, b, c: solvers.sor(op, b, c["omega"], maxiter=7)}
+    tells = 0
+    for t, (A, b, _) in enumerate(_systems()):
+        op = prepare(A)
+        for _ in range(5):
+            k = int(rng.integers(4))
+            res = runs[grid[k]["method"]](op, b, grid[k])
+            if t == 12:
+                res = res.replace(seconds=0.0)
+            else:
+                res = res.replace(seconds=float(rng.choice([1e-4, 2e-4, 5e-4]) * (
+                    1.0 if t < 20 else 0.5)))
+            if t == 25:
+                res = res.replace(b_norm=0.0)  # (the work of a zero right-hand side: 0)
+            r1, r2 = res.replace(info=dict(res.info)), res.replace(info=dict(res.info))
+            one.record_plain(k, r1, op)
+            two.attach_work(k, r2, op)
+            two.observe(k, r2)
+            assert repr(r1.info) == repr(r2.info)
+            assert _state(one) == _state(two)
+            tells += 1
+    assert not all(r.converged for r in [runs["sor"](op, b, grid[3])])  # a failed run met
+    # every family priced warm; SSOR-PCG's window full, and fallen once full
+    assert one.family == [0, 0, 1, 2] and all(one._recent[f] for f in range(3))
+    assert len(one._recent[0]) == 31 and tells == 150
+
+
+def test_a_timed_work_tuner_accounts_its_plain_arms_as_the_two_passes_would():
+    # the Tuner's own path: the costs it told, its history and everything its arms measured
+    # equal the two passes replayed over its runs (as the solver returned them)
+    from bandit.armset import ArmSet
+
+    grid = [{"method": "ssor_pcg", "omega": 1.2}, {"method": "ssor_pcg", "omega": 1.6},
+            {"method": "cg", "pc": "none"}]
+    tuner = Tuner(UniformRandom(grid, seed=2), guard=None)
+    assert tuner.cost == "timed_work"
+    replay = ArmSet(grid, "ssor_pcg", cost="timed_work")
+    replay.calls(None, {"rtol": 1e-8, "atol": 0.0, "backend": "numba"}, None)
+    seen = []
+    real = tuner._arms.record_plain
+
+    def spy(k, res, op):
+        seen.append((k, res.replace(info=dict(res.info)), op))
+        return real(k, res, op)
+
+    tuner._arms.record_plain = spy
+    for A, b, x0 in _systems():
+        tuner.solve(A, b, x0=x0)
+    assert len(seen) == 30 and {k for k, _, _ in seen} == {0, 1, 2}
+    for k, res, op in seen:
+        replay.attach_work(k, res, op)
+        replay.observe(k, res)
+    assert tuner.history["cost"].tolist() == [r.info["timed_work"] for _, r, _ in seen]
+    assert _state(tuner._arms) == _state(replay)

@@ -328,8 +328,10 @@ def test_budget_is_converted_per_arm_and_subtracts_the_set_up():
     rate = arms_.rate(1)
     # both are rivals of the leader's family: allowed min(guard, 1.5) × the leader's cost
     assert t._budget(1, 0, lead, op) == math.ceil(1.5 * (lead / rate))
-    # plain CG's iterations cost less work each: a larger cap for the same allowance
-    assert t._budget(2, 0, lead, op) == math.ceil(1.5 * (lead / arms_.rate(2)))
+    # plain CG's iterations cost less work each: a larger cap for the same allowance; its
+    # attempt was stopped (the family has not converged): allowed the leader's cost itself
+    assert t.policy.converged_counts.tolist() == [1, 1, 0]
+    assert t._budget(2, 0, lead, op) == math.ceil(lead / arms_.rate(2))
     assert arms_.rate(2) < arms_.rate(0) < arms_.rate(1)
     # within the leader's family the whole guard applies
     assert t._arms.budget(1, 2.0, lead, op, 10_000, leader=1) == math.ceil(2.0 * lead / rate)
@@ -472,10 +474,11 @@ def test_timed_work_prices_work_at_the_familys_median_seconds_per_work():
         Tuner(FixedArm(arms), backend="petsc", cost="timed_work")
 
 
-def test_a_rival_is_allowed_one_and_a_half_times_the_leaders_cost():
-    # SSOR-PCG leads; plain CG needs more work on this 3-D problem, so its attempt, allowed
-    # 1.5 × the leader's predicted work (not guard = 3 ×), is stopped there and the leader
-    # goes on from its iterate; the policy is told the attempt's work, censored
+def test_a_rival_family_not_yet_converged_is_allowed_the_leaders_predicted_cost():
+    # SSOR-PCG leads; plain CG needs more work on this 3-D problem, so its attempt — the
+    # first tries of a family that has not converged, allowed the leader's predicted work
+    # (not 1.5 ×, nor guard = 3 ×) — is stopped there and the leader goes on from its
+    # iterate; the policy is told the attempt's work, censored
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]
     p = FixedArm(arms, arm=0)
     t = Tuner(p, cost="work")
@@ -488,13 +491,39 @@ def test_a_rival_is_allowed_one_and_a_half_times_the_leaders_cost():
     p.arm = 1
     for A, b, _ in systems[1:]:
         best, pred = t.policy.leader(None)
-        cap = math.ceil(1.5 * pred / t._arms.rate(1, t._last_op))  # CG: work per iteration
+        cap = math.ceil(pred / t._arms.rate(1, t._last_op))  # CG: work per iteration
+        assert cap < math.ceil(1.5 * pred / t._arms.rate(1, t._last_op))
         res = t.solve(A, b)
         assert best == 0 and res.converged and res.arm == 0  # the leader finishes the solve
         assert res.info["explored"]["iterations"] == t.history["budget"][-1] == cap
         work = solvers.work_model("cg", t._last_op).total(cap)
         assert t.history["censored"][-1] and t.history["cost"][-1] == pytest.approx(work)
         assert res.info["attempts"][1]["start"] == "warm"
+
+
+def test_a_rival_family_that_has_converged_is_allowed_one_and_a_half_times_the_leaders_cost():
+    # plain CG converged once (its first solve, before any leader: no cap), SSOR-PCG leads
+    # after two solves of its own; CG's attempt is then allowed 1.5 × the leader's predicted
+    # work, and with the rule switched off (ArmSet.first_try_at_par) so was its first try
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]
+    A, b, _ = mc_sequence(1, m=8)[0]
+    p = FixedArm(arms, arm=1)
+    t = Tuner(p, cost="work")
+    assert t.solve(A, b).converged and t.history["budget"][-1] == t.maxiter
+    p.arm = 0
+    t.solve(A, b)
+    t.solve(A, b)
+    best, pred = t.policy.leader(None)
+    assert best == 0
+    rate = t._arms.rate(1, t._last_op)
+    assert t._budget(1, best, pred, t._last_op) == math.ceil(1.5 * pred / rate)
+    fresh = Tuner(FixedArm(arms, arm=0), cost="work")
+    fresh.solve(A, b)
+    best, pred = fresh.policy.leader(None)
+    rate = fresh._arms.rate(1, fresh._last_op)
+    assert fresh._budget(1, best, pred, fresh._last_op) == math.ceil(pred / rate)
+    fresh._arms.first_try_at_par = False
+    assert fresh._budget(1, best, pred, fresh._last_op) == math.ceil(1.5 * pred / rate)
 
 
 def test_a_reuse_arm_whose_set_up_share_and_cheapest_solve_lose_is_not_started():
