@@ -392,25 +392,20 @@ class ArmSet:
         if unit in ("time", "timed_work") and "work" in info:
             sec = res.seconds - info.get("setup_seconds", 0.0)
             work = info["work"] - info.get("setup_work", 0.0)
-            self._fit_run(fam, sec, work)
+            pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
+            pw[0] += sec
+            pw[1] += work
+            f = self._fit[fam]
+            f[0] += 1
+            f[1] += work
+            f[2] += work * work
+            f[3] += sec
+            f[4] += sec * work
             if unit == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
             if self._warm[k] and res.converged and cost - setup > self._warm_most[fam]:
                 self._warm_most[fam] = cost - setup
             self._warm[k] = True
-
-    def _fit_run(self, fam, sec, work) -> None:
-        """Add a run's seconds and work (set-up excluded) to every run's seconds per unit of
-        work (the prior of an unplayed arm) and to family ``fam``'s fit."""
-        pw = self._per_work
-        pw[0] += sec
-        pw[1] += work
-        f = self._fit[fam]
-        f[0] += 1
-        f[1] += work
-        f[2] += work * work
-        f[3] += sec
-        f[4] += sec * work
 
     def _price(self, k, fam, reading) -> None:
         """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
@@ -553,75 +548,23 @@ class ArmSet:
             return
         info = res.info
         if "work" not in info:
-            self._work_of(k, res, op)
+            if res.b_norm > 0:
+                # the hot path of a configuration tuner (every solve of an SSOR-PCG or CG
+                # arm): the arm's model on this pattern is kept with the arm, under
+                # _model's own key, so a solve neither builds that key nor looks it up
+                memo = self._arm_work
+                if memo is None:
+                    memo = self._arm_work = [None] * len(self.configs)
+                m = memo[k]
+                if m is None or m[2] != id(op.indptr) or m[0] != op.n or m[1] != op.nnz:
+                    model = self._model(self.configs[k], op)
+                    m = memo[k] = (op.n, op.nnz, id(op.indptr), model.setup + model.fixed,
+                                   model.per_iteration)
+                info["work"] = m[3] + res.iterations * m[4]  # (WorkModel.total's sum)
+            else:
+                info["work"] = 0.0
         if self.cost == "timed_work":
             info["timed_work"] = self.timed_work(k, res)
-
-    def plain_timed(self, k) -> bool:
-        """Whether a run of arm ``k`` is accounted by :meth:`record_plain` (a Numba
-        configuration arm without a preconditioner of its own — SSOR-PCG, plain CG, SOR — under
-        ``cost="timed_work"``)."""
-        return (self.cost == "timed_work" and self.backend == "numba"
-                and self.configs is not None and self._pcs[k] is None)
-
-    def record_plain(self, k, res, op) -> None:
-        """:meth:`attach_work` then :meth:`observe` of a run of arm ``k`` on the user's clock,
-        for an arm :meth:`plain_timed` accepts, in one pass: the same operations on the same
-        numbers in the same order, so the costs told, the rates and the fits are bit for bit
-        theirs.
-
-        The hot path of a configuration tuner (every SSOR-PCG solve): its run has just pushed
-        Python's objects out of the caches, and the two passes read the run's times and
-        work, the family's rate and its window twice (about 10 µs a call on the 0.5-ms
-        SSOR-PCG solves of heat2d at 10⁴ unknowns, against 3 µs for a tuner of ω arms, whose
-        cost is the iteration count)."""
-        info = res.info
-        its = res.iterations
-        if "work" not in info:
-            self._work_of(k, res, op)
-        fam = self.family[k]
-        # timed_work with no set-up (its `+ setup` kept: x + 0.0 turns −0.0 into 0.0)
-        per_unit = self._per_unit[fam]
-        sec = res.seconds - info.get("setup_seconds", 0.0)
-        work = info["work"] - info.get("setup_work", 0.0)
-        if not self._recent[fam] and (not per_unit > 0 or 0 < sec <= per_unit * work):
-            cost = info["timed_work"] = float(sec + 0.0)
-        else:
-            info["timed_work"] = cost = per_unit * work + 0.0
-            cost = float(cost)
-        # observe with no set-up (x − 0.0 is x, bit for bit)
-        every = self._all
-        every[0] += cost
-        every[1] += its
-        row = self._rate[fam]
-        row[0] += cost if cost > 0.0 else 0.0
-        row[1] += its
-        self._fit_run(fam, sec, work)
-        if work > 0 and sec > 0:
-            self._price(k, fam, sec / work)
-        warm = self._warm
-        if warm[k] and res.converged and cost > self._warm_most[fam]:
-            self._warm_most[fam] = cost
-        warm[k] = True
-
-    def _work_of(self, k, res, op) -> None:
-        """``res.info["work"]`` of a run of arm ``k`` on ``op`` from the work model (0 for
-        ``b = 0``)."""
-        if res.b_norm > 0:
-            # the hot path of a configuration tuner (every solve of an SSOR-PCG or CG arm):
-            # the arm's model on this pattern is kept with the arm, under _model's own key,
-            # so a solve neither builds that key nor looks it up
-            memo = self._arm_work
-            if memo is None:
-                memo = self._arm_work = [None] * len(self.configs)
-            m = memo[k]
-            if m is None or m[2] != id(op.indptr) or m[0] != op.n or m[1] != op.nnz:
-                model = self._model(self.configs[k], op)
-                m = memo[k] = (op.n, op.nnz, id(op.indptr), model.setup + model.fixed,
-                               model.per_iteration)
-            res.info["work"] = m[3] + res.iterations * m[4]  # (WorkModel.total's sum)
-        else:
-            res.info["work"] = 0.0
 
     def _model(self, config, op):
         """The work model of ``config``'s method on ``op`` (for SSOR-PCG, of the form its ω

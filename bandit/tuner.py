@@ -751,28 +751,15 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         if not 0.0 <= seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
                 "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
             res = self._clock_fault(arm, res, op)
-        its = res.iterations
-        plain = self._plain
-        if plain is None:
-            plain = self._plain = [arms.plain_timed(k) for k in range(len(arms.labels))]
-        if tally and plain[arm] and (its or not res.converged):
-            # the work, its timed-work price and what the run measured, in one pass (an arm
-            # without a set-up of its own under timed work: every SSOR-PCG solve)
-            arms.record_plain(arm, res, op)
-        else:
-            if arms.needs_work:
-                arms.attach_work(arm, res, op)
-            if tally and (its or not res.converged or not self._counts_starts):
-                arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
+        if arms.needs_work:
+            arms.attach_work(arm, res, op)
         if tally:
             work = self._work
             work[0] += res.seconds
-            work[1] += its
+            work[1] += res.iterations
+            if res.iterations or not res.converged or not self._counts_starts:
+                arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
         return res
-
-    #: per arm, whether its runs are accounted by :meth:`ArmSet.record_plain` (set on the
-    #: first run; a class default, so a tuner pickled without it loads)
-    _plain = None
 
     def _clock_fault(self, arm, res, op):
         """A run whose measured seconds are not a finite number >= 0 (a clock stepped back or

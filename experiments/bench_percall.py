@@ -34,7 +34,6 @@ SECTIONS = (("validate", "", "_validate"), ("decide", "", "_decide"),
             ("  select", "policy", "select"), ("  leader", "policy", "leader"),
             ("budget", "", "_budget"), ("stale_cap", "_arms", "stale_cap"), ("run", "", "_run"),
             ("  attach_work", "_arms", "attach_work"), ("  observe", "_arms", "observe"),
-            ("  record_plain", "_arms", "record_plain"), ("  _price", "_arms", "_price"),
             ("tell", "", "tell"), ("fall_back", "", "_fall_back"))
 
 
