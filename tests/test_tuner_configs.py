@@ -162,7 +162,8 @@ def test_config_grid_refuses_what_it_would_misread(kwargs, message):
 def test_labels_are_unique_and_reach_summary_and_history():
     arms = [{"method": "ssor_pcg", "omega": 1.401}, {"method": "ssor_pcg", "omega": 1.404},
             {"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "jacobi"}]
-    t = Tuner(bandit.UniformRandom(arms, seed=0))
+    with pytest.warns(bandit.RepeatedArmWarning, match="arms 2 and 3 are the same"):
+        t = Tuner(bandit.UniformRandom(arms, seed=0))
     assert t.arm_labels == ["ssor_pcg ω=1.401", "ssor_pcg ω=1.404", "cg+jacobi [2]",
                             "cg+jacobi [3]"]
     A, b = gallery.laplacian_2d(8), np.ones(64)
