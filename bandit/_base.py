@@ -181,13 +181,8 @@ class RepeatedArmWarning(UserWarning):
 
 
 def _warn_repeated(arms):
-    """Warn once per list about arms given twice: a learner treats them as two arms, so that
-    setting gets twice the exploration and twice the weight in a model shared by the arms.
-    Accepted, not refused, for ω and configurations alike: two copies of one arm are an
-    A/A comparison (how far two identical arms' costs and counts drift apart: timing noise,
-    the learner's own spread), and the Tuner labels them apart (``"1.5 [0]"``,
-    ``"cg+jacobi [2]"``).  ``config_grid`` and ``relaxtune tune`` build their lists
-    themselves and give each setting once."""
+    """Warn once per list about arms given twice (:class:`RepeatedArmWarning`, which says
+    why they are accepted); dicts compare whatever the order of their keys."""
     seen, pairs = {}, []
     for i, a in enumerate(arms):
         key = ("c", repr(sorted(a.items(), key=lambda kv: str(kv[0])))) if isinstance(

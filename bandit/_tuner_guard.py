@@ -249,12 +249,10 @@ class GuardSteps:
                                f"{_count(its, 'iteration')}; "
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})"
-                               + _all_broke_down(runs) + self._all_diverged(runs))
+                               + _all_broke_down(runs)
+                               + _sor_diverged_note(self.solver_name, self._omegas, runs))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
-
-    def _all_diverged(self, runs) -> str:
-        return _sor_diverged_note(self.solver_name, self._omegas, runs)
 
     def _after_stagnation(self, ran) -> list:
         """The chain once a run has stagnated: the most conservative arms not yet run, at most
