@@ -649,15 +649,15 @@ class ArmSet:
         at least the set-up's price (:meth:`solvers.precond.AMG.setup_price`: pyamg's set-up
         seconds per product with the matrix, calibrated once per process on a 3-D Poisson
         cube, times the clock of a product with this matrix) over the factor it is measured
-        to hold within (:data:`solvers.precond.AMG_PRICE_FACTOR`) — still a lower bound of
+        to hold within (:data:`solvers.amg.AMG_PRICE_FACTOR`) — still a lower bound of
         the set-up, and close enough to refuse a first set-up of many leader solves (on the
         3-D Monte Carlo matrices of 10⁴ unknowns, 13–19 of SSOR-PCG's, where the clock floor
         is a fifth to a tenth of the set-up and below the leader's costly solves)."""
         c = self.configs[k]
         if c.pc != "amg" or self.backend != "numba" or op is None:
             return 0.0
-        from solvers.precond import (_AMG_CANDIDATE_PASSES, _AMG_LEVEL_PASSES, _ARNOLDI_RUNS,
-                                     _ARNOLDI_STEPS)
+        from solvers.amg import (_AMG_CANDIDATE_PASSES, _AMG_LEVEL_PASSES, _ARNOLDI_RUNS,
+                                 _ARNOLDI_STEPS)
 
         N, n = float(op.nnz), float(op.n)
         passes = _AMG_CANDIDATE_PASSES + _AMG_LEVEL_PASSES + 2.0
@@ -675,7 +675,7 @@ class ArmSet:
             clock = self._clock_floor[key] = self._pcs[k].setup_clock_floor(op, passes)
         if priced and self.price_setups:  # measured once per pattern size (and once per
             # process, a calibration: solvers.precond.AMG.setup_price)
-            from solvers.precond import AMG_PRICE_FACTOR
+            from solvers.amg import AMG_PRICE_FACTOR
 
             price = self._clock_price.get(key)
             if price is None:

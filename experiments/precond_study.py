@@ -497,7 +497,7 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     0.5 s inside one timed call of heat2d)."""
     from bandit._kernels_ridge import spd_inverse
     from solvers import prepare
-    from solvers.precond import AMG, _poisson_cube
+    from solvers.amg import AMG, _poisson_cube
 
     spd_inverse(np.eye(2))
     for config in grid:

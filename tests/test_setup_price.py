@@ -1,4 +1,4 @@
-"""The a-priori price of an AMG set-up (solvers.precond.AMG.setup_price) and the guard's use
+"""The a-priori price of an AMG set-up (solvers.amg.AMG.setup_price) and the guard's use
 of it: a first set-up that provably cannot win against the leader is not built; one that
 can is still tried; every guarded solve converges."""
 import math
@@ -11,8 +11,8 @@ import solvers
 from bandit import FixedArm, Tuner
 from experiments.problems import DiffusionMC3D
 from solvers import gallery
-from solvers import precond
-from solvers.precond import AMG, AMG_PRICE_FACTOR, _poisson_cube
+from solvers import amg
+from solvers.amg import AMG, AMG_PRICE_FACTOR, _poisson_cube
 
 ARMS = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"},
         {"method": "cg", "pc": "amg", "reuse": 20}]
@@ -41,8 +41,8 @@ def test_amg_set_up_price_is_within_its_factor_of_pyamgs_measured_set_up(make):
     op = solvers.prepare(make())
     ratios = []
     for _ in range(3):
-        precond._AMG_FIXED_CLOCK.clear()
-        precond._AMG_PRODUCT_EQUIVALENTS.clear()
+        amg._AMG_FIXED_CLOCK.clear()
+        amg._AMG_PRODUCT_EQUIVALENTS.clear()
         price = AMG().setup_price(op)
         ratios.append(best_setup_seconds(op) / price)
         if 1 / AMG_PRICE_FACTOR < ratios[-1] < AMG_PRICE_FACTOR:

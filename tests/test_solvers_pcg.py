@@ -764,7 +764,7 @@ def test_amg_clock_floor_times_a_hierarchy_of_two_levels(max_coarse, side):
     # left out for a matrix with fewer entries than that cube
     import pyamg
 
-    from solvers.precond import _AMG_FIXED_CLOCK, _poisson_cube
+    from solvers.amg import _AMG_FIXED_CLOCK, _poisson_cube
 
     amg = AMG(max_coarse=max_coarse)
     big = prepare(gallery.laplacian_2d(40))

@@ -791,7 +791,7 @@ def test_timed_amg_set_up_prior_is_pyamgs_clock_floor_below_a_real_set_up(make):
     t = Tuner(FixedArm(arms, arm=1), cost="timed_work")
     op = solvers.prepare(A)
     prior = t._arms.setup_prior(1, op)
-    fixed_cost, _, _ = solvers.precond._AMG_FIXED_CLOCK[
+    fixed_cost, _, _ = solvers.amg._AMG_FIXED_CLOCK[
         ("symmetric", 0.0, "jacobi", "gauss_seidel", 1, 10, 10)]
     assert prior > fixed_cost > 0
     assert t._arms.setup_prior(1, op) == prior  # measured once per pattern size
