@@ -685,7 +685,10 @@ class JointCB(Policy):
         self._auto_x = tuple(x.tolist())
         lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
         self.auto_span = np.array([lo, hi])
-        if np.any(hi - lo > self.AUTO_VARIED * np.maximum(np.abs(lo), np.abs(hi))):
+        # halves: hi − lo of contexts near ±1.7e308 overflowed (a RuntimeWarning, an error
+        # under ``-W error``)
+        if np.any(0.5 * hi - 0.5 * lo > 0.5 * self.AUTO_VARIED * np.maximum(np.abs(lo),
+                                                                          np.abs(hi))):
             self._auto_relearn()
             return True
         return False
