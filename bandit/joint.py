@@ -838,6 +838,12 @@ class JointCB(Policy):
         if model is not False:
             self.prior_used = False
             self.P, self.theta = (None, None) if model is None else model
+            if model is None and self.features.context_dim is not None:
+                # the draw fixed the context length: the model without the prior, as the
+                # next draw (and a policy built from the saved settings) allocates it — left
+                # None, a tuner whose first solves were all already solved (b = 0, or a
+                # steady start) could not be saved ('P' must be an array, got None)
+                self._allocate()
             self.prior_dir = self.prior_proj = self.prior_usq = self.prior_c = None
             self.prior_s2 = None
             self._mu_of = None
