@@ -208,7 +208,10 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
         raise TunerFileError(f"{path}: empty file (corrupt or truncated)")
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is Python's limit on
+        # the digits of an integer (a run of 5,000 digits in a corrupted file had escaped
+        # as a bare ValueError naming no file)
         raise TunerFileError(f"{path}: corrupt or truncated file (not JSON: {exc})") from None
     except RecursionError:
         raise TunerFileError(f"{path}: corrupt file (JSON nested too deeply)") from None

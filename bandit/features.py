@@ -253,8 +253,13 @@ class ContextRange:
         hi = self.hi if hi is None else hi
         half = 0.5 * hi - 0.5 * lo  # halves: no overflow for ranges near the largest float
         mid = 0.5 * lo + 0.5 * hi
+        # the quarter width is tested, not the half: for a range a few subnormals wide
+        # (contexts near 5e-324) the half is positive while its half underflows to 0, and
+        # 0/0 had made NaN features, a NaN model and a tuner that could not be saved; such a
+        # range is a point to the features (no context resolves it)
+        scale = 0.5 * half
         with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(half > 0, (0.5 * x - 0.5 * mid) / (0.5 * half), 0.0)
+            u = np.where(scale > 0, (0.5 * x - 0.5 * mid) / scale, 0.0)
         return np.clip(u, -1.0, 1.0) if clip else u
 
     # --- persistence --------------------------------------------------------------------------
@@ -403,8 +408,10 @@ class FeatureMap:
             self._fast = None
         else:
             lo, hi = float(r.lo[0]), float(r.hi[0])
-            half = 0.5 * hi - 0.5 * lo
-            self._fast = (lo, hi, 0.25 * lo + 0.25 * hi, 0.5 * half) if half > 0 else None
+            scale = 0.5 * (0.5 * hi - 0.5 * lo)
+            # (a scale that underflowed to 0 — a range a few subnormals wide — takes the slow
+            # path, where such a range is a point: :meth:`ContextRange.unit`)
+            self._fast = (lo, hi, 0.25 * lo + 0.25 * hi, scale) if scale > 0 else None
         return self._fast
 
     def __call__(self, context):

@@ -685,7 +685,10 @@ class JointCB(Policy):
         self._auto_x = tuple(x.tolist())
         lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
         self.auto_span = np.array([lo, hi])
-        if np.any(hi - lo > self.AUTO_VARIED * np.maximum(np.abs(lo), np.abs(hi))):
+        # halves: hi − lo of contexts near ±1.7e308 overflowed (a RuntimeWarning, an error
+        # under ``-W error``)
+        if np.any(0.5 * hi - 0.5 * lo > 0.5 * self.AUTO_VARIED * np.maximum(np.abs(lo),
+                                                                          np.abs(hi))):
             self._auto_relearn()
             return True
         return False
@@ -835,6 +838,12 @@ class JointCB(Policy):
         if model is not False:
             self.prior_used = False
             self.P, self.theta = (None, None) if model is None else model
+            if model is None and self.features.context_dim is not None:
+                # the draw fixed the context length: the model without the prior, as the
+                # next draw (and a policy built from the saved settings) allocates it — left
+                # None, a tuner whose first solves were all already solved (b = 0, or a
+                # steady start) could not be saved ('P' must be an array, got None)
+                self._allocate()
             self.prior_dir = self.prior_proj = self.prior_usq = self.prior_c = None
             self.prior_s2 = None
             self._mu_of = None

@@ -327,6 +327,11 @@ def _full_arrays(tuner) -> dict:
             "converged": np.array(rows["converged"], dtype=bool)}
 
 
+#: Beyond this magnitude the cost model's coordinate is scaled by 2⁻⁶⁴ (exact) so that its
+#: differences cannot overflow (:func:`estimator_data`).
+_X_HUGE = 2.0 ** 960
+
+
 def _varying_coordinate(log, T) -> np.ndarray:
     """The cost model's coordinate when a context's first coordinate never changed: the
     first coordinate of a vector context that did, else the round index — a context that
@@ -403,6 +408,12 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
             x = np.arange(n, dtype=float)  # the round among those read
         elif kept is not None:
             x = x[kept]
+    if x is not None and n and float(np.max(np.abs(x))) > _X_HUGE:
+        # contexts near the float range (±1.7e308): the estimators' quantiles and hat
+        # weights take differences of x, which overflowed (inf − inf = NaN knots, and the
+        # report said "nothing observed yet" with NaN intervals); they only read the order
+        # and the ratios of differences of x, which a power of two keeps exactly
+        x = x * 2.0 ** -64
     played = np.where(cols["censored"], np.nan, cols["cost"])
     fail = tuner._failure_cost(0.0)
     its = cols["iterations"]

@@ -163,6 +163,9 @@ def _self_normalised(L, W, counts):
 #: Most per-arm cell entries of Tsallis-INF-CB (``bins^D · K``, each held in a few arrays:
 #: about 0.5 GB); a longer context is refused by name rather than exhausting the memory.
 MAX_CELL_ENTRIES = 1 << 24
+#: The narrowest bin: half of it (what :meth:`_BinGrid._quotient` divides by) is the smallest
+#: normal float, so the quotient stays finite; two contexts closer than that share a bin.
+_MIN_WIDTH = 2.0 ** -1021
 
 
 class _BinGrid:
@@ -242,7 +245,10 @@ class _BinGrid:
             if j is None:  # second distinct value on a point grid: give the grid a width
                 x0 = self.origin[d]
                 n = max(1, self.bins // 2)  # both values at bin centres, n bins apart
-                self.width[d] = min(2.0 * (abs(0.5 * x[d] - 0.5 * x0) / n), _BIG)
+                # at least _MIN_WIDTH: two contexts a few subnormals apart (5e-324 and
+                # 1e-323) had made a width of 0 and a TypeError on the next line
+                self.width[d] = min(max(2.0 * (abs(0.5 * x[d] - 0.5 * x0) / n), _MIN_WIDTH),
+                                    _BIG)
                 self.origin[d] = x0 - 0.5 * self.width[d]
                 j0_new = (0 if x[d] > x0 else -n) - max(self.bins - n - 1, 0) // 2
                 # x0's data sat at position 0; it is absolute bin 0 of the new grid

@@ -842,7 +842,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
         interrupted first call changes nothing, as any call abandoned before the draw."""
         prime = getattr(self.policy, "prime", None)
-        if prime is None or self.policy.t > 0:
+        if prime is None or self.policy.t > 0 or self._log:
+            # (a run with rounds has primed at its first: a loaded tuner whose rounds were
+            # all already solved, and so told nothing, keeps the prior of its first matrix)
             self._primed = True
             return
         try:

@@ -27,7 +27,7 @@ petsc4py.init("-no_signal_handler")
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
-from ._petsc_options import check_cg_preconditioner, refuse_owned  # noqa: E402
+from ._petsc_options import check_cg_preconditioner, option_text, refuse_owned  # noqa: E402
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -163,23 +163,13 @@ def options_key(options) -> tuple:
         return ()
     if not isinstance(options, dict):
         raise TypeError(f"options must be a dict of PETSc options, got {type(options).__name__}")
-    return tuple(sorted((_clean_key(k), _format_value(v)) for k, v in options.items()))
+    return tuple(sorted((_clean_key(k), option_text(k, v)) for k, v in options.items()))
 
 
 def _clean_key(key) -> str:
     if not isinstance(key, str) or not key.lstrip("-"):
         raise ValueError(f"PETSc option names must be non-empty strings, got {key!r}")
     return key.lstrip("-")
-
-
-def _format_value(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
 
 
 def options_for(kind: str, options=None) -> dict:

@@ -13,9 +13,13 @@ Examples
 """
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
            "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned",
-           "check_cg_preconditioner"]
+           "check_cg_preconditioner", "option_text"]
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -48,6 +52,38 @@ def settings_omega(settings: dict):
     return None
 
 
+def option_text(key, value, where: str = "options") -> str:
+    """The text PETSc reads for the value of option ``key``: ``""`` for None (a flag),
+    ``"true"``/``"false"`` for a bool, a number's shortest round-trip form, a string as it is.
+
+    NumPy scalars are numbers like any other (``np.float64(0.02)`` had reached PETSc as the
+    text ``"np.float64(0.02)"``, its NumPy 2 repr, and was refused as "no numeric value");
+    anything else (a list, an array, a dict) is refused by name: PETSc reads an array option
+    as one string of comma-separated entries.
+
+    >>> import numpy as np
+    >>> [option_text("k", v) for v in (None, True, np.float64(0.02), np.int64(3), "0.1,0.05")]
+    ['', 'true', '0.02', '3', '0.1,0.05']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    if isinstance(value, str):
+        return value
+    hint = ""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        entries = ",".join(str(v) for v in np.ravel(np.asarray(value, dtype=object)))
+        hint = f"; for an array option give its entries as one string, e.g. {entries!r}"
+    raise ValueError(f"{where}: the value of PETSc option {key!r} must be a number, a "
+                     f"string, True/False or None, got {type(value).__name__} {value!r}"
+                     + hint)
+
+
 def check_options(method: str, opts: dict, where: str = "options", *, omega=None) -> dict:
     """Check the PETSc options a solve of ``method`` would receive; return them completed.
 
@@ -59,6 +95,8 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     as ``pc_sor_omega`` and a symmetric sweep said explicitly.  Errors are ``ValueError`` starting with ``where``.
     """
     opts = dict(opts)
+    for key, value in opts.items():
+        option_text(key, value, where)
     refuse_owned(method, opts, where)
     pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
     if method in ("sor", "ssor_pcg"):
