@@ -263,7 +263,6 @@ class Auditor:
         # a loaded tuner reads the same)
         self._order = None
         self._priced = None
-        self._tuner_log = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
         # CPU seconds per round of history of a plan above the floor, until the first plan
@@ -590,8 +589,7 @@ class Auditor:
                     price = np.maximum(np.where(price > 0, price, per_round), per_round)
                     q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
                         price, 1e-300)
-                else:  # a randomised policy before its first plan, or a run no plan fits
-                    self._tuner_log = getattr(tuner, "_log", None)
+                else:  # a randomised policy before its first plan, or any run no plan fits
                     q = self._follow(tuner, t, (1 - ROW_SHARE) * rate, each, per_round)
                 r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
             else:
@@ -648,27 +646,27 @@ class Auditor:
         # an audit priced at a solve at least (priced below that, as the anchor's were at
         # first, the cheap arms' audits overspent, and each overspend cost a rescaling);
         # an arm's coin is free on the rounds it was played
-        spend = np.maximum(self._relative_prices() * each, solve) * np.maximum(
-            1.0 - counts / plays, 1e-3)
+        prices = np.maximum(self._relative_prices(getattr(tuner, "_log", None)) * each, solve)
+        spend = prices * np.maximum(1.0 - counts / plays, 1e-3)
         # (1 − follow) spread evenly, follow in proportion to w, as spending shares over the
         # arms' prices (a probability above 1 is rare at a budget of a few per cent)
         return np.minimum(((1.0 - follow) * rate / K + (follow * rate / total) * w) / spend,
                           1.0)
 
-    def _relative_prices(self):
+    def _relative_prices(self, log):
         """Per arm, its column runs' mean iterations over all column runs' (one run at the
         mean added, so an arm run once or never is priced near the mean): what ``each``,
         the mean cost of a column run, is multiplied by to price that arm's.  From the
         records, read incrementally (a cache of this process: a loaded tuner reads the same
-        records).  Runs of the round's chosen arm are left out: they complete an attempt
-        the guard stopped, on its dearest rounds, as ``each`` leaves them out too."""
+        records).  Runs of the round's chosen arm (by the tuner's ``log``) are left out:
+        they complete an attempt the guard stopped, on its dearest rounds, as ``each``
+        leaves them out too."""
         rec = self.records
         n = len(rec["arm"])
         if self._priced is not None and self._priced[0] == n:
             return self._priced[1]
         from .report import _ARM
 
-        log = self._tuner_log
         n0, runs, its = (0, [0] * self.K, [0] * self.K) if self._priced is None else (
             self._priced[0], list(self._priced[2]), list(self._priced[3]))
         for t, k, row, sec, it in zip(rec["round"][n0:], rec["arm"][n0:], rec["row"][n0:],

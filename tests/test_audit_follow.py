@@ -125,3 +125,19 @@ def test_horvitz_thompson_totals_stay_unbiased_when_audits_follow_the_plays(name
     exact = C.sum(axis=0)
     assert np.all(np.abs(est.mean(axis=0) - exact) <= 4 * se + 1e-9), (
         est.mean(axis=0) / exact, se / exact)
+
+
+
+def test_the_rule_reads_only_what_a_saved_tuner_keeps(follow):
+    """A saved tuner keeps the policy's sums and the audit records, not the auditor's
+    caches of this process (the ω order, the per-arm prices read so far): rebuilt from
+    scratch at any round, as a loaded tuner rebuilds them, they give the same
+    probabilities, so a loaded tuner audits as the run that went on would have."""
+    C, x = moving_best(1100, 3)
+    tuner = run(C, x, "chebcb", 0)
+    aud = tuner._auditor
+    assert aud._priced is not None  # the rule ran and read the records incrementally
+    q = aud._follow(tuner, 1100, 5.0, 40.0, 30.0)
+    aud._order, aud._priced = None, None
+    assert np.array_equal(q, aud._follow(tuner, 1100, 5.0, 40.0, 30.0))
+    assert np.all(q > 0)
