@@ -28,7 +28,9 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
 model at rounds 0, 512, 1024, 2048, … (×2); before the first plan a deterministic policy's
 audits go mostly to the arm it has played most (:func:`anchor_weights`, read at rounds 16,
 32, …, 256: a short run buys a dozen audits, and spread evenly they bound no arm's total),
-a randomised policy's evenly; every 512 rounds the probabilities are rescaled so
+a randomised policy's evenly (with the switch :data:`FOLLOW`, from round 512 on, while no
+plan fits, mostly to the arms within two steps in ω of the arms it chose, weighed by what
+those rounds paid: :func:`play_weights`); every 512 rounds the probabilities are rescaled so
 that audit solves and plans spend :data:`TARGET` (80 %) of ``budget`` × what the user's
 solves cost (an overspend is paid back, but the floor is never given up; the rest is a
 margin for the rescaling's lag), and as soon as the audits of a round take the spending above
@@ -59,8 +61,8 @@ import numpy as np
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
            "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
-           "completion_probability", "contender_weight", "capped_cap", "allocate",
-           "anchor_weights"]
+           "FOLLOW", "RADIUS", "completion_probability", "contender_weight", "capped_cap",
+           "allocate", "anchor_weights", "play_weights"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
@@ -93,6 +95,22 @@ ANCHOR = 0.8
 #: Audit runs of that arm (on rounds it was not played) after which the rescalings before
 #: the first plan stop: its total is bounded by them.
 ANCHOR_AUDITS = 4
+#: A switch, off (``None``) by default: without a plan from round 512 on (the first
+#: plan's round: on a run whose plans do not fit the budget), the share of a randomised
+#: policy's column-audit spending that follows the plays (:func:`play_weights`): spread over
+#: each arm the policy chose and the arms within :data:`RADIUS` steps of it in ω order, in
+#: proportion to what those rounds paid; the rest is spread evenly over all arms (``None``
+#: or 0: all of it evenly).  Measured with 0.8 (``relaxtune bench regret --follow 0.8``):
+#: narrower intervals for ChebCB and Tsallis-INF on the low-variance offsets, wider ones for
+#: Tsallis-INF-CB on the high-variance offsets and SmoothIGW on heat2d, so not the default
+#: (docs/regret.md, *Audits that follow the plays*).  Randomised policies only: a
+#: deterministic policy's contenders, audited 6–16 times each instead of 2–4, got intervals
+#: that missed the exact regret in 2–3 of 5 runs on the offset sequences (a contender's
+#: total 18 % low with a reported error of 5 %: the Student factor of a few audits is what
+#: had covered the model's error on the contexts its plays never reach).
+FOLLOW = None
+#: Steps in ω order over which an arm's play mass is spread (:func:`play_weights`).
+RADIUS = 2
 #: Rounds at which the probabilities are rescaled before :data:`_ADJUST_EVERY` (the
 #: played arms of a short run change fast; a rescaling costs ``O(t)`` once).
 _EARLY = (16, 32, 64, 128, 256)
@@ -240,6 +258,11 @@ class Auditor:
         # converged and their total cost; a cache of this process, not saved: a loaded tuner
         # reads the same rounds)
         self._anchor = None
+        # the arms' ω order (:func:`bandit.report._arm_order`, in a 1-tuple once read) and the
+        # per-arm column runs read from the records so far (caches of this process, not saved:
+        # a loaded tuner reads the same)
+        self._order = None
+        self._priced = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
         # CPU seconds per round of history of a plan above the floor, until the first plan
@@ -566,9 +589,8 @@ class Auditor:
                     price = np.maximum(np.where(price > 0, price, per_round), per_round)
                     q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
                         price, 1e-300)
-                else:  # every arm alike: a randomised policy's plays sample the arms it
-                    # plays already, and a long run's first plan is due (or does not fit)
-                    q = np.full(K, (1 - ROW_SHARE) * rate / (K * max(each, 1e-300)))
+                else:  # a randomised policy before its first plan, or any run no plan fits
+                    q = self._follow(tuner, t, (1 - ROW_SHARE) * rate, each, per_round)
                 r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
             else:
                 q = plan["q"] * (rate / plan["rate"])
@@ -585,6 +607,85 @@ class Auditor:
         self.full.append(full)
         self.c.append(float(c))
         self.next_audit = t + self._skip() - 1
+
+    def _follow(self, tuner, t, rate, each, solve):
+        """Column-audit probabilities without a plan that spend ``rate`` per round: a share
+        :data:`FOLLOW` in proportion to :func:`play_weights` (the plays' cost mass, spread
+        along ω), the rest evenly over the arms, each arm's audit priced at its measured
+        runs (:meth:`_relative_prices`; at least ``solve``, what a round paid on average) on
+        the rounds it was not played (there its coin is free).
+
+        The best fixed arm is the one whose costs are smallest on the rounds that cost most,
+        and there a learner plays the arm that is best *there*: the arms within a few steps
+        of the arms played on the dear rounds are the contenders.  An arm far from every
+        played one — several times the best total on the benchmark's sequences — is
+        audited through the even share alone.  Reads the policy's per-arm play counts and
+        cost sums (``O(K)``, a dozen array operations: a hard cap's rescalings run it
+        often): no pass over the run, so it fits where no plan does.  A function of past
+        rounds only, so every probability is known before its round."""
+        K = self.K
+        follow = FOLLOW or 0.0
+        pol = tuner.policy
+        mass, counts = getattr(pol, "cost_sums", None), getattr(pol, "counts", None)
+        even = rate / (K * max(each, 1e-300))
+        if follow <= 0 or t < _FIRST_PLAN or not pol.randomised or mass is None \
+                or counts is None or len(mass) != K:
+            # (before the first plan is due, a hard cap's rescaling keeps the audits even, as
+            # before; a deterministic policy's stay even: concentrated on its contenders,
+            # their intervals missed — see FOLLOW)
+            return np.full(K, even)
+        if self._order is None:
+            from .report import _arm_order
+
+            self._order = (_spread_matrix(_arm_order(tuner), K),)
+        spread = self._order[0]
+        w = mass if spread is None else spread @ mass
+        total, plays = float(w.sum()), float(counts.sum())
+        if not (total > 0 and plays > 0):
+            return np.full(K, even)
+        # an audit priced at a solve at least (priced below that, as the anchor's were at
+        # first, the cheap arms' audits overspent, and each overspend cost a rescaling);
+        # an arm's coin is free on the rounds it was played
+        prices = np.maximum(self._relative_prices(getattr(tuner, "_log", None)) * each, solve)
+        spend = prices * np.maximum(1.0 - counts / plays, 1e-3)
+        # (1 − follow) spread evenly, follow in proportion to w, as spending shares over the
+        # arms' prices (a probability above 1 is rare at a budget of a few per cent)
+        return np.minimum(((1.0 - follow) * rate / K + (follow * rate / total) * w) / spend,
+                          1.0)
+
+    def _relative_prices(self, log):
+        """Per arm, its column runs' mean iterations over all column runs' (one run at the
+        mean added, so an arm run once or never is priced near the mean): what ``each``,
+        the mean cost of a column run, is multiplied by to price that arm's.  From the
+        records, read incrementally (a cache of this process: a loaded tuner reads the same
+        records).  Runs of the round's chosen arm (by the tuner's ``log``) are left out:
+        they complete an attempt the guard stopped, on its dearest rounds, as ``each``
+        leaves them out too."""
+        rec = self.records
+        n = len(rec["arm"])
+        if self._priced is not None and self._priced[0] == n:
+            return self._priced[1]
+        from .report import _ARM
+
+        n0, runs, its = (0, [0] * self.K, [0] * self.K) if self._priced is None else (
+            self._priced[0], list(self._priced[2]), list(self._priced[3]))
+        for t, k, row, sec, it in zip(rec["round"][n0:], rec["arm"][n0:], rec["row"][n0:],
+                                      rec["seconds"][n0:], rec["iterations"][n0:]):
+            # a column run of an arm the round did not choose (the chosen arm's own solve is
+            # free, its completions are dear)
+            if not row and sec > 0 and not (log is not None and t < len(log)
+                                            and log[t][_ARM] == k):
+                runs[k] += 1
+                its[k] += it
+        total, spent = sum(runs), sum(its)
+        if total > 0 and spent > 0:
+            mean = spent / total
+            rel = (np.array(its, dtype=float) + mean) / ((np.array(runs, dtype=float) + 1.0)
+                                                         * mean)
+        else:
+            rel = np.ones(self.K)
+        self._priced = (n, rel, runs, its)
+        return rel
 
     # --- persistence and MPI ------------------------------------------------------------------
     def control_state(self) -> dict:
@@ -708,6 +809,44 @@ def anchor_weights(counts, anchor=ANCHOR):
         return even  # nothing played yet, or one arm on every round (its plays saw it all)
     top = (counts == counts.max()).astype(float)
     return (1.0 - anchor) * even + anchor * top / top.sum()
+
+
+def _spread_matrix(order, K, radius=RADIUS):
+    """``W[i, j]``: the weight of arm ``j``'s play mass on arm ``i`` (:func:`play_weights`);
+    None for unrelated arms (``order`` None)."""
+    if order is None:
+        return None
+    rank = np.empty(K, dtype=np.int64)
+    rank[np.asarray(order)] = np.arange(K)
+    steps = np.abs(rank[:, None] - rank[None, :])
+    return np.where(steps < radius, 1.0, np.where(steps == radius, 0.5, 0.0))
+
+
+def play_weights(mass, order=None, radius=RADIUS, spread=None):
+    """Shares (summing to 1) of the column-audit spending that follows the plays: each
+    arm's play mass ``mass`` (what the rounds on which the policy chose it paid) spread over
+    the arms within ``radius`` steps of it in the order ``order`` (arms in ω order; None:
+    unrelated arms, no spreading), with weight 1 within ``radius − 1`` steps and 1/2 at
+    ``radius`` (``spread``: that matrix, :func:`_spread_matrix`, made once by the caller).
+    Even shares when nothing was paid.
+
+    Examples
+    --------
+    >>> mass = np.array([0.0, 0.0, 10.0, 0.0, 0.0, 0.0, 0.0])
+    >>> play_weights(mass, order=np.arange(7), radius=2).round(3).tolist()
+    [0.125, 0.25, 0.25, 0.25, 0.125, 0.0, 0.0]
+    >>> play_weights(np.array([0.0, 5.0, 0.0]), order=None).tolist()   # no order: no spreading
+    [0.0, 1.0, 0.0]
+    """
+    mass = np.asarray(mass, dtype=float)
+    mass = np.where(mass > 0, mass, 0.0)  # (NaN too; a rescaling's step: no nan_to_num)
+    K = mass.size
+    W = spread if spread is not None else _spread_matrix(order, K, radius)
+    out = mass if W is None else W @ mass
+    total = float(out.sum())
+    if not total > 0:
+        return np.full(K, 1.0 / max(K, 1))
+    return out / total
 
 
 def allocate(est, cost, rate, t, randomised, floor=FLOOR):

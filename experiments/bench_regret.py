@@ -198,7 +198,10 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
 
 
 def _task(args):
-    name, study, seed, cache, T, budget, clock, compare = args
+    name, study, seed, cache, T, budget, clock, compare, follow = args
+    from bandit import audit
+
+    audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
     data = cost_matrix(study, seed, Path(cache), T)
     return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare)
 
@@ -316,6 +319,10 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
                          "estimator (without the capped lower ends), on the same runs")
+    ap.add_argument("--follow", type=float, default=None, metavar="SHARE",
+                    help="turn on bandit.audit.FOLLOW with this share: without a plan, a "
+                         "randomised learner's column audits follow its plays (default: "
+                         "off, the library's default)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=B.output_file, default=None)
     args = ap.parse_args(argv)
@@ -327,6 +334,8 @@ def main(argv=None) -> int:
             ap.error(f"{name} must be >= {low}, got {value}")
     if not 0.0 <= args.budget <= 1.0:
         ap.error(f"--budget must be a fraction in [0, 1], got {args.budget}")
+    if args.follow is not None and not 0.0 <= args.follow <= 1.0:
+        ap.error(f"--follow must be a share in [0, 1], got {args.follow}")
     unknown = [p for p in args.policies if p not in bandit.POLICIES]
     if unknown:
         ap.error(f"--policies: unknown learner(s) {unknown}; known: {sorted(bandit.POLICIES)}")
@@ -338,15 +347,16 @@ def main(argv=None) -> int:
                    for seed in seeds})
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
-    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare)
-             for s in args.studies for p in args.policies for seed in seeds]
+    tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
+              args.follow) for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
     print(machine_header())
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds from "
           f"{args.first_seed}, T = {args.T}, "
-          f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock "
+          f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock"
+          f"{'' if args.follow is None else f', audits follow the plays ({args.follow})'} "
           f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
     if args.json:
