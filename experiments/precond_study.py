@@ -492,14 +492,24 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     a first import, or the one-time calibration of the AMG set-up's price
     (:meth:`solvers.precond.AMG.setup_price`, once per process and AMG settings, like a
     compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
-    let a first AMG set-up start), or the loading of the kernel a learner's change test
-    runs only when it raises an alarm (in a process after the code changed, its compilation:
-    0.5 s inside one timed call of heat2d)."""
+    let a first AMG set-up start), or the loading of the kernels a learner runs only now
+    and then: its change test's when it raises an alarm (in a process after the code
+    changed, its compilation: 0.5 s inside one timed call of heat2d), and its predictions of
+    every arm, which a guarded solve reads only when an attempt fails after two arms have
+    converged (to order the fall-back; loading that kernel from the cache took 9 ms inside
+    the first such call on mc3d, and a tiny sequence's learner need not get there)."""
+    import bandit
     from bandit._kernels_ridge import spd_inverse
     from solvers import prepare
     from solvers.amg import AMG, _poisson_cube
 
     spd_inverse(np.eye(2))
+    for arms in (grid, omega_arms):
+        policy = _policy(learner, arms, 0, None)
+        if isinstance(policy, bandit.JointCB):
+            for k, x in ((0, 0.0), (1, 1.0), (0, 0.5)):
+                policy.update(k, 1.0 + k, x)
+            policy.predict(0.25)
     for config in grid:
         if isinstance(config, dict) and config.get("pc") == "amg":
             knobs = {k: v for k, v in config.items() if k not in ("method", "pc", "reuse")}
