@@ -262,3 +262,25 @@ def test_documented_commands_parse():
         finally:
             argparse.ArgumentParser.parse_args = original
     assert bad == [], "\n".join(bad)
+
+
+#: Public classes whose docstring has no example yet (a ``>>>`` line); keep it short.
+WITHOUT_EXAMPLE = {"bandit.Regret"}
+
+
+def test_public_classes_and_functions_show_an_example():
+    # numpydoc "Examples" sections are run by the suite's --doctest-modules, so an example
+    # in a docstring is also a test that the documented call still works
+    import importlib
+    import inspect
+
+    missing = []
+    for package in PACKAGES:
+        mod = importlib.import_module(package)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue  # modules and registries are described on their pages
+            if ">>>" not in (inspect.getdoc(obj) or "") and f"{package}.{name}" not in WITHOUT_EXAMPLE:
+                missing.append(f"{package}.{name}")
+    assert missing == [], "no example in the docstring of: " + ", ".join(missing)
