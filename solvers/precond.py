@@ -64,13 +64,14 @@ class SetupError(ValueError):
 
     Examples
     --------
-    >>> import numpy as np, scipy.sparse as sp, solvers
-    >>> A = sp.csr_matrix(np.array([[1.0, 2.0], [2.0, 1.0]]))   # symmetric, not SPD
-    >>> try:
-    ...     solvers.pcg(A, np.ones(2), pc=solvers.IC0(breakdown="raise"))
-    ... except solvers.SetupError as exc:
-    ...     print(type(exc).__name__)
-    IC0BreakdownError
+    Catch it to handle every preconditioner's refusal at once (:class:`IC0BreakdownError`
+    shows one):
+
+    >>> import solvers
+    >>> issubclass(solvers.IC0BreakdownError, solvers.SetupError)
+    True
+    >>> issubclass(solvers.SetupError, ValueError)
+    True
     """
 
 
