@@ -310,6 +310,22 @@ class Policy:
     -----
     A *censored* cost (``censored=True``) is a lower bound: the solve was stopped at that cost
     before converging.  Each policy states how it uses one.
+
+    Examples
+    --------
+    The ask/tell loop that :class:`bandit.Tuner` runs for you, here with SOR's iteration
+    counts as the costs:
+
+    >>> import numpy as np, bandit, solvers
+    >>> A = solvers.gallery.laplacian_2d(10)
+    >>> policy = bandit.TsallisINF([1.0, 1.5, 1.9], seed=0)
+    >>> isinstance(policy, bandit.Policy)
+    True
+    >>> for t in range(30):
+    ...     k = policy.select()
+    ...     policy.update(k, solvers.sor(A, np.ones(100), policy.arms[k]).iterations)
+    >>> int(policy.counts.sum()), policy.arms[int(np.argmax(policy.counts))]
+    (30, 1.5)
     """
 
     #: Whether ``select``/``update`` need a context.

@@ -23,7 +23,20 @@ __all__ = ["TunerFileError", "write_atomic", "write_bytes_atomic", "read_version
 
 class TunerFileError(ValueError):
     """A saved tuner file is missing, unreadable, corrupt, inconsistent, of another kind or of
-    an unsupported version; the message names the file and the problem."""
+    an unsupported version; the message names the file and the problem.
+
+    Examples
+    --------
+    >>> import os, tempfile, bandit
+    >>> path = os.path.join(tempfile.mkdtemp(), "tuner.json")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("{not json")
+    >>> try:
+    ...     bandit.Tuner.load(path)
+    ... except bandit.TunerFileError as exc:
+    ...     print(str(exc).replace(path, "tuner.json")[:42])
+    tuner.json: corrupt or truncated file (not
+    """
 
 
 def _host() -> str:

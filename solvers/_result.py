@@ -32,11 +32,34 @@ class IterateOverflowError(ValueError):
     """A solve whose residual left double range: the start's (``x0`` out of proportion with
     ``b``) or an iterate's (the solution, or a step towards it, overflows — for SOR also an
     unstable ω whose first sweep overflows).  A :class:`bandit.Tuner` counts it as a failed
-    run of that arm and falls back; when every arm fails so, it raises it."""
+    run of that arm and falls back; when every arm fails so, it raises it.
+
+    Examples
+    --------
+    >>> import numpy as np, solvers
+    >>> x0 = np.full(100, 1e308)
+    >>> x0[::2] = -1e308                    # A @ x0 overflows
+    >>> try:
+    ...     solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5, x0=x0)
+    ... except solvers.IterateOverflowError as exc:
+    ...     print(str(exc)[:37])
+    sor cannot solve from this start: the
+    """
 
 
 class ConvergenceError(RuntimeError):
-    """Raised by :meth:`SolveResult.raise_if_not_converged` for a failed solve."""
+    """Raised by :meth:`SolveResult.raise_if_not_converged` for a failed solve.
+
+    Examples
+    --------
+    >>> import numpy as np, solvers
+    >>> res = solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5, maxiter=5)
+    >>> try:
+    ...     res.raise_if_not_converged()
+    ... except solvers.ConvergenceError as exc:
+    ...     print(str(exc)[:45])
+    sor did not converge (maxiter): 5 iterations,
+    """
 
 
 @dataclass(slots=True)
@@ -84,6 +107,18 @@ class SolveResult:
     info : dict
         Backend- or tuner-specific extras (e.g. PETSc converged reason, censoring, a failed
         solve's ``best_iteration``).
+
+    Examples
+    --------
+    >>> import numpy as np, solvers
+    >>> res = solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5)
+    >>> res.converged, res.iterations, res.reason, res.solver
+    (True, 62, 'converged', 'sor')
+    >>> bool(res.relative_residual <= 1e-8)
+    True
+    >>> capped = solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5, maxiter=5)
+    >>> capped.converged, capped.iterations, capped.reason
+    (False, 5, 'maxiter')
     """
 
     x: np.ndarray

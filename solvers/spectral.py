@@ -93,7 +93,18 @@ _BELOW_TWO = float(np.nextafter(2.0, 0.0))
 
 
 def young_omega(rho_j: float) -> float:
-    """Young's formula ``ω* = 2 / (1 + √(1 − ρ_J²))`` (needs ``0 <= ρ_J < 1``)."""
+    """Young's formula ``ω* = 2 / (1 + √(1 − ρ_J²))`` (needs ``0 <= ρ_J < 1``).
+
+    Examples
+    --------
+    The 5-point Laplacian of a 10 × 10 grid has ``ρ_J = cos(π/11)``:
+
+    >>> import numpy as np
+    >>> round(young_omega(np.cos(np.pi / 11)), 4)
+    1.5604
+    >>> young_omega(0.0)                   # a diagonal matrix: plain Gauss–Seidel
+    1.0
+    """
     rho_j = _real(rho_j, "rho_j")
     if not 0.0 <= rho_j < 1.0:
         raise ValueError(

@@ -151,3 +151,143 @@ def test_command_line_page_lists_every_subcommand():
     # and the directive really prints the parser's help
     assert "--nx" in relaxtune_cli.help_text("heat2d")
     assert "--sizes" in relaxtune_cli.help_text("bench kernels")
+
+
+def api_entries():
+    """Names listed by the API pages' autosummary tables, as ``package.name``."""
+    found = set()
+    for path in sorted((DOCS / "api").glob("*.rst")):
+        text = path.read_text(encoding="utf-8")
+        current = re.search(r"^\.\. currentmodule:: (\w+)$", text, flags=re.M)
+        for block in re.findall(r"\.\. autosummary::\n((?:[ \t]+.*\n|\s*\n)*)", text):
+            for line in block.splitlines():
+                line = line.strip()
+                if line and not line.startswith(":") and current:
+                    found.add(f"{current.group(1)}.{line}")
+        found.update(re.findall(r"^\.\. py:data:: ([\w.]+)$", text, flags=re.M))
+    return found
+
+
+def test_api_pages_list_every_public_name_and_module():
+    # a name a package exports, or a public module of it, has a page of its own or is on its
+    # module's page (the preconditioners and the spectral formulas, importable from solvers
+    # itself, are on solvers.precond's and solvers.spectral's pages)
+    import importlib
+    import pkgutil
+
+    listed = api_entries()
+    missing = []
+    for package in PACKAGES:
+        mod = importlib.import_module(package)
+        modules = {f"{package}.{info.name}": importlib.import_module(f"{package}.{info.name}")
+                   for info in pkgutil.iter_modules(mod.__path__) if not info.name.startswith("_")}
+
+        def on_a_page(name, obj):
+            # its own entry, or the page of a module that defines or exports it
+            return (f"{package}.{name}" in listed
+                    or getattr(obj, "__module__", None) in listed
+                    or any(name in getattr(m, "__all__", ()) for full, m in modules.items()
+                           if full in listed))
+
+        for name in getattr(mod, "__all__", []):
+            if not on_a_page(name, getattr(mod, name)):
+                missing.append(f"{package}.{name}")
+        for full, m in modules.items():
+            # a module without a page of its own is fine when everything it exports has one
+            exported = getattr(m, "__all__", None)
+            if full not in listed and (not exported or not all(
+                    f"{package}.{n}" in listed or f"{full}.{n}" in listed for n in exported)):
+                missing.append(full)
+    assert missing == [], "not on any API page (docs/api/*.rst): " + ", ".join(missing)
+    # and the hand-written entries name something that exists
+    for path in sorted((DOCS / "api").glob("*.rst")):
+        for full in re.findall(r"^\.\. py:data:: ([\w.]+)$", path.read_text(encoding="utf-8"),
+                               flags=re.M):
+            module, _, name = full.rpartition(".")
+            assert hasattr(importlib.import_module(module), name), f"{path.name}: {full}"
+
+
+def documented_commands():
+    """``(page:line, argv)`` of every ``relaxtune`` command in the pages' shell blocks."""
+    import shlex
+
+    found = []
+    for path in pages():
+        if path.suffix == ".py" or path.name == "changelog.md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        blocks = [(m.start(), m.group(1)) for m in
+                  re.finditer(r"```(?:bash|console|sh)\n(.*?)```", text, flags=re.S)]
+        blocks += [(m.start(), m.group(1)) for m in re.finditer(
+            r"\.\. code-block:: (?:bash|console)\n\n((?:[ \t]+.*\n|\s*\n)*)", text)]
+        for start, body in blocks:
+            line = text.count("\n", 0, start) + 1
+            for command in re.sub(r"\\\n\s*", " ", body).splitlines():
+                command = re.sub(r"^\s*\$ ", "", command).split(" #")[0].strip()
+                m = re.search(r"(?:^|\s)relaxtune (.*)$", command)
+                # placeholders (<folder>, [--markdown], A | B, ...) are not commands to run
+                if not m or re.search(r"[<\[|]|\.\.\.|\$|[A-Z]{4,}", m.group(1)):
+                    continue
+                found.append((f"{path.relative_to(ROOT)}:{line}", shlex.split(m.group(1))))
+    return found
+
+
+def test_documented_commands_parse():
+    # every relaxtune command shown in a shell block is accepted by today's parser (and a
+    # benchmark's options by that benchmark's parser): a renamed or removed option fails here
+    import argparse
+    import contextlib
+    import importlib
+
+    from experiments import cli
+
+    class Parsed(Exception):
+        pass
+
+    commands = documented_commands()
+    assert len(commands) > 30 and any(argv[0] == "bench" for _, argv in commands)
+    original = argparse.ArgumentParser.parse_args
+    bad = []
+    for where, argv in commands:
+        def parse_only(self, args=None, namespace=None):
+            original(self, args, namespace)
+            raise Parsed  # parsed: nothing runs
+
+        err = io.StringIO()
+        try:
+            argparse.ArgumentParser.parse_args = parse_only
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                if argv[0] == "bench":  # straight to the benchmark: cli.main reports errors
+                    importlib.import_module(cli.BENCHES[argv[1]]).main(argv[2:])
+                else:
+                    cli.build_parser().parse_args(argv)
+            bad.append(f"{where}: relaxtune {' '.join(argv)}: ran past its parser")
+        except Parsed:
+            pass
+        except SystemExit:
+            bad.append(f"{where}: relaxtune {' '.join(argv)}: {err.getvalue().strip()}")
+        finally:
+            argparse.ArgumentParser.parse_args = original
+    assert bad == [], "\n".join(bad)
+
+
+#: Public classes whose docstring has no example yet (a ``>>>`` line); keep it short.
+WITHOUT_EXAMPLE = {"bandit.Regret"}
+
+
+def test_public_classes_and_functions_show_an_example():
+    # numpydoc "Examples" sections are run by the suite's --doctest-modules, so an example
+    # in a docstring is also a test that the documented call still works
+    import importlib
+    import inspect
+
+    missing = []
+    for package in PACKAGES:
+        mod = importlib.import_module(package)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue  # modules and registries are described on their pages
+            if ">>>" not in (inspect.getdoc(obj) or "") and f"{package}.{name}" not in WITHOUT_EXAMPLE:
+                missing.append(f"{package}.{name}")
+    assert missing == [], "no example in the docstring of: " + ", ".join(missing)
