@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["world", "mpi_comm", "congruent", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
+__all__ = ["world", "mpi_comm", "congruent", "on_root", "rank0_error", "on_every_rank", "agree", "agree_result", "write_on_root",
            "is_root", "same_settings"]
 
 
@@ -59,11 +59,57 @@ def is_root(comm) -> bool:
 
 
 def on_root(comm, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` evaluated on rank 0 only; every rank returns rank 0's value."""
+    """``fn(*args, **kwargs)`` evaluated on rank 0 only; every rank returns rank 0's value.
+
+    An exception on rank 0 (a policy of the user's whose ``select`` raises, Ctrl-C reaching
+    rank 0 alone) is raised on every rank — rank 0 raises its own, the others one of the same
+    built-in class naming rank 0 (:func:`rank0_error`) — in the same single broadcast, so no
+    rank is left waiting for a value rank 0 never sends.
+
+    Examples
+    --------
+    >>> on_root(None, max, 2, 3)
+    3
+    """
     if comm is None:
         return fn(*args, **kwargs)
-    value = fn(*args, **kwargs) if comm.Get_rank() == 0 else None
-    return comm.bcast(value, root=0)
+    if comm.Get_rank() != 0:
+        ok, value = comm.bcast(None, root=0)
+        if not ok:
+            raise rank0_error(*value)
+        return value
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:
+        # names, not the class: a class of the user's may not pickle (a bcast failing on rank 0
+        # would leave the others waiting again)
+        comm.bcast((False, (type(exc).__module__, type(exc).__qualname__, str(exc))), root=0)
+        raise
+    comm.bcast((True, value), root=0)
+    return value
+
+
+def rank0_error(module, name, message):
+    """The exception the other ranks raise when rank 0 raised ``module.name(message)``: the
+    same class if it is a built-in one (``ValueError``, ``KeyboardInterrupt``, ...), else a
+    ``RuntimeError`` naming the class; the message names rank 0.
+
+    Examples
+    --------
+    >>> rank0_error("builtins", "ValueError", "bad context")
+    ValueError('on rank 0, so on every rank: bad context')
+    >>> rank0_error("mypolicy", "PolicyError", "out of budget")
+    RuntimeError('on rank 0, so on every rank: mypolicy.PolicyError: out of budget')
+    """
+    import builtins
+
+    cls = getattr(builtins, name, None) if module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        try:
+            return cls(f"on rank 0, so on every rank: {message}")
+        except TypeError:  # a built-in class with other constructor arguments
+            pass
+    return RuntimeError(f"on rank 0, so on every rank: {module}.{name}: {message}")
 
 
 def on_every_rank(comm, fn, *args, same=None):
