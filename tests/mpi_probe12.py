@@ -3,7 +3,9 @@
 A PETSc-backend Tuner over both ranks whose policy (a user's subclass) raises in ``select`` —
 which only rank 0 calls, since rank 0 decides — on some rounds: a ``RuntimeError``, an
 exception of a class defined inside a function (it cannot be pickled), and a
-``KeyboardInterrupt`` (Ctrl-C reaching rank 0 alone).  Each rank writes ``OUT/rank<r>.json``
+``KeyboardInterrupt`` (Ctrl-C reaching rank 0 alone); then a context on rank 1 alone whose
+conversion raises a ``RuntimeError`` (the input checks had shared only ``ValueError`` and
+``TypeError`` between the ranks).  Each rank writes ``OUT/rank<r>.json``
 with what every call returned or raised, and its history.  Before the fix rank 0 raised and
 rank 1 waited for the decision forever (the launcher's timeout).
 """
@@ -50,10 +52,28 @@ def main(folder):
             calls.append([type(exc).__name__, str(exc)])
     out = {"calls": calls, "arms": tuner.history["arm"].tolist(),
            "iterations": tuner.history["iterations"].tolist(), "t": int(tuner.policy.t)}
+
+    class Unreadable:  # a context whose conversion raises something other than ValueError
+        def __float__(self):
+            raise RuntimeError("the sensor is offline")
+
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("the sensor is offline")
+
+    second = bandit.Tuner(solver="sor", backend="petsc")
+    odd = []
+    for k in range(4):
+        context = Unreadable() if (k == 1 and rank == 1) else float(k)
+        try:
+            odd.append(["ok", int(second.solve(A, b, context=context).iterations)])
+        except Exception as exc:
+            odd.append([type(exc).__name__, str(exc)])
+    out["odd"] = odd
+    out["odd_rounds"] = len(second.history["arm"])
     with open(os.path.join(folder, f"rank{rank}.json"), "w") as f:
         json.dump(out, f)
 
 
 if __name__ == "__main__":
-    signal.alarm(60)  # a rank left waiting ends here rather than at the launcher's timeout
+    signal.alarm(240)  # a rank left waiting ends here rather than at the launcher's timeout
     main(sys.argv[1])

@@ -1,6 +1,9 @@
 """Two MPI ranks (``mpiexec -n 2`` on ``tests/mpi_probe12.py``): a policy whose ``select``
-raises on rank 0 (the only rank that decides) raises on every rank, and the run goes on.
-Before the fix rank 0 raised and rank 1 waited in the broadcast of the decision forever."""
+raises on rank 0 (the only rank that decides), or an input check raising something other than
+``ValueError``/``TypeError`` on one rank, raises on every rank, and the run goes on.  Before
+the fixes the rank that raised went on alone and the others waited forever (the first case),
+or took the next call's exchange for this one's (the second: the next solves failed with
+``'NoneType' object is not subscriptable`` and then hung)."""
 import pytest
 
 from test_petsc_comm import rank_reports  # the launch settings of the suite's MPI tests
@@ -10,7 +13,7 @@ pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
-    return rank_reports("mpi_probe12.py", tmp_path_factory.mktemp("probe12"), timeout=120)
+    return rank_reports("mpi_probe12.py", tmp_path_factory.mktemp("probe12"), timeout=300)
 
 
 def test_an_error_of_rank_0s_policy_is_raised_on_every_rank(two_ranks):
@@ -33,6 +36,15 @@ def test_an_error_of_rank_0s_policy_is_raised_on_every_rank(two_ranks):
     assert [c[1] for c in ok0] == r0["iterations"]
 
 
+def test_any_exception_of_one_ranks_input_checks_is_raised_on_every_rank(two_ranks):
+    r0, r1 = two_ranks
+    assert [c[0] for c in r0["odd"]] == ["ok", "RuntimeError", "ok", "ok"]
+    assert [c[0] for c in r1["odd"]] == ["ok", "RuntimeError", "ok", "ok"]
+    assert r0["odd"][1][1] == "rank 1: the sensor is offline"
+    assert r1["odd"][1][1] == "the sensor is offline"
+    assert r0["odd"][2:] == r1["odd"][2:] and r0["odd_rounds"] == r1["odd_rounds"] == 3
+
+
 def test_on_root_without_mpi_runs_the_function():
     """One rank: ``on_root`` is the function itself (its exception as it is)."""
     from bandit import mpi
@@ -40,7 +52,7 @@ def test_on_root_without_mpi_runs_the_function():
     assert mpi.on_root(None, max, 2, 3) == 3
     with pytest.raises(ZeroDivisionError):
         mpi.on_root(None, lambda: 1 / 0)
-    err = mpi.rank0_error("builtins", "ValueError", "bad")
+    err = mpi.rank_error("builtins", "ValueError", "bad")
     assert type(err) is ValueError and str(err) == "on rank 0, so on every rank: bad"
-    err = mpi.rank0_error("mine", "PolicyError", "out")
+    err = mpi.rank_error("mine", "PolicyError", "out")
     assert type(err) is RuntimeError and "mine.PolicyError: out" in str(err)
