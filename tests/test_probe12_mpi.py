@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
-    return rank_reports("mpi_probe12.py", tmp_path_factory.mktemp("probe12"), timeout=300)
+    # one launch for both tests; a hang is ended by the script's own alarm (240 s) or here
+    folder = tmp_path_factory.mktemp("probe12")
+    return rank_reports("mpi_probe12.py", folder, timeout=300)
 
 
 def test_an_error_of_rank_0s_policy_is_raised_on_every_rank(two_ranks):
