@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["world", "mpi_comm", "congruent", "on_root", "on_every_rank", "agree", "agree_result", "write_on_root",
-           "is_root", "same_settings"]
+__all__ = ["world", "mpi_comm", "congruent", "on_root", "rank_error", "on_every_rank", "agree",
+           "agree_result", "write_on_root", "is_root", "same_settings"]
 
 
 def world(backend, comm=None):
@@ -59,19 +59,70 @@ def is_root(comm) -> bool:
 
 
 def on_root(comm, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` evaluated on rank 0 only; every rank returns rank 0's value."""
+    """``fn(*args, **kwargs)`` evaluated on rank 0 only; every rank returns rank 0's value.
+
+    An exception on rank 0 (a policy of the user's whose ``select`` raises, Ctrl-C reaching
+    rank 0 alone) is raised on every rank — rank 0 raises its own, the others one of the same
+    built-in class naming rank 0 (:func:`rank_error`) — in the same single broadcast, so no
+    rank is left waiting for a value rank 0 never sends.
+
+    Examples
+    --------
+    >>> on_root(None, max, 2, 3)
+    3
+    """
     if comm is None:
         return fn(*args, **kwargs)
-    value = fn(*args, **kwargs) if comm.Get_rank() == 0 else None
-    return comm.bcast(value, root=0)
+    if comm.Get_rank() != 0:
+        ok, value = comm.bcast(None, root=0)
+        if not ok:
+            raise rank_error(*value)
+        return value
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:
+        comm.bcast((False, _named(exc)), root=0)
+        raise
+    comm.bcast((True, value), root=0)
+    return value
+
+
+def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
+    """The exception the other ranks raise when one rank raised ``module.name(message)``: the
+    same class if it is a built-in one (``ValueError``, ``KeyboardInterrupt``, ...), else a
+    ``RuntimeError`` naming the class; the message starts with ``prefix`` (which rank).
+
+    Examples
+    --------
+    >>> rank_error("builtins", "ValueError", "bad context")
+    ValueError('on rank 0, so on every rank: bad context')
+    >>> rank_error("mypolicy", "PolicyError", "out of budget", prefix="rank 1")
+    RuntimeError('rank 1: mypolicy.PolicyError: out of budget')
+    """
+    import builtins
+
+    cls = getattr(builtins, name, None) if module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        try:
+            return cls(f"{prefix}: {message}")
+        except TypeError:  # a built-in class with other constructor arguments
+            pass
+    return RuntimeError(f"{prefix}: {module}.{name}: {message}")
+
+
+def _named(exc):
+    """An exception as names and text, which any rank can unpickle (a class of the user's
+    may not pickle: a collective failing on the rank that raised would leave the others
+    waiting again)."""
+    return type(exc).__module__, type(exc).__qualname__, str(exc)
 
 
 def on_every_rank(comm, fn, *args, same=None):
-    """``fn(*args)`` on every rank; a ``ValueError``/``TypeError`` on any rank is raised on
-    every rank (naming the rank that refused).  With ``same`` (a name for the message), the
-    values ``fn`` returned must also be equal on every rank, else a ``ValueError`` on every
-    rank — one exchange for both; with a tuple of names, ``fn`` returns a tuple of as many
-    values, each compared and named on its own.
+    """``fn(*args)`` on every rank; an exception on any rank is raised on every rank (naming
+    the rank that refused: the same class where it is a built-in one, :func:`rank_error`).
+    With ``same`` (a name for the message), the values ``fn`` returned must also be equal on
+    every rank, else a ``ValueError`` on every rank — one exchange for both; with a tuple of
+    names, ``fn`` returns a tuple of as many values, each compared and named on its own.
 
     The Tuner checks its input before the collective decision: a rank refusing its input
     alone would leave the others waiting in the broadcast.  ``same`` is for small values that
@@ -88,15 +139,15 @@ def on_every_rank(comm, fn, *args, same=None):
         return fn(*args)
     try:
         value, err = fn(*args), None
-    except (TypeError, ValueError) as exc:
+    except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
         value, err = None, exc
-    mine = None if err is None else (isinstance(err, TypeError), str(err))
+    mine = None if err is None else _named(err)
     gathered = comm.allgather((mine, value if same is not None else None))
     if err is not None:
         raise err
     for rank, (e, _) in enumerate(gathered):
         if e is not None:
-            raise (TypeError if e[0] else ValueError)(f"rank {rank}: {e[1]}")
+            raise rank_error(*e, prefix=f"rank {rank}")
     if same is not None:
         # a tuple of names: fn returned a tuple of as many values, compared one by one
         names = same if isinstance(same, tuple) else (same,)
