@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_positive, memo_key
-from ._kernels import (igw_probabilities, joint_observe, joint_scores, joint_select_lcb,
-                       played_argmin, rls_update)
+from ._kernels import (igw_probabilities, joint_observe, joint_predict, joint_scores,
+                       joint_select_lcb, played_argmin, rls_update)
 from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
 from .smooth import arm_positions, family_positions
 
@@ -1187,9 +1187,9 @@ class JointCB(Policy):
                                          cost / self.unit, censored, math.inf)
             self.p = None
             return math.nan
-        phi = np.outer(psi, self._X[arm]).ravel()
-        pred = float(self.theta @ phi)
-        spread = math.sqrt(1.0 + max(float(phi @ self.P @ phi), 0.0))
+        # θᵀφ and φᵀPφ as NumPy computes them, in one compiled call
+        pred, quad = joint_predict(self.theta, self.P, psi, self._X, arm)
+        spread = math.sqrt(1.0 + max(quad, 0.0))
         y = cost / self.unit
         base = math.log(max(pred, 0.0) + _FLOOR)
         r = math.log(y + _FLOOR) - base

@@ -584,8 +584,10 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         else:
             budget = self.maxiter
         r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
-        if not r.converged:
-            self._refuse_inconsistent(op, b)  # no arm could converge: say so, tell nothing
+        if not r.converged and not self._budget_stop(r, budget):
+            # no arm could converge: say so, tell nothing (an attempt the guard's budget cut
+            # short says nothing of that: checked if the chain's next run fails, _fall_back)
+            self._refuse_inconsistent(op, b)
         # `censored`: the history's (the attempt did not converge); `tell`: the policy's
         # (censored, converged)
         if r.converged:
