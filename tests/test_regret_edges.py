@@ -212,8 +212,8 @@ def test_unreached_floor_counts_the_rounds_the_plays_avoided():
     b = np.clip(np.searchsorted(edges, d.x, side="right") - 1, 0, edges.size - 2)
     other = d.arm[t] != k
     rel = (v - 100.0)[other] / 100.0
-    mad = 1.4826 * np.median(np.abs(rel - np.median(rel)))
-    sigma = math.sqrt((rel.size * mad ** 2 + 10 * 0.01) / (rel.size + 10))
+    rms = np.std(rel)  # the root mean square about their mean: the tail counts
+    sigma = math.sqrt((rel.size * rms ** 2 + 10 * 0.01) / (rel.size + 10))
     for j in (0, 1):
         played_bins = np.unique(b[d.arm == j])
         out = ~np.isin(b, played_bins)

@@ -75,7 +75,9 @@ def _fixed_arm_run(seed, T=400, K=8, q=0.004):
     return data, C
 
 
-@pytest.mark.parametrize("seed", [1, 6, 15])
+# runs whose weighted comparator clips to 0 (seed 15 did while the pooled residual spread was
+# a robust one: with the tail counted its estimate is 17,839 of an exact 12,526, not the bound)
+@pytest.mark.parametrize("seed", [1, 6, 20])
 def test_a_point_estimate_at_its_bound_is_reported_as_a_bound(seed):
     """Every arm costs at least 10 on every round and was seen to, so the best fixed arm
     costs at least 10 T: a 'regret' equal to everything paid (the comparator put at 0) is no
