@@ -20,11 +20,10 @@ STATE_VERSION = 1
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 #: JointCB's drift test (``drift_level``, ``drift_score``, ``drifts``) too: a state without it
 #: starts the test afresh.  Its smearing rounds (``smear_rows``) too: a state without them was
-#: saved before ``smear`` existed, by a learner without it.  Its suspended rival families
-#: (``rival_wait``) too: a state without them suspends none.
+#: saved before ``smear`` existed, by a learner without it.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
 OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err", "drift_level", "drift_score", "drifts",
-                       "smear_rows", "rival_wait")
+                       "smear_rows")
 #: JointCB's state of the prior's shared error: a state saved before ``prior_shift`` existed
 #: (its config has none) lacks it and is a learner without the shared error.
 PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",

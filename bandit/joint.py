@@ -133,11 +133,7 @@ class JointCB(Policy):
     predicted best's family, counted in that family's ω order (the r nearest ω on either side, however
     uneven the grid); every other family has no order to the best and is explored by the
     confidence width.  With ``arm_basis="line"`` the radius applies only when every arm has
-    an ω.  Over configuration arms (``"family"``, ``"omega"``) a play of a family that did not
-    converge in round ``t`` (a guarded attempt stopped, a set-up refused) suspends that
-    family's exploration as a rival until round ``2 (t + 1)`` (:meth:`_rival_backoff`): a
-    rival that keeps losing is explored about ``log₂ T`` times in ``T`` rounds, while a
-    family the model predicts best is played as always.
+    an ω.
 
     ``prior="theory"``: :meth:`prime` (called by the Tuner with the first system) predicts the
     cost of every arm from the theory of the solver (:func:`bandit.theory_costs`); the
@@ -317,7 +313,7 @@ class JointCB(Policy):
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
                    "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
-                   "auto_span", "auto_rounds", "rival_wait")
+                   "auto_span", "auto_rounds")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -328,12 +324,6 @@ class JointCB(Policy):
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
     _degree = None  # the line basis: column j has degree j
-    #: per arm, its family (configuration arms on the "omega" and "family" layouts; None:
-    #: no rival families, and a learner pickled before the rule)
-    _arm_family = None
-    #: per arm, the round before which its family is not explored as a rival, set by a
-    #: failed play of the family (:meth:`_rival_backoff`; None with ``_arm_family``)
-    rival_wait = None
     prior_shift = None
     prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
     prior_dir = None  # (r, d): Φu_j, the pseudo-observations' rows weighted by the shared error
@@ -521,8 +511,6 @@ class JointCB(Policy):
         the predicted best's family, its neighbours in the family's ω order (an uneven grid
         such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two median steps away); every
         other family is open to the confidence width (families have no order between them)."""
-        self._arm_family = np.asarray(family, dtype=np.int64)  # (:meth:`_rival_backoff`)
-        self.rival_wait = np.zeros(self.n_arms, dtype=np.int64)
         if self.explore_radius is None:
             return np.zeros((0, 0), dtype=bool)
         same = family[:, None] == family[None, :]
@@ -566,55 +554,6 @@ class JointCB(Policy):
         self._X = np.ascontiguousarray(np.hstack(blocks))
         self._degree = np.asarray(degree, dtype=float)
         self._near_mask = self._family_radius_mask(family, pos)
-
-    def _rival_backoff(self, k):
-        """The drawn arm ``k``, or, when ``k`` explores a *rival* family (not the predicted
-        best's) whose exploration a failed play has suspended, the lowest score among the
-        arms the draw may still take (the predicted best's family within the radius, and
-        the rivals not suspended).
-
-        A failed play of a family — an attempt a guarded :class:`~bandit.Tuner` stopped, or a
-        set-up it refused to start (no converged cost) — in round ``t`` suspends the family's
-        exploration as a rival until round ``2 (t + 1)``, for as many rounds again as the run
-        had lasted (:meth:`update`, :attr:`rival_wait`).  A rival that keeps losing is then
-        explored at a rate that falls with the run's length — about ``log₂ T`` failed
-        explorations per family in ``T`` rounds, however wide the model's confidence at a
-        new context — while a family the model predicts best is played as always, and one
-        that converges is not suspended.  A failed attempt costs the stopped run and the
-        leader's solve after it (up to 2.5 × the leader's solve), against a solve a little
-        dearer than the best for an ω next to it: on the preconditioner study's heat2d
-        (nx = 100), whose κ moves into new ground for the second half of the run, plain CG
-        and Jacobi-CG were otherwise stopped at every few new κ there (8 failed attempts
-        after step 500 in one run, 3 with the rule).
-        """
-        fam = self._arm_family
-        wait = self.rival_wait
-        if self.t >= wait[k]:
-            return k
-        mu = self._mu
-        home = fam[int(np.argmin(mu))]
-        if fam[k] == home:
-            return k
-        allowed = (wait <= self.t) | (fam == home)
-        if self._near_mask.size:
-            allowed &= self._near_mask[int(np.argmin(mu))]
-        score = np.where(allowed, self._score, np.inf)
-        j = int(np.argmin(score))
-        return j if allowed[j] and score[j] < np.inf else int(np.argmin(mu))
-
-    def update(self, arm, cost, context=None, censored=False, converged=None) -> None:
-        """:meth:`Policy.update`; over configuration arms, a play without a converged cost
-        also suspends its family's exploration as a rival (:meth:`_rival_backoff`)."""
-        wait = self.rival_wait
-        if wait is None:
-            return super().update(arm, cost, context, censored, converged)
-        if not (type(arm) is int and 0 <= arm < self.n_arms):
-            arm = self._check_arm(arm)
-        t, done = self.t, self.converged_counts[arm]
-        super().update(arm, cost, context, censored, converged)
-        if self.converged_counts[arm] == done:
-            fam = self._arm_family
-            wait[fam == fam[arm]] = 2 * (t + 1)
 
     @property
     def _near(self):
@@ -1108,8 +1047,6 @@ class JointCB(Policy):
                 k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
                                            cap, self._near_mask, self._mu, self._score,
                                            self.converged_counts, raw)
-            if self.rival_wait is not None:
-                k = self._rival_backoff(k)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
