@@ -802,20 +802,31 @@ def test_timed_amg_set_up_prior_is_pyamgs_clock_floor_below_a_real_set_up(make):
 
 def test_a_first_amg_set_up_that_cannot_pay_is_not_built_on_the_clock():
     # SSOR-PCG leads with sub-millisecond solves; pyamg's fixed cost per set-up alone is more
-    # than such a solve, so the rival AMG-CG's first attempt is refused before it builds
+    # than such a solve, so the rival AMG-CG's first attempt is refused before it builds.
+    # Both sides are clock readings: a core descheduled through the leader's few solves
+    # (load 7 on 2 cores) can price them above a set-up, so three fresh tuners are tried
+    # before failing (a rule that builds the set-up fails all three)
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}]
-    p = FixedArm(arms, arm=0)
-    t = Tuner(p, cost="timed_work")
     systems = mc_sequence(4, m=8)
-    for A, b, _ in systems[:3]:
-        t.solve(A, b)
-    p.arm = 1
-    A, b, _ = systems[3]
-    res = t.solve(A, b)
-    assert res.converged and res.arm == 0  # the leader solved it
+    built = []
+    for _ in range(3):
+        p = FixedArm(arms, arm=0)
+        t = Tuner(p, cost="timed_work")
+        for A, b, _ in systems[:3]:
+            t.solve(A, b)
+        p.arm = 1
+        A, b, _ = systems[3]
+        res = t.solve(A, b)
+        assert res.converged  # whichever arm solved it
+        setups = t._calls[1][1][False]["pc"].setups
+        if setups == 0:
+            break
+        built.append(setups)
+    else:
+        pytest.fail(f"the rival's set-up was built on all three tuners ({built})")
+    assert res.arm == 0  # the leader solved it
     h = t.history
     assert h["arm"][-1] == 1 and h["budget"][-1] == 0 and h["censored"][-1]
-    assert t._calls[1][1][False]["pc"].setups == 0  # nothing was built
     assert h["cost"][-1] >= t._arms.setup_prior(1, t._last_op)  # told the bound it lost on
 
 
