@@ -11,7 +11,7 @@ from operator import attrgetter
 import numpy as np
 
 from ._base import Policy, arm_omega
-from solvers._operator import scalar
+from solvers._checks import scalar
 
 # solve keywords the Tuner sets itself; an arm may not set them
 _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})

@@ -24,7 +24,7 @@ class InputSteps:
         if not self._by_name or self.backend != "numba":
             return [None] * self.policy.n_arms
         from solvers._api import checked_entry, run_checked
-        from solvers._operator import check_rhs_start
+        from solvers._checks import check_rhs_start
 
         # bound once: the hot path
         self._run_checked, self._check_rhs = run_checked, check_rhs_start
@@ -107,7 +107,7 @@ class InputSteps:
             if not math.isfinite(v.norm()):
                 raise ValueError(f"{name} contains NaN or Inf")
             return v
-        from solvers._operator import check_vector
+        from solvers._checks import check_vector
 
         return check_vector(v, op.n, name)
 

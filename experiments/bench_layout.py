@@ -447,7 +447,7 @@ def refresh_parts(A, b, x0, *, rounds=15, seed=0):
     of the new CSR arrays, ``b`` and ``x0`` (the floor of any complete check)."""
     import solvers
     from solvers import _kernels_prep as P
-    from solvers._operator import check_rhs_start
+    from solvers._checks import check_rhs_start
 
     from .bench_kernels import stream_csr
 

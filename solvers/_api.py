@@ -9,8 +9,9 @@ import numpy as np
 from . import _kernels as K
 from . import _kernels_pcg as KP
 from . import _kernels_ssor as KS
-from ._operator import (check_dtol, check_omega, check_tolerances, check_unscaled,
-                        check_vector, check_vector_norm, prepare)
+from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
+                      check_vector_norm)
+from ._operator import prepare
 from ._result import IterateOverflowError, SolveResult
 
 __all__ = ["sor", "ssor_pcg", "cg", "SOLVERS", "BACKENDS", "SSOR_ORDERS"]

@@ -44,8 +44,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels as _K
-from ._operator import (CSROperator, check_dtol, check_omega, check_tolerances,
-                        check_unscaled, check_vector, prepare as _prepare_csr)
+from ._checks import check_dtol, check_omega, check_tolerances, check_unscaled, check_vector
+from ._operator import CSROperator, prepare as _prepare_csr
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP, MAXIT_CODE, STAGNATED_CODE,
                          PETSc, PetscSolver, options_for, options_key, petsc_message,
                          reason_name, solver_reason)  # PETSc initialised there

@@ -47,7 +47,8 @@ import scipy.sparse as sp
 from . import _kernels as K
 from . import _kernels_pcg as KP
 from . import _kernels_ssor as KS
-from ._operator import _check_dtype, check_omega, prepare
+from ._checks import _check_dtype, check_omega
+from ._operator import prepare
 
 __all__ = ["Preconditioner", "NoPreconditioner", "Jacobi", "SSOR", "IC0", "AMG",
            "PRECONDITIONERS", "preconditioner", "WorkModel", "work_model", "SetupError",

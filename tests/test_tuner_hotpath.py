@@ -12,7 +12,7 @@ import solvers
 from bandit import FixedArm, Tuner
 from solvers import cg, gallery, prepare, sor, ssor_pcg
 from solvers._api import checked_entry, run_checked
-from solvers._operator import check_rhs
+from solvers._checks import check_rhs
 
 RUNS = [(sor, {"omega": 1.3}), (ssor_pcg, {"omega": 1.6}),
         (ssor_pcg, {"omega": 1.6, "order": "textbook"}), (cg, {})]
@@ -305,7 +305,7 @@ def test_every_run_of_a_call_starts_from_its_own_copy_of_x0():
 
 
 def test_check_rhs_start_copies_x0_in_the_checking_pass_and_refuses_bad_vectors_by_name():
-    from solvers._operator import check_rhs_start
+    from solvers._checks import check_rhs_start
 
     rng = np.random.default_rng(2)
     b, x0 = rng.standard_normal(6), rng.standard_normal(6)
@@ -329,7 +329,7 @@ def test_a_copy_of_a_tuner_binds_this_versions_hot_path():
     import copy
     import pickle
 
-    from solvers._operator import check_rhs_start
+    from solvers._checks import check_rhs_start
 
     A = gallery.crank_nicolson_2d(8, 0.02)
     b, x0 = np.ones(49), np.linspace(0.0, 1.0, 49)
@@ -345,7 +345,7 @@ def test_a_copy_of_a_tuner_binds_this_versions_hot_path():
 
 def test_x0_is_copied_by_the_check_when_some_arm_runs_its_checked_entry():
     from bandit import config_grid
-    from solvers._operator import check_rhs_start
+    from solvers._checks import check_rhs_start
 
     A = gallery.crank_nicolson_2d(8, 0.02)
     b, x0 = np.ones(49), np.linspace(0.0, 1.0, 49)
