@@ -215,7 +215,14 @@ def agree_result(comm, result):
 def write_on_root(comm, write, *args, **kwargs):
     """Call ``write`` on rank 0 only, then wait so no rank reads the file before it exists.
 
-    An error on rank 0 is re-raised on every rank (so no rank is left waiting).
+    An error on rank 0 is re-raised on every rank (so no rank is left waiting): an
+    ``OSError`` naming it on the other ranks, or, for an interruption (``KeyboardInterrupt``
+    reaching rank 0 alone, ``SystemExit``), the same class (:func:`rank_error`).
+
+    Examples
+    --------
+    >>> write_on_root(None, print, "written")
+    written
     """
     if comm is None:
         return write(*args, **kwargs)
@@ -223,11 +230,15 @@ def write_on_root(comm, write, *args, **kwargs):
     if comm.Get_rank() == 0:
         try:
             write(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - re-raised below on every rank
+        except BaseException as exc:  # noqa: BLE001 - re-raised below on every rank
             err = exc
-    failed = comm.bcast(None if err is None else repr(err), root=0)
+    failed = comm.bcast(None if err is None else (repr(err), isinstance(err, Exception),
+                                                  _named(err)), root=0)
     if err is not None:
         raise err
     if failed is not None:
-        raise OSError(f"rank 0 failed to write the tuner state: {failed}")
+        text, error, named = failed
+        if not error:  # an interruption, not a failed write: the same on every rank
+            raise rank_error(*named)
+        raise OSError(f"rank 0 failed to write the tuner state: {text}")
     return None
