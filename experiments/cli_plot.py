@@ -134,7 +134,11 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
             regret = bf.get("method") or "undefined"  # "undefined: <why>"
         solves = data["rounds"].size
-        print(f"{solves} solve{'s' if solves != 1 else ''}, {fmt.format(data['cumulative'][-1])} "
+        # a failed solve is in the cost and the regret, but neither says it failed
+        failed = int(len(data["converged"]) - sum(map(bool, data["converged"])))
+        unsolved = f" ({failed} did not converge)" if failed else ""
+        print(f"{solves} solve{'s' if solves != 1 else ''}{unsolved}, "
+              f"{fmt.format(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
 

@@ -794,7 +794,8 @@ MIN_MEDIAN_WINDOW = 5
 
 def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     """The arm (ω) chosen at every solve, coloured by the context; rounds finished by a
-    fallback arm are circled, and a running median of ω (of arms that are not all ω: the most
+    fallback arm are circled, rounds that did not converge crossed (the legend counts them),
+    and a running median of ω (of arms that are not all ω: the most
     chosen arm, :func:`rolling_mode`) over ``max(MIN_MEDIAN_WINDOW, T // 50)`` solves shows the
     learned schedule (none for a run shorter than two such windows)."""
     plt = _plt()
@@ -808,10 +809,17 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
         ax.figure.colorbar(sc, ax=ax, label=data.get("context_label", "context"))
     else:
         ax.scatter(x, yy, s=6, color="C0", lw=0)
-    fb = data["fallback"][::step]
+    # a solve that did not converge was finished by no arm (the fallback chain only ran):
+    # marked as failed, never circled as "finished by a fallback arm"
+    ok = np.asarray(data["converged"], dtype=bool)[::step]
+    fb = data["fallback"][::step] & ok
     if fb.any():
         ax.scatter(x[fb], yy[fb], s=28, facecolors="none", edgecolors="C3", lw=0.8,
                    label="finished by a fallback arm")
+    failed = int(np.count_nonzero(~np.asarray(data["converged"], dtype=bool)))
+    if failed:
+        ax.scatter(x[~ok], yy[~ok], s=36, marker="x", color="C3", lw=1.0,
+                   label=f"did not converge ({failed} solve{'s' if failed != 1 else ''})")
     window = max(MIN_MEDIAN_WINDOW, T // 50)
     if T >= 2 * window:  # a shorter run is all edge: its choices are drawn as they are
         if data["y_is_omega"]:
