@@ -250,7 +250,7 @@ def _check_result(res, name, b):
     """The result of a user's solver function ``name`` for the right-hand side ``b``, checked
     before the Tuner reads it: a :class:`solvers.SolveResult` whose ``iterations`` is an
     integer count, ``converged`` a bool, ``seconds`` a number, ``info`` a dict and ``x`` a
-    vector of ``b``'s size (NumPy integers and bools are converted, in a copy).  Raises
+    vector of ``b``'s size, finite when ``converged`` (NumPy integers and bools are converted, in a copy).  Raises
     ``TypeError`` for another type (scipy's ``(x, info)`` tuple is the usual slip) and
     ``ValueError`` naming the field otherwise; the solve is then abandoned before anything is
     told or recorded, as for any error of the solver function."""
@@ -280,6 +280,10 @@ def _check_result(res, name, b):
                      and x.size != b.size):
         raise bad("x", x if x is None else f"an array of shape {x.shape}",
                   f"the solution, a vector of b's {np.size(b)} entries")
+    if conv and isinstance(x, np.ndarray) and x.dtype.kind in "fc" and not np.isfinite(x).all():
+        # a converged NaN would be handed to the user (and learnt from) as a solution
+        raise bad("x", f"an array with {np.count_nonzero(~np.isfinite(x))} NaN or Inf "
+                  f"entries and converged True", "finite when the solve converged")
     if type(its) is not int or type(conv) is not bool:
         res = res.replace(iterations=int(its), converged=bool(conv))
     return res
