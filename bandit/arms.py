@@ -277,7 +277,10 @@ def _parse_settings(arm, solver, backend, where) -> Config:
     if solver not in METHODS:
         raise ValueError(f"unknown solver {solver!r}; known: {sorted(METHODS)}")
     if backend == "petsc":
-        return _petsc_config(solver, dict(arm), where, omega_key=True)
+        # reuse is the Tuner's key, not a PETSc option: PETSc would call it misspelt
+        opts = dict(arm)
+        _petsc_reuse(_reuse(opts.pop("reuse", 0), where), where)
+        return _petsc_config(solver, opts, where, omega_key=True)
     om = arm.get("omega", arm.get(OMEGA_OPTION))
     rest = {k: v for k, v in arm.items() if k not in ("omega", OMEGA_OPTION)}
     if solver == "cg":
@@ -319,6 +322,14 @@ def _reuse(value, where) -> int:
     return int(value)
 
 
+def _petsc_reuse(reuse, where) -> None:
+    """Refuse a set-up reuse on PETSc, where every new matrix sets its preconditioner up."""
+    if reuse:
+        raise ValueError(f"{where}: reuse applies to the Numba backend's preconditioners "
+                         f"(on PETSc every new matrix sets its preconditioner up), so it "
+                         f"must be 0 with backend='petsc'")
+
+
 def _parse_config(arm, backend, where) -> Config:
     method = arm.get("method", "cg")
     if method not in METHODS:
@@ -346,10 +357,7 @@ def _parse_config(arm, backend, where) -> Config:
         return Config(method, None, om, 0, _knobs(rest, allowed, method, where), backend)
     # method "cg"
     if backend == "petsc":
-        if reuse:
-            raise ValueError(f"{where}: reuse applies to the Numba backend's preconditioners "
-                             f"(on PETSc every new matrix sets its preconditioner up), so it "
-                             f"must be 0 with backend='petsc'")
+        _petsc_reuse(reuse, where)
         if "pc_type" in rest:
             if pc is not None:
                 raise ValueError(f"{where}: give the preconditioner once, as pc or as pc_type")
