@@ -35,6 +35,7 @@ def _scatter(ax, label):
 
 def test_arms_figure_marks_the_solves_that_did_not_converge():
     import matplotlib
+    import matplotlib.pyplot  # noqa: F401  (closes the figure)
 
     matplotlib.use("Agg")
     tuner, hard = _partial_run()
@@ -50,6 +51,7 @@ def test_arms_figure_marks_the_solves_that_did_not_converge():
     assert not finished & hard
     fell_back = set(data["rounds"][data["fallback"] & data["converged"]])
     assert finished == fell_back
+    matplotlib.pyplot.close(ax.figure)
 
 
 def test_plot_of_a_saved_run_says_how_many_solves_did_not_converge(tmp_path, capsys):
@@ -70,6 +72,7 @@ def test_plot_of_a_saved_run_says_how_many_solves_did_not_converge(tmp_path, cap
 @pytest.mark.parametrize("n_failed, word", [(1, "solve"), (2, "solves")])
 def test_the_marker_label_counts_in_the_singular_too(n_failed, word):
     import matplotlib
+    import matplotlib.pyplot  # noqa: F401  (closes the figure)
 
     matplotlib.use("Agg")
     tuner = bandit.Tuner([1.2, 1.5], solver="sor", maxiter=30)
@@ -78,4 +81,5 @@ def test_the_marker_label_counts_in_the_singular_too(n_failed, word):
         tuner.solve(A, np.ones(A.shape[0]))
     ax = plot_run_arms(run_data(tuner))
     labels = [c.get_label() for c in ax.collections]
+    matplotlib.pyplot.close(ax.figure)
     assert f"did not converge ({n_failed} {word})" in labels
