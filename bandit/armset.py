@@ -32,8 +32,8 @@ _WINDOW = 31
 # on the clock) is priced at the lower median of its first _BASE_READINGS warm readings, fixed
 # from then on (or from the run's _WINDOW-th reading), and every other family at that price
 # times its ratio to the reference, the median of its last _WINDOW readings each divided by
-# the machine's speed at that moment: the median of the latest _PAIR_READINGS readings of the
-# other families, each over its own family's ratio, taken within the last _PAIR_AGE readings
+# the machine's speed at that moment: the least of the latest _PAIR_READINGS warm readings of
+# the other families, each over its own family's ratio, within the last _PAIR_AGE readings
 # (a busy core slows every family alike, so the ratio is the idle machine's; a price that
 # fell with the machine's load made costs told while it was slow look dearer than later ones)
 _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
@@ -143,7 +143,8 @@ class _Prices:
     other family ``f`` is priced at ``base × ratio[f]``: the median of its last ``_WINDOW``
     warm readings, each divided by the machine's speed at that moment (:meth:`now`: the
     latest readings of the other families, each over its family's ratio); before a warm
-    reading, the least of its cold ones so divided.
+    reading, the least of its cold ones so divided; with no warm reading of another family
+    to pair with, it is told its seconds.
     """
 
     def __init__(self, F):
@@ -187,16 +188,19 @@ class _Prices:
 
     def now(self, exclude=-1):
         """The reference family's seconds per unit of work at the machine's present speed:
-        the median of the latest ``_PAIR_READINGS`` warm readings of families other than
+        the least of the latest ``_PAIR_READINGS`` warm readings of families other than
         ``exclude`` within the last ``_PAIR_AGE`` readings, each over its family's ratio
-        (None if there are none)."""
+        (None if there are none).  The least: a busy core preempts some solves and not
+        others (a hog's time slice is several ms, a solve one), and a rival read between
+        preemptions against a median of preempted readings was priced a third of its cost
+        — cheap enough to be played for hundreds of steps, with no pair to correct it."""
         values = []
         for tick, f, value in reversed(self.recent):
             if tick <= self.tick - _PAIR_AGE or len(values) == _PAIR_READINGS:
                 break
             if f != exclude:
                 values.append(value)
-        return _median(values) if values else None
+        return min(values) if values else None
 
     def units(self) -> float:
         """The factor from the clock's seconds now to the prices' seconds (``base`` over
@@ -225,9 +229,10 @@ class _Prices:
             return
         if self.base_readings and not self.fixed and self.tick >= _WINDOW:
             self.fixed = True
+        # paired with warm readings only (a cold reference price, 3-50 × the warm one, had
+        # priced a rival read then at a fraction of its cost); nothing to pair with: the
+        # family is told its seconds until there is
         speed = self.now(exclude=f)
-        if speed is None and not self.warm(f) and self.base > 0:
-            speed = self.base  # nothing to pair with: the reference's price
         if speed is not None:
             sample = reading / speed
             if not warm:
@@ -239,7 +244,7 @@ class _Prices:
             kept.append(sample)
             del kept[:-_WINDOW]
             self.ratio[f] = _median(kept)
-        if warm and self.ratio[f] > 0:
+        if warm and self.samples[f]:
             self._remember(f, reading / self.ratio[f])
 
     def _remember(self, f, value):
@@ -636,35 +641,42 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's rate, plus the seconds of a set-up it built as :meth:`setup_charge` charges
+        family's price, plus the seconds of a set-up it built as :meth:`setup_charge` charges
         them; a family's first solve is told its measured seconds.
 
-        The rate is the machine's speed on the family's solves (set-up excluded), robustly:
-        the median seconds per unit of work of the family's *warm* solves so far (every
-        solve of an arm after its first in this process), and from its 31st warm solve on
-        the least median of any 31 consecutive ones.  The clock only adds (a busy core,
-        preemption, a cold cache), so a window's median can only overstate the idle
-        machine's seconds per unit of work, and the least of them is the best estimate:
-        fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
-        sixteen idle solves after it ends, and a busy phase later does not reprice the
-        family.  (A rate fixed from the family's first 31 solves kept a busy start's price
-        for the whole run, while a family first tried once the machine was idle was priced
-        at its idle speed.)
+        **Paired prices** (:attr:`paired_prices`, the default; :class:`_Prices`).  The
+        clock only adds, and a busy core slows every family alike, so the learner is told
+        prices that the machine's load does not move.  The *reference* family — the first
+        run on the clock, in practice the prior's pick — is priced at the lower median
+        seconds per unit of work of its warm solves (every solve of an arm after its first
+        in this process), fixed from its ninth (or the run's 31st reading) on: its costs
+        are its work times one constant, so its ω compare by their work whenever they were
+        told, as an ω-only learner's iterations do.  Every other family is priced at that
+        constant times its *ratio* to the reference: the median of its last 31 warm
+        readings, each divided by the machine's speed at that moment — the least of the
+        latest five warm readings of the other families, each over its family's ratio,
+        within the last eight readings (the clock only adds: a busy core preempts some
+        solves and not others).  The seconds the clock reads for a set-up (and a family's
+        first solves) are converted at the same speed of the moment (their factor is kept
+        in ``res.info["clock_units"]``).  Before, each family had its own rate, the least
+        median of any 31 consecutive warm readings, which fell whenever the machine was
+        idle for a window: costs told while it was busy stayed dearer than those told
+        later, and the configuration learner kept to an ω played after the load fell (on
+        the 3-D Monte Carlo sequences under load, a wrong ω in 176–217 of 300 rounds) or
+        priced a rival tried on an idle moment against a busy leader.
 
         An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
         the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
-        27–50 × for plain CG — so until the family has a warm solve its rate is the *least*
+        27–50 × for plain CG — so until the family has a warm solve its price is the *least*
         of its cold readings, the priced solve's own included (each is at most that much too
         dear), and after that the cold readings are left out.  Too cheap a price is
         corrected by the solves it attracts; too dear a one is not, as the learner stops
         playing the family.  (With the median of every reading, the first solve of a run
         priced the next ω of the family at 2.8 × their seconds on heat2d.)
 
-        Within a family every arm is priced at the same rate, so arms that differ only in
-        ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        from a full window of warm solves on the rate only falls, and settles, so a cost
-        told late and one told early compare as their work does once the machine has been
-        idle.  Across families the rates are the clock's.
+        With ``paired_prices = False`` (the rule before) each family's rate is its own: the
+        median seconds per unit of work of its warm solves, from the 31st on the least median
+        of any 31 consecutive ones.
         """
         info = res.info
         fam = self.family[k]

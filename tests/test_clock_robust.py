@@ -241,16 +241,16 @@ def test_a_familys_costs_are_its_work_at_one_price_whatever_the_load(monkeypatch
 @pytest.mark.parametrize("busy_rival", [True, False])
 def test_a_rivals_price_is_its_ratio_to_the_leaders_whatever_the_load(monkeypatch, busy_rival):
     """Plain CG (half SSOR-PCG's seconds per iteration, about its seconds per unit of work)
-    is played every fifth round; the
-    machine is 4 × slower in alternate blocks of ten rounds, and CG is played only in the busy
-    blocks (or only in the idle ones).  Its price per unit of work over SSOR-PCG's is the idle
+    is played in the eighth round of a block of ten; the
+    machine is 4 × slower in alternate blocks, and CG is played only in the busy blocks (or
+    only in the idle ones).  Its price per unit of work over SSOR-PCG's is the idle
     machine's ratio of the two (read on a clean clock), within 5 %: each of its readings is
     divided by the machine's speed at that moment, read on the SSOR-PCG solves just before.
     (Priced by its own readings, CG's price was 4 × too dear when it was played on the busy
     machine alone.)"""
     per = {"ssor_pcg": 1e-6, "cg": 0.5e-6}
     busy = lambda i: (i // 10) % 2 == 1  # noqa: E731
-    rival = lambda i: i % 5 == 3 and busy(i) == busy_rival  # noqa: E731
+    rival = lambda i: i % 10 == 7 and busy(i) == busy_rival  # noqa: E731
     load = lambda i: 4.0 if busy(i) else 1.0  # noqa: E731
 
     def ratio(h, works):
@@ -261,6 +261,45 @@ def test_a_rivals_price_is_its_ratio_to_the_leaders_whatever_the_load(monkeypatc
     clean = ratio(*_timed_work_run(monkeypatch, lambda i: 1.0, 80, rival, per))
     loaded = ratio(*_timed_work_run(monkeypatch, load, 80, rival, per))
     assert loaded == pytest.approx(clean, rel=0.05)
+
+
+def test_a_rival_read_between_preemptions_is_not_priced_below_its_cost(monkeypatch):
+    """A busy core preempts some solves and not others: three SSOR-PCG solves in five are
+    read 4 × slow, and plain CG, played every tenth round, is read between preemptions.  Its
+    price over SSOR-PCG's is the clean clock's ratio within 10 %: the machine's speed it is
+    divided by is the least of the latest readings (the clock only adds).  (Against their
+    median, a preempted reading, CG was priced at a quarter of its cost, and a learner then
+    played it for hundreds of steps with nothing to correct the price.)"""
+    per = {"ssor_pcg": 1e-6, "cg": 0.5e-6}
+    rival = lambda i: i % 10 == 4  # noqa: E731
+
+    def ratio(h, works):
+        told = h["cost"] / works
+        cg = np.asarray(h["arm"]) == 2
+        return told[cg][-1] / told[~cg][-1]
+
+    clean = ratio(*_timed_work_run(monkeypatch, lambda i: 1.0, 80, rival, per))
+    preempted = ratio(*_timed_work_run(
+        monkeypatch, lambda i: 4.0 if i % 5 < 3 and not rival(i) else 1.0, 80, rival, per))
+    assert preempted == pytest.approx(clean, rel=0.1)
+
+
+def test_a_rival_is_not_priced_against_a_cold_reference(monkeypatch):
+    """The run's first solve (SSOR-PCG) reads 15 × slow (cold); plain CG is played next,
+    twice, before SSOR-PCG has a warm solve: with nothing warm to pair with, CG is told its
+    own seconds; played again once SSOR-PCG's price is its warm one, its price over
+    SSOR-PCG's is the clean clock's ratio.  (Paired with the reference's cold price, its
+    second reading had entered its ratio at a fifteenth, and the next price was about half
+    of CG's cost.)"""
+    per = {"ssor_pcg": 1e-6, "cg": 0.5e-6}
+    rival = lambda i: i in (1, 2, 13)  # noqa: E731
+    h, works = _timed_work_run(monkeypatch, lambda i: 15.0 if i == 0 else 1.0, 16, rival, per)
+    assert list(h["arm"][:3]) == [0, 2, 2]
+    assert h["cost"][2] == pytest.approx(h["seconds"][2], rel=1e-12)
+    clean, cw = _timed_work_run(monkeypatch, lambda i: 1.0, 16, rival, per)
+    cg = np.asarray(h["arm"]) == 2
+    assert (h["cost"] / works)[cg][-1] / (h["cost"] / works)[~cg][-1] == pytest.approx(
+        (clean["cost"] / cw)[cg][-1] / (clean["cost"] / cw)[~cg][-1], rel=0.05)
 
 
 def _learner_run(monkeypatch, load, T=150):
