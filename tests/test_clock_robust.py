@@ -302,6 +302,34 @@ def test_a_rival_is_not_priced_against_a_cold_reference(monkeypatch):
         (clean["cost"] / cw)[cg][-1] / (clean["cost"] / cw)[~cg][-1], rel=0.05)
 
 
+def test_a_loaded_tuner_prices_at_its_saved_means(monkeypatch, tmp_path):
+    """A tuner saved and loaded keeps no readings, only each family's sums of seconds and
+    work: the family played most becomes the reference, at its mean seconds per unit of
+    work, and the others at theirs, so every cost told after the load is the solve's work
+    at that family's saved mean (``sum seconds / sum work``)."""
+    per = {"ssor_pcg": 1e-6, "cg": 0.5e-6}
+    clock = VirtualClock(per).install(monkeypatch)
+    arms = [{"method": "ssor_pcg", "omega": w} for w in (1.5, 1.7)] + [{"method": "cg"}]
+    policy = bandit.FixedArm(arms, arm=0)
+    tuner = bandit.Tuner(policy, cost="timed_work", guard=None)
+    systems = list(heat_like(30))
+    for i, (A, b, kappa) in enumerate(systems[:20]):
+        policy.arm = 2 if i % 4 == 3 else i % 2
+        clock.round = i
+        tuner.solve(A, b, context=kappa)
+    tuner.save(tmp_path / "t.json")
+    fits = [list(f) for f in tuner._arms._fit]
+    loaded = bandit.Tuner.load(tmp_path / "t.json")
+    assert loaded._arms._prices.ref == 0  # SSOR-PCG: 15 of the 20 solves
+    for i, (A, b, kappa) in enumerate(systems[20:]):
+        loaded.policy.arm = 2 if i % 2 else 1
+        clock.round = 20 + i
+        r = loaded.solve(A, b, context=kappa)
+        f = loaded._arms.family[r.arm]
+        n, sw, _, ss, _ = fits[f]
+        assert r.info["timed_work"] == pytest.approx(r.info["work"] * ss / sw, rel=1e-12)
+
+
 def _learner_run(monkeypatch, load, T=150):
     """The default configuration learner (SSOR-PCG at five ω, plain and Jacobi-CG, the
     default cost ``timed_work``) on a virtual clock of 1, 0.7 and 0.5 µs per iteration of
