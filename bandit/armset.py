@@ -28,6 +28,15 @@ __all__ = ["ArmSet"]
 # family has a warm solve its rate is the least of these cold readings, after that they are
 # left out
 _WINDOW = 31
+# ... unless ArmSet.paired_prices (the default): then the reference family (the first one run
+# on the clock) is priced at the lower median of its first _BASE_READINGS warm readings, fixed
+# from then on (or from the run's _WINDOW-th reading), and every other family at that price
+# times its ratio to the reference, the median of its last _WINDOW readings each divided by
+# the machine's speed at that moment: the least of the latest _PAIR_READINGS warm readings of
+# the other families, each over its own family's ratio, within the last _PAIR_AGE readings
+# (a busy core slows every family alike, so the ratio is the idle machine's; a price that
+# fell with the machine's load made costs told while it was slow look dearer than later ones)
+_BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
 # a run on a reused set-up is capped at this many times the iterations of the solve that
 # built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
 # sequence can leave CG short of convergence after 10⁴ iterations
@@ -106,6 +115,143 @@ def _one_plain_cg(arms, backend) -> None:
                          "preconditioner (bandit.config_grid)")
 
 
+def _lower_median(values) -> float:
+    """The lower median (the least of one or two values): the clock only adds, so of two
+    readings the lesser is the better estimate of the machine's speed."""
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _median(values) -> float:
+    """The median of a few numbers (``numpy.median`` costs ~30 µs a call, a solve's tenth)."""
+    ordered = sorted(values)
+    m = len(ordered)
+    return ordered[m // 2] if m % 2 else 0.5 * (ordered[m // 2 - 1] + ordered[m // 2])
+
+
+class _Prices:
+    """``timed_work``'s price of a unit of work per family (seconds per unit of work, set-up
+    excluded), from paired clock readings (:attr:`ArmSet.paired_prices`).
+
+    A busy core slows every family's solves alike, so the *ratio* of two families' seconds
+    per unit of work, read moments apart, is the idle machine's, while each rate on its own
+    moves with the load.  The *reference* family (the first one run on the clock) is priced
+    at :attr:`base`: before a warm reading, the least of its cold ones (an arm's first solve
+    in the process); then the lower median of its warm readings, fixed once it has
+    ``_BASE_READINGS`` of them or the run ``_WINDOW`` readings — so its costs are its work
+    times one constant, free of the clock, as an ω-only learner's iterations are.  Every
+    other family ``f`` is priced at ``base × ratio[f]``: the median of its last ``_WINDOW``
+    warm readings, each divided by the machine's speed at that moment (:meth:`now`: the
+    latest readings of the other families, each over its family's ratio); before a warm
+    reading, the least of its cold ones so divided; with no warm reading of another family
+    to pair with, it is told its seconds.
+    """
+
+    def __init__(self, F):
+        self.ref = -1
+        self.base = math.nan
+        self.fixed = False
+        self.base_readings = []
+        self.ratio = [math.nan] * F
+        self.samples = [[] for _ in range(F)]
+        self.cold = [math.inf] * F  # the least cold reading (the reference's), or ratio
+        # the latest warm readings: (tick, family, reading / the family's ratio)
+        self.recent = []
+        self.tick = 0
+
+    @classmethod
+    def from_fits(cls, fits):
+        """Prices of a loaded tuner from its families' fits ``[n, Σw, Σw², Σs, Σsw]`` (the
+        readings behind them are not saved): the family with the most solves is the
+        reference, at its mean seconds per unit of work, fixed; the others at theirs."""
+        book = cls(len(fits))
+        rates = [f[3] / f[1] if f[1] > 0 and f[3] > 0 else math.nan for f in fits]
+        known = [f for f, r in enumerate(rates) if r > 0]
+        if known:
+            book.ref = max(known, key=lambda f: fits[f][0])
+            book.base, book.fixed = rates[book.ref], True
+            book.base_readings = [book.base]
+            for f in known:
+                book.ratio[f] = rates[f] / book.base
+                book.samples[f] = [book.ratio[f]] * min(int(fits[f][0]), _WINDOW)
+        return book
+
+    def warm(self, f) -> bool:
+        """Whether family ``f`` has a warm reading (its price no longer rests on cold ones)."""
+        return bool(self.base_readings) if f == self.ref else bool(self.samples[f])
+
+    def price(self, f) -> float:
+        """Seconds per unit of work of family ``f``'s solves (NaN before any reading)."""
+        if f == self.ref:
+            return self.base
+        return self.base * self.ratio[f] if self.base > 0 else math.nan
+
+    def now(self, exclude=-1):
+        """The reference family's seconds per unit of work at the machine's present speed:
+        the least of the latest ``_PAIR_READINGS`` warm readings of families other than
+        ``exclude`` within the last ``_PAIR_AGE`` readings, each over its family's ratio
+        (None if there are none).  The least: a busy core preempts some solves and not
+        others (a hog's time slice is several ms, a solve one), and a rival read between
+        preemptions against a median of preempted readings was priced a third of its cost
+        — cheap enough to be played for hundreds of steps, with no pair to correct it."""
+        values = []
+        for tick, f, value in reversed(self.recent):
+            if tick <= self.tick - _PAIR_AGE or len(values) == _PAIR_READINGS:
+                break
+            if f != exclude:
+                values.append(value)
+        return min(values) if values else None
+
+    def units(self) -> float:
+        """The factor from the clock's seconds now to the prices' seconds (``base`` over
+        :meth:`now`; 1 before either is known)."""
+        speed = self.now()
+        return self.base / speed if speed and self.base > 0 else 1.0
+
+    def observe(self, f, reading, warm) -> None:
+        """Take family ``f``'s reading (seconds per unit of work; ``warm``: not the arm's
+        first solve in this process)."""
+        self.tick += 1
+        if self.ref < 0:
+            self.ref = f
+        if f == self.ref:
+            if not warm:
+                self.cold[f] = min(self.cold[f], reading)
+                if not self.base_readings:
+                    self.base = self.cold[f]
+                return
+            if not self.fixed:
+                self.base_readings.append(reading)
+                self.base = _lower_median(self.base_readings)
+                self.fixed = (len(self.base_readings) >= _BASE_READINGS
+                              or self.tick >= _WINDOW)
+            self._remember(f, reading)
+            return
+        if self.base_readings and not self.fixed and self.tick >= _WINDOW:
+            self.fixed = True
+        # paired with warm readings only (a cold reference price, 3-50 × the warm one, had
+        # priced a rival read then at a fraction of its cost); nothing to pair with: the
+        # family is told its seconds until there is
+        speed = self.now(exclude=f)
+        if speed is not None:
+            sample = reading / speed
+            if not warm:
+                self.cold[f] = min(self.cold[f], sample)
+                if not self.samples[f]:
+                    self.ratio[f] = self.cold[f]
+                return
+            kept = self.samples[f]
+            kept.append(sample)
+            del kept[:-_WINDOW]
+            self.ratio[f] = _median(kept)
+        if warm and self.samples[f]:
+            self._remember(f, reading / self.ratio[f])
+
+    def _remember(self, f, value):
+        self.recent.append((self.tick, f, value))
+        del self.recent[:-2 * _PAIR_AGE]
+
+
 class ArmSet:
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
@@ -139,6 +285,11 @@ class ArmSet:
     #: allow a rival of a family that has not yet converged the leader's predicted cost, not
     #: :data:`_CHALLENGE` times it (:meth:`budget`)
     first_try_at_par = True
+    #: ``timed_work`` prices each family at a fixed reference price times its ratio to the
+    #: reference family, read from paired solves (:class:`_Prices`), not at its own rate of
+    #: the moment (the least median of its recent readings, which fell as the machine's load
+    #: did)
+    paired_prices = True
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
@@ -191,6 +342,7 @@ class ArmSet:
         self._recent = [[] for _ in range(F)]
         self._cold = [math.inf] * F
         self._per_unit = [math.nan] * F
+        self._prices = _Prices(F)
         # per arm: whether it has run on the user's clock in this process (its next reading
         # is warm; not saved: a loaded tuner's first solves are cold again)
         self._warm = [False] * K
@@ -253,6 +405,7 @@ class ArmSet:
         for f, (n, sw, _, ss, _) in enumerate(self._fit):
             self._recent[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
             self._per_unit[f] = ss / sw if self._recent[f] else math.nan
+        self._prices = _Prices.from_fits(self._fit)
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -363,10 +516,11 @@ class ArmSet:
                 if self.cost == "work":  # counted, not timed: the latest
                     setup = info.get("setup_work", 0.0)
                     self._setup[key] = setup
-                else:
-                    setup = self.setup_charge(k, res)
+                else:  # (timed_work: in its prices' seconds, _clock_units)
+                    units = self._clock_units(res)
+                    setup = self.setup_charge(k, res) * units
                     recent = self._setup_readings.setdefault(key, [])
-                    recent.append(info["setup_seconds"])
+                    recent.append(info["setup_seconds"] * units)
                     del recent[:-_SETUP_READINGS]
                     # one reading stands for the set-up as charged; two confirm each other
                     self._setup[key] = min(recent) if len(recent) > 1 else setup
@@ -410,6 +564,9 @@ class ArmSet:
     def _price(self, k, fam, reading) -> None:
         """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
         unit of work): a cold one (the arm's first) only while the family has no warm one."""
+        if self.paired_prices:
+            self._price_book().observe(fam, reading, self._warm[k])
+            return
         recent = self._recent[fam]
         if not self._warm[k]:
             self._cold[fam] = min(self._cold[fam], reading)
@@ -464,8 +621,8 @@ class ArmSet:
             if sw > 0 and sec > 0 and work > 0:
                 bound = _SETUP_TRUST * sw * sec / work
             earlier = self._setup_readings.get(self.configs[k].setup_key)
-            if earlier:
-                bound = max(bound, min(earlier))
+            if earlier:  # (kept in the cost's seconds: _clock_units)
+                bound = max(bound, min(earlier) / self._clock_units(res))
             charged = min(reading, bound)
         info["setup_charged"] = charged
         return charged
@@ -484,43 +641,57 @@ class ArmSet:
 
     def timed_work(self, k, res) -> float:
         """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's rate, plus the seconds of a set-up it built as :meth:`setup_charge` charges
+        family's price, plus the seconds of a set-up it built as :meth:`setup_charge` charges
         them; a family's first solve is told its measured seconds.
 
-        The rate is the machine's speed on the family's solves (set-up excluded), robustly:
-        the median seconds per unit of work of the family's *warm* solves so far (every
-        solve of an arm after its first in this process), and from its 31st warm solve on
-        the least median of any 31 consecutive ones.  The clock only adds (a busy core,
-        preemption, a cold cache), so a window's median can only overstate the idle
-        machine's seconds per unit of work, and the least of them is the best estimate:
-        fewer slow readings than fast ones leave the rate alone, a busy start is forgotten
-        sixteen idle solves after it ends, and a busy phase later does not reprice the
-        family.  (A rate fixed from the family's first 31 solves kept a busy start's price
-        for the whole run, while a family first tried once the machine was idle was priced
-        at its idle speed.)
+        **Paired prices** (:attr:`paired_prices`, the default; :class:`_Prices`).  The
+        clock only adds, and a busy core slows every family alike, so the learner is told
+        prices that the machine's load does not move.  The *reference* family — the first
+        run on the clock, in practice the prior's pick — is priced at the lower median
+        seconds per unit of work of its warm solves (every solve of an arm after its first
+        in this process), fixed from its ninth (or the run's 31st reading) on: its costs
+        are its work times one constant, so its ω compare by their work whenever they were
+        told, as an ω-only learner's iterations do.  Every other family is priced at that
+        constant times its *ratio* to the reference: the median of its last 31 warm
+        readings, each divided by the machine's speed at that moment — the least of the
+        latest five warm readings of the other families, each over its family's ratio,
+        within the last eight readings (the clock only adds: a busy core preempts some
+        solves and not others).  The seconds the clock reads for a set-up (and a family's
+        first solves) are converted at the same speed of the moment (their factor is kept
+        in ``res.info["clock_units"]``).  Before, each family had its own rate, the least
+        median of any 31 consecutive warm readings, which fell whenever the machine was
+        idle for a window: costs told while it was busy stayed dearer than those told
+        later, and the configuration learner kept to an ω played after the load fell (on
+        the 3-D Monte Carlo sequences under load, a wrong ω in 176–217 of 300 rounds) or
+        priced a rival tried on an idle moment against a busy leader.
 
         An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
         the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
-        27–50 × for plain CG — so until the family has a warm solve its rate is the *least*
+        27–50 × for plain CG — so until the family has a warm solve its price is the *least*
         of its cold readings, the priced solve's own included (each is at most that much too
         dear), and after that the cold readings are left out.  Too cheap a price is
         corrected by the solves it attracts; too dear a one is not, as the learner stops
         playing the family.  (With the median of every reading, the first solve of a run
         priced the next ω of the family at 2.8 × their seconds on heat2d.)
 
-        Within a family every arm is priced at the same rate, so arms that differ only in
-        ω are ranked by their work (their iterations), free of the clock's per-call noise;
-        from a full window of warm solves on the rate only falls, and settles, so a cost
-        told late and one told early compare as their work does once the machine has been
-        idle.  Across families the rates are the clock's.
+        With ``paired_prices = False`` (the rule before) each family's rate is its own: the
+        median seconds per unit of work of its warm solves, from the 31st on the least median
+        of any 31 consecutive ones.
         """
         info = res.info
         fam = self.family[k]
-        per_unit = self._per_unit[fam]
-        setup = self.setup_charge(k, res) if self._pcs[k] is not None else 0.0
-        sec = res.seconds - info.get("setup_seconds", 0.0)
+        if self.paired_prices:
+            book = self._price_book()
+            per_unit, warm = book.price(fam), book.warm(fam)
+            # the clock's seconds in the prices' (only where a reading is told: a set-up, a
+            # family's first solves)
+            units = self._clock_units(res) if not warm or info.get("setup") else 1.0
+        else:
+            per_unit, warm, units = self._per_unit[fam], bool(self._recent[fam]), 1.0
+        setup = self.setup_charge(k, res) * units if self._pcs[k] is not None else 0.0
+        sec = (res.seconds - info.get("setup_seconds", 0.0)) * units
         work = info["work"] - info.get("setup_work", 0.0)
-        if not self._recent[fam] and (not per_unit > 0 or 0 < sec <= per_unit * work):
+        if not warm and (not per_unit > 0 or 0 < sec <= per_unit * work):
             # no warm solve yet: the least cold reading, this solve's own included (the
             # family's first solve is told its seconds)
             return float(sec + setup)
@@ -532,6 +703,32 @@ class ArmSet:
         prior of an arm's cost per iteration before it has run."""
         return self.backend == "numba" and self.configs is not None and (
             self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
+
+    #: ``timed_work``'s prices from paired readings (:meth:`_price_book`; a class default, so
+    #: a set pickled without them loads)
+    _prices = None
+
+    def _price_book(self) -> _Prices:
+        """:class:`_Prices` of this set (made on first use: from the fits in a set pickled
+        before it existed)."""
+        book = self._prices
+        if book is None:
+            book = self._prices = _Prices.from_fits(self._fit) if any(
+                f[0] for f in self._fit) else _Prices(len(self._fit))
+        return book
+
+    def _clock_units(self, res) -> float:
+        """The factor from run ``res``'s clock seconds to ``timed_work``'s (its set-up's, and a
+        family's first solves'): the reference family's price over the machine's speed at
+        the moment (:meth:`_Prices.units`, from the readings before this run), kept in
+        ``res.info["clock_units"]``; 1 with another cost or without paired prices."""
+        if self.cost != "timed_work" or not self.paired_prices:
+            return 1.0
+        info = res.info
+        units = info.get("clock_units")
+        if units is None:
+            units = info["clock_units"] = self._price_book().units()
+        return units
 
     #: per family, ``(its window of readings, the same readings sorted)`` (:meth:`_price`;
     #: a class default, so a set pickled without it loads)
