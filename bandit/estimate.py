@@ -96,13 +96,13 @@ SURE_SPREAD_MIN = 10
 #: Whether an arm's plays show the spread of its residuals on the unplayed rounds of the
 #: context bins they cover, and the rounds observed with probability ≥ LIKELY_PI are left out of
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
-#: is the previous estimator (``relaxtune bench regret --compare`` measures both).
+#: is the estimator before it (``relaxtune bench regret --compare`` measured both then).
 PLAYS_SHOW_SPREAD = True
 #: Whether an arm audited in full takes the larger of two lower ends of its total — the
 #: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
 #: the round paid (a lower bound of it), both at one quantile of the larger of their two
-#: deviations in the same bootstrap draws; False is the previous estimator (``relaxtune
-#: bench regret --compare`` measures both).
+#: deviations in the same bootstrap draws; False is the estimator before it (``relaxtune
+#: bench regret --compare`` measured both then).
 CAPPED_LOWER_ENDS = True
 
 
@@ -308,8 +308,8 @@ def _t95(df):
 #: Whether the residual spreads pooled over the arms (:func:`_error_floor`,
 #: :func:`_unreached_floor`) are root mean squares, which weigh the tail of the relative
 #: residuals, rather than robust ones (1.4826 × the median absolute deviation), which do
-#: not; False is the previous estimator (``relaxtune bench regret --compare`` measures
-#: both).
+#: not; False is the estimator before it (``relaxtune bench regret --compare`` measured
+#: both then).
 TAIL_SPREAD = True
 
 
