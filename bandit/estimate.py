@@ -96,13 +96,13 @@ SURE_SPREAD_MIN = 10
 #: Whether an arm's plays show the spread of its residuals on the unplayed rounds of the
 #: context bins they cover, and the rounds observed with probability ≥ LIKELY_PI are left out of
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
-#: is the previous estimator (``relaxtune bench regret --compare`` measures both).
+#: is the estimator before it (``relaxtune bench regret --compare`` measured both then).
 PLAYS_SHOW_SPREAD = True
 #: Whether an arm audited in full takes the larger of two lower ends of its total — the
 #: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
 #: the round paid (a lower bound of it), both at one quantile of the larger of their two
-#: deviations in the same bootstrap draws; False is the previous estimator (``relaxtune
-#: bench regret --compare`` measures both).
+#: deviations in the same bootstrap draws; False is the estimator before it (``relaxtune
+#: bench regret --compare`` measured both then).
 CAPPED_LOWER_ENDS = True
 
 
@@ -308,8 +308,8 @@ def _t95(df):
 #: Whether the residual spreads pooled over the arms (:func:`_error_floor`,
 #: :func:`_unreached_floor`) are root mean squares, which weigh the tail of the relative
 #: residuals, rather than robust ones (1.4826 × the median absolute deviation), which do
-#: not; False is the previous estimator (``relaxtune bench regret --compare`` measures
-#: both).
+#: not; False is the estimator before it (``relaxtune bench regret --compare`` measured
+#: both then).
 TAIL_SPREAD = True
 
 
@@ -338,7 +338,7 @@ def _pooled_spread(rel):
     return 1.4826 * float(np.median(np.abs(rel - np.median(rel))))
 
 
-def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, cover=None):
+def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None):
     """Per arm, the error of the self-normalised correction implied by a residual spread
     ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
     effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
@@ -372,6 +372,7 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=5.0, share=None, co
     spread_rel = _pooled_spread(rs)
     pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
     prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
+    prior = PRIOR_ENTRIES if prior is None else prior
     sig2 = (n * var + prior * prior_var) / (n + prior)
     # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
     # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
@@ -528,6 +529,13 @@ class _Track:
         self._flat = flat
         self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
+        # the lower end of a total: Student's factor (for the spread its few sampled entries
+        # show) is what holds an upper end whose few audits missed the rare dear rounds;
+        # a lower end fails only when the total came out too high — an audit that hit such
+        # a round, which the sample's spread then shows
+        low_student = _lower_student(self.student, spread, k, K)
+        self.low_scale = low_student / self.student
+        self.sd_low = self.sd * self.low_scale
         # signed standardised deviations of the draws (the bootstrap's picture of Ŝ − S)
         self.dev = (self.S_end - self.S[-1][None]) / self.sd[None]
 
@@ -547,6 +555,41 @@ class _Track:
         if self._flat[j]:  # no variation in the draws: the floor, growing with the rounds
             return self.inflate[j] * self._floor[j] * cps / self.T
         return self.inflate[j] * draws.std(axis=1)
+
+    def prefix_sd_low(self, j):
+        """The error of arm ``j``'s total at every checkpoint for its lower end."""
+        return self.prefix_sd(j) * self.low_scale[j]
+
+
+#: Whether the lower end of a column total takes Student's factor for the degrees of
+#: freedom of the spread it rests on — the arm's sampled entries plus the pooled prior's
+#: weight (:func:`_error_floor`, ``prior=5``) — rather than for the arm's sampled entries
+#: alone, which the upper ends keep (:func:`_lower_student`); and the point estimate takes
+#: each total at least at its capped part's estimate.  False is the previous estimator
+#: (``relaxtune bench regret --compare`` measures both).
+POOLED_LOWER_DF = True
+#: The pooled prior's weight in an arm's residual spread, in entries (:func:`_error_floor`).
+PRIOR_ENTRIES = 5.0
+
+
+def _lower_student(student, spread, k, K):
+    """Per arm, the small-sample factor of the lower end of its total (at most ``student``,
+    the upper end's).
+
+    Student's factor for an arm's own few sampled entries is what holds the *upper* end of
+    its total: a few audits can all miss its rare dear rounds, the total then comes out too
+    low and the sample shows none of the spread that would have said so.  A lower end fails
+    the other way — the total came out too high — and that takes a sampled entry from those
+    dear rounds, whose residual is then in the sample and in its spread (the bootstrap's
+    skewed draws put it on the high side).  What is left uncertain there is the spread
+    itself, which is the arm's entries shrunk towards the spread pooled over every arm with
+    the weight of :data:`PRIOR_ENTRIES` entries (:func:`_error_floor`): its degrees of
+    freedom are the arm's effective entries plus that weight.  The lower end of the
+    minimum, ``min_k (Ŝ_k − c_k sd_k)``, is then set less often by a poor arm seen by two
+    audits (Student's factor 3.8 for two, 1.3 with the prior's weight)."""
+    if not POOLED_LOWER_DF:
+        return student
+    return np.minimum(student, _small_sample(spread, k, K, extra=np.full(K, PRIOR_ENTRIES)))
 
 
 def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
@@ -786,11 +829,11 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     #   (those whose lower end reaches the lowest upper end).
     q_end = 1.0 - alpha
     c_two = np.quantile(two.dev, q_end, axis=0)
-    low_end = two.S[-1] - c_two * two.sd
+    low_end = two.S[-1] - c_two * two.sd_low
     c_both = None
     if low_tr is not None:
         c_cap = np.quantile(low_tr.dev, q_end, axis=0)
-        low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd, low_end)
+        low_end = np.where(from_cap, low_tr.S[-1] - c_cap * low_tr.sd_low, low_end)
     if low_tr is not None and CAPPED_LOWER_ENDS:
         # an arm audited in full has two lower bounds of its total S_k: the two-sided total's
         # lower end, and the lower end of its capped total L_k = Σ min(C, cap_t) ≤ S_k, whose
@@ -800,8 +843,8 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # in the same draws, is above S_k only when one of them deviates by more than c: at
         # most α/2, as for one bound
         c_both = np.quantile(np.maximum(two.dev, low_tr.dev), q_end, axis=0)
-        low_end = np.where(from_cap, low_end, np.maximum(two.S[-1] - c_both * two.sd,
-                                                         low_tr.S[-1] - c_both * low_tr.sd))
+        low_end = np.where(from_cap, low_end, np.maximum(two.S[-1] - c_both * two.sd_low,
+                                                         low_tr.S[-1] - c_both * low_tr.sd_low))
     # arms sampled fewer than twice take the certain upper bound (bandit._optimal)
     informed = sampled_enough(two._k, K)
     sure = certain_bound(data, t, k, v, cps)  # (checkpoints, K)
@@ -840,13 +883,13 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         if bare[j]:
             low_c = np.minimum(low_c, floor_c[:, j])
         elif from_cap[j]:
-            low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd(j))
+            low_c = np.minimum(low_c, low_tr.S[:, j] - c_cap[j] * low_tr.prefix_sd_low(j))
         elif c_both is not None:
             low_c = np.minimum(low_c, np.maximum(
-                two.S[:, j] - c_both[j] * two.prefix_sd(j),
-                low_tr.S[:, j] - c_both[j] * low_tr.prefix_sd(j)))
+                two.S[:, j] - c_both[j] * two.prefix_sd_low(j),
+                low_tr.S[:, j] - c_both[j] * low_tr.prefix_sd_low(j)))
         else:
-            low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd(j))
+            low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd_low(j))
     cf = np.flatnonzero(full & (low_end <= top))
     for j in cf:
         high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j) if informed[j]
@@ -866,9 +909,15 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # observation — wide and symmetric, a device for the interval's width, in which a
         # dear arm is the smallest in many draws (the estimated best arm always takes part)
         cw = cf[informed[cf] | (cf == k_hat)]
-        w = minimum_weights(two.S[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
+        # a total is at least its part below the caps, L_k ≤ S_k: a two-sided total
+        # estimated below the capped one is known to be low (its few audits missed the
+        # dear rounds that the capped runs show), and the interval's lower end says so
+        S_pt = two.S
+        if low_tr is not None and CAPPED_LOWER_ENDS and POOLED_LOWER_DF:
+            S_pt = np.where(full[None], np.maximum(two.S, low_tr.S), two.S)
+        w = minimum_weights(S_pt[-1][cw], (two.S_end[:, cw] - two.S[-1][cw][None])
                             / two.student[cw][None]) if cw.size else np.zeros(0)
-        theta = two.S[:, cw] @ w if cw.size else theta_hat
+        theta = S_pt[:, cw] @ w if cw.size else theta_hat
         # a weighted total below 0 is a total no arm can have: a few audits of tiny
         # probability (residuals divided by π ≈ 0.002) outweighed the model; clipped, the
         # point estimate would say the comparator costs nothing and the regret is all that
