@@ -104,6 +104,8 @@ def test_bench_tuner_times_the_same_solves_side_by_side():
     np.testing.assert_allclose(row["refresh_ratio"].samples,
                                row["refresh"].samples / row["fixed"].samples)
     assert np.all(row["refresh"].samples > 0.0)
+    np.testing.assert_allclose(row["loop_ratio"].samples, row["tuned"].samples
+                               / (row["fixed"].samples + row["refresh"].samples))
     systems, meta = bench_tuner.make_systems("mc3d", 100, 4)
     assert meta["n"] == 125 and systems[0][2] is None  # from zero, as a Monte Carlo loop
     assert bench_tuner.measure_row(systems, "sor", meta["sor_omega"], rounds=3)["same_iterations"]
