@@ -7,7 +7,8 @@ is then one compiled call (:func:`refresh_values`) with index arrays computed on
 pattern.  At a few hundred unknowns a solve takes tens of microseconds, so doing this work as a
 handful of NumPy calls (each a few microseconds of overhead) would cost more than the solve
 itself; from 10⁴ unknowns on what counts is how many times the matrix is read and written:
-the new index arrays and values are read once (the values twice), the split copy written once.
+the new index arrays and values are read once, the split copy written once and read once
+more for the symmetry and the diagonal.
 """
 import math
 
@@ -77,36 +78,41 @@ def refresh_values(new_indptr, new_indices, src, indptr, indices, slot, values, 
 
     ``new_indptr``/``new_indices``/``src`` are the new CSR arrays (any integer dtypes, ``src``
     float64 and contiguous; sizes already equal to the operator's), ``indptr``/``indices`` the
-    operator's canonical pattern.  First one pass over the entries compares the new index
-    arrays with the pattern and looks at each value's bits (``|v|`` is ``v``'s bits without the
-    sign bit; it is NaN or Inf from the bits of +Inf on, and finite magnitudes order as their
-    bits do) — integer operations only, so the loop vectorises.  When the pattern differs
-    nothing is written.  Otherwise ``values[slot[k]] = src[k]`` places every value in the
+    operator's canonical pattern.  First one pass over the index arrays compares them with the
+    pattern — integer operations only, so the loop vectorises; when the pattern differs
+    nothing is written.  Then one pass over the values looks at each value's bits (``|v|`` is
+    ``v``'s bits without the sign bit; it is NaN or Inf from the bits of +Inf on, and finite
+    magnitudes order as their bits do) and places it, ``values[slot[k]] = src[k]``, in the
     buffer ``[far lower | far upper | a_{i,i−1} | a_{i,i+1} | diagonal | 0]`` (``n`` rows;
     ``nl``, ``nu`` far entries: ``values.size = nl + nu + 3n + 1``; slots of entries the pattern
-    does not store are never written and hold 0), and :func:`finish_values` compares the pairs
-    and checks the diagonal.
+    does not store are never written and hold 0): the values are read once, where a bit test
+    before the placement read them twice (the refresh of a 10⁶-unknown matrix, whose arrays
+    come from memory, is 10–17 % faster so).  With a non-finite value the buffer is left
+    partly written (the caller marks the operator unusable); otherwise :func:`finish_values`
+    compares the pairs and checks the diagonal.
 
     Returns ``(pattern differs, non-finite entries, max |a_ij|, max |a_ij − a_ji|, first
-    zero-or-missing diagonal row, how many, first negative row, how many)``; the values are
-    placed and the rest computed only when the pattern is the same and every value finite
-    (else the last six are 0 and −1).
+    zero-or-missing diagonal row, how many, first negative row, how many)``; the rest is
+    computed only when the pattern is the same and every value finite (else the last six are
+    0 and −1).
     """
     diff = np.int64(0)
     for i in range(indptr.size):
         diff |= np.int64(new_indptr[i]) ^ np.int64(indptr[i])
+    for k in range(indices.size):  # no early exit, so it vectorises
+        diff |= np.int64(new_indices[k]) ^ np.int64(indices[k])
+    if diff != 0:
+        return True, 0, 0.0, 0.0, -1, 0, -1, 0
     bits = src.view(np.uint64)
     nonfinite = 0
     top = np.uint64(0)
-    for k in range(indices.size):  # no early exit, so it vectorises
-        diff |= np.int64(new_indices[k]) ^ np.int64(indices[k])
+    for k in range(src.size):
         u = bits[k] & ABS_BITS
         nonfinite += u >= INF_BITS
         top = max(top, u)
-    if diff != 0 or nonfinite:
-        return diff != 0, nonfinite, 0.0, 0.0, -1, 0, -1, 0
-    for k in range(src.size):
         values[slot[k]] = src[k]
+    if nonfinite:
+        return False, nonfinite, 0.0, 0.0, -1, 0, -1, 0
     n = inv_diag.size
     nu = umirror.size
     nl = values.size - 3 * n - 1 - nu

@@ -414,3 +414,52 @@ def test_a_preconditioner_sets_up_again_after_an_in_place_refresh(pc):
         fresh_counts.append(solvers.pcg(A, b, preconditioner(pc)).iterations)
     assert counts == fresh_counts
     assert kept.setups == (3 if kept.has_setup else 0)
+
+
+def _verdicts(make):
+    """What ``make()`` (a preparation) says of a matrix: the error of the preparation itself,
+    or each solver's ``require`` verdict and the exact asymmetry."""
+    try:
+        op = make()
+    except ValueError as exc:
+        return str(exc)
+    return [_outcome(op, s) for s in ("sor", "ssor_pcg", "cg")] + [op.asymmetry()]
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(2, 30), density=st.floats(0.05, 0.4), seed=st.integers(0, 10_000),
+       kind=st.sampled_from(["nan", "inf", "-inf", "pair", "zero_diag", "neg_diag",
+                             "tiny_diag", "none"]),
+       where=st.floats(0.0, 1.0, exclude_max=True), overwrite=st.booleans())
+def test_a_refresh_refuses_exactly_what_a_fresh_preparation_refuses(
+        n, density, seed, kind, where, overwrite):
+    """One defect placed anywhere in a re-assembled matrix on the working copy's pattern — a
+    non-finite value, one entry of a symmetric pair changed, a zero, negative or uninvertible
+    diagonal entry — is refused by the refresh exactly as by a fresh preparation of the same
+    matrix (same error, same solver verdicts, the same asymmetry to the last bit), and the
+    working copy takes the next good matrix again."""
+    A = _random_pattern(n, density, seed, symmetric_pattern=True, symmetric_values=True)
+    op = prepare(A, overwrite=overwrite)
+    op.split_triangles()
+    B = _new_values(A, seed + 1, symmetric=True)
+    rows = np.repeat(np.arange(n), np.diff(B.indptr))
+    diag, off = np.flatnonzero(B.indices == rows), np.flatnonzero(B.indices != rows)
+    if kind in ("nan", "inf", "-inf"):
+        B.data[int(where * B.nnz)] = float(kind)
+    elif kind == "pair":
+        if off.size == 0:
+            return
+        B.data[off[int(where * off.size)]] += 0.25
+    elif kind != "none":
+        B.data[diag[int(where * diag.size)]] = {"zero_diag": 0.0, "neg_diag": -1.5,
+                                                "tiny_diag": 2.0 ** -1030}[kind]
+    got = _verdicts(lambda: prepare(B.copy(), like=op, overwrite=overwrite))
+    assert got == _verdicts(lambda: prepare(B.copy()))
+    if isinstance(got, str):
+        assert got.startswith("A contains NaN or Inf (1 non-finite")
+    elif kind != "none":
+        assert got[:3] != ["ok", "ok", "ok"]  # every defect is refused by some solver
+    good = _new_values(A, seed + 2, symmetric=True)
+    new = prepare(good, like=op, overwrite=overwrite)
+    assert (new is op) == overwrite
+    _assert_same_operator(new, prepare(good))
