@@ -607,7 +607,7 @@ def format_report(s: dict) -> str:
         est = f"regret against the best fixed arm: the Tuner's estimate is {e['method']}"
     if "exact_regret" in s:
         est += (f"; exact {s['exact_regret']['best_fixed']:,}"
-                + (f" over these {s['systems']} systems" if resumed else ""))
+                + (f" over {these}" if resumed else ""))
         if band != "no interval" and "covered" in s:
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
