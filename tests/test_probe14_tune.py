@@ -89,3 +89,20 @@ def test_continued_run_on_one_system_says_this_system(tmp_path):
     A = laplacian(5, 0.2)
     its = {w: sor_reference(A, np.ones(25), w, np.zeros(25))[0] for w in OMEGAS}
     assert {float(k): v for k, v in s["fixed"].items()} == its
+
+
+def test_grid_without_one_compares_with_its_omega_nearest_one_and_docs_say_so(tmp_path):
+    # the docs promised a row for ω = 1; with --omegas 1.5 1.8 the row is ω = 1.5 (the
+    # grid's nearest), labelled so, which the docs had not said
+    sp.save_npz(tmp_path / "A.npz", laplacian(5))
+    p = relaxtune("tune", "A.npz", "--solver", "sor", "--omegas", "1.8", "1.5", "--no-plots",
+                  "--out", "out", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    its = sor_reference(laplacian(5), np.ones(25), 1.5, np.zeros(25))[0]
+    assert s["omega_one"] == {"omega": 1.5, "iterations": its, "all_converged": True,
+                              "not_converged": 0}
+    assert any(line.startswith("fixed ω = 1.5 ") and f" {its} " in line
+               for line in p.stdout.splitlines())
+    doc = " ".join((ROOT / "docs" / "cli.rst").read_text(encoding="utf-8").split())
+    assert "ω = 1 (the grid's ω nearest 1 when ``--omegas`` leaves 1 out" in doc
