@@ -367,9 +367,16 @@ def main(argv=None) -> int:
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
     p.add_argument("--json", type=B.output_file, default=None, help="also write the raw numbers here")
     args = p.parse_args(argv)
-    if (args.rounds < 3 or args.target <= 0 or args.overhead_rounds < 1
-            or any(m < 2 for m in args.sizes + args.solve_sizes + args.overhead_sizes)):
-        p.error("--rounds must be >= 3, --target > 0, --overhead-rounds >= 1, sizes >= 2")
+    # name the option and the value refused (argparse's own errors do; --target is
+    # checked by its type already)
+    if args.rounds < 3:
+        p.error(f"--rounds must be >= 3, got {args.rounds}")
+    if args.overhead_rounds < 1:
+        p.error(f"--overhead-rounds must be >= 1, got {args.overhead_rounds}")
+    for name in ("sizes", "solve_sizes", "overhead_sizes"):
+        bad = [m for m in getattr(args, name) if m < 2]
+        if bad:
+            p.error(f"--{name.replace('_', '-')} must be grid sides >= 2, got {bad[0]}")
     if args.heat2d is not None and (args.heat2d[0] < 2 or args.heat2d[1] < 1):
         p.error(f"--heat2d NX STEPS needs NX >= 2 and STEPS >= 1, got {args.heat2d}")
     info = B.machine_info()

@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "varied systems without a context of their own")
     p.add_argument("--warm", action="store_true",
                    help="start each solve from the previous system's solution (as a time "
-                        "loop does); every fixed ω starts from the same point")
+                        "loop does; from zero where the size changes); every fixed ω starts "
+                        "from the same point")
     p.add_argument("--rtol", type=float, default=None, help="default 1e-08")
     p.add_argument("--maxiter", type=_count, default=None, help="default 10000")
     p.add_argument("--audit-budget", type=float, default=None,

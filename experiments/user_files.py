@@ -130,6 +130,11 @@ def read_matrix(path) -> sp.csr_matrix:
         M = sp.csr_matrix(np.atleast_2d(M))
     if np.iscomplexobj(M.data):
         raise ValueError(f"{path}: complex values; the solvers take real matrices")
+    if M.dtype == np.bool_:
+        # a boolean sparse matrix is a sparsity pattern (every stored entry reads as 1, a
+        # -1 of the user's system as +1), as a Matrix Market pattern file is
+        raise ValueError(f"{path}: boolean values, a sparsity pattern only; the systems need "
+                         f"their numbers")
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
         raise ValueError(f"{path}: the matrix must be square and non-empty, got "
                          f"{'x'.join(map(str, M.shape))}")
@@ -166,8 +171,9 @@ def read_vector(path, n: int) -> np.ndarray:
         raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
     v = v.astype(np.float64)
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"{path}: {int(np.sum(~np.isfinite(v)))} entries are not finite "
-                         f"(NaN or Inf)")
+        bad = int(np.sum(~np.isfinite(v)))
+        raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
+                         f"finite (NaN or Inf)")
     return v
 
 
@@ -607,7 +613,7 @@ def format_report(s: dict) -> str:
         est = f"regret against the best fixed arm: the Tuner's estimate is {e['method']}"
     if "exact_regret" in s:
         est += (f"; exact {s['exact_regret']['best_fixed']:,}"
-                + (f" over these {s['systems']} systems" if resumed else ""))
+                + (f" over {these}" if resumed else ""))
         if band != "no interval" and "covered" in s:
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
