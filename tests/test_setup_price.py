@@ -127,6 +127,12 @@ def test_an_amg_set_up_is_measured_against_warm_solves_and_still_tried_where_it_
         if shown is not None:  # the dearest warm solve of SSOR-PCG so far
             t._arms._warm_most[0] = shown
         else:  # the real warm solve, far cheaper than the set-up's price
+            # (a clock reading: a core descheduled through it under load 4-7 can read it
+            # dearer, so up to five fresh tuners are made before failing)
+            for _ in range(4):
+                if 0 < t._arms._warm_most[0] < price / AMG_PRICE_FACTOR:
+                    break
+                p, t = _tuner(True, solves=solves)
             assert 0 < t._arms._warm_most[0] < price / AMG_PRICE_FACTOR
         _lead(p, t, 4 * price)
         p.arm = 1
