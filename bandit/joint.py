@@ -12,11 +12,14 @@ import math
 
 import numpy as np
 
-from ._base import Policy, arm_omega, check_choice, check_nonnegative, check_positive, memo_key
+from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import (igw_probabilities, joint_observe, joint_predict, joint_scores,
-                       joint_select_lcb, played_argmin, rls_update)
-from .features import Chebyshev, _chebyshev, check_model_size, rescale_ridge
-from .smooth import arm_positions, family_positions
+                       joint_select_lcb, played_argmin)
+from ._joint_basis import ArmBasis
+from ._joint_change import ChangeTests
+from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
+from .features import Chebyshev, check_model_size, rescale_ridge
+from .smooth import family_positions
 
 __all__ = ["JointCB"]
 
@@ -25,31 +28,14 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
-# Gauss–Hermite nodes and weights (probabilists', weights summing to 1) over which the prior's
-# shared error (its best ω moved by s ~ N(0, prior_shift²)) is averaged
-_HERMITE = (lambda x, w: (x, w / w.sum()))(*np.polynomial.hermite_e.hermegauss(9))
 
 
-#: Above this many arms the shared error's covariance is decomposed through the quadrature's
-#: few nodes (:func:`_shared_error_eigen`).
-_EIGEN_DENSE_ARMS = 64
-
-
-def _shared_error_eigen(E0, wq):
-    """Eigenvalues and eigenvectors of ``Σ_e = E0ᵀ diag(wq) E0`` (``E0``: nodes × K).
-
-    Up to :data:`_EIGEN_DENSE_ARMS` arms the K × K matrix is decomposed as it is (the
-    numbers every learner of the paper's grids has used); beyond, through the singular
-    values of the nodes × K matrix ``diag(√wq) E0`` — the same eigenpairs of a matrix of
-    rank at most ``nodes``, in O(nodes² K) instead of O(K³): a grid of 2,000 ω had spent
-    10–40 s in the K × K decomposition of its first solve."""
-    if E0.shape[1] <= _EIGEN_DENSE_ARMS:
-        return np.linalg.eigh((E0.T * wq) @ E0)
-    _, sv, vt = np.linalg.svd(np.sqrt(wq)[:, None] * E0, full_matrices=False)
-    return sv * sv, vt.T
-
-
-class JointCB(Policy):
+# JointCB is put together from parts kept in private modules: the arm basis
+# (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
+# (bandit/_joint_rules.py) and the change and drift tests (bandit/_joint_change.py); its
+# settings, saved state, public methods and the documented constants those parts read stay
+# here
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -465,103 +451,6 @@ class JointCB(Policy):
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
 
-    def _line_basis(self):
-        """All arms on one line: by ω when every arm has one, else by index (plain ω arms,
-        and the layout of ``arm_basis="line"``)."""
-        # arm basis χ: Chebyshev in ω mapped to [-1, 1]; more than K columns add nothing
-        x = arm_positions(self.arms)
-        span = x.max() if x.max() > 0 else 1.0
-        mw = min(self.m_omega, self.n_arms)
-        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        # row k: the arms exploration may draw when arm k is the predicted best (empty: all)
-        self._near_mask = np.zeros((0, 0), dtype=bool)
-        omegas = [arm_omega(a) for a in self.arms]
-        if self.explore_radius is not None and all(w is not None for w in omegas):
-            # neighbours by rank among the distinct ω, not by distance in median grid steps:
-            # on an uneven grid (1.0, 1.2, 1.4, 1.5, ...) the median step is 0.1, and 1.0 had
-            # no arm within one step — a learner whose model put the best there never moved
-            rank = np.searchsorted(np.unique(omegas), omegas).astype(float)
-            reach = self.explore_radius * (1 + 1e-9)
-            self._near_mask = np.abs(rank[:, None] - rank[None, :]) <= reach
-
-    def _omega_line_basis(self, family, pos):
-        """All arms on one line, each family of several ω placed by its ω (``arm_basis="omega"``).
-
-        The families (:func:`bandit.smooth.family_positions`) are laid end to end in the order
-        of their first arm, one family grid step apart: the SSOR-PCG ω 1.0, 1.2, 1.4, 1.5, …, 1.9
-        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, ….  The
-        basis is the line's (``min(m_omega, K)`` Chebyshev polynomials of the position), so
-        within a family the model is a smooth curve in ω, as over plain ω arms, and the
-        exploration radius applies within the predicted best's family in its ω order (as
-        with ``arm_basis="family"``: the way to a better ω leads through the neighbours of the
-        best); the other families are explored by the confidence width."""
-        x = np.zeros(self.n_arms)
-        start = 0.0
-        for f in range(int(family.max()) + 1):
-            idx = np.flatnonzero(family == f)
-            x[idx] = start + pos[idx]
-            start = x[idx].max() + 1.0
-        span = x.max() if x.max() > 0 else 1.0
-        mw = min(self.m_omega, self.n_arms)
-        self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
-        self._near_mask = self._family_radius_mask(family, pos)
-
-    def _family_radius_mask(self, family, pos):
-        """The exploration radius over configuration arms (``near_mask``; empty: none): within
-        the predicted best's family, its neighbours in the family's ω order (an uneven grid
-        such as 1.0, 1.2, 1.4, 1.5 has 1.2 next to 1.0, not two median steps away); every
-        other family is open to the confidence width (families have no order between them)."""
-        if self.explore_radius is None:
-            return np.zeros((0, 0), dtype=bool)
-        same = family[:, None] == family[None, :]
-        rank = np.zeros(self.n_arms)
-        for f in range(int(family.max()) + 1):
-            idx = np.flatnonzero(family == f)
-            rank[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(idx.size)
-        near = np.abs(rank[:, None] - rank[None, :]) <= self.explore_radius * (1 + 1e-9)
-        mask = ~same | near
-        # all True (every family one arm): no restriction
-        return np.zeros((0, 0), dtype=bool) if mask.all() else mask
-
-    def _family_basis(self, family, pos):
-        """A column shared by every arm, then one block of columns per family of arms that
-        differ only by ω (:func:`bandit.smooth.family_positions`): the family's indicator times a
-        Chebyshev basis in the family's own ω mapped to [−1, 1] (the indicator alone for a
-        family of one arm), and in a family of several ω each arm's own level (its indicator,
-        penalised as the family's level).  Arms of different families share no family column:
-        the model learns each family's level from its own rounds and the shape in ω within a
-        family from all of them, and the penalty ``(j + 1)²`` on the degree ``j`` within the
-        family smooths in ω without pulling one family towards another.  The arms' own levels
-        keep an ω read once as uncertain as an arm alone (a cold first solve of each ω, read
-        slow, would otherwise price the whole family); an ω never played is predicted by the
-        family's curve.  How the cost moves with the context is shared (the shared column); a
-        family's own departure from it is penalised :data:`FAMILY_CONTEXT_PENALTY` times more,
-        so a family tried once is predicted at other contexts by how the others move, not left
-        open at every new context."""
-        blocks, degree = [np.ones((self.n_arms, 1))], [0]
-        for f in range(int(family.max()) + 1):
-            idx = np.flatnonzero(family == f)
-            mw = min(self.m_omega, idx.size)
-            span = pos[idx].max() if pos[idx].max() > 0 else 1.0
-            block = np.zeros((self.n_arms, mw))
-            for k in idx:
-                block[k] = _chebyshev(2.0 * pos[k] / span - 1.0, mw) if mw > 1 else 1.0
-            blocks.append(block)
-            degree.extend(range(mw))
-            if idx.size > 1:  # each ω's own level, penalised as the family's
-                blocks.append(np.eye(self.n_arms)[:, idx])
-                degree.extend([0] * idx.size)
-        self._X = np.ascontiguousarray(np.hstack(blocks))
-        self._degree = np.asarray(degree, dtype=float)
-        self._near_mask = self._family_radius_mask(family, pos)
-
-    @property
-    def _near(self):
-        """Per predicted best, the indices of the arms exploration may draw (None: all)."""
-        if not self._near_mask.size:
-            return None
-        return [np.flatnonzero(row) for row in self._near_mask]
-
     def check_context_length(self, D):
         """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
         and refit (:func:`bandit.features.check_model_size`); changes nothing."""
@@ -579,18 +468,6 @@ class JointCB(Policy):
             raise
         self.P = np.diag(1.0 / self._penalty_diag())
         self.theta = np.zeros(self.P.shape[0])
-
-    def _penalty_diag(self):
-        """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
-        ctx = np.diag(self.features.penalty)
-        if self._degree is None:  # the line basis: column j has degree j in ω
-            j = np.arange(self._X.shape[1]) + 1.0
-            return self.ridge * np.outer(ctx, j ** 2).ravel()
-        # the family basis: degree in ω within the family; a family's departure from the
-        # shared dependence on the context (context feature i > 0) penalised more
-        pen = np.outer(ctx, (self._degree + 1.0) ** 2)
-        pen[1:, 1:] *= self.FAMILY_CONTEXT_PENALTY
-        return self.ridge * pen.ravel()
 
     @property
     def context_range(self):
@@ -647,52 +524,6 @@ class JointCB(Policy):
     #: by the model of the log-cost when the context comes to vary
     AUTO_WINDOW = 1000
 
-    def _auto_target(self, context):
-        """``target="auto"`` with a context: model the log-cost only once the context varies.
-
-        A context that has stayed within :attr:`AUTO_VARIED` of its magnitude in every
-        coordinate (a constant one, or the automatic context of a sequence whose matrices
-        barely change, such as a Newton loop's Jacobians) cannot explain why one system costs
-        more than another, so it is no context for the choice of target: the model fits the
-        cost itself, as without a context, and converges to the arm of least total rather
-        than least geometric mean.  The rounds are kept (the latest :attr:`AUTO_WINDOW`);
-        when a coordinate first leaves that band, a model of the log-cost learns them again
-        from the prior on, in their order, and takes over (once: the target stays the
-        log-cost).  Called by :meth:`_context` once the features have taken ``context``;
-        returns whether the model of the log-cost has taken over.
-        """
-        span = self.auto_span
-        if span is None:
-            if self.t > 0:  # decided (or saved before the rule): the log-cost
-                return False
-            x = self.features.range.parse(context)
-            self.auto_span = np.array([x, x], dtype=float)
-            self._auto_kept = collections.deque(maxlen=self.AUTO_WINDOW)
-            self._auto_x = tuple(x.tolist())
-            return False
-        if isinstance(context, float) and span.shape[1] == 1:  # a number: no arrays
-            self._auto_x = (context,)
-            lo, hi = float(span[0, 0]), float(span[1, 0])
-            if lo <= context <= hi:
-                return False
-            lo, hi = min(lo, context), max(hi, context)
-            span[0, 0], span[1, 0] = lo, hi
-            if hi - lo > self.AUTO_VARIED * max(abs(lo), abs(hi)):
-                self._auto_relearn()
-                return True
-            return False
-        x = self.features.range.parse(context)
-        self._auto_x = tuple(x.tolist())
-        lo, hi = np.minimum(span[0], x), np.maximum(span[1], x)
-        self.auto_span = np.array([lo, hi])
-        # halves: hi − lo of contexts near ±1.7e308 overflowed (a RuntimeWarning, an error
-        # under ``-W error``)
-        if np.any(0.5 * hi - 0.5 * lo > 0.5 * self.AUTO_VARIED * np.maximum(np.abs(lo),
-                                                                          np.abs(hi))):
-            self._auto_relearn()
-            return True
-        return False
-
     @property
     def auto_rounds(self):
         """``target="auto"`` while the context has not varied: the kept rounds, one row
@@ -706,25 +537,6 @@ class JointCB(Policy):
     def auto_rounds(self, rows):
         self._auto_kept = None if rows is None else collections.deque(
             (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
-
-    def _auto_relearn(self):
-        """Learn the kept rounds again with a model of the log-cost and take its state."""
-        rows = self.auto_rounds
-        fresh = type(self)(self.arms, seed=self.seed, **{**self._config(), "target": "log"})
-        fresh.prior_curve, fresh.prior_moved = self.prior_curve, self.prior_moved
-        for i, (arm, cost, censored, *c) in enumerate(rows):
-            c = c[0] if len(c) == 1 else np.array(c)
-            if i == 0:  # the prior enters at the first context, as in a run
-                fresh.select(c)
-            fresh.update(int(arm), float(cost), c, bool(censored))
-        for key in self._state_keys:
-            if key not in ("context_range", "auto_span", "auto_rounds"):
-                setattr(self, key, getattr(fresh, key))
-        self.features = fresh.features
-        # σ̂ counts the rounds the model learnt: the ones before the window are forgotten
-        self.forgotten = self.t - len(rows) + fresh.forgotten
-        self.auto_span = self._auto_kept = None
-        self._info, self._mu_of, self.p = fresh._info, None, None
 
     @property
     def smears(self):
@@ -799,7 +611,7 @@ class JointCB(Policy):
             return self.unit * np.maximum(mu, 0.0)
         return self.unit * (np.exp(mu) - _FLOOR)
 
-    # --- the prior ----------------------------------------------------------------------------
+    # --- the prior (its pseudo-observations and shared error: _joint_rules.PriorRules) ---
     def prime(self, A, solver):
         """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
         once, with the first matrix, before the first draw); a no-op without ``prior`` or
@@ -823,153 +635,6 @@ class JointCB(Policy):
             self.prior_curve = np.log(c[0] / c[0].min())
             if self.prior_shift is not None:  # relative to the same cheapest cost
                 self.prior_moved = np.log(c[1:] / c[0].min())
-
-    def _draw_state(self):
-        # the draw that takes the prior (the first) also enters its pseudo-observations: an
-        # undone draw (a round the Tuner does not tell) takes them back with it
-        pending = self.prior_curve is not None and not self.prior_used
-        model = (None if self.P is None else (self.P.copy(), self.theta.copy())) if pending \
-            else False
-        return super()._draw_state(), model
-
-    def _undo_draw(self, state) -> None:
-        base, model = state
-        super()._undo_draw(base)
-        if model is not False:
-            self.prior_used = False
-            self.P, self.theta = (None, None) if model is None else model
-            if model is None and self.features.context_dim is not None:
-                # the draw fixed the context length: the model without the prior, as the
-                # next draw (and a policy built from the saved settings) allocates it — left
-                # None, a tuner whose first solves were all already solved (b = 0, or a
-                # steady start) could not be saved ('P' must be an array, got None)
-                self._allocate()
-            self.prior_dir = self.prior_proj = self.prior_usq = self.prior_c = None
-            self.prior_s2 = None
-            self._mu_of = None
-
-    def _use_prior(self, psi):
-        """Pseudo-observations of the prior's differences at the first context (once)."""
-        self.prior_used = True
-        # the curve is log(cost / cheapest cost) on the first system; a model of the cost
-        # itself takes it as cost ratios (the unit will be the first cost, at the curve's best)
-        g = np.exp(self.prior_curve) if self.models_cost else self.prior_curve
-        best = int(np.argmin(g))
-        self.prior_w = self._prior_w()
-        w = math.sqrt(self.prior_w)
-        a = self._prior_row_scale(g, best)
-        for k in range(self.n_arms):
-            if k != best:
-                phi = np.outer(psi, self._X[k] - self._X[best]).ravel()
-                wk = w if a is None else w * a[k]
-                rls_update(self.P, self.theta, wk * phi, wk * (g[k] - g[best]))
-        if self.prior_moved is not None:
-            self._use_prior_shift(psi, g, best, a)
-
-    def _prior_w(self):
-        """The weight of each of the prior's pseudo-observations: :attr:`prior_weight`, less
-        on a grid of more than :attr:`PRIOR_ROWS` + 1 arms, so that the curve is worth at
-        most ``PRIOR_ROWS · prior_weight`` observations however densely the user lists ω
-        (on a grid of 2,000 ω it had been worth 1,999, which 40 measurements could not
-        correct where the model's fit of it was off)."""
-        rows = self.n_arms - 1
-        if rows <= self.PRIOR_ROWS:
-            return self.prior_weight
-        return self.prior_weight * self.PRIOR_ROWS / rows
-
-    def _prior_row_scale(self, g, best):
-        """Per arm, the factor on a pseudo-observation's row in a model of the cost (None:
-        1 for every arm, the pseudo-observations' errors of one size).
-
-        The theory's errors are relative (a factor, −21 % / +25 % on the offset Laplacians),
-        so a predicted ratio ``g_k`` is known to within a multiple of ``g_k``, not to ``σ̂``.
-        Taking them of one size is harmless where the curve spans a few tens of times its
-        best, but below its best SOR's cost grows without bound (like ``1/ω`` as ω → 0): on
-        a grid reaching far below the best (0.01 to 1.99) the least squares of a few
-        polynomials in ω followed the hundred- to thousandfold arms and put the model's best
-        at ω = 1.3 where the curve's was 1.69.  When the curve rises more than
-        :attr:`PRIOR_SPAN` times its best below its best ω, each row is weighted by
-        ``g_best / g_k`` (its error taken relative)."""
-        if not self.models_cost:
-            return None
-        om = np.array([arm_omega(a) for a in self.arms], dtype=float)
-        low = om < om[best]
-        if not low.any() or float(g[low].max()) <= self.PRIOR_SPAN * g[best]:
-            return None
-        return g[best] / g
-
-    def _use_prior_shift(self, psi, g, best, a=None):
-        """The prior's shared error (``prior_shift``): its components and their first
-        downdates (:meth:`_refresh_prior`)."""
-        # e(s) = how the pseudo-observations move when the curve's best ω moves by s,
-        # s ~ N(0, prior_shift²): for the log-cost the moved log-curve less the curve (both
-        # relative to the curve's best arm); for the cost, whose pseudo-observations are
-        # the ratios g_k = exp(Δ_k), to first order g_k times that (the exact ratios of a
-        # curve moved up multiply the far arms' costs many times over, and a Gaussian error
-        # that size let one early measurement send the model's best to ω = 1.0).  Its
-        # covariance by Gauss–Hermite quadrature, of rank at most nodes − 1, as orthogonal
-        # components u_j
-        curve = self.prior_curve
-        d = g - g[best]
-        E = self.prior_moved - self.prior_moved[:, [best]] - (curve - curve[best])
-        if self.models_cost:
-            E = E * g
-        if a is not None:
-            E, d = E * a, d * a
-        wq = _HERMITE[1]
-        E0 = E - wq @ E
-        lam, V = _shared_error_eigen(E0, wq)
-        keep = lam > 1e-9 * max(float(lam.max()), 1e-300)
-        U = V[:, keep] * np.sqrt(lam[keep])  # K × r, Σ_e = U Uᵀ
-        # rows φ_k = ψ ⊗ χ_k are ravelled context-major: Φu_j = Σ_k u_jk (φ_k − φ_best)
-        rows = self._X - self._X[best]
-        if a is not None:
-            rows = rows * a[:, None]
-        self.prior_dir = np.array([np.outer(psi, row).ravel() for row in U.T @ rows])
-        self.prior_proj = U.T @ d
-        self.prior_usq = lam[keep]
-        self.prior_c = np.zeros(int(keep.sum()))
-        self.prior_s2 = None
-        self._refresh_prior()
-
-    def _refresh_prior(self):
-        """Keep the prior's shared error at its size relative to the current noise scale.
-
-        The pseudo-observations ``d_k = g_k − g_best`` carry an error ``e_k + ε_k``: ``ε_k``
-        independent, of variance ``σ̂²/w`` (``w`` = :attr:`prior_weight`), and ``e`` shared
-        by all, the change of ``d`` when the curve's best ω moves by ``s ~ N(0, τ²)``
-        (``τ`` = :attr:`prior_shift`), of covariance ``Σ_e = Σ_j u_j u_jᵀ`` (orthogonal
-        ``u_j``).  In units of ``σ̂²`` the covariance ``I/w + Σ_e/σ̂²`` has the inverse
-        ``w I − Σ_j c_j u_j u_jᵀ``, ``c_j = w²/(σ̂² + w |u_j|²)`` (Woodbury), so the rows
-        enter as ``w`` pseudo-observations each (done once) and one downdate of weight
-        ``c_j`` along ``Φu_j`` with target ``u_jᵀd`` per component: a measurement that
-        contradicts the curve's place moves it as a whole, and counts against it once, not
-        once per arm.  ``σ̂`` changes as costs come, so the ``c_j`` follow it (rank-one
-        corrections once ``σ̂²`` has moved by more than 10 % since they were last set).
-        """
-        s2 = (self.sq_err + 0.1) / (self.t - self.forgotten + 1)  # σ̂² (_scale), every round
-        if self.prior_s2 is not None and abs(s2 - self.prior_s2) <= 0.1 * self.prior_s2:
-            return  # every c_j within 10 % of its weight in P
-        w = self.prior_weight if self.prior_w is None else self.prior_w
-        # (after a detected change the prior's information is scaled by prior_scale, and
-        # with it the weights of its shared error's downdates)
-        c = self.prior_scale * w * w / (s2 + w * self.prior_usq)
-        old = self.prior_c
-        for j in range(c.size):
-            # information − (c_j − old_j) x xᵀ, Σ φ y − (c_j − old_j) x z (Sherman–Morrison)
-            alpha = old[j] - c[j]
-            x, z = self.prior_dir[j], self.prior_proj[j]
-            Px = self.P @ x
-            denom = 1.0 + alpha * float(x @ Px)
-            if not denom > 1e-12:  # rounding: keep the weight this component has
-                c[j] = old[j]
-                continue
-            self.theta += (alpha / denom) * Px * (z - float(x @ self.theta))
-            self.P -= (alpha / denom) * np.outer(Px, Px)
-        self.P = 0.5 * (self.P + self.P.T)
-        self.prior_c = c
-        self.prior_s2 = s2
-        self._mu_of = None
 
     @property
     def randomised(self):
@@ -1143,91 +808,6 @@ class JointCB(Policy):
                                      math.inf)
         self.p = None
         return z
-
-    # --- the change test: sequences whose costs change without a context that says so ----
-    def _change_test(self, z):
-        """Page's CUSUM, both ways, of the standardised one-step errors ``z`` of the played arm
-        (error before the clip over ``σ̂ sqrt(1 + φᵀPφ)``, each capped at ±3); an alarm
-        forgets the past (:meth:`_forget`).
-
-        While the model fits, the errors have mean 0 and unit spread, and a sum that only
-        grows with errors beyond ``CHANGE_DRIFT`` standard deviations crosses
-        ``CHANGE_LIMIT`` rarely; when the costs move away from what the model learnt (a new
-        phase of the simulation that no context announces), the errors keep one sign and the
-        sum crosses it within a few rounds (``≈ CHANGE_LIMIT / (shift − CHANGE_DRIFT)``).
-        """
-        if not math.isfinite(z):
-            return
-        cap = self.CHANGE_CAP  # one wild reading is no change: it takes several beyond 3
-        z = min(max(z, -cap), cap)
-        self.cusum_up = max(0.0, self.cusum_up + z - self.CHANGE_DRIFT)
-        self.cusum_down = max(0.0, self.cusum_down - z - self.CHANGE_DRIFT)
-        if max(self.cusum_up, self.cusum_down) > self.CHANGE_LIMIT:
-            self.changes += 1
-            self._forget(self.CHANGE_KEEP)
-        elif self.detect_drift and self.features.context_dim == 0:
-            self._drift_test(z)
-
-    def _drift_test(self, z):
-        """A test for a slow drift of the costs, when there is no context to explain it.
-
-        A drift shifts the one-step errors by less than the CUSUM's ``CHANGE_DRIFT`` standard
-        deviations for a long time.  Per rate ``γ`` of :attr:`DRIFT_RATES` an exponentially
-        weighted level ``m ← γ m + (1 − γ) z`` of the capped standardised errors predicts the
-        next one; the log-likelihood ratio of that prediction against the model's own (level
-        0, unit spread), ``z m − m²/2``, feeds a CUSUM ``S ← max(0, S + z m − m²/2)``.  While
-        the model fits, ``m`` is noise and ``S`` falls by ``(1 − γ)/(2(1 + γ))`` a round on
-        average; while the errors keep a level ``δ`` it grows by about ``δ²/2`` a round.
-        Above :attr:`DRIFT_LIMIT` everything learnt is kept as :attr:`DRIFT_KEEP` rounds'
-        worth (:meth:`_forget`), counted in :attr:`drifts`.
-        """
-        rates = np.asarray(self.DRIFT_RATES)
-        m, S = self.drift_level, self.drift_score
-        S[:] = np.maximum(0.0, S + z * m - 0.5 * m * m)
-        m[:] = rates * m + (1.0 - rates) * z
-        if (S > self.DRIFT_LIMIT).any():
-            self.drifts += 1
-            self._forget(self.DRIFT_KEEP)
-
-    def _forget(self, keep):
-        """Keep what was learnt before a detected change (or drift) as ``keep`` rounds' worth.
-
-        The fit's data statistics (the measured rounds and the prior's pseudo-observations
-        alike) ``G = P⁻¹ − λΛ`` and ``Σ φ y = P⁻¹ θ`` are multiplied by
-        ``ρ = keep / n`` (``n`` the rounds they hold), the penalty is kept:
-        ``P ← (λΛ + ρ G)⁻¹``, ``θ ← P ρ Σ φ y`` — the ridge fit of the same data at weight
-        ``ρ`` (discounted ridge regression, one discount at the change).  The widths grow
-        back towards the prior's, so the lower confidence bound explores again next to the
-        predicted best, and the costs measured from now on outweigh the old ones after a
-        few rounds; ``σ̂``'s sum and count are discounted alike (its level is kept), and so
-        is the weight of the prior's shared error (:attr:`prior_scale`).  ``O(d³)``, once
-        per detected change.
-        """
-        from ._kernels_ridge import spd_inverse
-
-        self.cusum_up = self.cusum_down = 0.0
-        self.drift_level[:] = 0.0  # both tests start afresh
-        self.drift_score[:] = 0.0
-        n = self.t + 1 - self.forgotten  # rounds in σ̂'s count, this one included
-        rho = min(1.0, keep / n)
-        if rho >= 1.0:
-            return
-        pen = self._penalty_diag()
-        A = spd_inverse(self.P)
-        b = A @ self.theta
-        A *= rho
-        A[np.diag_indices_from(A)] += (1.0 - rho) * pen
-        self.P = spd_inverse(A)
-        self.theta = self.P @ (rho * b)
-        self.sq_err *= rho
-        self.log_sq_err *= rho
-        self.smear_rows = None  # residuals of the phase before the change: not this one's
-        self.forgotten += (1.0 - rho) * n
-        if self.prior_c is not None:
-            self.prior_c = rho * self.prior_c
-            self.prior_scale *= rho
-        self._mu_of = None
-        self.p = None
 
     def predict(self, context=None):
         """Predicted cost of every arm at ``context`` in raw units (NaN before any cost).

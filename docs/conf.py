@@ -46,11 +46,12 @@ html_static_path = []
 
 
 def _public_bases(app, name, obj, options, bases):
-    # the Tuner is put together from parts kept in private modules (bandit/_tuner_*.py): its
-    # page names no base a reader could not look up ("Bases: object", as any other class
-    # of its own, rather than an empty "Bases:")
+    # the Tuner and JointCB are put together from parts kept in private modules
+    # (bandit/_tuner_*.py, bandit/_joint_*.py): a page names no base a reader could not look
+    # up ("Bases: object", as any other class of its own, rather than an empty "Bases:")
     bases[:] = [b for b in bases
-                if not getattr(b, "__module__", "").startswith("bandit._tuner_")] or [object]
+                if not getattr(b, "__module__", "").startswith(("bandit._tuner_",
+                                                                "bandit._joint_"))] or [object]
 
 
 def setup(app):

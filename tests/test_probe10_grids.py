@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import bandit
-import bandit.joint as joint
+import bandit._joint_rules as rules
 import solvers
 from solvers import gallery
 
@@ -17,10 +17,10 @@ def test_the_shared_error_of_a_large_grid_is_decomposed_through_its_nodes(monkey
     real = np.linalg.eigh
 
     def small_only(M, *a, **k):  # a K × K decomposition of a large grid is the defect
-        assert M.shape[0] <= joint._EIGEN_DENSE_ARMS, f"eigh of a {M.shape} matrix"
+        assert M.shape[0] <= rules._EIGEN_DENSE_ARMS, f"eigh of a {M.shape} matrix"
         return real(M, *a, **k)
 
-    monkeypatch.setattr(joint.np.linalg, "eigh", small_only)
+    monkeypatch.setattr(rules.np.linalg, "eigh", small_only)
     A, b = gallery.laplacian_2d(12), np.ones(144)
     grid = np.linspace(1.0, 1.95, 2000)
     t = bandit.Tuner(list(grid), solver="sor")
@@ -37,10 +37,10 @@ def test_the_shared_error_of_a_large_grid_is_decomposed_through_its_nodes(monkey
 @pytest.mark.parametrize("K", [80, 300])
 def test_both_decompositions_give_the_same_covariance(K):
     rng = np.random.default_rng(K)
-    wq = joint._HERMITE[1]
+    wq = rules._HERMITE[1]
     E = rng.standard_normal((wq.size, K)) * np.linspace(0.1, 3.0, K)
     E0 = E - wq @ E
-    lam, V = joint._shared_error_eigen(E0, wq)
+    lam, V = rules._shared_error_eigen(E0, wq)
     ref = (E0.T * wq) @ E0
     np.testing.assert_allclose((V * lam) @ V.T, ref, atol=1e-12 * np.abs(ref).max())
     big = np.linalg.eigvalsh(ref)[::-1][:lam.size]
