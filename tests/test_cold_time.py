@@ -111,3 +111,49 @@ def test_an_arms_first_timed_run_is_not_its_first_run(monkeypatch, cost):
     assert secs == [warm] * len(Script.order)
     # one untimed run before each arm's first timed one, none after
     assert clock.i == 2 * (len(Script.order) + 3)
+
+
+class Durations:
+    """``perf_counter`` of :mod:`solvers._api` on which run ``k`` (readings ``2k``,
+    ``2k + 1``) lasts ``durations[k]`` (the last one after the list)."""
+
+    def __init__(self, durations):
+        self.durations, self.i, self.now = durations, 0, 0.0
+
+    def perf_counter(self):
+        if self.i % 2:
+            k = self.i // 2
+            self.now += self.durations[min(k, len(self.durations) - 1)]
+        self.i += 1
+        return self.now
+
+
+def test_a_loaded_tuners_cold_first_run_is_told_at_the_saved_rate(monkeypatch, tmp_path):
+    """A loaded tuner is in a new process: its arms' first runs are cold again, and are told
+    at most at the cost per iteration the saved run measured."""
+    A = gallery.laplacian_2d(8).tocsr()
+    b = np.random.default_rng(2).standard_normal(64)
+    warm = 2.0 ** -16
+
+    def clock(durations):
+        c = Durations(durations)
+        monkeypatch.setattr(solvers._api, "time", types.SimpleNamespace(
+            perf_counter=c.perf_counter))
+        return c
+
+    tuner = bandit.Tuner(bandit.FixedArm([1.5, 1.7]), solver="ssor_pcg", cost="time",
+                         guard=None)
+    clock([warm])
+    runs = [tuner.solve(A, b) for _ in range(4)]
+    its = runs[0].iterations
+    assert all(r.iterations == its and r.info["cost"] == warm for r in runs)
+    tuner.save(tmp_path / "t.json")
+
+    loaded = bandit.Tuner.load(tmp_path / "t.json")
+    # the untimed run before the arm's first timed one, then a timed run still cold
+    clock([warm, COLD * warm, warm])
+    first, second = loaded.solve(A, b), loaded.solve(A, b)
+    assert first.seconds == COLD * warm and second.seconds == warm  # as the clock read
+    assert first.info["cost"] == pytest.approx(warm, rel=1e-12)  # its × the saved rate
+    assert second.info["cost"] == warm
+    assert list(loaded.history["seconds"][-2:]) == [COLD * warm, warm]
