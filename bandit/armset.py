@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import statistics
 
 import numpy as np
 
@@ -659,11 +660,8 @@ class ArmSet:
         recent = self._time_recent[self.family[k]] if self._time_recent is not None else ()
         if not recent:
             return
-        ordered = sorted(recent)
-        m = len(ordered)
-        rate = ordered[m // 2] if m % 2 else 0.5 * (ordered[m // 2 - 1] + ordered[m // 2])
         info = res.info
-        told = info.get("setup_seconds", 0.0) + res.iterations * rate
+        told = info.get("setup_seconds", 0.0) + res.iterations * statistics.median(recent)
         if told < res.seconds:
             info["cold_told"] = told
 
