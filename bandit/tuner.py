@@ -39,6 +39,9 @@ from solvers.precond import SetupError
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
            "AUTO_CONTEXT_STEPS"]
 
+# iterations of the untimed run before an arm's first timed run in a process (Tuner._run):
+# enough to pass once over every line of its solver's code
+_COLD_ITERATIONS = 2
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
@@ -391,6 +394,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         # set by _checked_entries (Numba arms)
         self._run_checked = self._check_rhs = self._copy_x0 = None
         self._fast = self._checked_entries()
+        # an arm's first run in this process is preceded by an untimed short one (_run)
+        self._cold_runs = cost in ("time", "timed_work")
         # (b, ‖b‖, x0, the first run's start: a copy of x0 or None) of the solve in progress,
         # as _validate checked them
         self._checked = None
@@ -729,6 +734,13 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
                     x = np.zeros(op.n) if x0 is None else x0.copy()
                 else:
                     self._checked = checked[:3] + (None,)
+                if self._cold_runs and not arms._warm[arm]:
+                    # the arm's first run in this process: its one-time costs (the first
+                    # pass of the interpreter and the caches over its code and this
+                    # system's arrays) paid in a short untimed run from the same start
+                    self._run_checked(fast[guarded], op, b, checked[1], x.copy(),
+                                      _COLD_ITERATIONS)
+                    start = time.perf_counter()
                 res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
             else:
                 if tally:
@@ -759,6 +771,8 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
             res = self._clock_fault(arm, res, op)
         if arms.needs_work:
             arms.attach_work(arm, res, op)
+        if self.cost == "time":
+            arms.cold_time(arm, res)  # an arm's first run in this process is cold
         if tally:
             work = self._work
             work[0] += res.seconds

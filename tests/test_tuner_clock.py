@@ -37,9 +37,19 @@ class Clock:
         return self.glitch.get(self.i - 1, self.now)
 
 
-def install(monkeypatch, clock):
+def install(monkeypatch, clock, tuner=None):
     monkeypatch.setattr(solvers._api, "time", types.SimpleNamespace(
         perf_counter=clock.perf_counter))
+    if tuner is not None:
+        warm(tuner)
+
+
+def warm(tuner):
+    """As if every arm had run in this process: no untimed run before an arm's first (it
+    would read the scripted clock too) and every reading warm (tests/test_cold_time.py
+    covers the cold ones)."""
+    tuner._cold_runs = False
+    tuner._arms._warm = [True] * len(tuner._arms._warm)
 
 
 def sequence(T, m=12):
@@ -58,7 +68,7 @@ def lasting(durations):
 def test_valid_readings_reach_the_policy_unchanged(monkeypatch):
     """Clean data: every run's seconds is what the clock read, and the policy is told it."""
     tuner = bandit.Tuner(solver="ssor_pcg", cost="time")
-    install(monkeypatch, lasting(lambda k: TICK * (1 + (k * 7919) % 13)))
+    install(monkeypatch, lasting(lambda k: TICK * (1 + (k * 7919) % 13)), tuner)
     runs = []
     for A, b, kappa in sequence(12):
         res = tuner.solve(A, b, context=kappa)
@@ -119,7 +129,7 @@ def test_a_bad_reading_is_replaced_and_the_tuner_saves(monkeypatch, tmp_path, co
 def test_a_bad_first_reading_counts_as_zero(monkeypatch, tmp_path):
     """Before any valid reading there is no seconds per iteration: the run counts 0 s."""
     tuner = bandit.Tuner(bandit.ChebCB(GRID, seed=0), solver="ssor_pcg", cost="time")
-    install(monkeypatch, lasting(lambda k: -0.5 if k == 0 else TICK))
+    install(monkeypatch, lasting(lambda k: -0.5 if k == 0 else TICK), tuner)
     with pytest.warns(RuntimeWarning, match="clock"):
         for A, b, kappa in sequence(4):
             tuner.solve(A, b, context=kappa)
