@@ -1070,8 +1070,9 @@ class JointCB(Policy):
         return k, float(self._cost(self._mu[k]))
 
     #: A censored log-cost of an arm of another family than the leader's (a rival the guard
-    #: stopped) moves the arm's prediction on to the model's expectation given the bound, in
-    #: directions that move no prediction of the leader's family (:meth:`_shift_rival`);
+    #: stopped) moves the arm's prediction on towards the model's expectation given the
+    #: bound, in directions that move no prediction of the leader's family
+    #: (:meth:`_shift_rival`);
     #: False (the default, measured in ``docs/studies/precond.md``): it is fed as
     #: ``max(bound, prediction)`` only, like every other censored cost.
     impute_rivals = False
@@ -1109,10 +1110,10 @@ class JointCB(Policy):
         top = pred + _CLIP * s
         return min(pred + s * lam, top), min(max(y, pred), top)
 
-    def _shift_rival(self, arm, psi, held, target, fed):
-        """After the update with ``fed``: the step that feeding ``target`` instead would have
-        added, ``P φ (target − fed)`` (``P`` after the update), with its part that moves the
-        arms ``held`` (the leader's family) at any context taken out.
+    def _shift_rival(self, arm, psi, held, target):
+        """After the update with the bound: the imputed ``target`` fed as one more observation
+        of ``arm``, the model conditioned on every prediction of the arms ``held`` (the
+        leader's family) staying as it is, at every context.
 
         ``max(bound, μ)``, the least cost the bound allows, left a rival stopped at the
         leader's predicted cost looking exactly as dear as the leader, so its lower confidence
@@ -1120,20 +1121,27 @@ class JointCB(Policy):
         drawn again and again, each time an attempt and a fall-back.  The truncated mean puts it
         above the bound by what the model's spread implies.  Fed whole, that guess also moved
         the leader's family through the coefficients all arms share on the line (the SSOR-PCG
-        curve next to plain CG bent up, the learner kept to small ω): here the arm-feature part
-        of the step is projected on the complement of the leader family's arm features, so
-        ``ψ(c) ⊗ χ_j`` of every arm ``j`` of that family, at every context ``c``, is
-        orthogonal to it.  ``P``, ``σ̂`` and the change test are those of the update with the
-        bound (the overshoot is a guess, not a measurement)."""
-        step = target - fed
+        curve next to plain CG bent up, the learner kept to small ω).  Here the step lies in
+        the coefficients ``ψ ⊗ v``, ``v`` orthogonal to the leader family's arm features
+        (``E``, an orthonormal basis), with the covariance the model gives them once the rest
+        is held, ``C = E (Eᵀ P⁻¹ E)⁻¹ Eᵀ``: ``θ += C φ (target − φᵀθ) / (1 + φᵀ C φ)``, which
+        raises the arm's prediction and no prediction of the leader's family.  ``P``, ``σ̂``
+        and the change test are those of the update with the bound (the overshoot is a guess,
+        not a measurement)."""
+        phi = np.outer(psi, self._X[arm]).ravel()
+        step = target - float(self.theta @ phi)
         if not step > 0.0:
             return
-        phi = np.outer(psi, self._X[arm]).ravel()
-        v = (self.P @ phi).reshape(psi.size, -1)
-        _, sv, vt = np.linalg.svd(self._X[held], full_matrices=False)
-        basis = vt[sv > sv[0] * 1e-10]
-        v -= (v @ basis.T) @ basis
-        self.theta += step * v.ravel()
+        _, sv, vt = np.linalg.svd(self._X[held], full_matrices=True)
+        free = vt[int(np.sum(sv > sv[0] * 1e-10)):]  # rows: the complement of their span
+        if free.shape[0] == 0:
+            return
+        E = np.kron(np.eye(psi.size), free.T)  # d × (m · free directions), orthonormal
+        L = np.linalg.inv(self.P)
+        L = 0.5 * (L + L.T)
+        C = E @ np.linalg.solve(E.T @ L @ E, E.T)
+        g = C @ phi
+        self.theta += g * (step / (1.0 + float(phi @ g)))
 
     def _update(self, arm, cost, psi, censored):
         if self._auto_kept is not None:  # target="auto", the context not varied yet
@@ -1157,11 +1165,11 @@ class JointCB(Policy):
             held = (self._leader_family(arm, psi) if censored and self.impute_rivals
                     else None)
             if held is not None:
-                target, fed = self._rival_target(arm, y, psi, scale)
+                target = self._rival_target(arm, y, psi, scale)[0]
             self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                                          _CLIP * scale, info)
             if held is not None:
-                self._shift_rival(arm, psi, held, target, fed)
+                self._shift_rival(arm, psi, held, target)
             self.p = None
             z = info[0] / (scale * math.sqrt(info[1]))
             if self.smears and not censored:

@@ -63,7 +63,7 @@ def test_rival_target_is_the_mean_of_the_prediction_truncated_at_the_bound(a):
     phi = np.outer(psi, p._X[4]).ravel()
     mu = float(p.theta @ phi)
     s = p._scale() * math.sqrt(1.0 + float(phi @ p.P @ phi))
-    target, fed = p._rival_target(4, mu + a * s, psi, p._scale())
+    target, fed = p._rival_target(4, mu + a * s, psi, p._scale())  # (fed: the rule-off target)
     want = float(truncnorm.mean(a, np.inf, loc=mu, scale=s))
     assert target == pytest.approx(min(want, mu + 3 * s), rel=1e-9, abs=1e-9 * s)
     assert fed == pytest.approx(min(max(mu + a * s, mu), mu + 3 * s), rel=1e-12, abs=1e-12 * s)
@@ -72,7 +72,8 @@ def test_rival_target_is_the_mean_of_the_prediction_truncated_at_the_bound(a):
 
 def test_the_shift_moves_the_rival_and_no_arm_of_the_leaders_family_anywhere():
     """One censored rival round from the same state, rule on and off: the same P and σ̂, the
-    rival's prediction higher, every SSOR-PCG arm's prediction the same at every context."""
+    rival's prediction higher but not above the imputed target, every SSOR-PCG arm's
+    prediction the same at every context."""
     on, off = _trained(), _trained()
     on.impute_rivals = True
     c = 1.3
@@ -81,6 +82,8 @@ def test_the_shift_moves_the_rival_and_no_arm_of_the_leaders_family_anywhere():
     best, pred = on.leader(c)
     assert best is not None and best < 3
     rival = 4
+    target = on._rival_target(rival, math.log(pred / on.unit + 1e-2), on.features(c),
+                              on._scale())[0]
     on.update(rival, float(pred), c, censored=True)
     off.update(rival, float(pred), c, censored=True)
     assert on.P.tobytes() == off.P.tobytes() and on.sq_err == off.sq_err
@@ -90,6 +93,7 @@ def test_the_shift_moves_the_rival_and_no_arm_of_the_leaders_family_anywhere():
         for j in range(3):
             assert abs(on.phi(x, j) @ moved) < 1e-12 * (1 + np.abs(on.theta).max())
     assert on.phi(c, rival) @ moved > 1e-6
+    assert on.phi(c, rival) @ on.theta < target
 
 
 def _run(arms, rule, censor, seed=1, rounds=150):
