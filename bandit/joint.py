@@ -734,6 +734,80 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             return None, math.nan
         return k, float(self._cost(self._mu[k]))
 
+    #: A censored log-cost of an arm of another family than the leader's (a rival the guard
+    #: stopped) moves the arm's prediction on towards the model's expectation given the
+    #: bound, in directions that move no prediction of the leader's family
+    #: (:meth:`_shift_rival`);
+    #: False (the default, measured in ``docs/studies/precond.md``): it is fed as
+    #: ``max(bound, prediction)`` only, like every other censored cost.
+    impute_rivals = False
+
+    def _leader_family(self, arm, psi):
+        """The arms of the leader's family at the round's context when ``arm`` is of another
+        family (the leader: the played arm of least predicted cost before this update), else
+        None (no leader, or the arm is of its family)."""
+        family = family_positions(self.arms)[0]
+        if family.max() == 0:
+            return None
+        memo = self._mu_of
+        if memo is None or memo[1] != self.t or memo[0] is None or memo[0] != self._key:
+            self._scores(psi, 0.0)  # the means at this context (the draw's memo is stale)
+            self._mu_of = memo = (self._key, self.t, None)
+        lead = memo[2] if memo[2] is not None else int(played_argmin(self._mu,
+                                                                      self.converged_counts))
+        if lead < 0 or family[lead] == family[arm]:
+            return None
+        return np.flatnonzero(family == family[lead])
+
+    def _rival_target(self, arm, y, psi, scale):
+        """A rival's censored log-cost ``y`` (its cost is at least ``y``), before the update:
+        ``(target, fed)``, ``target`` the mean of the model's predictive distribution
+        ``N(μ, s²)`` (``s = σ̂ sqrt(1 + φᵀPφ)``) truncated below at ``y``, ``μ + s λ((y −
+        μ)/s)`` with ``λ`` the inverse Mills ratio (the Tobit model's imputation), and ``fed``
+        the target the fit takes without the rule, ``max(y, μ)``; both within the Huber clip
+        ``μ + 3 s``."""
+        from scipy.special import erfcx  # (here: not every import of bandit needs scipy.special)
+
+        pred, quad = joint_predict(self.theta, self.P, psi, self._X, arm)
+        s = scale * math.sqrt(1.0 + max(quad, 0.0))
+        # φ(a)/(1 − Φ(a)) = sqrt(2/π)/erfcx(a/√2): no underflow of erfc far in the tail
+        lam = math.sqrt(2.0 / math.pi) / float(erfcx((y - pred) / (s * math.sqrt(2.0))))
+        top = pred + _CLIP * s
+        return min(pred + s * lam, top), min(max(y, pred), top)
+
+    def _shift_rival(self, arm, psi, held, target):
+        """After the update with the bound: the imputed ``target`` fed as one more observation
+        of ``arm``, the model conditioned on every prediction of the arms ``held`` (the
+        leader's family) staying as it is, at every context.
+
+        ``max(bound, μ)``, the least cost the bound allows, left a rival stopped at the
+        leader's predicted cost looking exactly as dear as the leader, so its lower confidence
+        bound, wider than the leader's, stayed below it at every new context: the rival was
+        drawn again and again, each time an attempt and a fall-back.  The truncated mean puts it
+        above the bound by what the model's spread implies.  Fed whole, that guess also moved
+        the leader's family through the coefficients all arms share on the line (the SSOR-PCG
+        curve next to plain CG bent up, the learner kept to small ω).  Here the step lies in
+        the coefficients ``ψ ⊗ v``, ``v`` orthogonal to the leader family's arm features
+        (``E``, an orthonormal basis), with the covariance the model gives them once the rest
+        is held, ``C = E (Eᵀ P⁻¹ E)⁻¹ Eᵀ``: ``θ += C φ (target − φᵀθ) / (1 + φᵀ C φ)``, which
+        raises the arm's prediction and no prediction of the leader's family.  ``P``, ``σ̂``
+        and the change test are those of the update with the bound (the overshoot is a guess,
+        not a measurement)."""
+        phi = np.outer(psi, self._X[arm]).ravel()
+        step = target - float(self.theta @ phi)
+        if not step > 0.0:
+            return
+        _, sv, vt = np.linalg.svd(self._X[held], full_matrices=True)
+        free = vt[int(np.sum(sv > sv[0] * 1e-10)):]  # rows: the complement of their span
+        if free.shape[0] == 0:
+            return
+        E = np.kron(np.eye(psi.size), free.T)  # d × (m · free directions), orthonormal
+        L = np.linalg.inv(self.P)
+        L = 0.5 * (L + L.T)
+        C = E @ np.linalg.solve(E.T @ L @ E, E.T)
+        g = C @ phi
+        self.theta += g * (step / (1.0 + float(phi @ g)))
+
     def _update(self, arm, cost, psi, censored):
         if self._auto_kept is not None:  # target="auto", the context not varied yet
             self._auto_kept.append((arm, cost, float(censored), *self._auto_x))
@@ -752,9 +826,15 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)
-            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
-                                         math.log(cost / self.unit + _FLOOR), censored,
+            y = math.log(cost / self.unit + _FLOOR)
+            held = (self._leader_family(arm, psi) if censored and self.impute_rivals
+                    else None)
+            if held is not None:
+                target = self._rival_target(arm, y, psi, scale)[0]
+            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                                          _CLIP * scale, info)
+            if held is not None:
+                self._shift_rival(arm, psi, held, target)
             self.p = None
             z = info[0] / (scale * math.sqrt(info[1]))
             if self.smears and not censored:
