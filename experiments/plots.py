@@ -7,11 +7,10 @@ For one's own run, :func:`run_data` / :func:`plot_run` / :func:`draw_run` take a
 :class:`bandit.Tuner` (or a saved tuner file, via ``relaxtune plot tuner.json``).
 Matplotlib runs on the Agg backend (nothing here opens a window) unless the caller has
 imported ``matplotlib.pyplot`` already: a notebook or script then keeps its own backend.
-
-The figures are drawn in modules of their own (the studies' in :mod:`experiments._plots_study`,
-what they share in :mod:`experiments._plots_common`); a run's figures and the writing of the
-figure files are here.  Every figure is imported from here.
 """
+# The studies' figures are drawn in experiments/_plots_study.py and what the figures share is in
+# experiments/_plots_common.py; a run's figures and the writing of the figure files are here.
+# Every figure is imported from here (the figure files look them up here).
 from __future__ import annotations
 
 from functools import partial
