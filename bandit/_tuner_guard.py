@@ -1,8 +1,8 @@
 """The guard of a :class:`bandit.Tuner`'s solve: the budget of an exploratory attempt, an
-attempt not started or refused by the solver, and the fallback chain after a failed attempt,
-so that every guarded solve converges whenever some arm converges on the system — unless a
-run stagnates (the tolerance looks unattainable), which cuts the chain short
-(:data:`STAGNATION_FALLBACKS`)."""
+attempt not started or refused by the solver, and the fallback chain after a failed attempt
+and its order, so that every guarded solve converges whenever some arm converges on the
+system — unless a run stagnates (the tolerance looks unattainable), which cuts the chain
+short (:data:`STAGNATION_FALLBACKS`)."""
 from __future__ import annotations
 
 import math
@@ -12,6 +12,7 @@ import numpy as np
 
 from ._base import arm_omega, count_of as _count
 from . import mpi as _mpi
+from . import report as _report
 from solvers._result import IterateOverflowError
 
 #: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
@@ -25,6 +26,7 @@ GUARD_DTOL = 1e6
 #: double precision): the most conservative arm not yet run, once; then the solve returns
 #: the run with the smallest residual, not converged, instead of running every arm to the cap.
 STAGNATION_FALLBACKS = 1
+_COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
 def _residual_key(r) -> float:
@@ -32,8 +34,8 @@ def _residual_key(r) -> float:
 
 
 class GuardSteps:
-    """Budgets, refused and skipped attempts, the fallback chain and the last resort (the
-    order of the chain is :meth:`bandit.Tuner.fallback_order`)."""
+    """Budgets, refused and skipped attempts, the fallback chain and the last resort, and the
+    order of the chain (:meth:`bandit.Tuner.fallback_order`)."""
 
     def _refused(self, arm, op, x0, exc, seconds, tally, reason):
         """The run of an arm the solver refused once it had started: its preconditioner
@@ -289,6 +291,62 @@ class GuardSteps:
             if r.reason == "diverged" and (not guarded or not math.isfinite(r.residual_norm)):
                 return True
         return False
+
+    # --- the order of the chain ------------------------------------------------------------
+    def fallback_order(self, arm, best, context=None) -> list:
+        """Every arm in the order a failed guarded solve tries them, the chosen ``arm`` in its
+        place (it is skipped until the last resort; see the class notes).
+
+        ``best`` is the leader from :meth:`decide`: first, then the other arms with a converged
+        observation by the policy's predicted cost, then the arms that finished earlier solves
+        in this chain (the latest first: a converged run the policy was not told of), then the
+        conservative arm, then the rest from the most conservative on.
+
+        Examples
+        --------
+        >>> from bandit import FixedArm, Tuner
+        >>> t = Tuner(FixedArm([1.0, 1.3, 1.6, 1.9], arm=3), solver="sor")
+        >>> t.fallback_order(3, None)          # nothing converged yet: the smallest ω first
+        [0, 1, 2, 3]
+        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0)
+        >>> t.policy.update(3, 9.0, converged=False)  # failed: not proven
+        >>> t.fallback_order(3, 2)
+        [2, 1, 0, 3]
+        """
+        p = self.policy
+        trusted = p.converged_counts > 0
+        first = [] if best is None else [int(best)]
+        proven = [k for k in range(p.n_arms) if trusted[k] and k not in first]
+        if proven:
+            pred = np.asarray(p.predict(context), dtype=np.float64)
+            rank = {k: i for i, k in enumerate(self._safe)}
+            proven.sort(key=lambda k: (pred[k] if pred[k] == pred[k] else math.inf, rank[k]))
+        # an arm that finished a solve no chosen arm could, before the sweep from the most
+        # conservative arm: where only a few arms converge within maxiter, a learner that has
+        # not drawn one yet had every chain sweep all the failing arms first (13-18 times
+        # the cost of the arm that finished the solve before)
+        proven += [k for k in self._rescued() if k not in first and k not in proven]
+        safe = self._safe[0]
+        order = first + [k for k in proven if k != safe]
+        if safe not in first:
+            order.append(safe)
+        order += [k for k in self._safe if k not in order]
+        return order
+
+    def _rescued(self) -> list:
+        """The arms that finished earlier solves of the fallback chain (a converged round with
+        a ``fallback_arm``), each once, the latest first; read from the log as it grows."""
+        seen, arms = self._rescuers
+        log = self._log
+        if seen > len(log):  # (a log replaced by a shorter one: read it again)
+            seen, arms = 0, []
+        fb, ok = _COLUMNS.index("fallback_arm"), _COLUMNS.index("converged")
+        for row in log[seen:]:
+            k = row[fb]
+            if k >= 0 and row[ok]:
+                arms = [int(k)] + [a for a in arms if a != k]
+        self._rescuers = [len(log), arms]
+        return arms
 
 
 def _sor_diverged_note(solver, omegas, runs) -> str:

@@ -7,6 +7,7 @@ import copy
 import json
 import pickle
 import threading
+from threading import get_ident as _get_ident
 
 from ._base import to_jsonable
 from ._persist import TunerFileError, write_bytes_atomic
@@ -89,6 +90,75 @@ class Persistence:
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
         self._checked_entries()
+
+    # --- the tuner file ------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
+
+        Progress and callback settings are not saved (pass them again to :meth:`load`).
+
+        Save between solves — in the loop, or in the ``callback`` (the round is recorded
+        before it runs).  A save from inside a solve of this tuner (a signal handler that
+        interrupts it, the solver function) raises ``RuntimeError`` and writes nothing: the
+        round is half done (the policy may have drawn or been told, the history not yet
+        written), and such a file would not continue the run.  A save from another thread
+        waits for the running solve to be recorded.
+
+        The file is replaced atomically (a crash leaves the old file or the new one), keeps
+        the permission bits of the file it replaces where the file system allows it, and no
+        temporary file stays behind (one
+        left by a save that was killed is removed by the next save of the same file).
+        What it writes is checked first by the checks of :meth:`load`: a state that load would
+        refuse (a model gone non-finite, e.g. a run continued from a hand-edited file with
+        numbers near the float range) raises ``ValueError`` naming it, and nothing is written.
+
+        A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
+        it holds an AMG set-up, and without progress and callback settings (as :meth:`save`;
+        the copy reports nothing).  pyamg's hierarchy cannot be pickled, so that raises a
+        ``TypeError`` pointing here; :meth:`save` and :meth:`load` are the documented way to
+        keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
+        operator (Mat and KSPs, which do not pickle) and converts its next system anew.
+        """
+        if not isinstance(self.solver, str):
+            raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
+                             "use a solvers.SOLVERS name")
+        me = _get_ident()
+        if self._owner == me:
+            raise RuntimeError(
+                "Tuner.save was called while a solve of this tuner is running (from a signal "
+                "handler or its solver function): the round is half done, so the file would "
+                "not continue the run; nothing was written. Save between solves: e.g. let "
+                "the handler set a flag, and save once solve returns (or in the callback)")
+        self._hold()  # another thread's solve: wait until it is recorded
+        self._owner = me
+        try:
+            self._save(path)
+        finally:
+            self._owner = None
+            self._lock.release()
+
+    @classmethod
+    def load(cls, path, *, progress=False, callback=None, comm=None, **settings) -> "Tuner":
+        """Read a file written by :meth:`save` (``progress``/``callback``/``comm`` as for the
+        constructor: the communicator is not saved).  Every other setting is the file's.
+
+        Raises
+        ------
+        TunerFileError
+            If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
+            inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
+            the message names the file and the problem.  With a ``comm`` of several ranks,
+            raised on every rank if any rank fails to read its file or reads another content
+            than rank 0, naming the rank(s) and the reason.
+        TypeError
+            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
+            settings are restored as saved (make a new Tuner for others).
+        ValueError
+            For a ``progress`` or ``callback`` the constructor refuses (before the file is
+            read).
+        """
+        return load(cls, path, progress=progress, callback=callback,
+                    comm=comm, settings=settings)
 
     def _starts(self) -> list:
         """Rounds at which a process began solving with this tuner: 0, and the first round

@@ -2,19 +2,18 @@
 
 The class is put together from one module per part of a solve: the checks of its settings
 (:mod:`bandit._tuner_checks`), each solve's input and operator refresh
-(:mod:`bandit._tuner_input`), the guard and fallback chain (:mod:`bandit._tuner_guard`), the
-audit step (:mod:`bandit._tuner_audit`) and pickling and the tuner file
-(:mod:`bandit._tuner_persist`); the steps of a round, the decision point and the reports are
-here.
+(:mod:`bandit._tuner_input`), the policy's prior and one run of an arm with its clock checks
+(:mod:`bandit._tuner_run`), the guard and the fallback chain with its order
+(:mod:`bandit._tuner_guard`), the audit step (:mod:`bandit._tuner_audit`), the log of rounds,
+the reports read from it and the per-solve hooks (:mod:`bandit._tuner_records`), and pickling
+and the tuner file (:mod:`bandit._tuner_persist`); construction, the decision point and the
+steps of a round are here.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import threading
-import time
-import warnings
 from threading import get_ident as _get_ident
 
 import numpy as np
@@ -25,49 +24,25 @@ from .armset import ArmSet
 from ._persist import TunerFileError
 from . import mpi as _mpi
 from . import report as _report
-from . import _tuner_persist
 from .audit import Auditor
 from ._tuner_audit import AuditSteps
-from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _check_result, _first_checks,
-                            _fixed, _integer, _number, _takes_dtol, _what_policy)
+from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _first_checks, _fixed,
+                            _integer, _number, _takes_dtol, _what_policy)
 from ._tuner_guard import GUARD_DTOL, GuardSteps
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
-from solvers._result import IterateOverflowError
-from solvers.precond import SetupError
+from ._tuner_records import Records
+# (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
+from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
            "AUTO_CONTEXT_STEPS"]
 
-# iterations of the untimed run before an arm's first timed run in a process (Tuner._run):
-# enough to pass once over every line of its solver's code
-_COLD_ITERATIONS = 2
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
-def _takes_prior(policy) -> bool:
-    """Whether ``policy.prime`` would use the first system: a prior still to take
-    (``JointCB(prior=...)``, or a family policy with such an inner learner); a policy of
-    another kind with a ``prime`` method is taken to use it."""
-    inner = getattr(policy, "inner_policies", None)
-    if inner is not None:
-        return any(p is not None and _takes_prior(p) for p in inner)
-    if getattr(policy, "prime", None) is None:
-        return False
-    return not hasattr(policy, "prior") or (policy.prior is not None
-                                            and not getattr(policy, "prior_used", False))
-
-
-def _scratch_rows(method) -> int:
-    """Rows of the operator's scratch space (:meth:`solvers.CSROperator.workspace`) the
-    Numba kernel of ``method`` uses (0: none)."""
-    from solvers import _kernels, _kernels_ssor
-
-    return {"ssor_pcg": _kernels_ssor.WORK_VECTORS, "cg": _kernels.CG_WORK_VECTORS,
-            "sor": _kernels.SOR_WORK_VECTORS}.get(method, 0)
-
-
-class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
+class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
+            SettingChecks):
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
 
@@ -413,40 +388,6 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
             backend == "numba" and self._by_name) else 0
 
     @property
-    def progress(self):
-        """The progress setting; may be changed between solves (a loaded or copied tuner
-        starts with ``False``)."""
-        return self._progress
-
-    @progress.setter
-    def progress(self, value):
-        self._set_hooks(value, self._callback)
-
-    @property
-    def callback(self):
-        """``callback(result)`` after each solve, or None; may be changed between solves (a
-        loaded or copied tuner starts with ``None``)."""
-        return self._callback
-
-    @callback.setter
-    def callback(self, value):
-        self._set_hooks(self._progress, value)
-
-    def _set_hooks(self, progress, callback):
-        _check_hooks(progress, callback)
-        old = self._hook
-        if old is not None and (not progress or progress != self._progress):
-            old.close()  # its bar's final totals; a new bar opens at the next solve
-            old = None
-        self._progress, self._callback = progress, callback
-        if not (progress or callback):
-            self._hook = None
-        elif old is not None:
-            old.callback = callback
-        else:
-            self._hook = _report.Hook(self, progress, callback)
-
-    @property
     def conservative_arm(self) -> int:
         """The arm a failed solve falls back to when nothing better is known (class notes)."""
         return self._safe[0]
@@ -657,408 +598,9 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
             self._hook(final)
         return final
 
-    @property
-    def _counts_starts(self) -> bool:
-        """Whether a converged result of 0 iterations means that the start already met the
-        stopping rule (:meth:`_already_solved`): for the library's solvers, which count their
-        iterations so, and with a cost in iterations; a solver function of the user's with
-        ``cost="time"`` may count none at all (a direct solve), and its seconds are then what
-        its arms cost."""
-        return self._by_name or self.cost == "iterations"
-
-    def _row(self, context, arm, final, cost, censored, fallback, pv, best, budget):
-        """The log's tuple of one round (:data:`_COLUMNS`)."""
-        if context is None:
-            ctx = math.nan
-        elif type(context) is float:
-            ctx = context
-        else:
-            ctx = context.tolist()
-        return (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
-                cost, censored, fallback, 1.0 if pv is None else pv[arm],
-                -1 if best is None else best, budget)
-
-    def _already_solved(self, final, undo, context, arm, best, pv, budget, fallback, paid):
-        """Record a round whose start already met the stopping rule (0 iterations; ``b = 0``
-        too), without teaching anyone: every arm would have cost 0 iterations there (and
-        built no set-up: the solvers test the start first), so the round says nothing about
-        which arm is cheaper.  The policy is not told and its draw is undone (the next round
-        draws as if this one had not been played); the arms' costs per iteration are not fed
-        (:meth:`_run`); no audit is run (a round the audit schedule drew is passed on); the
-        regret counts the round as one on which every arm costs what it paid
-        (:func:`bandit.report.estimator_data`).  It is recorded like any other round:
-        history (``cost`` is what it cost, in the cost unit), result, counts and totals."""
-        t = len(self._log)
-        self.policy._undo_draw(undo)
-        final.info["already_solved"] = True
-        final.info["cost"] = paid
-        final.info["censored"] = False
-        row = self._row(context, arm, final, paid, False, fallback, pv, best, budget)
-        aud = self._auditor
-        if aud is not None and t == aud.next_audit:
-            if self._comm is None:
-                aud.pass_round(t)
-            else:  # rank 0 draws; every rank then holds the same schedule and generator
-                ctl = _mpi.on_root(self._comm, lambda: (aud.pass_round(t),
-                                                        aud.control_state())[1])
-                if not _mpi.is_root(self._comm):
-                    aud.load_control(ctl)
-        self._checked = None
-        try:
-            self._log.append(row)
-        finally:  # (Ctrl-C between the two: the log and what each round paid stay one run)
-            if self._paid is not None and len(self._paid) < len(self._log):
-                self._paid.append(paid)
-                self._paid_sum += paid
-        # released before the callback, which may solve or save again
-        self._owner = None
-        self._lock.release()
-        if self._hook is not None:
-            self._hook(final)
-        return final
-
-    def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
-        """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
-        adds it to the running costs per iteration (the user's solves), else it is an audit
-        run, on a copy of the arm's preconditioner (:meth:`ArmSet.audit_call`)."""
-        arms = self._arms
-        fast = self._fast[arm]
-        checked = self._checked
-        start = time.perf_counter()
-        try:
-            if fast is not None and checked is not None and b is checked[0] and (
-                    x0 is checked[2]):
-                # b and x0 as _validate checked them, A prepared and its requirements checked
-                x = checked[3]  # the copy of x0 made by the check, for the first run only
-                if x is None:
-                    x = np.zeros(op.n) if x0 is None else x0.copy()
-                else:
-                    self._checked = checked[:3] + (None,)
-                if self._cold_runs and not arms._warm[arm]:
-                    # the arm's first run in this process: its one-time costs (the first
-                    # pass of the interpreter and the caches over its code and this
-                    # system's arrays) paid in a short untimed run from the same start
-                    self._run_checked(fast[guarded], op, b, checked[1], x.copy(),
-                                      _COLD_ITERATIONS)
-                    start = time.perf_counter()
-                res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
-            else:
-                if tally:
-                    fn, kw = self._calls[arm]
-                    if arms.has_setups:
-                        arms.age(arm, op)
-                else:
-                    fn, kw = arms.audit_call(arm, self._calls[arm], op)
-                res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
-                if not self._by_name:  # a user's function: its result is read from here on
-                    res = _check_result(res, self.solver_name, b)
-        except SetupError as exc:
-            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
-                                 "setup_failed")
-        except IterateOverflowError as exc:
-            if not self._by_name:  # a custom solver function's errors are its own
-                raise
-            # an iterate out of double range: an unstable ω (SOR's first sweep) fails like a
-            # divergence; a system no arm can solve (the solution itself out of range) is
-            # raised once every arm has failed so (_fall_back)
-            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
-                                 "diverged")
-        if self._comm is not None:
-            res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
-        seconds = res.seconds
-        if not 0.0 <= seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
-                "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
-            res = self._clock_fault(arm, res, op)
-        if arms.needs_work:
-            arms.attach_work(arm, res, op)
-        if self.cost == "time":
-            arms.cold_time(arm, res)  # an arm's first run in this process is cold
-        if tally:
-            work = self._work
-            work[0] += res.seconds
-            work[1] += res.iterations
-            if res.iterations or not res.converged or not self._counts_starts:
-                arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
-        return res
-
-    def _clock_fault(self, arm, res, op):
-        """A run whose measured seconds are not a finite number >= 0 (a clock stepped back or
-        jumping, a solver function's NaN), or whose set-up seconds are not within them: the
-        seconds it is counted at, so no policy, estimate, history or file ever holds them —
-        its iterations at the seconds per iteration measured so far (the arm's family's with
-        ``cost="time"``, every run's otherwise; 0 before any), plus its set-up seconds when
-        those are valid.  The reading is kept in ``info["clock_reading"]``; a
-        ``RuntimeWarning`` says so."""
-        reading = res.seconds
-        setup = res.info.get("setup_seconds", 0.0)
-        if not 0.0 <= setup < math.inf:
-            setup = 0.0
-        if 0.0 <= reading < math.inf:  # only the set-up's reading is out of place
-            setup = min(setup, reading)
-            seconds = reading
-        else:
-            if self.cost == "time":
-                rate = self._arms.rate(arm, op)
-            else:
-                sec, its = self._work
-                rate = sec / its if its > 0 else 0.0
-            seconds = setup + res.iterations * (rate if 0.0 < rate < math.inf else 0.0)
-        info = dict(res.info, clock_reading=reading)
-        if "setup_seconds" in info:
-            info["setup_seconds"] = setup
-        # one message whatever the reading (shown once per call site by Python's default
-        # filter, not once per solve), pointing at the user's call
-        level, frame = 1, inspect.currentframe()
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
-            level, frame = level + 1, frame.f_back
-        warnings.warn("a run's measured seconds are not a finite number >= 0 (a clock stepped "
-                      "back, a solver's NaN): it counts as its iterations at the seconds per "
-                      "iteration measured so far (the reading is in info['clock_reading'])",
-                      RuntimeWarning, stacklevel=level)
-        return res.replace(seconds=float(seconds), info=info)
-
-    def _cost_of(self, r):
-        return self._arms.cost_of(r)
-
-    # --- falling back (the chain's runs: bandit/_tuner_guard.py) ---------------------------------
-    def fallback_order(self, arm, best, context=None) -> list:
-        """Every arm in the order a failed guarded solve tries them, the chosen ``arm`` in its
-        place (it is skipped until the last resort; see the class notes).
-
-        ``best`` is the leader from :meth:`decide`: first, then the other arms with a converged
-        observation by the policy's predicted cost, then the arms that finished earlier solves
-        in this chain (the latest first: a converged run the policy was not told of), then the
-        conservative arm, then the rest from the most conservative on.
-
-        Examples
-        --------
-        >>> from bandit import FixedArm
-        >>> t = Tuner(FixedArm([1.0, 1.3, 1.6, 1.9], arm=3), solver="sor")
-        >>> t.fallback_order(3, None)          # nothing converged yet: the smallest ω first
-        [0, 1, 2, 3]
-        >>> t.policy.update(2, 30.0); t.policy.update(1, 50.0)
-        >>> t.policy.update(3, 9.0, converged=False)  # failed: not proven
-        >>> t.fallback_order(3, 2)
-        [2, 1, 0, 3]
-        """
-        p = self.policy
-        trusted = p.converged_counts > 0
-        first = [] if best is None else [int(best)]
-        proven = [k for k in range(p.n_arms) if trusted[k] and k not in first]
-        if proven:
-            pred = np.asarray(p.predict(context), dtype=np.float64)
-            rank = {k: i for i, k in enumerate(self._safe)}
-            proven.sort(key=lambda k: (pred[k] if pred[k] == pred[k] else math.inf, rank[k]))
-        # an arm that finished a solve no chosen arm could, before the sweep from the most
-        # conservative arm: where only a few arms converge within maxiter, a learner that has
-        # not drawn one yet had every chain sweep all the failing arms first (13-18 times
-        # the cost of the arm that finished the solve before)
-        proven += [k for k in self._rescued() if k not in first and k not in proven]
-        safe = self._safe[0]
-        order = first + [k for k in proven if k != safe]
-        if safe not in first:
-            order.append(safe)
-        order += [k for k in self._safe if k not in order]
-        return order
-
-    def _rescued(self) -> list:
-        """The arms that finished earlier solves of the fallback chain (a converged round with
-        a ``fallback_arm``), each once, the latest first; read from the log as it grows."""
-        seen, arms = self._rescuers
-        log = self._log
-        if seen > len(log):  # (a log replaced by a shorter one: read it again)
-            seen, arms = 0, []
-        fb, ok = _COLUMNS.index("fallback_arm"), _COLUMNS.index("converged")
-        for row in log[seen:]:
-            k = row[fb]
-            if k >= 0 and row[ok]:
-                arms = [int(k)] + [a for a in arms if a != k]
-        self._rescuers = [len(log), arms]
-        return arms
-
-    def _prime(self, op):
-        """Show the policy the first system before its first draw, once: a policy with a
-        ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
-        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
-        runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
-        interrupted first call changes nothing, as any call abandoned before the draw."""
-        prime = getattr(self.policy, "prime", None)
-        if prime is None or self.policy.t > 0 or self._log:
-            # (a run with rounds has primed at its first: a loaded tuner whose rounds were
-            # all already solved, and so told nothing, keeps the prior of its first matrix)
-            self._primed = True
-            return
-        try:
-            if self._comm is None:
-                prime(op, self.solver_name)
-            elif _mpi.on_root(self._comm, _takes_prior, self.policy):
-                # the spectral estimate of a distributed matrix is collective: every rank
-                # runs it (if rank 0's policy takes a prior), and rank 0's policy takes its
-                # prior from the estimate
-                from solvers.spectral import estimate_spectrum
-
-                try:
-                    est = estimate_spectrum(op)
-                except (TypeError, ValueError):  # no prior (as theory_costs on one rank)
-                    est = None
-                _mpi.on_root(self._comm, prime, est, self.solver_name)
-        except Exception:
-            self._primed = True  # an error of the prior itself is not retried every solve
-            raise
-        self._primed = True
-
     def _settings(self, arm):
         a = self.policy.arms[arm]
         return dict(a) if isinstance(a, dict) else {"omega": a}
-
-    @property
-    def _rows(self) -> dict:
-        """The log as one list per column (:data:`_COLUMNS`)."""
-        cols = list(zip(*self._log)) if self._log else [()] * len(_COLUMNS)
-        return {k: list(v) for k, v in zip(_COLUMNS, cols)}
-
-    # --- reporting (bandit/report.py) -------------------------------------------------------------
-    @property
-    def history(self) -> dict:
-        """Per-solve arrays, one entry per solve (schema: :data:`bandit.report.HISTORY_SCHEMA`):
-        ``round``, ``arm`` (chosen), ``label``, ``omega``, ``iterations`` and ``seconds`` (all
-        runs, audits excluded), ``context`` (NaN if none; 2-D for vectors), ``converged``,
-        ``cost`` told to the policy (of a round already solved: what it cost, not told),
-        ``censored`` (the chosen arm's attempt did not converge),
-        ``fallback_arm`` (−1 if none), ``p`` (the policy's probability of the chosen arm),
-        ``leader``, ``budget`` (the attempt's iteration cap), ``audit_runs``."""
-        return _report.history(self)
-
-    def to_csv(self, path) -> None:
-        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
-        _report.write_csv(self.history, path)
-
-    def regret(self, *, level=0.9, n_boot=200, seed=0, rounds=None):
-        """Estimated regret against the best fixed arm and the instance-optimal choice.
-
-        Returns a :class:`bandit.estimate.RegretReport`: for each comparator the estimate,
-        its interval at ``level``, the method (and whether it is biased), per-round curves,
-        and what the estimation cost (docs/regret.md).  Costs are in the tuner's unit
-        (iterations, or seconds with ``cost="time"``); regret = what the run paid (every run of
-        every solve) minus what the comparator would have paid.
-
-        ``rounds``: estimate over the first ``rounds`` rounds only (default: all so far) —
-        their solves, and the audits run on them — e.g. to compare with exact costs known for
-        those systems only; the comparators are then those of that part of the run.  The
-        report's ``cost`` block still describes the whole run's audits.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from bandit import Tuner, TsallisINF
-        >>> from solvers import gallery
-        >>> A = gallery.laplacian_2d(6)
-        >>> t = Tuner(TsallisINF([1.2, 1.5], seed=0), solver="sor")
-        >>> for c in (0.0, 0.1, 0.2):
-        ...     _ = t.solve(A + c * np.eye(36), np.ones(36))
-        >>> rep = t.regret(rounds=2)               # over the first two solves only
-        >>> rep.rounds, rep.paid == int(t.history["iterations"][:2].sum())
-        (2, True)
-        """
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        if rounds is not None:
-            T = len(self._log)
-            if isinstance(rounds, (bool, np.bool_)) or not isinstance(
-                    rounds, numbers.Integral) or not 0 <= rounds <= T:
-                raise ValueError(f"rounds must be None or an integer from 0 to the {T} "
-                                 f"{'round' if T == 1 else 'rounds'} so far, got {rounds!r}")
-            rounds = int(rounds)
-        return _report.regret(self, level=level, n_boot=n_boot, seed=int(seed), rounds=rounds)
-
-    def summary(self) -> dict:
-        """Totals, ``all_converged``, arm counts by label, audit cost and the regret block."""
-        return _report.summary(self)
-
-    @property
-    def audits(self) -> dict:
-        """Audit runs as arrays (``bandit.audit.AUDIT_COLUMNS``; empty without audits)."""
-        from .audit import AUDIT_COLUMNS
-
-        rec = self._auditor.records if self._auditor is not None else {}
-        return {c: np.asarray(rec.get(c, [])) for c in AUDIT_COLUMNS}
-
-    @property
-    def audit_seconds(self) -> float:
-        """Solver seconds of every audit run (never part of a result's ``seconds``)."""
-        return 0.0 if self._auditor is None else self._auditor.seconds
-
-    def _run_data(self):
-        return _report.estimator_data(self)
-
-    # --- persistence (bandit/_tuner_persist.py) -------------------------------------------------------
-    def save(self, path) -> None:
-        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
-
-        Progress and callback settings are not saved (pass them again to :meth:`load`).
-
-        Save between solves — in the loop, or in the ``callback`` (the round is recorded
-        before it runs).  A save from inside a solve of this tuner (a signal handler that
-        interrupts it, the solver function) raises ``RuntimeError`` and writes nothing: the
-        round is half done (the policy may have drawn or been told, the history not yet
-        written), and such a file would not continue the run.  A save from another thread
-        waits for the running solve to be recorded.
-
-        The file is replaced atomically (a crash leaves the old file or the new one), keeps
-        the permission bits of the file it replaces where the file system allows it, and no
-        temporary file stays behind (one
-        left by a save that was killed is removed by the next save of the same file).
-        What it writes is checked first by the checks of :meth:`load`: a state that load would
-        refuse (a model gone non-finite, e.g. a run continued from a hand-edited file with
-        numbers near the float range) raises ``ValueError`` naming it, and nothing is written.
-
-        A Tuner also pickles (``pickle.dumps``), copying its full working state, except while
-        it holds an AMG set-up, and without progress and callback settings (as :meth:`save`;
-        the copy reports nothing).  pyamg's hierarchy cannot be pickled, so that raises a
-        ``TypeError`` pointing here; :meth:`save` and :meth:`load` are the documented way to
-        keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
-        operator (Mat and KSPs, which do not pickle) and converts its next system anew.
-        """
-        if not isinstance(self.solver, str):
-            raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
-                             "use a solvers.SOLVERS name")
-        me = _get_ident()
-        if self._owner == me:
-            raise RuntimeError(
-                "Tuner.save was called while a solve of this tuner is running (from a signal "
-                "handler or its solver function): the round is half done, so the file would "
-                "not continue the run; nothing was written. Save between solves: e.g. let "
-                "the handler set a flag, and save once solve returns (or in the callback)")
-        self._hold()  # another thread's solve: wait until it is recorded
-        self._owner = me
-        try:
-            self._save(path)
-        finally:
-            self._owner = None
-            self._lock.release()
-
-    @classmethod
-    def load(cls, path, *, progress=False, callback=None, comm=None, **settings) -> "Tuner":
-        """Read a file written by :meth:`save` (``progress``/``callback``/``comm`` as for the
-        constructor: the communicator is not saved).  Every other setting is the file's.
-
-        Raises
-        ------
-        TunerFileError
-            If the file is missing, a folder, unreadable, corrupt, from a newer relaxtune or
-            inconsistent in any part (see ``bandit/_tunerfile.py`` and docs/guarantees.md);
-            the message names the file and the problem.  With a ``comm`` of several ranks,
-            raised on every rank if any rank fails to read its file or reads another content
-            than rank 0, naming the rank(s) and the reason.
-        TypeError
-            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
-            settings are restored as saved (make a new Tuner for others).
-        ValueError
-            For a ``progress`` or ``callback`` the constructor refuses (before the file is
-            read).
-        """
-        return _tuner_persist.load(cls, path, progress=progress, callback=callback,
-                                  comm=comm, settings=settings)
 
     def __repr__(self):
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "

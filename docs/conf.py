@@ -31,7 +31,37 @@ myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": True}
+templates_path = ["_templates"]
+
+
+def _reexported(modules):
+    """The functions, classes and exceptions each of ``modules`` lists in ``__all__`` but
+    defines in a private module of its package (experiments.plots' study figures, drawn in
+    experiments/_plots_*.py): its page lists them as its own, as any it defines."""
+    import importlib
+    import inspect
+
+    found = {}
+    for name in modules:
+        mod = importlib.import_module(name)
+        private = f"{name.rpartition('.')[0]}._"
+        kinds = found.setdefault(name, {"functions": [], "classes": [], "exceptions": []})
+        for item in mod.__all__:
+            obj = getattr(mod, item)
+            if not getattr(obj, "__module__", "").startswith(private):
+                continue
+            kind = ("exceptions" if inspect.isclass(obj) and issubclass(obj, BaseException)
+                    else "classes" if inspect.isclass(obj) else "functions")
+            kinds[kind].append(item)
+    return found
+
+
+# the templates in _templates/autosummary: a class put together from parts kept in private
+# modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
+# what it imports from private modules of its package
+autosummary_context = {"composed_classes": ["bandit.Tuner"],
+                       "reexported": _reexported(["experiments.plots"])}
+autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False

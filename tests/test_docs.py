@@ -35,7 +35,9 @@ def pages():
     found = [p for p in found if p.exists()]
     for path in sorted(DOCS.rglob("*")):
         rel = path.relative_to(DOCS).parts
-        if path.suffix in (".md", ".rst") and rel[0] != "_build" and "generated" not in rel:
+        # (_templates: Sphinx's templates of the generated API pages, not pages)
+        if path.suffix in (".md", ".rst") and rel[0] not in ("_build", "_templates") and (
+                "generated" not in rel):
             found.append(path)
     return found
 

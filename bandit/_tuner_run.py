@@ -1,0 +1,181 @@
+"""Running one arm of a :class:`bandit.Tuner`: the policy's prior from the first system,
+one solver run (its untimed first run in a process, the fast entry of checked input, a
+refused set-up or an iterate out of range), a clock reading that is not a number of seconds,
+and a run's cost in the tuner's unit."""
+from __future__ import annotations
+
+import inspect
+import math
+import time
+import warnings
+
+import numpy as np
+
+from . import mpi as _mpi
+from ._tuner_checks import _check_result
+from solvers._result import IterateOverflowError
+from solvers.precond import SetupError
+
+# iterations of the untimed run before an arm's first timed run in a process (Tuner._run):
+# enough to pass once over every line of its solver's code
+_COLD_ITERATIONS = 2
+
+
+def _takes_prior(policy) -> bool:
+    """Whether ``policy.prime`` would use the first system: a prior still to take
+    (``JointCB(prior=...)``, or a family policy with such an inner learner); a policy of
+    another kind with a ``prime`` method is taken to use it."""
+    inner = getattr(policy, "inner_policies", None)
+    if inner is not None:
+        return any(p is not None and _takes_prior(p) for p in inner)
+    if getattr(policy, "prime", None) is None:
+        return False
+    return not hasattr(policy, "prior") or (policy.prior is not None
+                                            and not getattr(policy, "prior_used", False))
+
+
+def _scratch_rows(method) -> int:
+    """Rows of the operator's scratch space (:meth:`solvers.CSROperator.workspace`) the
+    Numba kernel of ``method`` uses (0: none)."""
+    from solvers import _kernels, _kernels_ssor
+
+    return {"ssor_pcg": _kernels_ssor.WORK_VECTORS, "cg": _kernels.CG_WORK_VECTORS,
+            "sor": _kernels.SOR_WORK_VECTORS}.get(method, 0)
+
+
+class RunSteps:
+    """The prior, one run of an arm, its clock checks and its cost."""
+
+    def _prime(self, op):
+        """Show the policy the first system before its first draw, once: a policy with a
+        ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
+        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
+        runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
+        interrupted first call changes nothing, as any call abandoned before the draw."""
+        prime = getattr(self.policy, "prime", None)
+        if prime is None or self.policy.t > 0 or self._log:
+            # (a run with rounds has primed at its first: a loaded tuner whose rounds were
+            # all already solved, and so told nothing, keeps the prior of its first matrix)
+            self._primed = True
+            return
+        try:
+            if self._comm is None:
+                prime(op, self.solver_name)
+            elif _mpi.on_root(self._comm, _takes_prior, self.policy):
+                # the spectral estimate of a distributed matrix is collective: every rank
+                # runs it (if rank 0's policy takes a prior), and rank 0's policy takes its
+                # prior from the estimate
+                from solvers.spectral import estimate_spectrum
+
+                try:
+                    est = estimate_spectrum(op)
+                except (TypeError, ValueError):  # no prior (as theory_costs on one rank)
+                    est = None
+                _mpi.on_root(self._comm, prime, est, self.solver_name)
+        except Exception:
+            self._primed = True  # an error of the prior itself is not retried every solve
+            raise
+        self._primed = True
+
+    def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
+        """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``
+        adds it to the running costs per iteration (the user's solves), else it is an audit
+        run, on a copy of the arm's preconditioner (:meth:`ArmSet.audit_call`)."""
+        arms = self._arms
+        fast = self._fast[arm]
+        checked = self._checked
+        start = time.perf_counter()
+        try:
+            if fast is not None and checked is not None and b is checked[0] and (
+                    x0 is checked[2]):
+                # b and x0 as _validate checked them, A prepared and its requirements checked
+                x = checked[3]  # the copy of x0 made by the check, for the first run only
+                if x is None:
+                    x = np.zeros(op.n) if x0 is None else x0.copy()
+                else:
+                    self._checked = checked[:3] + (None,)
+                if self._cold_runs and not arms._warm[arm]:
+                    # the arm's first run in this process: its one-time costs (the first
+                    # pass of the interpreter and the caches over its code and this
+                    # system's arrays) paid in a short untimed run from the same start
+                    self._run_checked(fast[guarded], op, b, checked[1], x.copy(),
+                                      _COLD_ITERATIONS)
+                    start = time.perf_counter()
+                res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
+            else:
+                if tally:
+                    fn, kw = self._calls[arm]
+                    if arms.has_setups:
+                        arms.age(arm, op)
+                else:
+                    fn, kw = arms.audit_call(arm, self._calls[arm], op)
+                res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+                if not self._by_name:  # a user's function: its result is read from here on
+                    res = _check_result(res, self.solver_name, b)
+        except SetupError as exc:
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "setup_failed")
+        except IterateOverflowError as exc:
+            if not self._by_name:  # a custom solver function's errors are its own
+                raise
+            # an iterate out of double range: an unstable ω (SOR's first sweep) fails like a
+            # divergence; a system no arm can solve (the solution itself out of range) is
+            # raised once every arm has failed so (_fall_back)
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "diverged")
+        if self._comm is not None:
+            res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
+        seconds = res.seconds
+        if not 0.0 <= seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
+                "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
+            res = self._clock_fault(arm, res, op)
+        if arms.needs_work:
+            arms.attach_work(arm, res, op)
+        if self.cost == "time":
+            arms.cold_time(arm, res)  # an arm's first run in this process is cold
+        if tally:
+            work = self._work
+            work[0] += res.seconds
+            work[1] += res.iterations
+            if res.iterations or not res.converged or not self._counts_starts:
+                arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
+        return res
+
+    def _clock_fault(self, arm, res, op):
+        """A run whose measured seconds are not a finite number >= 0 (a clock stepped back or
+        jumping, a solver function's NaN), or whose set-up seconds are not within them: the
+        seconds it is counted at, so no policy, estimate, history or file ever holds them —
+        its iterations at the seconds per iteration measured so far (the arm's family's with
+        ``cost="time"``, every run's otherwise; 0 before any), plus its set-up seconds when
+        those are valid.  The reading is kept in ``info["clock_reading"]``; a
+        ``RuntimeWarning`` says so."""
+        reading = res.seconds
+        setup = res.info.get("setup_seconds", 0.0)
+        if not 0.0 <= setup < math.inf:
+            setup = 0.0
+        if 0.0 <= reading < math.inf:  # only the set-up's reading is out of place
+            setup = min(setup, reading)
+            seconds = reading
+        else:
+            if self.cost == "time":
+                rate = self._arms.rate(arm, op)
+            else:
+                sec, its = self._work
+                rate = sec / its if its > 0 else 0.0
+            seconds = setup + res.iterations * (rate if 0.0 < rate < math.inf else 0.0)
+        info = dict(res.info, clock_reading=reading)
+        if "setup_seconds" in info:
+            info["setup_seconds"] = setup
+        # one message whatever the reading (shown once per call site by Python's default
+        # filter, not once per solve), pointing at the user's call
+        level, frame = 1, inspect.currentframe()
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
+            level, frame = level + 1, frame.f_back
+        warnings.warn("a run's measured seconds are not a finite number >= 0 (a clock stepped "
+                      "back, a solver's NaN): it counts as its iterations at the seconds per "
+                      "iteration measured so far (the reading is in info['clock_reading'])",
+                      RuntimeWarning, stacklevel=level)
+        return res.replace(seconds=float(seconds), info=info)
+
+    def _cost_of(self, r):
+        return self._arms.cost_of(r)
