@@ -505,7 +505,9 @@ class _Track:
                                                share=share, cover=cover)
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
-        floor_sd = np.maximum(floor_sd, _unreached_floor(data, t, k, d, m[t, k], level, share))
+        unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True)
+        err_sd = floor_sd
+        floor_sd = np.maximum(floor_sd, unreached)
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
@@ -523,6 +525,16 @@ class _Track:
         if cover is not None:
             plays = _small_sample(spread, k, K, extra=cover[2])
             student = np.sqrt(covered * plays ** 2 + (1.0 - covered) * student ** 2)
+        if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
+            # the floor of the contexts the plays avoided rests on the spread pooled over
+            # the audited entries of every arm, not on the arm's own few entries: where it
+            # sets the error, Student's factor for the pooled entries' degrees of freedom
+            # (the arm's own error keeps the arm's own factor; never more than before)
+            pooled = float(_t95(np.array([n_pooled - 1.0]))[0]) / 1.6448536269514722
+            own = student * np.maximum(boot_sd, err_sd)
+            big = np.maximum(own, np.minimum(pooled, student) * unreached)
+            student = np.where(unreached > np.maximum(boot_sd, err_sd),
+                               big / np.maximum(floor_sd, 1e-300), student)
         self.student = student
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
@@ -592,7 +604,20 @@ def _lower_student(student, spread, k, K):
     return np.minimum(student, _small_sample(spread, k, K, extra=np.full(K, PRIOR_ENTRIES)))
 
 
-def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
+#: Whether Student's factor of an arm's error, where the floor of the contexts its plays
+#: avoided sets it (:func:`_unreached_floor`), is that of the spread pooled over every
+#: arm's audited entries (at least :data:`UNREACHED_POOL_MIN` of them) rather than that of
+#: the arm's own sampled entries; False is the estimator before it (``relaxtune bench
+#: regret --compare`` measures both).
+UNREACHED_DF = True
+#: Audited entries of arms not played on their round needed before their pooled spread's
+#: degrees of freedom set the factor (Student's factor for 19 of them is 1.05): with a
+#: handful, other arms' residuals say little about how far an arm's model strays on the
+#: contexts its plays avoided, and the arm's own factor stays.
+UNREACHED_POOL_MIN = 20
+
+
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False):
     """Per arm, the error of its total on the rounds whose context its plays never reached.
 
     A contextual policy plays an arm where it looks good: there its plays observe it (with
@@ -607,11 +632,13 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
     ``σ_a`` the spread (:func:`_pooled_spread`) of the relative residuals of the audited entries of arms not
     played on their round (pooled over arms, blended with a 10 % error while few) and
     ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
-    only observations, and their probabilities the design)."""
+    only observations, and their probabilities the design).  With ``dof``, also the number
+    of audited entries that spread is pooled from (its degrees of freedom, for Student's
+    factor: :data:`UNREACHED_DF`)."""
     K, T = data.n_arms, data.T
     e = _epoch_of(data, np.arange(T))
     if e is None or T == 0:
-        return np.zeros(K)
+        return (np.zeros(K), 0.0) if dof else np.zeros(K)
     x = np.asarray(data.x, dtype=float)
     p = np.where(np.isfinite(data.p), data.p, 1.0)
     ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
@@ -645,7 +672,8 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24):
     sig2 = (na * spread ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
     if share is not None:
         sig2 = sig2 * share
-    return U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
+    out = U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
+    return (out, na) if dof else out
 
 
 def _censored_rounds(data: RunData):
