@@ -455,7 +455,9 @@ def test_relaxtune_plot_a_saved_tuner_in_seconds(tmp_path, capsys):
     tuner.save(path)
     assert main(["plot", str(path)]) == 0
     out = capsys.readouterr().out
-    paid = float(np.sum(tuner.history["cost"]))
+    # the seconds measured (a cold first run's cost is told at its family's warm rate, so
+    # the told costs can be less: the line reports what the solves took)
+    paid = float(np.sum(tuner.history["seconds"]))
     assert 0 < paid < 0.5
     assert f"12 solves, {paid:.4g} seconds; regret vs the best fixed arm " in out
     estimate = Tuner.load(path).regret().best_fixed.estimate
