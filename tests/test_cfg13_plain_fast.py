@@ -173,3 +173,37 @@ def test_timed_work_plays_the_same_arms_with_and_without_the_hot_path(monkeypatc
                      tuner.policy.P.tobytes()))
     assert runs[0] == runs[1]
     assert len(set(runs[0][0])) >= 4  # several arms, of several families, were played
+
+
+def test_real_clock_readings_replayed_give_the_same_run_on_either_path(monkeypatch):
+    """The readings of the real clock in a run on the hot path, replayed to a run on the
+    general path: the same arms, costs and model (what a loaded machine's clock does to the
+    learner is then the clock's, not the path's)."""
+    import time
+
+    real = time.perf_counter
+    grid_policy = lambda: bandit.default_policy(None, GRID, context_bounds=(0.0, 4.1), seed=7)
+
+    def run(fast, clock):
+        monkeypatch.setattr(time, "perf_counter", clock)
+        tuner = bandit.Tuner(grid_policy())
+        tuner._arms.plain_fast = fast
+        for A, b, kappa in _systems():
+            tuner.solve(A, b, context=kappa)
+        monkeypatch.setattr(time, "perf_counter", real)
+        h = tuner.history
+        return (list(h["arm"]), [float(c).hex() for c in h["cost"]],
+                tuner.policy.theta.tobytes(), tuner.policy.P.tobytes())
+
+    run(True, real)  # one-time calibrations out of the way
+    readings = []
+
+    def recording():
+        readings.append(real())
+        return readings[-1]
+
+    first = run(True, recording)
+    replay = iter(readings)
+    second = run(False, lambda: next(replay))
+    assert first == second
+    assert next(replay, None) is None  # every reading used, none missing
