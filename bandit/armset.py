@@ -638,6 +638,11 @@ class ArmSet:
     #: pickled without it loads)
     _arm_work = None
 
+    #: :meth:`attach_work`'s hot path for an arm without a set-up (SSOR-PCG, plain CG) whose
+    #: family has a warm ``timed_work`` price; False: every arm through :meth:`timed_work`,
+    #: the same numbers bit for bit (what the tests compare the hot path with)
+    plain_fast = True
+
     def attach_work(self, k, res, op) -> None:
         """``res.info["work"]`` for arms whose solver does not report it (``pcg`` does)."""
         if self.configs is None or self.backend != "numba":
@@ -656,9 +661,20 @@ class ArmSet:
                     model = self._model(self.configs[k], op)
                     m = memo[k] = (op.n, op.nnz, id(op.indptr), model.setup + model.fixed,
                                    model.per_iteration)
-                info["work"] = m[3] + res.iterations * m[4]  # (WorkModel.total's sum)
+                work = info["work"] = m[3] + res.iterations * m[4]  # (WorkModel.total's sum)
             else:
-                info["work"] = 0.0
+                work = info["work"] = 0.0
+            # an arm without a set-up whose family has a warm price: timed_work's last line
+            # (its work times the price; no set-up, no clock reading to convert) without the
+            # general path's look-ups — after a solve every object a call touches is a cache
+            # miss, and this runs on every solve of the leader
+            if self.cost == "timed_work" and self._pcs[k] is None and self.plain_fast and (
+                    self.paired_prices):
+                book = self._prices
+                fam = self.family[k]
+                if book is not None and book.warm(fam):
+                    info["timed_work"] = book.price(fam) * work + 0.0
+                    return
         if self.cost == "timed_work":
             info["timed_work"] = self.timed_work(k, res)
 
