@@ -42,7 +42,7 @@ class _Prices:
     reading, the least of its cold ones so divided; with no warm reading of another family
     to pair with, it is told its seconds.
 
-    **Bracketed samples** (:attr:`bracketed`).  A ratio read on two solves is the idle
+    **Bracketed samples** (:attr:`bracketed`, off by default).  A ratio read on two solves is the idle
     machine's only if both saw the same speed, and a rival read alone cannot tell that the
     speed changed.  So a rival's warm reading is *pending* until the other families have
     been read after it too (``_PAIR_READINGS`` readings, or ``_PAIR_AGE`` solves on): it is
@@ -52,14 +52,18 @@ class _Prices:
     only, its ratio is unknown and the family keeps its ratio as it was (its last good
     samples; a family without a sample yet takes a one-sided one, marked unconfirmed and
     replaced by its first bracketed one).  A rival played alone is thus told its work at a
-    price the load does not move: a stretch played alone from a change of load on had its
-    first eight readings paired with the partners read before the change, and its ratio fell
-    or rose by the load's factor and stayed there for as long as it was played alone.
+    price the load does not move; without it (the default) a stretch played alone from a
+    change of load on has its first eight readings paired with the partners read before the
+    change, and its ratio falls or rises by the load's factor and stays there for as long as
+    it is played alone.
     """
 
-    #: a rival's sample needs partner readings on both sides of it, at one speed; False:
-    #: partners before it only, taken at once (the rule before)
-    bracketed = True
+    #: a rival's sample needs partner readings on both sides of it, at one speed; False
+    #: (the default): partners before it only, taken at once.  Measured side by side on
+    #: the preconditioner study (heat2d nx = 100, mc3d m = 22; no hog, a steady and an on/off
+    #: CPU hog) and left off: no better under the on/off hog, within a round's noise
+    #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
+    bracketed = False
 
     def __init__(self, F):
         self.ref = -1

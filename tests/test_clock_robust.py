@@ -304,42 +304,61 @@ def test_a_rival_is_not_priced_against_a_cold_reference(monkeypatch):
         (clean["cost"] / cw)[cg][-1] / (clean["cost"] / cw)[~cg][-1], rel=0.05)
 
 
-def _told_over_reference(monkeypatch, load, rival, bracketed, T=70):
+def _told_over_reference(monkeypatch, load, rival, bracketed=None, T=70):
     """Plain CG's told price per unit of work over SSOR-PCG's (the reference's, fixed), at
-    each round CG was played, under ``_Prices.bracketed``; and the told costs of SSOR-PCG."""
-    monkeypatch.setattr(bandit._prices._Prices, "bracketed", bracketed)
+    each round CG was played, under ``_Prices.bracketed`` (None: the library's default);
+    and the told costs of SSOR-PCG."""
+    if bracketed is not None:
+        monkeypatch.setattr(bandit._prices._Prices, "bracketed", bracketed)
     h, works = _timed_work_run(monkeypatch, load, T, rival, {"ssor_pcg": 1e-6, "cg": 0.5e-6})
     price = h["cost"] / works
     cg = np.asarray(h["arm"]) == 2
     return price[cg] / price[~cg][-1], h["cost"][~cg]
 
 
-@pytest.mark.parametrize("change", ["busy to idle", "idle to busy"])
+# CG played at rounds 12-13, then alone from round 30 to 59; the machine 4 x slow before
+# round 30 and idle after it, or idle, then slow
+_ALONE = lambda i: i in (12, 13) or 30 <= i < 60  # noqa: E731
+_CHANGES = {"busy to idle": lambda i: 4.0 if i < 30 else 1.0,
+            "idle to busy": lambda i: 4.0 if i >= 30 else 1.0}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known weakness of the default paired prices: a rival played alone from a change of "
+    "load on is paired with the partners read before the change; the rule that fixes it "
+    "(_Prices.bracketed) was measured side by side on the preconditioner study and left off "
+    "(no better under an on/off CPU hog, docs/studies/precond.md)"))
+@pytest.mark.parametrize("change", list(_CHANGES))
 def test_a_rival_played_alone_from_a_change_of_load_on_keeps_its_ratio(monkeypatch, change):
-    """Plain CG is played at rounds 12-13, then alone from round 30 to 59, the machine
-    4 × slow before round 30 and idle after it (or idle, then slow).  CG's told price over
-    SSOR-PCG's stays the clean clock's (about 1.07) within 3 %, and constant while CG is
-    played alone: a reading is a sample of its ratio only if the machine's speed read before
-    it and after it agree, so the stretch's readings, paired across the change with the
-    partners read before it and with none after, are not samples, and CG keeps its ratio
-    from rounds 12-13.  (Paired with the partners before it alone, the stretch's first
-    eight readings set the ratio at a quarter of it, 0.27, or 4 × it, and there it stayed
-    while CG was played alone, with no partner to correct it.)"""
-    rival = lambda i: i in (12, 13) or 30 <= i < 60  # noqa: E731
-    load = {"busy to idle": lambda i: 4.0 if i < 30 else 1.0,
-            "idle to busy": lambda i: 4.0 if i >= 30 else 1.0}[change]
-    clean, _ = _told_over_reference(monkeypatch, lambda i: 1.0, rival, True)
+    """The default rule: CG's told price over SSOR-PCG's, while CG is played alone from a
+    change of load on, stays the clean clock's (about 1.07) within 3 %.  It does not: the
+    stretch's first eight readings are paired with the partners read before the change, and
+    the ratio falls to a quarter (0.27) or rises 4 x, frozen while CG is played alone."""
+    clean, _ = _told_over_reference(monkeypatch, lambda i: 1.0, _ALONE)
+    told, _ = _told_over_reference(monkeypatch, _CHANGES[change], _ALONE)
+    np.testing.assert_allclose(told, clean, rtol=0.03)
+
+
+@pytest.mark.parametrize("change", list(_CHANGES))
+def test_bracketed_samples_keep_a_lone_rivals_ratio(monkeypatch, change):
+    """With ``_Prices.bracketed`` a reading is a sample of its ratio only if the machine's
+    speed read before it and after it agree: the stretch's readings, paired across the
+    change with the partners before it and with none after, are not samples, and CG keeps
+    its ratio from rounds 12-13 — the clean clock's within 3 %, constant while it is played
+    alone.  (The rule before, paired with the partners before it alone, on the same run:
+    0.27 or 4 x.)"""
+    clean, _ = _told_over_reference(monkeypatch, lambda i: 1.0, _ALONE, True)
     assert 1.0 < clean[-1] < 1.15  # CG: half the seconds an iteration, about the same work
-    told, _ = _told_over_reference(monkeypatch, load, rival, True)
+    told, _ = _told_over_reference(monkeypatch, _CHANGES[change], _ALONE, True)
     np.testing.assert_allclose(told, clean, rtol=0.03)
     np.testing.assert_allclose(told[2:], told[2], rtol=1e-12)  # no drift while alone
-    before, _ = _told_over_reference(monkeypatch, load, rival, False)  # the rule before
+    before, _ = _told_over_reference(monkeypatch, _CHANGES[change], _ALONE, False)
     off = before[-1] / clean[-1]
     assert off < 0.3 if change == "busy to idle" else off > 3
 
 
 def test_bracketed_samples_on_a_clean_clock(monkeypatch):
-    """On a clean clock the bracketed rule tells SSOR-PCG (the reference) the same costs, bit
+    """On a clean clock the bracketed rule (``_Prices.bracketed``) tells SSOR-PCG (the reference) the same costs, bit
     for bit, and plain CG the same price within 1 % as the rule before (a reading now
     enters the ratio once its partners after it are read, so a rival's own reading no
     longer prices it: one sample of up to 31 late)."""
@@ -351,9 +370,10 @@ def test_bracketed_samples_on_a_clean_clock(monkeypatch):
 
 
 def test_prices_pickled_before_bracketed_samples_load():
-    """Prices pickled without pending readings load with none pending, and a family with
-    samples counts as bracketed (its samples are kept, not replaced by a one-sided one)."""
+    """Prices (``bracketed``) pickled without pending readings load with none pending, and a
+    family with samples counts as bracketed (its samples are kept, not replaced by a one-sided one)."""
     book = bandit._prices._Prices(2)
+    book.bracketed = True
     for f in (0, 0, 1, 0, 0, 0, 0, 0):  # the rival read between two of the reference's
         book.observe(f, 2.0 if f else 1.0, True)
     assert book.samples[1] == [2.0] and book.confirmed == [False, True]
