@@ -19,6 +19,10 @@ _WINDOW = 31
 # (a busy core slows every family alike, so the ratio is the idle machine's; a price that
 # fell with the machine's load made costs told while it was slow look dearer than later ones)
 _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
+# a rival's warm reading is a sample of its ratio only if the machine's speed read on the
+# other families' solves before it and after it agree within this factor (a hog on the core
+# halves the speed; the least of a few readings each side is the idle or the busy machine's)
+_AGREE = 1.5
 
 
 class _Prices:
@@ -37,7 +41,29 @@ class _Prices:
     latest readings of the other families, each over its family's ratio); before a warm
     reading, the least of its cold ones so divided; with no warm reading of another family
     to pair with, it is told its seconds.
+
+    **Bracketed samples** (:attr:`bracketed`, off by default).  A ratio read on two solves is the idle
+    machine's only if both saw the same speed, and a rival read alone cannot tell that the
+    speed changed.  So a rival's warm reading is *pending* until the other families have
+    been read after it too (``_PAIR_READINGS`` readings, or ``_PAIR_AGE`` solves on): it is
+    a sample, divided by the lesser of the two speeds, only if the speed before it (the
+    least of the latest readings within ``_PAIR_AGE`` solves) and the speed after it (the
+    least of the next ones) agree within ``_AGREE``; otherwise, or with partners on one side
+    only, its ratio is unknown and the family keeps its ratio as it was (its last good
+    samples; a family without a sample yet takes a one-sided one, marked unconfirmed and
+    replaced by its first bracketed one).  A rival played alone is thus told its work at a
+    price the load does not move; without it (the default) a stretch played alone from a
+    change of load on has its first eight readings paired with the partners read before the
+    change, and its ratio falls or rises by the load's factor and stays there for as long as
+    it is played alone.
     """
+
+    #: a rival's sample needs partner readings on both sides of it, at one speed; False
+    #: (the default): partners before it only, taken at once.  Measured side by side on
+    #: the preconditioner study (heat2d nx = 100, mc3d m = 22; no hog, a steady and an on/off
+    #: CPU hog) and left off: no better under the on/off hog, within a round's noise
+    #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
+    bracketed = False
 
     def __init__(self, F):
         self.ref = -1
@@ -50,6 +76,17 @@ class _Prices:
         # the latest warm readings: (tick, family, reading / the family's ratio)
         self.recent = []
         self.tick = 0
+        # bracketed: rivals' warm readings not yet settled, oldest first, as [tick, family,
+        # reading, partner readings since], and per family whether its samples are bracketed
+        self.pending = []
+        self.confirmed = [False] * F
+
+    def __setstate__(self, state):
+        # (prices pickled before bracketed samples: their samples count as confirmed)
+        self.__dict__.update(state)
+        if "pending" not in state:
+            self.pending = []
+            self.confirmed = [bool(s) for s in self.samples]
 
     @classmethod
     def from_fits(cls, fits):
@@ -65,6 +102,7 @@ class _Prices:
             book.base_readings = [book.base]
             for f in known:
                 book.ratio[f] = rates[f] / book.base
+                book.confirmed[f] = True
                 book.samples[f] = [book.ratio[f]] * min(int(fits[f][0]), _WINDOW)
         return book
 
@@ -103,6 +141,11 @@ class _Prices:
     def observe(self, f, reading, warm) -> None:
         """Take family ``f``'s reading (seconds per unit of work; ``warm``: not the arm's
         first solve in this process)."""
+        self._take(f, reading, warm)
+        if self.pending:
+            self._settle()
+
+    def _take(self, f, reading, warm) -> None:
         self.tick += 1
         if self.ref < 0:
             self.ref = f
@@ -121,6 +164,13 @@ class _Prices:
             return
         if self.base_readings and not self.fixed and self.tick >= _WINDOW:
             self.fixed = True
+        if warm and self.bracketed:
+            # a sample once the partners after it are read (_settle); told at the ratio of
+            # the samples before it meanwhile
+            self.pending.append([self.tick, f, reading, 0])
+            if self.samples[f]:
+                self._remember(f, reading / self.ratio[f])
+            return
         # paired with warm readings only (a cold reference price, 3-50 × the warm one, had
         # priced a rival read then at a fraction of its cost); nothing to pair with: the
         # family is told its seconds until there is
@@ -142,3 +192,42 @@ class _Prices:
     def _remember(self, f, value):
         self.recent.append((self.tick, f, value))
         del self.recent[:-2 * _PAIR_AGE]
+        for item in self.pending:
+            if item[1] != f:
+                item[3] += 1
+
+    def _settle(self) -> None:
+        """Settle the pending readings whose partners after them are read (``_PAIR_READINGS``
+        of them, or ``_PAIR_AGE - 1`` solves on: the window :meth:`now` pairs within),
+        oldest first (one behind waits at most until then)."""
+        pending, last = self.pending, self.tick - _PAIR_AGE + 1
+        while pending and (pending[0][0] <= last or pending[0][3] >= _PAIR_READINGS):
+            t, f, reading, partners = pending.pop(0)
+            if partners or not self.confirmed[f]:  # (none after it: unknown, unless unpaired)
+                self._sample(t, f, reading)
+
+    def _sample(self, t, f, reading) -> None:
+        """Rival ``f``'s reading at tick ``t`` as a sample of its ratio, if the machine's
+        speed before and after it agree (``recent`` still holds ticks ``t ± _PAIR_AGE``)."""
+        before, after = [], []
+        lo, hi = t - _PAIR_AGE, t + _PAIR_AGE
+        for tick, g, value in self.recent:
+            if lo < tick < hi and g != f:
+                if tick < t:
+                    before.append(value)
+                else:
+                    after.append(value)
+        sb = min(before[-_PAIR_READINGS:]) if before else None
+        sa = min(after[:_PAIR_READINGS]) if after else None
+        kept = self.samples[f]
+        if sb is not None and sa is not None and max(sb, sa) <= _AGREE * min(sb, sa):
+            if not self.confirmed[f]:
+                kept.clear()  # the one-sided samples before the first bracketed one
+                self.confirmed[f] = True
+            kept.append(reading / min(sb, sa))
+        elif not self.confirmed[f] and (sb is not None or sa is not None):
+            kept.append(reading / (sb if sb is not None else sa))
+        else:
+            return  # unknown: the ratio stays the last good samples'
+        del kept[:-_WINDOW]
+        self.ratio[f] = statistics.median(kept)

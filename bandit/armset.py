@@ -552,14 +552,17 @@ class ArmSet:
         readings, each divided by the machine's speed at that moment — the least of the
         latest five warm readings of the other families, each over its family's ratio,
         within the last eight readings (the clock only adds: a busy core preempts some
-        solves and not others).  The seconds the clock reads for a set-up (and a family's
-        first solves) are converted at the same speed of the moment (their factor is kept
-        in ``res.info["clock_units"]``).  Before, each family had its own rate, the least
-        median of any 31 consecutive warm readings, which fell whenever the machine was
-        idle for a window: costs told while it was busy stayed dearer than those told
-        later, and the configuration learner kept to an ω played after the load fell (on
-        the 3-D Monte Carlo sequences under load, a wrong ω in 176–217 of 300 rounds) or
-        priced a rival tried on an idle moment against a busy leader.
+        solves and not others; a rival played alone from a change of load on is paired
+        across the change — :attr:`_Prices.bracketed`, off, makes a reading a sample only
+        once the other families are read after it too, at the same speed).  The seconds
+        the clock reads for a set-up (and a family's first solves) are converted at the
+        same speed of the moment (their factor is kept in ``res.info["clock_units"]``).
+        Before, each family had its own rate, the least median of any 31 consecutive warm
+        readings, which fell whenever the machine was idle for a window: costs told while
+        it was busy stayed dearer than those told later, and the configuration learner
+        kept to an ω played after the load fell (on the 3-D Monte Carlo sequences under
+        load, a wrong ω in 176–217 of 300 rounds) or priced a rival tried on an idle moment
+        against a busy leader.
 
         An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
         the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
