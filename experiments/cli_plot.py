@@ -168,6 +168,7 @@ def _unwritable_figure(exc) -> None:
 
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import FigureError, draw_all
+    from .cli_arrays import check_parts
     from .results import ResultsError, load, load_arrays
 
     try:
@@ -182,6 +183,7 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
             arrays = load_arrays(results, "rounds")
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
+    check_parts(results, summary, arrays)  # a file cut or edited by hand, named by its key
     figures = Path(out) if out is not None else Path(results) / "figures"
     with _figures_folder(figures, out):
         try:  # the tables first, then the figures' data (nothing written yet if either is
