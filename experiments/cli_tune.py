@@ -20,6 +20,12 @@ def _option(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+def _gs(values) -> str:
+    """ω as Python prints them: the shortest text that reads back as the same number, so
+    two values that differ in the 10th digit are not both printed as 1.2."""
+    return " ".join(str(float(w)) for w in values)
+
+
 def _resume_settings(args):
     """``--resume FILE``: the saved tuner, with ``args``' settings taken from it; a setting
     given on the command line that differs from the file's is refused, naming both values
@@ -57,9 +63,17 @@ def _resume_settings(args):
             same = given == value
         if not same:
             conflicts.append(f"{_option(dest)} {given} (the file's: {value})")
-    if args.omegas is not None and list(dict.fromkeys(args.omegas)) != arms:
-        conflicts.append(f"--omegas {' '.join(f'{w:g}' for w in args.omegas)} (the file's: "
-                         f"{' '.join(f'{w:g}' for w in arms)})")
+    # the ω are compared as a set: the run continues with the file's arms in the file's
+    # order, so a saved arm index keeps naming the same ω whatever order (or repeats) the
+    # command line gives them in; a reordered list had been refused as "other settings"
+    if args.omegas is not None and set(args.omegas) != set(arms):
+        extra = [w for w in dict.fromkeys(args.omegas) if w not in arms]
+        lack = [w for w in arms if w not in args.omegas]
+        conflicts.append(f"--omegas {_gs(args.omegas)} ("
+                         + "; ".join(filter(None, [
+                             extra and f"{_gs(extra)} not among the file's arms",
+                             lack and f"the file's {_gs(lack)} missing"]))
+                         + f"; the file's: {_gs(arms)})")
     if args.auto_context and tuner.auto_context is None:
         conflicts.append("--auto-context (the file's tuner has no automatic context)")
     if conflicts:
