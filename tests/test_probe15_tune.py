@@ -66,3 +66,54 @@ def test_resume_with_other_omegas_names_the_difference(given, named, saved, caps
                  "--out", str(tmp / "x"), "--quiet", "--no-plots"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0] and "the file's: 1.2 1.5 1.8" in err[0], err
+
+
+def test_resume_file_that_cannot_be_replaced_is_refused_before_solving(saved, monkeypatch,
+                                                                       capsys):
+    # a read-only tuner file (or folder) had been found out only after every system and
+    # the whole comparison had run: status 1, an empty results folder, the run lost
+    tmp, _, path = saved
+    monkeypatch.chdir(tmp)
+    import experiments.cli_tune as ct
+    import experiments.user_files as uf
+
+    real = ct.os.access
+    monkeypatch.setattr(ct.os, "access", lambda p, mode: False if str(p) == str(path)
+                        else real(p, mode))
+    monkeypatch.setattr(uf, "run", lambda *a, **k: pytest.fail("solved before the check"))
+    capsys.readouterr()
+    assert main(["tune", str(tmp / "A2.mtx"), "--resume", str(path), "--quiet",
+                 "--no-plots"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"relaxtune: error: --resume {path}: the continued tuner cannot replace it "
+                   "(the file is read-only); give --out FOLDER to write it there and keep "
+                   "the file"]
+    assert not (tmp / "results").exists()
+
+
+def test_resume_file_lost_at_the_end_keeps_the_run(saved, monkeypatch, capsys):
+    # the file became unwritable during the run: the results folder holds the continued
+    # tuner (saved before the file is replaced) and the error says where
+    tmp, mats, path = saved
+    monkeypatch.chdir(tmp)
+    before = path.read_bytes()
+    real = bandit.Tuner.save
+
+    def save(self, p):
+        if str(p) == str(path):
+            raise PermissionError(f"cannot save to {p}: the file is read-only")
+        return real(self, p)
+
+    monkeypatch.setattr(bandit.Tuner, "save", save)
+    capsys.readouterr()
+    assert main(["tune", str(tmp / "A2.mtx"), "--resume", str(path), "--quiet",
+                 "--no-plots"]) == 1
+    err = capsys.readouterr().err
+    (out,) = (tmp / "results").iterdir()
+    assert f"the continued tuner is {out.relative_to(tmp)}/tuner.json (rerun" in err
+    kept = bandit.Tuner.load(out / "tuner.json")
+    assert len(kept.history["arm"]) == 3 and (out / "summary.json").is_file()
+    b = np.ones(mats[2].shape[0])
+    its, _ = sor_reference(mats[2], b, float(kept.history["omega"][2]), np.zeros_like(b))
+    assert int(kept.history["iterations"][2]) == its
+    assert path.read_bytes() == before
