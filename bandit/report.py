@@ -14,7 +14,6 @@ import math
 import os
 import time
 import weakref
-
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -183,12 +183,14 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
             arrays = load_arrays(results, "rounds")
     except ResultsError as exc:
         raise UsageError(str(exc)) from exc  # --debug shows where it came from
-    check_parts(results, summary, arrays)  # a file cut or edited by hand, named by its key
     figures = Path(out) if out is not None else Path(results) / "figures"
     with _figures_folder(figures, out):
         try:  # the tables first, then the figures' data (nothing written yet if either is
             # malformed), then the figures
             tables = _markdown_tables(summary) if markdown else []
+            # a rounds file cut or edited by hand, named by its key (after the summary's
+            # tables and the folder's check, which say what is wrong with those first)
+            check_parts(results, summary, arrays)
             paths = draw_all(summary, arrays, figures)
         except FigureError as exc:  # the data were read: a figure failed, named with its file
             _unwritable_figure(exc)
