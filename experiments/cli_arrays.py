@@ -41,23 +41,29 @@ def check_parts(results: Path, summary: dict, arrays: dict) -> None:
         an arm index outside the ω grid).
     """
     study = summary.get("study")
+    learners = summary["params"].get("learners") or []
+    if not (isinstance(learners, (list, tuple)) and all(isinstance(m, str) for m in learners)):
+        learners = []  # a malformed list: the figures' own reading says what is wrong
     if study == "precond":
         for name, arr in arrays.items():
             seq = summary["sequences"].get(name, {})
-            _check(Path(results) / f"rounds_{name}.npz", arr, list(seq.get("methods", {})),
-                   [], precond=True)
+            _check(Path(results) / f"rounds_{name}.npz", arr, seq.get("methods", {}), [],
+                   precond=True)
     elif summary.get("sizes"):
         for nx, arr in arrays.items():
-            methods = list(summary["sizes"].get(str(nx), {}).get("methods", {}))
-            _check(Path(results) / f"rounds_nx{nx}.npz", arr, methods,
-                   summary["params"].get("learners") or [])
+            methods = summary["sizes"].get(str(nx), {}).get("methods", {})
+            _check(Path(results) / f"rounds_nx{nx}.npz", arr, methods, learners)
     else:
-        _check(Path(results) / "rounds.npz", arrays, list(summary.get("methods", {})),
-               summary["params"].get("learners") or [],
+        _check(Path(results) / "rounds.npz", arrays, summary.get("methods", {}), learners,
                contexts=study in ("learning", "contextual"))
 
 
-def _check(path: Path, arr: dict, methods: list, learners: list, *, precond: bool = False,
+#: the per-method arrays with one value per trial and round (heat2d's sampled baselines,
+#: ``sampled_cg_iterations/<learner>``, have one per sampled step)
+_ROUND_KINDS = ("iter", "sec", "arms", "replay", "cpu", "work")
+
+
+def _check(path: Path, arr: dict, methods: dict, learners: list, *, precond: bool = False,
            contexts: bool = False) -> None:
     def refuse(key, what):
         raise UsageError(f"{path}: {_member(key)!r} {what} (cut or edited by hand?)")
@@ -72,10 +78,12 @@ def _check(path: Path, arr: dict, methods: list, learners: list, *, precond: boo
             continue
         if a.dtype.kind not in "iuf":
             refuse(key, f"holds {a.dtype} values, not real numbers")
-    for m in methods:
+    for m, entry in (methods.items() if isinstance(methods, dict) else ()):
+        if isinstance(entry, dict) and "sampled" in entry:
+            continue  # a baseline run on some steps only: its own arrays (heat2d)
         if f"iter/{m}" not in arr:
             missing(f"iter/{m}", f"the iterations of {m!r}, a method of summary.json")
-    per_method = [k for k in arr if "/" in k]  # (kind/method, as results.ArrayKey)
+    per_method = [k for k in arr if k.partition("/")[0] in _ROUND_KINDS and "/" in k]
     if not per_method:
         return
     ref = next((k for k in per_method if k.startswith("iter/")), per_method[0])

@@ -23,9 +23,9 @@ def _option(dest: str) -> str:
 
 
 def _gs(values) -> str:
-    """ω as Python prints them: the shortest text that reads back as the same number, so
-    two values that differ in the 10th digit are not both printed as 1.2."""
-    return " ".join(str(float(w)) for w in values)
+    """ω to 12 digits: as ``{:g}`` prints them (1, 1.05), but two values that differ in the
+    10th digit are not both printed as 1.8."""
+    return " ".join(f"{w:.12g}" for w in values)
 
 
 def _resume_settings(args):
@@ -71,11 +71,10 @@ def _resume_settings(args):
     if args.omegas is not None and set(args.omegas) != set(arms):
         extra = [w for w in dict.fromkeys(args.omegas) if w not in arms]
         lack = [w for w in arms if w not in args.omegas]
-        conflicts.append(f"--omegas {_gs(args.omegas)} ("
-                         + "; ".join(filter(None, [
-                             extra and f"{_gs(extra)} not among the file's arms",
-                             lack and f"the file's {_gs(lack)} missing"]))
-                         + f"; the file's: {_gs(arms)})")
+        conflicts.append(f"--omegas {_gs(args.omegas)} (the file's: {_gs(arms)}; "
+                         + "; ".join(filter(None, [extra and f"not in the file: {_gs(extra)}",
+                                                   lack and f"missing: {_gs(lack)}"]))
+                         + ")")
     if args.auto_context and tuner.auto_context is None:
         conflicts.append("--auto-context (the file's tuner has no automatic context)")
     if conflicts:

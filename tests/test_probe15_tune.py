@@ -54,10 +54,10 @@ def test_resume_with_the_same_omegas_in_another_order(given, saved, capsys):
 
 
 @pytest.mark.parametrize("given, named", [
-    (["1.2", "1.5"], "the file's 1.8 missing"),
-    (["1.2", "1.5", "1.8", "1.7"], "1.7 not among the file's arms"),
-    (["1.2", "1.5", "1.8000000001"], "1.8000000001 not among the file's arms; the file's 1.8 "
-                                     "missing"),
+    (["1.2", "1.5"], "(the file's: 1.2 1.5 1.8; missing: 1.8)"),
+    (["1.2", "1.5", "1.8", "1.7"], "(the file's: 1.2 1.5 1.8; not in the file: 1.7)"),
+    (["1.2", "1.5", "1.8000000001"], "(the file's: 1.2 1.5 1.8; not in the file: 1.8000000001; "
+                                     "missing: 1.8)"),
 ])
 def test_resume_with_other_omegas_names_the_difference(given, named, saved, capsys):
     tmp, _, path = saved
@@ -65,7 +65,7 @@ def test_resume_with_other_omegas_names_the_difference(given, named, saved, caps
     assert main(["tune", str(tmp / "A2.mtx"), "--resume", str(path), "--omegas", *given,
                  "--out", str(tmp / "x"), "--quiet", "--no-plots"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and named in err[0] and "the file's: 1.2 1.5 1.8" in err[0], err
+    assert len(err) == 1 and named in err[0], err
 
 
 def test_resume_file_that_cannot_be_replaced_is_refused_before_solving(saved, monkeypatch,
