@@ -134,6 +134,8 @@ def write_bytes_atomic(path, data: bytes) -> None:
     if os.path.isdir(target):
         raise IsADirectoryError(f"cannot save to {path}: it is a folder; give a file name")
     if not os.path.isdir(folder):
+        if os.path.exists(folder):  # (it had said "does not exist" of a file in the way)
+            raise NotADirectoryError(f"cannot save to {path}: {folder} is a file, not a folder")
         raise FileNotFoundError(f"cannot save to {path}: folder {folder} does not exist")
     for old in stale_temporaries(target):
         try:
@@ -152,6 +154,9 @@ def write_bytes_atomic(path, data: bytes) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode minus the umask
     except PermissionError:  # the message had named the temporary file, not the folder
         raise PermissionError(f"cannot save to {path}: folder {folder} is not writable") from None
+    except OSError as exc:  # a read-only file system, /proc, ...: named the temporary file too
+        raise _named(exc, f"cannot save to {path}: cannot create a file in folder {folder} "
+                          f"({exc.strerror or exc})") from None
     try:
         try:
             if st is not None:
@@ -166,13 +171,24 @@ def write_bytes_atomic(path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, target)  # atomic on POSIX and Windows
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not str(path) in str(exc):
+            # a full disk or a quota: "[Errno 28] No space left on device" named no file
+            raise _named(exc, f"cannot save to {path}: {exc.strerror or exc}; the file "
+                              "is unchanged") from None
         raise
     _sync_folder(folder)
+
+
+def _named(exc: OSError, message: str) -> OSError:
+    """``exc``'s class with ``message`` (the path the caller gave) and its errno kept."""
+    new = type(exc)(message)
+    new.errno = exc.errno  # (strerror left unset: str() would print it instead of message)
+    return new
 
 
 def _sync_folder(folder: str) -> None:

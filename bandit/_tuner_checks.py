@@ -246,11 +246,14 @@ class SettingChecks:
                                  f"{exc}") from None
 
 
-def _check_result(res, name, b):
+def _check_result(res, name, b, maxiter=None):
     """The result of a user's solver function ``name`` for the right-hand side ``b``, checked
     before the Tuner reads it: a :class:`solvers.SolveResult` whose ``iterations`` is an
-    integer count, ``converged`` a bool, ``seconds`` a number, ``info`` a dict and ``x`` a
-    vector of ``b``'s size, finite when ``converged`` (NumPy integers and bools are converted, in a copy).  Raises
+    integer count, at most the ``maxiter`` the function was called with, ``converged`` a
+    bool, ``reason`` one of :data:`solvers.REASONS` that agrees with ``converged``
+    (``"converged"`` exactly when it is True), ``seconds`` a number, ``info`` a dict and
+    ``x`` a vector of ``b``'s size, finite when ``converged`` (NumPy integers and bools are
+    converted, in a copy).  Raises
     ``TypeError`` for another type (scipy's ``(x, info)`` tuple is the usual slip) and
     ``ValueError`` naming the field otherwise; the solve is then abandoned before anything is
     told or recorded, as for any error of the solver function."""
@@ -269,8 +272,24 @@ def _check_result(res, name, b):
     if isinstance(its, (bool, np.bool_)) or not isinstance(its, numbers.Integral) or not (
             0 <= its <= _INT64_MAX):
         raise bad("iterations", its, "an integer count >= 0 (within int64)")
+    if maxiter is not None and its > maxiter:
+        # a count past the cap it was given: the Tuner's budgets, audits and failure cost
+        # all read it as at most maxiter (it had been recorded, as a converged solve too)
+        raise bad("iterations", its, f"at most maxiter={maxiter}, the cap it was called with")
     if not isinstance(conv, (bool, np.bool_)):
         raise bad("converged", conv, "True or False")
+    from solvers import REASONS
+
+    reason = res.reason
+    if not isinstance(reason, str) or reason not in REASONS:
+        raise bad("reason", reason, f"one of {', '.join(map(repr, REASONS))}")
+    if bool(conv) != (reason == "converged"):
+        # only "converged" means x meets the tolerance: a converged=True with reason
+        # "maxiter", or converged=False with reason "converged", had been recorded as given
+        raise ValueError(f"solver function {name} returned a SolveResult whose converged is "
+                         f"{bool(conv)} but whose reason is {reason!r}; converged=True goes "
+                         f"with reason 'converged' only, and reason 'converged' with "
+                         f"converged=True")
     if isinstance(res.seconds, (bool, np.bool_)) or not isinstance(res.seconds, numbers.Real):
         raise bad("seconds", res.seconds, "a number")  # (a NaN is the clock check's)
     if not isinstance(res.info, dict):

@@ -111,7 +111,7 @@ class RunSteps:
                     fn, kw = arms.audit_call(arm, self._calls[arm], op)
                 res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
                 if not self._by_name:  # a user's function: its result is read from here on
-                    res = _check_result(res, self.solver_name, b)
+                    res = _check_result(res, self.solver_name, b, maxiter)
         except SetupError as exc:
             return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
                                  "setup_failed")

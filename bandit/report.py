@@ -14,15 +14,17 @@ import math
 import os
 import time
 import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._base import count_of
 from ._persist import read_bytes, write_bytes_atomic
 from .estimate import RegretEstimate, RegretReport, RunData, estimate_regret, quick_totals
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
            "estimator_data", "already_solved", "paid_per_solve", "audit_cost", "cost_unit",
-           "RunArrays", "run_arrays", "Hook"]
+           "RunArrays", "run_arrays", "Hook", "TunerRegretReport", "failure_note"]
 
 #: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
 #: tuner file's ``rows``).
@@ -554,7 +556,61 @@ def cost_unit(cost) -> str:
     return {"time": "seconds", "timed_work": "seconds", "work": "work"}.get(cost, "iterations")
 
 
-def regret(tuner, *, level=0.9, n_boot=200, seed=0, rounds=None) -> RegretReport:
+@dataclass(frozen=True)
+class TunerRegretReport(RegretReport):
+    """:meth:`bandit.Tuner.regret`: a :class:`~bandit.estimate.RegretReport` that also says
+    how the run's failed solves are counted.
+
+    Attributes
+    ----------
+    failures : dict
+        Over the report's rounds: ``not_converged`` (solves no arm finished), ``fallbacks``
+        (solves another arm finished after the chosen one was stopped or failed),
+        ``failure_cost`` (what an arm is counted on a round where it does not converge, in
+        ``unit``) and ``maxiter``. Both are *included*: the run at what it paid for them,
+        every arm it ran; each comparator's arm at the failure cost on a round it does not
+        finish.
+
+    Examples
+    --------
+    >>> from bandit.report import failure_note
+    >>> print(failure_note({"rounds": 12, "not_converged": 4, "fallbacks": 0,
+    ...                     "failure_cost": 30.0, "maxiter": 30}, "iterations"))
+    4 of 12 solves did not converge; included: the run at what it paid for them, an arm at the failure cost (30 iterations, maxiter) on a round it does not finish
+    """
+
+    failures: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "failures": dict(self.failures)}
+
+    def __str__(self):
+        head, _, rest = super().__str__().partition("\n")
+        note = failure_note(self.failures, self.unit)
+        return "\n".join(filter(None, [head, f"  {note}" if note else "", rest]))
+
+
+def failure_note(f: dict, unit: str) -> str:
+    """One line: how many of the report's solves failed or fell back, and that they are in
+    both totals (the run's and the comparators'); empty for a report over no rounds."""
+    T = f.get("rounds", 0)
+    if not T:
+        return ""
+    n, fb = f["not_converged"], f["fallbacks"]
+    fell = (f"{count_of(fb, 'solve')} finished by a fallback arm after the chosen one "
+            f"stopped (the run paid both)") if fb else ""
+    if not n:
+        return (f"all {T} solves converged" if T > 1 else "the solve converged") + (
+            f"; {fell}" if fell else "")
+    fail = f["failure_cost"]
+    cost = (f"{fail:,.0f} iterations, maxiter" if unit == "iterations" else
+            f"{fail:.4g} {unit}: maxiter = {f['maxiter']:,} iterations of the dearest arm")
+    return (f"{n} of {T} solves did not converge; included: the run at what it paid for "
+            f"them, an arm at the failure cost ({cost}) on a round it does not finish"
+            + (f"; {fell}" if fell else ""))
+
+
+def regret(tuner, *, level=0.9, n_boot=200, seed=0, rounds=None) -> TunerRegretReport:
     """:meth:`bandit.Tuner.regret`."""
     data, kept, T, paid = _estimator_input(tuner, rounds=rounds)
     rep = estimate_regret(data, level=level, n_boot=n_boot, seed=seed,
@@ -564,8 +620,15 @@ def regret(tuner, *, level=0.9, n_boot=200, seed=0, rounds=None) -> RegretReport
     best, opt = rep.best_fixed, rep.instance_optimal
     if kept is not None and T:
         best, opt = (_on_run_rounds(e, kept, T, level) for e in (best, opt))
-    return RegretReport(best, opt, paid if kept is not None else rep.paid, rep.unit, T,
-                        cost)
+    h = history(tuner)
+    failures = {"rounds": T,
+                "not_converged": int(np.count_nonzero(~h["converged"][:T])),
+                # a fallback that finished the solve (on a failed one the chain only ran)
+                "fallbacks": int(np.count_nonzero((h["fallback_arm"][:T] >= 0)
+                                                  & h["converged"][:T])),
+                "failure_cost": float(data.fail_cost), "maxiter": int(tuner.maxiter)}
+    return TunerRegretReport(best, opt, paid if kept is not None else rep.paid, rep.unit, T,
+                             cost, failures)
 
 
 def _on_run_rounds(e, kept, T, level):

@@ -63,7 +63,7 @@ import numpy as np
 
 __all__ = ["BenchParser", "Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
            "machine_info", "machine_header", "format_table", "fmt", "seconds", "output_file",
-           "output_folder"]
+           "output_folder", "memory_needed", "memory_available", "too_big"]
 
 class BenchParser(argparse.ArgumentParser):
     """Argument parser of ``relaxtune bench NAME``: a bad option is one line on standard error
@@ -79,6 +79,86 @@ class BenchParser(argparse.ArgumentParser):
 
         print_error(f"bench {self.bench}: {message}")
         raise SystemExit(2)
+
+
+def memory_needed(n: int, per_row: float, *, matrices: int = 1, vectors: int = 0) -> int:
+    """Bytes of ``matrices`` CSR matrices of ``n`` rows with ``per_row`` entries a row (the
+    stencil's) and ``vectors`` float64 vectors of length ``n``: what a benchmark holds at once,
+    counted from its code, never more than it allocates (a lower bound of its peak).
+
+    Index arrays are int32 while the entries fit, int64 beyond (as scipy builds them).
+
+    >>> memory_needed(100, 5, matrices=1, vectors=2)  # 500 entries: 500 × (8 + 4) + 101 × 4 + 1600
+    8004
+    """
+    n = int(n)
+    nnz = int(round(n * per_row))
+    idx = 4 if max(nnz, n + 1) < 2**31 else 8
+    return matrices * (nnz * (8 + idx) + (n + 1) * idx) + vectors * 8 * n
+
+
+def memory_available() -> int | None:
+    """Bytes this process may still allocate: the machine's available memory (``MemAvailable``
+    of ``/proc/meminfo``, free pages elsewhere), capped by an address-space limit
+    (``ulimit -v``) less what the process already maps; None when nothing can be read."""
+    import resource
+
+    avail = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        mapped = 0
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmSize:"):
+                        mapped = int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        room = max(0, soft - mapped)
+        avail = room if avail is None else min(avail, room)
+    return avail
+
+
+def _bytes(v: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if v < 1000 or unit == "PB":
+            return f"{v:.3g} {unit}" if unit != "bytes" else f"{v:.0f} bytes"
+        v /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def too_big(option: str, what: str, n: int, per_row: float, *, matrices: int = 1,
+            vectors: int = 0, available: int | None = None) -> str | None:
+    """The one-line refusal of a size whose arrays cannot fit in memory, or None.
+
+    ``what`` names the problem at that size (``"laplacian_2d(1000000)"``); the message gives
+    the number of unknowns and the memory needed (:func:`memory_needed`, a lower bound) beside
+    what is available (:func:`memory_available`, or ``available``).  Checked before anything
+    is built: a size far beyond the machine had failed with a MemoryError after minutes of
+    building, or had the process killed by the kernel.
+    """
+    need = memory_needed(n, per_row, matrices=matrices, vectors=vectors)
+    avail = memory_available() if available is None else available
+    if avail is None or need <= avail:
+        return None
+    held = (f"{matrices} matrix" if matrices == 1 else f"{matrices} matrices") + (
+        f" and {vectors} vectors" if vectors else "")
+    return (f"{option}: {what} has {int(n):,} unknowns and needs at least {_bytes(need)} of "
+            f"memory ({held} held at once, {per_row:g} entries a row); {_bytes(avail)} is "
+            "available: choose a smaller size")
 
 
 def seconds(text: str) -> float:

@@ -287,6 +287,7 @@ def run(sizes, *, rounds=7, target=0.03, scipy_ssor=False, solve_sizes=(), progr
         if progress:
             progress(f"n = {meta['n']:,}: {len(ms)} methods, {rounds} rounds")
         results.append((B.measure(ms, rounds=rounds, target=target), meta))
+        del ms  # its matrices and vectors, before the next size's (the memory check's count)
     solves = [whole_solves(m, rounds) for m in solve_sizes]
     return results, solves
 
@@ -320,6 +321,11 @@ def main(argv=None) -> int:
         bad = [m for m in sizes if m < 2]
         if bad:
             ap.error(f"{name} must be grid sides >= 2, got {bad[0]}")
+        for m in sizes:  # the matrix, the prepared operator and its triangles, six vectors
+            refusal = B.too_big(f"{name} {m}", f"laplacian_2d({m})", m * m, 5, matrices=3,
+                                vectors=6)
+            if refusal:
+                ap.error(refusal)
     info = B.machine_info()
     results, solves = run(args.sizes, rounds=args.rounds, target=args.target,
                           scipy_ssor=args.scipy_ssor, solve_sizes=args.solve_sizes,

@@ -296,6 +296,15 @@ def main(argv=None) -> int:
         ap.error(f"--target must be > 0 (seconds), got {args.target}")
     if any(not size >= 8 for size in args.sizes):
         ap.error(f"--sizes must be numbers of unknowns >= 8, got {args.sizes}")
+    for kind in args.problems:
+        for size in args.sizes:  # the matrix, the prepared operator and its triangles, six
+            # vectors (refused before the header is printed)
+            dim, per_row = (3, 7) if kind == "diff3d" else (2, 5)
+            m = int(round(size ** (1 / dim)))
+            refusal = B.too_big(f"--sizes {size:g}", f"{kind} m={m}", m ** dim, per_row,
+                                matrices=3, vectors=6)
+            if refusal:
+                ap.error(refusal)
     print(machine_header())
     print(f"CPU: {cpu_model()}")
     print("per-iteration time: Theil–Sen slope over four k of solves capped at k iterations, "

@@ -377,8 +377,20 @@ def main(argv=None) -> int:
         bad = [m for m in getattr(args, name) if m < 2]
         if bad:
             p.error(f"--{name.replace('_', '-')} must be grid sides >= 2, got {bad[0]}")
+        for m in getattr(args, name):  # scipy's matrix, the prepared operator and its
+            # triangles, PETSc's copy; eight vectors
+            refusal = B.too_big(f"--{name.replace('_', '-')} {m}", f"laplacian_2d({m})",
+                                m * m, 5, matrices=4, vectors=8)
+            if refusal:
+                p.error(refusal)
     if args.heat2d is not None and (args.heat2d[0] < 2 or args.heat2d[1] < 1):
         p.error(f"--heat2d NX STEPS needs NX >= 2 and STEPS >= 1, got {args.heat2d}")
+    if args.heat2d is not None:
+        nx = args.heat2d[0]
+        refusal = B.too_big(f"--heat2d {nx}", f"heat2d nx = {nx}", (nx - 1) ** 2, 5,
+                            matrices=4, vectors=8)
+        if refusal:
+            p.error(refusal)
     info = B.machine_info()
 
     def progress(s):

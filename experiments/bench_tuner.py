@@ -86,6 +86,17 @@ def _grid_side(n: float, dim: int) -> int:
     return max(3, int(round(n ** (1.0 / dim))))
 
 
+def too_big_row(problem: str, n: float, rounds: int) -> str | None:
+    """The refusal of a row whose systems cannot fit in memory (:func:`_bench.too_big`), or
+    None: a row holds its ``rounds + 1`` systems (matrix, b, x0) at once, three prepared
+    operators (a copy of the matrix and its two triangles each: the tuned, fixed and operator
+    loops') and the tuned call's fresh copy."""
+    dim, per_row = (3, 7) if problem == "mc3d" else (2, 5)
+    m = _grid_side(n, dim)
+    return B.too_big(f"--sizes {n:g}", f"{problem} at m = {m:,} per side", m ** dim, per_row,
+                     matrices=rounds + 8, vectors=2 * (rounds + 1))
+
+
 def make_systems(problem: str, n: float, count: int):
     """``count`` systems ``(A, b, x0)`` of ``problem`` at about ``n`` unknowns, and a dict
     describing them (label, n, nnz, the SOR ω).
@@ -374,6 +385,11 @@ def main(argv=None) -> int:
             raise UsageError("--rounds must be >= 3 (a median and a spread)")
         if args.seed < 0:
             raise UsageError(f"--seed must be >= 0, got {args.seed}")
+        for problem in args.problems:
+            for n in args.sizes:
+                refusal = too_big_row(problem, n, args.rounds)
+                if refusal:
+                    raise UsageError(refusal)
     except UsageError as exc:  # one line, before anything is computed
         print_error(f"bench tuner: {exc}")
         return 2

@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "learner (default)")
     p.add_argument("--omegas", type=_omega, nargs="+", default=None, metavar="OMEGA",
                    help="the ω grid the learner chooses from (default: 20 points from 1.0 to "
-                        "1.95)")
+                        "1.95; each ω once, a repeat is dropped); with --resume, the file's ω "
+                        "in any order")
     p.add_argument("--auto-context", action="store_true",
                    help="give the learner each system's ω from the theory (10 Lanczos steps "
                         "per system) as context, beside --contexts if given: for sequences of "

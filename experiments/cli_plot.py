@@ -168,6 +168,7 @@ def _unwritable_figure(exc) -> None:
 
 def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int:
     from .plots import FigureError, draw_all
+    from .cli_arrays import check_parts
     from .results import ResultsError, load, load_arrays
 
     try:
@@ -187,6 +188,9 @@ def _plot(results: Path, markdown: bool = False, out: Path | None = None) -> int
         try:  # the tables first, then the figures' data (nothing written yet if either is
             # malformed), then the figures
             tables = _markdown_tables(summary) if markdown else []
+            # a rounds file cut or edited by hand, named by its key (after the summary's
+            # tables and the folder's check, which say what is wrong with those first)
+            check_parts(results, summary, arrays)
             paths = draw_all(summary, arrays, figures)
         except FigureError as exc:  # the data were read: a figure failed, named with its file
             _unwritable_figure(exc)

@@ -3,6 +3,8 @@ fixed ω (:mod:`experiments.user_files` does the work)."""
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
                          _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
@@ -18,6 +20,12 @@ TUNE_DEFAULTS = {"solver": "ssor_pcg", "learner": "default", "rtol": 1e-8, "maxi
 
 def _option(dest: str) -> str:
     return "--" + dest.replace("_", "-")
+
+
+def _gs(values) -> str:
+    """ω to 12 digits: as ``{:g}`` prints them (1, 1.05), but two values that differ in the
+    10th digit are not both printed as 1.8."""
+    return " ".join(f"{w:.12g}" for w in values)
 
 
 def _resume_settings(args):
@@ -57,9 +65,16 @@ def _resume_settings(args):
             same = given == value
         if not same:
             conflicts.append(f"{_option(dest)} {given} (the file's: {value})")
-    if args.omegas is not None and list(dict.fromkeys(args.omegas)) != arms:
-        conflicts.append(f"--omegas {' '.join(f'{w:g}' for w in args.omegas)} (the file's: "
-                         f"{' '.join(f'{w:g}' for w in arms)})")
+    # the ω are compared as a set: the run continues with the file's arms in the file's
+    # order, so a saved arm index keeps naming the same ω whatever order (or repeats) the
+    # command line gives them in; a reordered list had been refused as "other settings"
+    if args.omegas is not None and set(args.omegas) != set(arms):
+        extra = [w for w in dict.fromkeys(args.omegas) if w not in arms]
+        lack = [w for w in arms if w not in args.omegas]
+        conflicts.append(f"--omegas {_gs(args.omegas)} (the file's: {_gs(arms)}; "
+                         + "; ".join(filter(None, [extra and f"not in the file: {_gs(extra)}",
+                                                   lack and f"missing: {_gs(lack)}"]))
+                         + ")")
     if args.auto_context and tuner.auto_context is None:
         conflicts.append("--auto-context (the file's tuner has no automatic context)")
     if conflicts:
@@ -139,6 +154,8 @@ def _tune(args) -> int:
                                  f"another --out or remove it")
     if args.json is not None:  # the run's results would be written, then this refused
         _writable_folder(args.json.parent, "--json")
+    if args.resume is not None and args.out is None:
+        _writable_resume(args.resume)
     if args.out is None:
         out, created = _fresh_folder(default_out("tune"))
     else:
@@ -161,6 +178,24 @@ def _tune(args) -> int:
         lock.release()
 
 
+def _writable_resume(path: Path) -> None:
+    """``--resume FILE`` without ``--out``: the continued tuner replaces FILE at the end (a
+    file written beside it, then renamed), so FILE and its folder must be writable — checked
+    before anything is solved (a read-only file or folder had failed only once every system
+    and the whole comparison had run, with the run's results lost)."""
+    path = Path(path)
+    why = None
+    try:  # the folder first: on a read-only file system it says so
+        _writable_folder(path.parent, "--resume")
+    except UsageError as exc:
+        why = str(exc).split(": ", 1)[-1]
+    if why is None and not os.access(path, os.W_OK):
+        why = "the file is read-only"
+    if why:
+        raise UsageError(f"--resume {path}: the continued tuner cannot replace it ({why}); "
+                         "give --out FOLDER to write it there and keep the file")
+
+
 def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
               tuner=None) -> int:
     """``relaxtune tune`` once its inputs are checked and its folder is held."""
@@ -181,11 +216,6 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         raise UsageError(str(exc)) from None
     summary = uf.summarize(result)
     tuner = result["tuner"]
-    if args.resume is not None and args.out is None and result["interrupted"] is None:
-        # the continued tuner replaces the file (written aside and renamed, as every save:
-        # a failed run leaves the file as it was; an interrupted one too, its finished
-        # systems are in the folder's copy)
-        tuner.save(args.resume)
     tuner.save(out / "tuner.json")
     tuner.to_csv(out / "history.csv")
     summary["files"] = {"resumed": None if args.resume is None else str(args.resume),
@@ -201,6 +231,15 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         from .plots import draw_run
 
         draw_run(uf.figure_data(result), out / "figures")
+    if args.resume is not None and args.out is None and result["interrupted"] is None:
+        # the continued tuner replaces the file (written aside and renamed, as every save:
+        # a failed run leaves the file as it was; an interrupted one too, its finished
+        # systems are in the folder's copy); last, so a failure here keeps the run's folder
+        try:
+            tuner.save(args.resume)
+        except OSError as exc:  # (checked writable before the run: it changed since)
+            raise type(exc)(f"--resume {args.resume}: {exc}; the continued tuner is "
+                            f"{out}/tuner.json") from None
     if not args.quiet:
         print(uf.format_report(summary))
         print(f"results: {out} (tuner.json, history.csv, summary.json"
