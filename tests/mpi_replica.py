@@ -151,7 +151,7 @@ def main(out, one_rank_file):
         got = describe(tuner)
         path = os.path.join(out, f"{name}.json")
         tuner.save(path)  # rank 0 writes; every rank reads it back
-        loaded = bandit.Tuner.load(path)
+        loaded = bandit.Tuner.load(path, comm=PETSc.COMM_WORLD)
         got["loaded_state"] = state_digest(loaded.policy)
         report["policies"][name] = got
 
@@ -188,7 +188,7 @@ def main(out, one_rank_file):
                       "caps": caps}
 
     # a one-rank run's file, continued on two ranks
-    loaded = bandit.Tuner.load(one_rank_file)
+    loaded = bandit.Tuner.load(one_rank_file, comm=PETSc.COMM_WORLD)
     before = len(loaded.history["arm"])
     run(loaded, 3, start=before)
     report["from_one"] = {"before": before, "arms": loaded.history["arm"].tolist(),

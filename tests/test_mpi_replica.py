@@ -9,23 +9,18 @@ model without it, so ``tuner.policy`` (its predictions, its next draws, a pickle
 differed between the ranks.
 """
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
+import mpi_replica  # the systems and the policies the ranks run
 import numpy as np
 import pytest
+from mpi_launch import two_ranks
 
 import bandit
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import mpi_replica  # noqa: E402 (the systems and the policies the ranks run)
 
 POLICIES = list(mpi_replica.policies(0))
 
@@ -44,20 +39,7 @@ def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("replica")
     one = out / "one_rank.json"
     _one_rank_run(one)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(HERE.parent),
-               NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
-           str(HERE / "mpi_replica.py"), str(out), str(one)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=200)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # mpiexec and its ranks (their own session)
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"the ranks were left waiting (timeout):\n{stdout}\n{stderr}")
-    assert proc.returncode == 0, f"mpiexec failed:\n{stdout}\n{stderr}"
+    two_ranks(HERE / "mpi_replica.py", out, one, timeout=200)
     return out, [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 
 
@@ -87,6 +69,7 @@ def test_the_same_history_audits_summary_and_regret_on_every_rank(ranks, name):
     a, b = r0["policies"][name], r1["policies"][name]
     for key in ("arms", "cost", "p", "audited", "audit_arms", "summary", "regret"):
         assert a[key] == b[key], (name, key)
+    assert a["audited"], name  # (a budget of 0.5 audits some of the first rounds)
     assert a["report_seconds"] >= 0 and b["report_seconds"] >= 0
     assert len(a["arms"]) == mpi_replica.ROUNDS
 
