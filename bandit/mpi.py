@@ -1,9 +1,10 @@
 """MPI for the Tuner: rank 0 decides and broadcasts, every rank keeps the same history.
 
 With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective, so all ranks
-must solve with the same arm every round.  Every rank's policy is made a copy of rank 0's
-when the Tuner is made (its seed and generator included), takes the same prior, and draws
-itself; rank 0's decision is the one every rank solves with (a rank that drew otherwise is
+must solve with the same arm every round.  At the first draw every rank's policy is made a
+copy of rank 0's (its seed, generator and prior included: the spectral estimate behind a
+prior is collective, rank 0's policy takes the prior); from then on every rank's policy draws
+itself, and rank 0's decision is the one every rank solves with (a rank that drew otherwise is
 given a copy of rank 0's policy).  The measured cost (iterations are global in PETSc, seconds
 are rank 0's clock) is broadcast, so every rank feeds its policy and its history the same
 numbers: every rank's Tuner is the same learner with the same history.  The state file is
@@ -202,17 +203,18 @@ def same_settings(comm, **settings):
 
 
 def copy_root_policy(comm, policy) -> bool:
-    """Make every rank's ``policy`` (in place) a copy of rank 0's, its seed and random
-    generator included; return whether it could (rank 0's pickles).
+    """Make every rank's ``policy`` (in place) a copy of rank 0's, its seed, random generator
+    and prior included; return whether it could (rank 0's pickles).
 
-    Every rank then holds the same learner and can draw itself
-    (:func:`decide_on_every_rank`): the same state and the same numbers told give the same
-    draws, the same prior and the same model on every rank, so ``tuner.policy``, a pickle
-    or deep copy of the tuner, and what a rank saves or predicts are the same on every rank.
-    (Rank 0 alone drawing had left the other ranks' policies with their own seeds, no prior
-    and the generator of their construction.)  A policy that does not pickle (a class of the
-    user's holding a lambda) is left as it is on every rank: rank 0 alone decides then.
-    The classes must agree (the Tuner compares them with :func:`same_settings` first).
+    A Tuner does this at its first draw (after rank 0's policy took its prior): every rank
+    then holds the same learner and draws itself (:func:`decide_on_every_rank`) — the same
+    state and the same numbers told give the same draws and the same model on every rank,
+    so ``tuner.policy``, a pickle or deep copy of the tuner, and what a rank saves or
+    predicts are the same on every rank.  (Rank 0 alone drawing had left the other ranks'
+    policies with their own seeds, no prior and the generator of their construction.)  A
+    policy that does not pickle (a class of the user's holding a lambda) is left as it is on
+    every rank: rank 0 alone decides then.  Policies of different classes are refused with a
+    ``ValueError`` on every rank.  One ``allgather``.
 
     Examples
     --------
@@ -227,7 +229,14 @@ def copy_root_policy(comm, policy) -> bool:
             blob = pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - not picklable: rank 0 decides alone
             blob = None
-    blob = comm.bcast(blob, root=0)
+    every = comm.allgather((type(policy).__qualname__, blob))
+    for rank, (name, _) in enumerate(every[1:], start=1):
+        if name != every[0][0]:
+            raise ValueError(f"the MPI ranks constructed the Tuner with different policies "
+                             f"(rank 0: {every[0][0]}, rank {rank}: {name}); every rank must "
+                             f"pass the same learner (only seeds may differ: every rank's "
+                             f"becomes a copy of rank 0's)")
+    blob = every[0][1]
     if blob is None:
         return False
     if comm.Get_rank() != 0:

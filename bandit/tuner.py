@@ -260,11 +260,7 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
                                arms=list(self._arms.configs or self._arms.labels),
                                omegas=self._omegas, rtol=self.rtol, atol=self.atol,
                                maxiter=self.maxiter, cost=self.cost, guard=self.guard,
-                               audit_budget=self.audit_budget, auto_context=self.auto_context,
-                               policy=type(self.policy).__qualname__)
-            # every rank's policy a copy of rank 0's (its seed too): every rank then draws
-            # the same and keeps the same learner (bandit/mpi.py)
-            self._replicated = _mpi.copy_root_policy(self._comm, self.policy)
+                               audit_budget=self.audit_budget, auto_context=self.auto_context)
         if self._by_name:
             self._try_arms()
 
@@ -467,14 +463,20 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
         with a converged observation; None before any), used for the guard budget and as the
         first fallback; ``p`` is the policy's distribution of this draw (None for a
         deterministic policy), which the history and the regret estimates use.  Under MPI
-        (``backend="petsc"``, > 1 rank) every rank's policy (a copy of rank 0's) draws, and
-        rank 0's decision is the one every rank uses, so every rank solves with the same arm
-        and keeps the same policy (:func:`bandit.mpi.decide_on_every_rank`; a policy that
-        does not pickle is asked on rank 0 only).
+        (``backend="petsc"``, > 1 rank) every rank's policy, a copy of rank 0's from the first
+        draw on (its prior, seed and generator included), draws, and rank 0's decision is the
+        one every rank uses, so every rank solves with the same arm and keeps the same policy
+        (:func:`bandit.mpi.decide_on_every_rank`; a policy that does not pickle is asked on
+        rank 0 only).
         """
         if self._comm is None:
             return self._decide(context)
-        if getattr(self, "_replicated", False):
+        copied = self.__dict__.get("_replicated")
+        if copied is None:  # the first draw, after the prior rank 0's policy took (_prime)
+            copied = _mpi.copy_root_policy(self._comm, self.policy)
+            if self._primed:
+                self._replicated = copied
+        if copied:
             return _mpi.decide_on_every_rank(self._comm, self.policy, self._decide, context)
         return _mpi.on_root(self._comm, self._decide, context)
 
@@ -887,8 +889,7 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
     def _prime(self, op):
         """Show the policy the first system before its first draw, once: a policy with a
         ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
-        Under MPI every rank's policy takes the prior from rank 0's estimate (only rank 0's,
-        for a policy that does not pickle: rank 0 alone decides then).  Ctrl-C while it
+        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
         runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
         interrupted first call changes nothing, as any call abandoned before the draw."""
         prime = getattr(self.policy, "prime", None)
@@ -910,13 +911,7 @@ class Tuner(InputSteps, GuardSteps, AuditSteps, Persistence, SettingChecks):
                     est = estimate_spectrum(op)
                 except (TypeError, ValueError):  # no prior (as theory_costs on one rank)
                     est = None
-                if getattr(self, "_replicated", False):
-                    # every rank's copy of the policy takes the same prior (rank 0's
-                    # estimate: the same numbers, not merely the same to rounding)
-                    est = _mpi.agree(self._comm, est)
-                    _mpi.on_every_rank(self._comm, prime, est, self.solver_name)
-                else:
-                    _mpi.on_root(self._comm, prime, est, self.solver_name)
+                _mpi.on_root(self._comm, prime, est, self.solver_name)
         except Exception:
             self._primed = True  # an error of the prior itself is not retried every solve
             raise

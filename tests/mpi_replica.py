@@ -193,6 +193,18 @@ def main(out, one_rank_file):
                              "full": full_digest(tuner.policy),
                              "arms": tuner.history["arm"].tolist()}
 
+    # learners of different classes on the ranks: refused on every rank at the first solve
+    other = (bandit.TsallisINF(OMEGAS, seed=0) if rank == 0
+             else bandit.SmoothIGW(OMEGAS, seed=0))
+    mixed = bandit.Tuner(other, solver="ssor_pcg", backend="petsc")
+    c, A, b = system(0)
+    try:
+        mixed.solve(A, b, context=c)
+        report["mixed"] = None
+    except ValueError as exc:
+        report["mixed"] = str(exc)
+    report["mixed_rounds"] = len(mixed.history["arm"])
+
     # cost="time": rank 0's seconds on every rank; every solver run counted with its cap
     # (an untimed pre-run before an arm's first timed run would be one of _COLD_ITERATIONS:
     # collective, so every rank must run the same)

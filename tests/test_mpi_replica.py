@@ -114,6 +114,15 @@ def test_a_draw_interrupted_on_rank_0_alone_is_undone_on_every_rank(ranks):
     assert a["state"] == b["state"] and a["full"] == b["full"]
 
 
+def test_learners_of_different_classes_are_refused_on_every_rank(ranks):
+    """Rank 1's learner cannot become a copy of rank 0's of another class: a ValueError on
+    both ranks naming both classes, before the draw (no round recorded)."""
+    _, (r0, r1) = ranks
+    assert r0["mixed"] == r1["mixed"]
+    assert "different policies (rank 0: TsallisINF, rank 1: SmoothIGW)" in r0["mixed"]
+    assert r0["mixed_rounds"] == r1["mixed_rounds"] == 0
+
+
 def test_cost_time_tells_every_rank_rank_0s_seconds(ranks):
     """cost="time": rank 0's clock on every rank (seconds, told costs after the cold-time
     rule, the learner); the same solver runs on both ranks, none of them an untimed pre-run
