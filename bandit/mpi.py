@@ -1,4 +1,4 @@
-"""MPI for the Tuner: rank 0 decides and broadcasts, every rank keeps the same history.
+"""MPI for the Tuner: every rank the same learner and history, rank 0's decision used.
 
 With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective, so all ranks
 must solve with the same arm every round.  At the first draw every rank's policy is made a

@@ -9,9 +9,11 @@ summary and the regret, a save by rank 0 read back on every rank, and:
 
 * ``drift``: rank 1's generator changed mid-run (as arithmetic that differs between
   machines would): the next draw gives rank 1 a copy of rank 0's policy, with a warning;
+* ``interrupted``: Ctrl-C in rank 0's draw alone: raised and undone on every rank;
+* ``mixed``: learners of different classes on the two ranks: refused on every rank;
 * ``time``: ``cost="time"``: the seconds every rank tells (rank 0's clock), the cold-time
-  rule on every rank alike, and the untimed pre-runs each rank ran (collective: the same
-  number on every rank);
+  rule on every rank alike, and every solver run each rank made (an untimed pre-run is
+  collective: the same runs on every rank, each accounted for by a round's attempts);
 * ``from_one``: ``ONE_RANK_FILE`` (written by a one-rank run) loaded on both ranks and
   continued;
 * ``to_one``: a file this two-rank run saves, which the test loads on one rank.
