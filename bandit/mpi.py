@@ -1,10 +1,14 @@
-"""MPI for the Tuner: rank 0 decides and broadcasts, every rank keeps the same history.
+"""MPI for the Tuner: every rank the same learner and history, rank 0's decision used.
 
 With ``backend="petsc"`` on more than one rank, every ``KSPSolve`` is collective, so all ranks
-must solve with the same arm every round.  The policy's random draws therefore happen once, on
-rank 0, and the decision is broadcast; the measured cost (iterations are global in PETSc,
-seconds are rank 0's clock) is broadcast too, so every rank feeds its policy and its history
-the same numbers; and the state file is written by rank 0 alone.  A Tuner given ``comm=``
+must solve with the same arm every round.  At the first draw every rank's policy is made a
+copy of rank 0's (its seed, generator and prior included: the spectral estimate behind a
+prior is collective, rank 0's policy takes the prior); from then on every rank's policy draws
+itself, and rank 0's decision is the one every rank solves with (a rank that drew otherwise is
+given a copy of rank 0's policy).  The measured cost (iterations are global in PETSc, seconds
+are rank 0's clock) is broadcast, so every rank feeds its policy and its history the same
+numbers: every rank's Tuner is the same learner with the same history.  The state file is
+written by rank 0 alone.  A Tuner given ``comm=``
 does all this over that communicator's ranks only.  On one rank (a Tuner on ``COMM_SELF``,
 or the Numba backend) every helper here is a no-op: ``comm`` is ``None``.
 
@@ -16,10 +20,15 @@ Examples
 """
 from __future__ import annotations
 
+import math
+import pickle
+import warnings
+
 import numpy as np
 
 __all__ = ["world", "mpi_comm", "congruent", "on_root", "rank_error", "on_every_rank", "agree",
-           "agree_result", "write_on_root", "is_root", "same_settings"]
+           "agree_result", "write_on_root", "is_root", "same_settings", "copy_root_policy",
+           "decide_on_every_rank"]
 
 
 def world(backend, comm=None):
@@ -191,6 +200,99 @@ def same_settings(comm, **settings):
                 f"(rank 0: {every[0][name]}, rank {rank}: {theirs[name]}); every rank must "
                 f"pass the same solver, arms, tolerances, cost, guard and audit budget (only "
                 f"seeds may differ: rank 0 decides)")
+
+
+def copy_root_policy(comm, policy) -> bool:
+    """Make every rank's ``policy`` (in place) a copy of rank 0's, its seed, random generator
+    and prior included; return whether it could (rank 0's pickles).
+
+    A Tuner does this at its first draw (after rank 0's policy took its prior): every rank
+    then holds the same learner and draws itself (:func:`decide_on_every_rank`) — the same
+    state and the same numbers told give the same draws and the same model on every rank,
+    so ``tuner.policy``, a pickle or deep copy of the tuner, and what a rank saves or
+    predicts are the same on every rank.  (Rank 0 alone drawing had left the other ranks'
+    policies with their own seeds, no prior and the generator of their construction.)  A
+    policy that does not pickle (a class of the user's holding a lambda) is left as it is on
+    every rank: rank 0 alone decides then.  Policies of different classes are refused with a
+    ``ValueError`` on every rank.  One ``allgather``.
+
+    Examples
+    --------
+    >>> copy_root_policy(None, None)  # one rank: nothing to copy
+    True
+    """
+    if comm is None:
+        return True
+    blob = None
+    if comm.Get_rank() == 0:
+        try:
+            blob = pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - not picklable: rank 0 decides alone
+            blob = None
+    every = comm.allgather((type(policy).__qualname__, blob))
+    for rank, (name, _) in enumerate(every[1:], start=1):
+        if name != every[0][0]:
+            raise ValueError(f"the MPI ranks constructed the Tuner with different policies "
+                             f"(rank 0: {every[0][0]}, rank {rank}: {name}); every rank must "
+                             f"pass the same learner (only seeds may differ: every rank's "
+                             f"becomes a copy of rank 0's)")
+    blob = every[0][1]
+    if blob is None:
+        return False
+    if comm.Get_rank() != 0:
+        state = vars(pickle.loads(blob))
+        mine = vars(policy)
+        mine.clear()
+        mine.update(state)
+    return True
+
+
+def _same_decision(a, b) -> bool:
+    """Whether two ranks' ``(arm, best, predicted, p)`` are the same decision."""
+    if a[0] != b[0] or a[1] != b[1]:
+        return False
+    pa, pb = a[2], b[2]
+    if not (pa == pb or (isinstance(pa, float) and isinstance(pb, float)
+                         and math.isnan(pa) and math.isnan(pb))):
+        return False
+    if a[3] is None or b[3] is None:
+        return a[3] is None and b[3] is None
+    return bool(np.array_equal(a[3], b[3]))
+
+
+def decide_on_every_rank(comm, policy, decide, *args):
+    """``decide(*args)`` (a draw of ``policy``: ``(arm, best, predicted, p)``) on every
+    rank, each rank's policy drawing from its own generator, and rank 0's decision returned
+    on every rank.
+
+    The ranks' policies are copies of rank 0's (:func:`copy_root_policy`), told the same
+    numbers, so they draw the same; every rank drawing keeps them copies (the generator, the
+    distribution kept for the update, a prior taken by the first draw, a context range the
+    draw widens).  An exception on any rank is raised on every rank (:func:`rank_error`).  A
+    rank whose draw differs from rank 0's (its policy's state had drifted, e.g. arithmetic
+    that differs between machines) is given a copy of rank 0's policy, with a
+    ``RuntimeWarning`` on that rank; rank 0's decision is the one every rank solves with.
+    One ``allgather`` of the decisions.
+    """
+    try:
+        value, err = decide(*args), None
+    except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
+        value, err = None, exc
+    every = comm.allgather((None if err is None else _named(err), value))
+    if err is not None:
+        raise err
+    for rank, (e, _) in enumerate(every):
+        if e is not None:
+            raise rank_error(*e, prefix=f"rank {rank}")
+    root = every[0][1]
+    drifted = [r for r, (_, v) in enumerate(every) if not _same_decision(v, root)]
+    if drifted:  # (every rank saw the same gathered decisions: the same branch everywhere)
+        copy_root_policy(comm, policy)
+        if comm.Get_rank() in drifted:
+            warnings.warn(f"the policy on MPI rank {comm.Get_rank()} drew differently from "
+                          f"rank 0's (its state had drifted from rank 0's); it now holds a "
+                          f"copy of rank 0's policy", RuntimeWarning, stacklevel=2)
+    return root
 
 
 def agree(comm, value):

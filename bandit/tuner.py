@@ -404,11 +404,21 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         with a converged observation; None before any), used for the guard budget and as the
         first fallback; ``p`` is the policy's distribution of this draw (None for a
         deterministic policy), which the history and the regret estimates use.  Under MPI
-        (``backend="petsc"``, > 1 rank) the policy is asked on rank 0 only and the decision is
-        broadcast, so every rank solves with the same arm.
+        (``backend="petsc"``, > 1 rank) every rank's policy, a copy of rank 0's from the first
+        draw on (its prior, seed and generator included), draws, and rank 0's decision is the
+        one every rank uses, so every rank solves with the same arm and keeps the same policy
+        (:func:`bandit.mpi.decide_on_every_rank`; a policy that does not pickle is asked on
+        rank 0 only).
         """
         if self._comm is None:
             return self._decide(context)
+        copied = self.__dict__.get("_replicated")
+        if copied is None:  # the first draw, after the prior rank 0's policy took (_prime)
+            copied = _mpi.copy_root_policy(self._comm, self.policy)
+            if self._primed:
+                self._replicated = copied
+        if copied:
+            return _mpi.decide_on_every_rank(self._comm, self.policy, self._decide, context)
         return _mpi.on_root(self._comm, self._decide, context)
 
     def _decide(self, context):

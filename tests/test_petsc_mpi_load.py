@@ -6,13 +6,11 @@ Launches ``mpiexec -n 2`` on ``tests/mpi_load.py`` under a timeout (its ranks al
 themselves if left waiting).
 """
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from mpi_launch import two_ranks
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
@@ -22,20 +20,7 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("load")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(HERE.parent),
-               NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(HERE / "mpi_load.py"),
-           str(out)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=150)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # mpiexec and its ranks (their own session)
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"the ranks were left waiting (timeout):\n{stdout}\n{stderr}")
-    assert proc.returncode == 0, f"mpiexec failed:\n{stdout}\n{stderr}"
+    two_ranks(HERE / "mpi_load.py", out, timeout=150)
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 
 

@@ -1,0 +1,33 @@
+"""``mpiexec -n 2`` for the MPI tests: a script's ranks run under a timeout, and a run left
+waiting (a collective step one rank skipped) fails the test instead of hanging it."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Open MPI as root, more ranks than cores, one thread per rank
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", PYTHONPATH=str(ROOT),
+           NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+
+
+def two_ranks(script, *args, timeout):
+    """Run ``python script *args`` on two ranks; fail the test on a non-zero status or when
+    ``timeout`` seconds pass (mpiexec and its ranks, in a session of their own, are then
+    killed)."""
+    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(script),
+           *map(str, args)]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"the ranks were left waiting (timeout):\n{stdout}\n{stderr}")
+    assert proc.returncode == 0, f"mpiexec failed:\n{stdout}\n{stderr}"
