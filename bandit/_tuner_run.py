@@ -49,7 +49,8 @@ class RunSteps:
     def _prime(self, op):
         """Show the policy the first system before its first draw, once: a policy with a
         ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
-        Under MPI only rank 0's policy decides, so only rank 0 is primed.  Ctrl-C while it
+        Under MPI only rank 0 is primed; the other ranks' policies are then made copies of
+        rank 0's, prior included, at the first draw (:mod:`bandit.mpi`).  Ctrl-C while it
         runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
         interrupted first call changes nothing, as any call abandoned before the draw."""
         prime = getattr(self.policy, "prime", None)
