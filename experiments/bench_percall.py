@@ -304,17 +304,18 @@ def main(argv=None):
     ap.add_argument("--parts", action="store_true",
                     help="time every part of Tuner.solve for a fixed-ω Tuner, the ω-only and "
                          "the configuration default learners in one lockstep")
-    ap.add_argument("--sequence", choices=("mc3d", "heat2d"), default="mc3d",
-                    help="with --parts: the sequence (default mc3d)")
-    ap.add_argument("--nx", type=int, default=100,
-                    help="with --parts: heat2d's grid size (default 100)")
-    ap.add_argument("--omega", type=float, default=None,
-                    help="with --parts: the fixed Tuner's SSOR-PCG ω (default 1.6 on mc3d, "
-                         "1.8 on heat2d)")
-    ap.add_argument("--clock", choices=("perf_counter", "thread_time"), default="perf_counter",
-                    help="with --parts: the clock of the parts (default perf_counter)")
-    ap.add_argument("--warmup", type=int, default=20,
-                    help="with --parts: first steps left out (default 20)")
+    for flag, kw in (  # the options of --parts
+            ("--sequence", dict(choices=("mc3d", "heat2d"), default="mc3d",
+                                help="the sequence (default mc3d)")),
+            ("--nx", dict(type=int, default=100, help="heat2d's grid size (default 100)")),
+            ("--omega", dict(type=float, default=None, help="the fixed Tuner's SSOR-PCG ω "
+                                                            "(default 1.6 on mc3d, 1.8 on heat2d)")),
+            ("--clock", dict(choices=("perf_counter", "thread_time"), default="perf_counter",
+                             help="the clock of the parts (default perf_counter)")),
+            ("--warmup", dict(type=int, default=20,
+                              help="first steps left out (default 20)"))):
+        kw["help"] = "with --parts: " + kw["help"]
+        ap.add_argument(flag, **kw)
     ap.add_argument("--seed", type=int, default=0, help="learner seed (default 0)")
     ap.add_argument("--order", choices=("rotate", "shuffle"), default="rotate",
                     help="order of the Tuners in a step: rotated by one each step, so each "

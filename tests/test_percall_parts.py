@@ -1,5 +1,6 @@
 """``bench_percall --parts``: every part of ``Tuner.solve`` timed on its own, the parts of a
 call summing to the call."""
+import math
 import time
 
 import numpy as np
@@ -60,3 +61,35 @@ def test_parts_refuse_an_omega_off_the_grid(capsys):
         bench_percall.main(["--parts", "--m", "4", "--samples", "12", "--warmup", "2", "--omega", "1.23"])
     assert exc.value.code == 2
     assert "--omega must be one of" in capsys.readouterr().err
+
+
+def test_change_test_of_python_floats_is_numpy_scalars_bit_for_bit():
+    """JointCB's update reads the error and spread of its compiled update as Python floats;
+    its CUSUMs are those of the same formulas in NumPy scalars (the former reading), to the
+    bit, over a run of a learner of the log-cost (a varying context)."""
+    import bandit
+
+    omegas = [1.0, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]
+    p = bandit.default_policy("ssor_pcg", omegas, context_bounds=(0.5, 2.0), seed=0)
+    rng = np.random.default_rng(3)
+    up = down = np.float64(0.0)
+    checked, moved = 0, 0.0
+    for t in range(150):
+        c = float(rng.uniform(0.5, 2.0))
+        k = p.select(c)
+        cost = float((20 + 4 * (k - 4) ** 2 + 5 * c) * math.exp(rng.standard_t(3) / 4))
+        logged = not p.models_cost and p.t > 0
+        scale = p._scale()  # σ̂ before the update, which the standardised error divides by
+        p.update(k, cost, c)
+        if not logged:
+            up, down = np.float64(p.cusum_up), np.float64(p.cusum_down)
+            continue
+        z = p._info[0] / (scale * np.sqrt(p._info[1]))  # NumPy scalars throughout
+        assert isinstance(z, np.float64)
+        z = min(max(z, -p.CHANGE_CAP), p.CHANGE_CAP)
+        up = max(np.float64(0.0), up + z - p.CHANGE_DRIFT)
+        down = max(np.float64(0.0), down - z - p.CHANGE_DRIFT)
+        assert (p.cusum_up, p.cusum_down) == (up, down)
+        checked += 1
+        moved = max(moved, up + down)
+    assert p.changes == 0 and checked > 100 and moved > 0  # the sums moved, no alarm
