@@ -513,7 +513,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         one that has not varied yet (:meth:`_auto_target`)."""
         if self.target != "auto":
             return self.target == "cost"
-        return (self.features.context_dim == 0 or self.auto_span is not None
+        # (features.range.dim: features.context_dim without its property call; read by
+        # every draw, leader and update)
+        return (self.features.range.dim == 0 or self.auto_span is not None
                 or (self.t == 0 and math.isnan(self.unit)))
 
     #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
@@ -706,7 +708,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             # best (unimodal in ω), and the leader, in one compiled call
             raw = self.models_cost
             cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
-            if self.smears:
+            if self.smear and not raw:  # (self.smears, without reading models_cost again)
                 k, lead = self._select_smeared(psi)
             else:
                 k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
@@ -836,8 +838,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             if held is not None:
                 self._shift_rival(arm, psi, held, target)
             self.p = None
-            z = info[0] / (scale * math.sqrt(info[1]))
-            if self.smears and not censored:
+            # as Python floats, so that the change test's few operations are not NumPy
+            # scalars' (the same IEEE operations, the same numbers)
+            err, spread2 = info.tolist()
+            z = err / (scale * math.sqrt(spread2))
+            if self.smear and not censored:  # (self.smears: the log-cost is modelled here)
                 self._keep_smear_row(arm, math.log(cost / self.unit + _FLOOR), psi)
         if self.prior_dir is not None:
             self._refresh_prior()

@@ -16,6 +16,18 @@ the default learner over the whole grid (timed work), and ChebCB over the ω alo
 SSOR-PCG ω, did not fall back and took the fixed Tuner's iteration count is matched to that
 fixed Tuner's call on the same system; the medians of both and of their difference are
 printed, with the CPU time of the whole call outside the solver's ``seconds``.
+
+``--parts``: the fixed-ω Tuner, the default ω-only learner and the default configuration
+learner (:func:`bandit.default_policy` over the ω of the grid with ``solver="ssor_pcg"``, and
+over the configuration grid with the default cost) in one lockstep over the same steps of a
+sequence (``--sequence heat2d|mc3d``), the order of the three alternated step by step.  Every
+part of ``Tuner.solve`` is timed *exclusively* (a part's own time, its timed sub-parts taken
+off, so the parts of a call sum to the whole call: the ``rest`` rows are the Python of
+``solve`` and ``_solve`` between the timed calls), with ``time.perf_counter`` by default (one
+read costs about 0.06 µs on the benchmark VM against 0.8 µs for ``time.thread_time``, a system
+call there; ``--clock thread_time`` for the CPU clock).  Medians per call with the
+25th–75th percentiles, and each learner's median excess per part over the fixed Tuner on the
+same step.
 """
 from __future__ import annotations
 
@@ -27,7 +39,7 @@ import numpy as np
 
 from ._bench import BenchParser, machine_header
 
-__all__ = ["main", "SECTIONS"]
+__all__ = ["main", "SECTIONS", "PARTS", "run_parts"]
 
 #: The timed sections: (label, object path on a Tuner, method name).
 SECTIONS = (("validate", "", "_validate"), ("decide", "", "_decide"),
@@ -136,21 +148,206 @@ def matched(records, fixed, learner):
                 out.append((rec, ref))
     return out
 
+#: The parts of ``Tuner.solve`` timed by ``--parts``: (label, object path on a Tuner, method).
+#: Each part's time is its own: the time of the parts it calls is taken off it.
+PARTS = (("solve: rest", "", "solve"), ("validate", "", "_validate"),
+         ("draw state", "policy", "_draw_state"), ("_solve: rest", "", "_solve"),
+         ("select", "policy", "select"), ("leader", "policy", "leader"),
+         ("budget", "", "_budget"), ("stale_cap", "_arms", "stale_cap"),
+         ("run: rest", "", "_run"), ("solver", "", "_run_checked"),
+         ("attach_work", "_arms", "attach_work"), ("cold_time", "_arms", "cold_time"),
+         ("observe", "_arms", "observe"), ("cost_of", "", "_cost_of"),
+         ("refuse check", "", "_refuse_inconsistent"), ("fall_back: rest", "", "_fall_back"),
+         ("settings", "", "_settings"), ("row", "", "_row"), ("update", "policy", "update"))
+
+#: The fixed Tuner's ω per sequence (the best fixed configuration of the study's runs).
+PARTS_OMEGA = {"heat2d": 1.8, "mc3d": 1.6}
+
+
+def _instrument_parts(tuner, acc, clock):
+    """Wrap the :data:`PARTS` of ``tuner`` (instance attributes) to add each part's own time
+    (its wrapped callees' taken off) to ``acc[0][label]`` while ``acc[0]`` is a dict."""
+    stack = []  # per open part: [time in its wrapped callees]
+
+    def wrap(obj, name, label):
+        fn = getattr(obj, name)
+
+        def timed(*args, **kwargs):
+            rec = acc[0]
+            if rec is None:
+                return fn(*args, **kwargs)
+            stack.append(0.0)
+            t0 = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = clock() - t0
+                inner = stack.pop()
+                rec[label] = rec.get(label, 0.0) + dt - inner
+                if stack:
+                    stack[-1] += dt
+                else:
+                    rec["whole"] = rec.get("whole", 0.0) + dt
+
+        setattr(obj, name, timed)
+        return timed
+
+    for label, path, name in PARTS:
+        wrap(getattr(tuner, path) if path else tuner, name, label)
+    # an arm run through its public solver function (a set-up, a fallback): the solver too
+    calls = tuner._calls
+    for k, (fn, kw) in enumerate(calls):
+        holder = type("Call", (), {"fn": staticmethod(fn)})
+        calls[k] = (wrap(holder, "fn", "solver"), kw)
+
+
+def _parts_tuners(kind, grid, bounds, seed, omega):
+    import bandit
+
+    omegas = [c["omega"] for c in grid if c.get("method") == "ssor_pcg"]
+    if omega not in omegas:
+        raise ValueError(f"--omega must be one of the grid's SSOR-PCG ω {omegas}, got {omega}")
+    k = next(i for i, c in enumerate(grid) if c.get("method") == "ssor_pcg"
+             and c["omega"] == omega)
+    return {f"fixed ω={omega:g}": bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time"),
+            "ω-only learner": bandit.Tuner(bandit.default_policy(
+                "ssor_pcg", omegas, context_bounds=bounds, seed=seed), solver="ssor_pcg"),
+            "configuration learner": bandit.Tuner(bandit.default_policy(
+                None, grid, context_bounds=bounds, seed=seed))}
+
+
+def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
+              clock="perf_counter"):
+    """The three Tuners of ``--parts`` in lockstep over ``steps`` systems of sequence
+    ``kind`` (``size``: heat2d's nx or mc3d's m), the order of the three rotated every step.
+
+    Returns ``{Tuner name: [per step after the warm-up: {part label: seconds, "whole": the
+    call's seconds, "cpu" and "wall": the call's thread CPU and perf_counter seconds read around
+    it, "arm", "iterations", "collections"}]}``.
+    """
+    from experiments.precond_study import default_grid, make_sequence
+
+    read = {"perf_counter": time.perf_counter, "thread_time": time.thread_time}[clock]
+    grid = default_grid()
+    seq = make_sequence(kind, size, steps=steps, samples=steps)
+    tuners = _parts_tuners(kind, grid, seq.bounds, seed,
+                           PARTS_OMEGA[kind] if omega is None else omega)
+    acc = [None]
+    for tuner in tuners.values():
+        _instrument_parts(tuner, acc, read)
+    names = list(tuners)
+    records = {n: [] for n in names}
+    count = [0]
+
+    def on_gc(phase, info):
+        if acc[0] is not None and phase == "start":
+            count[0] += 1
+
+    gc.callbacks.append(on_gc)
+    try:
+        state = seq.initial_state()  # one state: the fixed Tuner's solution (heat2d)
+        for t in range(steps):
+            A, b, x0, ctx = seq.system(seq.shared(t), state)
+            for n in names[t % len(names):] + names[:t % len(names)]:
+                rec = {}
+                count[0] = 0
+                acc[0] = rec
+                c0, w0 = time.thread_time(), time.perf_counter()
+                r = tuners[n].solve(A, b, x0=x0, context=ctx)
+                rec["wall"] = time.perf_counter() - w0
+                rec["cpu"] = time.thread_time() - c0
+                acc[0] = None
+                rec.update(arm=r.arm, iterations=r.iterations, collections=count[0])
+                records[n].append(rec)
+                if n == names[0]:
+                    fixed_x = r.x
+            state = seq.advance(state, fixed_x)
+    finally:
+        gc.callbacks.remove(on_gc)
+    return {n: v[warmup:] for n, v in records.items()}
+
+
+def _print_parts(records):
+    names = list(records)
+    fixed = records[names[0]]
+    labels = [p[0] for p in PARTS]
+    us = 1e6
+    print(f"  {'part (µs a call)':16s}" + "".join(f" {n:>26s}" for n in names)
+          + "".join(f" {'excess, ' + n.split()[0]:>24s}" for n in names[1:]))
+    for label in labels + ["whole", "outside the solver", "cpu"]:
+        def vals(recs):
+            if label == "outside the solver":
+                return np.array([r["whole"] - r.get("solver", 0.0) for r in recs])
+            return np.array([r.get(label, 0.0) for r in recs])
+
+        cols = []
+        for n in names:
+            v = us * vals(records[n])
+            cols.append(f" {np.median(v):9.1f} [{np.percentile(v, 25):6.1f}, "
+                        f"{np.percentile(v, 75):6.1f}]")
+        for n in names[1:]:
+            d = us * (vals(records[n]) - vals(fixed))
+            cols.append(f" {np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
+                        f"{np.percentile(d, 75):6.1f}]")
+        print(f"  {label:16s}" + "".join(cols))
+    for n in names:
+        its = sum(r["iterations"] for r in records[n])
+        gcs = sum(r["collections"] for r in records[n])
+        print(f"  {n}: {its} iterations, {gcs} garbage collections during the calls")
+
 
 def main(argv=None):
     ap = BenchParser("percall", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--m", type=int, default=22, help="mc3d grid size (default 22)")
-    ap.add_argument("--samples", type=int, default=150, help="systems (default 150)")
+    ap.add_argument("--samples", type=int, default=None,
+                    help="systems (default 150; with --parts, steps: default 300)")
+    ap.add_argument("--parts", action="store_true",
+                    help="time every part of Tuner.solve for a fixed-ω Tuner, the ω-only and "
+                         "the configuration default learners in one lockstep")
+    for flag, kw in (  # the options of --parts
+            ("--sequence", dict(choices=("mc3d", "heat2d"), default="mc3d",
+                                help="the sequence (default mc3d)")),
+            ("--nx", dict(type=int, default=100, help="heat2d's grid size (default 100)")),
+            ("--omega", dict(type=float, default=None, help="the fixed Tuner's SSOR-PCG ω "
+                                                            "(default 1.6 on mc3d, 1.8 on heat2d)")),
+            ("--clock", dict(choices=("perf_counter", "thread_time"), default="perf_counter",
+                             help="the clock of the parts (default perf_counter)")),
+            ("--warmup", dict(type=int, default=20,
+                              help="first steps left out (default 20)"))):
+        kw["help"] = "with --parts: " + kw["help"]
+        ap.add_argument(flag, **kw)
     ap.add_argument("--seed", type=int, default=0, help="learner seed (default 0)")
     ap.add_argument("--order", choices=("rotate", "shuffle"), default="rotate",
                     help="order of the Tuners in a step: rotated by one each step, so each "
                          "follows the same Tuner (default), or a new random order each step")
     args = ap.parse_args(argv)
+    if args.samples is None:
+        args.samples = 300 if args.parts else 150
     for name, value, low in (("--m", args.m, 3), ("--samples", args.samples, 12),
-                             ("--seed", args.seed, 0)):
+                             ("--seed", args.seed, 0), ("--nx", args.nx, 3),
+                             ("--warmup", args.warmup, 0)):
         if value < low:  # before the header: a negative seed had failed in numpy, status 1
             ap.error(f"{name} must be >= {low}, got {value}")
+    if args.parts and args.warmup >= args.samples:
+        ap.error(f"--warmup must be below --samples ({args.samples}), got {args.warmup}")
+    if args.parts and args.omega is not None:
+        from experiments.precond_study import default_grid
+
+        omegas = [c["omega"] for c in default_grid() if c.get("method") == "ssor_pcg"]
+        if args.omega not in omegas:
+            ap.error(f"--omega must be one of the grid's SSOR-PCG ω {omegas}, got {args.omega}")
     print(machine_header())
+    if args.parts:
+        size = args.m if args.sequence == "mc3d" else args.nx
+        print(f"# load average {os.getloadavg()[0]:.2f}; {args.sequence} size {size}, "
+              f"{args.samples} steps, first {args.warmup} left out, order rotated every step; "
+              f"each part's own time by time.{args.clock}, µs a call: median [p25, p75]; "
+              f"excess: the learner's part minus the fixed Tuner's on the same step; cpu: "
+              f"the whole call by time.thread_time")
+        records = run_parts(args.sequence, size, args.samples, args.seed, args.warmup,
+                            args.omega, args.clock)
+        _print_parts(records)
+        return records
     print(f"load average {os.getloadavg()[0]:.2f}; mc3d m = {args.m}, {args.samples} systems, "
           f"first 10 steps left out, order {args.order}; µs per call, medians over matched "
           f"steps")
