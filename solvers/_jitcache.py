@@ -21,9 +21,12 @@ kernels of relaxtune's packages (:data:`KERNEL_PACKAGES`) are found through
 :class:`PackageLocator`: Numba's own locators choose the folder as before, and the freshness
 stamp Numba keeps in each cache index gets a digest of the source of every module of those
 packages.  Any change to any of them makes every cached kernel stale, and Numba compiles it again
-on its first call (and overwrites the entry) as it does for an edit of the kernel's own file.
-Nothing is deleted, so processes that start at the same time (pytest-xdist workers, MPI ranks)
-and read-only installations are handled by Numba's own atomic writes.  (A list of locators set
+on its first call as it does for an edit of the kernel's own file.  The digest is in the cache
+files' names as well, so the entries of one source are never read for another, even by a process
+that starts while another is writing them (pytest-xdist workers, MPI ranks: Numba writes an
+entry's index before its data); files of another source are removed once they have not been
+written for an hour (:func:`_prune`).  Read-only installations and concurrent writers are
+handled by Numba's own atomic writes.  (A list of locators set
 in ``NUMBA_CACHE_LOCATOR_CLASSES`` replaces Numba's own and this one with it.)
 
 It also keeps Ctrl-C working while Numba compiles a kernel (the first call of each, when it is
@@ -35,11 +38,13 @@ import _thread
 import atexit
 import hashlib
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
 import types
 
 import numba
@@ -105,6 +110,7 @@ if _caching is not None and hasattr(_caching, "_CacheLocator"):
 
         def ensure_cache_path(self):
             self._inner.ensure_cache_path()
+            _prune(self._inner.get_cache_path())
 
         def get_cache_path(self):
             return self._inner.get_cache_path()
@@ -113,7 +119,13 @@ if _caching is not None and hasattr(_caching, "_CacheLocator"):
             return (self._inner.get_source_stamp(), source_digest())
 
         def get_disambiguator(self):
-            return self._inner.get_disambiguator()
+            # the digest in the file names too, not only in the stamp: Numba writes a new
+            # entry's index before its data file, and after a stale index it numbers the data
+            # files from 1 again, so a process starting in between (another MPI rank, an
+            # xdist worker) read the fresh index and loaded the *old* machine code from the
+            # data file of that name; with the digest in the name no file of one source is
+            # ever read for another
+            return f"{self._inner.get_disambiguator()}-{source_digest()[:DIGEST_TAG]}"
 
         @classmethod
         def from_function(cls, py_func, py_file):
@@ -133,6 +145,46 @@ if _caching is not None and hasattr(_caching, "_CacheLocator"):
         _CacheImpl._locator_classes.insert(0, PackageLocator)
 else:  # pragma: no cover - another Numba layout: Numba's per-file stamps alone
     PackageLocator = None
+
+
+#: Hex digits of :func:`source_digest` in a cached kernel's file names.
+DIGEST_TAG = 12
+#: Cache files of another source older than this (seconds) are removed (:func:`_prune`).
+STALE_AFTER = 3600.0
+# (a name without the digest is from a version before it was in the names)
+_STAMPED = re.compile(r"-\d+(?:-([0-9a-f]{%d}))?\.py\d+.*\.nb[ci]$" % DIGEST_TAG)
+_pruned = set()
+
+
+def _prune(folder: str) -> None:
+    """Remove, once per folder and process, the cache files of the packages' kernels compiled
+    from another source (another digest in the name) and not written for an hour.
+
+    With the digest in the file names an edit no longer overwrites the previous files, so
+    without this every edit (every ``git pull``) would leave a full set of compiled kernels
+    behind (about 15 MB).  The hour spares a process of another source that is still running
+    (a job started before the pull); if it loses a file anyway, Numba compiles that kernel again
+    (a missing index or data file is a cache miss).  Only names of this module's pattern are
+    touched, in the folder Numba chose for the packages' own kernels.
+    """
+    if folder in _pruned:
+        return
+    _pruned.add(folder)
+    tag = source_digest()[:DIGEST_TAG]
+    cutoff = time.time() - STALE_AFTER
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = _STAMPED.search(entry.name)
+        if m is None or m.group(1) == tag:
+            continue
+        try:
+            if entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:  # removed by another process meanwhile, or not ours to remove
+            pass
 
 
 def _probe():  # a function whose source file stands for a package's kernel modules

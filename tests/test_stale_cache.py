@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,69 @@ def test_the_digest_covers_every_module_of_the_kernel_packages():
     from solvers import _kernels_ssor
     stamp = _kernels_ssor._lower_solve._cache._impl.locator.get_source_stamp()
     assert stamp[1] == _jitcache.source_digest()
+
+
+# Process A stops after writing its fresh index and before its data file (where Numba's save
+# writes them in that order); the test starts process B in that window.
+_SLOW_DATA = '''
+import os, time
+from numba.core import caching
+_save_data = caching.IndexDataCacheFile._save_data
+
+def _slow(self, name, data):
+    if name.startswith("_kernels_probe.probe-"):
+        open(os.environ["RELAXTUNE_TEST_SIGNAL"], "w").close()
+        time.sleep(float(os.environ["RELAXTUNE_TEST_WAIT"]))
+    _save_data(self, name, data)
+
+caching.IndexDataCacheFile._save_data = _slow
+'''
+
+
+def test_a_process_starting_between_an_index_and_its_data_gets_the_fresh_kernel(
+        compiled, tmp_path, monkeypatch):
+    # Numba numbers a stale kernel's data files from 1 again, so the fresh index of one
+    # process named the *old* data file until that process wrote the new one: a process
+    # starting then loaded the old machine code (probe() -> 3 after the edit to 5)
+    pkg = tmp_path / "pkg"
+    shutil.copytree(compiled, pkg)
+    _edit(pkg, "STALL_CHECKS = 3\n", "STALL_CHECKS = 5\n")
+    signal_file = tmp_path / "index-written"
+    monkeypatch.setenv("RELAXTUNE_TEST_SIGNAL", str(signal_file))
+    monkeypatch.setenv("RELAXTUNE_TEST_WAIT", "30")
+    a = _start(pkg, prelude=_SLOW_DATA)
+    try:
+        deadline = time.monotonic() + 600
+        while not signal_file.exists():
+            assert a.poll() is None and time.monotonic() < deadline, a.communicate()[1]
+            time.sleep(0.05)
+        assert _run(pkg)[0] == 5  # B, while A sleeps between its index and its data
+    finally:
+        a.kill()
+        a.communicate()
+    assert _run(pkg)[0] == 5
+
+
+def test_cache_files_of_another_source_are_removed_after_an_hour(compiled, tmp_path):
+    pkg = tmp_path / "pkg"
+    shutil.copytree(compiled, pkg)
+    cache = pkg / "solvers" / "__pycache__"
+    old = sorted(p.name for p in cache.glob("_kernels_probe.probe-*.nb?"))
+    assert old
+    _edit(pkg, "STALL_CHECKS = 3\n", "STALL_CHECKS = 5\n")
+    assert _run(pkg)[0] == 5
+    new = sorted(p.name for p in cache.glob("_kernels_probe.probe-*.nb?"))
+    fresh = [n for n in new if n not in old]
+    assert fresh and set(old) <= set(new)  # kept: written moments ago
+    # and the files of a version without the digest in the names
+    (cache / "_kernels_probe.probe-7.py311.nbi").write_bytes(b"")
+    (cache / "_kernels_probe.probe-7.py311.1.nbc").write_bytes(b"")
+    old += ["_kernels_probe.probe-7.py311.nbi", "_kernels_probe.probe-7.py311.1.nbc"]
+    for name in old:  # an hour and a minute old
+        t = time.time() - 3660
+        os.utime(cache / name, (t, t))
+    # the next compile (after the next edit) removes them, and keeps the files of minutes ago
+    _edit(pkg, "STALL_CHECKS = 5\n", "STALL_CHECKS = 7\n")
+    assert _run(pkg)[0] == 7
+    last = sorted(p.name for p in cache.glob("_kernels_probe.probe-*.nb?"))
+    assert not set(old) & set(last) and set(fresh) < set(last)
