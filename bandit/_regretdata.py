@@ -221,7 +221,8 @@ class RegretReport:
 
     def __str__(self):
         fmt = (lambda v: f"{v:,.0f}") if self.unit == "iterations" else (lambda v: f"{v:.4g}")
-        lines = [f"regret over {self.rounds} rounds ({self.unit}; paid {fmt(self.paid)}):"]
+        lines = [f"regret over {self.rounds} round{'s' if self.rounds != 1 else ''} ({self.unit}; "
+                 f"paid {fmt(self.paid)}):"]
         for e in (self.best_fixed, self.instance_optimal):
             what = "best fixed arm" if e.comparator == "best_fixed" else "instance-optimal"
             if not math.isfinite(e.estimate):  # the method says why

@@ -1146,3 +1146,14 @@ def test_plays_show_the_spread_of_an_arm_a_few_audits_stand_for():
     assert np.median(sd) <= 5 * actual, (np.median(sd), actual)
     assert np.median(half) <= 2.5, np.median(half)
     assert cover >= 17, cover
+
+
+def test_a_one_round_report_says_round_not_rounds():
+    from solvers import gallery
+
+    t = Tuner(bandit.TsallisINF(OMEGAS, seed=0), solver="sor")
+    t.solve(gallery.laplacian_2d(5), np.ones(25))
+    text = str(t.regret())
+    assert text.startswith("regret over 1 round (iterations; paid ") and "1 rounds" not in text
+    t.solve(gallery.laplacian_2d(5), np.ones(25))
+    assert str(t.regret()).startswith("regret over 2 rounds (")
