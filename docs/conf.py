@@ -84,5 +84,35 @@ def _public_bases(app, name, obj, options, bases):
                                                                 "bandit._joint_"))] or [object]
 
 
+def _parts_source(app, modname):
+    """viewcode's source of a module holding parts (mixins) of a public class, with each
+    part's members tagged under the public class's name too (``Tuner.regret`` for
+    ``Records.regret``), so a member documented on ``bandit.Tuner`` or ``bandit.JointCB``
+    links to its source although it is defined in a part's module."""
+    if not modname.startswith(("bandit._tuner_", "bandit._joint_")):
+        return None
+    import importlib
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    try:
+        analyzer = ModuleAnalyzer.for_module(modname)
+        analyzer.find_tags()
+        bandit = importlib.import_module("bandit")
+    except Exception:  # as viewcode itself: no source page rather than a failed build
+        return None
+    tags = dict(analyzer.tags)
+    for public in (bandit.Tuner, bandit.JointCB):
+        for part in public.__mro__[1:]:
+            if part.__module__ != modname:
+                continue
+            prefix = part.__name__ + "."
+            for name, tag in analyzer.tags.items():
+                if name.startswith(prefix):
+                    tags.setdefault(public.__name__ + "." + name[len(prefix):], tag)
+    return analyzer.code, tags
+
+
 def setup(app):
     app.connect("autodoc-process-bases", _public_bases)
+    app.connect("viewcode-find-source", _parts_source)

@@ -293,3 +293,21 @@ def test_public_classes_and_functions_show_an_example():
             if ">>>" not in (inspect.getdoc(obj) or "") and f"{package}.{name}" not in WITHOUT_EXAMPLE:
                 missing.append(f"{package}.{name}")
     assert missing == [], "no example in the docstring of: " + ", ".join(missing)
+
+
+def test_members_of_the_tuners_parts_link_to_their_source():
+    # viewcode looks a member of bandit.Tuner up as "Tuner.<name>" in the module that defines
+    # it; for a member of a part (a mixin module) the tag is the part's, so docs/conf.py tags
+    # it under the public class's name as well, at the same lines
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("relaxtune_docs_conf", DOCS / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    code, tags = conf._parts_source(None, "bandit._tuner_records")
+    assert "def regret(" in code
+    assert tags["Tuner.regret"] == tags["Records.regret"]
+    assert tags["Tuner.summary"] == tags["Records.summary"]
+    _, tags = conf._parts_source(None, "bandit._tuner_persist")
+    assert "Tuner.save" in tags and "Tuner.load" in tags
+    assert conf._parts_source(None, "bandit.tuner") is None  # viewcode's own analysis there
