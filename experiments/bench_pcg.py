@@ -94,16 +94,23 @@ def cpu_model() -> str:
     return f"{name}; pinned to CPUs {cores}" if cores else name
 
 
+def grid(kind: str, n: float):
+    """``(m, dim, per_row)`` of problem ``kind`` near ``n`` unknowns: the grid's side, its
+    dimension and the stencil's entries a row (what :func:`make_problem` builds)."""
+    dim, per_row = (3, 7) if kind == "diff3d" else (2, 5)
+    return int(round(n ** (1 / dim))), dim, per_row
+
+
 def make_problem(kind: str, n: float):
     """``(label, A)``: the 5-point Laplacian on an m × m grid or one sample of the 3-D
     random-coefficient diffusion problem on an m × m × m grid, with m³ or m² close to n."""
     if kind == "lap2d":
-        m = int(round(n ** 0.5))
+        m = grid(kind, n)[0]
         return f"lap2d m={m}", gallery.laplacian_2d(m)
     if kind == "diff3d":
         from .problems import DiffusionMC3D
 
-        m = int(round(n ** (1 / 3)))
+        m = grid(kind, n)[0]
         return f"diff3d m={m}", DiffusionMC3D(m=m, samples=1, seed=0).matrix(0)
     raise ValueError(f"unknown problem {kind!r}; known: {PROBLEMS}")
 
@@ -299,8 +306,7 @@ def main(argv=None) -> int:
     for kind in args.problems:
         for size in args.sizes:  # the matrix, the prepared operator and its triangles, six
             # vectors (refused before the header is printed)
-            dim, per_row = (3, 7) if kind == "diff3d" else (2, 5)
-            m = int(round(size ** (1 / dim)))
+            m, dim, per_row = grid(kind, size)
             refusal = B.too_big(f"--sizes {size:g}", f"{kind} m={m}", m ** dim, per_row,
                                 matrices=3, vectors=6)
             if refusal:
