@@ -201,12 +201,25 @@ def _instrument_parts(tuner, acc, clock):
         calls[k] = (wrap(holder, "fn", "solver"), kw)
 
 
+def _ssor_omegas(grid):
+    return [c["omega"] for c in grid if c.get("method") == "ssor_pcg"]
+
+
+def _omega_refusal(grid, omega):
+    """Why ``omega`` cannot be the fixed Tuner's (not an SSOR-PCG ω of ``grid``), or None."""
+    omegas = _ssor_omegas(grid)
+    if omega not in omegas:
+        return f"--omega must be one of the grid's SSOR-PCG ω {omegas}, got {omega}"
+    return None
+
+
 def _parts_tuners(kind, grid, bounds, seed, omega):
     import bandit
 
-    omegas = [c["omega"] for c in grid if c.get("method") == "ssor_pcg"]
-    if omega not in omegas:
-        raise ValueError(f"--omega must be one of the grid's SSOR-PCG ω {omegas}, got {omega}")
+    refusal = _omega_refusal(grid, omega)
+    if refusal:
+        raise ValueError(refusal)
+    omegas = _ssor_omegas(grid)
     k = next(i for i, c in enumerate(grid) if c.get("method") == "ssor_pcg"
              and c["omega"] == omega)
     return {f"fixed ω={omega:g}": bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time"),
@@ -333,9 +346,9 @@ def main(argv=None):
     if args.parts and args.omega is not None:
         from experiments.precond_study import default_grid
 
-        omegas = [c["omega"] for c in default_grid() if c.get("method") == "ssor_pcg"]
-        if args.omega not in omegas:
-            ap.error(f"--omega must be one of the grid's SSOR-PCG ω {omegas}, got {args.omega}")
+        refusal = _omega_refusal(default_grid(), args.omega)
+        if refusal:
+            ap.error(refusal)
     print(machine_header())
     if args.parts:
         size = args.m if args.sequence == "mc3d" else args.nx
