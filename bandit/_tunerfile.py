@@ -24,6 +24,10 @@ the rounds with every arm: those audits become column audits of every arm (proba
 ``audit`` each) and row audits (probability ``audit``) of one epoch from round 0, and the
 tuner continues with ``audit_budget`` = the share of the solve time those audits took (or
 ``audit × (K − 1)``, at most 1, before any solve); ``audit = 0`` reads as no audits.
+
+The policy state is checked in :mod:`bandit._tunerfile_policy`, the history and the audits in
+:mod:`bandit._tunerfile_rows`, with the small checks they share in
+:mod:`bandit._tunerfile_checks`.
 """
 from __future__ import annotations
 
