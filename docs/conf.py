@@ -37,7 +37,8 @@ templates_path = ["_templates"]
 def _reexported(modules):
     """The functions, classes and exceptions each of ``modules`` lists in ``__all__`` but
     defines in a private module of its package (experiments.plots' study figures, drawn in
-    experiments/_plots_*.py): its page lists them as its own, as any it defines."""
+    experiments/_plots_*.py; experiments.problems' generators kept in
+    experiments/_problems_*.py): its page lists them as its own, as any it defines."""
     import importlib
     import inspect
 
@@ -60,7 +61,8 @@ def _reexported(modules):
 # modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
 # what it imports from private modules of its package
 autosummary_context = {"composed_classes": ["bandit.Tuner"],
-                       "reexported": _reexported(["experiments.plots"])}
+                       "reexported": _reexported(["experiments.plots",
+                                                  "experiments.problems"])}
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False

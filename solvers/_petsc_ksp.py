@@ -390,7 +390,7 @@ class PetscSolver:
             ksp.setConvergenceTest(_make_test(self._state))
         # the other KSPs record the norm they monitor at every iteration, in C (a Python
         # monitor would cost a callback per iteration): a failed solve finds its best
-        # iterate there and replays to it (solvers.petsc._run_plain), as the Numba kernels do
+        # iterate there and replays to it (solvers._petsc_run._run_plain), as the Numba kernels do
         self._history = 0  # the length of the history array KSP holds (0: none yet)
         self._start = None  # a work Vec: the start of the last run, for a failed solve's replay
         self._b = op.mat.createVecRight() if reverse else None
