@@ -161,8 +161,12 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
 
         d = tuner._run_data()
         t_, k_, v_, _ = estimate.inclusion_probabilities(d)
+        sor = study.startswith("offset")
+        # the offset sequences' A_t = L + c_t I on a 10 × 10 grid (cost_matrix): Jacobi
+        # radius 4 cos(π/11) / (4 + c_t)
         res = covariate_residuals(C, ctx, d, estimate._model(d, t_, k_, v_, 4),
-                                  data["omegas"], sor=study.startswith("offset"))
+                                  data["omegas"], sor=sor,
+                                  mu=4.0 * math.cos(math.pi / 11) / (4.0 + ctx) if sor else None)
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
             "residuals": res,
             "exact_bf": exact_bf, "exact_io": exact_io,
@@ -285,7 +289,7 @@ def _context_mean(C, x, bins=200):
                      for k in range(C.shape[1])], axis=1)
 
 
-def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3):
+def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
     """How well a round's entries are predicted where an arm was not played (an analysis of
     the width; nothing the estimator reads).
 
@@ -298,8 +302,13 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3):
     quantile bins of the context ``x`` (the full matrix: no model fitted on samples does
     better); ``covariate`` — that oracle plus the played arm's oracle residual times the best
     coefficient for each pair of arms, from the full matrix (the most any linear use of the
-    played count can remove).  Returns medians over the near-best arms, and the share of
-    rounds whose played count fixes ``μ_t`` (``identified``).
+    played count can remove).  With the rounds' exact Jacobi radii ``mu`` (SOR): ``exact_mu``
+    — ``a + b / (−ln ρ(ω, μ_t))`` with ``(a, b)`` fitted on the run's observed entries (plays
+    and audits; no inversion), and ``saturated`` — the share of the model's squared error
+    on entries whose arm is at or above Young's ``ω*(μ_t)`` (rate ``ln 1/(ω − 1)``, whatever
+    ``μ``: the only entries the theory fixes without knowing ``μ_t``).  Returns medians over
+    the near-best arms, and the share of rounds whose played count fixes ``μ_t``
+    (``identified``).
     """
     C = np.asarray(C, dtype=float)
     T, K = C.shape
@@ -317,6 +326,20 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3):
         a, b = fit_young(omegas, arm, n_p, r[ok], k[ok], C[r[ok], k[ok]])
         P, ident = young_prediction(omegas, arm, n_p, a, b)
     P = np.where(np.isfinite(P), P, m)
+    exact = np.full((T, K), np.nan)
+    sat = np.zeros((T, K), bool)
+    if sor and mu is not None:
+        mu = np.asarray(mu, dtype=float)
+        R = young_rate(np.asarray(omegas, dtype=float)[None, :], mu[:, None])
+        sat = mu[:, None] <= _mu_kink(np.asarray(omegas, dtype=float))[None, :]
+        A = data.audits
+        ok = np.asarray(A["converged"], bool) & ~np.asarray(A["row"], bool)
+        r = np.concatenate([np.flatnonzero(played), np.asarray(A["round"])[ok]])
+        k = np.concatenate([arm[played], np.asarray(A["arm"])[ok]])
+        y = C[r, k]
+        X = np.stack([np.ones(r.size), 1.0 / R[r, k]], axis=1) / y[:, None]
+        coef = np.linalg.lstsq(X, np.ones(r.size), rcond=None)[0]  # relative errors
+        exact = coef[0] + coef[1] / R
     tot = C.sum(axis=0)
     rows = []
     for j in np.flatnonzero(tot <= near * tot.min()):
@@ -329,13 +352,18 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3):
             on = arm[u] == p
             beta = np.dot(E[:, p], E[:, j]) / max(np.dot(E[:, p], E[:, p]), 1e-300)
             cov[on] -= beta * E[u, p][on]
-        rows.append([np.sqrt(np.mean((C[u, j] - m[u, j]) ** 2)) / scale,
+        e2 = (C[u, j] - m[u, j]) ** 2
+        rows.append([np.sqrt(np.mean(e2)) / scale,
                      np.sqrt(np.mean((C[u, j] - P[u, j]) ** 2)) / scale if sor else math.nan,
                      np.sqrt(np.mean(E[u, j] ** 2)) / scale,
-                     np.sqrt(np.mean(cov ** 2)) / scale])
-    med = np.median(np.array(rows), axis=0) if rows else np.full(4, math.nan)
+                     np.sqrt(np.mean(cov ** 2)) / scale,
+                     np.sqrt(np.mean((C[u, j] - exact[u, j]) ** 2)) / scale,
+                     float(e2[sat[u, j]].sum() / max(e2.sum(), 1e-300))
+                     if mu is not None else math.nan])
+    med = np.median(np.array(rows), axis=0) if rows else np.full(6, math.nan)
     return {"model": float(med[0]), "young": float(med[1]), "context": float(med[2]),
-            "covariate": float(med[3]), "identified": float(ident.mean()) if sor else math.nan}
+            "covariate": float(med[3]), "exact_mu": float(med[4]), "saturated": float(med[5]),
+            "identified": float(ident.mean()) if sor else math.nan}
 
 
 def _task(args):
@@ -449,7 +477,8 @@ def format_residuals(runs, markdown=False) -> str:
         if r.get("residuals") is not None:
             cells.setdefault((r["study"], r["policy"]), []).append(r["residuals"])
     head = ("study", "policy", "runs", "model", "young", "model / young", "identified",
-            "oracle context", "oracle + played", "model / (oracle + played)")
+            "young, exact μ", "model error where saturated", "oracle context",
+            "oracle + played", "model / (oracle + played)")
     lines = []
     for (study, pol), rs in cells.items():
         med = {key: float(np.median([r[key] for r in rs])) for key in rs[0]}
@@ -461,7 +490,8 @@ def format_residuals(runs, markdown=False) -> str:
 
         lines.append((study, pol, str(len(rs)), pct(med["model"]), pct(med["young"]),
                       "-" if not np.isfinite(ratio_y) else f"{ratio_y:.2f}",
-                      pct(med["identified"]), pct(med["context"]), pct(med["covariate"]),
+                      pct(med["identified"]), pct(med["exact_mu"]), pct(med["saturated"]),
+                      pct(med["context"]), pct(med["covariate"]),
                       f"{ratio_c:.2f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
