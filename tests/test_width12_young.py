@@ -108,3 +108,15 @@ def test_residuals_are_those_of_the_law_and_of_the_oracles():
     # (the count rises steeply as μ nears 1, within a bin)
     assert 0.0 < out["context"] < out["model"] / 2
     assert out["covariate"] <= out["context"] + 1e-12
+    # with each round's exact Jacobi radius the law is fitted from the observed entries alone
+    exact = covariate_residuals(C, x, data, m, OMEGAS, mu=mu)
+    assert exact["exact_mu"] < 1e-8
+    # the near-best arms (large ω) sit at or above Young's ω* on the rounds of small μ: the
+    # share of the constant model's squared error there, checked for ω = 1.95 alone
+    assert 0.0 <= exact["saturated"] <= 1.0
+    one = covariate_residuals(C, x, data, m, OMEGAS, mu=mu, near=1.0)  # the best arm alone
+    j = int(np.argmin(C.sum(axis=0)))
+    u = arm != j
+    e2 = (C[u, j] - m[u, j]) ** 2
+    at_kink = mu[u] <= 2.0 * np.sqrt(OMEGAS[j] - 1.0) / OMEGAS[j]
+    assert one["saturated"] == pytest.approx(e2[at_kink].sum() / e2.sum())
