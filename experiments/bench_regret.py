@@ -482,8 +482,11 @@ def format_residuals(runs, markdown=False) -> str:
     lines = []
     for (study, pol), rs in cells.items():
         med = {key: float(np.median([r[key] for r in rs])) for key in rs[0]}
-        ratio_y = float(np.median([r["model"] / r["young"] for r in rs]))
-        ratio_c = float(np.median([r["model"] / r["covariate"] for r in rs]))
+        # (a short run's oracle can be exact: no ratio then)
+        ratio_y = float(np.median([r["model"] / r["young"] if r["young"] > 0 else math.nan
+                                   for r in rs]))
+        ratio_c = float(np.median([r["model"] / r["covariate"] if r["covariate"] > 0
+                                   else math.nan for r in rs]))
 
         def pct(v):
             return "-" if not np.isfinite(v) else f"{v:.1%}"
@@ -492,7 +495,7 @@ def format_residuals(runs, markdown=False) -> str:
                       "-" if not np.isfinite(ratio_y) else f"{ratio_y:.2f}",
                       pct(med["identified"]), pct(med["exact_mu"]), pct(med["saturated"]),
                       pct(med["context"]), pct(med["covariate"]),
-                      f"{ratio_c:.2f}"))
+                      "-" if not np.isfinite(ratio_c) else f"{ratio_c:.2f}"))
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])

@@ -120,3 +120,19 @@ def test_residuals_are_those_of_the_law_and_of_the_oracles():
     e2 = (C[u, j] - m[u, j]) ** 2
     at_kink = mu[u] <= 2.0 * np.sqrt(OMEGAS[j] - 1.0) / OMEGAS[j]
     assert one["saturated"] == pytest.approx(e2[at_kink].sum() / e2.sum())
+
+
+def test_bench_prints_the_residual_table(tmp_path, capsys):
+    """``--residuals`` adds one row per cell, Young's columns on the SOR study only."""
+    from experiments.bench_regret import main
+
+    assert main(["--studies", "offset_low", "heat2d_25", "--policies", "tsallis_inf",
+                 "--seeds", "1", "--T", "40", "--cache", str(tmp_path / "c"),
+                 "--residuals"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("model / young"):].splitlines()
+    offset = next(r for r in table if r.split()[0] == "offset_low").split()
+    heat = next(r for r in table if r.split()[0] == "heat2d_25").split()
+    assert len(offset) == len(heat) == 12
+    assert offset[4].endswith("%") and heat[4] == "-"    # Young: SOR only
+    assert all(c.endswith("%") for c in heat[9:11])      # the oracles: every study
