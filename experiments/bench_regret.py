@@ -198,9 +198,7 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
     C = np.asarray(C, dtype=float)
     ks = int(np.argmin(C.sum(axis=0)))
     col = C[:, ks]
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    m = (np.bincount(b, col) / np.maximum(np.bincount(b), 1))[b]
+    m = _context_mean(col[:, None], x, bins)[:, 0]
     paid = float(np.sum(C[np.arange(C.shape[0]), arm]))  # at least what the plays cost
     unknown = ~((np.asarray(arm) == ks) & np.asarray(played, dtype=bool))
     if not unknown.any():
@@ -282,6 +280,7 @@ def fit_young(omegas, arm, n_played, rounds, arms, values, gap=3.0):
 
 
 def _context_mean(C, x, bins=200):
+    """Each column's mean over ``bins`` quantile bins of ``x``, at every round."""
     edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
     b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
     n = np.maximum(np.bincount(b, minlength=edges.size), 1)
