@@ -39,7 +39,8 @@ from . import _bench as B
 from ._bench import BenchParser, machine_header
 from .results import _replace_atomically
 
-__all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "STUDIES", "POLICIES"]
+__all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "young_rate",
+           "young_prediction", "fit_young", "covariate_residuals", "STUDIES", "POLICIES"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -122,11 +123,11 @@ def _policy(name, study, omegas, seed):
 
 
 def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median",
-           compare=False):
+           compare=False, residuals=False):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
     regrets and costs (``compare``: also the regret against the best fixed arm of the
     previous estimator, :data:`bandit.estimate.UNREACHED_DF` off, on the same run and
-    audits)."""
+    audits; ``residuals``: also :func:`covariate_residuals` of the run)."""
     import bandit
 
     C = np.asarray(data["C"], dtype=np.int64)
@@ -154,7 +155,20 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     exact_io = paid - float(C.min(axis=1).sum())
     h = tuner.history
     bound = oracle_half_width(C, ctx, h["arm"], ~h["censored"], budget, level)
+    res = None
+    if residuals:
+        from bandit import estimate
+
+        d = tuner._run_data()
+        t_, k_, v_, _ = estimate.inclusion_probabilities(d)
+        sor = study.startswith("offset")
+        # the offset sequences' A_t = L + c_t I on a 10 × 10 grid (cost_matrix): Jacobi
+        # radius 4 cos(π/11) / (4 + c_t)
+        res = covariate_residuals(C, ctx, d, estimate._model(d, t_, k_, v_, 4),
+                                  data["omegas"], sor=sor,
+                                  mu=4.0 * math.cos(math.pi / 11) / (4.0 + ctx) if sor else None)
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
+            "residuals": res,
             "exact_bf": exact_bf, "exact_io": exact_io,
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
             "bf_prev": prev,
@@ -184,9 +198,7 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
     C = np.asarray(C, dtype=float)
     ks = int(np.argmin(C.sum(axis=0)))
     col = C[:, ks]
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    m = (np.bincount(b, col) / np.maximum(np.bincount(b), 1))[b]
+    m = _context_mean(col[:, None], x, bins)[:, 0]
     paid = float(np.sum(C[np.arange(C.shape[0]), arm]))  # at least what the plays cost
     unknown = ~((np.asarray(arm) == ks) & np.asarray(played, dtype=bool))
     if not unknown.any():
@@ -197,13 +209,170 @@ def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
     return float(norm.ppf(0.5 + level / 2) * sd)
 
 
+def young_rate(omega, mu):
+    """``−ln ρ(L_ω)`` of SOR on a consistently ordered matrix whose Jacobi radius is ``mu``
+    (Young), broadcast over ``omega`` and ``mu``: ``ρ = ω − 1`` where ``ω`` is at least
+    Young's ``ω*(μ)`` (``μ <= 2√(ω − 1)/ω``), else ``((ωμ + √(ω²μ² − 4(ω − 1)))/2)²``
+    (:func:`solvers.spectral.sor_rate` for one ``μ``)."""
+    w = np.asarray(omega, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    disc = (w * mu) ** 2 - 4.0 * (w - 1.0)
+    real = (0.5 * (w * mu + np.sqrt(np.maximum(disc, 0.0)))) ** 2
+    rho = np.where(disc > 0.0, np.maximum(real, np.abs(w - 1.0)), np.abs(w - 1.0))
+    return -np.log(np.clip(rho, 1e-300, 1.0 - 1e-15))
+
+
+def _mu_kink(omega):
+    # the Jacobi radius at which ω is Young's ω*: below it the rate is ln(1/(ω − 1)), whatever μ
+    w = np.asarray(omega, dtype=float)
+    return np.where(w > 1.0, 2.0 * np.sqrt(np.maximum(w - 1.0, 0.0)) / w, 0.0)
+
+
+def young_prediction(omegas, arm, n_played, a, b, gap=3.0):
+    """Every arm's iterations on each round from the played arm's count, through Young.
+
+    The count model is ``n = a + b / (−ln ρ(ω, μ_t))``.  The played count ``n_played[t]`` of
+    arm ``arm[t]`` gives ``μ_t`` when it exceeds that arm's count at the kink (its ``ω`` below
+    Young's ``ω*(μ_t)``) by more than ``gap``; otherwise ``μ_t`` is only known to lie below
+    the kink, which fixes the prediction of the arms of larger ``ω`` (all at ``ω − 1``) and
+    not of the others: those entries are NaN (the caller's fallback fills them).
+
+    Returns
+    -------
+    (P, identified) : ndarray (T, K), ndarray of bool (T,)
+    """
+    w = np.asarray(omegas, dtype=float)
+    om = w[np.asarray(arm)]
+    n_p = np.asarray(n_played, dtype=float)
+    r_kink = young_rate(om, _mu_kink(om))
+    identified = (om <= 1.0) | (n_p > a + b / r_kink + gap)
+    r_need = np.minimum(b / np.maximum(n_p - a, 1e-9), r_kink)
+    lo, hi = _mu_kink(om) * np.ones_like(n_p), np.full_like(n_p, 1.0 - 1e-12)
+    for _ in range(60):  # the rate falls as μ rises above the kink: bisection
+        mid = 0.5 * (lo + hi)
+        up = young_rate(om, mid) > r_need
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    mu = np.where(identified, 0.5 * (lo + hi), _mu_kink(om))
+    P = a + b / young_rate(w[None, :], mu[:, None])
+    P[~identified[:, None] & (w[None, :] < om[:, None])] = np.nan
+    return P, identified
+
+
+def fit_young(omegas, arm, n_played, rounds, arms, values, gap=3.0):
+    """``(a, b)`` of :func:`young_prediction` by least squares of the log ratio on observed
+    entries ``values`` of (``rounds``, ``arms``) other than the played one (a run's audits)."""
+    from scipy.optimize import least_squares
+
+    rounds, arms = np.asarray(rounds), np.asarray(arms)
+    keep = arms != np.asarray(arm)[rounds]
+    rounds, arms, y = rounds[keep], arms[keep], np.maximum(np.asarray(values)[keep], 1.0)
+
+    def resid(x):
+        P, _ = young_prediction(omegas, np.asarray(arm)[rounds], np.asarray(n_played)[rounds],
+                                x[0], x[1], gap)
+        e = np.log(np.maximum(P[np.arange(rounds.size), arms], 1e-3) / y)
+        return np.where(np.isfinite(e), e, 0.0)
+
+    if rounds.size < 2:
+        return 0.0, math.log(1e8)
+    return tuple(least_squares(resid, [0.0, math.log(1e8)],
+                               bounds=([-50.0, 1.0], [50.0, 50.0])).x)
+
+
+def _context_mean(C, x, bins=200):
+    """Each column's mean over ``bins`` quantile bins of ``x``, at every round."""
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    n = np.maximum(np.bincount(b, minlength=edges.size), 1)
+    return np.stack([(np.bincount(b, C[:, k], minlength=edges.size) / n)[b]
+                     for k in range(C.shape[1])], axis=1)
+
+
+def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
+    """How well a round's entries are predicted where an arm was not played (an analysis of
+    the width; nothing the estimator reads).
+
+    For the arms whose column total is within ``near`` × the smallest, on the rounds where
+    the arm was not played (and the play converged), the root mean square of the error
+    relative to the arm's mean cost there, of: ``model`` — the estimator's cross-fitted cost
+    model ``m``; ``young`` (SOR only) — :func:`young_prediction` from the round's played
+    count, ``(a, b)`` fitted on the run's column audits (:func:`fit_young`), the model where
+    Young leaves the entry open; ``context`` — an oracle's mean of the arm's column over 200
+    quantile bins of the context ``x`` (the full matrix: no model fitted on samples does
+    better); ``covariate`` — that oracle plus the played arm's oracle residual times the best
+    coefficient for each pair of arms, from the full matrix (the most any linear use of the
+    played count can remove).  With the rounds' exact Jacobi radii ``mu`` (SOR): ``exact_mu``
+    — ``a + b / (−ln ρ(ω, μ_t))`` with ``(a, b)`` fitted on the run's observed entries (plays
+    and audits; no inversion), and ``saturated`` — the share of the model's squared error
+    on entries whose arm is at or above Young's ``ω*(μ_t)`` (rate ``ln 1/(ω − 1)``, whatever
+    ``μ``: the only entries the theory fixes without knowing ``μ_t``).  Returns medians over
+    the near-best arms, and the share of rounds whose played count fixes ``μ_t``
+    (``identified``).
+    """
+    C = np.asarray(C, dtype=float)
+    T, K = C.shape
+    arm = np.asarray(data.arm)
+    played = np.isfinite(data.played)
+    n_p = C[np.arange(T), arm]
+    M = _context_mean(C, np.asarray(x, dtype=float))
+    E = C - M
+    P, ident = np.full((T, K), np.nan), np.zeros(T, bool)
+    if sor:
+        A = data.audits
+        ok = np.asarray(A["converged"], bool) & ~np.asarray(A["row"], bool)
+        r, k = np.asarray(A["round"])[ok], np.asarray(A["arm"])[ok]
+        ok = played[r]
+        a, b = fit_young(omegas, arm, n_p, r[ok], k[ok], C[r[ok], k[ok]])
+        P, ident = young_prediction(omegas, arm, n_p, a, b)
+    P = np.where(np.isfinite(P), P, m)
+    exact = np.full((T, K), np.nan)
+    sat = np.zeros((T, K), bool)
+    if sor and mu is not None:
+        mu = np.asarray(mu, dtype=float)
+        R = young_rate(np.asarray(omegas, dtype=float)[None, :], mu[:, None])
+        sat = mu[:, None] <= _mu_kink(np.asarray(omegas, dtype=float))[None, :]
+        A = data.audits
+        ok = np.asarray(A["converged"], bool) & ~np.asarray(A["row"], bool)
+        r = np.concatenate([np.flatnonzero(played), np.asarray(A["round"])[ok]])
+        k = np.concatenate([arm[played], np.asarray(A["arm"])[ok]])
+        y = C[r, k]
+        X = np.stack([np.ones(r.size), 1.0 / R[r, k]], axis=1) / y[:, None]
+        coef = np.linalg.lstsq(X, np.ones(r.size), rcond=None)[0]  # relative errors
+        exact = coef[0] + coef[1] / R
+    tot = C.sum(axis=0)
+    rows = []
+    for j in np.flatnonzero(tot <= near * tot.min()):
+        u = played & (arm != j)
+        if not u.any():
+            continue
+        scale = C[u, j].mean()
+        cov = E[u, j].copy()
+        for p in np.unique(arm[u]):
+            on = arm[u] == p
+            beta = np.dot(E[:, p], E[:, j]) / max(np.dot(E[:, p], E[:, p]), 1e-300)
+            cov[on] -= beta * E[u, p][on]
+        e2 = (C[u, j] - m[u, j]) ** 2
+        rows.append([np.sqrt(np.mean(e2)) / scale,
+                     np.sqrt(np.mean((C[u, j] - P[u, j]) ** 2)) / scale if sor else math.nan,
+                     np.sqrt(np.mean(E[u, j] ** 2)) / scale,
+                     np.sqrt(np.mean(cov ** 2)) / scale,
+                     np.sqrt(np.mean((C[u, j] - exact[u, j]) ** 2)) / scale,
+                     float(e2[sat[u, j]].sum() / max(e2.sum(), 1e-300))
+                     if mu is not None else math.nan])
+    med = np.median(np.array(rows), axis=0) if rows else np.full(6, math.nan)
+    return {"model": float(med[0]), "young": float(med[1]), "context": float(med[2]),
+            "covariate": float(med[3]), "exact_mu": float(med[4]), "saturated": float(med[5]),
+            "identified": float(ident.mean()) if sor else math.nan}
+
+
 def _task(args):
-    name, study, seed, cache, T, budget, clock, compare, follow = args
+    name, study, seed, cache, T, budget, clock, compare, follow, residuals = args
     from bandit import audit
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
     data = cost_matrix(study, seed, Path(cache), T)
-    return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare)
+    return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
+                  residuals=residuals)
 
 
 def summarise(runs):
@@ -299,6 +468,41 @@ def format_rows(rows, markdown=False) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [head] + lines)
 
 
+def format_residuals(runs, markdown=False) -> str:
+    """Per cell, medians over runs of :func:`covariate_residuals` (relative rms errors on the
+    near-best arms' entries where they were not played) and the ratio model / Young."""
+    cells = {}
+    for r in runs:
+        if r.get("residuals") is not None:
+            cells.setdefault((r["study"], r["policy"]), []).append(r["residuals"])
+    head = ("study", "policy", "runs", "model", "young", "model / young", "identified",
+            "young, exact μ", "model error where saturated", "oracle context",
+            "oracle + played", "model / (oracle + played)")
+    lines = []
+    for (study, pol), rs in cells.items():
+        med = {key: float(np.median([r[key] for r in rs])) for key in rs[0]}
+        # (a short run's oracle can be exact: no ratio then)
+        ratio_y = float(np.median([r["model"] / r["young"] if r["young"] > 0 else math.nan
+                                   for r in rs]))
+        ratio_c = float(np.median([r["model"] / r["covariate"] if r["covariate"] > 0
+                                   else math.nan for r in rs]))
+
+        def pct(v):
+            return "-" if not np.isfinite(v) else f"{v:.1%}"
+
+        lines.append((study, pol, str(len(rs)), pct(med["model"]), pct(med["young"]),
+                      "-" if not np.isfinite(ratio_y) else f"{ratio_y:.2f}",
+                      pct(med["identified"]), pct(med["exact_mu"]), pct(med["saturated"]),
+                      pct(med["context"]), pct(med["covariate"]),
+                      "-" if not np.isfinite(ratio_c) else f"{ratio_c:.2f}"))
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths))
+                     for row in [head] + lines)
+
+
 def main(argv=None) -> int:
     ap = BenchParser("regret",
                                  description=(__doc__ or "").split("\n\n")[0])
@@ -325,6 +529,10 @@ def main(argv=None) -> int:
                     help="turn on bandit.audit.FOLLOW with this share: without a plan, a "
                          "randomised learner's column audits follow its plays (default: "
                          "off, the library's default)")
+    ap.add_argument("--residuals", action="store_true",
+                    help="also the per-round prediction errors on the entries the estimator "
+                         "fills in, of the cost model, of Young's theory from the played count "
+                         "(SOR), and of two oracles (covariate_residuals)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", type=B.output_file, default=None)
     args = ap.parse_args(argv)
@@ -350,7 +558,8 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow) for s in args.studies for p in args.policies for seed in seeds]
+              args.follow, args.residuals)
+             for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
     rows = summarise(runs)
@@ -361,6 +570,9 @@ def main(argv=None) -> int:
           f"{'' if args.follow is None else f', audits follow the plays ({args.follow})'} "
           f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
+    if args.residuals:
+        print()
+        print(format_residuals(runs, args.markdown))
     if args.json:
         from .results import write_json
 
