@@ -723,10 +723,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             return k
         return int(self._select(self._context(context)))
 
-    def _draw_state(self):
-        """:meth:`Policy._draw_state` (the generator's state only for ``"igw"``)."""
-        return (self.rng.bit_generator.state if self.exploration == "igw" else None), self.p
-
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
             self._use_prior(psi)
