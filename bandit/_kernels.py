@@ -454,15 +454,17 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
                  converged):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
-    model of the log-cost).  Returns ``(arm, leader)`` and leaves the means in ``mu``.
+    model of the log-cost).  Returns ``(arm, leader, features)`` and leaves the means in
+    ``mu`` (the features for the feature map's cache, as its own call leaves it).
 
     The numbers of the three calls it replaces (the features, the draw, the leader), bit for
     bit; what it saves is the Python between them and two dispatches, each paid after a solve
     has pushed them out of the caches.
     """
     psi = _scalar_features(c, mid, scale, kind, m)
-    return joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                            False)
+    k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
+                               False)
+    return k, lead, psi
 
 
 @njit(cache=True)

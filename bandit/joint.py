@@ -705,7 +705,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
 
     def select(self, context=None):
         """Return the index of the arm to play next (:meth:`Policy.select`)."""
-        fast = self.features._fast
+        features = self.features
+        fast = features._fast
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
                 and self.one_call and self.auto_span is None and self.t > 0
                 and self.exploration == "lcb" and not self.smear and self.target != "cost"
@@ -715,11 +716,15 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             # nothing: the features, the scores and the leader in one compiled call
             self._key = context
             self.p = None
-            k, lead = joint_decide(
+            k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1)),
                 self._cap, self._near_mask, self._mu, self._score, self.converged_counts)
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
+            # the feature map's cache as its own call leaves it (every attribute of an MPI
+            # rank's copy is rank 0's, caches included)
+            psi.flags.writeable = False
+            features._key, features._last = context, psi
             return k
         return int(self._select(self._context(context)))
 
@@ -754,6 +759,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         if (type(context) is float and memo is not None and memo[0] == context
                 and memo[1] == self.t and memo[2] is not None):
             # the draw of this round at this context (which it checked) found the leader
+            if self.features._key != context:  # (the feature map's cache as _query leaves it)
+                self.features(context)
             k = memo[2]
             if k < 0 or math.isnan(self.unit):
                 return None, math.nan
@@ -847,7 +854,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        fast = self.features._fast
+        features = self.features
+        fast = features._fast
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
                 and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
@@ -860,6 +868,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             # input as Policy.update's checks pass it: features, prediction, clip, rank-one
             # update, the change test's CUSUMs and the arm's counts in one compiled call
             self._key = context
+            if features._key != context:  # (not drawn at this context: the cache as before)
+                features(context)
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)

@@ -41,12 +41,25 @@ def calls(monkeypatch):
     return n
 
 
+def _same_caches(a, b):
+    """The caches a round leaves (the feature map's last context and features, the draw's
+    memo): an MPI rank's copy must equal rank 0's in every attribute."""
+    fa, fb = a.features, b.features
+    assert repr(fa._key) == repr(fb._key) and repr(a._key) == repr(b._key)
+    assert (fa._last is None) == (fb._last is None)
+    if fa._last is not None:
+        assert fa._last.tobytes() == fb._last.tobytes()
+        assert fa._last.flags.writeable == fb._last.flags.writeable
+    assert repr(a._mu_of) == repr(b._mu_of)
+
+
 def _same_state(a, b):
-    """Every saved number of two learners, to the bit (NaN equal to NaN)."""
+    """Every saved number of two learners, to the bit (NaN equal to NaN), and the caches."""
     sa, sb = json.dumps(a.state_dict(), sort_keys=True), json.dumps(b.state_dict(), sort_keys=True)
     assert sa == sb
     for key in ("P", "theta", "counts", "converged_counts", "cost_sums", "_mu"):
         assert getattr(a, key).tobytes() == getattr(b, key).tobytes(), key
+    _same_caches(a, b)
 
 
 def _cost(arm, omega, c, rng, t, jump):
@@ -69,6 +82,7 @@ def _lockstep(make, contexts, steps=300, jump=None, censor_every=0, seed=1):
         c = contexts(rng, t)
         k = new.select(c)
         assert old.select(c) == k
+        _same_caches(new, old)
         assert repr(new.leader(c)) == repr(old.leader(c))
         assert repr(new.p) == repr(old.p)
         arm = new.arms[k]
@@ -77,6 +91,17 @@ def _lockstep(make, contexts, steps=300, jump=None, censor_every=0, seed=1):
         censored = bool(censor_every and t % censor_every == 3)
         for p in (new, old):
             p.update(k, cost, c, censored)
+        _same_caches(new, old)
+        if t % 40 == 11:  # a query at another context between the draw and the update
+            c2 = contexts(rng, t)
+            for p in (new, old):
+                p.predict(c2)
+            k2 = new.select(c)
+            assert old.select(c) == k2
+            for p in (new, old):
+                p.predict(c2)
+            assert repr(new.leader(c)) == repr(old.leader(c))
+            _same_caches(new, old)
         if t % 50 == 7:
             assert new.predict(c).tobytes() == old.predict(c).tobytes()
     _same_state(new, old)
