@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .features import _basis1
+
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
            "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
-           "joint_select_lcb", "joint_observe", "joint_predict"]
+           "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell"]
 
 
 @njit(cache=True)
@@ -430,3 +432,72 @@ def joint_predict(theta, P, psi, X, arm):
         for j in range(mw):
             phi[i * mw + j] = psi[i] * X[arm, j]
     return np.dot(theta, phi), np.dot(np.dot(phi, P), phi)
+
+
+@njit(cache=True)
+def _scalar_features(c, mid, scale, kind, m):
+    """The features of a scalar context ``c`` inside its range, as
+    :meth:`bandit.features.FeatureMap.__call__` computes them on its fast path:
+    ``u = (c/2 − mid)/scale`` clipped to [−1, 1] (Python's ``min(max(u, −1), 1)``: ``u`` is
+    kept unless a bound is strictly beyond it), then the 1-D basis of ``kind`` (0 Chebyshev,
+    1 monomials, 2 hats) with ``m`` functions."""
+    u = (0.5 * c - mid) / scale
+    if -1.0 > u:
+        u = -1.0
+    if 1.0 < u:
+        u = 1.0
+    return _basis1(u, kind, m)
+
+
+@njit(cache=True)
+def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
+                 converged):
+    """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
+    context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
+    model of the log-cost).  Returns ``(arm, leader, features)`` and leaves the means in
+    ``mu`` (the features for the feature map's cache, as its own call leaves it).
+
+    The numbers of the three calls it replaces (the features, the draw, the leader), bit for
+    bit; what it saves is the Python between them and two dispatches, each paid after a solve
+    has pushed them out of the caches.
+    """
+    psi = _scalar_features(c, mid, scale, kind, m)
+    k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
+                               False)
+    return k, lead, psi
+
+
+@njit(cache=True)
+def joint_tell(c, mid, scale, kind, m, P, theta, X, arm, y, censored, clip, info, sigma,
+               detect, cusum_up, cusum_down, cap, drift, counts, converged_counts, cost_sums,
+               cost, converged):
+    """One round's update of :class:`~bandit.JointCB` (a model of the log-cost, a scalar
+    context inside its range), in one call.
+
+    The context's features (:func:`_scalar_features`), :func:`joint_observe` of target ``y``
+    with the Huber bound ``clip``, the change test's standardised error
+    ``z = (y − θᵀφ)/(σ̂ sqrt(1 + φᵀPφ))`` (``sigma`` = ``σ̂``) and, with ``detect``, Page's
+    CUSUMs of it both ways (``z`` capped at ``±cap``, drift ``drift``, Python's ``max``/``min``
+    rules: a bound replaces a value only when strictly beyond it; a non-finite ``z`` leaves
+    them), then the arm's counts and cost sum.  Returns ``(squared error fed, cusum_up,
+    cusum_down)``: the numbers :meth:`bandit.JointCB.update`'s general path computes, bit for
+    bit, and the alarm is the caller's (``max(cusum_up, cusum_down)`` beyond the limit).
+    """
+    psi = _scalar_features(c, mid, scale, kind, m)
+    e = joint_observe(P, theta, psi, X, arm, y, censored, clip, info)
+    if detect:
+        z = info[0] / (sigma * np.sqrt(info[1]))
+        if np.isfinite(z):
+            if -cap > z:
+                z = -cap
+            if cap < z:
+                z = cap
+            v = cusum_up + z - drift
+            cusum_up = v if v > 0.0 else 0.0
+            v = cusum_down - z - drift
+            cusum_down = v if v > 0.0 else 0.0
+    counts[arm] += 1
+    if converged:
+        converged_counts[arm] += 1
+    cost_sums[arm] += cost
+    return e, cusum_up, cusum_down

@@ -405,7 +405,10 @@ class FeatureMap:
 
     # --- contexts -> features ---------------------------------------------------------------------
     def _scalar_fast(self):
-        """``(a, b)`` with ``u = (x/2 − a)/b`` for a scalar range, or None (no fast path)."""
+        """``(lo, hi, a, b, kind, m)`` for a scalar range, ``u = (x/2 − a)/b`` for ``x`` in
+        ``[lo, hi]`` and the basis's kind number and size (what a compiled round needs to
+        compute the features itself, :func:`bandit._kernels.joint_decide`), or None (no fast
+        path)."""
         r = self.range
         if r.dim != 1 or r.lo is None or self._exps is None:
             self._fast = None
@@ -414,8 +417,14 @@ class FeatureMap:
             scale = 0.5 * (0.5 * hi - 0.5 * lo)
             # (a scale that underflowed to 0 — a range a few subnormals wide — takes the slow
             # path, where such a range is a point: :meth:`ContextRange.unit`)
-            self._fast = (lo, hi, 0.25 * lo + 0.25 * hi, scale) if scale > 0 else None
+            self._fast = ((lo, hi, 0.25 * lo + 0.25 * hi, scale, self._kinds[self.kind], self.m)
+                          if scale > 0 else None)
         return self._fast
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.__dict__.get("_fast") is not None:  # pickled when it held the range alone
+            self._scalar_fast()
 
     def __call__(self, context):
         """Features of ``context`` for a query (the range is not changed; outside: clipped)."""
@@ -428,7 +437,7 @@ class FeatureMap:
             if fast is not None and fast[0] <= context <= fast[1]:
                 # a scalar context inside the range: the common case of a Tuner round
                 u = min(max((0.5 * context - fast[2]) / fast[3], -1.0), 1.0)
-                phi = _basis1(u, self._kinds[self.kind], self.m)
+                phi = _basis1(u, fast[4], fast[5])
                 phi.flags.writeable = False
                 self._key, self._last = context, phi
                 return phi

@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
-from ._kernels import (igw_probabilities, joint_observe, joint_predict, joint_scores,
-                       joint_select_lcb, played_argmin)
+from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
@@ -696,6 +696,38 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     def _bonus(self):
         return self.beta * self._scale()
 
+    #: A round at a scalar context inside the learnt range, of a model of the log-cost with
+    #: the lower confidence bound (the default learners' rounds once the context has varied),
+    #: is one compiled call for the draw and one for the update (:func:`_kernels.joint_decide`,
+    #: :func:`_kernels.joint_tell`) instead of several with Python between them: the same
+    #: numbers, bit for bit.  False: every round takes the general path (kept to compare).
+    one_call = True
+
+    def select(self, context=None):
+        """Return the index of the arm to play next (:meth:`Policy.select`)."""
+        features = self.features
+        fast = features._fast
+        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
+                and self.one_call and self.auto_span is None and self.t > 0
+                and self.exploration == "lcb" and not self.smear and self.target != "cost"
+                and (self.prior_curve is None or self.prior_used)):
+            # the round of a model of the log-cost (target "log", or "auto" once the context
+            # has varied: auto_span is None after the first round) at a context that widens
+            # nothing: the features, the scores and the leader in one compiled call
+            self._key = context
+            self.p = None
+            k, lead, psi = joint_decide(
+                context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
+                self.beta * math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1)),
+                self._cap, self._near_mask, self._mu, self._score, self.converged_counts)
+            self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
+            # the feature map's cache as its own call leaves it (every attribute of an MPI
+            # rank's copy is rank 0's, caches included)
+            psi.flags.writeable = False
+            features._key, features._last = context, psi
+            return k
+        return int(self._select(self._context(context)))
+
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
             self._use_prior(psi)
@@ -723,6 +755,16 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
         from the means the round's draw already computed when it can."""
+        memo = self._mu_of
+        if (type(context) is float and memo is not None and memo[0] == context
+                and memo[1] == self.t and memo[2] is not None):
+            # the draw of this round at this context (which it checked) found the leader
+            if self.features._key != context:  # (the feature map's cache as _query leaves it)
+                self.features(context)
+            k = memo[2]
+            if k < 0 or math.isnan(self.unit):
+                return None, math.nan
+            return k, float(self._cost(self._mu[k]))
         psi = self._query(context)
         if math.isnan(self.unit):
             return None, math.nan
@@ -809,6 +851,48 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         C = E @ np.linalg.solve(E.T @ L @ E, E.T)
         g = C @ phi
         self.theta += g * (step / (1.0 + float(phi @ g)))
+
+    def update(self, arm, cost, context=None, censored=False, converged=None):
+        """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
+        features = self.features
+        fast = features._fast
+        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
+                and type(arm) is int and 0 <= arm < self.n_arms
+                and type(cost) is float and 0.0 <= cost < math.inf
+                and type(censored) is bool and (converged is None or type(converged) is bool)
+                and self.one_call and self.auto_span is None and self._auto_kept is None
+                and not self.smear and self.target != "cost"
+                and not (censored and (converged or self.impute_rivals))
+                and not math.isnan(self.unit)):
+            # a model of the log-cost (as in select) at a context that widens nothing, the
+            # input as Policy.update's checks pass it: features, prediction, clip, rank-one
+            # update, the change test's CUSUMs and the arm's counts in one compiled call
+            self._key = context
+            if features._key != context:  # (not drawn at this context: the cache as before)
+                features(context)
+            info = self._info
+            if info is None:
+                info = self._info = np.zeros(2)
+            scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
+            detect = self.detect_changes
+            e, up, down = joint_tell(
+                context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
+                math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
+                detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
+                self.counts, self.converged_counts, self.cost_sums, cost,
+                not censored if converged is None else converged)
+            self.sq_err += e
+            self.p = None
+            if self.prior_dir is not None:
+                self._refresh_prior()
+            if detect:
+                self.cusum_up, self.cusum_down = up, down
+                if up > self.CHANGE_LIMIT or down > self.CHANGE_LIMIT:
+                    self.changes += 1
+                    self._forget(self.CHANGE_KEEP)
+            self.t += 1
+            return
+        super().update(arm, cost, context, censored, converged)
 
     def _update(self, arm, cost, psi, censored):
         if self._auto_kept is not None:  # target="auto", the context not varied yet

@@ -27,7 +27,10 @@ off, so the parts of a call sum to the whole call: the ``rest`` rows are the Pyt
 read costs about 0.06 µs on the benchmark VM against 0.8 µs for ``time.thread_time``, a system
 call there; ``--clock thread_time`` for the CPU clock).  Medians per call with the
 25th–75th percentiles, and each learner's median excess per part over the fixed Tuner on the
-same step.
+same step.  ``--general`` adds the same two learners with every round on
+:class:`~bandit.JointCB`'s general path (``one_call = False``: the features, the draw and the
+update as separate compiled calls with Python between them) to the same lockstep, to compare
+the two paths side by side.
 """
 from __future__ import annotations
 
@@ -213,7 +216,7 @@ def _omega_refusal(grid, omega):
     return None
 
 
-def _parts_tuners(kind, grid, bounds, seed, omega):
+def _parts_tuners(kind, grid, bounds, seed, omega, general=False):
     import bandit
 
     refusal = _omega_refusal(grid, omega)
@@ -222,17 +225,24 @@ def _parts_tuners(kind, grid, bounds, seed, omega):
     omegas = _ssor_omegas(grid)
     k = next(i for i, c in enumerate(grid) if c.get("method") == "ssor_pcg"
              and c["omega"] == omega)
-    return {f"fixed ω={omega:g}": bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time"),
-            "ω-only learner": bandit.Tuner(bandit.default_policy(
-                "ssor_pcg", omegas, context_bounds=bounds, seed=seed), solver="ssor_pcg"),
-            "configuration learner": bandit.Tuner(bandit.default_policy(
-                None, grid, context_bounds=bounds, seed=seed))}
+    tuners = {f"fixed ω={omega:g}": bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time")}
+    for path in ("", " (general)") if general else ("",):
+        tuners["ω-only learner" + path] = bandit.Tuner(bandit.default_policy(
+            "ssor_pcg", omegas, context_bounds=bounds, seed=seed), solver="ssor_pcg")
+        tuners["configuration learner" + path] = bandit.Tuner(bandit.default_policy(
+            None, grid, context_bounds=bounds, seed=seed))
+        if path:  # every round through JointCB's general path (several compiled calls)
+            for name in ("ω-only learner", "configuration learner"):
+                tuners[name + path].policy.one_call = False
+    return tuners
 
 
 def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
-              clock="perf_counter"):
+              clock="perf_counter", general=False):
     """The three Tuners of ``--parts`` in lockstep over ``steps`` systems of sequence
-    ``kind`` (``size``: heat2d's nx or mc3d's m), the order of the three rotated every step.
+    ``kind`` (``size``: heat2d's nx or mc3d's m), the order of the three rotated every step;
+    with ``general`` two more, the same learners with every round on
+    :class:`~bandit.JointCB`'s general path (``one_call = False``).
 
     Returns ``{Tuner name: [per step after the warm-up: {part label: seconds, "whole": the
     call's seconds, "cpu" and "wall": the call's thread CPU and perf_counter seconds read around
@@ -244,7 +254,7 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
     grid = default_grid()
     seq = make_sequence(kind, size, steps=steps, samples=steps)
     tuners = _parts_tuners(kind, grid, seq.bounds, seed,
-                           PARTS_OMEGA[kind] if omega is None else omega)
+                           PARTS_OMEGA[kind] if omega is None else omega, general)
     acc = [None]
     for tuner in tuners.values():
         _instrument_parts(tuner, acc, read)
@@ -280,13 +290,19 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
     return {n: v[warmup:] for n, v in records.items()}
 
 
+def _excess_label(name):
+    """``excess, ω-only`` or ``excess, configuration`` (``..., general`` for the general
+    path's Tuners)."""
+    return "excess, " + name.split()[0] + (", general" if "(general)" in name else "")
+
+
 def _print_parts(records):
     names = list(records)
     fixed = records[names[0]]
     labels = [p[0] for p in PARTS]
     us = 1e6
     print(f"  {'part (µs a call)':16s}" + "".join(f" {n:>26s}" for n in names)
-          + "".join(f" {'excess, ' + n.split()[0]:>24s}" for n in names[1:]))
+          + "".join(f" {_excess_label(n):>24s}" for n in names[1:]))
     for label in labels + ["whole", "outside the solver", "cpu"]:
         def vals(recs):
             if label == "outside the solver":
@@ -326,7 +342,11 @@ def main(argv=None):
             ("--clock", dict(choices=("perf_counter", "thread_time"), default="perf_counter",
                              help="the clock of the parts (default perf_counter)")),
             ("--warmup", dict(type=int, default=20,
-                              help="first steps left out (default 20)"))):
+                              help="first steps left out (default 20)")),
+            ("--general", dict(action="store_true",
+                               help="two more Tuners: the same learners with every round on "
+                                    "JointCB's general path (one_call = False), side by "
+                                    "side"))):
         kw["help"] = "with --parts: " + kw["help"]
         ap.add_argument(flag, **kw)
     ap.add_argument("--seed", type=int, default=0, help="learner seed (default 0)")
@@ -358,7 +378,7 @@ def main(argv=None):
               f"excess: the learner's part minus the fixed Tuner's on the same step; cpu: "
               f"the whole call by time.thread_time")
         records = run_parts(args.sequence, size, args.samples, args.seed, args.warmup,
-                            args.omega, args.clock)
+                            args.omega, args.clock, args.general)
         _print_parts(records)
         return records
     print(f"load average {os.getloadavg()[0]:.2f}; mc3d m = {args.m}, {args.samples} systems, "
