@@ -96,7 +96,7 @@ class AdaptiveHeat2D:
     ...     A, b, ctx = sim.system(k, u)
     ...     u = spla.spsolve(A.tocsc(), b)
     >>> sim.steps, round(float(sim.times()[-1]), 12), bool(np.all(u > 0))
-    (55, 0.1, True)
+    (56, 0.1, True)
     """
 
     def __init__(self, nx: int, periods: int = 6, period: float = 0.1, dt_min: float = 1e-6,
