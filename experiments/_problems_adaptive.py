@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from ._problems_checks import _integer, _positive
 from .precond_study import Sequence
+from .problems import _diagonal_positions, bump, grid_laplacian
 
 __all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveHeat2D", "AdaptiveHeatSequence"]
 
@@ -101,8 +102,6 @@ class AdaptiveHeat2D:
 
     def __init__(self, nx: int, periods: int = 6, period: float = 0.1, dt_min: float = 1e-6,
                  dt_max: float = 1e-2, growth: float = 1.2, kappa: float = 1.0):
-        from .problems import grid_laplacian
-
         self.nx = _integer(nx, "nx", 2)
         self.kappa = _positive(kappa, "kappa")
         self.period = _positive(period, "period")
@@ -114,8 +113,7 @@ class AdaptiveHeat2D:
         self.m = self.nx - 1
         self.n = self.m * self.m
         self.L = grid_laplacian(self.m)
-        rows = np.repeat(np.arange(self.n), np.diff(self.L.indptr))
-        self._diag_pos = np.flatnonzero(rows == self.L.indices)
+        self._diag_pos = _diagonal_positions(self.L)
         xs = np.arange(1, self.nx) * self.dx
         X, Y = np.meshgrid(xs, xs, indexing="xy")  # x fastest: grid_laplacian's order
         self.X, self.Y = X.ravel(), Y.ravel()
@@ -137,8 +135,6 @@ class AdaptiveHeat2D:
 
     def forcing(self, k: int) -> np.ndarray:
         """The heater of step ``k``'s period: ``32·bump(x; centre, 0.125)``."""
-        from .problems import bump
-
         centre = HEATER_CENTRES[(k // self._per_period) % len(HEATER_CENTRES)]
         return 32.0 * bump(self.X, self.Y, centre, 0.125)
 
