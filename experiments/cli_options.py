@@ -155,11 +155,13 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
 def _precond_options(p: argparse.ArgumentParser):
     from .precond_study import ANCHORS, LEARNER, OMEGAS
 
-    p.add_argument("--sequences", choices=("heat2d", "mc3d"), nargs="+",
-                   default=["heat2d", "mc3d"], help="which sequences (default: both)")
+    p.add_argument("--sequences", choices=("heat2d", "heatadapt", "mc3d"), nargs="+",
+                   default=["heat2d", "mc3d"],
+                   help="which sequences (default: heat2d mc3d; heatadapt: the heat "
+                        "simulation with adaptive time steps)")
     p.add_argument("--nx", type=_nx, nargs="+", default=[100],
-                   help="heat2d sizes, intervals per side (default %(default)s; the study's "
-                        "sizes are 100 200 400)")
+                   help="heat2d and heatadapt sizes, intervals per side (default "
+                        "%(default)s; the study's heat2d sizes are 100 200 400)")
     p.add_argument("--m", type=_integer(2, " (cells per side)", _M_MAX), nargs="+", default=[22],
                    help="mc3d sizes, cells per side, n = m³ (default %(default)s; 22 30 46 "
                         "give n = 1e4 to 1e5)")

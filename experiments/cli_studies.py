@@ -270,7 +270,7 @@ def _precond(args, keeper) -> None:
 
     t0 = time.perf_counter()
     sequences = [(kind, size) for kind in args.sequences
-                 for size in (args.nx if kind == "heat2d" else args.m)]
+                 for size in (args.m if kind == "mc3d" else args.nx)]
 
     def per_tag(arrays):
         return {f"rounds_{name}": a for name, a in arrays.items()}

@@ -181,12 +181,18 @@ class MCSequence(Sequence):
 
 def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
                   seed=0) -> Sequence:
-    """``heat2d`` with ``nx = size`` or ``mc3d`` with ``m = size``."""
+    """``heat2d`` or ``heatadapt`` (adaptive time steps,
+    :class:`experiments._problems_adaptive.AdaptiveHeatSequence`) with ``nx = size``, or
+    ``mc3d`` with ``m = size``."""
     if kind == "heat2d":
         return HeatSequence(size, steps, t_end)
+    if kind == "heatadapt":
+        from ._problems_adaptive import AdaptiveHeatSequence
+
+        return AdaptiveHeatSequence(size)
     if kind == "mc3d":
         return MCSequence(size, samples, seed)
-    raise ValueError(f"sequence must be 'heat2d' or 'mc3d', got {kind!r}")
+    raise ValueError(f"sequence must be 'heat2d', 'heatadapt' or 'mc3d', got {kind!r}")
 
 
 # -- methods: each a factory of a fresh solve callable ------------------------------------------
