@@ -1,6 +1,7 @@
-"""The Tuner, experiments.plots and the modules cut after them (bandit._base, bandit._tunerfile,
-solvers.petsc, experiments.problems, bandit.audit, bandit.estimate) are put together from modules of their own
-(bandit/_tuner_*.py, experiments/_plots_*.py, ...): the layout, not the numbers."""
+"""The Tuner, experiments.plots and the modules cut after them (bandit._base,
+bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate) are put
+together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
+layout, not the numbers."""
 import pickle
 import pickletools
 
@@ -57,7 +58,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                                 "bandit._tunerfile_rows")),
          ("solvers.petsc", ("solvers._petsc_run", "solvers._petsc_scale")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
-                                   "experiments._problems_fem", "experiments._problems_elasticity")),
+                                   "experiments._problems_fem",
+                                   "experiments._problems_elasticity")),
          ("bandit.audit", ("bandit._audit_plan",)),
          ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
