@@ -51,42 +51,21 @@ import time
 
 import numpy as np
 
-from ._base import count_of
+from ._base import count_of  # noqa: F401 - re-exported
+from ._estimate_report import (_exact_report, _fmt_fail, _method_bf, _never_converged,
+                               _undefined)
+from ._observed import (MIN_PROB, _all_observed, _audit_probs, _completion_probs,
+                        _converged_counts, _epoch_of, _lower_caps, _observable, _stopped_runs,
+                        inclusion_probabilities)
 from ._regretdata import RegretEstimate, RegretReport, RunData, format_interval
-from .audit import COMPLETE, completion_probability
+from ._student import _T95, _small_sample, _t95  # noqa: F401 - re-exported
+from .audit import COMPLETE, completion_probability  # noqa: F401 - re-exported
 from .costmodel import CostModel
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
            "inclusion_probabilities", "column_totals", "minimum_weights", "format_interval"]
 
 
-# --- observations ----------------------------------------------------------------------------
-def _epoch_of(data: RunData, rounds):
-    if data.epoch_start.size == 0:
-        return None
-    return np.searchsorted(data.epoch_start, rounds, side="right") - 1
-
-
-def _audit_probs(data: RunData, rounds, arms):
-    """``q`` (column) and ``r`` (row) audit probabilities of the given entries (0 before the
-    first plan)."""
-    rounds = np.asarray(rounds, dtype=np.int64)
-    e = _epoch_of(data, rounds)
-    if e is None:
-        return np.zeros(rounds.size), np.zeros(rounds.size)
-    ok = e >= 0
-    q = np.zeros(rounds.size)
-    r = np.zeros(rounds.size)
-    q[ok] = data.q[e[ok], np.asarray(arms)[ok]]
-    r[ok] = data.r[e[ok]]
-    return q, r
-
-
-#: With audits, a play counts as an observation only when the policy gave the arm at least
-#: this probability: a term ``(C − m)/p`` with a tiny ``p`` is a rare, huge jump whose
-#: variance no sample shows, and the audits' floor covers those entries instead.  Without
-#: audits every play counts (``p > 0`` for every arm of a randomised policy).
-MIN_PROB = 0.005
 #: Row audits needed before the instance-optimal estimate gets an interval.
 MIN_ROWS = 10
 #: An arm with fewer effective sampled entries than this and at least this many observed for
@@ -104,117 +83,6 @@ PLAYS_SHOW_SPREAD = True
 #: deviations in the same bootstrap draws; False is the estimator before it (``relaxtune
 #: bench regret --compare`` measured both then).
 CAPPED_LOWER_ENDS = True
-
-
-def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
-    """The observed entries of the cost matrix and their probabilities ``π``.
-
-    An entry ``C[t, k]`` is observed when the policy played ``k`` with probability at least
-    ``min_prob`` (default :data:`MIN_PROB` with audits, else 0) and the attempt converged
-    within its cap, or failed within it (:attr:`RunData.failed`; the entry is then the failure
-    cost, as for an audit's failed run) — or was stopped there and then completed by the auditor (probability
-    ``c`` = :data:`bandit.audit.COMPLETE` with audits, else 0) —, or when a column audit drew
-    ``k`` (the played arm's own solve counts, for free):
-    ``π = 1 − (1 − p·[p ≥ min_prob]·([C ≤ cap] + c·[C > cap]))(1 − q)``.
-
-    With ``lower=True`` the entries are ``min(C[t, k], cap_t)`` (:attr:`RunData.cap`): every
-    column audit gives one, also when it was capped, and a play counts only when its cost is
-    within both caps.  Their totals are lower bounds of the column totals.
-
-    Returns
-    -------
-    (t, k, value, pi) : ndarrays
-        One entry per observed ``C[t, k]`` (rows' capped runs are not entries: they only give
-        minima).
-
-    Examples
-    --------
-    >>> d = RunData(paid=np.array([5.0]), x=np.zeros(1), arm=np.array([0]), p=np.array([0.5]),
-    ...             played=np.array([5.0]), epoch_start=np.array([0]),
-    ...             q=np.array([[0.2, 0.2]]), r=np.zeros(1),
-    ...             audits={"round": np.array([0]), "arm": np.array([1]),
-    ...                     "row": np.array([False]), "value": np.array([7.0]),
-    ...                     "iterations": np.array([7]), "converged": np.array([True]),
-    ...                     "budget": np.array([100]), "cap": np.array([10_000]),
-    ...                     "p": np.array([0.5])}, fail_cost=100.0, n_arms=2)
-    >>> [v.tolist() for v in inclusion_probabilities(d)]
-    [[0, 0], [0, 1], [5.0, 7.0], [0.6, 0.6]]
-    """
-    K = data.n_arms
-    tau = (MIN_PROB if data.epoch_start.size else 0.0) if min_prob is None else min_prob
-    failed = data.failed if data.failed is not None else np.zeros(data.T, dtype=bool)
-    # a play observes its arm's cost when the attempt converged, and the failure cost when it
-    # failed (diverged, broke down, reached maxiter): a failure is what that arm costs there
-    tp = np.flatnonzero(np.isfinite(data.played) | failed)
-    kp = data.arm[tp]
-    vp = np.where(failed[tp], data.fail_cost, data.played[tp])
-    pp = data.p[tp]
-    pp = np.where(np.isfinite(pp), pp, 1.0)  # unknown (older files): as if deterministic
-    pp_eff = np.where(pp >= tau, pp, 0.0)
-    a = data.audits
-    n = len(a["round"])
-
-    def col(name, dtype):
-        return np.asarray(a[name], dtype=dtype)[keep] if n else np.zeros(0, dtype)
-
-    keep = ~np.asarray(a["row"], dtype=bool) if n else np.zeros(0, bool)
-    ta, ka = col("round", np.int64), col("arm", np.int64)
-    va, ia = col("value", float), col("iterations", np.int64)
-    ca, pa = col("converged", bool), col("p", float)
-    budget = col("budget", np.int64)
-    run_cap = col("cap", np.int64) if "cap" in a else np.full(ta.size, data.maxiter)
-    exact = ca | (run_cap >= data.maxiter)  # converged, or failed with the whole maxiter
-    # an attempt would have converged within its cap — or, when the run's plays observe
-    # failures, failed within it (diverged or broke down early, or its cap was maxiter)
-    seen_by_play = (ca | exact) if data.failed is not None else ca
-    ok = (seen_by_play & (ia <= budget)).astype(float)
-    # a play also observes the entry when its attempt was stopped and then completed (with
-    # audits, the epoch's completion probability)
-    ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
-    if lower:
-        cap_all = _lower_caps(data)
-        cap_t = cap_all[ta]
-        ok = ok * (exact & (va <= cap_t))  # a play counts within the lower bound's cap only
-        # a run stopped at its own cap shows C above it: min(C, cap_t) is at least the smaller
-        # of the two caps (a run capped below cap_t gives less than min(C, cap_t): its total
-        # is lower still, a lower bound all the same)
-        va = np.where(exact, np.minimum(va, cap_t), np.minimum(run_cap, cap_t))
-        vp = np.minimum(vp, cap_all[tp])
-    else:
-        ta, ka, va, ok, pa = ta[exact], ka[exact], va[exact], ok[exact], pa[exact]
-    pa = np.where(np.isfinite(pa), pa, 0.0)
-    pa_eff = np.where(pa >= tau, pa, 0.0) * ok
-    # the union of both sources, one entry per (t, k): a play that also drew its audit coin
-    seen = np.zeros(data.T * K, dtype=bool)
-    seen[(tp * K + kp)[pp_eff > 0]] = True
-    fresh = ~seen[ta * K + ka]
-    t = np.concatenate([tp[pp_eff > 0], ta[fresh]])
-    k = np.concatenate([kp[pp_eff > 0], ka[fresh]])
-    v = np.concatenate([vp[pp_eff > 0], va[fresh]])
-    pe = np.concatenate([pp_eff[pp_eff > 0], pa_eff[fresh]])
-    q, _ = _audit_probs(data, t, k)
-    return t, k, v, 1.0 - (1.0 - pe) * (1.0 - q)
-
-
-def _lower_caps(data: RunData) -> np.ndarray:
-    """The caps of the lower bounds, one per round (:attr:`RunData.cap`; ``maxiter`` when
-    the run gives none)."""
-    return data.cap if data.cap is not None else np.full(data.T, float(data.maxiter))
-
-
-def _completion_probs(data: RunData, rounds, p):
-    """Probability that a stopped attempt of an arm played with probability ``p`` on each of
-    ``rounds`` would have been completed (0 without audits;
-    :func:`bandit.audit.completion_probability`)."""
-    e = _epoch_of(data, rounds)
-    if e is None:
-        return np.zeros(len(rounds))
-    if data.complete is None:  # files written before completions were budgeted
-        return np.where(e >= 0, COMPLETE, 0.0)
-    c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
-    # a deterministic policy favours no arm: its stops are all completed with c
-    p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
-    return np.where(e >= 0, completion_probability(p, c), 0.0)
 
 
 # --- the estimator ---------------------------------------------------------------------------
@@ -263,46 +131,6 @@ def _prefix(values, rounds, cols, T, K, cps):
     dense = np.zeros((T, K))
     np.add.at(dense, (rounds, cols), values)
     return np.cumsum(dense, axis=0)[cps - 1]
-
-
-def _small_sample(spread, k, K, extra=None):
-    """Per arm, the factor ``t(0.95; n − 1)/z(0.95)`` (≥ 1) for ``n`` the effective number of
-    sampled entries ``(Σ w)²/Σ w²``, ``w = √(1 − π)/π``: with few audits of an arm its
-    residuals' spread is itself uncertain (Student's correction; 1.78 for n = 3, 1.03 for
-    n = 30).  ``extra`` (K,): further degrees of freedom of the spread, from plays that
-    show it (:func:`_play_spread`)."""
-    sw = np.bincount(k, spread, K)
-    sw2 = np.bincount(k, spread * spread, K)
-    n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), np.inf)
-    if extra is not None:
-        n = n + extra
-    f = np.ones(K)
-    small = np.isfinite(n) & (n < 200)
-    f[small] = _t95(np.maximum(n[small] - 1.0, 1.0)) / 1.6448536269514722
-    return f
-
-
-_T95 = np.array([6.3138, 2.9200, 2.3534, 2.1318, 2.0150, 1.9432, 1.8946, 1.8595, 1.8331,
-                 1.8125])
-
-
-def _t95(df):
-    """Student's 95 % quantile for ``df`` degrees of freedom (≥ 1, real): exact to 4 digits
-    for 1–10 (interpolated), the Cornish–Fisher series beyond (error < 1e-4).
-
-    Examples
-    --------
-    >>> [round(float(v), 3) for v in _t95(np.array([1.0, 4.0, 30.0, 1000.0]))]
-    [6.314, 2.132, 1.697, 1.646]
-    """
-    df = np.asarray(df, dtype=float)
-    z = 1.6448536269514722
-    g1 = (z ** 3 + z) / 4
-    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
-    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
-    series = z + g1 / df + g2 / df ** 2 + g3 / df ** 3
-    table = np.interp(df, np.arange(1.0, 11.0), _T95)
-    return np.where(df < 10, table, series)
 
 
 #: Whether the residual spreads pooled over the arms (:func:`_error_floor`,
@@ -979,88 +807,6 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                         {"report_seconds": time.perf_counter() - t0})
 
 
-def _stopped_runs(data: RunData) -> np.ndarray:
-    """Per arm, whether a column audit of it stopped at a cap below ``maxiter`` without
-    converging (its cost there is only known to exceed the cap)."""
-    a = data.audits
-    out = np.zeros(data.n_arms, dtype=bool)
-    if not len(a["round"]) or "cap" not in a:
-        return out
-    stopped = (~np.asarray(a["row"], dtype=bool) & ~np.asarray(a["converged"], dtype=bool)
-               & (np.asarray(a["cap"], dtype=np.int64) < data.maxiter))
-    out[np.asarray(a["arm"], dtype=np.int64)[stopped]] = True
-    return out
-
-
-def _all_observed(data: RunData):
-    """The cost matrix ``C`` (T, K) when the run observed every entry of it — a one-arm run
-    whose solves all converged, or audits of every other arm on every round — else None
-    (then there is something to estimate)."""
-    T, K = data.T, data.n_arms
-    plays = np.isfinite(data.played) if data.failed is None else (
-        np.isfinite(data.played) | data.failed)
-    if np.count_nonzero(plays) + len(data.audits["round"]) < T * K:
-        return None  # too few observations to cover the matrix (the common, cheap case)
-    t, k, v, _ = inclusion_probabilities(data, min_prob=0.0)
-    C = np.full(T * K, np.nan)
-    C[t * K + k] = v
-    return None if np.isnan(C).any() else C.reshape(T, K)
-
-
-def _exact_report(data, C, cps, paid_cum, level, unit, t0, conv=None):
-    """Both regrets of a run that observed every entry of its cost matrix: exact, with
-    intervals of zero width (nothing was estimated); undefined against a best fixed arm that
-    never converged (``conv``: per arm, its converged observations)."""
-    best = int(np.argmin(C.sum(axis=0)))
-    bf = paid_cum - np.cumsum(C[:, best])[cps - 1] + 0.0  # + 0.0: no "-0" in the report
-    io = paid_cum - np.cumsum(C.min(axis=1))[cps - 1] + 0.0
-    method = "exact: every arm's cost observed on every round, nothing estimated"
-    out = [RegretEstimate(name, float(c[-1]), float(c[-1]), float(c[-1]), level, method, True,
-                          cps, c, c.copy(), c.copy(), arm)
-           for name, c, arm in (("best_fixed", bf, best), ("instance_optimal", io, None))]
-    if conv is not None and not conv[best]:  # every entry of the comparator a failure
-        out[0] = _undefined("best_fixed", _never_converged(
-            data, best, np.sum(C[:, best] >= data.fail_cost), unit), cps,
-                            level, best)
-    return RegretReport(*out, float(data.paid.sum()), unit, data.T,
-                        {"report_seconds": time.perf_counter() - t0})
-
-
-def _converged_counts(data: RunData):
-    """Per arm, the runs of it that converged (a play whose attempt converged, an audit that
-    converged within its cap)."""
-    K = data.n_arms
-    conv = np.bincount(data.arm[np.isfinite(data.played)], minlength=K)
-    a = data.audits
-    if len(a["round"]):
-        ka = np.asarray(a["arm"], dtype=np.int64)
-        conv = conv + np.bincount(ka[np.asarray(a["converged"], dtype=bool)], minlength=K)
-    return conv
-
-
-def _fmt_fail(data: RunData, unit):
-    if unit == "iterations":
-        return f"{data.fail_cost:,.0f} iteration{'' if data.fail_cost == 1 else 's'}"
-    return f"{data.fail_cost:.4g} {'seconds' if unit == 'seconds' else 'work'}"
-
-
-def _never_converged(data: RunData, arm, runs, unit):
-    """The method of a regret against a best fixed arm that was never seen to converge."""
-    return (f"undefined: the arm with the smallest estimated total, arm {arm}, never converged: "
-            f"{count_of(int(runs), 'run')} of it failed, none converged, so its "
-            f"total is made of the failure cost ({_fmt_fail(data, unit)} per failed run), a "
-            "penalty, not a cost to compare what the run paid with")
-
-
-def _undefined(comparator, why, cps, level, arm=None):
-    """A regret that cannot be given: NaN estimate, interval and curves, ``why`` as the
-    method."""
-    nan = np.full(cps.size, np.nan)
-    return RegretEstimate(comparator, math.nan, math.nan, math.nan, level, why, False, cps,
-                          nan, nan.copy(), nan.copy(),
-                          arm if comparator == "best_fixed" else None)
-
-
 def column_totals(data: RunData, folds=4) -> np.ndarray:
     """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
     the bootstrap: the cross-fitted model's total, the residuals of the entries observed for
@@ -1105,52 +851,10 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _observable(data: RunData) -> bool:
-    """Whether every entry ``C[t, k]`` had a positive probability of being observed: an
-    audit probability for every arm in every epoch from round 0 on, or, without audits, a
-    randomised policy whose probabilities were recorded."""
-    if data.epoch_start.size:
-        e = _epoch_of(data, np.arange(data.T))
-        return bool(np.all(e >= 0) and np.all(data.q[e] > 0))
-    return bool(data.randomised and np.all(np.isfinite(data.p)))
-
-
 def _in_sample(T, folds) -> bool:
     """Whether :func:`_model` fits the rounds it predicts (no fold of 16-round blocks has
     another fold to learn from): its residuals then show none of its error."""
     return folds <= 1 or T <= 16
-
-
-def _method_bf(data, unbiased, have_model, n_boot, certain=0, at_bound=False, bare=0):
-    if not have_model:
-        return "nothing observed yet"
-    n_audit = int(np.sum(~np.asarray(data.audits["row"], dtype=bool))) if len(
-        data.audits["round"]) else 0
-    parts = ["cost model (hats in the context, or the round, × arms; cross-fitted)"]
-    if data.randomised:
-        parts.append("importance weights of the policy's probabilities")
-    if n_audit:
-        parts.append(f"{n_audit} column audit observations")
-    if not unbiased:
-        return (" + ".join(parts) + ": some arms could not be observed on some rounds (a "
-                "deterministic policy without audits), so the model fills in: biased, no "
-                "interval")
-    return (" + ".join(parts) + f" (doubly robust, unbiased); interval of the minimum from "
-            f"{n_boot} multiplier bootstrap draws: lower end from each arm's own one-sided "
-            "bound, upper end simultaneous over the arms that could be the minimum; point "
-            "estimate weighted by each arm's chance of being the minimum (among the arms "
-            "sampled at least twice, and the estimated best)" + (
-                f"; {certain} of those arms sampled fewer than twice: their upper bound is "
-                "certain, observed costs plus the failure cost on every other round"
-                if certain else "") + (
-                f"; {data.T} rounds, fewer than the cost model's cross-fitting needs (it "
-                f"would predict the rounds it was fitted on): the lower bound of {bare} "
-                "arms sampled fewer than twice is certain, observed costs and 0 on every "
-                "other round (a conservative interval)" if bare else "") + (
-                "; no point estimate: the weighted total of the candidate arms came out "
-                "below 0, which no arm costs (too few audits of the candidates for this run: "
-                "a larger audit_budget helps), so the estimate is put at its bound, the cost "
-                "paid, and only the interval says something" if at_bound else ""))
 
 
 #: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns

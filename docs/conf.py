@@ -35,18 +35,23 @@ templates_path = ["_templates"]
 
 
 def _reexported(modules):
-    """The functions, classes and exceptions each of ``modules`` lists in ``__all__`` but
-    defines in a private module of its package (experiments.plots' study figures, drawn in
+    """The names each of ``modules`` (a dict: module -> the prefix, or prefixes, of the
+    private modules it was cut into) takes from those private modules: the functions,
+    classes and exceptions it lists in ``__all__`` (experiments.plots' study figures, drawn in
     experiments/_plots_*.py; experiments.problems' generators kept in
-    experiments/_problems_*.py): its page lists them as its own, as any it defines."""
+    experiments/_problems_*.py; bandit.audit's plan weights, bandit.estimate's observed
+    entries) and the public constants documented there by a ``#:`` comment (``comments``):
+    its page lists them as its own, as any it defines."""
     import importlib
     import inspect
 
+    from sphinx.pycode import ModuleAnalyzer
+
     found = {}
-    for name in modules:
+    for name, private in modules.items():
         mod = importlib.import_module(name)
-        private = f"{name.rpartition('.')[0]}._"
-        kinds = found.setdefault(name, {"functions": [], "classes": [], "exceptions": []})
+        kinds = found.setdefault(name, {"functions": [], "classes": [], "exceptions": [],
+                                        "comments": {}})
         for item in mod.__all__:
             obj = getattr(mod, item)
             if not getattr(obj, "__module__", "").startswith(private):
@@ -54,15 +59,44 @@ def _reexported(modules):
             kind = ("exceptions" if inspect.isclass(obj) and issubclass(obj, BaseException)
                     else "classes" if inspect.isclass(obj) else "functions")
             kinds[kind].append(item)
+        # constants have no __module__: the private modules' commented ones the module holds
+        for part in sorted(m for m in sys.modules if m.startswith(private)):
+            docs = ModuleAnalyzer.for_module(part).find_attr_docs()
+            for (ns, attr), comment in docs.items():
+                if (not ns and not attr.startswith("_") and hasattr(mod, attr)
+                        and getattr(mod, attr) is getattr(sys.modules[part], attr)):
+                    kinds["comments"][attr] = list(comment)
     return found
 
 
 # the templates in _templates/autosummary: a class put together from parts kept in private
 # modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
 # what it imports from private modules of its package
-autosummary_context = {"composed_classes": ["bandit.Tuner"],
-                       "reexported": _reexported(["experiments.plots",
-                                                  "experiments.problems"])}
+_REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
+                           "experiments.problems": "experiments._problems_",
+                           "bandit.audit": "bandit._audit_plan",
+                           "bandit.estimate": ("bandit._observed", "bandit._student",
+                                               "bandit._estimate_report")})
+autosummary_context = {"composed_classes": ["bandit.Tuner"], "reexported": _REEXPORTED}
+
+
+def _lend_comments(reexported):
+    """Autodoc and autosummary read a constant's ``#:`` comment from the source of the module
+    a page documents (and document no constant without one): each moved constant's comment,
+    kept in the private module it was moved to, is added to the public module's analysis
+    (cached for the build), so its page lists and describes it as before."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    for name, kinds in reexported.items():
+        if kinds["comments"]:
+            analyzer = ModuleAnalyzer.for_module(name)
+            analyzer.analyze()
+            for attr, comment in kinds["comments"].items():
+                analyzer.attr_docs.setdefault(("", attr), comment)
+
+
+_lend_comments(_REEXPORTED)
+
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False

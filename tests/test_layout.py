@@ -1,6 +1,7 @@
-"""The Tuner, experiments.plots and the modules cut after them (bandit._base, bandit._tunerfile,
-solvers.petsc, experiments.problems) are put together from modules of their own
-(bandit/_tuner_*.py, experiments/_plots_*.py, ...): the layout, not the numbers."""
+"""The Tuner, experiments.plots and the modules cut after them (bandit._base,
+bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate) are put
+together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
+layout, not the numbers."""
 import pickle
 import pickletools
 
@@ -57,14 +58,33 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                                 "bandit._tunerfile_rows")),
          ("solvers.petsc", ("solvers._petsc_run", "solvers._petsc_scale")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
-                                   "experiments._problems_fem", "experiments._problems_elasticity"))]
+                                   "experiments._problems_fem",
+                                   "experiments._problems_elasticity")),
+         ("bandit.audit", ("bandit._audit_plan",)),
+         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
                           "_check_arms", "_check_flag", "to_jsonable", "from_jsonable"),
          "bandit._tunerfile": ("check_policy_state", "TunerFileError"),
          "experiments.problems": ("DiffusionMC3D", "disk_mesh", "p1_matrices", "FEMHeat2D",
-                                  "elasticity_2d", "PlaneElasticity", "_integer", "_positive")}
+                                  "elasticity_2d", "PlaneElasticity", "_integer", "_positive"),
+         "bandit.audit": ("anchor_weights", "play_weights", "allocate", "contender_weight",
+                          "_spread_matrix", "_scale"),
+         "bandit.estimate": ("inclusion_probabilities", "_epoch_of", "_audit_probs", "_lower_caps",
+                             "_completion_probs", "_stopped_runs", "_all_observed",
+                             "_converged_counts", "_observable", "_small_sample", "_t95",
+                             "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
+                             "_method_bf")}
+# constants moved with the functions that use them (no __module__ of their own to follow)
+MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
+                "bandit.estimate": ("bandit._observed", ("MIN_PROB",))}
+# switches set on the public module (tests, ``relaxtune bench regret --compare`` and
+# ``--follow``): every function that reads one must be defined there, or setting it on the
+# public module would no longer reach it
+SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWER_ENDS",
+                                "POOLED_LOWER_DF", "UNREACHED_DF"),
+            "bandit.audit": ("FOLLOW",)}
 
 
 def _defined(module):
@@ -126,3 +146,109 @@ def test_a_pickle_naming_the_old_module_of_a_moved_class_loads():
                       b"cbandit._base\nRepeatedArmWarning\n")
     assert old != new
     assert isinstance(pickle.loads(old), bandit.RepeatedArmWarning)
+
+
+def test_moved_constants_are_the_same_objects_on_the_old_path():
+    import importlib
+
+    for module, (home, names) in MOVED_VALUES.items():
+        mod, part = importlib.import_module(module), importlib.import_module(home)
+        for name in names:
+            assert getattr(mod, name) is getattr(part, name), (module, name)
+            assert name not in _assigned(module), (module, name)  # defined once, in its part
+
+
+def _assigned(module):
+    """Names a module assigns at its top level (not imports)."""
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module)))
+    return {t.id for node in tree.body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _reads(code):
+    """Global names a code object (and the functions and classes nested in it) reads."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _reads(const)
+    return names
+
+
+def test_a_switch_is_read_only_in_the_module_it_is_set_on():
+    # estimate.TAIL_SPREAD = False must reach the pooled spread: a function moved to a part
+    # would read the part's own (re-exported, never updated) name and ignore the switch
+    import importlib
+    import inspect
+
+    for module, switches in SWITCHES.items():
+        parts = dict(SPLIT)[module]
+        assert set(switches) <= _assigned(module)
+        for m in (module, *parts):
+            mod = importlib.import_module(m)
+            for name, obj in vars(mod).items():
+                if not ((inspect.isfunction(obj) or inspect.isclass(obj))
+                        and obj.__module__ == m):
+                    continue
+                funcs = [obj] if inspect.isfunction(obj) else [
+                    f for f in vars(obj).values() if inspect.isfunction(f)]
+                for f in funcs:
+                    read = _reads(f.__code__) & set(switches)
+                    assert m == module or not read, (m, name, read)
+
+
+def test_a_switch_set_on_bandit_estimate_still_changes_the_estimate():
+    # the pooled spread, in its root-mean-square and its robust form (the two give 0.085 and
+    # 0 on these residuals: docs of _pooled_spread)
+    from bandit import estimate
+
+    rel = np.r_[np.full(95, 0.01), np.full(5, 0.4)]
+    old = estimate.TAIL_SPREAD
+    try:
+        estimate.TAIL_SPREAD = False
+        robust = estimate._pooled_spread(rel)
+    finally:
+        estimate.TAIL_SPREAD = old
+    assert robust == 0.0 and round(estimate._pooled_spread(rel), 3) == 0.085
+
+
+def test_a_pickle_naming_the_old_module_of_a_moved_function_loads():
+    # a function pickles by name: one pickled before the cut names bandit.audit or
+    # bandit.estimate, and loads as the moved function
+    from bandit import audit, estimate
+
+    for mod, name in ((audit, "allocate"), (audit, "anchor_weights"),
+                      (estimate, "inclusion_probabilities")):
+        obj = getattr(mod, name)
+        new = pickle.dumps(obj, protocol=0)
+        here = f"c{obj.__module__}\n{name}\n".encode()
+        assert here in new and obj.__module__ != mod.__name__
+        old = new.replace(here, f"c{mod.__name__}\n{name}\n".encode())
+        assert pickle.loads(old) is obj
+
+
+def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
+    # the Auditor stays bandit.audit.Auditor: a pickled tuner with audits names it there and
+    # continues exactly as the tuner it was pickled from
+    A = gallery.laplacian_2d(6)
+    b = np.ones(36)
+    t = Tuner(bandit.UniformRandom([1.0, 1.3, 1.6], seed=2), solver="sor", audit_budget=0.5,
+              audit_seed=3)
+    for _ in range(5):
+        t.solve(A, b)
+    data = pickle.dumps(t)
+    names = [arg for op, arg, _ in pickletools.genops(data)
+             if isinstance(arg, str) and arg.startswith("bandit.")]
+    assert "bandit.audit" in names and not [n for n in names if n.startswith(
+        ("bandit._audit_plan", "bandit._observed", "bandit._student", "bandit._estimate_report"))]
+    u = pickle.loads(data)
+    for _ in range(5):
+        t.solve(A, b)
+        u.solve(A, b)
+    assert t.history["arm"].tolist() == u.history["arm"].tolist()
+    assert len(t.audits["arm"]) > 0  # (3 audit runs in these 10 rounds)
+    assert t.audits["arm"].tolist() == u.audits["arm"].tolist()
+    assert t.audits["iterations"].tolist() == u.audits["iterations"].tolist()
