@@ -100,7 +100,7 @@ ANCHOR_AUDITS = 4
 #: or 0: all of it evenly).  Measured with 0.8 (``relaxtune bench regret --follow 0.8``):
 #: narrower intervals for ChebCB and Tsallis-INF on the low-variance offsets, wider ones for
 #: Tsallis-INF-CB on the high-variance offsets and SmoothIGW on heat2d, so not the default
-#: (docs/regret.md, *Audits that follow the plays*).  Randomised policies only: a
+#: (docs/regret_measurements.md, *Audits that follow the plays*).  Randomised policies only: a
 #: deterministic policy's contenders, audited 6–16 times each instead of 2–4, got intervals
 #: that missed the exact regret in 2–3 of 5 runs on the offset sequences (a contender's
 #: total 18 % low with a reported error of 5 %: the Student factor of a few audits is what
