@@ -73,6 +73,18 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _misspelt(keys, known) -> str:
+    """``"; did you mean 'omega' for 'omgea'?"`` for the ``keys`` close to a ``known`` name
+    (a misspelt key had been reported only by what it left missing), else ``""``: the end
+    of a refusal's message."""
+    import difflib
+
+    pairs = [(k, m[0]) for k in sorted(map(str, keys)) if k not in known
+             for m in [difflib.get_close_matches(k, list(known), n=1, cutoff=0.6)] if m]
+    return ("; did you mean " + ", ".join(f"{m!r} for {k!r}" for k, m in pairs) + "?"
+            if pairs else "")
+
+
 @dataclass(frozen=True)
 class Config:
     """One solver configuration: method, preconditioner, ω, set-up reuse and other settings.
@@ -287,13 +299,18 @@ def _parse_settings(arm, solver, backend, where) -> Config:
         if rest:
             raise ValueError(f"{where} is not valid for cg: cg takes no settings "
                              f"{sorted(rest)}; for a preconditioner give the arm a method, "
-                             f"e.g. {{'method': 'cg', 'pc': 'jacobi'}}")
+                             f"e.g. {{'method': 'cg', 'pc': 'jacobi'}}"
+                             f"{_misspelt(rest, _CONFIG_KEYS)}")
         return Config("cg", "none", None, 0, (), backend)
+    allowed = {"order"} if solver == "ssor_pcg" else set()
     if om is None:
+        typo = _misspelt(rest, {"omega", *allowed, *_CONFIG_KEYS})
+        if typo:
+            raise ValueError(f"{where} has unknown setting(s) {sorted(map(str, rest))}, "
+                             f"and {solver} needs omega{typo}")
         raise ValueError(f"{where} has no omega, which {solver} needs; for another "
                          f"configuration give the arm a method, e.g. "
                          f"{{'method': 'cg', 'pc': 'jacobi'}}")
-    allowed = {"order"} if solver == "ssor_pcg" else set()
     return Config(solver, None, _omega(om, where, solver), 0, _knobs(rest, allowed, solver, where),
                   backend)
 
@@ -303,7 +320,8 @@ def _knobs(rest, allowed, what, where) -> tuple:
     if unknown:
         known = f"; it takes {sorted(allowed)}" if allowed else ""
         raise ValueError(f"{where} is not valid for {what}: unknown setting(s) {unknown}"
-                         f"{known} (PETSc options need backend='petsc')")
+                         f"{known} (PETSc options need backend='petsc')"
+                         f"{_misspelt(unknown, allowed | set(_CONFIG_KEYS))}")
     if "order" in rest:
         from solvers import SSOR_ORDERS
 
@@ -394,7 +412,8 @@ def _parse_config(arm, backend, where) -> Config:
         raise ValueError(f"{where}: unknown preconditioner {pc!r}; known: {list(PCS)}")
     if pc == "none" and (rest or reuse):
         raise ValueError(f"{where}: cg with pc='none' takes no settings "
-                         f"{sorted(rest) + (['reuse'] if reuse else [])}")
+                         f"{sorted(rest) + (['reuse'] if reuse else [])}"
+                         f"{_misspelt(rest, _CONFIG_KEYS)}")
     from solvers import PRECONDITIONERS, preconditioner
 
     defaults = PRECONDITIONERS[pc]().settings()
@@ -402,7 +421,7 @@ def _parse_config(arm, backend, where) -> Config:
     if unknown:
         takes = f"{sorted(defaults)} and reuse" if defaults else "only reuse"
         raise ValueError(f"{where}: unknown setting(s) {unknown} for pc={pc!r}, which takes "
-                         f"{takes}")
+                         f"{takes}{_misspelt(unknown, {*defaults, *_CONFIG_KEYS})}")
     try:
         preconditioner(pc, **rest, reuse=reuse)
     except (TypeError, ValueError) as exc:

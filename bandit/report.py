@@ -564,18 +564,22 @@ class TunerRegretReport(RegretReport):
     Attributes
     ----------
     failures : dict
-        Over the report's rounds: ``not_converged`` (solves no arm finished), ``fallbacks``
-        (solves another arm finished after the chosen one was stopped or failed),
-        ``failure_cost`` (what an arm is counted on a round where it does not converge, in
-        ``unit``) and ``maxiter``. Both are *included*: the run at what it paid for them,
-        every arm it ran; each comparator's arm at the failure cost on a round it does not
-        finish.
+        Over the report's rounds: ``not_converged`` (solves no arm finished),
+        ``fallback_ran`` (solves whose fallback chain ran: the chosen arm was stopped,
+        failed or not started), ``fallback_finished`` (those of them that an arm of the
+        chain finished: converged), ``failure_cost`` (what an arm is counted on a round where
+        it does not converge, in ``unit``) and ``maxiter``. Failed solves and fallbacks are
+        *included*: the run at what it paid for them, every arm it ran; each comparator's arm
+        at the failure cost on a round it does not finish. ``fallbacks`` is the older name
+        of ``fallback_finished``, kept for code that reads it (:meth:`bandit.Tuner.summary`'s
+        ``fallbacks`` counts ``fallback_ran``).
 
     Examples
     --------
     >>> from bandit.report import failure_note
-    >>> print(failure_note({"rounds": 12, "not_converged": 4, "fallbacks": 0,
-    ...                     "failure_cost": 30.0, "maxiter": 30}, "iterations"))
+    >>> print(failure_note({"rounds": 12, "not_converged": 4, "fallback_ran": 4,
+    ...                     "fallback_finished": 0, "failure_cost": 30.0, "maxiter": 30},
+    ...                    "iterations"))
     4 of 12 solves did not converge; included: the run at what it paid for them, an arm at the failure cost (30 iterations, maxiter) on a round it does not finish
     """
 
@@ -596,7 +600,7 @@ def failure_note(f: dict, unit: str) -> str:
     T = f.get("rounds", 0)
     if not T:
         return ""
-    n, fb = f["not_converged"], f["fallbacks"]
+    n, fb = f["not_converged"], f.get("fallback_finished", f.get("fallbacks", 0))
     fell = (f"{count_of(fb, 'solve')} finished by a fallback arm after the chosen one "
             f"stopped (the run paid both)") if fb else ""
     if not n:
@@ -621,14 +625,23 @@ def regret(tuner, *, level=0.9, n_boot=200, seed=0, rounds=None) -> TunerRegretR
     if kept is not None and T:
         best, opt = (_on_run_rounds(e, kept, T, level) for e in (best, opt))
     h = history(tuner)
+    ran, finished = fallback_counts(h, T)
     failures = {"rounds": T,
                 "not_converged": int(np.count_nonzero(~h["converged"][:T])),
-                # a fallback that finished the solve (on a failed one the chain only ran)
-                "fallbacks": int(np.count_nonzero((h["fallback_arm"][:T] >= 0)
-                                                  & h["converged"][:T])),
+                "fallback_ran": ran, "fallback_finished": finished,
+                "fallbacks": finished,  # the older name of fallback_finished
                 "failure_cost": float(data.fail_cost), "maxiter": int(tuner.maxiter)}
     return TunerRegretReport(best, opt, paid if kept is not None else rep.paid, rep.unit, T,
                              cost, failures)
+
+
+def fallback_counts(h, T=None) -> tuple[int, int]:
+    """Of a history's first ``T`` rounds (all by default): the solves whose fallback chain
+    ran (``fallback_arm >= 0``: the chosen arm was stopped, failed or not started), and
+    those of them an arm of the chain finished (converged; on a solve no arm finished the
+    chain only ran)."""
+    ran = h["fallback_arm"][:T] >= 0
+    return int(np.count_nonzero(ran)), int(np.count_nonzero(ran & h["converged"][:T]))
 
 
 def _on_run_rounds(e, kept, T, level):
@@ -662,7 +675,10 @@ def summary(tuner) -> dict:
            "total_seconds": float(h["seconds"].sum()),
            "all_converged": conv == T, "converged": conv, "not_converged": T - conv,
            "censored": int(h["censored"].sum()),
-           "fallbacks": int((h["fallback_arm"] >= 0).sum()),
+           # solves whose fallback chain ran, and those an arm of the chain finished;
+           # "fallbacks" is the older name of the first (regret()'s "fallbacks" is the second)
+           **dict(zip(("fallback_ran", "fallback_finished"), fallback_counts(h))),
+           "fallbacks": fallback_counts(h)[0],
            "arm_counts": {lab: int(n) for lab, n in zip(tuner.arm_labels, counts)},
            "audits": audit_cost(tuner)}
     auto = getattr(tuner, "auto_context", None)

@@ -63,7 +63,7 @@ import numpy as np
 
 __all__ = ["BenchParser", "Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
            "machine_info", "machine_header", "format_table", "fmt", "seconds", "output_file",
-           "output_folder", "memory_needed", "memory_available", "too_big"]
+           "output_folder", "memory_needed", "memory_available", "too_big", "PEAK_FACTORS"]
 
 class BenchParser(argparse.ArgumentParser):
     """Argument parser of ``relaxtune bench NAME``: a bad option is one line on standard error
@@ -95,6 +95,19 @@ def memory_needed(n: int, per_row: float, *, matrices: int = 1, vectors: int = 0
     nnz = int(round(n * per_row))
     idx = 4 if max(nnz, n + 1) < 2**31 else 8
     return matrices * (nnz * (8 + idx) + (n + 1) * idx) + vectors * 8 * n
+
+
+#: Peak resident memory of each ``relaxtune bench`` run per byte :func:`memory_needed` counts
+#: for it, measured: the growth of the peak (``VmHWM``) between two sizes over the growth of
+#: the count, each size in a fresh process, rounded up (what the benchmark allocates beyond
+#: the arrays it holds: temporaries of scipy and the kernels, freed memory the allocator
+#: keeps, pyamg's hierarchies, PETSc's copies).  On the AMD EPYC Zen 3 machine (CPU family 25,
+#: model 1; ``bench kernels|petsc --rounds 3 --target 0.005``, ``bench pcg --repeats 3
+#: --target 0.005``, ``bench tuner --rounds 3``): kernels sides 500 → 1000 (counted 60 →
+#: 240 MB) 3.14, 200 → 400 3.36; petsc 500 → 1000 (80 → 320 MB) 4.57; pcg lap2d 2.5e5 → 1e6
+#: unknowns 6.36, diff3d 1e5 → 2.5e5 6.05; tuner 1e5 → 4e5: heat2d 1.74, heat2d-hi 1.80,
+#: mc3d 1.69.
+PEAK_FACTORS = {"kernels": 3.5, "petsc": 5.0, "pcg": 7.0, "tuner": 2.0}
 
 
 def memory_available() -> int | None:
@@ -141,24 +154,33 @@ def _bytes(v: float) -> str:
 
 
 def too_big(option: str, what: str, n: int, per_row: float, *, matrices: int = 1,
-            vectors: int = 0, available: int | None = None) -> str | None:
+            vectors: int = 0, peak: float = 1.0, available: int | None = None) -> str | None:
     """The one-line refusal of a size whose arrays cannot fit in memory, or None.
 
     ``what`` names the problem at that size (``"laplacian_2d(1000000)"``); the message gives
-    the number of unknowns and the memory needed (:func:`memory_needed`, a lower bound) beside
-    what is available (:func:`memory_available`, or ``available``).  Checked before anything
-    is built: a size far beyond the machine had failed with a MemoryError after minutes of
-    building, or had the process killed by the kernel.
+    the number of unknowns and the memory needed beside what is available
+    (:func:`memory_available`, or ``available``).  The memory needed is ``peak`` times the
+    arrays the benchmark holds at once (:func:`memory_needed`, a lower bound): ``peak`` is
+    the benchmark's measured growth of its peak resident memory per byte counted
+    (:data:`PEAK_FACTORS`), so that a size just under the limit does not still meet the
+    kernel's out-of-memory killer.  Checked before anything is built: a size far beyond the
+    machine had failed with a MemoryError after minutes of building, or had the process
+    killed by the kernel.
     """
-    need = memory_needed(n, per_row, matrices=matrices, vectors=vectors)
+    counted = memory_needed(n, per_row, matrices=matrices, vectors=vectors)
+    need = int(math.ceil(peak * counted))
     avail = memory_available() if available is None else available
     if avail is None or need <= avail:
         return None
     held = (f"{matrices} matrix" if matrices == 1 else f"{matrices} matrices") + (
         f" and {vectors} vectors" if vectors else "")
-    return (f"{option}: {what} has {int(n):,} unknowns and needs at least {_bytes(need)} of "
-            f"memory ({held} held at once, {per_row:g} entries a row); {_bytes(avail)} is "
-            "available: choose a smaller size")
+    if peak == 1.0:
+        need_text = f"needs at least {_bytes(need)} of memory ({held} held at once"
+    else:
+        need_text = (f"needs about {_bytes(need)} of memory at its peak ({peak:g} × the "
+                     f"{_bytes(counted)} of {held} held at once, as measured")
+    return (f"{option}: {what} has {int(n):,} unknowns and {need_text}, {per_row:g} entries "
+            f"a row); {_bytes(avail)} is available: choose a smaller size")
 
 
 def seconds(text: str) -> float:

@@ -323,7 +323,7 @@ def main(argv=None) -> int:
             ap.error(f"{name} must be grid sides >= 2, got {bad[0]}")
         for m in sizes:  # the matrix, the prepared operator and its triangles, six vectors
             refusal = B.too_big(f"{name} {m}", f"laplacian_2d({m})", m * m, 5, matrices=3,
-                                vectors=6)
+                                vectors=6, peak=B.PEAK_FACTORS["kernels"])
             if refusal:
                 ap.error(refusal)
     info = B.machine_info()

@@ -308,7 +308,7 @@ def main(argv=None) -> int:
             # vectors (refused before the header is printed)
             m, dim, per_row = grid(kind, size)
             refusal = B.too_big(f"--sizes {size:g}", f"{kind} m={m}", m ** dim, per_row,
-                                matrices=3, vectors=6)
+                                matrices=3, vectors=6, peak=B.PEAK_FACTORS["pcg"])
             if refusal:
                 ap.error(refusal)
     print(machine_header())

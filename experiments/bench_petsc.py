@@ -380,7 +380,7 @@ def main(argv=None) -> int:
         for m in getattr(args, name):  # scipy's matrix, the prepared operator and its
             # triangles, PETSc's copy; eight vectors
             refusal = B.too_big(f"--{name.replace('_', '-')} {m}", f"laplacian_2d({m})",
-                                m * m, 5, matrices=4, vectors=8)
+                                m * m, 5, matrices=4, vectors=8, peak=B.PEAK_FACTORS["petsc"])
             if refusal:
                 p.error(refusal)
     if args.heat2d is not None and (args.heat2d[0] < 2 or args.heat2d[1] < 1):
@@ -388,7 +388,7 @@ def main(argv=None) -> int:
     if args.heat2d is not None:
         nx = args.heat2d[0]
         refusal = B.too_big(f"--heat2d {nx}", f"heat2d nx = {nx}", (nx - 1) ** 2, 5,
-                            matrices=4, vectors=8)
+                            matrices=4, vectors=8, peak=B.PEAK_FACTORS["petsc"])
         if refusal:
             p.error(refusal)
     info = B.machine_info()

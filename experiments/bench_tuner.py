@@ -94,7 +94,7 @@ def too_big_row(problem: str, n: float, rounds: int) -> str | None:
     dim, per_row = (3, 7) if problem == "mc3d" else (2, 5)
     m = _grid_side(n, dim)
     return B.too_big(f"--sizes {n:g}", f"{problem} at m = {m:,} per side", m ** dim, per_row,
-                     matrices=rounds + 8, vectors=2 * (rounds + 1))
+                     matrices=rounds + 8, vectors=2 * (rounds + 1), peak=B.PEAK_FACTORS["tuner"])
 
 
 def make_systems(problem: str, n: float, count: int):

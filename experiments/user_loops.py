@@ -487,7 +487,8 @@ def print_rows(rows=ROWS, perturbed=False) -> None:
         s = r["tuner"].summary()
         if not s["all_converged"]:
             print(f"  not every solve converged: {s['total_iterations']} iterations, "
-                  f"censored {s['censored']}, fallbacks {s['fallbacks']}", flush=True)
+                  f"censored {s['censored']}, fallback chain ran on {s['fallback_ran']} "
+                  f"(finished {s['fallback_finished']})", flush=True)
 
 
 def _spread(ratios):

@@ -35,7 +35,9 @@ def test_regret_report_says_failed_solves_are_included():
     assert ("4 of 12 solves did not converge; included: the run at what it paid for them, an "
             "arm at the failure cost (30 iterations, maxiter) on a round it does not finish"
             in text.splitlines()[1])
-    assert rep.failures == {"rounds": 12, "not_converged": 4, "fallbacks": 0,
+    # every failed solve ran the fallback chain (no other ω finished it)
+    assert rep.failures == {"rounds": 12, "not_converged": 4, "fallback_ran": 4,
+                            "fallback_finished": 0, "fallbacks": 0,
                             "failure_cost": 30.0, "maxiter": 30}
     # included: what the run paid counts every arm the chain ran on a failed round (all
     # three, to the cap) and the iterations of each solve that converged
