@@ -489,6 +489,7 @@ def test_a_rival_family_not_yet_converged_is_allowed_the_leaders_predicted_cost(
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]
     p = FixedArm(arms, arm=0)
     t = Tuner(p, cost="work")
+    t._arms.probe_rivals = False  # the budget itself (a probe stops it sooner: test_explore13)
     systems = mc_sequence(1, m=8) * 4  # one system: the leader's prediction is its work
     A, b, _ = systems[0]
     t.solve(A, b)
