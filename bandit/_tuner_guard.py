@@ -79,7 +79,7 @@ class GuardSteps:
                            info={"work": 0.0, "timed_work": 0.0, "skipped": True,
                                  "cost_floor": floor})
 
-    def _attempt(self, op, b, x0, arm, budget):
+    def _attempt(self, op, b, x0, arm, budget, explores=True):
         """The attempt of ``arm`` with ``budget`` iterations; a rival family's first try
         (:meth:`ArmSet.probe_at`) in two runs.  The probe runs a quarter of the budget; if
         the mean reduction rate of its residual so far needs more than
@@ -89,9 +89,11 @@ class GuardSteps:
         is told, censored, what the try would have cost at its budget (``info["probe"]``:
         the probe's iterations, its projection, and that floor).  Otherwise the try goes on
         from the probe's iterate with the rest of the budget, and the two runs are one
-        attempt (their iterations, seconds and costs added)."""
+        attempt (their iterations, seconds and costs added).  ``explores``: the arm is not
+        the leader (whose run is never probed, whatever an earlier budget — an audit's —
+        left in the arm set)."""
         arms = self._arms
-        c = arms.probe_at(arm, budget) if arms.heterogeneous else 0
+        c = arms.probe_at(arm, budget) if explores and arms.heterogeneous else 0
         if not c:
             return self._run(op, b, arm, x0, budget, True)
         from solvers._kernels import residual_norm

@@ -159,6 +159,9 @@ class ArmSet:
     #: reach the tolerance within :data:`_PROBE_MARGIN` times the budget
     #: (:meth:`probe_at`, :meth:`bandit._tuner_guard.GuardSteps._attempt`)
     probe_rivals = True
+    #: probe the tries of a rival family that has converged too (allowed 1.5 × the leader's
+    #: predicted cost), not only its first tries
+    probe_proven = False
     #: (arm, iterations) of the probe the latest :meth:`budget` set (a class default, so a set
     #: pickled without it loads)
     _probe = (None, 0)
@@ -918,7 +921,7 @@ class ArmSet:
         else:
             its = (allowance - share) / rate
             its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
-            if rival and not proven and self.probe_rivals:
+            if rival and self.probe_rivals and not (proven and not self.probe_proven):
                 self._probe = (k, self._probe_length(its))
         return its
 
@@ -935,8 +938,10 @@ class ArmSet:
     def probe_at(self, k, budget) -> int:
         """Iterations after which the attempt of arm ``k`` with ``budget`` (the latest
         :meth:`budget`) is probed, 0 for none: a rival whose family has not converged
-        yet (a first try at the leader's predicted cost), with :attr:`probe_rivals`, on the
-        Numba backend and with cost ``"work"`` or ``"timed_work"``."""
+        yet (a first try at the leader's predicted cost; with :attr:`probe_proven`, every
+        rival), with :attr:`probe_rivals`, on the Numba backend and with cost ``"work"`` or
+        ``"timed_work"``, when a quarter of the budget is at least :data:`_PROBE_MIN`
+        iterations."""
         arm, c = self._probe
         return c if arm == k and c < budget else 0
 

@@ -81,7 +81,13 @@ def test_a_proven_rival_the_leader_and_the_clock_cost_are_not_probed():
     t.solve(A, b)
     best, pred = t.policy.leader(None)
     budget = t._budget(1, best, pred, t._last_op)
-    assert t._arms.probe_at(1, budget) == 0
+    assert budget >= 4 * _PROBE_MIN and t._arms.probe_at(1, budget) == 0
+    t._arms.probe_proven = True  # the option: every rival's try
+    assert t._budget(1, best, pred, t._last_op) == budget
+    assert t._arms.probe_at(1, budget) == math.ceil(budget / 4)
+    # the leader's own runs are never probed
+    assert t._budget(0, best, pred, t._last_op) == t.maxiter
+    assert t._arms.probe_at(0, t.maxiter) == 0
     # cost="time": the attempt runs whole (its seconds are one reading)
     t = _led(A, b, cost="time")
     best, pred = t.policy.leader(None)
@@ -145,3 +151,17 @@ def test_a_probe_that_can_finish_runs_on_as_one_attempt():
     model = solvers.work_model("cg", A)
     assert res.info["work"] == pytest.approx(
         model.total(c) + model.total(rest.iterations), rel=1e-12)
+
+
+def test_the_leaders_run_is_never_probed_whatever_an_earlier_budget_left():
+    # an audit (or an earlier round) computes the budget of an arm that is the leader now:
+    # the probe it left must not cut the leader's run (it did: the leader's solve of this
+    # system was stopped after the probe's iterations and the chain finished it)
+    A, b, _ = _system()
+    t = _led(A, b)
+    t.policy.arm = 0
+    t._arms._probe = (0, 5)
+    res = t.solve(A, b)
+    ref = solvers.ssor_pcg(A, b, 1.5)
+    assert res.converged and res.arm == 0 and "explored" not in res.info
+    assert res.iterations == ref.iterations and "probe" not in res.info
