@@ -965,7 +965,7 @@ class ArmSet:
 
         Examples
         --------
-        >>> ArmSet.projected_iterations(10, 1.0, 1e-2, 1e-8)   # 100× in 10: 10⁸ in 40
+        >>> round(ArmSet.projected_iterations(10, 1.0, 1e-2, 1e-8), 9)   # 100× in 10: 10⁸ in 40
         40.0
         >>> ArmSet.projected_iterations(10, 1.0, 2.0, 1e-8)
         inf
