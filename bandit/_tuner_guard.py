@@ -79,6 +79,57 @@ class GuardSteps:
                            info={"work": 0.0, "timed_work": 0.0, "skipped": True,
                                  "cost_floor": floor})
 
+    def _attempt(self, op, b, x0, arm, budget, explores=True):
+        """The attempt of ``arm`` with ``budget`` iterations; a rival family's first try
+        (:meth:`ArmSet.probe_at`) in two runs.  The probe runs a quarter of the budget; if
+        the mean reduction rate of its residual so far needs more than
+        :data:`bandit.armset._PROBE_MARGIN` × the budget to reach the tolerance
+        (:meth:`ArmSet.probe_stops`), the try stops there — a budget stop like any other:
+        the fallback chain's first arm, the leader, goes on from its iterate, and the policy
+        is told, censored, what the try would have cost at its budget (``info["probe"]``:
+        the probe's iterations, its projection, and that floor).  Otherwise the try goes on
+        from the probe's iterate with the rest of the budget, and the two runs are one
+        attempt (their iterations, seconds and costs added).  ``explores``: the arm is not
+        the leader (whose run is never probed, whatever an earlier budget — an audit's —
+        left in the arm set)."""
+        arms = self._arms
+        c = arms.probe_at(arm, budget) if explores and arms.heterogeneous else 0
+        if not c:
+            return self._run(op, b, arm, x0, budget, True)
+        from solvers._kernels import residual_norm
+
+        # the start's residual, before the probe (whose run may work on x0's storage)
+        r0 = float(residual_norm(op.indptr, op.indices, op.data, x0, b)) if (
+            x0 is not None) else None
+        probe = self._run(op, b, arm, x0, c, True)
+        if probe.converged or probe.reason != "maxiter" or probe.iterations < c:
+            return probe  # converged, or failed on its own: an attempt as any other
+        r0 = probe.b_norm if r0 is None else r0
+        tol = max(self.rtol * probe.b_norm, self.atol)
+        k = probe.info.get("best_iteration", probe.iterations)
+        projected = arms.projected_iterations(k, r0, probe.residual_norm, tol)
+        if arms.probe_stops(k, budget, r0, probe.residual_norm, tol):
+            # what the try would have cost had it run to its budget: it cannot have finished
+            # within it, so at least that (censored)
+            rest = arms.probe_rest(arm, budget, probe.iterations, op)
+            probe.info["probe"] = {"iterations": int(probe.iterations), "budget": int(budget),
+                                   "projected": projected, "stopped": True,
+                                   "floor": self._cost_of(probe) + rest}
+            return probe
+        rest = self._run(op, b, arm, probe.x, budget - probe.iterations, True)
+        info = dict(probe.info)
+        info.update({key: v for key, v in rest.info.items() if key not in (
+            "setup", "setup_seconds", "setup_work", "setup_charged", "clock_units")})
+        for key in ("work", "timed_work"):
+            if key in probe.info and key in rest.info:
+                info[key] = probe.info[key] + rest.info[key]
+        if "best_iteration" in rest.info:
+            info["best_iteration"] = probe.iterations + rest.info["best_iteration"]
+        info["probe"] = {"iterations": int(probe.iterations), "budget": int(budget),
+                         "projected": projected, "stopped": False}
+        return rest.replace(iterations=probe.iterations + rest.iterations,
+                            seconds=probe.seconds + rest.seconds, maxiter=budget, info=info)
+
     def _budget_stop(self, first, budget) -> bool:
         """Whether an attempt stopped only because the guard's budget for it ran out (or was
         not started for it): an exploration cut short, not a failure of the arm or of the
@@ -210,6 +261,9 @@ class GuardSteps:
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
         floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
+        # a probed try stopped early: what it would have cost at its budget, of which it
+        # paid its own cost
+        probed = first.info.get("probe", {}).get("floor", 0.0)
         if done is None:
             best_run = min(range(len(runs)), key=lambda i: _residual_key(runs[i][1]))
         else:
@@ -226,9 +280,9 @@ class GuardSteps:
             censored, converged = False, True
         elif budget_stop and all(k != arm for k, *_ in runs[1:]):
             censored, converged = True, False  # stopped by the budget: at least this much
-            cost = max(self._cost_of(first), floor)
+            cost = max(self._cost_of(first), floor, probed)
             if self.policy.report_round_cost:
-                cost, censored = round_cost + floor, False
+                cost, censored = round_cost + max(floor, probed - self._cost_of(first)), False
         else:  # failed
             cost = self._failure_cost(round_cost)
             if self.policy.report_round_cost:
@@ -243,6 +297,8 @@ class GuardSteps:
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
         if "error" in first.info:
             info["explored"]["error"] = first.info["error"]
+        if "probe" in first.info:
+            info["explored"]["probe"] = first.info["probe"]
         if floor or first.info.get("skipped"):  # not started: its set-up exceeded the budget
             info["explored"]["skipped"] = True
         if done is None and unattainable:

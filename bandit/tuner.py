@@ -543,7 +543,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             budget = self._arms.stale_cap(arm, op, self.maxiter)
         else:
             budget = self.maxiter
-        r = self._run(op, b, arm, x0, budget, True) if budget else self._skip(op, b, x0, arm)
+        r = self._attempt(op, b, x0, arm, budget, arm != best) if budget else self._skip(
+            op, b, x0, arm)
         if not r.converged and not self._budget_stop(r, budget):
             # no arm could converge: say so, tell nothing (an attempt the guard's budget cut
             # short says nothing of that: checked if the chain's next run fails, _fall_back)

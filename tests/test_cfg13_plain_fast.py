@@ -58,8 +58,9 @@ def _state(arms: ArmSet):
 
 def _follow(shadow, arms):
     """What the Tuner sets on its ArmSet outside ``attach_work``/``observe`` (the round, the
-    guard's latest refusal, set-ups aged out), copied to the shadow."""
+    guard's latest refusal and probe, set-ups aged out), copied to the shadow."""
     shadow.round, shadow._floor_of_skip = arms.round, arms._floor_of_skip
+    shadow._probe = arms._probe
     shadow._stale = list(arms._stale)
 
 

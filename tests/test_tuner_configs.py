@@ -451,6 +451,7 @@ def test_timed_work_prices_work_at_the_familys_lower_median_seconds_per_work():
     arms = [{"method": "ssor_pcg", "omega": w} for w in (1.0, 1.9)] + [{"method": "cg"}]
     t = Tuner(FixedArm(arms, arm=0), cost="timed_work")
     assert t.cost == "timed_work"
+    t._arms.probe_rivals = False  # CG's first try whole (a probe is told its budget's cost)
     p = t.policy
     cold, seen = [], []  # seconds per unit of work of each ω's first solve, of the others
     for i, (A, b, _) in enumerate(mc_sequence(9, m=7)):
@@ -489,6 +490,7 @@ def test_a_rival_family_not_yet_converged_is_allowed_the_leaders_predicted_cost(
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]
     p = FixedArm(arms, arm=0)
     t = Tuner(p, cost="work")
+    t._arms.probe_rivals = False  # the budget itself (a probe stops it sooner: test_explore13)
     systems = mc_sequence(1, m=8) * 4  # one system: the leader's prediction is its work
     A, b, _ = systems[0]
     t.solve(A, b)
