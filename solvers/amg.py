@@ -61,7 +61,7 @@ class AMG(Preconditioner):
         spectral radius of ``D⁻¹A``) or a degree-3 Chebyshev polynomial.  All are symmetric,
         so the cycle is a symmetric positive definite preconditioner.
     sweeps : int, default 1
-        Smoothing steps before and after the coarse correction.
+        Smoothing steps before and after the coarse correction (at most :attr:`MAX_SWEEPS`).
     max_coarse : int, default 10
         Coarsest level size (solved by a dense pseudo-inverse, computed in the set-up; a
         coarsest level of more than :attr:`MAX_COARSEST` unknowns is refused).
@@ -107,6 +107,10 @@ class AMG(Preconditioner):
     #: and ``8 n_c²`` bytes (measured here: 1.2 s at n_c = 900, 20 s at 1 600; at 10⁵ it
     #: would need 80 GB)
     MAX_COARSEST = 2000
+    #: most smoothing steps a cycle may take before and after its coarse correction: a cycle
+    #: gains nothing from hundreds (pyamg's default is 1), and a slip such as
+    #: ``sweeps=10**20`` would otherwise run the first cycle for ever
+    MAX_SWEEPS = 100
 
     def __init__(self, strength="symmetric", theta=0.0, smooth="jacobi",
                  smoother="gauss_seidel", sweeps=1, max_coarse=10, max_levels=10, cycle="V",
@@ -129,6 +133,9 @@ class AMG(Preconditioner):
                                  ("max_levels", max_levels, 1)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if sweeps > self.MAX_SWEEPS:
+            raise ValueError(f"sweeps must be at most {self.MAX_SWEEPS} (smoothing steps before "
+                             f"and after each coarse correction), got {sweeps!r}")
         if cycle not in AMG_CYCLES:
             raise ValueError(f"cycle must be one of {AMG_CYCLES} (cycles that are symmetric "
                              f"preconditioners), got {cycle!r}")

@@ -255,6 +255,20 @@ def test_amg_set_up_includes_the_coarse_pseudo_inverse():
     assert n_c < 144 and pc._ml.coarse_solver.P.shape == (n_c, n_c)
 
 
+def test_amg_refuses_sweeps_no_cycle_could_finish():
+    # sweeps=10**20 was accepted and the first cycle then smoothed for ever; refused by name
+    # (directly and as a Tuner's configuration arm) before anything runs
+    import bandit
+    with pytest.raises(ValueError, match=r"sweeps must be at most 100 .*got 100000000000000000000"):
+        AMG(sweeps=10**20)
+    with pytest.raises(ValueError, match=r"sweeps must be at most 100"):
+        bandit.Tuner(bandit.FixedArm([{"method": "cg", "pc": "amg", "sweeps": 101}]), cost="work")
+    A, b = gallery.laplacian_2d(12), np.ones(144)
+    res = pcg(A, b, AMG(sweeps=AMG.MAX_SWEEPS), rtol=1e-8)  # the bound itself still solves
+    assert res.converged
+    assert np.linalg.norm(b - A @ res.x) <= 1e-8 * np.linalg.norm(b)
+
+
 def test_amg_refuses_a_coarsest_level_too_large_for_a_dense_solve(monkeypatch):
     # max_levels=1 (or a max_coarse beyond n) makes the whole matrix the coarsest level,
     # whose dense pseudo-inverse at n = 10⁵ needs 80 GB: refused by name before it is tried
