@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from ._problems_checks import _integer, _positive
 from .precond_study import Sequence
-from .problems import _diagonal_positions, bump, grid_laplacian
+from .problems import _set_unit_square_grid, bump
 
 __all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveHeat2D", "AdaptiveHeatSequence"]
 
@@ -109,14 +109,7 @@ class AdaptiveHeat2D:
         self.dt = step_schedule(period, periods, dt_min, dt_max, growth)
         self.steps = self.dt.size
         self._per_period = self.steps // self.periods  # the schedule repeats per period
-        self.dx = 1.0 / self.nx
-        self.m = self.nx - 1
-        self.n = self.m * self.m
-        self.L = grid_laplacian(self.m)
-        self._diag_pos = _diagonal_positions(self.L)
-        xs = np.arange(1, self.nx) * self.dx
-        X, Y = np.meshgrid(xs, xs, indexing="xy")  # x fastest: grid_laplacian's order
-        self.X, self.Y = X.ravel(), Y.ravel()
+        _set_unit_square_grid(self, self.nx)
         self.ratios = self.kappa * self.dt / self.dx**2
         ctx = np.log10(self.ratios)
         self.context_bounds = (float(ctx.min()), float(ctx.max()))

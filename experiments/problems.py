@@ -181,6 +181,24 @@ def _diagonal_positions(A: sp.csr_matrix) -> np.ndarray:
     return pos
 
 
+def _set_unit_square_grid(sim, nx: int) -> None:
+    """Give ``sim`` the interior grid of the unit square with ``nx`` intervals a side.
+
+    Sets ``dx``, ``m`` (interior points a side), ``n = m²``, the 5-point Laplacian ``L``
+    (:func:`grid_laplacian`), its diagonal positions and the points' coordinates ``X, Y``
+    in the Laplacian's order.
+    """
+    sim.dx = 1.0 / nx
+    sim.m = nx - 1
+    sim.n = sim.m * sim.m
+    sim.L = grid_laplacian(sim.m)
+    sim._diag_pos = _diagonal_positions(sim.L)
+    xs = np.arange(1, nx) * sim.dx
+    # natural order: x fastest, matching grid_laplacian's idx[i, j] = i*m + j
+    X, Y = np.meshgrid(xs, xs, indexing="xy")
+    sim.X, sim.Y = X.ravel(), Y.ravel()
+
+
 # ---------------------------------------------------------------------------------------
 # Heat equation
 # ---------------------------------------------------------------------------------------
@@ -255,15 +273,7 @@ class Heat2D:
         self.steps = _integer(steps, "steps", 1)
         self.t_end = _positive(t_end, "t_end")
         self.dt = self.t_end / self.steps
-        self.dx = 1.0 / self.nx
-        self.m = self.nx - 1
-        self.n = self.m * self.m
-        self.L = grid_laplacian(self.m)
-        self._diag_pos = _diagonal_positions(self.L)
-        xs = np.arange(1, self.nx) * self.dx
-        # natural order: x fastest, matching grid_laplacian's idx[i, j] = i*m + j
-        X, Y = np.meshgrid(xs, xs, indexing="xy")
-        self.X, self.Y = X.ravel(), Y.ravel()
+        _set_unit_square_grid(self, self.nx)
 
     # -- formulas -------------------------------------------------------------------------
     @property
