@@ -703,17 +703,26 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     #: numbers, bit for bit.  False: every round takes the general path (kept to compare).
     one_call = True
 
+    def _one_call_range(self, context):
+        """The feature map's scalar range (:meth:`bandit.features.FeatureMap._scalar_fast`)
+        when a round at ``context`` may be one compiled call, else None: a scalar context
+        that widens nothing, a model of the log-cost (target ``"log"``, or ``"auto"`` once
+        the context has varied: ``auto_span`` is None after the first round), no smearing,
+        :attr:`one_call` on.  :meth:`select` and :meth:`update` add their own conditions."""
+        fast = self.features._fast
+        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
+                and self.one_call and self.auto_span is None and not self.smear
+                and self.target != "cost"):
+            return fast
+        return None
+
     def select(self, context=None):
         """Return the index of the arm to play next (:meth:`Policy.select`)."""
         features = self.features
-        fast = features._fast
-        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and self.t > 0
-                and self.exploration == "lcb" and not self.smear and self.target != "cost"
+        fast = self._one_call_range(context)
+        if (fast is not None and self.t > 0 and self.exploration == "lcb"
                 and (self.prior_curve is None or self.prior_used)):
-            # the round of a model of the log-cost (target "log", or "auto" once the context
-            # has varied: auto_span is None after the first round) at a context that widens
-            # nothing: the features, the scores and the leader in one compiled call
+            # the features, the scores and the leader in one compiled call
             self._key = context
             self.p = None
             k, lead, psi = joint_decide(
@@ -855,13 +864,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
         features = self.features
-        fast = features._fast
-        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and type(arm) is int and 0 <= arm < self.n_arms
+        fast = self._one_call_range(context)
+        if (fast is not None and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
                 and type(censored) is bool and (converged is None or type(converged) is bool)
-                and self.one_call and self.auto_span is None and self._auto_kept is None
-                and not self.smear and self.target != "cost"
+                and self._auto_kept is None
                 and not (censored and (converged or self.impute_rivals))
                 and not math.isnan(self.unit)):
             # a model of the log-cost (as in select) at a context that widens nothing, the

@@ -670,6 +670,7 @@ def summary(tuner) -> dict:
     K = tuner.policy.n_arms
     counts = np.bincount(h["arm"], minlength=K) if T else np.zeros(K, dtype=np.int64)
     conv = int(h["converged"].sum())
+    ran, finished = fallback_counts(h)
     out = {"rounds": T, "cost": tuner.cost,
            "total_iterations": int(h["iterations"].sum()),
            "total_seconds": float(h["seconds"].sum()),
@@ -677,8 +678,7 @@ def summary(tuner) -> dict:
            "censored": int(h["censored"].sum()),
            # solves whose fallback chain ran, and those an arm of the chain finished;
            # "fallbacks" is the older name of the first (regret()'s "fallbacks" is the second)
-           **dict(zip(("fallback_ran", "fallback_finished"), fallback_counts(h))),
-           "fallbacks": fallback_counts(h)[0],
+           "fallback_ran": ran, "fallback_finished": finished, "fallbacks": ran,
            "arm_counts": {lab: int(n) for lab, n in zip(tuner.arm_labels, counts)},
            "audits": audit_cost(tuner)}
     auto = getattr(tuner, "auto_context", None)
