@@ -110,6 +110,7 @@ class CSROperator:
         self._scratch = False  # made by prepare(..., overwrite=True): the next may overwrite it
         self._values = None  # the value buffer of the split triangles (see _values_pattern)
         self._layout = None  # (that buffer, the diagonal and split triangles in it): _adopt
+        self._checks = None  # the checks' results of the values in that buffer: _adopt
         #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
         #: whoever caches work on these values (a preconditioner's set-up) compares it.
         self.values_version = 0
@@ -240,18 +241,25 @@ class CSROperator:
         (``A.data`` as float64); ``data`` becomes this operator's ``data`` (``None``: a copy
         of ``src``)."""
         slot, umirror, lonely, nl, nu = self._pattern["values"]
-        checks = _prep.refresh_values(A.indptr, A.indices, src, self.indptr, self.indices, slot,
-                                      values, umirror, lonely, inv)
+        # the buffer and the inverse diagonal hold this operator's checked values (its last
+        # refresh or preparation raised nothing): values equal to them bit for bit are not
+        # placed and checked again — their checks' results are kept (_adopt)
+        kept = getattr(self, "_checks", None) if (
+            self._invalid is None and values is self._values
+            and inv is self._inv_diagonal) else None
+        checks = _prep.refresh_values_kept(A.indptr, A.indices, src, self.indptr, self.indices,
+                                           slot, values, umirror, lonely, inv, kept is not None)
         if checks[0]:
             return False  # the pattern differs: nothing was written
         if checks[1]:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
+            self._checks = None
             raise _nonfinite(checks[1], A.indptr, A.indices, src)
         self._reset_value_caches()
         self.values_version += 1
         self._invalid = None
         self.data = src.copy() if data is None else data
-        self._adopt(values, inv, checks)
+        self._adopt(values, inv, kept if checks[2] else checks[3:])
         return True
 
     def _refresh_in_place(self, A) -> bool:
@@ -301,8 +309,11 @@ class CSROperator:
                  (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d])))
         self._values, self.diagonal, self._split = layout
         self._inv_diagonal = inv
-        amax, worst = checks[2], checks[3]
-        self._diag_check = tuple(checks[4:])
+        # (max |a_ij|, max |a_ij − a_ji|, the diagonal's problems) of these values, which a
+        # refresh with the same values keeps (_fill)
+        self._checks = checks
+        amax, worst = checks[0], checks[1]
+        self._diag_check = tuple(checks[2:])
         self._symmetry = worst / amax if amax > 0.0 else 0.0
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
             self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
@@ -353,7 +364,7 @@ class CSROperator:
             checks = _prep.refresh_values(self.indptr, self.indices, self.data, self.indptr,
                                           self.indices, slot, values, umirror, lonely, inv)
             assert not (checks[0] or checks[1])  # its own pattern; finite (checked by __init__)
-            self._adopt(values, inv, checks)
+            self._adopt(values, inv, checks[2:])
         return self._split
 
     def split_pattern(self) -> SplitPattern:
