@@ -570,7 +570,8 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
     entry; finiteness of every value; the diagonal (zero, missing or negative entries are
     counted, for the solvers that need them); the symmetry ``max |a_ij − a_ji| / max |a_ij|``
     over every stored entry, exactly.  Per pattern, once: the canonical order, the mirror
-    index and the split layout.
+    index and the split layout.  (A working copy refreshed with values equal, bit for bit, to
+    those it holds keeps its last refresh's results of the value checks: the same results.)
 
     Examples
     --------
