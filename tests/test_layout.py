@@ -225,26 +225,33 @@ def _reads(code):
     return names
 
 
-def test_a_switch_is_read_only_in_the_module_it_is_set_on():
-    # estimate.TAIL_SPREAD = False must reach the pooled spread: a function moved to a part
-    # would read the part's own (re-exported, never updated) name and ignore the switch
+def _reads_by_part(module, names):
+    """Which of ``names`` each function (or class, by its methods) defined in ``module`` or one
+    of its parts reads as a global: ``{(defining module, its name): names read}``."""
     import importlib
     import inspect
 
+    found = {}
+    for m in (module, *dict(SPLIT)[module]):
+        for name, obj in vars(importlib.import_module(m)).items():
+            if not ((inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == m):
+                continue
+            funcs = [obj] if inspect.isfunction(obj) else [
+                f for f in vars(obj).values() if inspect.isfunction(f)]
+            for f in funcs:
+                read = _reads(f.__code__) & set(names)
+                if read:
+                    found.setdefault((m, name), set()).update(read)
+    return found
+
+
+def test_a_switch_is_read_only_in_the_module_it_is_set_on():
+    # estimate.TAIL_SPREAD = False must reach the pooled spread: a function moved to a part
+    # would read the part's own (re-exported, never updated) name and ignore the switch
     for module, switches in SWITCHES.items():
-        parts = dict(SPLIT)[module]
         assert set(switches) <= _assigned(module)
-        for m in (module, *parts):
-            mod = importlib.import_module(m)
-            for name, obj in vars(mod).items():
-                if not ((inspect.isfunction(obj) or inspect.isclass(obj))
-                        and obj.__module__ == m):
-                    continue
-                funcs = [obj] if inspect.isfunction(obj) else [
-                    f for f in vars(obj).values() if inspect.isfunction(f)]
-                for f in funcs:
-                    read = _reads(f.__code__) & set(switches)
-                    assert m == module or not read, (m, name, read)
+        found = _reads_by_part(module, switches)
+        assert all(m == module for m, _ in found), found
 
 
 def test_moved_constants_of_several_parts_are_the_same_objects_on_the_old_path():
@@ -260,27 +267,13 @@ def test_moved_constants_of_several_parts_are_the_same_objects_on_the_old_path()
 
 def test_a_replaced_name_is_read_only_in_the_module_it_is_replaced_on():
     import importlib
-    import inspect
 
     for module, names in PATCHED.items():
-        parts = dict(SPLIT)[module]
-        mod = importlib.import_module(module)
-        assert all(hasattr(mod, n) for n in names), module
-        readers = set()
-        for m in (module, *parts):
-            part = importlib.import_module(m)
-            for name, obj in vars(part).items():
-                if not ((inspect.isfunction(obj) or inspect.isclass(obj))
-                        and obj.__module__ == m):
-                    continue
-                funcs = [obj] if inspect.isfunction(obj) else [
-                    f for f in vars(obj).values() if inspect.isfunction(f)]
-                for f in funcs:
-                    read = _reads(f.__code__) & set(names)
-                    assert m == module or not read, (m, name, read)
-                    readers |= read
+        assert all(hasattr(importlib.import_module(module), n) for n in names), module
+        found = _reads_by_part(module, names)
+        assert all(m == module for m, _ in found), found
         # (measure is replaced for the benchmarks, which read it as _bench.measure)
-        assert readers == set(names) - {"measure"}, (module, readers)
+        assert set().union(*found.values()) == set(names) - {"measure"}, (module, found)
 
 
 def test_a_clock_and_an_estimate_replaced_on_the_public_module_still_reach_their_readers(
