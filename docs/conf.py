@@ -34,14 +34,16 @@ autosummary_generate = True
 templates_path = ["_templates"]
 
 
-def _reexported(modules):
+def _reexported(modules, *, every_public=False):
     """The names each of ``modules`` (a dict: module -> the prefix, or prefixes, of the
     private modules it was cut into) takes from those private modules: the functions,
     classes and exceptions it lists in ``__all__`` (experiments.plots' study figures, drawn in
     experiments/_plots_*.py; experiments.problems' generators kept in
     experiments/_problems_*.py; bandit.audit's plan weights, bandit.estimate's observed
-    entries) and the public constants documented there by a ``#:`` comment (``comments``):
-    its page lists them as its own, as any it defines."""
+    entries), or with ``every_public`` every public one it holds (as its page listed the
+    public names it defined, whether in ``__all__`` or not), and the public constants
+    documented there by a ``#:`` comment (``comments``): its page lists them as its own, as
+    any it defines."""
     import importlib
     import inspect
 
@@ -52,7 +54,9 @@ def _reexported(modules):
         mod = importlib.import_module(name)
         kinds = found.setdefault(name, {"functions": [], "classes": [], "exceptions": [],
                                         "comments": {}})
-        for item in mod.__all__:
+        names = ([n for n in vars(mod) if not n.startswith("_")] if every_public
+                 else mod.__all__)
+        for item in names:
             obj = getattr(mod, item)
             if not getattr(obj, "__module__", "").startswith(private):
                 continue
@@ -77,6 +81,11 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "bandit.audit": "bandit._audit_plan",
                            "bandit.estimate": ("bandit._observed", "bandit._student",
                                                "bandit._estimate_report")})
+# bandit.report (bandit/_report_*.py) and experiments.bench_learners
+# (experiments/_bench_learners_*.py) list every public name, in __all__ or not, as before
+_REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
+                                "experiments.bench_learners": "experiments._bench_learners_"},
+                               every_public=True))
 autosummary_context = {"composed_classes": ["bandit.Tuner"], "reexported": _REEXPORTED}
 
 

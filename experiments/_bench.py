@@ -28,6 +28,12 @@ negative (time not linear in ``k``).  Every table starts with :func:`machine_hea
 model, caches, CPU pinning, load, and the library versions, so figures from different machines
 are never mixed.
 
+The parts are kept in private modules of their own (``experiments/_bench_figures.py``: the
+figures and their checks, ``_bench_cli.py``: the command line, ``_bench_memory.py``: the memory
+counts); every name is importable from here.
+The clocked runs (which read ``time``, set by the tests to a simulated clock) and
+:func:`too_big` (which reads :func:`memory_available`, set by the tests) stay here.
+
 Examples
 --------
 A fake method, 1 ms of set-up and 0.2 ms per iteration, timed on a simulated clock (a real
@@ -46,111 +52,26 @@ one would make the figures depend on the machine's load):
 """
 from __future__ import annotations
 
-import argparse
 import gc
-import math
 import importlib.metadata
+import math
 import os
 import platform
 import re
 import subprocess
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._bench_cli import BenchParser, output_file, output_folder, read_cache, seconds  # noqa: F401
+from ._bench_figures import Estimate, Method, Timing, check, fmt, ratio, theil_sen  # noqa: F401
+from ._bench_memory import PEAK_FACTORS, _bytes, memory_available, memory_needed  # noqa: F401
+
+
 __all__ = ["BenchParser", "Method", "Estimate", "Timing", "measure", "measure_calls", "ratio", "check",
            "machine_info", "machine_header", "format_table", "fmt", "seconds", "output_file",
            "output_folder", "memory_needed", "memory_available", "too_big", "PEAK_FACTORS"]
-
-class BenchParser(argparse.ArgumentParser):
-    """Argument parser of ``relaxtune bench NAME``: a bad option is one line on standard error
-    (``relaxtune: error: bench NAME: ...``, no usage dump) and exit status 2, before anything
-    is measured, as for every other subcommand."""
-
-    def __init__(self, name: str, **kwargs):
-        super().__init__(prog=f"relaxtune bench {name}", **kwargs)
-        self.bench = name
-
-    def error(self, message):
-        from .cli import print_error
-
-        print_error(f"bench {self.bench}: {message}")
-        raise SystemExit(2)
-
-
-def memory_needed(n: int, per_row: float, *, matrices: int = 1, vectors: int = 0) -> int:
-    """Bytes of ``matrices`` CSR matrices of ``n`` rows with ``per_row`` entries a row (the
-    stencil's) and ``vectors`` float64 vectors of length ``n``: what a benchmark holds at once,
-    counted from its code, never more than it allocates (a lower bound of its peak).
-
-    Index arrays are int32 while the entries fit, int64 beyond (as scipy builds them).
-
-    >>> memory_needed(100, 5, matrices=1, vectors=2)  # 500 entries: 500 × (8 + 4) + 101 × 4 + 1600
-    8004
-    """
-    n = int(n)
-    nnz = int(round(n * per_row))
-    idx = 4 if max(nnz, n + 1) < 2**31 else 8
-    return matrices * (nnz * (8 + idx) + (n + 1) * idx) + vectors * 8 * n
-
-
-#: Peak resident memory of each ``relaxtune bench`` run per byte :func:`memory_needed` counts
-#: for it, measured: the growth of the peak (``VmHWM``) between two sizes over the growth of
-#: the count, each size in a fresh process, rounded up (what the benchmark allocates beyond
-#: the arrays it holds: temporaries of scipy and the kernels, freed memory the allocator
-#: keeps, pyamg's hierarchies, PETSc's copies).  On the AMD EPYC Zen 3 machine (CPU family 25,
-#: model 1; ``bench kernels|petsc --rounds 3 --target 0.005``, ``bench pcg --repeats 3
-#: --target 0.005``, ``bench tuner --rounds 3``): kernels sides 500 → 1000 (counted 60 →
-#: 240 MB) 3.14, 200 → 400 3.36; petsc 500 → 1000 (80 → 320 MB) 4.57; pcg lap2d 2.5e5 → 1e6
-#: unknowns 6.36, diff3d 1e5 → 2.5e5 6.05; tuner 1e5 → 4e5: heat2d 1.74, heat2d-hi 1.80,
-#: mc3d 1.69.
-PEAK_FACTORS = {"kernels": 3.5, "petsc": 5.0, "pcg": 7.0, "tuner": 2.0}
-
-
-def memory_available() -> int | None:
-    """Bytes this process may still allocate: the machine's available memory (``MemAvailable``
-    of ``/proc/meminfo``, free pages elsewhere), capped by an address-space limit
-    (``ulimit -v``) less what the process already maps; None when nothing can be read."""
-    import resource
-
-    avail = None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            pass
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY:
-        mapped = 0
-        try:
-            with open("/proc/self/status") as fh:
-                for line in fh:
-                    if line.startswith("VmSize:"):
-                        mapped = int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        room = max(0, soft - mapped)
-        avail = room if avail is None else min(avail, room)
-    return avail
-
-
-def _bytes(v: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if v < 1000 or unit == "PB":
-            return f"{v:.3g} {unit}" if unit != "bytes" else f"{v:.0f} bytes"
-        v /= 1000
-    raise AssertionError  # pragma: no cover
 
 
 def too_big(option: str, what: str, n: int, per_row: float, *, matrices: int = 1,
@@ -183,175 +104,8 @@ def too_big(option: str, what: str, n: int, per_row: float, *, matrices: int = 1
             f"a row); {_bytes(avail)} is available: choose a smaller size")
 
 
-def seconds(text: str) -> float:
-    """Argument type of a time in seconds: a finite number > 0 (``--target``)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return v
-
-
-def output_file(text: str) -> Path:
-    """Argument type of a file a benchmark writes at its end (``--json``): refused at once if
-    it is a folder or its folder cannot be created and written, so no measured run is lost."""
-    from .cli import UsageError
-    from .cli_folders import _writable_folder
-
-    if text == "-":  # a file named "-" had been written; its tables go to standard output
-        raise argparse.ArgumentTypeError("'-' (standard output) is not taken here: the tables "
-                                         "are printed there; give a file name")
-    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
-    try:
-        _writable_folder(path.parent, "folder")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return path
-
-
-def output_folder(text: str) -> Path:
-    """Argument type of a folder a benchmark writes into (``--cache``), checked at once."""
-    from .cli import UsageError
-    from .cli_folders import _writable_folder
-
-    path = Path(text).expanduser()  # ~ in --json=~/x, which the shell leaves
-    try:
-        _writable_folder(path, "")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).strip()) from None
-    return path
-
-
-def read_cache(path, keys=None) -> dict | None:
-    """The arrays of a benchmark's cached NPZ file (all, or ``keys``), or None if there is
-    none or it cannot be read — cut short, another program's file — in which case the caller
-    computes it again and replaces it (a note on standard error names the file)."""
-    import sys
-    import zipfile
-    import zlib
-
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as z:
-            return {k: z[k] for k in (z.files if keys is None else keys)}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        print(f"relaxtune: note: cache file {path} cannot be read ({type(exc).__name__}); "
-              "computing it again", file=sys.stderr, flush=True)
-        return None
-
-
 #: packages whose versions are printed with every table (missing ones are skipped)
 PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "pyamg", "petsc4py", "petsc")
-
-
-@dataclass(frozen=True)
-class Method:
-    """One timed method.
-
-    Parameters
-    ----------
-    name : str
-        Unique label used in tables and for ``floor`` references.
-    run : callable
-        ``run(k)`` performs exactly ``k`` iterations (it may check that it did).
-    options : str
-        The settings that define the method, printed with the table.
-    floor : str, optional
-        Name of a method whose per-iteration work is a strict subset of this one's (see module
-        docstring); this method's time must not fall below it.
-    max_k : int, optional
-        Largest ``k`` the method may run (e.g. CG stops with a breakdown once the residual
-        reaches rounding level on a small matrix).
-    """
-
-    name: str
-    run: Callable[[int], Any]
-    options: str = ""
-    floor: str | None = None
-    max_k: int | None = None
-
-
-@dataclass
-class Estimate:
-    """Median and spread of per-round values."""
-
-    samples: np.ndarray
-
-    @property
-    def median(self) -> float:
-        return float(np.median(self.samples))
-
-    @property
-    def q1(self) -> float:
-        return float(np.percentile(self.samples, 25))
-
-    @property
-    def q3(self) -> float:
-        return float(np.percentile(self.samples, 75))
-
-    @property
-    def lo(self) -> float:
-        return float(np.min(self.samples))
-
-    @property
-    def hi(self) -> float:
-        return float(np.max(self.samples))
-
-    @property
-    def rel_iqr(self) -> float:
-        """Inter-quartile range relative to the median."""
-        m = self.median
-        return (self.q3 - self.q1) / abs(m) if m else float("inf")
-
-    def to_dict(self, scale=1.0) -> dict:
-        return {"median": self.median * scale, "q1": self.q1 * scale, "q3": self.q3 * scale,
-                "min": self.lo * scale, "max": self.hi * scale}
-
-
-def fmt(est: Estimate, scale: float = 1e3, digits: int = 3) -> str:
-    """``"median [q1–q3]"`` with ``digits`` significant digits (after ``scale``).
-
-    >>> fmt(Estimate(np.array([1.0, 2.0, 3.0, 4.0, 5.0])), scale=1, digits=2)
-    '3.0 [2.0–4.0]'
-    """
-    def g(v):
-        v *= scale
-        if v == 0 or not np.isfinite(v):
-            return f"{v:g}"
-        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
-        return f"{v:.{decimals}f}"
-    return f"{g(est.median)} [{g(est.q1)}–{g(est.q3)}]"
-
-
-@dataclass
-class Timing:
-    """Measurement of one method: per-iteration time, per-call set-up, the raw data."""
-
-    method: Method
-    ks: tuple
-    per_iter: Estimate
-    setup: Estimate
-    fit_error: float  # largest |T − fit| / T over all rounds
-    raw: np.ndarray = field(repr=False)  # rounds × len(ks) seconds, the clock used
-    clock: str = "cpu"
-    wall_per_iter: Estimate | None = None  # the same fit on wall-clock times
-    raw_wall: np.ndarray | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict:
-        out = {"name": self.method.name, "options": self.method.options,
-               "floor": self.method.floor, "ks": list(self.ks), "clock": self.clock,
-               "per_iteration_s": self.per_iter.to_dict(), "setup_s": self.setup.to_dict(),
-               "fit_error": self.fit_error, "raw_s": self.raw.tolist()}
-        if self.wall_per_iter is not None:
-            out["wall_per_iteration_s"] = self.wall_per_iter.to_dict()
-            out["raw_wall_s"] = self.raw_wall.tolist()
-        return out
 
 
 CLOCKS = ("cpu", "wall")
@@ -371,21 +125,6 @@ def _timed(fn, *args) -> float:
     t0 = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t0
-
-
-def theil_sen(k: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row robust line fit ``T ≈ a + c k``: ``c`` = median of the pairwise slopes, ``a`` =
-    median of ``T − c k``.  Returns ``(a, c)`` (one per row of ``T``).
-
-    >>> a, c = theil_sen(np.array([1.0, 2, 3, 4]), np.array([[1.0, 2, 30, 4]]))
-    >>> float(a[0]), float(c[0])  # the outlier 30 does not move the slope
-    (0.0, 1.0)
-    """
-    i, j = np.triu_indices(k.size, 1)
-    slopes = (T[:, j] - T[:, i]) / (k[j] - k[i])
-    c = np.median(slopes, axis=1)
-    a = np.median(T - c[:, None] * k[None, :], axis=1)
-    return a, c
 
 
 def _choose_ks(run, target: float, max_k: int) -> tuple:
@@ -500,51 +239,6 @@ def measure_calls(fns: dict[str, Callable[[], Any]], *, rounds: int = 7, seed: i
         if enabled:
             gc.enable()
     return {n: Estimate(raw[n]) for n in names}
-
-
-def ratio(a: Timing | Estimate, b: Timing | Estimate) -> Estimate:
-    """Per-round ratio ``a / b`` (paired by round): median and spread of the ratio itself."""
-    ea = a.per_iter if isinstance(a, Timing) else a
-    eb = b.per_iter if isinstance(b, Timing) else b
-    return Estimate(ea.samples / eb.samples)
-
-
-def check(timings: dict[str, Timing], *, noisy: float = 0.10) -> list[str]:
-    """Messages for impossible or doubtful figures (empty when all is well).
-
-    ``IMPOSSIBLE``: a per-iteration median that is not positive (the clock did not resolve
-    the iterations: nothing physical takes no time, whatever the spread), a method clearly
-    faster than its floor (upper quartile below the floor's lower quartile), or a fit whose
-    intercept is clearly negative (more than a quarter of the smallest call: the time is not
-    linear in ``k``).  ``noisy``: inter-quartile range above ``noisy`` times the median.
-    """
-    msgs = []
-    for name, t in timings.items():
-        fl = t.method.floor
-        if not t.per_iter.median > 0:
-            msgs.append(f"IMPOSSIBLE: {name} at {fmt(t.per_iter)} ms per iteration is not "
-                        "positive: the clock did not resolve its iterations (use a larger "
-                        "size or target)")
-        elif fl is not None and fl in timings:
-            f = timings[fl]
-            if t.per_iter.q3 < f.per_iter.q1:
-                msgs.append(
-                    f"IMPOSSIBLE: {name} at {fmt(t.per_iter)} ms per iteration is below "
-                    f"{fl} at {fmt(f.per_iter)} ms, which does a subset of its work: the "
-                    "measurement is wrong (benchmark bug or an unstable machine)")
-        smallest = np.min(t.raw[:, 0])
-        if t.setup.q3 < -0.25 * smallest:
-            msgs.append(f"IMPOSSIBLE: {name} has a negative per-call set-up "
-                        f"({fmt(t.setup)} ms): T(k) is not linear in k")
-        if t.per_iter.rel_iqr > noisy:
-            msgs.append(f"noisy: {name} spread {100 * t.per_iter.rel_iqr:.0f}% of its median")
-    excess = [t.wall_per_iter.median / t.per_iter.median - 1.0 for t in timings.values()
-              if t.clock == "cpu" and t.wall_per_iter is not None and t.per_iter.median > 0]
-    if excess and max(excess) > noisy:
-        msgs.append(f"shared machine: wall-clock per iteration {100 * max(0, min(excess)):.0f}–"
-                    f"{100 * max(excess):.0f}% above CPU time (other processes held the CPU; "
-                    "the figures are CPU time)")
-    return msgs
 
 
 # -- the machine and the libraries --------------------------------------------------------

@@ -1,7 +1,8 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
-bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate) are put
-together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
-layout, not the numbers."""
+bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
+bandit.report, experiments._bench, experiments.bench_learners) are put together from modules
+of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the layout, not the
+numbers."""
 import pickle
 import pickletools
 
@@ -61,7 +62,15 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
          ("bandit.audit", ("bandit._audit_plan",)),
-         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report"))]
+         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report")),
+         ("bandit.report", ("bandit._report_history", "bandit._report_data", "bandit._report_costs",
+                            "bandit._report_regret", "bandit._report_summary")),
+         ("experiments._bench", ("experiments._bench_cli", "experiments._bench_figures",
+                                 "experiments._bench_memory")),
+         ("experiments.bench_learners", ("experiments._bench_learners_cases",
+                                         "experiments._bench_learners_costs",
+                                         "experiments._bench_learners_replay",
+                                         "experiments._bench_learners_runs"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
@@ -75,16 +84,51 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                              "_completion_probs", "_stopped_runs", "_all_observed",
                              "_converged_counts", "_observable", "_small_sample", "_t95",
                              "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
-                             "_method_bf")}
+                             "_method_bf"),
+         # every public name of bandit.report (the Tuner reaches it as report.NAME) and the
+         # private ones bandit.audit imports from it
+         "bandit.report": ("history", "read_csv", "write_csv", "summary", "regret",
+                           "estimator_data", "already_solved", "paid_per_solve", "audit_cost",
+                           "cost_unit", "RunArrays", "run_arrays", "TunerRegretReport",
+                           "failure_note", "first_solve_load", "fallback_counts", "_arm_order"),
+         # what the benchmarks and tests reach as _bench.NAME (B.NAME)
+         "experiments._bench": ("BenchParser", "Method", "Estimate", "Timing", "ratio", "check",
+                                "fmt", "theil_sen", "seconds", "output_file", "output_folder",
+                                "read_cache", "memory_needed", "memory_available", "_bytes"),
+         "experiments.bench_learners": ("Case", "cost_matrix", "cached_rows", "first_matrix",
+                                        "spectral_contexts", "sample_order", "replay",
+                                        "make_policy", "run_case", "_prime")}
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
-                "bandit.estimate": ("bandit._observed", ("MIN_PROB",))}
+                "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
+                "bandit.report": ("bandit._report_history", ("LOG_COLUMNS", "HISTORY_SCHEMA")),
+                "experiments._bench": ("experiments._bench_memory", ("PEAK_FACTORS",))}
+# the same for modules whose constants went to several parts: (module, part, names)
+MOVED_VALUES_BY_PART = [
+    ("bandit.report", "bandit._report_data", ("_ARM", "_ITERATIONS", "_SECONDS", "_CONTEXT",
+                                              "_CONVERGED", "_COST", "_CENSORED", "_P",
+                                              "_BUDGET")),
+    ("experiments.bench_learners", "experiments._bench_learners_cases",
+     ("CASES", "ELAST_CONTEXT_BOUNDS", "SHORT", "LONG")),
+    ("experiments.bench_learners", "experiments._bench_learners_costs",
+     ("OMEGAS", "MAXITER", "RTOL", "COST_VERSION", "SPECTRAL_STEPS")),
+    ("experiments.bench_learners", "experiments._bench_learners_replay", ("GUARD",)),
+    ("experiments.bench_learners", "experiments._bench_learners_runs",
+     ("PREVIOUS_EXPLORE_WITHIN", "DEFAULT_MODES", "LEARNER_MODES", "DEFAULT_LEARNERS",
+      "_ORDER_KEY"))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
 SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWER_ENDS",
                                 "POOLED_LOWER_DF", "UNREACHED_DF"),
             "bandit.audit": ("FOLLOW",)}
+# names the tests replace on the public module (monkeypatch.setattr, mock.patch): a simulated
+# clock for _bench's timing (``time``), a machine's memory (``memory_available``), fake
+# figures (``measure``), a fixed regret estimate for the progress bar (``estimator_data``).
+# Every function that reads one as a global must be defined in the public module, as for the
+# switches: one moved to a part would read the part's own name and miss the replacement.
+PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
+           "bandit.report": ("estimator_data",)}
 
 
 def _defined(module):
@@ -165,8 +209,11 @@ def _assigned(module):
     import inspect
 
     tree = ast.parse(inspect.getsource(importlib.import_module(module)))
-    return {t.id for node in tree.body if isinstance(node, ast.Assign)
-            for t in node.targets if isinstance(t, ast.Name)}
+    # (a, b = ...: each name of a tuple target too)
+    return {n.id for node in tree.body if isinstance(node, ast.Assign)
+            for t in node.targets for n in ([t] if isinstance(t, ast.Name) else
+                                            getattr(t, "elts", []))
+            if isinstance(n, ast.Name)}
 
 
 def _reads(code):
@@ -178,26 +225,87 @@ def _reads(code):
     return names
 
 
-def test_a_switch_is_read_only_in_the_module_it_is_set_on():
-    # estimate.TAIL_SPREAD = False must reach the pooled spread: a function moved to a part
-    # would read the part's own (re-exported, never updated) name and ignore the switch
+def _reads_by_part(module, names):
+    """Which of ``names`` each function (or class, by its methods) defined in ``module`` or one
+    of its parts reads as a global: ``{(defining module, its name): names read}``."""
     import importlib
     import inspect
 
+    found = {}
+    for m in (module, *dict(SPLIT)[module]):
+        for name, obj in vars(importlib.import_module(m)).items():
+            if not ((inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == m):
+                continue
+            funcs = [obj] if inspect.isfunction(obj) else [
+                f for f in vars(obj).values() if inspect.isfunction(f)]
+            for f in funcs:
+                read = _reads(f.__code__) & set(names)
+                if read:
+                    found.setdefault((m, name), set()).update(read)
+    return found
+
+
+def test_a_switch_is_read_only_in_the_module_it_is_set_on():
+    # estimate.TAIL_SPREAD = False must reach the pooled spread: a function moved to a part
+    # would read the part's own (re-exported, never updated) name and ignore the switch
     for module, switches in SWITCHES.items():
-        parts = dict(SPLIT)[module]
         assert set(switches) <= _assigned(module)
-        for m in (module, *parts):
-            mod = importlib.import_module(m)
-            for name, obj in vars(mod).items():
-                if not ((inspect.isfunction(obj) or inspect.isclass(obj))
-                        and obj.__module__ == m):
-                    continue
-                funcs = [obj] if inspect.isfunction(obj) else [
-                    f for f in vars(obj).values() if inspect.isfunction(f)]
-                for f in funcs:
-                    read = _reads(f.__code__) & set(switches)
-                    assert m == module or not read, (m, name, read)
+        found = _reads_by_part(module, switches)
+        assert all(m == module for m, _ in found), found
+
+
+def test_moved_constants_of_several_parts_are_the_same_objects_on_the_old_path():
+    import importlib
+
+    for module, home, names in MOVED_VALUES_BY_PART:
+        mod, part = importlib.import_module(module), importlib.import_module(home)
+        for name in names:
+            assert getattr(mod, name) is getattr(part, name), (module, name)
+            assert name not in _assigned(module), (module, name)
+            assert name in _assigned(home), (home, name)  # defined in that part, not imported
+
+
+def test_a_replaced_name_is_read_only_in_the_module_it_is_replaced_on():
+    import importlib
+
+    for module, names in PATCHED.items():
+        assert all(hasattr(importlib.import_module(module), n) for n in names), module
+        found = _reads_by_part(module, names)
+        assert all(m == module for m, _ in found), found
+        # (measure is replaced for the benchmarks, which read it as _bench.measure)
+        assert set().union(*found.values()) == set(names) - {"measure"}, (module, found)
+
+
+def test_a_clock_and_an_estimate_replaced_on_the_public_module_still_reach_their_readers(
+        monkeypatch):
+    # _bench.time replaced by a simulated clock times the calls on it, and
+    # report.estimator_data replaced reaches the progress bar's regret
+    from types import SimpleNamespace
+
+    from bandit import report
+    from experiments import _bench as B
+
+    clock = SimpleNamespace(now=0.0)
+
+    def run(k):
+        clock.now += 1e-3 + 2e-4 * k
+
+    monkeypatch.setattr(B, "time", SimpleNamespace(perf_counter=lambda: clock.now,
+                                                   process_time=lambda: clock.now))
+    t = B.measure([B.Method("fake", run)], rounds=3, ks=(2, 4, 6, 8))["fake"]
+    assert abs(t.per_iter.median - 2e-4) < 1e-12 and abs(t.setup.median - 1e-3) < 1e-12
+    A = gallery.laplacian_2d(4)
+    tuner = Tuner(FixedArm([1.2, 1.5], seed=0), solver="sor")
+    tuner.solve(A, np.ones(16))
+    assert "regret≈" in report.Hook(tuner, False, None).postfix()
+    monkeypatch.setattr(report, "estimator_data", lambda t: (_ for _ in ()).throw(
+        RuntimeError("the replaced estimator_data was read")))
+    try:
+        report.Hook(tuner, False, None).postfix()
+    except RuntimeError as exc:
+        assert "replaced" in str(exc)
+    else:
+        raise AssertionError("the hook did not read report.estimator_data")
 
 
 def test_a_switch_set_on_bandit_estimate_still_changes_the_estimate():

@@ -1,0 +1,198 @@
+"""The history of a :class:`bandit.Tuner` (part of :mod:`bandit.report`, importable from there):
+the fields of its per-solve log, the documented table built from them (:data:`HISTORY_SCHEMA`,
+a dict of NumPy arrays) and that table written to and read back from CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import numpy as np
+
+from ._persist import read_bytes, write_bytes_atomic
+
+
+#: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
+#: tuner file's ``rows``).
+LOG_COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost",
+               "censored", "fallback_arm", "p", "leader", "budget")
+
+#: Columns of ``Tuner.history``: name, NumPy dtype, meaning (one entry per solve).
+HISTORY_SCHEMA = (
+    ("round", "int64", "solve index, 0-based"),
+    ("arm", "int64", "arm the policy chose"),
+    ("label", "str", "that arm's readable name (Tuner.arm_labels)"),
+    ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
+    ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
+    ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
+    ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context "
+                           "(one shorter than the longest padded with NaN)"),
+    ("converged", "bool", "the returned result converged"),
+    ("cost", "float64", "cost told to the policy (a round whose start already met the "
+                        "stopping rule, 0 iterations, is not told: what it cost)"),
+    ("censored", "bool", "the chosen arm's attempt did not converge (stopped or failed)"),
+    ("fallback_arm", "int64", "arm that produced x when it was not the attempt (−1: none)"),
+    ("p", "float64", "probability the policy gave the chosen arm (1: deterministic policy; "
+                     "NaN: not recorded, files older than version 3)"),
+    ("leader", "int64", "the guard's leader: lowest predicted cost among arms that converged "
+                        "before (−1: none yet)"),
+    ("budget", "int64",
+     "iteration cap of the chosen arm's attempt (0: the guard did not start it)"),
+    ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
+)
+
+
+def _context_array(ctx) -> np.ndarray:
+    """The recorded contexts as one array: ``(T,)`` when every context has one entry (NaN:
+    none), else ``(T, d)`` with ``d`` the longest, a shorter context (a number, none, a
+    shorter vector — which a learner without contexts accepts) padded with NaN, so that no
+    recorded entry is dropped."""
+    width = max((len(c) for c in ctx if isinstance(c, list)), default=1)
+    if width == 1:
+        return np.array([c[0] if isinstance(c, list) else c for c in ctx], dtype=float)
+    out = np.full((len(ctx), width), np.nan)
+    for i, c in enumerate(ctx):
+        if isinstance(c, list):
+            out[i, :len(c)] = c
+        else:
+            out[i, 0] = c
+    return out
+
+
+def history(tuner) -> dict:
+    """The history as a dict of arrays in :data:`HISTORY_SCHEMA` order."""
+    rows = tuner._rows
+    T = len(rows["arm"])
+    ctx = _context_array(rows["context"])
+    arm = np.array(rows["arm"], dtype=np.int64)
+    labels = np.array(tuner.arm_labels, dtype=object)
+    runs = np.zeros(T, dtype=np.int64)
+    aud = tuner._auditor
+    if aud is not None and aud.records["round"]:
+        runs += np.bincount(np.array(aud.records["round"], dtype=np.int64), minlength=T)[:T]
+    out = {"round": np.arange(T, dtype=np.int64), "arm": arm,
+           "label": labels[arm] if T else np.array([], dtype=object),
+           "omega": np.array(rows["omega"], dtype=float),
+           "iterations": np.array(rows["iterations"], dtype=np.int64),
+           "seconds": np.array(rows["seconds"], dtype=float), "context": ctx,
+           "converged": np.array(rows["converged"], dtype=bool),
+           "cost": np.array(rows["cost"], dtype=float),
+           "censored": np.array(rows["censored"], dtype=bool),
+           "fallback_arm": np.array(rows["fallback_arm"], dtype=np.int64),
+           "p": np.array(rows["p"], dtype=float),
+           "leader": np.array(rows["leader"], dtype=np.int64),
+           "budget": np.array(rows["budget"], dtype=np.int64),
+           "audit_runs": runs}
+    return out
+
+
+# --- CSV ------------------------------------------------------------------------------------
+def write_csv(hist: dict, path) -> None:
+    """Write a history to CSV: a header of the schema's names (a vector context becomes
+    ``context_0 … context_{d−1}``), one row per solve, floats written exactly (``repr``)."""
+    names = [n for n, *_ in HISTORY_SCHEMA]
+    ctx = hist["context"]
+    header = []
+    for n in names:
+        if n == "context" and ctx.ndim == 2:
+            header += [f"context_{j}" for j in range(ctx.shape[1])]
+        else:
+            header.append(n)
+    T = len(hist["arm"])
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(header)
+    for i in range(T):
+        row = []
+        for n in names:
+            v = hist[n][i]
+            if n == "context" and ctx.ndim == 2:
+                row += [repr(float(c)) for c in v]
+            elif isinstance(v, (bool, np.bool_)):
+                row.append("true" if v else "false")
+            elif isinstance(v, (float, np.floating)):
+                row.append(repr(float(v)))
+            else:
+                row.append(str(v))
+        w.writerow(row)
+    # atomic: a failure part-way, a crash or a concurrent reader never sees a half-written
+    # file in place of the previous one
+    write_bytes_atomic(path, fh.getvalue().encode("utf-8"))
+
+
+def read_csv(path) -> dict:
+    """Read a CSV written by :meth:`bandit.Tuner.to_csv` back into history arrays.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> h = {n: np.zeros(0, dtype=object if d == "str" else d) for n, d, _ in HISTORY_SCHEMA}
+    >>> path = os.path.join(tempfile.mkdtemp(), "h.csv")
+    >>> write_csv(h, path); sorted(read_csv(path)) == sorted(h)
+    True
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the problem: missing, a folder, unreadable, not a relaxtune
+        history, truncated, or a row with an entry of the wrong kind.
+    """
+    path = os.fspath(path)
+    # the messages Tuner.load gives for a file it cannot read
+    raw = read_bytes(path, "relaxtune history", ValueError)
+    try:
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a relaxtune history ({exc})") from None
+    if not rows:
+        raise ValueError(f"{path}: empty file, not a relaxtune history")
+    header, body = rows[0], rows[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):  # a truncated or hand-edited file
+            raise ValueError(f"{path}: row {i + 1} has {len(r)} fields, the header "
+                             f"{len(header)} (truncated or not a relaxtune history)")
+    if not raw.endswith(b"\n"):  # every row ends a line: a cut inside the last field can
+        # leave a shorter valid number ("12" -> "1"), seen only by the missing line end
+        raise ValueError(f"{path}: the last row does not end its line (truncated or not a "
+                         f"relaxtune history)")
+    col = {n: i for i, n in enumerate(header)}
+
+    def column(name, i, convert, what="a number"):
+        out = []
+        for j, r in enumerate(body):
+            try:
+                out.append(convert(r[i]))
+            except ValueError:
+                raise ValueError(f"{path}: row {j + 1}, column {name!r}: {r[i]!r} is not "
+                                 f"{what}") from None
+        return out
+
+    def integer(v):
+        f = float(v)
+        if not f.is_integer():
+            raise ValueError(v)
+        return int(f)
+
+    def flag(v):
+        if v not in ("true", "false"):
+            raise ValueError(v)
+        return v == "true"
+
+    out = {}
+    for name, dtype, _ in HISTORY_SCHEMA:
+        if name == "context" and "context" not in col:
+            cols = [column(h, col[h], float) for h in header if h.startswith("context_")]
+            out[name] = np.array(cols, dtype=float).T.reshape(len(body), len(cols))
+            continue
+        if name not in col:
+            raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")
+        i = col[name]
+        if dtype == "bool":
+            out[name] = np.array(column(name, i, flag, "true or false"), dtype=bool)
+        elif dtype == "str":
+            out[name] = np.array([r[i] for r in body], dtype=object)
+        elif np.dtype(dtype).kind == "i":
+            out[name] = np.array(column(name, i, integer, "an integer"), dtype=dtype)
+        else:
+            out[name] = np.array(column(name, i, float), dtype=dtype)
+    return out
