@@ -38,6 +38,7 @@ import numpy as np
 from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
                                     SYMMETRIC_SWEEP_OPTION, check_options)
 from solvers._petsc_options import PCS as PCS_PETSC
+from solvers.precond import _check_reuse
 from solvers.precond import omega_text  # two decimals unless more tell ω apart
 
 __all__ = ["Config", "parse_arm", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
@@ -337,10 +338,10 @@ def _knobs(rest, allowed, what, where) -> tuple:
 
 
 def _reuse(value, where) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{where}: reuse must be a non-negative integer (rounds that may keep "
-                         f"a set-up), got {value!r}")
-    return int(value)
+    # the preconditioners' own check and bound (solvers.precond.MAX_REUSE), for every arm: a
+    # PETSc or SSOR arm is refused by its range first, then for having nothing to keep
+    return _check_reuse(value.item() if isinstance(value, np.generic) else value,
+                        f"{where}: reuse")
 
 
 def _petsc_reuse(reuse, where) -> None:
