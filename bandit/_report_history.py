@@ -22,6 +22,12 @@ HISTORY_SCHEMA = (
     ("round", "int64", "solve index, 0-based"),
     ("arm", "int64", "arm the policy chose"),
     ("label", "str", "that arm's readable name (Tuner.arm_labels)"),
+    ("method", "str", "the method that arm ran: 'sor', 'ssor_pcg' or 'cg' (a solver "
+                      "function's name for a Tuner with one; '': a CSV written before the "
+                      "column)"),
+    ("pc", "str", "its preconditioner: 'ssor' for ssor_pcg, CG's 'none', 'jacobi', 'ic0', "
+                  "'amg' or PETSc pc_type; '' for SOR, a solver function, or a CSV written "
+                  "before the column"),
     ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
     ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
     ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
@@ -59,19 +65,46 @@ def _context_array(ctx) -> np.ndarray:
     return out
 
 
+#: Columns of :func:`row_configs`: what each solve ran, beside its arm index
+ROW_CONFIG_COLUMNS = ("label", "method", "pc")
+
+
+def _arm_configs(tuner) -> dict:
+    """Per arm: its label, method and preconditioner (:data:`HISTORY_SCHEMA`)."""
+    arms = tuner._arms
+    K = len(tuner.arm_labels)
+    if arms.configs is None:  # a solver function of the user's: its name, no preconditioner
+        methods, pcs = [arms.solver_name] * K, [""] * K
+    else:
+        methods = [c.method for c in arms.configs]
+        pcs = [c.pc if c.method == "cg" else "ssor" if c.method == "ssor_pcg" else ""
+               for c in arms.configs]
+    return {"label": list(tuner.arm_labels), "method": methods, "pc": pcs}
+
+
+def row_configs(tuner) -> dict:
+    """What each solve ran, one list per :data:`ROW_CONFIG_COLUMNS` entry (one string per
+    solve): the chosen arm's label, method and preconditioner, so that a saved run reads
+    without its arm list (the tuner file's ``row_configs``; :attr:`Tuner.history`)."""
+    per_arm = _arm_configs(tuner)
+    arm = tuner._rows["arm"]
+    return {c: [per_arm[c][a] for a in arm] for c in ROW_CONFIG_COLUMNS}
+
+
 def history(tuner) -> dict:
     """The history as a dict of arrays in :data:`HISTORY_SCHEMA` order."""
     rows = tuner._rows
     T = len(rows["arm"])
     ctx = _context_array(rows["context"])
     arm = np.array(rows["arm"], dtype=np.int64)
-    labels = np.array(tuner.arm_labels, dtype=object)
+    per_arm = {c: np.array(v, dtype=object) for c, v in _arm_configs(tuner).items()}
     runs = np.zeros(T, dtype=np.int64)
     aud = tuner._auditor
     if aud is not None and aud.records["round"]:
         runs += np.bincount(np.array(aud.records["round"], dtype=np.int64), minlength=T)[:T]
     out = {"round": np.arange(T, dtype=np.int64), "arm": arm,
-           "label": labels[arm] if T else np.array([], dtype=object),
+           **{c: per_arm[c][arm] if T else np.array([], dtype=object)
+              for c in ROW_CONFIG_COLUMNS},
            "omega": np.array(rows["omega"], dtype=float),
            "iterations": np.array(rows["iterations"], dtype=np.int64),
            "seconds": np.array(rows["seconds"], dtype=float), "context": ctx,
@@ -183,6 +216,9 @@ def read_csv(path) -> dict:
         if name == "context" and "context" not in col:
             cols = [column(h, col[h], float) for h in header if h.startswith("context_")]
             out[name] = np.array(cols, dtype=float).T.reshape(len(body), len(cols))
+            continue
+        if name in ("method", "pc") and name not in col:  # written before the column
+            out[name] = np.array([""] * len(body), dtype=object)
             continue
         if name not in col:
             raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")

@@ -14,6 +14,7 @@ from ._persist import TunerFileError, write_bytes_atomic
 from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
+from . import report as _report
 from ._tuner_checks import _FIXED, _check_hooks
 
 #: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2
@@ -186,6 +187,8 @@ class Persistence:
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),
             "process_starts": self._starts(),
+            # what each row ran, readable without the arm list (not read back: derived)
+            "row_configs": _report.row_configs(self),
             **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
 
@@ -228,6 +231,7 @@ def load(cls, path, *, progress, callback, comm, settings):
         raise TunerFileError(f"{path}: config: {exc}") from None
     tuner._log = data["log"]
     tuner._work = data["work"]
+    _check_row_configs(path, tuner, data.get("row_configs"))
     # this process's first solve loads the compiled kernels again (a file written before
     # the starts were kept knows only the run's first)
     starts = list(data.get("process_starts") or [0])
@@ -258,3 +262,17 @@ def load(cls, path, *, progress, callback, comm, settings):
     if data["auditor"] is not None and tuner._auditor is not None:
         tuner._auditor.load_state(data["auditor"])  # (a one-arm tuner audits nothing)
     return tuner
+
+
+def _check_row_configs(path, tuner, saved) -> None:
+    """The file's ``row_configs`` (what each row ran) must be what its rows' arms are: a
+    hand edit that makes a row say another configuration than its arm is refused."""
+    if saved is None:
+        return
+    expect = _report.row_configs(tuner)
+    for c, values in expect.items():
+        for i, (got, want) in enumerate(zip(saved[c], values)):
+            if got != want:
+                arm = tuner._log[i][0]
+                raise TunerFileError(f"{path}: row_configs.{c}[{i}] = {got!r}, but row {i} "
+                                     f"ran arm {arm}, whose {c} is {want!r}")

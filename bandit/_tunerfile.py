@@ -16,7 +16,10 @@ checked) and the Tuner's configuration, history, audits and counters, or raises
   ``omega`` the played arm's ω, counts and costs non-negative and finite, flags boolean,
   probabilities in [0, 1];
 * ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
-  audits) and ``work`` consistent with the rows.
+  audits) and ``work`` consistent with the rows;
+* ``row_configs`` (optional: absent from files written before it was kept): what each row
+  ran, the label, method and preconditioner of its arm, one string per row — lists of the
+  rows' length here, the very strings the arm list gives in the Tuner's ``load``.
 
 Older files are read as follows.  Versions 1 and 2 have no ``p``, ``leader`` and ``budget``
 columns (read as NaN — unknown —, −1 and ``maxiter``), and audited a fraction ``audit`` of
@@ -155,7 +158,28 @@ def _check(payload, columns):
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
             "work": _work(payload), "paid": _paid(payload, len(log), config["cost"]),
             "measured": _measured(payload),
-            "process_starts": _process_starts(payload, len(log))}
+            "process_starts": _process_starts(payload, len(log)),
+            "row_configs": _row_configs(payload, len(log))}
+
+
+#: Columns of ``row_configs`` (:data:`bandit.report.ROW_CONFIG_COLUMNS`)
+_ROW_CONFIG_COLUMNS = ("label", "method", "pc")
+
+
+def _row_configs(payload, T):
+    """What each row ran — its arm's label, method and preconditioner, one string per row —
+    or ``None`` if not in the file (written before it was kept; an older library ignores
+    it).  That the strings are the rows' arms' is checked by the Tuner's ``load``."""
+    if "row_configs" not in payload:
+        return None
+    rc = _decode(payload["row_configs"], "row_configs")
+    _need(isinstance(rc, dict) and set(rc) == set(_ROW_CONFIG_COLUMNS),
+          f"row_configs must hold exactly {', '.join(map(repr, _ROW_CONFIG_COLUMNS))}")
+    for c in _ROW_CONFIG_COLUMNS:
+        _need(isinstance(rc[c], list) and len(rc[c]) == T
+              and all(isinstance(v, str) for v in rc[c]),
+              f"row_configs.{c} must be a list of one string per row ({T})")
+    return rc
 
 
 def _process_starts(payload, T):

@@ -38,6 +38,7 @@ import numpy as np
 from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
                                     SYMMETRIC_SWEEP_OPTION, check_options)
 from solvers._petsc_options import PCS as PCS_PETSC
+from solvers.precond import _check_reuse
 from solvers.precond import omega_text  # two decimals unless more tell ω apart
 
 __all__ = ["Config", "parse_arm", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
@@ -203,6 +204,9 @@ class Config:
         if self.backend == "petsc":
             opts = dict(self.knobs) or None
             if self.method == "cg":
+                if self.pc == "ic0" and _SHIFT_OPTION not in opts:
+                    # PETSc's ICC default, said: a breakdown is shifted, as the Numba IC(0)'s
+                    opts[_SHIFT_OPTION] = _ICC_SHIFT_TYPES["shift"]
                 return solvers.cg, {"backend": "petsc", "options": opts}
             if opts:
                 opts.pop(OMEGA_OPTION, None)  # ω goes through PCSORSetOmega
@@ -334,10 +338,10 @@ def _knobs(rest, allowed, what, where) -> tuple:
 
 
 def _reuse(value, where) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{where}: reuse must be a non-negative integer (rounds that may keep "
-                         f"a set-up), got {value!r}")
-    return int(value)
+    # the preconditioners' own check and bound (solvers.precond.MAX_REUSE), for every arm: a
+    # PETSc or SSOR arm is refused by its range first, then for having nothing to keep
+    return _check_reuse(value.item() if isinstance(value, np.generic) else value,
+                        f"{where}: reuse")
 
 
 def _petsc_reuse(reuse, where) -> None:
@@ -400,6 +404,8 @@ def _parse_config(arm, backend, where) -> Config:
                                  f"write {{'method': 'cg', 'pc_type': 'icc', "
                                  f"'pc_factor_levels': k}} (labelled cg+icc(pc_factor_levels=k))")
             rest.pop("pc_factor_levels")  # zero fill said explicitly: the same arm
+        if pc == "ic0":
+            rest = _petsc_ic0_shift(rest, where)
         return _petsc_config("cg", {**rest, "pc_type": PETSC_PCS[pc]}, where, omega_key=False,
                              pc_name=pc)
     pc = "none" if pc is None else pc
@@ -429,6 +435,45 @@ def _parse_config(arm, backend, where) -> Config:
     # a default said explicitly is the same arm (same label, family and set-up)
     rest = {k: v for k, v in rest.items() if not v == defaults[k]}
     return Config("cg", pc, None, reuse, tuple(sorted(rest.items())), backend)
+
+
+#: PETSc's shift of an ICC(0) factor meeting a non-positive pivot, for ``breakdown``
+#: ``"shift"`` (PETSc's positive-definite rule, the ICC default, said explicitly) and
+#: ``"raise"`` (no shift: the solve reports the breakdown)
+_ICC_SHIFT_TYPES = {"shift": "positive_definite", "raise": "none"}
+_SHIFT_OPTION = "pc_factor_shift_type"
+
+
+def _petsc_ic0_shift(rest, where) -> dict:
+    """The Numba IC(0) knobs ``shift`` and ``breakdown`` of a PETSc ``ic0`` arm as PETSc's
+    ``pc_factor_shift_type`` (they had reached PETSc as unknown options, refused only at the
+    first solve).  ``breakdown="shift"`` is PETSc's positive-definite shift (the default,
+    pinned by :meth:`Config.call`), ``"raise"`` is no shift; ``shift > 0`` (factorise
+    ``A + shift·diag(A)`` from the start) has no PETSc option and is refused by name."""
+    rest = dict(rest)
+    shift = rest.pop("shift", 0.0)
+    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Real) or not (
+            0.0 <= shift < np.inf):
+        raise ValueError(f"{where}: shift must be a finite number >= 0, got {shift!r}")
+    if shift != 0.0:
+        raise ValueError(
+            f"{where}: shift={shift!r} (IC(0) of A + shift·diag(A) from the start) has no "
+            f"PETSc option: PETSc's ICC shifts only on a non-positive pivot, by its own rule "
+            f"(pc_factor_shift_type positive_definite, this arm's default), and "
+            f"pc_factor_shift_amount does not shift a factor that has no zero pivot; leave "
+            f"shift out, or use backend='numba' for a fixed shift")
+    if "breakdown" in rest:
+        mode = rest.pop("breakdown")
+        if mode not in _ICC_SHIFT_TYPES:
+            raise ValueError(f"{where}: breakdown must be 'shift' or 'raise', got {mode!r}")
+        given = rest.get(_SHIFT_OPTION)
+        if given is not None and str(given).lower() != _ICC_SHIFT_TYPES[mode]:
+            raise ValueError(f"{where}: breakdown={mode!r} is {_SHIFT_OPTION} "
+                             f"{_ICC_SHIFT_TYPES[mode]!r}, but the arm also gives {given!r}")
+        rest[_SHIFT_OPTION] = _ICC_SHIFT_TYPES[mode]
+    if str(rest.get(_SHIFT_OPTION, "")).lower() == "positive_definite":
+        rest.pop(_SHIFT_OPTION)  # the default said explicitly: the same arm
+    return rest
 
 
 def _petsc_config(method, opts, where, *, omega_key, pc_name=None) -> Config:

@@ -24,8 +24,8 @@ from ._report_costs import audit_cost, cost_unit, first_solve_load  # noqa: F401
 from ._report_data import (_ARM, _BUDGET, _CENSORED, _CONTEXT, _CONVERGED,  # noqa: F401
                            _COST, _ITERATIONS, _P, _SECONDS, RunArrays, _arm_order,
                            already_solved, estimator_data, paid_per_solve, run_arrays)
-from ._report_history import (HISTORY_SCHEMA, LOG_COLUMNS, history, read_csv,  # noqa: F401
-                              write_csv)
+from ._report_history import (HISTORY_SCHEMA, LOG_COLUMNS, ROW_CONFIG_COLUMNS,  # noqa: F401
+                              history, read_csv, row_configs, write_csv)
 from ._report_regret import TunerRegretReport, failure_note, fallback_counts, regret  # noqa: F401
 from ._report_summary import summary  # noqa: F401
 from .estimate import (RegretEstimate, RegretReport, RunData, estimate_regret,  # noqa: F401
@@ -33,8 +33,9 @@ from .estimate import (RegretEstimate, RegretReport, RunData, estimate_regret,  
 
 
 __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "regret",
-           "estimator_data", "already_solved", "paid_per_solve", "audit_cost", "cost_unit",
-           "RunArrays", "run_arrays", "Hook", "TunerRegretReport", "failure_note"]
+           "estimator_data", "already_solved", "row_configs", "paid_per_solve",
+           "audit_cost", "cost_unit", "RunArrays", "run_arrays", "Hook",
+           "TunerRegretReport", "failure_note"]
 
 
 # --- per-solve hook: progress bar and callback -------------------------------------------------

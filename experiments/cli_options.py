@@ -183,7 +183,11 @@ def _precond_options(p: argparse.ArgumentParser):
     p.add_argument("--anchors", choices=ANCHORS, nargs="*", default=list(ANCHORS),
                    help="hand-picked anchors to run (default all; the PETSc ones need "
                         "petsc4py; give the option with no names for none)")
-    p.add_argument("--lag", type=_count, default=50,
+    from solvers.precond import MAX_REUSE
+
+    # a lag of k keeps a hierarchy for k - 1 later steps: the set-up reuse of an arm, bounded so
+    p.add_argument("--lag", type=_integer(1, " (steps between set-ups)", MAX_REUSE + 1),
+                   default=50,
                    help="steps between set-ups of the lagged pyamg anchor (default %(default)s)")
     p.add_argument("--cap", type=_above_one, default=5.0,
                    help="stop a fixed configuration or anchor once it took this many times "

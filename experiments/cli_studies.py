@@ -19,6 +19,7 @@ def _study(args) -> int:
         raise UsageError(_ONE_PROCESS.format(command=args.command))
     if args.command == "precond":
         _check_precond(args)
+    _check_memory(args)  # before the results folder is made or anything is built
     rank, ranks = 0, 1
     if args.command in ("heat2d", "demo") and args.backend == "petsc":
         _check_petsc()
@@ -235,6 +236,56 @@ def _heat(args, learners, keeper) -> None:
     out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:
         print(_closing(t0, out, args.no_plots))
+
+
+#: Peak resident memory of a study per byte of one system's matrix
+#: (:func:`experiments._bench.memory_needed`), measured as the benchmarks' factors are: the
+#: growth of the peak (``VmHWM``) between sizes over the growth of the count, each run in a
+#: fresh process, rounded up.  On the AMD EPYC Zen 3 machine (CPU family 25, model 1):
+#: ``heat2d --steps 2 --trials 1`` nx = 150 → 300 → 450 (n = 22 201 → 89 401 → 201 601;
+#: peaks 222 → 349 → 595 MB) 29.4 and 34.3 (the sparse direct factor grows faster than n),
+#: with ``--no-direct`` nx = 150 → 450 9.6; ``precond --steps 3 --seeds 1 --sequences heat2d``
+#: nx = 150 → 300 (436 → 1 054 MB) 143.5 — every method's tuner, set-ups and anchors held
+#: at once —; ``precond --samples 3 --seeds 1 --sequences mc3d`` m = 16 → 28 (n = 4 096 →
+#: 21 952; 290 → 750 MB) 292.  The steps, samples and seeds add rows, not systems.
+STUDY_PEAK_FACTORS = {"heat2d": 36.0, "heat2d-no-direct": 10.0, "precond-heat2d": 150.0,
+                      "precond-mc3d": 300.0}
+
+
+def _study_refusal(args, available=None) -> str | None:
+    """The refusal of a study size whose systems cannot fit in memory (the largest size each
+    kind runs, times the workers running at once for ``heat2d``/``demo``), or None."""
+    from ._bench import too_big
+
+    if args.command in ("heat2d", "demo"):
+        nx = max(args.nx)
+        key = "heat2d-no-direct" if args.no_direct else "heat2d"
+        workers = max(1, args.jobs)
+        jobs = f" --jobs {workers}" if workers > 1 else ""  # (each worker holds its own)
+        return too_big(f"--nx {nx}{jobs}", f"heat2d nx = {nx}", (nx - 1) ** 2, 5,
+                       matrices=workers, peak=STUDY_PEAK_FACTORS[key], available=available)
+    if args.command != "precond":
+        return None  # learning and contextual take no system size
+    for kind in args.sequences:
+        if kind == "mc3d":
+            m = max(args.m)
+            refusal = too_big(f"--m {m}", f"mc3d m = {m}", m ** 3, 7,
+                              peak=STUDY_PEAK_FACTORS["precond-mc3d"], available=available)
+        else:
+            nx = max(args.nx)
+            refusal = too_big(f"--nx {nx}", f"{kind} nx = {nx}", (nx - 1) ** 2, 5,
+                              peak=STUDY_PEAK_FACTORS["precond-heat2d"], available=available)
+        if refusal:
+            return refusal
+    return None
+
+
+def _check_memory(args) -> None:
+    if _env_size() > 1:  # (under MPI each rank holds its part: the factors are one process's,
+        return  # and a refusal read on one rank's memory alone would leave the others waiting)
+    refusal = _study_refusal(args)
+    if refusal:
+        raise UsageError(refusal)
 
 
 def _check_petsc():

@@ -91,10 +91,22 @@ class IC0BreakdownError(SetupError):
     """
 
 
-def _check_reuse(reuse) -> int:
-    if isinstance(reuse, bool) or not isinstance(reuse, numbers.Integral) or reuse < 0:
-        raise ValueError(f"reuse must be a non-negative integer (later solves that may keep a "
+#: most later solves a set-up may serve (:attr:`Preconditioner.MAX_REUSE`): a set-up's share
+#: of a solve's cost is ``1/(1 + reuse)`` of it, below a millionth there, so no cost can tell
+#: a longer window apart (nor would most runs see one end); a slip such as
+#: ``reuse=2**70`` is refused by name instead of being labelled, persisted and learned
+MAX_REUSE = 10**6
+
+
+def _check_reuse(reuse, where="reuse") -> int:
+    """``reuse`` as an int in ``0..MAX_REUSE``, else ``ValueError`` starting with ``where``."""
+    if isinstance(reuse, (bool, np.bool_)) or not isinstance(reuse, numbers.Integral) or reuse < 0:
+        raise ValueError(f"{where} must be a non-negative integer (later solves that may keep a "
                          f"set-up), got {reuse!r}")
+    if reuse > MAX_REUSE:
+        raise ValueError(f"{where} must be at most {MAX_REUSE} (later solves that may keep a "
+                         f"set-up: kept for more, its share of a solve's cost, 1/(1 + reuse) "
+                         f"of it, is too small to matter), got {int(reuse)}")
     return int(reuse)
 
 
@@ -105,7 +117,8 @@ class Preconditioner:
     ----------
     reuse : int, default 0
         After a set-up for matrix ``A_s``, the next ``reuse`` solves with *other* matrices of
-        the same sparsity pattern apply it unchanged; the solve after them sets up afresh.  A
+        the same sparsity pattern apply it unchanged; the solve after them sets up afresh
+        (at most :attr:`MAX_REUSE` = 10⁶).  A
         solve with the operator it was built for, or with a matrix of the same pattern and
         equal values (the same matrix passed again), is neither a reuse nor a rebuild.  A
         changed pattern or size always sets up afresh, and so does the solve after a reused
@@ -144,6 +157,8 @@ class Preconditioner:
     """
 
     name = "custom"
+    #: most later solves a set-up may serve (``reuse``), the same for every preconditioner
+    MAX_REUSE = MAX_REUSE
     #: whether there is anything to build and keep (``none`` and ``ssor`` use ``A`` directly)
     has_setup = True
 

@@ -101,7 +101,8 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
                 "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
-                "bandit.report": ("bandit._report_history", ("LOG_COLUMNS", "HISTORY_SCHEMA")),
+                "bandit.report": ("bandit._report_history", ("LOG_COLUMNS", "HISTORY_SCHEMA",
+                                                       "ROW_CONFIG_COLUMNS")),
                 "experiments._bench": ("experiments._bench_memory", ("PEAK_FACTORS",))}
 # the same for modules whose constants went to several parts: (module, part, names)
 MOVED_VALUES_BY_PART = [
