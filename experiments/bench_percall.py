@@ -354,6 +354,14 @@ def main(argv=None):
                     help="order of the Tuners in a step: rotated by one each step, so each "
                          "follows the same Tuner (default), or a new random order each step")
     args = ap.parse_args(argv)
+    if not args.parts:  # they had been ignored: --omega 2.5 ran the other benchmark, status 0
+        given = [flag for flag in ("--sequence", "--nx", "--omega", "--clock", "--warmup",
+                                   "--general")
+                 if getattr(args, flag[2:]) != ap.get_default(flag[2:])]
+        if given:
+            ap.error(f"{', '.join(given)} {'is an option' if len(given) == 1 else 'are options'}"
+                     f" of --parts (the per-part timing); add --parts, or leave "
+                     f"{'it' if len(given) == 1 else 'them'} out")
     if args.samples is None:
         args.samples = 300 if args.parts else 150
     for name, value, low in (("--m", args.m, 3), ("--samples", args.samples, 12),
