@@ -801,8 +801,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     #: True: the error of a family's first round, when another family has been played,
     #: enters ``σ̂`` in units of its own predictive spread, ``r²/(1 + φᵀPφ)`` (configuration
     #: arms; plain ω arms have one family and never take the rule; :meth:`_first_try`).
-    #: False (the default, measured in ``docs/studies/precond.md``, *The noise scale after
-    #: a rival's first try*): counted whole, as every other round.
+    #: False (the default, measured in ``docs/studies/precond.md``, *The choice of ω within
+    #: SSOR-PCG*): counted whole, as every other round.
     spread_first_tries = False
     _family_of = None  # a learner pickled before the attribute: one family
 
