@@ -439,6 +439,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             self._omega_line_basis(family, pos)
         else:
             self._family_basis(family, pos)
+        # per arm, the arms of its family (None: one family), for _first_try
+        self._family_of = (None if family.max() == 0 else
+                           [np.flatnonzero(family == f) for f in family.tolist()])
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -795,6 +798,38 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     #: ``max(bound, prediction)`` only, like every other censored cost.
     impute_rivals = False
 
+    #: True: the error of a family's first round, when another family has been played,
+    #: enters ``σ̂`` in units of its own predictive spread, ``r²/(1 + φᵀPφ)`` (configuration
+    #: arms; plain ω arms have one family and never take the rule; :meth:`_first_try`).
+    #: False (the default, measured in ``docs/studies/precond.md``, *The choice of ω within
+    #: SSOR-PCG*): counted whole, as every other round.
+    spread_first_tries = False
+    _family_of = None  # a learner pickled before the attribute: one family
+
+    def _first_try(self, arm):
+        """Whether ``arm``'s round, before its update, is the first of its family while
+        another family has been played (and :attr:`spread_first_tries` is on).
+
+        A family never played has no data of its own: its prediction is the level the other
+        families' rounds give it, and its first cost departs from it by what that
+        extrapolation does not know (plain CG 30 times as dear as SSOR-PCG on the Monte
+        Carlo sequence), not by the noise of a measurement.  Counted whole in ``σ̂`` (the
+        mean squared one-step error, which scales every width and the Huber bound), the
+        first try of each rival family raised the noise scale of the configuration learner
+        to 5 times the ω-only learner's for the rest of the run (0.40 against 0.08 on mc3d
+        m = 22, 0.44 against 0.16 on the adaptive-step heat loop), so within the leading
+        family it kept exploring neighbouring ω the ω-only learner had settled.  Counted in
+        units of the prediction's own spread (the standardised recursive residual, whose
+        variance is ``σ²`` under the model), it weighs as one round of noise.  Measured side
+        by side in the preconditioner study it is off: the noise scale the first tries raise
+        is also what keeps the learner exploring where the model is wrong, and without it
+        the learner locked onto plain CG or a small ω on the heat loop."""
+        members = self._family_of
+        if not self.spread_first_tries or members is None:
+            return False
+        counts = self.counts
+        return not counts[members[arm]].any() and bool(counts.any())
+
     def _leader_family(self, arm, psi):
         """The arms of the leader's family at the round's context when ``arm`` is of another
         family (the leader: the played arm of least predicted cost before this update), else
@@ -882,13 +917,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             detect = self.detect_changes
+            first = self.spread_first_tries and self._first_try(arm)
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
                 math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
                 detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
                 self.counts, self.converged_counts, self.cost_sums, cost,
                 not censored if converged is None else converged)
-            self.sq_err += e
+            self.sq_err += e / info[1] if first else e
             self.p = None
             if self.prior_dir is not None:
                 self._refresh_prior()
@@ -924,8 +960,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
                     else None)
             if held is not None:
                 target = self._rival_target(arm, y, psi, scale)[0]
-            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
-                                         _CLIP * scale, info)
+            e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
+                              _CLIP * scale, info)
+            self.sq_err += e / info[1] if self._first_try(arm) else e
             if held is not None:
                 self._shift_rival(arm, psi, held, target)
             self.p = None
@@ -979,9 +1016,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
-        self.log_sq_err += r * r
+        # a family's first try: in units of its prediction's spread (_first_try)
+        unit = spread * spread if self._first_try(arm) else 1.0
+        self.log_sq_err += r * r / unit
         self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
-                                     math.inf)
+                                     math.inf) / unit
         self.p = None
         return z
 
