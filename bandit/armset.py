@@ -162,6 +162,12 @@ class ArmSet:
     #: probe the tries of a rival family that has converged too (allowed 1.5 × the leader's
     #: predicted cost), not only its first tries
     probe_proven = False
+    #: gate a rival's try by its value (:meth:`try_pays`): a draw of another family whose
+    #: most possible saving over the leader, times the solves the leader's prediction at that
+    #: context is worth, cannot pay the try's allowance is played in the leader's family
+    #: instead (:meth:`bandit._tuner_guard.GuardSteps._gate`; learners that say what a try
+    #: may buy: :meth:`bandit.JointCB.try_terms`)
+    try_gate = True
     #: (arm, iterations) of the probe the latest :meth:`budget` set (a class default, so a set
     #: pickled without it loads)
     _probe = (None, 0)
@@ -879,7 +885,7 @@ class ArmSet:
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
         if rival:
-            guard = min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
+            guard = self.allowance(guard, proven)
         maxiter = self.stale_cap(k, op, maxiter)
         allowance = guard * predicted
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
@@ -924,6 +930,46 @@ class ArmSet:
             if rival and self.probe_rivals and not (proven and not self.probe_proven):
                 self._probe = (k, self._probe_length(its))
         return its
+
+    def members(self, k) -> list:
+        """The arms of arm ``k``'s family (indices, ``k`` among them)."""
+        groups = self.__dict__.get("_members")
+        if groups is None:  # (once per set: the guard asks every round it weighs a rival)
+            groups = self._members = [[j for j, f in enumerate(self.family) if f == g]
+                                      for g in range(max(self.n_families, 1))]
+        return groups[self.family[k]]
+
+    def allowance(self, guard, proven=True) -> float:
+        """What a rival's try may cost, in units of the leader's predicted cost
+        (:meth:`budget`): ``min(guard, 1.5)``, or 1 while its family has not converged
+        (``proven=False``, with :attr:`first_try_at_par`)."""
+        return min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
+
+    @staticmethod
+    def try_pays(optimistic, predicted, evidence, allowance) -> bool:
+        """Whether a rival's try is worth its price, by the learner's own model: the most it
+        may save a solve over the leader, ``1 − optimistic / predicted`` (``optimistic``: the
+        least cost of the rival its confidence bound allows, ``predicted``: the leader's
+        predicted cost; at most 1), times ``evidence`` — the solves the leader's prediction
+        at this context is worth, what the sequence has shown of how often such a system
+        comes (not its length, which a loop does not know) — must reach ``allowance``, what
+        a try that loses may cost in leader's solves.  A try at a context seen once or
+        never, or whose best case saves a sliver, waits until the context has recurred
+        enough to pay for it.
+
+        Examples
+        --------
+        >>> ArmSet.try_pays(0.5, 1.0, 3.0, 1.5)    # may halve the cost, context seen 3×
+        True
+        >>> ArmSet.try_pays(0.5, 1.0, 0.4, 1.5)    # a context not seen yet
+        False
+        >>> ArmSet.try_pays(0.95, 1.0, 20.0, 1.5)  # 5 % at best
+        False
+        """
+        if not (predicted > 0.0 and math.isfinite(predicted)):
+            return True  # nothing to weigh the try against: as without the gate
+        saving = min(1.0 - optimistic / predicted, 1.0)
+        return saving * evidence >= allowance
 
     def _probe_length(self, budget) -> int:
         """The iterations of a first try's probe within ``budget`` (0: none): a quarter of
