@@ -211,8 +211,8 @@ class GuardSteps:
         policy = self.policy
         terms = getattr(policy, "try_terms", None)
         terms = terms(arm, best, context) if terms is not None else None
-        if terms is None or arms.try_pays(terms[0], pred, terms[1],
-                                          arms.allowance(self.guard, self._proven(arm))):
+        if terms is None or arms.try_pays(*terms, arms.allowance(self.guard,
+                                                                 self._proven(arm))):
             return arm
         return policy.draw_within(arms.members(best), context)
 

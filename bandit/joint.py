@@ -788,31 +788,35 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         return k, float(self._cost(self._mu[k]))
 
     def try_terms(self, arm, lead, context=None):
-        """What an attempt of ``arm`` may buy over the leader ``lead`` at ``context``, in the
-        model's own terms (a guarded Tuner's value-of-information gate,
-        :meth:`bandit.armset.ArmSet.try_pays`): ``(optimistic, evidence)``, ``optimistic``
-        the least cost of ``arm`` the draw's lower confidence bound allows (cost units,
-        within ``explore_within``), ``evidence`` ``1 / φᵀPφ`` of the leader there — how many
-        solves its prediction is worth (``n`` solves at that very context give about ``n``;
-        a context never seen, few).  None where the draw is not a lower confidence bound of
-        the log-cost (``exploration="igw"``, a model of the cost itself, smearing) or
-        before any cost."""
+        """What the model says of ``arm`` against the leader ``lead`` at ``context`` (a
+        guarded Tuner's value-of-information gate, :meth:`bandit.armset.ArmSet.try_pays`):
+        ``(gap, spread, evidence)`` — ``gap`` the predicted log-cost of ``arm`` less the
+        leader's, ``spread`` its standard deviation ``σ̂ sqrt(φ_kᵀPφ_k + φ_lᵀPφ_l)`` (the two
+        predictions' uncertainties, their covariance left out), and ``evidence``
+        ``1 / φ_lᵀPφ_l``, how many solves the leader's prediction there is worth (``n``
+        solves at that very context give about ``n``; a context never seen, few).  None where
+        the draw is not a lower confidence bound of the log-cost (``exploration="igw"``, a
+        model of the cost itself, smearing) or before any cost."""
         if (self.exploration != "lcb" or self.models_cost or self.smear
                 or math.isnan(self.unit) or self.P is None):
             return None
         bonus = self._bonus()
-        if self._drawn(context) and bonus > 0.0:
+        if self._drawn(context) and bonus > 0.0 and self._cap == math.inf:
             # the round's draw at this context left every arm's mean and bound in _mu and
-            # _score (a rival is drawn on up to half the rounds of a short sequence: two
-            # more passes over P had cost ~70 µs a round there)
-            low, width = self._score[arm], (self._mu[lead] - self._score[lead]) / bonus
-            ql = width * width
+            # _score, score = μ − β σ̂ sqrt(φᵀPφ) (a rival is drawn on up to half the rounds
+            # of a short sequence: two more passes over P had cost ~70 µs a round there)
+            mk, ml = float(self._mu[arm]), float(self._mu[lead])
+            sigma = bonus / self.beta
+            sk = (mk - float(self._score[arm])) / self.beta
+            sl = (ml - float(self._score[lead])) / self.beta
         else:
             psi = self._query(context)
-            pk, qk = joint_predict(self.theta, self.P, psi, self._X, arm)
-            ql = joint_predict(self.theta, self.P, psi, self._X, lead)[1]
-            low = max(pk - bonus * math.sqrt(max(qk, 0.0)), pk - self._cap)
-        return float(self._cost(low)), (1.0 / ql if ql > 0.0 else math.inf)
+            mk, qk = joint_predict(self.theta, self.P, psi, self._X, arm)
+            ml, ql = joint_predict(self.theta, self.P, psi, self._X, lead)
+            sigma = self._scale()
+            sk, sl = sigma * math.sqrt(max(qk, 0.0)), sigma * math.sqrt(max(ql, 0.0))
+        evidence = (sigma / sl) ** 2 if sl > 0.0 else math.inf
+        return float(mk - ml), math.sqrt(sk * sk + sl * sl), evidence
 
     def _drawn(self, context) -> bool:
         """Whether ``_mu`` and ``_score`` hold this round's draw at ``context`` (the
