@@ -193,9 +193,9 @@ class GuardSteps:
         return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
                                  proven=self._proven(arm))
 
-    def _gate(self, arm, best, pred, context):
+    def _gate(self, arm, best, context):
         """The arm a guarded round plays when the policy drew ``arm`` of another family than
-        the leader ``best`` (predicted cost ``pred``): ``arm``, unless its try cannot pay
+        the leader ``best``: ``arm``, unless its try cannot pay
         (:attr:`ArmSet.try_gate`, :meth:`ArmSet.try_pays`, with what the policy says the try
         may buy, :meth:`bandit.JointCB.try_terms`) — then the policy's own draw among the
         arms of the leader's family (:meth:`bandit.JointCB.draw_within`), told as any draw.

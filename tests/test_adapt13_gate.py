@@ -144,17 +144,17 @@ def test_the_gate_tries_a_rival_only_where_its_value_pays(x, tried):
     p = _history()
     t = _tuner(p)
     p.select(x)
-    lead, pred = p.leader(x)
+    lead = p.leader(x)[0]
     gap, spread, evidence = _reference_terms(p, CG, lead, x)
     assert bool(_reference_saving(gap, spread) * evidence >= 1.5) is tried  # (as said)
-    got = t._gate(CG, lead, pred, x)
+    got = t._gate(CG, lead, x)
     if tried:
         assert got == CG
     else:  # the policy's own draw among the ω: the least lower confidence bound next to the
         # predicted best (here, every ω of the four)
         assert got == int(np.argmin([_reference_score(p, k, x) for k in SSOR]))
     t._arms.try_gate = False  # switched off: every draw is tried
-    assert t._gate(CG, lead, pred, x) == CG
+    assert t._gate(CG, lead, x) == CG
     assert Tuner(_history(), cost="timed_work")._arms.try_gate is False  # the default
 
 
