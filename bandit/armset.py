@@ -935,11 +935,8 @@ class ArmSet:
 
     def members(self, k) -> list:
         """The arms of arm ``k``'s family (indices, ``k`` among them)."""
-        groups = self.__dict__.get("_members")
-        if groups is None:  # (once per set: the guard asks every round it weighs a rival)
-            groups = self._members = [[j for j, f in enumerate(self.family) if f == g]
-                                      for g in range(max(self.n_families, 1))]
-        return groups[self.family[k]]
+        fam = self.family
+        return [j for j, f in enumerate(fam) if f == fam[k]]
 
     def allowance(self, guard, proven=True) -> float:
         """What a rival's try may cost, in units of the leader's predicted cost
