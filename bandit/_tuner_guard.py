@@ -178,16 +178,43 @@ class GuardSteps:
         converging within ``maxiter`` costs."""
         return self._arms.failure_cost(self.maxiter, spent, self._last_op)
 
+    def _proven(self, arm) -> bool:
+        """Whether some arm of ``arm``'s family has a converged observation (its family is
+        known to converge: a rival's try is then allowed the 1.5 × margin)."""
+        arms = self._arms
+        counts = self.policy.converged_counts
+        return not arms.heterogeneous or any(counts[j] > 0 for j in arms.members(arm))
+
     def _budget(self, arm, best, pred, op=None):
         """Iteration cap of an exploratory attempt (``maxiter`` when not guarded; 0: not
         started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
+        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
+                                 proven=self._proven(arm))
+
+    def _gate(self, arm, best, context):
+        """The arm a guarded round plays when the policy drew ``arm`` of another family than
+        the leader ``best``: ``arm``, unless its try cannot pay
+        (:attr:`ArmSet.try_gate`, :meth:`ArmSet.try_pays`, with what the policy says the try
+        may buy, :meth:`bandit.JointCB.try_terms`) — then the policy's own draw among the
+        arms of the leader's family (:meth:`bandit.JointCB.draw_within`), told as any draw.
+
+        Declining the try without a draw in its place had been tried as a back-off: a round
+        the policy chose the arm and learnt nothing, so it kept choosing it.  Here the round
+        is played and told, and the rival, untold, is weighed again at the next context,
+        where the evidence has grown.  Policies without the two methods are not gated."""
         arms = self._arms
-        fam, counts = arms.family, self.policy.converged_counts
-        proven = not arms.heterogeneous or any(
-            counts[j] > 0 for j in range(len(fam)) if fam[j] == fam[arm])
-        return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best, proven=proven)
+        if (self.guard is None or best is None or not arms.try_gate
+                or arms.family[arm] == arms.family[best]):
+            return arm
+        policy = self.policy
+        terms = getattr(policy, "try_terms", None)
+        terms = terms(arm, best, context) if terms is not None else None
+        if terms is None or arms.try_pays(*terms, arms.allowance(self.guard,
+                                                                 self._proven(arm))):
+            return arm
+        return policy.draw_within(arms.members(best), context)
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

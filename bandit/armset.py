@@ -162,6 +162,14 @@ class ArmSet:
     #: probe the tries of a rival family that has converged too (allowed 1.5 × the leader's
     #: predicted cost), not only its first tries
     probe_proven = False
+    #: gate a rival's try by its value (:meth:`try_pays`): a draw of another family whose
+    #: expected saving over the leader, times the solves the leader's prediction at that
+    #: context is worth, cannot pay the try's allowance is played in the leader's family
+    #: instead (:meth:`bandit._tuner_guard.GuardSteps._gate`; learners that say what a try
+    #: may buy: :meth:`bandit.JointCB.try_terms`).  Off: side by side with the learner
+    #: without it, it cut the other families' excess on the adaptive-step heat sequence
+    #: but not the totals (``docs/studies/precond.md``, *Adaptive time steps*)
+    try_gate = False
     #: (arm, iterations) of the probe the latest :meth:`budget` set (a class default, so a set
     #: pickled without it loads)
     _probe = (None, 0)
@@ -879,7 +887,7 @@ class ArmSet:
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
         if rival:
-            guard = min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
+            guard = self.allowance(guard, proven)
         maxiter = self.stale_cap(k, op, maxiter)
         allowance = guard * predicted
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
@@ -924,6 +932,63 @@ class ArmSet:
             if rival and self.probe_rivals and not (proven and not self.probe_proven):
                 self._probe = (k, self._probe_length(its))
         return its
+
+    def members(self, k) -> list:
+        """The arms of arm ``k``'s family (indices, ``k`` among them)."""
+        fam = self.family
+        return [j for j, f in enumerate(fam) if f == fam[k]]
+
+    def allowance(self, guard, proven=True) -> float:
+        """What a rival's try may cost, in units of the leader's predicted cost
+        (:meth:`budget`): ``min(guard, 1.5)``, or 1 while its family has not converged
+        (``proven=False``, with :attr:`first_try_at_par`)."""
+        return min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
+
+    @staticmethod
+    def expected_saving(gap, spread) -> float:
+        """The expected fraction of the leader's cost a rival saves a solve, ``E[max(0, 1 −
+        e^d)]`` for a log-cost difference ``d ~ N(gap, spread²)`` (rival less leader):
+        ``Φ(−gap/s) − e^(gap + s²/2) Φ(−gap/s − s)``, the lognormal's partial expectation
+        (0 where the rival cannot be cheaper; ``max(0, 1 − e^gap)`` for ``spread = 0``).
+
+        Examples
+        --------
+        >>> round(ArmSet.expected_saving(0.0, 0.3), 4)   # as dear as the leader, ±30 %
+        0.1003
+        >>> ArmSet.expected_saving(math.log(0.5), 0.0)   # surely half the cost
+        0.5
+        """
+        if not spread > 0.0:
+            return max(0.0, -math.expm1(gap)) if math.isfinite(gap) else float(gap < 0)
+        z = -gap / spread
+        phi = 0.5 * math.erfc(-z / math.sqrt(2.0))
+        tail = 0.5 * math.erfc((spread - z) / math.sqrt(2.0))
+        return max(0.0, phi - math.exp(gap + 0.5 * spread * spread) * tail) if tail else phi
+
+    @classmethod
+    def try_pays(cls, gap, spread, evidence, allowance) -> bool:
+        """Whether a rival's try is worth its price, by the learner's own model
+        (:meth:`bandit.JointCB.try_terms`): the fraction of the leader's cost it is expected
+        to save a solve (:meth:`expected_saving`, from the predicted log-cost ``gap`` over
+        the leader and its ``spread``), times ``evidence`` — the solves the leader's
+        prediction at this context is worth, what the sequence has shown of how often such a
+        system comes (not its length, which a loop does not know) — must reach
+        ``allowance``, what a try that loses may cost in leader's solves.  A try at a context
+        seen once or never, or of a rival the model expects to be dearer, waits until the
+        context has recurred enough to pay for it.
+
+        Examples
+        --------
+        >>> ArmSet.try_pays(0.0, 0.3, 20.0, 1.5)    # a tie ±30 % where 20 solves were seen
+        True
+        >>> ArmSet.try_pays(0.0, 0.3, 0.4, 1.5)     # the same at a context not seen yet
+        False
+        >>> ArmSet.try_pays(1.1, 0.3, 200.0, 1.5)   # three times dearer, surely
+        False
+        """
+        if not (math.isfinite(spread) and evidence == evidence):
+            return True  # nothing to weigh the try with: as without the gate
+        return cls.expected_saving(gap, spread) * evidence >= allowance
 
     def _probe_length(self, budget) -> int:
         """The iterations of a first try's probe within ``budget`` (0: none): a quarter of

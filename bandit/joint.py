@@ -790,6 +790,65 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
             return None, math.nan
         return k, float(self._cost(self._mu[k]))
 
+    def try_terms(self, arm, lead, context=None):
+        """What the model says of ``arm`` against the leader ``lead`` at ``context`` (a
+        guarded Tuner's value-of-information gate, :meth:`bandit.armset.ArmSet.try_pays`):
+        ``(gap, spread, evidence)`` — ``gap`` the predicted log-cost of ``arm`` less the
+        leader's, ``spread`` its standard deviation ``σ̂ sqrt(φ_kᵀPφ_k + φ_lᵀPφ_l)`` (the two
+        predictions' uncertainties, their covariance left out), and ``evidence``
+        ``1 / φ_lᵀPφ_l``, how many solves the leader's prediction there is worth (``n``
+        solves at that very context give about ``n``; a context never seen, few).  None where
+        the draw is not a lower confidence bound of the log-cost (``exploration="igw"``, a
+        model of the cost itself, smearing) or before any cost."""
+        if (self.exploration != "lcb" or self.models_cost or self.smear
+                or math.isnan(self.unit) or self.P is None):
+            return None
+        bonus = self._bonus()
+        if self._drawn(context) and bonus > 0.0 and self._cap == math.inf:
+            # the round's draw at this context left every arm's mean and bound in _mu and
+            # _score, score = μ − β σ̂ sqrt(φᵀPφ) (a rival is drawn on up to half the rounds
+            # of a short sequence: two more passes over P had cost ~70 µs a round there)
+            mk, ml = float(self._mu[arm]), float(self._mu[lead])
+            sigma = bonus / self.beta
+            sk = (mk - float(self._score[arm])) / self.beta
+            sl = (ml - float(self._score[lead])) / self.beta
+        else:
+            psi = self._query(context)
+            mk, qk = joint_predict(self.theta, self.P, psi, self._X, arm)
+            ml, ql = joint_predict(self.theta, self.P, psi, self._X, lead)
+            sigma = self._scale()
+            sk, sl = sigma * math.sqrt(max(qk, 0.0)), sigma * math.sqrt(max(ql, 0.0))
+        evidence = (sigma / sl) ** 2 if sl > 0.0 else math.inf
+        return float(mk - ml), math.sqrt(sk * sk + sl * sl), evidence
+
+    def _drawn(self, context) -> bool:
+        """Whether ``_mu`` and ``_score`` hold this round's draw at ``context`` (the
+        lower-confidence-bound draw of a scalar context or none, not yet told)."""
+        memo = self._mu_of
+        return (memo is not None and memo[1] == self.t and memo[2] is not None
+                and memo[0] is not None and memo[0] == memo_key(context))
+
+    def draw_within(self, arms, context=None):
+        """The draw of :meth:`select` at ``context`` among ``arms`` only (indices, the arms
+        of the leader's family when a guarded Tuner's gate has declined another family's
+        try): the least lower confidence bound, within ``explore_within`` and next to the
+        predicted best of ``arms`` in ω (``explore_radius``).  The model is not changed: it
+        is the round's draw, to be told as any other."""
+        if self._drawn(context):
+            mu, score = self._mu, self._score  # the round's draw (capped already)
+        else:
+            psi = self._query(context)
+            mu, score = np.empty(self.n_arms), np.empty(self.n_arms)
+            joint_scores(self.theta, self.P, psi, self._X, self._bonus(), mu, score)
+            if self._cap < math.inf:
+                score = np.maximum(score, mu - self._cap)
+        # (a few arms: Python's min over lists, the first least as np.argmin takes it)
+        mu, score, arms = mu.tolist(), score.tolist(), [int(k) for k in arms]
+        if self._near_mask.size:  # next to the predicted best of arms (itself among them)
+            near = self._near_mask[min(arms, key=mu.__getitem__)].tolist()
+            arms = [k for k in arms if near[k]]
+        return min(arms, key=score.__getitem__)
+
     #: A censored log-cost of an arm of another family than the leader's (a rival the guard
     #: stopped) moves the arm's prediction on towards the model's expectation given the
     #: bound, in directions that move no prediction of the leader's family

@@ -536,6 +536,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         else:
             arm, best, pred, pv = self._decide(context)
         self._arms.round = len(self._log)  # the clock of set-up reuse
+        if arm != best and self._arms.try_gate and self._arms.heterogeneous:
+            arm = self._gate(arm, best, context)  # a try of another family: worth it?
         if arm != best:
             budget = self._budget(arm, best, pred, op)
         elif self.guard is not None and self._arms.has_setups and (
