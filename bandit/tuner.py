@@ -311,6 +311,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         arms = ArmSet(policy.arms, solver, backend)
+        if arms.configs is not None:  # a float arm of a method without ω (cg): NaN, not 1.0
+            self._omegas = [math.nan if c.omega is None else w
+                            for w, c in zip(self._omegas, arms.configs)]
         cost = self._resolve_cost(cost, arms, backend)
         arms.cost = cost
         self._arms = arms
@@ -617,7 +620,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
-        return dict(a) if isinstance(a, dict) else {"omega": a}
+        if isinstance(a, dict):
+            return dict(a)
+        return {} if math.isnan(self._omegas[arm]) else {"omega": a}  # cg takes no ω
 
     def __repr__(self):
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "
