@@ -152,7 +152,8 @@ def _check(payload, columns):
     _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
     config = _config(payload["config"], _CONFIG)
     policy = _policy(payload["policy"])
-    log = _rows(_decode(payload["rows"], "rows"), columns, policy, config["maxiter"])
+    log = _rows(_decode(payload["rows"], "rows"), columns, policy, config["maxiter"],
+                config["solver"])
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
@@ -259,7 +260,8 @@ def _check_2(payload, columns):
     config = _config(payload["config"], _CONFIG_2)
     policy = _policy(payload["policy"])
     old = tuple(c for c in columns if c not in _NEW_COLUMNS)
-    log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"])
+    log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"],
+                config["solver"])
     log = [row + (math.nan, -1, config["maxiter"]) for row in log]
     audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
     seconds = _decode(payload["audit_seconds"], "audit_seconds")

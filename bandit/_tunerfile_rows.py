@@ -76,7 +76,7 @@ def _context_ok(c):
             and all(_is_real(x) and math.isfinite(x) for x in c))
 
 
-def _rows(rows, columns, policy, maxiter):
+def _rows(rows, columns, policy, maxiter, solver=None):
     _need(isinstance(rows, dict), f"rows must be an object of columns, got {type(rows).__name__}")
     missing = [c for c in columns if c not in rows]
     _need(not missing, f"incomplete tuner file: rows has no column {', '.join(map(repr, missing))}")
@@ -122,6 +122,13 @@ def _rows(rows, columns, policy, maxiter):
                   _column_ok(rows[c], *whole[c]) if c in whole else False)
         if not passed:
             _first_bad(rows[c], ok, f"rows.{c}", what)
+    if solver == "cg" and "omega" in rows and "arm" in rows:
+        # a number arm of cg runs without ω: NaN (files written before recorded the arm's
+        # number, 1.0, as its ω); another value is left for the check below to name
+        numbers = [not isinstance(a, dict) for a in policy.arms]
+        rows = dict(rows, omega=[math.nan if numbers[a] and (w == omegas[a] or w != w) else w
+                                 for a, w in zip(rows["arm"], rows["omega"])])
+        omegas = [math.nan if n else w for n, w in zip(numbers, omegas)]
     if "omega" in rows and "arm" in rows and not _omegas_ok(rows, omegas):
         for i, (a, w) in enumerate(zip(rows["arm"], rows["omega"])):
             expect = omegas[a]

@@ -191,7 +191,8 @@ class ArmSet:
                 _one_plain_cg(arms, backend)
             full = any(isinstance(a, dict) for a in arms) or len(
                 {c.method for c in self.configs}) > 1
-            labels = [c.label if full or isinstance(a, dict) else _short_label(a)
+            labels = [c.label if full or isinstance(a, dict) or c.omega is None
+                      else _short_label(a)  # a float arm of cg is "cg", not "1"
                       for a, c in zip(arms, self.configs)]
             self.labels = _unique(labels, self.configs)
             fams = {}

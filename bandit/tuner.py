@@ -63,7 +63,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         ``f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend)`` returning a SolveResult
         (if it also takes ``dtol``, guarded attempts pass :data:`GUARD_DTOL`).
     rtol, atol, maxiter : float, float, int
-        Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve.
+        Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve;
+        ``rtol`` in ``[0, 1)`` (0 only with ``atol > 0``: from ``x0 = 0`` a larger one holds
+        before any iteration).
     cost : {"iterations", "time", "work", "timed_work"} or None
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
@@ -281,6 +283,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         for name, v in (("rtol", rtol), ("atol", atol)):
             if not 0.0 <= v < math.inf:  # NaN fails too
                 raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
+        if rtol >= 1.0:  # x0 = 0 would already meet ‖b − A x0‖ <= rtol·‖b‖: nothing solved
+            raise ValueError(f"rtol must be a number in [0, 1) (0 only with atol > 0), got "
+                             f"{rtol!r}: with rtol >= 1 a solve from x0 = 0 counts as "
+                             f"already solved and returns x0 unchanged")
         if rtol == 0.0 and atol == 0.0:
             raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
         maxiter = _integer(maxiter, "maxiter")
@@ -305,6 +311,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         arms = ArmSet(policy.arms, solver, backend)
+        if arms.configs is not None:  # a float arm of a method without ω (cg): NaN, not 1.0
+            self._omegas = [math.nan if c.omega is None else w
+                            for w, c in zip(self._omegas, arms.configs)]
         cost = self._resolve_cost(cost, arms, backend)
         arms.cost = cost
         self._arms = arms
@@ -613,7 +622,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
-        return dict(a) if isinstance(a, dict) else {"omega": a}
+        if isinstance(a, dict):
+            return dict(a)
+        return {} if math.isnan(self._omegas[arm]) else {"omega": a}  # cg takes no ω
 
     def __repr__(self):
         return (f"Tuner({type(self.policy).__name__}, solver={self.solver_name!r}, "

@@ -323,6 +323,22 @@ def _print_parts(records):
         its = sum(r["iterations"] for r in records[n])
         gcs = sum(r["collections"] for r in records[n])
         print(f"  {n}: {its} iterations, {gcs} garbage collections during the calls")
+    for msg in _impossible_parts(records):
+        print("!! " + msg)
+
+
+def _impossible_parts(records) -> list[str]:
+    """IMPOSSIBLE messages: a Tuner whose median time outside the solver (the call less the
+    solver's part, both by the same clock) is negative — the call holds the solver, so that
+    is the clock's error (a preempted or unpinned run), not a figure to read."""
+    msgs = []
+    for n, recs in records.items():
+        outside = 1e6 * np.median([r["whole"] - r.get("solver", 0.0) for r in recs])
+        if not outside >= 0.0:
+            msgs.append(f"IMPOSSIBLE: {n}: median time outside the solver {outside:.1f} µs "
+                        f"is below zero (the call contains the solver): a clock error; "
+                        f"time it pinned under the lock")
+    return msgs
 
 
 def main(argv=None):

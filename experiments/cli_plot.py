@@ -107,6 +107,13 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         tuner = Tuner.load(path)
     except TunerFileError as exc:
         what = ""
+        if "not JSON" in str(exc) and _history_csv(path):
+            # "corrupt or truncated" had blamed a file that is whole, just of another kind
+            raise UsageError(f"{path} is a history CSV (Tuner.to_csv), not a tuner file: it "
+                             f"holds each solve's arm and cost but not the learner's state "
+                             f"the regret figures are estimated from; pass the saved tuner "
+                             f"file (Tuner.save, relaxtune tune's tuner.json), or read the "
+                             f"CSV with bandit.report.read_csv") from exc
         if "not JSON" in str(exc) or "not a relaxtune.tuner file" in str(exc):
             # a matrix or any other file given by mistake: "corrupt or truncated" alone
             # had suggested a damaged tuner file
@@ -141,6 +148,23 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
               f"{fmt.format(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
+
+
+def _history_csv(path) -> bool:
+    """Does ``path`` start with the header :meth:`bandit.Tuner.to_csv` writes (the history
+    schema's names; a vector context as ``context_0``, ``context_1``, ...)?"""
+    import csv
+
+    from bandit.report import HISTORY_SCHEMA
+
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader([f.readline(1 << 16)]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    names = {n for n, _, _ in HISTORY_SCHEMA}
+    found = {"context" if h.startswith("context_") else h for h in header}
+    return found == names
 
 
 def _markdown_tables(summary) -> list[str]:

@@ -177,6 +177,36 @@ def read_vector(path, n: int) -> np.ndarray:
     return v
 
 
+_CONTEXTS_FORMAT = ("the format is one context per line: one number (a scalar context) or "
+                    "numbers separated by spaces (a vector context, as many on every line); "
+                    "'#' starts a comment")
+
+
+def _contexts_problem(path, exc) -> str:
+    """The first line of a contexts file numpy could not read, said in the file's terms (numpy
+    speaks of rows, columns and ``usecols``, and counts the lines it skipped differently)."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return f"{type(exc).__name__}: {exc}"
+    width = None
+    for number, line in enumerate(lines, 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        text = line.strip() if len(line.strip()) <= 60 else line.strip()[:57] + "..."
+        try:
+            [float(f) for f in fields]
+        except ValueError:
+            comma = " (values separated by commas)" if "," in line else ""
+            return f"line {number} is {text!r}{comma}, not numbers separated by spaces"
+        if width is not None and len(fields) != width:
+            return (f"line {number} ({text!r}) has {len(fields)} numbers where the lines "
+                    f"before it have {width}")
+        width = len(fields)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def read_contexts(path, count: int) -> list:
     """One context per system from a text file: one number per line (a scalar context) or
     one row of numbers per line (a vector context); ``#`` starts a comment."""
@@ -188,7 +218,8 @@ def read_contexts(path, count: int) -> list:
             warnings.simplefilter("ignore", UserWarning)
             rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
     except Exception as exc:
-        raise ValueError(f"{path}: cannot read contexts ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"{path}: cannot read contexts: {_contexts_problem(path, exc)}; "
+                         f"{_CONTEXTS_FORMAT}") from None
     if rows.shape[0] != count:
         from bandit._base import count_of
 

@@ -357,7 +357,8 @@ def _real(value, name: str) -> float:
 def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[float, float, int]:
     """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
 
-    ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0; ``maxiter`` an integer
+    ``rtol`` and ``atol`` must be finite real numbers >= 0, not both 0, and ``rtol`` below 1
+    (from ``x0 = 0`` a larger one holds before any iteration); ``maxiter`` an integer
     in ``[0, max_iter]`` (numpy integers and 0-d arrays are accepted; bools, floats and
     strings are not).
 
@@ -375,6 +376,10 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
         maxiter = scalar(maxiter)
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
+    if rtol >= 1.0:  # x0 = 0 would already meet ‖b − A x0‖ <= rtol·‖b‖: nothing solved
+        raise ValueError(f"rtol must be a number in [0, 1) (0 only with atol > 0), got {rtol}: "
+                         f"with rtol >= 1 a solve from x0 = 0 counts as already solved and "
+                         f"returns x0 unchanged")
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
     if type(maxiter) is not int and (isinstance(maxiter, (bool, np.bool_))

@@ -97,6 +97,8 @@ CASES = [
       for v in ("0", False, None)],
     *[(f"rtol = {v!r}", ALL, dict(rtol=v), raises(ValueError, "must be finite and >= 0"))
       for v in (-1e-8, float("nan"), float("inf"))],
+    *[(f"rtol = {v!r}", ALL, dict(rtol=v), raises(ValueError, "rtol must be a number in [0, 1)"))
+      for v in (1, 1.0, 3.0)],  # from x0 = 0 the rule held before any iteration
     ("rtol = atol = 0", ALL, dict(rtol=0.0, atol=0.0), raises(ValueError, "cannot both be 0")),
     ("rtol = np.float32(1e-6)", ALL, dict(rtol=np.float32(1e-6)), SOLVES),
     ("atol only", ALL, dict(rtol=0, atol=1e-9), SOLVES),

@@ -89,6 +89,9 @@ REFUSED = [
      "atol must be a number, got '0'"),
     ("atol-inf", lambda: Tuner(FixedArm(OM), atol=float("inf")), ValueError,
      "atol must be finite and >= 0"),
+    *[(f"rtol-{v!r}", lambda v=v: Tuner(FixedArm(OM), rtol=v), ValueError,
+       f"rtol must be a number in [0, 1) (0 only with atol > 0), got {float(v)!r}")
+      for v in (1, 1.0, 2.5, np.float32(1.0))],  # from x0 = 0 every solve was "already solved"
     ("rtol-and-atol-zero", lambda: Tuner(FixedArm(OM), rtol=0.0, atol=0.0), ValueError,
      "rtol and atol cannot both be 0"),
     ("maxiter-string", lambda: Tuner(FixedArm(OM), maxiter="100"), ValueError,
@@ -222,8 +225,8 @@ ACCEPTED = [
      dict(rtol=np.float32(1e-9), atol=np.float64(0.0), maxiter=np.int64(5000),
           guard=np.float32(2.5), audit_budget=np.float64(0.0), audit_seed=np.int64(3)),
      dict(b=B, context=np.float32(0.25))),
-    ("integer-options", dict(rtol=1, atol=0, maxiter=10**6, guard=2),
-     dict(b=B / 1e9)),  # rtol = 1 with a tiny b: converged means ‖r‖ <= ‖b‖
+    ("integer-options", dict(rtol=0, atol=1, maxiter=10**6, guard=2),
+     dict(b=B * 1e6)),  # atol = 1 against ‖b‖ ~ 1e6: the rule is ‖r‖ <= 1
     ("b-a-list", {}, dict(b=list(B))),
     ("b-integers", {}, dict(b=np.arange(N))),
     ("b-float32", {}, dict(b=B.astype(np.float32))),
@@ -245,11 +248,10 @@ def test_accepted(kw, args):
     args = dict(args)
     A_ = args.pop("A", A)
     r = tuner.solve(A_, **args)
-    rtol = float(kw.get("rtol", 1e-8))
-    if np.linalg.norm(np.asarray(args["b"], dtype=float)) == 0:
+    b_norm = np.linalg.norm(np.asarray(args["b"], dtype=float))
+    rtol = max(float(kw.get("rtol", 1e-8)), float(kw.get("atol", 0.0)) / max(b_norm, 1e-300))
+    if b_norm == 0:
         assert r.converged and r.iterations == 0 and not r.x.any()
-    elif rtol >= 1:
-        assert r.converged and r.iterations == 0  # x0 = 0 already meets ‖r‖ <= ‖b‖
     else:
         dense_check(r, A_ if not isinstance(A_, solvers.CSROperator) else A_.matrix, args["b"],
                     rtol)
