@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "default_policy",
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "default_policy",
            "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
@@ -49,9 +49,13 @@ def explore_radius(arms):
 #: :class:`~bandit.JointCB`): one line, each family of several ω placed by its ω.
 ARM_BASIS = "omega"
 
+#: The default learner's space on that line after a family of several ω (``family_gap`` of
+#: :class:`~bandit.JointCB`): one grid step of the family.
+FAMILY_GAP = "step"
+
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None):
+                   seed=None, arm_basis=None, family_gap=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -100,6 +104,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
         the recommended one above.  Plain ω arms are one family: the same model either way
         (by default their config says ``"line"``, as it always did).
+    family_gap : {"step", "span"}, optional
+        The space after a family of several ω on the ``"omega"`` line (:class:`~bandit.JointCB`);
+        default :data:`FAMILY_GAP`.
 
     Returns
     -------
@@ -126,12 +133,14 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
-    if arm_basis is None:
+    if arm_basis is None or family_gap is None:
         from .smooth import family_positions
 
-        # plain ω arms have one model whatever the layout: their config keeps "line", so a
-        # file saved by the ω learners reads as before (and in versions without "omega")
-        arm_basis = "line" if family_positions(arms)[2] else ARM_BASIS
+        # plain ω arms have one model whatever the layout: their config keeps "line" (and
+        # "step"), so a file saved by the ω learners reads as before
+        plain = family_positions(arms)[2]
+        arm_basis = ("line" if plain else ARM_BASIS) if arm_basis is None else arm_basis
+        family_gap = ("step" if plain else FAMILY_GAP) if family_gap is None else family_gap
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, seed=seed)
+                   arm_basis=arm_basis, family_gap=family_gap, seed=seed)

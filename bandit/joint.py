@@ -251,6 +251,13 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         The arm features over configuration arms (see above; ``"omega"`` is the line with
         each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
         same for plain ω arms.
+    family_gap : {"step", "span"}, default "step"
+        With ``arm_basis="omega"``, the space on the line after a family of several ω before
+        the next family: one of its grid steps (``"step"``), or its own span in ω
+        (``"span"``: SSOR-PCG's ω 1.0 … 1.9 at 0 … 9, plain CG at 18), so that the next
+        family's cost does not bend the curve at the family's last ω.  No effect on the
+        other layouts or on plain ω arms; a learner saved before the option loads as
+        ``"step"``.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -309,6 +316,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     auto_span = None
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
+    family_gap = "step"  # a learner pickled before the option: the families one step apart
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
     prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
@@ -376,8 +384,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", detect_changes=True, detect_drift=False,
-                 smear=False, seed=None):
+                 target="log", arm_basis="line", family_gap="step", detect_changes=True,
+                 detect_drift=False, smear=False, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -432,6 +440,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         self.exploration = exploration
         check_choice("arm_basis", arm_basis, ("family", "line", "omega"))
         self.arm_basis = arm_basis
+        check_choice("family_gap", family_gap, ("step", "span"))
+        self.family_gap = family_gap
         family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
@@ -494,16 +504,18 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis, "detect_changes": self.detect_changes,
+                "arm_basis": self.arm_basis, "family_gap": self.family_gap,
+                "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift, "smear": self.smear}
 
     @classmethod
     def _saved_config(cls, config):
-        """A state saved before ``arm_basis`` existed had every arm on one line, one saved
-        before ``prior_shift`` existed a prior without the shared error, one saved before
+        """A state saved before ``arm_basis`` existed had every arm on one line (one saved
+        before ``family_gap`` its families one step apart), one saved before ``prior_shift`` existed a prior without the shared error, one saved before
         ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
         test)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
+        config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "smear" in config else {**config, "smear": False}
