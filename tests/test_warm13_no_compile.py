@@ -68,7 +68,7 @@ print(json.dumps({"timed": state["timed"], "events": events}))
 """
 
 
-@pytest.mark.parametrize("kind,size", [("heatadapt", 10), ("heat2d", 8), ("mc3d", 4)])
+@pytest.mark.parametrize("kind,size", [("heatadapt", 10), ("heat2d", 8), ("mc3d", 10)])
 def test_no_compilation_or_cache_load_in_a_timed_call(kind, size):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(size)], cwd=ROOT, env=env,
