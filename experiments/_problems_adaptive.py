@@ -151,8 +151,8 @@ class AdaptiveHeatSequence(Sequence):
 
     kind, context_name = "heatadapt", "log10 κΔt/dx²"
 
-    def __init__(self, nx, periods=6):
-        self.sim = sim = AdaptiveHeat2D(nx, periods)
+    def __init__(self, nx, periods=6, kappa=1.0):
+        self.sim = sim = AdaptiveHeat2D(nx, periods, kappa=kappa)
         self.name, self.n, self.T = f"heatadapt_nx{nx}", sim.n, sim.steps
         self.bounds = sim.context_bounds
 
@@ -171,4 +171,9 @@ class AdaptiveHeatSequence(Sequence):
         return np.asarray(x, dtype=float)
 
     def tiny(self):
-        return AdaptiveHeatSequence(5, 1)
+        # an 8 × 8 grid, the coarsest whose nodes the heater (radius 0.125) reaches: on a 5 × 5
+        # one the forcing is zero at every node, so every solve starts solved and a learner
+        # never learns (its rounds at step 2 on would then compile in a timed call); κ scaled
+        # by (nx/8)², so the contexts log10(κ Δt/dx²) and the stiffness are the sequence's own
+        sim = self.sim
+        return AdaptiveHeatSequence(8, 1, sim.kappa * (sim.nx / 8) ** 2)
