@@ -511,9 +511,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line (one saved
-        before ``family_gap`` its families one step apart), one saved before ``prior_shift`` existed a prior without the shared error, one saved before
-        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
-        test)."""
+        before ``family_gap`` its families one step apart), one saved before ``prior_shift``
+        existed a prior without the shared error, one saved before ``detect_changes`` existed
+        no change test (and none before ``detect_drift`` a drift test)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}

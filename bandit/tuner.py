@@ -18,6 +18,8 @@ from threading import get_ident as _get_ident
 
 import numpy as np
 
+from solvers._checks import check_rtol_below_one
+
 from ._base import Policy
 from .arms import COSTS, arm_kwargs
 from .armset import ArmSet
@@ -283,10 +285,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         for name, v in (("rtol", rtol), ("atol", atol)):
             if not 0.0 <= v < math.inf:  # NaN fails too
                 raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
-        if rtol >= 1.0:  # x0 = 0 would already meet ‖b − A x0‖ <= rtol·‖b‖: nothing solved
-            raise ValueError(f"rtol must be a number in [0, 1) (0 only with atol > 0), got "
-                             f"{rtol!r}: with rtol >= 1 a solve from x0 = 0 counts as "
-                             f"already solved and returns x0 unchanged")
+        check_rtol_below_one(rtol)
         if rtol == 0.0 and atol == 0.0:
             raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
         maxiter = _integer(maxiter, "maxiter")

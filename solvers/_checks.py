@@ -354,6 +354,15 @@ def _real(value, name: str) -> float:
     raise ValueError(f"{name} must be a real number, got {value!r}")
 
 
+def check_rtol_below_one(rtol: float) -> None:
+    """Refuse ``rtol >= 1``: from ``x0 = 0``, ``‖b − A x0‖ <= rtol·‖b‖`` would already hold,
+    so the solve would return ``x0`` unchanged (the solvers' and the Tuner's check)."""
+    if rtol >= 1.0:
+        raise ValueError(f"rtol must be a number in [0, 1) (0 only with atol > 0), got {rtol!r}: "
+                         f"with rtol >= 1 a solve from x0 = 0 counts as already solved and "
+                         f"returns x0 unchanged")
+
+
 def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[float, float, int]:
     """Validate the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and the cap.
 
@@ -376,10 +385,7 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
         maxiter = scalar(maxiter)
     if not (0.0 <= rtol < math.inf and 0.0 <= atol < math.inf):  # NaN fails too
         raise ValueError(f"rtol and atol must be finite and >= 0, got rtol={rtol}, atol={atol}")
-    if rtol >= 1.0:  # x0 = 0 would already meet ‖b − A x0‖ <= rtol·‖b‖: nothing solved
-        raise ValueError(f"rtol must be a number in [0, 1) (0 only with atol > 0), got {rtol}: "
-                         f"with rtol >= 1 a solve from x0 = 0 counts as already solved and "
-                         f"returns x0 unchanged")
+    check_rtol_below_one(rtol)
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
     if type(maxiter) is not int and (isinstance(maxiter, (bool, np.bool_))
