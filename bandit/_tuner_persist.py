@@ -15,7 +15,6 @@ from ._persist import TunerFileError, write_bytes_atomic
 from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
-from . import report as _report
 from ._tuner_checks import _FIXED, _check_hooks
 
 #: Version 3 adds the per-round ``p``, ``leader`` and ``budget`` and budgeted audits; version 2

@@ -41,6 +41,7 @@ import zlib
 import numpy as np
 
 from ._persist import TunerFileError, read_versioned
+from ._report_history import ROW_CONFIG_COLUMNS as _ROW_CONFIG_COLUMNS
 from ._tunerfile_checks import _Bad, _decode, _is_int, _is_real, _need, _number, _rng_state
 from ._tunerfile_policy import _policy, check_policy_state
 from ._tunerfile_rows import _audits, _auditor, _column_ok, _first_bad, _rows
@@ -161,10 +162,6 @@ def _check(payload, columns):
             "measured": _measured(payload),
             "process_starts": _process_starts(payload, len(log)),
             "row_configs": _row_configs(payload, len(log))}
-
-
-#: Columns of ``row_configs`` (:data:`bandit.report.ROW_CONFIG_COLUMNS`)
-_ROW_CONFIG_COLUMNS = ("label", "method", "pc")
 
 
 def _row_configs(payload, T):
