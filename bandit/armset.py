@@ -15,6 +15,7 @@ import numpy as np
 
 from solvers.precond import _same_pattern, omega_text
 
+from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._prices import _WINDOW, _Prices
 from .arms import arm_kwargs, parse_arm
 
@@ -37,14 +38,6 @@ _STALE_FACTOR, _STALE_MIN = 4, 20
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
-# a rival family's first try is probed (ArmSet.probe_rivals): run to this fraction of its
-# budget (at least _PROBE_MIN iterations), then stopped if its residual's mean reduction rate
-# so far needs more than _PROBE_MARGIN times the budget to reach the tolerance.  A straight
-# line from the start overstates what CG-type methods need (their rate improves as they run):
-# measured on the study's sequences at a quarter to half of the iterations needed, 1.0-3.6 ×
-# (and no iterate better than the start, an infinite projection, where a Monte Carlo
-# sample's residual first rises), so only a projection beyond that margin stops a try
-_PROBE_FRACTION, _PROBE_MIN, _PROBE_MARGIN = 0.25, 8, 4.0
 # a set-up's cost on the clock is the least of its kind's last few readings: the clock only
 # adds (preemption, a cold cache), and the guard refuses a rival whose set-up alone cannot
 # win, so one slow reading must not lock that rival out for the rest of the run
@@ -116,7 +109,10 @@ def _one_plain_cg(arms, backend) -> None:
                          "preconditioner (bandit.config_grid)")
 
 
-class ArmSet:
+# ArmSet is put together from parts kept in private modules: the probe of a rival's try
+# (bandit/_armset_probe.py); the per-call path, the prices, the try gate and the constants
+# they read stay here (the probe's constants are importable from here as before)
+class ArmSet(ProbeRules):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -154,14 +150,6 @@ class ArmSet:
     #: the moment (the least median of its recent readings, which fell as the machine's load
     #: did)
     paired_prices = True
-    #: probe a rival family's first try (cost ``"work"`` or ``"timed_work"``, Numba backend):
-    #: after a quarter of its budget, stop it if its residual's reduction rate so far cannot
-    #: reach the tolerance within :data:`_PROBE_MARGIN` times the budget
-    #: (:meth:`probe_at`, :meth:`bandit._tuner_guard.GuardSteps._attempt`)
-    probe_rivals = True
-    #: probe the tries of a rival family that has converged too (allowed 1.5 × the leader's
-    #: predicted cost), not only its first tries
-    probe_proven = False
     #: gate a rival's try by its value (:meth:`try_pays`): a draw of another family whose
     #: expected saving over the leader, times the solves the leader's prediction at that
     #: context is worth, cannot pay the try's allowance is played in the leader's family
@@ -170,9 +158,6 @@ class ArmSet:
     #: without it, it cut the other families' excess on the adaptive-step heat sequence
     #: but not the totals (``docs/studies/precond.md``, *Adaptive time steps*)
     try_gate = False
-    #: (arm, iterations) of the probe the latest :meth:`budget` set (a class default, so a set
-    #: pickled without it loads)
-    _probe = (None, 0)
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
@@ -991,36 +976,6 @@ class ArmSet:
             return True  # nothing to weigh the try with: as without the gate
         return cls.expected_saving(gap, spread) * evidence >= allowance
 
-    def _probe_length(self, budget) -> int:
-        """The iterations of a first try's probe within ``budget`` (0: none): a quarter of
-        it, at least :data:`_PROBE_MIN` (fewer say too little of the rate) and fewer than
-        the budget."""
-        if self.cost not in ("work", "timed_work") or self.backend != "numba" or (
-                self.configs is None):
-            return 0
-        c = math.ceil(_PROBE_FRACTION * budget)
-        return c if _PROBE_MIN <= c < budget else 0
-
-    def probe_at(self, k, budget) -> int:
-        """Iterations after which the attempt of arm ``k`` with ``budget`` (the latest
-        :meth:`budget`) is probed, 0 for none: a rival whose family has not converged
-        yet (a first try at the leader's predicted cost; with :attr:`probe_proven`, every
-        rival), with :attr:`probe_rivals`, on the Numba backend and with cost ``"work"`` or
-        ``"timed_work"``, when a quarter of the budget is at least :data:`_PROBE_MIN`
-        iterations."""
-        arm, c = self._probe
-        return c if arm == k and c < budget else 0
-
-    def probe_rest(self, k, budget, iterations, op=None) -> float:
-        """What the rest of a probed try of arm ``k`` would have cost, from ``iterations`` to
-        its ``budget``, at the cost per iteration its family's runs have shown, the probe's
-        own included (:meth:`rate`; not the rate its budget was set with, which before the
-        family's first run is the work model's figure at the seconds per unit of work of
-        other families' runs, cold first solves among them).  A stopped probe is told its
-        own cost plus this, censored: it cannot have finished within its budget."""
-        rate = self.rate(k, op)
-        return max(budget - iterations, 0) * rate if rate > 0 else 0.0
-
     @staticmethod
     def projected_iterations(iterations, r0, r, tol) -> float:
         """Iterations a run needs to reach ``tol`` at the mean reduction rate of its first
@@ -1043,12 +998,6 @@ class ArmSet:
         if not (0.0 < r < r0 and iterations > 0):
             return math.inf
         return iterations * math.log(tol / r0) / math.log(r / r0)
-
-    def probe_stops(self, iterations, budget, r0, r, tol) -> bool:
-        """Whether a probe of ``iterations`` of a try with ``budget`` that took the residual
-        norm from ``r0`` to ``r`` stops it: its projection (:meth:`projected_iterations`)
-        exceeds :data:`_PROBE_MARGIN` × ``budget``."""
-        return self.projected_iterations(iterations, r0, r, tol) > _PROBE_MARGIN * budget
 
     def _share(self, k, setup, rival) -> float:
         """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
