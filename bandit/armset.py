@@ -9,13 +9,13 @@ from __future__ import annotations
 import bisect
 import copy
 import math
-import statistics
 
 import numpy as np
 
 from solvers.precond import omega_text
 
 from ._armset_budget import GuardBudget
+from ._armset_cold import ColdTime
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
 from ._prices import _WINDOW, _Prices
@@ -104,10 +104,11 @@ def _one_plain_cg(arms, backend) -> None:
 
 
 # ArmSet is put together from parts kept in private modules: the guard's budget of a try
-# (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py) and the probe of
-# a rival's try (bandit/_armset_probe.py); the per-call path, the prices, the try gate and
-# the constants they read stay here (the moved constants are importable from here as before)
-class ArmSet(GuardBudget, SetupCosts, ProbeRules):
+# (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
+# rival's try (bandit/_armset_probe.py) and how a cold first run is told with cost="time"
+# (bandit/_armset_cold.py); the per-call path, the prices, the try gate and the constants
+# they read stay here (the moved constants are importable from here as before)
+class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -466,29 +467,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules):
         if not (full and self._per_unit[fam] <= q):
             self._per_unit[fam] = q
 
-    def cold_time(self, k, res) -> None:
-        """``cost="time"``: tell the first run of arm ``k`` in this process (cold) at most its
-        iterations at its family's warm seconds per iteration, the median of the family's
-        last 31 warm runs (set-up excluded; in a loaded tuner, its saved cost per
-        iteration until this process has warm runs), kept in ``res.info["cold_told"]``.
-
-        The rule is :meth:`timed_work`'s: an arm's first run in a process is cold
-        (dispatch, caches, the interpreter's first pass over the solve's code), so once
-        its family has warm readings a cold one is not told as if warm; before any, it is
-        told its seconds.  On a 2-D Laplacian of 144 unknowns, SSOR-PCG's first solves
-        read up to 2.5 × the warm ones: the prior's pick, told that, was seldom retried.
-        The result and the history keep the measured seconds.
-        """
-        if self._warm[k] or not res.iterations:
-            return
-        recent = self._time_recent[self.family[k]] if self._time_recent is not None else ()
-        if not recent:
-            return
-        info = res.info
-        told = info.get("setup_seconds", 0.0) + res.iterations * statistics.median(recent)
-        if told < res.seconds:
-            info["cold_told"] = told
-
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
         :meth:`attach_work`; a set-up on the clock as :meth:`setup_charge` charged it; a
@@ -597,9 +575,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules):
         if units is None:
             units = info["clock_units"] = self._price_book().units()
         return units
-
-    #: :attr:`_time_recent` (a class default, so a set pickled without it loads)
-    _time_recent = None
 
     #: per family, ``(its window of readings, the same readings sorted)`` (:meth:`_price`;
     #: a class default, so a set pickled without it loads)
