@@ -16,6 +16,7 @@ from solvers.precond import omega_text
 
 from ._armset_budget import GuardBudget
 from ._armset_cold import ColdTime
+from ._armset_persist import MeasuredState
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
 from ._prices import _WINDOW, _Prices
@@ -105,10 +106,11 @@ def _one_plain_cg(arms, backend) -> None:
 
 # ArmSet is put together from parts kept in private modules: the guard's budget of a try
 # (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
-# rival's try (bandit/_armset_probe.py) and how a cold first run is told with cost="time"
-# (bandit/_armset_cold.py); the per-call path, the prices, the try gate and the constants
+# rival's try (bandit/_armset_probe.py), how a cold first run is told with cost="time"
+# (bandit/_armset_cold.py) and the measured state a Tuner file keeps
+# (bandit/_armset_persist.py); the per-call path, the prices, the try gate and the constants
 # they read stay here (the moved constants are importable from here as before)
-class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime):
+class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -224,54 +226,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime):
         self._clock_price = {}
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
-
-    # -- persistence ------------------------------------------------------------------------
-    def measured_state(self) -> dict:
-        """What the runs so far measured (costs per iteration per family, seconds per unit
-        of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
-        depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
-        first arm with that set-up, and so are the cheapest converged solves with each set-up
-        (set-up excluded), on which the guard refuses a rival that cannot win; ``served``:
-        per arm that has built a set-up, the solves that reused its latest one (a rival's
-        rebuild is shared over them)."""
-        keys = [c.setup_key for c in self.configs] if self.configs else []
-
-        def by_arm(costs):
-            return sorted([keys.index(key), float(v)] for key, v in costs.items() if key in keys)
-
-        return {"rate": [[float(c), int(n)] for c, n in self._rate],
-                "all": [float(self._all[0]), int(self._all[1])],
-                "per_work": [float(v) for v in self._per_work],
-                "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
-                "setup": by_arm(self._setup),
-                "solve_floor": by_arm(self._solve_floor),
-                "served": [[k, int(self._uses[k])] for k in range(len(self._uses))
-                           if self._built_once[k]]}
-
-    def load_measured(self, state) -> None:
-        """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
-        self._rate = [[float(c), int(n)] for c, n in state["rate"]]
-        self._all = [float(state["all"][0]), int(state["all"][1])]
-        self._per_work = [float(v) for v in state["per_work"]]
-        self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
-        self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
-        # (the readings behind a set-up's cost on the clock are not kept: its cost stands
-        # for them)
-        self._setup_readings = {} if self.cost == "work" else {
-            key: [v] for key, v in self._setup.items()}
-        # (a file written before the cheapest solves were kept: none seen)
-        self._solve_floor = {self.configs[int(k)].setup_key: float(v)
-                             for k, v in state.get("solve_floor", ())}
-        for k, uses in state.get("served", ()):  # (absent from older files: none built)
-            self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
-        # the recent solves' seconds per unit of work are not kept: the family's mean stands
-        # for them
-        for f, (n, sw, _, ss, _) in enumerate(self._fit):
-            self._recent[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
-            self._per_unit[f] = ss / sw if self._recent[f] else math.nan
-        if self.cost == "time":  # (as told: cold runs at the warm rate)
-            self._time_recent = [[c / n] if n and c > 0 else [] for c, n in self._rate]
-        self._prices = _Prices.from_fits(self._fit)
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
