@@ -86,7 +86,10 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "experiments.bench_learners": "experiments._bench_learners_"},
                                every_public=True))
-autosummary_context = {"composed_classes": ["bandit.Tuner", "bandit.armset.ArmSet"],
+# a class documented on its module's page and put together from parts there (ArmSet from
+# bandit/_armset_*.py): the page documents the parts' public members as the class's own
+autosummary_context = {"composed_classes": ["bandit.Tuner"],
+                       "composed_on_module_page": {"bandit.armset": ["ArmSet"]},
                        "reexported": _REEXPORTED}
 
 
