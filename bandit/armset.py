@@ -9,12 +9,16 @@ from __future__ import annotations
 import bisect
 import copy
 import math
-import statistics
 
 import numpy as np
 
-from solvers.precond import _same_pattern, omega_text
+from solvers.precond import omega_text
 
+from ._armset_budget import GuardBudget
+from ._armset_cold import ColdTime
+from ._armset_persist import MeasuredState
+from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
+from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
 from ._prices import _WINDOW, _Prices
 from .arms import arm_kwargs, parse_arm
 
@@ -37,22 +41,6 @@ _STALE_FACTOR, _STALE_MIN = 4, 20
 # an attempt of an arm of another family than the leader's may cost this many times the
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
-# a rival family's first try is probed (ArmSet.probe_rivals): run to this fraction of its
-# budget (at least _PROBE_MIN iterations), then stopped if its residual's mean reduction rate
-# so far needs more than _PROBE_MARGIN times the budget to reach the tolerance.  A straight
-# line from the start overstates what CG-type methods need (their rate improves as they run):
-# measured on the study's sequences at a quarter to half of the iterations needed, 1.0-3.6 ×
-# (and no iterate better than the start, an infinite projection, where a Monte Carlo
-# sample's residual first rises), so only a projection beyond that margin stops a try
-_PROBE_FRACTION, _PROBE_MIN, _PROBE_MARGIN = 0.25, 8, 4.0
-# a set-up's cost on the clock is the least of its kind's last few readings: the clock only
-# adds (preemption, a cold cache), and the guard refuses a rival whose set-up alone cannot
-# win, so one slow reading must not lock that rival out for the rest of the run
-_SETUP_READINGS = 3
-# nor may its first reading: a set-up reading is charged at most this many times the set-up's
-# counted work at the run's own seconds per unit of work (measured on the study problems:
-# 5-50 for IC(0), 1-5 for AMG), unless an earlier reading of the same set-up was as slow
-_SETUP_TRUST = 10.0
 
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
@@ -116,7 +104,13 @@ def _one_plain_cg(arms, backend) -> None:
                          "preconditioner (bandit.config_grid)")
 
 
-class ArmSet:
+# ArmSet is put together from parts kept in private modules: the guard's budget of a try
+# (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
+# rival's try (bandit/_armset_probe.py), how a cold first run is told with cost="time"
+# (bandit/_armset_cold.py) and the measured state a Tuner file keeps
+# (bandit/_armset_persist.py); the per-call path, the prices, the try gate and the constants
+# they read stay here (the moved constants are importable from here as before)
+class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -140,12 +134,6 @@ class ArmSet:
     cost : {"iterations", "time", "work", "timed_work"}
     """
 
-    #: price a set-up not yet measured by :meth:`solvers.precond.AMG.setup_price` (over its
-    #: stated factor), not by pyamg's clock floor alone (:meth:`setup_prior`)
-    price_setups = True
-    #: refuse a rival's first set-up of a kind not yet measured whose share exceeds every
-    #: warm solve of the leader's family so far (:meth:`budget`)
-    warm_leader_first = True
     #: allow a rival of a family that has not yet converged the leader's predicted cost, not
     #: :data:`_CHALLENGE` times it (:meth:`budget`)
     first_try_at_par = True
@@ -154,14 +142,6 @@ class ArmSet:
     #: the moment (the least median of its recent readings, which fell as the machine's load
     #: did)
     paired_prices = True
-    #: probe a rival family's first try (cost ``"work"`` or ``"timed_work"``, Numba backend):
-    #: after a quarter of its budget, stop it if its residual's reduction rate so far cannot
-    #: reach the tolerance within :data:`_PROBE_MARGIN` times the budget
-    #: (:meth:`probe_at`, :meth:`bandit._tuner_guard.GuardSteps._attempt`)
-    probe_rivals = True
-    #: probe the tries of a rival family that has converged too (allowed 1.5 × the leader's
-    #: predicted cost), not only its first tries
-    probe_proven = False
     #: gate a rival's try by its value (:meth:`try_pays`): a draw of another family whose
     #: expected saving over the leader, times the solves the leader's prediction at that
     #: context is worth, cannot pay the try's allowance is played in the leader's family
@@ -170,9 +150,6 @@ class ArmSet:
     #: without it, it cut the other families' excess on the adaptive-step heat sequence
     #: but not the totals (``docs/studies/precond.md``, *Adaptive time steps*)
     try_gate = False
-    #: (arm, iterations) of the probe the latest :meth:`budget` set (a class default, so a set
-    #: pickled without it loads)
-    _probe = (None, 0)
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
@@ -249,54 +226,6 @@ class ArmSet:
         self._clock_price = {}
         self._models = {}  # (method, pattern) -> WorkModel of sor, ssor_pcg, cg
         self._it_work = {}  # (arm, pattern) -> work of one iteration (model), or None
-
-    # -- persistence ------------------------------------------------------------------------
-    def measured_state(self) -> dict:
-        """What the runs so far measured (costs per iteration per family, seconds per unit
-        of work, the timed-work fits, set-up costs): the guard's budgets and failure costs
-        depend on it, so :meth:`bandit.Tuner.save` keeps it.  Set-up costs are listed by the
-        first arm with that set-up, and so are the cheapest converged solves with each set-up
-        (set-up excluded), on which the guard refuses a rival that cannot win; ``served``:
-        per arm that has built a set-up, the solves that reused its latest one (a rival's
-        rebuild is shared over them)."""
-        keys = [c.setup_key for c in self.configs] if self.configs else []
-
-        def by_arm(costs):
-            return sorted([keys.index(key), float(v)] for key, v in costs.items() if key in keys)
-
-        return {"rate": [[float(c), int(n)] for c, n in self._rate],
-                "all": [float(self._all[0]), int(self._all[1])],
-                "per_work": [float(v) for v in self._per_work],
-                "fit": [[int(f[0])] + [float(v) for v in f[1:]] for f in self._fit],
-                "setup": by_arm(self._setup),
-                "solve_floor": by_arm(self._solve_floor),
-                "served": [[k, int(self._uses[k])] for k in range(len(self._uses))
-                           if self._built_once[k]]}
-
-    def load_measured(self, state) -> None:
-        """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
-        self._rate = [[float(c), int(n)] for c, n in state["rate"]]
-        self._all = [float(state["all"][0]), int(state["all"][1])]
-        self._per_work = [float(v) for v in state["per_work"]]
-        self._fit = [[int(f[0])] + [float(v) for v in f[1:]] for f in state["fit"]]
-        self._setup = {self.configs[int(k)].setup_key: float(v) for k, v in state["setup"]}
-        # (the readings behind a set-up's cost on the clock are not kept: its cost stands
-        # for them)
-        self._setup_readings = {} if self.cost == "work" else {
-            key: [v] for key, v in self._setup.items()}
-        # (a file written before the cheapest solves were kept: none seen)
-        self._solve_floor = {self.configs[int(k)].setup_key: float(v)
-                             for k, v in state.get("solve_floor", ())}
-        for k, uses in state.get("served", ()):  # (absent from older files: none built)
-            self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
-        # the recent solves' seconds per unit of work are not kept: the family's mean stands
-        # for them
-        for f, (n, sw, _, ss, _) in enumerate(self._fit):
-            self._recent[f] = [ss / sw] * min(n, _WINDOW) if sw > 0 and ss > 0 else []
-            self._per_unit[f] = ss / sw if self._recent[f] else math.nan
-        if self.cost == "time":  # (as told: cold runs at the warm rate)
-            self._time_recent = [[c / n] if n and c > 0 else [] for c, n in self._rate]
-        self._prices = _Prices.from_fits(self._fit)
 
     # -- construction of the calls ---------------------------------------------------------
     def calls(self, solve_fn, common, guard_dtol):
@@ -492,63 +421,6 @@ class ArmSet:
         if not (full and self._per_unit[fam] <= q):
             self._per_unit[fam] = q
 
-    def setup_charge(self, k, res) -> float:
-        """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock
-        (0 without one; kept in ``res.info["setup_charged"]``).
-
-        Its reading, but at most the larger of ``10 ×`` the set-up's counted work at the
-        run's own seconds per unit of work (every run's so far if the solve did no work) and
-        the least earlier reading of the same set-up.  The clock only adds: one slow reading
-        (a descheduled or cold set-up) charged in full would make the policy, and the
-        guard's set-up estimate, refuse that arm for the rest of the run — it would never
-        be measured again.  Charged at the bound, the arm stays in contention; a set-up that
-        is genuinely that slow is charged in full from its second reading on (the earlier
-        one confirms it), so it costs at most one more build before it is avoided.
-        """
-        info = res.info
-        charged = info.get("setup_charged")
-        if charged is not None:
-            return charged
-        reading = info.get("setup_seconds", 0.0) if info.get("setup") else 0.0
-        charged = reading
-        if reading > 0 and self.cost != "work" and self.configs is not None:
-            bound = math.inf
-            sw = info.get("setup_work", 0.0)
-            sec, work = res.seconds - reading, info.get("work", 0.0) - sw
-            if not (sec > 0 and work > 0):  # no solve to time: every run's rate
-                sec, work = self._per_work
-            if sw > 0 and sec > 0 and work > 0:
-                bound = _SETUP_TRUST * sw * sec / work
-            earlier = self._setup_readings.get(self.configs[k].setup_key)
-            if earlier:  # (kept in the cost's seconds: _clock_units)
-                bound = max(bound, min(earlier) / self._clock_units(res))
-            charged = min(reading, bound)
-        info["setup_charged"] = charged
-        return charged
-
-    def cold_time(self, k, res) -> None:
-        """``cost="time"``: tell the first run of arm ``k`` in this process (cold) at most its
-        iterations at its family's warm seconds per iteration, the median of the family's
-        last 31 warm runs (set-up excluded; in a loaded tuner, its saved cost per
-        iteration until this process has warm runs), kept in ``res.info["cold_told"]``.
-
-        The rule is :meth:`timed_work`'s: an arm's first run in a process is cold
-        (dispatch, caches, the interpreter's first pass over the solve's code), so once
-        its family has warm readings a cold one is not told as if warm; before any, it is
-        told its seconds.  On a 2-D Laplacian of 144 unknowns, SSOR-PCG's first solves
-        read up to 2.5 × the warm ones: the prior's pick, told that, was seldom retried.
-        The result and the history keep the measured seconds.
-        """
-        if self._warm[k] or not res.iterations:
-            return
-        recent = self._time_recent[self.family[k]] if self._time_recent is not None else ()
-        if not recent:
-            return
-        info = res.info
-        told = info.get("setup_seconds", 0.0) + res.iterations * statistics.median(recent)
-        if told < res.seconds:
-            info["cold_told"] = told
-
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
         :meth:`attach_work`; a set-up on the clock as :meth:`setup_charge` charged it; a
@@ -658,9 +530,6 @@ class ArmSet:
             units = info["clock_units"] = self._price_book().units()
         return units
 
-    #: :attr:`_time_recent` (a class default, so a set pickled without it loads)
-    _time_recent = None
-
     #: per family, ``(its window of readings, the same readings sorted)`` (:meth:`_price`;
     #: a class default, so a set pickled without it loads)
     _sorted_recent = None
@@ -748,85 +617,6 @@ class ArmSet:
         return w
 
     # -- the guard's budget -----------------------------------------------------------------
-    def will_setup(self, k, op) -> bool:
-        """Whether the next run of arm ``k`` on ``op`` builds its preconditioner (Numba ``cg``
-        arms with one; an estimate from this set's own clock)."""
-        pc = self._pcs[k]
-        if pc is None:
-            return False
-        if not pc.built or self._stale[k]:
-            return True
-        if pc._holds(op):  # the matrix it was built for: neither a reuse nor a rebuild
-            return False
-        if self.round - self._built_round[k] > pc.reuse:
-            return True
-        # another sparsity pattern (even with as many entries) always sets up afresh
-        return not (pc.reuse > 0 and _same_pattern(pc._op, op))
-
-    def setup_estimate(self, k, op, priced=False) -> float:
-        """Cost of the set-up arm ``k``'s next run would build (0 if none): the latest
-        measured one of its kind (on the clock, the least of its last three readings: the
-        clock only adds to a set-up's cost), or before any, :meth:`setup_prior` (``priced``:
-        passed on)."""
-        if not self.will_setup(k, op):
-            return 0.0
-        known = self._setup.get(self.configs[k].setup_key)
-        return self.setup_prior(k, op, priced) if known is None else known
-
-    def setup_prior(self, k, op, priced=False) -> float:
-        """A lower bound of the cost of arm ``k``'s set-up on ``op`` before any was measured
-        (0 where none is known): for pyamg smoothed aggregation (``pc="amg"``), the work the
-        first level's set-up is counted at (:class:`solvers.precond.AMG`: candidate and level
-        passes, the spectral radius estimate of the prolongation smoother, and at least one
-        pass each for ``A·P`` and ``Pᵀ(A·P)``; the coarser levels left out), priced for
-        ``cost="time"``/``"timed_work"`` at the larger of the cheapest seconds per unit of
-        work measured on any family and pyamg's own clock floor
-        (:meth:`solvers.precond.AMG.setup_clock_floor`: its fixed cost per set-up plus those
-        passes at the clock of a scipy product with the matrix; measured once per pattern
-        size).  The counted set-up understates the clock (measured: 290–680 SpMVs of the
-        clock against ~200 counted, ``relaxtune bench pcg``; the clock floor is a twentieth
-        to about half of a real set-up), so this bound is safe, and it lets the guard skip a first AMG
-        set-up that could not pay for itself against a leader whose whole solve costs less
-        (:meth:`budget`).
-
-        ``priced=True`` (the guard, once the clock floor alone would let the attempt start):
-        at least the set-up's price (:meth:`solvers.precond.AMG.setup_price`: pyamg's set-up
-        seconds per product with the matrix, calibrated once per process on a 3-D Poisson
-        cube, times the clock of a product with this matrix) over the factor it is measured
-        to hold within (:data:`solvers.amg.AMG_PRICE_FACTOR`) — still a lower bound of
-        the set-up, and close enough to refuse a first set-up of many leader solves (on the
-        3-D Monte Carlo matrices of 10⁴ unknowns, 13–19 of SSOR-PCG's, where the clock floor
-        is a fifth to a tenth of the set-up and below the leader's costly solves)."""
-        c = self.configs[k]
-        if c.pc != "amg" or self.backend != "numba" or op is None:
-            return 0.0
-        from solvers.amg import (_AMG_CANDIDATE_PASSES, _AMG_LEVEL_PASSES, _ARNOLDI_RUNS,
-                                 _ARNOLDI_STEPS)
-
-        N, n = float(op.nnz), float(op.n)
-        passes = _AMG_CANDIDATE_PASSES + _AMG_LEVEL_PASSES + 2.0
-        if getattr(self._pcs[k], "smooth", "jacobi") != "none":
-            steps = _ARNOLDI_STEPS
-            passes += 1.0 + _ARNOLDI_RUNS * (steps * N + (steps * (steps + 1) + 30) * n) / N
-        if self.cost == "work":
-            return passes
-        if self.cost not in ("time", "timed_work"):
-            return 0.0
-        rates = [f[3] / f[1] for f in self._fit if f[1] > 0 and f[3] > 0]
-        key = (c.setup_key, op.n, op.nnz)
-        clock = self._clock_floor.get(key)
-        if clock is None:  # measured once per pattern size (a few products with the matrix)
-            clock = self._clock_floor[key] = self._pcs[k].setup_clock_floor(op, passes)
-        if priced and self.price_setups:  # measured once per pattern size (and once per
-            # process, a calibration: solvers.precond.AMG.setup_price)
-            from solvers.amg import AMG_PRICE_FACTOR
-
-            price = self._clock_price.get(key)
-            if price is None:
-                price = self._clock_price[key] = self._pcs[k].setup_price(op) / AMG_PRICE_FACTOR
-            clock = max(clock, price)
-        return max(passes * min(rates) if rates else 0.0, clock)
-
     def rate(self, k, op=None) -> float:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
         before any, the work model's figure (``cost="time"``: times the seconds per unit of
@@ -843,96 +633,6 @@ class ArmSet:
                 return w * sec / work
         c, n = self._all
         return c / n if n > 0 and c > 0 else math.nan
-
-    def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
-        """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
-        cost units (``predicted``: the predicted cost of the arm ``leader``).
-
-        The arm's known set-up cost, shared over the ``reuse + 1`` rounds it serves, is taken
-        off the allowance and the rest converted at the arm's cost per iteration (at least one
-        iteration).  0 means *do not start* (:meth:`skip_floor` is then a lower bound of
-        what the attempt would have cost): the set-up share alone exceeds the allowance, or
-        the share plus the cheapest solve ever seen with that preconditioner (set-up
-        excluded) does.  For a rival (below) the bound is the leader's predicted cost
-        itself, and before any solve with that kind of set-up was seen the whole set-up
-        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
-        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
-        the sibling shows it first); a rival's rebuild is shared over ``1 +`` the solves the
-        set-up it replaces served (at most ``reuse``), not over its whole window — an
-        exploring policy that draws it now and then pays its whole set-up each time.
-
-        *Rivals* — configuration arms of another family than the leader's — only have to
-        show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
-        while the rival's family has not converged once (``proven=False``: no arm of it has a
-        converged observation), ``predicted`` itself.  A first try is the family's first
-        evidence: stopped at the leader's predicted cost, it shows what one stopped at 1.5 ×
-        shows — that it is not cheaper there — and one that would have converged in between
-        could not have won either; the margin is for a family whose costs are known, whose
-        next solve may be cheaper than the leader's though the prediction says otherwise
-        (on the 3-D Monte Carlo sequences the first tries of plain CG and Jacobi-CG ran to
-        their budget: 1.5 × a prediction that rests on cold first solves was 2.3 × the
-        leader's solve on the same system).
-
-        *Pricing before paying* (on the clock): a set-up not yet measured is charged its
-        clock floor, and where that alone would let the attempt start, its price
-        (:meth:`setup_prior` with ``priced=True``); and a rival's first set-up of a kind not
-        yet measured is not started when its share exceeds the dearest warm solve the
-        leader's family has shown (none yet: not started): the leader's predicted cost may
-        rest on cold first solves or extrapolate to a context not yet seen, too dear a
-        yardstick for a set-up that, once built, is paid.
-        """
-        self._floor_of_skip = (None, 0.0)
-        self._probe = (None, 0)
-        if self.cost == "iterations":
-            return int(min(maxiter, max(1, math.ceil(min(guard * predicted, maxiter)))))
-        rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
-            leader]
-        if rival:
-            guard = self.allowance(guard, proven)
-        maxiter = self.stale_cap(k, op, maxiter)
-        allowance = guard * predicted
-        # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
-        # would exceed the whole allowance
-        limit = predicted if rival else allowance
-        pc = self._pcs[k]
-        share = 0.0
-        # a set-up not yet measured is priced at its clock floor first, and where that
-        # alone would let the attempt start, at its price (measured once per pattern size)
-        for priced in (False, True):
-            setup = self.setup_estimate(k, op, priced) if pc is not None and op is not None \
-                else 0.0
-            share = self._share(k, setup, rival)
-            if share > limit:
-                self._floor_of_skip = (k, share)
-                return 0
-            bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup \
-                else 0.0
-            if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
-                self._floor_of_skip = (k, bound)
-                return 0
-            if not (setup and self.price_setups and self.cost != "work"
-                    and self.configs[k].pc == "amg"
-                    and self.configs[k].setup_key not in self._setup):
-                break
-        if (rival and setup and self.warm_leader_first and self.cost != "work"
-                and self.configs[k].setup_key not in self._setup
-                and not share <= self._warm_most[self.family[leader]]):
-            # a set-up that cannot be taken back is measured against what the leader's family
-            # has shown, not against a prediction that rests on cold readings (an arm's first
-            # solve: 2.6-3.2 × the steady state for SSOR-PCG, more for CG) or extrapolates to
-            # a context not yet seen: its share must not exceed the dearest warm solve of the
-            # family so far (none yet: it waits)
-            self._floor_of_skip = (k, share)
-            return 0
-        rate = self.rate(k, op)
-        if not rate > 0:
-            its = maxiter
-        else:
-            its = (allowance - share) / rate
-            its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
-            if rival and self.probe_rivals and not (proven and not self.probe_proven):
-                self._probe = (k, self._probe_length(its))
-        return its
 
     def members(self, k) -> list:
         """The arms of arm ``k``'s family (indices, ``k`` among them)."""
@@ -991,36 +691,6 @@ class ArmSet:
             return True  # nothing to weigh the try with: as without the gate
         return cls.expected_saving(gap, spread) * evidence >= allowance
 
-    def _probe_length(self, budget) -> int:
-        """The iterations of a first try's probe within ``budget`` (0: none): a quarter of
-        it, at least :data:`_PROBE_MIN` (fewer say too little of the rate) and fewer than
-        the budget."""
-        if self.cost not in ("work", "timed_work") or self.backend != "numba" or (
-                self.configs is None):
-            return 0
-        c = math.ceil(_PROBE_FRACTION * budget)
-        return c if _PROBE_MIN <= c < budget else 0
-
-    def probe_at(self, k, budget) -> int:
-        """Iterations after which the attempt of arm ``k`` with ``budget`` (the latest
-        :meth:`budget`) is probed, 0 for none: a rival whose family has not converged
-        yet (a first try at the leader's predicted cost; with :attr:`probe_proven`, every
-        rival), with :attr:`probe_rivals`, on the Numba backend and with cost ``"work"`` or
-        ``"timed_work"``, when a quarter of the budget is at least :data:`_PROBE_MIN`
-        iterations."""
-        arm, c = self._probe
-        return c if arm == k and c < budget else 0
-
-    def probe_rest(self, k, budget, iterations, op=None) -> float:
-        """What the rest of a probed try of arm ``k`` would have cost, from ``iterations`` to
-        its ``budget``, at the cost per iteration its family's runs have shown, the probe's
-        own included (:meth:`rate`; not the rate its budget was set with, which before the
-        family's first run is the work model's figure at the seconds per unit of work of
-        other families' runs, cold first solves among them).  A stopped probe is told its
-        own cost plus this, censored: it cannot have finished within its budget."""
-        rate = self.rate(k, op)
-        return max(budget - iterations, 0) * rate if rate > 0 else 0.0
-
     @staticmethod
     def projected_iterations(iterations, r0, r, tol) -> float:
         """Iterations a run needs to reach ``tol`` at the mean reduction rate of its first
@@ -1044,26 +714,6 @@ class ArmSet:
             return math.inf
         return iterations * math.log(tol / r0) / math.log(r / r0)
 
-    def probe_stops(self, iterations, budget, r0, r, tol) -> bool:
-        """Whether a probe of ``iterations`` of a try with ``budget`` that took the residual
-        norm from ``r0`` to ``r`` stops it: its projection (:meth:`projected_iterations`)
-        exceeds :data:`_PROBE_MARGIN` × ``budget``."""
-        return self.projected_iterations(iterations, r0, r, tol) > _PROBE_MARGIN * budget
-
-    def _share(self, k, setup, rival) -> float:
-        """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
-        (:meth:`budget`)."""
-        if not setup:
-            return 0.0
-        pc = self._pcs[k]
-        if rival and self.configs[k].setup_key not in self._solve_floor:
-            return setup  # no solve with this set-up seen: reuse is not yet worth a build
-        if rival and pc.reuse and self._built_once[k]:
-            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
-            # reuse window — shared over as many as the set-up it replaces served
-            return setup / (1 + min(pc.reuse, self._uses[k]))
-        return setup / (1 + pc.reuse)
-
     def stale_cap(self, k, op, maxiter) -> int:
         """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,
         except on a reused set-up, ``4 ×`` the iterations of the solve that built it (at
@@ -1077,27 +727,5 @@ class ArmSet:
                 or self.will_setup(k, op) or pc._holds(op):
             return maxiter
         return int(min(maxiter, max(_STALE_MIN, _STALE_FACTOR * self._built_its[k])))
-
-    def skip_floor(self, k, op) -> float:
-        """The lower bound of the cost of arm ``k``'s attempt that :meth:`budget` refused to
-        start (what the policy is told, censored): the bound it was refused on, at least
-        the set-up it would have built."""
-        arm, bound = self._floor_of_skip
-        setup = self.setup_estimate(k, op)
-        return max(bound, setup) if arm == k else setup
-
-    def failure_cost(self, maxiter, spent, op=None) -> float:
-        """What a failed arm is told: at least what any arm converging within ``maxiter``
-        could cost — the most expensive arm's ``maxiter`` iterations plus its set-up — and at
-        least ``spent`` (the failed round's own cost)."""
-        if self.cost == "iterations":
-            return float(maxiter)
-        worst = 0.0
-        for k in range(len(self.labels)):
-            rate = self.rate(k, op)
-            if rate > 0:
-                key = self.configs[k].setup_key if self.configs else None
-                worst = max(worst, maxiter * rate + self._setup.get(key, 0.0))
-        return max(worst, float(spent))
 
 

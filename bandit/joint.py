@@ -17,6 +17,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
                        joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
+from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size, rescale_ridge
 from .smooth import family_positions
@@ -32,10 +33,10 @@ _CLIP = 3.0
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py) and the change and drift tests (bandit/_joint_change.py); its
-# settings, saved state, public methods and the documented constants those parts read stay
-# here
-class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and the rules
+# for a rival family's rounds (bandit/_joint_rivals.py); its settings, saved state, public
+# methods and the documented constants those parts read stay here
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -875,48 +876,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
     #: False (the default, measured in ``docs/studies/precond.md``, *The choice of ω within
     #: SSOR-PCG*): counted whole, as every other round.
     spread_first_tries = False
-    _family_of = None  # a learner pickled before the attribute: one family
-
-    def _first_try(self, arm):
-        """Whether ``arm``'s round, before its update, is the first of its family while
-        another family has been played (and :attr:`spread_first_tries` is on).
-
-        A family never played has no data of its own: its prediction is the level the other
-        families' rounds give it, and its first cost departs from it by what that
-        extrapolation does not know (plain CG 30 times as dear as SSOR-PCG on the Monte
-        Carlo sequence), not by the noise of a measurement.  Counted whole in ``σ̂`` (the
-        mean squared one-step error, which scales every width and the Huber bound), the
-        first try of each rival family raised the noise scale of the configuration learner
-        to 5 times the ω-only learner's for the rest of the run (0.40 against 0.08 on mc3d
-        m = 22, 0.44 against 0.16 on the adaptive-step heat loop), so within the leading
-        family it kept exploring neighbouring ω the ω-only learner had settled.  Counted in
-        units of the prediction's own spread (the standardised recursive residual, whose
-        variance is ``σ²`` under the model), it weighs as one round of noise.  Measured side
-        by side in the preconditioner study it is off: the noise scale the first tries raise
-        is also what keeps the learner exploring where the model is wrong, and without it
-        the learner locked onto plain CG or a small ω on the heat loop."""
-        members = self._family_of
-        if not self.spread_first_tries or members is None:
-            return False
-        counts = self.counts
-        return not counts[members[arm]].any() and bool(counts.any())
-
-    def _leader_family(self, arm, psi):
-        """The arms of the leader's family at the round's context when ``arm`` is of another
-        family (the leader: the played arm of least predicted cost before this update), else
-        None (no leader, or the arm is of its family)."""
-        family = family_positions(self.arms)[0]
-        if family.max() == 0:
-            return None
-        memo = self._mu_of
-        if memo is None or memo[1] != self.t or memo[0] is None or memo[0] != self._key:
-            self._scores(psi, 0.0)  # the means at this context (the draw's memo is stale)
-            self._mu_of = memo = (self._key, self.t, None)
-        lead = memo[2] if memo[2] is not None else int(played_argmin(self._mu,
-                                                                      self.converged_counts))
-        if lead < 0 or family[lead] == family[arm]:
-            return None
-        return np.flatnonzero(family == family[lead])
 
     def _rival_target(self, arm, y, psi, scale):
         """A rival's censored log-cost ``y`` (its cost is at least ``y``), before the update:
@@ -933,39 +892,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Policy):
         lam = math.sqrt(2.0 / math.pi) / float(erfcx((y - pred) / (s * math.sqrt(2.0))))
         top = pred + _CLIP * s
         return min(pred + s * lam, top), min(max(y, pred), top)
-
-    def _shift_rival(self, arm, psi, held, target):
-        """After the update with the bound: the imputed ``target`` fed as one more observation
-        of ``arm``, the model conditioned on every prediction of the arms ``held`` (the
-        leader's family) staying as it is, at every context.
-
-        ``max(bound, μ)``, the least cost the bound allows, left a rival stopped at the
-        leader's predicted cost looking exactly as dear as the leader, so its lower confidence
-        bound, wider than the leader's, stayed below it at every new context: the rival was
-        drawn again and again, each time an attempt and a fall-back.  The truncated mean puts it
-        above the bound by what the model's spread implies.  Fed whole, that guess also moved
-        the leader's family through the coefficients all arms share on the line (the SSOR-PCG
-        curve next to plain CG bent up, the learner kept to small ω).  Here the step lies in
-        the coefficients ``ψ ⊗ v``, ``v`` orthogonal to the leader family's arm features
-        (``E``, an orthonormal basis), with the covariance the model gives them once the rest
-        is held, ``C = E (Eᵀ P⁻¹ E)⁻¹ Eᵀ``: ``θ += C φ (target − φᵀθ) / (1 + φᵀ C φ)``, which
-        raises the arm's prediction and no prediction of the leader's family.  ``P``, ``σ̂``
-        and the change test are those of the update with the bound (the overshoot is a guess,
-        not a measurement)."""
-        phi = np.outer(psi, self._X[arm]).ravel()
-        step = target - float(self.theta @ phi)
-        if not step > 0.0:
-            return
-        _, sv, vt = np.linalg.svd(self._X[held], full_matrices=True)
-        free = vt[int(np.sum(sv > sv[0] * 1e-10)):]  # rows: the complement of their span
-        if free.shape[0] == 0:
-            return
-        E = np.kron(np.eye(psi.size), free.T)  # d × (m · free directions), orthonormal
-        L = np.linalg.inv(self.P)
-        L = 0.5 * (L + L.T)
-        C = E @ np.linalg.solve(E.T @ L @ E, E.T)
-        g = C @ phi
-        self.theta += g * (step / (1.0 + float(phi @ g)))
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""

@@ -86,7 +86,11 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "experiments.bench_learners": "experiments._bench_learners_"},
                                every_public=True))
-autosummary_context = {"composed_classes": ["bandit.Tuner"], "reexported": _REEXPORTED}
+# a class documented on its module's page and put together from parts there (ArmSet from
+# bandit/_armset_*.py): the page documents the parts' public members as the class's own
+autosummary_context = {"composed_classes": ["bandit.Tuner"],
+                       "composed_on_module_page": {"bandit.armset": ["ArmSet"]},
+                       "reexported": _REEXPORTED}
 
 
 def _lend_comments(reexported):
@@ -120,21 +124,25 @@ html_title = f"relaxtune {release}"
 html_static_path = []
 
 
+#: the private modules that hold parts (mixins) of a public class
+_PARTS = ("bandit._tuner_", "bandit._joint_", "bandit._armset_")
+
+
 def _public_bases(app, name, obj, options, bases):
-    # the Tuner and JointCB are put together from parts kept in private modules
-    # (bandit/_tuner_*.py, bandit/_joint_*.py): a page names no base a reader could not look
-    # up ("Bases: object", as any other class of its own, rather than an empty "Bases:")
+    # the Tuner, JointCB and ArmSet are put together from parts kept in private modules
+    # (bandit/_tuner_*.py, bandit/_joint_*.py, bandit/_armset_*.py): a page names no base a
+    # reader could not look up ("Bases: object", as any other class of its own, rather than an
+    # empty "Bases:")
     bases[:] = [b for b in bases
-                if not getattr(b, "__module__", "").startswith(("bandit._tuner_",
-                                                                "bandit._joint_"))] or [object]
+                if not getattr(b, "__module__", "").startswith(_PARTS)] or [object]
 
 
 def _parts_source(app, modname):
     """viewcode's source of a module holding parts (mixins) of a public class, with each
     part's members tagged under the public class's name too (``Tuner.regret`` for
-    ``Records.regret``), so a member documented on ``bandit.Tuner`` or ``bandit.JointCB``
-    links to its source although it is defined in a part's module."""
-    if not modname.startswith(("bandit._tuner_", "bandit._joint_")):
+    ``Records.regret``), so a member documented on ``bandit.Tuner``, ``bandit.JointCB`` or
+    ``bandit.armset.ArmSet`` links to its source although it is defined in a part's module."""
+    if not modname.startswith(_PARTS):
         return None
     import importlib
 
@@ -144,10 +152,11 @@ def _parts_source(app, modname):
         analyzer = ModuleAnalyzer.for_module(modname)
         analyzer.find_tags()
         bandit = importlib.import_module("bandit")
+        armset = importlib.import_module("bandit.armset")
     except Exception:  # as viewcode itself: no source page rather than a failed build
         return None
     tags = dict(analyzer.tags)
-    for public in (bandit.Tuner, bandit.JointCB):
+    for public in (bandit.Tuner, bandit.JointCB, armset.ArmSet):
         for part in public.__mro__[1:]:
             if part.__module__ != modname:
                 continue

@@ -311,3 +311,7 @@ def test_members_of_the_tuners_parts_link_to_their_source():
     _, tags = conf._parts_source(None, "bandit._tuner_persist")
     assert "Tuner.save" in tags and "Tuner.load" in tags
     assert conf._parts_source(None, "bandit.tuner") is None  # viewcode's own analysis there
+    # ArmSet's parts (bandit/_armset_*.py), documented on bandit.armset's page, likewise
+    _, tags = conf._parts_source(None, "bandit._armset_budget")
+    assert tags["ArmSet.budget"] == tags["GuardBudget.budget"]
+    assert conf._parts_source(None, "bandit.armset") is None

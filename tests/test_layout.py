@@ -1,8 +1,8 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
-bandit.report, experiments._bench, experiments.bench_learners) are put together from modules
-of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the layout, not the
-numbers."""
+bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint) are
+put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
+layout, not the numbers."""
 import pickle
 import pickletools
 
@@ -41,6 +41,37 @@ def test_a_tuner_pickle_names_no_part_of_the_class():
     assert not [n for n in names if n.startswith("bandit._tuner_")]
 
 
+def test_no_part_of_armset_or_jointcb_shadows_another():
+    # ArmSet and JointCB are put together from mixins (bandit/_armset_*.py, bandit/_joint_*.py):
+    # each member is defined in one place, not in two parts (or in a part and the class), where
+    # the first in the MRO would silently win
+    from bandit.armset import ArmSet
+
+    for cls, prefix in ((ArmSet, "bandit._armset_"), (bandit.JointCB, "bandit._joint_")):
+        parts = [p for p in cls.__mro__[1:] if p is not object
+                 and not issubclass(bandit.Policy, p)]  # (JointCB's base Policy: overridden)
+        assert parts and all(p.__module__.startswith(prefix) for p in parts), parts
+        where = {}
+        for part in (cls, *parts):
+            for name in vars(part):
+                if not (name.startswith("__") and name.endswith("__")):
+                    where.setdefault(name, []).append(part.__name__)
+        assert {name: owners for name, owners in where.items() if len(owners) > 1} == {}
+
+
+def test_a_configuration_tuner_pickle_names_no_part_of_armset_or_jointcb():
+    # a pickle names ArmSet and JointCB by their public paths only (bandit.armset.ArmSet,
+    # bandit.joint.JointCB), so pickles stay readable however their methods are laid out
+    A = gallery.laplacian_2d(5)
+    t = Tuner(bandit.default_policy(None, bandit.config_grid([1.2, 1.5], ["jacobi"]), seed=0))
+    t.solve(A, np.ones(25), context=1.0)
+    names = [arg for op, arg, _ in pickletools.genops(pickle.dumps(t))
+             if op.name in ("GLOBAL", "STACK_GLOBAL", "SHORT_BINUNICODE", "BINUNICODE")
+             and isinstance(arg, str) and "bandit." in arg]
+    assert "bandit.armset" in names and "bandit.joint" in names
+    assert not [n for n in names if n.startswith(("bandit._armset_", "bandit._joint_"))]
+
+
 def test_the_public_paths_of_moved_names_still_import():
     import experiments.plots as plots
 
@@ -70,7 +101,12 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("experiments.bench_learners", ("experiments._bench_learners_cases",
                                          "experiments._bench_learners_costs",
                                          "experiments._bench_learners_replay",
-                                         "experiments._bench_learners_runs"))]
+                                         "experiments._bench_learners_runs")),
+         ("bandit.armset", ("bandit._armset_budget", "bandit._armset_cold",
+                            "bandit._armset_persist", "bandit._armset_probe",
+                            "bandit._armset_setup")),
+         ("bandit.joint", ("bandit._joint_basis", "bandit._joint_change", "bandit._joint_rivals",
+                           "bandit._joint_rules"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
@@ -116,7 +152,9 @@ MOVED_VALUES_BY_PART = [
     ("experiments.bench_learners", "experiments._bench_learners_replay", ("GUARD",)),
     ("experiments.bench_learners", "experiments._bench_learners_runs",
      ("PREVIOUS_EXPLORE_WITHIN", "DEFAULT_MODES", "LEARNER_MODES", "DEFAULT_LEARNERS",
-      "_ORDER_KEY"))]
+      "_ORDER_KEY")),
+    ("bandit.armset", "bandit._armset_probe", ("_PROBE_FRACTION", "_PROBE_MIN", "_PROBE_MARGIN")),
+    ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST"))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
@@ -129,7 +167,9 @@ SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWE
 # Every function that reads one as a global must be defined in the public module, as for the
 # switches: one moved to a part would read the part's own name and miss the replacement.
 PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
-           "bandit.report": ("estimator_data",)}
+           "bandit.report": ("estimator_data",),
+           # JointCB's Huber bound (tests/test_clock_robust.py, experiments/clock_study.py)
+           "bandit.joint": ("_CLIP",)}
 
 
 def _defined(module):

@@ -1,0 +1,146 @@
+"""The guard's budget for an exploratory try of an arm of :class:`bandit.armset.ArmSet`: the
+iterations it may run for the cost it is allowed (its set-up's share taken off; 0 where it
+cannot win and is not started), the lower bound a refused try is told, and what a failed arm
+is told.
+
+A mixin of :class:`~bandit.armset.ArmSet` (its class path, the cost per iteration the budget is
+converted at, :meth:`ArmSet.rate`, the try gate's allowance, :meth:`ArmSet.allowance`, and the
+cap of a run on a reused set-up, :meth:`ArmSet.stale_cap`, stay in :mod:`bandit.armset`); its
+methods read and write the set's own attributes.
+"""
+from __future__ import annotations
+
+import math
+
+
+class GuardBudget:
+    """The guard's budget of a try, the bound of a refused one and the cost of a failure."""
+
+    #: refuse a rival's first set-up of a kind not yet measured whose share exceeds every
+    #: warm solve of the leader's family so far (:meth:`budget`)
+    warm_leader_first = True
+
+    def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
+        """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
+        cost units (``predicted``: the predicted cost of the arm ``leader``).
+
+        The arm's known set-up cost, shared over the ``reuse + 1`` rounds it serves, is taken
+        off the allowance and the rest converted at the arm's cost per iteration (at least one
+        iteration).  0 means *do not start* (:meth:`skip_floor` is then a lower bound of
+        what the attempt would have cost): the set-up share alone exceeds the allowance, or
+        the share plus the cheapest solve ever seen with that preconditioner (set-up
+        excluded) does.  For a rival (below) the bound is the leader's predicted cost
+        itself, and before any solve with that kind of set-up was seen the whole set-up
+        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
+        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
+        the sibling shows it first); a rival's rebuild is shared over ``1 +`` the solves the
+        set-up it replaces served (at most ``reuse``), not over its whole window — an
+        exploring policy that draws it now and then pays its whole set-up each time.
+
+        *Rivals* — configuration arms of another family than the leader's — only have to
+        show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
+        while the rival's family has not converged once (``proven=False``: no arm of it has a
+        converged observation), ``predicted`` itself.  A first try is the family's first
+        evidence: stopped at the leader's predicted cost, it shows what one stopped at 1.5 ×
+        shows — that it is not cheaper there — and one that would have converged in between
+        could not have won either; the margin is for a family whose costs are known, whose
+        next solve may be cheaper than the leader's though the prediction says otherwise
+        (on the 3-D Monte Carlo sequences the first tries of plain CG and Jacobi-CG ran to
+        their budget: 1.5 × a prediction that rests on cold first solves was 2.3 × the
+        leader's solve on the same system).
+
+        *Pricing before paying* (on the clock): a set-up not yet measured is charged its
+        clock floor, and where that alone would let the attempt start, its price
+        (:meth:`setup_prior` with ``priced=True``); and a rival's first set-up of a kind not
+        yet measured is not started when its share exceeds the dearest warm solve the
+        leader's family has shown (none yet: not started): the leader's predicted cost may
+        rest on cold first solves or extrapolate to a context not yet seen, too dear a
+        yardstick for a set-up that, once built, is paid.
+        """
+        self._floor_of_skip = (None, 0.0)
+        self._probe = (None, 0)
+        if self.cost == "iterations":
+            return int(min(maxiter, max(1, math.ceil(min(guard * predicted, maxiter)))))
+        rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
+            leader]
+        if rival:
+            guard = self.allowance(guard, proven)
+        maxiter = self.stale_cap(k, op, maxiter)
+        allowance = guard * predicted
+        # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
+        # would exceed the whole allowance
+        limit = predicted if rival else allowance
+        pc = self._pcs[k]
+        share = 0.0
+        # a set-up not yet measured is priced at its clock floor first, and where that
+        # alone would let the attempt start, at its price (measured once per pattern size)
+        for priced in (False, True):
+            setup = self.setup_estimate(k, op, priced) if pc is not None and op is not None \
+                else 0.0
+            share = self._share(k, setup, rival)
+            if share > limit:
+                self._floor_of_skip = (k, share)
+                return 0
+            bound = share + self._solve_floor.get(self.configs[k].setup_key, 0.0) if setup \
+                else 0.0
+            if bound > limit:  # a new set-up's share plus the cheapest solve with it cannot win
+                self._floor_of_skip = (k, bound)
+                return 0
+            if not (setup and self.price_setups and self.cost != "work"
+                    and self.configs[k].pc == "amg"
+                    and self.configs[k].setup_key not in self._setup):
+                break
+        if (rival and setup and self.warm_leader_first and self.cost != "work"
+                and self.configs[k].setup_key not in self._setup
+                and not share <= self._warm_most[self.family[leader]]):
+            # a set-up that cannot be taken back is measured against what the leader's family
+            # has shown, not against a prediction that rests on cold readings (an arm's first
+            # solve: 2.6-3.2 × the steady state for SSOR-PCG, more for CG) or extrapolates to
+            # a context not yet seen: its share must not exceed the dearest warm solve of the
+            # family so far (none yet: it waits)
+            self._floor_of_skip = (k, share)
+            return 0
+        rate = self.rate(k, op)
+        if not rate > 0:
+            its = maxiter
+        else:
+            its = (allowance - share) / rate
+            its = int(min(maxiter, max(1, math.ceil(min(its, maxiter)))))
+            if rival and self.probe_rivals and not (proven and not self.probe_proven):
+                self._probe = (k, self._probe_length(its))
+        return its
+    def _share(self, k, setup, rival) -> float:
+        """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
+        (:meth:`budget`)."""
+        if not setup:
+            return 0.0
+        pc = self._pcs[k]
+        if rival and self.configs[k].setup_key not in self._solve_floor:
+            return setup  # no solve with this set-up seen: reuse is not yet worth a build
+        if rival and pc.reuse and self._built_once[k]:
+            # a rebuild: a rival's set-up serves the solves the policy gives it, not its whole
+            # reuse window — shared over as many as the set-up it replaces served
+            return setup / (1 + min(pc.reuse, self._uses[k]))
+        return setup / (1 + pc.reuse)
+
+    def skip_floor(self, k, op) -> float:
+        """The lower bound of the cost of arm ``k``'s attempt that :meth:`budget` refused to
+        start (what the policy is told, censored): the bound it was refused on, at least
+        the set-up it would have built."""
+        arm, bound = self._floor_of_skip
+        setup = self.setup_estimate(k, op)
+        return max(bound, setup) if arm == k else setup
+
+    def failure_cost(self, maxiter, spent, op=None) -> float:
+        """What a failed arm is told: at least what any arm converging within ``maxiter``
+        could cost — the most expensive arm's ``maxiter`` iterations plus its set-up — and at
+        least ``spent`` (the failed round's own cost)."""
+        if self.cost == "iterations":
+            return float(maxiter)
+        worst = 0.0
+        for k in range(len(self.labels)):
+            rate = self.rate(k, op)
+            if rate > 0:
+                key = self.configs[k].setup_key if self.configs else None
+                worst = max(worst, maxiter * rate + self._setup.get(key, 0.0))
+        return max(worst, float(spent))
