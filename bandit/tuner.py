@@ -66,7 +66,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     rtol, atol, maxiter : float, float, int
         Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve;
         ``rtol`` in ``[0, 1)`` (0 only with ``atol > 0``: from ``x0 = 0`` a larger one holds
-        before any iteration).
+        before any iteration).  A solve may pass a tolerance of its own
+        (:meth:`solve`'s ``rtol``/``atol``).
     cost : {"iterations", "time", "work", "timed_work"} or None
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
