@@ -508,7 +508,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         try:
             if self._comm is None:
                 # this solve's stopping rule, for every run of its round (ToleranceSteps)
-                self._tol = self._solve_tolerance(rtol, atol)
+                self._tol = None if rtol is None and atol is None else (
+                    self._solve_tolerance(rtol, atol))
                 op, b, x0, context = self._validate(A, b, x0, context)
             else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
                 # the context and tolerances first, before the collective steps of preparing A

@@ -7,7 +7,9 @@ which the unshifted IC(0) breaks down (:func:`test_small7_petsc_shift.two_block_
    arm, ``breakdown="raise"`` and a fixed ``shift``: the message and the options it names;
 2. a solve with exactly the options the message names;
 3. a Tuner over both ranks with the block Jacobi arm of ICC with a fixed diagonal shift,
-   solving three matrices of one pattern (the values change every step).
+   solving three matrices of one pattern (the values change every step);
+4. that Tuner with a tolerance per solve: the same on both ranks, different ones, and one
+   refused on rank 1 alone.
 
 Each rank writes ``OUT/rank<r>.json``.
 """
@@ -68,6 +70,17 @@ def main(out):
         steps.append({"c": c, "iterations": res.iterations, "converged": res.converged})
     report["steps"] = steps
     report["label"] = tuner.arm_labels[0]
+    # a tolerance per solve: the ranks must agree on it, or every rank refuses the call
+    calls = []
+    for rtol in (1e-3, (1e-3, 1e-4), (1e-5, 1.5), 1e-6):
+        mine = rtol if isinstance(rtol, float) else rtol[rank]
+        try:
+            res = tuner.solve(two_block_system(0.4), b, rtol=mine)
+            calls.append(["ok", res.iterations, res.rtol])
+        except ValueError as exc:
+            calls.append(["ValueError", str(exc)])
+    report["calls"] = calls
+    report["history_rtol"] = tuner.history["rtol"].tolist()
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(report, fh)
 

@@ -215,3 +215,22 @@ def test_two_ranks_block_jacobi_of_the_shifted_matrix_follows_the_values(two_ran
         assert step["converged"]
         ref = _block_ic0_count(two_block_system(step["c"]), rows, SHIFT, b)
         assert abs(step["iterations"] - ref) <= 1, (step, ref)
+
+
+@pytest.mark.petsc
+@pytest.mark.mpi
+def test_two_ranks_a_tolerance_per_solve_is_agreed(two_ranks):
+    """``Tuner.solve(..., rtol=)`` on two ranks: the same value solves on both; values that
+    differ between the ranks, or one refused on one rank, raise on every rank and record
+    nothing (no rank is left waiting)."""
+    r0, r1 = two_ranks
+    for r in (r0, r1):
+        calls = r["calls"]
+        assert calls[0][0] == "ok" and calls[0][2] == 1e-3
+        assert calls[1][0] == "ValueError" and "the MPI ranks passed different tolerances" in (
+            calls[1][1])
+        assert calls[2][0] == "ValueError" and "rtol must be a number in [0, 1)" in calls[2][1]
+        assert calls[3][0] == "ok" and calls[3][2] == 1e-6
+        assert r["history_rtol"] == [1e-10] * 3 + [1e-3, 1e-6]
+    assert r0["calls"][2][1].startswith("rank 1: ")
+    assert r0["calls"][0] == r1["calls"][0] and r0["calls"][3] == r1["calls"][3]
