@@ -53,10 +53,11 @@ class GuardSteps:
                           f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
                           f"arm (reason 'setup_failed')", RuntimeWarning, stacklevel=4)
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        rtol, atol = self._round_tol  # (this solve's stopping rule)
         res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                           omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
                           .__name__, reason=reason, seconds=seconds,
-                          backend=self.backend, rtol=self._round_tol[0], atol=self._round_tol[1], maxiter=0,
+                          backend=self.backend, rtol=rtol, atol=atol, maxiter=0,
                           info={"error": str(exc), "refused": type(exc).__name__,
                                 "work": 0.0, "timed_work": seconds,
                                 "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
@@ -72,10 +73,11 @@ class GuardSteps:
 
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
         floor = self._arms.skip_floor(arm, op)
+        rtol, atol = self._round_tol
         return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                            omega=arm_omega(self.policy.arms[arm]), solver="skipped",
                            reason="stopped", seconds=0.0, backend=self.backend,
-                           rtol=self._round_tol[0], atol=self._round_tol[1], maxiter=0,
+                           rtol=rtol, atol=atol, maxiter=0,
                            info={"work": 0.0, "timed_work": 0.0, "skipped": True,
                                  "cost_floor": floor})
 
@@ -336,9 +338,10 @@ class GuardSteps:
             info["unattainable"] = True
             untried = ("; the other arms were not tried" if len(tried) < self.policy.n_arms
                        else "")
+            rtol, atol = self._round_tol
             info["failure"] = (
-                f"the tolerance looks unattainable for this system (rtol {self._round_tol[0]:g}, "
-                f"atol {self._round_tol[1]:g}): best relative residual {res.relative_residual:.1e} after "
+                f"the tolerance looks unattainable for this system (rtol {rtol:g}, atol "
+                f"{atol:g}): best relative residual {res.relative_residual:.1e} after "
                 f"{_count(len(runs), 'run')} ({_count(its, 'iteration')}) of arms {tried}, "
                 f"{stuck} of them stopped "
                 "as stagnated (the residual stopped improving at the rounding level of the "

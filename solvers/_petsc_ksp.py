@@ -28,7 +28,8 @@ from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
 from ._petsc_options import (DIAGONAL_SHIFT, check_cg_preconditioner,  # noqa: E402
-                              diagonal_shift, option_text, refuse_owned, sub_options)
+                              check_shift_method, diagonal_shift, option_text, refuse_owned,
+                              sub_options)
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -332,10 +333,9 @@ class PetscSolver:
         refuse_owned(kind, user)
         # IC(0) (or any PC) of A + s·diag(A): not a PETSc option, a preconditioning matrix
         self.shift = diagonal_shift(user)
-        if DIAGONAL_SHIFT in user and kind != "cg":
-            raise ValueError(f"options: {DIAGONAL_SHIFT} builds CG's preconditioner from "
-                             f"A + s·diag(A); {kind} sweeps A itself and takes none")
-        shift_text = user.pop(DIAGONAL_SHIFT, None)
+        if kind != "cg":
+            check_shift_method(kind, user)
+        shifted = user.pop(DIAGONAL_SHIFT, None) is not None
         settings = dict(KSP_SETUP[kind])
         settings.update(user)
         self.options = settings
@@ -370,8 +370,9 @@ class PetscSolver:
                 pc = settings.get("pc_type")
                 # every setting of the PC carried over to each block's (a pc_factor_shift_type
                 # of the arm's had been dropped, and PETSc's sub-ICC then shifts by default)
-                same = sub_options({k: v for k, v in user.items() if k.startswith("pc_")}
-                                   | ({} if shift_text is None else {DIAGONAL_SHIFT: self.shift}))
+                same = sub_options({k: v for k, v in user.items() if k.startswith("pc_")})
+                if shifted:
+                    same[DIAGONAL_SHIFT] = self.shift
                 hint = (f"; PETSc has no {pc} factorisation of a Mat distributed over {ranks} "
                         f"ranks: use {same} (one factorisation of each rank's block)")
             raise ValueError(

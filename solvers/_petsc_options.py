@@ -21,7 +21,7 @@ import numpy as np
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
            "PREFIXES", "ARGUMENT_OPTIONS", "DIAGONAL_SHIFT", "settings_omega", "check_options",
            "refuse_owned", "check_cg_preconditioner", "option_text", "diagonal_shift",
-           "sub_options"]
+           "check_shift_method", "sub_options"]
 
 #: Not a PETSc option: CG's preconditioner is built from ``A + s·diag(A)`` (a separate
 #: preconditioning matrix, ``KSPSetOperators(A, P)``) instead of ``A`` — IC(0) with a fixed
@@ -148,7 +148,7 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     refuse_owned(method, opts, where)
     pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
     if method in ("sor", "ssor_pcg"):
-        _shift_only_for_cg(method, opts, where)
+        check_shift_method(method, opts, where)
         if pc_type not in ("sor", "eisenstat"):
             raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
                              f"'eisenstat'), not pc_type={pc_type!r}; "
@@ -173,7 +173,15 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     return opts
 
 
-def _shift_only_for_cg(method, opts, where) -> None:
+def check_shift_method(method: str, opts, where: str = "options") -> None:
+    """Refuse a :data:`DIAGONAL_SHIFT` for ``method`` other than CG (SOR and SSOR sweep
+    ``A`` itself).
+
+    >>> check_shift_method("sor", {DIAGONAL_SHIFT: 0.5})
+    Traceback (most recent call last):
+    ...
+    ValueError: options: relaxtune_diagonal_shift builds CG's preconditioner from A + s·diag(A); sor sweeps A itself and takes none
+    """
     if opts and DIAGONAL_SHIFT in opts:
         raise ValueError(f"{where}: {DIAGONAL_SHIFT} builds CG's preconditioner from "
                          f"A + s·diag(A); {method} sweeps A itself and takes none")
