@@ -15,7 +15,12 @@ from ._persist import read_bytes, write_bytes_atomic
 #: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
 #: tuner file's ``rows``).
 LOG_COLUMNS = ("arm", "omega", "iterations", "seconds", "context", "converged", "cost",
-               "censored", "fallback_arm", "p", "leader", "budget")
+               "censored", "fallback_arm", "p", "leader", "budget", "rtol", "atol")
+
+#: Columns of the log a tuner file holds only when some solve had a stopping rule of its own
+#: (``Tuner.solve(..., rtol=, atol=)``): a file without them (every solve at the Tuner's
+#: ``rtol``/``atol``, or written before they were kept) reads the file's ``config`` values.
+TOLERANCE_COLUMNS = ("rtol", "atol")
 
 #: Columns of ``Tuner.history``: name, NumPy dtype, meaning (one entry per solve).
 HISTORY_SCHEMA = (
@@ -44,6 +49,10 @@ HISTORY_SCHEMA = (
                         "before (−1: none yet)"),
     ("budget", "int64",
      "iteration cap of the chosen arm's attempt (0: the guard did not start it)"),
+    ("rtol", "float64", "the solve's relative tolerance (Tuner.solve's rtol, else the "
+                        "Tuner's; NaN: a CSV written before the column)"),
+    ("atol", "float64", "the solve's absolute tolerance (Tuner.solve's atol, else the "
+                        "Tuner's; NaN: a CSV written before the column)"),
     ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
 )
 
@@ -115,6 +124,8 @@ def history(tuner) -> dict:
            "p": np.array(rows["p"], dtype=float),
            "leader": np.array(rows["leader"], dtype=np.int64),
            "budget": np.array(rows["budget"], dtype=np.int64),
+           "rtol": np.array(rows["rtol"], dtype=float),
+           "atol": np.array(rows["atol"], dtype=float),
            "audit_runs": runs}
     return out
 
@@ -219,6 +230,9 @@ def read_csv(path) -> dict:
             continue
         if name in ("method", "pc") and name not in col:  # written before the column
             out[name] = np.array([""] * len(body), dtype=object)
+            continue
+        if name in TOLERANCE_COLUMNS and name not in col:  # written before the column
+            out[name] = np.full(len(body), np.nan)
             continue
         if name not in col:
             raise ValueError(f"{path}: no column {name!r}, not a relaxtune history")

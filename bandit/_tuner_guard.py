@@ -53,10 +53,11 @@ class GuardSteps:
                           f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
                           f"arm (reason 'setup_failed')", RuntimeWarning, stacklevel=4)
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
+        rtol, atol = self._round_tol  # (this solve's stopping rule)
         res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                           omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
                           .__name__, reason=reason, seconds=seconds,
-                          backend=self.backend, rtol=self.rtol, atol=self.atol, maxiter=0,
+                          backend=self.backend, rtol=rtol, atol=atol, maxiter=0,
                           info={"error": str(exc), "refused": type(exc).__name__,
                                 "work": 0.0, "timed_work": seconds,
                                 "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
@@ -72,10 +73,11 @@ class GuardSteps:
 
         x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
         floor = self._arms.skip_floor(arm, op)
+        rtol, atol = self._round_tol
         return SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
                            omega=arm_omega(self.policy.arms[arm]), solver="skipped",
                            reason="stopped", seconds=0.0, backend=self.backend,
-                           rtol=self.rtol, atol=self.atol, maxiter=0,
+                           rtol=rtol, atol=atol, maxiter=0,
                            info={"work": 0.0, "timed_work": 0.0, "skipped": True,
                                  "cost_floor": floor})
 
@@ -105,7 +107,8 @@ class GuardSteps:
         if probe.converged or probe.reason != "maxiter" or probe.iterations < c:
             return probe  # converged, or failed on its own: an attempt as any other
         r0 = probe.b_norm if r0 is None else r0
-        tol = max(self.rtol * probe.b_norm, self.atol)
+        rtol, atol = self._round_tol
+        tol = max(rtol * probe.b_norm, atol)
         k = probe.info.get("best_iteration", probe.iterations)
         projected = arms.projected_iterations(k, r0, probe.residual_norm, tol)
         if arms.probe_stops(k, budget, r0, probe.residual_norm, tol):
@@ -156,7 +159,8 @@ class GuardSteps:
             b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
         except (TypeError, ValueError):  # a custom solver's input of a kind not prepared
             return
-        tol = max(self.rtol * b_norm, self.atol)
+        rtol, atol = self._round_tol
+        tol = max(rtol * b_norm, atol)
         # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
         if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
             rows = ("over all rows" if comps == 1 else
@@ -334,9 +338,10 @@ class GuardSteps:
             info["unattainable"] = True
             untried = ("; the other arms were not tried" if len(tried) < self.policy.n_arms
                        else "")
+            rtol, atol = self._round_tol
             info["failure"] = (
-                f"the tolerance looks unattainable for this system (rtol {self.rtol:g}, atol "
-                f"{self.atol:g}): best relative residual {res.relative_residual:.1e} after "
+                f"the tolerance looks unattainable for this system (rtol {rtol:g}, atol "
+                f"{atol:g}): best relative residual {res.relative_residual:.1e} after "
                 f"{_count(len(runs), 'run')} ({_count(its, 'iteration')}) of arms {tried}, "
                 f"{stuck} of them stopped "
                 "as stagnated (the residual stopped improving at the rounding level of the "

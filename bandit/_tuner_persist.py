@@ -86,6 +86,10 @@ class Persistence:
         self.__dict__.setdefault("_setup_warned", set())
         self.__dict__.setdefault("_process_starts", [0])
         self.__dict__.setdefault("_resumed_at", None)
+        short = len(_COLUMNS) - len(_report.TOLERANCE_COLUMNS)
+        if any(len(row) == short for row in self._log):  # a copy made before they were kept
+            self._log = [row + (self._rtol, self._atol) if len(row) == short else row
+                         for row in self._log]
         self._lock, self._owner = threading.RLock(), None
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
@@ -161,6 +165,17 @@ class Persistence:
         return load(cls, path, progress=progress, callback=callback,
                     comm=comm, settings=settings)
 
+    def _file_rows(self) -> dict:
+        """The log's columns as the file keeps them: without ``rtol`` and ``atol`` when every
+        solve used the Tuner's own (the file's ``config`` says them, and a library that
+        predates the columns reads the file as before)."""
+        rows = self._rows
+        if all(r == self.rtol for r in rows["rtol"]) and all(a == self.atol
+                                                             for a in rows["atol"]):
+            for c in _report.TOLERANCE_COLUMNS:
+                del rows[c]
+        return rows
+
     def _starts(self) -> list:
         """Rounds at which a process began solving with this tuner: 0, and the first round
         after each :meth:`Tuner.load` that was followed by a solve."""
@@ -183,7 +198,7 @@ class Persistence:
                        "audit_seed": self.audit_seed,
                        **({} if self.auto_context is None else
                           {"auto_context": self.auto_context})},
-            "policy": self.policy.state_dict(), "rows": self._rows, "work": self._work,
+            "policy": self.policy.state_dict(), "rows": self._file_rows(), "work": self._work,
             "audits": None if self._auditor is None else self._auditor.state_dict(),
             "measured": self._arms.measured_state(),
             "process_starts": self._starts(),

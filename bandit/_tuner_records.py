@@ -38,7 +38,7 @@ class Records:
             ctx = context.tolist()
         return (arm, self._omegas[arm], final.iterations, final.seconds, ctx, final.converged,
                 cost, censored, fallback, 1.0 if pv is None else pv[arm],
-                -1 if best is None else best, budget)
+                -1 if best is None else best, budget, *self._round_tol)
 
     def _already_solved(self, final, undo, context, arm, best, pv, budget, fallback, paid):
         """Record a round whose start already met the stopping rule (0 iterations; ``b = 0``
@@ -94,7 +94,8 @@ class Records:
         ``cost`` told to the policy (of a round already solved: what it cost, not told),
         ``censored`` (the chosen arm's attempt did not converge),
         ``fallback_arm`` (−1 if none), ``p`` (the policy's probability of the chosen arm),
-        ``leader``, ``budget`` (the attempt's iteration cap), ``audit_runs``."""
+        ``leader``, ``budget`` (the attempt's iteration cap), ``rtol`` and ``atol`` (the
+        solve's stopping rule: :meth:`solve`'s, else the Tuner's), ``audit_runs``."""
         return _report.history(self)
 
     def to_csv(self, path) -> None:

@@ -85,11 +85,15 @@ class RunSteps:
         arms = self._arms
         fast = self._fast[arm]
         checked = self._checked
+        tol = self._tol  # this solve's own rtol/atol (None: the Tuner's, built into the calls)
         start = time.perf_counter()
         try:
             if fast is not None and checked is not None and b is checked[0] and (
                     x0 is checked[2]):
                 # b and x0 as _validate checked them, A prepared and its requirements checked
+                entry = fast[guarded]
+                if tol is not None:  # (the core's arguments start with rtol, atol)
+                    entry = (entry[0], tol + entry[1][2:])
                 x = checked[3]  # the copy of x0 made by the check, for the first run only
                 if x is None:
                     x = np.zeros(op.n) if x0 is None else x0.copy()
@@ -99,10 +103,9 @@ class RunSteps:
                     # the arm's first run in this process: its one-time costs (the first
                     # pass of the interpreter and the caches over its code and this
                     # system's arrays) paid in a short untimed run from the same start
-                    self._run_checked(fast[guarded], op, b, checked[1], x.copy(),
-                                      _COLD_ITERATIONS)
+                    self._run_checked(entry, op, b, checked[1], x.copy(), _COLD_ITERATIONS)
                     start = time.perf_counter()
-                res = self._run_checked(fast[guarded], op, b, checked[1], x, maxiter)
+                res = self._run_checked(entry, op, b, checked[1], x, maxiter)
             else:
                 if tally:
                     fn, kw = self._calls[arm]
@@ -110,7 +113,10 @@ class RunSteps:
                         arms.age(arm, op)
                 else:
                     fn, kw = arms.audit_call(arm, self._calls[arm], op)
-                res = fn(op, b, x0=x0, maxiter=maxiter, **kw[guarded])
+                kw = kw[guarded]
+                if tol is not None:
+                    kw = dict(kw, rtol=tol[0], atol=tol[1])
+                res = fn(op, b, x0=x0, maxiter=maxiter, **kw)
                 if not self._by_name:  # a user's function: its result is read from here on
                     res = _check_result(res, self.solver_name, b, maxiter)
         except SetupError as exc:

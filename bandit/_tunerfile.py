@@ -42,6 +42,7 @@ import numpy as np
 
 from ._persist import TunerFileError, read_versioned
 from ._report_history import ROW_CONFIG_COLUMNS as _ROW_CONFIG_COLUMNS
+from ._report_history import TOLERANCE_COLUMNS as _TOLERANCE_COLUMNS
 from ._tunerfile_checks import _Bad, _decode, _is_int, _is_real, _need, _number, _rng_state
 from ._tunerfile_policy import _policy, check_policy_state
 from ._tunerfile_rows import _audits, _auditor, _column_ok, _first_bad, _rows
@@ -153,8 +154,7 @@ def _check(payload, columns):
     _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
     config = _config(payload["config"], _CONFIG)
     policy = _policy(payload["policy"])
-    log = _rows(_decode(payload["rows"], "rows"), columns, policy, config["maxiter"],
-                config["solver"])
+    log = _tolerance_rows(payload, columns, policy, config)
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
@@ -162,6 +162,19 @@ def _check(payload, columns):
             "measured": _measured(payload),
             "process_starts": _process_starts(payload, len(log)),
             "row_configs": _row_configs(payload, len(log))}
+
+
+def _tolerance_rows(payload, columns, policy, config):
+    """The rows of a version 3 file; without the columns ``rtol`` and ``atol`` (every solve
+    at the Tuner's stopping rule, or a file written before they were kept) each row reads
+    the file's ``config.rtol`` and ``config.atol``."""
+    rows = _decode(payload["rows"], "rows")
+    if not (isinstance(rows, dict) and not any(c in rows for c in _TOLERANCE_COLUMNS)):
+        return _rows(rows, columns, policy, config["maxiter"], config["solver"])
+    old = tuple(c for c in columns if c not in _TOLERANCE_COLUMNS)
+    log = _rows(rows, old, policy, config["maxiter"], config["solver"])
+    tol = (float(config["rtol"]), float(config["atol"]))
+    return [row + tol for row in log]
 
 
 def _row_configs(payload, T):
@@ -256,10 +269,11 @@ def _check_2(payload, columns):
     _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
     config = _config(payload["config"], _CONFIG_2)
     policy = _policy(payload["policy"])
-    old = tuple(c for c in columns if c not in _NEW_COLUMNS)
+    old = tuple(c for c in columns if c not in _NEW_COLUMNS + _TOLERANCE_COLUMNS)
     log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"],
                 config["solver"])
-    log = [row + (math.nan, -1, config["maxiter"]) for row in log]
+    log = [row + (math.nan, -1, config["maxiter"], float(config["rtol"]),
+                  float(config["atol"])) for row in log]
     audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
     seconds = _decode(payload["audit_seconds"], "audit_seconds")
     _need(_is_real(seconds) and math.isfinite(seconds) and seconds >= 0,

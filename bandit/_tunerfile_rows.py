@@ -44,6 +44,8 @@ def _column_ok(col, kind, low=None, high=None) -> bool:
             return bool(np.all(np.isfinite(a) & (a >= 0)))
         if kind == "prob":
             return bool(np.all(np.isnan(a) | ((a >= 0.0) & (a <= 1.0))))
+        if kind == "rtol":  # a relative tolerance: [0, 1)
+            return bool(np.all(np.isfinite(a) & (a >= 0.0) & (a < 1.0)))
     return bool(np.all((a >= low) & (a <= high))) if low is not None else True
 
 
@@ -109,19 +111,26 @@ def _rows(rows, columns, policy, maxiter, solver=None):
         "leader": (lambda v: _is_int(v) and -1 <= v < K, f"-1 or an arm index in 0..{K - 1}"),
         "budget": (lambda v: _is_int(v) and 0 <= v <= maxiter,
                    f"an iteration cap in 0..{maxiter} (maxiter; 0: not started)"),
+        "rtol": (lambda v: _number(v) and 0 <= v < 1, "a finite number in [0, 1)"),
+        "atol": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
     }
     # the same checks on whole columns (kind, lowest, highest: see _column_ok)
     top = min(maxiter, _INT64_MAX)
     whole = {"arm": ("int", 0, K - 1), "omega": ("real",), "iterations": ("int", 0, _INT64_MAX),
              "seconds": ("nonneg",), "converged": ("bool",), "cost": ("nonneg",),
              "censored": ("bool",), "fallback_arm": ("int", -1, K - 1), "p": ("prob",),
-             "leader": ("int", -1, K - 1), "budget": ("int", 0, top)}
+             "leader": ("int", -1, K - 1), "budget": ("int", 0, top), "rtol": ("rtol",),
+             "atol": ("nonneg",)}
     for c in columns:
         ok, what = checks.get(c, (lambda v: True, ""))
         passed = (_context_column_ok(rows[c]) if c == "context" else
                   _column_ok(rows[c], *whole[c]) if c in whole else False)
         if not passed:
             _first_bad(rows[c], ok, f"rows.{c}", what)
+    if "rtol" in columns and "atol" in columns:
+        for i, (r, a) in enumerate(zip(rows["rtol"], rows["atol"])):
+            _need(r or a, f"rows.rtol[{i}] and rows.atol[{i}] are both 0: the stopping rule "
+                          f"could never hold")
     if solver == "cg" and "omega" in rows and "arm" in rows:
         # a number arm of cg runs without ω: NaN (files written before recorded the arm's
         # number, 1.0, as its ω); another value is left for the check below to name

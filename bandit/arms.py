@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers._petsc_options import (OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS, SYMMETRIC_PCS,
-                                    SYMMETRIC_SWEEP_OPTION, check_options)
+from solvers._petsc_options import (DIAGONAL_SHIFT, OMEGA_OPTION, PREFIXES, SWEEP_OPTIONS,
+                                    SYMMETRIC_PCS, SYMMETRIC_SWEEP_OPTION, check_options)
 from solvers._petsc_options import PCS as PCS_PETSC
 from solvers.precond import _check_reuse
 from solvers.precond import omega_text  # two decimals unless more tell ω apart
@@ -207,6 +207,8 @@ class Config:
                 if self.pc == "ic0" and _SHIFT_OPTION not in opts:
                     # PETSc's ICC default, said: a breakdown is shifted, as the Numba IC(0)'s
                     opts[_SHIFT_OPTION] = _ICC_SHIFT_TYPES["shift"]
+                if self.pc == "ic0" and "shift" in opts:  # IC(0) of A + shift·diag(A)
+                    opts[DIAGONAL_SHIFT] = opts.pop("shift")
                 return solvers.cg, {"backend": "petsc", "options": opts}
             if opts:
                 opts.pop(OMEGA_OPTION, None)  # ω goes through PCSORSetOmega
@@ -449,19 +451,18 @@ def _petsc_ic0_shift(rest, where) -> dict:
     ``pc_factor_shift_type`` (they had reached PETSc as unknown options, refused only at the
     first solve).  ``breakdown="shift"`` is PETSc's positive-definite shift (the default,
     pinned by :meth:`Config.call`), ``"raise"`` is no shift; ``shift > 0`` (factorise
-    ``A + shift·diag(A)`` from the start) has no PETSc option and is refused by name."""
+    ``A + shift·diag(A)`` from the start) is kept as the knob ``shift``, which
+    :meth:`Config.call` passes as a preconditioning matrix of that value
+    (:data:`solvers._petsc_options.DIAGONAL_SHIFT`)."""
     rest = dict(rest)
     shift = rest.pop("shift", 0.0)
     if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Real) or not (
             0.0 <= shift < np.inf):
         raise ValueError(f"{where}: shift must be a finite number >= 0, got {shift!r}")
     if shift != 0.0:
-        raise ValueError(
-            f"{where}: shift={shift!r} (IC(0) of A + shift·diag(A) from the start) has no "
-            f"PETSc option: PETSc's ICC shifts only on a non-positive pivot, by its own rule "
-            f"(pc_factor_shift_type positive_definite, this arm's default), and "
-            f"pc_factor_shift_amount does not shift a factor that has no zero pivot; leave "
-            f"shift out, or use backend='numba' for a fixed shift")
+        # ICC of a preconditioning matrix A + shift·diag(A) (Config.call passes it as the
+        # solvers' DIAGONAL_SHIFT): PETSc's own shifts apply only on a non-positive pivot
+        rest["shift"] = float(shift)
     if "breakdown" in rest:
         mode = rest.pop("breakdown")
         if mode not in _ICC_SHIFT_TYPES:

@@ -25,6 +25,7 @@ from ._report_data import (_ARM, _BUDGET, _CENSORED, _CONTEXT, _CONVERGED,  # no
                            _COST, _ITERATIONS, _P, _SECONDS, RunArrays, _arm_order,
                            already_solved, estimator_data, paid_per_solve, run_arrays)
 from ._report_history import (HISTORY_SCHEMA, LOG_COLUMNS, ROW_CONFIG_COLUMNS,  # noqa: F401
+                              TOLERANCE_COLUMNS,
                               history, read_csv, row_configs, write_csv)
 from ._report_regret import TunerRegretReport, failure_note, fallback_counts, regret  # noqa: F401
 from ._report_summary import summary  # noqa: F401

@@ -18,8 +18,6 @@ from threading import get_ident as _get_ident
 
 import numpy as np
 
-from solvers._checks import check_rtol_below_one
-
 from ._base import Policy
 from .arms import COSTS, arm_kwargs
 from .armset import ArmSet
@@ -34,6 +32,7 @@ from ._tuner_guard import GUARD_DTOL, GuardSteps
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
 from ._tuner_records import Records
+from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
 
@@ -44,7 +43,7 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
 class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
-            SettingChecks):
+            SettingChecks, ToleranceSteps):
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
 
@@ -67,7 +66,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     rtol, atol, maxiter : float, float, int
         Stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` and iteration cap of every solve;
         ``rtol`` in ``[0, 1)`` (0 only with ``atol > 0``: from ``x0 = 0`` a larger one holds
-        before any iteration).
+        before any iteration).  A solve may pass a tolerance of its own
+        (:meth:`solve`'s ``rtol``/``atol``).
     cost : {"iterations", "time", "work", "timed_work"} or None
         What the policy minimises: iteration counts; wall-clock seconds of the solve (set-up
         of a preconditioner included, charged to the solve that builds it); work in
@@ -281,13 +281,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
 
             if not isinstance(backend, str) or backend not in solvers.BACKENDS:
                 raise ValueError(f"backend must be one of {solvers.BACKENDS}, got {backend!r}")
-        rtol, atol = _number(rtol, "rtol"), _number(atol, "atol")
-        for name, v in (("rtol", rtol), ("atol", atol)):
-            if not 0.0 <= v < math.inf:  # NaN fails too
-                raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
-        check_rtol_below_one(rtol)
-        if rtol == 0.0 and atol == 0.0:
-            raise ValueError("rtol and atol cannot both be 0: the stopping rule could never hold")
+        rtol, atol = check_tuner_tolerances(rtol, atol)  # (solve's rtol/atol: the same)
         maxiter = _integer(maxiter, "maxiter")
         top = self._max_int(backend)
         if not 1 <= maxiter <= top:
@@ -442,11 +436,38 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self.policy.update(arm, cost, context, censored, converged)
 
     # --- solving --------------------------------------------------------------------------------
-    def solve(self, A, b, *, x0=None, context=None):
+    def solve(self, A, b, *, x0=None, context=None, rtol=None, atol=None):
         """Solve ``A x = b`` with the arm the policy picks, learn from the cost, return the result.
 
         Steps: validate (nothing changes if the call is refused), decide, attempt, fall back
         (guarded solves that did not converge), tell, record — see the class notes.
+
+        Parameters
+        ----------
+        A, b : matrix and vector
+            The system (as for the solver; on PETSc also a ``PETSc.Mat`` and ``PETSc.Vec``).
+        x0 : vector, optional
+            Initial guess (default zero).
+        context : float or vector, optional
+            The context of a contextual policy (its features of this system).
+        rtol, atol : float, optional
+            This solve's stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)``; ``None`` (the
+            default) is the Tuner's own ``rtol``/``atol``, and one given alone is combined
+            with the Tuner's other.  Checked as the constructor checks them (finite, >= 0,
+            ``rtol < 1``, not both 0; ``ValueError`` naming the one refused, before anything
+            changes).  Every run of the solve uses it — the attempt, the fallbacks, the last
+            resort and the audit runs on this system, on either backend and for every arm —
+            so all the costs of one round are costs of one stopping rule; the history
+            records it (``rtol``/``atol`` columns).  An inexact Newton method passes its
+            forcing term here: ``tuner.solve(J, -F, rtol=eta_k)``.  On several MPI ranks
+            every rank must pass the same values (else a ``ValueError`` on every rank).
+
+            The learner is told iteration counts (or seconds) at whatever tolerance each
+            solve asked for, and a looser tolerance costs fewer iterations with any arm: it
+            compares arms within a round, but its cost estimates mix tolerances.  With a
+            contextual policy pass the tolerance as a context — e.g.
+            ``context=math.log10(rtol)`` (or appended to your own context vector) — so it
+            learns the cost as a function of it; see docs/bandit.md.
 
         Returns
         -------
@@ -459,8 +480,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         Raises
         ------
         ValueError
-            For an unusable ``A``, ``b``, ``x0`` or ``context`` (``TypeError`` for an ``A`` of
-            an unknown type), before the policy draws.
+            For an unusable ``A``, ``b``, ``x0``, ``context``, ``rtol`` or ``atol``
+            (``TypeError`` for an ``A`` of an unknown type), before the policy draws.
         RuntimeError
             When called from inside a solve of this tuner (its solver function, a signal
             handler): before anything is checked or changed.
@@ -486,11 +507,16 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._owner = me
         try:
             if self._comm is None:
+                # this solve's stopping rule, for every run of its round (ToleranceSteps)
+                self._tol = None if rtol is None and atol is None else (
+                    self._solve_tolerance(rtol, atol))
                 op, b, x0, context = self._validate(A, b, x0, context)
             else:  # a refusal on any rank is a refusal on every rank (no rank left waiting);
-                # the context first, before the collective steps of preparing A
-                context, _ = _mpi.on_every_rank(self._comm, _first_checks, context, A, b, x0,
-                                                same=("contexts", "kinds of (A, b, x0)"))
+                # the context and tolerances first, before the collective steps of preparing A
+                context, _, self._tol = _mpi.on_every_rank(
+                    self._comm, lambda: (*_first_checks(context, A, b, x0),
+                                         self._solve_tolerance(rtol, atol)),
+                    same=("contexts", "kinds of (A, b, x0)", "tolerances (rtol, atol)"))
                 op, b, x0, context = _mpi.on_every_rank(self._comm, self._validate, A, b, x0,
                                                         context)
             auto = None

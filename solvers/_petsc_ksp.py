@@ -27,7 +27,9 @@ petsc4py.init("-no_signal_handler")
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
-from ._petsc_options import check_cg_preconditioner, option_text, refuse_owned  # noqa: E402
+from ._petsc_options import (DIAGONAL_SHIFT, check_cg_preconditioner,  # noqa: E402
+                              check_shift_method, diagonal_shift, option_text, refuse_owned,
+                              sub_options)
 
 if TYPE_CHECKING:
     from .petsc import PetscOperator
@@ -329,9 +331,16 @@ class PetscSolver:
         self.prefix = f"relaxtune{next(self._ids)}_"
         user = dict(options_key(options))
         refuse_owned(kind, user)
+        # IC(0) (or any PC) of A + s·diag(A): not a PETSc option, a preconditioning matrix
+        self.shift = diagonal_shift(user)
+        if kind != "cg":
+            check_shift_method(kind, user)
+        shifted = user.pop(DIAGONAL_SHIFT, None) is not None
         settings = dict(KSP_SETUP[kind])
         settings.update(user)
         self.options = settings
+        self._pmat = None  # A + shift·diag(A), refilled when A's values change
+        self._pmat_state = None
         db = PETSc.Options()
         self._names = [self.prefix + k for k in settings]
         for k, v in settings.items():
@@ -340,8 +349,8 @@ class PetscSolver:
         ksp = PETSc.KSP().create(comm=op.comm)
         self.ksp = ksp
         ksp.setOptionsPrefix(self.prefix)
-        ksp.setOperators(op.mat)
         try:
+            ksp.setOperators(op.mat, self._preconditioning_matrix())
             ksp.setFromOptions()
             if kind == "cg":
                 # after PETSc has read the options (an unknown pc_type is PETSc's to name),
@@ -349,17 +358,23 @@ class PetscSolver:
                 check_cg_preconditioner(user)
             ksp.setUp()
         except ValueError:
+            self._destroy_pmat()
             ksp.destroy()
             raise
         except PETSc.Error as exc:
+            self._destroy_pmat()
             ksp.destroy()
             hint = ""
             ranks = op.comm.getSize()
             if ranks > 1 and getattr(exc, "ierr", None) == _ERR_MISSING_FACTOR:
                 pc = settings.get("pc_type")
+                # every setting of the PC carried over to each block's (a pc_factor_shift_type
+                # of the arm's had been dropped, and PETSc's sub-ICC then shifts by default)
+                same = sub_options({k: v for k, v in user.items() if k.startswith("pc_")})
+                if shifted:
+                    same[DIAGONAL_SHIFT] = self.shift
                 hint = (f"; PETSc has no {pc} factorisation of a Mat distributed over {ranks} "
-                        f"ranks: use {{'pc_type': 'bjacobi', 'sub_pc_type': {pc!r}}} (one "
-                        "factorisation of each rank's block)")
+                        f"ranks: use {same} (one factorisation of each rank's block)")
             raise ValueError(
                 f"PETSc rejected the options {user or settings} for {kind} "
                 f"(prefix -{self.prefix}): {petsc_message(exc)}{hint}") from None
@@ -367,6 +382,7 @@ class PetscSolver:
         if ksp.getPC().getType() == "eisenstat" and ranks > 1:
             # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks
             # of an MPIAIJ Mat do not have: KSPSolve would fail (and leave a broken KSP)
+            self._destroy_pmat()
             ksp.destroy()
             raise ValueError(
                 f"pc_type eisenstat runs on one rank only (PETSc has no diagonal-block "
@@ -374,6 +390,7 @@ class PetscSolver:
                 "(the symmetric sweep, ssor_pcg's default) instead")
         unused = sorted(k for k in user if not db.used(self.prefix + k))
         if unused:
+            self._destroy_pmat()
             ksp.destroy()
             raise ValueError(
                 f"unknown or unused PETSc option(s) {unused} for {kind} with "
@@ -401,6 +418,40 @@ class PetscSolver:
         return (f"PetscSolver(kind={self.kind!r}, ksp={self.ksp_type}, pc={self.pc_type}, "
                 f"prefix={self.prefix!r}, reverse={self.reverse})")
 
+    def _preconditioning_matrix(self):
+        """The matrix the preconditioner is built from: ``A``, or with a diagonal shift ``s``
+        a copy ``P = A + s·diag(A)`` made now and refilled by :meth:`run` whenever ``A``'s
+        values change (so its set-up follows ``A``'s, as a PC built from ``A`` does: PETSc
+        sets the PC up again when ``P``'s values change)."""
+        if not self.shift:
+            return self.op.mat
+        mat = self.op.mat
+        state = mat.stateGet()
+        if self._pmat is not None and self._pmat_state == state:
+            return self._pmat
+        d = mat.getDiagonal()
+        try:
+            d.scale(self.shift)
+            if self._pmat is None:
+                self._pmat = mat.duplicate(copy=True)
+            else:
+                try:
+                    mat.copy(self._pmat, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+                except PETSc.Error:  # a user's Mat that took new entries: a new P
+                    self._destroy_pmat()
+                    self._pmat = mat.duplicate(copy=True)
+                    self.ksp.setOperators(mat, self._pmat)
+            self._pmat.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
+        finally:
+            d.destroy()
+        self._pmat_state = state
+        return self._pmat
+
+    def _destroy_pmat(self) -> None:
+        if self._pmat is not None:
+            self._pmat.destroy()
+            self._pmat = self._pmat_state = None
+
     def reversed_rhs(self, b):
         """``b`` (a Vec in the original numbering) copied, reversed, into this solver's work
         vector for the reversed-numbering operator (``reverse=True`` solvers only)."""
@@ -417,6 +468,8 @@ class PetscSolver:
         """KSPSolve in place on ``x`` (a Vec of this operator); returns ``(its, code)``."""
         ksp = self.ksp
         self.set_omega(omega)
+        if self.shift:
+            self._preconditioning_matrix()  # refilled if A's values changed since
         st = self._state
         st.tol, st.atol, st.maxiter, st.dtol = tol, atol, maxiter, dtol
         if self.python_test:
@@ -456,6 +509,7 @@ class PetscSolver:
         for v in (self._b, self._start):
             if v is not None:
                 v.destroy()
+        self._destroy_pmat()
         self.ksp.destroy()
         _delete_options(self._names)
 

@@ -13,13 +13,21 @@ Examples
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 __all__ = ["OMEGA_OPTION", "SYMMETRIC_SWEEP_OPTION", "PCS", "SYMMETRIC_PCS", "SWEEP_OPTIONS",
-           "PREFIXES", "ARGUMENT_OPTIONS", "settings_omega", "check_options", "refuse_owned",
-           "check_cg_preconditioner", "option_text"]
+           "PREFIXES", "ARGUMENT_OPTIONS", "DIAGONAL_SHIFT", "settings_omega", "check_options",
+           "refuse_owned", "check_cg_preconditioner", "option_text", "diagonal_shift",
+           "check_shift_method", "sub_options"]
+
+#: Not a PETSc option: CG's preconditioner is built from ``A + s·diag(A)`` (a separate
+#: preconditioning matrix, ``KSPSetOperators(A, P)``) instead of ``A`` — IC(0) with a fixed
+#: relative diagonal shift, which PETSc's ICC cannot express (its shifts apply only on a
+#: non-positive pivot).  Taken out of the options before PETSc reads them.
+DIAGONAL_SHIFT = "relaxtune_diagonal_shift"
 
 #: The PETSc option that sets ω of PCSOR.
 OMEGA_OPTION = "pc_sor_omega"
@@ -84,6 +92,46 @@ def option_text(key, value, where: str = "options") -> str:
                      + hint)
 
 
+def diagonal_shift(opts, where: str = "options") -> float:
+    """The :data:`DIAGONAL_SHIFT` of an option dict (0 without one): a finite number >= 0,
+    else ``ValueError`` naming it.
+
+    >>> diagonal_shift({"pc_type": "icc", DIAGONAL_SHIFT: "0.25"}), diagonal_shift({})
+    (0.25, 0.0)
+    """
+    if not opts or DIAGONAL_SHIFT not in opts:
+        return 0.0
+    raw = opts[DIAGONAL_SHIFT]
+    try:
+        shift = float(raw) if isinstance(raw, (str, numbers.Real)) and not isinstance(
+            raw, (bool, np.bool_)) else math.nan
+    except ValueError:
+        shift = math.nan
+    if not 0.0 <= shift < math.inf:
+        raise ValueError(f"{where}: {DIAGONAL_SHIFT} (the preconditioner of A + s·diag(A)) "
+                         f"must be a finite number >= 0, got {raw!r}")
+    return shift
+
+
+def sub_options(opts: dict) -> dict:
+    """The options of a preconditioner of the whole matrix as the sub-preconditioner of
+    each rank's block (``bjacobi``/``asm``): ``pc_type`` and every other ``pc_*`` option
+    prefixed ``sub_`` — an IC(0) arm's ``pc_factor_shift_type`` included, which a hint
+    naming only ``sub_pc_type`` had dropped (PETSc's sub-ICC then shifts by default) —
+    and :data:`DIAGONAL_SHIFT` kept as it is (it shapes the preconditioning matrix whose
+    blocks are factorised).
+
+    >>> sub_options({"pc_type": "icc", "pc_factor_shift_type": "none"})
+    {'pc_type': 'bjacobi', 'sub_pc_type': 'icc', 'sub_pc_factor_shift_type': 'none'}
+    """
+    out = {"pc_type": "bjacobi"}
+    if "pc_type" in opts:
+        out["sub_pc_type"] = opts["pc_type"]
+    for key, value in opts.items():
+        out[key if key == DIAGONAL_SHIFT or not key.startswith("pc_") else "sub_" + key] = value
+    return out
+
+
 def check_options(method: str, opts: dict, where: str = "options", *, omega=None) -> dict:
     """Check the PETSc options a solve of ``method`` would receive; return them completed.
 
@@ -100,6 +148,7 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     refuse_owned(method, opts, where)
     pc_type = str(opts.get("pc_type", "sor" if method != "cg" else "none"))
     if method in ("sor", "ssor_pcg"):
+        check_shift_method(method, opts, where)
         if pc_type not in ("sor", "eisenstat"):
             raise ValueError(f"{where}: {method} runs PETSc's SOR (pc_type 'sor' or "
                              f"'eisenstat'), not pc_type={pc_type!r}; "
@@ -124,6 +173,20 @@ def check_options(method: str, opts: dict, where: str = "options", *, omega=None
     return opts
 
 
+def check_shift_method(method: str, opts, where: str = "options") -> None:
+    """Refuse a :data:`DIAGONAL_SHIFT` for ``method`` other than CG (SOR and SSOR sweep
+    ``A`` itself).
+
+    >>> check_shift_method("sor", {DIAGONAL_SHIFT: 0.5})
+    Traceback (most recent call last):
+    ...
+    ValueError: options: relaxtune_diagonal_shift builds CG's preconditioner from A + s·diag(A); sor sweeps A itself and takes none
+    """
+    if opts and DIAGONAL_SHIFT in opts:
+        raise ValueError(f"{where}: {DIAGONAL_SHIFT} builds CG's preconditioner from "
+                         f"A + s·diag(A); {method} sweeps A itself and takes none")
+
+
 def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
     """Refuse PETSc options that do not make one fixed symmetric positive definite
     preconditioner, which CG's short recurrence needs: a ``pc_type`` not known to be
@@ -143,6 +206,7 @@ def check_cg_preconditioner(opts: dict, where: str = "options") -> None:
     _symmetric_sweeps(opts, where)
     _fixed_operator(opts, where)
     _hypre(opts, where)
+    diagonal_shift(opts, where)
 
 
 def _instead(pc_type: str, opts: dict) -> str:
