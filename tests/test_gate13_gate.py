@@ -320,3 +320,15 @@ def test_the_gate_is_saved_with_the_learner_and_a_saved_learner_without_it_loads
     assert not type(p).from_state_dict(state).try_gate
     with pytest.raises(ValueError, match="try_gate must be True or False"):
         bandit.JointCB([1.2, 1.6], try_gate="yes")
+
+
+def test_the_default_learner_gates_over_configuration_arms_and_not_over_omega_arms():
+    from bandit.defaults import TRY_GATE
+
+    assert TRY_GATE is True
+    assert bandit.default_policy(None, ARMS).try_gate is True
+    assert bandit.default_policy("ssor_pcg").try_gate is False  # one family: nothing to gate
+    assert bandit.default_policy(None, ARMS, try_gate=False).try_gate is False
+    t = Tuner(ARMS, cost="timed_work")  # the default learner over these arms
+    assert t.policy.try_gate and t.policy._gate_family.tolist() == [0, 0, 0, 0, 1]
+    assert Tuner(ARMS, cost="timed_work", guard=None).policy._gate_family.size == 0
