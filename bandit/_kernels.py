@@ -5,6 +5,8 @@ microseconds at any ``t`` and each kernel can be checked against a plain NumPy f
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -12,7 +14,8 @@ from .features import _basis1
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
            "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
-           "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell"]
+           "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell",
+           "expected_saving", "try_pays"]
 
 
 @njit(cache=True)
@@ -328,8 +331,74 @@ def _argmin_first(values, mask):
 
 
 @njit(cache=True)
+def expected_saving(gap, spread):
+    """The expected fraction of the leader's cost a rival saves a solve, ``E[max(0, 1 − e^D)]``
+    for a log-cost difference ``D ~ N(gap, spread²)`` (rival less leader): ``Φ(−gap/s) −
+    e^(gap + s²/2) Φ(−gap/s − s)``, the lognormal's partial expectation (0 where the rival
+    cannot be cheaper; ``max(0, 1 − e^gap)`` for ``spread = 0``)."""
+    if not spread > 0.0:
+        if np.isfinite(gap):
+            v = -np.expm1(gap)
+            return v if v > 0.0 else 0.0
+        return 1.0 if gap < 0.0 else 0.0
+    z = -gap / spread
+    phi = 0.5 * math.erfc(-z / math.sqrt(2.0))
+    tail = 0.5 * math.erfc((spread - z) / math.sqrt(2.0))
+    if tail == 0.0:
+        return phi
+    v = phi - math.exp(gap + 0.5 * spread * spread) * tail
+    return v if v > 0.0 else 0.0
+
+
+@njit(cache=True)
+def try_pays(gap, spread, evidence, allowance):
+    """Whether a rival's try pays (:meth:`bandit.armset.ArmSet.try_pays`): its
+    :func:`expected_saving` per solve times ``evidence`` (the solves the leader's prediction
+    at this context is worth) reaches ``allowance`` (what a try that loses may cost, in
+    leader's solves); True when there is nothing to weigh it with (a spread that is not
+    finite, a NaN evidence)."""
+    if not (np.isfinite(spread) and evidence == evidence):
+        return True
+    return expected_saving(gap, spread) * evidence >= allowance
+
+
+@njit(cache=True)
+def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_mask):
+    """The arm a gated draw plays (:func:`joint_select_lcb`): ``k`` when it is of the
+    leader's family or its try pays (:func:`try_pays` of the predicted gap ``μ_k − μ_lead``,
+    its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``, ``w = φᵀPφ`` read
+    from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of ``k``'s family has
+    converged, else ``allow[1]``), otherwise the least score among the leader's family next
+    to that family's predicted best (``near_mask``)."""
+    fk = family[k]
+    fl = family[lead]
+    if fk == fl:
+        return k
+    proven = False
+    K = mu.size
+    for j in range(K):
+        if family[j] == fk and converged[j] > 0:
+            proven = True
+            break
+    wk = wide[k] * wide[k]
+    wl = wide[lead] * wide[lead]
+    evidence = 1.0 / wl if wl > 0.0 else np.inf
+    if try_pays(mu[k] - mu[lead], sigma * np.sqrt(wk + wl), evidence,
+                allow[0] if proven else allow[1]):
+        return k
+    mask = np.empty(K, dtype=np.bool_)
+    for j in range(K):
+        mask[j] = family[j] == fl
+    if near_mask.size:  # next to the predicted best of the leader's family (itself in it)
+        near = near_mask[_argmin_first(mu, mask)]
+        for j in range(K):
+            mask[j] = mask[j] and near[j]
+    return _argmin_first(score, mask)
+
+
+@njit(cache=True)
 def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                     cap_ratio=False):
+                     cap_ratio=False, family=None, allow=None, sigma=0.0):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
@@ -342,9 +411,33 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     (``converged > 0``) of lowest ``μ`` (−1 if none) — the numbers ``np.argmin`` and
     :func:`played_argmin` give, without a Python layer between them: a round follows a solve
     that has pushed those layers out of the caches.
+
+    *The try gate* (``family``: each arm's family, an integer array; omitted or empty: no
+    gate; a model of the log-cost only, not with ``cap_ratio``): a drawn arm of another
+    family than the leader's is played only when its try pays by the model's own numbers
+    (:func:`_gated_arm`, :func:`try_pays`; ``allow`` = the allowance of a rival whose family
+    has converged and of one whose family has not, ``sigma`` = ``σ̂``, the noise scale the
+    ``bonus`` is ``β`` times); otherwise the draw is the lowest score among the leader's
+    family next to its predicted best — in the same call, so a declined rival costs a few
+    comparisons, not a second pass over the model.  The widths are read back from the
+    uncapped scores (``sqrt(φᵀPφ) = (μ − score)/bonus``; with ``bonus = 0``, recomputed).
     """
     joint_scores(theta, P, psi, X, bonus, mu, score)
     K = mu.size
+    gated = False
+    wide = np.empty(0)  # sqrt(φ_kᵀPφ_k), before the cap raises the scores
+    if family is not None:  # (a branch Numba drops when the argument is omitted)
+        gated = family.size > 0 and not cap_ratio
+    if gated:
+        wide = np.empty(K)
+        if bonus > 0.0:
+            for j in range(K):
+                wide[j] = (mu[j] - score[j]) / bonus
+        else:  # (β = 0: the draw computed no widths)
+            m1 = np.empty(K)
+            joint_scores(theta, P, psi, X, 1.0, m1, wide)
+            for j in range(K):
+                wide[j] = m1[j] - wide[j]
     if cap < np.inf:
         for k in range(K):
             lo = mu[k] * cap if cap_ratio else mu[k] - cap
@@ -359,7 +452,12 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
         best = _argmin_first(mu, none)
         if not near_mask[best, k]:
             k = _argmin_first(score, near_mask[best])
-    return k, played_argmin(mu, converged)
+    lead = played_argmin(mu, converged)
+    if family is not None:
+        if gated and lead >= 0 and k >= 0:
+            k = _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged,
+                           near_mask)
+    return k, lead
 
 
 @njit(cache=True)
@@ -451,11 +549,12 @@ def _scalar_features(c, mid, scale, kind, m):
 
 @njit(cache=True)
 def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
-                 converged):
+                 converged, family, allow, sigma):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
-    model of the log-cost).  Returns ``(arm, leader, features)`` and leaves the means in
-    ``mu`` (the features for the feature map's cache, as its own call leaves it).
+    model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
+    for none).  Returns ``(arm, leader, features)`` and leaves the means in ``mu`` (the
+    features for the feature map's cache, as its own call leaves it).
 
     The numbers of the three calls it replaces (the features, the draw, the leader), bit for
     bit; what it saves is the Python between them and two dispatches, each paid after a solve
@@ -463,7 +562,7 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
     """
     psi = _scalar_features(c, mid, scale, kind, m)
     k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                               False)
+                               False, family, allow, sigma)
     return k, lead, psi
 
 

@@ -197,29 +197,6 @@ class GuardSteps:
         return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
                                  proven=self._proven(arm))
 
-    def _gate(self, arm, best, context):
-        """The arm a guarded round plays when the policy drew ``arm`` of another family than
-        the leader ``best``: ``arm``, unless its try cannot pay
-        (:attr:`ArmSet.try_gate`, :meth:`ArmSet.try_pays`, with what the policy says the try
-        may buy, :meth:`bandit.JointCB.try_terms`) — then the policy's own draw among the
-        arms of the leader's family (:meth:`bandit.JointCB.draw_within`), told as any draw.
-
-        Declining the try without a draw in its place had been tried as a back-off: a round
-        the policy chose the arm and learnt nothing, so it kept choosing it.  Here the round
-        is played and told, and the rival, untold, is weighed again at the next context,
-        where the evidence has grown.  Policies without the two methods are not gated."""
-        arms = self._arms
-        if (self.guard is None or best is None or not arms.try_gate
-                or arms.family[arm] == arms.family[best]):
-            return arm
-        policy = self.policy
-        terms = getattr(policy, "try_terms", None)
-        terms = terms(arm, best, context) if terms is not None else None
-        if terms is None or arms.try_pays(*terms, arms.allowance(self.guard,
-                                                                 self._proven(arm))):
-            return arm
-        return policy.draw_within(arms.members(best), context)
-
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,
         the last resort, and what the policy is to be told (class notes).  Returns ``(result,

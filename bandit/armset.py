@@ -19,6 +19,8 @@ from ._armset_cold import ColdTime
 from ._armset_persist import MeasuredState
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
+from ._kernels import expected_saving as _expected_saving
+from ._kernels import try_pays as _try_pays
 from ._prices import _WINDOW, _Prices
 from .arms import arm_kwargs, parse_arm
 
@@ -142,14 +144,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
     #: the moment (the least median of its recent readings, which fell as the machine's load
     #: did)
     paired_prices = True
-    #: gate a rival's try by its value (:meth:`try_pays`): a draw of another family whose
-    #: expected saving over the leader, times the solves the leader's prediction at that
-    #: context is worth, cannot pay the try's allowance is played in the leader's family
-    #: instead (:meth:`bandit._tuner_guard.GuardSteps._gate`; learners that say what a try
-    #: may buy: :meth:`bandit.JointCB.try_terms`).  Off: side by side with the learner
-    #: without it, it cut the other families' excess on the adaptive-step heat sequence
-    #: but not the totals (``docs/studies/precond.md``, *Adaptive time steps*)
-    try_gate = False
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
@@ -645,12 +639,23 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
         (``proven=False``, with :attr:`first_try_at_par`)."""
         return min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
 
+    def gate_spec(self, guard):
+        """What a guarded Tuner gives a learner with a try gate (:attr:`bandit.JointCB.try_gate`,
+        :meth:`bandit.JointCB.gate_tries`): ``(family, allowances)``, each arm's family and the
+        allowance of a rival whose family has converged and of one whose family has not
+        (:meth:`allowance`), or None where there is nothing to gate (one family, or no
+        guard: a try is then not capped, so it has no allowance to weigh)."""
+        if guard is None or not self.heterogeneous:
+            return None
+        return self.family, (self.allowance(guard, True), self.allowance(guard, False))
+
     @staticmethod
     def expected_saving(gap, spread) -> float:
         """The expected fraction of the leader's cost a rival saves a solve, ``E[max(0, 1 −
         e^d)]`` for a log-cost difference ``d ~ N(gap, spread²)`` (rival less leader):
         ``Φ(−gap/s) − e^(gap + s²/2) Φ(−gap/s − s)``, the lognormal's partial expectation
-        (0 where the rival cannot be cheaper; ``max(0, 1 − e^gap)`` for ``spread = 0``).
+        (0 where the rival cannot be cheaper; ``max(0, 1 − e^gap)`` for ``spread = 0``;
+        the compiled :func:`bandit._kernels.expected_saving` the learner's draw calls).
 
         Examples
         --------
@@ -659,17 +664,13 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
         >>> ArmSet.expected_saving(math.log(0.5), 0.0)   # surely half the cost
         0.5
         """
-        if not spread > 0.0:
-            return max(0.0, -math.expm1(gap)) if math.isfinite(gap) else float(gap < 0)
-        z = -gap / spread
-        phi = 0.5 * math.erfc(-z / math.sqrt(2.0))
-        tail = 0.5 * math.erfc((spread - z) / math.sqrt(2.0))
-        return max(0.0, phi - math.exp(gap + 0.5 * spread * spread) * tail) if tail else phi
+        return float(_expected_saving(float(gap), float(spread)))
 
-    @classmethod
-    def try_pays(cls, gap, spread, evidence, allowance) -> bool:
-        """Whether a rival's try is worth its price, by the learner's own model
-        (:meth:`bandit.JointCB.try_terms`): the fraction of the leader's cost it is expected
+    @staticmethod
+    def try_pays(gap, spread, evidence, allowance) -> bool:
+        """Whether a rival's try is worth its price, by the learner's own model (the rule of
+        :attr:`bandit.JointCB.try_gate`, applied inside its compiled draw,
+        :func:`bandit._kernels.try_pays`): the fraction of the leader's cost it is expected
         to save a solve (:meth:`expected_saving`, from the predicted log-cost ``gap`` over
         the leader and its ``spread``), times ``evidence`` — the solves the leader's
         prediction at this context is worth, what the sequence has shown of how often such a
@@ -687,9 +688,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
         >>> ArmSet.try_pays(1.1, 0.3, 200.0, 1.5)   # three times dearer, surely
         False
         """
-        if not (math.isfinite(spread) and evidence == evidence):
-            return True  # nothing to weigh the try with: as without the gate
-        return cls.expected_saving(gap, spread) * evidence >= allowance
+        return bool(_try_pays(float(gap), float(spread), float(evidence), float(allowance)))
 
     @staticmethod
     def projected_iterations(iterations, r0, r, tol) -> float:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "default_policy",
-           "explore_radius"]
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE",
+           "default_policy", "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
 DEFAULT_ARMS = tuple(float(w) for w in np.round(np.linspace(1.0, 1.95, 20), 10))
@@ -54,8 +54,16 @@ ARM_BASIS = "omega"
 FAMILY_GAP = "step"
 
 
+#: Whether the default learner over configuration arms gates a rival family's try by its
+#: value (``try_gate`` of :class:`~bandit.JointCB`, inside its compiled draw): side by side
+#: with the learner without it, 0.965 × its CPU seconds on the adaptive-step heat sequence
+#: (nx = 100, 9 rounds; 0.957 at nx = 200), 0.988 on heat2d nx = 100 and 1.007 (median
+#: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond.md``).
+TRY_GATE = True
+
+
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, family_gap=None):
+                   seed=None, arm_basis=None, family_gap=None, try_gate=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -75,7 +83,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
       ``"omega"``); ``"line"`` (every arm by its index, as before) and ``"family"`` (a block
       of arm features per family) are options: the index line explores the far ω of a
       family more, and the family layout's larger model costs about 45 µs more per solve
-      and explores more on the Monte Carlo sequences (``docs/bandit.md``, section 8).
+      and explores more on the Monte Carlo sequences (``docs/bandit.md``, section 8).  Under
+      a guarded Tuner a drawn arm of another family than the leader's is played only where
+      the model expects its try to pay (:data:`TRY_GATE`, :attr:`bandit.JointCB.try_gate`).
 
     Without a context (``select(None)``) the model's target is the cost itself rather than its
     logarithm (``target="auto"`` of :class:`~bandit.JointCB`): the systems are then draws
@@ -107,6 +117,10 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     family_gap : {"step", "span"}, optional
         The space after a family of several ω on the ``"omega"`` line (:class:`~bandit.JointCB`);
         default :data:`FAMILY_GAP`.
+    try_gate : bool, optional
+        Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
+        :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
+        to gate, and their saved config reads as before).
 
     Returns
     -------
@@ -133,14 +147,17 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
     arms = list(arms)
     prior = "theory" if solver == "sor" else None
-    if arm_basis is None or family_gap is None:
-        from .smooth import family_positions
+    from .smooth import family_positions
 
-        # plain ω arms have one model whatever the layout: their config keeps "line" (and
-        # "step"), so a file saved by the ω learners reads as before
-        plain = family_positions(arms)[2]
-        arm_basis = ("line" if plain else ARM_BASIS) if arm_basis is None else arm_basis
-        family_gap = ("step" if plain else FAMILY_GAP) if family_gap is None else family_gap
+    # plain ω arms have one model whatever the layout: their config keeps "line" (and
+    # "step"), so a file saved by the ω learners reads as before; one family, no gate
+    plain = family_positions(arms)[2]
+    if arm_basis is None:
+        arm_basis = "line" if plain else ARM_BASIS
+    if family_gap is None:
+        family_gap = "step" if plain else FAMILY_GAP
+    if try_gate is None:
+        try_gate = TRY_GATE and not plain
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, family_gap=family_gap, seed=seed)
+                   arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate, seed=seed)

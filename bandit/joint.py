@@ -274,6 +274,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         above one of less total cost.  Off by default (measurements in ``docs/bandit.md``);
         refused with ``target="cost"``; a learner saved before the option existed loads
         without it.
+    try_gate : bool, default False
+        Under a guarded Tuner over several families, play a drawn rival family's arm only
+        when the model expects its try to pay (:attr:`try_gate`).
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -386,7 +389,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
-                 detect_drift=False, smear=False, seed=None):
+                 detect_drift=False, smear=False, try_gate=False, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -397,6 +400,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                              "target='cost' models the cost itself (use target='log' or "
                              "'auto')")
         self.smear = bool(smear)
+        self.try_gate = try_gate
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -507,19 +511,22 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 "target": self.target,
                 "arm_basis": self.arm_basis, "family_gap": self.family_gap,
                 "detect_changes": self.detect_changes,
-                "detect_drift": self.detect_drift, "smear": self.smear}
+                "detect_drift": self.detect_drift, "smear": self.smear,
+                "try_gate": self.try_gate}
 
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line (one saved
         before ``family_gap`` its families one step apart), one saved before ``prior_shift``
         existed a prior without the shared error, one saved before ``detect_changes`` existed
-        no change test (and none before ``detect_drift`` a drift test)."""
+        no change test (and none before ``detect_drift`` a drift test, none before
+        ``try_gate`` a try gate)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "smear" in config else {**config, "smear": False}
+        config = config if "try_gate" in config else {**config, "try_gate": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -741,10 +748,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             # the features, the scores and the leader in one compiled call
             self._key = context
             self.p = None
+            sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
-                self.beta * math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1)),
-                self._cap, self._near_mask, self._mu, self._score, self.converged_counts)
+                self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
+                self.converged_counts, self._gate_family, self._gate_allow, sigma)
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included)
@@ -768,9 +776,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             if self.smear and not raw:  # (self.smears, without reading models_cost again)
                 k, lead = self._select_smeared(psi)
             else:
-                k, lead = joint_select_lcb(self.theta, self.P, psi, self._X, self._bonus(),
-                                           cap, self._near_mask, self._mu, self._score,
-                                           self.converged_counts, raw)
+                sigma = self._scale()
+                k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
+                                           self.beta * sigma, cap, self._near_mask, self._mu,
+                                           self._score, self.converged_counts, raw,
+                                           self._gate_family, self._gate_allow, sigma)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
@@ -803,64 +813,74 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             return None, math.nan
         return k, float(self._cost(self._mu[k]))
 
-    def try_terms(self, arm, lead, context=None):
-        """What the model says of ``arm`` against the leader ``lead`` at ``context`` (a
-        guarded Tuner's value-of-information gate, :meth:`bandit.armset.ArmSet.try_pays`):
-        ``(gap, spread, evidence)`` — ``gap`` the predicted log-cost of ``arm`` less the
-        leader's, ``spread`` its standard deviation ``σ̂ sqrt(φ_kᵀPφ_k + φ_lᵀPφ_l)`` (the two
-        predictions' uncertainties, their covariance left out), and ``evidence``
-        ``1 / φ_lᵀPφ_l``, how many solves the leader's prediction there is worth (``n``
-        solves at that very context give about ``n``; a context never seen, few).  None where
-        the draw is not a lower confidence bound of the log-cost (``exploration="igw"``, a
-        model of the cost itself, smearing) or before any cost."""
-        if (self.exploration != "lcb" or self.models_cost or self.smear
-                or math.isnan(self.unit) or self.P is None):
-            return None
-        bonus = self._bonus()
-        if self._drawn(context) and bonus > 0.0 and self._cap == math.inf:
-            # the round's draw at this context left every arm's mean and bound in _mu and
-            # _score, score = μ − β σ̂ sqrt(φᵀPφ) (a rival is drawn on up to half the rounds
-            # of a short sequence: two more passes over P had cost ~70 µs a round there)
-            mk, ml = float(self._mu[arm]), float(self._mu[lead])
-            sigma = bonus / self.beta
-            sk = (mk - float(self._score[arm])) / self.beta
-            sl = (ml - float(self._score[lead])) / self.beta
-        else:
-            psi = self._query(context)
-            mk, qk = joint_predict(self.theta, self.P, psi, self._X, arm)
-            ml, ql = joint_predict(self.theta, self.P, psi, self._X, lead)
-            sigma = self._scale()
-            sk, sl = sigma * math.sqrt(max(qk, 0.0)), sigma * math.sqrt(max(ql, 0.0))
-        evidence = (sigma / sl) ** 2 if sl > 0.0 else math.inf
-        return float(mk - ml), math.sqrt(sk * sk + sl * sl), evidence
+    # the try gate (try_gate): what the draw passes, the families when the gate is on and a
+    # guarded Tuner has given them (gate_tries), else empty (class defaults: a learner
+    # pickled before the gate has none)
+    _try_gate = False
+    _try_spec = None
+    _gate_family = np.empty(0, dtype=np.int64)
+    _gate_allow = np.empty(0)
 
-    def _drawn(self, context) -> bool:
-        """Whether ``_mu`` and ``_score`` hold this round's draw at ``context`` (the
-        lower-confidence-bound draw of a scalar context or none, not yet told)."""
-        memo = self._mu_of
-        return (memo is not None and memo[1] == self.t and memo[2] is not None
-                and memo[0] is not None and memo[0] == memo_key(context))
+    @property
+    def try_gate(self):
+        """Whether the draw weighs a rival family's try by its value (off by default).
 
-    def draw_within(self, arms, context=None):
-        """The draw of :meth:`select` at ``context`` among ``arms`` only (indices, the arms
-        of the leader's family when a guarded Tuner's gate has declined another family's
-        try): the least lower confidence bound, within ``explore_within`` and next to the
-        predicted best of ``arms`` in ω (``explore_radius``).  The model is not changed: it
-        is the round's draw, to be told as any other."""
-        if self._drawn(context):
-            mu, score = self._mu, self._score  # the round's draw (capped already)
+        Under a guarded :class:`~bandit.Tuner` of configuration arms (which gives the
+        families and the guard's allowances, :meth:`gate_tries`), a lower-confidence-bound
+        draw of an arm ``k`` of another family than the leader ``l`` (the played arm of
+        least predicted cost) is played only when its try pays by the model's own numbers
+        (:meth:`bandit.armset.ArmSet.try_pays`): the fraction of the leader's cost it is
+        expected to save a solve, ``E[max(0, 1 − e^D)]`` for ``D ~ N(d, s²)`` — ``d = μ_k −
+        μ_l`` the predicted log-cost gap, ``s = σ̂ sqrt(φ_kᵀPφ_k + φ_lᵀPφ_l)`` its spread
+        (the two predictions' uncertainties, their covariance left out) — times the
+        *evidence* of the leader's prediction there, ``1 / φ_lᵀPφ_l`` (how many solves it is
+        worth: ``n`` solves at that very context give about ``n``, a context beyond those
+        seen a few hundredths), must reach the try's allowance in leader's solves
+        (``min(guard, 1.5)``, or ``min(guard, 1)`` while the rival's family has not
+        converged: what a try that loses may cost, :meth:`bandit.armset.ArmSet.allowance`).
+        Otherwise the round plays the draw among the leader's family: its least lower
+        confidence bound next to that family's predicted best (``explore_radius``), told as
+        any round; the rival, untold, is weighed again at its next draw, when the evidence
+        has grown.  The rule runs inside the draw's compiled call
+        (:func:`bandit._kernels.joint_select_lcb`), so a declined rival costs no second
+        pass.  Only the lower-confidence-bound draw of a model of the log-cost is gated
+        (not ``exploration="igw"``, a model of the cost itself or ``smear``), and only under
+        a guarded Tuner over several families; a learner saved before the option loads
+        without it."""
+        return self._try_gate
+
+    @try_gate.setter
+    def try_gate(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"try_gate must be True or False, got {on!r}")
+        self._try_gate = bool(on)
+        self._arm_gate()
+
+    def gate_tries(self, spec):
+        """Take a guarded Tuner's families and allowances for :attr:`try_gate`:
+        ``(family, (allowance of a proven family, allowance of a first try))``
+        (:meth:`bandit.armset.ArmSet.gate_spec`), or None (nothing to gate: one family, or
+        no guard).  Called once, when a Tuner is made with this learner."""
+        if spec is not None:
+            family, allow = spec
+            family = np.asarray(family, dtype=np.int64)
+            allow = np.asarray(allow, dtype=np.float64)
+            if family.shape != (self.n_arms,) or allow.shape != (2,):
+                raise ValueError(f"gate_tries takes (family of each of the {self.n_arms} "
+                                 f"arms, two allowances), got shapes {family.shape} and "
+                                 f"{allow.shape}")
+            spec = family, allow
+        self._try_spec = spec
+        self._arm_gate()
+
+    def _arm_gate(self):
+        """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
+        spec = self._try_spec if self._try_gate else None
+        if spec is None:
+            self.__dict__.pop("_gate_family", None)  # the class's empty arrays
+            self.__dict__.pop("_gate_allow", None)
         else:
-            psi = self._query(context)
-            mu, score = np.empty(self.n_arms), np.empty(self.n_arms)
-            joint_scores(self.theta, self.P, psi, self._X, self._bonus(), mu, score)
-            if self._cap < math.inf:
-                score = np.maximum(score, mu - self._cap)
-        # (a few arms: Python's min over lists, the first least as np.argmin takes it)
-        mu, score, arms = mu.tolist(), score.tolist(), [int(k) for k in arms]
-        if self._near_mask.size:  # next to the predicted best of arms (itself among them)
-            near = self._near_mask[min(arms, key=mu.__getitem__)].tolist()
-            arms = [k for k in arms if near[k]]
-        return min(arms, key=score.__getitem__)
+            self._gate_family, self._gate_allow = spec
 
     #: A censored log-cost of an arm of another family than the leader's (a rival the guard
     #: stopped) moves the arm's prediction on towards the model's expectation given the

@@ -313,6 +313,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._rtol, self._atol, self._maxiter = rtol, atol, maxiter
         self._cost, self._backend = cost, backend
         self._guard = guard
+        gate = getattr(policy, "gate_tries", None)
+        if gate is not None:  # a learner's try gate weighs a rival's try by this guard's
+            gate(arms.gate_spec(guard))  # allowance, inside its own draw (JointCB.try_gate)
         self._audit_budget = audit_budget
         self._audit_seed = audit_seed
         methods = {c.method for c in arms.configs} if arms.configs is not None else {None}
@@ -570,8 +573,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         else:
             arm, best, pred, pv = self._decide(context)
         self._arms.round = len(self._log)  # the clock of set-up reuse
-        if arm != best and self._arms.try_gate and self._arms.heterogeneous:
-            arm = self._gate(arm, best, context)  # a try of another family: worth it?
         if arm != best:
             budget = self._budget(arm, best, pred, op)
         elif self.guard is not None and self._arms.has_setups and (
