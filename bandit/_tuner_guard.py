@@ -13,6 +13,7 @@ import numpy as np
 from ._base import arm_omega, count_of as _count
 from . import mpi as _mpi
 from . import report as _report
+from solvers._operator import CSROperator
 from solvers._result import IterateOverflowError
 
 #: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
@@ -334,7 +335,8 @@ class GuardSteps:
                                f"returning the run with the smallest residual (arm {used}, "
                                f"{res.reason})"
                                + _all_broke_down(runs)
-                               + _sor_diverged_note(self.solver_name, self._omegas, runs))
+                               + _sor_diverged_note(self.solver_name, self._omegas, runs,
+                                                    op))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
@@ -414,18 +416,38 @@ class GuardSteps:
         return arms
 
 
-def _sor_diverged_note(solver, omegas, runs) -> str:
-    """The failure message's explanation when every SOR run of a round diverged and no arm
-    under-relaxes: on a matrix that is neither symmetric positive definite nor diagonally
-    dominant (central differences of convection at a cell Péclet number above 2) SOR can
-    diverge for every ω >= 1 and converge below 1 (the runs had been listed as "(arm 0,
-    diverged)" with nothing to say what else to try)."""
-    if (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)
-            and min(w for w in omegas if w is not None) >= 1.0):
+def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
+    """The failure message's explanation when every SOR run of a round diverged.
+
+    On a symmetric matrix with a positive diagonal SOR converges, for any ω in (0, 2),
+    exactly when the matrix is positive definite (Ostrowski–Reich): every run diverging there
+    says the matrix is indefinite, and no ω can help (the runs had been explained as wanting
+    under-relaxation, which diverges as well: ω = 0.1 to 0.9 on the shifted Laplacian
+    ``K − I``).  Otherwise, when no arm under-relaxes: on a matrix that is neither symmetric
+    positive definite nor diagonally dominant (central differences of convection at a cell
+    Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
+    been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
+    if not (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)):
+        return ""
+    if _symmetric_positive_diagonal(op):
+        return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
+                "converges, for any ω in (0, 2), exactly when A is positive definite "
+                "(Ostrowski–Reich), so A is indefinite and no ω can solve it — use a method "
+                "for symmetric indefinite systems (MINRES, a direct solver)")
+    if min(w for w in omegas if w is not None) >= 1.0:
         return ("; every run diverged, and every ω of the list is >= 1: on a matrix that is "
                 "neither symmetric positive definite nor diagonally dominant SOR can diverge "
                 "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
     return ""
+
+
+def _symmetric_positive_diagonal(op) -> bool:
+    """Whether ``op`` (a Numba-backend operator; False for others) is symmetric, as the
+    solvers judge it for SSOR-PCG and CG, with every diagonal entry positive."""
+    if not isinstance(op, CSROperator):
+        return False
+    # (the solvers' own test of symmetry: CSROperator.require_symmetric's tolerance)
+    return bool(np.all(op.diagonal > 0)) and op.asymmetry() <= 1e-10
 
 
 def _all_broke_down(runs) -> str:

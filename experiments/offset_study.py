@@ -6,16 +6,16 @@ the Young-ω* iterations are computed once; each learner is then replayed over `
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from solvers._jitcache import signals_held
 
 from .costs import OMEGA_GRID, offset_costs
 from .learners import (derive_seed, fixed_method, learner_names, make_learner,
@@ -218,34 +218,10 @@ def _init_worker(tqdm_lock=None):
         tqdm.set_lock(tqdm_lock)
 
 
-@contextlib.contextmanager
-def _signals_held():
-    """Ctrl-C and SIGTERM wait until the block ends (main thread only): a worker started
-    but not yet listed by its pool when the study stopped was not stopped with the others,
-    and printed a traceback after the study's last line."""
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = []
-    previous = {s: signal.signal(s, lambda signum, frame: held.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)
-                if signal.getsignal(s) is not None}  # None: set outside Python, kept
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if held:
-            handler = previous[held[0]]
-            if callable(handler):
-                # called here rather than re-raised as a signal: a handler run later, at a
-                # step of the interpreter's choosing, may run inside a finaliser, which
-                # swallows its KeyboardInterrupt (the study then ran on to its end)
-                handler(held[0], None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(held[0])
+# Ctrl-C and SIGTERM wait until the block ends: a worker started but not yet listed by its
+# pool when the study stopped was not stopped with the others, and printed a traceback after
+# the study's last line
+_signals_held = signals_held
 
 
 def _stop_workers(ex):

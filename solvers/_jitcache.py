@@ -30,12 +30,15 @@ handled by Numba's own atomic writes.  (A list of locators set
 in ``NUMBA_CACHE_LOCATOR_CLASSES`` replaces Numba's own and this one with it.)
 
 It also keeps Ctrl-C working while Numba compiles a kernel (the first call of each, when it is
-not cached yet): see :func:`_redeliver_interrupt`.
+not cached yet): see :func:`_redeliver_interrupt`; and holds Ctrl-C while Numba fills its
+compiler's tables (the first step of a process's first solve): see
+:func:`_hold_signals_in_refresh`.
 """
 from __future__ import annotations
 
 import _thread
 import atexit
+import contextlib
 import hashlib
 import os
 import re
@@ -308,6 +311,69 @@ def _redeliver_interrupt(unraisable) -> None:
         return
     sys.setprofile(watch)
 
+
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM wait until the block ends (main thread only; a handler installed
+    outside Python is left alone), then reach the handler they would have reached."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {s: signal.signal(s, lambda signum, frame: held.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(s) is not None}  # None: set outside Python, kept
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if held:
+            handler = previous[held[0]]
+            if callable(handler):
+                # called here rather than re-raised as a signal: a handler run later, at a
+                # step of the interpreter's choosing, may run inside a finaliser, which
+                # swallows its KeyboardInterrupt
+                handler(held[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(held[0])
+
+
+def _hold_signals_in_refresh() -> None:
+    """Make Numba's CPU contexts fill and refresh their tables with Ctrl-C and SIGTERM held.
+
+    Numba refreshes its target and typing contexts before it loads or compiles any kernel;
+    the first refresh of a process fills their tables (0.2-0.5 s of a process's first solve:
+    importing modules, walking registries through generators), and nothing there survives an
+    exception.  A Ctrl-C landing in it (4 of 60 Ctrl-Cs pressed at a random moment of a
+    process's first solve) left a generator closed or a module half imported, and every later
+    solve of the process failed with ``RuntimeError: generator raised StopIteration`` or
+    ``KeyError: duplicate registration for ...`` until Python was restarted.  The two
+    contexts' ``refresh`` (on these objects only: their class, and other targets, are left
+    alone) now run inside :func:`signals_held`, so the Ctrl-C is raised once the tables are
+    whole and the next solve works.  A later refresh takes ~0.1 ms; holding costs two handler
+    swaps per kernel load, none per solve.
+    """
+    try:
+        from numba.core.registry import cpu_target
+
+        contexts = (cpu_target.target_context, cpu_target.typing_context)
+    except (ImportError, AttributeError):  # pragma: no cover - another Numba layout
+        return
+    for ctx in contexts:
+        refresh = ctx.refresh
+        if getattr(refresh, "signals_held", False):  # this module loaded again
+            continue
+
+        def held(refresh=refresh):
+            with signals_held():
+                refresh()
+
+        held.signals_held = True
+        ctx.refresh = held
+
+
+_hold_signals_in_refresh()
 
 _HOOK_CODE = _redeliver_interrupt.__code__
 _previous_hook = sys.unraisablehook
