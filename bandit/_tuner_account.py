@@ -15,6 +15,7 @@ model not yet kept for the pattern — is left to the general path, untouched.
 from __future__ import annotations
 
 from ._prices import _PAIR_AGE
+from .armset import _tally_work
 
 __all__ = ["account_plain"]
 
@@ -52,15 +53,7 @@ def account_plain(arms, k, res, op) -> bool:
     row[1] += its
     sec = res.seconds - info.get("setup_seconds", 0.0)
     work = work - info.get("setup_work", 0.0)
-    pw = arms._per_work
-    pw[0] += sec
-    pw[1] += work
-    f = arms._fit[fam]
-    f[0] += 1
-    f[1] += work
-    f[2] += work * work
-    f[3] += sec
-    f[4] += sec * work
+    _tally_work(arms._per_work, arms._fit[fam], sec, work)
     if work > 0 and sec > 0:
         # _Prices.observe of the reference family's warm reading once its price is fixed:
         # the reading is remembered (the machine's speed for pairing the other families')

@@ -16,20 +16,14 @@ from bandit._tuner_account import account_plain
 import solvers
 from solvers import gallery
 
-from test_cfg13_plain_fast import GRID, _canon, _FakeClock, _follow, _state, _systems
+from test_cfg13_plain_fast import (GRID, _canon, _FakeClock, _follow, _run_with_shadow,
+                                   _state, _systems)
 
 
-def _mirrored_run(policy, systems, cost="timed_work"):
-    """A configuration Tuner on the fused path whose every run is mirrored on a shadow
-    ArmSet through ``attach_work`` and ``observe`` (a copy of the same result); the ``info``
-    and the whole measured state compared after each run.  Returns the tuner and how many
-    runs took the fused step and how many were compared."""
-    tuner = bandit.Tuner(policy, cost=cost)
-    arms = tuner._arms
-    shadow = copy.deepcopy(arms)
-    counts = {"fused": 0, "compared": 0}
-    real_attach, real_observe = arms.attach_work, arms.observe
-    pending = {}
+def _fused_mirror(arms, shadow, counts):
+    """The fused step, each run it takes mirrored on ``shadow`` through ``attach_work`` and
+    ``observe`` (a copy of the same result) and compared: the ``info`` and the whole measured
+    state; a run it refuses must leave both as they were."""
 
     def fused(arms_, k, res, op):
         twin = copy.deepcopy(res)
@@ -38,36 +32,20 @@ def _mirrored_run(policy, systems, cost="timed_work"):
         if taken:
             shadow.attach_work(k, twin, op)
             shadow.observe(k, twin)
-            assert _canon(res.info) == _canon(twin.info)
-            assert _state(arms) == _state(shadow)
             counts["fused"] += 1
             counts["compared"] += 1
-        else:  # refused: nothing changed (the general path then runs, mirrored below)
-            assert _canon(res.info) == _canon(twin.info)
-            assert _state(arms) == _state(shadow)
+        assert _canon(res.info) == _canon(twin.info)
+        assert _state(arms) == _state(shadow)
         return taken
 
-    def attach(k, res, op):
-        twin = copy.deepcopy(res)
-        _follow(shadow, arms)
-        real_attach(k, res, op)
-        shadow.attach_work(k, twin, op)
-        assert _canon(res.info) == _canon(twin.info)
-        pending[id(res)] = twin
+    return fused
 
-    def observe(k, res):
-        twin = pending.pop(id(res), None) or copy.deepcopy(res)
-        _follow(shadow, arms)
-        real_observe(k, res)
-        shadow.observe(k, twin)
-        assert _state(arms) == _state(shadow)
-        counts["compared"] += 1
 
-    tuner._account = fused
-    arms.attach_work, arms.observe = attach, observe
-    for A, b, kappa in systems:
-        tuner.solve(A, b, context=kappa)
-    return tuner, counts
+def _mirrored_run(policy, systems, cost="timed_work"):
+    """A configuration Tuner on the fused path whose every run is mirrored on a shadow
+    ArmSet through the general path (:func:`test_cfg13_plain_fast._run_with_shadow`);
+    returns the tuner and how many runs took the fused step and how many were compared."""
+    return _run_with_shadow(cost, policy, systems, fused=_fused_mirror)
 
 
 def test_fused_step_keeps_what_attach_work_and_observe_keep():
@@ -193,14 +171,25 @@ def _refuses(arms, k, res, op):
     assert _state(arms) == before and _canon(res.info) == info
 
 
-def test_accepts_the_plain_warm_run_of_the_reference_family():
+@pytest.mark.parametrize("case", ["as_is", "dearest", "dearest_unconverged"])
+def test_accepts_the_plain_warm_run_of_the_reference_family(case):
+    """The fused step on a warm run of the reference family: the general path's info and
+    state — also when the run is the family's dearest converged warm solve so far (kept),
+    and when such a run did not converge (not kept)."""
     tuner, k, res, op = _warm_tuner()
     arms = tuner._arms
+    if case != "as_is":
+        arms._warm_most[arms.family[k]] = 0.0
+    if case == "dearest_unconverged":
+        res = res.replace(converged=False)
     shadow, twin = copy.deepcopy(arms), copy.deepcopy(res)
     assert account_plain(arms, k, res, op) is True
     shadow.attach_work(k, twin, op)
     shadow.observe(k, twin)
     assert _canon(res.info) == _canon(twin.info) and _state(arms) == _state(shadow)
+    kept = arms._warm_most[arms.family[k]]
+    assert (kept == res.info["timed_work"]) if case == "dearest" else (
+        kept == 0.0 if case == "dearest_unconverged" else kept > 0.0)
 
 
 @pytest.mark.parametrize("case", [
