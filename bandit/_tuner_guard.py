@@ -195,8 +195,14 @@ class GuardSteps:
         started, its set-up alone would exceed ``guard ×`` the leader's predicted cost)."""
         if self.guard is None or best is None or arm == best or not math.isfinite(pred):
             return self.maxiter
-        return self._arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
-                                 proven=self._proven(arm))
+        arms = self._arms
+        # whether the arm's family has converged matters only to a rival of another family
+        # (its allowance and probe): an arm of the leader's family is not asked (the
+        # configuration learner's most common exploration, a neighbouring ω)
+        fam = arms.family
+        proven = fam[arm] == fam[best] or self._proven(arm)
+        return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
+                           proven=proven)
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

@@ -44,6 +44,19 @@ _STALE_FACTOR, _STALE_MIN = 4, 20
 # leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
 _CHALLENGE = 1.5
 
+
+def _tally_work(pw, fit, sec, work) -> None:
+    """Add a run's ``sec`` seconds and ``work`` (set-up excluded) to every run's sums ``pw``
+    (seconds, work) and to its family's ``fit`` (n, Σw, Σw², Σs, Σsw)."""
+    pw[0] += sec
+    pw[1] += work
+    fit[0] += 1
+    fit[1] += work
+    fit[2] += work * work
+    fit[3] += sec
+    fit[4] += sec * work
+
+
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
@@ -360,15 +373,8 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
         if unit in ("time", "timed_work") and "work" in info:
             sec = res.seconds - info.get("setup_seconds", 0.0)
             work = info["work"] - info.get("setup_work", 0.0)
-            pw = self._per_work  # seconds per unit of work (the prior of an unplayed arm)
-            pw[0] += sec
-            pw[1] += work
-            f = self._fit[fam]
-            f[0] += 1
-            f[1] += work
-            f[2] += work * work
-            f[3] += sec
-            f[4] += sec * work
+            # seconds per unit of work (the prior of an unplayed arm), the family's fit
+            _tally_work(self._per_work, self._fit[fam], sec, work)
             if unit == "timed_work" and work > 0 and sec > 0:
                 self._price(k, fam, sec / work)
             if self._warm[k] and res.converged and cost - setup > self._warm_most[fam]:

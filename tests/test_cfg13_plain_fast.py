@@ -64,15 +64,19 @@ def _follow(shadow, arms):
     shadow._stale = list(arms._stale)
 
 
-def _run_with_shadow(cost, policy):
+def _run_with_shadow(cost, policy, systems=None, fused=None):
     """A configuration Tuner whose every ``attach_work``/``observe`` is mirrored on a
     shadow ArmSet that takes the general path (``plain_fast = False``) with a copy of the
-    same result; returns the pairs compared and how often the hot paths ran."""
+    same result; returns the pairs compared and how often the hot paths ran.  ``fused``:
+    ``fused(arms, shadow, taken)`` gives the tuner's one-step accounting, mirrored the same
+    way (``test_call13_account.py``; None: every run through ``attach_work`` and
+    ``observe``)."""
     tuner = bandit.Tuner(policy, cost=cost)
     arms = tuner._arms
     shadow = copy.deepcopy(arms)
     shadow.plain_fast = False
-    taken = {"attach": 0, "compared": 0}
+    taken = {"attach": 0, "compared": 0, "fused": 0}
+    tuner._account = None if fused is None else fused(arms, shadow, taken)
     real_attach, real_observe = arms.attach_work, arms.observe
     shadow_attach, shadow_observe = shadow.attach_work, shadow.observe
     pending = {}
@@ -98,7 +102,7 @@ def _run_with_shadow(cost, policy):
         taken["compared"] += 1
 
     arms.attach_work, arms.observe = attach, observe
-    for A, b, kappa in _systems():
+    for A, b, kappa in _systems() if systems is None else systems:
         tuner.solve(A, b, context=kappa)
     return tuner, taken
 

@@ -1,0 +1,66 @@
+"""The accounting of a configuration tuner's most common run in one step: the leader's
+family's warm solve without a set-up (an SSOR-PCG or plain CG arm whose family is the
+reference of the paired prices, fixed) — :meth:`bandit.armset.ArmSet.attach_work` and
+:meth:`bandit.armset.ArmSet.observe` with :meth:`bandit._prices._Prices.observe` for such a
+run, fused.
+
+The general path is five nested Python calls that read the same objects again
+(``res.info``, the arm set's lists, the price book) right after a solve has pushed them out of
+the caches; here each is read once.  Every number and every state is the general path's, bit
+for bit (``tests/test_call13_account.py`` runs both side by side); a run this does not cover
+— a set-up, a cold arm, a family that is not the reference or whose price is not fixed, a
+pending paired reading, a solver that reported its own work, a zero right-hand side, a work
+model not yet kept for the pattern — is left to the general path, untouched.
+"""
+from __future__ import annotations
+
+from ._prices import _PAIR_AGE
+from .armset import _tally_work
+
+__all__ = ["account_plain"]
+
+_KEEP = 2 * _PAIR_AGE  # the price book's latest readings (_Prices._remember)
+
+
+def account_plain(arms, k, res, op) -> bool:
+    """``arms.attach_work(k, res, op)`` then ``arms.observe(k, res)`` for a warm run of arm
+    ``k`` without a set-up in the reference family of fixed paired ``timed_work`` prices;
+    returns False, having changed nothing, for any other run (the caller then takes the
+    general path)."""
+    book = arms._prices
+    if arms.cost != "timed_work" or book is None or not book.fixed or book.pending or arms._pcs[k] is not None:
+        return False
+    fam = arms.family[k]
+    info = res.info
+    if (fam != book.ref or not book.base_readings or not arms._warm[k] or "work" in info
+            or not arms.plain_fast or not arms.paired_prices or not res.b_norm > 0):
+        return False
+    memo = arms._arm_work
+    m = None if memo is None else memo[k]
+    if m is None or m[2] != id(op.indptr) or m[0] != op.n or m[1] != op.nnz:
+        return False
+    its = res.iterations
+    # attach_work: the work (WorkModel.total's sum) and its price (the reference family's)
+    work = info["work"] = m[3] + its * m[4]
+    told = info["timed_work"] = book.base * work + 0.0
+    cost = float(told)  # (observe reads it back so)
+    # observe: no set-up (0.0), unit timed_work
+    every = arms._all
+    every[0] += cost
+    every[1] += its
+    row = arms._rate[fam]
+    row[0] += cost - 0.0 if cost > 0.0 else 0.0
+    row[1] += its
+    sec = res.seconds - info.get("setup_seconds", 0.0)
+    work = work - info.get("setup_work", 0.0)
+    _tally_work(arms._per_work, arms._fit[fam], sec, work)
+    if work > 0 and sec > 0:
+        # _Prices.observe of the reference family's warm reading once its price is fixed:
+        # the reading is remembered (the machine's speed for pairing the other families')
+        book.tick += 1
+        recent = book.recent
+        recent.append((book.tick, fam, sec / work))
+        del recent[:-_KEEP]
+    if res.converged and cost - 0.0 > arms._warm_most[fam]:
+        arms._warm_most[fam] = cost - 0.0
+    return True
