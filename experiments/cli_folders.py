@@ -29,6 +29,32 @@ def _writable_folder(folder: Path, what: str) -> bool:
     return created
 
 
+def _check_json_target(json_path, out, inputs=()) -> None:
+    """``--json FILE`` must not name the results folder, a file the run writes into it
+    (its ``summary.json`` aside, which gets the same text), or one of the run's input files:
+    the summary had been written over the folder's tuner file or history (the run then lost:
+    ``relaxtune plot`` refused the folder), over the tuner file a ``--resume`` continues, or
+    over a matrix; naming the folder itself had failed only after the whole run.  ``out``
+    ``None``: a fresh folder of the run's own (only the inputs are checked)."""
+    if json_path is None or json_path == "-":
+        return
+    target = Path(os.path.realpath(json_path))  # (a symlink names the file it points to)
+    folder = Path(os.path.realpath(out)) if out is not None else None
+    if folder is None:
+        pass
+    elif target == folder:
+        raise UsageError(f"--json {json_path}: is the results folder (--out); give a file "
+                         f"name (the folder gets its own summary.json)")
+    elif folder in target.parents and target != folder / "summary.json":
+        raise UsageError(f"--json {json_path}: inside the results folder {out}, where the "
+                         f"run writes its own files (its summary is {out / 'summary.json'}); "
+                         f"give a file outside it")
+    for given in inputs:
+        if given is not None and Path(os.path.realpath(given)) == target:
+            raise UsageError(f"--json {json_path}: is one of the run's input files ({given}); "
+                             f"the summary would be written over it: give another file name")
+
+
 def _fresh_folder(base: Path) -> tuple[Path, bool]:
     """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
     fails on an existing folder, so two runs never get the same one), checked writable."""

@@ -120,6 +120,11 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
             what = ("; relaxtune plot draws a results folder or a tuner file (Tuner.save, "
                     "relaxtune tune's tuner.json)")
         raise UsageError(f"{exc}{what}") from exc
+    if not len(tuner.history["arm"]):
+        # six empty figures and exit status 0 had passed for a drawn run (a tuner saved
+        # before its first solve, or a loop that never reached it)
+        raise UsageError(f"{path}: the tuner holds no solve (saved before its first one): "
+                         f"nothing to draw; save it after the loop has solved")
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
     with _figures_folder(folder, out):
         data = run_data(tuner)
