@@ -209,3 +209,21 @@ def test_tune_stopped_in_its_first_comparison_keeps_the_tuner_to_resume(tmp_path
     A = scipy.io.mmread(files[0]).tocsr()
     ref = solvers.ssor_pcg(A, np.ones(A.shape[0]), tuner.history["omega"][0], rtol=1e-8)
     assert tuner.history["iterations"][0] == ref.iterations
+
+
+# --- the arms figure's last solve -----------------------------------------------------------
+@pytest.mark.parametrize("solves", [1, 3, 400])
+def test_arms_figure_shows_the_last_solve_whole(solves):
+    # the x-axis ended at the last solve, so its marker (a cross if it failed) was cut in half
+    import bandit
+    from experiments.plots import plot_run_arms, run_data
+
+    tuner = bandit.Tuner(bandit.TsallisINF([1.0, 1.5], seed=0), solver="sor")
+    A = gallery.laplacian_2d(3)
+    for _ in range(solves):
+        tuner.solve(A, np.ones(9))
+    ax = plot_run_arms(run_data(tuner))
+    marker = 3 / 72 * ax.figure.dpi  # half the dot's width (s=6: about 2.4 points), in pixels
+    right = ax.transData.transform((ax.get_xlim()[1], 0))[0]
+    last = ax.transData.transform((solves, 0))[0]
+    assert right - last > marker
