@@ -83,7 +83,7 @@ class _FolderLock:
     ``--out`` at the same time is refused instead of mixing its files with this one's.
     Where the file system has no such locks (some network mounts) the run goes on without."""
 
-    def __init__(self, folder: Path, what: str):
+    def __init__(self, folder: Path, what: str, busy: str | None = None):
         self.fd = None
         try:
             import fcntl
@@ -97,8 +97,8 @@ class _FolderLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(f"{what} {folder}: another relaxtune run is writing into it; "
-                             f"choose another {what} or wait for that run to end") from None
+            raise UsageError(busy or f"{what} {folder}: another relaxtune run is writing into "
+                             f"it; choose another {what} or wait for that run to end") from None
         except OSError:
             os.close(fd)
             return

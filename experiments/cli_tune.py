@@ -40,7 +40,10 @@ def _resume_settings(args):
     try:
         tuner = bandit.Tuner.load(args.resume)
     except ValueError as exc:  # TunerFileError: missing, corrupt, another format or version
-        raise UsageError(f"--resume: {exc}") from None
+        inside = Path(args.resume) / "tuner.json"
+        hint = (f"; a relaxtune tune folder's tuner is its tuner file: --resume {inside}"
+                if Path(args.resume).is_dir() and inside.is_file() else "")
+        raise UsageError(f"--resume: {exc}{hint}") from None
     why = uf.unresumable(tuner)
     if why is not None:
         raise UsageError(f"--resume {args.resume}: {why} (continue it in Python with "
@@ -108,11 +111,30 @@ def _where_to_resume(args, result, count, out) -> str:
 
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
+    if _env_size() > 1:
+        raise UsageError(_ONE_PROCESS.format(command=args.command))
+    held = None
+    resume = getattr(args, "resume", None)
+    if resume is not None and args.out is None and Path(resume).is_file():
+        # the file is replaced at the end: held from before it is read until then, so a
+        # second run continuing it at the same time is refused (both had read the same
+        # tuner and each replaced the file: the first to finish lost its rounds, exit 0)
+        held = _FolderLock(Path(resume), "--resume", busy=(
+            f"--resume {resume}: another relaxtune run is continuing this tuner file and "
+            f"will replace it; wait for that run to end, or give --out FOLDER to continue a "
+            f"copy there"))
+    try:
+        return _tune_held(args)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _tune_held(args) -> int:
+    """``relaxtune tune`` once a ``--resume`` file it replaces is held."""
     from . import user_files as uf
     from .results import default_out
 
-    if _env_size() > 1:
-        raise UsageError(_ONE_PROCESS.format(command=args.command))
     tuner = None
     if getattr(args, "resume", None) is not None:
         tuner = _resume_settings(args)

@@ -227,3 +227,40 @@ def test_arms_figure_shows_the_last_solve_whole(solves):
     right = ax.transData.transform((ax.get_xlim()[1], 0))[0]
     last = ax.transData.transform((solves, 0))[0]
     assert right - last > marker
+
+
+# --- --resume: a second run continuing the same file, a tune folder given ------------------
+def test_tune_resume_of_a_file_another_run_continues_is_refused(tmp_path, capsys):
+    # two runs continuing one tuner file at once both read it and both replaced it: the
+    # first to finish lost its rounds, and both exited with status 0
+    import fcntl
+    import os
+
+    import bandit
+
+    files = _systems(tmp_path, count=1)
+    saved = tmp_path / "t.json"
+    _saved_tuner(saved, solves=2)
+    fd = os.open(saved, os.O_RDONLY)  # what a running `tune --resume t.json` holds
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert _tune([*files, "--resume", str(saved)], omegas=None) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"relaxtune: error: --resume {saved}: another relaxtune run is "
+                              f"continuing this tuner file")
+        assert len(bandit.Tuner.load(saved).history["arm"]) == 2
+        # continuing a copy into a folder of its own does not replace the file: it goes on
+        assert _tune([*files, "--resume", str(saved), "--out", str(tmp_path / "out")],
+                     omegas=None) == 0
+    finally:
+        os.close(fd)
+    assert _tune([*files, "--resume", str(saved)], omegas=None) == 0  # once that run ended
+    assert len(bandit.Tuner.load(saved).history["arm"]) == 3
+
+
+def test_tune_resume_of_a_tune_folder_names_its_tuner_file(tmp_path, capsys):
+    files = _systems(tmp_path, count=1)
+    assert _tune([*files, "--out", str(tmp_path / "run")]) == 0
+    assert _tune([*files, "--resume", str(tmp_path / "run")], omegas=None) == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith(f"--resume {tmp_path / 'run' / 'tuner.json'}")
