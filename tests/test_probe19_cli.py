@@ -264,3 +264,20 @@ def test_tune_resume_of_a_tune_folder_names_its_tuner_file(tmp_path, capsys):
     assert _tune([*files, "--resume", str(tmp_path / "run")], omegas=None) == 2
     err = capsys.readouterr().err
     assert err.rstrip().endswith(f"--resume {tmp_path / 'run' / 'tuner.json'}")
+
+
+# --- text files written with a byte-order mark -----------------------------------------------
+def test_text_files_with_a_byte_order_mark_are_read_as_without(tmp_path):
+    # a UTF-8 file saved by a Windows editor starts with U+FEFF: its first number had been
+    # refused ("line 1 is '\ufeff0.1', not numbers", "could not convert string")
+    from experiments.user_files import read_contexts, read_vector
+
+    ctx, rhs = tmp_path / "ctx.txt", tmp_path / "b.txt"
+    ctx.write_bytes(b"\xef\xbb\xbf0.25\r\n0.5 # dt\r\n\r\n0.75\r\n")
+    rhs.write_bytes(b"\xef\xbb\xbf" + b" ".join(b"%d" % k for k in range(1, 7)) + b"\n")
+    assert read_contexts(ctx, 3) == [0.25, 0.5, 0.75]
+    assert read_vector(rhs, 6).tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xef\xbb\xbf0.25\nx\n0.75\n")
+    with pytest.raises(ValueError, match="line 2 is 'x'"):  # lines still counted from 1
+        read_contexts(bad, 3)
