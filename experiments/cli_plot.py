@@ -68,10 +68,26 @@ def _tune_summary(path: Path) -> bool:
 
 
 def _results_file(path: Path) -> bool:
-    """Is ``path`` one of the files a study writes into its results folder?"""
+    """Is ``path`` one of the files a study writes into its results folder?  A tuner file
+    saved as ``summary.json`` is not (it had been refused, sent to its folder, and refused
+    there as "not a relaxtune results summary": no way to draw it)."""
+    if path.name == "summary.json":
+        return not _tuner_format(path)
     return (path.parent / "summary.json").is_file() and (
-        path.name == "summary.json" or (path.name.startswith("rounds")
-                                        and path.suffix in (".npz", ".csv")))
+        path.name.startswith("rounds") and path.suffix in (".npz", ".csv"))
+
+
+def _tuner_format(path: Path) -> bool:
+    """Does ``path`` hold a JSON object tagged as a tuner file (:meth:`bandit.Tuner.save`)?"""
+    import json
+
+    from bandit._tuner_persist import FORMAT
+
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
 
 
 @contextlib.contextmanager

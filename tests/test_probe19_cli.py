@@ -281,3 +281,23 @@ def test_text_files_with_a_byte_order_mark_are_read_as_without(tmp_path):
     bad.write_bytes(b"\xef\xbb\xbf0.25\nx\n0.75\n")
     with pytest.raises(ValueError, match="line 2 is 'x'"):  # lines still counted from 1
         read_contexts(bad, 3)
+
+
+# --- a tuner file saved as summary.json ------------------------------------------------------
+def test_plot_draws_a_tuner_file_saved_as_summary_json(tmp_path, capsys):
+    # it had been refused as "a file of the results folder: give the folder", and the folder
+    # then as "not a relaxtune results summary": no way to draw the run
+    from experiments.cli import main
+
+    saved = tmp_path / "summary.json"
+    tuner = _saved_tuner(saved, solves=2)
+    assert main(["plot", str(saved)]) == 0
+    total = int(np.sum(tuner.history["iterations"]))
+    assert f"2 solves, {total} iterations" in capsys.readouterr().out
+    assert (tmp_path / "summary_cost.png").is_file()
+    # a study's or a tune run's summary.json is still sent to its folder
+    files = _systems(tmp_path, count=1)
+    assert _tune([*files, "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "run" / "summary.json")]) == 2
+    assert "give the folder (relaxtune plot" in capsys.readouterr().err
