@@ -233,8 +233,10 @@ def _stopped_before_one(args, result, count, out, created) -> int:
     if len(tuner.history["arm"]) > result.get("start", 0):
         tuner.save(out / "tuner.json")
         tuner.to_csv(out / "history.csv")
+        kept = ("" if args.resume is None or args.out is not None
+                else f" ({args.resume} is kept as it was)")
         said = (f"0 of {count} systems finished in full; the tuner was saved in {out} "
-                f"(tuner.json, history.csv){_where_to_resume(args, result, count, out)}")
+                f"(tuner.json, history.csv){kept}{_where_to_resume(args, result, count, out)}")
     else:
         if created:
             try:

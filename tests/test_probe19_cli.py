@@ -12,6 +12,12 @@ import scipy.sparse as sp
 from solvers import gallery
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """A run without --out writes results/tune-<timestamp>/ in the current folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _systems(folder, count=2, n=4):
     """``count`` Matrix Market files of shifted 2-D Laplacians (n² unknowns)."""
     paths = []
@@ -301,3 +307,25 @@ def test_plot_draws_a_tuner_file_saved_as_summary_json(tmp_path, capsys):
     capsys.readouterr()
     assert main(["plot", str(tmp_path / "run" / "summary.json")]) == 2
     assert "give the folder (relaxtune plot" in capsys.readouterr().err
+
+
+def test_tune_resumed_and_stopped_in_its_first_comparison_keeps_the_file(tmp_path, capsys,
+                                                                         monkeypatch):
+    import bandit
+    import solvers
+
+    files = _systems(tmp_path)
+    saved = tmp_path / "t.json"
+    _saved_tuner(saved, solves=2)
+    before = saved.read_bytes()
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(solvers.SOLVERS, "sor", stop)
+    assert _tune([*files, "--resume", str(saved)], omegas=None) == 130
+    err = capsys.readouterr().err
+    assert f"({saved} is kept as it was)" in err
+    assert saved.read_bytes() == before
+    out = err.split("the tuner was saved in ")[1].split(" (")[0]
+    assert len(bandit.Tuner.load(f"{out}/tuner.json").history["arm"]) == 3
