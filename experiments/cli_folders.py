@@ -55,6 +55,20 @@ def _check_json_target(json_path, out, inputs=()) -> None:
                              f"the summary would be written over it: give another file name")
 
 
+def _check_figures_folder(out: Path, no_plots: bool) -> None:
+    """The run draws its figures into ``out/figures`` at its end: a file of that name there
+    (or a folder it cannot write into) is refused before anything runs — it had failed with
+    ``FileExistsError`` (status 1) once the whole run was done."""
+    figures = Path(out) / "figures"
+    if no_plots or not (figures.exists() or figures.is_symlink()):
+        return
+    if not figures.is_dir():
+        raise UsageError(f"--out {out}: {figures} exists and is not a folder, where the "
+                         f"run draws its figures; remove it, or give --no-plots or another "
+                         f"--out")
+    _writable_folder(figures, "figures folder")
+
+
 def _fresh_folder(base: Path) -> tuple[Path, bool]:
     """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
     fails on an existing folder, so two runs never get the same one), checked writable."""

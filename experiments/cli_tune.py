@@ -9,8 +9,8 @@ from pathlib import Path
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
                          _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
                          print_error)
-from .cli_folders import (_check_json_target, _FolderLock, _fresh_folder,
-                          _writable_folder)
+from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock,
+                          _fresh_folder, _writable_folder)
 
 
 #: The defaults of ``relaxtune tune``'s settings: the parser leaves them ``None`` so that
@@ -193,6 +193,11 @@ def _tune_held(args) -> int:
                 lock.release()
                 raise UsageError(f"--out {out}: already holds results ({name}); choose "
                                  f"another --out or remove it")
+        try:
+            _check_figures_folder(out, args.no_plots)
+        except UsageError:
+            lock.release()
+            raise
     except UsageError:
         if created:
             out.rmdir()

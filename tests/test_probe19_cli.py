@@ -329,3 +329,35 @@ def test_tune_resumed_and_stopped_in_its_first_comparison_keeps_the_file(tmp_pat
     assert saved.read_bytes() == before
     out = err.split("the tuner was saved in ")[1].split(" (")[0]
     assert len(bandit.Tuner.load(f"{out}/tuner.json").history["arm"]) == 3
+
+
+# --- --out holding a file named figures --------------------------------------------------------
+@pytest.mark.parametrize("command", ["tune", "learning"])
+def test_out_with_a_file_named_figures_is_refused_before_the_run(tmp_path, capsys, command,
+                                                                 monkeypatch):
+    # the run computed everything, saved it, then failed drawing: FileExistsError, status 1
+    # (tune's line did not even say the results were saved)
+    from experiments import cli_studies, user_files
+    from experiments.cli import main
+
+    def ran(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(cli_studies, "_run", ran)
+    monkeypatch.setattr(user_files, "run", ran)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "figures").write_text("mine")
+    argv = ([*_systems(tmp_path), "--omegas", "1.2"] if command == "tune"
+            else ["--T", "5", "--trials", "1"])
+    assert main([command, *argv, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"relaxtune: error: --out {out}: {out / 'figures'} exists and is not a "
+                   f"folder, where the run draws its figures; remove it, or give --no-plots "
+                   f"or another --out\n")
+    assert sorted(p.name for p in out.iterdir()) == ["figures"]
+    assert (out / "figures").read_text() == "mine"
+    monkeypatch.undo()
+    # without figures the run goes on
+    assert main([command, *argv, "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert (out / "summary.json").is_file()
