@@ -29,13 +29,20 @@ def _writable_folder(folder: Path, what: str) -> bool:
     return created
 
 
+def _written(name: str) -> bool:
+    """Is ``name`` a file a run writes into its results folder (besides ``summary.json``)?"""
+    return name in ("tuner.json", "history.csv") or (
+        name.startswith("rounds") and Path(name).suffix in (".npz", ".csv"))
+
+
 def _check_json_target(json_path, out, inputs=()) -> None:
-    """``--json FILE`` must not name the results folder, a file the run writes into it
-    (its ``summary.json`` aside, which gets the same text), or one of the run's input files:
-    the summary had been written over the folder's tuner file or history (the run then lost:
-    ``relaxtune plot`` refused the folder), over the tuner file a ``--resume`` continues, or
-    over a matrix; naming the folder itself had failed only after the whole run.  ``out``
-    ``None``: a fresh folder of the run's own (only the inputs are checked)."""
+    """``--json FILE`` must not name the results folder, a file the run writes there (its
+    ``summary.json`` aside, which gets the same text; any other file there is fine), its
+    ``figures`` folder, or one of the run's input files: the summary had been written over
+    the folder's tuner file or history (the run then lost: ``relaxtune plot`` refused the
+    folder), over the tuner file a ``--resume`` continues, or over a matrix; naming the
+    folder itself had failed only after the whole run.  ``out`` ``None``: a fresh folder of
+    the run's own (only the inputs are checked)."""
     if json_path is None or json_path == "-":
         return
     target = Path(os.path.realpath(json_path))  # (a symlink names the file it points to)
@@ -45,10 +52,12 @@ def _check_json_target(json_path, out, inputs=()) -> None:
     elif target == folder:
         raise UsageError(f"--json {json_path}: is the results folder (--out); give a file "
                          f"name (the folder gets its own summary.json)")
-    elif folder in target.parents and target != folder / "summary.json":
-        raise UsageError(f"--json {json_path}: inside the results folder {out}, where the "
-                         f"run writes its own files (its summary is {out / 'summary.json'}); "
-                         f"give a file outside it")
+    elif ((target.parent == folder and _written(target.name))
+          or folder / "figures" in (target, *target.parents)):
+        raise UsageError(f"--json {json_path}: the run writes its own "
+                         f"{'figures' if target.parent != folder else target.name} there, in "
+                         f"the results folder {out} (its summary is {out / 'summary.json'}); "
+                         f"give another file")
     for given in inputs:
         if given is not None and Path(os.path.realpath(given)) == target:
             raise UsageError(f"--json {json_path}: is one of the run's input files ({given}); "

@@ -58,8 +58,18 @@ def test_tune_json_into_the_results_folder_is_refused_before_the_run(tmp_path, c
     assert _tune([*files, "--out", str(out), "--json", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"relaxtune: error: --json {target}: ")
-    assert ("is the results folder" if where == "." else "inside the results folder") in err
+    assert ("is the results folder" if where == "." else "the run writes its own") in err
     assert not out.exists()  # refused before anything was created
+
+
+def test_tune_json_beside_the_results_in_its_folder_is_written(tmp_path):
+    # --out . with --json run.json: a file the run does not write, in its folder, is fine
+    files = _systems(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _tune([*files, "--out", str(out), "--json", str(out / "mine.json")]) == 0
+    assert (json.loads((out / "mine.json").read_text())
+            == json.loads((out / "summary.json").read_text()))
 
 
 def test_tune_json_as_its_summary_json_is_the_same_summary(tmp_path):
