@@ -356,8 +356,10 @@ _OPTIONAL = {
 
 
 def _config(raw, spec):
-    _need(isinstance(raw, dict), f"config must be an object, got {type(raw).__name__}")
+    # checked once decoded: an encoded scalar ({"__float__": "nan"}) is a JSON object too,
+    # and had passed for a config, then failed as "TypeError: 'float' object is not iterable"
     config = _decode(raw, "config")
+    _need(isinstance(config, dict), f"config must be an object, got {type(config).__name__}")
     unknown = [k for k in config if k not in spec and k not in _OPTIONAL]
     _need(not unknown, f"config has unknown key(s) {', '.join(map(repr, unknown))}")
     for key, (ok, what) in spec.items():

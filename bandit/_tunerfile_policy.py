@@ -61,7 +61,10 @@ def _policy(raw):
     _need(raw["seed"] is None or _is_int(raw["seed"]),
           f"policy seed must be an integer or null, got {raw['seed']!r}")
     arms = _decode(raw["arms"], "policy arms")
-    config = klass._saved_config(_decode(raw["config"], "policy config"))
+    config = _decode(raw["config"], "policy config")
+    # (an encoded scalar is a JSON object too: checked again once decoded)
+    _need(isinstance(config, dict), "policy config must be an object")
+    config = klass._saved_config(config)
     try:
         with warnings.catch_warnings():  # (warned when the policy was made, not again)
             warnings.simplefilter("ignore", RepeatedArmWarning)

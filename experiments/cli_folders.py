@@ -29,6 +29,55 @@ def _writable_folder(folder: Path, what: str) -> bool:
     return created
 
 
+def _written(name: str) -> bool:
+    """Is ``name`` a file a run writes into its results folder (besides ``summary.json``)?"""
+    return name in ("tuner.json", "history.csv") or (
+        name.startswith("rounds") and Path(name).suffix in (".npz", ".csv"))
+
+
+def _check_json_target(json_path, out, inputs=()) -> None:
+    """``--json FILE`` must not name the results folder, a file the run writes there (its
+    ``summary.json`` aside, which gets the same text; any other file there is fine), its
+    ``figures`` folder, or one of the run's input files: the summary had been written over
+    the folder's tuner file or history (the run then lost: ``relaxtune plot`` refused the
+    folder), over the tuner file a ``--resume`` continues, or over a matrix; naming the
+    folder itself had failed only after the whole run.  ``out`` ``None``: a fresh folder of
+    the run's own (only the inputs are checked)."""
+    if json_path is None or json_path == "-":
+        return
+    target = Path(os.path.realpath(json_path))  # (a symlink names the file it points to)
+    folder = Path(os.path.realpath(out)) if out is not None else None
+    if folder is None:
+        pass
+    elif target == folder:
+        raise UsageError(f"--json {json_path}: is the results folder (--out); give a file "
+                         f"name (the folder gets its own summary.json)")
+    elif ((target.parent == folder and _written(target.name))
+          or folder / "figures" in (target, *target.parents)):
+        raise UsageError(f"--json {json_path}: the run writes its own "
+                         f"{'figures' if target.parent != folder else target.name} there, in "
+                         f"the results folder {out} (its summary is {out / 'summary.json'}); "
+                         f"give another file")
+    for given in inputs:
+        if given is not None and Path(os.path.realpath(given)) == target:
+            raise UsageError(f"--json {json_path}: is one of the run's input files ({given}); "
+                             f"the summary would be written over it: give another file name")
+
+
+def _check_figures_folder(out: Path, no_plots: bool) -> None:
+    """The run draws its figures into ``out/figures`` at its end: a file of that name there
+    (or a folder it cannot write into) is refused before anything runs — it had failed with
+    ``FileExistsError`` (status 1) once the whole run was done."""
+    figures = Path(out) / "figures"
+    if no_plots or not (figures.exists() or figures.is_symlink()):
+        return
+    if not figures.is_dir():
+        raise UsageError(f"--out {out}: {figures} exists and is not a folder, where the "
+                         f"run draws its figures; remove it, or give --no-plots or another "
+                         f"--out")
+    _writable_folder(figures, "figures folder")
+
+
 def _fresh_folder(base: Path) -> tuple[Path, bool]:
     """Create ``base`` — or ``base-2``, ``base-3``, ... if it exists — atomically (``mkdir``
     fails on an existing folder, so two runs never get the same one), checked writable."""
@@ -57,7 +106,7 @@ class _FolderLock:
     ``--out`` at the same time is refused instead of mixing its files with this one's.
     Where the file system has no such locks (some network mounts) the run goes on without."""
 
-    def __init__(self, folder: Path, what: str):
+    def __init__(self, folder: Path, what: str, busy: str | None = None):
         self.fd = None
         try:
             import fcntl
@@ -71,8 +120,8 @@ class _FolderLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(f"{what} {folder}: another relaxtune run is writing into it; "
-                             f"choose another {what} or wait for that run to end") from None
+            raise UsageError(busy or f"{what} {folder}: another relaxtune run is writing into "
+                             f"it; choose another {what} or wait for that run to end") from None
         except OSError:
             os.close(fd)
             return

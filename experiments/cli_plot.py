@@ -68,10 +68,26 @@ def _tune_summary(path: Path) -> bool:
 
 
 def _results_file(path: Path) -> bool:
-    """Is ``path`` one of the files a study writes into its results folder?"""
+    """Is ``path`` one of the files a study writes into its results folder?  A tuner file
+    saved as ``summary.json`` is not (it had been refused, sent to its folder, and refused
+    there as "not a relaxtune results summary": no way to draw it)."""
+    if path.name == "summary.json":
+        return not _tuner_format(path)
     return (path.parent / "summary.json").is_file() and (
-        path.name == "summary.json" or (path.name.startswith("rounds")
-                                        and path.suffix in (".npz", ".csv")))
+        path.name.startswith("rounds") and path.suffix in (".npz", ".csv"))
+
+
+def _tuner_format(path: Path) -> bool:
+    """Does ``path`` hold a JSON object tagged as a tuner file (:meth:`bandit.Tuner.save`)?"""
+    import json
+
+    from bandit._tuner_persist import FORMAT
+
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
 
 
 @contextlib.contextmanager
@@ -120,6 +136,11 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
             what = ("; relaxtune plot draws a results folder or a tuner file (Tuner.save, "
                     "relaxtune tune's tuner.json)")
         raise UsageError(f"{exc}{what}") from exc
+    if not len(tuner.history["arm"]):
+        # six empty figures and exit status 0 had passed for a drawn run (a tuner saved
+        # before its first solve, or a loop that never reached it)
+        raise UsageError(f"{path}: the tuner holds no solve (saved before its first one): "
+                         f"nothing to draw; save it after the loop has solved")
     folder = Path(out) if out is not None else (Path(path).parent or Path("."))
     with _figures_folder(folder, out):
         data = run_data(tuner)

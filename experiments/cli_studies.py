@@ -9,8 +9,8 @@ from pathlib import Path
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated,
                          UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
                          _SigtermAsInterrupt, _trace, describe, print_error)
-from .cli_folders import (_FolderLock, _Keeper, _fresh_folder, _missing_folders,
-                          _remove_empty, _writable_folder)
+from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock, _Keeper,
+                          _fresh_folder, _missing_folders, _remove_empty, _writable_folder)
 
 
 def _study(args) -> int:
@@ -44,6 +44,7 @@ def _prepare(args, *, writes: bool = True):
     if writes:
         if args.json is not None and args.json.is_dir():
             raise UsageError(f"--json {args.json}: is a folder; give a file name")
+        _check_json_target(args.json, args.out)
         made = _missing_folders(Path(out))  # removed again if the run is refused
         if args.out is None:
             # named after the second the run started: another run started in the same
@@ -61,12 +62,13 @@ def _prepare(args, *, writes: bool = True):
                 lock.release()
                 raise UsageError(f"--out {out}: already holds results (summary.json); choose "
                                  "another --out or remove it")
-            if args.json is not None:
-                try:
+            try:
+                if args.json is not None:
                     _writable_folder(args.json.parent, "--json")
-                except UsageError:
-                    lock.release()
-                    raise
+                _check_figures_folder(out, args.no_plots)
+            except UsageError:
+                lock.release()
+                raise
         except UsageError:
             if created:
                 out.rmdir()

@@ -9,7 +9,8 @@ from pathlib import Path
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
                          _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
                          print_error)
-from .cli_folders import _FolderLock, _fresh_folder, _writable_folder
+from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock,
+                          _fresh_folder, _writable_folder)
 
 
 #: The defaults of ``relaxtune tune``'s settings: the parser leaves them ``None`` so that
@@ -39,7 +40,10 @@ def _resume_settings(args):
     try:
         tuner = bandit.Tuner.load(args.resume)
     except ValueError as exc:  # TunerFileError: missing, corrupt, another format or version
-        raise UsageError(f"--resume: {exc}") from None
+        inside = Path(args.resume) / "tuner.json"
+        hint = (f"; a relaxtune tune folder's tuner is its tuner file: --resume {inside}"
+                if Path(args.resume).is_dir() and inside.is_file() else "")
+        raise UsageError(f"--resume: {exc}{hint}") from None
     why = uf.unresumable(tuner)
     if why is not None:
         raise UsageError(f"--resume {args.resume}: {why} (continue it in Python with "
@@ -107,11 +111,30 @@ def _where_to_resume(args, result, count, out) -> str:
 
 def _tune(args) -> int:
     """``relaxtune tune``: a user's own sequence from files (experiments/user_files.py)."""
+    if _env_size() > 1:
+        raise UsageError(_ONE_PROCESS.format(command=args.command))
+    held = None
+    resume = getattr(args, "resume", None)
+    if resume is not None and args.out is None and Path(resume).is_file():
+        # the file is replaced at the end: held from before it is read until then, so a
+        # second run continuing it at the same time is refused (both had read the same
+        # tuner and each replaced the file: the first to finish lost its rounds, exit 0)
+        held = _FolderLock(Path(resume), "--resume", busy=(
+            f"--resume {resume}: another relaxtune run is continuing this tuner file and "
+            f"will replace it; wait for that run to end, or give --out FOLDER to continue a "
+            f"copy there"))
+    try:
+        return _tune_held(args)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _tune_held(args) -> int:
+    """``relaxtune tune`` once a ``--resume`` file it replaces is held."""
     from . import user_files as uf
     from .results import default_out
 
-    if _env_size() > 1:
-        raise UsageError(_ONE_PROCESS.format(command=args.command))
     tuner = None
     if getattr(args, "resume", None) is not None:
         tuner = _resume_settings(args)
@@ -147,6 +170,8 @@ def _tune(args) -> int:
                          f"(the default)")
     if args.json is not None and args.json.is_dir():
         raise UsageError(f"--json {args.json}: is a folder; give a file name")
+    _check_json_target(args.json, args.out,
+                       [*args.matrices, *(args.rhs or ()), args.contexts, args.resume])
     if args.out is not None:
         for name in ("tuner.json", "summary.json"):  # another run's (of any study)
             if (args.out / name).exists():
@@ -168,6 +193,11 @@ def _tune(args) -> int:
                 lock.release()
                 raise UsageError(f"--out {out}: already holds results ({name}); choose "
                                  f"another --out or remove it")
+        try:
+            _check_figures_folder(out, args.no_plots)
+        except UsageError:
+            lock.release()
+            raise
     except UsageError:
         if created:
             out.rmdir()
@@ -196,6 +226,34 @@ def _writable_resume(path: Path) -> None:
                          "give --out FOLDER to write it there and keep the file")
 
 
+def _stopped_before_one(args, result, count, out, created) -> int:
+    """A run stopped before its first system finished in full: no table, no figures and no
+    summary — they had been written all the same, a table of 0 systems ("best fixed ω = 1
+    (hindsight)", every count 0, all converged), six empty figures and a summary.json that
+    a rerun into the same ``--out`` then tripped over.  The tuner is saved (with its
+    history) only if it solved the first system (it can be continued); otherwise nothing is
+    written and a folder the run created is removed."""
+    tuner = result["tuner"]
+    kind = "terminated" if isinstance(result.get("stop"), Terminated) else "interrupted"
+    if len(tuner.history["arm"]) > result.get("start", 0):
+        tuner.save(out / "tuner.json")
+        tuner.to_csv(out / "history.csv")
+        kept = ("" if args.resume is None or args.out is not None
+                else f" ({args.resume} is kept as it was)")
+        said = (f"0 of {count} systems finished in full; the tuner was saved in {out} "
+                f"(tuner.json, history.csv){kept}{_where_to_resume(args, result, count, out)}")
+    else:
+        if created:
+            try:
+                out.rmdir()
+            except OSError:  # something else was written there since: left as it is
+                pass
+        kept = "" if args.resume is None else f" ({args.resume} is kept as it was)"
+        said = f"no system had finished, nothing was saved{kept}"
+    print_error(said, kind=kind)
+    return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+
+
 def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
               tuner=None) -> int:
     """``relaxtune tune`` once its inputs are checked and its folder is held."""
@@ -214,6 +272,8 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
             out.rmdir()
         raise UsageError(str(exc)) from None
+    if result["interrupted"] == 0:
+        return _stopped_before_one(args, result, len(systems), out, created)
     summary = uf.summarize(result)
     tuner = result["tuner"]
     tuner.save(out / "tuner.json")

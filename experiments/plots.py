@@ -383,7 +383,9 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
         ax.set_yticks(range(len(data["labels"])))
         ax.set_yticklabels(data["labels"], fontsize=7)
     ax.set_xlabel("solve")
-    ax.set_xlim(0, max(T, 1))
+    # a margin past the last solve: its marker (a cross if it failed) sat on the edge, half
+    # cut off, and a run of one solve showed half a dot
+    ax.set_xlim(0, T + max(0.5, 0.02 * T))
     if ax.get_legend_handles_labels()[0]:
         _legend(ax, fontsize=8, loc="lower right")
     ax.set_title("arm chosen at every solve")

@@ -154,7 +154,9 @@ def read_vector(path, n: int) -> np.ndarray:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
         elif kind == ".txt":
-            v = np.loadtxt(path, dtype=np.float64, ndmin=1)
+            # (utf-8-sig: a byte-order mark, as Windows editors write, had been refused as
+            # "could not convert string '\ufeff1.0' to float64")
+            v = np.loadtxt(path, dtype=np.float64, ndmin=1, encoding="utf-8-sig")
         else:
             v = scipy.io.mmread(path)
             v = v.toarray() if sp.issparse(v) else np.asarray(v)
@@ -186,7 +188,7 @@ def _contexts_problem(path, exc) -> str:
     """The first line of a contexts file numpy could not read, said in the file's terms (numpy
     speaks of rows, columns and ``usecols``, and counts the lines it skipped differently)."""
     try:
-        lines = path.read_text(errors="replace").splitlines()
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     except OSError:
         return f"{type(exc).__name__}: {exc}"
     width = None
@@ -216,7 +218,7 @@ def read_contexts(path, count: int) -> list:
     try:
         with warnings.catch_warnings():  # an empty file: counted below, in one line
             warnings.simplefilter("ignore", UserWarning)
-            rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
+            rows = np.loadtxt(path, dtype=np.float64, ndmin=2, encoding="utf-8-sig")
     except Exception as exc:
         raise ValueError(f"{path}: cannot read contexts: {_contexts_problem(path, exc)}; "
                          f"{_CONTEXTS_FORMAT}") from None
