@@ -4,11 +4,11 @@ A fresh process runs a user's loop — a new scipy matrix on one pattern every s
 right-hand side, the previous solution as the start — with the common configurations (the
 default learner over ω for SOR and SSOR-PCG, the default learner over configuration arms;
 iterations, time and timed work for cost; a scalar, a vector or no context; a warm, zero or
-no start; audits) and records every overload Numba adds (``Dispatcher.compile``, through which
-both a compilation and a cache load go) with the solve it happened in.  The first solve
-loads what it runs and, in :meth:`bandit.Tuner._prime`, what later solves will
-(:mod:`bandit._tuner_prime`); every later solve must add none (a cache load had cost a few ms
-inside solves 1 to 4 and later ones, a compilation after an edit up to a second).
+no start; audits) and records every overload Numba adds (``tests/numba_recorder.py``: a
+compilation or a cache load) with the solve it happened in.  The first solve loads what it
+runs and, in :meth:`bandit.Tuner._prime`, what later solves will (:mod:`bandit._tuner_prime`);
+every later solve must add none (a cache load had cost 5–30 ms inside solves 1 to 5, a
+compilation after an edit up to a second).
 """
 import json
 import os
@@ -24,25 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import json, sys
-import numba.core.dispatcher as nd
-import numpy as np
-import scipy.sparse as sp
+sys.path.insert(0, "tests")
+from numba_recorder import install
 
 where = ["import"]
 events = []
-compile_ = nd.Dispatcher.compile
-
-def recorded(self, sig):
-    before = len(self.overloads)
-    misses = sum(self._cache_misses.values())
-    out = compile_(self, sig)
-    if len(self.overloads) > before:
-        kind = "compile" if sum(self._cache_misses.values()) > misses else "cache load"
-        events.append([where[0], kind, self.py_func.__module__ + "." + self.py_func.__qualname__,
-                       str(sig)[:200]])
-    return out
-
-nd.Dispatcher.compile = recorded
+install(lambda kind, name, sig: events.append([where[0], kind, name, sig[:200]]))
+import numpy as np
+import scipy.sparse as sp
 from bandit import Tuner, config_grid, default_policy
 from solvers import gallery, prepare
 
