@@ -19,6 +19,7 @@ tuner with AMG arms.  Nothing the Tuner or its policy holds changes.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 
@@ -57,6 +58,9 @@ def _warm_policy(policy, context) -> None:
     if type(policy).__module__.split(".")[0] != "bandit":
         return
     twin = copy.deepcopy(policy)
+    for p in [twin] + list(getattr(twin, "inner_policies", None) or []):
+        if p is not None:
+            _own_methods(p)
     contexts = _nearby(context)
     for r, c in enumerate(contexts):
         arm = int(twin.select(c))
@@ -77,6 +81,16 @@ def _warm_policy(policy, context) -> None:
         forget = getattr(inner, "_forget", None)
         if forget is not None and getattr(inner, "detect_changes", False):
             forget(0.5)  # what a detected change runs (a matrix inverse, compiled)
+
+
+def _own_methods(obj) -> None:
+    """Drop ``obj``'s instance attributes that stand in for methods of its class (a timing
+    wrapper, say): a copy keeps such a function as it is (functions are not copied), and the
+    function calls the original object's method — the copy's rounds would be the policy's."""
+    cls = type(obj)
+    for name in [k for k, v in vars(obj).items() if callable(v)]:
+        if inspect.isfunction(inspect.getattr_static(cls, name, None)):
+            del obj.__dict__[name]
 
 
 def _nearby(context) -> list:

@@ -160,3 +160,23 @@ def test_the_warm_up_never_refuses_a_solve(monkeypatch):
     monkeypatch.setattr(_tuner_prime, "_warm_solvers", broken)
     tuner = _loop(Tuner(solver="ssor_pcg"), steps=3)
     assert tuner.summary()["rounds"] == 3
+
+
+def test_the_warm_up_does_not_run_through_a_wrapper_of_the_policy():
+    """A function set on the policy in place of a method (a timing wrapper, as
+    ``relaxtune bench percall --parts`` sets) is not copied — it would call the original's
+    method: the copy runs its class's own methods, and the policy sees one draw and one update
+    per solve."""
+    from bandit import Tuner, default_policy
+
+    tuner = Tuner(default_policy("ssor_pcg", seed=2), solver="ssor_pcg")
+    policy, seen = tuner.policy, []
+    for name in ("select", "update", "leader"):
+        def wrapper(*args, fn=getattr(policy, name), name=name, **kwargs):
+            seen.append(name)
+            return fn(*args, **kwargs)
+
+        setattr(policy, name, wrapper)
+    _loop(tuner, steps=4)
+    assert seen.count("select") == 4 and seen.count("update") == 4
+    assert policy.t == 4
