@@ -27,6 +27,10 @@ import numpy as np
 #: range seen (a learner's one-call rounds need a context that widens nothing), one
 #: censored (a guarded attempt the budget stopped).
 _ROUNDS = 6
+#: Above this many features (a long vector context) the policy's rounds are not run: their
+#: refits when the context's range widens cost O(d³) each (seconds at d ≈ 1000, where a
+#: kernel's load is a few ms), so such a learner loads its kernels where it first uses them.
+_MAX_FEATURES = 256
 
 
 def warm_kernels(tuner, op, A, context) -> None:
@@ -64,6 +68,9 @@ def _warm_policy(policy, context) -> None:
     contexts = _nearby(context)
     for r, c in enumerate(contexts):
         arm = int(twin.select(c))
+        P = getattr(twin, "P", None)
+        if r == 0 and isinstance(P, np.ndarray) and P.shape[0] > _MAX_FEATURES:
+            return  # a model this large refits in seconds when the range widens: left lazy
         lead, _ = twin.leader(c)
         twin.predict(c)
         if lead is not None and lead != arm:
