@@ -14,6 +14,7 @@ import numpy as np
 from . import mpi as _mpi
 from ._tuner_account import account_plain
 from ._tuner_checks import _check_result
+from ._tuner_prime import warm_kernels
 from solvers._result import IterateOverflowError
 from solvers.precond import SetupError
 
@@ -53,18 +54,26 @@ class RunSteps:
     #: for bit (what the tests compare it with)
     _account = staticmethod(account_plain)
 
-    def _prime(self, op):
+    def _prime(self, op, A=None, context=None):
         """Show the policy the first system before its first draw, once: a policy with a
         ``prime(A, solver)`` method (e.g. ``JointCB(prior="theory")``) takes its prior from it.
         Under MPI only rank 0 is primed; the other ranks' policies are then made copies of
         rank 0's, prior included, at the first draw (:mod:`bandit.mpi`).  Ctrl-C while it
         runs (a spectral estimate of a large matrix) leaves it to the next solve, so an
-        interrupted first call changes nothing, as any call abandoned before the draw."""
+        interrupted first call changes nothing, as any call abandoned before the draw.
+
+        Then, on every rank and also for a tuner loaded from a file (its first solve in this
+        process), the compiled functions the later solves may first call are loaded, with
+        the argument types of ``A`` (the user's matrix) and ``context`` (this solve's):
+        :func:`bandit._tuner_prime.warm_kernels`.  From the second solve on no solve loads
+        or compiles a kernel (a cache load took a few ms inside solves 1 to 4; a compilation,
+        after an edit, up to a second)."""
         prime = getattr(self.policy, "prime", None)
         if prime is None or self.policy.t > 0 or self._log:
             # (a run with rounds has primed at its first: a loaded tuner whose rounds were
             # all already solved, and so told nothing, keeps the prior of its first matrix)
             self._primed = True
+            warm_kernels(self, op, A, context)
             return
         try:
             if self._comm is None:
@@ -84,6 +93,8 @@ class RunSteps:
             self._primed = True  # an error of the prior itself is not retried every solve
             raise
         self._primed = True
+        # after the prior: the policy's copy runs the rounds the policy itself will
+        warm_kernels(self, op, A, context)
 
     def _run(self, op, b, arm, x0, maxiter, guarded, tally=True):
         """One solver run with ``arm``; ``guarded`` runs stop early on divergence; ``tally``

@@ -530,7 +530,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             # the hot path of a simulation loop: at a few hundred unknowns a solve takes
             # ~20 µs, so every layer of Python here shows in the comparison with plain CG
             if not self._primed:
-                self._prime(op)
+                self._prime(op, A, context)
             policy = self.policy
             undo, told = policy._draw_state(), policy.t
             try:

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_pcg as KP
+from . import _kernels_prep as _prep
 from . import _kernels_ssor as KS
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
@@ -48,10 +49,12 @@ def _load_failure_kernel():
     kernels, when a solver is first used: loaded lazily, it cost the first failed solve of a
     process milliseconds (a cached kernel's load), as much as a thousand small solves and,
     in a ``bandit.Tuner``, an audit's time.  A call on an empty system of the types a solve
-    passes (32-bit indices: every matrix below 2³² entries)."""
+    passes (32-bit indices: every matrix below 2³² entries).  With it the check of a CG-type
+    solve's start (:func:`_check_start`), which every such solve runs."""
     global _failure_kernel_loaded
     if not _failure_kernel_loaded:
         K.residual_norm(_NO_INDEX, _NO_INDEX[:0], _NO_MIRROR, _NO_MIRROR, _NO_MIRROR)
+        _prep.beyond(_NO_MIRROR, _START_HI)
         _failure_kernel_loaded = True
 
 
@@ -159,8 +162,8 @@ def _check_start(name, op, b, x, b_norm):
     """Refuse a CG-type solve whose start residual ``‖b − A x0‖`` is too large for the
     kernels' sums of squares (``x0 = 1e200·1`` with ``b = 1``): its norm, computed scaled,
     and why no solve from there can reach the tolerance, instead of the NaN the overflowed
-    squares become.  Two passes over ``x`` when it is ordinary (no copy)."""
-    if not x.size or (x.max() <= _START_HI and x.min() >= -_START_HI):
+    squares become.  One compiled pass over ``x`` when it is ordinary (no copy)."""
+    if not _prep.beyond(x, _START_HI):
         return
     r0 = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
     if r0 <= _RESIDUAL_HI:

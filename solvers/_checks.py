@@ -177,8 +177,11 @@ def _check_dtype(dtype, name):
 
 
 def check_vector(v, n: int, name: str) -> np.ndarray:
-    """Return ``v`` as a new contiguous float64 vector of length ``n`` or raise ``ValueError``."""
-    return check_vector_norm(v, n, name)[0]
+    """Return ``v`` as a new contiguous float64 vector of length ``n`` or raise ``ValueError``.
+
+    The same pass as :func:`check_vector_norm`, without the norm: a vector whose sum of
+    squares is 0 (a zero start) or out of range is not passed over again for it."""
+    return _checked(v, n, name, True)[0]
 
 
 # A sum of squares in [2^-900, inf) lost nothing to underflow (a square below 2^-1074 is at
@@ -202,6 +205,15 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     >>> check_vector_norm(np.full(4, 1e200), 4, "b")[1], check_vector_norm([3e-170, 4e-170], 2, "b")[1]
     (2e+200, 5e-170)
     """
+    out, sumsq = _checked(v, n, name, copy)
+    if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
+        return out, math.sqrt(sumsq)
+    return out, float(_prep.scaled_norm(out))
+
+
+def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
+    """``(vector, Σ v²)`` of :func:`check_vector_norm`: the checks, the copy and the plain
+    sum of squares in one compiled pass."""
     if type(v) is np.ndarray:
         arr = v
     elif sp.issparse(v):  # np.asarray would make it a 0-d array of dtype object
@@ -236,9 +248,7 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     if nonfinite:
         raise ValueError(f"{name} contains NaN or Inf "
                          f"({nonfinite} entr{'y' if nonfinite == 1 else 'ies'})")
-    if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
-        return out, math.sqrt(sumsq)
-    return out, float(_prep.scaled_norm(out))
+    return out, sumsq
 
 
 def _rhs_norm(b, x0, n: int, out):

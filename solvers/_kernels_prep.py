@@ -379,6 +379,18 @@ def check_rhs(b, x0, out):
 
 
 @numba.njit(cache=True)
+def beyond(v, bound) -> bool:
+    """Whether some entry of ``v`` is not within ``[-bound, bound]`` (beyond it, or NaN), in
+    one pass over ``v``.  No early exit, so the loop vectorises: at 10⁴ entries it costs
+    about as much as reading them, where ``v.max()`` and ``v.min()`` had cost two passes and
+    two calls (3–4 times as much, Zen 3)."""
+    out = False
+    for i in range(v.size):
+        out |= not abs(v[i]) <= bound
+    return out
+
+
+@numba.njit(cache=True)
 def scaled_norm(v):
     """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
     brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back

@@ -18,24 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import json, sys
-import numba.core.dispatcher as nd
-import experiments.precond_study as ps
+sys.path.insert(0, "tests")
+from numba_recorder import install
 
 state = {"timed": False, "call": None}
 events = []
-compile_ = nd.Dispatcher.compile
-
-def recorded(self, sig):
-    before = len(self.overloads)
-    misses = sum(self._cache_misses.values())
-    out = compile_(self, sig)
-    if len(self.overloads) > before and state["call"] is not None:
-        kind = "compile" if sum(self._cache_misses.values()) > misses else "cache load"
-        events.append([kind, self.py_func.__module__ + "." + self.py_func.__qualname__,
-                       str(sig), *state["call"]])
-    return out
-
-nd.Dispatcher.compile = recorded
+install(lambda kind, name, sig: state["call"] is not None and events.append(
+    [kind, name, sig, *state["call"]]))
+import experiments.precond_study as ps
 warm_up = ps._warm_up
 
 def marked(*args, **kwargs):

@@ -1,0 +1,178 @@
+"""The compiled functions a :class:`bandit.Tuner`'s later solves use, loaded at its first solve.
+
+A Numba kernel is loaded from the cache (a few milliseconds; compiled, after an edit or on a
+fresh install, in up to a second) the first time a process calls it with a new combination
+of argument types.  A Tuner's first solve loads what that solve runs; without this module a
+user's loop went on loading kernels in its early solves: the refresh of the working copy at
+solve 1, the learner's rounds from a second observation on (its compiled draw and update at
+solves 1 to 4), the checks of a run that starts from another vector (a fall-back, an audit, a
+preconditioned arm: at any solve), the change test's inverse (whenever it first fires).  Those
+solves' timings carried the loads, and so did the costs a ``cost="time"`` learner was told.
+
+:func:`warm_kernels`, called once by :meth:`Tuner._prime` before the first solve's draw,
+runs each of them once on something small whose argument types are those of the user's own
+later calls: the learner's code on a copy of the policy at the first system's context, a
+refresh of a tiny matrix with the user's index types, the vector checks and the generic
+preconditioned CG loop on tiny vectors; and pyamg's once-per-process clocks of a guarded
+tuner with AMG arms.  Nothing the Tuner or its policy holds changes.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+
+import numpy as np
+
+#: Rounds of the policy's copy: a first observation, then rounds at contexts inside the
+#: range seen (a learner's one-call rounds need a context that widens nothing), one
+#: censored (a guarded attempt the budget stopped).
+_ROUNDS = 6
+#: Above this many features (a long vector context) the policy's rounds are not run: their
+#: refits when the context's range widens cost O(d³) each (seconds at d ≈ 1000, where a
+#: kernel's load is a few ms), so such a learner loads its kernels where it first uses them.
+_MAX_FEATURES = 256
+
+
+def warm_kernels(tuner, op, A, context) -> None:
+    """Load every compiled function the later solves of ``tuner`` may first call, with the
+    argument types they will have: ``op`` the first system's operator, ``A`` the matrix the
+    user passed, ``context`` the first solve's (checked) context.  Never raises (an
+    ``Exception`` of a warm-up only means a kernel is loaded later, where it is used)."""
+    try:
+        _warm_policy(tuner.policy, context)
+    except Exception:  # noqa: BLE001 - a warm-up must not refuse the user's solve
+        pass
+    if not (tuner._by_name and tuner.backend == "numba"):
+        return  # a custom solver function's kernels are its own; PETSc compiles nothing here
+    try:
+        _warm_solvers(tuner, op, A)
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        _calibrate_amg(tuner)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _warm_policy(policy, context) -> None:
+    """The policy's rounds on a copy of it: draws, leaders, predictions, the guard's gate
+    terms, updates (one censored) and the change test's forgetting, at contexts of the type
+    and length of ``context``.  Only the library's own policies (a user's policy class may
+    have effects a copy does not undo)."""
+    if type(policy).__module__.split(".")[0] != "bandit":
+        return
+    twin = copy.deepcopy(policy)
+    for p in [twin] + list(getattr(twin, "inner_policies", None) or []):
+        if p is not None:
+            _own_methods(p)
+    contexts = _nearby(context)
+    for r, c in enumerate(contexts):
+        arm = int(twin.select(c))
+        P = getattr(twin, "P", None)
+        if r == 0 and isinstance(P, np.ndarray) and P.shape[0] > _MAX_FEATURES:
+            return  # a model this large refits in seconds when the range widens: left lazy
+        lead, _ = twin.leader(c)
+        twin.predict(c)
+        if lead is not None and lead != arm:
+            terms = getattr(twin, "try_terms", None)
+            if terms is not None:
+                terms(arm, lead, c)
+            within = getattr(twin, "draw_within", None)
+            if within is not None:
+                within([lead], c)
+        censored = r == 3
+        twin.update(arm, 1.0 + 0.25 * r, c, censored, not censored)
+    twin.predict(c)  # after an update: the means computed afresh (an audit's order)
+    twin.leader(c)
+    for inner in [twin] + list(getattr(twin, "inner_policies", None) or []):
+        forget = getattr(inner, "_forget", None)
+        if forget is not None and getattr(inner, "detect_changes", False):
+            forget(0.5)  # what a detected change runs (a matrix inverse, compiled)
+
+
+def _own_methods(obj) -> None:
+    """Drop ``obj``'s instance attributes that stand in for methods of its class (a timing
+    wrapper, say): a copy keeps such a function as it is (functions are not copied), and the
+    function calls the original object's method — the copy's rounds would be the policy's."""
+    cls = type(obj)
+    for name in [k for k, v in vars(obj).items() if callable(v)]:
+        if inspect.isfunction(inspect.getattr_static(cls, name, None)):
+            del obj.__dict__[name]
+
+
+def _nearby(context) -> list:
+    """:data:`_ROUNDS` contexts of the type and length of ``context``: it, a neighbour far
+    enough for a learner to take the context as varying (``JointCB(target="auto")``), and
+    points between the two (inside the range the first two span)."""
+    if context is None:
+        return [None] * _ROUNDS
+    steps = (0.0, 1.0, 0.0, 0.5, 0.25, 0.75)[:_ROUNDS]
+    if type(context) is float:
+        # half of it, or one more: no overflow, and a span of at least a third of its size
+        d = -0.5 * context if abs(context) >= 1.0 else 1.0
+        return [context + s * d for s in steps]
+    c = np.asarray(context, dtype=np.float64)
+    d = np.where(np.abs(c) >= 1.0, -0.5 * c, 1.0)
+    return [c + s * d for s in steps]
+
+
+def _warm_solvers(tuner, op, A) -> None:
+    """The solver side: the in-place refresh of the working copy with ``A``'s index types
+    (the loop's every solve after the first), the checks of ``b`` and of a start vector as
+    the public solver functions make them (runs that start elsewhere than the user's ``x0``),
+    and the generic preconditioned CG loop past its first iteration (preconditioners without
+    a kernel of their own, AMG; a trial solve at the Tuner's construction stops after one)."""
+    import scipy.sparse as sp
+
+    import solvers
+    from solvers._checks import check_vector_norm
+    from solvers._operator import _CSR_TYPES
+
+    if tuner._check_rhs is not None and type(A) in _CSR_TYPES and op is not A:
+        indptr = np.array([0, 2, 4], dtype=A.indptr.dtype)
+        indices = np.array([0, 1, 0, 1], dtype=A.indices.dtype)
+        tiny = solvers.prepare(type(A)((np.array([2.0, -1.0, -1.0, 2.0]), indices, indptr),
+                                       shape=(2, 2)), overwrite=True)
+        again = type(A)((np.array([3.0, -1.0, -1.0, 3.0]), indices.copy(), indptr.copy()),
+                        shape=(2, 2))
+        # scipy may narrow the index arrays it is given: the user's types, as given
+        again.indptr, again.indices = indptr.copy(), indices.copy()
+        tiny._refresh_in_place(again)
+    one = np.ones(1)
+    check_vector_norm(one, 1, "x0")  # a copy of the start, checked (a run from elsewhere)
+    check_vector_norm(one, 1, "b", copy=False)
+    if any(c.method == "cg" and c.pc not in (None, "none") for c in tuner._arms.configs or ()):
+        from solvers.precond import _pcg_loop
+
+        # two steps of plain CG from b = e_1: the second's residual is above the first's, so
+        # the loop also stashes its last iterate and replays to its best (a failed solve)
+        tri = solvers.prepare(sp.csr_array(np.diag([4.0, 1.0, 1.0, 4.0]) - np.eye(4, k=1)
+                                           - np.eye(4, k=-1)))
+        b = np.array([1.0, 0.0, 0.0, 0.0])
+        _pcg_loop(tri, lambda r, z: np.copyto(z, r), np.zeros(4), b, b.copy(), 1.0, 0.0, 2,
+                  1e12)
+
+
+def _calibrate_amg(tuner) -> None:
+    """pyamg's clocks that a guarded tuner with AMG arms on a clock (``cost="time"`` or
+    ``"timed_work"``) takes once per process, at the first budget of an AMG try
+    (:meth:`solvers.precond.AMG.setup_clock_floor` and :meth:`~solvers.precond.AMG.setup_price`:
+    set-ups of small 3-D Poisson matrices, 30–60 ms on the Zen 3 machine), taken here on
+    such a matrix with each AMG arm's own settings, so that no solve's wall clock holds them."""
+    arms = tuner._arms
+    if tuner.guard is None or tuner.cost not in ("time", "timed_work") or not arms.configs:
+        return
+    import solvers
+    from solvers.amg import _poisson_cube
+
+    for k, c in enumerate(arms.configs):
+        pc = arms._pcs[k]
+        if c.pc != "amg" or pc is None:
+            continue
+        side = 3
+        while side ** 3 <= pc.max_coarse:
+            side += 1
+        cube = solvers.prepare(_poisson_cube(side))  # more unknowns than the coarsest level
+        pc.setup_clock_floor(cube, 0.0)
+        if arms.price_setups:
+            pc.setup_price(cube)
