@@ -87,7 +87,7 @@ def test_option_checked_saved_and_defaulted():
     assert p._config()["noise_scale"] == "standardised"
     assert JointCB._saved_config({"arm_basis": "line"})["noise_scale"] == "raw"
     assert bandit.default_policy("ssor_pcg").noise_scale == "raw"
-    grid = bandit.config_grid() if hasattr(bandit, "config_grid") else None
-    if grid is not None:
-        q = bandit.default_policy(None, grid)
-        assert q.noise_scale == bandit.defaults.NOISE_SCALE
+    grid = bandit.config_grid()
+    assert bandit.default_policy(None, grid).noise_scale == bandit.defaults.NOISE_SCALE
+    assert bandit.default_policy(None, grid, noise_scale="standardised").noise_scale == (
+        "standardised")
