@@ -91,3 +91,21 @@ def test_option_checked_saved_and_defaulted():
     assert bandit.default_policy(None, grid).noise_scale == bandit.defaults.NOISE_SCALE
     assert bandit.default_policy(None, grid, noise_scale="standardised").noise_scale == (
         "standardised")
+
+
+def test_state_keeps_the_noise_scale():
+    """A learner saved with the option reads back with it and goes on as the original."""
+    p = JointCB(OMEGAS, context_bounds=(0, 1), noise_scale="standardised")
+    for i in range(30):
+        c = (i * 0.37) % 1.0
+        k = p.select(c)
+        p.update(k, _cost(OMEGAS[k], c) * (5.0 if i < 4 else 1.0), context=c)
+    q = JointCB.from_state_dict(p.state_dict())
+    assert q.noise_scale == "standardised" and q.sq_err == p.sq_err
+    for i in range(10):
+        c = (i * 0.61) % 1.0
+        k = p.select(c)
+        assert q.select(c) == k
+        p.update(k, _cost(OMEGAS[k], c), context=c)
+        q.update(k, _cost(OMEGAS[k], c), context=c)
+    assert q.sq_err == p.sq_err
