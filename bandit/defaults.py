@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE",
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE", "NOISE_SCALE",
            "default_policy", "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
@@ -61,9 +61,14 @@ FAMILY_GAP = "step"
 #: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond.md``).
 TRY_GATE = True
 
+#: How the default learner over configuration arms counts a round's one-step error in its
+#: noise scale (``noise_scale`` of :class:`~bandit.JointCB`): ``"raw"`` (whole) or
+#: ``"standardised"`` (over its predictive spread).  Plain ω arms keep ``"raw"``.
+NOISE_SCALE = "raw"
+
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, family_gap=None, try_gate=None):
+                   seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -121,6 +126,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
         to gate, and their saved config reads as before).
+    noise_scale : {"raw", "standardised"}, optional
+        How a round's error enters the noise scale (:class:`~bandit.JointCB`); default
+        :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
 
     Returns
     -------
@@ -158,6 +166,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         family_gap = "step" if plain else FAMILY_GAP
     if try_gate is None:
         try_gate = TRY_GATE and not plain
+    if noise_scale is None:
+        noise_scale = "raw" if plain else NOISE_SCALE
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate, seed=seed)
+                   arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate,
+                   noise_scale=noise_scale, seed=seed)

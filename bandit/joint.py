@@ -145,6 +145,17 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     Laplacians, a random SPD and a finite-element matrix) the learner pays 0.1–1.6 % more
     for the trials on the curve's other side (``docs/studies/short_horizon.md``).
 
+    *The noise scale* (``noise_scale``).  ``σ̂`` is the mean squared one-step error, and each
+    error ``r = y − φᵀθ`` holds the model's own ignorance before the round as well as the
+    measurement's noise: its variance under the model is ``σ²(1 + φᵀPφ)``.  Counted whole
+    (``"raw"``, the default), the errors of the first rounds, when ``φᵀPφ`` is large, weigh as
+    much as the settled ones, and so does a wild reading among them (a clock-priced cost
+    told before its price settles: on the 3-D Monte Carlo sequence under load, the first
+    dozen SSOR-PCG costs were told at 2–7 times the price fixed after them); ``σ̂`` then stays
+    at 0.15–0.5 for the rest of the run where the costs' own noise is 0.08, and every width
+    with it.  ``"standardised"`` counts ``r²/(1 + φᵀPφ)``, the standardised recursive
+    residual, whose variance under the model is ``σ²`` at every round.
+
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
     *Sequences that change without a context that says so* (``detect_changes=True``, the
@@ -277,6 +288,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     try_gate : bool, default False
         Under a guarded Tuner over several families, play a drawn rival family's arm only
         when the model expects its try to pay (:attr:`try_gate`).
+    noise_scale : {"raw", "standardised"}, default "raw"
+        How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
+        0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
+        φᵀPφ)``: the recursive residuals, whose variance under the model is the noise's, so
+        an error the model could not have known — its first rounds, an arm or a context it
+        had no data for — weighs as one round of noise instead of widening every band for
+        the rest of the run).  See *The noise scale* above; a learner saved before the
+        option loads ``"raw"``.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -389,7 +408,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
-                 detect_drift=False, smear=False, try_gate=False, seed=None):
+                 detect_drift=False, smear=False, try_gate=False, noise_scale="raw", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -401,6 +420,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                              "'auto')")
         self.smear = bool(smear)
         self.try_gate = try_gate
+        check_choice("noise_scale", noise_scale, ("raw", "standardised"))
+        self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -512,7 +533,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 "arm_basis": self.arm_basis, "family_gap": self.family_gap,
                 "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift, "smear": self.smear,
-                "try_gate": self.try_gate}
+                "try_gate": self.try_gate, "noise_scale": self.noise_scale}
 
     @classmethod
     def _saved_config(cls, config):
@@ -520,13 +541,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         before ``family_gap`` its families one step apart), one saved before ``prior_shift``
         existed a prior without the shared error, one saved before ``detect_changes`` existed
         no change test (and none before ``detect_drift`` a drift test, none before
-        ``try_gate`` a try gate)."""
+        ``try_gate`` a try gate, and one saved before ``noise_scale`` the raw one)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "smear" in config else {**config, "smear": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
+        config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -897,6 +919,16 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     #: SSOR-PCG*): counted whole, as every other round.
     spread_first_tries = False
 
+    #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
+    #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
+    noise_scale = "raw"
+
+    def _standardised(self, arm):
+        """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
+        ``1 + φᵀPφ`` (``noise_scale="standardised"``, or a family's first try under
+        :attr:`spread_first_tries`) rather than whole."""
+        return self.noise_scale == "standardised" or self._first_try(arm)
+
     def _rival_target(self, arm, y, psi, scale):
         """A rival's censored log-cost ``y`` (its cost is at least ``y``), before the update:
         ``(target, fed)``, ``target`` the mean of the model's predictive distribution
@@ -934,7 +966,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             detect = self.detect_changes
-            first = self.spread_first_tries and self._first_try(arm)
+            first = self._standardised(arm)
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
                 math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
@@ -979,7 +1011,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 target = self._rival_target(arm, y, psi, scale)[0]
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
-            self.sq_err += e / info[1] if self._first_try(arm) else e
+            self.sq_err += e / info[1] if self._standardised(arm) else e
             if held is not None:
                 self._shift_rival(arm, psi, held, target)
             self.p = None
@@ -1034,7 +1066,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
         # a family's first try: in units of its prediction's spread (_first_try)
-        unit = spread * spread if self._first_try(arm) else 1.0
+        unit = spread * spread if self._standardised(arm) else 1.0
         self.log_sq_err += r * r / unit
         self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                                      math.inf) / unit
