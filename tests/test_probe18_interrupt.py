@@ -28,6 +28,9 @@ import scipy.sparse.linalg as spla
 import bandit, solvers
 from solvers import gallery
 
+# Python's own Ctrl-C handler, as in an interactive session (a job started in the background
+# by a non-interactive shell inherits SIGINT ignored, and Python then installs none)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 armed = [True]
 
 def tracer(frame, event, arg):
@@ -74,9 +77,14 @@ def test_signals_held_delivers_a_held_ctrl_c_at_the_end_of_the_block():
     from solvers._jitcache import signals_held
 
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with signals_held():
-            signal.raise_signal(signal.SIGINT)
-            done.append(1)  # the block ran on: the Ctrl-C waited for its end
-    assert done == [1]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own handler, whatever this process inherited (a background job: SIGINT ignored)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals_held():
+                signal.raise_signal(signal.SIGINT)
+                done.append(1)  # the block ran on: the Ctrl-C waited for its end
+        assert done == [1]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
