@@ -78,6 +78,7 @@ import math
 import numba
 import numpy as np
 
+
 CONVERGED, MAXITER, BREAKDOWN, DIVERGED, STAGNATED = 0, 1, 2, 3, 4
 #: A meaningful improvement of the residual (see the module docstring, "Stagnation").
 PROGRESS = 0.5
@@ -116,10 +117,13 @@ SUMSQ_LO = 2.0 ** -900
 
 
 @numba.njit(cache=True)
-def _scaled_norm(v):
-    """``‖v‖`` without overflow or underflow: entries scaled by the power of two that brings
-    ``max |v_i|`` into [0.5, 1) (exact), squared and summed, the root scaled back (LAPACK's
-    ``dnrm2`` idea, in two passes); NaN if ``v`` has one."""
+def scaled_norm(v):
+    """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
+    brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
+    (the idea of LAPACK's ``dnrm2``, in two passes); ``inf`` or NaN if ``v`` holds one (a NaN
+    residual must not read as 0).  Defined here, not in ``_kernels_prep``, and called from
+    :func:`residual`: imported from another module into it, the same call changed the
+    rounding of ``residual``'s plain sum (other bits for ordinary solves)."""
     amax = 0.0
     for i in range(v.size):
         if not abs(v[i]) <= amax:  # NaN propagates
@@ -165,7 +169,7 @@ def residual(indptr, indices, data, x, b, r):
         acc += s * s
     if SUMSQ_LO <= acc < np.inf:
         return np.sqrt(acc)
-    return _scaled_norm(r)  # the squares over- or underflowed (or r has NaN)
+    return scaled_norm(r)  # the squares over- or underflowed (or r has NaN)
 
 
 @numba.njit(cache=True)
@@ -199,6 +203,16 @@ def residual_norm_keep(indptr, indices, data, x, b, xs):
     return np.sqrt(acc)
 
 
+@numba.njit(cache=True, inline="always")
+def _abs_row(indptr, indices, data, x, b, i):
+    """``|b_i| + Σ_j |a_ij| |x_j|``."""
+    st, en = _row(indptr, i)
+    s = abs(b[i])
+    for k in range(st, en):
+        s += abs(data[k]) * abs(x[indices[k]])
+    return s
+
+
 @numba.njit(cache=True)
 def rounding_scale(indptr, indices, data, x, b):
     """``‖|b| + |A| |x|‖``: times ``u = 2⁻⁵³``, the size of the rounding errors of
@@ -206,10 +220,7 @@ def rounding_scale(indptr, indices, data, x, b):
     n = indptr.size - 1
     acc = 0.0
     for i in range(n):
-        st, en = _row(indptr, i)
-        s = abs(b[i])
-        for k in range(st, en):
-            s += abs(data[k]) * abs(x[indices[k]])
+        s = _abs_row(indptr, indices, data, x, b, i)
         acc += s * s
     if SUMSQ_LO <= acc < np.inf:
         return np.sqrt(acc)
@@ -217,10 +228,7 @@ def rounding_scale(indptr, indices, data, x, b):
     # scaled by a power of two from the largest row sum
     amax = 0.0
     for i in range(n):
-        st, en = _row(indptr, i)
-        s = abs(b[i])
-        for k in range(st, en):
-            s += abs(data[k]) * abs(x[indices[k]])
+        s = _abs_row(indptr, indices, data, x, b, i)
         if not s <= amax:  # NaN propagates
             amax = s
     if amax == 0.0 or not np.isfinite(amax):
@@ -228,10 +236,7 @@ def rounding_scale(indptr, indices, data, x, b):
     e = math.frexp(amax)[1]
     acc = 0.0
     for i in range(n):
-        st, en = _row(indptr, i)
-        s = abs(b[i])
-        for k in range(st, en):
-            s += abs(data[k]) * abs(x[indices[k]])
+        s = _abs_row(indptr, indices, data, x, b, i)
         t = math.ldexp(s, -e)
         acc += t * t
     return math.ldexp(np.sqrt(acc), e)
