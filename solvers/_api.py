@@ -147,14 +147,18 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
 
 
 def _out_of_range(name, rnorm, b_norm):
-    """The error of a solve whose residual is not finite: the start's residual overflowed, or
-    a first step did (the solution is out of range), which a failed solve's ``dtol`` cannot
-    stop before overflow; the two look alike to the caller of the kernel, so both are named."""
+    """The error of a solve whose residual is not finite even computed scaled (the kernels'
+    norms fall back to a scaled sum when the squares overflow, so a residual near 1e200 of
+    finite iterates is reported, not refused): an entry of ``x`` or of ``b − A x`` is itself
+    inf or NaN — the start's residual overflowed, or a first step did (the solution is out of
+    range), which a failed solve's ``dtol`` cannot stop before overflow; the two look alike to
+    the caller of the kernel, so both are named."""
     return IterateOverflowError(
         f"{name} cannot solve from this start: the residual ‖b − A x‖ = {rnorm} is out of "
-        f"double range (‖b‖ = {b_norm:.3e}); either x0 is out of proportion with b (b − A x0 "
-        "overflows: pass a smaller x0 or none), or an iterate overflows double precision (the "
-        "solution, or a CG step towards it, is out of range: A is nearly singular at its "
+        f"double range (‖b‖ = {b_norm:.3e}): an entry of x or of b − A x is itself beyond "
+        "double precision, not only its square; either x0 is out of proportion with b (b − A "
+        "x0 overflows: pass a smaller x0 or none), or an iterate overflows double precision "
+        "(the solution, or a CG step towards it, is out of range: A is nearly singular at its "
         "scale, e.g. a diagonal entry 1e-320; rescale A or b)")
 
 

@@ -78,6 +78,7 @@ import math
 import numba
 import numpy as np
 
+
 CONVERGED, MAXITER, BREAKDOWN, DIVERGED, STAGNATED = 0, 1, 2, 3, 4
 #: A meaningful improvement of the residual (see the module docstring, "Stagnation").
 PROGRESS = 0.5
@@ -106,6 +107,35 @@ DIVERGENCE_FACTOR = 1e12
 
 
 U1 = np.uintp(1)
+
+#: Sums of squares in [SUMSQ_LO, inf) give a norm correct to rounding; outside (entries beyond
+#: about 1e154, or all below about 1e-135 where the squares lose digits to underflow) the norm
+#: is computed again with the entries scaled by a power of two (``residual_norm_scaled``).
+#: Every solve of an ordinary system stays on the plain sum: the same bits as without the
+#: check.
+SUMSQ_LO = 2.0 ** -900
+
+
+@numba.njit(cache=True)
+def scaled_norm(v):
+    """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
+    brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
+    (the idea of LAPACK's ``dnrm2``, in two passes); ``inf`` or NaN if ``v`` holds one (a NaN
+    residual must not read as 0).  Defined here, not in ``_kernels_prep``, and called from
+    :func:`residual`: imported from another module into it, the same call changed the
+    rounding of ``residual``'s plain sum (other bits for ordinary solves)."""
+    amax = 0.0
+    for i in range(v.size):
+        if not abs(v[i]) <= amax:  # NaN propagates
+            amax = abs(v[i])
+    if amax == 0.0 or not np.isfinite(amax):
+        return amax
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(v.size):
+        t = math.ldexp(v[i], -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)
 
 
 @numba.njit(cache=True, inline="always")
@@ -137,7 +167,9 @@ def residual(indptr, indices, data, x, b, r):
             s -= data[k] * x[indices[k]]
         r[i] = s
         acc += s * s
-    return np.sqrt(acc)
+    if SUMSQ_LO <= acc < np.inf:
+        return np.sqrt(acc)
+    return scaled_norm(r)  # the squares over- or underflowed (or r has NaN)
 
 
 @numba.njit(cache=True)
@@ -171,6 +203,16 @@ def residual_norm_keep(indptr, indices, data, x, b, xs):
     return np.sqrt(acc)
 
 
+@numba.njit(cache=True, inline="always")
+def _abs_row(indptr, indices, data, x, b, i):
+    """``|b_i| + Σ_j |a_ij| |x_j|``."""
+    st, en = _row(indptr, i)
+    s = abs(b[i])
+    for k in range(st, en):
+        s += abs(data[k]) * abs(x[indices[k]])
+    return s
+
+
 @numba.njit(cache=True)
 def rounding_scale(indptr, indices, data, x, b):
     """``‖|b| + |A| |x|‖``: times ``u = 2⁻⁵³``, the size of the rounding errors of
@@ -178,12 +220,26 @@ def rounding_scale(indptr, indices, data, x, b):
     n = indptr.size - 1
     acc = 0.0
     for i in range(n):
-        st, en = _row(indptr, i)
-        s = abs(b[i])
-        for k in range(st, en):
-            s += abs(data[k]) * abs(x[indices[k]])
+        s = _abs_row(indptr, indices, data, x, b, i)
         acc += s * s
-    return np.sqrt(acc)
+    if SUMSQ_LO <= acc < np.inf:
+        return np.sqrt(acc)
+    # the squares over- or underflowed (a system whose |A| |x| is near 1e200): once more,
+    # scaled by a power of two from the largest row sum
+    amax = 0.0
+    for i in range(n):
+        s = _abs_row(indptr, indices, data, x, b, i)
+        if not s <= amax:  # NaN propagates
+            amax = s
+    if amax == 0.0 or not np.isfinite(amax):
+        return amax
+    e = math.frexp(amax)[1]
+    acc = 0.0
+    for i in range(n):
+        s = _abs_row(indptr, indices, data, x, b, i)
+        t = math.ldexp(s, -e)
+        acc += t * t
+    return math.ldexp(np.sqrt(acc), e)
 
 
 @numba.njit(cache=True, inline="always")
@@ -218,6 +274,18 @@ def replay_due(status, it, best_it, best, rnorm):
     return status != CONVERGED and best_it < it and best < rnorm < np.inf
 
 
+@numba.njit(cache=True, inline="always")
+def diverged_norm(indptr, indices, data, x, b, rnorm):
+    """The norm a CG-type kernel reports when it stops as diverged: a recursive residual norm
+    whose squares overflowed (``inf``: residual entries beyond about 1e154, e.g. the first
+    steps on ``D A D`` with ``D`` near 1e±100, every iterate finite) is replaced by the true
+    residual's, computed scaled — a finite norm, so the best iterate is replayed as after any
+    divergence."""
+    if rnorm == np.inf:
+        return residual_norm(indptr, indices, data, x, b)
+    return rnorm
+
+
 @numba.njit(cache=True)
 def stash(indptr, indices, data, x, b, start, last):
     """``last = x``, ``x = start``; returns ``‖b − A x_last‖`` (before a replay)."""
@@ -241,7 +309,9 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
 
 @numba.njit(cache=True)
 def residual_norm(indptr, indices, data, x, b):
-    """``‖b - A x‖`` (the residual itself is not stored)."""
+    """``‖b - A x‖`` (the residual itself is not stored); correct for any finite residual:
+    when the plain sum of squares over- or underflows, a second, scaled computation
+    (:func:`residual_norm_scaled`)."""
     n = indptr.size - 1
     acc = 0.0
     for i in range(n):
@@ -250,7 +320,9 @@ def residual_norm(indptr, indices, data, x, b):
         for k in range(st, en):
             s -= data[k] * x[indices[k]]
         acc += s * s
-    return np.sqrt(acc)
+    if SUMSQ_LO <= acc < np.inf:
+        return np.sqrt(acc)
+    return residual_norm_scaled(indptr, indices, data, x, b)
 
 
 @numba.njit(cache=True)
@@ -584,7 +656,9 @@ def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, 
             # grow)
             if rnorm <= tol and rnorm + _sor_in_sweep_error(diag, x, omega) <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
-            if rnorm <= tol or not rnorm <= limit:  # also catches NaN
+            # also catches NaN, and an in-sweep sum of squares that overflowed (residual
+            # entries beyond 1e154: residual_norm computes that norm scaled)
+            if rnorm <= tol or not rnorm <= limit or rnorm == np.inf:
                 rnorm = residual_norm(indptr, indices, data, x, b)
                 if rnorm <= tol:
                     return it, rnorm, CONVERGED, it, rnorm
@@ -731,7 +805,8 @@ def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
             ref, stalls = gap_check(rnorm, ref, stalls)
             mark = it
         elif not rnorm <= limit:
-            return it, rnorm, DIVERGED, best_it, best
+            return (it, diverged_norm(indptr, indices, data, x, b, rnorm), DIVERGED, best_it,
+                    best)
         if rnorm < best:
             best, best_it = rnorm, it
         mark, stuck = stalled(rnorm, ref, stalls, it, mark)

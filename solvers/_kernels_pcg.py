@@ -21,8 +21,8 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
-                       STALL_CHECKS,
-                       gap_check, pick, replay_due, residual, residual_keep, stalled, stash)
+                       STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
+                       residual_keep, stalled, stash)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -305,7 +305,8 @@ def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ld
             # residual gap: redo the forward solve from the true residual (α = 0 moves nothing)
             _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)
         elif not rnorm <= limit:  # also NaN
-            return it, rnorm, DIVERGED, best_it, best
+            return (it, diverged_norm(indptr, indices, data, x, b, rnorm), DIVERGED, best_it,
+                    best)
         if rnorm < best:
             best, best_it = rnorm, it
         mark, stuck = stalled(rnorm, ref, stalls, it, mark)
@@ -400,7 +401,8 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
             mark = it
             _, rz_new = _jacobi_update(inv_diag, 0.0, x, p, r, q, z)
         elif not rnorm <= limit:
-            return it, rnorm, DIVERGED, best_it, best
+            return (it, diverged_norm(indptr, indices, data, x, b, rnorm), DIVERGED, best_it,
+                    best)
         if rnorm < best:
             best, best_it = rnorm, it
         mark, stuck = stalled(rnorm, ref, stalls, it, mark)
@@ -553,7 +555,8 @@ def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
             ref, stalls = gap_check(rnorm, ref, stalls)
             mark = it
         elif not rnorm <= limit:  # also NaN
-            return it, rnorm, DIVERGED, best_it, best
+            return (it, diverged_norm(indptr, indices, data, x, b, rnorm), DIVERGED, best_it,
+                    best)
         if rnorm < best:
             best, best_it = rnorm, it
         mark, stuck = stalled(rnorm, ref, stalls, it, mark)

@@ -15,6 +15,7 @@ import math
 import numba
 import numpy as np
 
+from ._kernels import scaled_norm  # noqa: F401  (the solvers' norm of b, ``_checks``)
 
 
 @numba.njit(cache=True)
@@ -389,20 +390,3 @@ def beyond(v, bound) -> bool:
         out |= not abs(v[i]) <= bound
     return out
 
-
-@numba.njit(cache=True)
-def scaled_norm(v):
-    """``‖v‖`` without overflow or underflow: the entries are scaled by the power of two that
-    brings ``max |v_i|`` into [0.5, 1) (exact), squared and summed, and the root is scaled back
-    (the idea of LAPACK's ``dnrm2``, in two passes)."""
-    amax = 0.0
-    for i in range(v.size):
-        amax = max(amax, abs(v[i]))
-    if amax == 0.0:
-        return 0.0
-    e = math.frexp(amax)[1]
-    acc = 0.0
-    for i in range(v.size):
-        t = math.ldexp(v[i], -e)
-        acc += t * t
-    return math.ldexp(np.sqrt(acc), e)

@@ -40,8 +40,8 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
-                       STALL_CHECKS,
-                       gap_check, pick, replay_due, residual, stalled, stash)
+                       STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
+                       stalled, stash)
 
 U1 = np.uintp(1)
 #: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``): eight for the iteration, the
@@ -291,6 +291,7 @@ def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
                 test = False
                 continue
             elif not rnorm <= limit:
+                rnorm = diverged_norm(indptr, indices, data, x, b, rnorm)
                 status = DIVERGED
                 break
             if rnorm < best:
