@@ -801,7 +801,10 @@ def test_timed_amg_set_up_prior_is_pyamgs_clock_floor_below_a_real_set_up(make):
     prior = t._arms.setup_prior(1, op)
     fixed_cost, _, _ = solvers.amg._AMG_FIXED_CLOCK[
         ("symmetric", 0.0, "jacobi", "gauss_seidel", 1, 10, 10)]
-    assert prior > fixed_cost > 0
+    # (>=: the product term is a clock difference, the best of three products with this matrix
+    # less a product's fixed cost timed once per process, and reads 0 when a busy core slowed
+    # the fixed cost's timing: seen under load, 0.00423 > 0.00423 failed)
+    assert prior >= fixed_cost > 0
     assert t._arms.setup_prior(1, op) == prior  # measured once per pattern size
     res = t.solve(A, np.ones(A.shape[0]))
     assert res.converged and res.info["setup"]
