@@ -6,3 +6,17 @@ try:
     import solvers.petsc  # noqa: F401
 except ImportError:  # petsc4py not installed: the PETSc tests say so themselves
     pass
+
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures a test's plotting call left open are closed after it (pyplot keeps every
+    figure it made until closed; the suite warned of more than 20 open)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
