@@ -55,9 +55,9 @@ def warm_kernels(tuner, op, A, context) -> None:
 
 
 def _warm_policy(policy, context) -> None:
-    """The policy's rounds on a copy of it: draws, leaders, predictions, the guard's gate
-    terms, updates (one censored) and the change test's forgetting, at contexts of the type
-    and length of ``context``.  Only the library's own policies (a user's policy class may
+    """The policy's rounds on a copy of it: draws (the try gate runs inside them), leaders,
+    predictions, updates (one censored) and the change test's forgetting, at contexts of the
+    type and length of ``context``.  Only the library's own policies (a user's policy class may
     have effects a copy does not undo)."""
     if type(policy).__module__.split(".")[0] != "bandit":
         return
@@ -71,15 +71,8 @@ def _warm_policy(policy, context) -> None:
         P = getattr(twin, "P", None)
         if r == 0 and isinstance(P, np.ndarray) and P.shape[0] > _MAX_FEATURES:
             return  # a model this large refits in seconds when the range widens: left lazy
-        lead, _ = twin.leader(c)
+        twin.leader(c)
         twin.predict(c)
-        if lead is not None and lead != arm:
-            terms = getattr(twin, "try_terms", None)
-            if terms is not None:
-                terms(arm, lead, c)
-            within = getattr(twin, "draw_within", None)
-            if within is not None:
-                within([lead], c)
         censored = r == 3
         twin.update(arm, 1.0 + 0.25 * r, c, censored, not censored)
     twin.predict(c)  # after an update: the means computed afresh (an audit's order)
