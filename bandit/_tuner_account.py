@@ -28,7 +28,8 @@ def account_plain(arms, k, res, op) -> bool:
     returns False, having changed nothing, for any other run (the caller then takes the
     general path)."""
     book = arms._prices
-    if arms.cost != "timed_work" or book is None or not book.fixed or book.pending or arms._pcs[k] is not None:
+    if (arms.cost != "timed_work" or book is None or not book.fixed or book.pending
+            or arms._pcs[k] is not None):
         return False
     fam = arms.family[k]
     info = res.info
