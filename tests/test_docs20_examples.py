@@ -1,0 +1,128 @@
+"""The Python examples of the user guide run as written, so the pages cannot drift from the code.
+
+Every ```` ```python ```` block of the pages below runs, in page order, in one namespace per
+page (a later block may use what an earlier one made, as a reader does). Sizes are made small
+by named substitutions, each of which must still find its text; fragments that continue the
+reader's own loop (``assemble(step)``, ``systems``) get a small loop of the heat equation.
+A failure names the page and the line of the block. The quick start's block is the README's
+(``test_docs.test_quick_start_runs_the_readme_example``), which ``test_readme`` runs.
+"""
+import pathlib
+import re
+import textwrap
+import traceback
+
+import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+#: Blocks not run here: (page, a phrase of the block) -> why.
+SKIP = {
+    ("quickstart.md", "stands in for your simulation"): "the README's example (test_readme)",
+    ("preconditioners.md", "import time, pyamg"): "a measurement up to 46³ unknowns (minutes)",
+    ("preconditioners.md", "_poisson_cube"): "a measurement up to 46³ unknowns (minutes)",
+    ("petsc.md", "mpiexec -n 2"): "a script for mpiexec (tests/test_petsc_mpi.py runs MPI)",
+    ("guarantees.md", "run_simulation()"): "a pattern around the reader's own program",
+}
+
+#: Sizes made small: (page, text, replacement); each text must occur in the page.
+SMALLER = [
+    ("heat2d.md", "Heat2D(nx=50, steps=5000)", "Heat2D(nx=12, steps=30)"),
+    ("heat2d.md", "Heat2DPetsc(nx=100, steps=500, t_end=1.0)",
+     "Heat2DPetsc(nx=12, steps=10, t_end=1.0)"),
+    ("regret.md", "Heat2D(nx=50, steps=5000)", "Heat2D(nx=16, steps=60)"),
+    ("regret.md", "Heat2D(nx=20, steps=50)", "Heat2D(nx=12, steps=20)"),
+    ("solvers.md", "gallery.laplacian_2d(100)", "gallery.laplacian_2d(30)"),
+    ("preconditioners.md", "gallery.laplacian_2d(100)", "gallery.laplacian_2d(30)"),
+    ("preconditioners.md", "for t in range(100):", "for t in range(30):"),
+    ("petsc.md", "crank_nicolson_2d(100, 1e-2)", "crank_nicolson_2d(30, 1e-2)"),
+]
+
+#: What a fragment takes from the reader's own program: (page, a phrase of the first block
+#: that needs it) -> code run just before that block.
+READER = {
+    # a time loop: assemble(step) -> (A, b, context), n_steps steps, u the state
+    ("bandit.md", "for step in range(n_steps)"): """
+        import numpy as np
+        from experiments.problems import Heat2D
+        _sim = Heat2D(nx=12, steps=12)
+        n_steps, u = _sim.steps, _sim.initial()
+        def assemble(step):
+            return _sim.system(step, u)
+    """,
+    # a loop that re-assembles one sparsity pattern: assemble(t) -> a new scipy matrix
+    ("solvers.md", "prepare(assemble(0)"): """
+        import numpy as np
+        import solvers
+        _K = solvers.gallery.laplacian_2d(12).tocsr()
+        steps, u = 5, np.zeros(_K.shape[0])
+        def assemble(t):
+            return (_K * (1.0 + 0.01 * t)).tocsr()
+        def b(u):
+            return u + 1.0
+    """,
+    # systems: a list of (A, b)
+    ("petsc.md", "for A, b in systems"): """
+        import numpy as np
+        import solvers
+        _systems = [solvers.gallery.laplacian_2d(10 + t) for t in range(3)]
+        systems = [(A, np.ones(A.shape[0])) for A in _systems]
+    """,
+    # a loaded tuner and its simulation, part way through
+    ("guarantees.md", "signal.signal"): """
+        import bandit
+        from experiments.problems import Heat2D
+        sim = Heat2D(nx=12, steps=12)
+        tuner, u = bandit.Tuner(solver="ssor_pcg"), sim.initial()
+    """,
+}
+
+#: The user guide, in the order index.md gives it.
+PAGES = ["quickstart.md", "heat2d.md", "regret.md", "solvers.md", "bandit.md",
+         "preconditioners.md", "petsc.md", "guarantees.md"]
+
+
+def blocks(page):
+    """``(line, code)`` of every Python block of ``page``, sizes already made small."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    for where, old, new in SMALLER:
+        if where == page:
+            assert old in text, f"docs/{page}: the example no longer says {old!r}"
+            text = text.replace(old, new)
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1))
+            for m in re.finditer(r"```python\n(.*?)```", text, flags=re.S)]
+
+
+def skipped(page, code):
+    return next((why for (where, phrase), why in SKIP.items()
+                 if where == page and phrase in code), None)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_examples_run(page, tmp_path, monkeypatch, capsys):
+    if page == "petsc.md":
+        pytest.importorskip("petsc4py")  # (tests/test_petsc_*.py fail without it)
+    monkeypatch.chdir(tmp_path)  # examples write run.png, tuner.json, figures/
+    found = blocks(page)
+    assert found, f"docs/{page} lost its Python examples"
+    namespace = {"__name__": "__docs__"}
+    ran = 0
+    for line, code in found:
+        if skipped(page, code):
+            continue
+        for (where, phrase), reader in READER.items():
+            if where == page and phrase in code:
+                exec(textwrap.dedent(reader), namespace)
+        try:
+            exec(compile(code, f"docs/{page}:{line}", "exec"), namespace)
+        except Exception:  # noqa: BLE001 - reported with the page's line
+            pytest.fail(f"docs/{page}, the block at line {line} failed:\n"
+                        f"{traceback.format_exc(limit=-3)}")
+        ran += 1
+    assert ran or page == "quickstart.md"
+
+
+def test_every_skip_and_reader_names_a_block():
+    # a skip whose block was removed or rewritten would hide nothing; say so
+    for (page, phrase) in [*SKIP, *READER]:
+        assert any(phrase in code for _, code in blocks(page)), (page, phrase)
