@@ -4,7 +4,8 @@ Every ```` ```python ```` block of the pages below runs, in page order, in one n
 page (a later block may use what an earlier one made, as a reader does). Sizes are made small
 by named substitutions, each of which must still find its text; fragments that continue the
 reader's own loop (``assemble(step)``, ``systems``) get a small loop of the heat equation.
-A failure names the page and the line of the block. The quick start's block is the README's
+A failure names the page and the line of the block. Output the page shows as printed must
+have the shape (everything but the numbers) of what the example prints today. The quick start's block is the README's
 (``test_docs.test_quick_start_runs_the_readme_example``), which ``test_readme`` runs.
 """
 import pathlib
@@ -93,6 +94,19 @@ def blocks(page):
             for m in re.finditer(r"```python\n(.*?)```", text, flags=re.S)]
 
 
+def shape(line):
+    """A printed line with its numbers (signs, thousands separators, decimals) as ``#``."""
+    return re.sub(r"[-−]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?", "#", line.rstrip())
+
+
+def printed(page):
+    """``(line, text)`` of the output a page says its example printed: a ``text`` block right
+    after a sentence ending in "printed"."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1))
+            for m in re.finditer(r"printed\s*\n\s*```text\n(.*?)```", text, flags=re.S)]
+
+
 def skipped(page, code):
     return next((why for (where, phrase), why in SKIP.items()
                  if where == page and phrase in code), None)
@@ -114,12 +128,21 @@ def test_page_examples_run(page, tmp_path, monkeypatch, capsys):
             if where == page and phrase in code:
                 exec(textwrap.dedent(reader), namespace)
         try:
-            exec(compile(code, f"docs/{page}:{line}", "exec"), namespace)
+            # blank lines before the block: a traceback gives the page's own line numbers
+            exec(compile("\n" * (line - 1) + code, f"docs/{page}", "exec"), namespace)
         except Exception:  # noqa: BLE001 - reported with the page's line
-            pytest.fail(f"docs/{page}, the block at line {line} failed:\n"
+            pytest.fail(f"docs/{page}: the example starting at line {line} failed:\n"
                         f"{traceback.format_exc(limit=-3)}")
         ran += 1
     assert ran or page == "quickstart.md"
+    # the output shown on the page has the shape of today's output, line by line (the
+    # figures are one run's on the machine the page names, at the page's own sizes)
+    out = {shape(line) for line in capsys.readouterr().out.splitlines()}
+    for line, shown in printed(page):
+        for k, want in enumerate(shown.splitlines()):
+            assert shape(want) in out, (
+                f"docs/{page}:{line + k}: the page shows {want.strip()!r}, which today's "
+                f"output does not print in that form")
 
 
 def test_every_skip_and_reader_names_a_block():
