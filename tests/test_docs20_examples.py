@@ -149,3 +149,15 @@ def test_every_skip_and_reader_names_a_block():
     # a skip whose block was removed or rewritten would hide nothing; say so
     for (page, phrase) in [*SKIP, *READER]:
         assert any(phrase in code for _, code in blocks(page)), (page, phrase)
+
+
+def test_the_history_table_lists_every_column():
+    # docs/regret.md's table of tuner.history, against bandit.report.HISTORY_SCHEMA, in order
+    from bandit.report import HISTORY_SCHEMA
+
+    text = (DOCS / "regret.md").read_text(encoding="utf-8")
+    table = text[text.index("| column | dtype | meaning |"):]
+    table = table[:table.index("\n\n")]
+    shown = [name for row in table.splitlines()[2:]
+             for name in re.findall(r"`(\w+)`", row.split("|")[1])]
+    assert shown == [name for name, _, _ in HISTORY_SCHEMA], "docs/regret.md: history table"
