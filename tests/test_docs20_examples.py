@@ -167,3 +167,16 @@ def test_the_history_table_lists_every_column():
     shown = [name for row in table.splitlines()[2:]
              for name in re.findall(r"`(\w+)`", row.split("|")[1])]
     assert shown == [name for name, _, _ in HISTORY_SCHEMA], "docs/regret.md: history table"
+
+
+def test_the_installation_check_prints_what_the_install_page_says(capsys):
+    # the first command of "Check the installation", run in this process
+    import shlex
+
+    text = (DOCS / "install.md").read_text(encoding="utf-8")
+    section = text[text.index("## Check the installation"):]
+    command = re.search(r"```bash\n(python -c .*)\n", section).group(1)
+    code = shlex.split(command)[2]
+    exec(code, {})
+    said = re.search(r"The first command prints `(\w+)`", section).group(1)
+    assert capsys.readouterr().out.strip() == said, "docs/install.md, Check the installation"
