@@ -274,10 +274,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "omega", "family"}, default "line"
+    arm_basis : {"line", "omega", "family", "base"}, default "line"
         The arm features over configuration arms (see above; ``"omega"`` is the line with
         each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
-        same for plain ω arms.
+        same for plain ω arms.  ``"base"``: the family of most arms has the columns of a
+        learner over it alone and every other family an offset from its level, so that while
+        no other family is played its predictions and draws are that learner's, bit for bit
+        (``bandit/_joint_basis.py``; until an arm has converged the
+        draw keeps to that family; measured, not the default: ``docs/studies/precond.md``).
     family_gap : {"step", "span"}, default "step"
         With ``arm_basis="omega"``, the space on the line after a family of several ω before
         the next family: one of its grid steps (``"step"``), or its own span in ω
