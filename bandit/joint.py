@@ -17,9 +17,10 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
                        joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
+from ._joint_context import ContextRules
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
-from .features import Chebyshev, check_model_size, rescale_ridge
+from .features import Chebyshev, check_model_size
 from .smooth import family_positions
 
 __all__ = ["JointCB"]
@@ -35,10 +36,12 @@ _NO_FAMILIES = np.empty((0, 0))
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and the rules
-# for a rival family's rounds (bandit/_joint_rivals.py); its settings, saved state, public
-# methods and the documented constants those parts read stay here
-class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Policy):
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), the rules
+# for a rival family's rounds (bandit/_joint_rivals.py) and a round's context's features
+# (bandit/_joint_context.py); its settings, saved state, public methods and the documented
+# constants those parts read stay here
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
+              Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -715,47 +718,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     def randomised(self):
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
-
-    def _no_context_refused(self):
-        d = self.features.context_dim
-        return ValueError(f"JointCB is contextual since its first round, which gave a context "
-                          f"of {d} number{'s' if d > 1 else ''}: pass context=... every round "
-                          f"(a learner that starts without a context works without one "
-                          f"throughout)")
-
-    def _context(self, context):
-        # select/update: the range may widen (the model follows)
-        if context is None and self.features.context_dim not in (None, 0):
-            raise self._no_context_refused()
-        self._key = memo_key(context)
-        psi, S = self.features.observe(context)
-        if self.P is None:
-            self._allocate()
-            psi = self.features(context)
-        if S is not None:
-            Sf = np.kron(S, np.eye(self._X.shape[1]))
-            self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
-            if self.prior_dir is not None:
-                self.prior_dir = self.prior_dir @ Sf.T
-            if self.smear_rows is not None:  # ψ in the new range's features (exact)
-                self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
-            self._mu_of = None
-        if self.target == "auto" and context is not None and (self.auto_span is not None
-                                                              or self.t == 0):
-            # after the features took it (a refused context changes nothing); when the
-            # context has come to vary, the model of the log-cost takes it
-            if self._auto_target(context):
-                return self._context(context)
-        return psi
-
-    def _query(self, context):
-        if context is None and self.features.context_dim not in (None, 0):
-            raise self._no_context_refused()
-        psi = self.features(context)
-        if self.P is None:
-            self._allocate()  # may switch to the vector default of m
-            psi = self.features(context)
-        return psi
 
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
