@@ -22,10 +22,12 @@ STATE_VERSION = 1
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 #: JointCB's drift test (``drift_level``, ``drift_score``, ``drifts``) too: a state without it
 #: starts the test afresh.  Its smearing rounds (``smear_rows``) too: a state without them was
-#: saved before ``smear`` existed, by a learner without it.
+#: saved before ``smear`` existed, by a learner without it.  Its families' own error sums
+#: (``family_sq_err``) too: a state without them was saved before ``noise_scale="family"``
+#: existed, by a learner with one noise scale.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
 OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err", "drift_level", "drift_score", "drifts",
-                       "smear_rows")
+                       "smear_rows", "family_sq_err")
 #: JointCB's state of the prior's shared error: a state saved before ``prior_shift`` existed
 #: (its config has none) lacks it and is a learner without the shared error.
 PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",

@@ -92,6 +92,8 @@ class ChangeTests:
         self.theta = self.P @ (rho * b)
         self.sq_err *= rho
         self.log_sq_err *= rho
+        if self._own_noise:  # each family's sum and count, as σ̂'s
+            self._family_sq_err *= rho
         self.smear_rows = None  # residuals of the phase before the change: not this one's
         self.forgotten += (1.0 - rho) * n
         if self.prior_c is not None:

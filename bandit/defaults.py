@@ -115,7 +115,7 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Starting range of the context (a hint; the range is learnt either way).
     seed : int, optional
         Seed of the policy's generator.
-    arm_basis : {"omega", "line", "family"}, optional
+    arm_basis : {"omega", "line", "family", "base"}, optional
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
         the recommended one above.  Plain ω arms are one family: the same model either way
         (by default their config says ``"line"``, as it always did).
@@ -126,7 +126,7 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
         to gate, and their saved config reads as before).
-    noise_scale : {"raw", "standardised"}, optional
+    noise_scale : {"raw", "standardised", "family"}, optional
         How a round's error enters the noise scale (:class:`~bandit.JointCB`); default
         :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
 

@@ -17,9 +17,10 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
                        joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
+from ._joint_context import ContextRules
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
-from .features import Chebyshev, check_model_size, rescale_ridge
+from .features import Chebyshev, check_model_size
 from .smooth import family_positions
 
 __all__ = ["JointCB"]
@@ -29,14 +30,18 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
+# noise_scale other than "family" (or one family): the draw's kernels take one scale
+_NO_FAMILIES = np.empty((0, 0))
 
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and the rules
-# for a rival family's rounds (bandit/_joint_rivals.py); its settings, saved state, public
-# methods and the documented constants those parts read stay here
-class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Policy):
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), the rules
+# for a rival family's rounds (bandit/_joint_rivals.py) and a round's context's features
+# (bandit/_joint_context.py); its settings, saved state, public methods and the documented
+# constants those parts read stay here
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
+              Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -156,6 +161,19 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     with it.  ``"standardised"`` counts ``r²/(1 + φᵀPφ)``, the standardised recursive
     residual, whose variance under the model is ``σ²`` at every round.
 
+    Over configuration arms one ``σ̂`` mixes two things: the noise of the leading family's
+    measurements and the errors of the other families' rounds, whose costs the shared model
+    predicts from the leader's level (a family's first try is off by its whole level).  The
+    latter widened the leader's bands, so a learner that played rivals kept exploring the ω
+    next to its best where a learner of that family alone had settled.  ``"family"`` keeps
+    each family's own sum and count of squared errors besides the common ones: in a draw the
+    arms of the leader's family (its played arm of least predicted cost) take that family's
+    own scale ``σ_f = sqrt((Σ_f r² + 0.1)/(n_f + 1))`` and every other arm the common
+    ``σ̂``, as before; the try gate's spread weighs each prediction's width by its own
+    scale; a round's clip and change test take its family's scale (the common one while the
+    family has no round).  A learner that plays only one family then explores it as with
+    ``"raw"``, and its rivals' rounds no longer widen its bands.
+
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
     *Sequences that change without a context that says so* (``detect_changes=True``, the
@@ -259,10 +277,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "omega", "family"}, default "line"
+    arm_basis : {"line", "omega", "family", "base"}, default "line"
         The arm features over configuration arms (see above; ``"omega"`` is the line with
         each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
-        same for plain ω arms.
+        same for plain ω arms.  ``"base"``: the family of most arms has the columns of a
+        learner over it alone and every other family an offset from its level, so that while
+        no other family is played its predictions and draws are that learner's, bit for bit
+        (``bandit/_joint_basis.py``; until an arm has converged the
+        draw keeps to that family; measured, not the default: ``docs/studies/precond.md``).
     family_gap : {"step", "span"}, default "step"
         With ``arm_basis="omega"``, the space on the line after a family of several ω before
         the next family: one of its grid steps (``"step"``), or its own span in ω
@@ -294,8 +316,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         φᵀPφ)``: the recursive residuals, whose variance under the model is the noise's, so
         an error the model could not have known — its first rounds, an arm or a context it
         had no data for — weighs as one round of noise instead of widening every band for
-        the rest of the run).  See *The noise scale* above; a learner saved before the
-        option loads ``"raw"``.
+        the rest of the run).  ``"family"``: whole, and each family's own rounds kept apart as
+        well (:attr:`family_sq_err`), whose scale the draw gives the leader's family and the
+        clip and change test a round of that family (see *The noise scale* above; over plain ω
+        arms the same as ``"raw"``).  A learner saved before the option loads ``"raw"``.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -329,7 +353,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
                    "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
-                   "auto_span", "auto_rounds")
+                   "auto_span", "auto_rounds", "family_sq_err")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -420,7 +444,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                              "'auto')")
         self.smear = bool(smear)
         self.try_gate = try_gate
-        check_choice("noise_scale", noise_scale, ("raw", "standardised"))
+        check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
         self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
@@ -464,7 +488,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        check_choice("arm_basis", arm_basis, ("family", "line", "omega"))
+        check_choice("arm_basis", arm_basis, ("family", "line", "omega", "base"))
         self.arm_basis = arm_basis
         check_choice("family_gap", family_gap, ("step", "span"))
         self.family_gap = family_gap
@@ -473,11 +497,18 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             self._line_basis()
         elif arm_basis == "omega":
             self._omega_line_basis(family, pos)
+        elif arm_basis == "base":
+            self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
         # per arm, the arms of its family (None: one family), for _first_try
         self._family_of = (None if family.max() == 0 else
                            [np.flatnonzero(family == f) for f in family.tolist()])
+        # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
+        # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
+        self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
+        self._own_noise = noise_scale == "family" and family.max() > 0
+        self._family_sq_err = np.zeros((2, int(family.max()) + 1))
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -688,47 +719,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
         return self.exploration == "igw"
 
-    def _no_context_refused(self):
-        d = self.features.context_dim
-        return ValueError(f"JointCB is contextual since its first round, which gave a context "
-                          f"of {d} number{'s' if d > 1 else ''}: pass context=... every round "
-                          f"(a learner that starts without a context works without one "
-                          f"throughout)")
-
-    def _context(self, context):
-        # select/update: the range may widen (the model follows)
-        if context is None and self.features.context_dim not in (None, 0):
-            raise self._no_context_refused()
-        self._key = memo_key(context)
-        psi, S = self.features.observe(context)
-        if self.P is None:
-            self._allocate()
-            psi = self.features(context)
-        if S is not None:
-            Sf = np.kron(S, np.eye(self._X.shape[1]))
-            self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
-            if self.prior_dir is not None:
-                self.prior_dir = self.prior_dir @ Sf.T
-            if self.smear_rows is not None:  # ψ in the new range's features (exact)
-                self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
-            self._mu_of = None
-        if self.target == "auto" and context is not None and (self.auto_span is not None
-                                                              or self.t == 0):
-            # after the features took it (a refused context changes nothing); when the
-            # context has come to vary, the model of the log-cost takes it
-            if self._auto_target(context):
-                return self._context(context)
-        return psi
-
-    def _query(self, context):
-        if context is None and self.features.context_dim not in (None, 0):
-            raise self._no_context_refused()
-        psi = self.features(context)
-        if self.P is None:
-            self._allocate()  # may switch to the vector default of m
-            psi = self.features(context)
-        return psi
-
     def phi(self, context, arm):
         """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
         return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
@@ -774,7 +764,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
-                self.converged_counts, self._gate_family, self._gate_allow, sigma)
+                self.converged_counts, self._gate_family, self._gate_allow, sigma,
+                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES)
+            if lead < 0 and self._base_arms is not None:
+                k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included)
@@ -802,12 +795,33 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
                                            self.beta * sigma, cap, self._near_mask, self._mu,
                                            self._score, self.converged_counts, raw,
-                                           self._gate_family, self._gate_allow, sigma)
+                                           self._gate_family, self._gate_allow, sigma,
+                                           self._arm_family, self._family_sq_err
+                                           if self._own_noise else _NO_FAMILIES)
+            if lead < 0 and self._base_arms is not None:
+                k = self._base_draw()
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
+
+    _base_arms = None  # arm_basis="base": the base family's arms (None: another layout)
+
+    def _base_draw(self):
+        """``arm_basis="base"`` before any arm has converged (no leader to weigh a rival
+        against): the draw's least score among the base family's arms next to its predicted
+        best.  With no cost seen every prediction is the same and the draw would go to the
+        widest prior, which the layout gives another family (its own offset on top of the
+        shared level); a rival is tried once the gate can weigh it against a leader."""
+        base = self._base_arms
+        mu, score = self._mu[base], self._score[base]
+        k = int(base[np.argmin(score)])
+        if self._near_mask.size:
+            best = int(base[np.argmin(mu)])
+            allowed = base[self._near_mask[best, base]]
+            k = int(allowed[np.argmin(self._score[allowed])])
+        return k
 
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
@@ -922,6 +936,43 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
     noise_scale = "raw"
+    # noise_scale="family" (class defaults: a learner pickled before the option has one scale)
+    _own_noise = False
+    _arm_family = np.empty(0, dtype=np.int64)
+
+    @property
+    def family_sq_err(self):
+        """``noise_scale="family"``: per family (columns, :func:`bandit.smooth.family_positions`'
+        numbering), the sum of the squared one-step errors its rounds fed to the fit (row 0)
+        and how many rounds that is (row 1), both discounted as ``σ̂``'s by a detected change;
+        zeros for any other noise scale (part of the saved state)."""
+        v = self.__dict__.get("_family_sq_err")
+        if v is None:  # (a learner pickled before the option)
+            v = self._family_sq_err = np.zeros((2, int(family_positions(self.arms)[0].max()) + 1))
+        return v
+
+    @family_sq_err.setter
+    def family_sq_err(self, value):
+        self._family_sq_err = np.ascontiguousarray(value, dtype=np.float64)
+
+    def _family_scale(self, arm, common):
+        """``noise_scale="family"``: the noise scale of ``arm``'s family's own rounds,
+        ``sqrt((Σ_f r² + 0.1)/(n_f + 1))`` (:func:`bandit._kernels.family_scale`), or
+        ``common`` (``σ̂`` of every round) while the family has none."""
+        err = self._family_sq_err
+        f = self._arm_family[arm]
+        n = float(err[1, f])
+        if not n > 0.0:
+            return common
+        return math.sqrt((float(err[0, f]) + 0.1) / (n + 1.0))
+
+    def _count_family(self, arm, e):
+        """Add a round's fed squared error ``e`` to ``arm``'s family's sum (``noise_scale=
+        "family"``)."""
+        err = self._family_sq_err
+        f = self._arm_family[arm]
+        err[0, f] += e
+        err[1, f] += 1.0
 
     def _standardised(self, arm):
         """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
@@ -965,6 +1016,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             if info is None:
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
+            if self._own_noise:  # the clip and the change test at the arm's family's scale
+                scale = self._family_scale(arm, scale)
             detect = self.detect_changes
             first = self._standardised(arm)
             e, up, down = joint_tell(
@@ -974,6 +1027,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 self.counts, self.converged_counts, self.cost_sums, cost,
                 not censored if converged is None else converged)
             self.sq_err += e / info[1] if first else e
+            if self._own_noise:
+                self._count_family(arm, e / info[1] if first else e)
             self.p = None
             if self.prior_dir is not None:
                 self._refresh_prior()
@@ -1001,6 +1056,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
             # compiled call (a round follows a solve that has pushed Python's layers out of
             # the caches); _info receives the error before the clip and its spread
             scale = self._scale()
+            if self._own_noise:
+                scale = self._family_scale(arm, scale)
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)
@@ -1011,7 +1068,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
                 target = self._rival_target(arm, y, psi, scale)[0]
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
-            self.sq_err += e / info[1] if self._standardised(arm) else e
+            e = e / info[1] if self._standardised(arm) else e
+            self.sq_err += e
+            if self._own_noise:
+                self._count_family(arm, e)
             if held is not None:
                 self._shift_rival(arm, psi, held, target)
             self.p = None
@@ -1047,8 +1107,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         what :meth:`_change_test` reads.
         """
         if first:
-            self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm,
-                                         cost / self.unit, censored, math.inf)
+            e = joint_observe(self.P, self.theta, psi, self._X, arm, cost / self.unit,
+                              censored, math.inf)
+            self.sq_err += e
+            if self._own_noise:
+                self._count_family(arm, e)
             self.p = None
             return math.nan
         # θᵀφ and φᵀPφ as NumPy computes them, in one compiled call
@@ -1068,8 +1131,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         # a family's first try: in units of its prediction's spread (_first_try)
         unit = spread * spread if self._standardised(arm) else 1.0
         self.log_sq_err += r * r / unit
-        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
-                                     math.inf) / unit
+        e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf) / unit
+        self.sq_err += e
+        if self._own_noise:
+            self._count_family(arm, e)
         self.p = None
         return z
 
