@@ -380,7 +380,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     Parameters
     ----------
     sequences : sequence of (str, int)
-        ``("heat2d", nx)`` or ``("mc3d", m)``.
+        ``("heat2d", nx)``, ``("heatadapt", nx)``, ``("mc3d", m)`` or ``("finadapt", ny)``.
     steps, t_end : int, float
         heat2d time steps on ``[0, t_end]`` (default one period of κ: 1000 on [0, 1]).
     samples : int
