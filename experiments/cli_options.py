@@ -95,6 +95,8 @@ _NX_MAX = math.isqrt(_INT64_MAX // 5) + 1
 _M_MAX = next(m for m in range(round((_INT64_MAX // 7) ** (1 / 3)), 0, -1)
               if 7 * m**3 <= _INT64_MAX)
 _nx = _integer(2, " (intervals per side)", _NX_MAX)
+# finadapt's 64 ny² cells, 5 entries a row, within the kernels' index range
+_FIN_MAX = math.isqrt(_INT64_MAX // (5 * 64))
 
 
 def _debug_flag(p: argparse.ArgumentParser, default):
@@ -155,16 +157,21 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
 def _precond_options(p: argparse.ArgumentParser):
     from .precond_study import ANCHORS, LEARNER, OMEGAS
 
-    p.add_argument("--sequences", choices=("heat2d", "heatadapt", "mc3d"), nargs="+",
-                   default=["heat2d", "mc3d"],
+    p.add_argument("--sequences", choices=("heat2d", "heatadapt", "mc3d", "finadapt"),
+                   nargs="+", default=["heat2d", "mc3d"],
                    help="which sequences (default: heat2d mc3d; heatadapt: the heat "
-                        "simulation with adaptive time steps)")
+                        "simulation with adaptive time steps; finadapt: a cooling fin with "
+                        "adaptive time steps)")
     p.add_argument("--nx", type=_nx, nargs="+", default=[100],
                    help="heat2d and heatadapt sizes, intervals per side (default "
                         "%(default)s; the study's heat2d sizes are 100 200 400)")
     p.add_argument("--m", type=_integer(2, " (cells per side)", _M_MAX), nargs="+", default=[22],
                    help="mc3d sizes, cells per side, n = m³ (default %(default)s; 22 30 46 "
                         "give n = 1e4 to 1e5)")
+    p.add_argument("--ny", type=_integer(1, " (cells across the fin)", _FIN_MAX), nargs="+",
+                   default=[16],
+                   help="finadapt sizes, cells across the fin; 64 × as many along it, "
+                        "n = 64 ny² (default %(default)s: n = 16 384)")
     p.add_argument("--steps", type=_count, default=1000,
                    help="heat2d time steps (default %(default)s: one period of κ)")
     p.add_argument("--t-end", type=_positive_float, default=1.0,

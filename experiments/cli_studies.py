@@ -273,6 +273,10 @@ def _study_refusal(args, available=None) -> str | None:
             m = max(args.m)
             refusal = too_big(f"--m {m}", f"mc3d m = {m}", m ** 3, 7,
                               peak=STUDY_PEAK_FACTORS["precond-mc3d"], available=available)
+        elif kind == "finadapt":  # (a five-point matrix as heat2d's: its factor)
+            ny = max(args.ny)
+            refusal = too_big(f"--ny {ny}", f"finadapt ny = {ny}", 64 * ny ** 2, 5,
+                              peak=STUDY_PEAK_FACTORS["precond-heat2d"], available=available)
         else:
             nx = max(args.nx)
             refusal = too_big(f"--nx {nx}", f"{kind} nx = {nx}", (nx - 1) ** 2, 5,
@@ -301,6 +305,7 @@ def _check_precond(args):
     """The preconditioner study's arguments beyond their types, before any computation."""
     args.nx = list(dict.fromkeys(args.nx))
     args.m = list(dict.fromkeys(args.m))
+    args.ny = list(dict.fromkeys(args.ny))
     args.sequences = list(dict.fromkeys(args.sequences))
     args.omegas = list(dict.fromkeys(args.omegas))
     if args.compare is not None and args.compare == args.learner:
@@ -322,8 +327,8 @@ def _precond(args, keeper) -> None:
     from .precond_study import CONFIG_LEARNERS, format_precond_table, run_precond_study
 
     t0 = time.perf_counter()
-    sequences = [(kind, size) for kind in args.sequences
-                 for size in (args.m if kind == "mc3d" else args.nx)]
+    sizes = {"mc3d": args.m, "finadapt": args.ny}
+    sequences = [(kind, size) for kind in args.sequences for size in sizes.get(kind, args.nx)]
 
     def per_tag(arrays):
         return {f"rounds_{name}": a for name, a in arrays.items()}

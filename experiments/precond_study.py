@@ -182,8 +182,9 @@ class MCSequence(Sequence):
 def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
                   seed=0) -> Sequence:
     """``heat2d`` or ``heatadapt`` (adaptive time steps,
-    :class:`experiments._problems_adaptive.AdaptiveHeatSequence`) with ``nx = size``, or
-    ``mc3d`` with ``m = size``."""
+    :class:`experiments._problems_adaptive.AdaptiveHeatSequence`) with ``nx = size``,
+    ``mc3d`` with ``m = size``, or ``finadapt`` (a cooling fin with adaptive time steps,
+    :class:`experiments._problems_fin.AdaptiveFinSequence`) with ``ny = size``."""
     if kind == "heat2d":
         return HeatSequence(size, steps, t_end)
     if kind == "heatadapt":
@@ -192,7 +193,12 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
         return AdaptiveHeatSequence(size)
     if kind == "mc3d":
         return MCSequence(size, samples, seed)
-    raise ValueError(f"sequence must be 'heat2d', 'heatadapt' or 'mc3d', got {kind!r}")
+    if kind == "finadapt":
+        from ._problems_fin import AdaptiveFinSequence
+
+        return AdaptiveFinSequence(size)
+    raise ValueError(f"sequence must be 'heat2d', 'heatadapt', 'mc3d' or 'finadapt', got "
+                     f"{kind!r}")
 
 
 # -- methods: each a factory of a fresh solve callable ------------------------------------------
@@ -374,7 +380,7 @@ def run_precond_study(*, sequences=(("heat2d", 100),), steps=1000, t_end=1.0, sa
     Parameters
     ----------
     sequences : sequence of (str, int)
-        ``("heat2d", nx)`` or ``("mc3d", m)``.
+        ``("heat2d", nx)``, ``("heatadapt", nx)``, ``("mc3d", m)`` or ``("finadapt", ny)``.
     steps, t_end : int, float
         heat2d time steps on ``[0, t_end]`` (default one period of κ: 1000 on [0, 1]).
     samples : int

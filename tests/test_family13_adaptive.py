@@ -103,7 +103,7 @@ def test_sequence_gives_each_method_the_simulation_system_from_its_own_state():
         assert x0 is u and ctx == ctx2 and abs(A - A2).max() == 0
         np.testing.assert_array_equal(b, b2)
     assert seq.tiny().kind == "heatadapt" and seq.tiny().T == 56
-    with pytest.raises(ValueError, match="'heat2d', 'heatadapt' or 'mc3d', got 'heat'"):
+    with pytest.raises(ValueError, match="'heatadapt', 'mc3d' or 'finadapt', got 'heat'"):
         make_sequence("heat", 8)
 
 
