@@ -17,6 +17,7 @@ from solvers.precond import omega_text
 from ._armset_budget import GuardBudget
 from ._armset_cold import ColdTime
 from ._armset_persist import MeasuredState
+from ._armset_retell import EarlyRetell
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
 from ._kernels import expected_saving as _expected_saving
@@ -122,10 +123,12 @@ def _one_plain_cg(arms, backend) -> None:
 # ArmSet is put together from parts kept in private modules: the guard's budget of a try
 # (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
 # rival's try (bandit/_armset_probe.py), how a cold first run is told with cost="time"
-# (bandit/_armset_cold.py) and the measured state a Tuner file keeps
+# (bandit/_armset_cold.py), the first rounds told again at a fixed price
+# (bandit/_armset_retell.py) and the measured state a Tuner file keeps
 # (bandit/_armset_persist.py); the per-call path, the prices, the try gate and the constants
 # they read stay here (the moved constants are importable from here as before)
-class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
+class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
+             EarlyRetell):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a

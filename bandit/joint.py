@@ -1090,3 +1090,31 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Po
         # as leader() reads them: a guarded Tuner's fallback order asks for them right after
         # a solve, where computing them again cost ~16 µs of a fallback round (mc3d m = 22)
         return self._cost(self._mu)
+
+    def retell(self, start, rounds):
+        """Become ``start`` told ``rounds`` again: this learner as a copy of ``start`` (a
+        :class:`JointCB` over the same arms, e.g. a copy of this one taken earlier) would be
+        after a draw and an update per round, each round ``(context, arm, cost, censored,
+        converged)`` as :meth:`update` takes it.
+
+        A :class:`~bandit.Tuner` whose ``timed_work`` price of the reference family was
+        fixed only after some rounds tells them again at that price
+        (:attr:`bandit.armset.ArmSet.retell_early`).  Told again, not corrected: the noise
+        scale sums one-step errors each against the fit of the rounds before it, and the
+        Huber clip and the change test read them, so only a learner told the corrected
+        costs in order ends as one told them from the start — bit for bit, which this is.
+        ``start`` is left as it was; the state is changed in place (whoever holds this
+        learner holds the retold one).
+        """
+        import copy
+
+        if type(start) is not type(self) or start.n_arms != self.n_arms:
+            raise ValueError(f"retell starts from a {type(self).__name__} over the same "
+                             f"{self.n_arms} arms, got {type(start).__name__} over "
+                             f"{getattr(start, 'n_arms', '?')}")
+        state = copy.deepcopy(start.__dict__)
+        self.__dict__.clear()
+        self.__dict__.update(state)
+        for context, arm, cost, censored, converged in rounds:
+            self.select(context)
+            self.update(arm, cost, context, censored, converged)
