@@ -65,6 +65,8 @@ class EarlyRetell:
     retell_early = True
     #: With :attr:`retell_early`, also the other families' rounds, at their price when the
     #: reference's is fixed (their ratio is never fixed: it follows the last 31 readings).
+    #: Off: within the rounds' noise on the Monte Carlo sequence, where a round's first
+    #: window holds one or two of them (``docs/studies/precond.md``).
     retell_rivals = False
 
     #: the record while it is kept (a class default: a set pickled without it loads)
