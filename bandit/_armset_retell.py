@@ -33,25 +33,6 @@ __all__ = ["EarlyRetell"]
 _MAX_ROUNDS = 64
 
 
-class _EarlyRounds:
-    """The learner before the first recorded draw (``start``) and the rounds told since, one
-    ``[context, arm, cost, censored, converged, family, work, setup, told_work]`` each:
-    ``work`` the attempt's work without its set-up, ``setup`` the set-up charge in its
-    told cost, ``told_work`` its ``timed_work`` (NaN: not a run priced by work)."""
-
-    __slots__ = ("start", "rounds")
-
-    def __init__(self, start):
-        self.start = start
-        self.rounds = []
-
-    def __getstate__(self):
-        return {"start": self.start, "rounds": self.rounds}
-
-    def __setstate__(self, state):
-        self.start, self.rounds = state["start"], state["rounds"]
-
-
 class EarlyRetell:
     """The reference family's rounds told before its ``timed_work`` price was fixed, told
     again at that price once it is (:attr:`retell_early`)."""
@@ -69,7 +50,12 @@ class EarlyRetell:
     #: window holds one or two of them (``docs/studies/precond.md``).
     retell_rivals = False
 
-    #: the record while it is kept (a class default: a set pickled without it loads)
+    #: the record while it is kept, ``[start, rounds]`` — the learner before the first
+    #: recorded draw, and per round told since ``[context, arm, cost, censored, converged,
+    #: family, work, setup, told_work]``: ``work`` the attempt's work without its set-up,
+    #: ``setup`` the set-up charge in its told cost, ``told_work`` its ``timed_work`` (NaN:
+    #: not a run priced by work).  A plain list, so a pickle names no private module; a
+    #: class default, so a set pickled without it loads.
     _early = None
 
     def start_early(self, policy, alone=True) -> None:
@@ -87,7 +73,7 @@ class EarlyRetell:
             start = copy.deepcopy(policy)
         except Exception:  # (a policy that will not copy: nothing to tell again)
             return
-        self._early = _EarlyRounds(start)
+        self._early = [start, []]
 
     def keep_early(self, policy, arm, cost, context, censored, converged, res) -> None:
         """After a round was told: keep it (``res`` the attempt of arm ``arm``), and once the
@@ -104,13 +90,13 @@ class EarlyRetell:
             work = setup = told = math.nan
         if isinstance(context, np.ndarray):
             context = context.copy()
-        early.rounds.append([context, arm, cost, censored, converged, self.family[arm], work,
-                             setup, told])
+        early[1].append([context, arm, cost, censored, converged, self.family[arm], work,
+                         setup, told])
         book = self._prices
         if book is not None and book.fixed:
             self._early = None
             self._retell(policy, early)
-        elif len(early.rounds) > _MAX_ROUNDS:
+        elif len(early[1]) > _MAX_ROUNDS:
             self._early = None
 
     def retold(self, early) -> list:
@@ -121,7 +107,7 @@ class EarlyRetell:
         run it bounds)."""
         book = self._prices
         out = []
-        for context, arm, cost, censored, converged, fam, work, setup, told in early.rounds:
+        for context, arm, cost, censored, converged, fam, work, setup, told in early[1]:
             if (fam == book.ref or self.retell_rivals) and told > 0 and work >= 0:
                 price = book.price(fam)
                 if price > 0:
@@ -132,5 +118,5 @@ class EarlyRetell:
 
     def _retell(self, policy, early) -> None:
         rounds = self.retold(early)
-        if any(new[2] != old[2] for new, old in zip(rounds, early.rounds)):
-            policy.retell(early.start, rounds)
+        if any(new[2] != old[2] for new, old in zip(rounds, early[1])):
+            policy.retell(early[0], rounds)

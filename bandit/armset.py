@@ -451,8 +451,9 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         seconds per unit of work of its warm solves (every solve of an arm after its first
         in this process), fixed from its ninth (or the run's 31st reading) on: its costs
         are its work times one constant, so its ω compare by their work whenever they were
-        told, as an ω-only learner's iterations do.  Every other family is priced at that
-        constant times its *ratio* to the reference: the median of its last 31 warm
+        told, as an ω-only learner's iterations do (the rounds told before the price was
+        fixed are told again at it then, :attr:`retell_early`).  Every other family is
+        priced at that constant times its *ratio* to the reference: the median of its last 31 warm
         readings, each divided by the machine's speed at that moment — the least of the
         latest five warm readings of the other families, each over its family's ratio,
         within the last eight readings (the clock only adds: a busy core preempts some
