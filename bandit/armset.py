@@ -17,6 +17,7 @@ from solvers.precond import omega_text
 from ._armset_budget import GuardBudget
 from ._armset_cold import ColdTime
 from ._armset_persist import MeasuredState
+from ._armset_retell import EarlyRetell
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
 from ._kernels import expected_saving as _expected_saving
@@ -122,10 +123,12 @@ def _one_plain_cg(arms, backend) -> None:
 # ArmSet is put together from parts kept in private modules: the guard's budget of a try
 # (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
 # rival's try (bandit/_armset_probe.py), how a cold first run is told with cost="time"
-# (bandit/_armset_cold.py) and the measured state a Tuner file keeps
+# (bandit/_armset_cold.py), the first rounds told again at a fixed price
+# (bandit/_armset_retell.py) and the measured state a Tuner file keeps
 # (bandit/_armset_persist.py); the per-call path, the prices, the try gate and the constants
 # they read stay here (the moved constants are importable from here as before)
-class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
+class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
+             EarlyRetell):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -448,8 +451,9 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState):
         seconds per unit of work of its warm solves (every solve of an arm after its first
         in this process), fixed from its ninth (or the run's 31st reading) on: its costs
         are its work times one constant, so its ω compare by their work whenever they were
-        told, as an ω-only learner's iterations do.  Every other family is priced at that
-        constant times its *ratio* to the reference: the median of its last 31 warm
+        told, as an ω-only learner's iterations do (the rounds told before the price was
+        fixed are told again at it then, :attr:`retell_early`).  Every other family is
+        priced at that constant times its *ratio* to the reference: the median of its last 31 warm
         readings, each divided by the machine's speed at that moment — the least of the
         latest five warm readings of the other families, each over its family's ratio,
         within the last eight readings (the clock only adds: a busy core preempts some

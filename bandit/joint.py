@@ -1155,3 +1155,54 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         # as leader() reads them: a guarded Tuner's fallback order asks for them right after
         # a solve, where computing them again cost ~16 µs of a fallback round (mc3d m = 22)
         return self._cost(self._mu)
+
+    def retell(self, start, rounds):
+        """Become ``start`` told ``rounds`` again: this learner as a copy of ``start`` (a
+        :class:`JointCB` over the same arms, e.g. a copy of this one taken earlier) would be
+        after a draw and an update per round, each round ``(context, arm, cost, censored,
+        converged)`` as :meth:`update` takes it.
+
+        A :class:`~bandit.Tuner` whose ``timed_work`` price of the reference family was
+        fixed only after some rounds tells them again at that price
+        (:attr:`bandit.armset.ArmSet.retell_early`).  Told again, not corrected: the noise
+        scale sums one-step errors each against the fit of the rounds before it, and the
+        Huber clip and the change test read them, so only a learner told the corrected
+        costs in order ends as one told them from the start — bit for bit, which this is.
+        ``start`` is left as it was; this learner's state is replaced in place (whoever holds
+        it holds the retold one).
+
+        Parameters
+        ----------
+        start : JointCB
+            The learner to start from (``ValueError`` if not a JointCB over as many arms).
+        rounds : iterable of tuple
+            ``(context, arm, cost, censored, converged)`` per round, in the order told.
+
+        Examples
+        --------
+        >>> import copy
+        >>> p = JointCB([1.2, 1.5, 1.8], context_bounds=(0, 1))
+        >>> start = copy.deepcopy(p)
+        >>> right = [(0.5, 1, 10.0, False, True), (0.2, 0, 14.0, False, True)]
+        >>> for c, k, cost, cens, conv in [(0.5, 1, 40.0, False, True), *right[1:]]:
+        ...     _ = p.select(c); p.update(k, cost, c, cens, conv)   # the first told at 4 ×
+        >>> p.retell(start, right)
+        >>> q = JointCB([1.2, 1.5, 1.8], context_bounds=(0, 1))
+        >>> for c, k, cost, cens, conv in right:
+        ...     _ = q.select(c); q.update(k, cost, c, cens, conv)
+        >>> bool((p.theta == q.theta).all() and p.sq_err == q.sq_err)
+        True
+        """
+        import copy
+
+        if type(start) is not type(self) or start.n_arms != self.n_arms:
+            raise ValueError(f"retell starts from a {type(self).__name__} over the same "
+                             f"{self.n_arms} arms, got {type(start).__name__} over "
+                             f"{getattr(start, 'n_arms', '?')}")
+        told = copy.deepcopy(start)
+        for context, arm, cost, censored, converged in rounds:
+            told.select(context)
+            told.update(arm, cost, context, censored, converged)
+        # (told on the copy, then taken whole: an interrupted retell leaves this as it was)
+        self.__dict__.clear()
+        self.__dict__.update(told.__dict__)

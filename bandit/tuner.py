@@ -564,6 +564,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     def _solve(self, op, b, x0, context, undo):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
         audit, record, hook (``undo``: the policy's draw state before this round's draw)."""
+        if not self._log and self._arms.retell_early:  # the learner before its first draw
+            self._arms.start_early(self.policy, self._comm is None)
         if self._comm is not None:
             arm, best, pred, pv = self.decide(context)
         elif self._lone and self._auditor is None:  # the leader needs no prediction
@@ -626,6 +628,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         told = self.policy.t
         try:
             self.tell(arm, cost, context, *tell)
+            if self._arms._early is not None:  # (the rounds before the price is fixed)
+                self._arms.keep_early(self.policy, arm, cost, context, *tell, r)
             if self._paid is not None:  # (before the audits, whose budget reads the sum)
                 self._paid.append(paid)
                 self._paid_sum += paid

@@ -44,7 +44,8 @@ def _canon(value):
 
 _CACHES = ("_pcs", "_models", "_arm_work", "_it_work", "_calls", "_clock_floor", "plain_fast",
            "attach_work", "observe",
-           "_clock_price", "configs", "arms")
+           "_clock_price", "configs", "arms",
+           "_early")  # (the Tuner's record of its first rounds, kept by its solve, not here)
 
 
 def _state(arms: ArmSet):
