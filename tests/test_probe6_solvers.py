@@ -93,8 +93,11 @@ def test_petsc_sor_does_not_call_a_solvable_badly_scaled_system_stagnated(omega)
     r = solvers.sor(A, b, omega, maxiter=20_000, backend="petsc")
     assert r.converged, r.reason
     assert _meets(A, r.x, b, tol)
-    # the same sweeps (PETSc's SOR and the kernel order the rows alike on one rank)
-    assert abs(r.iterations - ref.iterations) <= 1
+    # the same sweeps (PETSc's SOR and the kernel order the rows alike on one rank); on a
+    # matrix scaled over eight decades each sweep's rounding follows the machine's summation
+    # order and fused multiply-adds (PETSc built for the host CPU), which moves the first
+    # crossing of the tolerance by a few of a thousand sweeps (6 of 1 068 on one machine)
+    assert abs(r.iterations - ref.iterations) <= max(1, 0.01 * ref.iterations)
 
 
 def test_petsc_sor_still_stops_as_stagnated_below_the_rounding_level():

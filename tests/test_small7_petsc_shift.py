@@ -82,7 +82,11 @@ def test_the_shift_is_the_preconditioner():
         L = gold.ic0_dense(A.toarray(), shift)
         ref, _ = gold.pcg_count(A, b, lambda r: gold.ic0_apply(L, r), rtol=1e-10)
         counts[shift] = _petsc({"method": "cg", "pc": "ic0", "shift": shift}, A, b).iterations
-        assert abs(counts[shift] - ref) <= 1, (shift, counts[shift], ref)
+        # past n = 60 iterations CG's count is set by its lost orthogonality, i.e. by
+        # rounding, which follows the machine's summation order (66 against 68 at s = 4 on
+        # one machine): a few per cent there, one iteration below n
+        slack = 1 if ref <= A.shape[0] else max(1, 0.05 * ref)
+        assert abs(counts[shift] - ref) <= slack, (shift, counts[shift], ref)
     assert len(set(counts.values())) == 3
 
 
