@@ -79,3 +79,17 @@ def test_simulate_names_contexts_for_a_learner_that_needs_one(cls):
         simulate(p, C)
     assert p.state_dict() == before  # refused before anything changed
     assert len(simulate(cls(omegas.tolist(), seed=0), C, np.arange(60.0))) == 60
+
+
+@pytest.mark.parametrize("arms, words", [
+    (range(1, 2), "got range; arms go in a list, a tuple or a 1-D array (list(arms))"),
+    ((w for w in [1.2, 1.5]), "got generator; arms go in a list"),
+    ({1.2, 1.5}, "got a set: arms are named by their index, so give them in a list"),
+])
+def test_the_tuner_says_how_to_pass_arms_given_in_another_iterable(arms, words):
+    # a list, tuple or array of arms is the default learner over them; another iterable had
+    # been refused as "policy must be a bandit Policy, got range" alone
+    with pytest.raises(ValueError, match="policy must be a bandit Policy, " + words.replace(
+            "(", r"\(").replace(")", r"\)")):
+        bandit.Tuner(arms, solver="sor")
+    assert bandit.Tuner(list(range(1, 2)), solver="sor").policy.n_arms == 1
