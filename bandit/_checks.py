@@ -111,8 +111,28 @@ def _check_flag(value, name):
     raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
+def arm_sequence(arms) -> list:
+    """``arms`` as a list, refusing what ``list()`` would take apart into other arms: a string
+    or bytes (its characters, or byte values such as 49 and 50 for ``b"12"``), a single dict
+    (its keys), an unordered set (arm indices would not be reproducible) and an array of
+    another number of dimensions than one (its rows)."""
+    if isinstance(arms, (str, bytes, bytearray)):
+        raise ValueError(f"arms must be a sequence of ω values or setting dicts, got the "
+                         f"{type(arms).__name__} {arms!r}: give numbers, e.g. [1.2, 1.5]")
+    if isinstance(arms, dict):
+        raise ValueError(f"arms must be a sequence of ω values or setting dicts, got one dict "
+                         f"{arms!r}: give a list of them, e.g. [{arms!r}]")
+    if isinstance(arms, (set, frozenset)):
+        raise ValueError("arms must be an ordered sequence of ω values or setting dicts, got a "
+                         "set: an arm is named by its index, so give a list (e.g. sorted(arms))")
+    if isinstance(arms, np.ndarray) and arms.ndim != 1:
+        raise ValueError(f"arms must be a sequence of ω values or setting dicts, got an array "
+                         f"of shape {arms.shape}: give a 1-D array (e.g. arms.ravel())")
+    return list(arms)
+
+
 def _check_arms(arms):
-    arms = list(arms)
+    arms = arm_sequence(arms)
     if not arms:
         raise ValueError("arms must be a non-empty sequence of ω values or setting dicts")
     out = []

@@ -113,6 +113,13 @@ def _what_policy(policy) -> str:
     if isinstance(policy, str) and policy in POLICIES:
         return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
                 f" or bandit.default_policy(solver)")
+    if isinstance(policy, (set, frozenset)):
+        return (f"a {type(policy).__name__}: arms are named by their index, so give them in a "
+                f"list (e.g. sorted(arms))")
+    if not isinstance(policy, (str, bytes, dict)) and hasattr(policy, "__iter__"):
+        # a range, a generator, a pandas Series...: the arms, not in a list
+        return (f"{type(policy).__name__}; arms go in a list, a tuple or a 1-D array "
+                f"(list(arms))")
     return type(policy).__name__
 
 

@@ -30,6 +30,14 @@ STAGNATION_FALLBACKS = 1
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
+def _nonzero(x0) -> bool:
+    """Whether a start vector (an array, or a PETSc Vec) has a non-zero entry."""
+    if isinstance(x0, np.ndarray):
+        return bool(x0.any())
+    norm = getattr(x0, "norm", None)
+    return bool(norm() > 0.0) if norm is not None else bool(np.any(np.asarray(x0)))
+
+
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
@@ -273,6 +281,20 @@ class GuardSteps:
             # proportion with b), not an arm's — refused as the solvers refuse it (the round
             # is abandoned, nothing is told)
             raise IterateOverflowError(runs[0][1].info["error"])
+        zero_start = done is None and x0 is not None and _nonzero(x0) and all(
+            not r.relative_residual < 1.0 for _, r, *_ in runs)
+        if zero_start:
+            # no run came closer to b than x = 0 does (‖b − A x‖ >= ‖b‖): the start, not the
+            # tolerance or the arms, is the trouble — an x0 out of proportion with the
+            # solution (a diverging outer iteration's last iterate), whose rounding level
+            # ε‖|A| |x0|‖ every CG-type run from it keeps, far above the tolerance (they stop
+            # as stagnated, the tolerance "unattainable"). One run from the zero start, with
+            # the best-known arm (the safest before any converged)
+            k = best if best is not None else self._safe[0]
+            r = self._run(op, b, k, None, self.maxiter, False)
+            runs.append((k, r, "zero", self.maxiter, False))
+            if r.converged:
+                done = len(runs) - 1
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
         floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
@@ -310,6 +332,12 @@ class GuardSteps:
                 "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
                               "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
+        if zero_start:
+            info["zero_start"] = (
+                f"no run from x0 came closer to b than x = 0 (best relative residual "
+                f"{min(r.relative_residual for _, r, s, *_ in runs if s != 'zero'):.1e}): x0 "
+                f"is out of proportion with the solution, so the solve "
+                f"{'was finished' if done is not None else 'was tried again'} from x = 0")
         if "error" in first.info:
             info["explored"]["error"] = first.info["error"]
         if "probe" in first.info:

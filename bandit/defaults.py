@@ -35,8 +35,9 @@ def explore_radius(arms):
     (1.0, 2.5)
     """
     from ._base import arm_omega
+    from ._checks import arm_sequence
 
-    om = [arm_omega(a) for a in arms]
+    om = [arm_omega(a) for a in arm_sequence(arms)]
     if len(om) < 2 or any(w is None for w in om):
         return EXPLORE_RADIUS
     steps = np.diff(np.unique(np.asarray(om, dtype=float)))
@@ -153,7 +154,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
                              f"custom solver function or configuration arms)")
     if arms is None:  # plain CG has no ω: one arm, not twenty copies of the same solver
         arms = [1.0] if solver == "cg" else DEFAULT_ARMS
-    arms = list(arms)
+    from ._checks import arm_sequence
+
+    arms = arm_sequence(arms)  # (a string, bytes or one dict: refused, not taken apart)
     prior = "theory" if solver == "sor" else None
     from .smooth import family_positions
 

@@ -19,7 +19,8 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
         Cost of every arm on every instance (minimised), ``K == policy.n_arms``; ``inf`` (or
         NaN) where the arm fails on that instance (an audit's record of a diverged solve).
     contexts : array_like, shape (T,) or (T, d), optional
-        Context of each round; required for contextual policies, else ignored.
+        Context of each round; required for a policy that needs one (a learner that works
+        with or without one, such as :class:`bandit.JointCB`, runs without), else ignored.
     cap : float or array_like of shape (T,), optional
         Censoring cap: a cost above it is reported as ``cap`` with ``censored=True`` and
         ``converged=False`` (what a solve stopped at ``maxiter = cap`` would report); a failure
@@ -45,8 +46,8 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
         raise ValueError(f"costs must have shape (T, {policy.n_arms}), got {C.shape}")
     T = C.shape[0]
     if contexts is None:
-        if policy.contextual:
-            raise ValueError(f"{type(policy).__name__} is contextual: pass contexts")
+        # the policy itself says whether it needs a context: a learner that also works
+        # without one (JointCB, the default learner) had been refused for its class flag
         ctx = [None] * T
     else:
         ctx = np.asarray(contexts, dtype=float)
@@ -60,7 +61,14 @@ def simulate(policy: Policy, costs, contexts=None, *, cap=None) -> np.ndarray:
     select, update = policy.select, policy.update
     for t in range(T):
         c = ctx[t]
-        k = select(c)
+        try:
+            k = select(c)
+        except ValueError as exc:
+            if contexts is None and t == 0 and policy.contextual:  # (a refused draw
+                # changes nothing) said in simulate's terms
+                raise ValueError(f"{type(policy).__name__} needs a context every round: pass "
+                                 f"contexts, shape (T,) or (T, d) ({exc})") from None
+            raise
         cost = C[t, k]
         if not cost <= caps[t]:  # capped, or failed (inf, NaN)
             update(k, caps[t], c, True, False)

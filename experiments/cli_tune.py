@@ -159,6 +159,8 @@ def _tune_held(args) -> int:
         names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
         uf.check_systems(systems, args.solver, names,
                          "spectral" if args.auto_context else None)
+        uf.check_contexts(policy, contexts, args.contexts,
+                          "spectral" if args.auto_context else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if contexts is None and not args.auto_context and uf.needs_context(policy):

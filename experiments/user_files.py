@@ -236,6 +236,28 @@ def read_contexts(path, count: int) -> list:
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 
+def check_contexts(policy, contexts, path, auto_context=None) -> None:
+    """Refuse, naming the contexts file ``path``, contexts the learner would refuse at the
+    first solve — a vector too long for its model, or of another length than a resumed
+    tuner's — before anything is solved (such a refusal had been named after the first
+    matrix file).  A copy of the policy is asked for a draw at the first context (with an
+    automatic context, one number more, as the Tuner passes it); every line has the same
+    length (:func:`read_contexts`)."""
+    if contexts is None or not getattr(policy, "contextual", False) or not len(contexts):
+        return
+    import copy
+
+    c = contexts[0]
+    if auto_context is not None:
+        c = np.append(np.asarray(c, dtype=np.float64).ravel(), 1.0)
+    try:
+        copy.deepcopy(policy).select(c)
+    except ValueError as exc:
+        also = (" (with the automatic context: one number more than each line)"
+                if auto_context is not None else "")
+        raise ValueError(f"{path}: {exc}{also}") from None
+
+
 class SystemFiles(Sequence):
     """The systems ``(A_t, b_t)`` of files, each read when it is asked for.
 
