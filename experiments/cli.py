@@ -2,8 +2,8 @@
 
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about a minute
-on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw from a results folder, or
-draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
+on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw
+from a results folder, or draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
 learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default

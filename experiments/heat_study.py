@@ -579,8 +579,8 @@ def _score_grid(costs, iters, secs, extra):
 
 def _score_direct_sample(methods, arrays, costs, steps):
     """The ``direct`` row from its timed steps (``direct_every`` > 1): their mean per-step
-    seconds times ``steps``, labelled as extrapolated; ``extrapolated`` keeps what was timed, the arrays
-    ``direct_seconds`` and ``direct_steps`` each timed step's seconds and index."""
+    seconds times ``steps``, labelled as extrapolated; ``extrapolated`` keeps what was timed,
+    the arrays ``direct_seconds`` and ``direct_steps`` each timed step's seconds and index."""
     sec, at = costs["direct_seconds"], costs["direct_steps"]
     every = int(at[1] - at[0]) if at.size > 1 else steps
     methods["direct"] = {
