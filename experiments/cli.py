@@ -1,9 +1,9 @@
 """The ``relaxtune`` command line.
 
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
-(SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about 30 s on
-2 idle cores; the README's first command), ``plot PATH`` (redraw from a results folder, or
-draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
+(SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about a minute
+on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw
+from a results folder, or draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
 learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
 benchmark scripts).  Every study writes
 ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
@@ -59,8 +59,12 @@ __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print
 
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
-#: [0, 5]) with the paper's learners, 2 trials; about 30 s on 2 idle cores (28 s measured).
-DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2}
+#: [0, 5]) with the paper's learners, 2 trials, and the sparse direct baseline timed on every
+#: 50th step (100 steps, scaled up: within 1 % of timing all 5000, which took 40 % of the
+#: run's CPU time).  On an Intel Xeon (family 6 model 207) the tasks take about 70 s of CPU
+#: time, the longest (the 20-ω cost matrix) 50 s, so about a minute on 2 idle cores; measured
+#: with the 2 cores shared (load ≈ 4): 99 s, and 128 s on a first run (kernels compiling).
+DEMO = {"nx": [50], "steps": 5000, "t_end": 5.0, "trials": 2, "jobs": 2, "direct_every": 50}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, trials=10)
     p = sub.add_parser("heat2d", help="SSOR-PCG over the heat simulation")
     _heat_options(p, nx=[50], steps=5000, t_end=5.0, trials=3, jobs=1)
-    p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (about 30 s on "
-                                    "2 idle cores)")
+    p = sub.add_parser("demo", help="the main job: heat2d at a moderate size (about a minute "
+                                    "on 2 idle cores, more on busy ones or a first run)")
     _heat_options(p, **DEMO)
     _precond_options(sub.add_parser(
         "precond", help="which solver configuration: fixed, learned and hand-picked, timed"))

@@ -127,7 +127,8 @@ def _common(p: argparse.ArgumentParser, *, trials: int, jobs: int = 1):
     _output_options(p, "trial", "<study>")
 
 
-def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs):
+def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs,
+                  direct_every=1):
     p.add_argument("--nx", type=_nx, nargs="+", default=nx,
                    help="intervals per side, one or more sizes >= 2 (default %(default)s)")
     p.add_argument("--steps", type=_count, default=steps, help="time steps (default %(default)s)")
@@ -139,6 +140,11 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs)
     p.add_argument("--backend", choices=("numba", "petsc"), default="numba",
                    help="solver backend for every solve (default %(default)s)")
     p.add_argument("--no-direct", action="store_true", help="skip the sparse direct baseline")
+    p.add_argument("--direct-every", type=_count, default=direct_every, metavar="K",
+                   help="time the sparse direct baseline (a factorisation per step, the "
+                        "slowest row) on steps 0, K, 2K, ... only and scale its total up to "
+                        "all steps (its row says so); the other steps of its run are carried "
+                        "on by SSOR-PCG, untimed; 1: every step (default %(default)s)")
     p.add_argument("--no-grid", action="store_true",
                    help="skip the 20-ω cost matrix (large nx): learners, plain CG and direct "
                         "only, no regret")

@@ -3,6 +3,7 @@
 then their tables printed."""
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -195,6 +196,18 @@ def _petsc_ranks() -> tuple:
     return mpi_ranks("petsc")
 
 
+#: What the heat2d/demo table's columns are, printed under it.
+_HEAT_COLUMNS = (
+    "columns: iterations = solver iterations summed over all steps (learners: their real "
+    "runs, mean over trials); seconds = {clock} of the solves summed over all steps "
+    "(learners: whole Tuner.solve calls); vs CG = seconds / plain CG's; regret/X = "
+    "iterations above X (negative: fewer), X = the best fixed ω in hindsight, the best ω of "
+    "the 20-point grid at each step, or the golden-section optimum at each step; a learner's "
+    "regret scores its chosen ω on the grid's cost matrix, so it can differ from its "
+    "iterations minus X's (e.g. a guard-stopped ω finished by another); reference = the total "
+    "of an independent re-implementation of the paper's code")
+
+
 def _heat(args, learners, keeper) -> None:
     from .heat_study import run_heat_study
     from .results import format_table
@@ -210,6 +223,7 @@ def _heat(args, learners, keeper) -> None:
                                      direct=not args.no_direct, grid=not args.no_grid,
                                      golden=not args.no_golden,
                                      baseline_every=args.baseline_every,
+                                     direct_every=args.direct_every,
                                      progress=_progress_bars(args),
                                      study=args.command,
                                      checkpoint=lambda s, a: keeper.save(s, per_tag(a)))
@@ -234,6 +248,17 @@ def _heat(args, learners, keeper) -> None:
                       "learner's system from the same state, beside it; their rows sum those "
                       "steps only, and a learner's 'vs CG' is its seconds on those steps over "
                       "CG's")
+            print(textwrap.fill(_HEAT_COLUMNS.format(clock="CPU seconds" if clock else
+                                                     "seconds"), width=100))
+            ext = size["methods"].get("direct", {}).get("extrapolated")
+            if ext:
+                taken = range(0, args.steps, ext["every"])
+                shown = ", ".join(map(str, taken[:3])) + (", ..." if len(taken) > 3 else "")
+                print(textwrap.fill(
+                    f"direct (splu): factor + solve timed on steps {shown} ({ext['steps']} of "
+                    f"{args.steps}; {1e3 * ext['seconds_per_step']:.1f} ms each, sd "
+                    f"{1e3 * ext['seconds_per_step_std']:.1f}); its seconds are their mean "
+                    f"times {args.steps} (--direct-every 1 times every step)", width=100))
 
     out = _finish(args, keeper, summary, per_tag(arrays), arrays, table)
     if not args.quiet:

@@ -66,8 +66,9 @@ REFERENCE = {
 class HeatTask(NamedTuple):
     """One task of the heat2d study (picklable, for the worker processes): ``kind`` is a
     :data:`_TASKS` key — ``"costs"`` (the ω cost matrix, with plain CG unless ``cg`` is
-    False), ``"cg"`` (plain CG only), ``"direct"`` (a sparse direct solve per step) or
-    ``"learner"`` (one learner ``name``, the ``j``-th of the study, trial ``trial``)."""
+    False), ``"cg"`` (plain CG only), ``"direct"`` (a sparse direct solve on every
+    ``direct_every``-th step) or ``"learner"`` (one learner ``name``, the ``j``-th of the
+    study, trial ``trial``)."""
 
     kind: str
     nx: int
@@ -85,6 +86,7 @@ class HeatTask(NamedTuple):
     baseline_every: int | None = None
     direct: bool = False
     progress: str | None = None
+    direct_every: int = 1
 
 
 def solver_settings(backend: str = "numba", rtol: float = 1e-8, maxiter: int = 10_000) -> dict:
@@ -254,27 +256,49 @@ def _run_costs(task: HeatTask) -> dict:
 
 
 def _run_direct(task: HeatTask) -> dict:
-    """The simulation with a sparse direct solve per step (``splu`` factor + solve, timed).
+    """The simulation with a sparse direct solve (``splu`` factor + solve, timed) on every
+    ``task.direct_every``-th step (0, K, 2K, ...; every step with K = 1).
 
-    A separate task from the cost matrix so the two run in parallel; its trajectory is the
-    exact one, which the iterative trajectories match to ``rtol``.
+    A separate task from the cost matrix so the two run in parallel.  With K > 1 the other
+    steps are solved by SSOR-PCG (ω = 1.5, the study's ``rtol``, untimed) to carry the state
+    on: every step's matrix depends on its time only, so the timed steps factor the same
+    matrices as every other method's run, with right-hand sides that agree to ``rtol``.  A
+    factorisation's time hardly depends on the step (the sparsity pattern is fixed), so the
+    sample stands for the whole run (:func:`_score_size` extrapolates it and says so).
+
+    Returns ``direct_seconds`` (one per timed step) and ``direct_steps`` (their indices).
     """
     import scipy.sparse.linalg as spla
+    import solvers
 
     sim = Heat2D(task.nx, task.steps, task.t_end)
-    seconds = np.zeros(sim.steps)
+    every = int(task.direct_every)
+    at = np.arange(0, sim.steps, every)
+    seconds = np.zeros(at.size)
     clock = study_clock(task.backend)
+    settings = solver_settings("numba")  # the scipy simulation: carried on by the Numba solver
+    if every > 1:
+        warm_up("numba")
+    op = [None]
 
     def solve(A, b, x0, context):
-        t0 = clock()
-        x = spla.splu(A.tocsc()).solve(b)
-        seconds[solve.k] = clock() - t0
+        k = solve.k
         solve.k += 1
-        return x
+        if k % every == 0:
+            t0 = clock()
+            x = spla.splu(A.tocsc()).solve(b)
+            seconds[k // every] = clock() - t0
+            return x
+        op[0] = refreshed(A, op[0], "numba")
+        r = solvers.ssor_pcg(op[0], b, 1.5, x0=x0, **settings)
+        if not r.converged:  # the timed steps must solve the same systems as the others
+            raise RuntimeError(f"direct baseline: SSOR-PCG carrying the state did not "
+                               f"converge at step {k}")
+        return r
 
     solve.k = 0
     sim.run(solve)
-    return {"direct_seconds": seconds}
+    return {"direct_seconds": seconds, "direct_steps": at}
 
 
 def _run_cg(task: HeatTask) -> dict:
@@ -313,7 +337,8 @@ def heat_task(task: HeatTask) -> dict:
 
 def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, seed=0, jobs=1,
                    backend="numba", degree=6, direct=True, grid=True, golden=True,
-                   progress=True, study="heat2d", checkpoint=None, baseline_every=None):
+                   progress=True, study="heat2d", checkpoint=None, baseline_every=None,
+                   direct_every=1):
     """Run heat2d for each grid size and score every method.
 
     Parameters
@@ -328,7 +353,13 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         Learner registry names to run (default :data:`PAPER_LEARNERS`).  The grid methods
         (fixed ω's, best fixed, grid minimum) and plain CG always come with the cost matrix.
     direct : bool
-        Time a sparse direct solve per step too.
+        Time a sparse direct solve too (on every ``direct_every``-th step).
+    direct_every : int
+        Time the direct solve on steps 0, K, 2K, ... only (K = ``direct_every``; 1: every
+        step) and extrapolate: the ``direct`` row's seconds are the mean over the timed steps
+        times ``steps``, labelled with how many steps were timed.  A factorisation costs about
+        the same at every step, and it is the slowest baseline by far (the ``demo`` times it
+        on every 50th step).  Ignored with ``baseline_every``, which samples it its own way.
     grid : bool
         Compute the grid cost matrix (fixed ω's, best fixed, grid minimum, regret).  Without
         it (large nx: 20 solves per step are costly) only the learners, plain CG and the
@@ -389,6 +420,7 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         baseline_every = int(baseline_every)
         if baseline_every < 1:
             raise ValueError(f"baseline_every must be a positive integer, got {baseline_every}")
+    direct_every = _integer(direct_every, "direct_every", 1)
     sample = baseline_every is not None
     base = dict(steps=int(steps), t_end=float(t_end), omegas=tuple(OMEGA_GRID.tolist()),
                 seed=int(seed), degree=int(degree), backend=backend, cg=not sample, golden=golden)
@@ -397,7 +429,7 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
         if grid or not sample:
             tasks.append(HeatTask(kind="costs" if grid else "cg", nx=n, **base))
         if direct and not sample:
-            tasks.append(HeatTask(kind="direct", nx=n, **base))
+            tasks.append(HeatTask(kind="direct", nx=n, direct_every=direct_every, **base))
     step_bars = progress and (jobs <= 1 or trials * len(learners) * len(sizes) == 1)
     for n in sizes:
         for j, name in enumerate(learners):
@@ -410,7 +442,8 @@ def run_heat_study(*, nx=(50,), steps=5000, t_end=5.0, trials=3, methods=None, s
                   learners=learners, seed=int(seed), omegas=OMEGA_GRID.tolist(),
                   fixed=list(FIXED_OMEGAS), bins=HEAT_BINS, degree=int(degree), grid=bool(grid),
                   golden=golden, golden_evaluations=GOLDEN_EVALUATIONS if golden else None,
-                  baseline_every=baseline_every, ranks=ranks,
+                  baseline_every=baseline_every,
+                  direct_every=None if sample or not direct else direct_every, ranks=ranks,
                   clock="wall" if solver["backend"] == "petsc" else "cpu", **solver)
     t0 = time.perf_counter()
     done = {}
@@ -463,7 +496,7 @@ def _score_size(nx, costs, runs, steps, every=None):
     rows = np.arange(steps)
     if "cg_iterations" in costs:  # absent from a partial run whose CG task has not finished
         iters["cg"], secs["cg"] = costs["cg_iterations"][None], costs["cg_seconds"][None]
-    if "direct_seconds" in costs:
+    if "direct_seconds" in costs and costs["direct_seconds"].size == steps:  # every step
         iters["direct"] = np.zeros((1, steps))
         secs["direct"] = costs["direct_seconds"][None]
     arrays = {}
@@ -484,7 +517,8 @@ def _score_size(nx, costs, runs, steps, every=None):
             replay = C[rows[None, :], arms]
             extra[name]["iterations_replay"] = float(replay.sum(axis=1).mean())
             arrays[f"replay/{name}"] = replay
-    methods = score(iters, secs, C, omegas, extra)
+    # empty while only a sampled direct run has finished (a checkpoint)
+    methods = score(iters, secs, C, omegas, extra) if iters else {}
     # a learner's regret is scored on its replayed arms (the real run's trajectory agrees
     # with the reference to tolerance, but its iteration counts may differ by one or two)
     for name in runs:
@@ -504,6 +538,8 @@ def _score_size(nx, costs, runs, steps, every=None):
                                  regret_instance_optimal=None, regret_golden=None)
     if every:
         _score_sampled(methods, arrays, runs, steps, every)
+    elif "direct_seconds" in costs and "direct" not in iters:
+        _score_direct_sample(methods, arrays, costs, steps)
     for name, v in iters.items():
         arrays[f"iter/{name}"] = v
         arrays[f"sec/{name}"] = secs[name]
@@ -539,6 +575,25 @@ def _score_grid(costs, iters, secs, extra):
             "steps_below_grid": int(np.sum(costs["golden_iterations"] < C.min(axis=1))),
             "omega_range": [float(w.min()), float(w.max())],
         }
+
+
+def _score_direct_sample(methods, arrays, costs, steps):
+    """The ``direct`` row from its timed steps (``direct_every`` > 1): their mean per-step
+    seconds times ``steps``, labelled as extrapolated; ``extrapolated`` keeps what was timed,
+    the arrays ``direct_seconds`` and ``direct_steps`` each timed step's seconds and index."""
+    sec, at = costs["direct_seconds"], costs["direct_steps"]
+    every = int(at[1] - at[0]) if at.size > 1 else steps
+    methods["direct"] = {
+        "label": f"direct (splu), est. from {at.size} of {steps} steps",
+        "iterations": 0.0, "iterations_std": 0.0,
+        "seconds": float(sec.mean() * steps), "seconds_std": 0.0,
+        "regret_best_fixed": None, "regret_instance_optimal": None, "regret_golden": None,
+        "extrapolated": {"every": every, "steps": int(at.size),
+                         "seconds_timed": float(sec.sum()),
+                         "seconds_per_step": float(sec.mean()),
+                         "seconds_per_step_std": float(sec.std())}}
+    # not ``sec/direct``: the per-method arrays hold one value per step
+    arrays["direct_seconds"], arrays["direct_steps"] = sec, at
 
 
 def _score_sampled(methods, arrays, runs, steps, every):
