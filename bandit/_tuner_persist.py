@@ -67,9 +67,11 @@ class Persistence:
         return new
 
     def __copy__(self):
-        new = object.__new__(type(self))
-        new.__setstate__(self._copy_state())
-        return new
+        # a Tuner's state is one whole (the learner, its history, the running totals and the
+        # auditor agree round by round): a shallow copy had shared the learner, history and
+        # auditor while keeping its own totals, so solves on either merged into one history
+        # whose totals disagreed with it. copy.copy is therefore copy.deepcopy
+        return self.__deepcopy__({})
 
     def __setstate__(self, state):
         state = dict(state)

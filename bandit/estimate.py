@@ -582,6 +582,10 @@ def _hajek(num, den, n):
     return np.where(ok, n * num / np.where(ok, den, 1.0), 0.0)
 
 
+#: the largest bootstrap array ``estimate_regret`` makes (rounds × draws × 8 bytes)
+_BOOT_BYTES = 2 * 2**30
+
+
 def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                     checkpoints=100, unit="iterations") -> RegretReport:
     """Regret against the best fixed arm and the instance-optimal choice, with intervals.
@@ -617,6 +621,14 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
     n_boot = int(n_boot)
     T, K = data.T, data.n_arms
+    # the bootstrap holds a rounds × draws array of float64 (several, for the curves): refuse
+    # what would not fit rather than ask the allocator for it
+    need = 8.0 * max(T, 1) * n_boot
+    if need > _BOOT_BYTES:
+        raise ValueError(
+            f"n_boot={n_boot} draws over {T} rounds would need {need / 2**30:.1f} GiB per "
+            f"bootstrap array (at most {_BOOT_BYTES / 2**30:.0f} GiB); a 90 % interval's ends "
+            f"are exact to well under its width with a few hundred draws (the default 200)")
     if T == 0:
         empty = np.zeros(0)
         none = [RegretEstimate(c, 0.0, math.nan, math.nan, level, "no rounds yet", False,
