@@ -4,7 +4,12 @@ On the 2-D Laplacian ``gallery.laplacian_2d(m)`` (n = m²) this times, interleav
 process (see :mod:`experiments._bench` for the method: least-squares slope of ``T(k)`` over four
 ``k`` per round, median and inter-quartile range over rounds, paired ratios):
 
-* a streaming read of the CSR arrays once (the floor of anything that reads the matrix),
+* a streaming read of the CSR arrays once (the floor of the SpMVs and of pyamg's sweeps, which
+  read them), and a numpy copy of the matrix's values (about as many bytes moved), the machine's
+  memory bandwidth beside the kernels, with the rates in GB/s; the bare SOR sweep has no floor:
+  it reads the split triangles (fewer bytes than CSR, in more streams at once), and on the Intel
+  Xeon of the benchmarks a core reads four or more streams at once about 1.5 times as fast as
+  one array after another, so the sweep ran faster than the stream and was flagged IMPOSSIBLE,
 * our SpMV and scipy's ``A @ x``,
 * our bare SOR sweep (no stopping test) and our SOR iteration (sweep plus stopping test),
 * pyamg's ``sor`` (forward sweeps, no stopping test; one Python call per sweep) and its C++
@@ -71,6 +76,18 @@ def stream_loop(indptr, indices, data, x, b, k):
     return s
 
 
+def split_bytes(op) -> int:
+    """Bytes a bare SOR sweep reads (the split triangles, the inverse diagonal, ``x`` and ``b``;
+    it also writes ``x``)."""
+    lower, upper = op.split_triangles()
+    return sum(a.nbytes for a in (*lower, *upper, op.inv_diagonal)) + 2 * 8 * op.n
+
+
+def csr_bytes(op) -> int:
+    """Bytes :func:`stream_csr` reads (the CSR arrays and two vectors)."""
+    return op.indptr.nbytes + op.indices.nbytes + op.data.nbytes + 2 * 8 * op.n
+
+
 @numba.njit(cache=True)
 def spmv_loop(indptr, indices, data, x, y, k):
     """``k`` products ``y = A x`` (one compiled loop: no per-call dispatch in the figure)."""
@@ -123,6 +140,11 @@ def methods(m, *, scipy_ssor=False):
     y = np.empty(n)
     lower, upper = op.split_triangles()
     xs = np.zeros(n)
+    # the bandwidth reference: the values copied over scipy's own copy of them (the same
+    # numbers, so its methods see the same matrix), as many bytes moved as the stream reads
+    # (nearly) without a buffer of that size more at the benchmark's peak
+    src = op.data
+    dst = A.data if A.data is not src and np.array_equal(A.data, src) else np.empty_like(src)
     out = [
         B.Method("stream", lambda k: stream_loop(op.indptr, op.indices, op.data, b, y, k),
                  "one read of the CSR arrays (indptr, indices, data) and two vectors"),
@@ -130,10 +152,12 @@ def methods(m, *, scipy_ssor=False):
                  "ours: y = A x, CSR with uint32 indices, Numba", floor="stream"),
         B.Method("scipy SpMV", lambda k: _repeat(lambda: A @ b, k),
                  "scipy csr_array @ vector, one Python call each", floor="stream"),
+        B.Method("numpy copy", lambda k: _repeat(lambda: np.copyto(dst, src), k),
+                 "np.copyto of the matrix's values (as many bytes moved as the stream reads)"),
         B.Method("SOR sweep", lambda k: K.sor_sweeps(*lower, *upper, op.inv_diagonal, xs, b,
                                                     OMEGA, k),
-                 "ours: forward sweep on the split triangles, no stopping test",
-                 floor="stream"),
+                 "ours: forward sweep on the split triangles, no stopping test (no floor: it "
+                 "reads other arrays than the stream, faster on some machines)"),
         B.Method("SOR", lambda k: _expect(
             _sweeps(lambda: sor(op, b, OMEGA, maxiter=k, **TINY), k), k),
                  "ours: solvers.sor on a prepared operator, sweep + stopping test "
@@ -173,13 +197,21 @@ def methods(m, *, scipy_ssor=False):
             "scipy SSOR-PCG", lambda k: spla.cg(A, b, rtol=1e-300, atol=1e-300, maxiter=k, M=M),
             "scipy cg with M = paper-order SSOR through spsolve_triangular",
             floor="scipy SpMV", max_k=CG_MAX_K))
-    return out, {"n": n, "nnz": op.nnz, "matrix": f"laplacian_2d({m})"}
+    return out, {"n": n, "nnz": op.nnz, "matrix": f"laplacian_2d({m})",
+                 "bytes": {"stream": csr_bytes(op), "sweep": split_bytes(op),
+                           "numpy copy": 2 * src.nbytes}}
 
 
 #: (numerator, denominator) pairs printed as ratios
 RATIOS = [("SOR", "pyamg sor"), ("SOR", "pyamg C++ sweep"), ("SOR", "SOR sweep"),
           ("SOR", "SpMV"), ("SSOR-PCG", "SpMV"), ("SSOR-PCG", "scipy SSOR-PCG"),
           ("CG", "scipy CG"), ("SpMV", "scipy SpMV")]
+
+
+#: (method, whose bytes) pairs printed as rates: the stream, the kernels that read the same
+#: bytes (an SpMV) or their own (a bare sweep), and the copy
+BANDWIDTH = [("stream", "stream"), ("SpMV", "stream"), ("SOR sweep", "sweep"),
+             ("numpy copy", "numpy copy")]
 
 
 def whole_solves(m, rounds, shift=1.0, omega=1.2):
@@ -206,7 +238,7 @@ def per_iteration_tables(results, ratios, *, markdown=False):
         for timings, meta in results:
             t, spmv = timings.get(nm), timings.get("SpMV")
             cell = B.fmt(t.per_iter) if t else "—"
-            if (t and spmv and nm not in ("SpMV", "stream")
+            if (t and spmv and nm not in ("SpMV", "stream", "numpy copy")
                     and t.per_iter.q3 < spmv.per_iter.q1):
                 cell += " †"
                 dagger = True
@@ -232,6 +264,16 @@ def per_iteration_tables(results, ratios, *, markdown=False):
     text += ["", "ratios, paired per round: median [inter-quartile range] = numerator / "
                  "denominator (medians, ms)",
              B.format_table(["ratio"] + sizes, rrows, markdown=markdown)]
+    brows = []
+    for nm, of in BANDWIDTH:
+        if all(nm in timings and of in meta.get("bytes", {}) for timings, meta in results):
+            brows.append([f"{nm} ({of} bytes)"] + [
+                f"{meta['bytes'][of] / timings[nm].per_iter.median / 1e9:.3g}"
+                for timings, meta in results])
+    if brows:
+        text += ["", "GB/s: the bytes a stream reads (the numpy copy: bytes read plus bytes "
+                     "written) over the median time per iteration",
+                 B.format_table(["method"] + sizes, brows, markdown=markdown)]
     return "\n".join(text), warnings
 
 
