@@ -1200,9 +1200,15 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                              f"{self.n_arms} arms, got {type(start).__name__} over "
                              f"{getattr(start, 'n_arms', '?')}")
         told = copy.deepcopy(start)
+        # the class's own draw and update: an instance attribute over a method (a profiler's
+        # timing wrapper) copied with ``start`` may still call the object it was made on
+        cls = type(told)
         for context, arm, cost, censored, converged in rounds:
-            told.select(context)
-            told.update(arm, cost, context, censored, converged)
-        # (told on the copy, then taken whole: an interrupted retell leaves this as it was)
+            cls.select(told, context)
+            cls.update(told, arm, cost, context, censored, converged)
+        # (told on the copy, then taken whole: an interrupted retell leaves this as it was);
+        # such instance attributes over methods stay this object's own
+        kept = {k: v for k, v in self.__dict__.items() if callable(getattr(cls, k, None))}
         self.__dict__.clear()
         self.__dict__.update(told.__dict__)
+        self.__dict__.update(kept)

@@ -67,6 +67,29 @@ def _tuners(grid, bounds, seed):
     return tuners, omegas
 
 
+class _Timed:
+    """A method of one object, timed: stored as that object's instance attribute.
+
+    A deep copy of the object (the first solve's warm-up runs the learner's rounds on one, the
+    configuration Tuner re-tells its first rounds on one) gets the object's own method back,
+    untimed: a copied wrapper had called the *original's* bound method, so the copy's rounds
+    ran on the instrumented learner and were timed as its sections."""
+
+    __slots__ = ("owner", "name", "call")
+
+    def __init__(self, owner, name, call):
+        self.owner, self.name, self.call = owner, name, call
+
+    def __call__(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        new = memo.get(id(self.owner))
+        if new is None:  # copied apart from its owner: nothing to time or call it on
+            return self
+        return getattr(type(new), self.name).__get__(new)
+
+
 def _instrument(tuner, current):
     """Wrap the sections of ``tuner`` (instance attributes) to add their time to
     ``current[0]``."""
@@ -83,7 +106,7 @@ def _instrument(tuner, current):
                 acc = current[0]
                 acc[label] = acc.get(label, 0.0) + clock() - t0
 
-        setattr(obj, name, timed)
+        setattr(obj, name, _Timed(obj, name, timed))
 
     for label, path, name in SECTIONS:
         wrap(getattr(tuner, path) if path else tuner, name, label)
@@ -193,7 +216,7 @@ def _instrument_parts(tuner, acc, clock):
                 else:
                     rec["whole"] = rec.get("whole", 0.0) + dt
 
-        setattr(obj, name, timed)
+        setattr(obj, name, _Timed(obj, name, timed))
         return timed
 
     for label, path, name in PARTS:

@@ -195,3 +195,37 @@ def test_a_policy_without_retell_is_left_alone(clock):
     for A, b, kappa in _systems(14):
         tuner.solve(A, b, context=kappa)
         assert getattr(tuner._arms, "_early", None) is None
+
+
+def test_retell_keeps_a_wrapper_over_a_method_and_replays_on_the_copy():
+    """A profiler's instance-attribute wrapper over ``select`` (as ``relaxtune bench percall``
+    sets) is copied with the learner; the replay must still draw on the copy, and the
+    learner keep its wrapper: the result equals a plain learner's retell."""
+    import copy
+
+    from bandit import JointCB
+
+    def made():
+        return JointCB([1.2, 1.5, 1.8], context_bounds=(0, 1))
+
+    right = [(0.5, 1, 10.0, False, True), (0.2, 0, 14.0, False, True), (0.7, 2, 9.0, False, True)]
+    wrong = [(0.5, 1, 40.0, False, True), *right[1:]]
+    plain, wrapped = made(), made()
+    calls = []
+    inner = wrapped.select
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return inner(*args, **kwargs)
+
+    wrapped.select = counting
+    for p in (plain, wrapped):
+        start = copy.deepcopy(p)
+        for c, k, cost, cens, conv in wrong:
+            p.select(c)
+            p.update(k, cost, c, cens, conv)
+        p.retell(start, right)
+    assert len(calls) == len(wrong)  # the replay did not draw through the wrapper
+    assert wrapped.__dict__["select"] is counting
+    assert (wrapped.theta == plain.theta).all() and wrapped.sq_err == plain.sq_err
+    assert wrapped.t == plain.t == len(right)
