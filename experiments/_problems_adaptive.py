@@ -29,7 +29,8 @@ from ._problems_checks import _integer, _positive
 from .precond_study import Sequence
 from .problems import _set_unit_square_grid, bump
 
-__all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveHeat2D", "AdaptiveHeatSequence"]
+__all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveSteps", "AdaptiveStepSequence",
+           "AdaptiveHeat2D", "AdaptiveHeatSequence"]
 
 #: Where the heater sits in each period (cycled): the four quadrants' centres.
 HEATER_CENTRES = ((0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7))
@@ -68,7 +69,70 @@ def step_schedule(period: float, periods: int, dt_min: float, dt_max: float,
     return np.tile(np.array(one), periods)
 
 
-class AdaptiveHeat2D:
+class AdaptiveSteps:
+    """What the adaptive-step simulations share: the schedule, its ratios ``r_k = κ Δt_k / h²``
+    and contexts ``log10 r_k``, and the step ``A_k = I + r_k L`` (a subclass sets ``L``,
+    ``_diag_pos``, the grid and :meth:`forcing`, then calls :meth:`_steps`)."""
+
+    def _steps(self, period, periods, dt_min, dt_max, growth, kappa, h) -> None:
+        self.kappa = _positive(kappa, "kappa")
+        self.period = _positive(period, "period")
+        self.periods = _integer(periods, "periods", 1)
+        self.dt = step_schedule(period, periods, dt_min, dt_max, growth)
+        self.steps = self.dt.size
+        self._per_period = self.steps // self.periods  # the schedule repeats per period
+        self.ratios = self.kappa * self.dt / h**2
+        ctx = np.log10(self.ratios)
+        self.context_bounds = (float(ctx.min()), float(ctx.max()))
+
+    def times(self) -> np.ndarray:
+        """End time ``t_{k+1}`` of every step, shape ``(steps,)``."""
+        return np.cumsum(self.dt)
+
+    def contexts(self) -> np.ndarray:
+        """``log10(κ Δt_k / h²)`` of every step, ``h`` the grid spacing (the learner's
+        context)."""
+        return np.log10(self.ratios)
+
+    def initial(self) -> np.ndarray:
+        """``u0 = 0``: the body starts at the temperature its boundary is held at."""
+        return np.zeros(self.n)
+
+    def matrix(self, k: int) -> sp.csr_matrix:
+        """``A_k = I + r_k L`` sharing the Laplacian's sparsity pattern."""
+        A = self.L.copy()
+        A.data *= self.ratios[k]
+        A.data[self._diag_pos] += 1.0
+        return A
+
+    def system(self, k: int, u: np.ndarray):
+        """``(A_k, b_k, log10 r_k)`` of step ``k`` from state ``u``."""
+        if not 0 <= k < self.steps:
+            raise IndexError(f"step {k} outside 0..{self.steps - 1}")
+        return self.matrix(k), u + self.dt[k] * self.forcing(k), float(np.log10(self.ratios[k]))
+
+
+class AdaptiveStepSequence(Sequence):
+    """An adaptive-step simulation in the preconditioner study: ``A_k`` and the forcing are
+    shared, ``b_k`` is built from each method's own state and each method starts from it
+    (warm start).  A subclass sets ``sim``, ``name``, ``n``, ``T`` and ``bounds``."""
+
+    def initial_state(self):
+        return self.sim.initial()
+
+    def shared(self, t):
+        sim = self.sim
+        return sim.matrix(t), sim.dt[t] * sim.forcing(t), float(sim.contexts()[t])
+
+    def system(self, shared, u):
+        A, f, ctx = shared
+        return A, u + f, u, ctx
+
+    def advance(self, state, x):
+        return np.asarray(x, dtype=float)
+
+
+class AdaptiveHeat2D(AdaptiveSteps):
     """Backward-Euler heat simulation with adaptive steps restarted at every heater move.
 
     Parameters
@@ -103,51 +167,18 @@ class AdaptiveHeat2D:
     def __init__(self, nx: int, periods: int = 6, period: float = 0.1, dt_min: float = 1e-6,
                  dt_max: float = 1e-2, growth: float = 1.2, kappa: float = 1.0):
         self.nx = _integer(nx, "nx", 2)
-        self.kappa = _positive(kappa, "kappa")
-        self.period = _positive(period, "period")
-        self.periods = _integer(periods, "periods", 1)
-        self.dt = step_schedule(period, periods, dt_min, dt_max, growth)
-        self.steps = self.dt.size
-        self._per_period = self.steps // self.periods  # the schedule repeats per period
         _set_unit_square_grid(self, self.nx)
-        self.ratios = self.kappa * self.dt / self.dx**2
-        ctx = np.log10(self.ratios)
-        self.context_bounds = (float(ctx.min()), float(ctx.max()))
-
-    def times(self) -> np.ndarray:
-        """End time ``t_{k+1}`` of every step, shape ``(steps,)``."""
-        return np.cumsum(self.dt)
-
-    def contexts(self) -> np.ndarray:
-        """``log10(κ Δt_k / dx²)`` of every step (the learner's context)."""
-        return np.log10(self.ratios)
-
-    def initial(self) -> np.ndarray:
-        """``u0 = 0``: the plate starts cold."""
-        return np.zeros(self.n)
+        self._steps(period, periods, dt_min, dt_max, growth, kappa, self.dx)
 
     def forcing(self, k: int) -> np.ndarray:
         """The heater of step ``k``'s period: ``32·bump(x; centre, 0.125)``."""
         centre = HEATER_CENTRES[(k // self._per_period) % len(HEATER_CENTRES)]
         return 32.0 * bump(self.X, self.Y, centre, 0.125)
 
-    def matrix(self, k: int) -> sp.csr_matrix:
-        """``A_k = I + r_k L`` sharing the Laplacian's sparsity pattern."""
-        A = self.L.copy()
-        A.data *= self.ratios[k]
-        A.data[self._diag_pos] += 1.0
-        return A
 
-    def system(self, k: int, u: np.ndarray):
-        """``(A_k, b_k, log10 r_k)`` of step ``k`` from state ``u``."""
-        if not 0 <= k < self.steps:
-            raise IndexError(f"step {k} outside 0..{self.steps - 1}")
-        return self.matrix(k), u + self.dt[k] * self.forcing(k), float(np.log10(self.ratios[k]))
-
-
-class AdaptiveHeatSequence(Sequence):
-    """heatadapt in the preconditioner study: ``A_k`` and the forcing are shared, ``b_k`` is
-    built from each method's own state and each method starts from it (warm start)."""
+class AdaptiveHeatSequence(AdaptiveStepSequence):
+    """heatadapt in the preconditioner study (an ``AdaptiveStepSequence``: every method
+    starts each step from its own previous state)."""
 
     kind, context_name = "heatadapt", "log10 κΔt/dx²"
 
@@ -155,20 +186,6 @@ class AdaptiveHeatSequence(Sequence):
         self.sim = sim = AdaptiveHeat2D(nx, periods, kappa=kappa)
         self.name, self.n, self.T = f"heatadapt_nx{nx}", sim.n, sim.steps
         self.bounds = sim.context_bounds
-
-    def initial_state(self):
-        return self.sim.initial()
-
-    def shared(self, t):
-        sim = self.sim
-        return sim.matrix(t), sim.dt[t] * sim.forcing(t), float(sim.contexts()[t])
-
-    def system(self, shared, u):
-        A, f, ctx = shared
-        return A, u + f, u, ctx
-
-    def advance(self, state, x):
-        return np.asarray(x, dtype=float)
 
     def tiny(self):
         # an 8 × 8 grid, the coarsest whose nodes the heater (radius 0.125) reaches: on a 5 × 5

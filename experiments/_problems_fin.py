@@ -28,9 +28,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._problems_adaptive import step_schedule
+from ._problems_adaptive import AdaptiveSteps, AdaptiveStepSequence
 from ._problems_checks import _integer, _positive
-from .precond_study import Sequence
 from .problems import _diagonal_positions, bump
 
 __all__ = ["ASPECT", "HEATER_X", "fin_laplacian", "AdaptiveFin2D", "AdaptiveFinSequence"]
@@ -63,7 +62,7 @@ def fin_laplacian(ny: int) -> sp.csr_matrix:
     return L
 
 
-class AdaptiveFin2D:
+class AdaptiveFin2D(AdaptiveSteps):
     """Backward-Euler conduction in a cooling fin, steps restarted at every heater move.
 
     Parameters
@@ -99,55 +98,23 @@ class AdaptiveFin2D:
         self.nx = ASPECT * self.ny
         self.n = self.nx * self.ny
         self.h = 1.0 / self.nx
-        self.kappa = _positive(kappa, "kappa")
-        self.periods = _integer(periods, "periods", 1)
-        self.dt = step_schedule(period, periods, dt_min, dt_max, growth)
-        self.steps = self.dt.size
-        self._per_period = self.steps // self.periods  # the schedule repeats per period
         self.L = fin_laplacian(self.ny)
         self._diag_pos = _diagonal_positions(self.L)
         xs = (np.arange(self.nx) + 0.5) * self.h
         ys = (np.arange(self.ny) + 0.5) * self.h
         X, Y = np.meshgrid(xs, ys, indexing="xy")  # x fastest, as L's order
         self.X, self.Y = X.ravel(), Y.ravel()
-        self.ratios = self.kappa * self.dt / self.h ** 2
-        ctx = np.log10(self.ratios)
-        self.context_bounds = (float(ctx.min()), float(ctx.max()))
-
-    def times(self) -> np.ndarray:
-        """End time ``t_{k+1}`` of every step, shape ``(steps,)``."""
-        return np.cumsum(self.dt)
-
-    def contexts(self) -> np.ndarray:
-        """``log10(κ Δt_k / h²)`` of every step (the learner's context)."""
-        return np.log10(self.ratios)
-
-    def initial(self) -> np.ndarray:
-        """``u0 = 0``: the fin starts at the ambient temperature."""
-        return np.zeros(self.n)
+        self._steps(period, periods, dt_min, dt_max, growth, kappa, self.h)
 
     def forcing(self, k: int) -> np.ndarray:
         """The heater of step ``k``'s period: ``32·bump(x; (x_heater, width/2), 0.05)``."""
         xc = HEATER_X[(k // self._per_period) % len(HEATER_X)]
         return 32.0 * bump(self.X, self.Y, (xc, 0.5 * self.ny * self.h), 0.05)
 
-    def matrix(self, k: int) -> sp.csr_matrix:
-        """``A_k = I + r_k L`` sharing the Laplacian's sparsity pattern."""
-        A = self.L.copy()
-        A.data *= self.ratios[k]
-        A.data[self._diag_pos] += 1.0
-        return A
 
-    def system(self, k: int, u: np.ndarray):
-        """``(A_k, b_k, log10 r_k)`` of step ``k`` from state ``u``."""
-        if not 0 <= k < self.steps:
-            raise IndexError(f"step {k} outside 0..{self.steps - 1}")
-        return self.matrix(k), u + self.dt[k] * self.forcing(k), float(np.log10(self.ratios[k]))
-
-
-class AdaptiveFinSequence(Sequence):
-    """finadapt in the preconditioner study: ``A_k`` and the forcing are shared, ``b_k`` is
-    built from each method's own state and each method starts from it (warm start)."""
+class AdaptiveFinSequence(AdaptiveStepSequence):
+    """finadapt in the preconditioner study (an ``AdaptiveStepSequence``: every method
+    starts each step from its own previous state)."""
 
     kind, context_name = "finadapt", "log10 κΔt/h²"
 
@@ -155,20 +122,6 @@ class AdaptiveFinSequence(Sequence):
         self.sim = sim = AdaptiveFin2D(ny, periods, kappa=kappa)
         self.name, self.n, self.T = f"finadapt_ny{ny}", sim.n, sim.steps
         self.bounds = sim.context_bounds
-
-    def initial_state(self):
-        return self.sim.initial()
-
-    def shared(self, t):
-        sim = self.sim
-        return sim.matrix(t), sim.dt[t] * sim.forcing(t), float(sim.contexts()[t])
-
-    def system(self, shared, u):
-        A, f, ctx = shared
-        return A, u + f, u, ctx
-
-    def advance(self, state, x):
-        return np.asarray(x, dtype=float)
 
     def tiny(self):
         # one cell across (n = 64), κ scaled by ny² so the contexts log10(κ Δt/h²) and the
