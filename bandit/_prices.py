@@ -23,6 +23,35 @@ _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
 # other families' solves before it and after it agree within this factor (a hog on the core
 # halves the speed; the least of a few readings each side is the idle or the busy machine's)
 _AGREE = 1.5
+# affine prices (_Prices.affine): a family's per-call part is read off its last _WINDOW warm
+# (work, seconds) readings once it has _AFFINE_MIN of them whose upper half's median work is
+# at least _AFFINE_SPAN times the lower half's (a narrower spread cannot tell a per-call part
+# from the price: the family is priced in proportion to its work, as without the rule)
+_AFFINE_MIN, _AFFINE_SPAN = 8, 1.25
+
+
+def _per_call(pairs) -> float:
+    """A family's per-call part in units of its work (``c / p`` of seconds ≈ ``c + p·work``)
+    from its warm readings ``pairs`` ``[(work, seconds), ...]``: the line through the medians
+    of the lower and the upper half by work (medians: a preempted reading moves neither);
+    0 where the readings span too little work or the line's intercept is not positive.  The
+    ratio ``c / p`` is the idle machine's: a busy core scales both alike."""
+    m = len(pairs)
+    if m < _AFFINE_MIN:
+        return 0.0
+    ordered = sorted(pairs)
+    lo, hi = ordered[:m // 2], ordered[m - m // 2:]
+    w_lo = statistics.median([w for w, _ in lo])
+    w_hi = statistics.median([w for w, _ in hi])
+    if not w_hi >= _AFFINE_SPAN * w_lo > 0:
+        return 0.0
+    s_lo = statistics.median([s for _, s in lo])
+    s_hi = statistics.median([s for _, s in hi])
+    slope = (s_hi - s_lo) / (w_hi - w_lo)
+    if not slope > 0:
+        return 0.0
+    # (at most the lower half's work: a per-call part above it rests on a flat, noisy line)
+    return min(max((s_lo - slope * w_lo) / slope, 0.0), w_lo)
 
 
 class _Prices:
@@ -65,6 +94,14 @@ class _Prices:
     #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
     bracketed = False
 
+    #: **Affine prices**: a family's solve is priced ``price × (work + offset)``, its
+    #: per-call part (validation, norms, the result, the Eisenstat transforms: the seconds a
+    #: solve costs that its work model does not count) in units of its work,
+    #: :attr:`offset`, read off its warm readings (:func:`_per_call`) — the reference
+    #: family's with its price, fixed with it.  Every reading is then its seconds per unit of
+    #: that work.  False: ``offset`` stays 0, the proportional prices.
+    affine = False
+
     def __init__(self, F):
         self.ref = -1
         self.base = math.nan
@@ -80,6 +117,9 @@ class _Prices:
         # reading, partner readings since], and per family whether its samples are bracketed
         self.pending = []
         self.confirmed = [False] * F
+        # affine: per family its per-call part (units of work) and last warm (work, seconds)
+        self.offset = [0.0] * F
+        self.pairs = [[] for _ in range(F)]
 
     def __setstate__(self, state):
         # (prices pickled before bracketed samples: their samples count as confirmed)
@@ -87,6 +127,9 @@ class _Prices:
         if "pending" not in state:
             self.pending = []
             self.confirmed = [bool(s) for s in self.samples]
+        if "offset" not in state:  # (prices pickled before affine prices)
+            self.offset = [0.0] * len(self.ratio)
+            self.pairs = [[] for _ in self.ratio]
 
     @classmethod
     def from_fits(cls, fits):
@@ -138,9 +181,12 @@ class _Prices:
         speed = self.now()
         return self.base / speed if speed and self.base > 0 else 1.0
 
-    def observe(self, f, reading, warm) -> None:
+    def observe(self, f, reading, warm, work=None, sec=None) -> None:
         """Take family ``f``'s reading (seconds per unit of work; ``warm``: not the arm's
-        first solve in this process)."""
+        first solve in this process; with :attr:`affine`, the run's ``work`` and ``sec``
+        seconds, the reading then per unit of ``work`` plus the family's per-call part)."""
+        if self.affine and work is not None:
+            reading = self._affine(f, warm, work, sec)
         self._take(f, reading, warm)
         if self.pending:
             self._settle()
@@ -188,6 +234,21 @@ class _Prices:
             self.ratio[f] = statistics.median(kept)
         if warm and self.samples[f]:
             self._remember(f, reading / self.ratio[f])
+
+    def _affine(self, f, warm, work, sec) -> float:
+        """Family ``f``'s reading per unit of its work plus its per-call part, that part
+        updated with a warm reading (the reference family's until its price is fixed, its
+        price's readings then re-read at it)."""
+        if warm and not (f == self.ref and self.fixed):
+            pairs = self.pairs[f]
+            pairs.append((work, sec))
+            del pairs[:-_WINDOW]
+            off = self.offset[f] = _per_call(pairs)
+            if f == self.ref and self.base_readings:
+                # (the readings the price rests on, at the per-call part known now)
+                n = len(self.base_readings)
+                self.base_readings = [s / (w + off) for w, s in pairs[-n - 1:-1]]
+        return sec / (work + self.offset[f])
 
     def _remember(self, f, value):
         self.recent.append((self.tick, f, value))
