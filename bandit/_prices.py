@@ -8,6 +8,8 @@ a call, a tenth of a short solve.
 import math
 import statistics
 
+import numpy as np
+
 # the readings a family's price or ratio rests on (also the window of ArmSet's rates)
 _WINDOW = 31
 # ArmSet.paired_prices (the default): the reference family (the first one run on the clock)
@@ -24,34 +26,33 @@ _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
 # halves the speed; the least of a few readings each side is the idle or the busy machine's)
 _AGREE = 1.5
 # affine prices (_Prices.affine): a family's per-call part is read off its last _WINDOW warm
-# (work, seconds) readings once it has _AFFINE_MIN of them whose upper half's median work is
-# at least _AFFINE_SPAN times the lower half's (a narrower spread cannot tell a per-call part
-# from the price: the family is priced in proportion to its work, as without the rule)
+# (work, seconds) readings once it has _AFFINE_MIN of them spanning a factor _AFFINE_SPAN of
+# work (a narrower spread cannot tell a per-call part from the price: the family is priced in
+# proportion to its work, as without the rule)
 _AFFINE_MIN, _AFFINE_SPAN = 8, 1.25
 
 
 def _per_call(pairs) -> float:
     """A family's per-call part in units of its work (``c / p`` of seconds ≈ ``c + p·work``)
-    from its warm readings ``pairs`` ``[(work, seconds), ...]``: the line through the medians
-    of the lower and the upper half by work (medians: a preempted reading moves neither);
-    0 where the readings span too little work or the line's intercept is not positive.  The
-    ratio ``c / p`` is the idle machine's: a busy core scales both alike."""
-    m = len(pairs)
-    if m < _AFFINE_MIN:
+    from its warm readings ``pairs`` ``[(work, seconds), ...]``, by Theil and Sen's line: the
+    median of the slopes between readings at different work, the median intercept under it
+    (medians: a preempted reading moves neither); 0 where the readings span too little work
+    or the intercept is not positive.  The ratio ``c / p`` is the idle machine's: a busy
+    core scales both alike."""
+    if len(pairs) < _AFFINE_MIN:
         return 0.0
-    ordered = sorted(pairs)
-    lo, hi = ordered[:m // 2], ordered[m - m // 2:]
-    w_lo = statistics.median([w for w, _ in lo])
-    w_hi = statistics.median([w for w, _ in hi])
-    if not w_hi >= _AFFINE_SPAN * w_lo > 0:
+    w, s = np.array(pairs).T
+    lo = w.min()
+    if not w.max() >= _AFFINE_SPAN * lo > 0:
         return 0.0
-    s_lo = statistics.median([s for _, s in lo])
-    s_hi = statistics.median([s for _, s in hi])
-    slope = (s_hi - s_lo) / (w_hi - w_lo)
+    dw = w[:, None] - w[None, :]
+    upper = dw > 0
+    slope = float(np.median((s[:, None] - s[None, :])[upper] / dw[upper]))
     if not slope > 0:
         return 0.0
-    # (at most the lower half's work: a per-call part above it rests on a flat, noisy line)
-    return min(max((s_lo - slope * w_lo) / slope, 0.0), w_lo)
+    c = float(np.median(s - slope * w))
+    # (at most the least work read: a part above it rests on a flat, noisy line)
+    return min(max(c / slope, 0.0), float(lo))
 
 
 class _Prices:
@@ -243,7 +244,9 @@ class _Prices:
             pairs = self.pairs[f]
             pairs.append((work, sec))
             del pairs[:-_WINDOW]
-            off = self.offset[f] = _per_call(pairs)
+            if f == self.ref or self.tick % 4 == 0:  # (a rival's refit ~50 µs: 1 in 4)
+                self.offset[f] = _per_call(pairs)
+            off = self.offset[f]
             if f == self.ref and self.base_readings:
                 # (the readings the price rests on, at the per-call part known now)
                 n = len(self.base_readings)
