@@ -121,6 +121,7 @@ class _Prices:
         # affine: per family its per-call part (units of work) and last warm (work, seconds)
         self.offset = [0.0] * F
         self.pairs = [[] for _ in range(F)]
+        self.taken = [0] * F
 
     def __setstate__(self, state):
         # (prices pickled before bracketed samples: their samples count as confirmed)
@@ -131,6 +132,7 @@ class _Prices:
         if "offset" not in state:  # (prices pickled before affine prices)
             self.offset = [0.0] * len(self.ratio)
             self.pairs = [[] for _ in self.ratio]
+            self.taken = [0] * len(self.ratio)
 
     @classmethod
     def from_fits(cls, fits):
@@ -244,7 +246,8 @@ class _Prices:
             pairs = self.pairs[f]
             pairs.append((work, sec))
             del pairs[:-_WINDOW]
-            if f == self.ref or self.tick % 4 == 0:  # (a rival's refit ~50 µs: 1 in 4)
+            self.taken[f] += 1
+            if f == self.ref or self.taken[f] % 4 == 0:  # (a refit is ~50 µs: 1 in 4)
                 self.offset[f] = _per_call(pairs)
             off = self.offset[f]
             if f == self.ref and self.base_readings:
