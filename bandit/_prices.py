@@ -8,6 +8,8 @@ a call, a tenth of a short solve.
 import math
 import statistics
 
+import numpy as np
+
 # the readings a family's price or ratio rests on (also the window of ArmSet's rates)
 _WINDOW = 31
 # ArmSet.paired_prices (the default): the reference family (the first one run on the clock)
@@ -23,6 +25,34 @@ _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
 # other families' solves before it and after it agree within this factor (a hog on the core
 # halves the speed; the least of a few readings each side is the idle or the busy machine's)
 _AGREE = 1.5
+# affine prices (_Prices.affine): a family's per-call part is read off its last _WINDOW warm
+# (work, seconds) readings once it has _AFFINE_MIN of them spanning a factor _AFFINE_SPAN of
+# work (a narrower spread cannot tell a per-call part from the price: the family is priced in
+# proportion to its work, as without the rule)
+_AFFINE_MIN, _AFFINE_SPAN = 8, 1.25
+
+
+def _per_call(pairs) -> float:
+    """A family's per-call part in units of its work (``c / p`` of seconds ≈ ``c + p·work``)
+    from its warm readings ``pairs`` ``[(work, seconds), ...]``, by Theil and Sen's line: the
+    median of the slopes between readings at different work, the median intercept under it
+    (medians: a preempted reading moves neither); 0 where the readings span too little work
+    or the intercept is not positive.  The ratio ``c / p`` is the idle machine's: a busy
+    core scales both alike."""
+    if len(pairs) < _AFFINE_MIN:
+        return 0.0
+    w, s = np.array(pairs).T
+    lo = w.min()
+    if not w.max() >= _AFFINE_SPAN * lo > 0:
+        return 0.0
+    dw = w[:, None] - w[None, :]
+    upper = dw > 0
+    slope = float(np.median((s[:, None] - s[None, :])[upper] / dw[upper]))
+    if not slope > 0:
+        return 0.0
+    c = float(np.median(s - slope * w))
+    # (at most the least work read: a part above it rests on a flat, noisy line)
+    return min(max(c / slope, 0.0), float(lo))
 
 
 class _Prices:
@@ -65,6 +95,14 @@ class _Prices:
     #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
     bracketed = False
 
+    #: **Affine prices**: a family's solve is priced ``price × (work + offset)``, its
+    #: per-call part (validation, norms, the result, the Eisenstat transforms: the seconds a
+    #: solve costs that its work model does not count) in units of its work,
+    #: :attr:`offset`, read off its warm readings (:func:`_per_call`) — the reference
+    #: family's with its price, fixed with it.  Every reading is then its seconds per unit of
+    #: that work.  False: ``offset`` stays 0, the proportional prices.
+    affine = False
+
     def __init__(self, F):
         self.ref = -1
         self.base = math.nan
@@ -80,6 +118,10 @@ class _Prices:
         # reading, partner readings since], and per family whether its samples are bracketed
         self.pending = []
         self.confirmed = [False] * F
+        # affine: per family its per-call part (units of work) and last warm (work, seconds)
+        self.offset = [0.0] * F
+        self.pairs = [[] for _ in range(F)]
+        self.taken = [0] * F
 
     def __setstate__(self, state):
         # (prices pickled before bracketed samples: their samples count as confirmed)
@@ -87,6 +129,10 @@ class _Prices:
         if "pending" not in state:
             self.pending = []
             self.confirmed = [bool(s) for s in self.samples]
+        if "offset" not in state:  # (prices pickled before affine prices)
+            self.offset = [0.0] * len(self.ratio)
+            self.pairs = [[] for _ in self.ratio]
+            self.taken = [0] * len(self.ratio)
 
     @classmethod
     def from_fits(cls, fits):
@@ -138,9 +184,12 @@ class _Prices:
         speed = self.now()
         return self.base / speed if speed and self.base > 0 else 1.0
 
-    def observe(self, f, reading, warm) -> None:
+    def observe(self, f, reading, warm, work=None, sec=None) -> None:
         """Take family ``f``'s reading (seconds per unit of work; ``warm``: not the arm's
-        first solve in this process)."""
+        first solve in this process; with :attr:`affine`, the run's ``work`` and ``sec``
+        seconds, the reading then per unit of ``work`` plus the family's per-call part)."""
+        if self.affine and work is not None:
+            reading = self._affine(f, warm, work, sec)
         self._take(f, reading, warm)
         if self.pending:
             self._settle()
@@ -188,6 +237,24 @@ class _Prices:
             self.ratio[f] = statistics.median(kept)
         if warm and self.samples[f]:
             self._remember(f, reading / self.ratio[f])
+
+    def _affine(self, f, warm, work, sec) -> float:
+        """Family ``f``'s reading per unit of its work plus its per-call part, that part
+        updated with a warm reading (the reference family's until its price is fixed, its
+        price's readings then re-read at it)."""
+        if warm and not (f == self.ref and self.fixed):
+            pairs = self.pairs[f]
+            pairs.append((work, sec))
+            del pairs[:-_WINDOW]
+            self.taken[f] += 1
+            if f == self.ref or self.taken[f] % 4 == 0:  # (a refit is ~50 µs: 1 in 4)
+                self.offset[f] = _per_call(pairs)
+            off = self.offset[f]
+            if f == self.ref and self.base_readings:
+                # (the readings the price rests on, at the per-call part known now)
+                n = len(self.base_readings)
+                self.base_readings = [s / (w + off) for w, s in pairs[-n - 1:-1]]
+        return sec / (work + self.offset[f])
 
     def _remember(self, f, value):
         self.recent.append((self.tick, f, value))

@@ -43,7 +43,8 @@ def account_plain(arms, k, res, op) -> bool:
     its = res.iterations
     # attach_work: the work (WorkModel.total's sum) and its price (the reference family's)
     work = info["work"] = m[3] + its * m[4]
-    told = info["timed_work"] = book.base * work + 0.0
+    off = book.offset[fam]  # (affine prices: the reference's per-call part, fixed)
+    told = info["timed_work"] = book.base * (work + off) + 0.0
     cost = float(told)  # (observe reads it back so)
     # observe: no set-up (0.0), unit timed_work
     every = arms._all
@@ -60,7 +61,7 @@ def account_plain(arms, k, res, op) -> bool:
         # the reading is remembered (the machine's speed for pairing the other families')
         book.tick += 1
         recent = book.recent
-        recent.append((book.tick, fam, sec / work))
+        recent.append((book.tick, fam, sec / (work + off)))
         del recent[:-_KEEP]
     if res.converged and cost - 0.0 > arms._warm_most[fam]:
         arms._warm_most[fam] = cost - 0.0

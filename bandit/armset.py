@@ -379,7 +379,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
             # seconds per unit of work (the prior of an unplayed arm), the family's fit
             _tally_work(self._per_work, self._fit[fam], sec, work)
             if unit == "timed_work" and work > 0 and sec > 0:
-                self._price(k, fam, sec / work)
+                self._price(k, fam, sec / work, work, sec)
             if self._warm[k] and res.converged and cost - setup > self._warm_most[fam]:
                 self._warm_most[fam] = cost - setup
             self._warm[k] = True
@@ -392,11 +392,12 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
                 del recent[:-_WINDOW]
             self._warm[k] = True
 
-    def _price(self, k, fam, reading) -> None:
+    def _price(self, k, fam, reading, work=None, sec=None) -> None:
         """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
-        unit of work): a cold one (the arm's first) only while the family has no warm one."""
+        unit of work, of ``work`` units in ``sec`` seconds): a cold one (the arm's first) only
+        while the family has no warm one."""
         if self.paired_prices:
-            self._price_book().observe(fam, reading, self._warm[k])
+            self._price_book().observe(fam, reading, self._warm[k], work, sec)
             return
         recent = self._recent[fam]
         if not self._warm[k]:
@@ -487,14 +488,16 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         if self.paired_prices:
             book = self._price_book()
             per_unit, warm = book.price(fam), book.warm(fam)
+            off = book.offset[fam]  # (affine prices: the per-call part, units of work)
             # the clock's seconds in the prices' (only where a reading is told: a set-up, a
             # family's first solves)
             units = self._clock_units(res) if not warm or info.get("setup") else 1.0
         else:
             per_unit, warm, units = self._per_unit[fam], bool(self._recent[fam]), 1.0
+            off = 0.0
         setup = self.setup_charge(k, res) * units if self._pcs[k] is not None else 0.0
         sec = (res.seconds - info.get("setup_seconds", 0.0)) * units
-        work = info["work"] - info.get("setup_work", 0.0)
+        work = info["work"] - info.get("setup_work", 0.0) + off
         if not warm and (not per_unit > 0 or 0 < sec <= per_unit * work):
             # no warm solve yet: the least cold reading, this solve's own included (the
             # family's first solve is told its seconds)
@@ -578,7 +581,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
                 book = self._prices
                 fam = self.family[k]
                 if book is not None and book.warm(fam):
-                    info["timed_work"] = book.price(fam) * work + 0.0
+                    info["timed_work"] = book.price(fam) * (work + book.offset[fam]) + 0.0
                     return
         if self.cost == "timed_work":
             info["timed_work"] = self.timed_work(k, res)
