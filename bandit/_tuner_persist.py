@@ -149,6 +149,11 @@ class Persistence:
         """Read a file written by :meth:`save` (``progress``/``callback``/``comm`` as for the
         constructor: the communicator is not saved).  Every other setting is the file's.
 
+        A file of a ``backend="petsc"`` tuner is read collectively on ``comm`` (by default
+        ``COMM_WORLD``, as the constructor's): under ``mpiexec`` call ``load`` on every rank,
+        or pass ``comm=MPI.COMM_SELF`` to read it in one process alone (for analysis on
+        rank 0, say) — called on one rank only with the default, it waits for the others.
+
         Raises
         ------
         TunerFileError
