@@ -19,6 +19,7 @@ tuner with AMG arms.  Nothing the Tuner or its policy holds changes.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 
 import numpy as np
@@ -155,9 +156,6 @@ def _calibrate_amg(tuner) -> None:
     arms = tuner._arms
     if tuner.guard is None or tuner.cost not in ("time", "timed_work") or not arms.configs:
         return
-    import solvers
-    from solvers.amg import _poisson_cube
-
     for k, c in enumerate(arms.configs):
         pc = arms._pcs[k]
         if c.pc != "amg" or pc is None:
@@ -165,7 +163,18 @@ def _calibrate_amg(tuner) -> None:
         side = 3
         while side ** 3 <= pc.max_coarse:
             side += 1
-        cube = solvers.prepare(_poisson_cube(side))  # more unknowns than the coarsest level
+        cube = _cube(side)  # more unknowns than the coarsest level
         pc.setup_clock_floor(cube, 0.0)
         if arms.price_setups:
             pc.setup_price(cube)
+
+
+@functools.lru_cache(maxsize=8)
+def _cube(side):
+    """The prepared 7-point Laplacian on a ``side``³ grid, made once per process: every new
+    Tuner with AMG arms calibrates on it, and assembling it (scipy's Kronecker products,
+    about 2 ms) had been paid again by each Tuner's first solve, per AMG arm.  Only read."""
+    import solvers
+    from solvers.amg import _poisson_cube
+
+    return solvers.prepare(_poisson_cube(side))
