@@ -3,26 +3,16 @@ for its model, or of another length than the resumed tuner's — is refused nami
 contexts file, before anything is solved or written (the refusal had come from the first
 solve and named the first matrix file: ``relaxtune: error: A0.mtx: context must have 1
 entry, got 2``)."""
+import functools
+
 import numpy as np
 import pytest
-import scipy.io
-import scipy.sparse as sp
 
-from solvers import gallery
+import test_probe19_cli
+from test_probe19_cli import _in_tmp  # noqa: F401  (autouse: each test in its tmp_path)
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _systems(folder, count=3, n=4):
-    paths = []
-    for t in range(count):
-        path = folder / f"A{t}.mtx"
-        scipy.io.mmwrite(path, gallery.laplacian_2d(n) + 0.1 * t * sp.eye(n * n))
-        paths.append(str(path))
-    return paths
+# three Matrix Market files of shifted 2-D Laplacians, as the other tune tests write them
+_systems = functools.partial(test_probe19_cli._systems, count=3)
 
 
 def _tune(argv):
