@@ -1,6 +1,7 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
-bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint) are
+bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint,
+solvers._kernels) are
 put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
 layout, not the numbers."""
 import pickle
@@ -94,6 +95,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                                    "experiments._problems_elasticity")),
          ("bandit.audit", ("bandit._audit_plan",)),
          ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report")),
+         ("solvers._kernels", ("solvers._kernels_sor", "solvers._kernels_cg",
+                               "solvers._kernels_csr")),
          ("bandit.report", ("bandit._report_history", "bandit._report_data", "bandit._report_costs",
                             "bandit._report_regret", "bandit._report_summary")),
          ("experiments._bench", ("experiments._bench_cli", "experiments._bench_figures",
@@ -121,6 +124,12 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                              "_converged_counts", "_observable", "_small_sample", "_t95",
                              "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
                              "_method_bf"),
+         # the kernels (Numba dispatchers name the module of their function) and the
+         # preconditioners, reached as _kernels.NAME (K.NAME) and solvers.precond.NAME
+         "solvers._kernels": ("sor_solve", "_sor_run", "_sor_sweep", "_sor_sweep_bound",
+                              "sor_sweeps", "sor_bound_norm", "sor_lower_bound",
+                              "_sor_in_sweep_error", "cg_solve", "_cg_run", "_spmv_dot",
+                              "analyse_csr", "mirror_positions", "asymmetry_from_mirror"),
          # every public name of bandit.report (the Tuner reaches it as report.NAME) and the
          # private ones bandit.audit imports from it
          "bandit.report": ("history", "read_csv", "write_csv", "summary", "regret",
@@ -154,7 +163,10 @@ MOVED_VALUES_BY_PART = [
      ("PREVIOUS_EXPLORE_WITHIN", "DEFAULT_MODES", "LEARNER_MODES", "DEFAULT_LEARNERS",
       "_ORDER_KEY")),
     ("bandit.armset", "bandit._armset_probe", ("_PROBE_FRACTION", "_PROBE_MIN", "_PROBE_MARGIN")),
-    ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST"))]
+    ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST")),
+    ("solvers._kernels", "solvers._kernels_sor", ("SOR_WORK_VECTORS", "SWITCH",
+                                                  "UNIT_ROUNDOFF")),
+    ("solvers._kernels", "solvers._kernels_cg", ("CG_WORK_VECTORS",))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
