@@ -81,10 +81,12 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "bandit.audit": "bandit._audit_plan",
                            "bandit.estimate": ("bandit._observed", "bandit._student",
                                                "bandit._estimate_report")})
-# bandit.report (bandit/_report_*.py) and experiments.bench_learners
-# (experiments/_bench_learners_*.py) list every public name, in __all__ or not, as before
+# bandit.report (bandit/_report_*.py), experiments.bench_learners
+# (experiments/_bench_learners_*.py) and solvers.precond (solvers/_precond_*.py) list every
+# public name, in __all__ or not, as before (solvers.precond.omega_text)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
-                                "experiments.bench_learners": "experiments._bench_learners_"},
+                                "experiments.bench_learners": "experiments._bench_learners_",
+                                "solvers.precond": "solvers._precond_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from
 # bandit/_armset_*.py): the page documents the parts' public members as the class's own

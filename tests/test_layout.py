@@ -1,7 +1,7 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
 bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint,
-solvers._kernels) are
+solvers._kernels, solvers.precond) are
 put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
 layout, not the numbers."""
 import pickle
@@ -97,6 +97,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report")),
          ("solvers._kernels", ("solvers._kernels_sor", "solvers._kernels_cg",
                                "solvers._kernels_csr")),
+         ("solvers.precond", ("solvers._precond_builtin", "solvers._precond_pcg",
+                              "solvers._precond_work")),
          ("bandit.report", ("bandit._report_history", "bandit._report_data", "bandit._report_costs",
                             "bandit._report_regret", "bandit._report_summary")),
          ("experiments._bench", ("experiments._bench_cli", "experiments._bench_figures",
@@ -130,6 +132,8 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                               "sor_sweeps", "sor_bound_norm", "sor_lower_bound",
                               "_sor_in_sweep_error", "cg_solve", "_cg_run", "_spmv_dot",
                               "analyse_csr", "mirror_positions", "asymmetry_from_mirror"),
+         "solvers.precond": ("NoPreconditioner", "Jacobi", "SSOR", "IC0", "omega_text",
+                             "WorkModel", "work_model", "_pcg_loop", "_pcg_run"),
          # every public name of bandit.report (the Tuner reaches it as report.NAME) and the
          # private ones bandit.audit imports from it
          "bandit.report": ("history", "read_csv", "write_csv", "summary", "regret",
@@ -181,7 +185,9 @@ SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWE
 PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
            "bandit.report": ("estimator_data",),
            # JointCB's Huber bound (tests/test_clock_robust.py, experiments/clock_study.py)
-           "bandit.joint": ("_CLIP",)}
+           "bandit.joint": ("_CLIP",),
+           # the set-up clock (experiments/clock_study.py, tests/test_clock_robust.py)
+           "solvers.precond": ("time",)}
 
 
 def _defined(module):
@@ -413,3 +419,21 @@ def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
     assert len(t.audits["arm"]) > 0  # (3 audit runs in these 10 rounds)
     assert t.audits["arm"].tolist() == u.audits["arm"].tolist()
     assert t.audits["iterations"].tolist() == u.audits["iterations"].tolist()
+
+
+def test_a_pickle_naming_solvers_precond_for_a_moved_preconditioner_loads():
+    # a preconditioner pickled before the cut names solvers.precond: it loads as the class
+    # now kept in solvers/_precond_builtin.py, built factor and all
+    from solvers import precond
+
+    A = gallery.laplacian_2d(6)
+    r = np.linspace(1.0, 2.0, 36)
+    for pc in (precond.IC0(reuse=2), precond.Jacobi(), precond.SSOR(1.3)):
+        pc.setup(A)
+        new = pickle.dumps(pc, protocol=0)
+        here = f"c{type(pc).__module__}\n{type(pc).__name__}\n".encode()
+        assert here in new and type(pc).__module__ != "solvers.precond"
+        old = new.replace(here, f"csolvers.precond\n{type(pc).__name__}\n".encode())
+        back = pickle.loads(old)
+        assert type(back) is type(pc) and back.params() == pc.params()
+        assert np.array_equal(back.apply(r), pc.apply(r))  # the same set-up, bit for bit
