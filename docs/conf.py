@@ -78,14 +78,15 @@ def _reexported(modules, *, every_public=False):
 # what it imports from private modules of its package
 _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "experiments.problems": "experiments._problems_",
-                           "bandit.audit": "bandit._audit_plan",
-                           "bandit.estimate": ("bandit._observed", "bandit._student",
-                                               "bandit._estimate_report")})
+                           "bandit.audit": "bandit._audit_plan"})
 # bandit.report (bandit/_report_*.py), experiments.bench_learners
-# (experiments/_bench_learners_*.py) and solvers.precond (solvers/_precond_*.py) list every
-# public name, in __all__ or not, as before (solvers.precond.omega_text)
+# (experiments/_bench_learners_*.py), bandit.estimate (bandit/_estimate_*.py and the modules
+# named) and solvers.precond (solvers/_precond_*.py) list every public name, in __all__ or
+# not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "experiments.bench_learners": "experiments._bench_learners_",
+                                "bandit.estimate": ("bandit._observed", "bandit._student",
+                                                    "bandit._estimate_"),
                                 "solvers.precond": "solvers._precond_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from

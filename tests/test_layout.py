@@ -94,7 +94,9 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
          ("bandit.audit", ("bandit._audit_plan",)),
-         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report")),
+         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report",
+                              "bandit._estimate_totals", "bandit._estimate_floor",
+                              "bandit._estimate_quick")),
          ("solvers._kernels", ("solvers._kernels_sor", "solvers._kernels_cg",
                                "solvers._kernels_csr")),
          ("solvers.precond", ("solvers._precond_builtin", "solvers._precond_pcg",
@@ -125,7 +127,10 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                              "_completion_probs", "_stopped_runs", "_all_observed",
                              "_converged_counts", "_observable", "_small_sample", "_t95",
                              "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
-                             "_method_bf"),
+                             "_method_bf", "_checkpoints", "_model", "_multipliers", "_prefix",
+                             "_hajek", "_in_sample", "column_totals", "minimum_weights",
+                             "_error_floor", "_play_spread", "_unreached_floor",
+                             "_censored_rounds", "_reach", "_censored_share", "quick_totals"),
          # the kernels (Numba dispatchers name the module of their function) and the
          # preconditioners, reached as _kernels.NAME (K.NAME) and solvers.precond.NAME
          "solvers._kernels": ("sor_solve", "_sor_run", "_sor_sweep", "_sor_sweep_bound",
@@ -168,6 +173,9 @@ MOVED_VALUES_BY_PART = [
       "_ORDER_KEY")),
     ("bandit.armset", "bandit._armset_probe", ("_PROBE_FRACTION", "_PROBE_MIN", "_PROBE_MARGIN")),
     ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST")),
+    ("bandit.estimate", "bandit._estimate_floor", ("SURE_SPREAD_MIN", "PRIOR_ENTRIES",
+                                                   "PLAY_BIN_MIN", "LIKELY_PI")),
+    ("bandit.estimate", "bandit._estimate_quick", ("PLAN_KNOTS",)),
     ("solvers._kernels", "solvers._kernels_sor", ("SOR_WORK_VECTORS", "SWITCH",
                                                   "UNIT_ROUNDOFF")),
     ("solvers._kernels", "solvers._kernels_cg", ("CG_WORK_VECTORS",))]
@@ -410,7 +418,7 @@ def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
     names = [arg for op, arg, _ in pickletools.genops(data)
              if isinstance(arg, str) and arg.startswith("bandit.")]
     assert "bandit.audit" in names and not [n for n in names if n.startswith(
-        ("bandit._audit_plan", "bandit._observed", "bandit._student", "bandit._estimate_report"))]
+        ("bandit._audit_plan", "bandit._observed", "bandit._student", "bandit._estimate_"))]
     u = pickle.loads(data)
     for _ in range(5):
         t.solve(A, b)
