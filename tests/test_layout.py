@@ -45,10 +45,12 @@ def test_a_tuner_pickle_names_no_part_of_the_class():
 def test_no_part_of_armset_or_jointcb_shadows_another():
     # ArmSet and JointCB are put together from mixins (bandit/_armset_*.py, bandit/_joint_*.py):
     # each member is defined in one place, not in two parts (or in a part and the class), where
-    # the first in the MRO would silently win
+    # the first in the MRO would silently win (the Auditor's parts too: bandit/_audit_*.py)
     from bandit.armset import ArmSet
+    from bandit.audit import Auditor
 
-    for cls, prefix in ((ArmSet, "bandit._armset_"), (bandit.JointCB, "bandit._joint_")):
+    for cls, prefix in ((ArmSet, "bandit._armset_"), (bandit.JointCB, "bandit._joint_"),
+                        (Auditor, "bandit._audit_")):
         parts = [p for p in cls.__mro__[1:] if p is not object
                  and not issubclass(bandit.Policy, p)]  # (JointCB's base Policy: overridden)
         assert parts and all(p.__module__.startswith(prefix) for p in parts), parts
@@ -93,7 +95,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
-         ("bandit.audit", ("bandit._audit_plan",)),
+         ("bandit.audit", ("bandit._audit_plan", "bandit._audit_price", "bandit._audit_schedule",
+                           "bandit._audit_state")),
          ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report",
                               "bandit._estimate_totals", "bandit._estimate_floor",
                               "bandit._estimate_quick")),
@@ -122,7 +125,8 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
          "experiments.problems": ("DiffusionMC3D", "disk_mesh", "p1_matrices", "FEMHeat2D",
                                   "elasticity_2d", "PlaneElasticity", "_integer", "_positive"),
          "bandit.audit": ("anchor_weights", "play_weights", "allocate", "contender_weight",
-                          "_spread_matrix", "_scale"),
+                          "_spread_matrix", "_scale", "_solved", "_tiny_run", "_warm_up",
+                          "_plan_slope", "_anchor_round", "_played_costs"),
          "bandit.estimate": ("inclusion_probabilities", "_epoch_of", "_audit_probs", "_lower_caps",
                              "_completion_probs", "_stopped_runs", "_all_observed",
                              "_converged_counts", "_observable", "_small_sample", "_t95",
@@ -418,7 +422,7 @@ def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
     names = [arg for op, arg, _ in pickletools.genops(data)
              if isinstance(arg, str) and arg.startswith("bandit.")]
     assert "bandit.audit" in names and not [n for n in names if n.startswith(
-        ("bandit._audit_plan", "bandit._observed", "bandit._student", "bandit._estimate_"))]
+        ("bandit._audit_", "bandit._observed", "bandit._student", "bandit._estimate_"))]
     u = pickle.loads(data)
     for _ in range(5):
         t.solve(A, b)
