@@ -1,10 +1,10 @@
-"""The doubly robust column totals of :mod:`bandit.estimate` without their intervals: the
-cross-fitted cost model (:func:`_model`), the checkpoints of the per-round curves, the
-bootstrap's multipliers, prefix sums and the self-normalised correction (:func:`_hajek`),
-the totals themselves (:func:`column_totals`) and the weights of the estimate of their
-minimum (:func:`minimum_weights`).  Plain functions of a :class:`~bandit.estimate.RunData`
-and arrays; all are imported from :mod:`bandit.estimate`, where the public ones are
-documented.
+"""The parts of the doubly robust column totals of :mod:`bandit.estimate`: the cross-fitted
+cost model (:func:`_model`), the checkpoints of the per-round curves, the bootstrap's
+multipliers, prefix sums, the self-normalised correction (:func:`_hajek`) and the weights of
+the estimate of the totals' minimum (:func:`minimum_weights`).  Plain functions of a
+:class:`~bandit.estimate.RunData` and arrays; all are imported from :mod:`bandit.estimate`,
+where the public one is documented.  The totals themselves (``column_totals``) stay there:
+they read ``bandit.estimate._model``, which tests replace on that module.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from ._observed import inclusion_probabilities
 from ._regretdata import RunData
 from .costmodel import CostModel
 
@@ -74,40 +73,6 @@ def _in_sample(T, folds) -> bool:
     """Whether :func:`_model` fits the rounds it predicts (no fold of 16-round blocks has
     another fold to learn from): its residuals then show none of its error."""
     return folds <= 1 or T <= 16
-
-
-def column_totals(data: RunData, folds=4) -> np.ndarray:
-    """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
-    the bootstrap: the cross-fitted model's total, the residuals of the entries observed for
-    sure (``π = 1``) on their rounds, and on the other rounds the self-normalised mean
-    residual of the sampled entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
-    whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
-
-    Examples
-    --------
-    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 1]),
-    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
-    ...             q=np.ones((1, 2)), r=np.zeros(1),
-    ...             audits={"round": np.array([0, 1]), "arm": np.array([1, 0]),
-    ...                     "row": np.zeros(2, bool), "value": np.array([7.0, 6.0]),
-    ...                     "iterations": np.array([7, 6]), "converged": np.ones(2, bool),
-    ...                     "budget": np.full(2, 100), "cap": np.full(2, 100),
-    ...                     "p": np.zeros(2)}, fail_cost=100.0, n_arms=2)
-    >>> column_totals(d).round(6).tolist()      # every entry observed: the exact totals
-    [11.0, 11.0]
-    """
-    T, K = data.T, data.n_arms
-    t, k, v, pi = inclusion_probabilities(data)
-    m = _model(data, t, k, v, folds) if T else np.zeros((0, K))
-    if not np.isfinite(m).all():
-        m = np.zeros((T, K))
-    d = v - m[t, k]
-    sure = pi >= 1.0  # observed for sure: known; the mean correction is for the other rounds
-    known = np.bincount(k[sure], d[sure], K)
-    u = T - np.bincount(k[sure], minlength=K)
-    s = ~sure
-    return m.sum(axis=0) + known + _hajek(np.bincount(k[s], d[s] / pi[s], K),
-                                          np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
 def minimum_weights(totals, deviations):

@@ -44,10 +44,11 @@ here works on plain arrays (:class:`RunData`); the :class:`bandit.Tuner` builds 
 history and audits.
 
 This module holds the estimator (:func:`estimate_regret`), its bootstrap of the column
-totals and every function that reads one of its switches (``TAIL_SPREAD``, ``UNREACHED_DF``
-and the others, set on this module); the rest is kept in private modules and imported from
-here: the totals without their intervals (``bandit/_estimate_totals.py``), the floors of
-their errors (``bandit/_estimate_floor.py``), the quick estimate that plans audits
+totals, the totals without it (:func:`column_totals`) and every function that reads one of
+its switches (``TAIL_SPREAD``, ``UNREACHED_DF`` and the others) or ``_model`` (which tests
+replace), all set on this module; the rest is kept in private modules and imported from
+here: the parts of the totals (``bandit/_estimate_totals.py``), the floors of their errors
+(``bandit/_estimate_floor.py``), the quick estimate that plans audits
 (``bandit/_estimate_quick.py``), the observed entries and their probabilities
 (``bandit/_observed.py``), Student's factors (``bandit/_student.py``) and the reports of
 special cases (``bandit/_estimate_report.py``).
@@ -64,7 +65,7 @@ from ._base import count_of  # noqa: F401 - re-exported
 from ._estimate_report import (_exact_report, _fmt_fail, _method_bf, _never_converged,
                                _undefined)
 from ._estimate_totals import (_checkpoints, _hajek, _in_sample, _model, _multipliers,
-                               _prefix, column_totals, minimum_weights)
+                               _prefix, minimum_weights)
 from ._observed import (MIN_PROB, _all_observed, _audit_probs,  # noqa: F401 - re-exported
                         _completion_probs, _converged_counts, _epoch_of, _lower_caps,
                         _observable, _stopped_runs, inclusion_probabilities)
@@ -517,6 +518,40 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def column_totals(data: RunData, folds=4) -> np.ndarray:
+    """The doubly robust column totals ``Ŝ_k`` of :func:`estimate_regret` (K,), without
+    the bootstrap: the cross-fitted model's total, the residuals of the entries observed for
+    sure (``π = 1``) on their rounds, and on the other rounds the self-normalised mean
+    residual of the sampled entries (weights ``1/π``).  Consistent for ``Σ_t C[t, k]``
+    whatever the model (unbiased up to the self-normalisation's ``O(1/n)``).
+
+    Examples
+    --------
+    >>> d = RunData(paid=np.array([5.0, 4.0]), x=np.zeros(2), arm=np.array([0, 1]),
+    ...             p=np.ones(2), played=np.array([5.0, 4.0]), epoch_start=np.array([0]),
+    ...             q=np.ones((1, 2)), r=np.zeros(1),
+    ...             audits={"round": np.array([0, 1]), "arm": np.array([1, 0]),
+    ...                     "row": np.zeros(2, bool), "value": np.array([7.0, 6.0]),
+    ...                     "iterations": np.array([7, 6]), "converged": np.ones(2, bool),
+    ...                     "budget": np.full(2, 100), "cap": np.full(2, 100),
+    ...                     "p": np.zeros(2)}, fail_cost=100.0, n_arms=2)
+    >>> column_totals(d).round(6).tolist()      # every entry observed: the exact totals
+    [11.0, 11.0]
+    """
+    T, K = data.T, data.n_arms
+    t, k, v, pi = inclusion_probabilities(data)
+    m = _model(data, t, k, v, folds) if T else np.zeros((0, K))
+    if not np.isfinite(m).all():
+        m = np.zeros((T, K))
+    d = v - m[t, k]
+    sure = pi >= 1.0  # observed for sure: known; the mean correction is for the other rounds
+    known = np.bincount(k[sure], d[sure], K)
+    u = T - np.bincount(k[sure], minlength=K)
+    s = ~sure
+    return m.sum(axis=0) + known + _hajek(np.bincount(k[s], d[s] / pi[s], K),
+                                          np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
 def __getattr__(name):

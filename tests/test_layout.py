@@ -132,7 +132,7 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                              "_converged_counts", "_observable", "_small_sample", "_t95",
                              "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
                              "_method_bf", "_checkpoints", "_model", "_multipliers", "_prefix",
-                             "_hajek", "_in_sample", "column_totals", "minimum_weights",
+                             "_hajek", "_in_sample", "minimum_weights",
                              "_error_floor", "_play_spread", "_unreached_floor",
                              "_censored_rounds", "_reach", "_censored_share", "quick_totals"),
          # the kernels (Numba dispatchers name the module of their function) and the
@@ -196,6 +196,8 @@ SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWE
 # switches: one moved to a part would read the part's own name and miss the replacement.
 PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
            "bandit.report": ("estimator_data",),
+           # the cost model of the regret estimate (tests/test_regret.py)
+           "bandit.estimate": ("_model",),
            # JointCB's Huber bound (tests/test_clock_robust.py, experiments/clock_study.py)
            "bandit.joint": ("_CLIP",),
            # the set-up clock (experiments/clock_study.py, tests/test_clock_robust.py)
