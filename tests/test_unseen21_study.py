@@ -1,9 +1,9 @@
-"""The unseen study's reading of a run (experiments.unseen_study.diagnose) on hand-made
+"""The unseen study's reading of a run (experiments._unseen_study.diagnose) on hand-made
 arrays whose answers are worked out by hand, and one tiny study end to end."""
 import numpy as np
 import pytest
 
-from experiments.unseen_study import diagnose, main
+from experiments._unseen_study import diagnose, main
 
 
 def _arrays():

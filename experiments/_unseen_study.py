@@ -4,7 +4,7 @@ where the learners' choices differ from the best configuration of each context b
 
 Run one sequence at a time, pinned::
 
-    python -m experiments.unseen_study --sequences aniso2d --seeds 3 --out DIR
+    python -m experiments._unseen_study --sequences aniso2d --seeds 3 --out DIR
 
 writes ``DIR/<sequence>/summary.json`` and ``rounds_<name>.npz`` (the study's arrays: per
 method and round the CPU seconds, iterations and arm of every step) and prints the table,
@@ -148,7 +148,7 @@ def diagnosis_markdown(d: dict, context_name: str) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.unseen_study",
+    p = argparse.ArgumentParser(prog="python -m experiments._unseen_study",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--sequences", nargs="+", choices=sorted(UNSEEN), default=sorted(UNSEEN))
     p.add_argument("--seeds", type=int, default=3)
