@@ -149,9 +149,11 @@ class GuardSteps:
         return first.reason in ("maxiter", "stopped") and budget < self.maxiter
 
     def _refuse_inconsistent(self, op, b):
-        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: the columns of ``A``
-        sum to zero and ``b`` is not orthogonal to them (an inconsistent singular system,
-        :func:`solvers.spectral.residual_floor`).  Called once a run has failed on its own —
+        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: ``Aᵀ`` has a known
+        null vector ``y`` — ``1`` when the columns of ``A`` sum to zero, ``d⁻¹`` when
+        ``A = diag(d)·S`` with ``S`` symmetric and zero row sums (a row-scaled Laplacian) —
+        and ``b`` is not orthogonal to it (an inconsistent singular system,
+        :func:`solvers.spectral.null_floor`).  Called once a run has failed on its own —
         the first attempt, or when the guard's budget cut that one short, the chain's next
         run (:meth:`_fall_back`) — so a solvable system pays nothing for it; the round is
         then abandoned and nothing is told, as for any refusal between the draw and the
@@ -159,10 +161,10 @@ class GuardSteps:
         two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
         budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
         from scipy.linalg import norm as _norm
-        from solvers.spectral import residual_floor
+        from solvers.spectral import null_floor
 
         try:
-            floor, comps = residual_floor(op, b)
+            floor, comps, kind = null_floor(op, b)
             if not floor:
                 return
             b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
@@ -174,14 +176,24 @@ class GuardSteps:
         if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
             rows = ("over all rows" if comps == 1 else
                     f"over the rows of each of the {comps} connected components of A's graph")
-            consistent = ("b − b.mean()" if comps == 1
-                          else "b minus its mean on each component")
+            if kind == "rows":
+                each = "" if comps == 1 else " on each component"
+                what = (f"A = diag(d)·S with S symmetric and zero row sums (a row-scaled "
+                        f"Neumann or graph Laplacian: A·1 = 0, d = diag(A)/diag(S) read off "
+                        f"the ratios a_ji/a_ij), so Aᵀ(1/d) = 0 and b − A x has b's sum "
+                        f"weighted by 1/d {rows} whatever x is")
+                consistent = (f"A consistent right-hand side has Σ b_i/d_i = 0{each} (divide "
+                              f"b by d, subtract the mean, multiply by d)")
+            else:
+                what = (f"the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
+                        f"Laplacian's do), so b − A x has b's sum {rows} whatever x is")
+                consistent = ("A consistent right-hand side sums to zero there "
+                              + ("(b − b.mean())" if comps == 1
+                                 else "(b minus its mean on each component)"))
             raise ValueError(
-                f"A x = b is inconsistent: the columns of A sum to zero (1ᵀA = 0, as a pure "
-                f"Neumann or graph Laplacian's do), so b − A x has b's sum {rows} whatever x "
-                f"is, and ‖b − A x‖ >= {floor:.3e} for every x, above the tolerance "
-                f"max(rtol·‖b‖, atol) = {tol:.3e}: no arm can converge. A consistent "
-                f"right-hand side sums to zero there ({consistent}); the round was "
+                f"A x = b is inconsistent: {what}, and ‖b − A x‖ >= {floor:.3e} for every "
+                f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no arm can "
+                f"converge. {consistent}; the round was "
                 f"abandoned once a run had failed, nothing was told or recorded")
 
     def _failure_cost(self, spent):
@@ -370,7 +382,8 @@ class GuardSteps:
                                f"{res.reason})"
                                + _all_broke_down(runs)
                                + _sor_diverged_note(self.solver_name, self._omegas, runs,
-                                                    op))
+                                                    op)
+                               + _singular_note(op))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
@@ -473,6 +486,30 @@ def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
                 "neither symmetric positive definite nor diagonally dominant SOR can diverge "
                 "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
     return ""
+
+
+def _singular_note(op) -> str:
+    """The failure message's explanation when ``A·1 = 0`` (a Numba-backend operator whose
+    rows sum to zero, within :data:`solvers.spectral.NULL_ROWS` of each row's absolute sum):
+    ``A`` is singular, and an ``A x = b`` no arm solves is likely inconsistent — the null
+    vector of ``Aᵀ`` that would prove it (:func:`solvers.spectral.null_floor`) was not found,
+    as for a convection–diffusion operator with zero-flux boundaries (the runs had been
+    listed as "(arm 0, maxiter)" with nothing to say why).  One pass over ``A``, only once
+    every arm has failed."""
+    if not isinstance(op, CSROperator) or op.n == 0:
+        return ""
+    from scipy.sparse import csr_matrix
+    from solvers.spectral import NULL_ROWS
+
+    a = csr_matrix((op.data, op.indices, op.indptr), shape=(op.n, op.n), copy=False)
+    one = np.ones(op.n)
+    if not np.all(np.abs(a @ one) <= NULL_ROWS * (abs(a) @ one)):
+        return ""
+    return ("; A is singular (its rows sum to zero: A·1 = 0), so b is likely outside A's "
+            "range — an inconsistent system, which no arm can solve (its null vector of Aᵀ "
+            "is not known here, so no floor of ‖b − A x‖ could be proven): make b consistent "
+            "(for a conservation law, sources that balance the boundary fluxes), or fix x's "
+            "free constant with one Dirichlet row")
 
 
 def _symmetric_positive_diagonal(op) -> bool:
