@@ -27,6 +27,10 @@ GUARD_DTOL = 1e6
 #: double precision): the most conservative arm not yet run, once; then the solve returns
 #: the run with the smallest residual, not converged, instead of running every arm to the cap.
 STAGNATION_FALLBACKS = 1
+#: A failed round whose runs stagnated (the tolerance looks unattainable) is run again from
+#: ``x = 0`` when ``‖x0‖`` exceeds this many times the best iterate's ``‖x‖``: the runs from
+#: ``x0`` keep its rounding level ``ε‖A‖‖x0‖``, this many times the zero start's.
+START_RATIO = 10.0
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
@@ -36,6 +40,18 @@ def _nonzero(x0) -> bool:
         return bool(x0.any())
     norm = getattr(x0, "norm", None)
     return bool(norm() > 0.0) if norm is not None else bool(np.any(np.asarray(x0)))
+
+
+def _start_ratio(x0, best) -> float:
+    """``‖x0‖ / ‖x‖`` of the best run's iterate (0 for a start that is not an ndarray — a
+    PETSc Vec, whose parts live on several ranks — or an iterate that is zero or not
+    finite)."""
+    if not isinstance(x0, np.ndarray) or not isinstance(best.x, np.ndarray):
+        return 0.0
+    size = float(np.linalg.norm(best.x))
+    if not 0.0 < size < math.inf:
+        return 0.0
+    return float(np.linalg.norm(x0)) / size
 
 
 def _residual_key(r) -> float:
@@ -293,20 +309,44 @@ class GuardSteps:
             # proportion with b), not an arm's — refused as the solvers refuse it (the round
             # is abandoned, nothing is told)
             raise IterateOverflowError(runs[0][1].info["error"])
-        zero_start = done is None and x0 is not None and _nonzero(x0) and all(
-            not r.relative_residual < 1.0 for _, r, *_ in runs)
+        zero_start = ""
+        if done is None and x0 is not None and _nonzero(x0):
+            if all(not r.relative_residual < 1.0 for _, r, *_ in runs):
+                zero_start = (
+                    f"no run from x0 came closer to b than x = 0 (best relative residual "
+                    f"{min(r.relative_residual for _, r, *_ in runs):.1e})")
+            elif unattainable:
+                ratio = _start_ratio(x0, min((r for _, r, *_ in runs), key=_residual_key))
+                if ratio > START_RATIO:
+                    zero_start = (
+                        f"every run from x0 stopped above the tolerance with x0 {ratio:.0e} "
+                        f"times the size of the best iterate (their rounding level is "
+                        f"x0's, ε‖A‖‖x0‖)")
         if zero_start:
             # no run came closer to b than x = 0 does (‖b − A x‖ >= ‖b‖): the start, not the
             # tolerance or the arms, is the trouble — an x0 out of proportion with the
             # solution (a diverging outer iteration's last iterate), whose rounding level
             # ε‖|A| |x0|‖ every CG-type run from it keeps, far above the tolerance (they stop
-            # as stagnated, the tolerance "unattainable"). One run from the zero start, with
-            # the best-known arm (the safest before any converged)
+            # as stagnated, the tolerance "unattainable"). The round is run again from the
+            # zero start, as a round with x0 = 0 would have run: the chosen arm with its
+            # budget (so the policy learns what its arm costs on this system, not what the
+            # start cost every arm), then, unless it converged, the best-known arm (the
+            # safest before any converged) — from the chosen arm's iterate when only the
+            # budget stopped it
             k = best if best is not None else self._safe[0]
-            r = self._run(op, b, k, None, self.maxiter, False)
-            runs.append((k, r, "zero", self.maxiter, False))
-            if r.converged:
-                done = len(runs) - 1
+            warm = None
+            if arm != k and budget:
+                r = self._run(op, b, arm, None, budget, True)
+                runs.append((arm, r, "zero", budget, self._dtol))
+                if r.converged:
+                    done = len(runs) - 1
+                elif self._budget_stop(r, budget) and r.iterations:
+                    warm = r.x
+            if done is None:
+                r = self._run(op, b, k, warm, self.maxiter, False)
+                runs.append((k, r, "zero" if warm is None else "warm", self.maxiter, False))
+                if r.converged:
+                    done = len(runs) - 1
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
         floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
@@ -324,9 +364,17 @@ class GuardSteps:
         self._round_cost = round_cost
         # what the policy is told about the arm it chose (class notes)
         mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
+        # the chosen arm's run from the zero start, when x0 was dropped: what it is told
+        # follows that run, as in a round from x = 0 (its runs from x0 say nothing of it)
+        fresh = [r for k, r, s, *_ in runs if k == arm and s == "zero"] if zero_start else []
         if mine:
             cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
             censored, converged = False, True
+        elif fresh and self._budget_stop(fresh[0], budget):
+            censored, converged = True, False  # stopped by the budget from x = 0
+            cost = self._cost_of(fresh[0])
+            if self.policy.report_round_cost:
+                cost, censored = round_cost, False
         elif budget_stop and all(k != arm for k, *_ in runs[1:]):
             censored, converged = True, False  # stopped by the budget: at least this much
             cost = max(self._cost_of(first), floor, probed)
@@ -346,9 +394,7 @@ class GuardSteps:
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
         if zero_start:
             info["zero_start"] = (
-                f"no run from x0 came closer to b than x = 0 (best relative residual "
-                f"{min(r.relative_residual for _, r, s, *_ in runs if s != 'zero'):.1e}): x0 "
-                f"is out of proportion with the solution, so the solve "
+                f"{zero_start}: x0 is out of proportion with the solution, so the solve "
                 f"{'was finished' if done is not None else 'was tried again'} from x = 0")
         if "error" in first.info:
             info["explored"]["error"] = first.info["error"]
