@@ -54,6 +54,39 @@ def _start_ratio(x0, best) -> float:
     return float(np.linalg.norm(x0)) / size
 
 
+def _stuck(r, op, b, x0=None) -> bool:
+    """Whether run ``r`` says the tolerance looks unattainable: it stagnated, and is not a
+    divergence taken for a stagnation (:func:`_false_stagnation`)."""
+    return r.reason == "stagnated" and not _false_stagnation(r, op, b, x0)
+
+
+def _false_stagnation(r, op, b, x0=None) -> bool:
+    """A SOR run stopped as "stagnated" far above the rounding floor of its start and of the
+    iterate it returned, ``FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (Numba backend).  SOR judges
+    stagnation on its last iterate: on a symmetric indefinite matrix a plain run's iterate
+    grows until its own rounding level passes the best residual, seen at the first sweeps, and
+    the run stops as "stagnated" although it diverged (the round had been reported as "the
+    tolerance looks unattainable: loosen rtol", best relative residual 0.96).  Such a run
+    counts as diverged (:func:`_diverged`).  (The start's floor too: a run from an ``x0`` out
+    of proportion with the solution keeps that floor, though its iterate has come down.)"""
+    if r.reason != "stagnated" or r.solver != "sor" or not isinstance(op, CSROperator) or (
+            not isinstance(r.x, np.ndarray) or not isinstance(b, np.ndarray)):
+        return False
+    from solvers._kernels import FLOOR_FACTOR, UNIT_ROUNDOFF, rounding_scale
+
+    scale = rounding_scale(op.indptr, op.indices, op.data, r.x, b)
+    if isinstance(x0, np.ndarray) and x0.shape == r.x.shape:
+        scale = max(scale, rounding_scale(op.indptr, op.indices, op.data,
+                                          np.ascontiguousarray(x0, dtype=np.float64), b))
+    return bool(r.residual_norm > FLOOR_FACTOR * UNIT_ROUNDOFF * scale)
+
+
+def _diverged(r, op=None, b=None) -> bool:
+    """A run that diverged, or stopped as "stagnated" while diverging
+    (:func:`_false_stagnation`)."""
+    return r.reason == "diverged" or _false_stagnation(r, op, b)
+
+
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
@@ -257,7 +290,7 @@ class GuardSteps:
         setups = self._arms.has_setups
         # a stagnated run: the tolerance looks unattainable, not the arm bad (see
         # STAGNATION_FALLBACKS); the chain is then cut to the safest arms not yet run
-        unattainable = first.reason == "stagnated"
+        unattainable = _stuck(first, op, b, x0)
         chain = self._after_stagnation({arm}) if unattainable else [
             k for k in order if k != arm]
         ran = {arm}
@@ -280,7 +313,7 @@ class GuardSteps:
             if unchecked:
                 unchecked = False
                 self._refuse_inconsistent(op, b)
-            if r.reason == "stagnated" and not unattainable:
+            if not unattainable and _stuck(r, op, b, x0):
                 unattainable = True
                 chain = self._after_stagnation(ran)
         if done is None and unchecked:  # (no chain: one arm)
@@ -295,7 +328,7 @@ class GuardSteps:
                 if r.converged:
                     done = len(runs) - 1
                     break
-                if r.reason == "stagnated" and not unattainable:
+                if not unattainable and _stuck(r, op, b, x0):
                     # as in the chain: the guard's tighter divergence limit had stopped every
                     # arm (a residual that grows by 10⁶ before it falls, as on a badly scaled
                     # system), and a plain run now finds the tolerance below the rounding
@@ -428,7 +461,7 @@ class GuardSteps:
                                f"{res.reason})"
                                + _all_broke_down(runs)
                                + _sor_diverged_note(self.solver_name, self._omegas, runs,
-                                                    op)
+                                                    op, b)
                                + _singular_note(op))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
@@ -509,7 +542,7 @@ class GuardSteps:
         return arms
 
 
-def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
+def _sor_diverged_note(solver, omegas, runs, op=None, b=None) -> str:
     """The failure message's explanation when every SOR run of a round diverged.
 
     On a symmetric matrix with a positive diagonal SOR converges, for any ω in (0, 2),
@@ -520,7 +553,7 @@ def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
     positive definite nor diagonally dominant (central differences of convection at a cell
     Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
     been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
-    if not (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)):
+    if not (solver == "sor" and runs and all(_diverged(r, op, b) for _, r, *_ in runs)):
         return ""
     if _symmetric_positive_diagonal(op):
         return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
