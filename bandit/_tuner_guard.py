@@ -81,10 +81,10 @@ def _false_stagnation(r, op, b, x0=None) -> bool:
     return bool(r.residual_norm > FLOOR_FACTOR * UNIT_ROUNDOFF * scale)
 
 
-def _diverged(r, op=None, b=None) -> bool:
+def _diverged(r, op=None, b=None, x0=None) -> bool:
     """A run that diverged, or stopped as "stagnated" while diverging
     (:func:`_false_stagnation`)."""
-    return r.reason == "diverged" or _false_stagnation(r, op, b)
+    return r.reason == "diverged" or _false_stagnation(r, op, b, x0)
 
 
 def _residual_key(r) -> float:
@@ -461,7 +461,7 @@ class GuardSteps:
                                f"{res.reason})"
                                + _all_broke_down(runs)
                                + _sor_diverged_note(self.solver_name, self._omegas, runs,
-                                                    op, b)
+                                                    op, b, x0)
                                + _singular_note(op))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
@@ -542,7 +542,7 @@ class GuardSteps:
         return arms
 
 
-def _sor_diverged_note(solver, omegas, runs, op=None, b=None) -> str:
+def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
     """The failure message's explanation when every SOR run of a round diverged.
 
     On a symmetric matrix with a positive diagonal SOR converges, for any ω in (0, 2),
@@ -553,7 +553,7 @@ def _sor_diverged_note(solver, omegas, runs, op=None, b=None) -> str:
     positive definite nor diagonally dominant (central differences of convection at a cell
     Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
     been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
-    if not (solver == "sor" and runs and all(_diverged(r, op, b) for _, r, *_ in runs)):
+    if not (solver == "sor" and runs and all(_diverged(r, op, b, x0) for _, r, *_ in runs)):
         return ""
     if _symmetric_positive_diagonal(op):
         return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
