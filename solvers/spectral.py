@@ -483,6 +483,7 @@ def residual_floor(A, b) -> tuple[float, int]:
         On the PETSc backend the check is collective and uses the constant vector only
         (the components of a distributed graph are not known there): a weaker bound.
     b : array_like or petsc4py Vec
+        Of ``A``'s size, finite (else ``ValueError``).
 
     Examples
     --------
@@ -529,6 +530,10 @@ def null_floor(A, b) -> tuple[float, int, str]:
         return floor, count, "columns" if count else ""
     op = prepare(A)
     b = np.asarray(b, dtype=np.float64).ravel()
+    if b.shape != (op.n,):  # (a b of another length had been read as consistent)
+        raise ValueError(f"b has {b.size} entries, expected {op.n} to match A")
+    if not np.all(np.isfinite(b)):  # (a NaN had made the floor 0: "consistent")
+        raise ValueError("b contains NaN or Inf")
     cols = np.bincount(op.indices, weights=op.data, minlength=op.n)
     scale = np.bincount(op.indices, weights=np.abs(op.data), minlength=op.n).max()
     if not np.abs(cols).max() <= NULL_ROWS * scale:

@@ -101,3 +101,13 @@ def test_a_singular_matrix_without_a_known_null_vector_says_likely_inconsistent(
     R = sp.csr_matrix(U + sp.identity(n))
     res = bandit.Tuner(solver="sor", maxiter=2).solve(R, b)
     assert not res.converged and "likely" not in res.info["failure"]
+
+
+def test_the_floor_refuses_a_right_hand_side_it_cannot_judge():
+    # before: a b of another length or with a NaN gave a floor of 0 ("consistent")
+    A, _ = row_scaled()
+    n = A.shape[0]
+    with pytest.raises(ValueError, match="b has 3 entries, expected 100"):
+        null_floor(A, np.ones(3))
+    with pytest.raises(ValueError, match="NaN"):
+        residual_floor(neumann_2d(10), np.r_[np.nan, np.ones(n - 1)])
