@@ -634,7 +634,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 self._paid.append(paid)
                 self._paid_sum += paid
             if self._auditor is not None and self._auditor.due(t, censored):
-                self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+                # (a round run again from x = 0, x0 dropped: its audits start there too)
+                start = None if info and "zero_start" in info else x0
+                self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
+                            context)
         finally:
             self._checked = None
             if self.policy.t != told:
