@@ -941,7 +941,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         (``1 / min φ_jᵀPφ_j`` over its arms), and a drawn arm whose family has more of it
         than the leader's family is played without weighing: it is not a try of the
         unknown, the leader is.  While the leading family knows the context best (every
-        round of a learner that keeps to one family), nothing changes."""
+        round of a learner that keeps to one family), nothing changes.  Measured side by
+        side on that sequence it was not ahead (1.042 × the learner without it over six
+        rounds, median 1.001): an upstart leader's thin evidence frees the other rivals'
+        draws as well, a family tried once near the context knowing it better."""
         return self._local_evidence
 
     @local_evidence.setter
