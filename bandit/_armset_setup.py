@@ -54,9 +54,11 @@ class SetupCosts:
         reset, which then keeps the new set-up's charge in ``_held[k]`` (cost units)."""
         if self._held is None:
             K = len(self._pcs)
-            self._held, self._lifetimes = [0.0] * K, [[] for _ in range(K)]
+            self._held, self._lifetimes = [None] * K, [[] for _ in range(K)]
         reuse = getattr(self._pcs[k], "reuse", 0)
-        if reuse and self._built_once[k]:
+        # only a set-up this set built and held is replaced (a loaded tuner's first build,
+        # made because its file keeps no set-up, says nothing of the pattern)
+        if reuse and self._built_once[k] and self._held[k] is not None:
             age = self.round - self._built_round[k]
             seen = self._lifetimes[k]
             seen.append(float(reuse) if age > reuse else float(max(age - 1, 0)))
@@ -108,8 +110,9 @@ class SetupCosts:
             if not 0.0 < setup <= cost:
                 return cost
             return cost - setup + setup / n
-        if info.get("reused") and self._held is not None:
-            return cost + self._held[k] / n
+        held = self._held[k] if self._held is not None else None
+        if info.get("reused") and held:
+            return cost + held / n
         return cost
 
     def setup_charge(self, k, res) -> float:

@@ -120,3 +120,18 @@ def test_learner_keeps_the_reuse_arm_cheapest_only_after_amortisation(monkeypatc
     assert plays[True][-20:] == [1] * 20
     assert plays[False][-20:] == [0] * 20
     assert paid_on < 0.85 * paid_off
+
+
+def test_a_loaded_tuners_first_build_is_not_taken_for_a_pattern_change(tmp_path):
+    # a Tuner file keeps no set-up, so the loaded tuner's first run of the reuse arm builds
+    # afresh: told at the whole window's share, not as if its pattern had changed
+    L = _lap(20)
+    t, res, _ = _run(bandit.FixedArm([SSOR, _amg(3)], arm=1), [L])
+    path = tmp_path / "t.json"
+    t.save(path)
+    t2 = bandit.Tuner.load(path)
+    r = t2.solve((L * 1.01).tocsr(), np.ones(L.shape[0]))
+    S = r.info["setup_work"]
+    assert r.info["setup"] and S > 0
+    assert t2._arms.serves(1) == 4.0
+    assert r.info["cost"] == pytest.approx(t2._paid[-1] - S + S / 4, rel=1e-12)
