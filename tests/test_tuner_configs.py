@@ -285,7 +285,7 @@ def test_cost_work_is_the_work_model():
 
 
 def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it(monkeypatch):
-    # the charge itself: told whole (a share is told with amortise_setups, tests/test_fin21_*)
+    # the charge itself: told whole (a share is told with amortise_setups, tests/test_setup_told_at_share.py)
     monkeypatch.setattr(ArmSet, "amortise_setups", False)
     arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 5}]
     t = Tuner(FixedArm(arms, arm=1), cost="time")
