@@ -80,6 +80,29 @@ def test_pyamgs_clocks_are_taken_by_the_first_amg_budget_outside_any_run(monkeyp
     assert not any(in_run for _, in_run in calls)  # the guard's budget: before the run
 
 
+def test_the_generic_pcg_loop_is_primed_only_for_a_preconditioner_that_runs_it(monkeypatch):
+    """Jacobi and IC(0) run kernels of their own: a tuner over them alone never runs (nor
+    loads) the generic loop; with an AMG arm the first solve primes it before its draw."""
+    import solvers.precond
+
+    calls = []
+    real = solvers.precond._pcg_loop
+
+    def counted(*a):
+        calls.append(a[0].n)
+        return real(*a)
+
+    monkeypatch.setattr(solvers.precond, "_pcg_loop", counted)
+    native = [ARMS[0], ARMS[1], {"method": "cg", "pc": "ic0"}]
+    tuner = _loop(bandit.Tuner(Script(native, [0, 1, 2, 1, 2]), cost="time"), 5)
+    assert set(tuner.history["arm"]) == {0, 1, 2}
+    assert calls == []  # before: primed for any preconditioned arm (70 ms of loads)
+    _loop(bandit.Tuner(Script(ARMS, [0, 1, 0]), cost="time"), 1)
+    # the construction's trial run of the AMG arm, then the warm-up's tiny system (4
+    # unknowns) at the first solve: no AMG run yet
+    assert 4 in calls
+
+
 SCRIPT = r"""
 import json, linecache, sys
 from numba.core import event as ev
