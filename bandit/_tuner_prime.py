@@ -7,19 +7,27 @@ user's loop went on loading kernels in its early solves: the refresh of the work
 solve 1, the learner's rounds from a second observation on (its compiled draw and update at
 solves 1 to 4), the checks of a run that starts from another vector (a fall-back, an audit, a
 preconditioned arm: at any solve), the change test's inverse (whenever it first fires).  Those
-solves' timings carried the loads, and so did the costs a ``cost="time"`` learner was told.
+solves' timings carried the loads, and where a load fell inside a run (the check of a
+preconditioned arm's start, the generic PCG loop of an AMG arm), so did the costs a
+``cost="time"`` or ``"timed_work"`` learner was told.
 
 :func:`warm_kernels`, called once by :meth:`Tuner._prime` before the first solve's draw,
 runs each of them once on something small whose argument types are those of the user's own
 later calls: the learner's code on a copy of the policy at the first system's context, a
-refresh of a tiny matrix with the user's index types, the vector checks and the generic
-preconditioned CG loop on tiny vectors; and pyamg's once-per-process clocks of a guarded
-tuner with AMG arms.  Nothing the Tuner or its policy holds changes.
+refresh of a tiny matrix with the user's index types, the vector checks and, when an arm's
+preconditioner runs it, the generic preconditioned CG loop on tiny vectors.  Nothing the
+Tuner or its policy holds changes.
+
+pyamg's once-per-process clocks (:meth:`solvers.precond.AMG.setup_clock_floor`,
+:meth:`~solvers.precond.AMG.setup_price`) are not taken here: the guard takes them at its
+first budget of an AMG try (:meth:`bandit.armset.ArmSet.setup_prior`), before that run's
+clock starts, so they never reach a told cost either way, and a loop whose learner never
+tries AMG (or whose guard refuses the try on the clock floor alone) no longer pays them:
+up to 0.35 s of a first solve, more than the rest of a short loop's warm-up together.
 """
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 
 import numpy as np
@@ -47,10 +55,6 @@ def warm_kernels(tuner, op, A, context) -> None:
         return  # a custom solver function's kernels are its own; PETSc compiles nothing here
     try:
         _warm_solvers(tuner, op, A)
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        _calibrate_amg(tuner)
     except Exception:  # noqa: BLE001
         pass
 
@@ -135,7 +139,7 @@ def _warm_solvers(tuner, op, A) -> None:
     one = np.ones(1)
     check_vector_norm(one, 1, "x0")  # a copy of the start, checked (a run from elsewhere)
     check_vector_norm(one, 1, "b", copy=False)
-    if any(c.method == "cg" and c.pc not in (None, "none") for c in tuner._arms.configs or ()):
+    if any(_generic_loop(pc) for pc in getattr(tuner._arms, "_pcs", None) or ()):
         from solvers.precond import _pcg_loop
 
         # two steps of plain CG from b = e_1: the second's residual is above the first's, so
@@ -147,34 +151,11 @@ def _warm_solvers(tuner, op, A) -> None:
                   1e12)
 
 
-def _calibrate_amg(tuner) -> None:
-    """pyamg's clocks that a guarded tuner with AMG arms on a clock (``cost="time"`` or
-    ``"timed_work"``) takes once per process, at the first budget of an AMG try
-    (:meth:`solvers.precond.AMG.setup_clock_floor` and :meth:`~solvers.precond.AMG.setup_price`:
-    set-ups of small 3-D Poisson matrices, 30–60 ms on the Zen 3 machine), taken here on
-    such a matrix with each AMG arm's own settings, so that no solve's wall clock holds them."""
-    arms = tuner._arms
-    if tuner.guard is None or tuner.cost not in ("time", "timed_work") or not arms.configs:
-        return
-    for k, c in enumerate(arms.configs):
-        pc = arms._pcs[k]
-        if c.pc != "amg" or pc is None:
-            continue
-        side = 3
-        while side ** 3 <= pc.max_coarse:
-            side += 1
-        cube = _cube(side)  # more unknowns than the coarsest level
-        pc.setup_clock_floor(cube, 0.0)
-        if arms.price_setups:
-            pc.setup_price(cube)
+def _generic_loop(pc) -> bool:
+    """Whether preconditioner ``pc`` runs the generic PCG loop (AMG, a user's subclass without
+    a kernel of its own), whose kernels a run loads inside its clock; Jacobi, IC(0) and the
+    built-in others run a native kernel that the Tuner's construction has loaded."""
+    from solvers.precond import NoPreconditioner, Preconditioner
 
-
-@functools.lru_cache(maxsize=8)
-def _cube(side):
-    """The prepared 7-point Laplacian on a ``side``³ grid, made once per process: every new
-    Tuner with AMG arms calibrates on it, and assembling it (scipy's Kronecker products,
-    about 2 ms) had been paid again by each Tuner's first solve, per AMG arm.  Only read."""
-    import solvers
-    from solvers.amg import _poisson_cube
-
-    return solvers.prepare(_poisson_cube(side))
+    return (isinstance(pc, Preconditioner) and not isinstance(pc, NoPreconditioner)
+            and type(pc)._solve is Preconditioner._solve)
