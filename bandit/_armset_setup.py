@@ -1,7 +1,9 @@
 """What a set-up costs an arm of :class:`bandit.armset.ArmSet`: whether its next run builds
 one, the cost of that set-up before it is measured (a lower bound: pyamg's counted work at
-the run's seconds per unit of work, its clock floor, its price), and the seconds a built one is
-charged on the clock (a single slow reading bounded by its counted work).
+the run's seconds per unit of work, its clock floor, its price), the seconds a built one is
+charged on the clock (a single slow reading bounded by its counted work), and the share of a
+kept set-up the learner is told with each run that builds or reuses it
+(:meth:`SetupCosts.told_cost`).
 
 A mixin of :class:`~bandit.armset.ArmSet` (its class path, and the per-call path that records
 the set-ups it measures, :meth:`ArmSet.observe`, stay in :mod:`bandit.armset`); its methods read
@@ -21,6 +23,9 @@ _SETUP_READINGS = 3
 # counted work at the run's own seconds per unit of work (measured on the study problems:
 # 5-50 for IC(0), 1-5 for AMG), unless an earlier reading of the same set-up was as slow
 _SETUP_TRUST = 10.0
+# the rounds a reuse arm's set-up is expected to serve after the one that builds it: the mean
+# over the arm's last this many set-ups of the rounds each could serve (SetupCosts.serves)
+_LIFETIMES = 8
 
 
 class SetupCosts:
@@ -30,6 +35,85 @@ class SetupCosts:
     #: price a set-up not yet measured by :meth:`solvers.precond.AMG.setup_price` (over its
     #: stated factor), not by pyamg's clock floor alone (:meth:`setup_prior`)
     price_setups = True
+    #: tell the learner each run of a ``reuse=k`` arm with its set-up spread over the solves
+    #: the set-up is expected to serve, the run that builds it and those that reuse it alike
+    #: (:meth:`told_cost`); the user's accounting (``paid``, the regret) keeps the full charge
+    amortise_setups = True
+
+    #: per arm, the set-up its kept set-up was charged (cost units, :meth:`observe`), and the
+    #: further rounds each of its last set-ups could serve (class defaults: made on first use,
+    #: so a set pickled without them loads)
+    _held = None
+    _lifetimes = None
+
+    def note_build(self, k) -> None:
+        """A run of arm ``k`` in this round built a set-up: record the further rounds the
+        set-up it replaces could serve — its whole ``reuse`` window when that had run out,
+        else the rounds between the two builds (the pattern changed, or a reuse failed and
+        the set-up went stale).  Called by :meth:`ArmSet.observe` before the reuse clock is
+        reset, which then keeps the new set-up's charge in ``_held[k]`` (cost units)."""
+        if self._held is None:
+            K = len(self._pcs)
+            self._held, self._lifetimes = [None] * K, [[] for _ in range(K)]
+        reuse = getattr(self._pcs[k], "reuse", 0)
+        # only a set-up this set built and held is replaced (a loaded tuner's first build,
+        # made because its file keeps no set-up, says nothing of the pattern)
+        if reuse and self._built_once[k] and self._held[k] is not None:
+            age = self.round - self._built_round[k]
+            seen = self._lifetimes[k]
+            seen.append(float(reuse) if age > reuse else float(max(age - 1, 0)))
+            del seen[:-_LIFETIMES]
+
+    def serves(self, k) -> float:
+        """The solves a set-up of arm ``k`` is expected to serve: ``1 + min(reuse, ℓ)``, ``ℓ``
+        the mean further rounds its last (at most 8) set-ups could serve while the pattern
+        held and their reuses converged (:meth:`note_build`); before any was replaced, its
+        whole window, ``1 + reuse`` (reuse is counted in rounds, so this is what the set-up
+        serves an arm played every round).  1 for an arm that keeps no set-up."""
+        reuse = getattr(self._pcs[k], "reuse", 0)
+        if not reuse:
+            return 1.0
+        seen = self._lifetimes[k] if self._lifetimes is not None else None
+        further = min(float(reuse), sum(seen) / len(seen)) if seen else float(reuse)
+        return 1.0 + further
+
+    def told_cost(self, k, res, cost) -> float:
+        """What the learner is told of arm ``k``'s run ``res`` whose cost is ``cost`` (with
+        :attr:`amortise_setups`): for an arm that keeps its set-up (``reuse > 0``), the run's
+        cost with the set-up it built or reused counted at its share,
+        ``S / serves(k)`` (``S``: the set-up as charged, :meth:`setup_charge`) —
+
+        * a run that built the set-up: ``cost − S + S / n``;
+        * a run that reused it: ``cost + S / n``;
+
+        ``n`` the solves the set-up is expected to serve (:meth:`serves`).  Over a window in
+        which the arm is played every round, the told costs add up to what the runs were
+        charged; a set-up is weighed at the share it costs a solve when the arm is kept, not
+        whole on the one solve that builds it (on the cooling fin's stiff steps, a 45–60 ms
+        AMG set-up against a saving of ~5 ms a solve), and an arm whose pattern keeps
+        changing is told its set-ups whole from its first replaced one on.  Any other run
+        (no set-up kept, ``reuse = 0``, ``cost="iterations"``) is told ``cost``, and so is an
+        attempt the guard did not start (``res.info["skipped"]``): its bound is the guard's
+        reason to refuse it (:meth:`budget`), which a share told instead would not move, so
+        the learner would draw the refused arm again and again."""
+        pc = self._pcs[k] if self.configs is not None else None
+        if pc is None or not getattr(pc, "reuse", 0) or self.cost == "iterations":
+            return cost
+        info = res.info
+        n = self.serves(k)
+        if info.get("setup"):
+            if self.cost == "work":
+                setup = info.get("setup_work", 0.0)
+            else:
+                setup = info.get("setup_charged", 0.0) * (
+                    info.get("clock_units", 1.0) if self.cost == "timed_work" else 1.0)
+            if not 0.0 < setup <= cost:
+                return cost
+            return cost - setup + setup / n
+        held = self._held[k] if self._held is not None else None
+        if info.get("reused") and held:
+            return cost + held / n
+        return cost
 
     def setup_charge(self, k, res) -> float:
         """The seconds a set-up that arm ``k``'s run ``res`` built is charged on the clock

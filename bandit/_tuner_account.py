@@ -1,5 +1,6 @@
-"""The accounting of a configuration tuner's most common run in one step: the leader's
-family's warm solve without a set-up (an SSOR-PCG or plain CG arm whose family is the
+"""The accounting of a configuration tuner's runs: what the learner is told of a run whose
+set-up is kept for later solves (:func:`told_cost`), and its most common run in one step: the
+leader's family's warm solve without a set-up (an SSOR-PCG or plain CG arm whose family is the
 reference of the paired prices, fixed) — :meth:`bandit.armset.ArmSet.attach_work` and
 :meth:`bandit.armset.ArmSet.observe` with :meth:`bandit._prices._Prices.observe` for such a
 run, fused.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from ._prices import _PAIR_AGE
 from .armset import _tally_work
 
-__all__ = ["account_plain"]
+__all__ = ["account_plain", "told_cost"]
 
 _KEEP = 2 * _PAIR_AGE  # the price book's latest readings (_Prices._remember)
 
@@ -66,3 +67,22 @@ def account_plain(arms, k, res, op) -> bool:
     if res.converged and cost - 0.0 > arms._warm_most[fam]:
         arms._warm_most[fam] = cost - 0.0
     return True
+
+
+def told_cost(tuner, arm, r, cost, tell, budget) -> float:
+    """What ``tuner``'s policy is told of the round in which arm ``arm``'s attempt ``r`` cost
+    ``cost`` (the round's ``paid`` keeps the full charge): with
+    :attr:`bandit.armset.ArmSet.amortise_setups`, an attempt of a ``reuse=k`` arm is told
+    with the set-up it built or reused at its share (:meth:`bandit.armset.ArmSet.told_cost`)
+    when the round's told cost is that attempt's — it converged, or the guard's ``budget``
+    stopped it (or did not start it) and it is told censored (``tell``: ``(censored,
+    converged)``).  A failure's cost, a converged run of the arm later in the fallback chain
+    and a policy told the round's cost (``report_round_cost``) are told as before."""
+    arms = tuner._arms
+    if not (arms.amortise_setups and arms.has_setups and arms._pcs[arm] is not None):
+        return cost
+    if not r.converged and not (tell[0] and tuner._budget_stop(r, budget)):
+        return cost
+    if getattr(tuner.policy, "report_round_cost", False):
+        return cost
+    return arms.told_cost(arm, r, cost)

@@ -27,6 +27,10 @@ GUARD_DTOL = 1e6
 #: double precision): the most conservative arm not yet run, once; then the solve returns
 #: the run with the smallest residual, not converged, instead of running every arm to the cap.
 STAGNATION_FALLBACKS = 1
+#: A failed round whose runs stagnated (the tolerance looks unattainable) is run again from
+#: ``x = 0`` when ``‖x0‖`` exceeds this many times the best iterate's ``‖x‖``: the runs from
+#: ``x0`` keep its rounding level ``ε‖A‖‖x0‖``, this many times the zero start's.
+START_RATIO = 10.0
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
 
@@ -36,6 +40,51 @@ def _nonzero(x0) -> bool:
         return bool(x0.any())
     norm = getattr(x0, "norm", None)
     return bool(norm() > 0.0) if norm is not None else bool(np.any(np.asarray(x0)))
+
+
+def _start_ratio(x0, best) -> float:
+    """``‖x0‖ / ‖x‖`` of the best run's iterate (0 for a start that is not an ndarray — a
+    PETSc Vec, whose parts live on several ranks — or an iterate that is zero or not
+    finite)."""
+    if not isinstance(x0, np.ndarray) or not isinstance(best.x, np.ndarray):
+        return 0.0
+    size = float(np.linalg.norm(best.x))
+    if not 0.0 < size < math.inf:
+        return 0.0
+    return float(np.linalg.norm(x0)) / size
+
+
+def _stuck(r, op, b, x0=None) -> bool:
+    """Whether run ``r`` says the tolerance looks unattainable: it stagnated, and is not a
+    divergence taken for a stagnation (:func:`_false_stagnation`)."""
+    return r.reason == "stagnated" and not _false_stagnation(r, op, b, x0)
+
+
+def _false_stagnation(r, op, b, x0=None) -> bool:
+    """A SOR run stopped as "stagnated" far above the rounding floor of its start and of the
+    iterate it returned, ``FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (Numba backend).  SOR judges
+    stagnation on its last iterate: on a symmetric indefinite matrix a plain run's iterate
+    grows until its own rounding level passes the best residual, seen at the first sweeps, and
+    the run stops as "stagnated" although it diverged (the round had been reported as "the
+    tolerance looks unattainable: loosen rtol", best relative residual 0.96).  Such a run
+    counts as diverged (:func:`_diverged`).  (The start's floor too: a run from an ``x0`` out
+    of proportion with the solution keeps that floor, though its iterate has come down.)"""
+    if r.reason != "stagnated" or r.solver != "sor" or not isinstance(op, CSROperator) or (
+            not isinstance(r.x, np.ndarray) or not isinstance(b, np.ndarray)):
+        return False
+    from solvers._kernels import FLOOR_FACTOR, UNIT_ROUNDOFF, rounding_scale
+
+    scale = rounding_scale(op.indptr, op.indices, op.data, r.x, b)
+    if isinstance(x0, np.ndarray) and x0.shape == r.x.shape:
+        scale = max(scale, rounding_scale(op.indptr, op.indices, op.data,
+                                          np.ascontiguousarray(x0, dtype=np.float64), b))
+    return bool(r.residual_norm > FLOOR_FACTOR * UNIT_ROUNDOFF * scale)
+
+
+def _diverged(r, op=None, b=None, x0=None) -> bool:
+    """A run that diverged, or stopped as "stagnated" while diverging
+    (:func:`_false_stagnation`)."""
+    return r.reason == "diverged" or _false_stagnation(r, op, b, x0)
 
 
 def _residual_key(r) -> float:
@@ -149,9 +198,11 @@ class GuardSteps:
         return first.reason in ("maxiter", "stopped") and budget < self.maxiter
 
     def _refuse_inconsistent(self, op, b):
-        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: the columns of ``A``
-        sum to zero and ``b`` is not orthogonal to them (an inconsistent singular system,
-        :func:`solvers.spectral.residual_floor`).  Called once a run has failed on its own —
+        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: ``Aᵀ`` has a known
+        null vector ``y`` — ``1`` when the columns of ``A`` sum to zero, ``d⁻¹`` when
+        ``A = diag(d)·S`` with ``S`` symmetric and zero row sums (a row-scaled Laplacian) —
+        and ``b`` is not orthogonal to it (an inconsistent singular system,
+        :func:`solvers.spectral.null_floor`).  Called once a run has failed on its own —
         the first attempt, or when the guard's budget cut that one short, the chain's next
         run (:meth:`_fall_back`) — so a solvable system pays nothing for it; the round is
         then abandoned and nothing is told, as for any refusal between the draw and the
@@ -159,10 +210,10 @@ class GuardSteps:
         two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
         budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
         from scipy.linalg import norm as _norm
-        from solvers.spectral import residual_floor
+        from solvers.spectral import null_floor
 
         try:
-            floor, comps = residual_floor(op, b)
+            floor, comps, kind = null_floor(op, b)
             if not floor:
                 return
             b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
@@ -174,14 +225,24 @@ class GuardSteps:
         if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
             rows = ("over all rows" if comps == 1 else
                     f"over the rows of each of the {comps} connected components of A's graph")
-            consistent = ("b − b.mean()" if comps == 1
-                          else "b minus its mean on each component")
+            if kind == "rows":
+                each = "" if comps == 1 else " on each component"
+                what = (f"A = diag(d)·S with S symmetric and zero row sums (a row-scaled "
+                        f"Neumann or graph Laplacian: A·1 = 0, d = diag(A)/diag(S) read off "
+                        f"the ratios a_ji/a_ij), so Aᵀ(1/d) = 0 and b − A x has b's sum "
+                        f"weighted by 1/d {rows} whatever x is")
+                consistent = (f"A consistent right-hand side has Σ b_i/d_i = 0{each} (divide "
+                              f"b by d, subtract the mean, multiply by d)")
+            else:
+                what = (f"the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
+                        f"Laplacian's do), so b − A x has b's sum {rows} whatever x is")
+                consistent = ("A consistent right-hand side sums to zero there "
+                              + ("(b − b.mean())" if comps == 1
+                                 else "(b minus its mean on each component)"))
             raise ValueError(
-                f"A x = b is inconsistent: the columns of A sum to zero (1ᵀA = 0, as a pure "
-                f"Neumann or graph Laplacian's do), so b − A x has b's sum {rows} whatever x "
-                f"is, and ‖b − A x‖ >= {floor:.3e} for every x, above the tolerance "
-                f"max(rtol·‖b‖, atol) = {tol:.3e}: no arm can converge. A consistent "
-                f"right-hand side sums to zero there ({consistent}); the round was "
+                f"A x = b is inconsistent: {what}, and ‖b − A x‖ >= {floor:.3e} for every "
+                f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no arm can "
+                f"converge. {consistent}; the round was "
                 f"abandoned once a run had failed, nothing was told or recorded")
 
     def _failure_cost(self, spent):
@@ -229,7 +290,7 @@ class GuardSteps:
         setups = self._arms.has_setups
         # a stagnated run: the tolerance looks unattainable, not the arm bad (see
         # STAGNATION_FALLBACKS); the chain is then cut to the safest arms not yet run
-        unattainable = first.reason == "stagnated"
+        unattainable = _stuck(first, op, b, x0)
         chain = self._after_stagnation({arm}) if unattainable else [
             k for k in order if k != arm]
         ran = {arm}
@@ -252,7 +313,7 @@ class GuardSteps:
             if unchecked:
                 unchecked = False
                 self._refuse_inconsistent(op, b)
-            if r.reason == "stagnated" and not unattainable:
+            if not unattainable and _stuck(r, op, b, x0):
                 unattainable = True
                 chain = self._after_stagnation(ran)
         if done is None and unchecked:  # (no chain: one arm)
@@ -267,7 +328,7 @@ class GuardSteps:
                 if r.converged:
                     done = len(runs) - 1
                     break
-                if r.reason == "stagnated" and not unattainable:
+                if not unattainable and _stuck(r, op, b, x0):
                     # as in the chain: the guard's tighter divergence limit had stopped every
                     # arm (a residual that grows by 10⁶ before it falls, as on a badly scaled
                     # system), and a plain run now finds the tolerance below the rounding
@@ -281,20 +342,44 @@ class GuardSteps:
             # proportion with b), not an arm's — refused as the solvers refuse it (the round
             # is abandoned, nothing is told)
             raise IterateOverflowError(runs[0][1].info["error"])
-        zero_start = done is None and x0 is not None and _nonzero(x0) and all(
-            not r.relative_residual < 1.0 for _, r, *_ in runs)
+        zero_start = ""
+        if done is None and x0 is not None and _nonzero(x0):
+            if all(not r.relative_residual < 1.0 for _, r, *_ in runs):
+                zero_start = (
+                    f"no run from x0 came closer to b than x = 0 (best relative residual "
+                    f"{min(r.relative_residual for _, r, *_ in runs):.1e})")
+            elif unattainable:
+                ratio = _start_ratio(x0, min((r for _, r, *_ in runs), key=_residual_key))
+                if ratio > START_RATIO:
+                    zero_start = (
+                        f"every run from x0 stopped above the tolerance with x0 {ratio:.0e} "
+                        f"times the size of the best iterate (their rounding level is "
+                        f"x0's, ε‖A‖‖x0‖)")
         if zero_start:
             # no run came closer to b than x = 0 does (‖b − A x‖ >= ‖b‖): the start, not the
             # tolerance or the arms, is the trouble — an x0 out of proportion with the
             # solution (a diverging outer iteration's last iterate), whose rounding level
             # ε‖|A| |x0|‖ every CG-type run from it keeps, far above the tolerance (they stop
-            # as stagnated, the tolerance "unattainable"). One run from the zero start, with
-            # the best-known arm (the safest before any converged)
+            # as stagnated, the tolerance "unattainable"). The round is run again from the
+            # zero start, as a round with x0 = 0 would have run: the chosen arm with its
+            # budget (so the policy learns what its arm costs on this system, not what the
+            # start cost every arm), then, unless it converged, the best-known arm (the
+            # safest before any converged) — from the chosen arm's iterate when only the
+            # budget stopped it
             k = best if best is not None else self._safe[0]
-            r = self._run(op, b, k, None, self.maxiter, False)
-            runs.append((k, r, "zero", self.maxiter, False))
-            if r.converged:
-                done = len(runs) - 1
+            warm = None
+            if arm != k and budget:
+                r = self._run(op, b, arm, None, budget, True)
+                runs.append((arm, r, "zero", budget, self._dtol))
+                if r.converged:
+                    done = len(runs) - 1
+                elif self._budget_stop(r, budget) and r.iterations:
+                    warm = r.x
+            if done is None:
+                r = self._run(op, b, k, warm, self.maxiter, False)
+                runs.append((k, r, "zero" if warm is None else "warm", self.maxiter, False))
+                if r.converged:
+                    done = len(runs) - 1
         its = sum(r.iterations for _, r, *_ in runs)
         secs = sum(r.seconds for _, r, *_ in runs)
         floor = first.info.get("cost_floor", 0.0)  # a skipped attempt's set-up
@@ -312,9 +397,17 @@ class GuardSteps:
         self._round_cost = round_cost
         # what the policy is told about the arm it chose (class notes)
         mine = [r for k, r, *_ in runs[1:] if k == arm and r.converged]
+        # the chosen arm's run from the zero start, when x0 was dropped: what it is told
+        # follows that run, as in a round from x = 0 (its runs from x0 say nothing of it)
+        fresh = [r for k, r, s, *_ in runs if k == arm and s == "zero"] if zero_start else []
         if mine:
             cost = round_cost if self.policy.report_round_cost else self._cost_of(mine[0])
             censored, converged = False, True
+        elif fresh and self._budget_stop(fresh[0], budget):
+            censored, converged = True, False  # stopped by the budget from x = 0
+            cost = self._cost_of(fresh[0])
+            if self.policy.report_round_cost:
+                cost, censored = round_cost, False
         elif budget_stop and all(k != arm for k, *_ in runs[1:]):
             censored, converged = True, False  # stopped by the budget: at least this much
             cost = max(self._cost_of(first), floor, probed)
@@ -334,9 +427,7 @@ class GuardSteps:
                               "dtol": GUARD_DTOL if g else None} for k, r, s, m, g in runs]}
         if zero_start:
             info["zero_start"] = (
-                f"no run from x0 came closer to b than x = 0 (best relative residual "
-                f"{min(r.relative_residual for _, r, s, *_ in runs if s != 'zero'):.1e}): x0 "
-                f"is out of proportion with the solution, so the solve "
+                f"{zero_start}: x0 is out of proportion with the solution, so the solve "
                 f"{'was finished' if done is not None else 'was tried again'} from x = 0")
         if "error" in first.info:
             info["explored"]["error"] = first.info["error"]
@@ -370,7 +461,8 @@ class GuardSteps:
                                f"{res.reason})"
                                + _all_broke_down(runs)
                                + _sor_diverged_note(self.solver_name, self._omegas, runs,
-                                                    op))
+                                                    op, b, x0)
+                               + _singular_note(op))
         fallback = -1 if best_run == 0 else used
         return final, cost, True, (censored, converged), fallback, info
 
@@ -450,7 +542,7 @@ class GuardSteps:
         return arms
 
 
-def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
+def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
     """The failure message's explanation when every SOR run of a round diverged.
 
     On a symmetric matrix with a positive diagonal SOR converges, for any ω in (0, 2),
@@ -461,7 +553,7 @@ def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
     positive definite nor diagonally dominant (central differences of convection at a cell
     Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
     been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
-    if not (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)):
+    if not (solver == "sor" and runs and all(_diverged(r, op, b, x0) for _, r, *_ in runs)):
         return ""
     if _symmetric_positive_diagonal(op):
         return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
@@ -473,6 +565,30 @@ def _sor_diverged_note(solver, omegas, runs, op=None) -> str:
                 "neither symmetric positive definite nor diagonally dominant SOR can diverge "
                 "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
     return ""
+
+
+def _singular_note(op) -> str:
+    """The failure message's explanation when ``A·1 = 0`` (a Numba-backend operator whose
+    rows sum to zero, within :data:`solvers.spectral.NULL_ROWS` of each row's absolute sum):
+    ``A`` is singular, and an ``A x = b`` no arm solves is likely inconsistent — the null
+    vector of ``Aᵀ`` that would prove it (:func:`solvers.spectral.null_floor`) was not found,
+    as for a convection–diffusion operator with zero-flux boundaries (the runs had been
+    listed as "(arm 0, maxiter)" with nothing to say why).  One pass over ``A``, only once
+    every arm has failed."""
+    if not isinstance(op, CSROperator) or op.n == 0:
+        return ""
+    from scipy.sparse import csr_matrix
+    from solvers.spectral import NULL_ROWS
+
+    a = csr_matrix((op.data, op.indices, op.indptr), shape=(op.n, op.n), copy=False)
+    one = np.ones(op.n)
+    if not np.all(np.abs(a @ one) <= NULL_ROWS * (abs(a) @ one)):
+        return ""
+    return ("; A is singular (its rows sum to zero: A·1 = 0), so b is likely outside A's "
+            "range — an inconsistent system, which no arm can solve (its null vector of Aᵀ "
+            "is not known here, so no floor of ‖b − A x‖ could be proven): make b consistent "
+            "(for a conservation law, sources that balance the boundary fluxes), or fix x's "
+            "free constant with one Dirichlet row")
 
 
 def _symmetric_positive_diagonal(op) -> bool:

@@ -337,6 +337,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         pc = self._pcs[k]
         if pc is not None:
             if info.get("setup"):
+                self.note_build(k)  # (the set-up it replaces: how long it could serve)
                 self._built_round[k] = self.round
                 self._uses[k] = 0
                 self._built_once[k] = True
@@ -354,6 +355,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
                     del recent[:-_SETUP_READINGS]
                     # one reading stands for the set-up as charged; two confirm each other
                     self._setup[key] = min(recent) if len(recent) > 1 else setup
+                self._held[k] = setup  # (the learner is told its share: told_cost)
             elif info.get("reused"):
                 self._uses[k] += 1
                 if not res.converged:

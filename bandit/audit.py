@@ -50,6 +50,13 @@ clock agrees).  Each change starts an *epoch*
 (its first round and probabilities are recorded: the estimators need them).  Within an
 epoch the rounds with an audit are found by a geometric skip, so a round without one costs
 one comparison.
+
+This module holds the constants, the switch :data:`FOLLOW`, the per-round steps of the
+:class:`Auditor`, a plan's charge and what reads that switch; the Auditor's other parts are
+kept in private modules and imported from here: the plan weights and allocation
+(``bandit/_audit_plan.py``), what the solves and a plan cost (``bandit/_audit_price.py``),
+the plans and rescalings (``bandit/_audit_schedule.py``) and the persistence
+(``bandit/_audit_state.py``).
 """
 from __future__ import annotations
 
@@ -114,76 +121,13 @@ _SETTLE_FROM = 64  # rounds before the hard cap applies (the first audits are a 
 _LOAD_FROM = 16  # other solves a first solve's loading is measured against
 _CAP_FROM, _CAP_GAP = 1024, 0.3
 
-
-def _solved(tuner):
-    """What the user's solves have cost so far, in the tuner's cost unit."""
-    if tuner._paid is not None:  # work or timed work
-        return tuner._paid_sum
-    return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
-
-
-def _tiny_run(K):
-    """The run of 64 rounds whose plan is a plan's fixed part."""
-    from .estimate import RunData
-
-    T = 64
-    t = np.arange(T)
-    arm = t % K
-    audits = {c: np.zeros(0) for c in AUDIT_COLUMNS}
-    return RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
-                   epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1), r=np.zeros(1),
-                   audits=audits, fail_cost=100.0, n_arms=K, arm_order=np.arange(K))
-
-
-def _warm_up(K=3):
-    """Load (or compile) the estimator's Numba kernels and run a plan's computation on a tiny
-    run of ``K`` arms, so that the measured first plan (which prices every later one) pays no
-    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds).
-    Returns the CPU seconds of a second such computation: what any plan costs at least."""
-    from .estimate import quick_totals
-
-    data = _tiny_run(K)
-    quick_totals(data)
-    cpu = time.process_time()
-    quick_totals(data)
-    return time.process_time() - cpu
-
-
-def _plan_slope(K, floor, T=1024):
-    """CPU seconds per round of history of a plan's computation beyond ``floor``, from one on
-    a synthetic run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth
-    round): the price of a first plan before one was measured (without it, a first plan put
-    late — when the budget so far first affords the fixed part — would cost many times its
-    guess)."""
-    from .estimate import RunData, quick_totals
-
-    rng = np.random.default_rng(0)
-    t = np.arange(T)
-    arm = rng.integers(0, K, T)
-    ar = t[::10]
-    n = ar.size
-    audits = {"round": ar, "arm": rng.integers(0, K, n), "row": np.zeros(n, bool),
-              "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
-              "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
-              "p": np.full(n, 0.1)}
-    data = RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
-                   played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
-                   q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
-                   n_arms=K, arm_order=np.arange(K))
-    tiny = _tiny_run(K)
-    quick_totals(data)
-    # the least of three interleaved measurements of each: a single one may land on a
-    # page fault or a timer tick, and a fixed part measured too long would price the rounds
-    # at nothing
-    big, small = np.inf, np.inf
-    for _ in range(3):
-        cpu = time.process_time()
-        quick_totals(data)
-        big = min(big, time.process_time() - cpu)
-        cpu = time.process_time()
-        quick_totals(tiny)
-        small = min(small, time.process_time() - cpu)
-    return max(big - min(small, floor), 0.0) / T
+# The Auditor is put together from parts kept in private modules (bandit/_audit_*.py), which
+# read the constants above: imported once those exist.  The plans and rescalings and the
+# persistence are there, with what a plan costs; the per-round steps, a plan's charge and
+# what reads FOLLOW (a switch set on this module) stay here.
+from ._audit_price import _plan_slope, _solved, _tiny_run, _warm_up  # noqa: E402,F401
+from ._audit_schedule import Schedule, _anchor_round, _played_costs  # noqa: E402,F401
+from ._audit_state import AuditState  # noqa: E402
 
 
 def completion_probability(p, c):
@@ -207,7 +151,7 @@ def capped_cap(paid_iterations, maxiter):
     return int(max(1, min(maxiter, math.ceil(CAP_FACTOR * paid_iterations))))
 
 
-class Auditor:
+class Auditor(Schedule, AuditState):
     """Plans, draws and records a tuner's audits (see the module notes).
 
     Parameters
@@ -470,135 +414,6 @@ class Auditor:
         self.seconds += float(seconds)
         self.spent += float(spent)
 
-    # --- planning -----------------------------------------------------------------------------
-    def _plan(self, tuner, t):
-        """What auditing each arm costs and how much each needs, from the estimator's quick
-        totals on the run so far (see :func:`allocate`)."""
-        K = self.K
-        self.next_plan = max(_PLAN_FACTOR * t, _FIRST_PLAN)
-        solve = _solved(tuner)
-        if t == 0 or solve <= 0.0:
-            self.plan = None  # nothing known: every arm alike, an audit costs a solve
-            return
-        self.plans += 1
-        from .estimate import quick_totals
-
-        data = tuner._run_data()
-        est = quick_totals(data)
-        per_round = solve / t
-        cost = est["mean_cost"]  # of one audit run of each arm, in the tuner's cost unit
-        cost = np.where(np.isfinite(cost) & (cost > 0), cost, per_round)
-        if tuner.cost == "iterations" and t >= _CAP_FROM and np.all(np.isfinite(est["S"])):
-            sd = np.sqrt(est["V"])
-            far = est["S"] - 3 * sd >= (1 + _CAP_GAP) * np.min(est["S"] + 3 * sd)
-            self.capped |= far
-        # a capped audit stops at CAP_FACTOR × the round's iterations
-        cost = np.where(self.capped, np.minimum(cost, CAP_FACTOR * per_round), cost)
-        row = est["row_cost"]
-        row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
-        # the allocation at the current rate (rescaled in proportion from then on)
-        rate = self._rate(tuner, t)
-        self.plan = {"rate": rate, "row_cost": row,
-                     "q": allocate(est, cost, (1 - ROW_SHARE) * rate, t, data.randomised)}
-
-    def _anchored(self, tuner, t):
-        """Whether the arm a deterministic policy has played most (:func:`anchor_weights`)
-        needs no more audits: it was audited :data:`ANCHOR_AUDITS` times on rounds it was not
-        played (its total is then bounded by its audits), or it was played on every round so
-        far (its plays observed all of it).  The rescalings before round 512 then stop."""
-        a = _anchor_round(t)
-        if self._anchor is None or self._anchor[0] != a:
-            self._anchor = _played_costs(tuner, a, self._anchor)
-        counts = self._anchor[1]
-        if not counts.any():
-            return False
-        if counts.max() == counts.sum():
-            return True
-        top = counts == counts.max()
-        rec = self.records
-        runs = sum(1 for k, row, sec in zip(rec["arm"], rec["row"], rec["seconds"])
-                   if top[k] and not row and sec > 0)
-        return runs >= ANCHOR_AUDITS
-
-    def _rate(self, tuner, t):
-        """Cost per round to spend from now on: the budget's share of the solves, plus what
-        was not spent so far (or minus what was overspent) over the next ``t`` rounds."""
-        solve = _solved(tuner)
-        per_round = solve / t
-        debt = TARGET * self.budget * solve - self.spent
-        target = TARGET * self.budget * per_round  # a margin for the rescaling's lag
-        return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
-
-    def _rescale(self, tuner, t):
-        """New probabilities for the next rounds, spending the budget (and paying back)."""
-        K = self.K
-        self.next_adjust = t + _ADJUST_EVERY
-        if self.plan is None and not tuner.policy.randomised:
-            early = [r for r in _EARLY if r > t]
-            if early:
-                self.next_adjust = min(self.next_adjust, early[0])
-            if t in _EARLY and self._anchored(tuner, t) and not (
-                    t >= _SETTLE_FROM and self.spent > self.budget * _solved(tuner)):
-                return  # nothing to anchor: the probabilities stay (but for the hard cap)
-        plan = self.plan
-        c = COMPLETE
-        if not t or _solved(tuner) <= 0:
-            # nothing measured yet: assume an audit run costs a solve
-            q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
-            r = self.budget * ROW_SHARE / max(K - 1, 1)
-        else:
-            rate = self._rate(tuner, t)
-            per_round = _solved(tuner) / t
-            # completions of arms played with p < LIKELY: at most COMPLETE_SHARE of the rate
-            runs, spent = self.completion
-            each = spent / runs if runs else 3.0 * per_round
-            stops = self.stopped / t * each  # cost per round of completing every stop
-            if stops > 0:
-                c = min(COMPLETE, COMPLETE_SHARE * rate / stops)
-            rate -= c * stops
-            if plan is None:  # before the first plan: at the measured cost, the played arms
-                runs, spent = self.column
-                each = spent / runs if runs else per_round
-                # shares of the spending: an arm's audit is priced at its plays' mean cost
-                # when it was played (the runs of a few poor arms, 5–10 × a solve, would
-                # otherwise price every arm's audits and leave none for the played ones),
-                # at a solve when it was not, as in the first rounds (priced at the runs
-                # measured so early, a long run's first 512 rounds had fewer audits: heat2d,
-                # JointCB, half-width 48 → 92 %; 68 % so)
-                # the rounds before the last of 16, 32, …, 256, 512, 1024, 1536, … (a hard
-                # cap's rescaling would otherwise read the run every round; a function of
-                # the round, so a loaded tuner reads the same)
-                if t < _FIRST_PLAN and not tuner.policy.randomised:
-                    a = _anchor_round(t)
-                    if self._anchor is None or self._anchor[0] != a:
-                        self._anchor = _played_costs(tuner, a, self._anchor)
-                    _, counts, n, total = self._anchor
-                    price = np.where(n > 0, total / np.maximum(n, 1), 0.0)
-                    # (at least a solve: an arm is played where it is cheap, and audited
-                    # where it is not; priced below that, its audits overspent, and each
-                    # overspend cost a rescaling)
-                    price = np.maximum(np.where(price > 0, price, per_round), per_round)
-                    q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
-                        price, 1e-300)
-                else:  # a randomised policy before its first plan, or any run no plan fits
-                    q = self._follow(tuner, t, (1 - ROW_SHARE) * rate, each, per_round)
-                r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
-            else:
-                q = plan["q"] * (rate / plan["rate"])
-                r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
-        q = np.minimum(q, 1.0)
-        full = ~self.capped
-        if self.q and float(np.max(np.abs(q - self.q[-1]) / np.maximum(self.q[-1], 1e-300))) \
-                <= 0.05 and abs(r - self.r[-1]) <= 0.05 * self.r[-1] and np.array_equal(
-                    full, self.full[-1]) and abs(c - self.c[-1]) <= 0.05 * self.c[-1]:
-            return  # not worth a new epoch
-        self.epoch_start.append(int(t))
-        self.q.append(q)
-        self.r.append(float(r))
-        self.full.append(full)
-        self.c.append(float(c))
-        self.next_audit = t + self._skip() - 1
-
     def _follow(self, tuner, t, rate, each, solve):
         """Column-audit probabilities without a plan that spend ``rate`` per round: a share
         :data:`FOLLOW` in proportion to :func:`play_weights` (the plays' cost mass, spread
@@ -643,129 +458,3 @@ class Auditor:
         # arms' prices (a probability above 1 is rare at a budget of a few per cent)
         return np.minimum(((1.0 - follow) * rate / K + (follow * rate / total) * w) / spend,
                           1.0)
-
-    def _relative_prices(self, log):
-        """Per arm, its column runs' mean iterations over all column runs' (one run at the
-        mean added, so an arm run once or never is priced near the mean): what ``each``,
-        the mean cost of a column run, is multiplied by to price that arm's.  From the
-        records, read incrementally (a cache of this process: a loaded tuner reads the same
-        records).  Runs of the round's chosen arm (by the tuner's ``log``) are left out:
-        they complete an attempt the guard stopped, on its dearest rounds, as ``each``
-        leaves them out too."""
-        rec = self.records
-        n = len(rec["arm"])
-        if self._priced is not None and self._priced[0] == n:
-            return self._priced[1]
-        from .report import _ARM
-
-        n0, runs, its = (0, [0] * self.K, [0] * self.K) if self._priced is None else (
-            self._priced[0], list(self._priced[2]), list(self._priced[3]))
-        for t, k, row, sec, it in zip(rec["round"][n0:], rec["arm"][n0:], rec["row"][n0:],
-                                      rec["seconds"][n0:], rec["iterations"][n0:]):
-            # a column run of an arm the round did not choose (the chosen arm's own solve is
-            # free, its completions are dear)
-            if not row and sec > 0 and not (log is not None and t < len(log)
-                                            and log[t][_ARM] == k):
-                runs[k] += 1
-                its[k] += it
-        total, spent = sum(runs), sum(its)
-        if total > 0 and spent > 0:
-            mean = spent / total
-            rel = (np.array(its, dtype=float) + mean) / ((np.array(runs, dtype=float) + 1.0)
-                                                         * mean)
-        else:
-            rel = np.ones(self.K)
-        self._priced = (n, rel, runs, its)
-        return rel
-
-    # --- persistence and MPI ------------------------------------------------------------------
-    def control_state(self) -> dict:
-        """Everything that decides future audits (not the records, which every rank appends
-        alike): rank 0 draws, the other ranks take this."""
-        return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
-                "full": list(self.full), "c": list(self.c), "capped": self.capped.copy(),
-                "stopped": self.stopped, "completion": list(self.completion),
-                "column": list(self.column),
-                "next_plan": self.next_plan, "next_adjust": self.next_adjust,
-                "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
-                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
-                "plans": self.plans, "solved": self.solved,
-                "rng": self.rng.bit_generator.state}
-
-    def load_control(self, state: dict) -> None:
-        for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
-                    "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
-                    "plan_cost", "plan_floor", "spent", "plans", "solved"):
-            setattr(self, key, state[key])
-        self.rng.bit_generator.state = state["rng"]
-
-    def state_dict(self) -> dict:
-        return {"epoch_start": list(self.epoch_start),
-                "q": [np.asarray(v) for v in self.q], "r": list(self.r),
-                "full": [np.asarray(v) for v in self.full], "c": list(self.c),
-                "stopped": self.stopped, "completion": list(self.completion),
-                "column": list(self.column),
-                "next_plan": self.next_plan, "next_adjust": self.next_adjust,
-                "next_audit": self.next_audit,
-                "records": {k: list(v) for k, v in self.records.items()},
-                "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
-                "plan_cost": self.plan_cost, "plan_floor": self.plan_floor,
-                "plan": None if self.plan is None else dict(self.plan),
-                "capped": np.asarray(self.capped),
-                "rng": self.rng.bit_generator.state}
-
-    def load_state(self, state: dict) -> None:
-        self.epoch_start = [int(v) for v in state["epoch_start"]]
-        self.q = [np.asarray(v, dtype=float) for v in state["q"]]
-        self.r = [float(v) for v in state["r"]]
-        self.full = [np.asarray(v, dtype=bool) for v in state["full"]]
-        # files written before completions were budgeted completed with COMPLETE throughout
-        self.c = [float(v) for v in state.get("c", [COMPLETE] * len(self.epoch_start))]
-        self.stopped = int(state.get("stopped", 0))
-        self.completion = list(state.get("completion", [0, 0.0]))
-        self.column = list(state.get("column", [0, 0.0]))
-        self.capped = np.asarray(state["capped"], dtype=bool)
-        self.next_plan = int(state["next_plan"])
-        self.next_adjust = int(state["next_adjust"])
-        self.next_audit = int(state["next_audit"])
-        self.records = {k: list(state["records"][k]) for k in AUDIT_COLUMNS}
-        self.seconds = float(state["seconds"])
-        self.planning = float(state["planning"])
-        self.spent = float(state["spent"])
-        self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
-        self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
-        plan = state["plan"]
-        self.plan = None if plan is None else {"rate": float(plan["rate"]),
-                                               "row_cost": float(plan["row_cost"]),
-                                               "q": np.asarray(plan["q"], dtype=float)}
-        self.rng.bit_generator.state = state["rng"]
-
-
-def _anchor_round(t):
-    """The rounds before this one decide the shares of :func:`anchor_weights` at round
-    ``t``: the last of 16, 32, 64, 128, 256 and the multiples of 512 not after ``t`` (0
-    before round 16)."""
-    if t >= _ADJUST_EVERY:
-        return t - t % _ADJUST_EVERY
-    return max([r for r in _EARLY if r <= t], default=0)
-
-
-def _played_costs(tuner, t, cache=None):
-    """Per arm, how often it was chosen in the rounds before ``t`` and the mean cost of its
-    plays whose attempt converged (NaN when none did), from the tuner's log (the current
-    round is not logged yet).  ``cache``, the previous ``(rounds, counts, n, total)``,
-    is extended by the rounds logged since (a few hundred Python steps in all, where
-    converting the run's arrays cost ~0.1 ms a call)."""
-    from .report import _ARM, _CENSORED, _COST
-
-    K = tuner.policy.n_arms
-    start, counts, n, total = cache if cache is not None and cache[0] <= t else (
-        0, np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K))
-    counts, n, total = counts.copy(), n.copy(), total.copy()
-    for row in tuner._log[start:t]:
-        k = row[_ARM]
-        counts[k] += 1
-        if not row[_CENSORED]:
-            n[k] += 1
-            total[k] += row[_COST]
-    return t, counts, n, total

@@ -42,6 +42,16 @@ converged, or the best fixed arm only failed) is undefined: NaN, the method says
 instance-optimal estimate and the certain bounds are in :mod:`bandit._optimal`.  Everything
 here works on plain arrays (:class:`RunData`); the :class:`bandit.Tuner` builds them from its
 history and audits.
+
+This module holds the estimator (:func:`estimate_regret`), its bootstrap of the column
+totals, the totals without it (:func:`column_totals`) and every function that reads one of
+its switches (``TAIL_SPREAD``, ``UNREACHED_DF`` and the others) or ``_model`` (which tests
+replace), all set on this module; the rest is kept in private modules and imported from
+here: the parts of the totals (``bandit/_estimate_totals.py``), the floors of their errors
+(``bandit/_estimate_floor.py``), the quick estimate that plans audits
+(``bandit/_estimate_quick.py``), the observed entries and their probabilities
+(``bandit/_observed.py``), Student's factors (``bandit/_student.py``) and the reports of
+special cases (``bandit/_estimate_report.py``).
 """
 from __future__ import annotations
 
@@ -54,9 +64,11 @@ import numpy as np
 from ._base import count_of  # noqa: F401 - re-exported
 from ._estimate_report import (_exact_report, _fmt_fail, _method_bf, _never_converged,
                                _undefined)
-from ._observed import (MIN_PROB, _all_observed, _audit_probs, _completion_probs,
-                        _converged_counts, _epoch_of, _lower_caps, _observable, _stopped_runs,
-                        inclusion_probabilities)
+from ._estimate_totals import (_checkpoints, _hajek, _in_sample, _model, _multipliers,
+                               _prefix, minimum_weights)
+from ._observed import (MIN_PROB, _all_observed, _audit_probs,  # noqa: F401 - re-exported
+                        _completion_probs, _converged_counts, _epoch_of, _lower_caps,
+                        _observable, _stopped_runs, inclusion_probabilities)
 from ._regretdata import RegretEstimate, RegretReport, RunData, format_interval
 from ._student import _T95, _small_sample, _t95  # noqa: F401 - re-exported
 from .audit import COMPLETE, completion_probability  # noqa: F401 - re-exported
@@ -68,10 +80,6 @@ __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_r
 
 #: Row audits needed before the instance-optimal estimate gets an interval.
 MIN_ROWS = 10
-#: An arm with fewer effective sampled entries than this and at least this many observed for
-#: sure (a deterministic learner's plays) takes the larger of the two residual spreads
-#: (:func:`_error_floor`).
-SURE_SPREAD_MIN = 10
 #: Whether an arm's plays show the spread of its residuals on the unplayed rounds of the
 #: context bins they cover, and the rounds observed with probability ≥ LIKELY_PI are left out of
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
@@ -86,53 +94,6 @@ CAPPED_LOWER_ENDS = True
 
 
 # --- the estimator ---------------------------------------------------------------------------
-def _checkpoints(T, n=100):
-    if T == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.linspace(0, T, min(n, T) + 1).round().astype(np.int64)[1:])
-
-
-def _model(data: RunData, t, k, v, folds):
-    """Predictions ``m[t, k]`` for every round and arm, cross-fitted over ``folds`` folds of
-    blocks of 16 rounds (a round's prediction never uses that round's observations)."""
-    model = CostModel(data.x, data.n_arms, order=data.arm_order)
-    T = data.T
-    m = np.empty((T, data.n_arms))
-    fit = np.isfinite(v) & (v < data.fail_cost)  # failures are not costs to extrapolate
-    if not fit.any():
-        m[:] = np.nan
-        return m
-    if folds <= 1:
-        m[:] = model.predict(model.fit(t[fit], k[fit], v[fit]))
-        return m
-    fold_of = (np.arange(T) // 16) % folds
-    for f in range(folds):
-        train = fit & (fold_of[t] != f)
-        rows = np.flatnonzero(fold_of == f)
-        if rows.size == 0:
-            continue
-        if not train.any():
-            train = fit
-        m[rows] = model.predict(model.fit(t[train], k[train], v[train]), rows)
-    return m
-
-
-def _multipliers(rng, shape):
-    """Mean 0, variance 1 and skewness 1 (Mammen's two-point law): the error of a sum of
-    Horvitz–Thompson terms is skewed like its few large terms."""
-    s5 = math.sqrt(5.0)
-    lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    u = rng.random(shape, dtype=np.float32)
-    return np.where(u < (s5 + 1) / (2 * s5), lo, hi)
-
-
-def _prefix(values, rounds, cols, T, K, cps):
-    """``out[c, j] = Σ values`` over terms of column ``j`` with round ``< cps[c]``."""
-    dense = np.zeros((T, K))
-    np.add.at(dense, (rounds, cols), values)
-    return np.cumsum(dense, axis=0)[cps - 1]
-
-
 #: Whether the residual spreads pooled over the arms (:func:`_error_floor`,
 #: :func:`_unreached_floor`) are root mean squares, which weigh the tail of the relative
 #: residuals, rather than robust ones (1.4826 × the median absolute deviation), which do
@@ -164,127 +125,6 @@ def _pooled_spread(rel):
     if TAIL_SPREAD:
         return float(np.sqrt(np.mean((rel - rel.mean()) ** 2)))
     return 1.4826 * float(np.median(np.abs(rel - np.median(rel))))
-
-
-def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None):
-    """Per arm, the error of the self-normalised correction implied by a residual spread
-    ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
-    effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
-    rounds not observed for sure (``T`` minus entries with ``π = 1``).
-
-    The pooled spread is relative (the spread of ``residual/prediction`` over every arm's
-    entries, :func:`_pooled_spread`) times the arm's typical predicted cost ``level_k``: costs differ by
-    orders of magnitude between arms, their relative errors much less.  An arm with fewer
-    than :data:`SURE_SPREAD_MIN` sampled entries and at least that many observed for sure
-    (a deterministic learner's plays) takes at least the spread of the latter's residuals:
-    a few audits can all miss its rare dear rounds.  ``share`` (K,)
-    scales it for capped costs: the share of rounds on which the model puts the arm below
-    the cap (elsewhere a capped cost is the cap and its residual 0).  ``cover``, the
-    output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
-    the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
-    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
-    pooled relative spread, the share of σ̃² the plays show)``."""
-    w = spread
-    sampled = w > 0
-    sw = np.bincount(k[sampled], w[sampled], K)
-    sw2 = np.bincount(k[sampled], w[sampled] ** 2, K)
-    n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
-    mean = np.bincount(k[sampled], w[sampled] * d[sampled], K) / np.maximum(sw, 1e-300)
-    var = np.bincount(k[sampled], w[sampled] * (d[sampled] - mean[k[sampled]]) ** 2, K) / \
-        np.maximum(sw, 1e-300)
-    # the pooled spread comes from the sampled entries (they stand for the unobserved
-    # rounds; the played ones the model fits best), blended with a 10 % error while few
-    rel = d / np.maximum(np.abs(m_obs), 1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
-    rs = rel[sampled]
-    n_pool = float(np.sum(n))
-    spread_rel = _pooled_spread(rs)
-    pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
-    prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
-    prior = PRIOR_ENTRIES if prior is None else prior
-    sig2 = (n * var + prior * prior_var) / (n + prior)
-    # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
-    # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
-    # 13); the entries observed for sure — a deterministic learner's plays of it, often
-    # hundreds — show how far its costs stray from the model, so while it has fewer than
-    # SURE_SPREAD_MIN sampled entries their spread bounds the sampled one from below (it
-    # can only widen the interval; with more, the sample shows its own spread)
-    certain = np.bincount(k[~sampled], minlength=K)
-    s_mean = np.bincount(k[~sampled], d[~sampled], K) / np.maximum(certain, 1)
-    s_var = np.bincount(k[~sampled], (d[~sampled] - s_mean[k[~sampled]]) ** 2, K) / \
-        np.maximum(certain - 1, 1)
-    sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
-                    np.maximum(sig2, s_var), sig2)
-    covered = np.zeros(K)  # the share of sig2 that the plays show
-    if cover is not None:
-        # on the unplayed rounds whose context bin the arm's plays cover, their residuals
-        # (reweighted to those rounds' bins: :func:`_play_spread`) show the spread, with
-        # many more degrees of freedom than a few audits; elsewhere the spread above
-        p_var, frac, nu = cover
-        mixed = (nu * p_var + n * sig2) / np.maximum(nu + n, 1e-300)
-        new = np.where(nu > 0, frac * mixed + (1.0 - frac) * sig2, sig2)
-        covered = np.where(nu > 0, frac * mixed / np.maximum(new, 1e-300), 0.0)
-        sig2 = new
-    unknown = T - certain
-    if cover is not None:
-        # the rounds the few sampled entries stand for: neither observed for sure nor
-        # observed with a probability of at least LIKELY_PI (a contextual policy's plays,
-        # p ≈ 0.99: their own Horvitz–Thompson error is in the bootstrap draws, and counting
-        # them among the rounds a handful of audits stand for had doubled the floor)
-        unknown = unknown - np.bincount(k[sampled & (pi >= LIKELY_PI)], minlength=K)
-    sd = unknown * np.sqrt(sig2 / np.maximum(n, 1.0))
-    return sd, np.sqrt(sig2), pooled_rel, covered
-
-
-#: Plays of an arm in a context bin needed before their residuals stand for the arm's
-#: unplayed rounds of that bin (:func:`_play_spread`).
-PLAY_BIN_MIN = 3
-#: Entries observed with at least this probability stand for themselves (a weight 1/π of at
-#: most 1.11): a contextual learner's plays, p ≈ 0.99.  They are not among the rounds a few
-#: sampled entries stand for in :func:`_error_floor` (their own error is in the bootstrap
-#: draws).  At 0.5, the plays of a non-contextual learner's best arm (p ≈ 0.7–0.9) took the
-#: floor away, and its bootstrap alone missed an expensive round's worth (Tsallis-INF on the
-#: low-variance offsets, seed 11).
-LIKELY_PI = 0.9
-
-
-def _play_spread(data: RunData, t, k, d, K, bins=24):
-    """Per arm, the spread of the cost model's residuals on the rounds it was not played,
-    from its plays: ``(variance (K,), share of those rounds it covers (K,), degrees of
-    freedom (K,))``.
-
-    A policy chooses an arm from the context and its past, never from the round's cost, so
-    within a context bin (``bins`` quantile bins of :attr:`RunData.x`) the residual of a
-    played round and of an unplayed one come from the same law.  Each play's residual
-    (cross-fitted, as every prediction) is weighted by the arm's unplayed rounds of its bin
-    over its plays there, so that the plays stand for the unplayed rounds' bins; only
-    bins with at least :data:`PLAY_BIN_MIN` plays count (the others, and the bins the plays
-    avoided, are seen by audits alone: :func:`_unreached_floor`).  A contextual learner
-    plays the best arm on hundreds of rounds spread over its contexts, and audits it a few
-    times: the plays show how well the model fits it where it was not played, the audits
-    only correct the model's mean there."""
-    T = data.T
-    x = np.asarray(data.x, dtype=float)
-    zero = np.zeros(K)
-    if T == 0 or t.size == 0 or not np.all(np.isfinite(x)):
-        return zero, zero, zero
-    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
-    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    nb = int(b.max()) + 1
-    play = data.arm[t] == k
-    tp, kp, dp = t[play], k[play], d[play]
-    cell = b[tp] * K + kp
-    n_play = np.bincount(cell, minlength=nb * K).reshape(nb, K)
-    n_un = np.bincount(b, minlength=nb)[:, None] - n_play
-    cover = n_play >= PLAY_BIN_MIN
-    ratio = np.where(cover, n_un / np.maximum(n_play, 1), 0.0)
-    w = ratio.ravel()[cell]
-    sw = np.bincount(kp, w, K)
-    sw2 = np.bincount(kp, w * w, K)
-    mean = np.bincount(kp, w * dp, K) / np.maximum(sw, 1e-300)
-    var = np.bincount(kp, w * (dp - mean[kp]) ** 2, K) / np.maximum(sw, 1e-300)
-    nu = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
-    frac = np.where(cover, n_un, 0).sum(axis=0) / np.maximum(n_un.sum(axis=0), 1)
-    return var, frac, nu
 
 
 class _Track:
@@ -408,8 +248,6 @@ class _Track:
 #: each total at least at its capped part's estimate.  False is the previous estimator
 #: (``relaxtune bench regret --compare`` measures both).
 POOLED_LOWER_DF = True
-#: The pooled prior's weight in an arm's residual spread, in entries (:func:`_error_floor`).
-PRIOR_ENTRIES = 5.0
 
 
 def _lower_student(student, spread, k, K):
@@ -443,143 +281,6 @@ UNREACHED_DF = True
 #: handful, other arms' residuals say little about how far an arm's model strays on the
 #: contexts its plays avoided, and the arm's own factor stays.
 UNREACHED_POOL_MIN = 20
-
-
-def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False):
-    """Per arm, the error of its total on the rounds whose context its plays never reached.
-
-    A contextual policy plays an arm where it looks good: there its plays observe it (with
-    the probability ``p`` they had), elsewhere only the column audits can, and there the
-    model's prediction is an extrapolation from the contexts where the arm was played.  The
-    self-normalised correction pools every entry, so its spread and its effective number of
-    entries come from the plays — hundreds of entries, all from the contexts where the arm
-    is cheap and the model fits it — while on the ``U_k`` rounds whose context lies in a
-    bin (``bins`` quantile bins of :attr:`RunData.x`) that the arm's plays avoided (none
-    there, although its plays spread evenly would put three or more there) the audits expect to observe it only ``n_k = Σ q_tk`` times (about once in a run of 5,000
-    rounds at a 5 % budget).  That part's error is ``U_k σ_a level_k/√max(n_k, 1)``, with
-    ``σ_a`` the spread (:func:`_pooled_spread`) of the relative residuals of the audited entries of arms not
-    played on their round (pooled over arms, blended with a 10 % error while few) and
-    ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
-    only observations, and their probabilities the design).  With ``dof``, also the number
-    of audited entries that spread is pooled from (its degrees of freedom, for Student's
-    factor: :data:`UNREACHED_DF`)."""
-    K, T = data.n_arms, data.T
-    e = _epoch_of(data, np.arange(T))
-    if e is None or T == 0:
-        return (np.zeros(K), 0.0) if dof else np.zeros(K)
-    x = np.asarray(data.x, dtype=float)
-    p = np.where(np.isfinite(data.p), data.p, 1.0)
-    ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
-    n_plays = np.bincount(data.arm[ok], minlength=K)[:K]
-    # each arm's bins as fine as its plays allow: ``bins`` quantile bins, fewer (at least 2)
-    # for an arm played fewer than 3 × bins times, so that its plays spread evenly would
-    # put about 3 in each (a run of a few hundred rounds plays its arms a few dozen times:
-    # with 24 bins no bin of theirs could count as avoided)
-    res = np.clip(n_plays // 3, 2, bins)
-    out = np.zeros((T, K), dtype=bool)  # rounds each arm's plays did not reach
-    for nb_k in np.unique(res[n_plays >= 6]):
-        arms = np.flatnonzero((res == nb_k) & (n_plays >= 6))
-        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, nb_k + 1)))
-        b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-        nb = int(b.max()) + 1
-        plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
-        # a bin the plays avoided: none there, although the arm's plays spread evenly over
-        # the rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few
-        # times leaves bins empty by chance, and the model fits them from the neighbouring
-        # plays
-        even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
-        out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
-    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
-    U = out.sum(axis=0).astype(float)
-    n = (q * out).sum(axis=0)
-    other = data.arm[t] != k  # audit observations of arms the round did not play
-    rel = d[other] / np.maximum(np.abs(m_obs[other]),
-                                1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
-    na = float(rel.size)
-    spread = _pooled_spread(rel)
-    sig2 = (na * spread ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
-    if share is not None:
-        sig2 = sig2 * share
-    out = U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
-    return (out, na) if dof else out
-
-
-def _censored_rounds(data: RunData):
-    """Per arm, the estimated number of rounds on which the guard would stop it (cost above
-    its cap) — its plays that were stopped, each standing for ``1/p`` rounds; its plays
-    tell nothing there, only audits do — and the typical cost there (the root mean square
-    of what those rounds paid, at least the cap)."""
-    cens = ~np.isfinite(data.played)
-    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
-    K = data.n_arms
-    count = np.bincount(data.arm[cens], 1.0 / p[cens], K)
-    n = np.bincount(data.arm[cens], minlength=K)
-    scale = np.sqrt(np.bincount(data.arm[cens], data.paid[cens] ** 2, K) / np.maximum(n, 1))
-    return count, scale
-
-
-def _reach(data: RunData):
-    """Per arm, the share of rounds on which a play of it counts as an observation (its
-    probability at least :data:`MIN_PROB` with audits): ``Σ 1/p`` over its plays that count
-    estimates that number of rounds without bias.  On the other rounds — for a contextual
-    learner, the contexts where the arm is poor — only audits can observe it."""
-    if data.T == 0:
-        return np.zeros(data.n_arms)
-    tau = MIN_PROB if data.epoch_start.size else 0.0
-    p = np.where(np.isfinite(data.p), data.p, 1.0)
-    ok = np.isfinite(data.played) & (p >= tau) & (p > 0)
-    R = np.bincount(data.arm[ok], 1.0 / p[ok], data.n_arms)
-    return np.clip(R / data.T, 0.0, 1.0)
-
-
-def _censored_share(data: RunData):
-    """Per arm, the share of its cost paid on rounds where the guard would stop it (at
-    least: what those rounds paid, against the cost of its observed plays), both counted
-    ``1/p`` times."""
-    count, scale = _censored_rounds(data)
-    seen = np.isfinite(data.played)
-    p = np.where(np.isfinite(data.p) & (data.p > 0), data.p, 1.0)
-    mass = np.bincount(data.arm[seen], data.played[seen] / p[seen], data.n_arms)
-    stopped = count * scale
-    return np.where(stopped > 0, stopped / np.maximum(stopped + mass, 1e-300), 0.0)
-
-
-def minimum_weights(totals, deviations):
-    """Weights of the estimate ``Σ_k w_k Ŝ_k`` of the smallest of ``K`` totals: ``w_k`` is the
-    share of draws ``Ŝ + δ`` (``deviations`` δ, one row per draw) in which arm ``k`` has the
-    smallest total.
-
-    The smallest estimated total ``min_k Ŝ_k`` is biased low (the arm that looks best is
-    more often one whose error is negative); subtracting a bootstrap estimate of that bias
-    overcorrects when the arms' errors are large, and does so most when the minimum is
-    clear to the eye but not to the draws.  The weighted estimate (D'Eramo, Restelli and
-    Nuara, "Estimating the maximum expected value through Gaussian approximation", ICML
-    2016, here for a minimum) lies between ``min_k Ŝ_k`` (biased low) and the mean of the
-    candidates, and weighs each candidate by how well the minimum is determined: an arm
-    that is the smallest in every draw takes all the weight, and there is no correction.
-
-    Examples
-    --------
-    >>> S = np.array([100.0, 130.0])
-    >>> minimum_weights(S, np.array([[1.0, -1.0], [-1.0, 1.0]])).tolist()   # clear minimum
-    [1.0, 0.0]
-    >>> minimum_weights(S, np.array([[20.0, -20.0], [-20.0, 20.0]])).tolist()  # a tie
-    [0.5, 0.5]
-    """
-    totals = np.asarray(totals, dtype=float)
-    deviations = np.asarray(deviations, dtype=float)
-    if deviations.shape[0] == 0:
-        w = np.zeros(totals.size)
-        w[np.argmin(totals)] = 1.0
-        return w
-    best = np.argmin(totals[None] + deviations, axis=1)
-    return np.bincount(best, minlength=totals.size) / deviations.shape[0]
-
-
-def _hajek(num, den, n):
-    """``n · num/den`` where ``den > 0``, else 0 (no observation: no correction)."""
-    ok = den > 0
-    return np.where(ok, n * num / np.where(ok, den, 1.0), 0.0)
 
 
 #: the largest bootstrap array ``estimate_regret`` makes (rounds × draws × 8 bytes)
@@ -863,85 +564,10 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _in_sample(T, folds) -> bool:
-    """Whether :func:`_model` fits the rounds it predicts (no fold of 16-round blocks has
-    another fold to learn from): its residuals then show none of its error."""
-    return folds <= 1 or T <= 16
-
-
-#: Knots of the quick estimate's cost model (the report's model has 24).  With the unknowns
-#: ordered arm by arm the fit's band is 2 × knots wide, so fewer knots make a plan cheaper,
-#: but six (measured on heat2d, where plans run) planned worse audits: wider intervals for
-#: three of five learners.
-PLAN_KNOTS = 12
-
-
-def quick_totals(data: RunData, draws=256) -> dict:
-    """A cheap estimate for planning audits and for progress bars: the column totals of
-    :func:`estimate_regret` from one model fit (column sums over grouped rounds, residuals
-    of the observed entries cross-fitted over 2 folds) with normal errors instead of a
-    bootstrap.
-
-    Returns
-    -------
-    dict
-        ``S`` (K,) column totals and ``V`` (K,) their variances (the larger of the
-        linearised Horvitz–Thompson variance and the pooled-spread floor), ``regret``
-        (``Σ paid − max(min S, 0)``: at most what was paid) and ``at_bound`` (``min S < 0``:
-        the regret is that bound, not an estimate), ``p_best`` (K,) the share of normal draws in which each arm has
-        the smallest total, ``mean_cost`` (K,) the model's mean cost per round,
-        ``played_share`` (K,) how often each arm was played and observed, ``row_cost``
-        the expected cost of a row audit (every other arm capped at the round's minimum),
-        ``sigma`` (K,) the spread of each arm's residuals (shrunk towards the pooled one),
-        ``censored_share`` (K,) the estimated share of rounds on which the guard stops
-        the arm (:func:`_censored_rounds`), and ``reach`` (K,) the share of rounds on which
-        the policy's plays could observe the arm (:func:`_reach`).
-    """
-    T, K = data.T, data.n_arms
-    t, k, v, pi = inclusion_probabilities(data)
-    fit = np.isfinite(v) & (v < data.fail_cost)
-    if T == 0 or not fit.any():
-        nan = np.full(K, np.nan)
-        return {"S": nan, "V": nan, "regret": math.nan, "at_bound": False,
-                "p_best": np.full(K, 1.0 / K),
-                "mean_cost": nan, "played_share": np.zeros(K), "row_cost": math.nan,
-                "sigma": nan}
-    model = CostModel(data.x, K, order=data.arm_order, knots=PLAN_KNOTS)
-    # residuals of the observed entries, each from the fit on the other half of the rounds;
-    # column sums from the mean of the two fits
-    m_obs = np.empty(t.size)
-    half = (t // 16) % 2
-    thetas = []
-    for f in (0, 1):
-        train = fit & (half != f)
-        thetas.append(model.fit(t[train if train.any() else fit], k[train if train.any() else fit],
-                                v[train if train.any() else fit]))
-        sel = half == f
-        m_obs[sel] = model.predict_at(thetas[-1], t[sel], k[sel])
-    counts, pred = model.grouped(0.5 * (thetas[0] + thetas[1]))
-    col = counts @ pred  # Σ_t m_tk
-    d = v - m_obs
-    num = np.bincount(k, d / pi, K)
-    den = np.bincount(k, 1.0 / pi, K)
-    mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-    S = col + T * mean
-    lin = (d - mean[k]) / pi
-    V = T ** 2 * np.bincount(k, lin * lin * np.clip(1.0 - pi, 0.0, 1.0), K) / np.maximum(
-        den, 1.0) ** 2
-    spread = np.sqrt(np.clip(1.0 - pi, 0.0, 1.0)) / pi
-    level = np.sqrt((counts @ (pred * pred)) / T)
-    floor_sd, sigma, _, _ = _error_floor(d, m_obs, pi, spread, k, K, T, level)
-    V = np.maximum(V, floor_sd ** 2) * _small_sample(spread, k, K) ** 2
-    rng = np.random.default_rng(T)  # a function of the data: planning is reproducible
-    z = S[None] + rng.standard_normal((draws, K)) * np.sqrt(V)[None]
-    p_best = np.bincount(np.argmin(z, axis=1), minlength=K) / draws
-    played = np.isfinite(data.played)
-    share = np.bincount(data.arm[played], minlength=K) / T
-    row = float(counts @ pred.min(axis=1)) * (K - 1) / T
-    # no arm costs less than 0, so the regret is at most what was paid: a column total below
-    # 0 (residuals of a few audits of tiny probability) had made the bar show more
-    low = float(S.min())
-    return {"S": S, "V": V, "regret": float(data.paid.sum() - max(low, 0.0)),
-            "at_bound": low < 0.0, "p_best": p_best,
-            "mean_cost": col / T, "played_share": share, "row_cost": row,
-            "sigma": sigma, "censored_share": _censored_share(data), "reach": _reach(data)}
+# The floors of a total's error read _pooled_spread (and through it the switch TAIL_SPREAD,
+# set on this module), so they are imported once it is defined; the quick estimate uses the
+# floors.  Both re-exported: the auditor, the benchmarks and the tests reach them here.
+from ._estimate_floor import (LIKELY_PI, PLAY_BIN_MIN, PRIOR_ENTRIES,  # noqa: E402,F401
+                              SURE_SPREAD_MIN, _error_floor, _play_spread, _unreached_floor)
+from ._estimate_quick import (PLAN_KNOTS, _censored_rounds, _censored_share,  # noqa: E402,F401
+                              _reach, quick_totals)

@@ -25,6 +25,7 @@ from ._persist import TunerFileError
 from . import mpi as _mpi
 from . import report as _report
 from .audit import Auditor
+from ._tuner_account import told_cost as _told_cost
 from ._tuner_audit import AuditSteps
 from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _first_checks, _fixed,
                             _integer, _number, _takes_dtol, _what_policy)
@@ -617,6 +618,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             final, cost, censored, tell, fallback, info = self._fall_back(
                 op, b, x0, context, arm, best, r, budget)
             paid = self._round_cost
+        if self._arms.has_setups:  # a kept set-up told at its share (paid keeps it whole)
+            cost = _told_cost(self, arm, r, cost, tell, budget)
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
         # solver function might hand out a shared object, so that one is copied)
@@ -649,7 +652,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 self._paid.append(paid)
                 self._paid_sum += paid
             if self._auditor is not None and self._auditor.due(t, censored):
-                self._audit(t, op, b, x0, arm, best, pred, pv, r, final.iterations, context)
+                # (a round run again from x = 0, x0 dropped: its audits start there too)
+                start = None if info and "zero_start" in info else x0
+                self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
+                            context)
         finally:
             self._checked = None
             if self.policy.t != told:

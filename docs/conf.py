@@ -78,18 +78,23 @@ def _reexported(modules, *, every_public=False):
 # what it imports from private modules of its package
 _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "experiments.problems": "experiments._problems_",
-                           "bandit.audit": "bandit._audit_plan",
-                           "bandit.estimate": ("bandit._observed", "bandit._student",
-                                               "bandit._estimate_report")})
-# bandit.report (bandit/_report_*.py) and experiments.bench_learners
-# (experiments/_bench_learners_*.py) list every public name, in __all__ or not, as before
+                           "bandit.audit": "bandit._audit_"})
+# bandit.report (bandit/_report_*.py), experiments.bench_learners
+# (experiments/_bench_learners_*.py), bandit.estimate (bandit/_estimate_*.py and the modules
+# named) and solvers.precond (solvers/_precond_*.py) list every public name, in __all__ or
+# not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
-                                "experiments.bench_learners": "experiments._bench_learners_"},
+                                "experiments.bench_learners": "experiments._bench_learners_",
+                                "bandit.estimate": ("bandit._observed", "bandit._student",
+                                                    "bandit._estimate_"),
+                                "solvers.precond": "solvers._precond_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from
-# bandit/_armset_*.py): the page documents the parts' public members as the class's own
+# bandit/_armset_*.py, the Auditor from bandit/_audit_*.py): the page documents the parts'
+# public members as the class's own
 autosummary_context = {"composed_classes": ["bandit.Tuner"],
-                       "composed_on_module_page": {"bandit.armset": ["ArmSet"]},
+                       "composed_on_module_page": {"bandit.armset": ["ArmSet"],
+                                                   "bandit.audit": ["Auditor"]},
                        "reexported": _REEXPORTED}
 
 
@@ -125,14 +130,14 @@ html_static_path = []
 
 
 #: the private modules that hold parts (mixins) of a public class
-_PARTS = ("bandit._tuner_", "bandit._joint_", "bandit._armset_")
+_PARTS = ("bandit._tuner_", "bandit._joint_", "bandit._armset_", "bandit._audit_")
 
 
 def _public_bases(app, name, obj, options, bases):
-    # the Tuner, JointCB and ArmSet are put together from parts kept in private modules
-    # (bandit/_tuner_*.py, bandit/_joint_*.py, bandit/_armset_*.py): a page names no base a
-    # reader could not look up ("Bases: object", as any other class of its own, rather than an
-    # empty "Bases:")
+    # the Tuner, JointCB, ArmSet and the Auditor are put together from parts kept in private
+    # modules (bandit/_tuner_*.py, bandit/_joint_*.py, bandit/_armset_*.py,
+    # bandit/_audit_*.py): a page names no base a reader could not look up ("Bases: object",
+    # as any other class of its own, rather than an empty "Bases:")
     bases[:] = [b for b in bases
                 if not getattr(b, "__module__", "").startswith(_PARTS)] or [object]
 
@@ -140,8 +145,9 @@ def _public_bases(app, name, obj, options, bases):
 def _parts_source(app, modname):
     """viewcode's source of a module holding parts (mixins) of a public class, with each
     part's members tagged under the public class's name too (``Tuner.regret`` for
-    ``Records.regret``), so a member documented on ``bandit.Tuner``, ``bandit.JointCB`` or
-    ``bandit.armset.ArmSet`` links to its source although it is defined in a part's module."""
+    ``Records.regret``), so a member documented on ``bandit.Tuner``, ``bandit.JointCB``,
+    ``bandit.armset.ArmSet`` or ``bandit.audit.Auditor`` links to its source although it is
+    defined in a part's module."""
     if not modname.startswith(_PARTS):
         return None
     import importlib
@@ -153,10 +159,11 @@ def _parts_source(app, modname):
         analyzer.find_tags()
         bandit = importlib.import_module("bandit")
         armset = importlib.import_module("bandit.armset")
+        audit = importlib.import_module("bandit.audit")
     except Exception:  # as viewcode itself: no source page rather than a failed build
         return None
     tags = dict(analyzer.tags)
-    for public in (bandit.Tuner, bandit.JointCB, armset.ArmSet):
+    for public in (bandit.Tuner, bandit.JointCB, armset.ArmSet, audit.Auditor):
         for part in public.__mro__[1:]:
             if part.__module__ != modname:
                 continue

@@ -90,13 +90,28 @@ def _check(path: Path, arr: dict, methods: dict, learners: list, *, precond: boo
     shape = arr[ref].shape
     if len(shape) != 2:
         refuse(ref, f"has shape {shape}, not (trials, rounds)")
-    trials, T = shape
-    if T == 0 or trials == 0:
+    T = shape[1]
+    trials = max(arr[k].shape[0] for k in per_method if arr[k].ndim == 2)
+    if T == 0 or shape[0] == 0:
         refuse(ref, f"has shape {shape}: no rounds")
+    learned = set(learners)
+
+    def learner(key):
+        kind, _, m = key.partition("/")
+        return m in learned or kind in ("arms", "replay")
+
+    # a learner runs every trial; the other methods share one row count: every trial's, or
+    # one (heat2d's fixed ω, grid minimum and CG run once: the figures take the mean over
+    # the rows)
+    rows = max((arr[k].shape[0] for k in per_method if arr[k].ndim == 2 and not learner(k)),
+               default=trials)
+    rows = trials if rows == trials else 1
     for key in per_method:
-        if arr[key].shape != shape:
-            refuse(key, f"has shape {arr[key].shape}, not {shape} (trials, rounds) as "
-                        f"{_member(ref)!r}")
+        s = arr[key].shape
+        want = trials if learner(key) else rows
+        if s != (want, T):
+            refuse(key, f"has shape {s}, not {(want, T)} (" + (
+                "trials" if want == trials else "a method run once") + ", rounds)")
     for key in _PER_ROUND:
         if key in arr:
             s = arr[key].shape

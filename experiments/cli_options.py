@@ -163,11 +163,13 @@ def _heat_options(p: argparse.ArgumentParser, *, nx, steps, t_end, trials, jobs,
 def _precond_options(p: argparse.ArgumentParser):
     from .precond_study import ANCHORS, LEARNER, OMEGAS
 
-    p.add_argument("--sequences", choices=("heat2d", "heatadapt", "mc3d", "finadapt"),
+    p.add_argument("--sequences", choices=("heat2d", "heatadapt", "mc3d", "finadapt",
+                                           "aniso2d", "heat3d", "rgg", "picard2d"),
                    nargs="+", default=["heat2d", "mc3d"],
                    help="which sequences (default: heat2d mc3d; heatadapt: the heat "
                         "simulation with adaptive time steps; finadapt: a cooling fin with "
-                        "adaptive time steps)")
+                        "adaptive time steps; aniso2d, heat3d, rgg, picard2d: the sequences "
+                        "the learners were not designed on, each at its one size, n ≈ 1e4)")
     p.add_argument("--nx", type=_nx, nargs="+", default=[100],
                    help="heat2d and heatadapt sizes, intervals per side (default "
                         "%(default)s; the study's heat2d sizes are 100 200 400)")

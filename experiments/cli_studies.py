@@ -293,7 +293,11 @@ def _study_refusal(args, available=None) -> str | None:
                        matrices=workers, peak=STUDY_PEAK_FACTORS[key], available=available)
     if args.command != "precond":
         return None  # learning and contextual take no system size
+    from ._unseen_study import SIZES as UNSEEN_SIZES
+
     for kind in args.sequences:
+        if kind in UNSEEN_SIZES:
+            continue  # one size each, n ≈ 1e4: nothing a machine that runs the CLI lacks
         if kind == "mc3d":
             m = max(args.m)
             refusal = too_big(f"--m {m}", f"mc3d m = {m}", m ** 3, 7,
@@ -352,7 +356,10 @@ def _precond(args, keeper) -> None:
     from .precond_study import CONFIG_LEARNERS, format_precond_table, run_precond_study
 
     t0 = time.perf_counter()
-    sizes = {"mc3d": args.m, "finadapt": args.ny}
+    from ._unseen_study import SIZES as UNSEEN_SIZES
+
+    sizes = {"mc3d": args.m, "finadapt": args.ny,
+             **{kind: [size] for kind, size in UNSEEN_SIZES.items()}}
     sequences = [(kind, size) for kind in args.sequences for size in sizes.get(kind, args.nx)]
 
     def per_tag(arrays):

@@ -163,6 +163,16 @@ def _tune_held(args) -> int:
                           "spectral" if args.auto_context else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if (contexts is not None or args.auto_context) and not getattr(policy, "contextual", True):
+        # a learner without a context model ignores it: the automatic one's Lanczos steps
+        # would be paid (and counted in the run's cost) for nothing
+        given = ("--auto-context (10 Lanczos steps a system, counted in the run's cost)"
+                 if args.auto_context else f"--contexts {args.contexts}")
+        who = (f"--resume {args.resume}: its learner" if tuner is not None
+               else f"--learner {args.learner}")
+        raise UsageError(f"{who} ({type(policy).__name__}) takes no context and would ignore "
+                         f"{given}: leave it out, or choose a learner that uses one (the "
+                         f"default, chebcb, ...)")
     if contexts is None and not args.auto_context and uf.needs_context(policy):
         if tuner is not None:
             raise UsageError(f"--resume {args.resume}: its learner ({args.learner}) needs a "

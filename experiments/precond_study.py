@@ -197,6 +197,10 @@ def make_sequence(kind: str, size: int, *, steps=1000, t_end=1.0, samples=100,
         from ._problems_fin import AdaptiveFinSequence
 
         return AdaptiveFinSequence(size)
+    from ._problems_unseen import UNSEEN, make_unseen
+
+    if kind in UNSEEN:  # aniso2d, heat3d, rgg, picard2d: the unseen study's sequences
+        return make_unseen(kind, size)
     raise ValueError(f"sequence must be 'heat2d', 'heatadapt', 'mc3d' or 'finadapt', got "
                      f"{kind!r}")
 

@@ -20,7 +20,7 @@ from ._operator import prepare
 
 __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
            "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum",
-           "residual_floor"]
+           "residual_floor", "null_floor"]
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
@@ -483,6 +483,7 @@ def residual_floor(A, b) -> tuple[float, int]:
         On the PETSc backend the check is collective and uses the constant vector only
         (the components of a distributed graph are not known there): a weaker bound.
     b : array_like or petsc4py Vec
+        Of ``A``'s size, finite (else ``ValueError``).
 
     Examples
     --------
@@ -496,22 +497,88 @@ def residual_floor(A, b) -> tuple[float, int]:
     >>> residual_floor(gallery.laplacian_2d(4), np.ones(16))  # regular: nothing known
     (0.0, 0)
     """
+    floor, count, _ = null_floor(A, b)
+    return floor, count
+
+
+def null_floor(A, b) -> tuple[float, int, str]:
+    """:func:`residual_floor` and which null vectors of ``Aᵀ`` it used: ``(floor,
+    components, kind)``, ``kind`` ``"columns"`` (``1ᵀA = 0``: each component's indicator),
+    ``"rows"`` (``A = diag(d)·S``, ``S`` symmetric with zero row sums: each component's
+    ``d⁻¹``) or ``""`` (none known).
+
+    A Neumann or graph Laplacian whose rows were scaled (by cell volumes, a density, a time
+    step per row) has ``A·1 = 0`` but columns that do not sum to zero; its null vector of
+    ``Aᵀ`` is ``d⁻¹``, with ``d`` read off the ratios ``a_ji / a_ij`` of its entries
+    (:func:`solvers._kernels_null.row_scaling`) and checked: ``Aᵀ d⁻¹ = 0`` within
+    :data:`NULL_ROWS` of each column's absolute sum.  The residual then keeps
+    ``sqrt(Σ_c (d_c⁻ᵀ b)² / ‖d_c⁻¹‖²)``.  Tried only when the columns do not sum to zero and
+    the rows do (one more pass over ``A``; then a transpose and the graph pass).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> N = sp.csr_matrix([[1.0, -1.0], [-1.0, 1.0]])
+    >>> null_floor(sp.diags([2.0, 1.0]) @ N, [2.0, 1.0])  # = diag(2, 1)·N: 2·(1/2) + 1·1 ≠ 0
+    (1.7888543819998317, 1, 'rows')
+    >>> null_floor(sp.diags([2.0, 1.0]) @ N, [2.0, -1.0])  # b = A (1, 0): consistent
+    (0.0, 1, 'rows')
+    """
     mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
     if type(mat).__module__.startswith("petsc4py"):
-        return _residual_floor_petsc(mat, b)
+        floor, count = _residual_floor_petsc(mat, b)
+        return floor, count, "columns" if count else ""
     op = prepare(A)
     b = np.asarray(b, dtype=np.float64).ravel()
+    if b.shape != (op.n,):  # (a b of another length had been read as consistent)
+        raise ValueError(f"b has {b.size} entries, expected {op.n} to match A")
+    if not np.all(np.isfinite(b)):  # (a NaN had made the floor 0: "consistent")
+        raise ValueError("b contains NaN or Inf")
     cols = np.bincount(op.indices, weights=op.data, minlength=op.n)
     scale = np.bincount(op.indices, weights=np.abs(op.data), minlength=op.n).max()
     if not np.abs(cols).max() <= NULL_ROWS * scale:
-        return 0.0, 0
+        return _row_scaled_floor(op, b)
     count, labels = _components(op.indptr, op.indices, op.data, op.n)
-    sums = np.bincount(labels, weights=b, minlength=count)
-    sizes = np.bincount(labels, minlength=count)
+    return _floor(labels, count, np.ones(op.n), b), int(count), "columns"
+
+
+def _floor(labels, count, y, b) -> float:
+    """``sqrt(Σ_c (y_cᵀ b)² / ‖y_c‖²)`` over the components ``labels`` (``y_c``: ``y`` on
+    component ``c``, zero elsewhere: orthogonal null vectors of ``Aᵀ``)."""
+    sums = np.bincount(labels, weights=y * b, minlength=count)
+    sizes = np.bincount(labels, weights=y * y, minlength=count)
     top = np.abs(sums).max()
     if not top > 0.0:  # (also the scale below: b of 1e200 would overflow its squares)
-        return 0.0, int(count)
-    return float(top * math.sqrt(np.sum((sums / top) ** 2 / sizes))), int(count)
+        return 0.0
+    return float(top * math.sqrt(np.sum((sums / top) ** 2 / sizes)))
+
+
+def _row_scaled_floor(op, b) -> tuple[float, int, str]:
+    """The ``"rows"`` case of :func:`null_floor` (``(0.0, 0, "")`` when it does not apply)."""
+    from ._kernels_null import row_scaling
+
+    n, indptr, indices, data = op.n, op.indptr, op.indices, op.data
+    a = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
+    one = np.ones(n)
+    if not np.all(np.abs(a @ one) <= NULL_ROWS * abs(a) @ one):  # A·1 ≠ 0: not D·S
+        return 0.0, 0, ""
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    t = a.T.tocsr()
+    t.sort_indices()
+    if not (np.array_equal(t.indptr, indptr) and np.array_equal(t.indices, indices)):
+        return 0.0, 0, ""  # (a pattern that is not symmetric)
+    with np.errstate(all="ignore"):
+        d, labels, count, ok = row_scaling(indptr, indices, data,
+                                           np.ascontiguousarray(t.data, dtype=np.float64), n)
+        y = 1.0 / d
+        if not ok or not np.all(np.isfinite(y)):
+            return 0.0, 0, ""
+        y /= np.abs(y).max()
+        col = np.bincount(indices, weights=data * y[rows], minlength=n)
+        size = np.bincount(indices, weights=np.abs(data * y[rows]), minlength=n)
+    if not np.all(np.abs(col) <= NULL_ROWS * size):  # the ratios disagree around a cycle
+        return 0.0, 0, ""
+    return _floor(labels, int(count), y, b), int(count), "rows"
 
 
 def _residual_floor_petsc(A, b) -> tuple[float, int]:

@@ -1,6 +1,7 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
-bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint) are
+bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint,
+solvers._kernels, solvers.precond) are
 put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
 layout, not the numbers."""
 import pickle
@@ -44,10 +45,12 @@ def test_a_tuner_pickle_names_no_part_of_the_class():
 def test_no_part_of_armset_or_jointcb_shadows_another():
     # ArmSet and JointCB are put together from mixins (bandit/_armset_*.py, bandit/_joint_*.py):
     # each member is defined in one place, not in two parts (or in a part and the class), where
-    # the first in the MRO would silently win
+    # the first in the MRO would silently win (the Auditor's parts too: bandit/_audit_*.py)
     from bandit.armset import ArmSet
+    from bandit.audit import Auditor
 
-    for cls, prefix in ((ArmSet, "bandit._armset_"), (bandit.JointCB, "bandit._joint_")):
+    for cls, prefix in ((ArmSet, "bandit._armset_"), (bandit.JointCB, "bandit._joint_"),
+                        (Auditor, "bandit._audit_")):
         parts = [p for p in cls.__mro__[1:] if p is not object
                  and not issubclass(bandit.Policy, p)]  # (JointCB's base Policy: overridden)
         assert parts and all(p.__module__.startswith(prefix) for p in parts), parts
@@ -92,8 +95,15 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
-         ("bandit.audit", ("bandit._audit_plan",)),
-         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report")),
+         ("bandit.audit", ("bandit._audit_plan", "bandit._audit_price", "bandit._audit_schedule",
+                           "bandit._audit_state")),
+         ("bandit.estimate", ("bandit._observed", "bandit._student", "bandit._estimate_report",
+                              "bandit._estimate_totals", "bandit._estimate_floor",
+                              "bandit._estimate_quick")),
+         ("solvers._kernels", ("solvers._kernels_sor", "solvers._kernels_cg",
+                               "solvers._kernels_csr")),
+         ("solvers.precond", ("solvers._precond_builtin", "solvers._precond_pcg",
+                              "solvers._precond_work")),
          ("bandit.report", ("bandit._report_history", "bandit._report_data", "bandit._report_costs",
                             "bandit._report_regret", "bandit._report_summary")),
          ("experiments._bench", ("experiments._bench_cli", "experiments._bench_figures",
@@ -115,12 +125,24 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
          "experiments.problems": ("DiffusionMC3D", "disk_mesh", "p1_matrices", "FEMHeat2D",
                                   "elasticity_2d", "PlaneElasticity", "_integer", "_positive"),
          "bandit.audit": ("anchor_weights", "play_weights", "allocate", "contender_weight",
-                          "_spread_matrix", "_scale"),
+                          "_spread_matrix", "_scale", "_solved", "_tiny_run", "_warm_up",
+                          "_plan_slope", "_anchor_round", "_played_costs"),
          "bandit.estimate": ("inclusion_probabilities", "_epoch_of", "_audit_probs", "_lower_caps",
                              "_completion_probs", "_stopped_runs", "_all_observed",
                              "_converged_counts", "_observable", "_small_sample", "_t95",
                              "_exact_report", "_fmt_fail", "_never_converged", "_undefined",
-                             "_method_bf"),
+                             "_method_bf", "_checkpoints", "_model", "_multipliers", "_prefix",
+                             "_hajek", "_in_sample", "minimum_weights",
+                             "_error_floor", "_play_spread", "_unreached_floor",
+                             "_censored_rounds", "_reach", "_censored_share", "quick_totals"),
+         # the kernels (Numba dispatchers name the module of their function) and the
+         # preconditioners, reached as _kernels.NAME (K.NAME) and solvers.precond.NAME
+         "solvers._kernels": ("sor_solve", "_sor_run", "_sor_sweep", "_sor_sweep_bound",
+                              "sor_sweeps", "sor_bound_norm", "sor_lower_bound",
+                              "_sor_in_sweep_error", "cg_solve", "_cg_run", "_spmv_dot",
+                              "analyse_csr", "mirror_positions", "asymmetry_from_mirror"),
+         "solvers.precond": ("NoPreconditioner", "Jacobi", "SSOR", "IC0", "omega_text",
+                             "WorkModel", "work_model", "_pcg_loop", "_pcg_run"),
          # every public name of bandit.report (the Tuner reaches it as report.NAME) and the
          # private ones bandit.audit imports from it
          "bandit.report": ("history", "read_csv", "write_csv", "summary", "regret",
@@ -154,7 +176,13 @@ MOVED_VALUES_BY_PART = [
      ("PREVIOUS_EXPLORE_WITHIN", "DEFAULT_MODES", "LEARNER_MODES", "DEFAULT_LEARNERS",
       "_ORDER_KEY")),
     ("bandit.armset", "bandit._armset_probe", ("_PROBE_FRACTION", "_PROBE_MIN", "_PROBE_MARGIN")),
-    ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST"))]
+    ("bandit.armset", "bandit._armset_setup", ("_SETUP_READINGS", "_SETUP_TRUST")),
+    ("bandit.estimate", "bandit._estimate_floor", ("SURE_SPREAD_MIN", "PRIOR_ENTRIES",
+                                                   "PLAY_BIN_MIN", "LIKELY_PI")),
+    ("bandit.estimate", "bandit._estimate_quick", ("PLAN_KNOTS",)),
+    ("solvers._kernels", "solvers._kernels_sor", ("SOR_WORK_VECTORS", "SWITCH",
+                                                  "UNIT_ROUNDOFF")),
+    ("solvers._kernels", "solvers._kernels_cg", ("CG_WORK_VECTORS",))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
@@ -168,8 +196,12 @@ SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWE
 # switches: one moved to a part would read the part's own name and miss the replacement.
 PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
            "bandit.report": ("estimator_data",),
+           # the cost model of the regret estimate (tests/test_regret.py)
+           "bandit.estimate": ("_model",),
            # JointCB's Huber bound (tests/test_clock_robust.py, experiments/clock_study.py)
-           "bandit.joint": ("_CLIP",)}
+           "bandit.joint": ("_CLIP",),
+           # the set-up clock (experiments/clock_study.py, tests/test_clock_robust.py)
+           "solvers.precond": ("time",)}
 
 
 def _defined(module):
@@ -392,7 +424,7 @@ def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
     names = [arg for op, arg, _ in pickletools.genops(data)
              if isinstance(arg, str) and arg.startswith("bandit.")]
     assert "bandit.audit" in names and not [n for n in names if n.startswith(
-        ("bandit._audit_plan", "bandit._observed", "bandit._student", "bandit._estimate_report"))]
+        ("bandit._audit_", "bandit._observed", "bandit._student", "bandit._estimate_"))]
     u = pickle.loads(data)
     for _ in range(5):
         t.solve(A, b)
@@ -401,3 +433,21 @@ def test_a_tuner_with_audits_pickles_and_resumes_across_the_cut():
     assert len(t.audits["arm"]) > 0  # (3 audit runs in these 10 rounds)
     assert t.audits["arm"].tolist() == u.audits["arm"].tolist()
     assert t.audits["iterations"].tolist() == u.audits["iterations"].tolist()
+
+
+def test_a_pickle_naming_solvers_precond_for_a_moved_preconditioner_loads():
+    # a preconditioner pickled before the cut names solvers.precond: it loads as the class
+    # now kept in solvers/_precond_builtin.py, built factor and all
+    from solvers import precond
+
+    A = gallery.laplacian_2d(6)
+    r = np.linspace(1.0, 2.0, 36)
+    for pc in (precond.IC0(reuse=2), precond.Jacobi(), precond.SSOR(1.3)):
+        pc.setup(A)
+        new = pickle.dumps(pc, protocol=0)
+        here = f"c{type(pc).__module__}\n{type(pc).__name__}\n".encode()
+        assert here in new and type(pc).__module__ != "solvers.precond"
+        old = new.replace(here, f"csolvers.precond\n{type(pc).__name__}\n".encode())
+        back = pickle.loads(old)
+        assert type(back) is type(pc) and back.params() == pc.params()
+        assert np.array_equal(back.apply(r), pc.apply(r))  # the same set-up, bit for bit

@@ -284,7 +284,9 @@ def test_cost_work_is_the_work_model():
         assert t.history["cost"][0] == pytest.approx(want, rel=1e-12)
 
 
-def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it():
+def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it(monkeypatch):
+    # the charge itself: told whole (a share is told with amortise_setups, tests/test_setup_told_at_share.py)
+    monkeypatch.setattr(ArmSet, "amortise_setups", False)
     arms = [{"method": "cg", "pc": "jacobi"}, {"method": "cg", "pc": "amg", "reuse": 5}]
     t = Tuner(FixedArm(arms, arm=1), cost="time")
     L = gallery.laplacian_2d(12).tocsr()
@@ -311,7 +313,8 @@ def test_cost_time_charges_the_set_up_to_the_solve_that_builds_it():
     assert t.history["seconds"][0] == costs[0][1] > costs[0][2] > 0
 
 
-def test_budget_is_converted_per_arm_and_subtracts_the_set_up():
+def test_budget_is_converted_per_arm_and_subtracts_the_set_up(monkeypatch):
+    monkeypatch.setattr(ArmSet, "amortise_setups", False)  # (the history's costs whole)
     arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg", "reuse": 4},
             {"method": "cg"}]
     p = FixedArm(arms, arm=1)
@@ -842,7 +845,9 @@ def test_a_first_amg_set_up_that_cannot_pay_is_not_built_on_the_clock():
     assert h["cost"][-1] >= t._arms.setup_prior(1, t._last_op)  # told the bound it lost on
 
 
-def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served():
+def test_a_rivals_set_up_is_shared_over_the_solves_its_previous_set_up_served(monkeypatch):
+    # (the guard's rule; told at its share, the first set-up makes AMG-CG the leader here)
+    monkeypatch.setattr(ArmSet, "amortise_setups", False)
     # an AMG-CG arm kept for 5 solves is built once and then not played: when it is drawn
     # again as a rival after its window, its new set-up would serve one solve as its last
     # one did, so it is charged in full (not a sixth of it) and refused against SSOR-PCG

@@ -1,0 +1,85 @@
+"""What the user's solves and the auditor's plans cost (:class:`bandit.audit.Auditor`):
+the solves' cost so far in the tuner's cost unit (:func:`_solved`), and a plan's fixed CPU
+time and its price per round of history, measured on synthetic runs when the auditor is
+made (:func:`_warm_up`, :func:`_plan_slope`; :meth:`bandit.audit.Auditor.plan_charge`
+charges a plan at those prices).  Imported from :mod:`bandit.audit` once its constants
+exist.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .audit import AUDIT_COLUMNS
+
+
+def _solved(tuner):
+    """What the user's solves have cost so far, in the tuner's cost unit."""
+    if tuner._paid is not None:  # work or timed work
+        return tuner._paid_sum
+    return float(tuner._work[0] if tuner.cost == "time" else tuner._work[1])
+
+
+def _tiny_run(K):
+    """The run of 64 rounds whose plan is a plan's fixed part."""
+    from .estimate import RunData
+
+    T = 64
+    t = np.arange(T)
+    arm = t % K
+    audits = {c: np.zeros(0) for c in AUDIT_COLUMNS}
+    return RunData(paid=1.0 + arm, x=t / T, arm=arm, p=np.full(T, 0.5), played=1.0 + arm,
+                   epoch_start=np.zeros(1, np.int64), q=np.full((1, K), 0.1), r=np.zeros(1),
+                   audits=audits, fail_cost=100.0, n_arms=K, arm_order=np.arange(K))
+
+
+def _warm_up(K=3):
+    """Load (or compile) the estimator's Numba kernels and run a plan's computation on a tiny
+    run of ``K`` arms, so that the measured first plan (which prices every later one) pays no
+    first-call costs (tens of milliseconds, against about one for a plan of 512 rounds).
+    Returns the CPU seconds of a second such computation: what any plan costs at least."""
+    from .estimate import quick_totals
+
+    data = _tiny_run(K)
+    quick_totals(data)
+    cpu = time.process_time()
+    quick_totals(data)
+    return time.process_time() - cpu
+
+
+def _plan_slope(K, floor, T=1024):
+    """CPU seconds per round of history of a plan's computation beyond ``floor``, from one on
+    a synthetic run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth
+    round): the price of a first plan before one was measured (without it, a first plan put
+    late — when the budget so far first affords the fixed part — would cost many times its
+    guess)."""
+    from .estimate import RunData, quick_totals
+
+    rng = np.random.default_rng(0)
+    t = np.arange(T)
+    arm = rng.integers(0, K, T)
+    ar = t[::10]
+    n = ar.size
+    audits = {"round": ar, "arm": rng.integers(0, K, n), "row": np.zeros(n, bool),
+              "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
+              "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
+              "p": np.full(n, 0.1)}
+    data = RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
+                   played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
+                   q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
+                   n_arms=K, arm_order=np.arange(K))
+    tiny = _tiny_run(K)
+    quick_totals(data)
+    # the least of three interleaved measurements of each: a single one may land on a
+    # page fault or a timer tick, and a fixed part measured too long would price the rounds
+    # at nothing
+    big, small = np.inf, np.inf
+    for _ in range(3):
+        cpu = time.process_time()
+        quick_totals(data)
+        big = min(big, time.process_time() - cpu)
+        cpu = time.process_time()
+        quick_totals(tiny)
+        small = min(small, time.process_time() - cpu)
+    return max(big - min(small, floor), 0.0) / T

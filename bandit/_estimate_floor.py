@@ -1,0 +1,209 @@
+"""The least error a column total of :mod:`bandit.estimate` is given, whatever its bootstrap
+draws show: the floor from the residual spread of an arm's sampled entries shrunk towards
+the spread pooled over the arms (:func:`_error_floor`), the spread an arm's plays show on
+its unplayed rounds (:func:`_play_spread`) and the error on the contexts its plays never
+reached (:func:`_unreached_floor`), with their constants.  All are imported from
+:mod:`bandit.estimate`.
+
+The pooled spread itself (:func:`bandit.estimate._pooled_spread`) stays in
+:mod:`bandit.estimate`: it reads the switch ``bandit.estimate.TAIL_SPREAD``, which is set
+on that module.  So this module imports it from there, and :mod:`bandit.estimate` imports
+this one once ``_pooled_spread`` is defined.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._observed import MIN_PROB, _epoch_of
+from ._regretdata import RunData
+from .estimate import _pooled_spread
+
+
+#: An arm with fewer effective sampled entries than this and at least this many observed for
+#: sure (a deterministic learner's plays) takes the larger of the two residual spreads
+#: (:func:`_error_floor`).
+SURE_SPREAD_MIN = 10
+
+
+#: The pooled prior's weight in an arm's residual spread, in entries (:func:`_error_floor`).
+PRIOR_ENTRIES = 5.0
+
+
+def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None):
+    """Per arm, the error of the self-normalised correction implied by a residual spread
+    ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
+    effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
+    rounds not observed for sure (``T`` minus entries with ``π = 1``).
+
+    The pooled spread is relative (the spread of ``residual/prediction`` over every arm's
+    entries, :func:`_pooled_spread`) times the arm's typical predicted cost ``level_k``: costs differ by
+    orders of magnitude between arms, their relative errors much less.  An arm with fewer
+    than :data:`SURE_SPREAD_MIN` sampled entries and at least that many observed for sure
+    (a deterministic learner's plays) takes at least the spread of the latter's residuals:
+    a few audits can all miss its rare dear rounds.  ``share`` (K,)
+    scales it for capped costs: the share of rounds on which the model puts the arm below
+    the cap (elsewhere a capped cost is the cap and its residual 0).  ``cover``, the
+    output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
+    the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
+    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
+    pooled relative spread, the share of σ̃² the plays show)``."""
+    w = spread
+    sampled = w > 0
+    sw = np.bincount(k[sampled], w[sampled], K)
+    sw2 = np.bincount(k[sampled], w[sampled] ** 2, K)
+    n = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+    mean = np.bincount(k[sampled], w[sampled] * d[sampled], K) / np.maximum(sw, 1e-300)
+    var = np.bincount(k[sampled], w[sampled] * (d[sampled] - mean[k[sampled]]) ** 2, K) / \
+        np.maximum(sw, 1e-300)
+    # the pooled spread comes from the sampled entries (they stand for the unobserved
+    # rounds; the played ones the model fits best), blended with a 10 % error while few
+    rel = d / np.maximum(np.abs(m_obs), 1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
+    rs = rel[sampled]
+    n_pool = float(np.sum(n))
+    spread_rel = _pooled_spread(rs)
+    pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
+    prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
+    prior = PRIOR_ENTRIES if prior is None else prior
+    sig2 = (n * var + prior * prior_var) / (n + prior)
+    # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
+    # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
+    # 13); the entries observed for sure — a deterministic learner's plays of it, often
+    # hundreds — show how far its costs stray from the model, so while it has fewer than
+    # SURE_SPREAD_MIN sampled entries their spread bounds the sampled one from below (it
+    # can only widen the interval; with more, the sample shows its own spread)
+    certain = np.bincount(k[~sampled], minlength=K)
+    s_mean = np.bincount(k[~sampled], d[~sampled], K) / np.maximum(certain, 1)
+    s_var = np.bincount(k[~sampled], (d[~sampled] - s_mean[k[~sampled]]) ** 2, K) / \
+        np.maximum(certain - 1, 1)
+    sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
+                    np.maximum(sig2, s_var), sig2)
+    covered = np.zeros(K)  # the share of sig2 that the plays show
+    if cover is not None:
+        # on the unplayed rounds whose context bin the arm's plays cover, their residuals
+        # (reweighted to those rounds' bins: :func:`_play_spread`) show the spread, with
+        # many more degrees of freedom than a few audits; elsewhere the spread above
+        p_var, frac, nu = cover
+        mixed = (nu * p_var + n * sig2) / np.maximum(nu + n, 1e-300)
+        new = np.where(nu > 0, frac * mixed + (1.0 - frac) * sig2, sig2)
+        covered = np.where(nu > 0, frac * mixed / np.maximum(new, 1e-300), 0.0)
+        sig2 = new
+    unknown = T - certain
+    if cover is not None:
+        # the rounds the few sampled entries stand for: neither observed for sure nor
+        # observed with a probability of at least LIKELY_PI (a contextual policy's plays,
+        # p ≈ 0.99: their own Horvitz–Thompson error is in the bootstrap draws, and counting
+        # them among the rounds a handful of audits stand for had doubled the floor)
+        unknown = unknown - np.bincount(k[sampled & (pi >= LIKELY_PI)], minlength=K)
+    sd = unknown * np.sqrt(sig2 / np.maximum(n, 1.0))
+    return sd, np.sqrt(sig2), pooled_rel, covered
+
+
+#: Plays of an arm in a context bin needed before their residuals stand for the arm's
+#: unplayed rounds of that bin (:func:`_play_spread`).
+PLAY_BIN_MIN = 3
+#: Entries observed with at least this probability stand for themselves (a weight 1/π of at
+#: most 1.11): a contextual learner's plays, p ≈ 0.99.  They are not among the rounds a few
+#: sampled entries stand for in :func:`_error_floor` (their own error is in the bootstrap
+#: draws).  At 0.5, the plays of a non-contextual learner's best arm (p ≈ 0.7–0.9) took the
+#: floor away, and its bootstrap alone missed an expensive round's worth (Tsallis-INF on the
+#: low-variance offsets, seed 11).
+LIKELY_PI = 0.9
+
+
+def _play_spread(data: RunData, t, k, d, K, bins=24):
+    """Per arm, the spread of the cost model's residuals on the rounds it was not played,
+    from its plays: ``(variance (K,), share of those rounds it covers (K,), degrees of
+    freedom (K,))``.
+
+    A policy chooses an arm from the context and its past, never from the round's cost, so
+    within a context bin (``bins`` quantile bins of :attr:`RunData.x`) the residual of a
+    played round and of an unplayed one come from the same law.  Each play's residual
+    (cross-fitted, as every prediction) is weighted by the arm's unplayed rounds of its bin
+    over its plays there, so that the plays stand for the unplayed rounds' bins; only
+    bins with at least :data:`PLAY_BIN_MIN` plays count (the others, and the bins the plays
+    avoided, are seen by audits alone: :func:`_unreached_floor`).  A contextual learner
+    plays the best arm on hundreds of rounds spread over its contexts, and audits it a few
+    times: the plays show how well the model fits it where it was not played, the audits
+    only correct the model's mean there."""
+    T = data.T
+    x = np.asarray(data.x, dtype=float)
+    zero = np.zeros(K)
+    if T == 0 or t.size == 0 or not np.all(np.isfinite(x)):
+        return zero, zero, zero
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
+    b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    nb = int(b.max()) + 1
+    play = data.arm[t] == k
+    tp, kp, dp = t[play], k[play], d[play]
+    cell = b[tp] * K + kp
+    n_play = np.bincount(cell, minlength=nb * K).reshape(nb, K)
+    n_un = np.bincount(b, minlength=nb)[:, None] - n_play
+    cover = n_play >= PLAY_BIN_MIN
+    ratio = np.where(cover, n_un / np.maximum(n_play, 1), 0.0)
+    w = ratio.ravel()[cell]
+    sw = np.bincount(kp, w, K)
+    sw2 = np.bincount(kp, w * w, K)
+    mean = np.bincount(kp, w * dp, K) / np.maximum(sw, 1e-300)
+    var = np.bincount(kp, w * (dp - mean[kp]) ** 2, K) / np.maximum(sw, 1e-300)
+    nu = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+    frac = np.where(cover, n_un, 0).sum(axis=0) / np.maximum(n_un.sum(axis=0), 1)
+    return var, frac, nu
+
+
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False):
+    """Per arm, the error of its total on the rounds whose context its plays never reached.
+
+    A contextual policy plays an arm where it looks good: there its plays observe it (with
+    the probability ``p`` they had), elsewhere only the column audits can, and there the
+    model's prediction is an extrapolation from the contexts where the arm was played.  The
+    self-normalised correction pools every entry, so its spread and its effective number of
+    entries come from the plays — hundreds of entries, all from the contexts where the arm
+    is cheap and the model fits it — while on the ``U_k`` rounds whose context lies in a
+    bin (``bins`` quantile bins of :attr:`RunData.x`) that the arm's plays avoided (none
+    there, although its plays spread evenly would put three or more there) the audits expect to observe it only ``n_k = Σ q_tk`` times (about once in a run of 5,000
+    rounds at a 5 % budget).  That part's error is ``U_k σ_a level_k/√max(n_k, 1)``, with
+    ``σ_a`` the spread (:func:`_pooled_spread`) of the relative residuals of the audited entries of arms not
+    played on their round (pooled over arms, blended with a 10 % error while few) and
+    ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
+    only observations, and their probabilities the design).  With ``dof``, also the number
+    of audited entries that spread is pooled from (its degrees of freedom, for Student's
+    factor: :data:`UNREACHED_DF`)."""
+    K, T = data.n_arms, data.T
+    e = _epoch_of(data, np.arange(T))
+    if e is None or T == 0:
+        return (np.zeros(K), 0.0) if dof else np.zeros(K)
+    x = np.asarray(data.x, dtype=float)
+    p = np.where(np.isfinite(data.p), data.p, 1.0)
+    ok = np.isfinite(data.played) & (p >= MIN_PROB) & (p > 0)
+    n_plays = np.bincount(data.arm[ok], minlength=K)[:K]
+    # each arm's bins as fine as its plays allow: ``bins`` quantile bins, fewer (at least 2)
+    # for an arm played fewer than 3 × bins times, so that its plays spread evenly would
+    # put about 3 in each (a run of a few hundred rounds plays its arms a few dozen times:
+    # with 24 bins no bin of theirs could count as avoided)
+    res = np.clip(n_plays // 3, 2, bins)
+    out = np.zeros((T, K), dtype=bool)  # rounds each arm's plays did not reach
+    for nb_k in np.unique(res[n_plays >= 6]):
+        arms = np.flatnonzero((res == nb_k) & (n_plays >= 6))
+        edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, nb_k + 1)))
+        b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+        nb = int(b.max()) + 1
+        plays = np.bincount(b[ok] * K + data.arm[ok], minlength=nb * K).reshape(nb, K)
+        # a bin the plays avoided: none there, although the arm's plays spread evenly over
+        # the rounds would put at least 3 there (P = e⁻³ by chance); an arm played a few
+        # times leaves bins empty by chance, and the model fits them from the neighbouring
+        # plays
+        even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
+        out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
+    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
+    U = out.sum(axis=0).astype(float)
+    n = (q * out).sum(axis=0)
+    other = data.arm[t] != k  # audit observations of arms the round did not play
+    rel = d[other] / np.maximum(np.abs(m_obs[other]),
+                                1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
+    na = float(rel.size)
+    spread = _pooled_spread(rel)
+    sig2 = (na * spread ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
+    if share is not None:
+        sig2 = sig2 * share
+    out = U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
+    return (out, na) if dof else out
