@@ -155,17 +155,20 @@ class RunSteps:
                 "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
             res = self._clock_fault(arm, res, op)
         account = self._account
-        if tally and account is not None and res.iterations and self.cost == "timed_work" and (
-                arms.needs_work and account(arms, arm, res, op)):
+        unit = self._cost
+        # (read once: a property of four tests, asked twice on the general path below)
+        needs_work = arms.needs_work if unit != "iterations" else False
+        if tally and account is not None and res.iterations and unit == "timed_work" and (
+                needs_work and account(arms, arm, res, op)):
             # the leader's family's warm solve without a set-up: attach_work and observe in
             # one step (bandit._tuner_account), the same numbers
             work = self._work
             work[0] += res.seconds
             work[1] += res.iterations
             return res
-        if arms.needs_work:
+        if needs_work:
             arms.attach_work(arm, res, op)
-        if self.cost == "time":
+        if unit == "time":
             arms.cold_time(arm, res)  # an arm's first run in this process is cold
         if tally:
             work = self._work

@@ -41,6 +41,9 @@ __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS
            "AUTO_CONTEXT_STEPS"]
 
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
+# the costs a converged attempt is told without ArmSet.cost_of (Tuner._solve): counted
+# (iterations) or priced by attach_work (work, timed_work), never read off the clock here
+_COUNTED = frozenset(("iterations", "work", "timed_work"))
 
 
 class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
@@ -218,6 +221,11 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     >>> t.solve(A, np.ones(64)).converged
     True
     """
+
+    #: a converged attempt's cost in a counted or priced unit read in :meth:`_solve` itself
+    #: (the numbers of :meth:`ArmSet.cost_of`, bit for bit); False: through ``_cost_of``, as
+    #: before (what the tests compare with)
+    _inline_cost = True
 
     policy, solver, rtol, atol, maxiter, cost, backend, guard, audit_budget, audit_seed, \
         auto_context = (_fixed(name) for name in _FIXED)
@@ -575,14 +583,15 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
         else:
             arm, best, pred, pv = self._decide(context)
-        self._arms.round = len(self._log)  # the clock of set-up reuse
+        arms = self._arms
+        arms.round = len(self._log)  # the clock of set-up reuse
         if arm != best:
             budget = self._budget(arm, best, pred, op)
-        elif self.guard is not None and self._arms.has_setups and (
-                self._arms._pcs[arm] is not None):  # a stale set-up is capped
-            budget = self._arms.stale_cap(arm, op, self.maxiter)
+        elif self._guard is not None and arms.has_setups and (
+                arms._pcs[arm] is not None):  # a stale set-up is capped
+            budget = arms.stale_cap(arm, op, self._maxiter)
         else:
-            budget = self.maxiter
+            budget = self._maxiter
         r = self._attempt(op, b, x0, arm, budget, arm != best) if budget else self._skip(
             op, b, x0, arm)
         if not r.converged and not self._budget_stop(r, budget):
@@ -592,7 +601,13 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # `censored`: the history's (the attempt did not converge); `tell`: the policy's
         # (censored, converged)
         if r.converged:
-            cost = self._cost_of(r)
+            # ArmSet.cost_of's numbers read here for the counted units (the common round:
+            # two Python calls fewer after a solve has pushed them out of the caches)
+            unit = self._cost
+            if unit in _COUNTED and self._inline_cost:
+                cost = float(r.info[unit]) if unit != "iterations" else float(r.iterations)
+            else:
+                cost = self._cost_of(r)
             final, censored, tell, fallback, info = r, False, (False, True), -1, None
             paid = cost
         elif self.guard is None:  # no fallback: the failure is returned as it is
@@ -631,8 +646,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         told = self.policy.t
         try:
             self.tell(arm, cost, context, *tell)
-            if self._arms._early is not None:  # (the rounds before the price is fixed)
-                self._arms.keep_early(self.policy, arm, cost, context, *tell, r)
+            if arms._early is not None:  # (the rounds before the price is fixed)
+                arms.keep_early(self.policy, arm, cost, context, *tell, r)
             if self._paid is not None:  # (before the audits, whose budget reads the sum)
                 self._paid.append(paid)
                 self._paid_sum += paid

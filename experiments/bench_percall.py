@@ -240,7 +240,7 @@ def _omega_refusal(grid, omega):
     return None
 
 
-def _parts_tuners(kind, grid, bounds, seed, omega, general=False):
+def _parts_tuners(kind, grid, bounds, seed, omega, general=False, baseline=None):
     import bandit
 
     refusal = _omega_refusal(grid, omega)
@@ -258,11 +258,19 @@ def _parts_tuners(kind, grid, bounds, seed, omega, general=False):
         if path:  # every round through JointCB's general path (several compiled calls)
             for name in ("ω-only learner", "configuration learner"):
                 tuners[name + path].policy.one_call = False
+    if baseline is not None:  # the same two learners on another checkout's code
+        from .bench_overhead import _solvers_of
+
+        with _solvers_of(baseline):
+            tuners["ω-only learner (baseline)"] = baseline.Tuner(baseline.default_policy(
+                "ssor_pcg", omegas, context_bounds=bounds, seed=seed), solver="ssor_pcg")
+            tuners["configuration learner (baseline)"] = baseline.Tuner(
+                baseline.default_policy(None, grid, context_bounds=bounds, seed=seed))
     return tuners
 
 
 def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
-              clock="perf_counter", general=False):
+              clock="perf_counter", general=False, baseline=None):
     """The three Tuners of ``--parts`` in lockstep over ``steps`` systems of sequence
     ``kind`` (``size``: heat2d's nx or mc3d's m), the order of the three rotated every step;
     with ``general`` two more, the same learners with every round on
@@ -278,7 +286,14 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
     grid = default_grid()
     seq = make_sequence(kind, size, steps=steps, samples=steps)
     tuners = _parts_tuners(kind, grid, seq.bounds, seed,
-                           PARTS_OMEGA[kind] if omega is None else omega, general)
+                           PARTS_OMEGA[kind] if omega is None else omega, general, baseline)
+    from .bench_overhead import _solvers_of
+    from contextlib import nullcontext
+
+    # a baseline Tuner's calls run with its own solver modules in sys.modules (swapped
+    # outside the timed call)
+    scope = {n: (lambda: _solvers_of(baseline)) if "(baseline)" in n else nullcontext
+             for n in tuners}
     acc = [None]
     for tuner in tuners.values():
         _instrument_parts(tuner, acc, read)
@@ -298,12 +313,13 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
             for n in names[t % len(names):] + names[:t % len(names)]:
                 rec = {}
                 count[0] = 0
-                acc[0] = rec
-                c0, w0 = time.thread_time(), time.perf_counter()
-                r = tuners[n].solve(A, b, x0=x0, context=ctx)
-                rec["wall"] = time.perf_counter() - w0
-                rec["cpu"] = time.thread_time() - c0
-                acc[0] = None
+                with scope[n]():
+                    acc[0] = rec
+                    c0, w0 = time.thread_time(), time.perf_counter()
+                    r = tuners[n].solve(A, b, x0=x0, context=ctx)
+                    rec["wall"] = time.perf_counter() - w0
+                    rec["cpu"] = time.thread_time() - c0
+                    acc[0] = None
                 rec.update(arm=r.arm, iterations=r.iterations, collections=count[0])
                 records[n].append(rec)
                 if n == names[0]:
@@ -317,7 +333,34 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
 def _excess_label(name):
     """``excess, ω-only`` or ``excess, configuration`` (``..., general`` for the general
     path's Tuners)."""
-    return "excess, " + name.split()[0] + (", general" if "(general)" in name else "")
+    return "excess, " + name.split()[0] + (", general" if "(general)" in name else "") + (
+        ", baseline" if "(baseline)" in name else "")
+
+
+def _pair_report(records) -> list[str]:
+    """Per code version (this checkout, and the baseline's if run): the configuration
+    learner's time outside the solver and its whole call less the ω-only learner's on the
+    same step, medians with the 25th–75th percentiles over steps where both took the same
+    iterations (the same solver work)."""
+    out = []
+    for suffix in ("", " (baseline)", " (general)"):
+        c, o = records.get("configuration learner" + suffix), records.get(
+            "ω-only learner" + suffix)
+        if c is None or o is None:
+            continue
+        same = [(x, y) for x, y in zip(c, o) if x["iterations"] == y["iterations"]]
+        if not same:
+            continue
+        row = []
+        for what, get in (("outside the solver", lambda r: r["whole"] - r.get("solver", 0.0)),
+                          ("cpu", lambda r: r["cpu"])):
+            d = 1e6 * np.array([get(x) - get(y) for x, y in same])
+            row.append(f"{what} {np.median(d):6.1f} [{np.percentile(d, 25):6.1f}, "
+                       f"{np.percentile(d, 75):6.1f}]")
+        name = {"": "this checkout", " (baseline)": "baseline", " (general)": "general path"}
+        out.append(f"  configuration − ω-only learner, {name[suffix]} ({len(same)} steps of "
+                   f"equal iterations), µs a call: " + "; ".join(row))
+    return out
 
 
 def _print_parts(records):
@@ -347,6 +390,8 @@ def _print_parts(records):
         its = sum(r["iterations"] for r in records[n])
         gcs = sum(r["collections"] for r in records[n])
         print(f"  {n}: {its} iterations, {gcs} garbage collections during the calls")
+    for line in _pair_report(records):
+        print(line)
     for msg in _impossible_parts(records):
         print("!! " + msg)
 
@@ -383,6 +428,10 @@ def main(argv=None):
                              help="the clock of the parts (default perf_counter)")),
             ("--warmup", dict(type=int, default=20,
                               help="first steps left out (default 20)")),
+            ("--baseline", dict(default=None, metavar="CHECKOUT",
+                                help="two more Tuners: the same learners on another "
+                                     "checkout's bandit package (its own solvers), in the "
+                                     "same lockstep")),
             ("--general", dict(action="store_true",
                                help="two more Tuners: the same learners with every round on "
                                     "JointCB's general path (one_call = False), side by "
@@ -396,7 +445,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not args.parts:  # they had been ignored: --omega 2.5 ran the other benchmark, status 0
         given = [flag for flag in ("--sequence", "--nx", "--omega", "--clock", "--warmup",
-                                   "--general")
+                                   "--general", "--baseline")
                  if getattr(args, flag[2:]) != ap.get_default(flag[2:])]
         if given:
             ap.error(f"{', '.join(given)} {'is an option' if len(given) == 1 else 'are options'}"
@@ -425,8 +474,16 @@ def main(argv=None):
               f"each part's own time by time.{args.clock}, µs a call: median [p25, p75]; "
               f"excess: the learner's part minus the fixed Tuner's on the same step; cpu: "
               f"the whole call by time.thread_time")
+        baseline = None
+        if args.baseline is not None:
+            from pathlib import Path
+
+            from .bench_overhead import _load_baseline
+
+            baseline = _load_baseline(Path(args.baseline))
+            print(f"# baseline: {args.baseline}")
         records = run_parts(args.sequence, size, args.samples, args.seed, args.warmup,
-                            args.omega, args.clock, args.general)
+                            args.omega, args.clock, args.general, baseline)
         _print_parts(records)
         return records
     print(f"load average {os.getloadavg()[0]:.2f}; mc3d m = {args.m}, {args.samples} systems, "
