@@ -52,7 +52,8 @@ def _scalar(context):
 def _state(policy):
     seen = policy.__dict__.get("_local_seen")
     if seen is None:
-        seen = policy._local_seen = {"ctx": [], "gap": {}, "where": {}}
+        seen = policy._local_seen = {"ctx": [math.inf, -math.inf, 0], "gap": {}, "where": {},
+                                     "family": family_positions(policy.arms)[0]}
         policy._local_used = {}
     return seen
 
@@ -65,12 +66,15 @@ def note_local(policy, arm, cost, context, censored):
     if c is None or policy.models_cost or policy._mu is None:
         return
     seen = _state(policy)
-    seen["ctx"].append(c)
-    family = family_positions(policy.arms)[0]
+    lo_hi = seen["ctx"]  # the least and largest context seen, and the rounds
+    lo_hi[0], lo_hi[1], lo_hi[2] = min(lo_hi[0], c), max(lo_hi[1], c), lo_hi[2] + 1
+    family = seen["family"]
     f = int(family[arm])
     seen["where"].setdefault(f, []).append(c)
     memo = policy._mu_of
-    lead = memo[2] if memo is not None and memo[2] is not None else -1
+    lead = -1  # the leader of this round's draw (none: an update without a draw here)
+    if memo is not None and memo[2] is not None and memo[1] == policy.t and memo[0] == c:
+        lead = memo[2]
     if lead < 0 or family[lead] == f or not (math.isfinite(cost) and cost >= 0.0):
         return
     mu = policy._mu
@@ -90,15 +94,17 @@ def local_try(policy, k, context):
     seen = policy.__dict__.get("_local_seen")
     memo = policy._mu_of
     if (c is None or seen is None or memo is None or memo[2] is None or memo[2] < 0
-            or policy.models_cost or len(seen["ctx"]) < 2):
+            or policy.models_cost or seen["ctx"][2] < 2):
         return k
     lead = int(memo[2])
-    family = family_positions(policy.arms)[0]
+    family = seen["family"]
     fl = family[lead]
     if family[k] != fl:
         return k  # the draw already weighs a rival (the try gate)
     ctx = seen["ctx"]
-    span = max(ctx) - min(ctx)
+    if len(seen["where"]) < 2:
+        return k  # one family played: no rival to re-try
+    span = ctx[1] - ctx[0]
     if not span > 0.0:
         return k
     mu = policy._mu
