@@ -11,9 +11,12 @@ SSOR-PCG on the anisotropic diffusion sweep), it is predicted dear at the other 
 wins, and the draw never reaches it again.  Here a family's prediction at a context far from
 all its rounds is taken as what it is, an extrapolation: its gap to the leader's prediction is
 weighed by the try gate's rule (:func:`bandit._kernels.try_pays`, the allowance of a first
-try) with a spread widened by the gap the family showed where it was played, times the
-context distance in units of the learnt span — so a disadvantage measured at one end may, at
-the other end, be as large again or gone.  A budget bounds what the rule can cost: one re-try
+try) with a spread widened by how far the problem moved between the family's nearest round
+and here, by the leader's own predicted log-cost (the family's gap may move as much: a
+family 40 % dearer where it was seen may win where the leader has grown 60 % dearer; one
+20 times dearer is not re-tried).  A first version widened the spread by the gap itself times
+the distance in spans: scale-free, so it re-tried AMG (set-up and all) as readily as a close
+rival, and cost 10 % on the heat sequence.  A budget bounds what the rule can cost: one re-try
 per family per region (a family counts as seen within half the learnt span of any of its
 rounds, the re-try's round included) and :attr:`LocalTries.LOCAL_BUDGET` re-tries per family
 in all.  Only scalar contexts and a model of the log-cost take the rule.
@@ -88,8 +91,9 @@ def local_try(policy, k, context):
     """The arm ``policy`` plays after its draw ``k`` at ``context``: ``k``, unless ``k`` is of
     the leader's family and a rival family not seen near ``context`` (:data:`LOCAL_REACH` of
     the learnt span), within its budget, is worth a re-try by the gate's rule with a spread
-    widened by its own gap times the distance; then that family's arm of least predicted
-    log-cost (the first such family in order of their predicted gap)."""
+    widened by the leader's predicted log-cost change between that family's nearest round and
+    ``context``; then that family's arm of least predicted log-cost (of such families, the one
+    of least predicted gap)."""
     c = _scalar(context)
     seen = policy.__dict__.get("_local_seen")
     memo = policy._mu_of
@@ -121,18 +125,23 @@ def local_try(policy, k, context):
     evidence = 1.0 / wl if wl > 0.0 else math.inf
     allow = float(policy._try_spec[1][1]) if policy._try_spec is not None else 1.0
     used = policy._local_used
+    here = float(mu[lead])
     best = None
     for f, where in seen["where"].items():
         if f == fl or used.get(f, 0) >= LOCAL_BUDGET or f not in seen["gap"]:
             continue
-        d = min(abs(c - x) for x in where) / span
-        if d < LOCAL_REACH:
+        near = min(where, key=lambda x: abs(c - x))
+        if abs(c - near) < LOCAL_REACH * span:
             continue
         members = np.flatnonzero(family == f)
         j = int(members[np.argmin(mu[members])])
         gap = float(mu[j] - mu[lead])
-        shown = max(0.0, min(seen["gap"][f]))  # its least disadvantage where it was played
-        spread = math.sqrt(sigma * sigma * (width(j) + wl) + (d * shown) ** 2)
+        # how far the problem moved between the family's nearest round and here, by the
+        # leader's own predicted log-cost: the family's gap may move as much
+        psi_near = policy.features(near)
+        moved = abs(here - float(np.outer(psi_near, X[lead]).ravel() @ policy.theta))
+        policy._query(context)  # (the feature map's cache back at this round's context)
+        spread = math.sqrt(sigma * sigma * (width(j) + wl) + moved * moved)
         if try_pays(gap, spread, evidence, allow) and (best is None or gap < best[0]):
             best = (gap, j, f)
     if best is None:

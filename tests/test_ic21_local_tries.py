@@ -98,6 +98,9 @@ def test_family_dear_everywhere_within_budget(seed):
     plays_off, _ = _run(False, 0.0, seed)
     used = pol._local_used
     assert all(n <= _joint_explore.LOCAL_BUDGET for n in used.values())
+    # plain CG (3.5 ×) and AMG (5 × SSOR-PCG everywhere) are never re-tried
+    assert used.get(FAMILY[ARMS.index({"method": "cg", "pc": "amg"})], 0) == 0
+    assert used.get(FAMILY[ARMS.index({"method": "cg", "pc": "none"})], 0) == 0
     for f in set(FAMILY[1:]) - {FAMILY[0]}:
         mine = sum(1 for k, _ in plays if FAMILY[k] == f)
         theirs = sum(1 for k, _ in plays_off if FAMILY[k] == f)
