@@ -17,8 +17,8 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
                        joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
-from ._joint_explore import local_try as _local_try, note_local as _note_local
 from ._joint_context import ContextRules
+from ._joint_explore import local_try as _local_try, note_local as _note_local
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
