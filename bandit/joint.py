@@ -18,6 +18,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
+from ._joint_explore import local_try as _local_try, note_local as _note_local
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -773,8 +774,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
-            return k
-        return int(self._select(self._context(context)))
+            return _local_try(self, k, context) if self.local_tries else k
+        k = int(self._select(self._context(context)))
+        return _local_try(self, k, context) if self.local_tries else k
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -969,6 +971,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     #: SSOR-PCG*): counted whole, as every other round.
     spread_first_tries = False
 
+    #: True: a rival family is tried again where the context has moved far from all its
+    #: rounds, within a budget (:mod:`bandit._joint_explore`); False (the default, measured
+    #: in ``docs/studies/unseen.md``): its rounds' evidence holds at every context.
+    local_tries = False
+
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
     noise_scale = "raw"
@@ -1034,6 +1041,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
+        if self.local_tries:  # (bandit._joint_explore)
+            _note_local(self, arm, cost, context, censored)
         features = self.features
         fast = self._one_call_range(context)
         if (fast is not None and type(arm) is int and 0 <= arm < self.n_arms
