@@ -128,15 +128,13 @@ def refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, val
     bits = src.view(np.uint64)
     if keep and _placed_already(bits, slot, values.view(np.uint64)):
         return False, 0, True, 0.0, 0.0, -1, 0, -1, 0
-    nonfinite = 0
-    top = np.uint64(0)
-    for k in range(src.size):
-        u = bits[k] & ABS_BITS
-        nonfinite += u >= INF_BITS
-        top = max(top, u)
-        values[slot[k]] = src[k]
-    if nonfinite:
+    top = _place(bits, src, slot, values)
+    if top >= INF_BITS:  # some value is NaN or Inf: count them (the error names how many)
+        nonfinite = 0
+        for k in range(src.size):
+            nonfinite += (bits[k] & ABS_BITS) >= INF_BITS
         return False, nonfinite, False, 0.0, 0.0, -1, 0, -1, 0
+    nonfinite = 0
     n = inv_diag.size
     nu = umirror.size
     nl = values.size - 3 * n - 1 - nu
@@ -147,6 +145,33 @@ def refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, val
         diagonal, lnear, unear, values[nl:nl + nu], values, umirror, lonely_lower, inv_diag)
     amax = np.array([top]).view(np.float64)[0]
     return False, nonfinite, False, amax, worst, first_bad, n_bad, first_neg, n_neg
+
+
+@numba.njit(cache=True, inline="always")
+def _place(bits, src, slot, values):
+    """``values[slot[k]] = src[k]`` for every value, and the largest ``|src[k]|``'s bits
+    (``>= INF_BITS`` exactly when some value is NaN or Inf).  The largest is kept as four
+    running maxima, over every fourth value each, and no count of non-finite values is
+    kept: one maximum and a count made each value wait on the previous one's compare (at
+    n = 10⁴, a 5-point matrix's placement took 42 µs so, 35 µs now: the stores' own
+    time)."""
+    t0 = t1 = t2 = t3 = np.uint64(0)
+    m = src.size
+    k = 0
+    while k + 3 < m:
+        t0 = max(t0, bits[k] & ABS_BITS)
+        t1 = max(t1, bits[k + 1] & ABS_BITS)
+        t2 = max(t2, bits[k + 2] & ABS_BITS)
+        t3 = max(t3, bits[k + 3] & ABS_BITS)
+        values[slot[k]] = src[k]
+        values[slot[k + 1]] = src[k + 1]
+        values[slot[k + 2]] = src[k + 2]
+        values[slot[k + 3]] = src[k + 3]
+        k += 4
+    for k in range(k, m):
+        t0 = max(t0, bits[k] & ABS_BITS)
+        values[slot[k]] = src[k]
+    return max(max(t0, t1), max(t2, t3))
 
 
 @numba.njit(cache=True, inline="never")
