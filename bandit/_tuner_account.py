@@ -16,7 +16,6 @@ model not yet kept for the pattern — is left to the general path, untouched.
 from __future__ import annotations
 
 from ._prices import _PAIR_AGE
-from .armset import _tally_work
 
 __all__ = ["account_plain", "told_cost"]
 
@@ -28,14 +27,20 @@ def account_plain(arms, k, res, op) -> bool:
     ``k`` without a set-up in the reference family of fixed paired ``timed_work`` prices;
     returns False, having changed nothing, for any other run (the caller then takes the
     general path)."""
+    # every object is read once into a local, the tests that refuse most runs first (a
+    # set-up, a family that is not the reference): each first read after a solve is a
+    # cache miss, and most of this step's time
+    if arms._pcs[k] is not None or arms.cost != "timed_work":
+        return False
     book = arms._prices
-    if (arms.cost != "timed_work" or book is None or not book.fixed or book.pending
-            or arms._pcs[k] is not None):
+    if book is None or not book.fixed or book.pending:
         return False
     fam = arms.family[k]
+    if fam != book.ref or not book.base_readings or not arms._warm[k]:
+        return False
     info = res.info
-    if (fam != book.ref or not book.base_readings or not arms._warm[k] or "work" in info
-            or not arms.plain_fast or not arms.paired_prices or not res.b_norm > 0):
+    if ("work" in info or not arms.plain_fast or not arms.paired_prices
+            or not res.b_norm > 0):
         return False
     memo = arms._arm_work
     m = None if memo is None else memo[k]
@@ -47,25 +52,39 @@ def account_plain(arms, k, res, op) -> bool:
     off = book.offset[fam]  # (affine prices: the reference's per-call part, fixed)
     told = info["timed_work"] = book.base * (work + off) + 0.0
     cost = float(told)  # (observe reads it back so)
-    # observe: no set-up (0.0), unit timed_work
+    # observe: no set-up (0.0), unit timed_work; _tally_work inlined
     every = arms._all
     every[0] += cost
     every[1] += its
     row = arms._rate[fam]
-    row[0] += cost - 0.0 if cost > 0.0 else 0.0
+    row[0] += cost if cost > 0.0 else 0.0
     row[1] += its
-    sec = res.seconds - info.get("setup_seconds", 0.0)
-    work = work - info.get("setup_work", 0.0)
-    _tally_work(arms._per_work, arms._fit[fam], sec, work)
+    sec = res.seconds
+    if "setup_seconds" in info:
+        sec = sec - info["setup_seconds"]
+    if "setup_work" in info:
+        work = work - info["setup_work"]
+    pw = arms._per_work
+    pw[0] += sec
+    pw[1] += work
+    fit = arms._fit[fam]
+    fit[0] += 1
+    fit[1] += work
+    fit[2] += work * work
+    fit[3] += sec
+    fit[4] += sec * work
     if work > 0 and sec > 0:
         # _Prices.observe of the reference family's warm reading once its price is fixed:
         # the reading is remembered (the machine's speed for pairing the other families')
-        book.tick += 1
+        tick = book.tick = book.tick + 1
         recent = book.recent
-        recent.append((book.tick, fam, sec / (work + off)))
-        del recent[:-_KEEP]
-    if res.converged and cost - 0.0 > arms._warm_most[fam]:
-        arms._warm_most[fam] = cost - 0.0
+        recent.append((tick, fam, sec / (work + off)))
+        if len(recent) > _KEEP:
+            del recent[:-_KEEP]
+    if res.converged:
+        most = arms._warm_most
+        if cost > most[fam]:
+            most[fam] = cost
     return True
 
 
@@ -79,7 +98,12 @@ def told_cost(tuner, arm, r, cost, tell, budget) -> float:
     converged)``).  A failure's cost, a converged run of the arm later in the fallback chain
     and a policy told the round's cost (``report_round_cost``) are told as before."""
     arms = tuner._arms
-    if not (arms.amortise_setups and arms.has_setups and arms._pcs[arm] is not None):
+    pc = arms._pcs[arm]
+    if pc is None or not getattr(pc, "reuse", 0):
+        # no set-up kept (an arm without one, ``reuse=0``): ArmSet.told_cost tells ``cost``
+        # too, so the round's other tests are not read
+        return cost
+    if not (arms.amortise_setups and arms.has_setups):
         return cost
     if not r.converged and not (tell[0] and tuner._budget_stop(r, budget)):
         return cost
