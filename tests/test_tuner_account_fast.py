@@ -17,6 +17,7 @@ from bandit._tuner_account import account_plain, told_cost
 from bandit.armset import _tally_work
 
 from test_cfg13_plain_fast import GRID, _canon, _FakeClock, _state, _systems
+from test_tuner_inline_cost import record_told
 
 _KEEP = 2 * _PAIR_AGE
 
@@ -120,14 +121,7 @@ def _whole_run(clock, seed, steps, account, told):
 
     tuner_mod._told_cost = told_spy
     try:
-        sent = []
-        update = tuner.policy.update
-
-        def recording(arm, cost, context=None, censored=False, converged=None):
-            sent.append((arm, float(cost).hex(), censored, converged))
-            return update(arm, cost, context, censored, converged)
-
-        tuner.policy.update = recording
+        sent = record_told(tuner)
         for A, b, kappa in _systems(steps):
             tuner.solve(A, b, context=kappa)
     finally:

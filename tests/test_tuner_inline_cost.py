@@ -12,9 +12,9 @@ import bandit
 from test_cfg13_plain_fast import GRID, _FakeClock, _systems
 
 
-def _run(inline, policy, steps, **kw):
-    tuner = bandit.Tuner(policy, **kw)
-    tuner._inline_cost = inline
+def record_told(tuner):
+    """The list every cost ``tuner`` tells its policy is appended to, as (arm, the cost's
+    bits, censored, converged): the policy's ``update`` wrapped in place."""
     told = []
     update = tuner.policy.update
 
@@ -23,6 +23,13 @@ def _run(inline, policy, steps, **kw):
         return update(arm, cost, context, censored, converged)
 
     tuner.policy.update = recording
+    return told
+
+
+def _run(inline, policy, steps, **kw):
+    tuner = bandit.Tuner(policy, **kw)
+    tuner._inline_cost = inline
+    told = record_told(tuner)
     for A, b, kappa in _systems(steps):
         tuner.solve(A, b, context=kappa)
     h = tuner.history
