@@ -78,8 +78,10 @@ met; before this status such a solve ran to ``maxiter``.  The kernels stop it ea
 * SOR, whose residual is exact, has no such check: it has stagnated when its residual has not
   fallen below :data:`PROGRESS` times its reference over :data:`SOR_WINDOW` sweeps *and*
   the best residual is within :data:`FLOOR_FACTOR` of the rounding level
-  ``u·‖|b| + |A| |x|‖`` (one pass over the matrix per window without progress: a slow but
-  converging SOR, far above that level, is never stopped).
+  ``u·‖|b| + |A| |x|‖`` of the current iterate, and so is the current residual (a slowly
+  diverging SOR grows its iterate until that level passes its best residual; one or two
+  passes over the matrix per window without progress: a slow but converging SOR, far above
+  that level, is never stopped).
 """
 import math
 

@@ -367,9 +367,16 @@ def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, 
             ref, mark = est, it
         elif it - mark >= window:
             # no progress for a window: stagnated if the best is at rounding level, else a
-            # slow solve (checked again a window later)
-            if best <= FLOOR_FACTOR * UNIT_ROUNDOFF * rounding_scale(indptr, indices, data,
-                                                                     x, b) < np.inf:
+            # slow solve (checked again a window later).  The level is the current
+            # iterate's, so the current residual must lie on it too: a slowly diverging run
+            # (SOR on an indefinite matrix) had grown its iterate until its rounding level
+            # passed the best residual of its first sweeps, and stopped as "stagnated" at a
+            # relative residual of 0.006 after its residual had grown a trillionfold
+            if not known:
+                rnorm = residual_norm(indptr, indices, data, x, b)
+                known = True
+            floor = FLOOR_FACTOR * UNIT_ROUNDOFF * rounding_scale(indptr, indices, data, x, b)
+            if best <= floor < np.inf and rnorm <= floor:
                 status = STAGNATED
                 break
             mark = it

@@ -265,7 +265,10 @@ def _make_test(state):
         if rnorm < K.PROGRESS * state.ref:
             state.ref, state.mark = rnorm, its
         elif its - state.mark >= K.SOR_WINDOW:
-            if state.best <= floor * _rounding_scale(ksp, state) < math.inf:
+            # the level is the current iterate's: the current residual lies on it too (a
+            # slowly diverging run's iterate grows until its level passes the best residual)
+            level = floor * _rounding_scale(ksp, state)
+            if state.best <= level < math.inf and rnorm <= level:
                 return STAGNATED_CODE
             state.mark = its
         if its >= state.maxiter:
