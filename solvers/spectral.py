@@ -480,8 +480,10 @@ def residual_floor(A, b) -> tuple[float, int]:
     Parameters
     ----------
     A : sparse matrix, ndarray, CSROperator, or the PETSc backend's operator
-        On the PETSc backend the check is collective and uses the constant vector only
-        (the components of a distributed graph are not known there): a weaker bound.
+        On the PETSc backend the check is collective; when the columns sum to zero it uses
+        the constant vector only (the components of a distributed graph are not known there):
+        a weaker bound.  The row-scaled case (:func:`null_floor`) gathers the matrix on
+        rank 0 when its rows sum to zero.
     b : array_like or petsc4py Vec
         Of ``A``'s size, finite (else ``ValueError``).
 
@@ -527,7 +529,9 @@ def null_floor(A, b) -> tuple[float, int, str]:
     mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
     if type(mat).__module__.startswith("petsc4py"):
         floor, count = _residual_floor_petsc(mat, b)
-        return floor, count, "columns" if count else ""
+        if count:
+            return floor, count, "columns"
+        return _row_scaled_floor_petsc(mat, b)
     op = prepare(A)
     b = np.asarray(b, dtype=np.float64).ravel()
     if b.shape != (op.n,):  # (a b of another length had been read as consistent)
@@ -581,9 +585,60 @@ def _row_scaled_floor(op, b) -> tuple[float, int, str]:
     return _floor(labels, int(count), y, b), int(count), "rows"
 
 
+def _row_scaled_floor_petsc(A, b) -> tuple[float, int, str]:
+    """The ``"rows"`` case of :func:`null_floor` for a petsc4py ``Mat`` (collective).
+
+    The local rows of every rank are tested for ``A·1 = 0`` (within :data:`NULL_ROWS` of
+    each row's absolute sum); only when every rank's do — a singular matrix whose columns do
+    not sum to zero — are the rows and ``b`` gathered on rank 0, which runs the Numba path's
+    check (:func:`_row_scaled_floor`: ``d`` read off the ratios ``a_ji / a_ij`` needs the
+    transposed entries, which a distributed matrix keeps on other ranks) and sends the
+    result to every rank.  Called on a failure path only (the Tuner's refusal of an
+    inconsistent system); a Mat type without CSR access gives ``(0.0, 0, "")``."""
+    from ._api import _petsc
+
+    PETSc = _petsc().PETSc
+    comm = A.getComm().tompi4py()
+    try:
+        ai, aj, av = A.getValuesCSR()
+        ok = True
+    except PETSc.Error:  # a Mat type that cannot hand out its rows
+        ai, aj, av, ok = np.zeros(1, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0), False
+    counts = np.diff(ai)
+    with np.errstate(all="ignore"):
+        rows = np.repeat(np.arange(counts.size), counts)
+        sums = np.bincount(rows, weights=av, minlength=counts.size)
+        size = np.bincount(rows, weights=np.abs(av), minlength=counts.size)
+        ok = ok and bool(np.all(np.abs(sums) <= NULL_ROWS * size))
+    if not comm.allreduce(int(ok), op=_mpi_min()):  # A·1 ≠ 0 somewhere: not diag(d)·S
+        return 0.0, 0, ""
+    start = A.getOwnershipRange()[0]
+    local_b = (b.getArray(readonly=True) if isinstance(b, PETSc.Vec)
+               else np.asarray(b, dtype=np.float64).ravel()[start:start + counts.size])
+    parts = comm.gather((start + rows, np.asarray(aj), np.asarray(av), np.array(local_b)),
+                        root=0)
+    result = (0.0, 0, "")
+    if comm.Get_rank() == 0:
+        try:
+            n = A.getSize()[0]
+            r, c, v, bb = (np.concatenate(x) for x in zip(*parts))
+            whole = sp.csr_matrix((v, (r, c)), shape=(n, n))
+            result = _row_scaled_floor(prepare(whole), bb)
+        except (ValueError, TypeError):  # a matrix the Numba path refuses: nothing known
+            result = (0.0, 0, "")
+    floor, count, kind = comm.bcast(result, root=0)
+    return float(floor), int(count), str(kind)
+
+
+def _mpi_min():
+    from mpi4py import MPI
+
+    return MPI.MIN
+
+
 def _residual_floor_petsc(A, b) -> tuple[float, int]:
     """:func:`residual_floor` of a petsc4py ``Mat`` and ``Vec`` (collective): the constant
-    vector only."""
+    vector only (the row-scaled case: :func:`_row_scaled_floor_petsc`)."""
     from ._api import _petsc
 
     PETSc = _petsc().PETSc
