@@ -312,9 +312,11 @@ def check_rhs_start(b, x0, n: int, copy: bool = True):
 
 
 def check_omega(omega) -> float:
-    """Return ``omega`` as float if it lies in the open interval (0, 2), else raise."""
+    """Return ``omega`` as float if it lies in the open interval (0, 2), else raise (a 0-d
+    array of a real dtype is the number it holds)."""
     if type(omega) is float and 0.0 < omega < 2.0:  # the common case, without ABC checks
         return omega
+    omega = scalar(omega)  # np.array(1.5) is a number, as it is for rtol and maxiter
     if not isinstance(omega, numbers.Real) or isinstance(omega, (bool, np.bool_)):
         raise ValueError(f"omega must be a real number in (0, 2), got {omega!r}")
     w = float(omega)
@@ -333,6 +335,7 @@ def check_dtol(dtol) -> float:
     """
     if type(dtol) is float and 1.0 < dtol:  # the common case
         return dtol
+    dtol = scalar(dtol)
     if not isinstance(dtol, numbers.Real) or isinstance(dtol, (bool, np.bool_)):
         raise ValueError(f"dtol must be a number > 1, got {dtol!r}")
     d = float(dtol)
