@@ -314,6 +314,9 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
                             f"{out}/tuner.json") from None
     if not args.quiet:
         print(uf.format_report(summary))
+        failures = uf.format_failures(summary)
+        if failures:
+            print(failures)
         print(f"results: {out} (tuner.json, history.csv, summary.json"
               f"{'' if args.no_plots else ', figures/'})")
         if args.resume is not None and args.out is None and result["interrupted"] is None:

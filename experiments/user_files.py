@@ -491,12 +491,17 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         steps = tqdm(steps, desc="systems", unit="system")
     x = None
     done = 0  # systems with the tuned solve and (if exact) every arm's
+    # the tuned solves that failed: (system, why), as the Tuner's result says it (every run
+    # breaking down: "not positive definite"); the table had said only "no solve converged"
+    failures = []
     try:
         for t in steps:
             A, b = systems[t]
             x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
             ctx = None if contexts is None else contexts[t]
             res = tuner.solve(A, b, x0=x0, context=ctx)
+            if not res.converged:
+                failures.append((t, (res.info or {}).get("failure") or res.reason))
             x = res.x
             if exact:
                 op = solvers.prepare(A)
@@ -521,9 +526,17 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         if exact:
             C, conv = C[:done], conv[:done]
         return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-                "interrupted": done, "maxiter": maxiter, "stop": exc, "start": start}
+                "interrupted": done, "maxiter": maxiter, "stop": exc, "start": start,
+                "failures": _named(failures, names)}
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
-            "interrupted": None, "maxiter": maxiter, "start": start}
+            "interrupted": None, "maxiter": maxiter, "start": start,
+            "failures": _named(failures, names)}
+
+
+def _named(failures, names):
+    """The failed systems of :func:`run` as ``{"system": t + 1, "name": ..., "why": ...}``."""
+    return [{"system": t + 1, "name": None if not names else str(names[t]), "why": str(why)}
+            for t, why in failures]
 
 
 def _tuned_costs(result, T) -> np.ndarray:
@@ -570,6 +583,9 @@ def summarize(result) -> dict:
                      "not_converged": int(T - np.sum(h["converged"][s:s + T]))}}
     if s:
         out["resumed"] = {"earlier_rounds": int(s), "rounds": int(s + T)}
+    failures = [f for f in result.get("failures", ()) if f["system"] <= T]
+    if failures:
+        out["failures"] = failures
     if result.get("interrupted") is not None:
         out["interrupted"] = True
     auto = getattr(tuner, "auto_context", None)
@@ -673,6 +689,19 @@ def format_report(s: dict) -> str:
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
     return "\n".join(lines)
+
+
+def format_failures(s: dict) -> str:
+    """Why the tuned run of :func:`summarize` left systems unsolved, as its Tuner said it for
+    the first of them (``""`` when it solved every one): the table says only how many."""
+    failures = s.get("failures") or ()
+    if not failures:
+        return ""
+    first = failures[0]
+    which = f"system {first['system']}" + (f" ({first['name']})" if first["name"] else "")
+    more = (f" ({len(failures) - 1} more in summary.json, \"failures\")"
+            if len(failures) > 1 else "")
+    return f"not solved by the tuned run: {which}: {first['why']}{more}"
 
 
 def figure_data(result) -> dict:
