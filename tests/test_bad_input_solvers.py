@@ -87,9 +87,10 @@ CASES = [
       for w in (0.0, 2.0, -1.0, 2.5, float("nan"), float("inf"))],
     *[(f"omega = {w!r}", ("sor", "ssor_pcg"), dict(omega=w),
        raises(ValueError, "omega must be a real number"))
-      for w in ("1.5", True, np.bool_(True), None, 1.5 + 0j, np.array(1.5), [1.5])],
+      for w in ("1.5", True, np.bool_(True), None, 1.5 + 0j, np.array([1.5]), [1.5])],
     *[(f"omega = {w!r}", ("sor", "ssor_pcg"), dict(omega=w), SOLVES)
-      for w in (np.float32(1.5), np.float64(1.3), np.int64(1), 1, Fraction(3, 2))],
+      for w in (np.float32(1.5), np.float64(1.3), np.int64(1), 1, Fraction(3, 2),
+                np.array(1.5))],
     # tolerances and caps
     *[(f"rtol = {v!r}", ALL, dict(rtol=v), raises(ValueError, "rtol must be a real number"))
       for v in ("1e-8", True, None, 1e-8j, [1e-8], np.array([1e-8]))],
