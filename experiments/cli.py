@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: b = (1, ..., 1))")
     p.add_argument("--contexts", type=_path, default=None, metavar="FILE",
                    help="a text file with one context per system (a number or a row of "
-                        "numbers per line) for the contextual learners")
+                        "numbers per line), or a .npy array (a vector, or one row per "
+                        "system), for the contextual learners")
     p.add_argument("--resume", type=_path, default=None, metavar="TUNER_FILE",
                    help="continue the tuner saved in this file (a tune folder's tuner.json, "
                         "or Tuner.save's file) on these systems, and save it back there "

@@ -209,19 +209,43 @@ def _contexts_problem(path, exc) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _npy_contexts(path):
+    """The contexts of a NumPy ``.npy`` file (known by its magic bytes, whatever its name) as
+    rows, ``None`` for any other file: a vector is one number per system, a 2-D array one row
+    per system.  (Such a file had been read as text: "line 1 is \"\\x93NUMPY...\" (values
+    separated by commas)".)"""
+    with open(path, "rb") as f:
+        if f.read(6) != b"\x93NUMPY":
+            return None
+    try:
+        raw = np.load(path, allow_pickle=False)
+    except Exception as exc:  # a truncated file, an array of objects
+        raise ValueError(f"{path}: cannot read contexts from this .npy file "
+                         f"({type(exc).__name__}: {exc})") from None
+    if raw.dtype.kind not in "iuf" or raw.ndim not in (1, 2):
+        raise ValueError(f"{path}: contexts must be a 1-D array (one number per system) or a "
+                         f"2-D array (one row per system) of real numbers, got shape "
+                         f"{raw.shape} and dtype {raw.dtype}")
+    raw = raw.astype(np.float64)
+    return raw[:, None] if raw.ndim == 1 else raw
+
+
 def read_contexts(path, count: int) -> list:
     """One context per system from a text file: one number per line (a scalar context) or
-    one row of numbers per line (a vector context); ``#`` starts a comment."""
+    one row of numbers per line (a vector context); ``#`` starts a comment.  A NumPy ``.npy``
+    file holds them as a vector (one number per system) or a 2-D array (one row each)."""
     path = Path(path)
     if not path.is_file():
         raise _not_a_file(path)
-    try:
-        with warnings.catch_warnings():  # an empty file: counted below, in one line
-            warnings.simplefilter("ignore", UserWarning)
-            rows = np.loadtxt(path, dtype=np.float64, ndmin=2, encoding="utf-8-sig")
-    except Exception as exc:
-        raise ValueError(f"{path}: cannot read contexts: {_contexts_problem(path, exc)}; "
-                         f"{_CONTEXTS_FORMAT}") from None
+    rows = _npy_contexts(path)
+    if rows is None:
+        try:
+            with warnings.catch_warnings():  # an empty file: counted below, in one line
+                warnings.simplefilter("ignore", UserWarning)
+                rows = np.loadtxt(path, dtype=np.float64, ndmin=2, encoding="utf-8-sig")
+        except Exception as exc:
+            raise ValueError(f"{path}: cannot read contexts: {_contexts_problem(path, exc)}; "
+                             f"{_CONTEXTS_FORMAT}") from None
     if rows.shape[0] != count:
         from bandit._base import count_of
 
