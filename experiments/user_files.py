@@ -166,6 +166,12 @@ def read_vector(path, n: int) -> np.ndarray:
     v = np.asarray(v)
     if v.ndim == 2 and 1 in v.shape:
         v = v.ravel()
+    if v.ndim == 2 and n in v.shape:  # several right-hand sides in one file
+        k = v.shape[1] if v.shape[0] == n else v.shape[0]
+        raise ValueError(f"{path}: {k} right-hand sides of {n} entries in one file (shape "
+                         f"{v.shape}); relaxtune tune takes one right-hand side per file: "
+                         f"save each column as its own file and give them in order "
+                         f"(--rhs b1.npy b2.npy ...; one matrix is solved for each)")
     if v.ndim != 1 or v.size != n:
         raise ValueError(f"{path}: a vector of {n} entries was expected (the size of its "
                          f"matrix), got shape {v.shape}")
