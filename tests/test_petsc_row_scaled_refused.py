@@ -50,7 +50,7 @@ def test_an_inconsistent_row_scaled_system_is_refused_on_the_petsc_backend():
 @pytest.mark.mpi
 def test_an_inconsistent_row_scaled_system_is_refused_on_two_ranks(tmp_path):
     pytest.importorskip("solvers.petsc")
-    r0, r1 = rank_reports("mpi_probe22_rows.py", tmp_path, timeout=300)
+    r0, r1 = rank_reports("mpi_row_scaled.py", tmp_path, timeout=300)
     A, d = row_scaled()
     b = np.random.default_rng(0).standard_normal(A.shape[0])
     assert r0 == r1  # rank 0 decides, every rank gets the same

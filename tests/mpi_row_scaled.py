@@ -1,4 +1,4 @@
-"""For ``tests/test_probe22_petsc_row_scaled.py``: on two ranks, the row-scaled Neumann
+"""For ``tests/test_petsc_row_scaled_refused.py``: on two ranks, the row-scaled Neumann
 Laplacian of ``test_row_scaled_inconsistent`` on the PETSc backend — the floor of
 ``null_floor`` for a distributed Vec, then a Tuner's refusal of the inconsistent right-hand
 side and a solve of the consistent one.  Each rank writes ``OUT/rank<r>.json``."""
