@@ -17,9 +17,11 @@ the reading of another arm's first run is not what the prices rest on:
 
 So the cold run is paid once per family (:data:`COLD_BY_FAMILY`, on): on the Monte Carlo
 sequence (mc3d m = 22, 300 samples) the configuration learner's first solves of its other
-SSOR-PCG ω had cost 0.5-1.1 % of a round more than the same solves of a fixed Tuner, about
+SSOR-PCG ω had cost 0.5-1.3 % of a round more than the same solves of a fixed Tuner, about
 1 ms each on a solve of 4-5 ms, against 0.0-0.4 % for the ω-only learner, which has no cold
-runs (``docs/studies/precond.md``).
+runs; side by side with the cold run once per arm, 0.994 × on mc3d (six rounds), 0.978-0.990
+on the adaptive-step heat loop, within the rounds' noise on heat2d, aniso2d and finadapt
+(``docs/studies/precond.md``).
 """
 from __future__ import annotations
 
