@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from . import mpi as _mpi
+from ._cold_family import cold_run_needed
 from ._tuner_account import account_plain
 from ._tuner_checks import _check_result
 from ._tuner_prime import warm_kernels
@@ -117,10 +118,10 @@ class RunSteps:
                     x = np.zeros(op.n) if x0 is None else x0.copy()
                 else:
                     self._checked = checked[:3] + (None,)
-                if self._cold_runs and not arms._warm[arm]:
-                    # the arm's first run in this process: its one-time costs (the first
-                    # pass of the interpreter and the caches over its code and this
-                    # system's arrays) paid in a short untimed run from the same start
+                if self._cold_runs and not arms._warm[arm] and cold_run_needed(arms, arm):
+                    # the first run of the arm's family in this process: its one-time costs
+                    # (the first pass of the interpreter and the caches over its code and
+                    # this system's arrays) paid in a short untimed run from the same start
                     self._run_checked(entry, op, b, checked[1], x.copy(), _COLD_ITERATIONS)
                     start = time.perf_counter()
                 res = self._run_checked(entry, op, b, checked[1], x, maxiter)
