@@ -24,7 +24,7 @@ from numba import njit
 from ._observed import MIN_PROB
 from ._regretdata import RunData
 
-__all__ = ["mini_totals", "MINI_BINS", "MINI_GAP_SPREAD", "MINI_SPREAD"]
+__all__ = ["mini_totals", "mini_price", "MINI_BINS", "MINI_GAP_SPREAD", "MINI_SPREAD"]
 
 #: Quantile bins of the context in :func:`mini_totals`.
 MINI_BINS = 8
@@ -91,13 +91,16 @@ def mini_totals(data: RunData, bins=MINI_BINS, draws=256) -> dict:
     else:
         tau = MIN_PROB
     a = data.audits
-    order = np.arange(K) if data.arm_order is None else np.asarray(data.arm_order, np.int64)
+    order = np.arange(K) if data.arm_order is None else data.arm_order
+
+    def c(v, dtype):  # one compiled specialisation: contiguous arrays of one dtype
+        return np.ascontiguousarray(v, dtype=dtype)
+
     S, V, p_best, share, reach, stop = _mini_kernel(
-        x, np.asarray(data.arm, np.int64), np.asarray(data.p, float),
-        np.asarray(data.played, float), np.asarray(data.paid, float), starts,
-        np.ascontiguousarray(q), np.asarray(a["round"], np.int64), np.asarray(a["arm"], np.int64),
-        np.asarray(a["row"], np.bool_), np.asarray(a["converged"], np.bool_),
-        np.asarray(a["value"], float), np.asarray(a["p"], float), order, int(bins), float(tau),
+        c(x, float), c(data.arm, np.int64), c(data.p, float), c(data.played, float),
+        c(data.paid, float), c(starts, np.int64), c(q, float), c(a["round"], np.int64),
+        c(a["arm"], np.int64), c(a["row"], np.bool_), c(a["converged"], np.bool_),
+        c(a["value"], float), c(a["p"], float), c(order, np.int64), int(bins), float(tau),
         MINI_SPREAD, MINI_GAP_SPREAD, int(draws))
     mean_cost = S / T
     return {"S": S, "V": V, "p_best": p_best, "sigma": MINI_SPREAD * mean_cost,
@@ -244,9 +247,15 @@ def _mini_kernel(x, arm, p, played, paid, starts, q, ra, ka, row, conv, va, pa, 
     np.random.seed(T)  # a function of the data: planning is reproducible
     wins = np.zeros(K)
     sd = np.sqrt(V)
+    # only arms within four standard errors of the smallest upper bound can win a draw
+    # (a chance below 1e-4 each): the draws are the kernel's dearest part
+    top = np.inf
+    for k in range(K):
+        top = min(top, S[k] + 4.0 * sd[k])
+    cand = np.flatnonzero(S - 4.0 * sd <= top)
     for _ in range(draws):
-        best, kb = np.inf, 0
-        for k in range(K):
+        best, kb = np.inf, cand[0]
+        for k in cand:
             z = S[k] + np.random.standard_normal() * sd[k]
             if z < best:
                 best, kb = z, k
@@ -258,3 +267,49 @@ def _mini_kernel(x, arm, p, played, paid, starts, q, ra, ka, row, conv, va, pa, 
     return S, V, wins / draws, share, reach, stop
 
 
+_PRICE = {}
+
+
+def _synthetic(K, T):
+    """A run of ``T`` rounds and ``K`` arms: randomised plays, an audit every tenth round."""
+    rng = np.random.default_rng(0)
+    t = np.arange(T)
+    arm = rng.integers(0, K, T)
+    ar = t[::10]
+    n = ar.size
+    audits = {"round": ar, "arm": rng.integers(0, K, n), "row": np.zeros(n, bool),
+              "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
+              "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
+              "p": np.full(n, 0.1)}
+    return RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
+                   played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
+                   q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
+                   n_arms=K, arm_order=np.arange(K))
+
+
+def mini_price(K):
+    """``(fixed, per round)``: the CPU seconds of a mini plan's computation
+    (:func:`mini_totals` and :func:`bandit.audit.allocate`) on a run of 64 rounds, and
+    what each round of history adds (from one of 2,048 rounds), on synthetic runs of ``K``
+    arms (the least of three each, after a first call that loads the kernel); measured
+    once per process and number of arms.  What a mini plan is priced at before it is made
+    (:meth:`bandit.audit.Auditor._mini_plan`)."""
+    if K in _PRICE:
+        return _PRICE[K]
+    import time
+
+    from ._audit_plan import allocate
+
+    def cost(data):
+        best = np.inf
+        for i in range(4):
+            cpu = time.process_time()
+            est = mini_totals(data)
+            allocate(est, est["mean_cost"], 0.05, data.T, True)
+            if i:  # (the first loads the kernel)
+                best = min(best, time.process_time() - cpu)
+        return best
+
+    small, big = cost(_synthetic(K, 64)), cost(_synthetic(K, 2048))
+    _PRICE[K] = (small, max(big - small, 0.0) / (2048 - 64))
+    return _PRICE[K]
