@@ -214,6 +214,12 @@ class Auditor(Schedule, AuditState):
         # CPU seconds per log row of the run arrays' conversion (measured at the first mini
         # plan's price; a cache of this process, not saved)
         self._row_price = None
+        if MINI_PLAN:
+            # the mini plans' price, measured when the auditor is made (as plan_slope; once
+            # per process and number of arms: it loads the compiled kernel)
+            from ._audit_mini import mini_price
+
+            mini_price(self.K)
         # before the first plan: (the rounds read, and per arm its plays, its plays that
         # converged and their total cost; a cache of this process, not saved: a loaded tuner
         # reads the same rounds)
