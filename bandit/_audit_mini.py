@@ -288,10 +288,11 @@ def _synthetic(K, T):
 
 
 def mini_price(K):
-    """``(fixed, per round)``: the CPU seconds of a mini plan's computation
-    (:func:`mini_totals` and :func:`bandit.audit.allocate`) on a run of 64 rounds, and
-    what each round of history adds (from one of 2,048 rounds), on synthetic runs of ``K``
-    arms (the least of three each, after a first call that loads the kernel); measured
+    """``(fixed, per round, per row read)``: the CPU seconds of a mini plan's computation
+    (:func:`mini_totals` and :func:`bandit.audit.allocate`) on a run of 64 rounds, what
+    each round of history adds (from one of 2,048 rounds), on synthetic runs of ``K`` arms
+    (the least of three each, after a first call that loads the kernel), and what
+    converting one logged round into the run's arrays costs (:func:`_row_price`); measured
     once per process and number of arms.  What a mini plan is priced at before it is made
     (:meth:`bandit.audit.Auditor._mini_plan`)."""
     if K in _PRICE:
@@ -311,5 +312,32 @@ def mini_price(K):
         return best
 
     small, big = cost(_synthetic(K, 64)), cost(_synthetic(K, 2048))
-    _PRICE[K] = (small, max(big - small, 0.0) / (2048 - 64))
+    _PRICE[K] = (small, max(big - small, 0.0) / (2048 - 64), _row_price())
     return _PRICE[K]
+
+
+class _Rows:
+    """What :class:`bandit._report_data.RunArrays` reads of a tuner: its log rows."""
+
+    _paid, cost = None, "iterations"
+
+    def __init__(self, log):
+        self._log = log
+
+
+def _row_price(n=1024):
+    """CPU seconds per round of bringing the run's arrays up to date
+    (:class:`bandit._report_data.RunArrays`), on ``n`` rows of a Tuner's log (the least of
+    three)."""
+    import time
+
+    from ._report_data import RunArrays
+
+    row = (0, 1.0, 5, 0.1, 0.5, True, 5.0, False, -1, 1.0, -1, 100)
+    best = np.inf
+    for _ in range(3):
+        log = [row] * n
+        cpu = time.process_time()
+        RunArrays().update(_Rows(log))
+        best = min(best, time.process_time() - cpu)
+    return best / n

@@ -138,15 +138,6 @@ from ._audit_schedule import Schedule, _anchor_round, _played_costs  # noqa: E40
 from ._audit_state import AuditState  # noqa: E402
 
 
-class _Rows:
-    """What :class:`bandit._report_data.RunArrays` reads of a tuner: some log rows."""
-
-    _paid = None
-
-    def __init__(self, log, cost):
-        self._log, self.cost = log, cost
-
-
 def completion_probability(p, c):
     """Probability of completing a stopped attempt of an arm a randomised policy played with
     probability ``p`` (0 for a deterministic policy), in an epoch whose budgeted completion
@@ -211,9 +202,6 @@ class Auditor(Schedule, AuditState):
         self.mini = False
         self.mini_cost = None
         self.mini_plans = 0
-        # CPU seconds per log row of the run arrays' conversion (measured at the first mini
-        # plan's price; a cache of this process, not saved)
-        self._row_price = None
         if MINI_PLAN:
             # the mini plans' price, measured when the auditor is made (as plan_slope; once
             # per process and number of arms: it loads the compiled kernel)
@@ -322,38 +310,27 @@ class Auditor(Schedule, AuditState):
     def _mini_plan(self, tuner, t):
         """A plan from :func:`bandit._audit_mini.mini_totals` (the switch :data:`MINI_PLAN`),
         when the full plan due at round ``t`` was put off: made when its price — its
-        computation's CPU seconds per round on a synthetic run
-        (:func:`bandit._audit_mini.mini_price`), times ``t`` — fits :data:`PLAN_SHARE` of
-        the budget so far, and charged the CPU time it took."""
+        computation's CPU seconds on synthetic runs, a fixed part and a part per round, and
+        the conversion of the rounds it reads into the run's arrays
+        (:func:`bandit._audit_mini.mini_price`, measured when the auditor is made) — fits
+        :data:`PLAN_SHARE` of the budget so far, and charged the CPU time it took."""
         from ._audit_mini import mini_price
+        from ._report_data import _ARRAYS
 
         solved = _solved(tuner)
         if t <= 0 or solved <= 0:
             return
         per_unit = self._solve_seconds(tuner) / solved  # seconds per cost unit
-        # (the price's measurement loads the kernel: no part of this plan's charge)
-        fixed, slope = mini_price(self.K)
-        allowed = PLAN_SHARE * self.budget * solved
-        if (fixed + slope * t) / max(per_unit, 1e-300) > allowed:
-            return
-        cpu = time.process_time()
+        fixed, slope, per_row = mini_price(self.K)
         # a plan reads the run through the arrays kept with the tuner, which convert the
         # rounds logged since they were last read (about a microsecond a round where no
-        # plan ran before: as much as the arithmetic, or more): priced at this tuner's own
-        # rows, the last 64 converted apart once (charged)
-        from ._report_data import _ARRAYS, RunArrays
-
-        if self._row_price is None:
-            rows = tuner._log[-64:]
-            start = time.process_time()
-            RunArrays().update(_Rows(list(rows), tuner.cost))
-            self._row_price = (time.process_time() - start) / max(len(rows), 1)
+        # plan ran before: as much as the arithmetic, or more)
         seen = _ARRAYS.get(tuner)
         pending = len(tuner._log) - (seen.n if seen is not None else 0)
-        guess = (fixed + slope * t + self._row_price * pending) / max(per_unit, 1e-300)
-        if guess > allowed:
-            self.spent += (time.process_time() - cpu) / max(per_unit, 1e-300)
+        guess = (fixed + slope * t + per_row * pending) / max(per_unit, 1e-300)
+        if guess > PLAN_SHARE * self.budget * solved:
             return
+        cpu = time.process_time()
         self._plan(tuner, t, mini=True)
         seconds = time.process_time() - cpu
         self.mini_cost = (seconds, int(t))
