@@ -72,8 +72,8 @@ from ._audit_plan import (ANCHOR, FLOOR, LOWER_Z, RADIUS, _scale,  # noqa: F401 
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
            "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
-           "FOLLOW", "MINI_PLAN", "RADIUS", "completion_probability", "contender_weight", "capped_cap",
-           "allocate", "anchor_weights", "play_weights"]
+           "FOLLOW", "MINI_PLAN", "RADIUS", "completion_probability", "contender_weight",
+           "capped_cap", "allocate", "anchor_weights", "play_weights"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
