@@ -10,6 +10,8 @@ constants exist.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._audit_plan import ANCHOR, allocate, anchor_weights
@@ -23,30 +25,42 @@ class Schedule:
     """The part of :class:`bandit.audit.Auditor` that plans and rescales its audit
     probabilities (a mixin: the Auditor's state is the Auditor's)."""
 
-    def _plan(self, tuner, t):
+    def _plan(self, tuner, t, mini=False):
         """What auditing each arm costs and how much each needs, from the estimator's quick
-        totals on the run so far (see :func:`allocate`)."""
+        totals on the run so far (see :func:`allocate`; ``mini``: from
+        :func:`bandit._audit_mini.mini_totals`, which caps no arm)."""
         K = self.K
-        self.next_plan = max(_PLAN_FACTOR * t, _FIRST_PLAN)
+        if not mini:
+            self.next_plan = max(_PLAN_FACTOR * t, _FIRST_PLAN)
         solve = _solved(tuner)
         if t == 0 or solve <= 0.0:
             self.plan = None  # nothing known: every arm alike, an audit costs a solve
             return
-        self.plans += 1
-        from .estimate import quick_totals
-
         data = tuner._run_data()
-        est = quick_totals(data)
+        if mini:
+            from ._audit_mini import mini_totals
+
+            est = mini_totals(data)
+            if not np.all(np.isfinite(est["S"])):
+                return
+            self.mini_plans += 1
+            self.mini = True
+        else:
+            from .estimate import quick_totals
+
+            self.plans += 1
+            est = quick_totals(data)
         per_round = solve / t
         cost = est["mean_cost"]  # of one audit run of each arm, in the tuner's cost unit
         cost = np.where(np.isfinite(cost) & (cost > 0), cost, per_round)
-        if tuner.cost == "iterations" and t >= _CAP_FROM and np.all(np.isfinite(est["S"])):
+        if not mini and tuner.cost == "iterations" and t >= _CAP_FROM and np.all(
+                np.isfinite(est["S"])):
             sd = np.sqrt(est["V"])
             far = est["S"] - 3 * sd >= (1 + _CAP_GAP) * np.min(est["S"] + 3 * sd)
             self.capped |= far
         # a capped audit stops at CAP_FACTOR × the round's iterations
         cost = np.where(self.capped, np.minimum(cost, CAP_FACTOR * per_round), cost)
-        row = est["row_cost"]
+        row = est.get("row_cost", math.nan)
         row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
         # the allocation at the current rate (rescaled in proportion from then on)
         rate = self._rate(tuner, t)

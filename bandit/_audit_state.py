@@ -24,6 +24,7 @@ class AuditState:
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
                 "plans": self.plans, "solved": self.solved,
+                "mini_cost": self.mini_cost, "mini_plans": self.mini_plans,
                 "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
@@ -31,6 +32,8 @@ class AuditState:
                     "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
                     "plan_cost", "plan_floor", "spent", "plans", "solved"):
             setattr(self, key, state[key])
+        self.mini_cost = state.get("mini_cost")
+        self.mini_plans = state.get("mini_plans", 0)
         self.rng.bit_generator.state = state["rng"]
 
     def state_dict(self) -> dict:
@@ -68,6 +71,9 @@ class AuditState:
         self.spent = float(state["spent"])
         self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
         self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
+        # a mini plan's price is not saved (the tuner file's audits hold a plan's, not
+        # this switch's): a loaded tuner measures it anew (bandit.audit.MINI_PLAN)
+        self.mini_cost = None
         plan = state["plan"]
         self.plan = None if plan is None else {"rate": float(plan["rate"]),
                                                "row_cost": float(plan["row_cost"]),

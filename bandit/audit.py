@@ -72,8 +72,8 @@ from ._audit_plan import (ANCHOR, FLOOR, LOWER_Z, RADIUS, _scale,  # noqa: F401 
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
            "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
-           "FOLLOW", "RADIUS", "completion_probability", "contender_weight", "capped_cap",
-           "allocate", "anchor_weights", "play_weights"]
+           "FOLLOW", "MINI_PLAN", "RADIUS", "completion_probability", "contender_weight",
+           "capped_cap", "allocate", "anchor_weights", "play_weights"]
 
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
@@ -113,6 +113,14 @@ ANCHOR_AUDITS = 4
 #: total 18 % low with a reported error of 5 %: the Student factor of a few audits is what
 #: had covered the model's error on the contexts its plays never reach).
 FOLLOW = None
+#: A switch, off (False) by default: when a plan is due and does not fit the budget, plan
+#: from :func:`bandit._audit_mini.mini_totals` instead (binned means of the observed costs,
+#: no cost model: a few array passes), charged its measured CPU time and put off, like a
+#: plan, while that would exceed :data:`PLAN_SHARE` of the budget so far.  On solves of
+#: tens of microseconds no plan of the cost model fits, and without one the audits stay
+#: spread evenly over the arms (``relaxtune bench regret --mini-plan`` measures it;
+#: docs/regret_measurements.md, *Plans without the cost model*).
+MINI_PLAN = False
 #: Rounds at which the probabilities are rescaled before :data:`_ADJUST_EVERY` (the
 #: played arms of a short run change fast; a rescaling costs ``O(t)`` once).
 _EARLY = (16, 32, 64, 128, 256)
@@ -189,6 +197,17 @@ class Auditor(Schedule, AuditState):
         self.plans = 0
         # the latest plan: allocation at a rate, row cost (saved with the tuner)
         self.plan = None
+        # whether the latest plan was a mini plan (MINI_PLAN), the CPU seconds of the last
+        # one and the rounds it read (its price), and how many were made (a diagnostic)
+        self.mini = False
+        self.mini_cost = None
+        self.mini_plans = 0
+        if MINI_PLAN:
+            # the mini plans' price, measured when the auditor is made (as plan_slope; once
+            # per process and number of arms: it loads the compiled kernel)
+            from ._audit_mini import mini_price
+
+            mini_price(self.K)
         # before the first plan: (the rounds read, and per arm its plays, its plays that
         # converged and their total cost; a cache of this process, not saved: a loaded tuner
         # reads the same rounds)
@@ -267,6 +286,7 @@ class Auditor(Schedule, AuditState):
             # budget so far
             guess = self.plan_charge(tuner, t)
             if guess <= PLAN_SHARE * self.budget * _solved(tuner):
+                self.mini = False
                 self._plan(tuner, t)
                 if self.plan_cost is None and t and _solved(tuner) > 0:
                     # this one measurement prices every later plan: the process's CPU
@@ -282,8 +302,39 @@ class Auditor(Schedule, AuditState):
                 self.spent += guess
             else:
                 self.next_plan = 2 * t
+                if MINI_PLAN and t >= _FIRST_PLAN:
+                    self._mini_plan(tuner, t)
         self._rescale(tuner, t)
         self.planning += time.process_time() - cpu
+
+    def _mini_plan(self, tuner, t):
+        """A plan from :func:`bandit._audit_mini.mini_totals` (the switch :data:`MINI_PLAN`),
+        when the full plan due at round ``t`` was put off: made when its price — its
+        computation's CPU seconds on synthetic runs, a fixed part and a part per round, and
+        the conversion of the rounds it reads into the run's arrays
+        (:func:`bandit._audit_mini.mini_price`, measured when the auditor is made) — fits
+        :data:`PLAN_SHARE` of the budget so far, and charged the CPU time it took."""
+        from ._audit_mini import mini_price
+        from ._report_data import _ARRAYS
+
+        solved = _solved(tuner)
+        if t <= 0 or solved <= 0:
+            return
+        per_unit = self._solve_seconds(tuner) / solved  # seconds per cost unit
+        fixed, slope, per_row = mini_price(self.K)
+        # a plan reads the run through the arrays kept with the tuner, which convert the
+        # rounds logged since they were last read (about a microsecond a round where no
+        # plan ran before: as much as the arithmetic, or more)
+        seen = _ARRAYS.get(tuner)
+        pending = len(tuner._log) - (seen.n if seen is not None else 0)
+        guess = (fixed + slope * t + per_row * pending) / max(per_unit, 1e-300)
+        if guess > PLAN_SHARE * self.budget * solved:
+            return
+        cpu = time.process_time()
+        self._plan(tuner, t, mini=True)
+        seconds = time.process_time() - cpu
+        self.mini_cost = (seconds, int(t))
+        self.spent += seconds / max(per_unit, 1e-300)
 
     def plan_charge(self, tuner, t):
         """What a plan at round ``t`` is charged, in the tuner's cost unit: the fixed CPU

@@ -176,7 +176,8 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
                    rep.instance_optimal.high),
             "cost": rep.cost, "loop_seconds": loop, "oracle_half_width": bound,
             "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0,
-            "plans": tuner._auditor.plans if tuner._auditor is not None else 0}
+            "plans": tuner._auditor.plans if tuner._auditor is not None else 0,
+            "mini_plans": tuner._auditor.mini_plans if tuner._auditor is not None else 0}
 
 
 def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
@@ -366,10 +367,11 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
 
 
 def _task(args):
-    name, study, seed, cache, T, budget, clock, compare, follow, residuals = args
+    name, study, seed, cache, T, budget, clock, compare, follow, residuals = args[:10]
     from bandit import audit
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
+    audit.MINI_PLAN = bool(args[10]) if len(args) > 10 else False
     data = cost_matrix(study, seed, Path(cache), T)
     return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
                   residuals=residuals)
@@ -424,6 +426,7 @@ def summarise(runs):
         row["report"] = float(np.median(rep))
         row["audit_runs"] = float(np.median([r["cost"]["audit_runs"] for r in rs]))
         row["plans"] = float(np.mean([r.get("plans", 0) for r in rs]))
+        row["mini_plans"] = float(np.mean([r.get("mini_plans", 0) for r in rs]))
         rows.append(row)
     return rows
 
@@ -529,6 +532,10 @@ def main(argv=None) -> int:
                     help="turn on bandit.audit.FOLLOW with this share: without a plan, a "
                          "randomised learner's column audits follow its plays (default: "
                          "off, the library's default)")
+    ap.add_argument("--mini-plan", action="store_true",
+                    help="turn on bandit.audit.MINI_PLAN: where a plan of the cost model "
+                         "does not fit the budget, plan from binned means of the observed "
+                         "costs (default: off, the library's default)")
     ap.add_argument("--residuals", action="store_true",
                     help="also the per-round prediction errors on the entries the estimator "
                          "fills in, of the cost model, of Young's theory from the played count "
@@ -558,7 +565,7 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow, args.residuals)
+              args.follow, args.residuals, args.mini_plan)
              for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
@@ -567,7 +574,8 @@ def main(argv=None) -> int:
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds from "
           f"{args.first_seed}, T = {args.T}, "
           f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock"
-          f"{'' if args.follow is None else f', audits follow the plays ({args.follow})'} "
+          f"{'' if args.follow is None else f', audits follow the plays ({args.follow})'}"
+          f"{', mini plans' if args.mini_plan else ''} "
           f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
     if args.residuals:
