@@ -1,5 +1,6 @@
-"""The labels of the arms of :class:`bandit.armset.ArmSet`: a bare ω arm's label with no more
-digits than it was written with, and labels made unique where two arms' labels round alike.
+"""The labels of the arms of :class:`bandit.armset.ArmSet`: a bare ω arm's label at 12
+significant digits (``"1.55"``, not linspace's ``"1.5499999999999998"``), and labels made
+unique where two arms' labels round alike.
 """
 from __future__ import annotations
 
