@@ -1,16 +1,21 @@
 """The guard's budget for an exploratory try of an arm of :class:`bandit.armset.ArmSet`: the
 iterations it may run for the cost it is allowed (its set-up's share taken off; 0 where it
-cannot win and is not started), the lower bound a refused try is told, and what a failed arm
-is told.
+cannot win and is not started), what a rival's try may cost in units of the leader's
+predicted cost (:meth:`GuardBudget.allowance`, which the learner's try gate weighs too), the
+lower bound a refused try is told, and what a failed arm is told.
 
-A mixin of :class:`~bandit.armset.ArmSet` (its class path, the cost per iteration the budget is
-converted at, :meth:`ArmSet.rate`, the try gate's allowance, :meth:`ArmSet.allowance`, and the
-cap of a run on a reused set-up, :meth:`ArmSet.stale_cap`, stay in :mod:`bandit.armset`); its
-methods read and write the set's own attributes.
+A mixin of :class:`~bandit.armset.ArmSet` (its class path stays in :mod:`bandit.armset`; the
+cost per iteration the budget is converted at, :meth:`ArmSet.rate`, is in
+:mod:`bandit._armset_work`, the cap of a run on a reused set-up, :meth:`ArmSet.stale_cap`, in
+:mod:`bandit._armset_reuse`); its methods read and write the set's own attributes.
 """
 from __future__ import annotations
 
 import math
+
+# an attempt of an arm of another family than the leader's may cost this many times the
+# leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
+_CHALLENGE = 1.5
 
 
 class GuardBudget:
@@ -19,6 +24,9 @@ class GuardBudget:
     #: refuse a rival's first set-up of a kind not yet measured whose share exceeds every
     #: warm solve of the leader's family so far (:meth:`budget`)
     warm_leader_first = True
+    #: allow a rival of a family that has not yet converged the leader's predicted cost, not
+    #: :data:`_CHALLENGE` times it (:meth:`budget`)
+    first_try_at_par = True
 
     def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
         """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
@@ -144,3 +152,9 @@ class GuardBudget:
                 key = self.configs[k].setup_key if self.configs else None
                 worst = max(worst, maxiter * rate + self._setup.get(key, 0.0))
         return max(worst, float(spent))
+
+    def allowance(self, guard, proven=True) -> float:
+        """What a rival's try may cost, in units of the leader's predicted cost
+        (:meth:`budget`): ``min(guard, 1.5)``, or 1 while its family has not converged
+        (``proven=False``, with :attr:`first_try_at_par`)."""
+        return min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)

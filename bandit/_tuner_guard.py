@@ -1,19 +1,21 @@
 """The guard of a :class:`bandit.Tuner`'s solve: the budget of an exploratory attempt, an
-attempt not started or refused by the solver, and the fallback chain after a failed attempt
-and its order, so that every guarded solve converges whenever some arm converges on the
-system — unless a run stagnates (the tolerance looks unattainable), which cuts the chain
-short (:data:`STAGNATION_FALLBACKS`)."""
+attempt not started, and the fallback chain after a failed attempt and its order, so that
+every guarded solve converges whenever some arm converges on the system — unless a run
+stagnates (the tolerance looks unattainable), which cuts the chain short
+(:data:`STAGNATION_FALLBACKS`).  Why a solve failed or a system is refused (an attempt the
+solver refused, an inconsistent system, the explanations of a failure message) is told by
+:mod:`bandit._tuner_guard_diagnosis`."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from ._base import arm_omega, count_of as _count
 from . import mpi as _mpi
 from . import report as _report
-from solvers._operator import CSROperator
+from ._tuner_guard_diagnosis import (_all_broke_down, _false_stagnation, _singular_note,
+                                     _sor_diverged_note, GuardDiagnosis)
 from solvers._result import IterateOverflowError
 
 #: Divergence tolerance of the attempts of a guarded solve: an attempt stops as diverged once
@@ -60,68 +62,14 @@ def _stuck(r, op, b, x0=None) -> bool:
     return r.reason == "stagnated" and not _false_stagnation(r, op, b, x0)
 
 
-def _false_stagnation(r, op, b, x0=None) -> bool:
-    """A SOR run stopped as "stagnated" far above the rounding floor of its start and of the
-    iterate it returned, ``FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (Numba backend).  SOR judges
-    stagnation on its last iterate: on a symmetric indefinite matrix a plain run's iterate
-    grows until its own rounding level passes the best residual, seen at the first sweeps, and
-    the run stops as "stagnated" although it diverged (the round had been reported as "the
-    tolerance looks unattainable: loosen rtol", best relative residual 0.96).  Such a run
-    counts as diverged (:func:`_diverged`).  (The start's floor too: a run from an ``x0`` out
-    of proportion with the solution keeps that floor, though its iterate has come down.)"""
-    if r.reason != "stagnated" or r.solver != "sor" or not isinstance(op, CSROperator) or (
-            not isinstance(r.x, np.ndarray) or not isinstance(b, np.ndarray)):
-        return False
-    from solvers._kernels import FLOOR_FACTOR, UNIT_ROUNDOFF, rounding_scale
-
-    scale = rounding_scale(op.indptr, op.indices, op.data, r.x, b)
-    if isinstance(x0, np.ndarray) and x0.shape == r.x.shape:
-        scale = max(scale, rounding_scale(op.indptr, op.indices, op.data,
-                                          np.ascontiguousarray(x0, dtype=np.float64), b))
-    return bool(r.residual_norm > FLOOR_FACTOR * UNIT_ROUNDOFF * scale)
-
-
-def _diverged(r, op=None, b=None, x0=None) -> bool:
-    """A run that diverged, or stopped as "stagnated" while diverging
-    (:func:`_false_stagnation`)."""
-    return r.reason == "diverged" or _false_stagnation(r, op, b, x0)
-
-
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
 
-class GuardSteps:
-    """Budgets, refused and skipped attempts, the fallback chain and the last resort, and the
-    order of the chain (:meth:`bandit.Tuner.fallback_order`)."""
-
-    def _refused(self, arm, op, x0, exc, seconds, tally, reason):
-        """The run of an arm the solver refused once it had started: its preconditioner
-        refused this matrix (:class:`SetupError`, reason ``"setup_failed"``, warned once per
-        arm), or an iterate left double range (:class:`solvers.IterateOverflowError`, reason
-        ``"diverged"``).  A failed run of 0 iterations carrying the refusal in
-        ``info["error"]``; the round goes on as after any failed attempt (a guarded solve falls
-        back; the policy is told a failure), so a loop never stops on one unusable arm.  Not an
-        observation of a solve for the arm's rates; its seconds are the user's all the same."""
-        from solvers import SolveResult
-
-        if reason == "setup_failed" and arm not in self._setup_warned:
-            self._setup_warned.add(arm)
-            warnings.warn(f"arm {arm} ({self.arm_labels[arm]}) could not be set up on a "
-                          f"{op.n}-unknown system: {exc}; counted as a failed attempt of that "
-                          f"arm (reason 'setup_failed')", RuntimeWarning, stacklevel=4)
-        x = np.zeros(op.n) if x0 is None else np.array(x0, dtype=np.float64)
-        rtol, atol = self._round_tol  # (this solve's stopping rule)
-        res = SolveResult(x=x, iterations=0, converged=False, residual_norm=math.inf,
-                          omega=arm_omega(self.policy.arms[arm]), solver=self._calls[arm][0]
-                          .__name__, reason=reason, seconds=seconds,
-                          backend=self.backend, rtol=rtol, atol=atol, maxiter=0,
-                          info={"error": str(exc), "refused": type(exc).__name__,
-                                "work": 0.0, "timed_work": seconds,
-                                "setup": False, "setup_seconds": 0.0, "setup_work": 0.0})
-        if tally:
-            self._work[0] += seconds
-        return res
+class GuardSteps(GuardDiagnosis):
+    """Budgets, skipped attempts, the fallback chain and the last resort, and the order of
+    the chain (:meth:`bandit.Tuner.fallback_order`); refused attempts and systems are
+    :class:`~bandit._tuner_guard_diagnosis.GuardDiagnosis`'s."""
 
     def _skip(self, op, b, x0, arm):
         """The attempt of an arm whose set-up alone exceeds its budget, not started: a stopped
@@ -196,54 +144,6 @@ class GuardSteps:
         not started for it): an exploration cut short, not a failure of the arm or of the
         system."""
         return first.reason in ("maxiter", "stopped") and budget < self.maxiter
-
-    def _refuse_inconsistent(self, op, b):
-        """Raise ``ValueError`` when no ``x`` can meet the stopping rule: ``Aᵀ`` has a known
-        null vector ``y`` — ``1`` when the columns of ``A`` sum to zero, ``d⁻¹`` when
-        ``A = diag(d)·S`` with ``S`` symmetric and zero row sums (a row-scaled Laplacian) —
-        and ``b`` is not orthogonal to it (an inconsistent singular system,
-        :func:`solvers.spectral.null_floor`).  Called once a run has failed on its own —
-        the first attempt, or when the guard's budget cut that one short, the chain's next
-        run (:meth:`_fall_back`) — so a solvable system pays nothing for it; the round is
-        then abandoned and nothing is told, as for any refusal between the draw and the
-        update — instead of every arm running to ``maxiter`` with nothing to say why.  (Its
-        two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
-        budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
-        from scipy.linalg import norm as _norm
-        from solvers.spectral import null_floor
-
-        try:
-            floor, comps, kind = null_floor(op, b)
-            if not floor:
-                return
-            b_norm = b.norm() if hasattr(b, "norm") else float(_norm(np.asarray(b, float)))
-        except (TypeError, ValueError):  # a custom solver's input of a kind not prepared
-            return
-        rtol, atol = self._round_tol
-        tol = max(rtol * b_norm, atol)
-        # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
-        if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
-            rows = ("over all rows" if comps == 1 else
-                    f"over the rows of each of the {comps} connected components of A's graph")
-            if kind == "rows":
-                each = "" if comps == 1 else " on each component"
-                what = (f"A = diag(d)·S with S symmetric and zero row sums (a row-scaled "
-                        f"Neumann or graph Laplacian: A·1 = 0, d = diag(A)/diag(S) read off "
-                        f"the ratios a_ji/a_ij), so Aᵀ(1/d) = 0 and b − A x has b's sum "
-                        f"weighted by 1/d {rows} whatever x is")
-                consistent = (f"A consistent right-hand side has Σ b_i/d_i = 0{each} (divide "
-                              f"b by d, subtract the mean, multiply by d)")
-            else:
-                what = (f"the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
-                        f"Laplacian's do), so b − A x has b's sum {rows} whatever x is")
-                consistent = ("A consistent right-hand side sums to zero there "
-                              + ("(b − b.mean())" if comps == 1
-                                 else "(b minus its mean on each component)"))
-            raise ValueError(
-                f"A x = b is inconsistent: {what}, and ‖b − A x‖ >= {floor:.3e} for every "
-                f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no arm can "
-                f"converge. {consistent}; the round was "
-                f"abandoned once a run had failed, nothing was told or recorded")
 
     def _failure_cost(self, spent):
         """What a failed arm is told: ``maxiter`` iterations — in seconds or work, the most
@@ -540,73 +440,3 @@ class GuardSteps:
                 arms = [int(k)] + [a for a in arms if a != k]
         self._rescuers = [len(log), arms]
         return arms
-
-
-def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
-    """The failure message's explanation when every SOR run of a round diverged.
-
-    On a symmetric matrix with a positive diagonal SOR converges, for any ω in (0, 2),
-    exactly when the matrix is positive definite (Ostrowski–Reich): every run diverging there
-    says the matrix is indefinite, and no ω can help (the runs had been explained as wanting
-    under-relaxation, which diverges as well: ω = 0.1 to 0.9 on the shifted Laplacian
-    ``K − I``).  Otherwise, when no arm under-relaxes: on a matrix that is neither symmetric
-    positive definite nor diagonally dominant (central differences of convection at a cell
-    Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
-    been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
-    if not (solver == "sor" and runs and all(_diverged(r, op, b, x0) for _, r, *_ in runs)):
-        return ""
-    if _symmetric_positive_diagonal(op):
-        return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
-                "converges, for any ω in (0, 2), exactly when A is positive definite "
-                "(Ostrowski–Reich), so A is indefinite and no ω can solve it — use a method "
-                "for symmetric indefinite systems (MINRES, a direct solver)")
-    if min(w for w in omegas if w is not None) >= 1.0:
-        return ("; every run diverged, and every ω of the list is >= 1: on a matrix that is "
-                "neither symmetric positive definite nor diagonally dominant SOR can diverge "
-                "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
-    return ""
-
-
-def _singular_note(op) -> str:
-    """The failure message's explanation when ``A·1 = 0`` (a Numba-backend operator whose
-    rows sum to zero, within :data:`solvers.spectral.NULL_ROWS` of each row's absolute sum):
-    ``A`` is singular, and an ``A x = b`` no arm solves is likely inconsistent — the null
-    vector of ``Aᵀ`` that would prove it (:func:`solvers.spectral.null_floor`) was not found,
-    as for a convection–diffusion operator with zero-flux boundaries (the runs had been
-    listed as "(arm 0, maxiter)" with nothing to say why).  One pass over ``A``, only once
-    every arm has failed."""
-    if not isinstance(op, CSROperator) or op.n == 0:
-        return ""
-    from scipy.sparse import csr_matrix
-    from solvers.spectral import NULL_ROWS
-
-    a = csr_matrix((op.data, op.indices, op.indptr), shape=(op.n, op.n), copy=False)
-    one = np.ones(op.n)
-    if not np.all(np.abs(a @ one) <= NULL_ROWS * (abs(a) @ one)):
-        return ""
-    return ("; A is singular (its rows sum to zero: A·1 = 0), so b is likely outside A's "
-            "range — an inconsistent system, which no arm can solve (its null vector of Aᵀ "
-            "is not known here, so no floor of ‖b − A x‖ could be proven): make b consistent "
-            "(for a conservation law, sources that balance the boundary fluxes), or fix x's "
-            "free constant with one Dirichlet row")
-
-
-def _symmetric_positive_diagonal(op) -> bool:
-    """Whether ``op`` (a Numba-backend operator; False for others) is symmetric, as the
-    solvers judge it for SSOR-PCG and CG, with every diagonal entry positive."""
-    if not isinstance(op, CSROperator):
-        return False
-    # (the solvers' own test of symmetry: CSROperator.require_symmetric's tolerance)
-    return bool(np.all(op.diagonal > 0)) and op.asymmetry() <= 1e-10
-
-
-def _all_broke_down(runs) -> str:
-    """The failure message's explanation when every run of a round broke down: the matrix
-    (or the preconditioner) is not positive definite — a symmetric indefinite system such
-    as a shifted Laplacian, which no arm of CG or SSOR-PCG can solve (the runs had been
-    listed as "(arm 0, breakdown)" with nothing to say why)."""
-    if runs and all(r.reason == "breakdown" for _, r, *_ in runs):
-        return ("; every run broke down (pᵀAp <= 0 or rᵀz <= 0): the matrix, or its "
-                "preconditioner, is not positive definite")
-    return ""
-

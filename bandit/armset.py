@@ -6,45 +6,24 @@ shown, set-ups and their reuse, and the guard's budget per arm.
 """
 from __future__ import annotations
 
-import bisect
-import copy
 import math
-from collections import Counter
 
-import numpy as np
-
-from solvers.precond import omega_text
-
-from ._armset_budget import GuardBudget
+from ._armset_budget import _CHALLENGE, GuardBudget  # noqa: F401
 from ._armset_cold import ColdTime
+from ._armset_labels import _short_label, _unique
 from ._armset_persist import MeasuredState
+from ._armset_prices import TimedPrices
 from ._armset_retell import EarlyRetell
+from ._armset_reuse import _STALE_FACTOR, _STALE_MIN, SetupReuse  # noqa: F401
 from ._armset_probe import _PROBE_FRACTION, _PROBE_MARGIN, _PROBE_MIN, ProbeRules  # noqa: F401
 from ._armset_setup import _SETUP_READINGS, _SETUP_TRUST, SetupCosts  # noqa: F401
+from ._armset_work import IterationCost
 from ._kernels import expected_saving as _expected_saving
 from ._kernels import try_pays as _try_pays
 from ._prices import _WINDOW, _Prices
 from .arms import arm_kwargs, parse_arm
 
 __all__ = ["ArmSet"]
-
-# timed_work prices a family's work at the median seconds per unit of work of its warm solves
-# (every solve of a configuration after its first) so far, from its _WINDOW-th on at the
-# least median of any _WINDOW consecutive ones: the clock only adds (a busy core, preemption),
-# so the rate may fall but never rise once a window is full; a busy start is forgotten 16 idle
-# solves after it ends, and a busy phase later does not reprice the family.  A
-# configuration's first solve is cold (dispatch, caches, first touch of its arrays: 2.6-3.2 ×
-# the steady state for SSOR-PCG, 27-50 × for plain CG on the study's heat2d); before the
-# family has a warm solve its rate is the least of these cold readings, after that they are
-# left out (_WINDOW = 31 readings, defined with the paired prices in bandit._prices)
-
-# a run on a reused set-up is capped at this many times the iterations of the solve that
-# built it (at least _STALE_MIN): a hierarchy built for another matrix of a Monte Carlo
-# sequence can leave CG short of convergence after 10⁴ iterations
-_STALE_FACTOR, _STALE_MIN = 4, 20
-# an attempt of an arm of another family than the leader's may cost this many times the
-# leader's predicted cost (at most the Tuner's guard): it only has to show it is cheaper
-_CHALLENGE = 1.5
 
 
 def _tally_work(pw, fit, sec, work) -> None:
@@ -62,24 +41,6 @@ def _tally_work(pw, fit, sec, work) -> None:
 # how conservative each kind of arm is (smaller first; see ArmSet.safety_order)
 _SAFETY = {("cg", "jacobi"): 0, ("cg", "none"): 1, ("ssor_pcg", None): 2, ("cg", "ic0"): 3,
            ("cg", "icc"): 3, ("cg", "amg"): 4, ("cg", "gamg"): 4, ("sor", None): 6}
-
-
-def _short_label(arm) -> str:
-    """Label of a bare ω arm: ``"1.55"`` rather than linspace's ``"1.5499999999999998"``."""
-    return f"{arm:.12g}" if isinstance(arm, (float, np.floating)) else str(arm)
-
-
-def _unique(labels, configs):
-    """Labels made unique: more digits of ω where two round alike, then the arm index."""
-    # counted once (a count per label was quadratic: 7 s for a grid of 10 000 ω)
-    seen = Counter(labels)
-    out = list(labels)
-    for i, lab in enumerate(labels):
-        if seen[lab] > 1 and configs is not None and configs[i].omega is not None:
-            out[i] = lab.replace(f"ω={omega_text(configs[i].omega)}",
-                                 f"ω={configs[i].omega:.12g}")
-    again = Counter(out)
-    return [f"{lab} [{i}]" if again[lab] > 1 else lab for i, lab in enumerate(out)]
 
 
 class _RequirementCheck:
@@ -127,11 +88,14 @@ def _one_plain_cg(arms, backend) -> None:
 # (bandit/_armset_budget.py), what a set-up costs (bandit/_armset_setup.py), the probe of a
 # rival's try (bandit/_armset_probe.py), how a cold first run is told with cost="time"
 # (bandit/_armset_cold.py), the first rounds told again at a fixed price
-# (bandit/_armset_retell.py) and the measured state a Tuner file keeps
-# (bandit/_armset_persist.py); the per-call path, the prices, the try gate and the constants
-# they read stay here (the moved constants are importable from here as before)
+# (bandit/_armset_retell.py), the measured state a Tuner file keeps
+# (bandit/_armset_persist.py), timed_work's prices (bandit/_armset_prices.py), the work and
+# cost of an iteration (bandit/_armset_work.py) and the reuse clock of a kept set-up
+# (bandit/_armset_reuse.py); the per-call path (observe, attach_work, cost_of), the try gate
+# and the constants they read stay here (the moved constants are importable from here as
+# before)
 class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
-             EarlyRetell):
+             EarlyRetell, TimedPrices, IterationCost, SetupReuse):
     """The arms of a :class:`bandit.Tuner` as runnable configurations, with their costs.
 
     Holds one :class:`~bandit.arms.Config` and one call (solver function, keyword arguments, and for a
@@ -154,15 +118,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
     backend : {"numba", "petsc"}
     cost : {"iterations", "time", "work", "timed_work"}
     """
-
-    #: allow a rival of a family that has not yet converged the leader's predicted cost, not
-    #: :data:`_CHALLENGE` times it (:meth:`budget`)
-    first_try_at_par = True
-    #: ``timed_work`` prices each family at a fixed reference price times its ratio to the
-    #: reference family, read from paired solves (:class:`_Prices`), not at its own rate of
-    #: the moment (the least median of its recent readings, which fell as the machine's load
-    #: did)
-    paired_prices = True
 
     def __init__(self, arms, solver, backend="numba", cost="time"):
         self.custom = not isinstance(solver, str)
@@ -309,30 +264,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         return [k[3] for k in sorted(keys)]
 
     # -- running --------------------------------------------------------------------------
-    def age(self, k, op=None) -> None:
-        """Before a run of arm ``k`` on ``op``: a set-up older than its ``reuse`` window (in
-        rounds) is dropped, so the run builds afresh — unless ``op`` is the very matrix it
-        was built for (a rebuild would make the same set-up)."""
-        pc = self._pcs[k]
-        if pc is not None and pc.reuse and self.round - self._built_round[k] > pc.reuse and not (
-                op is not None and pc._holds(op)):
-            pc.invalidate()
-            self._stale[k] = True
-
-    def audit_call(self, k, call, op=None):
-        """The call of arm ``k`` for an audit on ``op``: a shallow copy of its preconditioner
-        (sharing the set-up it has, aged the same way), so an audit neither builds nor ages
-        the arm's own set-up."""
-        fn, kw = call
-        pc = self._pcs[k]
-        if pc is None:
-            return fn, kw
-        twin = copy.copy(pc)
-        if pc.reuse and self.round - self._built_round[k] > pc.reuse and not (
-                op is not None and pc._holds(op)):
-            twin.invalidate()
-        return fn, {g: dict(kw[g], pc=twin) for g in kw}
-
     def observe(self, k, res) -> None:
         """After a run of arm ``k`` on the user's clock: the set-up clock and the estimates."""
         info = res.info
@@ -397,39 +328,6 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
                 del recent[:-_WINDOW]
             self._warm[k] = True
 
-    def _price(self, k, fam, reading, work=None, sec=None) -> None:
-        """Update family ``fam``'s ``timed_work`` rate with arm ``k``'s reading (seconds per
-        unit of work, of ``work`` units in ``sec`` seconds): a cold one (the arm's first) only
-        while the family has no warm one."""
-        if self.paired_prices:
-            self._price_book().observe(fam, reading, self._warm[k], work, sec)
-            return
-        recent = self._recent[fam]
-        if not self._warm[k]:
-            self._cold[fam] = min(self._cold[fam], reading)
-            if not recent:
-                self._per_unit[fam] = self._cold[fam]
-            return
-        full = len(recent) == _WINDOW  # the rate is then a full window's: it may fall
-        # the window's readings also kept sorted (per family, beside the list they mirror):
-        # one reading in, the oldest out, instead of sorting 31 readings every solve
-        kept = self._sorted_recent
-        if kept is None:
-            kept = self._sorted_recent = [None] * len(self._recent)
-        pair = kept[fam]
-        if pair is None or pair[0] is not recent:  # (a loaded or restored window)
-            pair = kept[fam] = (recent, sorted(recent))
-        ordered = pair[1]
-        if full:
-            del ordered[bisect.bisect_left(ordered, recent[0])]
-        bisect.insort(ordered, reading)
-        recent.append(reading)
-        del recent[:-_WINDOW]
-        m = len(ordered)
-        q = ordered[m // 2] if m % 2 else 0.5 * (ordered[m // 2 - 1] + ordered[m // 2])
-        if not (full and self._per_unit[fam] <= q):
-            self._per_unit[fam] = q
-
     def cost_of(self, res) -> float:
         """The cost of a run in the Tuner's units (``work`` and ``timed_work`` set by
         :meth:`attach_work`; a set-up on the clock as :meth:`setup_charge` charged it; a
@@ -445,106 +343,12 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
             return float(res.info[self.cost])
         return float(res.iterations)
 
-    def timed_work(self, k, res) -> float:
-        """The ``timed_work`` cost of a run of arm ``k``: its work priced in seconds at its
-        family's price, plus the seconds of a set-up it built as :meth:`setup_charge` charges
-        them; a family's first solve is told its measured seconds.
-
-        **Paired prices** (:attr:`paired_prices`, the default; :class:`_Prices`).  The
-        clock only adds, and a busy core slows every family alike, so the learner is told
-        prices that the machine's load does not move.  The *reference* family — the first
-        run on the clock, in practice the prior's pick — is priced at the lower median
-        seconds per unit of work of its warm solves (every solve of an arm after its first
-        in this process), fixed from its ninth (or the run's 31st reading) on: its costs
-        are its work times one constant, so its ω compare by their work whenever they were
-        told, as an ω-only learner's iterations do (the rounds told before the price was
-        fixed are told again at it then, :attr:`retell_early`).  Every other family is
-        priced at that constant times its *ratio* to the reference: the median of its last 31 warm
-        readings, each divided by the machine's speed at that moment — the least of the
-        latest five warm readings of the other families, each over its family's ratio,
-        within the last eight readings (the clock only adds: a busy core preempts some
-        solves and not others; a rival played alone from a change of load on is paired
-        across the change — :attr:`_Prices.bracketed`, off, makes a reading a sample only
-        once the other families are read after it too, at the same speed).  The seconds
-        the clock reads for a set-up (and a family's first solves) are converted at the
-        same speed of the moment (their factor is kept in ``res.info["clock_units"]``).
-        Before, each family had its own rate, the least median of any 31 consecutive warm
-        readings, which fell whenever the machine was idle for a window: costs told while
-        it was busy stayed dearer than those told later, and the configuration learner
-        kept to an ω played after the load fell (on the 3-D Monte Carlo sequences under
-        load, a wrong ω in 176–217 of 300 rounds) or priced a rival tried on an idle moment
-        against a busy leader.
-
-        An arm's first solve is cold — dispatch, caches, the first touch of its arrays: on
-        the preconditioner study's heat2d, 2.6–3.2 × the steady state for SSOR-PCG and
-        27–50 × for plain CG — so until the family has a warm solve its price is the *least*
-        of its cold readings, the priced solve's own included (each is at most that much too
-        dear), and after that the cold readings are left out.  Too cheap a price is
-        corrected by the solves it attracts; too dear a one is not, as the learner stops
-        playing the family.  (With the median of every reading, the first solve of a run
-        priced the next ω of the family at 2.8 × their seconds on heat2d.)
-
-        With ``paired_prices = False`` (the rule before) each family's rate is its own: the
-        median seconds per unit of work of its warm solves, from the 31st on the least median
-        of any 31 consecutive ones.
-        """
-        info = res.info
-        fam = self.family[k]
-        if self.paired_prices:
-            book = self._price_book()
-            per_unit, warm = book.price(fam), book.warm(fam)
-            off = book.offset[fam]  # (affine prices: the per-call part, units of work)
-            # the clock's seconds in the prices' (only where a reading is told: a set-up, a
-            # family's first solves)
-            units = self._clock_units(res) if not warm or info.get("setup") else 1.0
-        else:
-            per_unit, warm, units = self._per_unit[fam], bool(self._recent[fam]), 1.0
-            off = 0.0
-        setup = self.setup_charge(k, res) * units if self._pcs[k] is not None else 0.0
-        sec = (res.seconds - info.get("setup_seconds", 0.0)) * units
-        work = info["work"] - info.get("setup_work", 0.0) + off
-        if not warm and (not per_unit > 0 or 0 < sec <= per_unit * work):
-            # no warm solve yet: the least cold reading, this solve's own included (the
-            # family's first solve is told its seconds)
-            return float(sec + setup)
-        return per_unit * work + setup
-
     @property
     def needs_work(self) -> bool:
         """Whether runs carry ``info["work"]``: the cost, or (time over several families) the
         prior of an arm's cost per iteration before it has run."""
         return self.backend == "numba" and self.configs is not None and (
             self.cost in ("work", "timed_work") or (self.cost == "time" and self.heterogeneous))
-
-    #: ``timed_work``'s prices from paired readings (:meth:`_price_book`; a class default, so
-    #: a set pickled without them loads)
-    _prices = None
-
-    def _price_book(self) -> _Prices:
-        """:class:`_Prices` of this set (made on first use: from the fits in a set pickled
-        before it existed)."""
-        book = self._prices
-        if book is None:
-            book = self._prices = _Prices.from_fits(self._fit) if any(
-                f[0] for f in self._fit) else _Prices(len(self._fit))
-        return book
-
-    def _clock_units(self, res) -> float:
-        """The factor from run ``res``'s clock seconds to ``timed_work``'s (its set-up's, and a
-        family's first solves'): the reference family's price over the machine's speed at
-        the moment (:meth:`_Prices.units`, from the readings before this run), kept in
-        ``res.info["clock_units"]``; 1 with another cost or without paired prices."""
-        if self.cost != "timed_work" or not self.paired_prices:
-            return 1.0
-        info = res.info
-        units = info.get("clock_units")
-        if units is None:
-            units = info["clock_units"] = self._price_book().units()
-        return units
-
-    #: per family, ``(its window of readings, the same readings sorted)`` (:meth:`_price`;
-    #: a class default, so a set pickled without it loads)
-    _sorted_recent = None
 
     #: per arm, its work model on the pattern it last ran on, as ``(n, nnz, id(indptr),
     #: setup + fixed, per_iteration)`` (:meth:`attach_work`; a class default, so a set
@@ -591,71 +395,11 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         if self.cost == "timed_work":
             info["timed_work"] = self.timed_work(k, res)
 
-    def _model(self, config, op):
-        """The work model of ``config``'s method on ``op`` (for SSOR-PCG, of the form its ω
-        runs: :func:`solvers.work_model` is given the SSOR preconditioner of that ω)."""
-        method = config.method
-        omega = config.omega if method == "ssor_pcg" else None
-        # with_values copies share indptr
-        key = (method, omega, op.n, op.nnz, id(op.indptr))
-        model = self._models.get(key)
-        if model is None:
-            from solvers import work_model
-
-            if len(self._models) > 64:
-                self._models.clear()
-            pc = None if omega is None else {"pc": "ssor", "omega": omega}
-            model = self._models[key] = work_model(method, op, pc)
-        return model
-
-    def iteration_work(self, k, op):
-        """Work of one iteration of arm ``k`` on ``op`` from the work model (None where it
-        is not known before a set-up: AMG, PETSc, custom solvers)."""
-        if self.configs is None or self.backend != "numba" or op is None:
-            return None
-        key = (k, op.n, op.nnz, id(op.indptr))
-        if key in self._it_work:
-            return self._it_work[key]
-        c, pc = self.configs[k], self._pcs[k]
-        if pc is None:
-            w = self._model(c, op).per_iteration
-        elif pc.built or c.pc != "amg":  # Jacobi and IC(0) count without a set-up
-            w = (op.nnz + 6 * op.n + pc.apply_mults(op)) / op.nnz
-        else:
-            return None
-        if len(self._it_work) > 256:
-            self._it_work.clear()
-        self._it_work[key] = w
-        return w
-
-    # -- the guard's budget -----------------------------------------------------------------
-    def rate(self, k, op=None) -> float:
-        """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
-        before any, the work model's figure (``cost="time"``: times the seconds per unit of
-        work measured on every run); else every run's average; else NaN."""
-        c, n = self._rate[self.family[k]]
-        if n > 0 and c > 0:
-            return c / n
-        w = self.iteration_work(k, op) if self.cost != "iterations" else None
-        if w is not None:
-            if self.cost == "work":
-                return w
-            sec, work = self._per_work
-            if sec > 0 and work > 0:
-                return w * sec / work
-        c, n = self._all
-        return c / n if n > 0 and c > 0 else math.nan
-
+    # -- the try gate -----------------------------------------------------------------------
     def members(self, k) -> list:
         """The arms of arm ``k``'s family (indices, ``k`` among them)."""
         fam = self.family
         return [j for j, f in enumerate(fam) if f == fam[k]]
-
-    def allowance(self, guard, proven=True) -> float:
-        """What a rival's try may cost, in units of the leader's predicted cost
-        (:meth:`budget`): ``min(guard, 1.5)``, or 1 while its family has not converged
-        (``proven=False``, with :attr:`first_try_at_par`)."""
-        return min(guard, _CHALLENGE if proven or not self.first_try_at_par else 1.0)
 
     def gate_spec(self, guard):
         """What a guarded Tuner gives a learner with a try gate (:attr:`bandit.JointCB.try_gate`,
@@ -730,19 +474,3 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         if not (0.0 < r < r0 and iterations > 0):
             return math.inf
         return iterations * math.log(tol / r0) / math.log(r / r0)
-
-    def stale_cap(self, k, op, maxiter) -> int:
-        """Iteration cap of a run of arm ``k`` on ``op`` (the leader's too): ``maxiter``,
-        except on a reused set-up, ``4 ×`` the iterations of the solve that built it (at
-        least 20).  A set-up kept for another matrix may precondition the new one badly — a
-        pyamg hierarchy of one sample of a random-coefficient sequence leaves CG on the
-        next short of convergence after 10⁴ iterations — so a reused set-up gets a few
-        times the work it was built for; stopped there, the guard falls back and the set-up
-        is rebuilt on the arm's next run."""
-        pc = self._pcs[k] if self.configs is not None else None
-        if pc is None or not pc.reuse or op is None or not self._built_its[k] \
-                or self.will_setup(k, op) or pc._holds(op):
-            return maxiter
-        return int(min(maxiter, max(_STALE_MIN, _STALE_FACTOR * self._built_its[k])))
-
-
