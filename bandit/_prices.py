@@ -95,6 +95,14 @@ class _Prices:
     #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
     bracketed = False
 
+    #: a rival's warm reading is a sample of its ratio only with partners read since the
+    #: family's own reading before it (:meth:`now` with ``fresh``): in a stretch played
+    #: alone only its first reading, read next to its partners, is one; the readings after
+    #: it would be paired with the same partners, read before the stretch, at another load
+    #: and another step (docs/studies/precond.md, "A rival played alone: partners read next
+    #: to it")
+    fresh_pairs = False
+
     #: **Affine prices**: a family's solve is priced ``price × (work + offset)``, its
     #: per-call part (validation, norms, the result, the Eisenstat transforms: the seconds a
     #: solve costs that its work model does not count) in units of its work,
@@ -162,20 +170,23 @@ class _Prices:
             return self.base
         return self.base * self.ratio[f] if self.base > 0 else math.nan
 
-    def now(self, exclude=-1):
+    def now(self, exclude=-1, fresh=False):
         """The reference family's seconds per unit of work at the machine's present speed:
         the least of the latest ``_PAIR_READINGS`` warm readings of families other than
         ``exclude`` within the last ``_PAIR_AGE`` readings, each over its family's ratio
         (None if there are none).  The least: a busy core preempts some solves and not
         others (a hog's time slice is several ms, a solve one), and a rival read between
         preemptions against a median of preempted readings was priced a third of its cost
-        — cheap enough to be played for hundreds of steps, with no pair to correct it."""
+        — cheap enough to be played for hundreds of steps, with no pair to correct it.
+        ``fresh``: only the readings since ``exclude``'s own latest one (:attr:`fresh_pairs`)."""
         values = []
         for tick, f, value in reversed(self.recent):
             if tick <= self.tick - _PAIR_AGE or len(values) == _PAIR_READINGS:
                 break
             if f != exclude:
                 values.append(value)
+            elif fresh:
+                break
         return min(values) if values else None
 
     def units(self) -> float:
@@ -223,7 +234,7 @@ class _Prices:
         # paired with warm readings only (a cold reference price, 3-50 × the warm one, had
         # priced a rival read then at a fraction of its cost); nothing to pair with: the
         # family is told its seconds until there is
-        speed = self.now(exclude=f)
+        speed = self.now(exclude=f, fresh=warm and self.fresh_pairs)
         if speed is not None:
             sample = reading / speed
             if not warm:
