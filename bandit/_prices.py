@@ -34,7 +34,8 @@ class _Prices:
     times one constant, free of the clock, as an ω-only learner's iterations are.  Every
     other family ``f`` is priced at ``base × ratio[f]``: the median of its last ``_WINDOW``
     warm readings, each divided by the machine's speed at that moment (:meth:`now`: the
-    latest readings of the other families, each over its family's ratio); before a warm
+    latest readings of the other families since its own reading before, each over its
+    family's ratio: :attr:`fresh_pairs`); before a warm
     reading, the least of its cold ones so divided; with no warm reading of another family
     to pair with, it is told its seconds.
     """
@@ -44,8 +45,9 @@ class _Prices:
     #: alone only its first reading, read next to its partners, is one; the readings after
     #: it would be paired with the same partners, read before the stretch, at another load
     #: and another step (docs/studies/precond.md, "A rival played alone: partners read next
-    #: to it")
-    fresh_pairs = False
+    #: to it"; adopted: measured side by side on five sequences, ahead on heatadapt and
+    #: finadapt, within a round's noise elsewhere)
+    fresh_pairs = True
 
     def __init__(self, F):
         self.ref = -1

@@ -82,3 +82,14 @@ def test_only_the_first_reading_of_a_stretch_is_a_sample():
     book.observe(0, 0.5, True)
     book.observe(1, 1.5, True)
     assert book.samples[1] == [2.0, 3.0] and book.price(1) == pytest.approx(1.0 * 2.5)
+
+
+def test_the_default_pairs_fresh_partners(monkeypatch):
+    """The library's default: CG's price over SSOR-PCG's stays the clean clock's while the
+    load changes inside its stretch played alone (on main, 2.6 ×)."""
+    h, works = _timed_work_run(monkeypatch, _CHANGES["idle to busy"], 70, _ALONE, _PER)
+    price = h["cost"] / works
+    cg = np.asarray(h["arm"]) == 2
+    told = price[cg] / price[~cg][-1]
+    assert 1.0 < told[-1] < 1.15
+    np.testing.assert_allclose(told[3:], told[3], rtol=1e-12)
