@@ -8,8 +8,6 @@ a call, a tenth of a short solve.
 import math
 import statistics
 
-import numpy as np
-
 # the readings a family's price or ratio rests on (also the window of ArmSet's rates)
 _WINDOW = 31
 # ArmSet.paired_prices (the default): the reference family (the first one run on the clock)
@@ -21,38 +19,6 @@ _WINDOW = 31
 # (a busy core slows every family alike, so the ratio is the idle machine's; a price that
 # fell with the machine's load made costs told while it was slow look dearer than later ones)
 _BASE_READINGS, _PAIR_READINGS, _PAIR_AGE = 9, 5, 8
-# a rival's warm reading is a sample of its ratio only if the machine's speed read on the
-# other families' solves before it and after it agree within this factor (a hog on the core
-# halves the speed; the least of a few readings each side is the idle or the busy machine's)
-_AGREE = 1.5
-# affine prices (_Prices.affine): a family's per-call part is read off its last _WINDOW warm
-# (work, seconds) readings once it has _AFFINE_MIN of them spanning a factor _AFFINE_SPAN of
-# work (a narrower spread cannot tell a per-call part from the price: the family is priced in
-# proportion to its work, as without the rule)
-_AFFINE_MIN, _AFFINE_SPAN = 8, 1.25
-
-
-def _per_call(pairs) -> float:
-    """A family's per-call part in units of its work (``c / p`` of seconds ≈ ``c + p·work``)
-    from its warm readings ``pairs`` ``[(work, seconds), ...]``, by Theil and Sen's line: the
-    median of the slopes between readings at different work, the median intercept under it
-    (medians: a preempted reading moves neither); 0 where the readings span too little work
-    or the intercept is not positive.  The ratio ``c / p`` is the idle machine's: a busy
-    core scales both alike."""
-    if len(pairs) < _AFFINE_MIN:
-        return 0.0
-    w, s = np.array(pairs).T
-    lo = w.min()
-    if not w.max() >= _AFFINE_SPAN * lo > 0:
-        return 0.0
-    dw = w[:, None] - w[None, :]
-    upper = dw > 0
-    slope = float(np.median((s[:, None] - s[None, :])[upper] / dw[upper]))
-    if not slope > 0:
-        return 0.0
-    c = float(np.median(s - slope * w))
-    # (at most the least work read: a part above it rests on a flat, noisy line)
-    return min(max(c / slope, 0.0), float(lo))
 
 
 class _Prices:
@@ -68,40 +34,20 @@ class _Prices:
     times one constant, free of the clock, as an ω-only learner's iterations are.  Every
     other family ``f`` is priced at ``base × ratio[f]``: the median of its last ``_WINDOW``
     warm readings, each divided by the machine's speed at that moment (:meth:`now`: the
-    latest readings of the other families, each over its family's ratio); before a warm
+    latest readings of the other families since its own reading before, each over its
+    family's ratio: :attr:`fresh_pairs`); before a warm
     reading, the least of its cold ones so divided; with no warm reading of another family
     to pair with, it is told its seconds.
-
-    **Bracketed samples** (:attr:`bracketed`, off by default).  A ratio read on two solves is the idle
-    machine's only if both saw the same speed, and a rival read alone cannot tell that the
-    speed changed.  So a rival's warm reading is *pending* until the other families have
-    been read after it too (``_PAIR_READINGS`` readings, or ``_PAIR_AGE`` solves on): it is
-    a sample, divided by the lesser of the two speeds, only if the speed before it (the
-    least of the latest readings within ``_PAIR_AGE`` solves) and the speed after it (the
-    least of the next ones) agree within ``_AGREE``; otherwise, or with partners on one side
-    only, its ratio is unknown and the family keeps its ratio as it was (its last good
-    samples; a family without a sample yet takes a one-sided one, marked unconfirmed and
-    replaced by its first bracketed one).  A rival played alone is thus told its work at a
-    price the load does not move; without it (the default) a stretch played alone from a
-    change of load on has its first eight readings paired with the partners read before the
-    change, and its ratio falls or rises by the load's factor and stays there for as long as
-    it is played alone.
     """
 
-    #: a rival's sample needs partner readings on both sides of it, at one speed; False
-    #: (the default): partners before it only, taken at once.  Measured side by side on
-    #: the preconditioner study (heat2d nx = 100, mc3d m = 22; no hog, a steady and an on/off
-    #: CPU hog) and left off: no better under the on/off hog, within a round's noise
-    #: elsewhere (docs/studies/precond.md, "Prices a busy machine does not move")
-    bracketed = False
-
-    #: **Affine prices**: a family's solve is priced ``price × (work + offset)``, its
-    #: per-call part (validation, norms, the result, the Eisenstat transforms: the seconds a
-    #: solve costs that its work model does not count) in units of its work,
-    #: :attr:`offset`, read off its warm readings (:func:`_per_call`) — the reference
-    #: family's with its price, fixed with it.  Every reading is then its seconds per unit of
-    #: that work.  False: ``offset`` stays 0, the proportional prices.
-    affine = False
+    #: a rival's warm reading is a sample of its ratio only with partners read since the
+    #: family's own reading before it (:meth:`now` with ``fresh``): in a stretch played
+    #: alone only its first reading, read next to its partners, is one; the readings after
+    #: it would be paired with the same partners, read before the stretch, at another load
+    #: and another step (docs/studies/precond.md, "A rival played alone: partners read next
+    #: to it"; adopted: measured side by side on five sequences, ahead on heatadapt and
+    #: finadapt, within a round's noise elsewhere)
+    fresh_pairs = True
 
     def __init__(self, F):
         self.ref = -1
@@ -114,25 +60,18 @@ class _Prices:
         # the latest warm readings: (tick, family, reading / the family's ratio)
         self.recent = []
         self.tick = 0
-        # bracketed: rivals' warm readings not yet settled, oldest first, as [tick, family,
-        # reading, partner readings since], and per family whether its samples are bracketed
+        # always empty and 0: read by the accounting's fused step and ArmSet.timed_work,
+        # left from two rules measured and removed (bracketed samples, affine prices)
         self.pending = []
-        self.confirmed = [False] * F
-        # affine: per family its per-call part (units of work) and last warm (work, seconds)
         self.offset = [0.0] * F
-        self.pairs = [[] for _ in range(F)]
-        self.taken = [0] * F
 
     def __setstate__(self, state):
-        # (prices pickled before bracketed samples: their samples count as confirmed)
+        # (prices pickled before the two rules or with them: neither is kept)
         self.__dict__.update(state)
-        if "pending" not in state:
-            self.pending = []
-            self.confirmed = [bool(s) for s in self.samples]
-        if "offset" not in state:  # (prices pickled before affine prices)
-            self.offset = [0.0] * len(self.ratio)
-            self.pairs = [[] for _ in self.ratio]
-            self.taken = [0] * len(self.ratio)
+        self.pending = []
+        self.offset = [0.0] * len(self.ratio)
+        for name in ("confirmed", "pairs", "taken"):
+            self.__dict__.pop(name, None)
 
     @classmethod
     def from_fits(cls, fits):
@@ -148,7 +87,6 @@ class _Prices:
             book.base_readings = [book.base]
             for f in known:
                 book.ratio[f] = rates[f] / book.base
-                book.confirmed[f] = True
                 book.samples[f] = [book.ratio[f]] * min(int(fits[f][0]), _WINDOW)
         return book
 
@@ -162,20 +100,23 @@ class _Prices:
             return self.base
         return self.base * self.ratio[f] if self.base > 0 else math.nan
 
-    def now(self, exclude=-1):
+    def now(self, exclude=-1, fresh=False):
         """The reference family's seconds per unit of work at the machine's present speed:
         the least of the latest ``_PAIR_READINGS`` warm readings of families other than
         ``exclude`` within the last ``_PAIR_AGE`` readings, each over its family's ratio
         (None if there are none).  The least: a busy core preempts some solves and not
         others (a hog's time slice is several ms, a solve one), and a rival read between
         preemptions against a median of preempted readings was priced a third of its cost
-        — cheap enough to be played for hundreds of steps, with no pair to correct it."""
+        — cheap enough to be played for hundreds of steps, with no pair to correct it.
+        ``fresh``: only the readings since ``exclude``'s own latest one (:attr:`fresh_pairs`)."""
         values = []
         for tick, f, value in reversed(self.recent):
             if tick <= self.tick - _PAIR_AGE or len(values) == _PAIR_READINGS:
                 break
             if f != exclude:
                 values.append(value)
+            elif fresh:
+                break
         return min(values) if values else None
 
     def units(self) -> float:
@@ -186,15 +127,7 @@ class _Prices:
 
     def observe(self, f, reading, warm, work=None, sec=None) -> None:
         """Take family ``f``'s reading (seconds per unit of work; ``warm``: not the arm's
-        first solve in this process; with :attr:`affine`, the run's ``work`` and ``sec``
-        seconds, the reading then per unit of ``work`` plus the family's per-call part)."""
-        if self.affine and work is not None:
-            reading = self._affine(f, warm, work, sec)
-        self._take(f, reading, warm)
-        if self.pending:
-            self._settle()
-
-    def _take(self, f, reading, warm) -> None:
+        first solve in this process; ``work`` and ``sec``, the run's, are not used)."""
         self.tick += 1
         if self.ref < 0:
             self.ref = f
@@ -213,17 +146,10 @@ class _Prices:
             return
         if self.base_readings and not self.fixed and self.tick >= _WINDOW:
             self.fixed = True
-        if warm and self.bracketed:
-            # a sample once the partners after it are read (_settle); told at the ratio of
-            # the samples before it meanwhile
-            self.pending.append([self.tick, f, reading, 0])
-            if self.samples[f]:
-                self._remember(f, reading / self.ratio[f])
-            return
         # paired with warm readings only (a cold reference price, 3-50 × the warm one, had
         # priced a rival read then at a fraction of its cost); nothing to pair with: the
         # family is told its seconds until there is
-        speed = self.now(exclude=f)
+        speed = self.now(exclude=f, fresh=warm and self.fresh_pairs)
         if speed is not None:
             sample = reading / speed
             if not warm:
@@ -238,63 +164,6 @@ class _Prices:
         if warm and self.samples[f]:
             self._remember(f, reading / self.ratio[f])
 
-    def _affine(self, f, warm, work, sec) -> float:
-        """Family ``f``'s reading per unit of its work plus its per-call part, that part
-        updated with a warm reading (the reference family's until its price is fixed, its
-        price's readings then re-read at it)."""
-        if warm and not (f == self.ref and self.fixed):
-            pairs = self.pairs[f]
-            pairs.append((work, sec))
-            del pairs[:-_WINDOW]
-            self.taken[f] += 1
-            if f == self.ref or self.taken[f] % 4 == 0:  # (a refit is ~50 µs: 1 in 4)
-                self.offset[f] = _per_call(pairs)
-            off = self.offset[f]
-            if f == self.ref and self.base_readings:
-                # (the readings the price rests on, at the per-call part known now)
-                n = len(self.base_readings)
-                self.base_readings = [s / (w + off) for w, s in pairs[-n - 1:-1]]
-        return sec / (work + self.offset[f])
-
     def _remember(self, f, value):
         self.recent.append((self.tick, f, value))
         del self.recent[:-2 * _PAIR_AGE]
-        for item in self.pending:
-            if item[1] != f:
-                item[3] += 1
-
-    def _settle(self) -> None:
-        """Settle the pending readings whose partners after them are read (``_PAIR_READINGS``
-        of them, or ``_PAIR_AGE - 1`` solves on: the window :meth:`now` pairs within),
-        oldest first (one behind waits at most until then)."""
-        pending, last = self.pending, self.tick - _PAIR_AGE + 1
-        while pending and (pending[0][0] <= last or pending[0][3] >= _PAIR_READINGS):
-            t, f, reading, partners = pending.pop(0)
-            if partners or not self.confirmed[f]:  # (none after it: unknown, unless unpaired)
-                self._sample(t, f, reading)
-
-    def _sample(self, t, f, reading) -> None:
-        """Rival ``f``'s reading at tick ``t`` as a sample of its ratio, if the machine's
-        speed before and after it agree (``recent`` still holds ticks ``t ± _PAIR_AGE``)."""
-        before, after = [], []
-        lo, hi = t - _PAIR_AGE, t + _PAIR_AGE
-        for tick, g, value in self.recent:
-            if lo < tick < hi and g != f:
-                if tick < t:
-                    before.append(value)
-                else:
-                    after.append(value)
-        sb = min(before[-_PAIR_READINGS:]) if before else None
-        sa = min(after[:_PAIR_READINGS]) if after else None
-        kept = self.samples[f]
-        if sb is not None and sa is not None and max(sb, sa) <= _AGREE * min(sb, sa):
-            if not self.confirmed[f]:
-                kept.clear()  # the one-sided samples before the first bracketed one
-                self.confirmed[f] = True
-            kept.append(reading / min(sb, sa))
-        elif not self.confirmed[f] and (sb is not None or sa is not None):
-            kept.append(reading / (sb if sb is not None else sa))
-        else:
-            return  # unknown: the ratio stays the last good samples'
-        del kept[:-_WINDOW]
-        self.ratio[f] = statistics.median(kept)
