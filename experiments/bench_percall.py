@@ -24,15 +24,16 @@ sequence (``--sequence heat2d|mc3d|heat3d``; heat3d's schedule has 180 steps), t
 the three alternated step by step.  Every part of ``Tuner.solve`` is timed *exclusively* (a
 part's own time, its timed sub-parts taken off, so the parts of a call sum to the whole call:
 the ``rest`` rows are the Python of ``solve`` and ``_solve`` between the timed calls), with
-``time.perf_counter`` by default (one read costs about 0.06 µs on the benchmark VM against 0.8 µs for ``time.thread_time``, a system
-call there; ``--clock thread_time`` for the CPU clock).  Medians per call with the
-25th–75th percentiles, and each learner's median excess per part over the fixed Tuner on the
-same step.  ``--general`` adds the same two learners with every round on
-:class:`~bandit.JointCB`'s general path (``one_call = False``: the features, the draw and the
-update as separate compiled calls with Python between them) to the same lockstep, to compare
-the two paths side by side.  The *floor* row is one pass reading ``A``'s values, timed in its
-own slot of the same rotation (after a Tuner's solve, as a ``validate`` is): ``validate`` reads
-them at least once, so a median ``validate`` below it is flagged IMPOSSIBLE.
+``time.perf_counter`` by default (one read costs about 0.06 µs on the benchmark VM against
+0.8 µs for ``time.thread_time``, a system call there; ``--clock thread_time`` for the CPU
+clock).  Medians per call with the 25th–75th percentiles, and each learner's median excess per
+part over the fixed Tuner on the same step.  ``--general`` adds the same two learners with
+every round on :class:`~bandit.JointCB`'s general path (``one_call = False``: the features,
+the draw and the update as separate compiled calls with Python between them) to the same
+lockstep, to compare the two paths side by side.  The *floor* row is one pass reading ``A``'s
+values, timed in its own slot of the same rotation (after a Tuner's solve, as a ``validate``
+is): ``validate`` reads them at least once, so a median ``validate`` below it is flagged
+IMPOSSIBLE.
 """
 from __future__ import annotations
 
