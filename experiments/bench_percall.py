@@ -20,17 +20,20 @@ printed, with the CPU time of the whole call outside the solver's ``seconds``.
 ``--parts``: the fixed-ω Tuner, the default ω-only learner and the default configuration
 learner (:func:`bandit.default_policy` over the ω of the grid with ``solver="ssor_pcg"``, and
 over the configuration grid with the default cost) in one lockstep over the same steps of a
-sequence (``--sequence heat2d|mc3d``), the order of the three alternated step by step.  Every
-part of ``Tuner.solve`` is timed *exclusively* (a part's own time, its timed sub-parts taken
-off, so the parts of a call sum to the whole call: the ``rest`` rows are the Python of
-``solve`` and ``_solve`` between the timed calls), with ``time.perf_counter`` by default (one
-read costs about 0.06 µs on the benchmark VM against 0.8 µs for ``time.thread_time``, a system
-call there; ``--clock thread_time`` for the CPU clock).  Medians per call with the
-25th–75th percentiles, and each learner's median excess per part over the fixed Tuner on the
-same step.  ``--general`` adds the same two learners with every round on
-:class:`~bandit.JointCB`'s general path (``one_call = False``: the features, the draw and the
-update as separate compiled calls with Python between them) to the same lockstep, to compare
-the two paths side by side.
+sequence (``--sequence heat2d|mc3d|heat3d``; heat3d's schedule has 180 steps), the order of
+the three alternated step by step.  Every part of ``Tuner.solve`` is timed *exclusively* (a
+part's own time, its timed sub-parts taken off, so the parts of a call sum to the whole call:
+the ``rest`` rows are the Python of ``solve`` and ``_solve`` between the timed calls), with
+``time.perf_counter`` by default (one read costs about 0.06 µs on the benchmark VM against
+0.8 µs for ``time.thread_time``, a system call there; ``--clock thread_time`` for the CPU
+clock).  Medians per call with the 25th–75th percentiles, and each learner's median excess per
+part over the fixed Tuner on the same step.  ``--general`` adds the same two learners with
+every round on :class:`~bandit.JointCB`'s general path (``one_call = False``: the features,
+the draw and the update as separate compiled calls with Python between them) to the same
+lockstep, to compare the two paths side by side.  The *floor* row is one pass reading ``A``'s
+values, timed in its own slot of the same rotation (after a Tuner's solve, as a ``validate``
+is): ``validate`` reads them at least once, so a median ``validate`` below it is flagged
+IMPOSSIBLE.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ import gc
 import os
 import time
 
+import numba
 import numpy as np
 
 from ._bench import BenchParser, machine_header
@@ -188,7 +192,7 @@ PARTS = (("solve: rest", "", "solve"), ("validate", "", "_validate"),
          ("settings", "", "_settings"), ("row", "", "_row"), ("update", "policy", "update"))
 
 #: The fixed Tuner's ω per sequence (the best fixed configuration of the study's runs).
-PARTS_OMEGA = {"heat2d": 1.8, "mc3d": 1.6}
+PARTS_OMEGA = {"heat2d": 1.8, "mc3d": 1.6, "heat3d": 1.2}
 
 
 def _instrument_parts(tuner, acc, clock):
@@ -272,19 +276,22 @@ def _parts_tuners(kind, grid, bounds, seed, omega, general=False, baseline=None)
 def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
               clock="perf_counter", general=False, baseline=None):
     """The three Tuners of ``--parts`` in lockstep over ``steps`` systems of sequence
-    ``kind`` (``size``: heat2d's nx or mc3d's m), the order of the three rotated every step;
-    with ``general`` two more, the same learners with every round on
-    :class:`~bandit.JointCB`'s general path (``one_call = False``).
+    ``kind`` (``size``: heat2d's nx, mc3d's or heat3d's m), the order of the three (and the
+    floor's slot) rotated every step; with ``general`` two more, the same learners with every
+    round on :class:`~bandit.JointCB`'s general path (``one_call = False``).
 
     Returns ``{Tuner name: [per step after the warm-up: {part label: seconds, "whole": the
     call's seconds, "cpu" and "wall": the call's thread CPU and perf_counter seconds read around
-    it, "arm", "iterations", "collections"}]}``.
+    it, "arm", "iterations", "collections", "floor": the seconds of one pass reading the
+    step's ``A.data`` in its own slot of the rotation, "entries": its size}]}``.
     """
     from experiments.precond_study import default_grid, make_sequence
 
     read = {"perf_counter": time.perf_counter, "thread_time": time.thread_time}[clock]
     grid = default_grid()
     seq = make_sequence(kind, size, steps=steps, samples=steps)
+    if steps > seq.T:  # heat3d's schedule has its own length
+        raise ValueError(f"{kind} has {seq.T} steps, fewer than the {steps} asked for")
     tuners = _parts_tuners(kind, grid, seq.bounds, seed,
                            PARTS_OMEGA[kind] if omega is None else omega, general, baseline)
     from .bench_overhead import _solvers_of
@@ -306,11 +313,20 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
             count[0] += 1
 
     gc.callbacks.append(on_gc)
+    floor = []  # per step: the floor's seconds (one pass reading A's values)
+    _read_once(np.zeros(8))  # (compiled or loaded before the first step)
+    slots = names + [_FLOOR]
     try:
         state = seq.initial_state()  # one state: the fixed Tuner's solution (heat2d)
         for t in range(steps):
             A, b, x0, ctx = seq.system(seq.shared(t), state)
-            for n in names[t % len(names):] + names[:t % len(names)]:
+            for n in slots[t % len(slots):] + slots[:t % len(slots)]:
+                if n is _FLOOR:  # in the rotation: after a Tuner's solve, as a validate is
+                    data = A.data
+                    w0 = read()
+                    _read_once(data)
+                    floor.append((read() - w0, data.size))
+                    continue
                 rec = {}
                 count[0] = 0
                 with scope[n]():
@@ -327,7 +343,31 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
             state = seq.advance(state, fixed_x)
     finally:
         gc.callbacks.remove(on_gc)
+    for recs in records.values():
+        for rec, (f, size) in zip(recs, floor):
+            rec["floor"], rec["entries"] = f, size
     return {n: v[warmup:] for n, v in records.items()}
+
+
+_FLOOR = object()  # the floor's slot in a step's rotation
+
+
+@numba.njit(cache=True)
+def _read_once(v):
+    """The sum of ``v``, reading each entry once (four running sums: the loop waits on
+    memory, not on the adds): the floor of any step that reads ``A``'s values."""
+    s0 = s1 = s2 = s3 = 0.0
+    m = v.size
+    k = 0
+    while k + 3 < m:
+        s0 += v[k]
+        s1 += v[k + 1]
+        s2 += v[k + 2]
+        s3 += v[k + 3]
+        k += 4
+    for k in range(k, m):
+        s0 += v[k]
+    return (s0 + s1) + (s2 + s3)
 
 
 def _excess_label(name):
@@ -386,6 +426,11 @@ def _print_parts(records):
             cols.append(f" {np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
                         f"{np.percentile(d, 75):6.1f}]")
         print(f"  {label:16s}" + "".join(cols))
+    if "floor" in fixed[0]:
+        v = us * np.array([r["floor"] for r in fixed])
+        print(f"  {'floor':16s} {np.median(v):9.1f} [{np.percentile(v, 25):6.1f}, "
+              f"{np.percentile(v, 75):6.1f}]  one pass reading A's values "
+              f"({fixed[-1]['entries']:,} entries) in the same rotation: validate's bound")
     for n in names:
         its = sum(r["iterations"] for r in records[n])
         gcs = sum(r["collections"] for r in records[n])
@@ -402,6 +447,13 @@ def _impossible_parts(records) -> list[str]:
     is the clock's error (a preempted or unpinned run), not a figure to read."""
     msgs = []
     for n, recs in records.items():
+        if "floor" in recs[0]:
+            validate = 1e6 * np.median([r.get("validate", 0.0) for r in recs])
+            floor = 1e6 * np.median([r["floor"] for r in recs])
+            if not validate >= floor:
+                msgs.append(f"IMPOSSIBLE: {n}: median validate {validate:.1f} µs is below the "
+                            f"floor {floor:.1f} µs (one pass reading A's values, which "
+                            f"validate reads): the benchmark, not the code, is wrong")
         outside = 1e6 * np.median([r["whole"] - r.get("solver", 0.0) for r in recs])
         if not outside >= 0.0:
             msgs.append(f"IMPOSSIBLE: {n}: median time outside the solver {outside:.1f} µs "
@@ -412,18 +464,21 @@ def _impossible_parts(records) -> list[str]:
 
 def main(argv=None):
     ap = BenchParser("percall", description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--m", type=int, default=22, help="mc3d grid size (default 22)")
+    ap.add_argument("--m", type=int, default=22,
+                    help="mc3d's (and with --parts heat3d's) grid size (default 22)")
     ap.add_argument("--samples", type=int, default=None,
-                    help="systems (default 150; with --parts, steps: default 300)")
+                    help="systems (default 150; with --parts, steps: default 300, heat3d "
+                         "all 180)")
     ap.add_argument("--parts", action="store_true",
                     help="time every part of Tuner.solve for a fixed-ω Tuner, the ω-only and "
                          "the configuration default learners in one lockstep")
     for flag, kw in (  # the options of --parts
-            ("--sequence", dict(choices=("mc3d", "heat2d"), default="mc3d",
+            ("--sequence", dict(choices=("mc3d", "heat2d", "heat3d"), default="mc3d",
                                 help="the sequence (default mc3d)")),
             ("--nx", dict(type=int, default=100, help="heat2d's grid size (default 100)")),
             ("--omega", dict(type=float, default=None, help="the fixed Tuner's SSOR-PCG ω "
-                                                            "(default 1.6 on mc3d, 1.8 on heat2d)")),
+                                                            "(default 1.6 on mc3d, 1.8 on heat2d, "
+                                                            "1.2 on heat3d)")),
             ("--clock", dict(choices=("perf_counter", "thread_time"), default="perf_counter",
                              help="the clock of the parts (default perf_counter)")),
             ("--warmup", dict(type=int, default=20,
@@ -452,12 +507,15 @@ def main(argv=None):
                      f" of --parts (the per-part timing); add --parts, or leave "
                      f"{'it' if len(given) == 1 else 'them'} out")
     if args.samples is None:
-        args.samples = 300 if args.parts else 150
+        args.samples = 150 if not args.parts else 180 if args.sequence == "heat3d" else 300
     for name, value, low in (("--m", args.m, 3), ("--samples", args.samples, 12),
                              ("--seed", args.seed, 0), ("--nx", args.nx, 3),
                              ("--warmup", args.warmup, 0)):
         if value < low:  # before the header: a negative seed had failed in numpy, status 1
             ap.error(f"{name} must be >= {low}, got {value}")
+    if args.parts and args.sequence == "heat3d" and args.samples > 180:
+        ap.error(f"--samples must be <= 180 with --sequence heat3d (its schedule's steps), "
+                 f"got {args.samples}")
     if args.parts and args.warmup >= args.samples:
         ap.error(f"--warmup must be below --samples ({args.samples}), got {args.warmup}")
     if args.parts and args.omega is not None:
@@ -468,7 +526,7 @@ def main(argv=None):
             ap.error(refusal)
     print(machine_header())
     if args.parts:
-        size = args.m if args.sequence == "mc3d" else args.nx
+        size = args.nx if args.sequence == "heat2d" else args.m
         print(f"# load average {os.getloadavg()[0]:.2f}; {args.sequence} size {size}, "
               f"{args.samples} steps, first {args.warmup} left out, order rotated every step; "
               f"each part's own time by time.{args.clock}, µs a call: median [p25, p75]; "
