@@ -3,6 +3,7 @@ argument raises ``ValueError`` naming the parameter (NumPy scalars and 0-d array
 too), before anything changes."""
 from __future__ import annotations
 
+import decimal
 import inspect
 import math
 import numbers
@@ -53,6 +54,8 @@ def _check_context(context):
     """
     if context is None or (type(context) is float and math.isfinite(context)):
         return context
+    if isinstance(context, decimal.Decimal):  # a number, though not numbers.Real
+        context = float(context)
     if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
         c = _float(context)
         if not math.isfinite(c):
@@ -63,7 +66,8 @@ def _check_context(context):
     try:
         raw = np.asarray(context)
         if raw.dtype.kind == "O" and raw.ndim == 1 and all(
-                isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_)) for c in raw):
+                isinstance(c, (numbers.Real, decimal.Decimal))
+                and not isinstance(c, (bool, np.bool_)) for c in raw):
             raw = raw.astype(np.float64)  # numbers of mixed types (a Fraction, an int, ...)
         if raw.dtype.kind not in "fiu":  # strings float() would parse, bools, anything else
             raise TypeError

@@ -19,7 +19,7 @@ from threading import get_ident as _get_ident
 import numpy as np
 
 from ._base import Policy
-from .arms import COSTS, arm_kwargs
+from .arms import COSTS, _is_config_dict, arm_kwargs
 from .armset import ArmSet
 from ._persist import TunerFileError
 from . import mpi as _mpi
@@ -313,6 +313,16 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         arms = ArmSet(policy.arms, solver, backend)
+        if (isinstance(solver, str) and solver != "ssor_pcg" and arms.configs is not None
+                and all(_is_config_dict(a) for a in policy.arms)
+                and any(c.method != solver for c in arms.configs)):
+            # configuration arms name their own method: a solver= they do not use had been
+            # ignored without a word (config_grid() with solver="sor" ran SSOR-PCG and CG)
+            raise ValueError(
+                f"solver={solver!r} is not used: every arm is a configuration naming its own "
+                f"method ({', '.join(sorted({c.method for c in arms.configs}))}); drop "
+                f"solver=, or give {solver} arms as configurations "
+                f"({{'method': {solver!r}, ...}}; config_grid(sor_omegas=[...]) for SOR)")
         if arms.configs is not None:  # a float arm of a method without ω (cg): NaN, not 1.0
             self._omegas = [math.nan if c.omega is None else w
                             for w, c in zip(self._omegas, arms.configs)]
