@@ -87,9 +87,9 @@ class TimedPrices:
         readings, each divided by the machine's speed at that moment — the least of the
         latest five warm readings of the other families, each over its family's ratio,
         within the last eight readings (the clock only adds: a busy core preempts some
-        solves and not others; a rival played alone from a change of load on is paired
-        across the change — :attr:`_Prices.bracketed`, off, makes a reading a sample only
-        once the other families are read after it too, at the same speed).  The seconds
+        solves and not others; with :attr:`_Prices.fresh_pairs` a rival's reading
+        is paired only with readings taken since its own previous one, so a stretch played
+        alone adds one sample, its first).  The seconds
         the clock reads for a set-up (and a family's first solves) are converted at the
         same speed of the moment (their factor is kept in ``res.info["clock_units"]``).
         Before, each family had its own rate, the least median of any 31 consecutive warm
@@ -117,16 +117,14 @@ class TimedPrices:
         if self.paired_prices:
             book = self._price_book()
             per_unit, warm = book.price(fam), book.warm(fam)
-            off = book.offset[fam]  # (affine prices: the per-call part, units of work)
             # the clock's seconds in the prices' (only where a reading is told: a set-up, a
             # family's first solves)
             units = self._clock_units(res) if not warm or info.get("setup") else 1.0
         else:
             per_unit, warm, units = self._per_unit[fam], bool(self._recent[fam]), 1.0
-            off = 0.0
         setup = self.setup_charge(k, res) * units if self._pcs[k] is not None else 0.0
         sec = (res.seconds - info.get("setup_seconds", 0.0)) * units
-        work = info["work"] - info.get("setup_work", 0.0) + off
+        work = info["work"] - info.get("setup_work", 0.0)
         if not warm and (not per_unit > 0 or 0 < sec <= per_unit * work):
             # no warm solve yet: the least cold reading, this solve's own included (the
             # family's first solve is told its seconds)

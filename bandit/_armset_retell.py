@@ -111,7 +111,7 @@ class EarlyRetell:
             if (fam == book.ref or self.retell_rivals) and told > 0 and work >= 0:
                 price = book.price(fam)
                 if price > 0:
-                    new = price * (work + book.offset[fam]) + setup
+                    new = price * work + setup
                     cost = float(new if cost == told else cost * (new / told))
             out.append((context, arm, cost, censored, converged))
         return out

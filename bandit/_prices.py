@@ -60,17 +60,11 @@ class _Prices:
         # the latest warm readings: (tick, family, reading / the family's ratio)
         self.recent = []
         self.tick = 0
-        # always empty and 0: read by the accounting's fused step and ArmSet.timed_work,
-        # left from two rules measured and removed (bracketed samples, affine prices)
-        self.pending = []
-        self.offset = [0.0] * F
 
     def __setstate__(self, state):
         # (prices pickled before the two rules or with them: neither is kept)
         self.__dict__.update(state)
-        self.pending = []
-        self.offset = [0.0] * len(self.ratio)
-        for name in ("confirmed", "pairs", "taken"):
+        for name in ("confirmed", "pairs", "taken", "pending", "offset"):
             self.__dict__.pop(name, None)
 
     @classmethod

@@ -10,7 +10,7 @@ The general path is five nested Python calls that read the same objects again
 the caches; here each is read once.  Every number and every state is the general path's, bit
 for bit (``tests/test_call13_account.py`` runs both side by side); a run this does not cover
 — a set-up, a cold arm, a family that is not the reference or whose price is not fixed, a
-pending paired reading, a solver that reported its own work, a zero right-hand side, a work
+solver that reported its own work, a zero right-hand side, a work
 model not yet kept for the pattern — is left to the general path, untouched.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def account_plain(arms, k, res, op) -> bool:
     if arms._pcs[k] is not None or arms.cost != "timed_work":
         return False
     book = arms._prices
-    if book is None or not book.fixed or book.pending:
+    if book is None or not book.fixed:
         return False
     fam = arms.family[k]
     if fam != book.ref or not book.base_readings or not arms._warm[k]:
@@ -49,8 +49,7 @@ def account_plain(arms, k, res, op) -> bool:
     its = res.iterations
     # attach_work: the work (WorkModel.total's sum) and its price (the reference family's)
     work = info["work"] = m[3] + its * m[4]
-    off = book.offset[fam]  # (affine prices: the reference's per-call part, fixed)
-    told = info["timed_work"] = book.base * (work + off) + 0.0
+    told = info["timed_work"] = book.base * work + 0.0
     cost = float(told)  # (observe reads it back so)
     # observe: no set-up (0.0), unit timed_work; _tally_work inlined
     every = arms._all
@@ -78,7 +77,7 @@ def account_plain(arms, k, res, op) -> bool:
         # the reading is remembered (the machine's speed for pairing the other families')
         tick = book.tick = book.tick + 1
         recent = book.recent
-        recent.append((tick, fam, sec / (work + off)))
+        recent.append((tick, fam, sec / work))
         if len(recent) > _KEEP:
             del recent[:-_KEEP]
     if res.converged:

@@ -390,7 +390,7 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
                 book = self._prices
                 fam = self.family[k]
                 if book is not None and book.warm(fam):
-                    info["timed_work"] = book.price(fam) * (work + book.offset[fam]) + 0.0
+                    info["timed_work"] = book.price(fam) * work + 0.0
                     return
         if self.cost == "timed_work":
             info["timed_work"] = self.timed_work(k, res)

@@ -196,7 +196,7 @@ def test_accepts_the_plain_warm_run_of_the_reference_family(case):
 
 
 @pytest.mark.parametrize("case", [
-    "cost_work", "no_book", "not_fixed", "pending", "setup", "other_family", "no_base",
+    "cost_work", "no_book", "not_fixed", "setup", "other_family", "no_base",
     "cold_arm", "work_reported", "general_forced", "unpaired", "zero_rhs", "no_memo",
     "other_pattern"])
 def test_refuses_every_run_it_does_not_cover(case):
@@ -211,8 +211,6 @@ def test_refuses_every_run_it_does_not_cover(case):
         arms._prices = None
     elif case == "not_fixed":
         book.fixed = False
-    elif case == "pending":
-        book.pending = [[book.tick, 1, 1.0, 0]]
     elif case == "setup":
         arms._pcs = list(arms._pcs)
         arms._pcs[k] = object()

@@ -25,7 +25,7 @@ _KEEP = 2 * _PAIR_AGE
 def _account_before(arms, k, res, op) -> bool:
     """``account_plain`` as it was before the restructuring (the reference)."""
     book = arms._prices
-    if (arms.cost != "timed_work" or book is None or not book.fixed or book.pending
+    if (arms.cost != "timed_work" or book is None or not book.fixed
             or arms._pcs[k] is not None):
         return False
     fam = arms.family[k]
@@ -39,8 +39,7 @@ def _account_before(arms, k, res, op) -> bool:
         return False
     its = res.iterations
     work = info["work"] = m[3] + its * m[4]
-    off = book.offset[fam]
-    told = info["timed_work"] = book.base * (work + off) + 0.0
+    told = info["timed_work"] = book.base * work + 0.0
     cost = float(told)
     every = arms._all
     every[0] += cost
@@ -54,7 +53,7 @@ def _account_before(arms, k, res, op) -> bool:
     if work > 0 and sec > 0:
         book.tick += 1
         recent = book.recent
-        recent.append((book.tick, fam, sec / (work + off)))
+        recent.append((book.tick, fam, sec / work))
         del recent[:-_KEEP]
     if res.converged and cost - 0.0 > arms._warm_most[fam]:
         arms._warm_most[fam] = cost - 0.0
