@@ -19,6 +19,7 @@ from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from ._joint_explore import local_try as _local_try, note_local as _note_local
+from . import _joint_retry
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -774,9 +775,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
-            return _local_try(self, k, context) if self.local_tries else k
+            k = _local_try(self, k, context) if self.local_tries else k
+            return _joint_retry.retry(self, k, context) if self.context_retries else k
         k = int(self._select(self._context(context)))
-        return _local_try(self, k, context) if self.local_tries else k
+        k = _local_try(self, k, context) if self.local_tries else k
+        return _joint_retry.retry(self, k, context) if self.context_retries else k
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -976,6 +979,13 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     #: in ``docs/studies/unseen.md``): its rounds' evidence holds at every context.
     local_tries = False
 
+    #: True: a rival family is re-tried where the context is far from all its rounds, weighed
+    #: by the try gate's rule with its gap's spread widened by how much the leader's own
+    #: predicted log-cost moved since, within a budget, a stopped re-try told without moving
+    #: the leader's family (:mod:`bandit._joint_retry`); False (the default, measured in
+    #: ``docs/studies/precond.md``): a family's rounds' evidence holds at every context.
+    context_retries = False
+
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
     noise_scale = "raw"
@@ -1043,6 +1053,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
         if self.local_tries:  # (bandit._joint_explore)
             _note_local(self, arm, cost, context, censored)
+        if self.context_retries and _joint_retry.note(self, arm, cost, context, censored):
+            _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
+            return
         features = self.features
         fast = self._one_call_range(context)
         if (fast is not None and type(arm) is int and 0 <= arm < self.n_arms
