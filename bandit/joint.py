@@ -18,7 +18,6 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from ._joint_explore import local_try as _local_try, note_local as _note_local
 from . import _joint_retry
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
@@ -775,10 +774,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
-            k = _local_try(self, k, context) if self.local_tries else k
             return _joint_retry.retry(self, k, context) if self.context_retries else k
         k = int(self._select(self._context(context)))
-        k = _local_try(self, k, context) if self.local_tries else k
         return _joint_retry.retry(self, k, context) if self.context_retries else k
 
     def _select(self, psi):
@@ -974,11 +971,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     #: SSOR-PCG*): counted whole, as every other round.
     spread_first_tries = False
 
-    #: True: a rival family is tried again where the context has moved far from all its
-    #: rounds, within a budget (:mod:`bandit._joint_explore`); False (the default, measured
-    #: in ``docs/studies/unseen.md``): its rounds' evidence holds at every context.
-    local_tries = False
-
     #: True: a rival family is re-tried where the context is far from all its rounds, weighed
     #: by the try gate's rule with its gap's spread widened by how much the leader's own
     #: predicted log-cost moved since, within a budget, a stopped re-try told without moving
@@ -1051,8 +1043,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self.local_tries:  # (bandit._joint_explore)
-            _note_local(self, arm, cost, context, censored)
         if self.context_retries and _joint_retry.note(self, arm, cost, context, censored):
             _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
             return
