@@ -912,49 +912,13 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         self._arm_gate()
 
     def _arm_gate(self):
-        """The arrays the draw passes for :attr:`try_gate` (empty: no gate; the allowances
-        with a third entry, 1, under :attr:`local_evidence`)."""
+        """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
         spec = self._try_spec if self._try_gate else None
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
         else:
-            family, allow = spec
-            if self.local_evidence:
-                allow = np.append(allow[:2], 1.0)
-            self._gate_family, self._gate_allow = family, allow
-
-    _local_evidence = False  # (class default: a learner pickled before the rule is without it)
-
-    @property
-    def local_evidence(self):
-        """Whether the try gate weighs only the draws of a family that knows the context
-        less than the leader's family does (:attr:`try_gate`; off by default, measured in
-        ``docs/studies/precond.md``).
-
-        The gate weighs a drawn arm of another family than the leader's as a *try*: its
-        expected saving times the evidence of the leader's prediction at this context,
-        against the allowance.  That protects a well-known leader from rivals it has no
-        evidence about.  Once a rival family has become the leader (the played arm of least
-        predicted cost) the same rule also weighs the former leader's draws, by the
-        upstart's evidence and on the upstart's terms: on the adaptive-step heat sequence,
-        31–50 of the 84–92 steps of a plain-CG stretch had a draw of SSOR-PCG declined so.
-        Under this rule a family's evidence at the context is that of its best-known arm
-        (``1 / min φ_jᵀPφ_j`` over its arms), and a drawn arm whose family has more of it
-        than the leader's family is played without weighing: it is not a try of the
-        unknown, the leader is.  While the leading family knows the context best (every
-        round of a learner that keeps to one family), nothing changes.  Measured side by
-        side on that sequence it was not ahead (1.042 × the learner without it over six
-        rounds, median 1.001): an upstart leader's thin evidence frees the other rivals'
-        draws as well, a family tried once near the context knowing it better."""
-        return self._local_evidence
-
-    @local_evidence.setter
-    def local_evidence(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"local_evidence must be True or False, got {on!r}")
-        self._local_evidence = bool(on)
-        self._arm_gate()
+            self._gate_family, self._gate_allow = spec
 
     #: A censored log-cost of an arm of another family than the leader's (a rival the guard
     #: stopped) moves the arm's prediction on towards the model's expectation given the
