@@ -37,8 +37,9 @@ _NO_FAMILIES = np.empty((0, 0))
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), the rules
-# for a rival family's rounds (bandit/_joint_rivals.py) and a round's context's features
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a stopped
+# rival's round told holding the leader's family (bandit/_joint_rivals.py), the re-tries of
+# context_retries (bandit/_joint_retry.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
 class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
@@ -502,9 +503,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
-        # per arm, the arms of its family (None: one family), for _first_try
-        self._family_of = (None if family.max() == 0 else
-                           [np.flatnonzero(family == f) for f in family.tolist()])
         # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
         # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
         self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
@@ -920,21 +918,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         else:
             self._gate_family, self._gate_allow = spec
 
-    #: A censored log-cost of an arm of another family than the leader's (a rival the guard
-    #: stopped) moves the arm's prediction on towards the model's expectation given the
-    #: bound, in directions that move no prediction of the leader's family
-    #: (:meth:`_shift_rival`);
-    #: False (the default, measured in ``docs/studies/precond.md``): it is fed as
-    #: ``max(bound, prediction)`` only, like every other censored cost.
-    impute_rivals = False
-
-    #: True: the error of a family's first round, when another family has been played,
-    #: enters ``σ̂`` in units of its own predictive spread, ``r²/(1 + φᵀPφ)`` (configuration
-    #: arms; plain ω arms have one family and never take the rule; :meth:`_first_try`).
-    #: False (the default, measured in ``docs/studies/precond.md``, *The choice of ω within
-    #: SSOR-PCG*): counted whole, as every other round.
-    spread_first_tries = False
-
     #: True: a rival family is re-tried where the context is far from all its rounds, weighed
     #: by the try gate's rule with its gap's spread widened by how much the leader's own
     #: predicted log-cost moved since, within a budget, a stopped re-try told without moving
@@ -985,25 +968,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def _standardised(self, arm):
         """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
-        ``1 + φᵀPφ`` (``noise_scale="standardised"``, or a family's first try under
-        :attr:`spread_first_tries`) rather than whole."""
-        return self.noise_scale == "standardised" or self._first_try(arm)
-
-    def _rival_target(self, arm, y, psi, scale):
-        """A rival's censored log-cost ``y`` (its cost is at least ``y``), before the update:
-        ``(target, fed)``, ``target`` the mean of the model's predictive distribution
-        ``N(μ, s²)`` (``s = σ̂ sqrt(1 + φᵀPφ)``) truncated below at ``y``, ``μ + s λ((y −
-        μ)/s)`` with ``λ`` the inverse Mills ratio (the Tobit model's imputation), and ``fed``
-        the target the fit takes without the rule, ``max(y, μ)``; both within the Huber clip
-        ``μ + 3 s``."""
-        from scipy.special import erfcx  # (here: not every import of bandit needs scipy.special)
-
-        pred, quad = joint_predict(self.theta, self.P, psi, self._X, arm)
-        s = scale * math.sqrt(1.0 + max(quad, 0.0))
-        # φ(a)/(1 − Φ(a)) = sqrt(2/π)/erfcx(a/√2): no underflow of erfc far in the tail
-        lam = math.sqrt(2.0 / math.pi) / float(erfcx((y - pred) / (s * math.sqrt(2.0))))
-        top = pred + _CLIP * s
-        return min(pred + s * lam, top), min(max(y, pred), top)
+        ``1 + φᵀPφ`` (``noise_scale="standardised"``) rather than whole."""
+        return self.noise_scale == "standardised"
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
@@ -1016,7 +982,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 and type(cost) is float and 0.0 <= cost < math.inf
                 and type(censored) is bool and (converged is None or type(converged) is bool)
                 and self._auto_kept is None
-                and not (censored and (converged or self.impute_rivals))
+                and not (censored and converged)
                 and not math.isnan(self.unit)):
             # a model of the log-cost (as in select) at a context that widens nothing, the
             # input as Policy.update's checks pass it: features, prediction, clip, rank-one
@@ -1074,18 +1040,12 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             if info is None:
                 info = self._info = np.zeros(2)
             y = math.log(cost / self.unit + _FLOOR)
-            held = (self._leader_family(arm, psi) if censored and self.impute_rivals
-                    else None)
-            if held is not None:
-                target = self._rival_target(arm, y, psi, scale)[0]
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
             e = e / info[1] if self._standardised(arm) else e
             self.sq_err += e
             if self._own_noise:
                 self._count_family(arm, e)
-            if held is not None:
-                self._shift_rival(arm, psi, held, target)
             self.p = None
             # as Python floats, so that the change test's few operations are not NumPy
             # scalars' (the same IEEE operations, the same numbers)
@@ -1140,7 +1100,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
-        # a family's first try: in units of its prediction's spread (_first_try)
         unit = spread * spread if self._standardised(arm) else 1.0
         self.log_sq_err += r * r / unit
         e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf) / unit
