@@ -9,9 +9,9 @@ diffusion sweep) it is predicted dear where it wins, and never drawn there.  Tha
 the family's own.  Where the context is farther than :data:`REACH` of the learnt span from
 every round of a rival family, the family is re-tried when
 
-* its reading at its nearest round (the cost it was told, a lower bound if the guard stopped
-  it), taken without any trend, is below the leader's predicted cost here: only the shared
-  trend says it loses here; and
+* its predicted cost at its nearest round (where its own reading holds it), kept without a
+  trend, is below the leader's predicted cost here: only the shared trend says it loses
+  here; and
 * the try pays by the try gate's rule (:func:`bandit._kernels.try_pays`, the allowance of a
   first try) with the spread of its predicted gap widened by how much the leader's own
   predicted log-cost moved between that round and here (the family's gap may have moved as
@@ -48,7 +48,7 @@ from .smooth import family_positions
 REACH = 0.5
 #: Re-tries per family in a run.
 BUDGET = 2
-#: A family's round is kept (its context and cost) unless one kept is within this fraction
+#: A family's round's context is kept unless one kept is within this fraction
 #: of the reach.
 KEEP = 0.125
 
@@ -71,12 +71,11 @@ def _state(policy):
             # per family: the sorted contexts of its rounds (the leader's family too: a
             # rival family may lead later)
             "where": [[] for _ in range(int(family.max()) + 1)],
-            "cost": [[] for _ in range(int(family.max()) + 1)],  # told costs, as "where"
             "used": [0] * (int(family.max()) + 1), "pending": -1, "retries": 0}
     return st
 
 
-def note(policy, arm, cost, context, censored):
+def note(policy, arm, context, censored):
     """Before ``policy``'s update of ``arm`` at ``context``: record the round's context for its
     family; True when the round is a re-try the guard stopped (``censored``), which the
     caller tells held (:func:`tell_held`) instead of as a round."""
@@ -93,9 +92,7 @@ def note(policy, arm, cost, context, censored):
     # a round next to one kept adds nothing to how far a context is from the family (and a
     # family played every round keeps a list that does not grow with the run)
     if not where or _far(where, c, KEEP * REACH * (st["hi"] - st["lo"])):
-        i = bisect.bisect_right(where, c)
-        where.insert(i, c)
-        st["cost"][f].insert(i, float(cost))
+        bisect.insort(where, c)
     pending, st["pending"] = st["pending"], -1
     return censored and pending == arm and not policy.models_cost
 
@@ -150,20 +147,19 @@ def retry(policy, k, context):
     allow = float(policy._try_spec[1][1]) if policy._try_spec is not None else 1.0
     here = float(mu[lead])
     best = None
-    lead_cost = float(policy._cost(mu[lead:lead + 1])[0])
     for f in todo:
         fw = where[f]
         i = bisect.bisect_left(fw, c)
-        n = min(range(max(i - 1, 0), min(i + 1, len(fw))), key=lambda x: abs(c - fw[x]))
-        near = fw[n]
-        if not lead_cost > st["cost"][f][n]:
-            continue  # its reading there, taken without a trend, loses here too
+        near = min(fw[max(i - 1, 0):i + 1], key=lambda x: abs(c - x))
         members = np.flatnonzero(family == f)
         j = int(members[np.argmin(mu[members])])
+        psi_near = policy.features(near)
+        if not here > float(np.outer(psi_near, X[j]).ravel() @ theta):
+            continue  # kept at its predicted cost there, the family would lose here too
         gap = float(mu[j] - mu[lead])
         # the leader's own predicted log-cost between the family's nearest round and here:
         # the family's gap may have moved as much
-        moved = here - float(np.outer(policy.features(near), X[lead]).ravel() @ theta)
+        moved = here - float(np.outer(psi_near, X[lead]).ravel() @ theta)
         spread = math.sqrt(sigma * sigma * (width(j) + wl) + moved * moved)
         if try_pays(gap, spread, evidence, allow) and (best is None or gap < best[0]):
             best = (gap, j, f)

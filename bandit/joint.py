@@ -973,7 +973,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self.context_retries and _joint_retry.note(self, arm, cost, context, censored):
+        if self.context_retries and _joint_retry.note(self, arm, context, censored):
             _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
             return
         features = self.features
