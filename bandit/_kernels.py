@@ -372,10 +372,7 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     converged, else ``allow[1]``), otherwise the least score among the leader's family next
     to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional, not empty):
     each arm's noise scale (``noise_scale="family"``), the spread then
-    ``sqrt(σ_k² w_k + σ_lead² w_lead)``.  ``allow[2]`` (optional; nonzero: the rule of
-    :attr:`bandit.JointCB.local_evidence`): a drawn arm whose family's best-known prediction
-    here rests on more evidence than the leader family's (the least ``w`` of ``k``'s family
-    below the least of the leader's) is played without weighing."""
+    ``sqrt(σ_k² w_k + σ_lead² w_lead)``."""
     fk = family[k]
     fl = family[lead]
     if fk == fl:
@@ -388,19 +385,6 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
             break
     wk = wide[k] * wide[k]
     wl = wide[lead] * wide[lead]
-    if allow.size > 2:
-        if allow[2] != 0.0:
-            # each family's evidence here: that of its best-known arm (its least width)
-            wfk = np.inf
-            wfl = np.inf
-            for j in range(K):
-                wj = wide[j] * wide[j]
-                if family[j] == fk and wj < wfk:
-                    wfk = wj
-                if family[j] == fl and wj < wfl:
-                    wfl = wj
-            if wfk < wfl:
-                return k
     evidence = 1.0 / wl if wl > 0.0 else np.inf
     spread = sigma * np.sqrt(wk + wl)
     if arm_sigma is not None:

@@ -18,7 +18,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from ._joint_explore import local_try as _local_try, note_local as _note_local
+from . import _joint_retry
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -37,8 +37,9 @@ _NO_FAMILIES = np.empty((0, 0))
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), the rules
-# for a rival family's rounds (bandit/_joint_rivals.py) and a round's context's features
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a stopped
+# rival's round told holding the leader's family (bandit/_joint_rivals.py), the re-tries of
+# context_retries (bandit/_joint_retry.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
 class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
@@ -502,9 +503,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
-        # per arm, the arms of its family (None: one family), for _first_try
-        self._family_of = (None if family.max() == 0 else
-                           [np.flatnonzero(family == f) for f in family.tolist()])
         # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
         # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
         self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
@@ -774,9 +772,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
-            return _local_try(self, k, context) if self.local_tries else k
+            return _joint_retry.retry(self, k, context) if self.context_retries else k
         k = int(self._select(self._context(context)))
-        return _local_try(self, k, context) if self.local_tries else k
+        return _joint_retry.retry(self, k, context) if self.context_retries else k
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -912,69 +910,20 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         self._arm_gate()
 
     def _arm_gate(self):
-        """The arrays the draw passes for :attr:`try_gate` (empty: no gate; the allowances
-        with a third entry, 1, under :attr:`local_evidence`)."""
+        """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
         spec = self._try_spec if self._try_gate else None
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
         else:
-            family, allow = spec
-            if self.local_evidence:
-                allow = np.append(allow[:2], 1.0)
-            self._gate_family, self._gate_allow = family, allow
+            self._gate_family, self._gate_allow = spec
 
-    _local_evidence = False  # (class default: a learner pickled before the rule is without it)
-
-    @property
-    def local_evidence(self):
-        """Whether the try gate weighs only the draws of a family that knows the context
-        less than the leader's family does (:attr:`try_gate`; off by default, measured in
-        ``docs/studies/precond.md``).
-
-        The gate weighs a drawn arm of another family than the leader's as a *try*: its
-        expected saving times the evidence of the leader's prediction at this context,
-        against the allowance.  That protects a well-known leader from rivals it has no
-        evidence about.  Once a rival family has become the leader (the played arm of least
-        predicted cost) the same rule also weighs the former leader's draws, by the
-        upstart's evidence and on the upstart's terms: on the adaptive-step heat sequence,
-        31–50 of the 84–92 steps of a plain-CG stretch had a draw of SSOR-PCG declined so.
-        Under this rule a family's evidence at the context is that of its best-known arm
-        (``1 / min φ_jᵀPφ_j`` over its arms), and a drawn arm whose family has more of it
-        than the leader's family is played without weighing: it is not a try of the
-        unknown, the leader is.  While the leading family knows the context best (every
-        round of a learner that keeps to one family), nothing changes.  Measured side by
-        side on that sequence it was not ahead (1.042 × the learner without it over six
-        rounds, median 1.001): an upstart leader's thin evidence frees the other rivals'
-        draws as well, a family tried once near the context knowing it better."""
-        return self._local_evidence
-
-    @local_evidence.setter
-    def local_evidence(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"local_evidence must be True or False, got {on!r}")
-        self._local_evidence = bool(on)
-        self._arm_gate()
-
-    #: A censored log-cost of an arm of another family than the leader's (a rival the guard
-    #: stopped) moves the arm's prediction on towards the model's expectation given the
-    #: bound, in directions that move no prediction of the leader's family
-    #: (:meth:`_shift_rival`);
-    #: False (the default, measured in ``docs/studies/precond.md``): it is fed as
-    #: ``max(bound, prediction)`` only, like every other censored cost.
-    impute_rivals = False
-
-    #: True: the error of a family's first round, when another family has been played,
-    #: enters ``σ̂`` in units of its own predictive spread, ``r²/(1 + φᵀPφ)`` (configuration
-    #: arms; plain ω arms have one family and never take the rule; :meth:`_first_try`).
-    #: False (the default, measured in ``docs/studies/precond.md``, *The choice of ω within
-    #: SSOR-PCG*): counted whole, as every other round.
-    spread_first_tries = False
-
-    #: True: a rival family is tried again where the context has moved far from all its
-    #: rounds, within a budget (:mod:`bandit._joint_explore`); False (the default, measured
-    #: in ``docs/studies/unseen.md``): its rounds' evidence holds at every context.
-    local_tries = False
+    #: True: a rival family is re-tried where the context is far from all its rounds, weighed
+    #: by the try gate's rule with its gap's spread widened by how much the leader's own
+    #: predicted log-cost moved since, within a budget, a stopped re-try told without moving
+    #: the leader's family (:mod:`bandit._joint_retry`); False (the default, measured in
+    #: ``docs/studies/precond.md``): a family's rounds' evidence holds at every context.
+    context_retries = False
 
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
@@ -1019,37 +968,21 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def _standardised(self, arm):
         """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
-        ``1 + φᵀPφ`` (``noise_scale="standardised"``, or a family's first try under
-        :attr:`spread_first_tries`) rather than whole."""
-        return self.noise_scale == "standardised" or self._first_try(arm)
-
-    def _rival_target(self, arm, y, psi, scale):
-        """A rival's censored log-cost ``y`` (its cost is at least ``y``), before the update:
-        ``(target, fed)``, ``target`` the mean of the model's predictive distribution
-        ``N(μ, s²)`` (``s = σ̂ sqrt(1 + φᵀPφ)``) truncated below at ``y``, ``μ + s λ((y −
-        μ)/s)`` with ``λ`` the inverse Mills ratio (the Tobit model's imputation), and ``fed``
-        the target the fit takes without the rule, ``max(y, μ)``; both within the Huber clip
-        ``μ + 3 s``."""
-        from scipy.special import erfcx  # (here: not every import of bandit needs scipy.special)
-
-        pred, quad = joint_predict(self.theta, self.P, psi, self._X, arm)
-        s = scale * math.sqrt(1.0 + max(quad, 0.0))
-        # φ(a)/(1 − Φ(a)) = sqrt(2/π)/erfcx(a/√2): no underflow of erfc far in the tail
-        lam = math.sqrt(2.0 / math.pi) / float(erfcx((y - pred) / (s * math.sqrt(2.0))))
-        top = pred + _CLIP * s
-        return min(pred + s * lam, top), min(max(y, pred), top)
+        ``1 + φᵀPφ`` (``noise_scale="standardised"``) rather than whole."""
+        return self.noise_scale == "standardised"
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self.local_tries:  # (bandit._joint_explore)
-            _note_local(self, arm, cost, context, censored)
+        if self.context_retries and _joint_retry.note(self, arm, context, censored):
+            _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
+            return
         features = self.features
         fast = self._one_call_range(context)
         if (fast is not None and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
                 and type(censored) is bool and (converged is None or type(converged) is bool)
                 and self._auto_kept is None
-                and not (censored and (converged or self.impute_rivals))
+                and not (censored and converged)
                 and not math.isnan(self.unit)):
             # a model of the log-cost (as in select) at a context that widens nothing, the
             # input as Policy.update's checks pass it: features, prediction, clip, rank-one
@@ -1107,18 +1040,12 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             if info is None:
                 info = self._info = np.zeros(2)
             y = math.log(cost / self.unit + _FLOOR)
-            held = (self._leader_family(arm, psi) if censored and self.impute_rivals
-                    else None)
-            if held is not None:
-                target = self._rival_target(arm, y, psi, scale)[0]
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
             e = e / info[1] if self._standardised(arm) else e
             self.sq_err += e
             if self._own_noise:
                 self._count_family(arm, e)
-            if held is not None:
-                self._shift_rival(arm, psi, held, target)
             self.p = None
             # as Python floats, so that the change test's few operations are not NumPy
             # scalars' (the same IEEE operations, the same numbers)
@@ -1173,7 +1100,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
-        # a family's first try: in units of its prediction's spread (_first_try)
         unit = spread * spread if self._standardised(arm) else 1.0
         self.log_sq_err += r * r / unit
         e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf) / unit

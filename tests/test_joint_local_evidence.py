@@ -84,7 +84,7 @@ def test_rival_cheaper_everywhere_is_kept_everywhere(seed):
     assert np.mean(arms[late & (ctx > 0.5)] == CG) >= 0.9
 
 
-# --- the try gate's local-evidence rule (JointCB.local_evidence, an option) --------------------
+# --- the try gate on a former leader's draw ---------------------------------------------------
 def _gate(allow, k=1, lead=2, mu=(1.05, 1.1, 0.8), wide=(0.05, 0.6, 0.4)):
     """:func:`bandit._kernels._gated_arm` on hand-made numbers: SSOR-PCG arms 0 and 1 (arm 0
     known closely here, width 0.05; arm 1 drawn for its width 0.6), plain CG (arm 2) the
@@ -100,79 +100,7 @@ def _gate(allow, k=1, lead=2, mu=(1.05, 1.1, 0.8), wide=(0.05, 0.6, 0.4)):
                       converged, np.zeros((0, 0), dtype=np.bool_))
 
 
-def test_gate_weighs_the_former_leaders_draw_by_the_upstarts_evidence_without_the_rule():
+def test_gate_weighs_the_former_leaders_draw_by_the_upstarts_evidence():
     # expected saving of a gap of +0.3 (spread 0.1·sqrt(0.36 + 0.16)) is nil: declined, and
     # the round plays the leader's family (plain CG)
     assert _gate((1.5, 1.0)) == 2
-
-
-def test_local_evidence_plays_a_draw_of_the_family_that_knows_the_context_best():
-    # SSOR-PCG's best-known arm here (width 0.05) rests on more evidence than plain CG's
-    # (0.4): its family's draw is not a try of the unknown, so it is played unweighed
-    assert _gate((1.5, 1.0, 1.0)) == 1
-    # the other way round it is still a try: plain CG (0.25 dearer, width 0.9) drawn while
-    # SSOR-PCG leads, weighed and declined as without the rule (the least score of the
-    # leader's family: arm 1, 1.1 − 0.06)
-    kw = dict(k=2, lead=0, mu=(1.05, 1.1, 1.3), wide=(0.05, 0.6, 0.9))
-    assert _gate((1.5, 1.0, 1.0), **kw) == _gate((1.5, 1.0), **kw) == 1
-
-
-def test_local_evidence_changes_nothing_while_the_leading_family_knows_the_context_best():
-    """A rival three times dearer never leads: the rule on and off draw the same arms and end
-    with the same model, bit for bit."""
-    out = []
-    for on in (False, True):
-        rng = np.random.default_rng(5)
-        p = bandit.default_policy(None, ARMS, seed=0)
-        p.local_evidence = on
-        p.gate_tries((FAMILY, ALLOW))
-        arms = []
-        for t in range(200):
-            c = float(rng.uniform(-2.0, 2.0))
-            k = p.select(c)
-            cost = (_ssor(k, c) if k < CG else 3.0 * _ssor(1, c)) * math.exp(
-                0.05 * rng.standard_normal())
-            p.update(k, float(cost), c)
-            arms.append(k)
-        out.append((arms, p.theta.copy(), p.P.copy()))
-    assert out[0][0] == out[1][0]
-    assert np.array_equal(out[0][1], out[1][1]) and np.array_equal(out[0][2], out[1][2])
-
-
-def test_local_evidence_in_the_learners_draw():
-    """Six sweeps of the context from −2 to 2 (as the adaptive-step heat sequence's), plain CG
-    20 % cheaper than the best ω up to the middle and dearer beyond, 20 % noise: every round
-    whose draw of an SSOR-PCG arm the gate declines while plain CG leads, with SSOR-PCG's
-    best-known arm there resting on more evidence than plain CG's, plays that draw under the
-    rule (the learner's own compiled draw, on a copy of the learner at that round)."""
-    import copy
-
-    rng = np.random.default_rng(1)
-    p = bandit.default_policy(None, ARMS, seed=0)
-    p.gate_tries((FAMILY, ALLOW))
-    checked = 0
-    for t in range(336):
-        c = -2.0 + 4.0 * ((t % 56) / 55)
-        free, rule = copy.deepcopy(p), copy.deepcopy(p)
-        free.try_gate = False
-        rule.local_evidence = True
-        k0, k1 = free.select(c), rule.select(c)
-        k = p.select(c)
-        lead = p.leader(c)[0]
-        wide2 = ((free._mu - free._score) / (free.beta * free._scale())) ** 2
-        if lead == CG and k0 < CG and k == CG and wide2[:CG].min() < wide2[CG]:
-            assert k1 == k0
-            checked += 1
-        elif k0 == k:  # nothing declined: the rule draws what the gate drew
-            assert k1 == k
-        best = min(_ssor(j, c) for j in range(CG))
-        cost = (_ssor(k, c) if k < CG else best * 0.8 * math.exp(1.5 * max(0.0, c)) if k == CG
-                else best * 1.6)
-        p.update(k, float(cost * math.exp(0.2 * rng.standard_normal())), c)
-    assert checked >= 3
-
-
-def test_local_evidence_refuses_a_non_boolean():
-    p = bandit.default_policy(None, ARMS, seed=0)
-    with pytest.raises(ValueError, match="local_evidence must be True or False"):
-        p.local_evidence = "yes"
