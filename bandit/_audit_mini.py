@@ -270,23 +270,6 @@ def _mini_kernel(x, arm, p, played, paid, starts, q, ra, ka, row, conv, va, pa, 
 _PRICE = {}
 
 
-def _synthetic(K, T):
-    """A run of ``T`` rounds and ``K`` arms: randomised plays, an audit every tenth round."""
-    rng = np.random.default_rng(0)
-    t = np.arange(T)
-    arm = rng.integers(0, K, T)
-    ar = t[::10]
-    n = ar.size
-    audits = {"round": ar, "arm": rng.integers(0, K, n), "row": np.zeros(n, bool),
-              "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
-              "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
-              "p": np.full(n, 0.1)}
-    return RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
-                   played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
-                   q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
-                   n_arms=K, arm_order=np.arange(K))
-
-
 def mini_price(K):
     """``(fixed, per round, per row read)``: the CPU seconds of a mini plan's computation
     (:func:`mini_totals` and :func:`bandit.audit.allocate`) on a run of 64 rounds, what
@@ -300,6 +283,7 @@ def mini_price(K):
     import time
 
     from ._audit_plan import allocate
+    from ._audit_price import synthetic_run
 
     def cost(data):
         best = np.inf
@@ -311,7 +295,7 @@ def mini_price(K):
                 best = min(best, time.process_time() - cpu)
         return best
 
-    small, big = cost(_synthetic(K, 64)), cost(_synthetic(K, 2048))
+    small, big = cost(synthetic_run(K, 64)), cost(synthetic_run(K, 2048))
     _PRICE[K] = (small, max(big - small, 0.0) / (2048 - 64), _row_price())
     return _PRICE[K]
 

@@ -48,13 +48,10 @@ def _warm_up(K=3):
     return time.process_time() - cpu
 
 
-def _plan_slope(K, floor, T=1024):
-    """CPU seconds per round of history of a plan's computation beyond ``floor``, from one on
-    a synthetic run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth
-    round): the price of a first plan before one was measured (without it, a first plan put
-    late — when the budget so far first affords the fixed part — would cost many times its
-    guess)."""
-    from .estimate import RunData, quick_totals
+def synthetic_run(K, T):
+    """A run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth round):
+    what a plan's computation is priced on before one was measured."""
+    from ._regretdata import RunData
 
     rng = np.random.default_rng(0)
     t = np.arange(T)
@@ -65,10 +62,21 @@ def _plan_slope(K, floor, T=1024):
               "value": np.full(n, 2.0), "iterations": np.full(n, 2), "seconds": np.ones(n),
               "converged": np.ones(n, bool), "budget": np.full(n, 100), "cap": np.full(n, 100),
               "p": np.full(n, 0.1)}
-    data = RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
+    return RunData(paid=1.0 + arm, x=rng.random(T), arm=arm, p=np.full(T, 0.3),
                    played=1.0 + arm + rng.random(T), epoch_start=np.zeros(1, np.int64),
                    q=np.full((1, K), 0.1), r=np.zeros(1), audits=audits, fail_cost=100.0,
                    n_arms=K, arm_order=np.arange(K))
+
+
+def _plan_slope(K, floor, T=1024):
+    """CPU seconds per round of history of a plan's computation beyond ``floor``, from one on
+    a synthetic run of ``T`` rounds and ``K`` arms (randomised plays, an audit every tenth
+    round): the price of a first plan before one was measured (without it, a first plan put
+    late — when the budget so far first affords the fixed part — would cost many times its
+    guess)."""
+    from .estimate import quick_totals
+
+    data = synthetic_run(K, T)
     tiny = _tiny_run(K)
     quick_totals(data)
     # the least of three interleaved measurements of each: a single one may land on a

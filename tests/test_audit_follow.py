@@ -39,13 +39,13 @@ def follow():
     audit.FOLLOW = saved
 
 
-def run(C, x, name, seed, budget=0.05, omegas=OMEGAS):
+def run(C, x, name, seed, budget=0.05, omegas=OMEGAS, per_iteration=1e-9):
     # seconds per iteration 1e-9: solves of tens of nanoseconds, so no plan ever fits the
     # budget (the case the rule is for); seed: the learner's and the audits'
     policy = make_learner(name, omegas, seed=seed, context_bounds=(0.0, 1.0), bins=4,
                           cheb_m=4)
-    tuner = Tuner(policy, solver=ReplaySolver(C, 1e-9 * C, omegas), audit_budget=budget,
-                  audit_seed=seed)
+    tuner = Tuner(policy, solver=ReplaySolver(C, per_iteration * C, omegas),
+                  audit_budget=budget, audit_seed=seed)
     for t in range(C.shape[0]):
         tuner.solve(t, None, context=float(x[t]))
     assert tuner._auditor.plans == 0

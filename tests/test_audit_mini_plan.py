@@ -5,12 +5,11 @@ unbiased and covers the exact regret."""
 import numpy as np
 import pytest
 
-from bandit import Tuner, audit
+from bandit import audit
 from bandit._audit_mini import mini_totals
 from bandit.audit import Auditor, contender_weight
 from bandit.estimate import RunData, inclusion_probabilities
-from experiments.bench_regret import ReplaySolver
-from experiments.learners import make_learner
+from test_audit_follow import run as run_follow
 
 OMEGAS = [round(1.0 + 0.05 * k, 2) for k in range(20)]
 EMPTY = {"round": np.zeros(0, np.int64), "arm": np.zeros(0, np.int64),
@@ -123,14 +122,8 @@ def no_full_plan(monkeypatch):
 
 
 def run(C, x, name, seed, budget=0.05, omegas=OMEGAS):
-    policy = make_learner(name, omegas, seed=seed, context_bounds=(0.0, 1.0), bins=4,
-                          cheb_m=4)
-    tuner = Tuner(policy, solver=ReplaySolver(C, 1e-3 * C, omegas), audit_budget=budget,
-                  audit_seed=seed)
-    for t in range(C.shape[0]):
-        tuner.solve(t, None, context=float(x[t]))
-    assert tuner._auditor.plans == 0
-    return tuner
+    # solves of a millisecond per iteration: room for the mini plans
+    return run_follow(C, x, name, seed, budget, omegas, per_iteration=1e-3)
 
 
 def near_share(tuner, near):
@@ -211,12 +204,7 @@ def test_a_mini_plan_is_put_off_when_its_price_exceeds_the_plan_share(no_full_pl
     spent = []
     for mini in (False, True):
         audit.MINI_PLAN = mini
-        policy = make_learner("chebcb", OMEGAS, seed=0, context_bounds=(0.0, 1.0), bins=4,
-                              cheb_m=4)
-        tuner = Tuner(policy, solver=ReplaySolver(C, 1e-9 * C, OMEGAS), audit_budget=0.05,
-                      audit_seed=0)
-        for t in range(C.shape[0]):
-            tuner.solve(t, None, context=float(x[t]))
+        tuner = run_follow(C, x, "chebcb", 0)
         assert tuner._auditor.mini_plans == 0
         spent.append(len(tuner.audits["arm"]))
     assert spent[1] >= 0.5 * spent[0], spent
