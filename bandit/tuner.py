@@ -583,19 +583,18 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     def _solve(self, op, b, x0, context, undo):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
         audit, record, hook (``undo``: the policy's draw state before this round's draw)."""
-        # (each attribute read once: every read is a cache miss after the solver's run)
-        arms, policy, log, auditor = self._arms, self.policy, self._log, self._auditor
-        t = len(log)  # this round's index (the log grows only at the round's end)
-        if not t and arms.retell_early:  # the learner before its first draw
-            arms.start_early(policy, self._comm is None)
+        if not self._log and self._arms.retell_early:  # the learner before its first draw
+            self._arms.start_early(self.policy, self._comm is None)
         if self._comm is not None:
             arm, best, pred, pv = self.decide(context)
-        elif self._lone and auditor is None:  # the leader needs no prediction
+        elif self._lone and self._auditor is None:  # the leader needs no prediction
+            policy = self.policy
             arm = policy.select(context)
             best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
         else:
             arm, best, pred, pv = self._decide(context)
-        arms.round = t  # the clock of set-up reuse
+        arms = self._arms
+        arms.round = len(self._log)  # the clock of set-up reuse
         if arm != best:
             budget = self._budget(arm, best, pred, op)
         elif self._guard is not None and arms.has_setups and (
@@ -621,7 +620,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 cost = self._cost_of(r)
             final, censored, tell, fallback, info = r, False, (False, True), -1, None
             paid = cost
-        elif self._guard is None:  # no fallback: the failure is returned as it is
+        elif self.guard is None:  # no fallback: the failure is returned as it is
             paid = self._cost_of(r)
             cost = self._failure_cost(paid)
             final, censored, tell, fallback, info = r, True, (True, False), -1, None
@@ -629,7 +628,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             final, cost, censored, tell, fallback, info = self._fall_back(
                 op, b, x0, context, arm, best, r, budget)
             paid = self._round_cost
-        if arms.has_setups:  # a kept set-up told at its share (paid keeps it whole)
+        if self._arms.has_setups:  # a kept set-up told at its share (paid keeps it whole)
             cost = _told_cost(self, arm, r, cost, tell, budget)
         used = arm if fallback < 0 else fallback
         # a result of our own solvers is fresh from this call: label it in place (a user's
@@ -648,32 +647,32 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             # the start already met the stopping rule: every arm would have cost 0 here
             return self._already_solved(final, undo, context, arm, best, pv, budget,
                                         fallback, paid)
+        t = len(self._log)
         row = self._row(context, arm, final, cost, censored, fallback, pv, best, budget)
         # the row is complete before the policy is told: once told, the round is recorded
         # whatever stops it — Ctrl-C just after the update or in a long audit run (with the
         # audits it finished) — so the history, the policy and the audit records stay one
         # run (a file saved then loads and continues)
-        told = policy.t
-        paids = self._paid
+        told = self.policy.t
         try:
             self.tell(arm, cost, context, *tell)
             if arms._early is not None:  # (the rounds before the price is fixed)
-                arms.keep_early(policy, arm, cost, context, *tell, r)
-            if paids is not None:  # (before the audits, whose budget reads the sum)
-                paids.append(paid)
+                arms.keep_early(self.policy, arm, cost, context, *tell, r)
+            if self._paid is not None:  # (before the audits, whose budget reads the sum)
+                self._paid.append(paid)
                 self._paid_sum += paid
-            if auditor is not None and auditor.due(t, censored):
+            if self._auditor is not None and self._auditor.due(t, censored):
                 # (a round run again from x = 0, x0 dropped: its audits start there too)
                 start = None if info and "zero_start" in info else x0
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
         finally:
             self._checked = None
-            if policy.t != told:
-                if paids is not None and len(paids) == len(log):
-                    paids.append(paid)  # (interrupted between the update and this)
+            if self.policy.t != told:
+                if self._paid is not None and len(self._paid) == len(self._log):
+                    self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
-                log.append(row)
+                self._log.append(row)
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
