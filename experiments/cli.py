@@ -45,7 +45,7 @@ from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_TERMINAT
                          EXIT_USAGE, OneLineParser, Terminated, UsageError, _closed_streams,
                          _env_size, _ONE_PROCESS, _output_closed, _plain_text_streams,
                          _SigtermAsInterrupt, _summary_on_stdout, _trace, describe,
-                         print_error)
+                         print_error, ranks_meet)
 from .cli_options import (_common, _count, _debug_flag, _heat_options, _learner, _omega,
                           _path, _precond_options, _seed, _output_options)
 from .cli_plot import plot
@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
+    status = _main(argv)
+    if status:  # every rank's error exit after rank 0 has printed the line (cli_common)
+        ranks_meet()
+    return status
+
+
+def _main(argv) -> int:
     _closed_streams()
     _plain_text_streams()
     try:

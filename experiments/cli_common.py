@@ -12,6 +12,7 @@ import argparse
 import codecs
 import os
 import sys
+import time
 import traceback
 import unicodedata
 
@@ -52,6 +53,31 @@ def _env_size() -> int:
         if value.isdigit():
             return int(value)
     return 1
+
+
+def ranks_meet(timeout: float = 10.0) -> None:
+    """Under a launcher with several ranks, wait (at most ``timeout`` seconds) until every rank
+    has reached its error exit.
+
+    mpiexec ends the whole job at the first non-zero exit: a rank that got there before rank 0
+    had printed the one error line it alone prints took the line with it (seen on a loaded
+    machine).  The wait is a non-blocking barrier polled against the clock, so an error that
+    only some ranks reach costs ``timeout`` and never hangs.
+    """
+    if _env_size() <= 1:
+        return
+    try:
+        from mpi4py import MPI
+        if MPI.Is_finalized():
+            return
+        request = MPI.COMM_WORLD.Ibarrier()
+    except Exception:  # noqa: BLE001 - no MPI to meet through: exit as before
+        return
+    end = time.monotonic() + timeout
+    while not request.Test():
+        if time.monotonic() > end:
+            return
+        time.sleep(0.005)
 
 
 def print_error(message, *, kind: str = "error", force: bool = False) -> None:

@@ -836,6 +836,17 @@ def test_mpi_failure_keeps_the_finished_tasks(tmp_path):
 
 @pytest.mark.petsc
 @pytest.mark.mpi
+def test_mpi_error_line_kept_when_another_rank_exits_first():
+    """mpiexec ends the job at the first non-zero exit: a rank that reached the error before
+    rank 0 had printed its line took the line with it; every rank now meets before exiting."""
+    proc = _mpiexec(ROOT / "tests" / "mpi_slow_rank0.py")
+    assert proc.returncode == 2, proc.stderr
+    lines = _our_lines(proc)
+    assert len(lines) == 1 and "tsalis_inf" in lines[0], proc.stderr
+
+
+@pytest.mark.petsc
+@pytest.mark.mpi
 def test_mpi_error_on_one_rank_ends_every_rank(tmp_path):
     """Rank 1 fails while rank 0 waits for it inside a collective: the job is aborted after
     the grace period (1 s here) instead of hanging, with one line from the failed rank."""
