@@ -171,10 +171,18 @@ def test_cost_time_with_real_solver():
     h = tuner.history
     assert np.all(h["cost"] > 0) and np.all(np.isfinite(h["cost"]))
     # the learner is fed wall-clock seconds (not iterations): each uncensored round's cost is
-    # exactly the seconds of the solve the user got back
-    for r, cost, censored in zip(results, h["cost"], h["censored"]):
+    # exactly the seconds of the solve the user got back — but an arm's first run in the
+    # process, once its family has warm runs, is told at most the family's warm seconds per
+    # iteration (the cold run is paid once per family, ArmSet.cold_time)
+    seen = set()
+    for r, arm, cost, censored in zip(results, h["arm"], h["cost"], h["censored"]):
         if not censored:
-            assert cost == r.seconds and cost != r.iterations
+            assert cost != r.iterations
+            if arm in seen:
+                assert cost == r.seconds
+            else:
+                assert 0 < cost <= r.seconds
+        seen.add(arm)
 
 
 def test_save_load_round_trip_continues_identically(tmp_path):
