@@ -14,7 +14,8 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin,
+                       first_try_evidence)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
@@ -963,11 +964,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def _first_try_evidence(self):
         """Refresh ``allow[2:]`` (:attr:`first_try_run`): the run's converged solves for the
-        arms of a family none of whose arms has been played, 0 for the others."""
-        family = self._gate_family
-        played = np.bincount(family, weights=self.counts, minlength=family.max() + 1) > 0
-        self._gate_allow[2:] = np.where(played[family], 0.0,
-                                        float(np.sum(self.converged_counts)))
+        arms of a family none of whose arms has been played, 0 for the others; once every
+        family has been played the draws stop refreshing them (a family is never unplayed
+        again)."""
+        self._first_run = first_try_evidence(self._gate_family, self.counts,
+                                             self.converged_counts, self._gate_allow)
 
     #: True: a rival family is re-tried where the context is far from all its rounds, weighed
     #: by the try gate's rule with its gap's spread widened by how much the leader's own
