@@ -369,7 +369,8 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     leader's family or its try pays (:func:`try_pays` of the predicted gap ``μ_k − μ_lead``,
     its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``, ``w = φᵀPφ`` read
     from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of ``k``'s family has
-    converged, else ``allow[1]``), otherwise the least score among the leader's family next
+    converged, else ``allow[1]``; ``allow[2 + k]``, when given, the evidence a first try of
+    ``k``'s family may count instead, :attr:`bandit.JointCB.first_try_run`), otherwise the least score among the leader's family next
     to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional, not empty):
     each arm's noise scale (``noise_scale="family"``), the spread then
     ``sqrt(σ_k² w_k + σ_lead² w_lead)``."""
@@ -391,6 +392,10 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
         if arm_sigma.size:
             spread = np.sqrt(arm_sigma[k] * arm_sigma[k] * wk
                              + arm_sigma[lead] * arm_sigma[lead] * wl)
+    if not proven and allow.size > 2 and allow[2 + k] > evidence:
+        # a family never played: its first try's saving would serve the solves ahead, which
+        # the run's solves so far stand for, not the leader's evidence at this one context
+        evidence = allow[2 + k]
     if try_pays(mu[k] - mu[lead], spread, evidence, allow[0] if proven else allow[1]):
         return k
     mask = np.empty(K, dtype=np.bool_)
@@ -401,6 +406,28 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
         for j in range(K):
             mask[j] = mask[j] and near[j]
     return _argmin_first(score, mask)
+
+
+@njit(cache=True)
+def first_try_evidence(family, counts, converged, allow):
+    """Fill ``allow[2:]`` (:attr:`bandit.JointCB.first_try_run`): for each arm, the run's
+    converged solves when no arm of its family has been played (``counts``), else 0; returns
+    whether some family is still unplayed (False: every entry 0, nothing more to refresh)."""
+    K = family.size
+    played = np.zeros(family.max() + 1, dtype=np.bool_)
+    total = 0.0
+    for j in range(K):
+        if counts[j] > 0:
+            played[family[j]] = True
+        total += converged[j]
+    open_ = False
+    for j in range(K):
+        if played[family[j]]:
+            allow[2 + j] = 0.0
+        else:
+            allow[2 + j] = total
+            open_ = True
+    return open_
 
 
 @njit(cache=True)

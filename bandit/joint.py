@@ -14,7 +14,8 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin,
+                       first_try_evidence)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
@@ -760,6 +761,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self._key = context
             self.p = None
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
+            if self._first_run:
+                self._first_try_evidence()
             k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
@@ -792,6 +795,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 k, lead = self._select_smeared(psi)
             else:
                 sigma = self._scale()
+                if self._first_run:
+                    self._first_try_evidence()
                 k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
                                            self.beta * sigma, cap, self._near_mask, self._mu,
                                            self._score, self.converged_counts, raw,
@@ -909,14 +914,61 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         self._try_spec = spec
         self._arm_gate()
 
+    #: True: a rival family none of whose arms has been played yet is weighed, at its first
+    #: try, with the run's converged solves so far as its evidence when they exceed the
+    #: leader's evidence at the context (see :meth:`first_try_run`); False: the leader's
+    #: evidence at the context alone (the rule before it)
+    _first_try_run = False
+    _first_run = False  # the gate is on with first_try_run: the draw refreshes allow[2:]
+
+    @property
+    def first_try_run(self):
+        """Whether the try gate lets a never-played family's first try count the run's
+        solves as its evidence (off by default).
+
+        With :attr:`try_gate`, a rival's try pays when its expected saving per solve times
+        the leader's evidence at the context reaches its allowance.  Where the context
+        sweeps and rarely recurs that evidence stays at a few solves, so a family that has
+        never been played — predicted from its neighbours on the model's line, never
+        measured — is tried only when it is predicted close to a whole solve cheaper, which
+        its neighbours' costs rarely show.  With this rule, while no arm of the rival's
+        family has been played, the evidence is at least the number of converged solves
+        the run has seen: what the family would save, if cheaper, serves the solves ahead,
+        which the run's solves so far stand for.  The try itself is still the guard's (at
+        most the leader's predicted cost while the family has not converged,
+        :meth:`bandit.armset.ArmSet.allowance`), and the rule holds for one try per family:
+        once an arm of it has been played, converged or stopped, the gate weighs it as
+        before."""
+        return self._first_try_run
+
+    @first_try_run.setter
+    def first_try_run(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"first_try_run must be True or False, got {on!r}")
+        self._first_try_run = bool(on)
+        self._arm_gate()
+
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
         spec = self._try_spec if self._try_gate else None
+        self._first_run = False
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
         else:
             self._gate_family, self._gate_allow = spec
+            if self._first_try_run:
+                # allow[2 + k]: the evidence a first try of arm k's family may count
+                self._gate_allow = np.concatenate((spec[1], np.zeros(self.n_arms)))
+                self._first_run = True
+
+    def _first_try_evidence(self):
+        """Refresh ``allow[2:]`` (:attr:`first_try_run`): the run's converged solves for the
+        arms of a family none of whose arms has been played, 0 for the others; once every
+        family has been played the draws stop refreshing them (a family is never unplayed
+        again)."""
+        self._first_run = first_try_evidence(self._gate_family, self.counts,
+                                             self.converged_counts, self._gate_allow)
 
     #: True: a rival family is re-tried where the context is far from all its rounds, weighed
     #: by the try gate's rule with its gap's spread widened by how much the leader's own
