@@ -9,25 +9,13 @@ from bandit import audit
 from bandit._audit_mini import mini_totals
 from bandit.audit import Auditor, contender_weight
 from bandit.estimate import RunData, inclusion_probabilities
-from test_audit_follow import run as run_follow
+from test_audit_follow import moving_best, run as run_follow
 
 OMEGAS = [round(1.0 + 0.05 * k, 2) for k in range(20)]
 EMPTY = {"round": np.zeros(0, np.int64), "arm": np.zeros(0, np.int64),
          "row": np.zeros(0, bool), "value": np.zeros(0), "iterations": np.zeros(0, np.int64),
          "converged": np.zeros(0, bool), "budget": np.zeros(0), "cap": np.zeros(0),
          "p": np.zeros(0)}
-
-
-def moving_best(T, seed, omegas=OMEGAS):
-    """SOR-like costs: quadratic in ω around a best ω that moves with the context (1.5 to
-    1.8), five times dearer at the low end of the context, 10 % noise."""
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, T)
-    w = np.array(omegas)
-    best = 1.5 + 0.3 * x
-    C = 30 * (1 + 6 * (w[None] - best[:, None]) ** 2) * (1 + 4 * (1 - x[:, None])) * np.exp(
-        0.1 * rng.standard_normal((T, w.size)))
-    return np.round(C).astype(np.int64), x
 
 
 def known_policy_run(C, x, seed, q=0.02):
