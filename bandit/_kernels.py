@@ -370,8 +370,9 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``, ``w = φᵀPφ`` read
     from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of ``k``'s family has
     converged, else ``allow[1]``; ``allow[2 + k]``, when given, the evidence a first try of
-    ``k``'s family may count instead, :attr:`bandit.JointCB.first_try_run`), otherwise the least score among the leader's family next
-    to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional, not empty):
+    ``k``'s family may count instead, :attr:`bandit.JointCB.first_try_run`), otherwise the
+    least score among the leader's family next to that family's predicted best
+    (``near_mask``).  ``arm_sigma`` (optional, not empty):
     each arm's noise scale (``noise_scale="family"``), the spread then
     ``sqrt(σ_k² w_k + σ_lead² w_lead)``."""
     fk = family[k]
