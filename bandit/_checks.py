@@ -25,7 +25,14 @@ def arm_omega(arm):
     """
     if isinstance(arm, dict):
         return settings_omega(arm)
-    return float(arm)
+    try:
+        return float(arm)
+    except (TypeError, ValueError):
+        # a learner built over the arms (bandit.default_policy's families) reads their ω
+        # before its own check of the list: a complex, None or nested list had stopped there
+        # with float()'s TypeError, which names no arm
+        raise ValueError(f"arm {arm!r} is neither a finite number (ω) nor a dict of "
+                         f"settings") from None
 
 
 def scalar_context(context, bounds):

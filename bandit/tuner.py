@@ -272,8 +272,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             # prior only for plain ω arms (configuration arms name their own methods)
             from .defaults import default_policy
 
+            from ._checks import arm_sequence
+
             self._resolve(solver)
-            arms = list(policy)
+            arms = arm_sequence(policy)  # (a 2-D array is refused, not split into its rows)
             plain = all(isinstance(a, numbers.Real) and not isinstance(a, (bool, np.bool_))
                         for a in arms)
             policy = default_policy(solver if plain and isinstance(solver, str) else None, arms)

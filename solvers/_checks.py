@@ -25,7 +25,7 @@ def _to_csr(A):
     if sp.issparse(A):
         M = A
     elif isinstance(A, np.ndarray) or isinstance(A, (list, tuple)):
-        M = np.asarray(A)
+        M = _as_array(A, "A")
         if M.ndim != 2:
             raise ValueError(f"A must be a 2-D matrix, got an array of shape {M.shape}")
     else:
@@ -166,6 +166,19 @@ def _check_coordinates(M, fmt="COO"):
                                  f"range for shape {M.shape}")
 
 
+def _as_array(value, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with NumPy's refusal of nested lists of unequal lengths (rows
+    of a matrix or entries of a vector that are sequences of other lengths) named as the
+    argument's problem: NumPy's own message names neither the argument nor a row."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise ValueError(f"{name} cannot be read as an array of numbers: it is a nested "
+                         f"sequence of unequal lengths ({type(value).__name__} whose entries "
+                         f"are sequences of different sizes, or mix numbers and "
+                         f"sequences)") from None
+
+
 def _check_dtype(dtype, name):
     if dtype.kind == "b":  # True/False entries are no numbers to solve with (a mask, likely)
         raise ValueError(f"{name} is boolean ({dtype}); relaxtune solves with real numbers: "
@@ -223,7 +236,7 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
     elif v is None:  # np.asarray(None) is an object array: "got object" said nothing useful
         raise ValueError(f"{name} is None; the solvers take a vector of shape ({n},)")
     else:
-        arr = np.asarray(v)
+        arr = _as_array(v, name)
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)

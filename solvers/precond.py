@@ -429,6 +429,12 @@ def preconditioner(spec="jacobi", **settings) -> Preconditioner:
                         f"Preconditioner, not {type(spec).__name__}")
     if name not in PRECONDITIONERS:
         raise ValueError(f"unknown preconditioner {name!r}; known: {sorted(PRECONDITIONERS)}")
+    if name == "ssor" and "omega" not in settings:
+        # (its constructor's TypeError, "missing 1 required positional argument", named no
+        # way to give it)
+        raise ValueError("preconditioner 'ssor' needs its relaxation parameter omega in "
+                         "(0, 2): e.g. {'pc': 'ssor', 'omega': 1.4} or "
+                         "preconditioner('ssor', omega=1.4)")
     try:
         return PRECONDITIONERS[name](**settings)
     except TypeError as exc:  # an unknown keyword: say which names this one takes
