@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels_prep as _prep
+from ._result import SolveResult
 
 __all__ = ["check_vector", "check_vector_norm", "check_rhs", "check_rhs_start", "check_omega",
            "check_tolerances", "check_dtol", "check_unscaled", "scalar", "MAX_ITER"]
@@ -185,6 +186,11 @@ def _check_dtype(dtype, name):
                          f"convert it with {name}.astype(float) if its True entries mean 1.0")
     if dtype.kind == "c":
         raise ValueError(f"{name} is complex ({dtype}); relaxtune solves real systems only")
+    if dtype.kind == "O":  # Python objects: numbers of mixed types, None, strings, ...
+        raise ValueError(f"{name} must have a real numeric dtype, got object (Python objects: "
+                         f"a list mixing numbers with None or other types, Fractions, "
+                         f"Decimals, a sympy matrix...); if its entries are all real numbers "
+                         f"convert it with np.asarray({name}, dtype=float)")
     if dtype.kind not in "iuf":
         raise ValueError(f"{name} must have a real numeric dtype, got {dtype}")
 
@@ -235,6 +241,9 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
                          f"({n}, 1)); pass {name}.toarray().ravel()")
     elif v is None:  # np.asarray(None) is an object array: "got object" said nothing useful
         raise ValueError(f"{name} is None; the solvers take a vector of shape ({n},)")
+    elif isinstance(v, SolveResult):  # `x = tuner.solve(...)` then `x0=x`: an object array
+        raise ValueError(f"{name} is a SolveResult (what a solve returns), not a vector: pass "
+                         f"its solution, {name}=result.x")
     else:
         arr = _as_array(v, name)
     if arr.dtype != np.float64:

@@ -86,3 +86,38 @@ def test_ssor_preconditioner_without_omega_says_how_to_give_it(spec):
         solvers.pcg(A, b, spec)
     res = solvers.pcg(A, b, {"pc": "ssor", "omega": 1.4})
     np.testing.assert_allclose(res.x, np.linalg.solve(A.toarray(), b), rtol=1e-7)
+
+
+def test_a_solve_result_passed_as_x0_is_named():
+    # `u = tuner.solve(A, b, x0=u)` without `.x`: the result had become a 0-d object array,
+    # refused as "x0 must have a real numeric dtype, got object"
+    A, b = _system()
+    res = solvers.sor(A, b, 1.5)
+    with pytest.raises(ValueError, match=r"^x0 is a SolveResult \(what a solve returns\), "
+                                         r"not a vector: pass its solution, x0=result\.x"):
+        solvers.sor(A, b, 1.5, x0=res)
+    tuner = bandit.Tuner(solver="ssor_pcg")
+    first = tuner.solve(A, b)
+    with pytest.raises(ValueError, match=r"^x0 is a SolveResult"):
+        tuner.solve(A, b, x0=first)
+    assert tuner.summary()["rounds"] == 1
+    again = tuner.solve(A, b, x0=first.x)  # the solution itself: already solved
+    np.testing.assert_allclose(again.x, np.linalg.solve(A.toarray(), b), rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["A", "b"])
+def test_an_object_array_says_how_to_convert_it(name):
+    from fractions import Fraction
+
+    A, b = _system()
+    dense = A.toarray()
+    obj_A = np.array([[Fraction(int(v)) for v in row] for row in dense], dtype=object)
+    obj_b = np.array([Fraction(int(v)) for v in b], dtype=object)
+    args = (obj_A, b) if name == "A" else (A, obj_b)
+    with pytest.raises(ValueError, match=rf"^{name} must have a real numeric dtype, got "
+                                         rf"object .*convert it with np\.asarray\({name}, "
+                                         rf"dtype=float\)"):
+        solvers.cg(*args)
+    # converted as the message says, it solves
+    res = solvers.cg(np.asarray(obj_A, dtype=float), np.asarray(obj_b, dtype=float))
+    np.testing.assert_allclose(res.x, np.linalg.solve(dense, b), rtol=1e-7)
