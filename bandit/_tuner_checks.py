@@ -114,6 +114,9 @@ def _what_policy(policy) -> str:
     if isinstance(policy, type) and issubclass(policy, Policy):
         return (f"the class {policy.__name__}; pass an instance, e.g. "
                 f"{policy.__name__}(arms, seed=0)")
+    if isinstance(policy, str) and policy in ("sor", "ssor_pcg", "cg"):
+        return (f"the solver name {policy!r}: the first argument is the policy (or a list "
+                f"of arms); pass the solver by keyword, Tuner(solver={policy!r})")
     if isinstance(policy, str) and policy in POLICIES:
         return (f"the name {policy!r}; make one with bandit.POLICIES[{policy!r}](arms, seed=0)"
                 f" or bandit.default_policy(solver)")
@@ -225,6 +228,44 @@ class SettingChecks:
                                      "for every solve")
             omegas.append(math.nan if om is None else om)
         return omegas
+
+    def _check_solver_call(self):
+        """Refuse, at construction, a solver function that cannot take the call the Tuner
+        makes of it — ``fn(A, b, x0=..., maxiter=..., rtol=..., atol=..., backend=...,
+        omega=...)`` with each arm's settings (and ``dtol`` on guarded runs when it declares
+        one) — as Python would refuse it at the first solve: the usual slips are
+        ``solvers.pcg`` (no ``omega``) and scipy's solvers (no ``backend``, and a tuple
+        back).  A function whose signature cannot be read is left to its first call."""
+        fn = self._solve_fn
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return
+        name = self.solver_name
+        for arm, (_, kws) in enumerate(self._calls):
+            for kw in kws.values():
+                try:
+                    sig.bind(None, None, x0=None, maxiter=1, **kw)
+                except TypeError as exc:
+                    raise ValueError(self._call_refusal(fn, name, arm, kw, exc)) from None
+
+    def _call_refusal(self, fn, name, arm, kw, exc) -> str:
+        """The message of :meth:`_check_solver_call`, with the way out for the usual slips."""
+        import solvers
+
+        keys = ", ".join(f"{k}=..." for k in ("x0", "maxiter", *kw))
+        msg = (f"solver function {name} cannot be called as the Tuner calls it for arm {arm} "
+               f"({self.policy.arms[arm]!r}), {name}(A, b, {keys}): {exc}; a solver function "
+               f"takes f(A, b, omega=..., *, x0, rtol, atol, maxiter, backend) (a dict arm's "
+               f"settings as keywords) and returns a solvers.SolveResult")
+        if fn is solvers.pcg:
+            msg += ("; to choose a preconditioner give configuration arms instead, e.g. "
+                    "Tuner(bandit.config_grid(omegas=[1.2, 1.6], pcs=['jacobi', 'ic0', "
+                    "'amg']))")
+        elif getattr(fn, "__module__", "").startswith("scipy."):
+            msg += ("; scipy's solvers return (x, info): wrap one in a function that returns "
+                    "a SolveResult, or use solver='cg', 'sor' or 'ssor_pcg'")
+        return msg
 
     def _try_arms(self):
         """Run every arm that is more than an ω once on a tiny SPD system, with its own

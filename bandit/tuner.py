@@ -389,6 +389,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # plain runs but x0 and maxiter, built once (a preconditioner object per arm)
         self._calls = arms.calls(self._solve_fn, {"rtol": rtol, "atol": atol, "backend": backend},
                                  GUARD_DTOL if self._dtol else None)
+        if not self._by_name:
+            self._check_solver_call()  # (a function that cannot take the call: named now)
         self._safe = arms.safety_order()
         # per arm and guarded/plain: the solver's entry without its own checks of A, b and x0,
         # which _validate has made (None: the public function runs)
