@@ -20,6 +20,18 @@ def _size(value, name: str, minimum: int = 1) -> int:
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def _coefficient(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number (numpy scalars and 0-d arrays
+    included; bools and strings not), else ``ValueError`` naming the argument: a NaN shift
+    had made a matrix of NaN, and a string scipy's or NumPy's own ``TypeError``."""
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
+        value = value[()]
+    if (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            and np.isfinite(value)):
+        return float(value)
+    raise ValueError(f"{name} must be a finite real number, got {value!r}")
+
+
 def laplacian_1d(n: int) -> sp.csr_array:
     """Tridiagonal ``[-1, 2, -1]`` of size ``n``.
 
@@ -65,6 +77,7 @@ def _kron_sum(X, Y):
 
 def shifted_laplacian_2d(m: int, c: float) -> sp.csr_array:
     """``laplacian_2d(m) + c I``: one instance of the paper's offset-Laplacian sequence."""
+    c = _coefficient(c, "c")
     return sp.csr_array(laplacian_2d(m) + c * sp.eye_array(m * m, format="csr"))
 
 
@@ -77,6 +90,7 @@ def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
     array([3., 3., 3., 3.])
     """
     m = _size(m, "m")
+    epsilon = _coefficient(epsilon, "epsilon")
     return _kron_sum(laplacian_1d(m), epsilon * laplacian_1d(m))
 
 
@@ -87,6 +101,7 @@ def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
     ``(nx − 1)²`` interior points.
     """
     nx = _size(nx, "nx", 2)  # intervals per side: at least one interior point
+    kappa_dt = _coefficient(kappa_dt, "kappa_dt")
     m = nx - 1
     K = -laplacian_2d(m) * float(nx * nx)
     return sp.csr_array(sp.eye_array(m * m, format="csr") - 0.5 * kappa_dt * K)
