@@ -676,7 +676,7 @@ def test_distinct_ssor_omegas_have_distinct_labels():
     ("ic0", {"reuse": -1}, "reuse"),
     ("ic0", {"reuse": 1.5}, "reuse"),
     ("jacobi", {"omega": 1.2}, "bad settings"),
-    ("ssor", {}, "bad settings"),
+    ("ssor", {}, "needs its relaxation parameter omega"),
     ("ssor", {"omega": 2.0}, "omega"),
     ("ssor", {"omega": 1.2, "order": "sideways"}, "order"),
     ("ssor", {"omega": 1.2, "reuse": 3}, "reuse must be 0"),
