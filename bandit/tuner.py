@@ -270,9 +270,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         elif isinstance(policy, (list, tuple, np.ndarray)):
             # arms without a learner: the recommended one over them; the solver's theory
             # prior only for plain ω arms (configuration arms name their own methods)
-            from .defaults import default_policy
-
             from ._checks import arm_sequence
+            from .defaults import default_policy
 
             self._resolve(solver)
             arms = arm_sequence(policy)  # (a 2-D array is refused, not split into its rows)
