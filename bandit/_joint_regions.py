@@ -12,8 +12,8 @@ that wins only at the far end is never tried there (the anisotropic sweep, the c
 The evidence stands for the solves a saving would serve.  A try informs the family's
 prediction over a neighbourhood of the context, and the solves it serves are those the run
 will spend in that neighbourhood, not those it has spent there.  With this rule, for a rival
-family none of whose rounds lies within :data:`REACH` of the learnt context span of the
-context, the gate's evidence is at least the run's converged solves times the neighbourhood's
+family none of whose rounds lies within :data:`REACH` of the context span (the model's
+context range, :func:`_span`) of the context, the gate's evidence is at least the run's converged solves times the neighbourhood's
 share of the span (``2 × REACH``, at most 1): the solves ahead there if the run goes on as
 long as it has gone and its contexts spread evenly over the range seen.  The rest of the gate
 is unchanged (its expected saving from the model's predicted gap and spread, the allowance of
@@ -64,6 +64,19 @@ def _state(policy):
     return st
 
 
+def _span(policy, st, c):
+    """The context span the neighbourhoods are counted in: the model's context range (which
+    holds the range the learner was given, :mod:`bandit.features`) with every context seen
+    and ``c``.  A range known from the start keeps the neighbourhoods of a first sweep as
+    wide as later ones; learnt only from the contexts seen, a sweep into new contexts would
+    meet a new neighbourhood at every step by a quarter of the span so far."""
+    lo, hi = min(st["lo"], c), max(st["hi"], c)
+    r = policy.features.range
+    if r.dim == 1 and r.lo is not None:
+        lo, hi = min(lo, float(r.lo[0])), max(hi, float(r.hi[0]))
+    return hi - lo
+
+
 def _near(where, c, reach):
     """Whether some entry of the sorted ``where`` is within ``reach`` of ``c``."""
     i = bisect.bisect_left(where, c)
@@ -87,7 +100,7 @@ def note(policy, arm, context, converged):
     if converged:
         st["conv"] += 1.0
     where = st["where"][st["family"][int(arm)]]
-    if not where or not _near(where, c, KEEP * REACH * (st["hi"] - st["lo"])):
+    if not where or not _near(where, c, KEEP * REACH * _span(policy, st, c)):
         bisect.insort(where, c)
 
 
@@ -95,14 +108,14 @@ def refresh(policy, context):
     """Before ``policy``'s gated draw at ``context``: raise ``allow[2 + k]`` (the evidence a
     try of arm ``k`` may count, :func:`bandit._kernels._gated_arm`) to the run's converged
     solves times ``min(1, 2 × REACH)`` for the arms of every family with no round within
-    :data:`REACH` of the learnt span of ``context``; leave the others as the gate has them
+    :data:`REACH` of the span (:func:`_span`) of ``context``; leave the others as the gate has them
     (0, or a first try's evidence with :attr:`~bandit.JointCB.first_try_run`)."""
     allow = policy._gate_allow
     st = policy.__dict__.get("_region_state")
     c = _scalar(context)
     if st is None or c is None or allow.size <= 2:
         return
-    span = max(st["hi"], c) - min(st["lo"], c)
+    span = _span(policy, st, c)
     if not span > 0.0:
         return
     reach = REACH * span
