@@ -82,7 +82,7 @@ def test_the_crossing_family_is_found_in_the_first_sweep():
     # the gate alone: never in the first sweep (a context met for the first time has a
     # fraction of a solve's evidence)
     assert all(_wins(p, first) == 0 for p, _, _ in off)
-    # with the rule: found and kept there in the first sweep (26 of its 32 steps below −1.6)
+    # with the rule: found and kept there in the first sweep (25 of its 39 steps below −1.6)
     # in at least two of three seeds, and cheaper in total on average
     assert sum(_wins(p, first) >= 15 for p, _, _ in on) >= 2
     assert np.mean([r for _, r, _ in on]) < np.mean([r for _, r, _ in off]) - 0.02
