@@ -40,7 +40,8 @@ _NO_FAMILIES = np.empty((0, 0))
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
 # (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a stopped
 # rival's round told holding the leader's family (bandit/_joint_rivals.py), the re-tries of
-# context_retries (bandit/_joint_retry.py) and a round's context's features
+# context_retries (bandit/_joint_retry.py), the evidence of region_tries
+# (bandit/_joint_regions.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
 class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
