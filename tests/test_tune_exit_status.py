@@ -103,3 +103,27 @@ def test_plot_of_a_tune_folder_draws_into_its_figures_folder(tmp_path, capsys):
     (tmp_path / "mine" / "t.json").write_bytes((out / "tuner.json").read_bytes())
     assert main(["plot", str(tmp_path / "mine" / "t.json")]) == 0
     assert (tmp_path / "mine" / "t_cost.png").is_file()
+
+
+def test_a_stopped_run_with_unsolved_systems_says_it_was_stopped(tmp_path, capsys,
+                                                                  monkeypatch):
+    # Ctrl-C wins over status 3: the run is not complete, and its summary says so
+    mats = _laplacians(tmp_path, count=3)
+    real, calls = bandit.Tuner.solve, {"n": 0}
+
+    def solve(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(bandit.Tuner, "solve", solve)
+    out = tmp_path / "out"
+    assert main(["tune", *mats, "--maxiter", "2", "--no-plots", "--quiet", "--out",
+                 str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("relaxtune: interrupted: 2 of 3 systems "
+                                               "finished and saved")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["systems"] == 2
+    assert summary["tuned"]["not_converged"] == 2
