@@ -194,8 +194,8 @@ class Persistence:
             raised on every rank if any rank fails to read its file or reads another content
             than rank 0, naming the rank(s) and the reason.
         TypeError
-            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
-            settings are restored as saved (make a new Tuner for others).
+            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``):
+            the file's settings are restored as saved (make a new Tuner for others).
         ValueError
             For a ``progress`` or ``callback`` the constructor refuses (before the file is
             read).

@@ -3,10 +3,10 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about a minute
 on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw
-from a results folder, or draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
-learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
-benchmark scripts).  Every study writes
-``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
+from a results folder, or draw a saved tuner file's run), ``precond`` (which solver
+configuration: fixed configurations, learners over configurations and hand-picked anchors,
+timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}``
+(dispatch to the benchmark scripts).  Every study writes ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
 ``demo`` with ``--backend petsc`` also run under ``mpiexec -n N``: the same study, options and
 results, every rank taking part in every solve and rank 0 writing the folder and the table.
@@ -43,7 +43,8 @@ import sys
 
 from .cli_bench import BENCHES, _bench
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_TERMINATED,
-                         EXIT_UNSOLVED, EXIT_USAGE, OneLineParser, Terminated, UsageError, _closed_streams,
+                         EXIT_UNSOLVED, EXIT_USAGE, OneLineParser, Terminated, UsageError,
+                         _closed_streams,
                          _env_size, _ONE_PROCESS, _output_closed, _plain_text_streams,
                          _SigtermAsInterrupt, _summary_on_stdout, _trace, describe,
                          print_error, ranks_meet)

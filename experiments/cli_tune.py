@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNSOLVED, Terminated,
-                         UsageError,
-                         _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
-                         print_error)
+                         UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
+                         _SigtermAsInterrupt, print_error)
 from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock,
                           _fresh_folder, _writable_folder)
 
