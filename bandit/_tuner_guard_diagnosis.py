@@ -1,9 +1,8 @@
 """Why a guarded solve of a :class:`bandit.Tuner` failed or its system is refused: an arm
 the solver refused once it had started (:meth:`GuardDiagnosis._refused`), an inconsistent
-singular system no arm can solve (:meth:`GuardDiagnosis._refuse_inconsistent`), a SOR run
-stopped as "stagnated" while it diverged (:func:`_false_stagnation`), and the explanations
-a failure message adds when every arm failed — every SOR run diverged, every run broke down,
-``A`` is singular.
+singular system no arm can solve (:meth:`GuardDiagnosis._refuse_inconsistent`), and the
+explanations a failure message adds when every arm failed — every SOR run diverged, every run
+broke down, ``A`` is singular.
 
 A mixin of :class:`bandit.Tuner` through :class:`bandit._tuner_guard.GuardSteps` (the guard's
 control flow, which calls these and writes the failure messages, stays in
@@ -19,32 +18,14 @@ import numpy as np
 from ._base import arm_omega
 from solvers._operator import CSROperator
 
-
-def _false_stagnation(r, op, b, x0=None) -> bool:
-    """A SOR run stopped as "stagnated" far above the rounding floor of its start and of the
-    iterate it returned, ``FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (Numba backend).  SOR judges
-    stagnation on its last iterate: on a symmetric indefinite matrix a plain run's iterate
-    grows until its own rounding level passes the best residual, seen at the first sweeps, and
-    the run stops as "stagnated" although it diverged (the round had been reported as "the
-    tolerance looks unattainable: loosen rtol", best relative residual 0.96).  Such a run
-    counts as diverged (:func:`_diverged`).  (The start's floor too: a run from an ``x0`` out
-    of proportion with the solution keeps that floor, though its iterate has come down.)"""
-    if r.reason != "stagnated" or r.solver != "sor" or not isinstance(op, CSROperator) or (
-            not isinstance(r.x, np.ndarray) or not isinstance(b, np.ndarray)):
-        return False
-    from solvers._kernels import FLOOR_FACTOR, UNIT_ROUNDOFF, rounding_scale
-
-    scale = rounding_scale(op.indptr, op.indices, op.data, r.x, b)
-    if isinstance(x0, np.ndarray) and x0.shape == r.x.shape:
-        scale = max(scale, rounding_scale(op.indptr, op.indices, op.data,
-                                          np.ascontiguousarray(x0, dtype=np.float64), b))
-    return bool(r.residual_norm > FLOOR_FACTOR * UNIT_ROUNDOFF * scale)
-
-
-def _diverged(r, op=None, b=None, x0=None) -> bool:
-    """A run that diverged, or stopped as "stagnated" while diverging
-    (:func:`_false_stagnation`)."""
-    return r.reason == "diverged" or _false_stagnation(r, op, b, x0)
+#: How a SOR failure message asks for under-relaxation, in the library's terms (the arms of
+#: the Tuner's policy); the command line shows :data:`UNDER_RELAX_CLI` in its place, naming
+#: its own option.
+UNDER_RELAX_HINT = ("add ω below 1 (under-relaxation) to the arms, the ω list of the Tuner "
+                    "or its policy: e.g. bandit.Tuner([0.6, 0.8, 1.0, 1.2], solver=\"sor\")")
+#: :data:`UNDER_RELAX_HINT` as ``relaxtune tune`` shows it.
+UNDER_RELAX_CLI = ("add ω below 1 (under-relaxation) to the arms: --omegas 0.6 0.8 1.0 1.2 "
+                   "(in a new run: --resume keeps the file's ω)")
 
 
 class GuardDiagnosis:
@@ -138,7 +119,7 @@ def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
     positive definite nor diagonally dominant (central differences of convection at a cell
     Péclet number above 2) SOR can diverge for every ω >= 1 and converge below 1 (the runs had
     been listed as "(arm 0, diverged)" with nothing to say what else to try)."""
-    if not (solver == "sor" and runs and all(_diverged(r, op, b, x0) for _, r, *_ in runs)):
+    if not (solver == "sor" and runs and all(r.reason == "diverged" for _, r, *_ in runs)):
         return ""
     if _symmetric_positive_diagonal(op):
         return ("; every run diverged, and A is symmetric with a positive diagonal: there SOR "
@@ -148,7 +129,7 @@ def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
     if min(w for w in omegas if w is not None) >= 1.0:
         return ("; every run diverged, and every ω of the list is >= 1: on a matrix that is "
                 "neither symmetric positive definite nor diagonally dominant SOR can diverge "
-                "for every ω >= 1 — add ω below 1 (under-relaxation) to the arms")
+                f"for every ω >= 1 — {UNDER_RELAX_HINT}")
     return ""
 
 

@@ -22,6 +22,37 @@ from ._tuner_checks import _FIXED, _check_hooks
 FORMAT, VERSION = "relaxtune.tuner", 3
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 
+#: The parts of a tuner file that read a clock, as paths into its JSON object (a number is a
+#: list index).  Two runs of the same code with the same systems, settings and seeds (the
+#: policy's and ``audit_seed``) write files that differ only here when the cost is counted
+#: (``"iterations"``, ``"work"``); with a time cost the learner is told clock readings, so its
+#: state and choices differ too.  Under the same clock readings every cost writes the same
+#: bytes (tests/test_tuner_file_determinism.py).  ``audits.plan_cost`` and ``audits.spent``
+#: read the clock once a full audit plan is made (it is priced at its CPU time, and whether it
+#: fits the budget decides the later audit draws: which audits ran, never what the learner
+#: chose, which audits do not inform).
+CLOCK_FIELDS = (("rows", "seconds"), ("work", 0), ("audits", "seconds"),
+                ("audits", "records", "seconds"), ("audits", "planning"),
+                ("audits", "plan_floor"))
+
+
+def clock_free(payload: dict) -> dict:
+    """A copy of a tuner file's JSON object with its :data:`CLOCK_FIELDS` set to ``None``: what
+    two runs with counted costs agree on bit for bit.
+
+    >>> clock_free({"rows": {"seconds": [1e-5], "arm": [0]}, "work": [1e-5, 7]})
+    {'rows': {'seconds': None, 'arm': [0]}, 'work': [None, 7]}
+    """
+    out = copy.deepcopy(payload)
+    for path in CLOCK_FIELDS:
+        node = out
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node or (
+                isinstance(node, list) and isinstance(path[-1], int) and len(node) > path[-1]):
+            node[path[-1]] = None
+    return out
+
 
 class Persistence:
     """Pickling and writing the tuner file."""
@@ -163,8 +194,8 @@ class Persistence:
             raised on every rank if any rank fails to read its file or reads another content
             than rank 0, naming the rank(s) and the reason.
         TypeError
-            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``): the file's
-            settings are restored as saved (make a new Tuner for others).
+            For a setting other than ``progress``, ``callback`` and ``comm`` (``rtol=...``):
+            the file's settings are restored as saved (make a new Tuner for others).
         ValueError
             For a ``progress`` or ``callback`` the constructor refuses (before the file is
             read).

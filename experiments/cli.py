@@ -3,10 +3,10 @@
 Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), ``heat2d``
 (SSOR-PCG over the heat simulation), ``demo`` (heat2d at a size that runs in about a minute
 on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw
-from a results folder, or draw a saved tuner file's run), ``precond`` (which solver configuration: fixed configurations,
-learners over configurations and hand-picked anchors, timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}`` (dispatch to the
-benchmark scripts).  Every study writes
-``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
+from a results folder, or draw a saved tuner file's run), ``precond`` (which solver
+configuration: fixed configurations, learners over configurations and hand-picked anchors,
+timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}``
+(dispatch to the benchmark scripts).  Every study writes ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
 ``demo`` with ``--backend petsc`` also run under ``mpiexec -n N``: the same study, options and
 results, every rank taking part in every solve and rank 0 writing the folder and the table.
@@ -14,7 +14,8 @@ results, every rank taking part in every solve and rank 0 writing the folder and
 Errors: every argument is checked, and the results folder created and tried for writing,
 before any computation.  An error is one line on standard error, ``relaxtune: error: ...``
 (``--debug`` also prints the traceback).  Exit status: 0 done, 1 the computation failed,
-2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).  A study that fails or is
+2 bad input or usage, 3 ``tune`` finished but left systems unsolved (not converged), 130
+interrupted (Ctrl-C), 143 terminated (SIGTERM).  A study that fails or is
 stopped keeps the trials it finished in its results folder (``relaxtune plot`` reads it) and
 says where.
 
@@ -42,7 +43,8 @@ import sys
 
 from .cli_bench import BENCHES, _bench
 from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_TERMINATED,
-                         EXIT_USAGE, OneLineParser, Terminated, UsageError, _closed_streams,
+                         EXIT_UNSOLVED, EXIT_USAGE, OneLineParser, Terminated, UsageError,
+                         _closed_streams,
                          _env_size, _ONE_PROCESS, _output_closed, _plain_text_streams,
                          _SigtermAsInterrupt, _summary_on_stdout, _trace, describe,
                          print_error, ranks_meet)
@@ -55,7 +57,7 @@ from .cli_tune import _tune
 
 __all__ = ["main", "build_parser", "DEMO", "UsageError", "OneLineParser", "print_error",
            "describe", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_TERMINATED",
-           "EXIT_PIPE"]
+           "EXIT_PIPE", "EXIT_UNSOLVED"]
 
 
 #: Defaults of ``relaxtune demo``: the paper's heat2d protocol at nx = 50 (5000 steps on
@@ -96,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a results folder, or a tuner file written by Tuner.save (a "
                         "relaxtune tune folder: its tuner.json)")
     p.add_argument("--out", type=_path, default=None,
-                   help="folder for the figures (default: PATH/figures for a results folder, "
-                        "the tuner file's folder for a tuner file)")
+                   help="folder for the figures (default: PATH/figures for a results folder "
+                        "or a relaxtune tune folder, whose tuner file's figures are named "
+                        "tuner_*; the tuner file's folder for a tuner file saved elsewhere)")
     p.add_argument("--markdown", action="store_true",
                    help="also print the comparison table(s) as Markdown (for docs/); "
                         "results folders only")

@@ -20,6 +20,9 @@ import unicodedata
 #: Exit statuses besides 0 (the last three as a shell reports a death by SIGINT / SIGTERM /
 #: SIGPIPE).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_PIPE = 1, 2, 130, 143, 141
+#: ``relaxtune tune`` ran to its end and saved everything, but the tuned run left some
+#: systems unsolved (not converged): a script must not take the results for solutions.
+EXIT_UNSOLVED = 3
 
 
 # --- errors -----------------------------------------------------------------------------------

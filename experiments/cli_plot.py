@@ -141,7 +141,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         # before its first solve, or a loop that never reached it)
         raise UsageError(f"{path}: the tuner holds no solve (saved before its first one): "
                          f"nothing to draw; save it after the loop has solved")
-    folder = Path(out) if out is not None else (Path(path).parent or Path("."))
+    folder = Path(out) if out is not None else _tuner_figures(Path(path))
     with _figures_folder(folder, out):
         data = run_data(tuner)
         try:
@@ -169,6 +169,16 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
               f"{fmt.format(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
+
+
+def _tuner_figures(path: Path) -> Path:
+    """Where ``relaxtune plot`` draws a tuner file's run by default: the ``figures`` folder of
+    a ``relaxtune tune`` folder (the file is its ``tuner.json``), as for a study's results
+    folder and as ``tune`` itself draws, named ``tuner_*`` beside the run's own figures (which
+    also hold the exact comparison a tuner file cannot give); the file's folder for a tuner
+    file saved elsewhere.  (A tune folder's figures had been drawn into the folder itself.)"""
+    parent = path.parent
+    return parent / "figures" if _tune_folder(parent) else parent
 
 
 def _history_csv(path) -> bool:

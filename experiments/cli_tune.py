@@ -6,9 +6,9 @@ import math
 import os
 from pathlib import Path
 
-from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UsageError,
-                         _env_size, _ONE_PROCESS, _print_summary, _progress_bars, _SigtermAsInterrupt,
-                         print_error)
+from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNSOLVED, Terminated,
+                         UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
+                         _SigtermAsInterrupt, print_error)
 from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock,
                           _fresh_folder, _writable_folder)
 
@@ -287,6 +287,7 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
     if result["interrupted"] == 0:
         return _stopped_before_one(args, result, len(systems), out, created)
     summary = uf.summarize(result)
+    _cli_hints(summary)
     tuner = result["tuner"]
     tuner.save(out / "tuner.json")
     tuner.to_csv(out / "history.csv")
@@ -330,4 +331,37 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
                     f"{out}{kept}{_where_to_resume(args, result, len(systems), out)}",
                     kind=kind)
         return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+    unsolved = _unsolved_line(summary, out)
+    if unsolved:
+        print_error(unsolved, kind="unsolved")
+        return EXIT_UNSOLVED
     return 0
+
+
+def _cli_hints(summary) -> None:
+    """The failure messages as the command line says them: the library's advice to add ω
+    below 1 names the Tuner's arm list, which here is ``--omegas``."""
+    from bandit._tuner_guard_diagnosis import UNDER_RELAX_CLI, UNDER_RELAX_HINT
+
+    for failure in summary.get("failures") or ():
+        failure["why"] = failure["why"].replace(UNDER_RELAX_HINT, UNDER_RELAX_CLI)
+
+
+#: at most this many unsolved systems are named on the closing line (all are in summary.json)
+_NAMED = 10
+
+
+def _unsolved_line(summary, out) -> str:
+    """The closing line of a run whose tuned solves left systems unsolved (exit status 3):
+    how many and which (``""`` if every system converged)."""
+    count = summary["tuned"].get("not_converged", 0)
+    if not count:
+        return ""
+    failures = summary.get("failures") or ()
+    names = [f"system {f['system']}" + (f" ({f['name']})" if f["name"] else "")
+             for f in failures[:_NAMED]]
+    more = f", and {len(failures) - _NAMED} more" if len(failures) > _NAMED else ""
+    which = f": {', '.join(names)}{more}" if names else ""
+    return (f"{count} of {summary['systems']} systems not solved (not converged) by the "
+            f"tuned run{which}; results saved in {out} (why: summary.json, \"failures\"); "
+            f"exit status {EXIT_UNSOLVED}")
