@@ -519,7 +519,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         check_choice("lone_arms", lone_arms, ("line", "offset"))
         self.lone_arms = lone_arms
         if lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
-            lone_offsets(self)  # (bandit/_joint_lone.py)
+            lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
         # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
         # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
         self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
