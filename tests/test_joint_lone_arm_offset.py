@@ -132,3 +132,13 @@ def test_the_first_draw_keeps_to_the_omega_arms_and_bad_input():
     assert bandit.JointCB([1.2, 1.5], lone_arms="offset")._X.shape == (2, 2)
     fam = bandit.JointCB(ARMS, arm_basis="family")._X
     assert np.array_equal(bandit.JointCB(ARMS, arm_basis="family", lone_arms="offset")._X, fam)
+
+
+def test_a_saved_learner_loads_with_its_layout():
+    p, _ = _fitted("offset")
+    q = bandit.Policy.from_state_dict(p.state_dict())
+    assert q.lone_arms == "offset" and q._X.shape == p._X.shape
+    assert np.array_equal(q.predict(0.3), p.predict(0.3))
+    line, _ = _fitted("line")
+    assert "lone_arms" not in line.state_dict()["config"]  # saved as before the option
+    assert bandit.Policy.from_state_dict(line.state_dict()).lone_arms == "line"
