@@ -69,7 +69,8 @@ NOISE_SCALE = "raw"
 
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None):
+                   seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None,
+                   lone_arms="line"):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -130,6 +131,8 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     noise_scale : {"raw", "standardised", "family"}, optional
         How a round's error enters the noise scale (:class:`~bandit.JointCB`); default
         :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
+    lone_arms : {"line", "offset"}, default "line"
+        Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
 
     Returns
     -------
@@ -174,4 +177,4 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
                    arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate,
-                   noise_scale=noise_scale, seed=seed)
+                   noise_scale=noise_scale, lone_arms=lone_arms, seed=seed)

@@ -20,6 +20,7 @@ from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_regions, _joint_retry
+from ._joint_lone import lone_offsets
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -296,6 +297,15 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         family's cost does not bend the curve at the family's last ω.  No effect on the
         other layouts or on plain ω arms; a learner saved before the option loads as
         ``"step"``.
+    lone_arms : {"line", "offset"}, default "line"
+        On the line layouts (``"omega"``, ``"line"``), where an arm without an ω (plain CG,
+        Jacobi-CG, IC(0)-CG, AMG-CG: each a family of its own) is predicted: at its place on
+        the line, after the last ω (``"line"``), or at the ω arms' mean log-cost plus an
+        offset of its own, learnt from its own rounds and, before any, as uncertain as the
+        ridge's prior (``"offset"``, ``bandit/_joint_lone.py``; measured, not the default:
+        ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
+        own columns already) or plain ω arms; a learner saved before the option loads
+        ``"line"``.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -368,6 +378,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
     family_gap = "step"  # a learner pickled before the option: the families one step apart
+    lone_arms = "line"  # (and every arm on the line)
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
     prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
@@ -436,7 +447,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
-                 detect_drift=False, smear=False, try_gate=False, noise_scale="raw", seed=None):
+                 detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
+                 lone_arms="line", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -505,6 +517,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
+        check_choice("lone_arms", lone_arms, ("line", "offset"))
+        self.lone_arms = lone_arms
+        if lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
+            lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
         # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
         # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
         self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
@@ -565,7 +581,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 "arm_basis": self.arm_basis, "family_gap": self.family_gap,
                 "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift, "smear": self.smear,
-                "try_gate": self.try_gate, "noise_scale": self.noise_scale}
+                "try_gate": self.try_gate, "noise_scale": self.noise_scale,
+                # (only when set: a saved file of the default reads as before the option)
+                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {})}
 
     @classmethod
     def _saved_config(cls, config):
@@ -581,6 +599,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         config = config if "smear" in config else {**config, "smear": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
+        config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
