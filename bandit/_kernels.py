@@ -393,10 +393,9 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
         if arm_sigma.size:
             spread = np.sqrt(arm_sigma[k] * arm_sigma[k] * wk
                              + arm_sigma[lead] * arm_sigma[lead] * wl)
-    if allow.size > 2 and allow[2 + k] > evidence:
-        # a family never played (or, JointCB.region_tries, never played near here): its
-        # try's saving would serve the solves ahead, which the run's solves so far stand
-        # for, not the leader's evidence at this one context
+    if not proven and allow.size > 2 and allow[2 + k] > evidence:
+        # a family never played: its first try's saving would serve the solves ahead, which
+        # the run's solves so far stand for, not the leader's evidence at this one context
         evidence = allow[2 + k]
     if try_pays(mu[k] - mu[lead], spread, evidence, allow[0] if proven else allow[1]):
         return k

@@ -19,7 +19,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_regions, _joint_retry
+from . import _joint_retry
 from ._joint_lone import lone_offsets
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
@@ -41,8 +41,7 @@ _NO_FAMILIES = np.empty((0, 0))
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
 # (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a stopped
 # rival's round told holding the leader's family (bandit/_joint_rivals.py), the re-tries of
-# context_retries (bandit/_joint_retry.py), the evidence of region_tries
-# (bandit/_joint_regions.py) and a round's context's features
+# context_retries (bandit/_joint_retry.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
 class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
@@ -783,8 +782,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             if self._first_run:
                 self._first_try_evidence()
-            if self._region_tries:
-                _joint_regions.refresh(self, context)
             k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
@@ -798,8 +795,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             psi.flags.writeable = False
             features._key, features._last = context, psi
             return _joint_retry.retry(self, k, context) if self.context_retries else k
-        if self._region_tries:
-            _joint_regions.refresh(self, context)
         k = int(self._select(self._context(context)))
         return _joint_retry.retry(self, k, context) if self.context_retries else k
 
@@ -981,10 +976,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self.__dict__.pop("_gate_allow", None)
         else:
             self._gate_family, self._gate_allow = spec
-            if self._first_try_run or self._region_tries:
+            if self._first_try_run:
                 # allow[2 + k]: the evidence a first try of arm k's family may count
                 self._gate_allow = np.concatenate((spec[1], np.zeros(self.n_arms)))
-                self._first_run = self._first_try_run
+                self._first_run = True
 
     def _first_try_evidence(self):
         """Refresh ``allow[2:]`` (:attr:`first_try_run`): the run's converged solves for the
@@ -993,27 +988,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         again)."""
         self._first_run = first_try_evidence(self._gate_family, self.counts,
                                              self.converged_counts, self._gate_allow)
-
-    _region_tries = False
-
-    @property
-    def region_tries(self):
-        """Whether the try gate weighs a rival family's try at a context where it has no round
-        within a quarter of the learnt span by the solves ahead there (off by default).
-
-        With :attr:`try_gate`, a try's evidence is then at least the run's converged solves
-        times the neighbourhood's share of the span (:mod:`bandit._joint_regions`): a family
-        met first at one end of a sweeping context, or never, is weighed where the context
-        has not yet been, instead of by the leader's evidence there (a fraction of a solve on
-        a first sweep).  Scalar contexts only; not part of the saved configuration."""
-        return self._region_tries
-
-    @region_tries.setter
-    def region_tries(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"region_tries must be True or False, got {on!r}")
-        self._region_tries = bool(on)
-        self._arm_gate()
 
     #: True: a rival family is re-tried where the context is far from all its rounds, weighed
     #: by the try gate's rule with its gap's spread widened by how much the leader's own
@@ -1070,10 +1044,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if (self._region_tries and isinstance(cost, (float, int)) and not isinstance(cost, bool)
-                and 0.0 <= cost < math.inf):
-            _joint_regions.note(self, arm, context, not censored if converged is None
-                                else converged)  # (bandit._joint_regions)
         if self.context_retries and _joint_retry.note(self, arm, context, censored):
             _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
             return
