@@ -19,7 +19,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_retry
+from . import _joint_reread, _joint_retry
 from ._joint_lone import lone_offsets
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
@@ -794,9 +794,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
-            return _joint_retry.retry(self, k, context) if self.context_retries else k
+            k = _joint_retry.retry(self, k, context) if self.context_retries else k
+            return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
-        return _joint_retry.retry(self, k, context) if self.context_retries else k
+        k = _joint_retry.retry(self, k, context) if self.context_retries else k
+        return _joint_reread.reread(self, k) if self.reread_reference else k
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -996,6 +998,13 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     #: ``docs/studies/precond.md``): a family's rounds' evidence holds at every context.
     context_retries = False
 
+    #: True: while a rival family is played alone, the reference family (the first one
+    #: played) is played once every so many of its solves, so its price keeps a partner
+    #: read at the machine's present speed, at most ``SHARE`` of the stretch's predicted cost
+    #: (:mod:`bandit._joint_reread`); False (the default, measured in
+    #: ``docs/studies/precond.md``): the draw's arm is played.
+    reread_reference = False
+
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
     noise_scale = "raw"
@@ -1044,6 +1053,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
+        if self.reread_reference:
+            _joint_reread.note(self, arm)  # (bandit._joint_reread)
         if self.context_retries and _joint_retry.note(self, arm, context, censored):
             _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
             return
