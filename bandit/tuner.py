@@ -109,6 +109,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         0 runs none.
     audit_seed : int, optional
         Seed of the audit generator (kept apart from the policy's generator).
+    seed : int, optional
+        Seed of the learner the Tuner builds when ``policy`` is None or a list of arms (two
+        such Tuners with the same seed make the same choices on the same systems when the
+        cost is counted); refused with a policy object, which owns its generator already.
     progress : bool or str, default False
         Show a tqdm bar with running iterations, regret estimate and leader (a string is
         its description).
@@ -233,14 +237,14 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
                  audit_seed=None, progress=False, callback=None, comm=None,
-                 auto_context=None):
+                 auto_context=None, seed=None):
         # on several ranks a refusal on one rank is a refusal on every rank: the others would
         # wait forever in the comparison of settings below
         world = _mpi.world(backend, comm) if isinstance(backend, str) else None
         _mpi.on_every_rank(world, lambda: self._construct(
             policy, solver, rtol=rtol, atol=atol, maxiter=maxiter, cost=cost, backend=backend,
             guard=guard, audit_budget=audit_budget, audit_seed=audit_seed, progress=progress,
-            callback=callback, comm=comm, auto_context=auto_context))
+            callback=callback, comm=comm, auto_context=auto_context, seed=seed))
         # before any collective step (the arms' trial solves below are collective): the ranks'
         # Tuners must run the same solves in the same order
         if self._comm is not None:
@@ -253,8 +257,17 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             self._try_arms()
 
     def _construct(self, policy, solver, *, rtol, atol, maxiter, cost, backend, guard,
-                   audit_budget, audit_seed, progress, callback, comm, auto_context):
+                   audit_budget, audit_seed, progress, callback, comm, auto_context, seed):
         """The constructor's checks and state, up to the ranks' comparison of settings."""
+        if seed is not None:
+            if isinstance(policy, Policy):
+                raise ValueError("seed seeds the learner the Tuner builds (policy None or a "
+                                 "list of arms); a policy given already owns its generator: "
+                                 "seed it where it is made (e.g. bandit.default_policy(..., "
+                                 "seed=...))")
+            seed = _integer(seed, "seed")
+            if seed < 0:
+                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         if auto_context is not None and not (isinstance(auto_context, str)
                                              and auto_context in AUTO_CONTEXTS):
             raise ValueError(f"auto_context must be None or one of {AUTO_CONTEXTS}, got "
@@ -266,7 +279,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             from .defaults import default_policy
 
             self._resolve(solver)  # an unknown name is refused in the Tuner's own words
-            policy = default_policy(solver if isinstance(solver, str) else None)
+            policy = default_policy(solver if isinstance(solver, str) else None, seed=seed)
         elif isinstance(policy, (list, tuple, np.ndarray)):
             # arms without a learner: the recommended one over them; the solver's theory
             # prior only for plain ω arms (configuration arms name their own methods)
@@ -277,7 +290,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             arms = arm_sequence(policy)  # (a 2-D array is refused, not split into its rows)
             plain = all(isinstance(a, numbers.Real) and not isinstance(a, (bool, np.bool_))
                         for a in arms)
-            policy = default_policy(solver if plain and isinstance(solver, str) else None, arms)
+            policy = default_policy(solver if plain and isinstance(solver, str) else None, arms,
+                                    seed=seed)
         if not isinstance(policy, Policy):
             raise ValueError(f"policy must be a bandit Policy, got {_what_policy(policy)}")
         self._solve_fn = self._resolve(solver)

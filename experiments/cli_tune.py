@@ -362,6 +362,8 @@ def _unsolved_line(summary, out) -> str:
              for f in failures[:_NAMED]]
     more = f", and {len(failures) - _NAMED} more" if len(failures) > _NAMED else ""
     which = f": {', '.join(names)}{more}" if names else ""
-    return (f"{count} of {summary['systems']} systems not solved (not converged) by the "
-            f"tuned run{which}; results saved in {out} (why: summary.json, \"failures\"); "
+    total = summary["systems"]
+    systems = "system" if total == 1 else "systems"
+    return (f"{count} of {total} {systems} not solved (not converged) by the tuned "
+            f"run{which}; results saved in {out} (why: summary.json, \"failures\"); "
             f"exit status {EXIT_UNSOLVED}")

@@ -127,3 +127,15 @@ def test_a_stopped_run_with_unsolved_systems_says_it_was_stopped(tmp_path, capsy
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["systems"] == 2
     assert summary["tuned"]["not_converged"] == 2
+
+
+def test_unsolved_line_counts_one_system_in_the_singular():
+    from experiments.cli_tune import _unsolved_line
+
+    one = {"tuned": {"not_converged": 1}, "systems": 1,
+           "failures": [{"system": 0, "name": "A0.mtx"}]}
+    assert _unsolved_line(one, "OUT").startswith(
+        "1 of 1 system not solved (not converged) by the tuned run: system 0 (A0.mtx); ")
+    two = {**one, "systems": 2}
+    assert _unsolved_line(two, "OUT").startswith("1 of 2 systems not solved")
+    assert _unsolved_line({"tuned": {}, "systems": 3}, "OUT") == ""
