@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 import pytest
-import scipy.io
 import scipy.sparse as sp
 
 import bandit
 from bandit._tuner_persist import CLOCK_FIELDS, clock_free
+from tests.test_tune_exit_status import _laplacians
 
 
 def _systems(count=40, n=30):
@@ -86,19 +86,10 @@ def test_the_same_clock_readings_give_the_same_bytes(tmp_path, monkeypatch, cost
     assert files[0] == files[1]
 
 
-def _laplacians(folder, count=4, n=20):
-    paths = []
-    for k in range(count):
-        A = sp.diags([-1.0, 2.0 + 0.01 * k, -1.0], [-1, 0, 1], shape=(n, n), format="csr")
-        paths.append(folder / f"A{k}.mtx")
-        scipy.io.mmwrite(paths[-1], A)
-    return [str(p) for p in paths]
-
-
 def test_tune_twice_writes_the_same_folder_but_for_the_clock(tmp_path):
     from experiments.cli import main
 
-    mats = _laplacians(tmp_path)
+    mats = _laplacians(tmp_path, count=4)
     for out in ("one", "two"):
         assert main(["tune", *mats, "--no-plots", "--quiet", "--out",
                      str(tmp_path / out)]) == 0
