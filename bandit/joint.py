@@ -786,7 +786,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
-                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES)
+                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
+                self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
@@ -821,7 +822,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                                            self._score, self.converged_counts, raw,
                                            self._gate_family, self._gate_allow, sigma,
                                            self._arm_family, self._family_sq_err
-                                           if self._own_noise else _NO_FAMILIES)
+                                           if self._own_noise else _NO_FAMILIES,
+                                           self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
@@ -966,6 +968,35 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             raise ValueError(f"first_try_run must be True or False, got {on!r}")
         self._first_try_run = bool(on)
         self._arm_gate()
+
+    #: True: a drawn rival stands for every arm of the other families, and the draw weighs
+    #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone
+    _gate_pick = False
+
+    @property
+    def gate_pick(self):
+        """Whether the try gate weighs, for a drawn rival, the rival arm of greatest gate value
+        (off by default).
+
+        With :attr:`try_gate`, the lower-confidence-bound draw proposes a rival family's arm by
+        its score, which favours the widest prediction: the never-played family placed where
+        the model knows least (an AMG arm at the end of the line), not the one whose try
+        would pay.  The gate then weighs that one proposal, and a cheaper rival narrower in
+        its prior is rarely or never proposed.  With this rule a proposal of any rival is
+        read as "a rival's try is due": every arm of the families other than the leader's is
+        weighed by the gate's own terms — its expected saving per solve times the evidence,
+        over the allowance of its try (:meth:`bandit.armset.ArmSet.try_pays`) — and the arm of
+        greatest value (the drawn arm on a tie) is played when its try pays; otherwise the
+        round keeps to the leader's family, as before.  The weighing runs in the draw's
+        compiled call (:func:`bandit._kernels._gated_arm`): a loop over the arms there, no
+        pass in Python."""
+        return self._gate_pick
+
+    @gate_pick.setter
+    def gate_pick(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"gate_pick must be True or False, got {on!r}")
+        self._gate_pick = bool(on)
 
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
