@@ -669,8 +669,9 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
     model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
     for none; ``arm_family``, ``family_err``: each family's own noise scale, ``family_err``
-    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader, features)`` and leaves the means in ``mu`` (the
-    features for the feature map's cache, as its own call leaves it).
+    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader,
+    features)`` and leaves the means in ``mu`` (the features for the feature map's cache, as
+    its own call leaves it).
 
     The numbers of the three calls it replaces (the features, the draw, the leader), bit for
     bit; what it saves is the Python between them and two dispatches, each paid after a solve

@@ -1,9 +1,9 @@
 """A drawn rival stands for every rival arm (``JointCB.gate_pick``, with the try gate): the
 gate weighs the rival arm of greatest gate value, not the draw's proposal alone.  On a
 constructed sequence with two rival families — AMG, placed at the end of the line where the
-model's prior is widest and dearer than the leader everywhere, and plain CG, cheaper than the leader — the
-default's draw proposes AMG, the gate declines it and plain CG is never tried; with the rule
-plain CG is tried and then played.  The choice checked against the gate's terms recomputed
+model's prior is widest, dearer than the leader everywhere, and plain CG, cheaper than the
+leader — the default's draw proposes AMG (tried once, it loses) and plain CG is never tried;
+with the rule plain CG is tried and then played.  The choice checked against the gate's terms recomputed
 with dense NumPy and quadrature, arm by arm."""
 import math
 
