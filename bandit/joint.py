@@ -323,6 +323,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     try_gate : bool, default False
         Under a guarded Tuner over several families, play a drawn rival family's arm only
         when the model expects its try to pay (:attr:`try_gate`).
+    gate_pick : bool, default True
+        With the try gate, weigh for a drawn rival the rival arm of greatest gate value
+        (:attr:`gate_pick`).
     noise_scale : {"raw", "standardised"}, default "raw"
         How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
         0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
@@ -447,7 +450,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", seed=None):
+                 lone_arms="line", gate_pick=True, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -459,6 +462,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                              "'auto')")
         self.smear = bool(smear)
         self.try_gate = try_gate
+        self.gate_pick = gate_pick
         check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
         self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
@@ -582,7 +586,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 "detect_drift": self.detect_drift, "smear": self.smear,
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
                 # (only when set: a saved file of the default reads as before the option)
-                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {})}
+                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
+                **({"gate_pick": False} if not self.gate_pick else {})}
 
     @classmethod
     def _saved_config(cls, config):
@@ -970,13 +975,14 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         self._arm_gate()
 
     #: True: a drawn rival stands for every arm of the other families, and the draw weighs
-    #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone
+    #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone (a
+    #: learner pickled before the option loads without it; a new one takes the parameter)
     _gate_pick = False
 
     @property
     def gate_pick(self):
         """Whether the try gate weighs, for a drawn rival, the rival arm of greatest gate value
-        (off by default).
+        (on by default, measured side by side in ``docs/studies/precond.md``).
 
         With :attr:`try_gate`, the lower-confidence-bound draw proposes a rival family's arm by
         its score, which favours the widest prediction: the never-played family placed where

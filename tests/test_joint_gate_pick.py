@@ -200,5 +200,6 @@ def test_kernel_pick_on_hand_made_numbers():
 def test_bad_input():
     p = _learner(False, 0)
     assert p.gate_pick is False
+    assert bandit.JointCB([1.0, 1.5]).gate_pick is True  # the default
     with pytest.raises(ValueError, match="gate_pick must be True or False"):
         p.gate_pick = "yes"
