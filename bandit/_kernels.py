@@ -363,8 +363,32 @@ def try_pays(gap, spread, evidence, allowance):
 
 
 @njit(cache=True)
+def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
+    """Arm ``j``'s try by the gate's terms against the leader ``lead`` (:func:`_gated_arm`):
+    ``(gain, allowance)``, its :func:`expected_saving` times the evidence and what a try
+    that loses may cost; the try pays when ``gain >= allowance`` (:func:`try_pays`: ``gain``
+    is ``inf`` when there is nothing to weigh it with)."""
+    wk = wide[j] * wide[j]
+    wl = wide[lead] * wide[lead]
+    evidence = 1.0 / wl if wl > 0.0 else np.inf
+    spread = sigma * np.sqrt(wk + wl)
+    if arm_sigma is not None:
+        if arm_sigma.size:
+            spread = np.sqrt(arm_sigma[j] * arm_sigma[j] * wk
+                             + arm_sigma[lead] * arm_sigma[lead] * wl)
+    if not proven and allow.size > 2 and allow[2 + j] > evidence:
+        # a family never played: its first try's saving would serve the solves ahead, which
+        # the run's solves so far stand for, not the leader's evidence at this one context
+        evidence = allow[2 + j]
+    allowance = allow[0] if proven else allow[1]
+    if not (np.isfinite(spread) and evidence == evidence):
+        return np.inf, allowance
+    return expected_saving(mu[j] - mu[lead], spread) * evidence, allowance
+
+
+@njit(cache=True)
 def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_mask,
-               arm_sigma=None):
+               arm_sigma=None, pick=False):
     """The arm a gated draw plays (:func:`joint_select_lcb`): ``k`` when it is of the
     leader's family or its try pays (:func:`try_pays` of the predicted gap ``μ_k − μ_lead``,
     its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``, ``w = φᵀPφ`` read
@@ -374,31 +398,32 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     least score among the leader's family next to that family's predicted best
     (``near_mask``).  ``arm_sigma`` (optional, not empty):
     each arm's noise scale (``noise_scale="family"``), the spread then
-    ``sqrt(σ_k² w_k + σ_lead² w_lead)``."""
+    ``sqrt(σ_k² w_k + σ_lead² w_lead)``.
+
+    ``pick`` (:attr:`bandit.JointCB.gate_pick`): a drawn rival stands for every arm of the
+    other families, and the arm weighed is the one of greatest gate value (:func:`_gate_value`:
+    saving × evidence over allowance; ``k`` itself on a tie), played when its try pays."""
     fk = family[k]
     fl = family[lead]
     if fk == fl:
         return k
-    proven = False
     K = mu.size
+    proven = np.zeros(family.max() + 1, dtype=np.bool_)
     for j in range(K):
-        if family[j] == fk and converged[j] > 0:
-            proven = True
-            break
-    wk = wide[k] * wide[k]
-    wl = wide[lead] * wide[lead]
-    evidence = 1.0 / wl if wl > 0.0 else np.inf
-    spread = sigma * np.sqrt(wk + wl)
-    if arm_sigma is not None:
-        if arm_sigma.size:
-            spread = np.sqrt(arm_sigma[k] * arm_sigma[k] * wk
-                             + arm_sigma[lead] * arm_sigma[lead] * wl)
-    if not proven and allow.size > 2 and allow[2 + k] > evidence:
-        # a family never played: its first try's saving would serve the solves ahead, which
-        # the run's solves so far stand for, not the leader's evidence at this one context
-        evidence = allow[2 + k]
-    if try_pays(mu[k] - mu[lead], spread, evidence, allow[0] if proven else allow[1]):
-        return k
+        if converged[j] > 0:
+            proven[family[j]] = True
+    best = k
+    gain, allowance = _gate_value(k, lead, mu, wide, sigma, arm_sigma, proven[fk], allow)
+    if pick:  # the rival of greatest gain per allowance (its try's value in its own terms)
+        value = gain / allowance
+        for j in range(K):
+            if family[j] == fl or j == k:
+                continue
+            g, a = _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven[family[j]], allow)
+            if g / a > value or value != value:
+                best, value, gain, allowance = j, g / a, g, a
+    if gain >= allowance:
+        return best
     mask = np.empty(K, dtype=np.bool_)
     for j in range(K):
         mask[j] = family[j] == fl
@@ -462,7 +487,7 @@ def arm_scales(arm_family, family_err, lead, sigma):
 @njit(cache=True)
 def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
                      cap_ratio=False, family=None, allow=None, sigma=0.0, arm_family=None,
-                     family_err=None):
+                     family_err=None, pick=False):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
@@ -492,6 +517,9 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     other arm the common one, ``sigma`` (``σ̂``, of which ``bonus`` is ``β`` times):
     the scores are ``μ_k − β σ_k sqrt(φ_kᵀPφ_k)`` (:func:`arm_scales`), and the gate weighs
     each prediction's width by its own scale.
+
+    ``pick`` (with the gate, :attr:`bandit.JointCB.gate_pick`): a drawn rival is replaced by
+    the rival arm of greatest gate value before it is weighed (:func:`_gated_arm`).
     """
     K = mu.size
     own = False
@@ -543,7 +571,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     if family is not None:
         if gated and lead >= 0 and k >= 0:
             k = _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged,
-                           near_mask, arm_sigma)
+                           near_mask, arm_sigma, pick)
     return k, lead
 
 
@@ -636,13 +664,14 @@ def _scalar_features(c, mid, scale, kind, m):
 
 @njit(cache=True)
 def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
-                 converged, family, allow, sigma, arm_family, family_err):
+                 converged, family, allow, sigma, arm_family, family_err, pick=False):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
     model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
     for none; ``arm_family``, ``family_err``: each family's own noise scale, ``family_err``
-    empty for none).  Returns ``(arm, leader, features)`` and leaves the means in ``mu`` (the
-    features for the feature map's cache, as its own call leaves it).
+    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader,
+    features)`` and leaves the means in ``mu`` (the features for the feature map's cache, as
+    its own call leaves it).
 
     The numbers of the three calls it replaces (the features, the draw, the leader), bit for
     bit; what it saves is the Python between them and two dispatches, each paid after a solve
@@ -650,7 +679,7 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
     """
     psi = _scalar_features(c, mid, scale, kind, m)
     k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                               False, family, allow, sigma, arm_family, family_err)
+                               False, family, allow, sigma, arm_family, family_err, pick)
     return k, lead, psi
 
 

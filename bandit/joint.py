@@ -323,6 +323,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
     try_gate : bool, default False
         Under a guarded Tuner over several families, play a drawn rival family's arm only
         when the model expects its try to pay (:attr:`try_gate`).
+    gate_pick : bool, default True
+        With the try gate, weigh for a drawn rival the rival arm of greatest gate value
+        (:attr:`gate_pick`).
     noise_scale : {"raw", "standardised"}, default "raw"
         How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
         0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
@@ -447,7 +450,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", seed=None):
+                 lone_arms="line", gate_pick=True, seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -459,6 +462,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                              "'auto')")
         self.smear = bool(smear)
         self.try_gate = try_gate
+        self.gate_pick = gate_pick
         check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
         self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
@@ -582,7 +586,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 "detect_drift": self.detect_drift, "smear": self.smear,
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
                 # (only when set: a saved file of the default reads as before the option)
-                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {})}
+                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
+                **({"gate_pick": False} if not self.gate_pick else {})}
 
     @classmethod
     def _saved_config(cls, config):
@@ -786,7 +791,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
-                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES)
+                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
+                self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
@@ -823,7 +829,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                                            self._score, self.converged_counts, raw,
                                            self._gate_family, self._gate_allow, sigma,
                                            self._arm_family, self._family_sq_err
-                                           if self._own_noise else _NO_FAMILIES)
+                                           if self._own_noise else _NO_FAMILIES,
+                                           self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
@@ -968,6 +975,36 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             raise ValueError(f"first_try_run must be True or False, got {on!r}")
         self._first_try_run = bool(on)
         self._arm_gate()
+
+    #: True: a drawn rival stands for every arm of the other families, and the draw weighs
+    #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone (a
+    #: learner pickled before the option loads without it; a new one takes the parameter)
+    _gate_pick = False
+
+    @property
+    def gate_pick(self):
+        """Whether the try gate weighs, for a drawn rival, the rival arm of greatest gate value
+        (on by default, measured side by side in ``docs/studies/precond.md``).
+
+        With :attr:`try_gate`, the lower-confidence-bound draw proposes a rival family's arm by
+        its score, which favours the widest prediction: the never-played family placed where
+        the model knows least (an AMG arm at the end of the line), not the one whose try
+        would pay.  The gate then weighs that one proposal, and a cheaper rival narrower in
+        its prior is rarely or never proposed.  With this rule a proposal of any rival is
+        read as "a rival's try is due": every arm of the families other than the leader's is
+        weighed by the gate's own terms — its expected saving per solve times the evidence,
+        over the allowance of its try (:meth:`bandit.armset.ArmSet.try_pays`) — and the arm of
+        greatest value (the drawn arm on a tie) is played when its try pays; otherwise the
+        round keeps to the leader's family, as before.  The weighing runs in the draw's
+        compiled call (:func:`bandit._kernels._gated_arm`): a loop over the arms there, no
+        pass in Python."""
+        return self._gate_pick
+
+    @gate_pick.setter
+    def gate_pick(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"gate_pick must be True or False, got {on!r}")
+        self._gate_pick = bool(on)
 
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
