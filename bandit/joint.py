@@ -587,7 +587,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
-                **({"gate_pick": False} if not self.gate_pick else {})}
+                # always saved: a state saved before the option (no key) had the drawn arm
+                # alone, and loads so
+                "gate_pick": self.gate_pick}
 
     @classmethod
     def _saved_config(cls, config):
@@ -595,7 +597,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         before ``family_gap`` its families one step apart), one saved before ``prior_shift``
         existed a prior without the shared error, one saved before ``detect_changes`` existed
         no change test (and none before ``detect_drift`` a drift test, none before
-        ``try_gate`` a try gate, and one saved before ``noise_scale`` the raw one)."""
+        ``try_gate`` a try gate, one saved before ``noise_scale`` the raw one, and one saved before
+        ``gate_pick`` the drawn rival weighed alone)."""
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
@@ -604,6 +607,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
+        config = config if "gate_pick" in config else {**config, "gate_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property

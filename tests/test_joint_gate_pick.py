@@ -203,3 +203,19 @@ def test_bad_input():
     assert bandit.JointCB([1.0, 1.5]).gate_pick is True  # the default
     with pytest.raises(ValueError, match="gate_pick must be True or False"):
         p.gate_pick = "yes"
+
+
+def test_saved_state_keeps_gate_pick_and_an_older_state_loads_without_it():
+    from experiments.precond_study import default_grid
+
+    grid = default_grid()
+    for on in (True, False):
+        pol = bandit.default_policy(None, grid, seed=1)
+        pol.gate_pick = on
+        state = pol.state_dict()
+        assert state["config"]["gate_pick"] is on
+        assert bandit.JointCB.from_state_dict(state).gate_pick is on
+    # a state saved before the option had the drawn rival weighed alone
+    old = bandit.default_policy(None, grid, seed=1).state_dict()
+    del old["config"]["gate_pick"]
+    assert bandit.JointCB.from_state_dict(old).gate_pick is False
