@@ -2,6 +2,8 @@
 
 They take plain float64 arrays and know nothing about policies, so a round costs a few
 microseconds at any ``t`` and each kernel can be checked against a plain NumPy formula.
+The try gate of :class:`~bandit.JointCB` (:func:`expected_saving`, :func:`try_pays`,
+``_gated_arm``, which the draw calls) is :mod:`bandit._kernels_gate`'s, re-exported here.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._kernels_gate import _gate_value, _gated_arm, expected_saving, try_pays  # noqa: F401
 from .features import _basis1
 
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
@@ -331,107 +334,17 @@ def _argmin_first(values, mask):
 
 
 @njit(cache=True)
-def expected_saving(gap, spread):
-    """The expected fraction of the leader's cost a rival saves a solve, ``E[max(0, 1 − e^D)]``
-    for a log-cost difference ``D ~ N(gap, spread²)`` (rival less leader): ``Φ(−gap/s) −
-    e^(gap + s²/2) Φ(−gap/s − s)``, the lognormal's partial expectation (0 where the rival
-    cannot be cheaper; ``max(0, 1 − e^gap)`` for ``spread = 0``)."""
-    if not spread > 0.0:
-        if np.isfinite(gap):
-            v = -np.expm1(gap)
-            return v if v > 0.0 else 0.0
-        return 1.0 if gap < 0.0 else 0.0
-    z = -gap / spread
-    phi = 0.5 * math.erfc(-z / math.sqrt(2.0))
-    tail = 0.5 * math.erfc((spread - z) / math.sqrt(2.0))
-    if tail == 0.0:
-        return phi
-    v = phi - math.exp(gap + 0.5 * spread * spread) * tail
-    return v if v > 0.0 else 0.0
-
-
-@njit(cache=True)
-def try_pays(gap, spread, evidence, allowance):
-    """Whether a rival's try pays (:meth:`bandit.armset.ArmSet.try_pays`): its
-    :func:`expected_saving` per solve times ``evidence`` (the solves the leader's prediction
-    at this context is worth) reaches ``allowance`` (what a try that loses may cost, in
-    leader's solves); True when there is nothing to weigh it with (a spread that is not
-    finite, a NaN evidence)."""
-    if not (np.isfinite(spread) and evidence == evidence):
-        return True
-    return expected_saving(gap, spread) * evidence >= allowance
-
-
-@njit(cache=True)
-def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
-    """Arm ``j``'s try by the gate's terms against the leader ``lead`` (:func:`_gated_arm`):
-    ``(gain, allowance)``, its :func:`expected_saving` times the evidence and what a try
-    that loses may cost; the try pays when ``gain >= allowance`` (:func:`try_pays`: ``gain``
-    is ``inf`` when there is nothing to weigh it with)."""
-    wk = wide[j] * wide[j]
-    wl = wide[lead] * wide[lead]
-    evidence = 1.0 / wl if wl > 0.0 else np.inf
-    spread = sigma * np.sqrt(wk + wl)
-    if arm_sigma is not None:
-        if arm_sigma.size:
-            spread = np.sqrt(arm_sigma[j] * arm_sigma[j] * wk
-                             + arm_sigma[lead] * arm_sigma[lead] * wl)
-    if not proven and allow.size > 2 and allow[2 + j] > evidence:
-        # a family never played: its first try's saving would serve the solves ahead, which
-        # the run's solves so far stand for, not the leader's evidence at this one context
-        evidence = allow[2 + j]
-    allowance = allow[0] if proven else allow[1]
-    if not (np.isfinite(spread) and evidence == evidence):
-        return np.inf, allowance
-    return expected_saving(mu[j] - mu[lead], spread) * evidence, allowance
-
-
-@njit(cache=True)
-def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_mask,
-               arm_sigma=None, pick=False):
-    """The arm a gated draw plays (:func:`joint_select_lcb`): ``k`` when it is of the
-    leader's family or its try pays (:func:`try_pays` of the predicted gap ``μ_k − μ_lead``,
-    its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``, ``w = φᵀPφ`` read
-    from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of ``k``'s family has
-    converged, else ``allow[1]``; ``allow[2 + k]``, when given, the evidence a first try of
-    ``k``'s family may count instead, :attr:`bandit.JointCB.first_try_run`), otherwise the
-    least score among the leader's family next to that family's predicted best
-    (``near_mask``).  ``arm_sigma`` (optional, not empty):
-    each arm's noise scale (``noise_scale="family"``), the spread then
-    ``sqrt(σ_k² w_k + σ_lead² w_lead)``.
-
-    ``pick`` (:attr:`bandit.JointCB.gate_pick`): a drawn rival stands for every arm of the
-    other families, and the arm weighed is the one of greatest gate value (:func:`_gate_value`:
-    saving × evidence over allowance; ``k`` itself on a tie), played when its try pays."""
-    fk = family[k]
-    fl = family[lead]
-    if fk == fl:
-        return k
-    K = mu.size
-    proven = np.zeros(family.max() + 1, dtype=np.bool_)
-    for j in range(K):
-        if converged[j] > 0:
-            proven[family[j]] = True
-    best = k
-    gain, allowance = _gate_value(k, lead, mu, wide, sigma, arm_sigma, proven[fk], allow)
-    if pick:  # the rival of greatest gain per allowance (its try's value in its own terms)
-        value = gain / allowance
-        for j in range(K):
-            if family[j] == fl or j == k:
-                continue
-            g, a = _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven[family[j]], allow)
-            if g / a > value or value != value:
-                best, value, gain, allowance = j, g / a, g, a
-    if gain >= allowance:
-        return best
-    mask = np.empty(K, dtype=np.bool_)
-    for j in range(K):
-        mask[j] = family[j] == fl
-    if near_mask.size:  # next to the predicted best of the leader's family (itself in it)
-        near = near_mask[_argmin_first(mu, mask)]
-        for j in range(K):
-            mask[j] = mask[j] and near[j]
-    return _argmin_first(score, mask)
+def _argmin_all(values):
+    """``np.argmin(values)``: the first smallest, or the first NaN if there is one; −1 if
+    empty (:func:`_argmin_first` without a mask)."""
+    best = -1
+    for k in range(values.size):
+        v = values[k]
+        if np.isnan(v):
+            return k
+        if best < 0 or v < values[best]:
+            best = k
+    return best
 
 
 @njit(cache=True)
@@ -523,8 +436,10 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     """
     K = mu.size
     own = False
-    arm_sigma = np.empty(0)
-    wide = np.empty(0)  # sqrt(φ_kᵀPφ_k), before the cap raises the scores
+    # empty until needed: views of no entries, not allocations (a draw allocates only the
+    # arrays it fills)
+    arm_sigma = mu[:0]
+    wide = mu[:0]  # sqrt(φ_kᵀPφ_k), before the cap raises the scores
     if family_err is not None:  # (a branch Numba drops when the argument is omitted)
         if family_err.size > 0 and sigma > 0.0:
             own = True
@@ -561,10 +476,9 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
                 score[k] = np.nan
             elif lo > s:
                 score[k] = lo
-    none = np.empty(0, dtype=np.bool_)
-    k = _argmin_first(score, none)
+    k = _argmin_all(score)
     if near_mask.size:
-        best = _argmin_first(mu, none)
+        best = _argmin_all(mu)
         if not near_mask[best, k]:
             k = _argmin_first(score, near_mask[best])
     lead = played_argmin(mu, converged)
