@@ -30,7 +30,10 @@ clock).  Medians per call with the 25th–75th percentiles, and each learner's m
 part over the fixed Tuner on the same step.  ``--general`` adds the same two learners with
 every round on :class:`~bandit.JointCB`'s general path (``one_call = False``: the features,
 the draw and the update as separate compiled calls with Python between them) to the same
-lockstep, to compare the two paths side by side.  The *floor* row is one pass reading ``A``'s
+lockstep, to compare the two paths side by side.  ``--baseline CHECKOUT`` adds the two
+learners on another checkout's ``bandit`` (with its own solvers) to the lockstep, and prints
+each part's per-step difference, this checkout less the baseline, over the steps where both
+played the same arm for the same iterations.  The *floor* row is one pass reading ``A``'s
 values, timed in its own slot of the same rotation (after a Tuner's solve, as a ``validate``
 is): ``validate`` reads them at least once, so a median ``validate`` below it is flagged
 IMPOSSIBLE.
@@ -403,6 +406,39 @@ def _pair_report(records) -> list[str]:
     return out
 
 
+def _baseline_report(records) -> list[str]:
+    """Per learner run on both code versions (``--baseline``): each part's per-step
+    difference, this checkout less the baseline, median [p25, p75] in µs, over the steps
+    where both played the same arm for the same iterations (the same solver work; the
+    other steps left out); parts zero in both left out."""
+    out = []
+    labels = [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]
+    for name in records:
+        base = records.get(name + " (baseline)")
+        if "(baseline)" in name or base is None:
+            continue
+        same = [(x, y) for x, y in zip(records[name], base)
+                if x["arm"] == y["arm"] and x["iterations"] == y["iterations"]]
+        out.append(f"  {name}, this checkout − baseline on the same step, µs a call "
+                   f"({len(same)} of {len(base)} steps with the same arm and iterations):")
+        if not same:
+            continue
+        for label in labels:
+            if label == "outside the solver":
+                get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
+            else:
+                get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
+            a = 1e6 * np.array([get(x) for x, _ in same])
+            b = 1e6 * np.array([get(y) for _, y in same])
+            if not (a.any() or b.any()):
+                continue
+            d = a - b
+            out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
+                       f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
+                       f"{np.percentile(d, 75):6.1f}]")
+    return out
+
+
 def _print_parts(records):
     names = list(records)
     fixed = records[names[0]]
@@ -436,6 +472,8 @@ def _print_parts(records):
         gcs = sum(r["collections"] for r in records[n])
         print(f"  {n}: {its} iterations, {gcs} garbage collections during the calls")
     for line in _pair_report(records):
+        print(line)
+    for line in _baseline_report(records):
         print(line)
     for msg in _impossible_parts(records):
         print("!! " + msg)

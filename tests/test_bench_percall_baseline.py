@@ -46,3 +46,31 @@ def test_baseline_is_an_option_of_parts(capsys):
     with pytest.raises(SystemExit):
         bench_percall.main(["--baseline", str(ROOT)])
     assert "--baseline is an option of --parts" in capsys.readouterr().err
+
+
+def test_baseline_report_is_the_per_step_difference_over_steps_of_the_same_run():
+    """Each part's line: medians of this checkout's and the baseline's part and of their
+    per-step difference, over the steps where both played the same arm for the same
+    iterations; parts zero in both are left out."""
+    def rec(select, whole, solver, arm, its):
+        return {"select": select, "whole": whole, "solver": solver, "cpu": whole,
+                "arm": arm, "iterations": its}
+
+    records = {"fixed ω=1.8": [rec(0, 9e-6, 5e-6, 0, 5)] * 4,
+               "ω-only learner": [rec(3e-6, 10e-6, 4e-6, 1, 5), rec(5e-6, 10e-6, 4e-6, 1, 5),
+                                  rec(9e-6, 10e-6, 4e-6, 2, 5), rec(4e-6, 10e-6, 4e-6, 1, 6)],
+               "ω-only learner (baseline)": [rec(2e-6, 9e-6, 4e-6, 1, 5),
+                                             rec(2e-6, 11e-6, 4e-6, 1, 5),
+                                             rec(1e-6, 10e-6, 4e-6, 1, 5),
+                                             rec(1e-6, 10e-6, 4e-6, 1, 5)]}
+    lines = bench_percall._baseline_report(records)
+    assert lines[0].startswith("  ω-only learner, this checkout − baseline")
+    assert "(2 of 4 steps with the same arm and iterations)" in lines[0]
+    # select: 3 − 2 = 1 and 5 − 2 = 3 → median 2 [1.5, 2.5]; medians 4.0 and 2.0
+    (sel,) = [ln for ln in lines if ln.strip().startswith("select")]
+    assert sel.split(":")[1].split() == ["2.0", "[", "1.5,", "2.5]"]
+    assert "4.0 −       2.0" in sel
+    # outside the solver: 6 − 5 = 1 and 6 − 7 = −1 → median 0
+    (out,) = [ln for ln in lines if "outside the solver" in ln]
+    assert out.split(":")[1].split()[0] == "0.0"
+    assert not [ln for ln in lines if ln.strip().startswith("update")]  # zero in both
