@@ -386,7 +386,42 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     _check_start("cg", op, b, x, b_norm)
     out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
                      op.workspace(K.CG_WORK_VECTORS))
-    return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
+    res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED:
+        cause = _transient_growth(op, dtol)
+        if cause:
+            res.info["cause"] = cause
+    return res
+
+
+def _transient_growth(op, dtol) -> str:
+    """Why a plain CG solve stopped as diverged may not be diverging at all, or ``""``.
+
+    On a symmetric positive definite ``A`` CG's error falls in the energy norm at every step,
+    but its residual may grow on the way by up to ``√κ(A)``, and ``κ(A) >= max a_jj / min
+    a_ii`` (each ``a_ii`` is a Rayleigh quotient).  A diagonal spanning more than ``dtol²``
+    therefore lets a convergent CG cross ``dtol``: ``diag(1e-30, 1, …, 1)`` with ``b = 1``
+    stopped as "diverged" after 2 steps and converges in 4 with ``dtol=inf``, and
+    ``diag(1e-320, 1, …)`` — whose solution, 1e320, is beyond double range — is then
+    refused as an overflowing iterate.  Called on the failure path only."""
+    d = op.diagonal
+    if not (d.size and np.all(d > 0.0)):
+        return ""
+    lo_row = int(np.argmin(d))
+    lo, hi = float(d[lo_row]), float(d.max())
+    if not hi / lo > dtol * dtol:  # (inf when lo is subnormal: 1/lo overflows)
+        return ""
+    if lo <= _prep.TINY_DIAGONAL:
+        return (f"A's diagonal entry in row {lo_row} is {lo:.3g} against a largest of "
+                f"{hi:.3g}: 1/a_ii overflows, so in double precision A is singular at this "
+                "scale and a solution excited along that row is out of range (with "
+                "dtol=inf the solve is refused once an iterate overflows); rescale A")
+    ratio = hi / lo
+    return (f"A's diagonal spans {lo:.3g} (row {lo_row}) to {hi:.3g}, so κ(A) >= "
+            f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a symmetric positive definite system CG's residual may grow "
+            f"by up to √κ(A) on its way to the solution, beyond dtol = {dtol:.3g}, so the stop "
+            "may be that transient, not divergence; pcg(A, b, 'jacobi'), whose diagonal "
+            "scaling removes that spread, or cg with dtol=inf may solve it")
 
 
 def _no_options(options):
