@@ -424,20 +424,28 @@ def _transient_growth(op, dtol) -> str:
     if not (d.size and np.all(d > 0.0)):
         return ""
     lo_row = int(np.argmin(d))
-    lo, hi = float(d[lo_row]), float(d.max())
-    if not hi / lo > dtol * dtol:  # (inf when lo is subnormal: 1/lo overflows)
+    return diagonal_spread_cause(lo_row, float(d[lo_row]), float(d.max()), dtol,
+                                 "pcg(A, b, 'jacobi')")
+
+
+def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
+    """The message of :func:`_transient_growth` for a positive diagonal whose smallest entry
+    ``lo`` (in row ``lo_row``) and largest ``hi`` are given, ``""`` when it spans at most
+    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend."""
+    if not (lo > 0.0 and hi / lo > dtol * dtol):  # (inf when lo is subnormal)
         return ""
     if lo <= _prep.TINY_DIAGONAL:
         return (f"A's diagonal entry in row {lo_row} is {lo:.3g} against a largest of "
                 f"{hi:.3g}: 1/a_ii overflows, so in double precision A is singular at this "
                 "scale and a solution excited along that row is out of range (with "
-                "dtol=inf the solve is refused once an iterate overflows); rescale A")
+                "dtol=inf the iterates overflow); rescale A")
     ratio = hi / lo
     return (f"A's diagonal spans {lo:.3g} (row {lo_row}) to {hi:.3g}, so κ(A) >= "
-            f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a symmetric positive definite system CG's residual may grow "
-            f"by up to √κ(A) on its way to the solution, beyond dtol = {dtol:.3g}, so the stop "
-            "may be that transient, not divergence; pcg(A, b, 'jacobi'), whose diagonal "
-            "scaling removes that spread, or cg with dtol=inf may solve it")
+            f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a "
+            "symmetric positive definite system CG's residual may grow by up to √κ(A) on its "
+            f"way to the solution, beyond dtol = {dtol:.3g}, so the stop may be that "
+            f"transient, not divergence; {jacobi}, whose diagonal scaling removes that "
+            "spread, or cg with dtol=inf may solve it")
 
 
 def _no_options(options):

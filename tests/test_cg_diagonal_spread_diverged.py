@@ -6,7 +6,8 @@ crosses ``dtol``.  The result now says so (``info["cause"]``, also in
 ``raise_if_not_converged``'s message), naming the row; the ways out it names solve the
 system (checked against ``scipy.sparse.linalg.spsolve``), and where the solution itself is
 beyond double range (``a = 1e-320``: spsolve gives inf) the message says that and ``dtol=inf``
-is refused as an overflowing iterate.  Ordinary failures carry no such cause."""
+is refused as an overflowing iterate.  The PETSc backend's plain KSPCG says the same.
+Ordinary failures carry no such cause."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -54,6 +55,20 @@ def test_a_subnormal_diagonal_entry_is_named_and_its_overflowing_solution_refuse
     ok = solvers.cg(A, b0)
     assert ok.converged
     np.testing.assert_allclose(ok.x, spla.spsolve(A.tocsc(), b0), rtol=1e-12)
+
+
+def test_the_petsc_backend_names_the_same_cause():
+    pytest.importorskip("petsc4py")
+    for a, fragment in ((1e-30, "transient"), (1e-320, "1/a_ii overflows")):
+        A, b = diag_system(a)
+        res = solvers.cg(A, b, backend="petsc")
+        assert res.reason == "diverged" and fragment in res.info["cause"]
+        assert res.info["cause"] == solvers.cg(A, b).info["cause"].replace(
+            "pcg(A, b, 'jacobi')", "options={'pc_type': 'jacobi'}")
+    A, b = diag_system(1e-30)
+    fixed = solvers.cg(A, b, backend="petsc", options={"pc_type": "jacobi"})
+    assert fixed.converged
+    np.testing.assert_allclose(fixed.x, spla.spsolve(A.tocsc(), b), rtol=1e-6)
 
 
 def test_an_ordinary_failure_carries_no_cause():
