@@ -198,8 +198,8 @@ class NotPositiveDefiniteError(ValueError):
     >>> try:
     ...     estimate_spectrum(np.array([[1.0, 2.0], [2.0, 1.0]]))   # eigenvalues −1, 3
     ... except NotPositiveDefiniteError as exc:
-    ...     print(str(exc)[:49])
-    estimate_spectrum: A is not positive definite: a
+    ...     print(str(exc)[:45])
+    estimate_spectrum: A is not positive definite
     """
 
     def __init__(self, message, mu_min=math.nan, mu_max=math.nan):
