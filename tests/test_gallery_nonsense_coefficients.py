@@ -14,7 +14,8 @@ from solvers import gallery
 @pytest.mark.parametrize("make, match", [
     (lambda: gallery.anisotropic_2d(4, -0.01), r"^epsilon must be >= 0 \(the diffusion"),
     (lambda: gallery.crank_nicolson_2d(5, -1e-3), r"^kappa_dt must be >= 0 \(a diffusivity"),
-    (lambda: gallery.shifted_laplacian_2d(4, -1.0), r"^c must be > -0\.7639.*not be positive definite"),
+    (lambda: gallery.shifted_laplacian_2d(4, -1.0),
+     r"^c must be > -0\.7639.*not be positive definite"),
     (lambda: gallery.shifted_laplacian_2d(1, -4.0), r"^c must be > -4, .*singular"),
     (lambda: gallery.random_spd(6, shift=-1.0), r"^shift must be >= 0"),
     (lambda: gallery.random_spd(6, shift="x"), r"^shift must be a finite real number"),
