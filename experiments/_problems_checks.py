@@ -27,6 +27,16 @@ def _positive(value, name: str) -> float:
     return float(value)
 
 
+def _finite(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number, else ``ValueError`` (a NaN angle
+    had made a matrix of NaN, a string Python's own "could not convert")."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+    if not (ok and np.isfinite(value)):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
 def _state(out, n: int, where: str) -> np.ndarray:
     """The new state from what a user's ``solve`` returned (an array, or a result with
     ``x``), checked to be a solution of ``n`` entries."""

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._problems_adaptive import AdaptiveStepSequence
-from ._problems_checks import _integer, _positive
+from ._problems_checks import _finite, _integer, _positive
 from .precond_study import Sequence
 from .problems import _diagonal_positions
 
@@ -150,7 +150,7 @@ class AnisoSweep2D:
         self.sweeps = _integer(sweeps, "sweeps", 1)
         self.per_sweep = _integer(per_sweep, "per_sweep", 2)
         self.eps_min = _positive(eps_min, "eps_min")
-        self.theta = float(theta)
+        self.theta = _finite(theta, "theta")
         self.P, self.dxx, self.dyy, self.dxy = q1_parts(self.nx)
         self.n = self.P.shape[0]
         self.steps = self.sweeps * self.per_sweep
@@ -368,6 +368,8 @@ class GraphShifts:
         self.n = self.L.shape[0]
         self.steps = _integer(samples, "samples", 1)
         lo, hi = (_positive(v, "s_range") for v in s_range)
+        if not lo <= hi:  # (numpy's own message had been "high - low < 0")
+            raise ValueError(f"s_range must be (low, high) with low <= high, got {s_range!r}")
         rng = np.random.default_rng([seed, 1])
         self._ctx = rng.uniform(math.log10(lo), math.log10(hi), self.steps)
         x1, x2 = self.points[:, 0], self.points[:, 1]

@@ -134,6 +134,8 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
             raise _out_of_range(name, rnorm, b_norm)
+        if status == K.BREAKDOWN and _at_rounding_level(op, x, b, rnorm):
+            status = K.STAGNATED
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
     seconds = time.perf_counter() - t0
@@ -144,6 +146,20 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
     return res
+
+
+def _at_rounding_level(op, x, b, rnorm) -> bool:
+    """Whether a CG-type solve that broke down had already reached the rounding level of the
+    system, ``rnorm <= FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (SOR's test of stagnation).
+
+    There the residual and the search direction are rounding noise, and ``pᵀAp`` or ``rᵀz``
+    may round to ``<= 0`` on a symmetric positive definite matrix: SSOR-PCG on the 10 × 10
+    model Laplacian with ``rtol=1e-300`` "broke down" after 177–194 iterations for ω = 1 and
+    1.3–1.55, at a residual of 5e-14, and a ``Tuner`` told the user the matrix was not
+    positive definite.  Such a stop is the tolerance's fault, not the matrix's: it is
+    reported as ``"stagnated"``.  One pass over the matrix, on the failure path only."""
+    level = K.rounding_scale(op.indptr, op.indices, op.data, x, b)
+    return bool(rnorm <= K.FLOOR_FACTOR * K.UNIT_ROUNDOFF * level)
 
 
 def _out_of_range(name, rnorm, b_norm):
@@ -386,7 +402,50 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     _check_start("cg", op, b, x, b_norm)
     out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
                      op.workspace(K.CG_WORK_VECTORS))
-    return _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
+    res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED:
+        cause = _transient_growth(op, dtol)
+        if cause:
+            res.info["cause"] = cause
+    return res
+
+
+def _transient_growth(op, dtol) -> str:
+    """Why a plain CG solve stopped as diverged may not be diverging at all, or ``""``.
+
+    On a symmetric positive definite ``A`` CG's error falls in the energy norm at every step,
+    but its residual may grow on the way by up to ``√κ(A)``, and ``κ(A) >= max a_jj / min
+    a_ii`` (each ``a_ii`` is a Rayleigh quotient).  A diagonal spanning more than ``dtol²``
+    therefore lets a convergent CG cross ``dtol``: ``diag(1e-30, 1, …, 1)`` with ``b = 1``
+    stopped as "diverged" after 2 steps and converges in 4 with ``dtol=inf``, and
+    ``diag(1e-320, 1, …)`` — whose solution, 1e320, is beyond double range — is then
+    refused as an overflowing iterate.  Called on the failure path only."""
+    d = op.diagonal
+    if not (d.size and np.all(d > 0.0)):
+        return ""
+    lo_row = int(np.argmin(d))
+    return diagonal_spread_cause(lo_row, float(d[lo_row]), float(d.max()), dtol,
+                                 "pcg(A, b, 'jacobi')")
+
+
+def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
+    """The message of :func:`_transient_growth` for a positive diagonal whose smallest entry
+    ``lo`` (in row ``lo_row``) and largest ``hi`` are given, ``""`` when it spans at most
+    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend."""
+    if not (lo > 0.0 and hi / lo > dtol * dtol):  # (inf when lo is subnormal)
+        return ""
+    if lo <= _prep.TINY_DIAGONAL:
+        return (f"A's diagonal entry in row {lo_row} is {lo:.3g} against a largest of "
+                f"{hi:.3g}: 1/a_ii overflows, so in double precision A is singular at this "
+                "scale and a solution excited along that row is out of range (with "
+                "dtol=inf the iterates overflow); rescale A")
+    ratio = hi / lo
+    return (f"A's diagonal spans {lo:.3g} (row {lo_row}) to {hi:.3g}, so κ(A) >= "
+            f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a "
+            "symmetric positive definite system CG's residual may grow by up to √κ(A) on its "
+            f"way to the solution, beyond dtol = {dtol:.3g}, so the stop may be that "
+            f"transient, not divergence; {jacobi}, whose diagonal scaling removes that "
+            "spread, or cg with dtol=inf may solve it")
 
 
 def _no_options(options):

@@ -188,6 +188,7 @@ class SolveResult:
                 f"{self.solver} did not converge ({self.reason}): {self.iterations} iterations, "
                 f"‖b - A x‖/‖b‖ = {self.relative_residual:.3e} > rtol = {self.rtol:g} "
                 f"(omega = {self.omega})"
+                + (f": {self.info['cause']}" if self.info.get("cause") else "")
             )
         return self
 

@@ -32,6 +32,31 @@ def _coefficient(value, name: str) -> float:
     raise ValueError(f"{name} must be a finite real number, got {value!r}")
 
 
+def _at_least(value, name: str, low: float, why: str) -> float:
+    """:func:`_coefficient`, and ``>= low`` (else ``ValueError`` naming ``name`` and why)."""
+    value = _coefficient(value, name)
+    if not value >= low:
+        raise ValueError(f"{name} must be >= {low:g} ({why}), got {value!r}")
+    return value
+
+
+def _density(value) -> float:
+    """A density of non-zeros in [0, 1] (scipy's own message had been "cannot convert float
+    NaN to integer" for a NaN)."""
+    value = _coefficient(value, "density")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"density must lie in [0, 1] (a share of the entries), got {value!r}")
+    return value
+
+
+def _rng(seed):
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"seed must be None, a non-negative integer or a numpy Generator, "
+                         f"got {seed!r} ({exc})") from None
+
+
 def laplacian_1d(n: int) -> sp.csr_array:
     """Tridiagonal ``[-1, 2, -1]`` of size ``n``.
 
@@ -76,8 +101,25 @@ def _kron_sum(X, Y):
 
 
 def shifted_laplacian_2d(m: int, c: float) -> sp.csr_array:
-    """``laplacian_2d(m) + c I``: one instance of the paper's offset-Laplacian sequence."""
+    """``laplacian_2d(m) + c I``: one instance of the paper's offset-Laplacian sequence.
+
+    Symmetric positive definite for ``c > −λ_min``, ``λ_min = 4(1 − cos(π/(m + 1)))`` the
+    smallest eigenvalue of ``laplacian_2d(m)``; a shift at or below it (singular or
+    indefinite: no ω of SOR or SSOR-PCG converges) is refused with ``ValueError``.
+
+    Examples
+    --------
+    >>> shifted_laplacian_2d(2, 0.5).diagonal()
+    array([4.5, 4.5, 4.5, 4.5])
+    """
+    m = _size(m, "m")
     c = _coefficient(c, "c")
+    lam_min = 4.0 * (1.0 - np.cos(np.pi / (m + 1)))
+    if not c > -lam_min:
+        raise ValueError(
+            f"c must be > -{lam_min:.6g}, minus the smallest eigenvalue of laplacian_2d({m}), "
+            f"got {c!r}: laplacian_2d({m}) + c I would not be positive definite (singular "
+            "at c = -λ_min, indefinite below)")
     return sp.csr_array(laplacian_2d(m) + c * sp.eye_array(m * m, format="csr"))
 
 
@@ -90,7 +132,8 @@ def anisotropic_2d(m: int, epsilon: float = 0.01) -> sp.csr_array:
     array([3., 3., 3., 3.])
     """
     m = _size(m, "m")
-    epsilon = _coefficient(epsilon, "epsilon")
+    # ε < 0 is no diffusion: the matrix is indefinite (its −ε u_yy part negative definite)
+    epsilon = _at_least(epsilon, "epsilon", 0.0, "the diffusion coefficient in y")
     return _kron_sum(laplacian_1d(m), epsilon * laplacian_1d(m))
 
 
@@ -101,7 +144,8 @@ def crank_nicolson_2d(nx: int, kappa_dt: float) -> sp.csr_array:
     ``(nx − 1)²`` interior points.
     """
     nx = _size(nx, "nx", 2)  # intervals per side: at least one interior point
-    kappa_dt = _coefficient(kappa_dt, "kappa_dt")
+    # κ dt < 0 runs the heat equation backwards: I − (κ dt/2) K_h turns indefinite
+    kappa_dt = _at_least(kappa_dt, "kappa_dt", 0.0, "a diffusivity times a time step")
     m = nx - 1
     K = -laplacian_2d(m) * float(nx * nx)
     return sp.csr_array(sp.eye_array(m * m, format="csr") - 0.5 * kappa_dt * K)
@@ -118,9 +162,9 @@ def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) ->
     The diagonal is the absolute row sum plus ``shift`` so the matrix is SPD by Gershgorin.
     """
     n = _size(n, "n")
-    if not shift >= 0.0:  # NaN too
-        raise ValueError(f"shift must be >= 0 (the matrix is SPD by Gershgorin), got {shift!r}")
-    rng = np.random.default_rng(seed)
+    shift = _at_least(shift, "shift", 0.0, "the matrix is SPD by Gershgorin")
+    density = _density(density)
+    rng = _rng(seed)
     R = sp.random_array((n, n), density=density, rng=rng, format="csr")
     S = sp.csr_array(sp.triu(R, 1))
     S = S + S.T
@@ -132,7 +176,8 @@ def random_spd(n: int, density: float = 0.05, seed=None, shift: float = 1e-2) ->
 def random_diagonally_dominant(n: int, density: float = 0.05, seed=None) -> sp.csr_array:
     """Random sparse non-symmetric, strictly diagonally dominant matrix (SOR converges)."""
     n = _size(n, "n")
-    rng = np.random.default_rng(seed)
+    density = _density(density)
+    rng = _rng(seed)
     R = sp.random_array((n, n), density=density, rng=rng, format="csr",
                         data_sampler=lambda size: rng.uniform(-1, 1, size))
     R.setdiag(0)

@@ -645,6 +645,10 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         info["petsc_reason"] = reason_name(code)
         if not converged:  # a failed solve returns its best iterate: which one (as Numba)
             info["best_iteration"] = int(kept)
+        if reason == "diverged" and kind == "cg" and solver.pc_type == "none":
+            cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
+            if cause:
+                info["cause"] = cause
         out = x if want_vec else op.to_numpy(x)
     finally:
         if bs is not bv:
@@ -657,6 +661,21 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+def _diagonal_spread(mat, dtol) -> str:
+    """:func:`solvers._api._transient_growth` for a PETSc ``Mat`` (collective): why a plain
+    KSPCG stopped by ``dtol`` may be the transient of a convergent solve, or ``""``."""
+    from ._api import diagonal_spread_cause
+
+    d = mat.getDiagonal()
+    try:
+        lo_row, lo = d.min()
+        hi = d.max()[1]
+    finally:
+        d.destroy()
+    return diagonal_spread_cause(int(lo_row), float(lo), float(hi), dtol,
+                                 "options={'pc_type': 'jacobi'}")
 
 
 def _same_omega(omega: float, options) -> None:

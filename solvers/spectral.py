@@ -20,7 +20,7 @@ from ._operator import prepare
 
 __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
            "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum",
-           "residual_floor", "null_floor"]
+           "residual_floor", "null_floor", "NotPositiveDefiniteError", "INDEFINITE_TOL"]
 
 #: Below this size the spectrum is computed densely (exact, and faster than ARPACK).
 DENSE_LIMIT = 1500
@@ -183,6 +183,35 @@ def ssor_condition_bound(omega, mu_min, delta=0.0):
     return (1.0 + w * delta) / (2.0 - w) + (2.0 - w) / (4.0 * w * mu_min)
 
 
+class NotPositiveDefiniteError(ValueError):
+    """:func:`estimate_spectrum` found ``A`` (or ``−A``, for an all-negative diagonal) not
+    positive definite: a Ritz value of ``D^{-1/2} A D^{-1/2}`` lies below zero, and a Ritz
+    value is a Rayleigh quotient, so some vector has ``xᵀAx < 0``.  Neither SOR nor
+    SSOR-PCG converges for any ω on such a symmetric matrix, so the estimate has no ω to
+    give (its formulas had returned ω ≈ 2 as if the matrix were merely ill-conditioned).
+
+    Its attributes ``mu_min`` and ``mu_max`` are the extreme Ritz values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> try:
+    ...     estimate_spectrum(np.array([[1.0, 2.0], [2.0, 1.0]]))   # eigenvalues −1, 3
+    ... except NotPositiveDefiniteError as exc:
+    ...     print(str(exc)[:45])
+    estimate_spectrum: A is not positive definite
+    """
+
+    def __init__(self, message, mu_min=math.nan, mu_max=math.nan):
+        super().__init__(message)
+        self.mu_min, self.mu_max = mu_min, mu_max
+
+
+#: A Ritz value below ``−INDEFINITE_TOL · max(|μ_max|, 1)`` proves the matrix indefinite:
+#: the Lanczos run's Ritz values of a positive semidefinite matrix lie at or above zero up to
+#: rounding (about ``ε·μ_max·√steps``), far above this.
+INDEFINITE_TOL = 1e-10
+
 #: Rows summing to zero within this share of the largest absolute row sum make the estimate's
 #: ``mu_min`` exactly 0: ``A·1 = 0`` (a pure Neumann or graph Laplacian) is a null vector,
 #: which 40 Lanczos steps resolve only on small matrices (``mu_min ≈ 2.5e-8`` on a 20 × 20
@@ -302,6 +331,16 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
         :data:`NULL_ROWS`: a known null vector, which the Lanczos steps resolve only on small
         matrices).
 
+    Raises
+    ------
+    NotPositiveDefiniteError
+        (a ``ValueError``) when a Ritz value lies below zero (beyond :data:`INDEFINITE_TOL`):
+        ``A`` is symmetric but indefinite, and neither SOR nor SSOR-PCG converges on it for
+        any ω.  The steps can only find a negative eigenvalue, not rule one out: a matrix
+        whose negative eigenvalues the start vector hardly excites may pass.
+    ValueError
+        Not symmetric, or a diagonal that is neither all positive nor all negative.
+
     Examples
     --------
     >>> from solvers import gallery
@@ -357,6 +396,16 @@ def _estimate(alpha, beta, k, sign, null, steps, dim, t0) -> SpectrumEstimate:
 
     ritz = eigvalsh_tridiagonal(alpha[:k], beta[:k - 1]) if k > 1 else alpha[:1]
     lo, hi = (ritz[0], ritz[-1]) if sign > 0.0 else (-ritz[-1], -ritz[0])
+    if lo < -INDEFINITE_TOL * max(abs(hi), 1.0):
+        # a Ritz value is a Rayleigh quotient: xᵀAx < 0 for some x.  The ω formulas below
+        # would clip it to μ = 0 and report ω ≈ 2, as for a singular SPD matrix
+        which = "−A" if sign < 0.0 else "A"
+        raise NotPositiveDefiniteError(
+            f"estimate_spectrum: {which} is not positive definite: a Ritz value of "
+            f"D^(-1/2) {which} D^(-1/2) is {lo:.3g} < 0 (its largest {hi:.3g}), so "
+            f"xᵀ{which}x < 0 for some x; SOR and SSOR-PCG converge for no ω on a symmetric "
+            "matrix that is not positive definite, and no ω can be estimated",
+            mu_min=float(lo), mu_max=float(hi))
     gap = math.nan
     if null:  # A·1 = 0: singular, μ_min = 0 exactly (see NULL_ROWS); the run saw the rest
         lo, gap = 0.0, float(lo)
