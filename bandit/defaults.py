@@ -70,7 +70,7 @@ NOISE_SCALE = "raw"
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
                    seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None,
-                   lone_arms="line"):
+                   lone_arms="line", lone_prior="none"):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -133,6 +133,9 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
     lone_arms : {"line", "offset"}, default "line"
         Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
+    lone_prior : {"none", "work"}, default "none"
+        ``"work"``: plain CG, Jacobi-CG and IC(0)-CG predicted from SSOR-PCG at ω = 1 by the
+        work model until played (:class:`~bandit.JointCB`, ``bandit/_joint_work.py``).
 
     Returns
     -------
@@ -177,4 +180,5 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
                    arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate,
-                   noise_scale=noise_scale, lone_arms=lone_arms, seed=seed)
+                   noise_scale=noise_scale, lone_arms=lone_arms, lone_prior=lone_prior,
+                   seed=seed)

@@ -21,6 +21,7 @@ from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_reread, _joint_retry
 from ._joint_lone import lone_offsets
+from ._joint_work import WorkPrior, work_basis
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -44,7 +45,7 @@ _NO_FAMILIES = np.empty((0, 0))
 # context_retries (bandit/_joint_retry.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
-class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
+class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
               Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
@@ -305,6 +306,16 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
         own columns already) or plain ω arms; a learner saved before the option loads
         ``"line"``.
+    lone_prior : {"none", "work"}, default "none"
+        ``"work"``: the offset layout of ``lone_arms="offset"``, with plain CG, Jacobi-CG and
+        IC(0)-CG on the row of SSOR-PCG at ω = 1 plus an offset whose prior mean is
+        ``log(γ w_k / w_sgs)``: the iterations' ratio from the condition numbers (``√8`` for
+        CG and Jacobi-CG, 1 for IC(0)-CG) times the work model's passes per iteration, read
+        from the first system's entries per row (:meth:`prime`), worth one round; the arm's
+        own rounds replace it once played (``bandit/_joint_work.py``; measured, not the
+        default: ``docs/studies/precond.md``).  Only over configuration arms on a line layout
+        with an SSOR-PCG arm at ω = 1 (else ``ValueError``); a learner saved before the
+        option loads ``"none"``.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -450,7 +461,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", gate_pick=True, seed=None):
+                 lone_arms="line", gate_pick=True, lone_prior="none", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -522,7 +533,15 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             self._family_basis(family, pos)
         check_choice("lone_arms", lone_arms, ("line", "offset"))
         self.lone_arms = lone_arms
-        if lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
+        check_choice("lone_prior", lone_prior, ("none", "work"))
+        self.lone_prior = lone_prior
+        if lone_prior == "work":  # (bandit/_joint_work.py; the offset layout, its own rows)
+            if plain or arm_basis not in ("omega", "line"):
+                raise ValueError("lone_prior='work' applies to configuration arms on a line "
+                                 "layout (arm_basis='omega' or 'line')")
+            work_basis(self, family, pos)
+            self._state_keys = (*type(self)._state_keys, "work_ratio")
+        elif lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
             lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
         # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
         # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
@@ -558,6 +577,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
             raise
         self.P = np.diag(1.0 / self._penalty_diag())
         self.theta = np.zeros(self.P.shape[0])
+        if self._work_cols is not None:  # lone_prior="work": the ridge's prior mean
+            self.theta = self._work_mean()
 
     @property
     def context_range(self):
@@ -587,6 +608,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
+                **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
                 "gate_pick": self.gate_pick}
@@ -607,6 +629,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
+        config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
@@ -730,6 +753,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
         the measured costs outweigh them as they accumulate.
         """
+        if self._work_cols is not None and self.t == 0:
+            self._take_density(A)  # lone_prior="work": the work figures of this matrix
         if self.prior is None or self.t > 0 or self.prior_used:
             return
         from .prior import theory_costs
