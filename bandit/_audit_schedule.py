@@ -93,7 +93,12 @@ class Schedule:
         per_round = solve / t
         debt = TARGET * self.budget * solve - self.spent
         target = TARGET * self.budget * per_round  # a margin for the rescaling's lag
-        return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
+        rate = target + debt / max(t, _ADJUST_EVERY)
+        # (at the least rate, a rescaling of the hard cap cannot lower the spending further:
+        # Auditor.settle then waits for the next scheduled one, since a rescaling's CPU time
+        # is charged too)
+        self.floored = bool(rate <= 0.1 * target)
+        return min(max(rate, 0.1 * target), 3.0 * target)
 
     def _rescale(self, tuner, t):
         """New probabilities for the next rounds, spending the budget (and paying back)."""
