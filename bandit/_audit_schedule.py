@@ -16,7 +16,8 @@ import numpy as np
 
 from ._audit_plan import ANCHOR, allocate, anchor_weights
 from ._audit_price import _solved
-from .audit import (ANCHOR_AUDITS, CAP_FACTOR, COMPLETE, COMPLETE_SHARE, ROW_SHARE, TARGET,
+from . import audit as _audit
+from .audit import (ANCHOR_AUDITS, CAP_FACTOR, COMPLETE, COMPLETE_SHARE, TARGET,
                     _ADJUST_EVERY, _CAP_FROM, _CAP_GAP, _EARLY, _FIRST_PLAN, _PLAN_FACTOR,
                     _SETTLE_FROM)
 
@@ -64,6 +65,7 @@ class Schedule:
         row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
         # the allocation at the current rate (rescaled in proportion from then on)
         rate = self._rate(tuner, t)
+        ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
         self.plan = {"rate": rate, "row_cost": row,
                      "q": allocate(est, cost, (1 - ROW_SHARE) * rate, t, data.randomised)}
 
@@ -113,6 +115,7 @@ class Schedule:
                 return  # nothing to anchor: the probabilities stay (but for the hard cap)
         plan = self.plan
         c = COMPLETE
+        ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
         if not t or _solved(tuner) <= 0:
             # nothing measured yet: assume an audit run costs a solve
             q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
