@@ -78,7 +78,11 @@ __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMP
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
                  "budget", "cap", "p")
-#: Share of the budget spent on row audits (the instance-optimal comparator).
+#: Share of the budget spent on row audits (the instance-optimal comparator); read when used,
+#: so a switch: 0 spends it on column audits (the best fixed arm's interval), and the
+#: instance-optimal estimate is then the cost model's alone (``relaxtune bench regret
+#: --row-share 0`` measures it; docs/regret_measurements.md, *Row audits' share to the
+#: columns*).
 ROW_SHARE = 0.1
 #: Capped column audits stop at this many times the iterations the round paid.
 CAP_FACTOR = 3.0
