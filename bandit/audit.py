@@ -306,8 +306,9 @@ class Auditor(Schedule, AuditState):
             # PLAN_SHARE of the budget so far or what is left of the budget
             guess = self.plan_charge(tuner, t)
             solved = _solved(tuner)
-            if guess <= PLAN_SHARE * self.budget * solved and (
-                    not t or self.spent + guess <= self.budget * solved):
+            room = not t or self.spent + guess <= self.budget * solved
+            share = guess <= PLAN_SHARE * self.budget * solved
+            if share and room:
                 self.mini = False
                 self.spent += guess
                 self.prepaid += guess
@@ -322,15 +323,19 @@ class Auditor(Schedule, AuditState):
                     per_unit = self._solve_seconds(tuner) / solved  # per unit
                     self.plan_cost = max(seconds - self.plan_floor, 0.0) / t / max(
                         per_unit, 1e-300)
-            else:
+            elif not share:  # over PLAN_SHARE: put off until the run is twice as long
                 self.next_plan = 2 * t
                 if MINI_PLAN and t >= _FIRST_PLAN:
                     self._mini_plan(tuner, t)
+            # (else the budget is spent for now: the plan is tried again at the next
+            # adjustment, whose rescaling pays the overspend back)
+        rescaling = time.process_time()
         self._rescale(tuner, t)
-        self.planning += time.process_time() - cpu
-        self._settle_cpu(tuner, t)
+        end = time.process_time()
+        self.planning += end - cpu
+        self._settle_cpu(tuner, t, end - rescaling)
 
-    def _settle_cpu(self, tuner, t):
+    def _settle_cpu(self, tuner, t, rescaling=0.0):
         """Charge the auditor's CPU time not charged yet at what it cost: the seconds of its
         plans and rescalings since the last settlement, in the tuner's cost unit (at the
         user's solves' seconds per unit, without the first solve's loading), less the prices
@@ -340,9 +345,11 @@ class Auditor(Schedule, AuditState):
         the clock); from there on every adjustment settles, so what a run reports as its
         cost (``fraction``: audit and planning seconds over the solve seconds) is what its
         budget bounded.  Before, only a plan's price was charged: the rescalings' CPU time
-        (80–250 µs each, 1.0–1.7 % of the solve seconds of a JointCB run of 20–50 µs solves)
+        (65–310 µs each, 1.0–1.7 % of the solve seconds of a JointCB run of 20–50 µs solves)
         was reported and never charged, and single runs reached 5.2–6.2 % of their solve
-        time at a 5 % budget."""
+        time at a 5 % budget.  ``rescaling``: the CPU seconds of this adjustment's
+        rescaling, what a rescaling of the hard cap is priced at (:meth:`settle`; a plan's
+        seconds would put the hard cap off for a thousand rounds after each plan)."""
         solved = _solved(tuner)
         if t < _FIRST_PLAN or solved <= 0:
             return
@@ -350,7 +357,7 @@ class Auditor(Schedule, AuditState):
         cost = (self.planning - self.settled) / max(per_unit, 1e-300)
         self.spent += cost - self.prepaid
         self.settled, self.prepaid = self.planning, 0.0
-        self.last_adjust = (solved, cost)
+        self.last_adjust = (solved, rescaling / max(per_unit, 1e-300))
 
     def _mini_plan(self, tuner, t):
         """A plan from :func:`bandit._audit_mini.mini_totals` (the switch :data:`MINI_PLAN`),
@@ -445,7 +452,7 @@ class Auditor(Schedule, AuditState):
             # when the last rescaling already set the least rate (another one would only
             # add its own CPU time, which is charged from round _FIRST_PLAN on), nor, from
             # there on, before the budget accrued since the last adjustment pays for what
-            # that one cost at PLAN_SHARE (on solves of tens of microseconds a rescaling
+            # its rescaling cost at PLAN_SHARE (on solves of tens of microseconds a rescaling
             # costs several solves, and rescalings of the hard cap after every audited
             # round had spent more than the audits they cut)
             self.next_adjust = min(self.next_adjust, max(t + 1, _SETTLE_FROM))

@@ -12,14 +12,14 @@ OMEGAS = [round(1.0 + 0.05 * k, 2) for k in range(20)]
 
 
 class _Clock:
-    """A process clock that advances ``step`` seconds a reading: every adjustment of the
-    auditor (a plan's check and a rescaling) then costs the same CPU time on every run."""
+    """A process clock that advances ``step`` seconds with each rescaling of the auditor and
+    not otherwise: every adjustment then costs the same CPU time on every run, however often
+    the auditor reads the clock."""
 
     def __init__(self, step):
         self.t, self.step = 0.0, step
 
     def process_time(self):
-        self.t += self.step
         return self.t
 
 
@@ -41,7 +41,15 @@ def _run(monkeypatch, seed, step, T=3000):
     solver = ReplaySolver(C, 1e-7 * C, OMEGAS)
     tuner = Tuner(bandit.default_policy("sor", OMEGAS, seed=seed), solver=solver,
                   audit_budget=0.05, audit_seed=seed)
-    monkeypatch.setattr(audit, "time", _Clock(step))
+    clock = _Clock(step)
+    monkeypatch.setattr(audit, "time", clock)
+    rescale = Auditor._rescale
+
+    def costly(self, tuner, t):
+        clock.t += clock.step
+        return rescale(self, tuner, t)
+
+    monkeypatch.setattr(Auditor, "_rescale", costly)
     for t in range(T):
         tuner.solve(t, None, context=float(x[t]))
     return tuner
@@ -82,8 +90,9 @@ class _Run:  # a tuner's sums: 1000 iterations of solves in 1 ms
 
 def test_a_plan_is_made_only_when_its_price_fits_what_is_left(monkeypatch):
     """Budget 5 % of 1000 iterations: 50; plans may take 10 % of it, 5.  A plan priced at 4
-    fits that share, but with 48 spent only 2 are left: it is put off (before, it was made
-    and the run's spending went above its budget)."""
+    fits that share, but with 48 spent only 2 are left: it is put off to the next adjustment
+    (before, it was made and the run's spending went above its budget); one priced above the
+    share waits until the run is twice as long."""
     made = []
     aud = Auditor(3, 0.05)
     monkeypatch.setattr(aud, "plan_charge", lambda tuner, t: 4.0)
@@ -91,7 +100,11 @@ def test_a_plan_is_made_only_when_its_price_fits_what_is_left(monkeypatch):
     monkeypatch.setattr(aud, "_rescale", lambda tuner, t: None)
     aud.spent, aud.next_plan = 48.0, 100
     aud._adjust(_Run(), 100)
-    assert made == [] and aud.next_plan == 200
-    aud.spent, aud.next_plan = 40.0, 200  # 10 left: it fits, and is charged before it runs
-    aud._adjust(_Run(), 200)
-    assert made == [200]
+    assert made == [] and aud.next_plan == 100 and aud.spent == 48.0
+    aud.spent = 40.0  # 10 left: it fits, and is charged before it runs
+    aud._adjust(_Run(), 100)
+    assert made == [100] and aud.spent == 44.0
+    monkeypatch.setattr(aud, "plan_charge", lambda tuner, t: 6.0)  # above the share
+    aud.spent, aud.next_plan = 0.0, 300
+    aud._adjust(_Run(), 300)
+    assert made == [100] and aud.next_plan == 600
