@@ -16,7 +16,8 @@ import numpy as np
 
 from ._audit_plan import ANCHOR, allocate, anchor_weights
 from ._audit_price import _solved
-from .audit import (ANCHOR_AUDITS, CAP_FACTOR, COMPLETE, COMPLETE_SHARE, ROW_SHARE, TARGET,
+from . import audit as _audit
+from .audit import (ANCHOR_AUDITS, CAP_FACTOR, COMPLETE, COMPLETE_SHARE, TARGET,
                     _ADJUST_EVERY, _CAP_FROM, _CAP_GAP, _EARLY, _FIRST_PLAN, _PLAN_FACTOR,
                     _SETTLE_FROM)
 
@@ -64,6 +65,7 @@ class Schedule:
         row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
         # the allocation at the current rate (rescaled in proportion from then on)
         rate = self._rate(tuner, t)
+        ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
         self.plan = {"rate": rate, "row_cost": row,
                      "q": allocate(est, cost, (1 - ROW_SHARE) * rate, t, data.randomised)}
 
@@ -93,7 +95,12 @@ class Schedule:
         per_round = solve / t
         debt = TARGET * self.budget * solve - self.spent
         target = TARGET * self.budget * per_round  # a margin for the rescaling's lag
-        return min(max(target + debt / max(t, _ADJUST_EVERY), 0.1 * target), 3.0 * target)
+        rate = target + debt / max(t, _ADJUST_EVERY)
+        # (at the least rate, a rescaling of the hard cap cannot lower the spending further:
+        # Auditor.settle then waits for the next scheduled one, since a rescaling's CPU time
+        # is charged too)
+        self.floored = bool(rate <= 0.1 * target)
+        return min(max(rate, 0.1 * target), 3.0 * target)
 
     def _rescale(self, tuner, t):
         """New probabilities for the next rounds, spending the budget (and paying back)."""
@@ -108,6 +115,7 @@ class Schedule:
                 return  # nothing to anchor: the probabilities stay (but for the hard cap)
         plan = self.plan
         c = COMPLETE
+        ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
         if not t or _solved(tuner) <= 0:
             # nothing measured yet: assume an audit run costs a solve
             q = np.full(K, self.budget * (1 - ROW_SHARE) / K)

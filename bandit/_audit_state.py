@@ -23,14 +23,17 @@ class AuditState:
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
                 "next_audit": self.next_audit, "planning": self.planning, "plan": self.plan,
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor, "spent": self.spent,
-                "plans": self.plans, "solved": self.solved,
+                "settled": self.settled, "prepaid": self.prepaid, "floored": self.floored,
+                "last_adjust": list(self.last_adjust), "plans": self.plans,
+                "solved": self.solved,
                 "mini_cost": self.mini_cost, "mini_plans": self.mini_plans,
                 "rng": self.rng.bit_generator.state}
 
     def load_control(self, state: dict) -> None:
         for key in ("epoch_start", "q", "r", "full", "c", "capped", "stopped", "completion",
                     "column", "next_plan", "next_adjust", "next_audit", "planning", "plan",
-                    "plan_cost", "plan_floor", "spent", "plans", "solved"):
+                    "plan_cost", "plan_floor", "spent", "settled", "prepaid", "floored",
+                    "last_adjust", "plans", "solved"):
             setattr(self, key, state[key])
         self.mini_cost = state.get("mini_cost")
         self.mini_plans = state.get("mini_plans", 0)
@@ -46,6 +49,8 @@ class AuditState:
                 "next_audit": self.next_audit,
                 "records": {k: list(v) for k, v in self.records.items()},
                 "seconds": self.seconds, "spent": self.spent, "planning": self.planning,
+                "settled": self.settled, "prepaid": self.prepaid, "floored": self.floored,
+                "last_adjust": list(self.last_adjust),
                 "plan_cost": self.plan_cost, "plan_floor": self.plan_floor,
                 "plan": None if self.plan is None else dict(self.plan),
                 "capped": np.asarray(self.capped),
@@ -69,6 +74,12 @@ class AuditState:
         self.seconds = float(state["seconds"])
         self.planning = float(state["planning"])
         self.spent = float(state["spent"])
+        # files written before the auditor's CPU time was settled: what they planned counts
+        # as settled (it was charged at the plans' prices)
+        self.settled = float(state.get("settled", self.planning))
+        self.prepaid = float(state.get("prepaid", 0.0))
+        self.floored = bool(state.get("floored", False))
+        self.last_adjust = tuple(float(v) for v in state.get("last_adjust", (0.0, 0.0)))
         self.plan_cost = None if state["plan_cost"] is None else float(state["plan_cost"])
         self.plan_floor = float(state.get("plan_floor", 0.0))  # older files: no floor
         # a mini plan's price is not saved (the tuner file's audits hold a plan's, not

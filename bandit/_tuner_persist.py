@@ -33,7 +33,7 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 #: chose, which audits do not inform).
 CLOCK_FIELDS = (("rows", "seconds"), ("work", 0), ("audits", "seconds"),
                 ("audits", "records", "seconds"), ("audits", "planning"),
-                ("audits", "plan_floor"))
+                ("audits", "plan_floor"), ("audits", "settled"), ("audits", "last_adjust"))
 
 
 def clock_free(payload: dict) -> dict:

@@ -194,7 +194,9 @@ def _auditor(state, log, columns, K, budget):
     missing = [k for k in keys if k not in state]
     _need(not missing, f"incomplete audits: no {', '.join(map(repr, missing))}")
     # budgeted completions (optional: files written before them completed with COMPLETE)
-    optional = ("c", "stopped", "completion", "column", "plan_floor")
+    optional = ("c", "stopped", "completion", "column", "plan_floor",
+                # the auditor's CPU time settled (files written before it was: none)
+                "settled", "prepaid", "floored", "last_adjust")
     extra = [k for k in state if k not in keys + optional]
     _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
     if "c" in state and isinstance(state["epoch_start"], list):  # (else refused below)
@@ -206,6 +208,19 @@ def _auditor(state, log, columns, K, budget):
         v = state["plan_floor"]
         _need(_is_real(v) and math.isfinite(v) and v >= 0,
               f"audits.plan_floor must be a finite number >= 0, got {v!r}")
+    for key in ("settled", "prepaid"):
+        if key in state:
+            v = state[key]
+            _need(_is_real(v) and math.isfinite(v) and v >= 0,
+                  f"audits.{key} must be a finite number >= 0, got {v!r}")
+    if "floored" in state:
+        _need(isinstance(state["floored"], bool),
+              f"audits.floored must be true or false, got {state['floored']!r}")
+    if "last_adjust" in state:
+        v = state["last_adjust"]
+        _need(isinstance(v, list) and len(v) == 2
+              and all(_is_real(x) and math.isfinite(x) and x >= 0 for x in v),
+              f"audits.last_adjust must be [solves >= 0, cost >= 0], got {v!r}")
     if "stopped" in state:
         _need(_is_int(state["stopped"]) and state["stopped"] >= 0,
               f"audits.stopped must be an integer >= 0, got {state['stopped']!r}")

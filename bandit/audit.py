@@ -78,7 +78,11 @@ __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMP
 #: One list per field, one entry per audit run.
 AUDIT_COLUMNS = ("round", "arm", "row", "value", "iterations", "seconds", "converged",
                  "budget", "cap", "p")
-#: Share of the budget spent on row audits (the instance-optimal comparator).
+#: Share of the budget spent on row audits (the instance-optimal comparator); read when used,
+#: so a switch: 0 spends it on column audits (the best fixed arm's interval), and the
+#: instance-optimal estimate is then the cost model's alone (``relaxtune bench regret
+#: --row-share 0`` measures it; docs/regret_measurements.md, *Row audits' share to the
+#: columns*).
 ROW_SHARE = 0.1
 #: Capped column audits stop at this many times the iterations the round paid.
 CAP_FACTOR = 3.0
@@ -191,6 +195,14 @@ class Auditor(Schedule, AuditState):
         # the cost is not counted in iterations, so no budget cap; set by decide)
         self.solved = None
         self.planning = 0.0  # choosing them (CPU seconds of this process, reported)
+        # the planning seconds charged to the budget at their CPU time so far, and what was
+        # charged in advance (plans' prices) for the seconds not settled yet (_settle_cpu)
+        self.settled = 0.0
+        self.prepaid = 0.0
+        # whether the latest rescaling set the least rate (:meth:`_rate`), and the user's
+        # solves when the latest settled adjustment was made with what it cost (cost unit)
+        self.floored = False
+        self.last_adjust = (0.0, 0.0)
         self.plan_cost = None  # a plan's cost per round of history above plan_floor (cost unit)
         # plans made after round 0 (the others were put off: over PLAN_SHARE); a diagnostic of
         # this process, not saved in the tuner's file
@@ -279,33 +291,73 @@ class Auditor(Schedule, AuditState):
         return [j for j in hits if j < self.K], self.K in hits
 
     def _adjust(self, tuner, t):
-        """Plan if due and affordable, then rescale (measured in CPU seconds)."""
+        """Plan if due and affordable, then rescale (measured in CPU seconds).
+
+        A plan is charged its price before it runs, and made only when that price fits both
+        :data:`PLAN_SHARE` of the budget so far and what the budget has accrued and not
+        spent.  From the first plan's round (:data:`_FIRST_PLAN`) on, every adjustment then
+        settles the auditor's account (:meth:`_settle_cpu`): the CPU time of everything it
+        computed — plans, mini plans and rescalings, the rounds before included — replaces
+        the prices charged for it, and a deficit is paid back by the next rescalings
+        (:meth:`_rate`)."""
         cpu = time.process_time()
         if t >= self.next_plan:
-            # charged to the budget, and put off while it would exceed PLAN_SHARE of the
-            # budget so far
+            # charged to the budget before it runs, and put off while it would exceed
+            # PLAN_SHARE of the budget so far or what is left of the budget
             guess = self.plan_charge(tuner, t)
-            if guess <= PLAN_SHARE * self.budget * _solved(tuner):
+            solved = _solved(tuner)
+            room = not t or self.spent + guess <= self.budget * solved
+            share = guess <= PLAN_SHARE * self.budget * solved
+            if share and room:
                 self.mini = False
+                self.spent += guess
+                self.prepaid += guess
                 self._plan(tuner, t)
-                if self.plan_cost is None and t and _solved(tuner) > 0:
+                if self.plan_cost is None and t and solved > 0:
                     # this one measurement prices every later plan: the process's CPU
                     # time (a busy machine's wait is no cost of the plan) above the fixed
                     # cost, per round of history (the run's arrays are kept up to date as
                     # rounds are logged, so a plan's cost grows with the rounds it reads
                     # from a fixed part, not in proportion)
                     seconds = time.process_time() - cpu
-                    per_unit = self._solve_seconds(tuner) / _solved(tuner)  # per unit
+                    per_unit = self._solve_seconds(tuner) / solved  # per unit
                     self.plan_cost = max(seconds - self.plan_floor, 0.0) / t / max(
                         per_unit, 1e-300)
-                    guess = max(guess, seconds / max(per_unit, 1e-300))  # what it took
-                self.spent += guess
-            else:
+            elif not share:  # over PLAN_SHARE: put off until the run is twice as long
                 self.next_plan = 2 * t
                 if MINI_PLAN and t >= _FIRST_PLAN:
                     self._mini_plan(tuner, t)
+            # (else the budget is spent for now: the plan is tried again at the next
+            # adjustment, whose rescaling pays the overspend back)
+        rescaling = time.process_time()
         self._rescale(tuner, t)
-        self.planning += time.process_time() - cpu
+        end = time.process_time()
+        self.planning += end - cpu
+        self._settle_cpu(tuner, t, end - rescaling)
+
+    def _settle_cpu(self, tuner, t, rescaling=0.0):
+        """Charge the auditor's CPU time not charged yet at what it cost: the seconds of its
+        plans and rescalings since the last settlement, in the tuner's cost unit (at the
+        user's solves' seconds per unit, without the first solve's loading), less the prices
+        already charged for them.  Before round :data:`_FIRST_PLAN` nothing is settled (a
+        short run's audits stay a function of the seed and the run, as with counted costs
+        they are: the CPU time first enters the budget where a plan's price already reads
+        the clock); from there on every adjustment settles, so what a run reports as its
+        cost (``fraction``: audit and planning seconds over the solve seconds) is what its
+        budget bounded.  Before, only a plan's price was charged: the rescalings' CPU time
+        (65–310 µs each, 1.0–1.7 % of the solve seconds of a JointCB run of 20–50 µs solves)
+        was reported and never charged, and single runs reached 5.2–6.2 % of their solve
+        time at a 5 % budget.  ``rescaling``: the CPU seconds of this adjustment's
+        rescaling, what a rescaling of the hard cap is priced at (:meth:`settle`; a plan's
+        seconds would put the hard cap off for a thousand rounds after each plan)."""
+        solved = _solved(tuner)
+        if t < _FIRST_PLAN or solved <= 0:
+            return
+        per_unit = self._solve_seconds(tuner) / solved  # seconds per cost unit
+        cost = (self.planning - self.settled) / max(per_unit, 1e-300)
+        self.spent += cost - self.prepaid
+        self.settled, self.prepaid = self.planning, 0.0
+        self.last_adjust = (solved, rescaling / max(per_unit, 1e-300))
 
     def _mini_plan(self, tuner, t):
         """A plan from :func:`bandit._audit_mini.mini_totals` (the switch :data:`MINI_PLAN`),
@@ -334,7 +386,9 @@ class Auditor(Schedule, AuditState):
         self._plan(tuner, t, mini=True)
         seconds = time.process_time() - cpu
         self.mini_cost = (seconds, int(t))
-        self.spent += seconds / max(per_unit, 1e-300)
+        charge = seconds / max(per_unit, 1e-300)
+        self.spent += charge
+        self.prepaid += charge  # (trued up with the rest of the adjustment: _settle_cpu)
 
     def plan_charge(self, tuner, t):
         """What a plan at round ``t`` is charged, in the tuner's cost unit: the fixed CPU
@@ -390,8 +444,17 @@ class Auditor(Schedule, AuditState):
         budget, rescale at the next round (the hard cap; for an overspend of the rounds before
         the cap applies, at its first round).  The decision reads only rounds up to
         ``t``, so the probabilities of every later round stay known in advance."""
-        if self.spent > self.budget * _solved(tuner):
-            # an overspend of the first rounds is rescaled as soon as the cap applies
+        solved = _solved(tuner)
+        if self.spent > self.budget * solved and not self.floored and (
+                t < _FIRST_PLAN or PLAN_SHARE * self.budget * (solved - self.last_adjust[0])
+                >= self.last_adjust[1]):
+            # an overspend of the first rounds is rescaled as soon as the cap applies; not
+            # when the last rescaling already set the least rate (another one would only
+            # add its own CPU time, which is charged from round _FIRST_PLAN on), nor, from
+            # there on, before the budget accrued since the last adjustment pays for what
+            # its rescaling cost at PLAN_SHARE (on solves of tens of microseconds a rescaling
+            # costs several solves, and rescalings of the hard cap after every audited
+            # round had spent more than the audits they cut)
             self.next_adjust = min(self.next_adjust, max(t + 1, _SETTLE_FROM))
 
     def column_cap(self, k, paid_iterations, maxiter):

@@ -372,6 +372,7 @@ def _task(args):
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
     audit.MINI_PLAN = bool(args[10]) if len(args) > 10 else False
+    audit.ROW_SHARE = args[11] if len(args) > 11 and args[11] is not None else 0.1
     data = cost_matrix(study, seed, Path(cache), T)
     return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
                   residuals=residuals)
@@ -536,6 +537,10 @@ def main(argv=None) -> int:
                     help="turn on bandit.audit.MINI_PLAN: where a plan of the cost model "
                          "does not fit the budget, plan from binned means of the observed "
                          "costs (default: off, the library's default)")
+    ap.add_argument("--row-share", type=float, default=None, metavar="SHARE",
+                    help="set bandit.audit.ROW_SHARE, the share of the budget spent on row "
+                         "audits (default: 0.1, the library's default; 0 spends it on "
+                         "column audits)")
     ap.add_argument("--residuals", action="store_true",
                     help="also the per-round prediction errors on the entries the estimator "
                          "fills in, of the cost model, of Young's theory from the played count "
@@ -551,6 +556,8 @@ def main(argv=None) -> int:
             ap.error(f"{name} must be >= {low}, got {value}")
     if not 0.0 <= args.budget <= 1.0:
         ap.error(f"--budget must be a fraction in [0, 1], got {args.budget}")
+    if args.row_share is not None and not 0.0 <= args.row_share < 1.0:
+        ap.error(f"--row-share must be a share in [0, 1), got {args.row_share}")
     if args.follow is not None and not 0.0 <= args.follow <= 1.0:
         ap.error(f"--follow must be a share in [0, 1], got {args.follow}")
     unknown = [p for p in args.policies if p not in bandit.POLICIES]
@@ -565,7 +572,7 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow, args.residuals, args.mini_plan)
+              args.follow, args.residuals, args.mini_plan, args.row_share)
              for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
@@ -575,7 +582,8 @@ def main(argv=None) -> int:
           f"{args.first_seed}, T = {args.T}, "
           f"audit_budget = {args.budget}, 90 % intervals, {args.clock} clock"
           f"{'' if args.follow is None else f', audits follow the plays ({args.follow})'}"
-          f"{', mini plans' if args.mini_plan else ''} "
+          f"{', mini plans' if args.mini_plan else ''}"
+          f"{'' if args.row_share is None else f', row share {args.row_share}'} "
           f"({time.perf_counter() - t0:.0f} s)")
     print(format_rows(rows, args.markdown))
     if args.residuals:

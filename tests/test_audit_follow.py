@@ -69,7 +69,9 @@ def test_audits_without_a_plan_go_to_the_contenders():
     """ChebCB over 20 ω on 2,000 rounds whose solves are too fast for any plan: the six arms
     within 15 % of the best total got 27 % of the 44 column-audit runs when every arm was
     audited alike (what the budget bought spread evenly, one to three runs each); following
-    the plays they get 55 % of 49."""
+    the plays they get 55 % of 49.  (Since the auditor's own CPU time is charged to the
+    budget, fewer runs: 38 % of 29 spread evenly — six arms of 20, about 30 % on average —
+    and 63 % following the plays.)"""
     C, x = moving_best(2000, 0)
     tot = C.sum(axis=0)
     near = tot <= 1.15 * tot.min()
@@ -86,7 +88,7 @@ def test_audits_without_a_plan_go_to_the_contenders():
         shares.append(float(np.mean(near[a["arm"][col]])))
         # every arm keeps a positive probability in every epoch: the totals stay unbiased
         assert all(np.all(q > 0) for q in tuner._auditor.q)
-    assert shares[0] < 0.35, shares
+    assert shares[0] < 0.4, shares
     assert shares[1] > 0.45, shares
 
 
