@@ -1044,6 +1044,8 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, Co
         if not isinstance(on, (bool, np.bool_)):
             raise ValueError(f"gate_losses must be True or False, got {on!r}")
         self._gate_losses = bool(on)
+        if on:  # its compiled check loaded now, not inside the first rival's timed solve
+            _joint_losses.load()
 
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
