@@ -80,12 +80,15 @@ def load():
     """Run :func:`charged_arm` once on a hand-made model of three arms: its compiled code,
     which a process otherwise loads at the first rival draw — inside a timed solve, some
     milliseconds once — is loaded when the option is switched on (the types of a learner's
-    own call: int64 counts, a Boolean neighbour mask, float64 arrays)."""
+    own call: int64 counts, a Boolean neighbour mask, float64 arrays, the context's
+    features read-only as the feature map hands them out)."""
     family = np.array([0, 1, 2], dtype=np.int64)
     eye = np.eye(3)
     mu, score = np.zeros(3), np.zeros(3)
+    psi = np.ones(1)
+    psi.flags.writeable = False
     for near in (np.empty((0, 0), dtype=np.bool_), np.ones((3, 3), dtype=np.bool_)):
-        charged_arm(2, 0, np.zeros(3), eye, np.ones(1), eye, mu, score, 0.2, family,
+        charged_arm(2, 0, np.zeros(3), eye, psi, eye, mu, score, 0.2, family,
                     np.array([1.5, 1.0]), np.array([1, 0, 0], dtype=np.int64), near,
                     np.zeros(3), True)
 
@@ -112,7 +115,10 @@ def check(policy, k, context):
         return k
     lost = _lost(policy)
     sigma = policy._scale()
-    psi = np.ascontiguousarray(policy.features(context), dtype=np.float64)
+    psi = policy.features(context)  # (read-only: the type load() compiled for)
+    if psi.dtype != np.float64 or not psi.flags.c_contiguous or psi.flags.writeable:
+        psi = np.ascontiguousarray(psi, dtype=np.float64)
+        psi.flags.writeable = False
     k = int(charged_arm(k, lead, policy.theta, policy.P, psi, policy._X, policy._mu,
                         policy._score, sigma, family, policy._gate_allow,
                         policy.converged_counts, policy._near_mask, lost, policy._gate_pick))
