@@ -19,7 +19,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_reread, _joint_retry
+from . import _joint_losses, _joint_reread, _joint_retry
 from ._joint_lone import lone_offsets
 from ._joint_work import WorkPrior, work_basis
 from ._joint_rivals import RivalRules
@@ -337,6 +337,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
     gate_pick : bool, default True
         With the try gate, weigh for a drawn rival the rival arm of greatest gate value
         (:attr:`gate_pick`).
+    gate_losses : bool, default False
+        With the try gate, charge a rival family's try with its lost tries since its last
+        saving one (:attr:`gate_losses`).
     noise_scale : {"raw", "standardised"}, default "raw"
         How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
         0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
@@ -461,7 +464,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", gate_pick=True, lone_prior="none", seed=None):
+                 lone_arms="line", gate_pick=True, lone_prior="none", gate_losses=False,
+                 seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -474,6 +478,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         self.smear = bool(smear)
         self.try_gate = try_gate
         self.gate_pick = gate_pick
+        self.gate_losses = gate_losses
         check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
         self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
@@ -611,7 +616,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
                 **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
-                "gate_pick": self.gate_pick}
+                "gate_pick": self.gate_pick,
+                **({"gate_losses": True} if self.gate_losses else {})}
 
     @classmethod
     def _saved_config(cls, config):
@@ -631,6 +637,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
+        config = config if "gate_losses" in config else {**config, "gate_losses": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -829,9 +836,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
+            k = _joint_losses.check(self, k, context) if self._gate_losses else k
             k = _joint_retry.retry(self, k, context) if self.context_retries else k
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
+        k = _joint_losses.check(self, k, context) if self._gate_losses else k
         k = _joint_retry.retry(self, k, context) if self.context_retries else k
         return _joint_reread.reread(self, k) if self.reread_reference else k
 
@@ -1035,6 +1044,35 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             raise ValueError(f"gate_pick must be True or False, got {on!r}")
         self._gate_pick = bool(on)
 
+    #: True: a rival family's try is charged with the family's lost tries since its last
+    #: saving one (see :meth:`gate_losses`); False (a learner pickled or saved before the
+    #: option): each try weighed alone
+    _gate_losses = False
+
+    @property
+    def gate_losses(self):
+        """Whether the try gate charges a rival family's try with the tries of it that lost
+        since its last saving one (off by default, measured in ``docs/studies/precond.md``).
+
+        With :attr:`try_gate`, each try of a rival family is weighed alone; a family that
+        loses is weighed again wherever the model's band around it is wide, each try
+        charged as the family's only one.  The tries of one family are a search for the same
+        saving, so with this rule they are bounded together by it: a family whose last ``L``
+        tries lost (stopped by the guard, not converged, or dearer than the leader's
+        predicted cost of their round) is tried only when the gate's value of the try,
+        its expected saving per solve times the evidence, covers ``L + 1`` allowances; a try
+        that saves clears the count (``bandit/_joint_losses.py``: a compiled check after the
+        draw, on the rounds whose draw plays a rival)."""
+        return self._gate_losses
+
+    @gate_losses.setter
+    def gate_losses(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"gate_losses must be True or False, got {on!r}")
+        self._gate_losses = bool(on)
+        if on:  # its compiled check loaded now, not inside the first rival's timed solve
+            _joint_losses.load()
+
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
         spec = self._try_spec if self._try_gate else None
@@ -1119,6 +1157,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
+        if self._gate_losses:
+            _joint_losses.note(self, arm, cost, censored, converged)  # (bandit._joint_losses)
         if self.reread_reference:
             _joint_reread.note(self, arm)  # (bandit._joint_reread)
         if self.context_retries and _joint_retry.note(self, arm, context, censored):
