@@ -77,7 +77,8 @@ def _policy(raw):
         optional = (*optional, *PRIOR_SHIFT_STATE_KEYS)
     if config.get("detect_changes") is False:  # saved before the change test (or without it)
         optional = (*optional, *CHANGE_TEST_STATE_KEYS)
-    expected = tuple(k for k in (*BASE_STATE_KEYS, *klass._state_keys)
+    # (the instance's keys: an option may keep more, e.g. JointCB(lone_prior="work"))
+    expected = tuple(k for k in (*BASE_STATE_KEYS, *fresh._state_keys)
                      if k in state or k not in optional)
     missing = [k for k in expected if k not in state]
     _need(not missing, f"incomplete policy state: no {', '.join(map(repr, missing))}")
