@@ -20,8 +20,8 @@ and the offset's prior mean is the log of
   CG and Jacobi-CG ``√8`` — CG's iterations grow like ``√κ`` with ``κ(D⁻¹A) ≈ 2/μ``
   (``μ = λ_min(D⁻¹A)``), SSOR-PCG's at ω = 1 like the root of Axelsson's bound
   ``1 + 1/(4μ)`` (:func:`solvers.spectral.ssor_condition_bound`), and the ratio of the roots
-  tends to ``√8`` as ``μ → 0`` whatever the sequence; IC(0)-CG 1 (an incomplete factorisation of
-  ``A`` on its own pattern, as symmetric Gauss–Seidel is, of the same order in ``h``).
+  tends to ``√8`` as ``μ → 0`` whatever the sequence; IC(0)-CG 1 (an incomplete factorisation
+  of ``A`` on its own pattern, as symmetric Gauss–Seidel is, of the same order in ``h``).
 
 The relation is one between the two methods' iterations at the same context, so it needs no
 iteration count (the learner sees costs, not iterations) and no constant fitted to a

@@ -45,8 +45,8 @@ _NO_FAMILIES = np.empty((0, 0))
 # context_retries (bandit/_joint_retry.py) and a round's context's features
 # (bandit/_joint_context.py); its settings, saved state, public methods and the documented
 # constants those parts read stay here
-class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules, ContextRules,
-              Policy):
+class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules,
+              ContextRules, Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
