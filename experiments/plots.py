@@ -247,12 +247,19 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
             "level": level, "regret": regret}
 
 
+def _dots(n: int) -> dict:
+    """Markers on the points of a run's curves when they are few: a curve of one point is a
+    line of no length (a one-solve run's figures had drawn nothing but the legend)."""
+    return {"marker": "o", "ms": 3.5} if n <= 30 else {}
+
+
 def plot_run_cost(data: dict, ax=None):
     """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
     and of the instance-optimal choice (dashed; a comparator whose estimate is at its bound,
     ``at_bound``, only named in the legend: its cost would be the bound 0, not an estimate)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
-    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
+    dots = _dots(data["rounds"].size)
+    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run", **dots)
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
                              ("instance_optimal", "instance-optimal (estimated)", "C2")):
         r = data["regret"][key]
@@ -260,9 +267,10 @@ def plot_run_cost(data: dict, ax=None):
             ax.plot([], [], "--", color=color, lw=1.2,
                     label=name.replace("(estimated)", "— no point estimate (too few audits)"))
         elif np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
-            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
+            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name,
+                    **dots)
         if r.get("exact_comparator") is not None:
-            ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,
+            ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4, **dots,
                     label=name.replace("estimated", "exact"))
     ax.set_xlabel("solve")
     ax.set_ylabel(f"cumulative {data['unit']}")
@@ -293,13 +301,16 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     if r["rounds"].size and not undefined:
         # at its bound the end of the curve is the cost paid, an upper end: drawn dotted and
         # named so, not as an estimate
-        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6,
+        # (by the solves: a long run's curves have a few hundred checkpoints at most)
+        dots = _dots(np.size(data.get("rounds", r["rounds"])))
+        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, **dots,
                 **({"ls": ":", "label": "at most (the cost paid: no point estimate)"}
                    if at_bound else {"label": "estimate"}))
         band = np.isfinite(r["low"]).any()
         clip = None
         if exact is not None:
-            ax.plot(r["rounds"], exact, color="k", lw=1.2, label="exact (every arm solved)")
+            ax.plot(r["rounds"], exact, color="k", lw=1.2, label="exact (every arm solved)",
+                    **dots)
             # an honest interval of a short run can be far wider than the regret itself:
             # the axis follows the curves, the band is cut at its edges (and says so)
             lo = float(np.nanmin(np.minimum(exact, r["estimate"])))
@@ -325,9 +336,13 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
             else:
                 clip = None
         if band:
-            ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
-                            label=f"{data['level']:.0%} interval"
-                                  + (" (cut at the axes)" if clip else ""))
+            label = f"{data['level']:.0%} interval" + (" (cut at the axes)" if clip else "")
+            if r["rounds"].size > 1:
+                ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25,
+                                lw=0, label=label)
+            else:  # a band over one solve has no width: drawn as a bar
+                ax.vlines(r["rounds"], r["low"], r["high"], color=color, alpha=0.4, lw=8,
+                          label=label)
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
     note = (" — undefined" if undefined
             else " — no point estimate (too few audits)" if at_bound

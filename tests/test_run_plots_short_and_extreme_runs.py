@@ -84,3 +84,22 @@ def test_the_printed_regret_never_reads_minus_zero():
     assert [iterations(v) for v in (-0.3, -0.0, -0.6, -1234.5, 0.2, -np.inf)] == [
         "0", "0", "-1", "-1,234", "0", "-inf"]
     assert [seconds(v) for v in (-0.0, -2e-5, 1.5e-4)] == ["0", "-2e-05", "0.00015"]
+
+
+def test_a_one_solve_run_draws_its_point_and_interval():
+    t = _tuner_with_contexts([0.5])
+    axes = plot_run(t)
+    its = float(t.history["iterations"][0])
+    (run,) = [ln for ln in axes[0].get_lines() if ln.get_label() == "this run"]
+    # a line of one point had no length: the figure showed the legend and nothing else
+    assert run.get_marker() == "o"
+    np.testing.assert_array_equal(run.get_ydata(), [its])
+    est = t.regret().best_fixed
+    assert est.unbiased  # (a randomised learner: the estimate has an interval)
+    (bar,) = [c for c in axes[2].collections if c.get_label().startswith("90% interval")]
+    (segment,) = bar.get_segments()
+    np.testing.assert_allclose(segment[:, 1], [est.low, est.high])
+    (curve,) = [ln for ln in axes[2].get_lines() if ln.get_label() == "estimate"]
+    assert curve.get_marker() == "o"
+    np.testing.assert_allclose(curve.get_ydata(), [est.estimate])
+    plt.close("all")
