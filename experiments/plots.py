@@ -232,11 +232,15 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     rep = tuner.regret(level=level, seed=seed)
     cumulative = np.cumsum(cost)
     regret = {}
+    first = _first_observed(tuner) if T else 0
     for e in (rep.best_fixed, rep.instance_optimal):
         paid = cumulative[e.rounds - 1] if T else np.zeros(0)
-        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
-                                "low": e.curve_low, "high": e.curve_high,
-                                "comparator": paid - e.curve, "method": e.method,
+        early = np.asarray(e.rounds) < first
+        curves = [np.where(early, np.nan, np.asarray(c, dtype=float))
+                  for c in (e.curve, e.curve_low, e.curve_high)]
+        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": curves[0],
+                                "low": curves[1], "high": curves[2],
+                                "comparator": paid - curves[0], "method": e.method,
                                 "unbiased": e.unbiased, "at_bound": e.at_bound}
     omegas = np.asarray(tuner._omegas, dtype=float)
     return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
@@ -251,6 +255,24 @@ def _dots(n: int) -> dict:
     """Markers on the points of a run's curves when they are few: a curve of one point is a
     line of no length (a one-solve run's figures had drawn nothing but the legend)."""
     return {"marker": "o", "ms": 3.5} if n <= 30 else {}
+
+
+def _first_observed(tuner) -> int:
+    """The first round (1-based) by which some arm's run converged — a play whose attempt
+    converged, or an audit — as the estimator counts them; ``T + 1`` when none did.  Over
+    the rounds before it ``tuner.regret(rounds=T0)`` is undefined (every run failed), and the
+    full run's curves had drawn a figure there."""
+    from bandit.report import estimator_data
+
+    data = estimator_data(tuner)
+    played = np.flatnonzero(np.isfinite(data.played))
+    firsts = [int(played[0])] if played.size else []
+    a = data.audits
+    if len(a["round"]):
+        ok = np.asarray(a["converged"], dtype=bool)
+        if ok.any():
+            firsts.append(int(np.min(np.asarray(a["round"], dtype=np.int64)[ok])))
+    return min(firsts) + 1 if firsts else len(tuner.history["arm"]) + 1
 
 
 def plot_run_cost(data: dict, ax=None):
