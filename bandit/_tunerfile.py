@@ -154,6 +154,7 @@ def _check(payload, columns):
     _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
     config = _config(payload["config"], _CONFIG)
     policy = _policy(payload["policy"])
+    _arm_omegas(policy)
     log = _tolerance_rows(payload, columns, policy, config)
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
@@ -162,6 +163,19 @@ def _check(payload, columns):
             "measured": _measured(payload),
             "process_starts": _process_starts(payload, len(log)),
             "row_configs": _row_configs(payload, len(log))}
+
+
+def _arm_omegas(policy):
+    """Every arm's ω reads as a number (or there is none): the rows are checked against
+    them, and an arm edited to ``"omega": null`` had stopped ``load`` there with float()'s
+    bare TypeError, naming neither the file nor the arm."""
+    from ._checks import arm_omega
+
+    for i, arm in enumerate(policy.arms):
+        try:
+            arm_omega(arm)
+        except (TypeError, ValueError) as exc:
+            raise _Bad(f"policy arm {i} ({arm!r}): its ω is not a number ({exc})") from None
 
 
 def _tolerance_rows(payload, columns, policy, config):
@@ -269,6 +283,7 @@ def _check_2(payload, columns):
     _need(not missing, f"incomplete tuner file: no {', '.join(map(repr, missing))}")
     config = _config(payload["config"], _CONFIG_2)
     policy = _policy(payload["policy"])
+    _arm_omegas(policy)
     old = tuple(c for c in columns if c not in _NEW_COLUMNS + _TOLERANCE_COLUMNS)
     log = _rows(_decode(payload["rows"], "rows"), old, policy, config["maxiter"],
                 config["solver"])

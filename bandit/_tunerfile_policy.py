@@ -255,3 +255,10 @@ def _like(key, v, fresh):
     elif fresh is not None:
         _need(type(v) is type(fresh), f"{where} must be a {type(fresh).__name__}, got "
                                       f"{type(v).__name__}")
+    else:
+        # an entry a fresh policy has not set yet (JointCB's prior, smearing rows, ...) holds
+        # numbers once set: a string had loaded, and the next solve failed with "unsupported
+        # operand type(s) for -: 'str' and 'float'"
+        _need(v is None or (_is_real(v) and not isinstance(v, (bool, np.bool_)))
+              or (isinstance(v, np.ndarray) and v.dtype.kind in "fiu"),
+              f"{where} must be null, a number or an array of numbers, got {_describe(v)}")

@@ -153,12 +153,12 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
         # iterations as whole numbers; seconds (microsecond solves) and work significant
-        fmt = "{:,.0f}" if data["unit"] == "iterations" else "{:.4g}"
+        fmt = _no_minus_zero("{:,.0f}" if data["unit"] == "iterations" else "{:.4g}")
         band = (f", {data['level']:.0%} interval "
-                f"{format_interval(bf['low'][-1], bf['high'][-1], fmt.format)}"
+                f"{format_interval(bf['low'][-1], bf['high'][-1], fmt)}"
                 if bf["unbiased"] else " (biased: no interval)")
         at_most = "at most " if bf.get("at_bound") else ""  # no point estimate, its bound
-        regret = f"{at_most}{fmt.format(bf['estimate'][-1])}{band}"
+        regret = f"{at_most}{fmt(bf['estimate'][-1])}{band}"
         if not math.isfinite(bf["estimate"][-1]):  # had printed "nan (biased: no interval)"
             regret = bf.get("method") or "undefined"  # "undefined: <why>"
         solves = data["rounds"].size
@@ -166,9 +166,18 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
         failed = int(len(data["converged"]) - sum(map(bool, data["converged"])))
         unsolved = f" ({failed} did not converge)" if failed else ""
         print(f"{solves} solve{'s' if solves != 1 else ''}{unsolved}, "
-              f"{fmt.format(data['cumulative'][-1])} "
+              f"{fmt(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
+
+
+def _no_minus_zero(spec: str):
+    """``spec.format`` whose figures never read ``-0``: a regret of -0.3 iterations rounds to
+    0, and "regret vs the best fixed arm -0" had suggested the run beat it."""
+    def show(value) -> str:
+        text = spec.format(value)
+        return text[1:] if text.startswith("-") and set(text[1:]) <= set("0,.") else text
+    return show
 
 
 def _tuner_figures(path: Path) -> Path:

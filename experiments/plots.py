@@ -70,12 +70,24 @@ def _save(fig, out: Path, stem: str) -> list[Path]:
     return paths
 
 
+def _folder(out) -> Path:
+    """``out`` as a folder, created if missing; a file in its place (or in place of one of
+    its parents) is named as such, not as "[Errno 17] File exists"."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), out)
+        raise NotADirectoryError(f"cannot write figures into {out}: {blocking} is a file, "
+                                 f"not a folder") from None
+    return out
+
+
 def _draw(plan: list, out) -> list[Path]:
     """Draw and write the figures of ``plan``: (file stem, ``subplots`` options, panels), a
     panel being a function of one Axes (or of the whole row of Axes if it is the only one)."""
     plt = _plt()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(out)
     paths = []
     for stem, layout, panels in plan:
         fig, axes = plt.subplots(squeeze=False, **layout)
@@ -203,6 +215,7 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     >>> d["rounds"].tolist(), bool(np.all(np.diff(d["cumulative"]) > 0))
     ([1, 2, 3], True)
     """
+    _need_tuner(tuner, "run_data")
     h = tuner.history
     T = len(h["arm"])
     from bandit.report import paid_per_solve
@@ -219,11 +232,15 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
     rep = tuner.regret(level=level, seed=seed)
     cumulative = np.cumsum(cost)
     regret = {}
+    first = _first_observed(tuner) if T else 0
     for e in (rep.best_fixed, rep.instance_optimal):
         paid = cumulative[e.rounds - 1] if T else np.zeros(0)
-        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": e.curve,
-                                "low": e.curve_low, "high": e.curve_high,
-                                "comparator": paid - e.curve, "method": e.method,
+        early = np.asarray(e.rounds) < first
+        curves = [np.where(early, np.nan, np.asarray(c, dtype=float))
+                  for c in (e.curve, e.curve_low, e.curve_high)]
+        regret[e.comparator] = {"rounds": np.asarray(e.rounds), "estimate": curves[0],
+                                "low": curves[1], "high": curves[2],
+                                "comparator": paid - curves[0], "method": e.method,
                                 "unbiased": e.unbiased, "at_bound": e.at_bound}
     omegas = np.asarray(tuner._omegas, dtype=float)
     return {"rounds": np.arange(1, T + 1), "cost": cost, "cumulative": cumulative,
@@ -234,12 +251,37 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
             "level": level, "regret": regret}
 
 
+def _dots(n: int) -> dict:
+    """Markers on the points of a run's curves when they are few: a curve of one point is a
+    line of no length (a one-solve run's figures had drawn nothing but the legend)."""
+    return {"marker": "o", "ms": 3.5} if n <= 30 else {}
+
+
+def _first_observed(tuner) -> int:
+    """The first round (1-based) by which some arm's run converged — a play whose attempt
+    converged, or an audit — as the estimator counts them; ``T + 1`` when none did.  Over
+    the rounds before it ``tuner.regret(rounds=T0)`` is undefined (every run failed), and the
+    full run's curves had drawn a figure there."""
+    from bandit.report import estimator_data
+
+    data = estimator_data(tuner)
+    played = np.flatnonzero(np.isfinite(data.played))
+    firsts = [int(played[0])] if played.size else []
+    a = data.audits
+    if len(a["round"]):
+        ok = np.asarray(a["converged"], dtype=bool)
+        if ok.any():
+            firsts.append(int(np.min(np.asarray(a["round"], dtype=np.int64)[ok])))
+    return min(firsts) + 1 if firsts else len(tuner.history["arm"]) + 1
+
+
 def plot_run_cost(data: dict, ax=None):
     """Cumulative cost of the run, and the estimated cumulative cost of the best fixed arm
     and of the instance-optimal choice (dashed; a comparator whose estimate is at its bound,
     ``at_bound``, only named in the legend: its cost would be the bound 0, not an estimate)."""
     ax = ax or _plt().subplots(figsize=(6, 4))[1]
-    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run")
+    dots = _dots(data["rounds"].size)
+    ax.plot(data["rounds"], data["cumulative"], color="C0", lw=1.6, label="this run", **dots)
     for key, name, color in (("best_fixed", "best fixed arm (estimated)", "C1"),
                              ("instance_optimal", "instance-optimal (estimated)", "C2")):
         r = data["regret"][key]
@@ -247,9 +289,10 @@ def plot_run_cost(data: dict, ax=None):
             ax.plot([], [], "--", color=color, lw=1.2,
                     label=name.replace("(estimated)", "— no point estimate (too few audits)"))
         elif np.isfinite(r["comparator"]).any():  # an undefined regret has no comparator cost
-            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name)
+            ax.plot(r["rounds"], r["comparator"], "--", color=color, lw=1.2, label=name,
+                    **dots)
         if r.get("exact_comparator") is not None:
-            ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4,
+            ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4, **dots,
                     label=name.replace("estimated", "exact"))
     ax.set_xlabel("solve")
     ax.set_ylabel(f"cumulative {data['unit']}")
@@ -280,13 +323,16 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
     if r["rounds"].size and not undefined:
         # at its bound the end of the curve is the cost paid, an upper end: drawn dotted and
         # named so, not as an estimate
-        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6,
+        # (by the solves: a long run's curves have a few hundred checkpoints at most)
+        dots = _dots(np.size(data.get("rounds", r["rounds"])))
+        ax.plot(r["rounds"], r["estimate"], color=color, lw=1.6, **dots,
                 **({"ls": ":", "label": "at most (the cost paid: no point estimate)"}
                    if at_bound else {"label": "estimate"}))
         band = np.isfinite(r["low"]).any()
         clip = None
         if exact is not None:
-            ax.plot(r["rounds"], exact, color="k", lw=1.2, label="exact (every arm solved)")
+            ax.plot(r["rounds"], exact, color="k", lw=1.2, label="exact (every arm solved)",
+                    **dots)
             # an honest interval of a short run can be far wider than the regret itself:
             # the axis follows the curves, the band is cut at its edges (and says so)
             lo = float(np.nanmin(np.minimum(exact, r["estimate"])))
@@ -312,9 +358,13 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
             else:
                 clip = None
         if band:
-            ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25, lw=0,
-                            label=f"{data['level']:.0%} interval"
-                                  + (" (cut at the axes)" if clip else ""))
+            label = f"{data['level']:.0%} interval" + (" (cut at the axes)" if clip else "")
+            if r["rounds"].size > 1:
+                ax.fill_between(r["rounds"], r["low"], r["high"], color=color, alpha=0.25,
+                                lw=0, label=label)
+            else:  # a band over one solve has no width: drawn as a bar
+                ax.vlines(r["rounds"], r["low"], r["high"], color=color, alpha=0.4, lw=8,
+                          label=label)
     what = "best fixed arm" if kind == "best_fixed" else "instance-optimal"
     note = (" — undefined" if undefined
             else " — no point estimate (too few audits)" if at_bound
@@ -352,21 +402,25 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     y = data["omega"] if data["y_is_omega"] else data["arm"].astype(float)
     step = max(1, T // max_points)
     x, yy, c = data["rounds"][::step], y[::step], data["context"][::step]
+    # dots of a long run are small not to hide each other; a run of a few dozen solves had
+    # dots of 2 px, a light colour of the map on white all but invisible
+    dot = float(np.clip(1000.0 / max(x.size, 1), 6.0, 30.0))
     if np.isfinite(c).any():
-        sc = ax.scatter(x, yy, c=c, s=6, cmap="viridis", lw=0)
-        ax.figure.colorbar(sc, ax=ax, label=data.get("context_label", "context"))
+        c, clabel = _colour_scale(c, data.get("context_label", "context"))
+        sc = ax.scatter(x, yy, c=c, s=dot, cmap="viridis", lw=0)
+        ax.figure.colorbar(sc, ax=ax, label=clabel)
     else:
-        ax.scatter(x, yy, s=6, color="C0", lw=0)
+        ax.scatter(x, yy, s=dot, color="C0", lw=0)
     # a solve that did not converge was finished by no arm (the fallback chain only ran):
     # marked as failed, never circled as "finished by a fallback arm"
     ok = np.asarray(data["converged"], dtype=bool)[::step]
     fb = data["fallback"][::step] & ok
     if fb.any():
-        ax.scatter(x[fb], yy[fb], s=28, facecolors="none", edgecolors="C3", lw=0.8,
+        ax.scatter(x[fb], yy[fb], s=max(28.0, 3 * dot), facecolors="none", edgecolors="C3", lw=0.8,
                    label="finished by a fallback arm")
     failed = int(np.count_nonzero(~np.asarray(data["converged"], dtype=bool)))
     if failed:
-        ax.scatter(x[~ok], yy[~ok], s=36, marker="x", color="C3", lw=1.0,
+        ax.scatter(x[~ok], yy[~ok], s=max(36.0, 3 * dot), marker="x", color="C3", lw=1.0,
                    label=f"did not converge ({failed} solve{'s' if failed != 1 else ''})")
     window = max(MIN_MEDIAN_WINDOW, T // 50)
     if T >= 2 * window:  # a shorter run is all edge: its choices are drawn as they are
@@ -387,9 +441,50 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
     # cut off, and a run of one solve showed half a dot
     ax.set_xlim(0, T + max(0.5, 0.02 * T))
     if ax.get_legend_handles_labels()[0]:
-        _legend(ax, fontsize=8, loc="lower right")
+        # a fixed corner hid the choices there (a short run's last solves at the lowest ω sat
+        # under it); Matplotlib's search for a free place is slow on many points, where a
+        # corner hides few of them
+        _legend(ax, fontsize=8, loc="best" if x.size <= 2000 else "lower right")
     ax.set_title("arm chosen at every solve")
     return ax
+
+
+def _need_tuner(tuner, name: str) -> None:
+    """A :class:`bandit.Tuner` (anything with its ``history`` and ``regret``), else a
+    ``TypeError`` saying what to pass: a path or ``None`` had failed with "'str' object has
+    no attribute 'history'"."""
+    if not (hasattr(tuner, "history") and hasattr(tuner, "regret")):
+        hint = (": for a saved tuner file, pass bandit.Tuner.load(path) (or run relaxtune plot "
+                "PATH)" if isinstance(tuner, (str, Path)) else "")
+        raise TypeError(f"{name} takes a bandit.Tuner (or run_data of one), got "
+                        f"{type(tuner).__name__}{hint}")
+
+
+def _data_of(tuner, name: str, **kw) -> dict:
+    """:func:`run_data` of a tuner, or the dict given (checked to be one: ``tuner.history``,
+    also a dict, had failed with ``KeyError: 'rounds'``)."""
+    if isinstance(tuner, dict):
+        missing = [k for k in ("rounds", "cumulative", "regret") if k not in tuner]
+        if missing:
+            raise ValueError(f"{name} takes a bandit.Tuner or run_data(tuner); the dict given "
+                             f"has no {', '.join(map(repr, missing))}"
+                             + (" (it looks like tuner.history: pass the tuner itself)"
+                                if "arm" in tuner and "iterations" in tuner else ""))
+        return tuner
+    _need_tuner(tuner, name)
+    return run_data(tuner, **kw)
+
+
+def _colour_scale(c, label: str):
+    """The colours' values and the colour bar's label: the contexts as they are, or divided by
+    a power of ten when they come near the largest float (the Tuner takes any finite context:
+    a span of ±1e308 overflowed in Matplotlib's colour scale, and ``plot_run`` failed with
+    "Axis limits cannot be NaN or Inf")."""
+    big = float(np.nanmax(np.abs(c)))
+    if big <= np.finfo(np.float64).max / 64:
+        return c, label
+    e = int(np.floor(np.log10(big)))
+    return c / 10.0 ** e, f"{label} ÷ 1e{e}"
 
 
 def plot_run(tuner, axes=None, *, level=0.9):
@@ -408,11 +503,14 @@ def plot_run(tuner, axes=None, *, level=0.9):
     ndarray of Axes
         ``[cost, arms, regret vs best fixed, regret vs instance-optimal]``.
     """
-    data = tuner if isinstance(tuner, dict) else run_data(tuner, level=level)
+    data = _data_of(tuner, "plot_run", level=level)
     if axes is None:
         fig, axes = _plt().subplots(2, 2, figsize=(13, 8))
         fig.subplots_adjust(hspace=0.35, wspace=0.25)
     axes = np.asarray(axes).ravel()
+    if axes.size < 4:  # (had been numpy's IndexError after the first figures were drawn)
+        raise ValueError(f"plot_run draws four figures (cost, arms, regret vs the best fixed "
+                         f"arm, vs instance-optimal): axes must hold 4 Axes, got {axes.size}")
     plot_run_cost(data, axes[0])
     plot_run_arms(data, axes[1])
     plot_run_regret(data, "best_fixed", axes[2])
@@ -424,9 +522,8 @@ def draw_run(tuner, out, stem: str = "") -> list[Path]:
     """Write a run's figures into ``out``: ``<stem>cost``, ``<stem>regret`` (both comparators)
     and ``<stem>arms``, PNG and PDF each; returns the paths."""
     plt = _plt()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    data = tuner if isinstance(tuner, dict) else run_data(tuner)
+    out = _folder(out)
+    data = _data_of(tuner, "draw_run")
     paths = []
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_run_cost(data, ax)
