@@ -16,6 +16,22 @@ from ._base import count_of
 __all__ = ["RunData", "RegretEstimate", "RegretReport", "format_interval"]
 
 
+def no_minus_zero(spec: str):
+    """``spec.format`` whose figures never read ``-0``: a regret of -0.3 iterations rounds to
+    0, and "regret vs the best fixed arm -0" suggests the run beat it.
+
+    Examples
+    --------
+    >>> show = no_minus_zero("{:,.0f}")
+    >>> show(-0.3), show(-1234.6), show(0.0)
+    ('0', '-1,235', '0')
+    """
+    def show(value) -> str:
+        text = spec.format(value)
+        return text[1:] if text.startswith("-") and set(text[1:]) <= set("0,.") else text
+    return show
+
+
 def format_interval(low, high, fmt) -> str:
     """An interval's two ends as ``"LOW to HIGH"``, each written by ``fmt``.
 
@@ -220,7 +236,7 @@ class RegretReport:
                 "instance_optimal": self.instance_optimal.as_dict(), "cost": dict(self.cost)}
 
     def __str__(self):
-        fmt = (lambda v: f"{v:,.0f}") if self.unit == "iterations" else (lambda v: f"{v:.4g}")
+        fmt = no_minus_zero("{:,.0f}" if self.unit == "iterations" else "{:.4g}")
         lines = [f"regret over {self.rounds} round{'s' if self.rounds != 1 else ''} ({self.unit}; "
                  f"paid {fmt(self.paid)}):"]
         for e in (self.best_fixed, self.instance_optimal):

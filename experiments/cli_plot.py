@@ -115,7 +115,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     """``relaxtune plot tuner.json``: the run's cost, regret and arm figures (PNG and PDF)
     next to the file (or into ``out``), named after it."""
     from bandit import Tuner, TunerFileError
-    from bandit.estimate import format_interval
+    from bandit._regretdata import format_interval, no_minus_zero
 
     from .plots import FigureError, draw_run, run_data
 
@@ -153,7 +153,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     bf = data["regret"]["best_fixed"]
     if bf["rounds"].size:
         # iterations as whole numbers; seconds (microsecond solves) and work significant
-        fmt = _no_minus_zero("{:,.0f}" if data["unit"] == "iterations" else "{:.4g}")
+        fmt = no_minus_zero("{:,.0f}" if data["unit"] == "iterations" else "{:.4g}")
         band = (f", {data['level']:.0%} interval "
                 f"{format_interval(bf['low'][-1], bf['high'][-1], fmt)}"
                 if bf["unbiased"] else " (biased: no interval)")
@@ -169,15 +169,6 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
               f"{fmt(data['cumulative'][-1])} "
               f"{data['unit']}; regret vs the best fixed arm {regret}")
     return 0
-
-
-def _no_minus_zero(spec: str):
-    """``spec.format`` whose figures never read ``-0``: a regret of -0.3 iterations rounds to
-    0, and "regret vs the best fixed arm -0" had suggested the run beat it."""
-    def show(value) -> str:
-        text = spec.format(value)
-        return text[1:] if text.startswith("-") and set(text[1:]) <= set("0,.") else text
-    return show
 
 
 def _tuner_figures(path: Path) -> Path:

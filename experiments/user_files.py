@@ -684,7 +684,7 @@ def format_report(s: dict) -> str:
                   failed(s["omega_one"])),
                  ("instance-optimal (per system)", s["instance_optimal"]["iterations"],
                   failed(s["instance_optimal"]))]
-    from bandit.estimate import format_interval
+    from bandit._regretdata import format_interval, no_minus_zero
 
     from .cli_common import shown  # measured as printed: ω may print as "omega"
 
@@ -699,11 +699,12 @@ def format_report(s: dict) -> str:
                 else f"  ({nf} of {T} solves did not converge)")
         lines.append(f"{name:<{width}}  {v:>11,}  {ratio:>12}{flag}")
     e = s["estimate"]
-    band = (f"interval {format_interval(e['low'], e['high'], '{:,.0f}'.format)}"
+    whole = no_minus_zero("{:,.0f}")  # (a regret of -0.3 iterations reads 0, not -0)
+    band = (f"interval {format_interval(e['low'], e['high'], whole)}"
             if math.isfinite(e["low"]) and math.isfinite(e["high"]) else "no interval")
     # at its bound the 'estimate' is the cost paid, the interval's upper end: no estimate
-    point = (f"at most {e['best_fixed']:,.0f} (no point estimate: too few audits)"
-             if e.get("at_bound") else f"{e['best_fixed']:,.0f}")
+    point = (f"at most {whole(e['best_fixed'])} (no point estimate: too few audits)"
+             if e.get("at_bound") else whole(e["best_fixed"]))
     est = (f"regret against the best fixed arm: the Tuner's estimate {point}, "
            f"{band} ({e['method'].split(':')[0]})")
     if resumed:

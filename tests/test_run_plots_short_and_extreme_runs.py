@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import bandit  # noqa: E402
-from experiments.cli_plot import _no_minus_zero  # noqa: E402
+from bandit._regretdata import no_minus_zero  # noqa: E402
 from experiments.plots import plot_run, plot_run_arms, run_data  # noqa: E402
 from solvers import gallery  # noqa: E402
 
@@ -79,11 +79,25 @@ def test_ordinary_contexts_are_drawn_as_they_are():
 
 
 def test_the_printed_regret_never_reads_minus_zero():
-    iterations = _no_minus_zero("{:,.0f}")
-    seconds = _no_minus_zero("{:.4g}")
+    iterations = no_minus_zero("{:,.0f}")
+    seconds = no_minus_zero("{:.4g}")
     assert [iterations(v) for v in (-0.3, -0.0, -0.6, -1234.5, 0.2, -np.inf)] == [
         "0", "0", "-1", "-1,234", "0", "-inf"]
     assert [seconds(v) for v in (-0.0, -2e-5, 1.5e-4)] == ["0", "-2e-05", "0.00015"]
+
+
+def test_print_of_a_regret_report_never_reads_minus_zero():
+    """``print(tuner.regret())`` writes its figures as ``relaxtune plot`` does."""
+    import dataclasses
+    import re
+
+    t = _tuner_with_contexts([0.1, 0.5, 0.9])
+    report = t.regret()
+    near = dataclasses.replace(report.best_fixed, estimate=-0.3, low=-0.45, high=-0.2,
+                               unbiased=True)
+    text = str(dataclasses.replace(report, best_fixed=near))
+    assert not re.search(r"(?<![\w.])-0(?![\w.,])", text), text
+    assert "vs best fixed arm: 0, 90% interval 0 to 0" in text
 
 
 def test_a_one_solve_run_draws_its_point_and_interval():
