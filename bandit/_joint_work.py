@@ -140,7 +140,9 @@ class WorkPrior:
         return self._work_cols[arms], arms
 
     def _penalty_diag(self):
-        pen = super()._penalty_diag()
+        """``λ Λ`` on the joint features (:meth:`_joint_basis.ArmBasis._basis_penalty_diag`),
+        the offsets' constant terms at the work prior's weight under ``lone_prior="work"``."""
+        pen = self._basis_penalty_diag()
         if self._work_cols is not None:
             pen[self._work_index()[0]] = self.WORK_PRIOR_WEIGHT
         return pen
@@ -163,12 +165,7 @@ class WorkPrior:
         if self.P is not None and self.t == 0:
             self.theta = self._work_mean()
 
-    def _forget(self, keep):
-        if self._work_cols is None:
-            return super()._forget(keep)
-        n = self.t + 1 - self.forgotten
-        rho = min(1.0, keep / n)
-        super()._forget(keep)
-        if rho < 1.0:  # the discount is the data's: the prior's mean keeps its weight
-            pen = self._penalty_diag()
-            self.theta = self.theta + self.P @ ((1.0 - rho) * pen * self._work_mean())
+    def _work_forgotten(self, rho, pen):
+        """After a detected change's discount ``rho`` (:meth:`_joint_change.ChangeTests.
+        _forget`): the discount is the data's, so the prior's mean keeps its weight."""
+        self.theta = self.theta + self.P @ ((1.0 - rho) * pen * self._work_mean())
