@@ -184,11 +184,12 @@ class Records:
     def _set_hooks(self, progress, callback):
         _check_hooks(progress, callback)
         old = self._hook
-        if old is not None and (not progress or progress != self._progress):
+        # (a description, even "", is a bar: only False is none)
+        if old is not None and (progress is False or progress != self._progress):
             old.close()  # its bar's final totals; a new bar opens at the next solve
             old = None
         self._progress, self._callback = progress, callback
-        if not (progress or callback):
+        if progress is False and callback is None:
             self._hook = None
         elif old is not None:
             old.callback = callback

@@ -54,7 +54,7 @@ class Hook:
         self.interval = interval
         self.bar = None
         self.desc = progress if isinstance(progress, str) else "tuned solves"
-        self.progress = bool(progress)
+        self.progress = isinstance(progress, str) or bool(progress)  # "" too: a bar, no title
         self._next = 0.0
         self._iters = 0
         self._regret = "≈-"  # the last regret estimate shown, with its sign (≈, or ≤ a bound)

@@ -115,7 +115,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         cost is counted); refused with a policy object, which owns its generator already.
     progress : bool or str, default False
         Show a tqdm bar with running iterations, regret estimate and leader (a string is
-        its description).
+        its description; an empty one, a bar without one).
     callback : callable, optional
         ``callback(result)`` after each solve, with the returned SolveResult.
 
@@ -376,7 +376,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._resumed_at = None
         self._progress, self._callback = progress, callback
         # one attribute test per solve when both are off
-        self._hook = _report.Hook(self, progress, callback) if progress or callback else None
+        self._hook = (_report.Hook(self, progress, callback)
+                      if progress is not False or callback is not None else None)
         # held from a solve's validation to its record (and by save): one solve at a time
         # (reentrant, so a hold left by Ctrl-C between taking it and noting the owner is
         # known as this thread's: see _hold)
