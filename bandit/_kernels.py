@@ -317,6 +317,11 @@ def rls_observe(P, theta, arm, phi, y, censored):
     return (y - pred) ** 2
 
 
+#: The mask of :func:`_argmin_first` that masks nothing (a compiled-in constant: a draw
+#: allocates no empty mask for it)
+_NO_MASK = np.zeros(0, dtype=np.bool_)
+
+
 @njit(cache=True)
 def _argmin_first(values, mask):
     """``np.argmin`` over the entries with ``mask`` set (all if ``mask`` is empty): the first
@@ -325,20 +330,6 @@ def _argmin_first(values, mask):
     for k in range(values.size):
         if mask.size and not mask[k]:
             continue
-        v = values[k]
-        if np.isnan(v):
-            return k
-        if best < 0 or v < values[best]:
-            best = k
-    return best
-
-
-@njit(cache=True)
-def _argmin_all(values):
-    """``np.argmin(values)``: the first smallest, or the first NaN if there is one; −1 if
-    empty (:func:`_argmin_first` without a mask)."""
-    best = -1
-    for k in range(values.size):
         v = values[k]
         if np.isnan(v):
             return k
@@ -476,9 +467,9 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
                 score[k] = np.nan
             elif lo > s:
                 score[k] = lo
-    k = _argmin_all(score)
+    k = _argmin_first(score, _NO_MASK)
     if near_mask.size:
-        best = _argmin_all(mu)
+        best = _argmin_first(mu, _NO_MASK)
         if not near_mask[best, k]:
             k = _argmin_first(score, near_mask[best])
     lead = played_argmin(mu, converged)
