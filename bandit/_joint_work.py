@@ -161,7 +161,11 @@ class WorkPrior:
         if not (isinstance(nnz, (int, np.integer)) and isinstance(n, (int, np.integer))
                 and n > 0 and nnz >= n):
             return
-        self._work_ratio = work_log_ratios(self.arms, float(nnz) / float(n))
+        if self.lone_prior == "range":  # (bandit/_joint_untried.py: the range's centres)
+            from ._joint_untried import take_ratios
+            take_ratios(self, float(nnz) / float(n))
+        else:
+            self._work_ratio = work_log_ratios(self.arms, float(nnz) / float(n))
         if self.P is not None and self.t == 0:
             self.theta = self._work_mean()
 

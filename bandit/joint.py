@@ -21,6 +21,7 @@ from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_losses, _joint_reread, _joint_retry
 from ._joint_lone import lone_offsets
+from ._joint_untried import first_try, range_basis
 from ._joint_work import WorkPrior, work_basis
 from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
@@ -306,7 +307,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
         own columns already) or plain ω arms; a learner saved before the option loads
         ``"line"``.
-    lone_prior : {"none", "work"}, default "none"
+    lone_prior : {"none", "work", "range"}, default "none"
         ``"work"``: the offset layout of ``lone_arms="offset"``, with plain CG, Jacobi-CG and
         IC(0)-CG on the row of SSOR-PCG at ω = 1 plus an offset whose prior mean is
         ``log(γ w_k / w_sgs)``: the iterations' ratio from the condition numbers (``√8`` for
@@ -315,7 +316,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         own rounds replace it once played (``bandit/_joint_work.py``; measured, not the
         default: ``docs/studies/precond.md``).  Only over configuration arms on a line layout
         with an SSOR-PCG arm at ω = 1 (else ``ValueError``); a learner saved before the
-        option loads ``"none"``.
+        option loads ``"none"``.  ``"range"`` (``arm_basis="omega"`` only): those arms on
+        the same row, the prior mean within the iteration relation's range (CG and
+        Jacobi-CG ``γ ∈ [1, √8]``, IC(0)-CG ``[1/√8, 1]``), AMG left on the line, and a
+        family never played tried once where the range's cheap end would save its
+        first try's allowance over the run's solves so far (``bandit/_joint_untried.py``).
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -538,13 +543,13 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             self._family_basis(family, pos)
         check_choice("lone_arms", lone_arms, ("line", "offset"))
         self.lone_arms = lone_arms
-        check_choice("lone_prior", lone_prior, ("none", "work"))
+        check_choice("lone_prior", lone_prior, ("none", "work", "range"))
         self.lone_prior = lone_prior
-        if lone_prior == "work":  # (bandit/_joint_work.py; the offset layout, its own rows)
+        if lone_prior != "none":  # (bandit/_joint_work.py, _joint_untried.py; own rows)
             if plain or arm_basis not in ("omega", "line"):
-                raise ValueError("lone_prior='work' applies to configuration arms on a line "
-                                 "layout (arm_basis='omega' or 'line')")
-            work_basis(self, family, pos)
+                raise ValueError(f"lone_prior={lone_prior!r} applies to configuration arms on "
+                                 "a line layout (arm_basis='omega' or 'line')")
+            (range_basis if lone_prior == "range" else work_basis)(self, family, pos)
             self._state_keys = (*type(self)._state_keys, "work_ratio")
         elif lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
             lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
@@ -836,10 +841,12 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             # rank's copy is rank 0's, caches included)
             psi.flags.writeable = False
             features._key, features._last = context, psi
+            k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
             k = _joint_losses.check(self, k, context) if self._gate_losses else k
             k = _joint_retry.retry(self, k, context) if self.context_retries else k
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
+        k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
         k = _joint_losses.check(self, k, context) if self._gate_losses else k
         k = _joint_retry.retry(self, k, context) if self.context_retries else k
         return _joint_reread.reread(self, k) if self.reread_reference else k

@@ -1,0 +1,173 @@
+"""A family the learner has never played, predicted from a relation's *range* and tried
+when the range's cheap end would pay (``JointCB(lone_prior="range")``, an option).
+
+On the default layout plain CG, Jacobi-CG and IC(0)-CG sit on the ω line after SSOR-PCG's
+largest ω and are predicted from that neighbour; the try gate weighs an unplayed family's
+try by its expected saving times the leader's evidence at the context, which on a sweep of
+contexts stays at a few solves, so a family predicted dearer is never tried (heat3d: plain
+CG, best fixed, played in none of 180 steps).  ``lone_prior="work"``
+(:mod:`bandit._joint_work`) predicts such an arm from SSOR-PCG at ω = 1 (symmetric
+Gauss–Seidel) by the *mean* of an iteration relation, ``γ = √8`` for CG, which is the
+asymptotic value and 1.5–2.1 × too large at few iterations, where CG wins.
+
+Here the relation is read as a *range*, as the theory gives it, and the two uses of a
+prediction are kept apart:
+
+* **the iteration ratio's range** to symmetric Gauss–Seidel-PCG on the same system:
+  plain CG and Jacobi-CG ``γ ∈ [1, √8]`` — about the same iterations where a warm-started
+  solve takes a handful (the asymptotic rates say nothing there), ``√8`` as ``μ → 0`` (the
+  roots of ``κ(D⁻¹A) ≈ 2/μ`` and Axelsson's ``1 + 1/(4μ)``); IC(0)-CG ``γ ∈ [1/√8, 1]``
+  — an incomplete factorisation on ``A``'s own pattern as symmetric Gauss–Seidel is, of the
+  same order in ``h`` and no more iterations, fewer by as much as CG has more where it
+  follows strong couplings.  The per-iteration work ``w`` is the work model's
+  (:func:`bandit._joint_work.per_iteration`, ``r = nnz/n`` of the first system).
+* **the prediction** (the model, which the arm's own rounds replace once played): on the
+  row of the SSOR-PCG arm at ω = 1 plus an offset of its own, whose prior mean is the log of
+  the relation's typical value, ``γ_mean · w_k / w_sgs`` (CG the range's geometric centre
+  ``8^(1/4)``; IC(0)-CG 1, symmetric Gauss–Seidel's count), worth one round (the
+  offset's constant term penalised ``λΛ = 1``).  The other arms without an ω (AMG, with no
+  iteration relation) stay on the line, placed as the default layout places them; only the
+  related arms leave it.  The model has as many columns as ``lone_prior="work"``'s layout.
+* **the first try** (:func:`first_try`, after the draw, while some related family has never
+  been played): optimism in the face of the range.  The family's cheapest plausible cost at
+  the context is the range's cheap end, ``γ_lo · w_k / w_sgs`` times SSOR-PCG ω = 1's
+  predicted cost; its saving per solve against the leader's predicted cost, ``s = 1 −
+  e^(lo − μ_lead)``, would serve the solves ahead, for which the run's converged solves so
+  far stand (the run is at least as long again, in expectation, as it has been); a try costs
+  at most the first try's allowance of the guard (``a`` leader's solves,
+  :meth:`bandit.armset.ArmSet.allowance`).  The family is tried when ``s · n ≥ a`` — at the
+  first draw where that holds, the related family of greatest ``s`` — and never by this rule
+  again: from its first round on the arm's own readings set its offset, and the try gate
+  weighs it as any other family.  A family whose cheap end is not below the leader
+  (``s ≤ 0``) is never tried by it.
+
+No constant is fitted to a sequence: the range's ends are the relation's two limits, the
+allowance the guard's, the horizon the run's own length so far.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import arm_omega
+from ._joint_work import _relation, per_iteration
+from .features import _chebyshev
+
+#: The iteration ratio's range to symmetric Gauss–Seidel-PCG, per kind: ``(γ_lo, γ_hi)``.
+GAMMA_RANGE = {"cg": (1.0, math.sqrt(8.0)), "jacobi": (1.0, math.sqrt(8.0)),
+               "ic0": (1.0 / math.sqrt(8.0), 1.0)}
+#: The prior's mean in the range: CG's geometric centre (between its few-iteration and its
+#: asymptotic limit); IC(0)'s symmetric Gauss–Seidel's own count (its typical value: the
+#: cheap end is where it follows strong couplings, which the first try is for).
+GAMMA_MEAN = {"cg": 8.0 ** 0.25, "jacobi": 8.0 ** 0.25, "ic0": 1.0}
+
+
+def range_log_ratios(arms, r):
+    """Per arm, ``(log mean, log cheap end)`` of its cost ratio to SSOR-PCG at ω = 1,
+    ``γ · w_k / w_sgs`` at ``γ =`` :data:`GAMMA_MEAN` and ``γ = γ_lo`` (NaN for an arm
+    without a relation); two arrays."""
+    centre = np.full(len(arms), np.nan)
+    low = np.full(len(arms), np.nan)
+    w_ref = per_iteration("sgs", r)
+    for k, a in enumerate(arms):
+        rel = _relation(a)
+        if rel is not None:
+            w = math.log(per_iteration(rel[1], r) / w_ref)
+            centre[k] = w + math.log(GAMMA_MEAN[rel[1]])
+            low[k] = w + math.log(GAMMA_RANGE[rel[1]][0])
+    return centre, low
+
+
+def range_basis(policy, family, pos):
+    """The layout of ``lone_prior="range"`` (the default ``arm_basis="omega"`` line, rebuilt):
+    the arms without an iteration relation on the line as that layout places them, each
+    related arm (plain CG, Jacobi-CG, IC(0)-CG) on the SSOR-PCG ω = 1 arm's row plus an
+    indicator column of its own.  Sets ``_X``, ``_degree``, ``_context_mult``, ``_base_arms``
+    (the arms with an ω: the draw keeps to them before any arm has converged), the work
+    prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`) and
+    ``_untried_arms``, ``_untried_low`` and ``_untried_ref`` (:func:`first_try`).
+    ``ValueError`` if the arms have no SSOR-PCG arm at ω = 1 or no related arm."""
+    arms = policy.arms
+    has = np.array([arm_omega(a) is not None for a in arms])
+    ref = [k for k, a in enumerate(arms) if has[k] and isinstance(a, dict)
+           and a.get("method", "ssor_pcg") == "ssor_pcg" and abs(arm_omega(a) - 1.0) < 1e-9]
+    related = np.array([_relation(a) is not None for a in arms])
+    if not ref or not related.any() or policy.arm_basis != "omega":
+        raise ValueError("lone_prior='range' predicts plain CG, Jacobi-CG or IC(0)-CG arms "
+                         "from an SSOR-PCG arm at omega = 1.0 on the arm_basis='omega' layout; "
+                         + ("arm_basis is " + repr(policy.arm_basis) if policy.arm_basis
+                            != "omega" else "these arms lack " + ("that arm" if not ref else
+                                                                  "an arm to predict")))
+    keep = ~related
+    x = np.zeros(len(arms))
+    start = 0.0
+    for f in range(int(family.max()) + 1):  # as _omega_line_basis, without the related arms
+        idx = np.flatnonzero(family == f)
+        if not keep[idx[0]]:
+            continue
+        x[idx] = start + pos[idx]
+        gap = max(float(pos[idx].max()), 1.0) if policy.family_gap == "span" else 1.0
+        start = x[idx].max() + gap
+    span = x[keep].max() if x[keep].max() > 0 else 1.0
+    mw = min(policy.m_omega, int(keep.sum()))
+    lone = np.flatnonzero(related)
+    X = np.zeros((len(arms), mw + lone.size))
+    for k in np.flatnonzero(keep):
+        X[k, :mw] = _chebyshev(2.0 * x[k] / span - 1.0, mw)
+    cols = np.full(len(arms), -1, dtype=np.int64)
+    for j, k in enumerate(lone):
+        X[k, :mw] = X[ref[0], :mw]
+        X[k, mw + j] = 1.0
+        cols[k] = mw + j
+    policy._X = np.ascontiguousarray(X)
+    policy._degree = np.concatenate((np.arange(mw, dtype=float), np.zeros(lone.size)))
+    policy._context_mult = np.concatenate(
+        (np.ones(mw), np.full(lone.size, float(policy.FAMILY_CONTEXT_PENALTY))))
+    policy._base_arms = np.flatnonzero(has)
+    policy._work_cols = cols
+    policy._untried_arms = lone
+    policy._untried_ref = int(ref[0])
+    take_ratios(policy, 5.0)
+
+
+def take_ratios(policy, r):
+    """Set the prior's means (``_work_ratio``, the range's centres) and the cheap ends
+    (``_untried_low``) for rows of ``r`` entries."""
+    centre, low = range_log_ratios(policy.arms, r)
+    policy._work_ratio = centre
+    policy._untried_low = low
+
+
+def first_try(policy, k):
+    """The arm a round plays after its draw chose ``k`` (:meth:`bandit.JointCB.select`, with
+    ``lone_prior="range"`` and the try gate on): ``k``, unless ``k`` is of the leader's family
+    and some related family never played has a saving ``s`` at its cheap end with
+    ``s · n ≥ a`` (the module's rule; ``n`` the run's converged solves, ``a`` the guard's
+    allowance of a first try); then that family's arm of greatest ``s``."""
+    arms = policy._untried_arms
+    counts = policy.counts
+    memo = policy._mu_of
+    fam = policy._gate_family
+    if arms.size == 0 or memo is None or memo[2] is None or memo[2] < 0 or fam.size == 0 \
+            or policy.models_cost:
+        return k
+    lead = memo[2]
+    if fam[k] != fam[lead]:
+        return k  # the draw plays a rival already
+    n = float(policy.converged_counts.sum())
+    mu = policy._mu
+    base = mu[policy._untried_ref] - mu[lead]
+    allowance = float(policy._gate_allow[1])
+    best, saving = k, 0.0
+    left = False
+    for j in arms:
+        if counts[j] > 0:
+            continue
+        left = True
+        s = -math.expm1(base + policy._untried_low[j])
+        if s > saving and s * n >= allowance:
+            best, saving = int(j), s
+    if not left:
+        policy._untried_arms = arms[:0]  # every related family played: the rule is done
+    return best
