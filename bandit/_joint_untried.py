@@ -86,7 +86,8 @@ def range_basis(policy, family, pos):
     indicator column of its own.  Sets ``_X``, ``_degree``, ``_context_mult``, ``_base_arms``
     (the arms with an ω: the draw keeps to them before any arm has converged), the work
     prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`) and
-    ``_untried_arms``, ``_untried_low`` and ``_untried_ref`` (:func:`first_try`).
+    ``_untried_arms``, ``_untried_drop`` (the cheap end's log below the mean) and
+    ``_untried_ref`` (:func:`first_try`).
     ``ValueError`` if the arms have no SSOR-PCG arm at ω = 1 or no related arm."""
     arms = policy.arms
     has = np.array([arm_omega(a) is not None for a in arms])
@@ -128,15 +129,16 @@ def range_basis(policy, family, pos):
     policy._work_cols = cols
     policy._untried_arms = lone
     policy._untried_ref = int(ref[0])
+    centre, low = range_log_ratios(arms, 5.0)
+    # the cheap end below the mean: a constant of the relation (no r), so a state loaded
+    # with its own work_ratio has its own cheap ends
+    policy._untried_drop = low - centre
     take_ratios(policy, 5.0)
 
 
 def take_ratios(policy, r):
-    """Set the prior's means (``_work_ratio``, the range's centres) and the cheap ends
-    (``_untried_low``) for rows of ``r`` entries."""
-    centre, low = range_log_ratios(policy.arms, r)
-    policy._work_ratio = centre
-    policy._untried_low = low
+    """Set the prior's means (``_work_ratio``) for rows of ``r`` entries."""
+    policy._work_ratio = range_log_ratios(policy.arms, r)[0]
 
 
 def first_try(policy, k):
@@ -165,7 +167,7 @@ def first_try(policy, k):
         if counts[j] > 0:
             continue
         left = True
-        s = -math.expm1(base + policy._untried_low[j])
+        s = -math.expm1(base + policy._work_ratio[j] + policy._untried_drop[j])
         if s > saving and s * n >= allowance:
             best, saving = int(j), s
     if not left:

@@ -103,6 +103,7 @@ def test_the_rule_fires_by_its_terms():
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))
     rng = np.random.default_rng(0)
+    low = range_log_ratios(ARMS, 5.0)[1]  # (no system read: 5 entries a row)
     fired = False
     for t in range(40):
         x = (t * 0.618) % 1.0
@@ -110,7 +111,7 @@ def test_the_rule_fires_by_its_terms():
         lead = p._mu_of[2]
         if lead is not None and lead >= 0 and p.counts[CG] == 0 and k not in (IC0, AMG):
             mu = p._mu
-            s = 1.0 - math.exp(mu[0] + p._untried_low[CG] - mu[lead])
+            s = 1.0 - math.exp(mu[0] + low[CG] - mu[lead])
             pays = s * p.converged_counts.sum() >= 1.0 and FAMILY[lead] == 0
             assert (k == CG) == pays or (k == CG and FAMILY[lead] != 0)
             fired |= k == CG
@@ -120,9 +121,19 @@ def test_the_rule_fires_by_its_terms():
 
 def test_saved_state_and_refusals():
     p, _ = _run("range", "cheap", 0, steps=30)
+    p.prime(gallery.laplacian_2d(12), "ssor_pcg")  # (after rounds: changes nothing)
     q = bandit.JointCB.from_state_dict(p.state_dict())
     assert q.lone_prior == "range"
     assert np.array_equal(q.predict(0.3), p.predict(0.3))
+    # a state of a matrix of other rows: its own means, and its cheap ends with them
+    r = bandit.default_policy(None, ARMS, seed=0, lone_prior="range")
+    r.prime(gallery.random_spd(60, density=0.15, seed=0), "ssor_pcg")
+    back = bandit.JointCB.from_state_dict(r.state_dict())
+    A = gallery.random_spd(60, density=0.15, seed=0)
+    assert np.array_equal(back.work_ratio, range_log_ratios(ARMS, A.nnz / A.shape[0])[0],
+                          equal_nan=True)
+    assert np.allclose((back.work_ratio + back._untried_drop)[[CG, IC0]],
+                       range_log_ratios(ARMS, A.nnz / A.shape[0])[1][[CG, IC0]], rtol=1e-12)
     with pytest.raises(ValueError, match="lone_prior"):
         bandit.JointCB([1.0, 1.5], lone_prior="range")  # plain ω arms
     with pytest.raises(ValueError, match="omega = 1.0"):
