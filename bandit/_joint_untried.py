@@ -25,9 +25,10 @@ prediction are kept apart:
   row of the SSOR-PCG arm at ω = 1 plus an offset of its own, whose prior mean is the log of
   the relation's typical value, ``γ_mean · w_k / w_sgs`` (CG the range's geometric centre
   ``8^(1/4)``; IC(0)-CG 1, symmetric Gauss–Seidel's count), worth one round (the
-  offset's constant term penalised ``λΛ = 1``).  The other arms without an ω (AMG, with no
-  iteration relation) stay on the line, placed as the default layout places them; only the
-  related arms leave it.  The model has as many columns as ``lone_prior="work"``'s layout.
+  offset's constant term penalised ``λΛ = 1``).  Every other arm keeps the default layout's
+  row (the line's 12 columns over the study's grid): AMG, with no iteration relation, and
+  the ω arms are predicted as by the default learner until a related arm is played.  The
+  model has a column more per related arm (15 against 12 over the study's grid).
 * **the first try** (:func:`first_try`, after the draw, while some related family has never
   been played): optimism in the face of the range.  The family's cheapest plausible cost at
   the context is the range's cheap end, ``γ_lo · w_k / w_sgs`` times SSOR-PCG ω = 1's
@@ -52,7 +53,6 @@ import numpy as np
 
 from ._base import arm_omega
 from ._joint_work import _relation, per_iteration
-from .features import _chebyshev
 
 #: The iteration ratio's range to symmetric Gauss–Seidel-PCG, per kind: ``(γ_lo, γ_hi)``.
 GAMMA_RANGE = {"cg": (1.0, math.sqrt(8.0)), "jacobi": (1.0, math.sqrt(8.0)),
@@ -80,15 +80,15 @@ def range_log_ratios(arms, r):
 
 
 def range_basis(policy, family, pos):
-    """The layout of ``lone_prior="range"`` (the default ``arm_basis="omega"`` line, rebuilt):
-    the arms without an iteration relation on the line as that layout places them, each
-    related arm (plain CG, Jacobi-CG, IC(0)-CG) on the SSOR-PCG ω = 1 arm's row plus an
-    indicator column of its own.  Sets ``_X``, ``_degree``, ``_context_mult``, ``_base_arms``
-    (the arms with an ω: the draw keeps to them before any arm has converged), the work
-    prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`) and
-    ``_untried_arms``, ``_untried_drop`` (the cheap end's log below the mean) and
-    ``_untried_ref`` (:func:`first_try`).
-    ``ValueError`` if the arms have no SSOR-PCG arm at ω = 1 or no related arm."""
+    """The layout of ``lone_prior="range"``: the default ``arm_basis="omega"`` line as built,
+    every arm keeping its row, and the related arms (plain CG, Jacobi-CG, IC(0)-CG) moved to
+    the SSOR-PCG ω = 1 arm's row plus an indicator column each.  Until a related arm is
+    played the other arms' predictions and widths are the default layout's (no round has a
+    non-zero entry in the new columns).  Sets ``_X``, ``_degree``, ``_context_mult``, the
+    work prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`),
+    ``_base_arms`` (the unrelated arms) and ``_untried_arms``, ``_untried_drop`` (the cheap end's log below the mean) and
+    ``_untried_ref`` (:func:`first_try`).  ``ValueError`` if the arms have no SSOR-PCG arm
+    at ω = 1 or no related arm, or the layout is not ``"omega"``."""
     arms = policy.arms
     has = np.array([arm_omega(a) is not None for a in arms])
     ref = [k for k, a in enumerate(arms) if has[k] and isinstance(a, dict)
@@ -100,32 +100,26 @@ def range_basis(policy, family, pos):
                          + ("arm_basis is " + repr(policy.arm_basis) if policy.arm_basis
                             != "omega" else "these arms lack " + ("that arm" if not ref else
                                                                   "an arm to predict")))
-    keep = ~related
-    x = np.zeros(len(arms))
-    start = 0.0
-    for f in range(int(family.max()) + 1):  # as _omega_line_basis, without the related arms
-        idx = np.flatnonzero(family == f)
-        if not keep[idx[0]]:
-            continue
-        x[idx] = start + pos[idx]
-        gap = max(float(pos[idx].max()), 1.0) if policy.family_gap == "span" else 1.0
-        start = x[idx].max() + gap
-    span = x[keep].max() if x[keep].max() > 0 else 1.0
-    mw = min(policy.m_omega, int(keep.sum()))
+    line = policy._X
+    mw = line.shape[1]
     lone = np.flatnonzero(related)
     X = np.zeros((len(arms), mw + lone.size))
-    for k in np.flatnonzero(keep):
-        X[k, :mw] = _chebyshev(2.0 * x[k] / span - 1.0, mw)
+    X[:, :mw] = line
     cols = np.full(len(arms), -1, dtype=np.int64)
     for j, k in enumerate(lone):
-        X[k, :mw] = X[ref[0], :mw]
+        X[k, :mw] = line[ref[0]]
         X[k, mw + j] = 1.0
         cols[k] = mw + j
     policy._X = np.ascontiguousarray(X)
+    # the line's columns penalised as the default's (column j of degree j), each offset as a
+    # level whose context dependence is penalised as a family's block
     policy._degree = np.concatenate((np.arange(mw, dtype=float), np.zeros(lone.size)))
     policy._context_mult = np.concatenate(
         (np.ones(mw), np.full(lone.size, float(policy.FAMILY_CONTEXT_PENALTY))))
-    policy._base_arms = np.flatnonzero(has)
+    # before any arm has converged the draw keeps to the unrelated arms (as with
+    # lone_arms="offset"): with no cost seen the widest prediction, a new column, would
+    # open the run
+    policy._base_arms = np.flatnonzero(~related)
     policy._work_cols = cols
     policy._untried_arms = lone
     policy._untried_ref = int(ref[0])
