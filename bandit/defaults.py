@@ -133,9 +133,11 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
     lone_arms : {"line", "offset"}, default "line"
         Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
-    lone_prior : {"none", "work"}, default "none"
+    lone_prior : {"none", "work", "range"}, default "none"
         ``"work"``: plain CG, Jacobi-CG and IC(0)-CG predicted from SSOR-PCG at ω = 1 by the
-        work model until played (:class:`~bandit.JointCB`, ``bandit/_joint_work.py``).
+        work model until played (:class:`~bandit.JointCB`, ``bandit/_joint_work.py``);
+        ``"range"``: by the relation's range, and a family never played tried once where the
+        range's cheap end pays (``bandit/_joint_untried.py``).
 
     Returns
     -------
