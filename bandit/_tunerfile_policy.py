@@ -64,7 +64,10 @@ def _policy(raw):
     config = _decode(raw["config"], "policy config")
     # (an encoded scalar is a JSON object too: checked again once decoded)
     _need(isinstance(config, dict), "policy config must be an object")
-    config = klass._saved_config(config)
+    try:  # (a removed option saved on is refused here: bandit/_joint_removed.py)
+        config = klass._saved_config(config)
+    except ValueError as exc:
+        raise _Bad(f"policy config of {name}: {exc}") from None
     try:
         with warnings.catch_warnings():  # (warned when the policy was made, not again)
             warnings.simplefilter("ignore", RepeatedArmWarning)

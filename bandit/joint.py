@@ -14,16 +14,14 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, played_argmin,
-                       first_try_evidence)
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_losses, _joint_reread, _joint_retry
+from . import _joint_removed, _joint_reread
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
 from ._joint_work import WorkPrior, work_basis
-from ._joint_rivals import RivalRules
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
 from .smooth import family_positions
@@ -41,13 +39,11 @@ _NO_FAMILIES = np.empty((0, 0))
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a stopped
-# rival's round told holding the leader's family (bandit/_joint_rivals.py), the re-tries of
-# context_retries (bandit/_joint_retry.py) and a round's context's features
-# (bandit/_joint_context.py); its settings, saved state, public methods and the documented
-# constants those parts read stay here
-class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, RivalRules,
-              ContextRules, Policy):
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and a round's
+# context's features (bandit/_joint_context.py); its settings, saved state, public methods and
+# the documented constants those parts read stay here
+class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
+              Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -342,9 +338,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
     gate_pick : bool, default True
         With the try gate, weigh for a drawn rival the rival arm of greatest gate value
         (:attr:`gate_pick`).
-    gate_losses : bool, default False
-        With the try gate, charge a rival family's try with its lost tries since its last
-        saving one (:attr:`gate_losses`).
     noise_scale : {"raw", "standardised"}, default "raw"
         How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
         0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
@@ -469,8 +462,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", gate_pick=True, lone_prior="none", gate_losses=False,
-                 seed=None):
+                 lone_arms="line", gate_pick=True, lone_prior="none", seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -483,7 +475,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         self.smear = bool(smear)
         self.try_gate = try_gate
         self.gate_pick = gate_pick
-        self.gate_losses = gate_losses
         check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
         self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
@@ -570,6 +561,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
 
+    def __setstate__(self, state):
+        # a learner pickled with a removed option: loaded without it when it was off,
+        # refused when on (bandit/_joint_removed.py)
+        self.__dict__.update(_joint_removed.pickled_state(state))
+
     def check_context_length(self, D):
         """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
         and refit (:func:`bandit.features.check_model_size`); changes nothing."""
@@ -621,8 +617,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
                 **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
-                "gate_pick": self.gate_pick,
-                **({"gate_losses": True} if self.gate_losses else {})}
+                "gate_pick": self.gate_pick}
 
     @classmethod
     def _saved_config(cls, config):
@@ -631,7 +626,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         existed a prior without the shared error, one saved before ``detect_changes`` existed
         no change test (and none before ``detect_drift`` a drift test, none before
         ``try_gate`` a try gate, one saved before ``noise_scale`` the raw one, and one saved before
-        ``gate_pick`` the drawn rival weighed alone)."""
+        ``gate_pick`` the drawn rival weighed alone).  A removed option's key is dropped when
+        off and refused when on (:mod:`bandit._joint_removed`)."""
+        config = _joint_removed.saved_config(config)
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
@@ -642,7 +639,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
-        config = config if "gate_losses" in config else {**config, "gate_losses": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -826,8 +822,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             self._key = context
             self.p = None
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-            if self._first_run:
-                self._first_try_evidence()
             k, lead, psi = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
@@ -842,13 +836,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             psi.flags.writeable = False
             features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-            k = _joint_losses.check(self, k, context) if self._gate_losses else k
-            k = _joint_retry.retry(self, k, context) if self.context_retries else k
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
         k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-        k = _joint_losses.check(self, k, context) if self._gate_losses else k
-        k = _joint_retry.retry(self, k, context) if self.context_retries else k
         return _joint_reread.reread(self, k) if self.reread_reference else k
 
     def _select(self, psi):
@@ -867,8 +857,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
                 k, lead = self._select_smeared(psi)
             else:
                 sigma = self._scale()
-                if self._first_run:
-                    self._first_try_evidence()
                 k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
                                            self.beta * sigma, cap, self._near_mask, self._mu,
                                            self._score, self.converged_counts, raw,
@@ -987,40 +975,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
         self._try_spec = spec
         self._arm_gate()
 
-    #: True: a rival family none of whose arms has been played yet is weighed, at its first
-    #: try, with the run's converged solves so far as its evidence when they exceed the
-    #: leader's evidence at the context (see :meth:`first_try_run`); False: the leader's
-    #: evidence at the context alone (the rule before it)
-    _first_try_run = False
-    _first_run = False  # the gate is on with first_try_run: the draw refreshes allow[2:]
-
-    @property
-    def first_try_run(self):
-        """Whether the try gate lets a never-played family's first try count the run's
-        solves as its evidence (off by default).
-
-        With :attr:`try_gate`, a rival's try pays when its expected saving per solve times
-        the leader's evidence at the context reaches its allowance.  Where the context
-        sweeps and rarely recurs that evidence stays at a few solves, so a family that has
-        never been played — predicted from its neighbours on the model's line, never
-        measured — is tried only when it is predicted close to a whole solve cheaper, which
-        its neighbours' costs rarely show.  With this rule, while no arm of the rival's
-        family has been played, the evidence is at least the number of converged solves
-        the run has seen: what the family would save, if cheaper, serves the solves ahead,
-        which the run's solves so far stand for.  The try itself is still the guard's (at
-        most the leader's predicted cost while the family has not converged,
-        :meth:`bandit.armset.ArmSet.allowance`), and the rule holds for one try per family:
-        once an arm of it has been played, converged or stopped, the gate weighs it as
-        before."""
-        return self._first_try_run
-
-    @first_try_run.setter
-    def first_try_run(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"first_try_run must be True or False, got {on!r}")
-        self._first_try_run = bool(on)
-        self._arm_gate()
-
     #: True: a drawn rival stands for every arm of the other families, and the draw weighs
     #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone (a
     #: learner pickled before the option loads without it; a new one takes the parameter)
@@ -1051,63 +1005,19 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
             raise ValueError(f"gate_pick must be True or False, got {on!r}")
         self._gate_pick = bool(on)
 
-    #: True: a rival family's try is charged with the family's lost tries since its last
-    #: saving one (see :meth:`gate_losses`); False (a learner pickled or saved before the
-    #: option): each try weighed alone
-    _gate_losses = False
-
-    @property
-    def gate_losses(self):
-        """Whether the try gate charges a rival family's try with the tries of it that lost
-        since its last saving one (off by default, measured in ``docs/studies/precond.md``).
-
-        With :attr:`try_gate`, each try of a rival family is weighed alone; a family that
-        loses is weighed again wherever the model's band around it is wide, each try
-        charged as the family's only one.  The tries of one family are a search for the same
-        saving, so with this rule they are bounded together by it: a family whose last ``L``
-        tries lost (stopped by the guard, not converged, or dearer than the leader's
-        predicted cost of their round) is tried only when the gate's value of the try,
-        its expected saving per solve times the evidence, covers ``L + 1`` allowances; a try
-        that saves clears the count (``bandit/_joint_losses.py``: a compiled check after the
-        draw, on the rounds whose draw plays a rival)."""
-        return self._gate_losses
-
-    @gate_losses.setter
-    def gate_losses(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"gate_losses must be True or False, got {on!r}")
-        self._gate_losses = bool(on)
-        if on:  # its compiled check loaded now, not inside the first rival's timed solve
-            _joint_losses.load()
-
     def _arm_gate(self):
         """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
         spec = self._try_spec if self._try_gate else None
-        self._first_run = False
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
         else:
             self._gate_family, self._gate_allow = spec
-            if self._first_try_run:
-                # allow[2 + k]: the evidence a first try of arm k's family may count
-                self._gate_allow = np.concatenate((spec[1], np.zeros(self.n_arms)))
-                self._first_run = True
 
-    def _first_try_evidence(self):
-        """Refresh ``allow[2:]`` (:attr:`first_try_run`): the run's converged solves for the
-        arms of a family none of whose arms has been played, 0 for the others; once every
-        family has been played the draws stop refreshing them (a family is never unplayed
-        again)."""
-        self._first_run = first_try_evidence(self._gate_family, self.counts,
-                                             self.converged_counts, self._gate_allow)
-
-    #: True: a rival family is re-tried where the context is far from all its rounds, weighed
-    #: by the try gate's rule with its gap's spread widened by how much the leader's own
-    #: predicted log-cost moved since, within a budget, a stopped re-try told without moving
-    #: the leader's family (:mod:`bandit._joint_retry`); False (the default, measured in
-    #: ``docs/studies/precond.md``): a family's rounds' evidence holds at every context.
-    context_retries = False
+    # options measured, left off and removed: each reads False and refuses True by name
+    gate_losses = _joint_removed.Removed()
+    first_try_run = _joint_removed.Removed()
+    context_retries = _joint_removed.Removed()
 
     #: True: while a rival family is played alone, the reference family (the first one
     #: played) is played once every so many of its solves, so its price keeps a partner
@@ -1164,13 +1074,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Riv
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self._gate_losses:
-            _joint_losses.note(self, arm, cost, censored, converged)  # (bandit._joint_losses)
         if self.reread_reference:
             _joint_reread.note(self, arm)  # (bandit._joint_reread)
-        if self.context_retries and _joint_retry.note(self, arm, context, censored):
-            _joint_retry.tell_held(self, arm, cost, context)  # (bandit._joint_retry)
-            return
         features = self.features
         fast = self._one_call_range(context)
         if (fast is not None and type(arm) is int and 0 <= arm < self.n_arms

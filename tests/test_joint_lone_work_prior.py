@@ -170,13 +170,12 @@ def test_tuner_file_round_trip(tmp_path):
     """A Tuner with the option saves and loads through the checked tuner file (its state
     keeps one entry more than the default learner's, which the file's check once refused)."""
     policy = _learner(lone_prior="work")
-    policy.gate_losses = True  # (both options of the learner at once)
     tuner = bandit.Tuner(policy, cost="work")
     for k in range(12):
         A = gallery.crank_nicolson_2d(12, 0.02 + 0.1 * k)
         tuner.solve(A, np.ones(A.shape[0]), context=k / 12)
     tuner.save(tmp_path / "t.json")
     back = bandit.Tuner.load(tmp_path / "t.json")
-    assert back.policy.lone_prior == "work" and back.policy.gate_losses
+    assert back.policy.lone_prior == "work"
     assert np.array_equal(back.policy.work_ratio, tuner.policy.work_ratio, equal_nan=True)
     assert np.array_equal(back.policy.predict(0.4), tuner.policy.predict(0.4))

@@ -117,8 +117,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                             "bandit._armset_setup", "bandit._armset_prices",
                             "bandit._armset_work", "bandit._armset_reuse",
                             "bandit._armset_labels", "bandit._armset_retell")),
-         ("bandit.joint", ("bandit._joint_basis", "bandit._joint_change", "bandit._joint_rivals",
-                           "bandit._joint_rules", "bandit._joint_context"))]
+         ("bandit.joint", ("bandit._joint_basis", "bandit._joint_change", "bandit._joint_rules",
+                           "bandit._joint_context"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",

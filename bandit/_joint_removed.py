@@ -1,0 +1,82 @@
+"""Options of :class:`bandit.JointCB` that were measured, left off by default and removed: what
+a saved learner that names one of them loads as.
+
+Each was off by default, and a learner saved with it off learnt exactly as a learner without
+it, so it loads and continues bit for bit; one saved with it on learnt by a rule this library
+no longer has, and is refused with a :class:`ValueError` naming the option (continuing it as
+if the rule had never been there would be a silently different learner).  Their measurements
+stay in ``docs/studies/precond.md`` and ``docs/studies/unseen.md``.
+
+* ``gate_losses`` (a rival family's lost tries charged together by the try gate): saved in a
+  tuner file's policy config when on (``"gate_losses": true``), and in a pickled learner as
+  ``_gate_losses``, with its counts ``_lost_tries`` and ``_pending_try``.
+* ``first_try_run`` (a never-played family's first try weighed with the run's solves): an
+  attribute, never in a tuner file; pickled as ``_first_try_run``, with ``_first_run``.
+* ``context_retries`` (a rival family re-tried where the context is far from its rounds): an
+  attribute, never in a tuner file; pickled as ``context_retries``, with ``_retry_state``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: Per removed option, its config key in a saved state (None: never saved there), the pickled
+#: attribute that held it, and the pickled scratch attributes that went with it.
+REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pending_try")),
+           "first_try_run": (None, "_first_try_run", ("_first_run",)),
+           "context_retries": (None, "context_retries", ("_retry_state",))}
+
+_WHERE = {"gate_losses": "docs/studies/precond.md", "first_try_run": "docs/studies/unseen.md",
+          "context_retries": "docs/studies/precond.md"}
+
+
+def _off(value):
+    return isinstance(value, (bool, np.bool_)) and not value
+
+
+def _refuse(option, value):
+    raise ValueError(f"this JointCB was saved with {option}={value!r}, an option that was "
+                     f"measured, left off and removed from relaxtune ({_WHERE[option]}); a "
+                     f"learner that learnt with it on cannot continue as it was learnt (one "
+                     f"saved with it off loads)")
+
+
+def saved_config(config):
+    """``config`` (a saved state's) without the removed options' keys when they say off;
+    ``ValueError`` naming the option when one says on (or anything but false)."""
+    for option, (key, _, _) in REMOVED.items():
+        if key is not None and key in config:
+            if not _off(config[key]):
+                _refuse(option, config[key])
+            config = {k: v for k, v in config.items() if k != key}
+    return config
+
+
+def pickled_state(state):
+    """A pickled learner's ``__dict__`` without the removed options' attributes when they say
+    off; ``ValueError`` naming the option when one is on."""
+    for option, (_, attr, scratch) in REMOVED.items():
+        if attr in state:
+            if not _off(state[attr]):
+                _refuse(option, state[attr])
+            state = {k: v for k, v in state.items() if k != attr}
+        if any(k in state for k in scratch):
+            state = {k: v for k, v in state.items() if k not in scratch}
+    return state
+
+
+class Removed:
+    """A removed option's attribute on :class:`bandit.JointCB`: reads ``False`` (what every
+    learner now does), takes ``False``, and refuses anything else with a ``ValueError`` naming
+    the option, where a plain attribute would be set and silently ignored."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return False
+
+    def __set__(self, obj, value):
+        if not _off(value):
+            raise ValueError(f"JointCB.{self.name} was an option that was measured, left off "
+                             f"and removed from relaxtune ({_WHERE[self.name]}); it can only "
+                             f"be False, got {value!r}")
