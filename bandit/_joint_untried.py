@@ -92,8 +92,8 @@ def range_basis(policy, family, pos):
     played the other arms' predictions and widths are the default layout's (no round has a
     non-zero entry in the new columns).  Sets ``_X``, ``_degree``, ``_context_mult``, the
     work prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`),
-    ``_base_arms`` (the unrelated arms) and ``_untried_arms``, ``_untried_drop`` (the cheap end's log below the mean) and
-    ``_untried_ref`` (:func:`first_try`).  ``ValueError`` if the arms have no SSOR-PCG arm
+    ``_base_arms`` (the unrelated arms) and ``_untried_arms``, ``_untried_drop`` (the cheap
+    end's log below the mean) and ``_untried_ref`` (:func:`first_try`).  ``ValueError`` if the arms have no SSOR-PCG arm
     at ω = 1 or no related arm, or the layout is not ``"omega"``."""
     arms = policy.arms
     has = np.array([arm_omega(a) is not None for a in arms])
