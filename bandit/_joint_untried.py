@@ -93,8 +93,9 @@ def range_basis(policy, family, pos):
     non-zero entry in the new columns).  Sets ``_X``, ``_degree``, ``_context_mult``, the
     work prior's ``_work_cols`` and ``_work_ratio`` (:class:`bandit._joint_work.WorkPrior`),
     ``_base_arms`` (the unrelated arms) and ``_untried_arms``, ``_untried_drop`` (the cheap
-    end's log below the mean) and ``_untried_ref`` (:func:`first_try`).  ``ValueError`` if the arms have no SSOR-PCG arm
-    at ω = 1 or no related arm, or the layout is not ``"omega"``."""
+    end's log below the mean) and ``_untried_ref`` (:func:`first_try`).  ``ValueError`` if
+    the arms have no SSOR-PCG arm at ω = 1 or no related arm, or the layout is not
+    ``"omega"``."""
     arms = policy.arms
     has = np.array([arm_omega(a) is not None for a in arms])
     ref = [k for k, a in enumerate(arms) if has[k] and isinstance(a, dict)
