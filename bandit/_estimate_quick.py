@@ -1,6 +1,7 @@
 """The quick estimate of :mod:`bandit.estimate` (:func:`quick_totals`): column totals from one
 model fit with normal errors instead of a bootstrap, for planning audits
-(:class:`bandit.audit.Auditor`) and for progress bars, and the per-arm shares it reports
+(:class:`bandit.audit.Auditor`; the progress bar shows the report's estimate, not this one),
+and the per-arm shares it reports
 (the rounds the guard would stop an arm on, the rounds its plays can observe it on).
 Imported from :mod:`bandit.estimate`.
 """
@@ -65,7 +66,7 @@ PLAN_KNOTS = 12
 
 
 def quick_totals(data: RunData, draws=256) -> dict:
-    """A cheap estimate for planning audits and for progress bars: the column totals of
+    """A cheap estimate for planning audits: the column totals of
     :func:`estimate_regret` from one model fit (column sums over grouped rounds, residuals
     of the observed entries cross-fitted over 2 folds) with normal errors instead of a
     bootstrap.

@@ -75,7 +75,8 @@ from .audit import COMPLETE, completion_probability  # noqa: F401 - re-exported
 from .costmodel import CostModel
 
 __all__ = ["RunData", "CostModel", "RegretEstimate", "RegretReport", "estimate_regret",
-           "inclusion_probabilities", "column_totals", "minimum_weights", "format_interval"]
+           "inclusion_probabilities", "column_totals", "minimum_weights", "format_interval",
+           "running_total"]
 
 
 #: Row audits needed before the instance-optimal estimate gets an interval.
@@ -493,12 +494,16 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         # was paid — the report says so instead of presenting it as an estimate
         at_bound = bool(cw.size) and bool(paid_cum[-1] > 0) and bool(theta[-1] < 0.0)
         theta = np.clip(theta, low_c, high_c)
+        # the comparator is the whole run's arm: its running total is a sum of costs >= 0
+        # and cannot decrease, so each checkpoint is at most what every later one says
+        # (the last, the estimate, kept); the lower end likewise, which only widens it
+        theta = running_total(theta)
         bf_curve = paid_cum - theta
         bf_low = paid_cum - high_c
-        bf_high = paid_cum - low_c
+        bf_high = paid_cum - running_total(low_c)
     else:
         at_bound = False
-        bf_curve = paid_cum - theta_hat
+        bf_curve = paid_cum - running_total(theta_hat)
         bf_low = bf_high = np.full(cps.size, np.nan)
     failed = np.bincount(k[v >= data.fail_cost], minlength=K)  # runs that failed in full
     if k_hat >= 0 and failed[k_hat] and not conv[k_hat]:
@@ -518,6 +523,31 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
                           n_boot)
     return RegretReport(bf, io, float(data.paid.sum()), unit, T,
                         {"report_seconds": time.perf_counter() - t0})
+
+
+def running_total(theta) -> np.ndarray:
+    """A comparator's running total at the checkpoints, made non-decreasing with its last
+    value kept: each checkpoint's at most every later one's (``min`` from the right).
+
+    The regret curve's comparator is the arm of the whole run (as in :func:`bandit.regret`),
+    so its running total ``Σ_{t<τ} C[t, k*]`` is a sum of costs ``≥ 0`` and cannot decrease
+    from one checkpoint to the next.  The doubly robust prefix totals can (a later sampled
+    entry lowers the mean residual that the earlier rounds are corrected by); a later
+    checkpoint's estimate is also an estimate of an upper bound of every earlier total, so
+    taking the smallest from the right keeps each point an estimate of at least as much
+    information and the last point, the report's estimate, as it is.  Applied to the
+    interval's lower end of the comparator it only lowers it (wider, still a lower bound).
+
+    Examples
+    --------
+    >>> running_total(np.array([3.0, 5.0, 4.0, 6.0])).tolist()
+    [3.0, 4.0, 4.0, 6.0]
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.size == 0:
+        return theta.copy()
+    # NaN (an undefined comparator) stays NaN: fmin would skip it
+    return np.minimum.accumulate(theta[::-1])[::-1]
 
 
 def column_totals(data: RunData, folds=4) -> np.ndarray:

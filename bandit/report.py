@@ -45,8 +45,9 @@ _LEADER = LOG_COLUMNS.index("leader")
 
 class Hook:
     """Called after each solve: updates a tqdm bar (running iterations and the leader's
-    label after every solve; the regret estimate refreshed at most every ``interval`` seconds
-    and at most ~2 % of the time) and calls the user's ``callback(result)``."""
+    label after every solve; the regret estimate against the best fixed arm — the one
+    :meth:`bandit.Tuner.regret` reports — refreshed at most every ``interval`` seconds and
+    at most ~2 % of the time) and calls the user's ``callback(result)``."""
 
     def __init__(self, tuner, progress, callback, interval=1.0):
         self.tuner = tuner
@@ -88,13 +89,19 @@ class Hook:
 
     def _estimate(self) -> str:
         tuner = self.tuner
-        est = quick_totals(estimator_data(tuner)) if tuner._log else None
-        reg = est["regret"] if est else math.nan
-        if not math.isfinite(reg):  # no solve yet, or none converged: nothing to compare with
+        if not tuner._log:
+            return "≈-"
+        # the figure tuner.regret() reports (its estimator with its defaults), so the bar and
+        # the report agree; a cheaper estimate had shown another number (the quick totals'
+        # plain minimum over every arm, the never-played ones' extrapolations included)
+        est = estimate_regret(estimator_data(tuner), unit=cost_unit(tuner.cost)).best_fixed
+        reg = est.estimate
+        if not math.isfinite(reg):  # none converged, or undefined: nothing to compare with
             return "≈-"
         unit = cost_unit(tuner.cost)
-        # at its bound (a column total below 0) the figure is what was paid, an upper end
-        sign = "≤" if est.get("at_bound") else "≈"
+        # at its bound (the comparator's total below 0) the figure is what was paid, an upper
+        # end
+        sign = "≤" if est.at_bound else "≈"
         return sign + (f"{reg:,.0f}" if unit == "iterations" else f"{reg:.3g}" + (
             "s" if unit == "seconds" else " work"))
 
