@@ -72,13 +72,13 @@ def _warm_policy(policy, context) -> None:
         # features in every update from the second on — a kernel of its own, loaded inside
         # the second solve of a loop whose context stays put (23-82 ms); two rounds reach
         # it, and the forgetting is left to the rounds below (two matrix inverses, 7 ms)
-        _rounds(policy, [context] * 2, forget=False)
+        _rounds(policy, [context] * 2, forgetting=False)
     _rounds(policy, _nearby(context))
 
 
-def _rounds(policy, contexts, forget=True) -> None:
-    """Rounds of a copy of ``policy`` at ``contexts`` (the fourth censored), then, with
-    ``forget``, the change test's forgetting."""
+def _rounds(policy, contexts, forgetting=True) -> None:
+    """Rounds of a copy of ``policy`` at ``contexts`` (the fourth, if any, censored), then,
+    with ``forgetting``, the change test's forgetting."""
     twin = copy.deepcopy(policy)
     for p in [twin] + list(getattr(twin, "inner_policies", None) or []):
         if p is not None:
@@ -94,7 +94,7 @@ def _rounds(policy, contexts, forget=True) -> None:
         twin.update(arm, 1.0 + 0.25 * r, c, censored, not censored)
     twin.predict(c)  # after an update: the means computed afresh (an audit's order)
     twin.leader(c)
-    if not forget:
+    if not forgetting:
         return
     for inner in [twin] + list(getattr(twin, "inner_policies", None) or []):
         forget = getattr(inner, "_forget", None)
