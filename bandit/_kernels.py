@@ -569,23 +569,26 @@ def _scalar_features(c, mid, scale, kind, m):
 
 @njit(cache=True)
 def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
-                 converged, family, allow, sigma, arm_family, family_err, pick=False):
+                 converged, family, allow, sigma, arm_family, family_err, pick, out):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
     model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
     for none; ``arm_family``, ``family_err``: each family's own noise scale, ``family_err``
-    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader,
-    features)`` and leaves the means in ``mu`` (the features for the feature map's cache, as
-    its own call leaves it).
+    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader)``,
+    leaves the means in ``mu`` and the features in ``out`` (``m`` entries: for the feature
+    map's cache, as its own call leaves it).
 
     The numbers of the three calls it replaces (the features, the draw, the leader), bit for
     bit; what it saves is the Python between them and two dispatches, each paid after a solve
-    has pushed them out of the caches.
+    has pushed them out of the caches.  The features are written into the caller's array
+    rather than returned: an array made here is handed to Python with its dtype unpickled on
+    every call (``numba.core.serialize._numba_unpickle``, 1-2 µs a draw).
     """
     psi = _scalar_features(c, mid, scale, kind, m)
     k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
                                False, family, allow, sigma, arm_family, family_err, pick)
-    return k, lead, psi
+    out[:] = psi
+    return k, lead
 
 
 @njit(cache=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from . import mpi as _mpi
 from ._tuner_checks import _check_context
 
@@ -44,7 +46,10 @@ class InputSteps:
         (``A`` prepared once per call; a matrix on the previous call's sparsity pattern reuses
         its pattern work)."""
         if not (context is None or (type(context) is float and context - context == 0.0)):
-            context = _check_context(context)  # (a finite float needs no more)
+            c = float(context) if type(context) is np.float64 else math.nan
+            # (a finite float needs no more; nor does a NumPy one, the usual result of a
+            # user's arithmetic on arrays: _check_context's tests cost it 3-10 µs a call)
+            context = c if c - c == 0.0 else _check_context(context)
         if not self._by_name:
             return A, b, x0, context  # a custom solver checks its own input
         op = self._last_op

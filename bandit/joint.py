@@ -822,12 +822,13 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             self._key = context
             self.p = None
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-            k, lead, psi = joint_decide(
+            psi = np.empty(fast[5])  # new every round: a cached features array never changes
+            k, lead = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
                 self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
-                self._gate_pick)
+                self._gate_pick, psi)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these

@@ -21,9 +21,9 @@ printed, with the CPU time of the whole call outside the solver's ``seconds``.
 learner (:func:`bandit.default_policy` over the ω of the grid with ``solver="ssor_pcg"``, and
 over the configuration grid with the default cost) in one lockstep over the same steps of a
 sequence (``--sequence heat2d|mc3d|heat3d``; heat3d's schedule has 180 steps), the order of
-the three alternated step by step.  Every part of ``Tuner.solve`` is timed *exclusively* (a
-part's own time, its timed sub-parts taken off, so the parts of a call sum to the whole call:
-the ``rest`` rows are the Python of ``solve`` and ``_solve`` between the timed calls), with
+the three alternated step by step (:func:`step_order`).  Every part of ``Tuner.solve`` is
+timed *exclusively* (a part's own time, its timed sub-parts taken off, so the parts of a call
+sum to the whole call: the ``rest`` rows are the Python of ``solve`` and ``_solve`` between the timed calls), with
 ``time.perf_counter`` by default (one read costs about 0.06 µs on the benchmark VM against
 0.8 µs for ``time.thread_time``, a system call there; ``--clock thread_time`` for the CPU
 clock).  Medians per call with the 25th–75th percentiles, and each learner's median excess per
@@ -49,7 +49,7 @@ import numpy as np
 
 from ._bench import BenchParser, machine_header
 
-__all__ = ["main", "SECTIONS", "PARTS", "run_parts"]
+__all__ = ["main", "SECTIONS", "PARTS", "run_parts", "step_order"]
 
 #: The timed sections: (label, object path on a Tuner, method name).
 SECTIONS = (("validate", "", "_validate"), ("decide", "", "_decide"),
@@ -318,12 +318,11 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
     gc.callbacks.append(on_gc)
     floor = []  # per step: the floor's seconds (one pass reading A's values)
     _read_once(np.zeros(8))  # (compiled or loaded before the first step)
-    slots = names + [_FLOOR]
     try:
         state = seq.initial_state()  # one state: the fixed Tuner's solution (heat2d)
         for t in range(steps):
             A, b, x0, ctx = seq.system(seq.shared(t), state)
-            for n in slots[t % len(slots):] + slots[:t % len(slots)]:
+            for n in step_order(names, t):
                 if n is _FLOOR:  # in the rotation: after a Tuner's solve, as a validate is
                     data = A.data
                     w0 = read()
@@ -353,6 +352,42 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
 
 
 _FLOOR = object()  # the floor's slot in a step's rotation
+
+
+def step_order(names, t):
+    """The order of step ``t``: the Tuners of ``names`` and the floor's slot (:data:`_FLOOR`).
+
+    Units — the fixed Tuner, each learner with the same learner on the general path and on
+    the baseline's code next to it, the floor — are rotated by one every step, and within
+    each unit the order is reversed on alternate full rotations, every combination in turn:
+    each learner and its counterparts follow the same predecessors equally often.  (A plain rotation of the Tuners had each
+    follow one and the same Tuner every step, and the code compared with the baseline's
+    followed another Tuner than the baseline's did: identical code measured 3-15 µs apart
+    in ``validate``, the call outside the solver up to 30 µs.)
+
+    Examples
+    --------
+    >>> names = ["fixed", "ω", "ω (baseline)"]
+    >>> [["floor" if n is _FLOOR else n for n in step_order(names, t)] for t in (0, 1, 6)]
+    [['fixed', 'ω', 'ω (baseline)', 'floor'], ['ω', 'ω (baseline)', 'floor', 'fixed'], \
+['fixed', 'ω (baseline)', 'ω', 'floor']]
+    """
+    units, where = [], {}
+    for n in names:
+        base = n.replace(" (general)", "").replace(" (baseline)", "")
+        if base in where:
+            units[where[base]].append(n)
+        else:
+            where[base] = len(units)
+            units.append([n])
+    units.append([_FLOOR])
+    r, cycle = t % len(units), t // len(units)
+    # unit i reversed on bit i of the cycle's number: every combination of the units' orders
+    # comes round, so a learner follows the one before it as often as its counterpart does
+    out = []
+    for i in list(range(r, len(units))) + list(range(r)):
+        out.extend(units[i][::-1] if (cycle >> i) & 1 else units[i])
+    return out
 
 
 @numba.njit(cache=True)
@@ -492,6 +527,13 @@ def _impossible_parts(records) -> list[str]:
                 msgs.append(f"IMPOSSIBLE: {n}: median validate {validate:.1f} µs is below the "
                             f"floor {floor:.1f} µs (one pass reading A's values, which "
                             f"validate reads): the benchmark, not the code, is wrong")
+            its = sum(r.get("iterations", 0) for r in recs)
+            per = 1e6 * sum(r.get("solver", 0.0) for r in recs) / max(its, 1)
+            if its and not per >= floor:
+                msgs.append(f"IMPOSSIBLE: {n}: the solver's {per:.1f} µs an iteration is below "
+                            f"one pass reading A's values ({floor:.1f} µs), and an iteration "
+                            f"reads A at least once (a product with A): the benchmark, not "
+                            f"the code, is wrong")
         outside = 1e6 * np.median([r["whole"] - r.get("solver", 0.0) for r in recs])
         if not outside >= 0.0:
             msgs.append(f"IMPOSSIBLE: {n}: median time outside the solver {outside:.1f} µs "
