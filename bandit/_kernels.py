@@ -339,28 +339,6 @@ def _argmin_first(values, mask):
 
 
 @njit(cache=True)
-def first_try_evidence(family, counts, converged, allow):
-    """Fill ``allow[2:]`` (:attr:`bandit.JointCB.first_try_run`): for each arm, the run's
-    converged solves when no arm of its family has been played (``counts``), else 0; returns
-    whether some family is still unplayed (False: every entry 0, nothing more to refresh)."""
-    K = family.size
-    played = np.zeros(family.max() + 1, dtype=np.bool_)
-    total = 0.0
-    for j in range(K):
-        if counts[j] > 0:
-            played[family[j]] = True
-        total += converged[j]
-    open_ = False
-    for j in range(K):
-        if played[family[j]]:
-            allow[2 + j] = 0.0
-        else:
-            allow[2 + j] = total
-            open_ = True
-    return open_
-
-
-@njit(cache=True)
 def family_scale(family_err, f, sigma):
     """Family ``f``'s own noise scale ``sqrt((Σ_f r² + 0.1)/(n_f + 1))`` from ``family_err``
     (row 0: the sums of each family's fed squared errors, row 1: their rounds), or ``sigma``

@@ -90,10 +90,6 @@ def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
         if arm_sigma.size:
             spread = np.sqrt(arm_sigma[j] * arm_sigma[j] * wk
                              + arm_sigma[lead] * arm_sigma[lead] * wl)
-    if not proven and allow.size > 2 and allow[2 + j] > evidence:
-        # a family never played: its first try's saving would serve the solves ahead, which
-        # the run's solves so far stand for, not the leader's evidence at this one context
-        evidence = allow[2 + j]
     allowance = allow[0] if proven else allow[1]
     if not (np.isfinite(spread) and evidence == evidence):
         return np.inf, allowance
@@ -107,10 +103,8 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     is of the leader's family or its try pays (:func:`try_pays` of the predicted gap
     ``μ_k − μ_lead``, its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``,
     ``w = φᵀPφ`` read from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of
-    ``k``'s family has converged, else ``allow[1]``; ``allow[2 + k]``, when given, the
-    evidence a first try of ``k``'s family may count instead,
-    :attr:`bandit.JointCB.first_try_run`), otherwise the least score among the leader's
-    family next to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional,
+    ``k``'s family has converged, else ``allow[1]``), otherwise the least score among the
+    leader's family next to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional,
     not empty): each arm's noise scale (``noise_scale="family"``), the spread then
     ``sqrt(σ_k² w_k + σ_lead² w_lead)``.
 
