@@ -41,6 +41,13 @@ def jacobi_spectral_radius(A) -> float:
     >>> bool(np.isclose(jacobi_spectral_radius(gallery.laplacian_2d(10)), np.cos(np.pi / 11)))
     True
     """
+    return _jacobi_extreme(A)[0]
+
+
+def _jacobi_extreme(A) -> tuple[float, float]:
+    """``(ρ_J, ι)``: the Jacobi spectral radius and the largest ``|Im λ|`` among the computed
+    eigenvalues of largest modulus (0 for a symmetric ``A`` with positive diagonal, whose
+    Jacobi spectrum is real)."""
     op = prepare(A)
     op.require_diagonal("the Jacobi iteration")
     d = op.diagonal
@@ -51,7 +58,7 @@ def jacobi_spectral_radius(A) -> float:
     else:
         J = sp.diags_array(1.0 / d) @ (sp.diags_array(d) - op.matrix)
     if J.count_nonzero() == 0:  # a diagonal matrix: ARPACK cannot start on J = 0
-        return 0.0
+        return 0.0, 0.0
     if op.n <= DENSE_LIMIT:
         return _dense_radius(J, symmetric)
     k = 2  # the largest-magnitude eigenvalues often come as a ± pair (bipartite graphs)
@@ -70,13 +77,21 @@ def jacobi_spectral_radius(A) -> float:
             f"the Jacobi spectral radius of this matrix (n = {op.n}) cannot be computed: "
             f"ARPACK did not converge ({exc}); its largest eigenvalues are clustered, "
             "typically with ρ_J at or next to 1") from exc
-    return float(np.max(np.abs(ev)))
+    return _extreme(ev)
 
 
-def _dense_radius(J, symmetric: bool) -> float:
+def _dense_radius(J, symmetric: bool) -> tuple[float, float]:
     dense = J.toarray()
-    ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
-    return float(np.max(np.abs(ev)))
+    return _extreme(np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense))
+
+
+def _extreme(ev) -> tuple[float, float]:
+    """``(max |λ|, max |Im λ| over the λ of that modulus)`` of the eigenvalues ``ev`` (a
+    conjugate pair, or a ± pair, shares the modulus up to rounding)."""
+    modulus = np.abs(ev)
+    rho = float(np.max(modulus))
+    top = ev[modulus >= rho * (1.0 - 1e-6)]
+    return rho, float(np.max(np.abs(np.imag(top))))
 
 
 def _real(value, name: str) -> float:
@@ -124,8 +139,35 @@ def optimal_omega(A) -> float:
     >>> from solvers import gallery
     >>> round(float(optimal_omega(gallery.laplacian_2d(10))), 4)
     1.5604
+
+    Raises
+    ------
+    ValueError
+        When the Jacobi eigenvalues of largest modulus are complex (|Im λ| > 10⁻⁶ ρ_J): a
+        non-symmetric matrix such as central-difference convection–diffusion beyond a cell
+        Péclet number of 2 (or one so far from normal that its eigenvalues cannot be computed
+        in double precision).  Young's formula is not the optimum there, and SOR at its ω may
+        diverge (convection–diffusion on a 12 × 12 grid, cell Péclet number 3.8: the formula
+        gives ω = 1.47, where the SOR iteration matrix has spectral radius 2.5).
     """
-    return young_omega(jacobi_spectral_radius(A))
+    rho, imag = _jacobi_extreme(A)
+    if imag > _REAL_TOL * rho:
+        formula = (f"its ω = 2/(1 + √(1 − ρ_J²)) = {young_omega(rho):.4g} is not the optimum "
+                   f"here, and SOR at that ω may diverge" if rho < 1.0 else
+                   "and the Jacobi iteration does not converge (ρ_J >= 1)")
+        raise ValueError(
+            f"Young's formula needs a real Jacobi spectrum, and the eigenvalues of largest "
+            f"modulus of I − D⁻¹A are complex (|λ| = {rho:.6g}, |Im λ| = {imag:.3g}), as "
+            f"those of a non-symmetric matrix may be (convection–diffusion with a cell Péclet "
+            f"number above 2): {formula}; measure ω instead (a Tuner over a grid of ω, "
+            f"solver='sor')")
+    return young_omega(rho)
+
+
+#: The relative imaginary part above which a Jacobi eigenvalue of largest modulus counts as
+#: complex (eigenvalues of a real spectrum computed by a non-symmetric eigensolver carry
+#: rounding of order ε·‖J‖ times their condition).
+_REAL_TOL = 1e-6
 
 
 def sor_rate(omega, rho_j):
