@@ -171,7 +171,7 @@ def optimal_omega(A) -> float:
     Raises
     ------
     ValueError
-        When the Jacobi eigenvalues of largest modulus are complex (|Im λ| > 10⁻⁶ ρ_J): a
+        When the Jacobi eigenvalues of largest modulus are complex (``|Im λ| > 1e-6 ρ_J``): a
         non-symmetric matrix such as central-difference convection–diffusion beyond a cell
         Péclet number of 2 (or one so far from normal that its eigenvalues cannot be computed
         in double precision).  Young's formula is not the optimum there, and SOR at its ω may
