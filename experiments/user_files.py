@@ -108,7 +108,8 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
         values = np.loadtxt(io.BytesIO(rest), dtype=np.float64, comments="%", ndmin=2)
     except ValueError as exc:
         raise ValueError(
-            f"{path}: an entry is not a number as Matrix Market writes them ({exc}; rows "
+            f"{path}: cannot read it as .mtx: an entry is not a number as Matrix Market "
+            f"writes them ({exc}; rows "
             f"counted from the first entry line, line {skipped + 1}): a decimal point, not "
             f"a comma, an exponent with e or E, not Fortran's D, and {width} number"
             f"{'s' if width != 1 else ''} a line for a {layout} {field} file") from None
@@ -118,7 +119,8 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
             f"{field} file has {width} (the header says {field}: "
             + ("complex values under a 'real' header would lose their imaginary parts"
                if values.shape[1] > width else "a line is missing its value") + ")")
-    if field == "integer" and values.size and not np.all(values[:, -1] == np.round(values[:, -1])):
+    if field == "integer" and values.size and not np.all(values[:, -1]
+                                                         == np.round(values[:, -1])):
         raise ValueError(f"{path}: an 'integer' file holds non-integer values; write it as "
                          f"'real'")
 

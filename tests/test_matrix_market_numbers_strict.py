@@ -29,12 +29,14 @@ def write(path, value, field="real"):
 def test_misread_numbers_are_refused(tmp_path, value, scipy_reads):
     path = write(tmp_path / "A.mtx", value)
     assert scipy.io.mmread(path).toarray()[1, 0] == scipy_reads  # what it had been read as
-    with pytest.raises(ValueError, match=r"A\.mtx: an entry is not a number as Matrix Market "
+    with pytest.raises(ValueError, match=r"A\.mtx: cannot read it as \.mtx: an entry is "
+                                         r"not a number as Matrix Market "
                                          r"writes them \(could not convert string "):
         user_files.read_matrix(path)
     p = relaxtune("tune", "A.mtx", "--solver", "sor", "--quiet", "--out", "out", cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert p.stderr.strip().startswith("relaxtune: error: A.mtx: an entry is not a number")
+    assert p.stderr.strip().startswith(
+        "relaxtune: error: A.mtx: cannot read it as .mtx: an entry is not a number")
     assert not (tmp_path / "out" / "tuner.json").exists()
 
 
@@ -52,7 +54,8 @@ def test_right_hand_side_with_a_decimal_comma_is_refused(tmp_path):
     path = tmp_path / "b.mtx"
     path.write_text("%%MatrixMarket matrix array real general\n3 1\n1\n2,5\n3\n")
     assert scipy.io.mmread(path).ravel()[1] == 2.0
-    with pytest.raises(ValueError, match=r"b\.mtx: an entry is not a number .*'2,5'"):
+    with pytest.raises(ValueError, match=r"b\.mtx: cannot read it as \.mtx: an entry is "
+                                         r"not a number .*'2,5'"):
         user_files.read_vector(path, 3)
 
 
