@@ -170,7 +170,11 @@ def _check_coordinates(M, fmt="COO"):
 def _as_array(value, name: str) -> np.ndarray:
     """``np.asarray(value)``, with NumPy's refusal of nested lists of unequal lengths (rows
     of a matrix or entries of a vector that are sequences of other lengths) named as the
-    argument's problem: NumPy's own message names neither the argument nor a row."""
+    argument's problem: NumPy's own message names neither the argument nor a row; a masked
+    array with masked entries is refused (``np.asarray`` would pass the values under the
+    mask, which a mask usually says are missing)."""
+    if isinstance(value, np.ma.MaskedArray):
+        _check_unmasked(value, name)
     try:
         return np.asarray(value)
     except ValueError:
@@ -178,6 +182,21 @@ def _as_array(value, name: str) -> np.ndarray:
                          f"sequence of unequal lengths ({type(value).__name__} whose entries "
                          f"are sequences of different sizes, or mix numbers and "
                          f"sequences)") from None
+
+
+def _check_unmasked(value, name: str) -> None:
+    """Raise ``ValueError`` if the masked array ``value`` has masked entries (a mask of
+    ``False`` only, or none, leaves an ordinary array)."""
+    mask = np.ma.getmaskarray(value)
+    count = int(np.count_nonzero(mask))
+    if count:
+        first = np.unravel_index(int(np.argmax(mask.ravel())), mask.shape)
+        where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
+        raise ValueError(
+            f"{name} is a masked array with {count} masked entr{'y' if count == 1 else 'ies'} "
+            f"(the first at index {where}): the solvers read every entry, and would use the "
+            f"values under the mask; fill them ({name}.filled(value)) or, if the values under "
+            f"the mask are meant, pass {name}.data")
 
 
 def _check_dtype(dtype, name):

@@ -223,7 +223,31 @@ class PetscOperator:
                 raise ValueError(
                     f"A is not symmetric (PETSc MatIsSymmetric fails at 1e-10 relative to "
                     f"‖A‖∞); {kind} needs a symmetric positive definite matrix — use sor for others")
-            self._checked["symmetric"] = True
+            self._checked["symmetric"] = state
+
+    def symmetry_lost(self, kind: str) -> str | None:
+        """After a failed ``cg``/``ssor_pcg`` solve on a user's Mat whose values changed since
+        its symmetry was checked: the message if it is no longer symmetric (else ``None``), and
+        the check forgotten so that the next solve refuses it.  Collective.
+
+        Symmetry is checked once per Mat (a simulation changes values, not the symmetry of its
+        operator); a Mat whose values were changed into a non-symmetric matrix had run CG to
+        ``maxiter`` on every solve (a Tuner: every arm), saying only ``"maxiter"``.  Checked
+        again only here, on a failure, so a converging run pays nothing.
+        """
+        checked = self._checked.get("symmetric")
+        if (kind not in ("ssor_pcg", "cg") or self._csr is not None or checked is None
+                or checked == self.mat.stateGet() or _symmetry_known(self.mat) is not None):
+            return None
+        scale = self.mat.norm(PETSc.NormType.INFINITY)
+        if self.mat.isSymmetric(1e-10 * scale):
+            self._checked["symmetric"] = self.mat.stateGet()
+            return None
+        del self._checked["symmetric"]
+        return (f"A is no longer symmetric: its values changed since it was checked (PETSc "
+                f"MatIsSymmetric now fails at 1e-10 relative to ‖A‖∞), and {kind} did not "
+                f"converge; {kind} needs a symmetric positive definite matrix — use sor for "
+                f"others")
 
     # -- vectors -----------------------------------------------------------------------------
     def vector(self, v, name: str, *, zero_if_none=False, copy=True):
@@ -603,6 +627,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             bv.destroy()
         raise
     bs = bv  # the right-hand side solved with: bv, or a copy scaled by 2**scale
+    lost = None
     try:
         if x0 is not None and not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
             raise ValueError("x0 contains NaN or Inf")
@@ -645,6 +670,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         info["petsc_reason"] = reason_name(code)
         if not converged:  # a failed solve returns its best iterate: which one (as Numba)
             info["best_iteration"] = int(kept)
+            lost = op.symmetry_lost(kind)  # collective: every rank has this reason
         if reason == "diverged" and kind == "cg" and solver.pc_type == "none":
             cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
             if cause:
@@ -655,8 +681,10 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             bs.destroy()
         if bv is not b:
             bv.destroy()
-        if not want_vec:
+        if not want_vec or lost:
             x.destroy()
+    if lost:
+        raise ValueError(lost)
     return SolveResult(x=out, iterations=int(its), converged=bool(converged),
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,

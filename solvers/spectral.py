@@ -41,17 +41,29 @@ def jacobi_spectral_radius(A) -> float:
     >>> bool(np.isclose(jacobi_spectral_radius(gallery.laplacian_2d(10)), np.cos(np.pi / 11)))
     True
     """
+    return _jacobi_extreme(A)[0]
+
+
+def _jacobi_extreme(A) -> tuple[float, float]:
+    """``(ρ_J, ι)``: the Jacobi spectral radius and the largest ``|Im λ|`` among the computed
+    eigenvalues of largest modulus (0 for a symmetric ``A`` with positive diagonal, whose
+    Jacobi spectrum is real)."""
     op = prepare(A)
     op.require_diagonal("the Jacobi iteration")
     d = op.diagonal
     symmetric = op.asymmetry() <= 1e-12 and np.all(d > 0)
+    C = op.matrix
+    if not symmetric and np.all(d > 0):
+        C = _symmetrized(op)
+        symmetric = C is not None
+        C = op.matrix if C is None else C
     if symmetric:
         s = 1.0 / np.sqrt(d)
-        J = sp.diags_array(s) @ (sp.diags_array(d) - op.matrix) @ sp.diags_array(s)
+        J = sp.diags_array(s) @ (sp.diags_array(d) - C) @ sp.diags_array(s)
     else:
         J = sp.diags_array(1.0 / d) @ (sp.diags_array(d) - op.matrix)
     if J.count_nonzero() == 0:  # a diagonal matrix: ARPACK cannot start on J = 0
-        return 0.0
+        return 0.0, 0.0
     if op.n <= DENSE_LIMIT:
         return _dense_radius(J, symmetric)
     k = 2  # the largest-magnitude eigenvalues often come as a ± pair (bipartite graphs)
@@ -70,13 +82,44 @@ def jacobi_spectral_radius(A) -> float:
             f"the Jacobi spectral radius of this matrix (n = {op.n}) cannot be computed: "
             f"ARPACK did not converge ({exc}); its largest eigenvalues are clustered, "
             "typically with ρ_J at or next to 1") from exc
-    return float(np.max(np.abs(ev)))
+    return _extreme(ev)
 
 
-def _dense_radius(J, symmetric: bool) -> float:
+def _symmetrized(op):
+    """The symmetric matrix ``C`` with ``c_ij = sign(a_ij)·√(a_ij a_ji)`` when ``A = S⁻¹ C S``
+    for a positive diagonal ``S`` (:func:`_kernels_symmetrize.diagonally_symmetrizable`), else
+    ``None``.
+
+    Such a matrix (upwind or central-difference convection–diffusion below a cell Péclet
+    number of 2, a row-scaled symmetric matrix) has a real Jacobi spectrum, that of
+    ``I − D^{-1/2} C D^{-1/2}``; a general eigensolver on ``I − D⁻¹A`` itself, far from normal
+    there, had returned spurious complex eigenvalues and a wrong radius (0.265 for 0.211 on
+    upwind convection–diffusion, 30 × 30 grid, cell Péclet number 100).
+    """
+    from ._kernels_symmetrize import diagonally_symmetrizable
+
+    mirror = op._mirror()
+    data = op.data
+    if not diagonally_symmetrizable(op.indptr, op.indices, data, mirror, 1e-10):
+        return None
+    other = np.where(mirror >= 0, data[np.maximum(mirror, 0)], 0.0)
+    values = np.sign(data) * np.sqrt(np.abs(data)) * np.sqrt(np.abs(other))
+    return sp.csr_array((values, op.indices.astype(np.int64), op.indptr.astype(np.int64)),
+                        shape=(op.n, op.n))
+
+
+def _dense_radius(J, symmetric: bool) -> tuple[float, float]:
     dense = J.toarray()
-    ev = np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense)
-    return float(np.max(np.abs(ev)))
+    return _extreme(np.linalg.eigvalsh(dense) if symmetric else np.linalg.eigvals(dense))
+
+
+def _extreme(ev) -> tuple[float, float]:
+    """``(max |λ|, max |Im λ| over the λ of that modulus)`` of the eigenvalues ``ev`` (a
+    conjugate pair, or a ± pair, shares the modulus up to rounding)."""
+    modulus = np.abs(ev)
+    rho = float(np.max(modulus))
+    top = ev[modulus >= rho * (1.0 - 1e-6)]
+    return rho, float(np.max(np.abs(np.imag(top))))
 
 
 def _real(value, name: str) -> float:
@@ -124,8 +167,35 @@ def optimal_omega(A) -> float:
     >>> from solvers import gallery
     >>> round(float(optimal_omega(gallery.laplacian_2d(10))), 4)
     1.5604
+
+    Raises
+    ------
+    ValueError
+        When the Jacobi eigenvalues of largest modulus are complex (``|Im λ| > 1e-6 ρ_J``): a
+        non-symmetric matrix such as central-difference convection–diffusion beyond a cell
+        Péclet number of 2 (or one so far from normal that its eigenvalues cannot be computed
+        in double precision).  Young's formula is not the optimum there, and SOR at its ω may
+        diverge (convection–diffusion on a 12 × 12 grid, cell Péclet number 3.8: the formula
+        gives ω = 1.47, where the SOR iteration matrix has spectral radius 2.5).
     """
-    return young_omega(jacobi_spectral_radius(A))
+    rho, imag = _jacobi_extreme(A)
+    if imag > _REAL_TOL * rho:
+        formula = (f"its ω = 2/(1 + √(1 − ρ_J²)) = {young_omega(rho):.4g} is not the optimum "
+                   f"here, and SOR at that ω may diverge" if rho < 1.0 else
+                   "and the Jacobi iteration does not converge (ρ_J >= 1)")
+        raise ValueError(
+            f"Young's formula needs a real Jacobi spectrum, and the eigenvalues of largest "
+            f"modulus of I − D⁻¹A are complex (|λ| = {rho:.6g}, |Im λ| = {imag:.3g}), as "
+            f"those of a non-symmetric matrix may be (convection–diffusion with a cell Péclet "
+            f"number above 2): {formula}; measure ω instead (a Tuner over a grid of ω, "
+            f"solver='sor')")
+    return young_omega(rho)
+
+
+#: The relative imaginary part above which a Jacobi eigenvalue of largest modulus counts as
+#: complex (eigenvalues of a real spectrum computed by a non-symmetric eigensolver carry
+#: rounding of order ε·‖J‖ times their condition).
+_REAL_TOL = 1e-6
 
 
 def sor_rate(omega, rho_j):
