@@ -58,7 +58,10 @@ Measured side by side on six sequences (``docs/studies/precond.md``, *A never-pl
 tried at its relation's cheap end*): plain CG is played on heat3d, but the learner is behind
 the default on every sequence (the extra columns, the related families' later tries through
 the offsets' spread, and IC(0)-CG's first try at the weak anisotropy where it loses), so the
-option is off.
+option is off.  Measured again with the first try placed by the regime (same page, *First
+tries placed by the regime*): no first try of IC(0)-CG at aniso2d's weak anisotropy (the
+ω curve's gap is 2.3–2.9 × at every step there, and prices it above the best ω), level with
+the fixed interval within the noise, still behind the default.
 """
 from __future__ import annotations
 
