@@ -41,6 +41,15 @@ prediction are kept apart:
   again: from its first round on the arm's own readings set its offset, and the try gate
   weighs it as any other family.  A family whose cheap end is not below the leader
   (``s ≤ 0``) is never tried by it.
+* **the regime** (the cheap end read at the context): the relation's two limits belong to two
+  regimes — ``γ = 1`` to few iterations, ``γ_s`` (CG ``√8``, IC(0) ``1/√8``) to strongly
+  coupled, many-iteration systems — and the learner reads which one holds at the context from
+  its own ω curve: SSOR-PCG at ω = 1 predicted ``ρ = e^gap`` times the best ω of its family.
+  The first try prices the family at ``γ = 1/ρ + (1 − 1/ρ)·γ_s`` (:func:`regime_gamma`)
+  instead of the range's cheap end at every context, so IC(0)-CG is not first tried where
+  ω = 1 is near the best ω and IC(0) has no edge, nor CG where over-relaxation pays most.  The
+  fixed cheap end stays reachable as ``policy._untried_regime = False`` (the rule before, for
+  side-by-side measurement).
 
 No constant is fitted to a sequence: the range's ends are the relation's two limits, the
 allowance the guard's, the horizon the run's own length so far.
@@ -49,7 +58,10 @@ Measured side by side on six sequences (``docs/studies/precond.md``, *A never-pl
 tried at its relation's cheap end*): plain CG is played on heat3d, but the learner is behind
 the default on every sequence (the extra columns, the related families' later tries through
 the offsets' spread, and IC(0)-CG's first try at the weak anisotropy where it loses), so the
-option is off.
+option is off.  Measured again with the first try placed by the regime (same page, *First
+tries placed by the regime*): no first try of IC(0)-CG at aniso2d's weak anisotropy (the
+ω curve's gap is 2.3–2.9 × at every step there, and prices it above the best ω), level with
+the fixed interval within the noise, still behind the default.
 """
 from __future__ import annotations
 
@@ -67,6 +79,27 @@ GAMMA_RANGE = {"cg": (1.0, math.sqrt(8.0)), "jacobi": (1.0, math.sqrt(8.0)),
 #: asymptotic limit); IC(0)'s symmetric Gauss–Seidel's own count (its typical value: the
 #: cheap end is where it follows strong couplings, which the first try is for).
 GAMMA_MEAN = {"cg": 8.0 ** 0.25, "jacobi": 8.0 ** 0.25, "ic0": 1.0}
+#: The relation's strong-coupling end (``μ → 0``, many iterations) per kind: the ratio that
+#: holds for the share of symmetric Gauss–Seidel's iterations that over-relaxation removes
+#: (:func:`regime_log_ratio`); the other share, which the best ω needs too, is at ``γ = 1``.
+GAMMA_STRONG = {"cg": math.sqrt(8.0), "jacobi": math.sqrt(8.0), "ic0": 1.0 / math.sqrt(8.0)}
+
+
+def regime_gamma(gap, strong):
+    """The iteration ratio to symmetric Gauss–Seidel-PCG at a context where SSOR-PCG at ω = 1
+    costs ``e^gap`` times the best ω's (``gap ≥ 0``, clipped): ``γ = 1/ρ + (1 − 1/ρ)·γ_s``
+    with ``ρ = e^gap`` and ``γ_s`` the relation's strong-coupling end.
+
+    Of ω = 1's iterations, the share ``1/ρ`` is what the best ω needs as well — the
+    few-iteration part, where a Krylov method's count hardly depends on the preconditioner
+    (``γ = 1``) — and the share ``1 − 1/ρ`` is what over-relaxation removes, the strongly
+    coupled smooth modes, where the relation's asymptotic end holds (``γ_s``: plain CG
+    ``√8``, IC(0) ``1/√8``).  Near the best ω (``ρ → 1``) CG is at its cheap end and IC(0)
+    at its dear one; far above it, the reverse.  The gap includes the calls' fixed work, so
+    ``ρ`` is at most the iteration ratio and ``γ`` is placed no further towards the strong end
+    than the iterations put it."""
+    inv = math.exp(-max(0.0, gap))
+    return inv + (1.0 - inv) * strong
 
 
 def range_log_ratios(arms, r):
@@ -134,6 +167,11 @@ def range_basis(policy, family, pos):
     # the cheap end below the mean: a constant of the relation (no r), so a state loaded
     # with its own work_ratio has its own cheap ends
     policy._untried_drop = low - centre
+    # the regime's reading (first_try): the relation's mean and strong end, per arm
+    kinds = [(_relation(a) or (None, None))[1] for a in arms]
+    policy._untried_mean = np.array([math.log(GAMMA_MEAN[q]) if q else np.nan for q in kinds])
+    policy._untried_strong = np.array([GAMMA_STRONG[q] if q else np.nan for q in kinds])
+    policy._untried_regime = True
     take_ratios(policy, 5.0)
 
 
@@ -145,7 +183,8 @@ def take_ratios(policy, r):
 def first_try(policy, k):
     """The arm a round plays after its draw chose ``k`` (:meth:`bandit.JointCB.select`, with
     ``lone_prior="range"`` and the try gate on): ``k``, unless ``k`` is of the leader's family
-    and some related family never played has a saving ``s`` at its cheap end with
+    and some related family never played has a saving ``s`` at the regime's ratio
+    (:func:`regime_gamma`; the range's cheap end if ``_untried_regime`` is off) with
     ``s · n ≥ a`` (the module's rule; ``n`` the run's converged solves, ``a`` the guard's
     allowance of a first try); then that family's arm of greatest ``s``."""
     arms = policy._untried_arms
@@ -160,7 +199,11 @@ def first_try(policy, k):
         return k  # the draw plays a rival already
     n = float(policy.converged_counts.sum())
     mu = policy._mu
-    base = mu[policy._untried_ref] - mu[lead]
+    ref = policy._untried_ref
+    base = mu[ref] - mu[lead]
+    # how far ω = 1 sits above the best ω of its family at the context: the regime
+    curve = np.flatnonzero(fam == fam[ref])
+    gap = float(mu[ref] - mu[curve].min())
     allowance = float(policy._gate_allow[1])
     best, saving = k, 0.0
     left = False
@@ -168,7 +211,12 @@ def first_try(policy, k):
         if counts[j] > 0:
             continue
         left = True
-        s = -math.expm1(base + policy._work_ratio[j] + policy._untried_drop[j])
+        if policy._untried_regime:
+            lo = (policy._work_ratio[j] - policy._untried_mean[j]
+                  + math.log(regime_gamma(gap, policy._untried_strong[j])))
+        else:
+            lo = policy._work_ratio[j] + policy._untried_drop[j]
+        s = -math.expm1(base + lo)
         if s > saving and s * n >= allowance:
             best, saving = int(j), s
     if not left:
