@@ -125,6 +125,24 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
                          f"'real'")
 
 
+#: the files whose numbers passed :func:`_check_numbers`, by (path, size, modification time):
+#: ``relaxtune tune`` reads each file once to check every system before solving and again to
+#: solve it, and the strict pass costs about three of scipy's reads
+_NUMBERS_CHECKED: dict = {}
+
+
+def _checked_numbers(path: Path, layout: str, field: str) -> None:
+    """:func:`_check_numbers`, once per version of the file (a file rewritten since, even to
+    the same size, is checked again: its modification time moved)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, layout, field)
+    if key not in _NUMBERS_CHECKED:
+        _check_numbers(path, layout, field)
+        if len(_NUMBERS_CHECKED) >= 4096:  # a long run over many files: bounded memory
+            _NUMBERS_CHECKED.clear()
+        _NUMBERS_CHECKED[key] = True
+
+
 def _check_header(path: Path, rows: int, cols: int, entries: int, layout: str) -> None:
     """Refuse from the Matrix Market header alone what the systems cannot be, before scipy
     allocates what the header claims: a header of 10⁹ × 10⁹ with one entry had made the
@@ -162,7 +180,7 @@ def read_matrix(path) -> sp.csr_matrix:
                              f"systems need their numbers")
         if info is not None:
             _check_header(path, *info[:4])
-            _check_numbers(path, info[3], info[4])
+            _checked_numbers(path, info[3], info[4])
         M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
         if info is not None and info[3] == "coordinate" and info[5] != "general":
             _one_triangle(path, info[5])
@@ -207,7 +225,7 @@ def read_vector(path, n: int) -> np.ndarray:
             v = np.loadtxt(path, dtype=np.float64, ndmin=1, encoding="utf-8-sig")
         else:
             info = scipy.io.mminfo(path)
-            _check_numbers(path, info[3], info[4])
+            _checked_numbers(path, info[3], info[4])
             v = scipy.io.mmread(path)
             v = v.toarray() if sp.issparse(v) else np.asarray(v)
     except ValueError as exc:

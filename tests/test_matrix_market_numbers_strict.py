@@ -90,3 +90,26 @@ def test_ordinary_files_read_exactly(tmp_path):
                                     "2 2 2\n1 1 3\n2 2 -4\n")
     np.testing.assert_array_equal(user_files.read_matrix(tmp_path / "i.mtx").toarray(),
                                   [[3, 0], [0, -4]])
+
+
+def test_strict_pass_runs_once_per_version_of_a_file(tmp_path, monkeypatch):
+    # `relaxtune tune` reads every file to check it, then again to solve: the strict pass
+    # (about three of scipy's reads) runs once per version of the file, and a file rewritten
+    # since is checked again, even at the same size
+    import os
+
+    calls = []
+    strict = user_files._check_numbers
+    monkeypatch.setattr(user_files, "_check_numbers",
+                        lambda *a: (calls.append(a[0]), strict(*a))[1])
+    path = write(tmp_path / "A.mtx", "-1.5")
+    first = user_files.read_matrix(path)
+    again = user_files.read_matrix(path)
+    assert len(calls) == 1
+    assert np.array_equal(first.toarray(), again.toarray()) and first[1, 0] == -1.5
+    st = os.stat(path)
+    write(path, "-1,5")  # the same size, a misread number
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with pytest.raises(ValueError, match="not a number as Matrix Market writes them"):
+        user_files.read_matrix(path)
+    assert len(calls) == 2
