@@ -291,7 +291,38 @@ class CSROperator:
                 and data.flags.c_contiguous and A.shape == self.shape
                 and A.indices.size == self.nnz and A.indptr.size == self.n + 1
                 and A.indices.dtype.isnative and A.indptr.dtype.isnative):
-            return self._fill(A, data, data, layout[0], self._inv_diagonal)
+            checks = self._checks
+            if (checks is None or self._invalid is not None or self._split is not layout[2]
+                    or self.diagonal is not layout[1]):
+                return self._fill(A, data, data, layout[0], self._inv_diagonal)
+            # the loop's usual call: the buffer and the inverse diagonal hold this operator's
+            # checked values and views (_adopt). What _fill and _adopt do, without their
+            # steps that undo and redo each other (the caches reset, then set again): in the
+            # Tuner's call, after a solve has pushed this code and these objects out of the
+            # caches, every Python step costs several times its warm time
+            inv = self._inv_diagonal
+            slot, umirror, lonely = self._pattern["values"][:3]
+            out = _prep.refresh_values_kept(A.indptr, A.indices, data, self.indptr,
+                                            self.indices, slot, layout[0], umirror, lonely,
+                                            inv, True)
+            if out[0]:
+                return False  # the pattern differs: nothing was written
+            if out[1]:
+                self._invalid = ("its refresh was refused (non-finite entries); it holds no "
+                                 "matrix")
+                self._checks = None
+                raise _nonfinite(out[1], A.indptr, A.indices, data)
+            self._sor_mirror = self._matrix = self._reversed = self._derived = None
+            self.values_version += 1
+            self.data = data
+            if not out[2]:  # new values: their checks' results (else the kept ones stand)
+                checks = self._checks = out[3:]
+            amax, worst = checks[0], checks[1]
+            self._diag_check = checks[2:]
+            self._symmetry = worst / amax if amax > 0.0 else 0.0
+            if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
+                self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
+            return True
         return self._scratch and self._fits(A) and self._refresh(A, alias=True)
 
     def _adopt(self, values, inv, checks):
