@@ -40,14 +40,14 @@ class EarlyRetell:
     #: Tell a learner that can be told again (:meth:`bandit.JointCB.retell`) the rounds
     #: before the reference family's ``timed_work`` price was fixed again once it is, the
     #: reference family's at the fixed price (the module's notes).  Measured side by side
-    #: on the preconditioner study (``docs/studies/precond.md``, the Monte Carlo sequence's
+    #: on the preconditioner study (``docs/studies/precond_rules.md``, the Monte Carlo sequence's
     #: section) and adopted.  A class attribute: a set can switch it off
     #: (``tuner._arms.retell_early = False``) before its first solve.
     retell_early = True
     #: With :attr:`retell_early`, also the other families' rounds, at their price when the
     #: reference's is fixed (their ratio is never fixed: it follows the last 31 readings).
     #: Off: within the rounds' noise on the Monte Carlo sequence, where a round's first
-    #: window holds one or two of them (``docs/studies/precond.md``).
+    #: window holds one or two of them (``docs/studies/precond_rules.md``).
     retell_rivals = False
 
     #: the record while it is kept, ``[start, rounds]`` — the learner before the first

@@ -21,7 +21,7 @@ SSOR-PCG ω had cost 0.5-1.3 % of a round more than the same solves of a fixed T
 1 ms each on a solve of 4-5 ms, against 0.0-0.4 % for the ω-only learner, which has no cold
 runs; side by side with the cold run once per arm, 0.994 × on mc3d (six rounds), 0.978-0.990
 on the adaptive-step heat loop, within the rounds' noise on heat2d, aniso2d and finadapt
-(``docs/studies/precond.md``).
+(``docs/studies/precond_rules.md``).
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Each was off by default, and a learner saved with it off learnt exactly as a lea
 it, so it loads and continues bit for bit; one saved with it on learnt by a rule this library
 no longer has, and is refused with a :class:`ValueError` naming the option (continuing it as
 if the rule had never been there would be a silently different learner).  Their measurements
-stay in ``docs/studies/precond.md`` and ``docs/studies/unseen.md``.
+stay in ``docs/studies/precond_rules.md`` and ``docs/studies/unseen.md``.
 
 * ``gate_losses`` (a rival family's lost tries charged together by the try gate): saved in a
   tuner file's policy config when on (``"gate_losses": true``), and in a pickled learner as
@@ -25,8 +25,9 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
            "first_try_run": (None, "_first_try_run", ("_first_run",)),
            "context_retries": (None, "context_retries", ("_retry_state",))}
 
-_WHERE = {"gate_losses": "docs/studies/precond.md", "first_try_run": "docs/studies/unseen.md",
-          "context_retries": "docs/studies/precond.md"}
+_WHERE = {"gate_losses": "docs/studies/precond_rules.md",
+          "first_try_run": "docs/studies/unseen.md",
+          "context_retries": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

@@ -1,5 +1,5 @@
 """The reference family re-read during a rival's long stretch (:attr:`bandit.JointCB.
-reread_reference`, off by default; measured in ``docs/studies/precond.md``).
+reread_reference`, off by default; measured in ``docs/studies/precond_rules.md``).
 
 Under ``timed_work`` a rival family's price is the reference family's fixed price times its
 ratio to the reference, and a ratio sample needs a partner: a reading of another family taken

@@ -54,7 +54,7 @@ prediction are kept apart:
 No constant is fitted to a sequence: the range's ends are the relation's two limits, the
 allowance the guard's, the horizon the run's own length so far.
 
-Measured side by side on six sequences (``docs/studies/precond.md``, *A never-played family
+Measured side by side on six sequences (``docs/studies/precond_rules.md``, *A never-played family
 tried at its relation's cheap end*): plain CG is played on heat3d, but the learner is behind
 the default on every sequence (the extra columns, the related families' later tries through
 the offsets' spread, and IC(0)-CG's first try at the weak anisotropy where it loses), so the

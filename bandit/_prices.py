@@ -44,7 +44,7 @@ class _Prices:
     #: family's own reading before it (:meth:`now` with ``fresh``): in a stretch played
     #: alone only its first reading, read next to its partners, is one; the readings after
     #: it would be paired with the same partners, read before the stretch, at another load
-    #: and another step (docs/studies/precond.md, "A rival played alone: partners read next
+    #: and another step (docs/studies/precond_rules.md, "A rival played alone: partners read next
     #: to it"; adopted: measured side by side on five sequences, ahead on heatadapt and
     #: finadapt, within a round's noise elsewhere)
     fresh_pairs = True

@@ -59,7 +59,7 @@ FAMILY_GAP = "step"
 #: value (``try_gate`` of :class:`~bandit.JointCB`, inside its compiled draw): side by side
 #: with the learner without it, 0.965 × its CPU seconds on the adaptive-step heat sequence
 #: (nx = 100, 9 rounds; 0.957 at nx = 200), 0.988 on heat2d nx = 100 and 1.007 (median
-#: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond.md``).
+#: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond_rules.md``).
 TRY_GATE = True
 
 #: How the default learner over configuration arms counts a round's one-step error in its

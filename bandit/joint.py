@@ -286,7 +286,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         learner over it alone and every other family an offset from its level, so that while
         no other family is played its predictions and draws are that learner's, bit for bit
         (``bandit/_joint_basis.py``; until an arm has converged the
-        draw keeps to that family; measured, not the default: ``docs/studies/precond.md``).
+        draw keeps to that family; measured, not the default: ``docs/studies/precond_rules.md``).
     family_gap : {"step", "span"}, default "step"
         With ``arm_basis="omega"``, the space on the line after a family of several ω before
         the next family: one of its grid steps (``"step"``), or its own span in ω
@@ -310,7 +310,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         CG and Jacobi-CG, 1 for IC(0)-CG) times the work model's passes per iteration, read
         from the first system's entries per row (:meth:`prime`), worth one round; the arm's
         own rounds replace it once played (``bandit/_joint_work.py``; measured, not the
-        default: ``docs/studies/precond.md``).  Only over configuration arms on a line layout
+        default: ``docs/studies/precond_rules.md``).  Only over configuration arms on a line layout
         with an SSOR-PCG arm at ω = 1 (else ``ValueError``); a learner saved before the
         option loads ``"none"``.  ``"range"`` (``arm_basis="omega"`` only): those arms on
         the same row, the prior mean within the iteration relation's range (CG and
@@ -984,7 +984,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     @property
     def gate_pick(self):
         """Whether the try gate weighs, for a drawn rival, the rival arm of greatest gate value
-        (on by default, measured side by side in ``docs/studies/precond.md``).
+        (on by default, measured side by side in ``docs/studies/precond_rules.md``).
 
         With :attr:`try_gate`, the lower-confidence-bound draw proposes a rival family's arm by
         its score, which favours the widest prediction: the never-played family placed where
@@ -1024,7 +1024,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     #: played) is played once every so many of its solves, so its price keeps a partner
     #: read at the machine's present speed, at most ``SHARE`` of the stretch's predicted cost
     #: (:mod:`bandit._joint_reread`); False (the default, measured in
-    #: ``docs/studies/precond.md``): the draw's arm is played.
+    #: ``docs/studies/precond_rules.md``): the draw's arm is played.
     reread_reference = False
 
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before

@@ -327,7 +327,7 @@ _CHANGES = {"busy to idle": lambda i: 4.0 if i < 30 else 1.0,
     "measured on the preconditioner study and removed; _Prices.fresh_pairs keeps the "
     "stretch's later readings out, not its first; JointCB.reread_reference, a learner's "
     "rule, gives a later reading a partner after at least 8 solves, and a FixedArm has "
-    "none: docs/studies/precond.md)"))
+    "none: docs/studies/precond_rules.md)"))
 @pytest.mark.parametrize("change", list(_CHANGES))
 def test_a_rival_played_alone_from_a_change_of_load_on_keeps_its_ratio(monkeypatch, change):
     """The default rule: CG's told price over SSOR-PCG's, while CG is played alone from a

@@ -1,5 +1,5 @@
 """Configuration arms against a learner over SSOR-PCG's ω alone (options of JointCB, off by
-default; docs/studies/precond.md, *Adaptive time steps*):
+default; docs/studies/precond_rules.md, *Adaptive time steps*):
 
 * ``arm_basis="base"``: the family of most arms has the columns a learner over it alone has
   (Chebyshev in its ω, the same penalty), every other family an offset from its level.  The

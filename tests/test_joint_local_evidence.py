@@ -7,7 +7,7 @@ allowances; a rival beyond its budget told censored at the budget), on costs of 
 form, so the best arm of every context is known exactly.
 
 These pin the diagnosis of the adaptive-step heat sequence's plain-CG rounds
-(``docs/studies/precond.md``): there, the learner's plain-CG stretches follow plain CG's own
+(``docs/studies/precond_rules.md``): there, the learner's plain-CG stretches follow plain CG's own
 told costs step by step, not an extrapolation."""
 import math
 

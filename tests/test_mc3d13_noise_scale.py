@@ -5,7 +5,7 @@ at a clock's busy price (5 ×): counted whole they keep ``σ̂`` — and every w
 six times the costs' own noise for the rest of the run; standardised, ``σ̂`` is the noise's.
 (On that history the standardised learner settles on ω = 1.4 or 1.5 where 1.6 is best: the
 wide bands of the raw count are also what lets the learner leave what the busy rounds
-taught it — docs/studies/precond.md, the Monte Carlo sequence's noise scale.)"""
+taught it — docs/studies/precond_rules.md, the Monte Carlo sequence's noise scale.)"""
 import math
 
 import numpy as np
