@@ -41,7 +41,7 @@ from solvers._petsc_options import PCS as PCS_PETSC
 from solvers.precond import _check_reuse
 from solvers.precond import omega_text  # two decimals unless more tell ω apart
 
-__all__ = ["Config", "parse_arm", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
+__all__ = ["Config", "parse_arm", "on_ranks", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
            "PETSC_SYMMETRIC_PCS", "COSTS"]
 
 #: Methods an arm can name.
@@ -232,6 +232,28 @@ class Config:
                                          and self.backend == "numba"):
             return ("diagonal", "positive", "symmetric")
         return ("symmetric",)
+
+
+def on_ranks(config: Config, ranks: int) -> Config:
+    """``config`` as it runs on a PETSc Mat distributed over ``ranks`` ranks: an ``ic0`` arm
+    (relaxtune's name) becomes block Jacobi with ICC(0) of each rank's block — PETSc has no
+    ICC of a distributed Mat, and block Jacobi is what PETSc itself runs in parallel for a
+    serial factorisation — labelled as such, since it is another preconditioner than IC(0)
+    of the whole matrix (more iterations as the ranks grow).  Every other arm, and every arm
+    on one rank, is returned as it is; an arm naming PETSc's ``pc_type`` ``icc`` itself is
+    passed as written (and refused on several ranks, naming this block-Jacobi arm).
+
+    >>> c = parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc")
+    >>> on_ranks(c, 1) is c, on_ranks(c, 2).label
+    (True, 'cg+bjacobi(sub_pc_factor_shift_type=positive_definite, sub_pc_type=icc)')
+    """
+    if ranks <= 1 or config.backend != "petsc" or config.method != "cg" or config.pc != "ic0":
+        return config
+    from solvers._petsc_options import sub_options
+
+    opts = config.call()[1]["options"]  # the serial arm's options (its shift said)
+    # the arm a user would write for it (equal to it, the same label)
+    return parse_arm({"method": "cg", **sub_options(opts)}, backend="petsc")
 
 
 def _petsc_extra(knobs, method) -> str:

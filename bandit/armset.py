@@ -21,7 +21,7 @@ from ._armset_work import IterationCost
 from ._kernels import expected_saving as _expected_saving
 from ._kernels import try_pays as _try_pays
 from ._prices import _WINDOW, _Prices
-from .arms import arm_kwargs, parse_arm
+from .arms import arm_kwargs, on_ranks, parse_arm
 
 __all__ = ["ArmSet"]
 
@@ -117,9 +117,12 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         every arm through itself (arms passed as keyword arguments, no configurations).
     backend : {"numba", "petsc"}
     cost : {"iterations", "time", "work", "timed_work"}
+    ranks : int
+        MPI ranks the systems are distributed over (PETSc): on several, an ``ic0`` arm runs
+        block Jacobi with ICC(0) per rank (:func:`~bandit.arms.on_ranks`).
     """
 
-    def __init__(self, arms, solver, backend="numba", cost="time"):
+    def __init__(self, arms, solver, backend="numba", cost="time", ranks=1):
         self.custom = not isinstance(solver, str)
         self.backend, self.cost = backend, cost
         self.arms = list(arms)
@@ -131,7 +134,8 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
             self.labels = [_short_label(a) for a in arms]
             self.family = [0] * K
         else:
-            self.configs = [parse_arm(a, solver, backend, index=i) for i, a in enumerate(arms)]
+            self.configs = [on_ranks(parse_arm(a, solver, backend, index=i), ranks)
+                            for i, a in enumerate(arms)]
             if solver == "cg":
                 _one_plain_cg(arms, backend)
             full = any(isinstance(a, dict) for a in arms) or len(

@@ -327,7 +327,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._solver = solver
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
-        arms = ArmSet(policy.arms, solver, backend)
+        # on several ranks an ic0 arm runs block Jacobi + ICC(0) per rank (arms.on_ranks)
+        world = _mpi.world(backend, comm) if backend == "petsc" else None
+        arms = ArmSet(policy.arms, solver, backend, ranks=1 if world is None else world.size)
         if (isinstance(solver, str) and solver != "ssor_pcg" and arms.configs is not None
                 and all(_is_config_dict(a) for a in policy.arms)
                 and any(c.method != solver for c in arms.configs)):

@@ -451,6 +451,25 @@ def _fingerprint(v) -> str:
         return f"unreadable {type(v).__name__} ({type(exc).__name__}: {exc})"
 
 
+#: inputs compared by what the solve makes of them when their raw fingerprints differ
+_CANONICAL = ("A", "b", "x0")
+
+
+def _canonical_fingerprint(v) -> str:
+    """The fingerprint of the form a solve converts ``v`` to: a scipy matrix or dense array
+    ``A`` as the CSR operator :func:`prepare` builds (sorted indices, its index and value
+    types), a vector as contiguous native float64; anything else (a PETSc object, a
+    ``CSROperator`` already converted, input the conversion refuses) as it is."""
+    try:
+        if sp.issparse(v) or (isinstance(v, np.ndarray) and v.ndim == 2):
+            return _fingerprint(_prepare_csr(v))
+        if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf":
+            return _fingerprint(np.ascontiguousarray(v, dtype=np.float64))
+    except Exception:  # noqa: BLE001 - refused input is named by the checks that follow
+        pass
+    return _fingerprint(v)
+
+
 def same_on_every_rank(comm, **inputs) -> None:
     """Raise ``ValueError`` on every rank of ``comm`` unless every rank passed the same inputs.
 
@@ -467,9 +486,21 @@ def same_on_every_rank(comm, **inputs) -> None:
     """
     if comm.getSize() == 1:
         return
+    mpi = comm.tompi4py()
     mine = {name: _fingerprint(v) for name, v in inputs.items()}
-    every = comm.tompi4py().allgather(mine)
+    every = mpi.allgather(mine)
     differ = [name for name in inputs if len({e[name] for e in every}) > 1]
+    storage = [name for name in differ if name in _CANONICAL]
+    if storage:
+        # the same matrix or vector may be stored differently on different ranks (int32 or
+        # int64 indices, byte order, unsorted indices, dense): compare what the solve will
+        # use.  Only here (``differ`` is the same on every rank, so all of them take this
+        # second allgather): on the common path no rank converts anything twice
+        mine = {name: _canonical_fingerprint(inputs[name]) for name in storage}
+        again = mpi.allgather(mine)
+        differ = [name for name in differ
+                  if name not in storage or len({e[name] for e in again}) > 1]
+        every = [{**e, **a} for e, a in zip(every, again)]
     if differ:
         first = next(r for r, e in enumerate(every) if e != every[0])
         raise ValueError(
