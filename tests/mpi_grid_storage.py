@@ -3,7 +3,8 @@
 
 1. ``Tuner(config_grid(), backend="petsc")`` on two ranks: its IC(0) arm runs block Jacobi
    with ICC(0) per rank (labelled so); the Tuner's solves, and those of a Tuner whose only
-   arm is ``{"method": "cg", "pc": "ic0"}``, against scipy's direct solve.
+   arm is ``{"method": "cg", "pc": "ic0"}``, against scipy's direct solve; the grid's Tuner
+   saved as ``OUT/grid_tuner.json`` (read on one process by the test).
 2. ``solvers.cg`` with the same matrix stored differently on the two ranks (index types,
    byte order, unsorted indices, dense): accepted, the right answer; a different matrix:
    refused on every rank.
@@ -28,12 +29,13 @@ def _error(x, ref):
     return float(np.linalg.norm(np.asarray(x) - ref) / np.linalg.norm(ref))
 
 
-def _grid(report, A, b, ref):
+def _grid(report, out, A, b, ref):
     tuner = bandit.Tuner(bandit.config_grid(), backend="petsc", rtol=1e-10)
     report["grid_labels"] = list(tuner.arm_labels)
     errors = [_error(tuner.solve(A, b).x, ref) for _ in range(14)]
     report["grid_errors"] = errors
     report["grid_played"] = sorted(set(tuner.history["label"]))
+    tuner.save(os.path.join(out, "grid_tuner.json"))  # read on one process by the test
     one = bandit.Tuner([{"method": "cg", "pc": "ic0"}], backend="petsc", rtol=1e-10)
     r = one.solve(A, b)
     report["ic0_label"] = list(one.arm_labels)
@@ -93,7 +95,7 @@ def main(out):
     b = np.random.default_rng(3).standard_normal(A.shape[0])
     ref = spla.spsolve(A.tocsc(), b)
     report = {"rank": rank, "size": comm.getSize()}
-    for part, fn in (("grid", lambda: _grid(report, A, b, ref)),
+    for part, fn in (("grid", lambda: _grid(report, out, A, b, ref)),
                      ("storage", lambda: _storage(report, rank, A, b, ref))):
         try:
             fn()

@@ -24,10 +24,11 @@ BLOCK_ICC = "cg+bjacobi(sub_pc_factor_shift_type=positive_definite, sub_pc_type=
 def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("grid_storage")
     two_ranks(HERE / "mpi_grid_storage.py", out, timeout=200)
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    return out, [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
 
 
 def test_default_grid_runs_on_two_ranks_with_block_jacobi_icc(ranks):
+    _, ranks = ranks
     for rep in ranks:
         assert "grid_failed" not in rep, rep["grid_failed"]
         assert rep["grid_labels"][10] == BLOCK_ICC and "cg+ic0" not in rep["grid_labels"]
@@ -40,6 +41,7 @@ def test_default_grid_runs_on_two_ranks_with_block_jacobi_icc(ranks):
 
 
 def test_same_matrix_stored_differently_on_the_ranks_is_accepted(ranks):
+    _, ranks = ranks
     for rep in ranks:
         assert "storage_failed" not in rep, rep["storage_failed"]
         assert set(rep["storage"]) == {"int64 indices", "big-endian", "dense", "csc",
@@ -50,6 +52,7 @@ def test_same_matrix_stored_differently_on_the_ranks_is_accepted(ranks):
 
 
 def test_different_matrix_is_still_refused_on_every_rank(ranks):
+    _, ranks = ranks
     for rep in ranks:
         assert set(rep["different"]) == {"values", "values, int64 indices"}
         for msg in rep["different"].values():
@@ -64,3 +67,20 @@ def test_one_rank_grid_keeps_ic0():
     tuner = bandit.Tuner(grid, backend="petsc")  # COMM_WORLD of one process
     assert tuner.arm_labels == arms.labels
     assert ArmSet(grid, "ssor_pcg", "petsc", ranks=2).labels[10] == BLOCK_ICC
+
+
+def test_tuner_saved_on_two_ranks_loads_on_one(ranks):
+    """A file written on two ranks is read in one process (for analysis): its rows ran the
+    block-Jacobi arm, which on one rank is the ``cg+ic0`` arm again."""
+    import numpy as np
+    import scipy.sparse.linalg as spla
+    from solvers import gallery
+
+    out, _ = ranks
+    tuner = bandit.Tuner.load(out / "grid_tuner.json")
+    assert tuner.arm_labels[10] == "cg+ic0" and len(tuner.history["label"]) == 14
+    A = gallery.laplacian_2d(12).tocsr()
+    b = np.random.default_rng(3).standard_normal(A.shape[0])
+    x = np.asarray(tuner.solve(A, b, rtol=1e-10).x)
+    ref = spla.spsolve(A.tocsc(), b)
+    assert np.linalg.norm(x - ref) < 1e-8 * np.linalg.norm(ref)
