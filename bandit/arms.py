@@ -41,8 +41,8 @@ from solvers._petsc_options import PCS as PCS_PETSC
 from solvers.precond import _check_reuse
 from solvers.precond import omega_text  # two decimals unless more tell ω apart
 
-__all__ = ["Config", "parse_arm", "on_ranks", "config_grid", "arm_kwargs", "METHODS", "PCS", "PETSC_PCS",
-           "PETSC_SYMMETRIC_PCS", "COSTS"]
+__all__ = ["Config", "parse_arm", "on_ranks", "config_grid", "arm_kwargs", "METHODS", "PCS",
+           "PETSC_PCS", "PETSC_SYMMETRIC_PCS", "COSTS"]
 
 #: Methods an arm can name.
 METHODS = ("sor", "ssor_pcg", "cg")
