@@ -76,6 +76,13 @@ def _one_triangle(path: Path, symmetry: str) -> None:
         raise ValueError(f"{path}: {symmetry} storage with entries on both sides of the "
                          f"diagonal; it keeps one triangle (each entry listed once), which "
                          f"scipy mirrors: store one triangle or write the file as 'general'")
+    if symmetry.lower() == "skew-symmetric" and np.any((G.row == G.col) & (G.data != 0)):
+        # the format's skew-symmetric storage has a zero diagonal (a_ii = -a_ii); scipy keeps
+        # a listed diagonal entry, and the system read would be neither the file's nor skew
+        i = int(G.row[(G.row == G.col) & (G.data != 0)][0])
+        raise ValueError(f"{path}: skew-symmetric storage with a nonzero diagonal entry (row "
+                         f"{i + 1}); a skew-symmetric matrix has a zero diagonal: write the "
+                         f"file as 'general'")
 
 
 #: Numbers per entry line of a Matrix Market file, by layout and field (besides the indices).

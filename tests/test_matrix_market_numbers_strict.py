@@ -113,3 +113,19 @@ def test_strict_pass_runs_once_per_version_of_a_file(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="not a number as Matrix Market writes them"):
         user_files.read_matrix(path)
     assert len(calls) == 2
+
+
+def test_skew_symmetric_file_with_a_diagonal_entry_is_refused(tmp_path):
+    # a skew-symmetric matrix has a zero diagonal (a_ii = -a_ii); scipy keeps a listed
+    # diagonal entry, and the matrix read is then neither the file's nor skew-symmetric
+    path = tmp_path / "S.mtx"
+    path.write_text("%%MatrixMarket matrix coordinate real skew-symmetric\n3 3 3\n"
+                    "1 1 4\n2 1 -1\n2 2 4\n")
+    G = scipy.io.mmread(path).toarray()
+    assert G[0, 0] == 4 and G[1, 0] == -G[0, 1] == -1  # what scipy makes of it, silently
+    with pytest.raises(ValueError, match=r"S\.mtx: skew-symmetric storage with a nonzero "
+                                         r"diagonal entry \(row 1\)"):
+        user_files.read_matrix(path)
+    p = relaxtune("tune", "S.mtx", "--solver", "sor", "--quiet", "--out", "out", cwd=tmp_path)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "skew-symmetric storage with a nonzero diagonal entry" in p.stderr
