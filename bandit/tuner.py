@@ -328,7 +328,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._omegas = self._check_arms()
         # the arms as configurations (bandit/arms.py): parsed and validated, labels, calls
         # on several ranks an ic0 arm runs block Jacobi + ICC(0) per rank (arms.on_ranks)
-        world = _mpi.world(backend, comm) if backend == "petsc" else None
+        world = _mpi.world(backend, comm)  # (None on one rank or without PETSc)
         arms = ArmSet(policy.arms, solver, backend, ranks=1 if world is None else world.size)
         if (isinstance(solver, str) and solver != "ssor_pcg" and arms.configs is not None
                 and all(_is_config_dict(a) for a in policy.arms)
@@ -391,7 +391,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._paid_sum = 0.0  # their running sum (the audit budget reads it every solve)
         self._round_cost = 0.0  # the latest fallback chain's cost (see _fall_back)
         # PETSc on > 1 rank: rank 0 decides (bandit/mpi.py); None on COMM_SELF
-        self._comm = _mpi.world(backend, comm)
+        self._comm = world
         # the communicator scipy matrices are converted on (mpi4py: a Tuner pickles)
         self._mat_comm = None if comm is None else _mpi.mpi_comm(comm)
         self._last_op = None
