@@ -29,7 +29,8 @@ SURE_SPREAD_MIN = 10
 PRIOR_ENTRIES = 5.0
 
 
-def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None):
+def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None,
+                 dof=False):
     """Per arm, the error of the self-normalised correction implied by a residual spread
     ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
     effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
@@ -46,7 +47,8 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
     output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
     the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
     with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
-    pooled relative spread, the share of σ̃² the plays show)``."""
+    pooled relative spread, the share of σ̃² the plays show)``, and with ``dof`` also the
+    degrees of freedom of ``σ̃²`` per arm (:func:`_blend_dof`)."""
     w = spread
     sampled = w > 0
     sw = np.bincount(k[sampled], w[sampled], K)
@@ -65,6 +67,9 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
     prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
     prior = PRIOR_ENTRIES if prior is None else prior
     sig2 = (n * var + prior * prior_var) / (n + prior)
+    if dof:
+        df = _blend_dof(n, var, prior, prior_var, n_pool,
+                        np.bincount(k[sampled], minlength=K))
     # an arm's few audits can all miss its rare dear rounds (costs of 3, 12 and 40
     # iterations in turn, with no context to tell them apart: four audits of 3, 3, 4 and
     # 13); the entries observed for sure — a deterministic learner's plays of it, often
@@ -75,8 +80,11 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
     s_mean = np.bincount(k[~sampled], d[~sampled], K) / np.maximum(certain, 1)
     s_var = np.bincount(k[~sampled], (d[~sampled] - s_mean[k[~sampled]]) ** 2, K) / \
         np.maximum(certain - 1, 1)
-    sig2 = np.where((certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN),
-                    np.maximum(sig2, s_var), sig2)
+    by_plays = (certain >= SURE_SPREAD_MIN) & (n < SURE_SPREAD_MIN) & (s_var > sig2)
+    sig2 = np.where(by_plays, s_var, sig2)
+    if dof:
+        # the plays' spread, where it sets σ̃², has their degrees of freedom
+        df = np.where(by_plays, np.maximum(certain - 1.0, 1.0), df)
     covered = np.zeros(K)  # the share of sig2 that the plays show
     if cover is not None:
         # on the unplayed rounds whose context bin the arm's plays cover, their residuals
@@ -95,7 +103,57 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
         # them among the rounds a handful of audits stand for had doubled the floor)
         unknown = unknown - np.bincount(k[sampled & (pi >= LIKELY_PI)], minlength=K)
     sd = unknown * np.sqrt(sig2 / np.maximum(n, 1.0))
+    if dof:
+        return sd, np.sqrt(sig2), pooled_rel, covered, df
     return sd, np.sqrt(sig2), pooled_rel, covered
+
+
+#: Level of the variance-ratio test by which an arm's own residual spread must not exceed
+#: the pooled one before the pooled spread's degrees of freedom count for it
+#: (:func:`_blend_dof`).
+RATIO_TEST = 0.05
+
+
+def _blend_dof(n, var, prior, prior_var, n_pool, count=None):
+    """Per arm, the degrees of freedom of the blended residual variance
+    ``σ̃² = (n·s² + P·s_p²)/(n + P)`` of :func:`_error_floor` (Welch–Satterthwaite), or
+    ``n − 1`` where the arm's own variance is significantly larger than the pooled one.
+
+    ``s²`` (the arm's own, from ``n`` effective sampled entries) has ``n − 1`` degrees of
+    freedom and the pooled ``s_p²`` has ``n_pool − 1``; their blend has
+    ``σ̃⁴ / ((a s²)²/(n − 1) + (b s_p²)²/(n_pool − 1))``, ``a = n/(n + P)``,
+    ``b = P/(n + P)``: about ``n_pool`` where the pooled part dominates, never fewer than
+    the arm's own ``n − 1``.  The pooled part stands for the arm only if the arm's residuals
+    spread no more than the other arms': where the ratio ``s²/s_p²`` lies above the
+    ``1 − RATIO_TEST`` quantile of the ``F(n − 1, n_pool − 1)`` law, the blend would
+    understate the arm's spread and the arm's own ``n − 1`` stay (Student's factor as
+    before); so they do for an arm with fewer than two sampled entries (``count``; no
+    spread of its own at all).  A ratio far below 1 needs no fallback: the blend then
+    overstates the arm's spread.
+
+    Examples
+    --------
+    >>> df = _blend_dof(np.array([2.0, 2.0, 2.0]), np.array([1.0, 1e-6, 400.0]), 5.0,
+    ...                 np.ones(3), 100.0)
+    >>> [round(float(v), 1) for v in df]     # agrees, far smaller, far larger
+    [11.5, 99.0, 1.0]
+    """
+    from scipy.stats import f as fisher
+
+    n = np.asarray(n, dtype=float)
+    var = np.asarray(var, dtype=float)
+    prior_var = np.asarray(prior_var, dtype=float)
+    own = np.maximum(n - 1.0, 1.0)
+    pool = max(float(n_pool) - 1.0, 1.0)
+    a, b = n / (n + prior), prior / (n + prior)
+    blend = a * var + b * prior_var
+    den = (a * var) ** 2 / own + (b * prior_var) ** 2 / pool
+    df = np.where(den > 0, blend ** 2 / np.where(den > 0, den, 1.0), own)
+    ratio = var / np.maximum(prior_var, 1e-300)
+    hi = fisher.ppf(1.0 - RATIO_TEST, own, pool)
+    many = n >= 2.0 if count is None else np.asarray(count) >= 2
+    agree = many & (prior_var > 0) & (ratio <= hi)
+    return np.where(agree, np.maximum(df, own), own)
 
 
 #: Plays of an arm in a context bin needed before their residuals stand for the arm's

@@ -170,8 +170,9 @@ class _Track:
                                              self.den[-1][None] + (Ad @ X).T, self.U[-1][None])
         level = np.sqrt(np.mean(m * m, axis=0))
         cover = _play_spread(data, t, k, d, K) if PLAYS_SHOW_SPREAD else None
-        floor_sd, _, _, covered = _error_floor(d, m[t, k], pi, spread, k, K, T, level,
-                                               share=share, cover=cover)
+        floor_sd, _, _, covered, blend_df = _error_floor(d, m[t, k], pi, spread, k, K, T,
+                                                         level, share=share, cover=cover,
+                                                         dof=True)
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
         unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True)
@@ -194,7 +195,25 @@ class _Track:
         if cover is not None:
             plays = _small_sample(spread, k, K, extra=cover[2])
             student = np.sqrt(covered * plays ** 2 + (1.0 - covered) * student ** 2)
-        if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
+        if POOLED_UPPER_DF:
+            # the floor from the residual spread rests on the arm's entries shrunk towards
+            # the spread pooled over every arm: where the arm's own spread agrees with the
+            # pooled one, Student's factor for the blend's degrees of freedom (mostly the
+            # pooled entries'), not for the arm's two or three; the bootstrap's error, which
+            # is the arm's own entries alone, keeps the arm's own factor
+            f_blend = _t95(np.maximum(blend_df, 1.0)) / 1.6448536269514722
+            if cover is not None:
+                f_blend = np.sqrt(covered * plays ** 2 + (1.0 - covered) * f_blend ** 2)
+            f_blend = np.minimum(f_blend, student)
+            f_unr = student
+            if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
+                pooled = float(_t95(np.array([n_pooled - 1.0]))[0]) / 1.6448536269514722
+                f_unr = np.minimum(pooled, student)
+            target = np.maximum(np.maximum(student * boot_sd, f_blend * err_sd),
+                                f_unr * unreached)
+            student = np.where(flat, student,
+                               target / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300))
+        elif UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
             # the floor of the contexts the plays avoided rests on the spread pooled over
             # the audited entries of every arm, not on the arm's own few entries: where it
             # sets the error, Student's factor for the pooled entries' degrees of freedom
@@ -277,6 +296,14 @@ def _lower_student(student, spread, k, K):
 #: the arm's own sampled entries; False is the estimator before it (``relaxtune bench
 #: regret --compare`` measures both).
 UNREACHED_DF = True
+#: Whether the floor of an arm's error from its residual spread (:func:`_error_floor`: the
+#: arm's sampled entries shrunk towards the spread pooled over every arm) takes Student's
+#: factor for that blend's degrees of freedom (Welch–Satterthwaite, about the pooled
+#: entries' number where the pooled part dominates) wherever the arm's own spread agrees
+#: with the pooled one by a variance-ratio test (:func:`_blend_dof`), rather than for the
+#: arm's own sampled entries; False is the estimator before it (``relaxtune bench regret
+#: --compare`` measures both).
+POOLED_UPPER_DF = True
 #: Audited entries of arms not played on their round needed before their pooled spread's
 #: degrees of freedom set the factor (Student's factor for 19 of them is 1.05): with a
 #: handful, other arms' residuals say little about how far an arm's model strays on the
@@ -428,13 +455,21 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     floor_c = certain_lower(data, t, k, v, cps) if bare.any() else None
     if bare.any():
         low_end = np.where(bare, floor_c[-1], low_end)
+    # a total is at least its capped part, S_k ≥ L_k: an upper end of S_k centred below the
+    # estimate of L_k (a two-sided total whose few audits missed the dear rounds that the
+    # capped runs show, or a cost model's extrapolation below 0) is centred at L̂_k instead;
+    # never narrower, and with Student's factor of the pooled spread such an arm's upper end
+    # had fallen below its own lower end
+    S_up = two.S
+    if POOLED_UPPER_DF and low_tr is not None and CAPPED_LOWER_ENDS:
+        S_up = np.where(full[None], np.maximum(two.S, low_tr.S), two.S)
     neg = -two.dev[:, full & informed]
     cand = np.ones(int(np.sum(full & informed)), dtype=bool)
     c = 0.0
     top = np.inf
     for _ in range(3):  # all arms, then those whose lower end reaches the lowest upper end
         c = float(np.quantile(np.max(neg[:, cand], axis=1), q_end)) if cand.any() else 0.0
-        upper = np.where(informed, two.S[-1] + c * two.sd, sure[-1])
+        upper = np.where(informed, S_up[-1] + c * two.sd, sure[-1])
         top = float(np.min(upper[full])) if full.any() else np.inf
         cand = low_end[full & informed] <= top
     # an arm's lower end is at most its upper end: an arm observed for sure on every round
@@ -462,7 +497,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
             low_c = np.minimum(low_c, two.S[:, j] - c_two[j] * two.prefix_sd_low(j))
     cf = np.flatnonzero(full & (low_end <= top))
     for j in cf:
-        high_c = np.minimum(high_c, two.S[:, j] + c * two.prefix_sd(j) if informed[j]
+        high_c = np.minimum(high_c, S_up[:, j] + c * two.prefix_sd(j) if informed[j]
                             else sure[:, j])
     # costs are >= 0, so is every column total: a model far off (costs that drop to 0) can
     # push a doubly robust total below it, never the comparator (the regret is at most paid)

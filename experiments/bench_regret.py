@@ -126,7 +126,7 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
            compare=False, residuals=False):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
     regrets and costs (``compare``: also the regret against the best fixed arm of the
-    previous estimator, :data:`bandit.estimate.UNREACHED_DF` off, on the same run and
+    previous estimator, :data:`bandit.estimate.POOLED_UPPER_DF` off, on the same run and
     audits; ``residuals``: also :func:`covariate_residuals` of the run)."""
     import bandit
 
@@ -144,11 +144,11 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     if compare:
         from bandit import estimate
 
-        estimate.UNREACHED_DF = False
+        estimate.POOLED_UPPER_DF = False
         try:
             b = tuner.regret(level=level, n_boot=n_boot, seed=seed).best_fixed
         finally:
-            estimate.UNREACHED_DF = True
+            estimate.POOLED_UPPER_DF = True
         prev = (b.estimate, b.low, b.high)
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
@@ -527,8 +527,8 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
                          "estimator (Student's factor for each arm's own sampled entries "
-                         "also where the floor of the contexts its plays avoided sets its "
-                         "error), on the same runs")
+                         "also where its residual spread, shrunk towards the pooled one, "
+                         "sets its error), on the same runs")
     ap.add_argument("--follow", type=float, default=None, metavar="SHARE",
                     help="turn on bandit.audit.FOLLOW with this share: without a plan, a "
                          "randomised learner's column audits follow its plays (default: "
