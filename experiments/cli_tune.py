@@ -43,6 +43,9 @@ def _resume_settings(args):
         inside = Path(args.resume) / "tuner.json"
         hint = (f"; a relaxtune tune folder's tuner is its tuner file: --resume {inside}"
                 if Path(args.resume).is_dir() and inside.is_file() else "")
+        if ": it is a " in str(exc):  # an input file (a matrix, ...) given as the tuner
+            hint = ("; --resume takes a saved tuner (a relaxtune tune folder's tuner.json, or "
+                    "a file written by Tuner.save), the systems go in MATRIX ... and --rhs")
         raise UsageError(f"--resume: {exc}{hint}") from None
     why = uf.unresumable(tuner)
     if why is not None:
