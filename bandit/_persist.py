@@ -222,6 +222,21 @@ def read_bytes(path, what: str, error=TunerFileError) -> bytes:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+#: The first bytes of files a tuner file is mistaken for (the inputs of ``relaxtune tune``,
+#: its figures), and what they are.
+_OTHER_KINDS = ((b"%%matrixmarket", "a Matrix Market file (a matrix or a vector)"),
+                (b"pk\x03\x04", "a zip archive (such as scipy's .npz of a matrix)"),
+                (b"\x93numpy", "a NumPy .npy array"),
+                (b"\x1f\x8b", "a gzip-compressed file (such as a .mtx.gz matrix)"),
+                (b"\x89png", "a PNG image"), (b"%pdf-", "a PDF document"))
+
+
+def _other_kind(raw: bytes):
+    """What a file that is not JSON holds, from its first bytes, or ``None``."""
+    head = raw[:16].lower()
+    return next((kind for magic, kind in _OTHER_KINDS if head.startswith(magic)), None)
+
+
 def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
     """Load a JSON file with ``{"format": fmt, "version": v}``, ``oldest <= v <= version``.
 
@@ -241,6 +256,9 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
         # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is Python's limit on
         # the digits of an integer (a run of 5,000 digits in a corrupted file had escaped
         # as a bare ValueError naming no file)
+        kind = _other_kind(raw)
+        if kind is not None:  # "corrupt or truncated" had blamed a whole file of another kind
+            raise TunerFileError(f"{path}: not a {fmt} file: it is {kind} (not JSON)") from None
         raise TunerFileError(f"{path}: corrupt or truncated file (not JSON: {exc})") from None
     except RecursionError:
         raise TunerFileError(f"{path}: corrupt file (JSON nested too deeply)") from None

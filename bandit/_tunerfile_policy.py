@@ -45,7 +45,8 @@ def _policy(raw):
 
     _need(isinstance(raw, dict), f"policy must be an object, got {type(raw).__name__}")
     _need(raw.get("format") == STATE_FORMAT, "policy: not a relaxtune policy state")
-    _need(raw.get("version") == STATE_VERSION,
+    # (type-checked: JSON's true equals 1 in Python and had passed for version 1)
+    _need(_is_int(raw.get("version")) and raw.get("version") == STATE_VERSION,
           f"policy state version {raw.get('version')!r} is not supported (this relaxtune "
           f"reads version {STATE_VERSION})")
     name = raw.get("class")
@@ -74,6 +75,7 @@ def _policy(raw):
             fresh = klass(arms, seed=raw["seed"], **config)
     except (TypeError, ValueError) as exc:
         raise _Bad(f"policy config of {name}: {exc}") from None
+    _no_flags_for_numbers(name, config, fresh)
     state = raw["state"]
     optional = OPTIONAL_STATE_KEYS
     if config.get("prior_shift", 0) is None:  # saved before prior_shift, or without it
@@ -124,6 +126,18 @@ def _policy(raw):
         return Policy.from_state_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above
         raise _Bad(f"policy state: {exc}") from None
+
+
+def _no_flags_for_numbers(name, config, fresh):
+    """A setting saved as a number must not read ``true``/``false``: the constructors take
+    Python's ``True`` as 1 (``beta``, ``context_dim``, ``gamma_exponent`` ...), so a hand
+    edit had loaded as another learner (``beta = 1.0``, a 1-entry context) without a word.
+    What the fresh policy keeps of each setting says which are numbers."""
+    kept = fresh.state_dict()["config"]
+    for key, v in config.items():
+        if isinstance(v, bool) and key in kept and not isinstance(kept[key], bool):
+            raise _Bad(f"policy config of {name}: {key!r} must be "
+                       f"{'null or ' if kept[key] is None else ''}a number, got {v!r}")
 
 
 def _meaning(key, v, fresh):

@@ -43,6 +43,9 @@ def _resume_settings(args):
         inside = Path(args.resume) / "tuner.json"
         hint = (f"; a relaxtune tune folder's tuner is its tuner file: --resume {inside}"
                 if Path(args.resume).is_dir() and inside.is_file() else "")
+        if ": it is a " in str(exc):  # an input file (a matrix, ...) given as the tuner
+            hint = ("; --resume takes a saved tuner (a relaxtune tune folder's tuner.json, or "
+                    "a file written by Tuner.save), the systems go in MATRIX ... and --rhs")
         raise UsageError(f"--resume: {exc}{hint}") from None
     why = uf.unresumable(tuner)
     if why is not None:
@@ -269,8 +272,6 @@ def _stopped_before_one(args, result, count, out, created) -> int:
 def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
               tuner=None) -> int:
     """``relaxtune tune`` once its inputs are checked and its folder is held."""
-    from .results import write_json
-
     try:
         with _SigtermAsInterrupt():  # a batch job's time limit keeps the systems finished
             result = uf.run(systems, solver=args.solver, arms=arms, policy=policy,
@@ -286,30 +287,85 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
         raise UsageError(str(exc)) from None
     if result["interrupted"] == 0:
         return _stopped_before_one(args, result, len(systems), out, created)
+    written = []
+    try:
+        with _SigtermAsInterrupt():  # one line and 143, not a half-drawn figure and no word
+            return _write_results(args, uf, result, systems, out, written)
+    except KeyboardInterrupt as exc:
+        return _stopped_while_writing(args, result, systems, exc, out, written)
+
+
+#: What a finished ``tune`` run writes into its folder, in this order (``figures/`` last).
+_RESULTS = ("tuner.json", "history.csv", "summary.json")
+
+
+def _stopped_while_writing(args, result, systems, exc, out, written) -> int:
+    """Ctrl-C or SIGTERM once the systems were solved, while their results were written or
+    the report printed: one line saying what is in ``out`` and what is not (it had been
+    "interrupted: stopped", naming neither the folder nor what it held), and that a
+    ``--resume`` file not yet replaced is kept as it was."""
+    kind = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    done = [f for f in written if f in _RESULTS]
+    missing = [f for f in _RESULTS if f not in done]
+    if args.json is not None and "--json" not in written:
+        missing.append(f"--json {args.json}")
+    if not args.no_plots and "figures/" not in written:
+        missing.append("figures/ (those drawn are whole)" if "figures/ started" in written
+                       else "figures/")
+    if not missing:
+        said = f"stopped after the results were saved in {out}"
+    else:
+        held = f"{out} holds {', '.join(done)}" if done else f"nothing was saved in {out}"
+        said = f"stopped while writing the results: {held}; not written: {', '.join(missing)}"
+    if args.resume is not None and args.out is None and "resume" not in written:
+        said += (f"; {args.resume} is kept as it was"
+                 + (f" (the continued tuner is {out}/tuner.json)" if "tuner.json" in done
+                    else ""))
+    if result["interrupted"] is None and "summary.json" in done:
+        said += f" (all {len(systems)} systems were solved)"
+    elif result["interrupted"] is not None and "tuner.json" in done:
+        said += _where_to_resume(args, result, len(systems), out)
+    print_error(said, kind=kind)
+    return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+
+
+def _write_results(args, uf, result, systems, out, written) -> int:
+    """The results of a run that solved at least one system in full: each file's name is
+    appended to ``written`` once it is whole (``figures/ started``, then ``figures/``;
+    ``resume`` once the continued tuner replaced the ``--resume`` file)."""
+    from .results import write_json
+
     summary = uf.summarize(result)
     _cli_hints(summary)
     tuner = result["tuner"]
     tuner.save(out / "tuner.json")
+    written.append("tuner.json")
     tuner.to_csv(out / "history.csv")
+    written.append("history.csv")
     summary["files"] = {"resumed": None if args.resume is None else str(args.resume),
                         "matrices": [str(p) for p in args.matrices],
                         "rhs": None if args.rhs is None else [str(p) for p in args.rhs],
                         "contexts": None if args.contexts is None else str(args.contexts)}
     write_json(out / "summary.json", summary)
+    written.append("summary.json")
     if args.json is not None:
         write_json(args.json, summary)
+        written.append("--json")
     if args.json_stdout:
         _print_summary(summary)
     if not args.no_plots:
         from .plots import draw_run
 
+        written.append("figures/ started")
         draw_run(uf.figure_data(result), out / "figures")
+        written.append("figures/")
     if args.resume is not None and args.out is None and result["interrupted"] is None:
         # the continued tuner replaces the file (written aside and renamed, as every save:
         # a failed run leaves the file as it was; an interrupted one too, its finished
         # systems are in the folder's copy); last, so a failure here keeps the run's folder
         try:
             tuner.save(args.resume)
+            written.append("resume")
         except OSError as exc:  # (checked writable before the run: it changed since)
             raise type(exc)(f"--resume {args.resume}: {exc}; the continued tuner is "
                             f"{out}/tuner.json") from None

@@ -13,6 +13,8 @@ imported ``matplotlib.pyplot`` already: a notebook or script then keeps its own 
 # Every figure is imported from here (the figure files look them up here).
 from __future__ import annotations
 
+import contextlib
+import os
 from functools import partial
 from pathlib import Path
 
@@ -56,12 +58,23 @@ def _failed(path: Path, exc: Exception) -> FigureError:
 
 
 def _save(fig, out: Path, stem: str) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.pdf`` in ``out``, each drawn into a temporary
+    file beside it and renamed over it: Ctrl-C, SIGTERM or a full disk in the middle of a
+    write leaves the figure that was there (``relaxtune plot`` redrawing a folder had left
+    it truncated) or none, never part of one."""
     paths = []
     try:
         for ext in ("png", "pdf"):
             p = out / f"{stem}.{ext}"
+            tmp = out / f".{p.name}.{os.getpid()}.tmp"
             try:  # Matplotlib draws (and may fail) only here, as it writes
-                fig.savefig(p, dpi=110, bbox_inches="tight")
+                try:
+                    fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
+                    os.replace(tmp, p)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+                    raise
             except Exception as exc:  # noqa: BLE001 - named with its file, cause chained
                 raise _failed(p, exc) from exc
             paths.append(p)

@@ -57,8 +57,20 @@ def _not_a_file(path: Path) -> ValueError:
 
 
 def _pattern_hint(path: Path) -> str:
-    """A shell passes a pattern that matches nothing on as it was typed."""
-    return " (a pattern that matched no file?)" if any(c in path.name for c in "*?[") else ""
+    """A shell passes a pattern that matches nothing on as it was typed; so does a quoted
+    pattern, or a program started without a shell, that matches files (it had been called
+    "a pattern that matched no file?" all the same)."""
+    if not any(c in str(path) for c in "*?["):
+        return ""
+    import glob
+
+    found = sorted(glob.glob(str(path)))
+    if not found:
+        return " (a pattern that matched no file?)"
+    some = f"{found[0]} ... {found[-1]}" if len(found) > 1 else found[0]
+    return (f" (a quoted pattern? it matches {len(found)} file{'s' if len(found) > 1 else ''}"
+            f": {some}; relaxtune takes file names, not patterns: write it without quotes and "
+            f"the shell lists the files, in name order, the order they are solved in)")
 
 
 def _one_triangle(path: Path, symmetry: str) -> None:
@@ -220,6 +232,9 @@ def read_vector(path, n: int) -> np.ndarray:
     a ``1 × n`` row or an ``n × 1`` column is read as the vector (a file has no orientation to
     keep, unlike the array a program passes to the solvers, which refuse a row)."""
     path = Path(path)
+    if path.is_dir():  # (had been "unknown file type", a folder's name having no suffix)
+        raise ValueError(f"{path}: is a folder; give its files in order, one per matrix "
+                         f"(e.g. {path / '*.npy'})")
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
         raise _not_a_file(path)
