@@ -21,6 +21,7 @@ from ._joint_context import ContextRules
 from . import _joint_removed, _joint_reread
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
+from ._joint_first import first_pick
 from ._joint_work import WorkPrior, work_basis
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -837,9 +838,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             psi.flags.writeable = False
             features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
+            k = first_pick(self, k) if self.first_pick else k  # (_joint_first)
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
         k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
+        k = first_pick(self, k) if self.first_pick else k  # (_joint_first)
         return _joint_reread.reread(self, k) if self.reread_reference else k
 
     def _select(self, psi):
@@ -1026,6 +1029,13 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     #: (:mod:`bandit._joint_reread`); False (the default, measured in
     #: ``docs/studies/precond_rules.md``): the draw's arm is played.
     reread_reference = False
+
+    #: True: a rival's first try (a draw the try gate let through to a family never played)
+    #: goes to the never-played family of least predicted cost at the context, not to the
+    #: one the gate's pick valued most, which among unread families is the one the layout
+    #: leaves widest (:mod:`bandit._joint_first`); False (the default, measured in
+    #: ``docs/studies/precond_rules.md``): the gate's arm is played.
+    first_pick = False
 
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
