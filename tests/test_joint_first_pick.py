@@ -127,9 +127,14 @@ def test_each_first_try_is_the_rule_recomputed(monkeypatch):
     assert all(got == k for k, got, _, q in calls if q is None)
 
 
-def test_strength_ranks_and_the_option_is_off_by_default():
+def test_strength_ranks_the_default_and_a_state_saved_before_the_option():
     assert [_joint_first.arm_strength(a) for a in ARMS] == STRENGTH
     assert _joint_first.arm_strength({"method": "cg", "pc": "jacobi"}) == 1
     assert _joint_first.arm_strength({"method": "cg", "pc": "mine"}) is None
     assert _joint_first.arm_strength(1.3) == 2
-    assert bandit.default_policy(None, ARMS, seed=0).first_pick is False
+    p = bandit.default_policy(None, ARMS, seed=0)
+    assert p.first_pick is True and p._config()["first_pick"] is True
+    config = {k: v for k, v in p._config().items() if k != "first_pick"}
+    assert bandit.JointCB._saved_config(config)["first_pick"] is False
+    with pytest.raises(ValueError, match="first_pick must be True or False"):
+        p.first_pick = "yes"
