@@ -1,5 +1,6 @@
-"""Which never-played family a rival's first try goes to (``JointCB.first_pick``, an option,
-off by default; measured in ``docs/studies/precond_rules.md``).
+"""Which never-played family a rival's first try goes to (``JointCB.first_pick``, on by
+default; measured side by side in ``docs/studies/precond_rules.md``, *A rival's first try
+placed by the regime the leader's cost shows*).
 
 With the try gate and :attr:`bandit.JointCB.gate_pick`, a draw that falls on a rival family
 is played as the rival arm of greatest gate value, its expected saving times the leader's
@@ -88,6 +89,8 @@ def first_pick(policy, k):
     :attr:`~bandit.JointCB.first_pick`): ``k``, unless ``k`` is a rival family's first try
     (its family never played, let through by the try gate); then the never-played family's
     arm the module's rule picks.  Keeps the scalar contexts' range seen (``_first_seen``)."""
+    if policy.__dict__.get("_first_done"):
+        return k  # every family has been played: nothing left for the rule
     memo = policy._mu_of
     if memo is None:
         return k
@@ -105,14 +108,17 @@ def first_pick(policy, k):
     lead = memo[2]
     if fam.size == 0 or lead is None or lead < 0 or fam[k] == fam[lead]:
         return k
-    counts = policy.counts
-    played = set(int(fam[j]) for j in np.flatnonzero(counts))
-    if int(fam[k]) in played:
+    counts = policy.counts.tolist()
+    families = fam.tolist()
+    played = {f for f, c in zip(families, counts) if c > 0}
+    if len(played) == len(set(families)):
+        policy._first_done = True  # every family has a round: nothing left to place
+    if families[k] in played:
         return k  # a proven rival: the gate's pick stands
     strength = policy.__dict__.get("_first_strength")
     if strength is None:
         strength = policy._first_strength = [arm_strength(a) for a in policy.arms]
-    cands = [j for j in range(fam.size) if int(fam[j]) not in played]
+    cands = [j for j, f in enumerate(families) if f not in played]
     q = regime(policy, context, fam[lead]) if isinstance(context, float) else None
     own = strength[lead]
     if q is not None and own is not None and q != 0.5:
