@@ -21,6 +21,7 @@ from ._joint_context import ContextRules
 from . import _joint_removed, _joint_reread
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
+from ._joint_first import first_pick
 from ._joint_work import WorkPrior, work_basis
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -317,6 +318,10 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         Jacobi-CG ``γ ∈ [1, √8]``, IC(0)-CG ``[1/√8, 1]``), AMG left on the line, and a
         family never played tried once where the range's cheap end would save its
         first try's allowance over the run's solves so far (``bandit/_joint_untried.py``).
+    first_pick : bool, default True
+        A rival's first try goes to a never-played family by the regime the leader's cost
+        shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
+        saved before the option loads with it off.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -462,7 +467,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", gate_pick=True, lone_prior="none", seed=None):
+                 lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
+                 seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -536,6 +542,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self.lone_arms = lone_arms
         check_choice("lone_prior", lone_prior, ("none", "work", "range"))
         self.lone_prior = lone_prior
+        self.first_pick = first_pick
         if lone_prior != "none":  # (bandit/_joint_work.py, _joint_untried.py; own rows)
             if plain or arm_basis not in ("omega", "line"):
                 raise ValueError(f"lone_prior={lone_prior!r} applies to configuration arms on "
@@ -617,7 +624,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
-                "gate_pick": self.gate_pick}
+                "gate_pick": self.gate_pick,
+                # always saved too: one saved before it (no key) gave the gate's arm
+                "first_pick": self.first_pick}
 
     @classmethod
     def _saved_config(cls, config):
@@ -639,6 +648,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
+        config = config if "first_pick" in config else {**config, "first_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
 
     @property
@@ -837,9 +847,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             psi.flags.writeable = False
             features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
+            k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
         k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
+        k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
         return _joint_reread.reread(self, k) if self.reread_reference else k
 
     def _select(self, psi):
@@ -1026,6 +1038,31 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     #: (:mod:`bandit._joint_reread`); False (the default, measured in
     #: ``docs/studies/precond_rules.md``): the draw's arm is played.
     reread_reference = False
+
+    #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
+    #: gate's arm; a new one takes the parameter)
+    _first_pick = False
+
+    @property
+    def first_pick(self):
+        """Whether a rival's first try goes by the regime the leader's cost shows (on by
+        default, measured side by side in ``docs/studies/precond_rules.md``).
+
+        With :attr:`try_gate`, when the draw's arm is a family never played (a first try the
+        gate let through), the try goes to a never-played family of a stronger
+        preconditioner than the leader's where the leader's predicted cost is in the upper
+        half of its range over the contexts seen (it iterates most there), of a weaker one in
+        the lower half, the one of least predicted cost among them
+        (:mod:`bandit._joint_first`).  Without it the gate's pick, which among unread
+        families is the one the layout leaves widest, is played.  No effect without the gate
+        (plain ω arms, no guarded Tuner)."""
+        return self._first_pick
+
+    @first_pick.setter
+    def first_pick(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"first_pick must be True or False, got {on!r}")
+        self._first_pick = bool(on)
 
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.

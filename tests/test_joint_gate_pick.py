@@ -25,6 +25,7 @@ def _learner(pick, seed):
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))  # a guarded Tuner's allowances (proven, first try)
     p.gate_pick = pick
+    p.first_pick = False  # the gate's own pick (first tries by the regime: off)
     return p
 
 

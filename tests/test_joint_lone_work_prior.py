@@ -130,6 +130,7 @@ def _plays(lone_prior, many, seed, steps=120):
     p = bandit.default_policy(None, ARMS, seed=seed, lone_prior=lone_prior)
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))  # a guarded Tuner's allowances (proven, first try)
+    p.first_pick = False  # the gate's own pick, as measured (first tries by the regime: off)
     rng = np.random.default_rng(seed)
     plays = []
     for t in range(steps):
