@@ -17,7 +17,9 @@ SSOR-PCG ω, did not fall back and took the fixed Tuner's iteration count is mat
 fixed Tuner's call on the same system; the medians of both and of their difference are
 printed, with the CPU time of the whole call outside the solver's ``seconds``.
 
-``--parts``: the fixed-ω Tuner, the default ω-only learner and the default configuration
+``--parts``: the fixed-ω Tuner (``--fixed cg``: a fixed plain-CG Tuner, heat3d's best fixed
+configuration; the configuration learner's excess is then also printed over the steps where
+it played CG for the same iterations), the default ω-only learner and the default configuration
 learner (:func:`bandit.default_policy` over the ω of the grid with ``solver="ssor_pcg"``, and
 over the configuration grid with the default cost) in one lockstep over the same steps of a
 sequence (``--sequence heat2d|mc3d|heat3d``; heat3d's schedule has 180 steps), the order of
