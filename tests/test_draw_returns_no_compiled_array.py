@@ -4,7 +4,8 @@ An array a Numba function returns is boxed with its dtype unpickled on every cal
 (``numba.core.serialize._numba_unpickle``, 1-2 µs a draw after a solve); ``joint_decide``
 writes the context's features into an array of the caller's instead.  The features the draw
 leaves in the feature map's cache are the feature map's own (its general computation, bit for
-bit), read-only once handed out, and a new array every round (one kept from an earlier round never changes).
+bit), read-only once handed out, and a new array every round (one kept from an earlier
+round never changes).
 """
 import sys
 
