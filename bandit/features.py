@@ -432,7 +432,7 @@ class FeatureMap:
             return _NO_CONTEXT  # no context: the single feature 1, whatever the range
         if type(context) is float or isinstance(context, float):
             if context == self._key:
-                return self._last
+                return self._cached()
             fast = self._fast
             if fast is not None and fast[0] <= context <= fast[1]:
                 # a scalar context inside the range: the common case of a Tuner round
@@ -453,6 +453,20 @@ class FeatureMap:
             self._key, self._last = context, phi
         return phi
 
+    #: True while the cached features (``_last``) were left writable by the compiled draw
+    #: that filled them (:meth:`bandit.JointCB.select`): they are made read-only when first
+    #: handed out (:meth:`_cached`), not in every round — the round itself never reads them,
+    #: and setting the flag right after a solve cost several µs a round
+    _open = False
+
+    def _cached(self):
+        """The cached features of ``_key``, read-only."""
+        phi = self._last
+        if self._open:
+            phi.flags.writeable = False
+            self._open = False
+        return phi
+
     def observe(self, context):
         """``(φ, S)``: features after widening the range to ``context``; ``S`` maps the old
         features to the new ones (``φ_new ≈ S φ_old`` on the old range, exact for polynomial
@@ -464,7 +478,7 @@ class FeatureMap:
             return _NO_CONTEXT, None
         if isinstance(context, float):
             if context == self._key:
-                return self._last, None  # a cached float lies inside the range
+                return self._cached(), None  # a cached float lies inside the range
             fast = self._fast
             if fast is not None and fast[0] <= context <= fast[1]:
                 return self(context), None

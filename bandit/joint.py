@@ -843,9 +843,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
-            # rank's copy is rank 0's, caches included)
-            psi.flags.writeable = False
-            features._key, features._last = context, psi
+            # rank's copy is rank 0's, caches included), made read-only when first handed out
+            # (FeatureMap._cached: the round never reads it)
+            features._key, features._last, features._open = context, psi, True
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
             k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
             return _joint_reread.reread(self, k) if self.reread_reference else k

@@ -17,7 +17,9 @@ SSOR-PCG ω, did not fall back and took the fixed Tuner's iteration count is mat
 fixed Tuner's call on the same system; the medians of both and of their difference are
 printed, with the CPU time of the whole call outside the solver's ``seconds``.
 
-``--parts``: the fixed-ω Tuner, the default ω-only learner and the default configuration
+``--parts``: the fixed-ω Tuner (``--fixed cg``: a fixed plain-CG Tuner, heat3d's best fixed
+configuration; the configuration learner's excess is then also printed over the steps where
+it played CG for the same iterations), the default ω-only learner and the default configuration
 learner (:func:`bandit.default_policy` over the ω of the grid with ``solver="ssor_pcg"``, and
 over the configuration grid with the default cost) in one lockstep over the same steps of a
 sequence (``--sequence heat2d|mc3d|heat3d``; heat3d's schedule has 180 steps), the order of
@@ -247,16 +249,23 @@ def _omega_refusal(grid, omega):
     return None
 
 
-def _parts_tuners(kind, grid, bounds, seed, omega, general=False, baseline=None):
+def _parts_tuners(kind, grid, bounds, seed, omega, general=False, baseline=None,
+                  fixed="ssor_pcg"):
     import bandit
 
-    refusal = _omega_refusal(grid, omega)
-    if refusal:
-        raise ValueError(refusal)
     omegas = _ssor_omegas(grid)
-    k = next(i for i, c in enumerate(grid) if c.get("method") == "ssor_pcg"
-             and c["omega"] == omega)
-    tuners = {f"fixed ω={omega:g}": bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time")}
+    if fixed == "cg":  # plain CG: the best fixed configuration where solves are cheap (heat3d)
+        k = next(i for i, c in enumerate(grid) if c.get("method") == "cg"
+                 and c.get("pc", "none") == "none")
+        name = "fixed cg"
+    else:
+        refusal = _omega_refusal(grid, omega)
+        if refusal:
+            raise ValueError(refusal)
+        k = next(i for i, c in enumerate(grid) if c.get("method") == "ssor_pcg"
+                 and c["omega"] == omega)
+        name = f"fixed ω={omega:g}"
+    tuners = {name: bandit.Tuner(bandit.FixedArm(grid, arm=k), cost="time")}
     for path in ("", " (general)") if general else ("",):
         tuners["ω-only learner" + path] = bandit.Tuner(bandit.default_policy(
             "ssor_pcg", omegas, context_bounds=bounds, seed=seed), solver="ssor_pcg")
@@ -277,11 +286,12 @@ def _parts_tuners(kind, grid, bounds, seed, omega, general=False, baseline=None)
 
 
 def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
-              clock="perf_counter", general=False, baseline=None):
+              clock="perf_counter", general=False, baseline=None, fixed="ssor_pcg"):
     """The three Tuners of ``--parts`` in lockstep over ``steps`` systems of sequence
     ``kind`` (``size``: heat2d's nx, mc3d's or heat3d's m), the order of the three (and the
     floor's slot) rotated every step; with ``general`` two more, the same learners with every
-    round on :class:`~bandit.JointCB`'s general path (``one_call = False``).
+    round on :class:`~bandit.JointCB`'s general path (``one_call = False``); ``fixed="cg"``:
+    the fixed Tuner plays plain CG (``omega`` unused) instead of SSOR-PCG at ``omega``.
 
     Returns ``{Tuner name: [per step after the warm-up: {part label: seconds, "whole": the
     call's seconds, "cpu" and "wall": the call's thread CPU and perf_counter seconds read around
@@ -296,7 +306,8 @@ def run_parts(kind="mc3d", size=22, steps=300, seed=0, warmup=20, omega=None,
     if steps > seq.T:  # heat3d's schedule has its own length
         raise ValueError(f"{kind} has {seq.T} steps, fewer than the {steps} asked for")
     tuners = _parts_tuners(kind, grid, seq.bounds, seed,
-                           PARTS_OMEGA[kind] if omega is None else omega, general, baseline)
+                           PARTS_OMEGA[kind] if omega is None else omega, general, baseline,
+                           fixed)
     from .bench_overhead import _solvers_of
     from contextlib import nullcontext
 
@@ -415,6 +426,43 @@ def _excess_label(name):
         ", baseline" if "(baseline)" in name else "")
 
 
+def _same_arm_report(records) -> list[str]:
+    """The configuration learners' excess over the fixed Tuner (the first) on the steps where
+    they played the fixed Tuner's arm for the same iterations (the same solver work: what is
+    left is the learner's own cost), per part, median [p25, p75] in µs, and the call's CPU
+    time over the fixed Tuner's on those steps."""
+    names = list(records)
+    fixed = records[names[0]]
+    out = []
+    labels = [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]
+    for name in names[1:]:
+        if not name.startswith("configuration"):
+            continue
+        same = [(x, y) for x, y in zip(records[name], fixed)
+                if x["arm"] == y["arm"] and x["iterations"] == y["iterations"]]
+        out.append(f"  {name} − {names[0]} on the steps where it played the same arm for the "
+                   f"same iterations ({len(same)} of {len(fixed)}), µs a call:")
+        if not same:
+            continue
+        for label in labels:
+            if label == "outside the solver":
+                get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
+            else:
+                get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
+            a = 1e6 * np.array([get(x) for x, _ in same])
+            b = 1e6 * np.array([get(y) for _, y in same])
+            if not (a.any() or b.any()):
+                continue
+            d = a - b
+            out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
+                       f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
+                       f"{np.percentile(d, 75):6.1f}]")
+        ratio = np.array([x["cpu"] / y["cpu"] for x, y in same])
+        out.append(f"    cpu / the fixed Tuner's: {np.median(ratio):.3f} "
+                   f"[{np.percentile(ratio, 25):.3f}, {np.percentile(ratio, 75):.3f}]")
+    return out
+
+
 def _pair_report(records) -> list[str]:
     """Per code version (this checkout, and the baseline's if run): the configuration
     learner's time outside the solver and its whole call less the ω-only learner's on the
@@ -506,6 +554,8 @@ def _print_parts(records):
         its = sum(r["iterations"] for r in records[n])
         gcs = sum(r["collections"] for r in records[n])
         print(f"  {n}: {its} iterations, {gcs} garbage collections during the calls")
+    for line in _same_arm_report(records):
+        print(line)
     for line in _pair_report(records):
         print(line)
     for line in _baseline_report(records):
@@ -567,6 +617,9 @@ def main(argv=None):
                                 help="two more Tuners: the same learners on another "
                                      "checkout's bandit package (its own solvers), in the "
                                      "same lockstep")),
+            ("--fixed", dict(choices=("ssor_pcg", "cg"), default="ssor_pcg",
+                             help="the fixed Tuner's arm: SSOR-PCG at --omega (default) or "
+                                  "plain CG (heat3d's best fixed configuration)")),
             ("--general", dict(action="store_true",
                                help="two more Tuners: the same learners with every round on "
                                     "JointCB's general path (one_call = False), side by "
@@ -580,7 +633,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not args.parts:  # they had been ignored: --omega 2.5 ran the other benchmark, status 0
         given = [flag for flag in ("--sequence", "--nx", "--omega", "--clock", "--warmup",
-                                   "--general", "--baseline")
+                                   "--general", "--baseline", "--fixed")
                  if getattr(args, flag[2:]) != ap.get_default(flag[2:])]
         if given:
             ap.error(f"{', '.join(given)} {'is an option' if len(given) == 1 else 'are options'}"
@@ -598,6 +651,8 @@ def main(argv=None):
                  f"got {args.samples}")
     if args.parts and args.warmup >= args.samples:
         ap.error(f"--warmup must be below --samples ({args.samples}), got {args.warmup}")
+    if args.parts and args.fixed == "cg" and args.omega is not None:
+        ap.error("--omega is the SSOR-PCG fixed Tuner's: leave it out with --fixed cg")
     if args.parts and args.omega is not None:
         from experiments.precond_study import default_grid
 
@@ -621,7 +676,7 @@ def main(argv=None):
             baseline = _load_baseline(Path(args.baseline))
             print(f"# baseline: {args.baseline}")
         records = run_parts(args.sequence, size, args.samples, args.seed, args.warmup,
-                            args.omega, args.clock, args.general, baseline)
+                            args.omega, args.clock, args.general, baseline, args.fixed)
         _print_parts(records)
         return records
     print(f"load average {os.getloadavg()[0]:.2f}; mc3d m = {args.m}, {args.samples} systems, "

@@ -4,7 +4,8 @@ An array a Numba function returns is boxed with its dtype unpickled on every cal
 (``numba.core.serialize._numba_unpickle``, 1-2 µs a draw after a solve); ``joint_decide``
 writes the context's features into an array of the caller's instead.  The features the draw
 leaves in the feature map's cache are the feature map's own (its general computation, bit for
-bit), read-only, and a new array every round (one kept from an earlier round never changes).
+bit), read-only once handed out, and a new array every round (one kept from an earlier
+round never changes).
 """
 import sys
 
@@ -46,7 +47,10 @@ def test_one_call_draw_unpickles_nothing_and_caches_fresh_features():
     def draws():
         for c in (0.5, 1.5, 2.5, 3.5, 1.25):
             pol.select(c)
-            kept.append((c, pol.features._last))
+            cached = pol.features._last
+            psi = pol.features(c)  # handed out: the draw's own array, read-only from now on
+            assert psi is cached
+            kept.append((c, psi))
 
     assert _unpickles_during(draws) == 0
     assert pol._mu_of is not None and pol._mu_of[0] == 1.25  # the one-call draw ran
