@@ -386,7 +386,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
                    "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
-                   "auto_span", "auto_rounds", "family_sq_err")
+                   "auto_span", "auto_rounds", "family_sq_err", "first_seen")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -1063,6 +1063,24 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         if not isinstance(on, (bool, np.bool_)):
             raise ValueError(f"first_pick must be True or False, got {on!r}")
         self._first_pick = bool(on)
+
+    @property
+    def first_seen(self):
+        """The least and the greatest scalar context :attr:`first_pick`'s rule has met
+        (``[lo, hi]``; None before one): the range it reads the leader's regime over, part of
+        the saved state so that a loaded learner picks as the one saved would have."""
+        seen = self.__dict__.get("_first_seen")
+        return None if seen is None else np.array(seen, dtype=float)
+
+    @first_seen.setter
+    def first_seen(self, value):
+        if value is None:
+            self.__dict__.pop("_first_seen", None)
+            return
+        seen = np.asarray(value, dtype=float).ravel()
+        if seen.shape != (2,) or not np.all(np.isfinite(seen)) or seen[0] > seen[1]:
+            raise ValueError(f"first_seen must be None or [lo, hi] with lo <= hi, got {value!r}")
+        self._first_seen = [float(seen[0]), float(seen[1])]
 
     #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
     #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
