@@ -44,7 +44,7 @@ def cyclic(n, c, delta):
     return sp.csr_array(A), float(np.exp((np.log(delta) + (n - 1) * np.log(c)) / n))
 
 
-@pytest.mark.parametrize("m", [20, 45])  # dense (n = 400) and ARPACK (n = 2025)
+@pytest.mark.parametrize("m", [20, 30, 45])  # dense (n = 400), ARPACK (900, 2025)
 @pytest.mark.parametrize("pe", [(1.9, 2.1), (3.0, 0.0), (3.0, 3.0), (100.0, 0.5)])
 def test_convection_diffusion_matches_the_analytic_radius(m, pe):
     A, rho = convection_diffusion(m, *pe)
@@ -87,7 +87,7 @@ def test_sparse_path_matches_dense_on_a_random_non_symmetric_matrix(monkeypatch)
     A = sp.csr_array(R + sp.diags_array(abs(R).sum(axis=1) + 0.5))
     J = np.eye(n) - A.toarray() / A.diagonal()[:, None]
     dense = np.abs(np.linalg.eigvals(J)).max()
-    monkeypatch.setattr(spectral, "DENSE_LIMIT", 10)  # ARPACK on n = 300
+    monkeypatch.setattr(spectral, "GENERAL_DENSE_LIMIT", 10)  # ARPACK on n = 300
     assert jacobi_spectral_radius(A) == pytest.approx(dense, rel=1e-9)
 
 
