@@ -431,12 +431,18 @@ def _empty_rows_cause(op, b, tol) -> str:
     if not floor > tol:
         return ""
     first = int(np.flatnonzero(empty & (b != 0.0))[0])
-    count = int(np.count_nonzero(empty))
+    return empty_rows_message(int(np.count_nonzero(empty)), first, float(b[first]), floor, tol)
+
+
+def empty_rows_message(count, first, value, floor, tol) -> str:
+    """The cause of :func:`_empty_rows_cause` (also the PETSc backend's): ``count`` empty
+    rows, the first where ``b`` does not vanish and its ``b`` value, the residual floor and
+    the tolerance."""
     return (f"A has {count} row{'s' if count > 1 else ''} with no non-zero entry (the first "
-            f"where b does not vanish: row {first}, b[{first}] = "
-            f"{float(b[first]):.6g}), so b − A x keeps b there for every x: ‖b − A x‖ >= "
-            f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e}, and A x = b has no "
-            "solution; set b to 0 on those rows, or remove them (and their columns)")
+            f"where b does not vanish: row {first}, b[{first}] = {value:.6g}), so b − A x "
+            f"keeps b there for every x: ‖b − A x‖ >= {floor:.3e} > the tolerance "
+            f"max(rtol·‖b‖, atol) = {tol:.3e}, and A x = b has no solution; set b to 0 on "
+            "those rows, or remove them (and their columns)")
 
 
 def _transient_growth(op, dtol) -> str:
