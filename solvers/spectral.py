@@ -242,10 +242,10 @@ def _strong_blocks(op):
     g = sp.csr_matrix((op.data != 0.0, op.indices, op.indptr), shape=(op.n, op.n))
     g.eliminate_zeros()
     count, labels = connected_components(g, directed=True, connection="strong")
+    if count == op.n:  # (n = 1 included: J = 0)
+        return None
     if count == 1:
         return op
-    if count == op.n:
-        return None
     rows = np.repeat(np.arange(op.n), np.diff(op.indptr))
     keep = labels[rows] == labels[op.indices]
     M = sp.coo_array((op.data[keep], (rows[keep], op.indices[keep])), shape=(op.n, op.n))
@@ -276,6 +276,10 @@ def _symmetrized(op, signs=True):
         return None
     other = np.where(mirror >= 0, data[np.maximum(mirror, 0)], 0.0)
     values = np.sign(data) * np.sqrt(np.abs(data)) * np.sqrt(np.abs(other))
+    # the diagonal as stored: √a_ii·√a_ii rounds (2.0000000000000004 for a_ii = 2), and a
+    # diagonal matrix then had ρ_J = 2.2e-16 instead of 0
+    on_diagonal = op.indices == np.repeat(np.arange(op.n), np.diff(op.indptr))
+    values[on_diagonal] = data[on_diagonal]
     return sp.csr_array((values, op.indices.astype(np.int64), op.indptr.astype(np.int64)),
                         shape=(op.n, op.n))
 

@@ -115,3 +115,15 @@ def test_arpack_failure_is_named_without_a_dense_fallback(monkeypatch):
     monkeypatch.setattr(spectral, "ARPACK_RESTARTS", 30)  # fast: no number of restarts helps
     with pytest.raises(ValueError, match=r"ARPACK did not converge.*ρ_J <= 0\.5\b"):
         jacobi_spectral_radius(A)
+
+
+@pytest.mark.parametrize("diagonal", [[-2.0], [-2.0, -3.0, 5.0], [2.0, 3.0]])
+def test_diagonal_matrix_of_any_signs_has_radius_zero(diagonal):
+    # a negative diagonal goes through the balanced form, whose diagonal √a_ii·√a_ii had
+    # rounded away from a_ii: ρ_J = 2.2e-16 for [[-2]]
+    A = sp.csr_array(np.diag(diagonal))
+    assert jacobi_spectral_radius(A) == 0.0
+    B = sp.csr_array(np.array([[-2.0, 1.0, 0.0], [1.0, -3.0, 1.0], [0.0, 1.0, -5.0]]))
+    J = np.eye(3) - B.toarray() / B.diagonal()[:, None]
+    assert jacobi_spectral_radius(B) == pytest.approx(np.abs(np.linalg.eigvals(J)).max(),
+                                                      rel=1e-14)
