@@ -127,3 +127,39 @@ def test_diagonal_matrix_of_any_signs_has_radius_zero(diagonal):
     J = np.eye(3) - B.toarray() / B.diagonal()[:, None]
     assert jacobi_spectral_radius(B) == pytest.approx(np.abs(np.linalg.eigvals(J)).max(),
                                                       rel=1e-14)
+
+
+def test_arpack_failure_below_the_dense_limit_falls_back_to_dense(monkeypatch):
+    # two one-way cycles of 150 rows: every eigenvalue has the modulus ρ_J, and ARPACK cannot
+    # converge; below the dense limit every eigenvalue is computed densely (and checked)
+    monkeypatch.setattr(spectral, "GENERAL_DENSE_LIMIT", 10)
+    monkeypatch.setattr(spectral, "ARPACK_RESTARTS", 30)
+    C, rho = cyclic(150, 0.9, 1e-3)
+    A = sp.csr_array(sp.block_diag([C, C]))
+    assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
+
+
+def test_left_eigenvector_falls_back_to_inverse_iteration(monkeypatch):
+    # ARPACK on Jᵀ (the left eigenvector, for κ(λ)) failing must not refuse a
+    # well-conditioned radius: inverse iteration with a sparse LU finds the vector
+    A, rho = convection_diffusion(30, 100.0, 0.5)
+    eigs = spectral.spla.eigs
+    calls, fail = [], []
+
+    def counted(J, *args, **kwargs):
+        calls.append(1)
+        if fail and len(calls) == fail[0]:
+            raise spectral.spla.ArpackNoConvergence("no convergence", np.zeros(0),
+                                                    np.zeros((0, 0)))
+        return eigs(J, *args, **kwargs)
+
+    monkeypatch.setattr(spectral.spla, "eigs", counted)
+    assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
+    fail.append(len(calls))  # the last call: Jᵀ's
+    calls.clear()
+    used = []
+    inverse = spectral._sparse_inverse_condition
+    monkeypatch.setattr(spectral, "_sparse_inverse_condition",
+                        lambda *a: used.append(1) or inverse(*a))
+    assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
+    assert used
