@@ -16,14 +16,20 @@ from mpi4py import MPI  # noqa: E402
 import solvers  # noqa: E402
 from test_cg_empty_rows import isolated_node  # noqa: E402
 
-rank = MPI.COMM_WORLD.rank
-G = isolated_node(rows=(5, 12))
-b = np.ones(16)
-report = {"rank": rank}
-for name, rhs in (("inconsistent", b), ("consistent", np.where(np.isin(np.arange(16), (5, 12)),
-                                                               0.0, b))):
-    res = solvers.cg(G, rhs, backend="petsc")
-    report[name] = {"converged": bool(res.converged), "reason": res.reason,
-                    "cause": res.info.get("cause"), "x": np.asarray(res.x).tolist()}
-with open(os.path.join(sys.argv[1], f"rank{rank}.json"), "w") as fh:
-    json.dump(report, fh)
+
+def main(out):
+    rank = MPI.COMM_WORLD.rank
+    G = isolated_node(rows=(5, 12))
+    b = np.ones(16)
+    consistent = np.where(np.isin(np.arange(16), (5, 12)), 0.0, b)
+    report = {"rank": rank}
+    for name, rhs in (("inconsistent", b), ("consistent", consistent)):
+        res = solvers.cg(G, rhs, backend="petsc")
+        report[name] = {"converged": bool(res.converged), "reason": res.reason,
+                        "cause": res.info.get("cause"), "x": np.asarray(res.x).tolist()}
+    with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
+        json.dump(report, fh)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
