@@ -403,11 +403,46 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
                      op.workspace(K.CG_WORK_VECTORS))
     res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
-    if out[2] == K.DIVERGED:
+    # (_finish has scaled b back: the tolerance too)
+    cause = _empty_rows_cause(op, b, math.ldexp(tol, -scale)) if out[2] != K.CONVERGED else ""
+    if not cause and out[2] == K.DIVERGED:
         cause = _transient_growth(op, dtol)
-        if cause:
-            res.info["cause"] = cause
+    if cause:
+        res.info["cause"] = cause
     return res
+
+
+def _empty_rows_cause(op, b, tol) -> str:
+    """Why a failed plain CG solve could not converge when ``A`` has rows with no non-zero
+    entry and ``b`` does not vanish there, or ``""``.
+
+    Such a row ``i`` (a node left out of the assembly, an isolated vertex of a graph
+    Laplacian) makes ``e_i`` a null vector of ``Aᵀ``: ``(b − A x)_i = b_i`` for every ``x``,
+    so ``‖b − A x‖ >= ‖b_E‖`` over the empty rows ``E``, and above the tolerance no solver
+    can converge (plain CG is the one solver that accepts a zero diagonal; it had stopped as
+    "diverged" with nothing to say why).  One pass over ``A``'s values, on the failure path
+    only."""
+    rows = np.repeat(np.arange(op.n), np.diff(op.indptr))
+    empty = np.bincount(rows, weights=np.abs(op.data), minlength=op.n) == 0.0
+    if not empty.any():
+        return ""
+    top = float(np.abs(b[empty]).max())
+    floor = top * float(np.linalg.norm(b[empty] / top)) if top > 0.0 else 0.0  # (b of 1e-200)
+    if not floor > tol:
+        return ""
+    first = int(np.flatnonzero(empty & (b != 0.0))[0])
+    return empty_rows_message(int(np.count_nonzero(empty)), first, float(b[first]), floor, tol)
+
+
+def empty_rows_message(count, first, value, floor, tol) -> str:
+    """The cause of :func:`_empty_rows_cause` (also the PETSc backend's): ``count`` empty
+    rows, the first where ``b`` does not vanish and its ``b`` value, the residual floor and
+    the tolerance."""
+    return (f"A has {count} row{'s' if count > 1 else ''} with no non-zero entry (the first "
+            f"where b does not vanish: row {first}, b[{first}] = {value:.6g}), so b − A x "
+            f"keeps b there for every x: ‖b − A x‖ >= {floor:.3e} > the tolerance "
+            f"max(rtol·‖b‖, atol) = {tol:.3e}, and A x = b has no solution; set b to 0 on "
+            "those rows, or remove them (and their columns)")
 
 
 def _transient_growth(op, dtol) -> str:

@@ -7,14 +7,16 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def diagonally_symmetrizable(indptr, indices, data, mirror, tol):
-    """Whether ``S A S⁻¹`` is symmetric for some positive diagonal ``S``.
+def diagonally_symmetrizable(indptr, indices, data, mirror, tol, signs=True):
+    """Whether ``S A S⁻¹`` is symmetric for some positive diagonal ``S`` (with ``signs=False``:
+    whether ``|S A S⁻¹|`` is, i.e. the signs of ``a_ij`` and ``a_ji`` may differ).
 
     That needs ``a_ij a_ji > 0`` for every off-diagonal pair stored on either side (or both
     zero) and ``(s_i / s_j)² = a_ji / a_ij``: in logarithms ``y_i − y_j = ½ log(a_ji / a_ij)``,
     set along a breadth-first spanning forest of the matrix graph and checked on every other
     entry (the products of ``a_ji / a_ij`` round every cycle equal to 1), to ``tol`` relative
-    to the logarithms' size.  ``mirror[k]`` is the position of ``a_ji`` for the entry ``k`` of
+    to the logarithms' size (with ``signs=False`` only ``a_ij a_ji ≠ 0`` is needed: the pairs
+of opposite signs become ``±√|a_ij a_ji|``, a skew part).  ``mirror[k]`` is the position of ``a_ji`` for the entry ``k`` of
     ``a_ij`` (−1 when not stored).  Logarithms, never ``S`` itself: along a path of a
     convection-dominated matrix ``s`` spans far beyond the double range.
     """
@@ -41,7 +43,7 @@ def diagonally_symmetrizable(indptr, indices, data, mirror, tol):
                 b = data[m] if m >= 0 else 0.0
                 if a == 0.0 and b == 0.0:
                     continue
-                if a == 0.0 or b == 0.0 or (a > 0.0) != (b > 0.0):
+                if a == 0.0 or b == 0.0 or (signs and (a > 0.0) != (b > 0.0)):
                     return False
                 g = 0.5 * (math.log(abs(b)) - math.log(abs(a)))  # y_u − y_v
                 if not seen[v]:

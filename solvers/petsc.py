@@ -702,10 +702,13 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         if not converged:  # a failed solve returns its best iterate: which one (as Numba)
             info["best_iteration"] = int(kept)
             lost = op.symmetry_lost(kind)  # collective: every rank has this reason
-        if reason == "diverged" and kind == "cg" and solver.pc_type == "none":
+        cause = ""
+        if not converged and kind == "cg":  # collective: every rank has this reason
+            cause = _empty_rows(op.mat, bv, max(rtol * b_norm, atol))
+        if not cause and reason == "diverged" and kind == "cg" and solver.pc_type == "none":
             cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
-            if cause:
-                info["cause"] = cause
+        if cause:
+            info["cause"] = cause
         out = x if want_vec else op.to_numpy(x)
     finally:
         if bs is not bv:
@@ -720,6 +723,39 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
+
+
+def _empty_rows(mat, bv, tol) -> str:
+    """:func:`solvers._api._empty_rows_cause` for a PETSc ``Mat`` and ``Vec`` (collective):
+    each rank reads its own rows; the floor ``‖b_E‖`` over the empty rows, their count and
+    the first where ``b`` does not vanish are reduced over the ranks.  A Mat type that
+    cannot hand out its rows gives ``""``."""
+    from mpi4py import MPI
+
+    from ._api import empty_rows_message
+
+    comm = mat.getComm().tompi4py()
+    lo = mat.getOwnershipRange()[0]
+    try:
+        ai, _, av = mat.getValuesCSR()
+        rows = np.repeat(np.arange(ai.size - 1), np.diff(ai))
+        empty = np.bincount(rows, weights=np.abs(av), minlength=ai.size - 1) == 0.0
+    except PETSc.Error:
+        empty = np.zeros(0, dtype=bool)
+    lb = bv.getArray(readonly=True)
+    be = lb[empty] if empty.size == lb.size else lb[:0]
+    top = comm.allreduce(float(np.abs(be).max()) if be.size else 0.0, op=MPI.MAX)
+    if not top > 0.0:
+        return ""
+    floor = top * math.sqrt(comm.allreduce(float(np.sum((be / top) ** 2)), op=MPI.SUM))
+    if not floor > tol:
+        return ""
+    mine = np.flatnonzero(empty & (lb != 0.0)) if be.size else np.zeros(0, dtype=int)
+    first = comm.allreduce(int(lo + mine[0]) if mine.size else mat.getSize()[0], op=MPI.MIN)
+    value = comm.allreduce(float(lb[first - lo]) if mine.size and lo + mine[0] == first
+                           else 0.0, op=MPI.SUM)
+    count = comm.allreduce(int(np.count_nonzero(empty)), op=MPI.SUM)
+    return empty_rows_message(count, first, value, floor, tol)
 
 
 def _diagonal_spread(mat, dtol) -> str:
