@@ -426,6 +426,27 @@ def _excess_label(name):
         ", baseline" if "(baseline)" in name else "")
 
 
+def _part_rows(same) -> list[str]:
+    """One line per part over the paired steps ``same`` (``(x, y)`` records): medians of
+    ``x`` and ``y`` and their per-step difference, median [p25, p75] in µs; parts zero in
+    both left out."""
+    out = []
+    for label in [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]:
+        if label == "outside the solver":
+            get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
+        else:
+            get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
+        a = 1e6 * np.array([get(x) for x, _ in same])
+        b = 1e6 * np.array([get(y) for _, y in same])
+        if not (a.any() or b.any()):
+            continue
+        d = a - b
+        out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
+                   f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
+                   f"{np.percentile(d, 75):6.1f}]")
+    return out
+
+
 def _same_arm_report(records) -> list[str]:
     """The configuration learners' excess over the fixed Tuner (the first) on the steps where
     they played the fixed Tuner's arm for the same iterations (the same solver work: what is
@@ -434,7 +455,6 @@ def _same_arm_report(records) -> list[str]:
     names = list(records)
     fixed = records[names[0]]
     out = []
-    labels = [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]
     for name in names[1:]:
         if not name.startswith("configuration"):
             continue
@@ -444,19 +464,7 @@ def _same_arm_report(records) -> list[str]:
                    f"same iterations ({len(same)} of {len(fixed)}), µs a call:")
         if not same:
             continue
-        for label in labels:
-            if label == "outside the solver":
-                get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
-            else:
-                get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
-            a = 1e6 * np.array([get(x) for x, _ in same])
-            b = 1e6 * np.array([get(y) for _, y in same])
-            if not (a.any() or b.any()):
-                continue
-            d = a - b
-            out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
-                       f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
-                       f"{np.percentile(d, 75):6.1f}]")
+        out.extend(_part_rows(same))
         ratio = np.array([x["cpu"] / y["cpu"] for x, y in same])
         out.append(f"    cpu / the fixed Tuner's: {np.median(ratio):.3f} "
                    f"[{np.percentile(ratio, 25):.3f}, {np.percentile(ratio, 75):.3f}]")
@@ -495,7 +503,6 @@ def _baseline_report(records) -> list[str]:
     where both played the same arm for the same iterations (the same solver work; the
     other steps left out); parts zero in both left out."""
     out = []
-    labels = [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]
     for name in records:
         base = records.get(name + " (baseline)")
         if "(baseline)" in name or base is None:
@@ -506,19 +513,7 @@ def _baseline_report(records) -> list[str]:
                    f"({len(same)} of {len(base)} steps with the same arm and iterations):")
         if not same:
             continue
-        for label in labels:
-            if label == "outside the solver":
-                get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
-            else:
-                get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
-            a = 1e6 * np.array([get(x) for x, _ in same])
-            b = 1e6 * np.array([get(y) for _, y in same])
-            if not (a.any() or b.any()):
-                continue
-            d = a - b
-            out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
-                       f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
-                       f"{np.percentile(d, 75):6.1f}]")
+        out.extend(_part_rows(same))
     return out
 
 

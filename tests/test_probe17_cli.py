@@ -32,9 +32,10 @@ def test_parts_options_with_parts_still_reach_the_parts(monkeypatch, capsys):
 
     seen = {}
 
-    def parts(kind, size, steps, seed, warmup, omega, clock, general, baseline=None):
+    def parts(kind, size, steps, seed, warmup, omega, clock, general, baseline=None,
+              fixed="ssor_pcg"):
         seen.update(kind=kind, size=size, warmup=warmup, omega=omega, clock=clock,
-                    general=general, baseline=baseline)
+                    general=general, baseline=baseline, fixed=fixed)
         return {}
 
     monkeypatch.setattr(bench_percall, "run_parts", parts)
@@ -43,4 +44,5 @@ def test_parts_options_with_parts_still_reach_the_parts(monkeypatch, capsys):
             "thread_time", "--warmup", "5", "--general"]
     assert main(["bench", "percall", *argv]) == 0
     assert seen == {"kind": "heat2d", "size": 40, "warmup": 5, "omega": 1.8,
-                    "clock": "thread_time", "general": True, "baseline": None}
+                    "clock": "thread_time", "general": True, "baseline": None,
+                    "fixed": "ssor_pcg"}
