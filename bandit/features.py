@@ -453,18 +453,17 @@ class FeatureMap:
             self._key, self._last = context, phi
         return phi
 
-    #: True while the cached features (``_last``) were left writable by the compiled draw
-    #: that filled them (:meth:`bandit.JointCB.select`): they are made read-only when first
-    #: handed out (:meth:`_cached`), not in every round — the round itself never reads them,
-    #: and setting the flag right after a solve cost several µs a round
-    _open = False
-
     def _cached(self):
-        """The cached features of ``_key``, read-only."""
+        """The cached features of ``_key``, read-only.
+
+        The compiled draw (:meth:`bandit.JointCB.select`) leaves the features it filled
+        writable: they are made read-only here, when first handed out, not in every round —
+        the round itself never reads them, and setting the flag right after a solve cost
+        several µs a round.  The array's own flag says which (no attribute of the map: an MPI
+        rank's copy, which never drew, holds every attribute as rank 0's)."""
         phi = self._last
-        if self._open:
+        if phi.flags.writeable:
             phi.flags.writeable = False
-            self._open = False
         return phi
 
     def observe(self, context):

@@ -845,7 +845,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included), made read-only when first handed out
             # (FeatureMap._cached: the round never reads it)
-            features._key, features._last, features._open = context, psi, True
+            features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
             k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
             return _joint_reread.reread(self, k) if self.reread_reference else k

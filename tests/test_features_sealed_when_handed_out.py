@@ -35,7 +35,7 @@ def test_the_draw_leaves_its_features_open_and_they_are_handed_out_read_only():
     assert psi.flags.writeable  # not sealed by the draw (the change: main sealed it here)
     ref = pol.features.__class__.__new__(pol.features.__class__)
     ref.__dict__.update(pol.features.__dict__)
-    ref._key, ref._open = None, False
+    ref._key = None
     for handed in (pol.features(c), pol.features.observe(c)[0]):
         assert handed is psi and not handed.flags.writeable
         assert handed.tobytes() == ref(c).tobytes()  # the feature map's own computation

@@ -47,6 +47,7 @@ def _cost(k, x, case, rng):
 
 def _run(lone_prior, case, seed, steps=120):
     p = bandit.default_policy(None, ARMS, seed=seed, lone_prior=lone_prior)
+    p.first_pick = False  # the option measured alone
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))  # a guarded Tuner's allowances (proven, first try)
     rng = np.random.default_rng(seed)
@@ -75,6 +76,7 @@ def test_the_ratios_are_the_work_models_and_the_ranges():
     assert GAMMA_RANGE["cg"] == (1.0, math.sqrt(8.0))
     # the prior's mean is the centre once the learner has read the first system
     p = bandit.default_policy(None, ARMS, seed=0, lone_prior="range")
+    p.first_pick = False  # the option measured alone
     p.prime(A, "ssor_pcg")
     assert np.array_equal(p.work_ratio, centre, equal_nan=True)
 
@@ -100,6 +102,7 @@ def test_the_rule_fires_by_its_terms():
     recomputed by hand: the cheap end's saving ``s`` against the leader times the converged
     solves reaches the first try's allowance exactly when the rule plays it."""
     p = bandit.default_policy(None, ARMS, seed=0, lone_prior="range")
+    p.first_pick = False  # the option measured alone
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))
     rng = np.random.default_rng(0)
@@ -127,6 +130,7 @@ def test_saved_state_and_refusals():
     assert np.array_equal(q.predict(0.3), p.predict(0.3))
     # a state of a matrix of other rows: its own means, and its cheap ends with them
     r = bandit.default_policy(None, ARMS, seed=0, lone_prior="range")
+    r.first_pick = False  # the option measured alone
     r.prime(gallery.random_spd(60, density=0.15, seed=0), "ssor_pcg")
     back = bandit.JointCB.from_state_dict(r.state_dict())
     A = gallery.random_spd(60, density=0.15, seed=0)

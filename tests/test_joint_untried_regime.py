@@ -51,6 +51,7 @@ def _cost(k, x, rng):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ic0_is_first_tried_where_it_wins_and_played_there(seed):
     p = bandit.default_policy(None, ARMS, seed=seed, lone_prior="range")
+    p.first_pick = False  # the option measured alone
     p.try_gate = True
     p.gate_tries((FAMILY, (1.5, 1.0)))  # a guarded Tuner's allowances (proven, first try)
     rng = np.random.default_rng(seed)

@@ -42,8 +42,9 @@ def calls(monkeypatch):
 
 
 def _handed_read_only(features):
-    """Whether the feature map's cached features are read-only when handed out."""
-    return not features._last.flags.writeable or features._open
+    """Whether the feature map's cached features are read-only when handed out (seals them,
+    as handing them out does)."""
+    return features._last is None or not features._cached().flags.writeable
 
 
 def _same_caches(a, b):
