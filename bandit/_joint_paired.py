@@ -39,10 +39,10 @@ _FLOOR = 1e-2  # (bandit.joint's log target: log(cost/unit + 0.01))
 def offset(policy, lead_family):
     """The mean one-step error (the model's error on a reading before it was told, in the log
     target) of the latest :data:`KEEP` readings of ``lead_family`` kept, or None."""
-    fam = policy._gate_family
+    fams = policy._paired_fams
     errs = []
     for arm, err in reversed(policy.__dict__.get("_paired_recent", ())):
-        if err is not None and fam[arm] == lead_family and math.isfinite(err):
+        if err is not None and fams[arm] == lead_family and math.isfinite(err):
             errs.append(err)
             if len(errs) == KEEP:
                 break
@@ -55,30 +55,45 @@ def told(policy, arm, cost, context, censored):
     first reading of a family never played (under the try gate's families, a scalar context,
     a reading not censored, a leader of another family); then ``cost`` with its log target
     lowered by the leader's family's mean one-step error (:func:`offset`).  Keeps each
-    reading's one-step error (the update's, read at the next call)."""
-    kept = policy.__dict__.get("_paired_recent")
+    reading's one-step error (the update's, read at the next call); once every family has a
+    reading (:data:`EVERY` off) it returns at once, as nothing is left to pair."""
+    d = policy.__dict__
+    if d.get("_paired_done") and not EVERY:
+        return cost
+    kept = d.get("_paired_recent")
     if kept is None:
         kept = policy._paired_recent = []
-    info = policy._info
+        fam = policy._gate_family
+        policy._paired_fams = fam.tolist()
+        policy._paired_played = set()
+    fams = policy._paired_fams
+    if not fams:
+        return cost  # no try gate's families: nothing to pair
     if kept and kept[-1][1] is None:
         # the previous round's update left its one-step error in _info (if it reached it)
-        t_then = policy._paired_t
-        kept[-1] = (kept[-1][0], float(info[0]) if info is not None and policy.t == t_then + 1
-                    else None)
+        info = policy._info
+        kept[-1] = (kept[-1][0], float(info[0]) if info is not None
+                    and policy.t == policy._paired_t + 1 else None)
     policy._paired_t = policy.t
-    kept.append((int(arm), None))
-    del kept[:-_RECENT]
-    fam = policy._gate_family
-    if fam.size == 0 or not isinstance(context, float) or not cost > 0 or censored:
+    kept.append((arm, None))
+    if len(kept) > _RECENT:
+        del kept[0]
+    f = fams[arm]
+    played = policy._paired_played
+    first = f not in played
+    if not censored:
+        played.add(f)
+        if len(played) == len(set(fams)):
+            policy._paired_done = True
+    if not (first or EVERY) or censored or type(context) is not float or not cost > 0:
         return cost
-    f = fam[arm]
-    if math.isnan(policy.unit) or (not EVERY and policy.counts[fam == f].any()):
+    if math.isnan(policy.unit):
         return cost
     memo = policy._mu_of
     lead = memo[2] if memo is not None and memo[0] == context else None
-    if lead is None or lead < 0 or fam[lead] == f:
+    if lead is None or lead < 0 or fams[lead] == f:
         return cost
-    e = offset(policy, fam[lead])
+    e = offset(policy, fams[lead])
     if e is None:
         return cost
     target = math.log(cost / policy.unit + _FLOOR) - e
