@@ -103,7 +103,7 @@ class Policy:
     def __init__(self, arms, *, seed=None):
         self.arms = _check_arms(arms)
         self.n_arms = len(self.arms)
-        if seed is not None and not isinstance(seed, numbers.Integral):
+        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
             raise ValueError(f"seed must be an int or None, got {seed!r}")
         self.seed = seed
         self.rng = np.random.default_rng(seed)

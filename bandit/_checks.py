@@ -12,7 +12,7 @@ import numpy as np
 from solvers._petsc_options import settings_omega
 
 __all__ = ["arm_omega", "scalar_context", "check_bounds", "check_positive", "check_nonnegative",
-           "check_choice", "count_of", "RepeatedArmWarning"]
+           "check_choice", "check_not_flag", "count_of", "RepeatedArmWarning"]
 
 
 def arm_omega(arm):
@@ -82,14 +82,35 @@ def check_positive(**values) -> None:
     ValueError: prior_shift must be a positive number, got True
     """
     for name, v in values.items():
-        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                and v > 0):
+        # numbers.Real: NumPy's integers too (np.int64 is no int); a bool is no scale
+        if not (isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                and math.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
+def check_not_flag(**values) -> None:
+    """Each keyword meant as a number (a count, a seed, a rate) must not be a bool.
+
+    ``True`` is an ``int`` to Python (and ``numpy.bool_`` converts to one), so a flag given
+    where a number is meant would silently read as 1 or 0; it is refused by name instead.
+
+    Examples
+    --------
+    >>> check_not_flag(m=6, seed=None)
+    >>> check_not_flag(beta=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: beta must be a number, got True
+    """
+    for name, v in values.items():
+        if isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{name} must be a number, got {v!r}")
+
+
 def check_nonnegative(name: str, value) -> None:
-    """``value`` must be a finite number >= 0."""
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+    """``value`` must be a finite number >= 0 (not a bool: see :func:`check_not_flag`)."""
+    check_not_flag(**{name: value})
+    if not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}")
 
 

@@ -178,7 +178,8 @@ class ContextRange:
     """
 
     def __init__(self, bounds=None, dim=None, margin=0.25):
-        if dim is not None and not (isinstance(dim, numbers.Integral) and dim >= 0):
+        if dim is not None and not (isinstance(dim, numbers.Integral) and not isinstance(dim, bool)
+                                    and dim >= 0):
             raise ValueError(f"context_dim must be a non-negative integer, got {dim!r}")
         if not (isinstance(margin, numbers.Real) and 0 <= margin <= 10):
             raise ValueError(f"margin must be a number in [0, 10], got {margin!r}")
@@ -300,8 +301,9 @@ class FeatureMap:
             raise ValueError(f"unknown feature kind {kind!r}")
         min_m = 2 if kind == "hat" else 1
         for v in (m, vector_m):
-            if v is not None and (not (isinstance(v, numbers.Integral) or (
-                    isinstance(v, float) and v.is_integer())) or v < min_m):
+            if v is not None and (isinstance(v, bool) or not (
+                    isinstance(v, numbers.Integral) or (isinstance(v, float) and v.is_integer()))
+                    or v < min_m):
                 raise ValueError(f"{type(self).__name__} needs an integer m >= {min_m}, "
                                  f"got {v!r}")
         self.kind, self.m = kind, int(m)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
+from ._checks import check_not_flag
 from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
                        joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
@@ -516,6 +517,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         check_positive(ridge=ridge, gamma=gamma)
         check_nonnegative("beta", beta)
         check_choice("exploration", exploration, ("lcb", "igw"))
+        check_not_flag(m_omega=m_omega)
         if int(m_omega) != m_omega or m_omega < 1:
             raise ValueError(f"m_omega must be a positive integer, got {m_omega!r}")
         self._m_arg = m

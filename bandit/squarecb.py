@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
+from ._checks import check_not_flag
 from ._kernels import igw_probabilities, igw_select, lcb_scores, played_model_argmin, rls_observe
 from .features import Chebyshev, Hat, Polynomial, check_model_size, rescale_ridge
 
@@ -87,6 +88,7 @@ class SquareCB(Policy):
 
     def _setup(self, features, ridge, gamma, gamma_exponent, target, exploration, beta):
         check_positive(ridge=ridge, gamma=gamma)
+        check_not_flag(gamma_exponent=gamma_exponent)
         if not 0 <= gamma_exponent <= 1:
             raise ValueError(f"gamma_exponent must lie in [0, 1], got {gamma_exponent!r}")
         check_choice("target", target, ("log", "linear"))

@@ -67,9 +67,10 @@ def test_numpy_truncates_what_the_file_had_loaded():
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("beta", True, "policy config of ChebCB: 'beta' must be a number, got True"),
-    ("gamma_exponent", False, "'gamma_exponent' must be a number, got False"),
-    ("context_dim", True, "'context_dim' must be a number, got True"),
+    # (the constructors refuse a bool where a number is meant, before the file's own check)
+    ("beta", True, "policy config of ChebCB: beta must be a number, got True"),
+    ("gamma_exponent", False, "gamma_exponent must be a number, got False"),
+    ("context_dim", True, "context_dim must be a non-negative integer, got True"),
 ])
 def test_a_flag_where_a_setting_is_a_number_is_refused(saved, tmp_path, key, value, message):
     path = _write(tmp_path, saved, ("policy", "config", key), value)
