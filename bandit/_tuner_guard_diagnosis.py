@@ -72,6 +72,7 @@ class GuardDiagnosis:
         two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
         budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
         from scipy.linalg import norm as _norm
+        from solvers._api import _empty_rows_cause
         from solvers.spectral import null_floor
 
         try:
@@ -85,6 +86,18 @@ class GuardDiagnosis:
         tol = max(rtol * b_norm, atol)
         # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
         if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
+            if isinstance(op, CSROperator) and isinstance(b, np.ndarray):
+                # a row with no entry where b does not vanish (an isolated vertex of a graph
+                # Laplacian) is a component of its own whose column sum vanishes: it had been
+                # told as "b's sum over the rows of each of the 2 connected components",
+                # which names neither the row nor the fix (as a failed CG solve's cause does)
+                cause = _empty_rows_cause(op, b, tol)
+            else:
+                cause = _petsc_empty_rows(op, b, tol)
+            if cause:
+                raise ValueError(f"A x = b is inconsistent: {cause}: no arm can converge; "
+                                 f"the round was abandoned once a run had failed, "
+                                 f"nothing was told or recorded")
             rows = ("over all rows" if comps == 1 else
                     f"over the rows of each of the {comps} connected components of A's graph")
             if kind == "rows":
@@ -106,6 +119,20 @@ class GuardDiagnosis:
                 f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no arm can "
                 f"converge. {consistent}; the round was "
                 f"abandoned once a run had failed, nothing was told or recorded")
+
+
+def _petsc_empty_rows(op, b, tol) -> str:
+    """:func:`solvers._api._empty_rows_cause` for a PETSc-backend operator (collective, as
+    :func:`solvers.spectral.null_floor` there), or ``""`` for any other operator."""
+    if not (type(op).__module__ == "solvers.petsc" and hasattr(op, "vector")):
+        return ""
+    from solvers.petsc import _empty_rows
+
+    bv = op.vector(b, "b")  # (a copy: the caller's Vec is left alone)
+    try:
+        return _empty_rows(op.mat, bv, tol)
+    finally:
+        bv.destroy()
 
 
 def _sor_diverged_note(solver, omegas, runs, op=None, b=None, x0=None) -> str:
