@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .estimate import (MIN_ROWS, RegretEstimate, RunData, _audit_probs, _epoch_of,
-                       _multipliers, _t95)
+                       _multipliers, student_factor)
 
 __all__ = ["instance_optimal", "certain_bound", "certain_lower", "sampled_enough"]
 
@@ -91,7 +91,7 @@ def instance_optimal(data: RunData, t, k, v, m, have_model, cps, paid_cum, rng, 
         bwd = np.cumsum((onehot @ (W * (w * delta)[:, None]))[:cps.size], axis=0).T
         I_star = base + cps * np.where(bw > 0, bwd / np.where(bw > 0, bw, 1.0), 0.0)
         # Student's factor for the few rows behind the mean
-        f = _t95(max(n_rows - 1.0, 1.0)) / 1.6448536269514722
+        f = student_factor(max(n_rows - 1.0, 1.0))
         I_star = I_hat + f * (I_star - I_hat)
         q = np.quantile(I_star, [alpha, 1 - alpha], axis=0)
         # the comparator's total is >= 0: the regret at most what was paid

@@ -19,8 +19,18 @@ def _small_sample(spread, k, K, extra=None):
         n = n + extra
     f = np.ones(K)
     small = np.isfinite(n) & (n < 200)
-    f[small] = _t95(np.maximum(n[small] - 1.0, 1.0)) / 1.6448536269514722
+    f[small] = student_factor(np.maximum(n[small] - 1.0, 1.0))
     return f
+
+
+#: The normal law's 95 % quantile: Student's quantile's limit
+Z95 = 1.6448536269514722
+
+
+def student_factor(df):
+    """``t(0.95; df)/z(0.95)``: how much wider than the normal law's an interval is whose
+    spread was estimated with ``df`` degrees of freedom (``df`` ≥ 1, an array)."""
+    return _t95(df) / Z95
 
 
 _T95 = np.array([6.3138, 2.9200, 2.3534, 2.1318, 2.0150, 1.9432, 1.8946, 1.8595, 1.8331,
@@ -37,7 +47,7 @@ def _t95(df):
     [6.314, 2.132, 1.697, 1.646]
     """
     df = np.asarray(df, dtype=float)
-    z = 1.6448536269514722
+    z = Z95
     g1 = (z ** 3 + z) / 4
     g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
     g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384

@@ -70,7 +70,7 @@ from ._observed import (MIN_PROB, _all_observed, _audit_probs,  # noqa: F401 - r
                         _completion_probs, _converged_counts, _epoch_of, _lower_caps,
                         _observable, _stopped_runs, inclusion_probabilities)
 from ._regretdata import RegretEstimate, RegretReport, RunData, format_interval
-from ._student import _T95, _small_sample, _t95  # noqa: F401 - re-exported
+from ._student import _T95, _small_sample, _t95, student_factor  # noqa: F401 - re-exported
 from .audit import COMPLETE, completion_probability  # noqa: F401 - re-exported
 from .costmodel import CostModel
 
@@ -201,13 +201,13 @@ class _Track:
             # pooled one, Student's factor for the blend's degrees of freedom (mostly the
             # pooled entries'), not for the arm's two or three; the bootstrap's error, which
             # is the arm's own entries alone, keeps the arm's own factor
-            f_blend = _t95(np.maximum(blend_df, 1.0)) / 1.6448536269514722
+            f_blend = student_factor(np.maximum(blend_df, 1.0))
             if cover is not None:
                 f_blend = np.sqrt(covered * plays ** 2 + (1.0 - covered) * f_blend ** 2)
             f_blend = np.minimum(f_blend, student)
             f_unr = student
             if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
-                pooled = float(_t95(np.array([n_pooled - 1.0]))[0]) / 1.6448536269514722
+                pooled = float(student_factor(np.array([n_pooled - 1.0]))[0])
                 f_unr = np.minimum(pooled, student)
             target = np.maximum(np.maximum(student * boot_sd, f_blend * err_sd),
                                 f_unr * unreached)
@@ -218,7 +218,7 @@ class _Track:
             # the audited entries of every arm, not on the arm's own few entries: where it
             # sets the error, Student's factor for the pooled entries' degrees of freedom
             # (the arm's own error keeps the arm's own factor; never more than before)
-            pooled = float(_t95(np.array([n_pooled - 1.0]))[0]) / 1.6448536269514722
+            pooled = float(student_factor(np.array([n_pooled - 1.0]))[0])
             own = student * np.maximum(boot_sd, err_sd)
             big = np.maximum(own, np.minimum(pooled, student) * unreached)
             student = np.where(unreached > np.maximum(boot_sd, err_sd),
