@@ -1,14 +1,16 @@
 """A never-played family weaker than the leader's tried against the run's solves
 (``JointCB.weak_first``, an option, off; measured side by side in
-``docs/studies/precond_rules.md``, *A weaker family's first try weighed by the run's solves*).
+``docs/studies/precond_rules.md``, *heatadapt's excess over the ω-only learner, finadapt's
+missed plain CG, and a weaker family's first try weighed by the run's solves*: behind on
+aniso2d, where it displaces IC(0)-CG's first try, and not ahead on finadapt).
 
 The try gate weighs a rival's try by its expected saving per solve times the leader's evidence
 at the context (``1 / φᵀPφ``, the solves seen near it).  Where the context moves on at every
 step — the first pass of an adaptive time step, a sweep — that evidence is a solve or two, so
 no rival is tried there: on the cooling fin the learner's first 47 steps, where plain CG costs
-0.53–0.64 × the leader, pass with no try (the gate's value of plain CG's try 0.06–0.33 of its
-allowance).  One reading there is all that is missing: a learner made to try plain CG once at
-the fifth step keeps it over those bins in every seed tried.
+0.53–0.64 × the leader, pass with no try (the gate's value of plain CG's try 0.01–0.33 of its
+allowance).  One reading there is all that is missing: an untimed learner made to try plain CG
+once at the fifth step keeps it over those bins in every seed tried.
 
 A family *weaker* than the leader's (a cheaper iteration, no set-up: plain CG and Jacobi-CG
 against SSOR-PCG, by the ranks of :data:`bandit._joint_first.STRENGTH`) is the one rival whose

@@ -127,11 +127,9 @@ def test_off_by_default_and_its_state_survives_a_pickle():
         p.update(k, _cost(k, x, rng), x)
     q = pickle.loads(pickle.dumps(p))
     assert q.weak_first is True
-    rest = []
     for x in xs[8:40]:
         a, b = p.select(x), q.select(x)
         assert a == b
         c = _cost(a, x, rng)
         p.update(a, c, x)
         q.update(b, c, x)
-        rest.append(a)
