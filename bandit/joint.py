@@ -20,7 +20,6 @@ from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_paired, _joint_removed, _joint_reread
-from ._joint_weak import weak_first
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
 from ._joint_first import first_pick
@@ -324,10 +323,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
         saved before the option loads with it off.
-    weak_first : bool, default False
-        While a family weaker than the leader's has never been played, weigh its try by the
-        run's converged solves (:attr:`weak_first`, ``bandit/_joint_weak.py``; measured,
-        not the default).
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -474,7 +469,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
                  detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
                  lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
-                 weak_first=False, seed=None):
+                 seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
@@ -550,9 +545,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         check_choice("lone_prior", lone_prior, ("none", "work", "range"))
         self.lone_prior = lone_prior
         self.first_pick = first_pick
-        if not isinstance(weak_first, (bool, np.bool_)):
-            raise ValueError(f"weak_first must be True or False, got {weak_first!r}")
-        self.weak_first = bool(weak_first)  # (bandit/_joint_weak.py)
         if lone_prior != "none":  # (bandit/_joint_work.py, _joint_untried.py; own rows)
             if plain or arm_basis not in ("omega", "line"):
                 raise ValueError(f"lone_prior={lone_prior!r} applies to configuration arms on "
@@ -632,7 +624,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
                 **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
-                **({"weak_first": True} if self.weak_first else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
                 "gate_pick": self.gate_pick,
@@ -859,12 +850,10 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
             k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-            k = weak_first(self, k, context) if self.weak_first else k  # (_joint_weak)
             return _joint_reread.reread(self, k) if self.reread_reference else k
         k = int(self._select(self._context(context)))
         k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
         k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-        k = weak_first(self, k, context) if self.weak_first else k  # (_joint_weak)
         return _joint_reread.reread(self, k) if self.reread_reference else k
 
     def _select(self, psi):
@@ -1056,13 +1045,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     #: less the model's mean error on them (:mod:`bandit._joint_paired`); False (the default,
     #: measured in ``docs/studies/precond_rules.md``): told as read.
     paired_first = False
-
-    #: True: while a family weaker than the leader's (plain CG, Jacobi-CG against SSOR-PCG)
-    #: has never been played, its try's evidence is at least the run's converged solves
-    #: (:mod:`bandit._joint_weak`); False (the default, measured in
-    #: ``docs/studies/precond_rules.md``): the gate's evidence alone.  (Class default: a
-    #: learner pickled before the option has it off.)
-    weak_first = False
 
     #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
     #: gate's arm; a new one takes the parameter)
