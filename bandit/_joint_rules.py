@@ -50,6 +50,11 @@ class PriorRules:
         # the draw that takes the prior (the first) also enters its pseudo-observations: an
         # undone draw (a round the Tuner does not tell) takes them back with it
         pending = self.prior_curve is not None and not self.prior_used
+        if not pending and self.exploration == "lcb":
+            # the common round (a deterministic draw) in one step: Policy._draw_state's
+            # state without its layer and the property behind it (the first call on the
+            # learner after a solve, ~8 µs cache-cold)
+            return (None, self.p), False
         model = (None if self.P is None else (self.P.copy(), self.theta.copy())) if pending \
             else False
         return super()._draw_state(), model

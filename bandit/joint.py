@@ -824,15 +824,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             return fast
         return None
 
-    def _draw_state(self):
-        # the common round (no prior pending, a deterministic draw) in one step: the state
-        # PriorRules._draw_state and Policy._draw_state return, without their two layers and
-        # the property between them (the first call on the learner after a solve, ~8 µs
-        # cache-cold)
-        if self.exploration == "lcb" and (self.prior_curve is None or self.prior_used):
-            return (None, self.p), False
-        return super()._draw_state()
-
     def select(self, context=None):
         """Return the index of the arm to play next (:meth:`Policy.select`)."""
         features = self.features
