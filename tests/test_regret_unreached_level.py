@@ -1,7 +1,8 @@
 """The floor of the contexts a contextual policy's plays avoided (``_unreached_floor``), in
 ``Tuner.regret()``, against exact regrets on small cost matrices: its error is a sum over
 the avoided rounds, so it is scaled by the arm's predicted cost on those rounds, not over
-the whole run (:data:`bandit.estimate.UNREACHED_LEVEL`)."""
+the whole run (:data:`bandit.estimate.UNREACHED_LEVEL`).  An option, off by default: measured
+and not adopted on the benchmark's sequences (docs/regret_measurements.md)."""
 import numpy as np
 
 from bandit import estimate
