@@ -374,7 +374,7 @@ POOLED_UPPER_DF = True
 #: mean square there) rather than on every round of the run.  Off: measured and not adopted
 #: (narrower where the avoided contexts are cheap — Tsallis-INF-CB on the high-variance
 #: offsets 73 → 58 % of the exact regret — wider where they are dear, which is where the
-#: run-wide level had understated the floor; 5 cells narrower and 5 wider of 15;
+#: run-wide level had understated the floor; 6 cells narrower and 6 wider of 15;
 #: docs/regret_measurements.md).
 UNREACHED_LEVEL = False
 #: Audited entries of arms not played on their round needed before their pooled spread's
