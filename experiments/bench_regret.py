@@ -40,7 +40,8 @@ from ._bench import BenchParser, machine_header
 from .results import _replace_atomically
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "young_rate",
-           "young_prediction", "fit_young", "covariate_residuals", "STUDIES", "POLICIES"]
+           "young_prediction", "fit_young", "covariate_residuals", "width_parts",
+           "format_parts", "STUDIES", "POLICIES", "COMPARED", "OPTIONS"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -122,13 +123,38 @@ def _policy(name, study, omegas, seed):
                         bins=6 if heat else 5, cheb_m=6, vector_bounds=[bounds])
 
 
+#: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
+#: estimator (the latest rule adopted).
+COMPARED = ("POOLED_UPPER_DF",)
+#: Estimator options, off by default, that ``--options`` turns on (``--compare`` then
+#: measures the default estimator beside them).
+OPTIONS = ("UNREACHED_LEVEL", "POOL_NEAR", "FLOOR_NORMAL")
+
+
+def _switched(names, value, fn):
+    """``fn()`` with the switches ``names`` of :mod:`bandit.estimate` set to ``value``."""
+    from bandit import estimate
+
+    old = {name: getattr(estimate, name) for name in names}
+    for name in names:
+        setattr(estimate, name, value)
+    try:
+        return fn()
+    finally:
+        for name, v in old.items():
+            setattr(estimate, name, v)
+
+
 def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median",
-           compare=False, residuals=False):
+           compare=False, residuals=False, decompose=False, options=()):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
-    regrets and costs (``compare``: also the regret against the best fixed arm of the
-    previous estimator, :data:`bandit.estimate.POOLED_UPPER_DF` off, on the same run and
-    audits; ``residuals``: also :func:`covariate_residuals` of the run)."""
+    regrets and costs (``options``: estimator switches of :data:`OPTIONS` turned on;
+    ``compare``: also the regret against the best fixed arm of the previous estimator on the
+    same run and audits — the default one when ``options`` are given, else the switches
+    :data:`COMPARED` off; ``residuals``: also :func:`covariate_residuals` of the run;
+    ``decompose``: also :func:`width_parts` of the best-fixed interval)."""
     import bandit
+    from bandit import estimate
 
     C = np.asarray(data["C"], dtype=np.int64)
     solver = ReplaySolver(C, data["S"], data["omegas"], clock=clock)
@@ -139,19 +165,22 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     for t in range(C.shape[0]):
         tuner.solve(t, None, context=float(ctx[t]))
     loop = time.perf_counter() - t0
-    rep = tuner.regret(level=level, n_boot=n_boot, seed=seed)
+    trace = {} if decompose else None
+    estimate.TRACE = trace
+    try:
+        rep = _switched(tuple(options), True,
+                        lambda: tuner.regret(level=level, n_boot=n_boot, seed=seed))
+    finally:
+        estimate.TRACE = None
     prev = None
     if compare:
-        from bandit import estimate
-
-        estimate.POOLED_UPPER_DF = False
-        try:
-            b = tuner.regret(level=level, n_boot=n_boot, seed=seed).best_fixed
-        finally:
-            estimate.POOLED_UPPER_DF = True
+        b = _switched(() if options else COMPARED, False,
+                      lambda: tuner.regret(level=level, n_boot=n_boot, seed=seed)).best_fixed
         prev = (b.estimate, b.low, b.high)
     paid = float(tuner.history["iterations"].sum())
     exact_bf = paid - float(C.sum(axis=0).min())
+    parts = (width_parts(trace, exact_bf, C.sum(axis=0))
+             if decompose and trace else None)
     exact_io = paid - float(C.min(axis=1).sum())
     h = tuner.history
     bound = oracle_half_width(C, ctx, h["arm"], ~h["censored"], budget, level)
@@ -168,7 +197,7 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
                                   data["omegas"], sor=sor,
                                   mu=4.0 * math.cos(math.pi / 11) / (4.0 + ctx) if sor else None)
     return {"policy": name, "study": study, "seed": seed, "T": int(C.shape[0]),
-            "residuals": res,
+            "residuals": res, "parts": parts,
             "exact_bf": exact_bf, "exact_io": exact_io,
             "bf": (rep.best_fixed.estimate, rep.best_fixed.low, rep.best_fixed.high),
             "bf_prev": prev,
@@ -178,6 +207,88 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
             "spent": tuner._auditor.spent / paid if tuner._auditor is not None else 0.0,
             "plans": tuner._auditor.plans if tuner._auditor is not None else 0,
             "mini_plans": tuner._auditor.mini_plans if tuner._auditor is not None else 0}
+
+
+def width_parts(trace, exact, totals):
+    """What the best-fixed interval's width is made of, from :data:`bandit.estimate.TRACE`.
+
+    The interval of the comparator ``θ = min_k S_k`` runs from the lowest lower end of the
+    arms that could be the minimum (the *low arm*) to the lowest upper end (the *top arm*),
+    so its width is the top arm's error above its total (``up``), the gap between the two
+    arms' totals (``gap``) and the low arm's error below its total (``low``), given as
+    shares of the width.  For each of the two arms, which part of its error is the largest
+    (``kind``): ``boot`` (its own sampled entries' bootstrap), ``floor`` (its residual
+    spread shrunk towards the pooled one), ``unreached`` (the contexts its plays avoided)
+    or ``certain`` (an arm sampled fewer than twice: the certain bound).  Also the half-width
+    relative to the exact regret, whether the top arm is the best fixed arm, and the number
+    of arms whose lower end reaches the upper end."""
+    two, low_tr = trace["two"], trace["low_tr"]
+    full, upper, low_end = trace["full"], trace["upper"], trace["low_end"]
+    jt = int(np.flatnonzero(full)[np.argmin(upper[full])])
+    cand = np.flatnonzero(low_end <= trace["top"])
+    jl = int(cand[np.argmin(low_end[cand])])
+    src = two
+    if low_tr is not None and (trace["from_cap"][jl] or (
+            trace["c_both"] is not None
+            and low_tr.S[-1][jl] - trace["c_both"][jl] * low_tr.sd_low[jl]
+            > two.S[-1][jl] - trace["c_both"][jl] * two.sd_low[jl])):
+        src = low_tr  # the capped total's end is the larger lower end
+    centre = float(src.S[-1][jl])
+    parts = np.array([upper[jt] - trace["S_up"][jt], trace["S_up"][jt] - centre,
+                      centre - low_end[jl]])
+    width = max(float(parts.sum()), 1e-300)
+
+    def kind(track, j, certain):
+        if certain:
+            return "certain"
+        errs = {key: float(track.parts[key][j]) for key in ("boot", "floor", "unreached")}
+        return max(errs, key=errs.get)
+
+    return {"half_width": 0.5 * (float(trace["high_c"]) - float(trace["low_c"]))
+            / max(abs(exact), 1e-300),
+            "up": parts[0] / width, "gap": parts[1] / width, "low": parts[2] / width,
+            "top_kind": kind(two, jt, not trace["informed"][jt]),
+            "low_kind": kind(src, jl, bool(trace["bare"][jl])),
+            "top_best": jt == int(np.argmin(totals)), "same": jt == jl,
+            "candidates": int(cand.size)}
+
+
+def format_parts(runs, markdown=False) -> str:
+    """Per cell, :func:`width_parts` of its runs: the medians of the half-width and of the
+    shares of the width, and in how many runs each kind of error is the largest of the top
+    and of the low arm (boot / floor / unreached / certain)."""
+    cells = {}
+    for r in runs:
+        if r.get("parts") is not None:
+            cells.setdefault((r["study"], r["policy"]), []).append((r["parts"], r))
+    head = ("study", "policy", "runs", "half-width", "oracle", "top arm's error",
+            "gap between arms", "low arm's error", "top arm: boot/floor/unreached/certain",
+            "low arm: boot/floor/unreached/certain", "top arm is the best", "top = low arm",
+            "candidates")
+    kinds = ("boot", "floor", "unreached", "certain")
+    lines = []
+    for (study, pol), rs in cells.items():
+        ps = [p for p, _ in rs]
+
+        def med(key):
+            return float(np.median([p[key] for p in ps]))
+
+        def count(key):
+            return "/".join(str(sum(p[key] == kd for p in ps)) for kd in kinds)
+
+        oracle = float(np.median([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300)
+                                  for _, r in rs]))
+        lines.append((study, pol, str(len(ps)), f"{med('half_width'):.1%}", f"{oracle:.1%}",
+                      f"{med('up'):.0%}", f"{med('gap'):.0%}", f"{med('low'):.0%}",
+                      count("top_kind"), count("low_kind"),
+                      str(sum(p["top_best"] for p in ps)), str(sum(p["same"] for p in ps)),
+                      f"{med('candidates'):.0f}"))
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths))
+                     for row in [head] + lines)
 
 
 def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
@@ -368,6 +479,8 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
 
 def _task(args):
     name, study, seed, cache, T, budget, clock, compare, follow, residuals = args[:10]
+    decompose = bool(args[12]) if len(args) > 12 else False
+    options = tuple(args[13]) if len(args) > 13 and args[13] else ()
     from bandit import audit
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
@@ -375,7 +488,7 @@ def _task(args):
     audit.ROW_SHARE = args[11] if len(args) > 11 and args[11] is not None else 0.1
     data = cost_matrix(study, seed, Path(cache), T)
     return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
-                  residuals=residuals)
+                  residuals=residuals, decompose=decompose, options=options)
 
 
 def summarise(runs):
@@ -528,7 +641,14 @@ def main(argv=None) -> int:
                     help="also the regret against the best fixed arm by the previous "
                          "estimator (Student's factor for each arm's own sampled entries "
                          "also where its residual spread, shrunk towards the pooled one, "
-                         "sets its error), on the same runs")
+                         "sets its error; with --options, the default estimator), on the "
+                         "same runs")
+    ap.add_argument("--options", nargs="+", default=[], choices=OPTIONS, metavar="SWITCH",
+                    help="turn on estimator options of bandit.estimate, off by default: "
+                         + ", ".join(OPTIONS))
+    ap.add_argument("--decompose", action="store_true",
+                    help="also what the best-fixed interval's width is made of, per cell "
+                         "(width_parts)")
     ap.add_argument("--follow", type=float, default=None, metavar="SHARE",
                     help="turn on bandit.audit.FOLLOW with this share: without a plan, a "
                          "randomised learner's column audits follow its plays (default: "
@@ -572,7 +692,8 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow, args.residuals, args.mini_plan, args.row_share)
+              args.follow, args.residuals, args.mini_plan, args.row_share, args.decompose,
+              tuple(args.options))
              for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
@@ -589,6 +710,9 @@ def main(argv=None) -> int:
     if args.residuals:
         print()
         print(format_residuals(runs, args.markdown))
+    if args.decompose:
+        print()
+        print(format_parts(runs, args.markdown))
     if args.json:
         from .results import write_json
 
