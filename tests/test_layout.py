@@ -120,7 +120,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("bandit.joint", ("bandit._joint_basis", "bandit._joint_change", "bandit._joint_rules",
                            "bandit._joint_context")),
          ("solvers.spectral", ("solvers._spectral_radius", "solvers._spectral_reduce",
-                               "solvers._spectral_omega", "solvers._spectral_floor"))]
+                               "solvers._spectral_omega", "solvers._spectral_floor")),
+         ("bandit.arms", ("bandit._arms_petsc",))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
@@ -164,7 +165,10 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
          # the ω formulas and the residual floor (documented on solvers.spectral's page), and
          # what tests and solvers.spectral itself reach there
          "solvers.spectral": ("young_omega", "sor_rate", "ssor_omega", "ssor_condition_bound",
-                              "residual_floor", "null_floor", "_components", "_jacobi_extreme")}
+                              "residual_floor", "null_floor", "_components", "_jacobi_extreme"),
+         # the PETSc half of the arms (bandit.armset and the Tuner import on_ranks from here)
+         "bandit.arms": ("on_ranks", "_petsc_config", "_petsc_extra", "_petsc_reuse",
+                         "_petsc_call", "_petsc_cg_config")}
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
                 "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
@@ -608,3 +612,26 @@ def test_the_radius_limits_set_on_their_part_change_the_eigensolver(monkeypatch)
     calls.clear()
     assert abs(jacobi_spectral_radius(L) - rho_l) < 1e-9
     assert calls == [("eigsh", None)]
+
+
+def test_a_pickle_names_the_arms_and_the_spectral_estimate_by_their_public_modules():
+    # Config stays bandit.arms.Config and a prior's spectral estimate solvers.spectral's: a
+    # pickled tuner (SOR with its prior, configuration arms on both backends' vocabulary)
+    # names no part of bandit.arms or solvers.spectral, so pickles do not depend on the cut
+    from bandit.arms import parse_arm
+    from solvers.spectral import estimate_spectrum
+
+    A = gallery.laplacian_2d(6)
+    b = np.ones(36)
+    tuners = [Tuner(solver="sor"), Tuner(bandit.default_policy(
+        None, bandit.config_grid([1.2, 1.5], ["jacobi"]), seed=0))]
+    for t in tuners:
+        t.solve(A, b, context=1.0)
+    data = pickle.dumps((tuners, parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc"),
+                         estimate_spectrum(A)))
+    names = [arg for op, arg, _ in pickletools.genops(data)
+             if isinstance(arg, str) and arg.startswith(("bandit.", "solvers."))]
+    assert "bandit.arms" in names and "solvers.spectral" in names
+    assert not [n for n in names if n.startswith(("bandit._arms_", "solvers._spectral_"))]
+    back = pickle.loads(data)
+    assert back[1] == parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc")
