@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import solvers.spectral as spectral
+import solvers._spectral_radius as radius
 from solvers import jacobi_spectral_radius
 
 
@@ -60,8 +60,8 @@ def test_block_triangular_matrix_is_reduced_to_its_blocks(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("an eigensolver ran")
 
-    monkeypatch.setattr(spectral.np.linalg, "eigvals", refuse)
-    monkeypatch.setattr(spectral.spla, "eigs", refuse)
+    monkeypatch.setattr(radius.np.linalg, "eigvals", refuse)
+    monkeypatch.setattr(radius.spla, "eigs", refuse)
     assert jacobi_spectral_radius(A) == 0.0
 
 
@@ -87,7 +87,7 @@ def test_sparse_path_matches_dense_on_a_random_non_symmetric_matrix(monkeypatch)
     A = sp.csr_array(R + sp.diags_array(abs(R).sum(axis=1) + 0.5))
     J = np.eye(n) - A.toarray() / A.diagonal()[:, None]
     dense = np.abs(np.linalg.eigvals(J)).max()
-    monkeypatch.setattr(spectral, "GENERAL_DENSE_LIMIT", 10)  # ARPACK on n = 300
+    monkeypatch.setattr(radius, "GENERAL_DENSE_LIMIT", 10)  # ARPACK on n = 300
     assert jacobi_spectral_radius(A) == pytest.approx(dense, rel=1e-9)
 
 
@@ -111,8 +111,8 @@ def test_arpack_failure_is_named_without_a_dense_fallback(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a dense eigensolver ran")
 
-    monkeypatch.setattr(spectral.np.linalg, "eigvals", refuse)
-    monkeypatch.setattr(spectral, "ARPACK_RESTARTS", 30)  # fast: no number of restarts helps
+    monkeypatch.setattr(radius.np.linalg, "eigvals", refuse)
+    monkeypatch.setattr(radius, "ARPACK_RESTARTS", 30)  # fast: no number of restarts helps
     with pytest.raises(ValueError, match=r"ARPACK did not converge.*ρ_J <= 0\.5\b"):
         jacobi_spectral_radius(A)
 
@@ -132,8 +132,8 @@ def test_diagonal_matrix_of_any_signs_has_radius_zero(diagonal):
 def test_arpack_failure_below_the_dense_limit_falls_back_to_dense(monkeypatch):
     # two one-way cycles of 150 rows: every eigenvalue has the modulus ρ_J, and ARPACK cannot
     # converge; below the dense limit every eigenvalue is computed densely (and checked)
-    monkeypatch.setattr(spectral, "GENERAL_DENSE_LIMIT", 10)
-    monkeypatch.setattr(spectral, "ARPACK_RESTARTS", 30)
+    monkeypatch.setattr(radius, "GENERAL_DENSE_LIMIT", 10)
+    monkeypatch.setattr(radius, "ARPACK_RESTARTS", 30)
     C, rho = cyclic(150, 0.9, 1e-3)
     A = sp.csr_array(sp.block_diag([C, C]))
     assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
@@ -143,23 +143,23 @@ def test_left_eigenvector_falls_back_to_inverse_iteration(monkeypatch):
     # ARPACK on Jᵀ (the left eigenvector, for κ(λ)) failing must not refuse a
     # well-conditioned radius: inverse iteration with a sparse LU finds the vector
     A, rho = convection_diffusion(30, 100.0, 0.5)
-    eigs = spectral.spla.eigs
+    eigs = radius.spla.eigs
     calls, fail = [], []
 
     def counted(J, *args, **kwargs):
         calls.append(1)
         if fail and len(calls) == fail[0]:
-            raise spectral.spla.ArpackNoConvergence("no convergence", np.zeros(0),
-                                                    np.zeros((0, 0)))
+            raise radius.spla.ArpackNoConvergence("no convergence", np.zeros(0),
+                                                  np.zeros((0, 0)))
         return eigs(J, *args, **kwargs)
 
-    monkeypatch.setattr(spectral.spla, "eigs", counted)
+    monkeypatch.setattr(radius.spla, "eigs", counted)
     assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
     fail.append(len(calls))  # the last call: Jᵀ's
     calls.clear()
     used = []
-    inverse = spectral._sparse_inverse_condition
-    monkeypatch.setattr(spectral, "_sparse_inverse_condition",
+    inverse = radius._sparse_inverse_condition
+    monkeypatch.setattr(radius, "_sparse_inverse_condition",
                         lambda *a: used.append(1) or inverse(*a))
     assert jacobi_spectral_radius(A) == pytest.approx(rho, rel=1e-10)
     assert used

@@ -118,7 +118,10 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                             "bandit._armset_work", "bandit._armset_reuse",
                             "bandit._armset_labels", "bandit._armset_retell")),
          ("bandit.joint", ("bandit._joint_basis", "bandit._joint_change", "bandit._joint_rules",
-                           "bandit._joint_context"))]
+                           "bandit._joint_context")),
+         ("solvers.spectral", ("solvers._spectral_radius", "solvers._spectral_reduce",
+                               "solvers._spectral_omega", "solvers._spectral_floor")),
+         ("bandit.arms", ("bandit._arms_petsc",))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
@@ -158,7 +161,14 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                                 "read_cache", "memory_needed", "memory_available", "_bytes"),
          "experiments.bench_learners": ("Case", "cost_matrix", "cached_rows", "first_matrix",
                                         "spectral_contexts", "sample_order", "replay",
-                                        "make_policy", "run_case", "_prime")}
+                                        "make_policy", "run_case", "_prime"),
+         # the ω formulas and the residual floor (documented on solvers.spectral's page), and
+         # what tests and solvers.spectral itself reach there
+         "solvers.spectral": ("young_omega", "sor_rate", "ssor_omega", "ssor_condition_bound",
+                              "residual_floor", "null_floor", "_components", "_jacobi_extreme"),
+         # the PETSc half of the arms (bandit.armset and the Tuner import on_ranks from here)
+         "bandit.arms": ("on_ranks", "_petsc_config", "_petsc_extra", "_petsc_reuse",
+                         "_petsc_call", "_petsc_cg_config")}
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
                 "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
@@ -187,7 +197,12 @@ MOVED_VALUES_BY_PART = [
     ("bandit.estimate", "bandit._estimate_quick", ("PLAN_KNOTS",)),
     ("solvers._kernels", "solvers._kernels_sor", ("SOR_WORK_VECTORS", "SWITCH",
                                                   "UNIT_ROUNDOFF")),
-    ("solvers._kernels", "solvers._kernels_cg", ("CG_WORK_VECTORS",))]
+    ("solvers._kernels", "solvers._kernels_cg", ("CG_WORK_VECTORS",)),
+    ("solvers.spectral", "solvers._spectral_radius", ("DENSE_LIMIT", "DENSE_FALLBACK_LIMIT",
+                                                      "GENERAL_DENSE_LIMIT", "ARPACK_TOL",
+                                                      "ARPACK_RETRY_TOL", "ARPACK_RESTARTS",
+                                                      "CONDITION_TOL")),
+    ("solvers.spectral", "solvers._spectral_floor", ("NULL_ROWS",))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
@@ -209,6 +224,13 @@ PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
            "bandit.joint": ("_CLIP",),
            # the set-up clock (experiments/clock_study.py, tests/test_clock_robust.py)
            "solvers.precond": ("time",)}
+# names the tests replace on a part, where the code that reads them moved with it (the
+# Jacobi radius's eigensolver limits and ARPACK's restarts: tests/test_probe_solvers.py,
+# tests/test_jacobi_radius_nonnormal.py): every function of the cut module's parts that reads
+# one is defined in that part, so the replacement reaches every reader
+PATCHED_IN_PART = {"solvers._spectral_radius": ("solvers.spectral", (
+    "DENSE_LIMIT", "DENSE_FALLBACK_LIMIT", "GENERAL_DENSE_LIMIT", "ARPACK_RESTARTS",
+    "_sparse_inverse_condition"))}
 
 
 def _defined(module):
@@ -458,3 +480,160 @@ def test_a_pickle_naming_solvers_precond_for_a_moved_preconditioner_loads():
         back = pickle.loads(old)
         assert type(back) is type(pc) and back.params() == pc.params()
         assert np.array_equal(back.apply(r), pc.apply(r))  # the same set-up, bit for bit
+
+
+def test_a_name_replaced_on_a_part_is_read_only_in_that_part():
+    for part, (module, names) in PATCHED_IN_PART.items():
+        assert set(names) <= _assigned(part) | _defined(part), part
+        found = _reads_by_part(module, names)
+        assert all(m == part for m, _ in found), found
+        assert set().union(*found.values()) == set(names), (part, found)
+
+
+def _replaced(path):
+    """``(module, name, line)`` of each module attribute a file replaces —
+    ``monkeypatch.setattr(M, "NAME", ...)``, ``monkeypatch.setattr("M.NAME", ...)`` and
+    ``M.NAME = ...`` — with ``M`` resolved through the file's imports."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    alias = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                alias[a.asname or a.name.split(".")[0]] = a.asname and a.name or (
+                    a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                alias[a.asname or a.name] = f"{node.module}.{a.name}"
+
+    def dotted(expr):
+        if isinstance(expr, ast.Name):
+            return alias.get(expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = dotted(expr.value)
+            return base and f"{base}.{expr.attr}"
+        return None
+
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "setattr" and node.args):
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                module, _, name = first.value.rpartition(".")
+                found.append((module, name, node.lineno))
+            elif (len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+                  and isinstance(node.args[1].value, str) and dotted(first)):
+                found.append((dotted(first), node.args[1].value, node.lineno))
+        elif isinstance(node, ast.Assign):
+            found += [(dotted(t.value), t.attr, node.lineno) for t in node.targets
+                      if isinstance(t, ast.Attribute) and dotted(t.value)]
+    return found
+
+
+def _imported_in_functions(module):
+    """Names the package code imports from ``module`` inside a function (looked up on it at
+    each call, so a replacement on ``module`` reaches that code)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    names = set()
+    for path in [p for d in ("solvers", "bandit", "experiments") for p in (root / d).glob("*.py")]:
+        package = path.parent.name
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    source = (f"{package}.{node.module}" if node.level == 1 else node.module)
+                    if source == module:
+                        names |= {a.name for a in node.names}
+    return names
+
+
+def test_a_name_replaced_on_a_cut_module_is_looked_up_there():
+    # a test (or a study) that replaces a name on a cut module, or on one of its parts, must
+    # name the module the code looks the name up on: where it is defined, or read by a function
+    # of that module, or imported from it inside a function.  A name the module only imports
+    # from a part (a constant kept there for reading: solvers.spectral.DENSE_LIMIT) would be
+    # replaced without reaching any code, and the test would pass without testing anything
+    import importlib
+    import inspect
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    cut = {m for module, parts in SPLIT for m in (module, *parts)}
+    stale = []
+    for path in sorted([*root.glob("tests/*.py"), *root.glob("experiments/*.py")]):
+        for module, name, line in _replaced(path):
+            if module not in cut:
+                continue
+            mod = importlib.import_module(module)
+            read = set()
+            for obj in vars(mod).values():
+                if (inspect.isfunction(obj) or inspect.isclass(obj)) and (
+                        obj.__module__ == module):
+                    funcs = [obj] if inspect.isfunction(obj) else [
+                        f for f in vars(obj).values() if inspect.isfunction(f)]
+                    for f in funcs:
+                        read |= _reads(f.__code__)
+            if not (name in read or name in _assigned(module) or name in _defined(module)
+                    or name in _imported_in_functions(module)):
+                stale.append(f"{path.name}:{line} {module}.{name}")
+    assert stale == []
+
+
+def test_the_radius_limits_set_on_their_part_change_the_eigensolver(monkeypatch):
+    # the limits set where they are read (solvers._spectral_radius) send a 300-row
+    # non-symmetric matrix to ARPACK with that many restarts, and a 400-row symmetric one to
+    # ARPACK's symmetric solver; left alone, both are solved densely
+    import scipy.sparse as sp
+
+    import solvers._spectral_radius as radius
+    from solvers import jacobi_spectral_radius
+
+    calls = []
+    eigs, eigsh = radius.spla.eigs, radius.spla.eigsh
+    monkeypatch.setattr(radius.spla, "eigs",
+                        lambda *a, **k: calls.append(("eigs", k["maxiter"])) or eigs(*a, **k))
+    monkeypatch.setattr(radius.spla, "eigsh",
+                        lambda *a, **k: calls.append(("eigsh", None)) or eigsh(*a, **k))
+    n = 300
+    R = sp.random_array((n, n), density=4 / n, rng=3, format="csr")
+    A = sp.csr_array(R + sp.diags_array(abs(R).sum(axis=1) + 0.5))
+    L = gallery.laplacian_2d(20)
+    rho, rho_l = jacobi_spectral_radius(A), jacobi_spectral_radius(L)
+    assert calls == []
+    monkeypatch.setattr(radius, "GENERAL_DENSE_LIMIT", 10)
+    monkeypatch.setattr(radius, "ARPACK_RESTARTS", 30)
+    monkeypatch.setattr(radius, "DENSE_LIMIT", 10)
+    assert abs(jacobi_spectral_radius(A) - rho) < 1e-9 * rho
+    assert calls and set(calls) == {("eigs", 30)}
+    calls.clear()
+    assert abs(jacobi_spectral_radius(L) - rho_l) < 1e-9
+    assert calls == [("eigsh", None)]
+
+
+def test_a_pickle_names_the_arms_and_the_spectral_estimate_by_their_public_modules():
+    # Config stays bandit.arms.Config and a prior's spectral estimate solvers.spectral's: a
+    # pickled tuner (SOR with its prior, configuration arms on both backends' vocabulary)
+    # names no part of bandit.arms or solvers.spectral, so pickles do not depend on the cut
+    from bandit.arms import parse_arm
+    from solvers.spectral import estimate_spectrum
+
+    A = gallery.laplacian_2d(6)
+    b = np.ones(36)
+    tuners = [Tuner(solver="sor"), Tuner(bandit.default_policy(
+        None, bandit.config_grid([1.2, 1.5], ["jacobi"]), seed=0))]
+    for t in tuners:
+        t.solve(A, b, context=1.0)
+    data = pickle.dumps((tuners, parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc"),
+                         estimate_spectrum(A)))
+    names = [arg for op, arg, _ in pickletools.genops(data)
+             if isinstance(arg, str) and arg.startswith(("bandit.", "solvers."))]
+    assert "bandit.arms" in names and "solvers.spectral" in names
+    assert not [n for n in names if n.startswith(("bandit._arms_", "solvers._spectral_"))]
+    back = pickle.loads(data)
+    assert back[1] == parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc")

@@ -151,18 +151,19 @@ def test_jacobi_spectral_radius_falls_back_to_dense_when_arpack_does_not_converg
     # smaller one with the dense limit lowered and ARPACK's tolerance out of reach, so the
     # test stays fast.
     import scipy.sparse.linalg as spla_
+    import solvers._spectral_radius as radius
     import solvers.spectral as spectral
     eigsh = spla_.eigsh
 
     def stubborn(*args, **kwargs):
         return eigsh(*args, **{**kwargs, "maxiter": 2})
 
-    monkeypatch.setattr(spectral, "DENSE_LIMIT", 10)
-    monkeypatch.setattr(spectral.spla, "eigsh", stubborn)
+    monkeypatch.setattr(radius, "DENSE_LIMIT", 10)
+    monkeypatch.setattr(radius.spla, "eigsh", stubborn)
     A = _neumann_laplacian(300)
     dense = np.linalg.eigvals(np.eye(300) - A.toarray() / A.diagonal()[:, None])
     assert spectral.jacobi_spectral_radius(A) == pytest.approx(np.abs(dense).max(), abs=1e-12)
-    monkeypatch.setattr(spectral, "DENSE_FALLBACK_LIMIT", 100)
+    monkeypatch.setattr(radius, "DENSE_FALLBACK_LIMIT", 100)
     with pytest.raises(ValueError, match="ARPACK did not converge"):
         spectral.jacobi_spectral_radius(A)
 
