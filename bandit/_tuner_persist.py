@@ -125,6 +125,9 @@ class Persistence:
             self._log = [row + (self._rtol, self._atol) if len(row) == short else row
                          for row in self._log]
         self._lock, self._owner = threading.RLock(), None
+        from ._tuner_share import take_policy
+
+        take_policy(self)  # (the copy's policy is a new object, held by the copy)
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
