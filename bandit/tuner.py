@@ -36,7 +36,7 @@ from ._tuner_records import Records
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
-from ._tuner_share import (HOLDERS as _HOLDERS, policy_taken as _policy_taken,
+from ._tuner_share import (policy_taken as _policy_taken, still_held as _still_held,
                            take_policy as _take_policy)
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
@@ -551,7 +551,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
         try:
-            if _HOLDERS.get(id(self._policy)) is not self._token:
+            if getattr(self._policy, "_tuner_token", None) is not self._token and (
+                    not _still_held(self)):
                 raise _policy_taken(self)  # another Tuner was made with this policy since
             if self._comm is None:
                 # this solve's stopping rule, for every run of its round (ToleranceSteps)

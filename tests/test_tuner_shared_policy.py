@@ -65,3 +65,14 @@ def test_copies_and_pickles_hold_their_own_policy():
         assert other.policy is not t.policy
         assert other.solve(A1, B).converged
     assert t.solve(A1, B).converged  # the original keeps its own
+
+
+def test_a_learner_that_replaces_its_attributes_stays_its_tuners():
+    # JointCB.retell and every MPI rank's copy of rank 0's learner replace the policy's
+    # attributes wholesale: the tuner holding it still solves
+    t = bandit.Tuner(solver="sor", seed=0)
+    t.solve(A1, B)
+    state = copy.deepcopy(vars(t.policy))
+    vars(t.policy).clear()
+    vars(t.policy).update(state)
+    assert t.solve(A1, B).converged and t.policy.t == 2
