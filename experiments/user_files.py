@@ -295,6 +295,12 @@ def read_vector(path, n: int) -> np.ndarray:
         bad = int(np.sum(~np.isfinite(v)))
         raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
                          f"finite (NaN or Inf)")
+    from solvers._checks import check_vector_norm
+
+    try:  # a norm beyond the double range (entries near 1e308): refused before any solve
+        check_vector_norm(v, n, "b", copy=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     return v
 
 

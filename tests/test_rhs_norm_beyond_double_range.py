@@ -55,3 +55,17 @@ def test_an_overflowing_residual_is_said_to_overflow(backend):
         solvers.ssor_pcg(A, np.full(64, 1e307), 1.2, backend=backend)
     assert "entries of A x overflow, though x itself is finite" in str(err.value)
     assert "underflow" not in str(err.value)
+
+
+def test_relaxtune_tune_names_the_right_hand_side_file_before_solving(tmp_path, capsys):
+    import scipy.io
+
+    from experiments.cli import main
+
+    scipy.io.mmwrite(tmp_path / "A.mtx", A.tocoo())
+    np.save(tmp_path / "b.npy", B)
+    out = tmp_path / "o"
+    assert main(["tune", str(tmp_path / "A.mtx"), "--rhs", str(tmp_path / "b.npy"),
+                 "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"relaxtune: error: {tmp_path / 'b.npy'}: {REFUSAL}\n"
+    assert not out.exists()
