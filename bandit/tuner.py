@@ -529,7 +529,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             (``TypeError`` for an ``A`` of an unknown type), before the policy draws.
         RuntimeError
             When called from inside a solve of this tuner (its solver function, a signal
-            handler): before anything is checked or changed.
+            handler), or when another Tuner has since been made with this tuner's policy
+            object (the later one holds the learner: give each Tuner its own): before
+            anything is checked or changed.
 
         Notes
         -----
