@@ -58,11 +58,54 @@ def to_jsonable(obj):
     return obj
 
 
+#: The JSON types an encoded array's entries may have, by the kind of its dtype (a float
+#: array's non-finite entries are tagged objects, checked when they are decoded).
+_ENTRY_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float, dict)}
+_KIND_NAMES = {"b": "true or false", "i": "an integer", "u": "an integer", "f": "a number"}
+
+
+def _bad_entry(values, ok, at=()):
+    """The index and value of the first entry of the nested lists ``values`` whose type is
+    not one of ``ok`` (None if every one is)."""
+    if not isinstance(values, list):
+        return (at, values) if type(values) not in ok else None
+    if set(map(type, values)) <= set(ok):  # (one pass for a flat list, the common case)
+        return None
+    for i, v in enumerate(values):
+        found = _bad_entry(v, ok, (*at, i))
+        if found is not None:
+            return found
+    return None
+
+
+def _check_entries(values, dtype) -> None:
+    """Refuse an entry NumPy would convert into another value without a word: ``true`` in a
+    float or integer array (read as 1.0), ``1.5`` in an integer array (read as 1), ``2`` in
+    a boolean one (read as true), a string of digits anywhere (``"1.5"`` read as 1.5)."""
+    kind = np.dtype(dtype).kind
+    ok = _ENTRY_TYPES.get(kind)
+    if ok is None:
+        return
+    found = _bad_entry(values, ok)
+    if found is not None:
+        at, v = found
+        raise ValueError(f"entry {list(at)} of a {np.dtype(dtype)} array is {v!r}, not "
+                         f"{_KIND_NAMES[kind]}")
+
+
 def from_jsonable(obj):
-    """Inverse of :func:`to_jsonable`."""
+    """Inverse of :func:`to_jsonable`.
+
+    Raises
+    ------
+    ValueError
+        For an array entry of another type than its dtype's (``true`` in a float array),
+        naming the entry, or an unknown non-finite float tag.
+    """
     if isinstance(obj, dict):
         if "__ndarray__" in obj:
             values = obj["__ndarray__"]
+            _check_entries(values, obj["dtype"])
             try:
                 arr = np.array(values, dtype=obj["dtype"])
             except (TypeError, ValueError):  # tagged non-finite floats inside

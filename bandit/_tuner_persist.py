@@ -125,6 +125,9 @@ class Persistence:
             self._log = [row + (self._rtol, self._atol) if len(row) == short else row
                          for row in self._log]
         self._lock, self._owner = threading.RLock(), None
+        from ._tuner_share import take_policy
+
+        take_policy(self)  # (the copy's policy is a new object, held by the copy)
         # the hot path's functions are this version's (a copy made by another version may
         # name others, with other results)
         self._run_checked = self._check_rhs = self._copy_x0 = None
@@ -266,8 +269,28 @@ def _write_loadable(path, payload) -> None:
     write_bytes_atomic(path, data)
 
 
-def load(cls, path, *, progress, callback, comm, settings):
-    """:meth:`bandit.Tuner.load`."""
+def _petsc_missing() -> bool:
+    try:
+        import petsc4py  # noqa: F401
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def load_to_read(cls, path):
+    """A tuner file read to be looked at — its history, reports and figures — in a process
+    that may have no PETSc: :meth:`bandit.Tuner.load`, except that a ``backend="petsc"`` file
+    read where petsc4py (or mpi4py) is not installed is rebuilt on the Numba backend, then
+    named ``"petsc"`` again.  Its arms then solve nothing (a solve asks for petsc4py, as the
+    constructor would have), and it is saved as it was read.  ``relaxtune plot`` had refused
+    such a file ("needs petsc4py"): a figure needs no solver."""
+    return load(cls, path, progress=False, callback=None, comm=None, settings={},
+                to_read=True)
+
+
+def load(cls, path, *, progress, callback, comm, settings, to_read=False):
+    """:meth:`bandit.Tuner.load` (``to_read``: :func:`load_to_read`)."""
     if settings:
         names = ", ".join(sorted(settings))
         raise TypeError(
@@ -278,11 +301,23 @@ def load(cls, path, *, progress, callback, comm, settings):
     _check_hooks(progress, callback)  # the caller's, not the file's
     data = read_tuner_file(path, fmt=FORMAT, version=VERSION, oldest=1, columns=_COLUMNS,
                            comm=comm)
+    config = data["config"]
+    offline = (to_read and config.get("backend") == "petsc" and comm is None
+               and _petsc_missing())
+    if offline:
+        config = {**config, "backend": "numba"}
     try:
-        tuner = cls(data["policy"], **data["config"], progress=progress, callback=callback,
+        tuner = cls(data["policy"], **config, progress=progress, callback=callback,
                     comm=comm)
     except (TypeError, ValueError, ImportError) as exc:
+        if offline:  # arms of PETSc options: only PETSc reads them
+            raise TunerFileError(
+                f"{path}: a tuner of backend='petsc' whose arms set PETSc options, which "
+                f"only PETSc reads ({exc}); reading it needs petsc4py and mpi4py: pip "
+                f"install 'relaxtune[petsc]'") from None
         raise TunerFileError(f"{path}: config: {exc}") from None
+    if offline:  # as saved: a solve asks for petsc4py, a save writes the file's backend
+        tuner._backend = tuner._arms.backend = "petsc"
     tuner._log = data["log"]
     tuner._work = data["work"]
     _check_row_configs(path, tuner, data.get("row_configs"))

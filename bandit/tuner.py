@@ -36,6 +36,8 @@ from ._tuner_records import Records
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
+from ._tuner_share import (policy_taken as _policy_taken, still_held as _still_held,
+                           take_policy as _take_policy)
 
 __all__ = ["Tuner", "arm_kwargs", "TunerFileError", "GUARD_DTOL", "AUTO_CONTEXTS",
            "AUTO_CONTEXT_STEPS"]
@@ -255,6 +257,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                                audit_budget=self.audit_budget, auto_context=self.auto_context)
         if self._by_name:
             self._try_arms()
+        _take_policy(self)  # (a refused construction takes nothing over)
 
     def _construct(self, policy, solver, *, rtol, atol, maxiter, cost, backend, guard,
                    audit_budget, audit_seed, progress, callback, comm, auto_context, seed):
@@ -526,7 +529,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             (``TypeError`` for an ``A`` of an unknown type), before the policy draws.
         RuntimeError
             When called from inside a solve of this tuner (its solver function, a signal
-            handler): before anything is checked or changed.
+            handler), or when another Tuner has since been made with this tuner's policy
+            object (the later one holds the learner: give each Tuner its own): before
+            anything is checked or changed.
 
         Notes
         -----
@@ -548,6 +553,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
         try:
+            if getattr(self._policy, "_tuner_token", None) is not self._token and (
+                    not _still_held(self)):
+                raise _policy_taken(self)  # another Tuner was made with this policy since
             if self._comm is None:
                 # this solve's stopping rule, for every run of its round (ToleranceSteps)
                 self._tol = None if rtol is None and atol is None else (

@@ -7,6 +7,38 @@ learners each study runs), :mod:`experiments.offset_study` (``learning``/``conte
 summary.json, tables), :mod:`experiments.plots` (figures from saved data) and
 :mod:`experiments.cli` (the ``relaxtune`` console script).
 """
-from solvers._jitcache import ensure_cache_dir as _ensure_cache_dir
+import os as _os
+import sys as _sys
+
+
+def _interrupted_at_start(signum, frame):  # pragma: no cover - exits the process
+    """Ctrl-C while the ``relaxtune`` command is still importing (NumPy, SciPy, Numba and the
+    kernels: a second or more): the one line and exit status 130 of an interrupted run, not
+    a traceback through the imports."""
+    _os.write(2, b"relaxtune: interrupted: stopped\n")
+    _os._exit(130)
+
+
+def _quiet_start() -> None:
+    """Install :func:`_interrupted_at_start` when this package is imported by the
+    ``relaxtune`` console script (not by a program or notebook, which keep Python's own
+    Ctrl-C); :func:`experiments.cli.main` puts Python's handler back as it starts, and
+    reports an interrupted run itself from there on."""
+    import signal
+
+    main = _sys.modules.get("__main__")
+    name = _os.path.basename(_sys.argv[0]) if _sys.argv and _sys.argv[0] else ""
+    if (name.removesuffix(".exe") != "relaxtune" or getattr(main, "__spec__", None) is not None
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return
+    try:
+        signal.signal(signal.SIGINT, _interrupted_at_start)
+    except ValueError:  # not the main thread
+        pass
+
+
+_quiet_start()
+
+from solvers._jitcache import ensure_cache_dir as _ensure_cache_dir  # noqa: E402
 
 _ensure_cache_dir(__file__)  # before any kernel is defined (read-only installs)

@@ -158,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``relaxtune`` console script; returns the exit status."""
+    import signal
+
+    from . import _interrupted_at_start
+
+    if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
+        # the imports are done: Ctrl-C is a KeyboardInterrupt again, which _main reports
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     status = _main(argv)
     if status:  # every rank's error exit after rank 0 has printed the line (cli_common)
         ranks_meet()

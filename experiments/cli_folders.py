@@ -64,6 +64,25 @@ def _check_json_target(json_path, out, inputs=()) -> None:
                              f"the summary would be written over it: give another file name")
 
 
+def _check_out_not_inputs(out, inputs) -> None:
+    """``--out`` must not be the folder that holds the run's input files (matrices,
+    right-hand sides, contexts): the run's ``tuner.json``, ``history.csv``, ``summary.json``
+    and ``figures/`` had been written among them, and a later ``relaxtune tune folder/*``
+    picked up no result file only because their suffixes differ.  Refused before anything
+    runs, naming an input there and a folder to give instead."""
+    if out is None:
+        return
+    folder = Path(os.path.realpath(out))
+    here = [given for given in inputs
+            if given is not None and Path(os.path.realpath(given)).parent == folder]
+    if here:
+        more = f" and {len(here) - 1} more" if len(here) > 1 else ""
+        raise UsageError(f"--out {out}: holds the run's input files ({here[0]}{more}); its "
+                         f"results (tuner.json, history.csv, summary.json, figures/) would "
+                         f"be mixed with them: give another folder, e.g. --out "
+                         f"{Path(out) / 'tuned'}")
+
+
 def _check_figures_folder(out: Path, no_plots: bool) -> None:
     """The run draws its figures into ``out/figures`` at its end: a file of that name there
     (or a folder it cannot write into) is refused before anything runs — it had failed with

@@ -116,11 +116,12 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     next to the file (or into ``out``), named after it."""
     from bandit import Tuner, TunerFileError
     from bandit._regretdata import format_interval, no_minus_zero
+    from bandit._tuner_persist import load_to_read
 
     from .plots import FigureError, draw_run, run_data
 
     try:
-        tuner = Tuner.load(path)
+        tuner = load_to_read(Tuner, path)  # (a PETSc run's file without PETSc too)
     except TunerFileError as exc:
         what = ""
         if "not JSON" in str(exc) and _history_csv(path):

@@ -9,7 +9,8 @@ from pathlib import Path
 from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNSOLVED, Terminated,
                          UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
                          _SigtermAsInterrupt, print_error)
-from .cli_folders import (_check_figures_folder, _check_json_target, _FolderLock,
+from .cli_folders import (_check_figures_folder, _check_json_target, _check_out_not_inputs,
+                          _FolderLock,
                           _fresh_folder, _writable_folder)
 
 
@@ -187,6 +188,7 @@ def _tune_held(args) -> int:
         raise UsageError(f"--json {args.json}: is a folder; give a file name")
     _check_json_target(args.json, args.out,
                        [*args.matrices, *(args.rhs or ()), args.contexts, args.resume])
+    _check_out_not_inputs(args.out, [*args.matrices, *(args.rhs or ()), args.contexts])
     if args.out is not None:
         for name in ("tuner.json", "summary.json"):  # another run's (of any study)
             if (args.out / name).exists():

@@ -175,6 +175,24 @@ def _check_header(path: Path, rows: int, cols: int, entries: int, layout: str) -
                          f"a_ii)")
 
 
+def _load_npz(path: Path):
+    """``scipy.sparse.load_npz``, saying what a NumPy ``.npz`` of dense arrays holds (scipy
+    says only that it "does not contain a sparse array or matrix") and how to save the
+    matrix as relaxtune reads it."""
+    try:
+        return sp.load_npz(path)
+    except ValueError as exc:
+        if "does not contain a sparse" not in str(exc):
+            raise
+        with np.load(path, allow_pickle=False) as z:
+            held = ", ".join(f"{k!r} of shape {z[k].shape}" for k in list(z.files)[:3])
+            more = f" and {len(z.files) - 3} more" if len(z.files) > 3 else ""
+        raise ValueError(f"{path}: a NumPy .npz of dense arrays ({held}{more}; np.savez), not "
+                         f"a scipy sparse matrix: save the matrix with scipy.sparse.save_npz("
+                         f"path, scipy.sparse.csr_matrix(A)), or as Matrix Market "
+                         f"(scipy.io.mmwrite)") from None
+
+
 def read_matrix(path) -> sp.csr_matrix:
     """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
     sparse ``.npz`` file, as float64 CSR.
@@ -200,7 +218,7 @@ def read_matrix(path) -> sp.csr_matrix:
         if info is not None:
             _check_header(path, *info[:4])
             _checked_numbers(path, info[3], info[4])
-        M = sp.load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        M = _load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
         if info is not None and info[3] == "coordinate" and info[5] != "general":
             _one_triangle(path, info[5])
     except ValueError as exc:
@@ -277,6 +295,12 @@ def read_vector(path, n: int) -> np.ndarray:
         bad = int(np.sum(~np.isfinite(v)))
         raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
                          f"finite (NaN or Inf)")
+    from solvers._checks import check_vector_norm
+
+    try:  # a norm beyond the double range (entries near 1e308): refused before any solve
+        check_vector_norm(v, n, "b", copy=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     return v
 
 

@@ -246,7 +246,7 @@ def check_vector_norm(v, n: int, name: str, copy: bool = True) -> tuple[np.ndarr
     out, sumsq = _checked(v, n, name, copy)
     if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
         return out, math.sqrt(sumsq)
-    return out, float(_prep.scaled_norm(out))
+    return out, _scaled_norm(out, name)
 
 
 def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
@@ -305,8 +305,29 @@ def _rhs_norm(b, x0, n: int, out):
         if not (bad_b or bad_x):
             if _SUMSQ_LO <= sumsq < math.inf:  # no overflow, no loss to underflow
                 return math.sqrt(sumsq)
-            return float(_prep.scaled_norm(b))
+            return _scaled_norm(b, "b")
     return None
+
+
+def _scaled_norm(v, name: str) -> float:
+    """The 2-norm of a finite vector whose plain sum of squares overflowed or underflowed,
+    computed scaled; a norm beyond the double range itself (entries near 1e308: ``n = 64``
+    entries of 1e308 have ``‖v‖ = 8e308``) is refused.  Its ``inf`` had made the tolerance
+    ``rtol·‖b‖`` infinite, and a solve from ``x0 = 0`` returned 0 after 0 iterations as
+    converged (a Tuner recorded it as already solved)."""
+    norm = float(_prep.scaled_norm(v))
+    if norm == math.inf:
+        raise norm_overflow(name, float(np.abs(v).max()), v.size)
+    return norm
+
+
+def norm_overflow(name: str, largest: float, size: int) -> ValueError:
+    """The refusal of a finite vector whose 2-norm is beyond the double range (both
+    backends)."""
+    return ValueError(f"{name} is too large: its norm ‖{name}‖ overflows double precision "
+                      f"(largest |{name}_i| = {largest:.3e}, {size} entries), so the stopping "
+                      f"rule ‖b − A x‖ <= rtol·‖b‖ cannot be evaluated; rescale the system "
+                      f"(e.g. divide {name} by 1e10: the solution scales with it)")
 
 
 def check_rhs(b, x0, n: int):
@@ -465,8 +486,12 @@ def check_unscaled(actual: float, converged: bool, rnorm: float, scale: int, b_n
         return actual
     tol = max(rtol * b_norm, atol)
     if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+        # an infinite residual of a finite x: entries of A x (a_ii x_i near 1e308) overflow,
+        # where the system was scaled down; it had been said to underflow
+        why = ("entries of x underflow" if math.isfinite(actual) else
+               "entries of A x overflow, though x itself is finite")
         raise ValueError(
             f"the solution of this system cannot be represented in double precision to the "
             f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: entries of x underflow); rescale A or b")
+            f"2^{scale} is undone: {why}); rescale A or b")
     return math.ldexp(rnorm, -scale)

@@ -680,7 +680,12 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                     raise ValueError(
                         "x0 is out of proportion with b: solving at a safe scale would "
                         "overflow x0; pass a smaller x0 or none")
-                b_norm = math.ldexp(float(bs.norm()), -scale)
+                try:
+                    b_norm = math.ldexp(float(bs.norm()), -scale)
+                except OverflowError:  # ‖b‖ itself beyond the double range
+                    from ._checks import norm_overflow
+
+                    raise norm_overflow("b", amax, bs.getSize()) from None
         tol_s = max(rtol * math.ldexp(b_norm, scale), math.ldexp(atol, scale))
         info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
                 "prefix": solver.prefix, "ranks": op.size,

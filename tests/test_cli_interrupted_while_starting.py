@@ -1,0 +1,40 @@
+"""Ctrl-C while the ``relaxtune`` command is still importing (NumPy, SciPy, Numba, the
+kernels): one line, ``relaxtune: interrupted: stopped``, and exit status 130, as for a run
+interrupted later; it had printed a traceback through the imports.  A program importing the
+package keeps Python's own Ctrl-C."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# what pip writes as the console script (setup.cfg: relaxtune = experiments.cli:main)
+SCRIPT = "import sys\nfrom experiments.cli import main\nif __name__ == '__main__':\n" \
+         "    sys.exit(main())\n"
+
+
+@pytest.mark.parametrize("delay", [0.25, 0.6])
+def test_ctrl_c_during_the_imports_is_one_line_and_130(tmp_path, delay):
+    script = tmp_path / "relaxtune"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script), "learning", "--T", "5", "--trials",
+                             "1", "--no-plots", "--quiet", "--out", str(tmp_path / "r")],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)  # Python is up; the imports take about a second
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert err == "relaxtune: interrupted: stopped\n"
+    assert proc.returncode == 130
+
+
+def test_importing_the_package_keeps_pythons_ctrl_c():
+    code = ("import signal, experiments.cli; "
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout == "True\n", out.stderr
