@@ -10,10 +10,10 @@ its rounds).  The documented way to continue a learner with other settings,
 ``Tuner(loaded.policy, ...)``, keeps working: the new Tuner takes the learner over, and only
 the old one, if asked to solve again, is refused.
 
-The holder is kept here, by the policy's identity: a learner may replace its own attributes
-wholesale (``JointCB.retell``; every MPI rank's copy of rank 0's learner).  A copy of the
-token on the policy (``_tuner_token``) makes the check of every solve one attribute read;
-where it is gone or another's, :func:`still_held` asks the registry and stamps it again.
+The holder is kept here, by the policy's identity, and nothing is written on the policy: a
+learner may replace its own attributes wholesale (``JointCB.retell``; every MPI rank's copy of
+rank 0's learner), and its saved state, pickle and every attribute must stay the learner's
+alone (the same on every rank).  The check of every solve is one dictionary look-up.
 """
 from __future__ import annotations
 
@@ -36,17 +36,11 @@ def take_policy(tuner) -> None:
         except TypeError:  # a policy without weak references: its entry stays
             pass
     HOLDERS[key] = token
-    vars(policy)["_tuner_token"] = token
 
 
 def still_held(tuner) -> bool:
-    """Whether ``tuner`` still holds its policy, by the registry (the policy's own stamp was
-    missing or another's); stamped again if so."""
-    policy = tuner.policy
-    if HOLDERS.get(id(policy)) is not tuner.__dict__.get("_token"):
-        return False
-    vars(policy)["_tuner_token"] = tuner._token
-    return True
+    """Whether ``tuner`` still holds its policy (no Tuner was made with it since)."""
+    return HOLDERS.get(id(tuner._policy)) is tuner.__dict__.get("_token")
 
 
 def policy_taken(tuner) -> RuntimeError:

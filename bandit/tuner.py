@@ -553,8 +553,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
         try:
-            if getattr(self._policy, "_tuner_token", None) is not self._token and (
-                    not _still_held(self)):
+            if not _still_held(self):
                 raise _policy_taken(self)  # another Tuner was made with this policy since
             if self._comm is None:
                 # this solve's stopping rule, for every run of its round (ToleranceSteps)
