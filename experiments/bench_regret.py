@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _bench as B
-from ._bench import BenchParser, machine_header
+from ._bench import BenchParser, format_table, machine_header
 from .results import _replace_atomically
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "young_rate",
@@ -283,12 +283,7 @@ def format_parts(runs, markdown=False) -> str:
                       count("top_kind"), count("low_kind"),
                       str(sum(p["top_best"] for p in ps)), str(sum(p["same"] for p in ps)),
                       f"{med('candidates'):.0f}"))
-    if markdown:
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
-    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths))
-                     for row in [head] + lines)
+    return format_table(head, lines, markdown=markdown, align="r" * len(head))
 
 
 def oracle_half_width(C, x, arm, played, budget, level=0.9, bins=50):
@@ -577,12 +572,7 @@ def format_rows(rows, markdown=False) -> str:
                       pct(r["cost"]), pct(r["cost_max"]), pct(r["spent"]),
                       pct(r["spent_max"]), pct(r["report"]),
                       f"{r['audit_runs']:.0f}", f"{r['plans']:.1f}"))
-    if markdown:
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(c) + " |" for c in lines]
-        return "\n".join(out)
-    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [head] + lines)
+    return format_table(head, lines, markdown=markdown, align="r" * len(head))
 
 
 def format_residuals(runs, markdown=False) -> str:
@@ -612,12 +602,7 @@ def format_residuals(runs, markdown=False) -> str:
                       pct(med["identified"]), pct(med["exact_mu"]), pct(med["saturated"]),
                       pct(med["context"]), pct(med["covariate"]),
                       "-" if not np.isfinite(ratio_c) else f"{ratio_c:.2f}"))
-    if markdown:
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
-    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths))
-                     for row in [head] + lines)
+    return format_table(head, lines, markdown=markdown, align="r" * len(head))
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,8 @@ import numpy as np
 from scipy import stats
 
 from bandit import estimate
-from bandit.estimate import RunData, estimate_regret
+from bandit.estimate import estimate_regret
+from regret_runs import audited_run
 
 
 def two_epoch_run(seed, T=3000, K=6):
@@ -26,20 +27,11 @@ def two_epoch_run(seed, T=3000, K=6):
                  * np.exp(0.1 * rng.standard_normal((T, K))))
     arm = np.zeros(T, dtype=int)
     rows = np.arange(T)
-    paid = C[rows, arm]
     q = np.where(rows[:, None] < 300, 0.004, 0.0004) * np.ones((1, K))
     rounds, arms = np.nonzero(rng.random((T, K)) < q)
-    n = rounds.size
-    audits = {"round": rounds, "arm": arms, "row": np.zeros(n, bool),
-              "value": C[rounds, arms], "iterations": C[rounds, arms].astype(np.int64),
-              "converged": np.ones(n, bool), "budget": np.full(n, 10 ** 6),
-              "cap": np.full(n, 10 ** 6), "p": np.zeros(n)}
-    data = RunData(paid=paid, x=x, arm=arm, p=np.ones(T), played=paid.copy(),
-                   epoch_start=np.array([0, 300]), q=np.array([[0.004] * K, [0.0004] * K]),
-                   r=np.zeros(2), audits=audits, fail_cost=1e6, n_arms=K,
-                   arm_order=np.arange(K), randomised=False, full=np.ones((2, K), bool),
-                   complete=np.array([0.25, 0.25]), cap=np.full(T, 1e6))
-    return data, C
+    return audited_run(C, x, arm, np.ones(T), rounds, arms, np.zeros(rounds.size),
+                       np.array([[0.004] * K, [0.0004] * K]), randomised=False,
+                       epoch_start=(0, 300)), C
 
 
 def test_draws_set_by_the_floor_have_normal_quantiles():

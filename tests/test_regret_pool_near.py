@@ -7,7 +7,8 @@ by default: measured and not adopted on the benchmark's sequences
 import numpy as np
 
 from bandit import estimate
-from bandit.estimate import RunData, estimate_regret
+from bandit.estimate import estimate_regret
+from regret_runs import audited_run
 
 
 def poor_arm_run(seed, T=3000, K=6, q=0.0015, p_play=0.9):
@@ -28,20 +29,8 @@ def poor_arm_run(seed, T=3000, K=6, q=0.0015, p_play=0.9):
     P = np.full(K, (1.0 - p_play) / (K - 1))
     P[0] = p_play
     arm = rng.choice(K, size=T, p=P)
-    rows = np.arange(T)
-    paid = C[rows, arm]
     rounds, arms = np.nonzero(rng.random((T, K)) < q)
-    n = rounds.size
-    audits = {"round": rounds, "arm": arms, "row": np.zeros(n, bool),
-              "value": C[rounds, arms], "iterations": C[rounds, arms].astype(np.int64),
-              "converged": np.ones(n, bool), "budget": np.full(n, 10 ** 6),
-              "cap": np.full(n, 10 ** 6), "p": P[arms]}
-    data = RunData(paid=paid, x=x, arm=arm, p=P[arm], played=paid.copy(),
-                   epoch_start=np.array([0]), q=np.full((1, K), q), r=np.zeros(1),
-                   audits=audits, fail_cost=1e6, n_arms=K, arm_order=np.arange(K),
-                   randomised=True, full=np.ones((1, K), bool),
-                   complete=np.array([0.25]), cap=np.full(T, 1e6))
-    return data, C
+    return audited_run(C, x, arm, P[arm], rounds, arms, P[arms], q, randomised=True), C
 
 
 def test_near_arms_are_those_within_the_factor_of_the_smallest_sampled_total():

@@ -8,7 +8,8 @@ from scipy import stats
 
 from bandit import estimate
 from bandit._estimate_floor import RATIO_TEST, _blend_dof
-from bandit.estimate import RunData, estimate_regret
+from bandit.estimate import estimate_regret
+from regret_runs import audited_run
 
 
 def one_arm_run(seed, T=3000, K=6, q=0.0015, p_play=1.0, heavy=False):
@@ -33,19 +34,9 @@ def one_arm_run(seed, T=3000, K=6, q=0.0015, p_play=1.0, heavy=False):
     arm = np.array([rng.choice(K, p=P[t]) for t in range(T)]) if p_play < 1 else \
         np.zeros(T, dtype=int)
     rows = np.arange(T)
-    paid = C[rows, arm]
     rounds, arms = np.nonzero(rng.random((T, K)) < q)
-    n = rounds.size
-    audits = {"round": rounds, "arm": arms, "row": np.zeros(n, bool),
-              "value": C[rounds, arms], "iterations": C[rounds, arms].astype(np.int64),
-              "converged": np.ones(n, bool), "budget": np.full(n, 10 ** 6),
-              "cap": np.full(n, 10 ** 6), "p": P[rounds, arms]}
-    data = RunData(paid=paid, x=x, arm=arm, p=P[rows, arm], played=paid.copy(),
-                   epoch_start=np.array([0]), q=np.full((1, K), q), r=np.zeros(1),
-                   audits=audits, fail_cost=1e6, n_arms=K, arm_order=np.arange(K),
-                   randomised=p_play < 1, full=np.ones((1, K), bool),
-                   complete=np.array([0.25]), cap=np.full(T, 1e6))
-    return data, C
+    return audited_run(C, x, arm, P[rows, arm], rounds, arms, P[rounds, arms], q,
+                       randomised=p_play < 1), C
 
 
 def intervals(seeds, pooled, **kw):

@@ -6,7 +6,8 @@ import numpy as np
 from scipy import stats
 
 from bandit import estimate
-from bandit.estimate import RunData, estimate_regret
+from bandit.estimate import estimate_regret
+from regret_runs import audited_run
 
 
 def contextual_run(seed, T=2000, K=5, q=0.003, bumps=False):
@@ -30,19 +31,9 @@ def contextual_run(seed, T=2000, K=5, q=0.003, bumps=False):
     P[np.arange(T), near] = 0.998
     arm = np.array([rng.choice(K, p=P[t]) for t in range(T)])
     rows = np.arange(T)
-    paid = C[rows, arm]
     rounds, arms = np.nonzero(rng.random((T, K)) < q)
-    n = rounds.size
-    audits = {"round": rounds, "arm": arms, "row": np.zeros(n, bool),
-              "value": C[rounds, arms], "iterations": C[rounds, arms].astype(np.int64),
-              "converged": np.ones(n, bool), "budget": np.full(n, 10 ** 6),
-              "cap": np.full(n, 10 ** 6), "p": P[rounds, arms]}
-    data = RunData(paid=paid, x=x, arm=arm, p=P[rows, arm], played=paid.copy(),
-                   epoch_start=np.array([0]), q=np.full((1, K), q), r=np.zeros(1),
-                   audits=audits, fail_cost=1e6, n_arms=K, arm_order=np.arange(K),
-                   randomised=True, full=np.ones((1, K), bool), complete=np.array([0.25]),
-                   cap=np.full(T, 1e6))
-    return data, C
+    return audited_run(C, x, arm, P[rows, arm], rounds, arms, P[rounds, arms], q,
+                       randomised=True), C
 
 
 def intervals(seeds, pooled, bumps=False):

@@ -7,7 +7,8 @@ import numpy as np
 
 from bandit import estimate
 from bandit._estimate_floor import _unreached_floor
-from bandit.estimate import RunData, estimate_regret
+from bandit.estimate import estimate_regret
+from regret_runs import audited_run
 
 
 def split_run(seed, T=3000, K=4, q=0.002):
@@ -24,20 +25,9 @@ def split_run(seed, T=3000, K=4, q=0.002):
     C = np.round((10.0 + 90.0 * x[:, None]) * factor[None]
                  * np.exp(0.1 * rng.standard_normal((T, K))))
     arm = (x >= 0.5).astype(int)
-    rows = np.arange(T)
-    paid = C[rows, arm]
     rounds, arms = np.nonzero(rng.random((T, K)) < q)
-    n = rounds.size
-    audits = {"round": rounds, "arm": arms, "row": np.zeros(n, bool),
-              "value": C[rounds, arms], "iterations": C[rounds, arms].astype(np.int64),
-              "converged": np.ones(n, bool), "budget": np.full(n, 10 ** 6),
-              "cap": np.full(n, 10 ** 6), "p": (arm[rounds] == arms).astype(float)}
-    data = RunData(paid=paid, x=x, arm=arm, p=np.ones(T), played=paid.copy(),
-                   epoch_start=np.array([0]), q=np.full((1, K), q), r=np.zeros(1),
-                   audits=audits, fail_cost=1e6, n_arms=K, arm_order=np.arange(K),
-                   randomised=False, full=np.ones((1, K), bool),
-                   complete=np.array([0.25]), cap=np.full(T, 1e6))
-    return data, C
+    return audited_run(C, x, arm, np.ones(T), rounds, arms,
+                       (arm[rounds] == arms).astype(float), q, randomised=False), C
 
 
 def test_the_floor_is_scaled_by_the_predicted_cost_on_the_avoided_rounds():
