@@ -545,9 +545,15 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None, Mk=None, 
 
 @njit(cache=True)
 def _arm_model_update(Mk, tk, X, Pphi, mc, mw, resid, denom):
-    """:func:`joint_observe`'s rank-one change projected on each arm's blocks."""
+    """:func:`joint_observe`'s rank-one change projected on each arm's blocks.
+
+    One reciprocal of the denominator, not ``K mc²`` divisions (derived state: its last bits
+    need not be ``P``'s), and each symmetric block's upper triangle, mirrored."""
     K = X.shape[0]
     v = np.empty(mc)
+    w = np.empty(mc)
+    inv = 1.0 / denom
+    r = resid * inv
     for k in range(K):
         for i in range(mc):
             s = 0.0
@@ -555,10 +561,14 @@ def _arm_model_update(Mk, tk, X, Pphi, mc, mw, resid, denom):
             for j in range(mw):
                 s += Pphi[base + j] * X[k, j]
             v[i] = s
+            w[i] = s * inv
         for i in range(mc):
-            tk[k, i] += v[i] * resid / denom
-            for i2 in range(mc):
-                Mk[k, i, i2] -= v[i] * v[i2] / denom
+            tk[k, i] += v[i] * r
+            wi = w[i]
+            for i2 in range(i, mc):
+                x = Mk[k, i, i2] - wi * v[i2]
+                Mk[k, i, i2] = x
+                Mk[k, i2, i] = x
 
 
 @njit(cache=True)

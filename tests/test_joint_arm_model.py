@@ -145,3 +145,29 @@ def test_saved_copy_continues_as_the_run():
         _run(pol, grid, 60, 12, start=60)
     assert (a.P == b.P).all() and (a.P == c.P).all() and (a.theta == c.theta).all()
     assert a.counts.tolist() == c.counts.tolist()
+
+
+def test_blocks_kept_through_the_priors_refreshes(monkeypatch):
+    """The theory prior's shared error: its weights follow ``σ̂`` by rank-one corrections of
+    ``P`` and ``θ`` outside the update (:meth:`PriorRules._refresh_prior`), which keep the
+    blocks too (rather than a rebuild)."""
+    import bandit._joint_rules as rules
+    from bandit import JointCB
+    from experiments.problems import elasticity_2d
+
+    calls = []
+    real = rules._arm_model_update
+    monkeypatch.setattr(rules, "_arm_model_update", lambda *a: calls.append(1) or real(*a))
+    arms = list(bandit.DEFAULT_ARMS)
+    pol = JointCB(arms, explore_radius=1, prior="theory", target="log", prior_shift=0.2,
+                  seed=0)
+    pol.prime(elasticity_2d(6), "sor")
+    rng = np.random.default_rng(2)
+    kept = 0
+    for t in range(120):
+        c = (5.0, 8.0)[t] if t < 2 else float(rng.uniform(5.0, 8.0))
+        k = pol.select(c)
+        cost = float((1.0 + (arms[k] - 1.5) ** 2 * 20.0) * math.exp(rng.normal(0.0, 0.3)))
+        pol.update(k, cost, c)
+        kept += _check(pol) if pol._arm_model is not None else 0
+    assert calls and kept > 100
