@@ -36,6 +36,7 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
 # noise_scale other than "family" (or one family): the draw's kernels take one scale
+_NO_BLOCKS = (None, None)  # arm_blocks off: the draw reads P and θ
 _NO_FAMILIES = np.empty((0, 0))
 
 
@@ -840,15 +841,15 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             psi = np.empty(fast[5])  # new every round: a cached features array never changes
             am = self._arm_model
-            if (am is None or am[3] != self.t or am[0] is not self.P
-                    or am[1] is not self.theta or am[2] is not self._X):
+            if self.arm_blocks and (am is None or am[3] != self.t or am[0] is not self.P
+                                    or am[1] is not self.theta or am[2] is not self._X):
                 am = self._build_arm_model(fast[5])
             k, lead = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
                 self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
-                self._gate_pick, psi, am[4], am[5])
+                self._gate_pick, psi, *(am[4:] if self.arm_blocks else _NO_BLOCKS))
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
@@ -894,6 +895,14 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
+
+    #: The one-call draw reads each arm's blocks of the model (:attr:`_arm_model`) instead of
+    #: ``P`` and ``θ``: the same means and widths up to rounding, the draw ~14 µs cheaper
+    #: inside the configuration study's lockstep on heat3d, the update ~10 µs dearer (its
+    #: read of ``P`` is then the round's first, where the draw's had left ``P`` in the 2 MiB
+    #: L2 through the solve): no gain per call on the machine it was measured on, so off
+    #: (docs/studies/precond_rules.md, "each arm's blocks").
+    arm_blocks = False
 
     #: Each arm's blocks of the model, ``[P, θ, X, t, M, T]``: ``M[k] = (I⊗χ_k)ᵀ P (I⊗χ_k)``
     #: and ``T[k] = (I⊗χ_k)ᵀ θ`` (:func:`_kernels.joint_arm_model`), which the one-call draw
@@ -1194,7 +1203,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 scale = self._family_scale(arm, scale)
             detect = self.detect_changes
             first = self.noise_scale == "standardised"  # (_standardised, inline)
-            am = self._arm_model
+            am = self._arm_model if self.arm_blocks else None
             if (am is not None and am[3] == self.t and am[0] is self.P
                     and am[1] is self.theta and am[2] is self._X):
                 # each arm's blocks of the model kept alongside (the draw reads them, not P)

@@ -150,13 +150,10 @@ def test_update_and_draw_are_bit_identical_to_the_written_out_round(arms):
         ref._context(c)
         joint_scores(ref.theta, ref.P, ref.features(c), ref._X, ref._bonus(), ref._mu,
                      ref._score)
-        # the one-call draw reads each arm's blocks of the model (JointCB._arm_model), kept
-        # by the update: the dense scores' numbers up to rounding (P and θ stay bit for bit)
-        np.testing.assert_allclose(p._score, ref._score, rtol=1e-12, atol=1e-12)
+        assert p._score.tolist() == ref._score.tolist()
         if ref._near is None:
             assert k == int(np.argmin(ref._score))
-        lead, ref_lead = p.leader(c), ref.leader(c)  # (the prediction: the draw's means)
-        assert lead[0] == ref_lead[0] and lead[1] == pytest.approx(ref_lead[1], rel=1e-12, nan_ok=True)
+        assert p.leader(c) == ref.leader(c)
         cost, censored = float(rng.uniform(5.0, 50.0)) * (1 + k), bool(rng.random() < 0.2)
         p.update(k, cost, c, censored=censored)
         _reference_update(ref, k, cost, ref.features(c), censored)

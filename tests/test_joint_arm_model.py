@@ -2,17 +2,23 @@
 which :class:`bandit.JointCB`'s one-call draw reads instead of ``P``: kept by the update through
 every kind of round (censored, clipped, detected changes, the prior's refreshes), they stay the
 dense projection of ``P`` and ``θ`` to float tolerance, and the draw's means and widths are the
-dense ``φ_kᵀθ`` and ``φ_kᵀPφ_k``."""
+dense ``φ_kᵀθ`` and ``φ_kᵀPφ_k``.  (``JointCB.arm_blocks``, off by default: switched on here.)"""
 from __future__ import annotations
 
 import copy
 import math
 
 import numpy as np
+import pytest
 
 import bandit
 from bandit._kernels import joint_arm_model, joint_observe, joint_scores
 from experiments.precond_study import default_grid
+
+
+@pytest.fixture(autouse=True)
+def _blocks_on(monkeypatch):
+    monkeypatch.setattr(bandit.JointCB, "arm_blocks", True)
 
 
 def _dense(P, theta, X, mc):
@@ -171,3 +177,26 @@ def test_blocks_kept_through_the_priors_refreshes(monkeypatch):
         pol.update(k, cost, c)
         kept += _check(pol) if pol._arm_model is not None else 0
     assert calls and kept > 100
+
+
+def test_off_by_default_reads_p():
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(bandit.JointCB, "arm_blocks", False)
+    try:
+        grid = default_grid()
+        pol = _run(bandit.default_policy(None, grid, seed=3), grid, 30, 11)
+        assert pol._arm_model is None
+    finally:
+        monkey.undo()
+
+
+def test_pinned_run_same_choices_with_blocks():
+    """The pinned seeded run (tests/test_joint_pinned_run.py) with the blocks on: the same arms
+    every round, the same ``P`` and ``θ`` bit for bit (the blocks change only the draw's
+    rounding)."""
+    import test_joint_pinned_run as pinned
+
+    arms, pol = pinned._run()
+    assert pol._arm_model is not None
+    assert arms == pinned.ARMS
+    assert pinned._digest(pol) == pinned.DIGEST
