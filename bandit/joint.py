@@ -897,11 +897,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 
     #: The one-call draw reads each arm's blocks of the model (:attr:`_arm_model`) instead of
-    #: ``P`` and ``θ``: the same means and widths up to rounding, the draw ~14 µs cheaper
-    #: inside the configuration study's lockstep on heat3d, the update ~10 µs dearer (its
+    #: ``P`` and ``θ``: the same means and widths up to rounding, the draw 12–24 µs cheaper
+    #: inside the configuration study's lockstep on heat3d, the update 3–12 µs dearer (its
     #: read of ``P`` is then the round's first, where the draw's had left ``P`` in the 2 MiB
-    #: L2 through the solve): no gain per call on the machine it was measured on, so off
-    #: (docs/studies/precond_rules.md, "each arm's blocks").
+    #: L2 through the solve): no clear gain per call on the machine it was measured on, so
+    #: off (docs/studies/precond_rules.md, "Each arm's blocks of the model").
     arm_blocks = False
 
     #: Each arm's blocks of the model, ``[P, θ, X, t, M, T]``: ``M[k] = (I⊗χ_k)ᵀ P (I⊗χ_k)``
