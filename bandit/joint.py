@@ -14,8 +14,8 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._checks import check_not_flag
-from ._kernels import (igw_probabilities, joint_arm_model, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
+from ._kernels import (igw_probabilities, joint_arm_model, joint_decide, joint_observe,
+                       joint_predict, joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
