@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ._base import arm_omega
-from ._kernels import _arm_model_update, rls_update
+from ._kernels import rls_update
 
 # Gauss–Hermite nodes and weights (probabilists', weights summing to 1) over which the prior's
 # shared error (its best ω moved by s ~ N(0, prior_shift²)) is averaged
@@ -182,12 +182,6 @@ class PriorRules:
         # with it the weights of its shared error's downdates)
         c = self.prior_scale * w * w / (s2 + w * self.prior_usq)
         old = self.prior_c
-        # each arm's blocks of the model (JointCB._arm_model, with arm_blocks), kept through
-        # the same rank-one changes when they are the model's: the next draw need not rebuild
-        # them (O(K d²), ~100 µs)
-        am = self._arm_model
-        keep = (am is not None and am[0] is self.P and am[1] is self.theta
-                and am[2] is self._X)
         for j in range(c.size):
             # information − (c_j − old_j) x xᵀ, Σ φ y − (c_j − old_j) x z (Sherman–Morrison)
             alpha = old[j] - c[j]
@@ -197,16 +191,9 @@ class PriorRules:
             if not denom > 1e-12:  # rounding: keep the weight this component has
                 c[j] = old[j]
                 continue
-            r = z - float(x @ self.theta)
-            self.theta += (alpha / denom) * Px * r
+            self.theta += (alpha / denom) * Px * (z - float(x @ self.theta))
             self.P -= (alpha / denom) * np.outer(Px, Px)
-            if keep and alpha != 0.0:
-                mc = am[5].shape[1]
-                _arm_model_update(am[4], am[5], self._X, Px, mc, Px.size // mc, r,
-                                  denom / alpha)
         self.P = 0.5 * (self.P + self.P.T)
-        if keep:
-            am[0] = self.P
         self.prior_c = c
         self.prior_s2 = s2
         self._mu_of = None

@@ -18,7 +18,6 @@ from .features import _basis1
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
            "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
            "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell",
-           "joint_arm_model",
            "expected_saving", "try_pays", "family_scale", "arm_scales"]
 
 
@@ -214,7 +213,7 @@ def smoothed_means(W, sums, counts, n0):
 
 
 @njit(cache=True)
-def joint_scores(theta, P, psi, X, bonus, mu, score, Mk=None, tk=None):
+def joint_scores(theta, P, psi, X, bonus, mu, score):
     """Predictions and lower confidence bounds of every arm under a tensor-product model.
 
     The features of arm ``k`` at a context are ``φ_k = ψ ⊗ X[k]`` (index ``i·mw + j``), so
@@ -222,28 +221,9 @@ def joint_scores(theta, P, psi, X, bonus, mu, score, Mk=None, tk=None):
     ``X[k]ᵀ M X[k]`` with ``M_jj' = Σ_ii' ψ_i ψ_i' P_(i,j),(i',j')``: ``O(d² + K mw²)`` per round
     instead of ``O(K d²)`` for ``K`` separate quadratic forms.  Fills ``mu`` and
     ``score = μ − bonus·sqrt(width)`` in place (the widths are skipped when ``bonus == 0``).
-
-    ``Mk``, ``tk`` (optional, :func:`joint_arm_model`): each arm's own blocks
-    ``M_k = (I⊗χ_k)ᵀ P (I⊗χ_k)`` and ``t_k = (I⊗χ_k)ᵀ θ`` (``χ_k = X[k]``), kept by the
-    update (:func:`joint_observe`): then ``μ_k = ψᵀt_k`` and the width ``ψᵀM_kψ``, and neither
-    ``P`` nor ``θ`` is read (``K mc²`` numbers instead of ``d²``; the same values up to
-    rounding).
     """
     mc = psi.size
     K, mw = X.shape
-    if Mk is not None and tk is not None:
-        for k in range(K):
-            m = 0.0
-            w = 0.0
-            for i in range(mc):
-                m += psi[i] * tk[k, i]
-                s = 0.0
-                for i2 in range(mc):
-                    s += Mk[k, i, i2] * psi[i2]
-                w += psi[i] * s
-            mu[k] = m
-            score[k] = m - bonus * np.sqrt(max(w, 0.0)) if bonus > 0.0 else m
-        return
     v = np.zeros(mw)
     for i in range(mc):
         for j in range(mw):
@@ -389,7 +369,7 @@ def arm_scales(arm_family, family_err, lead, sigma):
 @njit(cache=True)
 def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
                      cap_ratio=False, family=None, allow=None, sigma=0.0, arm_family=None,
-                     family_err=None, pick=False, Mk=None, tk=None):
+                     family_err=None, pick=False):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
@@ -422,9 +402,6 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
 
     ``pick`` (with the gate, :attr:`bandit.JointCB.gate_pick`): a drawn rival is replaced by
     the rival arm of greatest gate value before it is weighed (:func:`_gated_arm`).
-
-    ``Mk``, ``tk``: each arm's blocks of the model (:func:`joint_scores`), read instead of
-    ``P`` and ``θ``.
     """
     K = mu.size
     own = False
@@ -436,7 +413,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
         if family_err.size > 0 and sigma > 0.0:
             own = True
             # the widths first (β σ = 1), then the leader (of μ alone), then each arm's scale
-            joint_scores(theta, P, psi, X, 1.0, mu, score, Mk, tk)
+            joint_scores(theta, P, psi, X, 1.0, mu, score)
             wide = np.empty(K)
             for j in range(K):
                 wide[j] = mu[j] - score[j]
@@ -446,7 +423,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
             for j in range(K):
                 score[j] = mu[j] - beta * arm_sigma[j] * wide[j]
     if not own:
-        joint_scores(theta, P, psi, X, bonus, mu, score, Mk, tk)
+        joint_scores(theta, P, psi, X, bonus, mu, score)
     gated = False
     if family is not None:  # (a branch Numba drops when the argument is omitted)
         gated = family.size > 0 and not cap_ratio
@@ -457,7 +434,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
                 wide[j] = (mu[j] - score[j]) / bonus
         else:  # (β = 0: the draw computed no widths)
             m1 = np.empty(K)
-            joint_scores(theta, P, psi, X, 1.0, m1, wide, Mk, tk)
+            joint_scores(theta, P, psi, X, 1.0, m1, wide)
             for j in range(K):
                 wide[j] = m1[j] - wide[j]
     if cap < np.inf:
@@ -482,7 +459,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
 
 
 @njit(cache=True)
-def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None, Mk=None, tk=None):
+def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None):
     """Feed arm ``arm``'s joint features ``φ = ψ ⊗ X[arm]`` and target ``y`` to the joint ridge
     fit (as :func:`rls_update`); returns the squared prediction error it was fed.
 
@@ -500,11 +477,6 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None, Mk=None, 
     ``info`` (a float array of 2, optional) receives the error before the clip, ``y − θᵀφ``
     (``y`` after censoring), and ``1 + φᵀPφ`` of the model before the update: the
     standardised error that :class:`~bandit.JointCB`'s change test reads, at no extra cost.
-
-    ``Mk``, ``tk`` (optional, :func:`joint_arm_model`): each arm's blocks of ``P`` and ``θ``,
-    updated alongside (Sherman–Morrison projected: with ``u = Pφ`` and ``v_k = (I⊗χ_k)ᵀu``,
-    ``M_k −= v_k v_kᵀ/(1 + φᵀu)`` and ``t_k += v_k r/(1 + φᵀu)``), so that the draw need not
-    read ``P``.
     """
     mc = psi.size
     mw = X.shape[1]
@@ -538,65 +510,7 @@ def joint_observe(P, theta, psi, X, arm, y, censored, clip, info=None, Mk=None, 
             P[i, j] -= Pphi[i] * Pphi[j] / denom
     for i in range(d):
         theta[i] += Pphi[i] * resid / denom
-    if Mk is not None and tk is not None:
-        _arm_model_update(Mk, tk, X, Pphi, mc, mw, resid, denom)
     return (y - pred) ** 2
-
-
-@njit(cache=True)
-def _arm_model_update(Mk, tk, X, Pphi, mc, mw, resid, denom):
-    """:func:`joint_observe`'s rank-one change projected on each arm's blocks.
-
-    One reciprocal of the denominator, not ``K mc²`` divisions (derived state: its last bits
-    need not be ``P``'s), and each symmetric block's upper triangle, mirrored."""
-    K = X.shape[0]
-    v = np.empty(mc)
-    w = np.empty(mc)
-    inv = 1.0 / denom
-    r = resid * inv
-    for k in range(K):
-        for i in range(mc):
-            s = 0.0
-            base = i * mw
-            for j in range(mw):
-                s += Pphi[base + j] * X[k, j]
-            v[i] = s
-            w[i] = s * inv
-        for i in range(mc):
-            tk[k, i] += v[i] * r
-            wi = w[i]
-            for i2 in range(i, mc):
-                x = Mk[k, i, i2] - wi * v[i2]
-                Mk[k, i, i2] = x
-                Mk[k, i2, i] = x
-
-
-@njit(cache=True)
-def joint_arm_model(P, theta, X, mc, Mk, tk):
-    """Each arm's blocks of the joint model, from ``P`` and ``θ``, into ``Mk`` (``K × mc × mc``)
-    and ``tk`` (``K × mc``): ``M_k = (I⊗χ_k)ᵀ P (I⊗χ_k)`` and ``t_k = (I⊗χ_k)ᵀ θ`` with
-    ``χ_k = X[k]`` (the features of arm ``k`` are ``ψ ⊗ χ_k``), so that ``φ_kᵀθ = ψᵀt_k`` and
-    ``φ_kᵀPφ_k = ψᵀM_kψ``.  ``O(K d²)``: built once, then kept by :func:`joint_observe`."""
-    K, mw = X.shape
-    Q = np.empty((mc * mw, mc))
-    for k in range(K):
-        for r in range(mc * mw):  # Q = P (I⊗χ_k)
-            for i2 in range(mc):
-                s = 0.0
-                base = i2 * mw
-                for j2 in range(mw):
-                    s += P[r, base + j2] * X[k, j2]
-                Q[r, i2] = s
-        for i in range(mc):
-            s = 0.0
-            for j in range(mw):
-                s += theta[i * mw + j] * X[k, j]
-            tk[k, i] = s
-            for i2 in range(mc):
-                s = 0.0
-                for j in range(mw):
-                    s += X[k, j] * Q[i * mw + j, i2]
-                Mk[k, i, i2] = s
 
 
 @njit(cache=True)
@@ -633,8 +547,7 @@ def _scalar_features(c, mid, scale, kind, m):
 
 @njit(cache=True)
 def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
-                 converged, family, allow, sigma, arm_family, family_err, pick, out, Mk=None,
-                 tk=None):
+                 converged, family, allow, sigma, arm_family, family_err, pick, out):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
     model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
@@ -648,14 +561,10 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
     has pushed them out of the caches.  The features are written into the caller's array
     rather than returned: an array made here is handed to Python with its dtype unpickled on
     every call (``numba.core.serialize._numba_unpickle``, 1-2 µs a draw).
-
-    ``Mk``, ``tk``: each arm's blocks of the model (:func:`joint_arm_model`), read instead of
-    ``P`` and ``θ``.
     """
     psi = _scalar_features(c, mid, scale, kind, m)
     k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                               False, family, allow, sigma, arm_family, family_err, pick,
-                               Mk, tk)
+                               False, family, allow, sigma, arm_family, family_err, pick)
     out[:] = psi
     return k, lead
 
@@ -663,7 +572,7 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
 @njit(cache=True)
 def joint_tell(c, mid, scale, kind, m, P, theta, X, arm, y, censored, clip, info, sigma,
                detect, cusum_up, cusum_down, cap, drift, counts, converged_counts, cost_sums,
-               cost, converged, Mk=None, tk=None):
+               cost, converged):
     """One round's update of :class:`~bandit.JointCB` (a model of the log-cost, a scalar
     context inside its range), in one call.
 
@@ -675,10 +584,9 @@ def joint_tell(c, mid, scale, kind, m, P, theta, X, arm, y, censored, clip, info
     them), then the arm's counts and cost sum.  Returns ``(squared error fed, cusum_up,
     cusum_down)``: the numbers :meth:`bandit.JointCB.update`'s general path computes, bit for
     bit, and the alarm is the caller's (``max(cusum_up, cusum_down)`` beyond the limit).
-    ``Mk``, ``tk``: each arm's blocks of the model, updated alongside (:func:`joint_observe`).
     """
     psi = _scalar_features(c, mid, scale, kind, m)
-    e = joint_observe(P, theta, psi, X, arm, y, censored, clip, info, Mk, tk)
+    e = joint_observe(P, theta, psi, X, arm, y, censored, clip, info)
     if detect:
         z = info[0] / (sigma * np.sqrt(info[1]))
         if np.isfinite(z):

@@ -14,8 +14,8 @@ import numpy as np
 
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._checks import check_not_flag
-from ._kernels import (igw_probabilities, joint_arm_model, joint_decide, joint_observe,
-                       joint_predict, joint_scores, joint_select_lcb, joint_tell, played_argmin)
+from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
@@ -36,7 +36,6 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
 # noise_scale other than "family" (or one family): the draw's kernels take one scale
-_NO_BLOCKS = (None, None)  # arm_blocks off: the draw reads P and θ
 _NO_FAMILIES = np.empty((0, 0))
 
 
@@ -840,16 +839,12 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             self.p = None
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             psi = np.empty(fast[5])  # new every round: a cached features array never changes
-            am = self._arm_model
-            if self.arm_blocks and (am is None or am[3] != self.t or am[0] is not self.P
-                                    or am[1] is not self.theta or am[2] is not self._X):
-                am = self._build_arm_model(fast[5])
             k, lead = joint_decide(
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
                 self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
-                self._gate_pick, psi, *(am[4:] if self.arm_blocks else _NO_BLOCKS))
+                self._gate_pick, psi)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
@@ -895,33 +890,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
-
-    #: The one-call draw reads each arm's blocks of the model (:attr:`_arm_model`) instead of
-    #: ``P`` and ``θ``: the same means and widths up to rounding, the draw 12–24 µs cheaper
-    #: inside the configuration study's lockstep on heat3d, the update 3–12 µs dearer (its
-    #: read of ``P`` is then the round's first, where the draw's had left ``P`` in the 2 MiB
-    #: L2 through the solve): no clear gain per call on the machine it was measured on, so
-    #: off (docs/studies/precond_rules.md, "Each arm's blocks of the model").
-    arm_blocks = False
-
-    #: Each arm's blocks of the model, ``[P, θ, X, t, M, T]``: ``M[k] = (I⊗χ_k)ᵀ P (I⊗χ_k)``
-    #: and ``T[k] = (I⊗χ_k)ᵀ θ`` (:func:`_kernels.joint_arm_model`), which the one-call draw
-    #: reads instead of ``P`` (115 kB at d = 120, cold after every solve) and the one-call
-    #: update keeps (:func:`_kernels.joint_observe`).  Derived state, never saved: valid while
-    #: ``P``, ``θ`` and ``X`` are the same objects and ``t`` the round it was kept to.  Every
-    #: other change of the model either replaces ``P`` or ``θ`` or counts a round; an edit in
-    #: place elsewhere must do the same (or set this to None).
-    _arm_model = None
-
-    def _build_arm_model(self, mc):
-        """:attr:`_arm_model` anew from ``P`` and ``θ`` (``O(K d²)``, after a change of the
-        model other than the one-call update, or a load)."""
-        K = self._X.shape[0]
-        Mk = np.empty((K, mc, mc))
-        tk = np.empty((K, mc))
-        joint_arm_model(self.P, self.theta, self._X, mc, Mk, tk)
-        am = self._arm_model = [self.P, self.theta, self._X, self.t, Mk, tk]
-        return am
 
     _base_arms = None  # arm_basis="base": the base family's arms (None: another layout)
 
@@ -1203,20 +1171,12 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 scale = self._family_scale(arm, scale)
             detect = self.detect_changes
             first = self.noise_scale == "standardised"  # (_standardised, inline)
-            am = self._arm_model if self.arm_blocks else None
-            if (am is not None and am[3] == self.t and am[0] is self.P
-                    and am[1] is self.theta and am[2] is self._X):
-                # each arm's blocks of the model kept alongside (the draw reads them, not P)
-                am[3] = self.t + 1
-                Mk, tk = am[4], am[5]
-            else:
-                Mk = tk = None
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
                 math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
                 detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
                 self.counts, self.converged_counts, self.cost_sums, cost,
-                not censored if converged is None else converged, Mk, tk)
+                not censored if converged is None else converged)
             self.sq_err += e / info[1] if first else e
             if self._own_noise:
                 self._count_family(arm, e / info[1] if first else e)
