@@ -152,8 +152,8 @@ class RunSteps:
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
         seconds = res.seconds
-        if not 0.0 <= seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
-                "setup_seconds", 0.0) <= seconds):  # (NaN fails both)
+        if not 0.0 < seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
+                "setup_seconds", 0.0) <= seconds):  # (NaN fails both; 0 s: _clock_zero)
             res = self._clock_fault(arm, res, op)
         account = self._account
         unit = self._cost
@@ -189,6 +189,8 @@ class RunSteps:
         ``RuntimeWarning`` says so."""
         reading = res.seconds
         setup = res.info.get("setup_seconds", 0.0)
+        if reading == 0.0 and setup == 0.0:
+            return self._clock_zero(arm, res, op)
         if not 0.0 <= setup < math.inf:
             setup = 0.0
         if 0.0 <= reading < math.inf:  # only the set-up's reading is out of place
@@ -214,6 +216,40 @@ class RunSteps:
                       "iteration measured so far (the reading is in info['clock_reading'])",
                       RuntimeWarning, stacklevel=level)
         return res.replace(seconds=float(seconds), info=info)
+
+    def _clock_zero(self, arm, res, op):
+        """A run read at exactly 0 s.  With ``cost="time"`` or ``"timed_work"``, a converged
+        run of ``k > 0`` iterations took time the clock did not see: its tick is long next to
+        the solves (:func:`bandit._tuner_clock.clock_named`).  Told 0 s, the learner would
+        take the arm for free (the first arm it plays, for ever, at a regret of 0); the reading
+        only bounds the run above by one tick.  It is counted, as a clock fault's, at ``k``
+        times the seconds per iteration measured so far, and before any at the clock's
+        resolution (so every later such run at its iterations times one figure): the arms
+        still compare by their iterations, as with ``cost="iterations"``.  The reading is
+        kept in ``info["clock_reading"]``; the first such run of a tuner is warned about.
+        Any other run read 0 s (no iterations: a start that met the rule; not converged:
+        told as a failure; another cost) is kept as read."""
+        if not (res.iterations > 0 and res.converged
+                and self._cost in ("time", "timed_work")):
+            return res
+        from ._tuner_clock import clock_named, zero_reading_warning
+
+        name, resolution = clock_named(self)
+        if self._cost == "time":
+            rate = self._arms.rate(arm, op)
+        else:
+            sec, its = self._work
+            rate = sec / its if its > 0 else 0.0
+        seconds = res.iterations * rate if 0.0 < rate < math.inf else resolution
+        if not self.__dict__.get("_zero_warned", False):
+            self._zero_warned = True  # (once per tuner: every later such reading is alike)
+            level, frame = 1, inspect.currentframe()
+            while frame is not None and frame.f_globals.get("__name__", "").startswith(
+                    "bandit"):
+                level, frame = level + 1, frame.f_back
+            warnings.warn(zero_reading_warning(self._cost, name, resolution, res.iterations,
+                                               seconds), RuntimeWarning, stacklevel=level)
+        return res.replace(seconds=float(seconds), info=dict(res.info, clock_reading=0.0))
 
     def _cost_of(self, r):
         return self._arms.cost_of(r)

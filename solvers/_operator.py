@@ -614,9 +614,9 @@ def prepare(A, *, backend: str = "numba", like=None, overwrite: bool = False, co
     True
     """
     if backend == "petsc":
-        from . import petsc
+        from ._api import _petsc  # (petsc4py is an optional extra: named, with its install)
 
-        return petsc.prepare(A, comm=comm, like=like, overwrite=overwrite)
+        return _petsc().prepare(A, comm=comm, like=like, overwrite=overwrite)
     if backend != "numba":
         raise ValueError(f"backend must be 'numba' or 'petsc', got {backend!r}")
     if comm is not None:

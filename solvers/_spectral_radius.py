@@ -4,8 +4,8 @@ symmetric path (dense up to :data:`DENSE_LIMIT` rows, ARPACK above), the non-sym
 (the matrix first reduced by :mod:`solvers._spectral_reduce`, then ARPACK or a dense
 eigensolver), and the refusal of a radius whose eigenvalue double precision cannot tell.
 
-Its constants are read here only: a test or a study that changes one sets it on this module
-(``solvers._spectral_radius.DENSE_LIMIT``); :mod:`solvers.spectral` still holds them for reading.
+Its constants are read here only; :mod:`solvers.spectral` lists them, and one set there
+(``solvers.spectral.DENSE_LIMIT = 3000``) is set here too.
 """
 from __future__ import annotations
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
+import types
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _spectral_floor
+from . import _spectral_floor, _spectral_radius
 from ._operator import prepare
 from ._spectral_floor import NULL_ROWS, _components, null_floor, residual_floor  # noqa: F401
 from ._spectral_omega import sor_rate, ssor_condition_bound, ssor_omega, young_omega
@@ -25,9 +27,31 @@ from ._spectral_radius import (ARPACK_RESTARTS, ARPACK_RETRY_TOL, ARPACK_TOL,  #
 # The Jacobi spectral radius is computed in _spectral_radius.py (a non-symmetric matrix reduced
 # first in _spectral_reduce.py), the ω formulas are kept in _spectral_omega.py and the residual
 # floor in _spectral_floor.py: imported here, where users import them and the docs list them.
-# A constant is read only in the module that defines it: set DENSE_LIMIT, GENERAL_DENSE_LIMIT,
-# ARPACK_RESTARTS, ... on solvers._spectral_radius and NULL_ROWS on solvers._spectral_floor
-# (the copies here reach no code; tests/test_layout.py checks that tests patch them there).
+# A constant is read only in the module that defines it; one of them set here is set there too
+# (_ForwardingModule below), so solvers.spectral.DENSE_LIMIT = 3000 does what the docs say.
+
+
+class _ForwardingModule(types.ModuleType):
+    """The class of :mod:`solvers.spectral`: a limit or tolerance documented here and read by
+    the private module that defines it (``DENSE_LIMIT``, ``DENSE_FALLBACK_LIMIT``,
+    ``GENERAL_DENSE_LIMIT``, ``ARPACK_TOL``, ``ARPACK_RETRY_TOL``, ``ARPACK_RESTARTS``,
+    ``CONDITION_TOL`` in ``solvers._spectral_radius``; ``NULL_ROWS`` in
+    ``solvers._spectral_floor``), set on this module, is set in that module too.  Set here
+    it had reached no code (the value here is a copy); reads stay plain global reads in the
+    private modules, so a solve pays nothing for it."""
+
+    def __setattr__(self, name, value):
+        part = _FORWARDED.get(name)
+        if part is not None:
+            setattr(part, name, value)
+        super().__setattr__(name, value)
+
+
+_FORWARDED = {name: part for part, names in (
+    (_spectral_radius, ("DENSE_LIMIT", "DENSE_FALLBACK_LIMIT", "GENERAL_DENSE_LIMIT",
+                        "ARPACK_TOL", "ARPACK_RETRY_TOL", "ARPACK_RESTARTS", "CONDITION_TOL")),
+    (_spectral_floor, ("NULL_ROWS",))) for name in names}
+sys.modules[__name__].__class__ = _ForwardingModule
 
 __all__ = ["jacobi_spectral_radius", "optimal_omega", "young_omega", "ssor_omega",
            "sor_rate", "ssor_condition_bound", "SpectrumEstimate", "estimate_spectrum",
