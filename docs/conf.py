@@ -84,13 +84,16 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "bandit.arms": "bandit._arms_"})
 # bandit.report (bandit/_report_*.py), experiments.bench_learners
 # (experiments/_bench_learners_*.py), bandit.estimate (bandit/_estimate_*.py and the modules
-# named) and solvers.precond (solvers/_precond_*.py) list every public name, in __all__ or
-# not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text)
+# named), solvers.precond (solvers/_precond_*.py) and experiments.precond_study (its
+# sequences and scoring, experiments/_precond_*.py) list every public name, in __all__ or
+# not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text,
+# experiments.precond_study.rescore)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "experiments.bench_learners": "experiments._bench_learners_",
                                 "bandit.estimate": ("bandit._observed", "bandit._student",
                                                     "bandit._estimate_"),
-                                "solvers.precond": "solvers._precond_"},
+                                "solvers.precond": "solvers._precond_",
+                                "experiments.precond_study": "experiments._precond_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from
 # bandit/_armset_*.py, the Auditor from bandit/_audit_*.py): the page documents the parts'
