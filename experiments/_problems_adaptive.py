@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._problems_checks import _integer, _positive
-from .precond_study import Sequence
+from ._precond_sequences import Sequence
 from .problems import _set_unit_square_grid, bump
 
 __all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveSteps", "AdaptiveStepSequence",

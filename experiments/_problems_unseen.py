@@ -32,7 +32,7 @@ import scipy.sparse.linalg as spla
 
 from ._problems_adaptive import AdaptiveStepSequence
 from ._problems_checks import _finite, _integer, _positive
-from .precond_study import Sequence
+from ._precond_sequences import Sequence
 from .problems import _diagonal_positions
 
 __all__ = ["UNSEEN", "q1_parts", "anisotropy_tensor", "AnisoSweep2D", "AnisoSequence",

@@ -121,7 +121,10 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
                            "bandit._joint_context")),
          ("solvers.spectral", ("solvers._spectral_radius", "solvers._spectral_reduce",
                                "solvers._spectral_omega", "solvers._spectral_floor")),
-         ("bandit.arms", ("bandit._arms_petsc",))]
+         ("bandit.arms", ("bandit._arms_petsc",)),
+         ("experiments.precond_study", ("experiments._precond_sequences",
+                                        "experiments._precond_scoring")),
+         ("experiments.heat_study", ("experiments._heat_runs", "experiments._heat_scoring"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
@@ -168,13 +171,28 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
                               "residual_floor", "null_floor", "_components", "_jacobi_extreme"),
          # the PETSc half of the arms (bandit.armset and the Tuner import on_ranks from here)
          "bandit.arms": ("on_ranks", "_petsc_config", "_petsc_extra", "_petsc_reuse",
-                         "_petsc_call", "_petsc_cg_config")}
+                         "_petsc_call", "_petsc_cg_config"),
+         # the sequences (experiments/_problems_*.py subclass Sequence) and the scoring, which
+         # tests, the CLI, the unseen study and the benchmarks import from the study's module
+         "experiments.precond_study": ("Sequence", "HeatSequence", "MCSequence", "make_sequence",
+                                       "family", "family_switch_gain", "work_vs_time",
+                                       "format_precond_table", "rescore", "_targets",
+                                       "_best_by_context", "_split", "_summarise",
+                                       "_score_sequence", "_method_name", "_method_label",
+                                       "_owner_summary"),
+         # each task's run and the scoring (tests/mpi_tuner.py imports _gather_system here)
+         "experiments.heat_study": ("solver_settings", "_simulation", "_learner", "_run_learner",
+                                    "_direct_seconds", "_gather_system", "_run_costs",
+                                    "_run_direct", "_run_cg", "_summarise", "_score_size",
+                                    "_score_grid", "_score_direct_sample", "_score_sampled")}
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
                 "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
                 "bandit.report": ("bandit._report_history", ("LOG_COLUMNS", "HISTORY_SCHEMA",
                                                        "ROW_CONFIG_COLUMNS")),
-                "experiments._bench": ("experiments._bench_memory", ("PEAK_FACTORS",))}
+                "experiments._bench": ("experiments._bench_memory", ("PEAK_FACTORS",)),
+                "experiments.precond_study": ("experiments._precond_scoring", (
+                    "CONFIG_LEARNERS", "FAMILY_GAIN", "_ANCHOR_LABELS"))}
 # the same for modules whose constants went to several parts: (module, part, names)
 MOVED_VALUES_BY_PART = [
     ("bandit.report", "bandit._report_data", ("_ARM", "_ITERATIONS", "_SECONDS", "_CONTEXT",
@@ -202,7 +220,9 @@ MOVED_VALUES_BY_PART = [
                                                       "GENERAL_DENSE_LIMIT", "ARPACK_TOL",
                                                       "ARPACK_RETRY_TOL", "ARPACK_RESTARTS",
                                                       "CONDITION_TOL")),
-    ("solvers.spectral", "solvers._spectral_floor", ("NULL_ROWS",))]
+    ("solvers.spectral", "solvers._spectral_floor", ("NULL_ROWS",)),
+    ("experiments.heat_study", "experiments._heat_runs", ("HEAT_BINS",)),
+    ("experiments.heat_study", "experiments._heat_scoring", ("FIXED_OMEGAS", "REFERENCE"))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it
@@ -223,7 +243,14 @@ PATCHED = {"experiments._bench": ("time", "memory_available", "measure"),
            # JointCB's Huber bound (tests/test_clock_robust.py, experiments/clock_study.py)
            "bandit.joint": ("_CLIP",),
            # the set-up clock (experiments/clock_study.py, tests/test_clock_robust.py)
-           "solvers.precond": ("time",)}
+           "solvers.precond": ("time",),
+           # the learners a study builds, its methods and its warm-up, replaced by A/B
+           # wrappers (docs/studies/precond_rules.md, experiments/bench_study_parts.py) and
+           # tests/test_warm13_no_compile.py: read only by the running, kept in the module
+           "experiments.precond_study": ("_policy", "_method", "_warm_up", "_tuner_method"),
+           # the heat study's table of runs, whose entries tests/mpi_errors.py replaces: read
+           # by heat_task, kept in the module with it
+           "experiments.heat_study": ("_TASKS",)}
 # names the tests replace on a part, where the code that reads them moved with it (the
 # Jacobi radius's eigensolver limits and ARPACK's restarts: tests/test_probe_solvers.py,
 # tests/test_jacobi_radius_nonnormal.py): every function of the cut module's parts that reads
@@ -642,3 +669,66 @@ def test_a_pickle_names_the_arms_and_the_spectral_estimate_by_their_public_modul
     assert not [n for n in names if n.startswith(("bandit._arms_", "solvers._spectral_"))]
     back = pickle.loads(data)
     assert back[1] == parse_arm({"method": "cg", "pc": "ic0"}, backend="petsc")
+
+
+def test_a_policy_and_a_warm_up_replaced_on_the_precond_study_reach_its_run(monkeypatch):
+    # an A/B wrapper replaces experiments.precond_study._policy (or _method, _warm_up): the
+    # study's running, kept in that module, must build its learners through the replacement.
+    # Here a fixed last arm stands in for the learner, so its plays and iterations become
+    # those of that fixed configuration, which the default learner's are not
+    import bandit
+    import experiments.precond_study as ps
+
+    grid = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "jacobi"}]
+
+    def study():
+        s, a = ps.run_precond_study(sequences=[("heat2d", 6)], steps=6, seeds=1, anchors=[],
+                                    grid=grid, omegas=[1.2, 1.5], learner="default",
+                                    work_learner=False, progress=False)
+        return s["sequences"]["heat2d_nx6"]["methods"], a["heat2d_nx6"]
+
+    warmed, built = [], []
+    method = ps._method
+    monkeypatch.setattr(ps, "_warm_up", lambda seqs, *args: warmed.append(len(seqs)))
+    monkeypatch.setattr(ps, "_method", lambda key, *a, **k: built.append(key) or method(
+        key, *a, **k))
+    before, _ = study()
+    assert warmed == [1] and sorted(built) == ["fixed/0", "fixed/1", "learner",
+                                               "omega_learner"]
+    monkeypatch.setattr(ps, "_policy",
+                        lambda name, arms, seed, bounds: bandit.FixedArm(arms, arm=len(arms) - 1))
+    after, arr = study()
+
+    def played(m, key):
+        return {lab: n for lab, n in m[key]["arm_counts"].items() if n}
+
+    assert played(after, "learner") == {"cg+jacobi": 6} != played(before, "learner")
+    assert np.array_equal(arr["iter/learner"], arr["iter/cg+jacobi"])
+    assert list(played(after, "omega_learner").values()) == [6]
+    assert played(after, "omega_learner") != played(before, "omega_learner")
+
+
+def test_a_run_replaced_in_the_heat_study_table_reaches_the_study(monkeypatch):
+    # tests/mpi_errors.py replaces experiments.heat_study._TASKS["learner"]: the study's
+    # dispatch, kept in that module, must run the replacement. A stand-in whose every step
+    # takes 7 iterations on arm 0 becomes the learner's row; chebcb's own does not
+    import experiments.heat_study as hs
+
+    def study():
+        s, a = hs.run_heat_study(nx=[6], steps=4, t_end=0.004, trials=1, methods=["chebcb"],
+                                 grid=False, direct=False, progress=False)
+        return s["methods"]["chebcb"], a[6]
+
+    def stand_in(task):
+        T = task.steps
+        return {"arms": np.zeros(T, dtype=np.int64), "iterations": np.full(T, 7),
+                "solve_seconds": np.full(T, 1e-3), "seconds": np.full(T, 2e-3),
+                "converged": np.ones(T, dtype=bool), "stopped": np.zeros(T, dtype=bool),
+                "loop_seconds": 0.01}
+
+    before, _ = study()
+    monkeypatch.setitem(hs._TASKS, "learner", stand_in)
+    after, arr = study()
+    assert after["iterations"] == 28 != before["iterations"]
+    assert arr["arms/chebcb"].tolist() == [[0, 0, 0, 0]]
+    assert abs(after["seconds"] - 8e-3) < 1e-12
