@@ -1,8 +1,8 @@
 """The Tuner, experiments.plots and the modules cut after them (bandit._base,
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
 bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint,
-solvers._kernels, solvers.precond) are
-put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
+solvers._kernels, solvers.precond, solvers.spectral, bandit.arms, experiments.precond_study,
+experiments.heat_study) are put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
 layout, not the numbers."""
 import pickle
 import pickletools
