@@ -426,19 +426,29 @@ def _excess_label(name):
         ", baseline" if "(baseline)" in name else "")
 
 
-def _part_rows(same) -> list[str]:
+def _same_steps(a, b) -> list[tuple]:
+    """The pairs of records of ``a`` and ``b`` (step by step) that played the same arm for the
+    same iterations: the same solver work, so what differs is the Tuner's own cost."""
+    return [(x, y) for x, y in zip(a, b)
+            if x["arm"] == y["arm"] and x["iterations"] == y["iterations"]]
+
+
+def _part_rows(same, labels=None, keep_zero=False) -> list[str]:
     """One line per part over the paired steps ``same`` (``(x, y)`` records): medians of
     ``x`` and ``y`` and their per-step difference, median [p25, p75] in µs; parts zero in
-    both left out."""
+    both left out unless ``keep_zero``.  ``labels``: the parts (default the timed sections,
+    the whole call and its CPU time), each followed by "outside the solver" where named."""
     out = []
-    for label in [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]:
+    if labels is None:
+        labels = [p[0] for p in PARTS] + ["whole", "outside the solver", "cpu"]
+    for label in labels:
         if label == "outside the solver":
-            get = lambda r: r["whole"] - r.get("solver", 0.0)  # noqa: E731
+            get = lambda r: r.get("whole", 0.0) - r.get("solver", 0.0)  # noqa: E731
         else:
             get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
         a = 1e6 * np.array([get(x) for x, _ in same])
         b = 1e6 * np.array([get(y) for _, y in same])
-        if not (a.any() or b.any()):
+        if not (keep_zero or a.any() or b.any()):
             continue
         d = a - b
         out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
@@ -458,8 +468,7 @@ def _same_arm_report(records) -> list[str]:
     for name in names[1:]:
         if not name.startswith("configuration"):
             continue
-        same = [(x, y) for x, y in zip(records[name], fixed)
-                if x["arm"] == y["arm"] and x["iterations"] == y["iterations"]]
+        same = _same_steps(records[name], fixed)
         out.append(f"  {name} − {names[0]} on the steps where it played the same arm for the "
                    f"same iterations ({len(same)} of {len(fixed)}), µs a call:")
         if not same:
@@ -507,8 +516,7 @@ def _baseline_report(records) -> list[str]:
         base = records.get(name + " (baseline)")
         if "(baseline)" in name or base is None:
             continue
-        same = [(x, y) for x, y in zip(records[name], base)
-                if x["arm"] == y["arm"] and x["iterations"] == y["iterations"]]
+        same = _same_steps(records[name], base)
         out.append(f"  {name}, this checkout − baseline on the same step, µs a call "
                    f"({len(same)} of {len(base)} steps with the same arm and iterations):")
         if not same:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
+from .bench_percall import _part_rows
 
 __all__ = ["main", "excess_rows", "KERNELS"]
 
@@ -95,18 +95,7 @@ def excess_rows(records, learner="learner") -> list[str]:
     if not pairs:
         return out
     labels = sorted({k for a, b in pairs for k in (*a, *b)} - {"arm", "iterations"})
-    for label in labels + ["outside the solver"]:
-        if label == "outside the solver":
-            get = lambda r: r.get("whole", 0.0) - r.get("solver", 0.0)  # noqa: E731
-        else:
-            get = lambda r, lab=label: r.get(lab, 0.0)  # noqa: E731
-        a = 1e6 * np.array([get(x) for x, _ in pairs])
-        b = 1e6 * np.array([get(y) for _, y in pairs])
-        d = a - b
-        out.append(f"    {label:20s} {np.median(a):9.1f} − {np.median(b):9.1f}: "
-                   f"{np.median(d):7.1f} [{np.percentile(d, 25):6.1f}, "
-                   f"{np.percentile(d, 75):6.1f}]")
-    return out
+    return out + _part_rows(pairs, labels + ["outside the solver"], keep_zero=True)
 
 
 def main(argv=None):
