@@ -179,6 +179,14 @@ class RunSteps:
                 arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
         return res
 
+    def _seconds_per_iteration(self, arm, op):
+        """The seconds per iteration measured so far: the arm's family's with
+        ``cost="time"``, every run's otherwise (0 before any)."""
+        if self.cost == "time":
+            return self._arms.rate(arm, op)
+        sec, its = self._work
+        return sec / its if its > 0 else 0.0
+
     def _clock_fault(self, arm, res, op):
         """A run whose measured seconds are not a finite number >= 0 (a clock stepped back or
         jumping, a solver function's NaN), or whose set-up seconds are not within them: the
@@ -197,24 +205,17 @@ class RunSteps:
             setup = min(setup, reading)
             seconds = reading
         else:
-            if self.cost == "time":
-                rate = self._arms.rate(arm, op)
-            else:
-                sec, its = self._work
-                rate = sec / its if its > 0 else 0.0
+            rate = self._seconds_per_iteration(arm, op)
             seconds = setup + res.iterations * (rate if 0.0 < rate < math.inf else 0.0)
         info = dict(res.info, clock_reading=reading)
         if "setup_seconds" in info:
             info["setup_seconds"] = setup
         # one message whatever the reading (shown once per call site by Python's default
         # filter, not once per solve), pointing at the user's call
-        level, frame = 1, inspect.currentframe()
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
-            level, frame = level + 1, frame.f_back
         warnings.warn("a run's measured seconds are not a finite number >= 0 (a clock stepped "
                       "back, a solver's NaN): it counts as its iterations at the seconds per "
                       "iteration measured so far (the reading is in info['clock_reading'])",
-                      RuntimeWarning, stacklevel=level)
+                      RuntimeWarning, stacklevel=_user_level())
         return res.replace(seconds=float(seconds), info=info)
 
     def _clock_zero(self, arm, res, op):
@@ -235,21 +236,23 @@ class RunSteps:
         from ._tuner_clock import clock_named, zero_reading_warning
 
         name, resolution = clock_named(self)
-        if self._cost == "time":
-            rate = self._arms.rate(arm, op)
-        else:
-            sec, its = self._work
-            rate = sec / its if its > 0 else 0.0
+        rate = self._seconds_per_iteration(arm, op)
         seconds = res.iterations * rate if 0.0 < rate < math.inf else resolution
         if not self.__dict__.get("_zero_warned", False):
             self._zero_warned = True  # (once per tuner: every later such reading is alike)
-            level, frame = 1, inspect.currentframe()
-            while frame is not None and frame.f_globals.get("__name__", "").startswith(
-                    "bandit"):
-                level, frame = level + 1, frame.f_back
             warnings.warn(zero_reading_warning(self._cost, name, resolution, res.iterations,
-                                               seconds), RuntimeWarning, stacklevel=level)
+                                               seconds), RuntimeWarning, stacklevel=_user_level())
         return res.replace(seconds=float(seconds), info=dict(res.info, clock_reading=0.0))
 
     def _cost_of(self, r):
         return self._arms.cost_of(r)
+
+
+def _user_level() -> int:
+    """The ``stacklevel`` of a warning raised here that points at the user's call: the first
+    frame outside the ``bandit`` package (one message per call site under Python's default
+    filter, not one per solve)."""
+    level, frame = 1, inspect.currentframe().f_back
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("bandit"):
+        level, frame = level + 1, frame.f_back
+    return level
