@@ -10,6 +10,8 @@ from . import _kernels as K
 from . import _kernels_pcg as KP
 from . import _kernels_prep as _prep
 from . import _kernels_ssor as KS
+from . import _fpmode
+from ._fpmode import flush_on, restore
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
 from ._operator import prepare
@@ -55,6 +57,7 @@ def _load_failure_kernel():
     if not _failure_kernel_loaded:
         K.residual_norm(_NO_INDEX, _NO_INDEX[:0], _NO_MIRROR, _NO_MIRROR, _NO_MIRROR)
         _prep.beyond(_NO_MIRROR, _START_HI)
+        _fpmode.warm()
         _failure_kernel_loaded = True
 
 
@@ -278,10 +281,15 @@ def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
         return done
     lower, upper = op.split_triangles()
     mirror = op.sor_mirror()
-    out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
-                      op.inv_diagonal, op.sor_finish(), op.ring(),
-                      _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b, omega,
-                      tol, maxiter, dtol, K.SOR_WINDOW, op.workspace(K.SOR_WORK_VECTORS))
+    mode = flush_on(op, tol, omega)  # subnormal results flushed (solvers._fpmode)
+    try:
+        out = K.sor_solve(op.indptr, op.indices, op.data, *lower, *upper, op.diagonal,
+                          op.inv_diagonal, op.sor_finish(), op.ring(),
+                          _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b,
+                          omega, tol, maxiter, dtol, K.SOR_WINDOW,
+                          op.workspace(K.SOR_WORK_VECTORS))
+    finally:
+        restore(mode)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
 
 
@@ -359,9 +367,13 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
     # the Eisenstat form loses about log10((2 − ω)/ω) digits in its product with A; below
     # EISENSTAT_MIN_OMEGA that starts to cost iterations, and for small ω CG stalls on it
     solve = KS.ssor_pcg_solve if omega >= KS.EISENSTAT_MIN_OMEGA else KP.ssor_pcg_plain_solve
-    out = solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper, sys_op.diagonal,
-                sys_op.inv_diagonal, omega, sys_x, sys_b, tol, maxiter, dtol,
-                op.workspace(KS.WORK_VECTORS))
+    mode = flush_on(op, tol, omega)  # subnormal results flushed (solvers._fpmode)
+    try:
+        out = solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
+                    sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol, maxiter,
+                    dtol, op.workspace(KS.WORK_VECTORS))
+    finally:
+        restore(mode)
     if order != "paper":
         x[:] = sys_x[::-1]
     return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -400,8 +412,12 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     if done is not None:
         return done
     _check_start("cg", op, b, x, b_norm)
-    out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
-                     op.workspace(K.CG_WORK_VECTORS))
+    mode = flush_on(op, tol)  # subnormal results flushed (solvers._fpmode)
+    try:
+        out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
+                         op.workspace(K.CG_WORK_VECTORS))
+    finally:
+        restore(mode)
     res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
     # (_finish has scaled b back: the tolerance too)
     cause = _empty_rows_cause(op, b, math.ldexp(tol, -scale)) if out[2] != K.CONVERGED else ""
@@ -652,7 +668,12 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         res.info = info
         return res
     state = pc._ready(op)
-    out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
+    # a built-in preconditioner's solve is one compiled kernel: subnormal results flushed
+    mode = flush_on(op, tol) if type(pc).__dict__.get("_compiled_solve") else None
+    try:
+        out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
+    finally:
+        restore(mode)
     if state == "reused" and out[2] != K.CONVERGED:
         pc._stale = True  # a stale set-up that failed is rebuilt by the next solve
     res = _finish("pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)

@@ -137,6 +137,7 @@ class CSROperator:
         self._inv_diagonal = None
         self._split = None
         self._diag_check = None
+        self._flush = None  # see solvers._fpmode.flush_safe
         self._derived = None  # see derived()
 
     def derived(self) -> dict:
@@ -313,6 +314,7 @@ class CSROperator:
                 self._checks = None
                 raise _nonfinite(out[1], A.indptr, A.indices, data)
             self._sor_mirror = self._matrix = self._reversed = self._derived = None
+            self._flush = None
             self.values_version += 1
             self.data = data
             if not out[2]:  # new values: their checks' results (else the kept ones stand)

@@ -64,6 +64,7 @@ class Jacobi(Preconditioner):
     """
 
     name = "jacobi"
+    _compiled_solve = True  # (its _solve is one kernel call: solvers._fpmode)
 
     def _build(self, op):
         self._inv = op.inv_diagonal.copy()
@@ -186,6 +187,7 @@ class IC0(Preconditioner):
     """
 
     name = "ic0"
+    _compiled_solve = True  # (its _solve is one kernel call: solvers._fpmode)
     #: first diagonal shift tried after a breakdown, and the largest before giving up
     FIRST_SHIFT, MAX_SHIFT = 1e-3, 1e6
 
