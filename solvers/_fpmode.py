@@ -44,7 +44,6 @@ LOG2_SCALE = 400
 _OMEGA_MIN = 2.0 ** -100
 _TOL_MIN = 2.0 ** -LOG2_SCALE
 _X86 = platform.machine().lower() in ("x86_64", "amd64")
-_NO_VALUES, _NO_FLAGS = np.empty(0), np.empty(0, dtype=bool)
 _PTR = ir.PointerType(ir.IntType(8))
 
 
@@ -112,31 +111,23 @@ def warm() -> None:
     ``solvers._api._load_failure_kernel``), leaving the mode as it was."""
     if FLUSH_SUBNORMALS and _X86:
         _restore(_flush_on())
-        _ranges(_NO_VALUES, _NO_FLAGS, _NO_VALUES)
 
 
 def flush_safe(op) -> bool:
     """Whether results below ``2⁻¹⁰²²`` cannot matter in a solve on ``op``: every diagonal
-    entry at least ``2⁻⁴⁰⁰`` in magnitude and ``max |a_ij|`` at most ``2⁴⁰⁰`` (cached with
-    the values: one pass over the diagonal)."""
+    entry at least ``2⁻⁴⁰⁰`` (``_kernels_prep.SMALL_DIAGONAL``) and every entry at most
+    ``2⁴⁰⁰`` in magnitude.  Read off the operator's value checks, which count those diagonal
+    entries in their pass over the diagonal (cached with the values)."""
     ok = getattr(op, "_flush", None)  # (an operator pickled before this attribute)
     if ok is None:
-        lo, hi = _ranges(op.diagonal, op.has_diagonal, op.data)
-        ok = op._flush = bool(lo >= 2.0 ** -LOG2_SCALE and hi <= 2.0 ** LOG2_SCALE)
+        checks = op._checks
+        if checks is not None and len(checks) > 6:
+            amax, small = float(checks[0]), checks[6]
+        else:  # (not refreshed: a plain prepare's operator, whose checks run lazily)
+            from ._kernels_prep import SMALL_DIAGONAL
+
+            amax = float(np.abs(op.data).max()) if op.nnz else 0.0
+            small = op.n == 0 or not (op.has_diagonal.all() and float(
+                np.abs(op.diagonal).min()) >= SMALL_DIAGONAL)
+        ok = op._flush = not small and amax <= 2.0 ** LOG2_SCALE
     return ok
-
-
-@numba.njit(cache=True)
-def _ranges(diagonal, has_diagonal, data):
-    """``(min |a_ii|, max |a_ij|)`` (a missing diagonal entry counts as 0)."""
-    lo = np.inf
-    for i in range(diagonal.size):
-        d = abs(diagonal[i]) if has_diagonal[i] else 0.0
-        if not d >= lo:  # (NaN cannot occur: the operator's values are finite)
-            lo = d
-    hi = 0.0
-    for k in range(data.size):
-        a = abs(data[k])
-        if a > hi:
-            hi = a
-    return lo, hi

@@ -64,6 +64,10 @@ def split_pattern(indptr, indices, lp, li, lk, up, ui, uk, lnear_k, unear_k, fin
 #: relatively larger, so its inverse rounds below the largest double); a diagonal entry at or
 #: below it is as unusable as a zero for the solvers that divide by ``a_ii``.
 TINY_DIAGONAL = 2.0 ** -1024
+#: Diagonal entries below this magnitude are counted with the values' checks: a system with
+#: one runs its kernels in IEEE arithmetic, without the flush of subnormal results
+#: (``solvers._fpmode``).
+SMALL_DIAGONAL = 2.0 ** -400
 
 # |v| is v's bits without the sign bit; from the bits of +inf on it is NaN or Inf
 ABS_BITS = np.uint64(0x7FFFFFFFFFFFFFFF)
@@ -76,10 +80,10 @@ def refresh_values(new_indptr, new_indices, src, indptr, indices, slot, values, 
     """:func:`refresh_values_kept` without the test for unchanged values: the values are
     always placed and checked (``(pattern differs, non-finite entries, max |a_ij|,
     max |a_ij − a_ji|, first zero-or-missing diagonal row, how many, first negative row,
-    how many)``)."""
+    how many, diagonal entries below SMALL_DIAGONAL)``)."""
     out = refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, values,
                               umirror, lonely_lower, inv_diag, False)
-    return out[0], out[1], out[3], out[4], out[5], out[6], out[7], out[8]
+    return out[0], out[1], out[3], out[4], out[5], out[6], out[7], out[8], out[9]
 
 
 @numba.njit(cache=True)
@@ -114,9 +118,10 @@ def refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, val
     values, are compared: ``-0.0`` against ``0.0`` and any NaN count as changed.
 
     Returns ``(pattern differs, non-finite entries, unchanged, max |a_ij|, max |a_ij − a_ji|,
-    first zero-or-missing diagonal row, how many, first negative row, how many)``; the rest is
-    computed only when the pattern is the same, some value changed (or not ``keep``) and
-    every value finite (else the last six are 0 and −1).
+    first zero-or-missing diagonal row, how many, first negative row, how many, diagonal
+    entries below SMALL_DIAGONAL)``; the rest is computed only when the pattern is the same,
+    some value changed (or not ``keep``) and every value finite (else the last seven are 0
+    and −1).
     """
     diff = np.int64(0)
     for i in range(indptr.size):
@@ -124,16 +129,16 @@ def refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, val
     for k in range(indices.size):  # no early exit, so it vectorises
         diff |= np.int64(new_indices[k]) ^ np.int64(indices[k])
     if diff != 0:
-        return True, 0, False, 0.0, 0.0, -1, 0, -1, 0
+        return True, 0, False, 0.0, 0.0, -1, 0, -1, 0, 0
     bits = src.view(np.uint64)
     if keep and _placed_already(bits, slot, values.view(np.uint64)):
-        return False, 0, True, 0.0, 0.0, -1, 0, -1, 0
+        return False, 0, True, 0.0, 0.0, -1, 0, -1, 0, 0
     top = _place(bits, src, slot, values)
     if top >= INF_BITS:  # some value is NaN or Inf: count them (the error names how many)
         nonfinite = 0
         for k in range(src.size):
             nonfinite += (bits[k] & ABS_BITS) >= INF_BITS
-        return False, nonfinite, False, 0.0, 0.0, -1, 0, -1, 0
+        return False, nonfinite, False, 0.0, 0.0, -1, 0, -1, 0, 0
     nonfinite = 0
     n = inv_diag.size
     nu = umirror.size
@@ -141,10 +146,10 @@ def refresh_values_kept(new_indptr, new_indices, src, indptr, indices, slot, val
     lnear = values[nl + nu:nl + nu + n]
     unear = values[nl + nu + n:nl + nu + 2 * n]
     diagonal = values[nl + nu + 2 * n:nl + nu + 3 * n]
-    worst, first_bad, n_bad, first_neg, n_neg = finish_values(
+    worst, first_bad, n_bad, first_neg, n_neg, n_small = finish_values(
         diagonal, lnear, unear, values[nl:nl + nu], values, umirror, lonely_lower, inv_diag)
     amax = np.array([top]).view(np.float64)[0]
-    return False, nonfinite, False, amax, worst, first_bad, n_bad, first_neg, n_neg
+    return False, nonfinite, False, amax, worst, first_bad, n_bad, first_neg, n_neg, n_small
 
 
 @numba.njit(cache=True, inline="always")
@@ -197,7 +202,8 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     stored), and the far lower entries without a stored mirror (``lonely_lower``, positions
     in ``values``) with 0 — the same maximum as ``_kernels.asymmetry_from_mirror``.  Returns
     ``(max |a_ij − a_ji|, first zero-or-missing diagonal row, how many, first negative row,
-    how many)`` (rows −1 if none).  Every value must be finite.
+    how many, how many entries below SMALL_DIAGONAL)`` (rows −1 if none).  Every value must
+    be finite.
     """
     # A running maximum is a chain of dependent compares (LLVM does not vectorise it without
     # NaN assumptions), so each loop keeps four; the maximum is the same in any order.
@@ -228,12 +234,14 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     worst = max(max(w0, w1), max(w2, w3))
     n_bad = 0
     n_neg = 0
+    n_small = 0
     for i in range(n):  # branch-free: vectorises
         d = diagonal[i]
         bad = not abs(d) > TINY_DIAGONAL  # zero, or 1/d overflows
         inv_diag[i] = 1.0 / d if not bad else 0.0
         n_bad += bad
         n_neg += d < 0.0
+        n_small += abs(d) < SMALL_DIAGONAL
     first_bad = -1
     first_neg = -1
     if n_bad or n_neg:
@@ -242,7 +250,7 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
                 first_bad = i
             if first_neg < 0 and diagonal[i] < 0.0:
                 first_neg = i
-    return worst, first_bad, n_bad, first_neg, n_neg
+    return worst, first_bad, n_bad, first_neg, n_neg, n_small
 
 
 @numba.njit(cache=True)

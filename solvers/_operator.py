@@ -320,7 +320,7 @@ class CSROperator:
             if not out[2]:  # new values: their checks' results (else the kept ones stand)
                 checks = self._checks = out[3:]
             amax, worst = checks[0], checks[1]
-            self._diag_check = checks[2:]
+            self._diag_check = checks[2:6]
             self._symmetry = worst / amax if amax > 0.0 else 0.0
             if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
                 self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
@@ -342,11 +342,12 @@ class CSROperator:
                  (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d])))
         self._values, self.diagonal, self._split = layout
         self._inv_diagonal = inv
-        # (max |a_ij|, max |a_ij − a_ji|, the diagonal's problems) of these values, which a
-        # refresh with the same values keeps (_fill)
+        # (max |a_ij|, max |a_ij − a_ji|, the diagonal's problems, its entries below
+        # _prep.SMALL_DIAGONAL) of these values, which a refresh with the same values keeps
+        # (_fill)
         self._checks = checks
         amax, worst = checks[0], checks[1]
-        self._diag_check = tuple(checks[2:])
+        self._diag_check = tuple(checks[2:6])
         self._symmetry = worst / amax if amax > 0.0 else 0.0
         if worst == 0.0 and isinstance(self._pattern.get("sor_mirror"), np.ndarray):
             self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
