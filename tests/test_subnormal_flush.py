@@ -115,3 +115,25 @@ def test_systems_outside_the_scale_run_in_ieee_arithmetic(monkeypatch):
     solvers.ssor_pcg(L, b, 2.0 ** -101)  # an ω that scales every update below 2**-100
     solvers.pcg(L, b, "amg")  # a preconditioner whose solve runs Python code
     assert calls == []
+
+
+@x86
+def test_a_configuration_tuners_runs_are_flushed(monkeypatch):
+    # the Tuner's checked runs (solvers._api.run_checked) reach the same kernels' calls: plain
+    # CG after SSOR-PCG on the fin's step reads no subnormal start and leaves none
+    import bandit
+
+    calls = []
+    real = _fpmode._flush_on
+    monkeypatch.setattr(_fpmode, "_flush_on", lambda: calls.append(1) or real())
+    arms = bandit.config_grid((1.5,), ("none",))
+    tuner = bandit.Tuner(bandit.FixedArm(arms, arm=0), cost="time", guard=None)
+    x = None
+    for k, (A, b, x0) in enumerate(fin_steps()):
+        if k == 3:
+            tuner.policy.arm = 1  # plain CG from here on, from SSOR-PCG's state
+        res = tuner.solve(A, b, x0=x0 if x is None else x)
+        x = res.x
+        assert res.converged and subnormal_entries(x) == 0
+        assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b)
+    assert tuner.arm_labels[1] == "cg" and len(calls) >= 6
