@@ -6,7 +6,8 @@ crosses ``dtol``.  The result now says so (``info["cause"]``, also in
 ``raise_if_not_converged``'s message), naming the row; the ways out it names solve the
 system (checked against ``scipy.sparse.linalg.spsolve``), and where the solution itself is
 beyond double range (``a = 1e-320``: spsolve gives inf) the message says that and ``dtol=inf``
-is refused as an overflowing iterate.  The PETSc backend's plain KSPCG says the same.
+is refused as an overflowing iterate.  The PETSc backend's plain KSPCG says the same where it
+stops (PETSc 3.26 solves the transient case instead; its answer is then checked).
 Ordinary failures carry no such cause."""
 import numpy as np
 import pytest
@@ -62,6 +63,11 @@ def test_the_petsc_backend_names_the_same_cause():
     for a, fragment in ((1e-30, "transient"), (1e-320, "1/a_ii overflows")):
         A, b = diag_system(a)
         res = solvers.cg(A, b, backend="petsc")
+        if a == 1e-30 and res.converged:
+            # PETSc 3.26's KSPCG does not cross dtol on this transient (earlier releases
+            # did): then its answer must be the solution, not a stop passed off as one
+            np.testing.assert_allclose(res.x, spla.spsolve(A.tocsc(), b), rtol=1e-8)
+            continue
         assert res.reason == "diverged" and fragment in res.info["cause"]
         assert res.info["cause"] == solvers.cg(A, b).info["cause"].replace(
             "pcg(A, b, 'jacobi')", "options={'pc_type': 'jacobi'}")
