@@ -12,6 +12,7 @@ from . import _kernels_prep as _prep
 from . import _kernels_ssor as KS
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
+from ._extras import install_hint
 from ._operator import prepare
 from ._result import IterateOverflowError, SolveResult
 
@@ -31,7 +32,7 @@ def _petsc():
         from . import petsc as backend
     except ImportError as exc:  # petsc4py is an optional extra
         raise ImportError(
-            "backend='petsc' needs petsc4py and mpi4py: pip install 'relaxtune[petsc]'") from exc
+            f"backend='petsc' needs petsc4py and mpi4py: {install_hint('petsc')}") from exc
     return backend
 
 
