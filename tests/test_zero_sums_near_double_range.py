@@ -14,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 import bandit
+import solvers
 from bandit._tuner_guard_diagnosis import _singular_note
 from solvers import gallery, prepare
 from solvers.spectral import estimate_spectrum, null_floor, residual_floor
@@ -155,3 +156,28 @@ def _petsc_vec(b):
     v = PETSc.Vec().createSeq(len(b))
     v.setArray(b)
     return v
+
+
+# --- a CG-type run that fails on such a matrix says why --------------------------------------
+
+def test_a_cg_run_that_fails_near_the_double_range_names_the_scale():
+    # plain CG's pᵀAp overflows (A·1 reaches 3.1e308 on the 12 × 12 Laplacian times 3.9e307):
+    # it had stopped as "diverged" after 2 iterations, with nothing to say why; divided by a
+    # power of two, the same system converges as at unit scale
+    A, b = _lap(12) * 3.9e307, np.ones(144)
+    r = solvers.cg(A, b)
+    assert not r.converged
+    assert r.info["cause"].startswith("A's entries lie near the double range (max |a_ij| = "
+                                      "1.56e+308, a row's absolute sum beyond 1e+301)")
+    assert "A / 2**k and b / 2**k" in r.info["cause"]
+    k = 600
+    again = solvers.cg(A / 2.0 ** k, b / 2.0 ** k)
+    assert again.converged and again.iterations == solvers.cg(_lap(12), b).iterations
+    t = bandit.Tuner(solver="cg")
+    assert t.solve(A, b).info["cause"] == r.info["cause"]
+
+
+def test_a_failed_run_of_an_ordinary_matrix_gets_no_such_cause():
+    A = (_lap(12) - 3.0 * sp.identity(144)).tocsr() * 1e300  # indefinite, within range
+    for r in (solvers.cg(A, np.ones(144)), solvers.ssor_pcg(A, np.ones(144), 1.2)):
+        assert not r.converged and "double range" not in r.info.get("cause", "")
