@@ -175,12 +175,17 @@ def _range_cause(op) -> str:
     rows = float(np.add.reduceat(np.abs(data), op.indptr[:-1][np.diff(op.indptr) > 0]).max())
     if not rows > math.ldexp(_ROW_SUM_HI, shift):  # (the scaled sums cannot overflow)
         return ""
-    top = float(np.abs(op.data).max())
-    return (f"A's entries lie near the double range (max |a_ij| = {top:.3g}, a row's "
-            f"absolute sum beyond {_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG "
-            "overflow there; solve A / 2**k and b / 2**k instead (the same solution: the "
-            "solvers scale b, not A), e.g. k = 600, or use SOR or a preconditioner that "
-            "scales by the diagonal (pcg with pc='jacobi')")
+    return range_message(f"max |a_ij| = {float(np.abs(op.data).max()):.3g}")
+
+
+def range_message(size: str) -> str:
+    """The cause of :func:`_range_cause` (also the PETSc backend's), ``size`` saying how
+    large ``A``'s entries are."""
+    return (f"A's entries lie near the double range ({size}, a row's absolute sum beyond "
+            f"{_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG overflow there; solve "
+            "A / 2**k and b / 2**k instead (the same solution: the solvers scale b, not A), "
+            "e.g. k = 600, or use SOR or a preconditioner that scales by the diagonal (pcg "
+            "with pc='jacobi')")
 
 
 def _at_rounding_level(op, x, b, rnorm) -> bool:

@@ -181,3 +181,14 @@ def test_a_failed_run_of_an_ordinary_matrix_gets_no_such_cause():
     A = (_lap(12) - 3.0 * sp.identity(144)).tocsr() * 1e300  # indefinite, within range
     for r in (solvers.cg(A, np.ones(144)), solvers.ssor_pcg(A, np.ones(144), 1.2)):
         assert not r.converged and "double range" not in r.info.get("cause", "")
+
+
+@pytest.mark.petsc
+def test_the_petsc_backend_names_the_same_cause():
+    # KSPCG stopped as "diverged" after 1 iteration there, with nothing to say why
+    A, b = _lap(12) * 3.9e307, np.ones(144)
+    r = solvers.cg(A, b, backend="petsc")
+    assert not r.converged
+    assert r.info["cause"].startswith("A's entries lie near the double range (‖A‖∞ = ")
+    assert r.info["cause"].split(")", 1)[1] == solvers.cg(A, b).info["cause"].split(")", 1)[1]
+    assert "cause" not in solvers.cg(_lap(12) * 1e300, b, backend="petsc").info
