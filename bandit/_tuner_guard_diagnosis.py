@@ -171,9 +171,12 @@ def _singular_note(op) -> str:
     if not isinstance(op, CSROperator) or op.n == 0:
         return ""
     from scipy.sparse import csr_matrix
+    from solvers._spectral_floor import unit_scaled
     from solvers.spectral import NULL_ROWS
 
-    a = csr_matrix((op.data, op.indices, op.indptr), shape=(op.n, op.n), copy=False)
+    # (entries near the double range: their sums overflowed, and every row passed for zero)
+    a = csr_matrix((unit_scaled(op.data), op.indices, op.indptr), shape=(op.n, op.n),
+                   copy=False)
     one = np.ones(op.n)
     if not np.all(np.abs(a @ one) <= NULL_ROWS * (abs(a) @ one)):
         return ""

@@ -10,6 +10,8 @@ import pickle
 import threading
 from threading import get_ident as _get_ident
 
+from solvers._extras import install_hint
+
 from ._base import to_jsonable
 from .arms import on_ranks, parse_arm
 from ._persist import TunerFileError, write_bytes_atomic
@@ -313,8 +315,8 @@ def load(cls, path, *, progress, callback, comm, settings, to_read=False):
         if offline:  # arms of PETSc options: only PETSc reads them
             raise TunerFileError(
                 f"{path}: a tuner of backend='petsc' whose arms set PETSc options, which "
-                f"only PETSc reads ({exc}); reading it needs petsc4py and mpi4py: pip "
-                f"install 'relaxtune[petsc]'") from None
+                f"only PETSc reads ({exc}); reading it needs petsc4py and mpi4py: "
+                f"{install_hint('petsc')}") from None
         raise TunerFileError(f"{path}: config: {exc}") from None
     if offline:  # as saved: a solve asks for petsc4py, a save writes the file's backend
         tuner._backend = tuner._arms.backend = "petsc"

@@ -51,9 +51,9 @@ def _omega(text: str) -> float:
 
 
 def _above_one(text: str) -> float:
-    v = _positive_float(text)
-    if v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number > 1, got {text}")
+    v = _number(text)
+    if not (math.isfinite(v) and v > 1.0):  # (nan and -3 had been told "> 0")
+        raise argparse.ArgumentTypeError(f"must be a finite number > 1, got {text}")
     return v
 
 

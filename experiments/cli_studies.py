@@ -327,7 +327,10 @@ def _check_petsc():
     try:
         import petsc4py  # noqa: F401
     except ImportError:
-        raise UsageError("--backend petsc needs petsc4py (pip install 'relaxtune[petsc]')") from None
+        from solvers._extras import install_hint
+
+        raise UsageError(f"--backend petsc needs petsc4py and mpi4py: "
+                         f"{install_hint('petsc')}") from None
 
 
 def _check_precond(args):
@@ -343,8 +346,10 @@ def _check_precond(args):
     try:
         import pyamg  # noqa: F401 - the grid's AMG arms and the pyamg anchors
     except ImportError:
-        raise UsageError("precond needs pyamg (AMG arms and anchors): pip install "
-                         "'relaxtune[amg]'") from None
+        from solvers._extras import install_hint
+
+        raise UsageError(f"precond needs pyamg (AMG arms and anchors): "
+                         f"{install_hint('amg')}") from None
     from .precond_study import _petsc_available
 
     wanted = [a for a in args.anchors if a.startswith("petsc")]

@@ -97,6 +97,26 @@ def _one_triangle(path: Path, symmetry: str) -> None:
                          f"file as 'general'")
 
 
+def _bom_note(path: Path, kind: str) -> str:
+    """What to do when an unreadable Matrix Market file starts with a byte-order mark (the
+    UTF-8 signature some Windows editors write), or ``""``: scipy's reader then finds no
+    banner, and "Missing banner" was all the error said of a file whose banner is there."""
+    if not kind.startswith(".mtx"):
+        return ""
+    import gzip
+
+    try:
+        with (gzip.open if kind == ".mtx.gz" else open)(path, "rb") as f:
+            start = f.read(3)
+    except (OSError, EOFError):
+        return ""
+    if start != b"\xef\xbb\xbf":
+        return ""
+    return ("; the file starts with a byte-order mark (the UTF-8 signature some Windows "
+            "editors write) before its %%MatrixMarket banner: save it without one (UTF-8, "
+            "no signature)")
+
+
 #: Numbers per entry line of a Matrix Market file, by layout and field (besides the indices).
 _MM_VALUES = {"real": 1, "integer": 1, "double": 1, "complex": 2, "pattern": 0}
 
@@ -224,10 +244,12 @@ def read_matrix(path) -> sp.csr_matrix:
     except ValueError as exc:
         if str(exc).startswith(f"{path}: ") or "both sides" in str(exc):
             raise
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
             from None
     except Exception as exc:  # scipy's readers raise many kinds for a damaged file
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
             from None
     if not sp.issparse(M):
         M = sp.csr_matrix(np.atleast_2d(M))
@@ -271,10 +293,12 @@ def read_vector(path, n: int) -> np.ndarray:
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
             from None
     except Exception as exc:
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})") \
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
             from None
     v = np.asarray(v)
     if v.ndim == 2 and 1 in v.shape:

@@ -14,6 +14,8 @@ from . import _fpmode
 from ._fpmode import flush_on, restore
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
+from . import _spectral_floor as _floor
+from ._extras import install_hint
 from ._operator import prepare
 from ._result import IterateOverflowError, SolveResult
 
@@ -33,7 +35,7 @@ def _petsc():
         from . import petsc as backend
     except ImportError as exc:  # petsc4py is an optional extra
         raise ImportError(
-            "backend='petsc' needs petsc4py and mpi4py: pip install 'relaxtune[petsc]'") from exc
+            f"backend='petsc' needs petsc4py and mpi4py: {install_hint('petsc')}") from exc
     return backend
 
 
@@ -148,7 +150,45 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
+        if name != "sor" and status in (K.DIVERGED, K.BREAKDOWN):
+            cause = _range_cause(op)
+            if cause:
+                res.info["cause"] = cause
     return res
+
+
+#: A CG-type run that fails on a matrix with a row's absolute sum beyond this says so
+#: (:func:`_range_cause`); the 5-point Laplacian times 1e300 (row sums 8e300) solves as at
+#: unit scale
+_ROW_SUM_HI = 1e301
+
+
+def _range_cause(op) -> str:
+    """Why a CG-type run (CG, SSOR-PCG) that diverged or broke down may have failed for the
+    scale of ``A`` alone, or ``""``: with a row's absolute sum beyond :data:`_ROW_SUM_HI`
+    (entries near the double range) the products ``A p`` and ``pᵀAp`` overflow, and on the
+    12 × 12 Laplacian times 3.9e307 plain CG had stopped as "diverged" after 2 iterations and
+    SSOR-PCG as "broken down", with nothing to say why.  The solvers scale ``b`` by a power
+    of two (:func:`_scaled`), not ``A``.  One pass over ``A``'s values, on the failure path
+    only."""
+    shift = _floor.unit_shift(op.data)
+    if not op.data.size or shift > 0:  # (entries below 2^-500)
+        return ""
+    data = np.ldexp(op.data, shift) if shift else op.data
+    rows = float(np.add.reduceat(np.abs(data), op.indptr[:-1][np.diff(op.indptr) > 0]).max())
+    if not rows > math.ldexp(_ROW_SUM_HI, shift):  # (the scaled sums cannot overflow)
+        return ""
+    return range_message(f"max |a_ij| = {float(np.abs(op.data).max()):.3g}")
+
+
+def range_message(size: str) -> str:
+    """The cause of :func:`_range_cause` (also the PETSc backend's), ``size`` saying how
+    large ``A``'s entries are."""
+    return (f"A's entries lie near the double range ({size}, a row's absolute sum beyond "
+            f"{_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG overflow there; solve "
+            "A / 2**k and b / 2**k instead (the same solution: the solvers scale b, not A), "
+            "e.g. k = 600, or use SOR or a preconditioner that scales by the diagonal (pcg "
+            "with pc='jacobi')")
 
 
 def _at_rounding_level(op, x, b, rnorm) -> bool:

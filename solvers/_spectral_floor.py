@@ -22,6 +22,46 @@ from ._operator import prepare
 NULL_ROWS = 1e-12
 
 
+#: Entries of largest magnitude outside [2^-_SUM_RANGE, 2^_SUM_RANGE] are scaled into [1/2, 1)
+#: before rows or columns are summed (:func:`unit_scaled`).
+_SUM_RANGE = 500
+
+
+def unit_shift(data) -> int:
+    """The power of two ``k`` that :func:`unit_scaled` multiplies ``data`` by (0: none)."""
+    top = float(np.abs(data).max()) if data.size else 0.0
+    if not (top > 0.0 and math.isfinite(top)) or 2.0 ** -_SUM_RANGE <= top <= 2.0 ** _SUM_RANGE:
+        return 0
+    return -math.frexp(top)[1]
+
+
+def unit_scaled(data):
+    """``data`` times the power of two that brings its largest magnitude into [1/2, 1) when
+    that magnitude lies outside [2⁻⁵⁰⁰, 2⁵⁰⁰]; else ``data`` itself (no copy).
+
+    For the tests of zero row or column sums: near the double range (a Laplacian times 4e307,
+    every entry finite) a row's absolute sum overflows to inf, and every finite row sum then
+    passed for zero within :data:`NULL_ROWS` of it — a nonsingular matrix was taken for a
+    singular one.  A power of two rounds nothing, so the verdicts are the unit-scale matrix's.
+
+    >>> unit_scaled(np.array([4e307, -1e307]))
+    array([ 0.89002954, -0.22250739])
+    """
+    shift = unit_shift(data)
+    return np.ldexp(data, shift) if shift else data
+
+
+def petsc_in_range(A, norm):
+    """A petsc4py ``Mat`` whose row or column sums do not overflow: ``A`` itself when its
+    ``norm`` (its largest absolute row or column sum) is finite, else a copy of it scaled by
+    2⁻⁶⁴, exactly (collective when the norm is not finite, which every rank then sees)."""
+    if math.isfinite(norm):
+        return A
+    scaled = A.copy()
+    scaled.scale(2.0 ** -64)
+    return scaled
+
+
 def _components(indptr, indices, data, n):
     """Connected components of the graph of a CSR pattern's non-zero entries (scipy):
     ``(count, labels)``."""
@@ -106,8 +146,9 @@ def null_floor(A, b) -> tuple[float, int, str]:
         raise ValueError(f"b has {b.size} entries, expected {op.n} to match A")
     if not np.all(np.isfinite(b)):  # (a NaN had made the floor 0: "consistent")
         raise ValueError("b contains NaN or Inf")
-    cols = np.bincount(op.indices, weights=op.data, minlength=op.n)
-    scale = np.bincount(op.indices, weights=np.abs(op.data), minlength=op.n).max()
+    data = unit_scaled(op.data)  # (sums of entries near the double range overflowed)
+    cols = np.bincount(op.indices, weights=data, minlength=op.n)
+    scale = np.bincount(op.indices, weights=np.abs(data), minlength=op.n).max()
     if not np.abs(cols).max() <= NULL_ROWS * scale:
         return _row_scaled_floor(op, b)
     count, labels = _components(op.indptr, op.indices, op.data, op.n)
@@ -129,7 +170,7 @@ def _row_scaled_floor(op, b) -> tuple[float, int, str]:
     """The ``"rows"`` case of :func:`null_floor` (``(0.0, 0, "")`` when it does not apply)."""
     from ._kernels_null import row_scaling
 
-    n, indptr, indices, data = op.n, op.indptr, op.indices, op.data
+    n, indptr, indices, data = op.n, op.indptr, op.indices, unit_scaled(op.data)
     a = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
     one = np.ones(n)
     if not np.all(np.abs(a @ one) <= NULL_ROWS * abs(a) @ one):  # A·1 ≠ 0: not D·S
@@ -175,8 +216,9 @@ def _row_scaled_floor_petsc(A, b) -> tuple[float, int, str]:
     counts = np.diff(ai)
     with np.errstate(all="ignore"):
         rows = np.repeat(np.arange(counts.size), counts)
-        sums = np.bincount(rows, weights=av, minlength=counts.size)
-        size = np.bincount(rows, weights=np.abs(av), minlength=counts.size)
+        scaled = unit_scaled(np.asarray(av))  # (sums near the double range overflowed)
+        sums = np.bincount(rows, weights=scaled, minlength=counts.size)
+        size = np.bincount(rows, weights=np.abs(scaled), minlength=counts.size)
         ok = ok and bool(np.all(np.abs(sums) <= NULL_ROWS * size))
     if not comm.allreduce(int(ok), op=_mpi_min()):  # A·1 ≠ 0 somewhere: not diag(d)·S
         return 0.0, 0, ""
@@ -214,6 +256,10 @@ def _residual_floor_petsc(A, b) -> tuple[float, int]:
     one.set(1.0)
     A.multTranspose(one, cols)  # 1ᵀA, collectively
     scale = A.norm(PETSc.NormType.NORM_1)  # the largest absolute column sum
+    if not math.isfinite(scale):  # (entries near the double range: every column sum passed
+        A = petsc_in_range(A, scale)  # for zero against it)
+        A.multTranspose(one, cols)
+        scale = A.norm(PETSc.NormType.NORM_1)
     null = cols.norm(PETSc.NormType.INFINITY) <= NULL_ROWS * scale
     n = one.getSize()
     one.destroy()

@@ -424,5 +424,7 @@ def _pyamg():
     try:
         import pyamg
     except ImportError as exc:  # an optional dependency
-        raise ImportError("pc='amg' needs pyamg: pip install 'relaxtune[amg]'") from exc
+        from ._extras import install_hint
+
+        raise ImportError(f"pc='amg' needs pyamg: {install_hint('amg')}") from exc
     return pyamg

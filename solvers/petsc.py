@@ -712,6 +712,8 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             cause = _empty_rows(op.mat, bv, max(rtol * b_norm, atol))
         if not cause and reason == "diverged" and kind == "cg" and solver.pc_type == "none":
             cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
+        if not cause and reason in ("diverged", "breakdown") and kind in ("cg", "ssor_pcg"):
+            cause = _range(op.mat)  # collective: every rank has this reason
         if cause:
             info["cause"] = cause
         out = x if want_vec else op.to_numpy(x)
@@ -761,6 +763,17 @@ def _empty_rows(mat, bv, tol) -> str:
                            else 0.0, op=MPI.SUM)
     count = comm.allreduce(int(np.count_nonzero(empty)), op=MPI.SUM)
     return empty_rows_message(count, first, value, floor, tol)
+
+
+def _range(mat) -> str:
+    """The Numba backend's cause of a CG-type failure on entries near the double range
+    (``solvers._api.range_message``), from the infinity norm (collective)."""
+    from ._api import _ROW_SUM_HI, range_message
+
+    norm = mat.norm(PETSc.NormType.INFINITY)
+    if not norm > _ROW_SUM_HI:
+        return ""
+    return range_message(f"‖A‖∞ = {norm:.3g}")
 
 
 def _diagonal_spread(mat, dtol) -> str:

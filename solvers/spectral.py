@@ -296,10 +296,14 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     op.require_symmetric("estimate_spectrum")
     steps = int(min(steps, op.n))
     rng = np.random.default_rng(seed)
-    d_half = np.sqrt(sign * op.diagonal)
+    # D^{-1/2} A D^{-1/2} of A scaled by a power of two (exactly; almost always by 1): near
+    # the double range A's row sums and its products with D^{1/2} had overflowed
+    shift = _spectral_floor.unit_shift(op.data)
+    data = np.ldexp(op.data, shift) if shift else op.data
+    d_half = np.sqrt(sign * (np.ldexp(op.diagonal, shift) if shift else op.diagonal))
     v = d_half * (1.0 + 0.5 * rng.uniform(-1.0, 1.0, op.n))
-    rows = np.add.reduceat(op.data, op.indptr[:-1])  # every row holds its diagonal entry
-    scale = np.add.reduceat(np.abs(op.data), op.indptr[:-1]).max()
+    rows = np.add.reduceat(data, op.indptr[:-1])  # every row holds its diagonal entry
+    scale = np.add.reduceat(np.abs(data), op.indptr[:-1]).max()
     null = np.abs(rows).max() <= _spectral_floor.NULL_ROWS * scale
     u, comp, ncomp = np.empty(0), np.zeros(0, dtype=np.int64), 1
     if null:
@@ -311,7 +315,7 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
         norms = np.sqrt(np.bincount(comp, weights=d_half * d_half, minlength=ncomp))
         u = d_half / norms[comp]
     alpha, beta = np.zeros(steps), np.zeros(steps)
-    k = lanczos_scaled(op.indptr, op.indices, op.data, 1.0 / d_half, v, steps, alpha, beta,
+    k = lanczos_scaled(op.indptr, op.indices, data, 1.0 / d_half, v, steps, alpha, beta,
                        u, comp, ncomp)
     return _estimate(alpha, beta, k, sign, null, steps, op.n - (ncomp if null else 0), t0)
 
@@ -354,6 +358,11 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     n, ncols = A.getSize()
     if n != ncols:
         raise ValueError(f"A must be square, got {n}x{ncols}")
+    scale = A.norm(PETSc.NormType.INFINITY)
+    # entries whose row sums overflow (near the double range): a copy scaled by a power of
+    # two, exactly — the inf norm had passed every matrix as symmetric and every row sum as 0
+    A = _spectral_floor.petsc_in_range(A, scale)
+    scale = A.norm(PETSc.NormType.INFINITY)
     d = A.getDiagonal()
     # a diagonal all of one sign: with a negative one, Lanczos on |D|^{-1/2} A |D|^{-1/2}
     # (minus the spectrum of D⁻¹A = (−D)⁻¹(−A)), as the serial estimate does
@@ -361,7 +370,6 @@ def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:
     sign = -1.0 if dmax < 0.0 else 1.0
     if not (dmin > 0.0 or dmax < 0.0):
         raise ValueError("estimate_spectrum needs a positive diagonal (or an all-negative one)")
-    scale = A.norm(PETSc.NormType.INFINITY)
     # MatIsSymmetric compares |a_ij − a_ji| with an absolute tolerance; the serial check's
     # is 1e-10 relative to max |a_ij|, which the infinity norm bounds from above
     if not A.isSymmetric(1e-10 * scale):

@@ -338,8 +338,10 @@ def test_a_petsc_tuner_without_petsc4py_names_the_extra():
     """
     out = _run(code)
     assert out.returncode == 0, out.stderr
+    from solvers._extras import install_hint
+
     assert out.stdout.strip() == ("backend='petsc' needs petsc4py and mpi4py: "
-                                  "pip install 'relaxtune[petsc]'")
+                                  + install_hint("petsc"))
 
 
 def test_saving_over_a_file_where_permissions_cannot_be_set(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """A tuner file a PETSc run saved, read where petsc4py is not installed (as ``relaxtune plot``
 reads it, :func:`bandit._tuner_persist.load_to_read`), asked to solve: the error names the
-missing packages and their install (``pip install 'relaxtune[petsc]'``, the ``petsc`` extra of
-docs/install.md), where it had been a ``ModuleNotFoundError`` from inside the solvers naming
+missing packages and their install (``pip install -e 'CHECKOUT[petsc]'``, the ``petsc`` extra
+of docs/install.md), where it had been a ``ModuleNotFoundError`` from inside the solvers naming
 petsc4py only; the tuner is unchanged and saves back byte for byte.  The same for
 ``solvers.prepare(A, backend="petsc")``."""
 import os
@@ -13,6 +13,7 @@ import numpy as np
 
 import bandit
 from solvers import gallery
+from solvers._extras import install_hint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +57,6 @@ def test_a_solve_of_a_petsc_file_read_without_petsc_names_the_install(tmp_path):
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
     for line in lines:
-        assert line == ("ImportError | backend='petsc' needs petsc4py and mpi4py: pip install "
-                        "'relaxtune[petsc]'"), line
+        assert line == ("ImportError | backend='petsc' needs petsc4py and mpi4py: "
+                        + install_hint("petsc")), line
     assert back.read_bytes() == path.read_bytes()  # the tuner is unchanged

@@ -12,6 +12,7 @@ import pytest
 
 import bandit
 from solvers import gallery
+from solvers._extras import install_hint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,5 +67,5 @@ def test_arms_of_petsc_options_still_need_petsc_and_say_so(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"relaxtune: error: {path}: a tuner of backend='petsc' whose "
                                   f"arms set PETSc options, which only PETSc reads (")
-    assert proc.stderr.endswith("reading it needs petsc4py and mpi4py: pip install "
-                                "'relaxtune[petsc]'\n")
+    assert proc.stderr.endswith("reading it needs petsc4py and mpi4py: "
+                                + install_hint("petsc") + "\n")
