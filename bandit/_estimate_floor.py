@@ -259,7 +259,8 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
         # plays
         even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
         out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
-    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
+    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)] if data.qt is None else data.qt,
+                 0.0)
     U = out.sum(axis=0).astype(float)
     n = (q * out).sum(axis=0)
     other = data.arm[t] != k  # audit observations of arms the round did not play
