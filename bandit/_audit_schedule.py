@@ -228,6 +228,10 @@ class Schedule:
         a = _anchor_round(t)
         if a < _audit.NEED_FROM:
             return None, None
+        # the shares are read anew at 128, 256, 512, 1024, … (×2): each reading costs a
+        # fraction of a millisecond, which on solves of tens of microseconds is the budget
+        # of a hundred rounds
+        a = 1 << (int(a).bit_length() - 1)
         if self._need is None or self._need[0] != a:
             from ._audit_need import need_bins
 
@@ -246,21 +250,33 @@ class Schedule:
         before ``t``: read from the tuner's log incrementally (four fields a row, not the
         run's arrays: on solves of tens of microseconds a plan's conversion of every field
         costs more than its allowance)."""
-        from ._audit_need import coordinate
         from ._observed import MIN_PROB
         from .report import _ARM, _CENSORED, _CONTEXT, _CONVERGED, _COST, _P
 
-        n0, xs, arms, ok, paid = (0, [], [], [], []) if self._lean is None or \
-            self._lean[0] > t else self._lean
-        new = tuner._log[n0:t]
-        xs = xs + [coordinate(row[_CONTEXT]) for row in new]
-        arms = arms + [row[_ARM] for row in new]
-        ok = ok + [row[_CONVERGED] and not row[_CENSORED] and row[_P] >= MIN_PROB
-                   for row in new]
-        paid = paid + [row[_COST] for row in new]
-        self._lean = (t, xs, arms, ok, paid)
-        return (np.array(xs, dtype=float), np.array(arms, dtype=np.int64),
-                np.array(ok, dtype=bool), np.array(paid, dtype=float))
+        lean = self._lean if self._lean is not None and self._lean[0] <= t else (
+            0, *(np.zeros(0, dtype) for dtype in (float, np.int64, bool, float)))
+        n0 = lean[0]
+        if t > n0:
+            # the new rows' fields by columns (one pass in C: a comprehension per row and
+            # field had cost 2 µs a round, more than the audits' budget on fast solves)
+            cols = list(zip(*tuner._log[n0:t]))
+            ctx = cols[_CONTEXT]
+            try:
+                x = np.array(ctx, dtype=float)
+            except (TypeError, ValueError):  # vector contexts: their first coordinate
+                x = np.array([c[0] if isinstance(c, list) and c else
+                              (c if not isinstance(c, list) else np.nan) for c in ctx],
+                             dtype=float)
+            if x.ndim != 1:
+                x = x.reshape(x.shape[0], -1)[:, 0] if x.size else np.zeros(len(ctx))
+            ok = (np.array(cols[_CONVERGED], dtype=bool) & ~np.array(cols[_CENSORED], dtype=bool)
+                  & (np.array(cols[_P], dtype=float) >= MIN_PROB))
+            lean = (t, np.concatenate([lean[1], x]),
+                    np.concatenate([lean[2], np.array(cols[_ARM], dtype=np.int64)]),
+                    np.concatenate([lean[3], ok]),
+                    np.concatenate([lean[4], np.array(cols[_COST], dtype=float)]))
+        self._lean = lean
+        return lean[1], lean[2], lean[3], lean[4]
 
 
 def _same_bins(edges, last):

@@ -226,3 +226,34 @@ def test_estimates_against_exact_regrets_by_need(by_need):
         se = err.std(ddof=1) / np.sqrt(err.size)
         assert cover >= 10, (name, cover)
         assert abs(err.mean()) <= 3 * se + 0.02 * abs(exact), (name, err.mean(), se)
+
+
+@pytest.mark.parametrize("name", ["jointcb", "tsallis_inf_cb"])
+def test_horvitz_thompson_totals_through_the_tuner_are_unbiased(name, by_need):
+    """Through a Tuner, audits by need (bins from round 128 on, rescaled at 512): over 24
+    seeds (the learner's and the audits'), every arm's Horvitz–Thompson total — each
+    observed entry over the probability the estimator reads for it, plays with the
+    policy's own probability included — averages to the exact column total within four of
+    its standard errors: the probabilities recorded are those the coins were drawn with.
+    JointCB is deterministic (its plays are observed for sure), Tsallis-INF-CB randomised
+    (known probabilities)."""
+    omegas = OMEGAS[8::2]  # 6 arms, ω = 1.4 … 1.9
+    C, x = moving_best(1100, 1, omegas)
+    K = len(omegas)
+    est = []
+    for seed in range(24):
+        audit.BY_NEED = True
+        policy = make_learner(name, omegas, seed=seed, context_bounds=(0.0, 1.0), bins=4,
+                              cheb_m=4)
+        tuner = Tuner(policy, solver=ReplaySolver(C, 1e-8 * C, omegas), audit_budget=0.3,
+                      audit_seed=seed)
+        for t in range(C.shape[0]):
+            tuner.solve(t, None, context=float(x[t]))
+        assert any(e is not None for e in tuner._auditor.edges)
+        t_, k, v, pi = inclusion_probabilities(tuner._run_data())
+        est.append(np.bincount(k, v / pi, K))
+    est = np.array(est)
+    se = est.std(axis=0, ddof=1) / np.sqrt(len(est))
+    exact = C.sum(axis=0)
+    assert np.all(np.abs(est.mean(axis=0) - exact) <= 4 * se + 1e-9), (
+        est.mean(axis=0) / exact, se / exact)

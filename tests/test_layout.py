@@ -228,9 +228,10 @@ MOVED_VALUES_BY_PART = [
 # public module would no longer reach it
 SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWER_ENDS",
                                 "POOLED_LOWER_DF", "UNREACHED_DF", "POOLED_UPPER_DF",
-                                "UNREACHED_LEVEL", "POOL_NEAR", "NEAR_FACTOR", "FLOOR_NORMAL",
                                 "TRACE"),
-            "bandit.audit": ("FOLLOW",)}
+            # (BY_NEED and ROW_SHARE are also read by the Schedule part, as attributes of
+            # bandit.audit: ``_audit.BY_NEED``, which a switch set on the module reaches)
+            "bandit.audit": ("FOLLOW", "NEED_FOLLOW")}
 # names the tests replace on the public module (monkeypatch.setattr, mock.patch): a simulated
 # clock for _bench's timing (``time``), a machine's memory (``memory_available``), fake
 # figures (``measure``), a fixed regret estimate for the progress bar (``estimator_data``).
