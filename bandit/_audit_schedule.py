@@ -161,18 +161,12 @@ class Schedule:
                 q = plan["q"] * (rate / plan["rate"])
                 r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)
         q = np.minimum(q, 1.0)
-        edges, qb = self._by_need(tuner, t, q)
         full = ~self.capped
         if self.q and float(np.max(np.abs(q - self.q[-1]) / np.maximum(self.q[-1], 1e-300))) \
                 <= 0.05 and abs(r - self.r[-1]) <= 0.05 * self.r[-1] and np.array_equal(
-                    full, self.full[-1]) and abs(c - self.c[-1]) <= 0.05 * self.c[-1] \
-                and _same_bins(edges, self.edges[-1] if self.edges else None):
+                    full, self.full[-1]) and abs(c - self.c[-1]) <= 0.05 * self.c[-1]:
             return  # not worth a new epoch
-        if edges is not None:
-            q = qb.max(axis=0)  # the envelope the skip draws at (thinned per bin)
         self.epoch_start.append(int(t))
-        self.edges.append(edges)
-        self.qb.append(qb)
         self.q.append(q)
         self.r.append(float(r))
         self.full.append(full)
@@ -212,78 +206,6 @@ class Schedule:
             rel = np.ones(self.K)
         self._priced = (n, rel, runs, its)
         return rel
-
-
-    def _by_need(self, tuner, t, q):
-        """``(edges, qb)`` of audits by need for an epoch whose per-arm probabilities are
-        ``q`` (:mod:`bandit._audit_need`), or ``(None, None)``: the switch
-        :data:`bandit.audit.BY_NEED` off, before the anchor round :data:`NEED_FROM`, or a
-        context that does not tell the rounds apart.  The bins and each arm's shares over
-        them are read from the rounds before the latest anchor round (16, 32, …, 256 and the
-        multiples of 512: :func:`_anchor_round`; a hard cap's rescaling reuses them, a
-        function of the round, so a loaded tuner reads the same), the shares scaled to
-        ``q``."""
-        if not _audit.BY_NEED:
-            return None, None
-        a = _anchor_round(t)
-        if a < _audit.NEED_FROM:
-            return None, None
-        # the shares are read anew at 128, 256, 512, 1024, … (×2): each reading costs a
-        # fraction of a millisecond, which on solves of tens of microseconds is the budget
-        # of a hundred rounds
-        a = 1 << (int(a).bit_length() - 1)
-        if self._need is None or self._need[0] != a:
-            from ._audit_need import need_bins
-
-            x, arm, counted, paid = self._lean_rows(tuner, a)
-            got = need_bins(x, arm, counted, np.ones(self.K), paid=paid)
-            self._need = (a, None, None) if got is None else (a, got[0], got[1])
-        _, edges, share = self._need
-        if edges is None:
-            return None, None
-        return edges, np.minimum(share * q[None], 1.0)
-
-    def _lean_rows(self, tuner, t):
-        """The first coordinate of each context, the arm played, whether the play
-        observed it (converged, at a probability of at least
-        :data:`bandit.estimate.MIN_PROB`) and the cost the round was told, for the rounds
-        before ``t``: read from the tuner's log incrementally (four fields a row, not the
-        run's arrays: on solves of tens of microseconds a plan's conversion of every field
-        costs more than its allowance)."""
-        from ._observed import MIN_PROB
-        from .report import _ARM, _CENSORED, _CONTEXT, _CONVERGED, _COST, _P
-
-        lean = self._lean if self._lean is not None and self._lean[0] <= t else (
-            0, *(np.zeros(0, dtype) for dtype in (float, np.int64, bool, float)))
-        n0 = lean[0]
-        if t > n0:
-            # the new rows' fields by columns (one pass in C: a comprehension per row and
-            # field had cost 2 µs a round, more than the audits' budget on fast solves)
-            cols = list(zip(*tuner._log[n0:t]))
-            ctx = cols[_CONTEXT]
-            try:
-                x = np.array(ctx, dtype=float)
-            except (TypeError, ValueError):  # vector contexts: their first coordinate
-                x = np.array([c[0] if isinstance(c, list) and c else
-                              (c if not isinstance(c, list) else np.nan) for c in ctx],
-                             dtype=float)
-            if x.ndim != 1:
-                x = x.reshape(x.shape[0], -1)[:, 0] if x.size else np.zeros(len(ctx))
-            ok = (np.array(cols[_CONVERGED], dtype=bool) & ~np.array(cols[_CENSORED], dtype=bool)
-                  & (np.array(cols[_P], dtype=float) >= MIN_PROB))
-            lean = (t, np.concatenate([lean[1], x]),
-                    np.concatenate([lean[2], np.array(cols[_ARM], dtype=np.int64)]),
-                    np.concatenate([lean[3], ok]),
-                    np.concatenate([lean[4], np.array(cols[_COST], dtype=float)]))
-        self._lean = lean
-        return lean[1], lean[2], lean[3], lean[4]
-
-
-def _same_bins(edges, last):
-    """Whether an epoch with bins ``edges`` (None: none) keeps the previous one's."""
-    if edges is None or last is None:
-        return edges is None and last is None
-    return bool(np.array_equal(edges, last))
 
 
 def _anchor_round(t):

@@ -18,7 +18,6 @@ class AuditState:
         alike): rank 0 draws, the other ranks take this."""
         return {"epoch_start": list(self.epoch_start), "q": list(self.q), "r": list(self.r),
                 "full": list(self.full), "c": list(self.c), "capped": self.capped.copy(),
-                "edges": list(self.edges), "qb": list(self.qb),
                 "stopped": self.stopped, "completion": list(self.completion),
                 "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
@@ -38,19 +37,12 @@ class AuditState:
             setattr(self, key, state[key])
         self.mini_cost = state.get("mini_cost")
         self.mini_plans = state.get("mini_plans", 0)
-        n = len(self.epoch_start)
-        self.edges = list(state.get("edges", [None] * n))
-        self.qb = list(state.get("qb", [None] * n))
         self.rng.bit_generator.state = state["rng"]
 
     def state_dict(self) -> dict:
         return {"epoch_start": list(self.epoch_start),
                 "q": [np.asarray(v) for v in self.q], "r": list(self.r),
                 "full": [np.asarray(v) for v in self.full], "c": list(self.c),
-                # audits by need (bandit._audit_need): per epoch its bins' edges and
-                # probabilities, or None
-                "edges": [None if v is None else np.asarray(v) for v in self.edges],
-                "qb": [None if v is None else np.asarray(v) for v in self.qb],
                 "stopped": self.stopped, "completion": list(self.completion),
                 "column": list(self.column),
                 "next_plan": self.next_plan, "next_adjust": self.next_adjust,
@@ -71,12 +63,6 @@ class AuditState:
         self.full = [np.asarray(v, dtype=bool) for v in state["full"]]
         # files written before completions were budgeted completed with COMPLETE throughout
         self.c = [float(v) for v in state.get("c", [COMPLETE] * len(self.epoch_start))]
-        # files written before audits by need: no bins in any epoch
-        n = len(self.epoch_start)
-        self.edges = [None if v is None else np.asarray(v, dtype=float)
-                      for v in state.get("edges", [None] * n)]
-        self.qb = [None if v is None else np.asarray(v, dtype=float).reshape(-1, self.K)
-                   for v in state.get("qb", [None] * n)]
         self.stopped = int(state.get("stopped", 0))
         self.completion = list(state.get("completion", [0, 0.0]))
         self.column = list(state.get("column", [0, 0.0]))

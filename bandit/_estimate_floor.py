@@ -226,8 +226,7 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
     only observations, and their probabilities the design).  With ``dof``, also the number
     of audited entries that spread is pooled from (its degrees of freedom, for Student's
-    factor: :data:`UNREACHED_DF`).  ``q_tk`` is each round's own probability where the
-    audits were shared by need (:attr:`RunData.qt`)."""
+    factor: :data:`UNREACHED_DF`)."""
     K, T = data.n_arms, data.T
     e = _epoch_of(data, np.arange(T))
     if e is None or T == 0:
@@ -254,8 +253,7 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
         # plays
         even = np.bincount(b, minlength=nb)[:, None] * plays.sum(axis=0)[None] / T
         out[:, arms] = ((plays == 0) & (even >= 3.0))[b][:, arms]
-    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)] if data.qt is None else data.qt,
-                 0.0)
+    q = np.where((e >= 0)[:, None], data.q[np.maximum(e, 0)], 0.0)
     U = out.sum(axis=0).astype(float)
     n = (q * out).sum(axis=0)
     other = data.arm[t] != k  # audit observations of arms the round did not play

@@ -29,10 +29,7 @@ def _audit_probs(data: RunData, rounds, arms):
     ok = e >= 0
     q = np.zeros(rounds.size)
     r = np.zeros(rounds.size)
-    if data.qt is not None:  # per round (audits by need: the round's context bin)
-        q[ok] = data.qt[rounds[ok], np.asarray(arms)[ok]]
-    else:
-        q[ok] = data.q[e[ok], np.asarray(arms)[ok]]
+    q[ok] = data.q[e[ok], np.asarray(arms)[ok]]
     r[ok] = data.r[e[ok]]
     return q, r
 
@@ -201,7 +198,5 @@ def _observable(data: RunData) -> bool:
     randomised policy whose probabilities were recorded."""
     if data.epoch_start.size:
         e = _epoch_of(data, np.arange(data.T))
-        if data.qt is not None:
-            return bool(np.all(e >= 0) and np.all(data.qt > 0))
         return bool(np.all(e >= 0) and np.all(data.q[e] > 0))
     return bool(data.randomised and np.all(np.isfinite(data.p)))

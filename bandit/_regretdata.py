@@ -96,10 +96,6 @@ class RunData:
         ``maxiter``; not stopped by the guard's budget): an observation of
         ``C[t, arm_t] = fail_cost``, as an audit's failed run is.  None: failed plays are
         not known (then they are not observations, nor are audits' failures for the plays).
-    qt : ndarray (T, K) or None
-        The column-audit probability of each arm on each round where an epoch's depend on
-        the round's context bin (audits by need, :mod:`bandit._audit_need`): what was used,
-        in place of ``q`` of the round's epoch (None: ``q`` on every round).
     solved : int or None
         Rounds whose solve converged, by any run — the fallback chain's too, which the
         estimators do not read (None: not known).  Only the report's wording uses it: a run
@@ -127,7 +123,6 @@ class RunData:
     complete: np.ndarray | None = None
     failed: np.ndarray | None = None
     solved: int | None = None
-    qt: np.ndarray | None = None
 
     @property
     def T(self) -> int:

@@ -193,7 +193,6 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
     if not tuner._counts_starts:  # (a solver function of the user's that counts no iterations)
         solved[:] = False
     paid_all = float(np.sum(cols["paid"][:T]))
-    x_raw = cols["x"][:T]  # the contexts' first coordinate, as the auditor's bins read it
     kept = None
     if T < cols["arm"].size or solved.any():
         kept = np.flatnonzero(~solved)
@@ -230,7 +229,7 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
         audits = {c: np.zeros(0) for c in ("round", "arm", "row", "value", "iterations",
                                             "converged", "budget", "p")}
         start, q, r = np.zeros(0, np.int64), np.zeros((0, K)), np.zeros(0)
-        full = complete = qt = None
+        full = complete = None
     else:
         rec = aud.records
         audits = {c: np.asarray(rec[c]) for c in rec}
@@ -241,14 +240,6 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
         r = np.array(aud.r, dtype=float)
         full = np.array(aud.full, dtype=bool).reshape(len(aud.full), K)
         complete = np.array(aud.c, dtype=float)
-        qt = None
-        if any(e is not None for e in aud.edges):
-            # audits by need: each round's probabilities at its context's bin
-            from ._audit_need import round_probabilities
-
-            qt = round_probabilities(x_raw, start, q, aud.edges, aud.qb)
-            if kept is not None:
-                qt = qt[kept]
         if kept is not None:
             # the kept rounds' indices: an audit of a later round, or of a round already
             # solved (a file written before such rounds went unaudited), is left out, and
@@ -272,7 +263,7 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
                    randomised=bool(tuner.policy.randomised), full=full, cap=cap,
                    maxiter=tuner.maxiter,
                    budget=None if tuner.cost != "iterations" else cols["budget"],
-                   complete=complete, qt=qt,
+                   complete=complete,
                    # a failed attempt is told the failure cost, maxiter iterations (or the
                    # round's cost when larger), a stopped one less; in seconds or work the
                    # failure cost of a past round is not known exactly

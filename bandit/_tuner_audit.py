@@ -21,10 +21,10 @@ class AuditSteps:
         # a randomised policy's probability of the arm (a deterministic one favours none)
         p_arm = 0.0 if pv is None or not self.policy.randomised else float(pv[arm])
         if self._comm is None:
-            cols, row, complete = aud.decide(self, t, stopped, p_arm, context)
+            cols, row, complete = aud.decide(self, t, stopped, p_arm)
         else:  # rank 0 draws; every rank then holds the same plans and generator
             cols, row, complete, ctl = _mpi.on_root(
-                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm, context),
+                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm),
                                      aud.control_state()))
             if not _mpi.is_root(self._comm):
                 aud.load_control(ctl)

@@ -196,9 +196,7 @@ def _auditor(state, log, columns, K, budget):
     # budgeted completions (optional: files written before them completed with COMPLETE)
     optional = ("c", "stopped", "completion", "column", "plan_floor",
                 # the auditor's CPU time settled (files written before it was: none)
-                "settled", "prepaid", "floored", "last_adjust",
-                # audits by need: per epoch, its bins' edges and probabilities (or null)
-                "edges", "qb")
+                "settled", "prepaid", "floored", "last_adjust")
     extra = [k for k in state if k not in keys + optional]
     _need(not extra, f"audits has unknown entries {', '.join(map(repr, extra))}")
     if "c" in state and isinstance(state["epoch_start"], list):  # (else refused below)
@@ -266,23 +264,6 @@ def _auditor(state, log, columns, K, budget):
               f"audits.q[{e}] must be {K} probabilities in [0, 1]")
         _need(_is_real(re_) and 0.0 <= re_ <= 1.0, f"audits.r[{e}] must be a probability in "
                                                     f"[0, 1], got {re_!r}")
-    for key in ("edges", "qb"):
-        if key in state:
-            _need(isinstance(state[key], list) and len(state[key]) == len(start),
-                  f"audits.{key} must be a list of one entry (or null) per epoch")
-    for e, (ed, qbe) in enumerate(zip(state.get("edges", []), state.get("qb", []))):
-        _need((ed is None) == (qbe is None),
-              f"audits.edges[{e}] and audits.qb[{e}] must both be null or both be given")
-        if ed is None:
-            continue
-        ed = np.asarray(ed, dtype=float) if isinstance(ed, (list, np.ndarray)) else None
-        _need(ed is not None and ed.ndim == 1 and bool(np.all(np.isfinite(ed)))
-              and bool(np.all(np.diff(ed) > 0)),
-              f"audits.edges[{e}] must be increasing finite numbers")
-        qbe = np.asarray(qbe, dtype=float) if isinstance(qbe, (list, np.ndarray)) else None
-        _need(qbe is not None and qbe.shape == (ed.size + 1, K)
-              and bool(np.all((qbe >= 0) & (qbe <= 1))),
-              f"audits.qb[{e}] must be {ed.size + 1} × {K} probabilities in [0, 1]")
     for key, low in (("next_plan", 0), ("next_adjust", 0), ("next_audit", -1)):
         _need(_is_int(state[key]) and state[key] >= low,
               f"audits.{key} must be an integer >= {low}, got {state[key]!r}")

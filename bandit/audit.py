@@ -71,7 +71,7 @@ from ._audit_plan import (ANCHOR, FLOOR, LOWER_Z, RADIUS, _scale,  # noqa: F401 
                           play_weights)
 
 __all__ = ["Auditor", "AUDIT_COLUMNS", "ROW_SHARE", "FLOOR", "CAP_FACTOR", "COMPLETE", "TARGET",
-           "BY_NEED", "NEED_FROM", "NEED_FOLLOW", "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
+           "PLAN_SHARE", "ANCHOR", "ANCHOR_AUDITS", "COMPLETE_SHARE", "LIKELY", "LOWER_Z",
            "FOLLOW", "MINI_PLAN", "RADIUS", "completion_probability", "contender_weight",
            "capped_cap", "allocate", "anchor_weights", "play_weights"]
 
@@ -125,18 +125,6 @@ FOLLOW = None
 #: spread evenly over the arms (``relaxtune bench regret --mini-plan`` measures it;
 #: docs/regret_measurements.md, *Plans without the cost model*).
 MINI_PLAN = False
-#: Audits by need: each epoch's per-arm column-audit probabilities shared out over context
-#: bins, most where an arm's plays do not observe it (:mod:`bandit._audit_need`), from the
-#: rescaling whose anchor round (:func:`bandit._audit_schedule._anchor_round`) is at least
-#: :data:`NEED_FROM`; False: the same probability on every round of an epoch.
-BY_NEED = True
-#: The first anchor round from which audits are shared by need (:data:`BY_NEED`).
-NEED_FROM = 128
-#: With :data:`BY_NEED`, the share of the column-audit spending that follows the plays
-#: where no plan fits (:meth:`Auditor._follow`, as :data:`FOLLOW` does for a randomised
-#: policy, here for any): the arms a policy plays, and their neighbours in ω, are the
-#: contenders, and the bins send their audits to the contexts their plays avoided.
-NEED_FOLLOW = 0.8
 #: Rounds at which the probabilities are rescaled before :data:`_ADJUST_EVERY` (the
 #: played arms of a short run change fast; a rescaling costs ``O(t)`` once).
 _EARLY = (16, 32, 64, 128, 256)
@@ -192,9 +180,6 @@ class Auditor(Schedule, AuditState):
         self.budget = float(budget)
         self.rng = np.random.default_rng(seed)
         self.epoch_start, self.q, self.r, self.full, self.c = [], [], [], [], []
-        # per epoch, the interior edges of its context bins and its probabilities per bin
-        # and arm (None: the same probability q on every round; BY_NEED)
-        self.edges, self.qb = [], []
         # what completions and column runs cost so far (the rescaling's measured unit costs)
         self.stopped = 0
         self.completion = [0, 0.0]  # runs, cost
@@ -244,11 +229,6 @@ class Auditor(Schedule, AuditState):
         # a loaded tuner reads the same)
         self._order = None
         self._priced = None
-        # the rounds read for the bins of audits by need: (rounds, x, arm, counted) and the
-        # latest shares (anchor round, edges, multipliers of q per bin and arm); caches of
-        # this process, not saved (a loaded tuner reads the same rounds)
-        self._lean = None
-        self._need = None
         # the CPU seconds any plan costs at least (saved: a loaded tuner keeps its value)
         self.plan_floor = _warm_up(self.K)
         # CPU seconds per round of history of a plan above the floor, until the first plan
@@ -261,16 +241,15 @@ class Auditor(Schedule, AuditState):
         completion coin of a chosen arm the guard ``stopped``)."""
         return stopped or t == self.next_audit or t >= self.next_adjust
 
-    def decide(self, tuner, t, stopped, p=1.0, context=None):
+    def decide(self, tuner, t, stopped, p=1.0):
         """:meth:`draw`, and for a chosen arm the guard stopped the completion coin (drawn
         after any rescaling with :func:`completion_probability` of the arm's probability
-        ``p`` under the policy); returns ``(column arms, row, complete)``.  ``context``:
-        the round's (the bin of audits by need, :data:`BY_NEED`)."""
+        ``p`` under the policy); returns ``(column arms, row, complete)``."""
         # what the user's solves have cost so far, for the budget caps of this round's
         # column runs (:meth:`column_cap`; in iterations only: the caps are iteration caps)
         self.solved = _solved(tuner) if tuner.cost == "iterations" else None
         if t == self.next_audit or t >= self.next_adjust:
-            cols, row = self.draw(tuner, t, context)
+            cols, row = self.draw(tuner, t)
         else:
             cols, row = [], False
         complete = False
@@ -290,11 +269,9 @@ class Auditor(Schedule, AuditState):
         if t == self.next_audit:
             self.next_audit = t + self._skip()
 
-    def draw(self, tuner, t, context=None):
+    def draw(self, tuner, t):
         """Plan or rescale if due; return ``(column arms, row)`` to audit on round ``t``
-        (``([], False)`` on most rounds).  In an epoch with context bins (:data:`BY_NEED`)
-        an arm drawn at the epoch's largest probability ``q`` is kept with ``qb/q`` of the
-        bin of ``context``: audited with its bin's probability exactly."""
+        (``([], False)`` on most rounds)."""
         if t >= self.next_adjust:
             # no garbage collection inside a plan: a full collection of the process's heap
             # (tens of milliseconds) would otherwise land on whichever plan triggers it,
@@ -311,16 +288,7 @@ class Auditor(Schedule, AuditState):
         probs = np.append(self.q[-1], self.r[-1])
         hits = self._coins(probs)
         self.next_audit = t + self._skip()
-        cols = [j for j in hits if j < self.K]
-        edges = self.edges[-1] if self.edges else None
-        if edges is not None and cols:
-            from ._audit_need import context_bin, coordinate
-
-            share = self.qb[-1][int(context_bin(edges, coordinate(context)))]
-            env = self.q[-1]
-            cols = [j for j in cols
-                    if self.rng.random() < share[j] / max(env[j], 1e-300)]
-        return cols, self.K in hits
+        return [j for j in hits if j < self.K], self.K in hits
 
     def _adjust(self, tuner, t):
         """Plan if due and affordable, then rescale (measured in CPU seconds).
@@ -578,14 +546,9 @@ class Auditor(Schedule, AuditState):
         K = self.K
         follow = FOLLOW or 0.0
         pol = tuner.policy
-        # audits by need follow the plays for any policy (their bins then send each arm's
-        # audits where its plays do not observe it: BY_NEED)
-        need = BY_NEED and NEED_FOLLOW > 0
-        if need:
-            follow = max(follow, NEED_FOLLOW)
         mass, counts = getattr(pol, "cost_sums", None), getattr(pol, "counts", None)
         even = rate / (K * max(each, 1e-300))
-        if follow <= 0 or t < _FIRST_PLAN or not (pol.randomised or need) or mass is None \
+        if follow <= 0 or t < _FIRST_PLAN or not pol.randomised or mass is None \
                 or counts is None or len(mass) != K:
             # (before the first plan is due, a hard cap's rescaling keeps the audits even, as
             # before; a deterministic policy's stay even: concentrated on its contenders,

@@ -41,7 +41,7 @@ from .results import _replace_atomically
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "young_rate",
            "young_prediction", "fit_young", "covariate_residuals", "width_parts",
-           "format_parts", "STUDIES", "POLICIES", "COMPARED", "NEED"]
+           "format_parts", "STUDIES", "POLICIES", "COMPARED"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -467,49 +467,27 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
             "identified": float(ident.mean()) if sor else math.nan}
 
 
-#: ``--need`` settings: the value of :data:`bandit.audit.BY_NEED` of each run of a task.
-NEED = {"on": (True,), "off": (False,), "both": (False, True)}
-
-
 def _task(args):
     name, study, seed, cache, T, budget, clock, compare, follow, residuals = args[:10]
     decompose = bool(args[12]) if len(args) > 12 else False
-    need = args[13] if len(args) > 13 else None
     from bandit import audit
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
     audit.MINI_PLAN = bool(args[10]) if len(args) > 10 else False
     audit.ROW_SHARE = args[11] if len(args) > 11 and args[11] is not None else 0.1
     data = cost_matrix(study, seed, Path(cache), T)
-    if need is None:
-        return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
-                      residuals=residuals, decompose=decompose)
-    # each allocation of the audits on the same run, interleaved (the order alternating
-    # with the seed: a busy machine's CPU time weighs on both alike)
-    values = NEED[need] if seed % 2 == 0 else NEED[need][::-1]
-    out = []
-    default = audit.BY_NEED
-    try:
-        for v in values:
-            audit.BY_NEED = v
-            r = replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
-                       residuals=residuals, decompose=decompose)
-            r["allocation"] = "need" if v else "even"
-            out.append(r)
-    finally:
-        audit.BY_NEED = default
-    return out
+    return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
+                  residuals=residuals, decompose=decompose)
 
 
 def summarise(runs):
     """Per (study, policy): coverage, median relative half-width, cost (median, max)."""
     out = {}
     for r in runs:
-        out.setdefault((r["study"], r["policy"], r.get("allocation")), []).append(r)
+        out.setdefault((r["study"], r["policy"]), []).append(r)
     rows = []
-    for (study, pol, alloc), rs in out.items():
-        row = {"study": study, "policy": pol if alloc is None else f"{pol} ({alloc})",
-               "runs": len(rs)}
+    for (study, pol), rs in out.items():
+        row = {"study": study, "policy": pol, "runs": len(rs)}
         for key in ("bf", "io"):
             ex = np.array([r[f"exact_{key}"] for r in rs])
             est = np.array([r[key] for r in rs])  # (runs, 3)
@@ -658,11 +636,6 @@ def main(argv=None) -> int:
                     help="set bandit.audit.ROW_SHARE, the share of the budget spent on row "
                          "audits (default: 0.1, the library's default; 0 spends it on "
                          "column audits)")
-    ap.add_argument("--need", choices=sorted(NEED), default=None,
-                    help="set bandit.audit.BY_NEED (audits shared over context bins by "
-                         "need): on, off, or both on each run, interleaved, each cell then "
-                         "shown twice, '(even)' and '(need)' (default: the library's "
-                         "default)")
     ap.add_argument("--residuals", action="store_true",
                     help="also the per-round prediction errors on the entries the estimator "
                          "fills in, of the cost model, of Young's theory from the played count "
@@ -694,12 +667,10 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow, args.residuals, args.mini_plan, args.row_share, args.decompose,
-              args.need)
+              args.follow, args.residuals, args.mini_plan, args.row_share, args.decompose)
              for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")
-    runs = [r for got in runs for r in (got if isinstance(got, list) else [got])]
     rows = summarise(runs)
     print(machine_header())
     print(f"Tuner.regret() against exact regrets: {args.seeds} seeds from "

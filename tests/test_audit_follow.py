@@ -13,16 +13,6 @@ from experiments.learners import make_learner
 OMEGAS = [round(1.0 + 0.05 * k, 2) for k in range(20)]
 
 
-@pytest.fixture(autouse=True)
-def _without_need():
-    """These tests measure the switch FOLLOW beside the audits it replaces: the
-    audits by need (``bandit.audit.BY_NEED``, tested in tests/test_audit_need.py) off."""
-    saved = audit.BY_NEED
-    audit.BY_NEED = False
-    yield
-    audit.BY_NEED = saved
-
-
 def moving_best(T, seed, omegas=OMEGAS):
     """SOR-like costs: quadratic in ω around a best ω that moves with the context (1.5 to
     1.8), five times dearer at the low end of the context (where the best fixed arm is

@@ -18,16 +18,6 @@ EMPTY = {"round": np.zeros(0, np.int64), "arm": np.zeros(0, np.int64),
          "p": np.zeros(0)}
 
 
-@pytest.fixture(autouse=True)
-def _without_need():
-    """These tests measure the switch MINI_PLAN beside the audits it replaces: the
-    audits by need (``bandit.audit.BY_NEED``, tested in tests/test_audit_need.py) off."""
-    saved = audit.BY_NEED
-    audit.BY_NEED = False
-    yield
-    audit.BY_NEED = saved
-
-
 def known_policy_run(C, x, seed, q=0.02):
     """A randomised policy with known probabilities — a softmax of minus the context's cost
     of each arm, so that it plays the arms cheap at each context and the dear ones rarely —

@@ -229,9 +229,7 @@ MOVED_VALUES_BY_PART = [
 SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWER_ENDS",
                                 "POOLED_LOWER_DF", "UNREACHED_DF", "POOLED_UPPER_DF",
                                 "TRACE"),
-            # (BY_NEED and ROW_SHARE are also read by the Schedule part, as attributes of
-            # bandit.audit: ``_audit.BY_NEED``, which a switch set on the module reaches)
-            "bandit.audit": ("FOLLOW", "NEED_FOLLOW")}
+            "bandit.audit": ("FOLLOW",)}
 # names the tests replace on the public module (monkeypatch.setattr, mock.patch): a simulated
 # clock for _bench's timing (``time``), a machine's memory (``memory_available``), fake
 # figures (``measure``), a fixed regret estimate for the progress bar (``estimator_data``).
