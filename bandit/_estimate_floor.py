@@ -30,7 +30,7 @@ PRIOR_ENTRIES = 5.0
 
 
 def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, cover=None,
-                 dof=False, pool=None):
+                 dof=False):
     """Per arm, the error of the self-normalised correction implied by a residual spread
     ``σ̃_k`` shrunk towards a pooled one: ``U_k · σ̃_k / √max(n_k, 1)`` with ``n_k`` the
     effective number of sampled entries (weights ``√(1 − π)/π``) and ``U_k`` the number of
@@ -46,9 +46,8 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
     the cap (elsewhere a capped cost is the cap and its residual 0).  ``cover``, the
     output of :func:`_play_spread`: on the share of the unplayed rounds its plays cover
     the spread blends theirs in (weighed by their degrees of freedom), and rounds observed
-    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  ``pool`` (K, bool):
-    the arms whose entries the spread is pooled over (every arm when None;
-    :func:`bandit.estimate._near_arms`).  Returns ``(sd, σ̃, pooled relative spread, the
+    with probability ≥ :data:`LIKELY_PI` are not among the ``U_k``.  Returns ``(sd, σ̃,
+    pooled relative spread, the
     share of σ̃² the plays show)``, and with ``dof`` also the degrees of freedom of ``σ̃²``
     per arm (:func:`_blend_dof`)."""
     w = spread
@@ -62,9 +61,8 @@ def _error_floor(d, m_obs, pi, spread, k, K, T, level, prior=None, share=None, c
     # the pooled spread comes from the sampled entries (they stand for the unobserved
     # rounds; the played ones the model fits best), blended with a 10 % error while few
     rel = d / np.maximum(np.abs(m_obs), 1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
-    # (``pool``: over those arms only, the others' own spreads kept)
-    rs = rel[sampled if pool is None else sampled & pool[k]]
-    n_pool = float(np.sum(n if pool is None else n[pool]))
+    rs = rel[sampled]
+    n_pool = float(np.sum(n))
     spread_rel = _pooled_spread(rs)
     pooled_rel = (n_pool * spread_rel + 10.0 * 0.1) / (n_pool + 10.0)
     prior_var = (pooled_rel * level) ** 2 * (np.ones(K) if share is None else share)
@@ -211,8 +209,7 @@ def _play_spread(data: RunData, t, k, d, K, bins=24):
     return var, frac, nu
 
 
-def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False,
-                     m=None, pool=None):
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False):
     """Per arm, the error of its total on the rounds whose context its plays never reached.
 
     A contextual policy plays an arm where it looks good: there its plays observe it (with
@@ -229,10 +226,7 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
     only observations, and their probabilities the design).  With ``dof``, also the number
     of audited entries that spread is pooled from (its degrees of freedom, for Student's
-    factor: :data:`UNREACHED_DF`).  With the model's predictions ``m`` (T, K), ``level_k``
-    is their root mean square over the ``U_k`` avoided rounds rather than ``level``'s (the
-    run's; :data:`bandit.estimate.UNREACHED_LEVEL`); ``pool`` (K, bool) restricts ``σ_a`` to
-    the audited entries of those arms, as in :func:`_error_floor`."""
+    factor: :data:`UNREACHED_DF`)."""
     K, T = data.n_arms, data.T
     e = _epoch_of(data, np.arange(T))
     if e is None or T == 0:
@@ -263,8 +257,6 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     U = out.sum(axis=0).astype(float)
     n = (q * out).sum(axis=0)
     other = data.arm[t] != k  # audit observations of arms the round did not play
-    if pool is not None:
-        other = other & pool[k]
     rel = d[other] / np.maximum(np.abs(m_obs[other]),
                                 1e-12 + 1e-3 * np.mean(np.abs(m_obs)) if d.size else 1.0)
     na = float(rel.size)
@@ -272,11 +264,5 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     sig2 = (na * spread ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
     if share is not None:
         sig2 = sig2 * share
-    if m is not None:
-        # the error is a sum over the rounds the plays avoided: its scale is the arm's
-        # predicted cost there, not over the whole run (a contextual learner avoids an arm
-        # where it is dear or where another is cheaper, and the two differ severalfold on a
-        # sequence whose costs move with the context)
-        level = np.where(U > 0, np.sqrt((m * m * out).sum(axis=0) / np.maximum(U, 1.0)), level)
     out = U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
     return (out, na) if dof else out

@@ -128,54 +128,6 @@ def _pooled_spread(rel):
     return 1.4826 * float(np.median(np.abs(rel - np.median(rel))))
 
 
-#: Whether the residual spreads pooled over the arms (:func:`_error_floor`,
-#: :func:`_unreached_floor`) are pooled over the arms near the minimum alone
-#: (:func:`_near_arms`) rather than over every arm.  Off: measured and not adopted (it
-#: narrowed JointCB's intervals on the offset sequences by a third but covered in 16 of 20
-#: runs: the near-best arms' totals from a few audits came out low, and the poor arms'
-#: residuals had been what widened their floors enough; docs/regret_measurements.md).
-POOL_NEAR = False
-#: Whether an arm's bootstrap draws take the part of its error that only its floor shows
-#: (:func:`_error_floor`, :func:`_unreached_floor`) as a normal deviation added to them
-#: rather than by scaling the draws up to the floor's size.  Off: measured and not adopted
-#: (the scaled draws of two or three sampled entries have one-sided quantiles of 0.5–2.6
-#: standard deviations where a normal's is 1.64, yet the intervals cover as they are, and
-#: with the normal part they were wider in most cells; docs/regret_measurements.md).
-FLOOR_NORMAL = False
-#: An arm whose estimated total is at most this many times the smallest is near the
-#: minimum (:func:`_near_arms`).
-NEAR_FACTOR = 2.0
-
-
-def _near_arms(S, sampled_arms, K):
-    """Per arm, whether its estimated total ``S`` is at most :data:`NEAR_FACTOR` × the
-    smallest positive total of an arm with at least two sampled entries (``sampled_arms``:
-    the arm of each); None (pool over every arm) when no arm has two.
-
-    The spread pooled over the arms stands for the residuals a near-best arm's few audits
-    did not show: its floor, and the interval's ends, are set by the arms that could be the
-    minimum.  A poor arm's residuals are of another kind — its cost swings with the context
-    where the cost model fits it worst (SOR at an ω far from the best: one audit's residual
-    at 3 × its prediction, where the near-best arms' were within 0.2) — and over every arm
-    one such audit set the spread of all of them.  A poor arm keeps its own residuals'
-    spread, blended with the near arms' (:func:`_error_floor`); its floor sets neither end
-    (its lower end lies above the best arm's bound, which is what the lower end needs).
-
-    Examples
-    --------
-    >>> _near_arms(np.array([100.0, 150.0, 250.0, 90.0]), np.array([0, 0, 1, 1, 2, 2]),
-    ...            4).tolist()          # arm 3 is sampled once: not the reference
-    [True, True, False, True]
-    """
-    from ._optimal import sampled_enough
-
-    S = np.asarray(S, dtype=float)
-    ref = sampled_enough(sampled_arms, K) & (S > 0)
-    if not ref.any():
-        return None
-    return S <= NEAR_FACTOR * float(S[ref].min())
-
-
 class _Track:
     """Doubly robust column totals of one kind of entries (exact costs, or costs capped for
     lower bounds), with their bootstrap.
@@ -192,7 +144,7 @@ class _Track:
     the arms (:func:`_error_floor`), then by Student's factor (:func:`_small_sample`).
     """
 
-    def __init__(self, data, t, k, v, pi, m, cps, X, rng, share=None, pool=None):
+    def __init__(self, data, t, k, v, pi, m, cps, X, rng, share=None):
         from scipy import sparse
 
         T, K = data.T, data.n_arms
@@ -210,9 +162,6 @@ class _Track:
         self.den = _prefix(np.where(sure, 0.0, 1.0 / pi), t, k, T, K, cps)
         self.S = self.base + _hajek(self.num, self.den, self.U)  # (checkpoints, K)
         nz = spread > 0
-        if pool is None and POOL_NEAR:
-            pool = _near_arms(self.S[-1], k[nz], K)
-        self.pool = pool
         self._t, self._k, self._w, self._dw = t[nz], k[nz], spread[nz], (d * spread)[nz]
         self.X = X
         An = sparse.csr_matrix((self._dw, (self._k, self._t)), shape=(K, T))
@@ -223,12 +172,10 @@ class _Track:
         cover = _play_spread(data, t, k, d, K) if PLAYS_SHOW_SPREAD else None
         floor_sd, _, _, covered, blend_df = _error_floor(d, m[t, k], pi, spread, k, K, T,
                                                          level, share=share, cover=cover,
-                                                         dof=True, pool=pool)
+                                                         dof=True)
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
-        unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True,
-                                               m=m if UNREACHED_LEVEL else None,
-                                               pool=pool)
+        unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True)
         err_sd = floor_sd
         floor_sd = np.maximum(floor_sd, unreached)
         boot_sd = S_end.std(axis=0)
@@ -283,16 +230,7 @@ class _Track:
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
-        if FLOOR_NORMAL:
-            # the floor is spread the draws could not show (residuals on rounds the few
-            # sampled entries missed): a sum over many such rounds, so a normal deviation of
-            # the missing size is added to the draws rather than the draws' own shape — two
-            # sampled entries' bounded, skewed shape — scaled up to the floor's size
-            extra = np.sqrt(np.maximum(floor_sd ** 2 - boot_sd ** 2, 0.0))
-            dev = dev + rng.standard_normal(dev.shape) * extra[None]
-            self.S_end = self.S[-1][None] + self.student[None] * dev
-        else:
-            self.S_end = self.S[-1][None] + self.inflate[None] * dev
+        self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
         # the lower end of a total: Student's factor (for the spread its few sampled entries
         # show) is what holds an upper end whose few audits missed the rare dear rounds;
@@ -369,14 +307,6 @@ UNREACHED_DF = True
 #: arm's own sampled entries; False is the estimator before it (``relaxtune bench regret
 #: --compare`` measures both).
 POOLED_UPPER_DF = True
-#: Whether the floor of the contexts an arm's plays avoided (:func:`_unreached_floor`)
-#: scales the pooled relative spread by the arm's predicted cost on those rounds (its root
-#: mean square there) rather than on every round of the run.  Off: measured and not adopted
-#: (narrower where the avoided contexts are cheap — Tsallis-INF-CB on the high-variance
-#: offsets 73 → 58 % of the exact regret — wider where they are dear, which is where the
-#: run-wide level had understated the floor; 6 cells narrower and 6 wider of 15;
-#: docs/regret_measurements.md).
-UNREACHED_LEVEL = False
 #: Audited entries of arms not played on their round needed before their pooled spread's
 #: degrees of freedom set the factor (Student's factor for 19 of them is 1.05): with a
 #: handful, other arms' residuals say little about how far an arm's model strays on the
@@ -493,7 +423,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         cap_all = _lower_caps(data)[:, None]
         below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
         low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, cap_all), cps, X, rng,
-                        share=np.maximum(below, 0.01), pool=two.pool)
+                        share=np.maximum(below, 0.01))
     # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
     # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
     #   at most Ŝ_k* − c_k* sd_k* ≤ S_k* = θ whenever the best arm's own bound holds, so no

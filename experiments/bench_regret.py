@@ -41,7 +41,7 @@ from .results import _replace_atomically
 
 __all__ = ["main", "ReplaySolver", "replay", "oracle_half_width", "young_rate",
            "young_prediction", "fit_young", "covariate_residuals", "width_parts",
-           "format_parts", "STUDIES", "POLICIES", "COMPARED", "OPTIONS"]
+           "format_parts", "STUDIES", "POLICIES", "COMPARED"]
 
 #: Study name -> how its cost matrix is made (see :func:`cost_matrix`).
 STUDIES = ("offset_high", "offset_low", "heat2d_25", "heat2d_50")
@@ -126,9 +126,6 @@ def _policy(name, study, omegas, seed):
 #: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
 #: estimator (the latest rule adopted).
 COMPARED = ("POOLED_UPPER_DF",)
-#: Estimator options, off by default, that ``--options`` turns on (``--compare`` then
-#: measures the default estimator beside them).
-OPTIONS = ("UNREACHED_LEVEL", "POOL_NEAR", "FLOOR_NORMAL")
 
 
 def _switched(names, value, fn):
@@ -146,12 +143,11 @@ def _switched(names, value, fn):
 
 
 def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock="median",
-           compare=False, residuals=False, decompose=False, options=()):
+           compare=False, residuals=False, decompose=False):
     """One run: the policy through a Tuner on the replayed costs; returns exact and estimated
-    regrets and costs (``options``: estimator switches of :data:`OPTIONS` turned on;
-    ``compare``: also the regret against the best fixed arm of the previous estimator on the
-    same run and audits — the default one when ``options`` are given, else the switches
-    :data:`COMPARED` off; ``residuals``: also :func:`covariate_residuals` of the run;
+    regrets and costs (``compare``: also the regret against the best fixed arm of the
+    previous estimator on the same run and audits, the switches :data:`COMPARED` off;
+    ``residuals``: also :func:`covariate_residuals` of the run;
     ``decompose``: also :func:`width_parts` of the best-fixed interval)."""
     import bandit
     from bandit import estimate
@@ -168,13 +164,12 @@ def replay(name, study, data, seed, *, budget=0.05, level=0.9, n_boot=400, clock
     trace = {} if decompose else None
     estimate.TRACE = trace
     try:
-        rep = _switched(tuple(options), True,
-                        lambda: tuner.regret(level=level, n_boot=n_boot, seed=seed))
+        rep = tuner.regret(level=level, n_boot=n_boot, seed=seed)
     finally:
         estimate.TRACE = None
     prev = None
     if compare:
-        b = _switched(() if options else COMPARED, False,
+        b = _switched(COMPARED, False,
                       lambda: tuner.regret(level=level, n_boot=n_boot, seed=seed)).best_fixed
         prev = (b.estimate, b.low, b.high)
     paid = float(tuner.history["iterations"].sum())
@@ -475,7 +470,6 @@ def covariate_residuals(C, x, data, m, omegas, sor=True, near=1.3, mu=None):
 def _task(args):
     name, study, seed, cache, T, budget, clock, compare, follow, residuals = args[:10]
     decompose = bool(args[12]) if len(args) > 12 else False
-    options = tuple(args[13]) if len(args) > 13 and args[13] else ()
     from bandit import audit
 
     audit.FOLLOW = follow  # (each task sets it: the runs may be other processes)
@@ -483,7 +477,7 @@ def _task(args):
     audit.ROW_SHARE = args[11] if len(args) > 11 and args[11] is not None else 0.1
     data = cost_matrix(study, seed, Path(cache), T)
     return replay(name, study, data, seed, budget=budget, clock=clock, compare=compare,
-                  residuals=residuals, decompose=decompose, options=options)
+                  residuals=residuals, decompose=decompose)
 
 
 def summarise(runs):
@@ -626,11 +620,7 @@ def main(argv=None) -> int:
                     help="also the regret against the best fixed arm by the previous "
                          "estimator (Student's factor for each arm's own sampled entries "
                          "also where its residual spread, shrunk towards the pooled one, "
-                         "sets its error; with --options, the default estimator), on the "
-                         "same runs")
-    ap.add_argument("--options", nargs="+", default=[], choices=OPTIONS, metavar="SWITCH",
-                    help="turn on estimator options of bandit.estimate, off by default: "
-                         + ", ".join(OPTIONS))
+                         "sets its error), on the same runs")
     ap.add_argument("--decompose", action="store_true",
                     help="also what the best-fixed interval's width is made of, per cell "
                          "(width_parts)")
@@ -677,8 +667,7 @@ def main(argv=None) -> int:
     run_parallel(_matrix_task, [(s, seed, str(args.cache), args.T) for s, seed in need],
                  jobs=args.jobs, desc="cost matrices")
     tasks = [(p, s, seed, str(args.cache), args.T, args.budget, args.clock, args.compare,
-              args.follow, args.residuals, args.mini_plan, args.row_share, args.decompose,
-              tuple(args.options))
+              args.follow, args.residuals, args.mini_plan, args.row_share, args.decompose)
              for s in args.studies for p in args.policies for seed in seeds]
     t0 = time.perf_counter()
     runs = run_parallel(_task, tasks, jobs=args.jobs, desc="runs")

@@ -25,7 +25,7 @@ def synthetic(T=300, seed=0):
 def test_the_parts_add_up_to_the_reported_interval(tmp_path):
     data = synthetic()
     run = bench_regret.replay("chebcb", "offset_low", data, 0, n_boot=100, decompose=True,
-                              compare=True, options=("UNREACHED_LEVEL",))
+                              compare=True)
     parts = run["parts"]
     exact = run["exact_bf"]
     _, low, high = run["bf"]
@@ -37,8 +37,8 @@ def test_the_parts_add_up_to_the_reported_interval(tmp_path):
     kinds = ("boot", "floor", "unreached", "certain")
     assert parts["top_kind"] in kinds and parts["low_kind"] in kinds
     assert parts["candidates"] >= 1
-    # the trace is handed back (the next estimate is not traced), the option turned off
-    assert estimate.TRACE is None and estimate.UNREACHED_LEVEL is False
+    # the trace is handed back (the next estimate is not traced), the compared switch on
+    assert estimate.TRACE is None and estimate.POOLED_UPPER_DF is True
     # the previous estimator on the same run (--compare)
     assert run["bf_prev"] is not None and np.all(np.isfinite(run["bf_prev"]))
 
@@ -47,7 +47,7 @@ def test_the_table_prints(tmp_path, capsys):
     # the cached matrix stands in for the study's (which takes minutes to compute)
     np.savez(tmp_path / "offset_low_0_T300.npz", **synthetic())
     assert bench_regret.main(["--studies", "offset_low", "--policies", "chebcb", "--seeds",
-                              "1", "--T", "300", "--decompose", "--options", "POOL_NEAR",
+                              "1", "--T", "300", "--decompose",
                               "--compare", "--cache",
                               str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -228,7 +228,6 @@ MOVED_VALUES_BY_PART = [
 # public module would no longer reach it
 SWITCHES = {"bandit.estimate": ("TAIL_SPREAD", "PLAYS_SHOW_SPREAD", "CAPPED_LOWER_ENDS",
                                 "POOLED_LOWER_DF", "UNREACHED_DF", "POOLED_UPPER_DF",
-                                "UNREACHED_LEVEL", "POOL_NEAR", "NEAR_FACTOR", "FLOOR_NORMAL",
                                 "TRACE"),
             "bandit.audit": ("FOLLOW",)}
 # names the tests replace on the public module (monkeypatch.setattr, mock.patch): a simulated

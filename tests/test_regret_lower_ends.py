@@ -37,14 +37,9 @@ def heavy_tail_run(seed, T=3000, q=0.005):
 
 @pytest.fixture
 def previous_estimator():
-    # the spread pooled over the arms near the minimum (an option) also narrows these poor
-    # arms' two-sided ends: the comparison is of the capped ends alone
-    near = estimate.POOL_NEAR
     estimate.CAPPED_LOWER_ENDS = False
-    estimate.POOL_NEAR = False
     yield
     estimate.CAPPED_LOWER_ENDS = True
-    estimate.POOL_NEAR = near
 
 
 def intervals(seeds):
