@@ -14,6 +14,9 @@ stay in ``docs/studies/precond_rules.md`` and ``docs/studies/unseen.md``.
   attribute, never in a tuner file; pickled as ``_first_try_run``, with ``_first_run``.
 * ``context_retries`` (a rival family re-tried where the context is far from its rounds): an
   attribute, never in a tuner file; pickled as ``context_retries``, with ``_retry_state``.
+* ``paired_first`` (a rival family's first reading told against the leader's latest
+  readings): an attribute, never in a tuner file; pickled as ``paired_first``, with
+  ``_paired_recent``, ``_paired_fams``, ``_paired_played``, ``_paired_t`` and ``_paired_done``.
 """
 from __future__ import annotations
 
@@ -23,11 +26,15 @@ import numpy as np
 #: attribute that held it, and the pickled scratch attributes that went with it.
 REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pending_try")),
            "first_try_run": (None, "_first_try_run", ("_first_run",)),
-           "context_retries": (None, "context_retries", ("_retry_state",))}
+           "context_retries": (None, "context_retries", ("_retry_state",)),
+           "paired_first": (None, "paired_first", ("_paired_recent", "_paired_fams",
+                                                   "_paired_played", "_paired_t",
+                                                   "_paired_done"))}
 
 _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "first_try_run": "docs/studies/unseen.md",
-          "context_retries": "docs/studies/precond_rules.md"}
+          "context_retries": "docs/studies/precond_rules.md",
+          "paired_first": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

@@ -19,7 +19,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_paired, _joint_removed, _joint_reread
+from . import _joint_removed, _joint_reread
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
 from ._joint_first import first_pick
@@ -1037,6 +1037,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     gate_losses = _joint_removed.Removed()
     first_try_run = _joint_removed.Removed()
     context_retries = _joint_removed.Removed()
+    paired_first = _joint_removed.Removed()
 
     #: True: while a rival family is played alone, the reference family (the first one
     #: played) is played once every so many of its solves, so its price keeps a partner
@@ -1044,11 +1045,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     #: (:mod:`bandit._joint_reread`); False (the default, measured in
     #: ``docs/studies/precond_rules.md``): the draw's arm is played.
     reread_reference = False
-
-    #: True: a family's first reading is told against the leader's family's latest readings,
-    #: less the model's mean error on them (:mod:`bandit._joint_paired`); False (the default,
-    #: measured in ``docs/studies/precond_rules.md``): told as read.
-    paired_first = False
 
     #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
     #: gate's arm; a new one takes the parameter)
@@ -1143,8 +1139,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
         if self.reread_reference:
             _joint_reread.note(self, arm)  # (bandit._joint_reread)
-        if self.paired_first:
-            cost = _joint_paired.told(self, arm, cost, context, censored)  # (_joint_paired)
         features = self.features
         fast = features._fast
         # (_one_call_range's conditions written out, as in select)
