@@ -17,6 +17,8 @@ stay in ``docs/studies/precond_rules.md`` and ``docs/studies/unseen.md``.
 * ``paired_first`` (a rival family's first reading told against the leader's latest
   readings): an attribute, never in a tuner file; pickled as ``paired_first``, with
   ``_paired_recent``, ``_paired_fams``, ``_paired_played``, ``_paired_t`` and ``_paired_done``.
+* ``reread_reference`` (the reference family re-read during a rival's long stretch): an
+  attribute, never in a tuner file; pickled as ``reread_reference``, with ``_reread_state``.
 """
 from __future__ import annotations
 
@@ -29,12 +31,14 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
            "context_retries": (None, "context_retries", ("_retry_state",)),
            "paired_first": (None, "paired_first", ("_paired_recent", "_paired_fams",
                                                    "_paired_played", "_paired_t",
-                                                   "_paired_done"))}
+                                                   "_paired_done")),
+           "reread_reference": (None, "reread_reference", ("_reread_state",))}
 
 _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "first_try_run": "docs/studies/unseen.md",
           "context_retries": "docs/studies/precond_rules.md",
-          "paired_first": "docs/studies/precond_rules.md"}
+          "paired_first": "docs/studies/precond_rules.md",
+          "reread_reference": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

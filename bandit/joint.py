@@ -19,7 +19,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_removed, _joint_reread
+from . import _joint_removed
 from ._joint_lone import lone_offsets
 from ._joint_untried import first_try, range_basis
 from ._joint_first import first_pick
@@ -853,12 +853,10 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # (FeatureMap._cached: the round never reads it)
             features._key, features._last = context, psi
             k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-            k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-            return _joint_reread.reread(self, k) if self.reread_reference else k
+            return first_pick(self, k) if self._first_pick else k  # (_joint_first)
         k = int(self._select(self._context(context)))
         k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-        k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-        return _joint_reread.reread(self, k) if self.reread_reference else k
+        return first_pick(self, k) if self._first_pick else k  # (_joint_first)
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -1038,13 +1036,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     first_try_run = _joint_removed.Removed()
     context_retries = _joint_removed.Removed()
     paired_first = _joint_removed.Removed()
-
-    #: True: while a rival family is played alone, the reference family (the first one
-    #: played) is played once every so many of its solves, so its price keeps a partner
-    #: read at the machine's present speed, at most ``SHARE`` of the stretch's predicted cost
-    #: (:mod:`bandit._joint_reread`); False (the default, measured in
-    #: ``docs/studies/precond_rules.md``): the draw's arm is played.
-    reread_reference = False
+    reread_reference = _joint_removed.Removed()
 
     #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
     #: gate's arm; a new one takes the parameter)
@@ -1137,8 +1129,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self.reread_reference:
-            _joint_reread.note(self, arm)  # (bandit._joint_reread)
         features = self.features
         fast = features._fast
         # (_one_call_range's conditions written out, as in select)
