@@ -19,6 +19,13 @@ stay in ``docs/studies/precond_rules.md`` and ``docs/studies/unseen.md``.
   ``_paired_recent``, ``_paired_fams``, ``_paired_played``, ``_paired_t`` and ``_paired_done``.
 * ``reread_reference`` (the reference family re-read during a rival's long stretch): an
   attribute, never in a tuner file; pickled as ``reread_reference``, with ``_reread_state``.
+
+Settings of the constructor, saved in every tuner file's policy config with their off value
+(:data:`SETTINGS`): their key is dropped when it holds that value and refused otherwise, and
+the saved state's entries that went with them (:data:`STATE`) are dropped with it:
+
+* ``smear`` (a model of the log-cost ranked by its smeared mean cost): off ``false``; its
+  state ``smear_rows`` (null when off), pickled as ``smear`` and ``smear_rows``.
 """
 from __future__ import annotations
 
@@ -34,15 +41,32 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
                                                    "_paired_done")),
            "reread_reference": (None, "reread_reference", ("_reread_state",))}
 
+#: Per removed constructor setting (its config key and pickled attribute), the value that
+#: meant off, and the pickled attributes that went with it.
+SETTINGS = {"smear": (False, ("smear_rows",))}
+
+#: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
+STATE = ("smear_rows",)
+
 _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "first_try_run": "docs/studies/unseen.md",
           "context_retries": "docs/studies/precond_rules.md",
           "paired_first": "docs/studies/precond_rules.md",
-          "reread_reference": "docs/studies/precond_rules.md"}
+          "reread_reference": "docs/studies/precond_rules.md",
+          "smear": "docs/studies/precond_rules.md"}
 
 
 def _off(value):
     return isinstance(value, (bool, np.bool_)) and not value
+
+
+def _is(value, off):
+    """Whether a saved ``value`` of a removed setting is its off value ``off``."""
+    if isinstance(off, bool):
+        return _off(value)
+    if off is None:
+        return value is None
+    return isinstance(value, str) and value == off
 
 
 def _refuse(option, value):
@@ -54,13 +78,24 @@ def _refuse(option, value):
 
 def saved_config(config):
     """``config`` (a saved state's) without the removed options' keys when they say off;
-    ``ValueError`` naming the option when one says on (or anything but false)."""
+    ``ValueError`` naming the option when one says on (or anything but its off value)."""
     for option, (key, _, _) in REMOVED.items():
         if key is not None and key in config:
             if not _off(config[key]):
                 _refuse(option, config[key])
             config = {k: v for k, v in config.items() if k != key}
+    for option, (off, _) in SETTINGS.items():
+        if option in config:
+            if not _is(config[option], off):
+                _refuse(option, config[option])
+            config = {k: v for k, v in config.items() if k != option}
     return config
+
+
+def saved_state(state):
+    """A saved state's entries (``state["state"]`` of a policy state) without those of removed
+    settings; call after :func:`saved_config` has refused a setting saved on."""
+    return {k: v for k, v in state.items() if k not in STATE}
 
 
 def pickled_state(state):
@@ -71,6 +106,13 @@ def pickled_state(state):
             if not _off(state[attr]):
                 _refuse(option, state[attr])
             state = {k: v for k, v in state.items() if k != attr}
+        if any(k in state for k in scratch):
+            state = {k: v for k, v in state.items() if k not in scratch}
+    for option, (off, scratch) in SETTINGS.items():
+        if option in state:
+            if not _is(state[option], off):
+                _refuse(option, state[option])
+            state = {k: v for k, v in state.items() if k != option}
         if any(k in state for k in scratch):
             state = {k: v for k, v in state.items() if k not in scratch}
     return state

@@ -329,15 +329,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     detect_drift : bool, default False
         Without a context, also watch them for a slow drift (with ``detect_changes``; see
         above).
-    smear : bool, default False
-        Rank a model of the log-cost (``target="log"``, or ``"auto"`` with a context) by its
-        predicted *mean* cost, ``exp(μ_k) S_k`` with Duan's smearing factor ``S_k``
-        (:meth:`smearing_factors`), in the lower confidence bound, :meth:`leader` and
-        :meth:`predict`; the fit itself is unchanged.  ``exp(μ_k)`` alone is a geometric mean,
-        which ranks an arm whose costs spread widely (cheap on most systems, dear on a few)
-        above one of less total cost.  Off by default (measurements in ``docs/bandit.md``);
-        refused with ``target="cost"``; a learner saved before the option existed loads
-        without it.
     try_gate : bool, default False
         Under a guarded Tuner over several families, play a drawn rival family's arm only
         when the model expects its try to pay (:attr:`try_gate`).
@@ -386,7 +377,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
+                   "drift_level", "drift_score", "drifts", "prior_w",
                    "auto_span", "auto_rounds", "family_sq_err", "first_seen")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
@@ -422,15 +413,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     drift_level = None
     drift_score = None
     drifts = 0
-    # the smearing factors (smear): the last SMEAR_WINDOW uncensored rounds, one row each,
-    # (arm, y, ψ(context)) (a state saved before the option existed has none)
-    smear = False
-    smear_rows = None
-    #: Pseudo-rounds of a smearing factor of 1 in each arm's own (``smear``): an arm with few
-    #: rounds is ranked by a factor close to 1 (optimism, as the lower confidence bound).
-    SMEAR_PRIOR = 4.0
-    #: The rounds whose residuals the smearing factors take (the latest; ``smear``).
-    SMEAR_WINDOW = 200
     _info = None  # joint_observe's error before the clip and its spread (scratch)
     #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
     #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
@@ -467,19 +449,12 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", family_gap="step", detect_changes=True,
-                 detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
+                 detect_drift=False, try_gate=False, noise_scale="raw",
                  lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
-        if not isinstance(smear, (bool, np.bool_)):
-            raise ValueError(f"smear must be True or False, got {smear!r}")
-        if smear and target == "cost":
-            raise ValueError("smear=True ranks a model of the log-cost by its mean cost; "
-                             "target='cost' models the cost itself (use target='log' or "
-                             "'auto')")
-        self.smear = bool(smear)
         self.try_gate = try_gate
         self.gate_pick = gate_pick
         check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
@@ -564,11 +539,16 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self.unit = math.nan
         self.sq_err = 0.0
         self.log_sq_err = 0.0  # a model of the cost: the squared log-ratios fed (the clip's scale)
-        self.smear_rows = None  # smear: (arm, y, ψ) of the latest rounds, once one is seen
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
+
+    @classmethod
+    def _saved_state(cls, values):
+        """A saved state's entries without those of a removed option saved off
+        (:mod:`bandit._joint_removed`; :meth:`_saved_config` refuses one saved on)."""
+        return _joint_removed.saved_state(values)
 
     def __setstate__(self, state):
         # a learner pickled with a removed option: loaded without it when it was off,
@@ -619,7 +599,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 "target": self.target,
                 "arm_basis": self.arm_basis, "family_gap": self.family_gap,
                 "detect_changes": self.detect_changes,
-                "detect_drift": self.detect_drift, "smear": self.smear,
+                "detect_drift": self.detect_drift,
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
@@ -644,7 +624,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
-        config = config if "smear" in config else {**config, "smear": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
@@ -687,72 +666,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self._auto_kept = None if rows is None else collections.deque(
             (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
 
-    @property
-    def smears(self):
-        """Whether arms are ranked by their smeared mean cost: ``smear`` with a model of the
-        log-cost (``target="log"``, or ``"auto"`` with a context)."""
-        return self.smear and not self.models_cost
-
-    def smearing_factors(self):
-        """Duan's smearing factor of every arm, ``S_k ≈ E[exp(ε)]`` over arm ``k``'s rounds.
-
-        The model predicts the mean of ``y = log(cost/unit + 0.01)``; the mean of
-        ``cost/unit + 0.01`` is ``exp(μ_k) E[exp(ε)]``, and ``E[exp(ε)]`` exceeds 1 by more
-        the more the costs spread around the prediction (``exp(σ²/2)`` for normal errors).
-        The residuals ``ε̂ = y − φᵀθ`` are those of the current fit on the latest
-        :attr:`SMEAR_WINDOW` uncensored rounds (each at most three noise scales ``σ̂``, the
-        fit's Huber bound), so a round learnt before the model knew its context or arm does
-        not count with the error it had then;
-        ``S_k = (Σ_k exp(ε̂) + n₀)/(n_k + n₀)`` over arm ``k``'s rounds, shrunk towards 1
-        with ``n₀`` = :attr:`SMEAR_PRIOR` pseudo-rounds.  1 is the least factor residuals of
-        mean zero can have (Jensen), so an arm with few rounds is ranked optimistically, as
-        the lower confidence bound ranks it: shrunk towards the pooled factor instead, an arm
-        tried a few times on cheap systems while another of wide spread set that factor was
-        predicted dear and never tried again (a two-type sequence: 2.2 × the best fixed arm
-        in one order of eight, against at most 1.27 × shrunk towards 1).
-        """
-        rows = self.smear_rows
-        if rows is None or not len(rows):
-            return np.ones(self.n_arms)
-        arm = rows[:, 0].astype(np.intp)
-        mw = self._X.shape[1]
-        mu = ((rows[:, 2:] @ self.theta.reshape(-1, mw)) * self._X[arm]).sum(axis=1)
-        bound = _CLIP * self._scale()
-        e = np.exp(np.clip(rows[:, 1] - mu, -bound, bound))
-        n = np.bincount(arm, minlength=self.n_arms)
-        sums = np.bincount(arm, weights=e, minlength=self.n_arms)
-        n0 = self.SMEAR_PRIOR
-        return (sums + n0) / (n + n0)
-
     def _scores(self, psi, bonus):
-        """:func:`joint_scores` into ``_mu`` and ``_score``, plus ``log S_k`` when smearing."""
+        """:func:`joint_scores` into ``_mu`` and ``_score``."""
         joint_scores(self.theta, self.P, psi, self._X, bonus, self._mu, self._score)
-        if self.smears:
-            ls = np.log(self.smearing_factors())
-            self._mu += ls
-            self._score += ls
-
-    def _select_smeared(self, psi):
-        """The lower-confidence-bound draw of :func:`joint_select_lcb` on the smeared means
-        (``μ_k + log S_k``, the log of the predicted mean cost): ``(arm, leader)``."""
-        self._scores(psi, self._bonus())
-        mu, score = self._mu, self._score
-        if self._cap < math.inf:
-            np.maximum(score, mu - self._cap, out=score)
-        k = int(np.argmin(score))
-        if self._near_mask.size:
-            best = int(np.argmin(mu))
-            if not self._near_mask[best, k]:
-                allowed = np.flatnonzero(self._near_mask[best])
-                k = int(allowed[np.argmin(score[allowed])])
-        return k, int(played_argmin(mu, self.converged_counts))
-
-    def _keep_smear_row(self, arm, y, psi):
-        """Keep the round ``(arm, y, ψ)`` for the smearing factors (the latest
-        :attr:`SMEAR_WINDOW` rounds)."""
-        row = np.concatenate(([float(arm), y], psi))[None, :]
-        rows = row if self.smear_rows is None else np.vstack((self.smear_rows, row))
-        self.smear_rows = rows[-self.SMEAR_WINDOW:]
 
     def _cost(self, mu):
         """A prediction of the target back in raw cost units (never below 0)."""
@@ -815,11 +731,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         """The feature map's scalar range (:meth:`bandit.features.FeatureMap._scalar_fast`)
         when a round at ``context`` may be one compiled call, else None: a scalar context
         that widens nothing, a model of the log-cost (target ``"log"``, or ``"auto"`` once
-        the context has varied: ``auto_span`` is None after the first round), no smearing,
+        the context has varied: ``auto_span`` is None after the first round),
         :attr:`one_call` on.  :meth:`select` and :meth:`update` add their own conditions."""
         fast = self.features._fast
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and not self.smear
+                and self.one_call and self.auto_span is None
                 and self.target != "cost"):
             return fast
         return None
@@ -832,7 +748,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         # first steps after a solve)
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
                 and self.t > 0 and self.exploration == "lcb" and self.one_call
-                and self.auto_span is None and not self.smear and self.target != "cost"
+                and self.auto_span is None and self.target != "cost"
                 and (self.prior_curve is None or self.prior_used)):
             # the features, the scores and the leader in one compiled call
             self._key = context
@@ -870,17 +786,14 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # best (unimodal in ω), and the leader, in one compiled call
             raw = self.models_cost
             cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
-            if self.smear and not raw:  # (self.smears, without reading models_cost again)
-                k, lead = self._select_smeared(psi)
-            else:
-                sigma = self._scale()
-                k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
-                                           self.beta * sigma, cap, self._near_mask, self._mu,
-                                           self._score, self.converged_counts, raw,
-                                           self._gate_family, self._gate_allow, sigma,
-                                           self._arm_family, self._family_sq_err
-                                           if self._own_noise else _NO_FAMILIES,
-                                           self._gate_pick)
+            sigma = self._scale()
+            k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
+                                       self.beta * sigma, cap, self._near_mask, self._mu,
+                                       self._score, self.converged_counts, raw,
+                                       self._gate_family, self._gate_allow, sigma,
+                                       self._arm_family, self._family_sq_err
+                                       if self._own_noise else _NO_FAMILIES,
+                                       self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
@@ -963,7 +876,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         has grown.  The rule runs inside the draw's compiled call
         (:func:`bandit._kernels.joint_select_lcb`), so a declined rival costs no second
         pass.  Only the lower-confidence-bound draw of a model of the log-cost is gated
-        (not ``exploration="igw"``, a model of the cost itself or ``smear``), and only under
+        (not ``exploration="igw"`` or a model of the cost itself), and only under
         a guarded Tuner over several families; a learner saved before the option loads
         without it."""
         return self._try_gate
@@ -1133,7 +1046,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         fast = features._fast
         # (_one_call_range's conditions written out, as in select)
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and not self.smear
+                and self.one_call and self.auto_span is None
                 and self.target != "cost"
                 and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
@@ -1208,8 +1121,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # scalars' (the same IEEE operations, the same numbers)
             err, spread2 = info.tolist()
             z = err / (scale * math.sqrt(spread2))
-            if self.smear and not censored:  # (self.smears: the log-cost is modelled here)
-                self._keep_smear_row(arm, math.log(cost / self.unit + _FLOOR), psi)
         if self.prior_dir is not None:
             self._refresh_prior()
         if self.detect_changes and not first:

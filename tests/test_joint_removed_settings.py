@@ -1,0 +1,71 @@
+"""Tuner files written by the code before JointCB's off settings were removed
+(``tests/data/jointcb_removed``, see its ``make_files.py``): a file of a default learner, whose
+settings of every removed option were at their off values, loads and continues as it did
+before the removals (the arms and the model the old code reached, ``expected.json``), bit for
+bit as a tuner run from the start; a file saved with a removed option on is refused with an
+error naming the option and saying it was removed (:mod:`bandit._joint_removed`)."""
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bandit
+from bandit import Tuner
+from bandit._persist import TunerFileError
+from solvers import gallery
+
+DATA = Path(__file__).parent / "data" / "jointcb_removed"
+EXPECTED = json.loads((DATA / "expected.json").read_text())
+GRID = bandit.config_grid([1.0, 1.3, 1.6], ["none", "jacobi"])
+A = gallery.laplacian_2d(6)
+#: file stem -> the option named in the refusal
+REMOVED_ON = {"smear_on": "smear"}
+MAKE = {"config_default": (lambda: bandit.default_policy(None, GRID, seed=0), {"cost": "work"}),
+        "omega_default": (lambda: bandit.default_policy("ssor_pcg", [1.0, 1.3, 1.6], seed=0),
+                          {"solver": "ssor_pcg"})}
+
+
+def _run(t, start, n):  # (as make_files.py ran them)
+    for k in range(start, start + n):
+        t.solve(A, np.ones(36) * (1 + 0.1 * k), context=0.1 * (k % 7))
+
+
+@pytest.mark.parametrize("name", sorted(MAKE))
+def test_a_file_saved_with_the_removed_options_off_continues_as_before(name):
+    loaded = Tuner.load(DATA / f"{name}.json")
+    _run(loaded, 12, 15)
+    want = EXPECTED[name]
+    p = loaded.policy
+    assert loaded.history["arm"].tolist() == want["arms"]
+    assert p.counts.tolist() == want["counts"]
+    np.testing.assert_allclose(p.theta, want["theta"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(p.sq_err, want["sq_err"], rtol=1e-9)
+    # and bit for bit as the same tuner run from the start by today's code
+    make, kw = MAKE[name]
+    fresh = Tuner(make(), **kw)
+    _run(fresh, 0, 27)
+    assert fresh.history["arm"].tolist() == want["arms"]
+    q = fresh.policy
+    assert np.array_equal(p.theta, q.theta) and np.array_equal(p.P, q.P)
+    assert p.sq_err == q.sq_err and p.t == q.t
+    # a pickle of the loaded learner continues as it does
+    r = pickle.loads(pickle.dumps(p))
+    assert vars(r).keys() == vars(p).keys()
+
+
+@pytest.mark.parametrize("stem", sorted(REMOVED_ON))
+def test_a_file_saved_with_a_removed_option_on_is_refused_naming_it(stem):
+    option = REMOVED_ON[stem]
+    with pytest.raises(TunerFileError, match=f"{stem}.json.*{option}=.*removed"):
+        Tuner.load(DATA / f"{stem}.json")
+    state = json.loads((DATA / f"{stem}.json").read_text())["policy"]
+    with pytest.raises(ValueError, match=f"{option}=.*removed"):
+        bandit.Policy.from_state_dict(state)
+
+
+@pytest.mark.parametrize("option", sorted(set(REMOVED_ON.values())))
+def test_a_removed_setting_is_no_longer_taken(option):
+    with pytest.raises(TypeError, match=option):
+        bandit.JointCB([1.0, 1.5], **{option: None})
