@@ -44,10 +44,7 @@ class ArmBasis:
 
         The families (:func:`bandit.smooth.family_positions`) are laid end to end in the order
         of their first arm, one family grid step apart: the SSOR-PCG ω 1.0, 1.2, 1.4, 1.5, …, 1.9
-        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, …; with
-        ``family_gap="span"`` a family of several ω is followed by a gap of its own span
-        (plain CG at 18, Jacobi-CG at 19, …), so that the next family's level does not bend
-        the family's curve at its last ω.  The
+        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, ….  The
         basis is the line's (``min(m_omega, K)`` Chebyshev polynomials of the position), so
         within a family the model is a smooth curve in ω, as over plain ω arms, and the
         exploration radius applies within the predicted best's family in its ω order (as
@@ -58,9 +55,7 @@ class ArmBasis:
         for f in range(int(family.max()) + 1):
             idx = np.flatnonzero(family == f)
             x[idx] = start + pos[idx]
-            # "span": a family of several ω is as far from the next as it is wide
-            gap = max(float(pos[idx].max()), 1.0) if self.family_gap == "span" else 1.0
-            start = x[idx].max() + gap
+            start = x[idx].max() + 1.0
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))

@@ -61,8 +61,7 @@ def lone_offsets(policy, family, pos):
             if not has[idx[0]]:
                 continue
             x[idx] = start + pos[idx]
-            gap = max(float(pos[idx].max()), 1.0) if policy.family_gap == "span" else 1.0
-            start = x[idx].max() + gap
+            start = x[idx].max() + 1.0
     else:  # "line": the arms with an ω by their ω
         x[has] = arm_positions([policy.arms[k] for k in np.flatnonzero(has)])
     span = x[has].max() if x[has].max() > 0 else 1.0

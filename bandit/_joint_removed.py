@@ -26,6 +26,8 @@ the saved state's entries that went with them (:data:`STATE`) are dropped with i
 
 * ``smear`` (a model of the log-cost ranked by its smeared mean cost): off ``false``; its
   state ``smear_rows`` (null when off), pickled as ``smear`` and ``smear_rows``.
+* ``family_gap`` (the space after a family of several ω on the ``"omega"`` line, ``"span"``:
+  its own span): off ``"step"``; pickled as ``family_gap``.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
 
 #: Per removed constructor setting (its config key and pickled attribute), the value that
 #: meant off, and the pickled attributes that went with it.
-SETTINGS = {"smear": (False, ("smear_rows",))}
+SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ())}
 
 #: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
 STATE = ("smear_rows",)
@@ -53,7 +55,8 @@ _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "context_retries": "docs/studies/precond_rules.md",
           "paired_first": "docs/studies/precond_rules.md",
           "reread_reference": "docs/studies/precond_rules.md",
-          "smear": "docs/studies/precond_rules.md"}
+          "smear": "docs/studies/precond_rules.md",
+          "family_gap": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE", "NOISE_SCALE",
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE", "NOISE_SCALE",
            "default_policy", "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
@@ -50,10 +50,6 @@ def explore_radius(arms):
 #: :class:`~bandit.JointCB`): one line, each family of several ω placed by its ω.
 ARM_BASIS = "omega"
 
-#: The default learner's space on that line after a family of several ω (``family_gap`` of
-#: :class:`~bandit.JointCB`): one grid step of the family.
-FAMILY_GAP = "step"
-
 
 #: Whether the default learner over configuration arms gates a rival family's try by its
 #: value (``try_gate`` of :class:`~bandit.JointCB`, inside its compiled draw): side by side
@@ -69,7 +65,7 @@ NOISE_SCALE = "raw"
 
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None,
+                   seed=None, arm_basis=None, try_gate=None, noise_scale=None,
                    lone_arms="line", lone_prior="none"):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
@@ -121,9 +117,6 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
         the recommended one above.  Plain ω arms are one family: the same model either way
         (by default their config says ``"line"``, as it always did).
-    family_gap : {"step", "span"}, optional
-        The space after a family of several ω on the ``"omega"`` line (:class:`~bandit.JointCB`);
-        default :data:`FAMILY_GAP`.
     try_gate : bool, optional
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
@@ -168,19 +161,17 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     prior = "theory" if solver == "sor" else None
     from .smooth import family_positions
 
-    # plain ω arms have one model whatever the layout: their config keeps "line" (and
-    # "step"), so a file saved by the ω learners reads as before; one family, no gate
+    # plain ω arms have one model whatever the layout: their config keeps "line", so a file
+    # saved by the ω learners reads as before; one family, no gate
     plain = family_positions(arms)[2]
     if arm_basis is None:
         arm_basis = "line" if plain else ARM_BASIS
-    if family_gap is None:
-        family_gap = "step" if plain else FAMILY_GAP
     if try_gate is None:
         try_gate = TRY_GATE and not plain
     if noise_scale is None:
         noise_scale = "raw" if plain else NOISE_SCALE
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate,
+                   arm_basis=arm_basis, try_gate=try_gate,
                    noise_scale=noise_scale, lone_arms=lone_arms, lone_prior=lone_prior,
                    seed=seed)

@@ -289,13 +289,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         no other family is played its predictions and draws are that learner's, bit for bit
         (``bandit/_joint_basis.py``; until an arm has converged the
         draw keeps to that family; measured, not the default: ``docs/studies/precond_rules.md``).
-    family_gap : {"step", "span"}, default "step"
-        With ``arm_basis="omega"``, the space on the line after a family of several ω before
-        the next family: one of its grid steps (``"step"``), or its own span in ω
-        (``"span"``: SSOR-PCG's ω 1.0 … 1.9 at 0 … 9, plain CG at 18), so that the next
-        family's cost does not bend the curve at the family's last ω.  No effect on the
-        other layouts or on plain ω arms; a learner saved before the option loads as
-        ``"step"``.
     lone_arms : {"line", "offset"}, default "line"
         On the line layouts (``"omega"``, ``"line"``), where an arm without an ω (plain CG,
         Jacobi-CG, IC(0)-CG, AMG-CG: each a family of its own) is predicted: at its place on
@@ -388,7 +381,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     auto_span = None
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
-    family_gap = "step"  # a learner pickled before the option: the families one step apart
     lone_arms = "line"  # (and every arm on the line)
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
@@ -448,7 +440,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", family_gap="step", detect_changes=True,
+                 target="log", arm_basis="line", detect_changes=True,
                  detect_drift=False, try_gate=False, noise_scale="raw",
                  lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
                  seed=None):
@@ -504,8 +496,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self.exploration = exploration
         check_choice("arm_basis", arm_basis, ("family", "line", "omega", "base"))
         self.arm_basis = arm_basis
-        check_choice("family_gap", family_gap, ("step", "span"))
-        self.family_gap = family_gap
         family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
@@ -597,7 +587,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis, "family_gap": self.family_gap,
+                "arm_basis": self.arm_basis,
                 "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift,
                 "try_gate": self.try_gate, "noise_scale": self.noise_scale,
@@ -612,8 +602,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
 
     @classmethod
     def _saved_config(cls, config):
-        """A state saved before ``arm_basis`` existed had every arm on one line (one saved
-        before ``family_gap`` its families one step apart), one saved before ``prior_shift``
+        """A state saved before ``arm_basis`` existed had every arm on one line, one saved
+        before ``prior_shift``
         existed a prior without the shared error, one saved before ``detect_changes`` existed
         no change test (and none before ``detect_drift`` a drift test, none before
         ``try_gate`` a try gate, one saved before ``noise_scale`` the raw one, and one saved before
@@ -621,7 +611,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         off and refused when on (:mod:`bandit._joint_removed`)."""
         config = _joint_removed.saved_config(config)
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
-        config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}

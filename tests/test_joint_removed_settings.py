@@ -21,7 +21,7 @@ EXPECTED = json.loads((DATA / "expected.json").read_text())
 GRID = bandit.config_grid([1.0, 1.3, 1.6], ["none", "jacobi"])
 A = gallery.laplacian_2d(6)
 #: file stem -> the option named in the refusal
-REMOVED_ON = {"smear_on": "smear"}
+REMOVED_ON = {"smear_on": "smear", "family_gap_span_on": "family_gap"}
 MAKE = {"config_default": (lambda: bandit.default_policy(None, GRID, seed=0), {"cost": "work"}),
         "omega_default": (lambda: bandit.default_policy("ssor_pcg", [1.0, 1.3, 1.6], seed=0),
                           {"solver": "ssor_pcg"})}
@@ -69,3 +69,45 @@ def test_a_file_saved_with_a_removed_option_on_is_refused_naming_it(stem):
 def test_a_removed_setting_is_no_longer_taken(option):
     with pytest.raises(TypeError, match=option):
         bandit.JointCB([1.0, 1.5], **{option: None})
+
+
+#: what a learner pickled by the code before the removals kept in its ``__dict__`` for each
+#: removed setting, off ...
+PICKLED_OFF = {"smear": False, "smear_rows": None, "family_gap": "step"}
+#: ... and on
+PICKLED_ON = {"smear": {"smear": True, "smear_rows": np.zeros((2, 12))},
+              "family_gap": {"family_gap": "span"}}
+
+
+def _rounds(p, start, n):
+    arms = []
+    for t in range(start, start + n):
+        x = (t * 0.618) % 1.0
+        k = p.select(x)
+        w = p.arms[k].get("omega", 1.0)
+        p.update(k, float((1 + x) * np.exp(2 * (w - 1.3 - 0.2 * x) ** 2) * (1.3 if k >= 3 else 1)),
+                 x)
+        arms.append(k)
+    return arms
+
+
+def test_a_learner_pickled_with_the_removed_settings_off_continues_bit_for_bit():
+    p = bandit.default_policy(None, GRID, context_bounds=(0, 1), seed=0)
+    _rounds(p, 0, 30)
+    old = pickle.loads(pickle.dumps(p))
+    old.__dict__.update(PICKLED_OFF)
+    q = pickle.loads(pickle.dumps(old))
+    assert not set(PICKLED_OFF) & set(vars(q))
+    assert _rounds(q, 30, 40) == _rounds(p, 30, 40)
+    assert np.array_equal(q.theta, p.theta) and np.array_equal(q.P, p.P)
+    assert q.sq_err == p.sq_err
+
+
+@pytest.mark.parametrize("option", sorted(PICKLED_ON))
+def test_a_learner_pickled_with_a_removed_setting_on_is_refused_naming_it(option):
+    p = bandit.default_policy(None, GRID, context_bounds=(0, 1), seed=0)
+    _rounds(p, 0, 10)
+    p.__dict__.update(PICKLED_ON[option])
+    data = pickle.dumps(p)
+    with pytest.raises(ValueError, match=f"{option}=.*removed"):
+        pickle.loads(data)
