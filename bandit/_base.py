@@ -21,9 +21,9 @@ STATE_VERSION = 1
 #: later within version 1: a state without it restores zeros (no leader until an arm converges).
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 #: JointCB's drift test (``drift_level``, ``drift_score``, ``drifts``) too: a state without it
-#: starts the test afresh.  Its families' own error sums
-#: (``family_sq_err``) too: a state without them was saved before ``noise_scale="family"``
-#: existed, by a learner with one noise scale.
+#: starts the test afresh.  ``family_sq_err`` too: JointCB saved it for an option since
+#: removed (a saved state's entry is dropped, :mod:`bandit._joint_removed`), and a state of
+#: another policy without it loads as it did.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
 OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err", "drift_level", "drift_score", "drifts",
                        "family_sq_err")

@@ -92,8 +92,6 @@ class ChangeTests:
         self.theta = self.P @ (rho * b)
         self.sq_err *= rho
         self.log_sq_err *= rho
-        if self._own_noise:  # each family's sum and count, as σ̂'s
-            self._family_sq_err *= rho
         self.forgotten += (1.0 - rho) * n
         if self.prior_c is not None:
             self.prior_c = rho * self.prior_c

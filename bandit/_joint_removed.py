@@ -28,6 +28,10 @@ the saved state's entries that went with them (:data:`STATE`) are dropped with i
   state ``smear_rows`` (null when off), pickled as ``smear`` and ``smear_rows``.
 * ``family_gap`` (the space after a family of several ω on the ``"omega"`` line, ``"span"``:
   its own span): off ``"step"``; pickled as ``family_gap``.
+* ``noise_scale`` (how a round's one-step error enters ``σ̂``: ``"standardised"`` over its
+  predictive spread, ``"family"`` each family's kept apart as well): off ``"raw"``; its state
+  ``family_sq_err`` (zeros when off), pickled as ``noise_scale``, ``_own_noise``,
+  ``_arm_family`` and ``_family_sq_err``.
 """
 from __future__ import annotations
 
@@ -45,10 +49,11 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
 
 #: Per removed constructor setting (its config key and pickled attribute), the value that
 #: meant off, and the pickled attributes that went with it.
-SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ())}
+SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ()),
+            "noise_scale": ("raw", ("_own_noise", "_arm_family", "_family_sq_err"))}
 
 #: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
-STATE = ("smear_rows",)
+STATE = ("smear_rows", "family_sq_err")
 
 _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "first_try_run": "docs/studies/unseen.md",
@@ -56,7 +61,8 @@ _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "paired_first": "docs/studies/precond_rules.md",
           "reread_reference": "docs/studies/precond_rules.md",
           "smear": "docs/studies/precond_rules.md",
-          "family_gap": "docs/studies/precond_rules.md"}
+          "family_gap": "docs/studies/precond_rules.md",
+          "noise_scale": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

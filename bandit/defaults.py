@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE", "NOISE_SCALE",
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE",
            "default_policy", "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
@@ -58,14 +58,8 @@ ARM_BASIS = "omega"
 #: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond_rules.md``).
 TRY_GATE = True
 
-#: How the default learner over configuration arms counts a round's one-step error in its
-#: noise scale (``noise_scale`` of :class:`~bandit.JointCB`): ``"raw"`` (whole) or
-#: ``"standardised"`` (over its predictive spread).  Plain ω arms keep ``"raw"``.
-NOISE_SCALE = "raw"
-
-
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, try_gate=None, noise_scale=None,
+                   seed=None, arm_basis=None, try_gate=None,
                    lone_arms="line", lone_prior="none"):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
@@ -121,9 +115,6 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
         to gate, and their saved config reads as before).
-    noise_scale : {"raw", "standardised", "family"}, optional
-        How a round's error enters the noise scale (:class:`~bandit.JointCB`); default
-        :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
     lone_arms : {"line", "offset"}, default "line"
         Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
     lone_prior : {"none", "work", "range"}, default "none"
@@ -168,10 +159,8 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         arm_basis = "line" if plain else ARM_BASIS
     if try_gate is None:
         try_gate = TRY_GATE and not plain
-    if noise_scale is None:
-        noise_scale = "raw" if plain else NOISE_SCALE
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
                    arm_basis=arm_basis, try_gate=try_gate,
-                   noise_scale=noise_scale, lone_arms=lone_arms, lone_prior=lone_prior,
+                   lone_arms=lone_arms, lone_prior=lone_prior,
                    seed=seed)

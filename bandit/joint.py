@@ -35,8 +35,6 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
-# noise_scale other than "family" (or one family): the draw's kernels take one scale
-_NO_FAMILIES = np.empty((0, 0))
 
 
 # JointCB is put together from parts kept in private modules: the arm basis
@@ -153,30 +151,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     solves), reaches 1.45 (1.03–1.05 ×); where the curve is right (the 5- and 9-point
     Laplacians, a random SPD and a finite-element matrix) the learner pays 0.1–1.6 % more
     for the trials on the curve's other side (``docs/studies/short_horizon.md``).
-
-    *The noise scale* (``noise_scale``).  ``σ̂`` is the mean squared one-step error, and each
-    error ``r = y − φᵀθ`` holds the model's own ignorance before the round as well as the
-    measurement's noise: its variance under the model is ``σ²(1 + φᵀPφ)``.  Counted whole
-    (``"raw"``, the default), the errors of the first rounds, when ``φᵀPφ`` is large, weigh as
-    much as the settled ones, and so does a wild reading among them (a clock-priced cost
-    told before its price settles: on the 3-D Monte Carlo sequence under load, the first
-    dozen SSOR-PCG costs were told at 2–7 times the price fixed after them); ``σ̂`` then stays
-    at 0.15–0.5 for the rest of the run where the costs' own noise is 0.08, and every width
-    with it.  ``"standardised"`` counts ``r²/(1 + φᵀPφ)``, the standardised recursive
-    residual, whose variance under the model is ``σ²`` at every round.
-
-    Over configuration arms one ``σ̂`` mixes two things: the noise of the leading family's
-    measurements and the errors of the other families' rounds, whose costs the shared model
-    predicts from the leader's level (a family's first try is off by its whole level).  The
-    latter widened the leader's bands, so a learner that played rivals kept exploring the ω
-    next to its best where a learner of that family alone had settled.  ``"family"`` keeps
-    each family's own sum and count of squared errors besides the common ones: in a draw the
-    arms of the leader's family (its played arm of least predicted cost) take that family's
-    own scale ``σ_f = sqrt((Σ_f r² + 0.1)/(n_f + 1))`` and every other arm the common
-    ``σ̂``, as before; the try gate's spread weighs each prediction's width by its own
-    scale; a round's clip and change test take its family's scale (the common one while the
-    family has no round).  A learner that plays only one family then explores it as with
-    ``"raw"``, and its rivals' rounds no longer widen its bands.
 
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
@@ -328,16 +302,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     gate_pick : bool, default True
         With the try gate, weigh for a drawn rival the rival arm of greatest gate value
         (:attr:`gate_pick`).
-    noise_scale : {"raw", "standardised"}, default "raw"
-        How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
-        0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
-        φᵀPφ)``: the recursive residuals, whose variance under the model is the noise's, so
-        an error the model could not have known — its first rounds, an arm or a context it
-        had no data for — weighs as one round of noise instead of widening every band for
-        the rest of the run).  ``"family"``: whole, and each family's own rounds kept apart as
-        well (:attr:`family_sq_err`), whose scale the draw gives the leader's family and the
-        clip and change test a round of that family (see *The noise scale* above; over plain ω
-        arms the same as ``"raw"``).  A learner saved before the option loads ``"raw"``.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -371,7 +335,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
                    "drift_level", "drift_score", "drifts", "prior_w",
-                   "auto_span", "auto_rounds", "family_sq_err", "first_seen")
+                   "auto_span", "auto_rounds", "first_seen")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -441,7 +405,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True,
-                 detect_drift=False, try_gate=False, noise_scale="raw",
+                 detect_drift=False, try_gate=False,
                  lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
                  seed=None):
         super().__init__(arms, seed=seed)
@@ -449,8 +413,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self.target = target
         self.try_gate = try_gate
         self.gate_pick = gate_pick
-        check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
-        self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -518,11 +480,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             self._state_keys = (*type(self)._state_keys, "work_ratio")
         elif lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
             lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
-        # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
-        # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
-        self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
-        self._own_noise = noise_scale == "family" and family.max() > 0
-        self._family_sq_err = np.zeros((2, int(family.max()) + 1))
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -590,7 +547,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 "arm_basis": self.arm_basis,
                 "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift,
-                "try_gate": self.try_gate, "noise_scale": self.noise_scale,
+                "try_gate": self.try_gate,
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
                 **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
@@ -603,18 +560,16 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     @classmethod
     def _saved_config(cls, config):
         """A state saved before ``arm_basis`` existed had every arm on one line, one saved
-        before ``prior_shift``
-        existed a prior without the shared error, one saved before ``detect_changes`` existed
-        no change test (and none before ``detect_drift`` a drift test, none before
-        ``try_gate`` a try gate, one saved before ``noise_scale`` the raw one, and one saved before
-        ``gate_pick`` the drawn rival weighed alone).  A removed option's key is dropped when
+        before ``prior_shift`` existed a prior without the shared error, one saved before
+        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
+        test, none before ``try_gate`` a try gate, and one saved before ``gate_pick`` the
+        drawn rival weighed alone).  A removed option's key is dropped when
         off and refused when on (:mod:`bandit._joint_removed`)."""
         config = _joint_removed.saved_config(config)
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
-        config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
@@ -748,7 +703,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
-                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
                 self._gate_pick, psi)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
@@ -780,8 +734,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                                        self.beta * sigma, cap, self._near_mask, self._mu,
                                        self._score, self.converged_counts, raw,
                                        self._gate_family, self._gate_allow, sigma,
-                                       self._arm_family, self._family_sq_err
-                                       if self._own_noise else _NO_FAMILIES,
                                        self._gate_pick)
             if lead < 0 and self._base_arms is not None:
                 k = self._base_draw()
@@ -983,52 +935,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             raise ValueError(f"first_seen must be None or [lo, hi] with lo <= hi, got {value!r}")
         self._first_seen = [float(seen[0]), float(seen[1])]
 
-    #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
-    #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
-    noise_scale = "raw"
-    # noise_scale="family" (class defaults: a learner pickled before the option has one scale)
-    _own_noise = False
-    _arm_family = np.empty(0, dtype=np.int64)
-
-    @property
-    def family_sq_err(self):
-        """``noise_scale="family"``: per family (columns, :func:`bandit.smooth.family_positions`'
-        numbering), the sum of the squared one-step errors its rounds fed to the fit (row 0)
-        and how many rounds that is (row 1), both discounted as ``σ̂``'s by a detected change;
-        zeros for any other noise scale (part of the saved state)."""
-        v = self.__dict__.get("_family_sq_err")
-        if v is None:  # (a learner pickled before the option)
-            v = self._family_sq_err = np.zeros((2, int(family_positions(self.arms)[0].max()) + 1))
-        return v
-
-    @family_sq_err.setter
-    def family_sq_err(self, value):
-        self._family_sq_err = np.ascontiguousarray(value, dtype=np.float64)
-
-    def _family_scale(self, arm, common):
-        """``noise_scale="family"``: the noise scale of ``arm``'s family's own rounds,
-        ``sqrt((Σ_f r² + 0.1)/(n_f + 1))`` (:func:`bandit._kernels.family_scale`), or
-        ``common`` (``σ̂`` of every round) while the family has none."""
-        err = self._family_sq_err
-        f = self._arm_family[arm]
-        n = float(err[1, f])
-        if not n > 0.0:
-            return common
-        return math.sqrt((float(err[0, f]) + 0.1) / (n + 1.0))
-
-    def _count_family(self, arm, e):
-        """Add a round's fed squared error ``e`` to ``arm``'s family's sum (``noise_scale=
-        "family"``)."""
-        err = self._family_sq_err
-        f = self._arm_family[arm]
-        err[0, f] += e
-        err[1, f] += 1.0
-
-    def _standardised(self, arm):
-        """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
-        ``1 + φᵀPφ`` (``noise_scale="standardised"``) rather than whole."""
-        return self.noise_scale == "standardised"
-
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
         features = self.features
@@ -1053,19 +959,14 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             if info is None:
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-            if self._own_noise:  # the clip and the change test at the arm's family's scale
-                scale = self._family_scale(arm, scale)
             detect = self.detect_changes
-            first = self.noise_scale == "standardised"  # (_standardised, inline)
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
                 math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
                 detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
                 self.counts, self.converged_counts, self.cost_sums, cost,
                 not censored if converged is None else converged)
-            self.sq_err += e / info[1] if first else e
-            if self._own_noise:
-                self._count_family(arm, e / info[1] if first else e)
+            self.sq_err += e
             self.p = None
             if self.prior_dir is not None:
                 self._refresh_prior()
@@ -1093,18 +994,13 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # compiled call (a round follows a solve that has pushed Python's layers out of
             # the caches); _info receives the error before the clip and its spread
             scale = self._scale()
-            if self._own_noise:
-                scale = self._family_scale(arm, scale)
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)
             y = math.log(cost / self.unit + _FLOOR)
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
-            e = e / info[1] if self._standardised(arm) else e
             self.sq_err += e
-            if self._own_noise:
-                self._count_family(arm, e)
             self.p = None
             # as Python floats, so that the change test's few operations are not NumPy
             # scalars' (the same IEEE operations, the same numbers)
@@ -1139,8 +1035,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             e = joint_observe(self.P, self.theta, psi, self._X, arm, cost / self.unit,
                               censored, math.inf)
             self.sq_err += e
-            if self._own_noise:
-                self._count_family(arm, e)
             self.p = None
             return math.nan
         # θᵀφ and φᵀPφ as NumPy computes them, in one compiled call
@@ -1157,12 +1051,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
-        unit = spread * spread if self._standardised(arm) else 1.0
-        self.log_sq_err += r * r / unit
-        e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf) / unit
-        self.sq_err += e
-        if self._own_noise:
-            self._count_family(arm, e)
+        self.log_sq_err += r * r
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf)
         self.p = None
         return z
 
