@@ -155,9 +155,8 @@ class ArmBasis:
             return None
         return [np.flatnonzero(row) for row in self._near_mask]
 
-    def _basis_penalty_diag(self):
-        """``λ Λ`` on the joint features (index ``i·m_omega + j``), before the work prior's
-        weights (:meth:`_joint_work.WorkPrior._penalty_diag`)."""
+    def _penalty_diag(self):
+        """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
         ctx = np.diag(self.features.penalty)
         if self._degree is None:  # the line basis: column j has degree j in ω
             j = np.arange(self._X.shape[1]) + 1.0

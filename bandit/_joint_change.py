@@ -98,5 +98,3 @@ class ChangeTests:
             self.prior_scale *= rho
         self._mu_of = None
         self.p = None
-        if self._work_cols is not None:  # lone_prior="work": its prior mean keeps its weight
-            self._work_forgotten(rho, pen)

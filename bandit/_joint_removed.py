@@ -32,6 +32,9 @@ the saved state's entries that went with them (:data:`STATE`) are dropped with i
   predictive spread, ``"family"`` each family's kept apart as well): off ``"raw"``; its state
   ``family_sq_err`` (zeros when off), pickled as ``noise_scale``, ``_own_noise``,
   ``_arm_family`` and ``_family_sq_err``.
+* ``lone_prior`` (the arms without an ω predicted from SSOR-PCG at ω = 1 by the work model,
+  ``"work"``, or by the iteration relation's range, ``"range"``): off ``"none"``, saved only
+  when on (with its state ``work_ratio``); pickled as ``lone_prior``.
 """
 from __future__ import annotations
 
@@ -50,10 +53,12 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
 #: Per removed constructor setting (its config key and pickled attribute), the value that
 #: meant off, and the pickled attributes that went with it.
 SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ()),
-            "noise_scale": ("raw", ("_own_noise", "_arm_family", "_family_sq_err"))}
+            "noise_scale": ("raw", ("_own_noise", "_arm_family", "_family_sq_err")),
+            "lone_prior": ("none", ("_work_cols", "_work_ratio", "_untried_arms",
+                                    "_untried_drop", "_untried_ref", "_untried_regime"))}
 
 #: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
-STATE = ("smear_rows", "family_sq_err")
+STATE = ("smear_rows", "family_sq_err", "work_ratio")
 
 _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "first_try_run": "docs/studies/unseen.md",
@@ -62,7 +67,8 @@ _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "reread_reference": "docs/studies/precond_rules.md",
           "smear": "docs/studies/precond_rules.md",
           "family_gap": "docs/studies/precond_rules.md",
-          "noise_scale": "docs/studies/precond_rules.md"}
+          "noise_scale": "docs/studies/precond_rules.md",
+          "lone_prior": "docs/studies/precond_rules.md"}
 
 
 def _off(value):

@@ -82,7 +82,7 @@ def _policy(raw):
         optional = (*optional, *PRIOR_SHIFT_STATE_KEYS)
     if config.get("detect_changes") is False:  # saved before the change test (or without it)
         optional = (*optional, *CHANGE_TEST_STATE_KEYS)
-    # (the instance's keys: an option may keep more, e.g. JointCB(lone_prior="work"))
+    # (the instance's keys: an option may keep more than its class's)
     expected = tuple(k for k in (*BASE_STATE_KEYS, *fresh._state_keys)
                      if k in state or k not in optional)
     missing = [k for k in expected if k not in state]

@@ -60,7 +60,7 @@ TRY_GATE = True
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
                    seed=None, arm_basis=None, try_gate=None,
-                   lone_arms="line", lone_prior="none"):
+                   lone_arms="line"):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -117,11 +117,6 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         to gate, and their saved config reads as before).
     lone_arms : {"line", "offset"}, default "line"
         Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
-    lone_prior : {"none", "work", "range"}, default "none"
-        ``"work"``: plain CG, Jacobi-CG and IC(0)-CG predicted from SSOR-PCG at ω = 1 by the
-        work model until played (:class:`~bandit.JointCB`, ``bandit/_joint_work.py``);
-        ``"range"``: by the relation's range, and a family never played tried once where the
-        range's cheap end pays (``bandit/_joint_untried.py``).
 
     Returns
     -------
@@ -162,5 +157,5 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
                    arm_basis=arm_basis, try_gate=try_gate,
-                   lone_arms=lone_arms, lone_prior=lone_prior,
+                   lone_arms=lone_arms,
                    seed=seed)

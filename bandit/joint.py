@@ -21,9 +21,7 @@ from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_removed
 from ._joint_lone import lone_offsets
-from ._joint_untried import first_try, range_basis
 from ._joint_first import first_pick
-from ._joint_work import WorkPrior, work_basis
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
 from .smooth import family_positions
@@ -42,7 +40,7 @@ _CLIP = 3.0
 # (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and a round's
 # context's features (bandit/_joint_context.py); its settings, saved state, public methods and
 # the documented constants those parts read stay here
-class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
               Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
@@ -272,20 +270,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
         own columns already) or plain ω arms; a learner saved before the option loads
         ``"line"``.
-    lone_prior : {"none", "work", "range"}, default "none"
-        ``"work"``: the offset layout of ``lone_arms="offset"``, with plain CG, Jacobi-CG and
-        IC(0)-CG on the row of SSOR-PCG at ω = 1 plus an offset whose prior mean is
-        ``log(γ w_k / w_sgs)``: the iterations' ratio from the condition numbers (``√8`` for
-        CG and Jacobi-CG, 1 for IC(0)-CG) times the work model's passes per iteration, read
-        from the first system's entries per row (:meth:`prime`), worth one round; the arm's
-        own rounds replace it once played (``bandit/_joint_work.py``; measured, not the
-        default: ``docs/studies/precond_rules.md``).  Only over configuration arms on a line layout
-        with an SSOR-PCG arm at ω = 1 (else ``ValueError``); a learner saved before the
-        option loads ``"none"``.  ``"range"`` (``arm_basis="omega"`` only): those arms on
-        the same row, the prior mean within the iteration relation's range (CG and
-        Jacobi-CG ``γ ∈ [1, √8]``, IC(0)-CG ``[1/√8, 1]``), AMG left on the line, and a
-        family never played tried once where the range's cheap end would save its
-        first try's allowance over the run's solves so far (``bandit/_joint_untried.py``).
     first_pick : bool, default True
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
@@ -406,7 +390,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True,
                  detect_drift=False, try_gate=False,
-                 lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
+                 lone_arms="line", gate_pick=True, first_pick=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
@@ -469,16 +453,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             self._family_basis(family, pos)
         check_choice("lone_arms", lone_arms, ("line", "offset"))
         self.lone_arms = lone_arms
-        check_choice("lone_prior", lone_prior, ("none", "work", "range"))
-        self.lone_prior = lone_prior
         self.first_pick = first_pick
-        if lone_prior != "none":  # (bandit/_joint_work.py, _joint_untried.py; own rows)
-            if plain or arm_basis not in ("omega", "line"):
-                raise ValueError(f"lone_prior={lone_prior!r} applies to configuration arms on "
-                                 "a line layout (arm_basis='omega' or 'line')")
-            (range_basis if lone_prior == "range" else work_basis)(self, family, pos)
-            self._state_keys = (*type(self)._state_keys, "work_ratio")
-        elif lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
+        if lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
             lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
@@ -519,8 +495,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             raise
         self.P = np.diag(1.0 / self._penalty_diag())
         self.theta = np.zeros(self.P.shape[0])
-        if self._work_cols is not None:  # lone_prior="work": the ridge's prior mean
-            self.theta = self._work_mean()
 
     @property
     def context_range(self):
@@ -550,7 +524,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 "try_gate": self.try_gate,
                 # (only when set: a saved file of the default reads as before the option)
                 **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
-                **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
                 "gate_pick": self.gate_pick,
@@ -571,7 +544,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
-        config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         config = config if "first_pick" in config else {**config, "first_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
@@ -633,8 +605,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
         the measured costs outweigh them as they accumulate.
         """
-        if self._work_cols is not None and self.t == 0:
-            self._take_density(A)  # lone_prior="work": the work figures of this matrix
         if self.prior is None or self.t > 0 or self.prior_used:
             return
         from .prior import theory_costs
@@ -711,10 +681,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # rank's copy is rank 0's, caches included), made read-only when first handed out
             # (FeatureMap._cached: the round never reads it)
             features._key, features._last = context, psi
-            k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
             return first_pick(self, k) if self._first_pick else k  # (_joint_first)
         k = int(self._select(self._context(context)))
-        k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
         return first_pick(self, k) if self._first_pick else k  # (_joint_first)
 
     def _select(self, psi):
