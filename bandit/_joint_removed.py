@@ -35,6 +35,8 @@ the saved state's entries that went with them (:data:`STATE`) are dropped with i
 * ``lone_prior`` (the arms without an ω predicted from SSOR-PCG at ω = 1 by the work model,
   ``"work"``, or by the iteration relation's range, ``"range"``): off ``"none"``, saved only
   when on (with its state ``work_ratio``); pickled as ``lone_prior``.
+* ``lone_arms`` (an arm without an ω predicted at the ω arms' mean plus an offset of its own,
+  ``"offset"``): off ``"line"``, saved only when on; pickled as ``lone_arms``.
 """
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ REMOVED = {"gate_losses": ("gate_losses", "_gate_losses", ("_lost_tries", "_pend
 SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ()),
             "noise_scale": ("raw", ("_own_noise", "_arm_family", "_family_sq_err")),
             "lone_prior": ("none", ("_work_cols", "_work_ratio", "_untried_arms",
-                                    "_untried_drop", "_untried_ref", "_untried_regime"))}
+                                    "_untried_drop", "_untried_ref", "_untried_regime")),
+            "lone_arms": ("line", ())}
 
 #: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
 STATE = ("smear_rows", "family_sq_err", "work_ratio")
@@ -68,7 +71,8 @@ _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "smear": "docs/studies/precond_rules.md",
           "family_gap": "docs/studies/precond_rules.md",
           "noise_scale": "docs/studies/precond_rules.md",
-          "lone_prior": "docs/studies/precond_rules.md"}
+          "lone_prior": "docs/studies/precond_rules.md",
+          "lone_arms": "docs/studies/unseen.md"}
 
 
 def _off(value):

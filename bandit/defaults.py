@@ -59,8 +59,7 @@ ARM_BASIS = "omega"
 TRY_GATE = True
 
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, try_gate=None,
-                   lone_arms="line"):
+                   seed=None, arm_basis=None, try_gate=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -115,8 +114,6 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
         to gate, and their saved config reads as before).
-    lone_arms : {"line", "offset"}, default "line"
-        Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
 
     Returns
     -------
@@ -156,6 +153,4 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         try_gate = TRY_GATE and not plain
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, try_gate=try_gate,
-                   lone_arms=lone_arms,
-                   seed=seed)
+                   arm_basis=arm_basis, try_gate=try_gate, seed=seed)

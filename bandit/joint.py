@@ -20,7 +20,6 @@ from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from . import _joint_removed
-from ._joint_lone import lone_offsets
 from ._joint_first import first_pick
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -261,15 +260,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         no other family is played its predictions and draws are that learner's, bit for bit
         (``bandit/_joint_basis.py``; until an arm has converged the
         draw keeps to that family; measured, not the default: ``docs/studies/precond_rules.md``).
-    lone_arms : {"line", "offset"}, default "line"
-        On the line layouts (``"omega"``, ``"line"``), where an arm without an ω (plain CG,
-        Jacobi-CG, IC(0)-CG, AMG-CG: each a family of its own) is predicted: at its place on
-        the line, after the last ω (``"line"``), or at the ω arms' mean log-cost plus an
-        offset of its own, learnt from its own rounds and, before any, as uncertain as the
-        ridge's prior (``"offset"``, ``bandit/_joint_lone.py``; measured, not the default:
-        ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
-        own columns already) or plain ω arms; a learner saved before the option loads
-        ``"line"``.
     first_pick : bool, default True
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
@@ -329,7 +319,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
     auto_span = None
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
-    lone_arms = "line"  # (and every arm on the line)
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
     prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
@@ -390,7 +379,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True,
                  detect_drift=False, try_gate=False,
-                 lone_arms="line", gate_pick=True, first_pick=True,
+                 gate_pick=True, first_pick=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
@@ -451,11 +440,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
             self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
-        check_choice("lone_arms", lone_arms, ("line", "offset"))
-        self.lone_arms = lone_arms
         self.first_pick = first_pick
-        if lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
-            lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
@@ -522,8 +507,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
                 "detect_changes": self.detect_changes,
                 "detect_drift": self.detect_drift,
                 "try_gate": self.try_gate,
-                # (only when set: a saved file of the default reads as before the option)
-                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
                 "gate_pick": self.gate_pick,
@@ -543,7 +526,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
-        config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         config = config if "first_pick" in config else {**config, "first_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}

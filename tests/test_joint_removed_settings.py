@@ -23,7 +23,8 @@ A = gallery.laplacian_2d(6)
 #: file stem -> the option named in the refusal
 REMOVED_ON = {"smear_on": "smear", "family_gap_span_on": "family_gap",
               "noise_scale_standardised_on": "noise_scale", "noise_scale_family_on": "noise_scale",
-              "lone_prior_work_on": "lone_prior", "lone_prior_range_on": "lone_prior"}
+              "lone_prior_work_on": "lone_prior", "lone_prior_range_on": "lone_prior",
+              "lone_arms_offset_on": "lone_arms"}
 MAKE = {"config_default": (lambda: bandit.default_policy(None, GRID, seed=0), {"cost": "work"}),
         "omega_default": (lambda: bandit.default_policy("ssor_pcg", [1.0, 1.3, 1.6], seed=0),
                           {"solver": "ssor_pcg"})}
@@ -77,12 +78,13 @@ def test_a_removed_setting_is_no_longer_taken(option):
 #: removed setting, off ...
 PICKLED_OFF = {"smear": False, "smear_rows": None, "family_gap": "step", "noise_scale": "raw",
                "_own_noise": False, "_arm_family": np.array([0, 0, 0, 1, 2]),
-               "_family_sq_err": np.zeros((2, 3)), "lone_prior": "none"}
+               "_family_sq_err": np.zeros((2, 3)), "lone_prior": "none", "lone_arms": "line"}
 #: ... and on
 PICKLED_ON = {"smear": {"smear": True, "smear_rows": np.zeros((2, 12))},
               "family_gap": {"family_gap": "span"},
               "noise_scale": {"noise_scale": "family", "_own_noise": True},
-              "lone_prior": {"lone_prior": "work", "_work_ratio": np.zeros(5)}}
+              "lone_prior": {"lone_prior": "work", "_work_ratio": np.zeros(5)},
+              "lone_arms": {"lone_arms": "offset"}}
 
 
 def _rounds(p, start, n):
