@@ -37,6 +37,11 @@ the saved state's entries that went with them (:data:`STATE`) are dropped with i
   when on (with its state ``work_ratio``); pickled as ``lone_prior``.
 * ``lone_arms`` (an arm without an ω predicted at the ω arms' mean plus an offset of its own,
   ``"offset"``): off ``"line"``, saved only when on; pickled as ``lone_arms``.
+
+A value of a kept setting that named a removed rule (:data:`VALUES`) is refused the same way:
+
+* ``arm_basis="base"`` (the family of most arms with the columns of a learner over it alone,
+  every other family an offset from its level).
 """
 from __future__ import annotations
 
@@ -60,6 +65,9 @@ SETTINGS = {"smear": (False, ("smear_rows",)), "family_gap": ("step", ()),
                                     "_untried_drop", "_untried_ref", "_untried_regime")),
             "lone_arms": ("line", ())}
 
+#: Values of kept settings that named a removed rule: refused (any other value loads as saved).
+VALUES = {"arm_basis": ("base",)}
+
 #: Saved-state entries of removed settings (dropped: the setting's key says whether it was on).
 STATE = ("smear_rows", "family_sq_err", "work_ratio")
 
@@ -72,7 +80,8 @@ _WHERE = {"gate_losses": "docs/studies/precond_rules.md",
           "family_gap": "docs/studies/precond_rules.md",
           "noise_scale": "docs/studies/precond_rules.md",
           "lone_prior": "docs/studies/precond_rules.md",
-          "lone_arms": "docs/studies/unseen.md"}
+          "lone_arms": "docs/studies/unseen.md",
+          "arm_basis": "docs/studies/precond_rules.md"}
 
 
 def _off(value):
@@ -108,6 +117,9 @@ def saved_config(config):
             if not _is(config[option], off):
                 _refuse(option, config[option])
             config = {k: v for k, v in config.items() if k != option}
+    for key, gone in VALUES.items():
+        if isinstance(config.get(key), str) and config[key] in gone:
+            _refuse(key, config[key])
     return config
 
 
@@ -134,6 +146,9 @@ def pickled_state(state):
             state = {k: v for k, v in state.items() if k != option}
         if any(k in state for k in scratch):
             state = {k: v for k, v in state.items() if k not in scratch}
+    for key, gone in VALUES.items():
+        if isinstance(state.get(key), str) and state[key] in gone:
+            _refuse(key, state[key])
     return state
 
 

@@ -106,7 +106,7 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Starting range of the context (a hint; the range is learnt either way).
     seed : int, optional
         Seed of the policy's generator.
-    arm_basis : {"omega", "line", "family", "base"}, optional
+    arm_basis : {"omega", "line", "family"}, optional
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
         the recommended one above.  Plain ω arms are one family: the same model either way
         (by default their config says ``"line"``, as it always did).

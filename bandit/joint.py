@@ -252,14 +252,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "omega", "family", "base"}, default "line"
+    arm_basis : {"line", "omega", "family"}, default "line"
         The arm features over configuration arms (see above; ``"omega"`` is the line with
         each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
-        same for plain ω arms.  ``"base"``: the family of most arms has the columns of a
-        learner over it alone and every other family an offset from its level, so that while
-        no other family is played its predictions and draws are that learner's, bit for bit
-        (``bandit/_joint_basis.py``; until an arm has converged the
-        draw keeps to that family; measured, not the default: ``docs/studies/precond_rules.md``).
+        same for plain ω arms.
     first_pick : bool, default True
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
@@ -429,15 +425,13 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        check_choice("arm_basis", arm_basis, ("family", "line", "omega", "base"))
+        check_choice("arm_basis", arm_basis, ("family", "line", "omega"))
         self.arm_basis = arm_basis
         family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
         elif arm_basis == "omega":
             self._omega_line_basis(family, pos)
-        elif arm_basis == "base":
-            self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
         self.first_pick = first_pick
@@ -656,8 +650,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
                 self._gate_pick, psi)
-            if lead < 0 and self._base_arms is not None:
-                k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included), made read-only when first handed out
@@ -685,30 +677,11 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
                                        self._score, self.converged_counts, raw,
                                        self._gate_family, self._gate_allow, sigma,
                                        self._gate_pick)
-            if lead < 0 and self._base_arms is not None:
-                k = self._base_draw()
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
-
-    _base_arms = None  # arm_basis="base": the base family's arms (None: another layout)
-
-    def _base_draw(self):
-        """``arm_basis="base"`` before any arm has converged (no leader to weigh a rival
-        against): the draw's least score among the base family's arms next to its predicted
-        best.  With no cost seen every prediction is the same and the draw would go to the
-        widest prior, which the layout gives another family (its own offset on top of the
-        shared level); a rival is tried once the gate can weigh it against a leader."""
-        base = self._base_arms
-        mu, score = self._mu[base], self._score[base]
-        k = int(base[np.argmin(score)])
-        if self._near_mask.size:
-            best = int(base[np.argmin(mu)])
-            allowed = base[self._near_mask[best, base]]
-            k = int(allowed[np.argmin(self._score[allowed])])
-        return k
 
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),

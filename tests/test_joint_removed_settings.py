@@ -24,7 +24,7 @@ A = gallery.laplacian_2d(6)
 REMOVED_ON = {"smear_on": "smear", "family_gap_span_on": "family_gap",
               "noise_scale_standardised_on": "noise_scale", "noise_scale_family_on": "noise_scale",
               "lone_prior_work_on": "lone_prior", "lone_prior_range_on": "lone_prior",
-              "lone_arms_offset_on": "lone_arms"}
+              "lone_arms_offset_on": "lone_arms", "arm_basis_base_on": "arm_basis"}
 MAKE = {"config_default": (lambda: bandit.default_policy(None, GRID, seed=0), {"cost": "work"}),
         "omega_default": (lambda: bandit.default_policy("ssor_pcg", [1.0, 1.3, 1.6], seed=0),
                           {"solver": "ssor_pcg"})}
@@ -68,7 +68,7 @@ def test_a_file_saved_with_a_removed_option_on_is_refused_naming_it(stem):
         bandit.Policy.from_state_dict(state)
 
 
-@pytest.mark.parametrize("option", sorted(set(REMOVED_ON.values())))
+@pytest.mark.parametrize("option", sorted(set(REMOVED_ON.values()) - {"arm_basis"}))
 def test_a_removed_setting_is_no_longer_taken(option):
     with pytest.raises(TypeError, match=option):
         bandit.JointCB([1.0, 1.5], **{option: None})
@@ -84,7 +84,7 @@ PICKLED_ON = {"smear": {"smear": True, "smear_rows": np.zeros((2, 12))},
               "family_gap": {"family_gap": "span"},
               "noise_scale": {"noise_scale": "family", "_own_noise": True},
               "lone_prior": {"lone_prior": "work", "_work_ratio": np.zeros(5)},
-              "lone_arms": {"lone_arms": "offset"}}
+              "lone_arms": {"lone_arms": "offset"}, "arm_basis": {"arm_basis": "base"}}
 
 
 def _rounds(p, start, n):
@@ -119,3 +119,8 @@ def test_a_learner_pickled_with_a_removed_setting_on_is_refused_naming_it(option
     data = pickle.dumps(p)
     with pytest.raises(ValueError, match=f"{option}=.*removed"):
         pickle.loads(data)
+
+
+def test_a_removed_layout_is_no_longer_taken():
+    with pytest.raises(ValueError, match="arm_basis"):
+        bandit.JointCB(GRID, arm_basis="base")
