@@ -21,13 +21,12 @@ STATE_VERSION = 1
 #: later within version 1: a state without it restores zeros (no leader until an arm converges).
 #: JointCB's ``log_sq_err`` too: a state without it is a log-cost learner's, which never reads it.
 #: JointCB's drift test (``drift_level``, ``drift_score``, ``drifts``) too: a state without it
-#: starts the test afresh.  Its smearing rounds (``smear_rows``) too: a state without them was
-#: saved before ``smear`` existed, by a learner without it.  Its families' own error sums
-#: (``family_sq_err``) too: a state without them was saved before ``noise_scale="family"``
-#: existed, by a learner with one noise scale.
+#: starts the test afresh.  ``family_sq_err`` too: JointCB saved it for an option since
+#: removed (a saved state's entry is dropped, :mod:`bandit._joint_removed`), and a state of
+#: another policy without it loads as it did.
 BASE_STATE_KEYS = ("t", "counts", "converged_counts", "cost_sums", "p")
 OPTIONAL_STATE_KEYS = ("converged_counts", "log_sq_err", "drift_level", "drift_score", "drifts",
-                       "smear_rows", "family_sq_err")
+                       "family_sq_err")
 #: JointCB's state of the prior's shared error: a state saved before ``prior_shift`` existed
 #: (its config has none) lacks it and is a learner without the shared error.
 PRIOR_SHIFT_STATE_KEYS = ("prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
@@ -262,6 +261,13 @@ class Policy:
         a state saved before one of its options existed to what it was then)."""
         return config
 
+    @classmethod
+    def _saved_state(cls, values: dict) -> dict:
+        """The saved state's entries ``values`` (``state["state"]``) this class takes, after
+        :meth:`_saved_config` has read the config (a subclass drops the entries of a removed
+        option that config said was off)."""
+        return values
+
     def state_dict(self) -> dict:
         """Everything needed to resume identically, as JSON-serialisable Python objects."""
         arrays = {k: getattr(self, k) for k in (*BASE_STATE_KEYS, *self._state_keys)}
@@ -291,7 +297,7 @@ class Policy:
             obj = klass(state["arms"], seed=state["seed"],
                         **klass._saved_config(state["config"]))
         obj.rng.bit_generator.state = state["rng"]
-        for k, v in state["state"].items():
+        for k, v in klass._saved_state(state["state"]).items():
             setattr(obj, k, v)
         obj.t = int(obj.t)
         return obj

@@ -1,5 +1,5 @@
 """The arm features of :class:`bandit.JointCB`: the layouts ``χ_k`` of its ``arm_basis``
-(``"line"``, ``"omega"``, ``"family"``, ``"base"``), the ridge penalty ``λΛ`` on the joint
+(``"line"``, ``"omega"``, ``"family"``), the ridge penalty ``λΛ`` on the joint
 features, and the neighbours ``explore_radius`` lets exploration draw.
 
 A mixin of :class:`~bandit.JointCB`; the setting's documentation and
@@ -17,8 +17,6 @@ from .smooth import arm_positions
 class ArmBasis:
     """The arm basis ``χ`` (``_X``, and ``_degree`` for the family layout), its penalty and
     the exploration radius's mask (``_near_mask``)."""
-
-    _context_mult = None  # "base": each column's factor on its context dependence's penalty
 
     def _line_basis(self):
         """All arms on one line: by ω when every arm has one, else by index (plain ω arms,
@@ -44,10 +42,7 @@ class ArmBasis:
 
         The families (:func:`bandit.smooth.family_positions`) are laid end to end in the order
         of their first arm, one family grid step apart: the SSOR-PCG ω 1.0, 1.2, 1.4, 1.5, …, 1.9
-        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, …; with
-        ``family_gap="span"`` a family of several ω is followed by a gap of its own span
-        (plain CG at 18, Jacobi-CG at 19, …), so that the next family's level does not bend
-        the family's curve at its last ω.  The
+        at 0, 2, 4, 5, …, 9, then plain CG, Jacobi-CG, IC(0)-CG, … at 10, 11, 12, ….  The
         basis is the line's (``min(m_omega, K)`` Chebyshev polynomials of the position), so
         within a family the model is a smooth curve in ω, as over plain ω arms, and the
         exploration radius applies within the predicted best's family in its ω order (as
@@ -58,9 +53,7 @@ class ArmBasis:
         for f in range(int(family.max()) + 1):
             idx = np.flatnonzero(family == f)
             x[idx] = start + pos[idx]
-            # "span": a family of several ω is as far from the next as it is wide
-            gap = max(float(pos[idx].max()), 1.0) if self.family_gap == "span" else 1.0
-            start = x[idx].max() + gap
+            start = x[idx].max() + 1.0
         span = x.max() if x.max() > 0 else 1.0
         mw = min(self.m_omega, self.n_arms)
         self._X = np.ascontiguousarray(np.array([_chebyshev(2.0 * v / span - 1.0, mw) for v in x]))
@@ -115,44 +108,6 @@ class ArmBasis:
         self._degree = np.asarray(degree, dtype=float)
         self._near_mask = self._family_radius_mask(family, pos)
 
-    def _base_basis(self, family, pos):
-        """The base family's own columns, every other family's offset (``arm_basis="base"``).
-
-        The base family is the one of most arms (the first of them on a tie): its columns are
-        the Chebyshev basis of its ω mapped to [−1, 1] (``min(m_omega, its size)`` of them,
-        penalised ``(j + 1)²``), exactly the line a learner over that family alone has
-        (:meth:`_line_basis`), and their first column, its level, is shared by every arm.
-        Every other family adds a block of its own: its indicator times the Chebyshev basis
-        of its ω within the family (the indicator alone for a family of one arm), an offset
-        from the base family's level whose dependence on the context is penalised
-        :attr:`FAMILY_CONTEXT_PENALTY` times more (as with ``"family"``).  No other family's
-        column touches the base family's arms, so while no other family has been played the
-        base family's predictions and widths are those of the learner over it alone, bit for
-        bit; once one has, its rounds move the base family only through the shared level.
-        Until an arm has converged the draw keeps to the base family (``JointCB._base_draw``).
-        """
-        sizes = np.bincount(family)
-        base = int(np.argmax(sizes))
-        order = [base] + [f for f in range(sizes.size) if f != base]
-        blocks, degree, mult = [], [], []
-        for f in order:
-            idx = np.flatnonzero(family == f)
-            mw = min(self.m_omega, idx.size)
-            span = pos[idx].max() if pos[idx].max() > 0 else 1.0
-            block = np.zeros((self.n_arms, mw))
-            if f == base:
-                block[:, 0] = 1.0  # the base family's level, shared by every arm
-            for k in idx:
-                block[k] = _chebyshev(2.0 * pos[k] / span - 1.0, mw) if mw > 1 else 1.0
-            blocks.append(block)
-            degree.extend(range(mw))
-            mult.extend([1.0 if f == base else self.FAMILY_CONTEXT_PENALTY] * mw)
-        self._X = np.ascontiguousarray(np.hstack(blocks))
-        self._degree = np.asarray(degree, dtype=float)
-        self._context_mult = np.asarray(mult)
-        self._base_arms = np.flatnonzero(family == base)
-        self._near_mask = self._family_radius_mask(family, pos)
-
     @property
     def _near(self):
         """Per predicted best, the indices of the arms exploration may draw (None: all)."""
@@ -160,9 +115,8 @@ class ArmBasis:
             return None
         return [np.flatnonzero(row) for row in self._near_mask]
 
-    def _basis_penalty_diag(self):
-        """``λ Λ`` on the joint features (index ``i·m_omega + j``), before the work prior's
-        weights (:meth:`_joint_work.WorkPrior._penalty_diag`)."""
+    def _penalty_diag(self):
+        """``λ Λ`` on the joint features (index ``i·m_omega + j``)."""
         ctx = np.diag(self.features.penalty)
         if self._degree is None:  # the line basis: column j has degree j in ω
             j = np.arange(self._X.shape[1]) + 1.0
@@ -170,8 +124,5 @@ class ArmBasis:
         # the family basis: degree in ω within the family; a family's departure from the
         # shared dependence on the context (context feature i > 0) penalised more
         pen = np.outer(ctx, (self._degree + 1.0) ** 2)
-        if self._context_mult is not None:  # "base": the other families' columns only
-            pen[1:] *= self._context_mult
-        else:
-            pen[1:, 1:] *= self.FAMILY_CONTEXT_PENALTY
+        pen[1:, 1:] *= self.FAMILY_CONTEXT_PENALTY
         return self.ridge * pen.ravel()

@@ -92,14 +92,9 @@ class ChangeTests:
         self.theta = self.P @ (rho * b)
         self.sq_err *= rho
         self.log_sq_err *= rho
-        if self._own_noise:  # each family's sum and count, as σ̂'s
-            self._family_sq_err *= rho
-        self.smear_rows = None  # residuals of the phase before the change: not this one's
         self.forgotten += (1.0 - rho) * n
         if self.prior_c is not None:
             self.prior_c = rho * self.prior_c
             self.prior_scale *= rho
         self._mu_of = None
         self.p = None
-        if self._work_cols is not None:  # lone_prior="work": its prior mean keeps its weight
-            self._work_forgotten(rho, pen)

@@ -37,8 +37,6 @@ class ContextRules:
             self.P, self.theta = rescale_ridge(self.P, self.theta, Sf, np.diag(self._penalty_diag()))
             if self.prior_dir is not None:
                 self.prior_dir = self.prior_dir @ Sf.T
-            if self.smear_rows is not None:  # ψ in the new range's features (exact)
-                self.smear_rows[:, 2:] = self.smear_rows[:, 2:] @ S.T
             self._mu_of = None
         if self.target == "auto" and context is not None and (self.auto_span is not None
                                                               or self.t == 0):

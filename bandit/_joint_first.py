@@ -24,9 +24,9 @@ stands for it, by the regime the leader's own cost shows at the context:
   among the systems the leader finds hardest (``q > 1/2``) or easiest (``q < 1/2``);
 * **the family's strength** against the leader's: each preconditioner ranked by how much of
   the operator it captures per iteration — plain CG 0, Jacobi 1, SSOR / symmetric
-  Gauss–Seidel 2, IC(0) 3, AMG 4 (the iteration relations of ``bandit/_joint_untried.py``:
-  plain and Jacobi-CG ``γ ≥ 1`` against symmetric Gauss–Seidel, IC(0)-CG ``γ ≤ 1``; AMG a
-  count that does not grow with the conditioning).  A stronger preconditioner than the
+  Gauss–Seidel 2, IC(0) 3, AMG 4 (the iteration relations: plain and Jacobi-CG ``γ ≥ 1``
+  against symmetric Gauss–Seidel, IC(0)-CG ``γ ≤ 1``; AMG a count that does not grow with
+  the conditioning).  A stronger preconditioner than the
   leader's costs more per iteration or a set-up and saves iterations, so it pays where the
   leader iterates most; a weaker one has cheaper iterations and pays where few are needed.
   Where the leader is at its hardest the first try goes to a never-played *stronger* family,

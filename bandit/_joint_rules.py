@@ -254,10 +254,6 @@ class AutoTargetRules:
         rows = self.auto_rounds
         fresh = type(self)(self.arms, seed=self.seed, **{**self._config(), "target": "log"})
         fresh.prior_curve, fresh.prior_moved = self.prior_curve, self.prior_moved
-        if self._work_cols is not None:  # lone_prior="work": the first system's work figures
-            fresh.work_ratio = self.work_ratio
-            if fresh.P is not None:
-                fresh.theta = fresh._work_mean()
         for i, (arm, cost, censored, *c) in enumerate(rows):
             c = c[0] if len(c) == 1 else np.array(c)
             if i == 0:  # the prior enters at the first context, as in a run

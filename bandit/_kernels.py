@@ -18,7 +18,7 @@ from .features import _basis1
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
            "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
            "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell",
-           "expected_saving", "try_pays", "family_scale", "arm_scales"]
+           "expected_saving", "try_pays"]
 
 
 @njit(cache=True)
@@ -339,37 +339,8 @@ def _argmin_first(values, mask):
 
 
 @njit(cache=True)
-def family_scale(family_err, f, sigma):
-    """Family ``f``'s own noise scale ``sqrt((Σ_f r² + 0.1)/(n_f + 1))`` from ``family_err``
-    (row 0: the sums of each family's fed squared errors, row 1: their rounds), or ``sigma``
-    (the common scale) while the family has no round."""
-    n = family_err[1, f]
-    if not n > 0.0:
-        return sigma
-    return math.sqrt((family_err[0, f] + 0.1) / (n + 1.0))
-
-
-@njit(cache=True)
-def arm_scales(arm_family, family_err, lead, sigma):
-    """Each arm's noise scale in a draw with ``noise_scale="family"``: the leader's family's
-    own (:func:`family_scale`) for the arms of that family, the common ``sigma`` for every
-    other arm (and for all when there is no leader, ``lead < 0``)."""
-    K = arm_family.size
-    out = np.empty(K)
-    own = sigma
-    fl = -1
-    if lead >= 0:
-        fl = arm_family[lead]
-        own = family_scale(family_err, fl, sigma)
-    for j in range(K):
-        out[j] = own if arm_family[j] == fl else sigma
-    return out
-
-
-@njit(cache=True)
 def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                     cap_ratio=False, family=None, allow=None, sigma=0.0, arm_family=None,
-                     family_err=None, pick=False):
+                     cap_ratio=False, family=None, allow=None, sigma=0.0, pick=False):
     """One lower-confidence-bound draw of the joint (context, ω) model, in one call.
 
     :func:`joint_scores` fills ``mu`` and ``score``; with ``cap`` finite each score is raised
@@ -393,41 +364,18 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     comparisons, not a second pass over the model.  The widths are read back from the
     uncapped scores (``sqrt(φᵀPφ) = (μ − score)/bonus``; with ``bonus = 0``, recomputed).
 
-    *Each family's own noise scale* (``arm_family``: each arm's family; ``family_err``: per
-    family the sum of its rounds' squared errors and their count, ``2 × F``; omitted or empty:
-    one scale for all): the arms of the leader's family take that family's own scale and every
-    other arm the common one, ``sigma`` (``σ̂``, of which ``bonus`` is ``β`` times):
-    the scores are ``μ_k − β σ_k sqrt(φ_kᵀPφ_k)`` (:func:`arm_scales`), and the gate weighs
-    each prediction's width by its own scale.
-
     ``pick`` (with the gate, :attr:`bandit.JointCB.gate_pick`): a drawn rival is replaced by
     the rival arm of greatest gate value before it is weighed (:func:`_gated_arm`).
     """
     K = mu.size
-    own = False
-    # empty until needed: views of no entries, not allocations (a draw allocates only the
+    # empty until needed: a view of no entries, not an allocation (a draw allocates only the
     # arrays it fills)
-    arm_sigma = mu[:0]
     wide = mu[:0]  # sqrt(φ_kᵀPφ_k), before the cap raises the scores
-    if family_err is not None:  # (a branch Numba drops when the argument is omitted)
-        if family_err.size > 0 and sigma > 0.0:
-            own = True
-            # the widths first (β σ = 1), then the leader (of μ alone), then each arm's scale
-            joint_scores(theta, P, psi, X, 1.0, mu, score)
-            wide = np.empty(K)
-            for j in range(K):
-                wide[j] = mu[j] - score[j]
-            arm_sigma = arm_scales(arm_family, family_err, played_argmin(mu, converged),
-                                   sigma)
-            beta = bonus / sigma
-            for j in range(K):
-                score[j] = mu[j] - beta * arm_sigma[j] * wide[j]
-    if not own:
-        joint_scores(theta, P, psi, X, bonus, mu, score)
+    joint_scores(theta, P, psi, X, bonus, mu, score)
     gated = False
     if family is not None:  # (a branch Numba drops when the argument is omitted)
         gated = family.size > 0 and not cap_ratio
-    if gated and not own:
+    if gated:
         wide = np.empty(K)
         if bonus > 0.0:
             for j in range(K):
@@ -454,7 +402,7 @@ def joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converg
     if family is not None:
         if gated and lead >= 0 and k >= 0:
             k = _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged,
-                           near_mask, arm_sigma, pick)
+                           near_mask, pick)
     return k, lead
 
 
@@ -547,12 +495,11 @@ def _scalar_features(c, mid, scale, kind, m):
 
 @njit(cache=True)
 def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu, score,
-                 converged, family, allow, sigma, arm_family, family_err, pick, out):
+                 converged, family, allow, sigma, pick, out):
     """One round's decision of :class:`~bandit.JointCB` at a scalar context, in one call: the
     context's features (:func:`_scalar_features`) and :func:`joint_select_lcb` on them (a
     model of the log-cost; ``family``, ``allow``, ``sigma``: its try gate, ``family`` empty
-    for none; ``arm_family``, ``family_err``: each family's own noise scale, ``family_err``
-    empty for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader)``,
+    for none; ``pick``: :attr:`~bandit.JointCB.gate_pick`).  Returns ``(arm, leader)``,
     leaves the means in ``mu`` and the features in ``out`` (``m`` entries: for the feature
     map's cache, as its own call leaves it).
 
@@ -564,7 +511,7 @@ def joint_decide(c, mid, scale, kind, m, theta, P, X, bonus, cap, near_mask, mu,
     """
     psi = _scalar_features(c, mid, scale, kind, m)
     k, lead = joint_select_lcb(theta, P, psi, X, bonus, cap, near_mask, mu, score, converged,
-                               False, family, allow, sigma, arm_family, family_err, pick)
+                               False, family, allow, sigma, pick)
     out[:] = psi
     return k, lead
 

@@ -77,7 +77,7 @@ def _argmin_family(values, family, f, near_mask, row):
 
 
 @njit(cache=True)
-def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
+def _gate_value(j, lead, mu, wide, sigma, proven, allow):
     """Arm ``j``'s try by the gate's terms against the leader ``lead`` (:func:`_gated_arm`):
     ``(gain, allowance)``, its :func:`expected_saving` times the evidence and what a try
     that loses may cost; the try pays when ``gain >= allowance`` (:func:`try_pays`: ``gain``
@@ -86,10 +86,6 @@ def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
     wl = wide[lead] * wide[lead]
     evidence = 1.0 / wl if wl > 0.0 else np.inf
     spread = sigma * np.sqrt(wk + wl)
-    if arm_sigma is not None:
-        if arm_sigma.size:
-            spread = np.sqrt(arm_sigma[j] * arm_sigma[j] * wk
-                             + arm_sigma[lead] * arm_sigma[lead] * wl)
     allowance = allow[0] if proven else allow[1]
     if not (np.isfinite(spread) and evidence == evidence):
         return np.inf, allowance
@@ -98,15 +94,13 @@ def _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven, allow):
 
 @njit(cache=True)
 def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_mask,
-               arm_sigma=None, pick=False):
+               pick=False):
     """The arm a gated draw plays (:func:`bandit._kernels.joint_select_lcb`): ``k`` when it
     is of the leader's family or its try pays (:func:`try_pays` of the predicted gap
     ``μ_k − μ_lead``, its spread ``σ̂ sqrt(w_k + w_lead)`` and the evidence ``1 / w_lead``,
     ``w = φᵀPφ`` read from ``wide = sqrt(w)``; the allowance ``allow[0]`` when some arm of
     ``k``'s family has converged, else ``allow[1]``), otherwise the least score among the
-    leader's family next to that family's predicted best (``near_mask``).  ``arm_sigma`` (optional,
-    not empty): each arm's noise scale (``noise_scale="family"``), the spread then
-    ``sqrt(σ_k² w_k + σ_lead² w_lead)``.
+    leader's family next to that family's predicted best (``near_mask``).
 
     ``pick`` (:attr:`bandit.JointCB.gate_pick`): a drawn rival stands for every arm of the
     other families, and the arm weighed is the one of greatest gate value (:func:`_gate_value`:
@@ -120,7 +114,7 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
         return k
     K = mu.size
     best = k
-    gain, allowance = _gate_value(k, lead, mu, wide, sigma, arm_sigma,
+    gain, allowance = _gate_value(k, lead, mu, wide, sigma,
                                   _family_proven(fk, family, converged), allow)
     if pick:  # the rival of greatest gain per allowance (its try's value in its own terms)
         value = gain / allowance
@@ -128,7 +122,7 @@ def _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
             fj = family[j]
             if fj == fl or j == k:
                 continue
-            g, a = _gate_value(j, lead, mu, wide, sigma, arm_sigma,
+            g, a = _gate_value(j, lead, mu, wide, sigma,
                                _family_proven(fj, family, converged), allow)
             if g / a > value or value != value:
                 best, value, gain, allowance = j, g / a, g, a

@@ -76,13 +76,13 @@ def _policy(raw):
     except (TypeError, ValueError) as exc:
         raise _Bad(f"policy config of {name}: {exc}") from None
     _no_flags_for_numbers(name, config, fresh)
-    state = raw["state"]
+    state = klass._saved_state(raw["state"])  # (a removed option's entries: dropped when off)
     optional = OPTIONAL_STATE_KEYS
     if config.get("prior_shift", 0) is None:  # saved before prior_shift, or without it
         optional = (*optional, *PRIOR_SHIFT_STATE_KEYS)
     if config.get("detect_changes") is False:  # saved before the change test (or without it)
         optional = (*optional, *CHANGE_TEST_STATE_KEYS)
-    # (the instance's keys: an option may keep more, e.g. JointCB(lone_prior="work"))
+    # (the instance's keys: an option may keep more than its class's)
     expected = tuple(k for k in (*BASE_STATE_KEYS, *fresh._state_keys)
                      if k in state or k not in optional)
     missing = [k for k in expected if k not in state]
@@ -110,13 +110,6 @@ def _policy(raw):
           "entry (costs are non-negative)")
     _need(values.get("forgotten", 0) <= values["t"], f"policy state 'forgotten' "
           f"({values.get('forgotten')!r}) exceeds the rounds played, t = {values['t']}")
-    rows = values.get("smear_rows")
-    if rows is not None:  # JointCB's smearing rounds: its arms, its features' length
-        _need(bool(np.all(rows[:, 0] < fresh.n_arms)), f"policy state 'smear_rows' names an "
-              f"arm beyond the {fresh.n_arms} arms")
-        P = values.get("P")
-        _need(P is not None and rows.shape[1] - 2 == P.shape[0] // fresh._X.shape[1],
-              "policy state 'smear_rows' does not match the model's context features")
     if "converged_counts" in values:
         cc = values["converged_counts"]
         _need(bool(np.all(cc >= 0) and np.all(cc <= values["counts"])),
@@ -154,12 +147,6 @@ def _meaning(key, v, fresh):
     elif key.endswith("sq_err"):
         _need(bool(np.all(np.asarray(v) >= 0)),
               f"policy state {key!r} must be >= 0 (a sum of squares)")
-    elif key == "smear_rows" and v is not None:  # JointCB's smearing: rows (arm, y, ψ)
-        ok = (isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] >= 3
-              and v.dtype.kind == "f" and bool(np.isfinite(v).all()))
-        _need(ok and bool(np.all((v[:, 0] >= 0) & (v[:, 0] == np.round(v[:, 0])))),
-              f"policy state {key!r} must be null or rows (arm index, log-cost, features) of "
-              f"finite numbers")
     elif key == "drift_score":  # JointCB's drift test: CUSUMs
         _need(bool(np.all(np.asarray(v) >= 0)), f"policy state {key!r} must be >= 0, got {v!r}")
     elif key in ("cusum_up", "cusum_down", "forgotten", "prior_scale"):  # JointCB's change test
@@ -273,7 +260,7 @@ def _like(key, v, fresh):
         _need(type(v) is type(fresh), f"{where} must be a {type(fresh).__name__}, got "
                                       f"{type(v).__name__}")
     else:
-        # an entry a fresh policy has not set yet (JointCB's prior, smearing rows, ...) holds
+        # an entry a fresh policy has not set yet (JointCB's prior, ...) holds
         # numbers once set: a string had loaded, and the next solve failed with "unsupported
         # operand type(s) for -: 'str' and 'float'"
         _need(v is None or (_is_real(v) and not isinstance(v, (bool, np.bool_)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "FAMILY_GAP", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE", "NOISE_SCALE",
+__all__ = ["ARM_BASIS", "DEFAULT_ARMS", "EXPLORE_RADIUS", "EXPLORE_WIDTH", "TRY_GATE",
            "default_policy", "explore_radius"]
 
 #: The paper's ω grid, ``linspace(1.0, 1.95, 20)``.
@@ -50,10 +50,6 @@ def explore_radius(arms):
 #: :class:`~bandit.JointCB`): one line, each family of several ω placed by its ω.
 ARM_BASIS = "omega"
 
-#: The default learner's space on that line after a family of several ω (``family_gap`` of
-#: :class:`~bandit.JointCB`): one grid step of the family.
-FAMILY_GAP = "step"
-
 
 #: Whether the default learner over configuration arms gates a rival family's try by its
 #: value (``try_gate`` of :class:`~bandit.JointCB`, inside its compiled draw): side by side
@@ -62,15 +58,8 @@ FAMILY_GAP = "step"
 #: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond_rules.md``).
 TRY_GATE = True
 
-#: How the default learner over configuration arms counts a round's one-step error in its
-#: noise scale (``noise_scale`` of :class:`~bandit.JointCB`): ``"raw"`` (whole) or
-#: ``"standardised"`` (over its predictive spread).  Plain ω arms keep ``"raw"``.
-NOISE_SCALE = "raw"
-
-
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
-                   seed=None, arm_basis=None, family_gap=None, try_gate=None, noise_scale=None,
-                   lone_arms="line", lone_prior="none"):
+                   seed=None, arm_basis=None, try_gate=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
 
     Both are :class:`~bandit.JointCB` (one model of the log-cost over context and ω, shared by
@@ -117,27 +106,14 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
         Starting range of the context (a hint; the range is learnt either way).
     seed : int, optional
         Seed of the policy's generator.
-    arm_basis : {"omega", "line", "family", "base"}, optional
+    arm_basis : {"omega", "line", "family"}, optional
         The layout of configuration arms in the model (:class:`~bandit.JointCB`); default:
         the recommended one above.  Plain ω arms are one family: the same model either way
         (by default their config says ``"line"``, as it always did).
-    family_gap : {"step", "span"}, optional
-        The space after a family of several ω on the ``"omega"`` line (:class:`~bandit.JointCB`);
-        default :data:`FAMILY_GAP`.
     try_gate : bool, optional
         Gate a rival family's try by its value (:attr:`bandit.JointCB.try_gate`); default
         :data:`TRY_GATE` over configuration arms, off over plain ω arms (one family: nothing
         to gate, and their saved config reads as before).
-    noise_scale : {"raw", "standardised", "family"}, optional
-        How a round's error enters the noise scale (:class:`~bandit.JointCB`); default
-        :data:`NOISE_SCALE` over configuration arms, ``"raw"`` over plain ω arms.
-    lone_arms : {"line", "offset"}, default "line"
-        Where the line layouts predict an arm without an ω (:class:`~bandit.JointCB`).
-    lone_prior : {"none", "work", "range"}, default "none"
-        ``"work"``: plain CG, Jacobi-CG and IC(0)-CG predicted from SSOR-PCG at ω = 1 by the
-        work model until played (:class:`~bandit.JointCB`, ``bandit/_joint_work.py``);
-        ``"range"``: by the relation's range, and a family never played tried once where the
-        range's cheap end pays (``bandit/_joint_untried.py``).
 
     Returns
     -------
@@ -168,19 +144,13 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     prior = "theory" if solver == "sor" else None
     from .smooth import family_positions
 
-    # plain ω arms have one model whatever the layout: their config keeps "line" (and
-    # "step"), so a file saved by the ω learners reads as before; one family, no gate
+    # plain ω arms have one model whatever the layout: their config keeps "line", so a file
+    # saved by the ω learners reads as before; one family, no gate
     plain = family_positions(arms)[2]
     if arm_basis is None:
         arm_basis = "line" if plain else ARM_BASIS
-    if family_gap is None:
-        family_gap = "step" if plain else FAMILY_GAP
     if try_gate is None:
         try_gate = TRY_GATE and not plain
-    if noise_scale is None:
-        noise_scale = "raw" if plain else NOISE_SCALE
     return JointCB(arms, context_bounds=context_bounds, context_dim=context_dim,
                    explore_radius=explore_radius(arms), prior=prior, target="auto",
-                   arm_basis=arm_basis, family_gap=family_gap, try_gate=try_gate,
-                   noise_scale=noise_scale, lone_arms=lone_arms, lone_prior=lone_prior,
-                   seed=seed)
+                   arm_basis=arm_basis, try_gate=try_gate, seed=seed)

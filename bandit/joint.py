@@ -19,11 +19,8 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_pre
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_paired, _joint_removed, _joint_reread
-from ._joint_lone import lone_offsets
-from ._joint_untried import first_try, range_basis
+from . import _joint_removed
 from ._joint_first import first_pick
-from ._joint_work import WorkPrior, work_basis
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
 from .smooth import family_positions
@@ -35,8 +32,6 @@ _FLOOR = 1e-2  # log target: log(cost/unit + 0.01) keeps a cost of 0 finite (as 
 # prediction's own spread) is fed as that bound: one slow clock reading (preemption, a tick
 # of a coarse clock) must not raise σ̂, and with it every width, for the rest of the run
 _CLIP = 3.0
-# noise_scale other than "family" (or one family): the draw's kernels take one scale
-_NO_FAMILIES = np.empty((0, 0))
 
 
 # JointCB is put together from parts kept in private modules: the arm basis
@@ -44,7 +39,7 @@ _NO_FAMILIES = np.empty((0, 0))
 # (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and a round's
 # context's features (bandit/_joint_context.py); its settings, saved state, public methods and
 # the documented constants those parts read stay here
-class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
               Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
@@ -154,30 +149,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     Laplacians, a random SPD and a finite-element matrix) the learner pays 0.1–1.6 % more
     for the trials on the curve's other side (``docs/studies/short_horizon.md``).
 
-    *The noise scale* (``noise_scale``).  ``σ̂`` is the mean squared one-step error, and each
-    error ``r = y − φᵀθ`` holds the model's own ignorance before the round as well as the
-    measurement's noise: its variance under the model is ``σ²(1 + φᵀPφ)``.  Counted whole
-    (``"raw"``, the default), the errors of the first rounds, when ``φᵀPφ`` is large, weigh as
-    much as the settled ones, and so does a wild reading among them (a clock-priced cost
-    told before its price settles: on the 3-D Monte Carlo sequence under load, the first
-    dozen SSOR-PCG costs were told at 2–7 times the price fixed after them); ``σ̂`` then stays
-    at 0.15–0.5 for the rest of the run where the costs' own noise is 0.08, and every width
-    with it.  ``"standardised"`` counts ``r²/(1 + φᵀPφ)``, the standardised recursive
-    residual, whose variance under the model is ``σ²`` at every round.
-
-    Over configuration arms one ``σ̂`` mixes two things: the noise of the leading family's
-    measurements and the errors of the other families' rounds, whose costs the shared model
-    predicts from the leader's level (a family's first try is off by its whole level).  The
-    latter widened the leader's bands, so a learner that played rivals kept exploring the ω
-    next to its best where a learner of that family alone had settled.  ``"family"`` keeps
-    each family's own sum and count of squared errors besides the common ones: in a draw the
-    arms of the leader's family (its played arm of least predicted cost) take that family's
-    own scale ``σ_f = sqrt((Σ_f r² + 0.1)/(n_f + 1))`` and every other arm the common
-    ``σ̂``, as before; the try gate's spread weighs each prediction's width by its own
-    scale; a round's clip and change test take its family's scale (the common one while the
-    family has no round).  A learner that plays only one family then explores it as with
-    ``"raw"``, and its rivals' rounds no longer widen its bands.
-
     Censored costs (true cost ≥ c): the target is ``max(y(c), μ_k)``, as for SquareCB.
 
     *Sequences that change without a context that says so* (``detect_changes=True``, the
@@ -281,44 +252,10 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         without a context (see above).  ``exploration="igw"``'s ``gamma`` scales the gaps of
         that target; ``explore_within = f`` caps the optimism at a factor ``f`` either way
         (a score of at least ``μ_k − log f``, or ``μ_k / f`` for a model of the cost).
-    arm_basis : {"line", "omega", "family", "base"}, default "line"
+    arm_basis : {"line", "omega", "family"}, default "line"
         The arm features over configuration arms (see above; ``"omega"`` is the line with
         each family of several ω placed by its ω, :func:`bandit.default_policy`'s layout); the
-        same for plain ω arms.  ``"base"``: the family of most arms has the columns of a
-        learner over it alone and every other family an offset from its level, so that while
-        no other family is played its predictions and draws are that learner's, bit for bit
-        (``bandit/_joint_basis.py``; until an arm has converged the
-        draw keeps to that family; measured, not the default: ``docs/studies/precond_rules.md``).
-    family_gap : {"step", "span"}, default "step"
-        With ``arm_basis="omega"``, the space on the line after a family of several ω before
-        the next family: one of its grid steps (``"step"``), or its own span in ω
-        (``"span"``: SSOR-PCG's ω 1.0 … 1.9 at 0 … 9, plain CG at 18), so that the next
-        family's cost does not bend the curve at the family's last ω.  No effect on the
-        other layouts or on plain ω arms; a learner saved before the option loads as
-        ``"step"``.
-    lone_arms : {"line", "offset"}, default "line"
-        On the line layouts (``"omega"``, ``"line"``), where an arm without an ω (plain CG,
-        Jacobi-CG, IC(0)-CG, AMG-CG: each a family of its own) is predicted: at its place on
-        the line, after the last ω (``"line"``), or at the ω arms' mean log-cost plus an
-        offset of its own, learnt from its own rounds and, before any, as uncertain as the
-        ridge's prior (``"offset"``, ``bandit/_joint_lone.py``; measured, not the default:
-        ``docs/studies/unseen.md``).  No effect on ``"family"``, ``"base"`` (each family its
-        own columns already) or plain ω arms; a learner saved before the option loads
-        ``"line"``.
-    lone_prior : {"none", "work", "range"}, default "none"
-        ``"work"``: the offset layout of ``lone_arms="offset"``, with plain CG, Jacobi-CG and
-        IC(0)-CG on the row of SSOR-PCG at ω = 1 plus an offset whose prior mean is
-        ``log(γ w_k / w_sgs)``: the iterations' ratio from the condition numbers (``√8`` for
-        CG and Jacobi-CG, 1 for IC(0)-CG) times the work model's passes per iteration, read
-        from the first system's entries per row (:meth:`prime`), worth one round; the arm's
-        own rounds replace it once played (``bandit/_joint_work.py``; measured, not the
-        default: ``docs/studies/precond_rules.md``).  Only over configuration arms on a line layout
-        with an SSOR-PCG arm at ω = 1 (else ``ValueError``); a learner saved before the
-        option loads ``"none"``.  ``"range"`` (``arm_basis="omega"`` only): those arms on
-        the same row, the prior mean within the iteration relation's range (CG and
-        Jacobi-CG ``γ ∈ [1, √8]``, IC(0)-CG ``[1/√8, 1]``), AMG left on the line, and a
-        family never played tried once where the range's cheap end would save its
-        first try's allowance over the run's solves so far (``bandit/_joint_untried.py``).
+        same for plain ω arms.
     first_pick : bool, default True
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
@@ -329,31 +266,12 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     detect_drift : bool, default False
         Without a context, also watch them for a slow drift (with ``detect_changes``; see
         above).
-    smear : bool, default False
-        Rank a model of the log-cost (``target="log"``, or ``"auto"`` with a context) by its
-        predicted *mean* cost, ``exp(μ_k) S_k`` with Duan's smearing factor ``S_k``
-        (:meth:`smearing_factors`), in the lower confidence bound, :meth:`leader` and
-        :meth:`predict`; the fit itself is unchanged.  ``exp(μ_k)`` alone is a geometric mean,
-        which ranks an arm whose costs spread widely (cheap on most systems, dear on a few)
-        above one of less total cost.  Off by default (measurements in ``docs/bandit.md``);
-        refused with ``target="cost"``; a learner saved before the option existed loads
-        without it.
     try_gate : bool, default False
         Under a guarded Tuner over several families, play a drawn rival family's arm only
         when the model expects its try to pay (:attr:`try_gate`).
     gate_pick : bool, default True
         With the try gate, weigh for a drawn rival the rival arm of greatest gate value
         (:attr:`gate_pick`).
-    noise_scale : {"raw", "standardised"}, default "raw"
-        How a round's one-step error ``r`` enters ``σ̂``: whole (``"raw"``, ``σ̂² = (Σ r² +
-        0.1)/(t + 1)``), or over its predictive spread (``"standardised"``, ``Σ r²/(1 +
-        φᵀPφ)``: the recursive residuals, whose variance under the model is the noise's, so
-        an error the model could not have known — its first rounds, an arm or a context it
-        had no data for — weighs as one round of noise instead of widening every band for
-        the rest of the run).  ``"family"``: whole, and each family's own rounds kept apart as
-        well (:attr:`family_sq_err`), whose scale the draw gives the leader's family and the
-        clip and change test a round of that family (see *The noise scale* above; over plain ω
-        arms the same as ``"raw"``).  A learner saved before the option loads ``"raw"``.
     seed : int, optional
         Seed of the generator (used by ``"igw"``; ``"lcb"`` is deterministic).
 
@@ -386,8 +304,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
                    "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
                    "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts", "smear_rows", "prior_w",
-                   "auto_span", "auto_rounds", "family_sq_err", "first_seen")
+                   "drift_level", "drift_score", "drifts", "prior_w",
+                   "auto_span", "auto_rounds", "first_seen")
     # class defaults: a learner pickled or saved before these existed is what it was then
     target = "log"
     log_sq_err = 0.0
@@ -397,8 +315,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     auto_span = None
     _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
     arm_basis = "line"
-    family_gap = "step"  # a learner pickled before the option: the families one step apart
-    lone_arms = "line"  # (and every arm on the line)
     _degree = None  # the line basis: column j has degree j
     prior_shift = None
     prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
@@ -422,15 +338,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     drift_level = None
     drift_score = None
     drifts = 0
-    # the smearing factors (smear): the last SMEAR_WINDOW uncensored rounds, one row each,
-    # (arm, y, ψ(context)) (a state saved before the option existed has none)
-    smear = False
-    smear_rows = None
-    #: Pseudo-rounds of a smearing factor of 1 in each arm's own (``smear``): an arm with few
-    #: rounds is ranked by a factor close to 1 (optimism, as the lower confidence bound).
-    SMEAR_PRIOR = 4.0
-    #: The rounds whose residuals the smearing factors take (the latest; ``smear``).
-    SMEAR_WINDOW = 200
     _info = None  # joint_observe's error before the clip and its spread (scratch)
     #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
     #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
@@ -466,24 +373,15 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
-                 target="log", arm_basis="line", family_gap="step", detect_changes=True,
-                 detect_drift=False, smear=False, try_gate=False, noise_scale="raw",
-                 lone_arms="line", gate_pick=True, lone_prior="none", first_pick=True,
+                 target="log", arm_basis="line", detect_changes=True,
+                 detect_drift=False, try_gate=False,
+                 gate_pick=True, first_pick=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
         self.target = target
-        if not isinstance(smear, (bool, np.bool_)):
-            raise ValueError(f"smear must be True or False, got {smear!r}")
-        if smear and target == "cost":
-            raise ValueError("smear=True ranks a model of the log-cost by its mean cost; "
-                             "target='cost' models the cost itself (use target='log' or "
-                             "'auto')")
-        self.smear = bool(smear)
         self.try_gate = try_gate
         self.gate_pick = gate_pick
-        check_choice("noise_scale", noise_scale, ("raw", "standardised", "family"))
-        self.noise_scale = noise_scale
         if explore_radius is not None and not (isinstance(explore_radius, (int, float))
                                                and not isinstance(explore_radius, bool)
                                                and 0 < explore_radius < math.inf):
@@ -527,48 +425,32 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self.m_omega = int(m_omega)
         self.ridge, self.beta, self.gamma = float(ridge), float(beta), float(gamma)
         self.exploration = exploration
-        check_choice("arm_basis", arm_basis, ("family", "line", "omega", "base"))
+        check_choice("arm_basis", arm_basis, ("family", "line", "omega"))
         self.arm_basis = arm_basis
-        check_choice("family_gap", family_gap, ("step", "span"))
-        self.family_gap = family_gap
         family, pos, plain = family_positions(self.arms)
         if plain or arm_basis == "line":
             self._line_basis()
         elif arm_basis == "omega":
             self._omega_line_basis(family, pos)
-        elif arm_basis == "base":
-            self._base_basis(family, pos)
         else:
             self._family_basis(family, pos)
-        check_choice("lone_arms", lone_arms, ("line", "offset"))
-        self.lone_arms = lone_arms
-        check_choice("lone_prior", lone_prior, ("none", "work", "range"))
-        self.lone_prior = lone_prior
         self.first_pick = first_pick
-        if lone_prior != "none":  # (bandit/_joint_work.py, _joint_untried.py; own rows)
-            if plain or arm_basis not in ("omega", "line"):
-                raise ValueError(f"lone_prior={lone_prior!r} applies to configuration arms on "
-                                 "a line layout (arm_basis='omega' or 'line')")
-            (range_basis if lone_prior == "range" else work_basis)(self, family, pos)
-            self._state_keys = (*type(self)._state_keys, "work_ratio")
-        elif lone_arms == "offset" and not plain and arm_basis in ("omega", "line"):
-            lone_offsets(self, family, pos)  # (bandit/_joint_lone.py)
-        # noise_scale="family": each family's sum of fed squared errors and its rounds (row 0,
-        # row 1); over one family the common σ̂ is the family's, so nothing is kept apart
-        self._arm_family = np.ascontiguousarray(family, dtype=np.int64)
-        self._own_noise = noise_scale == "family" and family.max() > 0
-        self._family_sq_err = np.zeros((2, int(family.max()) + 1))
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()
         self.unit = math.nan
         self.sq_err = 0.0
         self.log_sq_err = 0.0  # a model of the cost: the squared log-ratios fed (the clip's scale)
-        self.smear_rows = None  # smear: (arm, y, ψ) of the latest rounds, once one is seen
         self._mu = np.empty(self.n_arms)
         self._score = np.empty(self.n_arms)
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
+
+    @classmethod
+    def _saved_state(cls, values):
+        """A saved state's entries without those of a removed option saved off
+        (:mod:`bandit._joint_removed`; :meth:`_saved_config` refuses one saved on)."""
+        return _joint_removed.saved_state(values)
 
     def __setstate__(self, state):
         # a learner pickled with a removed option: loaded without it when it was off,
@@ -592,8 +474,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             raise
         self.P = np.diag(1.0 / self._penalty_diag())
         self.theta = np.zeros(self.P.shape[0])
-        if self._work_cols is not None:  # lone_prior="work": the ridge's prior mean
-            self.theta = self._work_mean()
 
     @property
     def context_range(self):
@@ -617,13 +497,10 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 "explore_radius": self.explore_radius, "prior": self.prior,
                 "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
                 "target": self.target,
-                "arm_basis": self.arm_basis, "family_gap": self.family_gap,
+                "arm_basis": self.arm_basis,
                 "detect_changes": self.detect_changes,
-                "detect_drift": self.detect_drift, "smear": self.smear,
-                "try_gate": self.try_gate, "noise_scale": self.noise_scale,
-                # (only when set: a saved file of the default reads as before the option)
-                **({"lone_arms": self.lone_arms} if self.lone_arms != "line" else {}),
-                **({"lone_prior": self.lone_prior} if self.lone_prior != "none" else {}),
+                "detect_drift": self.detect_drift,
+                "try_gate": self.try_gate,
                 # always saved: a state saved before the option (no key) had the drawn arm
                 # alone, and loads so
                 "gate_pick": self.gate_pick,
@@ -632,23 +509,17 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
 
     @classmethod
     def _saved_config(cls, config):
-        """A state saved before ``arm_basis`` existed had every arm on one line (one saved
-        before ``family_gap`` its families one step apart), one saved before ``prior_shift``
-        existed a prior without the shared error, one saved before ``detect_changes`` existed
-        no change test (and none before ``detect_drift`` a drift test, none before
-        ``try_gate`` a try gate, one saved before ``noise_scale`` the raw one, and one saved before
-        ``gate_pick`` the drawn rival weighed alone).  A removed option's key is dropped when
+        """A state saved before ``arm_basis`` existed had every arm on one line, one saved
+        before ``prior_shift`` existed a prior without the shared error, one saved before
+        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
+        test, none before ``try_gate`` a try gate, and one saved before ``gate_pick`` the
+        drawn rival weighed alone).  A removed option's key is dropped when
         off and refused when on (:mod:`bandit._joint_removed`)."""
         config = _joint_removed.saved_config(config)
         config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
-        config = config if "family_gap" in config else {**config, "family_gap": "step"}
         config = config if "detect_changes" in config else {**config, "detect_changes": False}
         config = config if "detect_drift" in config else {**config, "detect_drift": False}
-        config = config if "smear" in config else {**config, "smear": False}
         config = config if "try_gate" in config else {**config, "try_gate": False}
-        config = config if "noise_scale" in config else {**config, "noise_scale": "raw"}
-        config = config if "lone_arms" in config else {**config, "lone_arms": "line"}
-        config = config if "lone_prior" in config else {**config, "lone_prior": "none"}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         config = config if "first_pick" in config else {**config, "first_pick": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}
@@ -687,72 +558,9 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         self._auto_kept = None if rows is None else collections.deque(
             (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
 
-    @property
-    def smears(self):
-        """Whether arms are ranked by their smeared mean cost: ``smear`` with a model of the
-        log-cost (``target="log"``, or ``"auto"`` with a context)."""
-        return self.smear and not self.models_cost
-
-    def smearing_factors(self):
-        """Duan's smearing factor of every arm, ``S_k ≈ E[exp(ε)]`` over arm ``k``'s rounds.
-
-        The model predicts the mean of ``y = log(cost/unit + 0.01)``; the mean of
-        ``cost/unit + 0.01`` is ``exp(μ_k) E[exp(ε)]``, and ``E[exp(ε)]`` exceeds 1 by more
-        the more the costs spread around the prediction (``exp(σ²/2)`` for normal errors).
-        The residuals ``ε̂ = y − φᵀθ`` are those of the current fit on the latest
-        :attr:`SMEAR_WINDOW` uncensored rounds (each at most three noise scales ``σ̂``, the
-        fit's Huber bound), so a round learnt before the model knew its context or arm does
-        not count with the error it had then;
-        ``S_k = (Σ_k exp(ε̂) + n₀)/(n_k + n₀)`` over arm ``k``'s rounds, shrunk towards 1
-        with ``n₀`` = :attr:`SMEAR_PRIOR` pseudo-rounds.  1 is the least factor residuals of
-        mean zero can have (Jensen), so an arm with few rounds is ranked optimistically, as
-        the lower confidence bound ranks it: shrunk towards the pooled factor instead, an arm
-        tried a few times on cheap systems while another of wide spread set that factor was
-        predicted dear and never tried again (a two-type sequence: 2.2 × the best fixed arm
-        in one order of eight, against at most 1.27 × shrunk towards 1).
-        """
-        rows = self.smear_rows
-        if rows is None or not len(rows):
-            return np.ones(self.n_arms)
-        arm = rows[:, 0].astype(np.intp)
-        mw = self._X.shape[1]
-        mu = ((rows[:, 2:] @ self.theta.reshape(-1, mw)) * self._X[arm]).sum(axis=1)
-        bound = _CLIP * self._scale()
-        e = np.exp(np.clip(rows[:, 1] - mu, -bound, bound))
-        n = np.bincount(arm, minlength=self.n_arms)
-        sums = np.bincount(arm, weights=e, minlength=self.n_arms)
-        n0 = self.SMEAR_PRIOR
-        return (sums + n0) / (n + n0)
-
     def _scores(self, psi, bonus):
-        """:func:`joint_scores` into ``_mu`` and ``_score``, plus ``log S_k`` when smearing."""
+        """:func:`joint_scores` into ``_mu`` and ``_score``."""
         joint_scores(self.theta, self.P, psi, self._X, bonus, self._mu, self._score)
-        if self.smears:
-            ls = np.log(self.smearing_factors())
-            self._mu += ls
-            self._score += ls
-
-    def _select_smeared(self, psi):
-        """The lower-confidence-bound draw of :func:`joint_select_lcb` on the smeared means
-        (``μ_k + log S_k``, the log of the predicted mean cost): ``(arm, leader)``."""
-        self._scores(psi, self._bonus())
-        mu, score = self._mu, self._score
-        if self._cap < math.inf:
-            np.maximum(score, mu - self._cap, out=score)
-        k = int(np.argmin(score))
-        if self._near_mask.size:
-            best = int(np.argmin(mu))
-            if not self._near_mask[best, k]:
-                allowed = np.flatnonzero(self._near_mask[best])
-                k = int(allowed[np.argmin(score[allowed])])
-        return k, int(played_argmin(mu, self.converged_counts))
-
-    def _keep_smear_row(self, arm, y, psi):
-        """Keep the round ``(arm, y, ψ)`` for the smearing factors (the latest
-        :attr:`SMEAR_WINDOW` rounds)."""
-        row = np.concatenate(([float(arm), y], psi))[None, :]
-        rows = row if self.smear_rows is None else np.vstack((self.smear_rows, row))
-        self.smear_rows = rows[-self.SMEAR_WINDOW:]
 
     def _cost(self, mu):
         """A prediction of the target back in raw cost units (never below 0)."""
@@ -773,8 +581,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
         the measured costs outweigh them as they accumulate.
         """
-        if self._work_cols is not None and self.t == 0:
-            self._take_density(A)  # lone_prior="work": the work figures of this matrix
         if self.prior is None or self.t > 0 or self.prior_used:
             return
         from .prior import theory_costs
@@ -815,11 +621,11 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         """The feature map's scalar range (:meth:`bandit.features.FeatureMap._scalar_fast`)
         when a round at ``context`` may be one compiled call, else None: a scalar context
         that widens nothing, a model of the log-cost (target ``"log"``, or ``"auto"`` once
-        the context has varied: ``auto_span`` is None after the first round), no smearing,
+        the context has varied: ``auto_span`` is None after the first round),
         :attr:`one_call` on.  :meth:`select` and :meth:`update` add their own conditions."""
         fast = self.features._fast
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and not self.smear
+                and self.one_call and self.auto_span is None
                 and self.target != "cost"):
             return fast
         return None
@@ -832,7 +638,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         # first steps after a solve)
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
                 and self.t > 0 and self.exploration == "lcb" and self.one_call
-                and self.auto_span is None and not self.smear and self.target != "cost"
+                and self.auto_span is None and self.target != "cost"
                 and (self.prior_curve is None or self.prior_used)):
             # the features, the scores and the leader in one compiled call
             self._key = context
@@ -843,22 +649,15 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
                 context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
                 self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
                 self.converged_counts, self._gate_family, self._gate_allow, sigma,
-                self._arm_family, self._family_sq_err if self._own_noise else _NO_FAMILIES,
                 self._gate_pick, psi)
-            if lead < 0 and self._base_arms is not None:
-                k = self._base_draw()
             self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included), made read-only when first handed out
             # (FeatureMap._cached: the round never reads it)
             features._key, features._last = context, psi
-            k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-            k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-            return _joint_reread.reread(self, k) if self.reread_reference else k
+            return first_pick(self, k) if self._first_pick else k  # (_joint_first)
         k = int(self._select(self._context(context)))
-        k = first_try(self, k) if self.lone_prior == "range" else k  # (_joint_untried)
-        k = first_pick(self, k) if self._first_pick else k  # (_joint_first)
-        return _joint_reread.reread(self, k) if self.reread_reference else k
+        return first_pick(self, k) if self._first_pick else k  # (_joint_first)
 
     def _select(self, psi):
         if self.prior_curve is not None and not self.prior_used:
@@ -872,41 +671,17 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # best (unimodal in ω), and the leader, in one compiled call
             raw = self.models_cost
             cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
-            if self.smear and not raw:  # (self.smears, without reading models_cost again)
-                k, lead = self._select_smeared(psi)
-            else:
-                sigma = self._scale()
-                k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
-                                           self.beta * sigma, cap, self._near_mask, self._mu,
-                                           self._score, self.converged_counts, raw,
-                                           self._gate_family, self._gate_allow, sigma,
-                                           self._arm_family, self._family_sq_err
-                                           if self._own_noise else _NO_FAMILIES,
-                                           self._gate_pick)
-            if lead < 0 and self._base_arms is not None:
-                k = self._base_draw()
+            sigma = self._scale()
+            k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
+                                       self.beta * sigma, cap, self._near_mask, self._mu,
+                                       self._score, self.converged_counts, raw,
+                                       self._gate_family, self._gate_allow, sigma,
+                                       self._gate_pick)
             self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
             return k
         self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
-
-    _base_arms = None  # arm_basis="base": the base family's arms (None: another layout)
-
-    def _base_draw(self):
-        """``arm_basis="base"`` before any arm has converged (no leader to weigh a rival
-        against): the draw's least score among the base family's arms next to its predicted
-        best.  With no cost seen every prediction is the same and the draw would go to the
-        widest prior, which the layout gives another family (its own offset on top of the
-        shared level); a rival is tried once the gate can weigh it against a leader."""
-        base = self._base_arms
-        mu, score = self._mu[base], self._score[base]
-        k = int(base[np.argmin(score)])
-        if self._near_mask.size:
-            best = int(base[np.argmin(mu)])
-            allowed = base[self._near_mask[best, base]]
-            k = int(allowed[np.argmin(self._score[allowed])])
-        return k
 
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
@@ -965,7 +740,7 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         has grown.  The rule runs inside the draw's compiled call
         (:func:`bandit._kernels.joint_select_lcb`), so a declined rival costs no second
         pass.  Only the lower-confidence-bound draw of a model of the log-cost is gated
-        (not ``exploration="igw"``, a model of the cost itself or ``smear``), and only under
+        (not ``exploration="igw"`` or a model of the cost itself), and only under
         a guarded Tuner over several families; a learner saved before the option loads
         without it."""
         return self._try_gate
@@ -1037,18 +812,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
     gate_losses = _joint_removed.Removed()
     first_try_run = _joint_removed.Removed()
     context_retries = _joint_removed.Removed()
-
-    #: True: while a rival family is played alone, the reference family (the first one
-    #: played) is played once every so many of its solves, so its price keeps a partner
-    #: read at the machine's present speed, at most ``SHARE`` of the stretch's predicted cost
-    #: (:mod:`bandit._joint_reread`); False (the default, measured in
-    #: ``docs/studies/precond_rules.md``): the draw's arm is played.
-    reread_reference = False
-
-    #: True: a family's first reading is told against the leader's family's latest readings,
-    #: less the model's mean error on them (:mod:`bandit._joint_paired`); False (the default,
-    #: measured in ``docs/studies/precond_rules.md``): told as read.
-    paired_first = False
+    paired_first = _joint_removed.Removed()
+    reread_reference = _joint_removed.Removed()
 
     #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
     #: gate's arm; a new one takes the parameter)
@@ -1093,63 +858,13 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             raise ValueError(f"first_seen must be None or [lo, hi] with lo <= hi, got {value!r}")
         self._first_seen = [float(seen[0]), float(seen[1])]
 
-    #: How a round's one-step error enters ``σ̂`` (class default: a learner pickled before
-    #: the option counts it whole, as it was learnt); see the ``noise_scale`` parameter.
-    noise_scale = "raw"
-    # noise_scale="family" (class defaults: a learner pickled before the option has one scale)
-    _own_noise = False
-    _arm_family = np.empty(0, dtype=np.int64)
-
-    @property
-    def family_sq_err(self):
-        """``noise_scale="family"``: per family (columns, :func:`bandit.smooth.family_positions`'
-        numbering), the sum of the squared one-step errors its rounds fed to the fit (row 0)
-        and how many rounds that is (row 1), both discounted as ``σ̂``'s by a detected change;
-        zeros for any other noise scale (part of the saved state)."""
-        v = self.__dict__.get("_family_sq_err")
-        if v is None:  # (a learner pickled before the option)
-            v = self._family_sq_err = np.zeros((2, int(family_positions(self.arms)[0].max()) + 1))
-        return v
-
-    @family_sq_err.setter
-    def family_sq_err(self, value):
-        self._family_sq_err = np.ascontiguousarray(value, dtype=np.float64)
-
-    def _family_scale(self, arm, common):
-        """``noise_scale="family"``: the noise scale of ``arm``'s family's own rounds,
-        ``sqrt((Σ_f r² + 0.1)/(n_f + 1))`` (:func:`bandit._kernels.family_scale`), or
-        ``common`` (``σ̂`` of every round) while the family has none."""
-        err = self._family_sq_err
-        f = self._arm_family[arm]
-        n = float(err[1, f])
-        if not n > 0.0:
-            return common
-        return math.sqrt((float(err[0, f]) + 0.1) / (n + 1.0))
-
-    def _count_family(self, arm, e):
-        """Add a round's fed squared error ``e`` to ``arm``'s family's sum (``noise_scale=
-        "family"``)."""
-        err = self._family_sq_err
-        f = self._arm_family[arm]
-        err[0, f] += e
-        err[1, f] += 1.0
-
-    def _standardised(self, arm):
-        """Whether ``arm``'s one-step error enters ``σ̂`` over its predictive spread
-        ``1 + φᵀPφ`` (``noise_scale="standardised"``) rather than whole."""
-        return self.noise_scale == "standardised"
-
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
-        if self.reread_reference:
-            _joint_reread.note(self, arm)  # (bandit._joint_reread)
-        if self.paired_first:
-            cost = _joint_paired.told(self, arm, cost, context, censored)  # (_joint_paired)
         features = self.features
         fast = features._fast
         # (_one_call_range's conditions written out, as in select)
         if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and not self.smear
+                and self.one_call and self.auto_span is None
                 and self.target != "cost"
                 and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
@@ -1167,19 +882,14 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             if info is None:
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-            if self._own_noise:  # the clip and the change test at the arm's family's scale
-                scale = self._family_scale(arm, scale)
             detect = self.detect_changes
-            first = self.noise_scale == "standardised"  # (_standardised, inline)
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
                 math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
                 detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
                 self.counts, self.converged_counts, self.cost_sums, cost,
                 not censored if converged is None else converged)
-            self.sq_err += e / info[1] if first else e
-            if self._own_noise:
-                self._count_family(arm, e / info[1] if first else e)
+            self.sq_err += e
             self.p = None
             if self.prior_dir is not None:
                 self._refresh_prior()
@@ -1207,25 +917,18 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             # compiled call (a round follows a solve that has pushed Python's layers out of
             # the caches); _info receives the error before the clip and its spread
             scale = self._scale()
-            if self._own_noise:
-                scale = self._family_scale(arm, scale)
             info = self._info
             if info is None:
                 info = self._info = np.zeros(2)
             y = math.log(cost / self.unit + _FLOOR)
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
-            e = e / info[1] if self._standardised(arm) else e
             self.sq_err += e
-            if self._own_noise:
-                self._count_family(arm, e)
             self.p = None
             # as Python floats, so that the change test's few operations are not NumPy
             # scalars' (the same IEEE operations, the same numbers)
             err, spread2 = info.tolist()
             z = err / (scale * math.sqrt(spread2))
-            if self.smear and not censored:  # (self.smears: the log-cost is modelled here)
-                self._keep_smear_row(arm, math.log(cost / self.unit + _FLOOR), psi)
         if self.prior_dir is not None:
             self._refresh_prior()
         if self.detect_changes and not first:
@@ -1255,8 +958,6 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
             e = joint_observe(self.P, self.theta, psi, self._X, arm, cost / self.unit,
                               censored, math.inf)
             self.sq_err += e
-            if self._own_noise:
-                self._count_family(arm, e)
             self.p = None
             return math.nan
         # θᵀφ and φᵀPφ as NumPy computes them, in one compiled call
@@ -1273,12 +974,8 @@ class JointCB(WorkPrior, ArmBasis, PriorRules, AutoTargetRules, ChangeTests, Con
         if abs(r) > bound:
             r = math.copysign(bound, r)
             y = math.exp(base + r) - _FLOOR
-        unit = spread * spread if self._standardised(arm) else 1.0
-        self.log_sq_err += r * r / unit
-        e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf) / unit
-        self.sq_err += e
-        if self._own_noise:
-            self._count_family(arm, e)
+        self.log_sq_err += r * r
+        self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf)
         self.p = None
         return z
 

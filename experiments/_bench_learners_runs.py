@@ -61,15 +61,11 @@ PREVIOUS_EXPLORE_WITHIN = 2.5
 #: the default learner told only ω̂ (independent samples: ``Tuner(auto_context="spectral")``
 #: without a context of the user's, charged as above); ``default@noshift`` (and
 #: ``@noshift+nocontext``, ``@noshift+auto``) the same without the prior's shared error
-#: (``prior_shift=None``: the default learner before it had one); ``default@smear`` ranks the
-#: log-cost model by its smeared mean cost (``smear=True``; without a context the default
-#: learner models the cost itself, which it leaves alone), ``default@log+nocontext`` is the
-#: default learner with a model of the log-cost without a context (``target="log"``) and
-#: ``default@smear+nocontext`` the same ranked by the smeared mean.
+#: (``prior_shift=None``: the default learner before it had one); ``default@log+nocontext`` is
+#: the default learner with a model of the log-cost without a context (``target="log"``).
 #: The modes ``NAME@MODE`` takes: ``default``'s, and every other learner's.
 DEFAULT_MODES = ("bounds", "spectral", "noprior", "noradius", "cap", "previous", "nocontext",
-                 "auto", "noshift", "noshift+nocontext", "noshift+auto", "smear",
-                 "log+nocontext", "smear+nocontext")
+                 "auto", "noshift", "noshift+nocontext", "noshift+auto", "log+nocontext")
 LEARNER_MODES = ("online",)
 DEFAULT_LEARNERS = ("default", "jointcb", "chebcb", "smooth_igw", "tsallis_inf",
                     "tsallis_inf_cb")
@@ -89,9 +85,8 @@ def make_policy(spec: str, case: Case, seed: int):
                                   context_dim=dim, seed=seed)
         change = {"noprior": {"prior": None}, "noradius": {"explore_radius": None},
                   "noshift": {"prior_shift": None}, "noshift+nocontext": {"prior_shift": None},
-                  "noshift+auto": {"prior_shift": None}, "smear": {"smear": True},
+                  "noshift+auto": {"prior_shift": None},
                   "log+nocontext": {"target": "log"},
-                  "smear+nocontext": {"target": "log", "smear": True},
                   "cap": {"explore_within": PREVIOUS_EXPLORE_WITHIN},
                   "previous": {"explore_radius": None,
                                "explore_within": PREVIOUS_EXPLORE_WITHIN}}.get(mode)

@@ -325,9 +325,10 @@ _CHANGES = {"busy to idle": lambda i: 4.0 if i < 30 else 1.0,
     "change of load is paired across the change, and nothing read before the other "
     "families are read again can tell (a rule that waited for partners read after it was "
     "measured on the preconditioner study and removed; _Prices.fresh_pairs keeps the "
-    "stretch's later readings out, not its first; JointCB.reread_reference, a learner's "
-    "rule, gives a later reading a partner after at least 8 solves, and a FixedArm has "
-    "none: docs/studies/precond_rules.md)"))
+    "stretch's later readings out, not its first; a learner's rule that re-read the "
+    "reference family during such a stretch, JointCB.reread_reference, was measured and "
+    "removed too, and a FixedArm has no learner to re-read: "
+    "docs/studies/precond_rules.md)"))
 @pytest.mark.parametrize("change", list(_CHANGES))
 def test_a_rival_played_alone_from_a_change_of_load_on_keeps_its_ratio(monkeypatch, change):
     """The default rule: CG's told price over SSOR-PCG's, while CG is played alone from a

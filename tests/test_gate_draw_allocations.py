@@ -14,7 +14,7 @@ from bandit._kernels_gate import _gate_value, _gated_arm
 
 
 def _reference(k, lead, mu, score, wide, sigma, family, allow, converged, near_mask,
-               arm_sigma, pick):
+               pick):
     """The gate's rule with masks: ``proven`` per family, the leader's family as a mask,
     ``np.argmin``-style first minimum (a NaN first)."""
     fk, fl = family[k], family[lead]
@@ -23,13 +23,13 @@ def _reference(k, lead, mu, score, wide, sigma, family, allow, converged, near_m
     proven = np.zeros(family.max() + 1, dtype=bool)
     proven[family[converged > 0]] = True
     best = k
-    gain, allowance = _gate_value(k, lead, mu, wide, sigma, arm_sigma, proven[fk], allow)
+    gain, allowance = _gate_value(k, lead, mu, wide, sigma, proven[fk], allow)
     if pick:
         value = gain / allowance
         for j in range(mu.size):
             if family[j] == fl or j == k:
                 continue
-            g, a = _gate_value(j, lead, mu, wide, sigma, arm_sigma, proven[family[j]], allow)
+            g, a = _gate_value(j, lead, mu, wide, sigma, proven[family[j]], allow)
             if g / a > value or value != value:
                 best, value, gain, allowance = j, g / a, g, a
     if gain >= allowance:
@@ -70,24 +70,22 @@ def test_the_gated_arm_is_the_rule_written_with_masks(pick, radius):
         k = int(rng.integers(K))
         allow = np.concatenate([[1.5, 1.0], rng.uniform(0.0, 30.0, K)]) if trial % 3 else (
             np.array([rng.uniform(0.5, 2.0), rng.uniform(0.5, 2.0)]))
-        arm_sigma = rng.uniform(0.05, 0.5, K) if trial % 4 == 0 else np.empty(0)
         sigma = rng.uniform(0.05, 0.5)
         got = _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near,
-                         arm_sigma, pick)
+                         pick)
         want = _reference(k, lead, mu, score, wide, sigma, family, allow, converged, near,
-                          arm_sigma, pick)
+                          pick)
         assert got == want, trial
         seen.add("own" if family[got] == family[lead] else "rival")
     assert seen == {"own", "rival"}
 
 
 @njit
-def _gate_loop(n, k, lead, mu, score, wide, sigma, family, allow, converged, near, asig,
-               pick):
+def _gate_loop(n, k, lead, mu, score, wide, sigma, family, allow, converged, near, pick):
     s = 0
     for _ in range(n):
         s += _gated_arm(k, lead, mu, score, wide, sigma, family, allow, converged, near,
-                        asig, pick)
+                        pick)
     return s
 
 
@@ -97,8 +95,7 @@ def _draw_loop(n, theta, P, psi, X, bonus, cap, near, mu, score, converged, fami
     s = 0
     for _ in range(n):
         k, lead = _kernels.joint_select_lcb(theta, P, psi, X, bonus, cap, near, mu, score,
-                                            converged, False, family, allow, sigma, None,
-                                            None, pick)
+                                            converged, False, family, allow, sigma, pick)
         s += k
     return s
 
@@ -128,9 +125,9 @@ def test_the_gate_allocates_nothing(pick):
     allow = np.array([1.5, 1.0])
     near = np.ones((4, 4), dtype=np.bool_)
     assert _gated_arm(3, 0, mu, score, wide, 0.2, family, allow, converged, near,
-                      np.empty(0), pick) == (2 if pick else 0)
+                      pick) == (2 if pick else 0)
     assert _allocations_per_call(_gate_loop, 3, 0, mu, score, wide, 0.2, family, allow,
-                                 converged, near, np.empty(0), pick) == 0
+                                 converged, near, pick) == 0
 
 
 def test_a_gated_draw_allocates_only_the_arrays_it_fills():

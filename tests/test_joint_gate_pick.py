@@ -164,7 +164,7 @@ def test_the_draw_over_n_rounds_against_brute_force():
             mu, score = np.empty(6), np.empty(6)
             k, lead = joint_select_lcb(theta, P, psi, X, beta * sigma, np.inf, none, mu,
                                        score, converged, False, family, allow, sigma,
-                                       None, None, pick)
+                                       pick)
             assert lead == 0
             assert k == want[pick]
             plays[pick].append(k)
@@ -184,7 +184,7 @@ def test_kernel_pick_on_hand_made_numbers():
     converged = np.array([5, 0, 0])
     allow = np.array([1.5, 1.0])
     none = np.empty((0, 0), dtype=np.bool_)
-    args = (mu, score, wide, 0.2, family, allow, converged, none, np.empty(0))
+    args = (mu, score, wide, 0.2, family, allow, converged, none)
     assert _gated_arm(2, 0, *args) == 0
     assert _gated_arm(2, 0, *args, True) == 1
     # by hand: arm 2's saving × evidence below its allowance, arm 1's above
@@ -194,7 +194,7 @@ def test_kernel_pick_on_hand_made_numbers():
     assert s2 < 1.0 <= s1
     # a rival equal to the drawn arm: the drawn arm stays
     mu2, wide2 = np.array([0.0, -0.5, -0.5]), np.array([0.3, 0.2, 0.2])
-    args2 = (mu2, mu2 - wide2, wide2, 0.2, family, allow, converged, none, np.empty(0))
+    args2 = (mu2, mu2 - wide2, wide2, 0.2, family, allow, converged, none)
     assert _gated_arm(2, 0, *args2, True) == 2
 
 

@@ -1,9 +1,10 @@
 """JointCB options measured, left off and removed (``gate_losses``, ``first_try_run``,
-``context_retries``; :mod:`bandit._joint_removed`): a learner saved with one of them off — a
-tuner file's policy config ``"gate_losses": false``, or a pickle whose ``__dict__`` holds the
-attributes the old code kept (``_gate_losses``, ``_first_run``, ...) at off — loads and
-continues bit for bit as the learner saved without them; one saved with it on is refused with
-a ``ValueError`` naming the option, and setting one on a learner is refused the same way."""
+``context_retries``, ``paired_first``, ``reread_reference``; :mod:`bandit._joint_removed`): a
+learner saved with one of them off — a tuner file's policy config ``"gate_losses": false``, or
+a pickle whose ``__dict__`` holds the attributes the old code kept (``_gate_losses``,
+``_first_run``, ...) at off — loads and continues bit for bit as the learner saved without
+them; one saved with it on is refused with a ``ValueError`` naming the option, and setting one
+on a learner is refused the same way."""
 import json
 import pickle
 
@@ -18,13 +19,19 @@ from bandit.smooth import family_positions
 from solvers import gallery
 
 GRID = bandit.config_grid([1.0, 1.3, 1.6], ["jacobi"])
-REMOVED = ("gate_losses", "first_try_run", "context_retries")
+REMOVED = ("gate_losses", "first_try_run", "context_retries", "paired_first",
+           "reread_reference")
 # what the code before the removal left in a pickled learner's __dict__ with each option off
-OLD_OFF = {"_gate_losses": False, "_first_run": False}
+OLD_OFF = {"_gate_losses": False, "_first_run": False, "paired_first": False,
+           "reread_reference": False}
 # ... and with each on (with its scratch state)
 OLD_ON = {"gate_losses": {"_gate_losses": True, "_lost_tries": np.zeros(4)},
           "first_try_run": {"_first_try_run": True, "_first_run": True},
-          "context_retries": {"context_retries": True, "_retry_state": {"rounds": {}}}}
+          "context_retries": {"context_retries": True, "_retry_state": {"rounds": {}}},
+          "paired_first": {"paired_first": True, "_paired_recent": [(0, 0.1)],
+                           "_paired_fams": [0, 0, 0, 1], "_paired_played": {0},
+                           "_paired_t": 9},
+          "reread_reference": {"reread_reference": True, "_reread_state": {"alone": 3}}}
 
 
 def _cost(k, x):

@@ -176,15 +176,13 @@ def test_the_prior_of_sor_with_its_shared_error_refreshed_after_the_compiled_upd
 
 
 def test_learners_without_the_compiled_round_are_unchanged(calls):
-    """IGW's draws, smearing, a model of the cost, a vector and no context: the general path,
+    """IGW's draws, a model of the cost, a vector and no context: the general path,
     the same numbers whatever ``one_call`` says."""
     _lockstep(lambda: bandit.JointCB(OMEGAS, exploration="igw", seed=3), _uniform(0.2, 3.0),
               steps=150)
     # IGW draws on the general path; its updates (the same model) are compiled rounds
     assert calls == {"decide": 0, "tell": 149}
     calls["tell"] = 0
-    _lockstep(lambda: bandit.JointCB(OMEGAS, smear=True, seed=3), _uniform(0.2, 3.0),
-              steps=150)
     _lockstep(lambda: bandit.JointCB(OMEGAS, target="cost", seed=3), _uniform(0.2, 3.0),
               steps=150)
     _lockstep(lambda: bandit.JointCB(OMEGAS, seed=3),
