@@ -731,7 +731,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
         return final
 
     def _settings(self, arm):
-        a = self.policy.arms[arm]
+        a = self._policy.arms[arm]  # (not .policy: a held round is told later)
         if isinstance(a, dict):
             return dict(a)
         return {} if math.isnan(self._omegas[arm]) else {"omega": a}  # cg takes no ω

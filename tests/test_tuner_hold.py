@@ -199,3 +199,31 @@ def test_counted_costs_never_hold():
                                                seed=0), solver=_Solver(state),
                          cost="iterations")
     assert not tuner._hold_on  # a seeded run's choices stay the machine's own business
+
+
+def test_a_held_round_is_not_told_before_the_next_decision():
+    tuner, _ = _run(rate=1e-9, rounds=40)
+    p = tuner._policy
+    state = tuner._solver.state
+    select = type(p).select
+    drew = [False]
+
+    def counting(context=None):
+        drew[0] = True
+        return select(p, context)
+
+    p.select = counting
+    held = 0
+    for t in range(40, 80):
+        state["c"], state["t"] = 0.5 + 0.001 * t, t
+        drew[0] = False
+        before, pending = p.t, len(tuner._pending)
+        tuner.solve(A, np.ones(16), context=0.5 + 0.001 * t)
+        if not drew[0]:  # held: the learner is told nothing, the round waits
+            held += 1
+            assert p.t == before and len(tuner._pending) == pending + 1
+        else:  # a decision: the rounds held before it are told first
+            assert p.t >= before + pending
+    del p.select
+    assert held
+    _same_model(tuner.policy, _told_again(tuner))
