@@ -23,8 +23,9 @@ hold and is told at once; so does a context that leaves the range or moves too f
 The held rounds' costs are told to the learner, in order and each as :meth:`JointCB.update`
 takes it, at the next decision (or whenever anything reads :attr:`bandit.Tuner.policy`): the
 learner's update does not depend on its draws, so the model, its noise scale, its change
-test and its counts are those of telling every round at once, bit for bit; the updates run
-back to back on a warm model instead of one after each solve.  A change alarm among them
+test and its counts are those of telling each round when it was played, bit for bit; the updates run
+back to back on a warm model, in one compiled call (:func:`bandit._kernels_fold.fold_rounds`),
+instead of one after each solve.  A change alarm among them
 forgets at the round it fires, as it would have.  Only with a cost read off the clock
 (``"time"``, ``"timed_work"``: the default of configuration arms), whose choices already
 depend on the machine — a counted cost keeps a seeded run's choices the same on every
@@ -36,6 +37,8 @@ from __future__ import annotations
 
 import math
 import time
+
+from ._kernels_fold import fold_rounds
 
 __all__ = ["HoldSteps", "hold_rounds"]
 
@@ -124,12 +127,10 @@ class HoldSteps:
         return False
 
     def _fold(self):
-        """Tell the learner every held round, in order (one removed as it is told: an
-        interrupted fold leaves the rest to the next)."""
-        pending, update = self._pending, self._policy.update
-        while pending:
-            update(*pending[0])
-            del pending[0]
+        """Tell the learner every held round, in order, in one compiled call where its update
+        would be one (:func:`bandit._kernels_fold.fold_rounds`: the same numbers; a round is
+        removed once told, so an interrupted fold leaves the rest to the next)."""
+        fold_rounds(self._policy, self._pending)
 
     def _defers(self, held, arm, best, r, fallback, context, own):
         """After a round's runs, before its tell: whether the tell waits for the next
