@@ -7,7 +7,8 @@ pass over a model that every solve evicts from the caches — is about the same 
 solve costs: ~100 µs a round inside the configuration study, 1 % of a 10 ms solve but 8 % of
 a 1.3 ms one (heat3d).  The rule keeps it a small share of the solve it chooses for: after a
 round whose draw was the model's greedy choice (the played arm is the leader, not an
-exploration or a first try) and converged without the guard or a fallback, the next ``n``
+exploration or a first try), once every family has had its first try, and converged without
+the guard or a fallback, the next ``n``
 rounds play the same arm without a draw, as long as their context stays within one ``m``-th
 of the learnt context range of the decision's (the model's own resolution: ``m`` Chebyshev
 features over that range), where
@@ -37,6 +38,8 @@ from __future__ import annotations
 
 import math
 import time
+
+import numpy as np
 
 from ._kernels_fold import fold_rounds
 
@@ -145,13 +148,28 @@ class HoldSteps:
                 or self._arms._early is not None):
             return False
         n = hold_rounds(own, r.seconds, self.HOLD_SHARE, self.HOLD_MAX)
-        if n < 1:
+        if n < 1 or not self._families_tried():
             return False
         fast = self._policy.features._fast
         if fast is None or not fast[0] <= context <= fast[1]:
             return False
         # the model's own resolution: m features over the learnt range
         self._holding = [arm, n, context, (fast[1] - fast[0]) / fast[5]]
+        return True
+
+
+    def _families_tried(self):
+        """Whether every family the learner's try gate knows has had a round (always, over
+        one family or without the gate): before, a draw may place a rival's first try at
+        any round, and the cheap solves a hold would skip are where the leader's regime
+        sends a weaker family's first try (:attr:`bandit.JointCB.first_pick`)."""
+        if self.__dict__.get("_tried_all"):
+            return True
+        p = self._policy
+        fam = p._gate_family
+        if fam.size and np.unique(fam[p.counts > 0]).size < np.unique(fam).size:
+            return False
+        self._tried_all = True  # (counts only grow)
         return True
 
 

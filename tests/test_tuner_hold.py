@@ -227,3 +227,19 @@ def test_a_held_round_is_not_told_before_the_next_decision():
     del p.select
     assert held
     _same_model(tuner.policy, _told_again(tuner))
+
+
+def test_no_hold_before_every_family_has_had_its_first_try():
+    grid = bandit.config_grid(omegas=[1.2, 1.6], pcs=["jacobi"])
+    tuner = bandit.Tuner(grid)  # timed work, guarded: the learner's try gate knows 2 families
+    assert tuner._hold_on and tuner._policy._gate_family.size == 3
+    r = solvers.SolveResult(x=X, iterations=10, converged=True, residual_norm=0.0, omega=1.2,
+                            solver="ssor_pcg", reason="converged", seconds=1e-9,
+                            backend="numba")
+    tuner._policy.features.observe(0.5)  # (a context range to hold in)
+    tuner._policy.features.observe(0.6)
+    tuner._policy.counts[:] = [3, 1, 0]  # SSOR-PCG played, Jacobi-CG never
+    assert not tuner._defers(False, 0, 0, r, -1, 0.55, 1e-4)  # greedy, cheap: still drawn
+    tuner._policy.counts[2] = 1
+    assert tuner._defers(False, 0, 0, r, -1, 0.55, 1e-4)  # every family tried: held
+    assert tuner._holding[:2] == [0, tuner.HOLD_MAX]
