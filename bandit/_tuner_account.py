@@ -106,6 +106,6 @@ def told_cost(tuner, arm, r, cost, tell, budget) -> float:
         return cost
     if not r.converged and not (tell[0] and tuner._budget_stop(r, budget)):
         return cost
-    if getattr(tuner._policy, "report_round_cost", False):  # (a held round: told later)
+    if getattr(tuner.policy, "report_round_cost", False):
         return cost
     return arms.told_cost(arm, r, cost)
