@@ -7,32 +7,31 @@ pass over a model that every solve evicts from the caches — is about the same 
 solve costs: ~100 µs a round inside the configuration study, 1 % of a 10 ms solve but 8 % of
 a 1.3 ms one (heat3d).  The rule keeps it a small share of the solve it chooses for: after a
 round whose draw was the model's greedy choice (the played arm is the leader, not an
-exploration or a first try), once every family has had its first try, and converged without
-the guard or a fallback, the next ``n``
-rounds play the same arm without a draw, as long as their context stays within one ``m``-th
-of the learnt context range of the decision's (the model's own resolution: ``m`` Chebyshev
-features over that range), where
+exploration or a first try), once every family has had its first try, that converged without
+the guard or a fallback, the next ``n`` rounds play the same arm without a draw, as long as
+their context stays within one ``m``-th of the learnt context range of the decision's (the
+model's own resolution: ``m`` Chebyshev features over that range), where
 
     ``n = min(HOLD_MAX, ceil(D / (HOLD_SHARE · S)) − 1)``,
 
-``D`` the learner's measured time at the decision (the deferred rounds' updates and the draw)
+``D`` the learner's measured time at the decision (the held rounds' updates and the draw)
 and ``S`` the measured seconds of the decision's solve: the decision's cost spread over the
 ``n + 1`` rounds it serves is at most ``HOLD_SHARE`` of a solve.  On slow solves ``n = 0``
 and nothing changes.  A held round that fails to converge (a guard stop, a fallback) ends the
 hold and is told at once; so does a context that leaves the range or moves too far.
 
-The held rounds' costs are told to the learner, in order and each as :meth:`JointCB.update`
+The held rounds' costs are told to the learner in order, each as :meth:`JointCB.update`
 takes it, at the next decision (or whenever anything reads :attr:`bandit.Tuner.policy`): the
-learner's update does not depend on its draws, so the model, its noise scale, its change
-test and its counts are those of telling each round when it was played, bit for bit; the updates run
-back to back on a warm model, in one compiled call (:func:`bandit._kernels_fold.fold_rounds`),
-instead of one after each solve.  A change alarm among them
-forgets at the round it fires, as it would have.  Only with a cost read off the clock
-(``"time"``, ``"timed_work"``: the default of configuration arms), whose choices already
-depend on the machine — a counted cost keeps a seeded run's choices the same on every
-machine.  Off under MPI, with audits, for learners
+learner's update does not depend on its draws, so the model, its noise scale, its change test
+and its counts are those of telling each round when it was played, bit for bit, and a change
+alarm among them forgets at the round it fires.  The updates run back to back on a warm
+model in one compiled call (:func:`bandit._kernels_fold.fold_rounds`) instead of one after
+each solve.  Only with a cost read off the clock (``"time"``, ``"timed_work"``: the default
+of configuration arms), whose choices already depend on the machine — a counted cost keeps a
+seeded run's choices the same on every machine.  Off under MPI, with audits, for learners
 other than :class:`~bandit.JointCB`'s lower-confidence-bound draw, and with its options that
-read the draw in the update (``paired_first``, ``reread_reference``).
+read the draw in the update (``paired_first``, ``reread_reference``).  Measured side by side
+in ``docs/studies/precond_rules.md`` ("Held decisions").
 """
 from __future__ import annotations
 
