@@ -29,8 +29,7 @@ model in one compiled call (:func:`bandit._kernels_fold.fold_rounds`) instead of
 each solve.  Only with a cost read off the clock (``"time"``, ``"timed_work"``: the default
 of configuration arms), whose choices already depend on the machine — a counted cost keeps a
 seeded run's choices the same on every machine.  Off under MPI, with audits, for learners
-other than :class:`~bandit.JointCB`'s lower-confidence-bound draw, and with its options that
-read the draw in the update (``paired_first``, ``reread_reference``).  Measured side by side
+other than :class:`~bandit.JointCB`'s lower-confidence-bound draw.  Measured side by side
 in ``docs/studies/precond_rules.md`` ("Held decisions").
 """
 from __future__ import annotations
@@ -102,9 +101,7 @@ class HoldSteps:
         # learner whose costs read the clock already holds for as long as the clock says)
         self._hold_on = (self._cost in ("time", "timed_work") and self._comm is None
                          and self._auditor is None
-                         and isinstance(p, JointCB) and p.exploration == "lcb"
-                         and not getattr(p, "paired_first", False)
-                         and not getattr(p, "reread_reference", False))
+                         and isinstance(p, JointCB) and p.exploration == "lcb")
         self._pending = [] if self._hold_on else ()
         self._holding = None
 
@@ -155,7 +152,6 @@ class HoldSteps:
         # the model's own resolution: m features over the learnt range
         self._holding = [arm, n, context, (fast[1] - fast[0]) / fast[5]]
         return True
-
 
     def _families_tried(self):
         """Whether every family the learner's try gate knows has had a round (always, over
