@@ -164,7 +164,7 @@ def test_command_line(tmp_path, capsys):
     (["--learner", "chebcv"], "unknown learner 'chebcv'; did you mean 'chebcb'?"),
     (["--learner", "defualt"], "unknown learner 'defualt'; did you mean 'default'? known: chebcb"),
     (["--learner", "nope"], "known: chebcb, cheblcb, default, "),  # 'default' is accepted too
-    (["--cap", "1"], "argument --cap: must be a number > 1, got 1"),
+    (["--cap", "1"], "argument --cap: must be a finite number > 1, got 1"),
     (["--sequences", "heat4d"], "argument --sequences: invalid choice: 'heat4d'"),
     (["--anchors", "petsc"], "argument --anchors: invalid choice: 'petsc'"),
     (["--learner", "familycb", "--compare", "familycb"], "--compare familycb is the --learner"),
