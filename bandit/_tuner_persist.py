@@ -63,14 +63,9 @@ class Persistence:
     def _copy_state(self):
         # the progress bar holds an open stream; like save, a copy keeps neither it nor the
         # callback (often a lambda, which pickle refuses; set them on the copy again); a copy
-        # made inside a solve (its solver function) is idle; the held rounds are told first
-        # and the copy's next solve decides (bandit/_tuner_hold.py)
-        if self._pending:
-            self._fold()
+        # made inside a solve (its solver function) is idle
         state = dict(self.__dict__, _hook=None, _checked=None, _progress=False,
                      _callback=None)
-        if "_holding" in state:
-            state["_holding"] = None
         if self.backend == "petsc":  # a PETSc Mat and KSPs neither pickle nor deep-copy: the
             state.update(_last_op=None, _own_op=True)  # copy converts its next system anew
         del state["_lock"], state["_owner"]

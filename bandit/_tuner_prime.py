@@ -49,8 +49,6 @@ def warm_kernels(tuner, op, A, context) -> None:
     ``Exception`` of a warm-up only means a kernel is loaded later, where it is used)."""
     try:
         _warm_policy(tuner.policy, context)
-        if tuner._hold_on:  # held rounds told in one call (bandit/_tuner_hold.py)
-            _warm_fold(tuner._policy, context)
     except Exception:  # noqa: BLE001 - a warm-up must not refuse the user's solve
         pass
     if not (tuner._by_name and tuner.backend == "numba"):
@@ -76,25 +74,6 @@ def _warm_policy(policy, context) -> None:
         # it, and the forgetting is left to the rounds below (two matrix inverses, 7 ms)
         _rounds(policy, [context] * 2, forgetting=False)
     _rounds(policy, _nearby(context))
-
-
-def _warm_fold(policy, context) -> None:
-    """Held rounds told in one compiled call (:func:`bandit._kernels_fold.fold_rounds`) on a
-    copy of the policy, before and after the change test's forgetting (a refitted model)."""
-    from ._kernels_fold import fold_rounds
-
-    if type(context) is not float:
-        return  # (held rounds have a scalar context)
-    twin = copy.deepcopy(policy)
-    _own_methods(twin)
-    near = _nearby(context)
-    for r, c in enumerate(near):  # (the context varied: the one-call path)
-        twin.select(c)
-        twin.update(int(r % twin.n_arms), 1.0 + 0.25 * r, c, False, True)
-    for again in (False, True):
-        fold_rounds(twin, [(0, 1.0, c, False, True) for c in near[:2]])
-        if not again and getattr(twin, "detect_changes", False):
-            twin._forget(0.5)
 
 
 def _rounds(policy, contexts, forgetting=True) -> None:

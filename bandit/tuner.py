@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-import time
 from threading import get_ident as _get_ident
 
 import numpy as np
@@ -31,7 +30,6 @@ from ._tuner_audit import AuditSteps
 from ._tuner_checks import (SettingChecks, _FIXED, _check_hooks, _first_checks, _fixed,
                             _integer, _number, _takes_dtol, _what_policy)
 from ._tuner_guard import GUARD_DTOL, GuardSteps
-from ._tuner_hold import HoldSteps, _policy_property
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
 from ._tuner_records import Records
@@ -50,7 +48,7 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 _COUNTED = frozenset(("iterations", "work", "timed_work"))
 
 
-class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Persistence,
+class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             SettingChecks, ToleranceSteps):
     """Solve a sequence of systems, choosing each solve's arm (ω or a whole solver
     configuration) with a policy; costs minimised.
@@ -237,8 +235,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
 
     policy, solver, rtol, atol, maxiter, cost, backend, guard, audit_budget, audit_seed, \
         auto_context = (_fixed(name) for name in _FIXED)
-    # the learner, told every held round first (bandit/_tuner_hold.py)
-    policy = _policy_property()
 
     def __init__(self, policy=None, solver="ssor_pcg", *, rtol=1e-8, atol=0.0, maxiter=10_000,
                  cost=None, backend="numba", guard=3.0, audit_budget=0.0,
@@ -437,7 +433,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
         # first solve that uses it: 0.2 ms, as much as the solve, at n = 10⁴
         self._scratch_rows = max([_scratch_rows(m) for m in arms.methods] or [0]) if (
             backend == "numba" and self._by_name) else 0
-        self._hold_setup()  # whether decisions may be held (bandit/_tuner_hold.py)
 
     @property
     def conservative_arm(self) -> int:
@@ -582,12 +577,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
             # ~20 µs, so every layer of Python here shows in the comparison with plain CG
             if not self._primed:
                 self._prime(op, A, context)
-            # a held decision (bandit/_tuner_hold.py), or the held rounds told before the draw
-            held = self._held(context) if self._hold_on else False
-            policy = self._policy
+            policy = self.policy
             undo, told = policy._draw_state(), policy.t
             try:
-                res = self._solve(op, b, x0, context, undo, held)
+                res = self._solve(op, b, x0, context, undo)
                 if auto is not None:
                     res.info["auto_context"] = auto
                 return res
@@ -598,7 +591,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
                 # without it
                 if policy.t == told:
                     policy._undo_draw(undo)
-                self._holding = None
                 if auto is not None and isinstance(exc, ValueError):
                     self._auto_context_refusal(exc, np.size(context) - 1)
                 raise
@@ -615,26 +607,17 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
         if not lock._is_owned():
             lock.acquire()
 
-    def _solve(self, op, b, x0, context, undo, held=False):
+    def _solve(self, op, b, x0, context, undo):
         """The steps of :meth:`solve` after validation: decide, attempt, fall back, tell,
-        audit, record, hook (``undo``: the policy's draw state before this round's draw;
-        ``held``: the round keeps the held arm without a draw, :mod:`bandit._tuner_hold`)."""
+        audit, record, hook (``undo``: the policy's draw state before this round's draw)."""
         if not self._log and self._arms.retell_early:  # the learner before its first draw
             self._arms.start_early(self.policy, self._comm is None)
-        own = 0.0
-        if held:  # the leader's arm, kept: no draw, no prediction needed (no budget)
-            arm = best = self._holding[0]
-            pred, pv = math.nan, None
-        elif self._comm is not None:
+        if self._comm is not None:
             arm, best, pred, pv = self.decide(context)
         elif self._lone and self._auditor is None:  # the leader needs no prediction
             policy = self.policy
             arm = policy.select(context)
             best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
-        elif self._hold_on:  # the learner's own time at a decision, the held rounds' told too
-            start = time.perf_counter()
-            arm, best, pred, pv = self._decide(context)
-            own = time.perf_counter() - start + self._fold_seconds
         else:
             arm, best, pred, pv = self._decide(context)
         arms = self._arms
@@ -693,18 +676,13 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
                                         fallback, paid)
         t = len(self._log)
         row = self._row(context, arm, final, cost, censored, fallback, pv, best, budget)
-        # a held round, or a greedy decision that starts a hold: told at the next decision
-        defer = self._hold_on and self._defers(held, arm, best, r, fallback, context, own)
         # the row is complete before the policy is told: once told, the round is recorded
         # whatever stops it — Ctrl-C just after the update or in a long audit run (with the
         # audits it finished) — so the history, the policy and the audit records stay one
         # run (a file saved then loads and continues)
-        told = self._policy.t
+        told = self.policy.t
         try:
-            if defer:
-                self._pending.append((arm, cost, context, *tell))
-            else:
-                self.tell(arm, cost, context, *tell)
+            self.tell(arm, cost, context, *tell)
             if arms._early is not None:  # (the rounds before the price is fixed)
                 arms.keep_early(self.policy, arm, cost, context, *tell, r)
             if self._paid is not None:  # (before the audits, whose budget reads the sum)
@@ -717,7 +695,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
                             context)
         finally:
             self._checked = None
-            if defer or self._policy.t != told:
+            if self.policy.t != told:
                 if self._paid is not None and len(self._paid) == len(self._log):
                     self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
@@ -731,7 +709,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, HoldSteps, AuditSteps, Records, Pe
         return final
 
     def _settings(self, arm):
-        a = self._policy.arms[arm]  # (not .policy: a held round is told later)
+        a = self.policy.arms[arm]
         if isinstance(a, dict):
             return dict(a)
         return {} if math.isnan(self._omegas[arm]) else {"omega": a}  # cg takes no ω
