@@ -88,7 +88,8 @@ _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
 # bandit.report (bandit/_report_*.py), experiments.bench_learners
 # (experiments/_bench_learners_*.py), bandit.estimate (bandit/_estimate_*.py and the modules
 # named), solvers.precond (solvers/_precond_*.py) and experiments.precond_study (its
-# sequences and scoring, experiments/_precond_*.py) list every public name, in __all__ or
+# sequences and scoring, experiments/_precond_*.py) and experiments.user_files (its files,
+# contexts and report, experiments/_user_files_*.py) list every public name, in __all__ or
 # not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text,
 # experiments.precond_study.rescore)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
@@ -96,7 +97,8 @@ _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "bandit.estimate": ("bandit._observed", "bandit._student",
                                                     "bandit._estimate_"),
                                 "solvers.precond": "solvers._precond_",
-                                "experiments.precond_study": "experiments._precond_"},
+                                "experiments.precond_study": "experiments._precond_",
+                                "experiments.user_files": "experiments._user_files_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from
 # bandit/_armset_*.py, the Auditor from bandit/_audit_*.py): the page documents the parts'
