@@ -77,12 +77,14 @@ def _reexported(modules, *, every_public=False):
 # modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
 # what it imports from private modules of its package (solvers.spectral's ω formulas and
 # residual floor, in solvers/_spectral_*.py; bandit.arms' on_ranks, in bandit/_arms_petsc.py;
+# solvers.petsc's same_on_every_rank, in solvers/_petsc_inputs.py;
 # experiments.heat_study's solve settings, in experiments/_heat_runs.py)
 _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "experiments.problems": "experiments._problems_",
                            "bandit.audit": "bandit._audit_",
                            "solvers.spectral": "solvers._spectral_",
                            "bandit.arms": "bandit._arms_",
+                           "solvers.petsc": "solvers._petsc_inputs",
                            "experiments.heat_study": ("experiments._heat_runs",
                                                       "experiments._heat_scoring")})
 # bandit.report (bandit/_report_*.py), experiments.bench_learners
