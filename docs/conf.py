@@ -77,18 +77,21 @@ def _reexported(modules, *, every_public=False):
 # modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
 # what it imports from private modules of its package (solvers.spectral's ω formulas and
 # residual floor, in solvers/_spectral_*.py; bandit.arms' on_ranks, in bandit/_arms_petsc.py;
+# solvers.petsc's same_on_every_rank, in solvers/_petsc_inputs.py;
 # experiments.heat_study's solve settings, in experiments/_heat_runs.py)
 _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "experiments.problems": "experiments._problems_",
                            "bandit.audit": "bandit._audit_",
                            "solvers.spectral": "solvers._spectral_",
                            "bandit.arms": "bandit._arms_",
+                           "solvers.petsc": "solvers._petsc_inputs",
                            "experiments.heat_study": ("experiments._heat_runs",
                                                       "experiments._heat_scoring")})
 # bandit.report (bandit/_report_*.py), experiments.bench_learners
 # (experiments/_bench_learners_*.py), bandit.estimate (bandit/_estimate_*.py and the modules
 # named), solvers.precond (solvers/_precond_*.py) and experiments.precond_study (its
-# sequences and scoring, experiments/_precond_*.py) list every public name, in __all__ or
+# sequences and scoring, experiments/_precond_*.py) and experiments.user_files (its files,
+# contexts and report, experiments/_user_files_*.py) list every public name, in __all__ or
 # not, as before (bandit.estimate.quick_totals, solvers.precond.omega_text,
 # experiments.precond_study.rescore)
 _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
@@ -96,7 +99,8 @@ _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "bandit.estimate": ("bandit._observed", "bandit._student",
                                                     "bandit._estimate_"),
                                 "solvers.precond": "solvers._precond_",
-                                "experiments.precond_study": "experiments._precond_"},
+                                "experiments.precond_study": "experiments._precond_",
+                                "experiments.user_files": "experiments._user_files_"},
                                every_public=True))
 # a class documented on its module's page and put together from parts there (ArmSet from
 # bandit/_armset_*.py, the Auditor from bandit/_audit_*.py): the page documents the parts'

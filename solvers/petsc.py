@@ -37,17 +37,19 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from collections import OrderedDict
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._checks import check_dtol, check_omega, check_tolerances, check_vector
 from ._operator import CSROperator, prepare as _prepare_csr
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP,
                          PETSc, PetscSolver, options_for, options_key, petsc_message,
                          reason_name, solver_reason)  # PETSc initialised there
+from ._petsc_causes import _diagonal_spread, _empty_rows, _range
+# (each rank's input checks and the causes of a failure: solvers/_petsc_inputs.py and
+# solvers/_petsc_causes.py; bandit imports _check_alive and _empty_rows from here)
+from ._petsc_inputs import _check_alive, _check_petsc_mat, _same_omega, same_on_every_rank
 from ._petsc_run import _run
 from ._petsc_scale import _NORM_HI, _NORM_LO, _ldexp, _unscale
 from ._result import SolveResult
@@ -387,129 +389,6 @@ def _mpi_lor():
     return MPI.LOR
 
 
-def _check_alive(v, name: str) -> None:
-    """Refuse a PETSc object the caller has destroyed: any PETSc call on it (even its
-    communicator) dereferences a null handle and kills the process with SIGSEGV."""
-    if isinstance(v, PETSc.Object) and not v:
-        raise ValueError(f"{name} is a PETSc {type(v).__name__} that has been destroyed "
-                         f"({name}.destroy() was called): create a new one")
-
-
-def _check_petsc_mat(A) -> None:
-    if not A.isAssembled():
-        raise ValueError("A is a PETSc Mat that is not assembled: call A.assemble() first")
-    (M, N) = A.getSize()
-    if M != N:
-        raise ValueError(f"A must be square, got a PETSc Mat of global size ({M}, {N})")
-    if M == 0:
-        raise ValueError("A is empty (PETSc Mat of size (0, 0))")
-    (m, n) = A.getLocalSize()
-    if m != n:
-        raise ValueError(
-            f"A's local row and column sizes differ on rank {A.getComm().getRank()} ({m} != {n}): "
-            "use the same layout for rows and columns")
-
-
-def _fingerprint(v) -> str:
-    """A short text that two ranks' inputs share exactly when (in practice) they are equal.
-
-    Arrays and sparse matrices: type, shape, dtype and a CRC-32 of their bytes (one pass over
-    the data, cheaper than converting it); scalars and strings: their ``repr``; option dicts:
-    their sorted entries; PETSc objects (distributed, so shared by construction) and prepared
-    operators: their type.  Never raises: an input that cannot be read is described by the
-    error, which every rank with the same input meets too.
-    """
-    try:
-        if v is None or isinstance(v, (bool, int, float, complex, str)):
-            return repr(v)
-        if isinstance(v, np.generic):
-            return repr(v.item())
-        if isinstance(v, PETSc.Object) and not v:
-            return f"destroyed {type(v).__name__}"
-        if isinstance(v, (PETSc.Object, PetscOperator)):
-            return type(v).__name__
-        if isinstance(v, dict):
-            return repr(sorted((repr(k), _fingerprint(x)) for k, x in v.items()))
-        if isinstance(v, CSROperator):
-            arrays = (v.indptr, v.indices, v.data)
-        elif sp.issparse(v):
-            if v.format not in ("csr", "csc", "bsr", "coo", "dia"):
-                v = v.tocsr()  # lil / dok hold Python objects
-            arrays = tuple(getattr(v, a) for a in ("indptr", "indices", "row", "col",
-                                                    "offsets", "data") if hasattr(v, a))
-        else:
-            arrays = (np.asarray(v),)
-        crc, parts = 0, [type(v).__name__, str(getattr(v, "shape", ""))]
-        for a in arrays:
-            a = np.ascontiguousarray(a)
-            if a.dtype == object:
-                return f"{parts[0]} of Python objects {a.tolist()!r}"
-            crc = zlib.crc32(a.view(np.uint8).reshape(-1), crc)
-            parts.append(f"{a.dtype.str}{a.shape}")
-        return f"{' '.join(parts)} crc {crc:08x}"
-    except Exception as exc:  # noqa: BLE001 - the same input fails the same way on every rank
-        return f"unreadable {type(v).__name__} ({type(exc).__name__}: {exc})"
-
-
-#: inputs compared by what the solve makes of them when their raw fingerprints differ
-_CANONICAL = ("A", "b", "x0")
-
-
-def _canonical_fingerprint(v) -> str:
-    """The fingerprint of the form a solve converts ``v`` to: a scipy matrix or dense array
-    ``A`` as the CSR operator :func:`prepare` builds (sorted indices, its index and value
-    types), a vector as contiguous native float64; anything else (a PETSc object, a
-    ``CSROperator`` already converted, input the conversion refuses) as it is."""
-    try:
-        if sp.issparse(v) or (isinstance(v, np.ndarray) and v.ndim == 2):
-            return _fingerprint(_prepare_csr(v))
-        if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf":
-            return _fingerprint(np.ascontiguousarray(v, dtype=np.float64))
-    except Exception:  # noqa: BLE001 - refused input is named by the checks that follow
-        pass
-    return _fingerprint(v)
-
-
-def same_on_every_rank(comm, **inputs) -> None:
-    """Raise ``ValueError`` on every rank of ``comm`` unless every rank passed the same inputs.
-
-    On several ranks each rank passes the whole matrix and vectors and keeps only its own
-    rows, and every solve is collective: ranks with different inputs would solve a mixture of
-    systems, or (a setting refused on one rank, a different iteration cap) leave the others
-    waiting in a collective operation forever.  One ``allgather`` of a fingerprint per input
-    (:func:`_fingerprint`) finds any difference before anything else happens; once the inputs
-    agree, every check that follows gives the same verdict on every rank.  No-op on one rank.
-
-    Examples
-    --------
-    >>> same_on_every_rank(PETSc.COMM_SELF, b=np.ones(3), omega=1.5)  # one rank: nothing to do
-    """
-    if comm.getSize() == 1:
-        return
-    mpi = comm.tompi4py()
-    mine = {name: _fingerprint(v) for name, v in inputs.items()}
-    every = mpi.allgather(mine)
-    differ = [name for name in inputs if len({e[name] for e in every}) > 1]
-    storage = [name for name in differ if name in _CANONICAL]
-    if storage:
-        # the same matrix or vector may be stored differently on different ranks (int32 or
-        # int64 indices, byte order, unsorted indices, dense): compare what the solve will
-        # use.  Only here (``differ`` is the same on every rank, so all of them take this
-        # second allgather): on the common path no rank converts anything twice
-        mine = {name: _canonical_fingerprint(inputs[name]) for name in storage}
-        again = mpi.allgather(mine)
-        differ = [name for name in differ
-                  if name not in storage or len({e[name] for e in again}) > 1]
-        every = [{**e, **a} for e, a in zip(every, again)]
-    if differ:
-        first = next(r for r, e in enumerate(every) if e != every[0])
-        raise ValueError(
-            f"the MPI ranks passed different {', '.join(differ)} (rank 0 and rank {first} "
-            f"differ): on {comm.getSize()} ranks every rank must pass the same whole matrix "
-            "and vectors and the same settings (each rank keeps its own rows of them)")
-
-
-
 _MAT_CACHE: "OrderedDict[int, PetscOperator]" = OrderedDict()
 _MAT_CACHE_SIZE = 8
 
@@ -730,79 +609,6 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                        residual_norm=rnorm, omega=omega, solver=kind, reason=reason,
                        seconds=time.perf_counter() - t0, backend="petsc", b_norm=b_norm,
                        rtol=rtol, atol=atol, maxiter=maxiter, info=info)
-
-
-def _empty_rows(mat, bv, tol) -> str:
-    """:func:`solvers._api._empty_rows_cause` for a PETSc ``Mat`` and ``Vec`` (collective):
-    each rank reads its own rows; the floor ``‖b_E‖`` over the empty rows, their count and
-    the first where ``b`` does not vanish are reduced over the ranks.  A Mat type that
-    cannot hand out its rows gives ``""``."""
-    from mpi4py import MPI
-
-    from ._api import empty_rows_message
-
-    comm = mat.getComm().tompi4py()
-    lo = mat.getOwnershipRange()[0]
-    try:
-        ai, _, av = mat.getValuesCSR()
-        rows = np.repeat(np.arange(ai.size - 1), np.diff(ai))
-        empty = np.bincount(rows, weights=np.abs(av), minlength=ai.size - 1) == 0.0
-    except PETSc.Error:
-        empty = np.zeros(0, dtype=bool)
-    lb = bv.getArray(readonly=True)
-    be = lb[empty] if empty.size == lb.size else lb[:0]
-    top = comm.allreduce(float(np.abs(be).max()) if be.size else 0.0, op=MPI.MAX)
-    if not top > 0.0:
-        return ""
-    floor = top * math.sqrt(comm.allreduce(float(np.sum((be / top) ** 2)), op=MPI.SUM))
-    if not floor > tol:
-        return ""
-    mine = np.flatnonzero(empty & (lb != 0.0)) if be.size else np.zeros(0, dtype=int)
-    first = comm.allreduce(int(lo + mine[0]) if mine.size else mat.getSize()[0], op=MPI.MIN)
-    value = comm.allreduce(float(lb[first - lo]) if mine.size and lo + mine[0] == first
-                           else 0.0, op=MPI.SUM)
-    count = comm.allreduce(int(np.count_nonzero(empty)), op=MPI.SUM)
-    return empty_rows_message(count, first, value, floor, tol)
-
-
-def _range(mat) -> str:
-    """The Numba backend's cause of a CG-type failure on entries near the double range
-    (``solvers._api.range_message``), from the infinity norm (collective)."""
-    from ._api import _ROW_SUM_HI, range_message
-
-    norm = mat.norm(PETSc.NormType.INFINITY)
-    if not norm > _ROW_SUM_HI:
-        return ""
-    return range_message(f"‖A‖∞ = {norm:.3g}")
-
-
-def _diagonal_spread(mat, dtol) -> str:
-    """:func:`solvers._api._transient_growth` for a PETSc ``Mat`` (collective): why a plain
-    KSPCG stopped by ``dtol`` may be the transient of a convergent solve, or ``""``."""
-    from ._api import diagonal_spread_cause
-
-    d = mat.getDiagonal()
-    try:
-        lo_row, lo = d.min()
-        hi = d.max()[1]
-    finally:
-        d.destroy()
-    return diagonal_spread_cause(int(lo_row), float(lo), float(hi), dtol,
-                                 "options={'pc_type': 'jacobi'}")
-
-
-def _same_omega(omega: float, options) -> None:
-    """sor and ssor_pcg set ω from their argument before every solve (``PCSORSetOmega``): an
-    ω option of another value would be replaced without a word, so it is refused."""
-    for name, value in options_key(options):
-        if name in ("pc_sor_omega", "pc_eisenstat_omega"):
-            try:
-                same = float(value) == omega
-            except ValueError:
-                same = False
-            if not same:
-                raise ValueError(f"options {name} = {value} contradicts omega = {omega}: the "
-                                 "solve sets ω from its omega argument (leave the option out)")
 
 
 # KSP's iteration cap is a PetscInt

@@ -2,8 +2,8 @@
 bandit._tunerfile, solvers.petsc, experiments.problems, bandit.audit, bandit.estimate,
 bandit.report, experiments._bench, experiments.bench_learners, bandit.armset, bandit.joint,
 solvers._kernels, solvers.precond, solvers.spectral, bandit.arms, experiments.precond_study,
-experiments.heat_study) are put together from modules of their own (bandit/_tuner_*.py, experiments/_plots_*.py, ...): the
-layout, not the numbers."""
+experiments.heat_study, experiments.user_files) are put together from modules of their own
+(bandit/_tuner_*.py, experiments/_plots_*.py, ...): the layout, not the numbers."""
 import pickle
 import pickletools
 
@@ -91,7 +91,8 @@ def test_the_public_paths_of_moved_names_still_import():
 SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("bandit._tunerfile", ("bandit._tunerfile_checks", "bandit._tunerfile_policy",
                                 "bandit._tunerfile_rows")),
-         ("solvers.petsc", ("solvers._petsc_run", "solvers._petsc_scale")),
+         ("solvers.petsc", ("solvers._petsc_run", "solvers._petsc_scale",
+                            "solvers._petsc_inputs", "solvers._petsc_causes")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
@@ -124,12 +125,19 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("bandit.arms", ("bandit._arms_petsc",)),
          ("experiments.precond_study", ("experiments._precond_sequences",
                                         "experiments._precond_scoring")),
-         ("experiments.heat_study", ("experiments._heat_runs", "experiments._heat_scoring"))]
+         ("experiments.heat_study", ("experiments._heat_runs", "experiments._heat_scoring")),
+         ("experiments.user_files", ("experiments._user_files_mtx",
+                                     "experiments._user_files_contexts",
+                                     "experiments._user_files_report"))]
 # the names other modules, tests, pickles or tuner files reach through the old path
 MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_positive",
                           "check_nonnegative", "check_choice", "count_of", "RepeatedArmWarning",
                           "_check_arms", "_check_flag", "to_jsonable", "from_jsonable"),
          "bandit._tunerfile": ("check_policy_state", "TunerFileError"),
+         # each rank's input checks and the causes of a failed solve (bandit imports
+         # _check_alive and _empty_rows from solvers.petsc)
+         "solvers.petsc": ("same_on_every_rank", "_check_alive", "_check_petsc_mat",
+                           "_same_omega", "_empty_rows", "_range", "_diagonal_spread"),
          "bandit.armset": ("_unique", "_short_label"),
          "experiments.problems": ("DiffusionMC3D", "disk_mesh", "p1_matrices", "FEMHeat2D",
                                   "elasticity_2d", "PlaneElasticity", "_integer", "_positive"),
@@ -184,7 +192,13 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
          "experiments.heat_study": ("solver_settings", "_simulation", "_learner", "_run_learner",
                                     "_direct_seconds", "_gather_system", "_run_costs",
                                     "_run_direct", "_run_cg", "_summarise", "_score_size",
-                                    "_score_grid", "_score_direct_sample", "_score_sampled")}
+                                    "_score_grid", "_score_direct_sample", "_score_sampled"),
+         # the files, the contexts and the report of ``relaxtune tune``, which the CLI reaches
+         # as user_files.NAME (uf.NAME) and tests import or replace there (_check_numbers)
+         "experiments.user_files": ("read_matrix", "read_vector", "read_contexts",
+                                    "check_contexts", "format_report", "format_failures",
+                                    "figure_data", "_check_numbers", "_tuned_costs",
+                                    "_best_fixed")}
 # constants moved with the functions that use them (no __module__ of their own to follow)
 MOVED_VALUES = {"bandit.audit": ("bandit._audit_plan", ("FLOOR", "ANCHOR", "RADIUS", "LOWER_Z")),
                 "bandit.estimate": ("bandit._observed", ("MIN_PROB",)),
@@ -222,7 +236,9 @@ MOVED_VALUES_BY_PART = [
                                                       "CONDITION_TOL")),
     ("solvers.spectral", "solvers._spectral_floor", ("NULL_ROWS",)),
     ("experiments.heat_study", "experiments._heat_runs", ("HEAT_BINS",)),
-    ("experiments.heat_study", "experiments._heat_scoring", ("FIXED_OMEGAS", "REFERENCE"))]
+    ("experiments.heat_study", "experiments._heat_scoring", ("FIXED_OMEGAS", "REFERENCE")),
+    ("experiments.user_files", "experiments._user_files_mtx", ("MATRIX_SUFFIXES",
+                                                              "VECTOR_SUFFIXES"))]
 # switches set on the public module (tests, ``relaxtune bench regret --compare`` and
 # ``--follow``): every function that reads one must be defined there, or setting it on the
 # public module would no longer reach it

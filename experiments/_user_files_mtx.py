@@ -1,0 +1,312 @@
+"""The matrix and right-hand-side files of :mod:`experiments.user_files` (``relaxtune tune``):
+:func:`read_matrix` and :func:`read_vector` and their checks — the file types, the Matrix
+Market header, the strict pass over its numbers, symmetric storage, a byte-order mark, a NumPy
+``.npz`` of dense arrays.  Every name is importable from :mod:`experiments.user_files` as
+before; ``experiments.user_files._check_numbers`` replaced there reaches
+:func:`_checked_numbers`, which looks it up on that module.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import scipy.sparse as sp
+
+MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
+VECTOR_SUFFIXES = (".mtx", ".mtx.gz", ".npy", ".txt")
+
+
+def _suffix(path: Path, known) -> str:
+    name = path.name.lower()
+    for s in sorted(known, key=len, reverse=True):
+        if name.endswith(s):
+            return s
+    raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
+
+
+def _not_a_file(path: Path) -> ValueError:
+    """Why ``path`` cannot be read as a file: a folder or a device had been "no such file"."""
+    if path.is_dir():
+        return ValueError(f"{path}: is a folder; give a file")
+    if path.exists():
+        return ValueError(f"{path}: not a regular file (a device or a pipe); give a file")
+    return ValueError(f"{path}: no such file{_pattern_hint(path)}")
+
+
+def _pattern_hint(path: Path) -> str:
+    """A shell passes a pattern that matches nothing on as it was typed; so does a quoted
+    pattern, or a program started without a shell, that matches files (it had been called
+    "a pattern that matched no file?" all the same)."""
+    if not any(c in str(path) for c in "*?["):
+        return ""
+    import glob
+
+    found = sorted(glob.glob(str(path)))
+    if not found:
+        return " (a pattern that matched no file?)"
+    some = f"{found[0]} ... {found[-1]}" if len(found) > 1 else found[0]
+    return (f" (a quoted pattern? it matches {len(found)} file{'s' if len(found) > 1 else ''}"
+            f": {some}; relaxtune takes file names, not patterns: write it without quotes and "
+            f"the shell lists the files, in name order, the order they are solved in)")
+
+
+def _one_triangle(path: Path, symmetry: str) -> None:
+    """A file in symmetric storage lists one triangle; scipy mirrors every off-diagonal entry,
+    so one listed on both sides would be added twice: refuse it (read as written)."""
+    import gzip
+    import io
+
+    raw = (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb").read()
+    head, _, rest = raw.partition(b"\n")
+    head = re.sub(re.escape(symmetry).encode(), b"general", head, flags=re.IGNORECASE)
+    G = scipy.io.mmread(io.BytesIO(head + b"\n" + rest))
+    G = sp.coo_matrix(G)
+    if np.any(G.row > G.col) and np.any(G.row < G.col):
+        raise ValueError(f"{path}: {symmetry} storage with entries on both sides of the "
+                         f"diagonal; it keeps one triangle (each entry listed once), which "
+                         f"scipy mirrors: store one triangle or write the file as 'general'")
+    if symmetry.lower() == "skew-symmetric" and np.any((G.row == G.col) & (G.data != 0)):
+        # the format's skew-symmetric storage has a zero diagonal (a_ii = -a_ii); scipy keeps
+        # a listed diagonal entry, and the system read would be neither the file's nor skew
+        i = int(G.row[(G.row == G.col) & (G.data != 0)][0])
+        raise ValueError(f"{path}: skew-symmetric storage with a nonzero diagonal entry (row "
+                         f"{i + 1}); a skew-symmetric matrix has a zero diagonal: write the "
+                         f"file as 'general'")
+
+
+def _bom_note(path: Path, kind: str) -> str:
+    """What to do when an unreadable Matrix Market file starts with a byte-order mark (the
+    UTF-8 signature some Windows editors write), or ``""``: scipy's reader then finds no
+    banner, and "Missing banner" was all the error said of a file whose banner is there."""
+    if not kind.startswith(".mtx"):
+        return ""
+    import gzip
+
+    try:
+        with (gzip.open if kind == ".mtx.gz" else open)(path, "rb") as f:
+            start = f.read(3)
+    except (OSError, EOFError):
+        return ""
+    if start != b"\xef\xbb\xbf":
+        return ""
+    return ("; the file starts with a byte-order mark (the UTF-8 signature some Windows "
+            "editors write) before its %%MatrixMarket banner: save it without one (UTF-8, "
+            "no signature)")
+
+
+#: Numbers per entry line of a Matrix Market file, by layout and field (besides the indices).
+_MM_VALUES = {"real": 1, "integer": 1, "double": 1, "complex": 2, "pattern": 0}
+
+
+def _check_numbers(path: Path, layout: str, field: str) -> None:
+    """Refuse a Matrix Market file whose entry lines are not numbers as the format writes
+    them, or hold more or fewer of them than its header says.
+
+    scipy's reader stops reading a number at the first character it cannot take and ignores
+    the rest of the line: ``1,5`` (a decimal comma) had been read as 1, ``1.5D-3`` (Fortran's
+    exponent) as 1.5, and the imaginary parts of a complex file headed ``real`` dropped — the
+    system solved, and reported converged, was another one.  One strict pass of NumPy's
+    reader over the entry lines (NumPy ≥ 1.23 parses in C: about a second per 10⁶ lines).
+    """
+    import gzip
+    import io
+
+    raw = (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb").read()
+    rest, skipped = raw, 0
+    while True:  # the banner, comments and blank lines, then the size line
+        line, sep, rest = rest.partition(b"\n")
+        skipped += 1
+        text = line.strip()
+        if not sep or (text and not text.startswith(b"%")):
+            break
+    width = (2 if layout == "coordinate" else 0) + _MM_VALUES.get(field, 1)
+    try:
+        values = np.loadtxt(io.BytesIO(rest), dtype=np.float64, comments="%", ndmin=2)
+    except ValueError as exc:
+        raise ValueError(
+            f"{path}: cannot read it as .mtx: an entry is not a number as Matrix Market "
+            f"writes them ({exc}; rows "
+            f"counted from the first entry line, line {skipped + 1}): a decimal point, not "
+            f"a comma, an exponent with e or E, not Fortran's D, and {width} number"
+            f"{'s' if width != 1 else ''} a line for a {layout} {field} file") from None
+    if values.size and values.shape[1] != width:
+        raise ValueError(
+            f"{path}: its entry lines hold {values.shape[1]} numbers each, and a {layout} "
+            f"{field} file has {width} (the header says {field}: "
+            + ("complex values under a 'real' header would lose their imaginary parts"
+               if values.shape[1] > width else "a line is missing its value") + ")")
+    if field == "integer" and values.size and not np.all(values[:, -1]
+                                                         == np.round(values[:, -1])):
+        raise ValueError(f"{path}: an 'integer' file holds non-integer values; write it as "
+                         f"'real'")
+
+
+#: the files whose numbers passed :func:`_check_numbers`, by (path, size, modification time):
+#: ``relaxtune tune`` reads each file once to check every system before solving and again to
+#: solve it, and the strict pass costs about three of scipy's reads
+_NUMBERS_CHECKED: dict = {}
+
+
+def _checked_numbers(path: Path, layout: str, field: str) -> None:
+    """:func:`_check_numbers`, once per version of the file (a file rewritten since, even to
+    the same size, is checked again: its modification time moved)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, layout, field)
+    if key not in _NUMBERS_CHECKED:
+        # looked up on experiments.user_files at each call: a replacement set there
+        # (a test counting the strict passes) reaches this read
+        from .user_files import _check_numbers
+
+        _check_numbers(path, layout, field)
+        if len(_NUMBERS_CHECKED) >= 4096:  # a long run over many files: bounded memory
+            _NUMBERS_CHECKED.clear()
+        _NUMBERS_CHECKED[key] = True
+
+
+def _check_header(path: Path, rows: int, cols: int, entries: int, layout: str) -> None:
+    """Refuse from the Matrix Market header alone what the systems cannot be, before scipy
+    allocates what the header claims: a header of 10⁹ × 10⁹ with one entry had made the
+    conversion to CSR allocate 4-8 GB (a MemoryError, or the machine swapping) for a matrix
+    refused a moment later for its missing diagonal."""
+    if rows != cols or rows == 0:
+        raise ValueError(f"{path}: the matrix must be square and non-empty, got {rows}x{cols}")
+    if layout == "coordinate" and entries < rows:
+        raise ValueError(f"{path}: {rows}x{cols} with {entries} stored entries, fewer than its "
+                         f"rows: some diagonal entry is missing (SOR and SSOR divide by every "
+                         f"a_ii)")
+
+
+def _load_npz(path: Path):
+    """``scipy.sparse.load_npz``, saying what a NumPy ``.npz`` of dense arrays holds (scipy
+    says only that it "does not contain a sparse array or matrix") and how to save the
+    matrix as relaxtune reads it."""
+    try:
+        return sp.load_npz(path)
+    except ValueError as exc:
+        if "does not contain a sparse" not in str(exc):
+            raise
+        with np.load(path, allow_pickle=False) as z:
+            held = ", ".join(f"{k!r} of shape {z[k].shape}" for k in list(z.files)[:3])
+            more = f" and {len(z.files) - 3} more" if len(z.files) > 3 else ""
+        raise ValueError(f"{path}: a NumPy .npz of dense arrays ({held}{more}; np.savez), not "
+                         f"a scipy sparse matrix: save the matrix with scipy.sparse.save_npz("
+                         f"path, scipy.sparse.csr_matrix(A)), or as Matrix Market "
+                         f"(scipy.io.mmwrite)") from None
+
+
+def read_matrix(path) -> sp.csr_matrix:
+    """A square sparse matrix from a Matrix Market file (``.mtx``, ``.mtx.gz``) or a scipy
+    sparse ``.npz`` file, as float64 CSR.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: missing, of an unknown type, unreadable, not square, not real.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give its files in order (e.g. "
+                         f"{path / '*.mtx'})")
+    kind = _suffix(path, MATRIX_SUFFIXES)
+    if not path.is_file():
+        raise _not_a_file(path)
+    try:
+        info = None if kind == ".npz" else scipy.io.mminfo(path)
+        if info is not None and info[4] == "pattern":
+            # scipy reads a pattern as ones: a sparsity pattern, not the user's system
+            raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
+                             f"systems need their numbers")
+        if info is not None:
+            _check_header(path, *info[:4])
+            _checked_numbers(path, info[3], info[4])
+        M = _load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        if info is not None and info[3] == "coordinate" and info[5] != "general":
+            _one_triangle(path, info[5])
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}: ") or "both sides" in str(exc):
+            raise
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
+            from None
+    except Exception as exc:  # scipy's readers raise many kinds for a damaged file
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
+            from None
+    if not sp.issparse(M):
+        M = sp.csr_matrix(np.atleast_2d(M))
+    if np.iscomplexobj(M.data):
+        raise ValueError(f"{path}: complex values; the solvers take real matrices")
+    if M.dtype == np.bool_:
+        # a boolean sparse matrix is a sparsity pattern (every stored entry reads as 1, a
+        # -1 of the user's system as +1), as a Matrix Market pattern file is
+        raise ValueError(f"{path}: boolean values, a sparsity pattern only; the systems need "
+                         f"their numbers")
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"{path}: the matrix must be square and non-empty, got "
+                         f"{'x'.join(map(str, M.shape))}")
+    return sp.csr_matrix(M, dtype=np.float64)
+
+
+def read_vector(path, n: int) -> np.ndarray:
+    """A right-hand side of length ``n`` from ``.mtx``/``.mtx.gz`` (a dense ``array`` or a
+    sparse column), ``.npy`` or ``.txt`` (numbers separated by white space).  A file holding
+    a ``1 × n`` row or an ``n × 1`` column is read as the vector (a file has no orientation to
+    keep, unlike the array a program passes to the solvers, which refuse a row)."""
+    path = Path(path)
+    if path.is_dir():  # (had been "unknown file type", a folder's name having no suffix)
+        raise ValueError(f"{path}: is a folder; give its files in order, one per matrix "
+                         f"(e.g. {path / '*.npy'})")
+    kind = _suffix(path, VECTOR_SUFFIXES)
+    if not path.is_file():
+        raise _not_a_file(path)
+    try:
+        if kind == ".npy":
+            v = np.load(path, allow_pickle=False)
+        elif kind == ".txt":
+            # (utf-8-sig: a byte-order mark, as Windows editors write, had been refused as
+            # "could not convert string '\ufeff1.0' to float64")
+            v = np.loadtxt(path, dtype=np.float64, ndmin=1, encoding="utf-8-sig")
+        else:
+            info = scipy.io.mminfo(path)
+            _checked_numbers(path, info[3], info[4])
+            v = scipy.io.mmread(path)
+            v = v.toarray() if sp.issparse(v) else np.asarray(v)
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}: "):
+            raise
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
+            from None
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                         f"{_bom_note(path, kind)}") \
+            from None
+    v = np.asarray(v)
+    if v.ndim == 2 and 1 in v.shape:
+        v = v.ravel()
+    if v.ndim == 2 and n in v.shape:  # several right-hand sides in one file
+        k = v.shape[1] if v.shape[0] == n else v.shape[0]
+        raise ValueError(f"{path}: {k} right-hand sides of {n} entries in one file (shape "
+                         f"{v.shape}); relaxtune tune takes one right-hand side per file: "
+                         f"save each column as its own file and give them in order "
+                         f"(--rhs b1.npy b2.npy ...; one matrix is solved for each)")
+    if v.ndim != 1 or v.size != n:
+        raise ValueError(f"{path}: a vector of {n} entries was expected (the size of its "
+                         f"matrix), got shape {v.shape}")
+    if np.iscomplexobj(v) or not np.issubdtype(v.dtype, np.number):
+        raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)):
+        bad = int(np.sum(~np.isfinite(v)))
+        raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
+                         f"finite (NaN or Inf)")
+    from solvers._checks import check_vector_norm
+
+    try:  # a norm beyond the double range (entries near 1e308): refused before any solve
+        check_vector_norm(v, n, "b", copy=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return v
+
