@@ -91,7 +91,8 @@ def _system(op, b, b_norm, x, rtol, atol, maxiter):
     ``‖b − A x‖ / 2**k``), ``rtol`` is a ratio; :func:`_finish` reports ``‖b‖``, the
     residual norm and ``atol`` in the caller's units.  An ordinary matrix pays one
     comparison of a value cached with the operator's values."""
-    k = op.down_shift()
+    down = op._down
+    k = down[1] if down is not None else op.down_shift()
     if k:
         op = op.scaled_down()
         with np.errstate(under="ignore"):

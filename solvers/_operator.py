@@ -128,6 +128,9 @@ class CSROperator:
 
     #: The power of two a :meth:`scaled_down` copy's values were scaled down by (0: none).
     _shift = 0
+    #: ``(max |a_ij|, k, the copy scaled by 2^-k or None)`` of the current values, or None
+    #: (a class default for operators pickled before it): see :meth:`scaled_down`
+    _down = None
 
     def __getstate__(self):
         # the diagonal and the split triangles are views of the value buffer, which a copy
@@ -165,7 +168,7 @@ class CSROperator:
     def max_abs(self) -> float:
         """``max |a_ij|`` of the current values: the value checks' result when they have run
         (a refresh, the split triangles), else one pass, cached with the values."""
-        down = getattr(self, "_down", None)  # (an operator pickled before this attribute)
+        down = self._down
         if down is None:
             checks = self._checks
             amax = float(checks[0]) if checks is not None else (
@@ -178,7 +181,7 @@ class CSROperator:
         """The power of two ``k`` by which the solvers scale this matrix down before solving
         (``A / 2**k`` and ``b / 2**k``: the same solution), 0 for every matrix whose largest
         entry is at most ``2**LOG2_DOWN``; see :meth:`scaled_down`."""
-        down = getattr(self, "_down", None)
+        down = self._down
         if down is None:
             self.max_abs()
             down = self._down

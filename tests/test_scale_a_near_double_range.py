@@ -83,13 +83,15 @@ def test_atol_is_in_the_callers_units(name):
     assert tight.converged and tight.iterations > r.iterations
 
 
-def test_ssor_and_cg_failed_there_before():
-    # the products overflow without the scaling: the kernels on the unscaled operator
+def test_the_system_solved_is_the_copy_scaled_down():
+    # what the kernels receive: the copy of the values times 2^-424, b likewise
     A, b = _lap() * HUGE, np.ones(144)
     op = prepare(A)
     system = _api._system(op, b, 12.0, np.zeros(144), 1e-8, 0.0, 10_000)
     assert system[0] is not op and system[0] is op.scaled_down()
     assert system[0].data.max() == math.ldexp(float(op.data.max()), -424)
+    assert system[4] == math.ldexp(12.0, -424)  # ‖b / 2^424‖, then scaled as any b
+    assert np.array_equal(system[1], np.ldexp(b, -424 + system[5]))
 
 
 def test_the_scaled_copy_is_made_once_per_values_and_renewed_with_them(monkeypatch):
