@@ -92,7 +92,7 @@ def _system(op, b, b_norm, x, rtol, atol, maxiter):
     residual norm and ``atol`` in the caller's units.  An ordinary matrix pays one
     comparison of a value cached with the operator's values."""
     down = op._down
-    k = down[1] if down is not None else op.down_shift()
+    k = down[0] if down is not None else op.down_shift()
     if k:
         op = op.scaled_down()
         with np.errstate(under="ignore"):

@@ -126,7 +126,7 @@ def flush_safe(op) -> bool:
         else:  # (not refreshed: a plain prepare's operator, whose checks run lazily)
             from ._kernels_prep import SMALL_DIAGONAL
 
-            amax = op.max_abs()  # (one pass, shared with the solvers' scaling of A)
+            amax = float(np.abs(op.data).max()) if op.nnz else 0.0
             small = op.n == 0 or not (op.has_diagonal.all() and float(
                 np.abs(op.diagonal).min()) >= SMALL_DIAGONAL)
         ok = op._flush = not small and amax <= 2.0 ** LOG2_SCALE

@@ -128,7 +128,7 @@ class CSROperator:
 
     #: The power of two a :meth:`scaled_down` copy's values were scaled down by (0: none).
     _shift = 0
-    #: ``(max |a_ij|, k, the copy scaled by 2^-k or None)`` of the current values, or None
+    #: ``(k, the copy scaled by 2^-k or None)`` of the current values, or None
     #: (a class default for operators pickled before it): see :meth:`scaled_down`
     _down = None
 
@@ -155,7 +155,7 @@ class CSROperator:
         self._diag_check = None
         self._flush = None  # see solvers._fpmode.flush_safe
         self._derived = None  # see derived()
-        self._down = None  # (max |a_ij|, k, the copy scaled by 2^-k): see scaled_down()
+        self._down = None  # (k, the copy scaled by 2^-k): see scaled_down()
 
     def derived(self) -> dict:
         """A dict where other parts of the solvers keep what they build from this operator's
@@ -165,27 +165,24 @@ class CSROperator:
             self._derived = {}
         return self._derived
 
-    def max_abs(self) -> float:
-        """``max |a_ij|`` of the current values: the value checks' result when they have run
-        (a refresh, the split triangles), else one pass, cached with the values."""
-        down = self._down
-        if down is None:
-            checks = self._checks
-            amax = float(checks[0]) if checks is not None else (
-                float(np.abs(self.data).max()) if self.nnz else 0.0)
-            k = max(math.frexp(amax)[1] - LOG2_DOWN, 0) if amax > 2.0 ** LOG2_DOWN else 0
-            down = self._down = (amax, k, None)
-        return down[0]
-
     def down_shift(self) -> int:
         """The power of two ``k`` by which the solvers scale this matrix down before solving
         (``A / 2**k`` and ``b / 2**k``: the same solution), 0 for every matrix whose largest
-        entry is at most ``2**LOG2_DOWN``; see :meth:`scaled_down`."""
+        entry is at most ``2**LOG2_DOWN``; see :meth:`scaled_down`.  Read off the value
+        checks' ``max |a_ij|`` when they have run (a refresh, the split triangles), else one
+        compiled pass over the values without a copy; cached with the values."""
         down = self._down
         if down is None:
-            self.max_abs()
-            down = self._down
-        return down[1]
+            checks = self._checks
+            if checks is not None:
+                amax = float(checks[0])
+            elif _prep.beyond(self.data, 2.0 ** LOG2_DOWN):
+                amax = float(np.abs(self.data).max())
+            else:
+                amax = 0.0  # (at most 2**LOG2_DOWN: not scaled)
+            k = max(math.frexp(amax)[1] - LOG2_DOWN, 0) if amax > 2.0 ** LOG2_DOWN else 0
+            down = self._down = (k, None)
+        return down[0]
 
     def scaled_down(self) -> "CSROperator":
         """This operator with its values times ``2**-k``, ``k = down_shift()`` (``self`` when
@@ -202,7 +199,7 @@ class CSROperator:
         k = self.down_shift()
         if not k:
             return self
-        amax, k, new = self._down
+        k, new = self._down
         if new is None:
             new = object.__new__(CSROperator)
             new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
@@ -215,7 +212,7 @@ class CSROperator:
             new._symmetry = self._symmetry  # (a scale's ratio: unchanged)
             new.values_version = 0
             new._shift = k
-            self._down = (amax, k, new)
+            self._down = (k, new)
         return new
 
     def with_values(self, A) -> "CSROperator":

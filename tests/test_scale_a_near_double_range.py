@@ -129,15 +129,21 @@ def test_an_ordinary_matrix_is_solved_on_its_own_values(monkeypatch):
     assert op.down_shift() == 2 and op.scaled_down() is not op
 
 
-def test_a_tuners_working_copy_reads_the_maximum_off_its_value_checks(monkeypatch):
-    # the Tuner's refresh already knows max |a_ij|: no pass over the values for it
+def test_the_shift_costs_no_copy_of_the_values(monkeypatch):
+    # a Tuner's working copy reads max |a_ij| off its value checks; a plain operator makes
+    # one compiled pass (solvers._kernels_prep.beyond): neither calls np.abs on the values
     A = _lap()
     op = prepare(A, overwrite=True)
-    assert prepare(A * 2.0, like=op, overwrite=True) is op
+    assert prepare(A * 2.0, like=op, overwrite=True) is op and op._checks is not None
+    plain = prepare(A)
+    assert plain._checks is None
     calls = []
     monkeypatch.setattr(np, "abs", lambda *a, **kw: calls.append(1) or np.absolute(*a, **kw))
-    assert op.down_shift() == 0 and op.max_abs() == 8.0
+    assert op.down_shift() == 0 and plain.down_shift() == 0
+    assert op._down == plain._down == (0, None)
     assert calls == []
+    huge = prepare(A * HUGE)
+    assert huge._checks is None and huge.down_shift() == 424 and calls == [1]
 
 
 @pytest.mark.parametrize("solver", ["cg", "ssor_pcg", "sor"])
