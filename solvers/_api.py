@@ -14,7 +14,6 @@ from . import _fpmode
 from ._fpmode import flush_on, restore
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
-from . import _spectral_floor as _floor
 from ._extras import install_hint
 from ._operator import prepare
 from ._result import IterateOverflowError, SolveResult
@@ -83,7 +82,22 @@ def _setup(A, b, x0, rtol, atol, maxiter):
 
 
 def _system(op, b, b_norm, x, rtol, atol, maxiter):
-    """The tuple of :func:`_setup` from checked parts (``x`` the solve's own start vector)."""
+    """The tuple of :func:`_setup` from checked parts (``x`` the solve's own start vector).
+
+    A matrix whose entries lie near the double range (``max |a_ij|`` beyond
+    ``2**LOG2_DOWN``) is solved as ``(A / 2**k) x = b / 2**k`` (``op.scaled_down()``, made
+    once per values): exact, the same solution, and the iterations and ``x`` of that system
+    scaled by hand.  ``atol`` is scaled with the residual (``‖b/2**k − A/2**k x‖`` is
+    ``‖b − A x‖ / 2**k``), ``rtol`` is a ratio; :func:`_finish` reports ``‖b‖``, the
+    residual norm and ``atol`` in the caller's units.  An ordinary matrix pays one
+    comparison of a value cached with the operator's values."""
+    down = op._down
+    k = down[0] if down is not None else op.down_shift()
+    if k:
+        op = op.scaled_down()
+        with np.errstate(under="ignore"):
+            b = np.ldexp(b, -k)
+        b_norm, atol = math.ldexp(b_norm, -k), math.ldexp(atol, -k)
     if _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
         return op, b, x, max(rtol * b_norm, atol), b_norm, 0, rtol, atol, maxiter
     return _scaled(op, b, x, b_norm, rtol, atol, maxiter)
@@ -123,7 +137,8 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
         np.ldexp(b, -scale, out=b)
     if not np.all(np.isfinite(x)):
         raise ValueError(
-            f"the solution of this system overflows double precision (‖b‖ = {b_norm:.3e}): "
+            f"the solution of this system overflows double precision (‖b‖ = "
+            f"{math.ldexp(b_norm, op._shift):.3e}): "
             "rescale A or b")
     actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
     return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
@@ -138,11 +153,15 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                                       and kept == iterations):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
-            raise _out_of_range(name, rnorm, b_norm)
+            raise _out_of_range(name, rnorm, math.ldexp(b_norm, op._shift))
         if status == K.BREAKDOWN and _at_rounding_level(op, x, b, rnorm):
             status = K.STAGNATED
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
+    shift = op._shift
+    if shift:  # solved as A / 2**k, b / 2**k (_system): the caller's units
+        b_norm, rnorm, atol = (math.ldexp(b_norm, shift), math.ldexp(rnorm, shift),
+                               math.ldexp(atol, shift))
     seconds = time.perf_counter() - t0
     res = SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
                       residual_norm=float(rnorm), omega=omega, solver=name,
@@ -150,45 +169,27 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
-        if name != "sor" and status in (K.DIVERGED, K.BREAKDOWN):
-            cause = _range_cause(op)
-            if cause:
-                res.info["cause"] = cause
     return res
 
 
-#: A CG-type run that fails on a matrix with a row's absolute sum beyond this says so
-#: (:func:`_range_cause`); the 5-point Laplacian times 1e300 (row sums 8e300) solves as at
-#: unit scale
+#: A PETSc CG-type run that fails on a matrix with a row's absolute sum beyond this says so
+#: (:func:`range_message`); the 5-point Laplacian times 1e300 (row sums 8e300) solves as at
+#: unit scale.  (The Numba backend scales such a matrix down: :func:`_system`.)
 _ROW_SUM_HI = 1e301
 
 
-def _range_cause(op) -> str:
-    """Why a CG-type run (CG, SSOR-PCG) that diverged or broke down may have failed for the
-    scale of ``A`` alone, or ``""``: with a row's absolute sum beyond :data:`_ROW_SUM_HI`
-    (entries near the double range) the products ``A p`` and ``pᵀAp`` overflow, and on the
-    12 × 12 Laplacian times 3.9e307 plain CG had stopped as "diverged" after 2 iterations and
-    SSOR-PCG as "broken down", with nothing to say why.  The solvers scale ``b`` by a power
-    of two (:func:`_scaled`), not ``A``.  One pass over ``A``'s values, on the failure path
-    only."""
-    shift = _floor.unit_shift(op.data)
-    if not op.data.size or shift > 0:  # (entries below 2^-500)
-        return ""
-    data = np.ldexp(op.data, shift) if shift else op.data
-    rows = float(np.add.reduceat(np.abs(data), op.indptr[:-1][np.diff(op.indptr) > 0]).max())
-    if not rows > math.ldexp(_ROW_SUM_HI, shift):  # (the scaled sums cannot overflow)
-        return ""
-    return range_message(f"max |a_ij| = {float(np.abs(op.data).max()):.3g}")
-
-
 def range_message(size: str) -> str:
-    """The cause of :func:`_range_cause` (also the PETSc backend's), ``size`` saying how
-    large ``A``'s entries are."""
+    """Why a PETSc CG-type run (CG, SSOR-PCG) that diverged or broke down may have failed for
+    the scale of ``A`` alone, ``size`` saying how large ``A``'s entries are: with a row's
+    absolute sum beyond :data:`_ROW_SUM_HI` the products ``A p`` and ``pᵀAp`` overflow (on
+    the 12 × 12 Laplacian times 3.9e307 KSPCG stopped as "diverged" after 1 iteration).
+    That backend scales ``b`` by a power of two, not ``A``; the Numba backend scales both
+    (:func:`_system`)."""
     return (f"A's entries lie near the double range ({size}, a row's absolute sum beyond "
             f"{_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG overflow there; solve "
-            "A / 2**k and b / 2**k instead (the same solution: the solvers scale b, not A), "
-            "e.g. k = 600, or use SOR or a preconditioner that scales by the diagonal (pcg "
-            "with pc='jacobi')")
+            "A / 2**k and b / 2**k instead (the same solution: the PETSc backend scales b, "
+            "not A), e.g. k = 600, or use the Numba backend, which scales A and b by a power "
+            "of two itself")
 
 
 def _at_rounding_level(op, x, b, rnorm) -> bool:

@@ -1,6 +1,7 @@
 """The prepared CSR operator shared by every solver (its input checks: :mod:`solvers._checks`)."""
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -8,6 +9,15 @@ import scipy.sparse as sp
 
 from . import _kernels, _kernels_prep as _prep
 from ._checks import _to_csr
+
+#: The solvers scale a matrix whose largest entry is beyond ``2**LOG2_DOWN`` (4.1e180) down
+#: by a power of two until it is below (:meth:`CSROperator.scaled_down`).  Below, with ``‖b‖``
+#: in ``[2**-100, 2**100]`` (the solvers scale ``b`` into it) and the iterates' residuals
+#: within ``dtol`` = 1e12 (2**40) of it, ``‖A p‖ <= (row entries) · 2**600 · 2**140`` and
+#: ``pᵀAp <= ‖A‖ ‖p‖² <= 2**32 · 2**600 · 2**280 = 2**912`` stay in range for rows of fewer
+#: than 2**32 entries; above, on the 12 × 12 Laplacian times 3.9e307, CG's ``pᵀAp`` had
+#: overflowed.
+LOG2_DOWN = 600
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0)
@@ -116,11 +126,17 @@ class CSROperator:
         self.values_version = 0
         self._reset_value_caches()
 
+    #: The power of two a :meth:`scaled_down` copy's values were scaled down by (0: none).
+    _shift = 0
+    #: ``(k, the copy scaled by 2^-k or None)`` of the current values, or None
+    #: (a class default for operators pickled before it): see :meth:`scaled_down`
+    _down = None
+
     def __getstate__(self):
         # the diagonal and the split triangles are views of the value buffer, which a copy
         # (pickle, deepcopy) turns into arrays of their own: the copy's next refresh writes
         # its buffer and must make its views anew
-        return dict(self.__dict__, _layout=None)
+        return dict(self.__dict__, _layout=None, _down=None)
 
     def __copy__(self):
         # a shallow copy shares the value buffer: an in-place refresh of either would change
@@ -139,6 +155,7 @@ class CSROperator:
         self._diag_check = None
         self._flush = None  # see solvers._fpmode.flush_safe
         self._derived = None  # see derived()
+        self._down = None  # (k, the copy scaled by 2^-k): see scaled_down()
 
     def derived(self) -> dict:
         """A dict where other parts of the solvers keep what they build from this operator's
@@ -147,6 +164,56 @@ class CSROperator:
         if self._derived is None:
             self._derived = {}
         return self._derived
+
+    def down_shift(self) -> int:
+        """The power of two ``k`` by which the solvers scale this matrix down before solving
+        (``A / 2**k`` and ``b / 2**k``: the same solution), 0 for every matrix whose largest
+        entry is at most ``2**LOG2_DOWN``; see :meth:`scaled_down`.  Read off the value
+        checks' ``max |a_ij|`` when they have run (a refresh, the split triangles), else one
+        compiled pass over the values without a copy; cached with the values."""
+        down = self._down
+        if down is None:
+            checks = self._checks
+            if checks is not None:
+                amax = float(checks[0])
+            elif _prep.beyond(self.data, 2.0 ** LOG2_DOWN):
+                amax = float(np.abs(self.data).max())
+            else:
+                amax = 0.0  # (at most 2**LOG2_DOWN: not scaled)
+            k = max(math.frexp(amax)[1] - LOG2_DOWN, 0) if amax > 2.0 ** LOG2_DOWN else 0
+            down = self._down = (k, None)
+        return down[0]
+
+    def scaled_down(self) -> "CSROperator":
+        """This operator with its values times ``2**-k``, ``k = down_shift()`` (``self`` when
+        ``k`` is 0): made once per values (cached with them, dropped by every refresh), on
+        the same pattern arrays.
+
+        On entries near the double range (a row's absolute sum beyond ~1e301) the products
+        ``A p`` and ``pᵀAp`` of CG overflow, and iterates ``x`` of ``b / A`` lie near the
+        bottom of the range; scaled so that ``max |a_ij|`` lies in ``[2**(LOG2_DOWN − 1),
+        2**LOG2_DOWN)``, with ``b`` scaled alike, the same system is solved at an ordinary
+        scale.  A power of two rounds nothing (an entry more than ``2**1000`` times smaller
+        than the largest may lose bits as a subnormal number: a change below ``2**-1000``
+        of ``max |a_ij|``)."""
+        k = self.down_shift()
+        if not k:
+            return self
+        k, new = self._down
+        if new is None:
+            new = object.__new__(CSROperator)
+            new.__dict__.update(self.__dict__)  # pattern arrays are shared, never written
+            new._invalid, new._scratch = None, False
+            new._values = new._layout = new._checks = None
+            new._reset_value_caches()
+            with np.errstate(under="ignore"):
+                new.data = np.ldexp(self.data, -k)
+                new.diagonal = np.ldexp(self.diagonal, -k)
+            new._symmetry = self._symmetry  # (a scale's ratio: unchanged)
+            new.values_version = 0
+            new._shift = k
+            self._down = (k, new)
+        return new
 
     def with_values(self, A) -> "CSROperator":
         """Operator for ``A`` reusing this one's sparsity pattern when ``A`` has the same one
@@ -256,7 +323,9 @@ class CSROperator:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
             self._checks = None
             raise _nonfinite(checks[1], A.indptr, A.indices, src)
+        down = self._down if checks[2] and kept is not None else None
         self._reset_value_caches()
+        self._down = down  # (values equal to the last ones bit for bit: its copy scaled down)
         self.values_version += 1
         self._invalid = None
         self.data = src.copy() if data is None else data
@@ -315,6 +384,8 @@ class CSROperator:
                 raise _nonfinite(out[1], A.indptr, A.indices, data)
             self._sor_mirror = self._matrix = self._reversed = self._derived = None
             self._flush = None
+            if not out[2]:  # (the copy scaled down holds values equal to these bit for bit)
+                self._down = None
             self.values_version += 1
             self.data = data
             if not out[2]:  # new values: their checks' results (else the kept ones stand)
