@@ -47,8 +47,9 @@ def _empty_rows(mat, bv, tol) -> str:
 
 
 def _range(mat) -> str:
-    """The Numba backend's cause of a CG-type failure on entries near the double range
-    (``solvers._api.range_message``), from the infinity norm (collective)."""
+    """The cause of a PETSc CG-type failure on entries near the double range (the Numba
+    backend scales such an ``A`` and solves it; PETSc scales only ``b``:
+    ``solvers._api.range_message``), from the infinity norm (collective)."""
     from ._api import _ROW_SUM_HI, range_message
 
     norm = mat.norm(PETSc.NormType.INFINITY)
