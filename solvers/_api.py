@@ -460,8 +460,12 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     finally:
         restore(mode)
     res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
-    # (_finish has scaled b back: the tolerance too)
-    cause = _empty_rows_cause(op, b, math.ldexp(tol, -scale)) if out[2] != K.CONVERGED else ""
+    # (_finish has scaled b back: the tolerance too; a matrix scaled down by 2**k, _system,
+    # is named in the caller's units)
+    cause = ""
+    if out[2] != K.CONVERGED:
+        k = op._shift
+        cause = _empty_rows_cause(op, np.ldexp(b, k) if k else b, math.ldexp(tol, k - scale))
     if not cause and out[2] == K.DIVERGED:
         cause = _transient_growth(op, dtol)
     if cause:

@@ -25,10 +25,13 @@ def test_ctrl_c_during_the_imports_is_one_line_and_130(tmp_path, delay):
     proc = subprocess.Popen([sys.executable, str(script), "learning", "--T", "5", "--trials",
                              "1", "--no-plots", "--quiet", "--out", str(tmp_path / "r")],
                             cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(delay)  # Python is up; the imports take about a second
+    time.sleep(delay)  # Python is up; the imports take half a second to a second
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert err == "relaxtune: interrupted: stopped\n"
+    # during the imports "stopped"; on a machine whose imports are done by then (a warm
+    # cache), the run's own line: one line and 130 either way, never a traceback
+    assert err in ("relaxtune: interrupted: stopped\n",
+                   "relaxtune: interrupted: no trial had finished, nothing was saved\n")
     assert proc.returncode == 130
 
 
