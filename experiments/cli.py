@@ -48,7 +48,7 @@ from .cli_common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_TERMINAT
                          _env_size, _ONE_PROCESS, _output_closed, _plain_text_streams,
                          _SigtermAsInterrupt, _summary_on_stdout, _trace, describe,
                          print_error, ranks_meet)
-from .cli_options import (_common, _count, _debug_flag, _heat_options, _learner, _omega,
+from .cli_options import (_common, _count, _debug_flag, _double, _heat_options, _learner, _omega,
                           _path, _precond_options, _seed, _output_options)
 from .cli_plot import plot
 from .cli_studies import _study
@@ -139,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start each solve from the previous system's solution (as a time "
                         "loop does; from zero where the size changes); every fixed ω starts "
                         "from the same point")
-    p.add_argument("--rtol", type=float, default=None, help="default 1e-08")
+    p.add_argument("--rtol", type=_double, default=None, help="default 1e-08")
     p.add_argument("--maxiter", type=_count, default=None, help="default 10000")
-    p.add_argument("--audit-budget", type=float, default=None,
+    p.add_argument("--audit-budget", type=_double, default=None,
                    help="share of the solve time the Tuner may spend on audits for its own "
                         "regret interval; 0 for none (default 0.05)")
     p.add_argument("--no-exact", action="store_true",

@@ -36,6 +36,20 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
 
 
+def _double(text: str) -> float:
+    """A number as the Tuner takes it, refused where the text's value is lost in double
+    precision: ``1e-400`` is not 0 (the Tuner had said "got 0.0" of it), ``1e400`` is not
+    inf (named by its text, not as "inf")."""
+    v = _number(text)
+    lost = (v == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0])) or (
+        math.isinf(v) and "inf" not in text.lower())
+    if lost:
+        raise argparse.ArgumentTypeError(
+            f"must be a number within double precision's range, got {text} (it "
+            f"{'underflows to 0' if v == 0.0 else 'overflows to inf'})")
+    return v
+
+
 def _positive_float(text: str) -> float:
     v = _number(text)
     if not (math.isfinite(v) and v > 0):
