@@ -227,13 +227,9 @@ def read_matrix(path) -> sp.csr_matrix:
     except ValueError as exc:
         if str(exc).startswith(f"{path}: ") or "both sides" in str(exc):
             raise
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                         f"{_bom_note(path, kind)}") \
-            from None
+        raise _unreadable(path, kind, exc) from None
     except Exception as exc:  # scipy's readers raise many kinds for a damaged file
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                         f"{_bom_note(path, kind)}") \
-            from None
+        raise _unreadable(path, kind, exc) from None
     if not sp.issparse(M):
         M = sp.csr_matrix(np.atleast_2d(M))
     if np.iscomplexobj(M.data):
@@ -247,6 +243,13 @@ def read_matrix(path) -> sp.csr_matrix:
         raise ValueError(f"{path}: the matrix must be square and non-empty, got "
                          f"{'x'.join(map(str, M.shape))}")
     return sp.csr_matrix(M, dtype=np.float64)
+
+
+def _unreadable(path, kind, exc) -> ValueError:
+    """The error of a file its reader failed on: the reader's own words, and a byte-order
+    mark at its start if there is one."""
+    return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
+                      f"{_bom_note(path, kind)}")
 
 
 def read_vector(path, n: int) -> np.ndarray:
@@ -276,13 +279,9 @@ def read_vector(path, n: int) -> np.ndarray:
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                         f"{_bom_note(path, kind)}") \
-            from None
+        raise _unreadable(path, kind, exc) from None
     except Exception as exc:
-        raise ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                         f"{_bom_note(path, kind)}") \
-            from None
+        raise _unreadable(path, kind, exc) from None
     v = np.asarray(v)
     if v.ndim == 2 and 1 in v.shape:
         v = v.ravel()
