@@ -1,6 +1,7 @@
 """Sequences the learners were not designed on (the ``unseen`` study,
 :doc:`/studies/unseen`): four kinds of SPD system sequence a scientist runs, every parameter
-fixed here before any measurement.
+fixed here before any measurement (three more, ``convdiff2d``, ``inclusion3d`` and ``fem2d``,
+in :mod:`experiments._problems_unseen2`).
 
 * ``aniso2d`` — steady anisotropic diffusion ``−∇·(K∇u) = 1`` on the unit square (zero
   Dirichlet boundary), bilinear (Q1) finite elements on ``nx × nx`` squares,
@@ -41,7 +42,8 @@ __all__ = ["UNSEEN", "q1_parts", "anisotropy_tensor", "AnisoSweep2D", "AnisoSequ
            "picard_matrix", "Picard2D", "PicardSequence", "make_unseen"]
 
 #: The kinds this module adds to the study, with what their size argument means.
-UNSEEN = {"aniso2d": "nx", "heat3d": "m", "rgg": "n", "picard2d": "nx"}
+UNSEEN = {"aniso2d": "nx", "heat3d": "m", "rgg": "n", "picard2d": "nx", "convdiff2d": "nx",
+          "inclusion3d": "m", "fem2d": "nx"}
 
 
 def _csr_from_keys(keys: np.ndarray, n: int) -> sp.csr_matrix:
@@ -538,8 +540,11 @@ class PicardSequence(Sequence):
 
 def make_unseen(kind: str, size: int) -> Sequence:
     """The study sequence of ``kind`` (a key of :data:`UNSEEN`) at ``size``."""
+    from ._problems_unseen2 import ConvDiffSequence, FEMSequence, InclusionSequence
+
     makers = {"aniso2d": AnisoSequence, "heat3d": Heat3DSequence, "rgg": GraphShiftSequence,
-              "picard2d": PicardSequence}
+              "picard2d": PicardSequence, "convdiff2d": ConvDiffSequence,
+              "inclusion3d": InclusionSequence, "fem2d": FEMSequence}
     if kind not in makers:
         raise ValueError(f"sequence must be one of {sorted(makers)}, got {kind!r}")
     return makers[kind](size)

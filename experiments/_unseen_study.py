@@ -23,8 +23,86 @@ import numpy as np
 
 from ._problems_unseen import UNSEEN
 
-#: The sizes measured (n ≈ 10⁴ each).
-SIZES = {"aniso2d": 100, "heat3d": 22, "rgg": 10_000, "picard2d": 100}
+#: The sizes measured (n ≈ 10⁴ each; inclusion3d 3.3·10⁴, fem2d 8.9·10⁴).
+SIZES = {"aniso2d": 100, "heat3d": 22, "rgg": 10_000, "picard2d": 100, "convdiff2d": 100,
+         "inclusion3d": 32, "fem2d": 300}
+
+#: The nonsymmetric sequences (their class's ``solver`` is ``"sor"``): run by
+#: :func:`run_sor_study`, not by the preconditioner study's CG configurations.
+SOR_SEQUENCES = ("convdiff2d",)
+
+#: A SOR sequence's iteration cap (Gauss–Seidel takes 18 000 sweeps from zero on
+#: convdiff2d's first system, more than the study's default 10 000).
+SOR_MAXITER = 50_000
+
+
+def sor_labels(omegas) -> list:
+    """The fixed-ω labels of a SOR sequence (``"sor ω=1.05"``)."""
+    return [f"sor ω={w:.2f}" for w in omegas]
+
+
+def run_sor_study(kind, size, *, seeds=3, seed=0, omegas=None, cap=5.0, prune=1.5,
+                  rtol=1e-8, maxiter=SOR_MAXITER):
+    """The preconditioner study's lockstep on a nonsymmetric sequence (``seq.solver ==
+    "sor"``): every fixed ω of the SOR learner's grid (default :data:`bandit.DEFAULT_ARMS`,
+    ω = 1 being Gauss–Seidel), each through a Tuner with a FixedArm, against the library's
+    default SOR learner (``Tuner(default_policy("sor", omegas), solver="sor")``, its default
+    cost), side by side, with the same rounds, caps and pruning as
+    :func:`experiments.precond_study.run_precond_study`.
+
+    Returns ``(summary, arrays)`` in that function's layout; the learner is method
+    ``learner`` and the fixed ω are the labels :func:`sor_labels`.
+    """
+    import time
+
+    import bandit
+    from .learners import derive_seed
+    from .precond_study import _lockstep, _Run, _split, _tuner_method, make_sequence
+    from ._precond_scoring import _score_sequence
+
+    omegas = [float(w) for w in (bandit.DEFAULT_ARMS if omegas is None else omegas)]
+    labels = sor_labels(omegas)
+    seq = make_sequence(kind, size)
+    if getattr(seq, "solver", None) != "sor":
+        raise ValueError(f"{kind!r} is not a SOR sequence")
+    params = dict(study="unseen_sor", sequences=[[kind, int(size)]], seeds=int(seeds),
+                  seed=int(seed), learner="default", solver="sor", grid=omegas, labels=labels,
+                  omegas=omegas, cap=float(cap), prune=float(prune), rtol=float(rtol),
+                  maxiter=int(maxiter), learners=["learner"], lag=0,
+                  learner_costs={"learner": "work", "learner_timed": "time",
+                                 "learner_work": "work"}, clock="cpu", block=1)
+    settings = dict(solver="sor", rtol=rtol, maxiter=maxiter)
+
+    def method(key, sq, r):
+        kind_, arg = _split(key)
+        if kind_ == "fixed":
+            return _tuner_method(lambda: bandit.Tuner(bandit.FixedArm(omegas, arm=arg),
+                                                      cost="time", **settings))
+        s = derive_seed(seed, r, 101)
+        return _tuner_method(lambda: bandit.Tuner(bandit.default_policy(
+            "sor", omegas, context_bounds=sq.bounds, seed=s), **settings))
+
+    keys0 = [f"fixed/{k}" for k in range(len(omegas))] + ["learner"]
+    tiny = seq.tiny()  # warm-up: no timed call pays a compilation
+    _lockstep(tiny, [_Run(k, method(k, tiny, 0), tiny.T) for k in keys0], rtol=rtol)
+    done, t0 = {}, time.perf_counter()
+    for r in range(seeds):
+        keys = keys0
+        if r > 0:
+            first = done[0]
+            best = min(v.total_cpu for k, v in first.items()
+                       if _split(k)[0] == "fixed" and not v.capped)
+            keys = [k for k in keys0 if k == "learner" or (
+                not first[k].capped and first[k].total_cpu <= prune * best)]
+        runs = [_Run(k, method(k, seq, r), seq.T, cap if k != "learner" else math.inf)
+                for k in keys]
+        _lockstep(seq, runs, rtol=rtol, seed=derive_seed(seed, r, 103))
+        done[r] = {run.key: run for run in runs}
+    entry, arrays = _score_sequence(seq, done, labels, params)
+    entry["methods"]["learner"]["label"] = "SOR learner (default_policy(\"sor\"), iterations)"
+    summary = {"study": "unseen_sor", "params": params, "methods": entry["methods"],
+               "sequences": {seq.name: entry}, "elapsed_seconds": time.perf_counter() - t0}
+    return summary, {seq.name: arrays}
 
 
 def _bins(ctx: np.ndarray, bins: int):
@@ -152,6 +230,8 @@ def main(argv=None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--sequences", nargs="+", choices=sorted(UNSEEN), default=sorted(UNSEEN))
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0, help="master seed (one round: --seeds 1 "
+                   "--seed S)")
     p.add_argument("--anchors", nargs="*", default=[])
     p.add_argument("--compare", help="another policy run beside the default, as precond's "
                    "--compare (e.g. default@family)")
@@ -170,9 +250,14 @@ def main(argv=None) -> int:
             _print(seq, arrays, summary["params"])
         return 0
     for kind in args.sequences:
-        summary, arrays = run_precond_study(
-            sequences=[(kind, args.size or SIZES[kind])], seeds=args.seeds, learner="default",
-            anchors=args.anchors, work_learner=False, compare=args.compare, progress=False)
+        size = args.size or SIZES[kind]
+        if kind in SOR_SEQUENCES:
+            summary, arrays = run_sor_study(kind, size, seeds=args.seeds, seed=args.seed)
+        else:
+            summary, arrays = run_precond_study(
+                sequences=[(kind, size)], seeds=args.seeds, seed=args.seed,
+                learner="default", anchors=args.anchors, work_learner=False,
+                compare=args.compare, progress=False)
         for name, seq in summary["sequences"].items():
             if args.out:
                 where = args.out / kind
@@ -190,21 +275,37 @@ def _print(seq, arrays, params):
     print(f"\n{seq['name']} (n = {seq['n']}, {seq['T']} systems, context {seq['context']})")
     print(format_precond_table(seq, markdown=True))
     lrn = t.get("learner", {})
-    print(f"configuration learner / best fixed {lrn.get('vs_best_fixed')}, / ω-only "
-          f"{lrn.get('vs_omega_learner')}; per round "
-          f"{seq['methods']['learner']['vs_best_fixed']}")
+    if params.get("solver") == "sor":
+        gs = seq["methods"].get(sor_labels([1.0])[0], {})
+        print(f"SOR learner / best fixed {lrn.get('vs_best_fixed')}; per round "
+              f"{seq['methods']['learner']['vs_best_fixed']}; Gauss–Seidel (ω = 1) / best "
+              f"fixed {_ratio(gs, seq)}")
+    else:
+        print(f"configuration learner / best fixed {lrn.get('vs_best_fixed')}, / ω-only "
+              f"{lrn.get('vs_omega_learner')}; per round "
+              f"{seq['methods']['learner']['vs_best_fixed']}")
     if "learner_compare" in t:
         c = t["learner_compare"]
         print(f"{seq['methods']['learner_compare']['label']}: / best fixed "
               f"{c.get('vs_best_fixed')}, / ω-only {c.get('vs_omega_learner')}; per round "
               f"{seq['methods']['learner_compare']['vs_best_fixed']}")
-    om = seq["methods"]["omega_learner"]
-    print(f"ω-only learner / best fixed {om['vs_best_fixed_mean']}; per round "
-          f"{om['vs_best_fixed']}")
+    om = seq["methods"].get("omega_learner")
+    if om:
+        print(f"ω-only learner / best fixed {om['vs_best_fixed_mean']}; per round "
+              f"{om['vs_best_fixed']}")
     print(f"best family changes: {t['best_family_changes']} (gain {t['family_switch_gain']:.3f})")
     d = diagnose(arrays, params["labels"], params["omegas"])
     print(format_diagnosis(d, seq["context"]))
     print(diagnosis_markdown(d, seq["context"]))
+
+
+def _ratio(method: dict, seq: dict):
+    """A fixed method's mean seconds over the best fixed's (``"> r"`` if it was stopped)."""
+    if not method:
+        return None
+    if method.get("lower_bound"):
+        return f"> {method['ratio_when_stopped']:.3f} (stopped at step {method['stopped_at']})"
+    return round(method["seconds"] / seq["methods"][seq["best_fixed"]]["seconds"], 3)
 
 
 if __name__ == "__main__":
