@@ -49,3 +49,28 @@ def test_tiny_study_writes_and_reads_back(tmp_path, capsys):
     again = capsys.readouterr().out
     key = [line for line in first.splitlines() if line.startswith("best fixed:")]
     assert key and key[0] in again
+
+
+@pytest.mark.parametrize("kind, size", [("convdiff2d", 6), ("inclusion3d", 4), ("fem2d", 5)])
+def test_new_sequences_run_through_the_study_at_a_tiny_size(kind, size, tmp_path, capsys):
+    """Each new sequence end to end (every fixed configuration and the default learners, one
+    round), written and read back; the SOR sequence's fixed ω and learner are SOR's."""
+    import json
+
+    assert main(["--sequences", kind, "--size", str(size), "--seeds", "1", "--out",
+                 str(tmp_path)]) == 0
+    first = capsys.readouterr().out
+    summary = json.loads((tmp_path / kind / "summary.json").read_text())
+    (name, seq), = summary["sequences"].items()
+    assert seq["methods"]["learner"]["all_converged"]
+    fixed = [m for m in seq["methods"].values() if m["kind"] == "fixed"]
+    if kind == "convdiff2d":
+        import bandit
+
+        assert len(fixed) == len(bandit.DEFAULT_ARMS) and "omega_learner" not in seq["methods"]
+        assert seq["best_fixed"].startswith("sor ω=") and "Gauss–Seidel" in first
+    else:
+        assert "omega_learner" in seq["methods"] and "cg" in seq["methods"]
+    assert main(["--read", str(tmp_path / kind)]) == 0
+    key = [line for line in first.splitlines() if line.startswith("best fixed:")]
+    assert key and key[0] in capsys.readouterr().out
