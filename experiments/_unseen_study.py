@@ -1,6 +1,9 @@
 """The unseen study: the preconditioner study's machinery (:func:`experiments.precond_study.
-run_precond_study`) on the sequences of :mod:`experiments._problems_unseen`, plus a reading of
-where the learners' choices differ from the best configuration of each context bin.
+run_precond_study`) on the sequences of :mod:`experiments._problems_unseen` and
+:mod:`experiments._problems_unseen2`, plus a reading of where the learners' choices differ from
+the best configuration of each context bin.  A nonsymmetric sequence (:data:`SOR_SEQUENCES`)
+runs the same lockstep over SOR instead (:func:`run_sor_study`: every fixed ω against the
+default SOR learner).
 
 Run one sequence at a time, pinned::
 
