@@ -103,6 +103,12 @@ def test_cg_configuration_learner_refuses_the_nonsymmetric_matrix_by_name():
     with pytest.raises(ValueError, match="not symmetric"):
         tuner.solve(A, b, x0=x0, context=ctx)
     assert len(tuner.history["arm"]) == 0
+    # the sequence's mildest system (Pe = 1) too, and the default (SSOR-PCG) Tuner alike
+    A1, b1, x1, c1 = seq.system(seq.shared(0), seq.initial_state())
+    for t in (tuner, bandit.Tuner()):
+        with pytest.raises(ValueError, match="not symmetric"):
+            t.solve(A1, b1, x0=x1, context=c1)
+    assert len(tuner.history["arm"]) == 0
     spd = make_sequence("inclusion3d", 4)
     A2, b2, x2, c2 = spd.system(spd.shared(1), spd.initial_state())
     r = tuner.solve(A2, b2, x0=x2, context=c2)
