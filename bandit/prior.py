@@ -21,6 +21,12 @@ below ω* are exaggerated), and where the theory does not strictly apply (a matr
 not consistently ordered) its best ω can be off as a whole; ``theory_costs(..., shift=s)``
 gives the curve of a best ω moved by ``s``, from which :class:`bandit.JointCB` takes the
 prior's shared error (``prior_shift``).
+
+SOR's curve also covers a non-symmetric ``A`` that a positive diagonal similarity makes
+symmetric, ``A = P C P⁻¹`` (constant-coefficient upwind convection–diffusion, a row- or
+column-scaled symmetric matrix): the similarity keeps the diagonal and the triangles apart, so
+the Jacobi and SOR iteration matrices of ``A`` are similar to those of the symmetric ``C``,
+and the curve is ``C``'s, from the same Lanczos estimate (:func:`_symmetrized_estimate`).
 """
 from __future__ import annotations
 
@@ -72,9 +78,11 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
     -------
     ndarray or None
         Positive predicted iteration counts, one per arm (a row per shift for a sequence of
-        shifts); ``None`` if an arm has no ω, the solver is not SOR or SSOR-PCG, ``A`` is
-        not symmetric with a diagonal of one sign (all positive, or all negative: ``A`` and
-        ``−A`` give the same prediction), ``A`` is
+        shifts); ``None`` if an arm has no ω, the solver is not SOR or SSOR-PCG, ``A`` has
+        no diagonal of one sign (all positive, or all negative: ``A`` and ``−A`` give the
+        same prediction), ``A`` is not symmetric and (SOR) not diagonally symmetrizable
+        either (below; for SSOR-PCG, whose CG needs a symmetric ``A``, a non-symmetric ``A``
+        has no prior), ``A`` is
         singular or indefinite (``λ_min(D⁻¹A) <= bandit.prior.SINGULAR_MU = 1e-10`` in the
         estimate) with no known null vector, or (SOR) the Jacobi iteration diverges through
         the top of ``A``'s spectrum (``λ_max(D⁻¹A) >= 2``), where Young's theory does not
@@ -83,6 +91,23 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
         spectrum (``SpectrumEstimate.mu_gap``), which sets the rate of a consistent system
         (``b ⟂ 1``); the top at 2 of a bipartite graph is the null vector's partner there,
         not a diverging Jacobi iteration (``SpectrumEstimate.rho_jacobi``).
+
+    Notes
+    -----
+    A non-symmetric ``A`` gets SOR's curve when ``A = P C P⁻¹`` with ``P`` positive
+    diagonal and ``C`` symmetric: every off-diagonal pair has ``a_ij a_ji > 0`` (or both
+    are zero) and the products of ``a_ji/a_ij`` round every cycle of its graph equal 1
+    (checked exactly, in O(nnz), to 1e-10 in their logarithms: :func:`_symmetrized_estimate`).
+    The estimate then runs on ``c_ij = sign(a_ij)·√(a_ij a_ji)``, ``c_ii = a_ii``, whose
+    Jacobi and SOR iteration matrices are similar to ``A``'s; ``A``'s rows or columns summing
+    to zero give no prior (``C``'s null vector is then not ``1``).  A symmetric ``A`` takes
+    the symmetric estimate as before, and nothing more is run for it.  Constant-coefficient
+    upwind convection–diffusion is such a matrix at every Péclet number; a variable wind, or
+    central differences beyond a cell Péclet number of 2 (``a_ij a_ji < 0``), are not, and
+    get no prior.  ``‖L_ω(A)^k‖`` can exceed ``ρ(L_ω)^k`` by up to ``κ(P)`` (huge where
+    convection dominates): the curve is the asymptotic rate, and above ``ω*`` SOR from zero
+    may diverge before it settles (where the measured best ω lies at or next to the curve's
+    minimum, ``docs/studies/unseen.md``).
 
     Examples
     --------
@@ -96,6 +121,21 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
     >>> moved = theory_costs(gallery.laplacian_2d(10), arms, "sor", shift=[-0.2, 0.0, 0.2])
     >>> moved.shape, [arms[int(k)] for k in moved.argmin(axis=1)]   # ω* = 1.36, 1.56, 1.76
     ((3, 5), [1.4, 1.6, 1.8])
+
+    Upwind convection–diffusion ``tridiag(−1 − p, 2 + p, −1)`` is ``P C P⁻¹`` with
+    ``c_i,i+1 = −√(1 + p)``, so its Jacobi radius is ``2√(1 + p) cos(π/(n + 1))/(2 + p)``:
+
+    >>> import scipy.sparse as sp
+    >>> p, n = 1.0, 30
+    >>> A = sp.diags([np.full(n - 1, -1 - p), np.full(n, 2 + p), np.full(n - 1, -1.0)],
+    ...              [-1, 0, 1], format="csr")
+    >>> rho = 2 * np.sqrt(1 + p) * np.cos(np.pi / (n + 1)) / (2 + p)     # 0.94
+    >>> grid = np.round(np.arange(1.0, 1.96, 0.01), 2)
+    >>> c = theory_costs(A, grid, "sor")          # its best: the grid point above Young's ω*
+    >>> float(grid[np.argmin(c)]), round(float(2 / (1 + np.sqrt(1 - rho ** 2))), 3)
+    (1.49, 1.485)
+    >>> theory_costs(A, grid, "ssor_pcg") is None    # CG needs a symmetric matrix
+    True
     """
     from solvers.spectral import (SpectrumEstimate, estimate_spectrum, sor_rate,
                                   ssor_condition_bound, young_omega)
@@ -113,7 +153,10 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
         try:
             est = estimate_spectrum(A, steps)
         except (ValueError, TypeError):  # not symmetric, a non-positive diagonal, not a matrix
-            return None
+            # (a symmetric A never gets past this point: its path is the estimate above)
+            est = _symmetrized_estimate(A, steps) if solver == "sor" else None
+            if est is None:
+                return None
     om = np.asarray(om, dtype=float)
     if not est.mu_low > SINGULAR_MU:
         # singular (or indefinite) without a known null vector to deflate — or with more than
@@ -148,6 +191,54 @@ def theory_costs(A, arms, solver, *, steps=40, rtol=1e-8, shift=0.0):
     if np.ndim(shift):
         return np.array([curve(float(s)) for s in shift])
     return curve(float(shift))
+
+
+def _symmetrized_estimate(A, steps):
+    """The spectrum estimate of a non-symmetric ``A`` that a positive diagonal similarity makes
+    symmetric, from the symmetric matrix; ``None`` for any other ``A``.
+
+    ``A = P C P⁻¹`` with ``P`` positive diagonal and ``C`` symmetric exactly when every
+    off-diagonal pair has ``a_ij a_ji > 0`` (or both entries are zero) and the products of
+    ``a_ji / a_ij`` round every cycle of ``A``'s graph equal 1; then ``c_ij = sign(a_ij)
+    √(a_ij a_ji)`` and ``c_ii = a_ii``.  The test is exact and O(nnz)
+    (:func:`solvers._kernels_symmetrize.diagonally_symmetrizable`): ``log p`` is set along a
+    breadth-first spanning forest, ``log p_j = log p_i + ½ (log a_ji − log a_ij)``, and every
+    entry is checked against it to ``1e-10`` in those logarithms, relative to
+    ``1 + |log p_i| + |log p_j|`` (the forest's sums round in proportion to their size; never
+    ``P`` itself, which on a convection-dominated grid spans far beyond the double range).
+    ``P`` keeps ``A``'s diagonal and maps its strict triangles to ``C``'s, so the Jacobi and
+    SOR iteration matrices of ``A`` are similar to ``C``'s: the same spectra, Young's
+    theory for ``C`` is exact for ``A`` (their norms differ by at most ``κ(P)``).
+
+    ``None`` also when ``A`` is symmetric (refused by the estimate for another reason), cannot
+    be read as a Numba-backend matrix (a PETSc ``Mat``), or sums to zero along its rows or its
+    columns (within :data:`solvers.spectral.NULL_ROWS`): ``C``'s null vector is then
+    ``P⁻¹·1`` or ``P·1``, which the estimate does not know to deflate, and its ``μ_min``
+    would put Young's ω near 2."""
+    from solvers import prepare
+    from solvers._spectral_floor import NULL_ROWS, unit_scaled
+    from solvers._spectral_reduce import _symmetrized
+    from solvers.spectral import estimate_spectrum
+
+    try:
+        op = prepare(A)
+    except (ValueError, TypeError):
+        return None
+    if op.asymmetry() <= 1e-10:  # (the estimate's own test of symmetry)
+        return None
+    C = _symmetrized(op)
+    if C is None:
+        return None
+    data, row = unit_scaled(op.data), np.repeat(np.arange(op.n), np.diff(op.indptr))
+    rows = np.bincount(row, weights=data, minlength=op.n)
+    cols = np.bincount(op.indices, weights=data, minlength=op.n)
+    scale = np.bincount(row, weights=np.abs(data), minlength=op.n).max()
+    if min(np.abs(rows).max(), np.abs(cols).max()) <= NULL_ROWS * scale:
+        return None
+    try:
+        return estimate_spectrum(C, steps)
+    except (ValueError, TypeError):
+        return None
 
 
 def _rho_for_omega(omega):
