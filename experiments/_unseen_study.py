@@ -242,6 +242,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path)
     p.add_argument("--read", type=Path, help="a saved DIR/<sequence>: print its diagnosis")
     args = p.parse_args(argv)
+    sor = [k for k in args.sequences if k in SOR_SEQUENCES] if not args.read else []
+    given = [f"--{name}" for name in ("compare", "anchors") if getattr(args, name)]
+    if sor and given:  # run_sor_study takes neither: an option ignored is a trap
+        p.error(f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to the "
+                f"preconditioner study's CG configurations; {', '.join(sor)} (nonsymmetric) "
+                f"runs every fixed SOR ω against the default SOR learner and takes "
+                f"{'neither' if len(given) > 1 else 'none'}: leave {', '.join(sor)} out of "
+                f"--sequences (it is in them by default) or run it without "
+                f"{' and '.join(given)}")
     from .precond_study import run_precond_study
     from .results import _array_name, save, write_json
 

@@ -74,3 +74,34 @@ def test_new_sequences_run_through_the_study_at_a_tiny_size(kind, size, tmp_path
     assert main(["--read", str(tmp_path / kind)]) == 0
     key = [line for line in first.splitlines() if line.startswith("best fixed:")]
     assert key and key[0] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--compare", "default@family"], "--compare applies"),
+    (["--anchors", "splu"], "--anchors applies"),
+    (["--compare", "default", "--anchors", "splu"], "--compare and --anchors apply")])
+@pytest.mark.parametrize("sequences", [["convdiff2d"], ["rgg", "convdiff2d"], []])
+def test_options_a_sor_sequence_would_ignore_are_refused(extra, named, sequences, capsys,
+                                                        monkeypatch):
+    # run_sor_study takes neither --compare nor --anchors: they had been dropped silently
+    # (the default --sequences include convdiff2d)
+    import experiments._unseen_study as study
+    import experiments.precond_study as precond
+
+    def ran(*args, **kwargs):
+        raise AssertionError("a study ran")
+
+    monkeypatch.setattr(study, "run_sor_study", ran)
+    monkeypatch.setattr(precond, "run_precond_study", ran)
+    argv = (["--sequences", *sequences] if sequences else []) + ["--size", "6"] + extra
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert named in err and "convdiff2d" in err and "leave convdiff2d out" in err
+
+
+def test_compare_still_runs_beside_an_spd_sequence(capsys):
+    assert main(["--sequences", "rgg", "--size", "60", "--seeds", "1", "--compare",
+                 "default"]) == 0
+    assert "configuration learner (default, " in capsys.readouterr().out
