@@ -241,3 +241,18 @@ def test_convdiff2d_gets_the_prior_of_its_dense_radius():
         rho = dense_jacobi_radius(A)
         best = GRID[int(np.argmin(theory_costs(A, GRID, "sor")))]
         assert young(rho) - 1e-3 <= best <= young(rho) + 0.01
+
+
+def test_the_default_sor_tuner_starts_at_the_curves_best_on_convdiff2d():
+    # its first solve had been Gauss–Seidel (no prior for a non-symmetric matrix): 18 243
+    # sweeps on convdiff2d's first system, where ω = 1.95 takes 407
+    import math
+
+    from bandit import DEFAULT_ARMS, Tuner
+    from experiments._problems_unseen2 import convdiff_matrix
+
+    A = convdiff_matrix(30, 1.0, 2 * math.pi / 3)
+    best = DEFAULT_ARMS[int(np.argmin(theory_costs(A, DEFAULT_ARMS, "sor")))]
+    assert best >= 1.8
+    r = Tuner(solver="sor").solve(A, np.ones(A.shape[0]))
+    assert r.converged and r.omega == best
