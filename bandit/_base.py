@@ -98,9 +98,6 @@ class Policy:
     #: uncensored) rather than the attempt's censored cost (see the Tuner's notes).
     report_round_cost = False
     _state_keys: tuple = ()
-    #: Not None while a round's update waits for the next draw (:mod:`bandit._joint_defer`):
-    #: the learner's own class.
-    _told_base = None
 
     def __init__(self, arms, *, seed=None):
         self.arms = _check_arms(arms)

@@ -18,7 +18,6 @@ from .features import _basis1
 __all__ = ["tsallis_normaliser", "rls_update", "igw_probabilities", "sample_index", "lcb_scores",
            "joint_scores", "played_argmin", "played_model_argmin", "igw_select", "rls_observe",
            "joint_select_lcb", "joint_observe", "joint_predict", "joint_decide", "joint_tell",
-           "joint_tell_decide",
            "expected_saving", "try_pays"]
 
 
@@ -551,30 +550,3 @@ def joint_tell(c, mid, scale, kind, m, P, theta, X, arm, y, censored, clip, info
         converged_counts[arm] += 1
     cost_sums[arm] += cost
     return e, cusum_up, cusum_down
-
-
-@njit(cache=True)
-def joint_tell_decide(tc, c, mid, scale, kind, m, P, theta, X, arm, y, censored, clip, info,
-                      sigma, detect, cusum_up, cusum_down, cap, drift, counts,
-                      converged_counts, cost_sums, cost, converged, limit, sq_err, rounds,
-                      beta, lcb_cap, near_mask, mu, score, family, allow, pick, out):
-    """A deferred update and the next draw of :class:`~bandit.JointCB` in one call:
-    :func:`joint_tell` of the round told at context ``tc`` (its arguments as there), then,
-    unless the change test's alarm goes off (a CUSUM beyond ``limit``: the caller forgets and
-    draws), :func:`joint_decide` at context ``c`` with the noise scale the update leaves,
-    ``σ̂ = sqrt((sq_err + e + 0.1) / rounds)`` (``rounds`` = ``t + 1 − forgotten + 1`` as
-    Python computes it) and the bonus ``beta · σ̂``.  Returns ``(e, cusum_up, cusum_down,
-    arm, leader)``, ``arm`` −2 when no draw was made.
-
-    The numbers of the two calls, bit for bit (the same operations in the same order); what
-    it saves is a dispatch, and the draw reads the model the update has just written instead
-    of one a solve has evicted from the caches."""
-    e, up, down = joint_tell(tc, mid, scale, kind, m, P, theta, X, arm, y, censored, clip,
-                             info, sigma, detect, cusum_up, cusum_down, cap, drift, counts,
-                             converged_counts, cost_sums, cost, converged)
-    if detect and (up > limit or down > limit):
-        return e, up, down, -2, -1
-    s = np.sqrt((sq_err + e + 0.1) / rounds)
-    k, lead = joint_decide(c, mid, scale, kind, m, theta, P, X, beta * s, lcb_cap, near_mask,
-                           mu, score, converged_counts, family, allow, s, pick, out)
-    return e, up, down, k, lead

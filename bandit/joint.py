@@ -15,12 +15,11 @@ import numpy as np
 from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
 from ._checks import check_not_flag
 from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, joint_tell_decide,
-                       played_argmin)
+                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_defer, _joint_removed
+from . import _joint_removed
 from ._joint_first import first_pick
 from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
 from .features import Chebyshev, check_model_size
@@ -618,11 +617,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
     #: numbers, bit for bit.  False: every round takes the general path (kept to compare).
     one_call = True
 
-    #: A round's update on the one-call path is kept and run by the next draw, in the same
-    #: compiled call (:func:`_kernels.joint_tell_decide`), every reader of the learner telling
-    #: it first (:mod:`bandit._joint_defer`): the same numbers, bit for bit.  False: each
-    #: update runs at once (kept to compare).
-    defer_tell = True
     def _one_call_range(self, context):
         """The feature map's scalar range (:meth:`bandit.features.FeatureMap._scalar_fast`)
         when a round at ``context`` may be one compiled call, else None: a scalar context
@@ -638,8 +632,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
 
     def select(self, context=None):
         """Return the index of the arm to play next (:meth:`Policy.select`)."""
-        if type(self)._told_base is not None:  # a round waits (bandit/_joint_defer.py)
-            return type(self)._select_told(self, context)  # (a class look-up: no telling)
         features = self.features
         fast = features._fast
         # (_one_call_range's conditions, written out: one Python call fewer in the round's
@@ -880,108 +872,35 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
                 and self._auto_kept is None
                 and not (censored and converged)
                 and not math.isnan(self.unit)):
-            if (self.defer_tell and self.prior_dir is None and self.exploration == "lcb"
-                    and (self.prior_curve is None or self.prior_used)):
-                # kept for the next draw's compiled call, invisible to any reader until then
-                # (bandit/_joint_defer.py): the round first, then the class that tells it
-                waiting = _joint_defer.waiting_class(type(self))
-                self._told = (context, arm, cost, censored, converged)
-                self.__class__ = waiting
-                return
-            self._tell_now(context, arm, cost, censored, converged)
+            # a model of the log-cost (as in select) at a context that widens nothing, the
+            # input as Policy.update's checks pass it: features, prediction, clip, rank-one
+            # update, the change test's CUSUMs and the arm's counts in one compiled call
+            self._key = context
+            if features._key != context:  # (not drawn at this context: the cache as before)
+                features(context)
+            info = self._info
+            if info is None:
+                info = self._info = np.zeros(2)
+            scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
+            detect = self.detect_changes
+            e, up, down = joint_tell(
+                context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
+                math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
+                detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
+                self.counts, self.converged_counts, self.cost_sums, cost,
+                not censored if converged is None else converged)
+            self.sq_err += e
+            self.p = None
+            if self.prior_dir is not None:
+                self._refresh_prior()
+            if detect:
+                self.cusum_up, self.cusum_down = up, down
+                if up > self.CHANGE_LIMIT or down > self.CHANGE_LIMIT:
+                    self.changes += 1
+                    self._forget(self.CHANGE_KEEP)
+            self.t += 1
             return
         super().update(arm, cost, context, censored, converged)
-
-    def _tell_now(self, context, arm, cost, censored, converged, waiting=False):
-        """:meth:`update`'s one-call path (its conditions checked): a model of the log-cost
-        (as in select) at a context that widens nothing, the input as Policy.update's checks
-        pass it: features, prediction, clip, rank-one update, the change test's CUSUMs and
-        the arm's counts in one compiled call.  ``waiting``: the round was kept
-        (bandit/_joint_defer.py), and is no longer once the compiled call runs."""
-        features = self.features
-        fast = features._fast
-        self._key = context
-        if features._key != context:  # (not drawn at this context: the cache as before)
-            features(context)
-        info = self._info
-        if info is None:
-            info = self._info = np.zeros(2)
-        scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-        detect = self.detect_changes
-        if waiting:
-            del self.__dict__["_told"]
-        e, up, down = joint_tell(
-            context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
-            math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
-            detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
-            self.counts, self.converged_counts, self.cost_sums, cost,
-            not censored if converged is None else converged)
-        self.sq_err += e
-        self.p = None
-        if self.prior_dir is not None:
-            self._refresh_prior()
-        if detect:
-            self.cusum_up, self.cusum_down = up, down
-            if up > self.CHANGE_LIMIT or down > self.CHANGE_LIMIT:
-                self.changes += 1
-                self._forget(self.CHANGE_KEEP)
-        self.t += 1
-
-    def _select_told(self, context):
-        """:meth:`select` with a round waiting (bandit/_joint_defer.py): the round told and
-        the draw made in one compiled call where both would take their one-call paths."""
-        told = _joint_defer.restore(self)
-        if told is None:
-            return self.select(context)
-        try:
-            return self._tell_select(told, context)
-        finally:
-            _joint_defer.rewait(self)  # (interrupted before the compiled call: it waits)
-
-    def _tell_select(self, told, context):
-        tc, arm, cost, censored, converged = told
-        features = self.features
-        fast = features._fast
-        # select's one-call conditions (t > 0 once told; the draw "lcb" and the prior taken:
-        # the deferral's own)
-        if not (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None and self.target != "cost"):
-            self._tell_now(*told, waiting=True)
-            return self.select(context)
-        # _tell_now's steps, then select's, with the compiled calls made as one
-        self._key = tc
-        if features._key != tc:
-            features(tc)
-        info = self._info
-        if info is None:
-            info = self._info = np.zeros(2)
-        scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-        detect = self.detect_changes
-        psi = np.empty(fast[5])  # new every round: a cached features array never changes
-        del self.__dict__["_told"]
-        e, up, down, k, lead = joint_tell_decide(
-            tc, context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
-            math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
-            detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
-            self.counts, self.converged_counts, self.cost_sums, cost,
-            not censored if converged is None else converged, self.CHANGE_LIMIT,
-            self.sq_err, self.t + 1 - self.forgotten + 1, self.beta, self._cap,
-            self._near_mask, self._mu, self._score, self._gate_family, self._gate_allow,
-            self._gate_pick, psi)
-        self.sq_err += e
-        self.p = None
-        if detect:
-            self.cusum_up, self.cusum_down = up, down
-            if up > self.CHANGE_LIMIT or down > self.CHANGE_LIMIT:
-                self.changes += 1
-                self._forget(self.CHANGE_KEEP)
-        self.t += 1
-        if k == -2:  # the change test's alarm: drawn after the forgetting, as select draws
-            return self.select(context)
-        self._key = context
-        self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
-        features._key, features._last = context, psi
-        return first_pick(self, k) if self._first_pick else k  # (_joint_first)
 
     def _update(self, arm, cost, psi, censored):
         if self._auto_kept is not None:  # target="auto", the context not varied yet

@@ -36,7 +36,6 @@ from ._tuner_records import Records
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
-from ._joint_defer import waiting_state as _waiting_state
 from ._tuner_share import (policy_taken as _policy_taken, still_held as _still_held,
                            take_policy as _take_policy)
 
@@ -579,10 +578,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             if not self._primed:
                 self._prime(op, A, context)
             policy = self.policy
-            if type(policy)._told_base is None:
-                undo, told = policy._draw_state(), policy.t
-            else:  # a round waits: the learner's state once told, read without telling it
-                undo, told = _waiting_state(policy)
+            undo, told = policy._draw_state(), policy.t
             try:
                 res = self._solve(op, b, x0, context, undo)
                 if auto is not None:
@@ -699,8 +695,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                             context)
         finally:
             self._checked = None
-            policy = self._policy  # (a round kept for the next draw is told: its type says)
-            if type(policy)._told_base is not None or policy.t != told:
+            if self.policy.t != told:
                 if self._paid is not None and len(self._paid) == len(self._log):
                     self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid

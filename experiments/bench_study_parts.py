@@ -26,18 +26,15 @@ from .bench_percall import _part_rows
 
 __all__ = ["main", "excess_rows", "KERNELS"]
 
-#: :class:`bandit.JointCB`'s compiled calls timed inside its draw and update (the last: a
-#: round's update deferred to the next draw, in its call; a checkout without it times the two).
-KERNELS = ("joint_decide", "joint_tell", "joint_tell_decide")
+#: :class:`bandit.JointCB`'s compiled calls timed inside its draw and update.
+KERNELS = ("joint_decide", "joint_tell")
 
 
 def _timed_kernels(acc, clock):
     import bandit.joint as joint
 
     for name in KERNELS:
-        fn = getattr(joint, name, None)
-        if fn is None:
-            continue
+        fn = getattr(joint, name)
 
         def timed(*args, _fn=fn, _label="k:" + name):
             rec = acc[0]
