@@ -716,6 +716,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
     _try_spec = None
     _gate_family = np.empty(0, dtype=np.int64)
     _gate_allow = np.empty(0)
+    #: ``_gate_family`` as a list of ints, for the Python that reads single entries every
+    #: round (:func:`bandit._joint_first.first_pick`); None: read from the array (no gate, or
+    #: a learner pickled before the list)
+    _gate_fams = None
 
     @property
     def try_gate(self):
@@ -805,8 +809,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
+            self.__dict__.pop("_gate_fams", None)
         else:
             self._gate_family, self._gate_allow = spec
+            self._gate_fams = spec[0].tolist()
 
     # options measured, left off and removed: each reads False and refuses True by name
     gate_losses = _joint_removed.Removed()
