@@ -683,6 +683,18 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 
+    def drawn_leader(self, context):
+        """The arm :meth:`leader` returns at ``context`` when this round's one-call draw found
+        it there and :meth:`leader` would change nothing (its feature map's cache already at
+        ``context``); None otherwise (ask :meth:`leader`).  A :class:`~bandit.Tuner` whose
+        round plays that arm reads no predicted cost (nothing does without audits)."""
+        memo = self._mu_of
+        if (type(context) is float and memo is not None and memo[0] == context
+                and memo[1] == self.t and memo[2] is not None and memo[2] >= 0
+                and self.features._key == context and not math.isnan(self.unit)):
+            return memo[2]
+        return None
+
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
         from the means the round's draw already computed when it can."""
