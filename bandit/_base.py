@@ -165,8 +165,9 @@ class Policy:
         Only arms that have converged at least once qualify (:attr:`converged_counts`): a
         smoother's guess for an unplayed arm, or an arm whose only results were failures, is
         no fallback.  ``(None, nan)`` before any.  The :class:`bandit.Tuner` asks for it every
-        solve (guard budget and first fallback arm), so subclasses with a cheaper route
-        override it, keeping this rule.
+        solve (guard budget and first fallback arm; a :class:`~bandit.JointCB` whose draw
+        played the leader it found is asked only for the arm, :meth:`bandit.JointCB.drawn_leader`),
+        so subclasses with a cheaper route override it, keeping this rule.
 
         Examples
         --------

@@ -104,12 +104,15 @@ def first_pick(policy, k):
             seen[0] = context
         elif context > seen[1]:
             seen[1] = context
-    fam = policy._gate_family
+    # the families as Python ints (the learner's list of its gate's array): this test runs
+    # every round until each family has had one, and NumPy's scalars cost more cache-cold
+    families = policy._gate_fams
+    if families is None:
+        families = policy._gate_family.tolist()
     lead = memo[2]
-    if fam.size == 0 or lead is None or lead < 0 or fam[k] == fam[lead]:
+    if not families or lead is None or lead < 0 or families[k] == families[lead]:
         return k
     counts = policy.counts.tolist()
-    families = fam.tolist()
     played = {f for f, c in zip(families, counts) if c > 0}
     if len(played) == len(set(families)):
         policy._first_done = True  # every family has a round: nothing left to place
@@ -119,7 +122,7 @@ def first_pick(policy, k):
     if strength is None:
         strength = policy._first_strength = [arm_strength(a) for a in policy.arms]
     cands = [j for j, f in enumerate(families) if f not in played]
-    q = regime(policy, context, fam[lead]) if isinstance(context, float) else None
+    q = regime(policy, context, families[lead]) if isinstance(context, float) else None
     own = strength[lead]
     if q is not None and own is not None and q != 0.5:
         side = [j for j in cands if strength[j] is not None

@@ -117,7 +117,7 @@ class Persistence:
         # a copy made by an earlier version lacks what was added since
         for name, default in (("_mat_comm", None), ("_auto_context", None),
                               ("_context_seconds", 0.0), ("_context_products", 0),
-                              ("_cold_runs", False)):
+                              ("_cold_runs", False), ("_drawn", False)):
             self.__dict__.setdefault(name, default)
         self.__dict__.setdefault("_setup_warned", set())
         self.__dict__.setdefault("_process_starts", [0])

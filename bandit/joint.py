@@ -683,6 +683,18 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         self._scores(psi, 0.0)
         return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
 
+    def drawn_leader(self, context):
+        """The arm :meth:`leader` returns at ``context`` when this round's one-call draw found
+        it there and :meth:`leader` would change nothing (its feature map's cache already at
+        ``context``); None otherwise (ask :meth:`leader`).  A :class:`~bandit.Tuner` whose
+        round plays that arm reads no predicted cost (nothing does without audits)."""
+        memo = self._mu_of
+        if (type(context) is float and memo is not None and memo[0] == context
+                and memo[1] == self.t and memo[2] is not None and memo[2] >= 0
+                and self.features._key == context and not math.isnan(self.unit)):
+            return memo[2]
+        return None
+
     def leader(self, context=None):
         """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
         from the means the round's draw already computed when it can."""
@@ -716,6 +728,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
     _try_spec = None
     _gate_family = np.empty(0, dtype=np.int64)
     _gate_allow = np.empty(0)
+    #: ``_gate_family`` as a list of ints, for the Python that reads single entries every
+    #: round (:func:`bandit._joint_first.first_pick`); None: read from the array (no gate, or
+    #: a learner pickled before the list)
+    _gate_fams = None
 
     @property
     def try_gate(self):
@@ -805,8 +821,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         if spec is None:
             self.__dict__.pop("_gate_family", None)  # the class's empty arrays
             self.__dict__.pop("_gate_allow", None)
+            self.__dict__.pop("_gate_fams", None)
         else:
             self._gate_family, self._gate_allow = spec
+            self._gate_fams = spec[0].tolist()
 
     # options measured, left off and removed: each reads False and refuses True by name
     gate_losses = _joint_removed.Removed()

@@ -423,6 +423,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._checked = None
         # one arm: the leader is that arm once it has converged (no prediction needed)
         self._lone = policy.n_arms == 1
+        # JointCB's own leader: a round whose draw played the leader asks it for no predicted
+        # cost when nothing reads one (no auditor): see _solve
+        from .joint import JointCB
+        self._drawn = isinstance(policy, JointCB) and type(policy).leader is JointCB.leader
         self._require = arms.requirement_check() if self._by_name else None
         # SOR and SSOR-PCG read the operator's split triangles, built by the first solve on a
         # new sparsity pattern (later operators prepared like it get them in `prepare`): built
@@ -618,6 +622,18 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             policy = self.policy
             arm = policy.select(context)
             best, pred, pv = (0 if policy.converged_counts[0] else None), math.nan, policy.p
+        elif self._drawn and self._auditor is None:
+            # the leader's predicted cost is read by the guard's budget of an arm that is not
+            # the leader (and by the audits): a round that plays the leader its draw found
+            # skips it (JointCB.drawn_leader: the leader() of the round, without the cost)
+            policy = self.policy
+            arm = policy.select(context)
+            best = policy.drawn_leader(context)
+            if best is None or arm != best:
+                best, pred = policy.leader(context)
+            else:
+                pred = math.nan
+            pv = policy.p
         else:
             arm, best, pred, pv = self._decide(context)
         arms = self._arms

@@ -138,3 +138,28 @@ def test_strength_ranks_the_default_and_a_state_saved_before_the_option():
     assert bandit.JointCB._saved_config(config)["first_pick"] is False
     with pytest.raises(ValueError, match="first_pick must be True or False"):
         p.first_pick = "yes"
+
+
+def test_the_families_as_a_list_follow_the_gate_and_pick_as_the_array():
+    # first_pick reads the gate's families as Python ints (JointCB._gate_fams, kept by
+    # gate_tries): the same values as the array, gone with the gate, and a learner without
+    # the list (pickled before it) reads the array and plays the same arms
+    p = bandit.default_policy(None, ARMS, seed=0)
+    p.try_gate = True
+    p.gate_tries((FAMILY, (1.5, 1.0)))
+    assert p._gate_fams == FAMILY.tolist() and all(type(f) is int for f in p._gate_fams)
+    p.gate_tries(None)
+    assert "_gate_fams" not in vars(p) and p._gate_family.size == 0
+    xs, plays = _run(True, 1)
+    old = []
+    p = bandit.default_policy(None, ARMS, seed=1)
+    p.try_gate = True
+    p.gate_tries((FAMILY, (1.5, 1.0)))
+    p.first_pick = True
+    del p.__dict__["_gate_fams"]  # as a learner pickled before the list was kept
+    rng = np.random.default_rng(2)
+    for x in xs:
+        k = p.select(x)
+        p.update(k, _cost(k, x, rng), x)
+        old.append(k)
+    assert old == plays and len(set(plays) & {CG, IC, AMG}) >= 1
