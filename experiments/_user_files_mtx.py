@@ -125,12 +125,8 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
     try:
         values = np.loadtxt(io.BytesIO(rest), dtype=np.float64, comments="%", ndmin=2)
     except ValueError as exc:
-        raise ValueError(
-            f"{path}: cannot read it as .mtx: an entry is not a number as Matrix Market "
-            f"writes them ({exc}; rows "
-            f"counted from the first entry line, line {skipped + 1}): a decimal point, not "
-            f"a comma, an exponent with e or E, not Fortran's D, and {width} number"
-            f"{'s' if width != 1 else ''} a line for a {layout} {field} file") from None
+        raise ValueError(f"{path}: cannot read it as .mtx: "
+                         + _bad_entry_line(rest, skipped, width, layout, field, exc)) from None
     if values.size and values.shape[1] != width:
         raise ValueError(
             f"{path}: its entry lines hold {values.shape[1]} numbers each, and a {layout} "
@@ -141,6 +137,38 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
                                                          == np.round(values[:, -1])):
         raise ValueError(f"{path}: an 'integer' file holds non-integer values; write it as "
                          f"'real'")
+
+
+def _bad_entry_line(rest: bytes, skipped: int, width: int, layout: str, field: str,
+                    exc: Exception) -> str:
+    """The first entry line NumPy's strict reader refused, said in the file's terms: its
+    line number in the file, its text and what is wrong with it.  NumPy's own message
+    counts rows from the first entry line and advises ``usecols``, an option the user of
+    ``relaxtune tune`` does not have; a last line cut short (a file copied or written while
+    its writer was still at work) is said to be one."""
+    lines = rest.split(b"\n")
+    count = f"{width} number{'s' if width != 1 else ''} a line for a {layout} {field} file"
+    for number, raw in enumerate(lines, skipped + 1):
+        text = raw.split(b"%", 1)[0].decode("utf-8", errors="replace").strip()
+        if not text:
+            continue
+        fields = text.split()
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        try:
+            [float(f) for f in fields]
+        except ValueError:
+            return (f"an entry is not a number as Matrix Market writes them (line {number}, "
+                    f"{shown!r}): a decimal point, not a comma, an exponent with e or E, not "
+                    f"Fortran's D, and {count}")
+        if len(fields) != width:
+            last = not any(r.split(b"%", 1)[0].strip() for r in lines[number - skipped:])
+            cut = ("; it is the file's last line and ends without a newline: the file looks "
+                   "cut short (copied or read while it was still being written?)"
+                   if last and len(fields) < width and not rest.endswith(b"\n") else "")
+            return (f"line {number} ({shown!r}) holds {len(fields)} "
+                    f"number{'s' if len(fields) != 1 else ''}, and a {layout} {field} file "
+                    f"has {width} a line{cut}")
+    return (f"an entry is not a number as Matrix Market writes them ({exc}): {count}")
 
 
 #: the files whose numbers passed :func:`_check_numbers`, by (path, size, modification time):
