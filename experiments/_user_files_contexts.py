@@ -36,8 +36,9 @@ def _contexts_problem(path, exc) -> str:
             comma = " (values separated by commas)" if "," in line else ""
             return f"line {number} is {text!r}{comma}, not numbers separated by spaces"
         if width is not None and len(fields) != width:
-            return (f"line {number} ({text!r}) has {len(fields)} numbers where the lines "
-                    f"before it have {width}")
+            return (f"line {number} ({text!r}) has {len(fields)} "
+                    f"number{'s' if len(fields) != 1 else ''} where the lines before it have "
+                    f"{width}")
         width = len(fields)
     return f"{type(exc).__name__}: {exc}"
 

@@ -280,6 +280,19 @@ def _unreadable(path, kind, exc) -> ValueError:
                       f"{_bom_note(path, kind)}")
 
 
+def _ragged_txt(path):
+    """The numbers of a text file whose lines hold different counts of them (a vector
+    written a few numbers a line with a shorter last line, as Fortran's list-directed output
+    does), in order, or ``None`` if some entry is not a number.  NumPy's reader takes only
+    a table of equal rows, and had refused such a file ("the number of columns changed")."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        return np.array([float(f) for line in text.splitlines()
+                         for f in line.split("#", 1)[0].split()], dtype=np.float64)
+    except (OSError, ValueError):
+        return None
+
+
 def read_vector(path, n: int) -> np.ndarray:
     """A right-hand side of length ``n`` from ``.mtx``/``.mtx.gz`` (a dense ``array`` or a
     sparse column), ``.npy`` or ``.txt`` (numbers separated by white space).  A file holding
@@ -307,7 +320,16 @@ def read_vector(path, n: int) -> np.ndarray:
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
-        raise _unreadable(path, kind, exc) from None
+        if kind != ".txt":
+            raise _unreadable(path, kind, exc) from None
+        v = _ragged_txt(path)  # lines of unequal counts of numbers: read in order
+        if v is None:  # the first bad line in the file's terms, not NumPy's words
+            from ._user_files_contexts import _contexts_problem
+
+            raise ValueError(f"{path}: cannot read it as .txt: "
+                             f"{_contexts_problem(path, exc)}; a right-hand side's .txt "
+                             f"file holds numbers separated by spaces or line breaks, "
+                             f"'#' starting a comment") from None
     except Exception as exc:
         raise _unreadable(path, kind, exc) from None
     v = np.asarray(v)
