@@ -241,7 +241,7 @@ def read_matrix(path) -> sp.csr_matrix:
     if not path.is_file():
         raise _not_a_file(path)
     try:
-        info = None if kind == ".npz" else scipy.io.mminfo(path)
+        info = None if kind == ".npz" else _mm(scipy.io.mminfo, path, kind)
         if info is not None and info[4] == "pattern":
             # scipy reads a pattern as ones: a sparsity pattern, not the user's system
             raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
@@ -249,7 +249,7 @@ def read_matrix(path) -> sp.csr_matrix:
         if info is not None:
             _check_header(path, *info[:4])
             _checked_numbers(path, info[3], info[4])
-        M = _load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        M = _load_npz(path) if kind == ".npz" else _mm(scipy.io.mmread, path, kind)
         if info is not None and info[3] == "coordinate" and info[5] != "general":
             _one_triangle(path, info[5])
     except ValueError as exc:
@@ -273,11 +273,41 @@ def read_matrix(path) -> sp.csr_matrix:
     return sp.csr_matrix(M, dtype=np.float64)
 
 
+def _mm(read, path: Path, kind: str):
+    """``read`` (scipy's ``mminfo`` or ``mmread``) of a Matrix Market file.  scipy
+    decompresses a name ending in ``.gz`` only, in lower case: a ``.MTX.GZ`` file, taken as
+    ``.mtx.gz`` here, had been read as text and refused as "Missing banner"."""
+    if kind == ".mtx.gz" and not path.name.endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rb") as f:
+            return read(f)
+    return read(path)
+
+
 def _unreadable(path, kind, exc) -> ValueError:
     """The error of a file its reader failed on: the reader's own words, and a byte-order
-    mark at its start if there is one."""
+    mark at its start, or a compression its name does not say, if there is one."""
     return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                      f"{_bom_note(path, kind)}")
+                      f"{_bom_note(path, kind)}{_gzip_note(path, kind)}")
+
+
+def _gzip_note(path: Path, kind: str) -> str:
+    """What to do when a Matrix Market file's name and its compression disagree (gzip's
+    magic bytes under ``.mtx``, plain text under ``.mtx.gz``), or ``""``."""
+    if not kind.startswith(".mtx"):
+        return ""
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+    except OSError:
+        return ""
+    if gz and kind == ".mtx":
+        return f"; the file is gzip-compressed: name it {path.name}.gz (relaxtune reads .mtx.gz)"
+    if not gz and kind == ".mtx.gz":
+        return (f"; the file is not gzip-compressed: name it without .gz, or compress it "
+                f"(gzip)")
+    return ""
 
 
 def _ragged_txt(path):
@@ -313,9 +343,9 @@ def read_vector(path, n: int) -> np.ndarray:
             # "could not convert string '\ufeff1.0' to float64")
             v = np.loadtxt(path, dtype=np.float64, ndmin=1, encoding="utf-8-sig")
         else:
-            info = scipy.io.mminfo(path)
+            info = _mm(scipy.io.mminfo, path, kind)
             _checked_numbers(path, info[3], info[4])
-            v = scipy.io.mmread(path)
+            v = _mm(scipy.io.mmread, path, kind)
             v = v.toarray() if sp.issparse(v) else np.asarray(v)
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
