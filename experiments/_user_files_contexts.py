@@ -89,8 +89,10 @@ def read_contexts(path, count: int) -> list:
     if bad.size:  # the system it belongs to (comment and blank lines are not counted)
         row = rows[bad[0]]
         value = row.tolist() if rows.shape[1] > 1 else row[0]
+        beyond = ("; a number beyond double precision's range (such as 1e400) reads as inf"
+                  if np.isinf(row).any() else "")
         raise ValueError(f"{path}: contexts must be finite numbers; the context of system "
-                         f"{bad[0] + 1} is {value} ({bad.size} of {count} in all)")
+                         f"{bad[0] + 1} is {value} ({bad.size} of {count} in all){beyond}")
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 
