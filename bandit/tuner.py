@@ -119,7 +119,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         Show a tqdm bar with running iterations, regret estimate and leader (a string is
         its description; an empty one, a bar without one).
     callback : callable, optional
-        ``callback(result)`` after each solve, with the returned SolveResult.
+        ``callback(result)`` after each solve, with the returned SolveResult.  An exception
+        it raises (Ctrl-C too) leaves :meth:`solve` with the solve recorded, and carries its
+        result as ``exc.result``.
 
     Notes
     -----
