@@ -43,7 +43,8 @@ __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "reg
 _LEADER = LOG_COLUMNS.index("leader")
 
 
-def _keep_result(exc: BaseException, result, rounds: int) -> None:
+def _keep_result(exc: BaseException, result, rounds: int,
+                 where: str = "by the Tuner's callback") -> None:
     """An exception leaving the user's callback carries the solve's result (``exc.result``)
     and says so: the solve had finished and is recorded (round ``rounds - 1``), and the
     caller's ``u = tuner.solve(...).x`` never received it — a loop stopped there had lost
@@ -53,7 +54,7 @@ def _keep_result(exc: BaseException, result, rounds: int) -> None:
     except (AttributeError, TypeError):  # an exception type that takes no attributes
         return
     if hasattr(exc, "add_note"):  # Python >= 3.11
-        exc.add_note(f"relaxtune: raised by the Tuner's callback after solve {rounds} "
+        exc.add_note(f"relaxtune: raised {where} after solve {rounds} "
                      f"(round {rounds - 1}) had finished and was recorded; its SolveResult "
                      f"is this exception's .result (solving the system again would record "
                      f"another round)")

@@ -695,6 +695,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 start = None if info and "zero_start" in info else x0
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
+        except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
+            if self.policy.t != told:
+                _report._keep_result(exc, final, t + 1, "during the solve's audit runs")
+            raise
         finally:
             self._checked = None
             if self.policy.t != told:
