@@ -159,9 +159,16 @@ def write_csv(hist: dict, path) -> None:
             else:
                 row.append(str(v))
         w.writerow(row)
+    data = fh.getvalue().encode("utf-8")
+    if os.fsdecode(path).lower().endswith(".gz"):
+        # compressed as the name says (pandas, R and zcat read such a name as gzip: plain
+        # text under it had failed there with "Not a gzipped file")
+        import gzip
+
+        data = gzip.compress(data, mtime=0)
     # atomic: a failure part-way, a crash or a concurrent reader never sees a half-written
     # file in place of the previous one
-    write_bytes_atomic(path, fh.getvalue().encode("utf-8"))
+    write_bytes_atomic(path, data)
 
 
 def read_csv(path) -> dict:
@@ -184,6 +191,14 @@ def read_csv(path) -> dict:
     path = os.fspath(path)
     # the messages Tuner.load gives for a file it cannot read
     raw = read_bytes(path, "relaxtune history", ValueError)
+    if raw[:2] == b"\x1f\x8b":  # written to a .gz name: gzip-compressed
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{path}: not a relaxtune history (a damaged gzip file: "
+                             f"{exc})") from None
     try:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:

@@ -99,7 +99,8 @@ class Records:
         return _report.history(self)
 
     def to_csv(self, path) -> None:
-        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it)."""
+        """Write :attr:`history` to a CSV file (:func:`bandit.report.read_csv` reads it),
+        gzip-compressed when its name ends in ``.gz``."""
         _report.write_csv(self.history, path)
 
     def regret(self, *, level=0.9, n_boot=200, seed=0, rounds=None):

@@ -43,6 +43,23 @@ __all__ = ["HISTORY_SCHEMA", "history", "read_csv", "write_csv", "summary", "reg
 _LEADER = LOG_COLUMNS.index("leader")
 
 
+def _keep_result(exc: BaseException, result, rounds: int,
+                 where: str = "by the Tuner's callback") -> None:
+    """An exception leaving the user's callback carries the solve's result (``exc.result``)
+    and says so: the solve had finished and is recorded (round ``rounds - 1``), and the
+    caller's ``u = tuner.solve(...).x`` never received it — a loop stopped there had lost
+    the step's solution, and solving the system again would record a second round."""
+    try:
+        exc.result = result
+    except (AttributeError, TypeError):  # an exception type that takes no attributes
+        return
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(f"relaxtune: raised {where} after solve {rounds} "
+                     f"(round {rounds - 1}) had finished and was recorded; its SolveResult "
+                     f"is this exception's .result (solving the system again would record "
+                     f"another round)")
+
+
 class Hook:
     """Called after each solve: updates a tqdm bar (running iterations and the leader's
     label after every solve; the regret estimate against the best fixed arm — the one
@@ -64,7 +81,11 @@ class Hook:
         if self.progress:
             self._tick(result)
         if self.callback is not None:
-            self.callback(result)
+            try:
+                self.callback(result)
+            except BaseException as exc:  # Ctrl-C in the callback too
+                _keep_result(exc, result, len(self.tuner._log))
+                raise
 
     def _tick(self, result):
         if self.bar is None:

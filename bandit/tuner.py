@@ -119,7 +119,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         Show a tqdm bar with running iterations, regret estimate and leader (a string is
         its description; an empty one, a bar without one).
     callback : callable, optional
-        ``callback(result)`` after each solve, with the returned SolveResult.
+        ``callback(result)`` after each solve, with the returned SolveResult.  An exception
+        it raises (Ctrl-C too) leaves :meth:`solve` with the solve recorded, and carries its
+        result as ``exc.result``.
 
     Notes
     -----
@@ -709,6 +711,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 start = None if info and "zero_start" in info else x0
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
+        except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
+            if self.policy.t != told:
+                _report._keep_result(exc, final, t + 1, "during the solve's audit runs")
+            raise
         finally:
             self._checked = None
             if self.policy.t != told:

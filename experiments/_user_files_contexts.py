@@ -36,8 +36,9 @@ def _contexts_problem(path, exc) -> str:
             comma = " (values separated by commas)" if "," in line else ""
             return f"line {number} is {text!r}{comma}, not numbers separated by spaces"
         if width is not None and len(fields) != width:
-            return (f"line {number} ({text!r}) has {len(fields)} numbers where the lines "
-                    f"before it have {width}")
+            return (f"line {number} ({text!r}) has {len(fields)} "
+                    f"number{'s' if len(fields) != 1 else ''} where the lines before it have "
+                    f"{width}")
         width = len(fields)
     return f"{type(exc).__name__}: {exc}"
 
@@ -88,8 +89,10 @@ def read_contexts(path, count: int) -> list:
     if bad.size:  # the system it belongs to (comment and blank lines are not counted)
         row = rows[bad[0]]
         value = row.tolist() if rows.shape[1] > 1 else row[0]
+        beyond = ("; a number beyond double precision's range (such as 1e400) reads as inf"
+                  if np.isinf(row).any() else "")
         raise ValueError(f"{path}: contexts must be finite numbers; the context of system "
-                         f"{bad[0] + 1} is {value} ({bad.size} of {count} in all)")
+                         f"{bad[0] + 1} is {value} ({bad.size} of {count} in all){beyond}")
     return [float(r[0]) if rows.shape[1] == 1 else r.copy() for r in rows]
 
 

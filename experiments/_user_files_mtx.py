@@ -125,12 +125,8 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
     try:
         values = np.loadtxt(io.BytesIO(rest), dtype=np.float64, comments="%", ndmin=2)
     except ValueError as exc:
-        raise ValueError(
-            f"{path}: cannot read it as .mtx: an entry is not a number as Matrix Market "
-            f"writes them ({exc}; rows "
-            f"counted from the first entry line, line {skipped + 1}): a decimal point, not "
-            f"a comma, an exponent with e or E, not Fortran's D, and {width} number"
-            f"{'s' if width != 1 else ''} a line for a {layout} {field} file") from None
+        raise ValueError(f"{path}: cannot read it as .mtx: "
+                         + _bad_entry_line(rest, skipped, width, layout, field, exc)) from None
     if values.size and values.shape[1] != width:
         raise ValueError(
             f"{path}: its entry lines hold {values.shape[1]} numbers each, and a {layout} "
@@ -141,6 +137,38 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
                                                          == np.round(values[:, -1])):
         raise ValueError(f"{path}: an 'integer' file holds non-integer values; write it as "
                          f"'real'")
+
+
+def _bad_entry_line(rest: bytes, skipped: int, width: int, layout: str, field: str,
+                    exc: Exception) -> str:
+    """The first entry line NumPy's strict reader refused, said in the file's terms: its
+    line number in the file, its text and what is wrong with it.  NumPy's own message
+    counts rows from the first entry line and advises ``usecols``, an option the user of
+    ``relaxtune tune`` does not have; a last line cut short (a file copied or written while
+    its writer was still at work) is said to be one."""
+    lines = rest.split(b"\n")
+    count = f"{width} number{'s' if width != 1 else ''} a line for a {layout} {field} file"
+    for number, raw in enumerate(lines, skipped + 1):
+        text = raw.split(b"%", 1)[0].decode("utf-8", errors="replace").strip()
+        if not text:
+            continue
+        fields = text.split()
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        try:
+            [float(f) for f in fields]
+        except ValueError:
+            return (f"an entry is not a number as Matrix Market writes them (line {number}, "
+                    f"{shown!r}): a decimal point, not a comma, an exponent with e or E, not "
+                    f"Fortran's D, and {count}")
+        if len(fields) != width:
+            last = not any(r.split(b"%", 1)[0].strip() for r in lines[number - skipped:])
+            cut = ("; it is the file's last line and ends without a newline: the file looks "
+                   "cut short (copied or read while it was still being written?)"
+                   if last and len(fields) < width and not rest.endswith(b"\n") else "")
+            return (f"line {number} ({shown!r}) holds {len(fields)} "
+                    f"number{'s' if len(fields) != 1 else ''}, and a {layout} {field} file "
+                    f"has {width} a line{cut}")
+    return (f"an entry is not a number as Matrix Market writes them ({exc}): {count}")
 
 
 #: the files whose numbers passed :func:`_check_numbers`, by (path, size, modification time):
@@ -213,7 +241,7 @@ def read_matrix(path) -> sp.csr_matrix:
     if not path.is_file():
         raise _not_a_file(path)
     try:
-        info = None if kind == ".npz" else scipy.io.mminfo(path)
+        info = None if kind == ".npz" else _mm(scipy.io.mminfo, path, kind)
         if info is not None and info[4] == "pattern":
             # scipy reads a pattern as ones: a sparsity pattern, not the user's system
             raise ValueError(f"{path}: a Matrix Market pattern only (no values); the "
@@ -221,7 +249,7 @@ def read_matrix(path) -> sp.csr_matrix:
         if info is not None:
             _check_header(path, *info[:4])
             _checked_numbers(path, info[3], info[4])
-        M = _load_npz(path) if kind == ".npz" else scipy.io.mmread(path)
+        M = _load_npz(path) if kind == ".npz" else _mm(scipy.io.mmread, path, kind)
         if info is not None and info[3] == "coordinate" and info[5] != "general":
             _one_triangle(path, info[5])
     except ValueError as exc:
@@ -245,11 +273,54 @@ def read_matrix(path) -> sp.csr_matrix:
     return sp.csr_matrix(M, dtype=np.float64)
 
 
+def _mm(read, path: Path, kind: str):
+    """``read`` (scipy's ``mminfo`` or ``mmread``) of a Matrix Market file.  scipy
+    decompresses a name ending in ``.gz`` only, in lower case: a ``.MTX.GZ`` file, taken as
+    ``.mtx.gz`` here, had been read as text and refused as "Missing banner"."""
+    if kind == ".mtx.gz" and not path.name.endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rb") as f:
+            return read(f)
+    return read(path)
+
+
 def _unreadable(path, kind, exc) -> ValueError:
     """The error of a file its reader failed on: the reader's own words, and a byte-order
-    mark at its start if there is one."""
+    mark at its start, or a compression its name does not say, if there is one."""
     return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
-                      f"{_bom_note(path, kind)}")
+                      f"{_bom_note(path, kind)}{_gzip_note(path, kind)}")
+
+
+def _gzip_note(path: Path, kind: str) -> str:
+    """What to do when a Matrix Market file's name and its compression disagree (gzip's
+    magic bytes under ``.mtx``, plain text under ``.mtx.gz``), or ``""``."""
+    if not kind.startswith(".mtx"):
+        return ""
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+    except OSError:
+        return ""
+    if gz and kind == ".mtx":
+        return f"; the file is gzip-compressed: name it {path.name}.gz (relaxtune reads .mtx.gz)"
+    if not gz and kind == ".mtx.gz":
+        return (f"; the file is not gzip-compressed: name it without .gz, or compress it "
+                f"(gzip)")
+    return ""
+
+
+def _ragged_txt(path):
+    """The numbers of a text file whose lines hold different counts of them (a vector
+    written a few numbers a line with a shorter last line, as Fortran's list-directed output
+    does), in order, or ``None`` if some entry is not a number.  NumPy's reader takes only
+    a table of equal rows, and had refused such a file ("the number of columns changed")."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        return np.array([float(f) for line in text.splitlines()
+                         for f in line.split("#", 1)[0].split()], dtype=np.float64)
+    except (OSError, ValueError):
+        return None
 
 
 def read_vector(path, n: int) -> np.ndarray:
@@ -272,14 +343,23 @@ def read_vector(path, n: int) -> np.ndarray:
             # "could not convert string '\ufeff1.0' to float64")
             v = np.loadtxt(path, dtype=np.float64, ndmin=1, encoding="utf-8-sig")
         else:
-            info = scipy.io.mminfo(path)
+            info = _mm(scipy.io.mminfo, path, kind)
             _checked_numbers(path, info[3], info[4])
-            v = scipy.io.mmread(path)
+            v = _mm(scipy.io.mmread, path, kind)
             v = v.toarray() if sp.issparse(v) else np.asarray(v)
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
-        raise _unreadable(path, kind, exc) from None
+        if kind != ".txt":
+            raise _unreadable(path, kind, exc) from None
+        v = _ragged_txt(path)  # lines of unequal counts of numbers: read in order
+        if v is None:  # the first bad line in the file's terms, not NumPy's words
+            from ._user_files_contexts import _contexts_problem
+
+            raise ValueError(f"{path}: cannot read it as .txt: "
+                             f"{_contexts_problem(path, exc)}; a right-hand side's .txt "
+                             f"file holds numbers separated by spaces or line breaks, "
+                             f"'#' starting a comment") from None
     except Exception as exc:
         raise _unreadable(path, kind, exc) from None
     v = np.asarray(v)

@@ -142,8 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=_double, default=None, help="default 1e-08")
     p.add_argument("--maxiter", type=_count, default=None, help="default 10000")
     p.add_argument("--audit-budget", type=_double, default=None,
-                   help="share of the solve time the Tuner may spend on audits for its own "
-                        "regret interval; 0 for none (default 0.05)")
+                   help="share of the solves' cost (their iterations) the Tuner aims to "
+                        "spend on audits for its own regret interval (more on short runs of "
+                        "cheap solves); 0 for none (default 0.05)")
     p.add_argument("--no-exact", action="store_true",
                    help="skip solving every system with every ω (then only the Tuner's own "
                         "regret estimate is reported)")

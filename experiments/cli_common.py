@@ -33,7 +33,19 @@ class UsageError(Exception):
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors raise :class:`UsageError` (one line, no usage dump)."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):
+        # a file whose name starts with '-' is taken for an option: the error had been
+        # "the following arguments are required: MATRIX", the file given in plain sight
+        dashed = [a for a in getattr(self, "_argv", ()) if isinstance(a, str)
+                  and a.startswith("-") and a != "-" and os.path.isfile(a)]
+        if dashed:
+            message += (f" ({dashed[0]} is a file, but a name that starts with '-' is taken "
+                        f"for an option: give it as ./{dashed[0]}, or put -- before the file "
+                        f"names)")
         raise UsageError(message)
 
 

@@ -10,10 +10,23 @@ from .cli_common import UsageError
 
 
 # --- checks made before any computation --------------------------------------------------------
+#: Suffixes of the files relaxtune reads and writes: a new ``--out`` folder named with one is
+#: taken for a slip (a file name where a folder is meant); an existing folder of that name
+#: is used as it is.
+_FILE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".json", ".csv", ".npz", ".npy",
+                  ".mtx", ".gz", ".txt")
+
+
 def _writable_folder(folder: Path, what: str) -> bool:
     """Create ``folder`` if needed and write a probe file into it; return whether it is new."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{what} {folder}: exists and is not a folder")
+    if what == "--out" and not folder.exists() and folder.suffix.lower() in _FILE_SUFFIXES:
+        # (``plot t.json --out fig.png`` had made a folder named fig.png holding three
+        # figures, ``tune ... --out summary.json`` a folder of that name)
+        raise UsageError(f"--out {folder}: names the folder to write into, and "
+                         f"{folder.name} looks like a file name ({folder.suffix}): give a "
+                         f"folder, e.g. --out {folder.with_suffix('')}")
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)

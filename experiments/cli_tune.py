@@ -295,6 +295,10 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
             return _write_results(args, uf, result, systems, out, written)
     except KeyboardInterrupt as exc:
         return _stopped_while_writing(args, result, systems, exc, out, written)
+    except BrokenPipeError:  # standard output closed by its reader: cli.main's status 141
+        raise
+    except Exception as exc:  # noqa: BLE001 - a full disk, a --json device, a figure
+        return _failed_while_writing(args, result, systems, exc, out, written)
 
 
 #: What a finished ``tune`` run writes into its folder, in this order (``figures/`` last).
@@ -307,6 +311,32 @@ def _stopped_while_writing(args, result, systems, exc, out, written) -> int:
     "interrupted: stopped", naming neither the folder nor what it held), and that a
     ``--resume`` file not yet replaced is kept as it was."""
     kind = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    print_error(_what_was_written(args, result, systems, out, written, "stopped"), kind=kind)
+    return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+
+
+def _failed_while_writing(args, result, systems, exc, out, written) -> int:
+    """A write that failed once the systems were solved (a full disk, ``--json /dev/full``,
+    a figure Matplotlib could not save): one line with the error and, as after Ctrl-C, what
+    ``out`` holds and what is missing, exit status 1.  It had been the error alone
+    (``OSError: [Errno 28] No space left on device``, or ``FigureError: cannot write
+    OUT/figures/cost.png``), naming neither the results saved nor those lost, and the table
+    of a run whose figures failed was not printed."""
+    from .cli_common import EXIT_FAILED, _trace, describe
+
+    if all(f in written for f in _RESULTS) and (args.json is None or "--json" in written) \
+            and (args.no_plots or "figures/" in written):
+        raise exc  # the folder is whole: the --resume file's replacement says where it is
+    _trace(args, exc)
+    said = _what_was_written(args, result, systems, out, written, "failed")
+    if "figures/" not in written and not args.no_plots and "summary.json" in written:
+        said += f"; draw the run's figures with: relaxtune plot {out}"
+    print_error(f"{describe(exc)}; {said}")
+    return EXIT_FAILED
+
+
+def _what_was_written(args, result, systems, out, written, verb) -> str:
+    """What ``out`` holds and what is missing once writing the results stopped or failed."""
     done = [f for f in written if f in _RESULTS]
     missing = [f for f in _RESULTS if f not in done]
     if args.json is not None and "--json" not in written:
@@ -315,20 +345,20 @@ def _stopped_while_writing(args, result, systems, exc, out, written) -> int:
         missing.append("figures/ (those drawn are whole)" if "figures/ started" in written
                        else "figures/")
     if not missing:
-        said = f"stopped after the results were saved in {out}"
+        said = f"{verb} after the results were saved in {out}"
     else:
         held = f"{out} holds {', '.join(done)}" if done else f"nothing was saved in {out}"
-        said = f"stopped while writing the results: {held}; not written: {', '.join(missing)}"
+        said = f"{verb} while writing the results: {held}; not written: {', '.join(missing)}"
     if args.resume is not None and args.out is None and "resume" not in written:
         said += (f"; {args.resume} is kept as it was"
                  + (f" (the continued tuner is {out}/tuner.json)" if "tuner.json" in done
                     else ""))
     if result["interrupted"] is None and "summary.json" in done:
-        said += f" (all {len(systems)} systems were solved)"
+        said += (" (the system was solved)" if len(systems) == 1
+                  else f" (all {len(systems)} systems were solved)")
     elif result["interrupted"] is not None and "tuner.json" in done:
         said += _where_to_resume(args, result, len(systems), out)
-    print_error(said, kind=kind)
-    return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
+    return said
 
 
 def _write_results(args, uf, result, systems, out, written) -> int:

@@ -43,7 +43,12 @@ FTZ = np.uint32(0x8000)
 LOG2_SCALE = 400
 _OMEGA_MIN = 2.0 ** -100
 _TOL_MIN = 2.0 ** -LOG2_SCALE
-_X86 = platform.machine().lower() in ("x86_64", "amd64")
+#: whether the mode can be switched: an x86-64 processor, and compiled kernels (under
+#: ``NUMBA_DISABLE_JIT=1`` the switches, LLVM intrinsics, cannot run as Python — every solve
+#: had raised ``NotImplementedError: <intrinsic _stmxcsr> is not usable in pure-python`` —
+#: and the kernels run in the caller's mode)
+_X86 = (platform.machine().lower() in ("x86_64", "amd64")
+        and not numba.config.DISABLE_JIT)
 _PTR = ir.PointerType(ir.IntType(8))
 
 
