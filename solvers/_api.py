@@ -191,26 +191,6 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     return res
 
 
-#: A PETSc CG-type run that fails on a matrix with a row's absolute sum beyond this says so
-#: (:func:`range_message`); the 5-point Laplacian times 1e300 (row sums 8e300) solves as at
-#: unit scale.  (The Numba backend scales such a matrix down: :func:`_system`.)
-_ROW_SUM_HI = 1e301
-
-
-def range_message(size: str) -> str:
-    """Why a PETSc CG-type run (CG, SSOR-PCG) that diverged or broke down may have failed for
-    the scale of ``A`` alone, ``size`` saying how large ``A``'s entries are: with a row's
-    absolute sum beyond :data:`_ROW_SUM_HI` the products ``A p`` and ``pᵀAp`` overflow (on
-    the 12 × 12 Laplacian times 3.9e307 KSPCG stopped as "diverged" after 1 iteration).
-    That backend scales ``b`` by a power of two, not ``A``; the Numba backend scales both
-    (:func:`_system`)."""
-    return (f"A's entries lie near the double range ({size}, a row's absolute sum beyond "
-            f"{_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG overflow there; solve "
-            "A / 2**k and b / 2**k instead (the same solution: the PETSc backend scales b, "
-            "not A), e.g. k = 600, or use the Numba backend, which scales A and b by a power "
-            "of two itself")
-
-
 def _at_rounding_level(op, x, b, rnorm) -> bool:
     """Whether a CG-type solve that broke down had already reached the rounding level of the
     system, ``rnorm <= FLOOR_FACTOR·u·‖|b| + |A| |x|‖`` (SOR's test of stagnation).

@@ -741,16 +741,25 @@ def _lost_diagonal(op, copy, k, lost) -> ValueError:
     of ``op`` lose bits in the ``copy`` scaled by ``2**-k``."""
     i = int(lost[0])
     amax = float(np.abs(op.data).max())  # (a refusal: one more pass is no matter)
-    return ValueError(
+    return ValueError(lost_diagonal_message(f"max |a_ij| = {amax:.3e}", k, i,
+                                            float(op.diagonal[i]), lost.size))
+
+
+def lost_diagonal_message(largest, k, i, value, count) -> str:
+    """The message of a matrix whose copy scaled down by ``2**-k`` loses diagonal entries
+    (``count`` of them, the first ``a_ii = value``; ``largest`` says how large its largest
+    entry is): both backends."""
+    with np.errstate(under="ignore"):
+        became = math.ldexp(value, -k)
+    return (
         f"A's entries span too much of the double range to be solved: its largest, "
-        f"max |a_ij| = {amax:.3e}, is beyond 2^{LOG2_DOWN}, so the solvers solve A / 2^{k} "
+        f"{largest}, is beyond 2^{LOG2_DOWN}, so the solvers solve A / 2^{k} "
         f"and b / 2^{k} (the same solution, at a scale where CG's products do not overflow), "
-        f"but there the diagonal entry a[{i}, {i}] = {float(op.diagonal[i]):.3e} falls below "
-        f"the normal range (a[{i}, {i}] / 2^{k} < 2^-1022: it becomes "
-        f"{float(copy.diagonal[i]):.3e}; {lost.size} diagonal "
-        f"entr{'y' if lost.size == 1 else 'ies'} in all): the scaled matrix would not be A; "
-        "scale A's rows and columns (D A D with a diagonal D, solving for D⁻¹ x) so that its "
-        "entries span less than 2^1000")
+        f"but there the diagonal entry a[{i}, {i}] = {value:.3e} falls below "
+        f"the normal range (a[{i}, {i}] / 2^{k} < 2^-1022: it becomes {became:.3e}; "
+        f"{count} diagonal entr{'y' if count == 1 else 'ies'} in all): the scaled matrix "
+        "would not be A; scale A's rows and columns (D A D with a diagonal D, solving for "
+        "D⁻¹ x) so that its entries span less than 2^1000")
 
 
 def _usable(op: CSROperator) -> CSROperator:
