@@ -166,3 +166,14 @@ def test_two_ranks(tmp_path):
         assert got["residual_norm"] == math.ldexp(hand["residual_norm"], 424), name
         assert got["b_norm"] == 10.0  # (100 ones)
     assert "a[99, 99] = 1.000e-300 falls below the normal range" in out["lost"]
+
+
+@pytest.mark.parametrize("name", sorted(SOLVES))
+def test_an_underflowing_solution_is_refused_in_the_callers_units(name):
+    # x = A⁻¹ b is about 1e-478: the x returned is 0, its residual ‖b‖ = 1.2e-169
+    A, b = _lap() * HUGE, np.full(144, 1e-170)
+    b_norm = 1e-170 * float(np.linalg.norm(b / 1e-170))
+    with pytest.raises(ValueError) as err:
+        SOLVES[name](A, b)
+    assert f"‖b − A x‖ = {b_norm:.3e} > {1e-8 * b_norm:.3e}" in str(err.value)
+    assert "A by 2^-424" in str(err.value)
