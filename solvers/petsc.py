@@ -409,6 +409,7 @@ class PetscOperator:
             rev = PetscOperator.__new__(PetscOperator)
             rev.__dict__.update(self.__dict__)
             rev.mat, rev.owned, rev.solvers, rev._reversed, rev._work = mat, True, {}, None, None
+            rev._down = None  # (the scaled copy is this operator's to keep and destroy)
             rev._checked = self._checked  # same matrix up to numbering
             self._reversed = rev
         else:
