@@ -15,6 +15,8 @@ checked) and the Tuner's configuration, history, audits and counters, or raises
 * ``rows``: every history column present, all of one length, arm indices within the arm list,
   ``omega`` the played arm's ω, counts and costs non-negative and finite, flags boolean,
   probabilities in [0, 1];
+* the rows against the policy state: each arm played on no more told rounds (rows other than
+  those already solved at the start) than the policy's ``counts`` give it;
 * ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
   audits) and ``work`` consistent with the rows;
 * ``row_configs`` (optional: absent from files written before it was kept): what each row
@@ -45,7 +47,7 @@ from ._report_history import ROW_CONFIG_COLUMNS as _ROW_CONFIG_COLUMNS
 from ._report_history import TOLERANCE_COLUMNS as _TOLERANCE_COLUMNS
 from ._tunerfile_checks import _Bad, _decode, _is_int, _is_real, _need, _number, _rng_state
 from ._tunerfile_policy import _policy, check_policy_state
-from ._tunerfile_rows import _audits, _auditor, _column_ok, _first_bad, _rows
+from ._tunerfile_rows import _audits, _auditor, _column_ok, _first_bad, _rows, _told_rows
 from .audit import AUDIT_COLUMNS
 
 __all__ = ["read_tuner_file", "check_policy_state", "check_tuner_payload"]
@@ -156,6 +158,7 @@ def _check(payload, columns):
     policy = _policy(payload["policy"])
     _arm_omegas(policy)
     log = _tolerance_rows(payload, columns, policy, config)
+    _told_rows(log, columns, policy)
     auditor = _auditor(_decode(payload["audits"], "audits"), log, columns, policy.n_arms,
                        config["audit_budget"])
     return {"policy": policy, "config": config, "log": log, "auditor": auditor,
@@ -289,6 +292,7 @@ def _check_2(payload, columns):
                 config["solver"])
     log = [row + (math.nan, -1, config["maxiter"], float(config["rtol"]),
                   float(config["atol"])) for row in log]
+    _told_rows(log, columns, policy)
     audits = _audits(_decode(payload["audits"], "audits"), log, columns, policy.n_arms)
     seconds = _decode(payload["audit_seconds"], "audit_seconds")
     _need(_is_real(seconds) and math.isfinite(seconds) and seconds >= 0,

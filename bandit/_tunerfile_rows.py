@@ -146,6 +146,34 @@ def _rows(rows, columns, policy, maxiter, solver=None):
     return list(zip(*(rows[c] for c in columns)))
 
 
+def _told_rows(log, columns, policy):
+    """The history against the policy state: every round recorded was told to the policy
+    (``counts[arm] += 1``; the Tuner records a round only once it has told it), except a
+    round whose start already met the stopping rule (converged in 0 iterations: recorded,
+    never told), and counts only grow — so each arm's ``counts`` is at least its rows
+    other than those.  (More is no contradiction: a policy shared by several Tuners, trained
+    before, or told through :meth:`Tuner.tell`.)  A hand edit of the rows' arms, or of the
+    policy's ``counts`` and ``t``, that breaks this is refused naming both fields."""
+    if not log:
+        return
+    at = {c: i for i, c in enumerate(columns)}
+    arm, its, conv = at["arm"], at["iterations"], at["converged"]
+    played = np.zeros(policy.n_arms, dtype=np.int64)
+    for row in log:
+        if row[its] or not row[conv]:
+            played[row[arm]] += 1
+    counts = np.asarray(policy.counts)
+    over = np.flatnonzero(played > counts)
+    if over.size:
+        a = int(over[0])
+        raise _Bad(
+            f"the history contradicts the policy state: rows.arm has arm {a} on "
+            f"{int(played[a])} rounds it was told (not counting rounds already solved at "
+            f"the start: converged in 0 iterations), but the policy state's 'counts' gives "
+            f"arm {a} {int(counts[a])} (t = {int(policy.t)}); every recorded round is told to "
+            f"the policy, and its counts only grow — was the file edited by hand?")
+
+
 def _omegas_ok(rows, omegas) -> bool:
     """Whether every row's ω is its arm's, on whole columns (arms already checked); only
     floats are compared here (an integer ω is compared exactly, value by value)."""

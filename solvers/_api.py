@@ -72,7 +72,8 @@ _START_HI, _RESIDUAL_HI = 2.0 ** 400, 2.0 ** 510
 
 def _setup(A, b, x0, rtol, atol, maxiter):
     """Shared validation: returns (op, b, x, tol, b_norm, scale, rtol, atol, maxiter), with
-    ``b``, ``x`` and ``tol`` those of the system scaled by ``2**scale`` (0 almost always)."""
+    ``op``, ``b``, ``x`` and ``tol`` those of the system solved (:func:`_system`: ``x`` scaled
+    by ``2**scale``, 0 almost always) and ``b_norm``, ``atol`` the caller's."""
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     op = prepare(A)
     # the kernels only read b: a finite float64 vector is used as given (no copy)
@@ -82,30 +83,40 @@ def _setup(A, b, x0, rtol, atol, maxiter):
 
 
 def _system(op, b, b_norm, x, rtol, atol, maxiter):
-    """The tuple of :func:`_setup` from checked parts (``x`` the solve's own start vector).
+    """The tuple of :func:`_setup` from checked parts (``x`` the solve's own start vector;
+    ``b_norm`` and ``atol`` stay the caller's, ``tol`` is the solved system's).
 
     A matrix whose entries lie near the double range (``max |a_ij|`` beyond
     ``2**LOG2_DOWN``) is solved as ``(A / 2**k) x = b / 2**k`` (``op.scaled_down()``, made
     once per values): exact, the same solution, and the iterations and ``x`` of that system
     scaled by hand.  ``atol`` is scaled with the residual (``‖b/2**k − A/2**k x‖`` is
-    ``‖b − A x‖ / 2**k``), ``rtol`` is a ratio; :func:`_finish` reports ``‖b‖``, the
-    residual norm and ``atol`` in the caller's units.  An ordinary matrix pays one
-    comparison of a value cached with the operator's values."""
+    ``‖b − A x‖ / 2**k``), ``rtol`` is a ratio; :func:`_finish` reports the residual norm
+    in the caller's units.  When ``‖b‖ / 2**k`` falls outside ``[2**-100, 2**100]`` (a tiny
+    ``b``, whose entries divided by ``2**k`` alone would underflow to 0 or subnormal
+    numbers) ``b`` is scaled once, by ``2**(scale − k)`` (:func:`_scaled`), so nothing of it
+    is lost on the way.  An ordinary matrix pays one comparison of a value cached with the
+    operator's values."""
     down = op._down
     k = down[0] if down is not None else op.down_shift()
     if k:
         op = op.scaled_down()
-        with np.errstate(under="ignore"):
-            b = np.ldexp(b, -k)
-        b_norm, atol = math.ldexp(b_norm, -k), math.ldexp(atol, -k)
-    if _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
+        norm = math.ldexp(b_norm, -k)  # (0 or subnormal for a tiny b: then _scaled)
+        if _NORM_LO <= norm <= _NORM_HI or b_norm == 0.0:
+            with np.errstate(under="ignore"):  # (entries 2**1000 below the largest)
+                b = np.ldexp(b, -k)
+            return op, b, x, max(rtol * norm, math.ldexp(atol, -k)), b_norm, 0, rtol, atol, \
+                maxiter
+    elif _NORM_LO <= b_norm <= _NORM_HI or b_norm == 0.0:
         return op, b, x, max(rtol * b_norm, atol), b_norm, 0, rtol, atol, maxiter
-    return _scaled(op, b, x, b_norm, rtol, atol, maxiter)
+    return _scaled(op, b, x, b_norm, rtol, atol, maxiter, k)
 
 
-def _scaled(op, b, x, b_norm, rtol, atol, maxiter):
-    """Scale ``x`` in place and ``b`` into a new vector by ``2**scale`` so that ``‖b‖`` lies
-    in [0.5, 1) (``b`` may be the caller's array).
+def _scaled(op, b, x, b_norm, rtol, atol, maxiter, k=0):
+    """Scale ``x`` in place by ``2**scale`` and ``b`` into a new vector by ``2**(scale − k)``
+    so that ``‖b‖`` lies in [0.5, 1) (``b`` may be the caller's array; ``op`` the matrix
+    scaled down by ``2**k``, :func:`_system`).  The exponent is read off the caller's
+    ``‖b‖``, and ``b`` scaled in one step: scaled by ``2**-k`` first, a ``b`` of 1e-300
+    beside entries of 4e307 had underflowed to 0 and been "solved" by ``x = 0``.
 
     ``A (2^s x) = 2^s b`` is the same system, and scaling by a power of two is exact: every
     iterate is the unscaled run's times ``2^s`` and iteration counts are unchanged — except
@@ -114,34 +125,43 @@ def _scaled(op, b, x, b_norm, rtol, atol, maxiter):
     1e300 times smaller than its largest are below the double range after scaling down and
     become 0: a change of ``b`` by a relative 1e-300.)
     """
-    scale = -math.frexp(b_norm)[1]
+    unit = -math.frexp(b_norm)[1]  # b's scale: ‖b‖ · 2**unit in [0.5, 1)
+    scale = unit + k  # x's
     x_max = float(np.abs(x).max())
     with np.errstate(over="ignore", under="ignore"):
-        b = np.ldexp(b, scale)
+        b = np.ldexp(b, unit)
         np.ldexp(x, scale, out=x)
     if not np.all(np.isfinite(x)):
         raise ValueError(
             f"x0 is out of proportion with b (max |x0_i| = {x_max:.3e}, ‖b‖ = {b_norm:.3e}): "
             "solving at a safe scale would overflow x0; pass a smaller x0 or none")
-    b_norm_s = math.ldexp(b_norm, scale)
-    return (op, b, x, max(rtol * b_norm_s, math.ldexp(atol, scale)), b_norm, scale, rtol, atol,
+    b_norm_s = math.ldexp(b_norm, unit)
+    return (op, b, x, max(rtol * b_norm_s, math.ldexp(atol, unit)), b_norm, scale, rtol, atol,
             maxiter)
 
 
 def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
-    """Undo :func:`_scaled` on ``b`` and ``x``; returns the residual norm of the original
-    system.  Raises ``ValueError`` if the solution cannot be represented in double precision
-    to the tolerance (it overflows, or its entries underflow where they matter)."""
+    """Undo :func:`_scaled` on ``x`` (``b`` is left as solved); returns the residual norm in
+    the caller's units.  Raises ``ValueError`` if the solution cannot be represented in
+    double precision to the tolerance (it overflows, or its entries underflow where they
+    matter): the residual is that of the ``x`` returned, scaled back exactly onto the
+    solved system (``op``, ``b``), whatever entries it lost."""
+    shift = op._shift
     with np.errstate(over="ignore", under="ignore"):
         np.ldexp(x, -scale, out=x)
-        np.ldexp(b, -scale, out=b)
+        if shift:  # (b / 2**k may underflow: the caller's x scaled back, exactly)
+            back = np.ldexp(x, scale)
+        else:  # the caller's b and x (b is the solve's own copy here)
+            np.ldexp(b, -scale, out=b)
+            back = x
     if not np.all(np.isfinite(x)):
         raise ValueError(
             f"the solution of this system overflows double precision (‖b‖ = "
-            f"{math.ldexp(b_norm, op._shift):.3e}): "
-            "rescale A or b")
-    actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
-    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
+            f"{b_norm:.3e}): rescale A or b")
+    actual = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, back, b))
+    if shift and math.isfinite(actual):
+        actual = math.ldexp(actual, shift - scale)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol, shift)
 
 
 def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0):
@@ -153,15 +173,14 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                                       and kept == iterations):
         rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
-            raise _out_of_range(name, rnorm, math.ldexp(b_norm, op._shift))
+            raise _out_of_range(name, rnorm, b_norm)
         if status == K.BREAKDOWN and _at_rounding_level(op, x, b, rnorm):
             status = K.STAGNATED
+    # solved as A / 2**k, b / 2**(k − scale), x · 2**scale (_system): the caller's units
     if scale:
         rnorm = _unscale(op, b, x, status == K.CONVERGED, rnorm, scale, b_norm, rtol, atol)
-    shift = op._shift
-    if shift:  # solved as A / 2**k, b / 2**k (_system): the caller's units
-        b_norm, rnorm, atol = (math.ldexp(b_norm, shift), math.ldexp(rnorm, shift),
-                               math.ldexp(atol, shift))
+    elif op._shift:
+        rnorm = math.ldexp(rnorm, op._shift)
     seconds = time.perf_counter() - t0
     res = SolveResult(x=x, iterations=int(iterations), converged=status == K.CONVERGED,
                       residual_norm=float(rnorm), omega=omega, solver=name,
@@ -170,26 +189,6 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
     return res
-
-
-#: A PETSc CG-type run that fails on a matrix with a row's absolute sum beyond this says so
-#: (:func:`range_message`); the 5-point Laplacian times 1e300 (row sums 8e300) solves as at
-#: unit scale.  (The Numba backend scales such a matrix down: :func:`_system`.)
-_ROW_SUM_HI = 1e301
-
-
-def range_message(size: str) -> str:
-    """Why a PETSc CG-type run (CG, SSOR-PCG) that diverged or broke down may have failed for
-    the scale of ``A`` alone, ``size`` saying how large ``A``'s entries are: with a row's
-    absolute sum beyond :data:`_ROW_SUM_HI` the products ``A p`` and ``pᵀAp`` overflow (on
-    the 12 × 12 Laplacian times 3.9e307 KSPCG stopped as "diverged" after 1 iteration).
-    That backend scales ``b`` by a power of two, not ``A``; the Numba backend scales both
-    (:func:`_system`)."""
-    return (f"A's entries lie near the double range ({size}, a row's absolute sum beyond "
-            f"{_ROW_SUM_HI:.0e}): the products A p and pᵀAp of CG overflow there; solve "
-            "A / 2**k and b / 2**k instead (the same solution: the PETSc backend scales b, "
-            "not A), e.g. k = 600, or use the Numba backend, which scales A and b by a power "
-            "of two itself")
 
 
 def _at_rounding_level(op, x, b, rnorm) -> bool:
@@ -222,19 +221,25 @@ def _out_of_range(name, rnorm, b_norm):
         "scale, e.g. a diagonal entry 1e-320; rescale A or b)")
 
 
-def _check_start(name, op, b, x, b_norm):
+def _check_start(name, op, b, x, b_norm, scale=0):
     """Refuse a CG-type solve whose start residual ``‖b − A x0‖`` is too large for the
     kernels' sums of squares (``x0 = 1e200·1`` with ``b = 1``): its norm, computed scaled,
     and why no solve from there can reach the tolerance, instead of the NaN the overflowed
-    squares become.  One compiled pass over ``x`` when it is ordinary (no copy)."""
+    squares become.  One compiled pass over ``x`` when it is ordinary (no copy).  ``op``,
+    ``b`` and ``x`` are the solved system's (``x`` scaled by ``2**scale``, ``op`` down by
+    ``2**op._shift``: :func:`_system`), ``b_norm`` the caller's; the message is in the
+    caller's units."""
     if not _prep.beyond(x, _START_HI):
         return
     r0 = float(K.residual_norm_scaled(op.indptr, op.indices, op.data, x, b))
     if r0 <= _RESIDUAL_HI:
         return
+    with np.errstate(over="ignore"):
+        r0 = math.ldexp(r0, op._shift - scale)
+        x_max = math.ldexp(float(np.abs(x).max()), -scale)
     raise IterateOverflowError(
         f"{name} cannot solve from this start: x0 is out of proportion with b "
-        f"(‖b − A x0‖ = {r0:.3e}, max |x0_i| = {float(np.abs(x).max()):.3e}, ‖b‖ = "
+        f"(‖b − A x0‖ = {r0:.3e}, max |x0_i| = {x_max:.3e}, ‖b‖ = "
         f"{b_norm:.3e}): the squares of that residual overflow double precision, and a "
         "tolerance relative to ‖b‖ lies far below the rounding level of iterates that large "
         "(CG's updates of x keep it); pass a smaller x0 or none (SOR, whose sweeps shrink "
@@ -400,7 +405,7 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
     done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    _check_start("ssor_pcg", op, b, x, b_norm)
+    _check_start("ssor_pcg", op, b, x, b_norm, scale)
     # the textbook order is the paper order of the row-reversed system
     sys_op, sys_x, sys_b = (op, x, b) if order == "paper" else (
         op.reversed(), x[::-1].copy(), b[::-1].copy())
@@ -452,7 +457,7 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
-    _check_start("cg", op, b, x, b_norm)
+    _check_start("cg", op, b, x, b_norm, scale)
     mode = flush_on(op, tol)  # subnormal results flushed (solvers._fpmode)
     try:
         out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
@@ -460,12 +465,12 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     finally:
         restore(mode)
     res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
-    # (_finish has scaled b back: the tolerance too; a matrix scaled down by 2**k, _system,
-    # is named in the caller's units)
+    # (tol is the solved system's, and b too on a matrix scaled down by 2**k: b ·
+    # 2**(scale − k), _system; else _finish has scaled it back: named in the caller's units)
     cause = ""
     if out[2] != K.CONVERGED:
         k = op._shift
-        cause = _empty_rows_cause(op, np.ldexp(b, k) if k else b, math.ldexp(tol, k - scale))
+        cause = _empty_rows_cause(op, b, tol, k - scale, (k - scale) if k else 0)
     if not cause and out[2] == K.DIVERGED:
         cause = _transient_growth(op, dtol)
     if cause:
@@ -473,7 +478,7 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
     return res
 
 
-def _empty_rows_cause(op, b, tol) -> str:
+def _empty_rows_cause(op, b, tol, unit=0, b_unit=0) -> str:
     """Why a failed plain CG solve could not converge when ``A`` has rows with no non-zero
     entry and ``b`` does not vanish there, or ``""``.
 
@@ -487,7 +492,8 @@ def _empty_rows_cause(op, b, tol) -> str:
     pass when not yet made).  A run stopped at its ``maxiter`` by design — a Tuner's
     untimed first run of plain CG, or a try stopped at the guard's budget — then pays
     nothing here: on a 16 384-unknown fin the pass had cost 0.5-0.6 ms, as much as the
-    4-iteration solve."""
+    4-iteration solve.  ``b`` times ``2**b_unit`` and ``tol`` times ``2**unit`` are the
+    caller's (the message's units)."""
     if op._diag_check is None:
         op._diag_check = _prep.diagonal_problems(op.has_diagonal, op.diagonal)
     if not op._diag_check[1]:
@@ -496,12 +502,17 @@ def _empty_rows_cause(op, b, tol) -> str:
     empty = np.bincount(rows, weights=np.abs(op.data), minlength=op.n) == 0.0
     if not empty.any():
         return ""
+    if b_unit != unit:  # (the tolerance in b's units)
+        tol = math.ldexp(tol, unit - b_unit)
+        unit = b_unit
     top = float(np.abs(b[empty]).max())
     floor = top * float(np.linalg.norm(b[empty] / top)) if top > 0.0 else 0.0  # (b of 1e-200)
     if not floor > tol:
         return ""
     first = int(np.flatnonzero(empty & (b != 0.0))[0])
-    return empty_rows_message(int(np.count_nonzero(empty)), first, float(b[first]), floor, tol)
+    return empty_rows_message(int(np.count_nonzero(empty)), first,
+                              math.ldexp(float(b[first]), unit), math.ldexp(floor, unit),
+                              math.ldexp(tol, unit))
 
 
 def empty_rows_message(count, first, value, floor, tol) -> str:
@@ -528,9 +539,9 @@ def _transient_growth(op, dtol) -> str:
     d = op.diagonal
     if not (d.size and np.all(d > 0.0)):
         return ""
-    lo_row = int(np.argmin(d))
-    return diagonal_spread_cause(lo_row, float(d[lo_row]), float(d.max()), dtol,
-                                 "pcg(A, b, 'jacobi')")
+    lo_row, k = int(np.argmin(d)), op._shift  # (a copy scaled down by 2**k: the caller's)
+    return diagonal_spread_cause(lo_row, math.ldexp(float(d[lo_row]), k),
+                                 math.ldexp(float(d.max()), k), dtol, "pcg(A, b, 'jacobi')")
 
 
 def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
@@ -701,7 +712,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if done is not None:
         done.info = {**info, "work": 0.0}
         return done
-    _check_start("pcg", op, b, x, b_norm)
+    _check_start("pcg", op, b, x, b_norm, scale)
     r = np.empty(op.n)
     rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
     if not rnorm < math.inf:  # before a set-up that could not help

@@ -475,23 +475,31 @@ def check_tolerances(rtol, atol, maxiter, max_iter: int = MAX_ITER) -> tuple[flo
 
 
 def check_unscaled(actual: float, converged: bool, rnorm: float, scale: int, b_norm: float,
-                   rtol: float, atol: float) -> float:
-    """The residual norm to report after a solve at the scale ``2^scale`` (a right-hand side
-    too large or small to solve as given), from ``actual = ‖b − A x‖`` recomputed unscaled.
+                   rtol: float, atol: float, shift: int = 0) -> float:
+    """The residual norm to report, in the caller's units, after a solve of the system
+    scaled so that ``x`` is ``2^scale`` times the caller's and ``A``, ``b`` ``2^(scale −
+    shift)`` times (``shift``: the power of two a matrix near the double range was scaled
+    down by; a right-hand side too large or small to solve as given), from ``actual``, the
+    caller's ``‖b − A x‖`` of the ``x`` returned.  ``rnorm`` is the solve's own norm;
+    ``b_norm`` and ``atol`` are the caller's.
 
     A failed solve reports ``actual``; a converged one its own norm unscaled, unless undoing
-    the scaling lost the tolerance (entries of ``x`` underflow), which is an error.
+    the scaling lost the tolerance (entries of ``x`` underflow), which is an error whose
+    norms are the caller's.
     """
+    own = math.ldexp(rnorm, shift - scale)
     if not converged:
         return actual
     tol = max(rtol * b_norm, atol)
-    if not actual <= max(tol, math.ldexp(rnorm, -scale)) * (1.0 + 1e-6):
+    if not actual <= max(tol, own) * (1.0 + 1e-6):
         # an infinite residual of a finite x: entries of A x (a_ii x_i near 1e308) overflow,
         # where the system was scaled down; it had been said to underflow
         why = ("entries of x underflow" if math.isfinite(actual) else
                "entries of A x overflow, though x itself is finite")
+        how = (f"b and x by 2^{scale}" if not shift else
+               f"A by 2^{-shift}, b by 2^{scale - shift}, x by 2^{scale}")
         raise ValueError(
             f"the solution of this system cannot be represented in double precision to the "
-            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} once the solve's scaling by "
-            f"2^{scale} is undone: {why}); rescale A or b")
-    return math.ldexp(rnorm, -scale)
+            f"tolerance (‖b − A x‖ = {actual:.3e} > {tol:.3e} = max(rtol·‖b‖, atol) once the "
+            f"solve's scaling ({how}) is undone: {why}); rescale A or b")
+    return own

@@ -193,9 +193,13 @@ class CSROperator:
         ``A p`` and ``pᵀAp`` of CG overflow, and iterates ``x`` of ``b / A`` lie near the
         bottom of the range; scaled so that ``max |a_ij|`` lies in ``[2**(LOG2_DOWN − 1),
         2**LOG2_DOWN)``, with ``b`` scaled alike, the same system is solved at an ordinary
-        scale.  A power of two rounds nothing (an entry more than ``2**1000`` times smaller
-        than the largest may lose bits as a subnormal number: a change below ``2**-1000``
-        of ``max |a_ij|``)."""
+        scale.  A power of two rounds nothing (an off-diagonal entry more than ``2**1000``
+        times smaller than the largest may lose bits as a subnormal number: a change below
+        ``2**-1000`` of ``max |a_ij|``).  A diagonal entry that would lose bits so (entries
+        spanning more than about ``2**1000``: ``diag(4e307, 1e-300)``) is refused with a
+        ``ValueError`` naming it: the copy would hold another matrix — a zero diagonal
+        entry where ``A`` has ``1e-300``, which SOR refused as a zero of ``A`` and CG
+        stopped as "diverged" on."""
         k = self.down_shift()
         if not k:
             return self
@@ -209,6 +213,9 @@ class CSROperator:
             with np.errstate(under="ignore"):
                 new.data = np.ldexp(self.data, -k)
                 new.diagonal = np.ldexp(self.diagonal, -k)
+                lost = np.flatnonzero(np.ldexp(new.diagonal, k) != self.diagonal)
+            if lost.size:
+                raise _lost_diagonal(self, new, k, lost)
             new._symmetry = self._symmetry  # (a scale's ratio: unchanged)
             new.values_version = 0
             new._shift = k
@@ -569,8 +576,14 @@ class CSROperator:
         """Raise ``ValueError`` if ``solver`` (a :data:`solvers.SOLVERS` name) cannot use this
         matrix: a zero or missing diagonal entry (``"sor"``, ``"ssor_pcg"``), a negative one
         (``"ssor_pcg"``), a clearly non-symmetric matrix (``"ssor_pcg"``, ``"cg"``).  The
-        checks are cached with the values, so a second call costs a few hundred ns."""
+        checks are cached with the values, so a second call costs a few hundred ns.  A matrix
+        the solvers would scale down losing a diagonal entry (:meth:`scaled_down`) is
+        refused for every solver."""
         _usable(self)
+        down = self._down
+        if (down[0] if down is not None else self.down_shift()) and (
+                self._down[1] is None):
+            self.scaled_down()  # (made here once, or refused)
         if solver in ("sor", "ssor_pcg"):
             self.require_diagonal(solver, positive=solver == "ssor_pcg")
         if solver in ("ssor_pcg", "cg"):
@@ -721,6 +734,32 @@ def _nonfinite(count, indptr, indices, data) -> ValueError:
     return ValueError(f"A contains NaN or Inf ({count} non-finite "
                       f"entr{'y' if count == 1 else 'ies'}); the first is "
                       f"a[{row}, {int(indices[k])}] = {data[k]}")
+
+
+def _lost_diagonal(op, copy, k, lost) -> ValueError:
+    """The refusal of :meth:`CSROperator.scaled_down` when diagonal entries ``lost`` (rows)
+    of ``op`` lose bits in the ``copy`` scaled by ``2**-k``."""
+    i = int(lost[0])
+    amax = float(np.abs(op.data).max())  # (a refusal: one more pass is no matter)
+    return ValueError(lost_diagonal_message(f"max |a_ij| = {amax:.3e}", k, i,
+                                            float(op.diagonal[i]), lost.size))
+
+
+def lost_diagonal_message(largest, k, i, value, count) -> str:
+    """The message of a matrix whose copy scaled down by ``2**-k`` loses diagonal entries
+    (``count`` of them, the first ``a_ii = value``; ``largest`` says how large its largest
+    entry is): both backends."""
+    with np.errstate(under="ignore"):
+        became = math.ldexp(value, -k)
+    return (
+        f"A's entries span too much of the double range to be solved: its largest, "
+        f"{largest}, is beyond 2^{LOG2_DOWN}, so the solvers solve A / 2^{k} "
+        f"and b / 2^{k} (the same solution, at a scale where CG's products do not overflow), "
+        f"but there the diagonal entry a[{i}, {i}] = {value:.3e} falls below "
+        f"the normal range (a[{i}, {i}] / 2^{k} < 2^-1022: it becomes {became:.3e}; "
+        f"{count} diagonal entr{'y' if count == 1 else 'ies'} in all): the scaled matrix "
+        "would not be A; scale A's rows and columns (D A D with a diagonal D, solving for "
+        "D⁻¹ x) so that its entries span less than 2^1000")
 
 
 def _usable(op: CSROperator) -> CSROperator:

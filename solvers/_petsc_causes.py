@@ -1,6 +1,6 @@
 """Why a PETSc solve failed, as the Numba backend says it (:func:`solvers.petsc.solve`'s
-``info["cause"]``): empty rows of ``A`` where ``b`` does not vanish, entries near the double
-range, a plain KSPCG stopped by ``dtol`` in the transient of a convergent solve.  Each is
+``info["cause"]``): empty rows of ``A`` where ``b`` does not vanish,
+a plain KSPCG stopped by ``dtol`` in the transient of a convergent solve.  Each is
 collective: every rank reads its own rows and the verdict is reduced over the ranks.
 Importable from :mod:`solvers.petsc` as before.
 """
@@ -44,18 +44,6 @@ def _empty_rows(mat, bv, tol) -> str:
                            else 0.0, op=MPI.SUM)
     count = comm.allreduce(int(np.count_nonzero(empty)), op=MPI.SUM)
     return empty_rows_message(count, first, value, floor, tol)
-
-
-def _range(mat) -> str:
-    """The cause of a PETSc CG-type failure on entries near the double range (the Numba
-    backend scales such an ``A`` and solves it; PETSc scales only ``b``:
-    ``solvers._api.range_message``), from the infinity norm (collective)."""
-    from ._api import _ROW_SUM_HI, range_message
-
-    norm = mat.norm(PETSc.NormType.INFINITY)
-    if not norm > _ROW_SUM_HI:
-        return ""
-    return range_message(f"‖A‖∞ = {norm:.3g}")
 
 
 def _diagonal_spread(mat, dtol) -> str:

@@ -37,9 +37,11 @@ def _safe_norm(vec):
     return out
 
 
-def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
-    """Undo the scaling of ``x``; the residual norm of the original system (see
-    ``solvers._api._unscale``: a solution that double precision cannot hold raises)."""
+def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol, shift=0):
+    """Undo the scaling of ``x``; the residual norm of the original system, in the caller's
+    units (see ``solvers._api._unscale``: a solution that double precision cannot hold
+    raises).  ``op`` and ``b`` are the caller's; the system solved was ``op`` scaled down by
+    ``2**shift`` (``PetscOperator.scaled_down``) and ``b`` by ``2**(scale − shift)``."""
     _ldexp(x, -scale)
     if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
         raise ValueError(f"the solution of this system overflows double precision "
@@ -49,4 +51,4 @@ def _unscale(op, b, x, converged, rnorm, scale, b_norm, rtol, atol):
     r.aypx(-1.0, b)
     actual = _safe_norm(r)
     r.destroy()
-    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol)
+    return check_unscaled(actual, converged, rnorm, scale, b_norm, rtol, atol, shift)

@@ -42,11 +42,11 @@ from collections import OrderedDict
 import numpy as np
 
 from ._checks import check_dtol, check_omega, check_tolerances, check_vector
-from ._operator import CSROperator, prepare as _prepare_csr
+from ._operator import LOG2_DOWN, CSROperator, prepare as _prepare_csr
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP,
                          PETSc, PetscSolver, options_for, options_key, petsc_message,
                          reason_name, solver_reason)  # PETSc initialised there
-from ._petsc_causes import _diagonal_spread, _empty_rows, _range
+from ._petsc_causes import _diagonal_spread, _empty_rows
 # (each rank's input checks and the causes of a failure: solvers/_petsc_inputs.py and
 # solvers/_petsc_causes.py; bandit imports _check_alive and _empty_rows from here)
 from ._petsc_inputs import _check_alive, _check_petsc_mat, _same_omega, same_on_every_rank
@@ -158,6 +158,10 @@ class PetscOperator:
         self._work = None
         self._scratch = False  # made by prepare(..., overwrite=True): may be refreshed in place
         self._local = None  # this rank's rows of the CSR pattern, for _refill
+        self._down = None  # (the Mat's state, the copy scaled down or None): scaled_down
+
+    #: The power of two a :meth:`scaled_down` copy's values were scaled down by (0: none).
+    _shift = 0
 
     def __repr__(self):
         return (f"PetscOperator(n={self.n}, type={self.mat.getType()!r}, "
@@ -180,6 +184,75 @@ class PetscOperator:
         self.mat.setValuesCSR(indptr, indices,
                               np.asarray(csr.data[lo:hi], dtype=PETSc.ScalarType))
         self.mat.assemble()
+
+    # -- a matrix near the double range: solved on a copy scaled down ------------------------
+    def scaled_down(self) -> "PetscOperator":
+        """This operator with its values times ``2**-k`` when its largest entry is beyond
+        ``2**LOG2_DOWN`` (``k`` brings it into ``[2**(LOG2_DOWN − 1), 2**LOG2_DOWN)``, as
+        :meth:`CSROperator.scaled_down` does), else ``self``.  Collective.
+
+        The copy is a ``MatDuplicate`` of the Mat scaled by ``MatScale`` (exact: a power of
+        two), with KSPs of its own; it is kept while the Mat's values are unchanged (its
+        object state, compared on every rank: any rank's change makes every rank build it
+        anew).  On entries near the double range KSPCG's products ``A p`` and ``pᵀAp``
+        overflow (the 12 × 12 Laplacian times 3.9e307 stopped as "diverged" after 1
+        iteration); on the copy the same system is solved at an ordinary scale, with the
+        iterations of that system scaled by hand.  A diagonal entry that the copy would
+        lose below the normal range is refused as on the Numba path."""
+        state = self.mat.stateGet()
+        down = self._down
+        changed = down is None or down[0] != state
+        if self.comm.getSize() > 1:  # every rank builds it or none (collective)
+            changed = self.comm.tompi4py().allreduce(changed, op=_mpi_lor())
+        if not changed:
+            return self if down[1] is None else down[1]
+        if down is not None and down[1] is not None:
+            down[1].destroy()
+        self._down = None
+        k = self._down_shift()
+        copy = None
+        if k:
+            mat = self.mat.duplicate(copy=True)
+            mat.scale(2.0 ** -k)
+            _no_inodes(mat)
+            try:
+                _check_lost_diagonal(self, mat, k)
+            except ValueError:
+                mat.destroy()
+                raise
+            copy = PetscOperator.__new__(PetscOperator)
+            copy.__dict__.update(self.__dict__)
+            copy.mat, copy.owned, copy.solvers, copy._work = mat, True, {}, None
+            copy._reversed = copy._reversed_state = copy._reversed_pattern = None
+            copy._csr, copy._local, copy._down, copy._scratch = None, None, None, False
+            copy._checked = dict(self._checked)
+            copy._shift = k
+        self._down = (state, copy)
+        return self if copy is None else copy
+
+    def _down_shift(self) -> int:
+        """``k`` of :meth:`scaled_down` (collective): ``max |a_ij|`` from the CSR operator
+        this Mat was converted from, else from each rank's rows (``MatGetRowIJ``), else
+        bounded by ``‖A‖∞`` (a Mat type without CSR access)."""
+        if self._csr is not None:
+            return self._csr.down_shift()
+        try:
+            av = self.mat.getValuesCSR()[2]
+            amax = float(np.abs(av).max()) if av.size else 0.0
+        except PETSc.Error:  # (a row sum bounds each entry; computed scaled if it overflows)
+            amax = self.mat.norm(PETSc.NormType.INFINITY)
+            if not math.isfinite(amax):
+                tmp = self.mat.copy()
+                tmp.scale(2.0 ** -64)
+                amax = math.ldexp(tmp.norm(PETSc.NormType.INFINITY), 64)
+                tmp.destroy()
+        if self.comm.getSize() > 1:
+            from mpi4py import MPI
+
+            amax = self.comm.tompi4py().allreduce(amax, op=MPI.MAX)
+        if not amax > 2.0 ** LOG2_DOWN:
+            return 0
+        return math.frexp(amax)[1] - LOG2_DOWN if math.isfinite(amax) else 1024 - LOG2_DOWN
 
     # -- checks: scipy input reuses CSROperator's (same messages as the Numba path) ---------
     def require(self, kind: str) -> None:
@@ -336,6 +409,7 @@ class PetscOperator:
             rev = PetscOperator.__new__(PetscOperator)
             rev.__dict__.update(self.__dict__)
             rev.mat, rev.owned, rev.solvers, rev._reversed, rev._work = mat, True, {}, None, None
+            rev._down = None  # (the scaled copy is this operator's to keep and destroy)
             rev._checked = self._checked  # same matrix up to numbering
             self._reversed = rev
         else:
@@ -364,6 +438,9 @@ class PetscOperator:
         for s in self.solvers.values():
             s.destroy()
         self.solvers.clear()
+        if self._down is not None and self._down[1] is not None:
+            self._down[1].destroy()
+        self._down = None
         if self._reversed is not None:
             self._reversed.destroy()
             self._reversed = None
@@ -372,6 +449,37 @@ class PetscOperator:
             self._work = None
         if self.owned:
             self.mat.destroy()
+
+
+def _check_lost_diagonal(op, mat, k) -> None:
+    """Refuse (collectively) a copy ``mat`` of ``op.mat`` scaled by ``2**-k`` in which a
+    diagonal entry lost bits below the normal range (the message of the Numba path's
+    :meth:`CSROperator.scaled_down`)."""
+    d, dk = op.mat.getDiagonal(), mat.getDiagonal()
+    try:
+        orig, scaled = d.getArray(readonly=True), dk.getArray(readonly=True)
+        with np.errstate(under="ignore"):
+            lost = np.flatnonzero(np.ldexp(scaled, k) != orig)
+        n = op.n
+        first = op.rstart + int(lost[0]) if lost.size else n
+        count = lost.size
+        value = float(orig[lost[0]]) if lost.size else 0.0
+        if op.comm.getSize() > 1:
+            from mpi4py import MPI
+
+            comm = op.comm.tompi4py()
+            first, count = comm.allreduce(first, op=MPI.MIN), comm.allreduce(count, op=MPI.SUM)
+            value = comm.allreduce(value if lost.size and op.rstart + int(lost[0]) == first
+                                   else 0.0, op=MPI.SUM)
+    finally:
+        d.destroy()
+        dk.destroy()
+    if first < n:
+        from ._operator import lost_diagonal_message
+
+        amax = math.ldexp(1.0, k + LOG2_DOWN)
+        raise ValueError(lost_diagonal_message(f"max |a_ij| <= {amax:.3e}", k, first, value,
+                                               count))
 
 
 def _symmetry_known(mat):
@@ -527,7 +635,9 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     dtol = check_dtol(dtol)
     op = _prepare(A, comm=comm)
     op.require(kind)
-    solver = op.solver(kind, order=order, options=options)
+    down = op.scaled_down()  # (entries near the double range: a copy scaled down by 2**k)
+    k = down._shift
+    solver = down.solver(kind, order=order, options=options)
     want_vec = isinstance(b, PETSc.Vec) or isinstance(x0, PETSc.Vec)
     bv = op.vector(b, "b", copy=False)  # KSPSolve does not modify b: a user's Vec is used as is
     try:
@@ -542,30 +652,36 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         if x0 is not None and not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
             raise ValueError("x0 contains NaN or Inf")
         b_norm = float(bv.norm())
-        scale = 0
-        if not _NORM_LO <= b_norm <= _NORM_HI:
+        # the system solved: (A / 2^k) (2^scale x) = 2^unit b, unit = scale − k (A scaled
+        # down near the double range, b far from norm 1: see solvers._api._system)
+        scale, unit = 0, -k
+        if not _NORM_LO <= math.ldexp(b_norm, -k) <= _NORM_HI:
             # overflowed, underflowed or far from 1: solve A (2^s x) = 2^s b, exactly the
-            # same iterations (see solvers._api._scaled)
+            # same iterations (see solvers._api._scaled); b scaled once, from its own size
             amax = float(bv.norm(PETSc.NormType.INFINITY))
             if not np.isfinite(amax):
                 raise ValueError("b contains NaN or Inf")
             b_norm = 0.0
             if amax > 0.0:
-                scale = -math.frexp(amax)[1]
+                unit = -math.frexp(amax)[1]
+                scale = unit + k
                 bs = bv.duplicate()
-                _ldexp(bs, scale, bv)
+                _ldexp(bs, unit, bv)
                 _ldexp(x, scale)
                 if not np.isfinite(x.norm(PETSc.NormType.INFINITY)):
                     raise ValueError(
                         "x0 is out of proportion with b: solving at a safe scale would "
                         "overflow x0; pass a smaller x0 or none")
                 try:
-                    b_norm = math.ldexp(float(bs.norm()), -scale)
+                    b_norm = math.ldexp(float(bs.norm()), -unit)
                 except OverflowError:  # ‖b‖ itself beyond the double range
                     from ._checks import norm_overflow
 
                     raise norm_overflow("b", amax, bs.getSize()) from None
-        tol_s = max(rtol * math.ldexp(b_norm, scale), math.ldexp(atol, scale))
+        elif k:
+            bs = bv.duplicate()
+            _ldexp(bs, unit, bv)
+        tol_s = max(rtol * math.ldexp(b_norm, unit), math.ldexp(atol, unit))
         info = {"ksp_type": solver.ksp_type, "pc_type": solver.pc_type,
                 "prefix": solver.prefix, "ranks": op.size,
                 "order": order if kind == "ssor_pcg" else None}
@@ -573,15 +689,17 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             x.set(0.0)
             its, code, rnorm, kept = 0, CONVERGED_CODE, 0.0, 0
         else:
-            its, code, rnorm, kept = _run(op, solver, bs, x, omega, tol=tol_s, rtol=rtol,
-                                    atol=math.ldexp(atol, scale), maxiter=maxiter, dtol=dtol,
+            its, code, rnorm, kept = _run(down, solver, bs, x, omega, tol=tol_s, rtol=rtol,
+                                    atol=math.ldexp(atol, unit), maxiter=maxiter, dtol=dtol,
                                     nonzero_guess=x0 is not None)
         reason = solver_reason(code)
         converged = reason == "converged" and rnorm <= tol_s
         if reason == "converged" and not converged:
             reason = "maxiter" if its >= maxiter else "diverged"
-        if scale:
-            rnorm = _unscale(op, bv, x, converged, rnorm, scale, b_norm, rtol, atol)
+        if scale:  # (in the caller's units: the residual of op, bv and x unscaled)
+            rnorm = _unscale(op, bv, x, converged, rnorm, scale, b_norm, rtol, atol, k)
+        elif k:
+            rnorm = math.ldexp(rnorm, k)
         info["petsc_reason"] = reason_name(code)
         if not converged:  # a failed solve returns its best iterate: which one (as Numba)
             info["best_iteration"] = int(kept)
@@ -591,8 +709,6 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             cause = _empty_rows(op.mat, bv, max(rtol * b_norm, atol))
         if not cause and reason == "diverged" and kind == "cg" and solver.pc_type == "none":
             cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
-        if not cause and reason in ("diverged", "breakdown") and kind in ("cg", "ssor_pcg"):
-            cause = _range(op.mat)  # collective: every rank has this reason
         if cause:
             info["cause"] = cause
         out = x if want_vec else op.to_numpy(x)

@@ -281,9 +281,22 @@ class Preconditioner:
     def _holds(self, op) -> bool:
         """Whether the latest set-up was built for a matrix with ``op``'s pattern and values
         (compared with a copy of the values taken at the set-up: an operator refreshed in
-        place, like a Tuner's working copy, no longer holds them)."""
+        place, like a Tuner's working copy, no longer holds them).
+
+        A matrix near the double range is solved on its copy scaled down by ``2**k``
+        (:meth:`CSROperator.scaled_down`), and :func:`solvers.pcg` builds on that copy: the
+        operator asked about is then compared through its own copy (the same, cached with
+        its values), so a caller asking with the matrix it passes to ``pcg`` (the Tuner's
+        ``will_setup``) hears what ``pcg`` will do."""
         if self._op is None:
             return False
+        if self._op._shift and not op._shift:
+            try:
+                if op.down_shift() != self._op._shift:
+                    return False
+                op = op.scaled_down()
+            except ValueError:  # (a matrix refused so: no set-up of this one holds it)
+                return False
         if self._op is op and self._version == op.values_version:
             return True
         memo_op, memo_version, memo = self._holds_memo

@@ -92,7 +92,8 @@ SPLIT = [("bandit._base", ("bandit._checks", "bandit._jsonable")),
          ("bandit._tunerfile", ("bandit._tunerfile_checks", "bandit._tunerfile_policy",
                                 "bandit._tunerfile_rows")),
          ("solvers.petsc", ("solvers._petsc_run", "solvers._petsc_scale",
-                            "solvers._petsc_inputs", "solvers._petsc_causes")),
+                            "solvers._petsc_inputs", "solvers._petsc_causes",
+                            "solvers._petsc_ksp")),
          ("experiments.problems", ("experiments._problems_checks", "experiments._problems_mc3d",
                                    "experiments._problems_fem",
                                    "experiments._problems_elasticity")),
@@ -137,7 +138,7 @@ MOVED = {"bandit._base": ("arm_omega", "scalar_context", "check_bounds", "check_
          # each rank's input checks and the causes of a failed solve (bandit imports
          # _check_alive and _empty_rows from solvers.petsc)
          "solvers.petsc": ("same_on_every_rank", "_check_alive", "_check_petsc_mat",
-                           "_same_omega", "_empty_rows", "_range", "_diagonal_spread"),
+                           "_same_omega", "_empty_rows", "_diagonal_spread"),
          "bandit.armset": ("_unique", "_short_label"),
          "experiments.problems": ("DiffusionMC3D", "disk_mesh", "p1_matrices", "FEMHeat2D",
                                   "elasticity_2d", "PlaneElasticity", "_integer", "_positive"),

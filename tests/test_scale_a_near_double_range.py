@@ -90,8 +90,11 @@ def test_the_system_solved_is_the_copy_scaled_down():
     system = _api._system(op, b, 12.0, np.zeros(144), 1e-8, 0.0, 10_000)
     assert system[0] is not op and system[0] is op.scaled_down()
     assert system[0].data.max() == math.ldexp(float(op.data.max()), -424)
-    assert system[4] == math.ldexp(12.0, -424)  # ‖b / 2^424‖, then scaled as any b
+    # ‖b / 2^424‖ = 12 · 2^-424 is below 2^-100: b scaled as any b, in one step from the
+    # caller's ‖b‖ (kept in the tuple: 12), to [0.5, 1) — by 2^-4, and x by 2^(424 - 4)
+    assert system[4] == 12.0 and system[5] == 420
     assert np.array_equal(system[1], np.ldexp(b, -424 + system[5]))
+    assert system[3] == 1e-8 * 0.75
 
 
 def test_the_scaled_copy_is_made_once_per_values_and_renewed_with_them(monkeypatch):

