@@ -209,8 +209,7 @@ def _play_spread(data: RunData, t, k, d, K, bins=24):
     return var, frac, nu
 
 
-def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False,
-                     avoided=False):
+def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, dof=False):
     """Per arm, the error of its total on the rounds whose context its plays never reached.
 
     A contextual policy plays an arm where it looks good: there its plays observe it (with
@@ -227,12 +226,7 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     ``level_k`` the arm's typical predicted cost.  0 without audits (the plays are then the
     only observations, and their probabilities the design).  With ``dof``, also the number
     of audited entries that spread is pooled from (its degrees of freedom, for Student's
-    factor: :data:`UNREACHED_DF`).
-
-    With ``avoided`` (:data:`bandit.estimate.AVOIDED_SPREAD`) ``σ_a²`` is, per arm, that of
-    the audited entries (of arms not played on their round) on the rounds its plays
-    avoided, shrunk towards the pooled one (:func:`_avoided_spread`): the degrees of
-    freedom are then per arm."""
+    factor: :data:`UNREACHED_DF`)."""
     K, T = data.n_arms, data.T
     e = _epoch_of(data, np.arange(T))
     if e is None or T == 0:
@@ -268,41 +262,7 @@ def _unreached_floor(data: RunData, t, k, d, m_obs, level, share=None, bins=24, 
     na = float(rel.size)
     spread = _pooled_spread(rel)
     sig2 = (na * spread ** 2 + 10.0 * 0.1 ** 2) / (na + 10.0)
-    if avoided:
-        sig2, na = _avoided_spread(out, t[other], rel, sig2, na)
     if share is not None:
         sig2 = sig2 * share
     out = U * np.sqrt(sig2) * level / np.sqrt(np.maximum(n, 1.0))
     return (out, na) if dof else out
-
-
-def _avoided_spread(out, t_a, rel, sig2, na):
-    """Per arm, the squared relative spread of :func:`_unreached_floor` from the audited
-    residuals on the contexts its plays avoided, and its degrees of freedom:
-    ``(σ² (K,), dof (K,))``.
-
-    ``out`` (T, K) the avoided rounds, ``t_a`` and ``rel`` the rounds and relative
-    residuals of the audited entries of arms not played on their round, ``sig2`` and ``na``
-    their pooled squared spread and number.  The entries whose round lies among arm ``k``'s
-    avoided ones (column audits do not choose the context, so they are a sample of those
-    rounds) give their mean square about the pooled mean, shrunk towards ``sig2`` with the
-    weight of :data:`PRIOR_ENTRIES` entries; the degrees of freedom are the blend's
-    (Welch–Satterthwaite: the entries' own ``N``, the pooled spread's ``na − 1``), at most
-    ``na``.  An arm with no avoided round, or none of those entries on them, keeps ``sig2``
-    and ``na``."""
-    K = out.shape[1]
-    s2 = np.full(K, float(sig2))
-    df = np.full(K, float(na))
-    if rel.size == 0:
-        return s2, df
-    r2 = (rel - rel.mean()) ** 2
-    on = out[t_a]  # (entries, K): the entry's round is among the arm's avoided ones
-    N = on.sum(axis=0).astype(float)
-    ms = (r2 @ on) / np.maximum(N, 1.0)
-    prior = PRIOR_ENTRIES
-    a, b = N / (N + prior), prior / (N + prior)
-    s2 = np.where(N > 0, a * ms + b * sig2, sig2)
-    den = (a * ms) ** 2 / np.maximum(N, 1.0) + (b * sig2) ** 2 / max(na - 1.0, 1.0)
-    df = np.where((N > 0) & (den > 0), np.minimum(s2 ** 2 / np.where(den > 0, den, 1.0), na),
-                  float(na))
-    return s2, df

@@ -175,12 +175,7 @@ class _Track:
                                                          dof=True)
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
-        unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True,
-                                               avoided=AVOIDED_SPREAD)
-        # the pooled spread's degrees of freedom, per arm (AVOIDED_SPREAD: each arm's own)
-        n_pooled = np.broadcast_to(np.asarray(n_pooled, dtype=float), (K,))
-        pooled_ok = UNREACHED_DF & (n_pooled >= UNREACHED_POOL_MIN)
-        pooled_f = student_factor(np.maximum(n_pooled - 1.0, 1.0))
+        unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True)
         err_sd = floor_sd
         floor_sd = np.maximum(floor_sd, unreached)
         boot_sd = S_end.std(axis=0)
@@ -210,19 +205,23 @@ class _Track:
             if cover is not None:
                 f_blend = np.sqrt(covered * plays ** 2 + (1.0 - covered) * f_blend ** 2)
             f_blend = np.minimum(f_blend, student)
-            f_unr = np.where(pooled_ok, np.minimum(pooled_f, student), student)
+            f_unr = student
+            if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
+                pooled = float(student_factor(np.array([n_pooled - 1.0]))[0])
+                f_unr = np.minimum(pooled, student)
             target = np.maximum(np.maximum(student * boot_sd, f_blend * err_sd),
                                 f_unr * unreached)
             student = np.where(flat, student,
                                target / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300))
-        elif pooled_ok.any():
+        elif UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
             # the floor of the contexts the plays avoided rests on the spread pooled over
             # the audited entries of every arm, not on the arm's own few entries: where it
             # sets the error, Student's factor for the pooled entries' degrees of freedom
             # (the arm's own error keeps the arm's own factor; never more than before)
+            pooled = float(student_factor(np.array([n_pooled - 1.0]))[0])
             own = student * np.maximum(boot_sd, err_sd)
-            big = np.maximum(own, np.minimum(pooled_f, student) * unreached)
-            student = np.where(pooled_ok & (unreached > np.maximum(boot_sd, err_sd)),
+            big = np.maximum(own, np.minimum(pooled, student) * unreached)
+            student = np.where(unreached > np.maximum(boot_sd, err_sd),
                                big / np.maximum(floor_sd, 1e-300), student)
         self.student = student
         # the parts of the error, kept for the benchmark's decomposition of the width
@@ -308,11 +307,6 @@ UNREACHED_DF = True
 #: arm's own sampled entries; False is the estimator before it (``relaxtune bench regret
 #: --compare`` measures both).
 POOLED_UPPER_DF = True
-#: Whether the floor of the contexts an arm's plays avoided (:func:`_unreached_floor`) takes
-#: the residual spread of the audited entries on those contexts (shrunk towards the spread
-#: pooled over the run, :func:`_avoided_spread`) rather than the pooled one alone; False is
-#: the estimator before it (``relaxtune bench regret --compare`` measures both).
-AVOIDED_SPREAD = True
 #: Audited entries of arms not played on their round needed before their pooled spread's
 #: degrees of freedom set the factor (Student's factor for 19 of them is 1.05): with a
 #: handful, other arms' residuals say little about how far an arm's model strays on the
@@ -651,7 +645,6 @@ def __getattr__(name):
 # set on this module), so they are imported once it is defined; the quick estimate uses the
 # floors.  Both re-exported: the auditor, the benchmarks and the tests reach them here.
 from ._estimate_floor import (LIKELY_PI, PLAY_BIN_MIN, PRIOR_ENTRIES,  # noqa: E402,F401
-                              SURE_SPREAD_MIN, _avoided_spread, _error_floor, _play_spread,
-                              _unreached_floor)
+                              SURE_SPREAD_MIN, _error_floor, _play_spread, _unreached_floor)
 from ._estimate_quick import (PLAN_KNOTS, _censored_rounds, _censored_share,  # noqa: E402,F401
                               _reach, quick_totals)

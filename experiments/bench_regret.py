@@ -125,7 +125,7 @@ def _policy(name, study, omegas, seed):
 
 #: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
 #: estimator (the latest rule adopted).
-COMPARED = ("AVOIDED_SPREAD",)
+COMPARED = ("POOLED_UPPER_DF",)
 
 
 def _switched(names, value, fn):
@@ -618,9 +618,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
-                         "estimator (the floor of the contexts an arm's plays avoided with "
-                         "the residual spread pooled over the run, not that of the audited "
-                         "entries on those contexts), on the same runs")
+                         "estimator (Student's factor for each arm's own sampled entries "
+                         "also where its residual spread, shrunk towards the pooled one, "
+                         "sets its error), on the same runs")
     ap.add_argument("--decompose", action="store_true",
                     help="also what the best-fixed interval's width is made of, per cell "
                          "(width_parts)")
