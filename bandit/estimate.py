@@ -103,49 +103,6 @@ CAPPED_LOWER_ENDS = True
 TAIL_SPREAD = True
 
 
-#: Whether the self-normalised correction of a column total is of residuals relative to the
-#: cost model's prediction (a ratio estimator: ``Σ_{other rounds} m_tk · (Σ (C − m)/π) /
-#: (Σ m/π)``) rather than of absolute ones (``U · (Σ (C − m)/π) / (Σ 1/π)``); False is the
-#: estimator before it (``relaxtune bench regret --compare`` measures both).
-RELATIVE_CORRECTION = True
-#: Whether the part of a total's error that its bootstrap draws do not show (the floor's
-#: variance above the draws', :func:`_error_floor`) is added to the draws as normal
-#: deviations, rather than by scaling the draws up to the floor's size.  Scaled up, draws
-#: of one dominant entry (an audit of tiny probability: the ratio barely moves when its
-#: weight does) keep their skewed shape, and the quantile of a total's deviation fell to
-#: 0.4 of the floor; the sum keeps the same standard deviation with the floor's normal
-#: shape where the floor sets it, as the draws that do not vary at all take already.
-#: False is the estimator before it (``relaxtune bench regret --compare`` measures both).
-FLOOR_DRAWS = True
-
-
-def _scale(m):
-    """The scale ``a_tk`` of the self-normalised correction of :class:`_Track` on each round:
-    the model's prediction ``m_tk`` (:data:`RELATIVE_CORRECTION`), at least a thousandth of
-    the arm's mean prediction (a prediction at or below 0 is not a scale), else 1.
-
-    The correction ``A_k · (Σ (C − m)/π) / (Σ a/π)``, ``A_k = Σ a_tk`` over the rounds
-    not observed for sure, is a ratio of two Horvitz–Thompson totals, as the absolute one
-    (``a = 1``) is: consistent for any positive scale, with a bias of order ``1/n`` in the
-    ``n`` sampled entries and none when every entry is observed.  The costs of one arm
-    differ by orders of magnitude between contexts, and so do its residuals: with ``a = 1``
-    one audit of a tiny probability on a dear round gives its absolute residual to every
-    round, cheap or dear (an arm of median cost 41 corrected by −39 on all 5,000 rounds
-    from one audit where the model said 197); relative to the prediction, that residual
-    is −20 % of each round's cost.
-
-    Examples
-    --------
-    >>> _scale(np.array([[10.0, 1.0], [-1.0, 3.0]])).round(3).tolist()
-    [[10.0, 1.0], [0.005, 3.0]]
-    """
-    m = np.asarray(m, dtype=float)
-    if not RELATIVE_CORRECTION:
-        return np.ones_like(m)
-    low = 1e-3 * np.mean(np.abs(m), axis=0) + 1e-300 if m.size else 1.0
-    return np.maximum(m, low)
-
-
 def _pooled_spread(rel):
     """The spread of relative residuals pooled over arms: their root mean square about
     their mean (:data:`TAIL_SPREAD`), else 1.4826 × their median absolute deviation.
@@ -175,13 +132,11 @@ class _Track:
     """Doubly robust column totals of one kind of entries (exact costs, or costs capped for
     lower bounds), with their bootstrap.
 
-    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + Σ_sure (C − m) + A·(Σ (C − m)/π)/(Σ a/π)``: entries observed
-    for sure (``π = 1``) replace the model on their rounds, and the other rounds before
-    ``τ`` get the mean relative residual of the sampled entries (``π < 1``) of arm ``k``
-    before ``τ``, ``a`` each round's scale (:func:`_scale`: the model's prediction) and ``A``
-    its sum over those rounds: the correction is self-normalised (a ratio estimator), so one
-    entry with a tiny ``π`` moves a total by at most its own relative residual of the model's
-    total there.  In a bootstrap draw every entry's
+    ``Ŝ_k(τ) = Σ_{t<τ} m_tk + Σ_sure (C − m) + U·(Σ (C − m)/π)/(Σ 1/π)``: entries observed
+    for sure (``π = 1``) replace the model on their rounds, and the other ``U`` rounds before
+    ``τ`` get the mean residual of the sampled entries (``π < 1``) of arm ``k`` before ``τ``:
+    the correction is self-normalised (Hajek), so one entry with a tiny ``π`` moves a total by
+    at most ``U`` times its own residual.  In a bootstrap draw every entry's
     weight ``1/π`` is multiplied by ``1 + ξ·√(1 − π)`` (an entry observed for sure does not
     vary), one multiplier ``ξ`` per round and draw.  The draws cannot show a spread of
     residuals an arm was never seen to have (one audit: no spread at all), so each arm's
@@ -202,18 +157,12 @@ class _Track:
         sure = spread == 0
         self.base = np.cumsum(m, axis=0)[cps - 1] + _prefix(np.where(sure, d, 0.0), t, k, T, K,
                                                             cps)
-        # the correction's scale per round (:func:`_scale`): the model's prediction, so a
-        # sampled entry's residual counts relative to it (1 on every round: absolute)
-        a = _scale(m)
-        a_obs = a[t, k]
-        self.U = np.cumsum(a, axis=0)[cps - 1] - _prefix(np.where(sure, a_obs, 0.0), t, k, T,
-                                                          K, cps)
+        self.U = cps[:, None] - _prefix(sure.astype(float), t, k, T, K, cps)
         self.num = _prefix(np.where(sure, 0.0, d / pi), t, k, T, K, cps)
-        self.den = _prefix(np.where(sure, 0.0, a_obs / pi), t, k, T, K, cps)
+        self.den = _prefix(np.where(sure, 0.0, 1.0 / pi), t, k, T, K, cps)
         self.S = self.base + _hajek(self.num, self.den, self.U)  # (checkpoints, K)
         nz = spread > 0
-        self._t, self._k, self._w, self._dw = t[nz], k[nz], (a_obs * spread)[nz], \
-            (d * spread)[nz]
+        self._t, self._k, self._w, self._dw = t[nz], k[nz], spread[nz], (d * spread)[nz]
         self.X = X
         An = sparse.csr_matrix((self._dw, (self._k, self._t)), shape=(K, T))
         Ad = sparse.csr_matrix((self._w, (self._k, self._t)), shape=(K, T))
@@ -281,17 +230,7 @@ class _Track:
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
-        if FLOOR_DRAWS:
-            # the error the draws do not show, as independent normal deviations of the
-            # floor's excess variance (the same standard deviation as the scaled draws; the
-            # scale self.inflate is kept for the checkpoints' errors, prefix_sd)
-            excess = np.sqrt(np.maximum(floor_sd ** 2 - boot_sd ** 2, 0.0))
-            excess = np.where(flat, 0.0, excess)
-            if np.any(excess > 0):
-                dev = dev + rng.standard_normal(dev.shape) * excess[None]
-            self.S_end = self.S[-1][None] + self.student[None] * dev
-        else:
-            self.S_end = self.S[-1][None] + self.inflate[None] * dev
+        self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
         # the lower end of a total: Student's factor (for the spread its few sampled entries
         # show) is what holds an upper end whose few audits missed the rare dear rounds;
@@ -684,13 +623,12 @@ def column_totals(data: RunData, folds=4) -> np.ndarray:
     if not np.isfinite(m).all():
         m = np.zeros((T, K))
     d = v - m[t, k]
-    a = _scale(m)
     sure = pi >= 1.0  # observed for sure: known; the mean correction is for the other rounds
     known = np.bincount(k[sure], d[sure], K)
-    u = a.sum(axis=0) - np.bincount(k[sure], a[t, k][sure], K)
+    u = T - np.bincount(k[sure], minlength=K)
     s = ~sure
     return m.sum(axis=0) + known + _hajek(np.bincount(k[s], d[s] / pi[s], K),
-                                          np.bincount(k[s], a[t, k][s] / pi[s], K), u)
+                                          np.bincount(k[s], 1.0 / pi[s], K), u)
 
 
 def __getattr__(name):
