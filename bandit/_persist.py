@@ -18,7 +18,7 @@ import socket
 import stat
 
 __all__ = ["TunerFileError", "write_atomic", "write_bytes_atomic", "read_versioned",
-           "stale_temporaries"]
+           "stale_temporaries", "gzip_name", "gunzip"]
 
 
 class TunerFileError(ValueError):
@@ -237,6 +237,28 @@ def _other_kind(raw: bytes):
     return next((kind for magic, kind in _OTHER_KINDS if head.startswith(magic)), None)
 
 
+def gzip_name(path) -> bool:
+    """Is ``path`` named as a gzip file (``.gz``, in any case)?  :meth:`bandit.Tuner.save` and
+    :meth:`bandit.Tuner.to_csv` compress what they write to such a name."""
+    return os.fsdecode(os.fspath(path)).lower().endswith(".gz")
+
+
+def gunzip(path, raw: bytes):
+    """``(content, compressed)``: ``raw`` decompressed when it starts with gzip's magic bytes
+    (whatever the file's name: a tuner file saved to ``t.json.gz``, or one saved there as
+    plain JSON before save compressed such a name), else ``raw`` itself."""
+    if raw[:2] != b"\x1f\x8b":
+        return raw, False
+    import gzip
+    import zlib
+
+    try:
+        return gzip.decompress(raw), True
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TunerFileError(f"{path}: corrupt or truncated file (a damaged gzip file: "
+                             f"{exc})") from None
+
+
 def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
     """Load a JSON file with ``{"format": fmt, "version": v}``, ``oldest <= v <= version``.
 
@@ -248,6 +270,7 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
     """
     path = os.fspath(path)
     raw = read_bytes(path, f"{fmt} file")
+    raw, zipped = gunzip(path, raw)
     if not raw.strip():
         raise TunerFileError(f"{path}: empty file (corrupt or truncated)")
     try:
@@ -257,9 +280,12 @@ def read_versioned(path, fmt: str, version: int, *, oldest: int = 1) -> dict:
         # the digits of an integer (a run of 5,000 digits in a corrupted file had escaped
         # as a bare ValueError naming no file)
         kind = _other_kind(raw)
+        how = ", gzip-compressed" if zipped else ""
         if kind is not None:  # "corrupt or truncated" had blamed a whole file of another kind
-            raise TunerFileError(f"{path}: not a {fmt} file: it is {kind} (not JSON)") from None
-        raise TunerFileError(f"{path}: corrupt or truncated file (not JSON: {exc})") from None
+            raise TunerFileError(f"{path}: not a {fmt} file: it is {kind}{how} "
+                                 f"(not JSON)") from None
+        raise TunerFileError(f"{path}: corrupt or truncated file "
+                             f"({'gzip-compressed, ' if zipped else ''}not JSON: {exc})") from None
     except RecursionError:
         raise TunerFileError(f"{path}: corrupt file (JSON nested too deeply)") from None
     if not isinstance(payload, dict) or payload.get("format") != fmt:

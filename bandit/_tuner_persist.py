@@ -14,7 +14,7 @@ from solvers._extras import install_hint
 
 from ._base import to_jsonable
 from .arms import on_ranks, parse_arm
-from ._persist import TunerFileError, write_bytes_atomic
+from ._persist import TunerFileError, gzip_name, write_bytes_atomic
 from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
@@ -137,7 +137,9 @@ class Persistence:
 
     # --- the tuner file ------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file.
+        """Write the tuner (policy state, history, audits) to a versioned strict-JSON file,
+        gzip-compressed when its name ends in ``.gz`` (:meth:`load` reads either, by the
+        file's first bytes, so a plain file named ``.gz`` by an older relaxtune loads too).
 
         Progress and callback settings are not saved (pass them again to :meth:`load`).
 
@@ -268,6 +270,12 @@ def _write_loadable(path, payload) -> None:
             f"written (a file already there is kept). The tuner's state went out of range "
             f"during the run: numbers near the float range in the file it was loaded from "
             f"(a hand edit) overflow as it learns") from None
+    if gzip_name(path):
+        # compressed as the name says (zcat, Python's gzip and pandas read such a name as
+        # gzip: plain JSON under it had failed there with "Not a gzipped file")
+        import gzip
+
+        data = gzip.compress(data, mtime=0)
     write_bytes_atomic(path, data)
 
 

@@ -14,6 +14,7 @@ module, so that one replaced here reaches it.
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -60,6 +61,46 @@ def _keep_result(exc: BaseException, result, rounds: int,
                      f"another round)")
 
 
+#: Seconds between two lines of the progress bar written into a log (standard error not a
+#: terminal): a line a minute, newline-terminated, instead of a redraw per solve.
+LOG_INTERVAL = 60.0
+
+
+class _LogLines:
+    """The stream a progress bar writes into a log through: each frame tqdm draws (a
+    carriage return, the text, padding) becomes one line; the clearing frames are dropped.
+    In a batch job's log every redraw had been one more carriage-return frame on one
+    endless line, about a kilobyte per few dozen solves that nobody sees animated."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self):
+        self.stream.flush()
+
+
+def _log_options(tqdm) -> dict:
+    """tqdm's options for the Tuner's bar: none on a terminal (or in a notebook, whose bar
+    is a widget); into a file or a pipe (``python run.py 2> log``, a batch job), a plain
+    line at most every :data:`LOG_INTERVAL` seconds and the final totals when the bar closes,
+    instead of a carriage-return redraw per solve."""
+    if any(base.__module__.startswith("tqdm.notebook") for base in tqdm.__mro__):
+        return {}
+    stream = sys.stderr
+    try:
+        if stream is None or stream.isatty():
+            return {}
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return {}
+    return {"file": _LogLines(stream), "mininterval": LOG_INTERVAL,
+            "maxinterval": LOG_INTERVAL, "ascii": True}
+
+
 class Hook:
     """Called after each solve: updates a tqdm bar (running iterations and the leader's
     label after every solve; the regret estimate against the best fixed arm — the one
@@ -94,7 +135,8 @@ class Hook:
             # the bar counts the whole run, as its iterations do (a loaded tuner, a bar
             # reopened after close): this solve is logged already and counted by update
             before = len(self.tuner._log) - 1
-            self.bar = tqdm(desc=self.desc, unit="solve", leave=True, initial=before)
+            self.bar = tqdm(desc=self.desc, unit="solve", leave=True, initial=before,
+                            **_log_options(tqdm))
             self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if before else 0
         self._iters += int(result.iterations)
         now = time.perf_counter()

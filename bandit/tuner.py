@@ -117,7 +117,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         cost is counted); refused with a policy object, which owns its generator already.
     progress : bool or str, default False
         Show a tqdm bar with running iterations, regret estimate and leader (a string is
-        its description; an empty one, a bar without one).
+        its description; an empty one, a bar without one).  With standard error not a
+        terminal (a batch job's log) the bar writes plain lines instead of redraws: at most
+        one a minute, and the final totals when it closes.
     callback : callable, optional
         ``callback(result)`` after each solve, with the returned SolveResult.  An exception
         it raises (Ctrl-C too) leaves :meth:`solve` with the solve recorded, and carries its

@@ -26,7 +26,7 @@ def plot(args) -> int:
                              f"to print as Markdown, its table is in summary.json "
                              f"(drop --markdown)")
         path = args.results = path / "tuner.json"
-    if path.suffix.lower() == ".json" and not path.exists():
+    if path.name.lower().endswith((".json", ".json.gz")) and not path.exists():
         # a tuner file's name: "no such folder" would send the user looking for one
         raise UsageError(f"{path}: no such file")
     if path.is_file() and _results_file(path):
@@ -146,7 +146,7 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     with _figures_folder(folder, out):
         data = run_data(tuner)
         try:
-            paths = draw_run(data, folder, f"{Path(path).stem}_")
+            paths = draw_run(data, folder, f"{_figure_stem(Path(path))}_")
         except FigureError as exc:
             _unwritable_figure(exc)
             raise
@@ -172,6 +172,15 @@ def _plot_tuner(path: Path, out: Path | None) -> int:
     return 0
 
 
+def _figure_stem(path: Path) -> str:
+    """A tuner file's name without its suffixes: ``t`` for ``t.json`` and ``t.json.gz`` (a
+    gzipped tuner file's figures were not to be named ``t.json_cost.png``)."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    return Path(name).stem or name
+
+
 def _tuner_figures(path: Path) -> Path:
     """Where ``relaxtune plot`` draws a tuner file's run by default: the ``figures`` folder of
     a ``relaxtune tune`` folder (the file is its ``tuner.json``), as for a study's results
@@ -189,10 +198,14 @@ def _history_csv(path) -> bool:
 
     from bandit.report import HISTORY_SCHEMA
 
+    import gzip
+
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"  # a .csv.gz, as to_csv writes it
+        with (gzip.open if gz else open)(path, "rt", encoding="utf-8", newline="") as f:
             header = next(csv.reader([f.readline(1 << 16)]), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error):
         return False
     names = {n for n, _, _ in HISTORY_SCHEMA}
     found = {"context" if h.startswith("context_") else h for h in header}

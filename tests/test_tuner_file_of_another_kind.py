@@ -43,7 +43,7 @@ def _pdf(path):
     ("A.mtx", _mtx, "a Matrix Market file (a matrix or a vector)"),
     ("A.npz", _npz, "a zip archive (such as scipy's .npz of a matrix)"),
     ("b.npy", _npy, "a NumPy .npy array"),
-    ("A.mtx.gz", _gz, "a gzip-compressed file (such as a .mtx.gz matrix)"),
+    ("A.mtx.gz", _gz, "a Matrix Market file (a matrix or a vector), gzip-compressed"),
     ("cost.png", _png, "a PNG image"),
     ("cost.pdf", _pdf, "a PDF document"),
 ])
