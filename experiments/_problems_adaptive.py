@@ -132,6 +132,24 @@ class AdaptiveStepSequence(Sequence):
         return np.asarray(x, dtype=float)
 
 
+class SteadyLoadSequence(AdaptiveStepSequence):
+    """A sweep of steady problems under one load ``sim.b``: ``A_k`` is shared and each method
+    starts from its own previous solution (a continuation).  A subclass calls
+    :meth:`_adopt` with its simulation, which has ``n``, ``steps``, ``b``, ``matrix(t)`` and
+    ``contexts()``."""
+
+    def _adopt(self, sim, name):
+        self.sim, self.name, self.n, self.T = sim, name, sim.n, sim.steps
+        c = sim.contexts()
+        self.bounds = (float(c.min()), float(c.max()))
+
+    def shared(self, t):
+        return self.sim.matrix(t), float(self.sim.contexts()[t])
+
+    def system(self, shared, u):
+        A, ctx = shared
+        return A, self.sim.b, u, ctx
+
 class AdaptiveHeat2D(AdaptiveSteps):
     """Backward-Euler heat simulation with adaptive steps restarted at every heater move.
 

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._problems_adaptive import AdaptiveStepSequence
+from ._problems_adaptive import AdaptiveStepSequence, SteadyLoadSequence
 from ._problems_checks import _finite, _integer, _positive
 from ._precond_sequences import Sequence
 from .problems import _diagonal_positions
@@ -172,26 +172,17 @@ class AnisoSweep2D:
         return A
 
 
-class AnisoSequence(AdaptiveStepSequence):
+class AnisoSequence(SteadyLoadSequence):
     """aniso2d in the preconditioner study: shared ``A_k``, the fixed load, each method
     starting from its own previous solution."""
 
     kind, context_name = "aniso2d", "log10 ε"
 
     def __init__(self, nx, sweeps=2, per_sweep=80):
-        self.sim = sim = AnisoSweep2D(nx, sweeps, per_sweep)
-        self.name, self.n, self.T = f"aniso2d_nx{nx}", sim.n, sim.steps
-        self.bounds = (float(sim.contexts().min()), float(sim.contexts().max()))
+        self._adopt(AnisoSweep2D(nx, sweeps, per_sweep), f"aniso2d_nx{nx}")
 
     def initial_state(self):
         return np.zeros(self.n)
-
-    def shared(self, t):
-        return self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, u):
-        A, ctx = shared
-        return A, self.sim.b, u, ctx
 
     def tiny(self):
         return AnisoSequence(8, 1, 4)

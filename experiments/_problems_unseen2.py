@@ -27,7 +27,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._problems_adaptive import AdaptiveStepSequence
+from ._problems_adaptive import AdaptiveStepSequence, SteadyLoadSequence
 from ._problems_checks import _finite, _integer, _positive
 
 __all__ = ["convdiff_matrix", "ConvDiffSweep2D", "ConvDiffSequence", "fv_matrix_3d",
@@ -119,23 +119,14 @@ class ConvDiffSweep2D:
         return convdiff_matrix(self.nx, 10.0 ** self._ctx[k], self.theta)
 
 
-class ConvDiffSequence(AdaptiveStepSequence):
+class ConvDiffSequence(SteadyLoadSequence):
     """convdiff2d in the unseen study: shared ``A_k`` and load, each method starting from its
     own previous solution.  Nonsymmetric: the study runs SOR (``solver = "sor"``)."""
 
     kind, context_name, solver = "convdiff2d", "log10 Pe", "sor"
 
     def __init__(self, nx, sweeps=2, per_sweep=80):
-        self.sim = sim = ConvDiffSweep2D(nx, sweeps, per_sweep)
-        self.name, self.n, self.T = f"convdiff2d_nx{nx}", sim.n, sim.steps
-        self.bounds = (float(sim.contexts().min()), float(sim.contexts().max()))
-
-    def shared(self, t):
-        return self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, u):
-        A, ctx = shared
-        return A, self.sim.b, u, ctx
+        self._adopt(ConvDiffSweep2D(nx, sweeps, per_sweep), f"convdiff2d_nx{nx}")
 
     def tiny(self):
         return ConvDiffSequence(8, 1, 4)
@@ -232,24 +223,15 @@ class Inclusion3D:
         return fv_matrix_3d(self.coefficient(k), self.m) / self.m  # transmissibility × h
 
 
-class InclusionSequence(AdaptiveStepSequence):
+class InclusionSequence(SteadyLoadSequence):
     """inclusion3d in the unseen study: shared ``A_k`` and load, warm starts from each
     method's previous solution."""
 
     kind, context_name = "inclusion3d", "log10 c"
 
     def __init__(self, m, steps=120, contrast_max=1e4):
-        self.sim = sim = Inclusion3D(m, steps, contrast_max)
-        self.name, self.n, self.T = f"inclusion3d_m{m}", sim.n, sim.steps
-        self.bounds = (float(sim.contexts().min()), float(sim.contexts().max()))
+        self._adopt(Inclusion3D(m, steps, contrast_max), f"inclusion3d_m{m}")
         self._top = contrast_max
-
-    def shared(self, t):
-        return self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, u):
-        A, ctx = shared
-        return A, self.sim.b, u, ctx
 
     def tiny(self):
         return InclusionSequence(5, 4, self._top)
