@@ -101,18 +101,6 @@ CAPPED_LOWER_ENDS = True
 #: not; False is the estimator before it (``relaxtune bench regret --compare`` measured
 #: both then).
 TAIL_SPREAD = True
-#: Whether an arm whose sampled entries count fewer than :data:`FEW_ENTRIES` effective ones
-#: (:func:`~bandit._student._small_sample`'s ``(Σ w)²/Σ w²``) takes the part of its total's
-#: error that its bootstrap draws do not show (the floor's variance above the draws') as
-#: normal deviations added to its draws, rather than its draws scaled up to the floor's
-#: size; every other arm's draws are scaled as before.  Draws of one dominant entry (an
-#: audit of tiny probability) barely vary and are skewed: scaled up, the one-sided 95 %
-#: quantile of a total's deviation was 0.39 floors where a normal one is 1.64.  False is
-#: the estimator before it (``relaxtune bench regret --compare`` measures both).
-FEW_ENTRY_FLOOR_DRAWS = True
-#: Effective sampled entries below which an arm's floor excess is drawn as normal
-#: deviations (:data:`FEW_ENTRY_FLOOR_DRAWS`).
-FEW_ENTRIES = 2.0
 
 
 def _pooled_spread(rel):
@@ -242,23 +230,7 @@ class _Track:
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
-        few = np.zeros(K, bool)
-        if FEW_ENTRY_FLOOR_DRAWS:
-            sw = np.bincount(k[nz], spread[nz], K)
-            sw2 = np.bincount(k[nz], spread[nz] ** 2, K)
-            n_eff = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), np.inf)
-            few = (n_eff < FEW_ENTRIES) & ~flat & (floor_sd > boot_sd)
-        scale = np.where(few, self.student, self.inflate)
-        if few.any():
-            # the error the draws of one dominant entry do not show, as normal deviations
-            # of the floor's excess variance (the same standard deviation as the scaled
-            # draws); from a child generator, so that every other draw is as before
-            excess = np.sqrt(floor_sd[few] ** 2 - boot_sd[few] ** 2)
-            child = rng.spawn(1)[0]
-            dev[:, few] = dev[:, few] + child.standard_normal(
-                (X.shape[1], int(few.sum()))) * excess[None]
-        self.few = few
-        self.S_end = self.S[-1][None] + scale[None] * dev
+        self.S_end = self.S[-1][None] + self.inflate[None] * dev
         self.sd = np.maximum(self.S_end.std(axis=0), 1e-12 * np.abs(self.S[-1]) + 1e-300)
         # the lower end of a total: Student's factor (for the spread its few sampled entries
         # show) is what holds an upper end whose few audits missed the rare dear rounds;

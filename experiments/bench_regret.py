@@ -125,7 +125,7 @@ def _policy(name, study, omegas, seed):
 
 #: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
 #: estimator (the latest rule adopted).
-COMPARED = ("FEW_ENTRY_FLOOR_DRAWS",)
+COMPARED = ("POOLED_UPPER_DF",)
 
 
 def _switched(names, value, fn):
