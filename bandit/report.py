@@ -14,6 +14,7 @@ module, so that one replaced here reaches it.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 
@@ -66,6 +67,10 @@ def _keep_result(exc: BaseException, result, rounds: int,
 LOG_INTERVAL = 60.0
 
 
+#: a terminal's cursor and erase controls (ANSI CSI sequences), which tqdm writes for nested bars
+_CURSOR = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 class _LogLines:
     """The stream a progress bar writes into a log through: each frame tqdm draws (a
     carriage return, the text, padding) becomes one line; the clearing frames are dropped.
@@ -76,7 +81,9 @@ class _LogLines:
         self.stream = stream
 
     def write(self, text):
-        line = text.replace("\r", "").rstrip()
+        # a second bar open at the same time (another Tuner's, one left open) is drawn a
+        # line lower, reached by cursor moves ("\x1b[A"): in a log they are noise lines
+        line = _CURSOR.sub("", text.replace("\r", "")).rstrip()
         if line:
             self.stream.write(line + "\n")
 

@@ -188,8 +188,8 @@ class Inclusion3D:
     Examples
     --------
     >>> sim = Inclusion3D(4, steps=3, contrast_max=100.0)
-    >>> sim.n, sim.contexts().tolist(), int(sim.inside.sum())
-    (64, [0.0, 1.0, 2.0], 1)
+    >>> sim.n, sim.contexts().tolist(), int(sim.inside.sum())  # centres 0.375, 0.625: 2³
+    (64, [0.0, 1.0, 2.0], 8)
     """
 
     def __init__(self, m: int, steps: int = 120, contrast_max: float = 1e4,

@@ -176,7 +176,11 @@ def test_bench_percall_matches_learner_steps_to_the_fixed_tuner_of_their_omega(c
             # its sections' wall time), and a thread's CPU time within its wall time
             assert rec["seconds"] <= rec["run"] <= rec["wall"]
             assert rec["cpu"] <= rec["wall"] + 1e-3
-            assert rec["decide"] >= rec["  select"]
+            if "decide" in rec:  # the general path: the draw inside Tuner._decide
+                assert rec["decide"] >= rec["  select"]
+            else:  # a JointCB without audits draws in Tuner._solve (no cost asked of the
+                # leader it played): the draw is still timed
+                assert rec["  select"] > 0.0
 
 
 def test_bench_pcg_checks_the_spmv_bound_only_on_resolved_timings():

@@ -123,3 +123,21 @@ def test_progress_off_opens_no_bar():
     tuner = bandit.Tuner(seed=0)
     _solves(tuner, 3)
     assert tuner._hook is None
+
+
+def test_a_second_bar_open_at_the_same_time_writes_no_cursor_moves(monkeypatch):
+    # two Tuners with progress on into one log: tqdm draws the second bar a line lower and
+    # reaches it by cursor moves ("\x1b[A"), which had become lines of the log of their own
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    first = bandit.Tuner(progress=True, seed=0)
+    _solves(first, 3)
+    second = bandit.Tuner(progress="second", seed=0)
+    _solves(second, 5)
+    second.progress = False
+    first.progress = False
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text
+    lines = text.splitlines()
+    assert all(line.strip() for line in lines), lines
+    assert any(line.startswith("second: 5solve") for line in lines), lines
