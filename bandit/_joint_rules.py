@@ -5,10 +5,10 @@ log-cost once the context varies: the prior taken from the first system
 (:meth:`~bandit.JointCB.prime`) and the rounds kept while the context has not varied
 (:attr:`~bandit.JointCB.auto_rounds`).
 
-Both are mixins of :class:`~bandit.JointCB` (its class path and documented constants —
-``PRIOR_ROWS``, ``PRIOR_SPAN``, ``AUTO_VARIED``, ``AUTO_WINDOW`` — stay in :mod:`bandit.joint`;
-its saved state and settings are :mod:`bandit._joint_state`'s); their methods read and write
-the learner's own attributes.
+Both are mixins of :class:`~bandit.JointCB`, each with its documented constants
+(``PRIOR_ROWS``, ``PRIOR_SPAN``; ``AUTO_VARIED``, ``AUTO_WINDOW``: moved from
+:mod:`bandit.joint`, documented on the class's page; its saved state and settings are
+:mod:`bandit._joint_state`'s); their methods read and write the learner's own attributes.
 """
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ class PriorRules:
     first context, the shared error of the curve's place (``prior_shift``) kept at its size
     relative to the noise scale, and the undoing of the draw that took them; the prior taken
     from the first system (:meth:`prime`)."""
+
+    #: The most pseudo-observations' worth the prior's curve is (:meth:`_prior_w`): the
+    #: paper's grid of 20 ω gives 19, and a denser grid the same in total.
+    PRIOR_ROWS = 20
+    #: A model of the cost takes the prior's pseudo-observations with relative errors when
+    #: the curve rises more than this many times its best below its best ω
+    #: (:meth:`_prior_row_scale`; every sequence of the documentation rises at most 23-fold
+    #: there on the paper's grid).
+    PRIOR_SPAN = 50.0
 
     def prime(self, A, solver):
         """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
@@ -230,6 +239,14 @@ class PriorRules:
 class AutoTargetRules:
     """``target="auto"`` with a context: a model of the cost until the context varies, then
     the kept rounds learnt again by a model of the log-cost, which takes over."""
+
+    #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
+    #: exceeds this fraction of its magnitude (the automatic context, an estimate of the best
+    #: ω from 10 Lanczos steps, is good to about 1 %)
+    AUTO_VARIED = 0.02
+    #: ``target="auto"``: at most this many of the latest rounds are kept to be learnt again
+    #: by the model of the log-cost when the context comes to vary
+    AUTO_WINDOW = 1000
 
     @property
     def auto_rounds(self):

@@ -46,9 +46,10 @@ _CLIP = 3.0
 # settings (bandit/_joint_state.py), the draw's general path (bandit/_joint_draw.py), the
 # predictions and the leader (bandit/_joint_leader.py), the try gate and the first pick's
 # settings (bandit/_joint_gate.py) and the retelling of rounds (bandit/_joint_retell.py).
-# Its constructor, its mean and cost of an arm, the draw's one-call round (select), the
-# update path (it reads _CLIP, which tests replace here) and the documented constants those
-# parts read stay here
+# The parts hold the documented constants they read.  Its constructor, the scores and the
+# cost of an arm, the draw's one-call round (select) and the update path stay here: they read
+# joint_decide, joint_tell, joint_scores, joint_predict, first_pick and _CLIP, which tests and
+# benchmarks replace on this module
 class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, SavedState,
               Draw, Reports, TryGate, Retell, Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
@@ -312,36 +313,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
 
     contextual = True
     _info = None  # joint_observe's error before the clip and its spread (scratch)
-    #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
-    #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
-    #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
-    #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
-    #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
-    CHANGE_DRIFT = 1.0
-    CHANGE_CAP = 3.0
-    CHANGE_LIMIT = 8.0
-    CHANGE_KEEP = 3.0
-    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates
-    #: ``γ`` of the exponentially weighted levels of the standardised errors, and the alarm
-    #: level of the CUSUM of their log-likelihood ratio against the model's level 0; on an
-    #: alarm everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
-    DRIFT_RATES = (0.9,)
-    DRIFT_LIMIT = 8.0
-    DRIFT_KEEP = 3.0
-    #: How many times more a family's own dependence on the context is penalised than the
-    #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
-    #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
-    #: every new context, 10 and more kept a family tried at small κ from being learnt at
-    #: large κ (heat2d); 3–5 were within noise of each other.
-    FAMILY_CONTEXT_PENALTY = 4.0
-    #: The most pseudo-observations' worth the prior's curve is (:meth:`_prior_w`): the
-    #: paper's grid of 20 ω gives 19, and a denser grid the same in total.
-    PRIOR_ROWS = 20
-    #: A model of the cost takes the prior's pseudo-observations with relative errors when
-    #: the curve rises more than this many times its best below its best ω
-    #: (:meth:`_prior_row_scale`; every sequence of the documentation rises at most 23-fold
-    #: there on the paper's grid).
-    PRIOR_SPAN = 50.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -430,14 +401,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
         # every draw, leader and update)
         return (self.features.range.dim == 0 or self.auto_span is not None
                 or (self.t == 0 and math.isnan(self.unit)))
-
-    #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
-    #: exceeds this fraction of its magnitude (the automatic context, an estimate of the best
-    #: ω from 10 Lanczos steps, is good to about 1 %)
-    AUTO_VARIED = 0.02
-    #: ``target="auto"``: at most this many of the latest rounds are kept to be learnt again
-    #: by the model of the log-cost when the context comes to vary
-    AUTO_WINDOW = 1000
 
     def _scores(self, psi, bonus):
         """:func:`joint_scores` into ``_mu`` and ``_score``."""
