@@ -2,8 +2,8 @@
 ``detect_drift``): sequences whose costs change, abruptly or slowly, without a context that
 says so, and the forgetting an alarm starts.
 
-A mixin of :class:`~bandit.JointCB`; the tests' documented constants (``CHANGE_*``,
-``DRIFT_*``) stay in :mod:`bandit.joint`.
+A mixin of :class:`~bandit.JointCB` with the tests' documented constants (``CHANGE_*``,
+``DRIFT_*``, moved from :mod:`bandit.joint`; documented on the class's page).
 """
 from __future__ import annotations
 
@@ -15,6 +15,23 @@ import numpy as np
 class ChangeTests:
     """Page's CUSUM of the one-step errors, the drift test, and the discounted ridge
     regression an alarm applies (:meth:`_forget`)."""
+
+    #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
+    #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
+    #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
+    #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
+    #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
+    CHANGE_DRIFT = 1.0
+    CHANGE_CAP = 3.0
+    CHANGE_LIMIT = 8.0
+    CHANGE_KEEP = 3.0
+    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates
+    #: ``γ`` of the exponentially weighted levels of the standardised errors, and the alarm
+    #: level of the CUSUM of their log-likelihood ratio against the model's level 0; on an
+    #: alarm everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
+    DRIFT_RATES = (0.9,)
+    DRIFT_LIMIT = 8.0
+    DRIFT_KEEP = 3.0
 
     def _change_test(self, z):
         """Page's CUSUM, both ways, of the standardised one-step errors ``z`` of the played arm

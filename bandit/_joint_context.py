@@ -1,7 +1,10 @@
 """How :class:`bandit.JointCB` takes a round's context: the features of a context that may
 widen the learnt range (the model's coefficients rescaled to the new range's features) and of
 one that may not (a query: :meth:`~bandit.JointCB.predict`, :meth:`~bandit.JointCB.leader`,
-:meth:`~bandit.JointCB.phi`), and the error for a missing context.
+:meth:`~bandit.JointCB.phi`), and the error for a missing context; the model's size for a
+context length (:meth:`~bandit.JointCB.check_context_length`), allocated once the length is
+known, and the learnt range as saved (:attr:`~bandit.JointCB.context_range`, split from
+:mod:`bandit.joint`).
 
 A mixin of :class:`~bandit.JointCB`; its methods read and write the learner's own attributes.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import memo_key
-from .features import rescale_ridge
+from .features import check_model_size, rescale_ridge
 
 
 class ContextRules:
@@ -54,3 +57,34 @@ class ContextRules:
             self._allocate()  # may switch to the vector default of m
             psi = self.features(context)
         return psi
+
+    def check_context_length(self, D):
+        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
+        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
+        n = self.features.count(D)
+        check_model_size(1, n, D, f"{self.features.kind} features (m = "
+                         f"{self.features.m_for(D)})", ", or a smaller m")
+        # one d × d matrix over the joint (context, ω) features
+        check_model_size(1, n * self._X.shape[1], D, "JointCB", ", or a smaller m")
+
+    def _allocate(self):
+        try:
+            self.check_context_length(self.features.context_dim)
+        except ValueError:
+            self.features.forget()  # the context length is not fixed by a refused context
+            raise
+        self.P = np.diag(1.0 / self._penalty_diag())
+        self.theta = np.zeros(self.P.shape[0])
+
+    @property
+    def context_range(self):
+        """The learnt context range (part of the saved state)."""
+        return self.features.state()
+
+    @context_range.setter
+    def context_range(self, state):
+        if state["dim"] is not None and self.features.context_dim is None:
+            self.features.range.dim = int(state["dim"])
+            self._allocate()
+        self.features.load(state)
+        self._mu_of = None

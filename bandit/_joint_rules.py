@@ -1,11 +1,14 @@
 """The rules that decide what :class:`bandit.JointCB` fits besides the measured rounds: the
 theory prior's pseudo-observations with their shared error (``prior="theory"``,
 ``prior_shift``), and ``target="auto"``'s switch from a model of the cost to one of the
-log-cost once the context varies.
+log-cost once the context varies: the prior taken from the first system
+(:meth:`~bandit.JointCB.prime`) and the rounds kept while the context has not varied
+(:attr:`~bandit.JointCB.auto_rounds`).
 
-Both are mixins of :class:`~bandit.JointCB` (its class path, settings, saved state and
-documented constants — ``PRIOR_ROWS``, ``PRIOR_SPAN``, ``AUTO_VARIED``, ``AUTO_WINDOW`` — stay
-in :mod:`bandit.joint`); their methods read and write the learner's own attributes.
+Both are mixins of :class:`~bandit.JointCB`, each with its documented constants
+(``PRIOR_ROWS``, ``PRIOR_SPAN``; ``AUTO_VARIED``, ``AUTO_WINDOW``: moved from
+:mod:`bandit.joint`, documented on the class's page; its saved state and settings are
+:mod:`bandit._joint_state`'s); their methods read and write the learner's own attributes.
 """
 from __future__ import annotations
 
@@ -44,7 +47,41 @@ def _shared_error_eigen(E0, wq):
 class PriorRules:
     """The theory prior in :class:`~bandit.JointCB`'s model: its pseudo-observations at the
     first context, the shared error of the curve's place (``prior_shift``) kept at its size
-    relative to the noise scale, and the undoing of the draw that took them."""
+    relative to the noise scale, and the undoing of the draw that took them; the prior taken
+    from the first system (:meth:`prime`)."""
+
+    #: The most pseudo-observations' worth the prior's curve is (:meth:`_prior_w`): the
+    #: paper's grid of 20 ω gives 19, and a denser grid the same in total.
+    PRIOR_ROWS = 20
+    #: A model of the cost takes the prior's pseudo-observations with relative errors when
+    #: the curve rises more than this many times its best below its best ω
+    #: (:meth:`_prior_row_scale`; every sequence of the documentation rises at most 23-fold
+    #: there on the paper's grid).
+    PRIOR_SPAN = 50.0
+
+    def prime(self, A, solver):
+        """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
+        once, with the first matrix, before the first draw); a no-op without ``prior`` or
+        once costs have been seen.
+
+        ``prior="theory"``: :func:`bandit.theory_costs` predicts every arm's iterations
+        from ``A``'s spectrum; their logarithms relative to the cheapest arm become
+        :attr:`prior_curve`.  The first draw plays the curve's minimum, and the curve enters the
+        model as ``prior_weight`` pseudo-observations of each difference
+        ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
+        the measured costs outweigh them as they accumulate.
+        """
+        if self.prior is None or self.t > 0 or self.prior_used:
+            return
+        from .prior import theory_costs
+
+        shifts = [0.0] if self.prior_shift is None else [0.0, *self.prior_shift * _HERMITE[0]]
+        c = theory_costs(A, self.arms, solver, shift=shifts)  # one spectrum estimate
+        self.prior_curve = self.prior_moved = None
+        if c is not None:
+            self.prior_curve = np.log(c[0] / c[0].min())
+            if self.prior_shift is not None:  # relative to the same cheapest cost
+                self.prior_moved = np.log(c[1:] / c[0].min())
 
     def _draw_state(self):
         # the draw that takes the prior (the first) also enters its pseudo-observations: an
@@ -202,6 +239,28 @@ class PriorRules:
 class AutoTargetRules:
     """``target="auto"`` with a context: a model of the cost until the context varies, then
     the kept rounds learnt again by a model of the log-cost, which takes over."""
+
+    #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
+    #: exceeds this fraction of its magnitude (the automatic context, an estimate of the best
+    #: ω from 10 Lanczos steps, is good to about 1 %)
+    AUTO_VARIED = 0.02
+    #: ``target="auto"``: at most this many of the latest rounds are kept to be learnt again
+    #: by the model of the log-cost when the context comes to vary
+    AUTO_WINDOW = 1000
+
+    @property
+    def auto_rounds(self):
+        """``target="auto"`` while the context has not varied: the kept rounds, one row
+        ``(arm, cost, censored, context...)`` each (None otherwise; part of the saved state)."""
+        kept = self._auto_kept
+        if kept is None:
+            return None
+        return np.array(kept, dtype=float).reshape(len(kept), 3 + self.auto_span.shape[1])
+
+    @auto_rounds.setter
+    def auto_rounds(self, rows):
+        self._auto_kept = None if rows is None else collections.deque(
+            (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
 
     def _auto_target(self, context):
         """``target="auto"`` with a context: model the log-cost only once the context varies.

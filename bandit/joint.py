@@ -7,22 +7,27 @@ neighbouring arms as well.
 """
 from __future__ import annotations
 
-import collections
 import math
 
 import numpy as np
 
-from ._base import Policy, check_choice, check_nonnegative, check_positive, memo_key
+from ._base import Policy, check_choice, check_nonnegative, check_positive
 from ._checks import check_not_flag
-from ._kernels import (igw_probabilities, joint_decide, joint_observe, joint_predict,
-                       joint_scores, joint_select_lcb, joint_tell, played_argmin)
+# (the draw's and the reports' kernels, now called from bandit/_joint_draw.py and
+# bandit/_joint_leader.py, stay importable here as before)
+from ._kernels import (igw_probabilities, joint_decide, joint_observe,  # noqa: F401
+                       joint_predict, joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
-from . import _joint_removed
+from ._joint_draw import Draw
 from ._joint_first import first_pick
-from ._joint_rules import _HERMITE, AutoTargetRules, PriorRules
-from .features import Chebyshev, check_model_size
+from ._joint_gate import TryGate
+from ._joint_leader import Reports
+from ._joint_retell import Retell
+from ._joint_rules import AutoTargetRules, PriorRules
+from ._joint_state import SavedState
+from .features import Chebyshev
 from .smooth import family_positions
 
 __all__ = ["JointCB"]
@@ -36,11 +41,17 @@ _CLIP = 3.0
 
 # JointCB is put together from parts kept in private modules: the arm basis
 # (bandit/_joint_basis.py), the theory prior's and target="auto"'s rules
-# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py) and a round's
-# context's features (bandit/_joint_context.py); its settings, saved state, public methods and
-# the documented constants those parts read stay here
-class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
-              Policy):
+# (bandit/_joint_rules.py), the change and drift tests (bandit/_joint_change.py), a round's
+# context's features and the model's size (bandit/_joint_context.py), the saved state and
+# settings (bandit/_joint_state.py), the draw's general path (bandit/_joint_draw.py), the
+# predictions and the leader (bandit/_joint_leader.py), the try gate and the first pick's
+# settings (bandit/_joint_gate.py) and the retelling of rounds (bandit/_joint_retell.py).
+# The parts hold the documented constants they read.  Its constructor, the scores and the
+# cost of an arm, the draw's one-call round (select) and the update path stay here: they read
+# joint_decide, joint_tell, joint_scores, joint_predict, first_pick and _CLIP, which tests and
+# benchmarks replace on this module
+class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, SavedState,
+              Draw, Reports, TryGate, Retell, Policy):
     """Contextual learner with one ridge model of the log-cost in (context, ω), costs minimised.
 
     Features of arm ``k`` at context ``c``: ``φ_k(c) = ψ(c) ⊗ χ_k`` with
@@ -301,74 +312,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
     """
 
     contextual = True
-    _state_keys = ("P", "theta", "unit", "sq_err", "log_sq_err", "context_range", "prior_curve",
-                   "prior_used", "prior_moved", "prior_dir", "prior_proj", "prior_usq", "prior_c",
-                   "prior_s2", "cusum_up", "cusum_down", "forgotten", "prior_scale", "changes",
-                   "drift_level", "drift_score", "drifts", "prior_w",
-                   "auto_span", "auto_rounds", "first_seen")
-    # class defaults: a learner pickled or saved before these existed is what it was then
-    target = "log"
-    log_sq_err = 0.0
-    # target="auto" with a context (:meth:`_auto_target`): the least and largest context seen
-    # and the latest rounds while the context has not varied (None once it has, and in a
-    # learner saved before the rule, which modelled the log-cost from its first context)
-    auto_span = None
-    _auto_kept = None  # the rounds of auto_rounds, a deque of tuples (cheap to append)
-    arm_basis = "line"
-    _degree = None  # the line basis: column j has degree j
-    prior_shift = None
-    prior_moved = None  # (nodes, K): the prior's log-curve with its best ω moved (quadrature)
-    prior_dir = None  # (r, d): Φu_j, the pseudo-observations' rows weighted by the shared error
-    prior_proj = None  # (r,): u_jᵀd, the shared error's part of the pseudo-observations' targets
-    prior_usq = None  # (r,): |u_j|²
-    prior_c = None  # (r,): the weights of the shared error's downdates now in P
-    prior_s2 = None  # σ̂² the weights were set for
-    prior_w = None  # the pseudo-observations' weight (_prior_w; None: prior_weight, saved before)
-    # the change test (detect_changes); a learner saved before it existed had none
-    detect_changes = False
-    cusum_up = 0.0  # the one-sided CUSUMs of the standardised errors, upwards and downwards
-    cusum_down = 0.0
-    forgotten = 0.0  # rounds' worth of errors the forgetting removed from σ̂'s count
-    prior_scale = 1.0  # what the forgetting left of the prior's weight
-    changes = 0  # changes detected so far
-    detect_drift = False
-    # the drift test (detect_drift, no context): per rate of DRIFT_RATES the exponentially
-    # weighted level of the standardised errors and the CUSUM of its log-likelihood ratio;
-    # drifts counts alarms (a state saved before it existed starts it afresh)
-    drift_level = None
-    drift_score = None
-    drifts = 0
     _info = None  # joint_observe's error before the clip and its spread (scratch)
-    #: The change test (``detect_changes``): a one-sided CUSUM each way of the standardised
-    #: one-step errors, each error capped at ``CHANGE_CAP`` standard deviations, with
-    #: drift ``CHANGE_DRIFT`` (a shift of the mean error by more than this many standard
-    #: deviations accumulates) and alarm level ``CHANGE_LIMIT``; on an alarm everything seen
-    #: before is kept as ``CHANGE_KEEP`` rounds' worth of data.
-    CHANGE_DRIFT = 1.0
-    CHANGE_CAP = 3.0
-    CHANGE_LIMIT = 8.0
-    CHANGE_KEEP = 3.0
-    #: The drift test (``detect_drift``, with ``detect_changes``, no context): the rates
-    #: ``γ`` of the exponentially weighted levels of the standardised errors, and the alarm
-    #: level of the CUSUM of their log-likelihood ratio against the model's level 0; on an
-    #: alarm everything seen is kept as ``DRIFT_KEEP`` rounds' worth.
-    DRIFT_RATES = (0.9,)
-    DRIFT_LIMIT = 8.0
-    DRIFT_KEEP = 3.0
-    #: How many times more a family's own dependence on the context is penalised than the
-    #: dependence all arms share (``arm_basis="family"``).  Chosen on replays of recorded
-    #: per-system costs of configuration arms (mc3d, heat2d): 1–2 explored dear families at
-    #: every new context, 10 and more kept a family tried at small κ from being learnt at
-    #: large κ (heat2d); 3–5 were within noise of each other.
-    FAMILY_CONTEXT_PENALTY = 4.0
-    #: The most pseudo-observations' worth the prior's curve is (:meth:`_prior_w`): the
-    #: paper's grid of 20 ω gives 19, and a denser grid the same in total.
-    PRIOR_ROWS = 20
-    #: A model of the cost takes the prior's pseudo-observations with relative errors when
-    #: the curve rises more than this many times its best below its best ω
-    #: (:meth:`_prior_row_scale`; every sequence of the documentation rises at most 23-fold
-    #: there on the paper's grid).
-    PRIOR_SPAN = 50.0
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -446,84 +390,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         self._mu_of = None  # (memo_key(context), t, leader or None) for which _mu holds the means
         self._key = None  # memo_key of the context of the last select/update
 
-    @classmethod
-    def _saved_state(cls, values):
-        """A saved state's entries without those of a removed option saved off
-        (:mod:`bandit._joint_removed`; :meth:`_saved_config` refuses one saved on)."""
-        return _joint_removed.saved_state(values)
-
-    def __setstate__(self, state):
-        # a learner pickled with a removed option: loaded without it when it was off,
-        # refused when on (bandit/_joint_removed.py)
-        self.__dict__.update(_joint_removed.pickled_state(state))
-
-    def check_context_length(self, D):
-        """Raise ``ValueError`` if a context of ``D`` numbers needs a model too large to keep
-        and refit (:func:`bandit.features.check_model_size`); changes nothing."""
-        n = self.features.count(D)
-        check_model_size(1, n, D, f"{self.features.kind} features (m = "
-                         f"{self.features.m_for(D)})", ", or a smaller m")
-        # one d × d matrix over the joint (context, ω) features
-        check_model_size(1, n * self._X.shape[1], D, "JointCB", ", or a smaller m")
-
-    def _allocate(self):
-        try:
-            self.check_context_length(self.features.context_dim)
-        except ValueError:
-            self.features.forget()  # the context length is not fixed by a refused context
-            raise
-        self.P = np.diag(1.0 / self._penalty_diag())
-        self.theta = np.zeros(self.P.shape[0])
-
-    @property
-    def context_range(self):
-        """The learnt context range (part of the saved state)."""
-        return self.features.state()
-
-    @context_range.setter
-    def context_range(self, state):
-        if state["dim"] is not None and self.features.context_dim is None:
-            self.features.range.dim = int(state["dim"])
-            self._allocate()
-        self.features.load(state)
-        self._mu_of = None
-
-    def _config(self):
-        cfg = self.features.config()
-        return {"context_bounds": cfg["context_bounds"], "m": self._m_arg,
-                "context_dim": cfg["context_dim"], "m_omega": self.m_omega, "ridge": self.ridge,
-                "beta": self.beta, "exploration": self.exploration, "gamma": self.gamma,
-                "explore_within": self.explore_within,
-                "explore_radius": self.explore_radius, "prior": self.prior,
-                "prior_weight": self.prior_weight, "prior_shift": self.prior_shift,
-                "target": self.target,
-                "arm_basis": self.arm_basis,
-                "detect_changes": self.detect_changes,
-                "detect_drift": self.detect_drift,
-                "try_gate": self.try_gate,
-                # always saved: a state saved before the option (no key) had the drawn arm
-                # alone, and loads so
-                "gate_pick": self.gate_pick,
-                # always saved too: one saved before it (no key) gave the gate's arm
-                "first_pick": self.first_pick}
-
-    @classmethod
-    def _saved_config(cls, config):
-        """A state saved before ``arm_basis`` existed had every arm on one line, one saved
-        before ``prior_shift`` existed a prior without the shared error, one saved before
-        ``detect_changes`` existed no change test (and none before ``detect_drift`` a drift
-        test, none before ``try_gate`` a try gate, and one saved before ``gate_pick`` the
-        drawn rival weighed alone).  A removed option's key is dropped when
-        off and refused when on (:mod:`bandit._joint_removed`)."""
-        config = _joint_removed.saved_config(config)
-        config = config if "arm_basis" in config else {**config, "arm_basis": "line"}
-        config = config if "detect_changes" in config else {**config, "detect_changes": False}
-        config = config if "detect_drift" in config else {**config, "detect_drift": False}
-        config = config if "try_gate" in config else {**config, "try_gate": False}
-        config = config if "gate_pick" in config else {**config, "gate_pick": False}
-        config = config if "first_pick" in config else {**config, "first_pick": False}
-        return config if "prior_shift" in config else {**config, "prior_shift": None}
-
     @property
     def models_cost(self):
         """Whether the model's target is the cost itself (``cost / unit``) rather than
@@ -536,28 +402,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         return (self.features.range.dim == 0 or self.auto_span is not None
                 or (self.t == 0 and math.isnan(self.unit)))
 
-    #: ``target="auto"``: a context coordinate has varied once its range over the contexts seen
-    #: exceeds this fraction of its magnitude (the automatic context, an estimate of the best
-    #: ω from 10 Lanczos steps, is good to about 1 %)
-    AUTO_VARIED = 0.02
-    #: ``target="auto"``: at most this many of the latest rounds are kept to be learnt again
-    #: by the model of the log-cost when the context comes to vary
-    AUTO_WINDOW = 1000
-
-    @property
-    def auto_rounds(self):
-        """``target="auto"`` while the context has not varied: the kept rounds, one row
-        ``(arm, cost, censored, context...)`` each (None otherwise; part of the saved state)."""
-        kept = self._auto_kept
-        if kept is None:
-            return None
-        return np.array(kept, dtype=float).reshape(len(kept), 3 + self.auto_span.shape[1])
-
-    @auto_rounds.setter
-    def auto_rounds(self, rows):
-        self._auto_kept = None if rows is None else collections.deque(
-            (tuple(r) for r in np.asarray(rows, dtype=float).tolist()), maxlen=self.AUTO_WINDOW)
-
     def _scores(self, psi, bonus):
         """:func:`joint_scores` into ``_mu`` and ``_score``."""
         joint_scores(self.theta, self.P, psi, self._X, bonus, self._mu, self._score)
@@ -567,68 +411,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         if self.models_cost:
             return self.unit * np.maximum(mu, 0.0)
         return self.unit * (np.exp(mu) - _FLOOR)
-
-    # --- the prior (its pseudo-observations and shared error: _joint_rules.PriorRules) ---
-    def prime(self, A, solver):
-        """Take the prior from a system of the sequence (a :class:`~bandit.Tuner` calls this
-        once, with the first matrix, before the first draw); a no-op without ``prior`` or
-        once costs have been seen.
-
-        ``prior="theory"``: :func:`bandit.theory_costs` predicts every arm's iterations
-        from ``A``'s spectrum; their logarithms relative to the cheapest arm become
-        :attr:`prior_curve`.  The first draw plays the curve's minimum, and the curve enters the
-        model as ``prior_weight`` pseudo-observations of each difference
-        ``y_k − y_best`` at the first context: they fix the shape in ω, not the level, and
-        the measured costs outweigh them as they accumulate.
-        """
-        if self.prior is None or self.t > 0 or self.prior_used:
-            return
-        from .prior import theory_costs
-
-        shifts = [0.0] if self.prior_shift is None else [0.0, *self.prior_shift * _HERMITE[0]]
-        c = theory_costs(A, self.arms, solver, shift=shifts)  # one spectrum estimate
-        self.prior_curve = self.prior_moved = None
-        if c is not None:
-            self.prior_curve = np.log(c[0] / c[0].min())
-            if self.prior_shift is not None:  # relative to the same cheapest cost
-                self.prior_moved = np.log(c[1:] / c[0].min())
-
-    @property
-    def randomised(self):
-        """False for ``exploration="lcb"`` (the arm is a deterministic function of the data)."""
-        return self.exploration == "igw"
-
-    def phi(self, context, arm):
-        """Joint feature vector ``ψ(context) ⊗ χ_arm`` (length ``m · m_omega``)."""
-        return np.outer(self._query(context), self._X[self._check_arm(arm)]).ravel()
-
-    def _scale(self):
-        """``σ̂``, the noise scale of the log-cost: ``sqrt((Σ fed squared errors + 0.1)/(n + 1))``,
-        ``n = t`` less the rounds' worth a detected change forgot (:meth:`_forget`)."""
-        return math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
-
-    def _bonus(self):
-        return self.beta * self._scale()
-
-    #: A round at a scalar context inside the learnt range, of a model of the log-cost with
-    #: the lower confidence bound (the default learners' rounds once the context has varied),
-    #: is one compiled call for the draw and one for the update (:func:`_kernels.joint_decide`,
-    #: :func:`_kernels.joint_tell`) instead of several with Python between them: the same
-    #: numbers, bit for bit.  False: every round takes the general path (kept to compare).
-    one_call = True
-
-    def _one_call_range(self, context):
-        """The feature map's scalar range (:meth:`bandit.features.FeatureMap._scalar_fast`)
-        when a round at ``context`` may be one compiled call, else None: a scalar context
-        that widens nothing, a model of the log-cost (target ``"log"``, or ``"auto"`` once
-        the context has varied: ``auto_span`` is None after the first round),
-        :attr:`one_call` on.  :meth:`select` and :meth:`update` add their own conditions."""
-        fast = self.features._fast
-        if (type(context) is float and fast is not None and fast[0] <= context <= fast[1]
-                and self.one_call and self.auto_span is None
-                and self.target != "cost"):
-            return fast
-        return None
 
     def select(self, context=None):
         """Return the index of the arm to play next (:meth:`Policy.select`)."""
@@ -658,223 +440,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
             return first_pick(self, k) if self._first_pick else k  # (_joint_first)
         k = int(self._select(self._context(context)))
         return first_pick(self, k) if self._first_pick else k  # (_joint_first)
-
-    def _select(self, psi):
-        if self.prior_curve is not None and not self.prior_used:
-            self._use_prior(psi)
-            self._mu_of = None
-            self.p = None
-            return int(np.argmin(self.prior_curve))
-        if self.exploration == "lcb":
-            self.p = None
-            # scores, optimism of at most log(explore_within), only next to the predicted
-            # best (unimodal in ω), and the leader, in one compiled call
-            raw = self.models_cost
-            cap = (math.exp(-self._cap) if raw and self._cap < math.inf else self._cap)
-            sigma = self._scale()
-            k, lead = joint_select_lcb(self.theta, self.P, psi, self._X,
-                                       self.beta * sigma, cap, self._near_mask, self._mu,
-                                       self._score, self.converged_counts, raw,
-                                       self._gate_family, self._gate_allow, sigma,
-                                       self._gate_pick)
-            self._mu_of = (self._key, self.t, lead)  # leader() of the same round reads these
-            return k
-        self._mu_of = (self._key, self.t, None)  # leader() of the same round reads _mu
-        self._scores(psi, 0.0)
-        return self._sample(igw_probabilities(self._mu, self.gamma * math.sqrt(self.t + 1)))
-
-    def drawn_leader(self, context):
-        """The arm :meth:`leader` returns at ``context`` when this round's one-call draw found
-        it there and :meth:`leader` would change nothing (its feature map's cache already at
-        ``context``); None otherwise (ask :meth:`leader`).  A :class:`~bandit.Tuner` whose
-        round plays that arm reads no predicted cost (nothing does without audits)."""
-        memo = self._mu_of
-        if (type(context) is float and memo is not None and memo[0] == context
-                and memo[1] == self.t and memo[2] is not None and memo[2] >= 0
-                and self.features._key == context and not math.isnan(self.unit)):
-            return memo[2]
-        return None
-
-    def leader(self, context=None):
-        """Played arm with the lowest predicted cost and that cost (:meth:`Policy.leader`),
-        from the means the round's draw already computed when it can."""
-        memo = self._mu_of
-        if (type(context) is float and memo is not None and memo[0] == context
-                and memo[1] == self.t and memo[2] is not None):
-            # the draw of this round at this context (which it checked) found the leader
-            if self.features._key != context:  # (the feature map's cache as _query leaves it)
-                self.features(context)
-            k = memo[2]
-            if k < 0 or math.isnan(self.unit):
-                return None, math.nan
-            return k, float(self._cost(self._mu[k]))
-        psi = self._query(context)
-        if math.isnan(self.unit):
-            return None, math.nan
-        key, memo = memo_key(context), self._mu_of
-        if memo is None or memo[1] != self.t or key is None or memo[0] != key:
-            self._scores(psi, 0.0)
-            self._mu_of = memo = (key, self.t, None)
-        # the draw's leader: converged_counts change only in update, which ends the round
-        k = memo[2] if memo[2] is not None else int(played_argmin(self._mu, self.converged_counts))
-        if k < 0:
-            return None, math.nan
-        return k, float(self._cost(self._mu[k]))
-
-    # the try gate (try_gate): what the draw passes, the families when the gate is on and a
-    # guarded Tuner has given them (gate_tries), else empty (class defaults: a learner
-    # pickled before the gate has none)
-    _try_gate = False
-    _try_spec = None
-    _gate_family = np.empty(0, dtype=np.int64)
-    _gate_allow = np.empty(0)
-    #: ``_gate_family`` as a list of ints, for the Python that reads single entries every
-    #: round (:func:`bandit._joint_first.first_pick`); None: read from the array (no gate, or
-    #: a learner pickled before the list)
-    _gate_fams = None
-
-    @property
-    def try_gate(self):
-        """Whether the draw weighs a rival family's try by its value (off by default).
-
-        Under a guarded :class:`~bandit.Tuner` of configuration arms (which gives the
-        families and the guard's allowances, :meth:`gate_tries`), a lower-confidence-bound
-        draw of an arm ``k`` of another family than the leader ``l`` (the played arm of
-        least predicted cost) is played only when its try pays by the model's own numbers
-        (:meth:`bandit.armset.ArmSet.try_pays`): the fraction of the leader's cost it is
-        expected to save a solve, ``E[max(0, 1 − e^D)]`` for ``D ~ N(d, s²)`` — ``d = μ_k −
-        μ_l`` the predicted log-cost gap, ``s = σ̂ sqrt(φ_kᵀPφ_k + φ_lᵀPφ_l)`` its spread
-        (the two predictions' uncertainties, their covariance left out) — times the
-        *evidence* of the leader's prediction there, ``1 / φ_lᵀPφ_l`` (how many solves it is
-        worth: ``n`` solves at that very context give about ``n``, a context beyond those
-        seen a few hundredths), must reach the try's allowance in leader's solves
-        (``min(guard, 1.5)``, or ``min(guard, 1)`` while the rival's family has not
-        converged: what a try that loses may cost, :meth:`bandit.armset.ArmSet.allowance`).
-        Otherwise the round plays the draw among the leader's family: its least lower
-        confidence bound next to that family's predicted best (``explore_radius``), told as
-        any round; the rival, untold, is weighed again at its next draw, when the evidence
-        has grown.  The rule runs inside the draw's compiled call
-        (:func:`bandit._kernels.joint_select_lcb`), so a declined rival costs no second
-        pass.  Only the lower-confidence-bound draw of a model of the log-cost is gated
-        (not ``exploration="igw"`` or a model of the cost itself), and only under
-        a guarded Tuner over several families; a learner saved before the option loads
-        without it."""
-        return self._try_gate
-
-    @try_gate.setter
-    def try_gate(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"try_gate must be True or False, got {on!r}")
-        self._try_gate = bool(on)
-        self._arm_gate()
-
-    def gate_tries(self, spec):
-        """Take a guarded Tuner's families and allowances for :attr:`try_gate`:
-        ``(family, (allowance of a proven family, allowance of a first try))``
-        (:meth:`bandit.armset.ArmSet.gate_spec`), or None (nothing to gate: one family, or
-        no guard).  Called once, when a Tuner is made with this learner."""
-        if spec is not None:
-            family, allow = spec
-            family = np.asarray(family, dtype=np.int64)
-            allow = np.asarray(allow, dtype=np.float64)
-            if family.shape != (self.n_arms,) or allow.shape != (2,):
-                raise ValueError(f"gate_tries takes (family of each of the {self.n_arms} "
-                                 f"arms, two allowances), got shapes {family.shape} and "
-                                 f"{allow.shape}")
-            spec = family, allow
-        self._try_spec = spec
-        self._arm_gate()
-
-    #: True: a drawn rival stands for every arm of the other families, and the draw weighs
-    #: the one of greatest gate value (see :meth:`gate_pick`); False: the drawn arm alone (a
-    #: learner pickled before the option loads without it; a new one takes the parameter)
-    _gate_pick = False
-
-    @property
-    def gate_pick(self):
-        """Whether the try gate weighs, for a drawn rival, the rival arm of greatest gate value
-        (on by default, measured side by side in ``docs/studies/precond_rules.md``).
-
-        With :attr:`try_gate`, the lower-confidence-bound draw proposes a rival family's arm by
-        its score, which favours the widest prediction: the never-played family placed where
-        the model knows least (an AMG arm at the end of the line), not the one whose try
-        would pay.  The gate then weighs that one proposal, and a cheaper rival narrower in
-        its prior is rarely or never proposed.  With this rule a proposal of any rival is
-        read as "a rival's try is due": every arm of the families other than the leader's is
-        weighed by the gate's own terms — its expected saving per solve times the evidence,
-        over the allowance of its try (:meth:`bandit.armset.ArmSet.try_pays`) — and the arm of
-        greatest value (the drawn arm on a tie) is played when its try pays; otherwise the
-        round keeps to the leader's family, as before.  The weighing runs in the draw's
-        compiled call (:func:`bandit._kernels._gated_arm`): a loop over the arms there, no
-        pass in Python."""
-        return self._gate_pick
-
-    @gate_pick.setter
-    def gate_pick(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"gate_pick must be True or False, got {on!r}")
-        self._gate_pick = bool(on)
-
-    def _arm_gate(self):
-        """The arrays the draw passes for :attr:`try_gate` (empty: no gate)."""
-        spec = self._try_spec if self._try_gate else None
-        if spec is None:
-            self.__dict__.pop("_gate_family", None)  # the class's empty arrays
-            self.__dict__.pop("_gate_allow", None)
-            self.__dict__.pop("_gate_fams", None)
-        else:
-            self._gate_family, self._gate_allow = spec
-            self._gate_fams = spec[0].tolist()
-
-    # options measured, left off and removed: each reads False and refuses True by name
-    gate_losses = _joint_removed.Removed()
-    first_try_run = _joint_removed.Removed()
-    context_retries = _joint_removed.Removed()
-    paired_first = _joint_removed.Removed()
-    reread_reference = _joint_removed.Removed()
-
-    #: see :attr:`first_pick` (class default: a learner pickled before the option plays the
-    #: gate's arm; a new one takes the parameter)
-    _first_pick = False
-
-    @property
-    def first_pick(self):
-        """Whether a rival's first try goes by the regime the leader's cost shows (on by
-        default, measured side by side in ``docs/studies/precond_rules.md``).
-
-        With :attr:`try_gate`, when the draw's arm is a family never played (a first try the
-        gate let through), the try goes to a never-played family of a stronger
-        preconditioner than the leader's where the leader's predicted cost is in the upper
-        half of its range over the contexts seen (it iterates most there), of a weaker one in
-        the lower half, the one of least predicted cost among them
-        (:mod:`bandit._joint_first`).  Without it the gate's pick, which among unread
-        families is the one the layout leaves widest, is played.  No effect without the gate
-        (plain ω arms, no guarded Tuner)."""
-        return self._first_pick
-
-    @first_pick.setter
-    def first_pick(self, on):
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"first_pick must be True or False, got {on!r}")
-        self._first_pick = bool(on)
-
-    @property
-    def first_seen(self):
-        """The least and the greatest scalar context :attr:`first_pick`'s rule has met
-        (``[lo, hi]``; None before one): the range it reads the leader's regime over, part of
-        the saved state so that a loaded learner picks as the one saved would have."""
-        seen = self.__dict__.get("_first_seen")
-        return None if seen is None else np.array(seen, dtype=float)
-
-    @first_seen.setter
-    def first_seen(self, value):
-        if value is None:
-            self.__dict__.pop("_first_seen", None)
-            return
-        seen = np.asarray(value, dtype=float).ravel()
-        if seen.shape != (2,) or not np.all(np.isfinite(seen)) or seen[0] > seen[1]:
-            raise ValueError(f"first_seen must be None or [lo, hi] with lo <= hi, got {value!r}")
-        self._first_seen = [float(seen[0]), float(seen[1])]
 
     def update(self, arm, cost, context=None, censored=False, converged=None):
         """Report the cost of playing ``arm`` (:meth:`Policy.update`)."""
@@ -996,78 +561,3 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules,
         self.sq_err += joint_observe(self.P, self.theta, psi, self._X, arm, y, censored, math.inf)
         self.p = None
         return z
-
-    def predict(self, context=None):
-        """Predicted cost of every arm at ``context`` in raw units (NaN before any cost).
-
-        Unlike the per-arm learners, arms never played get a prediction too (from the shared
-        model); :class:`~bandit.Tuner` only trusts arms with data for its guard.
-        """
-        psi = self._query(context)
-        if math.isnan(self.unit):
-            return np.full(self.n_arms, np.nan)
-        key, memo = memo_key(context), self._mu_of
-        if memo is None or memo[1] != self.t or key is None or memo[0] != key:
-            self._scores(psi, 0.0)
-            self._mu_of = (key, self.t, None)
-        # else the round's draw (or an earlier call of this round) left these means in _mu,
-        # as leader() reads them: a guarded Tuner's fallback order asks for them right after
-        # a solve, where computing them again cost ~16 µs of a fallback round (mc3d m = 22)
-        return self._cost(self._mu)
-
-    def retell(self, start, rounds):
-        """Become ``start`` told ``rounds`` again: this learner as a copy of ``start`` (a
-        :class:`JointCB` over the same arms, e.g. a copy of this one taken earlier) would be
-        after a draw and an update per round, each round ``(context, arm, cost, censored,
-        converged)`` as :meth:`update` takes it.
-
-        A :class:`~bandit.Tuner` whose ``timed_work`` price of the reference family was
-        fixed only after some rounds tells them again at that price
-        (:attr:`bandit.armset.ArmSet.retell_early`).  Told again, not corrected: the noise
-        scale sums one-step errors each against the fit of the rounds before it, and the
-        Huber clip and the change test read them, so only a learner told the corrected
-        costs in order ends as one told them from the start — bit for bit, which this is.
-        ``start`` is left as it was; this learner's state is replaced in place (whoever holds
-        it holds the retold one).
-
-        Parameters
-        ----------
-        start : JointCB
-            The learner to start from (``ValueError`` if not a JointCB over as many arms).
-        rounds : iterable of tuple
-            ``(context, arm, cost, censored, converged)`` per round, in the order told.
-
-        Examples
-        --------
-        >>> import copy
-        >>> p = JointCB([1.2, 1.5, 1.8], context_bounds=(0, 1))
-        >>> start = copy.deepcopy(p)
-        >>> right = [(0.5, 1, 10.0, False, True), (0.2, 0, 14.0, False, True)]
-        >>> for c, k, cost, cens, conv in [(0.5, 1, 40.0, False, True), *right[1:]]:
-        ...     _ = p.select(c); p.update(k, cost, c, cens, conv)   # the first told at 4 ×
-        >>> p.retell(start, right)
-        >>> q = JointCB([1.2, 1.5, 1.8], context_bounds=(0, 1))
-        >>> for c, k, cost, cens, conv in right:
-        ...     _ = q.select(c); q.update(k, cost, c, cens, conv)
-        >>> bool((p.theta == q.theta).all() and p.sq_err == q.sq_err)
-        True
-        """
-        import copy
-
-        if type(start) is not type(self) or start.n_arms != self.n_arms:
-            raise ValueError(f"retell starts from a {type(self).__name__} over the same "
-                             f"{self.n_arms} arms, got {type(start).__name__} over "
-                             f"{getattr(start, 'n_arms', '?')}")
-        told = copy.deepcopy(start)
-        # the class's own draw and update: an instance attribute over a method (a profiler's
-        # timing wrapper) copied with ``start`` may still call the object it was made on
-        cls = type(told)
-        for context, arm, cost, censored, converged in rounds:
-            cls.select(told, context)
-            cls.update(told, arm, cost, context, censored, converged)
-        # (told on the copy, then taken whole: an interrupted retell leaves this as it was);
-        # such instance attributes over methods stay this object's own
-        kept = {k: v for k, v in self.__dict__.items() if callable(getattr(cls, k, None))}
-        self.__dict__.clear()
-        self.__dict__.update(told.__dict__)
-        self.__dict__.update(kept)

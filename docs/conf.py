@@ -74,10 +74,10 @@ def _reexported(modules, *, every_public=False):
 
 
 # the templates in _templates/autosummary: a class put together from parts kept in private
-# modules (bandit/_tuner_*.py) documents their public members as its own, and a module lists
-# what it imports from private modules of its package (solvers.spectral's ω formulas and
-# residual floor, in solvers/_spectral_*.py; bandit.arms' on_ranks, in bandit/_arms_petsc.py;
-# solvers.petsc's same_on_every_rank, in solvers/_petsc_inputs.py;
+# modules (bandit/_tuner_*.py, bandit/_joint_*.py) documents their public members as its own,
+# and a module lists what it imports from private modules of its package (solvers.spectral's
+# ω formulas and residual floor, in solvers/_spectral_*.py; bandit.arms' on_ranks, in
+# bandit/_arms_petsc.py; solvers.petsc's same_on_every_rank, in solvers/_petsc_inputs.py;
 # experiments.heat_study's solve settings, in experiments/_heat_runs.py)
 _REEXPORTED = _reexported({"experiments.plots": "experiments._plots_",
                            "experiments.problems": "experiments._problems_",
@@ -102,10 +102,34 @@ _REEXPORTED.update(_reexported({"bandit.report": "bandit._report_",
                                 "experiments.precond_study": "experiments._precond_",
                                 "experiments.user_files": "experiments._user_files_"},
                                every_public=True))
+def _base_instance_attributes(path, base):
+    """The instance attributes ``base`` documents (``#:`` comments in its methods) that the
+    class at ``path`` and its parts do not define: autodoc's ``:inherited-members: base``
+    leaves out what ``base``'s class body defines but not these, which ``base``'s own page
+    documents (Policy's ``converged_counts``)."""
+    import importlib
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    module, _, name = path.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    home = next(c for c in cls.__mro__ if c.__name__ == base)
+    own = {n for c in cls.__mro__[:cls.__mro__.index(home)] for n in vars(c)}
+    docs = ModuleAnalyzer.for_module(home.__module__).find_attr_docs()
+    return ", ".join(sorted(attr for ns, attr in docs if ns == base and attr not in own
+                            and attr not in vars(home)))
+
+
 # a class documented on its module's page and put together from parts there (ArmSet from
 # bandit/_armset_*.py, the Auditor from bandit/_audit_*.py): the page documents the parts'
 # public members as the class's own
-autosummary_context = {"composed_classes": ["bandit.Tuner"],
+# (the classes a composed class's page takes no inherited members from: JointCB's base Policy
+# has a page of its own, and JointCB's page listed only its own members before its parts)
+autosummary_context = {"composed_classes": {"bandit.Tuner": "object",
+                                            "bandit.JointCB": "Policy, object"},
+                       "composed_exclude": {path: names for path, names in (
+                           ("bandit.JointCB", _base_instance_attributes("bandit.JointCB",
+                                                                        "Policy")),) if names},
                        "composed_on_module_page": {"bandit.armset": ["ArmSet"],
                                                    "bandit.audit": ["Auditor"]},
                        "reexported": _REEXPORTED}
