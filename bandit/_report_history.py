@@ -54,7 +54,14 @@ HISTORY_SCHEMA = (
     ("atol", "float64", "the solve's absolute tolerance (Tuner.solve's atol, else the "
                         "Tuner's; NaN: a CSV written before the column)"),
     ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
+    ("tuner_seconds", "float64", "the Tuner's own wall time in this solve call, outside the "
+                                 "solver's runs and the audits (time.perf_counter; NaN: not "
+                                 "measured, a round recorded or a CSV written before the "
+                                 "column)"),
 )
+
+#: Columns of :data:`HISTORY_SCHEMA` added after the first CSVs: a CSV without one reads NaN
+LATER_COLUMNS = ("tuner_seconds",)
 
 
 def _context_array(ctx) -> np.ndarray:
@@ -126,8 +133,16 @@ def history(tuner) -> dict:
            "budget": np.array(rows["budget"], dtype=np.int64),
            "rtol": np.array(rows["rtol"], dtype=float),
            "atol": np.array(rows["atol"], dtype=float),
-           "audit_runs": runs}
+           "audit_runs": runs, "tuner_seconds": _own_seconds(tuner, T)}
     return out
+
+
+def _own_seconds(tuner, T) -> np.ndarray:
+    """The tuner's own seconds per solve (``bandit._tuner_own``); NaN where not measured."""
+    own = getattr(tuner, "_own", None)
+    if own is None or len(own) != T:  # (a stand-in tuner of the estimators' tests)
+        return np.full(T, np.nan)
+    return np.array(own, dtype=float)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -246,7 +261,7 @@ def read_csv(path) -> dict:
         if name in ("method", "pc") and name not in col:  # written before the column
             out[name] = np.array([""] * len(body), dtype=object)
             continue
-        if name in TOLERANCE_COLUMNS and name not in col:  # written before the column
+        if name in TOLERANCE_COLUMNS + LATER_COLUMNS and name not in col:  # (written before)
             out[name] = np.full(len(body), np.nan)
             continue
         if name not in col:

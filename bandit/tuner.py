@@ -33,6 +33,8 @@ from ._tuner_guard import GUARD_DTOL, GuardSteps
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
 from ._tuner_records import Records
+from . import _tuner_own
+from ._tuner_own import clock as _clock
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
@@ -374,6 +376,12 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
+        # the tuner's own seconds per solve (NaN: not measured) and their sums: own, solver
+        # seconds of the same rounds, rounds, and the same without a process's first solve
+        # (bandit._tuner_own); warned once (per process)
+        self._own, self._own_sums, self._own_warned = [], [0.0, 0.0, 0, 0.0, 0.0, 0], False
+        self._own_first = True  # the next solve is this process's first (loads the kernels)
+        self._round_start = 0.0  # the clock when the solve in progress began
         # the arms that finished earlier solves in the fallback chain, latest first, and the
         # rounds of the log read for them (fallback_order; rebuilt from a loaded log)
         self._rescuers = [0, []]
@@ -560,6 +568,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         if not lock._is_owned():  # (see _hold)
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
+        self._round_start = _clock()  # (the tuner's own time: bandit._tuner_own)
         try:
             if not _still_held(self):
                 raise _policy_taken(self)  # another Tuner was made with this policy since
@@ -701,6 +710,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # audits it finished) — so the history, the policy and the audit records stay one
         # run (a file saved then loads and continues)
         told = self.policy.t
+        audit_from = 0.0  # the clock when the audit runs began (not the tuner's own time)
+        costly = False  # the tuner's own time exceeds the solves' (warned once released)
         try:
             self.tell(arm, cost, context, *tell)
             if arms._early is not None:  # (the rounds before the price is fixed)
@@ -711,6 +722,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             if self._auditor is not None and self._auditor.due(t, censored):
                 # (a round run again from x = 0, x0 dropped: its audits start there too)
                 start = None if info and "zero_start" in info else x0
+                audit_from = _clock()
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
         except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
@@ -724,10 +736,14 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                     self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
                 self._log.append(row)
+                costly = _tuner_own.record(self, self._round_start, final.seconds,
+                                           audit_from or _clock())
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
                 self._lock.release()
+        if costly:
+            _tuner_own.warn(self)
         if self._hook is not None:
             self._hook(final)
         return final
