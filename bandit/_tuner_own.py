@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 __all__ = ["WARN_ROUNDS", "clock", "record", "restore", "summary", "warn", "warning_text"]
 
 #: the rounds measured before the own time is compared with the solves' (the first rounds
@@ -32,11 +34,12 @@ clock = time.perf_counter  # (the solvers' clock: the subtraction is on one cloc
 
 def record(tuner, start, solver_seconds, end) -> bool:
     """Append the round's own time (``end − start − solver_seconds``, at least 0) to the
-    tuner's per-round list and running sums; True, once per tuner, when after
-    :data:`WARN_ROUNDS` measured rounds (a process's first solve, which loads the compiled
-    kernels, left out) the own time exceeds the solves' seconds over the same rounds: the
-    caller then warns (:func:`warn`) once it has released the tuner (a warning turned into an
-    error must not leave it held)."""
+    tuner's per-round list and running sums.  True, once per tuner, when the median own time
+    of the latest :data:`WARN_ROUNDS` solves exceeds their median solver seconds (checked
+    after 50, 100, 200, ... solves of this process, its first left out: medians, so that the
+    one-time costs of the first solves — a family's first run, a rare kernel's load — do
+    not decide it): the caller then warns (:func:`warn`) once it has released the tuner (a
+    warning turned into an error must not leave it held)."""
     own = end - start - solver_seconds
     if not own > 0.0:  # (NaN seconds of a solver function too)
         own = 0.0
@@ -47,16 +50,29 @@ def record(tuner, start, solver_seconds, end) -> bool:
     sums[0] += own
     sums[1] += solver_seconds
     sums[2] += 1
-    if tuner._own_first:  # this process's first solve: one-time loads, not the steady cost
-        tuner._own_first = False
+    since = tuner._own_since
+    tuner._own_since = since + 1
+    if not since:  # this process's first solve: one-time loads, not the steady cost
         return False
     sums[3] += own
     sums[4] += solver_seconds
     sums[5] += 1
-    if sums[5] >= WARN_ROUNDS and sums[3] > sums[4] and not tuner._own_warned:
-        tuner._own_warned = True
-        return True
+    if since == tuner._own_next and not tuner._own_warned:
+        tuner._own_next = 2 * since
+        if _medians(tuner)[0] > _medians(tuner)[1]:
+            tuner._own_warned = True
+            return True
     return False
+
+
+def _medians(tuner) -> tuple[float, float]:
+    """The median own time and the median solver seconds of the latest WARN_ROUNDS solves."""
+    from ._report_history import LOG_COLUMNS
+
+    k = LOG_COLUMNS.index("seconds")
+    own = np.array(tuner._own[-WARN_ROUNDS:], dtype=float)
+    sec = np.array([row[k] for row in tuner._log[-WARN_ROUNDS:]], dtype=float)
+    return float(np.nanmedian(own)), float(np.nanmedian(sec))
 
 
 def warn(tuner) -> None:
@@ -76,7 +92,7 @@ def restore(tuner, values, T) -> None:
     solve is this process's first."""
     own = [math.nan] * T if values is None else [float(v) for v in values]
     tuner._own = own
-    tuner._own_first = True
+    tuner._own_since, tuner._own_next = 0, WARN_ROUNDS  # (rounds of this process)
     seconds = tuner._rows["seconds"]
     starts = set(tuner._starts())
     sums = [0.0, 0.0, 0, 0.0, 0.0, 0]
@@ -100,14 +116,19 @@ def summary(tuner) -> dict:
     (which loads the compiled kernels: ``first_calls_seconds``)."""
     own, solves, n, steady, steady_solves, m = getattr(tuner, "_own_sums",
                                                        (0.0, 0.0, 0, 0.0, 0.0, 0))
+    per_round = getattr(tuner, "_own", [])
+    starts = set(tuner._starts()) if hasattr(tuner, "_starts") else {0}
+    kept = [o for t, o in enumerate(per_round) if t not in starts and o == o]
     return {"seconds": float(own), "per_call_us": steady / m * 1e6 if m else math.nan,
+            "median_us": float(np.median(kept)) * 1e6 if kept else math.nan,
             "share_of_solves": steady / steady_solves if steady_solves > 0 else math.nan,
             "first_calls_seconds": float(own - steady), "solve_seconds": float(solves),
             "rounds": int(n), "clock": "time.perf_counter"}
 
 
 def warning_text(tuner) -> str:
-    own, solves, n = tuner._own_sums[3:]
+    mo, ms = _medians(tuner)
+    n = min(len(tuner._own), WARN_ROUNDS)
     # the latest round's leader as recorded (the policy is not asked: a warning changes no
     # learner state)
     from ._report_history import LOG_COLUMNS
@@ -115,10 +136,10 @@ def warning_text(tuner) -> str:
     leader = tuner._log[-1][LOG_COLUMNS.index("leader")] if tuner._log else -1
     fixed = ("" if leader < 0 else
              f" (here arm {leader}, {tuner.arm_labels[leader]!r})")
-    return (f"the Tuner's own work took {own:.3g} s over {n} solves "
-            f"({own / n * 1e6:.0f} µs a call: checking the input, the learner's draw and "
-            f"update, the records), more than the solves themselves ({solves:.3g} s, "
-            f"{solves / n * 1e6:.0f} µs a solve; summary()['tuner']). For solves this cheap "
+    return (f"the Tuner's own work takes more time than the solves: {mo * 1e6:.0f} µs a call "
+            f"(checking the input, the learner's draw and update, the records) against "
+            f"{ms * 1e6:.0f} µs of solver time a solve (medians of the latest {n} solves; "
+            f"summary()['tuner']). For solves this cheap "
             f"the tuning costs more than it can save: play a fixed choice, such as the current "
             f"leader{fixed}, k = tuner.history['leader'][-1]: "
             f"bandit.Tuner(bandit.FixedArm(tuner.policy.arms, arm=k), solver=tuner.solver, "

@@ -204,6 +204,13 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     weighted learner cannot use it), except that when the chosen arm itself converges in the
     last resort that run is its (uncensored) observation.
 
+    **The Tuner's own time**: every solve's wall time outside the solver's runs (result
+    ``seconds``) and the audit runs — the input's checks, the learner, the guard, the records —
+    is read on ``time.perf_counter`` (two reads a solve) into ``history["tuner_seconds"]`` and
+    ``summary()["tuner"]`` (docs/regret.md, *What the Tuner itself costs*); after 50 solves
+    whose own time exceeds the solves', a ``RuntimeWarning`` (once per Tuner) says so and
+    how to keep a fixed arm (:class:`bandit.FixedArm` at the leader).
+
     ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
     solver itself would refuse — before the policy draws: a refused call raises
     ``ValueError`` (``TypeError`` for an ``A`` of an unknown type) and leaves the policy, its
@@ -222,6 +229,16 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     ...            for c in rng.uniform(0, 0.5, 20)]
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
+
+    What the Tuner itself cost besides the solver's runs (``time.perf_counter``, the
+    solvers' clock; audits apart), per solve in the history and in the summary — on systems
+    of 64 unknowns more than the solves (past 50 solves it warns so, once):
+
+    >>> own = tuner.summary()["tuner"]
+    >>> own["rounds"], bool(own["seconds"] == tuner.history["tuner_seconds"].sum())
+    (20, True)
+    >>> own["clock"], bool(own["per_call_us"] > 0 and own["share_of_solves"] > 0)
+    ('time.perf_counter', True)
 
     Configuration arms choose among solver families (compared by default by their work
     priced at the clock's rate for each family):
@@ -380,7 +397,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # seconds of the same rounds, rounds, and the same without a process's first solve
         # (bandit._tuner_own); warned once (per process)
         self._own, self._own_sums, self._own_warned = [], [0.0, 0.0, 0, 0.0, 0.0, 0], False
-        self._own_first = True  # the next solve is this process's first (loads the kernels)
+        # solves of this process (the first loads the kernels), the next warning check
+        self._own_since, self._own_next = 0, _tuner_own.WARN_ROUNDS
         self._round_start = 0.0  # the clock when the solve in progress began
         # the arms that finished earlier solves in the fallback chain, latest first, and the
         # rounds of the log read for them (fallback_order; rebuilt from a loaded log)

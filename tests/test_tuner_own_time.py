@@ -88,8 +88,7 @@ def test_audits_are_not_the_tuners_own_time():
     assert runs.sum() > 0
     own = t.history["tuner_seconds"][1:]
     # an audited round ran its audit runs (each a known sleep) off the tuner's own time
-    assert (own < SLEEP).all(), own
-    assert t.audit_seconds >= runs.sum() * SLEEP
+    assert (own[runs[1:] > 0] < SLEEP / 2).all(), own
 
 
 def test_warns_once_when_the_tuner_costs_more_than_tiny_solves():
