@@ -36,6 +36,10 @@ HISTORY_SCHEMA = (
     ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
     ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
     ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
+    ("tuner_seconds", "float64", "the Tuner's own wall time in this solve call, outside the "
+                                 "solver's runs and the audits (time.perf_counter; NaN: not "
+                                 "measured, a round recorded or a CSV written before the "
+                                 "column)"),
     ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context "
                            "(one shorter than the longest padded with NaN)"),
     ("converged", "bool", "the returned result converged"),
@@ -54,10 +58,6 @@ HISTORY_SCHEMA = (
     ("atol", "float64", "the solve's absolute tolerance (Tuner.solve's atol, else the "
                         "Tuner's; NaN: a CSV written before the column)"),
     ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
-    ("tuner_seconds", "float64", "the Tuner's own wall time in this solve call, outside the "
-                                 "solver's runs and the audits (time.perf_counter; NaN: not "
-                                 "measured, a round recorded or a CSV written before the "
-                                 "column)"),
 )
 
 #: Columns of :data:`HISTORY_SCHEMA` added after the first CSVs: a CSV without one reads NaN
@@ -123,7 +123,8 @@ def history(tuner) -> dict:
               for c in ROW_CONFIG_COLUMNS},
            "omega": np.array(rows["omega"], dtype=float),
            "iterations": np.array(rows["iterations"], dtype=np.int64),
-           "seconds": np.array(rows["seconds"], dtype=float), "context": ctx,
+           "seconds": np.array(rows["seconds"], dtype=float),
+           "tuner_seconds": _own_seconds(tuner, T), "context": ctx,
            "converged": np.array(rows["converged"], dtype=bool),
            "cost": np.array(rows["cost"], dtype=float),
            "censored": np.array(rows["censored"], dtype=bool),
@@ -133,7 +134,7 @@ def history(tuner) -> dict:
            "budget": np.array(rows["budget"], dtype=np.int64),
            "rtol": np.array(rows["rtol"], dtype=float),
            "atol": np.array(rows["atol"], dtype=float),
-           "audit_runs": runs, "tuner_seconds": _own_seconds(tuner, T)}
+           "audit_runs": runs}
     return out
 
 

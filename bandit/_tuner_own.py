@@ -29,7 +29,12 @@ __all__ = ["WARN_ROUNDS", "clock", "record", "restore", "summary", "warn", "warn
 #: load the compiled kernels and run each family once untimed)
 WARN_ROUNDS = 50
 
-clock = time.perf_counter  # (the solvers' clock: the subtraction is on one clock)
+
+
+def clock() -> float:
+    """``time.perf_counter()`` (the solvers' clock: the subtraction is on one clock), read
+    through the module as the solvers read it."""
+    return time.perf_counter()
 
 
 def record(tuner, start, solver_seconds, end) -> bool:
@@ -40,6 +45,9 @@ def record(tuner, start, solver_seconds, end) -> bool:
     one-time costs of the first solves — a family's first run, a rare kernel's load — do
     not decide it): the caller then warns (:func:`warn`) once it has released the tuner (a
     warning turned into an error must not leave it held)."""
+    if tuner._comm is not None:  # each rank's clock differs; the ranks' histories agree
+        tuner._own.append(math.nan)
+        return False
     own = end - start - solver_seconds
     if not own > 0.0:  # (NaN seconds of a solver function too)
         own = 0.0

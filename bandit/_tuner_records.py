@@ -75,7 +75,8 @@ class Records:
                 self._paid.append(paid)
                 self._paid_sum += paid
             if len(self._own) < len(self._log):  # the tuner's own time (bandit._tuner_own)
-                costly = _own.record(self, self._round_start, final.seconds, _own.clock())
+                costly = _own.record(self, self._round_start, final.seconds,
+                                     _own.time.perf_counter())
         # released before the callback, which may solve or save again
         self._owner = None
         self._lock.release()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import threading
+import time as _time
 from threading import get_ident as _get_ident
 
 import numpy as np
@@ -34,7 +35,6 @@ from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
 from ._tuner_records import Records
 from . import _tuner_own
-from ._tuner_own import clock as _clock
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
@@ -207,9 +207,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     **The Tuner's own time**: every solve's wall time outside the solver's runs (result
     ``seconds``) and the audit runs — the input's checks, the learner, the guard, the records —
     is read on ``time.perf_counter`` (two reads a solve) into ``history["tuner_seconds"]`` and
-    ``summary()["tuner"]`` (docs/regret.md, *What the Tuner itself costs*); after 50 solves
-    whose own time exceeds the solves', a ``RuntimeWarning`` (once per Tuner) says so and
-    how to keep a fixed arm (:class:`bandit.FixedArm` at the leader).
+    ``summary()["tuner"]`` (docs/regret.md, *What the Tuner itself costs*); when its median
+    over the latest 50 solves exceeds theirs, a ``RuntimeWarning`` (once per Tuner) says so
+    and how to keep a fixed arm (:class:`bandit.FixedArm` at the leader).
 
     ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
     solver itself would refuse — before the policy draws: a refused call raises
@@ -231,8 +231,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     (True, 20)
 
     What the Tuner itself cost besides the solver's runs (``time.perf_counter``, the
-    solvers' clock; audits apart), per solve in the history and in the summary — on systems
-    of 64 unknowns more than the solves (past 50 solves it warns so, once):
+    solvers' clock; audits apart), per solve in the history and in the summary (on systems
+    of 64 unknowns it exceeds the solves; past 50 such solves it warns so, once):
 
     >>> own = tuner.summary()["tuner"]
     >>> own["rounds"], bool(own["seconds"] == tuner.history["tuner_seconds"].sum())
@@ -586,7 +586,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         if not lock._is_owned():  # (see _hold)
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
-        self._round_start = _clock()  # (the tuner's own time: bandit._tuner_own)
+        self._round_start = _time.perf_counter()  # (its own time: bandit._tuner_own)
         try:
             if not _still_held(self):
                 raise _policy_taken(self)  # another Tuner was made with this policy since
@@ -740,7 +740,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             if self._auditor is not None and self._auditor.due(t, censored):
                 # (a round run again from x = 0, x0 dropped: its audits start there too)
                 start = None if info and "zero_start" in info else x0
-                audit_from = _clock()
+                audit_from = _time.perf_counter()
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
         except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
@@ -755,7 +755,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                     self._paid_sum += paid
                 self._log.append(row)
                 costly = _tuner_own.record(self, self._round_start, final.seconds,
-                                           audit_from or _clock())
+                                           audit_from or _time.perf_counter())
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
