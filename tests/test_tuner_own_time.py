@@ -112,7 +112,7 @@ def test_no_warning_on_expensive_solves():
     A, b = _system(6)
     t = Tuner(SmoothIGW([1.0, 1.5], seed=0), solver=_sleeping_solver, cost="time")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a warning would fail the solve
+        warnings.simplefilter("error", RuntimeWarning)  # the warning would fail the solve
         for _ in range(70):
             t.solve(A, b)
     assert t.summary()["tuner"]["share_of_solves"] < 1
@@ -207,3 +207,16 @@ def test_a_bad_tuner_seconds_entry_is_refused(tmp_path):
     path.write_text(json.dumps(payload))
     with pytest.raises(TunerFileError, match="tuner_seconds"):
         Tuner.load(path)
+
+
+def test_a_round_already_solved_is_measured_too():
+    A, b = _system(4)
+    t = Tuner(SmoothIGW([1.0, 1.5], seed=0), solver="sor")
+    t.solve(A, b)
+    w0 = time.perf_counter()
+    r = t.solve(A, np.zeros_like(b))  # b = 0: recorded, not told
+    wall = time.perf_counter() - w0
+    assert r.info["already_solved"] and r.iterations == 0
+    own = t.history["tuner_seconds"]
+    assert len(own) == 2 and 0.0 <= own[1] <= wall - r.seconds
+    assert t.summary()["tuner"]["rounds"] == 2
