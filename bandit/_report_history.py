@@ -36,6 +36,10 @@ HISTORY_SCHEMA = (
     ("omega", "float64", "that arm's ω (NaN for an arm without one)"),
     ("iterations", "int64", "iterations of every run of the solve (attempt and fallbacks)"),
     ("seconds", "float64", "solver seconds of every run of the solve (audits excluded)"),
+    ("tuner_seconds", "float64", "the Tuner's own wall time in this solve call, outside the "
+                                 "solver's runs and the audits (time.perf_counter; NaN: not "
+                                 "measured, a round recorded or a CSV written before the "
+                                 "column)"),
     ("context", "float64", "the context passed (NaN: none); shape (T, d) for a vector context "
                            "(one shorter than the longest padded with NaN)"),
     ("converged", "bool", "the returned result converged"),
@@ -55,6 +59,9 @@ HISTORY_SCHEMA = (
                         "Tuner's; NaN: a CSV written before the column)"),
     ("audit_runs", "int64", "audit solves run after this solve (off the user's clock)"),
 )
+
+#: Columns of :data:`HISTORY_SCHEMA` added after the first CSVs: a CSV without one reads NaN
+LATER_COLUMNS = ("tuner_seconds",)
 
 
 def _context_array(ctx) -> np.ndarray:
@@ -116,7 +123,8 @@ def history(tuner) -> dict:
               for c in ROW_CONFIG_COLUMNS},
            "omega": np.array(rows["omega"], dtype=float),
            "iterations": np.array(rows["iterations"], dtype=np.int64),
-           "seconds": np.array(rows["seconds"], dtype=float), "context": ctx,
+           "seconds": np.array(rows["seconds"], dtype=float),
+           "tuner_seconds": _own_seconds(tuner, T), "context": ctx,
            "converged": np.array(rows["converged"], dtype=bool),
            "cost": np.array(rows["cost"], dtype=float),
            "censored": np.array(rows["censored"], dtype=bool),
@@ -128,6 +136,14 @@ def history(tuner) -> dict:
            "atol": np.array(rows["atol"], dtype=float),
            "audit_runs": runs}
     return out
+
+
+def _own_seconds(tuner, T) -> np.ndarray:
+    """The tuner's own seconds per solve (``bandit._tuner_own``); NaN where not measured."""
+    own = getattr(tuner, "_own", None)
+    if own is None or len(own) != T:  # (a stand-in tuner of the estimators' tests)
+        return np.full(T, np.nan)
+    return np.array(own, dtype=float)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -246,7 +262,7 @@ def read_csv(path) -> dict:
         if name in ("method", "pc") and name not in col:  # written before the column
             out[name] = np.array([""] * len(body), dtype=object)
             continue
-        if name in TOLERANCE_COLUMNS and name not in col:  # written before the column
+        if name in TOLERANCE_COLUMNS + LATER_COLUMNS and name not in col:  # (written before)
             out[name] = np.full(len(body), np.nan)
             continue
         if name not in col:

@@ -7,6 +7,7 @@ import numpy as np
 from ._report_costs import audit_cost
 from ._report_history import history
 from ._report_regret import fallback_counts, regret
+from ._tuner_own import summary as own_summary
 
 
 def summary(tuner) -> dict:
@@ -26,7 +27,9 @@ def summary(tuner) -> dict:
            # "fallbacks" is the older name of the first (regret()'s "fallbacks" is the second)
            "fallback_ran": ran, "fallback_finished": finished, "fallbacks": ran,
            "arm_counts": {lab: int(n) for lab, n in zip(tuner.arm_labels, counts)},
-           "audits": audit_cost(tuner)}
+           "audits": audit_cost(tuner),
+           # the tuner's own time outside the solver's runs and the audits (_tuner_own)
+           "tuner": own_summary(tuner)}
     auto = getattr(tuner, "auto_context", None)
     if auto is not None:  # what the automatic contexts cost (their estimates, this process)
         from .tuner import AUTO_CONTEXT_STEPS

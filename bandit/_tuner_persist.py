@@ -36,7 +36,8 @@ _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
 #: chose, which audits do not inform).
 CLOCK_FIELDS = (("rows", "seconds"), ("work", 0), ("audits", "seconds"),
                 ("audits", "records", "seconds"), ("audits", "planning"),
-                ("audits", "plan_floor"), ("audits", "settled"), ("audits", "last_adjust"))
+                ("audits", "plan_floor"), ("audits", "settled"), ("audits", "last_adjust"),
+                ("tuner_seconds",))
 
 
 def clock_free(payload: dict) -> dict:
@@ -126,6 +127,11 @@ class Persistence:
         if any(len(row) == short for row in self._log):  # a copy made before they were kept
             self._log = [row + (self._rtol, self._atol) if len(row) == short else row
                          for row in self._log]
+        from ._tuner_own import restore  # (the sums again; a copy made before they were
+        # kept: NaN per round)
+        self._own_warned = self.__dict__.get("_own_warned", False)
+        restore(self, self.__dict__.get("_own"), len(self._log))
+        self.__dict__.setdefault("_round_start", 0.0)
         self._lock, self._owner = threading.RLock(), None
         from ._tuner_share import take_policy
 
@@ -250,6 +256,8 @@ class Persistence:
             "process_starts": self._starts(),
             # what each row ran, readable without the arm list (not read back: derived)
             "row_configs": _report.row_configs(self),
+            # the tuner's own seconds per row (bandit._tuner_own; not compared: a clock's)
+            "tuner_seconds": self._own,
             **({} if self._paid is None else {"paid": self._paid})})
         _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
 
@@ -336,6 +344,9 @@ def load(cls, path, *, progress, callback, comm, settings, to_read=False):
     starts = list(data.get("process_starts") or [0])
     tuner._process_starts = starts
     tuner._resumed_at = len(tuner._log) if starts[-1] < len(tuner._log) else None
+    from ._tuner_own import restore  # (the tuner's own time goes on from the file's)
+
+    restore(tuner, data.get("tuner_seconds"), len(tuner._log))
     measured = data.get("measured")
     if measured is not None:  # what the runs measured: the guard's budgets go on the same
         arms = tuner._arms

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import mpi as _mpi
 from . import report as _report
+from . import _tuner_own as _own
 from ._tuner_checks import _check_hooks
 
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
@@ -66,15 +67,21 @@ class Records:
                 if not _mpi.is_root(self._comm):
                     aud.load_control(ctl)
         self._checked = None
+        costly = False
         try:
             self._log.append(row)
         finally:  # (Ctrl-C between the two: the log and what each round paid stay one run)
             if self._paid is not None and len(self._paid) < len(self._log):
                 self._paid.append(paid)
                 self._paid_sum += paid
+            if len(self._own) < len(self._log):  # the tuner's own time (bandit._tuner_own)
+                costly = _own.record(self, self._round_start, final.seconds,
+                                     _own.time.perf_counter())
         # released before the callback, which may solve or save again
         self._owner = None
         self._lock.release()
+        if costly:
+            _own.warn(self)
         if self._hook is not None:
             self._hook(final)
         return final

@@ -165,7 +165,21 @@ def _check(payload, columns):
             "work": _work(payload), "paid": _paid(payload, len(log), config["cost"]),
             "measured": _measured(payload),
             "process_starts": _process_starts(payload, len(log)),
-            "row_configs": _row_configs(payload, len(log))}
+            "row_configs": _row_configs(payload, len(log)),
+            "tuner_seconds": _tuner_seconds(payload, len(log))}
+
+
+def _tuner_seconds(payload, T):
+    """The tuner's own seconds per row (``None`` if not in the file, written before they
+    were kept; an older library ignores them): numbers >= 0, NaN for a row not measured."""
+    if "tuner_seconds" not in payload:
+        return None
+    own = _decode(payload["tuner_seconds"], "tuner_seconds")
+    _need(isinstance(own, list) and len(own) == T
+          and all(_is_real(v) and (v != v or 0.0 <= v < math.inf) for v in own),
+          f"tuner_seconds must be a list of one number >= 0 (NaN: not measured) per row "
+          f"({T}), got {own!r:.80}")
+    return [float(v) for v in own]
 
 
 def _arm_omegas(policy):

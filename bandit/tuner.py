@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import threading
+import time as _time
 from threading import get_ident as _get_ident
 
 import numpy as np
@@ -33,6 +34,7 @@ from ._tuner_guard import GUARD_DTOL, GuardSteps
 from ._tuner_input import AUTO_CONTEXT_STEPS, AUTO_CONTEXTS, InputSteps
 from ._tuner_persist import FORMAT, VERSION, Persistence
 from ._tuner_records import Records
+from . import _tuner_own
 from ._tuner_tol import ToleranceSteps, check_tuner_tolerances
 # (_COLD_ITERATIONS and _takes_prior, defined in tuner.py before, still importable from it)
 from ._tuner_run import _COLD_ITERATIONS, RunSteps, _scratch_rows, _takes_prior
@@ -202,6 +204,13 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     weighted learner cannot use it), except that when the chosen arm itself converges in the
     last resort that run is its (uncensored) observation.
 
+    **The Tuner's own time**: every solve's wall time outside the solver's runs (result
+    ``seconds``) and the audit runs — the input's checks, the learner, the guard, the records —
+    is read on ``time.perf_counter`` (two reads a solve) into ``history["tuner_seconds"]`` and
+    ``summary()["tuner"]`` (docs/regret.md, *What the Tuner itself costs*); when its median
+    over the latest 50 solves exceeds theirs, a ``RuntimeWarning`` (once per Tuner) says so
+    and how to keep a fixed arm (:class:`bandit.FixedArm` at the leader).
+
     ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
     solver itself would refuse — before the policy draws: a refused call raises
     ``ValueError`` (``TypeError`` for an ``A`` of an unknown type) and leaves the policy, its
@@ -220,6 +229,16 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     ...            for c in rng.uniform(0, 0.5, 20)]
     >>> all(r.converged for r in results), tuner.summary()["rounds"]
     (True, 20)
+
+    What the Tuner itself cost besides the solver's runs (``time.perf_counter``, the
+    solvers' clock; audits apart), per solve in the history and in the summary (on systems
+    of 64 unknowns it exceeds the solves; past 50 such solves it warns so, once):
+
+    >>> own = tuner.summary()["tuner"]
+    >>> own["rounds"], bool(own["seconds"] == tuner.history["tuner_seconds"].sum())
+    (20, True)
+    >>> own["clock"], bool(own["per_call_us"] > 0 and own["share_of_solves"] > 0)
+    ('time.perf_counter', True)
 
     Configuration arms choose among solver families (compared by default by their work
     priced at the clock's rate for each family):
@@ -374,6 +393,13 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         self._auditor = Auditor(policy.n_arms, audit_budget, audit_seed) if (
             audit_budget and policy.n_arms > 1) else None
         self._log = []  # one tuple of _COLUMNS per solve
+        # the tuner's own seconds per solve (NaN: not measured) and their sums: own, solver
+        # seconds of the same rounds, rounds, and the same without a process's first solve
+        # (bandit._tuner_own); warned once (per process)
+        self._own, self._own_sums, self._own_warned = [], [0.0, 0.0, 0, 0.0, 0.0, 0], False
+        # solves of this process (the first loads the kernels), the next warning check
+        self._own_since, self._own_next = 0, _tuner_own.WARN_ROUNDS
+        self._round_start = 0.0  # the clock when the solve in progress began
         # the arms that finished earlier solves in the fallback chain, latest first, and the
         # rounds of the log read for them (fallback_order; rebuilt from a loaded log)
         self._rescuers = [0, []]
@@ -560,6 +586,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         if not lock._is_owned():  # (see _hold)
             lock.acquire()  # another thread's solve or save: wait for it
         self._owner = me
+        self._round_start = _time.perf_counter()  # (its own time: bandit._tuner_own)
         try:
             if not _still_held(self):
                 raise _policy_taken(self)  # another Tuner was made with this policy since
@@ -701,6 +728,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # audits it finished) — so the history, the policy and the audit records stay one
         # run (a file saved then loads and continues)
         told = self.policy.t
+        audit_from = 0.0  # the clock when the audit runs began (not the tuner's own time)
+        costly = False  # the tuner's own time exceeds the solves' (warned once released)
         try:
             self.tell(arm, cost, context, *tell)
             if arms._early is not None:  # (the rounds before the price is fixed)
@@ -711,6 +740,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             if self._auditor is not None and self._auditor.due(t, censored):
                 # (a round run again from x = 0, x0 dropped: its audits start there too)
                 start = None if info and "zero_start" in info else x0
+                audit_from = _time.perf_counter()
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
         except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
@@ -724,10 +754,14 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                     self._paid.append(paid)  # (interrupted between the update and this)
                     self._paid_sum += paid
                 self._log.append(row)
+                costly = _tuner_own.record(self, self._round_start, final.seconds,
+                                           audit_from or _time.perf_counter())
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
                 self._lock.release()
+        if costly:
+            _tuner_own.warn(self)
         if self._hook is not None:
             self._hook(final)
         return final

@@ -65,7 +65,8 @@ def state(tuner):
     """Everything a continued run must reproduce, as JSON text (the clock's readings left out:
     no two runs measure the same seconds)."""
     h = tuner.history
-    hist = {k: np.asarray(v).tolist() for k, v in h.items() if k != "seconds"}
+    hist = {k: np.asarray(v).tolist() for k, v in h.items()
+            if k not in ("seconds", "tuner_seconds")}
     aud = None
     if tuner._auditor is not None:
         aud = dict(tuner._auditor.state_dict())
