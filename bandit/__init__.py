@@ -28,6 +28,7 @@ from .simulate import simulate
 from .smooth import SmoothIGW
 from .squarecb import ChebCB, ChebLCB, SplineCB, SquareCB
 from .tsallis import TsallisINF, TsallisINFCB, tsallis_probabilities
+from ._tuner_own import TunerCostWarning
 from .tuner import Tuner, arm_kwargs
 
 #: Registry name -> policy class (``cls.contextual`` says whether it needs a context).
@@ -75,5 +76,5 @@ def make_policy(name: str, arms, *, seed=None, context_bounds=None, **kwargs) ->
 __all__ = ["Policy", "POLICIES", "make_policy", "default_policy", "DEFAULT_ARMS", "theory_costs", "FixedArm", "UniformRandom", "TsallisINF", "TsallisINFCB",
            "ChebCB", "ChebLCB", "JointCB", "FamilyCB", "arm_families", "SplineCB", "SquareCB", "SmoothIGW",
            "tsallis_probabilities",
-           "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerFileError",
+           "regret", "regret_of_costs", "Regret", "best_fixed_arm", "simulate", "Tuner", "TunerCostWarning", "TunerFileError",
            "arm_kwargs", "arm_omega", "Config", "config_grid", "parse_arm", "RepeatedArmWarning"]

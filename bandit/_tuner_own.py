@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-__all__ = ["WARN_ROUNDS", "clock", "record", "restore", "summary", "warn", "warning_text"]
+__all__ = ["WARN_ROUNDS", "TunerCostWarning", "clock", "record", "restore", "summary", "warn",
+           "warning_text"]
 
 #: the rounds measured before the own time is compared with the solves' (the first rounds
 #: load the compiled kernels and run each family once untimed)
@@ -83,13 +84,31 @@ def _medians(tuner) -> tuple[float, float]:
     return float(np.nanmedian(own)), float(np.nanmedian(sec))
 
 
+class TunerCostWarning(RuntimeWarning):
+    """A Tuner's own work per call (checking the input, the learner's draw and update, the
+    records) takes more time than its solves: the median of the latest 50 calls against the
+    median solver time, checked after 50, 100, 200, … solves, warned once per Tuner.
+
+    For solves this cheap tuning costs more than it can save; the message names the current
+    leader and how to play it without a learner.  Silence it with
+    ``warnings.simplefilter("ignore", bandit.TunerCostWarning)``; the figures stay in
+    ``tuner.summary()["tuner"]``.
+
+    Examples
+    --------
+    >>> import bandit
+    >>> issubclass(bandit.TunerCostWarning, RuntimeWarning)
+    True
+    """
+
+
 def warn(tuner) -> None:
-    """The ``RuntimeWarning`` of :func:`warning_text`, pointing at the user's call."""
+    """The :class:`TunerCostWarning` of :func:`warning_text`, pointing at the user's call."""
     import warnings
 
     from ._tuner_run import _user_level
 
-    warnings.warn(warning_text(tuner), RuntimeWarning, stacklevel=_user_level())
+    warnings.warn(warning_text(tuner), TunerCostWarning, stacklevel=_user_level())
 
 
 def restore(tuner, values, T) -> None:
@@ -147,9 +166,8 @@ def warning_text(tuner) -> str:
     return (f"the Tuner's own work takes more time than the solves: {mo * 1e6:.0f} µs a call "
             f"(checking the input, the learner's draw and update, the records) against "
             f"{ms * 1e6:.0f} µs of solver time a solve (medians of the latest {n} solves; "
-            f"summary()['tuner']). For solves this cheap "
-            f"the tuning costs more than it can save: play a fixed choice, such as the current "
-            f"leader{fixed}, k = tuner.history['leader'][-1]: "
-            f"bandit.Tuner(bandit.FixedArm(tuner.policy.arms, arm=k), solver=tuner.solver, "
-            f"cost=tuner.cost) (no learner), or call the solver itself with that arm's settings "
-            f"(a result's .settings; no Tuner at all)")
+            f"summary()['tuner']). For solves this cheap the Tuner costs more than tuning can "
+            f"save: call the solver itself at the leader's settings{fixed} (a result's "
+            f".settings, e.g. solvers.ssor_pcg(A, b, **bandit.arm_kwargs(arm, 'ssor_pcg'))); "
+            f"a Tuner over one fixed arm (bandit.FixedArm) drops the learner's part only, "
+            f"not the input's checks")

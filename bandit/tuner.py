@@ -208,8 +208,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
     ``seconds``) and the audit runs — the input's checks, the learner, the guard, the records —
     is read on ``time.perf_counter`` (two reads a solve) into ``history["tuner_seconds"]`` and
     ``summary()["tuner"]`` (docs/regret.md, *What the Tuner itself costs*); when its median
-    over the latest 50 solves exceeds theirs, a ``RuntimeWarning`` (once per Tuner) says so
-    and how to keep a fixed arm (:class:`bandit.FixedArm` at the leader).
+    over the latest 50 solves exceeds theirs, a :class:`bandit.TunerCostWarning` (a
+    ``RuntimeWarning``, once per Tuner) says so and how to call the solver itself at the
+    leader's settings.
 
     ``solve`` checks ``A``, ``b``, ``x0`` and ``context`` — with a solver name, everything the
     solver itself would refuse — before the policy draws: a refused call raises

@@ -104,6 +104,15 @@ def format_report(s: dict) -> str:
         if band != "no interval" and "covered" in s:
             est += f" ({'inside' if s['covered'] else 'outside'} the interval)"
     lines.append(est)
+    own = s.get("own_time")
+    if own and own.get("exceeds_solves"):
+        w = f"{s['best_fixed']['omega']:g}" if "best_fixed" in s else "W"
+        lines.append(
+            f"own time: relaxtune's work took {own['median_us']:,.0f} µs a solve against "
+            f"{own['solver_median_us']:,.0f} µs of solver time (medians of the latest solves): "
+            f"for systems this cheap the Tuner costs more time than tuning saves; in your own "
+            f"loop call the solver itself at one ω (solvers.{s['solver']}(A, b, omega={w})"
+            f"{', the best fixed above' if 'best_fixed' in s else ''})")
     return "\n".join(lines)
 
 

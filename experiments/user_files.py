@@ -316,6 +316,21 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
             "failures": _named(failures, names)}
 
 
+def _own_time(tuner):
+    """The Tuner's own time against its solves' (medians of the latest solves, µs), and
+    whether it exceeded them (:class:`bandit.TunerCostWarning`'s test); ``None`` before a
+    solve was measured."""
+    from bandit import _tuner_own
+
+    if not any(o == o for o in getattr(tuner, "_own", ())):
+        return None
+    mine, solves = _tuner_own._medians(tuner)
+    if not (mine == mine and solves == solves):
+        return None
+    return {"median_us": mine * 1e6, "solver_median_us": solves * 1e6,
+            "exceeds_solves": bool(getattr(tuner, "_own_warned", False))}
+
+
 def _named(failures, names):
     """The failed systems of :func:`run` as ``{"system": t + 1, "name": ..., "why": ...}``."""
     return [{"system": t + 1, "name": None if not names else str(names[t]), "why": str(why)}
@@ -347,6 +362,9 @@ def summarize(result) -> dict:
         out["failures"] = failures
     if result.get("interrupted") is not None:
         out["interrupted"] = True
+    own = _own_time(tuner)
+    if own is not None:
+        out["own_time"] = own
     auto = getattr(tuner, "auto_context", None)
     if auto is not None:  # paid by the tuned run only: its Lanczos steps, one product each
         # (counted by the tuner: fewer than the steps on a system smaller than them)

@@ -10,6 +10,8 @@ import time
 import warnings
 
 import numpy as np
+
+import bandit
 import pytest
 import scipy.sparse.linalg as spla
 
@@ -101,9 +103,11 @@ def test_warns_once_when_the_tuner_costs_more_than_tiny_solves():
     mine = [w for w in seen if "own work" in str(w.message)]
     assert len(mine) == 1, [str(w.message) for w in seen]
     w = mine[0]
-    assert w.category is RuntimeWarning and w.filename == __file__
+    assert w.category is bandit.TunerCostWarning and w.filename == __file__
+    assert issubclass(w.category, RuntimeWarning)
     text = str(w.message)
-    assert "FixedArm" in text and "summary()['tuner']" in text and "50 solves" in text
+    assert "summary()['tuner']" in text and "50 solves" in text
+    assert "call the solver itself" in text and "arm_kwargs" in text
     s = t.summary()["tuner"]
     assert s["share_of_solves"] > 1
 
@@ -220,3 +224,28 @@ def test_a_round_already_solved_is_measured_too():
     own = t.history["tuner_seconds"]
     assert len(own) == 2 and 0.0 <= own[1] <= wall - r.seconds
     assert t.summary()["tuner"]["rounds"] == 2
+
+
+def test_the_command_line_says_it_in_its_own_words(tmp_path, capsys):
+    # `relaxtune tune` on systems of a few µs: no Python warning (file:line and the Tuner's
+    # attribute names) but a line of the table, the figures in summary.json
+    import scipy.io
+
+    from experiments import cli
+
+    files = []
+    for k in range(120):
+        A = gallery.laplacian_2d(4).tocsr() * (1.0 + 0.01 * k)
+        files.append(tmp_path / f"A{k:03d}.mtx")
+        scipy.io.mmwrite(files[-1], A)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        code = cli.main(["tune", *map(str, files), "--out", str(tmp_path / "out"),
+                         "--no-plots"])
+    assert code == 0
+    assert not [w for w in seen if issubclass(w.category, bandit.TunerCostWarning)]
+    out = capsys.readouterr().out
+    own = json.loads((tmp_path / "out" / "summary.json").read_text())["own_time"]
+    assert own["median_us"] > own["solver_median_us"] and own["exceeds_solves"]
+    line = [ln for ln in out.splitlines() if ln.startswith("own time:")]
+    assert len(line) == 1 and "solvers.ssor_pcg(A, b, omega=" in line[0], out
