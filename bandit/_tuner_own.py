@@ -15,6 +15,9 @@ records, the first solve's loading of the compiled kernels and the untimed first
 arm's family in a process; not the callback or progress bar run after the round.  A solver
 function of the user's reports its own seconds: the difference is then as good as they are
 (read at 0 when they exceed the wall time).
+
+On several MPI ranks every rank records rank 0's reading (:func:`shared`), so the ranks'
+histories and summaries stay the same, and the warning fires at the same solve on every rank.
 """
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ import time
 
 import numpy as np
 
-__all__ = ["WARN_ROUNDS", "TunerCostWarning", "clock", "record", "restore", "summary", "warn",
-           "warning_text"]
+__all__ = ["WARN_ROUNDS", "TunerCostWarning", "clock", "record", "restore", "shared", "summary",
+           "warn", "warning_text"]
 
 #: the rounds measured before the own time is compared with the solves' (the first rounds
 #: load the compiled kernels and run each family once untimed)
@@ -46,10 +49,9 @@ def record(tuner, start, solver_seconds, end) -> bool:
     one-time costs of the first solves — a family's first run, a rare kernel's load — do
     not decide it): the caller then warns (:func:`warn`) once it has released the tuner (a
     warning turned into an error must not leave it held)."""
-    if tuner._comm is not None:  # each rank's clock differs; the ranks' histories agree
-        tuner._own.append(math.nan)
-        return False
     own = end - start - solver_seconds
+    if tuner._comm is not None:  # rank 0's reading on every rank (:func:`shared`)
+        own, solver_seconds = shared(tuner._comm, own, solver_seconds)
     if not own > 0.0:  # (NaN seconds of a solver function too)
         own = 0.0
     if not solver_seconds == solver_seconds:
@@ -72,6 +74,23 @@ def record(tuner, start, solver_seconds, end) -> bool:
             tuner._own_warned = True
             return True
     return False
+
+
+def shared(comm, own, solver_seconds) -> tuple[float, float]:
+    """Rank 0's ``(own, solver_seconds)`` on every rank of ``comm``: one ``bcast`` of two
+    floats, after rank 0's reading ends (so outside it).
+
+    Rank 0's reading, not the maximum over the ranks: the round's solver seconds every rank
+    records are rank 0's (:func:`bandit.mpi.agree_result`), so only rank 0's wall time is on
+    the same clock as them; and the ranks meet in every collective step of the round (the
+    checks, the draw, each run), so rank 0's wall time already holds its waits for a slower
+    rank up to the round's last run.  Every collective step of a round comes before its
+    update and its records, so none can carry the whole reading: one more is needed (every
+    rank records the round, an audit run's exception raised on every rank included, so every
+    rank enters it)."""
+    from .mpi import agree
+
+    return agree(comm, (float(own), float(solver_seconds)))
 
 
 def _medians(tuner) -> tuple[float, float]:
