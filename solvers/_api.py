@@ -322,7 +322,8 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     return _sor(t0, *system, omega, dtol)
 
 
-def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol):
+def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
+    # (zero: run_checked's; SOR has no check of the start's size to skip)
     done = _zero_rhs("sor", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
@@ -402,7 +403,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     return _ssor_pcg(t0, *system, omega, dtol, order)
 
 
-def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order, *,
+def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order,
               zero=False):
     done = _zero_rhs("ssor_pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
@@ -455,7 +456,7 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
     return _cg(t0, *system, None, dtol)
 
 
-def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, *, zero=False):
+def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
     done = _zero_rhs("cg", op, b, x, None, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
         return done
@@ -632,10 +633,7 @@ def run_checked(entry, op, b, b_norm, x, maxiter, zero=False):
     """
     t0 = time.perf_counter()
     core, args = entry
-    if zero and core is not _sor:
-        return core(t0, *_system(op, b, b_norm, x, args[0], args[1], maxiter), *args[2:],
-                    zero=True)
-    return core(t0, *_system(op, b, b_norm, x, args[0], args[1], maxiter), *args[2:])
+    return core(t0, *_system(op, b, b_norm, x, args[0], args[1], maxiter), *args[2:], zero)
 
 
 def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
