@@ -114,17 +114,20 @@ class RunSteps:
                 if tol is not None:  # (the core's arguments start with rtol, atol)
                     entry = (entry[0], tol + entry[1][2:])
                 x = checked[3]  # the copy of x0 made by the check, for the first run only
+                # (no x0: x is new zeros, whose check of size the solver skips, run_checked)
+                zero = x0 is None
                 if x is None:
-                    x = np.zeros(op.n) if x0 is None else x0.copy()
+                    x = np.zeros(op.n) if zero else x0.copy()
                 else:
                     self._checked = checked[:3] + (None,)
                 if self._cold_runs and not arms._warm[arm] and cold_run_needed(arms, arm):
                     # the first run of the arm's family in this process: its one-time costs
                     # (the first pass of the interpreter and the caches over its code and
                     # this system's arrays) paid in a short untimed run from the same start
-                    self._run_checked(entry, op, b, checked[1], x.copy(), _COLD_ITERATIONS)
+                    self._run_checked(entry, op, b, checked[1], x.copy(), _COLD_ITERATIONS,
+                                      zero)
                     start = time.perf_counter()
-                res = self._run_checked(entry, op, b, checked[1], x, maxiter)
+                res = self._run_checked(entry, op, b, checked[1], x, maxiter, zero)
             else:
                 if tally:
                     fn, kw = self._calls[arm]

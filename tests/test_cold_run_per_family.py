@@ -37,9 +37,9 @@ def _count_cold(monkeypatch):
     caps = []
     run = solvers._api.run_checked
 
-    def counted(entry, op, b, c, x, maxiter):
+    def counted(entry, op, b, c, x, maxiter, zero=False):
         caps.append(maxiter)
-        return run(entry, op, b, c, x, maxiter)
+        return run(entry, op, b, c, x, maxiter, zero)
 
     monkeypatch.setattr(solvers._api, "run_checked", counted)
     return caps
