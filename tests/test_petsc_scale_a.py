@@ -19,21 +19,13 @@ import bandit
 import solvers
 
 pytest.importorskip("petsc4py")
-from solvers import gallery, petsc as P  # noqa: E402
+from solvers import petsc as P  # noqa: E402
 from mpi_launch import two_ranks  # noqa: E402  (the suite's launch settings)
 
 pytestmark = pytest.mark.petsc
 
 HERE = Path(__file__).resolve().parent
-HUGE = 3.9e307
-
-
-def _lap(m=12):
-    return gallery.laplacian_2d(m).tocsr().astype(np.float64)
-
-
-def _k(A):
-    return math.frexp(float(np.abs(A.data).max()))[1] - 600
+from near_range import HUGE, k_of as _k, lap as _lap  # noqa: E402 (shared)
 
 
 SOLVES = {

@@ -26,19 +26,10 @@ import scipy.sparse.linalg as sla
 import bandit
 import solvers
 from bandit import FixedArm
-from solvers import gallery, prepare
+from solvers import prepare
 from solvers.precond import preconditioner
 
-HUGE = 3.9e307  # the 12 x 12 Laplacian times this: k = 424
-
-
-def _lap(m=12):
-    return gallery.laplacian_2d(m).tocsr().astype(np.float64)
-
-
-def _k(A):
-    """The power of two bringing max |a_ij| into [2**599, 2**600) (computed here)."""
-    return math.frexp(float(np.abs(A.data).max()))[1] - 600
+from near_range import HUGE, k_of as _k, lap as _lap  # noqa: E402 (shared)
 
 
 SOLVES = {
