@@ -70,7 +70,8 @@ def record(tuner, start, solver_seconds, end) -> bool:
     sums[5] += 1
     if since == tuner._own_next and not tuner._own_warned:
         tuner._own_next = 2 * since
-        if _medians(tuner)[0] > _medians(tuner)[1]:
+        mine, solves = _medians(tuner)
+        if mine > solves:
             tuner._own_warned = True
             return True
     return False
