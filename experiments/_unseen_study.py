@@ -26,9 +26,10 @@ import numpy as np
 
 from ._problems_unseen import UNSEEN
 
-#: The sizes measured (n ≈ 10⁴ each; inclusion3d 3.3·10⁴, fem2d 8.9·10⁴).
+#: The sizes measured (n ≈ 10⁴ each; inclusion3d 3.3·10⁴, fem2d 8.9·10⁴; plgraph 2·10⁴,
+#: switch2d 1.6·10⁴, layers3d 3·10⁴).
 SIZES = {"aniso2d": 100, "heat3d": 22, "rgg": 10_000, "picard2d": 100, "convdiff2d": 100,
-         "inclusion3d": 32, "fem2d": 300}
+         "inclusion3d": 32, "fem2d": 300, "plgraph": 20_000, "switch2d": 128, "layers3d": 32}
 
 #: The nonsymmetric sequences (their class's ``solver`` is ``"sor"``): run by
 #: :func:`run_sor_study`, not by the preconditioner study's CG configurations.
