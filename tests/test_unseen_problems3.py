@@ -234,3 +234,36 @@ def test_bad_arguments_are_refused():
         pu3.q1_1d(4, np.ones(3))
     with pytest.raises(ValueError, match="steps"):
         pu3.SwitchHeat2D(4, steps=2)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the Tuner's own work beside µs solves
+@pytest.mark.parametrize("kind, size", [("plgraph", 300), ("switch2d", 8), ("layers3d", 8)])
+def test_sequences_run_through_the_study_at_a_tiny_size(kind, size, tmp_path, capsys):
+    """End to end through ``python -m experiments._unseen_study`` (every fixed configuration
+    and both default learners, one round), written and read back."""
+    import json
+
+    from experiments._unseen_study import SIZES, main
+
+    assert kind in SIZES
+    assert main(["--sequences", kind, "--size", str(size), "--seeds", "1", "--out",
+                 str(tmp_path)]) == 0
+    first = capsys.readouterr().out
+    summary = json.loads((tmp_path / kind / "summary.json").read_text())
+    (name, seq), = summary["sequences"].items()
+    assert seq["methods"]["learner"]["all_converged"]
+    assert "omega_learner" in seq["methods"] and "cg" in seq["methods"]
+    assert main(["--read", str(tmp_path / kind)]) == 0
+    key = [line for line in first.splitlines() if line.startswith("best fixed:")]
+    assert key and key[0] in capsys.readouterr().out
+
+
+def test_relaxtune_precond_takes_the_sequences():
+    import argparse
+
+    from experiments.cli_options import _precond_options
+
+    p = argparse.ArgumentParser()
+    _precond_options(p)
+    args = p.parse_args(["--sequences", "plgraph", "switch2d", "layers3d"])
+    assert args.sequences == ["plgraph", "switch2d", "layers3d"]
