@@ -88,17 +88,17 @@ def share(tuner, start, solver_seconds, end) -> tuple[float, float]:
 
 
 def shared(comm, own, solver_seconds) -> tuple[float, float]:
-    """Rank 0's ``(own, solver_seconds)`` on every rank of ``comm``: one ``bcast`` of two
-    floats, after rank 0's reading ends (so outside it).
+    """Rank 0's ``(own, solver_seconds)`` on every rank of ``comm``: one exchange of two
+    floats (:func:`bandit.mpi.agree`), after rank 0's reading ends (so outside it).
 
     Rank 0's reading, not the maximum over the ranks: the round's solver seconds every rank
     records are rank 0's (:func:`bandit.mpi.agree_result`), so only rank 0's wall time is on
     the same clock as them; and the ranks meet in every collective step of the round (the
     checks, the draw, each run), so rank 0's wall time already holds its waits for a slower
     rank up to the round's last run.  Every collective step of a round comes before its
-    update and its records, so none can carry the whole reading: one more is needed (every
-    rank records the round, an audit run's exception raised on every rank included, so every
-    rank enters it)."""
+    update, so none can carry the whole reading: one more is needed, the round's last
+    (:func:`share`), where a failure of any rank's since the draw is raised on every rank;
+    a round that failed earlier shares it when recorded, on every rank alike."""
     from .mpi import agree
 
     return agree(comm, (float(own), float(solver_seconds)))

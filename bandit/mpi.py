@@ -8,7 +8,10 @@ itself, and rank 0's decision is the one every rank solves with (a rank that dre
 given a copy of rank 0's policy).  The measured cost (iterations are global in PETSc, seconds
 are rank 0's clock) is broadcast, so every rank feeds its policy and its history the same
 numbers: every rank's Tuner is the same learner with the same history.  The state file is
-written by rank 0 alone.  A Tuner given ``comm=``
+written by rank 0 alone.  Every exchange of a round is one :func:`exchange` (an
+``allgather`` of each rank's data and whether it failed), and a rank that raised between two
+tells the others in the next (:func:`fail`): an exception on one rank is raised on every
+rank at the same step, never left as a rank waiting in a collective step.  A Tuner given ``comm=``
 does all this over that communicator's ranks only.  On one rank (a Tuner on ``COMM_SELF``,
 or the Numba backend) every helper here is a no-op: ``comm`` is ``None``.
 
@@ -72,8 +75,9 @@ def on_root(comm, fn, *args, **kwargs):
 
     An exception on rank 0 (a policy of the user's whose ``select`` raises, Ctrl-C reaching
     rank 0 alone) is raised on every rank — rank 0 raises its own, the others one of the same
-    built-in class naming rank 0 (:func:`rank_error`) — in the same single broadcast, so no
-    rank is left waiting for a value rank 0 never sends.
+    built-in class naming rank 0 (:func:`rank_error`) — in the same single exchange
+    (:func:`exchange`), so no rank is left waiting for a value rank 0 never sends; so is a
+    failure another rank brings to it (:func:`fail`).
 
     Examples
     --------
@@ -164,8 +168,9 @@ def exchange(comm, value=None, err=None, root=None):
     every = comm.allgather((None if err is None else _named(err), value))
     if err is not None:
         raise _mark(err)
-    for rank, (e, _) in enumerate(every):
+    for e, _ in every:
         if e is not None:
+            rank = next(r for r, (e, _) in enumerate(every) if e is not None)
             raise _mark(rank_error(*e, prefix=root if rank == 0 and root else f"rank {rank}"))
     return [v for _, v in every]
 
