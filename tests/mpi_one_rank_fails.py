@@ -14,7 +14,10 @@ save), where the other rank goes on to a collective step:
 * ``callback``: the Tuner's callback on rank 1;
 * ``save_root``: building the saved state on rank 0 (``state_dict``);
 * ``draw``: the policy's draw on rank 1;
-* ``audit_plan_root``: the audit's plan, drawn on rank 0 alone.
+* ``audit_plan_root``: the audit's plan, drawn on rank 0 alone;
+* ``fallback``: a guarded solve whose attempt stops short (a cap of 1 iteration, on every
+  rank): its first fallback run, after its collective solve, on rank 1;
+* ``fallback_order_root``: the fallback order, drawn on rank 0 alone.
 
 After the exception each rank writes what it raised, the rounds it recorded, a digest of its
 policy, the lengths of its per-round lists, then solves two more rounds (the ranks must still
@@ -44,7 +47,7 @@ RANK = PETSc.COMM_WORLD.getRank()
 OMEGAS = [1.0, 1.3, 1.6, 1.9]
 BEFORE = 2  # rounds solved before the failing one (the first three are audited)
 SCENARIOS = ["attempt", "audit_run", "update", "update_root", "own_time", "callback",
-             "save_root", "draw", "audit_plan_root"]
+             "save_root", "draw", "audit_plan_root", "fallback", "fallback_order_root"]
 #: the scenario running and whether its injection is armed
 STATE = {"where": None, "armed": False}
 
@@ -91,14 +94,20 @@ def make(scenario):
         def callback(res):
             fire("callback", 1)
 
+    guarded = scenario.startswith("fallback")
     tuner = bandit.Tuner(Learner(OMEGAS, seed=5 + RANK), solver="ssor_pcg", backend="petsc",
-                         guard=None, audit_budget=1.0, audit_seed=3 + RANK,
-                         callback=callback)
+                         guard=3.0 if guarded else None, audit_budget=1.0,
+                         audit_seed=3 + RANK, callback=callback)
     calls = tuner._calls
 
     def wrap(fn):
         def run(*args, **kwargs):
+            runs = STATE["runs"] = STATE.get("runs", 0) + 1  # (of the armed round)
+            if guarded and STATE["armed"] and runs == 1:
+                kwargs["maxiter"] = 1  # (every rank) the attempt stops short: a fallback
             res = fn(*args, **kwargs)  # the collective solve, then the one rank's failure
+            if scenario == "fallback" and runs == 2:
+                fire("fallback", 1)
             fire("audit_run" if STATE.get("auditing") else "attempt", 1)
             return res
         run.__name__ = fn.__name__
@@ -124,6 +133,14 @@ def make(scenario):
             return decide(*args)
 
         aud.decide = plan
+    if scenario == "fallback_order_root":
+        order = tuner.fallback_order
+
+        def fallback_order(*args):
+            fire("fallback_order_root", 0)
+            return order(*args)
+
+        tuner.fallback_order = fallback_order
     return tuner
 
 
@@ -132,7 +149,7 @@ def run_scenario(scenario, out, M, rhs):
     tuner = make(scenario)
     for i in range(BEFORE):
         tuner.solve(M, rhs[i])
-    STATE["armed"] = True
+    STATE["armed"], STATE["runs"] = True, 0
     report = {"scenario": scenario, "rank": RANK}
     try:
         if scenario == "save_root":

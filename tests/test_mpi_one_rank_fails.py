@@ -4,7 +4,8 @@ collective step, and the Tuner stays the same on every rank.
 Launches ``mpiexec -n 2`` once on ``tests/mpi_one_rank_fails.py``, which injects a failure on
 one rank at each point of a round where the ranks exchange data or where one rank can raise
 while the other goes on to a collective step (the solve, an audit run, the learner's update,
-the shared own-time reading, the callback, a save, the draw, the audit plan), under a timeout:
+the shared own-time reading, the callback, a save, the draw, the audit plan, a fallback run,
+the fallback order), under a timeout:
 a rank left waiting prints where and ends, so a hang fails these tests instead of CI.
 
 Before, the other rank went on: to the next collective step (a hang), or to a mismatched one
@@ -40,6 +41,8 @@ CASES = {
     "save_root": (0, "Injected", BEFORE),
     "draw": (1, "Injected", BEFORE),
     "audit_plan_root": (0, "Injected", BEFORE + 1),
+    "fallback": (1, "Injected", BEFORE),  # a guarded solve's fallback run
+    "fallback_order_root": (0, "Injected", BEFORE),
 }
 
 
