@@ -382,11 +382,11 @@ def agree_result(comm, result):
 def write_on_root(comm, write, *args, **kwargs):
     """Call ``write`` on rank 0 only, then wait so no rank reads the file before it exists.
 
-    An error on rank 0 is re-raised on every rank (so no rank is left waiting): a failed
-    write (``OSError``) as an ``OSError`` naming it on the other ranks, anything else (an
-    interruption, ``KeyboardInterrupt`` reaching rank 0 alone; a learner's ``state_dict``
-    failing while ``write`` builds the state) as the same built-in class naming rank 0, or
-    a ``RuntimeError`` naming the class (:func:`rank_error`).
+    An error on rank 0 is re-raised on every rank (so no rank is left waiting): an
+    ``OSError`` naming it on the other ranks (a failed write, or a failure building the
+    state inside ``write``, a learner's ``state_dict`` say), or, for an interruption
+    (``KeyboardInterrupt`` reaching rank 0 alone, ``SystemExit``), the same class
+    (:func:`rank_error`).
 
     Examples
     --------
@@ -401,13 +401,13 @@ def write_on_root(comm, write, *args, **kwargs):
             write(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - re-raised below on every rank
             err = exc
-    failed = comm.bcast(None if err is None else (repr(err), isinstance(err, OSError),
+    failed = comm.bcast(None if err is None else (repr(err), isinstance(err, Exception),
                                                   _named(err)), root=0)
     if err is not None:
         raise _mark(err)
     if failed is not None:
         text, error, named = failed
-        if not error:  # an interruption, or no write (building the state): the same kind
+        if not error:  # an interruption, not a failed write: the same on every rank
             raise _mark(rank_error(*named))
         raise _mark(OSError(f"rank 0 failed to write the tuner state: {text}"))
     return None
