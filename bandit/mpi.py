@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["world", "mpi_comm", "congruent", "on_root", "rank_error", "on_every_rank", "agree",
            "agree_result", "write_on_root", "is_root", "same_settings", "copy_root_policy",
-           "decide_on_every_rank", "exchange", "fail", "agreed", "settle_policy"]
+           "decide_on_every_rank", "exchange", "fail", "agreed", "keep_local", "settle_policy"]
 
 
 def world(backend, comm=None):
@@ -142,6 +142,13 @@ def _mark(exc):
     except (AttributeError, TypeError):  # (a class with __slots__: told again, harmless)
         pass
     return exc
+
+
+def keep_local(exc):
+    """Mark ``exc`` as not to be told (:func:`fail`): raised on this rank after the call's
+    last exchange, when the other ranks have returned and no exchange of theirs would meet
+    it (the call's state is the same on every rank by then)."""
+    return _mark(exc)
 
 
 def exchange(comm, value=None, err=None, root=None):

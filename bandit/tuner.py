@@ -768,12 +768,19 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         finally:
             self._checked = None
             if self.policy.t != told:
-                if self._paid is not None and len(self._paid) == len(self._log):
-                    self._paid.append(paid)  # (interrupted between the update and this)
-                    self._paid_sum += paid
-                self._log.append(row)
-                costly = _tuner_own.record(self, self._round_start, final.seconds,
-                                           audit_from or _time.perf_counter(), own)
+                try:
+                    if self._paid is not None and len(self._paid) == len(self._log):
+                        self._paid.append(paid)  # (interrupted between the update and this)
+                        self._paid_sum += paid
+                    self._log.append(row)
+                    costly = _tuner_own.record(self, self._round_start, final.seconds,
+                                               audit_from or _time.perf_counter(), own)
+                except BaseException as exc:
+                    if own is not None and self._hook is None:
+                        # (Ctrl-C here) after the round's last exchange: the other ranks
+                        # have returned; telling them would leave this rank waiting
+                        _mpi.keep_local(exc)
+                    raise
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None

@@ -17,7 +17,9 @@ save), where the other rank goes on to a collective step:
 * ``audit_plan_root``: the audit's plan, drawn on rank 0 alone;
 * ``fallback``: a guarded solve whose attempt stops short (a cap of 1 iteration, on every
   rank): its first fallback run, after its collective solve, on rank 1;
-* ``fallback_order_root``: the fallback order, drawn on rank 0 alone.
+* ``fallback_order_root``: the fallback order, drawn on rank 0 alone;
+* ``after_last``: Ctrl-C on rank 1 once the round is recorded, after its last exchange (the
+  other rank has returned: raised on rank 1 alone, which must not wait for it).
 
 After the exception each rank writes what it raised, the rounds it recorded, a digest of its
 policy, the lengths of its per-round lists, then solves two more rounds (the ranks must still
@@ -47,7 +49,7 @@ RANK = PETSc.COMM_WORLD.getRank()
 OMEGAS = [1.0, 1.3, 1.6, 1.9]
 BEFORE = 2  # rounds solved before the failing one (the first three are audited)
 SCENARIOS = ["attempt", "audit_run", "update", "update_root", "own_time", "callback",
-             "save_root", "draw", "audit_plan_root", "fallback", "fallback_order_root"]
+             "save_root", "draw", "audit_plan_root", "fallback", "fallback_order_root", "after_last"]
 #: the scenario running and whether its injection is armed
 STATE = {"where": None, "armed": False}
 
@@ -59,7 +61,7 @@ class Injected(Exception):
 def fire(where, rank):
     if STATE["armed"] and STATE["where"] == where and RANK == rank:
         STATE["armed"] = False
-        if where == "own_time":
+        if where in ("own_time", "after_last"):
             raise KeyboardInterrupt(f"Ctrl-C on rank {RANK} alone")
         raise Injected(f"{where} failed on rank {RANK} alone")
 
@@ -166,6 +168,19 @@ def run_scenario(scenario, out, M, rhs):
                 tuner.solve(M, rhs[BEFORE])
             finally:
                 tuner_own.shared = real
+        elif scenario == "after_last":
+            real_record = tuner_own.record
+
+            def record(*args):  # Ctrl-C reaching rank 1 as the recorded round ends
+                out = real_record(*args)
+                fire("after_last", 1)
+                return out
+
+            tuner_own.record = record
+            try:
+                tuner.solve(M, rhs[BEFORE])
+            finally:
+                tuner_own.record = real_record
         else:
             tuner.solve(M, rhs[BEFORE])
         report["raised"] = None

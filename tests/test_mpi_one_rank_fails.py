@@ -43,6 +43,9 @@ CASES = {
     "audit_plan_root": (0, "Injected", BEFORE + 1),
     "fallback": (1, "Injected", BEFORE),  # a guarded solve's fallback run
     "fallback_order_root": (0, "Injected", BEFORE),
+    # after the round's last exchange: the other rank has returned, so rank 1 alone raises
+    # (and must not wait to tell it)
+    "after_last": (1, "KeyboardInterrupt", BEFORE + 1),
 }
 
 
@@ -78,6 +81,9 @@ def test_a_failure_on_one_rank_is_raised_on_every_rank(ranks, name):
     assert mine["raised"][0] == kind  # the failing rank raises its own exception
     assert f"{name} failed on rank {failing} alone" in mine["raised"][1] or (
         kind == "KeyboardInterrupt" and "Ctrl-C on rank 1 alone" == mine["raised"][1])
+    if name == "after_last":
+        assert other["raised"] is None
+        return
     # the other rank: one naming the failing rank and the error (a built-in class kept)
     assert other["raised"] is not None, "the other rank went on as if nothing had happened"
     assert other["raised"][0] == ("KeyboardInterrupt" if kind == "KeyboardInterrupt" else
