@@ -3,6 +3,7 @@ arms): after the solve, off the user's clock and never told to the policy, other
 on the same system."""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -23,17 +24,33 @@ class AuditSteps:
         if self._comm is None:
             cols, row, complete = aud.decide(self, t, stopped, p_arm)
         else:  # rank 0 draws; every rank then holds the same plans and generator
-            cols, row, complete, ctl = _mpi.on_root(
-                self._comm, lambda: (*aud.decide(self, t, stopped, p_arm),
-                                     aud.control_state()))
-            if not _mpi.is_root(self._comm):
-                aud.load_control(ctl)
+            cols, row, complete = self._audit_plan(lambda: aud.decide(self, t, stopped, p_arm))
         if complete and arm not in cols:
             cols = [arm] + list(cols)  # the stopped arm, run to the end
         if not cols and not row:
             return
         self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row)
         aud.settle(self, t)
+
+    def _audit_plan(self, draw):
+        """``draw()`` (a step of the audit schedule) on rank 0, its result and the schedule
+        it leaves (:meth:`Auditor.control_state`) on every rank: one exchange.  If any rank
+        failed (rank 0's draw, or another rank's failure since the round's last exchange,
+        raised on every rank here), rank 0's schedule is put back as it was before the draw,
+        so every rank keeps the same schedule (the others never took the draw's)."""
+        aud = self._auditor
+        comm = self._comm
+        root = _mpi.is_root(comm)
+        before = copy.deepcopy(aud.control_state()) if root else None
+        try:
+            value, ctl = _mpi.on_root(comm, lambda: (draw(), aud.control_state()))
+        except BaseException:
+            if root:
+                aud.load_control(before)
+            raise
+        if not root:
+            aud.load_control(ctl)
+        return value
 
     def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row):
         """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``."""

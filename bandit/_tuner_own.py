@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-__all__ = ["WARN_ROUNDS", "TunerCostWarning", "clock", "record", "restore", "shared", "summary",
-           "warn", "warning_text"]
+__all__ = ["WARN_ROUNDS", "TunerCostWarning", "clock", "record", "restore", "share", "shared",
+           "summary", "warn", "warning_text"]
 
 #: the rounds measured before the own time is compared with the solves' (the first rounds
 #: load the compiled kernels and run each family once untimed)
@@ -41,16 +41,19 @@ def clock() -> float:
     return time.perf_counter()
 
 
-def record(tuner, start, solver_seconds, end) -> bool:
+def record(tuner, start, solver_seconds, end, shared_reading=None) -> bool:
     """Append the round's own time (``end − start − solver_seconds``, at least 0) to the
     tuner's per-round list and running sums.  True, once per tuner, when the median own time
     of the latest :data:`WARN_ROUNDS` solves exceeds their median solver seconds (checked
     after 50, 100, 200, ... solves of this process, its first left out: medians, so that the
     one-time costs of the first solves — a family's first run, a rare kernel's load — do
     not decide it): the caller then warns (:func:`warn`) once it has released the tuner (a
-    warning turned into an error must not leave it held)."""
+    warning turned into an error must not leave it held).  ``shared_reading``: rank 0's
+    ``(own, solver_seconds)`` when the round already shared it (:func:`share`)."""
     own = end - start - solver_seconds
-    if tuner._comm is not None:  # rank 0's reading on every rank (:func:`shared`)
+    if shared_reading is not None:
+        own, solver_seconds = shared_reading
+    elif tuner._comm is not None:  # rank 0's reading on every rank (:func:`shared`)
         own, solver_seconds = shared(tuner._comm, own, solver_seconds)
     if not own > 0.0:  # (NaN seconds of a solver function too)
         own = 0.0
@@ -77,18 +80,25 @@ def record(tuner, start, solver_seconds, end) -> bool:
     return False
 
 
+def share(tuner, start, solver_seconds, end) -> tuple[float, float]:
+    """Rank 0's ``(own, solver_seconds)`` of the round on every rank (:func:`shared`), read
+    at the end of a told round before it is recorded: the round's last exchange, at which a
+    failure of any rank's since the draw is raised on every rank (:func:`bandit.mpi.fail`)."""
+    return shared(tuner._comm, end - start - solver_seconds, solver_seconds)
+
+
 def shared(comm, own, solver_seconds) -> tuple[float, float]:
-    """Rank 0's ``(own, solver_seconds)`` on every rank of ``comm``: one ``bcast`` of two
-    floats, after rank 0's reading ends (so outside it).
+    """Rank 0's ``(own, solver_seconds)`` on every rank of ``comm``: one exchange of two
+    floats (:func:`bandit.mpi.agree`), after rank 0's reading ends (so outside it).
 
     Rank 0's reading, not the maximum over the ranks: the round's solver seconds every rank
     records are rank 0's (:func:`bandit.mpi.agree_result`), so only rank 0's wall time is on
     the same clock as them; and the ranks meet in every collective step of the round (the
     checks, the draw, each run), so rank 0's wall time already holds its waits for a slower
     rank up to the round's last run.  Every collective step of a round comes before its
-    update and its records, so none can carry the whole reading: one more is needed (every
-    rank records the round, an audit run's exception raised on every rank included, so every
-    rank enters it)."""
+    update, so none can carry the whole reading: one more is needed, the round's last
+    (:func:`share`), where a failure of any rank's since the draw is raised on every rank;
+    a round that failed earlier shares it when recorded, on every rank alike."""
     from .mpi import agree
 
     return agree(comm, (float(own), float(solver_seconds)))

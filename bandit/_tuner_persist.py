@@ -242,7 +242,13 @@ class Persistence:
             raise ValueError(f"a Tuner whose policy is a {type(self.policy).__name__}, not a "
                              f"bandit.POLICIES class, cannot be saved: Tuner.load rebuilds the "
                              f"policy by its class name (pickle the tuner instead)")
-        payload = to_jsonable({
+        # built and written by rank 0 alone, inside write_on_root: a failure building it
+        # (a learner's state_dict) is raised on every rank, not left as a rank waiting
+        _mpi.write_on_root(self._comm, lambda: _write_loadable(path, self._payload()))
+
+    def _payload(self) -> dict:
+        """The tuner file's content (:meth:`save`)."""
+        return to_jsonable({
             "format": FORMAT, "version": VERSION,
             "config": {"solver": self.solver, "rtol": self.rtol, "atol": self.atol,
                        "maxiter": self.maxiter, "cost": self.cost, "backend": self.backend,
@@ -259,7 +265,6 @@ class Persistence:
             # the tuner's own seconds per row (bandit._tuner_own; not compared: a clock's)
             "tuner_seconds": self._own,
             **({} if self._paid is None else {"paid": self._paid})})
-        _mpi.write_on_root(self._comm, _write_loadable, path, payload)  # once, by rank 0
 
 
 def _write_loadable(path, payload) -> None:

@@ -9,7 +9,6 @@ import numbers
 
 import numpy as np
 
-from . import mpi as _mpi
 from . import report as _report
 from . import _tuner_own as _own
 from ._tuner_checks import _check_hooks
@@ -62,10 +61,7 @@ class Records:
             if self._comm is None:
                 aud.pass_round(t)
             else:  # rank 0 draws; every rank then holds the same schedule and generator
-                ctl = _mpi.on_root(self._comm, lambda: (aud.pass_round(t),
-                                                        aud.control_state())[1])
-                if not _mpi.is_root(self._comm):
-                    aud.load_control(ctl)
+                self._audit_plan(lambda: aud.pass_round(t))
         self._checked = None
         costly = False
         try:
@@ -83,7 +79,7 @@ class Records:
         if costly:
             _own.warn(self)
         if self._hook is not None:
-            self._hook(final)
+            self._call_hook(final)
         return final
 
     @property

@@ -8,7 +8,10 @@ itself, and rank 0's decision is the one every rank solves with (a rank that dre
 given a copy of rank 0's policy).  The measured cost (iterations are global in PETSc, seconds
 are rank 0's clock) is broadcast, so every rank feeds its policy and its history the same
 numbers: every rank's Tuner is the same learner with the same history.  The state file is
-written by rank 0 alone.  A Tuner given ``comm=``
+written by rank 0 alone.  Every exchange of a round is one :func:`exchange` (an
+``allgather`` of each rank's data and whether it failed), and a rank that raised between two
+tells the others in the next (:func:`fail`): an exception on one rank is raised on every
+rank at the same step, never left as a rank waiting in a collective step.  A Tuner given ``comm=``
 does all this over that communicator's ranks only.  On one rank (a Tuner on ``COMM_SELF``,
 or the Numba backend) every helper here is a no-op: ``comm`` is ``None``.
 
@@ -28,7 +31,7 @@ import numpy as np
 
 __all__ = ["world", "mpi_comm", "congruent", "on_root", "rank_error", "on_every_rank", "agree",
            "agree_result", "write_on_root", "is_root", "same_settings", "copy_root_policy",
-           "decide_on_every_rank"]
+           "decide_on_every_rank", "exchange", "fail", "agreed", "keep_local", "settle_policy"]
 
 
 def world(backend, comm=None):
@@ -72,8 +75,9 @@ def on_root(comm, fn, *args, **kwargs):
 
     An exception on rank 0 (a policy of the user's whose ``select`` raises, Ctrl-C reaching
     rank 0 alone) is raised on every rank — rank 0 raises its own, the others one of the same
-    built-in class naming rank 0 (:func:`rank_error`) — in the same single broadcast, so no
-    rank is left waiting for a value rank 0 never sends.
+    built-in class naming rank 0 (:func:`rank_error`) — in the same single exchange
+    (:func:`exchange`), so no rank is left waiting for a value rank 0 never sends; so is a
+    failure another rank brings to it (:func:`fail`).
 
     Examples
     --------
@@ -82,18 +86,13 @@ def on_root(comm, fn, *args, **kwargs):
     """
     if comm is None:
         return fn(*args, **kwargs)
-    if comm.Get_rank() != 0:
-        ok, value = comm.bcast(None, root=0)
-        if not ok:
-            raise rank_error(*value)
-        return value
-    try:
-        value = fn(*args, **kwargs)
-    except BaseException as exc:
-        comm.bcast((False, _named(exc)), root=0)
-        raise
-    comm.bcast((True, value), root=0)
-    return value
+    value, err = None, None
+    if comm.Get_rank() == 0:
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:  # any kind: raised on every rank below
+            err = exc
+    return exchange(comm, value, err, root="on rank 0, so on every rank")[0]
 
 
 def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
@@ -126,6 +125,86 @@ def _named(exc):
     return type(exc).__module__, type(exc).__qualname__, str(exc)
 
 
+#: the attribute that marks an exception every rank of the communicator has raised (or is
+#: raising) for the same failure: the exchange that told the others is not made again
+_AGREED = "_relaxtune_agreed"
+
+
+def agreed(exc) -> bool:
+    """Whether every rank already knows of ``exc`` (raised by, or told in, an exchange), or
+    of the failure whose handling raised it (a refusal reworded from it)."""
+    return any(getattr(e, _AGREED, False) for e in (exc, exc.__cause__, exc.__context__))
+
+
+def _mark(exc):
+    try:
+        setattr(exc, _AGREED, True)
+    except (AttributeError, TypeError):  # (a class with __slots__: told again, harmless)
+        pass
+    return exc
+
+
+def keep_local(exc):
+    """Mark ``exc`` as not to be told (:func:`fail`): raised on this rank after the call's
+    last exchange, when the other ranks have returned and no exchange of theirs would meet
+    it (the call's state is the same on every rank by then)."""
+    return _mark(exc)
+
+
+def exchange(comm, value=None, err=None, root=None):
+    """Every rank's ``value``, in one ``allgather`` that also carries whether each rank
+    failed: if any rank passes an exception ``err``, every rank raises — the failing rank its
+    own, the others :func:`rank_error` naming the first failing rank and its error (with
+    ``root``, the words naming rank 0 when it is that rank).
+
+    Every exchange of a Tuner's round is one of these (rank 0's decisions, the runs' results,
+    the own time, the draws), with the same layout, so a rank that raised between two of
+    them tells the others in the next one they make, whichever it is (:func:`fail`): no rank
+    is left waiting in a collective step the failing rank never reaches.  The exception
+    raised is marked as told (:func:`agreed`).
+
+    Examples
+    --------
+    >>> exchange(None, 2.5)
+    [2.5]
+    """
+    if comm is None:
+        if err is not None:
+            raise err
+        return [value]
+    every = comm.allgather((None if err is None else _named(err), value))
+    if err is not None:
+        raise _mark(err)
+    for e, _ in every:
+        if e is not None:
+            rank = next(r for r, (e, _) in enumerate(every) if e is not None)
+            raise _mark(rank_error(*e, prefix=root if rank == 0 and root else f"rank {rank}"))
+    return [v for _, v in every]
+
+
+def fail(comm, exc) -> None:
+    """Tell the other ranks of ``exc``, raised on this rank alone between two exchanges (a
+    learner's update, a callback, a check of this rank's data, Ctrl-C): one exchange, which
+    meets the next one the other ranks make (:func:`exchange`), where they raise it too.
+    Nothing if every rank knows already (:func:`agreed`) or on one rank."""
+    if comm is None or agreed(exc):
+        return
+    _mark(exc)
+    comm.allgather((_named(exc), None))
+
+
+def settle_policy(comm, policy) -> None:
+    """After a failure every rank raised in a round (:func:`exchange`): make every rank's
+    ``policy`` rank 0's if the ranks' policies were told different numbers of rounds — a
+    rank whose update failed while rank 0's was told, or the reverse — so the round is then
+    recorded on every rank or on none, as on rank 0.  One ``allgather`` of the counts; a
+    copy (:func:`copy_root_policy`) only if they differ."""
+    if comm is None:
+        return
+    if len(set(comm.allgather(int(policy.t)))) > 1:  # (the same verdict on every rank)
+        copy_root_policy(comm, policy)
+
+
 def on_every_rank(comm, fn, *args, same=None):
     """``fn(*args)`` on every rank; an exception on any rank is raised on every rank (naming
     the rank that refused: the same class where it is a built-in one, :func:`rank_error`).
@@ -150,13 +229,7 @@ def on_every_rank(comm, fn, *args, same=None):
         value, err = fn(*args), None
     except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
         value, err = None, exc
-    mine = None if err is None else _named(err)
-    gathered = comm.allgather((mine, value if same is not None else None))
-    if err is not None:
-        raise err
-    for rank, (e, _) in enumerate(gathered):
-        if e is not None:
-            raise rank_error(*e, prefix=f"rank {rank}")
+    gathered = [(None, v) for v in exchange(comm, value if same is not None else None, err)]
     if same is not None:
         # a tuple of names: fn returned a tuple of as many values, compared one by one
         names = same if isinstance(same, tuple) else (same,)
@@ -229,7 +302,7 @@ def copy_root_policy(comm, policy) -> bool:
             blob = pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - not picklable: rank 0 decides alone
             blob = None
-    every = comm.allgather((type(policy).__qualname__, blob))
+    every = exchange(comm, (type(policy).__qualname__, blob))
     for rank, (name, _) in enumerate(every[1:], start=1):
         if name != every[0][0]:
             raise ValueError(f"the MPI ranks constructed the Tuner with different policies "
@@ -278,14 +351,9 @@ def decide_on_every_rank(comm, policy, decide, *args):
         value, err = decide(*args), None
     except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
         value, err = None, exc
-    every = comm.allgather((None if err is None else _named(err), value))
-    if err is not None:
-        raise err
-    for rank, (e, _) in enumerate(every):
-        if e is not None:
-            raise rank_error(*e, prefix=f"rank {rank}")
-    root = every[0][1]
-    drifted = [r for r, (_, v) in enumerate(every) if not _same_decision(v, root)]
+    every = exchange(comm, value, err)
+    root = every[0]
+    drifted = [r for r, v in enumerate(every) if not _same_decision(v, root)]
     if drifted:  # (every rank saw the same gathered decisions: the same branch everywhere)
         copy_root_policy(comm, policy)
         if comm.Get_rank() in drifted:
@@ -296,20 +364,24 @@ def decide_on_every_rank(comm, policy, decide, *args):
 
 
 def agree(comm, value):
-    """Rank 0's ``value`` on every rank."""
-    return value if comm is None else comm.bcast(value, root=0)
+    """Rank 0's ``value`` on every rank; a failure of any rank's is raised on every rank (one
+    :func:`exchange`)."""
+    return value if comm is None else exchange(comm, value if comm.Get_rank() == 0 else None)[0]
 
 
 def agree_result(comm, result):
     """A SolveResult whose ``seconds``/``iterations``/``converged``/``reason`` are rank 0's.
 
     Iteration counts and converged reasons of a collective KSPSolve already agree; wall-clock
-    seconds do not, and a cost or history must not differ between ranks.
+    seconds do not, and a cost or history must not differ between ranks.  One
+    :func:`exchange`: a rank that failed after the collective solve (a check of its own
+    rows, a solver function of the user's raising there alone) is raised on every rank.
     """
     if comm is None:
         return result
-    seconds, iterations, converged, reason = comm.bcast(
-        (result.seconds, result.iterations, result.converged, result.reason), root=0)
+    mine = ((result.seconds, result.iterations, result.converged, result.reason)
+            if comm.Get_rank() == 0 else None)
+    seconds, iterations, converged, reason = exchange(comm, mine)[0]
     return result.replace(seconds=seconds, iterations=iterations, converged=converged,
                           reason=reason)
 
@@ -318,8 +390,10 @@ def write_on_root(comm, write, *args, **kwargs):
     """Call ``write`` on rank 0 only, then wait so no rank reads the file before it exists.
 
     An error on rank 0 is re-raised on every rank (so no rank is left waiting): an
-    ``OSError`` naming it on the other ranks, or, for an interruption (``KeyboardInterrupt``
-    reaching rank 0 alone, ``SystemExit``), the same class (:func:`rank_error`).
+    ``OSError`` naming it on the other ranks (a failed write, or a failure building the
+    state inside ``write``, a learner's ``state_dict`` say), or, for an interruption
+    (``KeyboardInterrupt`` reaching rank 0 alone, ``SystemExit``), the same class
+    (:func:`rank_error`).
 
     Examples
     --------
@@ -337,10 +411,10 @@ def write_on_root(comm, write, *args, **kwargs):
     failed = comm.bcast(None if err is None else (repr(err), isinstance(err, Exception),
                                                   _named(err)), root=0)
     if err is not None:
-        raise err
+        raise _mark(err)
     if failed is not None:
         text, error, named = failed
         if not error:  # an interruption, not a failed write: the same on every rank
-            raise rank_error(*named)
-        raise OSError(f"rank 0 failed to write the tuner state: {text}")
+            raise _mark(rank_error(*named))
+        raise _mark(OSError(f"rank 0 failed to write the tuner state: {text}"))
     return None

@@ -621,6 +621,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                     res.info["auto_context"] = auto
                 return res
             except BaseException as exc:
+                if self._comm is not None:  # raised on this rank alone: on every rank
+                    _mpi.fail(self._comm, exc)
                 # raised between the draw and the update (a solver refusing the system once
                 # it has run, e.g. a solution that underflows; Ctrl-C in a long solve): the
                 # abandoned round draws nothing, so the same seed gives the same arms with or
@@ -630,6 +632,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 if auto is not None and isinstance(exc, ValueError):
                     self._auto_context_refusal(exc, np.size(context) - 1)
                 raise
+        except BaseException as exc:
+            if self._comm is not None:  # (before the draw: the prior, the kernels' load)
+                _mpi.fail(self._comm, exc)
+            raise
         finally:
             if self._owner == me:  # (released already once the round was recorded: _solve)
                 self._owner = None
@@ -731,6 +737,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         told = self.policy.t
         audit_from = 0.0  # the clock when the audit runs began (not the tuner's own time)
         costly = False  # the tuner's own time exceeds the solves' (warned once released)
+        own = None  # rank 0's own-time reading, shared (MPI)
         try:
             self.tell(arm, cost, context, *tell)
             if arms._early is not None:  # (the rounds before the price is fixed)
@@ -744,19 +751,36 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                 audit_from = _time.perf_counter()
                 self._audit(t, op, b, start, arm, best, pred, pv, r, final.iterations,
                             context)
+            if self._comm is not None:
+                # the round's last exchange, before it is recorded: a failure of any rank's
+                # since the draw (its update, an audit run) is raised on every rank here
+                own = _tuner_own.share(self, self._round_start, final.seconds,
+                                       audit_from or _time.perf_counter())
         except BaseException as exc:  # Ctrl-C in an audit run: the round is the caller's
+            if self._comm is not None:
+                # every rank raises it (at the exchange this rank's failure meets), and the
+                # round is then recorded on every rank or on none, as on rank 0
+                _mpi.fail(self._comm, exc)
+                _mpi.settle_policy(self._comm, self.policy)
             if self.policy.t != told:
                 _report._keep_result(exc, final, t + 1, "during the solve's audit runs")
             raise
         finally:
             self._checked = None
             if self.policy.t != told:
-                if self._paid is not None and len(self._paid) == len(self._log):
-                    self._paid.append(paid)  # (interrupted between the update and this)
-                    self._paid_sum += paid
-                self._log.append(row)
-                costly = _tuner_own.record(self, self._round_start, final.seconds,
-                                           audit_from or _time.perf_counter())
+                try:
+                    if self._paid is not None and len(self._paid) == len(self._log):
+                        self._paid.append(paid)  # (interrupted between the update and this)
+                        self._paid_sum += paid
+                    self._log.append(row)
+                    costly = _tuner_own.record(self, self._round_start, final.seconds,
+                                               audit_from or _time.perf_counter(), own)
+                except BaseException as exc:
+                    if own is not None and self._hook is None:
+                        # (Ctrl-C here) after the round's last exchange: the other ranks
+                        # have returned; telling them would leave this rank waiting
+                        _mpi.keep_local(exc)
+                    raise
                 # released before the callback, which may solve or save again (an untold
                 # round keeps the tuner until solve has undone its draw)
                 self._owner = None
@@ -764,8 +788,16 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         if costly:
             _tuner_own.warn(self)
         if self._hook is not None:
-            self._hook(final)
+            self._call_hook(final)
         return final
+
+    def _call_hook(self, final):
+        """The progress bar and callback after a recorded round; under MPI an exception of
+        one rank's callback is raised on every rank (one exchange, only with a hook)."""
+        if self._comm is None:
+            self._hook(final)
+        else:
+            _mpi.on_every_rank(self._comm, self._hook, final)
 
     def _settings(self, arm):
         a = self.policy.arms[arm]
