@@ -185,7 +185,7 @@ def _policy(name, study, omegas, seed):
 
 #: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
 #: estimator (the latest rule adopted).
-COMPARED = ("POOLED_UPPER_DF",)
+COMPARED = ("NOISE_FLOOR",)
 
 
 def _switched(names, value, fn):
@@ -273,8 +273,10 @@ def width_parts(trace, exact, totals):
     arms' totals (``gap``) and the low arm's error below its total (``low``), given as
     shares of the width.  For each of the two arms, which part of its error is the largest
     (``kind``): ``boot`` (its own sampled entries' bootstrap), ``floor`` (its residual
-    spread shrunk towards the pooled one), ``unreached`` (the contexts its plays avoided)
-    or ``certain`` (an arm sampled fewer than twice: the certain bound).  Also the half-width
+    spread shrunk towards the pooled one), ``unreached`` (the contexts its plays avoided),
+    ``noise`` (the rounds' noise the plays show, at the arm's sampled entries' weights: the
+    top arm only, it holds no lower end) or ``certain`` (an arm sampled fewer than twice:
+    the certain bound).  Also the half-width
     relative to the exact regret, whether the top arm is the best fixed arm, and the number
     of arms whose lower end reaches the upper end."""
     two, low_tr = trace["two"], trace["low_tr"]
@@ -293,17 +295,18 @@ def width_parts(trace, exact, totals):
                       centre - low_end[jl]])
     width = max(float(parts.sum()), 1e-300)
 
-    def kind(track, j, certain):
+    def kind(track, j, certain, keys=("boot", "floor", "unreached", "noise")):
         if certain:
             return "certain"
-        errs = {key: float(track.parts[key][j]) for key in ("boot", "floor", "unreached")}
+        errs = {key: float(track.parts[key][j]) for key in keys if key in track.parts}
         return max(errs, key=errs.get)
 
     return {"half_width": 0.5 * (float(trace["high_c"]) - float(trace["low_c"]))
             / max(abs(exact), 1e-300),
             "up": parts[0] / width, "gap": parts[1] / width, "low": parts[2] / width,
             "top_kind": kind(two, jt, not trace["informed"][jt]),
-            "low_kind": kind(src, jl, bool(trace["bare"][jl])),
+            # (the noise floor holds upper ends only: bandit.estimate.NOISE_FLOOR)
+            "low_kind": kind(src, jl, bool(trace["bare"][jl]), ("boot", "floor", "unreached")),
             "top_best": jt == int(np.argmin(totals)), "same": jt == jl,
             "candidates": int(cand.size)}
 
@@ -317,10 +320,10 @@ def format_parts(runs, markdown=False) -> str:
         if r.get("parts") is not None:
             cells.setdefault((r["study"], r["policy"]), []).append((r["parts"], r))
     head = ("study", "policy", "runs", "half-width", "oracle", "top arm's error",
-            "gap between arms", "low arm's error", "top arm: boot/floor/unreached/certain",
+            "gap between arms", "low arm's error", "top arm: boot/floor/unreached/noise/certain",
             "low arm: boot/floor/unreached/certain", "top arm is the best", "top = low arm",
             "candidates")
-    kinds = ("boot", "floor", "unreached", "certain")
+    kinds = ("boot", "floor", "unreached", "noise", "certain")
     lines = []
     for (study, pol), rs in cells.items():
         ps = [p for p, _ in rs]
@@ -329,7 +332,9 @@ def format_parts(runs, markdown=False) -> str:
             return float(np.median([p[key] for p in ps]))
 
         def count(key):
-            return "/".join(str(sum(p[key] == kd for p in ps)) for kd in kinds)
+            # (the noise floor holds no lower end: not a kind of the low arm's)
+            ks = kinds if key == "top_kind" else tuple(kd for kd in kinds if kd != "noise")
+            return "/".join(str(sum(p[key] == kd for p in ps)) for kd in ks)
 
         oracle = float(np.median([r["oracle_half_width"] / max(abs(r["exact_bf"]), 1e-300)
                                   for _, r in rs]))
@@ -678,9 +683,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
-                         "estimator (Student's factor for each arm's own sampled entries "
-                         "also where its residual spread, shrunk towards the pooled one, "
-                         "sets its error), on the same runs")
+                         "estimator (without the noise floor of the plays, "
+                         "bandit.estimate.NOISE_FLOOR), on the same runs")
     ap.add_argument("--decompose", action="store_true",
                     help="also what the best-fixed interval's width is made of, per cell "
                          "(width_parts)")
