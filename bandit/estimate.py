@@ -210,6 +210,8 @@ class _Track:
         if cover is not None:
             plays = _small_sample(spread, k, K, extra=cover[2])
             student = np.sqrt(covered * plays ** 2 + (1.0 - covered) * student ** 2)
+        # the error without the noise floor over the error with it (the lower ends' share)
+        below = np.maximum(boot_sd, quiet) / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300)
         if POOLED_UPPER_DF:
             # the floor from the residual spread rests on the arm's entries shrunk towards
             # the spread pooled over every arm: where the arm's own spread agrees with the
@@ -242,8 +244,6 @@ class _Track:
             big = np.maximum(own, np.minimum(pooled, student) * unreached)
             student = np.where(unreached > np.maximum(boot_sd, err_sd),
                                big / np.maximum(floor_sd, 1e-300), student)
-        else:
-            below = np.maximum(boot_sd, quiet) / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300)
         self.student = student
         # the parts of the error, kept for the benchmark's decomposition of the width
         self.parts = {"boot": boot_sd, "floor": err_sd, "unreached": unreached,
