@@ -1,8 +1,10 @@
 """How good is ``Tuner.regret()``?  Coverage, width and cost of its intervals on known costs.
 
 Run ``python -m experiments.bench_regret`` (or ``relaxtune bench regret``).  On the offset
-Laplacian sequences (SOR, high and low variance) and on heat2d (SSOR-PCG along the reference
-trajectory) the full cost matrix ``C[t, k]`` is computed first (:mod:`experiments.costs`,
+Laplacian sequences (SOR, high and low variance), on heat2d (SSOR-PCG along the reference
+trajectory) and on three held-out studies (:data:`HELD_OUT`: a 3-D random-coefficient Monte
+Carlo sequence, an anisotropic sweep, a drifting inclusion) the full cost matrix ``C[t, k]``
+is computed first (:mod:`experiments.costs`,
 cached in ``--cache``), so the exact regret of any run is known.  Each policy then runs
 through a real :class:`bandit.Tuner` (guard, audits, history: everything but the solver)
 whose solver function returns the precomputed iteration count and seconds of ``C``; the
