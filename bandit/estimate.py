@@ -86,6 +86,13 @@ MIN_ROWS = 10
 #: those a few sampled entries stand for (:func:`_play_spread`, :func:`_error_floor`); False
 #: is the estimator before it (``relaxtune bench regret --compare`` measured both then).
 PLAYS_SHOW_SPREAD = True
+#: Whether a column total's error is at least the Horvitz–Thompson error of its sampled
+#: entries at the noise the plays of every arm show about the model in each context bin
+#: (:func:`_noise_floor`), rather than at the entries' own residuals alone: where a few rare
+#: rounds hold most of the residuals' square, an arm's few audits miss them and its draws
+#: show no error.  False is the estimator before it (``relaxtune bench regret --compare``
+#: measures both).
+NOISE_FLOOR = True
 #: Whether an arm audited in full takes the larger of two lower ends of its total — the
 #: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
 #: the round paid (a lower bound of it), both at one quantile of the larger of their two
@@ -176,8 +183,16 @@ class _Track:
         # the contexts a contextual policy's plays never reached are seen by the audits
         # alone, about once: the error there, not the plays' spread, bounds the total's
         unreached, n_pooled = _unreached_floor(data, t, k, d, m[t, k], level, share, dof=True)
+        # the rounds' own noise about their context's mean, as every arm's plays show it
+        # (they see each round): what an arm's few sampled entries can have missed
+        noise = np.zeros(K)
+        if NOISE_FLOOR:
+            den = self.den[-1]
+            noise = np.where(den > 0, self.U[-1] / np.where(den > 0, den, 1.0), 0.0) * \
+                _noise_floor(data, t, k, d, m[t, k], pi, K)
         err_sd = floor_sd
-        floor_sd = np.maximum(floor_sd, unreached)
+        quiet = np.maximum(floor_sd, unreached)  # the floor without the noise
+        floor_sd = np.maximum(quiet, noise)
         boot_sd = S_end.std(axis=0)
         dev = S_end - self.S[-1][None]
         flat = boot_sd <= 1e-6 * floor_sd  # the draws do not vary: normal deviations instead
@@ -195,6 +210,8 @@ class _Track:
         if cover is not None:
             plays = _small_sample(spread, k, K, extra=cover[2])
             student = np.sqrt(covered * plays ** 2 + (1.0 - covered) * student ** 2)
+        # the error without the noise floor over the error with it (the lower ends' share)
+        below = np.maximum(boot_sd, quiet) / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300)
         if POOLED_UPPER_DF:
             # the floor from the residual spread rests on the arm's entries shrunk towards
             # the spread pooled over every arm: where the arm's own spread agrees with the
@@ -209,10 +226,14 @@ class _Track:
             if UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
                 pooled = float(student_factor(np.array([n_pooled - 1.0]))[0])
                 f_unr = np.minimum(pooled, student)
-            target = np.maximum(np.maximum(student * boot_sd, f_blend * err_sd),
+            # (the noise floor rests on every arm's plays, hundreds a context bin: no factor)
+            before = np.maximum(np.maximum(student * boot_sd, f_blend * err_sd),
                                 f_unr * unreached)
+            target = np.maximum(before, noise)
             student = np.where(flat, student,
                                target / np.maximum(np.maximum(boot_sd, floor_sd), 1e-300))
+            below = np.where(flat, quiet / np.maximum(floor_sd, 1e-300),
+                             before / np.maximum(target, 1e-300))
         elif UNREACHED_DF and n_pooled >= UNREACHED_POOL_MIN:
             # the floor of the contexts the plays avoided rests on the spread pooled over
             # the audited entries of every arm, not on the arm's own few entries: where it
@@ -226,7 +247,7 @@ class _Track:
         self.student = student
         # the parts of the error, kept for the benchmark's decomposition of the width
         self.parts = {"boot": boot_sd, "floor": err_sd, "unreached": unreached,
-                      "flat": flat}
+                      "noise": noise, "flat": flat}
         self.inflate = self.student * np.maximum(
             1.0, floor_sd / np.maximum(boot_sd, 1e-300))
         self._flat = flat
@@ -236,8 +257,11 @@ class _Track:
         # show) is what holds an upper end whose few audits missed the rare dear rounds;
         # a lower end fails only when the total came out too high — an audit that hit such
         # a round, which the sample's spread then shows
+        # The same holds for the noise floor: it stands for the dear rounds the sampled
+        # entries missed, which leave a total too low; the lower end keeps the error
+        # without it (``below``: that error over the one with it)
         low_student = _lower_student(self.student, spread, k, K)
-        self.low_scale = low_student / self.student
+        self.low_scale = low_student / self.student * np.minimum(below, 1.0)
         self.sd_low = self.sd * self.low_scale
         # signed standardised deviations of the draws (the bootstrap's picture of Ŝ − S)
         self.dev = (self.S_end - self.S[-1][None]) / self.sd[None]
@@ -645,6 +669,7 @@ def __getattr__(name):
 # set on this module), so they are imported once it is defined; the quick estimate uses the
 # floors.  Both re-exported: the auditor, the benchmarks and the tests reach them here.
 from ._estimate_floor import (LIKELY_PI, PLAY_BIN_MIN, PRIOR_ENTRIES,  # noqa: E402,F401
-                              SURE_SPREAD_MIN, _error_floor, _play_spread, _unreached_floor)
+                              SURE_SPREAD_MIN, _error_floor, _noise_floor, _play_spread,
+                              _unreached_floor)
 from ._estimate_quick import (PLAN_KNOTS, _censored_rounds, _censored_share,  # noqa: E402,F401
                               _reach, quick_totals)

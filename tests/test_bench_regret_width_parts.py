@@ -35,10 +35,11 @@ def test_the_parts_add_up_to_the_reported_interval(tmp_path):
     assert np.isclose(shares.sum(), 1.0)
     assert parts["up"] >= 0 and parts["low"] >= 0
     kinds = ("boot", "floor", "unreached", "certain")
-    assert parts["top_kind"] in kinds and parts["low_kind"] in kinds
+    # the noise floor holds upper ends only: a kind of the top arm's, never the low arm's
+    assert parts["top_kind"] in kinds + ("noise",) and parts["low_kind"] in kinds
     assert parts["candidates"] >= 1
     # the trace is handed back (the next estimate is not traced), the compared switch on
-    assert estimate.TRACE is None and estimate.POOLED_UPPER_DF is True
+    assert estimate.TRACE is None and estimate.NOISE_FLOOR is True
     # the previous estimator on the same run (--compare)
     assert run["bf_prev"] is not None and np.all(np.isfinite(run["bf_prev"]))
 
@@ -51,5 +52,5 @@ def test_the_table_prints(tmp_path, capsys):
                               "--compare", "--cache",
                               str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "top arm: boot/floor/unreached/certain" in out
-    assert "offset_low" in out.split("top arm: boot/floor/unreached/certain")[1]
+    assert "top arm: boot/floor/unreached/noise/certain" in out
+    assert "offset_low" in out.split("top arm: boot/floor/unreached/noise/certain")[1]
