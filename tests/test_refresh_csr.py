@@ -217,5 +217,39 @@ def test_a_cg_tuner_checks_without_placing_and_solves_right():
     _assert_split_as_fresh(op, A)
     assert op._split_asked and not op._stale
     B = gallery.crank_nicolson_2d(7, 0.07).tocsr()
-    assert op._refresh_in_place(B) and not op._stale  # placed with the values from now on
+    assert op._refresh_in_place(B) and not op._stale  # asked for: placed with the values
     _assert_split_as_fresh(op, B)
+    C = gallery.crank_nicolson_2d(7, 0.08).tocsr()
+    assert op._refresh_in_place(C) and not op._stale
+    D = gallery.crank_nicolson_2d(7, 0.09).tocsr()
+    assert op._refresh_in_place(D) and op._stale  # not asked for since C: not placed
+    _assert_split_as_fresh(op, D)
+
+
+def test_a_tuner_places_the_triangles_before_timing_an_arm_that_needs_them():
+    """A Tuner whose working copy was refreshed without the split triangles (nothing had
+    asked for them since its last refresh: a CG run) places them before an SSOR-PCG run,
+    outside the run's timing; the solution is that of a dense solve."""
+    grid = [{"method": "cg"}, {"method": "ssor_pcg", "omega": 1.5}]
+    t = bandit.Tuner(bandit.FixedArm(grid, arm=1), rtol=1e-10, maxiter=10_000)
+    rng = np.random.default_rng(1)
+    for step in range(3):
+        A = gallery.crank_nicolson_2d(7, 0.01 * (step + 1)).tocsr()
+        t.solve(A, rng.standard_normal(A.shape[0]))
+    op = t._last_op
+    op._split_asked = False  # as after a CG run
+    A = gallery.crank_nicolson_2d(7, 0.05).tocsr()
+    b = rng.standard_normal(A.shape[0])
+    seen = []
+    run_checked = t._run_checked
+
+    def spy(entry, op_, *args, **kwargs):
+        seen.append(op_._split is not None)  # placed before the run (and its clock) started
+        return run_checked(entry, op_, *args, **kwargs)
+
+    t._run_checked = spy
+    r = t.solve(A, b)
+    assert r.arm == 1 and seen and all(seen)
+    assert not op._stale  # (refreshed without the triangles, then placed by the Tuner)
+    np.testing.assert_allclose(r.x, np.linalg.solve(A.toarray(), b), rtol=1e-8)
+    _assert_split_as_fresh(op, A)
