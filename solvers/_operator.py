@@ -152,6 +152,16 @@ class CSROperator:
         new.__dict__.update(self.__getstate__(), _scratch=False)
         return new
 
+    def _value_caches(self, data):
+        """What :meth:`_reset_value_caches` drops that values equal bit for bit to the
+        current ones (arriving in the array ``data``) keep."""
+        return (self._down, self._sor_mirror, self._reversed, self._flush, self._derived,
+                self._matrix if data is self.data else None)
+
+    def _restore_value_caches(self, caches):
+        (self._down, self._sor_mirror, self._reversed, self._flush, self._derived,
+         self._matrix) = caches
+
     def _reset_value_caches(self):
         self._sor_mirror = None
         self._symmetry = None
@@ -337,9 +347,13 @@ class CSROperator:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
             self._checks = None
             raise _nonfinite(checks[1], A.indptr, A.indices, src)
-        down = self._down if checks[2] and kept is not None else None
+        # values equal to the last ones bit for bit: what was made of them holds (the copy
+        # scaled down, SOR's mirror values, the reversed operator, the PETSc Mat; the scipy
+        # matrix only on the same data array — it shares it)
+        kept_caches = self._value_caches(data) if checks[2] and kept is not None else None
         self._reset_value_caches()
-        self._down = down  # (values equal to the last ones bit for bit: its copy scaled down)
+        if kept_caches is not None:
+            self._restore_value_caches(kept_caches)
         self.values_version += 1
         self._invalid = None
         self._split_asked = False
@@ -405,10 +419,11 @@ class CSROperator:
                                  "matrix")
                 self._checks = None
                 raise _nonfinite(out[1], A.indptr, A.indices, data)
-            self._sor_mirror = self._matrix = self._reversed = self._derived = None
-            self._flush = None
-            if not out[2]:  # (the copy scaled down holds values equal to these bit for bit)
-                self._down = None
+            if not out[2]:
+                self._sor_mirror = self._matrix = self._reversed = self._derived = None
+                self._flush = self._down = None
+            elif data is not self.data:  # the same values: only the scipy matrix, which
+                self._matrix = None  # shares the data array, is made anew
             self.values_version += 1
             self._split_asked = False
             self.data = data

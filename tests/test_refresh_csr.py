@@ -253,3 +253,37 @@ def test_a_tuner_places_the_triangles_before_timing_an_arm_that_needs_them():
     assert not op._stale  # (refreshed without the triangles, then placed by the Tuner)
     np.testing.assert_allclose(r.x, np.linalg.solve(A.toarray(), b), rtol=1e-8)
     _assert_split_as_fresh(op, A)
+
+
+@pytest.mark.parametrize("same_array", [False, True])
+def test_values_equal_bit_for_bit_keep_what_was_made_of_them(same_array):
+    """A refresh (in place, or the general one of ``prepare(..., like=op, overwrite=True)``)
+    with the values it holds, bit for bit, keeps the reversed operator, SOR's mirror values,
+    the derived dict and — only when the very same data array comes again, which it shares —
+    the scipy matrix; new values drop them all.  What is kept equals what a fresh
+    preparation makes (scipy reference for the reversed operator)."""
+    A = gallery.crank_nicolson_2d(6, 0.01).tocsr()
+    A.data[np.flatnonzero(A.indices > np.repeat(np.arange(A.shape[0]), np.diff(A.indptr)))[4]] *= 1.1
+    for general in (False, True):
+        op = prepare(A.copy(), overwrite=True)
+        op.split_triangles()
+        B = A.copy()
+        assert op._refresh_in_place(B)
+        op.split_triangles()  # the placing refresh, which sees values unchanged
+        made = (op.reversed(), op.sor_mirror(), op.derived(), op.matrix)
+        C = B if same_array else A.copy()
+        if general:
+            assert prepare(C, like=op, overwrite=True) is op
+        else:
+            assert op._refresh_in_place(C)
+        assert op._reversed is made[0] and op._sor_mirror is made[1]
+        assert op._derived is made[2]
+        assert (op._matrix is made[3]) == same_array
+        assert op.data is C.data and np.shares_memory(op.matrix.data, C.data)
+        R = sp.csr_array(C)[::-1, ::-1]
+        np.testing.assert_array_equal(op.reversed().matrix.toarray(), R.toarray())
+        D = C.copy()
+        D.data[0] *= 2.0
+        assert op._refresh_in_place(D)
+        assert op._reversed is None and op._sor_mirror is None and op._derived is None
+        assert op._matrix is None
