@@ -8,7 +8,9 @@ pattern.  At a few hundred unknowns a solve takes tens of microseconds, so doing
 handful of NumPy calls (each a few microseconds of overhead) would cost more than the solve
 itself; from 10⁴ unknowns on what counts is how many times the matrix is read and written:
 the new index arrays and values are read once, the split copy written once and read once
-more for the symmetry and the diagonal.
+more for the symmetry and the diagonal.  A loop whose solvers read only the CSR arrays (CG,
+Jacobi-PCG) needs no split copy: :func:`check_values` makes the same checks in one pass over
+the index arrays and values, and :func:`place_values` places them if a solver asks later.
 """
 import math
 
@@ -232,7 +234,24 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     for m in range(lonely_lower.size):
         w0 = max(w0, abs(values[lonely_lower[m]]))
     worst = max(max(w0, w1), max(w2, w3))
-    first_bad, n_bad, first_neg, n_neg, n_small = _diagonal_checks(diagonal, inv_diag)
+    n_bad = 0
+    n_neg = 0
+    n_small = 0
+    for i in range(n):  # branch-free: vectorises
+        d = diagonal[i]
+        bad = not abs(d) > TINY_DIAGONAL  # zero, or 1/d overflows
+        inv_diag[i] = 1.0 / d if not bad else 0.0
+        n_bad += bad
+        n_neg += d < 0.0
+        n_small += abs(d) < SMALL_DIAGONAL
+    first_bad = -1
+    first_neg = -1
+    if n_bad or n_neg:
+        for i in range(n):
+            if first_bad < 0 and not abs(diagonal[i]) > TINY_DIAGONAL:
+                first_bad = i
+            if first_neg < 0 and diagonal[i] < 0.0:
+                first_neg = i
     return worst, first_bad, n_bad, first_neg, n_neg, n_small
 
 
@@ -240,7 +259,8 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
 def _diagonal_checks(diagonal, inv_diag):
     """``inv_diag`` (0 where ``|a_ii| <= TINY_DIAGONAL``) and ``(first zero-or-missing
     diagonal row, how many, first negative row, how many, how many below SMALL_DIAGONAL)``
-    (rows −1 if none) of a diagonal whose entries are all finite."""
+    (rows −1 if none) of a diagonal whose entries are all finite: :func:`finish_values`'s
+    loops, for :func:`check_values`."""
     n = diagonal.size
     n_bad = 0
     n_neg = 0
