@@ -373,9 +373,10 @@ class CSROperator:
         takes a few hundred microseconds, and every Python step of the call shows.  When no
         solver has asked for the split triangles since the last refresh (a loop solving with
         CG or Jacobi-PCG), the values are checked without being placed in them
-        (:meth:`_check_csr`: at n = 10⁴ about 30 % less than the placing refresh) and
+        (:meth:`_check_csr`: at n = 10⁴ 30–40 % less than the placing refresh) and
         :meth:`split_triangles` places them if a solver asks later; otherwise they are placed
-        with the checks, in one call (placing them later would cost some 15 % more).  Raises
+        with the checks, in one call (placing them later costs as much warm, 20 % more with
+        the matrix out of the L2 cache: docs/benchmarks.md).  Raises
         ``ValueError`` on non-finite entries (this operator is then unusable until its next
         successful refresh).
 
