@@ -207,33 +207,20 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     how many, how many entries below SMALL_DIAGONAL)`` (rows −1 if none).  Every value must
     be finite.
     """
-    # A running maximum is a chain of dependent compares (LLVM does not vectorise it without
-    # NaN assumptions), so each loop keeps four; the maximum is the same in any order.
+    # The maximum is kept on the bits of |a_ij − a_ji| (finite magnitudes order as their bits
+    # do; a difference that overflows is +Inf, whose bits are above them; every value is
+    # finite, so no NaN): an integer maximum LLVM vectorises, where a maximum of doubles is a
+    # chain of dependent compares (four such chains had taken 10.0 µs at n = 10⁴ on heat3d,
+    # 6.7 on the bits).
     n = diagonal.size
-    w0 = abs(lnear[0])
-    w1 = w2 = w3 = 0.0
-    i = 1
-    while i + 3 < n:
-        w0 = max(w0, abs(lnear[i] - unear[i - 1]))
-        w1 = max(w1, abs(lnear[i + 1] - unear[i]))
-        w2 = max(w2, abs(lnear[i + 2] - unear[i + 1]))
-        w3 = max(w3, abs(lnear[i + 3] - unear[i + 2]))
-        i += 4
-    for i in range(i, n):
-        w0 = max(w0, abs(lnear[i] - unear[i - 1]))
-    nu = ud.size
-    m = 0
-    while m + 3 < nu:
-        w0 = max(w0, abs(ud[m] - values[umirror[m]]))
-        w1 = max(w1, abs(ud[m + 1] - values[umirror[m + 1]]))
-        w2 = max(w2, abs(ud[m + 2] - values[umirror[m + 2]]))
-        w3 = max(w3, abs(ud[m + 3] - values[umirror[m + 3]]))
-        m += 4
-    for m in range(m, nu):
-        w0 = max(w0, abs(ud[m] - values[umirror[m]]))
+    w = np.float64(lnear[0]).view(np.uint64) & ABS_BITS
+    for i in range(1, n):
+        w = max(w, np.float64(lnear[i] - unear[i - 1]).view(np.uint64) & ABS_BITS)
+    for m in range(ud.size):
+        w = max(w, np.float64(ud[m] - values[umirror[m]]).view(np.uint64) & ABS_BITS)
     for m in range(lonely_lower.size):
-        w0 = max(w0, abs(values[lonely_lower[m]]))
-    worst = max(max(w0, w1), max(w2, w3))
+        w = max(w, np.float64(values[lonely_lower[m]]).view(np.uint64) & ABS_BITS)
+    worst = np.uint64(w).view(np.float64)
     n_bad = 0
     n_neg = 0
     n_small = 0

@@ -287,3 +287,21 @@ def test_values_equal_bit_for_bit_keep_what_was_made_of_them(same_array):
         assert op._refresh_in_place(D)
         assert op._reversed is None and op._sor_mirror is None and op._derived is None
         assert op._matrix is None
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_a_pair_whose_difference_overflows_measures_as_scipy_does(asked):
+    """Both refreshes keep the maximum of ``|a_ij − a_ji|`` on its bits: a difference that
+    overflows to +Inf (``1e308 − (−1e308)``) is the largest, as in scipy's ``|A − Aᵀ|``; a
+    difference of subnormal numbers orders as its value does."""
+    A = sp.csr_matrix(np.array([[4.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 4.0]]))
+    op = _csr_copy(A)
+    for a, b in ((1e308, -1e308), (3e-320, -2e-320), (1.5, 1.25)):
+        B = A.copy()
+        B.data[1], B.data[3] = a, b  # a_01 and a_10
+        if asked:
+            op.split_triangles()
+        assert op._refresh_in_place(B) and op._stale == (not asked)
+        worst = abs(B - B.T).max()
+        assert op._checks[1] == worst
+        assert op.asymmetry() == _scipy_asymmetry(B)
