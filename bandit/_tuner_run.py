@@ -105,6 +105,10 @@ class RunSteps:
         fast = self._fast[arm]
         checked = self._checked
         tol = self._tol  # this solve's own rtol/atol (None: the Tuner's, built into the calls)
+        if self._split and op._split is None and arms.configs[arm].method in ("sor", "ssor_pcg"):
+            # a working copy refreshed without its split triangles (no solver had asked for
+            # them: CSROperator._check_csr) gets them placed here, outside the arm's timing
+            op.split_triangles()
         start = time.perf_counter()
         try:
             if fast is not None and checked is not None and b is checked[0] and (

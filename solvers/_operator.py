@@ -121,6 +121,10 @@ class CSROperator:
         self._values = None  # the value buffer of the split triangles (see _values_pattern)
         self._layout = None  # (that buffer, the diagonal and split triangles in it): _adopt
         self._checks = None  # the checks' results of the values in that buffer: _adopt
+        self._stale = False  # whether that buffer's triangles hold older values (_check_csr)
+        #: whether split_triangles() was asked for since the values' refresh: the next
+        #: in-place refresh places the values only then (_refresh_in_place)
+        self._split_asked = False
         #: Bumped by every in-place refresh of the values (``prepare(..., overwrite=True)``):
         #: whoever caches work on these values (a preconditioner's set-up) compares it.
         self.values_version = 0
@@ -128,6 +132,9 @@ class CSROperator:
 
     #: The power of two a :meth:`scaled_down` copy's values were scaled down by (0: none).
     _shift = 0
+    #: (class defaults for operators pickled before them: see __init__)
+    _stale = False
+    _split_asked = False
     #: ``(k, the copy scaled by 2^-k or None)`` of the current values, or None
     #: (a class default for operators pickled before it): see :meth:`scaled_down`
     _down = None
@@ -144,6 +151,16 @@ class CSROperator:
         new = object.__new__(CSROperator)
         new.__dict__.update(self.__getstate__(), _scratch=False)
         return new
+
+    def _value_caches(self, data):
+        """What :meth:`_reset_value_caches` drops that values equal bit for bit to the
+        current ones (arriving in the array ``data``) keep."""
+        return (self._down, self._sor_mirror, self._reversed, self._flush, self._derived,
+                self._matrix if data is self.data else None)
+
+    def _restore_value_caches(self, caches):
+        (self._down, self._sor_mirror, self._reversed, self._flush, self._derived,
+         self._matrix) = caches
 
     def _reset_value_caches(self):
         self._sor_mirror = None
@@ -320,7 +337,7 @@ class CSROperator:
         # refresh or preparation raised nothing): values equal to them bit for bit are not
         # placed and checked again — their checks' results are kept (_adopt)
         kept = getattr(self, "_checks", None) if (
-            self._invalid is None and values is self._values
+            self._invalid is None and values is self._values and not self._stale
             and inv is self._inv_diagonal) else None
         checks = _prep.refresh_values_kept(A.indptr, A.indices, src, self.indptr, self.indices,
                                            slot, values, umirror, lonely, inv, kept is not None)
@@ -330,11 +347,16 @@ class CSROperator:
             self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
             self._checks = None
             raise _nonfinite(checks[1], A.indptr, A.indices, src)
-        down = self._down if checks[2] and kept is not None else None
+        # values equal to the last ones bit for bit: what was made of them holds (the copy
+        # scaled down, SOR's mirror values, the reversed operator, the PETSc Mat; the scipy
+        # matrix only on the same data array — it shares it)
+        kept_caches = self._value_caches(data) if checks[2] and kept is not None else None
         self._reset_value_caches()
-        self._down = down  # (values equal to the last ones bit for bit: its copy scaled down)
+        if kept_caches is not None:
+            self._restore_value_caches(kept_caches)
         self.values_version += 1
         self._invalid = None
+        self._split_asked = False
         self.data = src.copy() if data is None else data
         self._adopt(values, inv, kept if checks[2] else checks[3:])
         return True
@@ -348,7 +370,13 @@ class CSROperator:
 
         The same compiled call as :func:`prepare` (:func:`_kernels_prep.refresh_values`),
         without its dispatch and with the common case's tests merged: at 10⁴ unknowns a solve
-        takes a few hundred microseconds, and every Python step of the call shows.  Raises
+        takes a few hundred microseconds, and every Python step of the call shows.  When no
+        solver has asked for the split triangles since the last refresh (a loop solving with
+        CG or Jacobi-PCG), the values are checked without being placed in them
+        (:meth:`_check_csr`: at n = 10⁴ 30–40 % less than the placing refresh) and
+        :meth:`split_triangles` places them if a solver asks later; otherwise they are placed
+        with the checks, in one call (placing them later costs as much warm, 20 % more with
+        the matrix out of the L2 cache: docs/benchmarks.md).  Raises
         ``ValueError`` on non-finite entries (this operator is then unusable until its next
         successful refresh).
 
@@ -369,6 +397,9 @@ class CSROperator:
                 and A.indices.size == self.nnz and A.indptr.size == self.n + 1
                 and A.indices.dtype.isnative and A.indptr.dtype.isnative):
             checks = self._checks
+            if not self._split_asked and (checks is not None and self._invalid is None
+                                          and self.diagonal is layout[1]):
+                return self._check_csr(A, data, layout)
             if (checks is None or self._invalid is not None or self._split is not layout[2]
                     or self.diagonal is not layout[1]):
                 return self._fill(A, data, data, layout[0], self._inv_diagonal)
@@ -389,11 +420,13 @@ class CSROperator:
                                  "matrix")
                 self._checks = None
                 raise _nonfinite(out[1], A.indptr, A.indices, data)
-            self._sor_mirror = self._matrix = self._reversed = self._derived = None
-            self._flush = None
-            if not out[2]:  # (the copy scaled down holds values equal to these bit for bit)
-                self._down = None
+            if not out[2]:
+                self._sor_mirror = self._matrix = self._reversed = self._derived = None
+                self._flush = self._down = None
+            elif data is not self.data:  # the same values: only the scipy matrix, which
+                self._matrix = None  # shares the data array, is made anew
             self.values_version += 1
+            self._split_asked = False
             self.data = data
             if not out[2]:  # new values: their checks' results (else the kept ones stand)
                 checks = self._checks = out[3:]
@@ -404,6 +437,40 @@ class CSROperator:
                 self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
             return True
         return self._scratch and self._fits(A) and self._refresh(A, alias=True)
+
+    def _check_csr(self, A, data, layout) -> bool:
+        """:meth:`_refresh_in_place` of a working copy whose split triangles nothing has
+        asked for since its last refresh (a loop solving with CG or Jacobi-PCG, which read
+        ``A``'s CSR arrays and the diagonal): every check of :func:`prepare` read off ``A``'s values
+        (:func:`_kernels_prep.check_values`) without placing them in the split triangles —
+        the buffer's diagonal and the inverse diagonal are written, its triangles are stale
+        until :meth:`split_triangles` places them (once, when a solver first asks)."""
+        pairs = self._pattern.get("pairs")
+        if pairs is None:
+            mirror = self._mirror()
+            own = np.arange(self.nnz)
+            pairs = self._pattern["pairs"] = (
+                np.where(mirror >= 0, mirror, own).astype(self.indices.dtype),
+                own[mirror < 0].astype(self.indices.dtype))
+        out = _prep.check_values(A.indptr, A.indices, data, self.indptr, self.indices,
+                                 pairs[0], pairs[1], self.diag_ptr, self.has_diagonal,
+                                 layout[1], self._inv_diagonal)
+        if out[0]:
+            return False  # the pattern differs: nothing was written
+        if out[1]:
+            self._invalid = "its refresh was refused (non-finite entries); it holds no matrix"
+            self._checks = None
+            raise _nonfinite(out[1], A.indptr, A.indices, data)
+        self._sor_mirror = self._matrix = self._reversed = self._derived = None
+        self._flush = self._down = self._split = None
+        self._stale = True
+        self.values_version += 1
+        self.data = data
+        checks = self._checks = out[2:]
+        amax, worst = checks[0], checks[1]
+        self._diag_check = checks[2:6]
+        self._symmetry = worst / amax if amax > 0.0 else 0.0
+        return True
 
     def _adopt(self, values, inv, checks):
         """Use the value buffer ``values`` and inverse diagonal ``inv`` that
@@ -420,6 +487,7 @@ class CSROperator:
                  (split.up, split.ui, values[nl:nl + nu], values[nl + nu + n:d])))
         self._values, self.diagonal, self._split = layout
         self._inv_diagonal = inv
+        self._stale = False
         # (max |a_ij|, max |a_ij − a_ji|, the diagonal's problems, its entries below
         # _prep.SMALL_DIAGONAL) of these values, which a refresh with the same values keeps
         # (_fill)
@@ -467,6 +535,17 @@ class CSROperator:
         >>> lnear.tolist(), li.tolist()  # a_{i,i-1}; the far lower entries are a_{i,i-3}
         ([0.0, -1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0], [0, 1, 2, 3, 4, 5])
         """
+        self._split_asked = True  # (the next in-place refresh places the values with them)
+        layout = self._layout
+        if self._split is None and self._stale and layout is not None and (
+                layout[0] is self._values and layout[1] is self.diagonal
+                and self._invalid is None and self._checks is not None):
+            # values checked by _check_csr, its diagonal in the buffer: the triangles placed
+            _prep.place_values(self.data, self._pattern["values"][0], layout[0])
+            self._split, self._stale = layout[2], False
+            if self._checks[1] == 0.0 and isinstance(self._pattern.get("sor_mirror"),
+                                                     np.ndarray):
+                self._sor_mirror = layout[2][0][2]  # exactly symmetric: the far lower values
         if self._split is None:
             # the layout of a refreshed operator (_refresh), which the sweeps read faster than
             # separate arrays: one buffer [far lower | far upper | a_{i,i−1} | a_{i,i+1} |

@@ -101,6 +101,7 @@ def test_the_in_place_refresh_refuses_exactly_what_a_fresh_preparation_refuses(
     op = prepare(A.copy(), overwrite=True)
     op.split_triangles()
     assert op._refresh_in_place(A.copy())  # the working copy's layout: the fast path
+    op.split_triangles()  # asked for: the next refresh places the values (without: test_refresh_csr)
     B = _inject(A, what, pos, np.random.default_rng(seed))
     new, old = _outcome(_refreshed(op, B)), _outcome(_fresh(B))
     assert new == old
@@ -145,6 +146,7 @@ def test_the_placement_counts_every_non_finite_entry_wherever_it_is(nnz_extra):
         with pytest.raises(ValueError, match=r"\(1 non-finite entry\)"):
             op._refresh_in_place(B)
         assert op._refresh_in_place(A.copy())
+        op.split_triangles()  # (the placing refresh; without the split: test_refresh_csr)
     B = A.copy()
     B.data[::3] = np.inf
     with pytest.raises(ValueError, match=rf"\({len(B.data[::3])} non-finite entries\)"):
