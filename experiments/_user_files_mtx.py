@@ -23,6 +23,10 @@ def _suffix(path: Path, known) -> str:
     for s in sorted(known, key=len, reverse=True):
         if name.endswith(s):
             return s
+    if not path.exists() and not path.is_symlink():
+        # (a pattern that matched nothing, ``relaxtune tune data/*`` on an empty folder, or a
+        # name mistyped without its suffix had been "unknown file type"; it is no file at all)
+        raise _not_a_file(path)
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
