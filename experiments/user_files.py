@@ -195,9 +195,10 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         A list, or :class:`SystemFiles` (read one system at a time).
     solver : {"sor", "ssor_pcg"}
     arms : sequence of float, optional
-        The ω grid (default :data:`bandit.DEFAULT_ARMS`).
+        The ω grid (default :data:`bandit.DEFAULT_ARMS`, or a policy object's own arms).
     policy : str or bandit.Policy, optional
-        A :data:`bandit.POLICIES` name or a policy over ``arms``; default the library's
+        A :data:`bandit.POLICIES` name or a policy over ``arms`` (a policy over other ω is
+        refused); default the library's
         default learner for ``solver``.
     contexts : list, optional
         One context per system (a number or a vector).
@@ -250,9 +251,19 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         atol = tuner.atol
     if solver not in ("sor", "ssor_pcg"):
         raise ValueError(f"solver must be 'sor' or 'ssor_pcg', got {solver!r}")
+    try:  # (a generator had met "object of type 'generator' has no len()")
+        count = len(systems)
+    except TypeError:
+        raise TypeError(f"systems must be a sequence of (A, b) pairs (a list, or "
+                        f"load_systems(...)), got {type(systems).__name__}: every system is "
+                        f"solved twice, by the tuner and by every arm, so it is read by "
+                        f"index; pass list(systems)") from None
+    if not count:  # (had returned a table of zeros naming ω = 1 the best fixed arm)
+        raise ValueError("no systems given: systems is empty")
+    arms = _policy_arms(policy, arms) if tuner is None else arms
     arms = list(bandit.DEFAULT_ARMS if arms is None else arms)
-    if contexts is not None and len(contexts) != len(systems):
-        raise ValueError(f"{len(contexts)} contexts for {len(systems)} systems")
+    if contexts is not None and len(contexts) != count:
+        raise ValueError(f"{len(contexts)} contexts for {count} systems")
     policy = make_policy(policy, solver, arms, seed)
     if contexts is None and auto_context is None and needs_context(policy):
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
@@ -314,6 +325,31 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter, "start": start,
             "failures": _named(failures, names)}
+
+
+def _policy_arms(policy, arms):
+    """The ω grid of :func:`run` given a policy object: its own arms (``arms=None``), or
+    ``arms`` when they are the same ω in the same order.  Other arms are refused: the exact
+    comparison solves with ``arms`` while the tuner plays the policy's, and its best fixed
+    ω, regret and the tuner's estimate beside it had been of two different grids, without a
+    word; so are configuration arms, which the comparison cannot run (each had counted
+    ``maxiter`` in every row)."""
+    if policy is None or isinstance(policy, str) or not hasattr(policy, "arms"):
+        return arms
+    own = list(policy.arms)
+    configs = [a for a in own if isinstance(a, dict)]
+    if configs:
+        raise ValueError(f"{type(policy).__name__} holds {len(configs)} configuration arms "
+                         f"such as {configs[0]}; run compares the ω of 'sor' or 'ssor_pcg' "
+                         f"(give a policy over ω values)")
+    if arms is None:
+        return own
+    given = list(arms)
+    if len(given) != len(own) or any(float(a) != float(w) for a, w in zip(given, own)):
+        raise ValueError(f"arms {given} are not the policy's arms {own}: the tuner plays the "
+                         f"policy's and the exact comparison would solve with others; leave "
+                         f"arms out to compare the policy's, or give a policy over arms")
+    return own
 
 
 def _own_time(tuner):
