@@ -137,7 +137,22 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
                                  f"{op.asymmetry():.2e} relative to max |a_ij|); the automatic "
                                  f"context estimates the spectrum of symmetric matrices only")
         except ValueError as exc:
-            raise ValueError(f"{names[t] if names else f'system {t}'}: {exc}") from None
+            name = names[t] if names else f"system {t}"
+            raise ValueError(f"{name}: {_file_terms(str(exc), name)}") from None
+
+
+def _file_terms(msg: str, name: str) -> str:
+    """A refusal of a Matrix Market file's matrix in the file's terms: a symmetric matrix
+    stored as one triangle under a ``general`` header had been told to pass the full matrix,
+    ``A + sp.triu(A, 1).T`` — Python for a command-line user; the file needs the
+    ``symmetric`` header, under which the format keeps one triangle."""
+    if not str(name).lower().endswith((".mtx", ".mtx.gz")):
+        return msg
+    for full in ("A + sp.triu(A, 1).T", "A + sp.tril(A, -1).T"):
+        msg = msg.replace(f"pass the full matrix, {full}",
+                          "write 'symmetric' instead of 'general' in the file's first line "
+                          "(Matrix Market then keeps one triangle and relaxtune mirrors it)")
+    return msg
 
 
 def make_policy(policy, solver, arms, seed=0):
