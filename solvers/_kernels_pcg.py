@@ -22,7 +22,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
-                       residual_keep, stalled, stash)
+                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -288,7 +288,12 @@ def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ld
     best, best_it = rnorm, 0
     ref, stalls, mark = np.inf, 0, 0
     it = 0
+    polled, step = 0, indices.size + b.size
     while it < maxiter:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
             return it, rnorm, BREAKDOWN, best_it, best
@@ -385,7 +390,12 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
     best, best_it = rnorm, 0
     ref, stalls, mark = np.inf, 0, 0
     it = 0
+    polled, step = 0, indices.size + b.size
     while it < maxiter:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
             return it, rnorm, BREAKDOWN, best_it, best
@@ -540,7 +550,12 @@ def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
     best, best_it = rnorm, 0
     ref, stalls, mark = np.inf, 0, 0
     it = 0
+    polled, step = 0, indices.size + b.size
     while it < maxiter:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
             return it, rnorm, BREAKDOWN, best_it, best
