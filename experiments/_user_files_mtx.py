@@ -23,6 +23,10 @@ def _suffix(path: Path, known) -> str:
     for s in sorted(known, key=len, reverse=True):
         if name.endswith(s):
             return s
+    if not path.exists() and not path.is_symlink():
+        # (a pattern that matched nothing, ``relaxtune tune data/*`` on an empty folder, or a
+        # name mistyped without its suffix had been "unknown file type"; it is no file at all)
+        raise _not_a_file(path)
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
 
 
@@ -133,10 +137,27 @@ def _check_numbers(path: Path, layout: str, field: str) -> None:
             f"{field} file has {width} (the header says {field}: "
             + ("complex values under a 'real' header would lose their imaginary parts"
                if values.shape[1] > width else "a line is missing its value") + ")")
+    if layout == "coordinate" and values.size and values[:, :2].min() < 1:
+        raise ValueError(f"{path}: " + _zero_based(rest, skipped))
     if field == "integer" and values.size and not np.all(values[:, -1]
                                                          == np.round(values[:, -1])):
         raise ValueError(f"{path}: an 'integer' file holds non-integer values; write it as "
                          f"'real'")
+
+
+def _zero_based(rest: bytes, skipped: int) -> str:
+    """The first entry line with a row or column index below 1, in the file's terms: a file
+    written with 0-based indices (as Python counts) had been refused in scipy's words, "Row
+    index out of bounds", which does not say that Matrix Market counts from 1."""
+    for number, raw in enumerate(rest.split(b"\n"), skipped + 1):
+        fields = raw.split(b"%", 1)[0].split()
+        if len(fields) >= 2 and min(float(fields[0]), float(fields[1])) < 1:
+            text = raw.decode("utf-8", errors="replace").strip()
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            return (f"line {number} ({shown!r}) has an index below 1; Matrix Market numbers "
+                    f"rows and columns from 1 (written with 0-based indices, as Python "
+                    f"counts? add 1 to every index, or write the file with scipy.io.mmwrite)")
+    return "an index is below 1; Matrix Market numbers rows and columns from 1"
 
 
 def _bad_entry_line(rest: bytes, skipped: int, width: int, layout: str, field: str,

@@ -137,7 +137,22 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
                                  f"{op.asymmetry():.2e} relative to max |a_ij|); the automatic "
                                  f"context estimates the spectrum of symmetric matrices only")
         except ValueError as exc:
-            raise ValueError(f"{names[t] if names else f'system {t}'}: {exc}") from None
+            name = names[t] if names else f"system {t}"
+            raise ValueError(f"{name}: {_file_terms(str(exc), name)}") from None
+
+
+def _file_terms(msg: str, name: str) -> str:
+    """A refusal of a Matrix Market file's matrix in the file's terms: a symmetric matrix
+    stored as one triangle under a ``general`` header had been told to pass the full matrix,
+    ``A + sp.triu(A, 1).T`` — Python for a command-line user; the file needs the
+    ``symmetric`` header, under which the format keeps one triangle."""
+    if not str(name).lower().endswith((".mtx", ".mtx.gz")):
+        return msg
+    for full in ("A + sp.triu(A, 1).T", "A + sp.tril(A, -1).T"):
+        msg = msg.replace(f"pass the full matrix, {full}",
+                          "write 'symmetric' instead of 'general' in the file's first line "
+                          "(Matrix Market then keeps one triangle and relaxtune mirrors it)")
+    return msg
 
 
 def make_policy(policy, solver, arms, seed=0):
@@ -195,9 +210,10 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         A list, or :class:`SystemFiles` (read one system at a time).
     solver : {"sor", "ssor_pcg"}
     arms : sequence of float, optional
-        The ω grid (default :data:`bandit.DEFAULT_ARMS`).
+        The ω grid (default :data:`bandit.DEFAULT_ARMS`, or a policy object's own arms).
     policy : str or bandit.Policy, optional
-        A :data:`bandit.POLICIES` name or a policy over ``arms``; default the library's
+        A :data:`bandit.POLICIES` name or a policy over ``arms`` (a policy over other ω is
+        refused); default the library's
         default learner for ``solver``.
     contexts : list, optional
         One context per system (a number or a vector).
@@ -250,9 +266,19 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
         atol = tuner.atol
     if solver not in ("sor", "ssor_pcg"):
         raise ValueError(f"solver must be 'sor' or 'ssor_pcg', got {solver!r}")
+    try:  # (a generator had met "object of type 'generator' has no len()")
+        count = len(systems)
+    except TypeError:
+        raise TypeError(f"systems must be a sequence of (A, b) pairs (a list, or "
+                        f"load_systems(...)), got {type(systems).__name__}: every system is "
+                        f"solved twice, by the tuner and by every arm, so it is read by "
+                        f"index; pass list(systems)") from None
+    if not count:  # (had returned a table of zeros naming ω = 1 the best fixed arm)
+        raise ValueError("no systems given: systems is empty")
+    arms = _policy_arms(policy, arms) if tuner is None else arms
     arms = list(bandit.DEFAULT_ARMS if arms is None else arms)
-    if contexts is not None and len(contexts) != len(systems):
-        raise ValueError(f"{len(contexts)} contexts for {len(systems)} systems")
+    if contexts is not None and len(contexts) != count:
+        raise ValueError(f"{len(contexts)} contexts for {count} systems")
     policy = make_policy(policy, solver, arms, seed)
     if contexts is None and auto_context is None and needs_context(policy):
         raise ValueError(f"{type(policy).__name__} needs a context for every system (give "
@@ -314,6 +340,31 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter, "start": start,
             "failures": _named(failures, names)}
+
+
+def _policy_arms(policy, arms):
+    """The ω grid of :func:`run` given a policy object: its own arms (``arms=None``), or
+    ``arms`` when they are the same ω in the same order.  Other arms are refused: the exact
+    comparison solves with ``arms`` while the tuner plays the policy's, and its best fixed
+    ω, regret and the tuner's estimate beside it had been of two different grids, without a
+    word; so are configuration arms, which the comparison cannot run (each had counted
+    ``maxiter`` in every row)."""
+    if policy is None or isinstance(policy, str) or not hasattr(policy, "arms"):
+        return arms
+    own = list(policy.arms)
+    configs = [a for a in own if isinstance(a, dict)]
+    if configs:
+        raise ValueError(f"{type(policy).__name__} holds {len(configs)} configuration arms "
+                         f"such as {configs[0]}; run compares the ω of 'sor' or 'ssor_pcg' "
+                         f"(give a policy over ω values)")
+    if arms is None:
+        return own
+    given = list(arms)
+    if len(given) != len(own) or any(float(a) != float(w) for a, w in zip(given, own)):
+        raise ValueError(f"arms {given} are not the policy's arms {own}: the tuner plays the "
+                         f"policy's and the exact comparison would solve with others; leave "
+                         f"arms out to compare the policy's, or give a policy over arms")
+    return own
 
 
 def _own_time(tuner):

@@ -265,6 +265,8 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
                          f"its solution, {name}=result.x")
     else:
         arr = _as_array(v, name)
+        if arr.dtype.kind == "O" and arr.ndim == 0:
+            _not_a_vector(v, n, name)
     if arr.dtype != np.float64:
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)
@@ -290,6 +292,27 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
         raise ValueError(f"{name} contains NaN or Inf "
                          f"({nonfinite} entr{'y' if nonfinite == 1 else 'ies'})")
     return out, sumsq
+
+
+def _not_a_vector(v, n: int, name: str):
+    """Refuse an object NumPy makes a 0-d object array of: a generator or another iterator,
+    a set, a dict, ... (they had met the hint for a list of Python objects, to convert with
+    ``np.asarray(b, dtype=float)``, which fails on them too)."""
+    import collections.abc as abc
+
+    kind = type(v).__name__
+    if isinstance(v, abc.Iterator):
+        fix = (f"it is an iterator ({kind}), which NumPy does not read as an array: pass "
+               f"np.fromiter({name}, dtype=float) or a list")
+    elif isinstance(v, abc.Set):
+        fix = f"a {kind} has no order; pass a list or an array in the order of A's rows"
+    elif isinstance(v, abc.Mapping):
+        fix = (f"NumPy reads a {kind} as one object, not as entries; pass a list or an array "
+               f"in the order of A's rows")
+    else:
+        fix = f"a {kind} is no array of numbers"
+    raise ValueError(f"{name} must be a vector of shape ({n},) (an array, a list or a column "
+                     f"of shape ({n}, 1)): {fix}")
 
 
 def _rhs_norm(b, x0, n: int, out):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        _row, diverged_norm, gap_check, pick, replay_due, residual,
-                       residual_keep, stalled, stash)
+                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
 
 
 @numba.njit(cache=True)
@@ -81,7 +81,12 @@ def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
     p = work[2]
     p[:] = r
     it = 0
+    polled, step = 0, indices.size + b.size
     while it < maxiter:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         pq = _spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
             return it, rnorm, BREAKDOWN, best_it, best

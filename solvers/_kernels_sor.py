@@ -10,8 +10,8 @@ import numba
 import numpy as np
 
 from ._kernels import (CONVERGED, DIVERGED, FLOOR_FACTOR, MAXITER, PROGRESS, STAGNATED, U1,
-                       pick, replay_due, residual_norm, residual_norm_keep, rounding_scale,
-                       stash)
+                       SIGNAL_WORK, look_for_signals, pick, replay_due, residual_norm,
+                       residual_norm_keep, rounding_scale, stash)
 
 
 #: Rows of scratch space :func:`sor_solve` takes (``work``): the start and the last iterate
@@ -307,7 +307,12 @@ def _sor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag, 
     mark = 0
     status = MAXITER
     it = 0
+    polled, step = 0, indices.size + b.size
     while it < maxiter:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         it += 1
         if exact:
             rnorm = np.sqrt(_sor_sweep(lp, li, ld, lnear, up, ui, ud, unear, diag, inv_diag,

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
-                       stalled, stash)
+                       stalled, stash, SIGNAL_WORK, look_for_signals)
 
 U1 = np.uintp(1)
 #: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``): eight for the iteration, the
@@ -261,7 +261,12 @@ def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
     status = MAXITER
     it = 0
     test = False  # the next product pass measures the residual of iterate `it`
+    polled, step = 0, indices.size + b.size
     while True:
+        polled += step  # a look for Ctrl-C every SIGNAL_WORK entries
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
         # each pass is its own compiled function: inlined into this loop, the same code ran
         # slower per row, presumably from worse register use in one big body
         pq, acc = _pass_product(up, ui, ud, unear, diag, inv_diag, omega, c, beta, rb, p, t,
