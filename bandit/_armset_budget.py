@@ -27,6 +27,15 @@ class GuardBudget:
     #: allow a rival of a family that has not yet converged the leader's predicted cost, not
     #: :data:`_CHALLENGE` times it (:meth:`budget`)
     first_try_at_par = True
+    #: weigh a rival's first try and a rival's set-up against the leader's predicted cost
+    #: capped at the leader family's latest converged solve (:meth:`yardstick`)
+    latest_yardstick = True
+    #: per family, its latest converged run's cost (set by :meth:`ArmSet.observe`; a class
+    #: default, so a set pickled without it loads and is not capped)
+    _latest_solve = None
+    #: the round of the latest run :meth:`ArmSet.observe` saw (a round's first run is a whole
+    #: solve; later ones go on from a stopped try)
+    _latest_round = -1
 
     def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
         """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
@@ -71,13 +80,17 @@ class GuardBudget:
             return int(min(maxiter, max(1, math.ceil(min(guard * predicted, maxiter)))))
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
+        ref = predicted
         if rival:
             guard = self.allowance(guard, proven)
+            ref = self.yardstick(leader, predicted)
         maxiter = self.stale_cap(k, op, maxiter)
-        allowance = guard * predicted
+        # a first try (at par) and a rival's set-up are weighed against the yardstick, a
+        # proven rival's 1.5 × margin against the prediction (its family's costs are known)
+        allowance = guard * (predicted if proven else ref)
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
         # would exceed the whole allowance
-        limit = predicted if rival else allowance
+        limit = ref if rival else allowance
         pc = self._pcs[k]
         share = 0.0
         # a set-up not yet measured is priced at its clock floor first, and where that
@@ -117,6 +130,29 @@ class GuardBudget:
             if rival and self.probe_rivals and not (proven and not self.probe_proven):
                 self._probe = (k, self._probe_length(its))
         return its
+
+    def yardstick(self, leader, predicted) -> float:
+        """What a rival's first try may cost and a rival's set-up is weighed against
+        (:meth:`budget`): the leader's predicted cost, but at most the latest converged solve
+        of the leader's family that was its round's first run (a whole solve, not a
+        fall-back going on from a stopped try; with :attr:`latest_yardstick`; a leader that keeps a set-up,
+        ``reuse > 0``, whose runs alternate builds and reuses, is not capped).
+
+        The prediction is a fit of the leader's readings, and early in a run, or soon after
+        the systems change, it rests on cold ones: a solve from zero, the first solves after
+        a change of the system, 2–4 × the steady state (on the switching heat sequence the
+        first solve, from zero, 10.8 ms against 2.4–4 ms from the next system's start).  A
+        first try allowed that much costs up to 3 of the leader's solves before it is
+        stopped.  The latest solve is the leader family's cost on the nearest system; the
+        cap never allows more than the prediction."""
+        latest = self._latest_solve
+        if not self.latest_yardstick or latest is None:
+            return predicted
+        if self.configs is not None and self.configs[leader].reuse:
+            return predicted
+        last = latest[self.family[leader]]
+        return last if 0.0 < last < predicted else predicted
+
     def _share(self, k, setup, rival) -> float:
         """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
         (:meth:`budget`)."""
