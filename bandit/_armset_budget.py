@@ -47,17 +47,19 @@ class GuardBudget:
         what the attempt would have cost): the set-up share alone exceeds the allowance, or
         the share plus the cheapest solve ever seen with that preconditioner (set-up
         excluded) does.  For a rival (below) the bound is the leader's predicted cost
-        itself, and before any solve with that kind of set-up was seen the whole set-up
-        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
-        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
-        the sibling shows it first); a rival's rebuild is shared over ``1 +`` the solves the
+        itself, at most its family's latest whole solve (:meth:`yardstick`), and before any
+        solve with that kind of set-up was seen the whole set-up counts, not its share: a
+        set-up kept for ``reuse`` rounds is only worth building once a solve with it has
+        shown it could pay (on a grid with a fresh-set-up sibling, the sibling shows it
+        first); a rival's rebuild is shared over ``1 +`` the solves the
         set-up it replaces served (at most ``reuse``), not over its whole window — an
         exploring policy that draws it now and then pays its whole set-up each time.
 
         *Rivals* — configuration arms of another family than the leader's — only have to
         show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
         while the rival's family has not converged once (``proven=False``: no arm of it has a
-        converged observation), ``predicted`` itself.  A first try is the family's first
+        converged observation), ``predicted`` itself, at most the leader family's latest whole
+        solve (:meth:`yardstick`).  A first try is the family's first
         evidence: stopped at the leader's predicted cost, it shows what one stopped at 1.5 ×
         shows — that it is not cheaper there — and one that would have converged in between
         could not have won either; the margin is for a family whose costs are known, whose
@@ -133,18 +135,29 @@ class GuardBudget:
 
     def yardstick(self, leader, predicted) -> float:
         """What a rival's first try may cost and a rival's set-up is weighed against
-        (:meth:`budget`): the leader's predicted cost, but at most the latest converged solve
-        of the leader's family that was its round's first run (a whole solve, not a
-        fall-back going on from a stopped try; with :attr:`latest_yardstick`; a leader that keeps a set-up,
-        ``reuse > 0``, whose runs alternate builds and reuses, is not capped).
+        (:meth:`budget`): the leader's predicted cost, at most the latest converged solve of
+        the leader's family that was its round's first run (a whole solve, not a fall-back
+        going on from a stopped try), with :attr:`latest_yardstick`.  A leader that keeps a
+        set-up (``reuse > 0``: its runs alternate builds and reuses) is not capped, nor is a
+        set without the record (pickled before it).
 
-        The prediction is a fit of the leader's readings, and early in a run, or soon after
-        the systems change, it rests on cold ones: a solve from zero, the first solves after
-        a change of the system, 2–4 × the steady state (on the switching heat sequence the
-        first solve, from zero, 10.8 ms against 2.4–4 ms from the next system's start).  A
-        first try allowed that much costs up to 3 of the leader's solves before it is
-        stopped.  The latest solve is the leader family's cost on the nearest system; the
-        cap never allows more than the prediction."""
+        The prediction is a fit of the leader's readings and may rest on cold ones — a solve
+        from zero, the first solves after the systems change — that the latest solve does
+        not repeat; the cap never allows more than the prediction.  Measured side by side
+        (``docs/studies/precond_rules.md``): it binds by a few per cent on the switching heat
+        sequence, where the first solves are as dear as the prediction.
+
+        Examples
+        --------
+        >>> from bandit.armset import ArmSet
+        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}], "ssor_pcg",
+        ...            cost="work")
+        >>> a.yardstick(0, 10.0)  # no solve yet: the prediction
+        10.0
+        >>> a._latest_solve[a.family[0]] = 4.0
+        >>> a.yardstick(0, 10.0), a.yardstick(0, 3.0)
+        (4.0, 3.0)
+        """
         latest = self._latest_solve
         if not self.latest_yardstick or latest is None:
             return predicted
