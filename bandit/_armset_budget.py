@@ -27,6 +27,15 @@ class GuardBudget:
     #: allow a rival of a family that has not yet converged the leader's predicted cost, not
     #: :data:`_CHALLENGE` times it (:meth:`budget`)
     first_try_at_par = True
+    #: weigh a rival's first try and a rival's set-up against the leader's predicted cost
+    #: capped at the leader family's latest converged solve (:meth:`yardstick`)
+    latest_yardstick = True
+    #: per family, its latest converged run's cost (set by :meth:`ArmSet.observe`; a class
+    #: default, so a set pickled without it loads and is not capped)
+    _latest_solve = None
+    #: the round of the latest run :meth:`ArmSet.observe` saw (a round's first run is a whole
+    #: solve; later ones go on from a stopped try)
+    _latest_round = -1
 
     def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
         """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
@@ -38,17 +47,19 @@ class GuardBudget:
         what the attempt would have cost): the set-up share alone exceeds the allowance, or
         the share plus the cheapest solve ever seen with that preconditioner (set-up
         excluded) does.  For a rival (below) the bound is the leader's predicted cost
-        itself, and before any solve with that kind of set-up was seen the whole set-up
-        counts, not its share: a set-up kept for ``reuse`` rounds is only worth building
-        once a solve with it has shown it could pay (on a grid with a fresh-set-up sibling,
-        the sibling shows it first); a rival's rebuild is shared over ``1 +`` the solves the
+        itself, at most its family's latest whole solve (:meth:`yardstick`), and before any
+        solve with that kind of set-up was seen the whole set-up counts, not its share: a
+        set-up kept for ``reuse`` rounds is only worth building once a solve with it has
+        shown it could pay (on a grid with a fresh-set-up sibling, the sibling shows it
+        first); a rival's rebuild is shared over ``1 +`` the solves the
         set-up it replaces served (at most ``reuse``), not over its whole window — an
         exploring policy that draws it now and then pays its whole set-up each time.
 
         *Rivals* — configuration arms of another family than the leader's — only have to
         show that they are cheaper: their allowance is ``min(guard, 1.5) × predicted``, and
         while the rival's family has not converged once (``proven=False``: no arm of it has a
-        converged observation), ``predicted`` itself.  A first try is the family's first
+        converged observation), ``predicted`` itself, at most the leader family's latest whole
+        solve (:meth:`yardstick`).  A first try is the family's first
         evidence: stopped at the leader's predicted cost, it shows what one stopped at 1.5 ×
         shows — that it is not cheaper there — and one that would have converged in between
         could not have won either; the margin is for a family whose costs are known, whose
@@ -71,13 +82,17 @@ class GuardBudget:
             return int(min(maxiter, max(1, math.ceil(min(guard * predicted, maxiter)))))
         rival = leader is not None and self.heterogeneous and self.family[k] != self.family[
             leader]
+        ref = predicted
         if rival:
             guard = self.allowance(guard, proven)
+            ref = self.yardstick(leader, predicted)
         maxiter = self.stale_cap(k, op, maxiter)
-        allowance = guard * predicted
+        # a first try (at par) and a rival's set-up are weighed against the yardstick, a
+        # proven rival's 1.5 × margin against the prediction (its family's costs are known)
+        allowance = guard * (predicted if proven else ref)
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
         # would exceed the whole allowance
-        limit = predicted if rival else allowance
+        limit = ref if rival else allowance
         pc = self._pcs[k]
         share = 0.0
         # a set-up not yet measured is priced at its clock floor first, and where that
@@ -117,6 +132,40 @@ class GuardBudget:
             if rival and self.probe_rivals and not (proven and not self.probe_proven):
                 self._probe = (k, self._probe_length(its))
         return its
+
+    def yardstick(self, leader, predicted) -> float:
+        """What a rival's first try may cost and a rival's set-up is weighed against
+        (:meth:`budget`): the leader's predicted cost, at most the latest converged solve of
+        the leader's family that was its round's first run (a whole solve, not a fall-back
+        going on from a stopped try), with :attr:`latest_yardstick`.  A leader that keeps a
+        set-up (``reuse > 0``: its runs alternate builds and reuses) is not capped, nor is a
+        set without the record (pickled before it).
+
+        The prediction is a fit of the leader's readings and may rest on cold ones — a solve
+        from zero, the first solves after the systems change — that the latest solve does
+        not repeat; the cap never allows more than the prediction.  Measured side by side
+        (``docs/studies/precond_rules.md``): it binds by a few per cent on the switching heat
+        sequence, where the first solves are as dear as the prediction.
+
+        Examples
+        --------
+        >>> from bandit.armset import ArmSet
+        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}], "ssor_pcg",
+        ...            cost="work")
+        >>> a.yardstick(0, 10.0)  # no solve yet: the prediction
+        10.0
+        >>> a._latest_solve[a.family[0]] = 4.0
+        >>> a.yardstick(0, 10.0), a.yardstick(0, 3.0)
+        (4.0, 3.0)
+        """
+        latest = self._latest_solve
+        if not self.latest_yardstick or latest is None:
+            return predicted
+        if self.configs is not None and self.configs[leader].reuse:
+            return predicted
+        last = latest[self.family[leader]]
+        return last if 0.0 < last < predicted else predicted
+
     def _share(self, k, setup, rival) -> float:
         """The part of a set-up of cost ``setup`` an attempt of arm ``k`` is charged
         (:meth:`budget`)."""

@@ -84,6 +84,11 @@ def account_plain(arms, k, res, op) -> bool:
         most = arms._warm_most
         if cost > most[fam]:
             most[fam] = cost
+    if arms.round != arms._latest_round:  # (ArmSet.observe's record of the family's
+        arms._latest_round = arms.round  # latest solve: the round's first run)
+        latest = arms._latest_solve
+        if res.converged and latest is not None:
+            latest[fam] = cost
     return True
 
 

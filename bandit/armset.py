@@ -186,6 +186,11 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         # per family: the dearest converged reading on the clock taken warm (cost units,
         # set-up excluded; not saved, as above)
         self._warm_most = [0.0] * max(self.n_families, 1)
+        # per family: the cost of its latest converged run that was its round's first (a
+        # whole solve from the round's start, not a fall-back going on from a stopped try;
+        # cost units, a set-up built included; 0 before one): the yardstick of a rival's
+        # first try (GuardBudget.yardstick)
+        self._latest_solve = [0.0] * max(self.n_families, 1)
         self._setup = {}  # set-up key -> its cost (cost units): the latest, on the clock
         # the least of the last _SETUP_READINGS
         self._setup_readings = {}  # set-up key -> the last readings on the clock
@@ -305,6 +310,10 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         every[0] += cost
         every[1] += its
         fam = self.family[k]
+        if self.round != self._latest_round:  # the round's first run: a whole solve
+            self._latest_round = self.round
+            if res.converged and self._latest_solve is not None:
+                self._latest_solve[fam] = cost
         row = self._rate[fam]
         row[0] += cost - setup if cost > setup else 0.0
         row[1] += its

@@ -107,9 +107,11 @@ def _tuner(price_setups, clock=None, solves=2, m=20):
 
 def _lead(p, t, cost):
     """Tell the fixed policy a synthetic cost sequence: the leader (arm 0) cost ``cost``
-    seconds five times."""
+    seconds five times, the latest of them its family's latest solve."""
     for _ in range(5):
         p.update(0, cost, None, False, True)
+    # (and the family's latest solve: the guard's yardstick, ArmSet.yardstick)
+    t._arms._latest_solve[t._arms.family[0]] = cost
     assert t.policy.leader(None) == (0, pytest.approx(cost))
 
 

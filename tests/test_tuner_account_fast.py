@@ -57,6 +57,10 @@ def _account_before(arms, k, res, op) -> bool:
         del recent[:-_KEEP]
     if res.converged and cost - 0.0 > arms._warm_most[fam]:
         arms._warm_most[fam] = cost - 0.0
+    if arms.round != arms._latest_round:  # (the family's latest whole solve, added since)
+        arms._latest_round = arms.round
+        if res.converged and arms._latest_solve is not None:
+            arms._latest_solve[fam] = cost
     return True
 
 
