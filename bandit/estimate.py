@@ -93,12 +93,6 @@ PLAYS_SHOW_SPREAD = True
 #: show no error.  False is the estimator before it (``relaxtune bench regret --compare``
 #: measures both).
 NOISE_FLOOR = True
-#: Whether the upper end of a column total whose error the noise floor sets takes the floor's
-#: shape, not only its variance: the floor's excess over the rest of the error drawn with
-#: each sampled entry's relative residual resampled from its context bin's plays
-#: (:func:`_noise_draws`), so that its one-sided quantile follows the residuals' right skew;
-#: False is the estimator before it (``relaxtune bench regret --compare`` measures both).
-NOISE_SHAPE = True
 #: Whether an arm audited in full takes the larger of two lower ends of its total — the
 #: two-sided total's and that of its costs capped at :data:`bandit.audit.CAP_FACTOR` × what
 #: the round paid (a lower bound of it), both at one quantile of the larger of their two
@@ -157,7 +151,7 @@ class _Track:
     the arms (:func:`_error_floor`), then by Student's factor (:func:`_small_sample`).
     """
 
-    def __init__(self, data, t, k, v, pi, m, cps, X, rng, share=None, upper=True):
+    def __init__(self, data, t, k, v, pi, m, cps, X, rng, share=None):
         from scipy import sparse
 
         T, K = data.T, data.n_arms
@@ -271,26 +265,6 @@ class _Track:
         self.sd_low = self.sd * self.low_scale
         # signed standardised deviations of the draws (the bootstrap's picture of Ŝ − S)
         self.dev = (self.S_end - self.S[-1][None]) / self.sd[None]
-        # the upper end's: where the noise floor sets the error, its excess over the error
-        # without it drawn with the residuals' shape (:data:`NOISE_SHAPE`); the lower ends
-        # keep ``dev``
-        self.dev_up = self.dev
-        if NOISE_SHAPE and NOISE_FLOOR and POOLED_UPPER_DF and upper:
-            shaped = ~flat & (noise > before) & (target > 0)
-            if shaped.any():
-                # a child generator: no other draw of the report changes
-                z = _noise_draws(data, t, k, d, m[t, k], pi, K, X.shape[1], rng.spawn(1)[0])
-                shaped &= z.std(axis=0) > 0
-            if shaped.any():
-                dv = (self.S_end - self.S[-1][None])[:, shaped]  # standard deviation: target
-                tg, bf = target[shaped], before[shaped]
-                # Ŝ − S drawn: the error without the noise, less the missed dear rounds' sum
-                # (right-skewed, so Ŝ − S is skewed low and the upper end reaches further)
-                up = dv * (bf / tg)[None] - np.sqrt(np.maximum(tg ** 2 - bf ** 2, 0.0))[None] \
-                    * z[:, shaped]
-                sd_up = np.maximum(up.std(axis=0), 1e-300)
-                self.dev_up = self.dev.copy()
-                self.dev_up[:, shaped] = up / sd_up[None]
 
     def prefix_sd(self, j):
         """Bootstrap error of arm ``j``'s total at every checkpoint."""
@@ -473,7 +447,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
         cap_all = _lower_caps(data)[:, None]
         below = np.mean(m < cap_all, axis=0)  # where a capped cost tells anything
         low_tr = _Track(data, tl, kl, vl, pil, np.minimum(m, cap_all), cps, X, rng,
-                        share=np.maximum(below, 0.01), upper=False)
+                        share=np.maximum(below, 0.01))
     # the minimum θ = min_k S_k of K noisy totals, each end at 1 − α/2:
     # * lower end min_k (Ŝ_k − c_k sd_k), c_k arm k's own one-sided bootstrap quantile: it is
     #   at most Ŝ_k* − c_k* sd_k* ≤ S_k* = θ whenever the best arm's own bound holds, so no
@@ -520,7 +494,7 @@ def estimate_regret(data: RunData, *, level=0.9, n_boot=200, seed=0, folds=4,
     S_up = two.S
     if POOLED_UPPER_DF and low_tr is not None and CAPPED_LOWER_ENDS:
         S_up = np.where(full[None], np.maximum(two.S, low_tr.S), two.S)
-    neg = -two.dev_up[:, full & informed]
+    neg = -two.dev[:, full & informed]
     cand = np.ones(int(np.sum(full & informed)), dtype=bool)
     c = 0.0
     top = np.inf
@@ -695,7 +669,7 @@ def __getattr__(name):
 # set on this module), so they are imported once it is defined; the quick estimate uses the
 # floors.  Both re-exported: the auditor, the benchmarks and the tests reach them here.
 from ._estimate_floor import (LIKELY_PI, PLAY_BIN_MIN, PRIOR_ENTRIES,  # noqa: E402,F401
-                              SURE_SPREAD_MIN, _error_floor, _noise_draws, _noise_floor,
-                              _play_spread, _unreached_floor)
+                              SURE_SPREAD_MIN, _error_floor, _noise_floor, _play_spread,
+                              _unreached_floor)
 from ._estimate_quick import (PLAN_KNOTS, _censored_rounds, _censored_share,  # noqa: E402,F401
                               _reach, quick_totals)

@@ -187,7 +187,7 @@ def _policy(name, study, omegas, seed):
 
 #: The switch of :mod:`bandit.estimate` that ``--compare`` turns off for the previous
 #: estimator (the latest rule adopted).
-COMPARED = ("NOISE_SHAPE",)
+COMPARED = ("NOISE_FLOOR",)
 
 
 def _switched(names, value, fn):
@@ -685,8 +685,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=B.output_folder, default=Path("results/regret-costs"))
     ap.add_argument("--compare", action="store_true",
                     help="also the regret against the best fixed arm by the previous "
-                         "estimator (the noise floor's excess drawn normal, without its "
-                         "shape: bandit.estimate.NOISE_SHAPE), on the same runs")
+                         "estimator (without the noise floor of the plays, "
+                         "bandit.estimate.NOISE_FLOOR), on the same runs")
     ap.add_argument("--decompose", action="store_true",
                     help="also what the best-fixed interval's width is made of, per cell "
                          "(width_parts)")
