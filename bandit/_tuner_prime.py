@@ -149,7 +149,17 @@ def _warm_solvers(tuner, op, A) -> None:
                         shape=(2, 2))
         # scipy may narrow the index arrays it is given: the user's types, as given
         again.indptr, again.indices = indptr.copy(), indices.copy()
-        tiny._refresh_in_place(again)
+        # both kinds of refresh, each with new values: the one that places them in the split
+        # triangles (a solver asked for them since the last refresh), and the one that only
+        # checks them (a CG or Jacobi-PCG loop), whose triangles are placed when an SOR or
+        # SSOR-PCG arm asks later
+        for value in (3.0, 4.0, 5.0):
+            again.data[[0, 3]] = value
+            tiny.split_triangles()
+            if value == 5.0:
+                tiny._split_asked = False  # (as after a refresh no solver has asked since)
+            tiny._refresh_in_place(again)
+        tiny.split_triangles()
     one = np.ones(1)
     check_vector_norm(one, 1, "x0")  # a copy of the start, checked (a run from elsewhere)
     check_vector_norm(one, 1, "b", copy=False)

@@ -39,7 +39,7 @@ from .problems import _diagonal_positions
 
 __all__ = ["UNSEEN", "q1_parts", "anisotropy_tensor", "AnisoSweep2D", "AnisoSequence",
            "grow_shrink_schedule", "laplacian_3d", "Heat3DGrowShrink", "Heat3DSequence",
-           "geometric_graph_laplacian", "GraphShifts", "GraphShiftSequence",
+           "geometric_graph_laplacian", "ShiftedLaplacian", "GraphShifts", "GraphShiftSequence",
            "picard_matrix", "Picard2D", "PicardSequence", "make_unseen"]
 
 #: The kinds this module adds to the study, with what their size argument means.
@@ -336,7 +336,22 @@ def geometric_graph_laplacian(n: int, degree: float = 10.0, seed: int = 0):
     return L, pts
 
 
-class GraphShifts:
+class ShiftedLaplacian:
+    """What a shifted graph Laplacian sequence shares: ``L``, the diagonal's positions in
+    ``L.data`` (``_diag_pos``) and the contexts ``log10`` of each system's shift (``_ctx``);
+    system ``k`` is ``L + 10**_ctx[k] I``."""
+
+    def contexts(self) -> np.ndarray:
+        """``log10`` of each system's shift."""
+        return self._ctx.copy()
+
+    def matrix(self, k: int) -> sp.csr_matrix:
+        A = self.L.copy()
+        A.data[self._diag_pos] += 10.0 ** self._ctx[k]
+        return A
+
+
+class GraphShifts(ShiftedLaplacian):
     """Graph Tikhonov smoothing over a log-uniform sample of shifts (``rgg``).
 
     System ``k``: ``(L + s_k I) x = s_k y``, ``y`` = a smooth signal
@@ -370,15 +385,6 @@ class GraphShifts:
         x1, x2 = self.points[:, 0], self.points[:, 1]
         self.y = np.sin(2 * np.pi * x1) * np.cos(3 * np.pi * x2) + rng.standard_normal(self.n)
         self._diag_pos = _diagonal_positions(self.L)
-
-    def contexts(self) -> np.ndarray:
-        """``log10 s_k``."""
-        return self._ctx.copy()
-
-    def matrix(self, k: int) -> sp.csr_matrix:
-        A = self.L.copy()
-        A.data[self._diag_pos] += 10.0 ** self._ctx[k]
-        return A
 
 
 class GraphShiftSequence(Sequence):

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from ._problems_adaptive import AdaptiveStepSequence, SteadyLoadSequence
 from ._problems_checks import _integer, _positive
-from ._problems_unseen import picard_matrix
+from ._problems_unseen import ShiftedLaplacian, picard_matrix
 from .problems import _diagonal_positions
 
 __all__ = ["chung_lu_laplacian", "GraphPath", "GraphPathSequence", "switch_fields",
@@ -86,7 +86,7 @@ def chung_lu_laplacian(n: int, degree: float = 6.0, gamma: float = 2.5, seed: in
     return _sorted(sp.csr_matrix((vals, (rows, cols)), shape=(n, n))), edges
 
 
-class GraphPath:
+class GraphPath(ShiftedLaplacian):
     """A Tikhonov regularisation path on a power-law graph (``plgraph``).
 
     System ``k``: ``(L + μ_k I) x = μ_k y``, ``μ_k`` from ``mu_max`` down to ``mu_min``
@@ -125,15 +125,6 @@ class GraphPath:
 
     def initial(self):
         return np.zeros(self.n)
-
-    def contexts(self) -> np.ndarray:
-        """``log10 μ_k``."""
-        return self._ctx.copy()
-
-    def matrix(self, k: int) -> sp.csr_matrix:
-        A = self.L.copy()
-        A.data[self._diag_pos] += 10.0 ** self._ctx[k]
-        return A
 
 
 class GraphPathSequence(AdaptiveStepSequence):

@@ -221,24 +221,7 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
     for m in range(lonely_lower.size):
         w = max(w, np.float64(values[lonely_lower[m]]).view(np.uint64) & ABS_BITS)
     worst = np.uint64(w).view(np.float64)
-    n_bad = 0
-    n_neg = 0
-    n_small = 0
-    for i in range(n):  # branch-free: vectorises
-        d = diagonal[i]
-        bad = not abs(d) > TINY_DIAGONAL  # zero, or 1/d overflows
-        inv_diag[i] = 1.0 / d if not bad else 0.0
-        n_bad += bad
-        n_neg += d < 0.0
-        n_small += abs(d) < SMALL_DIAGONAL
-    first_bad = -1
-    first_neg = -1
-    if n_bad or n_neg:
-        for i in range(n):
-            if first_bad < 0 and not abs(diagonal[i]) > TINY_DIAGONAL:
-                first_bad = i
-            if first_neg < 0 and diagonal[i] < 0.0:
-                first_neg = i
+    first_bad, n_bad, first_neg, n_neg, n_small = _diagonal_checks(diagonal, inv_diag)
     return worst, first_bad, n_bad, first_neg, n_neg, n_small
 
 
@@ -246,8 +229,8 @@ def finish_values(diagonal, lnear, unear, ud, values, umirror, lonely_lower, inv
 def _diagonal_checks(diagonal, inv_diag):
     """``inv_diag`` (0 where ``|a_ii| <= TINY_DIAGONAL``) and ``(first zero-or-missing
     diagonal row, how many, first negative row, how many, how many below SMALL_DIAGONAL)``
-    (rows −1 if none) of a diagonal whose entries are all finite: :func:`finish_values`'s
-    loops, for :func:`check_values`."""
+    (rows −1 if none) of a diagonal whose entries are all finite: the diagonal's part of
+    :func:`finish_values` and :func:`check_values`."""
     n = diagonal.size
     n_bad = 0
     n_neg = 0
