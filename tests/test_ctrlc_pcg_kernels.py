@@ -141,6 +141,7 @@ SYSTEMS = {
 }
 
 
+@pytest.mark.skipif(NOJIT, reason="systems of 10⁵ unknowns: hours of interpreted loops")
 @pytest.mark.parametrize("kind", ["jacobi", "ic0"])
 @pytest.mark.parametrize("name", list(SYSTEMS))
 def test_iterations_bit_for_bit_as_without_the_look(kind, name):
