@@ -124,8 +124,10 @@ U1 = np.uintp(1)
 #: this, so a solve of a small system never looks (2²⁴ entries is 30 000 iterations at
 #: n = 100).  A kernel had looked at none: Ctrl-C waited for the whole run, up to
 #: ``maxiter`` iterations (2 s after the signal on a 2.3 s SOR run at n = 90 000).  SOR, CG and
-#: SSOR-PCG (both kernels) look; Jacobi- and IC(0)-PCG do not: a look, at the start or at the
-#: end of their loops, ran them 3-8 % slower per iteration, where the others were unchanged.
+#: SSOR-PCG (both kernels) look at the start of their loops; Jacobi-PCG at the end of its loop
+#: (at the start it ran 3-6 % slower per iteration); IC(0)-PCG between chunks of about this
+#: many entries of its loop (``_kernels_pcg._ic0_steps``; a look at the end of the loop ran it
+#: about 1 % slower at n = 10⁴).  See docs/guarantees.md for the measurements.
 SIGNAL_WORK = 1 << 24
 
 

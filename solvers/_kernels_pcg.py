@@ -26,6 +26,9 @@ from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGN
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
+#: Status of a chunk of IC(0)-PCG iterations that ended at its last iteration
+#: (``_ic0_steps``): the run looks for signals and goes on.
+RUNNING = -1
 
 
 # -- IC(0): pattern, factorisation, scaling ----------------------------------------------------
@@ -285,15 +288,37 @@ def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ld
     if not rz > 0.0:
         return 0, rnorm, BREAKDOWN, 0, rnorm
     p[:] = z
-    best, best_it = rnorm, 0
-    ref, stalls, mark = np.inf, 0, 0
-    it = 0
-    # (no look for signals here: one ran this loop 3-8 % slower, at its start or its end,
-    # where SOR, CG and SSOR-PCG were unchanged; see _kernels.SIGNAL_WORK)
-    while it < maxiter:
+    zero = np.int64(0)  # (a literal 0 would compile the steps a second time, for Literal[int])
+    best, best_it = rnorm, zero
+    ref, stalls, mark = np.inf, zero, zero
+    it = zero
+    chunk = max(1, SIGNAL_WORK // (indices.size + n))
+    while True:
+        # the iterations in chunks of about SIGNAL_WORK entries, a look for Ctrl-C between
+        # two (a look at the end of the loop, as in _jacobi_run, ran it about 1 % slower at
+        # n = 10⁴; the chunks run it as fast as before; see _kernels.SIGNAL_WORK)
+        stop = maxiter if maxiter - it <= chunk else it + chunk
+        status, it, rnorm, rz, best, best_it, ref, stalls, mark = _ic0_steps(
+            indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b, r, z,
+            p, q, it, stop, rnorm, rz, best, best_it, ref, stalls, mark, tol, limit)
+        if status != RUNNING:
+            return it, rnorm, status, best_it, best
+        if it >= maxiter:
+            return it, rnorm, MAXITER, best_it, best
+        look_for_signals()
+
+
+@numba.njit(cache=True)
+def _ic0_steps(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ldiag, x, b, r,
+               z, p, q, it, stop, rnorm, rz, best, best_it, ref, stalls, mark, tol, limit):
+    """Iterations ``it + 1`` to at most ``stop`` of :func:`_ic0_run` (the loop alone, with no
+    look for signals in it); returns ``(status, it, ‖r‖, rᵀz, best, best iteration, ref,
+    stalls, mark)`` with status ``RUNNING`` when it reached ``stop``, and otherwise the
+    best iterate's pair as :func:`_ic0_run` returns it."""
+    while it < stop:
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
-            return it, rnorm, BREAKDOWN, best_it, best
+            return BREAKDOWN, it, rnorm, rz, best, best_it, ref, stalls, mark
         alpha = rz / pq
         acc = _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, alpha, x, p, r, q, z)
         it += 1
@@ -301,26 +326,26 @@ def _ic0_run(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_ld
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm = residual(indptr, indices, data, x, b, r)
             if rnorm <= tol:
-                return it, rnorm, CONVERGED, it, rnorm
+                return CONVERGED, it, rnorm, rz, rnorm, it, ref, stalls, mark
             ref, stalls = gap_check(rnorm, ref, stalls)
             mark = it
             # residual gap: redo the forward solve from the true residual (α = 0 moves nothing)
             _ic0_forward_update(lp, li, ld, lnear, inv_ldiag, 0.0, x, p, r, q, z)
         elif not rnorm <= limit:  # also NaN
-            return (it, diverged_norm(indptr, indices, data, x, b, rnorm), DIVERGED, best_it,
-                    best)
+            return (DIVERGED, it, diverged_norm(indptr, indices, data, x, b, rnorm), rz, best,
+                    best_it, ref, stalls, mark)
         if rnorm < best:
             best, best_it = rnorm, it
         mark, stuck = stalled(rnorm, ref, stalls, it, mark)
         if stuck:
-            return it, rnorm, STAGNATED, best_it, best
+            return STAGNATED, it, rnorm, rz, best, best_it, ref, stalls, mark
         rz_new = _ic0_backward_dot(tp, ti, td, tnear, inv_ldiag, r, z)
         if not rz_new > 0.0:
-            return it, rnorm, BREAKDOWN, best_it, best
+            return BREAKDOWN, it, rnorm, rz, best, best_it, ref, stalls, mark
         beta = rz_new / rz
         rz = rz_new
         direction(p, z, beta)
-    return it, rnorm, MAXITER, best_it, best
+    return RUNNING, it, rnorm, rz, best, best_it, ref, stalls, mark
 
 
 # -- Jacobi --------------------------------------------------------------------------------------
@@ -387,8 +412,7 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
     best, best_it = rnorm, 0
     ref, stalls, mark = np.inf, 0, 0
     it = 0
-    # (no look for signals here: one ran this loop 3-8 % slower, at its start or its end,
-    # where SOR, CG and SSOR-PCG were unchanged; see _kernels.SIGNAL_WORK)
+    polled, step = 0, indices.size + n
     while it < maxiter:
         pq = spmv_dot(indptr, indices, data, p, q)
         if not pq > 0.0:
@@ -417,6 +441,12 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
         beta = rz_new / rz
         rz = rz_new
         direction(p, z, beta)
+        # a look for Ctrl-C every SIGNAL_WORK entries, at the end of the loop: at its start
+        # (as in SOR and CG) it ran this loop 3-6 % slower (see _kernels.SIGNAL_WORK)
+        polled += step
+        if polled >= SIGNAL_WORK:
+            polled = 0
+            look_for_signals()
     return it, rnorm, MAXITER, best_it, best
 
 

@@ -6,8 +6,7 @@ kernels look for pending signals every ``_kernels.SIGNAL_WORK`` matrix entries
 Each case sizes ``maxiter`` so that the run would last about 6 s, sends the process a real
 SIGINT 0.2 s into it and requires the ``KeyboardInterrupt`` within half the run; a Tuner
 interrupted so is left as before the call (no round recorded) and solves the next system to
-the same answer as a direct solve.  (Jacobi- and IC(0)-PCG do not look: a look ran their
-loops 3-8 % slower per iteration.)"""
+the same answer as a direct solve.  (Jacobi- and IC(0)-PCG: ``tests/test_ctrlc_pcg_kernels.py``.)"""
 import math
 import os
 import signal
