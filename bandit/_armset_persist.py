@@ -24,7 +24,8 @@ class MeasuredState:
         first arm with that set-up, and so are the cheapest converged solves with each set-up
         (set-up excluded), on which the guard refuses a rival that cannot win; ``served``:
         per arm that has built a set-up, the solves that reused its latest one (a rival's
-        rebuild is shared over them)."""
+        rebuild is shared over them); ``latest_solve``: per family, the cost of its latest
+        converged whole solve (0 before one), the yardstick of a rival's first try."""
         keys = [c.setup_key for c in self.configs] if self.configs else []
 
         def by_arm(costs):
@@ -37,7 +38,8 @@ class MeasuredState:
                 "setup": by_arm(self._setup),
                 "solve_floor": by_arm(self._solve_floor),
                 "served": [[k, int(self._uses[k])] for k in range(len(self._uses))
-                           if self._built_once[k]]}
+                           if self._built_once[k]],
+                "latest_solve": [float(v) for v in self._latest_solve]}
 
     def load_measured(self, state) -> None:
         """Restore :meth:`measured_state` (checked by the tuner file's reader)."""
@@ -55,6 +57,11 @@ class MeasuredState:
                              for k, v in state.get("solve_floor", ())}
         for k, uses in state.get("served", ()):  # (absent from older files: none built)
             self._built_once[int(k)], self._uses[int(k)] = True, int(uses)
+        # each family's latest whole solve, the yardstick of a rival's first try (absent
+        # from older files: none seen)
+        latest = state.get("latest_solve")
+        self._latest_solve = ([float(v) for v in latest] if latest is not None
+                              else [0.0] * len(self._rate))
         # the recent solves' seconds per unit of work are not kept: the family's mean stands
         # for them
         for f, (n, sw, _, ss, _) in enumerate(self._fit):

@@ -249,10 +249,12 @@ def _measured(payload):
         return (_is_int(v) if integer else _is_real(v) and math.isfinite(v)) and v >= 0
 
     keys = {"rate", "all", "per_work", "fit", "setup"}
-    # 'solve_floor' and 'served' are absent from files written before they were kept
-    _need(isinstance(m, dict) and keys <= set(m) <= keys | {"solve_floor", "served"},
+    # 'solve_floor', 'served' and 'latest_solve' are absent from files written before they
+    # were kept
+    _need(isinstance(m, dict)
+          and keys <= set(m) <= keys | {"solve_floor", "served", "latest_solve"},
           "measured must hold exactly 'rate', 'all', 'per_work', 'fit', 'setup' and "
-          "optionally 'solve_floor' and 'served'")
+          "optionally 'solve_floor', 'served' and 'latest_solve'")
     _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
                   for p in m["rate"] + [m["all"]]),
@@ -278,6 +280,10 @@ def _measured(payload):
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True)
                   and nonneg(p[1], True) for p in served),
           "measured.served must be [arm index, reuses >= 0] pairs")
+    latest = m.get("latest_solve", [])
+    _need(isinstance(latest, list) and all(nonneg(v) for v in latest)
+          and ("latest_solve" not in m or len(latest) == len(m["rate"])),
+          "measured.latest_solve must hold one cost >= 0 per family")
     return m
 
 

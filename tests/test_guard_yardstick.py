@@ -111,3 +111,34 @@ def test_a_leader_that_keeps_its_set_up_is_not_capped():
     assert b.yardstick(0, 3.0) == 3.0  # never more than the prediction
     b._latest_solve = None  # a set pickled before the record
     assert b.yardstick(0, 10.0) == 10.0
+
+
+def test_a_tuner_file_keeps_each_familys_latest_solve(tmp_path):
+    # the yardstick is part of what the guard's budgets depend on: a loaded tuner goes on
+    # with the same one (a file without it, written before it was kept, starts with none)
+    import json
+
+    import bandit
+
+    arms = [{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}]
+    p, t, seq = _warm_leader(arms)
+    latest = t._arms._latest_solve
+    assert latest[0] > 0.0 and latest[1] == 0.0
+    t.save(tmp_path / "t.json")
+    data = json.loads((tmp_path / "t.json").read_text())
+    assert data["measured"]["latest_solve"] == latest
+    assert Tuner.load(tmp_path / "t.json")._arms._latest_solve == latest
+
+    def write(value):
+        d = json.loads(json.dumps(data))
+        if value is None:
+            del d["measured"]["latest_solve"]
+        else:
+            d["measured"]["latest_solve"] = value
+        (tmp_path / "u.json").write_text(json.dumps(d))
+        return tmp_path / "u.json"
+
+    assert Tuner.load(write(None))._arms._latest_solve == [0.0, 0.0]
+    for bad in ("x", [1.0], [1.0, -2.0], [1.0, float("nan")]):
+        with pytest.raises(bandit.TunerFileError, match="measured.latest_solve must hold one"):
+            Tuner.load(write(bad))
