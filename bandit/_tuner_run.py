@@ -105,15 +105,10 @@ class RunSteps:
         fast = self._fast[arm]
         checked = self._checked
         tol = self._tol  # this solve's own rtol/atol (None: the Tuner's, built into the calls)
-        placed = 0.0
         if self._split and op._split is None and arms.configs[arm].method in ("sor", "ssor_pcg"):
             # a working copy refreshed without its split triangles (no solver had asked for
-            # them since: CSROperator._check_csr) gets them placed here, before the solver's
-            # own clock starts; the placement is the arm's cost (_charge_split): the CG-type
-            # arms, which read A's CSR arrays, never pay it
-            start = time.perf_counter()
+            # them: CSROperator._check_csr) gets them placed here, outside the arm's timing
             op.split_triangles()
-            placed = time.perf_counter() - start
         start = time.perf_counter()
         try:
             if fast is not None and checked is not None and b is checked[0] and (
@@ -151,20 +146,18 @@ class RunSteps:
                 if not self._by_name:  # a user's function: its result is read from here on
                     res = _check_result(res, self.solver_name, b, maxiter)
         except SetupError as exc:
-            return self._refused(arm, op, x0, exc, time.perf_counter() - start + placed,
-                                 tally, "setup_failed")
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "setup_failed")
         except IterateOverflowError as exc:
             if not self._by_name:  # a custom solver function's errors are its own
                 raise
             # an iterate out of double range: an unstable ω (SOR's first sweep) fails like a
             # divergence; a system no arm can solve (the solution itself out of range) is
             # raised once every arm has failed so (_fall_back)
-            return self._refused(arm, op, x0, exc, time.perf_counter() - start + placed,
-                                 tally, "diverged")
+            return self._refused(arm, op, x0, exc, time.perf_counter() - start, tally,
+                                 "diverged")
         if self._comm is not None:
             res = _mpi.agree_result(self._comm, res)  # rank 0's clock: same costs on every rank
-        if placed:
-            res = self._charge_split(arm, res, op, placed)
         seconds = res.seconds
         if not 0.0 < seconds < math.inf or (arms.has_setups and not 0.0 <= res.info.get(
                 "setup_seconds", 0.0) <= seconds):  # (NaN fails both; 0 s: _clock_zero)
@@ -192,24 +185,6 @@ class RunSteps:
             if res.iterations or not res.converged or not self._counts_starts:
                 arms.observe(arm, res)  # (a start that met the rule: nothing to measure)
         return res
-
-    def _charge_split(self, arm, res, op, placed):
-        """Run ``res`` of ``arm`` (SOR or SSOR-PCG) that placed its operator's split triangles
-        in ``placed`` seconds (:meth:`solvers.CSROperator.split_triangles` on a working copy
-        refreshed without them): the placement charged to it as wall-clock cost is charged,
-        with its set-up (``seconds`` include them, kept in ``info["split_seconds"]``) and in
-        the work model (``info["work"]``: the run's work plus :attr:`solvers.WorkModel.split`,
-        one pass over ``A``'s values), so ``timed_work`` prices it with the run's other work.
-        Plain and Jacobi-CG, which read ``A``'s CSR arrays, never pay it: without it the
-        learner was told SSOR-PCG's solves cheaper, next to CG's, than the loop paid for them
-        (33 µs a placement on heat3d, n = 10⁴, next to solves of 0.3-1 ms)."""
-        info = dict(res.info, split_seconds=placed)
-        arms = self._arms
-        if ("work" not in info and res.b_norm > 0 and arms.configs is not None
-                and arms.backend == "numba"):
-            model = arms._model(arms.configs[arm], op)
-            info["work"] = model.total(res.iterations) + model.split
-        return res.replace(seconds=res.seconds + placed, info=info)
 
     def _seconds_per_iteration(self, arm, op):
         """The seconds per iteration measured so far: the arm's family's with

@@ -12,12 +12,6 @@ from . import _kernels_ssor as KS
 from ._operator import prepare
 from .precond import preconditioner
 
-#: the work of placing a matrix's values in its split triangles, in matrix passes: each of the
-#: ``N`` values moved once (:func:`solvers._kernels_prep.place_values`).  Measured on the
-#: study's heat3d (n = 10 648) it takes 33 µs, 0.94 scipy SpMV and 1.4 passes at SSOR-PCG's
-#: own seconds per pass (heat2d nx = 100: 19.5 µs, 0.80 SpMV, 1.6 passes; docs/bandit.md)
-SPLIT_PLACEMENT = 1.0
-
 
 @dataclass(frozen=True)
 class WorkModel:
@@ -26,11 +20,6 @@ class WorkModel:
     ``total(iterations) = setup + fixed + iterations · per_iteration``.  ``setup`` is the work
     of the latest set-up (charge it only to the solve that built it); ``fixed`` covers the
     initial residual, the first preconditioner application and the final true-residual check.
-    ``split`` is the work of placing ``A``'s values in the split triangles the method reads
-    (:meth:`solvers.CSROperator.split_triangles`: one move of each of the ``N`` values, 1.0
-    for SOR and SSOR-PCG, 0 for the CG-type methods, which read ``A``'s CSR arrays); it is
-    not in ``total``: a :class:`bandit.Tuner` charges it to a run that places them (its
-    working copy refreshed without them, :meth:`solvers.CSROperator._check_csr`).
 
     Examples
     --------
@@ -45,7 +34,6 @@ class WorkModel:
     setup: float
     per_iteration: float
     fixed: float
-    split: float = 0.0
 
     def total(self, iterations: int, *, setup: bool = True) -> float:
         """Work of a solve with ``iterations`` iterations (``setup=False``: a reused one)."""
@@ -70,9 +58,6 @@ def work_model(method: str, A, pc=None) -> WorkModel:
                   the plain form)
     ``sor``       ``N + N_U + 5n`` (sweep and residual)   ``N + n``
     ============  ======================================  ==================================
-
-    Set-up of the split triangles (``split``, charged only to a solve that places them):
-    ``N`` for ``ssor_pcg`` and ``sor`` (each value moved once), 0 for ``cg`` and ``pcg``.
 
     ``pcg`` with ``pc="none"`` is ``cg`` and with ``pc="ssor"`` is ``ssor_pcg``.  For a
     5-point stencil (``N ≈ 5n``) an iteration of cg, Jacobi-PCG, IC(0)-PCG and SSOR-PCG costs
@@ -104,7 +89,7 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         NL = float(lp[-1]) + float(np.count_nonzero(lnear))
         NU = float(up[-1]) + float(np.count_nonzero(unear))
         if method == "sor":
-            return WorkModel(0.0, (N + NU + 5 * n) / N, (N + n) / N, SPLIT_PLACEMENT)
+            return WorkModel(0.0, (N + NU + 5 * n) / N, (N + n) / N)
         omega = None
         if pc is not None and method == "ssor_pcg":
             pc = preconditioner(pc)
@@ -115,10 +100,8 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         if omega is not None and omega < KS.EISENSTAT_MIN_OMEGA:
             # ssor_pcg_plain_solve: product and pᵀAp, update and ‖r‖², the two solves with
             # their scalings, rᵀz and the direction; start and end: two residuals, one solve
-            return WorkModel(0.0, (N + NL + NU + 9 * n) / N, (2 * N + NL + NU + 6 * n) / N,
-                             SPLIT_PLACEMENT)
-        return WorkModel(0.0, (2 * NU + NL + 14 * n) / N, (2 * N + 2 * NU + NL + 7 * n) / N,
-                         SPLIT_PLACEMENT)
+            return WorkModel(0.0, (N + NL + NU + 9 * n) / N, (2 * N + NL + NU + 6 * n) / N)
+        return WorkModel(0.0, (2 * NU + NL + 14 * n) / N, (2 * N + 2 * NU + NL + 7 * n) / N)
     if method != "pcg":
         raise ValueError(f"method must be 'cg', 'pcg', 'ssor_pcg' or 'sor', got {method!r}")
     pc = preconditioner("none" if pc is None else pc)

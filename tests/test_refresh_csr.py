@@ -229,8 +229,7 @@ def test_a_cg_tuner_checks_without_placing_and_solves_right():
 def test_a_tuner_places_the_triangles_before_timing_an_arm_that_needs_them():
     """A Tuner whose working copy was refreshed without the split triangles (nothing had
     asked for them since its last refresh: a CG run) places them before an SSOR-PCG run,
-    before the solver's own clock starts (the Tuner adds the placement to the run's cost:
-    tests/test_charge30_split_cost.py); the solution is that of a dense solve."""
+    outside the run's timing; the solution is that of a dense solve."""
     grid = [{"method": "cg"}, {"method": "ssor_pcg", "omega": 1.5}]
     t = bandit.Tuner(bandit.FixedArm(grid, arm=1), rtol=1e-10, maxiter=10_000)
     rng = np.random.default_rng(1)
