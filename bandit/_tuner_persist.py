@@ -359,6 +359,11 @@ def load(cls, path, *, progress, callback, comm, settings, to_read=False):
         if len(measured["rate"]) != families:
             raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
                                  f"families, expected {families} for these arms")
+        latest = measured.get("latest_solve")
+        if latest is not None and len(latest) != families:
+            raise TunerFileError(f"{path}: measured.latest_solve must hold one cost >= 0 per "
+                                 f"family: it has {len(latest)}, expected {families} for "
+                                 "these arms")
         for part in ("setup", "solve_floor", "served"):
             for k, _ in measured.get(part, ()):
                 if not (k < tuner.policy.n_arms and arms.configs
