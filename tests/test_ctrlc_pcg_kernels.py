@@ -8,11 +8,7 @@ is the loop as it was before (the module's own steps, no look, no chunks); the l
 cross dozens of chunk boundaries (2²⁴ entries: 28 iterations at n = 10⁵), with the stagnation
 state carried across them.
 """
-import math
 import os
-import signal
-import threading
-import time
 
 import numba
 import numpy as np
@@ -24,6 +20,8 @@ from solvers import _kernels as K
 from solvers import _kernels_pcg as KP
 from solvers import gallery
 from solvers.precond import IC0, Jacobi
+
+from ctrlc import interrupted_after, maxiter_for  # (tests/ctrlc.py, shared)
 
 NOJIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
@@ -188,30 +186,11 @@ CASES = {
 
 
 def _interrupted_after(call):
-    """Seconds from the start of ``call()`` to its KeyboardInterrupt (a SIGINT sent to this
-    process SIGNAL_AT seconds in); ``None`` if it returned."""
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(SIGNAL_AT, os.kill, (os.getpid(), signal.SIGINT))
-    try:
-        t0 = time.perf_counter()
-        timer.start()
-        try:
-            call()
-        except KeyboardInterrupt:
-            return time.perf_counter() - t0
-        return None
-    finally:
-        timer.join()
-        signal.signal(signal.SIGINT, old)
+    return interrupted_after(call, SIGNAL_AT)
 
 
 def _maxiter(solve):
-    """The iterations that make a run of ``solve`` last about RUN_SECONDS (compiled first)."""
-    solve(2)
-    t0 = time.perf_counter()
-    res = solve(40)
-    per = (time.perf_counter() - t0) / res.iterations
-    return max(100, math.ceil(RUN_SECONDS / per))
+    return maxiter_for(solve, RUN_SECONDS)
 
 
 @pytest.mark.skipif(NOJIT, reason="times compiled kernels")

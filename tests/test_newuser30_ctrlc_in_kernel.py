@@ -7,11 +7,7 @@ Each case sizes ``maxiter`` so that the run would last about 6 s, sends the proc
 SIGINT 0.2 s into it and requires the ``KeyboardInterrupt`` within half the run; a Tuner
 interrupted so is left as before the call (no round recorded) and solves the next system to
 the same answer as a direct solve.  (Jacobi- and IC(0)-PCG: ``tests/test_ctrlc_pcg_kernels.py``.)"""
-import math
 import os
-import signal
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -20,6 +16,8 @@ import scipy.sparse.linalg as spla
 import bandit
 import solvers
 from solvers import gallery
+
+from ctrlc import interrupted_after, maxiter_for  # (tests/ctrlc.py, shared)
 
 A = solvers.prepare(gallery.laplacian_2d(200))
 B = np.ones(A.n)
@@ -38,30 +36,11 @@ CASES = {
 
 
 def _interrupted_after(call):
-    """Seconds from the start of ``call()`` to its KeyboardInterrupt (a SIGINT sent to this
-    process SIGNAL_AT seconds in); ``None`` if it returned."""
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(SIGNAL_AT, os.kill, (os.getpid(), signal.SIGINT))
-    try:
-        t0 = time.perf_counter()
-        timer.start()
-        try:
-            call()
-        except KeyboardInterrupt:
-            return time.perf_counter() - t0
-        return None
-    finally:
-        timer.join()
-        signal.signal(signal.SIGINT, old)
+    return interrupted_after(call, SIGNAL_AT)
 
 
 def _maxiter(solve):
-    """The iterations that make a run of ``solve`` last about RUN_SECONDS (compiled first)."""
-    solve(2)
-    t0 = time.perf_counter()
-    res = solve(40)
-    per = (time.perf_counter() - t0) / res.iterations
-    return max(100, math.ceil(RUN_SECONDS / per))
+    return maxiter_for(solve, RUN_SECONDS)
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="times compiled kernels")

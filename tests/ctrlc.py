@@ -1,0 +1,36 @@
+"""What the Ctrl-C tests share: a real SIGINT sent into a running call, and a run sized to
+last a given time (``tests/test_newuser30_ctrlc_in_kernel.py``,
+``tests/test_ctrlc_pcg_kernels.py``)."""
+import math
+import os
+import signal
+import threading
+import time
+
+
+def interrupted_after(call, signal_at):
+    """Seconds from the start of ``call()`` to its KeyboardInterrupt (a SIGINT sent to this
+    process ``signal_at`` seconds in); ``None`` if it returned."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(signal_at, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        t0 = time.perf_counter()
+        timer.start()
+        try:
+            call()
+        except KeyboardInterrupt:
+            return time.perf_counter() - t0
+        return None
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, old)
+
+
+def maxiter_for(solve, run_seconds):
+    """The iterations that make a run of ``solve`` (a function of ``maxiter``) last about
+    ``run_seconds`` (compiled first)."""
+    solve(2)
+    t0 = time.perf_counter()
+    res = solve(40)
+    per = (time.perf_counter() - t0) / res.iterations
+    return max(100, math.ceil(run_seconds / per))
