@@ -252,8 +252,8 @@ def main(argv=None) -> int:
                 f"preconditioner study's CG configurations; {', '.join(sor)} (nonsymmetric) "
                 f"runs every fixed SOR ω against the default SOR learner and takes "
                 f"{'neither' if len(given) > 1 else 'none'}: leave {', '.join(sor)} out of "
-                f"--sequences (it is in them by default) or run it without "
-                f"{' and '.join(given)}")
+                f"--sequences ({'they are' if len(sor) > 1 else 'it is'} in them by default) "
+                f"or run {'them' if len(sor) > 1 else 'it'} without {' and '.join(given)}")
     from .precond_study import run_precond_study
     from .results import _array_name, save, write_json
 
