@@ -33,3 +33,5 @@ def test_an_unknown_sequence_is_a_usage_error(capsys):
     assert "invalid choice: 'aniso3d'" in capsys.readouterr().err
     assert main(["precond", "--sequences", "convdiff2d"]) != 0  # CG configurations: SPD only
     assert "invalid choice: 'convdiff2d'" in capsys.readouterr().err
+    assert main(["precond", "--sequences", "rotconv2d"]) != 0  # nonsymmetric too
+    assert "invalid choice: 'rotconv2d'" in capsys.readouterr().err
