@@ -353,3 +353,34 @@ def test_elasticity_through_the_default_configuration_tuner():
                                                seed=0), rtol=1e-8)
     out = _run(seq, tuner)
     assert all(c and r <= 1e-8 * (1 + 1e-6) for c, r, _ in out), out
+
+
+# -- each through the study end to end at a tiny size ------------------------------------------
+@pytest.mark.parametrize("kind, size", [("refine2d", 2), ("rotconv2d", 6), ("elast2d", 3)])
+def test_new_sequences_run_through_the_study_at_a_tiny_size(kind, size, tmp_path, capsys,
+                                                            monkeypatch):
+    """Every fixed configuration (every fixed ω for the SOR one) and the default learners, one
+    round, written and read back; refine2d on three small grids (its sizes change mid-run)."""
+    import json
+
+    from experiments._unseen_study import main
+
+    if kind == "refine2d":
+        monkeypatch.setitem(pu4.KINDS, "refine2d", (
+            "per_level", lambda per_level: pu4.RefineSequence(per_level, (9, 13, 17))))
+    assert main(["--sequences", kind, "--size", str(size), "--seeds", "1", "--out",
+                 str(tmp_path)]) == 0
+    first = capsys.readouterr().out
+    summary = json.loads((tmp_path / kind / "summary.json").read_text())
+    (name, seq), = summary["sequences"].items()
+    assert all(m["all_converged"] for m in seq["methods"].values()), seq["methods"]
+    if kind == "rotconv2d":
+        assert len(seq["methods"]) == len(bandit.DEFAULT_ARMS) + 1
+        assert seq["best_fixed"].startswith("sor ω=") and "Gauss–Seidel" in first
+    else:
+        assert "omega_learner" in seq["methods"] and "cg" in seq["methods"]
+    if kind == "refine2d":
+        assert seq["n"] == 256 and seq["T"] == 6  # the largest size
+    assert main(["--read", str(tmp_path / kind)]) == 0
+    key = [line for line in first.splitlines() if line.startswith("best fixed:")]
+    assert key and key[0] in capsys.readouterr().out
