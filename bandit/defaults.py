@@ -58,6 +58,15 @@ ARM_BASIS = "omega"
 #: 0.999) on the Monte Carlo sequence m = 22 (``docs/studies/precond_rules.md``).
 TRY_GATE = True
 
+def _sized(value) -> bool:
+    """Whether ``value`` has a length (a list, a tuple, a 1-D array; not a 0-d array)."""
+    try:
+        len(value)
+    except TypeError:
+        return False
+    return True
+
+
 def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bounds=None,
                    seed=None, arm_basis=None, try_gate=None):
     """The recommended learner for ``solver``, measured on the short and long benchmark suites.
@@ -132,6 +141,14 @@ def default_policy(solver="ssor_pcg", arms=None, *, context_dim=None, context_bo
     if solver is not None:
         from solvers import SOLVERS
 
+        if not isinstance(solver, (str, bytes, dict)) and _sized(solver):
+            # the arms passed first (default_policy(config_grid(...))): the message had called
+            # the whole list an unknown solver
+            raise ValueError(
+                f"default_policy's first argument is the solver's name (or None), not the "
+                f"arms: got {type(solver).__name__} of {len(solver)}; pass the arms second — "
+                f"default_policy(None, arms) for configuration arms, "
+                f"default_policy('ssor_pcg', omegas) for ω arms")
         if not isinstance(solver, str) or solver not in SOLVERS:
             # a misspelt name would silently be the solver-free learner (no SOR prior)
             raise ValueError(f"unknown solver {solver!r}; known: {sorted(SOLVERS)} (None for a "
