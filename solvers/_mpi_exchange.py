@@ -24,6 +24,7 @@ ValueError('rank 1: b contains NaN or Inf')
 """
 from __future__ import annotations
 
+import _signal  # (signal's C module: its Python wrappers cost 3-5 µs a call, converting enums)
 import signal
 import threading
 
@@ -153,6 +154,8 @@ class held_interrupts:
 
     __slots__ = ("ranks", "previous", "held")
 
+    _SIGINT = int(signal.SIGINT)
+
     def __init__(self, ranks):
         self.ranks = ranks
         self.previous = None
@@ -163,18 +166,18 @@ class held_interrupts:
 
     def __enter__(self):
         if self.ranks > 1 and threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
+            previous = _signal.getsignal(self._SIGINT)
             if callable(previous):  # (not SIG_IGN, SIG_DFL, or a handler set from C)
                 self.previous = previous
-                signal.signal(signal.SIGINT, self._hold)
+                _signal.signal(self._SIGINT, self._hold)
         return self
 
     def __exit__(self, *exc_info):
         previous = self.previous
         if previous is not None:
             self.previous = None
-            signal.signal(signal.SIGINT, previous)
+            _signal.signal(self._SIGINT, previous)
             if self.held is not None:
                 held, self.held = self.held, None
-                previous(signal.SIGINT, None if held is True else held)  # (raises, usually)
+                previous(self._SIGINT, None if held is True else held)  # (raises, usually)
         return False
