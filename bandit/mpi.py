@@ -125,9 +125,9 @@ def on_every_rank(comm, fn, *args, same=None):
     value than rank 0's.
 
     ``fn`` may take collective steps of its own (preparing ``A``, a check of a distributed
-    Mat or Vec): a Ctrl-C reaching one rank inside it is held to its end
-    (:class:`held_interrupts`) and told in this exchange, and a failure one of those steps
-    already raised on every rank (an exchange of the solvers') is not exchanged again.
+    Mat or Vec; the solvers hold a Ctrl-C to their end there, :class:`held_interrupts`): a
+    failure one of those steps already raised on every rank (an exchange of the solvers') is
+    not exchanged again.
 
     Examples
     --------
@@ -137,8 +137,7 @@ def on_every_rank(comm, fn, *args, same=None):
     if comm is None:
         return fn(*args)
     try:
-        with held_interrupts(2):  # (comm has several ranks)
-            value, err = fn(*args), None
+        value, err = fn(*args), None
     except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
         if agreed(exc):  # every rank raised it already, in an exchange inside fn
             raise

@@ -133,6 +133,17 @@ def fail(comm, exc) -> None:
     comm.allgather((_named(exc), None))
 
 
+_SIGINT = int(signal.SIGINT)
+#: the frame (``True`` if none) where the outermost :class:`held_interrupts` block received a
+#: Ctrl-C, else ``None``
+_HELD = [None]
+
+
+def _hold(signum, frame):
+    """The SIGINT handler inside a :class:`held_interrupts` block: records, raises nothing."""
+    _HELD[0] = frame if frame is not None else True
+
+
 class held_interrupts:
     """``with held_interrupts(ranks):`` a Ctrl-C (SIGINT) reaching this process inside the
     block is raised at the block's end, by the handler that was in place, instead of
@@ -144,7 +155,8 @@ class held_interrupts:
     alone) while the other ranks wait inside the next: a hang.  Held to the end, it is
     raised after the last collective call, and the caller's next exchange tells the other
     ranks (:func:`fail`).  A Ctrl-C to ``mpiexec`` reaches every rank: each raises at the
-    same place.  Nested blocks hand a held Ctrl-C to the enclosing one.
+    same place.  Inside an enclosing block a block changes nothing: the enclosing one raises
+    a Ctrl-C held in either at its end.
 
     Examples
     --------
@@ -152,32 +164,30 @@ class held_interrupts:
     ...     pass
     """
 
-    __slots__ = ("ranks", "previous", "held")
-
-    _SIGINT = int(signal.SIGINT)
+    __slots__ = ("ranks", "previous")
 
     def __init__(self, ranks):
         self.ranks = ranks
         self.previous = None
-        self.held = None
-
-    def _hold(self, signum, frame):
-        self.held = frame if frame is not None else True
 
     def __enter__(self):
-        if self.ranks > 1 and threading.current_thread() is threading.main_thread():
-            previous = _signal.getsignal(self._SIGINT)
-            if callable(previous):  # (not SIG_IGN, SIG_DFL, or a handler set from C)
+        if self.ranks > 1 and threading.get_ident() == threading.main_thread().ident:
+            previous = _signal.getsignal(_SIGINT)
+            # (not SIG_IGN, SIG_DFL or a handler set from C; nor an enclosing block's hold,
+            # which raises the Ctrl-C at its own end)
+            if previous is not _hold and callable(previous):
                 self.previous = previous
-                _signal.signal(self._SIGINT, self._hold)
+                _HELD[0] = None
+                _signal.signal(_SIGINT, _hold)
         return self
 
     def __exit__(self, *exc_info):
         previous = self.previous
         if previous is not None:
             self.previous = None
-            _signal.signal(self._SIGINT, previous)
-            if self.held is not None:
-                held, self.held = self.held, None
-                previous(self._SIGINT, None if held is True else held)  # (raises, usually)
+            _signal.signal(_SIGINT, previous)
+            held = _HELD[0]
+            if held is not None:
+                _HELD[0] = None
+                previous(_SIGINT, None if held is True else held)  # (raises, usually)
         return False

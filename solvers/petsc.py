@@ -264,7 +264,9 @@ class PetscOperator:
             self._csr.require(kind)
             return
         try:
-            self._require_mat(kind)
+            # (collective: a Ctrl-C on one rank is raised once every rank has checked)
+            with held_interrupts(self.comm.getSize()):
+                self._require_mat(kind)
         except PETSc.Error as exc:  # e.g. a shell Mat without a diagonal or a norm
             raise ValueError(
                 f"A is a PETSc Mat of type {self.mat.getType()!r} without an operation {kind} "
