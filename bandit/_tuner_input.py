@@ -108,9 +108,10 @@ class InputSteps:
         from petsc4py import PETSc
 
         if isinstance(v, PETSc.Vec):
-            op.vector(v, name, copy=False)  # global and local sizes
-            if not math.isfinite(v.norm()):
-                raise ValueError(f"{name} contains NaN or Inf")
+            from solvers.petsc import check_vec_on_every_rank
+
+            # sizes and values, each rank's refusal raised on every rank (one exchange)
+            check_vec_on_every_rank(op, v, name)
             return v
         from solvers._checks import check_vector
 

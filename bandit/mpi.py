@@ -29,6 +29,10 @@ import warnings
 
 import numpy as np
 
+# the exchange layout, shared with the PETSc solvers (which cannot import bandit)
+from solvers._mpi_exchange import (_AGREED, _mark, _named, agreed, exchange, fail,  # noqa: F401
+                                   held_interrupts, keep_local, rank_error)
+
 __all__ = ["world", "mpi_comm", "congruent", "on_root", "rank_error", "on_every_rank", "agree",
            "agree_result", "write_on_root", "is_root", "same_settings", "copy_root_policy",
            "decide_on_every_rank", "exchange", "fail", "agreed", "keep_local", "settle_policy"]
@@ -95,104 +99,6 @@ def on_root(comm, fn, *args, **kwargs):
     return exchange(comm, value, err, root="on rank 0, so on every rank")[0]
 
 
-def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
-    """The exception the other ranks raise when one rank raised ``module.name(message)``: the
-    same class if it is a built-in one (``ValueError``, ``KeyboardInterrupt``, ...), else a
-    ``RuntimeError`` naming the class; the message starts with ``prefix`` (which rank).
-
-    Examples
-    --------
-    >>> rank_error("builtins", "ValueError", "bad context")
-    ValueError('on rank 0, so on every rank: bad context')
-    >>> rank_error("mypolicy", "PolicyError", "out of budget", prefix="rank 1")
-    RuntimeError('rank 1: mypolicy.PolicyError: out of budget')
-    """
-    import builtins
-
-    cls = getattr(builtins, name, None) if module == "builtins" else None
-    if isinstance(cls, type) and issubclass(cls, BaseException):
-        try:
-            return cls(f"{prefix}: {message}")
-        except TypeError:  # a built-in class with other constructor arguments
-            pass
-    return RuntimeError(f"{prefix}: {module}.{name}: {message}")
-
-
-def _named(exc):
-    """An exception as names and text, which any rank can unpickle (a class of the user's
-    may not pickle: a collective failing on the rank that raised would leave the others
-    waiting again)."""
-    return type(exc).__module__, type(exc).__qualname__, str(exc)
-
-
-#: the attribute that marks an exception every rank of the communicator has raised (or is
-#: raising) for the same failure: the exchange that told the others is not made again
-_AGREED = "_relaxtune_agreed"
-
-
-def agreed(exc) -> bool:
-    """Whether every rank already knows of ``exc`` (raised by, or told in, an exchange), or
-    of the failure whose handling raised it (a refusal reworded from it)."""
-    return any(getattr(e, _AGREED, False) for e in (exc, exc.__cause__, exc.__context__))
-
-
-def _mark(exc):
-    try:
-        setattr(exc, _AGREED, True)
-    except (AttributeError, TypeError):  # (a class with __slots__: told again, harmless)
-        pass
-    return exc
-
-
-def keep_local(exc):
-    """Mark ``exc`` as not to be told (:func:`fail`): raised on this rank after the call's
-    last exchange, when the other ranks have returned and no exchange of theirs would meet
-    it (the call's state is the same on every rank by then)."""
-    return _mark(exc)
-
-
-def exchange(comm, value=None, err=None, root=None):
-    """Every rank's ``value``, in one ``allgather`` that also carries whether each rank
-    failed: if any rank passes an exception ``err``, every rank raises — the failing rank its
-    own, the others :func:`rank_error` naming the first failing rank and its error (with
-    ``root``, the words naming rank 0 when it is that rank).
-
-    Every exchange of a Tuner's round is one of these (rank 0's decisions, the runs' results,
-    the own time, the draws), with the same layout, so a rank that raised between two of
-    them tells the others in the next one they make, whichever it is (:func:`fail`): no rank
-    is left waiting in a collective step the failing rank never reaches.  The exception
-    raised is marked as told (:func:`agreed`).
-
-    Examples
-    --------
-    >>> exchange(None, 2.5)
-    [2.5]
-    """
-    if comm is None:
-        if err is not None:
-            raise err
-        return [value]
-    every = comm.allgather((None if err is None else _named(err), value))
-    if err is not None:
-        raise _mark(err)
-    for e, _ in every:
-        if e is not None:
-            rank = next(r for r, (e, _) in enumerate(every) if e is not None)
-            raise _mark(rank_error(*e, prefix=root if rank == 0 and root else f"rank {rank}"))
-    return [v for _, v in every]
-
-
-def fail(comm, exc) -> None:
-    """Tell the other ranks of ``exc``, raised on this rank alone between two exchanges (a
-    learner's update, a callback, a check of this rank's data, Ctrl-C): one exchange, which
-    meets the next one the other ranks make (:func:`exchange`), where they raise it too.
-    Nothing if every rank knows already (:func:`agreed`) or on one rank."""
-    if comm is None or agreed(exc):
-        return
-    _mark(exc)
-    comm.allgather((_named(exc), None))
-
-
 def settle_policy(comm, policy) -> None:
     """After a failure every rank raised in a round (:func:`exchange`): make every rank's
     ``policy`` rank 0's if the ranks' policies were told different numbers of rounds — a
@@ -218,6 +124,11 @@ def on_every_rank(comm, fn, *args, same=None):
     scipy input into a distributed Mat is one), so that no rank's policy is told another
     value than rank 0's.
 
+    ``fn`` may take collective steps of its own (preparing ``A``, a check of a distributed
+    Mat or Vec; the solvers hold a Ctrl-C to their end there, :class:`held_interrupts`): a
+    failure one of those steps already raised on every rank (an exchange of the solvers') is
+    not exchanged again.
+
     Examples
     --------
     >>> on_every_rank(None, float, 0.5, same="contexts")
@@ -228,6 +139,8 @@ def on_every_rank(comm, fn, *args, same=None):
     try:
         value, err = fn(*args), None
     except BaseException as exc:  # any kind: a rank raising alone leaves the others waiting
+        if agreed(exc):  # every rank raised it already, in an exchange inside fn
+            raise
         value, err = None, exc
     gathered = [(None, v) for v in exchange(comm, value if same is not None else None, err)]
     if same is not None:

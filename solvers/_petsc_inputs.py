@@ -1,8 +1,9 @@
 """What a PETSc solve (:func:`solvers.petsc.solve`, :func:`solvers.petsc.prepare`) checks of
 its input before anything else: that every MPI rank passed the same inputs
-(:func:`same_on_every_rank`, from a fingerprint per input), a PETSc object that was destroyed,
-a ``PETSc.Mat`` that is not assembled or not square, an ω option that contradicts the solve's
-ω.  Importable from :mod:`solvers.petsc` as before.
+(:func:`same_on_every_rank`, from a fingerprint per input), each rank's share of a
+distributed input (:func:`rank_checks`: its layout, its values), a PETSc object that was
+destroyed, a ``PETSc.Mat`` that is not assembled or not square, an ω option that contradicts
+the solve's ω.  Importable from :mod:`solvers.petsc` as before.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import zlib
 import numpy as np
 import scipy.sparse as sp
 
+from ._mpi_exchange import exchange
 from ._operator import CSROperator, prepare as _prepare_csr
 from ._petsc_ksp import PETSc, options_key
 
@@ -114,34 +116,43 @@ def _canonical_fingerprint(v) -> str:
     return _fingerprint(v)
 
 
-def same_on_every_rank(comm, **inputs) -> None:
-    """Raise ``ValueError`` on every rank of ``comm`` unless every rank passed the same inputs.
+def same_on_every_rank(comm, err=None, **inputs) -> None:
+    """Raise ``ValueError`` on every rank of ``comm`` unless every rank passed the same inputs;
+    raise ``err`` — this rank's refusal of its own share of the input (:func:`rank_checks`),
+    or any exception of this rank's — on every rank.
 
     On several ranks each rank passes the whole matrix and vectors and keeps only its own
     rows, and every solve is collective: ranks with different inputs would solve a mixture of
     systems, or (a setting refused on one rank, a different iteration cap) leave the others
-    waiting in a collective operation forever.  One ``allgather`` of a fingerprint per input
-    (:func:`_fingerprint`) finds any difference before anything else happens; once the inputs
-    agree, every check that follows gives the same verdict on every rank.  No-op on one rank.
+    waiting in a collective operation forever.  One exchange (:func:`solvers._mpi_exchange.
+    exchange`, an ``allgather`` of ``(error, fingerprints)``) finds any difference
+    (:func:`_fingerprint`) and any rank's refusal before anything else happens — the rank
+    that refused raises its own error, the others the same class naming it (``rank 1: b has
+    local size ...``); a failure another rank tells there (a Tuner's step that raised on one
+    rank, :func:`solvers._mpi_exchange.fail`) is raised the same way.  Once the inputs agree,
+    every check that follows gives the same verdict on every rank.  No-op on one rank (but
+    for raising ``err``).
 
     Examples
     --------
     >>> same_on_every_rank(PETSc.COMM_SELF, b=np.ones(3), omega=1.5)  # one rank: nothing to do
     """
     if comm.getSize() == 1:
+        if err is not None:
+            raise err
         return
     mpi = comm.tompi4py()
     mine = {name: _fingerprint(v) for name, v in inputs.items()}
-    every = mpi.allgather(mine)
+    every = exchange(mpi, mine, err)
     differ = [name for name in inputs if len({e[name] for e in every}) > 1]
     storage = [name for name in differ if name in _CANONICAL]
     if storage:
         # the same matrix or vector may be stored differently on different ranks (int32 or
         # int64 indices, byte order, unsorted indices, dense): compare what the solve will
         # use.  Only here (``differ`` is the same on every rank, so all of them take this
-        # second allgather): on the common path no rank converts anything twice
+        # second exchange): on the common path no rank converts anything twice
         mine = {name: _canonical_fingerprint(inputs[name]) for name in storage}
-        again = mpi.allgather(mine)
+        again = exchange(mpi, mine)
         differ = [name for name in differ
                   if name not in storage or len({e[name] for e in again}) > 1]
         every = [{**e, **a} for e, a in zip(every, again)]
@@ -151,3 +162,62 @@ def same_on_every_rank(comm, **inputs) -> None:
             f"the MPI ranks passed different {', '.join(differ)} (rank 0 and rank {first} "
             f"differ): on {comm.getSize()} ranks every rank must pass the same whole matrix "
             "and vectors and the same settings (each rank keeps its own rows of them)")
+
+
+def _layout(A, comm):
+    """``(n, rows)``: the global size of ``A`` and the rows this rank of ``comm`` owns (a
+    ``PETSc.Mat``'s, a prepared operator's, or PETSc's default split of a matrix the solve
+    converts, as :func:`solvers.petsc.to_petsc_mat` makes it); ``None`` if ``A`` cannot say
+    (its own checks refuse it, on every rank)."""
+    if isinstance(A, PETSc.Mat):
+        return A.getSize()[0], A.getLocalSize()[0]
+    n = getattr(A, "n", None)  # a PetscOperator or a CSROperator
+    if n is None:
+        shape = getattr(A, "shape", None)
+        if not (isinstance(shape, tuple) and len(shape) == 2):
+            return None
+        n = shape[0]
+    rows = getattr(A, "nlocal", None)
+    if rows is None:  # PetscSplitOwnership
+        size, rank = comm.getSize(), comm.getRank()
+        rows = n // size + (n % size > rank)
+    return int(n), int(rows)
+
+
+def check_vec(v, name, n, rows, rank) -> None:
+    """Refuse this rank's share of a ``PETSc.Vec`` ``v`` (``b`` or ``x0``): a global size
+    other than ``A``'s ``n``, a local size other than the ``rows`` of ``A`` this rank owns,
+    NaN or Inf among its entries — each named, the rank said (``rank``; ``None`` on one
+    rank).  Reads this rank's entries only (a minimum and a maximum: NaN and ±Inf show in
+    them): no collective step."""
+    _check_alive(v, name)
+    if v.getSize() != n:
+        raise ValueError(f"{name} is a PETSc Vec of global size {v.getSize()}, expected "
+                         f"{n} to match A ({n}x{n})")
+    if v.getLocalSize() != rows:
+        raise ValueError(
+            f"{name} has local size {v.getLocalSize()} on rank {rank or 0}, but A owns {rows} "
+            f"rows there: create it with A.createVecs()")
+    a = v.getArray(readonly=True)
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+        where = "" if rank is None else f" (in the rows of rank {rank})"
+        raise ValueError(f"{name} contains NaN or Inf{where}")
+
+
+def rank_checks(A, b, x0, comm) -> None:
+    """The checks of what each rank holds of a distributed input, which another rank cannot
+    see — a ``PETSc.Mat`` destroyed, not assembled or with other local row and column sizes
+    on this rank, a ``PETSc.Vec`` ``b``/``x0`` with another layout than ``A``'s rows here or
+    NaN/Inf in this rank's entries — made before the solve's first exchange, which carries
+    the verdict to every rank (:func:`same_on_every_rank`).  Without it a rank refusing its
+    share alone left the others in the solve's next collective step (a hang).  Local calls
+    only."""
+    for name, v in (("A", A), ("b", b), ("x0", x0)):
+        _check_alive(v, name)
+    if isinstance(A, PETSc.Mat):
+        _check_petsc_mat(A)
+    vecs = [(name, v) for name, v in (("b", b), ("x0", x0)) if isinstance(v, PETSc.Vec)]
+    layout = _layout(A, comm) if vecs else None
+    for name, v in vecs:
+        if layout is not None:
+            check_vec(v, name, *layout, comm.getRank())

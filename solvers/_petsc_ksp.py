@@ -27,6 +27,7 @@ petsc4py.init("-no_signal_handler")
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
+from ._mpi_exchange import exchange  # noqa: E402
 from ._petsc_options import (DIAGONAL_SHIFT, check_cg_preconditioner,  # noqa: E402
                               check_shift_method, diagonal_shift, option_text, refuse_owned,
                               sub_options)
@@ -352,6 +353,9 @@ class PetscSolver:
         ksp = PETSc.KSP().create(comm=op.comm)
         self.ksp = ksp
         ksp.setOptionsPrefix(self.prefix)
+        ranks = op.comm.getSize()
+        blocks = False  # the set-up of each rank's blocks reached (several ranks)
+        err = None
         try:
             ksp.setOperators(op.mat, self._preconditioning_matrix())
             ksp.setFromOptions()
@@ -360,28 +364,46 @@ class PetscSolver:
                 # before the set-up (a GAMG hierarchy for a refused cycle)
                 check_cg_preconditioner(user)
             ksp.setUp()
-        except ValueError:
+            if ranks > 1:
+                # each rank's blocks (block Jacobi, ASM: a factorisation of the rank's own
+                # block) are set up here rather than in the first KSPSolve: a block refused
+                # on one rank (ICC of a block missing a diagonal entry) had stopped that
+                # rank's KSPSolve alone, the others waiting inside theirs for ever
+                blocks = True
+                ksp.setUpOnBlocks()
+        except ValueError as exc:
+            err = exc
+        except PETSc.Error as exc:
+            if blocks:
+                err = ValueError(
+                    f"PETSc cannot set up {kind}'s preconditioner (KSP {ksp.getType()}, PC "
+                    f"{ksp.getPC().getType()}) for this Mat on rank {op.comm.getRank()}: "
+                    f"{petsc_message(exc)}")
+            else:
+                hint = ""
+                if ranks > 1 and getattr(exc, "ierr", None) == _ERR_MISSING_FACTOR:
+                    pc = settings.get("pc_type")
+                    # every setting of the PC carried over to each block's (a
+                    # pc_factor_shift_type of the arm's had been dropped, and PETSc's sub-ICC
+                    # then shifts by default)
+                    same = sub_options({k: v for k, v in user.items() if k.startswith("pc_")})
+                    if shifted:
+                        same[DIAGONAL_SHIFT] = self.shift
+                    hint = (f"; PETSc has no {pc} factorisation of a Mat distributed over "
+                            f"{ranks} ranks: use {same} (one factorisation of each rank's "
+                            f"block)")
+                err = ValueError(
+                    f"PETSc rejected the options {user or settings} for {kind} "
+                    f"(prefix -{self.prefix}): {petsc_message(exc)}{hint}")
+        try:
+            if ranks > 1:  # a refusal on one rank is raised on every rank, naming it
+                exchange(op.comm.tompi4py(), None, err)
+            elif err is not None:
+                raise err from None
+        except BaseException:
             self._destroy_pmat()
             ksp.destroy()
             raise
-        except PETSc.Error as exc:
-            self._destroy_pmat()
-            ksp.destroy()
-            hint = ""
-            ranks = op.comm.getSize()
-            if ranks > 1 and getattr(exc, "ierr", None) == _ERR_MISSING_FACTOR:
-                pc = settings.get("pc_type")
-                # every setting of the PC carried over to each block's (a pc_factor_shift_type
-                # of the arm's had been dropped, and PETSc's sub-ICC then shifts by default)
-                same = sub_options({k: v for k, v in user.items() if k.startswith("pc_")})
-                if shifted:
-                    same[DIAGONAL_SHIFT] = self.shift
-                hint = (f"; PETSc has no {pc} factorisation of a Mat distributed over {ranks} "
-                        f"ranks: use {same} (one factorisation of each rank's block)")
-            raise ValueError(
-                f"PETSc rejected the options {user or settings} for {kind} "
-                f"(prefix -{self.prefix}): {petsc_message(exc)}{hint}") from None
-        ranks = op.comm.getSize()
         if ksp.getPC().getType() == "eisenstat" and ranks > 1:
             # PCApply_Eisenstat needs MatMultDiagonalBlock, which the ranks' diagonal blocks
             # of an MPIAIJ Mat do not have: KSPSolve would fail (and leave a broken KSP)

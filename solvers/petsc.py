@@ -49,13 +49,16 @@ from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP,
 from ._petsc_causes import _diagonal_spread, _empty_rows
 # (each rank's input checks and the causes of a failure: solvers/_petsc_inputs.py and
 # solvers/_petsc_causes.py; bandit imports _check_alive and _empty_rows from here)
-from ._petsc_inputs import _check_alive, _check_petsc_mat, _same_omega, same_on_every_rank
+from ._mpi_exchange import exchange, held_interrupts
+from ._petsc_inputs import (_check_alive, _check_petsc_mat, _same_omega, check_vec,
+                            rank_checks, same_on_every_rank)
 from ._petsc_run import _run
 from ._petsc_scale import _NORM_HI, _NORM_LO, _ldexp, _unscale
 from ._result import SolveResult
 
 __all__ = ["solve", "prepare", "PetscOperator", "PetscSolver", "KINDS", "KSP_SETUP",
-           "reason_name", "to_petsc_mat", "options_for", "same_on_every_rank"]
+           "reason_name", "to_petsc_mat", "options_for", "same_on_every_rank",
+           "check_vec_on_every_rank"]
 
 def _comm(comm):
     """``comm`` as a ``PETSc.Comm`` (default COMM_WORLD); an mpi4py communicator is wrapped."""
@@ -261,7 +264,9 @@ class PetscOperator:
             self._csr.require(kind)
             return
         try:
-            self._require_mat(kind)
+            # (collective: a Ctrl-C on one rank is raised once every rank has checked)
+            with held_interrupts(self.comm.getSize()):
+                self._require_mat(kind)
         except PETSc.Error as exc:  # e.g. a shell Mat without a diagonal or a norm
             raise ValueError(
                 f"A is a PETSc Mat of type {self.mat.getType()!r} without an operation {kind} "
@@ -518,9 +523,14 @@ def prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
     it): ranks that pass different matrices get a ``ValueError`` on every rank, before any
     collective operation (see :func:`same_on_every_rank`).
     """
-    if not isinstance(A, (PetscOperator, PETSc.Mat)):
-        same_on_every_rank(_comm(comm), A=A, overwrite=overwrite, like=like is not None)
-    return _prepare(A, comm=comm, like=like, overwrite=overwrite)
+    if isinstance(A, (PetscOperator, PETSc.Mat)):
+        return _prepare(A, comm=comm, like=like, overwrite=overwrite)
+    world = _comm(comm)
+    # (a Ctrl-C on one rank between the comparison and the conversion's collective calls is
+    # raised at the end, once every rank has converted: held_interrupts)
+    with held_interrupts(world.getSize()):
+        same_on_every_rank(world, A=A, overwrite=overwrite, like=like is not None)
+        return _prepare(A, comm=comm, like=like, overwrite=overwrite)
 
 
 def _prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
@@ -567,6 +577,33 @@ def _prepare(A, *, comm=None, like=None, overwrite=False) -> PetscOperator:
         op._scratch = True
         return op
     return PetscOperator(A, comm=comm)
+
+
+def check_vec_on_every_rank(op, v, name) -> None:
+    """Refuse a ``PETSc.Vec`` ``v`` (``b`` or ``x0`` of a solve with ``op``) whose layout is
+    not ``op``'s or that holds NaN or Inf (:func:`solvers._petsc_inputs.check_vec`), on every
+    rank of ``op`` when any rank refuses its share: the rank that refused raises its own
+    ``ValueError``, the others one naming it (``rank 1: b has local size ...``), in one
+    exchange (:func:`solvers._mpi_exchange.exchange`) — where a check of the layout on each
+    rank followed by a collective norm had left the others waiting in the norm.  A
+    :class:`bandit.Tuner` checks its ``b`` and ``x0`` with it before the policy draws.
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> op = prepare(gallery.laplacian_2d(3))
+    >>> check_vec_on_every_rank(op, op.mat.createVecLeft(), "b")  # zeros: a fine b
+    """
+    ranks = op.comm.getSize()
+    try:
+        check_vec(v, name, op.n, op.nlocal, op.comm.getRank() if ranks > 1 else None)
+        err = None
+    except Exception as exc:  # noqa: BLE001 - raised on every rank, naming this one
+        err = exc
+    if ranks > 1:
+        exchange(op.comm.tompi4py(), None, err)
+    elif err is not None:
+        raise err
 
 
 def clear_cache() -> None:
@@ -620,8 +657,29 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
         # a Mat over every rank is compared on COMM_WORLD itself, which every rank can name
         # even when it has destroyed its copy of A (whose communicator it can no longer read)
         world = PETSc.COMM_WORLD
-    same_on_every_rank(world, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol, atol=atol,
-                       maxiter=maxiter, dtol=dtol, order=order, options=options)
+    ranks = world.getSize()
+    if ranks == 1:
+        return _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, comm,
+                      t0)
+    # several ranks: a Ctrl-C reaching one rank is raised once every collective call of the
+    # solve is made (held_interrupts), and each rank's share of a distributed input is
+    # checked before the first exchange, which carries the verdict to every rank
+    with held_interrupts(ranks):
+        try:
+            rank_checks(A, b, x0, world)
+            err = None
+        except Exception as exc:  # noqa: BLE001 - raised on every rank, naming this one
+            err = exc
+        same_on_every_rank(world, err, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol,
+                           atol=atol, maxiter=maxiter, dtol=dtol, order=order,
+                           options=options)
+        return _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, comm,
+                      t0)
+
+
+def _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, comm,
+           t0) -> SolveResult:
+    """:func:`solve` once the ranks' inputs are compared (on one rank: nothing to compare)."""
     for name, v in (("A", A), ("b", b), ("x0", x0)):
         _check_alive(v, name)
     if kind not in KINDS:

@@ -1,0 +1,193 @@
+"""One exchange layout for every step the MPI ranks take together: ``(error, value)``.
+
+Every exchange of the PETSc solvers (the comparison of the ranks' inputs, a KSP's set-up) and
+of :class:`bandit.Tuner` (:mod:`bandit.mpi`) is one ``allgather`` of each rank's value and
+whether it failed, so a rank that raised between two exchanges tells the others in the next
+one they make (:func:`fail`), whichever it is: every rank raises there — the failing rank its
+own exception, the others one naming that rank and the error (:func:`rank_error`) — and none
+is left waiting in a collective step the failing rank never reaches, nor reads the failure as
+another exchange's data.  The solvers import this module, so it imports neither PETSc nor
+:mod:`bandit`; ``comm`` is an mpi4py communicator, ``None`` on one rank.
+
+:class:`held_interrupts` keeps Ctrl-C out of a stretch of collective PETSc calls on several
+ranks: a Ctrl-C reaching one rank there would raise in the middle (a KSPSolve's convergence
+test, between two collective calls), leaving the other ranks inside a collective call it never
+makes; it is raised at the stretch's end instead, where the caller's next exchange tells the
+others.
+
+Examples
+--------
+>>> exchange(None, 2.5)
+[2.5]
+>>> rank_error("builtins", "ValueError", "b contains NaN or Inf", prefix="rank 1")
+ValueError('rank 1: b contains NaN or Inf')
+"""
+from __future__ import annotations
+
+import _signal  # (signal's C module: its Python wrappers cost 3-5 µs a call, converting enums)
+import signal
+import threading
+
+__all__ = ["rank_error", "agreed", "keep_local", "exchange", "fail", "held_interrupts"]
+
+
+def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
+    """The exception the other ranks raise when one rank raised ``module.name(message)``: the
+    same class if it is a built-in one (``ValueError``, ``KeyboardInterrupt``, ...), else a
+    ``RuntimeError`` naming the class; the message starts with ``prefix`` (which rank).  An
+    exception without a message (Ctrl-C's ``KeyboardInterrupt``) is named by its class.
+
+    Examples
+    --------
+    >>> rank_error("builtins", "ValueError", "bad context")
+    ValueError('on rank 0, so on every rank: bad context')
+    >>> rank_error("mypolicy", "PolicyError", "out of budget", prefix="rank 1")
+    RuntimeError('rank 1: mypolicy.PolicyError: out of budget')
+    >>> rank_error("builtins", "KeyboardInterrupt", "", prefix="rank 1")
+    KeyboardInterrupt('rank 1: KeyboardInterrupt')
+    """
+    import builtins
+
+    message = message or name
+
+    cls = getattr(builtins, name, None) if module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        try:
+            return cls(f"{prefix}: {message}")
+        except TypeError:  # a built-in class with other constructor arguments
+            pass
+    return RuntimeError(f"{prefix}: {module}.{name}: {message}")
+
+
+def _named(exc):
+    """An exception as names and text, which any rank can unpickle (a class of the user's
+    may not pickle: a collective failing on the rank that raised would leave the others
+    waiting again)."""
+    return type(exc).__module__, type(exc).__qualname__, str(exc)
+
+
+#: the attribute that marks an exception every rank of the communicator has raised (or is
+#: raising) for the same failure: the exchange that told the others is not made again
+_AGREED = "_relaxtune_agreed"
+
+
+def agreed(exc) -> bool:
+    """Whether every rank already knows of ``exc`` (raised by, or told in, an exchange), or
+    of the failure whose handling raised it (a refusal reworded from it)."""
+    return any(getattr(e, _AGREED, False) for e in (exc, exc.__cause__, exc.__context__))
+
+
+def _mark(exc):
+    try:
+        setattr(exc, _AGREED, True)
+    except (AttributeError, TypeError):  # (a class with __slots__: told again, harmless)
+        pass
+    return exc
+
+
+def keep_local(exc):
+    """Mark ``exc`` as not to be told (:func:`fail`): raised on this rank after the call's
+    last exchange, when the other ranks have returned and no exchange of theirs would meet
+    it (the call's state is the same on every rank by then)."""
+    return _mark(exc)
+
+
+def exchange(comm, value=None, err=None, root=None):
+    """Every rank's ``value``, in one ``allgather`` that also carries whether each rank
+    failed: if any rank passes an exception ``err``, every rank raises — the failing rank its
+    own, the others :func:`rank_error` naming the first failing rank and its error (with
+    ``root``, the words naming rank 0 when it is that rank).
+
+    Every exchange of a PETSc solve and of a Tuner's round is one of these, with the same
+    layout, so a rank that raised between two of them tells the others in the next one they
+    make, whichever it is (:func:`fail`): no rank is left waiting in a collective step the
+    failing rank never reaches.  The exception raised is marked as told (:func:`agreed`).
+
+    Examples
+    --------
+    >>> exchange(None, 2.5)
+    [2.5]
+    """
+    if comm is None:
+        if err is not None:
+            raise err
+        return [value]
+    every = comm.allgather((None if err is None else _named(err), value))
+    if err is not None:
+        raise _mark(err)
+    for e, _ in every:
+        if e is not None:
+            rank = next(r for r, (e, _) in enumerate(every) if e is not None)
+            raise _mark(rank_error(*e, prefix=root if rank == 0 and root else f"rank {rank}"))
+    return [v for _, v in every]
+
+
+def fail(comm, exc) -> None:
+    """Tell the other ranks of ``exc``, raised on this rank alone between two exchanges (a
+    learner's update, a callback, a check of this rank's data, Ctrl-C): one exchange, which
+    meets the next one the other ranks make (:func:`exchange`), where they raise it too.
+    Nothing if every rank knows already (:func:`agreed`) or on one rank."""
+    if comm is None or agreed(exc):
+        return
+    _mark(exc)
+    comm.allgather((_named(exc), None))
+
+
+_SIGINT = int(signal.SIGINT)
+#: the frame (``True`` if none) where the outermost :class:`held_interrupts` block received a
+#: Ctrl-C, else ``None``
+_HELD = [None]
+
+
+def _hold(signum, frame):
+    """The SIGINT handler inside a :class:`held_interrupts` block: records, raises nothing."""
+    _HELD[0] = frame if frame is not None else True
+
+
+class held_interrupts:
+    """``with held_interrupts(ranks):`` a Ctrl-C (SIGINT) reaching this process inside the
+    block is raised at the block's end, by the handler that was in place, instead of
+    wherever the interpreter happens to be — when ``ranks > 1``, the block runs in the main
+    thread and the handler is a Python one; otherwise nothing changes.
+
+    Inside a run of collective PETSc calls a Ctrl-C on one rank would raise between two of
+    them (or in a KSPSolve's Python convergence test, which PETSc then stops on that rank
+    alone) while the other ranks wait inside the next: a hang.  Held to the end, it is
+    raised after the last collective call, and the caller's next exchange tells the other
+    ranks (:func:`fail`).  A Ctrl-C to ``mpiexec`` reaches every rank: each raises at the
+    same place.  Inside an enclosing block a block changes nothing: the enclosing one raises
+    a Ctrl-C held in either at its end.
+
+    Examples
+    --------
+    >>> with held_interrupts(1):  # one rank: nothing held
+    ...     pass
+    """
+
+    __slots__ = ("ranks", "previous")
+
+    def __init__(self, ranks):
+        self.ranks = ranks
+        self.previous = None
+
+    def __enter__(self):
+        if self.ranks > 1 and threading.get_ident() == threading.main_thread().ident:
+            previous = _signal.getsignal(_SIGINT)
+            # (not SIG_IGN, SIG_DFL or a handler set from C; nor an enclosing block's hold,
+            # which raises the Ctrl-C at its own end)
+            if previous is not _hold and callable(previous):
+                self.previous = previous
+                _HELD[0] = None
+                _signal.signal(_SIGINT, _hold)
+        return self
+
+    def __exit__(self, *exc_info):
+        previous = self.previous
+        if previous is not None:
+            self.previous = None
+            _signal.signal(_SIGINT, previous)
+            held = _HELD[0]
+            if held is not None:
+                _HELD[0] = None
+                previous(_SIGINT, None if held is True else held)  # (raises, usually)
+        return False
