@@ -162,7 +162,9 @@ def _tune_held(args) -> int:
                   else tuner.policy)
         names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
         uf.check_systems(systems, args.solver, names,
-                         "spectral" if args.auto_context else None)
+                         "spectral" if args.auto_context else None,
+                         rtol=tuner.rtol if tuner is not None else args.rtol,
+                         atol=tuner.atol if tuner is not None else 0.0)
         uf.check_contexts(policy, contexts, args.contexts,
                           "spectral" if args.auto_context else None)
     except ValueError as exc:

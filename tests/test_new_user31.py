@@ -1,0 +1,83 @@
+"""A new user's scenarios (round 31): the defects they found, each checked against what the
+docs promise (``docs/cli.rst``, ``docs/quickstart.md``, ``docs/guarantees.md``)."""
+import numpy as np
+import pytest
+import scipy.io
+import scipy.sparse as sp
+
+import bandit
+import solvers
+from experiments import cli
+from experiments import user_files as uf
+
+
+def _neumann(n=40):
+    """The 1-D Neumann Laplacian: its columns sum to zero (1ᵀL = 0)."""
+    L = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n)).tolil()
+    L[0, 0] = L[n - 1, n - 1] = 1.0
+    return L.tocsr()
+
+
+def _neumann_files(tmp_path):
+    L = _neumann()
+    for k in range(2):
+        scipy.io.mmwrite(tmp_path / f"N{k}.mtx", L, symmetry="symmetric")
+    good = np.sin(np.arange(L.shape[0]))
+    good -= good.mean()
+    np.save(tmp_path / "good.npy", good)
+    np.save(tmp_path / "bad.npy", good + 1.0)  # sums to n: no x can meet the rule
+    return [str(tmp_path / f"N{k}.mtx") for k in range(2)]
+
+
+def test_tune_names_the_inconsistent_rhs_file_before_solving(tmp_path, capsys):
+    mats = _neumann_files(tmp_path)
+    out = tmp_path / "out"
+    code = cli.main(["tune", *mats, "--rhs", str(tmp_path / "good.npy"),
+                     str(tmp_path / "bad.npy"), "--solver", "sor", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    line = err[0]
+    # the right-hand side's file is named first, with its matrix's, and why
+    assert line.startswith(f"relaxtune: error: {tmp_path / 'bad.npy'} (the right-hand side "
+                           f"of {mats[1]}): inconsistent with its matrix"), line
+    assert "sums to zero" in line and "b.mean()" not in line  # file terms, not Python
+    assert not out.exists()  # refused before anything was solved or written
+
+
+def test_tune_without_rhs_on_a_neumann_matrix_says_b_is_ones(tmp_path, capsys):
+    mats = _neumann_files(tmp_path)
+    code = cli.main(["tune", mats[0], "--solver", "sor", "--out", str(tmp_path / "o")])
+    line = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in line
+    assert f"{mats[0]} (no --rhs: b = (1, ..., 1)): inconsistent with its matrix" in line
+
+
+def test_run_names_the_inconsistent_rhs_of_a_list_by_its_system():
+    L = _neumann()
+    good = np.sin(np.arange(L.shape[0]))
+    good -= good.mean()
+    with pytest.raises(ValueError, match=r"^b\.mtx: inconsistent with its matrix"):
+        uf.run([(L, good), (L, good + 1.0)], solver="sor", arms=[1.0, 1.5],
+               names=["a.mtx", "b.mtx"])
+
+
+@pytest.mark.parametrize("b, say", [
+    ([10 ** 400] * 8, "beyond the double range"),
+    ([2 ** 70] * 8, "beyond the int64 range"),
+    ([1.0] * 7 + [-(10 ** 30)], "beyond the int64 range"),
+])
+def test_rhs_of_huge_python_ints_is_told_what_it_is(b, say):
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(8, 8)).tocsr()
+    for call in (lambda: solvers.sor(A, b, 1.2),
+                 lambda: bandit.Tuner(solver="sor").solve(A, b)):
+        with pytest.raises(ValueError, match=say) as info:
+            call()
+        assert "mixing numbers with None" not in str(info.value)
+    if "int64" in say:  # the advice given works
+        assert solvers.sor(A, np.asarray(b, dtype=float), 1.2).converged
+
+
+def test_object_rhs_of_other_objects_keeps_its_hint():
+    A = sp.eye(3, format="csr")
+    with pytest.raises(ValueError, match="mixing numbers with None"):
+        solvers.sor(A, [1.0, None, 2.0], 1.0)
