@@ -81,3 +81,37 @@ def test_object_rhs_of_other_objects_keeps_its_hint():
     A = sp.eye(3, format="csr")
     with pytest.raises(ValueError, match="mixing numbers with None"):
         solvers.sor(A, [1.0, None, 2.0], 1.0)
+
+
+@pytest.mark.parametrize("context", [10 ** 400, [1.0, -(10 ** 400)]])
+def test_context_of_an_integer_beyond_the_double_range_is_told_so(context):
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(8, 8)).tocsr()
+    with pytest.raises(ValueError, match=r"integer of 401 digits .*beyond the double range"
+                       ) as info:
+        bandit.Tuner(solver="sor").solve(A, np.ones(8), context=context)
+    assert "0" * 50 not in str(info.value)  # not its 401 digits
+
+
+def test_context_that_is_nan_keeps_its_message():
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(8, 8)).tocsr()
+    with pytest.raises(ValueError, match=r"^context must be finite, got \[1.0, nan\]$"):
+        bandit.Tuner(solver="sor").solve(A, np.ones(8), context=[1.0, float("nan")])
+
+
+def test_run_figures_count_whole_solves(tmp_path):
+    """A run of 2 solves: the x axis of every figure ticks at whole solves (it had ticks at
+    0.25, 0.5, ... solves)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from experiments.plots import plot_run
+
+    t = bandit.Tuner(solver="sor")
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(30, 30)).tocsr()
+    for _ in range(2):
+        t.solve(A, np.ones(30))
+    axes = np.ravel(plot_run(t))
+    for ax in axes:
+        ax.figure.canvas.draw()
+        ticks = [x for x in ax.get_xticks() if ax.get_xlim()[0] <= x <= ax.get_xlim()[1]]
+        assert ticks and all(float(x).is_integer() for x in ticks), (ax.get_title(), ticks)
