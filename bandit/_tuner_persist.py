@@ -14,7 +14,7 @@ from solvers._extras import install_hint
 
 from ._base import to_jsonable
 from .arms import on_ranks, parse_arm
-from ._persist import TunerFileError, gzip_name, write_bytes_atomic
+from ._persist import TunerFileError, check_path, gzip_name, write_bytes_atomic
 from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
@@ -171,6 +171,7 @@ class Persistence:
         keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
         operator (Mat and KSPs, which do not pickle) and converts its next system anew.
         """
+        check_path(path)
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")

@@ -115,3 +115,24 @@ def test_run_figures_count_whole_solves(tmp_path):
         ax.figure.canvas.draw()
         ticks = [x for x in ax.get_xticks() if ax.get_xlim()[0] <= x <= ax.get_xlim()[1]]
         assert ticks and all(float(x).is_integer() for x in ticks), (ax.get_title(), ticks)
+
+
+@pytest.mark.parametrize("method", ["save", "to_csv"])
+def test_save_to_an_open_file_is_told_to_give_its_name(tmp_path, method):
+    t = bandit.Tuner(solver="sor")
+    t.solve(sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(8, 8)).tocsr(), np.ones(8))
+    with open(tmp_path / "run.out", "w") as fh:
+        with pytest.raises(TypeError, match=r"cannot save to a TextIOWrapper: give the file's "
+                                            r"name .*'.*run\.out'"):
+            getattr(t, method)(fh)
+    assert (tmp_path / "run.out").read_text() == ""  # nothing written through it
+
+
+def test_load_from_an_open_file_is_told_to_give_its_name(tmp_path):
+    t = bandit.Tuner(solver="sor")
+    t.save(tmp_path / "t.json")
+    with open(tmp_path / "t.json") as fh:
+        with pytest.raises(TypeError, match=r"cannot read from a TextIOWrapper: give the "
+                                            r"file's name"):
+            bandit.Tuner.load(fh)
+    assert bandit.Tuner.load(tmp_path / "t.json").solver == "sor"
