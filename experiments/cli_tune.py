@@ -165,8 +165,23 @@ def _tune_held(args) -> int:
                          "spectral" if args.auto_context else None,
                          rtol=tuner.rtol if tuner is not None else args.rtol,
                          atol=tuner.atol if tuner is not None else 0.0)
-        uf.check_contexts(policy, contexts, args.contexts,
-                          "spectral" if args.auto_context else None)
+        try:
+            uf.check_contexts(policy, contexts, args.contexts,
+                              "spectral" if args.auto_context else None)
+        except ValueError as exc:
+            if tuner is not None and "started without a context" in str(exc):
+                # (had been the library's "this policy was started without a context: pass
+                # none", which names no option)
+                raise ValueError(f"--contexts {args.contexts}: the learner of --resume "
+                                 f"{args.resume} was run without contexts, and a learner "
+                                 f"that starts without one works without one throughout: "
+                                 f"leave --contexts out") from None
+            if tuner is None or "context must have" not in str(exc):
+                raise
+            # the length is the resumed learner's, not a rule of the file format: say whose
+            raise ValueError(f"{exc}: the learner of --resume {args.resume} was given "
+                             f"contexts of that length in its earlier runs; give as many "
+                             f"numbers on each line (row) of --contexts") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if (contexts is not None or args.auto_context) and not getattr(policy, "contextual", True):

@@ -136,3 +136,37 @@ def test_load_from_an_open_file_is_told_to_give_its_name(tmp_path):
                                             r"file's name"):
             bandit.Tuner.load(fh)
     assert bandit.Tuner.load(tmp_path / "t.json").solver == "sor"
+
+
+def _small_files(tmp_path, count=2):
+    mats = []
+    for k in range(count):
+        A = sp.diags([-1.0, 2.0 + 0.1 * k, -1.0], [-1, 0, 1], shape=(20, 20)).tocsr()
+        scipy.io.mmwrite(tmp_path / f"A{k}.mtx", A, symmetry="symmetric")
+        mats.append(str(tmp_path / f"A{k}.mtx"))
+    return mats
+
+
+@pytest.mark.parametrize("first, then, say", [
+    ([1.0, 2.0], np.ones((2, 3)), r"context must have 1 entry, got 3: the learner of --resume "
+                                   r".*tuner\.json was given contexts of that length"),
+    (None, [1.0, 2.0], r"^relaxtune: error: --contexts .*c2\.txt: the learner of --resume "
+                       r".*tuner\.json was run without contexts.*leave --contexts out$"),
+])
+def test_resume_with_contexts_of_another_kind_names_the_resumed_learner(tmp_path, capsys,
+                                                                        first, then, say):
+    mats = _small_files(tmp_path)
+    extra = []
+    if first is not None:
+        np.savetxt(tmp_path / "c1.txt", first)
+        extra = ["--contexts", str(tmp_path / "c1.txt")]
+    assert cli.main(["tune", *mats, "--solver", "sor", "--omegas", "1.2", "1.6", "--no-plots",
+                     "--no-exact", "--quiet", "--out", str(tmp_path / "r1"), *extra]) == 0
+    np.savetxt(tmp_path / "c2.txt", then)
+    capsys.readouterr()
+    code = cli.main(["tune", *mats, "--resume", str(tmp_path / "r1" / "tuner.json"),
+                     "--contexts", str(tmp_path / "c2.txt"), "--out", str(tmp_path / "r2")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err
+    assert __import__("re").search(say, err), err
+    assert "pass none" not in err
