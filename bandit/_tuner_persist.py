@@ -316,6 +316,17 @@ def load_to_read(cls, path):
 def load(cls, path, *, progress, callback, comm, settings, to_read=False):
     """:meth:`bandit.Tuner.load` (``to_read``: :func:`load_to_read`)."""
     if settings:
+        import inspect
+
+        known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(settings) - known)
+        if unknown:  # a misspelt keyword (progres=True) had been told it was a setting
+            import difflib
+
+            near = difflib.get_close_matches(unknown[0], ["progress", "callback", "comm"], 1)
+            raise TypeError(f"Tuner.load got an unexpected keyword argument {unknown[0]!r}"
+                            + (f" (did you mean {near[0]!r}?)" if near else "")
+                            + "; it takes only progress, callback and comm")
         names = ", ".join(sorted(settings))
         raise TypeError(
             f"Tuner.load takes only progress, callback and comm, got {names}: a loaded tuner "

@@ -170,3 +170,13 @@ def test_resume_with_contexts_of_another_kind_names_the_resumed_learner(tmp_path
     assert code == 2 and "\n" not in err
     assert __import__("re").search(say, err), err
     assert "pass none" not in err
+
+
+def test_load_with_a_misspelt_keyword_is_told_so(tmp_path):
+    bandit.Tuner(solver="sor").save(tmp_path / "t.json")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'progres' \(did you "
+                                        r"mean 'progress'\?\)"):
+        bandit.Tuner.load(tmp_path / "t.json", progres=True)
+    with pytest.raises(TypeError, match=r"takes only progress, callback and comm, got rtol: "
+                                        r"a loaded tuner continues"):
+        bandit.Tuner.load(tmp_path / "t.json", rtol=1e-3)
