@@ -309,6 +309,19 @@ def _mm(read, path: Path, kind: str):
 def _unreadable(path, kind, exc) -> ValueError:
     """The error of a file its reader failed on: the reader's own words, and a byte-order
     mark at its start, or a compression its name does not say, if there is one."""
+    text = str(exc)
+    if kind == ".npy" and "Object arrays cannot be loaded" in text:
+        # np.save of a list NumPy kept as Python objects (integers beyond int64, mixed
+        # types): NumPy's words named allow_pickle, which relaxtune does not offer
+        return ValueError(f"{path}: an array of Python objects (np.save of a list NumPy could "
+                          f"not make numbers of: integers beyond the 64-bit range, or mixed "
+                          f"types), which relaxtune does not unpickle; save it as numbers, "
+                          f"np.save(path, np.asarray(b, dtype=float))")
+    if kind.startswith(".mtx") and isinstance(exc, OverflowError) and "Integer" in text:
+        return ValueError(f"{path}: cannot read it as {kind}: {text.rstrip('.')} — an "
+                          f"'integer' Matrix Market file holds 64-bit integers; write its "
+                          f"numbers under a 'real' header (and scale them if they are beyond "
+                          f"about 1.8e308)")
     return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
                       f"{_bom_note(path, kind)}{_gzip_note(path, kind)}")
 
@@ -400,8 +413,13 @@ def read_vector(path, n: int) -> np.ndarray:
     v = v.astype(np.float64)
     if not np.all(np.isfinite(v)):
         bad = int(np.sum(~np.isfinite(v)))
+        first = int(np.argmax(~np.isfinite(v)))
+        # a number written beyond the double range (1e400, or an integer of 400 digits) reads
+        # as Inf: the file holds no Inf, and had been said to
+        note = ("" if np.isnan(v[first]) else
+                "; a number beyond double precision's range (such as 1e400) reads as Inf")
         raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
-                         f"finite (NaN or Inf)")
+                         f"finite (NaN or Inf), the first at entry {first + 1}{note}")
     from solvers._checks import check_vector_norm
 
     try:  # a norm beyond the double range (entries near 1e308): refused before any solve

@@ -180,3 +180,32 @@ def test_load_with_a_misspelt_keyword_is_told_so(tmp_path):
     with pytest.raises(TypeError, match=r"takes only progress, callback and comm, got rtol: "
                                         r"a loaded tuner continues"):
         bandit.Tuner.load(tmp_path / "t.json", rtol=1e-3)
+
+
+def _tune_error(argv, capsys):
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_rhs_files_of_numbers_beyond_the_double_range_are_told_so(tmp_path, capsys):
+    """The files of a right-hand side of huge integers: a .txt (read as Inf: the file holds
+    no Inf), a .npy of Python objects (NumPy's words named allow_pickle), an 'integer'
+    Matrix Market file (scipy's OverflowError)."""
+    mats = _small_files(tmp_path, 1)
+    big = "1" + "0" * 400
+    (tmp_path / "b.txt").write_text("\n".join(["1"] * 5 + [big] + ["1"] * 14) + "\n")
+    np.save(tmp_path / "b.npy", np.array([10 ** 400] * 20, dtype=object), allow_pickle=True)
+    (tmp_path / "b.mtx").write_text("%%MatrixMarket matrix array integer general\n20 1\n"
+                                    + "\n".join([big] + ["1"] * 19) + "\n")
+    out = ["--out", str(tmp_path / "o")]
+    err = _tune_error(["tune", *mats, "--rhs", str(tmp_path / "b.txt"), *out], capsys)
+    assert err.endswith("b.txt: 1 entry is not finite (NaN or Inf), the first at entry 6; a "
+                        "number beyond double precision's range (such as 1e400) reads as Inf")
+    err = _tune_error(["tune", *mats, "--rhs", str(tmp_path / "b.npy"), *out], capsys)
+    assert "an array of Python objects" in err and "allow_pickle" not in err
+    assert "np.asarray(b, dtype=float)" in err
+    err = _tune_error(["tune", *mats, "--rhs", str(tmp_path / "b.mtx"), *out], capsys)
+    assert "Integer out of range — an 'integer' Matrix Market file holds 64-bit" in err
+    assert not (tmp_path / "o").exists()
