@@ -369,7 +369,20 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     failures = []
     try:
         for t in steps:
-            A, b = systems[t]
+            try:
+                A, b = systems[t]
+            except ValueError as exc:  # read again to solve it, and refused now
+                changed = UnreadSystem(str(exc))
+                if not (interruptible and done):
+                    raise changed from None
+                # the systems finished so far are kept, as for Ctrl-C (a file rewritten
+                # during the run had lost every one of them, and its message named the
+                # matrix's file before the right-hand side's)
+                if exact:
+                    C, conv = C[:done], conv[:done]
+                return {"tuner": tuner, "arms": arms, "C": C, "converged": conv,
+                        "solver": solver, "interrupted": done, "maxiter": maxiter,
+                        "stop": changed, "start": start, "failures": _named(failures, names)}
             x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
             ctx = None if contexts is None else contexts[t]
             res = tuner.solve(A, b, x0=x0, context=ctx)
@@ -390,6 +403,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
                     conv[t, k] = r.converged
             done = t + 1
     except ValueError as exc:  # a system refused once it ran: say which
+        if isinstance(exc, UnreadSystem):  # it names its file
+            raise
         if str(exc).startswith("A x = b is inconsistent") and done < count:
             # the right-hand side's fault, not the matrix's: named by its file (the
             # matrix's file had been named, and told to take b − b.mean())
@@ -410,6 +425,13 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter, "start": start,
             "failures": _named(failures, names)}
+
+
+class UnreadSystem(ValueError):
+    """A system of :class:`SystemFiles` that could not be read when :func:`run` came to solve
+    it (its file changed since :func:`check_systems` read it); the message names the file.
+    With ``interruptible`` and some systems finished, :func:`run` returns them (``stop`` is
+    this error) instead of raising."""
 
 
 def _policy_arms(policy, arms):

@@ -209,3 +209,53 @@ def test_rhs_files_of_numbers_beyond_the_double_range_are_told_so(tmp_path, caps
     err = _tune_error(["tune", *mats, "--rhs", str(tmp_path / "b.mtx"), *out], capsys)
     assert "Integer out of range — an 'integer' Matrix Market file holds 64-bit" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_context_after_a_first_solve_without_one_says_what_to_do():
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(8, 8)).tocsr()
+    t = bandit.Tuner(solver="sor")
+    t.solve(A, np.ones(8))
+    with pytest.raises(ValueError, match=r"started without a context .*leave context out on "
+                                         r"every solve, got 1\.5") as info:
+        t.solve(A, np.ones(8), context=1.5)
+    assert "pass none" not in str(info.value)
+    assert len(t.history["arm"]) == 1  # nothing recorded
+
+
+@pytest.mark.parametrize("changed", [2, 0])
+def test_tune_keeps_the_finished_systems_when_a_file_changes_during_the_run(
+        tmp_path, capsys, monkeypatch, changed):
+    """A matrix file rewritten at another size after ``tune`` checked it: the systems
+    finished before it are saved as after Ctrl-C, and the one line names the right-hand side
+    that no longer fits and where to continue (every finished system had been lost, exit 2,
+    the message naming the matrix's file before the rhs's)."""
+    mats = _small_files(tmp_path, 4)
+    rhs = []
+    for k in range(4):
+        np.save(tmp_path / f"b{k}.npy", np.ones(20))
+        rhs.append(str(tmp_path / f"b{k}.npy"))
+    reads = {}
+    original = uf.SystemFiles.__getitem__
+
+    def rewrite_on_second_read(self, t):
+        reads[t] = reads.get(t, 0) + 1
+        if t == changed and reads[t] == 2:  # the run's read, after check_systems'
+            scipy.io.mmwrite(mats[t], sp.eye(12, format="csr") * 2.0, symmetry="symmetric")
+        return original(self, t)
+
+    monkeypatch.setattr(uf.SystemFiles, "__getitem__", rewrite_on_second_read)
+    out = tmp_path / "out"
+    code = cli.main(["tune", *mats, "--rhs", *rhs, "--solver", "sor", "--omegas", "1.2", "1.6",
+                     "--no-plots", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err, err
+    assert err.startswith(f"relaxtune: error: {rhs[changed]}: a vector of 12 entries was "
+                          f"expected"), err
+    assert "its files changed after the run had checked them" in err
+    if changed:
+        assert err.endswith(f"2 of 4 systems finished and saved in {out}; continue with "
+                            f"--resume {out}/tuner.json from system 3 ({mats[2]})"), err
+        assert bandit.Tuner.load(out / "tuner.json").history["arm"].size == 2
+        assert (out / "summary.json").exists()
+    else:
+        assert err.endswith("nothing was saved") and not out.exists()
