@@ -369,6 +369,7 @@ def read_vector(path, n: int) -> np.ndarray:
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
         raise _not_a_file(path)
+    sparse_file = False
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -380,7 +381,8 @@ def read_vector(path, n: int) -> np.ndarray:
             info = _mm(scipy.io.mminfo, path, kind)
             _checked_numbers(path, info[3], info[4])
             v = _mm(scipy.io.mmread, path, kind)
-            v = v.toarray() if sp.issparse(v) else np.asarray(v)
+            sparse_file = sp.issparse(v)
+            v = v.toarray() if sparse_file else np.asarray(v)
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
@@ -399,6 +401,12 @@ def read_vector(path, n: int) -> np.ndarray:
     v = np.asarray(v)
     if v.ndim == 2 and 1 in v.shape:
         v = v.ravel()
+    if v.ndim == 2 and v.shape == (n, n) and n > 1 and sparse_file:
+        # a sparse square matrix, most likely a system's matrix given as a right-hand side
+        # (MATRIX and --rhs swapped): it had been told to split its "144 right-hand sides"
+        raise ValueError(f"{path}: a sparse {n} × {n} matrix (a Matrix Market coordinate "
+                         f"file), not a right-hand side: a system's matrix goes in MATRIX, its "
+                         f"right-hand side (a vector of {n} entries) in --rhs")
     if v.ndim == 2 and n in v.shape:  # several right-hand sides in one file
         k = v.shape[1] if v.shape[0] == n else v.shape[0]
         raise ValueError(f"{path}: {k} right-hand sides of {n} entries in one file (shape "

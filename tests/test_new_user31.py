@@ -259,3 +259,15 @@ def test_tune_keeps_the_finished_systems_when_a_file_changes_during_the_run(
         assert (out / "summary.json").exists()
     else:
         assert err.endswith("nothing was saved") and not out.exists()
+
+
+def test_a_matrix_file_given_as_rhs_is_said_to_be_one(tmp_path, capsys):
+    mats = _small_files(tmp_path, 2)
+    err = _tune_error(["tune", mats[0], "--rhs", mats[1], "--out", str(tmp_path / "o")], capsys)
+    assert err == (f"relaxtune: error: {mats[1]}: a sparse 20 × 20 matrix (a Matrix Market "
+                   f"coordinate file), not a right-hand side: a system's matrix goes in MATRIX, "
+                   f"its right-hand side (a vector of 20 entries) in --rhs")
+    scipy.io.mmwrite(tmp_path / "B.mtx", np.ones((20, 3)))  # dense columns: several rhs
+    err = _tune_error(["tune", mats[0], "--rhs", str(tmp_path / "B.mtx"), "--out",
+                       str(tmp_path / "o")], capsys)
+    assert "3 right-hand sides of 20 entries in one file" in err
