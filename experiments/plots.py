@@ -287,6 +287,14 @@ def _first_observed(tuner) -> int:
     data = estimator_data(tuner)
     played = np.flatnonzero(np.isfinite(data.played))
     firsts = [int(played[0])] if played.size else []
+    # a round whose start already met the stopping rule (0 iterations, b = 0 or an unchanged
+    # system's warm start) costs every arm what it paid: its regret is exact, 0 (a run of
+    # only such rounds had been drawn as "undefined", the report's 0 masked out)
+    h = tuner.history
+    ready = np.flatnonzero(np.asarray(h["converged"], dtype=bool)
+                           & (np.asarray(h["iterations"]) == 0))
+    if ready.size:
+        firsts.append(int(ready[0]))
     a = data.audits
     if len(a["round"]):
         ok = np.asarray(a["converged"], dtype=bool)

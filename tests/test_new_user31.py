@@ -271,3 +271,23 @@ def test_a_matrix_file_given_as_rhs_is_said_to_be_one(tmp_path, capsys):
     err = _tune_error(["tune", mats[0], "--rhs", str(tmp_path / "B.mtx"), "--out",
                        str(tmp_path / "o")], capsys)
     assert "3 right-hand sides of 20 entries in one file" in err
+
+
+def test_run_of_solves_already_solved_draws_its_exact_zero_regret():
+    """b = 0 on every solve: the report's regret is exact, 0 (every arm costs what the round
+    paid); the run's figures and data had called it undefined and drawn nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from experiments.plots import plot_run, run_data
+
+    t = bandit.Tuner(solver="sor")
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(10, 10)).tocsr()
+    for _ in range(2):
+        t.solve(A, np.zeros(10))
+    assert t.regret().best_fixed.estimate == 0.0
+    d = run_data(t)
+    for kind in ("best_fixed", "instance_optimal"):
+        assert d["regret"][kind]["estimate"].tolist() == [0.0] * len(d["regret"][kind]["rounds"])
+    axes = np.ravel(plot_run(t))
+    assert not any("undefined" in ax.get_title() for ax in axes)
