@@ -107,6 +107,22 @@ def write_atomic(path, payload: dict) -> None:
     write_bytes_atomic(path, data)
 
 
+def check_path(path, reading: bool = False) -> None:
+    """Raise ``TypeError`` unless ``path`` is a file name (``str``, ``bytes`` or
+    ``os.PathLike``): an open file (pandas' ``to_csv`` takes one) had met ``os.fsdecode``'s
+    "expected str, bytes or os.PathLike object, not TextIOWrapper"."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        name = getattr(path, "name", None)
+        hint = f" (this one's is {name!r})" if isinstance(name, str) else ""
+        why = ("the file's first bytes say how it is compressed, and its name is given in "
+               "every refusal" if reading else
+               "the file is written beside its place and renamed over it, which an open file "
+               "or a stream cannot take")
+        raise TypeError(f"cannot {'read from' if reading else 'save to'} a "
+                        f"{type(path).__name__}: give the file's name (a str or a "
+                        f"pathlib.Path){hint}; {why}")
+
+
 def write_bytes_atomic(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably (see the module notes); a ``path``
     that is a device or a named pipe (``/dev/null``, ``/dev/stdout``) is written into instead.
@@ -116,6 +132,7 @@ def write_bytes_atomic(path, data: bytes) -> None:
     IsADirectoryError, FileNotFoundError, PermissionError
         If ``path`` is a folder, its folder does not exist or cannot be written.
     """
+    check_path(path)
     path = os.fsdecode(path)  # a bytes path too, as open() takes (the names below are str)
     if not path:  # realpath would make it the working folder
         raise FileNotFoundError("cannot save to an empty path; give a file name")

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from ._persist import read_bytes, write_bytes_atomic
+from ._persist import check_path, read_bytes, write_bytes_atomic
 
 
 #: The fields of the tuple the Tuner logs per solve, in order (``Tuner._log``; saved as the
@@ -150,6 +150,7 @@ def _own_seconds(tuner, T) -> np.ndarray:
 def write_csv(hist: dict, path) -> None:
     """Write a history to CSV: a header of the schema's names (a vector context becomes
     ``context_0 … context_{d−1}``), one row per solve, floats written exactly (``repr``)."""
+    check_path(path)  # before the rows are formatted
     names = [n for n, *_ in HISTORY_SCHEMA]
     ctx = hist["context"]
     header = []

@@ -46,6 +46,26 @@ def _integer(value, name) -> int:
     return int(value)
 
 
+def _not_finite(context) -> ValueError:
+    """The refusal of a context with an entry that is not a finite double: NaN or ±inf as
+    such; a number beyond the double range (a Python integer such as ``10**400``, which is
+    finite) said to be one — its whole repr had been printed, 401 digits, as "must be finite",
+    of a number that is."""
+    values = context if isinstance(context, (list, tuple)) else [context]
+    big = [v for v in values if isinstance(v, numbers.Integral)
+           and not isinstance(v, (bool, np.bool_)) and abs(int(v)) >= 2 ** 1024]
+    if big:
+        digits = len(str(abs(int(big[0]))))
+        return ValueError(f"context holds an integer of {digits} digits (about "
+                          f"{'-' if big[0] < 0 else ''}1e{digits - 1}), beyond the double "
+                          f"range (1.8e308) in which contexts are read: pass a measure of "
+                          f"ordinary size instead, such as its logarithm (math.log10(c))")
+    shown = repr(context)
+    if len(shown) > 200:
+        shown = shown[:200] + "..."
+    return ValueError(f"context must be finite, got {shown}")
+
+
 def _check_context(context):
     """``None``, a finite float, or a finite 1-D float array; else ``ValueError``.
 
@@ -59,7 +79,7 @@ def _check_context(context):
     if isinstance(context, numbers.Real) and not isinstance(context, (bool, np.bool_)):
         c = _float(context)
         if not math.isfinite(c):
-            raise ValueError(f"context must be finite, got {context!r}")
+            raise _not_finite(context)
         return c
     if isinstance(context, (str, bytes, bool, np.bool_)):
         raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
@@ -73,7 +93,7 @@ def _check_context(context):
             raise TypeError
         arr = np.array(raw, dtype=np.float64)
     except OverflowError:  # an integer beyond the float range
-        raise ValueError(f"context must be finite, got {context!r}") from None
+        raise _not_finite(context) from None
     except (TypeError, ValueError):
         raise ValueError(
             f"context must be a number or a sequence of numbers, got {context!r}") from None
@@ -83,7 +103,7 @@ def _check_context(context):
         raise ValueError(f"context must be a number or a 1-D sequence of numbers, got shape "
                          f"{arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"context must be finite, got {context!r}")
+        raise _not_finite(context)
     return arr
 
 

@@ -14,7 +14,7 @@ from solvers._extras import install_hint
 
 from ._base import to_jsonable
 from .arms import on_ranks, parse_arm
-from ._persist import TunerFileError, gzip_name, write_bytes_atomic
+from ._persist import TunerFileError, check_path, gzip_name, write_bytes_atomic
 from ._tunerfile import check_tuner_payload, read_tuner_file
 from . import mpi as _mpi
 from . import report as _report
@@ -171,6 +171,7 @@ class Persistence:
         keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
         operator (Mat and KSPs, which do not pickle) and converts its next system anew.
         """
+        check_path(path)
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "
                              "use a solvers.SOLVERS name")
@@ -315,6 +316,17 @@ def load_to_read(cls, path):
 def load(cls, path, *, progress, callback, comm, settings, to_read=False):
     """:meth:`bandit.Tuner.load` (``to_read``: :func:`load_to_read`)."""
     if settings:
+        import inspect
+
+        known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(settings) - known)
+        if unknown:  # a misspelt keyword (progres=True) had been told it was a setting
+            import difflib
+
+            near = difflib.get_close_matches(unknown[0], ["progress", "callback", "comm"], 1)
+            raise TypeError(f"Tuner.load got an unexpected keyword argument {unknown[0]!r}"
+                            + (f" (did you mean {near[0]!r}?)" if near else "")
+                            + "; it takes only progress, callback and comm")
         names = ", ".join(sorted(settings))
         raise TypeError(
             f"Tuner.load takes only progress, callback and comm, got {names}: a loaded tuner "

@@ -42,7 +42,7 @@ import zlib
 
 import numpy as np
 
-from ._persist import TunerFileError, read_versioned
+from ._persist import TunerFileError, check_path, read_versioned
 from ._report_history import ROW_CONFIG_COLUMNS as _ROW_CONFIG_COLUMNS
 from ._report_history import TOLERANCE_COLUMNS as _TOLERANCE_COLUMNS
 from ._tunerfile_checks import _Bad, _decode, _is_int, _is_real, _need, _number, _rng_state
@@ -81,6 +81,7 @@ def read_tuner_file(path, *, fmt: str, version: int, oldest: int, columns,
     TunerFileError
         Naming ``path`` and the problem.
     """
+    check_path(path, reading=True)
     if comm is not None:
         from .mpi import mpi_comm
 

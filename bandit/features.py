@@ -208,7 +208,11 @@ class ContextRange:
             self.dim = arr.size
         if arr.size != self.dim:
             if self.dim == 0:
-                raise ValueError("this policy was started without a context: pass none")
+                raise ValueError(f"this policy was started without a context (its first "
+                                 f"round had none) and works without one throughout: leave "
+                                 f"context out on every solve, got {context!r}; to use a "
+                                 f"context, start a new learner that has one from its first "
+                                 f"round")
             if arr.size == 0:
                 raise ValueError(f"a contextual policy needs context=... "
                                  f"({self.dim} number{'s' if self.dim > 1 else ''})")

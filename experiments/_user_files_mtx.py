@@ -309,6 +309,19 @@ def _mm(read, path: Path, kind: str):
 def _unreadable(path, kind, exc) -> ValueError:
     """The error of a file its reader failed on: the reader's own words, and a byte-order
     mark at its start, or a compression its name does not say, if there is one."""
+    text = str(exc)
+    if kind == ".npy" and "Object arrays cannot be loaded" in text:
+        # np.save of a list NumPy kept as Python objects (integers beyond int64, mixed
+        # types): NumPy's words named allow_pickle, which relaxtune does not offer
+        return ValueError(f"{path}: an array of Python objects (np.save of a list NumPy could "
+                          f"not make numbers of: integers beyond the 64-bit range, or mixed "
+                          f"types), which relaxtune does not unpickle; save it as numbers, "
+                          f"np.save(path, np.asarray(b, dtype=float))")
+    if kind.startswith(".mtx") and isinstance(exc, OverflowError) and "Integer" in text:
+        return ValueError(f"{path}: cannot read it as {kind}: {text.rstrip('.')} — an "
+                          f"'integer' Matrix Market file holds 64-bit integers; write its "
+                          f"numbers under a 'real' header (and scale them if they are beyond "
+                          f"about 1.8e308)")
     return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
                       f"{_bom_note(path, kind)}{_gzip_note(path, kind)}")
 
@@ -356,6 +369,7 @@ def read_vector(path, n: int) -> np.ndarray:
     kind = _suffix(path, VECTOR_SUFFIXES)
     if not path.is_file():
         raise _not_a_file(path)
+    sparse_file = False
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)
@@ -367,7 +381,8 @@ def read_vector(path, n: int) -> np.ndarray:
             info = _mm(scipy.io.mminfo, path, kind)
             _checked_numbers(path, info[3], info[4])
             v = _mm(scipy.io.mmread, path, kind)
-            v = v.toarray() if sp.issparse(v) else np.asarray(v)
+            sparse_file = sp.issparse(v)
+            v = v.toarray() if sparse_file else np.asarray(v)
     except ValueError as exc:
         if str(exc).startswith(f"{path}: "):
             raise
@@ -386,6 +401,12 @@ def read_vector(path, n: int) -> np.ndarray:
     v = np.asarray(v)
     if v.ndim == 2 and 1 in v.shape:
         v = v.ravel()
+    if v.ndim == 2 and v.shape == (n, n) and n > 1 and sparse_file:
+        # a sparse square matrix, most likely a system's matrix given as a right-hand side
+        # (MATRIX and --rhs swapped): it had been told to split its "144 right-hand sides"
+        raise ValueError(f"{path}: a sparse {n} × {n} matrix (a Matrix Market coordinate "
+                         f"file), not a right-hand side: a system's matrix goes in MATRIX, its "
+                         f"right-hand side (a vector of {n} entries) in --rhs")
     if v.ndim == 2 and n in v.shape:  # several right-hand sides in one file
         k = v.shape[1] if v.shape[0] == n else v.shape[0]
         raise ValueError(f"{path}: {k} right-hand sides of {n} entries in one file (shape "
@@ -400,8 +421,13 @@ def read_vector(path, n: int) -> np.ndarray:
     v = v.astype(np.float64)
     if not np.all(np.isfinite(v)):
         bad = int(np.sum(~np.isfinite(v)))
+        first = int(np.argmax(~np.isfinite(v)))
+        # a number written beyond the double range (1e400, or an integer of 400 digits) reads
+        # as Inf: the file holds no Inf, and had been said to
+        note = ("" if np.isnan(v[first]) else
+                "; a number beyond double precision's range (such as 1e400) reads as Inf")
         raise ValueError(f"{path}: {bad} {'entry is' if bad == 1 else 'entries are'} not "
-                         f"finite (NaN or Inf)")
+                         f"finite (NaN or Inf), the first at entry {first + 1}{note}")
     from solvers._checks import check_vector_norm
 
     try:  # a norm beyond the double range (entries near 1e308): refused before any solve

@@ -6,7 +6,8 @@ import math
 import os
 from pathlib import Path
 
-from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNSOLVED, Terminated,
+from .cli_common import (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNSOLVED, EXIT_USAGE,
+                         Terminated,
                          UsageError, _env_size, _ONE_PROCESS, _print_summary, _progress_bars,
                          _SigtermAsInterrupt, print_error)
 from .cli_folders import (_check_figures_folder, _check_json_target, _check_out_not_inputs,
@@ -162,9 +163,26 @@ def _tune_held(args) -> int:
                   else tuner.policy)
         names = (args.matrices * len(systems) if len(args.matrices) == 1 else args.matrices)
         uf.check_systems(systems, args.solver, names,
-                         "spectral" if args.auto_context else None)
-        uf.check_contexts(policy, contexts, args.contexts,
-                          "spectral" if args.auto_context else None)
+                         "spectral" if args.auto_context else None,
+                         rtol=tuner.rtol if tuner is not None else args.rtol,
+                         atol=tuner.atol if tuner is not None else 0.0)
+        try:
+            uf.check_contexts(policy, contexts, args.contexts,
+                              "spectral" if args.auto_context else None)
+        except ValueError as exc:
+            if tuner is not None and "started without a context" in str(exc):
+                # (had been the library's "this policy was started without a context: pass
+                # none", which names no option)
+                raise ValueError(f"--contexts {args.contexts}: the learner of --resume "
+                                 f"{args.resume} was run without contexts, and a learner "
+                                 f"that starts without one works without one throughout: "
+                                 f"leave --contexts out") from None
+            if tuner is None or "context must have" not in str(exc):
+                raise
+            # the length is the resumed learner's, not a rule of the file format: say whose
+            raise ValueError(f"{exc}: the learner of --resume {args.resume} was given "
+                             f"contexts of that length in its earlier runs; give as many "
+                             f"numbers on each line (row) of --contexts") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if (contexts is not None or args.auto_context) and not getattr(policy, "contextual", True):
@@ -293,6 +311,9 @@ def _tune_run(args, uf, systems, contexts, arms, policy, names, out, created,
     except ValueError as exc:  # a system the solver refuses once it ran (named by its file)
         if created and not any(out.iterdir()):  # nothing was written: leave no empty folder
             out.rmdir()
+        if isinstance(exc, uf.UnreadSystem):  # before the first system finished
+            raise UsageError(f"{exc} (read again to solve it: its files changed after the run "
+                             f"had checked them); nothing was saved") from None
         raise UsageError(str(exc)) from None
     if result["interrupted"] == 0:
         return _stopped_before_one(args, result, len(systems), out, created)
@@ -419,12 +440,17 @@ def _write_results(args, uf, result, systems, out, written) -> int:
             print(f"continued tuner: {args.resume} (replaced; {len(tuner.history['arm'])} "
                   f"rounds)")
     if result["interrupted"] is not None:
-        kind = "terminated" if isinstance(result.get("stop"), Terminated) else "interrupted"
+        stop = result.get("stop")
         kept = ("" if args.resume is None or args.out is not None else
                 f" ({args.resume} is kept as it was; the continued tuner is {out}/tuner.json)")
-        print_error(f"{result['interrupted']} of {len(systems)} systems finished and saved in "
-                    f"{out}{kept}{_where_to_resume(args, result, len(systems), out)}",
-                    kind=kind)
+        said = (f"{result['interrupted']} of {len(systems)} systems finished and saved in "
+                f"{out}{kept}{_where_to_resume(args, result, len(systems), out)}")
+        if isinstance(stop, uf.UnreadSystem):  # a file changed during the run
+            print_error(f"{stop} (read again to solve it: its files changed after the run had "
+                        f"checked them); {said}")
+            return EXIT_USAGE
+        kind = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        print_error(said, kind=kind)
         return EXIT_TERMINATED if kind == "terminated" else EXIT_INTERRUPTED
     unsolved = _unsolved_line(summary, out)
     if unsolved:

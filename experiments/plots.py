@@ -264,6 +264,13 @@ def run_data(tuner, *, level=0.9, seed=0) -> dict:
             "level": level, "regret": regret}
 
 
+def _solve_axis(ax) -> None:
+    """Whole solves on the x axis: a short run's axis had ticks at 0.25, 0.5, ... solves."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _dots(n: int) -> dict:
     """Markers on the points of a run's curves when they are few: a curve of one point is a
     line of no length (a one-solve run's figures had drawn nothing but the legend)."""
@@ -280,6 +287,14 @@ def _first_observed(tuner) -> int:
     data = estimator_data(tuner)
     played = np.flatnonzero(np.isfinite(data.played))
     firsts = [int(played[0])] if played.size else []
+    # a round whose start already met the stopping rule (0 iterations, b = 0 or an unchanged
+    # system's warm start) costs every arm what it paid: its regret is exact, 0 (a run of
+    # only such rounds had been drawn as "undefined", the report's 0 masked out)
+    h = tuner.history
+    ready = np.flatnonzero(np.asarray(h["converged"], dtype=bool)
+                           & (np.asarray(h["iterations"]) == 0))
+    if ready.size:
+        firsts.append(int(ready[0]))
     a = data.audits
     if len(a["round"]):
         ok = np.asarray(a["converged"], dtype=bool)
@@ -308,6 +323,7 @@ def plot_run_cost(data: dict, ax=None):
             ax.plot(r["rounds"], r["exact_comparator"], ":", color=color, lw=1.4, **dots,
                     label=name.replace("estimated", "exact"))
     ax.set_xlabel("solve")
+    _solve_axis(ax)
     ax.set_ylabel(f"cumulative {data['unit']}")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
@@ -391,6 +407,7 @@ def plot_run_regret(data: dict, kind: str = "best_fixed", ax=None):
                 va="center", fontsize=8)
         ax.set_xlim(0, r["rounds"][-1])
     ax.set_xlabel("solve")
+    _solve_axis(ax)
     ax.set_ylabel(f"cumulative regret ({data['unit']})")
     ax.set_xlim(left=0)
     if r["rounds"].size and not undefined:  # nothing drawn: no legend (and no warning)
@@ -450,6 +467,7 @@ def plot_run_arms(data: dict, ax=None, *, max_points: int = 20_000):
         ax.set_yticks(range(len(data["labels"])))
         ax.set_yticklabels(data["labels"], fontsize=7)
     ax.set_xlabel("solve")
+    _solve_axis(ax)
     # a margin past the last solve: its marker (a cross if it failed) sat on the edge, half
     # cut off, and a run of one solve showed half a dot
     ax.set_xlim(0, T + max(0.5, 0.02 * T))

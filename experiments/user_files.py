@@ -73,6 +73,10 @@ class SystemFiles(Sequence):
         return len(self._matrices) if self._rhs is None or self._single is None \
             else len(self._rhs)
 
+    def rhs_path(self, t: int):
+        """The right-hand side file of system ``t`` (``None`` without one: ``b = 1``)."""
+        return None if self._rhs is None else self._rhs[t]
+
     def matrix_key(self, t: int) -> int:
         """Which matrix file system ``t`` uses (systems with the same key share a matrix)."""
         return 0 if self._single is not None else t
@@ -105,19 +109,26 @@ def load_systems(matrices, rhs=None) -> SystemFiles:
     return SystemFiles(matrices, rhs)
 
 
-def check_systems(systems, solver, names=None, auto_context=None) -> None:
+def check_systems(systems, solver, names=None, auto_context=None, rtol=None,
+                  atol=0.0) -> None:
     """Refuse, naming the file (``names``, one per system) or the system, a system that
     cannot be read (:class:`SystemFiles`) or a matrix ``solver`` cannot take — a zero or
     missing diagonal entry; for SSOR-PCG, or an automatic context, a matrix that is not
     symmetric, or whose diagonal is not positive (for an automatic context with SOR: of both
     signs) — before anything is solved (each distinct matrix once, one system in memory at a
-    time)."""
+    time).  With ``rtol``, a right-hand side inconsistent with its singular matrix (a pure
+    Neumann or graph Laplacian's, :func:`solvers.spectral.null_floor`: no ``x`` meets
+    ``max(rtol·‖b‖, atol)``) is refused too, naming the right-hand side's file: the Tuner
+    had refused it only once its system ran, after every earlier system was solved, and the
+    refusal named the matrix's file."""
     import solvers
 
     seen = set()
     key = getattr(systems, "matrix_key", None)
     for t in range(len(systems)):
-        A, _ = systems[t]  # a file that cannot be read names itself
+        A, b = systems[t]  # a file that cannot be read names itself
+        if rtol is not None:
+            _check_consistent(systems, t, A, b, rtol, atol, names)
         # a list holds its matrices, so their ids stay distinct; files are told apart by index
         k = key(t) if key is not None else id(A)
         if k in seen:
@@ -139,6 +150,59 @@ def check_systems(systems, solver, names=None, auto_context=None) -> None:
         except ValueError as exc:
             name = names[t] if names else f"system {t}"
             raise ValueError(f"{name}: {_file_terms(str(exc), name)}") from None
+
+
+def _rhs_name(systems, t: int, names) -> str:
+    """How a refusal of system ``t``'s right-hand side names it: its file and its matrix's
+    (``"b1.npy (the right-hand side of N1.mtx)"``), or, without a file (``b = 1``), the
+    matrix's file and that."""
+    name = names[t] if names else f"system {t}"
+    rhs = getattr(systems, "rhs_path", lambda t: None)(t)
+    if rhs is not None:
+        return f"{rhs} (the right-hand side of {name})"
+    if isinstance(systems, SystemFiles):
+        return f"{name} (no --rhs: b = (1, ..., 1))"
+    return name
+
+
+def _consistency_problem(A, b, rtol, atol) -> str:
+    """Why no ``x`` meets the stopping rule ``‖b − A x‖ <= max(rtol·‖b‖, atol)`` for this
+    ``b`` — ``A`` singular with a known null vector of ``Aᵀ`` that ``b`` is not orthogonal to
+    (the thresholds of the Tuner's own refusal) — in words for files, or ``""``."""
+    from solvers.spectral import null_floor
+
+    try:
+        floor, comps, kind = null_floor(A, b)
+    except (TypeError, ValueError):
+        return ""
+    if not floor:
+        return ""
+    b_norm = float(np.linalg.norm(b))
+    tol = max(rtol * b_norm, atol)
+    if not (floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm):
+        return ""
+    each = "" if comps == 1 else f" on each of the {comps} connected components of A's graph"
+    if kind == "rows":
+        what = ("the matrix is a row-scaled Neumann or graph Laplacian (A·1 = 0, "
+                "A = diag(d)·S with S symmetric)")
+        fix = (f"a consistent right-hand side has Σ b_i/d_i = 0{each} (divide b by d, "
+               f"subtract the mean, multiply by d)")
+    else:
+        what = ("the columns of the matrix sum to zero (a pure Neumann or graph Laplacian), "
+                "so b's sum stays in the residual whatever x is")
+        fix = (f"a consistent right-hand side sums to zero{each} (subtract the mean of its "
+               f"entries from each entry)")
+    return (f"inconsistent with its matrix: {what}, and ‖b − A x‖ >= {floor:.3e} for every "
+            f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no ω and no solver can "
+            f"converge; {fix}")
+
+
+def _check_consistent(systems, t, A, b, rtol, atol, names) -> None:
+    """Refuse system ``t`` when its right-hand side is inconsistent with its matrix
+    (:func:`_consistency_problem`), naming the right-hand side (:func:`_rhs_name`)."""
+    why = _consistency_problem(A, b, rtol, atol)
+    if why:
+        raise ValueError(f"{_rhs_name(systems, t, names)}: {why}")
 
 
 def _file_terms(msg: str, name: str) -> str:
@@ -305,7 +369,20 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     failures = []
     try:
         for t in steps:
-            A, b = systems[t]
+            try:
+                A, b = systems[t]
+            except ValueError as exc:  # read again to solve it, and refused now
+                changed = UnreadSystem(str(exc))
+                if not (interruptible and done):
+                    raise changed from None
+                # the systems finished so far are kept, as for Ctrl-C (a file rewritten
+                # during the run had lost every one of them, and its message named the
+                # matrix's file before the right-hand side's)
+                if exact:
+                    C, conv = C[:done], conv[:done]
+                return {"tuner": tuner, "arms": arms, "C": C, "converged": conv,
+                        "solver": solver, "interrupted": done, "maxiter": maxiter,
+                        "stop": changed, "start": start, "failures": _named(failures, names)}
             x0 = x if warm and x is not None and x.shape[0] == A.shape[0] else None
             ctx = None if contexts is None else contexts[t]
             res = tuner.solve(A, b, x0=x0, context=ctx)
@@ -326,6 +403,14 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
                     conv[t, k] = r.converged
             done = t + 1
     except ValueError as exc:  # a system refused once it ran: say which
+        if isinstance(exc, UnreadSystem):  # it names its file
+            raise
+        if str(exc).startswith("A x = b is inconsistent") and done < count:
+            # the right-hand side's fault, not the matrix's: named by its file (the
+            # matrix's file had been named, and told to take b − b.mean())
+            raise ValueError(f"{_rhs_name(systems, done, names)}: "
+                             f"{_consistency_problem(*systems[done], rtol, atol) or exc}"
+                             ) from None
         raise ValueError(f"{names[done] if names else f'system {done}'}: {exc}") from None
     except KeyboardInterrupt as exc:
         if not interruptible:
@@ -340,6 +425,13 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter, "start": start,
             "failures": _named(failures, names)}
+
+
+class UnreadSystem(ValueError):
+    """A system of :class:`SystemFiles` that could not be read when :func:`run` came to solve
+    it (its file changed since :func:`check_systems` read it); the message names the file.
+    With ``interruptible`` and some systems finished, :func:`run` returns them (``stop`` is
+    this error) instead of raising."""
 
 
 def _policy_arms(policy, arms):

@@ -268,6 +268,8 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
         if arr.dtype.kind == "O" and arr.ndim == 0:
             _not_a_vector(v, n, name)
     if arr.dtype != np.float64:
+        if arr.dtype.kind == "O":
+            _python_ints(arr, name)
         _check_dtype(arr.dtype, name)
         arr = arr.astype(np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it
@@ -292,6 +294,30 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
         raise ValueError(f"{name} contains NaN or Inf "
                          f"({nonfinite} entr{'y' if nonfinite == 1 else 'ies'})")
     return out, sumsq
+
+
+def _python_ints(arr: np.ndarray, name: str) -> None:
+    """Refuse, saying so, an object array of Python integers (with floats, maybe) that NumPy
+    kept as objects because some integer is beyond int64 (``[2**70] * n``, ``10**400``):
+    they had met the hint for Python objects of mixed types, and its advice,
+    ``np.asarray(b, dtype=float)``, raises ``OverflowError`` on an integer beyond the
+    double range.  Anything else is left to :func:`_check_dtype`."""
+    values = arr.ravel().tolist()
+    if not values or not all(type(v) in (int, float) for v in values):
+        return
+    big = max((abs(v) for v in values if type(v) is int), default=0)
+    if big < 2 ** 63:  # (not why NumPy kept objects)
+        return
+    if big < 2 ** 1024:  # within the double range
+        raise ValueError(f"{name} holds Python integers beyond the int64 range (the largest "
+                         f"in magnitude {float(big):.3e}), which NumPy keeps as Python "
+                         f"objects; relaxtune solves in double precision: convert it with "
+                         f"np.asarray({name}, dtype=float) (16 significant digits kept)")
+    raise ValueError(f"{name} holds Python integers beyond the double range (the largest in "
+                     f"magnitude has {len(str(big))} digits, about 1e{len(str(big)) - 1}; "
+                     f"doubles end at 1.8e308), which relaxtune's double-precision solvers "
+                     f"cannot hold, nor np.asarray({name}, dtype=float): scale the system "
+                     f"(divide b, and A if needed, by a power of ten) before solving")
 
 
 def _not_a_vector(v, n: int, name: str):
