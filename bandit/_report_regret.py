@@ -104,8 +104,9 @@ def fallback_counts(h, T=None) -> tuple[int, int]:
 
 def _on_run_rounds(e, kept, T, level):
     """A regret estimate over the kept rounds (:func:`estimator_data`) stated over the run's
-    ``T`` rounds: each checkpoint at the run's round, the last at ``T`` (the rounds left out
-    add 0 to the regret, so the curve holds between kept rounds).  With no kept round at
+    ``T`` rounds: each checkpoint at the run's round, and one more at ``T`` on the last
+    values when the run ends in rounds left out (they add 0 to the regret, so the curve
+    holds between kept rounds).  With no kept round at
     all, every arm cost what each round paid: both regrets are exactly 0."""
     import dataclasses
 
@@ -117,5 +118,10 @@ def _on_run_rounds(e, kept, T, level):
                               np.array([T], dtype=np.int64), zero, zero.copy(), zero.copy(),
                               None)
     at = kept[np.asarray(e.rounds, dtype=np.int64) - 1] + 1
-    at[-1] = T
-    return dataclasses.replace(e, rounds=at)
+    if at[-1] == T:
+        return dataclasses.replace(e, rounds=at)
+    # the last kept round's checkpoint stays where it is; the rounds after it add nothing,
+    # so the curves end at T on the same values (moving that checkpoint to T would drop it)
+    return dataclasses.replace(e, rounds=np.append(at, T),
+                               **{k: np.append(getattr(e, k), getattr(e, k)[-1:])
+                                  for k in ("curve", "curve_low", "curve_high")})

@@ -291,3 +291,26 @@ def test_run_of_solves_already_solved_draws_its_exact_zero_regret():
         assert d["regret"][kind]["estimate"].tolist() == [0.0] * len(d["regret"][kind]["rounds"])
     axes = np.ravel(plot_run(t))
     assert not any("undefined" in ax.get_title() for ax in axes)
+
+
+def test_a_solved_last_round_keeps_the_last_kept_rounds_checkpoint():
+    """Rounds whose start already met the stopping rule are left out of the estimate; the
+    curves hold across them.  A run ending in one such round had its last kept round's
+    checkpoint moved to the run's end, so that round had no point on the curve: round 4 of
+    5 here (rounds were [1, 2, 3, 5])."""
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(60, 60)).tocsr()
+    t = bandit.Tuner(solver="sor")
+    for k in range(4):
+        t.solve(A * (1 + 0.1 * k), np.ones(60))
+    before = t.regret()
+    t.solve(A, np.zeros(60))  # already solved: adds nothing to either regret
+    after = t.regret()
+    for kind in ("best_fixed", "instance_optimal"):
+        e, e4 = getattr(after, kind), getattr(before, kind)
+        assert e.rounds.tolist() == [1, 2, 3, 4, 5]
+        for key in ("curve", "curve_low", "curve_high"):
+            c = getattr(e, key)
+            assert c.size == 5
+            np.testing.assert_array_equal(c[:4], getattr(e4, key))  # the same estimate
+            np.testing.assert_array_equal(c[4:], c[3:4])  # held over the solved round
+        assert e.estimate == e4.estimate

@@ -131,11 +131,13 @@ def test_regret_is_that_of_the_run_without_the_zero_rounds():
         e0, e1 = getattr(r0, name), getattr(r1, name)
         for f in ("estimate", "low", "high"):
             assert getattr(e1, f) == pytest.approx(getattr(e0, f), nan_ok=True)
-        # the curves: the same values, at the rounds of the run with them (the last is T)
-        np.testing.assert_allclose(e1.curve, e0.curve)
+        # the curves: the same values, at the rounds of the run with them; a run that ends
+        # in zero rounds holds the last value to T (the last kept round keeps its point)
         kept = np.flatnonzero(~zero)
-        np.testing.assert_array_equal(e1.rounds[:-1], kept[e0.rounds[:-1] - 1] + 1)
-        assert e1.rounds[-1] == len(zero)
+        at, curve = kept[e0.rounds - 1] + 1, e0.curve
+        assert zero[-1] and at[-1] < len(zero)  # (this run ends in a zero round)
+        np.testing.assert_array_equal(e1.rounds, np.append(at, len(zero)))
+        np.testing.assert_allclose(e1.curve, np.append(curve, curve[-1]))
     assert (r1.paid, r1.rounds) == (r0.paid, len(zero))
 
 
