@@ -20,6 +20,7 @@ from ._kernels import (igw_probabilities, joint_decide, joint_observe,  # noqa: 
 from ._joint_basis import ArmBasis
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
+from . import _joint_entry as _entry
 from ._joint_draw import Draw
 from ._joint_first import first_pick
 from ._joint_gate import TryGate
@@ -427,17 +428,55 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
             self.p = None
             sigma = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             psi = np.empty(fast[5])  # new every round: a cached features array never changes
-            k, lead = joint_decide(
-                context, fast[2], fast[3], fast[4], fast[5], self.theta, self.P, self._X,
-                self.beta * sigma, self._cap, self._near_mask, self._mu, self._score,
-                self.converged_counts, self._gate_family, self._gate_allow, sigma,
-                self._gate_pick, psi)
-            self._mu_of = (context, self.t, lead)  # leader() of the same round reads these
+            theta, P, X, near, mu, score = (self.theta, self.P, self._X, self._near_mask,
+                                            self._mu, self._score)
+            converged, family, allow = (self.converged_counts, self._gate_family,
+                                        self._gate_allow)
+            # the compiled draw's entry point, past the dispatcher, while the arrays are those
+            # it was chosen for (bandit/_joint_entry.py: the same code, the same numbers)
+            kept = _entry.DECIDE.get(id(self))
+            if (kept is not None and kept[0] is joint_decide and (arrays := kept[2])[0] is theta
+                    and arrays[1] is P and arrays[2] is X and arrays[3] is near
+                    and arrays[4] is mu and arrays[5] is score and arrays[6] is converged
+                    and arrays[7] is family and arrays[8] is allow):
+                k, lead = kept[1](
+                    context, fast[2], fast[3], fast[4], fast[5], theta, P, X,
+                    self.beta * sigma, self._cap, near, mu, score, converged, family, allow,
+                    sigma, self._gate_pick, psi)
+            else:
+                k, lead = _entry.call(
+                    _entry.DECIDE, self, joint_decide,
+                    (context, fast[2], fast[3], fast[4], fast[5], theta, P, X,
+                     self.beta * sigma, self._cap, near, mu, score, converged, family, allow,
+                     sigma, self._gate_pick, psi),
+                    (theta, P, X, near, mu, score, converged, family, allow, psi))
+            t = self.t
+            self._mu_of = (context, t, lead)  # leader() of the same round reads these
             # the feature map's cache as its own call leaves it (every attribute of an MPI
             # rank's copy is rank 0's, caches included), made read-only when first handed out
             # (FeatureMap._cached: the round never reads it)
             features._key, features._last = context, psi
-            return first_pick(self, k) if self._first_pick else k  # (_joint_first)
+            if not self._first_pick:
+                return k
+            # first_pick's own first steps (bandit/_joint_first.py), written out: until every
+            # family has been played they run every round, and the rule itself only when the
+            # draw fell on a rival family (repeating the range's update is a no-op)
+            d = self.__dict__
+            if d.get("_first_done"):
+                return k
+            seen = d.get("_first_seen")
+            if seen is None:
+                self._first_seen = [context, context]
+            elif context < seen[0]:
+                seen[0] = context
+            elif context > seen[1]:
+                seen[1] = context
+            families = self._gate_fams
+            if families is None:
+                families = self._gate_family.tolist()
+            if not families or lead < 0 or families[k] == families[lead]:
+                return k
+            return first_pick(self, k)
         k = int(self._select(self._context(context)))
         return first_pick(self, k) if self._first_pick else k  # (_joint_first)
 
@@ -466,12 +505,27 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
                 info = self._info = np.zeros(2)
             scale = math.sqrt((self.sq_err + 0.1) / (self.t - self.forgotten + 1))
             detect = self.detect_changes
-            e, up, down = joint_tell(
-                context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
-                math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
-                detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
-                self.counts, self.converged_counts, self.cost_sums, cost,
-                not censored if converged is None else converged)
+            P, theta, X, counts, conv, sums = (self.P, self.theta, self._X, self.counts,
+                                               self.converged_counts, self.cost_sums)
+            # (the compiled update's entry point, as in select)
+            kept = _entry.TELL.get(id(self))
+            if (kept is not None and kept[0] is joint_tell and (arrays := kept[2])[0] is P
+                    and arrays[1] is theta and arrays[2] is X and arrays[3] is info
+                    and arrays[4] is counts and arrays[5] is conv and arrays[6] is sums):
+                e, up, down = kept[1](
+                    context, fast[2], fast[3], fast[4], fast[5], P, theta, X, arm,
+                    math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
+                    detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
+                    counts, conv, sums, cost, not censored if converged is None else converged)
+            else:
+                e, up, down = _entry.call(
+                    _entry.TELL, self, joint_tell,
+                    (context, fast[2], fast[3], fast[4], fast[5], P, theta, X, arm,
+                     math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
+                     detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP,
+                     self.CHANGE_DRIFT, counts, conv, sums, cost,
+                     not censored if converged is None else converged),
+                    (P, theta, X, info, counts, conv, sums))
             self.sq_err += e
             self.p = None
             if self.prior_dir is not None:
