@@ -38,7 +38,15 @@ each part's per-step difference, this checkout less the baseline, over the steps
 played the same arm for the same iterations.  The *floor* row is one pass reading ``A``'s
 values, timed in its own slot of the same rotation (after a Tuner's solve, as a ``validate``
 is): ``validate`` reads them at least once, so a median ``validate`` below it is flagged
-IMPOSSIBLE.
+IMPOSSIBLE.  ``--cold MB`` writes that many megabytes before every Tuner's call, outside
+its timing (a user's loop whose solve works through more memory than the caches hold).
+
+``--rounds N``: the configuration learner's own round alone — its ``select``,
+``drawn_leader`` and ``update`` as a Tuner calls them — N times warm and N times cache-cold
+(``--cold`` MB, default 32, written before the draw and before the update), after a Tuner
+with ``cost="work"`` taught it ``--samples`` systems of ``--sequence`` (default 60); with
+``--baseline`` the same learner on the other checkout's code, the rounds interleaved, and the
+per-round difference.
 """
 from __future__ import annotations
 
