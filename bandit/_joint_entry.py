@@ -11,17 +11,18 @@ for.
 
 :func:`call` does that safely: the first call of a kernel for a learner goes through the
 dispatcher, which picks the compiled version for the arguments' types, and that version's
-entry point is kept *with the very array objects it was picked for* (an array object keeps its
-element type and layout for life).  Later calls with the same objects (``is``) call the entry
-point directly; any other object — a model re-allocated by the change test's forgetting, a
-widened context range, a loaded state, a user's assignment — goes through the dispatcher again
-and is remembered in turn.  The scalar arguments need no such care: each is converted as the
-version's type says (a float from any real number, a flag from any truth value), and the
-rounds that take this path have checked their types already.  The kept objects live here, per
-learner (by ``id``, dropped when the learner is collected), never on the learner itself: they
-are per process, and a learner's attributes are the same on every MPI rank and in every saved
-file or pickle.  A kernel replaced on :mod:`bandit.joint` (tests count the compiled calls so)
-is called as it is, every time.
+entry point is kept *with the very array objects it was picked for* (an array object keeps
+its element type and layout for life; the learner's own arrays are never made read-only).
+Later calls with the same objects (``is``) call the entry point directly; any other object —
+a model re-allocated by the change test's forgetting, a widened context range, a loaded
+state, a user's assignment — goes through the dispatcher again and is remembered in turn.
+The scalar arguments need no such care: each is converted as the version's type says (a
+float from any real number, a flag from any truth value), and the rounds that take this path
+have checked their types already.  The kept objects live here, per learner (by ``id``,
+dropped when the learner is collected), never on the learner itself: they are per process,
+and a learner's attributes are the same on every MPI rank and in every saved file or pickle.
+A kernel replaced on :mod:`bandit.joint` (tests count the compiled calls so) is called as it
+is, every time.
 
 The numbers are the dispatcher's, bit for bit: the same compiled code on the same arguments.
 """
