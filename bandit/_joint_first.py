@@ -38,6 +38,14 @@ stands for it, by the regime the leader's own cost shows at the context:
 Arms whose family has no rank (another solver, a user's preconditioner) count as neither side.
 No constant is fitted to a sequence: the side is the regime's half, the ranks the iteration
 relations' order.  Once played a family is weighed by the gate as any other.
+
+**When** a first try may come (``JointCB.first_wait``, on by default; *A rival family's first
+try after the leader's family is read at two arms* in the study): not while the leader's own
+family has a converged solve at fewer than two of its arms (:func:`leader_read`).  The
+leader's predicted cost is the first try's yardstick — the gate weighs the expected saving
+against it and the guard stops the try at it — and read at the family's first pick alone,
+on the first, cold solves, it stands far above the family's cost once its parameter is
+explored.  Such a round plays the gate's own fall-back (:func:`leader_round`).
 """
 from __future__ import annotations
 
