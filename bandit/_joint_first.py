@@ -38,12 +38,22 @@ stands for it, by the regime the leader's own cost shows at the context:
 Arms whose family has no rank (another solver, a user's preconditioner) count as neither side.
 No constant is fitted to a sequence: the side is the regime's half, the ranks the iteration
 relations' order.  Once played a family is weighed by the gate as any other.
+
+**When** a first try may come (``JointCB.first_wait``, on by default; *A rival family's first
+try after the leader's family is read at two arms* in the study): not while the leader's own
+family has a converged solve at fewer than two of its arms (:func:`leader_read`).  The
+leader's predicted cost is the first try's yardstick — the gate weighs the expected saving
+against it and the guard stops the try at it — and read at the family's first pick alone,
+on the first, cold solves, it stands far above the family's cost once its parameter is
+explored.  Such a round plays the gate's own fall-back (:func:`leader_round`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["arm_strength", "first_pick", "regime"]
+from ._kernels_gate import _argmin_family
+
+__all__ = ["arm_strength", "first_pick", "leader_read", "regime"]
 
 #: A preconditioner's rank by how much of the operator one application captures (CG's ``pc``)
 STRENGTH = {None: 0, "none": 0, "jacobi": 1, "ssor": 2, "sgs": 2, "ic0": 3, "amg": 4}
@@ -118,6 +128,8 @@ def first_pick(policy, k):
         policy._first_done = True  # every family has a round: nothing left to place
     if families[k] in played:
         return k  # a proven rival: the gate's pick stands
+    if policy.__dict__.get("_first_wait", False) and not leader_read(policy, families, lead):
+        return leader_round(policy, families[lead])  # the leader's family first (first_wait)
     strength = policy.__dict__.get("_first_strength")
     if strength is None:
         strength = policy._first_strength = [arm_strength(a) for a in policy.arms]
@@ -134,3 +146,25 @@ def first_pick(policy, k):
         if mu[j] < mu[best]:
             best = j
     return int(best)
+
+
+def leader_read(policy, families, lead):
+    """Whether the leader's family has been read at two of its arms (at its one arm if it has
+    one): a converged solve at each (:attr:`bandit.JointCB.first_wait`)."""
+    own = families[lead]
+    size = read = 0
+    for f, c in zip(families, policy.converged_counts.tolist()):
+        if f == own:
+            size += 1
+            read += c > 0
+    return read >= min(2, size)
+
+
+def leader_round(policy, own):
+    """The arm a gated draw plays when it keeps to the leader's family ``own`` (the try
+    gate's own fall-back, :func:`bandit._kernels_gate._gated_arm`): the least score among
+    that family's arms next to its predicted best, from the round's means and scores."""
+    family = policy._gate_family
+    near_mask = policy._near_mask
+    near = _argmin_family(policy._mu, family, own, near_mask, -1) if near_mask.size else -1
+    return int(_argmin_family(policy._score, family, own, near_mask, near))

@@ -155,6 +155,36 @@ class TryGate:
             raise ValueError(f"first_pick must be True or False, got {on!r}")
         self._first_pick = bool(on)
 
+    #: see :attr:`first_wait` (class default: a learner saved before the option tries a
+    #: rival family whenever the gate lets it; a new one takes the parameter)
+    _first_wait = False
+
+    @property
+    def first_wait(self):
+        """Whether a rival family's first try waits until the leader's own family has been read
+        at two of its arms (on by default, measured side by side in
+        ``docs/studies/precond_rules.md``).
+
+        With :attr:`try_gate` and :attr:`first_pick`, a draw that would be a family's first
+        try (a family never played, let through by the gate) keeps to the leader's family
+        while that family has a converged solve at fewer than two of its arms (at its one arm
+        if it has one): the round plays the gate's own fall-back, the least score among the
+        leader's family next to its predicted best.  The leader's predicted cost is the
+        yardstick of a first try (the gate weighs the expected saving against it, the guard
+        stops the try at it): read at one ω only — the learner's first pick, on the first,
+        cold solves — it stands far above what the family costs once its ω is explored, and
+        every rival looks promising.  The rule orders the exploration: a family's own
+        parameter before the other families.  A rival family once played, and every draw
+        once the leader's family is read at two arms, are the gate's as before
+        (:func:`bandit._joint_first.leader_read`)."""
+        return self._first_wait
+
+    @first_wait.setter
+    def first_wait(self, on):
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"first_wait must be True or False, got {on!r}")
+        self._first_wait = bool(on)
+
     @property
     def first_seen(self):
         """The least and the greatest scalar context :attr:`first_pick`'s rule has met

@@ -81,7 +81,9 @@ class SavedState:
                 # alone, and loads so
                 "gate_pick": self.gate_pick,
                 # always saved too: one saved before it (no key) gave the gate's arm
-                "first_pick": self.first_pick}
+                "first_pick": self.first_pick,
+                # always saved too: one saved before it (no key) tried rivals at once
+                "first_wait": self.first_wait}
 
     @classmethod
     def _saved_config(cls, config):
@@ -98,4 +100,5 @@ class SavedState:
         config = config if "try_gate" in config else {**config, "try_gate": False}
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         config = config if "first_pick" in config else {**config, "first_pick": False}
+        config = config if "first_wait" in config else {**config, "first_wait": False}
         return config if "prior_shift" in config else {**config, "prior_shift": None}

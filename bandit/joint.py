@@ -271,6 +271,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
         A rival's first try goes to a never-played family by the regime the leader's cost
         shows at the context (:attr:`first_pick`, ``bandit/_joint_first.py``); a learner
         saved before the option loads with it off.
+    first_wait : bool, default True
+        With :attr:`first_pick`, a rival family's first try waits until the leader's family
+        has been read at two of its arms (:attr:`first_wait`); a learner saved before the
+        option loads with it off.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -319,7 +323,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True,
                  detect_drift=False, try_gate=False,
-                 gate_pick=True, first_pick=True,
+                 gate_pick=True, first_pick=True, first_wait=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
@@ -379,6 +383,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
         else:
             self._family_basis(family, pos)
         self.first_pick = first_pick
+        self.first_wait = first_wait
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()

@@ -36,8 +36,9 @@ def test_loaded_learner_picks_first_tries_as_saved(tmp_path, monkeypatch):
 
     def spy(policy, k):
         picked = joint_first.first_pick(policy, k)
-        if picked != k:
-            moved.append(policy.t)
+        families = policy._gate_fams
+        if picked != k and families[picked] != families[policy._mu_of[2]]:
+            moved.append(policy.t)  # placed in another family (not kept to the leader's)
         return picked
 
     monkeypatch.setattr(joint, "first_pick", spy)
