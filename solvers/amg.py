@@ -320,7 +320,7 @@ class AMG(Preconditioner):
         more than the entries its work model counts, and per counted unit of work it costs
         2–7 × SSOR-PCG's compiled iteration on the study's matrices, a price that the
         compiled kernels' runs cannot tell.  Priced per row, an iteration was predicted
-        within 0.69–1.15 × its clock on 2-D and 3-D Laplacians, 27-point stencils, the
+        within 0.69–1.18 × its clock on 2-D and 3-D Laplacians, 27-point stencils, the
         study's heat, Monte Carlo, anisotropic and elasticity matrices
         (``docs/studies/precond_rules.md``).  The Tuner's guard converts a never-run AMG
         family's iteration at this price (:meth:`bandit.armset.ArmSet.rate`).
