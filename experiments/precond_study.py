@@ -377,8 +377,9 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
     let a first AMG set-up start) and of its iteration's price
     (:meth:`~solvers.precond.AMG.iteration_price`, asked at a first AMG try), or the
-    loading of the kernels a learner runs only now and then: its change test's when it raises an alarm (in a process after the code
-    changed, its compilation: 0.5 s inside one timed call of heat2d), and its predictions of
+    loading of the kernels a learner runs only now and then: its change test's when it
+    raises an alarm (in a process after the code changed, its compilation: 0.5 s inside one
+    timed call of heat2d), and its predictions of
     every arm, which a guarded solve reads only when an attempt fails after two arms have
     converged (to order the fall-back; loading that kernel from the cache took 9 ms inside
     the first such call on mc3d, and a tiny sequence's learner need not get there)."""
