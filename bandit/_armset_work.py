@@ -54,12 +54,17 @@ class IterationCost:
 
     def rate(self, k, op=None) -> float:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
-        before any, the work model's figure (``cost="time"``: times the seconds per unit of
-        work measured on every run); else every run's average; else NaN."""
+        before any, the work model's figure (``cost="time"``/``"timed_work"``: times the
+        seconds per unit of work measured on every run; for AMG, :meth:`priced_work`
+        instead); else every run's average; else NaN."""
         c, n = self._rate[self.family[k]]
         if n > 0 and c > 0:
             return c / n
-        w = self.iteration_work(k, op) if self.cost != "iterations" else None
+        w = None
+        if self.cost in ("time", "timed_work"):
+            w = self.priced_work(k, op)
+        if w is None and self.cost != "iterations":
+            w = self.iteration_work(k, op)
         if w is not None:
             if self.cost == "work":
                 return w
@@ -68,3 +73,38 @@ class IterationCost:
                 return w * sec / work
         c, n = self._all
         return c / n if n > 0 and c > 0 else math.nan
+
+    def priced_work(self, k, op):
+        """The clock of one iteration of arm ``k`` on ``op`` before its family has run, in
+        units of work of the compiled kernels, for a family whose iteration costs more per
+        counted unit of work than they do: CG with pyamg's cycle (``pc="amg"``, Numba
+        backend), at :meth:`solvers.precond.AMG.iteration_price` (multiply–adds of SSOR-PCG's
+        kernel per row of the matrix, measured once per process on a small 3-D Poisson
+        cube; no hierarchy of ``op`` needed).  None for any other arm: its work model's
+        figure holds (the compiled kernels' seconds per unit of work differ by family by
+        1.0–1.7 ×, measured in ``docs/studies/precond_rules.md``).
+
+        Before, a never-run AMG family's iteration was priced at every run's average cost
+        per iteration (its hierarchy not built, the work model had no figure), or at the
+        work model's figure times the compiled kernels' seconds per unit of work: 2–7 ×
+        too cheap, so the guard's iteration cap let its first try run that many times its
+        allowance (elasticity: 4.5 ×).
+
+        Examples
+        --------
+        >>> from bandit.armset import ArmSet
+        >>> from solvers import gallery, prepare
+        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}],
+        ...            "ssor_pcg", cost="timed_work")
+        >>> calls = a.calls(None, {"rtol": 1e-8}, None)  # (the arms' preconditioners)
+        >>> op = prepare(gallery.laplacian_2d(40))
+        >>> a.priced_work(0, op) is None, a.priced_work(1, op) > 10
+        (True, True)
+        """
+        if self.configs is None or self.backend != "numba" or op is None:
+            return None
+        pc = self._pcs[k]
+        if self.configs[k].pc != "amg" or pc is None:
+            return None
+        w = pc.iteration_price() * op.n / op.nnz
+        return w if w > 0 else None

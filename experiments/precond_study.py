@@ -375,9 +375,11 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     a first import, or the one-time calibration of the AMG set-up's price
     (:meth:`solvers.precond.AMG.setup_price`, once per process and AMG settings, like a
     compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
-    let a first AMG set-up start), or the loading of the kernels a learner runs only now
-    and then: its change test's when it raises an alarm (in a process after the code
-    changed, its compilation: 0.5 s inside one timed call of heat2d), and its predictions of
+    let a first AMG set-up start) and of its iteration's price
+    (:meth:`~solvers.precond.AMG.iteration_price`, asked at a first AMG try), or the
+    loading of the kernels a learner runs only now and then: its change test's when it
+    raises an alarm (in a process after the code changed, its compilation: 0.5 s inside one
+    timed call of heat2d), and its predictions of
     every arm, which a guarded solve reads only when an attempt fails after two arms have
     converged (to order the fall-back; loading that kernel from the cache took 9 ms inside
     the first such call on mc3d, and a tiny sequence's learner need not get there)."""
@@ -408,6 +410,9 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
         if isinstance(config, dict) and config.get("pc") == "amg":
             knobs = {k: v for k, v in config.items() if k not in ("method", "pc", "reuse")}
             AMG(**knobs).setup_price(prepare(_poisson_cube(4)))
+            # the price of a never-run AMG family's iteration (AMG.iteration_price), once
+            # per process like the set-up's: the guard asks for it at the first AMG try
+            AMG(**knobs).iteration_price()
     kinds = {}
     for sq in seqs:
         kinds.setdefault(sq.kind, sq.tiny())

@@ -307,6 +307,71 @@ class AMG(Preconditioner):
                 _AMG_FIXED_CLOCK[key][0], product)
         return setup + max(0.0, _best_product_seconds(op.matrix) - product) * passes
 
+    def iteration_price(self) -> float:
+        """What one CG iteration preconditioned by this cycle costs on this machine before
+        any was run: the multiply–adds of SSOR-PCG's compiled kernel that take as long, per
+        row of the matrix (an iteration on ``n`` rows and ``N`` entries costs
+        ``price·n / N`` of its units of work).  Measured once per process (per settings and
+        cycle) on the hierarchy of the 3-D Poisson cube of side :data:`AMG_CALIBRATION_SIDE`,
+        against SSOR-PCG on the same matrix.
+
+        pyamg's cycle is Python and numpy code around compiled smoothers: its clock follows
+        the rows of the levels (vector operations, allocations, a call per level and step)
+        more than the entries its work model counts, and per counted unit of work it costs
+        2–7 × SSOR-PCG's compiled iteration on the study's matrices, a price that the
+        compiled kernels' runs cannot tell.  Priced per row, an iteration was predicted
+        within 0.69–1.18 × its clock on 2-D and 3-D Laplacians, 27-point stencils, the
+        study's heat, Monte Carlo, anisotropic and elasticity matrices
+        (``docs/studies/precond_rules.md``).  The Tuner's guard converts a never-run AMG
+        family's iteration at this price (:meth:`bandit.armset.ArmSet.rate`).
+
+        The cycle is timed alone (the least of :data:`_CALIBRATION_REPEATS`), the rest of a
+        PCG iteration (a product with the matrix, six vector updates) counted at the
+        compiled kernel's clock per multiply–add, itself the slope of SSOR-PCG solves of two
+        iteration counts (the least of as many pairs, interleaved with the cycles): short
+        runs, so that a busy core's preemption misses some, without a solve's fixed costs.
+
+        Examples
+        --------
+        >>> AMG().iteration_price() > 20
+        True
+        """
+        key = self._settings_key() + (self.cycle,)
+        price = _AMG_ITERATION_PRICE.get(key)
+        if price is None:
+            price = _AMG_ITERATION_PRICE[key] = self._iteration_clock()
+        return price
+
+    def _iteration_clock(self) -> float:
+        """The price of :meth:`iteration_price`, measured (0 if the clock read nothing)."""
+        from ._api import ssor_pcg
+        from ._operator import prepare
+        from ._precond_work import work_model
+
+        op = prepare(_poisson_cube(AMG_CALIBRATION_SIDE))
+        b, z = np.ones(op.n), np.empty(op.n)
+        amg = AMG(**self.settings()).setup(op)
+        lo, hi = _CALIBRATION_ITERATIONS
+        cycle, best = math.inf, {}
+        for _ in range(_CALIBRATION_REPEATS):
+            t0 = time.perf_counter()
+            amg._apply_into(b, z)
+            cycle = min(cycle, time.perf_counter() - t0)
+            for k in (lo, hi):
+                t0 = time.perf_counter()
+                res = ssor_pcg(op, b, _CALIBRATION_OMEGA, rtol=1e-300, maxiter=k)
+                sec = time.perf_counter() - t0
+                if k not in best or sec < best[k][0]:
+                    best[k] = (sec, res.iterations)
+        (t1, i1), (t2, i2) = best[lo], best[hi]
+        ssor = work_model("ssor_pcg", op, {"pc": "ssor", "omega": _CALIBRATION_OMEGA})
+        per_madd = (t2 - t1) / (i2 - i1) / (ssor.per_iteration * op.nnz) if i2 > i1 else 0.0
+        if not per_madd > 0:
+            return 0.0
+        # the cycle, and the rest of a PCG iteration (a product, 6 vector updates) compiled
+        price = cycle / per_madd / op.n + (op.nnz + 6 * op.n) / op.n
+        return price if price < math.inf else 0.0
+
     def _settings_key(self):
         return (self.strength, self.theta, self.smooth, self.smoother, self.sweeps,
                 self.max_coarse, self.max_levels)
@@ -396,6 +461,17 @@ _AMG_FIXED_CLOCK = {}
 #: per AMG settings: a set-up's seconds beyond its fixed cost, in products with the matrix
 #: (measured on the calibration cube, :meth:`AMG.setup_price`)
 _AMG_PRODUCT_EQUIVALENTS = {}
+
+#: per AMG settings and cycle: an AMG-PCG iteration's clock in multiply-adds of SSOR-PCG's
+#: compiled kernel per row of the matrix (:meth:`AMG.iteration_price`)
+_AMG_ITERATION_PRICE = {}
+#: :meth:`AMG.iteration_price` times this many single cycles on the calibration cube (about
+#: 0.3 ms each) and as many pairs of SSOR-PCG solves of these iteration counts (their slope is
+#: the compiled kernel's clock per multiply-add), keeping the least of each: short runs, so
+#: that a busy core's preemption misses some
+_CALIBRATION_ITERATIONS = (5, 25)
+_CALIBRATION_REPEATS = 9
+_CALIBRATION_OMEGA = 1.5
 
 
 def _poisson_cube(m):
