@@ -72,7 +72,33 @@ def convdiff_matrix(nx: int, pe: float, theta: float) -> sp.csr_matrix:
     return _sorted(sp.kron(Id, Tx) + sp.kron(Ty, Id) + diag)
 
 
-class ConvDiffSweep2D:
+class PecletSweep2D:
+    """A steady unit-square problem on ``(nx − 1)²`` interior nodes along a Péclet-number
+    continuation, ``log10 Pe_k = ½ log10(pe_max) (1 − cos(2πk / per_sweep))`` (1 → ``pe_max``
+    → 1, ``sweeps`` times), the right-hand side ``1/nx²``, each solve started from zero by
+    :meth:`initial`; a subclass gives :meth:`matrix`."""
+
+    def __init__(self, nx: int, sweeps: int, per_sweep: int, pe_max: float):
+        self.nx = _integer(nx, "nx", 2)
+        self.sweeps = _integer(sweeps, "sweeps", 1)
+        self.per_sweep = _integer(per_sweep, "per_sweep", 2)
+        self.pe_max = _positive(pe_max, "pe_max")
+        self.n = (self.nx - 1) ** 2
+        self.steps = self.sweeps * self.per_sweep
+        k = np.arange(self.steps)
+        top = math.log10(self.pe_max)
+        self._ctx = 0.5 * top * (1 - np.cos(2 * np.pi * k / self.per_sweep)) + 0.0
+        self.b = np.full(self.n, 1.0 / self.nx ** 2)
+
+    def initial(self):
+        return np.zeros(self.n)
+
+    def contexts(self) -> np.ndarray:
+        """``log10 Pe_k``."""
+        return self._ctx.copy()
+
+
+class ConvDiffSweep2D(PecletSweep2D):
     """Upwind convection–diffusion along a Péclet-number continuation (``convdiff2d``).
 
     Parameters
@@ -96,24 +122,8 @@ class ConvDiffSweep2D:
 
     def __init__(self, nx: int, sweeps: int = 2, per_sweep: int = 80, pe_max: float = 1e4,
                  theta: float = 2 * math.pi / 3):
-        self.nx = _integer(nx, "nx", 2)
-        self.sweeps = _integer(sweeps, "sweeps", 1)
-        self.per_sweep = _integer(per_sweep, "per_sweep", 2)
-        self.pe_max = _positive(pe_max, "pe_max")
+        super().__init__(nx, sweeps, per_sweep, pe_max)
         self.theta = _finite(theta, "theta")
-        self.n = (self.nx - 1) ** 2
-        self.steps = self.sweeps * self.per_sweep
-        k = np.arange(self.steps)
-        top = math.log10(self.pe_max)
-        self._ctx = 0.5 * top * (1 - np.cos(2 * np.pi * k / self.per_sweep)) + 0.0
-        self.b = np.full(self.n, 1.0 / self.nx ** 2)
-
-    def initial(self):
-        return np.zeros(self.n)
-
-    def contexts(self) -> np.ndarray:
-        """``log10 Pe_k``."""
-        return self._ctx.copy()
 
     def matrix(self, k: int) -> sp.csr_matrix:
         return convdiff_matrix(self.nx, 10.0 ** self._ctx[k], self.theta)

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._problems_adaptive import AdaptiveStepSequence, SteadyLoadSequence
+from ._problems_unseen2 import PecletSweep2D
 from ._problems_checks import _integer, _positive
 
 __all__ = ["REFINE_LEVELS", "laplacian_2d", "prolongation_1d", "prolongation_2d",
@@ -249,7 +250,7 @@ def rotconv_matrix(nx: int, pe: float) -> sp.csr_matrix:
     return _sorted(A)
 
 
-class RotConvSweep2D:
+class RotConvSweep2D(PecletSweep2D):
     """Upwind convection–diffusion in a recirculating wind along a Péclet-number
     continuation (``rotconv2d``).
 
@@ -272,23 +273,7 @@ class RotConvSweep2D:
     """
 
     def __init__(self, nx: int, sweeps: int = 2, per_sweep: int = 60, pe_max: float = 1e3):
-        self.nx = _integer(nx, "nx", 2)
-        self.sweeps = _integer(sweeps, "sweeps", 1)
-        self.per_sweep = _integer(per_sweep, "per_sweep", 2)
-        self.pe_max = _positive(pe_max, "pe_max")
-        self.n = (self.nx - 1) ** 2
-        self.steps = self.sweeps * self.per_sweep
-        k = np.arange(self.steps)
-        top = math.log10(self.pe_max)
-        self._ctx = 0.5 * top * (1 - np.cos(2 * np.pi * k / self.per_sweep)) + 0.0
-        self.b = np.full(self.n, 1.0 / self.nx ** 2)
-
-    def initial(self):
-        return np.zeros(self.n)
-
-    def contexts(self) -> np.ndarray:
-        """``log10 Pe_k``."""
-        return self._ctx.copy()
+        super().__init__(nx, sweeps, per_sweep, pe_max)
 
     def matrix(self, k: int) -> sp.csr_matrix:
         return rotconv_matrix(self.nx, 10.0 ** self._ctx[k])

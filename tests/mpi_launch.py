@@ -31,3 +31,28 @@ def two_ranks(script, *args, timeout):
         stdout, stderr = proc.communicate()
         pytest.fail(f"the ranks were left waiting (timeout):\n{stdout}\n{stderr}")
     assert proc.returncode == 0, f"mpiexec failed:\n{stdout}\n{stderr}"
+
+
+def scenario_reports(script, out, cases, *, timeout=90):
+    """Run ``python script out *cases`` on two ranks (each scenario writes
+    ``out/<case>.rank<r>.json`` on every rank it finishes) and read the reports back: a dict of
+    case → both ranks' reports, a case missing where a rank did not finish it (left waiting,
+    killed at ``timeout`` seconds), and the end of the ranks' stderr, for the failure message.
+    A timeout is not a failure here: each scenario's test says which scenarios are missing."""
+    import json
+
+    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(script), str(out),
+           *cases]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+    reports = {}
+    for name in cases:
+        files = [Path(out) / f"{name}.rank{r}.json" for r in range(2)]
+        if all(f.exists() for f in files):
+            reports[name] = [json.loads(f.read_text()) for f in files]
+    return reports, stderr[-3000:]

@@ -14,16 +14,11 @@ rank raised (a callback).  Now every rank raises at the same step — the failin
 exception, the others one naming that rank and the error — and the round is recorded on every
 rank or on none.
 """
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import mpi_one_rank_fails as script
 import pytest
-from mpi_launch import ENV
+from mpi_launch import scenario_reports
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
@@ -53,21 +48,8 @@ CASES = {
 def ranks(tmp_path_factory):
     """Both ranks' reports per scenario (a scenario missing: its ranks did not finish it)."""
     out = tmp_path_factory.mktemp("one_rank_fails")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
-           str(HERE / "mpi_one_rank_fails.py"), str(out), *CASES]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate()
-    reports = {}
-    for name in CASES:
-        files = [out / f"{name}.rank{r}.json" for r in range(2)]
-        if all(f.exists() for f in files):
-            reports[name] = [json.loads(f.read_text()) for f in files]
-    return reports, stderr[-3000:], out
+    reports, stderr = scenario_reports(HERE / "mpi_one_rank_fails.py", out, CASES)
+    return reports, stderr, out
 
 
 @pytest.mark.parametrize("name", list(CASES))

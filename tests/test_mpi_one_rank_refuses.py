@@ -13,16 +13,11 @@ to a distributed Mat, did the same; and a Tuner's failure told by one rank while
 compared the ranks' inputs in the solvers reached it as another exchange's data (a
 ``TypeError``), then left a rank waiting.
 """
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import mpi_one_rank_refuses as script
 import pytest
-from mpi_launch import ENV
+from mpi_launch import scenario_reports
 
 pytestmark = [pytest.mark.petsc, pytest.mark.mpi]
 
@@ -49,21 +44,8 @@ CASES = [*REFUSED, *INTERRUPTED]
 def ranks(tmp_path_factory):
     """Both ranks' reports per scenario (a scenario missing: its ranks did not finish it)."""
     out = tmp_path_factory.mktemp("one_rank_refuses")
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable,
-           str(HERE / "mpi_one_rank_refuses.py"), str(out), *CASES]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate()
-    reports = {}
-    for name in CASES:
-        files = [out / f"{name}.rank{r}.json" for r in range(2)]
-        if all(f.exists() for f in files):
-            reports[name] = [json.loads(f.read_text()) for f in files]
-    return reports, stderr[-3000:]
+    reports, stderr = scenario_reports(HERE / "mpi_one_rank_refuses.py", out, CASES)
+    return reports, stderr
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
