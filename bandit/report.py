@@ -17,6 +17,7 @@ import math
 import re
 import sys
 import time
+import weakref
 
 import numpy as np
 
@@ -124,6 +125,7 @@ class Hook:
         self._next = 0.0
         self._iters = 0
         self._regret = "≈-"  # the last regret estimate shown, with its sign (≈, or ≤ a bound)
+        self._at_exit = None
 
     def __call__(self, result):
         if self.progress:
@@ -144,6 +146,11 @@ class Hook:
             before = len(self.tuner._log) - 1
             self.bar = tqdm(desc=self.desc, unit="solve", leave=True, initial=before,
                             **_log_options(tqdm))
+            if not self._at_exit:
+                # the final totals at the end of the program, whatever order the interpreter
+                # collects objects in at its shutdown (a bar written into a log had ended on
+                # its first line in some programs); nothing held if the hook goes first
+                self._at_exit = weakref.finalize(self, _close_at_exit, weakref.ref(self))
             self._iters = int(np.sum(self.tuner._rows["iterations"][:-1])) if before else 0
         self._iters += int(result.iterations)
         now = time.perf_counter()
@@ -193,3 +200,14 @@ class Hook:
             self.bar.set_postfix_str(self.postfix(), refresh=False)
             self.bar.close()
             self.bar = None
+
+
+def _close_at_exit(ref):
+    """A progress bar still open when the program ends: its final totals, then closed (never
+    an error at exit: the figure is a courtesy)."""
+    hook = ref()
+    if hook is not None:
+        try:
+            hook.close()
+        except Exception:  # noqa: BLE001 (the interpreter is shutting down)
+            pass

@@ -314,3 +314,35 @@ def test_a_solved_last_round_keeps_the_last_kept_rounds_checkpoint():
             np.testing.assert_array_equal(c[:4], getattr(e4, key))  # the same estimate
             np.testing.assert_array_equal(c[4:], c[3:4])  # held over the solved round
         assert e.estimate == e4.estimate
+
+
+def test_a_progress_bar_in_a_log_ends_on_the_runs_final_totals(tmp_path):
+    """``progress=True`` with standard error in a file: when the program ends with the bar
+    still open, its last line holds the run's final totals, the regret estimate that
+    ``tuner.regret()`` reports (the bar had ended on the estimate of its first solve, whose
+    refresh interval a short run never reached, or on its first line alone)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import numpy as np, scipy.sparse as sp, bandit\n"
+        "A = sp.diags([-1, 2.0, -1], [-1, 0, 1], shape=(50, 50)).tocsr()\n"
+        "t = bandit.Tuner(solver='sor', progress=True)\n"
+        "for k in range(3):\n"
+        "    t.solve(A * (1 + 0.1 * k), np.ones(50))\n"
+        "print(repr(t.regret().best_fixed.estimate), sum(t.history['iterations']))\n"
+        "cycle = [t]\n"
+        "cycle.append(cycle)  # held to the end\n")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with open(tmp_path / "err.log", "w") as err:
+        out = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE,
+                             stderr=err, text=True, cwd=root, check=True,
+                             env={**__import__("os").environ, "PYTHONPATH": str(root)}).stdout
+    est, iters = out.split()
+    last = (tmp_path / "err.log").read_text().strip().splitlines()[-1]
+    assert last.startswith("tuned solves: 3solve")
+    assert f"iterations={int(iters):,}" in last
+    assert f"regret≈{float(est):,.0f} (vs best fixed)" in last
