@@ -33,9 +33,9 @@ def test_parts_options_with_parts_still_reach_the_parts(monkeypatch, capsys):
     seen = {}
 
     def parts(kind, size, steps, seed, warmup, omega, clock, general, baseline=None,
-              fixed="ssor_pcg"):
+              fixed="ssor_pcg", cold=0):
         seen.update(kind=kind, size=size, warmup=warmup, omega=omega, clock=clock,
-                    general=general, baseline=baseline, fixed=fixed)
+                    general=general, baseline=baseline, fixed=fixed, cold=cold)
         return {}
 
     monkeypatch.setattr(bench_percall, "run_parts", parts)
@@ -45,4 +45,4 @@ def test_parts_options_with_parts_still_reach_the_parts(monkeypatch, capsys):
     assert main(["bench", "percall", *argv]) == 0
     assert seen == {"kind": "heat2d", "size": 40, "warmup": 5, "omega": 1.8,
                     "clock": "thread_time", "general": True, "baseline": None,
-                    "fixed": "ssor_pcg"}
+                    "fixed": "ssor_pcg", "cold": 0}
