@@ -350,7 +350,16 @@ class AMG(Preconditioner):
 
         op = prepare(_poisson_cube(AMG_CALIBRATION_SIDE))
         b, z = np.ones(op.n), np.empty(op.n)
-        amg = AMG(**self.settings()).setup(op)
+        try:
+            amg = AMG(**self.settings()).setup(op)
+        except SetupError:
+            # settings that build no hierarchy on the cube (one level of 4 096 unknowns) are
+            # refused at their own set-up too: their price is the default cycle's, whose
+            # Python per level and row it shares (the guard only needs an order of size, and
+            # asking for a price must never raise where a set-up failure is a failed try)
+            if self.settings() == AMG(cycle=self.cycle).settings():
+                raise
+            return AMG(cycle=self.cycle).iteration_price()
         lo, hi = _CALIBRATION_ITERATIONS
         cycle, best = math.inf, {}
         for _ in range(_CALIBRATION_REPEATS):

@@ -193,3 +193,14 @@ def test_the_calibration_is_paid_at_the_first_amg_budget_outside_any_run(monkeyp
     t.solve(A, bs[8])
     assert t.history["arm"][-1] == 1 or t.history["censored"][-1]
     assert calls == [False]  # once, by the guard's budget, before the try's clock starts
+
+
+def test_settings_that_build_no_hierarchy_on_the_cube_take_the_default_cycles_price():
+    """AMG of one level (more unknowns at its coarsest level than AMG accepts) cannot build
+    the calibration cube's hierarchy: asking its price had raised that set-up's error out of
+    the guard (a Tuner on the clock with such an arm failed instead of recording a failed
+    try); it takes the default V-cycle's price."""
+    from solvers.precond import AMG
+
+    one = AMG(max_levels=1)
+    assert one.iteration_price() == AMG().iteration_price() > 0
