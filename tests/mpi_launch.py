@@ -16,19 +16,28 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 
-def two_ranks(script, *args, timeout):
-    """Run ``python script *args`` on two ranks; fail the test on a non-zero status or when
-    ``timeout`` seconds pass (mpiexec and its ranks, in a session of their own, are then
-    killed)."""
+def _run(script, args, timeout):
+    """``python script *args`` on two ranks, in a session of its own: the process, its
+    output and whether ``timeout`` seconds passed (mpiexec and its ranks then killed)."""
     cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(script),
            *map(str, args)]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
+        return proc, stdout, stderr, False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
+        return proc, stdout, stderr, True
+
+
+def two_ranks(script, *args, timeout):
+    """Run ``python script *args`` on two ranks; fail the test on a non-zero status or when
+    ``timeout`` seconds pass (mpiexec and its ranks, in a session of their own, are then
+    killed)."""
+    proc, stdout, stderr, waited = _run(script, args, timeout)
+    if waited:
         pytest.fail(f"the ranks were left waiting (timeout):\n{stdout}\n{stderr}")
     assert proc.returncode == 0, f"mpiexec failed:\n{stdout}\n{stderr}"
 
@@ -41,15 +50,7 @@ def scenario_reports(script, out, cases, *, timeout=90):
     A timeout is not a failure here: each scenario's test says which scenarios are missing."""
     import json
 
-    cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, str(script), str(out),
-           *cases]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate()
+    _, _, stderr, _ = _run(script, [out, *cases], timeout)
     reports = {}
     for name in cases:
         files = [Path(out) / f"{name}.rank{r}.json" for r in range(2)]
