@@ -88,7 +88,8 @@ def test_a_matrix_of_the_calibration_kind_is_priced_at_its_set_up(counted_clock)
 def _tuner(price_setups, clock=None, solves=2, m=20):
     """A Tuner over :data:`ARMS` playing arm 0 (SSOR-PCG), with ``solves`` solves behind it
     (the first cold, the second warm), its policy's record then cleared; the guard's clock
-    floors and prices of set-ups taken from ``clock`` (another such Tuner) if given."""
+    floors, prices of set-ups and measured rates taken from ``clock`` (another such Tuner)
+    if given."""
     p = FixedArm(ARMS, arm=0)
     t = Tuner(p, cost="timed_work")
     t._arms.price_setups = price_setups
@@ -102,6 +103,10 @@ def _tuner(price_setups, clock=None, solves=2, m=20):
     if clock is not None:
         t._arms._clock_floor = dict(clock._arms._clock_floor)
         t._arms._clock_price = dict(clock._arms._clock_price)
+        # and the measured rates the set-up's lower bound also reads (passes × the cheapest
+        # seconds per unit of work): this Tuner's own solves, timed on a loaded core, could
+        # put that bound above a synthetic leader placed from ``clock``'s bound
+        t._arms._fit = [list(f) for f in clock._arms._fit]
     return p, t
 
 
