@@ -15,6 +15,7 @@ from ._fpmode import flush_on, restore
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
                       check_vector_norm)
 from ._extras import install_hint
+from ._jitcache import raise_interrupt
 from ._operator import prepare
 from ._result import IterateOverflowError, SolveResult
 
@@ -336,6 +337,9 @@ def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zer
                           _NO_MIRROR if mirror is None else mirror, mirror is not None, x, b,
                           omega, tol, maxiter, dtol, K.SOR_WINDOW,
                           op.workspace(K.SOR_WORK_VECTORS))
+    except SystemError as exc:  # Ctrl-C handled inside Numba's own helpers
+        raise_interrupt(exc)
+        raise
     finally:
         restore(mode)
     return _finish("sor", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -421,6 +425,9 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
         out = solve(sys_op.indptr, sys_op.indices, sys_op.data, *lower, *upper,
                     sys_op.diagonal, sys_op.inv_diagonal, omega, sys_x, sys_b, tol, maxiter,
                     dtol, op.workspace(KS.WORK_VECTORS))
+    except SystemError as exc:  # Ctrl-C handled inside Numba's own helpers
+        raise_interrupt(exc)
+        raise
     finally:
         restore(mode)
     if order != "paper":
@@ -465,6 +472,9 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero
     try:
         out = K.cg_solve(op.indptr, op.indices, op.data, x, b, tol, maxiter, dtol,
                          op.workspace(K.CG_WORK_VECTORS))
+    except SystemError as exc:  # Ctrl-C handled inside Numba's own helpers
+        raise_interrupt(exc)
+        raise
     finally:
         restore(mode)
     res = _finish("cg", op, b, x, None, out, t0, b_norm, rtol, atol, maxiter, scale)
@@ -733,6 +743,9 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     mode = flush_on(op, tol) if type(pc).__dict__.get("_compiled_solve") else None
     try:
         out = pc._solve(op, x, b, r, rnorm, tol, maxiter, dtol)
+    except SystemError as exc:  # Ctrl-C handled inside Numba's own helpers
+        raise_interrupt(exc)
+        raise
     finally:
         restore(mode)
     if state == "reused" and out[2] != K.CONVERGED:

@@ -312,6 +312,38 @@ def _redeliver_interrupt(unraisable) -> None:
     sys.setprofile(watch)
 
 
+def raise_interrupt(exc: SystemError) -> None:
+    """Raise the ``KeyboardInterrupt`` (Ctrl-C, or the command line's SIGTERM) behind ``exc``,
+    if there is one; return otherwise.
+
+    A signal's handler runs at the first step of Python code after the signal arrives; in a
+    kernel's :func:`solvers._kernels.look_for_signals` that can be inside Numba's own Python
+    helpers for the object-mode block (seen: ``numba.core.serialize._numba_unpickle``), whose
+    exception the compiled code does not pass on: the kernel's call then fails with
+    ``SystemError: ... returned a result with an exception set``, the ``KeyboardInterrupt``
+    as its cause — a user's Ctrl-C read as an internal error.  The solvers' wrappers call this on any
+    ``SystemError`` of a kernel's call, so Ctrl-C leaves a solve as ``KeyboardInterrupt``
+    wherever in the look it was handled.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt as ki:
+    ...         raise SystemError("returned a result with an exception set") from ki
+    ... except SystemError as exc:
+    ...     try:
+    ...         raise_interrupt(exc)
+    ...     except KeyboardInterrupt:
+    ...         print("KeyboardInterrupt")
+    KeyboardInterrupt
+    """
+    cause = exc.__cause__ if exc.__cause__ is not None else exc.__context__
+    if isinstance(cause, KeyboardInterrupt):
+        raise cause.with_traceback(cause.__traceback__) from None
+
+
 @contextlib.contextmanager
 def signals_held():
     """Ctrl-C and SIGTERM wait until the block ends (main thread only; a handler installed

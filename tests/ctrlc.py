@@ -4,8 +4,11 @@ last a given time (``tests/test_newuser30_ctrlc_in_kernel.py``,
 import math
 import os
 import signal
+import sys
 import threading
 import time
+
+from solvers import _jitcache
 
 
 def interrupted_after(call, signal_at):
@@ -13,6 +16,10 @@ def interrupted_after(call, signal_at):
     process ``signal_at`` seconds in); ``None`` if it returned."""
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(signal_at, os.kill, (os.getpid(), signal.SIGINT))
+    # the library's hook for an interrupt Python swallows inside llvmlite's callbacks (a
+    # kernel's first look for signals may compile): pytest replaces sys.unraisablehook with
+    # its own during a test, and the Ctrl-C was then lost there (seen under load)
+    hook, sys.unraisablehook = sys.unraisablehook, _jitcache._redeliver_interrupt
     try:
         t0 = time.perf_counter()
         timer.start()
@@ -24,6 +31,7 @@ def interrupted_after(call, signal_at):
     finally:
         timer.join()
         signal.signal(signal.SIGINT, old)
+        sys.unraisablehook = hook
 
 
 def maxiter_for(solve, run_seconds):
