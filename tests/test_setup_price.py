@@ -137,8 +137,9 @@ def test_the_guard_refuses_a_first_amg_set_up_whose_price_exceeds_the_leader():
     # cost by its price: no AMG-CG attempt can win, fresh or reused (a reuse arm's set-up
     # serves no solve the policy has shown it will give it)
     lead = math.sqrt(floor * priced)
+    clock = t  # (the rates and prices above: the Tuners below solve nothing before deciding)
     for arm in (1, 2):
-        p, t = _tuner(True, clock=t)
+        p, t = _tuner(True, clock=clock)
         _lead(p, t, lead)
         p.arm = arm
         res = t.solve(A, b)
@@ -148,7 +149,7 @@ def test_the_guard_refuses_a_first_amg_set_up_whose_price_exceeds_the_leader():
         assert t._calls[arm][1][False]["pc"].setups == 0  # nothing built
         assert h["cost"][-1] >= lead * (1 - 1e-9)  # told a bound at which it cannot win
         # with pyamg's clock floor alone (the rule before) the attempt was started
-        p, old = _tuner(False, clock=t)
+        p, old = _tuner(False, clock=clock)
         _lead(p, old, lead)
         p.arm = arm
         res = old.solve(A, b)
