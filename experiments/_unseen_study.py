@@ -209,7 +209,7 @@ def format_diagnosis(d: dict, context_name: str) -> str:
         lines.append(f"{name}: its arms' fixed-configuration seconds / best fixed "
                      f"{lo}{c['arms_as_fixed_vs_best_fixed']:.3f}; its calls / those "
                      f"{hi}{c['calls_vs_arms_as_fixed']:.3f}" + (
-                         f" ({missing:g} steps a round on configurations whose fixed run was "
+                         f" ({missing:.3g} steps a round on configurations whose fixed run was "
                          "stopped before them: not priced)" if missing else ""))
     for b in d["bins"]:
         fam = ", ".join(f"{k} {v:.3f}" for k, v in sorted(b["family_seconds"].items(),

@@ -44,7 +44,7 @@ def test_choices_on_a_configuration_stopped_early_are_a_bound_not_a_figure():
     """A learner's steps on a configuration whose fixed run was stopped before them have no
     fixed seconds: they were left out of the sum as if free, and the choice read below the
     per-step oracle (0.840 × the best fixed on a run of biharm2d whose learner drew IC(0)-CG,
-    stopped as a fixed configuration at step 17, on 26 later steps).  Now they are counted
+    stopped as a fixed configuration at step 17, on 21 later steps).  Now they are counted
     and the figure is printed as a bound."""
     from experiments._unseen_study import format_diagnosis
 
