@@ -40,6 +40,30 @@ def test_diagnose_bins_oracle_and_choices_by_hand():
     assert d["choices"]["omega_learner"]["arms_as_fixed_vs_best_fixed"] == pytest.approx(1.0)
 
 
+def test_choices_on_a_configuration_stopped_early_are_a_bound_not_a_figure():
+    """A learner's steps on a configuration whose fixed run was stopped before them have no
+    fixed seconds: they were left out of the sum as if free, and the choice read below the
+    per-step oracle (0.840 × the best fixed on a run of biharm2d whose learner drew IC(0)-CG,
+    stopped as a fixed configuration at step 17, on 21 later steps).  Now they are counted
+    and the figure is printed as a bound."""
+    from experiments._unseen_study import format_diagnosis
+
+    arrays, labels = _arrays()
+    arrays["cpu/cg+ic0"] = np.array([[3.0, 3.0, np.nan, np.nan], [np.nan] * 4])  # stopped
+    arrays["cpu/learner"] = np.array([[1.5, 1.0, 4.5, 4.5]])
+    arrays["arms/learner"] = np.array([[0, 0, 1, 1]])
+    d = diagnose(arrays, labels, [1.0], bins=2)
+    c = d["choices"]["learner"]
+    assert c["unpriced_steps"] == 2
+    assert c["arms_as_fixed_vs_best_fixed"] == pytest.approx(2 / 10)  # only what is priced
+    text = format_diagnosis(d, "ctx")
+    assert "learner: its arms' fixed-configuration seconds / best fixed ≥ 0.200" in text
+    assert "2 steps a round on configurations whose fixed run was stopped" in text
+    # every step priced: no bound, no note
+    full, labels = _arrays()
+    assert "≥" not in format_diagnosis(diagnose(full, labels, [1.0], bins=2), "c")
+
+
 def test_tiny_study_writes_and_reads_back(tmp_path, capsys):
     assert main(["--sequences", "rgg", "--size", "60", "--seeds", "1", "--out",
                  str(tmp_path)]) == 0
