@@ -133,3 +133,36 @@ def test_contexts_in_a_npz_are_not_read_as_lines_of_text(tmp_path, capsys):
     line = _tune([tmp_path / "A.mtx", "--contexts", ctx], tmp_path, capsys)
     assert f"{ctx}: a zip archive" in line and "np.save(path, contexts)" in line, line
     assert "line 1 is" not in line
+
+
+# --- experiments.user_files.run with systems that are not (A, b) pairs ----------------------
+
+@pytest.mark.parametrize("systems, fragment", [
+    (lambda A, b: [(A, b), (A, b, 1.0)],
+     r"^system 1: systems must be \(A, b\) pairs, got a triple of 3 items; a context goes in "
+     r"contexts="),
+    (lambda A, b: [A, A], r"^system 0: .*got a csr_matrix of shape \(20, 20\); a matrix alone "
+                          r"has no right-hand side"),
+    (lambda A, b: [(A,)], r"^system 0: .*got a tuple of 1 item$"),
+])
+def test_run_names_a_system_that_is_not_a_pair(systems, fragment):
+    from experiments import user_files as uf
+    from experiments.user_files import UnreadSystem
+
+    A = _laplacian()
+    with pytest.raises(ValueError, match=fragment) as info:
+        uf.run(systems(A, np.ones(20)), solver="sor", arms=[1.0, 1.5])
+    assert not isinstance(info.value, UnreadSystem)  # no file was re-read
+    assert "unpack" not in str(info.value)
+
+
+def test_run_names_the_system_by_its_name_and_takes_pairs_as_lists():
+    from experiments import user_files as uf
+
+    A = _laplacian()
+    with pytest.raises(ValueError, match=r"^b\.mtx: systems must be \(A, b\) pairs"):
+        uf.run([(A, np.ones(20)), (A, np.ones(20), 2.0)], solver="sor", arms=[1.0, 1.5],
+               names=["a.mtx", "b.mtx"])
+    out = uf.run([[A, np.ones(20)], (A.toarray(), list(np.ones(20)))], solver="sor",
+                 arms=[1.0, 1.5])
+    assert out["converged"].all()
