@@ -43,7 +43,8 @@ def test_a_masked_context_without_masked_entries_is_an_ordinary_context():
 # --- relaxtune tune: files that are not what their names say, or given in the other place ---
 
 def _tune(args, tmp_path, capsys):
-    code = cli.main(["tune", *map(str, args), "--solver", "sor", "--no-exact", "--quiet",
+    solver = [] if "--resume" in map(str, args) else ["--solver", "sor"]
+    code = cli.main(["tune", *map(str, args), *solver, "--no-exact", "--quiet",
                      "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, (code, err)
@@ -166,3 +167,26 @@ def test_run_names_the_system_by_its_name_and_takes_pairs_as_lists():
     out = uf.run([[A, np.ones(20)], (A.toarray(), list(np.ones(20)))], solver="sor",
                  arms=[1.0, 1.5])
     assert out["converged"].all()
+
+
+# --- a run's history.csv given where its tuner goes --------------------------------------
+
+@pytest.mark.parametrize("name", ["history.csv", "history.csv.gz"])
+def test_loading_a_history_csv_says_it_is_the_history_not_a_damaged_tuner(tmp_path, name):
+    tuner = bandit.Tuner(solver="sor")
+    tuner.solve(_laplacian(), np.ones(20))
+    tuner.to_csv(tmp_path / name)
+    with pytest.raises(bandit.TunerFileError, match=r"it is a run's history as CSV "
+                                                    r"\(Tuner\.to_csv") as info:
+        bandit.Tuner.load(tmp_path / name)
+    assert "corrupt or truncated" not in str(info.value)
+
+
+def test_resume_from_the_folders_history_names_its_tuner_file(tmp_path, capsys):
+    scipy.io.mmwrite(tmp_path / "A.mtx", _laplacian())
+    first = tmp_path / "first"
+    assert cli.main(["tune", str(tmp_path / "A.mtx"), "--solver", "sor", "--no-exact",
+                     "--quiet", "--out", str(first)]) == 0
+    line = _tune([tmp_path / "A.mtx", "--resume", first / "history.csv"], tmp_path, capsys)
+    assert "a run's history as CSV" in line and "tuner.json" in line, line
+    assert "corrupt or truncated" not in line
