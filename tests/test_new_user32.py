@@ -190,3 +190,41 @@ def test_resume_from_the_folders_history_names_its_tuner_file(tmp_path, capsys):
     line = _tune([tmp_path / "A.mtx", "--resume", first / "history.csv"], tmp_path, capsys)
     assert "a run's history as CSV" in line and "tuner.json" in line, line
     assert "corrupt or truncated" not in line
+
+
+# --- SOR whose sweeps overflow on a row far from diagonally dominant ----------------------
+
+@pytest.mark.parametrize("M, row, times", [
+    (np.array([[1e-300, 1e10], [1e10, 1.0]]), 0, "more than 1.8e308 times |a_ii| = 1.000e-300"),
+    (np.array([[1.0, 1e-3, 0.0], [1e200, 1e-200, 0.0], [0.0, 0.0, 1.0]]), 1,
+     "more than 1.8e308 times |a_ii| = 1.000e-200"),
+    (np.array([[1e-200, 1.0], [1.0, 1e-200]]), 0, "1.000e+200 times |a_ii| = 1.000e-200"),
+])
+def test_an_sor_overflow_names_the_row_not_x0_or_a_nearly_singular_matrix(M, row, times):
+    """The solution is ordinary; SOR's sweeps grow by the row's ratio at every ω.  The error
+    had said "either x0 is out of proportion with b ... or A is nearly singular at its scale,
+    e.g. a diagonal entry 1e-320", from x0 = 0, with "the residual ‖b − A x‖ = nan"."""
+    import solvers
+
+    b = np.ones(len(M))
+    assert np.all(np.isfinite(np.linalg.solve(M, b)))
+    for call in (lambda: solvers.sor(sp.csr_matrix(M), b, 1.0),
+                 lambda: solvers.sor(M, b, 1.9),
+                 lambda: bandit.Tuner(solver="sor").solve(M, b)):
+        with pytest.raises(solvers.IterateOverflowError,
+                           match=rf"sor cannot solve this system: its sweeps overflowed .* in "
+                                 rf"row {row} the off-diagonal entries sum to ") as info:
+            call()
+        text = str(info.value)
+        assert times in text and "whatever ω" in text
+        assert "x0 is out of proportion" not in text and "nearly singular" not in text
+        assert "= nan" not in text
+
+
+def test_an_sor_overflow_from_a_huge_x0_keeps_its_message():
+    import solvers
+
+    x0 = np.full(100, 1e308)
+    x0[::2] = -1e308
+    with pytest.raises(solvers.IterateOverflowError, match="x0 is out of proportion with b"):
+        solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5, x0=x0)
