@@ -317,7 +317,10 @@ def read_matrix(path) -> sp.csr_matrix:
     if not sp.issparse(M):
         M = sp.csr_matrix(np.atleast_2d(M))
     if np.iscomplexobj(M.data):
-        raise ValueError(f"{path}: complex values; the solvers take real matrices")
+        zero = M.data.size and not np.any(M.data.imag)
+        raise ValueError(f"{path}: complex values; the solvers take real matrices" + (
+            " (every imaginary part is zero: write the matrix as real, e.g. "
+            "scipy.io.mmwrite(path, A.real))" if zero else ""))
     if M.dtype == np.bool_:
         # a boolean sparse matrix is a sparsity pattern (every stored entry reads as 1, a
         # -1 of the user's system as +1), as a Matrix Market pattern file is

@@ -228,3 +228,41 @@ def test_an_sor_overflow_from_a_huge_x0_keeps_its_message():
     x0[::2] = -1e308
     with pytest.raises(solvers.IterateOverflowError, match="x0 is out of proportion with b"):
         solvers.sor(solvers.gallery.laplacian_2d(10), np.ones(100), 1.5, x0=x0)
+
+
+# --- a real system held in a complex array ------------------------------------------------
+
+@pytest.mark.parametrize("which", ["A sparse", "A dense", "b"])
+def test_a_complex_array_with_zero_imaginary_parts_is_told_to_pass_its_real_part(which):
+    import solvers
+
+    A, b = _laplacian(), np.ones(20)
+    if which == "A sparse":
+        A = A.astype(complex)
+    elif which == "A dense":
+        A = A.toarray().astype(complex)
+    else:
+        b = b.astype(complex)
+    name = which[0]
+    for call in (lambda: solvers.sor(A, b, 1.5), lambda: bandit.Tuner(solver="sor").solve(A, b)):
+        with pytest.raises(ValueError, match=rf"{name} is complex \(complex128\); relaxtune "
+                                             rf"solves real systems only: every imaginary part "
+                                             rf"of {name} is zero.*pass {name}\.real$"):
+            call()
+    fixed = solvers.sor(A.real, b.real, 1.5)  # the advice works
+    assert fixed.converged
+
+
+def test_a_complex_array_with_imaginary_parts_gets_no_such_advice():
+    import solvers
+
+    with pytest.raises(ValueError, match=r"real systems only$"):
+        solvers.sor(_laplacian() * (1 + 1j), np.ones(20), 1.5)
+
+
+def test_a_complex_matrix_file_with_zero_imaginary_parts_is_told_to_write_it_real(tmp_path,
+                                                                                   capsys):
+    path = tmp_path / "A.mtx"
+    scipy.io.mmwrite(path, _laplacian().astype(complex))
+    line = _tune([path], tmp_path, capsys)
+    assert "complex values; the solvers take real matrices (every imaginary part is zero" in line
