@@ -245,7 +245,11 @@ _OTHER_KINDS = ((b"%%matrixmarket", "a Matrix Market file (a matrix or a vector)
                 (b"pk\x03\x04", "a zip archive (such as scipy's .npz of a matrix)"),
                 (b"\x93numpy", "a NumPy .npy array"),
                 (b"\x1f\x8b", "a gzip-compressed file (such as a .mtx.gz matrix)"),
-                (b"\x89png", "a PNG image"), (b"%pdf-", "a PDF document"))
+                (b"\x89png", "a PNG image"), (b"%pdf-", "a PDF document"),
+                # the history beside a saved tuner (``history.csv``), its header's first names
+                (b"round,arm,", "a run's history as CSV (Tuner.to_csv, a relaxtune tune "
+                                "folder's history.csv); the tuner itself is the file "
+                                "Tuner.save wrote (the folder's tuner.json)"))
 
 
 def _other_kind(raw: bytes):

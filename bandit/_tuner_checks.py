@@ -83,6 +83,8 @@ def _check_context(context):
         return c
     if isinstance(context, (str, bytes, bool, np.bool_)):
         raise ValueError(f"context must be a number or a sequence of numbers, got {context!r}")
+    if isinstance(context, np.ma.MaskedArray):  # np.ma.masked too: np.asarray drops the mask
+        _check_unmasked_context(context)
     try:
         raw = np.asarray(context)
         if raw.dtype.kind == "O" and raw.ndim == 1 and all(
@@ -105,6 +107,26 @@ def _check_context(context):
     if not np.all(np.isfinite(arr)):
         raise _not_finite(context)
     return arr
+
+
+def _check_unmasked_context(context) -> None:
+    """Refuse a masked context with masked entries: ``np.asarray`` passes the values under
+    the mask (0 for ``np.ma.masked``), which the learner had taken as the context's numbers
+    without a word; a mask of ``False`` only leaves an ordinary array."""
+    mask = np.ma.getmaskarray(context)
+    count = int(np.count_nonzero(mask))
+    if not count:
+        return
+    if mask.ndim == 0:
+        raise ValueError("context is masked (np.ma.masked, a missing value): the learner "
+                         "needs the context's numbers; pass a number, or no context")
+    first = np.unravel_index(int(np.argmax(mask.ravel())), mask.shape)
+    where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
+    raise ValueError(
+        f"context is a masked array with {count} masked entr{'y' if count == 1 else 'ies'} "
+        f"(the first at index {where}): the learner would use the values under the mask as "
+        f"the context's numbers; fill them (context.filled(value)) or, if the values under "
+        f"the mask are meant, pass context.data")
 
 
 def _first_checks(context, A, b, x0):

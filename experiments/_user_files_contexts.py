@@ -49,8 +49,13 @@ def _npy_contexts(path):
     per system.  (Such a file had been read as text: "line 1 is \"\\x93NUMPY...\" (values
     separated by commas)".)"""
     with open(path, "rb") as f:
-        if f.read(6) != b"\x93NUMPY":
-            return None
+        head = f.read(6)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # had been read as text lines
+        raise ValueError(f"{path}: a zip archive (a .npz: np.savez or scipy.sparse.save_npz), "
+                         f"not contexts: save them with np.save(path, contexts) (.npy) or as "
+                         f"text, one line per system")
+    if head != b"\x93NUMPY":
+        return None
     try:
         raw = np.load(path, allow_pickle=False)
     except Exception as exc:  # a truncated file, an array of objects

@@ -27,7 +27,42 @@ def _suffix(path: Path, known) -> str:
         # (a pattern that matched nothing, ``relaxtune tune data/*`` on an empty folder, or a
         # name mistyped without its suffix had been "unknown file type"; it is no file at all)
         raise _not_a_file(path)
+    if path.is_file():
+        _known_elsewhere(path, name, known)
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
+
+
+def _numpy_shape(path: Path):
+    """The shape of the NumPy ``.npy`` array in ``path`` (read from its header only), or
+    ``None`` if it is not one."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False).shape
+    except Exception:  # not a .npy, or one of objects: the generic message stands
+        return None
+
+
+def _known_elsewhere(path: Path, name: str, known) -> None:
+    """Raise the error of a file whose type ``relaxtune tune`` reads, given where it does
+    not (a dense ``.npy`` as a matrix, a ``.npz`` as a right-hand side): it had been an
+    "unknown file type", of a type the same command reads one argument further."""
+    if name.endswith(".npy") and ".npz" in known:
+        shape = _numpy_shape(path)
+        if shape is None:
+            return
+        if len(shape) == 1 or (len(shape) == 2 and 1 in shape):
+            raise ValueError(f"{path}: a NumPy vector of {max(shape)} entries (.npy), not a "
+                             f"matrix: a right-hand side goes in --rhs; matrices are read from "
+                             f"{', '.join(known)}")
+        what = ("a dense " + " × ".join(map(str, shape)) + " NumPy array (.npy)"
+                if len(shape) == 2 else f"a NumPy array of shape {shape} (.npy)")
+        raise ValueError(f"{path}: {what}: matrices are read from {', '.join(known)} (sparse "
+                         f"files); save it with scipy.sparse.save_npz(path, "
+                         f"scipy.sparse.csr_matrix(A)), or as Matrix Market (scipy.io.mmwrite)")
+    if name.endswith(".npz") and ".npy" in known:
+        raise ValueError(f"{path}: a .npz archive (a matrix file, or np.savez of arrays), not "
+                         f"a right-hand side: a system's matrix goes in MATRIX; save each "
+                         f"right-hand side as its own file, np.save(path, b) (.npy), and give "
+                         f"them with --rhs in order")
 
 
 def _not_a_file(path: Path) -> ValueError:
@@ -282,7 +317,10 @@ def read_matrix(path) -> sp.csr_matrix:
     if not sp.issparse(M):
         M = sp.csr_matrix(np.atleast_2d(M))
     if np.iscomplexobj(M.data):
-        raise ValueError(f"{path}: complex values; the solvers take real matrices")
+        zero = M.data.size and not np.any(M.data.imag)
+        raise ValueError(f"{path}: complex values; the solvers take real matrices" + (
+            " (every imaginary part is zero: write the matrix as real, e.g. "
+            "scipy.io.mmwrite(path, A.real))" if zero else ""))
     if M.dtype == np.bool_:
         # a boolean sparse matrix is a sparsity pattern (every stored entry reads as 1, a
         # -1 of the user's system as +1), as a Matrix Market pattern file is
@@ -310,6 +348,9 @@ def _unreadable(path, kind, exc) -> ValueError:
     """The error of a file its reader failed on: the reader's own words, and a byte-order
     mark at its start, or a compression its name does not say, if there is one."""
     text = str(exc)
+    other = _not_numpy(path, kind)
+    if other:
+        return ValueError(f"{path}: cannot read it as {kind}: {other}")
     if kind == ".npy" and "Object arrays cannot be loaded" in text:
         # np.save of a list NumPy kept as Python objects (integers beyond int64, mixed
         # types): NumPy's words named allow_pickle, which relaxtune does not offer
@@ -324,6 +365,44 @@ def _unreadable(path, kind, exc) -> ValueError:
                           f"about 1.8e308)")
     return ValueError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {exc})"
                       f"{_bom_note(path, kind)}{_gzip_note(path, kind)}")
+
+
+#: The first bytes of the NumPy files: ``.npz`` is a zip archive (its local-file or, when
+#: empty, end-of-archive header), ``.npy`` NumPy's own header.
+_ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_START = b"\x93NUMPY"
+
+
+def _not_numpy(path: Path, kind: str) -> str:
+    """What a ``.npz`` or ``.npy`` file is when it is not one (empty, the other kind, or
+    something else), or ``""``.  NumPy's reader takes any file that starts neither as a zip
+    nor as a ``.npy`` for a pickle, and its refusal had been passed on as the file's
+    problem: "This file contains pickled (object) data. If you trust the file you can load
+    it unsafely using the `allow_pickle=` keyword argument", advice relaxtune does not
+    offer, for a file that is no pickle (a text file, a file cut off at 0 bytes)."""
+    if kind not in (".npz", ".npy"):
+        return ""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return ""
+    writer = ("scipy.sparse.save_npz writes a zip archive" if kind == ".npz"
+              else "np.save writes a file that starts with NumPy's header")
+    if not head:
+        return f"the file is empty (0 bytes; {writer}): was it written in full?"
+    if kind == ".npz" and head.startswith(_ZIP_STARTS):
+        return ""
+    if kind == ".npy" and head.startswith(_NPY_START):
+        return ""
+    if kind == ".npz" and head.startswith(_NPY_START):
+        return ("a NumPy .npy array (np.save), not a .npz archive: a matrix file is written "
+                "with scipy.sparse.save_npz(path, scipy.sparse.csr_matrix(A))")
+    if kind == ".npy" and head.startswith(_ZIP_STARTS):
+        return ("a zip archive (a .npz: np.savez or scipy.sparse.save_npz), not a .npy "
+                "array: save a right-hand side with np.save(path, b)")
+    text = head.startswith((b"%%Matrix", b"%%matrix")) and "a Matrix Market file (name it .mtx)"
+    return f"not a {kind} file ({writer}; this one does not start as one{': ' + text if text else ''})"
 
 
 def _gzip_note(path: Path, kind: str) -> str:
@@ -370,6 +449,9 @@ def read_vector(path, n: int) -> np.ndarray:
     if not path.is_file():
         raise _not_a_file(path)
     sparse_file = False
+    other = _not_numpy(path, kind)  # np.load would take a zip named .npy for a .npz
+    if other:
+        raise ValueError(f"{path}: cannot read it as {kind}: {other}")
     try:
         if kind == ".npy":
             v = np.load(path, allow_pickle=False)

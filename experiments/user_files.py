@@ -339,6 +339,8 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
                         f"index; pass list(systems)") from None
     if not count:  # (had returned a table of zeros naming ω = 1 the best fixed arm)
         raise ValueError("no systems given: systems is empty")
+    if not isinstance(systems, SystemFiles):
+        _check_pairs(systems, names)
     arms = _policy_arms(policy, arms) if tuner is None else arms
     arms = list(bandit.DEFAULT_ARMS if arms is None else arms)
     if contexts is not None and len(contexts) != count:
@@ -425,6 +427,29 @@ def run(systems, *, solver="ssor_pcg", arms=None, policy=None, contexts=None, wa
     return {"tuner": tuner, "arms": arms, "C": C, "converged": conv, "solver": solver,
             "interrupted": None, "maxiter": maxiter, "start": start,
             "failures": _named(failures, names)}
+
+
+def _check_pairs(systems, names=None) -> None:
+    """Refuse a list of systems whose entries are not ``(A, b)`` pairs, naming the first and
+    what it is: Python's unpacking had said "too many values to unpack (expected 2)" of a
+    bare matrix or an ``(A, b, context)`` triple, raised as a system that could not be read
+    again (:class:`UnreadSystem`), a file's problem."""
+    for t, item in enumerate(systems):
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            continue
+        where = names[t] if names is not None and t < len(names) else f"system {t}"
+        if isinstance(item, (tuple, list)) and len(item) == 3:
+            what = (f"a triple of {len(item)} items; a context goes in contexts=[...], one "
+                    f"per system")
+        elif isinstance(item, (tuple, list)):
+            what = f"a {type(item).__name__} of {len(item)} item{'s' if len(item) != 1 else ''}"
+        else:
+            shape = getattr(item, "shape", None)
+            what = f"a {type(item).__name__}" + (f" of shape {shape}" if shape else "")
+            if shape is not None and len(shape) == 2:
+                what += ("; a matrix alone has no right-hand side: pair it with one, "
+                         "(A, np.ones(A.shape[0]))")
+        raise ValueError(f"{where}: systems must be (A, b) pairs, got {what}")
 
 
 class UnreadSystem(ValueError):

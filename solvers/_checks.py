@@ -52,7 +52,7 @@ def _to_csr(A):
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
-    _check_dtype(M.dtype, "A")
+    _check_dtype(M.dtype, "A", M)
     if sp.issparse(M) and M.format == "dia":
         _check_diagonals(M)
     if sp.issparse(M) and M.format in ("csr", "csc", "bsr", "dia"):
@@ -199,12 +199,13 @@ def _check_unmasked(value, name: str) -> None:
             f"the mask are meant, pass {name}.data")
 
 
-def _check_dtype(dtype, name):
+def _check_dtype(dtype, name, values=None):
     if dtype.kind == "b":  # True/False entries are no numbers to solve with (a mask, likely)
         raise ValueError(f"{name} is boolean ({dtype}); relaxtune solves with real numbers: "
                          f"convert it with {name}.astype(float) if its True entries mean 1.0")
     if dtype.kind == "c":
-        raise ValueError(f"{name} is complex ({dtype}); relaxtune solves real systems only")
+        raise ValueError(f"{name} is complex ({dtype}); relaxtune solves real systems only"
+                         f"{_real_hint(values, name)}")
     if dtype.kind == "O":  # Python objects: numbers of mixed types, None, strings, ...
         raise ValueError(f"{name} must have a real numeric dtype, got object (Python objects: "
                          f"a list mixing numbers with None or other types, Fractions, "
@@ -212,6 +213,24 @@ def _check_dtype(dtype, name):
                          f"convert it with np.asarray({name}, dtype=float)")
     if dtype.kind not in "iuf":
         raise ValueError(f"{name} must have a real numeric dtype, got {dtype}")
+
+
+def _real_hint(values, name: str) -> str:
+    """The way out for a complex array whose imaginary parts are all zero (a real system
+    built in complex arithmetic, read from a ``complex`` file, or an FFT's output), or
+    ``""``: one pass over the values, on the refusal's path only."""
+    if values is None:
+        return ""
+    try:
+        if sp.issparse(values):
+            values = values.data
+        imag = np.asarray(values).imag
+        if imag.size and not np.any(imag):
+            return (f": every imaginary part of {name} is zero, so the system is real; "
+                    f"pass {name}.real")
+    except Exception:  # an object that does not give its values: the refusal stands
+        pass
+    return ""
 
 
 def check_vector(v, n: int, name: str) -> np.ndarray:
@@ -270,7 +289,7 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
     if arr.dtype != np.float64:
         if arr.dtype.kind == "O":
             _python_ints(arr, name)
-        _check_dtype(arr.dtype, name)
+        _check_dtype(arr.dtype, name, arr)
         arr = arr.astype(np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it
         arr = arr.ravel()
