@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import math
 
+from .arms import Config
+
+#: the configuration whose work model converts :func:`solvers._precond_work.iteration_ratio`
+#: into units of work (SSOR-PCG's Eisenstat form, the compiled kernels' reference)
+_SSOR_REFERENCE = Config("ssor_pcg", omega=1.5)
+
 
 class IterationCost:
     """The work and the cost of one iteration of an arm."""
@@ -103,8 +109,15 @@ class IterationCost:
         """
         if self.configs is None or self.backend != "numba" or op is None:
             return None
-        pc = self._pcs[k]
-        if self.configs[k].pc != "amg" or pc is None:
+        c, pc = self.configs[k], self._pcs[k]
+        if c.method == "cg" and c.pc in (None, "none", "jacobi", "ic0") and not c.knobs:
+            from solvers._precond_work import iteration_ratio
+
+            # the family's clock over SSOR-PCG's on op, times SSOR-PCG's work an iteration
+            ratio = iteration_ratio("cg" if c.pc in (None, "none") else c.pc, op)
+            w = ratio * self._model(_SSOR_REFERENCE, op).per_iteration
+            return w if w > 0 else None
+        if c.pc != "amg" or pc is None:
             return None
         w = pc.iteration_price() * op.n / op.nnz
         return w if w > 0 else None
