@@ -182,19 +182,30 @@ def _measure_clock():
             (t1, i1), (t2, i2) = best[(f, lo)], best[(f, hi)]
             slopes[f].append((t2 - t1) / (i2 - i1) if i2 > i1 else 0.0)
         sizes.append((float(op.nnz), float(op.n)))
-    (N1, n1), (N2, n2) = sizes
-    out = {}
-    for f, (t1, t2) in slopes.items():
-        det = N1 * n2 - N2 * n1
-        entry, row = (t1 * n2 - t2 * n1) / det, (N1 * t2 - N2 * t1) / det
-        if not (entry >= 0 and row >= 0):  # the noise of short runs: one term, fit alone
-            if entry < 0:
-                entry, row = 0.0, (t1 * n1 + t2 * n2) / (n1 * n1 + n2 * n2)
-            else:
-                entry, row = (t1 * N1 + t2 * N2) / (N1 * N1 + N2 * N2), 0.0
-        ok = entry >= 0 and row >= 0 and entry + row > 0 and math.isfinite(entry + row)
-        out[f] = (entry, row) if ok else (0.0, 0.0)
-    return out
+    return {f: _fit_clock(t, sizes) for f, t in slopes.items()}
+
+
+def _fit_clock(slopes, sizes):
+    """``(seconds per entry, seconds per row)`` through two slopes (seconds an iteration) on
+    two matrices of ``sizes`` ``(entries, rows)``; a term the noise makes negative is
+    dropped and the other fitted alone (least squares); ``(0, 0)`` if none is positive.
+
+    Examples
+    --------
+    >>> _fit_clock((10.0, 40.0), ((4.0, 1.0), (19.0, 1.0)))  # 2 an entry, 2 a row
+    (2.0, 2.0)
+    >>> _fit_clock((10.0, 5.0), ((4.0, 1.0), (19.0, 1.0)))  # dearer on fewer entries
+    (0.0, 7.5)
+    """
+    (t1, t2), ((N1, n1), (N2, n2)) = slopes, sizes
+    det = N1 * n2 - N2 * n1
+    entry, row = (t1 * n2 - t2 * n1) / det, (N1 * t2 - N2 * t1) / det
+    if entry < 0:
+        entry, row = 0.0, (t1 * n1 + t2 * n2) / (n1 * n1 + n2 * n2)
+    elif row < 0:
+        entry, row = (t1 * N1 + t2 * N2) / (N1 * N1 + N2 * N2), 0.0
+    ok = entry >= 0 and row >= 0 and 0 < entry + row < math.inf
+    return (float(entry), float(row)) if ok else (0.0, 0.0)
 
 
 def iteration_clock(family):
