@@ -5,7 +5,7 @@ cost of a solve in matrix-pass equivalents, counted from their kernels.  Importe
 from __future__ import annotations
 
 import math
-import time
+from time import perf_counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,9 +173,9 @@ def _measure_clock():
         for _ in range(_CLOCK_REPEATS):  # interleaved: a busy core slows each alike
             for f in COMPILED_FAMILIES:
                 for k in (lo, hi):
-                    t0 = time.perf_counter()
+                    t0 = perf_counter()
                     res = _family_run(f, op, b, k, pcs)
-                    sec = time.perf_counter() - t0
+                    sec = perf_counter() - t0
                     if (f, k) not in best or sec < best[(f, k)][0]:
                         best[(f, k)] = (sec, res.iterations)
         for f in COMPILED_FAMILIES:
