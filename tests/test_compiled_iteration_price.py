@@ -98,7 +98,10 @@ def test_a_never_run_family_is_priced_near_its_measured_iteration():
         t = _led_by_ssor(A)
         a, op = t._arms, t._last_op
         sec, work = a._per_work
-        measured = _measured_in_ssor_work(op)
+        # the median of three measurements (one of a few short solves can read a preempted
+        # core)
+        runs = [_measured_in_ssor_work(op) for _ in range(3)]
+        measured = {f: float(np.median([m[f] for m in runs])) for f in FAMILY.values()}
         for k, f in FAMILY.items():
             assert a._rate[a.family[k]][1] == 0  # never ran
             # the guard's rate in units of the compiled kernels' work
