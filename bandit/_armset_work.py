@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import math
 
+from .arms import Config
+
+#: the configuration whose work model converts :func:`solvers._precond_work.iteration_ratio`
+#: into units of work (SSOR-PCG's Eisenstat form, the compiled kernels' reference)
+_SSOR_REFERENCE = Config("ssor_pcg", omega=1.5)
+
 
 class IterationCost:
     """The work and the cost of one iteration of an arm."""
@@ -55,8 +61,8 @@ class IterationCost:
     def rate(self, k, op=None) -> float:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
         before any, the work model's figure (``cost="time"``/``"timed_work"``: times the
-        seconds per unit of work measured on every run; for AMG, :meth:`priced_work`
-        instead); else every run's average; else NaN."""
+        seconds per unit of work measured on every run; for plain, Jacobi, IC(0) and AMG
+        CG, :meth:`priced_work` instead); else every run's average; else NaN."""
         c, n = self._rate[self.family[k]]
         if n > 0 and c > 0:
             return c / n
@@ -76,35 +82,52 @@ class IterationCost:
 
     def priced_work(self, k, op):
         """The clock of one iteration of arm ``k`` on ``op`` before its family has run, in
-        units of work of the compiled kernels, for a family whose iteration costs more per
-        counted unit of work than they do: CG with pyamg's cycle (``pc="amg"``, Numba
-        backend), at :meth:`solvers.precond.AMG.iteration_price` (multiply–adds of SSOR-PCG's
-        kernel per row of the matrix, measured once per process on a small 3-D Poisson
-        cube; no hierarchy of ``op`` needed).  None for any other arm: its work model's
-        figure holds (the compiled kernels' seconds per unit of work differ by family by
-        1.0–1.7 ×, measured in ``docs/studies/precond_rules.md``).
+        units of work of SSOR-PCG's compiled kernel, for a family whose iteration costs a
+        different amount per counted unit of work than that kernel's (None for any other:
+        its work model's figure holds).
 
-        Before, a never-run AMG family's iteration was priced at every run's average cost
-        per iteration (its hierarchy not built, the work model had no figure), or at the
-        work model's figure times the compiled kernels' seconds per unit of work: 2–7 ×
-        too cheap, so the guard's iteration cap let its first try run that many times its
-        allowance (elasticity: 4.5 ×).
+        - Plain CG, Jacobi-CG and IC(0)-CG (Numba backend): the family's own clock over
+          SSOR-PCG's on ``op`` times SSOR-PCG's work an iteration
+          (:func:`solvers._precond_work.iteration_ratio`: each kernel's seconds per entry and
+          per row of the matrix, measured once per process on two small cubes).  Their
+          vector updates cost more per multiply–add than SSOR-PCG's fused sweep, so per unit
+          of work they cost 1.0–2.0 × its iteration, most on matrices of few entries a row.
+          Before, they were priced at the work model's figure times the seconds per unit of
+          work of every run (SSOR-PCG's in practice): IC(0)-CG at 0.55–0.91 × its clock on
+          every matrix measured, so its first try could run up to 1.8 × its allowance.
+        - CG with pyamg's cycle (``pc="amg"``): :meth:`solvers.precond.AMG.iteration_price`
+          (multiply–adds of SSOR-PCG's kernel per row of the matrix, measured once per
+          process on a small 3-D Poisson cube; no hierarchy of ``op`` needed).  Before, a
+          never-run AMG family's iteration was priced at every run's average cost per
+          iteration (its hierarchy not built, the work model had no figure), or at the work
+          model's figure times the compiled kernels' seconds per unit of work: 2–7 × too
+          cheap, so the guard's iteration cap let its first try run that many times its
+          allowance (elasticity: 4.5 ×).
+
+        The figures are measured in ``docs/studies/precond_rules.md``.
 
         Examples
         --------
         >>> from bandit.armset import ArmSet
         >>> from solvers import gallery, prepare
-        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"}],
-        ...            "ssor_pcg", cost="timed_work")
+        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg", "pc": "amg"},
+        ...             {"method": "cg", "pc": "ic0"}], "ssor_pcg", cost="timed_work")
         >>> calls = a.calls(None, {"rtol": 1e-8}, None)  # (the arms' preconditioners)
         >>> op = prepare(gallery.laplacian_2d(40))
-        >>> a.priced_work(0, op) is None, a.priced_work(1, op) > 10
-        (True, True)
+        >>> a.priced_work(0, op) is None, a.priced_work(1, op) > 10, a.priced_work(2, op) > 1
+        (True, True, True)
         """
         if self.configs is None or self.backend != "numba" or op is None:
             return None
-        pc = self._pcs[k]
-        if self.configs[k].pc != "amg" or pc is None:
+        c, pc = self.configs[k], self._pcs[k]
+        if c.method == "cg" and c.pc in (None, "none", "jacobi", "ic0") and not c.knobs:
+            from solvers._precond_work import iteration_ratio
+
+            # the family's clock over SSOR-PCG's on op, times SSOR-PCG's work an iteration
+            ratio = iteration_ratio("cg" if c.pc in (None, "none") else c.pc, op)
+            w = ratio * self._model(_SSOR_REFERENCE, op).per_iteration
+            return w if w > 0 else None
+        if c.pc != "amg" or pc is None:
             return None
         w = pc.iteration_price() * op.n / op.nnz
         return w if w > 0 else None

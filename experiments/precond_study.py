@@ -376,7 +376,9 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
     (:meth:`solvers.precond.AMG.setup_price`, once per process and AMG settings, like a
     compilation; a Tuner's guard asks for it the first time pyamg's clock floor alone would
     let a first AMG set-up start) and of its iteration's price
-    (:meth:`~solvers.precond.AMG.iteration_price`, asked at a first AMG try), or the
+    (:meth:`~solvers.precond.AMG.iteration_price`, asked at a first AMG try) and of the
+    compiled kernels' iterations (:func:`solvers._precond_work.iteration_clock`, asked at a
+    first plain, Jacobi or IC(0) CG try), or the
     loading of the kernels a learner runs only now and then: its change test's when it
     raises an alarm (in a process after the code changed, its compilation: 0.5 s inside one
     timed call of heat2d), and its predictions of
@@ -413,6 +415,14 @@ def _warm_up(seqs, grid, omega_arms, learner, anchors, lag, settings, compare=No
             # the price of a never-run AMG family's iteration (AMG.iteration_price), once
             # per process like the set-up's: the guard asks for it at the first AMG try
             AMG(**knobs).iteration_price()
+    # the compiled kernels' clocks per entry and per row (solvers._precond_work.
+    # iteration_clock), once per process: the guard prices a never-run plain, Jacobi or
+    # IC(0) CG family's first try with them
+    if any(isinstance(c, dict) and c.get("method") == "cg" and c.get("pc", "none") in (
+            "none", "jacobi", "ic0") for c in grid):
+        from solvers._precond_work import iteration_clock
+
+        iteration_clock("cg")
     kinds = {}
     for sq in seqs:
         kinds.setdefault(sq.kind, sq.tiny())

@@ -4,6 +4,8 @@ cost of a solve in matrix-pass equivalents, counted from their kernels.  Importe
 """
 from __future__ import annotations
 
+import math
+from time import perf_counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,3 +115,147 @@ def work_model(method: str, A, pc=None) -> WorkModel:
         pc.setup(op)
     a = pc.apply_mults(op)
     return WorkModel(pc.setup_work, (N + 6 * n + a) / N, (2 * (N + n) + a) / N)
+
+
+#: the compiled families of :func:`iteration_ratio`: CG with no preconditioner, Jacobi's,
+#: IC(0)'s, and SSOR-PCG (Eisenstat form, the reference)
+COMPILED_FAMILIES = ("cg", "jacobi", "ic0", "ssor")
+
+#: per compiled family: (seconds per entry, seconds per row) of one iteration of its kernel
+#: on this machine, measured once per process (:func:`iteration_clock`)
+_ITERATION_CLOCK = {}
+#: :func:`iteration_clock` times solves of these iteration counts (their slope is an
+#: iteration's clock), the least of this many interleaved rounds, on the 3-D 7-point and
+#: 27-point Laplacians of a cube of this side (6.4 and 20 entries a row)
+_CLOCK_ITERATIONS = (3, 13)
+_CLOCK_REPEATS = 7
+_CLOCK_SIDE = 12
+
+
+def _laplacian_3d(m, points):
+    """The 7- or 27-point Laplacian on an ``m × m × m`` grid (6 or 26 on the diagonal, -1
+    off it, 1 more on the diagonal for 27: positive definite), as a scipy CSR array."""
+    import scipy.sparse as sp
+
+    if points == 7:
+        L = sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)],
+                           offsets=[-1, 0, 1])
+        eye = sp.eye_array(m)
+        return sp.csr_array(sp.kron(sp.kron(L, eye), eye) + sp.kron(sp.kron(eye, L), eye)
+                            + sp.kron(sp.kron(eye, eye), L))
+    T = sp.diags_array([np.ones(m - 1), np.ones(m), np.ones(m - 1)], offsets=[-1, 0, 1])
+    A = sp.csr_array(-sp.kron(sp.kron(T, T), T))
+    A.setdiag(27.0)
+    return sp.csr_array(A)
+
+
+def _family_run(family, op, b, maxiter, pcs):
+    from ._api import cg, pcg, ssor_pcg
+
+    if family == "ssor":
+        return ssor_pcg(op, b, 1.5, rtol=1e-300, maxiter=maxiter)
+    if family == "cg":
+        return cg(op, b, rtol=1e-300, maxiter=maxiter)
+    return pcg(op, b, pcs[family], rtol=1e-300, maxiter=maxiter)
+
+
+def _measure_clock():
+    """(seconds per entry, seconds per row) of an iteration of each compiled family, from
+    its slope on two matrices of different entries a row (0, 0 where the clock read none)."""
+    lo, hi = _CLOCK_ITERATIONS
+    slopes = {f: [] for f in COMPILED_FAMILIES}
+    sizes = []
+    for A in (_laplacian_3d(_CLOCK_SIDE, 7), _laplacian_3d(_CLOCK_SIDE, 27)):
+        op = prepare(A)
+        b = np.ones(op.n)
+        pcs = {f: preconditioner(f).setup(op) for f in ("jacobi", "ic0")}
+        best = {}
+        for _ in range(_CLOCK_REPEATS):  # interleaved: a busy core slows each alike
+            for f in COMPILED_FAMILIES:
+                for k in (lo, hi):
+                    t0 = perf_counter()
+                    res = _family_run(f, op, b, k, pcs)
+                    sec = perf_counter() - t0
+                    if (f, k) not in best or sec < best[(f, k)][0]:
+                        best[(f, k)] = (sec, res.iterations)
+        for f in COMPILED_FAMILIES:
+            (t1, i1), (t2, i2) = best[(f, lo)], best[(f, hi)]
+            slopes[f].append((t2 - t1) / (i2 - i1) if i2 > i1 else 0.0)
+        sizes.append((float(op.nnz), float(op.n)))
+    return {f: _fit_clock(t, sizes) for f, t in slopes.items()}
+
+
+def _fit_clock(slopes, sizes):
+    """``(seconds per entry, seconds per row)`` through two slopes (seconds an iteration) on
+    two matrices of ``sizes`` ``(entries, rows)``; a term the noise makes negative is
+    dropped and the other fitted alone (least squares); ``(0, 0)`` if none is positive.
+
+    Examples
+    --------
+    >>> _fit_clock((10.0, 40.0), ((4.0, 1.0), (19.0, 1.0)))  # 2 an entry, 2 a row
+    (2.0, 2.0)
+    >>> _fit_clock((10.0, 5.0), ((4.0, 1.0), (19.0, 1.0)))  # dearer on fewer entries
+    (0.0, 7.5)
+    """
+    (t1, t2), ((N1, n1), (N2, n2)) = slopes, sizes
+    det = N1 * n2 - N2 * n1
+    entry, row = (t1 * n2 - t2 * n1) / det, (N1 * t2 - N2 * t1) / det
+    if entry < 0:
+        entry, row = 0.0, (t1 * n1 + t2 * n2) / (n1 * n1 + n2 * n2)
+    elif row < 0:
+        entry, row = (t1 * N1 + t2 * N2) / (N1 * N1 + N2 * N2), 0.0
+    ok = entry >= 0 and row >= 0 and 0 < entry + row < math.inf
+    return (float(entry), float(row)) if ok else (0.0, 0.0)
+
+
+def iteration_clock(family):
+    """``(seconds per entry, seconds per row)`` of one iteration of a compiled family's kernel
+    on this machine (``family`` in :data:`COMPILED_FAMILIES`), measured once per process.
+
+    An iteration on ``n`` rows and ``N`` entries is modelled as taking
+    ``entry·N + row·n`` seconds; both terms are read from the family's slope (seconds per
+    iteration between solves of two iteration counts, the least of a few interleaved
+    rounds) on two small matrices of different entries a row: a 2-D 5-point and a 3-D
+    27-point Laplacian of about 4 000 and 1 700 unknowns (about 40 ms in all).  The families
+    differ less in their products (a pass over the entries) than in their vector work (a
+    pass over the rows each): plain CG's and Jacobi-CG's separate vector updates cost more
+    per counted multiply–add than SSOR-PCG's fused Eisenstat sweep, so per unit of
+    :func:`work_model` work their iterations cost 1.0–2.0 × SSOR-PCG's, most on the
+    matrices of fewest entries a row.  ``(0, 0)`` if the clock read nothing.
+
+    Examples
+    --------
+    >>> entry, row = iteration_clock("cg")
+    >>> entry >= 0 and row >= 0 and entry + row > 0
+    True
+    """
+    if family not in COMPILED_FAMILIES:
+        raise ValueError(f"family must be one of {COMPILED_FAMILIES}, got {family!r}")
+    if not _ITERATION_CLOCK:
+        _ITERATION_CLOCK.update(_measure_clock())
+    return _ITERATION_CLOCK[family]
+
+
+def iteration_ratio(family, A) -> float:
+    """The clock of one iteration of a compiled family on ``A`` over SSOR-PCG's (Eisenstat
+    form), from :func:`iteration_clock`'s per-entry and per-row seconds: what the compiled
+    kernels' seconds per unit of SSOR-PCG's work convert into the family's seconds per
+    iteration before it has run, times SSOR-PCG's work per iteration on ``A``
+    (:meth:`bandit.armset.ArmSet.rate`).  0 if the clock read nothing.
+
+    Examples
+    --------
+    >>> from solvers import gallery
+    >>> iteration_ratio("ssor", gallery.laplacian_2d(30))
+    1.0
+    >>> 0.2 < iteration_ratio("ic0", gallery.laplacian_2d(30)) < 5
+    True
+    """
+    op = prepare(A)
+    e, r = iteration_clock(family)
+    es, rs = iteration_clock("ssor")
+    ref = es * op.nnz + rs * op.n
+    if family == "ssor":
+        return 1.0 if ref > 0 else 0.0
+    own = e * op.nnz + r * op.n
+    return own / ref if ref > 0 and own > 0 else 0.0
