@@ -511,6 +511,11 @@ class PetscSolver:
         except PETSc.Error as exc:  # an operation this Mat type or setting does not support
             self.failed = True  # the KSP may be left in a broken state: the next call rebuilds
             _release_read_locks(b)
+            cause = exc.__cause__
+            if isinstance(cause, BaseException) and not isinstance(cause, PETSc.Error):
+                # Python code PETSc called raised (a shell Mat's mult, a convergence test):
+                # that exception, by its own class and words, not PETSc's "error code 101"
+                raise cause from None
             raise ValueError(
                 f"PETSc cannot run {self.kind} (KSP {self.ksp_type}, PC {self.pc_type}) on a "
                 f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None
