@@ -31,7 +31,7 @@ import sys
 import threading
 
 __all__ = ["rank_error", "agreed", "keep_local", "exchange", "fail", "held_interrupts",
-           "GRACE_SECONDS"]
+           "interrupt_held", "GRACE_SECONDS"]
 
 #: Seconds a rank that failed waits, in the exchange that tells the others, for them to take
 #: part in it; if they do not (they are inside a collective call the failing rank left — a
@@ -197,6 +197,12 @@ _SIGINT = int(signal.SIGINT)
 #: the frame (``True`` if none) where the outermost :class:`held_interrupts` block received a
 #: Ctrl-C, else ``None``
 _HELD = [None]
+
+
+def interrupt_held() -> bool:
+    """Whether a Ctrl-C reached this rank inside the :class:`held_interrupts` block running
+    (to be raised at its end)."""
+    return _HELD[0] is not None
 
 
 def _hold(signum, frame):

@@ -23,7 +23,12 @@ A failure on ONE rank that the exchanges of a round cannot meet on their own:
   - ``sigint_estimate``: Ctrl-C on rank 1 during the spectral estimate of the first solve's
     prior (``Tuner(solver="sor")``'s default learner);
   - ``save_rank1``: ``MemoryError`` on rank 1 in ``Tuner.save``'s checks (rank 0 had written
-    the file and returned).
+    the file and returned);
+  - ``sigint_sor_every`` / ``sigint_sor_one``: Ctrl-C on both ranks / on rank 1 inside a long
+    Richardson + SOR solve (its Python convergence test): the sweeps stop within one, on
+    every rank (they had run on to the solve's end, the Ctrl-C held);
+  - ``tuner_sigint_sor_every``: the same on both ranks in a Tuner's third round (the two
+    finished rounds kept on both).
 
 Rank 0 prints ``RETURNED <scenario>`` if a call it should not return from returned.
 """
@@ -50,7 +55,8 @@ import solvers.petsc  # noqa: E402
 
 RANK = PETSc.COMM_WORLD.getRank()
 ABORTING = ["shell_mult", "tuner_sor_test", "tuner_between"]
-TOGETHER = ["every_rank_shell", "sigint_estimate", "save_rank1"]
+TOGETHER = ["every_rank_shell", "sigint_estimate", "save_rank1", "sigint_sor_every",
+            "sigint_sor_one", "tuner_sigint_sor_every"]
 GRACE = 2.0
 BEFORE = 2  # a Tuner's rounds before the one that fails
 
@@ -117,6 +123,30 @@ def failing_residual():
     solvers.petsc.PetscOperator.residual_norm = residual_norm
 
 
+def interrupted_test(ranks, calls):
+    """The Richardson convergence test receives Ctrl-C at its third call on ``ranks``;
+    ``calls`` counts the calls made after it."""
+    real = ksp_part._make_test
+
+    def make(state):
+        test = real(state)
+        n = [0]
+
+        def converged(ksp, its, rnorm):
+            n[0] += 1
+            if n[0] == 3 and RANK in ranks:
+                os.kill(os.getpid(), signal.SIGINT)
+                calls.append(0)
+            elif calls:
+                calls[0] += 1
+            return test(ksp, its, rnorm)
+
+        return converged
+
+    ksp_part._make_test = make
+    return lambda: setattr(ksp_part, "_make_test", real)
+
+
 def aborting(scenario, A, M, rhs):
     if scenario == "shell_mult":
         solvers.cg(shell(M, {1}), rhs[0], backend="petsc")
@@ -174,6 +204,27 @@ def together(scenario, out, A, M, rhs):
                 tuner.save(os.path.join(out, "saved.json"))
             finally:
                 persist.check_path = real
+        elif scenario.startswith(("sigint_sor", "tuner_sigint_sor")):
+            calls = []
+            ranks = {1} if scenario.endswith("_one") else {0, 1}
+            big = solvers.gallery.laplacian_2d(40)  # (hundreds of sweeps to rtol 1e-10)
+            if scenario.startswith("tuner"):
+                tuner = bandit.Tuner(bandit.TsallisINF([1.0, 1.5], seed=0), solver="sor",
+                                     backend="petsc", rtol=1e-10)
+                for i in range(BEFORE):
+                    tuner.solve(big, np.ones(big.shape[0]) * (i + 1))
+            undo = interrupted_test(ranks, calls)
+            try:
+                solvers.petsc.clear_cache()
+                if tuner is None:
+                    solvers.sor(big, np.ones(big.shape[0]), 1.5, rtol=1e-10,
+                                backend="petsc")
+                else:  # (another pattern: a new KSP, whose test is the wrapped one)
+                    big = solvers.gallery.laplacian_2d(41)
+                    tuner.solve(big, np.ones(big.shape[0]))
+            finally:
+                undo()
+                report["calls_after"] = calls[0] if calls else None
         report["raised"] = None
     except BaseException as exc:  # noqa: BLE001 - what each rank raised is the result
         report["raised"] = [type(exc).__name__, str(exc)]

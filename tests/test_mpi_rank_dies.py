@@ -85,3 +85,22 @@ def test_a_failure_in_one_ranks_save_is_raised_on_every_rank(together):
     assert r0["rounds"] == r1["rounds"] == script.BEFORE and r0["policy"] == r1["policy"]
     assert r0["after_arms"] == r1["after_arms"]
     assert len(r0["after_arms"]) == script.BEFORE + 2
+
+
+@pytest.mark.parametrize("name", ["sigint_sor_every", "sigint_sor_one", "tuner_sigint_sor_every"])
+def test_ctrl_c_stops_the_sweeps_on_every_rank_within_one(together, name):
+    r0, r1 = _both(together, name)
+    if name == "sigint_sor_one":
+        assert r1["raised"] == ["KeyboardInterrupt", ""]
+        assert r0["raised"] == ["KeyboardInterrupt", "rank 1: KeyboardInterrupt"]
+    else:
+        assert r0["raised"] == r1["raised"] == ["KeyboardInterrupt", ""]
+    # the convergence test's calls after the Ctrl-C: the sweep it poisoned and the next
+    # (before, every sweep up to the solve's end: hundreds)
+    assert r1["calls_after"] is not None and r1["calls_after"] <= 2
+    assert r0["after_iterations"] == r1["after_iterations"] > 0
+    if name.startswith("tuner"):
+        # the finished rounds kept on both, the interrupted one on neither
+        assert r0["rounds"] == r1["rounds"] == script.BEFORE and r0["policy"] == r1["policy"]
+        assert r0["after_arms"] == r1["after_arms"]
+        assert len(r0["after_arms"]) == script.BEFORE + 2
