@@ -209,13 +209,16 @@ def copy_root_policy(comm, policy) -> bool:
     """
     if comm is None:
         return True
-    blob = None
+    blob, err = None, None
     if comm.Get_rank() == 0:
         try:
             blob = pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError as exc:  # not "not picklable": raised on every rank
+            err = exc
         except Exception:  # noqa: BLE001 - not picklable: rank 0 decides alone
             blob = None
-    every = exchange(comm, (type(policy).__qualname__, blob))
+    every = exchange(comm, (type(policy).__qualname__, blob), err,
+                     root="on rank 0, so on every rank")
     for rank, (name, _) in enumerate(every[1:], start=1):
         if name != every[0][0]:
             raise ValueError(f"the MPI ranks constructed the Tuner with different policies "
