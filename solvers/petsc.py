@@ -665,7 +665,7 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     # several ranks: a Ctrl-C reaching one rank is raised once every collective call of the
     # solve is made (held_interrupts), and each rank's share of a distributed input is
     # checked before the first exchange, which carries the verdict to every rank
-    mpi, told = None, False
+    told = False
     try:
         with held_interrupts(ranks):
             try:
@@ -676,7 +676,6 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
             same_on_every_rank(world, err, kind=kind, A=A, b=b, omega=omega, x0=x0,
                                rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol, order=order,
                                options=options)
-            mpi = world.tompi4py()
             try:
                 res = _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order,
                              options, comm, t0)
@@ -687,13 +686,13 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
                 # the job is ended with MPI_Abort after GRACE_SECONDS (_mpi_exchange.fail);
                 # the same failure on every rank (a refusal every rank reaches) meets itself
                 # there and is raised everywhere
-                fail(mpi, exc)
+                fail(world.tompi4py(), exc)
                 raise
             if res.info["petsc_reason"] == "DIVERGED_NANORINF":
                 # (every rank here: the reason is global) a Ctrl-C held on some rank may have
                 # stopped a Richardson solve's sweeps (_petsc_ksp._poison): if so, raised on
                 # every rank — that rank's own at the block's end, the others' here
-                every = exchange(mpi, interrupt_held())
+                every = exchange(world.tompi4py(), interrupt_held())
                 if any(every):
                     told = True
                     if not interrupt_held():
