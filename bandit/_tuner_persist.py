@@ -171,6 +171,15 @@ class Persistence:
         keep a tuner.  A ``backend="petsc"`` tuner's copy leaves out its last system's PETSc
         operator (Mat and KSPs, which do not pickle) and converts its next system anew.
         """
+        try:
+            self._save_checked(path)
+        except BaseException as exc:  # on one rank alone (MPI): raised on every rank
+            if self._comm is not None:
+                _mpi.fail(self._comm, exc)
+            raise
+
+    def _save_checked(self, path) -> None:
+        """:meth:`save`'s checks and write (a failure on one rank is told by save)."""
         check_path(path)
         if not isinstance(self.solver, str):
             raise ValueError("a Tuner with a custom solver function cannot be saved by name; "

@@ -209,13 +209,16 @@ def copy_root_policy(comm, policy) -> bool:
     """
     if comm is None:
         return True
-    blob = None
+    blob, err = None, None
     if comm.Get_rank() == 0:
         try:
             blob = pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError as exc:  # not "not picklable": raised on every rank
+            err = exc
         except Exception:  # noqa: BLE001 - not picklable: rank 0 decides alone
             blob = None
-    every = exchange(comm, (type(policy).__qualname__, blob))
+    every = exchange(comm, (type(policy).__qualname__, blob), err,
+                     root="on rank 0, so on every rank")
     for rank, (name, _) in enumerate(every[1:], start=1):
         if name != every[0][0]:
             raise ValueError(f"the MPI ranks constructed the Tuner with different policies "
@@ -300,7 +303,9 @@ def agree_result(comm, result):
 
 
 def write_on_root(comm, write, *args, **kwargs):
-    """Call ``write`` on rank 0 only, then wait so no rank reads the file before it exists.
+    """Call ``write`` on rank 0 only, once every rank has arrived (a failure another rank
+    brings, :func:`fail`, is raised on every rank and nothing is written), then wait so no
+    rank reads the file before it exists.
 
     An error on rank 0 is re-raised on every rank (so no rank is left waiting): an
     ``OSError`` naming it on the other ranks (a failed write, or a failure building the
@@ -315,6 +320,11 @@ def write_on_root(comm, write, *args, **kwargs):
     """
     if comm is None:
         return write(*args, **kwargs)
+    # every rank arrives first, and rank 0 writes only then: a rank that failed before the
+    # save's exchange (a ``MemoryError`` or Ctrl-C in the save's checks on rank 1 alone, told
+    # by :func:`fail`) is raised here on every rank, nothing written (rank 0 had written
+    # and returned while that rank raised alone)
+    exchange(comm, None)
     err = None
     if comm.Get_rank() == 0:
         try:

@@ -25,10 +25,23 @@ ValueError('rank 1: b contains NaN or Inf')
 from __future__ import annotations
 
 import _signal  # (signal's C module: its Python wrappers cost 3-5 µs a call, converting enums)
+import os
 import signal
+import sys
 import threading
 
-__all__ = ["rank_error", "agreed", "keep_local", "exchange", "fail", "held_interrupts"]
+__all__ = ["rank_error", "agreed", "keep_local", "exchange", "fail", "held_interrupts",
+           "interrupt_held", "GRACE_SECONDS"]
+
+#: Seconds a rank that failed waits, in the exchange that tells the others, for them to take
+#: part in it; if they do not (they are inside a collective call the failing rank left — a
+#: KSPSolve whose shell Mat raised on this rank, a reduction this rank's ``MemoryError``
+#: skipped — which nothing outside can make return), the failing rank prints its error and
+#: ends the job with ``MPI_Abort`` (:func:`fail`).  Ranks that did not fail wait as long as
+#: it takes.  ``RELAXTUNE_MPI_GRACE`` in the environment sets it.
+GRACE_SECONDS = float(os.environ.get("RELAXTUNE_MPI_GRACE", "10"))
+#: the exit status of a job ended so
+ABORT_STATUS = 1
 
 
 def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
@@ -62,8 +75,13 @@ def rank_error(module, name, message, prefix="on rank 0, so on every rank"):
 def _named(exc):
     """An exception as names and text, which any rank can unpickle (a class of the user's
     may not pickle: a collective failing on the rank that raised would leave the others
-    waiting again)."""
-    return type(exc).__module__, type(exc).__qualname__, str(exc)
+    waiting again).  An exception whose text cannot be made (its ``__str__`` raises, or
+    memory is exhausted) is named by its class alone: telling the others must not fail."""
+    cls = type(exc)
+    try:
+        return cls.__module__, cls.__qualname__, str(exc)
+    except BaseException:  # noqa: BLE001 - (a MemoryError making the text, say)
+        return cls.__module__, cls.__qualname__, ""
 
 
 #: the attribute that marks an exception every rank of the communicator has raised (or is
@@ -112,9 +130,10 @@ def exchange(comm, value=None, err=None, root=None):
         if err is not None:
             raise err
         return [value]
-    every = comm.allgather((None if err is None else _named(err), value))
     if err is not None:
+        _bounded(comm, err, (_named(err), value))
         raise _mark(err)
+    every = comm.allgather((None, value))
     for e, _ in every:
         if e is not None:
             rank = next(r for r, (e, _) in enumerate(every) if e is not None)
@@ -130,13 +149,60 @@ def fail(comm, exc) -> None:
     if comm is None or agreed(exc):
         return
     _mark(exc)
-    comm.allgather((_named(exc), None))
+    _bounded(comm, exc, (_named(exc), None))
+
+
+def _bounded(comm, exc, mine) -> None:
+    """This rank's ``mine`` (its failure ``exc``, named) in the ``allgather`` of the exchange
+    the other ranks make next, waiting for them at most :data:`GRACE_SECONDS`: ranks that do
+    not come are inside a collective call this rank left (PETSc's, or one of its own it
+    skipped by raising), from which nothing can make them return — so this rank prints its
+    error, naming itself, and ends the job with ``MPI_Abort``, rather than leave every rank
+    waiting for ever.  Costs nothing unless a rank failed: the watch is a thread started
+    here (the ``allgather`` releases the interpreter to it)."""
+    done = threading.Event()
+    watch = None
+    if GRACE_SECONDS >= 0:
+        watch = threading.Thread(target=_watch, args=(comm, exc, done), daemon=True,
+                                 name="relaxtune-mpi-grace")
+        try:
+            watch.start()
+        except BaseException:  # noqa: BLE001 - (no thread to be had: wait unbounded)
+            watch = None
+    try:
+        comm.allgather(mine)
+    finally:
+        done.set()
+
+
+def _watch(comm, exc, done) -> None:
+    """The grace of :func:`_bounded`: ``MPI_Abort`` unless ``done`` is set in time."""
+    if done.wait(GRACE_SECONDS):
+        return
+    module, name, text = _named(exc)
+    cls = name if module == "builtins" else f"{module}.{name}"
+    try:
+        sys.stderr.write(
+            f"relaxtune: rank {comm.Get_rank()} of {comm.Get_size()}: {cls}"
+            f"{': ' + text if text else ''} -- the other ranks did not reach the exchange "
+            f"that tells them within {GRACE_SECONDS:g} s: they are inside a collective call "
+            f"this rank left, which cannot be made to return; aborting the job "
+            f"(MPI_Abort)\n")
+        sys.stderr.flush()
+    finally:
+        comm.Abort(ABORT_STATUS)
 
 
 _SIGINT = int(signal.SIGINT)
 #: the frame (``True`` if none) where the outermost :class:`held_interrupts` block received a
 #: Ctrl-C, else ``None``
 _HELD = [None]
+
+
+def interrupt_held() -> bool:
+    """Whether a Ctrl-C reached this rank inside the :class:`held_interrupts` block running
+    (to be raised at its end)."""
+    return _HELD[0] is not None
 
 
 def _hold(signum, frame):

@@ -27,7 +27,7 @@ petsc4py.init("-no_signal_handler")
 from petsc4py import PETSc  # noqa: E402
 
 from . import _kernels as K  # noqa: E402
-from ._mpi_exchange import exchange  # noqa: E402
+from ._mpi_exchange import _HELD, exchange  # noqa: E402
 from ._petsc_options import (DIAGONAL_SHIFT, check_cg_preconditioner,  # noqa: E402
                               check_shift_method, diagonal_shift, option_text, refuse_owned,
                               sub_options)
@@ -249,9 +249,12 @@ def _make_test(state):
     div_its, div_dtol, div_nan = MAXIT_CODE, _R.DIVERGED_DTOL, _R.DIVERGED_NANORINF
     iterating = _R.ITERATING
     floor = K.FLOOR_FACTOR * K.UNIT_ROUNDOFF
+    held = _HELD
 
     def converged(ksp, its, rnorm):
         # ‖b − A x_its‖ <= max(rtol‖b‖, atol), the solvers' stopping rule; iteration count = its
+        if held[0] is not None:  # a Ctrl-C held on this rank (several ranks): stop together
+            _poison(ksp)
         if its == 0:
             state.limit = state.dtol * rnorm
             state.best, state.best_it, state.ref, state.mark = rnorm, 0, rnorm, 0
@@ -277,6 +280,18 @@ def _make_test(state):
         return iterating
 
     return converged
+
+
+def _poison(ksp) -> None:
+    """Stop a Richardson solve on every rank at the same sweep, from one rank: a NaN in this
+    rank's rows of the iterate makes the next true-residual norm — a reduction over every
+    rank — NaN on all of them, and every rank's test then returns ``DIVERGED_NANORINF`` at
+    that sweep (a rank stopping alone would leave the others inside the next reduction).
+    :func:`solvers.petsc.solve` then tells the ranks that a Ctrl-C stopped it."""
+    a = ksp.getSolution().getArray()
+    if a.size:
+        a[0] = math.nan
+    del a  # (the Vec's array restored: its state, and any norm cached, moves on)
 
 
 _FRAME = re.compile(r"^\[\d+\]\s*(\S+\(\) at .*:\d+)?\s*")
@@ -511,6 +526,11 @@ class PetscSolver:
         except PETSc.Error as exc:  # an operation this Mat type or setting does not support
             self.failed = True  # the KSP may be left in a broken state: the next call rebuilds
             _release_read_locks(b)
+            cause = exc.__cause__
+            if isinstance(cause, BaseException) and not isinstance(cause, PETSc.Error):
+                # Python code PETSc called raised (a shell Mat's mult, a convergence test):
+                # that exception, by its own class and words, not PETSc's "error code 101"
+                raise cause from None
             raise ValueError(
                 f"PETSc cannot run {self.kind} (KSP {self.ksp_type}, PC {self.pc_type}) on a "
                 f"Mat of type {self.op.mat.getType()!r}: {petsc_message(exc)}") from None

@@ -136,10 +136,15 @@ def null_floor(A, b) -> tuple[float, int, str]:
     """
     mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
     if type(mat).__module__.startswith("petsc4py"):
-        floor, count = _residual_floor_petsc(mat, b)
-        if count:
-            return floor, count, "columns"
-        return _row_scaled_floor_petsc(mat, b)
+        from ._mpi_exchange import held_interrupts
+
+        # collective on several ranks: a Ctrl-C reaching one rank is raised once every rank
+        # has made these reductions (it had left the others inside them)
+        with held_interrupts(mat.getComm().getSize() if mat else 1):
+            floor, count = _residual_floor_petsc(mat, b)
+            if count:
+                return floor, count, "columns"
+            return _row_scaled_floor_petsc(mat, b)
     op = prepare(A)
     b = np.asarray(b, dtype=np.float64).ravel()
     if b.shape != (op.n,):  # (a b of another length had been read as consistent)

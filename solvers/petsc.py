@@ -49,7 +49,8 @@ from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP,
 from ._petsc_causes import _diagonal_spread, _empty_rows
 # (each rank's input checks and the causes of a failure: solvers/_petsc_inputs.py and
 # solvers/_petsc_causes.py; bandit imports _check_alive and _empty_rows from here)
-from ._mpi_exchange import exchange, held_interrupts
+from ._mpi_exchange import (_mark, exchange, fail, held_interrupts, interrupt_held,
+                             rank_error)
 from ._petsc_inputs import (_check_alive, _check_petsc_mat, _same_omega, check_vec,
                             rank_checks, same_on_every_rank)
 from ._petsc_run import _run
@@ -664,17 +665,44 @@ def solve(kind, A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dt
     # several ranks: a Ctrl-C reaching one rank is raised once every collective call of the
     # solve is made (held_interrupts), and each rank's share of a distributed input is
     # checked before the first exchange, which carries the verdict to every rank
-    with held_interrupts(ranks):
-        try:
-            rank_checks(A, b, x0, world)
-            err = None
-        except Exception as exc:  # noqa: BLE001 - raised on every rank, naming this one
-            err = exc
-        same_on_every_rank(world, err, kind=kind, A=A, b=b, omega=omega, x0=x0, rtol=rtol,
-                           atol=atol, maxiter=maxiter, dtol=dtol, order=order,
-                           options=options)
-        return _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, comm,
-                      t0)
+    told = False
+    try:
+        with held_interrupts(ranks):
+            try:
+                rank_checks(A, b, x0, world)
+                err = None
+            except Exception as exc:  # noqa: BLE001 - raised on every rank, naming this one
+                err = exc
+            same_on_every_rank(world, err, kind=kind, A=A, b=b, omega=omega, x0=x0,
+                               rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol, order=order,
+                               options=options)
+            try:
+                res = _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order,
+                             options, comm, t0)
+            except BaseException as exc:
+                # raised inside the solve's collective calls (a shell Mat's mult raising on
+                # this rank, memory exhausted): told to the other ranks at their next
+                # exchange — or, if they are left inside a collective call this rank left,
+                # the job is ended with MPI_Abort after GRACE_SECONDS (_mpi_exchange.fail);
+                # the same failure on every rank (a refusal every rank reaches) meets itself
+                # there and is raised everywhere
+                fail(world.tompi4py(), exc)
+                raise
+            if res.info["petsc_reason"] == "DIVERGED_NANORINF":
+                # (every rank here: the reason is global) a Ctrl-C held on some rank may have
+                # stopped a Richardson solve's sweeps (_petsc_ksp._poison): if so, raised on
+                # every rank — that rank's own at the block's end, the others' here
+                every = exchange(world.tompi4py(), interrupt_held())
+                if any(every):
+                    told = True
+                    if not interrupt_held():
+                        raise rank_error("builtins", "KeyboardInterrupt", "",
+                                         prefix=f"rank {every.index(True)}")
+            return res
+    except KeyboardInterrupt as exc:
+        if told:  # every rank raises it here: not to be told again (a Tuner's fail)
+            _mark(exc)
+        raise
 
 
 def _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, comm,

@@ -285,7 +285,12 @@ def estimate_spectrum(A, steps: int = 40, *, seed=0) -> SpectrumEstimate:
     t0 = time.perf_counter()
     mat = getattr(A, "mat", None) if type(A).__module__ == "solvers.petsc" else A
     if type(mat).__module__.startswith("petsc4py"):  # a Mat, or the PETSc backend's operator
-        return _estimate_spectrum_petsc(mat, int(steps), seed, t0)
+        from ._mpi_exchange import held_interrupts
+
+        # collective on several ranks: a Ctrl-C reaching one rank is raised once every rank
+        # has run the estimate (it had left the others inside its reductions)
+        with held_interrupts(_ranks_of(mat)):
+            return _estimate_spectrum_petsc(mat, int(steps), seed, t0)
     op = prepare(A)
     op.require_diagonal("estimate_spectrum")
     # every diagonal entry negative (an operator assembled with the other sign): D⁻¹A =
@@ -343,6 +348,14 @@ def _estimate(alpha, beta, k, sign, null, steps, dim, t0) -> SpectrumEstimate:
     return SpectrumEstimate(mu_min=float(lo), mu_max=float(hi), steps=k,
                             exact=bool(k < steps or k == dim), seconds=time.perf_counter() - t0,
                             mu_gap=gap)
+
+
+def _ranks_of(mat) -> int:
+    """The ranks of a petsc4py object's communicator (1 if it has none: destroyed)."""
+    try:
+        return mat.getComm().getSize()
+    except Exception:  # noqa: BLE001 - refused by name in the estimate itself
+        return 1
 
 
 def _estimate_spectrum_petsc(A, steps, seed, t0) -> SpectrumEstimate:

@@ -81,7 +81,12 @@ def test_ctrl_c_on_one_rank_is_raised_once_the_collective_solve_is_done(ranks, n
     assert name in reports, f"the ranks did not finish {name!r} (left waiting?):\n{stderr}"
     other, mine = reports[name]
     assert mine["raised"] is not None and mine["raised"][0] == "KeyboardInterrupt"
-    assert other["raised"] is None and other["converged"]  # its solve ran to the end
+    if name == "sigint_sor_test":
+        # a Richardson solve's sweeps stop on every rank within one (the Ctrl-C's rank
+        # poisons the next global norm), and every rank raises (tests/test_mpi_rank_dies.py)
+        assert other["raised"] == ["KeyboardInterrupt", "rank 1: KeyboardInterrupt"]
+    else:
+        assert other["raised"] is None and other["converged"]  # its solve ran to the end
     # ... and the ranks solve together again, alike
     assert other["after"] == mine["after"] and other["after"][1]
 

@@ -16,6 +16,9 @@ class Comm:
     def Get_rank(self):
         return self.rank
 
+    def allgather(self, value):  # (every rank arrives before rank 0 writes; none failed)
+        return [(None, None)] * 2
+
     def bcast(self, value, root=0):
         assert root == 0
         if self.rank == 0:
