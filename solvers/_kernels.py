@@ -86,7 +86,10 @@ met; before this status such a solve ran to ``maxiter``.  The kernels stop it ea
 import math
 
 import numba
+import numba.extending
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba.core import cgutils
 
 
 CONVERGED, MAXITER, BREAKDOWN, DIVERGED, STAGNATED = 0, 1, 2, 3, 4
@@ -119,7 +122,7 @@ DIVERGENCE_FACTOR = 1e12
 U1 = np.uintp(1)
 
 #: Matrix entries a solver kernel processes between two looks for a pending signal (Ctrl-C,
-#: SIGTERM): about 10–50 ms of iterations on one core; a look costs about 1.3 µs.  A kernel
+#: SIGTERM): about 10–50 ms of iterations on one core; a look costs about 0.03 µs.  A kernel
 #: counts ``nnz + n`` per iteration and calls :func:`look_for_signals` when the count passes
 #: this, so a solve of a small system never looks (2²⁴ entries is 30 000 iterations at
 #: n = 100).  A kernel had looked at none: Ctrl-C waited for the whole run, up to
@@ -131,9 +134,40 @@ U1 = np.uintp(1)
 SIGNAL_WORK = 1 << 24
 
 
-def _pending_signals():
-    """Nothing: entering a Python function is where the interpreter runs the signal handlers
-    whose signals arrived meanwhile (Ctrl-C's raises ``KeyboardInterrupt`` here)."""
+@numba.extending.intrinsic
+def _check_signals(typingctx):
+    """``PyErr_CheckSignals()`` from compiled code, the GIL first handed to any thread waiting
+    for it (``PyEval_SaveThread``/``PyEval_RestoreThread``); an exception a handler raises
+    leaves the compiled function as a Python exception (Numba's status for "an exception is
+    set"), as from Python code.
+
+    The look was an object-mode block calling an empty Python function: the block was compiled
+    on a process's first look (100–170 ms inside whichever solve looked first, not cached with
+    the kernels), and a handler could run inside Numba's Python helpers for the block, whose
+    exception the compiled code did not pass on (``SystemError: ... returned a result with an
+    exception set``).  This calls the C API the interpreter itself uses between bytecodes:
+    nothing compiled at run time, nothing in Python between the signal and the handler.  The
+    GIL is handed over as the block's Python code had done (a thread waiting to run — a timer,
+    a progress bar's monitor — gets its turn every look, not only when the kernel returns)."""
+    sig = numba.types.void()
+
+    def codegen(context, builder, signature, args):
+        ptr = llvm_ir.IntType(8).as_pointer()
+        module = builder.module
+        save = cgutils.get_or_insert_function(module, llvm_ir.FunctionType(ptr, []),
+                                              "PyEval_SaveThread")
+        back = cgutils.get_or_insert_function(
+            module, llvm_ir.FunctionType(llvm_ir.VoidType(), [ptr]), "PyEval_RestoreThread")
+        check = cgutils.get_or_insert_function(
+            module, llvm_ir.FunctionType(llvm_ir.IntType(32), []), "PyErr_CheckSignals")
+        builder.call(back, [builder.call(save, [])])
+        failed = builder.icmp_signed("<", builder.call(check, []),
+                                     llvm_ir.Constant(llvm_ir.IntType(32), 0))
+        with builder.if_then(failed, likely=False):
+            context.call_conv.return_exc(builder)
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @numba.njit(cache=True)
@@ -141,9 +175,14 @@ def look_for_signals():
     """Run the Python signal handlers pending in the main thread, from inside a kernel: an
     exception they raise (``KeyboardInterrupt``, the command line's SIGTERM) leaves the kernel
     as it would leave Python code.  The kernels never modify the caller's ``x0`` or ``b``, so
-    a run stopped so leaves nothing half-written that the caller owns."""
-    with numba.objmode():
-        _pending_signals()
+    a run stopped so leaves nothing half-written that the caller owns.  (In another thread no
+    handler runs: Python runs them in the main thread only.)
+
+    Examples
+    --------
+    >>> look_for_signals()  # nothing pending: returns at once
+    """
+    _check_signals()
 
 #: Sums of squares in [SUMSQ_LO, inf) give a norm correct to rounding; outside (entries beyond
 #: about 1e154, or all below about 1e-135 where the squares lose digits to underflow) the norm
