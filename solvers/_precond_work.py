@@ -215,8 +215,8 @@ def iteration_clock(family):
     An iteration on ``n`` rows and ``N`` entries is modelled as taking
     ``entry·N + row·n`` seconds; both terms are read from the family's slope (seconds per
     iteration between solves of two iteration counts, the least of a few interleaved
-    rounds) on two small matrices of different entries a row: a 2-D 5-point and a 3-D
-    27-point Laplacian of about 4 000 and 1 700 unknowns (about 40 ms in all).  The families
+    rounds) on two small matrices of different entries a row: the 3-D 7-point and 27-point
+    Laplacians of a 12³ cube (1 728 unknowns, 6.4 and 20 entries a row; 20–40 ms in all).  The families
     differ less in their products (a pass over the entries) than in their vector work (a
     pass over the rows each): plain CG's and Jacobi-CG's separate vector updates cost more
     per counted multiply–add than SSOR-PCG's fused Eisenstat sweep, so per unit of
