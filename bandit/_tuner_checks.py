@@ -12,7 +12,7 @@ from operator import attrgetter
 import numpy as np
 
 from ._base import Policy, arm_omega
-from solvers._checks import scalar
+from solvers._checks import _check_unmasked, scalar
 
 # solve keywords the Tuner sets itself; an arm may not set them
 _TUNER_KEYS = frozenset({"x0", "rtol", "atol", "maxiter", "backend", "dtol"})
@@ -114,19 +114,11 @@ def _check_unmasked_context(context) -> None:
     the mask (0 for ``np.ma.masked``), which the learner had taken as the context's numbers
     without a word; a mask of ``False`` only leaves an ordinary array."""
     mask = np.ma.getmaskarray(context)
-    count = int(np.count_nonzero(mask))
-    if not count:
-        return
-    if mask.ndim == 0:
+    if mask.ndim == 0 and mask:
         raise ValueError("context is masked (np.ma.masked, a missing value): the learner "
                          "needs the context's numbers; pass a number, or no context")
-    first = np.unravel_index(int(np.argmax(mask.ravel())), mask.shape)
-    where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
-    raise ValueError(
-        f"context is a masked array with {count} masked entr{'y' if count == 1 else 'ies'} "
-        f"(the first at index {where}): the learner would use the values under the mask as "
-        f"the context's numbers; fill them (context.filled(value)) or, if the values under "
-        f"the mask are meant, pass context.data")
+    _check_unmasked(context, "context", "the learner would use the values under the mask as "
+                                        "the context's numbers")
 
 
 def _first_checks(context, A, b, x0):

@@ -184,9 +184,12 @@ def _as_array(value, name: str) -> np.ndarray:
                          f"sequences)") from None
 
 
-def _check_unmasked(value, name: str) -> None:
+def _check_unmasked(value, name: str,
+                    reader: str = "the solvers read every entry, and would use the values "
+                                  "under the mask") -> None:
     """Raise ``ValueError`` if the masked array ``value`` has masked entries (a mask of
-    ``False`` only, or none, leaves an ordinary array)."""
+    ``False`` only, or none, leaves an ordinary array); ``reader`` says what would read the
+    values under the mask."""
     mask = np.ma.getmaskarray(value)
     count = int(np.count_nonzero(mask))
     if count:
@@ -194,9 +197,8 @@ def _check_unmasked(value, name: str) -> None:
         where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
         raise ValueError(
             f"{name} is a masked array with {count} masked entr{'y' if count == 1 else 'ies'} "
-            f"(the first at index {where}): the solvers read every entry, and would use the "
-            f"values under the mask; fill them ({name}.filled(value)) or, if the values under "
-            f"the mask are meant, pass {name}.data")
+            f"(the first at index {where}): {reader}; fill them ({name}.filled(value)) or, if "
+            f"the values under the mask are meant, pass {name}.data")
 
 
 def _check_dtype(dtype, name, values=None):
