@@ -9,14 +9,13 @@ in about twenty under load).  Every solver wrapper now raises the ``KeyboardInte
 itself.  The kernels are replaced here by functions that fail as the compiled call did, so the
 race is not needed to test the wrappers; the floating-point mode the wrapper set for the
 kernel is restored as after any other exception."""
+import types
+
 import numpy as np
 import pytest
 
 import solvers
-from solvers import _fpmode
-from solvers import _kernels as K
-from solvers import _kernels_pcg as KP
-from solvers import _kernels_ssor as KS
+from solvers import _api, _fpmode, _precond_builtin
 from solvers import gallery
 
 A = gallery.laplacian_2d(12)
@@ -33,21 +32,34 @@ def _failing(cause):
     return kernel
 
 
+#: per solver: the module that calls its kernel, the name it calls the kernels' module by,
+#: the kernel, and the solve
 CASES = {
-    "sor": (K, "sor_solve", lambda: solvers.sor(A, B, 1.5)),
-    "ssor_pcg": (KS, "ssor_pcg_solve", lambda: solvers.ssor_pcg(A, B, 1.5)),
-    "ssor_pcg small omega": (KP, "ssor_pcg_plain_solve", lambda: solvers.ssor_pcg(A, B, 0.2)),
-    "cg": (K, "cg_solve", lambda: solvers.cg(A, B)),
-    "jacobi": (KP, "jacobi_pcg_solve", lambda: solvers.pcg(A, B, {"pc": "jacobi"})),
-    "ic0": (KP, "ic0_pcg_solve", lambda: solvers.pcg(A, B, {"pc": "ic0"})),
+    "sor": (_api, "K", "sor_solve", lambda: solvers.sor(A, B, 1.5)),
+    "ssor_pcg": (_api, "KS", "ssor_pcg_solve", lambda: solvers.ssor_pcg(A, B, 1.5)),
+    "ssor_pcg small omega": (_api, "KP", "ssor_pcg_plain_solve",
+                             lambda: solvers.ssor_pcg(A, B, 0.2)),
+    "cg": (_api, "K", "cg_solve", lambda: solvers.cg(A, B)),
+    "jacobi": (_precond_builtin, "KP", "jacobi_pcg_solve",
+               lambda: solvers.pcg(A, B, {"pc": "jacobi"})),
+    "ic0": (_precond_builtin, "KP", "ic0_pcg_solve", lambda: solvers.pcg(A, B, {"pc": "ic0"})),
 }
+
+
+def _replace(monkeypatch, caller, alias, kernel, cause):
+    """The kernel as ``caller`` reaches it (``alias.kernel``) made to fail as the compiled call
+    did, on a copy of the kernels' module (the module itself, and every other caller of it,
+    left alone)."""
+    kernels = types.SimpleNamespace(**vars(getattr(caller, alias)))
+    setattr(kernels, kernel, _failing(cause))
+    monkeypatch.setattr(caller, alias, kernels)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_ctrl_c_in_numbas_helpers_leaves_the_solve_as_keyboard_interrupt(name, monkeypatch):
-    module, attr, solve = CASES[name]
+    caller, alias, kernel, solve = CASES[name]
     solve()  # (the wrapper's own first-call work done before the kernel is replaced)
-    monkeypatch.setattr(module, attr, _failing(KeyboardInterrupt()))
+    _replace(monkeypatch, caller, alias, kernel, KeyboardInterrupt())
     before = _fpmode.mode()
     with pytest.raises(KeyboardInterrupt) as info:
         solve()
@@ -57,9 +69,9 @@ def test_ctrl_c_in_numbas_helpers_leaves_the_solve_as_keyboard_interrupt(name, m
 
 @pytest.mark.parametrize("name", ["sor", "cg", "ic0"])
 def test_any_other_system_error_is_left_as_it_is(name, monkeypatch):
-    module, attr, solve = CASES[name]
+    caller, alias, kernel, solve = CASES[name]
     solve()
-    monkeypatch.setattr(module, attr, _failing(ValueError("a bug")))
+    _replace(monkeypatch, caller, alias, kernel, ValueError("a bug"))
     with pytest.raises(SystemError, match="returned a result with an exception set"):
         solve()
 
@@ -68,6 +80,6 @@ def test_the_command_lines_sigterm_is_passed_on_as_itself(monkeypatch):
     class Terminated(KeyboardInterrupt):  # (experiments.cli_common.Terminated's kind)
         pass
 
-    monkeypatch.setattr(K, "cg_solve", _failing(Terminated()))
+    _replace(monkeypatch, _api, "K", "cg_solve", Terminated())
     with pytest.raises(Terminated):
         solvers.cg(A, B)
