@@ -36,8 +36,12 @@ class GuardBudget:
     #: the round of the latest run :meth:`ArmSet.observe` saw (a round's first run is a whole
     #: solve; later ones go on from a stopped try)
     _latest_round = -1
+    #: a rival family that has not converged is allowed twice as much after each of its tries
+    #: (:meth:`first_allowance`), at most a proven rival's margin of the leader's prediction
+    grow_first_tries = True
 
-    def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True) -> int:
+    def budget(self, k, guard, predicted, op, maxiter, leader=None, proven=True,
+               tries=0) -> int:
         """Iteration cap of an exploratory attempt of arm ``k`` allowed ``guard × predicted``
         cost units (``predicted``: the predicted cost of the arm ``leader``).
 
@@ -66,7 +70,9 @@ class GuardBudget:
         next solve may be cheaper than the leader's though the prediction says otherwise
         (on the 3-D Monte Carlo sequences the first tries of plain CG and Jacobi-CG ran to
         their budget: 1.5 × a prediction that rests on cold first solves was 2.3 × the
-        leader's solve on the same system).
+        leader's solve on the same system).  ``tries``: the tries of the rival's family so
+        far, none converged; each doubles a first try's allowance, at most the proven
+        margin (:meth:`first_allowance`).
 
         *Pricing before paying* (on the clock): a set-up not yet measured is charged its
         clock floor, and where that alone would let the attempt start, its price
@@ -84,12 +90,15 @@ class GuardBudget:
             leader]
         ref = predicted
         if rival:
+            margin = self.allowance(guard, True)
             guard = self.allowance(guard, proven)
             ref = self.yardstick(leader, predicted)
         maxiter = self.stale_cap(k, op, maxiter)
         # a first try (at par) and a rival's set-up are weighed against the yardstick, a
         # proven rival's 1.5 × margin against the prediction (its family's costs are known)
         allowance = guard * (predicted if proven else ref)
+        if rival and not proven:  # its tries so far stopped: each doubles the next
+            allowance = self.first_allowance(allowance, tries, margin * predicted)
         # a lower bound of the attempt's cost above this: it cannot win (a rival), or it
         # would exceed the whole allowance
         limit = ref if rival else allowance
@@ -201,6 +210,36 @@ class GuardBudget:
                 key = self.configs[k].setup_key if self.configs else None
                 worst = max(worst, maxiter * rate + self._setup.get(key, 0.0))
         return max(worst, float(spent))
+
+    def first_allowance(self, allowance, tries, most) -> float:
+        """What a rival's try may cost while its family has not converged (:meth:`budget`),
+        after ``tries`` tries of the family, every one stopped or refused: ``allowance`` (the
+        first try's, the leader's :meth:`yardstick`) doubled after each, at most ``most``
+        (the margin of a proven rival, ``min(guard, 1.5) ×`` the leader's predicted cost),
+        never less than ``allowance``; ``allowance`` itself without
+        :attr:`grow_first_tries`.
+
+        A stopped try is told that it costs at least what it was allowed.  Where the
+        yardstick lies below what the leader costs now (an easier system's solve on a rising
+        context), that bound says nothing the model did not predict, and a try at the same
+        allowance would say it again; doubled, within a few tries the family converges (and
+        is measured) or is stopped above the leader's cost (the model is refuted).  Once it
+        converges the family is proven and allowed the margin.
+
+        Examples
+        --------
+        >>> from bandit.armset import ArmSet
+        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}], "ssor_pcg",
+        ...            cost="work")
+        >>> [a.first_allowance(4.0, n, 15.0) for n in range(4)]
+        [4.0, 8.0, 15.0, 15.0]
+        >>> a.first_allowance(20.0, 2, 15.0)  # never below the first try's
+        20.0
+        """
+        if not self.grow_first_tries or tries <= 0:
+            return allowance
+        grown = allowance * 2.0 ** min(tries, 60)
+        return max(allowance, min(grown, most))
 
     def allowance(self, guard, proven=True) -> float:
         """What a rival's try may cost, in units of the leader's predicted cost
