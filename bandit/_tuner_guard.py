@@ -34,6 +34,8 @@ STAGNATION_FALLBACKS = 1
 #: ``x0`` keep its rounding level ``ε‖A‖‖x0‖``, this many times the zero start's.
 START_RATIO = 10.0
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
+_ARM, _CTX, _OK, _FB = (_COLUMNS.index(c) for c in ("arm", "context", "converged",
+                                                      "fallback_arm"))
 
 
 def _nonzero(x0) -> bool:
@@ -174,6 +176,58 @@ class GuardSteps(GuardDiagnosis):
         proven = fam[arm] == fam[best] or self._proven(arm)
         return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
                            proven=proven)
+
+    def _leader_cap(self, arm, context, op, budget):
+        """The iteration cap of the leader's own run in a configuration set (``budget``: what
+        it is run with otherwise, ``maxiter`` or a stale set-up's cap): ``guard ×`` its
+        predicted cost (:meth:`ArmSet.budget`) when another family has converged nearer to
+        ``context`` than the leader's own (:meth:`_far_leader`) — its prediction there is
+        read from readings elsewhere, an extrapolation, no safe bound of its run; else
+        ``budget``.  Stopped at the cap, the run falls back as any stopped try does."""
+        if not self._far_leader(arm, context):
+            return budget
+        _, pred = _mpi.on_root(self._comm, self.policy.leader, context)
+        if not 0.0 < pred < math.inf:
+            return budget
+        cap = self._arms.budget(arm, self.guard, pred, op, budget, leader=arm)
+        return cap if 0 < cap < budget else budget
+
+    def _far_leader(self, arm, context) -> bool:
+        """Whether another family of the arm set has a converged solve nearer to ``context``
+        than ``arm``'s family has: the distance of ``context`` to the box around a family's
+        converged contexts (per coordinate, its least and greatest), read from the log as it
+        grows (a converged round's playing or fall-back arm).  A family that has converged at
+        no context is as far as can be; no context (NaN), no family measured: not far."""
+        seen, box = self._reach
+        log = self._log
+        if seen > len(log):  # (a log replaced by a shorter one: read it again)
+            seen, box = 0, {}
+        if seen < len(log):
+            fam = self._arms.family
+            for row in log[seen:]:
+                if not row[_OK]:
+                    continue
+                k = row[_ARM] if row[_FB] < 0 else row[_FB]
+                c = np.atleast_1d(np.asarray(row[_CTX], dtype=np.float64))
+                if not np.isfinite(c).all():
+                    continue
+                f = fam[k]
+                if f in box and box[f][0].shape == c.shape:
+                    box[f] = (np.minimum(box[f][0], c), np.maximum(box[f][1], c))
+                else:
+                    box[f] = (c, c)
+            self._reach = [len(log), box]
+        if context is None or not box:
+            return False
+        c = np.atleast_1d(np.asarray(context, dtype=np.float64))
+        if not np.isfinite(c).all():
+            return False
+        dist = {}
+        for f, (lo, hi) in box.items():
+            if lo.shape == c.shape:
+                dist[f] = float(np.linalg.norm(np.maximum(np.maximum(lo - c, c - hi), 0.0)))
+        own = dist.get(self._arms.family[arm], math.inf)
+        return any(d < own for d in dist.values())
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

@@ -404,6 +404,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # the arms that finished earlier solves in the fallback chain, latest first, and the
         # rounds of the log read for them (fallback_order; rebuilt from a loaded log)
         self._rescuers = [0, []]
+        # per family, the box around its converged contexts, and the rounds of the log read
+        # for them (GuardSteps._far_leader; rebuilt from a loaded log)
+        self._reach = [0, {}]
         # rounds at which a process began solving with this tuner (0, and each Tuner.load's
         # next round): each such first solve also loads the compiled kernels
         self._process_starts = [0]
@@ -683,6 +686,9 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             budget = arms.stale_cap(arm, op, self._maxiter)
         else:
             budget = self._maxiter
+        if arm == best and self._guard is not None and arms.heterogeneous:
+            # a leader whose family has converged farther from here than another family
+            budget = self._leader_cap(arm, context, op, budget)
         r = self._attempt(op, b, x0, arm, budget, arm != best) if budget else self._skip(
             op, b, x0, arm)
         if not r.converged and not self._budget_stop(r, budget):
