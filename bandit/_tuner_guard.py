@@ -66,6 +66,17 @@ def _stuck(r, op, b, x0=None) -> bool:
     return r.reason == "stagnated"
 
 
+def _coords(context):
+    """A context (a float, a list as the log keeps it, an array; None) as a tuple of floats;
+    None when it is None or not finite."""
+    if context is None:
+        return None
+    if type(context) is float:
+        return (context,) if math.isfinite(context) else None
+    c = tuple(float(v) for v in np.ravel(np.asarray(context, dtype=np.float64)))
+    return c if all(math.isfinite(v) for v in c) else None
+
+
 def _residual_key(r) -> float:
     return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
 
@@ -197,7 +208,8 @@ class GuardSteps(GuardDiagnosis):
         than ``arm``'s family has: the distance of ``context`` to the box around a family's
         converged contexts (per coordinate, its least and greatest), read from the log as it
         grows (a converged round's playing or fall-back arm).  A family that has converged at
-        no context is as far as can be; no context (NaN), no family measured: not far."""
+        no context is as far as can be; no context (or not finite), no family measured: not
+        far."""
         seen, box = self._reach
         log = self._log
         if seen > len(log):  # (a log replaced by a shorter one: read it again)
@@ -207,27 +219,39 @@ class GuardSteps(GuardDiagnosis):
             for row in log[seen:]:
                 if not row[_OK]:
                     continue
-                k = row[_ARM] if row[_FB] < 0 else row[_FB]
-                c = np.atleast_1d(np.asarray(row[_CTX], dtype=np.float64))
-                if not np.isfinite(c).all():
+                c = _coords(row[_CTX])
+                if c is None:
                     continue
-                f = fam[k]
-                if f in box and box[f][0].shape == c.shape:
-                    box[f] = (np.minimum(box[f][0], c), np.maximum(box[f][1], c))
-                else:
+                f = fam[row[_ARM] if row[_FB] < 0 else row[_FB]]
+                old = box.get(f)
+                if old is None or len(old[0]) != len(c):
                     box[f] = (c, c)
+                elif not all(a <= v <= z for v, a, z in zip(c, *old)):
+                    box[f] = (tuple(map(min, old[0], c)), tuple(map(max, old[1], c)))
             self._reach = [len(log), box]
-        if context is None or not box:
+        if not box:
             return False
-        c = np.atleast_1d(np.asarray(context, dtype=np.float64))
-        if not np.isfinite(c).all():
+        c = _coords(context)
+        if c is None:
             return False
-        dist = {}
+        mine = self._arms.family[arm]
+        lo, hi = box.get(mine, ((), ()))
+        if len(lo) == len(c) and all(a <= v <= z for v, a, z in zip(c, lo, hi)):
+            return False  # within the family's own box (a well measured leader's usual step)
+        own = math.inf
+        near = math.inf  # the least distance of the other families
         for f, (lo, hi) in box.items():
-            if lo.shape == c.shape:
-                dist[f] = float(np.linalg.norm(np.maximum(np.maximum(lo - c, c - hi), 0.0)))
-        own = dist.get(self._arms.family[arm], math.inf)
-        return any(d < own for d in dist.values())
+            if len(lo) != len(c):
+                continue
+            d = 0.0
+            for v, a, z in zip(c, lo, hi):
+                e = a - v if v < a else v - z if v > z else 0.0
+                d += e * e
+            if f == mine:
+                own = d
+            elif d < near:
+                near = d
+        return near < own
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

@@ -140,7 +140,10 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
        per iteration, measured on its family or, before that, from the work model; a set-up
        it must build, shared over the ``reuse + 1`` rounds it serves, taken off first; an
        attempt whose set-up alone exceeds the budget is not started); stopped as diverged
-       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
+       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.  In a configuration set, a leader whose family
+       has converged farther from the context than another family has (its prediction
+       there an extrapolation) is capped at ``guard ×`` its own predicted cost, and falls
+       back as a stopped attempt (``bandit._tuner_guard.GuardSteps._leader_cap``).
     2. *Fall back*, if it did not converge: the other arms in this order, each with
        ``maxiter`` (on a reused set-up, :meth:`ArmSet.stale_cap`) and the same divergence
        test, until one converges — the leader; the other
