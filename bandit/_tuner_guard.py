@@ -190,17 +190,21 @@ class GuardSteps(GuardDiagnosis):
 
     def _leader_cap(self, arm, context, op, budget):
         """The iteration cap of the leader's own run in a configuration set (``budget``: what
-        it is run with otherwise, ``maxiter`` or a stale set-up's cap): ``guard ×`` its
-        predicted cost (:meth:`ArmSet.budget`) when another family has converged nearer to
-        ``context`` than the leader's own (:meth:`_far_leader`) — its prediction there is
-        read from readings elsewhere, an extrapolation, no safe bound of its run; else
-        ``budget``.  Stopped at the cap, the run falls back as any stopped try does."""
+        it is run with otherwise, ``maxiter`` or a stale set-up's cap): when another family
+        has converged nearer to ``context`` than the leader's own (:meth:`_far_leader`), its
+        prediction there is read from readings elsewhere — an extrapolation, no safe bound of
+        its run, as a proven rival's is — and it is allowed what a proven rival's try is,
+        ``min(guard, 1.5) ×`` its predicted cost (:meth:`ArmSet.allowance`,
+        :meth:`ArmSet.budget`); else ``budget``.  Stopped at the cap, the run falls back as
+        any stopped try does: the next arm of the chain goes on from its iterate, and the
+        policy is told, censored, what it cost."""
         if not self._far_leader(arm, context):
             return budget
         _, pred = _mpi.on_root(self._comm, self.policy.leader, context)
         if not 0.0 < pred < math.inf:
             return budget
-        cap = self._arms.budget(arm, self.guard, pred, op, budget, leader=arm)
+        arms = self._arms
+        cap = arms.budget(arm, arms.allowance(self.guard), pred, op, budget, leader=arm)
         return cap if 0 < cap < budget else budget
 
     def _far_leader(self, arm, context) -> bool:

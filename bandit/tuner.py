@@ -142,7 +142,8 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
        attempt whose set-up alone exceeds the budget is not started); stopped as diverged
        once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.  In a configuration set, a leader whose family
        has converged farther from the context than another family has (its prediction
-       there an extrapolation) is capped at ``guard ×`` its own predicted cost, and falls
+       there an extrapolation) is capped as a proven rival's try is, at ``min(guard, 1.5) ×``
+       its own predicted cost, and falls
        back as a stopped attempt (``bandit._tuner_guard.GuardSteps._leader_cap``).
     2. *Fall back*, if it did not converge: the other arms in this order, each with
        ``maxiter`` (on a reused set-up, :meth:`ArmSet.stale_cap`) and the same divergence
