@@ -34,8 +34,6 @@ STAGNATION_FALLBACKS = 1
 #: ``x0`` keep its rounding level ``ε‖A‖‖x0‖``, this many times the zero start's.
 START_RATIO = 10.0
 _COLUMNS = _report.LOG_COLUMNS  # the fields of one solve's row tuple in the log
-_ARM, _CTX, _OK, _FB = (_COLUMNS.index(c) for c in ("arm", "context", "converged",
-                                                      "fallback_arm"))
 
 
 def _nonzero(x0) -> bool:
@@ -64,17 +62,6 @@ def _stuck(r, op, b, x0=None) -> bool:
     a diverging run is reported as diverged by the solver itself, not taken for a stagnation
     here: tests/test_sor_indefinite_diverged.py.)"""
     return r.reason == "stagnated"
-
-
-def _coords(context):
-    """A context (a float, a list as the log keeps it, an array; None) as a tuple of floats;
-    None when it is None or not finite."""
-    if context is None:
-        return None
-    if type(context) is float:
-        return (context,) if math.isfinite(context) else None
-    c = tuple(float(v) for v in np.ravel(np.asarray(context, dtype=np.float64)))
-    return c if all(math.isfinite(v) for v in c) else None
 
 
 def _residual_key(r) -> float:
@@ -185,77 +172,10 @@ class GuardSteps(GuardDiagnosis):
         # configuration learner's most common exploration, a neighbouring ω)
         fam = arms.family
         proven = fam[arm] == fam[best] or self._proven(arm)
+        # a family not yet converged: its tries so far (each stopped or refused) grow the next
+        tries = 0 if proven else sum(int(self.policy.counts[j]) for j in arms.members(arm))
         return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
-                           proven=proven)
-
-    def _leader_cap(self, arm, context, op, budget):
-        """The iteration cap of the leader's own run in a configuration set (``budget``: what
-        it is run with otherwise, ``maxiter`` or a stale set-up's cap): when another family
-        has converged nearer to ``context`` than the leader's own (:meth:`_far_leader`), its
-        prediction there is read from readings elsewhere — an extrapolation, no safe bound of
-        its run, as a proven rival's is — and it is allowed what a proven rival's try is,
-        ``min(guard, 1.5) ×`` its predicted cost (:meth:`ArmSet.allowance`,
-        :meth:`ArmSet.budget`); else ``budget``.  Stopped at the cap, the run falls back as
-        any stopped try does: the next arm of the chain goes on from its iterate, and the
-        policy is told, censored, what it cost."""
-        if not self._far_leader(arm, context):
-            return budget
-        _, pred = _mpi.on_root(self._comm, self.policy.leader, context)
-        if not 0.0 < pred < math.inf:
-            return budget
-        arms = self._arms
-        cap = arms.budget(arm, arms.allowance(self.guard), pred, op, budget, leader=arm)
-        return cap if 0 < cap < budget else budget
-
-    def _far_leader(self, arm, context) -> bool:
-        """Whether another family of the arm set has a converged solve nearer to ``context``
-        than ``arm``'s family has: the distance of ``context`` to the box around a family's
-        converged contexts (per coordinate, its least and greatest), read from the log as it
-        grows (a converged round's playing or fall-back arm).  A family that has converged at
-        no context is as far as can be; no context (or not finite), no family measured: not
-        far."""
-        seen, box = self._reach
-        log = self._log
-        if seen > len(log):  # (a log replaced by a shorter one: read it again)
-            seen, box = 0, {}
-        if seen < len(log):
-            fam = self._arms.family
-            for row in log[seen:]:
-                if not row[_OK]:
-                    continue
-                c = _coords(row[_CTX])
-                if c is None:
-                    continue
-                f = fam[row[_ARM] if row[_FB] < 0 else row[_FB]]
-                old = box.get(f)
-                if old is None or len(old[0]) != len(c):
-                    box[f] = (c, c)
-                elif not all(a <= v <= z for v, a, z in zip(c, *old)):
-                    box[f] = (tuple(map(min, old[0], c)), tuple(map(max, old[1], c)))
-            self._reach = [len(log), box]
-        if not box:
-            return False
-        c = _coords(context)
-        if c is None:
-            return False
-        mine = self._arms.family[arm]
-        lo, hi = box.get(mine, ((), ()))
-        if len(lo) == len(c) and all(a <= v <= z for v, a, z in zip(c, lo, hi)):
-            return False  # within the family's own box (a well measured leader's usual step)
-        own = math.inf
-        near = math.inf  # the least distance of the other families
-        for f, (lo, hi) in box.items():
-            if len(lo) != len(c):
-                continue
-            d = 0.0
-            for v, a, z in zip(c, lo, hi):
-                e = a - v if v < a else v - z if v > z else 0.0
-                d += e * e
-            if f == mine:
-                own = d
-            elif d < near:
-                near = d
-        return near < own
+                           proven=proven, tries=tries)
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,

@@ -140,11 +140,7 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
        per iteration, measured on its family or, before that, from the work model; a set-up
        it must build, shared over the ``reuse + 1`` rounds it serves, taken off first; an
        attempt whose set-up alone exceeds the budget is not started); stopped as diverged
-       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.  In a configuration set, a leader whose family
-       has converged farther from the context than another family has (its prediction
-       there an extrapolation) is capped as a proven rival's try is, at ``min(guard, 1.5) ×``
-       its own predicted cost, and falls
-       back as a stopped attempt (``bandit._tuner_guard.GuardSteps._leader_cap``).
+       once ``‖r_k‖ > GUARD_DTOL·‖r_0‖``.
     2. *Fall back*, if it did not converge: the other arms in this order, each with
        ``maxiter`` (on a reused set-up, :meth:`ArmSet.stale_cap`) and the same divergence
        test, until one converges — the leader; the other
@@ -408,9 +404,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         # the arms that finished earlier solves in the fallback chain, latest first, and the
         # rounds of the log read for them (fallback_order; rebuilt from a loaded log)
         self._rescuers = [0, []]
-        # per family, the box around its converged contexts, and the rounds of the log read
-        # for them (GuardSteps._far_leader; rebuilt from a loaded log)
-        self._reach = [0, {}]
         # rounds at which a process began solving with this tuner (0, and each Tuner.load's
         # next round): each such first solve also loads the compiled kernels
         self._process_starts = [0]
@@ -690,9 +683,6 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
             budget = arms.stale_cap(arm, op, self._maxiter)
         else:
             budget = self._maxiter
-        if arm == best and self._guard is not None and arms.heterogeneous:
-            # a leader whose family has converged farther from here than another family
-            budget = self._leader_cap(arm, context, op, budget)
         r = self._attempt(op, b, x0, arm, budget, arm != best) if budget else self._skip(
             op, b, x0, arm)
         if not r.converged and not self._budget_stop(r, budget):
