@@ -172,10 +172,8 @@ class GuardSteps(GuardDiagnosis):
         # configuration learner's most common exploration, a neighbouring ω)
         fam = arms.family
         proven = fam[arm] == fam[best] or self._proven(arm)
-        # a family not yet converged: its tries so far (each stopped or refused) grow the next
-        tries = 0 if proven else sum(int(self.policy.counts[j]) for j in arms.members(arm))
         return arms.budget(arm, self.guard, pred, op, self.maxiter, leader=best,
-                           proven=proven, tries=tries)
+                           proven=proven)
 
     def _fall_back(self, op, b, x0, context, arm, best, first, budget):
         """The fall-back step of a guarded solve whose attempt did not converge: the chain,
