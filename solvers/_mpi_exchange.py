@@ -161,14 +161,12 @@ def _bounded(comm, exc, mine) -> None:
     waiting for ever.  Costs nothing unless a rank failed: the watch is a thread started
     here (the ``allgather`` releases the interpreter to it)."""
     done = threading.Event()
-    watch = None
     if GRACE_SECONDS >= 0:
-        watch = threading.Thread(target=_watch, args=(comm, exc, done), daemon=True,
-                                 name="relaxtune-mpi-grace")
         try:
-            watch.start()
+            threading.Thread(target=_watch, args=(comm, exc, done), daemon=True,
+                             name="relaxtune-mpi-grace").start()
         except BaseException:  # noqa: BLE001 - (no thread to be had: wait unbounded)
-            watch = None
+            pass
     try:
         comm.allgather(mine)
     finally:

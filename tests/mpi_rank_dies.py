@@ -92,23 +92,33 @@ def digest(policy):
             for k, v in sorted(vars(policy).items())}
 
 
-def failing_test():
-    """Rank 1's Richardson convergence test raises ``MemoryError`` at its third call."""
+def _each_test_call(before):
+    """Make every Richardson convergence test call ``before(n)`` first (``n``: its call count
+    in that solve); returns what puts the real test back."""
     real = ksp_part._make_test
 
     def make(state):
         test = real(state)
-        calls = [0]
+        n = [0]
 
         def converged(ksp, its, rnorm):
-            calls[0] += 1
-            if RANK == 1 and calls[0] == 3:
-                raise MemoryError("the convergence test ran out of memory on rank 1")
+            n[0] += 1
+            before(n[0])
             return test(ksp, its, rnorm)
 
         return converged
 
     ksp_part._make_test = make
+    return lambda: setattr(ksp_part, "_make_test", real)
+
+
+def failing_test():
+    """Rank 1's Richardson convergence test raises ``MemoryError`` at its third call."""
+    def before(n):
+        if RANK == 1 and n == 3:
+            raise MemoryError("the convergence test ran out of memory on rank 1")
+
+    _each_test_call(before)
 
 
 def failing_residual():
@@ -126,25 +136,14 @@ def failing_residual():
 def interrupted_test(ranks, calls):
     """The Richardson convergence test receives Ctrl-C at its third call on ``ranks``;
     ``calls`` counts the calls made after it."""
-    real = ksp_part._make_test
+    def before(n):
+        if n == 3 and RANK in ranks:
+            os.kill(os.getpid(), signal.SIGINT)
+            calls.append(0)
+        elif calls:
+            calls[0] += 1
 
-    def make(state):
-        test = real(state)
-        n = [0]
-
-        def converged(ksp, its, rnorm):
-            n[0] += 1
-            if n[0] == 3 and RANK in ranks:
-                os.kill(os.getpid(), signal.SIGINT)
-                calls.append(0)
-            elif calls:
-                calls[0] += 1
-            return test(ksp, its, rnorm)
-
-        return converged
-
-    ksp_part._make_test = make
-    return lambda: setattr(ksp_part, "_make_test", real)
+    return _each_test_call(before)
 
 
 def aborting(scenario, A, M, rhs):
