@@ -68,7 +68,9 @@ class RunSteps:
         the argument types of ``A`` (the user's matrix) and ``context`` (this solve's):
         :func:`bandit._tuner_prime.warm_kernels`.  From the second solve on no solve loads
         or compiles a kernel (a cache load took a few ms inside solves 1 to 4; a compilation,
-        after an edit, up to a second)."""
+        after an edit, up to a second).  A kernel stays loaded for the whole process, so a
+        later Tuner of the same kind (policy class, settings, context type, the matrix's
+        index types) skips what an earlier one's first solve loaded."""
         prime = getattr(self.policy, "prime", None)
         if prime is None or self.policy.t > 0 or self._log:
             # (a run with rounds has primed at its first: a loaded tuner whose rounds were
