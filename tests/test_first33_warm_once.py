@@ -121,3 +121,20 @@ def test_the_key_tells_kinds_apart_and_not_seeds():
     assert _policy_key(a, 0.5) != _policy_key(b, 0.5)
     b.detect_changes, b._cap = True, 3.0  # a cap that is no longer infinite
     assert _policy_key(a, 0.5) != _policy_key(b, 0.5)
+
+
+def test_the_first_call_bench_runs_and_refuses_bad_counts(capsys):
+    """``python -m experiments.bench_first_call``: the three kinds, each call's line; a count
+    below 1 refused by name."""
+    import pytest
+
+    from experiments.bench_first_call import main
+
+    assert main(["--sequence", "heat3d", "--size", "6", "--tuners", "1", "--calls", "2",
+                 "--omega", "1.5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == ["learner", "omega", "fixed"]
+    assert all("call 1" in line for line in out)
+    with pytest.raises(SystemExit):
+        main(["--tuners", "0"])
+    assert "--tuners and --calls must be at least 1" in capsys.readouterr().err
