@@ -158,6 +158,7 @@ def test_the_warm_up_never_refuses_a_solve(monkeypatch):
 
     monkeypatch.setattr(_tuner_prime, "_warm_policy", broken)
     monkeypatch.setattr(_tuner_prime, "_warm_solvers", broken)
+    monkeypatch.setattr(_tuner_prime, "_WARMED", set())  # (run even if this kind ran)
     tuner = _loop(Tuner(solver="ssor_pcg"), steps=3)
     assert tuner.summary()["rounds"] == 3
 

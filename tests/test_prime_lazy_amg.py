@@ -93,6 +93,8 @@ def test_the_generic_pcg_loop_is_primed_only_for_a_preconditioner_that_runs_it(m
         return real(*a)
 
     monkeypatch.setattr(solvers.precond, "_pcg_loop", counted)
+    # as in a fresh process: the warm-up runs once per process and kind of Tuner
+    monkeypatch.setattr(bandit._tuner_prime, "_WARMED", set())
     native = [ARMS[0], ARMS[1], {"method": "cg", "pc": "ic0"}]
     tuner = _loop(bandit.Tuner(Script(native, [0, 1, 2, 1, 2]), cost="time"), 5)
     assert set(tuner.history["arm"]) == {0, 1, 2}
