@@ -29,9 +29,10 @@ A kernel, once loaded, stays loaded for the whole process, so each part of the w
 once per process and kind of Tuner (:func:`_policy_key`, :func:`_solver_key`): a second
 Tuner of a policy of the same class, settings and context type, or a second matrix of the same
 index types, skips it.  A process that makes a Tuner per sequence, per field or per round had
-re-run the rounds at every new Tuner's first solve, loading nothing (the default configuration
-learner's 13-arm policy: 9-10 ms of a 12 ms first solve in a process that had loaded its
-kernels, the ω-only learner's 5 ms of 7, a fixed arm's 1.5 ms of 2).
+re-run the rounds at every new Tuner's first solve, loading nothing (in a process that had
+loaded the kernels, on a system of 2 500 unknowns: 7.7-8.7 ms of the default configuration
+learner's 8.8-10 ms first solve, 4.3-4.6 of the ω-only learner's 4.9-5.4, 0.6-0.9 of a fixed
+arm's 1.4-1.8; ``python -m experiments.bench_first_call``).
 """
 from __future__ import annotations
 
