@@ -380,7 +380,7 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "sor")
     system[0].require_diagonal("sor")
-    return _sor(t0, *system, omega, dtol)
+    return _inconsistent(_sor(t0, *system, omega, dtol), system)
 
 
 def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -464,7 +464,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     system = _setup(A, b, x0, rtol, atol, maxiter, "ssor_pcg")
     system[0].require_diagonal("ssor_pcg", positive=True)
     system[0].require_symmetric("ssor_pcg")
-    return _ssor_pcg(t0, *system, omega, dtol, order)
+    return _inconsistent(_ssor_pcg(t0, *system, omega, dtol, order), system)
 
 
 def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order,
@@ -520,7 +520,7 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "cg")
     system[0].require_symmetric("cg")
-    return _cg(t0, *system, None, dtol)
+    return _inconsistent(_cg(t0, *system, None, dtol), system)
 
 
 def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -548,6 +548,50 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero
         cause = _transient_growth(op, dtol)
     if cause:
         res.info["cause"] = cause
+    return res
+
+
+def _inconsistent(res, system):
+    """``res``, with ``info["cause"]`` saying why when a failed solve's system ``A x = b`` is
+    inconsistent: ``Aᵀ`` has a known null vector ``y`` (``1`` when the columns of ``A`` sum
+    to zero, as a pure Neumann or graph Laplacian's do; ``d⁻¹`` for a row-scaled one) and
+    ``b`` is not orthogonal to it, so ``‖b − A x‖`` keeps a floor above the tolerance for
+    every ``x`` (:func:`solvers.spectral.null_floor`).  SOR had run to ``maxiter`` and CG
+    stopped as ``"stagnated"`` with nothing to say why (a ``bandit.Tuner`` refuses such a
+    system by name).  Called by the public :func:`sor`, :func:`ssor_pcg` and :func:`cg` on
+    the failure path only, for a cause not already found; two passes over ``A``.  (A system
+    solved scaled, ``system`` of :func:`_system`, is left as it is.)"""
+    if res.converged or "cause" in res.info or res.reason == "breakdown":
+        return res
+    op, b, scale = system[0], system[1], system[5]
+    if scale or op._shift:
+        return res
+    from .spectral import null_floor
+
+    try:
+        floor, comps, kind = null_floor(op, b)
+    except (TypeError, ValueError):
+        return res
+    tol = max(res.rtol * res.b_norm, res.atol)
+    # (the sums' own rounding, about ε‖b‖₁ a component, is never taken for inconsistency)
+    if not (floor > tol and floor > 1e3 * np.finfo(float).eps * res.b_norm):
+        return res
+    rows = ("over all rows" if comps == 1 else
+            f"over the rows of each of the {comps} connected components of A's graph")
+    if kind == "rows":
+        what = ("A = diag(d)·S with S symmetric and zero row sums (a row-scaled Neumann or "
+                f"graph Laplacian), so b − A x keeps b's sum weighted by 1/d {rows}")
+        fix = "a consistent b has Σ b_i/d_i = 0 there"
+    else:
+        what = ("the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
+                f"Laplacian's do), so b − A x keeps b's sum {rows}")
+        fix = ("a consistent b sums to zero there (" + ("b − b.mean()" if comps == 1 else
+                                                         "b minus its mean on each component")
+               + ")")
+    res.info["cause"] = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
+                         f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
+                         f"every x: no solver can converge; {fix}, or fix x's free constant "
+                         f"with one Dirichlet row")
     return res
 
 

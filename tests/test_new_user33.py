@@ -184,3 +184,54 @@ def test_the_petsc_backend_says_why_kspcg_found_the_matrix_indefinite():
     assert res.info["petsc_reason"] == "DIVERGED_INDEFINITE_MAT"
     assert res.info["cause"].startswith("pᵀAp <= 0 at iteration ")
     assert "A's diagonal is positive, so A is indefinite" in res.info["cause"]
+
+
+# --- an inconsistent singular system: the failed solve says why ----------------------------
+
+def _graph_laplacian(n=40, seed=0):
+    import scipy.sparse.csgraph as csg
+
+    rng = np.random.default_rng(seed)
+    G = sp.random(n, n, density=0.15, random_state=seed)
+    G = G + G.T + sp.diags(np.ones(n - 1), 1) + sp.diags(np.ones(n - 1), -1)  # connected
+    return csg.laplacian(G.tocsr()).tocsr(), rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("name", ["sor", "ssor_pcg", "cg"])
+def test_a_failed_solve_of_an_inconsistent_graph_laplacian_says_why(name):
+    L, b = _graph_laplacian()
+    # the reference: A is singular with 1ᵀA = 0, and the least-squares residual is b's mean
+    floor = abs(b.sum()) / np.sqrt(b.size)
+    x_ls = np.linalg.lstsq(L.toarray(), b, rcond=None)[0]
+    assert np.linalg.norm(b - L @ x_ls) == pytest.approx(floor, rel=1e-9)
+    run = {"sor": lambda v: solvers.sor(L, v, 1.5, maxiter=400),
+           "ssor_pcg": lambda v: solvers.ssor_pcg(L, v, 1.5),
+           "cg": lambda v: solvers.cg(L, v)}[name]
+    res = run(b)
+    assert not res.converged
+    cause = res.info["cause"]
+    assert cause.startswith("A x = b is inconsistent: the columns of A sum to zero")
+    assert f"‖b − A x‖ >= {floor:.3e}" in cause and "b − b.mean()" in cause
+    fixed = run(b - b.mean())  # the advice works
+    assert fixed.converged and "cause" not in fixed.info
+
+
+def test_a_capped_solve_of_a_consistent_system_gets_no_such_cause():
+    L, b = _graph_laplacian()
+    res = solvers.sor(L + 1e-3 * sp.eye(L.shape[0]), b, 1.2, maxiter=3)
+    assert res.reason == "maxiter" and "cause" not in res.info
+
+
+# --- Young's formula given the matrix itself --------------------------------------------------
+
+def test_young_omega_of_a_matrix_says_what_to_pass():
+    A = solvers.gallery.laplacian_2d(10)
+    with pytest.raises(ValueError, match=r"rho_j must be a real number, got a matrix of shape "
+                                         r"\(100, 100\): .*young_omega\(jacobi_spectral_"
+                                         r"radius\(A\)\), or optimal_omega\(A\)"):
+        solvers.young_omega(A)
+    # the advice, against Young's ω* of the model problem: ρ_J = cos(π/11)
+    assert solvers.young_omega(solvers.jacobi_spectral_radius(A)) == pytest.approx(
+        2 / (1 + np.sin(np.pi / 11)), rel=1e-6)
+    assert solvers.young_omega(np.array(np.cos(np.pi / 11))) == pytest.approx(
+        2 / (1 + np.sin(np.pi / 11)), rel=1e-12)
