@@ -235,3 +235,30 @@ def test_young_omega_of_a_matrix_says_what_to_pass():
         2 / (1 + np.sin(np.pi / 11)), rel=1e-6)
     assert solvers.young_omega(np.array(np.cos(np.pi / 11))) == pytest.approx(
         2 / (1 + np.sin(np.pi / 11)), rel=1e-12)
+
+
+# --- Ctrl-C handled inside a learner's compiled call -----------------------------------------
+
+def test_ctrl_c_read_inside_a_learners_compiled_call_is_a_keyboard_interrupt():
+    A, b = _laplacian(), np.ones(20)
+    tuner = bandit.Tuner(solver="sor")
+    tuner.solve(A, b, context=1.0)
+    select = tuner.policy.select
+
+    def interrupted(context):
+        # what Numba's dispatcher gives when the signal handler ran in its Python helpers
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            raise SystemError("CPUDispatcher(<function refit>) returned a result with an "
+                              "exception set") from ki
+
+    tuner.policy.select = interrupted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tuner.solve(A, 2 * b, context=2.0)
+    finally:
+        tuner.policy.select = select
+    assert len(tuner.history["iterations"]) == 1  # nothing recorded of the interrupted round
+    assert tuner.solve(A, 3 * b, context=3.0).converged  # and the loop goes on
+    assert len(tuner.history["iterations"]) == 2
