@@ -559,9 +559,13 @@ def _inconsistent(res, system):
     every ``x`` (:func:`solvers.spectral.null_floor`).  SOR had run to ``maxiter`` and CG
     stopped as ``"stagnated"`` with nothing to say why (a ``bandit.Tuner`` refuses such a
     system by name).  Called by the public :func:`sor`, :func:`ssor_pcg` and :func:`cg` on
-    the failure path only, for a cause not already found; two passes over ``A``.  (A system
-    solved scaled, ``system`` of :func:`_system`, is left as it is.)"""
-    if res.converged or "cause" in res.info or res.reason == "breakdown":
+    the failure path only, for a cause not already found; two passes over ``A``.  A run
+    stopped at a ``maxiter`` shorter than the stagnation window (``STAGNATION_WINDOW``
+    iterations) is too short to say anything of the system and pays nothing: a timed
+    ``bandit.Tuner``'s untimed first run of plain CG is such a run.  (A system solved
+    scaled, ``system`` of :func:`_system`, is left as it is.)"""
+    if res.converged or "cause" in res.info or res.reason == "breakdown" or (
+            res.reason == "maxiter" and res.iterations < K.STAGNATION_WINDOW):
         return res
     op, b, scale = system[0], system[1], system[5]
     if scale or op._shift:

@@ -262,3 +262,19 @@ def test_ctrl_c_read_inside_a_learners_compiled_call_is_a_keyboard_interrupt():
     assert len(tuner.history["iterations"]) == 1  # nothing recorded of the interrupted round
     assert tuner.solve(A, 3 * b, context=3.0).converged  # and the loop goes on
     assert len(tuner.history["iterations"]) == 2
+
+
+def test_a_short_capped_run_of_an_inconsistent_system_pays_for_no_diagnosis(monkeypatch):
+    """A run stopped at a maxiter below the stagnation window says nothing of the system (a
+    timed Tuner's untimed first run of plain CG is one): no pass over A for the cause."""
+    import solvers.spectral
+
+    L, b = _graph_laplacian()
+    calls = []
+    real = solvers.spectral.null_floor
+    monkeypatch.setattr(solvers.spectral, "null_floor",
+                        lambda *a: calls.append(1) or real(*a))
+    res = solvers.cg(L, b, maxiter=5)
+    assert res.reason == "maxiter" and "cause" not in res.info and not calls
+    res = solvers.sor(L, b, 1.5, maxiter=60)
+    assert "A x = b is inconsistent" in res.info["cause"] and calls == [1]
