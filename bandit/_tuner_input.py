@@ -65,8 +65,16 @@ class InputSteps:
         # the previous call's operator lends its pattern work, and its storage when the
         # Tuner made it (overwrite: it is used by no one else) — never an operator the user
         # passed, even one the user prepares with overwrite=True: the user keeps that one
-        op = solvers.prepare(A, backend=self.backend, like=self._last_op,
-                             overwrite=self._own_op, comm=self._mat_comm)
+        try:
+            op = solvers.prepare(A, backend=self.backend, like=self._last_op,
+                                 overwrite=self._own_op, comm=self._mat_comm)
+        except (ValueError, TypeError):
+            from solvers._checks import swapped_arguments
+
+            swapped = swapped_arguments(A, b, "tuner.solve(A, b)")
+            if swapped is not None:
+                raise swapped from None
+            raise
         if not self._own_op and op is not A and op is not self._last_op:
             op._scratch = True  # a new operator of the Tuner's own: its working copy from now
         if self.backend == "petsc":

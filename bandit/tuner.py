@@ -633,6 +633,22 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
                     self._auto_context_refusal(exc, np.size(context) - 1)
                 raise
         except BaseException as exc:
+            if isinstance(exc, SystemError):
+                # Ctrl-C handled inside Numba's own Python helpers of a learner's compiled
+                # call (a kernel's dispatch or cache load, seen in a rescaling of the
+                # default learner's ridge) reaches here as "SystemError: ... returned a
+                # result with an exception set", the KeyboardInterrupt as its cause: raised
+                # as the KeyboardInterrupt it is (the round was undone above), as the solvers
+                # raise it from their kernels
+                from solvers._jitcache import raise_interrupt
+
+                try:
+                    raise_interrupt(exc)
+                except KeyboardInterrupt as ki:
+                    exc = ki
+                    if self._comm is not None:
+                        _mpi.fail(self._comm, ki)
+                    raise
             if self._comm is not None:  # (before the draw: the prior, the kernels' load)
                 _mpi.fail(self._comm, exc)
             raise

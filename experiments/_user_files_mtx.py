@@ -317,10 +317,11 @@ def read_matrix(path) -> sp.csr_matrix:
     if not sp.issparse(M):
         M = sp.csr_matrix(np.atleast_2d(M))
     if np.iscomplexobj(M.data):
-        zero = M.data.size and not np.any(M.data.imag)
-        raise ValueError(f"{path}: complex values; the solvers take real matrices" + (
-            " (every imaginary part is zero: write the matrix as real, e.g. "
-            "scipy.io.mmwrite(path, A.real))" if zero else ""))
+        if np.any(M.data.imag):  # (NaN included)
+            raise ValueError(f"{path}: complex values with non-zero imaginary parts; the "
+                             f"solvers take real matrices (a complex file whose imaginary "
+                             f"parts are all exactly zero is read as real)")
+        M = M.real  # a real matrix written as complex: the same numbers
     if M.dtype == np.bool_:
         # a boolean sparse matrix is a sparsity pattern (every stored entry reads as 1, a
         # -1 of the user's system as +1), as a Matrix Market pattern file is
@@ -498,8 +499,13 @@ def read_vector(path, n: int) -> np.ndarray:
     if v.ndim != 1 or v.size != n:
         raise ValueError(f"{path}: a vector of {n} entries was expected (the size of its "
                          f"matrix), got shape {v.shape}")
+    if np.iscomplexobj(v) and not np.any(v.imag):  # (NaN is not zero)
+        v = v.real  # a real vector saved as complex: the same numbers
     if np.iscomplexobj(v) or not np.issubdtype(v.dtype, np.number):
-        raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}")
+        raise ValueError(f"{path}: the right-hand side must be real numbers, got {v.dtype}"
+                         + (" with non-zero imaginary parts (a complex file whose imaginary "
+                            "parts are all exactly zero is read as real)"
+                            if np.iscomplexobj(v) else ""))
     v = v.astype(np.float64)
     if not np.all(np.isfinite(v)):
         bad = int(np.sum(~np.isfinite(v)))

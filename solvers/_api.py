@@ -13,7 +13,7 @@ from . import _kernels_ssor as KS
 from . import _fpmode
 from ._fpmode import flush_on, restore
 from ._checks import (check_dtol, check_omega, check_tolerances, check_unscaled, check_vector,
-                      check_vector_norm)
+                      check_vector_norm, swapped_arguments)
 from ._extras import install_hint
 from ._jitcache import raise_interrupt
 from ._operator import prepare
@@ -72,16 +72,46 @@ _NORM_LO, _NORM_HI = 2.0 ** -100, 2.0 ** 100
 _START_HI, _RESIDUAL_HI = 2.0 ** 400, 2.0 ** 510
 
 
-def _setup(A, b, x0, rtol, atol, maxiter):
+def _setup(A, b, x0, rtol, atol, maxiter, name=None):
     """Shared validation: returns (op, b, x, tol, b_norm, scale, rtol, atol, maxiter), with
     ``op``, ``b``, ``x`` and ``tol`` those of the system solved (:func:`_system`: ``x`` scaled
     by ``2**scale``, 0 almost always) and ``b_norm``, ``atol`` the caller's."""
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
-    op = prepare(A)
+    op = _prepared(A, b, _CALLS.get(name, "the solver"))
     # the kernels only read b: a finite float64 vector is used as given (no copy)
     b, b_norm = check_vector_norm(b, op.n, "b", copy=False)
     x = np.zeros(op.n) if x0 is None else check_vector(x0, op.n, "x0")  # x0 untouched
     return _system(op, b, b_norm, x, rtol, atol, maxiter)
+
+
+#: How each public solver is called, for the question of swapped arguments.
+_CALLS = {"sor": "sor(A, b, omega)", "ssor_pcg": "ssor_pcg(A, b, omega)", "cg": "cg(A, b)",
+          "pcg": "pcg(A, b, pc)"}
+
+
+def _prepared(A, b, call="the solver"):
+    """``prepare(A)``; a refused ``A`` whose shape and ``b``'s suggest the two were swapped
+    (``sor(b, A, omega)``) is refused with that question
+    (:func:`solvers._checks.swapped_arguments`)."""
+    try:
+        return prepare(A)
+    except (ValueError, TypeError):
+        swapped = swapped_arguments(A, b, call)
+        if swapped is not None:
+            raise swapped from None
+        raise
+
+
+def _petsc_solve(kind, A, b, omega, **kw):
+    """The PETSc backend's solve, with the question of swapped arguments (as :func:`_prepared`)
+    when it refuses ``A``."""
+    try:
+        return _petsc().solve(kind, A, b, omega, **kw)
+    except (ValueError, TypeError):
+        swapped = swapped_arguments(A, b, _CALLS[kind])
+        if swapped is not None:
+            raise swapped from None
+        raise
 
 
 def _system(op, b, b_norm, x, rtol, atol, maxiter):
@@ -190,7 +220,52 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
+        if status == K.BREAKDOWN:
+            d = op.diagonal  # (signs and positions are the caller's: scaled by 2**k only)
+            lo_row = int(np.argmin(d))
+            res.info["cause"] = breakdown_cause(name, int(iterations), lo_row, float(d[lo_row]),
+                                                float(d.max()))
     return res
+
+
+def breakdown_cause(name: str, iteration: int, lo_row: int, lo: float, hi: float,
+                    preconditioned: bool = None) -> str:
+    """Why a CG-type solve broke down (reason ``"breakdown"``), from where it stopped and
+    ``A``'s diagonal (its smallest entry ``lo``, in row ``lo_row``, and its largest ``hi``;
+    both backends).
+
+    Plain CG and SSOR-PCG stop so when a search direction ``p`` has ``pᵀAp <= 0`` (SSOR's
+    preconditioner is positive definite for ω in (0, 2) and a positive diagonal), which no
+    positive definite ``A`` allows; ``pcg`` also when ``rᵀz <= 0`` (``z = M⁻¹r``: the
+    preconditioner is not positive definite).  A breakdown at the rounding level of an
+    ill-conditioned positive definite system is reported as ``"stagnated"`` instead
+    (:func:`_at_rounding_level`).  The diagonal says which kind of matrix it is: every
+    entry negative (an operator assembled with the other sign), some ``a_ii <= 0`` (then
+    ``e_iᵀ A e_i <= 0`` itself), or all positive (then ``A`` has eigenvalues of both signs).
+
+    Examples
+    --------
+    >>> breakdown_cause("cg", 0, 3, -2.0, -1.0)[:58]
+    'pᵀAp <= 0 at iteration 0: the matrix is not positive defin'
+    """
+    if preconditioned is None:
+        preconditioned = name == "pcg"
+    what = "pᵀAp <= 0 or rᵀz <= 0 (z = M⁻¹r)" if preconditioned else "pᵀAp <= 0"
+    who = ("the matrix or the preconditioner is not positive definite" if preconditioned
+           else "the matrix is not positive definite")
+    head = (f"{what} at iteration {iteration}: {who}, as {name} requires (CG-type methods "
+            f"need a symmetric positive definite A)")
+    if hi < 0.0:
+        return (f"{head}; every diagonal entry of A is negative: if A is negative definite "
+                f"(an operator assembled with the other sign), solve (−A) x = −b")
+    if lo <= 0.0:
+        return (f"{head}; A's diagonal entry a_ii = {lo:.6g} in row {lo_row} is not positive "
+                f"(e_iᵀ A e_i = a_ii){', while others are' if hi > 0.0 else ''}: A is "
+                f"indefinite or singular; for a symmetric indefinite system use MINRES "
+                f"(scipy.sparse.linalg.minres)")
+    return (f"{head}; A's diagonal is positive, so A is indefinite (eigenvalues of both "
+            f"signs: a saddle point, or a shift beyond the smallest eigenvalue); use MINRES "
+            f"(scipy.sparse.linalg.minres)")
 
 
 def _at_rounding_level(op, x, b, rnorm) -> bool:
@@ -296,16 +371,16 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     """
     _check_backend(backend)
     if backend == "petsc":  # checks every argument once the MPI ranks agree on them
-        return _petsc().solve("sor", A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
+        return _petsc_solve("sor", A, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
                               dtol=dtol, options=options)
     omega = check_omega(omega)
     dtol = check_dtol(dtol)
     _no_options(options)
     _load_failure_kernel()
     t0 = time.perf_counter()
-    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system = _setup(A, b, x0, rtol, atol, maxiter, "sor")
     system[0].require_diagonal("sor")
-    return _sor(t0, *system, omega, dtol)
+    return _inconsistent(_sor(t0, *system, omega, dtol), system)
 
 
 def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -374,7 +449,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     """
     _check_backend(backend)
     if backend == "petsc":  # checks every argument once the MPI ranks agree on them
-        return _petsc().solve("ssor_pcg", A, b, omega, x0=x0, rtol=rtol, atol=atol,
+        return _petsc_solve("ssor_pcg", A, b, omega, x0=x0, rtol=rtol, atol=atol,
                               maxiter=maxiter, dtol=dtol,
                               order="textbook" if order is None else order, options=options)
     omega = check_omega(omega)
@@ -386,10 +461,10 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     _no_options(options)
     _load_failure_kernel()
     t0 = time.perf_counter()
-    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system = _setup(A, b, x0, rtol, atol, maxiter, "ssor_pcg")
     system[0].require_diagonal("ssor_pcg", positive=True)
     system[0].require_symmetric("ssor_pcg")
-    return _ssor_pcg(t0, *system, omega, dtol, order)
+    return _inconsistent(_ssor_pcg(t0, *system, omega, dtol, order), system)
 
 
 def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order,
@@ -437,15 +512,15 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
     """
     _check_backend(backend)
     if backend == "petsc":  # checks every argument once the MPI ranks agree on them
-        return _petsc().solve("cg", A, b, None, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
+        return _petsc_solve("cg", A, b, None, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
                               dtol=dtol, options=options)
     dtol = check_dtol(dtol)
     _no_options(options)
     _load_failure_kernel()
     t0 = time.perf_counter()
-    system = _setup(A, b, x0, rtol, atol, maxiter)
+    system = _setup(A, b, x0, rtol, atol, maxiter, "cg")
     system[0].require_symmetric("cg")
-    return _cg(t0, *system, None, dtol)
+    return _inconsistent(_cg(t0, *system, None, dtol), system)
 
 
 def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -473,6 +548,54 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero
         cause = _transient_growth(op, dtol)
     if cause:
         res.info["cause"] = cause
+    return res
+
+
+def _inconsistent(res, system):
+    """``res``, with ``info["cause"]`` saying why when a failed solve's system ``A x = b`` is
+    inconsistent: ``Aᵀ`` has a known null vector ``y`` (``1`` when the columns of ``A`` sum
+    to zero, as a pure Neumann or graph Laplacian's do; ``d⁻¹`` for a row-scaled one) and
+    ``b`` is not orthogonal to it, so ``‖b − A x‖`` keeps a floor above the tolerance for
+    every ``x`` (:func:`solvers.spectral.null_floor`).  SOR had run to ``maxiter`` and CG
+    stopped as ``"stagnated"`` with nothing to say why (a ``bandit.Tuner`` refuses such a
+    system by name).  Called by the public :func:`sor`, :func:`ssor_pcg` and :func:`cg` on
+    the failure path only, for a cause not already found; two passes over ``A``.  A run
+    stopped at a ``maxiter`` shorter than the stagnation window (``STAGNATION_WINDOW``
+    iterations) is too short to say anything of the system and pays nothing: a timed
+    ``bandit.Tuner``'s untimed first run of plain CG is such a run.  (A system solved
+    scaled, ``system`` of :func:`_system`, is left as it is.)"""
+    if res.converged or "cause" in res.info or res.reason == "breakdown" or (
+            res.reason == "maxiter" and res.iterations < K.STAGNATION_WINDOW):
+        return res
+    op, b, scale = system[0], system[1], system[5]
+    if scale or op._shift:
+        return res
+    from .spectral import null_floor
+
+    try:
+        floor, comps, kind = null_floor(op, b)
+    except (TypeError, ValueError):
+        return res
+    tol = max(res.rtol * res.b_norm, res.atol)
+    # (the sums' own rounding, about ε‖b‖₁ a component, is never taken for inconsistency)
+    if not (floor > tol and floor > 1e3 * np.finfo(float).eps * res.b_norm):
+        return res
+    rows = ("over all rows" if comps == 1 else
+            f"over the rows of each of the {comps} connected components of A's graph")
+    if kind == "rows":
+        what = ("A = diag(d)·S with S symmetric and zero row sums (a row-scaled Neumann or "
+                f"graph Laplacian), so b − A x keeps b's sum weighted by 1/d {rows}")
+        fix = "a consistent b has Σ b_i/d_i = 0 there"
+    else:
+        what = ("the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
+                f"Laplacian's do), so b − A x keeps b's sum {rows}")
+        fix = ("a consistent b sums to zero there (" + ("b − b.mean()" if comps == 1 else
+                                                         "b minus its mean on each component")
+               + ")")
+    res.info["cause"] = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
+                         f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
+                         f"every x: no solver can converge; {fix}, or fix x's free constant "
+                         f"with one Dirichlet row")
     return res
 
 
@@ -693,7 +816,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     info = {"pc": pc.name, "pc_label": pc.label, "setup": False, "reused": False,
             "pc_age": 0, "setup_seconds": 0.0, "setup_work": 0.0}
     if not pc.has_setup:  # plain CG and SSOR-PCG are those solvers themselves
-        op = prepare(A)
+        op = _prepared(A, b, _CALLS["pcg"])
         pc.check(op)
         if pc.name == "ssor":
             res = ssor_pcg(op, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
@@ -706,7 +829,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         info.update(res.info)  # a failed solve's best_iteration
         res.solver, res.omega, res.seconds, res.info = "pcg", omega, time.perf_counter() - t0, info
         return res
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter)
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter, "pcg")
     pc.check(op)
     done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:

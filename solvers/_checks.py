@@ -52,6 +52,10 @@ def _to_csr(A):
         raise ValueError(f"A must be square, got shape {shape}")
     if shape[0] == 0:
         raise ValueError("A is empty (shape (0, 0))")
+    if M.dtype.kind == "c" and _imaginary_zero(M):
+        # a real system held as complex: exactly the same numbers (LIL and DOK as
+        # coordinates, checked below; their own .real converts them to CSR unchecked)
+        M = (M.tocoo() if sp.issparse(M) and M.format in ("lil", "dok") else M).real
     _check_dtype(M.dtype, "A", M)
     if sp.issparse(M) and M.format == "dia":
         _check_diagonals(M)
@@ -217,22 +221,91 @@ def _check_dtype(dtype, name, values=None):
         raise ValueError(f"{name} must have a real numeric dtype, got {dtype}")
 
 
+def _shape_of(v):
+    """The shape of an array, a sparse matrix, a nested list or a PETSc object (``None`` when
+    it has none): for :func:`swapped_arguments`, on an error path only."""
+    try:
+        if hasattr(v, "getSize") and not hasattr(v, "shape"):  # PETSc Vec (n) or Mat (m, n)
+            size = v.getSize()
+            return tuple(size) if isinstance(size, tuple) else (int(size),)
+        shape = getattr(v, "shape", None)
+        if shape is None and isinstance(v, (list, tuple)):
+            shape = np.shape(v)
+        return None if shape is None else tuple(int(k) for k in shape)
+    except Exception:  # noqa: BLE001 - an object that does not say: no hint
+        return None
+
+
+def swapped_arguments(A, b, call: str):
+    """A ``ValueError`` asking whether ``A`` and ``b`` were swapped when ``A`` has the shape of
+    a vector (``(n,)``, ``(n, 1)`` or ``(1, n)``) and ``b`` that of an ``n × n`` matrix, else
+    ``None``; ``call`` names the function as the user wrote it.  For the error path of a
+    refused ``A``: ``solve(b, A)`` had been told that ``A`` must be a 2-D matrix, which says
+    nothing of the cause.
+
+    Examples
+    --------
+    >>> str(swapped_arguments(np.ones(3), np.eye(3), "sor(A, b, omega)"))[:50]
+    'did you swap A and b? A has shape (3,), a vector, '
+    >>> swapped_arguments(np.eye(3), np.ones(3), "sor(A, b, omega)") is None
+    True
+    """
+    sa, sb = _shape_of(A), _shape_of(b)
+    if sa is None or sb is None or len(sb) != 2 or sb[0] != sb[1]:
+        return None
+    n = sb[0]
+    if not (sa == (n,) or sa in ((n, 1), (1, n))):
+        return None
+    return ValueError(f"did you swap A and b? A has shape {sa}, a vector, and b {sb}, a "
+                      f"matrix: {call} takes the matrix first, then the right-hand side")
+
+
+def _imaginary_zero(values) -> bool:
+    """Whether the complex array or sparse matrix ``values`` has every imaginary part exactly
+    zero (a real system built in complex arithmetic, read from a ``complex`` file, or an
+    FFT's output): such input is solved as the real system it is, ``values.real``, with
+    nothing lost.  A NaN imaginary part is not zero.  One pass over the values."""
+    try:
+        if sp.issparse(values):  # (LIL's data are lists, DOK's a dict: their coordinates)
+            values = (values.tocoo() if values.format in ("lil", "dok") else values).data
+        return not np.any(np.asarray(values).imag)  # (NaN counts as non-zero)
+    except Exception:  # an object that does not give its values: refused as complex
+        return False
+
+
 def _real_hint(values, name: str) -> str:
-    """The way out for a complex array whose imaginary parts are all zero (a real system
-    built in complex arithmetic, read from a ``complex`` file, or an FFT's output), or
-    ``""``: one pass over the values, on the refusal's path only."""
+    """What a refused complex array holds: its largest imaginary part, and its first non-zero
+    one (every caller passes complex input with an exactly zero imaginary part on as real,
+    :func:`_imaginary_zero`), or ``""``: one pass over the values, on the refusal's path
+    only."""
     if values is None:
         return ""
     try:
         if sp.issparse(values):
-            values = values.data
-        imag = np.asarray(values).imag
-        if imag.size and not np.any(imag):
-            return (f": every imaginary part of {name} is zero, so the system is real; "
-                    f"pass {name}.real")
+            values = values.tocoo()
+            imag, where = np.asarray(values.data).imag, (values.row, values.col)
+        else:
+            imag = np.asarray(values).imag
+            where = None
+        bad = np.flatnonzero(imag.ravel() != 0)  # (NaN included)
+        if not bad.size:
+            return ""
+        k = int(bad[0])
+        if where is not None:
+            at = f"({int(where[0][k])}, {int(where[1][k])})"
+        else:
+            at = np.unravel_index(k, imag.shape)
+            at = str(int(at[0])) if len(at) == 1 else str(tuple(int(i) for i in at))
+        with np.errstate(invalid="ignore"):
+            top = float(np.nanmax(np.abs(imag))) if not np.all(np.isnan(imag.ravel()[bad])) \
+                else math.nan
+        top = "NaN" if math.isnan(top) else f"{top:.3g}"
+        return (f" ({bad.size} entr{'y' if bad.size == 1 else 'ies'} with a non-zero "
+                f"imaginary part, the first at index {at}, the largest {top} in "
+                f"magnitude; complex input whose imaginary parts are all exactly zero is "
+                f"solved as real)")
     except Exception:  # an object that does not give its values: the refusal stands
-        pass
-    return ""
+        return ""
 
 
 def check_vector(v, n: int, name: str) -> np.ndarray:
@@ -291,6 +364,8 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
     if arr.dtype != np.float64:
         if arr.dtype.kind == "O":
             _python_ints(arr, name)
+        elif arr.dtype.kind == "c" and _imaginary_zero(arr):
+            arr = arr.real  # (a real vector held as complex: exactly the same numbers)
         _check_dtype(arr.dtype, name, arr)
         arr = arr.astype(np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it

@@ -1,6 +1,7 @@
 """Why a PETSc solve failed, as the Numba backend says it (:func:`solvers.petsc.solve`'s
 ``info["cause"]``): empty rows of ``A`` where ``b`` does not vanish,
-a plain KSPCG stopped by ``dtol`` in the transient of a convergent solve.  Each is
+a plain KSPCG stopped by ``dtol`` in the transient of a convergent solve, a KSPCG that
+broke down on a matrix or preconditioner that is not positive definite.  Each is
 collective: every rank reads its own rows and the verdict is reduced over the ranks.
 Importable from :mod:`solvers.petsc` as before.
 """
@@ -59,3 +60,23 @@ def _diagonal_spread(mat, dtol) -> str:
         d.destroy()
     return diagonal_spread_cause(int(lo_row), float(lo), float(hi), dtol,
                                  "options={'pc_type': 'jacobi'}")
+
+
+#: PETSc's reasons for a CG-type breakdown on a matrix or preconditioner that is not positive
+#: definite (KSPCG's ``pᵀAp <= 0`` and ``rᵀz <= 0``).
+_INDEFINITE = ("DIVERGED_INDEFINITE_MAT", "DIVERGED_INDEFINITE_PC")
+
+
+def _indefinite(mat, kind, iteration, reason) -> str:
+    """:func:`solvers._api.breakdown_cause` for a PETSc ``Mat`` (collective): why KSPCG
+    stopped with ``reason`` (one of :data:`_INDEFINITE`)."""
+    from ._api import breakdown_cause
+
+    d = mat.getDiagonal()
+    try:
+        lo_row, lo = d.min()
+        hi = d.max()[1]
+    finally:
+        d.destroy()
+    return breakdown_cause(kind, iteration, int(lo_row), float(lo), float(hi),
+                           preconditioned=reason == "DIVERGED_INDEFINITE_PC")

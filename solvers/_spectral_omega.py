@@ -16,7 +16,24 @@ def _real(value, name: str) -> float:
     and arrays not), else ``ValueError`` naming the argument."""
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         return float(value)
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
+        return float(value)  # (np.array(0.5) is a number, as it is for the solvers)
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) == 2:
+        # a matrix where its spectral quantity goes: its repr (a sparse matrix's two lines,
+        # or a dense matrix's every entry) said nothing of what to pass
+        raise ValueError(f"{name} must be a real number, got a matrix of shape {shape}: "
+                         f"these formulas take a number computed from A, not A itself "
+                         f"({_FROM_MATRIX.get(name, 'see solvers.spectral')})")
     raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
+#: What to call with a matrix instead, by the formulas' argument names.
+_FROM_MATRIX = {
+    "rho_j": "young_omega(jacobi_spectral_radius(A)), or optimal_omega(A), which does both",
+    "mu_min": "mu_min is λ_min(D⁻¹A): solvers.spectral.estimate_spectrum(A).omega_ssor "
+              "gives Axelsson's ω of A",
+}
 
 
 #: The largest double below 2: the formulas' ω rounds to 2.0 next to a singular matrix, which
@@ -36,6 +53,10 @@ def young_omega(rho_j: float) -> float:
     1.5604
     >>> young_omega(0.0)                   # a diagonal matrix: plain Gauss–Seidel
     1.0
+    >>> young_omega(np.eye(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: rho_j must be a real number, got a matrix of shape (3, 3): these formulas take a number computed from A, not A itself (young_omega(jacobi_spectral_radius(A)), or optimal_omega(A), which does both)
     """
     rho_j = _real(rho_j, "rho_j")
     if not 0.0 <= rho_j < 1.0:

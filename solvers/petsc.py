@@ -46,7 +46,7 @@ from ._operator import LOG2_DOWN, CSROperator, prepare as _prepare_csr
 from ._petsc_ksp import (CONVERGED_CODE, KINDS, KSP_SETUP,
                          PETSc, PetscSolver, options_for, options_key, petsc_message,
                          reason_name, solver_reason)  # PETSc initialised there
-from ._petsc_causes import _diagonal_spread, _empty_rows
+from ._petsc_causes import _INDEFINITE, _diagonal_spread, _empty_rows, _indefinite
 # (each rank's input checks and the causes of a failure: solvers/_petsc_inputs.py and
 # solvers/_petsc_causes.py; bandit imports _check_alive and _empty_rows from here)
 from ._mpi_exchange import (_mark, exchange, fail, held_interrupts, interrupt_held,
@@ -795,6 +795,9 @@ def _solve(kind, A, b, omega, x0, rtol, atol, maxiter, dtol, order, options, com
             cause = _empty_rows(op.mat, bv, max(rtol * b_norm, atol))
         if not cause and reason == "diverged" and kind == "cg" and solver.pc_type == "none":
             cause = _diagonal_spread(op.mat, dtol)  # collective: every rank has this reason
+        if not cause and info["petsc_reason"] in _INDEFINITE:
+            # collective: every rank has this reason
+            cause = _indefinite(op.mat, kind, int(its), info["petsc_reason"])
         if cause:
             info["cause"] = cause
         out = x if want_vec else op.to_numpy(x)

@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 
-from ._checks import _check_dtype
+from ._checks import _check_dtype, _imaginary_zero
 from ._operator import prepare
 from ._precond_pcg import _pcg_loop, _pcg_run  # noqa: F401 - re-exported
 
@@ -317,8 +317,10 @@ class Preconditioner:
             raise RuntimeError(f"{self.label}: call setup(A) before apply")
         n = self._op.n
         r = np.asarray(r)
+        if r.dtype.kind == "c" and _imaginary_zero(r):
+            r = r.real  # (exactly real: as the solvers take it)
         if r.dtype != np.float64:
-            _check_dtype(r.dtype, "r")  # complex, boolean or not numbers: as the solvers
+            _check_dtype(r.dtype, "r", r)  # complex, boolean or not numbers: as the solvers
         r = np.ascontiguousarray(r, dtype=np.float64)
         if r.shape != (n,):
             raise ValueError(f"r has shape {r.shape}, expected ({n},)")
