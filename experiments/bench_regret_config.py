@@ -151,6 +151,13 @@ def run_lockstep(kind: str, size: int, seed: int, *, budget=0.05, learner="defau
             "fallbacks": int((h["fallback_arm"] >= 0).sum()),
             "censored": int(h["censored"].sum()),
             "audits": _audit_table(tuner)}
+        if tuner.cost in (None, "timed_work") or tuner._arms.cost == "timed_work":
+            arms = tuner._arms
+            book = arms._price_book()
+            # the learner's own price of each family at the end (seconds per unit of work),
+            # and which arms build a set-up (priced on the clock, not by their work)
+            out["learners"][run.key]["prices"] = [float(book.price(f)) for f in arms.family]
+            out["learners"][run.key]["setup_arms"] = [p is not None for p in arms._pcs]
     out["fixed"] = fixed
     return out
 
@@ -176,9 +183,16 @@ def exacts(run: dict) -> dict:
         lt = run["learners"]["learner"]
         e = {"told": exact_regret(lt["paid"], tot["cost"]),
              "clock": exact_regret(lt["seconds"], tot["seconds"])}
+        if "prices" in lt:
+            # in the learner's own prices: each fixed configuration's work at the learner's
+            # price of its family (an arm with a set-up: its own Tuner's timed work)
+            priced = np.where(lt["setup_arms"], tot["cost"],
+                              tot["work"] * np.asarray(lt["prices"], dtype=float))
+            e["priced"] = exact_regret(lt["paid"], priced)
+            tot["priced"] = priced
         if "learner_work" in run["learners"]:
             e["work"] = exact_regret(run["learners"]["learner_work"]["paid"], tot["work"])
-        e["totals"] = {f: v.tolist() for f, v in tot.items()}
+        e["totals"] = {f: np.asarray(v).tolist() for f, v in tot.items()}
         out[copy] = e
     return out
 
@@ -192,7 +206,7 @@ def summarise(runs: list) -> list:
         by_seq.setdefault(run["sequence"], []).append(run)
     for name, rs in by_seq.items():
         ex = [exacts(r) for r in rs]
-        for key, which in (("learner", "told"), ("learner", "clock"),
+        for key, which in (("learner", "priced"), ("learner", "told"), ("learner", "clock"),
                            ("learner_work", "work")):
             ok, hw, err, frac, used, audits, ests, exs, best_arms = ([] for _ in range(9))
             for r, e in zip(rs, ex):
@@ -216,7 +230,7 @@ def summarise(runs: list) -> list:
                 continue
             # the A/A: the exact against the second copy of the fixed configurations
             aa = [abs(e["fixed"][which][0] - e["fixed2"][which][0]) for e in ex
-                  if "fixed2" in e]
+                  if "fixed2" in e and which in e["fixed2"]]
             rows.append({"sequence": name, "learner": key, "exact": which, "runs": len(ok),
                          "cover": float(np.mean(ok)), "covered": int(np.sum(ok)),
                          "exact_median": float(np.median(exs)) if exs else math.nan,
@@ -314,7 +328,8 @@ def main(argv=None) -> int:
 def _progress(run) -> None:
     ex = exacts(run)
     parts = []
-    for key, which in (("learner", "told"), ("learner", "clock"), ("learner_work", "work")):
+    for key, which in (("learner", "priced"), ("learner", "told"), ("learner", "clock"),
+                       ("learner_work", "work")):
         if key in run["learners"] and which in ex["fixed"]:
             L = run["learners"][key]
             x = ex["fixed"][which][0]
