@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ._audit_plan import ANCHOR, allocate, anchor_weights
-from ._audit_price import _solved
+from ._audit_price import _solved, setup_prices
 from . import audit as _audit
 from .audit import (ANCHOR_AUDITS, CAP_FACTOR, COMPLETE, COMPLETE_SHARE, TARGET,
                     _ADJUST_EVERY, _CAP_FROM, _CAP_GAP, _EARLY, _FIRST_PLAN, _PLAN_FACTOR,
@@ -63,6 +63,10 @@ class Schedule:
         cost = np.where(self.capped, np.minimum(cost, CAP_FACTOR * per_round), cost)
         row = est.get("row_cost", math.nan)
         row = float(row) if np.isfinite(row) and row > 0 else (K - 1) * per_round
+        setups = setup_prices(tuner)
+        if setups is not None:  # an audit that builds a set-up costs that set-up at least
+            cost = np.maximum(cost, setups)
+            row = max(row, float(setups.sum()))
         # the allocation at the current rate (rescaled in proportion from then on)
         rate = self._rate(tuner, t)
         ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
@@ -116,10 +120,16 @@ class Schedule:
         plan = self.plan
         c = COMPLETE
         ROW_SHARE = _audit.ROW_SHARE  # (read when used: a switch set on bandit.audit)
+        setups = setup_prices(tuner)
         if not t or _solved(tuner) <= 0:
-            # nothing measured yet: assume an audit run costs a solve
+            # nothing measured yet: assume an audit run costs a solve (the round's), plus the
+            # set-up it would build (setup_prices)
             q = np.full(K, self.budget * (1 - ROW_SHARE) / K)
             r = self.budget * ROW_SHARE / max(K - 1, 1)
+            solve = _solved(tuner) / max(t, 1)
+            if setups is not None and solve > 0:
+                q = q * solve / (solve + setups)
+                r = r * (K - 1) * solve / ((K - 1) * solve + float(setups.sum()))
         else:
             rate = self._rate(tuner, t)
             per_round = _solved(tuner) / t
@@ -152,11 +162,16 @@ class Schedule:
                     # where it is not; priced below that, its audits overspent, and each
                     # overspend cost a rescaling)
                     price = np.maximum(np.where(price > 0, price, per_round), per_round)
+                    if setups is not None:  # (a set-up the audit would build, at least)
+                        price = np.maximum(price, per_round + setups)
                     q = (1 - ROW_SHARE) * rate * anchor_weights(counts, ANCHOR) / np.maximum(
                         price, 1e-300)
                 else:  # a randomised policy before its first plan, or any run no plan fits
-                    q = self._follow(tuner, t, (1 - ROW_SHARE) * rate, each, per_round)
-                r = min(ROW_SHARE * rate / ((K - 1) * max(each, 1e-300)), 1.0)
+                    q = self._follow(tuner, t, (1 - ROW_SHARE) * rate, each, per_round,
+                                     setups)
+                row = (K - 1) * max(each, 1e-300) + (0.0 if setups is None else
+                                                       float(setups.sum()))
+                r = min(ROW_SHARE * rate / row, 1.0)
             else:
                 q = plan["q"] * (rate / plan["rate"])
                 r = min(ROW_SHARE * rate / plan["row_cost"], 1.0)

@@ -328,7 +328,8 @@ def _noise_floor(data: RunData, t, k, d, m_obs, pi, K, bins=24):
     seen = halted[tp]  # observed all the same: completed, or drawn by a column audit
     if seen.any():
         q, _ = _audit_probs(data, tp[seen], kp[seen])
-        c = _completion_probs(data, tp[seen], data.p[tp[seen]])
+        c = _completion_probs(data, tp[seen], data.p[tp[seen]],
+                              None if data.refused is None else ~data.refused[tp[seen]])
         g[seen] = 1.0 / np.maximum(1.0 - (1.0 - c) * (1.0 - q), 1e-12)
     hit = np.zeros(T * K, dtype=bool)
     hit[tp * K + kp] = True

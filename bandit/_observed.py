@@ -105,7 +105,8 @@ def inclusion_probabilities(data: RunData, min_prob=None, lower=False):
     ok = (seen_by_play & (ia <= budget)).astype(float)
     # a play also observes the entry when its attempt was stopped and then completed (with
     # audits, the epoch's completion probability)
-    ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa)
+    # (an attempt the guard would not have started, budget 0, is never completed)
+    ok = ok + (1.0 - ok) * _completion_probs(data, ta, pa, budget > 0)
     if lower:
         cap_all = _lower_caps(data)
         cap_t = cap_all[ta]
@@ -137,19 +138,25 @@ def _lower_caps(data: RunData) -> np.ndarray:
     return data.cap if data.cap is not None else np.full(data.T, float(data.maxiter))
 
 
-def _completion_probs(data: RunData, rounds, p):
+def _completion_probs(data: RunData, rounds, p, started=None):
     """Probability that a stopped attempt of an arm played with probability ``p`` on each of
     ``rounds`` would have been completed (0 without audits;
-    :func:`bandit.audit.completion_probability`)."""
+    :func:`bandit.audit.completion_probability`).  ``started``: per entry, whether the
+    guard would have started the attempt (False: its set-up alone was over its allowance,
+    and the auditor does not complete an attempt the guard did not start); None: all."""
     e = _epoch_of(data, rounds)
     if e is None:
         return np.zeros(len(rounds))
     if data.complete is None:  # files written before completions were budgeted
-        return np.where(e >= 0, COMPLETE, 0.0)
-    c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
-    # a deterministic policy favours no arm: its stops are all completed with c
-    p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
-    return np.where(e >= 0, completion_probability(p, c), 0.0)
+        c = np.where(e >= 0, COMPLETE, 0.0)
+    else:
+        c = np.asarray(data.complete, dtype=float)[np.maximum(e, 0)]
+        # a deterministic policy favours no arm: its stops are all completed with c
+        p = np.where(np.isfinite(p), p, 1.0) if data.randomised else np.zeros(len(rounds))
+        c = np.where(e >= 0, completion_probability(p, c), 0.0)
+    if started is not None:
+        c = np.where(np.asarray(started, dtype=bool), c, 0.0)
+    return c
 
 
 def _stopped_runs(data: RunData) -> np.ndarray:

@@ -96,6 +96,11 @@ class RunData:
         ``maxiter``; not stopped by the guard's budget): an observation of
         ``C[t, arm_t] = fail_cost``, as an audit's failed run is.  None: failed plays are
         not known (then they are not observations, nor are audits' failures for the plays).
+    refused : ndarray of bool (T,) or None
+        Rounds whose chosen arm's attempt the guard did not start (its set-up alone over
+        the attempt's allowance): the auditor never completes those (a completion would
+        build the set-up the guard refused), so the entry is observed by a column audit
+        alone.  None: every stopped attempt was completed with the epoch's probability.
     solved : int or None
         Rounds whose solve converged, by any run — the fallback chain's too, which the
         estimators do not read (None: not known).  Only the report's wording uses it: a run
@@ -123,6 +128,7 @@ class RunData:
     complete: np.ndarray | None = None
     failed: np.ndarray | None = None
     solved: int | None = None
+    refused: np.ndarray | None = None
 
     @property
     def T(self) -> int:

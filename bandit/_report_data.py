@@ -269,5 +269,7 @@ def _estimator_input(tuner, *, rebuild=False, rounds=None):
                    # failure cost of a past round is not known exactly
                    failed=(cols["censored"] & (cols["cost"] >= fail)
                            if tuner.cost == "iterations" else None),
-                   solved=int(np.count_nonzero(cols["converged"])))
+                   solved=int(np.count_nonzero(cols["converged"])),
+                   # the attempts the guard did not start (budget 0): never completed
+                   refused=cols["censored"] & (cols["budget"] == 0))
     return data, kept, T, paid_all

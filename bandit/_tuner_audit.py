@@ -18,7 +18,12 @@ class AuditSteps:
         """The audit step (``bandit/audit.py``): after the solve, off the user's clock and
         never told to the policy, run the arms the audit generator drew on this system."""
         aud = self._auditor
-        stopped = not first.converged
+        # an attempt the guard did not start (its set-up alone over the allowance) is not
+        # completed: a completion would build the set-up the guard refused, at the cost of
+        # hundreds of solves against a budget priced at a few (bandit.estimate knows: the
+        # history's budget 0)
+        refused = bool(first.info.get("skipped"))
+        stopped = not first.converged and not refused
         # a randomised policy's probability of the arm (a deterministic one favours none)
         p_arm = 0.0 if pv is None or not self.policy.randomised else float(pv[arm])
         if self._comm is None:
@@ -29,7 +34,8 @@ class AuditSteps:
             cols = [arm] + list(cols)  # the stopped arm, run to the end
         if not cols and not row:
             return
-        self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row)
+        self._audit_runs(t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row,
+                         refused)
         aud.settle(self, t)
 
     def _audit_plan(self, draw):
@@ -52,8 +58,11 @@ class AuditSteps:
             aud.load_control(ctl)
         return value
 
-    def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row):
-        """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``."""
+    def _audit_runs(self, t, op, b, x0, arm, best, pred, pv, first, paid, context, cols, row,
+                    refused=False):
+        """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``
+        (``refused``: the guard did not start the chosen arm's attempt, whose cap is then
+        recorded as 0, the attempt's)."""
         aud = self._auditor
         fail = self._failure_cost(0.0)
         known = {arm: self._cost_of(first)} if first.converged else {}
@@ -62,6 +71,8 @@ class AuditSteps:
             return (1.0 if k == arm else 0.0) if pv is None else float(pv[k])
 
         def cap_of(k):  # what an attempt of arm k would have been capped at this round
+            if k == arm and refused:
+                return 0
             return self.maxiter if k == best else self._budget(k, best, pred, op)
 
         for k in cols:

@@ -528,7 +528,7 @@ class Auditor(Schedule, AuditState):
         self.seconds += float(seconds)
         self.spent += float(spent)
 
-    def _follow(self, tuner, t, rate, each, solve):
+    def _follow(self, tuner, t, rate, each, solve, setups=None):
         """Column-audit probabilities without a plan that spend ``rate`` per round: a share
         :data:`FOLLOW` in proportion to :func:`play_weights` (the plays' cost mass, spread
         along ω), the rest evenly over the arms, each arm's audit priced at its measured
@@ -548,12 +548,14 @@ class Auditor(Schedule, AuditState):
         pol = tuner.policy
         mass, counts = getattr(pol, "cost_sums", None), getattr(pol, "counts", None)
         even = rate / (K * max(each, 1e-300))
+        if setups is not None:  # an audit that builds a set-up costs it too (setup_prices)
+            even = rate / (K * (max(each, 1e-300) + setups))
         if follow <= 0 or t < _FIRST_PLAN or not pol.randomised or mass is None \
                 or counts is None or len(mass) != K:
             # (before the first plan is due, a hard cap's rescaling keeps the audits even, as
             # before; a deterministic policy's stay even: concentrated on its contenders,
             # their intervals missed — see FOLLOW)
-            return np.full(K, even)
+            return np.broadcast_to(even, (K,)).copy()
         if self._order is None:
             from .report import _arm_order
 
@@ -562,11 +564,13 @@ class Auditor(Schedule, AuditState):
         w = mass if spread is None else spread @ mass
         total, plays = float(w.sum()), float(counts.sum())
         if not (total > 0 and plays > 0):
-            return np.full(K, even)
+            return np.broadcast_to(even, (K,)).copy()
         # an audit priced at a solve at least (priced below that, as the anchor's were at
         # first, the cheap arms' audits overspent, and each overspend cost a rescaling);
         # an arm's coin is free on the rounds it was played
         prices = np.maximum(self._relative_prices(getattr(tuner, "_log", None)) * each, solve)
+        if setups is not None:
+            prices = np.maximum(prices, solve + setups)
         spend = prices * np.maximum(1.0 - counts / plays, 1e-3)
         # (1 − follow) spread evenly, follow in proportion to w, as spending shares over the
         # arms' prices (a probability above 1 is rare at a budget of a few per cent)
