@@ -168,8 +168,9 @@ def later_tries(policy, k, lead, families):
     rule (the rival of greatest value per charge with :attr:`bandit.JointCB.gate_pick`, ``k``
     on a tie), and a try that no longer pays gives way to the gate's fall-back among the
     leader's family (:func:`leader_round`).  ``k`` when the gate has no third allowance (a
-    learner given two) or no rival family has a stopped try: the draw's charges were the
-    guard's.  Runs only on the rounds the draw lets a rival through."""
+    learner given two) or ``k``'s family is proven or never tried: the draw charged ``k``
+    the guard's allowance and every other rival at most its own, so ``k`` still weighs most
+    and pays.  Runs only on the rounds the draw lets a rival through."""
     allow = policy._gate_allow
     if allow.size < 3 or not allow[2] > allow[1]:
         return k
@@ -181,14 +182,15 @@ def later_tries(policy, k, lead, families):
         if c > 0:
             tried.add(f)
     own = families[lead]
-    if not tried - proven - {own}:
-        return k  # every rival's charge was the draw's own
+    fk = families[k]
+    if fk in proven or fk not in tried:
+        # k's own charge was the draw's: every other rival's is the draw's or greater, so
+        # none weighs more than k now, and k's try pays as it did
+        return k
     # the widths sqrt(φᵀPφ) at the round's features, as the draw's (joint_scores)
     psi = np.asarray(policy.features(policy._mu_of[0]), dtype=float)
-    X = policy._X
-    mc, mw = psi.size, X.shape[1]
-    M = np.einsum("i,iajb,j->ab", psi, policy.P.reshape(mc, mw, mc, mw), psi)
-    wide = np.sqrt(np.maximum(np.einsum("ka,ab,kb->k", X, M, X), 0.0))
+    phi = np.kron(psi, policy._X)  # row j: ψ ⊗ X[j]
+    wide = np.sqrt(np.maximum(np.einsum("kd,kd->k", phi @ policy.P, phi), 0.0))
     mu = policy._mu
     sigma = policy._scale()
     pick = policy._gate_pick
