@@ -51,9 +51,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels_gate import _argmin_family, _gate_value
+from ._kernels_gate import _argmin_family
 
-__all__ = ["arm_strength", "first_pick", "later_tries", "leader_read", "regime"]
+__all__ = ["arm_strength", "first_pick", "leader_read", "regime"]
 
 #: A preconditioner's rank by how much of the operator one application captures (CG's ``pc``)
 STRENGTH = {None: 0, "none": 0, "jacobi": 1, "ssor": 2, "sgs": 2, "ic0": 3, "amg": 4}
@@ -99,14 +99,9 @@ def first_pick(policy, k):
     :attr:`~bandit.JointCB.first_pick`): ``k``, unless ``k`` is a rival family's first try
     (its family never played, let through by the try gate); then the never-played family's
     arm the module's rule picks.  Keeps the scalar contexts' range seen (``_first_seen``)."""
-    memo = policy._mu_of
-    families = policy._gate_fams
-    if families is not None and memo is not None:
-        lead = memo[2]
-        if lead is not None and lead >= 0 and families[k] != families[lead]:
-            k = later_tries(policy, k, lead, families)  # a rival let through: its charge
     if policy.__dict__.get("_first_done"):
         return k  # every family has been played: nothing left for the rule
+    memo = policy._mu_of
     if memo is None:
         return k
     context = memo[0]
@@ -151,68 +146,6 @@ def first_pick(policy, k):
         if mu[j] < mu[best]:
             best = j
     return int(best)
-
-
-def later_tries(policy, k, lead, families):
-    """The arm a gated draw plays once a rival's try of a family that has not converged is
-    weighed at what the guard lets it spend (:func:`first_pick` calls it when the compiled
-    draw let rival ``k`` through; ``lead`` the round's leader).
-
-    The compiled gate (:func:`bandit._kernels_gate._gated_arm`) charges every try of a
-    family with no converged solve the first try's allowance (the leader's predicted cost),
-    but the guard lets a later try of such a family spend up to twice that, at most a proven
-    rival's margin (:meth:`bandit.armset.ArmSet.first_allowance`): the gate's third
-    allowance (:meth:`bandit.JointCB.gate_tries`).  Where some rival family has been tried
-    and has not converged, the draw's weighing is done again with each rival's own charge —
-    the proven margin, the first try's, or the later try's — over the same means, widths and
-    rule (the rival of greatest value per charge with :attr:`bandit.JointCB.gate_pick`, ``k``
-    on a tie), and a try that no longer pays gives way to the gate's fall-back among the
-    leader's family (:func:`leader_round`).  ``k`` when the gate has no third allowance (a
-    learner given two) or ``k``'s family is proven or never tried: the draw charged ``k``
-    the guard's allowance and every other rival at most its own, so ``k`` still weighs most
-    and pays.  Runs only on the rounds the draw lets a rival through."""
-    allow = policy._gate_allow
-    if allow.size < 3 or not allow[2] > allow[1]:
-        return k
-    proven = set()
-    tried = set()
-    for f, c, v in zip(families, policy.counts.tolist(), policy.converged_counts.tolist()):
-        if v > 0:
-            proven.add(f)
-        if c > 0:
-            tried.add(f)
-    own = families[lead]
-    fk = families[k]
-    if fk in proven or fk not in tried:
-        # k's own charge was the draw's: every other rival's is the draw's or greater, so
-        # none weighs more than k now, and k's try pays as it did
-        return k
-    # the widths sqrt(φᵀPφ) at the round's features, as the draw's (joint_scores)
-    psi = np.asarray(policy.features(policy._mu_of[0]), dtype=float)
-    phi = np.kron(psi, policy._X)  # row j: ψ ⊗ X[j]
-    wide = np.sqrt(np.maximum(np.einsum("kd,kd->k", phi @ policy.P, phi), 0.0))
-    mu = policy._mu
-    sigma = policy._scale()
-    pick = policy._gate_pick
-
-    def weigh(j):
-        f = families[j]
-        a = allow[0] if f in proven else allow[2] if f in tried else allow[1]
-        return _gate_value(j, lead, mu, wide, sigma, True, np.array([a, a]))
-
-    best = k
-    gain, charge = weigh(k)
-    value = gain / charge
-    if pick:
-        for j, f in enumerate(families):
-            if f == own or j == k:
-                continue
-            g, a = weigh(j)
-            if g / a > value or value != value:
-                best, value, gain, charge = j, g / a, g, a
-    if gain >= charge:
-        return int(best)
-    return leader_round(policy, own)
 
 
 def leader_read(policy, families, lead):

@@ -45,12 +45,8 @@ class TryGate:
         *evidence* of the leader's prediction there, ``1 / φ_lᵀPφ_l`` (how many solves it is
         worth: ``n`` solves at that very context give about ``n``, a context beyond those
         seen a few hundredths), must reach the try's allowance in leader's solves
-        (``min(guard, 1.5)``, or ``min(guard, 1)`` for the first try of a family that has
-        not converged: what a try that loses may cost, :meth:`bandit.armset.ArmSet.allowance`;
-        a later try of such a family, which the guard allows up to twice the first's,
-        :meth:`bandit.armset.ArmSet.first_allowance`, is weighed at that, the third
-        allowance of :meth:`gate_tries` — by :func:`bandit._joint_first.later_tries` after
-        the compiled draw, which weighs the first try's).
+        (``min(guard, 1.5)``, or ``min(guard, 1)`` while the rival's family has not
+        converged: what a try that loses may cost, :meth:`bandit.armset.ArmSet.allowance`).
         Otherwise the round plays the draw among the leader's family: its least lower
         confidence bound next to that family's predicted best (``explore_radius``), told as
         any round; the rival, untold, is weighed again at its next draw, when the evidence
@@ -71,19 +67,17 @@ class TryGate:
 
     def gate_tries(self, spec):
         """Take a guarded Tuner's families and allowances for :attr:`try_gate`:
-        ``(family, (allowance of a proven family, allowance of a first try[, allowance of a
-        later try of a family that has not converged]))``
+        ``(family, (allowance of a proven family, allowance of a first try))``
         (:meth:`bandit.armset.ArmSet.gate_spec`), or None (nothing to gate: one family, or
-        no guard).  Without the third, a later try is weighed as a first one.  Called once,
-        when a Tuner is made with this learner."""
+        no guard).  Called once, when a Tuner is made with this learner."""
         if spec is not None:
             family, allow = spec
             family = np.asarray(family, dtype=np.int64)
             allow = np.asarray(allow, dtype=np.float64)
-            if family.shape != (self.n_arms,) or allow.shape not in ((2,), (3,)):
+            if family.shape != (self.n_arms,) or allow.shape != (2,):
                 raise ValueError(f"gate_tries takes (family of each of the {self.n_arms} "
-                                 f"arms, two or three allowances), got shapes {family.shape} "
-                                 f"and {allow.shape}")
+                                 f"arms, two allowances), got shapes {family.shape} and "
+                                 f"{allow.shape}")
             spec = family, allow
         self._try_spec = spec
         self._arm_gate()

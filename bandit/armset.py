@@ -416,27 +416,13 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
 
     def gate_spec(self, guard):
         """What a guarded Tuner gives a learner with a try gate (:attr:`bandit.JointCB.try_gate`,
-        :meth:`bandit.JointCB.gate_tries`): ``(family, allowances)``, each arm's family and,
-        in units of the leader's predicted cost, the allowance of a rival whose family has
-        converged, of a family's first try (:meth:`allowance`), and of a later try of a
-        family that has not converged — at most what :meth:`first_allowance` lets it spend
-        after a stopped try, the first try's doubled up to the proven margin (the first
-        try's without :attr:`grow_first_tries`); or None where there is nothing to gate (one
-        family, or no guard: a try is then not capped, so it has no allowance to weigh).
-
-        Examples
-        --------
-        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}], "ssor_pcg")
-        >>> a.gate_spec(3.0)[1], a.gate_spec(1.2)[1]
-        ((1.5, 1.0, 1.5), (1.2, 1.0, 1.2))
-        """
+        :meth:`bandit.JointCB.gate_tries`): ``(family, allowances)``, each arm's family and the
+        allowance of a rival whose family has converged and of one whose family has not
+        (:meth:`allowance`), or None where there is nothing to gate (one family, or no
+        guard: a try is then not capped, so it has no allowance to weigh)."""
         if guard is None or not self.heterogeneous:
             return None
-        proven, first = self.allowance(guard, True), self.allowance(guard, False)
-        # the guard's later try, first_allowance of one stop with the yardstick at the
-        # prediction (its greatest): the most a tried family's next try may cost
-        later = self.first_allowance(first, 1, proven) if first < proven else first
-        return self.family, (proven, first, later)
+        return self.family, (self.allowance(guard, True), self.allowance(guard, False))
 
     @staticmethod
     def expected_saving(gap, spread) -> float:

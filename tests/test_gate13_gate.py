@@ -224,11 +224,11 @@ def test_the_gate_plays_a_rival_only_where_its_value_pays(x, tried):
 
 def test_the_allowance_is_the_guard_s_and_a_first_try_s_is_at_par():
     # min(guard, 1.5) leader's solves for a rival whose family has converged, min(guard, 1)
-    # for a first try, and the first try's doubled (at most the former) for a later one
+    # for a first try
     a = ArmSet(ARMS, "ssor_pcg", cost="timed_work")
     fam, allow = a.gate_spec(3.0)
-    assert list(fam) == [0, 0, 0, 0, 1] and allow == (1.5, 1.0, 1.5)
-    assert a.gate_spec(1.2)[1] == (1.2, 1.0, 1.2)
+    assert list(fam) == [0, 0, 0, 0, 1] and allow == (1.5, 1.0)
+    assert a.gate_spec(1.2)[1] == (1.2, 1.0)
     assert a.gate_spec(None) is None  # no guard: a try is not capped, nothing to weigh
     assert ArmSet([1.2, 1.6], "ssor_pcg").gate_spec(3.0) is None  # one family
     p = _history()
