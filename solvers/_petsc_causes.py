@@ -47,18 +47,24 @@ def _empty_rows(mat, bv, tol) -> str:
     return empty_rows_message(count, first, value, floor, tol)
 
 
-def _diagonal_spread(mat, dtol) -> str:
-    """:func:`solvers._api._transient_growth` for a PETSc ``Mat`` (collective): why a plain
-    KSPCG stopped by ``dtol`` may be the transient of a convergent solve, or ``""``."""
-    from ._api import diagonal_spread_cause
-
+def _diagonal_range(mat) -> tuple:
+    """``(row of the smallest, smallest, largest)`` diagonal entry of a PETSc ``Mat``
+    (collective)."""
     d = mat.getDiagonal()
     try:
         lo_row, lo = d.min()
         hi = d.max()[1]
     finally:
         d.destroy()
-    return diagonal_spread_cause(int(lo_row), float(lo), float(hi), dtol,
+    return int(lo_row), float(lo), float(hi)
+
+
+def _diagonal_spread(mat, dtol) -> str:
+    """:func:`solvers._api._transient_growth` for a PETSc ``Mat`` (collective): why a plain
+    KSPCG stopped by ``dtol`` may be the transient of a convergent solve, or ``""``."""
+    from ._api import diagonal_spread_cause
+
+    return diagonal_spread_cause(*_diagonal_range(mat), dtol,
                                  "options={'pc_type': 'jacobi'}")
 
 
@@ -72,11 +78,5 @@ def _indefinite(mat, kind, iteration, reason) -> str:
     stopped with ``reason`` (one of :data:`_INDEFINITE`)."""
     from ._api import breakdown_cause
 
-    d = mat.getDiagonal()
-    try:
-        lo_row, lo = d.min()
-        hi = d.max()[1]
-    finally:
-        d.destroy()
-    return breakdown_cause(kind, iteration, int(lo_row), float(lo), float(hi),
+    return breakdown_cause(kind, iteration, *_diagonal_range(mat),
                            preconditioned=reason == "DIVERGED_INDEFINITE_PC")
