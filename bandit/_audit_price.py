@@ -138,7 +138,7 @@ def unmeasured_price(arms, k, op):
     The guard needs a bound it cannot exceed, so that it never refuses a set-up that could
     win; the auditor needs what an audit costs, since its probabilities spend the budget in
     expectation.  Priced at the bound, a first AMG audit on a 2-D heat matrix of 2,401
-    unknowns was priced at 2.3 ms and cost 40–70 ms: drawn 20–30 × as often as its price
+    unknowns was priced at 2.3 ms and cost 40–70 ms: drawn 17–30 × as often as its cost
     allows, one such audit took a run's budget to 32 %."""
     from solvers.amg import AMG_PRICE_FACTOR
 
