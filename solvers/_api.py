@@ -459,12 +459,19 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     _no_options(options)
+    return _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, True)
+
+
+def _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, diagnose):
+    """:func:`ssor_pcg` on the Numba backend once its options are checked; ``diagnose``:
+    look for an inconsistent system on the failure path (:func:`_inconsistent`)."""
     _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "ssor_pcg")
     system[0].require_diagonal("ssor_pcg", positive=True)
     system[0].require_symmetric("ssor_pcg")
-    return _inconsistent(_ssor_pcg(t0, *system, omega, dtol, order), system)
+    res = _ssor_pcg(t0, *system, omega, dtol, order)
+    return _inconsistent(res, system) if diagnose else res
 
 
 def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order,
@@ -516,11 +523,18 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     dtol = check_dtol(dtol)
     _no_options(options)
+    return _cg_public(A, b, x0, rtol, atol, maxiter, dtol, True)
+
+
+def _cg_public(A, b, x0, rtol, atol, maxiter, dtol, diagnose):
+    """:func:`cg` on the Numba backend once its options are checked; ``diagnose`` as in
+    :func:`_ssor_pcg_public`."""
     _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "cg")
     system[0].require_symmetric("cg")
-    return _inconsistent(_cg(t0, *system, None, dtol), system)
+    res = _cg(t0, *system, None, dtol)
+    return _inconsistent(res, system) if diagnose else res
 
 
 def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -558,13 +572,16 @@ def _inconsistent(res, system):
     ``b`` is not orthogonal to it, so ``‖b − A x‖`` keeps a floor above the tolerance for
     every ``x`` (:func:`solvers.spectral.null_floor`).  SOR had run to ``maxiter`` and CG
     stopped as ``"stagnated"`` with nothing to say why (a ``bandit.Tuner`` refuses such a
-    system by name).  Called by the public :func:`sor`, :func:`ssor_pcg` and :func:`cg` on
-    the failure path only, for a cause not already found; two passes over ``A``.  A run
+    system by name); a preconditioned CG (and plain CG on a 2-D Neumann grid) breaks down
+    there, ``pᵀAp <= 0`` or ``rᵀz <= 0``, with a cause that named only the breakdown: the
+    inconsistency is said first, the breakdown after.  Called by the public :func:`sor`,
+    :func:`ssor_pcg`, :func:`cg` and :func:`pcg` on the failure path only, for a cause not
+    already found (a breakdown's aside); two passes over ``A``.  A run
     stopped at a ``maxiter`` shorter than the stagnation window (``STAGNATION_WINDOW``
     iterations) is too short to say anything of the system and pays nothing: a timed
     ``bandit.Tuner``'s untimed first run of plain CG is such a run.  (A system solved
     scaled, ``system`` of :func:`_system`, is left as it is.)"""
-    if res.converged or "cause" in res.info or res.reason == "breakdown" or (
+    if res.converged or ("cause" in res.info and res.reason != "breakdown") or (
             res.reason == "maxiter" and res.iterations < K.STAGNATION_WINDOW):
         return res
     op, b, scale = system[0], system[1], system[5]
@@ -592,10 +609,13 @@ def _inconsistent(res, system):
         fix = ("a consistent b sums to zero there (" + ("b − b.mean()" if comps == 1 else
                                                          "b minus its mean on each component")
                + ")")
-    res.info["cause"] = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
-                         f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
-                         f"every x: no solver can converge; {fix}, or fix x's free constant "
-                         f"with one Dirichlet row")
+    cause = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
+             f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
+             f"every x: no solver can converge; {fix}, or fix x's free constant "
+             f"with one Dirichlet row")
+    if "cause" in res.info:  # a breakdown, which CG meets on such a system: said after
+        cause += f" (the solve stopped at a breakdown: {res.info['cause']})"
+    res.info["cause"] = cause
     return res
 
 
@@ -755,7 +775,7 @@ def run_checked(entry, op, b, b_norm, x, maxiter, zero=False):
 
 
 def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
-        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None):
+        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None, diagnose=True):
     """Preconditioned conjugate gradients for symmetric positive definite ``A``.
 
     Same stopping rule, iteration count (CG steps) and result as :func:`cg`: converged at the
@@ -778,6 +798,13 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     backend : {"numba"}
         Only the Numba backend (PETSc's preconditioners: ``cg(..., backend="petsc",
         options={"pc_type": ...})``).
+    diagnose : bool, default True
+        On a failed solve, look for the cause of an inconsistent singular system, as
+        :func:`cg` does (``info["cause"]``: ``"A x = b is inconsistent: ..."`` with the floor
+        of ``‖b − A x‖``; two passes over ``A``, on the failure path only, and not for a run
+        stopped at a ``maxiter`` below 50 iterations).  ``False`` skips it, for runs stopped
+        early on purpose whose caller checks the system itself: a ``bandit.Tuner``'s
+        configuration arms, whose guard caps their tries.
 
     Returns
     -------
@@ -808,6 +835,8 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         raise ValueError("pcg runs on the Numba backend only; for PETSc preconditioners use "
                          "cg(A, b, backend='petsc', options={'pc_type': ...})")
     _no_options(options)
+    if not isinstance(diagnose, (bool, np.bool_)):
+        raise TypeError(f"diagnose must be True or False, got {diagnose!r}")
     pc = preconditioner(pc)
     dtol = check_dtol(dtol)
     _load_failure_kernel()
@@ -819,17 +848,18 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         op = _prepared(A, b, _CALLS["pcg"])
         pc.check(op)
         if pc.name == "ssor":
-            res = ssor_pcg(op, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                           dtol=dtol, order=pc.order)
+            res = _ssor_pcg_public(op, b, x0, rtol, atol, maxiter, check_omega(omega), dtol,
+                                   "paper" if pc.order is None else pc.order, diagnose)
         else:
-            res = cg(op, b, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol)
+            res = _cg_public(op, b, x0, rtol, atol, maxiter, dtol, diagnose)
         model = work_model("pcg", op, pc)
         info.update(iteration_work=model.per_iteration,
                     work=model.total(res.iterations) if res.b_norm > 0 else 0.0)
         info.update(res.info)  # a failed solve's best_iteration
         res.solver, res.omega, res.seconds, res.info = "pcg", omega, time.perf_counter() - t0, info
         return res
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter, "pcg")
+    system = _setup(A, b, x0, rtol, atol, maxiter, "pcg")
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = system
     pc.check(op)
     done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
@@ -868,4 +898,4 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                 work=model.total(res.iterations, setup=built), **pc._info())
     info.update(res.info)  # a failed solve's best_iteration
     res.info = info
-    return res
+    return _inconsistent(res, system) if diagnose else res
