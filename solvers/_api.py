@@ -499,7 +499,12 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
         restore(mode)
     if order != "paper":
         x[:] = sys_x[::-1]
-    return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    res = _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED:  # (a diagonal spanning beyond dtol²: maybe a transient)
+        cause = _transient_growth(op, dtol, "ssor_pcg")
+        if cause:
+            res.info["cause"] = cause
+    return res
 
 
 def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
@@ -667,7 +672,7 @@ def empty_rows_message(count, first, value, floor, tol) -> str:
             "those rows, or remove them (and their columns)")
 
 
-def _transient_growth(op, dtol) -> str:
+def _transient_growth(op, dtol, solver="cg") -> str:
     """Why a plain CG solve stopped as diverged may not be diverging at all, or ``""``.
 
     On a symmetric positive definite ``A`` CG's error falls in the energy norm at every step,
@@ -676,19 +681,31 @@ def _transient_growth(op, dtol) -> str:
     therefore lets a convergent CG cross ``dtol``: ``diag(1e-30, 1, …, 1)`` with ``b = 1``
     stopped as "diverged" after 2 steps and converges in 4 with ``dtol=inf``, and
     ``diag(1e-320, 1, …)`` — whose solution, 1e320, is beyond double range — is then
-    refused as an overflowing iterate.  Called on the failure path only."""
+    refused as an overflowing iterate.  Called on the failure path only.
+
+    Any preconditioned CG keeps that bound (its error falls in the energy norm too), so
+    ``solver`` — ``"ssor_pcg"`` or ``"pcg"`` — gets the same cause with its own way out:
+    SSOR-PCG on a 10 × 10 Laplacian scaled symmetrically by ``logspace(-8, 8)`` (a diagonal
+    spanning 1e32) with ``b = 1``, ω = 1.5 and ``rtol=1e-2`` had stopped as "diverged"
+    after one iteration with nothing to say why, and converges in 23 with ``dtol=inf``."""
     d = op.diagonal
     if not (d.size and np.all(d > 0.0)):
         return ""
     lo_row, k = int(np.argmin(d)), op._shift  # (a copy scaled down by 2**k: the caller's)
+    fix = None if solver == "cg" else (
+        f"{solver} with dtol=inf (the same solve, not stopped there) may solve it, or the "
+        "system rescaled symmetrically, D^-1/2 A D^-1/2 y = D^-1/2 b with x = D^-1/2 y "
+        "(D = diag(A))")
     return diagonal_spread_cause(lo_row, math.ldexp(float(d[lo_row]), k),
-                                 math.ldexp(float(d.max()), k), dtol, "pcg(A, b, 'jacobi')")
+                                 math.ldexp(float(d.max()), k), dtol, "pcg(A, b, 'jacobi')",
+                                 fix)
 
 
-def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
+def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi, fix=None) -> str:
     """The message of :func:`_transient_growth` for a positive diagonal whose smallest entry
     ``lo`` (in row ``lo_row``) and largest ``hi`` are given, ``""`` when it spans at most
-    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend."""
+    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend;
+    ``fix``, if given, is the way out instead (a preconditioned solve's)."""
     if not (lo > 0.0 and hi / lo > dtol * dtol):  # (inf when lo is subnormal)
         return ""
     if lo <= _prep.TINY_DIAGONAL:
@@ -697,12 +714,14 @@ def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
                 "scale and a solution excited along that row is out of range (with "
                 "dtol=inf the iterates overflow); rescale A")
     ratio = hi / lo
+    if fix is None:
+        fix = (f"{jacobi}, whose diagonal scaling removes that spread, or cg with dtol=inf "
+               "may solve it")
     return (f"A's diagonal spans {lo:.3g} (row {lo_row}) to {hi:.3g}, so κ(A) >= "
             f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a "
             "symmetric positive definite system CG's residual may grow by up to √κ(A) on its "
             f"way to the solution, beyond dtol = {dtol:.3g}, so the stop may be that "
-            f"transient, not divergence; {jacobi}, whose diagonal scaling removes that "
-            "spread, or cg with dtol=inf may solve it")
+            f"transient, not divergence; {fix}")
 
 
 def _no_options(options):
@@ -889,6 +908,10 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if state == "reused" and out[2] != K.CONVERGED:
         pc._stale = True  # a stale set-up that failed is rebuilt by the next solve
     res = _finish("pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED and "cause" not in res.info:
+        cause = _transient_growth(op, dtol, "pcg")
+        if cause:
+            res.info["cause"] = cause
     built = state == "built"
     model = work_model("pcg", pc._op, pc)
     info.update(setup=built, reused=state == "reused", pc_age=pc.uses,
