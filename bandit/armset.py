@@ -209,6 +209,8 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         """Per arm: ``(function, {False: kwargs, True: kwargs with dtol})``; ``common`` holds
         the Tuner's tolerances and backend, ``guard_dtol`` the guarded runs' ``dtol`` (None: a
         function without ``dtol``)."""
+        import solvers
+
         out = []
         for k in range(len(self.labels)):
             if self.custom:
@@ -216,6 +218,10 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
             else:
                 fn, kw = self.configs[k].call()
                 kw.pop("backend", None)
+                if fn is solvers.pcg:
+                    # its tries are capped by the guard, and the Tuner checks an
+                    # inconsistent system itself: no diagnosis's passes over A per run
+                    kw["diagnose"] = False
                 self._pcs[k] = kw.get("pc")
                 self.has_setups = self.has_setups or self._pcs[k] is not None
             plain = {**common, **kw}

@@ -29,7 +29,42 @@ def _suffix(path: Path, known) -> str:
         raise _not_a_file(path)
     if path.is_file():
         _known_elsewhere(path, name, known)
+        if _saved_tuner(path):
+            raise _tuner_given(path, known)
     raise ValueError(f"{path}: unknown file type; give one of {', '.join(known)}")
+
+
+def _saved_tuner(path: Path) -> bool:
+    """Does ``path`` hold a tuner file (:meth:`bandit.Tuner.save`: JSON tagged with its
+    format, gzip-compressed or not, whatever its name)?"""
+    import gzip
+    import json
+
+    from bandit._tuner_persist import FORMAT
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+        if not head or head[:1] not in (b"{", b"\x1f", b" ", b"\n", b"\r", b"\t"):
+            return False  # neither JSON nor gzip: not worth reading the file
+        data = path.read_bytes()
+        if head == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        payload = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, EOFError):  # (gzip.BadGzipFile is an OSError)
+        return False
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def _tuner_given(path: Path, known) -> ValueError:
+    """The error of a saved tuner file given where a matrix or a right-hand side is read:
+    it had been an "unknown file type", of a file the same command reads with ``--resume``."""
+    what, plural = (("a matrix", "matrices") if ".npz" in known
+                    else ("a right-hand side", "right-hand sides"))
+    return ValueError(f"{path}: a saved tuner file (Tuner.save; relaxtune tune writes one as "
+                      f"tuner.json), not {what}: draw its run with 'relaxtune plot {path}', "
+                      f"or continue it on new systems with 'relaxtune tune MATRIX ... "
+                      f"--resume {path}'; {plural} are read from {', '.join(known)}")
 
 
 def _numpy_shape(path: Path):
@@ -291,6 +326,11 @@ def read_matrix(path) -> sp.csr_matrix:
     """
     path = Path(path)
     if path.is_dir():
+        if (path / "tuner.json").is_file() and _saved_tuner(path / "tuner.json"):
+            raise ValueError(f"{path}: a relaxtune tune folder, not matrices: draw its run "
+                             f"with 'relaxtune plot {path}', or continue its tuner on new "
+                             f"systems with 'relaxtune tune MATRIX ... --resume "
+                             f"{path / 'tuner.json'}'")
         raise ValueError(f"{path}: is a folder; give its files in order (e.g. "
                          f"{path / '*.mtx'})")
     kind = _suffix(path, MATRIX_SUFFIXES)

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = OneLineParser(prog="relaxtune",
                        description=(__doc__ or "").split("\n\n")[0].replace("``", ""))
     _debug_flag(ap, False)
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                    help="print relaxtune's version and exit")
     sub = ap.add_subparsers(dest="command")  # none given: main lists them
     for study, helptext in (("learning", "SOR: fixed ω vs non-contextual learners"),
                             ("contextual", "SOR: contextual learners vs Young's ω*")):
@@ -155,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"the benchmark: {', '.join(sorted(BENCHES))}")
     p.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     return ap
+
+
+def _version() -> str:
+    """The installed package's version (its metadata: ``setup.cfg``'s ``version``), or a
+    line saying there is none for a checkout run without installing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("relaxtune")
+    except PackageNotFoundError:
+        return "(version unknown: relaxtune is not installed; pip install -e . sets it)"
 
 
 def main(argv=None) -> int:

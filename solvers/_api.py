@@ -459,12 +459,19 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     _no_options(options)
+    return _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, True)
+
+
+def _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, diagnose):
+    """:func:`ssor_pcg` on the Numba backend once its options are checked; ``diagnose``:
+    look for an inconsistent system on the failure path (:func:`_inconsistent`)."""
     _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "ssor_pcg")
     system[0].require_diagonal("ssor_pcg", positive=True)
     system[0].require_symmetric("ssor_pcg")
-    return _inconsistent(_ssor_pcg(t0, *system, omega, dtol, order), system)
+    res = _ssor_pcg(t0, *system, omega, dtol, order)
+    return _inconsistent(res, system) if diagnose else res
 
 
 def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, order,
@@ -492,7 +499,12 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
         restore(mode)
     if order != "paper":
         x[:] = sys_x[::-1]
-    return _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    res = _finish("ssor_pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED:  # (a diagonal spanning beyond dtol²: maybe a transient)
+        cause = _transient_growth(op, dtol, "ssor_pcg")
+        if cause:
+            res.info["cause"] = cause
+    return res
 
 
 def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
@@ -516,11 +528,18 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     dtol = check_dtol(dtol)
     _no_options(options)
+    return _cg_public(A, b, x0, rtol, atol, maxiter, dtol, True)
+
+
+def _cg_public(A, b, x0, rtol, atol, maxiter, dtol, diagnose):
+    """:func:`cg` on the Numba backend once its options are checked; ``diagnose`` as in
+    :func:`_ssor_pcg_public`."""
     _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "cg")
     system[0].require_symmetric("cg")
-    return _inconsistent(_cg(t0, *system, None, dtol), system)
+    res = _cg(t0, *system, None, dtol)
+    return _inconsistent(res, system) if diagnose else res
 
 
 def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -558,13 +577,16 @@ def _inconsistent(res, system):
     ``b`` is not orthogonal to it, so ``‖b − A x‖`` keeps a floor above the tolerance for
     every ``x`` (:func:`solvers.spectral.null_floor`).  SOR had run to ``maxiter`` and CG
     stopped as ``"stagnated"`` with nothing to say why (a ``bandit.Tuner`` refuses such a
-    system by name).  Called by the public :func:`sor`, :func:`ssor_pcg` and :func:`cg` on
-    the failure path only, for a cause not already found; two passes over ``A``.  A run
+    system by name); a preconditioned CG (and plain CG on a 2-D Neumann grid) breaks down
+    there, ``pᵀAp <= 0`` or ``rᵀz <= 0``, with a cause that named only the breakdown: the
+    inconsistency is said first, the breakdown after.  Called by the public :func:`sor`,
+    :func:`ssor_pcg`, :func:`cg` and :func:`pcg` on the failure path only, for a cause not
+    already found (a breakdown's aside); two passes over ``A``.  A run
     stopped at a ``maxiter`` shorter than the stagnation window (``STAGNATION_WINDOW``
     iterations) is too short to say anything of the system and pays nothing: a timed
     ``bandit.Tuner``'s untimed first run of plain CG is such a run.  (A system solved
     scaled, ``system`` of :func:`_system`, is left as it is.)"""
-    if res.converged or "cause" in res.info or res.reason == "breakdown" or (
+    if res.converged or ("cause" in res.info and res.reason != "breakdown") or (
             res.reason == "maxiter" and res.iterations < K.STAGNATION_WINDOW):
         return res
     op, b, scale = system[0], system[1], system[5]
@@ -592,10 +614,13 @@ def _inconsistent(res, system):
         fix = ("a consistent b sums to zero there (" + ("b − b.mean()" if comps == 1 else
                                                          "b minus its mean on each component")
                + ")")
-    res.info["cause"] = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
-                         f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
-                         f"every x: no solver can converge; {fix}, or fix x's free constant "
-                         f"with one Dirichlet row")
+    cause = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
+             f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
+             f"every x: no solver can converge; {fix}, or fix x's free constant "
+             f"with one Dirichlet row")
+    if "cause" in res.info:  # a breakdown, which CG meets on such a system: said after
+        cause += f" (the solve stopped at a breakdown: {res.info['cause']})"
+    res.info["cause"] = cause
     return res
 
 
@@ -647,7 +672,7 @@ def empty_rows_message(count, first, value, floor, tol) -> str:
             "those rows, or remove them (and their columns)")
 
 
-def _transient_growth(op, dtol) -> str:
+def _transient_growth(op, dtol, solver="cg") -> str:
     """Why a plain CG solve stopped as diverged may not be diverging at all, or ``""``.
 
     On a symmetric positive definite ``A`` CG's error falls in the energy norm at every step,
@@ -656,19 +681,31 @@ def _transient_growth(op, dtol) -> str:
     therefore lets a convergent CG cross ``dtol``: ``diag(1e-30, 1, …, 1)`` with ``b = 1``
     stopped as "diverged" after 2 steps and converges in 4 with ``dtol=inf``, and
     ``diag(1e-320, 1, …)`` — whose solution, 1e320, is beyond double range — is then
-    refused as an overflowing iterate.  Called on the failure path only."""
+    refused as an overflowing iterate.  Called on the failure path only.
+
+    Any preconditioned CG keeps that bound (its error falls in the energy norm too), so
+    ``solver`` — ``"ssor_pcg"`` or ``"pcg"`` — gets the same cause with its own way out:
+    SSOR-PCG on a 10 × 10 Laplacian scaled symmetrically by ``logspace(-8, 8)`` (a diagonal
+    spanning 1e32) with ``b = 1``, ω = 1.5 and ``rtol=1e-2`` had stopped as "diverged"
+    after one iteration with nothing to say why, and converges in 23 with ``dtol=inf``."""
     d = op.diagonal
     if not (d.size and np.all(d > 0.0)):
         return ""
     lo_row, k = int(np.argmin(d)), op._shift  # (a copy scaled down by 2**k: the caller's)
+    fix = None if solver == "cg" else (
+        f"{solver} with dtol=inf (the same solve, not stopped there) may solve it, or the "
+        "system rescaled symmetrically, D^-1/2 A D^-1/2 y = D^-1/2 b with x = D^-1/2 y "
+        "(D = diag(A))")
     return diagonal_spread_cause(lo_row, math.ldexp(float(d[lo_row]), k),
-                                 math.ldexp(float(d.max()), k), dtol, "pcg(A, b, 'jacobi')")
+                                 math.ldexp(float(d.max()), k), dtol, "pcg(A, b, 'jacobi')",
+                                 fix)
 
 
-def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
+def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi, fix=None) -> str:
     """The message of :func:`_transient_growth` for a positive diagonal whose smallest entry
     ``lo`` (in row ``lo_row``) and largest ``hi`` are given, ``""`` when it spans at most
-    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend."""
+    ``dtol²``; ``jacobi`` names the Jacobi-preconditioned solve of the caller's backend;
+    ``fix``, if given, is the way out instead (a preconditioned solve's)."""
     if not (lo > 0.0 and hi / lo > dtol * dtol):  # (inf when lo is subnormal)
         return ""
     if lo <= _prep.TINY_DIAGONAL:
@@ -677,12 +714,14 @@ def diagonal_spread_cause(lo_row, lo, hi, dtol, jacobi) -> str:
                 "scale and a solution excited along that row is out of range (with "
                 "dtol=inf the iterates overflow); rescale A")
     ratio = hi / lo
+    if fix is None:
+        fix = (f"{jacobi}, whose diagonal scaling removes that spread, or cg with dtol=inf "
+               "may solve it")
     return (f"A's diagonal spans {lo:.3g} (row {lo_row}) to {hi:.3g}, so κ(A) >= "
             f"{f'{ratio:.3g}' if ratio < math.inf else 'the largest double'}: on a "
             "symmetric positive definite system CG's residual may grow by up to √κ(A) on its "
             f"way to the solution, beyond dtol = {dtol:.3g}, so the stop may be that "
-            f"transient, not divergence; {jacobi}, whose diagonal scaling removes that "
-            "spread, or cg with dtol=inf may solve it")
+            f"transient, not divergence; {fix}")
 
 
 def _no_options(options):
@@ -755,7 +794,7 @@ def run_checked(entry, op, b, b_norm, x, maxiter, zero=False):
 
 
 def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
-        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None):
+        dtol=K.DIVERGENCE_FACTOR, backend="numba", options=None, diagnose=True):
     """Preconditioned conjugate gradients for symmetric positive definite ``A``.
 
     Same stopping rule, iteration count (CG steps) and result as :func:`cg`: converged at the
@@ -778,6 +817,13 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     backend : {"numba"}
         Only the Numba backend (PETSc's preconditioners: ``cg(..., backend="petsc",
         options={"pc_type": ...})``).
+    diagnose : bool, default True
+        On a failed solve, look for the cause of an inconsistent singular system, as
+        :func:`cg` does (``info["cause"]``: ``"A x = b is inconsistent: ..."`` with the floor
+        of ``‖b − A x‖``; two passes over ``A``, on the failure path only, and not for a run
+        stopped at a ``maxiter`` below 50 iterations).  ``False`` skips it, for runs stopped
+        early on purpose whose caller checks the system itself: a ``bandit.Tuner``'s
+        configuration arms, whose guard caps their tries.
 
     Returns
     -------
@@ -808,6 +854,8 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         raise ValueError("pcg runs on the Numba backend only; for PETSc preconditioners use "
                          "cg(A, b, backend='petsc', options={'pc_type': ...})")
     _no_options(options)
+    if not isinstance(diagnose, (bool, np.bool_)):
+        raise TypeError(f"diagnose must be True or False, got {diagnose!r}")
     pc = preconditioner(pc)
     dtol = check_dtol(dtol)
     _load_failure_kernel()
@@ -819,17 +867,18 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         op = _prepared(A, b, _CALLS["pcg"])
         pc.check(op)
         if pc.name == "ssor":
-            res = ssor_pcg(op, b, omega, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                           dtol=dtol, order=pc.order)
+            res = _ssor_pcg_public(op, b, x0, rtol, atol, maxiter, check_omega(omega), dtol,
+                                   "paper" if pc.order is None else pc.order, diagnose)
         else:
-            res = cg(op, b, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter, dtol=dtol)
+            res = _cg_public(op, b, x0, rtol, atol, maxiter, dtol, diagnose)
         model = work_model("pcg", op, pc)
         info.update(iteration_work=model.per_iteration,
                     work=model.total(res.iterations) if res.b_norm > 0 else 0.0)
         info.update(res.info)  # a failed solve's best_iteration
         res.solver, res.omega, res.seconds, res.info = "pcg", omega, time.perf_counter() - t0, info
         return res
-    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = _setup(A, b, x0, rtol, atol, maxiter, "pcg")
+    system = _setup(A, b, x0, rtol, atol, maxiter, "pcg")
+    op, b, x, tol, b_norm, scale, rtol, atol, maxiter = system
     pc.check(op)
     done = _zero_rhs("pcg", op, b, x, omega, t0, b_norm, rtol, atol, maxiter)
     if done is not None:
@@ -859,6 +908,10 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if state == "reused" and out[2] != K.CONVERGED:
         pc._stale = True  # a stale set-up that failed is rebuilt by the next solve
     res = _finish("pcg", op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale)
+    if out[2] == K.DIVERGED and "cause" not in res.info:
+        cause = _transient_growth(op, dtol, "pcg")
+        if cause:
+            res.info["cause"] = cause
     built = state == "built"
     model = work_model("pcg", pc._op, pc)
     info.update(setup=built, reused=state == "reused", pc_age=pc.uses,
@@ -868,4 +921,4 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
                 work=model.total(res.iterations, setup=built), **pc._info())
     info.update(res.info)  # a failed solve's best_iteration
     res.info = info
-    return res
+    return _inconsistent(res, system) if diagnose else res

@@ -371,9 +371,12 @@ def _checked(v, n: int, name: str, copy: bool) -> tuple[np.ndarray, float]:
     if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as scipy takes it
         arr = arr.ravel()
     elif arr.ndim == 2 and arr.shape[0] == 1 and arr.size == n:  # (scipy refuses a row too)
+        # (a np.matrix keeps two dimensions through .ravel(): the advice had not worked)
+        flat = (f"np.asarray({name}).ravel()" if isinstance(v, np.matrix)
+                else f"{name}.ravel()")
         raise ValueError(f"{name} has shape {arr.shape}, a row: the solvers take a vector of "
                          f"shape ({n},) or a column of shape ({n}, 1), as scipy does; pass "
-                         f"{name}.ravel()")
+                         f"{flat}")
     elif arr.ndim == 2 and arr.shape[0] == n and arr.shape[1] > 1:
         raise ValueError(f"{name} has shape {arr.shape}: {arr.shape[1]} columns, while the "
                          f"solvers take one system at a time (as scipy's cg does); solve for "
