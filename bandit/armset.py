@@ -211,6 +211,10 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
         function without ``dtol``)."""
         import solvers
 
+        # the library's solvers: their tries are capped by the guard, and the Tuner checks an
+        # inconsistent system itself (GuardDiagnosis._refuse_inconsistent), so no run pays
+        # the solver's own diagnosis (two passes over A) on top
+        own = (solvers.sor, solvers.ssor_pcg, solvers.cg, solvers.pcg)
         out = []
         for k in range(len(self.labels)):
             if self.custom:
@@ -218,12 +222,10 @@ class ArmSet(GuardBudget, SetupCosts, ProbeRules, ColdTime, MeasuredState,
             else:
                 fn, kw = self.configs[k].call()
                 kw.pop("backend", None)
-                if fn is solvers.pcg:
-                    # its tries are capped by the guard, and the Tuner checks an
-                    # inconsistent system itself: no diagnosis's passes over A per run
-                    kw["diagnose"] = False
                 self._pcs[k] = kw.get("pc")
                 self.has_setups = self.has_setups or self._pcs[k] is not None
+            if fn in own:
+                kw = dict(kw, diagnose=False)
             plain = {**common, **kw}
             guarded = plain if guard_dtol is None else dict(plain, dtol=guard_dtol)
             out.append((fn, {False: plain, True: guarded}))

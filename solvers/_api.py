@@ -318,7 +318,7 @@ def _zero_rhs(name, op, b, x, omega, t0, b_norm, rtol, atol, maxiter):
 
 
 def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
-        backend="numba", options=None):
+        backend="numba", options=None, diagnose=True):
     """Solve ``A x = b`` by successive over-relaxation (forward sweeps).
 
     One iteration is one forward sweep ``x_i ← (1 − ω) x_i + ω (b_i − Σ_{j≠i} a_ij x_j) / a_ii``
@@ -351,6 +351,14 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     options : dict, optional
         Extra PETSc options-database entries (``backend="petsc"`` only), e.g.
         ``{"pc_type": "jacobi"}``.
+    diagnose : bool, default True
+        On a failed solve, look for the cause of an inconsistent singular system
+        (``info["cause"]``: ``"A x = b is inconsistent: ..."`` with the floor of
+        ``‖b − A x‖``; two passes over ``A``, on the failure path only, and not for a run
+        stopped at a ``maxiter`` below 50 iterations; the Numba backend's).  ``False`` skips
+        it, for runs stopped early on purpose whose caller checks the system itself: a
+        ``bandit.Tuner``'s, whose guard caps its tries.  The same in :func:`ssor_pcg`,
+        :func:`cg` and :func:`pcg`.
 
     Returns
     -------
@@ -376,11 +384,13 @@ def sor(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIV
     omega = check_omega(omega)
     dtol = check_dtol(dtol)
     _no_options(options)
+    _check_diagnose(diagnose)
     _load_failure_kernel()
     t0 = time.perf_counter()
     system = _setup(A, b, x0, rtol, atol, maxiter, "sor")
     system[0].require_diagonal("sor")
-    return _inconsistent(_sor(t0, *system, omega, dtol), system)
+    res = _sor(t0, *system, omega, dtol)
+    return _inconsistent(res, system) if diagnose else res
 
 
 def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero=False):
@@ -406,7 +416,8 @@ def _sor(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zer
 
 
 def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
-             dtol=K.DIVERGENCE_FACTOR, order=None, backend="numba", options=None):
+             dtol=K.DIVERGENCE_FACTOR, order=None, backend="numba", options=None,
+             diagnose=True):
     """Conjugate gradients preconditioned by SSOR(ω) for symmetric positive definite ``A``.
 
     With ``order="paper"`` (default, matches the paper's code)
@@ -419,7 +430,7 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     ----------
     A : sparse matrix, ndarray or CSROperator
         Symmetric positive definite (a clearly non-symmetric A or a non-positive diagonal raises).
-    b, omega, x0, rtol, atol, maxiter, dtol, backend
+    b, omega, x0, rtol, atol, maxiter, dtol, backend, diagnose
         As in :func:`sor`.
     order : {"paper", "textbook"}, optional
         Default: each backend's own sweep — ``"paper"`` for Numba, ``"textbook"`` (PETSc's
@@ -459,7 +470,8 @@ def ssor_pcg(A, b, omega, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
     if order not in SSOR_ORDERS:
         raise ValueError(f"order must be one of {SSOR_ORDERS}, got {order!r}")
     _no_options(options)
-    return _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, True)
+    _check_diagnose(diagnose)
+    return _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, diagnose)
 
 
 def _ssor_pcg_public(A, b, x0, rtol, atol, maxiter, omega, dtol, order, diagnose):
@@ -508,7 +520,7 @@ def _ssor_pcg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol
 
 
 def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_FACTOR,
-       backend="numba", options=None):
+       backend="numba", options=None, diagnose=True):
     """Unpreconditioned conjugate gradients (the baseline learned SSOR-PCG must beat).
 
     Same stopping rule, result and errors as :func:`ssor_pcg`; ``omega`` is ``None``.
@@ -528,7 +540,8 @@ def cg(A, b, *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000, dtol=K.DIVERGENCE_
                               dtol=dtol, options=options)
     dtol = check_dtol(dtol)
     _no_options(options)
-    return _cg_public(A, b, x0, rtol, atol, maxiter, dtol, True)
+    _check_diagnose(diagnose)
+    return _cg_public(A, b, x0, rtol, atol, maxiter, dtol, diagnose)
 
 
 def _cg_public(A, b, x0, rtol, atol, maxiter, dtol, diagnose):
@@ -568,6 +581,11 @@ def _cg(t0, op, b, x, tol, b_norm, scale, rtol, atol, maxiter, omega, dtol, zero
     if cause:
         res.info["cause"] = cause
     return res
+
+
+def _check_diagnose(diagnose) -> None:
+    if not isinstance(diagnose, (bool, np.bool_)):
+        raise TypeError(f"diagnose must be True or False, got {diagnose!r}")
 
 
 def _inconsistent(res, system):
@@ -854,8 +872,7 @@ def pcg(A, b, pc="jacobi", *, x0=None, rtol=1e-8, atol=0.0, maxiter=10_000,
         raise ValueError("pcg runs on the Numba backend only; for PETSc preconditioners use "
                          "cg(A, b, backend='petsc', options={'pc_type': ...})")
     _no_options(options)
-    if not isinstance(diagnose, (bool, np.bool_)):
-        raise TypeError(f"diagnose must be True or False, got {diagnose!r}")
+    _check_diagnose(diagnose)
     pc = preconditioner(pc)
     dtol = check_dtol(dtol)
     _load_failure_kernel()

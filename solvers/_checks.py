@@ -226,6 +226,8 @@ def _shape_of(v):
     it has none): for :func:`swapped_arguments`, on an error path only."""
     try:
         if hasattr(v, "getSize") and not hasattr(v, "shape"):  # PETSc Vec (n) or Mat (m, n)
+            if not v:  # destroyed: any call on its null handle would kill the process
+                return None
             size = v.getSize()
             return tuple(size) if isinstance(size, tuple) else (int(size),)
         shape = getattr(v, "shape", None)

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import bandit
+import solvers
 import solvers.spectral
 from solvers import gallery
 
@@ -111,3 +112,21 @@ def test_an_inconsistent_system_behind_a_budget_stop_is_still_refused(floor_call
     assert t.history["arm"].tolist() == [0] and t.policy.t == 1  # nothing told or recorded
     r = t.solve(A, c)  # the next consistent system: the round that was abandoned, replayed
     assert r.converged and r.info["explored"]["arm"] == 1
+
+
+def test_the_solvers_diagnosis_can_be_turned_off(floor_calls):
+    A = neumann_2d(10)
+    b = np.random.default_rng(1).standard_normal(A.shape[0])  # not ⟂ 1: inconsistent
+    floor = abs(b.sum()) / np.sqrt(A.shape[0])  # the least-squares residual's norm
+    for call in (lambda **kw: solvers.sor(A, b, 1.5, maxiter=300, **kw),
+                 lambda **kw: solvers.cg(A, b, maxiter=300, **kw),
+                 lambda **kw: solvers.ssor_pcg(A, b, 1.5, maxiter=300, **kw)):
+        told = call()
+        assert not told.converged and f"{floor:.3e}" in told.info["cause"]
+        n = len(floor_calls)
+        quiet = call(diagnose=False)
+        assert not quiet.converged and len(floor_calls) == n
+        assert "inconsistent" not in quiet.info.get("cause", "")
+        assert quiet.iterations == told.iterations
+        with pytest.raises(TypeError, match="diagnose must be True or False"):
+            call(diagnose="no")
