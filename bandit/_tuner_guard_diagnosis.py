@@ -72,7 +72,7 @@ class GuardDiagnosis:
         two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
         budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
         from scipy.linalg import norm as _norm
-        from solvers._api import _empty_rows_cause
+        from solvers._causes import _empty_rows_cause
         from solvers.spectral import null_floor
 
         try:
@@ -122,7 +122,7 @@ class GuardDiagnosis:
 
 
 def _petsc_empty_rows(op, b, tol) -> str:
-    """:func:`solvers._api._empty_rows_cause` for a PETSc-backend operator (collective, as
+    """:func:`solvers._causes._empty_rows_cause` for a PETSc-backend operator (collective, as
     :func:`solvers.spectral.null_floor` there), or ``""`` for any other operator."""
     if not (type(op).__module__ == "solvers.petsc" and hasattr(op, "vector")):
         return ""

@@ -15,13 +15,13 @@ from ._petsc_ksp import PETSc
 
 
 def _empty_rows(mat, bv, tol) -> str:
-    """:func:`solvers._api._empty_rows_cause` for a PETSc ``Mat`` and ``Vec`` (collective):
+    """:func:`solvers._causes._empty_rows_cause` for a PETSc ``Mat`` and ``Vec`` (collective):
     each rank reads its own rows; the floor ``‖b_E‖`` over the empty rows, their count and
     the first where ``b`` does not vanish are reduced over the ranks.  A Mat type that
     cannot hand out its rows gives ``""``."""
     from mpi4py import MPI
 
-    from ._api import empty_rows_message
+    from ._causes import empty_rows_message
 
     comm = mat.getComm().tompi4py()
     lo = mat.getOwnershipRange()[0]
@@ -60,9 +60,9 @@ def _diagonal_range(mat) -> tuple:
 
 
 def _diagonal_spread(mat, dtol) -> str:
-    """:func:`solvers._api._transient_growth` for a PETSc ``Mat`` (collective): why a plain
+    """:func:`solvers._causes._transient_growth` for a PETSc ``Mat`` (collective): why a plain
     KSPCG stopped by ``dtol`` may be the transient of a convergent solve, or ``""``."""
-    from ._api import diagonal_spread_cause
+    from ._causes import diagonal_spread_cause
 
     return diagonal_spread_cause(*_diagonal_range(mat), dtol,
                                  "options={'pc_type': 'jacobi'}")
@@ -74,9 +74,9 @@ _INDEFINITE = ("DIVERGED_INDEFINITE_MAT", "DIVERGED_INDEFINITE_PC")
 
 
 def _indefinite(mat, kind, iteration, reason) -> str:
-    """:func:`solvers._api.breakdown_cause` for a PETSc ``Mat`` (collective): why KSPCG
+    """:func:`solvers._causes.breakdown_cause` for a PETSc ``Mat`` (collective): why KSPCG
     stopped with ``reason`` (one of :data:`_INDEFINITE`)."""
-    from ._api import breakdown_cause
+    from ._causes import breakdown_cause
 
     return breakdown_cause(kind, iteration, *_diagonal_range(mat),
                            preconditioned=reason == "DIVERGED_INDEFINITE_PC")

@@ -1,6 +1,6 @@
 """A plain-CG run stopped at its ``maxiter`` by design — the untimed first run a timed Tuner
 makes of a family, or a try stopped at the guard's budget — takes the failure path, whose
-diagnosis looks for rows of ``A`` with no non-zero entry (``solvers._api._empty_rows_cause``).
+diagnosis looks for rows of ``A`` with no non-zero entry (``solvers._causes._empty_rows_cause``).
 That search was one pass over ``A``'s values with NumPy temporaries (0.5-0.6 ms at 16 384
 unknowns, as much as a 4-iteration solve) on every such stop; a row with a non-zero diagonal
 entry is not empty, so with the operator's diagonal check (kept with its values) the pass is
