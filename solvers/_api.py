@@ -571,8 +571,9 @@ def checked_entry(fn, kwargs):
 
     Returns ``(core, args)`` for :func:`run_checked` when ``fn`` is :func:`sor`,
     :func:`ssor_pcg` or :func:`cg` on the Numba backend and ``kwargs`` holds only what the core
-    takes (``rtol``, ``atol``, ``omega``, ``dtol``, ``order``; checked here, once); ``None``
-    for anything else (another backend, PETSc options, a preconditioner), which the public
+    takes (``rtol``, ``atol``, ``omega``, ``dtol``, ``order``; checked here, once) and
+    ``diagnose=False`` if anything of the failure diagnosis; ``None`` for anything else
+    (another backend, PETSc options, a preconditioner, ``diagnose=True``), which the public
     function must run.
     """
     spec = _CORES.get(fn)
@@ -581,6 +582,8 @@ def checked_entry(fn, kwargs):
     _load_failure_kernel()  # the caller's first solve may fail (and be timed)
     kw = dict(kwargs)
     if kw.pop("backend", "numba") != "numba" or kw.pop("options", None):
+        return None
+    if kw.pop("diagnose", False):  # (the core runs no diagnosis: the public function must)
         return None
     core, names = spec
     rtol, atol, _ = check_tolerances(kw.pop("rtol", 1e-8), kw.pop("atol", 0.0), 0)
