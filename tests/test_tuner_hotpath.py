@@ -372,8 +372,6 @@ def test_x0_is_copied_by_the_check_when_some_arm_runs_its_checked_entry():
 def test_the_checked_entry_takes_the_diagnosis_off_only():
     # a Tuner runs the library's solvers with diagnose=False (it checks the system itself):
     # that must keep its already-validated entry; diagnose=True needs the public function
-    from solvers._api import checked_entry
-
     for fn, kw in ((solvers.sor, {"omega": 1.5}), (solvers.cg, {})):
         assert checked_entry(fn, dict(kw, diagnose=False)) is not None
         assert checked_entry(fn, dict(kw, diagnose=True)) is None
