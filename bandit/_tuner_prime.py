@@ -95,8 +95,8 @@ def _policy_key(policy, context) -> tuple:
 def _shape(value, depth, seen):
     """A hashable summary of ``value`` that keeps what can change the code its rounds run,
     not its numbers: ``None``, booleans, strings and integers as they are (a seed as
-    ``"seed"``: it changes the draws, not the code), a float as its kind (zero, finite,
-    infinite, NaN: a cap of ``inf`` turns a rule off), an array as its type and shape, a
+    ``"seed"``: it changes the draws, not the code), a float as its kind (finite,
+    infinite or NaN: a cap of ``inf`` turns a rule off), an array as its type and shape, a
     library object (a policy, its feature map) as its class and attributes, a container as
     its items, to :data:`_DEPTH` levels; anything else as its type."""
     if value is None or isinstance(value, (bool, str)):
