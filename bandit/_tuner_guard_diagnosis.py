@@ -72,7 +72,7 @@ class GuardDiagnosis:
         two passes over ``A``, 0.2 ms at n = 10⁴, had been paid by every exploration the
         budget cut short: 24–48 of a configuration learner's 1000 heat2d solves.)"""
         from scipy.linalg import norm as _norm
-        from solvers._causes import _empty_rows_cause
+        from solvers._causes import _empty_rows_cause, consistent_rhs, inconsistency
         from solvers.spectral import null_floor
 
         try:
@@ -84,42 +84,25 @@ class GuardDiagnosis:
             return
         rtol, atol = self._round_tol
         tol = max(rtol * b_norm, atol)
-        # the sums' own rounding (about ε‖b‖₁ per component) is never taken for inconsistency
-        if floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm:
-            if isinstance(op, CSROperator) and isinstance(b, np.ndarray):
-                # a row with no entry where b does not vanish (an isolated vertex of a graph
-                # Laplacian) is a component of its own whose column sum vanishes: it had been
-                # told as "b's sum over the rows of each of the 2 connected components",
-                # which names neither the row nor the fix (as a failed CG solve's cause does)
-                cause = _empty_rows_cause(op, b, tol)
-            else:
-                cause = _petsc_empty_rows(op, b, tol)
-            if cause:
-                raise ValueError(f"A x = b is inconsistent: {cause}: no arm can converge; "
-                                 f"the round was abandoned once a run had failed, "
-                                 f"nothing was told or recorded")
-            rows = ("over all rows" if comps == 1 else
-                    f"over the rows of each of the {comps} connected components of A's graph")
-            if kind == "rows":
-                each = "" if comps == 1 else " on each component"
-                what = (f"A = diag(d)·S with S symmetric and zero row sums (a row-scaled "
-                        f"Neumann or graph Laplacian: A·1 = 0, d = diag(A)/diag(S) read off "
-                        f"the ratios a_ji/a_ij), so Aᵀ(1/d) = 0 and b − A x has b's sum "
-                        f"weighted by 1/d {rows} whatever x is")
-                consistent = (f"A consistent right-hand side has Σ b_i/d_i = 0{each} (divide "
-                              f"b by d, subtract the mean, multiply by d)")
-            else:
-                what = (f"the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
-                        f"Laplacian's do), so b − A x has b's sum {rows} whatever x is")
-                consistent = ("A consistent right-hand side sums to zero there "
-                              + ("(b − b.mean())" if comps == 1
-                                 else "(b minus its mean on each component)"))
-            raise ValueError(
-                f"A x = b is inconsistent: {what}, and ‖b − A x‖ >= {floor:.3e} for every "
-                f"x, above the tolerance max(rtol·‖b‖, atol) = {tol:.3e}: no arm can "
-                f"converge. {consistent}; the round was "
-                f"abandoned once a run had failed, nothing was told or recorded")
-
+        words = inconsistency(floor, comps, kind, tol, b_norm)
+        if not words:
+            return
+        if isinstance(op, CSROperator) and isinstance(b, np.ndarray):
+            # a row with no entry where b does not vanish (an isolated vertex of a graph
+            # Laplacian) is a component of its own whose column sum vanishes: it had been
+            # told as "b's sum over the rows of each of the 2 connected components",
+            # which names neither the row nor the fix (as a failed CG solve's cause does)
+            cause = _empty_rows_cause(op, b, tol)
+        else:
+            cause = _petsc_empty_rows(op, b, tol)
+        if cause:
+            raise ValueError(f"A x = b is inconsistent: {cause}: no arm can converge; "
+                             f"the round was abandoned once a run had failed, "
+                             f"nothing was told or recorded")
+        rhs = consistent_rhs(comps, kind)
+        raise ValueError(f"{words}: no arm can converge. {rhs[0].upper()}{rhs[1:]}; the "
+                         f"round was abandoned once a run had failed, nothing was told or "
+                         f"recorded")
 
 def _petsc_empty_rows(op, b, tol) -> str:
     """:func:`solvers._causes._empty_rows_cause` for a PETSc-backend operator (collective, as

@@ -1,6 +1,6 @@
 """Why a solve failed, in words: the causes the solvers put in ``info["cause"]`` on their
 failure paths — a CG-type breakdown (:func:`breakdown_cause`), an inconsistent singular system
-(:func:`_inconsistent`), rows of ``A`` with no entry where ``b`` does not vanish
+(:func:`_inconsistent`, its words shared with a Tuner's refusal: :func:`inconsistency`), rows of ``A`` with no entry where ``b`` does not vanish
 (:func:`_empty_rows_cause`), a divergence stop that may be a convergent solve's transient
 (:func:`_transient_growth`).  Nothing here runs on a solve that converged; the PETSc backend's
 counterparts are in :mod:`solvers._petsc_causes`."""
@@ -82,31 +82,56 @@ def _inconsistent(res, system):
         floor, comps, kind = null_floor(op, b)
     except (TypeError, ValueError):
         return res
-    tol = max(res.rtol * res.b_norm, res.atol)
-    # (the sums' own rounding, about ε‖b‖₁ a component, is never taken for inconsistency)
-    if not (floor > tol and floor > 1e3 * np.finfo(float).eps * res.b_norm):
+    cause = inconsistency(floor, comps, kind, max(res.rtol * res.b_norm, res.atol),
+                          res.b_norm)
+    if not cause:
         return res
-    rows = ("over all rows" if comps == 1 else
-            f"over the rows of each of the {comps} connected components of A's graph")
-    if kind == "rows":
-        what = ("A = diag(d)·S with S symmetric and zero row sums (a row-scaled Neumann or "
-                f"graph Laplacian), so b − A x keeps b's sum weighted by 1/d {rows}")
-        fix = "a consistent b has Σ b_i/d_i = 0 there"
-    else:
-        what = ("the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
-                f"Laplacian's do), so b − A x keeps b's sum {rows}")
-        fix = ("a consistent b sums to zero there (" + ("b − b.mean()" if comps == 1 else
-                                                         "b minus its mean on each component")
-               + ")")
-    cause = (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= "
-             f"{floor:.3e} > the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for "
-             f"every x: no solver can converge; {fix}, or fix x's free constant "
-             f"with one Dirichlet row")
+    cause += ": no solver can converge; " + consistent_rhs(comps, kind) + (
+        ", or fix x's free constant with one Dirichlet row")
     if "cause" in res.info:  # a breakdown, which CG meets on such a system: said after
         cause += f" (the solve stopped at a breakdown: {res.info['cause']})"
     res.info["cause"] = cause
     return res
 
+
+def inconsistency(floor, comps, kind, tol, b_norm) -> str:
+    """The words for an inconsistent singular system ``A x = b``, or ``""`` when the floor
+    :func:`solvers.spectral.null_floor` found (``floor``, over ``comps`` connected components,
+    of ``kind`` ``"columns"`` or ``"rows"``) is within the tolerance ``tol`` or at the rounding
+    level of the sums (about ``ε‖b‖₁`` a component, never taken for inconsistency).  One
+    wording for the solvers' failure causes (:func:`_inconsistent`) and a
+    :class:`bandit.Tuner`'s refusal, which add what follows from it.
+
+    Examples
+    --------
+    >>> inconsistency(0.5, 1, "columns", 1e-8, 1.0)[:62]
+    'A x = b is inconsistent: the columns of A sum to zero (1ᵀA = 0'
+    >>> inconsistency(1e-9, 1, "columns", 1e-8, 1.0)
+    ''
+    """
+    if not (floor > tol and floor > 1e3 * np.finfo(float).eps * b_norm):
+        return ""
+    rows = ("over all rows" if comps == 1 else
+            f"over the rows of each of the {comps} connected components of A's graph")
+    if kind == "rows":
+        what = ("A = diag(d)·S with S symmetric and zero row sums (a row-scaled Neumann or "
+                "graph Laplacian: A·1 = 0, d = diag(A)/diag(S) read off the ratios "
+                f"a_ji/a_ij), so Aᵀ(1/d) = 0 and b − A x keeps b's sum weighted by 1/d {rows}")
+    else:
+        what = ("the columns of A sum to zero (1ᵀA = 0, as a pure Neumann or graph "
+                f"Laplacian's do), so b − A x keeps b's sum {rows}")
+    return (f"A x = b is inconsistent: {what} whatever x is, and ‖b − A x‖ >= {floor:.3e} > "
+            f"the tolerance max(rtol·‖b‖, atol) = {tol:.3e} for every x")
+
+
+def consistent_rhs(comps, kind) -> str:
+    """How to make the right-hand side of an inconsistent system (:func:`inconsistency`)
+    consistent."""
+    if kind == "rows":
+        return ("a consistent b has Σ b_i/d_i = 0" + ("" if comps == 1 else " on each component")
+                + " (divide b by d, subtract the mean, multiply by d)")
+    return ("a consistent b sums to zero there ("
+            + ("b − b.mean()" if comps == 1 else "b minus its mean on each component") + ")")
 
 def _empty_rows_cause(op, b, tol, unit=0, b_unit=0) -> str:
     """Why a failed plain CG solve could not converge when ``A`` has rows with no non-zero
