@@ -267,7 +267,8 @@ class AMG(Preconditioner):
         key = self._settings_key()
         fixed = _AMG_FIXED_CLOCK.get(key)
         if fixed is None:
-            fixed = _AMG_FIXED_CLOCK[key] = self._fixed_clock()
+            with _calibrating():
+                fixed = _AMG_FIXED_CLOCK[key] = self._fixed_clock()
         setup, product, nnz = fixed
         return (0.0 if op.nnz < nnz else setup), product
 
@@ -303,8 +304,9 @@ class AMG(Preconditioner):
         setup, product = self._fixed(op)
         passes = _AMG_PRODUCT_EQUIVALENTS.get(key)
         if passes is None:
-            passes = _AMG_PRODUCT_EQUIVALENTS[key] = self._product_equivalents(
-                _AMG_FIXED_CLOCK[key][0], product)
+            with _calibrating():
+                passes = _AMG_PRODUCT_EQUIVALENTS[key] = self._product_equivalents(
+                    _AMG_FIXED_CLOCK[key][0], product)
         return setup + max(0.0, _best_product_seconds(op.matrix) - product) * passes
 
     def iteration_price(self) -> float:
@@ -339,7 +341,8 @@ class AMG(Preconditioner):
         key = self._settings_key() + (self.cycle,)
         price = _AMG_ITERATION_PRICE.get(key)
         if price is None:
-            price = _AMG_ITERATION_PRICE[key] = self._iteration_clock()
+            with _calibrating():
+                price = _AMG_ITERATION_PRICE[key] = self._iteration_clock()
         return price
 
     def _iteration_clock(self) -> float:
@@ -465,6 +468,42 @@ class AMG(Preconditioner):
                 "amg_operator_complexity": float(ml.operator_complexity()) if ml else math.nan}
 
 
+def calibration_seconds() -> float:
+    """CPU seconds (``time.process_time``) this process has spent so far on the
+    once-per-process calibrations of this module — pyamg's fixed set-up clock
+    (:meth:`AMG.setup_clock_floor`), a set-up's product equivalents (:meth:`AMG.setup_price`)
+    and a cycle's iteration price (:meth:`AMG.iteration_price`), per settings.
+
+    They are the process's, paid once by whichever caller asks first: a caller that charges
+    its own CPU time to a budget (a Tuner's auditor pricing an AMG audit) leaves them out.
+
+    Examples
+    --------
+    >>> before = calibration_seconds()
+    >>> _ = AMG(theta=0.07).iteration_price()    # settings not timed yet in this process
+    >>> calibration_seconds() > before
+    True
+    """
+    return _CALIBRATION_CPU[0]
+
+
+class _calibrating:
+    """Adds the CPU time of its block to :func:`calibration_seconds` (the outermost block
+    only: one calibration may ask for another)."""
+
+    _depth = 0
+
+    def __enter__(self):
+        _calibrating._depth += 1
+        self._cpu = time.process_time()
+
+    def __exit__(self, *exc):
+        _calibrating._depth -= 1
+        if not _calibrating._depth:
+            _CALIBRATION_CPU[0] += time.process_time() - self._cpu
+
+
+_CALIBRATION_CPU = [0.0]
 #: per AMG settings: (seconds of a set-up, seconds of a product, entries) on a small matrix
 _AMG_FIXED_CLOCK = {}
 #: per AMG settings: a set-up's seconds beyond its fixed cost, in products with the matrix
