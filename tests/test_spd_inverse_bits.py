@@ -9,6 +9,7 @@ sums must vectorise (what the reordering is for: an untimed check on the compile
 """
 from __future__ import annotations
 
+import platform
 import re
 
 import numba
@@ -111,6 +112,9 @@ def test_a_learners_P_after_a_heat3d_like_run_matches_bit_for_bit():
     assert _same_bits(spd_inverse(A), _textbook_jit(A))
 
 
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="reads x86 assembly")
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no compiled code to read")
 def test_its_sums_vectorise():
     """The reordered loops' point: packed multiplies and adds (``v?mulpd``/``v?addpd`` or
     their subtract and fused forms are absent from the entry-by-entry loops' product phase).
