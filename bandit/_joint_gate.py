@@ -185,6 +185,12 @@ class TryGate:
             raise ValueError(f"first_wait must be True or False, got {on!r}")
         self._first_wait = bool(on)
 
+    #: With :attr:`first_pick`: the share of the costs told so far that the rival families'
+    #: first tries may take, each charged the leader's predicted cost, this one included
+    #: (:func:`bandit._joint_first.first_paid`; measured side by side in
+    #: ``docs/studies/precond_rules.md``); None: no such bound
+    first_share = 0.05
+
     @property
     def first_seen(self):
         """The least and the greatest scalar context :attr:`first_pick`'s rule has met
