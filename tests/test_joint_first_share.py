@@ -11,6 +11,7 @@ they spread over the run, and every family is still tried."""
 import math
 
 import numpy as np
+import pytest
 
 import bandit
 import bandit._joint_first as joint_first
@@ -150,3 +151,28 @@ def test_a_saved_tuner_holds_as_the_one_saved(tmp_path):
     loaded = bandit.Tuner.load(tmp_path / "t.json")
     tail, _, _ = _run(loaded, start=12, u=u)
     assert head + tail == whole
+
+
+def test_the_option_s_config_and_a_state_saved_before_it():
+    p = bandit.default_policy(None, bandit.config_grid(), seed=0)
+    assert p.first_share == SHARE and p._config()["first_share"] == SHARE
+    assert bandit.JointCB.from_state_dict(p.state_dict()).first_share == SHARE
+    p.first_share = None
+    assert bandit.JointCB.from_state_dict(p.state_dict()).first_share is None
+    p.first_share = 0.2
+    assert bandit.JointCB.from_state_dict(p.state_dict()).first_share == 0.2
+    config = {k: v for k, v in p._config().items() if k != "first_share"}
+    assert bandit.JointCB._saved_config(config)["first_share"] is None  # saved before: off
+    for bad in (0, -0.1, 1.5, True, "0.1", math.nan):
+        with pytest.raises(ValueError, match="first_share must be None or a number"):
+            p.first_share = bad
+    old = bandit.default_policy(None, bandit.config_grid(), seed=0)
+    del old.__dict__["_first_share"]  # as a learner pickled before the option
+    assert old.first_share is None
+
+
+def test_a_saved_tuner_keeps_the_share_it_was_given(tmp_path):
+    tuner = _tuner(None)
+    _run(tuner, steps=3)
+    tuner.save(tmp_path / "t.json")
+    assert bandit.Tuner.load(tmp_path / "t.json").policy.first_share is None
