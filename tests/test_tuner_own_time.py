@@ -66,8 +66,11 @@ def test_own_time_is_the_wall_time_outside_the_solvers_runs():
     gaps = np.array(gaps)
     res = time.get_clock_info("perf_counter").resolution
     assert (gaps >= -2 * res).all(), gaps
-    # the statements outside the measured interval (the re-entry test, the lock, return)
-    assert np.median(gaps) < 50e-6, gaps
+    # the statements outside the measured interval (the re-entry test, the lock, return):
+    # a median of 7-12 µs on a quiet core, 24-29 µs on a core shared with busy processes;
+    # a part of the round left out of the reading (the learner's update sleeps 1 ms) would
+    # read 4 x this bound
+    assert np.median(gaps) < SLOW_UPDATE / 4, gaps
     s = t.summary()["tuner"]
     h = t.history
     assert s["rounds"] == 12 and s["clock"] == "time.perf_counter"
