@@ -96,13 +96,7 @@ def _measured_in_ssor_work(op):
     return {f: slope[f] / slope["ssor"] * w for f in ("cg", "jacobi", "ic0")}
 
 
-def test_a_never_run_family_is_priced_near_its_measured_iteration(monkeypatch):
-    # the calibration measured afresh, on this thread's CPU time as the reference below: on
-    # the wall clock a core shared with busy processes slowed the calibration's solves and
-    # the reference's unlike (one family's price read 2.1 x its iteration); what is checked
-    # here is the rule (per entry and per row, from two cubes) on matrices it has not seen
-    monkeypatch.setattr(PW, "_ITERATION_CLOCK", {})
-    monkeypatch.setattr(PW, "perf_counter", time.thread_time)
+def test_a_never_run_family_is_priced_near_its_measured_iteration():
     ratios = {f: [] for f in FAMILY.values()}
     for name, A in _matrices().items():
         t = _led_by_ssor(A)
