@@ -440,7 +440,7 @@ def test_kill_during_save_leaves_old_file_and_next_save_cleans_up(tmp_path, phas
 
 
 # === command line ==============================================================================
-def _cli(*args, timeout=120, **kw):
+def _cli(*args, timeout=600, **kw):
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "experiments.cli", *map(str, args)], env=ENV,
                           capture_output=True, text=True, timeout=timeout, **kw)
@@ -589,8 +589,11 @@ def test_cli_refuses_bad_input_in_one_line(cli_runs, folders, case, fragment):
 def test_cli_checks_before_computing(cli_runs):
     """--out /proc/x with a 40-trial study fails at once (nothing ran), and no folder stays."""
     # the study itself would take many minutes on 2 cores; the limit only has to tell "nothing
-    # ran" from that, not time the start-up of a Python process on a loaded machine
-    assert cli_runs["out-in-proc"].seconds < 60
+    # ran" from that, not time the start-up of a Python process on a loaded machine: against
+    # the other refused commands of the same run (each a start-up and a check: about 30 s
+    # each on a core shared with a dozen busy processes)
+    refused = [r.seconds for c, r in cli_runs.items() if c not in ("tmp", "out-in-proc")]
+    assert cli_runs["out-in-proc"].seconds < 5 * np.median(refused)
     assert not (cli_runs["tmp"] / "r").exists()  # --json refused before --out was used
     assert not (cli_runs["tmp"] / "results").exists()
 
@@ -736,7 +739,9 @@ MPI_ENV = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="
 def _mpiexec(*argv):
     cmd = ["mpiexec", "-n", "2", "--oversubscribe", sys.executable, *map(str, argv)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=MPI_ENV, capture_output=True, text=True, timeout=90)
+    # (a hang guard: a refused two-rank start took 35-55 s on a core shared with a dozen
+    # busy processes)
+    proc = subprocess.run(cmd, env=MPI_ENV, capture_output=True, text=True, timeout=600)
     proc.seconds = time.perf_counter() - t0
     return proc
 
@@ -859,7 +864,7 @@ def test_mpi_error_on_one_rank_ends_every_rank(tmp_path):
     lines = _our_lines(proc)
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("relaxtune: error: rank 1: RuntimeError: injected failure on rank 1")
-    assert proc.seconds < 60
+    assert proc.seconds < 300  # (a hang ends at _mpiexec's timeout)
 
 
 def test_output_closed_early_keeps_the_study_and_says_nothing(tmp_path):
