@@ -54,7 +54,7 @@ def _held_setup(arms, k) -> float:
     return float(arms._setup.get(configs[k].setup_key, 0.0) or 0.0)
 
 
-def recorded_cost(tuner, k, res, cost) -> float:
+def recorded_cost(tuner, k, res, cost, op=None) -> float:
     """What an audit record of arm ``k``'s converged run ``res``, which cost ``cost`` in the
     tuner's unit, holds: ``cost`` for an arm without a kept set-up (``reuse = 0``, no
     preconditioner, ``cost="iterations"``: a set-up costs no iterations); for an arm with
@@ -63,14 +63,16 @@ def recorded_cost(tuner, k, res, cost) -> float:
     * a run that built its set-up: ``cost − S + S / (1 + k)``, ``S`` the set-up as its cost
       counts it (:func:`setup_part`);
     * a run that reused the held one: ``cost + S / (1 + k)``, ``S`` that set-up as charged
-      when it was built (else the latest measured one of its kind);
+      when it was built (else the latest measured one of its kind) — and so a run on a
+      set-up a run of this round on ``op`` built or reused (a completion of the attempt
+      that built it, an audit after a fallback to the arm);
 
     what a fixed run of the arm pays a step where the matrix pattern holds (one set-up
     every ``1 + k`` solves).  Every audit run counts this way — column, completion and row
     runs, and the played arm's own solve observed for free — while the budget counts what
     the run paid (``cost``), and the learner's own total, ``paid``, keeps every set-up whole.
-    A run on the very matrix its held set-up was built for (neither built nor reused) is
-    recorded at its cost.  Under MPI every rank records the same value (the runs' results
+    A run on the very matrix its held set-up was built for in an earlier round (neither
+    built nor reused: a fixed run does not rebuild there either) is recorded at its cost.  Under MPI every rank records the same value (the runs' results
     and the arms' set-up measurements are rank 0's).
 
     Examples
@@ -101,6 +103,19 @@ def recorded_cost(tuner, k, res, cost) -> float:
         if not 0.0 < setup <= cost:
             return cost
         return cost - setup + setup / (1.0 + reuse)
-    if info.get("reused"):
+    if info.get("reused") or _used_this_round(arms, k, pc, op):
         return cost + _held_setup(arms, k) / (1.0 + reuse)
     return cost
+
+
+def _used_this_round(arms, k, pc, op) -> bool:
+    """Whether a run of arm ``k`` that neither built nor reused a set-up ran on one that a
+    run of this round built or reused (the attempt that a completion finishes, a fallback
+    before the audit: the set-up is then current for the round's matrix), not on the very
+    matrix an earlier round's set-up was built for (a fixed run neither rebuilds nor
+    reuses there, :meth:`bandit.armset.ArmSet.age`)."""
+    if op is None or not getattr(pc, "built", False):
+        return False
+    if arms._built_round[k] == arms.round:
+        return True
+    return not pc._holds(op)

@@ -83,14 +83,14 @@ class AuditSteps:
         for k in cols:
             run_cap = aud.column_cap(k, paid, self.maxiter)
             if k in known:  # the played arm converged: observed for free
-                aud.record(t, k, False, recorded_cost(self, k, first, known[k]),
+                aud.record(t, k, False, recorded_cost(self, k, first, known[k], op),
                            first.iterations, 0.0, True, cap_of(k), run_cap, prob(k), 0.0)
                 continue
             res = self._run(op, b, k, x0, run_cap, True, tally=False)
             spent = self._cost_of(res)
             # the record's value is the arm's cost per step of a fixed run (a reuse arm's
             # set-up at its share: recorded_cost); the budget counts what the run spent
-            value = recorded_cost(self, k, res, spent) if res.converged else fail
+            value = recorded_cost(self, k, res, spent, op) if res.converged else fail
             aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
                        cap_of(k), run_cap, prob(k), spent, completion=k == arm)
             if res.converged:
@@ -111,7 +111,7 @@ class AuditSteps:
                     break  # nothing can beat the minimum
             res = self._run(op, b, k, x0, cap, True, tally=False)
             spent = self._cost_of(res)
-            value = recorded_cost(self, k, res, spent) if res.converged else fail
+            value = recorded_cost(self, k, res, spent, op) if res.converged else fail
             aud.record(t, k, True, value, res.iterations, res.seconds, res.converged,
                        cap_of(k), cap, prob(k), spent)
             if res.converged and value < low:
