@@ -12,6 +12,8 @@ their set-up part, or free of it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["recorded_cost", "setup_part"]
 
 
@@ -118,4 +120,7 @@ def _used_this_round(arms, k, pc, op) -> bool:
         return False
     if arms._built_round[k] == arms.round:
         return True
-    return not pc._holds(op)
+    # (not pc._holds: a reuse on the refreshed working copy marks its values current)
+    values = getattr(pc, "_values", None)
+    return not (values is not None and values.shape == op.data.shape
+                and np.array_equal(values, op.data))
