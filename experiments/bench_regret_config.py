@@ -36,7 +36,10 @@ method.
 Per sequence: coverage of the 90 % interval (share of runs whose interval contains the exact
 regret), the median half-width relative to the exact regret's size, the median error of the
 estimate, and the estimator's cost — audit runs and planning over the solve seconds
-(``report.cost["fraction"]``) and what the budget counted (``budget_used``).
+(``report.cost["fraction"]``) and what the budget counted (``budget_used``).  Per arm with
+set-up reuse (``reuse > 0``, AMG set up every 20 solves): the estimator's column total and
+the Horvitz–Thompson total of its observed entries over the exact total its fixed run paid
+(:func:`reuse_rows`).
 """
 from __future__ import annotations
 
