@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from . import mpi as _mpi
+from ._audit_reuse import recorded_cost
 
 
 class AuditSteps:
@@ -62,7 +63,11 @@ class AuditSteps:
                     refused=False):
         """The audit runs of round ``t``: the column arms ``cols``, then the row if ``row``
         (``refused``: the guard did not start the chosen arm's attempt, whose cap is then
-        recorded as 0, the attempt's)."""
+        recorded as 0, the attempt's).  Each run is recorded at its arm's cost per step of
+        a fixed run — an arm that keeps its set-up (``reuse=k``) at its solve plus a
+        ``1 / (1 + k)`` share of the set-up, whether the run built one or reused the held
+        one (:func:`bandit._audit_reuse.recorded_cost`), the played arm's own solve too —
+        and the budget counts what the run spent."""
         aud = self._auditor
         fail = self._failure_cost(0.0)
         known = {arm: self._cost_of(first)} if first.converged else {}
@@ -78,13 +83,16 @@ class AuditSteps:
         for k in cols:
             run_cap = aud.column_cap(k, paid, self.maxiter)
             if k in known:  # the played arm converged: observed for free
-                aud.record(t, k, False, known[k], first.iterations, 0.0, True, cap_of(k),
-                           run_cap, prob(k), 0.0)
+                aud.record(t, k, False, recorded_cost(self, k, first, known[k], op),
+                           first.iterations, 0.0, True, cap_of(k), run_cap, prob(k), 0.0)
                 continue
             res = self._run(op, b, k, x0, run_cap, True, tally=False)
-            value = self._cost_of(res) if res.converged else fail
+            spent = self._cost_of(res)
+            # the record's value is the arm's cost per step of a fixed run (a reuse arm's
+            # set-up at its share: recorded_cost); the budget counts what the run spent
+            value = recorded_cost(self, k, res, spent, op) if res.converged else fail
             aud.record(t, k, False, value, res.iterations, res.seconds, res.converged,
-                       cap_of(k), run_cap, prob(k), self._cost_of(res), completion=k == arm)
+                       cap_of(k), run_cap, prob(k), spent, completion=k == arm)
             if res.converged:
                 known[k] = value
         if not row:
@@ -102,9 +110,10 @@ class AuditSteps:
                 if cap < 1:
                     break  # nothing can beat the minimum
             res = self._run(op, b, k, x0, cap, True, tally=False)
-            value = self._cost_of(res) if res.converged else fail
+            spent = self._cost_of(res)
+            value = recorded_cost(self, k, res, spent, op) if res.converged else fail
             aud.record(t, k, True, value, res.iterations, res.seconds, res.converged,
-                       cap_of(k), cap, prob(k), self._cost_of(res))
+                       cap_of(k), cap, prob(k), spent)
             if res.converged and value < low:
                 low = value
 

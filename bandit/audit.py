@@ -24,6 +24,12 @@ generator (saved with the tuner, so a resumed run audits the same rounds):
   each capped at the cheapest cost found so far (an arm that needs more cannot be the
   minimum), which gives the round's exact minimum (the instance-optimal comparator).
 
+An audit run is recorded at its arm's cost per step of a fixed run: an arm that keeps its
+set-up for ``reuse=k`` rounds (a fixed run of it builds one set-up ``S`` per ``1 + k``
+solves) at its solve plus ``S / (1 + k)``, whether the run built the set-up or reused the
+one the learner holds (:func:`bandit._audit_reuse.recorded_cost`); the budget counts what
+the run spent.
+
 *Planning* (which arms matter, what an audit of each costs) refits the estimator's cost
 model at rounds 0, 512, 1024, 2048, … (×2); before the first plan a deterministic policy's
 audits go mostly to the arm it has played most (:func:`anchor_weights`, read at rounds 16,
@@ -518,11 +524,15 @@ class Auditor(Schedule, AuditState):
 
     def record(self, t, arm, row, value, iterations, seconds, converged, budget, cap, p,
                spent, completion=False):
-        """One audit observation: the run's cost ``value`` (the failure cost if it failed),
-        iterations, seconds (0 for the played arm's own solve, observed for free), whether it
-        converged, the cap an attempt of this arm would have had on this round, the run's own
-        cap, the policy's probability of this arm and what the run spent in the tuner's cost
-        unit (``completion``: the run completes the chosen arm's stopped attempt)."""
+        """One audit observation: the arm's cost ``value`` on this round (the failure cost if
+        the run failed), iterations, seconds (0 for the played arm's own solve, observed for
+        free), whether it converged, the cap an attempt of this arm would have had on this
+        round, the run's own cap, the policy's probability of this arm and what the run spent
+        in the tuner's cost unit (``completion``: the run completes the chosen arm's stopped
+        attempt).  ``value`` and ``spent`` differ for an arm that keeps its set-up
+        (``reuse=k``): the value is a fixed run's cost per step, its solve plus
+        ``S / (1 + k)`` (:func:`bandit._audit_reuse.recorded_cost`), the budget counts what
+        the run spent (the whole set-up it built, or none)."""
         if seconds > 0 and not row:
             tally = self.completion if completion else self.column
             tally[0] += 1

@@ -36,7 +36,10 @@ method.
 Per sequence: coverage of the 90 % interval (share of runs whose interval contains the exact
 regret), the median half-width relative to the exact regret's size, the median error of the
 estimate, and the estimator's cost — audit runs and planning over the solve seconds
-(``report.cost["fraction"]``) and what the budget counted (``budget_used``).
+(``report.cost["fraction"]``) and what the budget counted (``budget_used``).  Per arm with
+set-up reuse (``reuse > 0``, AMG set up every 20 solves): the estimator's column total and
+the Horvitz–Thompson total of its observed entries over the exact total its fixed run paid
+(:func:`reuse_rows`).
 """
 from __future__ import annotations
 
@@ -48,7 +51,8 @@ import numpy as np
 
 from ._bench import BenchParser, format_table, machine_header
 
-__all__ = ["SEQUENCES", "run_lockstep", "exact_regret", "summarise", "format_rows", "main"]
+__all__ = ["SEQUENCES", "run_lockstep", "exact_regret", "summarise", "format_rows", "reuse_rows",
+           "format_reuse", "main"]
 
 #: The sequences measured, and their default sizes (small: a lockstep of 30 runs takes a
 #: minute or two on one core).
@@ -129,9 +133,11 @@ def run_lockstep(kind: str, size: int, seed: int, *, budget=0.05, learner="defau
             copy, _, k = run.key.partition("/")
             rec = fixed.setdefault(copy, {f: np.full((len(grid), seq.T), np.nan)
                                           for f in ("cost", "seconds", "work", "call",
-                                                    "converged")})
+                                                    "converged", "paid")})
             n = len(h["cost"])
             rec["cost"][int(k), :n] = h["cost"]
+            # what each step paid (a reuse arm's history is told its set-up's share)
+            rec["paid"][int(k), :n] = tuner._paid[:n]
             rec["seconds"][int(k), :n] = h["seconds"]
             rec["work"][int(k), :n] = run.work[:n]
             rec["call"][int(k), :n] = run.cpu[:n]
@@ -150,7 +156,10 @@ def run_lockstep(kind: str, size: int, seed: int, *, budget=0.05, learner="defau
             "arm_counts": dict(tuner.summary()["arm_counts"]),
             "fallbacks": int((h["fallback_arm"] >= 0).sum()),
             "censored": int(h["censored"].sum()),
-            "audits": _audit_table(tuner)}
+            "audits": _audit_table(tuner),
+            "reuse": [int(getattr(p, "reuse", 0) or 0) if p is not None else 0
+                      for p in tuner._arms._pcs],
+            "columns": _column_totals(tuner)}
         if tuner.cost in (None, "timed_work") or tuner._arms.cost == "timed_work":
             arms = tuner._arms
             book = arms._price_book()
@@ -160,6 +169,63 @@ def run_lockstep(kind: str, size: int, seed: int, *, budget=0.05, learner="defau
             out["learners"][run.key]["setup_arms"] = [p is not None for p in arms._pcs]
     out["fixed"] = fixed
     return out
+
+
+def _column_totals(tuner) -> dict:
+    """Per arm, the estimator's column total (:func:`bandit.estimate.column_totals`) and the
+    Horvitz–Thompson total of its observed entries (``Σ v / π``), in the learner's cost."""
+    from bandit.estimate import column_totals, inclusion_probabilities
+
+    data = tuner._run_data()
+    K = data.n_arms
+    t, k, v, pi = inclusion_probabilities(data)
+    return {"estimate": np.asarray(column_totals(data), dtype=float).tolist(),
+            "ht": np.bincount(k, v / pi, K).tolist(),
+            "audits": np.bincount(np.asarray(tuner._auditor.records["arm"], dtype=np.int64),
+                                  minlength=K).tolist() if tuner._auditor else [0] * K}
+
+
+def reuse_rows(runs: list) -> list:
+    """Per sequence, learner and arm with set-up reuse (``reuse > 0``): the estimator's
+    column total and the Horvitz–Thompson total of the observed entries over the exact
+    total of that arm's fixed run (``paid``, its real cost: one set-up per window;
+    ``"timed_work"`` at its own Tuner's prices, work for the work learner), medians over the
+    runs, and the arm's audit runs (median)."""
+    rows = []
+    by = {}
+    for run in runs:
+        for key, L in run["learners"].items():
+            if "columns" not in L:
+                continue
+            rec = run["fixed"].get("fixed")
+            if rec is None:
+                continue
+            field = "work" if key == "learner_work" else "paid"
+            exact = np.nansum(np.asarray(rec[field], dtype=float), axis=1)
+            for k, reuse in enumerate(L["reuse"]):
+                if not reuse:
+                    continue
+                e = by.setdefault((run["sequence"], key, run["labels"][k]),
+                                  {"est": [], "ht": [], "audits": []})
+                e["est"].append(L["columns"]["estimate"][k] / exact[k])
+                e["ht"].append(L["columns"]["ht"][k] / exact[k])
+                e["audits"].append(L["columns"]["audits"][k])
+    for (seq, key, label), e in by.items():
+        rows.append({"sequence": seq, "learner": key, "arm": label, "runs": len(e["est"]),
+                     "estimate": float(np.median(e["est"])), "ht": float(np.median(e["ht"])),
+                     "each_estimate": e["est"], "each_ht": e["ht"],
+                     "audits": float(np.median(e["audits"]))})
+    return rows
+
+
+def format_reuse(rows, markdown=False) -> str:
+    head = ("sequence", "learner", "reuse arm", "runs", "estimate / exact (median)",
+            "each run", "HT / exact (median)", "each run", "audit runs")
+    lines = [(r["sequence"], r["learner"], r["arm"], str(r["runs"]), f"{r['estimate']:.3f}",
+              " ".join(f"{v:.2f}" for v in r["each_estimate"]), f"{r['ht']:.3f}",
+              " ".join(f"{v:.2f}" for v in r["each_ht"]), f"{r['audits']:.0f}")
+             for r in rows]
+    return format_table(head, lines, markdown=markdown, align="lllrrlrlr")
 
 
 def _audit_table(tuner) -> dict:
@@ -322,6 +388,8 @@ def main(argv=None) -> int:
           f"{args.seeds} seeds from {args.first_seed}, audit_budget = {args.budget}, 90 % "
           f"intervals ({time.perf_counter() - t0:.0f} s)")
     print(format_rows(summarise(runs), args.markdown))
+    print("Column totals of the arms with set-up reuse against their fixed runs' exact totals")
+    print(format_reuse(reuse_rows(runs), args.markdown))
     return 0
 
 
