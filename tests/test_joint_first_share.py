@@ -17,6 +17,7 @@ import bandit
 import bandit._joint_first as joint_first
 import bandit.joint as joint
 from experiments._problems_unseen3 import SwitchHeat2D
+from test_joint_first_wait import _fallback, _first_tries  # (the same first tries, fall-back)
 
 STEPS = 60
 SHARE = 0.05  # the default's share, written out
@@ -49,15 +50,6 @@ def _run(tuner, start=0, u=None, steps=STEPS):
         explored = r.info.get("explored")
         plays.append(explored["arm"] if explored else r.arm)
     return plays, spent, u
-
-
-def _first_tries(family, plays):
-    seen, firsts = set(), []
-    for t, k in enumerate(plays):
-        if family[k] not in seen:
-            seen.add(family[k])
-            firsts.append(t)
-    return firsts[1:]  # the leader's family's first step is the run's first
 
 
 def _leader_cost(policy, context, lead):
@@ -109,18 +101,6 @@ def test_without_the_rule_the_first_tries_come_at_once():
     assert len(firsts) == 4 and max(firsts) <= 8, firsts
     # the fourth first try took more than the share of the run so far by far
     assert 4 * SHARE * spent[firsts[-1]] < spent[firsts[-1]] / 2
-
-
-def _fallback(policy, own):
-    """The gate's fall-back recomputed densely: the family's predicted best ``b``, then the
-    least score among the family's arms that the exploration radius allows next to ``b``."""
-    family = np.array(policy._gate_fams)
-    arms = np.flatnonzero(family == own)
-    mu, score, near = policy._mu, policy._score, policy._near_mask
-    if near.size:
-        b = arms[np.argmin(mu[arms])]
-        arms = arms[near[b, arms]]
-    return int(arms[np.argmin(score[arms])])
 
 
 def test_each_held_round_plays_the_gate_s_fall_back(monkeypatch):
