@@ -46,17 +46,6 @@ leader's predicted cost is the first try's yardstick — the gate weighs the exp
 against it and the guard stops the try at it — and read at the family's first pick alone,
 on the first, cold solves, it stands far above the family's cost once its parameter is
 explored.  Such a round plays the gate's own fall-back (:func:`leader_round`).
-
-**How many** first tries the run has paid for (``JointCB.first_share``, 0.05 by default;
-*A rival family's first try paid for by the run's spend* in the study): a family's first try
-is an investment that pays back only over the solves left, which the solves behind stand for.
-So the first tries — one for each family other than the leader's that has been played, and
-this one, each charged the leader's predicted cost at the context (what a first try is
-allowed, at par) — may take at most ``first_share`` of the costs told so far
-(:func:`first_paid`); otherwise the round plays the gate's fall-back, and the rival is weighed
-again at its next draw.  On a short run of cheap solves the tries spread out over the run
-instead of all falling in its first steps, where the leader's prediction still rests on cold
-solves; on a long run they come when the gate lets them.
 """
 from __future__ import annotations
 
@@ -64,7 +53,7 @@ import numpy as np
 
 from ._kernels_gate import _argmin_family
 
-__all__ = ["arm_strength", "first_paid", "first_pick", "leader_read", "regime"]
+__all__ = ["arm_strength", "first_pick", "leader_read", "regime"]
 
 #: A preconditioner's rank by how much of the operator one application captures (CG's ``pc``)
 STRENGTH = {None: 0, "none": 0, "jacobi": 1, "ssor": 2, "sgs": 2, "ic0": 3, "amg": 4}
@@ -141,8 +130,6 @@ def first_pick(policy, k):
         return k  # a proven rival: the gate's pick stands
     if policy.__dict__.get("_first_wait", False) and not leader_read(policy, families, lead):
         return leader_round(policy, families[lead])  # the leader's family first (first_wait)
-    if not first_paid(policy, families, counts, lead):
-        return leader_round(policy, families[lead])  # the run has not spent enough (first_share)
     strength = policy.__dict__.get("_first_strength")
     if strength is None:
         strength = policy._first_strength = [arm_strength(a) for a in policy.arms]
@@ -159,20 +146,6 @@ def first_pick(policy, k):
         if mu[j] < mu[best]:
             best = j
     return int(best)
-
-
-def first_paid(policy, families, counts, lead):
-    """Whether the run has spent enough for one more family's first try
-    (:attr:`bandit.JointCB.first_share`): the first tries so far — one per family other than
-    the leader's that has been played — and this one, each charged the leader's predicted
-    cost at the context, at most ``first_share`` of the costs told so far."""
-    share = policy.first_share
-    if share is None:
-        return True
-    own = families[lead]
-    tried = len({f for f, c in zip(families, counts) if c > 0 and f != own})
-    charge = float(policy._cost(policy._mu[lead]))
-    return (tried + 1) * charge <= share * float(policy.cost_sums.sum())
 
 
 def leader_read(policy, families, lead):

@@ -185,35 +185,6 @@ class TryGate:
             raise ValueError(f"first_wait must be True or False, got {on!r}")
         self._first_wait = bool(on)
 
-    #: see :attr:`first_share` (class default: a learner saved before the option has no such
-    #: bound; a new one takes the parameter)
-    _first_share = None
-
-    @property
-    def first_share(self):
-        """The share of the costs told so far that the rival families' first tries may take
-        (0.05 by default, measured side by side in ``docs/studies/precond_rules.md``; None:
-        no such bound).
-
-        With :attr:`try_gate` and :attr:`first_pick`, a draw that would be a family's first
-        try keeps to the leader's family unless the first tries so far — one for each family
-        other than the leader's that has been played — and this one, each charged the
-        leader's predicted cost at the context, are at most this share of the costs told so
-        far (:func:`bandit._joint_first.first_paid`): a first try is an investment that pays
-        back over the solves left, which the solves behind stand for, so the run pays for
-        its tries as it goes instead of trying every family in its first steps."""
-        return self._first_share
-
-    @first_share.setter
-    def first_share(self, share):
-        if share is not None:
-            if isinstance(share, (bool, np.bool_)) or not isinstance(
-                    share, (int, float, np.integer, np.floating)) or not 0.0 < share <= 1.0:
-                raise ValueError(f"first_share must be None or a number in (0, 1], got "
-                                 f"{share!r}")
-            share = float(share)
-        self._first_share = share
-
     @property
     def first_seen(self):
         """The least and the greatest scalar context :attr:`first_pick`'s rule has met

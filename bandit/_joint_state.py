@@ -83,9 +83,7 @@ class SavedState:
                 # always saved too: one saved before it (no key) gave the gate's arm
                 "first_pick": self.first_pick,
                 # always saved too: one saved before it (no key) tried rivals at once
-                "first_wait": self.first_wait,
-                # always saved too: one saved before it (no key) had no such bound
-                "first_share": self.first_share}
+                "first_wait": self.first_wait}
 
     @classmethod
     def _saved_config(cls, config):
@@ -103,5 +101,4 @@ class SavedState:
         config = config if "gate_pick" in config else {**config, "gate_pick": False}
         config = config if "first_pick" in config else {**config, "first_pick": False}
         config = config if "first_wait" in config else {**config, "first_wait": False}
-        config = config if "first_share" in config else {**config, "first_share": None}
         return config if "prior_shift" in config else {**config, "prior_shift": None}

@@ -275,10 +275,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
         With :attr:`first_pick`, a rival family's first try waits until the leader's family
         has been read at two of its arms (:attr:`first_wait`); a learner saved before the
         option loads with it off.
-    first_share : float or None, default 0.05
-        With :attr:`first_pick`, the share of the costs told so far that the rival families'
-        first tries may take (:attr:`first_share`); None: no bound.  A learner saved before
-        the option loads with it off.
     detect_changes : bool, default True
         Watch the one-step errors for a change of the sequence and forget the past on one
         (see above).
@@ -327,7 +323,7 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
                  explore_radius=None, prior=None, prior_weight=1.0, prior_shift=0.15,
                  target="log", arm_basis="line", detect_changes=True,
                  detect_drift=False, try_gate=False,
-                 gate_pick=True, first_pick=True, first_wait=True, first_share=0.05,
+                 gate_pick=True, first_pick=True, first_wait=True,
                  seed=None):
         super().__init__(arms, seed=seed)
         check_choice("target", target, ("log", "cost", "auto"))
@@ -388,7 +384,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
             self._family_basis(family, pos)
         self.first_pick = first_pick
         self.first_wait = first_wait
-        self.first_share = first_share
         self.P = self.theta = None  # allocated once the context length is known
         if self.features.context_dim is not None:
             self._allocate()

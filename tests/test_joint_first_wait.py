@@ -31,8 +31,6 @@ def _tuner(wait=None):
                                    context_bounds=(min(ctx), max(ctx)))
     if wait is not None:
         policy.first_wait = wait
-    # first_wait's order alone: first_share would hold the tries past this short run's end
-    policy.first_share = None
     return bandit.Tuner(policy, cost="work")
 
 
