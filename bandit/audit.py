@@ -171,7 +171,6 @@ def capped_cap(paid_iterations, maxiter):
     return int(max(1, min(maxiter, math.ceil(CAP_FACTOR * paid_iterations))))
 
 
-
 def _own_cpu():
     """This process's CPU seconds less those of the solvers' once-per-process calibrations
     (:func:`solvers.amg.calibration_seconds`: pyamg's set-up clock and price, timed on
@@ -179,8 +178,9 @@ def _own_cpu():
     first rescaling, or the guard weighing AMG's first try): the auditor's own CPU clock.
     Counted, they had been a first Tuner's planning cost in a fresh process — 0.1 s, 40 % of
     a 60-solve run's solve seconds, charged to its audit budget — where the next Tuner's
-    was 2.5 ms."""
+    was 2.5 ms.  Read through this module's ``time``, as every clock of the auditor."""
     return time.process_time() - calibration_seconds()
+
 
 class Auditor(Schedule, AuditState):
     """Plans, draws and records a tuner's audits (see the module notes).
