@@ -5,7 +5,8 @@ Subcommands: ``learning``, ``contextual`` (SOR on offset-Laplacian sequences), `
 on 2 idle cores, more on busy ones; the README's first command), ``plot PATH`` (redraw
 from a results folder, or draw a saved tuner file's run), ``precond`` (which solver
 configuration: fixed configurations, learners over configurations and hand-picked anchors,
-timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall}``
+timed) and ``bench {kernels,bandit,petsc,pcg,regret,tuner,overhead,learners,percall,
+refit}``
 (dispatch to the benchmark scripts).  Every study writes ``summary.json``, per-round NPZ/CSV and PNG/PDF figures into ``--out`` (default
 ``results/<study>-<timestamp>``), saving each finished trial as it goes.  ``heat2d`` and
 ``demo`` with ``--backend petsc`` also run under ``mpiexec -n N``: the same study, options and

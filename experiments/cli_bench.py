@@ -10,7 +10,8 @@ BENCHES = {"kernels": "experiments.bench_kernels", "bandit": "experiments.bench_
            "petsc": "experiments.bench_petsc", "pcg": "experiments.bench_pcg",
            "regret": "experiments.bench_regret", "tuner": "experiments.bench_tuner",
            "overhead": "experiments.bench_overhead",
-           "learners": "experiments.bench_learners", "percall": "experiments.bench_percall"}
+           "learners": "experiments.bench_learners", "percall": "experiments.bench_percall",
+           "refit": "experiments.bench_refit"}
 
 
 def _bench(which: str, argv) -> int:

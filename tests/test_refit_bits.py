@@ -4,44 +4,16 @@ bits as the sum over every entry (the learner's plays depend on it): a skipped t
 ``S[j, k] = 0`` adds ±0 to a sum that starts at +0 and so is never −0."""
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 import bandit
-from bandit._kernels_ridge import refit, spd_inverse
+from bandit._kernels_ridge import refit
+from experiments.bench_refit import refit_every_term
 
 
-@numba.njit
-def _every_term(P, theta, S, pen):
-    """The kernel before: every product of ``S G Sᵀ`` summed, zeros of ``S`` included."""
-    d = P.shape[0]
-    A = spd_inverse(P)
-    b = A @ theta
-    G = A - pen
-    SG = np.zeros((d, d))
-    for i in range(d):
-        for k in range(d):
-            s = S[i, k]
-            if s != 0.0:
-                for j in range(d):
-                    SG[i, j] += s * G[k, j]
-    An = pen.copy()
-    for i in range(d):
-        for j in range(d):
-            acc = 0.0
-            for k in range(d):
-                acc += SG[i, k] * S[j, k]
-            An[i, j] += acc
-    Pn = spd_inverse(An)
-    Sb = np.zeros(d)
-    for i in range(d):
-        for k in range(d):
-            Sb[i] += S[i, k] * b[k]
-    th = np.zeros(d)
-    for i in range(d):
-        for k in range(d):
-            th[i] += Pn[i, k] * Sb[k]
-    return Pn, th
+# the kernel before: every product of ``S G Sᵀ`` summed, zeros of ``S`` included (kept with
+# the benchmark that times the two side by side, ``relaxtune bench refit``)
+_every_term = refit_every_term
 
 
 def _bits(a):

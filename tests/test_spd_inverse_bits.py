@@ -17,47 +17,14 @@ import numpy as np
 import pytest
 
 from bandit._kernels_ridge import spd_inverse
+from experiments.bench_refit import spd_inverse_textbook
 
 
-def _textbook(M):
-    """The entry-by-entry Cholesky inverse (the kernel before its loops were reordered):
-    each sum one chain, its terms in index order."""
-    d = M.shape[0]
-    L = np.zeros((d, d))
-    top = 0.0
-    for i in range(d):
-        top = max(top, abs(M[i, i]))
-    floor = 1e-14 * max(top, 1e-300)
-    for j in range(d):
-        s = 0.5 * (M[j, j] + M[j, j])
-        for k in range(j):
-            s -= L[j, k] * L[j, k]
-        L[j, j] = np.sqrt(s if s > floor else floor)
-        for i in range(j + 1, d):
-            s = 0.5 * (M[i, j] + M[j, i])
-            for k in range(j):
-                s -= L[i, k] * L[j, k]
-            L[i, j] = s / L[j, j]
-    Li = np.zeros((d, d))
-    for j in range(d):
-        Li[j, j] = 1.0 / L[j, j]
-        for i in range(j + 1, d):
-            s = 0.0
-            for k in range(j, i):
-                s -= L[i, k] * Li[k, j]
-            Li[i, j] = s / L[i, i]
-    out = np.empty((d, d))
-    for i in range(d):
-        for j in range(i, d):
-            s = 0.0
-            for k in range(j, d):
-                s += Li[k, i] * Li[k, j]
-            out[i, j] = s
-            out[j, i] = s
-    return out
-
-
-_textbook_jit = numba.njit(_textbook)  # (no cache: a reference compiled with the test)
+# the entry-by-entry Cholesky inverse (the kernel before its loops were reordered), kept with
+# the benchmark that times the two side by side (``relaxtune bench refit``); not cached, so it
+# is compiled with the test
+_textbook = spd_inverse_textbook.py_func
+_textbook_jit = spd_inverse_textbook
 
 
 def _cases(seed, count, dmax):
