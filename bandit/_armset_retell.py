@@ -119,4 +119,7 @@ class EarlyRetell:
     def _retell(self, policy, early) -> None:
         rounds = self.retold(early)
         if any(new[2] != old[2] for new, old in zip(rounds, early[1])):
-            policy.retell(early[0], rounds)
+            # the kept copy is this set's alone (``_early`` dropped before): a JointCB tells
+            # it in place instead of copying it again
+            consume = getattr(policy, "_retell_consuming", None)
+            (consume or policy.retell)(early[0], rounds)

@@ -50,11 +50,26 @@ class Retell:
         """
         import copy
 
+        self._check_start(start)
+        self._retell_into(copy.deepcopy(start), rounds)
+
+    def _check_start(self, start):
         if type(start) is not type(self) or start.n_arms != self.n_arms:
             raise ValueError(f"retell starts from a {type(self).__name__} over the same "
                              f"{self.n_arms} arms, got {type(start).__name__} over "
                              f"{getattr(start, 'n_arms', '?')}")
-        told = copy.deepcopy(start)
+
+    def _retell_consuming(self, start, rounds):
+        """:meth:`retell` from a ``start`` no one else holds (the
+        :class:`~bandit.armset.ArmSet`'s own copy, dropped before the call): told in place,
+        not copied first — its arrays become this learner's.  The same numbers as
+        :meth:`retell`, bit for bit, without a second copy of the learner (about 0.4 ms of
+        the round that fixes the price on heat3d, as much as the first copy)."""
+        self._check_start(start)
+        self._retell_into(start, rounds)
+
+    def _retell_into(self, told, rounds):
+        """Tell ``told`` (a learner this one may take whole) ``rounds``, then become it."""
         # the class's own draw and update: an instance attribute over a method (a profiler's
         # timing wrapper) copied with ``start`` may still call the object it was made on
         cls = type(told)
