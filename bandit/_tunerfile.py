@@ -19,6 +19,11 @@ checked) and the Tuner's configuration, history, audits and counters, or raises
   those already solved at the start) than the policy's ``counts`` give it;
 * ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
   audits) and ``work`` consistent with the rows;
+* ``measured`` (optional: absent from files written before it was kept, and so are its later
+  entries): what the runs of configuration arms measured — every entry of its JSON type,
+  numbers finite and >= 0 (NaN only for a price not read yet), no list longer than the
+  library keeps; the Tuner's ``load`` then checks it against the arms
+  (:meth:`bandit.armset.ArmSet.check_measured`: one entry per family, arms with a set-up);
 * ``row_configs`` (optional: absent from files written before it was kept): what each row
   ran, the label, method and preconditioner of its arm, one string per row — lists of the
   rows' length here, the very strings the arm list gives in the Tuner's ``load``.
