@@ -376,22 +376,12 @@ def load(cls, path, *, progress, callback, comm, settings, to_read=False):
     measured = data.get("measured")
     if measured is not None:  # what the runs measured: the guard's budgets go on the same
         arms = tuner._arms
-        families = max(arms.n_families, 1)
-        if len(measured["rate"]) != families:
-            raise TunerFileError(f"{path}: measured.rate has {len(measured['rate'])} "
-                                 f"families, expected {families} for these arms")
-        latest = measured.get("latest_solve")
-        if latest is not None and len(latest) != families:
-            raise TunerFileError(f"{path}: measured.latest_solve must hold one cost >= 0 per "
-                                 f"family: it has {len(latest)}, expected {families} for "
-                                 "these arms")
-        for part in ("setup", "solve_floor", "served"):
-            for k, _ in measured.get(part, ()):
-                if not (k < tuner.policy.n_arms and arms.configs
-                        and arms.configs[k].setup_key is not None):
-                    raise TunerFileError(f"{path}: measured.{part} names arm {k}, which "
-                                         "has no set-up")
-        arms.load_measured(measured)
+        try:
+            arms.check_measured(measured)
+        except ValueError as exc:
+            raise TunerFileError(f"{path}: {exc}") from None
+        # (a learner whose timed_work price is not yet fixed: told again from here once it is)
+        arms.load_measured(measured, tuner.policy, comm is None)
     if tuner._paid is not None:
         # what each solve paid in work or timed work; a file without it (written before
         # it was kept) reads the cost told to the policy, exact for a round whose first

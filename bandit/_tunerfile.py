@@ -19,6 +19,11 @@ checked) and the Tuner's configuration, history, audits and counters, or raises
   those already solved at the start) than the policy's ``counts`` give it;
 * ``audits`` (version 3: the auditor's plans, records, spend and generator, or null without
   audits) and ``work`` consistent with the rows;
+* ``measured`` (optional: absent from files written before it was kept, and so are its later
+  entries): what the runs of configuration arms measured — every entry of its JSON type,
+  numbers finite and >= 0 (NaN only for a price not read yet), no list longer than the
+  library keeps; the Tuner's ``load`` then checks it against the arms
+  (:meth:`bandit.armset.ArmSet.check_measured`: one entry per family, arms with a set-up);
 * ``row_configs`` (optional: absent from files written before it was kept): what each row
   ran, the label, method and preconditioner of its arm, one string per row — lists of the
   rows' length here, the very strings the arm list gives in the Tuner's ``load``.
@@ -240,22 +245,35 @@ def _process_starts(payload, T):
 
 
 def _measured(payload):
-    """The arms' measured costs per iteration and set-up (``None`` if not in the file; the
-    shapes are checked against the arms by the Tuner's ``load``)."""
+    """The arms' measurements (``None`` if not in the file): every entry of the right JSON
+    type, numbers finite and >= 0 (a ratio or a price NaN where nothing was read yet), each
+    list no longer than the library keeps; the lengths against the arms are checked by the
+    Tuner's ``load`` (:meth:`bandit.armset.ArmSet.check_measured`)."""
     if "measured" not in payload:
         return None
+    from ._armset_persist import MEASURED_KEYS, MEASURED_LATER, PRICE_KEYS
+    from ._armset_setup import _LIFETIMES, _SETUP_READINGS
+    from ._prices import _WINDOW
+
     m = _decode(payload["measured"], "measured")
 
     def nonneg(v, integer=False):
         return (_is_int(v) if integer else _is_real(v) and math.isfinite(v)) and v >= 0
 
-    keys = {"rate", "all", "per_work", "fit", "setup"}
-    # 'solve_floor', 'served' and 'latest_solve' are absent from files written before they
-    # were kept
-    _need(isinstance(m, dict)
-          and keys <= set(m) <= keys | {"solve_floor", "served", "latest_solve"},
-          "measured must hold exactly 'rate', 'all', 'per_work', 'fit', 'setup' and "
-          "optionally 'solve_floor', 'served' and 'latest_solve'")
+    def numbers(v, most, positive=False):  # a list of at most `most` numbers >= 0 (> 0)
+        return isinstance(v, list) and len(v) <= most and all(
+            nonneg(x) and (x > 0 or not positive) for x in v)
+
+    def pairs(v, ok):  # [arm index, value] pairs
+        return isinstance(v, list) and all(
+            isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and ok(p[1])
+            for p in v)
+
+    keys = set(MEASURED_KEYS)
+    # the later keys are absent from files written before they were kept
+    _need(isinstance(m, dict) and keys <= set(m) <= keys | set(MEASURED_LATER),
+          f"measured must hold exactly {', '.join(map(repr, MEASURED_KEYS))} and optionally "
+          f"{', '.join(map(repr, MEASURED_LATER))}")
     _need(isinstance(m["rate"], list) and isinstance(m["all"], list)
           and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0]) and nonneg(p[1], True)
                   for p in m["rate"] + [m["all"]]),
@@ -265,27 +283,64 @@ def _measured(payload):
           "measured.per_work must be [seconds >= 0, work >= 0]")
     _need(isinstance(m["fit"], list) and len(m["fit"]) == len(m["rate"])
           and all(isinstance(f, list) and len(f) == 5 and nonneg(f[0], True)
-                  and all(_is_real(v) and math.isfinite(v) for v in f[1:]) for f in m["fit"]),
-          "measured.fit must hold one [n, Σw, Σw², Σs, Σsw] per family")
-    _need(isinstance(m["setup"], list)
-          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
-                  for p in m["setup"]),
-          "measured.setup must be [arm index, set-up cost >= 0] pairs")
-    floor = m.get("solve_floor", [])
-    _need(isinstance(floor, list)
-          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True) and nonneg(p[1])
-                  for p in floor),
+                  and all(nonneg(v) for v in f[1:]) for f in m["fit"]),
+          "measured.fit must hold one [n, Σw, Σw², Σs, Σsw] per family (an integer n >= 0, "
+          "sums finite and >= 0)")
+    _need(pairs(m["setup"], nonneg), "measured.setup must be [arm index, set-up cost >= 0] "
+                                     "pairs")
+    _need(pairs(m.get("solve_floor", []), nonneg),
           "measured.solve_floor must be [arm index, solve cost >= 0] pairs")
-    served = m.get("served", [])
-    _need(isinstance(served, list)
-          and all(isinstance(p, list) and len(p) == 2 and nonneg(p[0], True)
-                  and nonneg(p[1], True) for p in served),
+    _need(pairs(m.get("served", []), lambda v: nonneg(v, True)),
           "measured.served must be [arm index, reuses >= 0] pairs")
-    latest = m.get("latest_solve", [])
-    # (its length against the arms' families: the Tuner's load, as measured.rate's)
-    _need(isinstance(latest, list) and all(nonneg(v) for v in latest),
-          "measured.latest_solve must hold one cost >= 0 per family")
+    # (the lengths of the per-family lists against the arms' families: the Tuner's load, as
+    # measured.rate's)
+    for key in ("latest_solve", "warm_most"):
+        v = m.get(key, [])
+        _need(isinstance(v, list) and all(nonneg(x) for x in v),
+              f"measured.{key} must hold one cost >= 0 per family")
+    recent = m.get("time_recent", [])
+    _need(isinstance(recent, list) and all(numbers(r, _WINDOW) for r in recent),
+          f"measured.time_recent must hold per family a list of at most {_WINDOW} seconds per "
+          "iteration >= 0")
+    _need(pairs(m.get("setup_readings", []),
+                lambda r: numbers(r, _SETUP_READINGS) and len(r) >= 1),
+          f"measured.setup_readings must be [arm index, [1 to {_SETUP_READINGS} set-up costs "
+          ">= 0]] pairs")
+    _need(pairs(m.get("lifetimes", []), lambda r: numbers(r, _LIFETIMES) and len(r) >= 1),
+          f"measured.lifetimes must be [arm index, [1 to {_LIFETIMES} rounds >= 0]] pairs")
+    book = m.get("prices")
+    if book is not None:
+        _prices(book, nonneg, numbers, PRICE_KEYS, _WINDOW)
     return m
+
+
+def _prices(book, nonneg, numbers, keys, window):
+    """``measured.prices``: timed_work's paired prices (null before a tuner had any)."""
+    _need(isinstance(book, dict) and set(book) == set(keys),
+          f"measured.prices must be null or hold exactly {', '.join(map(repr, keys))}")
+
+    def price(v):  # > 0, or NaN before a reading
+        return _is_real(v) and (v != v or 0 < v < math.inf)
+
+    _need(_is_int(book["ref"]) and book["ref"] >= -1,
+          f"measured.prices.ref must be a family index, or -1 before any reading, got "
+          f"{book['ref']!r}")
+    _need(price(book["base"]), f"measured.prices.base must be a price > 0 (NaN before any "
+                               f"reading), got {book['base']!r}")
+    _need(isinstance(book["fixed"], bool), f"measured.prices.fixed must be true or false, "
+                                           f"got {book['fixed']!r}")
+    _need(numbers(book["base_readings"], window, True),
+          f"measured.prices.base_readings must be at most {window} readings > 0")
+    _need(isinstance(book["ratio"], list) and all(price(v) for v in book["ratio"]),
+          "measured.prices.ratio must hold per family a ratio > 0 (NaN before any reading)")
+    _need(isinstance(book["samples"], list)
+          and all(numbers(s, window, True) for s in book["samples"]),
+          f"measured.prices.samples must hold per family a list of at most {window} ratios > 0")
+    _need(nonneg(book["tick"], True), f"measured.prices.tick must be an integer >= 0, got "
+                                      f"{book['tick']!r}")
+    _need(book["ref"] >= 0 or not (book["base_readings"] or book["fixed"]),
+          "measured.prices: readings of the reference family, or a fixed price, without a "
+          "reference family (ref = -1)")
 
 
 def _paid(payload, T, cost):

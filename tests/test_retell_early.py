@@ -172,19 +172,24 @@ def test_a_tuner_pickled_mid_window_retells_after_loading(clock):
 
 
 def test_a_tuner_file_saved_mid_window_loads_and_goes_on(clock, tmp_path):
-    """A Tuner file keeps no record (a loaded tuner's prices are fixed from its fits): saved
-    mid-window it loads with the learner as saved and goes on solving."""
-    systems = _systems(20)
+    """A Tuner file keeps the prices but not the record (a copy of the learner): saved
+    mid-window it loads with the learner and the prices as saved, not yet fixed, keeps the
+    rounds from the load on, and tells them again once the price is fixed."""
+    systems = _systems(40)
     tuner, _ = _run(_tuner(), systems[:5])
     assert tuner._arms._early is not None
     path = tmp_path / "t.npz"
     tuner.save(path)
     loaded = bandit.Tuner.load(path)
     assert _model(loaded.policy) == _model(tuner.policy)
-    assert loaded._arms._early is None and loaded._arms._prices.fixed
+    book, saved = loaded._arms._prices, tuner._arms._prices
+    assert not book.fixed and (book.ref, book.base, book.base_readings, book.tick) == (
+        saved.ref, saved.base, saved.base_readings, saved.tick)
+    start, rounds = loaded._arms._early
+    assert rounds == [] and _model(start) == _model(tuner.policy)
     for A, b, kappa in systems[5:]:
         assert loaded.solve(A, b, context=kappa).converged
-    assert loaded._arms._early is None
+    assert loaded._arms._prices.fixed and loaded._arms._early is None
 
 
 def test_a_policy_without_retell_is_left_alone(clock):
