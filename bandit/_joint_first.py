@@ -37,11 +37,7 @@ stands for it, by the regime the leader's own cost shows at the context:
 
 Arms whose family has no rank (another solver, a user's preconditioner) count as neither side.
 No constant is fitted to a sequence: the side is the regime's half, the ranks the iteration
-relations' order.  Once read a family is weighed by the gate as any other.  A family is
-*read* once one of its tries told the model something: a try the guard stopped whose bound
-fell below the model's prediction read nothing (:mod:`bandit._joint_censor`: the
-prediction and, nearly, its width stay what they were) and leaves the family among the
-never-read ones this rule picks from.
+relations' order.  Once played a family is weighed by the gate as any other.
 
 **When** a first try may come (``JointCB.first_wait``, on by default; *A rival family's first
 try after the leader's family is read at two arms* in the study): not while the leader's own
@@ -127,9 +123,6 @@ def first_pick(policy, k):
     if not families or lead is None or lead < 0 or families[k] == families[lead]:
         return k
     counts = policy.counts.tolist()
-    blind = policy.__dict__.get("_blind")
-    if blind is not None:  # a try told only a bound below its prediction read nothing
-        counts = [c - b for c, b in zip(counts, blind)]
     played = {f for f, c in zip(families, counts) if c > 0}
     if len(played) == len(set(families)):
         policy._first_done = True  # every family has a round: nothing left to place

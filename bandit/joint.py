@@ -18,7 +18,6 @@ from ._checks import check_not_flag
 from ._kernels import (igw_probabilities, joint_decide, joint_observe,  # noqa: F401
                        joint_predict, joint_scores, joint_select_lcb, joint_tell, played_argmin)
 from ._joint_basis import ArmBasis
-from ._joint_censor import censored_shrink
 from ._joint_change import ChangeTests
 from ._joint_context import ContextRules
 from ._joint_draw import Draw
@@ -318,9 +317,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
 
     contextual = True
     _info = None  # joint_observe's error before the clip and its spread (scratch)
-    #: per arm, its readings that were a bound below the prediction (``bandit._joint_censor``:
-    #: they read nothing); None: none yet (and a learner saved before the rule)
-    _blind = None
 
     def __init__(self, arms, context_bounds=None, m=None, *, context_dim=None, m_omega=12,
                  ridge=0.01, beta=1.0, exploration="lcb", gamma=30.0, explore_within=None,
@@ -460,8 +456,9 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
                 and self.target != "cost"
                 and type(arm) is int and 0 <= arm < self.n_arms
                 and type(cost) is float and 0.0 <= cost < math.inf
-                and censored is False and (converged is None or type(converged) is bool)
+                and type(censored) is bool and (converged is None or type(converged) is bool)
                 and self._auto_kept is None
+                and not (censored and converged)
                 and not math.isnan(self.unit)):
             # a model of the log-cost (as in select) at a context that widens nothing, the
             # input as Policy.update's checks pass it: features, prediction, clip, rank-one
@@ -476,10 +473,10 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
             detect = self.detect_changes
             e, up, down = joint_tell(
                 context, fast[2], fast[3], fast[4], fast[5], self.P, self.theta, self._X, arm,
-                math.log(cost / self.unit + _FLOOR), False, _CLIP * scale, info, scale,
+                math.log(cost / self.unit + _FLOOR), censored, _CLIP * scale, info, scale,
                 detect, self.cusum_up, self.cusum_down, self.CHANGE_CAP, self.CHANGE_DRIFT,
                 self.counts, self.converged_counts, self.cost_sums, cost,
-                True if converged is None else converged)
+                not censored if converged is None else converged)
             self.sq_err += e
             self.p = None
             if self.prior_dir is not None:
@@ -512,23 +509,6 @@ class JointCB(ArmBasis, PriorRules, AutoTargetRules, ChangeTests, ContextRules, 
             if info is None:
                 info = self._info = np.zeros(2)
             y = math.log(cost / self.unit + _FLOOR)
-            if censored and not first:
-                # a bound below the prediction moves no coefficient and shrinks the
-                # covariance by what it rules out (_joint_censor); the arm stays unread
-                phi = np.outer(psi, self._X[arm]).ravel()
-                gap = y - float(self.theta @ phi)
-                if gap < 0.0:
-                    censored_shrink(self.P, phi, gap, scale)
-                    self.p = None
-                    if self.prior_dir is not None:
-                        self._refresh_prior()
-                    if self.detect_changes:
-                        self._change_test(0.0)  # the error fed, as the bound's target gives
-                    blind = self._blind
-                    if blind is None:
-                        blind = self._blind = [0] * self.n_arms
-                    blind[arm] += 1
-                    return
             e = joint_observe(self.P, self.theta, psi, self._X, arm, y, censored,
                               _CLIP * scale, info)
             self.sq_err += e

@@ -131,16 +131,8 @@ def _reference_update(p, arm, cost, psi, censored):
     y = math.log(cost / p.unit + 1e-2)
     phi = np.outer(psi, p._X[arm]).ravel()
     pred = float(p.theta @ phi)
-    if censored and y < pred:
-        # a bound below the prediction: no coefficient moves, and the covariance shrinks by
-        # the share δ = λ(λ − α) of a reading's step that the bound rules out
-        Pphi = p.P @ phi
-        w = float(phi @ Pphi)
-        alpha = (y - pred) / (math.sqrt((p.sq_err + 0.1) / (p.t + 1)) * math.sqrt(1.0 + w))
-        lam = math.exp(-0.5 * alpha * alpha) / math.sqrt(2 * math.pi) / (
-            0.5 * math.erfc(alpha / math.sqrt(2.0)))
-        p.P -= (min(1.0, max(0.0, lam * (lam - alpha))) / (1.0 + w)) * np.outer(Pphi, Pphi)
-        return
+    if censored:
+        y = max(y, pred)
     p.sq_err += (y - pred) ** 2
     rls_update(p.P, p.theta, phi, y)
 
