@@ -2,7 +2,7 @@
 the arms' warm readings, set-up readings, set-up lifetimes and ``timed_work``'s paired prices
 (its ``measured`` object held ``rate``, ``all``, ``per_work``, ``fit``, ``setup``,
 ``solve_floor``, ``served`` and ``latest_solve`` only).  Run from that tree:
-``PYTHONPATH=. python tests/data/measured_before/make_files.py OUTDIR``.  One file per cost
+``PYTHONPATH=. python tests/data/measured_before/make_measured_before.py OUTDIR``.  One file per cost
 (``work``, ``time``, ``timed_work``), each a small configuration tuner (SSOR-PCG, plain CG and
 IC(0)-CG kept for 2 rounds) after 8 solves of a 6 × 6 Laplacian whose values change every
 other step."""
