@@ -112,3 +112,36 @@ def test_a_converged_result_meets_the_stopping_rule_exactly(system):
         if res.converged:
             tol = rtol * np.linalg.norm(b)
             assert exact_residual(A, b, res.x) <= 8 * tol, res.solver
+
+
+# -- arm lists too long for the learners --------------------------------------------------------
+
+def test_an_arm_list_beyond_the_learners_size_is_refused_naming_its_length():
+    arms = list(np.linspace(0.01, 1.99, bandit._checks.MAX_ARMS + 1))
+    # before: accepted; JointCB then built a table over every pair of arms (20 000 ω: 100 s
+    # to construct, 50 s a solve, 3.2 GB)
+    for make in (lambda: bandit.TsallisINF(arms, seed=0),
+                 lambda: bandit.default_policy("sor", arms=arms, seed=0),
+                 lambda: bandit.Tuner(arms, solver="sor")):
+        with pytest.raises(ValueError, match=f"arms holds {len(arms)} arms, more than the "
+                                             f"{bandit._checks.MAX_ARMS}"):
+            make()
+
+
+def test_an_arm_list_at_the_limit_is_accepted():
+    arms = list(np.linspace(0.01, 1.99, 4096))
+    assert bandit.TsallisINF(arms, seed=0).n_arms == 4096
+
+
+def test_a_tuner_keeps_its_state_after_a_refused_policy():
+    A = solvers.gallery.laplacian_2d(6)
+    b = np.ones(36)
+    tuner = bandit.Tuner(solver="sor", seed=0)
+    tuner.solve(A, b)
+    twin = copy.deepcopy(tuner)
+    with pytest.raises(ValueError, match="arms holds"):
+        bandit.Tuner(list(np.linspace(0.01, 1.99, 5000)), solver="sor")
+    assert len(tuner.history["arm"]) == 1
+    tuner.solve(A, b)
+    twin.solve(A, b)
+    assert tuner.history["arm"][-1] == twin.history["arm"][-1]
