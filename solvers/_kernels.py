@@ -285,6 +285,17 @@ def confirm(indptr, indices, data, x, b, r):
     return rnorm, _UNIT * rounding_scale(indptr, indices, data, x, b)
 
 
+@numba.njit(cache=True)
+def residual_bound(indptr, indices, data, x, b, rnorm, level):
+    """An upper bound of the exact ``‖b − A x‖`` given its computed ``rnorm`` and rounding
+    ``level`` (``u·‖|b| + |A| |x|‖``): ``rnorm + (m + 1)·level``, ``m`` the longest row (each
+    entry of ``b − A x`` summed in ``m + 1`` roundings).  Failure path only."""
+    m = 0
+    for i in range(indptr.size - 1):
+        m = max(m, indptr[i + 1] - indptr[i])
+    return rnorm + (m + 1) * level
+
+
 @numba.njit(cache=True, inline="always")
 def uncertified(rnorm, level, tol):
     """Whether a residual ``rnorm <= tol`` of :func:`confirm` does not certify its iterate:
@@ -409,14 +420,14 @@ def diverged_norm(indptr, indices, data, x, b, rnorm):
 
 @numba.njit(cache=True)
 def stash(indptr, indices, data, x, b, start, last):
-    """``last = x``, ``x = start``; returns ``‖b − A x_last‖`` (before a replay), or its
-    rounding level ``u·‖|b| + |A| |x_last|‖`` where that is larger: a last iterate whose
-    computed residual is below its rounding level (an uncertified stop, :func:`confirm`) is
-    not kept over the best iterate on the strength of a residual lost to cancellation."""
+    """``last = x``, ``x = start``; returns an upper bound of ``‖b − A x_last‖`` (before a
+    replay): its computed value plus the rounding that value may hide (:func:`residual_bound`,
+    a change in the last digits for an ordinary iterate), so that a last iterate whose
+    computed residual was lost to cancellation (``x`` far along a null vector of an
+    inconsistent singular system, :func:`confirm`) is not kept over the best iterate."""
     rlast = residual_norm(indptr, indices, data, x, b)
     level = _UNIT * rounding_scale(indptr, indices, data, x, b)
-    if level > rlast:
-        rlast = level
+    rlast = residual_bound(indptr, indices, data, x, b, rlast, level)
     last[:] = x
     x[:] = start
     return rlast

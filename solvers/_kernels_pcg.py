@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
-                       confirm, uncertified,
+                       confirm, residual_bound, uncertified,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
                        residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
 
@@ -327,7 +327,8 @@ def _ic0_steps(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm, level = confirm(indptr, indices, data, x, b, r)
             if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
-                return STAGNATED, it, level, rz, best, best_it, ref, stalls, mark
+                return (STAGNATED, it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        rz, best, best_it, ref, stalls, mark)
             if rnorm <= tol:
                 return CONVERGED, it, rnorm, rz, rnorm, it, ref, stalls, mark
             ref, stalls = gap_check(rnorm, ref, stalls)
@@ -427,7 +428,8 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm, level = confirm(indptr, indices, data, x, b, r)
             if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
-                return it, level, STAGNATED, best_it, best
+                return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             ref, stalls = gap_check(rnorm, ref, stalls)
@@ -594,7 +596,8 @@ def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
             rnorm, level = confirm(indptr, indices, data, x, b, r)
             if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
-                return it, level, STAGNATED, best_it, best
+                return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             # residual gap: r now holds the true residual, from which the iteration continues
