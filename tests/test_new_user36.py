@@ -145,3 +145,18 @@ def test_a_tuner_keeps_its_state_after_a_refused_policy():
     tuner.solve(A, b)
     twin.solve(A, b)
     assert tuner.history["arm"][-1] == twin.history["arm"][-1]
+
+
+def test_relaxtune_tune_says_an_inconsistent_system_is_not_solved(tmp_path, capsys):
+    import scipy.io
+
+    from experiments.cli import main
+    scipy.io.mmwrite(tmp_path / "sing.mtx", sp.csr_matrix(SINGULAR))
+    np.save(tmp_path / "b.npy", INCONSISTENT_B)
+    # before: exit status 0, the system counted as solved (through the fallback chain)
+    status = main(["tune", str(tmp_path / "sing.mtx"), "--rhs", str(tmp_path / "b.npy"),
+                   "--solver", "ssor_pcg", "--rtol", "1e-3", "--out", str(tmp_path / "out"),
+                   "--no-plots", "--quiet"])
+    assert status == 3
+    err = capsys.readouterr().err
+    assert "not solved" in err and "sing.mtx" in err
