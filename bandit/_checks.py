@@ -159,10 +159,23 @@ def arm_sequence(arms) -> list:
     return list(arms)
 
 
+#: The most arms a policy takes.  JointCB, the default learner, keeps a table over every pair
+#: of arms (its exploration's neighbourhoods, and a float temporary of 8 bytes a pair while it
+#: builds them): 20 000 ω had taken 100 s to construct and 50 s a solve (3.2 GB), 100 000
+#: would need 80 GB; 4096 ω take about 3 s to construct.
+MAX_ARMS = 4096
+
+
 def _check_arms(arms):
     arms = arm_sequence(arms)
     if not arms:
         raise ValueError("arms must be a non-empty sequence of ω values or setting dicts")
+    if len(arms) > MAX_ARMS:
+        raise ValueError(
+            f"arms holds {len(arms)} arms, more than the {MAX_ARMS} a policy takes: the default "
+            f"learner keeps a table over every pair of arms ({8 * len(arms) ** 2 / 1e9:.3g} GB "
+            f"at this size: 20 000 arms took 100 s to construct and 50 s a solve); give a grid "
+            f"of a few dozen ω (the default has 20, e.g. np.linspace(1.0, 1.95, 20))")
     out = []
     for a in arms:
         if isinstance(a, dict):

@@ -190,6 +190,8 @@ def look_for_signals():
 #: Every solve of an ordinary system stays on the plain sum: the same bits as without the
 #: check.
 SUMSQ_LO = 2.0 ** -900
+#: the unit roundoff of double precision (``_kernels_sor.UNIT_ROUNDOFF``, re-exported below)
+_UNIT = 2.0 ** -53
 
 
 @numba.njit(cache=True)
@@ -246,6 +248,60 @@ def residual(indptr, indices, data, x, b, r):
     if SUMSQ_LO <= acc < np.inf:
         return np.sqrt(acc)
     return scaled_norm(r)  # the squares over- or underflowed (or r has NaN)
+
+
+@numba.njit(cache=True)
+def confirm(indptr, indices, data, x, b, r):
+    """``r = b - A x``; returns ``(‖r‖, u·‖|b| + |A| |x|‖)``: the residual norm (the same bits
+    as :func:`residual`) and its rounding level, in one pass.
+
+    A CG-type kernel confirms a claimed convergence with it: a computed residual below the
+    tolerance certifies ``x`` only where that level is below the tolerance too.  Above it, the
+    computed ``b − A x`` may have lost ``b`` to cancellation — SSOR-PCG on an inconsistent
+    singular system (``[[2, 2], [2, 2]]``, ``b = [1, −1]``) had stepped to
+    ``x ≈ ±1.5e16`` along the null vector, where ``A x`` rounds to ``b``'s neighbourhood of
+    ``|A| |x| ≈ 6e16`` and the residual read 0 — and the solve stops as stagnated
+    (:func:`uncertified`)."""
+    n = indptr.size - 1
+    acc = 0.0
+    lev = 0.0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        s = b[i]
+        a = abs(s)
+        for k in range(st, en):
+            v = data[k] * x[indices[k]]
+            s -= v
+            a += abs(v)
+        r[i] = s
+        acc += s * s
+        lev += a * a
+    if SUMSQ_LO <= acc < np.inf:
+        rnorm = np.sqrt(acc)
+    else:
+        rnorm = scaled_norm(r)  # the squares over- or underflowed (or r has NaN)
+    if lev < np.inf:
+        return rnorm, _UNIT * np.sqrt(lev)
+    return rnorm, _UNIT * rounding_scale(indptr, indices, data, x, b)
+
+
+@numba.njit(cache=True)
+def residual_bound(indptr, indices, data, x, b, rnorm, level):
+    """An upper bound of the exact ``‖b − A x‖`` given its computed ``rnorm`` and rounding
+    ``level`` (``u·‖|b| + |A| |x|‖``): ``rnorm + (m + 1)·level``, ``m`` the longest row (each
+    entry of ``b − A x`` summed in ``m + 1`` roundings).  Failure path only."""
+    m = 0
+    for i in range(indptr.size - 1):
+        m = max(m, indptr[i + 1] - indptr[i])
+    return rnorm + (m + 1) * level
+
+
+@numba.njit(cache=True, inline="always")
+def uncertified(rnorm, level, tol):
+    """Whether a residual ``rnorm <= tol`` of :func:`confirm` does not certify its iterate:
+    its rounding ``level`` is above ``tol`` (a tolerance the iterate cannot be checked
+    against; the kernel stops as stagnated, reporting the level as the residual)."""
+    return rnorm <= tol and level > tol
 
 
 @numba.njit(cache=True)
@@ -364,8 +420,14 @@ def diverged_norm(indptr, indices, data, x, b, rnorm):
 
 @numba.njit(cache=True)
 def stash(indptr, indices, data, x, b, start, last):
-    """``last = x``, ``x = start``; returns ``‖b − A x_last‖`` (before a replay)."""
+    """``last = x``, ``x = start``; returns an upper bound of ``‖b − A x_last‖`` (before a
+    replay): its computed value plus the rounding that value may hide (:func:`residual_bound`,
+    a change in the last digits for an ordinary iterate), so that a last iterate whose
+    computed residual was lost to cancellation (``x`` far along a null vector of an
+    inconsistent singular system, :func:`confirm`) is not kept over the best iterate."""
     rlast = residual_norm(indptr, indices, data, x, b)
+    level = _UNIT * rounding_scale(indptr, indices, data, x, b)
+    rlast = residual_bound(indptr, indices, data, x, b, rlast, level)
     last[:] = x
     x[:] = start
     return rlast

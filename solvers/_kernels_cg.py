@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
+                       confirm, residual_bound, uncertified,
                        _row, diverged_norm, gap_check, pick, replay_due, residual,
                        residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
 
@@ -100,7 +101,10 @@ def _cg_run(indptr, indices, data, x, b, tol, maxiter, dtol, work):
         it += 1
         rnorm = np.sqrt(acc)
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
-            rnorm = residual(indptr, indices, data, x, b, r)
+            rnorm, level = confirm(indptr, indices, data, x, b, r)
+            if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
+                return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             acc = rnorm * rnorm

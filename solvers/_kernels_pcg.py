@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
+                       confirm, residual_bound, uncertified,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
                        residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
 
@@ -324,7 +325,10 @@ def _ic0_steps(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, inv_
         it += 1
         rnorm = np.sqrt(acc)
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
-            rnorm = residual(indptr, indices, data, x, b, r)
+            rnorm, level = confirm(indptr, indices, data, x, b, r)
+            if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
+                return (STAGNATED, it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        rz, best, best_it, ref, stalls, mark)
             if rnorm <= tol:
                 return CONVERGED, it, rnorm, rz, rnorm, it, ref, stalls, mark
             ref, stalls = gap_check(rnorm, ref, stalls)
@@ -422,7 +426,10 @@ def _jacobi_run(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxiter, d
         it += 1
         rnorm = np.sqrt(acc)
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
-            rnorm = residual(indptr, indices, data, x, b, r)
+            rnorm, level = confirm(indptr, indices, data, x, b, r)
+            if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
+                return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             ref, stalls = gap_check(rnorm, ref, stalls)
@@ -587,7 +594,10 @@ def _ssor_plain_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear,
         rnorm = np.sqrt(update(alpha, x, p, r, q))
         it += 1
         if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
-            rnorm = residual(indptr, indices, data, x, b, r)
+            rnorm, level = confirm(indptr, indices, data, x, b, r)
+            if uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
+                return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                        STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, CONVERGED, it, rnorm
             # residual gap: r now holds the true residual, from which the iteration continues

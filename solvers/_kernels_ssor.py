@@ -40,6 +40,7 @@ import numba
 import numpy as np
 
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
+                       confirm, residual_bound, uncertified,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
                        stalled, stash, SIGNAL_WORK, look_for_signals)
 
@@ -274,7 +275,10 @@ def _ssor_run(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
         if test:
             rnorm = np.sqrt(acc)
             if rnorm <= tol or it - mark >= STAGNATION_WINDOW:
-                rnorm = residual(indptr, indices, data, x, b, r)
+                rnorm, level = confirm(indptr, indices, data, x, b, r)
+                if uncertified(rnorm, level, tol):  # below the rounding level of x
+                    return (it, residual_bound(indptr, indices, data, x, b, rnorm, level),
+                            STAGNATED, best_it, best)
                 if rnorm <= tol:
                     return it, rnorm, CONVERGED, it, rnorm
                 if rnorm < best:

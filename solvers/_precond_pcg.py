@@ -54,7 +54,10 @@ def _pcg_run(op, apply, x, b, r, rnorm, tol, maxiter, dtol):
         rnorm = math.sqrt(KP.update(alpha, x, p, r, q))
         it += 1
         if rnorm <= tol or it - mark >= K.STAGNATION_WINDOW:
-            rnorm = K.residual(op.indptr, op.indices, op.data, x, b, r)
+            rnorm, level = K.confirm(op.indptr, op.indices, op.data, x, b, r)
+            if K.uncertified(rnorm, level, tol):  # below the rounding level of x: unconfirmed
+                return (it, K.residual_bound(op.indptr, op.indices, op.data, x, b, rnorm, level),
+                        K.STAGNATED, best_it, best)
             if rnorm <= tol:
                 return it, rnorm, K.CONVERGED, it, rnorm
             ref, stalls = (rnorm, 0) if rnorm < K.PROGRESS * ref else (ref, stalls + 1)
