@@ -8,7 +8,6 @@ computed ``b − A x`` rounds to 0 (``|A| |x|`` of 1e16 swallows ``b``), and rep
 """
 import copy
 import warnings
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 import bandit
 import solvers
+from tests.test_probe6_solvers import _exact_residual
 
 SINGULAR = np.array([[2.0, 2.0], [2.0, 2.0]])  # range: multiples of (1, 1)
 INCONSISTENT_B = np.array([1.0, -1.0])  # orthogonal to the range
@@ -25,14 +25,7 @@ INCONSISTENT_B = np.array([1.0, -1.0])  # orthogonal to the range
 
 def exact_residual(A, b, x) -> float:
     """``‖b − A x‖`` in exact rational arithmetic (no cancellation)."""
-    A = sp.csr_matrix(A)
-    total = Fraction(0)
-    for i in range(A.shape[0]):
-        s = Fraction(float(b[i]))
-        for k in range(A.indptr[i], A.indptr[i + 1]):
-            s -= Fraction(float(A.data[k])) * Fraction(float(x[A.indices[k]]))
-        total += s * s
-    return float(total) ** 0.5
+    return _exact_residual(A, x, b)
 
 
 def test_ssor_pcg_does_not_report_an_inconsistent_system_converged():
