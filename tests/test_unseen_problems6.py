@@ -148,10 +148,8 @@ def test_through_the_learner(kind, size):
 
 
 def test_remesh2d_kept_setup_rebuilt_on_each_new_pattern():
-    seq = make_unseen("remesh2d", 8)
-    seq.sim.steps = seq.T = 9  # three meshes of three steps
-    seq.sim.mesh_of = np.arange(9) // 3
-    seq = type(seq)(8, 3, 3)
+    from experiments._problems_unseen6 import RemeshSequence
+    seq = RemeshSequence(8, 3, 3)  # three meshes of three steps
     for pc in ("ic0", "amg"):
         infos = _run(seq, bandit.Tuner(bandit.FixedArm(
             [{"method": "cg", "pc": pc, "reuse": 20}], arm=0), cost="work"))
