@@ -4,7 +4,8 @@ fixed here before any measurement (three more, ``convdiff2d``, ``inclusion3d`` a
 in :mod:`experiments._problems_unseen2`, and three more, ``plgraph``, ``switch2d`` and
 ``layers3d``, in :mod:`experiments._problems_unseen3`, three more, ``refine2d``,
 ``rotconv2d`` and ``elast2d``, in :mod:`experiments._problems_unseen4`, and three more,
-``bratu2d``, ``scaled2d`` and ``biharm2d``, in :mod:`experiments._problems_unseen5`).
+``bratu2d``, ``scaled2d`` and ``biharm2d``, in :mod:`experiments._problems_unseen5`, and three
+more, ``const3d``, ``remesh2d`` and ``jump2d``, in :mod:`experiments._problems_unseen6`).
 
 * ``aniso2d`` — steady anisotropic diffusion ``−∇·(K∇u) = 1`` on the unit square (zero
   Dirichlet boundary), bilinear (Q1) finite elements on ``nx × nx`` squares,
@@ -48,7 +49,8 @@ __all__ = ["UNSEEN", "q1_parts", "anisotropy_tensor", "AnisoSweep2D", "AnisoSequ
 UNSEEN = {"aniso2d": "nx", "heat3d": "m", "rgg": "n", "picard2d": "nx", "convdiff2d": "nx",
           "inclusion3d": "m", "fem2d": "nx", "plgraph": "n", "switch2d": "nx",
           "layers3d": "m", "refine2d": "per_level", "rotconv2d": "nx", "elast2d": "nx",
-          "bratu2d": "nx", "scaled2d": "nx", "biharm2d": "nx"}
+          "bratu2d": "nx", "scaled2d": "nx", "biharm2d": "nx", "const3d": "m",
+          "remesh2d": "nx", "jump2d": "nx"}
 
 
 def _csr_from_keys(keys: np.ndarray, n: int) -> sp.csr_matrix:
@@ -546,12 +548,13 @@ def make_unseen(kind: str, size: int) -> Sequence:
     from ._problems_unseen3 import KINDS
     from ._problems_unseen4 import KINDS as KINDS4
     from ._problems_unseen5 import KINDS as KINDS5
+    from ._problems_unseen6 import KINDS as KINDS6
 
     makers = {"aniso2d": AnisoSequence, "heat3d": Heat3DSequence, "rgg": GraphShiftSequence,
               "picard2d": PicardSequence, "convdiff2d": ConvDiffSequence,
               "inclusion3d": InclusionSequence, "fem2d": FEMSequence,
               **{kind: maker for kind, (_, maker) in (*KINDS.items(), *KINDS4.items(),
-                                                     *KINDS5.items())}}
+                                                     *KINDS5.items(), *KINDS6.items())}}
     if kind not in makers:
         raise ValueError(f"sequence must be one of {sorted(makers)}, got {kind!r}")
     return makers[kind](size)

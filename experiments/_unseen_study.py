@@ -29,11 +29,12 @@ from ._problems_unseen import UNSEEN
 #: The sizes measured (n ≈ 10⁴ each; inclusion3d 3.3·10⁴, fem2d 8.9·10⁴; plgraph 2·10⁴,
 #: switch2d 1.6·10⁴, layers3d 3·10⁴; refine2d 24 steps on each of its five grids, n = 2 500
 #: … 40 000; rotconv2d 2 401, where SOR takes thousands of sweeps a solve; elast2d 6 384;
-#: bratu2d and scaled2d 9 801; biharm2d 3 969, where κ grows like h⁻⁴).
+#: bratu2d and scaled2d 9 801; biharm2d 3 969, where κ grows like h⁻⁴; const3d 10 648, one
+#: matrix; remesh2d and jump2d 10 000).
 SIZES = {"aniso2d": 100, "heat3d": 22, "rgg": 10_000, "picard2d": 100, "convdiff2d": 100,
          "inclusion3d": 32, "fem2d": 300, "plgraph": 20_000, "switch2d": 128, "layers3d": 32,
          "refine2d": 24, "rotconv2d": 50, "elast2d": 56, "bratu2d": 100, "scaled2d": 100,
-         "biharm2d": 64}
+         "biharm2d": 64, "const3d": 22, "remesh2d": 100, "jump2d": 100}
 
 #: The nonsymmetric sequences (their class's ``solver`` is ``"sor"``): run by
 #: :func:`run_sor_study`, not by the preconditioner study's CG configurations.
