@@ -552,10 +552,11 @@ class Tuner(InputSteps, RunSteps, GuardSteps, AuditSteps, Records, Persistence,
         Returns
         -------
         SolveResult
-            ``arm``/``settings``/``omega`` are the arm that produced ``x``; ``iterations`` and
-            ``seconds`` cover every run; when the chosen arm did not converge
-            ``info["explored"]`` describes its attempt and ``info["attempts"]`` lists every run
-            (arm, ω, iterations, seconds, reason, start, budget, dtol).
+            ``arm``/``settings``/``omega`` are the arm that produced ``x``; ``iterations``,
+            ``seconds`` and ``info["work"]`` (where recorded) cover every run; when
+            the chosen arm did not converge ``info["explored"]`` describes its attempt and
+            ``info["attempts"]`` lists every run (arm, ω, iterations, seconds, reason, start,
+            budget, dtol, and its own ``work`` where recorded).
 
         Raises
         ------
