@@ -296,11 +296,13 @@ class GuardSteps(GuardDiagnosis):
             best_run = done
         used, res = runs[best_run][0], runs[best_run][1]
         final = res.replace(iterations=its, seconds=secs, info=dict(res.info))
-        works = [r.info.get("work") for _, r, *_ in runs]
-        if all(w is not None for w in works):
-            # the work covers every run, as iterations and seconds do (it had been the
-            # returned run's alone: a stopped try's work, its set-up included, went missing)
-            final.info["work"] = float(sum(works))
+        for key in ("work", "timed_work"):
+            works = [r.info.get(key) for _, r, *_ in runs]
+            if all(w is not None for w in works):
+                # the work covers every run, as iterations and seconds do (it had been the
+                # returned run's alone: a stopped try's work, its set-up included, went
+                # missing), and so does its timed figure
+                final.info[key] = float(sum(works))
         round_cost = secs if self.cost == "time" else float(its) if self.cost == "iterations" \
             else sum(self._cost_of(r) for _, r, *_ in runs)
         self._round_cost = round_cost
@@ -334,7 +336,8 @@ class GuardSteps(GuardDiagnosis):
                 "attempts": [{"arm": k, "omega": self._omegas[k], "iterations": r.iterations,
                               "seconds": r.seconds, "reason": r.reason, "start": s, "budget": m,
                               "dtol": GUARD_DTOL if g else None,
-                              **({"work": r.info["work"]} if "work" in r.info else {})}
+                              **{key: r.info[key] for key in ("work", "timed_work")
+                                 if key in r.info}}
                              for k, r, s, m, g in runs]}
         if zero_start:
             info["zero_start"] = (

@@ -61,6 +61,7 @@ def _load_failure_kernel():
     global _failure_kernel_loaded
     if not _failure_kernel_loaded:
         K.residual_norm(_NO_INDEX, _NO_INDEX[:0], _NO_MIRROR, _NO_MIRROR, _NO_MIRROR)
+        K.residual_margin(_NO_INDEX, _NO_INDEX[:0], _NO_MIRROR, _NO_MIRROR, _NO_MIRROR)
         _prep.beyond(_NO_MIRROR, _START_HI)
         _fpmode.warm()
         _failure_kernel_loaded = True
@@ -203,9 +204,13 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
     # a converged kernel returns the true residual of x (CG and SSOR-PCG verify it), and SOR
     # returns the exact residual of its last iterate; otherwise (a capped or failed CG) report
     # the true residual, not a running estimate
-    if status != K.CONVERGED and not (name == "sor" and status == K.MAXITER
-                                      and kept == iterations):
-        rnorm = K.residual_norm(op.indptr, op.indices, op.data, x, b)
+    margin = 0.0
+    if status != K.CONVERGED:
+        # the computed residual and how far the exact one may lie from it: a residual not
+        # above twice its margin is rounding noise, reported with its bound (_flag_bound)
+        computed, margin = K.residual_margin(op.indptr, op.indices, op.data, x, b)
+        if not (name == "sor" and status == K.MAXITER and kept == iterations):
+            rnorm = computed
         if not math.isfinite(rnorm):  # x is no iterate: NaN from the first step on
             raise _out_of_range(name, rnorm, b_norm, op if name == "sor" else None)
         if status == K.BREAKDOWN and _at_rounding_level(op, x, b, rnorm):
@@ -222,6 +227,9 @@ def _finish(name, op, b, x, omega, out, t0, b_norm, rtol, atol, maxiter, scale=0
                       b_norm=b_norm, rtol=rtol, atol=atol, maxiter=maxiter)
     if status != K.CONVERGED:  # a failed solve returns its best iterate: which one
         res.info["best_iteration"] = int(kept)
+        if margin > 0.5 * computed:  # (the caller's units: scaled by a power of two)
+            res.info["residual_bound"] = float(
+                rnorm + math.ldexp(margin, op._shift - scale))
         if status == K.BREAKDOWN:
             d = op.diagonal  # (signs and positions are the caller's: scaled by 2**k only)
             lo_row = int(np.argmin(d))

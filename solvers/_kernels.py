@@ -446,6 +446,62 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
 
 
 @numba.njit(cache=True)
+def residual_margin(indptr, indices, data, x, b):
+    """``(‖b − A x‖, (m + 1)·u·‖|b| + |A| |x|‖)`` in one pass: the computed residual norm (the
+    same bits as :func:`residual_norm`) and how far the exact one may lie from it (``m`` the
+    longest row; :func:`residual_bound`).  Where the margin is below half the computed norm,
+    that norm is within a factor 1.5 of the exact one; otherwise the computed residual is
+    rounding noise, and only ``norm + margin`` bounds the exact one.  Failure path only."""
+    n = indptr.size - 1
+    acc = 0.0
+    lev = 0.0
+    m = 0
+    for i in range(n):
+        st, en = _row(indptr, i)
+        m = max(m, indptr[i + 1] - indptr[i])
+        s = b[i]
+        a = abs(s)
+        for k in range(st, en):
+            v = data[k] * x[indices[k]]
+            s -= v
+            a += abs(v)
+        acc += s * s
+        lev += a * a
+    if SUMSQ_LO <= acc < np.inf:
+        t = np.sqrt(acc)
+    else:
+        t = residual_norm_scaled(indptr, indices, data, x, b)
+    if lev < np.inf:
+        level = _UNIT * np.sqrt(lev)
+    else:
+        level = _UNIT * rounding_scale(indptr, indices, data, x, b)
+    return t, (m + 1) * level
+
+
+@numba.njit(cache=True)
+def settle(indptr, indices, data, x, b, start, status, rnorm, kept):
+    """The last word of a failed solve on the iterate it returns: returns ``(rnorm, kept)``.
+
+    A solve picks its best iterate by the residuals it computed; on an inconsistent singular
+    system an iterate far along a null vector can read a residual that is only rounding noise
+    (``b − A x`` lost to cancellation, :func:`confirm`) and be kept as the best.  Unless the
+    returned ``x`` is the start or its computed residual is certified (above twice its margin,
+    :func:`residual_margin`), its upper bound ``norm + margin`` is compared with the start's:
+    where the start's is smaller, ``x`` is set back to the start (``kept = 0``).  A converged
+    solve returns at the first comparison; a failed one pays one or two passes."""
+    if status == CONVERGED or kept == 0:
+        return rnorm, kept
+    t, e = residual_margin(indptr, indices, data, x, b)
+    if e <= 0.5 * t:
+        return rnorm, kept
+    t0, e0 = residual_margin(indptr, indices, data, start, b)
+    if t0 + e0 < t + e:
+        x[:] = start
+        return t0, 0
+    return rnorm, kept
+
+
+@numba.njit(cache=True)
 def residual_norm(indptr, indices, data, x, b):
     """``‖b - A x‖`` (the residual itself is not stored); correct for any finite residual:
     when the plain sum of squares over- or underflows, a second, scaled computation

@@ -11,7 +11,7 @@ import numpy as np
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        confirm, residual_bound, uncertified,
                        _row, diverged_norm, gap_check, pick, replay_due, residual,
-                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
+                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals, settle)
 
 
 @numba.njit(cache=True)
@@ -56,9 +56,11 @@ def cg_solve(indptr, indices, data, x, b, tol, maxiter, dtol, work):
                                                    work)
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, work[4], rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, work[3], first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, work[3], status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[3], work[4])
         cap = best_it

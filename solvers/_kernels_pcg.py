@@ -23,7 +23,7 @@ import numpy as np
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        confirm, residual_bound, uncertified,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
-                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals)
+                       residual_keep, stalled, stash, SIGNAL_WORK, look_for_signals, settle)
 
 U1 = np.uintp(1)
 CONTRACT = {"contract"}
@@ -263,9 +263,11 @@ def ic0_pcg_solve(indptr, indices, data, lp, li, ld, lnear, tp, ti, td, tnear, i
                                                     rnorm, tol, cap, dtol)
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, start, first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, start, status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         last = np.empty_like(x)
         rlast = stash(indptr, indices, data, x, b, start, last)
@@ -390,9 +392,11 @@ def jacobi_pcg_solve(indptr, indices, data, inv_diag, x, b, r, rnorm, tol, maxit
                                                        r, rnorm, tol, cap, dtol)
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, last, rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, start, first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, start, status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         last = np.empty_like(x)
         rlast = stash(indptr, indices, data, x, b, start, last)
@@ -552,9 +556,11 @@ def ssor_pcg_plain_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, u
             x, b, tol, cap, dtol, work)
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, work[8], first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, work[8], status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[8], work[9])
         cap = best_it

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._kernels import (CONVERGED, DIVERGED, FLOOR_FACTOR, MAXITER, PROGRESS, STAGNATED, U1,
                        SIGNAL_WORK, look_for_signals, pick, replay_due, residual_norm,
-                       residual_norm_keep, rounding_scale, stash)
+                       residual_norm_keep, rounding_scale, stash, settle)
 
 
 #: Rows of scratch space :func:`sor_solve` takes (``work``): the start and the last iterate
@@ -277,9 +277,11 @@ def sor_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, diag,
             ring, lmir, use_bound, x, b, omega, tol, cap, dtol, window, work[0])
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, work[1], rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, work[0], first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, work[0], status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[0], work[1])
         cap = best_it

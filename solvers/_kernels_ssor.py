@@ -42,7 +42,7 @@ import numpy as np
 from ._kernels import (BREAKDOWN, CONVERGED, DIVERGED, MAXITER, STAGNATED, STAGNATION_WINDOW,
                        confirm, residual_bound, uncertified,
                        STALL_CHECKS, diverged_norm, gap_check, pick, replay_due, residual,
-                       stalled, stash, SIGNAL_WORK, look_for_signals)
+                       stalled, stash, SIGNAL_WORK, look_for_signals, settle)
 
 U1 = np.uintp(1)
 #: Rows of scratch space :func:`ssor_pcg_solve` takes (``work``): eight for the iteration, the
@@ -222,9 +222,11 @@ def ssor_pcg_solve(indptr, indices, data, lp, li, ld, lnear, up, ui, ud, unear, 
             x, b, tol, cap, dtol, work)
         if attempt == 1:
             rnorm, kept = pick(indptr, indices, data, x, b, work[9], rlast, first[3], first[0])
+            rnorm, kept = settle(indptr, indices, data, x, b, work[8], first[2], rnorm, kept)
             return first[0], rnorm, first[2], kept
         if not replay_due(status, it, best_it, best, rnorm):
-            return it, rnorm, status, it
+            rnorm, kept = settle(indptr, indices, data, x, b, work[8], status, rnorm, it)
+            return it, rnorm, status, kept
         first = (it, rnorm, status, best_it)
         rlast = stash(indptr, indices, data, x, b, work[8], work[9])
         cap = best_it

@@ -41,3 +41,18 @@ def test_unguarded_work_unchanged():
     assert "attempts" not in r.info
     assert r.info["work"] == pytest.approx(
         solvers.work_model("ssor_pcg", A).total(r.iterations), rel=1e-12)
+
+
+def test_guarded_timed_work_covers_every_run():
+    # cost="timed_work": info["timed_work"] had been the returned run's alone while
+    # info["work"] covered every run; each attempt now lists its own timed work too
+    A = _laplacian_2d(29)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    grid = [{"method": "cg", "pc": "none"}, {"method": "ssor_pcg", "omega": 1.8}]
+    tu = bandit.Tuner(bandit.FixedArm(grid, arm=0), cost="timed_work", maxiter=40)
+    r = tu.solve(A, b)
+    att = r.info["attempts"]
+    assert r.converged and [a["arm"] for a in att] == [0, 1]
+    assert all(a["timed_work"] > 0 for a in att)
+    assert r.info["timed_work"] == pytest.approx(sum(a["timed_work"] for a in att), rel=1e-12)
+    assert r.info["timed_work"] > att[1]["timed_work"]
