@@ -85,7 +85,10 @@ class SolveResult:
     converged : bool
         Whether ``‖b - A x‖ <= max(rtol·‖b‖, atol)`` holds for the returned ``x``.
     residual_norm : float
-        True (unpreconditioned) residual norm ``‖b - A x‖`` of the returned ``x``.
+        True (unpreconditioned) residual norm ``‖b - A x‖`` of the returned ``x``, as
+        computed.  On a failed solve whose figure is not above twice its rounding margin
+        ``(m + 1)·u·‖|b| + |A| |x|‖`` (rounding noise), ``info["residual_bound"]`` holds an
+        upper bound of the exact residual (``docs/solvers.md``, *A failed solve's residual*).
     omega : float or None
         Relaxation parameter used (``None`` for plain CG).
     solver : str
