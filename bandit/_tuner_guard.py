@@ -65,7 +65,12 @@ def _stuck(r, op, b, x0=None) -> bool:
 
 
 def _residual_key(r) -> float:
-    return r.residual_norm if math.isfinite(r.residual_norm) else math.inf
+    """What a failed run's residual is known to be at most: its ``residual_norm``, or where
+    that figure is rounding noise its ``info["residual_bound"]`` (``docs/solvers.md``, *A
+    failed solve's residual*), so that a run read off a residual lost to cancellation is not
+    returned over one whose residual is certified."""
+    v = r.info.get("residual_bound", r.residual_norm)
+    return v if math.isfinite(v) else math.inf
 
 
 class GuardSteps(GuardDiagnosis):

@@ -70,3 +70,13 @@ def test_a_failed_result_reports_the_residual_of_its_x(n, seed, kind):
     start = np.linalg.norm(b)
     assert res.info.get("residual_bound", res.residual_norm) <= start * (1 + 1e-12) or \
         res.info["best_iteration"] == 0
+
+
+def test_a_guarded_tuner_ranks_failed_runs_by_what_their_residual_is_known_to_be():
+    # a flagged run's residual_norm is rounding noise: ranked by its upper bound
+    from bandit._tuner_guard import _residual_key
+    res = solvers.ssor_pcg(RANK_ONE, B, 0.98714, rtol=1e-8, maxiter=200)
+    assert "residual_bound" in res.info
+    assert _residual_key(res) == res.info["residual_bound"] > res.residual_norm
+    plain = solvers.sor(RANK_ONE, B, 1.0, rtol=1e-8, maxiter=200)
+    assert "residual_bound" not in plain.info and _residual_key(plain) == plain.residual_norm
