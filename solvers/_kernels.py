@@ -290,10 +290,16 @@ def residual_bound(indptr, indices, data, x, b, rnorm, level):
     """An upper bound of the exact ``‖b − A x‖`` given its computed ``rnorm`` and rounding
     ``level`` (``u·‖|b| + |A| |x|‖``): ``rnorm + (m + 1)·level``, ``m`` the longest row (each
     entry of ``b − A x`` summed in ``m + 1`` roundings).  Failure path only."""
+    return rnorm + (_longest_row(indptr) + 1) * level
+
+
+@numba.njit(cache=True, inline="always")
+def _longest_row(indptr):
+    """The most entries of a row (``m`` of the rounding bounds)."""
     m = 0
     for i in range(indptr.size - 1):
         m = max(m, indptr[i + 1] - indptr[i])
-    return rnorm + (m + 1) * level
+    return m
 
 
 @numba.njit(cache=True, inline="always")
@@ -447,35 +453,13 @@ def pick(indptr, indices, data, x, b, last, rlast, best_it, it):
 
 @numba.njit(cache=True)
 def residual_margin(indptr, indices, data, x, b):
-    """``(‖b − A x‖, (m + 1)·u·‖|b| + |A| |x|‖)`` in one pass: the computed residual norm (the
-    same bits as :func:`residual_norm`) and how far the exact one may lie from it (``m`` the
-    longest row; :func:`residual_bound`).  Where the margin is below half the computed norm,
+    """``(‖b − A x‖, (m + 1)·u·‖|b| + |A| |x|‖)`` in one pass over the matrix
+    (:func:`confirm`): the computed residual norm (the same bits as :func:`residual_norm`) and
+    how far the exact one may lie from it (``m`` the longest row; :func:`residual_bound`).  Where the margin is below half the computed norm,
     that norm is within a factor 1.5 of the exact one; otherwise the computed residual is
     rounding noise, and only ``norm + margin`` bounds the exact one.  Failure path only."""
-    n = indptr.size - 1
-    acc = 0.0
-    lev = 0.0
-    m = 0
-    for i in range(n):
-        st, en = _row(indptr, i)
-        m = max(m, indptr[i + 1] - indptr[i])
-        s = b[i]
-        a = abs(s)
-        for k in range(st, en):
-            v = data[k] * x[indices[k]]
-            s -= v
-            a += abs(v)
-        acc += s * s
-        lev += a * a
-    if SUMSQ_LO <= acc < np.inf:
-        t = np.sqrt(acc)
-    else:
-        t = residual_norm_scaled(indptr, indices, data, x, b)
-    if lev < np.inf:
-        level = _UNIT * np.sqrt(lev)
-    else:
-        level = _UNIT * rounding_scale(indptr, indices, data, x, b)
-    return t, (m + 1) * level
+    t, level = confirm(indptr, indices, data, x, b, np.empty(indptr.size - 1))
+    return t, (_longest_row(indptr) + 1) * level
 
 
 @numba.njit(cache=True)
