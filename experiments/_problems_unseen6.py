@@ -30,7 +30,6 @@ import scipy.sparse as sp
 
 from ._problems_adaptive import AdaptiveStepSequence
 from ._problems_checks import _integer, _positive
-from ._precond_sequences import Sequence
 
 __all__ = ["face_laplacian", "Const3D", "ConstSequence", "p1_parts", "jittered_points",
            "Remesh2D", "RemeshSequence", "Jump2D", "JumpSequence", "KINDS"]
@@ -212,6 +211,25 @@ def jittered_points(nx: int, amplitude: float, rng) -> np.ndarray:
     return P
 
 
+class _OwnRhsSequence(AdaptiveStepSequence):
+    """A sequence whose ``A_k`` is shared and whose right-hand side each method builds from its
+    own state, ``sim.rhs(t, u)``, the state also its start.  A subclass calls :meth:`_adopt`
+    with its simulation (``n``, ``steps``, ``matrix(t)``, ``rhs(t, u)``, ``contexts()``,
+    ``initial()``)."""
+
+    def _adopt(self, sim, name):
+        self.sim, self.name, self.n, self.T = sim, name, sim.n, sim.steps
+        c = sim.contexts()
+        self.bounds = (float(c.min()), float(c.max()))
+
+    def shared(self, t):
+        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
+
+    def system(self, shared, u):
+        t, A, ctx = shared
+        return A, self.sim.rhs(t, u), u, ctx
+
+
 class Remesh2D:
     """P1 heat conduction on a point cloud re-triangulated every ``every`` steps
     (``remesh2d``): ``(M + τ_k K) u_{k+1} = M (u_k + τ_k f(t_{k+1}))``.
@@ -279,30 +297,14 @@ class Remesh2D:
         return self.M[self.mesh_of[k]] @ (u + self.tau[k] * self.source(k))
 
 
-class RemeshSequence(Sequence):
+class RemeshSequence(_OwnRhsSequence):
     """remesh2d in the unseen study: shared ``A_k``; each method's right-hand side from its
     own state (the nodal values carried to the new mesh), which is also its start."""
 
     kind, context_name = "remesh2d", "log10 τ/h²"
 
     def __init__(self, nx, meshes=12, every=10):
-        self.sim = sim = Remesh2D(nx, meshes, every)
-        self.name, self.n, self.T = f"remesh2d_nx{nx}", sim.n, sim.steps
-        c = sim.contexts()
-        self.bounds = (float(c.min()), float(c.max()))
-
-    def initial_state(self):
-        return self.sim.initial()
-
-    def shared(self, t):
-        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, u):
-        t, A, ctx = shared
-        return A, self.sim.rhs(t, u), u, ctx
-
-    def advance(self, state, x):
-        return np.asarray(x, dtype=float)
+        self._adopt(Remesh2D(nx, meshes, every), f"remesh2d_nx{nx}")
 
     def tiny(self):
         return RemeshSequence(8, 2, 3)
@@ -387,30 +389,14 @@ class Jump2D:
         return self.storage(k) * p + q
 
 
-class JumpSequence(Sequence):
+class JumpSequence(_OwnRhsSequence):
     """jump2d in the unseen study: shared ``A_k``; each method's right-hand side from its own
     pressure, which is also its start."""
 
     kind, context_name = "jump2d", "log10 Δt"
 
     def __init__(self, nx, cycles=4):
-        self.sim = sim = Jump2D(nx, cycles)
-        self.name, self.n, self.T = f"jump2d_nx{nx}", sim.n, sim.steps
-        c = sim.contexts()
-        self.bounds = (float(c.min()), float(c.max()))
-
-    def initial_state(self):
-        return self.sim.initial()
-
-    def shared(self, t):
-        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, p):
-        t, A, ctx = shared
-        return A, self.sim.rhs(t, p), p, ctx
-
-    def advance(self, state, x):
-        return np.asarray(x, dtype=float)
+        self._adopt(Jump2D(nx, cycles), f"jump2d_nx{nx}")
 
     def tiny(self):
         s = JumpSequence(8, 1)
