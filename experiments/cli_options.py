@@ -181,13 +181,14 @@ def _precond_options(p: argparse.ArgumentParser):
                                            "aniso2d", "heat3d", "rgg", "picard2d",
                                            "inclusion3d", "fem2d", "plgraph", "switch2d",
                                            "layers3d", "refine2d", "elast2d", "bratu2d",
-                                           "scaled2d", "biharm2d"),
+                                           "scaled2d", "biharm2d", "const3d", "remesh2d",
+                                           "jump2d"),
                    nargs="+", default=["heat2d", "mc3d"],
                    help="which sequences (default: heat2d mc3d; heatadapt: the heat "
                         "simulation with adaptive time steps; finadapt: a cooling fin with "
                         "adaptive time steps; aniso2d, heat3d, rgg, picard2d, inclusion3d, "
                         "fem2d, plgraph, switch2d, layers3d, refine2d, elast2d, bratu2d, "
-                        "scaled2d, biharm2d: the sequences "
+                        "scaled2d, biharm2d, const3d, remesh2d, jump2d: the sequences "
                         "the learners were not designed on, each at its one size, n ≈ 4e3 to "
                         "9e4 (refine2d: its grid refined from n = 2 500 to 40 000); the "
                         "nonsymmetric convdiff2d and rotconv2d run by python -m "
