@@ -62,18 +62,13 @@ class IterationCost:
         """Cost per iteration of arm ``k`` (set-up excluded): measured on its family's runs;
         before any, the work model's figure (``cost="time"``/``"timed_work"``: times the
         seconds per unit of work measured on every run; for plain, Jacobi, IC(0) and AMG
-        CG, :meth:`priced_work` instead, with ``timed_work`` at SSOR-PCG's price,
-        :meth:`reference_price`); else every run's average; else NaN."""
+        CG, :meth:`priced_work` instead); else every run's average; else NaN."""
         c, n = self._rate[self.family[k]]
         if n > 0 and c > 0:
             return c / n
         w = None
         if self.cost in ("time", "timed_work"):
             w = self.priced_work(k, op)
-            if w is not None:  # (units of SSOR-PCG's work: at what its solves are told)
-                price = self.reference_price()
-                if price is not None:
-                    return w * price
         if w is None and self.cost != "iterations":
             w = self.iteration_work(k, op)
         if w is not None:
@@ -84,39 +79,6 @@ class IterationCost:
                 return w * sec / work
         c, n = self._all
         return c / n if n > 0 and c > 0 else math.nan
-
-    def reference_price(self):
-        """What a unit of SSOR-PCG's work costs in the set's units (``timed_work``): its
-        family's price, the one its solves are told at — warm readings only (None without
-        paired prices, an SSOR-PCG arm, or a warm reading of its family: every run's seconds
-        per unit of work then stand in).
-
-        :meth:`rate` converts :meth:`priced_work` (units of SSOR-PCG's work) at it.  Every
-        run's seconds per unit of work, used before, hold each arm's first solve in the
-        process, read cold on the clock (on the study's heat3d, 8.5 ms where a warm solve
-        takes 0.4-0.6 ms: five of the learner's first seventeen solves), and are the clock's
-        seconds, not the prices' (``timed_work`` tells the leader its work at its family's
-        price): a never-run family's iteration was priced 2.0-2.5 × what it then cost.
-
-        Examples
-        --------
-        >>> from bandit.armset import ArmSet
-        >>> a = ArmSet([{"method": "ssor_pcg", "omega": 1.5}, {"method": "cg"}], "ssor_pcg",
-        ...            cost="timed_work")
-        >>> a.reference_price() is None  # no reading yet
-        True
-        """
-        if self.cost != "timed_work" or not self.paired_prices or self.configs is None:
-            return None
-        book = self._prices
-        if book is None:
-            return None
-        for k, c in enumerate(self.configs):
-            if c.method == "ssor_pcg":
-                fam = self.family[k]
-                price = book.price(fam) if book.warm(fam) else math.nan
-                return price if price > 0 else None
-        return None
 
     def priced_work(self, k, op):
         """The clock of one iteration of arm ``k`` on ``op`` before its family has run, in

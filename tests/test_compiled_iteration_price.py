@@ -104,8 +104,7 @@ def _price_misses():
     for name, A in _matrices().items():
         t = _led_by_ssor(A)
         a, op = t._arms, t._last_op
-        # (timed_work: converted at what a unit of SSOR-PCG's work is told)
-        told = a.reference_price()
+        sec, work = a._per_work
         # the median of three measurements (one of a few short solves can read a preempted
         # core)
         runs = [_measured_in_ssor_work(op) for _ in range(3)]
@@ -115,7 +114,7 @@ def _price_misses():
             assert a._rate[a.family[k]][1] == 0  # never ran
             # the guard's rate in units of the compiled kernels' work: the family's own clock
             # over SSOR-PCG's, as calibrated (exact, whatever the load)
-            units = a.rate(k, op) / told
+            units = a.rate(k, op) / (sec / work)
             assert units == pytest.approx(PW.iteration_ratio(f, op) * w, rel=1e-9)
             r = units / measured[f]
             if not 1 / ONE_FACTOR < r < ONE_FACTOR:
