@@ -29,7 +29,7 @@ from ._problems_checks import _integer, _positive
 from ._precond_sequences import Sequence
 from .problems import _set_unit_square_grid, bump
 
-__all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveSteps", "AdaptiveStepSequence",
+__all__ = ["HEATER_CENTRES", "step_schedule", "AdaptiveSteps", "AdaptiveStepSequence", "OwnRhsSequence",
            "AdaptiveHeat2D", "AdaptiveHeatSequence"]
 
 #: Where the heater sits in each period (cycled): the four quadrants' centres.
@@ -115,7 +115,13 @@ class AdaptiveSteps:
 class AdaptiveStepSequence(Sequence):
     """An adaptive-step simulation in the preconditioner study: ``A_k`` and the forcing are
     shared, ``b_k`` is built from each method's own state and each method starts from it
-    (warm start).  A subclass sets ``sim``, ``name``, ``n``, ``T`` and ``bounds``."""
+    (warm start).  A subclass sets ``sim``, ``name``, ``n``, ``T`` and ``bounds``, or calls
+    :meth:`_adopt` with a simulation that has ``n``, ``steps`` and ``contexts()``."""
+
+    def _adopt(self, sim, name):
+        self.sim, self.name, self.n, self.T = sim, name, sim.n, sim.steps
+        c = sim.contexts()
+        self.bounds = (float(c.min()), float(c.max()))
 
     def initial_state(self):
         return self.sim.initial()
@@ -132,16 +138,25 @@ class AdaptiveStepSequence(Sequence):
         return np.asarray(x, dtype=float)
 
 
+class OwnRhsSequence(AdaptiveStepSequence):
+    """A sequence whose ``A_k`` is shared and whose right-hand side each method builds from its
+    own state, ``sim.rhs(t, u)``, the state also its start.  A subclass calls :meth:`_adopt`
+    with its simulation (``n``, ``steps``, ``matrix(t)``, ``rhs(t, u)``, ``contexts()``,
+    ``initial()``)."""
+
+    def shared(self, t):
+        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
+
+    def system(self, shared, u):
+        t, A, ctx = shared
+        return A, self.sim.rhs(t, u), u, ctx
+
+
 class SteadyLoadSequence(AdaptiveStepSequence):
     """A sweep of steady problems under one load ``sim.b``: ``A_k`` is shared and each method
     starts from its own previous solution (a continuation).  A subclass calls
     :meth:`_adopt` with its simulation, which has ``n``, ``steps``, ``b``, ``matrix(t)`` and
     ``contexts()``."""
-
-    def _adopt(self, sim, name):
-        self.sim, self.name, self.n, self.T = sim, name, sim.n, sim.steps
-        c = sim.contexts()
-        self.bounds = (float(c.min()), float(c.max()))
 
     def shared(self, t):
         return self.sim.matrix(t), float(self.sim.contexts()[t])

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._problems_adaptive import AdaptiveStepSequence
+from ._problems_adaptive import AdaptiveStepSequence, OwnRhsSequence
 from ._problems_checks import _integer, _positive
 from ._problems_unseen import grow_shrink_schedule
 from ._precond_sequences import Sequence
@@ -313,24 +313,14 @@ class ScaledHeat2D:
         return d * (d * y + self.dt[k] * _heater(self.nx, self.t[k]))
 
 
-class ScaledSequence(AdaptiveStepSequence):
+class ScaledSequence(OwnRhsSequence):
     """scaled2d in the unseen study: shared ``A_k``; each method's right-hand side from its
     own state (in its units), which is also its start."""
 
     kind, context_name = "scaled2d", "log10 Δt/h²"
 
     def __init__(self, nx, cycles=2):
-        self.sim = sim = ScaledHeat2D(nx, cycles=cycles)
-        self.name, self.n, self.T = f"scaled2d_nx{nx}", sim.n, sim.steps
-        c = sim.contexts()
-        self.bounds = (float(c.min()), float(c.max()))
-
-    def shared(self, t):
-        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, y):
-        t, A, ctx = shared
-        return A, self.sim.rhs(t, y), y, ctx
+        self._adopt(ScaledHeat2D(nx, cycles=cycles), f"scaled2d_nx{nx}")
 
     def tiny(self):
         s = ScaledSequence(8, 1)

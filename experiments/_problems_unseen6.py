@@ -28,7 +28,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._problems_adaptive import AdaptiveStepSequence
+from ._problems_adaptive import AdaptiveStepSequence, OwnRhsSequence
 from ._problems_checks import _integer, _positive
 
 __all__ = ["face_laplacian", "Const3D", "ConstSequence", "p1_parts", "jittered_points",
@@ -211,25 +211,6 @@ def jittered_points(nx: int, amplitude: float, rng) -> np.ndarray:
     return P
 
 
-class _OwnRhsSequence(AdaptiveStepSequence):
-    """A sequence whose ``A_k`` is shared and whose right-hand side each method builds from its
-    own state, ``sim.rhs(t, u)``, the state also its start.  A subclass calls :meth:`_adopt`
-    with its simulation (``n``, ``steps``, ``matrix(t)``, ``rhs(t, u)``, ``contexts()``,
-    ``initial()``)."""
-
-    def _adopt(self, sim, name):
-        self.sim, self.name, self.n, self.T = sim, name, sim.n, sim.steps
-        c = sim.contexts()
-        self.bounds = (float(c.min()), float(c.max()))
-
-    def shared(self, t):
-        return t, self.sim.matrix(t), float(self.sim.contexts()[t])
-
-    def system(self, shared, u):
-        t, A, ctx = shared
-        return A, self.sim.rhs(t, u), u, ctx
-
-
 class Remesh2D:
     """P1 heat conduction on a point cloud re-triangulated every ``every`` steps
     (``remesh2d``): ``(M + τ_k K) u_{k+1} = M (u_k + τ_k f(t_{k+1}))``.
@@ -297,7 +278,7 @@ class Remesh2D:
         return self.M[self.mesh_of[k]] @ (u + self.tau[k] * self.source(k))
 
 
-class RemeshSequence(_OwnRhsSequence):
+class RemeshSequence(OwnRhsSequence):
     """remesh2d in the unseen study: shared ``A_k``; each method's right-hand side from its
     own state (the nodal values carried to the new mesh), which is also its start."""
 
@@ -389,7 +370,7 @@ class Jump2D:
         return self.storage(k) * p + q
 
 
-class JumpSequence(_OwnRhsSequence):
+class JumpSequence(OwnRhsSequence):
     """jump2d in the unseen study: shared ``A_k``; each method's right-hand side from its own
     pressure, which is also its start."""
 
