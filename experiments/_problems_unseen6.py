@@ -30,16 +30,10 @@ import scipy.sparse as sp
 
 from ._problems_adaptive import AdaptiveStepSequence, OwnRhsSequence
 from ._problems_checks import _integer, _positive
+from ._problems_unseen5 import _sorted
 
 __all__ = ["face_laplacian", "Const3D", "ConstSequence", "p1_parts", "jittered_points",
            "Remesh2D", "RemeshSequence", "Jump2D", "JumpSequence", "KINDS"]
-
-
-def _sorted(A) -> sp.csr_matrix:
-    A = sp.csr_matrix(A)
-    A.sum_duplicates()
-    A.sort_indices()
-    return A
 
 
 def face_laplacian(shape, faces, dirichlet: bool) -> sp.csr_matrix:
